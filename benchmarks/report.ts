@@ -1,0 +1,108 @@
+// Runs on: the benchmark's main thread. The JSON report every benchmark emits, and helpers to build it.
+//
+// A benchmark prints a human-readable table to stderr. With `--json` it also prints exactly one JSON
+// object to stdout (and nothing else there); with `--json PATH` (or `--json=PATH`) it writes it to PATH.
+
+import { Console } from 'node:console';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+export interface MachineInfo {
+  cpus: number;
+  node: string;
+  model: string;
+}
+
+export interface BenchResult {
+  /** Dotted name of what was measured, e.g. 'codec.bid.encode'. */
+  benchmark: string;
+  /** The implementation measured, e.g. 'typed', 'msgpackr'. */
+  engine: string;
+  parallelism: number;
+  /** Number of samples (or runs) the figures are computed from. */
+  repetitions: number;
+  /** Median events (records, operations) per second. */
+  eventsPerSec: number;
+  /** Median / 99th percentile latency per event in microseconds, when measured. */
+  p50Us: number | null;
+  p99Us: number | null;
+  /** Resident set size of the process when the row was taken, in MiB. */
+  rssMB: number;
+  /** For pipelines: rows produced and a checksum over them, to check engines agree. */
+  outputRows: number | null;
+  outputChecksum: string | number | null;
+  /** Average encoded size of one record, when the benchmark encodes records. */
+  bytesPerRecord: number | null;
+}
+
+export interface Report {
+  machine: MachineInfo;
+  results: BenchResult[];
+}
+
+/** Where the JSON report goes: nowhere, stdout, or a file. */
+export type JsonTarget = { readonly to: 'none' } | { readonly to: 'stdout' } | { readonly to: 'file'; readonly path: string };
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, node: process.version, model: cpus[0]?.model.trim() ?? 'unknown' };
+}
+
+/**
+ * Reads `--json`, `--json PATH` or `--json=PATH` from the command-line arguments (pass
+ * `process.argv.slice(2)`). A following argument that starts with '-' is not taken as the path.
+ */
+export function parseJsonArg(argv: readonly string[]): JsonTarget {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--json=')) {
+      const path = arg.slice('--json='.length);
+      return path === '' || path === '-' ? { to: 'stdout' } : { to: 'file', path };
+    }
+    if (arg === '--json') {
+      const next = argv[i + 1];
+      return next === undefined || next.startsWith('-') ? { to: 'stdout' } : { to: 'file', path: next };
+    }
+  }
+  return { to: 'none' };
+}
+
+export function median(numbers: readonly number[]): number {
+  if (numbers.length === 0) return Number.NaN;
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Resident set size now, in MiB, rounded to 0.1. */
+export function rssMB(): number {
+  return Math.round(process.memoryUsage.rss() / (1 << 20) * 10) / 10;
+}
+
+function round(x: number | null, digits: number): number | null {
+  if (x === null || !Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Prints the results as a table on stderr, then writes the JSON report where `target` says. */
+export function emitReport(results: readonly BenchResult[], target: JsonTarget): Report {
+  const report: Report = { machine: machineInfo(), results: [...results] };
+  // stdout is reserved for the JSON report.
+  const err = new Console({ stdout: process.stderr, stderr: process.stderr });
+  err.log(`${report.machine.model} x${report.machine.cpus}, node ${report.machine.node}`);
+  err.table(results.map((r) => ({
+    benchmark: r.benchmark,
+    engine: r.engine,
+    'events/s': Math.round(r.eventsPerSec).toLocaleString('en-US'),
+    'p50 µs': round(r.p50Us, 3),
+    'p99 µs': round(r.p99Us, 3),
+    'bytes/rec': round(r.bytesPerRecord, 1),
+    'rss MB': r.rssMB,
+    samples: r.repetitions,
+  })));
+  const json = JSON.stringify(report, null, 2);
+  if (target.to === 'stdout') process.stdout.write(`${json}\n`);
+  else if (target.to === 'file') writeFileSync(target.path, `${json}\n`);
+  return report;
+}

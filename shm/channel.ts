@@ -1,0 +1,192 @@
+// Runs on: the producing thread (ChannelWriter) and the consuming thread (ChannelReader) of one ring.
+//
+// A channel is an ordered stream of records and in-band control frames (barriers, watermarks, latency markers)
+// over one ring. Control frames travel in the same order as records, so a barrier or watermark separates exactly
+// the records before it from those after it. End of stream closes the channel on both sides.
+
+import { ChannelClosedError, FrameCorruptError } from './errors.js';
+import type { RecordDecoder, RecordEncoder } from './codec/codec.js';
+import { decodeControl, encodeControl, type ControlFrame } from './codec/control.js';
+import { KIND_CONTROL, KIND_RECORD, FRAME_HEADER_BYTES, frameLength, readFrame, sealFrame, writeFrameHeader, type FrameInfo } from './frame.js';
+import type { RingConsumer, RingProducer } from './ring.js';
+import { waitStrategy, type WaitStrategy } from './wait-strategy.js';
+
+export interface ChannelOptions {
+  /** How to wait on a full or empty ring; see WaitStrategy. */
+  wait?: Partial<WaitStrategy>;
+  /** Append a checksum to every frame and verify it on read (off by default; see frame.ts). */
+  checksums?: boolean;
+}
+
+/** Writes records and control frames into a ring. */
+export class ChannelWriter<T> {
+  readonly producer: RingProducer;
+  readonly strategy: WaitStrategy;
+  private readonly encoder: RecordEncoder<T>;
+  private readonly checksums: boolean;
+  private closed = false;
+  /** Records written, for metrics. */
+  records = 0;
+
+  constructor(producer: RingProducer, encoder: RecordEncoder<T>, options: ChannelOptions = {}) {
+    this.producer = producer;
+    this.encoder = encoder;
+    this.strategy = waitStrategy(options.wait);
+    this.checksums = options.checksums ?? false;
+  }
+
+  /**
+   * Writes one record. In 'block' mode it returns when the record is in the ring (parking while the ring is
+   * full); in 'async' mode it returns a promise only when it had to wait, so hot loops do
+   * `const p = w.write(v); if (p) await p;`.
+   */
+  write(value: T): void | Promise<void> {
+    if (this.closed) throw new ChannelClosedError();
+    const size = this.encoder.size(value);
+    const length = frameLength(size, this.checksums);
+    const at = this.producer.tryReserve(length);
+    if (at >= 0) {
+      this.fill(value, at, size);
+      return;
+    }
+    if (this.strategy.mode === 'block') {
+      this.fill(value, this.producer.reserve(length, this.strategy), size);
+      return;
+    }
+    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size));
+  }
+
+  private fill(value: T, at: number, size: number): void {
+    const ring = this.producer.ring;
+    writeFrameHeader(ring.view, at, KIND_RECORD, this.checksums);
+    this.encoder.write(value, ring.bytes, ring.view, at + FRAME_HEADER_BYTES);
+    if (this.checksums) sealFrame(ring.bytes, ring.view, at + FRAME_HEADER_BYTES, size);
+    this.producer.commit();
+    this.records++;
+  }
+
+  /** Writes a control frame in order with the records, and publishes at once (control frames are never late). */
+  control(frame: ControlFrame): void | Promise<void> {
+    if (this.closed) throw new ChannelClosedError();
+    if (frame.type === 'end-of-stream') this.closed = true;
+    const body = encodeControl(frame);
+    const length = frameLength(body.length, this.checksums);
+    const put = (at: number): void => {
+      const ring = this.producer.ring;
+      writeFrameHeader(ring.view, at, KIND_CONTROL, this.checksums);
+      ring.bytes.set(body, at + FRAME_HEADER_BYTES);
+      if (this.checksums) sealFrame(ring.bytes, ring.view, at + FRAME_HEADER_BYTES, body.length);
+      this.producer.commit();
+      this.producer.publish();
+    };
+    const at = this.producer.tryReserve(length);
+    if (at >= 0) return put(at);
+    if (this.strategy.mode === 'block') return put(this.producer.reserve(length, this.strategy));
+    return this.producer.reserveAsync(length, this.strategy).then(put);
+  }
+
+  /** Makes every written record visible to the reader now (the buffer-timeout path). */
+  flush(): void {
+    this.producer.publish();
+  }
+
+  /** Writes end of stream and publishes; the channel is closed for writing afterwards. */
+  close(): void | Promise<void> {
+    return this.control({ type: 'end-of-stream' });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** What `poll` found. */
+export const EMPTY = 0;
+export const RECORD = 1;
+export const CONTROL = 2;
+export const END = 3;
+export type PollResult = typeof EMPTY | typeof RECORD | typeof CONTROL | typeof END;
+
+/** One item of a channel as an async iterable yields it. */
+export type ChannelItem<T> = { record: T; control?: undefined } | { control: ControlFrame; record?: undefined };
+
+/** Reads records and control frames from a ring, in order. */
+export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
+  readonly consumer: RingConsumer;
+  readonly strategy: WaitStrategy;
+  private readonly decoder: RecordDecoder<T>;
+  private readonly frame: FrameInfo = { kind: 0, bodyOffset: 0, bodyLength: 0 };
+  private ended = false;
+  /** The record found by the last poll that returned RECORD. */
+  record: T | undefined = undefined;
+  /** The control frame found by the last poll that returned CONTROL. */
+  controlFrame: ControlFrame | undefined = undefined;
+  /** Records read, for metrics. */
+  records = 0;
+
+  constructor(consumer: RingConsumer, decoder: RecordDecoder<T>, options: ChannelOptions = {}) {
+    this.consumer = consumer;
+    this.decoder = decoder;
+    this.strategy = waitStrategy(options.wait);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Never waits: RECORD (in `record`), CONTROL (in `controlFrame`), EMPTY, or END after end of stream. */
+  poll(): PollResult {
+    if (this.ended) return END;
+    const at = this.consumer.tryPeek();
+    return at < 0 ? EMPTY : this.decodeAt(at);
+  }
+
+  /** Waits for the next item ('block' mode: Atomics.wait). */
+  take(): PollResult {
+    if (this.ended) return END;
+    return this.decodeAt(this.consumer.peek(this.strategy));
+  }
+
+  /** Waits for the next item with Atomics.waitAsync; returns a plain result when no wait was needed. */
+  takeAsync(): PollResult | Promise<PollResult> {
+    if (this.ended) return END;
+    const at = this.consumer.tryPeek();
+    if (at >= 0) return this.decodeAt(at);
+    return this.consumer.peekAsync(this.strategy).then((off) => this.decodeAt(off));
+  }
+
+  private decodeAt(at: number): PollResult {
+    const ring = this.consumer.ring;
+    // Release even when decoding throws, so a reader that handles the error (drop, dead-letter) moves on.
+    try {
+      const f = readFrame(ring.bytes, ring.view, at, this.consumer.length, this.frame);
+      if (f.kind === KIND_RECORD) {
+        this.record = this.decoder.read(ring.bytes, ring.view, f.bodyOffset, f.bodyLength);
+        this.records++;
+        return RECORD;
+      }
+      const c = decodeControl(ring.bytes, f.bodyOffset, f.bodyLength);
+      if (c.type === 'end-of-stream') {
+        this.ended = true;
+        return END;
+      }
+      this.controlFrame = c;
+      return CONTROL;
+    } finally {
+      this.consumer.release();
+      // Nothing follows end of stream: hand all space back now rather than at the next batch.
+      if (this.ended) this.consumer.publishRead();
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ChannelItem<T>> {
+    for (;;) {
+      let r = this.takeAsync();
+      if (typeof r !== 'number') r = await r;
+      if (r === END) return;
+      if (r === RECORD) yield { record: this.record as T };
+      else if (r === CONTROL) yield { control: this.controlFrame! };
+      else throw new FrameCorruptError('channel: unexpected empty poll after a wait');
+    }
+  }
+}

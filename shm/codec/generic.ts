@@ -1,0 +1,188 @@
+// Runs on: any thread. The generic record codec: any structured-clone-ish value through msgpackr, the fallback
+// for records without a declared schema (like Flink's Kryo fallback).
+//
+// Wire format ('msgpackr/v1'): one MessagePack value per frame, written by a msgpackr Packr with
+// `sequential: true` record structures and `moreTypes: true`. The first record of an object shape carries the
+// shape's key list in-band (record extension 0x72) and later records of that shape reference it by a one- or
+// two-byte id, so the decoder must see every record of its channel, in order: that is what an ordered SPSC ring
+// gives us. Measured on a repeated {id, name, price, ts} shape (see the spec): first record 49 bytes, every
+// later one 29 bytes, 48 bytes as plain msgpackr maps: the 17 bytes of keys plus 2 of map16 header are gone.
+//
+// Native addon: msgpackr-extract (string decoding) IS active in this tree: its install script never ran, but
+// npm installed the prebuilt optional package @msgpackr-extract/msgpackr-extract-linux-x64, which msgpackr
+// loads without a build (`isNativeAccelerationEnabled` is true). Nothing here depends on it; the spec runs
+// again with MSGPACKR_NATIVE_ACCELERATION_DISABLED=true to prove it.
+//
+// What round-trips: objects (as plain objects), arrays, strings, numbers, bigint (any size), booleans, null,
+// undefined, Date (also invalid ones), Map, Set, typed arrays, ArrayBuffer, DataView, RegExp, Error (name,
+// message, cause; no stack). Differences from structuredClone: -0 decodes as 0; a Buffer decodes as the class
+// of the ring's bytes (a Uint8Array for a SharedArrayBuffer ring); lone surrogates in strings become U+FFFD
+// (UTF-8); an own key named '__proto__' decodes as '__proto_' (msgpackr's prototype-pollution guard); class
+// instances decode as plain objects; shared references and cycles need `structuredClone: true`.
+
+import { Packr, Unpackr, type Options } from 'msgpackr';
+import type { RecordCodec, RecordDecoder, RecordEncoder } from './codec.js';
+import {
+  FrameCorruptError,
+  FrameTruncatedError,
+  InvalidArgumentError,
+  SchemaMismatchError,
+  type ShmError,
+} from '../errors.js';
+
+export interface GenericCodecOptions {
+  /**
+   * How many object shapes one channel keeps defined at a time (msgpackr `maxOwnStructures`). Up to 64 use
+   * one-byte record ids; more use two bytes for ids past the 32nd. A channel with more live shapes than this
+   * still round-trips: the oldest shape's id is reused and the shape is defined again in-band when it next
+   * appears. Default 64, between 1 and 8160.
+   */
+  maxStructures?: number;
+  /**
+   * Preserves shared references and cycles (msgpackr `structuredClone`), at ~25-30% encoding cost. Without it
+   * a shared object is written once per reference and a cycle throws SchemaMismatchError. Default false.
+   */
+  structuredClone?: boolean;
+}
+
+const DEFAULT_MAX_STRUCTURES = 64;
+const MAX_STRUCTURES_LIMIT = 8160;
+
+/** A codec for any structured-clone-ish value; the type parameter only names what the channel carries. */
+export function genericCodec<T = unknown>(options: GenericCodecOptions = {}): RecordCodec<T> {
+  const maxStructures = options.maxStructures ?? DEFAULT_MAX_STRUCTURES;
+  if (!Number.isInteger(maxStructures) || maxStructures < 1 || maxStructures > MAX_STRUCTURES_LIMIT) {
+    throw new InvalidArgumentError(
+      `genericCodec: maxStructures must be an integer from 1 to ${MAX_STRUCTURES_LIMIT}, got ${maxStructures}`);
+  }
+  const structuredClone = options.structuredClone ?? false;
+
+  // A fresh object per Packr/Unpackr on purpose: msgpackr's constructors write the in-band structure table
+  // into the options object they are given (`options.structures = []`), so two instances built from one
+  // options object would share one table, which silently breaks as soon as two channels use it.
+  const msgpackrOptions = (): Options => ({
+    useRecords: true,
+    sequential: true,
+    maxOwnStructures: maxStructures,
+    moreTypes: false,              // Set, typed arrays, Error, RegExp, bigints past 64 bits keep their types
+    structuredClone,
+    copyBuffers: true,            // binary values must not alias ring memory that the producer will overwrite
+    // By default msgpackr writes a function as undefined; a record that silently loses a field is worse.
+    writeFunction: () => {
+      throw new TypeError('a function cannot be encoded');
+    },
+  });
+
+  return {
+    kind: 'generic',
+    // Only options that change the bytes; copyBuffers is a decoder-side choice and stays out.
+    fingerprint: `msgpackr/v1;records=sequential;maxStructures=${maxStructures};structuredClone=${structuredClone}`,
+    encoder: () => new GenericEncoder<T>(() => new Packr(msgpackrOptions())),
+    decoder: () => new GenericDecoder<T>(new Unpackr(msgpackrOptions())),
+  };
+}
+
+class GenericEncoder<T> implements RecordEncoder<T> {
+  private packr: Packr;
+  // Bytes of the last size() that write() has not copied yet, and the value they encode.
+  private pending: Uint8Array | null = null;
+  private pendingValue: unknown = undefined;
+
+  constructor(private readonly newPackr: () => Packr) {
+    this.packr = newPackr();
+  }
+
+  size(value: T): number {
+    // The Packr records new shapes as already sent when it packs them. Bytes that never reach the ring (the
+    // ring rejected the record, the reservation was aborted) or a pack that threw halfway would leave it
+    // referencing shapes the decoder never saw, and a reference to an unknown or reused id decodes silently as
+    // the wrong value. So start over with an empty shape table: every shape is then defined again before its
+    // next use, and the decoder simply overwrites its slots as those definitions arrive.
+    if (this.pending !== null) this.reset();
+    let bytes: Uint8Array;
+    try {
+      // No useBuffer(): msgpackr's output buffer is module-level, shared by every Packr on the thread, so
+      // pointing it at our own buffer and rewinding would overwrite bytes that another encoder (or any other
+      // msgpackr user) on this thread has packed but not yet copied. pack() returns a view into an arena that
+      // msgpackr never rewinds (it allocates a new arena when full), so the view stays valid until write(),
+      // even when the channel awaits ring space in between.
+      bytes = this.packr.pack(value);
+    } catch (cause) {
+      this.reset();
+      throw withCause(new SchemaMismatchError(`generic codec cannot encode the value: ${describe(cause)}`), cause);
+    }
+    this.pending = bytes;
+    this.pendingValue = value;
+    return bytes.length;
+  }
+
+  write(value: T, bytes: Uint8Array, _view: DataView, offset: number): void {
+    const pending = this.pending;
+    // Packing again here could give a different size than the ring reserved, so refuse instead.
+    if (pending === null || !Object.is(value, this.pendingValue)) {
+      throw new InvalidArgumentError('generic codec: write() must follow size() for the same value');
+    }
+    bytes.set(pending, offset);
+    this.pending = null;
+    this.pendingValue = undefined;
+  }
+
+  private reset(): void {
+    this.packr = this.newPackr();
+    this.pending = null;
+    this.pendingValue = undefined;
+  }
+}
+
+class GenericDecoder<T> implements RecordDecoder<T> {
+  // The first error this decoder threw. A record that failed may have carried shape definitions (or installed
+  // garbage ones before failing), so the shape table no longer matches the encoder's: later records could
+  // decode to wrong values. The channel is broken from here on, and every later read says so.
+  private failed: ShmError | null = null;
+
+  constructor(private readonly unpackr: Unpackr) {}
+
+  read(bytes: Uint8Array, _view: DataView, offset: number, length: number): T {
+    if (this.failed !== null) {
+      throw withCause(new FrameCorruptError(
+        `generic codec: an earlier record of this channel failed to decode (${this.failed.message}), so its record shapes are unknown`),
+        this.failed);
+    }
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0) {
+      return this.fail(new FrameCorruptError(`generic codec: impossible record range offset=${offset} length=${length}`));
+    }
+    // msgpackr reads `end: 0` as "to the end of the buffer", and no value is empty.
+    if (length === 0) return this.fail(new FrameTruncatedError('generic codec: empty record'));
+    if (offset + length > bytes.length) {
+      return this.fail(new FrameTruncatedError(
+        `generic codec: record [${offset}, ${offset + length}) runs past the ${bytes.length}-byte buffer`));
+    }
+    try {
+      // start/end over the whole ring instead of a subarray: no allocation per record. msgpackr checks after
+      // the read that it ended exactly at `end` ("Data read, but end of buffer not reached" for trailing bytes,
+      // "Unexpected end of MessagePack data" when it ran past it), and bounds every length header by `end`.
+      return this.unpackr.unpack(bytes, { start: offset, end: offset + length }) as T;
+    } catch (cause) {
+      // msgpackr marks errors that more bytes could have fixed as `incomplete`.
+      const incomplete = typeof cause === 'object' && cause !== null && (cause as { incomplete?: unknown }).incomplete === true;
+      return this.fail(incomplete
+        ? withCause(new FrameTruncatedError(`generic codec: record ends early: ${describe(cause)}`), cause)
+        : new FrameCorruptError(`generic codec: record cannot be decoded: ${describe(cause)}`, { cause }));
+    }
+  }
+
+  private fail(error: ShmError): never {
+    this.failed = error;
+    throw error;
+  }
+}
+
+/** Attaches a cause to an error whose constructor does not take one (FrameTruncatedError, SchemaMismatchError). */
+function withCause<E extends Error>(error: E, cause: unknown): E {
+  Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+  return error;
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,60 @@
+// Runs on: any thread. Every offset into a shared buffer, in one place (like piscina's src/symbols.ts).
+//
+// Each field names the thread that writes it and the invariant it keeps. All fields are Int32 slots read and
+// written with Atomics; the index constants are Int32Array indices, not byte offsets.
+
+/** Bytes in a cache line on the x86-64 and arm64 machines we run on. */
+export const CACHE_LINE_BYTES = 64;
+const I32_PER_LINE = CACHE_LINE_BYTES / 4;
+
+// ---- Ring header: four cache lines, then the data area ----------------------------------------------------------
+
+/** Line 0: written only by the producer. */
+/** Published write position: free-running byte counter (uint32 arithmetic). Only grows; never passes READ + capacity. */
+export const RING_WRITE = 0;
+/** 1 while the producer has announced it is about to park for space; the consumer notifies RING_READ only then. */
+export const RING_PRODUCER_WAITING = 1;
+/** Times the producer parked (Atomics.wait/waitAsync actually called). Only grows; for metrics and tests. */
+export const RING_PRODUCER_PARKS = 2;
+/** Times the producer found the ring full (spun or parked). Only grows. */
+export const RING_PRODUCER_FULL = 3;
+/** Producer parks that ended by timeout rather than a notify. Only grows; nonzero under load means a lost wake-up. */
+export const RING_PRODUCER_TIMEOUTS = 4;
+
+/** Line 1: written only by the consumer. */
+/** Published read position: free-running byte counter. Only grows; never passes RING_WRITE. */
+export const RING_READ = I32_PER_LINE;
+/** Times the consumer parked on its doorbell while this ring was empty. Only grows. */
+export const RING_CONSUMER_PARKS = I32_PER_LINE + 1;
+
+/** Line 2: written once, or by anyone, rarely. */
+/** Data-area capacity in bytes, a power of two; written once by the creating thread before sharing. */
+export const RING_CAPACITY = 2 * I32_PER_LINE;
+/** RING_MAGIC_VALUE once initialised; lets an attaching thread reject a buffer that is not a ring. */
+export const RING_MAGIC = 2 * I32_PER_LINE + 1;
+/** 0 → 1 once, by any thread (producer, consumer or coordinator) giving up; waiters then throw ChannelAbortedError. */
+export const RING_ABORTED = 2 * I32_PER_LINE + 2;
+export const RING_MAGIC_VALUE = 0x5e1c_e001;
+
+/** Line 3: the ring's own consumer doorbell, used when the consumer does not share a thread doorbell. */
+export const RING_DOORBELL = 3 * I32_PER_LINE;
+
+/** Bytes before the data area. */
+export const RING_HEADER_BYTES = 4 * CACHE_LINE_BYTES;
+
+// ---- Block framing inside the data area --------------------------------------------------------------------------
+
+/** Every block starts 4-byte aligned with a u32 length prefix. */
+export const BLOCK_ALIGN = 4;
+export const BLOCK_PREFIX_BYTES = 4;
+/** A length prefix with this value means "the rest of the data area is padding; continue at offset 0". */
+export const BLOCK_WRAP = 0xffff_ffff;
+
+// ---- Doorbell: two Int32 slots, anywhere in a shared buffer ------------------------------------------------------
+
+/** Sequence number the consumer waits on; producers add 1 and notify after publishing. Only grows (mod 2^32). */
+export const DOORBELL_SEQ = 0;
+/** 1 while the consumer has announced it is about to park; written 1 and back to 0 by the consumer only. */
+export const DOORBELL_WAITING = 1;
+/** Int32 slots a doorbell takes. Keep a doorbell on its own cache line. */
+export const DOORBELL_SLOTS = I32_PER_LINE;

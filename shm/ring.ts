@@ -1,0 +1,418 @@
+// Runs on: any thread (a ring is created on one thread, then its producer end is used by exactly one thread and
+// its consumer end by exactly one other).
+//
+// A single-producer single-consumer byte ring on a SharedArrayBuffer, carrying variable-length blocks.
+//
+//   SharedArrayBuffer
+//   ┌──────────────┬──────────────┬──────────────┬──────────────┬──────────────────────────────────────────────┐
+//   │ line 0       │ line 1       │ line 2       │ line 3       │ data area: capacity bytes (a power of two)     │
+//   │ producer:    │ consumer:    │ capacity,    │ consumer's   │                                              │
+//   │ WRITE, ...   │ READ, ...    │ magic, abort │ own doorbell │  ... [len|payload..][len|payload][WRAP] ...  │
+//   └──────────────┴──────────────┴──────────────┴──────────────┴──────────────────────────────────────────────┘
+//                                                                        ▲ READ & mask        ▲ WRITE & mask
+//
+// READ and WRITE are free-running uint32 byte counters; a position's offset in the data area is `pos & mask`.
+// Full/empty rule: used = (WRITE - READ) mod 2^32. Empty iff used == 0. A block of n bytes fits iff
+// used + n <= capacity, so the ring can fill completely (no slot is sacrificed to tell full from empty,
+// because the counters never wrap at capacity). capacity <= 2^30 keeps the subtraction unambiguous.
+//
+// A block is [u32 length][payload][pad to 4 bytes], always contiguous so readers decode in place. When a block
+// does not fit before the end of the data area, the producer writes the marker WRAP as the length and continues
+// at offset 0; the skipped tail counts as used until the consumer passes it. A block may therefore take at most
+// half the ring (tail waste + block <= capacity), which is `maxPayload`.
+//
+// Publication is batched: the producer moves WRITE once per `publishBytes` of blocks or on an explicit
+// publish(); the consumer moves READ once per `releaseBytes` or when it finds the ring empty. A side that is
+// about to wait always publishes its own counter first, or both sides could park at once.
+
+import { FrameCorruptError, InvalidArgumentError, RecordTooLargeError, ChannelAbortedError } from './errors.js';
+import { Doorbell } from './doorbell.js';
+import { keptAlive, type WaitStrategy } from './wait-strategy.js';
+import {
+  BLOCK_ALIGN, BLOCK_PREFIX_BYTES, BLOCK_WRAP, RING_ABORTED, RING_CAPACITY, RING_CONSUMER_PARKS, RING_DOORBELL,
+  RING_HEADER_BYTES, RING_MAGIC, RING_MAGIC_VALUE, RING_PRODUCER_FULL, RING_PRODUCER_PARKS, RING_PRODUCER_TIMEOUTS, RING_PRODUCER_WAITING,
+  RING_READ, RING_WRITE,
+} from './layout.js';
+
+export const MIN_RING_CAPACITY = 64;
+export const MAX_RING_CAPACITY = 1 << 30;
+
+function align(n: number): number {
+  return (n + (BLOCK_ALIGN - 1)) & ~(BLOCK_ALIGN - 1);
+}
+
+/** The shared buffer and its geometry. Cheap to construct on every thread that attaches. */
+export class Ring {
+  readonly buffer: SharedArrayBuffer;
+  readonly capacity: number;
+  readonly mask: number;
+  readonly header: Int32Array;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** Largest payload one block can carry. */
+  readonly maxPayload: number;
+  /** The option name a user raises when a record exceeds `maxPayload`; named in RecordTooLargeError. */
+  readonly capacityOption: string;
+
+  private constructor(buffer: SharedArrayBuffer, capacityOption: string) {
+    this.buffer = buffer;
+    this.header = new Int32Array(buffer, 0, RING_HEADER_BYTES / 4);
+    if (Atomics.load(this.header, RING_MAGIC) !== RING_MAGIC_VALUE) {
+      throw new InvalidArgumentError('buffer is not an initialised sluice ring');
+    }
+    this.capacity = Atomics.load(this.header, RING_CAPACITY);
+    if (buffer.byteLength !== RING_HEADER_BYTES + this.capacity) {
+      throw new InvalidArgumentError(`ring buffer is ${buffer.byteLength} bytes, its header says ${RING_HEADER_BYTES + this.capacity}`);
+    }
+    this.mask = this.capacity - 1;
+    this.bytes = new Uint8Array(buffer, RING_HEADER_BYTES, this.capacity);
+    this.view = new DataView(buffer, RING_HEADER_BYTES, this.capacity);
+    this.maxPayload = this.capacity / 2 - BLOCK_PREFIX_BYTES;
+    this.capacityOption = capacityOption;
+  }
+
+  /** A new ring with a data area of `capacity` bytes (a power of two, 64 B – 1 GiB). */
+  static create(capacity: number, capacityOption = 'ringBytes'): Ring {
+    if (!Number.isInteger(capacity) || capacity < MIN_RING_CAPACITY || capacity > MAX_RING_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+      throw new InvalidArgumentError(`ring capacity must be a power of two between ${MIN_RING_CAPACITY} and ${MAX_RING_CAPACITY} bytes, got ${capacity}`);
+    }
+    const buffer = new SharedArrayBuffer(RING_HEADER_BYTES + capacity);
+    const header = new Int32Array(buffer, 0, RING_HEADER_BYTES / 4);
+    Atomics.store(header, RING_CAPACITY, capacity);
+    Atomics.store(header, RING_MAGIC, RING_MAGIC_VALUE);
+    return new Ring(buffer, capacityOption);
+  }
+
+  /** The same ring, seen from another thread that received `buffer`. */
+  static attach(buffer: SharedArrayBuffer, capacityOption = 'ringBytes'): Ring {
+    return new Ring(buffer, capacityOption);
+  }
+
+  /** The doorbell inside this ring, for a consumer that reads only this ring. */
+  ownDoorbell(): Doorbell {
+    return new Doorbell(this.buffer, RING_DOORBELL);
+  }
+
+  get aborted(): boolean {
+    return Atomics.load(this.header, RING_ABORTED) !== 0;
+  }
+
+  /**
+   * Gives up on the ring from any thread; both sides stop waiting and throw ChannelAbortedError.
+   * `consumerBell` is the doorbell the consumer parks on, if it is not the ring's own.
+   */
+  abort(consumerBell?: Doorbell): void {
+    Atomics.store(this.header, RING_ABORTED, 1);
+    // Wakes a producer parked on READ and a consumer parked on its doorbell; without these a waiter would
+    // sleep until its park timeout before noticing.
+    Atomics.notify(this.header, RING_READ);
+    this.ownDoorbell().ringAlways();
+    consumerBell?.ringAlways();
+  }
+
+  /** Counters for metrics and tests. Reads published values only. */
+  stats(): { producerParks: number; producerFull: number; producerTimeouts: number; consumerParks: number; used: number } {
+    return {
+      producerParks: Atomics.load(this.header, RING_PRODUCER_PARKS),
+      producerTimeouts: Atomics.load(this.header, RING_PRODUCER_TIMEOUTS),
+      producerFull: Atomics.load(this.header, RING_PRODUCER_FULL),
+      consumerParks: Atomics.load(this.header, RING_CONSUMER_PARKS),
+      used: (Atomics.load(this.header, RING_WRITE) - Atomics.load(this.header, RING_READ)) >>> 0,
+    };
+  }
+}
+
+export interface RingEndOptions {
+  /** Publish the counter on every block (false) or once per batch of bytes (true, the default). */
+  batching?: boolean;
+  /** Batch size in bytes; defaults to a quarter of the ring, at most 16 KiB. */
+  batchBytes?: number;
+}
+
+function batchBytesFor(ring: Ring, o: RingEndOptions): number {
+  if (o.batching === false) return 0;
+  const b = o.batchBytes ?? Math.min(ring.capacity / 4, 16 * 1024);
+  if (!(b >= 0) || b > ring.capacity) throw new InvalidArgumentError(`batchBytes must be between 0 and the ring capacity, got ${b}`);
+  return b;
+}
+
+/** The writing end. Exactly one thread uses it. */
+export class RingProducer {
+  readonly ring: Ring;
+  /** Doorbell the consumer parks on; rung after every publication that it may be waiting for. */
+  readonly consumerBell: Doorbell;
+  private readonly header: Int32Array;
+  private readonly view: DataView;
+  private readonly capacity: number;
+  private readonly mask: number;
+  private readonly publishBytes: number;
+  /** Local write position: blocks up to here are written but maybe not yet published. */
+  private writePos: number;
+  private published: number;
+  /** Last READ seen; refreshed only when the ring looks full (saves a shared-line load per block). */
+  private cachedRead: number;
+  private pending = -1;
+
+  constructor(ring: Ring, consumerBell: Doorbell = ring.ownDoorbell(), options: RingEndOptions = {}) {
+    this.ring = ring;
+    this.consumerBell = consumerBell;
+    this.header = ring.header;
+    this.view = ring.view;
+    this.capacity = ring.capacity;
+    this.mask = ring.mask;
+    this.publishBytes = batchBytesFor(ring, options);
+    this.writePos = Atomics.load(this.header, RING_WRITE) >>> 0;
+    this.published = this.writePos;
+    this.cachedRead = Atomics.load(this.header, RING_READ) >>> 0;
+  }
+
+  /** Free bytes as far as this side knows (may be stale-low, never high). */
+  private free(): number {
+    return this.capacity - ((this.writePos - this.cachedRead) >>> 0);
+  }
+
+  /**
+   * Reserves a block of `length` payload bytes; returns the payload's offset in `ring.bytes`, or -1 when the
+   * ring has no room now. Throws RecordTooLargeError for a block that can never fit.
+   */
+  tryReserve(length: number): number {
+    const total = align(BLOCK_PREFIX_BYTES + length);
+    if (length > this.ring.maxPayload) throw new RecordTooLargeError(length, this.ring.maxPayload, this.ring.capacityOption);
+    let offset = this.writePos & this.mask;
+    const tail = this.capacity - offset;
+    const needed = total <= tail ? total : tail + total;
+    if (this.free() < needed) {
+      this.cachedRead = Atomics.load(this.header, RING_READ) >>> 0;
+      if (this.free() < needed) return -1;
+    }
+    if (total > tail) {
+      this.view.setUint32(offset, BLOCK_WRAP, true);
+      this.writePos = (this.writePos + tail) >>> 0;
+      offset = 0;
+    }
+    this.view.setUint32(offset, length, true);
+    this.pending = total;
+    return offset + BLOCK_PREFIX_BYTES;
+  }
+
+  /** Completes the block last reserved; publishes when a batch is full (or always, batching off). */
+  commit(): void {
+    this.writePos = (this.writePos + this.pending) >>> 0;
+    this.pending = -1;
+    if (((this.writePos - this.published) >>> 0) >= this.publishBytes) this.publish();
+  }
+
+  /** Makes every committed block visible to the consumer and rings its doorbell if it is parked. */
+  publish(): void {
+    if (this.writePos === this.published) return;
+    this.published = this.writePos;
+    Atomics.store(this.header, RING_WRITE, this.writePos | 0);
+    this.consumerBell.ring();
+  }
+
+  /** Bytes committed but not yet visible to the consumer. */
+  get unpublished(): number {
+    return (this.writePos - this.published) >>> 0;
+  }
+
+  /** Reserves, spinning then parking with Atomics.wait while the ring is full. */
+  reserve(length: number, strategy: WaitStrategy): number {
+    let at = this.tryReserve(length);
+    if (at >= 0) return at;
+    this.noteFull();
+    for (let i = 0; i < strategy.spin; i++) {
+      at = this.tryReserve(length);
+      if (at >= 0) return at;
+    }
+    for (;;) {
+      const seen = this.prepareToPark();
+      at = this.tryReserve(length);
+      if (at >= 0) { this.unpark(); return at; }
+      const woke = Atomics.wait(this.header, RING_READ, seen, strategy.parkTimeoutMs);
+      this.unpark(woke);
+      at = this.tryReserve(length);
+      if (at >= 0) return at;
+    }
+  }
+
+  /** Like `reserve`, but parks with Atomics.waitAsync so the thread's event loop keeps running. */
+  async reserveAsync(length: number, strategy: WaitStrategy): Promise<number> {
+    let at = this.tryReserve(length);
+    if (at >= 0) return at;
+    this.noteFull();
+    for (let i = 0; i < strategy.spin; i++) {
+      at = this.tryReserve(length);
+      if (at >= 0) return at;
+    }
+    for (;;) {
+      const seen = this.prepareToPark();
+      at = this.tryReserve(length);
+      if (at >= 0) { this.unpark(); return at; }
+      const r = Atomics.waitAsync(this.header, RING_READ, seen, strategy.parkTimeoutMs);
+      this.unpark(r.async ? await keptAlive(strategy, r.value) : r.value);
+      at = this.tryReserve(length);
+      if (at >= 0) return at;
+    }
+  }
+
+  private noteFull(): void {
+    if (this.ring.aborted) throw new ChannelAbortedError();
+    Atomics.add(this.header, RING_PRODUCER_FULL, 1);
+    // The consumer may be parked waiting for exactly the blocks we have not published yet.
+    this.publish();
+  }
+
+  /**
+   * Announces the park, then snapshots READ. Order matters (the race it prevents: the consumer frees space
+   * between our last check and our wait, sees no waiter and never notifies): WAITING is stored before READ is
+   * loaded, and the consumer stores READ before loading WAITING.
+   */
+  private prepareToPark(): number {
+    if (this.ring.aborted) throw new ChannelAbortedError();
+    Atomics.store(this.header, RING_PRODUCER_WAITING, 1);
+    Atomics.add(this.header, RING_PRODUCER_PARKS, 1);
+    return Atomics.load(this.header, RING_READ);
+  }
+
+  private unpark(woke?: 'ok' | 'not-equal' | 'timed-out'): void {
+    Atomics.store(this.header, RING_PRODUCER_WAITING, 0);
+    if (woke === 'timed-out') Atomics.add(this.header, RING_PRODUCER_TIMEOUTS, 1);
+    if (this.ring.aborted) throw new ChannelAbortedError();
+  }
+}
+
+/** The reading end. Exactly one thread uses it. */
+export class RingConsumer {
+  readonly ring: Ring;
+  readonly bell: Doorbell;
+  private readonly header: Int32Array;
+  private readonly view: DataView;
+  private readonly capacity: number;
+  private readonly mask: number;
+  private readonly releaseBytes: number;
+  private readPos: number;
+  private releasedPublished: number;
+  /** Last WRITE seen; refreshed only when the ring looks empty. */
+  private cachedWrite: number;
+  private currentTotal = 0;
+  /** Payload length of the block returned by the last successful `tryPeek`. */
+  length = 0;
+
+  constructor(ring: Ring, bell: Doorbell = ring.ownDoorbell(), options: RingEndOptions = {}) {
+    this.ring = ring;
+    this.bell = bell;
+    this.header = ring.header;
+    this.view = ring.view;
+    this.capacity = ring.capacity;
+    this.mask = ring.mask;
+    this.releaseBytes = batchBytesFor(ring, options);
+    this.readPos = Atomics.load(this.header, RING_READ) >>> 0;
+    this.releasedPublished = this.readPos;
+    this.cachedWrite = Atomics.load(this.header, RING_WRITE) >>> 0;
+  }
+
+  /**
+   * Offset in `ring.bytes` of the next block's payload (its length in `this.length`), or -1 when none is
+   * published. The block stays valid until `release()`.
+   */
+  tryPeek(): number {
+    if (this.readPos === this.cachedWrite) {
+      this.cachedWrite = Atomics.load(this.header, RING_WRITE) >>> 0;
+      if (this.readPos === this.cachedWrite) {
+        // Empty: hand back all consumed space now, or a producer waiting for it would wait for us while we
+        // wait for it.
+        this.publishRead();
+        return -1;
+      }
+    }
+    let offset = this.readPos & this.mask;
+    let len = this.view.getUint32(offset, true);
+    if (len === BLOCK_WRAP) {
+      this.readPos = (this.readPos + this.capacity - offset) >>> 0;
+      offset = 0;
+      // The padding may be published before the block that follows it (a publish between reserve and commit).
+      if (this.readPos === this.cachedWrite) return -1;
+      len = this.view.getUint32(0, true);
+    }
+    const total = align(BLOCK_PREFIX_BYTES + len);
+    if (len > this.ring.maxPayload || total > ((this.cachedWrite - this.readPos) >>> 0)) {
+      throw new FrameCorruptError(`ring: block length ${len} at offset ${offset} exceeds the published data`);
+    }
+    this.currentTotal = total;
+    this.length = len;
+    return offset + BLOCK_PREFIX_BYTES;
+  }
+
+  /** Frees the block last returned by `tryPeek`. */
+  release(): void {
+    this.readPos = (this.readPos + this.currentTotal) >>> 0;
+    this.currentTotal = 0;
+    if (((this.readPos - this.releasedPublished) >>> 0) >= this.releaseBytes) this.publishRead();
+  }
+
+  /**
+   * Makes consumed space visible to the producer, and wakes it if it is parked. Store READ, then load
+   * WAITING: the mirror of the producer's order, so one of the two always sees the other.
+   */
+  publishRead(): void {
+    if (this.readPos === this.releasedPublished) return;
+    this.releasedPublished = this.readPos;
+    Atomics.store(this.header, RING_READ, this.readPos | 0);
+    if (Atomics.load(this.header, RING_PRODUCER_WAITING) !== 0) Atomics.notify(this.header, RING_READ);
+  }
+
+  /** True when a block is published and not yet read (refreshes the cached WRITE). */
+  hasData(): boolean {
+    if (this.readPos !== this.cachedWrite) return true;
+    this.cachedWrite = Atomics.load(this.header, RING_WRITE) >>> 0;
+    return this.readPos !== this.cachedWrite;
+  }
+
+  /** Counts a park on this ring (the park itself happens on the doorbell, maybe shared with other inputs). */
+  notePark(): void {
+    Atomics.add(this.header, RING_CONSUMER_PARKS, 1);
+  }
+
+  /** Waits (spin, then Atomics.wait on the doorbell) until a block is published; returns its payload offset. */
+  peek(strategy: WaitStrategy): number {
+    let at = this.tryPeek();
+    if (at >= 0) return at;
+    for (let i = 0; i < strategy.spin; i++) {
+      at = this.tryPeek();
+      if (at >= 0) return at;
+    }
+    for (;;) {
+      if (this.ring.aborted) throw new ChannelAbortedError();
+      const seq = this.bell.arm();
+      at = this.tryPeek();
+      if (at >= 0) { this.bell.disarm(); return at; }
+      this.notePark();
+      this.bell.park(seq, strategy.parkTimeoutMs);
+      this.bell.disarm();
+      at = this.tryPeek();
+      if (at >= 0) return at;
+    }
+  }
+
+  /** Like `peek`, with Atomics.waitAsync so the event loop keeps running while the ring is empty. */
+  async peekAsync(strategy: WaitStrategy): Promise<number> {
+    let at = this.tryPeek();
+    if (at >= 0) return at;
+    for (let i = 0; i < strategy.spin; i++) {
+      at = this.tryPeek();
+      if (at >= 0) return at;
+    }
+    for (;;) {
+      if (this.ring.aborted) throw new ChannelAbortedError();
+      const seq = this.bell.arm();
+      at = this.tryPeek();
+      if (at >= 0) { this.bell.disarm(); return at; }
+      this.notePark();
+      const pending = this.bell.parkAsync(seq, strategy.parkTimeoutMs);
+      if (pending) await keptAlive(strategy, pending);
+      this.bell.disarm();
+      at = this.tryPeek();
+      if (at >= 0) return at;
+    }
+  }
+}
