@@ -116,6 +116,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   readonly strategy: WaitStrategy;
   private readonly decoder: RecordDecoder<T>;
   private readonly frame: FrameInfo = { kind: 0, bodyOffset: 0, bodyLength: 0 };
+  private readonly checksums: boolean;
   private ended = false;
   /** The record found by the last poll that returned RECORD. */
   record: T | undefined = undefined;
@@ -128,6 +129,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
     this.consumer = consumer;
     this.decoder = decoder;
     this.strategy = waitStrategy(options.wait);
+    this.checksums = options.checksums ?? false;
   }
 
   get isEnded(): boolean {
@@ -159,7 +161,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
     const ring = this.consumer.ring;
     // Release even when decoding throws, so a reader that handles the error (drop, dead-letter) moves on.
     try {
-      const f = readFrame(ring.bytes, ring.view, at, this.consumer.length, this.frame);
+      const f = readFrame(ring.bytes, ring.view, at, this.consumer.length, this.checksums, this.frame);
       if (f.kind === KIND_RECORD) {
         this.record = this.decoder.read(ring.bytes, ring.view, f.bodyOffset, f.bodyLength);
         this.records++;

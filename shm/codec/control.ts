@@ -17,6 +17,7 @@
 // A -0 in an integer field encodes as 0; doubles keep -0.
 
 import * as flatbuffers from 'flatbuffers';
+import { crc32 } from '../checksum.js';
 import { FrameCorruptError, FrameTruncatedError, InvalidArgumentError } from '../errors.js';
 import { CheckpointBarrier } from '../schema/generated/sluice/control/checkpoint-barrier.js';
 import { ControlBody } from '../schema/generated/sluice/control/control-body.js';
@@ -321,15 +322,6 @@ function u32(b: Uint8Array, at: number): number {
   return i32(b, at) >>> 0;
 }
 
-/** CRC-32 (IEEE, reflected, as zlib's crc32). Bitwise, no table: frames are small and rare, and a table would be module state. */
-function crc32(b: Uint8Array, start: number, end: number): number {
-  let crc = 0xffff_ffff;
-  for (let i = start; i < end; i++) {
-    crc ^= b[i]!;
-    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb8_8320 & -(crc & 1));
-  }
-  return (crc ^ 0xffff_ffff) >>> 0;
-}
 
 function hex(x: number): string {
   return x.toString(16).padStart(8, '0');

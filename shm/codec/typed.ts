@@ -89,6 +89,8 @@ interface Slot {
 interface Layout {
   readonly slots: readonly Slot[];
   readonly bitmapBytes: number;
+  /** Per field, how errors name it: "typed record field 'url' (string)". */
+  readonly labels: readonly string[];
   /** Per bitmap byte, the bits that may be set. */
   readonly bitmapValid: readonly number[];
   readonly fixedSize: number;
@@ -114,7 +116,8 @@ function computeLayout(schema: RecordSchema<unknown>): Layout {
     offset += width;
     if (f.type === 'string') stringCount++;
   }
-  return { slots, bitmapBytes, bitmapValid, fixedSize: offset, stringCount };
+  const labels = slots.map((s) => `typed record field '${s.name}' (${s.type})`);
+  return { slots, labels, bitmapBytes, bitmapValid, fixedSize: offset, stringCount };
 }
 
 /** Stable text naming the wire format: layout version, then each field's name, type and optionality. */
@@ -189,6 +192,7 @@ function readShortAscii(buf: Buffer, start: number, end: number): string | undef
  * U+FFFD pay for a full validation.
  */
 function readUtf8(buf: Buffer, start: number, end: number, field: string): string {
+  // `field` is the error label of the field, e.g. "typed record field 'url' (string)".
   if (end - start <= SHORT_READ) {
     if (start === end) return '';
     const ascii = readShortAscii(buf, start, end);
@@ -196,7 +200,7 @@ function readUtf8(buf: Buffer, start: number, end: number, field: string): strin
   }
   const s = sliceUtf8(buf, start, end);
   if (s.indexOf('\uFFFD') !== -1 && !isUtf8(buf.subarray(start, end))) {
-    throw new FrameCorruptError(`typed record field '${field}': string bytes are not valid UTF-8`);
+    throw new FrameCorruptError(`${field}: string bytes are not valid UTF-8`);
   }
   return s;
 }
@@ -239,8 +243,8 @@ interface Failures {
 }
 
 function failures(layout: Layout): Failures {
-  const { slots, fixedSize } = layout;
-  const at = (i: number): string => `typed record field '${slots[i]!.name}' (${slots[i]!.type})`;
+  const { slots, fixedSize, labels } = layout;
+  const at = (i: number): string => labels[i]!;
   return {
     notObject(v) { throw new SchemaMismatchError(`typed record: expected an object, got ${describe(v)}`); },
     mismatch(i, v) {
@@ -347,7 +351,7 @@ function interpretedEncoder<T>(layout: Layout, fail: Failures): RecordEncoder<T>
 }
 
 function interpretedDecoder<T>(layout: Layout, fail: Failures): RecordDecoder<T> {
-  const { slots, fixedSize, bitmapBytes, bitmapValid } = layout;
+  const { slots, fixedSize, bitmapBytes, bitmapValid, labels } = layout;
   const n = slots.length;
   let lastBytes: Uint8Array | undefined;
   let buf: Buffer | undefined;
@@ -403,7 +407,7 @@ function interpretedDecoder<T>(layout: Layout, fail: Failures): RecordDecoder<T>
           const e = view.getUint32(o, true);
           if (e < p) fail.badStrStart(i, e, p);
           if (e > length) fail.truncStr(i, e, length);
-          v = readUtf8(buf!, offset + p, offset + e, s.name);
+          v = readUtf8(buf!, offset + p, offset + e, labels[i]!);
           p = e;
         }
       }
@@ -424,7 +428,7 @@ interface Helpers extends Failures {
   writeUtf8(buf: Buffer, s: string, pos: number, length: number): void;
   readUtf8(buf: Buffer, start: number, end: number, field: string): string;
   asBuffer(bytes: Uint8Array): Buffer;
-  names: readonly string[];
+  labels: readonly string[];
 }
 
 interface Factories<T> {
@@ -521,7 +525,7 @@ function generate(layout: Layout): string {
       case BOOL: r = `b = bytes[${o}]; if (b > 1) badBool(${i}, b); ${f} = b === 1;`; break;
       default:
         r = `e = view.getUint32(${o}, true); if (e < p) badStrStart(${i}, e, p); if (e > length) truncStr(${i}, e, length); `
-          + `${f} = readUtf8(buf, offset + p, offset + e, names[${i}]); p = e;`;
+          + `${f} = readUtf8(buf, offset + p, offset + e, labels[${i}]); p = e;`;
     }
     if (s.optional) {
       read.push(`let ${f}; if ((m${s.nullBit >> 3} & ${1 << (s.nullBit & 7)}) !== 0) { if (${slotIsNonZero(o, s.width)}) badAbsent(${i}); } else { ${r} }`);
@@ -534,7 +538,7 @@ function generate(layout: Layout): string {
   const masks = Array.from({ length: bitmapBytes }, (_, b) => `m${b} = 0`);
   return `'use strict';
 const isSafeInteger = Number.isSafeInteger, floor = Math.floor;
-const { utf8Length, writeUtf8, readUtf8, asBuffer, names, notObject, mismatch, tooLarge, truncFixed, truncRegion,
+const { utf8Length, writeUtf8, readUtf8, asBuffer, labels, notObject, mismatch, tooLarge, truncFixed, truncRegion,
   badBitmap, badAbsent, badBool, badI64, badNaN, badStrStart, truncStr, trailing } = H;
 function makeEncoder() {
   let last, lastBytes, buf${lens.map((l) => `, ${l} = 0`).join('')};
@@ -574,7 +578,7 @@ return { makeEncoder, makeDecoder };
 }
 
 function specialize<T>(layout: Layout, fail: Failures): Factories<T> | undefined {
-  const helpers: Helpers = { ...fail, utf8Length, writeUtf8, readUtf8, asBuffer, names: layout.slots.map((s) => s.name) };
+  const helpers: Helpers = { ...fail, utf8Length, writeUtf8, readUtf8, asBuffer, labels: layout.labels };
   let build: (h: Helpers) => Factories<T>;
   try {
     build = new Function('H', generate(layout)) as (h: Helpers) => Factories<T>;

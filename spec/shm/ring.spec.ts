@@ -1,0 +1,119 @@
+// The ring on one thread: geometry, the full/empty rule, wrap-around, batching and the limits.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Ring, RingConsumer, RingProducer } from '../../shm/ring.js';
+import { InvalidArgumentError, RecordTooLargeError } from '../../shm/errors.js';
+
+function put(p: RingProducer, ring: Ring, payload: Uint8Array): boolean {
+  const at = p.tryReserve(payload.length);
+  if (at < 0) return false;
+  ring.bytes.set(payload, at);
+  p.commit();
+  return true;
+}
+
+function take(c: RingConsumer, ring: Ring): Uint8Array | undefined {
+  const at = c.tryPeek();
+  if (at < 0) return undefined;
+  const out = ring.bytes.slice(at, at + c.length);
+  c.release();
+  return out;
+}
+
+describe('ring', () => {
+  test('rejects capacities that are not powers of two in range', () => {
+    for (const bad of [0, 63, 100, 1000, 2 ** 31, 1.5]) assert.throws(() => Ring.create(bad), InvalidArgumentError);
+    assert.equal(Ring.create(64).capacity, 64);
+  });
+
+  test('attach rejects a buffer that is not a ring', () => {
+    assert.throws(() => Ring.attach(new SharedArrayBuffer(512)), InvalidArgumentError);
+  });
+
+  test('fills completely: no slot is sacrificed to tell full from empty', () => {
+    const ring = Ring.create(64);
+    const p = new RingProducer(ring, undefined, { batching: false });
+    const c = new RingConsumer(ring, undefined, { batching: false });
+    // Four blocks of 12 payload bytes take 16 bytes each: exactly 64.
+    for (let i = 0; i < 4; i++) assert.ok(put(p, ring, new Uint8Array(12).fill(i)));
+    assert.equal(put(p, ring, new Uint8Array(0)), false, 'full ring refuses even an empty block');
+    assert.equal(ring.stats().used, 64);
+    for (let i = 0; i < 4; i++) assert.deepEqual(take(c, ring), new Uint8Array(12).fill(i));
+    assert.equal(take(c, ring), undefined, 'empty');
+    assert.equal(ring.stats().used, 0);
+  });
+
+  test('a record over half the ring is a RecordTooLargeError naming the limit and the option', () => {
+    const ring = Ring.create(256, 'ringBytes');
+    const p = new RingProducer(ring);
+    assert.equal(ring.maxPayload, 124);
+    assert.ok(p.tryReserve(124) >= 0);
+    assert.throws(() => p.tryReserve(125), (e: unknown) => {
+      assert.ok(e instanceof RecordTooLargeError);
+      assert.equal(e.limit, 124);
+      assert.match(e.message, /125 bytes.*124 bytes.*'ringBytes'/);
+      return true;
+    });
+  });
+
+  test('batching: blocks become visible on publish, or at once with batching off', () => {
+    for (const batching of [true, false]) {
+      const ring = Ring.create(1024);
+      const p = new RingProducer(ring, undefined, { batching });
+      const c = new RingConsumer(ring, undefined, { batching });
+      put(p, ring, new Uint8Array([1, 2, 3]));
+      assert.equal(c.hasData(), !batching, `batching ${batching}: visible before publish`);
+      p.publish();
+      assert.equal(c.hasData(), true);
+      assert.deepEqual(take(c, ring), new Uint8Array([1, 2, 3]));
+      // The consumer hands space back in batches too, but always when it finds the ring empty.
+      assert.equal(take(c, ring), undefined);
+      assert.equal(ring.stats().used, 0);
+    }
+  });
+
+  test('a batch is published by itself once it reaches batchBytes', () => {
+    const ring = Ring.create(1024);
+    const p = new RingProducer(ring, undefined, { batchBytes: 64 });
+    const c = new RingConsumer(ring);
+    for (let i = 0; i < 3; i++) put(p, ring, new Uint8Array(12));
+    assert.equal(c.hasData(), false, '48 bytes: below the batch');
+    put(p, ring, new Uint8Array(12));
+    assert.equal(c.hasData(), true, '64 bytes: published');
+  });
+
+  test('property: any sequence of block sizes round-trips in order across wrap-arounds', () => {
+    fc.assert(fc.property(
+      fc.constantFrom(64, 128, 256, 1024),
+      fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 300 }),
+      fc.boolean(),
+      (capacity, sizes, batching) => {
+        const ring = Ring.create(capacity);
+        const p = new RingProducer(ring, undefined, { batching });
+        const c = new RingConsumer(ring, undefined, { batching });
+        const sent: Uint8Array[] = [];
+        const got: Uint8Array[] = [];
+        let n = 0;
+        for (const s of sizes) {
+          const block = new Uint8Array(s % (ring.maxPayload + 1)).map((_, i) => (n * 7 + i) & 0xff);
+          n++;
+          for (;;) {
+            if (put(p, ring, block)) break;
+            p.publish();
+            const b = take(c, ring);
+            if (b) { got.push(b); continue; }
+            // No block to read: the consumer was holding back freed space, which finding the ring empty has
+            // just handed back, and an empty ring takes any block up to maxPayload.
+            assert.ok(put(p, ring, block), 'an empty ring takes the block');
+            break;
+          }
+          sent.push(block);
+        }
+        p.publish();
+        for (let b = take(c, ring); b; b = take(c, ring)) got.push(b);
+        assert.deepEqual(got, sent);
+      }), { numRuns: 300 });
+  });
+});
