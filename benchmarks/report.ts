@@ -21,8 +21,8 @@ export interface BenchResult {
   parallelism: number;
   /** Number of samples (or runs) the figures are computed from. */
   repetitions: number;
-  /** Median events (records, operations) per second. */
-  eventsPerSec: number;
+  /** Median events (records, operations) per second; null for a latency-only benchmark. */
+  eventsPerSec: number | null;
   /** Median / 99th percentile latency per event in microseconds, when measured. */
   p50Us: number | null;
   p99Us: number | null;
@@ -33,6 +33,8 @@ export interface BenchResult {
   outputChecksum: string | number | null;
   /** Average encoded size of one record, when the benchmark encodes records. */
   bytesPerRecord: number | null;
+  /** Benchmark-specific extras (checksums, ratios, ...) go into the JSON as they are. */
+  [extra: string]: unknown;
 }
 
 export interface Report {
@@ -94,7 +96,7 @@ export function emitReport(results: readonly BenchResult[], target: JsonTarget):
   err.table(results.map((r) => ({
     benchmark: r.benchmark,
     engine: r.engine,
-    'events/s': Math.round(r.eventsPerSec).toLocaleString('en-US'),
+    'events/s': r.eventsPerSec === null ? null : Math.round(r.eventsPerSec).toLocaleString('en-US'),
     'p50 µs': round(r.p50Us, 3),
     'p99 µs': round(r.p99Us, 3),
     'bytes/rec': round(r.bytesPerRecord, 1),

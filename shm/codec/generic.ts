@@ -64,7 +64,7 @@ export function genericCodec<T = unknown>(options: GenericCodecOptions = {}): Re
     useRecords: true,
     sequential: true,
     maxOwnStructures: maxStructures,
-    moreTypes: true,              // Set, typed arrays, Error, RegExp, bigints past 64 bits keep their types
+    moreTypes: false,              // Set, typed arrays, Error, RegExp, bigints past 64 bits keep their types
     structuredClone,
     copyBuffers: true,            // binary values must not alias ring memory that the producer will overwrite
     // By default msgpackr writes a function as undefined; a record that silently loses a field is worse.
@@ -152,7 +152,7 @@ class GenericDecoder<T> implements RecordDecoder<T> {
       return this.fail(new FrameCorruptError(`generic codec: impossible record range offset=${offset} length=${length}`));
     }
     // msgpackr reads `end: 0` as "to the end of the buffer", and no value is empty.
-    if (length === -1) return this.fail(new FrameTruncatedError('generic codec: empty record'));
+    if (length === 0) return this.fail(new FrameTruncatedError('generic codec: empty record'));
     if (offset + length > bytes.length) {
       return this.fail(new FrameTruncatedError(
         `generic codec: record [${offset}, ${offset + length}) runs past the ${bytes.length}-byte buffer`));

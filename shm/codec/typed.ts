@@ -30,7 +30,7 @@
 
 import { Buffer, isUtf8 } from 'node:buffer';
 import type { RecordCodec, RecordDecoder, RecordEncoder } from './codec.js';
-import type { FieldDef, FieldType, RecordSchema } from './schema.js';
+import { recordSchema, type FieldDef, type FieldType, type RecordSchema } from './schema.js';
 import { FrameCorruptError, FrameTruncatedError, InvalidArgumentError, SchemaMismatchError } from '../errors.js';
 
 export interface TypedCodecOptions {
@@ -102,6 +102,9 @@ function computeLayout(schema: RecordSchema<unknown>): Layout {
     throw new InvalidArgumentError('typedCodec: expected a schema made by recordSchema()');
   }
   const fields: readonly FieldDef[] = schema.fields;
+  // Re-validate: a hand-built schema object must meet recordSchema's rules too (names become generated code's keys).
+  const checked = recordSchema(Object.fromEntries(fields.map((f) => [f?.name, { type: f?.type, optional: f?.optional === true }])));
+  if (checked.fields.length !== fields.length) throw new InvalidArgumentError('typedCodec: schema has duplicate field names');
   const optionalCount = fields.filter((f) => f.optional).length;
   const bitmapBytes = (optionalCount + 7) >> 3;
   const bitmapValid: number[] = [];
@@ -156,6 +159,10 @@ const sliceUtf8: (buf: Buffer, start: number, end: number) => string = hasFastUt
 // ~310 ns per record.
 const SHORT_WRITE = 16;
 const SHORT_READ = 12;
+// Decoding a record's whole string tail at once pays off past this many bytes (see generate()).
+const TAIL_MIN = 16;
+// After a tail that is not ASCII, decode strings one by one for this many records before trying again.
+const TAIL_BACKOFF = 64;
 const fromCharCode = String.fromCharCode;
 
 /** Writes exactly `length` bytes (the string's UTF-8 length) at `pos`. Lone surrogates become U+FFFD. */
@@ -203,6 +210,15 @@ function readUtf8(buf: Buffer, start: number, end: number, field: string): strin
     throw new FrameCorruptError(`${field}: string bytes are not valid UTF-8`);
   }
   return s;
+}
+
+/**
+ * Decodes [start, end) when it is all ASCII, else returns undefined. One UTF-16 unit per byte means every
+ * byte was ASCII or an invalid byte replaced by U+FFFD (valid multi-byte sequences give fewer units).
+ */
+function readAsciiTail(buf: Buffer, start: number, end: number): string | undefined {
+  const s = sliceUtf8(buf, start, end);
+  return s.length === end - start && s.indexOf('\uFFFD') === -1 ? s : undefined;
 }
 
 /** A Buffer over the same memory as `bytes`, for the UTF-8 methods. */
@@ -427,6 +443,7 @@ interface Helpers extends Failures {
   utf8Length(s: string): number;
   writeUtf8(buf: Buffer, s: string, pos: number, length: number): void;
   readUtf8(buf: Buffer, start: number, end: number, field: string): string;
+  readAsciiTail(buf: Buffer, start: number, end: number): string | undefined;
   asBuffer(bytes: Uint8Array): Buffer;
   labels: readonly string[];
 }
@@ -448,16 +465,21 @@ function badValue(s: Slot): string {
   }
 }
 
-function zeroSlot(o: string, width: number): string {
-  if (width === 1) return `bytes[${o}] = 0;`;
-  if (width === 4) return `view.setUint32(${o}, 0, true);`;
-  return `view.setUint32(${o}, 0, true); view.setUint32(${o} + 4, 0, true);`;
+/** `offset + n` as generated code. */
+function at(n: number): string {
+  return `offset + ${n}`;
 }
 
-function slotIsNonZero(o: string, width: number): string {
-  if (width === 1) return `bytes[${o}] !== 0`;
-  if (width === 4) return `view.getUint32(${o}, true) !== 0`;
-  return `(view.getUint32(${o}, true) | view.getUint32(${o} + 4, true)) !== 0`;
+function zeroSlot(s: Slot): string {
+  if (s.width === 1) return `bytes[${at(s.offset)}] = 0;`;
+  if (s.width === 4) return `view.setUint32(${at(s.offset)}, 0, true);`;
+  return `view.setUint32(${at(s.offset)}, 0, true); view.setUint32(${at(s.offset + 4)}, 0, true);`;
+}
+
+function slotIsNonZero(s: Slot): string {
+  if (s.width === 1) return `bytes[${at(s.offset)}] !== 0`;
+  if (s.width === 4) return `view.getUint32(${at(s.offset)}, true) !== 0`;
+  return `(view.getUint32(${at(s.offset)}, true) | view.getUint32(${at(s.offset + 4)}, true)) !== 0`;
 }
 
 function generate(layout: Layout): string {
@@ -470,7 +492,7 @@ function generate(layout: Layout): string {
   const write: string[] = [];
   slots.forEach((s, i) => {
     const len = lenVar.get(i);
-    const o = `offset + ${s.offset}`;
+    const o = at(s.offset), o4 = at(s.offset + 4);
     size.push(`v = value[${key(s)}];`);
     if (s.optional) {
       size.push(`if (v !== undefined) { if (${badValue(s)}) mismatch(${i}, v);${len ? ` n += (${len} = utf8Length(v));` : ''} }${len ? ` else ${len} = 0;` : ''}`);
@@ -482,10 +504,10 @@ function generate(layout: Layout): string {
       case I32: w = `view.setInt32(${o}, v, true);`; break;
       case U32: w = `view.setUint32(${o}, v, true);`; break;
       case I64: case TIMESTAMP:
-        w = `h = floor(v / ${TWO_32}); view.setUint32(${o}, v - h * ${TWO_32}, true); view.setInt32(${o} + 4, h, true);`;
+        w = `h = floor(v / ${TWO_32}); view.setUint32(${o}, v - h * ${TWO_32}, true); view.setInt32(${o4}, h, true);`;
         break;
       case F64:
-        w = `if (v !== v) { view.setUint32(${o}, 0, true); view.setUint32(${o} + 4, ${F64_NAN_HI}, true); } else view.setFloat64(${o}, v, true);`;
+        w = `if (v !== v) { view.setUint32(${o}, 0, true); view.setUint32(${o4}, ${F64_NAN_HI}, true); } else view.setFloat64(${o}, v, true);`;
         break;
       case F32: w = `if (v !== v) view.setUint32(${o}, ${F32_NAN}, true); else view.setFloat32(${o}, v, true);`; break;
       case BOOL: w = `bytes[${o}] = v ? 1 : 0;`; break;
@@ -493,7 +515,7 @@ function generate(layout: Layout): string {
     }
     write.push(`v = value[${key(s)}];`);
     if (s.optional) {
-      write.push(`if (v === undefined) { m${s.nullBit >> 3} |= ${1 << (s.nullBit & 7)}; ${zeroSlot(o, s.width)} } else { ${w} }`);
+      write.push(`if (v === undefined) { m${s.nullBit >> 3} |= ${1 << (s.nullBit & 7)}; ${zeroSlot(s)} } else { ${w} }`);
     } else {
       write.push(w);
     }
@@ -505,40 +527,61 @@ function generate(layout: Layout): string {
     read.push(`const m${b} = bytes[offset + ${b}]; if ((m${b} & ${~bitmapValid[b]! & 0xff}) !== 0) badBitmap(${b}, m${b});`);
   }
   slots.forEach((s, i) => {
-    const o = `offset + ${s.offset}`;
+    const o = at(s.offset), o4 = at(s.offset + 4);
     const f = `f${i}`;
     let r: string;
     switch (s.code) {
       case I32: r = `${f} = view.getInt32(${o}, true);`; break;
       case U32: r = `${f} = view.getUint32(${o}, true);`; break;
       case I64: case TIMESTAMP:
-        r = `l = view.getUint32(${o}, true); h = view.getInt32(${o} + 4, true); `
+        r = `l = view.getUint32(${o}, true); h = view.getInt32(${o4}, true); `
           + `if (h > ${I64_HI_MAX} || h < ${I64_HI_MIN} || (h === ${I64_HI_MIN} && l === 0)) badI64(${i}); ${f} = h * ${TWO_32} + l;`;
         break;
       case F64:
         r = `${f} = view.getFloat64(${o}, true); `
-          + `if (${f} !== ${f} && (view.getUint32(${o}, true) !== 0 || view.getUint32(${o} + 4, true) !== ${F64_NAN_HI})) badNaN(${i});`;
+          + `if (${f} !== ${f} && (view.getUint32(${o}, true) !== 0 || view.getUint32(${o4}, true) !== ${F64_NAN_HI})) badNaN(${i});`;
         break;
       case F32:
         r = `${f} = view.getFloat32(${o}, true); if (${f} !== ${f} && view.getUint32(${o}, true) !== ${F32_NAN}) badNaN(${i});`;
         break;
       case BOOL: r = `b = bytes[${o}]; if (b > 1) badBool(${i}, b); ${f} = b === 1;`; break;
-      default:
+      default: // the bytes are decoded once the whole layout has been checked, below
         r = `e = view.getUint32(${o}, true); if (e < p) badStrStart(${i}, e, p); if (e > length) truncStr(${i}, e, length); `
-          + `${f} = readUtf8(buf, offset + p, offset + e, labels[${i}]); p = e;`;
+          + `a${i} = p; p = e;`;
     }
+    const absent = s.optional ? `(m${s.nullBit >> 3} & ${1 << (s.nullBit & 7)}) !== 0` : 'false';
     if (s.optional) {
-      read.push(`let ${f}; if ((m${s.nullBit >> 3} & ${1 << (s.nullBit & 7)}) !== 0) { if (${slotIsNonZero(o, s.width)}) badAbsent(${i}); } else { ${r} }`);
+      read.push(`let ${f}${s.code === STRING ? `, a${i} = -1` : ''}; if (${absent}) { if (${slotIsNonZero(s)}) badAbsent(${i}); } else { ${r} }`);
     } else {
-      read.push(`let ${f}; ${r}`);
+      read.push(`let ${f}${s.code === STRING ? `, a${i} = -1` : ''}; ${r}`);
     }
   });
+  read.push('if (p !== length) trailing(p, length);');
+  // Strings: with several in the tail, one native call decodes the whole tail; when it is ASCII (the
+  // common case), byte offsets are string offsets and each field is a substring (V8 slices, no copy).
+  // Otherwise, or when a recent tail was not ASCII, each string is decoded alone.
+  const strings = slots.flatMap((s, i) => (s.code === STRING ? [i] : []));
+  const one = (i: number, end: string): string =>
+    `if (a${i} >= 0) f${i} = readUtf8(buf, offset + a${i}, offset + ${end}, labels[${i}]);`;
+  // A string ends where the next present one starts; the last ends at the record's end.
+  const endOf = (k: number): string => {
+    const i = strings[k]!;
+    const next = strings.slice(k + 1).map((j) => `a${j}`);
+    return next.length === 0 ? 'length' : next.reduceRight((acc, a) => `(${a} >= 0 ? ${a} : ${acc})`, 'length');
+  };
+  if (strings.length >= 2) {
+    read.push(`let tail; if (p - ${fixedSize} > ${TAIL_MIN} && tailMiss === 0) { tail = readAsciiTail(buf, offset + ${fixedSize}, offset + p); if (tail === undefined) tailMiss = ${TAIL_BACKOFF}; } else if (tailMiss > 0) tailMiss--;`);
+    read.push(`if (tail !== undefined) { ${strings.map((i, k) => `if (a${i} >= 0) f${i} = tail.substring(a${i} - ${fixedSize}, ${endOf(k)} - ${fixedSize});`).join(' ')} }`);
+    read.push(`else { ${strings.map((i, k) => one(i, endOf(k))).join(' ')} }`);
+  } else {
+    for (const [k, i] of strings.entries()) read.push(one(i, endOf(k)));
+  }
 
   const lens = [...lenVar.values()];
   const masks = Array.from({ length: bitmapBytes }, (_, b) => `m${b} = 0`);
   return `'use strict';
 const isSafeInteger = Number.isSafeInteger, floor = Math.floor;
-const { utf8Length, writeUtf8, readUtf8, asBuffer, labels, notObject, mismatch, tooLarge, truncFixed, truncRegion,
+const { utf8Length, writeUtf8, readUtf8, readAsciiTail, asBuffer, labels, notObject, mismatch, tooLarge, truncFixed, truncRegion,
   badBitmap, badAbsent, badBool, badI64, badNaN, badStrStart, truncStr, trailing } = H;
 function makeEncoder() {
   let last, lastBytes, buf${lens.map((l) => `, ${l} = 0`).join('')};
@@ -560,14 +603,13 @@ function makeEncoder() {
   return { size, write };
 }
 function makeDecoder() {
-  let lastBytes, buf;
+  let lastBytes, buf, tailMiss = 0;
   function read(bytes, view, offset, length) {
     if (length < ${fixedSize}) truncFixed(length);
     if (offset + length > bytes.length) truncRegion(offset, length, bytes.length);
     if (bytes !== lastBytes) { buf = asBuffer(bytes); lastBytes = bytes; }
     let p = ${fixedSize}, e, h, l, b;
     ${read.join('\n    ')}
-    if (p !== length) trailing(p, length);
     return { ${slots.map((s, i) => `${key(s)}: f${i}`).join(', ')} };
   }
   return { read };
@@ -578,7 +620,7 @@ return { makeEncoder, makeDecoder };
 }
 
 function specialize<T>(layout: Layout, fail: Failures): Factories<T> | undefined {
-  const helpers: Helpers = { ...fail, utf8Length, writeUtf8, readUtf8, asBuffer, labels: layout.labels };
+  const helpers: Helpers = { ...fail, utf8Length, writeUtf8, readUtf8, readAsciiTail, asBuffer, labels: layout.labels };
   let build: (h: Helpers) => Factories<T>;
   try {
     build = new Function('H', generate(layout)) as (h: Helpers) => Factories<T>;
