@@ -65,20 +65,70 @@ export class ChannelWriter<T> {
     this.records++;
   }
 
+  /**
+   * Never waits: writes the record and returns true, or returns false when the ring is full. After false the
+   * record is held (already encoded: a generic encoder may have recorded a structure as sent) and must be
+   * completed with `retryPending()` before anything else is written.
+   */
+  tryWrite(value: T): boolean {
+    if (this.closed) throw new ChannelClosedError();
+    const size = this.encoder.size(value);
+    const length = frameLength(size, this.checksums);
+    const at = this.producer.tryReserve(length);
+    if (at >= 0) {
+      this.fill(value, at, size);
+      return true;
+    }
+    this.pendingValue = value;
+    this.pendingSize = size;
+    this.hasPending = true;
+    return false;
+  }
+
+  /** Writes the record held by a failed `tryWrite`; true when nothing is held any more. */
+  retryPending(): boolean {
+    if (!this.hasPending) return true;
+    const at = this.producer.tryReserve(frameLength(this.pendingSize, this.checksums));
+    if (at < 0) return false;
+    const v = this.pendingValue as T;
+    this.hasPending = false;
+    this.pendingValue = undefined;
+    this.fill(v, at, this.pendingSize);
+    return true;
+  }
+
+  /** A record is held by a failed `tryWrite`. */
+  hasPending = false;
+  private pendingValue: T | undefined = undefined;
+  private pendingSize = 0;
+
+  /** Never waits: writes a control frame and publishes, or returns false when the ring is full. */
+  tryControl(frame: ControlFrame): boolean {
+    if (this.closed) throw new ChannelClosedError();
+    const body = encodeControl(frame);
+    const at = this.producer.tryReserve(frameLength(body.length, this.checksums));
+    if (at < 0) return false;
+    if (frame.type === 'end-of-stream') this.closed = true;
+    this.putControl(at, body);
+    return true;
+  }
+
+  private putControl(at: number, body: Uint8Array): void {
+    const ring = this.producer.ring;
+    writeFrameHeader(ring.view, at, KIND_CONTROL, this.checksums);
+    ring.bytes.set(body, at + FRAME_HEADER_BYTES);
+    if (this.checksums) sealFrame(ring.bytes, ring.view, at + FRAME_HEADER_BYTES, body.length);
+    this.producer.commit();
+    this.producer.publish();
+  }
+
   /** Writes a control frame in order with the records, and publishes at once (control frames are never late). */
   control(frame: ControlFrame): void | Promise<void> {
     if (this.closed) throw new ChannelClosedError();
     if (frame.type === 'end-of-stream') this.closed = true;
     const body = encodeControl(frame);
     const length = frameLength(body.length, this.checksums);
-    const put = (at: number): void => {
-      const ring = this.producer.ring;
-      writeFrameHeader(ring.view, at, KIND_CONTROL, this.checksums);
-      ring.bytes.set(body, at + FRAME_HEADER_BYTES);
-      if (this.checksums) sealFrame(ring.bytes, ring.view, at + FRAME_HEADER_BYTES, body.length);
-      this.producer.commit();
-      this.producer.publish();
-    };
+    const put = (at: number): void => this.putControl(at, body);
     const at = this.producer.tryReserve(length);
     if (at >= 0) return put(at);
     if (this.strategy.mode === 'block') return put(this.producer.reserve(length, this.strategy));

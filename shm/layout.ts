@@ -58,3 +58,25 @@ export const DOORBELL_SEQ = 0;
 export const DOORBELL_WAITING = 1;
 /** Int32 slots a doorbell takes. Keep a doorbell on its own cache line. */
 export const DOORBELL_SLOTS = I32_PER_LINE;
+
+// ---- Job control: one Int32 buffer per running job --------------------------------------------------------------
+
+/** 0 while the job runs; set to 1 once by the main thread to stop every task (cancel or failure). */
+export const JOB_STOP = 0;
+/** Int32 index of thread t's doorbell: JOB_DOORBELLS + t * DOORBELL_SLOTS. Rung by producers (data) and consumers (space). */
+export const JOB_DOORBELLS = DOORBELL_SLOTS;
+export function jobControlSlots(threads: number): number {
+  return JOB_DOORBELLS + threads * DOORBELL_SLOTS;
+}
+
+// ---- Live metrics: one Float64 buffer per running job ------------------------------------------------------------
+// Written only by the worker thread that runs the subtask (plain stores: advisory values for the live view; the
+// final figures travel with the task's result). Read by the main thread.
+
+/** Per subtask: ms busy in its task, ms parked while blocked on a full output, ms parked while waiting for input. */
+export const METRIC_BUSY_MS = 0;
+export const METRIC_BACKPRESSURED_MS = 1;
+export const METRIC_IDLE_MS = 2;
+export const METRIC_SUBTASK_SLOTS = 3;
+/** Then, per operator of the chain: records in, records out. */
+export const METRIC_OPERATOR_SLOTS = 2;

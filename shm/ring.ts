@@ -127,6 +127,11 @@ export interface RingEndOptions {
   batching?: boolean;
   /** Batch size in bytes; defaults to a quarter of the ring, at most 16 KiB. */
   batchBytes?: number;
+  /**
+   * Consumer end only: the doorbell of the producer's thread, when that thread waits for space on a doorbell
+   * (a task loop with many channels) rather than on this ring's READ.
+   */
+  producerBell?: Doorbell;
 }
 
 function batchBytesFor(ring: Ring, o: RingEndOptions): number {
@@ -210,6 +215,19 @@ export class RingProducer {
     this.consumerBell.ring();
   }
 
+  /**
+   * Thread-level parking (a task loop waiting on its doorbell for space in any of several rings): announce
+   * that this producer waits, so the consumer rings the producer's doorbell when it frees space. The caller
+   * must arm its doorbell before announcing and re-check for space after, the mirror of the doorbell protocol.
+   */
+  announceWaiting(): void {
+    Atomics.store(this.header, RING_PRODUCER_WAITING, 1);
+  }
+
+  clearWaiting(): void {
+    Atomics.store(this.header, RING_PRODUCER_WAITING, 0);
+  }
+
   /** Bytes committed but not yet visible to the consumer. */
   get unpublished(): number {
     return (this.writePos - this.published) >>> 0;
@@ -285,6 +303,7 @@ export class RingProducer {
 export class RingConsumer {
   readonly ring: Ring;
   readonly bell: Doorbell;
+  private readonly producerBell: Doorbell | undefined;
   private readonly header: Int32Array;
   private readonly view: DataView;
   private readonly capacity: number;
@@ -306,6 +325,7 @@ export class RingConsumer {
     this.capacity = ring.capacity;
     this.mask = ring.mask;
     this.releaseBytes = batchBytesFor(ring, options);
+    this.producerBell = options.producerBell;
     this.readPos = Atomics.load(this.header, RING_READ) >>> 0;
     this.releasedPublished = this.readPos;
     this.cachedWrite = Atomics.load(this.header, RING_WRITE) >>> 0;
@@ -358,7 +378,10 @@ export class RingConsumer {
     if (this.readPos === this.releasedPublished) return;
     this.releasedPublished = this.readPos;
     Atomics.store(this.header, RING_READ, this.readPos | 0);
-    if (Atomics.load(this.header, RING_PRODUCER_WAITING) !== 0) Atomics.notify(this.header, RING_READ);
+    if (Atomics.load(this.header, RING_PRODUCER_WAITING) !== 0) {
+      Atomics.notify(this.header, RING_READ);
+      this.producerBell?.ring();
+    }
   }
 
   /** True when a block is published and not yet read (refreshes the cached WRITE). */

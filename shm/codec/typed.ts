@@ -156,7 +156,7 @@ const sliceUtf8: (buf: Buffer, start: number, end: number) => string = hasFastUt
 
 // A call into C++ costs about as much as copying ~15 characters in JS (measured), so short ASCII strings
 // are copied by JS loops: on Nexmark bids this took encode from ~440 to ~300 ns and decode from ~370 to
-// ~310 ns per record.
+// ~310 ns per record. Decoding a record's whole ASCII string tail with one call then took decode to ~185 ns.
 const SHORT_WRITE = 16;
 const SHORT_READ = 12;
 // Decoding a record's whole string tail at once pays off past this many bytes (see generate()).
@@ -437,7 +437,8 @@ function interpretedDecoder<T>(layout: Layout, fail: Failures): RecordDecoder<T>
 }
 
 // ---- specialized path -----------------------------------------------------------------------------------
-// The same logic as the interpreted path, unrolled per field with constant names and offsets.
+// The same checks and bytes as the interpreted path, unrolled per field with constant names and offsets;
+// the decoder also reads an ASCII string tail with one call (see generate()).
 
 interface Helpers extends Failures {
   utf8Length(s: string): number;
@@ -547,34 +548,28 @@ function generate(layout: Layout): string {
       case BOOL: r = `b = bytes[${o}]; if (b > 1) badBool(${i}, b); ${f} = b === 1;`; break;
       default: // the bytes are decoded once the whole layout has been checked, below
         r = `e = view.getUint32(${o}, true); if (e < p) badStrStart(${i}, e, p); if (e > length) truncStr(${i}, e, length); `
-          + `a${i} = p; p = e;`;
+          + `a${i} = p; z${i} = e; p = e;`;
     }
     const absent = s.optional ? `(m${s.nullBit >> 3} & ${1 << (s.nullBit & 7)}) !== 0` : 'false';
     if (s.optional) {
-      read.push(`let ${f}${s.code === STRING ? `, a${i} = -1` : ''}; if (${absent}) { if (${slotIsNonZero(s)}) badAbsent(${i}); } else { ${r} }`);
+      read.push(`let ${f}${s.code === STRING ? `, a${i} = -1, z${i} = -1` : ''}; if (${absent}) { if (${slotIsNonZero(s)}) badAbsent(${i}); } else { ${r} }`);
     } else {
-      read.push(`let ${f}${s.code === STRING ? `, a${i} = -1` : ''}; ${r}`);
+      read.push(`let ${f}${s.code === STRING ? `, a${i} = -1, z${i} = -1` : ''}; ${r}`);
     }
   });
   read.push('if (p !== length) trailing(p, length);');
   // Strings: with several in the tail, one native call decodes the whole tail; when it is ASCII (the
-  // common case), byte offsets are string offsets and each field is a substring (V8 slices, no copy).
-  // Otherwise, or when a recent tail was not ASCII, each string is decoded alone.
+  // common case), byte offsets are string offsets and each field is a substring (V8 makes sliced strings
+  // that share the tail, so a field keeps at most its record's tail alive). Otherwise, or when a recent
+  // tail was not ASCII, each string is decoded alone.
   const strings = slots.flatMap((s, i) => (s.code === STRING ? [i] : []));
-  const one = (i: number, end: string): string =>
-    `if (a${i} >= 0) f${i} = readUtf8(buf, offset + a${i}, offset + ${end}, labels[${i}]);`;
-  // A string ends where the next present one starts; the last ends at the record's end.
-  const endOf = (k: number): string => {
-    const i = strings[k]!;
-    const next = strings.slice(k + 1).map((j) => `a${j}`);
-    return next.length === 0 ? 'length' : next.reduceRight((acc, a) => `(${a} >= 0 ? ${a} : ${acc})`, 'length');
-  };
+  const one = (i: number): string => `if (a${i} >= 0) f${i} = readUtf8(buf, offset + a${i}, offset + z${i}, labels[${i}]);`;
   if (strings.length >= 2) {
     read.push(`let tail; if (p - ${fixedSize} > ${TAIL_MIN} && tailMiss === 0) { tail = readAsciiTail(buf, offset + ${fixedSize}, offset + p); if (tail === undefined) tailMiss = ${TAIL_BACKOFF}; } else if (tailMiss > 0) tailMiss--;`);
-    read.push(`if (tail !== undefined) { ${strings.map((i, k) => `if (a${i} >= 0) f${i} = tail.substring(a${i} - ${fixedSize}, ${endOf(k)} - ${fixedSize});`).join(' ')} }`);
-    read.push(`else { ${strings.map((i, k) => one(i, endOf(k))).join(' ')} }`);
+    read.push(`if (tail !== undefined) { ${strings.map((i) => `if (a${i} >= 0) f${i} = tail.substring(a${i} - ${fixedSize}, z${i} - ${fixedSize});`).join(' ')} }`);
+    read.push(`else { ${strings.map(one).join(' ')} }`);
   } else {
-    for (const [k, i] of strings.entries()) read.push(one(i, endOf(k)));
+    read.push(...strings.map(one));
   }
 
   const lens = [...lenVar.values()];

@@ -16,6 +16,9 @@ import {
   ShmError,
 } from '../../../shm/errors.js';
 
+// Every assert.ok here has a message: without one, a failing assert.ok makes node re-read and parse this
+// (tsx-compiled) file to build the message, which took minutes.
+
 const NATIVE_OFF_ENV = 'MSGPACKR_NATIVE_ACCELERATION_DISABLED';
 const CHILD_ENV = 'SLUICE_GENERIC_SPEC_CHILD';
 
@@ -67,7 +70,7 @@ function thrown(fn: () => unknown): Error {
   try {
     fn();
   } catch (error) {
-    assert.ok(error instanceof Error);
+    assert.ok(error instanceof Error, `threw a non-Error: ${String(error)}`);
     return error;
   }
   return assert.fail('expected an error');
@@ -143,7 +146,7 @@ const anyRecord = fc.oneof(json, rich, shaped);
 test('codec identity: kind and a fingerprint that tracks the wire-format options', () => {
   const codec = genericCodec();
   assert.equal(codec.kind, 'generic');
-  assert.ok(codec.fingerprint.startsWith('msgpackr/v1'));
+  assert.ok(codec.fingerprint.startsWith('msgpackr/v1'), codec.fingerprint);
   assert.equal(genericCodec().fingerprint, codec.fingerprint);
   assert.notEqual(genericCodec({ structuredClone: true }).fingerprint, codec.fingerprint);
   assert.notEqual(genericCodec({ maxStructures: 1000 }).fingerprint, codec.fingerprint);
@@ -168,20 +171,24 @@ test('every supported kind of value round-trips, without aliasing the ring', () 
   roundTripAll(values);
   roundTripAll(values, { maxStructures: 1 });
 
-  // Decoded values must own their memory: the ring slot is overwritten as soon as the consumer moves on.
+  // Decoded values must own their memory: the ring slot is overwritten as soon as the consumer moves on, and
+  // the decoder reuses its own copy buffer for the next record.
   const codec = genericCodec();
   const enc = codec.encoder();
   const dec = codec.decoder();
   const wire = new Wire();
-  const record = { bin: new Uint8Array([9, 8, 7]), buf: Buffer.from('buffer bytes'), f: new Float32Array([0.5]), s: 'y'.repeat(200) };
-  const at = wire.put(enc, record, 12345);
-  const got = wire.get(dec, at) as typeof record;
+  const record = (n: number) => ({
+    bin: new Uint8Array([n, 8, 7]), buf: Buffer.from(`buffer ${n}`), f: new Float32Array([n / 2]), s: `${n}`.repeat(200),
+  });
+  const at = wire.put(enc, record(1), 12345);
+  const got = wire.get(dec, at) as ReturnType<typeof record>;
   wire.bytes.fill(0xee, at[0], at[0] + at[1]);
-  assert.deepStrictEqual(got.bin, new Uint8Array([9, 8, 7]));
-  // A Buffer comes back as the class of the ring's bytes: a Uint8Array here (a structured clone does the same).
-  assert.deepStrictEqual(got.buf, new Uint8Array(Buffer.from('buffer bytes')));
+  assert.deepStrictEqual(wire.get(dec, wire.put(enc, record(2), 12345)), { ...record(2), buf: new Uint8Array(Buffer.from('buffer 2')) });
+  assert.deepStrictEqual(got.bin, new Uint8Array([1, 8, 7]));
+  // A Buffer comes back as a Uint8Array (as from structuredClone).
+  assert.deepStrictEqual(got.buf, new Uint8Array(Buffer.from('buffer 1')));
   assert.deepStrictEqual(got.f, new Float32Array([0.5]));
-  assert.equal(got.s, 'y'.repeat(200));
+  assert.equal(got.s, '1'.repeat(200));
   assert.notEqual(got.bin.buffer, wire.bytes.buffer);
 });
 
@@ -198,15 +205,15 @@ test('documented differences from structuredClone', () => {
   const codec = genericCodec();
   const enc = codec.encoder();
   const dec = codec.decoder();
-  assert.ok(Object.is(decodeBytes(dec, encodeBytes(enc, -0)), 0));
+  assert.ok(Object.is(decodeBytes(dec, encodeBytes(enc, -0)), 0), '-0 decodes as 0');
   const proto = JSON.parse('{"__proto__": 1}') as object;
   assert.deepStrictEqual(decodeBytes(dec, encodeBytes(enc, proto)), { __proto_: 1 });
   class Point { constructor(readonly x: number, readonly y: number) {} }
   assert.deepStrictEqual(decodeBytes(dec, encodeBytes(enc, new Point(1, 2))), { x: 1, y: 2 });
   const invalid = decodeBytes(dec, encodeBytes(enc, new Date(Number.NaN))) as Date;
-  assert.ok(invalid instanceof Date && Number.isNaN(invalid.getTime()));
+  assert.ok(invalid instanceof Date && Number.isNaN(invalid.getTime()), 'an invalid Date stays one');
   const error = decodeBytes(dec, encodeBytes(enc, new RangeError('boom', { cause: 'why' }))) as RangeError;
-  assert.ok(error instanceof RangeError);
+  assert.ok(error instanceof RangeError, `an Error keeps its class, got ${String(error)}`);
   assert.equal(error.message, 'boom');
   assert.equal(error.cause, 'why');
 });
@@ -231,9 +238,9 @@ test('repeated shapes: the first record carries the key list, later ones only a 
     assert.deepStrictEqual(decodeBytes(dec, bytes, i * 3), row(i));
   }
   assert.deepStrictEqual(sizes, [49, 29, 29, 29, 29, 29, 29, 29, 29, 29]);
-  assert.ok(plain.every((n) => n === 48));
+  assert.deepStrictEqual(new Set(plain), new Set([48]));
   for (const later of sizes.slice(1)) {
-    assert.ok(later <= sizes[0]! - 20 && later <= plain[0]! - 19);
+    assert.ok(later <= sizes[0]! - 20 && later <= plain[0]! - 19, `sizes ${sizes}, plain ${plain}`);
   }
 });
 
@@ -363,7 +370,7 @@ test('a value msgpackr cannot encode throws SchemaMismatchError with the cause, 
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   const cycleError = thrown(() => enc.size(cyclic));
-  assert.ok(cycleError instanceof SchemaMismatchError && cycleError.cause instanceof RangeError);
+  assert.ok(cycleError instanceof SchemaMismatchError && cycleError.cause instanceof RangeError, String(cycleError));
 });
 
 test('structuredClone: true keeps shared references and cycles', () => {
@@ -411,7 +418,22 @@ test('write() refuses a value that was not the last one sized', () => {
   const n = enc.size(v);
   enc.write(v, out, view, 0);
   assert.throws(() => enc.write(v, out, view, 0), InvalidArgumentError);          // written already
-  assert.ok(Number.isNaN(decodeBytes(genericCodec().decoder(), out.subarray(0, n))));
+  assert.ok(Number.isNaN(decodeBytes(genericCodec().decoder(), out.subarray(0, n))), 'NaN round-trips');
+});
+
+test('sized bytes stay valid while other encoders on the thread pack before write() (async reservation)', () => {
+  const codec = genericCodec();
+  const enc = codec.encoder();
+  const dec = codec.decoder();
+  const other = codec.encoder();
+  const value = { id: 42, text: 'z'.repeat(500) };
+  const n = enc.size(value);
+  // Enough packing elsewhere to roll msgpackr's shared 8 KiB arena over many times.
+  for (let i = 0; i < 2000; i++) other.size({ i, pad: 'p'.repeat(100) });
+  new Packr().pack({ unrelated: 'q'.repeat(50_000) });
+  const out = new Uint8Array(n);
+  enc.write(value, out, new DataView(out.buffer), 0);
+  assert.deepStrictEqual(decodeBytes(dec, out), value);
 });
 
 // ---- decoder failures -------------------------------------------------------------------------------------
@@ -425,10 +447,13 @@ test('trailing bytes, bad ranges and truncation are typed errors; a failed decod
   const view = new DataView(bytes.buffer);
 
   const trailing = thrown(() => codec.decoder().read(bytes, view, 2, record.length + 1));
-  assert.ok(trailing instanceof FrameCorruptError && trailing.cause instanceof Error);
+  assert.ok(trailing instanceof FrameCorruptError && trailing.cause instanceof Error, String(trailing));
   const short = thrown(() => codec.decoder().read(bytes, view, 2, record.length - 1));
-  assert.ok(short instanceof FrameTruncatedError && short.cause instanceof Error);
+  assert.ok(short instanceof FrameTruncatedError && short.cause instanceof Error, String(short));
   assert.throws(() => codec.decoder().read(bytes, view, 2, 0), FrameTruncatedError);
+  // msgpackr alone would read `end: 0` as "to the end of the buffer" and decode the record sitting at 0.
+  const atZero = new Uint8Array(record);
+  assert.throws(() => codec.decoder().read(atZero, new DataView(atZero.buffer), 0, 0), FrameTruncatedError);
   assert.throws(() => codec.decoder().read(bytes, view, 5, bytes.length), FrameTruncatedError);
   assert.throws(() => codec.decoder().read(bytes, view, -1, 3), FrameCorruptError);
   assert.throws(() => codec.decoder().read(bytes, view, 0, 1.5), FrameCorruptError);
@@ -471,8 +496,7 @@ test('every strict truncation of a record throws FrameTruncatedError or FrameCor
         }
       });
     }), { numRuns: 60 });
-  assert.ok(truncated > 0);
-  assert.ok(truncated + corrupt > 0);
+  assert.ok(truncated > 0, `${truncated} truncated, ${corrupt} corrupt`);
 });
 
 test('corrupted bytes throw a typed ShmError or decode to some value, never anything else', { timeout: 120_000 }, () => {
@@ -510,13 +534,13 @@ test('corrupted bytes throw a typed ShmError or decode to some value, never anyt
           decoded++;
         } else {
           assert.ok(error instanceof ShmError, `non-ShmError escaped: ${String(error)}`);
-          assert.ok(error instanceof FrameTruncatedError || error instanceof FrameCorruptError);
+          assert.ok(error instanceof FrameTruncatedError || error instanceof FrameCorruptError, String(error));
           failed = true;
           threw++;
         }
       });
     }), { numRuns: 400 });
-  assert.ok(threw > 0 && decoded > 0);
+  assert.ok(threw > 0 && decoded > 0, `${threw} threw, ${decoded} decoded`);
 });
 
 test('deeply nested corrupt input (stack overflow in msgpackr) is a typed error', () => {

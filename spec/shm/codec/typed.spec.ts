@@ -426,6 +426,28 @@ describe('typedCodec', () => {
         assertDecoded(everything, decodeBytes(codec.decoder(), encodeBytes(enc, base)), base);
       });
 
+      test('decodes several strings per record, ASCII or not, in any mix, with one decoder', () => {
+        const s = recordSchema({ a: 'string', n: 'i32', b: optional('string'), c: 'string' });
+        const c = typedCodec(s, mode);
+        const enc = c.encoder();
+        const dec = c.decoder();
+        const wire = new Wire();
+        const texts = ['', 'short', 'an ASCII string of some length', 'non-ASCII: é漢😀 and more text', 'x'.repeat(300), 'é'];
+        for (let k = 0; k < 600; k++) {
+          const value = { a: texts[k % 6]!, n: k, b: k % 5 === 0 ? undefined : texts[(k * 7) % 6]!, c: texts[(k * 11 + 3) % 6]! };
+          assertDecoded(s, wire.get(dec, wire.put(enc, value, k * 97)), value);
+        }
+        // Invalid bytes in an otherwise ASCII tail.
+        const good = encodeBytes(enc, { a: 'abcdefghijklmnop', n: 1, b: 'qrstuvwxyz', c: 'ABCDEFGHIJ' });
+        for (const [at, byte] of [[c.fixedSize, 0xff], [c.fixedSize + 20, 0x80], [good.length - 1, 0xc3]] as const) {
+          const bad = good.slice();
+          bad[at] = byte;
+          const err = thrown(() => decodeBytes(dec, bad));
+          assert.ok(err instanceof FrameCorruptError, String(err));
+          assert.match(err.message, /string bytes are not valid UTF-8/);
+        }
+      });
+
       describe('strict decoding', () => {
         const s = recordSchema({ a: 'i32', note: optional('string'), b: 'bool', l: 'i64', name: 'string', x: optional('f64'), g: 'f32', d: 'f64' });
         const c = typedCodec(s, mode);

@@ -1,0 +1,87 @@
+// Runs on: main thread and every worker thread. The entry point of a job definition.
+//
+// A job is a module whose default export is `defineJob((env) => { ... })` (or a plain function of env). Every
+// worker loads the same module and rebuilds the same graph; so a job must not build its graph from random or
+// time-dependent input (the runtime checks a fingerprint and names the first operator that differs).
+
+import { LogicalGraph } from '../graph/logical-graph.js';
+import { DEFAULT_MAX_PARALLELISM } from '../graph/key-groups.js';
+import { DataStream } from './data-stream.js';
+import { JobDefinitionError } from './errors.js';
+import { generatorSource, type GeneratorFunction, type GeneratorOptions } from '../connectors/generator.js';
+import { collectionSource } from '../connectors/collection.js';
+import { asyncIterableSource } from '../connectors/async-iterable.js';
+import type { SourceSpec } from '../connectors/source.js';
+
+export class StreamEnvironment {
+  /** @internal */
+  readonly graph: LogicalGraph;
+
+  /** @internal */
+  constructor(parallelism: number, maxParallelism = DEFAULT_MAX_PARALLELISM) {
+    this.graph = new LogicalGraph({ parallelism, maxParallelism });
+  }
+
+  /** Default parallelism of every operator that does not set its own. */
+  setParallelism(parallelism: number): this {
+    this.graph.defaultParallelism = parallelism;
+    return this;
+  }
+
+  get parallelism(): number {
+    return this.graph.defaultParallelism;
+  }
+
+  /** Number of key groups: the most parallel instances a keyed operator can ever have (default 128). */
+  setMaxParallelism(maxParallelism: number): this {
+    this.graph.maxParallelism = maxParallelism;
+    return this;
+  }
+
+  fromSource<T>(spec: SourceSpec<T>, name?: string): DataStream<T> {
+    if (!spec || typeof spec.createReader !== 'function') throw new JobDefinitionError('fromSource: expected a source spec');
+    const node = this.graph.add({ kind: 'source', inputs: [], source: spec as SourceSpec<unknown>, name: name ?? `${spec.kind}-${this.graph.nodes.length}` });
+    return new DataStream<T>(this.graph, node);
+  }
+
+  /** A parallel deterministic generator: record i = fn(i, random seeded by (seed, i)). */
+  fromGenerator<T>(options: GeneratorOptions, fn: GeneratorFunction<T>): DataStream<T> {
+    return this.fromSource(generatorSource(options, fn));
+  }
+
+  fromCollection<T>(items: readonly T[]): DataStream<T> {
+    return this.fromSource(collectionSource(items));
+  }
+
+  /** A source over an async (or sync) iterable created on the worker; parallelism 1. */
+  fromAsyncIterable<T>(factory: () => AsyncIterable<T> | Iterable<T>, name?: string): DataStream<T> {
+    return this.fromSource(asyncIterableSource(factory, name), name);
+  }
+}
+
+export type JobBuilder = (env: StreamEnvironment) => void;
+
+export interface JobDefinition {
+  readonly sluiceJob: true;
+  readonly build: JobBuilder;
+}
+
+/** Declares a job: the module's default export. */
+export function defineJob(build: JobBuilder): JobDefinition {
+  if (typeof build !== 'function') throw new JobDefinitionError('defineJob: expected a function (env) => { ... }');
+  return { sluiceJob: true, build };
+}
+
+/** Builds and validates the graph of a loaded job module. */
+export function buildGraph(moduleExports: unknown, parallelism: number, where: string): LogicalGraph {
+  const def = (moduleExports as { default?: unknown })?.default;
+  const build: JobBuilder | undefined =
+    typeof def === 'function' ? (def as JobBuilder)
+      : def && typeof def === 'object' && (def as JobDefinition).sluiceJob ? (def as JobDefinition).build
+        : undefined;
+  if (!build) throw new JobDefinitionError(`${where}: the job module must export default defineJob((env) => { ... })`);
+  const env = new StreamEnvironment(parallelism);
+  build(env);
+  env.graph.validate();
+  return env.graph;
+}

@@ -1,0 +1,48 @@
+// Runs on: any thread. Errors a user sees from the job API and the runtime.
+
+/** A job that cannot run: raised while building or planning, before any thread starts. Names the operator. */
+export class JobDefinitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobDefinitionError';
+  }
+}
+
+/** User code threw: names the operator and subtask, and keeps the original error (and stack) as `cause`. */
+export class OperatorError extends Error {
+  readonly operator: string;
+  readonly subtask: number;
+  constructor(operator: string, subtask: number, cause: unknown) {
+    const c = cause instanceof Error ? cause : new Error(String(cause));
+    super(`operator '${operator}' (subtask ${subtask}) failed: ${c.message}`, { cause: c });
+    this.name = 'OperatorError';
+    this.operator = operator;
+    this.subtask = subtask;
+    // The original stack is what the user needs; keep it visible in the message's stack too.
+    this.stack = `${this.name}: ${this.message}\n    caused by: ${c.stack ?? c.message}`;
+  }
+}
+
+/** The graph a worker built from the job module differs from the main thread's. */
+export class GraphMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GraphMismatchError';
+  }
+}
+
+/** A worker thread died (out of memory, crash, process.exit) while running tasks. */
+export class WorkerDiedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WorkerDiedError';
+  }
+}
+
+/** The job was cancelled before it finished. */
+export class JobCancelledError extends Error {
+  constructor(message = 'job was cancelled') {
+    super(message);
+    this.name = 'JobCancelledError';
+  }
+}

@@ -1,0 +1,43 @@
+// Runs on: main thread (spec) and the worker thread of the source subtask (reader).
+// A source over an async iterable that the job module creates on the worker. Not splittable (parallelism 1).
+
+import { JobDefinitionError } from '../api/errors.js';
+import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceSpec } from './source.js';
+
+export function asyncIterableSource<T>(factory: () => AsyncIterable<T> | Iterable<T>, name = 'async-iterable'): SourceSpec<T> {
+  if (typeof factory !== 'function') throw new JobDefinitionError('fromAsyncIterable: expected a function returning an async iterable');
+  return {
+    kind: 'async-iterable',
+    fingerprint: `async-iterable(${name})`,
+    maxParallelism: 1,
+    bounded: true,
+    createReader() {
+      const src = factory();
+      const it: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in src
+        ? (src as AsyncIterable<T>)[Symbol.asyncIterator]()
+        : (src as Iterable<T>)[Symbol.iterator]();
+      let pending: Promise<void> | undefined;
+      const buffer: T[] = [];
+      let done = false;
+      let failure: unknown;
+      const pull = (): void => {
+        pending = Promise.resolve(it.next()).then(
+          (r) => { if (r.done) done = true; else buffer.push(r.value); pending = undefined; },
+          (e: unknown) => { failure = e ?? new Error('async iterable rejected'); pending = undefined; },
+        );
+      };
+      return {
+        read(emit, max) {
+          if (failure !== undefined) throw failure;
+          let k = 0;
+          while (k < max && buffer.length > 0) { emit(buffer.shift()!); k++; }
+          if (buffer.length === 0 && done) return SOURCE_END;
+          if (!pending && !done) pull();
+          return k > 0 ? SOURCE_MORE : SOURCE_WAIT;
+        },
+        ready: () => pending ?? Promise.resolve(),
+        async close() { await it.return?.(); },
+      };
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// Runs on: main thread (spec) and the worker thread of each source subtask (reader).
+// A bounded source over an array that every thread builds identically (it is part of the job module).
+
+import { JobDefinitionError } from '../api/errors.js';
+import { SOURCE_END, SOURCE_MORE, type SourceSpec } from './source.js';
+
+export function collectionSource<T>(items: readonly T[]): SourceSpec<T> {
+  if (!Array.isArray(items)) throw new JobDefinitionError('fromCollection: expected an array');
+  return {
+    kind: 'collection',
+    // Length and a digest of the contents: a collection built from random input would differ across threads.
+    fingerprint: `collection(${items.length},${digest(items)})`,
+    maxParallelism: Number.MAX_SAFE_INTEGER,
+    bounded: true,
+    createReader(subtask, parallelism) {
+      let i = subtask;
+      return {
+        read(emit, max) {
+          for (let k = 0; k < max && i < items.length; k++, i += parallelism) emit(items[i]!);
+          return i >= items.length ? SOURCE_END : SOURCE_MORE;
+        },
+        ready: () => Promise.resolve(),
+      };
+    },
+  };
+}
+
+function digest(items: readonly unknown[]): string {
+  let h = 0x811c9dc5;
+  const sample = items.length <= 10_000 ? items : items.filter((_, i) => i % Math.ceil(items.length / 10_000) === 0);
+  const text = JSON.stringify(sample, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? '';
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16);
+}

@@ -1,0 +1,104 @@
+// Runs on: main thread (spec) and the worker thread of each source subtask (reader).
+//
+// A parallel, splittable, deterministic generator. Record i is a function of (seed, i) alone, so a job's
+// output is the same at any parallelism: subtask s of p generates i = s, s + p, s + 2p, ...
+
+import { JobDefinitionError } from '../api/errors.js';
+import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceReader, type SourceSpec, type SourceStatus } from './source.js';
+
+/** A small deterministic random source for one record. */
+export interface Random {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+}
+
+export interface GeneratorOptions {
+  /** Records in total, across all subtasks; omit for an unbounded stream. */
+  count?: number;
+  seed?: number;
+  /** Records per second in total, across all subtasks; omit for as fast as possible. */
+  ratePerSec?: number;
+}
+
+export type GeneratorFunction<T> = (index: number, random: Random) => T;
+
+/** splitmix32-style mixing of (seed, index) into a PRNG state: independent streams per record. */
+class SplitRandom implements Random {
+  private s = 0;
+  reset(seed: number, index: number): this {
+    this.s = (Math.imul(seed ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(index, 0xc2b2_ae35) ^ Math.floor(index / 0x1_0000_0000)) | 0;
+    return this;
+  }
+  next(): number {
+    let z = (this.s = (this.s + 0x9e37_79b9) | 0);
+    z = Math.imul(z ^ (z >>> 16), 0x21f0_aaad);
+    z = Math.imul(z ^ (z >>> 15), 0x735a_2d97);
+    return ((z ^ (z >>> 15)) >>> 0) / 4_294_967_296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}
+
+export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunction<T>): SourceSpec<T> {
+  const count = options.count ?? Infinity;
+  const seed = options.seed ?? 0;
+  const rate = options.ratePerSec;
+  if (count !== Infinity && (!Number.isSafeInteger(count) || count < 0)) throw new JobDefinitionError(`generator: count must be a non-negative integer, got ${count}`);
+  if (rate !== undefined && !(rate > 0)) throw new JobDefinitionError(`generator: ratePerSec must be > 0, got ${rate}`);
+  if (typeof fn !== 'function') throw new JobDefinitionError('generator: expected a function (index, random) => record');
+  return {
+    kind: 'generator',
+    fingerprint: `generator(count=${count},seed=${seed},rate=${rate ?? 'max'})`,
+    maxParallelism: Number.MAX_SAFE_INTEGER,
+    bounded: count !== Infinity,
+    createReader(subtask, parallelism) {
+      return new GeneratorReader(fn, seed, count, subtask, parallelism, rate === undefined ? undefined : rate / parallelism);
+    },
+  };
+}
+
+class GeneratorReader<T> implements SourceReader<T> {
+  private next: number;
+  private readonly random = new SplitRandom();
+  private readonly startedAt = performance.now();
+  private emitted = 0;
+  private waitMs = 0;
+
+  constructor(
+    private readonly fn: GeneratorFunction<T>,
+    private readonly seed: number,
+    private readonly count: number,
+    subtask: number,
+    private readonly step: number,
+    private readonly ratePerSec: number | undefined,
+  ) {
+    this.next = subtask;
+  }
+
+  read(emit: (value: T) => void, max: number): SourceStatus {
+    if (this.next >= this.count) return SOURCE_END;
+    let n = max;
+    if (this.ratePerSec !== undefined) {
+      // Tokens earned since start, minus what was emitted: never bursts beyond the schedule.
+      const due = Math.floor(((performance.now() - this.startedAt) / 1000) * this.ratePerSec) - this.emitted;
+      if (due <= 0) {
+        this.waitMs = Math.max(1, ((this.emitted + 1) / this.ratePerSec) * 1000 - (performance.now() - this.startedAt));
+        return SOURCE_WAIT;
+      }
+      n = Math.min(n, due);
+    }
+    const { fn, seed, step, count, random } = this;
+    let i = this.next;
+    for (let k = 0; k < n && i < count; k++, i += step) emit(fn(i, random.reset(seed, i)));
+    this.emitted += (i - this.next) / step;
+    this.next = i;
+    return i >= count ? SOURCE_END : SOURCE_MORE;
+  }
+
+  ready(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, this.waitMs));
+  }
+}

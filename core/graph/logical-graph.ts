@@ -1,0 +1,152 @@
+// Runs on: main thread and every worker thread (each builds the same graph from the job module).
+//
+// The logical graph: operators as nodes, data exchanges as edges. Built by the DataStream API, validated before
+// any thread starts, and fingerprinted so every worker can prove it built the same graph.
+
+import { JobDefinitionError } from '../api/errors.js';
+import type { RecordCodec } from '../../shm/codec/codec.js';
+import type { SourceSpec } from '../connectors/source.js';
+import type { SinkSpec } from '../connectors/sink.js';
+import type { Key } from './key-groups.js';
+
+/** How records move along an edge. 'hash' routes by key group; 'forward' keeps subtask i → subtask i. */
+export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'broadcast';
+
+export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'process' | 'union' | 'sink';
+
+/** Operators that need their input partitioned by key. */
+export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process']);
+
+export interface LogicalEdge {
+  readonly from: number;
+  readonly partitioner: Partitioner;
+  /** For 'hash' edges: the key of a record. */
+  readonly key?: (value: unknown) => Key;
+}
+
+export interface LogicalNode {
+  readonly id: number;
+  readonly kind: NodeKind;
+  name: string;
+  /** Stable id across job versions (for state, in the checkpointing issue); defaults to kind + position. */
+  uid: string | undefined;
+  /** Undefined: the job's default parallelism. */
+  parallelism: number | undefined;
+  readonly inputs: LogicalEdge[];
+  readonly fn?: (...args: never[]) => unknown;
+  readonly source?: SourceSpec<unknown>;
+  readonly sink?: SinkSpec<unknown>;
+  /** Codec of this node's output records when they cross a ring (default: msgpackr). */
+  codec: RecordCodec<unknown> | undefined;
+}
+
+export interface GraphOptions {
+  parallelism: number;
+  maxParallelism: number;
+}
+
+export class LogicalGraph {
+  readonly nodes: LogicalNode[] = [];
+  defaultParallelism: number;
+  maxParallelism: number;
+
+  constructor(options: GraphOptions) {
+    this.defaultParallelism = options.parallelism;
+    this.maxParallelism = options.maxParallelism;
+  }
+
+  add(node: Omit<LogicalNode, 'id' | 'uid' | 'parallelism' | 'codec' | 'name'> & { name?: string }): LogicalNode {
+    const id = this.nodes.length;
+    const n: LogicalNode = { ...node, id, name: node.name ?? `${node.kind}-${id}`, uid: undefined, parallelism: undefined, codec: undefined };
+    this.nodes.push(n);
+    return n;
+  }
+
+  parallelismOf(node: LogicalNode): number {
+    return node.parallelism ?? (node.source ? Math.min(this.defaultParallelism, node.source.maxParallelism) : this.defaultParallelism);
+  }
+
+  /** Consumers of each node, in node order. */
+  consumers(): LogicalNode[][] {
+    const out: LogicalNode[][] = this.nodes.map(() => []);
+    for (const n of this.nodes) for (const e of n.inputs) out[e.from]!.push(n);
+    return out;
+  }
+
+  /** Throws JobDefinitionError, naming the operator, for a graph that cannot run. */
+  validate(): void {
+    const label = (n: LogicalNode): string => `operator '${n.name}' (${n.kind})`;
+    if (!Number.isInteger(this.defaultParallelism) || this.defaultParallelism < 1) {
+      throw new JobDefinitionError(`job parallelism must be an integer >= 1, got ${this.defaultParallelism}`);
+    }
+    if (!Number.isInteger(this.maxParallelism) || this.maxParallelism < 1 || this.maxParallelism > 32768) {
+      throw new JobDefinitionError(`job maxParallelism must be an integer in 1..32768, got ${this.maxParallelism}`);
+    }
+    if (this.nodes.length === 0) throw new JobDefinitionError('the job defines no operators: add a source and a sink');
+    const names = new Set<string>();
+    for (const n of this.nodes) {
+      if (names.has(n.name)) throw new JobDefinitionError(`${label(n)}: the name '${n.name}' is used by another operator; names must be unique`);
+      names.add(n.name);
+      const p = n.parallelism;
+      if (p !== undefined && (!Number.isInteger(p) || p < 1)) throw new JobDefinitionError(`${label(n)}: parallelism must be an integer >= 1, got ${p}`);
+      if (p !== undefined && p > this.maxParallelism) throw new JobDefinitionError(`${label(n)}: parallelism ${p} exceeds maxParallelism ${this.maxParallelism}`);
+      if (n.source && this.parallelismOf(n) > n.source.maxParallelism) {
+        throw new JobDefinitionError(`${label(n)}: this ${n.source.kind} source supports parallelism ${n.source.maxParallelism} at most, got ${this.parallelismOf(n)}`);
+      }
+      if (n.kind === 'source' && n.inputs.length > 0) throw new JobDefinitionError(`${label(n)}: a source has no inputs`);
+      if (n.kind !== 'source' && n.inputs.length === 0) throw new JobDefinitionError(`${label(n)}: has no input`);
+      for (const e of n.inputs) {
+        if (!(e.from >= 0 && e.from < this.nodes.length)) throw new JobDefinitionError(`${label(n)}: input ${e.from} is not an operator of this job`);
+        if (e.partitioner === 'hash' && typeof e.key !== 'function') throw new JobDefinitionError(`${label(n)}: a hash edge needs a key selector`);
+        if (e.partitioner === 'forward' && this.parallelismOf(this.nodes[e.from]!) !== this.parallelismOf(n)) {
+          // Like Flink: a forward edge between different parallelisms is redistributed instead.
+          (e as { partitioner: Partitioner }).partitioner = 'rebalance';
+        }
+      }
+      if (KEYED_KINDS.has(n.kind) && !n.inputs.every((e) => e.partitioner === 'hash')) {
+        throw new JobDefinitionError(`${label(n)}: a keyed operation needs a keyed input: call keyBy(...) before it`);
+      }
+    }
+    this.checkAcyclic(label);
+    const consumers = this.consumers();
+    if (!this.nodes.some((n) => n.kind === 'sink')) throw new JobDefinitionError('the job has no sink: end each stream with sink(), collect(), print() or discard()');
+    for (const n of this.nodes) {
+      if (n.kind !== 'sink' && consumers[n.id]!.length === 0) {
+        throw new JobDefinitionError(`${label(n)}: its output goes nowhere: add a sink (collect(), print(), discard(), sink(...))`);
+      }
+    }
+  }
+
+  private checkAcyclic(label: (n: LogicalNode) => string): void {
+    const state = new Uint8Array(this.nodes.length); // 0 new, 1 on stack, 2 done
+    const visit = (id: number): void => {
+      if (state[id] === 2) return;
+      if (state[id] === 1) throw new JobDefinitionError(`${label(this.nodes[id]!)}: the graph has a cycle through this operator`);
+      state[id] = 1;
+      for (const e of this.nodes[id]!.inputs) visit(e.from);
+      state[id] = 2;
+    };
+    for (const n of this.nodes) visit(n.id);
+  }
+
+  /** One line per node: what must be identical on every thread. */
+  nodeFingerprints(): string[] {
+    return this.nodes.map((n) => [
+      n.id, n.kind, n.name, n.uid ?? '', this.parallelismOf(n),
+      n.inputs.map((e) => `${e.from}:${e.partitioner}`).join(','),
+      n.source?.fingerprint ?? '', n.sink?.fingerprint ?? '', n.codec?.fingerprint ?? 'msgpackr',
+    ].join('|'));
+  }
+}
+
+/** The first operator whose fingerprint differs, for the error a worker raises. */
+export function firstDifference(expected: readonly string[], actual: readonly string[]): string | undefined {
+  const n = Math.max(expected.length, actual.length);
+  for (let i = 0; i < n; i++) {
+    if (expected[i] !== actual[i]) {
+      const name = (expected[i] ?? actual[i] ?? '').split('|')[2] ?? `#${i}`;
+      return `operator '${name}' (#${i}): main thread built [${expected[i] ?? 'nothing'}], this worker built [${actual[i] ?? 'nothing'}]`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,108 @@
+// Runs on: main thread (planning); the plan is plain data that workers receive.
+//
+// Logical graph → physical plan. Consecutive operators joined by a forward edge of equal parallelism, where the
+// upstream has no other consumer, are chained into one task: records pass between them as function calls, with no
+// ring and no encoding. Every task runs as `parallelism` subtasks; every producer-subtask → consumer-subtask pair
+// of an edge gets one ring channel (forward: subtask i → i only).
+
+import type { LogicalGraph, Partitioner } from './logical-graph.js';
+
+export interface TaskPlan {
+  readonly id: number;
+  /** Chained operators, head first. */
+  readonly nodeIds: number[];
+  readonly name: string;
+  readonly parallelism: number;
+}
+
+/** An edge between two tasks (the tail of one chain and the head of another). */
+export interface ExchangePlan {
+  readonly id: number;
+  readonly fromTask: number;
+  readonly toTask: number;
+  readonly fromNode: number;
+  readonly toNode: number;
+  /** Index of this edge among the consumer node's inputs (for the key selector). */
+  readonly inputIndex: number;
+  readonly partitioner: Partitioner;
+}
+
+export interface ChannelPlan {
+  readonly id: number;
+  readonly exchange: number;
+  readonly fromSubtask: number;
+  readonly toSubtask: number;
+}
+
+export interface SubtaskPlacement {
+  readonly task: number;
+  readonly subtask: number;
+  readonly thread: number;
+}
+
+export interface PhysicalPlan {
+  readonly tasks: TaskPlan[];
+  readonly exchanges: ExchangePlan[];
+  readonly channels: ChannelPlan[];
+  readonly placements: SubtaskPlacement[];
+  readonly threads: number;
+  readonly maxParallelism: number;
+}
+
+export interface PlanOptions {
+  /** Chain operators where possible (default true). Off: every operator is its own task. */
+  chaining: boolean;
+  /** Worker threads to spread subtasks over (capped at the number of subtasks). */
+  threads: number;
+}
+
+export function plan(graph: LogicalGraph, options: PlanOptions): PhysicalPlan {
+  const consumers = graph.consumers();
+  const taskOf = new Int32Array(graph.nodes.length).fill(-1);
+  const tasks: TaskPlan[] = [];
+  // Node ids are topological (inputs are always created first), so one pass builds the chains.
+  for (const n of graph.nodes) {
+    const e = n.inputs.length === 1 ? n.inputs[0]! : undefined;
+    const chainable = options.chaining && e !== undefined && e.partitioner === 'forward'
+      && consumers[e.from]!.length === 1 && graph.parallelismOf(graph.nodes[e.from]!) === graph.parallelismOf(n);
+    if (chainable) {
+      const t = tasks[taskOf[e.from]!]!;
+      t.nodeIds.push(n.id);
+      taskOf[n.id] = t.id;
+    } else {
+      const t: TaskPlan = { id: tasks.length, nodeIds: [n.id], name: '', parallelism: graph.parallelismOf(n) };
+      tasks.push(t);
+      taskOf[n.id] = t.id;
+    }
+  }
+  for (const t of tasks) (t as { name: string }).name = t.nodeIds.map((id) => graph.nodes[id]!.name).join(' -> ');
+
+  const exchanges: ExchangePlan[] = [];
+  const channels: ChannelPlan[] = [];
+  for (const n of graph.nodes) {
+    n.inputs.forEach((e, inputIndex) => {
+      const fromTask = taskOf[e.from]!;
+      const toTask = taskOf[n.id]!;
+      if (fromTask === toTask) return; // chained
+      const x: ExchangePlan = { id: exchanges.length, fromTask, toTask, fromNode: e.from, toNode: n.id, inputIndex, partitioner: e.partitioner };
+      exchanges.push(x);
+      const pp = tasks[fromTask]!.parallelism;
+      const cp = tasks[toTask]!.parallelism;
+      for (let p = 0; p < pp; p++) {
+        for (let c = 0; c < cp; c++) {
+          if (x.partitioner === 'forward' && p !== c) continue;
+          channels.push({ id: channels.length, exchange: x.id, fromSubtask: p, toSubtask: c });
+        }
+      }
+    });
+  }
+
+  const total = tasks.reduce((s, t) => s + t.parallelism, 0);
+  const threads = Math.max(1, Math.min(options.threads, total));
+  // Round-robin over (task, subtask) in plan order: a pipeline's stages land on different threads, and the
+  // subtasks of one task spread over all threads.
+  const placements: SubtaskPlacement[] = [];
+  let k = 0;
+  for (const t of tasks) for (let s = 0; s < t.parallelism; s++) placements.push({ task: t.id, subtask: s, thread: k++ % threads });
+  return { tasks, exchanges, channels, placements, threads, maxParallelism: graph.maxParallelism };
+}

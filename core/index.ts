@@ -1,0 +1,17 @@
+// Runs on: main thread (and any thread a job module is loaded on). The public API of sluice.
+
+export { defineJob, StreamEnvironment, type JobDefinition, type JobBuilder } from './api/environment.js';
+export { DataStream, KeyedStream } from './api/data-stream.js';
+export type * from './api/functions.js';
+export { JobDefinitionError, OperatorError, GraphMismatchError, WorkerDiedError, JobCancelledError } from './api/errors.js';
+export { run, type RunOptions, type JobHandle, type JobResult } from './runtime/run.js';
+export type { JobMetrics, OperatorMetrics, TaskMetrics } from './runtime/metrics.js';
+export { generatorSource, type GeneratorOptions, type Random } from './connectors/generator.js';
+export { collectionSource } from './connectors/collection.js';
+export { asyncIterableSource } from './connectors/async-iterable.js';
+export { collectSink, printSink, discardSink, type SinkSpec, type SinkWriter } from './connectors/sink.js';
+export type { SourceSpec, SourceReader } from './connectors/source.js';
+export type { Key } from './graph/key-groups.js';
+export { recordSchema, optional, type Infer } from '../shm/codec/schema.js';
+export { typedCodec } from '../shm/codec/typed.js';
+export { genericCodec } from '../shm/codec/generic.js';

@@ -1,0 +1,55 @@
+// Runs on: the worker thread of the subtask. Operators without state: map, filter, flatMap, and the identity
+// operator that merges a union's inputs.
+
+import type { Collector, FilterFunction, FlatMapFunction, MapFunction } from '../api/functions.js';
+import { Operator, type Downstream } from './operator.js';
+
+export class MapOperator<I, O> extends Operator<I, O> {
+  constructor(name: string, subtask: number, next: Downstream<O>, private readonly fn: MapFunction<I, O>) {
+    super(name, subtask, next);
+  }
+  push(value: I): void {
+    this.recordsIn++;
+    let out: O;
+    // Only the user call is inside the try: an error from a later operator is already wrapped with its name.
+    try { out = this.fn(value); } catch (e) { this.fail(e); }
+    this.emit(out);
+  }
+}
+
+export class FilterOperator<T> extends Operator<T, T> {
+  constructor(name: string, subtask: number, next: Downstream<T>, private readonly fn: FilterFunction<T>) {
+    super(name, subtask, next);
+  }
+  push(value: T): void {
+    this.recordsIn++;
+    let keep: boolean;
+    try { keep = this.fn(value); } catch (e) { this.fail(e); }
+    if (keep) this.emit(value);
+  }
+}
+
+export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O> {
+  constructor(name: string, subtask: number, next: Downstream<O>, private readonly fn: FlatMapFunction<I, O>) {
+    super(name, subtask, next);
+  }
+  collect(value: O): void {
+    this.emit(value);
+  }
+  push(value: I): void {
+    this.recordsIn++;
+    let out: Iterable<O> | void;
+    try { out = this.fn(value, this); } catch (e) { this.fail(e); }
+    if (out) {
+      if (Array.isArray(out)) for (let i = 0; i < out.length; i++) this.emit(out[i] as O);
+      else for (const o of out) this.emit(o);
+    }
+  }
+}
+
+export class IdentityOperator<T> extends Operator<T, T> {
+  push(value: T): void {
+    this.recordsIn++;
+    this.emit(value);
+  }
+}

@@ -1,0 +1,140 @@
+// Runs on: the worker thread of the producing subtask.
+//
+// The end of a chain that feeds another task: routes each record to a consumer subtask (forward, hash by key
+// group, rebalance or broadcast) and writes it into that subtask's ring without ever waiting. When a ring is
+// full the record is held, later ones queue behind it in order, and the subtask reports itself blocked: the
+// thread runs its other tasks and parks on its doorbell until the consumer frees space.
+
+import type { ChannelWriter } from '../shm/channel.js';
+import type { ControlFrame } from '../shm/codec/control.js';
+import type { Downstream } from '../core/operators/operator.js';
+import type { Partitioner } from '../core/graph/logical-graph.js';
+import { hashKey, subtaskForKeyGroup, type Key } from '../core/graph/key-groups.js';
+
+type Queued = { v: unknown; c?: undefined } | { c: ControlFrame; v?: undefined };
+
+export class OutputGate<T> implements Downstream<T> {
+  /** Writers indexed by consumer subtask (forward: the one writer at index 0). */
+  readonly writers: ChannelWriter<T>[];
+  private readonly queues: Queued[][];
+  private backlog = 0;
+  private next: number;
+  recordsOut = 0;
+
+  constructor(
+    writers: ChannelWriter<T>[],
+    private readonly partitioner: Partitioner,
+    private readonly key: ((v: T) => Key) | undefined,
+    private readonly maxParallelism: number,
+    subtask: number,
+  ) {
+    this.writers = writers;
+    this.queues = writers.map(() => []);
+    this.next = subtask % writers.length;
+  }
+
+  /** True while some record or control frame waits for ring space. */
+  get blocked(): boolean {
+    return this.backlog > 0;
+  }
+
+  push(value: T): void {
+    this.recordsOut++;
+    const w = this.writers;
+    switch (this.partitioner) {
+      case 'forward':
+        this.send(0, value);
+        return;
+      case 'hash': {
+        const kg = hashKey(this.key!(value)) % this.maxParallelism;
+        this.send(subtaskForKeyGroup(kg, this.maxParallelism, w.length), value);
+        return;
+      }
+      case 'rebalance':
+        this.send(this.next, value);
+        this.next = this.next + 1 === w.length ? 0 : this.next + 1;
+        return;
+      case 'broadcast':
+        for (let i = 0; i < w.length; i++) this.send(i, value);
+    }
+  }
+
+  private send(i: number, value: T): void {
+    const w = this.writers[i]!;
+    if (this.queues[i]!.length > 0 || w.hasPending) {
+      this.queues[i]!.push({ v: value });
+      this.backlog++;
+    } else if (!w.tryWrite(value)) {
+      this.backlog++;
+    }
+  }
+
+  /** Sends a control frame to every consumer subtask, in order with the records. */
+  control(frame: ControlFrame): void {
+    for (let i = 0; i < this.writers.length; i++) {
+      const w = this.writers[i]!;
+      if (this.queues[i]!.length > 0 || w.hasPending || !w.tryControl(frame)) {
+        this.queues[i]!.push({ c: frame });
+        this.backlog++;
+      }
+    }
+  }
+
+  finish(): void {
+    this.control({ type: 'end-of-stream' });
+  }
+
+  /** Writes as much of the backlog as fits; true when nothing is held any more. */
+  drain(): boolean {
+    if (this.backlog === 0) return true;
+    for (let i = 0; i < this.writers.length; i++) {
+      const w = this.writers[i]!;
+      if (w.hasPending) {
+        if (!w.retryPending()) continue;
+        this.backlog--;
+      }
+      const q = this.queues[i]!;
+      let k = 0;
+      for (; k < q.length; k++) {
+        const item = q[k]!;
+        if (item.c) {
+          if (!w.tryControl(item.c)) break;
+          this.backlog--;
+        } else if (w.tryWrite(item.v as T)) {
+          this.backlog--;
+        } else {
+          // Held by the writer now (encoded), so it leaves the queue but stays in the backlog.
+          k++;
+          break;
+        }
+      }
+      if (k > 0) q.splice(0, k);
+    }
+    return this.backlog === 0;
+  }
+
+  flush(): void {
+    for (const w of this.writers) w.flush();
+  }
+
+  /** Asks the consumers of the rings this gate is blocked on to ring our doorbell when they free space. */
+  announceBlocked(on: boolean): void {
+    for (let i = 0; i < this.writers.length; i++) {
+      const w = this.writers[i]!;
+      if (w.hasPending || this.queues[i]!.length > 0) {
+        if (on) w.producer.announceWaiting(); else w.producer.clearWaiting();
+      }
+    }
+  }
+}
+
+/** Several output gates behind one chain tail. */
+export class FanOut<T> implements Downstream<T> {
+  constructor(private readonly gates: Downstream<T>[]) {}
+  push(value: T): void {
+    for (let i = 0; i < this.gates.length; i++) this.gates[i]!.push(value);
+  }
+  finish(): void {
+    for (const g of this.gates) g.finish();
+  }
+}

@@ -1,0 +1,106 @@
+// Runs on: a worker thread. The thread's one long-lived loop over the subtasks placed on it.
+//
+// Each round gives every live subtask a bounded step. When a whole round does nothing, the thread flushes its
+// outputs and parks on its doorbell, which producers ring when they publish data to one of its inputs and
+// consumers ring when they free space in a ring it is blocked on. It parks with Atomics.waitAsync (holding a
+// ref'd timer: nodejs/node#44729) so timers and promises (rate limits, async sources) keep running.
+
+import type { Doorbell } from '../shm/doorbell.js';
+import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
+import { JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS } from '../shm/layout.js';
+import { JobCancelledError } from '../core/api/errors.js';
+import { FINISHED, type Subtask } from './subtask.js';
+
+export interface LoopOptions {
+  /** Records per subtask step. */
+  budget: number;
+  /** Longest time a record may wait in an unflushed output batch. */
+  bufferTimeoutMs: number;
+  /** Longest stretch of work without giving the event loop a turn. */
+  yieldEveryMs: number;
+  wait: WaitStrategy;
+}
+
+export async function runTaskLoop(
+  subtasks: Subtask[],
+  bell: Doorbell,
+  control: Int32Array,
+  metrics: Float64Array,
+  metricOffsets: number[],
+  options: LoopOptions,
+): Promise<void> {
+  let live = subtasks.slice();
+  let lastFlush = performance.now();
+  let lastYield = lastFlush;
+  let lastMetrics = lastFlush;
+  const publishMetrics = (): void => {
+    for (let i = 0; i < subtasks.length; i++) {
+      const st = subtasks[i]!;
+      const base = metricOffsets[i]!;
+      metrics[base + METRIC_BUSY_MS] = st.busyMs;
+      metrics[base + METRIC_BACKPRESSURED_MS] = st.backpressuredMs;
+      metrics[base + METRIC_IDLE_MS] = st.idleMs;
+      for (let k = 0; k < st.operators.length; k++) {
+        const op = st.operators[k]!;
+        const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
+        metrics[o] = k === 0 && st.source ? st.sourceRecords : op.recordsIn;
+        metrics[o + 1] = k === st.operators.length - 1 ? st.outputs.reduce((s, g) => s + g.recordsOut, op.recordsOut) : op.recordsOut;
+      }
+    }
+  };
+  try {
+    while (live.length > 0) {
+      if (Atomics.load(control, JOB_STOP) !== 0) throw new JobCancelledError('job stopped');
+      let work = 0;
+      for (let i = 0; i < live.length; i++) {
+        const st = live[i]!;
+        const t0 = performance.now();
+        const w = st.step(options.budget);
+        if (w > 0) st.busyMs += performance.now() - t0;
+        work += w;
+      }
+      if (live.some((s) => s.state === FINISHED)) {
+        for (const s of live) if (s.state === FINISHED) s.flush();
+        live = live.filter((s) => s.state !== FINISHED);
+      }
+      let now = performance.now();
+      if (now - lastFlush >= options.bufferTimeoutMs) {
+        for (const s of live) s.flush();
+        lastFlush = now;
+      }
+      if (now - lastMetrics >= 100) {
+        publishMetrics();
+        lastMetrics = now;
+      }
+      if (work > 0) {
+        if (now - lastYield >= options.yieldEveryMs) {
+          await new Promise<void>((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
+        continue;
+      }
+      // Nothing to do: make everything visible, then park unless the re-check finds work. Arm first, announce
+      // second, re-check last (see doorbell.ts): a publish or a freed ring after the arm moves the doorbell.
+      for (const s of live) s.flush();
+      lastFlush = now;
+      const seq = bell.arm();
+      for (const s of live) s.announceBlocked(true);
+      const ready = live.some((s) => s.canProgress()) || Atomics.load(control, JOB_STOP) !== 0;
+      if (!ready) {
+        const pending = bell.parkAsync(seq, options.wait.parkTimeoutMs);
+        if (pending) await keptAlive(options.wait, pending);
+      }
+      bell.disarm();
+      for (const s of live) s.announceBlocked(false);
+      now = performance.now();
+      const parked = now - lastFlush;
+      for (const s of live) {
+        if (s.blocked()) s.backpressuredMs += parked;
+        else s.idleMs += parked;
+      }
+      lastYield = now;
+    }
+  } finally {
+    publishMetrics();
+  }
+}
