@@ -44,7 +44,7 @@ export async function runTaskLoop(
         const op = st.operators[k]!;
         const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
         metrics[o] = k === 0 && st.source ? st.sourceRecords : op.recordsIn;
-        metrics[o + 1] = k === st.operators.length - 1 ? st.outputs.reduce((s, g) => s + g.recordsOut, op.recordsOut) : op.recordsOut;
+        metrics[o + 1] = op.recordsOut;
       }
     }
   };

@@ -24,8 +24,16 @@ export interface GeneratorOptions {
 
 export type GeneratorFunction<T> = (index: number, random: Random) => T;
 
-/** splitmix32-style mixing of (seed, index) into a PRNG state: independent streams per record. */
-class SplitRandom implements Random {
+/** Record `index` of a generator with `seed`, exactly as a generator source emits it, on one thread. */
+export function generateRecord<T>(fn: GeneratorFunction<T>, seed: number, index: number, random: SplitRandom = new SplitRandom()): T {
+  return fn(index, random.reset(seed, index));
+}
+
+/**
+ * splitmix32-style mixing of (seed, index) into a PRNG state: independent streams per record. Exported so
+ * oracles and baselines can rebuild exactly the records a generator source emits.
+ */
+export class SplitRandom implements Random {
   private s = 0;
   reset(seed: number, index: number): this {
     this.s = (Math.imul(seed ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(index, 0xc2b2_ae35) ^ Math.floor(index / 0x1_0000_0000)) | 0;

@@ -1,0 +1,258 @@
+// Runs on: the benchmark's main thread, and (the same module, started through workers/ts-entry.mjs) each worker
+// thread of a hand-written run. Whole jobs on sluice against hand-written loops doing the same work:
+//
+//   job.chained  generator → map → filter → sink          (stateless; one chained task per subtask)
+//   job.keyed    generator → keyBy → reduce (sum) → sink   (a hash exchange through the rings)
+//
+// Engines: sluice at parallelism 1 and 2; `handwritten`, one plain loop on one thread; `handwritten-x2`, the
+// same loop on two threads over the two halves of the input (i even / i odd) with no communication: what two
+// cores can give at all. Every engine builds record i with the same function and PRNG (benchmarks/job-generator.ts),
+// and every engine folds the same order-independent checksum over its outputs, so rows can be checked to agree.
+// Engines are interleaved within each repetition (order rotated per repetition); figures are medians.
+//
+//   npm run bench:jobs -- [--json [PATH]] [--quick] [--reps N]
+
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { run } from '../core/index.js';
+import { SplitRandom } from '../core/connectors/generator.js';
+import { emitReport, median, parseJsonArg, type BenchResult } from './report.js';
+import {
+  addTotals, benchParams, buildEvent, chainedFilter, chainedHash, chainedMap, COUNT_ENV, epochMs, eventKey, hex32,
+  keyedHash, SEED_ENV, sumReduce, type ChecksumSinkResult, type Event, type SinkTotals,
+} from './job-generator.js';
+
+type JobName = 'chained' | 'keyed';
+type Engine = 'sluice-1' | 'sluice-2' | 'handwritten' | 'handwritten-x2';
+
+interface HandJob { job: JobName; start: number; step: number; go: SharedArrayBuffer }
+
+// ---------------------------------------------------------------- hand-written loops (any thread)
+
+/** job.chained by hand: records i = start, start + step, ... < count. */
+function chainedLoop(count: number, seed: number, start: number, step: number): SinkTotals {
+  const r = new SplitRandom();
+  let rows = 0;
+  let checksum = 0;
+  for (let i = start; i < count; i += step) {
+    const m = chainedMap(buildEvent(i, r.reset(seed, i)));
+    if (chainedFilter(m)) {
+      rows++;
+      checksum = (checksum + chainedHash(m)) | 0;
+    }
+  }
+  return { rows, checksum };
+}
+
+/** job.keyed by hand: state in a Map, one update emitted (folded) per record, as the reduce operator does. */
+function keyedLoop(count: number, seed: number, start: number, step: number): SinkTotals {
+  const r = new SplitRandom();
+  const state = new Map<string, Event>();
+  let rows = 0;
+  let checksum = 0;
+  for (let i = start; i < count; i += step) {
+    const e = buildEvent(i, r.reset(seed, i));
+    const k = eventKey(e);
+    const prev = state.get(k);
+    const acc = prev === undefined ? e : sumReduce(prev, e);
+    state.set(k, acc);
+    rows++;
+    checksum = (checksum + keyedHash(acc)) | 0;
+  }
+  return { rows, checksum };
+}
+
+/** Worker side of a hand-written run: load, report ready, park until the clock starts, run the loop. */
+function handWorker(): void {
+  const j = workerData as HandJob;
+  // Count and seed from the inherited environment, exactly as the sluice job modules read them.
+  const { count, seed } = benchParams();
+  const go = new Int32Array(j.go);
+  parentPort!.postMessage({ ready: true });
+  Atomics.wait(go, 0, 0);
+  const totals = j.job === 'chained' ? chainedLoop(count, seed, j.start, j.step) : keyedLoop(count, seed, j.start, j.step);
+  parentPort!.postMessage({ done: totals });
+}
+
+// ---------------------------------------------------------------- main thread
+
+interface RunSample {
+  ms: number;
+  /** Thread start-up: sluice, run() call → first record at a sink; hand-written, new Worker → loaded. */
+  startupMs: number;
+  rssPeakMB: number;
+  totals: SinkTotals;
+  threads: number;
+}
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const repsArg = argv.indexOf('--reps');
+const reps = repsArg >= 0 ? Number(argv[repsArg + 1]) : 5;
+const entry = new URL('../workers/ts-entry.mjs', import.meta.url);
+const selfUrl = import.meta.url;
+const SEED = 42;
+/** Events per run: ≥ ~1-2 s at the fastest engine on a 2-core EPYC VM (see benchmarks/RESULTS.md). */
+const COUNTS: Record<JobName, number> = quick
+  ? { chained: 1_000_000, keyed: 500_000 }
+  : { chained: 20_000_000, keyed: 10_000_000 };
+const JOB_URL: Record<JobName, URL> = {
+  chained: new URL('./jobs/chained.ts', import.meta.url),
+  keyed: new URL('./jobs/keyed.ts', import.meta.url),
+};
+
+/** Samples the process's RSS (every thread's heap included) while `f` runs; returns the peak in MiB. */
+async function withRssPeak<R>(f: () => Promise<R>): Promise<{ value: R; peakMB: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 50);
+  try {
+    const value = await f();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { value, peakMB: Math.round(peak / (1 << 20) * 10) / 10 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function setParams(count: number): void {
+  // Before run(): piscina creates its workers in run(), and a worker copies process.env when it is created.
+  process.env[COUNT_ENV] = String(count);
+  process.env[SEED_ENV] = String(SEED);
+}
+
+async function sluiceRun(job: JobName, parallelism: number): Promise<RunSample> {
+  setParams(COUNTS[job]);
+  const { value, peakMB } = await withRssPeak(async () => {
+    const calledAt = epochMs();
+    const t0 = performance.now();
+    const handle = await run(JOB_URL[job], { parallelism });
+    const result = await handle.result;
+    const ms = performance.now() - t0;
+    const parts = (result.collected.out ?? []) as ChecksumSinkResult[];
+    const firstAt = Math.min(...parts.map((p) => p.firstAt).filter((x) => Number.isFinite(x)));
+    return { ms, startupMs: firstAt - calledAt, totals: addTotals(parts), threads: handle.plan.threads };
+  });
+  return { ...value, rssPeakMB: peakMB };
+}
+
+async function handRun(job: JobName, threads: number): Promise<RunSample> {
+  setParams(COUNTS[job]);
+  const go = new SharedArrayBuffer(4);
+  const { value, peakMB } = await withRssPeak(async () => {
+    const created = performance.now();
+    const workers = Array.from({ length: threads }, (_, t) => {
+      const data: HandJob & { __entry: string } = { job, start: t, step: threads, go, __entry: selfUrl };
+      const worker = new Worker(entry, { workerData: data });
+      let onReady!: () => void;
+      const ready = new Promise<void>((r) => { onReady = r; });
+      const done = new Promise<SinkTotals>((resolve, reject) => {
+        worker.on('message', (m: { ready: true } | { done: SinkTotals }) => { if ('ready' in m) onReady(); else resolve(m.done); });
+        worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`hand-written worker exited with ${code}`)));
+      });
+      return { worker, ready, done };
+    });
+    await Promise.all(workers.map((w) => w.ready));
+    const startupMs = performance.now() - created;
+    // The clock starts when every worker is loaded and parked: this is the ceiling, start-up excluded.
+    const t0 = performance.now();
+    Atomics.store(new Int32Array(go), 0, 1);
+    Atomics.notify(new Int32Array(go), 0);
+    const parts = await Promise.all(workers.map((w) => w.done));
+    const ms = performance.now() - t0;
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+    return { ms, startupMs, totals: addTotals(parts), threads };
+  });
+  return { ...value, rssPeakMB: peakMB };
+}
+
+function runEngine(job: JobName, engine: Engine): Promise<RunSample> {
+  switch (engine) {
+    case 'sluice-1': return sluiceRun(job, 1);
+    case 'sluice-2': return sluiceRun(job, 2);
+    case 'handwritten': return handRun(job, 1);
+    case 'handwritten-x2': return handRun(job, 2);
+  }
+}
+
+const ENGINES: Engine[] = ['handwritten', 'handwritten-x2', 'sluice-1', 'sluice-2'];
+const JOBS: JobName[] = ['chained', 'keyed'];
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer, got ${argv[repsArg + 1]}`);
+  const samples = new Map<string, RunSample[]>();
+  for (let rep = 0; rep < reps; rep++) {
+    for (const job of JOBS) {
+      // Rotate the engine order each repetition so no engine always runs first (cold caches) or last.
+      const order = ENGINES.map((_, k) => ENGINES[(k + rep) % ENGINES.length]!);
+      for (const engine of order) {
+        const s = await runEngine(job, engine);
+        const key = `${job}/${engine}`;
+        if (!samples.has(key)) samples.set(key, []);
+        samples.get(key)!.push(s);
+        process.stderr.write(`rep ${rep + 1}/${reps} job.${job} ${engine}: ${fmt(COUNTS[job] / (s.ms / 1000))} events/s, `
+          + `${s.ms.toFixed(0)} ms, start-up ${s.startupMs.toFixed(0)} ms, ${s.totals.rows} rows, checksum ${hex32(s.totals.checksum)}\n`);
+      }
+    }
+  }
+
+  const results: BenchResult[] = [];
+  const rate = new Map<string, number>();
+  let mismatch = false;
+  for (const job of JOBS) {
+    const ref = samples.get(`${job}/handwritten`)![0]!.totals;
+    for (const engine of ENGINES) {
+      const ss = samples.get(`${job}/${engine}`)!;
+      const perSec = COUNTS[job] / (median(ss.map((s) => s.ms)) / 1000);
+      rate.set(`${job}/${engine}`, perSec);
+      // Every repetition must agree with the reference: keep the first disagreeing one, to show it.
+      const bad = ss.find((s) => s.totals.rows !== ref.rows || s.totals.checksum !== ref.checksum);
+      if (bad) mismatch = true;
+      const out = bad?.totals ?? ss[0]!.totals;
+      const sluice = engine.startsWith('sluice');
+      results.push({
+        benchmark: `job.${job}`,
+        engine: sluice ? 'sluice' : engine,
+        parallelism: sluice ? Number(engine.slice('sluice-'.length)) : engine === 'handwritten' ? 1 : 2,
+        repetitions: ss.length,
+        eventsPerSec: Math.round(perSec),
+        p50Us: null,
+        p99Us: null,
+        rssMB: median(ss.map((s) => s.rssPeakMB)),
+        outputRows: out.rows,
+        outputChecksum: hex32(out.checksum),
+        bytesPerRecord: null,
+        // eventsPerSec / handwritten eventsPerSec of the same job (handwritten itself: 1).
+        ratio: Math.round((perSec / rate.get(`${job}/handwritten`)!) * 1000) / 1000,
+        events: COUNTS[job],
+        medianMs: Math.round(median(ss.map((s) => s.ms))),
+        // sluice: run() call → first record at a sink, inside medianMs; hand-written: worker load, outside it.
+        startupMs: Math.round(median(ss.map((s) => s.startupMs))),
+        threads: ss[0]!.threads,
+      });
+    }
+  }
+  emitReport(results, parseJsonArg(argv));
+
+  const r = (job: JobName, e: Engine): number => rate.get(`${job}/${e}`)!;
+  const bar = (ok: boolean, text: string): void => { process.stderr.write(`${ok ? 'PASS' : 'FAIL'} ${text}\n`); };
+  const scaleHand = r('chained', 'handwritten-x2') / r('chained', 'handwritten');
+  const scaleSluice = r('chained', 'sluice-2') / r('chained', 'sluice-1');
+  bar(scaleSluice >= 0.85 * scaleHand, `job.chained sluice p2/p1 = ${scaleSluice.toFixed(2)} >= 0.85 x (handwritten-x2/handwritten = ${scaleHand.toFixed(2)}) = ${(0.85 * scaleHand).toFixed(2)}`);
+  const c2 = r('chained', 'sluice-2') / r('chained', 'handwritten');
+  bar(c2 >= 1.1, `job.chained sluice p2 / handwritten = ${c2.toFixed(2)} >= 1.10`);
+  const c1 = r('chained', 'sluice-1') / r('chained', 'handwritten');
+  bar(c1 >= 0.5, `job.chained sluice p1 / handwritten = ${c1.toFixed(2)} >= 0.50`);
+  const k2 = r('keyed', 'sluice-2') / r('keyed', 'handwritten');
+  bar(k2 >= 0.6, `job.keyed sluice p2 / handwritten = ${k2.toFixed(2)} >= 0.60`);
+  if (mismatch) {
+    process.stderr.write('output mismatch: some engine disagrees with handwritten on outputRows/outputChecksum\n');
+    process.exitCode = 1;
+  }
+}
+
+if (isMainThread) await main();
+else handWorker();

@@ -1,0 +1,264 @@
+// Runs on: main thread. What the `sluice` CLI shows: the live status line, the end-of-job summary, the --json
+// report and failures, as pure functions of the plan and metrics samples. No I/O here (main.ts writes), so the
+// rendering can be tested and changed without touching argument handling or signals.
+
+import type { PhysicalPlan } from '../graph/physical-plan.js';
+import type { JobMetrics, TaskMetrics } from '../runtime/metrics.js';
+
+/** One operator of a running job, as the CLI shows it. */
+export interface OperatorShape {
+  readonly name: string;
+  /** The task (chain) the operator runs in. */
+  readonly task: string;
+  /** A source: its rate is the records it emits (it reads none). */
+  readonly source: boolean;
+}
+
+/** The operators of a job in graph order (topological), grouped by the task that runs them. */
+export interface JobShape {
+  readonly operators: readonly OperatorShape[];
+  readonly tasks: readonly { readonly name: string; readonly parallelism: number; readonly operators: readonly string[] }[];
+}
+
+/** Per-operator totals over all subtasks. */
+export interface OperatorTotals {
+  operator: string;
+  subtasks: number;
+  recordsIn: number;
+  recordsOut: number;
+}
+
+/** The object `sluice run --json` prints. */
+export interface JsonReport {
+  job: string;
+  parallelism: number;
+  durationMs: number;
+  cancelled: boolean;
+  /** Records emitted by the sources per second of the job's duration. */
+  eventsPerSec: number;
+  operators: OperatorTotals[];
+  tasks: TaskMetrics[];
+  /** Records gathered by each collect sink. */
+  collected: Record<string, number>;
+}
+
+export function describeJob(plan: PhysicalPlan, names: readonly string[]): JobShape {
+  // A task head that no exchange feeds has no input at all: a source (every other operator has an input).
+  const fed = new Set(plan.exchanges.map((e) => e.toNode));
+  const operators: OperatorShape[] = [];
+  for (const t of plan.tasks) {
+    t.nodeIds.forEach((id, k) => operators.push({ name: names[id]!, task: t.name, source: k === 0 && !fed.has(id) }));
+  }
+  const order = new Map(names.map((n, i) => [n, i]));
+  operators.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+  const tasks = plan.tasks.map((t) => ({ name: t.name, parallelism: t.parallelism, operators: t.nodeIds.map((id) => names[id]!) }));
+  return { operators, tasks };
+}
+
+export function operatorTotals(shape: JobShape, m: JobMetrics): OperatorTotals[] {
+  const by = new Map<string, OperatorTotals>(shape.operators.map((o) => [o.name, { operator: o.name, subtasks: 0, recordsIn: 0, recordsOut: 0 }]));
+  for (const o of m.operators) {
+    const t = by.get(o.operator);
+    if (!t) continue;
+    t.subtasks++;
+    t.recordsIn += o.recordsIn;
+    t.recordsOut += o.recordsOut;
+  }
+  return [...by.values()];
+}
+
+/** Records the sources have emitted so far. */
+export function sourceRecords(shape: JobShape, m: JobMetrics): number {
+  const sources = new Set(shape.operators.filter((o) => o.source).map((o) => o.name));
+  let n = 0;
+  for (const o of m.operators) if (sources.has(o.operator)) n += o.recordsOut;
+  return n;
+}
+
+// ---- numbers ----
+
+/** 1234 → "1.23k", 1234567 → "1.23M": short enough for a status line. */
+export function compact(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const a = Math.abs(n);
+  if (a >= 1e9) return `${(n / 1e9).toFixed(a >= 1e10 ? 1 : 2)}G`;
+  if (a >= 1e6) return `${(n / 1e6).toFixed(a >= 1e7 ? 1 : 2)}M`;
+  if (a >= 1e3) return `${(n / 1e3).toFixed(a >= 1e4 ? 1 : 2)}k`;
+  return a >= 10 || n === 0 ? String(Math.round(n)) : n.toFixed(1);
+}
+
+/** 1234567 → "1,234,567": exact counts in the summary. */
+export function grouped(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function duration(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(h > 0 ? 2 : 1, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}h${mm}m${ss}s` : `${mm}m${ss}s`;
+}
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${Math.round((100 * part) / whole)}%` : '-';
+}
+
+// ---- the live status line ----
+
+/** Rates between two metrics samples of the same job (`from` older, or undefined for "since the start"). */
+export interface Rates {
+  elapsedMs: number;
+  /** Records per second emitted by all sources together. */
+  sourcePerSec: number;
+  /** Per operator: records per second in (out, for a source). */
+  operatorPerSec: Map<string, number>;
+  /** Per task: share of its subtasks' time spent backpressured, 0..1 (NaN before any time is accounted). */
+  taskBackpressure: Map<string, number>;
+}
+
+export function rates(shape: JobShape, from: JobMetrics | undefined, to: JobMetrics): Rates {
+  const dtSec = Math.max(1e-3, (to.durationMs - (from?.durationMs ?? 0)) / 1000);
+  const before = from ? operatorTotals(shape, from) : [];
+  const after = operatorTotals(shape, to);
+  const operatorPerSec = new Map<string, number>();
+  after.forEach((o, i) => {
+    const src = shape.operators[i]!.source;
+    const now = src ? o.recordsOut : o.recordsIn;
+    const then = before[i] ? (src ? before[i].recordsOut : before[i].recordsIn) : 0;
+    operatorPerSec.set(o.operator, (now - then) / dtSec);
+  });
+  const taskBackpressure = new Map<string, number>();
+  const sumTasks = (m: JobMetrics | undefined): Map<string, { bp: number; all: number }> => {
+    const s = new Map<string, { bp: number; all: number }>();
+    for (const t of m?.tasks ?? []) {
+      const e = s.get(t.task) ?? { bp: 0, all: 0 };
+      e.bp += t.backpressuredMs;
+      e.all += t.busyMs + t.backpressuredMs + t.idleMs;
+      s.set(t.task, e);
+    }
+    return s;
+  };
+  const tb = sumTasks(from);
+  for (const [task, a] of sumTasks(to)) {
+    const b = tb.get(task) ?? { bp: 0, all: 0 };
+    taskBackpressure.set(task, a.all - b.all > 0 ? (a.bp - b.bp) / (a.all - b.all) : Number.NaN);
+  }
+  const sourcePerSec = (sourceRecords(shape, to) - (from ? sourceRecords(shape, from) : 0)) / dtSec;
+  return { elapsedMs: to.durationMs, sourcePerSec, operatorPerSec, taskBackpressure };
+}
+
+/**
+ * One line: elapsed, events/s at the sources, then each task's operators with their rates and the task's
+ * backpressure share. Operators in one task share their thread, so backpressure is shown once per task.
+ * Narrow terminals get shorter forms (task rates only), then a cut.
+ */
+export function statusLine(shape: JobShape, r: Rates, width = Infinity): string {
+  const head = `${duration(r.elapsedMs)}  ${compact(r.sourcePerSec)} ev/s`;
+  const bp = (task: string): string => {
+    const v = r.taskBackpressure.get(task);
+    return v === undefined || Number.isNaN(v) ? '' : ` bp ${Math.round(v * 100)}%`;
+  };
+  const rate = (op: string): string => `${compact(r.operatorPerSec.get(op) ?? 0)}/s`;
+  const full = shape.tasks.map((t) => t.operators.map((op) => `${op} ${rate(op)}`).join('  ') + bp(t.name));
+  const byTask = shape.tasks.map((t) => {
+    const ops = t.operators.length > 2 ? `${t.operators[0]}…${t.operators.at(-1)}` : t.operators.join('→');
+    return `${ops} ${rate(t.operators[0]!)}${bp(t.name)}`;
+  });
+  for (const parts of [full, byTask]) {
+    const line = `${head} │ ${parts.join(' │ ')}`;
+    if (line.length <= width) return line;
+  }
+  const line = `${head} │ ${byTask.join(' │ ')}`;
+  return width >= 2 ? `${line.slice(0, width - 1)}…` : line.slice(0, Math.max(0, width));
+}
+
+// ---- the summary ----
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], rightFrom: number): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const fmt = (r: readonly string[]): string =>
+    r.map((cell, c) => (c >= rightFrom ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  return [fmt(header), ...rows.map(fmt)].map((l) => `  ${l}`).join('\n');
+}
+
+export interface SummaryInput {
+  job: string;
+  metrics: JobMetrics;
+  /** 'finished', 'cancelled' or 'failed'. */
+  outcome: string;
+  collected?: Record<string, unknown[]>;
+}
+
+/** The end-of-job summary: totals, per-operator records, per-task time split, collected counts. */
+export function summary(shape: JobShape, s: SummaryInput): string {
+  const m = s.metrics;
+  const events = sourceRecords(shape, m);
+  const perSec = events / Math.max(1e-3, m.durationMs / 1000);
+  const lines = [`sluice: ${s.job} ${s.outcome} after ${duration(m.durationMs)}: ${grouped(events)} events from the sources, ${compact(perSec)} events/s`];
+  lines.push(table(
+    ['operator', 'subtasks', 'records in', 'records out'],
+    operatorTotals(shape, m).map((o) => [o.operator, String(o.subtasks), grouped(o.recordsIn), grouped(o.recordsOut)]),
+    1,
+  ));
+  lines.push(table(
+    ['task', 'subtask', 'thread', 'busy ms', 'backpressured ms', 'idle ms', 'backpressured'],
+    m.tasks.map((t) => [t.task, String(t.subtask), String(t.thread), grouped(t.busyMs), grouped(t.backpressuredMs), grouped(t.idleMs),
+      percent(t.backpressuredMs, t.busyMs + t.backpressuredMs + t.idleMs)]),
+    1,
+  ));
+  const collected = Object.entries(s.collected ?? {});
+  if (collected.length > 0) lines.push(`  collected: ${collected.map(([k, v]) => `${k} ${grouped(v.length)}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+export function jsonReport(shape: JobShape, r: { job: string; parallelism: number; cancelled: boolean; metrics: JobMetrics; collected: Record<string, unknown[]> }): JsonReport {
+  const m = r.metrics;
+  return {
+    job: r.job,
+    parallelism: r.parallelism,
+    durationMs: Math.round(m.durationMs * 1000) / 1000,
+    cancelled: r.cancelled,
+    eventsPerSec: Math.round(sourceRecords(shape, m) / Math.max(1e-3, m.durationMs / 1000)),
+    operators: operatorTotals(shape, m),
+    tasks: m.tasks,
+    collected: Object.fromEntries(Object.entries(r.collected).map(([k, v]) => [k, v.length])),
+  };
+}
+
+// ---- failures ----
+
+/** A failed job, for a human: name and message; for an operator failure its operator, subtask and the cause's stack. */
+export function formatFailure(err: unknown): string {
+  if (!(err instanceof Error)) return `sluice: job failed: ${String(err)}`;
+  const lines = [`sluice: job failed: ${err.name}: ${err.message}`];
+  const e = err as Error & { operator?: unknown; subtask?: unknown };
+  if (err.name === 'OperatorError' && typeof e.operator === 'string') {
+    lines.push(`  operator: ${e.operator}`, `  subtask:  ${String(e.subtask)}`);
+    const cause = err.cause instanceof Error ? err.cause : undefined;
+    if (cause) lines.push(`  cause:    ${indent(cause.stack ?? `${cause.name}: ${cause.message}`, '            ')}`);
+  } else if (err.stack) {
+    // The first stack line repeats the message; the frames are what help.
+    const frames = err.stack.split('\n').filter((l) => /^\s+at /.test(l));
+    if (frames.length > 0) lines.push(frames.join('\n'));
+  }
+  return lines.join('\n');
+}
+
+function indent(text: string, pad: string): string {
+  return text.split('\n').map((l, i) => (i === 0 ? l : pad + l.trimStart())).join('\n');
+}
+
+/** The error as JSON for `--json` (the same facts as formatFailure). */
+export function failureJson(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const e = err as Error & { operator?: unknown; subtask?: unknown };
+  const out: Record<string, unknown> = { name: err.name, message: err.message };
+  if (typeof e.operator === 'string') {
+    out.operator = e.operator;
+    out.subtask = e.subtask;
+    if (err.cause instanceof Error) out.cause = { name: err.cause.name, message: err.cause.message, stack: err.cause.stack };
+  }
+  return out;
+}

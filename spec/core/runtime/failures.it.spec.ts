@@ -1,0 +1,61 @@
+// Jobs that cannot run fail before any thread starts, naming the operator; a job whose code throws fails with
+// the operator, subtask and original stack; no worker thread outlives a job.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GraphMismatchError, JobDefinitionError, OperatorError, run } from '../../../core/index.js';
+import { osThreads } from './threads.js';
+
+const bad = (c: string): URL => new URL(`./jobs/bad.ts?case=${c}`, import.meta.url);
+
+describe('bad job definitions are rejected before any thread starts', () => {
+  const cases: [string, RegExp][] = [
+    ['parallelism', /operator 'double' \(map\): parallelism must be an integer >= 1, got 0/],
+    ['no-sink', /operator 'dangling' \(map\): its output goes nowhere/],
+    ['source-only', /operator 'numbers' \(source\): its output goes nowhere/],
+    ['keyed-without-keyby', /operator 'sum-all' \(reduce\): a keyed operation needs a keyed input: call keyBy/],
+    ['cycle', /operator 'loop-[ab]' \(map\): the graph has a cycle/],
+    ['duplicate-name', /operator 'same' \(map\): the name 'same' is used by another operator/],
+  ];
+  for (const [c, message] of cases) {
+    test(c, async () => {
+      const before = osThreads();
+      await assert.rejects(run(bad(c), { parallelism: 2 }), (e: unknown) => {
+        assert.ok(e instanceof JobDefinitionError, `JobDefinitionError, got ${String(e)}`);
+        assert.match(e.message, message);
+        return true;
+      });
+      assert.equal(osThreads(), before, 'no thread was started');
+    });
+  }
+
+  test('a module without a job export', async () => {
+    await assert.rejects(run(new URL('./threads.ts', import.meta.url)), /must export default defineJob/);
+  });
+});
+
+test('a worker that builds a different graph fails the job, naming the first operator that differs', async () => {
+  const h = await run(new URL('./jobs/random-graph.ts', import.meta.url), { parallelism: 1 });
+  await assert.rejects(h.result, (e: unknown) => {
+    assert.equal((e as Error).name, GraphMismatchError.name);
+    assert.match((e as Error).message, /operator 'plus-one' \(#1\)/);
+    return true;
+  });
+});
+
+for (const parallelism of [1, 2]) {
+  test(`an exception in a map at event 500,000 fails the job naming the operator (parallelism ${parallelism})`, async () => {
+    const before = osThreads();
+    const h = await run(new URL('./jobs/explode.ts', import.meta.url), { parallelism });
+    await assert.rejects(h.result, (e: unknown) => {
+      assert.ok(e instanceof OperatorError, `OperatorError, got ${String(e)}`);
+      assert.equal(e.operator, 'explode');
+      assert.equal(e.subtask, parallelism === 1 ? 0 : 500_000 % parallelism);
+      assert.match(e.message, /event 500000 is out of range/);
+      // The original stack points into the job module.
+      assert.match(e.stack ?? '', /jobs\/explode\.ts/);
+      return true;
+    });
+    assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+  });
+}

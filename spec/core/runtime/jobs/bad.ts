@@ -1,0 +1,36 @@
+// Jobs that cannot run, selected by the module URL's query: ?case=<name>. Each must fail before threads start.
+import { defineJob } from '../../../../core/index.js';
+
+const which = new URL(import.meta.url).searchParams.get('case');
+
+export default defineJob((env) => {
+  const src = env.fromCollection([1, 2, 3]).name('numbers');
+  switch (which) {
+    case 'parallelism':
+      src.map((x) => x * 2).name('double').setParallelism(0).discard();
+      break;
+    case 'no-sink':
+      src.map((x) => x * 2).name('dangling');
+      src.discard();
+      break;
+    case 'source-only':
+      break;
+    case 'keyed-without-keyby': {
+      // Through the typed API a keyed operation needs keyBy; a plain-JS user can still wire one by hand.
+      const n = env.graph.add({ kind: 'reduce', name: 'sum-all', inputs: [{ from: src.node.id, partitioner: 'forward' }], fn: (a: number, b: number) => a + b });
+      env.graph.add({ kind: 'sink', name: 'out', inputs: [{ from: n.id, partitioner: 'forward' }], sink: { kind: 'discard', fingerprint: 'discard', createWriter: () => ({ write() {}, finish: () => undefined }) } });
+      break;
+    }
+    case 'cycle': {
+      // Node 1 reads node 2, node 2 reads node 1.
+      const a = env.graph.add({ kind: 'map', name: 'loop-a', inputs: [{ from: 2, partitioner: 'forward' }], fn: (x: number) => x });
+      env.graph.add({ kind: 'map', name: 'loop-b', inputs: [{ from: a.id, partitioner: 'forward' }], fn: (x: number) => x });
+      src.discard();
+      break;
+    }
+    case 'duplicate-name':
+      src.map((x) => x).name('same').discard();
+      src.map((x) => x).name('same').discard();
+      break;
+  }
+});

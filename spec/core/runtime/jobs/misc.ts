@@ -1,0 +1,35 @@
+// Small jobs over the other sources and partitioners, selected by ?case=<name>.
+import { defineJob } from '../../../../core/index.js';
+
+const which = new URL(import.meta.url).searchParams.get('case');
+
+async function* ticks(n: number): AsyncGenerator<number> {
+  for (let i = 0; i < n; i++) {
+    if (i % 100 === 0) await new Promise((r) => setTimeout(r, 1));
+    yield i;
+  }
+}
+
+export default defineJob((env) => {
+  switch (which) {
+    case 'async-iterable':
+      env.fromAsyncIterable(() => ticks(1000), 'ticks').map((x: number) => x * 2).setParallelism(2).name('double').collect().name('out');
+      break;
+    case 'union': {
+      const a = env.fromCollection(Array.from({ length: 500 }, (_, i) => i)).name('a');
+      const b = env.fromCollection(Array.from({ length: 500 }, (_, i) => 1000 + i)).name('b');
+      a.union(b).name('both').collect().name('out');
+      break;
+    }
+    case 'broadcast':
+      env.fromCollection([1, 2, 3]).name('rules').setParallelism(1).broadcast().map((x: number) => x).name('copy').setParallelism(3).collect().name('out');
+      break;
+    case 'rebalance':
+      env.fromCollection(Array.from({ length: 900 }, (_, i) => i)).name('src2').setParallelism(1)
+        .rebalance().map((x: number) => x).name('spread').setParallelism(3).collect().name('out');
+      break;
+    case 'rate-limited':
+      env.fromGenerator({ count: 300, ratePerSec: 3000 }, (i) => i).name('slow').collect().name('out');
+      break;
+  }
+});
