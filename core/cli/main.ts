@@ -108,7 +108,7 @@ async function runCommand(job: string, opts: RunCommandOptions): Promise<number>
       handle = await run(file, options);
     } catch (e) {
       if (e instanceof JobDefinitionError) return fail(EXIT_USAGE, `sluice: ${job}: ${e.message}`, e);
-      return fail(EXIT_FAILED, `sluice: ${job} could not be loaded:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}`, e);
+      return fail(EXIT_FAILED, `sluice: ${job} could not be loaded:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}${loadHint(file, e)}`, e);
     }
     // A signal that came while the job was loading: cancel now that there is something to cancel.
     if (signal) void handle.cancel().catch(() => undefined);
@@ -132,6 +132,13 @@ async function runCommand(job: string, opts: RunCommandOptions): Promise<number>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The usual cause of a TypeScript job failing to load as ESM, said plainly. */
+function loadHint(file: string, e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!/\.tsx?$/.test(file) || !/require\(\)|ES Module|Cannot use import statement|exports is not defined/.test(message)) return '';
+  return '\nsluice: hint: outside a package.json with "type": "module", a .ts file loads as CommonJS: name the job .mts, or add {"type": "module"} to its package.json';
 }
 
 /**
