@@ -1,3 +1,5 @@
+// Runs on: main thread and every worker thread (a job module: each builds the same graph).
+//
 // The flagship job (`npm start`): a keyed aggregation over 20 million synthetic sensor readings. It shows a
 // parallel generator, a chain of stateless operators fused into one task (no rings between them), a keyBy
 // exchange across threads with a typed codec, and per-key state in a rolling reduce, at the default parallelism.

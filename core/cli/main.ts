@@ -18,6 +18,7 @@ const EXIT_USAGE = 2;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 const TTY_REFRESH_MS = 250;
 const LOG_EVERY_MS = 5000;
+const STARTED_POLL_MS = 50;
 /** Rates on the live line are taken over about this window: one 250 ms step is too jumpy to read. */
 const RATE_WINDOW_MS = 1000;
 
@@ -113,9 +114,11 @@ async function runCommand(job: string, opts: RunCommandOptions): Promise<number>
     // A signal that came while the job was loading: cancel now that there is something to cancel.
     if (signal) void handle.cancel().catch(() => undefined);
     const shape = describeJob(handle.plan, handle.operatorNames);
-    err.write(`running: ${job} (parallelism ${parallelism}, ${handle.plan.threads} threads; ${shape.tasks.map((t) => `${t.name} ×${t.parallelism}`).join(' | ')})\n`);
-
+    err.write(`starting: ${job} (parallelism ${parallelism}, ${handle.plan.threads} threads; ${shape.tasks.map((t) => `${t.name} ×${t.parallelism}`).join(' | ')})\n`);
     const stopTicker = startTicker(handle, shape);
+    // `running:` once every subtask's loop has reported: scripts (and the CLI's tests) wait for this line.
+    if (await startedOrSettled(handle)) err.write(`${err.isTTY ? '\r\x1b[K' : ''}running: ${job}\n`);
+
     let result: JobResult;
     try {
       result = await handle.result;
@@ -150,6 +153,21 @@ function takeStdout(json: boolean): (value: unknown) => void {
   const write = out.write.bind(out);
   if (json) out.write = process.stderr.write.bind(process.stderr) as typeof out.write;
   return (value) => { write(`${JSON.stringify(value)}\n`); };
+}
+
+/**
+ * Resolves true once every subtask has accounted some time in the metrics (its task loop has run: threads up,
+ * modules loaded), false if the job ended first.
+ */
+async function startedOrSettled(handle: JobHandle): Promise<boolean> {
+  let settled = false;
+  handle.result.then(() => { settled = true; }, () => { settled = true; });
+  for (;;) {
+    const m = handle.metrics();
+    if (m.tasks.every((t) => t.busyMs + t.backpressuredMs + t.idleMs > 0)) return true;
+    if (settled) return false;
+    await new Promise((r) => setTimeout(r, STARTED_POLL_MS));
+  }
 }
 
 /** The live status: a line redrawn ~4x/s on a TTY; otherwise one plain line every 5 s. Returns its stop. */

@@ -152,7 +152,7 @@ export function rates(shape: JobShape, from: JobMetrics | undefined, to: JobMetr
 /**
  * One line: elapsed, events/s at the sources, then each task's operators with their rates and the task's
  * backpressure share. Operators in one task share their thread, so backpressure is shown once per task.
- * Narrow terminals get shorter forms (task rates only), then a cut.
+ * Narrow terminals get shorter forms (one rate per task), then a cut.
  */
 export function statusLine(shape: JobShape, r: Rates, width = Infinity): string {
   const head = `${duration(r.elapsedMs)}  ${compact(r.sourcePerSec)} ev/s`;
@@ -166,11 +166,12 @@ export function statusLine(shape: JobShape, r: Rates, width = Infinity): string 
     const ops = t.operators.length > 2 ? `${t.operators[0]}…${t.operators.at(-1)}` : t.operators.join('→');
     return `${ops} ${rate(t.operators[0]!)}${bp(t.name)}`;
   });
-  for (const parts of [full, byTask]) {
+  const heads = shape.tasks.map((t) => `${t.operators[0]} ${rate(t.operators[0]!)}${bp(t.name)}`);
+  for (const parts of [full, byTask, heads]) {
     const line = `${head} │ ${parts.join(' │ ')}`;
     if (line.length <= width) return line;
   }
-  const line = `${head} │ ${byTask.join(' │ ')}`;
+  const line = `${head} │ ${heads.join(' │ ')}`;
   return width >= 2 ? `${line.slice(0, width - 1)}…` : line.slice(0, Math.max(0, width));
 }
 

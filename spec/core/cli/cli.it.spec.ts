@@ -1,0 +1,155 @@
+// Runs on: main thread (the test), spawning the real CLI (`node bin/sluice.mjs`) as child processes.
+//
+// The `sluice` command end to end: help, a bounded job with --json, a job that cannot run (exit 2, operator
+// named), a job that fails (exit 1, operator and cause), and SIGINT / SIGTERM on an unbounded job (clean
+// cancel, summary, exit 130 / 143).
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = path.join(repo, 'bin', 'sluice.mjs');
+const api = pathToFileURL(path.join(repo, 'core', 'index.ts')).href;
+const TIMEOUT = 60_000;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; `onStderr` sees stderr as it grows (and may signal the child). */
+function sluice(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; onStderr?.(stderr, child); });
+    // A hung CLI must fail the test, not the suite: kill it and report what it printed.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`sluice ${args.join(' ')} timed out; stderr:\n${stderr}`)); }, TIMEOUT - 5000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
+describe('sluice CLI', { timeout: TIMEOUT }, () => {
+  let dir = '';
+  const job = (name: string, body: string): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, `import { defineJob } from '${api}';\n\nexport default defineJob((env) => {\n${body}\n});\n`);
+    return file;
+  };
+
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cli-'));
+    // Jobs are ESM TypeScript, as in a user's project: without "type": "module" a .ts file loads as CommonJS.
+    writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('--help and run --help exit 0 and print usage', async () => {
+    const top = await sluice(['--help']);
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /Usage: sluice/);
+    assert.match(top.stdout, /\brun\b/);
+    const run = await sluice(['run', '--help']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /Usage: sluice run \[options\] <job>/);
+    for (const flag of ['--parallelism', '--threads', '--no-chaining', '--buffer-timeout', '--json']) assert.ok(run.stdout.includes(flag), flag);
+  });
+
+  test('run examples/wordcount.ts --json: one JSON object on stdout with the right counts', async () => {
+    const r = await sluice(['run', 'examples/wordcount.ts', '--json', '--parallelism', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trimEnd().split('\n').length, 1, `stdout is one line: ${r.stdout}`);
+    const report = JSON.parse(r.stdout) as {
+      job: string; parallelism: number; durationMs: number; cancelled: boolean; eventsPerSec: number;
+      operators: { operator: string; subtasks: number; recordsIn: number; recordsOut: number }[];
+      tasks: { task: string; busyMs: number; backpressuredMs: number; idleMs: number }[];
+      collected: Record<string, number>;
+    };
+    assert.equal(report.job, 'examples/wordcount.ts');
+    assert.equal(report.parallelism, 2);
+    assert.equal(report.cancelled, false);
+    assert.ok(report.durationMs > 0 && report.eventsPerSec > 0);
+    assert.deepEqual(report.collected, { out: 300_000 });
+    const op = (name: string) => report.operators.find((o) => o.operator === name)!;
+    assert.deepEqual(report.operators.map((o) => o.operator), ['sentences', 'split', 'pair', 'count', 'out']);
+    assert.equal(op('sentences').recordsOut, 100_000);
+    assert.equal(op('split').recordsOut, 300_000);
+    assert.equal(op('count').recordsIn, 300_000);
+    assert.equal(op('out').recordsIn, 300_000);
+    assert.ok(report.operators.every((o) => o.subtasks === 2));
+    assert.ok(report.tasks.length >= 2 && report.tasks.every((t) => t.busyMs >= 0));
+    // The human summary goes to stderr.
+    assert.match(r.stderr, /^starting: examples\/wordcount\.ts \(parallelism 2/m);
+    assert.match(r.stderr, /finished after .*: 100,000 events from the sources/);
+    assert.match(r.stderr, /collected: out 300,000/);
+  });
+
+  test('a job that cannot run exits 2 with a one-line error naming the operator', async () => {
+    const file = job('dangling.ts', `
+  env.fromCollection([1, 2, 3]).name('numbers').map((x: number) => x * 2).name('doubled-nowhere');
+  env.fromCollection([4]).name('other').discard().name('sink');`);
+    const r = await sluice(['run', file]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.match(r.stderr, /operator 'doubled-nowhere' \(map\): its output goes nowhere/);
+  });
+
+  test('a missing job file exits 2', async () => {
+    const r = await sluice(['run', path.join(dir, 'no-such-job.ts')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no such job file/);
+  });
+
+  test('a failing job exits 1 naming the operator, the subtask and the cause with its stack', async () => {
+    const file = job('explodes.ts', `
+  env.fromCollection([1, 2, 3]).name('numbers')
+    .map((x: number) => { if (x === 2) throw new RangeError('two is not allowed'); return x; }).name('explode')
+    .collect().name('out');`);
+    // Parallelism 1: the failing record's subtask is then known.
+    const r = await sluice(['run', file, '--json', '--parallelism', '1']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /OperatorError: operator 'explode' \(subtask 0\) failed: two is not allowed/);
+    assert.match(r.stderr, /operator: explode/);
+    assert.match(r.stderr, /subtask: {2}0/);
+    assert.match(r.stderr, /cause: {4}RangeError: two is not allowed/);
+    assert.ok(r.stderr.includes('explodes.ts'), 'the cause stack points into the job file');
+    const report = JSON.parse(r.stdout) as { error: { name: string; operator: string; subtask: number } };
+    assert.deepEqual([report.error.name, report.error.operator, report.error.subtask], ['OperatorError', 'explode', 0]);
+  });
+
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    test(`${signal} cancels an unbounded job cleanly, prints the summary and exits ${code}`, async () => {
+      const file = job(`forever-${signal}.ts`, `
+  env.fromGenerator({ seed: 1 }, (i) => i).name('ticks')
+    .map((i: number) => i * 2).name('double')
+    .discard().name('sink');`);
+      let sent = false;
+      const r = await sluice(['run', file, '--parallelism', '2', '--json'], (stderr, child) => {
+        // Signal once every subtask is running (the CLI says `running: <job>`), after a little more progress.
+        if (!sent && /^running: /m.test(stderr)) {
+          sent = true;
+          setTimeout(() => child.kill(signal), 200);
+        }
+      });
+      assert.ok(sent, `the CLI announced the running job: ${r.stderr}`);
+      assert.equal(r.code, code, r.stderr);
+      assert.match(r.stderr, new RegExp(`${signal}: cancelling the job`));
+      assert.match(r.stderr, /cancelled after /);
+      assert.match(r.stderr, /^ {2}ticks\s+2\s/m);
+      const report = JSON.parse(r.stdout) as { cancelled: boolean; operators: { operator: string; recordsOut: number }[] };
+      assert.equal(report.cancelled, true);
+      assert.ok(report.operators.find((o) => o.operator === 'ticks')!.recordsOut > 0, 'the generator made progress');
+    });
+  }
+});
