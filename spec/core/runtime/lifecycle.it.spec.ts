@@ -1,0 +1,37 @@
+// The job lifecycle: an unbounded job runs until cancelled; a worker that dies fails the job, never hangs it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { run, WorkerDiedError, type JobHandle } from '../../../core/index.js';
+import { osThreads } from './threads.js';
+
+/** Resolves once the job's live metrics show `n` records out of its first operator. */
+async function progress(h: JobHandle, n: number): Promise<void> {
+  const first = h.operatorNames[0];
+  while (h.metrics().operators.filter((o) => o.operator === first).reduce((s, o) => s + o.recordsOut, 0) < n) await delay(10);
+}
+
+test('an unbounded job runs until cancelled, then releases its threads', async () => {
+  const before = osThreads();
+  const h = await run(new URL('./jobs/unbounded.ts', import.meta.url), { parallelism: 2 });
+  await progress(h, 100_000);
+  const r = await h.cancel();
+  assert.equal(r.cancelled, true);
+  const out = r.metrics.operators.filter((o) => o.operator === 'sum').reduce((s, o) => s + o.recordsIn, 0);
+  assert.ok(out >= 1, 'records reached the keyed operator');
+  assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+});
+
+for (const how of ['exit', 'oom'] as const) {
+  test(`a worker that dies (${how === 'exit' ? 'process.exit' : 'out of memory'}) fails the job with WorkerDiedError`, async () => {
+    const before = osThreads();
+    const h = await run(new URL(`./jobs/dies.ts?how=${how}`, import.meta.url), { parallelism: 2, workerHeapMb: 64 });
+    await assert.rejects(h.result, (e: unknown) => {
+      assert.ok(e instanceof WorkerDiedError, `WorkerDiedError, got ${String(e)}`);
+      assert.match(e.message, /worker thread \d died/);
+      return true;
+    });
+    assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+  });
+}
