@@ -51,11 +51,11 @@ for (const mode of ['block', 'async'] as const) {
       assert.equal(cons.misplacedWatermarks, 0, 'watermarks arrive between the records they were written between');
     });
 
-    for (const batching of [true, false]) {
-      for (const spin of [0, 512]) {
-        test(`switches: batching ${batching ? 'on' : 'off'}, spinning ${spin ? 'on' : 'off'}`, async () => {
+    for (const [batching, spin, hysteresis] of [[true, 0, true], [true, 512, true], [false, 0, true], [false, 512, true], [true, 0, false], [false, 512, false]] as const) {
+      {
+        test(`switches: batching ${batching ? 'on' : 'off'}, spinning ${spin ? 'on' : 'off'}, wake hysteresis ${hysteresis ? 'on' : 'off'}`, async () => {
           const count = 100_000;
-          const { prod, cons, ring } = await pipe(512, { count, maxPayload: 40, wait: { mode, spin }, batching });
+          const { prod, cons, ring } = await pipe(512, { count, maxPayload: 40, wait: { mode, spin }, batching, hysteresis });
           assertExact(prod, cons, count);
       assertNoLostWakeups(ring);
           if (spin === 0) {
