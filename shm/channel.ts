@@ -4,7 +4,7 @@
 // over one ring. Control frames travel in the same order as records, so a barrier or watermark separates exactly
 // the records before it from those after it. End of stream closes the channel on both sides.
 
-import { ChannelClosedError, FrameCorruptError } from './errors.js';
+import { ChannelClosedError, FrameCorruptError, InvalidArgumentError } from './errors.js';
 import type { RecordDecoder, RecordEncoder } from './codec/codec.js';
 import { decodeControl, encodeControl, type ControlFrame } from './codec/control.js';
 import { KIND_CONTROL, KIND_RECORD, FRAME_HEADER_BYTES, frameLength, readFrame, sealFrame, writeFrameHeader, type FrameInfo } from './frame.js';
@@ -41,7 +41,7 @@ export class ChannelWriter<T> {
    * `const p = w.write(v); if (p) await p;`.
    */
   write(value: T): void | Promise<void> {
-    if (this.closed) throw new ChannelClosedError();
+    this.checkOpen();
     const size = this.encoder.size(value);
     const length = frameLength(size, this.checksums);
     const at = this.producer.tryReserve(length);
@@ -71,7 +71,7 @@ export class ChannelWriter<T> {
    * completed with `retryPending()` before anything else is written.
    */
   tryWrite(value: T): boolean {
-    if (this.closed) throw new ChannelClosedError();
+    this.checkOpen();
     const size = this.encoder.size(value);
     const length = frameLength(size, this.checksums);
     const at = this.producer.tryReserve(length);
@@ -104,13 +104,19 @@ export class ChannelWriter<T> {
 
   /** Never waits: writes a control frame and publishes, or returns false when the ring is full. */
   tryControl(frame: ControlFrame): boolean {
-    if (this.closed) throw new ChannelClosedError();
+    this.checkOpen();
     const body = encodeControl(frame);
     const at = this.producer.tryReserve(frameLength(body.length, this.checksums));
     if (at < 0) return false;
     if (frame.type === 'end-of-stream') this.closed = true;
     this.putControl(at, body);
     return true;
+  }
+
+  /** Refuses a write after end of stream, or while an earlier record is still held (it would be overtaken). */
+  private checkOpen(): void {
+    if (this.closed) throw new ChannelClosedError();
+    if (this.hasPending) throw new InvalidArgumentError('channel: a record from a failed tryWrite is still held; call retryPending() first');
   }
 
   private putControl(at: number, body: Uint8Array): void {
@@ -124,7 +130,7 @@ export class ChannelWriter<T> {
 
   /** Writes a control frame in order with the records, and publishes at once (control frames are never late). */
   control(frame: ControlFrame): void | Promise<void> {
-    if (this.closed) throw new ChannelClosedError();
+    this.checkOpen();
     if (frame.type === 'end-of-stream') this.closed = true;
     const body = encodeControl(frame);
     const length = frameLength(body.length, this.checksums);

@@ -14,11 +14,15 @@ const I32_PER_LINE = CACHE_LINE_BYTES / 4;
 export const RING_WRITE = 0;
 /** 1 while the producer has announced it is about to park for space; the consumer notifies RING_READ only then. */
 export const RING_PRODUCER_WAITING = 1;
-/** Times the producer parked (Atomics.wait/waitAsync actually called). Only grows; for metrics and tests. */
+/** Times the producer announced a park on READ (counted before its last re-check). Only grows; metrics and tests. */
 export const RING_PRODUCER_PARKS = 2;
 /** Times the producer found the ring full (spun or parked). Only grows. */
 export const RING_PRODUCER_FULL = 3;
-/** Producer parks that ended by timeout rather than a notify. Only grows; nonzero under load means a lost wake-up. */
+/**
+ * Producer parks on READ that ended by timeout rather than a notify. Only grows. A consumer that keeps the ring
+ * over half full for a whole park timeout causes one legitimately (wake hysteresis); with a long park timeout and a
+ * consumer that keeps reading, a nonzero count means a lost wake-up (spec/shm/channel.it.spec.ts checks that).
+ */
 export const RING_PRODUCER_TIMEOUTS = 4;
 
 /** Line 1: written only by the consumer. */
@@ -54,7 +58,7 @@ export const BLOCK_WRAP = 0xffff_ffff;
 
 /** Sequence number the consumer waits on; producers add 1 and notify after publishing. Only grows (mod 2^32). */
 export const DOORBELL_SEQ = 0;
-/** 1 while the consumer has announced it is about to park; written 1 and back to 0 by the consumer only. */
+/** 1 while the thread that parks on this doorbell has announced it is about to; written only by that thread. */
 export const DOORBELL_WAITING = 1;
 /** Int32 slots a doorbell takes. Keep a doorbell on its own cache line. */
 export const DOORBELL_SLOTS = I32_PER_LINE;

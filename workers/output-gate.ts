@@ -19,7 +19,11 @@ export class OutputGate<T> implements Downstream<T> {
   private readonly queues: Queued[][];
   private backlog = 0;
   private next: number;
+  /** Writers whose rings we asked to ring our doorbell (cleared exactly, so no flag stays set). */
+  private readonly announced: boolean[];
   recordsOut = 0;
+  /** Items written out of the backlog so far: lets the park re-check tell that draining did work. */
+  drained = 0;
 
   constructor(
     writers: ChannelWriter<T>[],
@@ -30,6 +34,7 @@ export class OutputGate<T> implements Downstream<T> {
   ) {
     this.writers = writers;
     this.queues = writers.map(() => []);
+    this.announced = writers.map(() => false);
     this.next = subtask % writers.length;
   }
 
@@ -92,6 +97,7 @@ export class OutputGate<T> implements Downstream<T> {
       if (w.hasPending) {
         if (!w.retryPending()) continue;
         this.backlog--;
+        this.drained++;
       }
       const q = this.queues[i]!;
       let k = 0;
@@ -100,8 +106,10 @@ export class OutputGate<T> implements Downstream<T> {
         if (item.c) {
           if (!w.tryControl(item.c)) break;
           this.backlog--;
+          this.drained++;
         } else if (w.tryWrite(item.v as T)) {
           this.backlog--;
+          this.drained++;
         } else {
           // Held by the writer now (encoded), so it leaves the queue but stays in the backlog.
           k++;
@@ -121,20 +129,13 @@ export class OutputGate<T> implements Downstream<T> {
   announceBlocked(on: boolean): void {
     for (let i = 0; i < this.writers.length; i++) {
       const w = this.writers[i]!;
-      if (w.hasPending || this.queues[i]!.length > 0) {
-        if (on) w.producer.announceWaiting(); else w.producer.clearWaiting();
+      if (on && (w.hasPending || this.queues[i]!.length > 0)) {
+        w.producer.announceWaiting();
+        this.announced[i] = true;
+      } else if (!on && this.announced[i]) {
+        w.producer.clearWaiting();
+        this.announced[i] = false;
       }
     }
-  }
-}
-
-/** Several output gates behind one chain tail. */
-export class FanOut<T> implements Downstream<T> {
-  constructor(private readonly gates: Downstream<T>[]) {}
-  push(value: T): void {
-    for (let i = 0; i < this.gates.length; i++) this.gates[i]!.push(value);
-  }
-  finish(): void {
-    for (const g of this.gates) g.finish();
   }
 }

@@ -101,13 +101,25 @@ export class Subtask {
     this.state = this.drain() ? FINISHED : FINISHING;
   }
 
-  /** Could `step` do something right now? The re-check before the thread parks. */
+  /**
+   * Could `step` do something right now? The re-check before the thread parks. Draining here may write records
+   * after the loop's last flush: then it reports progress, so the loop runs on and flushes them before parking.
+   */
   canProgress(): boolean {
     if (this.state === FINISHED) return false;
-    if (this.blocked()) return this.drain();
+    if (this.blocked()) {
+      const before = this.drainedCount();
+      return this.drain() || this.drainedCount() !== before;
+    }
     if (this.state === FINISHING) return true;
     if (this.source) return !this.sourceWaiting || this.sourceReady;
     return this.input!.hasData();
+  }
+
+  private drainedCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.outputs.length; i++) n += this.outputs[i]!.drained;
+    return n;
   }
 
   flush(): void {

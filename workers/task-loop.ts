@@ -43,8 +43,9 @@ export async function runTaskLoop(
       for (let k = 0; k < st.operators.length; k++) {
         const op = st.operators[k]!;
         const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
-        metrics[o] = k === 0 && st.source ? st.sourceRecords : op.recordsIn;
-        metrics[o + 1] = op.recordsOut;
+        const fromSource = k === 0 && st.source !== undefined;
+        metrics[o] = fromSource ? st.sourceRecords : op.recordsIn;
+        metrics[o + 1] = fromSource ? st.sourceRecords : op.recordsOut;
       }
     }
   };
@@ -89,6 +90,10 @@ export async function runTaskLoop(
       if (!ready) {
         const pending = bell.parkAsync(seq, options.wait.parkTimeoutMs);
         if (pending) await keptAlive(options.wait, pending);
+      } else {
+        // A round that did nothing but found work pending (a source whose promise is about to settle): give
+        // the event loop a turn, or the loop could spin without ever letting that promise settle.
+        await new Promise<void>((r) => setImmediate(r));
       }
       bell.disarm();
       for (const s of live) s.announceBlocked(false);

@@ -82,6 +82,9 @@ export class LogicalGraph {
     if (!Number.isInteger(this.maxParallelism) || this.maxParallelism < 1 || this.maxParallelism > 32768) {
       throw new JobDefinitionError(`job maxParallelism must be an integer in 1..32768, got ${this.maxParallelism}`);
     }
+    if (this.defaultParallelism > this.maxParallelism) {
+      throw new JobDefinitionError(`job parallelism ${this.defaultParallelism} exceeds maxParallelism ${this.maxParallelism}: subtasks beyond it would own no key groups`);
+    }
     if (this.nodes.length === 0) throw new JobDefinitionError('the job defines no operators: add a source and a sink');
     const names = new Set<string>();
     for (const n of this.nodes) {

@@ -20,7 +20,8 @@ export class ReduceOperator<T> extends Operator<T, T> {
       acc = prev === undefined ? value : this.fn(prev, value);
       this.state.set(k, acc);
     } catch (e) { this.fail(e); }
-    this.emit(acc);
+    this.recordsOut++;
+    this.next.push(acc);
   }
 }
 
@@ -45,7 +46,8 @@ export class KeyedProcessOperator<K extends Key, I, O> extends Operator<I, O> im
     return s as MapValueState<V>;
   }
   collect(value: O): void {
-    this.emit(value);
+    this.recordsOut++;
+    this.next.push(value);
   }
   push(value: I): void {
     this.recordsIn++;

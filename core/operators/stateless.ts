@@ -13,7 +13,8 @@ export class MapOperator<I, O> extends Operator<I, O> {
     let out: O;
     // Only the user call is inside the try: an error from a later operator is already wrapped with its name.
     try { out = this.fn(value); } catch (e) { this.fail(e); }
-    this.emit(out);
+    this.recordsOut++;
+    this.next.push(out);
   }
 }
 
@@ -25,7 +26,10 @@ export class FilterOperator<T> extends Operator<T, T> {
     this.recordsIn++;
     let keep: boolean;
     try { keep = this.fn(value); } catch (e) { this.fail(e); }
-    if (keep) this.emit(value);
+    if (keep) {
+      this.recordsOut++;
+      this.next.push(value);
+    }
   }
 }
 
@@ -34,15 +38,19 @@ export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O
     super(name, subtask, next);
   }
   collect(value: O): void {
-    this.emit(value);
+    this.recordsOut++;
+    this.next.push(value);
   }
   push(value: I): void {
     this.recordsIn++;
     let out: Iterable<O> | void;
     try { out = this.fn(value, this); } catch (e) { this.fail(e); }
     if (out) {
-      if (Array.isArray(out)) for (let i = 0; i < out.length; i++) this.emit(out[i] as O);
-      else for (const o of out) this.emit(o);
+      if (Array.isArray(out)) {
+        for (let i = 0; i < out.length; i++) { this.recordsOut++; this.next.push(out[i] as O); }
+      } else {
+        for (const o of out) { this.recordsOut++; this.next.push(o); }
+      }
     }
   }
 }
@@ -50,6 +58,7 @@ export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O
 export class IdentityOperator<T> extends Operator<T, T> {
   push(value: T): void {
     this.recordsIn++;
-    this.emit(value);
+    this.recordsOut++;
+    this.next.push(value);
   }
 }

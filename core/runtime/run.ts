@@ -31,6 +31,11 @@ export interface RunOptions {
   workerHeapMb?: number;
   /** Checks a waiting thread spins before it parks (0: always park). */
   spin?: number;
+  /**
+   * After a stop (cancel or failure), how long threads get to notice it before they are terminated, ms
+   * (default 5000). A thread stuck in synchronous user code never reads the stop flag.
+   */
+  stopGraceMs?: number;
 }
 
 export interface JobResult {
@@ -65,6 +70,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const cores = os.availableParallelism();
   const parallelism = options.parallelism ?? cores;
   if (!Number.isInteger(parallelism) || parallelism < 1) throw new JobDefinitionError(`parallelism must be an integer >= 1, got ${parallelism}`);
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) throw new JobDefinitionError(`threads must be an integer >= 1, got ${options.threads}`);
   const graph = buildGraph(await import(jobUrl), parallelism, jobUrl);
   const plan = makePlan(graph, { chaining: options.chaining ?? true, threads: options.threads ?? cores });
   const names = graph.nodes.map((n) => n.name);
@@ -101,12 +107,17 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   const started = performance.now();
   let stopping = false;
+  let terminated = false;
+  let destroyed: Promise<void> | undefined;
+  const destroyPool = (): Promise<void> => (destroyed ??= pool.destroy());
   const stopAll = (): void => {
     if (stopping) return;
     stopping = true;
     Atomics.store(controlI32, JOB_STOP, 1);
     for (let t = 0; t < plan.threads; t++) new Doorbell(control, JOB_DOORBELLS + t * DOORBELL_SLOTS).ringAlways();
     for (const r of rings) Ring.attach(r).abort();
+    // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period.
+    setTimeout(() => { terminated = true; void destroyPool(); }, options.stopGraceMs ?? 5000).unref();
   };
 
   const fingerprints = graph.nodeFingerprints();
@@ -115,6 +126,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     return (pool.run(a) as Promise<ThreadResult>).then(
       (r) => { if (r.error) stopAll(); return r; },
       (e: unknown) => {
+        // Terminated after the stop grace period: stopped, not failed (the stop's cause is reported elsewhere).
+        if (terminated) return { thread, sinks: [], stopped: true } as ThreadResult;
         // The thread itself died (heap limit, process.exit in a worker, a crash): a task failure, not a hang.
         stopAll();
         return { thread, sinks: [], stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}`, stack: (e as Error)?.stack } } as ThreadResult;
@@ -139,7 +152,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       if (!cancelled && results.some((r) => r.stopped)) throw new JobCancelledError('job stopped before it finished');
       return { collected, metrics, cancelled };
     } finally {
-      await pool.destroy();
+      await destroyPool();
     }
   })();
 

@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run, WorkerDiedError, type JobHandle } from '../../../core/index.js';
 import { osThreads } from './threads.js';
 
@@ -35,3 +38,13 @@ for (const how of ['exit', 'oom'] as const) {
     assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
   });
 }
+
+test('cancel ends a job whose thread is stuck in synchronous user code (terminated after the grace period)', async () => {
+  const before = osThreads();
+  const marker = join(mkdtempSync(join(tmpdir(), 'sluice-stuck-')), 'stuck');
+  const h = await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url), { parallelism: 1, stopGraceMs: 300 });
+  while (!existsSync(marker)) await delay(10);
+  const r = await h.cancel();
+  assert.equal(r.cancelled, true);
+  assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+});

@@ -1,0 +1,14 @@
+// Runs on: the worker thread of the producing subtask. Several outputs behind one chain tail: a stream that
+// feeds more than one downstream task.
+
+import type { Downstream } from '../core/operators/operator.js';
+
+export class FanOut<T> implements Downstream<T> {
+  constructor(private readonly outputs: Downstream<T>[]) {}
+  push(value: T): void {
+    for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.push(value);
+  }
+  finish(): void {
+    for (const o of this.outputs) o.finish();
+  }
+}
