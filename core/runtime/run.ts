@@ -27,7 +27,10 @@ export interface RunOptions {
   ringBytes?: number;
   /** All rings of the job together may use at most this many bytes (default 256 MiB). */
   ringMemoryBytes?: number;
-  /** Heap limit of each worker thread in MiB (default 2048): a worker over it dies, and the job fails. */
+  /**
+   * Heap limit of each worker thread in MiB (default 2048): a worker over it dies, and the job fails. Keep it at
+   * 256 or more: on Node 24 a much smaller limit can turn a worker's OOM into a fatal OOM of the whole process.
+   */
   workerHeapMb?: number;
   /** Checks a waiting thread spins before it parks (0: always park). */
   spin?: number;
