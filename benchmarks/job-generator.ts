@@ -8,6 +8,7 @@
 
 import type { Random } from '../core/connectors/generator.js';
 import type { SinkSpec } from '../core/connectors/sink.js';
+import { fmix32 } from '../core/graph/key-groups.js';
 
 /** Environment variables the benchmark sets before `run`: worker threads inherit process.env at creation. */
 export const COUNT_ENV = 'SLUICE_BENCH_COUNT';
@@ -74,15 +75,6 @@ export function sumReduce(acc: Event, e: Event): Event {
 }
 
 // ---- checksums ----
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85eb_ca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2_ae35);
-  h ^= h >>> 16;
-  return h;
-}
 
 function stringHash(s: string): number {
   let h = 0x811c9dc5;

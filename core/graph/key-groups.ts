@@ -29,7 +29,8 @@ export function hashKey(key: Key): number {
   }
 }
 
-function fmix32(h: number): number {
+/** murmur3's 32-bit finaliser: spreads every input bit over the output. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85eb_ca6b);
   h ^= h >>> 13;
