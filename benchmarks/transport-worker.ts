@@ -20,6 +20,8 @@ export type TransportJob =
 const job = workerData as TransportJob;
 const go = new Int32Array(job.go);
 const BATCH = 1024;
+/** Records per batch frame for ring-generic: the runtime's default recordBatch. */
+const RECORD_BATCH = 32;
 
 /** Parks until the main thread starts the clock, so thread start-up is not measured. */
 function awaitGo(): void {
@@ -36,13 +38,25 @@ async function bid(j: Extract<TransportJob, { kind: 'bid' }>): Promise<unknown> 
   if (j.role === 'producer') {
     awaitGo();
     let h = 0;
-    if (j.engine === 'ring-typed' || j.engine === 'ring-generic') {
+    if (j.engine === 'ring-typed') {
       const w = new ChannelWriter(new RingProducer(Ring.attach(j.ring!)), codecFor(j.engine).encoder());
       for (let i = 0; i < j.count; i++) {
         const b = bids[i & (BATCH - 1)]!;
         h = foldBid(h, b);
         w.write(b);
       }
+      w.close();
+    } else if (j.engine === 'ring-generic') {
+      // As the runtime sends generic records: batch frames of RECORD_BATCH records, one msgpackr call each.
+      const w = new ChannelWriter(new RingProducer(Ring.attach(j.ring!)), codecFor(j.engine).encoder(), { batches: true });
+      let batch: Bid[] = [];
+      for (let i = 0; i < j.count; i++) {
+        const b = bids[i & (BATCH - 1)]!;
+        h = foldBid(h, b);
+        batch.push(b);
+        if (batch.length === RECORD_BATCH) { w.writeBatch(batch); batch = []; }
+      }
+      if (batch.length > 0) w.writeBatch(batch);
       w.close();
     } else if (j.engine === 'postMessage') {
       for (let i = 0; i < j.count; i++) {
@@ -65,7 +79,7 @@ async function bid(j: Extract<TransportJob, { kind: 'bid' }>): Promise<unknown> 
   let h = 0;
   let n = 0;
   if (j.engine === 'ring-typed' || j.engine === 'ring-generic') {
-    const r = new ChannelReader(new RingConsumer(Ring.attach(j.ring!)), codecFor(j.engine).decoder());
+    const r = new ChannelReader(new RingConsumer(Ring.attach(j.ring!)), codecFor(j.engine).decoder(), { batches: j.engine === 'ring-generic' });
     awaitGo();
     for (;;) {
       const res = r.take();

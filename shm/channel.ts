@@ -7,7 +7,7 @@
 import { ChannelClosedError, FrameCorruptError, InvalidArgumentError } from './errors.js';
 import type { RecordDecoder, RecordEncoder } from './codec/codec.js';
 import { decodeControl, encodeControl, type ControlFrame } from './codec/control.js';
-import { KIND_CONTROL, KIND_RECORD, FRAME_HEADER_BYTES, frameLength, readFrame, sealFrame, writeFrameHeader, type FrameInfo } from './frame.js';
+import { KIND_CONTROL, KIND_RECORD, KIND_RECORD_BATCH, FRAME_HEADER_BYTES, frameLength, readFrame, sealFrame, writeFrameHeader, type FrameInfo } from './frame.js';
 import type { RingConsumer, RingProducer } from './ring.js';
 import { waitStrategy, type WaitStrategy } from './wait-strategy.js';
 
@@ -16,6 +16,11 @@ export interface ChannelOptions {
   wait?: Partial<WaitStrategy>;
   /** Append a checksum to every frame and verify it on read (off by default; see frame.ts). */
   checksums?: boolean;
+  /**
+   * Allow batch frames: many records encoded as one array value, one codec call and one frame for the lot
+   * (generic codec only: msgpackr's per-call cost dominates small records). Both ends must agree.
+   */
+  batches?: boolean;
 }
 
 /** Writes records and control frames into a ring. */
@@ -24,6 +29,7 @@ export class ChannelWriter<T> {
   readonly strategy: WaitStrategy;
   private readonly encoder: RecordEncoder<T>;
   private readonly checksums: boolean;
+  private readonly batches: boolean;
   private closed = false;
   /** Records written, for metrics. */
   records = 0;
@@ -33,6 +39,7 @@ export class ChannelWriter<T> {
     this.encoder = encoder;
     this.strategy = waitStrategy(options.wait);
     this.checksums = options.checksums ?? false;
+    this.batches = options.batches ?? false;
   }
 
   /**
@@ -56,13 +63,47 @@ export class ChannelWriter<T> {
     return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size));
   }
 
-  private fill(value: T, at: number, size: number): void {
+  private fill(value: T, at: number, size: number, kind = KIND_RECORD, count = 1): void {
     const ring = this.producer.ring;
-    writeFrameHeader(ring.view, at, KIND_RECORD, this.checksums);
+    writeFrameHeader(ring.view, at, kind, this.checksums);
     this.encoder.write(value, ring.bytes, ring.view, at + FRAME_HEADER_BYTES);
     if (this.checksums) sealFrame(ring.bytes, ring.view, at + FRAME_HEADER_BYTES, size);
     this.producer.commit();
-    this.records++;
+    this.records += count;
+  }
+
+  /** Like `write`, for a batch of records in one frame (the channel must allow batches). */
+  writeBatch(values: T[]): void | Promise<void> {
+    this.checkOpen();
+    if (!this.batches) throw new InvalidArgumentError('channel: batch frames are off for this channel (option batches)');
+    const v = values as unknown as T;
+    const size = this.encoder.size(v);
+    const length = frameLength(size, this.checksums);
+    const at = this.producer.tryReserve(length);
+    if (at >= 0) return this.fill(v, at, size, KIND_RECORD_BATCH, values.length);
+    if (this.strategy.mode === 'block') return this.fill(v, this.producer.reserve(length, this.strategy), size, KIND_RECORD_BATCH, values.length);
+    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(v, off, size, KIND_RECORD_BATCH, values.length));
+  }
+
+  /**
+   * Like `tryWrite`, for a batch of records in one frame (the channel must allow batches). On false the batch
+   * is held like a single record. A batch larger than the ring's frame limit throws RecordTooLargeError; the
+   * caller can then send its records one by one.
+   */
+  tryWriteBatch(values: T[]): boolean {
+    this.checkOpen();
+    if (!this.batches) throw new InvalidArgumentError('channel: batch frames are off for this channel (option batches)');
+    const size = this.encoder.size(values as unknown as T);
+    const at = this.producer.tryReserve(frameLength(size, this.checksums));
+    if (at >= 0) {
+      this.fill(values as unknown as T, at, size, KIND_RECORD_BATCH, values.length);
+      return true;
+    }
+    this.pendingValue = values as unknown as T;
+    this.pendingSize = size;
+    this.pendingBatch = values.length;
+    this.hasPending = true;
+    return false;
   }
 
   /**
@@ -91,9 +132,12 @@ export class ChannelWriter<T> {
     const at = this.producer.tryReserve(frameLength(this.pendingSize, this.checksums));
     if (at < 0) return false;
     const v = this.pendingValue as T;
+    const batch = this.pendingBatch;
     this.hasPending = false;
     this.pendingValue = undefined;
-    this.fill(v, at, this.pendingSize);
+    this.pendingBatch = 0;
+    if (batch > 0) this.fill(v, at, this.pendingSize, KIND_RECORD_BATCH, batch);
+    else this.fill(v, at, this.pendingSize);
     return true;
   }
 
@@ -101,6 +145,8 @@ export class ChannelWriter<T> {
   hasPending = false;
   private pendingValue: T | undefined = undefined;
   private pendingSize = 0;
+  /** Records in the held item when it is a batch, else 0. */
+  private pendingBatch = 0;
 
   /** Never waits: writes a control frame and publishes, or returns false when the ring is full. */
   tryControl(frame: ControlFrame): boolean {
@@ -173,6 +219,10 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   private readonly decoder: RecordDecoder<T>;
   private readonly frame: FrameInfo = { kind: 0, bodyOffset: 0, bodyLength: 0 };
   private readonly checksums: boolean;
+  private readonly batches: boolean;
+  /** Records of the last batch frame not handed out yet, from `batchAt` on. */
+  private batch: T[] | undefined = undefined;
+  private batchAt = 0;
   private ended = false;
   /** The record found by the last poll that returned RECORD. */
   record: T | undefined = undefined;
@@ -186,6 +236,20 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
     this.decoder = decoder;
     this.strategy = waitStrategy(options.wait);
     this.checksums = options.checksums ?? false;
+    this.batches = options.batches ?? false;
+  }
+
+  /** Records of a batch frame are decoded but not all handed out yet (they are ready without the ring). */
+  get hasBuffered(): boolean {
+    return this.batch !== undefined;
+  }
+
+  private nextBuffered(): PollResult {
+    const b = this.batch!;
+    this.record = b[this.batchAt++];
+    if (this.batchAt === b.length) this.batch = undefined;
+    this.records++;
+    return RECORD;
   }
 
   get isEnded(): boolean {
@@ -194,6 +258,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   /** Never waits: RECORD (in `record`), CONTROL (in `controlFrame`), EMPTY, or END after end of stream. */
   poll(): PollResult {
+    if (this.batch !== undefined) return this.nextBuffered();
     if (this.ended) return END;
     const at = this.consumer.tryPeek();
     return at < 0 ? EMPTY : this.decodeAt(at);
@@ -201,12 +266,14 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   /** Waits for the next item ('block' mode: Atomics.wait). */
   take(): PollResult {
+    if (this.batch !== undefined) return this.nextBuffered();
     if (this.ended) return END;
     return this.decodeAt(this.consumer.peek(this.strategy));
   }
 
   /** Waits for the next item with Atomics.waitAsync; returns a plain result when no wait was needed. */
   takeAsync(): PollResult | Promise<PollResult> {
+    if (this.batch !== undefined) return this.nextBuffered();
     if (this.ended) return END;
     const at = this.consumer.tryPeek();
     if (at >= 0) return this.decodeAt(at);
@@ -222,6 +289,14 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
         this.record = this.decoder.read(ring.bytes, ring.view, f.bodyOffset, f.bodyLength);
         this.records++;
         return RECORD;
+      }
+      if (f.kind === KIND_RECORD_BATCH) {
+        if (!this.batches) throw new FrameCorruptError('channel: a batch frame on a channel that did not agree on batches');
+        const values = this.decoder.read(ring.bytes, ring.view, f.bodyOffset, f.bodyLength) as unknown;
+        if (!Array.isArray(values) || values.length === 0) throw new FrameCorruptError('channel: a batch frame that is not a non-empty array');
+        this.batch = values as T[];
+        this.batchAt = 0;
+        return this.nextBuffered();
       }
       const c = decodeControl(ring.bytes, f.bodyOffset, f.bodyLength);
       if (c.type === 'end-of-stream') {

@@ -18,6 +18,8 @@ export const FRAME_TAG = 0x51ce;
 
 export const KIND_RECORD = 1;
 export const KIND_CONTROL = 2;
+/** A batch of records encoded as one array value (generic codec only; both ends agree on batches). */
+export const KIND_RECORD_BATCH = 3;
 
 export const FLAG_CHECKSUM = 1;
 const KNOWN_FLAGS = FLAG_CHECKSUM;
@@ -55,7 +57,7 @@ export function readFrame(bytes: Uint8Array, view: DataView, offset: number, len
   const kind = word & 0xff;
   const flags = (word >>> 8) & 0xff;
   if (word >>> 16 !== FRAME_TAG) throw new FrameCorruptError(`frame tag 0x${(word >>> 16).toString(16)} is not 0x${FRAME_TAG.toString(16)}`);
-  if (kind !== KIND_RECORD && kind !== KIND_CONTROL) throw new FrameCorruptError(`unknown frame kind ${kind}`);
+  if (kind !== KIND_RECORD && kind !== KIND_CONTROL && kind !== KIND_RECORD_BATCH) throw new FrameCorruptError(`unknown frame kind ${kind}`);
   if ((flags & ~KNOWN_FLAGS) !== 0) throw new FrameCorruptError(`unknown frame flags 0x${flags.toString(16)}`);
   if (((flags & FLAG_CHECKSUM) !== 0) !== checksum) throw new FrameCorruptError(`frame ${checksum ? 'lacks' : 'has'} a checksum this channel did not agree on`);
   let bodyLength = length - FRAME_HEADER_BYTES;

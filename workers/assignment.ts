@@ -8,6 +8,8 @@ export interface RuntimeOptions {
   batchBytes: number;
   spin: number;
   parkTimeoutMs: number;
+  /** Records per batch frame on exchanges that use the generic codec (1: no batch frames). */
+  recordBatch: number;
 }
 
 export interface ThreadAssignment {

@@ -60,7 +60,11 @@ export class InputGate {
 
   /** Some input has published data not read yet (the re-check before parking). */
   hasData(): boolean {
-    for (let i = 0; i < this.readers.length; i++) if (!this.ended[i] && this.readers[i]!.consumer.hasData()) return true;
+    for (let i = 0; i < this.readers.length; i++) {
+      const r = this.readers[i]!;
+      // Records left from a batch frame are ready without the ring: parking on them would stall the task.
+      if (!this.ended[i] && (r.hasBuffered || r.consumer.hasData())) return true;
+    }
     return false;
   }
 }

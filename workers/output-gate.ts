@@ -10,13 +10,16 @@ import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { Partitioner } from '../core/graph/logical-graph.js';
 import { hashKey, subtaskForKeyGroup, type Key } from '../core/graph/key-groups.js';
+import { RecordTooLargeError } from '../shm/errors.js';
 
-type Queued = { v: unknown; c?: undefined } | { c: ControlFrame; v?: undefined };
+type Queued = { v: unknown; c?: undefined; b?: undefined } | { c: ControlFrame; v?: undefined; b?: undefined } | { b: unknown[]; v?: undefined; c?: undefined };
 
 export class OutputGate<T> implements Downstream<T> {
   /** Writers indexed by consumer subtask (forward: the one writer at index 0). */
   readonly writers: ChannelWriter<T>[];
   private readonly queues: Queued[][];
+  /** Records gathered per writer for the next batch frame (batching on); not yet encoded, not backlog. */
+  private readonly open: T[][];
   private backlog = 0;
   private next: number;
   /** Writers whose rings we asked to ring our doorbell (cleared exactly, so no flag stays set). */
@@ -31,9 +34,12 @@ export class OutputGate<T> implements Downstream<T> {
     private readonly key: ((v: T) => Key) | undefined,
     private readonly maxParallelism: number,
     subtask: number,
+    /** Records per batch frame; 1 sends every record in its own frame (the writers must allow batches if > 1). */
+    private readonly batchMax = 1,
   ) {
     this.writers = writers;
     this.queues = writers.map(() => []);
+    this.open = writers.map(() => []);
     this.announced = writers.map(() => false);
     this.next = subtask % writers.length;
   }
@@ -65,6 +71,16 @@ export class OutputGate<T> implements Downstream<T> {
   }
 
   private send(i: number, value: T): void {
+    if (this.batchMax > 1) {
+      const o = this.open[i]!;
+      o.push(value);
+      if (o.length >= this.batchMax) this.sendOpen(i);
+      return;
+    }
+    this.sendOne(i, value);
+  }
+
+  private sendOne(i: number, value: T): void {
     const w = this.writers[i]!;
     if (this.queues[i]!.length > 0 || w.hasPending) {
       this.queues[i]!.push({ v: value });
@@ -74,8 +90,39 @@ export class OutputGate<T> implements Downstream<T> {
     }
   }
 
+  /** Sends the records gathered for writer i as one batch frame, behind anything already waiting. */
+  private sendOpen(i: number): void {
+    const batch = this.open[i]!;
+    if (batch.length === 0) return;
+    this.open[i] = [];
+    const w = this.writers[i]!;
+    if (this.queues[i]!.length > 0 || w.hasPending) {
+      this.queues[i]!.push({ b: batch });
+      this.backlog++;
+      return;
+    }
+    const r = this.tryBatch(w, i, batch, 0);
+    if (r === false) this.backlog++;
+  }
+
+  /**
+   * Writes a batch frame: true written, false held by the writer. A batch over the ring's frame limit is split
+   * into single-record items queued at `at` (its records fit on their own, or fail there with the error).
+   */
+  private tryBatch(w: ChannelWriter<T>, i: number, batch: unknown[], at: number): boolean | 'split' {
+    try {
+      return w.tryWriteBatch(batch as T[]);
+    } catch (e) {
+      if (!(e instanceof RecordTooLargeError) || batch.length === 1) throw e;
+      this.queues[i]!.splice(at, 0, ...batch.map((v) => ({ v })));
+      this.backlog += batch.length;
+      return 'split';
+    }
+  }
+
   /** Sends a control frame to every consumer subtask, in order with the records. */
   control(frame: ControlFrame): void {
+    for (let i = 0; i < this.open.length; i++) this.sendOpen(i);
     for (let i = 0; i < this.writers.length; i++) {
       const w = this.writers[i]!;
       if (this.queues[i]!.length > 0 || w.hasPending || !w.tryControl(frame)) {
@@ -103,7 +150,15 @@ export class OutputGate<T> implements Downstream<T> {
       let k = 0;
       for (; k < q.length; k++) {
         const item = q[k]!;
-        if (item.c) {
+        if (item.b) {
+          const r = this.tryBatch(w, i, item.b, k + 1);
+          // Split: its records now follow it in the queue, each counted; the batch item itself is done.
+          if (r === 'split') { this.backlog--; continue; }
+          if (r) { this.backlog--; this.drained++; continue; }
+          // Held by the writer: it leaves the queue but stays in the backlog.
+          k++;
+          break;
+        } else if (item.c) {
           if (!w.tryControl(item.c)) break;
           this.backlog--;
           this.drained++;
@@ -122,6 +177,7 @@ export class OutputGate<T> implements Downstream<T> {
   }
 
   flush(): void {
+    for (let i = 0; i < this.open.length; i++) this.sendOpen(i);
     for (const w of this.writers) w.flush();
   }
 

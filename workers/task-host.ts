@@ -34,6 +34,11 @@ function codecOf(node: LogicalNode): RecordCodec<unknown> {
   return node.codec ?? genericCodec<unknown>();
 }
 
+/** Batch frames only for the generic codec: a typed record has no array form, and costs little per call. */
+function batchFor(a: ThreadAssignment, codec: RecordCodec<unknown>): number {
+  return codec.kind === 'generic' ? a.options.recordBatch : 1;
+}
+
 function threadOf(a: ThreadAssignment, task: number, subtask: number): number {
   return a.plan.placements.find((p) => p.task === task && p.subtask === subtask)!.thread;
 }
@@ -48,15 +53,17 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   for (const x of plan.exchanges.filter((e) => e.fromTask === taskId)) {
     const consumer = graph.nodes[x.toNode]!;
     const codec = codecOf(tail);
+    const batch = batchFor(a, codec);
     const writers = plan.channels
       .filter((c) => c.exchange === x.id && c.fromSubtask === index)
       .sort((p, q) => p.toSubtask - q.toSubtask)
       .map((c) => new ChannelWriter(
         new RingProducer(Ring.attach(a.rings[c.id]!), bellOf(a, threadOf(a, x.toTask, c.toSubtask)), { batchBytes: a.options.batchBytes }),
         codec.encoder(),
+        { batches: batch > 1 },
       ));
     const key = consumer.inputs[x.inputIndex]!.key as ((v: unknown) => Key) | undefined;
-    outputs.push(new OutputGate(writers, x.partitioner, key, plan.maxParallelism, index));
+    outputs.push(new OutputGate(writers, x.partitioner, key, plan.maxParallelism, index, batch));
   }
 
   const sinks: SinkOperator<unknown>[] = [];
@@ -97,10 +104,12 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const readers: ChannelReader<unknown>[] = [];
     for (const x of plan.exchanges.filter((e) => e.toTask === taskId)) {
       const codec = codecOf(graph.nodes[x.fromNode]!);
+      const batches = batchFor(a, codec) > 1;
       for (const c of plan.channels.filter((ch) => ch.exchange === x.id && ch.toSubtask === index)) {
         readers.push(new ChannelReader(
           new RingConsumer(Ring.attach(a.rings[c.id]!), bell, { batchBytes: a.options.batchBytes, producerBell: bellOf(a, threadOf(a, x.fromTask, c.fromSubtask)) }),
           codec.decoder(),
+          { batches },
         ));
       }
     }

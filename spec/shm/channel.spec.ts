@@ -7,13 +7,13 @@ import { ChannelReader, ChannelWriter, CONTROL, EMPTY, END, RECORD } from '../..
 import { ChannelClosedError, RecordTooLargeError } from '../../shm/errors.js';
 import { genericCodec } from '../../shm/codec/generic.js';
 
-function pair(capacity = 4096) {
+function pair(capacity = 4096, batches = false) {
   const ring = Ring.create(capacity);
   const codec = genericCodec<unknown>();
   return {
     ring,
-    w: new ChannelWriter(new RingProducer(ring), codec.encoder()),
-    r: new ChannelReader(new RingConsumer(ring), codec.decoder()),
+    w: new ChannelWriter(new RingProducer(ring), codec.encoder(), { batches }),
+    r: new ChannelReader(new RingConsumer(ring), codec.decoder(), { batches }),
   };
 }
 
@@ -53,4 +53,31 @@ test('a record larger than the ring can hold is a RecordTooLargeError naming the
     assert.match(e.message, /exceeds the ring's frame limit of 124 bytes.*'ringBytes'/);
     return true;
   });
+});
+
+test('batch frames: records of a batch come out one by one, in order with control frames', async () => {
+  const { w, r } = pair(4096, true);
+  assert.equal(w.tryWriteBatch([{ a: 1 }, { a: 2 }, { a: 3 }]), true);
+  w.control({ type: 'watermark', timestamp: 7 });
+  assert.equal(w.tryWriteBatch([{ a: 4 }]), true);
+  w.close();
+  assert.equal(r.poll(), RECORD);
+  assert.deepEqual(r.record, { a: 1 });
+  assert.equal(r.hasBuffered, true, 'the rest of the batch is ready without the ring');
+  const rest: unknown[] = [];
+  for await (const item of r) rest.push(item.record ?? item.control);
+  assert.deepEqual(rest, [{ a: 2 }, { a: 3 }, { type: 'watermark', timestamp: 7 }, { a: 4 }]);
+  assert.equal(r.records, 4);
+});
+
+test('batch frames are refused by a channel that did not agree on them', () => {
+  const ring = Ring.create(4096);
+  const codec = genericCodec<unknown>();
+  const w = new ChannelWriter(new RingProducer(ring), codec.encoder(), { batches: true });
+  const r = new ChannelReader(new RingConsumer(ring), codec.decoder());
+  w.tryWriteBatch([1, 2]);
+  w.flush();
+  assert.throws(() => r.poll(), /did not agree on batches/);
+  const plain = pair();
+  assert.throws(() => plain.w.tryWriteBatch([1]), /batch frames are off/);
 });

@@ -46,10 +46,11 @@ describe('keyed jobs equal a single-threaded oracle', () => {
 
     for (const parallelism of [1, 2, 4]) {
       for (const chaining of [true, false]) {
-        // The task loop's spin-before-park is on with chaining and off without, so both ways run.
+        // Spin-before-park and batch frames are on with chaining and off without, so both ways run.
         const spin = chaining ? 256 : 0;
-        test(`word count, ${keys} keys, parallelism ${parallelism}, chaining ${chaining ? 'on' : 'off'}, spin ${spin}`, async () => {
-          const h = await run(job('wordcount', keys), { parallelism, chaining, spin });
+        const recordBatch = chaining ? 32 : 1;
+        test(`word count, ${keys} keys, parallelism ${parallelism}, chaining ${chaining ? 'on' : 'off'}, spin ${spin}, batch ${recordBatch}`, async () => {
+          const h = await run(job('wordcount', keys), { parallelism, chaining, spin, recordBatch });
           const { collected } = await h.result;
           const out = summarize(collected.out);
           // A rolling count emits 1, 2, ..., n for each word: any lost or duplicated event breaks the sequence.
@@ -58,8 +59,8 @@ describe('keyed jobs equal a single-threaded oracle', () => {
           assert.deepEqual(out.last, new Map([...wordTotals].sort()));
         });
 
-        test(`keyed sum, ${keys} keys, parallelism ${parallelism}, chaining ${chaining ? 'on' : 'off'}, spin ${spin}`, async () => {
-          const h = await run(job('sum', keys), { parallelism, chaining, spin });
+        test(`keyed sum, ${keys} keys, parallelism ${parallelism}, chaining ${chaining ? 'on' : 'off'}, spin ${spin}, batch ${recordBatch}`, async () => {
+          const h = await run(job('sum', keys), { parallelism, chaining, spin, recordBatch });
           const { collected, metrics } = await h.result;
           const out = summarize(collected.out);
           assert.equal(out.updates, nonzero, 'one update per non-zero event');

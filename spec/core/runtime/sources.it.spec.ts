@@ -37,3 +37,8 @@ test('rate-limited generator keeps to its rate', async () => {
   // 300 records at 3,000/s cannot take less than 100 ms.
   assert.ok(performance.now() - t0 >= 100);
 });
+
+test('batches over the ring frame limit are split into single records, none lost', async () => {
+  const { collected } = await (await run(misc('big-records'), { parallelism: 2, ringBytes: 65536 })).result;
+  assert.deepEqual((collected.out as number[]).slice().sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i));
+});

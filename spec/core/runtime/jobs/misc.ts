@@ -28,6 +28,13 @@ export default defineJob((env) => {
       env.fromCollection(Array.from({ length: 900 }, (_, i) => i)).name('src2').setParallelism(1)
         .rebalance().map((x: number) => x).name('spread').setParallelism(3).collect().name('out');
       break;
+    case 'big-records':
+      // 10 KB records: a batch of 32 is far over a 64 KiB ring's 32 KiB frame limit, so batches split.
+      env.fromGenerator({ count: 2000, seed: 3 }, (i) => ({ i, pad: 'x'.repeat(10_000) })).name('big')
+        .keyBy((x) => x.i % 5)
+        .map((x) => x.i).name('index')
+        .collect().name('out');
+      break;
     case 'rate-limited':
       env.fromGenerator({ count: 300, ratePerSec: 3000 }, (i) => i).name('slow').collect().name('out');
       break;
