@@ -49,18 +49,17 @@ export class ChannelWriter<T> {
    */
   write(value: T): void | Promise<void> {
     this.checkOpen();
+    return this.writeFrame(value, KIND_RECORD, 1);
+  }
+
+  /** Reserves (waiting per the strategy) and fills one record or batch frame. */
+  private writeFrame(value: T, kind: number, count: number): void | Promise<void> {
     const size = this.encoder.size(value);
     const length = frameLength(size, this.checksums);
     const at = this.producer.tryReserve(length);
-    if (at >= 0) {
-      this.fill(value, at, size);
-      return;
-    }
-    if (this.strategy.mode === 'block') {
-      this.fill(value, this.producer.reserve(length, this.strategy), size);
-      return;
-    }
-    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size));
+    if (at >= 0) return this.fill(value, at, size, kind, count);
+    if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count);
+    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size, kind, count));
   }
 
   private fill(value: T, at: number, size: number, kind = KIND_RECORD, count = 1): void {
@@ -74,15 +73,13 @@ export class ChannelWriter<T> {
 
   /** Like `write`, for a batch of records in one frame (the channel must allow batches). */
   writeBatch(values: T[]): void | Promise<void> {
+    this.checkBatch();
+    return this.writeFrame(values as unknown as T, KIND_RECORD_BATCH, values.length);
+  }
+
+  private checkBatch(): void {
     this.checkOpen();
     if (!this.batches) throw new InvalidArgumentError('channel: batch frames are off for this channel (option batches)');
-    const v = values as unknown as T;
-    const size = this.encoder.size(v);
-    const length = frameLength(size, this.checksums);
-    const at = this.producer.tryReserve(length);
-    if (at >= 0) return this.fill(v, at, size, KIND_RECORD_BATCH, values.length);
-    if (this.strategy.mode === 'block') return this.fill(v, this.producer.reserve(length, this.strategy), size, KIND_RECORD_BATCH, values.length);
-    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(v, off, size, KIND_RECORD_BATCH, values.length));
   }
 
   /**
@@ -91,19 +88,8 @@ export class ChannelWriter<T> {
    * caller can then send its records one by one.
    */
   tryWriteBatch(values: T[]): boolean {
-    this.checkOpen();
-    if (!this.batches) throw new InvalidArgumentError('channel: batch frames are off for this channel (option batches)');
-    const size = this.encoder.size(values as unknown as T);
-    const at = this.producer.tryReserve(frameLength(size, this.checksums));
-    if (at >= 0) {
-      this.fill(values as unknown as T, at, size, KIND_RECORD_BATCH, values.length);
-      return true;
-    }
-    this.pendingValue = values as unknown as T;
-    this.pendingSize = size;
-    this.pendingBatch = values.length;
-    this.hasPending = true;
-    return false;
+    this.checkBatch();
+    return this.tryFrame(values as unknown as T, KIND_RECORD_BATCH, values.length);
   }
 
   /**
@@ -113,15 +99,21 @@ export class ChannelWriter<T> {
    */
   tryWrite(value: T): boolean {
     this.checkOpen();
+    return this.tryFrame(value, KIND_RECORD, 1);
+  }
+
+  /** Never waits: fills one record or batch frame, or holds it (encoded) and returns false. */
+  private tryFrame(value: T, kind: number, count: number): boolean {
     const size = this.encoder.size(value);
-    const length = frameLength(size, this.checksums);
-    const at = this.producer.tryReserve(length);
+    const at = this.producer.tryReserve(frameLength(size, this.checksums));
     if (at >= 0) {
-      this.fill(value, at, size);
+      this.fill(value, at, size, kind, count);
       return true;
     }
     this.pendingValue = value;
     this.pendingSize = size;
+    this.pendingKind = kind;
+    this.pendingCount = count;
     this.hasPending = true;
     return false;
   }
@@ -132,12 +124,9 @@ export class ChannelWriter<T> {
     const at = this.producer.tryReserve(frameLength(this.pendingSize, this.checksums));
     if (at < 0) return false;
     const v = this.pendingValue as T;
-    const batch = this.pendingBatch;
     this.hasPending = false;
     this.pendingValue = undefined;
-    this.pendingBatch = 0;
-    if (batch > 0) this.fill(v, at, this.pendingSize, KIND_RECORD_BATCH, batch);
-    else this.fill(v, at, this.pendingSize);
+    this.fill(v, at, this.pendingSize, this.pendingKind, this.pendingCount);
     return true;
   }
 
@@ -145,8 +134,9 @@ export class ChannelWriter<T> {
   hasPending = false;
   private pendingValue: T | undefined = undefined;
   private pendingSize = 0;
-  /** Records in the held item when it is a batch, else 0. */
-  private pendingBatch = 0;
+  /** Frame kind of the held item, and how many records it carries. */
+  private pendingKind = KIND_RECORD;
+  private pendingCount = 1;
 
   /** Never waits: writes a control frame and publishes, or returns false when the ring is full. */
   tryControl(frame: ControlFrame): boolean {
