@@ -4,10 +4,9 @@
 // instantiates only the subtasks placed on this thread, wires them to their rings and runs the task loop.
 
 import { Ring, RingConsumer, RingProducer } from '../shm/ring.js';
-import { Doorbell } from '../shm/doorbell.js';
+import type { Doorbell } from '../shm/doorbell.js';
 import { ChannelReader, ChannelWriter } from '../shm/channel.js';
 import { waitStrategy } from '../shm/wait-strategy.js';
-import { DOORBELL_SLOTS, JOB_DOORBELLS, JOB_STOP } from '../shm/layout.js';
 import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec } from '../shm/codec/codec.js';
 import { buildGraph } from '../core/api/environment.js';
@@ -19,6 +18,7 @@ import { FilterOperator, FlatMapOperator, IdentityOperator, MapOperator } from '
 import { KeyedProcessOperator, ReduceOperator } from '../core/operators/keyed.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
 import { metricsOffsets } from '../core/runtime/metrics.js';
+import { signalStop, threadBell } from '../core/runtime/job-control.js';
 import type { ThreadAssignment, ThreadResult } from './assignment.js';
 import { InputGate } from './input-gate.js';
 import { OutputGate } from './output-gate.js';
@@ -27,7 +27,7 @@ import { Subtask } from './subtask.js';
 import { runTaskLoop } from './task-loop.js';
 
 function bellOf(a: ThreadAssignment, thread: number): Doorbell {
-  return new Doorbell(a.control, JOB_DOORBELLS + thread * DOORBELL_SLOTS);
+  return threadBell(a.control, thread);
 }
 
 function codecOf(node: LogicalNode): RecordCodec<unknown> {
@@ -119,13 +119,6 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   return new Subtask(task.name, index, next, operators, outputs, sinks, input, source, () => bell.ringAlways(), head.name);
 }
 
-/** Stops every thread of the job at once: the first failure must not wait for the main thread's round trip. */
-function stopJob(a: ThreadAssignment): void {
-  const control = new Int32Array(a.control);
-  Atomics.store(control, JOB_STOP, 1);
-  for (let t = 0; t < a.plan.threads; t++) bellOf(a, t).ringAlways();
-}
-
 export default async function runThread(a: ThreadAssignment): Promise<ThreadResult> {
   const result: ThreadResult = { thread: a.thread, sinks: [], stopped: false };
   let subtasks: Subtask[] = [];
@@ -150,7 +143,8 @@ export default async function runThread(a: ThreadAssignment): Promise<ThreadResu
     if (e instanceof JobCancelledError) {
       result.stopped = true;
     } else {
-      stopJob(a);
+      // Stop every thread at once: the first failure must not wait for the main thread's round trip.
+      signalStop(a.control, a.plan.threads);
       const err = e instanceof Error ? e : new Error(String(e));
       result.error = {
         name: err.name, message: err.message, stack: err.stack,

@@ -6,12 +6,12 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { Ring } from '../../shm/ring.js';
-import { Doorbell } from '../../shm/doorbell.js';
-import { DOORBELL_SLOTS, JOB_DOORBELLS, JOB_STOP, jobControlSlots } from '../../shm/layout.js';
+import { jobControlSlots } from '../../shm/layout.js';
 import { buildGraph } from '../api/environment.js';
 import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError } from '../api/errors.js';
 import { plan as makePlan, type PhysicalPlan } from '../graph/physical-plan.js';
 import { metricsOffsets, readMetrics, type JobMetrics } from './metrics.js';
+import { signalStop } from './job-control.js';
 import type { RuntimeOptions, SerializedError, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
 
 export interface RunOptions {
@@ -92,7 +92,6 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   }
   const rings = plan.channels.map(() => Ring.create(ringBytes, 'ringBytes').buffer);
   const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * 4);
-  const controlI32 = new Int32Array(control);
   const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * 8);
   const rt: RuntimeOptions = {
     bufferTimeoutMs: options.bufferTimeoutMs ?? 1,
@@ -124,8 +123,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const stopAll = (): void => {
     if (stopping) return;
     stopping = true;
-    Atomics.store(controlI32, JOB_STOP, 1);
-    for (let t = 0; t < plan.threads; t++) new Doorbell(control, JOB_DOORBELLS + t * DOORBELL_SLOTS).ringAlways();
+    signalStop(control, plan.threads);
     for (const r of rings) Ring.attach(r).abort();
     // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period.
     setTimeout(() => { terminated = true; void destroyPool(); }, options.stopGraceMs ?? 5000).unref();

@@ -1,0 +1,20 @@
+// Runs on: main thread and worker threads. The job's control buffer (shm/layout.ts): its stop flag and the
+// doorbell of every thread. One place for the stop protocol, which the main thread (cancel, a dead worker) and a
+// failing worker (at once, without waiting for the main thread) both run.
+
+import { Doorbell } from '../../shm/doorbell.js';
+import { DOORBELL_SLOTS, JOB_DOORBELLS, JOB_STOP } from '../../shm/layout.js';
+
+/** The doorbell thread `thread` parks on. */
+export function threadBell(control: SharedArrayBuffer, thread: number): Doorbell {
+  return new Doorbell(control, JOB_DOORBELLS + thread * DOORBELL_SLOTS);
+}
+
+/**
+ * Sets the stop flag, then rings every thread's doorbell. Flag first: a thread woken by the ring re-checks the
+ * flag, so it cannot park again having missed it.
+ */
+export function signalStop(control: SharedArrayBuffer, threads: number): void {
+  Atomics.store(new Int32Array(control), JOB_STOP, 1);
+  for (let t = 0; t < threads; t++) threadBell(control, t).ringAlways();
+}
