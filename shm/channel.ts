@@ -3,11 +3,17 @@
 // A channel is an ordered stream of records and in-band control frames (barriers, watermarks, latency markers)
 // over one ring. Control frames travel in the same order as records, so a barrier or watermark separates exactly
 // the records before it from those after it. End of stream closes the channel on both sides.
+//
+// A record may carry a timestamp (its event time, a finite number); NaN means none, and a frame of records that
+// have none carries no timestamp section (frame.ts).
 
 import { ChannelClosedError, FrameCorruptError, InvalidArgumentError } from './errors.js';
 import type { RecordDecoder, RecordEncoder } from './codec/codec.js';
 import { decodeControl, encodeControl, type ControlFrame } from './codec/control.js';
-import { KIND_CONTROL, KIND_RECORD, KIND_RECORD_BATCH, FRAME_HEADER_BYTES, frameLength, readFrame, sealFrame, writeFrameHeader, type FrameInfo } from './frame.js';
+import {
+  KIND_CONTROL, KIND_RECORD, KIND_RECORD_BATCH, FRAME_HEADER_BYTES, RECORD_TIMESTAMP_BYTES, batchTimestampBytes, frameLength, readFrame,
+  sealFrame, writeFrameHeader, type FrameInfo,
+} from './frame.js';
 import type { RingConsumer, RingProducer } from './ring.js';
 import { waitStrategy, type WaitStrategy } from './wait-strategy.js';
 
@@ -47,39 +53,54 @@ export class ChannelWriter<T> {
    * full); in 'async' mode it returns a promise only when it had to wait, so hot loops do
    * `const p = w.write(v); if (p) await p;`.
    */
-  write(value: T): void | Promise<void> {
+  write(value: T, timestamp = NaN): void | Promise<void> {
     this.checkOpen();
-    return this.writeFrame(value, KIND_RECORD, 1);
+    return this.writeFrame(value, KIND_RECORD, 1, timestamp, undefined);
   }
 
   /** Reserves (waiting per the strategy) and fills one record or batch frame. */
-  private writeFrame(value: T, kind: number, count: number): void | Promise<void> {
+  private writeFrame(value: T, kind: number, count: number, ts: number, tss: readonly number[] | undefined): void | Promise<void> {
     const size = this.encoder.size(value);
-    const length = frameLength(size, this.checksums);
+    const length = frameLength(size, this.checksums, timestampBytes(kind, count, ts, tss));
     const at = this.producer.tryReserve(length);
-    if (at >= 0) return this.fill(value, at, size, kind, count);
-    if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count);
-    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size, kind, count));
+    if (at >= 0) return this.fill(value, at, size, kind, count, ts, tss);
+    if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count, ts, tss);
+    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size, kind, count, ts, tss));
   }
 
-  private fill(value: T, at: number, size: number, kind = KIND_RECORD, count = 1): void {
+  private fill(value: T, at: number, size: number, kind: number, count: number, ts: number, tss: readonly number[] | undefined): void {
     const ring = this.producer.ring;
-    writeFrameHeader(ring.view, at, kind, this.checksums);
-    this.encoder.write(value, ring.bytes, ring.view, at + FRAME_HEADER_BYTES);
-    if (this.checksums) sealFrame(ring.bytes, ring.view, at + FRAME_HEADER_BYTES, size);
+    const view = ring.view;
+    const tsBytes = timestampBytes(kind, count, ts, tss);
+    writeFrameHeader(view, at, kind, this.checksums, tsBytes > 0);
+    let body = at + FRAME_HEADER_BYTES;
+    if (tsBytes > 0) {
+      if (kind === KIND_RECORD) {
+        view.setFloat64(body, ts, true);
+      } else {
+        view.setUint32(body, count, true);
+        for (let i = 0; i < count; i++) view.setFloat64(body + 4 + 8 * i, tss![i]!, true);
+      }
+      body += tsBytes;
+    }
+    this.encoder.write(value, ring.bytes, view, body);
+    if (this.checksums) sealFrame(ring.bytes, view, at + FRAME_HEADER_BYTES, tsBytes + size);
     this.producer.commit();
     this.records += count;
   }
 
   /** Like `write`, for a batch of records in one frame (the channel must allow batches). */
-  writeBatch(values: T[]): void | Promise<void> {
-    this.checkBatch();
-    return this.writeFrame(values as unknown as T, KIND_RECORD_BATCH, values.length);
+  writeBatch(values: T[], timestamps?: readonly number[]): void | Promise<void> {
+    this.checkBatch(values, timestamps);
+    return this.writeFrame(values as unknown as T, KIND_RECORD_BATCH, values.length, NaN, timestamps);
   }
 
-  private checkBatch(): void {
+  private checkBatch(values: T[], timestamps: readonly number[] | undefined): void {
     this.checkOpen();
     if (!this.batches) throw new InvalidArgumentError('channel: batch frames are off for this channel (option batches)');
+    if (timestamps !== undefined && timestamps.length !== values.length) {
+      throw new InvalidArgumentError(`channel: a batch of ${values.length} records with ${timestamps.length} timestamps`);
+    }
   }
 
   /**
@@ -87,9 +108,9 @@ export class ChannelWriter<T> {
    * is held like a single record. A batch larger than the ring's frame limit throws RecordTooLargeError; the
    * caller can then send its records one by one.
    */
-  tryWriteBatch(values: T[]): boolean {
-    this.checkBatch();
-    return this.tryFrame(values as unknown as T, KIND_RECORD_BATCH, values.length);
+  tryWriteBatch(values: T[], timestamps?: readonly number[]): boolean {
+    this.checkBatch(values, timestamps);
+    return this.tryFrame(values as unknown as T, KIND_RECORD_BATCH, values.length, NaN, timestamps);
   }
 
   /**
@@ -97,23 +118,25 @@ export class ChannelWriter<T> {
    * record is held (already encoded: a generic encoder may have recorded a structure as sent) and must be
    * completed with `retryPending()` before anything else is written.
    */
-  tryWrite(value: T): boolean {
+  tryWrite(value: T, timestamp = NaN): boolean {
     this.checkOpen();
-    return this.tryFrame(value, KIND_RECORD, 1);
+    return this.tryFrame(value, KIND_RECORD, 1, timestamp, undefined);
   }
 
   /** Never waits: fills one record or batch frame, or holds it (encoded) and returns false. */
-  private tryFrame(value: T, kind: number, count: number): boolean {
+  private tryFrame(value: T, kind: number, count: number, ts: number, tss: readonly number[] | undefined): boolean {
     const size = this.encoder.size(value);
-    const at = this.producer.tryReserve(frameLength(size, this.checksums));
+    const at = this.producer.tryReserve(frameLength(size, this.checksums, timestampBytes(kind, count, ts, tss)));
     if (at >= 0) {
-      this.fill(value, at, size, kind, count);
+      this.fill(value, at, size, kind, count, ts, tss);
       return true;
     }
     this.pendingValue = value;
     this.pendingSize = size;
     this.pendingKind = kind;
     this.pendingCount = count;
+    this.pendingTs = ts;
+    this.pendingTss = tss;
     this.hasPending = true;
     return false;
   }
@@ -121,13 +144,23 @@ export class ChannelWriter<T> {
   /** Writes the record held by a failed `tryWrite`; true when nothing is held any more. */
   retryPending(): boolean {
     if (!this.hasPending) return true;
-    const at = this.producer.tryReserve(frameLength(this.pendingSize, this.checksums));
+    const { pendingKind: kind, pendingCount: count, pendingTs: ts, pendingTss: tss } = this;
+    const at = this.producer.tryReserve(frameLength(this.pendingSize, this.checksums, timestampBytes(kind, count, ts, tss)));
     if (at < 0) return false;
     const v = this.pendingValue as T;
     this.hasPending = false;
     this.pendingValue = undefined;
-    this.fill(v, at, this.pendingSize, this.pendingKind, this.pendingCount);
+    this.pendingTss = undefined;
+    this.fill(v, at, this.pendingSize, kind, count, ts, tss);
     return true;
+  }
+
+  /** The item held by a failed `tryWrite` (records and timestamps), for a snapshot of in-flight data. */
+  heldItem(): { values: T[]; timestamps: number[] } | undefined {
+    if (!this.hasPending) return undefined;
+    if (this.pendingKind === KIND_RECORD) return { values: [this.pendingValue as T], timestamps: [this.pendingTs] };
+    const values = this.pendingValue as unknown as T[];
+    return { values, timestamps: this.pendingTss ? [...this.pendingTss] : values.map(() => NaN) };
   }
 
   /** A record is held by a failed `tryWrite`. */
@@ -137,6 +170,8 @@ export class ChannelWriter<T> {
   /** Frame kind of the held item, and how many records it carries. */
   private pendingKind = KIND_RECORD;
   private pendingCount = 1;
+  private pendingTs = NaN;
+  private pendingTss: readonly number[] | undefined = undefined;
 
   /** Never waits: writes a control frame and publishes, or returns false when the ring is full. */
   tryControl(frame: ControlFrame): boolean {
@@ -192,6 +227,20 @@ export class ChannelWriter<T> {
   }
 }
 
+/** Bytes of the timestamp section a frame needs: none when no record in it has a timestamp. */
+function timestampBytes(kind: number, count: number, ts: number, tss: readonly number[] | undefined): number {
+  if (kind === KIND_RECORD) return ts === ts ? RECORD_TIMESTAMP_BYTES : 0;
+  if (tss === undefined) return 0;
+  for (let i = 0; i < count; i++) if (tss[i] === tss[i]) return batchTimestampBytes(count);
+  return 0;
+}
+
+function readTimestamps(view: DataView, at: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat64(at + 8 * i, true);
+  return out;
+}
+
 /** What `poll` found. */
 export const EMPTY = 0;
 export const RECORD = 1;
@@ -200,7 +249,7 @@ export const END = 3;
 export type PollResult = typeof EMPTY | typeof RECORD | typeof CONTROL | typeof END;
 
 /** One item of a channel as an async iterable yields it. */
-export type ChannelItem<T> = { record: T; control?: undefined } | { control: ControlFrame; record?: undefined };
+export type ChannelItem<T> = { record: T; timestamp: number; control?: undefined } | { control: ControlFrame; record?: undefined };
 
 /** Reads records and control frames from a ring, in order. */
 export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
@@ -213,9 +262,13 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   /** Records of the last batch frame not handed out yet, from `batchAt` on. */
   private batch: T[] | undefined = undefined;
   private batchAt = 0;
+  /** Timestamps of the records of `batch`, or undefined when they have none. */
+  private batchTs: Float64Array | undefined = undefined;
   private ended = false;
   /** The record found by the last poll that returned RECORD. */
   record: T | undefined = undefined;
+  /** Its timestamp (event time), NaN when it has none. */
+  timestamp = NaN;
   /** The control frame found by the last poll that returned CONTROL. */
   controlFrame: ControlFrame | undefined = undefined;
   /** Records read, for metrics. */
@@ -236,7 +289,9 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   private nextBuffered(): PollResult {
     const b = this.batch!;
-    this.record = b[this.batchAt++];
+    const i = this.batchAt++;
+    this.record = b[i];
+    this.timestamp = this.batchTs === undefined ? NaN : this.batchTs[i]!;
     if (this.batchAt === b.length) this.batch = undefined;
     this.records++;
     return RECORD;
@@ -277,6 +332,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
       const f = readFrame(ring.bytes, ring.view, at, this.consumer.length, this.checksums, this.frame);
       if (f.kind === KIND_RECORD) {
         this.record = this.decoder.read(ring.bytes, ring.view, f.bodyOffset, f.bodyLength);
+        this.timestamp = f.timestampCount === 0 ? NaN : ring.view.getFloat64(f.timestampsOffset!, true);
         this.records++;
         return RECORD;
       }
@@ -284,6 +340,9 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
         if (!this.batches) throw new FrameCorruptError('channel: a batch frame on a channel that did not agree on batches');
         const values = this.decoder.read(ring.bytes, ring.view, f.bodyOffset, f.bodyLength) as unknown;
         if (!Array.isArray(values) || values.length === 0) throw new FrameCorruptError('channel: a batch frame that is not a non-empty array');
+        const n = f.timestampCount!;
+        if (n !== 0 && n !== values.length) throw new FrameCorruptError(`channel: a batch frame of ${values.length} records with ${n} timestamps`);
+        this.batchTs = n === 0 ? undefined : readTimestamps(ring.view, f.timestampsOffset!, n);
         this.batch = values as T[];
         this.batchAt = 0;
         return this.nextBuffered();
@@ -307,7 +366,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
       let r = this.takeAsync();
       if (typeof r !== 'number') r = await r;
       if (r === END) return;
-      if (r === RECORD) yield { record: this.record as T };
+      if (r === RECORD) yield { record: this.record as T, timestamp: this.timestamp };
       else if (r === CONTROL) yield { control: this.controlFrame! };
       else throw new FrameCorruptError('channel: unexpected empty poll after a wait');
     }

@@ -1,6 +1,11 @@
 // Runs on: any thread. What a ring block carries: a 4-byte frame header, the body, and an optional checksum.
 //
-//   block payload:  [kind u8][flags u8][tag u16 = FRAME_TAG][body ...][crc32(header + body) u32 LE, if FLAG_CHECKSUM]
+//   block payload:  [kind u8][flags u8][tag u16 = FRAME_TAG][timestamps, if FLAG_TIMESTAMPS][body ...]
+//                   [crc32(everything before it) u32 LE, if FLAG_CHECKSUM]
+//
+// Timestamps are the event times of records (Flink's StreamRecord timestamp), outside the codec's body so every
+// codec carries them the same way: a record frame has one f64; a batch frame has a u32 count n, then n f64s (one
+// per record, in order; NaN where a record has none). A stream without timestamps pays nothing.
 //
 // Both ends of a channel agree on checksums up front; a reader expecting them refuses a frame without one, so a
 // flipped flag bit cannot switch the check off.
@@ -22,15 +27,26 @@ export const KIND_CONTROL = 2;
 export const KIND_RECORD_BATCH = 3;
 
 export const FLAG_CHECKSUM = 1;
-const KNOWN_FLAGS = FLAG_CHECKSUM;
+/** Record timestamps precede the body (record frames: one f64; batch frames: u32 count, then count f64s). */
+export const FLAG_TIMESTAMPS = 2;
+const KNOWN_FLAGS = FLAG_CHECKSUM | FLAG_TIMESTAMPS;
 
-/** Bytes a frame with a body of `bodyLength` takes. */
-export function frameLength(bodyLength: number, checksum: boolean): number {
-  return FRAME_HEADER_BYTES + bodyLength + (checksum ? FRAME_CHECKSUM_BYTES : 0);
+/** Bytes of the timestamp section of a record frame. */
+export const RECORD_TIMESTAMP_BYTES = 8;
+
+/** Bytes of the timestamp section of a batch frame of `count` records. */
+export function batchTimestampBytes(count: number): number {
+  return 4 + 8 * count;
 }
 
-export function writeFrameHeader(view: DataView, offset: number, kind: number, checksum: boolean): void {
-  view.setUint32(offset, kind | ((checksum ? FLAG_CHECKSUM : 0) << 8) | (FRAME_TAG << 16), true);
+/** Bytes a frame with a body of `bodyLength` (and `timestampBytes` of timestamps) takes. */
+export function frameLength(bodyLength: number, checksum: boolean, timestampBytes = 0): number {
+  return FRAME_HEADER_BYTES + timestampBytes + bodyLength + (checksum ? FRAME_CHECKSUM_BYTES : 0);
+}
+
+export function writeFrameHeader(view: DataView, offset: number, kind: number, checksum: boolean, timestamps = false): void {
+  const flags = (checksum ? FLAG_CHECKSUM : 0) | (timestamps ? FLAG_TIMESTAMPS : 0);
+  view.setUint32(offset, kind | (flags << 8) | (FRAME_TAG << 16), true);
 }
 
 /** Appends the checksum of the header and body right after the body. */
@@ -44,6 +60,9 @@ export interface FrameInfo {
   kind: number;
   bodyOffset: number;
   bodyLength: number;
+  /** Offset of the first f64 timestamp, and how many there are (0: the frame carries none). */
+  timestampsOffset?: number;
+  timestampCount?: number;
 }
 
 /**
@@ -71,5 +90,24 @@ export function readFrame(bytes: Uint8Array, view: DataView, offset: number, len
   out.kind = kind;
   out.bodyOffset = bodyOffset;
   out.bodyLength = bodyLength;
+  out.timestampCount = 0;
+  if ((flags & FLAG_TIMESTAMPS) !== 0) {
+    if (kind === KIND_CONTROL) throw new FrameCorruptError('a control frame cannot carry record timestamps');
+    let tsBytes = RECORD_TIMESTAMP_BYTES;
+    let count = 1;
+    let first = bodyOffset;
+    if (kind === KIND_RECORD_BATCH) {
+      if (bodyLength < 4) throw new FrameTruncatedError('batch frame ends before its timestamp count');
+      count = view.getUint32(bodyOffset, true);
+      if (count === 0) throw new FrameCorruptError('batch frame with timestamps for 0 records');
+      tsBytes = batchTimestampBytes(count);
+      first = bodyOffset + 4;
+    }
+    if (bodyLength < tsBytes) throw new FrameTruncatedError(`frame of ${bodyLength} body bytes ends inside its ${tsBytes}-byte timestamp section`);
+    out.timestampsOffset = first;
+    out.timestampCount = count;
+    out.bodyOffset = bodyOffset + tsBytes;
+    out.bodyLength = bodyLength - tsBytes;
+  }
   return out;
 }

@@ -67,6 +67,14 @@ export const DOORBELL_SLOTS = I32_PER_LINE;
 
 /** 0 while the job runs; set to 1 once by the main thread to stop every task (cancel or failure). */
 export const JOB_STOP = 0;
+/**
+ * The latest checkpoint the coordinator triggered, as (id << 2) | flags (JOB_CHECKPOINT_UNALIGNED,
+ * JOB_CHECKPOINT_SAVEPOINT): one word, so a source never pairs an id with another checkpoint's flags. Written only
+ * by the main thread (the coordinator); only grows. Source subtasks compare it with the last barrier they sent.
+ */
+export const JOB_CHECKPOINT_TRIGGER = 1;
+export const JOB_CHECKPOINT_UNALIGNED = 1;
+export const JOB_CHECKPOINT_SAVEPOINT = 2;
 /** Int32 index of thread t's doorbell: JOB_DOORBELLS + t * DOORBELL_SLOTS. Rung by producers (data) and consumers (space). */
 export const JOB_DOORBELLS = DOORBELL_SLOTS;
 export function jobControlSlots(threads: number): number {

@@ -1,6 +1,10 @@
 // Runs on: main thread (builds it) and a worker thread (receives it). What one thread is told to run.
 
+import type { MessagePort } from 'node:worker_threads';
 import type { PhysicalPlan } from '../core/graph/physical-plan.js';
+import type { SourceSplit } from '../core/connectors/source.js';
+import type { OperatorRestore } from '../core/checkpoint/snapshot.js';
+import type { InFlightRecord } from '../core/checkpoint/messages.js';
 
 export interface RuntimeOptions {
   bufferTimeoutMs: number;
@@ -10,6 +14,26 @@ export interface RuntimeOptions {
   parkTimeoutMs: number;
   /** Records per batch frame on exchanges that use the generic codec (1: no batch frames). */
   recordBatch: number;
+}
+
+export interface CheckpointAssignment {
+  /** The job checkpoints: keyed state tracks changes, sinks prepare transactions, subtasks report to `port`. */
+  enabled: boolean;
+  /** Aligned barriers switch to unaligned after this long, ms (Infinity: never). */
+  alignmentTimeoutMs: number;
+}
+
+/** What one subtask restores before its first record. */
+export interface SubtaskRestore {
+  /** By operator uid. */
+  operators: Record<string, OperatorRestore>;
+  /** Channel state of an unaligned checkpoint, replayed before the inputs. */
+  inFlight?: InFlightRecord[];
+}
+
+/** Key of a (task, subtask) pair in the per-subtask maps below. */
+export function subtaskKey(task: number, subtask: number): string {
+  return `${task}/${subtask}`;
 }
 
 export interface ThreadAssignment {
@@ -27,6 +51,13 @@ export interface ThreadAssignment {
   /** Live metrics (shm/layout.ts, core/runtime/metrics.ts). */
   metrics: SharedArrayBuffer;
   options: RuntimeOptions;
+  checkpoint: CheckpointAssignment;
+  /** This thread's end of the channel to the checkpoint coordinator (checkpointing only). */
+  port?: MessagePort | undefined;
+  /** Splits of each source subtask, by subtaskKey. */
+  splits: Record<string, SourceSplit[]>;
+  /** State to restore, by subtaskKey (resuming from a checkpoint). */
+  restore?: Record<string, SubtaskRestore> | undefined;
 }
 
 export interface SerializedError {

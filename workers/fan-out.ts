@@ -8,6 +8,12 @@ export class FanOut<T> implements Downstream<T> {
   push(value: T): void {
     for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.push(value);
   }
+  watermark(watermark: number): void {
+    for (const o of this.outputs) o.watermark(watermark);
+  }
+  idle(idle: boolean): void {
+    for (const o of this.outputs) o.idle(idle);
+  }
   finish(): void {
     for (const o of this.outputs) o.finish();
   }

@@ -2,20 +2,63 @@
 //
 // All input channels of a subtask, read fairly: up to FAIR_SHARE records from one channel, then the next, so a
 // busy input cannot starve the others. Never waits: the thread parks on its doorbell when no input has data.
+// Control frames are handled here, in order with the records: watermarks and idleness go through the watermark
+// valve (the task's event time is the minimum over its inputs), checkpoint barriers through the aligner (a
+// channel that delivered barrier n is not read until every channel has, unless the checkpoint is unaligned).
 
 import { CONTROL, EMPTY, END, RECORD, type ChannelReader } from '../shm/channel.js';
+import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
+import type { InFlightRecord } from '../core/checkpoint/messages.js';
+import type { TaskContext } from '../core/operators/task-context.js';
+import { WatermarkValve } from '../core/time/watermark-valve.js';
+import {
+  initialAligner, onAbort, onAlignmentTimeout, onBarrier, onEnd, type AlignerEffects, type AlignerState,
+} from '../core/checkpoint/barrier-aligner.js';
 
 const FAIR_SHARE = 256;
 
-export class InputGate {
-  private readonly ended: boolean[];
-  private endedCount = 0;
-  private cursor = 0;
-  recordsIn = 0;
 
-  constructor(readonly readers: ChannelReader<unknown>[]) {
+/** What the gate asks of its subtask when a barrier is aligned. */
+export interface BarrierHandler {
+  /** Take snapshot `id` (the barrier frame that started it) and forward the barrier. */
+  snapshot(barrier: ControlFrame & { type: 'barrier' }): void;
+  /** Every channel delivered the barrier; `inFlight` holds the channel state recorded since the snapshot. */
+  complete(id: number, inFlight: InFlightRecord[]): void;
+  abandon(id: number): void;
+}
+
+export class InputGate implements AlignerEffects {
+  private readonly ended: boolean[];
+  private readonly blocked: boolean[];
+  private readonly recording: boolean[];
+  private endedCount = 0;
+  private blockedCount = 0;
+  private cursor = 0;
+  private aligner: AlignerState = initialAligner;
+  private barrier: (ControlFrame & { type: 'barrier' }) | undefined;
+  private inFlight: InFlightRecord[] = [];
+  private readonly valve: WatermarkValve;
+  recordsIn = 0;
+  /** The head the current pump pushes into (the valve's output writes through it). */
+  private heads: Downstream<unknown>[] = [];
+
+  constructor(
+    readonly readers: ChannelReader<unknown>[],
+    /** Which input of the head operator each reader feeds (0, or 1 for a two-input operator's second input). */
+    private readonly inputOf: number[],
+    private readonly ctx: TaskContext,
+    private readonly barriers: BarrierHandler,
+    /** Aligned checkpoints switch to unaligned after this long (Infinity: never). */
+    private readonly alignmentTimeoutMs: number,
+  ) {
     this.ended = readers.map(() => false);
+    this.blocked = readers.map(() => false);
+    this.recording = readers.map(() => false);
+    this.valve = new WatermarkValve(readers.length, {
+      watermark: (wm) => { this.ctx.watermark = wm; this.heads[0]!.watermark(wm); },
+      idle: (idle) => { this.heads[0]!.idle(idle); },
+    });
   }
 
   get allEnded(): boolean {
@@ -23,23 +66,31 @@ export class InputGate {
   }
 
   /**
-   * Pushes up to `max` records into `head`, stopping early when `stop()` says the outputs are blocked.
+   * Pushes up to `max` records into `heads[input]`, stopping early when `stop()` says the outputs are blocked.
    * Returns the number of records and control frames consumed.
    */
-  pump(head: Downstream<unknown>, max: number, stop: () => boolean): number {
+  pump(heads: Downstream<unknown>[], max: number, stop: () => boolean): number {
+    this.heads = heads;
+    if (this.aligner.kind === 'aligning' && this.alignmentTimeoutMs !== Infinity) {
+      this.aligner = onAlignmentTimeout(this.aligner, performance.now(), this.alignmentTimeoutMs, this);
+    }
     const n = this.readers.length;
     let done = 0;
     let idleInputs = 0;
     while (done < max && idleInputs < n && !this.allEnded) {
       const i = this.cursor;
       this.cursor = i + 1 === n ? 0 : i + 1;
-      if (this.ended[i]) { idleInputs++; continue; }
+      if (this.ended[i] || this.blocked[i]) { idleInputs++; continue; }
       const r = this.readers[i]!;
+      const head = heads[this.inputOf[i]!]!;
       let got = 0;
       for (; got < FAIR_SHARE && done < max; got++, done++) {
         const res = r.poll();
         if (res === RECORD) {
           this.recordsIn++;
+          const ts = r.timestamp;
+          this.ctx.timestamp = ts;
+          if (this.recording[i]) this.inFlight.push({ input: this.inputOf[i]!, value: r.record, timestamp: ts });
           head.push(r.record);
           if (stop()) return done + 1;
         } else if (res === EMPTY) {
@@ -47,10 +98,14 @@ export class InputGate {
         } else if (res === END) {
           this.ended[i] = true;
           this.endedCount++;
+          this.valve.onEnd(i);
+          this.aligner = onEnd(this.aligner, i, this);
           done++;
           break;
         } else if (res === CONTROL) {
-          // Watermarks and barriers are handled by the event-time and checkpoint issues; counted as progress.
+          this.control(i, r.controlFrame!);
+          if (this.blocked[i]) { done++; break; }
+          if (stop()) return done + 1;
         }
       }
       idleInputs = got === 0 ? idleInputs + 1 : 0;
@@ -58,13 +113,62 @@ export class InputGate {
     return done;
   }
 
+  private control(i: number, c: ControlFrame): void {
+    switch (c.type) {
+      case 'watermark': this.valve.onWatermark(i, c.timestamp); return;
+      case 'idleness': this.valve.onIdle(i, c.idle); return;
+      case 'barrier':
+        this.barrier = c;
+        this.aligner = onBarrier(this.aligner, i, c.checkpointId, c.unaligned, this.ended, performance.now(), this);
+        if (this.recording[i]) this.recording[i] = false;
+        return;
+      default: return; // latency markers: not measured here yet
+    }
+  }
+
+  /** The coordinator gave up checkpoint `id`. */
+  abort(id: number): void {
+    this.aligner = onAbort(this.aligner, id, this);
+  }
+
   /** Some input has published data not read yet (the re-check before parking). */
   hasData(): boolean {
     for (let i = 0; i < this.readers.length; i++) {
       const r = this.readers[i]!;
       // Records left from a batch frame are ready without the ring: parking on them would stall the task.
-      if (!this.ended[i] && (r.hasBuffered || r.consumer.hasData())) return true;
+      if (!this.ended[i] && !this.blocked[i] && (r.hasBuffered || r.consumer.hasData())) return true;
     }
     return false;
+  }
+
+  // ---- AlignerEffects
+
+  block(channel: number): void {
+    if (!this.blocked[channel]) { this.blocked[channel] = true; this.blockedCount++; }
+  }
+
+  unblockAll(): void {
+    if (this.blockedCount === 0) return;
+    this.blocked.fill(false);
+    this.blockedCount = 0;
+  }
+
+  snapshot(_id: number, recording: readonly number[]): void {
+    for (const i of recording) this.recording[i] = true;
+    this.inFlight = [];
+    this.barriers.snapshot(this.barrier!);
+  }
+
+  complete(id: number): void {
+    this.recording.fill(false);
+    const inFlight = this.inFlight;
+    this.inFlight = [];
+    this.barriers.complete(id, inFlight);
+  }
+
+  abandon(id: number): void {
+    this.recording.fill(false);
+    this.inFlight = [];
+    this.barriers.abandon(id);
   }
 }

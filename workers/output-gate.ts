@@ -3,16 +3,22 @@
 // The end of a chain that feeds another task: routes each record to a consumer subtask (forward, hash by key
 // group, rebalance or broadcast) and writes it into that subtask's ring without ever waiting. When a ring is
 // full the record is held, later ones queue behind it in order, and the subtask reports itself blocked: the
-// thread runs its other tasks and parks on its doorbell until the consumer frees space.
+// thread runs its other tasks and parks on its doorbell until the consumer frees space. A record's timestamp
+// (TaskContext.timestamp) travels with it; watermarks and idle status go to every consumer, in order.
 
 import type { ChannelWriter } from '../shm/channel.js';
+import type { TaskContext } from '../core/operators/task-context.js';
+import { MIN_WATERMARK } from '../core/time/watermark.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { Partitioner } from '../core/graph/logical-graph.js';
 import { hashKey, subtaskForKeyGroup, type Key } from '../core/graph/key-groups.js';
 import { RecordTooLargeError } from '../shm/errors.js';
 
-type Queued = { v: unknown; c?: undefined; b?: undefined } | { c: ControlFrame; v?: undefined; b?: undefined } | { b: unknown[]; v?: undefined; c?: undefined };
+type Queued =
+  | { v: unknown; t: number; c?: undefined; b?: undefined }
+  | { c: ControlFrame; v?: undefined; b?: undefined }
+  | { b: unknown[]; ts: number[]; v?: undefined; c?: undefined };
 
 export class OutputGate<T> implements Downstream<T> {
   /** Writers indexed by consumer subtask (forward: the one writer at index 0). */
@@ -20,6 +26,9 @@ export class OutputGate<T> implements Downstream<T> {
   private readonly queues: Queued[][];
   /** Records gathered per writer for the next batch frame (batching on); not yet encoded, not backlog. */
   private readonly open: T[][];
+  /** Their timestamps (NaN where none). */
+  private readonly openTs: number[][];
+  private lastWatermark = MIN_WATERMARK;
   private backlog = 0;
   private next: number;
   /** Writers whose rings we asked to ring our doorbell (cleared exactly, so no flag stays set). */
@@ -29,6 +38,7 @@ export class OutputGate<T> implements Downstream<T> {
   drained = 0;
 
   constructor(
+    private readonly ctx: TaskContext,
     writers: ChannelWriter<T>[],
     private readonly partitioner: Partitioner,
     private readonly key: ((v: T) => Key) | undefined,
@@ -40,6 +50,7 @@ export class OutputGate<T> implements Downstream<T> {
     this.writers = writers;
     this.queues = writers.map(() => []);
     this.open = writers.map(() => []);
+    this.openTs = writers.map(() => []);
     this.announced = writers.map(() => false);
     this.next = subtask % writers.length;
   }
@@ -74,18 +85,19 @@ export class OutputGate<T> implements Downstream<T> {
     if (this.batchMax > 1) {
       const o = this.open[i]!;
       o.push(value);
+      this.openTs[i]!.push(this.ctx.timestamp);
       if (o.length >= this.batchMax) this.sendOpen(i);
       return;
     }
-    this.sendOne(i, value);
+    this.sendOne(i, value, this.ctx.timestamp);
   }
 
-  private sendOne(i: number, value: T): void {
+  private sendOne(i: number, value: T, ts: number): void {
     const w = this.writers[i]!;
     if (this.queues[i]!.length > 0 || w.hasPending) {
-      this.queues[i]!.push({ v: value });
+      this.queues[i]!.push({ v: value, t: ts });
       this.backlog++;
-    } else if (!w.tryWrite(value)) {
+    } else if (!w.tryWrite(value, ts)) {
       this.backlog++;
     }
   }
@@ -94,14 +106,16 @@ export class OutputGate<T> implements Downstream<T> {
   private sendOpen(i: number): void {
     const batch = this.open[i]!;
     if (batch.length === 0) return;
+    const ts = this.openTs[i]!;
     this.open[i] = [];
+    this.openTs[i] = [];
     const w = this.writers[i]!;
     if (this.queues[i]!.length > 0 || w.hasPending) {
-      this.queues[i]!.push({ b: batch });
+      this.queues[i]!.push({ b: batch, ts });
       this.backlog++;
       return;
     }
-    const r = this.tryBatch(w, i, batch, 0);
+    const r = this.tryBatch(w, i, batch, ts, 0);
     if (r === false) this.backlog++;
   }
 
@@ -109,15 +123,26 @@ export class OutputGate<T> implements Downstream<T> {
    * Writes a batch frame: true written, false held by the writer. A batch over the ring's frame limit is split
    * into single-record items queued at `at` (its records fit on their own, or fail there with the error).
    */
-  private tryBatch(w: ChannelWriter<T>, i: number, batch: unknown[], at: number): boolean | 'split' {
+  private tryBatch(w: ChannelWriter<T>, i: number, batch: unknown[], ts: number[], at: number): boolean | 'split' {
     try {
-      return w.tryWriteBatch(batch as T[]);
+      return w.tryWriteBatch(batch as T[], ts);
     } catch (e) {
       if (!(e instanceof RecordTooLargeError) || batch.length === 1) throw e;
-      this.queues[i]!.splice(at, 0, ...batch.map((v) => ({ v })));
+      this.queues[i]!.splice(at, 0, ...batch.map((v, k) => ({ v, t: ts[k]! })));
       this.backlog += batch.length;
       return 'split';
     }
+  }
+
+  /** Event time reached `watermark`: tell every consumer (only when it moved). */
+  watermark(watermark: number): void {
+    if (watermark <= this.lastWatermark) return;
+    this.lastWatermark = watermark;
+    this.control({ type: 'watermark', timestamp: watermark });
+  }
+
+  idle(idle: boolean): void {
+    this.control({ type: 'idleness', idle });
   }
 
   /** Sends a control frame to every consumer subtask, in order with the records. */
@@ -151,7 +176,7 @@ export class OutputGate<T> implements Downstream<T> {
       for (; k < q.length; k++) {
         const item = q[k]!;
         if (item.b) {
-          const r = this.tryBatch(w, i, item.b, k + 1);
+          const r = this.tryBatch(w, i, item.b, item.ts, k + 1);
           // Split: its records now follow it in the queue, each counted; the batch item itself is done.
           if (r === 'split') { this.backlog--; continue; }
           if (r) { this.backlog--; this.drained++; continue; }
@@ -162,7 +187,7 @@ export class OutputGate<T> implements Downstream<T> {
           if (!w.tryControl(item.c)) break;
           this.backlog--;
           this.drained++;
-        } else if (w.tryWrite(item.v as T)) {
+        } else if (w.tryWrite(item.v as T, item.t)) {
           this.backlog--;
           this.drained++;
         } else {

@@ -1,13 +1,19 @@
 // Runs on: the worker thread the subtask is placed on.
 //
 // One parallel instance of a task: a source or an input gate, the chain of operators, and the output gates.
-// `step` does a bounded amount of work and never waits, so many subtasks can share a thread.
+// `step` does a bounded amount of work and never waits, so many subtasks can share a thread. Checkpoints: a
+// source subtask starts one when the coordinator's trigger moves (it records its position, snapshots its chain
+// and sends the barrier on); other subtasks when their input gate has aligned the barrier.
 
 import type { Downstream, Operator } from '../core/operators/operator.js';
 import type { SinkOperator } from '../core/operators/sink-operator.js';
-import { SOURCE_END, SOURCE_WAIT, type SourceReader } from '../core/connectors/source.js';
+import type { TaskContext } from '../core/operators/task-context.js';
+import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader } from '../core/connectors/source.js';
 import { OperatorError } from '../core/api/errors.js';
-import type { InputGate } from './input-gate.js';
+import type { ControlFrame } from '../shm/codec/control.js';
+import type { InFlightRecord, SubtaskSnapshot } from '../core/checkpoint/messages.js';
+import { MAX_WATERMARK } from '../core/time/watermark.js';
+import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
 
 export const RUNNING = 0;
@@ -15,23 +21,51 @@ export const RUNNING = 0;
 export const FINISHING = 1;
 export const FINISHED = 2;
 
-export class Subtask {
+type Barrier = ControlFrame & { type: 'barrier' };
+
+/** Where a subtask reports its checkpoint work (workers/checkpoint-link.ts, or nothing when the job does not checkpoint). */
+export interface CheckpointSink {
+  ack(checkpointId: number, snapshot: SubtaskSnapshot, syncMs: number): void;
+  decline(checkpointId: number, task: number, subtask: number, reason: string): void;
+  finished(snapshot: SubtaskSnapshot): void;
+}
+
+/** The operators of a chain, with the uid their state is stored under. */
+export interface ChainOperator {
+  readonly uid: string;
+  readonly op: Operator<unknown, unknown>;
+}
+
+export class Subtask implements BarrierHandler {
   state: typeof RUNNING | typeof FINISHING | typeof FINISHED = RUNNING;
   /** Source only: a `ready()` promise is pending; `sourceReady` turns true when it resolves. */
   private sourceWaiting = false;
   private sourceReady = false;
   private readonly stopWhenBlocked = (): boolean => this.blocked();
-  private readonly emit: (v: unknown) => void;
+  private readonly emit: (v: unknown, ts?: number) => void;
+  private readonly invalid: (bad: BadRecord) => void;
+  /** The heads the input gate pushes into, by input index (a two-input operator has two). */
+  private readonly heads: Downstream<unknown>[];
+  /** Source only: the last checkpoint whose barrier this subtask sent. */
+  private lastBarrier = 0;
+  /** Snapshot taken at a barrier whose channels are still delivering it (unaligned). */
+  private pendingSnapshot: { id: number; snapshot: SubtaskSnapshot; syncMs: number } | undefined;
+  /** Earliest processing time an operator of the chain waits for (Date.now() ms), refreshed every step. */
+  private nextTimer = Infinity;
+  /** Records handed over from a restored unaligned checkpoint, replayed before the inputs. */
+  private replay: InFlightRecord[] = [];
   busyMs = 0;
   backpressuredMs = 0;
   idleMs = 0;
   sourceRecords = 0;
+  badRecords = 0;
 
   constructor(
+    readonly taskId: number,
     readonly name: string,
-    readonly index: number,
+    readonly ctx: TaskContext,
     readonly head: Downstream<unknown>,
-    readonly operators: Operator<unknown, unknown>[],
+    readonly chain: ChainOperator[],
     readonly outputs: OutputGate<unknown>[],
     readonly sinks: SinkOperator<unknown>[],
     readonly input: InputGate | undefined,
@@ -39,8 +73,34 @@ export class Subtask {
     /** Rings the thread's doorbell: a source's pending promise resolved. */
     private readonly wake: () => void,
     private readonly sourceName: string,
+    private readonly checkpoints: CheckpointSink | undefined,
+    /** The coordinator's trigger word (job control buffer) and where it is; undefined without checkpoints. */
+    private readonly trigger: { control: Int32Array; index: number } | undefined,
+    head2?: Downstream<unknown>,
   ) {
-    this.emit = (v) => { this.sourceRecords++; head.push(v); };
+    this.heads = head2 === undefined ? [head] : [head, head2];
+    this.emit = (v, ts) => {
+      this.sourceRecords++;
+      ctx.timestamp = ts === undefined ? NaN : ts;
+      head.push(v);
+    };
+    this.invalid = (bad) => {
+      this.badRecords++;
+      throw new OperatorError(this.sourceName, ctx.subtask, Object.assign(new Error(`bad input at ${bad.position}: ${bad.error.message}`), { cause: bad.error }));
+    };
+  }
+
+  get index(): number {
+    return this.ctx.subtask;
+  }
+
+  get operators(): Operator<unknown, unknown>[] {
+    return this.chain.map((c) => c.op);
+  }
+
+  /** Records to replay before reading the inputs (a restored unaligned checkpoint's channel state). */
+  setReplay(records: InFlightRecord[]): void {
+    this.replay = records.slice();
   }
 
   blocked(): boolean {
@@ -59,36 +119,43 @@ export class Subtask {
     if (this.state === FINISHED) return 0;
     if (this.blocked() && !this.drain()) return 0;
     if (this.state === FINISHING) {
-      this.state = FINISHED;
+      this.finished();
       return 1;
     }
-    let done = 0;
+    let done = this.fireTimers();
+    if (this.blocked()) return done || 1;
     if (this.source) {
+      if (this.trigger !== undefined) done += this.maybeTrigger();
       if (this.sourceWaiting) {
-        if (!this.sourceReady) return 0;
+        if (!this.sourceReady) return done;
         this.sourceWaiting = false;
         this.sourceReady = false;
       }
       let status;
+      const before = this.sourceRecords;
       try {
-        const before = this.sourceRecords;
-        status = this.source.read(this.emit, budget);
-        done = this.sourceRecords - before;
+        status = this.source.read(this.emit, budget, this.invalid);
       } catch (e) {
         if (e instanceof OperatorError) throw e;
-        throw new OperatorError(this.sourceName, this.index, e);
+        throw new OperatorError(this.sourceName, this.ctx.subtask, e);
       }
+      const read = this.sourceRecords - before;
+      done += read;
+      if (read > 0) this.ctx.sourceIdleSince = NaN;
       if (status === SOURCE_WAIT) {
+        if (read === 0 && this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
         this.sourceWaiting = true;
         this.source.ready().then(() => { this.sourceReady = true; this.wake(); }, () => { this.sourceReady = true; this.wake(); });
       } else if (status === SOURCE_END) {
+        this.head.watermark(MAX_WATERMARK);
         this.end();
         done++;
       }
     } else {
+      if (this.replay.length > 0) done += this.replayInFlight(budget);
       const input = this.input!;
-      done = input.pump(this.head, budget, this.stopWhenBlocked);
-      if (input.allEnded) {
+      done += input.pump(this.heads, budget, this.stopWhenBlocked);
+      if (input.allEnded && this.replay.length === 0) {
         this.end();
         done++;
       }
@@ -96,9 +163,122 @@ export class Subtask {
     return done;
   }
 
+  private replayInFlight(budget: number): number {
+    let k = 0;
+    while (k < budget && this.replay.length > 0 && !this.blocked()) {
+      const r = this.replay.shift()!;
+      this.ctx.timestamp = r.timestamp;
+      this.heads[r.input]!.push(r.value);
+      k++;
+    }
+    return k;
+  }
+
+  /** Fires processing-time callbacks that are due; returns 1 if any ran. */
+  private fireTimers(): number {
+    let next = Infinity;
+    for (let i = 0; i < this.chain.length; i++) {
+      const t = this.chain[i]!.op.nextProcessingTime();
+      if (t < next) next = t;
+    }
+    this.nextTimer = next;
+    if (next === Infinity) return 0;
+    const now = Date.now();
+    if (now < next) return 0;
+    for (let i = 0; i < this.chain.length; i++) {
+      const op = this.chain[i]!.op;
+      if (op.nextProcessingTime() <= now) op.onProcessingTime(now);
+    }
+    return 1;
+  }
+
+  /** When the loop must wake this subtask even if nothing arrives (Date.now() ms), or Infinity. */
+  wakeAt(): number {
+    return this.state === RUNNING ? this.nextTimer : Infinity;
+  }
+
+  // ---- checkpoints
+
+  /** Source subtasks: a trigger the coordinator wrote since our last barrier starts a checkpoint here. */
+  private maybeTrigger(): number {
+    const word = Atomics.load(this.trigger!.control, this.trigger!.index);
+    const id = word >>> 2;
+    if (id <= this.lastBarrier || this.state !== RUNNING) return 0;
+    this.lastBarrier = id;
+    const barrier: Barrier = { type: 'barrier', checkpointId: id, timestampMs: Date.now(), unaligned: (word & 1) !== 0, savepoint: (word & 2) !== 0 };
+    this.snapshot(barrier);
+    this.complete(id, []);
+    return 1;
+  }
+
+  /** A pending trigger a source subtask has not acted on (the re-check before parking). */
+  private triggerPending(): boolean {
+    if (this.trigger === undefined || !this.source || this.state !== RUNNING) return false;
+    return (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
+  }
+
+  /** Snapshot the chain now and send the barrier on (InputGate calls it once the barrier is aligned). */
+  snapshot(barrier: Barrier): void {
+    const t0 = performance.now();
+    const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
+    try {
+      for (const { uid, op } of this.chain) {
+        const s = (op as { snapshotState(id: number, full?: boolean): ReturnType<Operator<unknown, unknown>['snapshotState']> }).snapshotState(barrier.checkpointId, barrier.savepoint);
+        if (s !== undefined) snap.operators.push({ uid, snapshot: s });
+      }
+      if (this.source) snap.source = this.source.snapshot();
+    } catch (e) {
+      this.checkpoints?.decline(barrier.checkpointId, this.taskId, this.ctx.subtask, e instanceof Error ? e.message : String(e));
+      throw e instanceof OperatorError ? e : new OperatorError(this.name, this.ctx.subtask, e);
+    }
+    for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.control(barrier);
+    this.pendingSnapshot = { id: barrier.checkpointId, snapshot: snap, syncMs: performance.now() - t0 };
+  }
+
+  complete(id: number, inFlight: InFlightRecord[]): void {
+    const p = this.pendingSnapshot;
+    if (p === undefined || p.id !== id) return;
+    this.pendingSnapshot = undefined;
+    if (inFlight.length > 0) p.snapshot.inFlight = inFlight;
+    this.checkpoints?.ack(id, p.snapshot, p.syncMs);
+  }
+
+  abandon(id: number): void {
+    if (this.pendingSnapshot?.id === id) this.pendingSnapshot = undefined;
+  }
+
+  /** The coordinator gave up checkpoint `id`. */
+  abortCheckpoint(id: number): void {
+    this.input?.abort(id);
+    if (this.source && id > this.lastBarrier) this.lastBarrier = id;
+  }
+
+  /** Checkpoint `id` is complete everywhere. */
+  checkpointComplete(id: number): void {
+    for (const { op } of this.chain) op.notifyCheckpointComplete(id);
+    if (this.source?.notifyCheckpointComplete) void this.source.notifyCheckpointComplete(id);
+  }
+
+  // ---- end
+
   private end(): void {
     this.head.finish();
-    this.state = this.drain() ? FINISHED : FINISHING;
+    this.state = this.drain() ? this.finished() : FINISHING;
+  }
+
+  /** Reports the final state (with checkpoints on) and marks the subtask finished. */
+  private finished(): typeof FINISHED {
+    if (this.checkpoints !== undefined && this.state !== FINISHED) {
+      const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
+      for (const { uid, op } of this.chain) {
+        const s = op.snapshotState(-1);
+        if (s !== undefined) snap.operators.push({ uid, snapshot: s });
+      }
+      if (this.source) snap.source = this.source.snapshot();
+      this.checkpoints.finished(snap);
+    }
+    this.state = FINISHED;
+    return FINISHED;
   }
 
   /**
@@ -112,8 +292,9 @@ export class Subtask {
       return this.drain() || this.drainedCount() !== before;
     }
     if (this.state === FINISHING) return true;
-    if (this.source) return !this.sourceWaiting || this.sourceReady;
-    return this.input!.hasData();
+    if (this.nextTimer <= Date.now()) return true;
+    if (this.source) return !this.sourceWaiting || this.sourceReady || this.triggerPending();
+    return this.replay.length > 0 || this.input!.hasData();
   }
 
   private drainedCount(): number {

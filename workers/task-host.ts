@@ -1,7 +1,8 @@
 // Runs on: a worker thread of the piscina pool, once per job: the thread's whole life in that job.
 //
 // Loads the job module (the same one the main thread loaded), rebuilds the graph, checks its fingerprint,
-// instantiates only the subtasks placed on this thread, wires them to their rings and runs the task loop.
+// instantiates only the subtasks placed on this thread, wires them to their rings, restores their state when the
+// job resumes from a checkpoint, and runs the task loop.
 
 import { Ring, RingConsumer, RingProducer } from '../shm/ring.js';
 import type { Doorbell } from '../shm/doorbell.js';
@@ -9,22 +10,27 @@ import { ChannelReader, ChannelWriter } from '../shm/channel.js';
 import { waitStrategy } from '../shm/wait-strategy.js';
 import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec } from '../shm/codec/codec.js';
+import { JOB_CHECKPOINT_TRIGGER } from '../shm/layout.js';
 import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError } from '../core/api/errors.js';
 import { firstDifference, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
 import type { Key } from '../core/graph/key-groups.js';
 import type { Downstream, Operator } from '../core/operators/operator.js';
-import { FilterOperator, FlatMapOperator, IdentityOperator, MapOperator } from '../core/operators/stateless.js';
-import { KeyedProcessOperator, ReduceOperator } from '../core/operators/keyed.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
+import { KeyedProcessOperator } from '../core/operators/keyed.js';
+import { TaskContext } from '../core/operators/task-context.js';
+import { createOperator, type HasSideOutputs, type TwoInputOperator } from '../core/operators/create-operator.js';
+import { operatorBuilders } from '../core/operators/builders.js';
 import { metricsOffsets } from '../core/runtime/metrics.js';
 import { signalStop, threadBell } from '../core/runtime/job-control.js';
-import type { ThreadAssignment, ThreadResult } from './assignment.js';
+import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
+import { subtaskKey, type ThreadAssignment, type ThreadResult } from './assignment.js';
 import { InputGate } from './input-gate.js';
 import { OutputGate } from './output-gate.js';
 import { FanOut } from './fan-out.js';
-import { Subtask } from './subtask.js';
+import { Subtask, type ChainOperator, type CheckpointSink } from './subtask.js';
 import { runTaskLoop } from './task-loop.js';
+import { CheckpointLink } from './checkpoint-link.js';
 
 function bellOf(a: ThreadAssignment, thread: number): Doorbell {
   return threadBell(a.control, thread);
@@ -43,16 +49,29 @@ function threadOf(a: ThreadAssignment, task: number, subtask: number): number {
   return a.plan.placements.find((p) => p.task === task && p.subtask === subtask)!.thread;
 }
 
-function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, index: number, bell: Doorbell): Subtask {
+function downstreamOf(gates: Downstream<unknown>[]): Downstream<unknown> {
+  return gates.length === 1 ? gates[0]! : new FanOut(gates);
+}
+
+/** Whether the node's operator reads two inputs (the input gate feeds the second through `input2`). */
+function isTwoInput(n: LogicalNode): boolean {
+  return n.kind === 'coProcess' || n.kind === 'broadcastProcess';
+}
+
+function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, index: number, bell: Doorbell, checkpoints: CheckpointSink | undefined): Subtask {
   const { plan } = a;
   const task = plan.tasks[taskId]!;
   const nodes = task.nodeIds.map((id) => graph.nodes[id]!);
-  const tail = nodes[nodes.length - 1]!;
+  const ctx = new TaskContext(task.name, index, task.parallelism, plan.maxParallelism);
 
+  // One output gate per exchange leaving the task: the tail's main output, and side outputs of any operator.
+  const mainOutputs: OutputGate<unknown>[] = [];
+  const sideOutputs = new Map<number, Map<string, OutputGate<unknown>[]>>();
   const outputs: OutputGate<unknown>[] = [];
   for (const x of plan.exchanges.filter((e) => e.fromTask === taskId)) {
+    const from = graph.nodes[x.fromNode]!;
     const consumer = graph.nodes[x.toNode]!;
-    const codec = codecOf(tail);
+    const codec = codecOf(from);
     const batch = batchFor(a, codec);
     const writers = plan.channels
       .filter((c) => c.exchange === x.id && c.fromSubtask === index)
@@ -63,45 +82,53 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
         { batches: batch > 1 },
       ));
     const key = consumer.inputs[x.inputIndex]!.key as ((v: unknown) => Key) | undefined;
-    outputs.push(new OutputGate(writers, x.partitioner, key, plan.maxParallelism, index, batch));
+    const gate = new OutputGate(ctx, writers, x.partitioner, key, plan.maxParallelism, index, batch);
+    outputs.push(gate);
+    if (x.tag === undefined) {
+      mainOutputs.push(gate);
+    } else {
+      let byTag = sideOutputs.get(x.fromNode);
+      if (!byTag) { byTag = new Map(); sideOutputs.set(x.fromNode, byTag); }
+      byTag.set(x.tag, [...(byTag.get(x.tag) ?? []), gate]);
+    }
   }
 
+  const env = { graph, checkpointing: a.checkpoint.enabled };
   const sinks: SinkOperator<unknown>[] = [];
-  const operators: Operator<unknown, unknown>[] = [];
-  let next: Downstream<unknown> = outputs.length === 1 ? outputs[0]! : new FanOut(outputs);
+  const chain: ChainOperator[] = [];
+  let next: Downstream<unknown> = downstreamOf(mainOutputs);
   for (let k = nodes.length - 1; k >= 0; k--) {
     const n = nodes[k]!;
-    const fn = n.fn as never;
-    const keyOf = n.inputs[0]?.key as ((v: unknown) => Key);
     let op: Operator<unknown, unknown>;
-    switch (n.kind) {
-      case 'map': op = new MapOperator(n.name, index, next, fn); break;
-      case 'filter': op = new FilterOperator(n.name, index, next, fn); break;
-      case 'flatMap': op = new FlatMapOperator(n.name, index, next, fn); break;
-      case 'reduce': op = new ReduceOperator(n.name, index, next, keyOf, fn); break;
-      case 'process': op = new KeyedProcessOperator(n.name, index, next, keyOf, fn); break;
-      case 'sink': {
-        const s = new SinkOperator(n.name, index, n.sink!.createWriter(index, task.parallelism));
-        sinks.push(s);
-        op = s as Operator<unknown, unknown>;
-        break;
-      }
-      case 'union': op = new IdentityOperator(n.name, index, next); break;
-      case 'source':
-        // Not in the data path: the source pushes straight into the next operator (one call less per record);
-        // this instance only holds the source's place in the metrics (Subtask.sourceRecords counts for it).
-        op = new IdentityOperator(n.name, index, next);
-        operators.unshift(op);
-        continue;
+    if (n.kind === 'sink') {
+      const s = new SinkOperator(n.name, ctx, n.sink!.createWriter(index, task.parallelism), a.checkpoint.enabled);
+      sinks.push(s);
+      op = s as Operator<unknown, unknown>;
+    } else {
+      op = createOperator(n, ctx, next, env, operatorBuilders);
     }
-    operators.unshift(op);
-    next = op;
+    const side = sideOutputs.get(n.id);
+    if (side) {
+      // validate() admits side outputs only of operators that have them (SIDE_OUTPUT_KINDS).
+      const targets = (op as unknown as HasSideOutputs).sideOutputs;
+      for (const [tag, gates] of side) targets.set(tag, downstreamOf(gates));
+    }
+    chain.unshift({ uid: n.uid ?? n.name, op });
+    // A source is not in the data path (it pushes straight into the next operator).
+    if (n.kind !== 'source') next = op;
   }
 
   const head = nodes[0]!;
   let input: InputGate | undefined;
+  let subtask: Subtask | undefined;
+  const barriers = {
+    snapshot: (b: Parameters<Subtask['snapshot']>[0]) => subtask!.snapshot(b),
+    complete: (id: number, inFlight: Parameters<Subtask['complete']>[1]) => subtask!.complete(id, inFlight),
+    abandon: (id: number) => subtask!.abandon(id),
+  };
   if (head.kind !== 'source') {
     const readers: ChannelReader<unknown>[] = [];
+    const inputOf: number[] = [];
     for (const x of plan.exchanges.filter((e) => e.toTask === taskId)) {
       const codec = codecOf(graph.nodes[x.fromNode]!);
       const batches = batchFor(a, codec) > 1;
@@ -111,24 +138,50 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
           codec.decoder(),
           { batches },
         ));
+        inputOf.push(isTwoInput(head) ? x.inputIndex : 0);
       }
     }
-    input = new InputGate(readers);
+    input = new InputGate(readers, inputOf, ctx, barriers, a.checkpoint.alignmentTimeoutMs);
   }
-  const source = head.source?.createReader(index, task.parallelism);
-  return new Subtask(task.name, index, next, operators, outputs, sinks, input, source, () => bell.ringAlways(), head.name);
+  const key = subtaskKey(taskId, index);
+  const source = head.source?.createReader(index, task.parallelism, a.splits[key] ?? []);
+  const trigger = a.checkpoint.enabled ? { control: new Int32Array(a.control), index: JOB_CHECKPOINT_TRIGGER } : undefined;
+  const headOp = head.kind === 'source' ? next : chain[0]!.op;
+  const head2 = isTwoInput(head) ? (chain[0]!.op as unknown as TwoInputOperator).input2 : undefined;
+  subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
+
+  const restore = a.restore?.[key];
+  if (restore) {
+    for (const { uid, op } of chain) {
+      const r = restore.operators[uid];
+      if (r) op.restoreState(r);
+    }
+    if (restore.inFlight) subtask.setReplay(restore.inFlight);
+  }
+  for (const { op } of chain) if (op instanceof KeyedProcessOperator) op.open();
+  return subtask;
 }
 
 export default async function runThread(a: ThreadAssignment): Promise<ThreadResult> {
   const result: ThreadResult = { thread: a.thread, sinks: [], stopped: false };
   let subtasks: Subtask[] = [];
+  let link: CheckpointLink | undefined;
   try {
     const graph = buildGraph(await import(a.jobUrl), a.parallelism, a.jobUrl);
     const diff = firstDifference(a.fingerprints, graph.nodeFingerprints());
     if (diff) throw new GraphMismatchError(`worker thread ${a.thread} built a different graph from the job module: ${diff}. A job module must build the same graph every time it is loaded (no random or time-dependent input).`);
     const bell = bellOf(a, a.thread);
+    if (a.port) {
+      link = new CheckpointLink(a.port, (m: CoordinatorMessage) => {
+        for (const st of subtasks) {
+          if (m.type === 'complete') st.checkpointComplete(m.checkpointId);
+          else st.abortCheckpoint(m.checkpointId);
+        }
+        bell.ringAlways();
+      });
+    }
     const mine = a.plan.placements.map((p, i) => ({ p, i })).filter(({ p }) => p.thread === a.thread);
-    subtasks = mine.map(({ p }) => buildSubtask(a, graph, p.task, p.subtask, bell));
+    subtasks = mine.map(({ p }) => buildSubtask(a, graph, p.task, p.subtask, bell, link));
     const offsets = metricsOffsets(a.plan);
     await runTaskLoop(subtasks, bell, new Int32Array(a.control), new Float64Array(a.metrics), mine.map(({ i }) => offsets[i]!), {
       budget: a.options.budget,
@@ -153,6 +206,7 @@ export default async function runThread(a: ThreadAssignment): Promise<ThreadResu
       };
     }
   } finally {
+    link?.close();
     // Every source gets closed, whatever another one's close does.
     await Promise.allSettled(subtasks.map(async (st) => st.source?.close?.()));
   }

@@ -93,7 +93,11 @@ export async function runTaskLoop(
       for (const s of live) s.announceBlocked(true);
       const ready = live.some((s) => s.canProgress()) || Atomics.load(control, JOB_STOP) !== 0;
       if (!ready) {
-        const pending = bell.parkAsync(seq, options.wait.parkTimeoutMs);
+        // Wake for the earliest processing-time timer (watermark emission, windows, user timers) if nothing else comes first.
+        let wakeAt = Infinity;
+        for (const s of live) { const w = s.wakeAt(); if (w < wakeAt) wakeAt = w; }
+        const timeout = Math.max(0, Math.min(options.wait.parkTimeoutMs, wakeAt - Date.now()));
+        const pending = bell.parkAsync(seq, timeout);
         if (pending) await keptAlive(options.wait, pending);
       } else {
         // A round that did nothing but found work pending (a source whose promise is about to settle): give

@@ -9,6 +9,8 @@ import type { LogicalGraph, LogicalNode, Partitioner } from '../graph/logical-gr
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import { collectSink, discardSink, printSink, type SinkSpec } from '../connectors/sink.js';
 import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
+import { OutputTag } from './output-tag.js';
+import { WatermarkStrategy } from '../time/watermark-strategy.js';
 
 function requireFunction(fn: unknown, what: string): void {
   if (typeof fn !== 'function') throw new JobDefinitionError(`${what}: expected a function, got ${typeof fn}`);
@@ -21,16 +23,19 @@ export class DataStream<T> {
   readonly node: LogicalNode;
   /** @internal How the next operator reads this stream. */
   protected readonly partitioner: Partitioner;
+  /** @internal The side output of `node` this stream is (undefined: its main output). */
+  protected readonly tag: string | undefined;
 
   /** @internal */
-  constructor(graph: LogicalGraph, node: LogicalNode, partitioner: Partitioner = 'forward') {
+  constructor(graph: LogicalGraph, node: LogicalNode, partitioner: Partitioner = 'forward', tag?: string) {
     this.graph = graph;
     this.node = node;
     this.partitioner = partitioner;
+    this.tag = tag;
   }
 
-  protected edge(): { from: number; partitioner: Partitioner } {
-    return { from: this.node.id, partitioner: this.partitioner };
+  protected edge(): { from: number; partitioner: Partitioner; tag?: string } {
+    return this.tag === undefined ? { from: this.node.id, partitioner: this.partitioner } : { from: this.node.id, partitioner: this.partitioner, tag: this.tag };
   }
 
   /** Names the operator that produces this stream (names appear in metrics and errors; must be unique). */
@@ -73,20 +78,36 @@ export class DataStream<T> {
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'flatMap', inputs: [this.edge()], fn }));
   }
 
+  /**
+   * Gives every record its event time and generates watermarks (chain it right behind the source, so idleness
+   * can be decided from the source's reads). Downstream event-time windows and timers run on these watermarks.
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): DataStream<T> {
+    if (!(strategy instanceof WatermarkStrategy)) throw new JobDefinitionError('assignTimestampsAndWatermarks: expected a WatermarkStrategy');
+    return new DataStream<T>(this.graph, this.graph.add({ kind: 'timestamps', inputs: [this.edge()], spec: strategy, specFingerprint: strategy.fingerprint }));
+  }
+
+  /** The records this stream's operator emitted to side output `tag` (a process function's `ctx.output`, late window data). */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    if (!(tag instanceof OutputTag)) throw new JobDefinitionError(`getSideOutput: expected an OutputTag for operator '${this.node.name}'`);
+    if (this.tag !== undefined) throw new JobDefinitionError(`getSideOutput: '${this.tag}' is already a side output of operator '${this.node.name}'`);
+    return new DataStream<X>(this.graph, this.node, 'forward', tag.id);
+  }
+
   /** Partitions by key: records with equal keys go to the same parallel instance. */
   keyBy<K extends Key>(key: KeySelector<T, K>): KeyedStream<T, K> {
     requireFunction(key, 'keyBy');
-    return new KeyedStream<T, K>(this.graph, this.node, key);
+    return new KeyedStream<T, K>(this.graph, this.node, key, this.tag);
   }
 
   /** Round-robin redistribution to the next operator's instances. */
   rebalance(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.node, 'rebalance');
+    return new DataStream<T>(this.graph, this.node, 'rebalance', this.tag);
   }
 
   /** Every record to every instance of the next operator. */
   broadcast(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.node, 'broadcast');
+    return new DataStream<T>(this.graph, this.node, 'broadcast', this.tag);
   }
 
   /** Merges streams of the same type. */
@@ -121,13 +142,19 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   private readonly key: KeySelector<T, K>;
 
   /** @internal */
-  constructor(graph: LogicalGraph, node: LogicalNode, key: KeySelector<T, K>) {
-    super(graph, node, 'hash');
+  constructor(graph: LogicalGraph, node: LogicalNode, key: KeySelector<T, K>, tag?: string) {
+    super(graph, node, 'hash', tag);
     this.key = key;
   }
 
-  protected override edge(): { from: number; partitioner: Partitioner; key: (value: unknown) => Key } {
-    return { from: this.node.id, partitioner: 'hash', key: this.key as (value: unknown) => Key };
+  protected override edge(): { from: number; partitioner: Partitioner; key: (value: unknown) => Key; tag?: string } {
+    const e = { from: this.node.id, partitioner: 'hash' as const, key: this.key as (value: unknown) => Key };
+    return this.tag === undefined ? e : { ...e, tag: this.tag };
+  }
+
+  /** @internal The key selector, for operators built on keyed streams (windows, joins). */
+  get keySelector(): KeySelector<T, K> {
+    return this.key;
   }
 
   /** Rolling reduce: emits the updated accumulator of the record's key for every record. */
@@ -136,9 +163,15 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'reduce', inputs: [this.edge()], fn }));
   }
 
-  /** A function of each record with its key and per-key state. */
+  /**
+   * A function of each record with its key, keyed state and timers: a function `(value, ctx, out) => void`, or
+   * an object with `processElement` and optionally `open` and `onTimer`.
+   */
   process<R>(fn: KeyedProcessFunction<K, T, R>): DataStream<R> {
-    requireFunction(fn, 'process');
+    if (typeof fn !== 'function' && !(fn && typeof fn === 'object' && typeof fn.processElement === 'function')) {
+      throw new JobDefinitionError(`process: expected a function or an object with processElement, got ${typeof fn}`);
+    }
+    if (typeof fn === 'object' && fn.onTimer !== undefined && typeof fn.onTimer !== 'function') throw new JobDefinitionError('process: onTimer must be a function');
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'process', inputs: [this.edge()], fn }));
   }
 }

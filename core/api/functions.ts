@@ -1,6 +1,8 @@
 // Runs on: the worker thread that runs the operator. The shapes of user functions.
 
 import type { Key } from '../graph/key-groups.js';
+import type { KeyedStateStore, StateOptions, ValueState } from './state.js';
+import type { OutputTag } from './output-tag.js';
 
 export type MapFunction<T, R> = (value: T) => R;
 export type FilterFunction<T> = (value: T) => boolean;
@@ -13,20 +15,42 @@ export interface Collector<T> {
   collect(value: T): void;
 }
 
-/** Per-key state of one name, scoped to the key of the record being processed. */
-export interface ValueState<V> {
-  value(): V | undefined;
-  update(value: V): void;
-  clear(): void;
+/** Timers of the current key. Event time is the watermark; processing time is the wall clock (Date.now()). */
+export interface TimerService {
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  registerEventTimeTimer(timestamp: number): void;
+  deleteEventTimeTimer(timestamp: number): void;
+  registerProcessingTimeTimer(timestamp: number): void;
+  deleteProcessingTimeTimer(timestamp: number): void;
 }
 
-export interface KeyedContext<K> {
-  /** The key of the record being processed. */
+export interface KeyedContext<K> extends KeyedStateStore {
+  /** The key of the record (or timer) being processed. */
   readonly key: K;
-  /** The value state named `name` for the current key. */
-  state<V>(name: string): ValueState<V>;
+  /** The record's event time (in onTimer: the timer's time), or undefined when it has none. */
+  readonly timestamp: number | undefined;
   /** Index of this parallel instance, 0-based. */
   readonly subtask: number;
+  readonly timerService: TimerService;
+  /** Emits to a side output (read with `getSideOutput(tag)`); dropped when nothing reads it. */
+  output<X>(tag: OutputTag<X>, value: X): void;
+  /** The value state named `name` for the current key (shorthand for `valueState`). */
+  state<V>(name: string, options?: StateOptions): ValueState<V>;
 }
 
-export type KeyedProcessFunction<K extends Key, T, R> = (value: T, ctx: KeyedContext<K>, out: Collector<R>) => void;
+export interface OnTimerContext<K> extends KeyedContext<K> {
+  readonly timeDomain: 'event' | 'processing';
+}
+
+/** A keyed process function as an object: per-record logic plus timer callbacks. */
+export interface KeyedProcessHandler<K extends Key, T, R> {
+  /** Once per parallel instance, before the first record (declare state handles here if you like). */
+  open?(ctx: KeyedContext<K>): void;
+  processElement(value: T, ctx: KeyedContext<K>, out: Collector<R>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<R>): void;
+}
+
+export type KeyedProcessFunction<K extends Key, T, R> =
+  | ((value: T, ctx: KeyedContext<K>, out: Collector<R>) => void)
+  | KeyedProcessHandler<K, T, R>;

@@ -11,7 +11,11 @@ export function asyncIterableSource<T>(factory: () => AsyncIterable<T> | Iterabl
     fingerprint: `async-iterable(${name})`,
     maxParallelism: 1,
     bounded: true,
-    createReader() {
+    // An iterator cannot be rewound: a checkpointed job gets at-most-once input from it.
+    rewindable: false,
+    enumerateSplits: () => [{ id: name, position: 0 }],
+    createReader(_subtask, _parallelism, splits) {
+      if (splits.length === 0) return { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: () => [] };
       const src = factory();
       const it: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in src
         ? (src as AsyncIterable<T>)[Symbol.asyncIterator]()
@@ -20,6 +24,7 @@ export function asyncIterableSource<T>(factory: () => AsyncIterable<T> | Iterabl
       const buffer: T[] = [];
       let done = false;
       let failure: unknown;
+      let consumed = 0;
       const pull = (): void => {
         pending = Promise.resolve(it.next()).then(
           (r) => { if (r.done) done = true; else buffer.push(r.value); pending = undefined; },
@@ -30,12 +35,14 @@ export function asyncIterableSource<T>(factory: () => AsyncIterable<T> | Iterabl
         read(emit, max) {
           if (failure !== undefined) throw failure;
           let k = 0;
-          while (k < max && buffer.length > 0) { emit(buffer.shift()!); k++; }
+          while (k < max && buffer.length > 0) { emit(buffer.shift()!); k++; consumed++; }
           if (buffer.length === 0 && done) return SOURCE_END;
           if (!pending && !done) pull();
           return k > 0 ? SOURCE_MORE : SOURCE_WAIT;
         },
         ready: () => pending ?? Promise.resolve(),
+        // Informational only: records emitted so far (the iterator cannot resume there).
+        snapshot: () => [{ id: name, position: consumed }],
         async close() { await it.return?.(); },
       };
     },

@@ -1,8 +1,10 @@
 // Runs on: main thread (spec) and the worker thread of each source subtask (reader).
-// A bounded source over an array that every thread builds identically (it is part of the job module).
+// A bounded source over an array that every thread builds identically (it is part of the job module). Its
+// splits are residue classes of indices, like the generator's.
 
 import { JobDefinitionError } from '../api/errors.js';
-import { SOURCE_END, SOURCE_MORE, type SourceSpec } from './source.js';
+import { checkStrideSplit, strideSplits } from './generator.js';
+import { SOURCE_END, SOURCE_MORE, type SourceSpec, type SourceSplit } from './source.js';
 
 export function collectionSource<T>(items: readonly T[]): SourceSpec<T> {
   if (!Array.isArray(items)) throw new JobDefinitionError('fromCollection: expected an array');
@@ -12,14 +14,23 @@ export function collectionSource<T>(items: readonly T[]): SourceSpec<T> {
     fingerprint: `collection(${items.length},${digest(items)})`,
     maxParallelism: Number.MAX_SAFE_INTEGER,
     bounded: true,
-    createReader(subtask, parallelism) {
-      let i = subtask;
+    rewindable: true,
+    enumerateSplits: (parallelism) => strideSplits(parallelism),
+    createReader(_subtask, _parallelism, splits) {
+      const ps = splits.map((s) => ({ id: s.id, ...checkStrideSplit(s, 'collection') }));
+      let cur = 0;
       return {
         read(emit, max) {
-          for (let k = 0; k < max && i < items.length; k++, i += parallelism) emit(items[i]!);
-          return i >= items.length ? SOURCE_END : SOURCE_MORE;
+          while (cur < ps.length && ps[cur]!.next >= items.length) cur++;
+          if (cur >= ps.length) return SOURCE_END;
+          const p = ps[cur]!;
+          let i = p.next;
+          for (let k = 0; k < max && i < items.length; k++, i += p.stride) emit(items[i]!);
+          p.next = i;
+          return SOURCE_MORE;
         },
         ready: () => Promise.resolve(),
+        snapshot: (): SourceSplit[] => ps.map((p) => ({ id: p.id, position: { start: p.start, stride: p.stride, next: p.next } })),
       };
     },
   };

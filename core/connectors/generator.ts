@@ -1,10 +1,12 @@
 // Runs on: main thread (spec) and the worker thread of each source subtask (reader).
 //
 // A parallel, splittable, deterministic generator. Record i is a function of (seed, i) alone, so a job's
-// output is the same at any parallelism: subtask s of p generates i = s, s + p, s + 2p, ...
+// output is the same at any parallelism. A fresh job at parallelism p has p splits: split s generates
+// i = s, s + p, s + 2p, ...; its position is the next i. Restored at another parallelism, the same splits are
+// dealt to the new subtasks, so every record is still generated exactly once.
 
 import { JobDefinitionError } from '../api/errors.js';
-import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceReader, type SourceSpec, type SourceStatus } from './source.js';
+import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceReader, type SourceSpec, type SourceSplit, type SourceStatus } from './source.js';
 
 /** A small deterministic random source for one record. */
 export interface Random {
@@ -50,6 +52,13 @@ export class SplitRandom implements Random {
   }
 }
 
+/** A residue class of record indices: start, start + stride, ...; `next` is the position. */
+export interface StrideSplit {
+  readonly start: number;
+  readonly stride: number;
+  readonly next: number;
+}
+
 export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunction<T>): SourceSpec<T> {
   const count = options.count ?? Infinity;
   const seed = options.seed ?? 0;
@@ -62,16 +71,37 @@ export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunct
     fingerprint: `generator(count=${count},seed=${seed},rate=${rate ?? 'max'})`,
     maxParallelism: Number.MAX_SAFE_INTEGER,
     bounded: count !== Infinity,
-    createReader(subtask, parallelism) {
-      return new GeneratorReader(fn, seed, count, subtask, parallelism, rate === undefined ? undefined : rate / parallelism);
+    rewindable: true,
+    enumerateSplits: (parallelism) => strideSplits(parallelism),
+    createReader(_subtask, parallelism, splits) {
+      return new GeneratorReader(fn, seed, count, splits, rate === undefined ? undefined : rate / parallelism);
     },
   };
 }
 
+/** `parallelism` stride splits covering 0, 1, 2, ... */
+export function strideSplits(parallelism: number): SourceSplit[] {
+  return Array.from({ length: parallelism }, (_, s) => ({ id: `${s}/${parallelism}`, position: { start: s, stride: parallelism, next: s } satisfies StrideSplit }));
+}
+
+export function checkStrideSplit(split: SourceSplit, where: string): StrideSplit {
+  const p = split.position as StrideSplit;
+  if (!p || !Number.isSafeInteger(p.start) || !Number.isSafeInteger(p.stride) || p.stride < 1 || !Number.isSafeInteger(p.next) || p.next < p.start || (p.next - p.start) % p.stride !== 0) {
+    throw new JobDefinitionError(`${where}: split '${split.id}' has an invalid position ${JSON.stringify(split.position)}`);
+  }
+  return p;
+}
+
 class GeneratorReader<T> implements SourceReader<T> {
-  private next: number;
   private readonly random = new SplitRandom();
   private readonly startedAt = performance.now();
+  /** Per split: id, stride, next index. */
+  private readonly ids: string[];
+  private readonly starts: number[];
+  private readonly strides: number[];
+  private readonly nexts: number[];
+  /** Split being read: records are taken from each split in turn, a budget at a time. */
+  private cur = 0;
   private emitted = 0;
   private waitMs = 0;
 
@@ -79,16 +109,23 @@ class GeneratorReader<T> implements SourceReader<T> {
     private readonly fn: GeneratorFunction<T>,
     private readonly seed: number,
     private readonly count: number,
-    subtask: number,
-    private readonly step: number,
+    splits: SourceSplit[],
     private readonly ratePerSec: number | undefined,
   ) {
-    this.next = subtask;
+    const ps = splits.map((s) => checkStrideSplit(s, 'generator'));
+    this.ids = splits.map((s) => s.id);
+    this.starts = ps.map((p) => p.start);
+    this.strides = ps.map((p) => p.stride);
+    this.nexts = ps.map((p) => p.next);
   }
 
   read(emit: (value: T) => void, max: number): SourceStatus {
-    if (this.next >= this.count) return SOURCE_END;
-    let n = max;
+    const n = this.nexts.length;
+    // Skip exhausted splits.
+    let tries = 0;
+    while (tries < n && this.nexts[this.cur]! >= this.count) { this.cur = (this.cur + 1) % n; tries++; }
+    if (tries === n) return SOURCE_END;
+    let budget = max;
     if (this.ratePerSec !== undefined) {
       // Tokens earned since start, minus what was emitted: never bursts beyond the schedule.
       const due = Math.floor(((performance.now() - this.startedAt) / 1000) * this.ratePerSec) - this.emitted;
@@ -96,17 +133,24 @@ class GeneratorReader<T> implements SourceReader<T> {
         this.waitMs = Math.max(1, ((this.emitted + 1) / this.ratePerSec) * 1000 - (performance.now() - this.startedAt));
         return SOURCE_WAIT;
       }
-      n = Math.min(n, due);
+      budget = Math.min(budget, due);
     }
-    const { fn, seed, step, count, random } = this;
-    let i = this.next;
-    for (let k = 0; k < n && i < count; k++, i += step) emit(fn(i, random.reset(seed, i)));
-    this.emitted += (i - this.next) / step;
-    this.next = i;
-    return i >= count ? SOURCE_END : SOURCE_MORE;
+    const { fn, seed, count, random } = this;
+    const step = this.strides[this.cur]!;
+    let i = this.nexts[this.cur]!;
+    let k = 0;
+    for (; k < budget && i < count; k++, i += step) emit(fn(i, random.reset(seed, i)));
+    this.nexts[this.cur] = i;
+    this.emitted += k;
+    if (n > 1) this.cur = (this.cur + 1) % n;
+    return SOURCE_MORE;
   }
 
   ready(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, this.waitMs));
+  }
+
+  snapshot(): SourceSplit[] {
+    return this.ids.map((id, k) => ({ id, position: { start: this.starts[k]!, stride: this.strides[k]!, next: this.nexts[k]! } satisfies StrideSplit }));
   }
 }

@@ -1,7 +1,17 @@
-// Runs on: main thread (spec) and the worker thread of each sink subtask (writer).
+// Runs on: main thread (spec, commits) and the worker thread of each sink subtask (writer).
+//
+// A sink may be transactional (two-phase commit, for exactly-once output with checkpoints): its writer
+// `prepareCommit`s at every checkpoint barrier, and the spec's `commit` publishes the prepared transactions on
+// the main thread once the checkpoint that covers them is complete. Without checkpointing, writers just write.
 
 export interface SinkWriter<T> {
   write(value: T): void;
+  /**
+   * At a checkpoint barrier (synchronously, between records), or at end of input (checkpointId -1): makes what
+   * was written since the last call durable but not yet visible, and returns it as a transaction (plain data,
+   * msgpack-able) that `SinkSpec.commit` will publish.
+   */
+  prepareCommit?(checkpointId: number): unknown;
   /** End of stream: returns what goes back to the caller (collect) or undefined. */
   finish(): unknown;
 }
@@ -10,17 +20,54 @@ export interface SinkSpec<T> {
   readonly kind: string;
   readonly fingerprint: string;
   createWriter(subtask: number, parallelism: number): SinkWriter<T>;
+  /**
+   * Main thread: publishes transactions prepared by the writers, in checkpoint order, once their checkpoint is
+   * complete. Must be idempotent: after a failure and restore, transactions already published are passed again.
+   */
+  commit?(transactions: PreparedTransaction[]): void | Promise<void>;
 }
 
-/** Every record back to the caller, in `result.collected[sinkName]` (for tests and embedding; bounded jobs). */
-export function collectSink<T>(): SinkSpec<T> {
+/** A transaction a sink subtask prepared at a checkpoint (checkpointId -1: at its end of input). */
+export interface PreparedTransaction {
+  readonly checkpointId: number;
+  readonly subtask: number;
+  readonly transaction: unknown;
+}
+
+/**
+ * Every record back to the caller, in `result.collected[sinkName]` (for tests and embedding; bounded jobs).
+ * Transactional: with checkpointing, records reach the result only through completed checkpoints (or the end of
+ * the job), so a job that fails and resumes collects every record exactly once.
+ */
+export function collectSink<T>(): SinkSpec<T> & { committed(): T[] } {
+  const committed: T[] = [];
+  const seen = new Set<string>();
   return {
     kind: 'collect',
     fingerprint: 'collect',
     createWriter() {
-      const items: T[] = [];
-      return { write: (v) => { items.push(v); }, finish: () => items };
+      let items: T[] = [];
+      return {
+        write: (v) => { items.push(v); },
+        prepareCommit: () => {
+          const t = items;
+          items = [];
+          return t;
+        },
+        // Without checkpoints: everything; with them, nothing is left after the final prepareCommit.
+        finish: () => items,
+      };
     },
+    commit(transactions) {
+      for (const t of transactions) {
+        // Idempotent: a transaction published before a failure is passed again after the restore.
+        const id = `${t.subtask}/${t.checkpointId}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        for (const v of t.transaction as T[]) committed.push(v);
+      }
+    },
+    committed: () => committed,
   };
 }
 

@@ -1,19 +1,46 @@
-// Runs on: main thread (the spec, for planning) and the worker thread running the source subtask (the reader).
+// Runs on: main thread (the spec: planning, split enumeration) and the worker thread running the source subtask
+// (the reader).
 //
-// A source is split across its parallel subtasks: `createReader(subtask, parallelism)` on each worker returns a
-// reader for that split only. Readers never block the thread: they return what they have now.
+// A source is made of splits (a file, a stream, a residue class of a generator), each with a position. The main
+// thread enumerates the splits when a job starts fresh and deals them to the source's subtasks; a reader reads
+// its splits and, at every checkpoint barrier, reports their positions (after the last record it emitted). On
+// restore, the recorded positions are dealt out again, to any parallelism, and readers resume from them: a
+// rewindable source then delivers every record exactly once into the job's state. Readers never block the
+// thread: they emit what they have now.
 
-/** What `read` found: MORE (call again), WAIT (nothing now; await `ready()`), END (split exhausted). */
+/** What `read` found: MORE (call again), WAIT (nothing now; await `ready()`), END (every split exhausted). */
 export const SOURCE_MORE = 0;
 export const SOURCE_WAIT = 1;
 export const SOURCE_END = 2;
 export type SourceStatus = typeof SOURCE_MORE | typeof SOURCE_WAIT | typeof SOURCE_END;
 
+/** One split and its position: plain data (it is stored in checkpoints as msgpack). */
+export interface SourceSplit {
+  readonly id: string;
+  readonly position: unknown;
+}
+
+/** A record the source could not decode; the runtime applies the source's error policy to it. */
+export interface BadRecord {
+  /** The raw input as read. */
+  readonly raw: string | Uint8Array;
+  readonly error: Error;
+  /** Where it was, for a human: `file.jsonl:42`, a stream entry id, ... */
+  readonly position: string;
+}
+
 export interface SourceReader<T> {
-  /** Emits at most `max` records through `emit`, in order. */
-  read(emit: (value: T) => void, max: number): SourceStatus;
+  /**
+   * Emits at most `max` records through `emit`, in order (with the record's event time, when the source knows
+   * it); reports input it cannot decode through `invalid`.
+   */
+  read(emit: (value: T, timestamp?: number) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus;
   /** After WAIT: resolves when `read` may find data (a timer for a rate limit, a pending promise, ...). */
   ready(): Promise<void>;
+  /** The positions of this reader's splits now, after the last record emitted. Synchronous. */
+  snapshot(): SourceSplit[];
+  /** A checkpoint covering everything read up to its barrier is complete (acknowledge upstream, ...). */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 
@@ -26,5 +53,20 @@ export interface SourceSpec<T> {
   readonly maxParallelism: number;
   /** Whether the source ends by itself. */
   readonly bounded: boolean;
-  createReader(subtask: number, parallelism: number): SourceReader<T>;
+  /**
+   * Whether a reader can resume from a recorded position, so a restored job re-reads exactly what followed the
+   * checkpoint. A job that checkpoints with a source that cannot gets at-most-once input from it (and a warning).
+   */
+  readonly rewindable: boolean;
+  /** Main thread, fresh start: the splits to read, with their start positions. */
+  enumerateSplits(parallelism: number): SourceSplit[] | Promise<SourceSplit[]>;
+  /** Worker thread: a reader of `splits` (fresh or restored) for subtask `subtask` of `parallelism`. */
+  createReader(subtask: number, parallelism: number, splits: SourceSplit[]): SourceReader<T>;
+}
+
+/** Deals splits to subtasks: split i to subtask i mod parallelism (stable, so a restore at the same parallelism keeps them in place). */
+export function assignSplits(splits: readonly SourceSplit[], parallelism: number): SourceSplit[][] {
+  const out: SourceSplit[][] = Array.from({ length: parallelism }, () => []);
+  splits.forEach((s, i) => out[i % parallelism]!.push(s));
+  return out;
 }

@@ -12,16 +12,22 @@ import type { Key } from './key-groups.js';
 /** How records move along an edge. 'hash' routes by key group; 'forward' keeps subtask i → subtask i. */
 export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'broadcast';
 
-export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'process' | 'union' | 'sink';
+export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'process' | 'union' | 'sink' | 'timestamps'
+  | 'window' | 'coProcess' | 'broadcastProcess' | 'async';
 
 /** Operators that need their input partitioned by key. */
-export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process']);
+export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process', 'window']);
+
+/** Operators that can emit to side outputs (`getSideOutput`). */
+export const SIDE_OUTPUT_KINDS: ReadonlySet<NodeKind> = new Set(['process', 'window', 'coProcess', 'broadcastProcess', 'async']);
 
 export interface LogicalEdge {
   readonly from: number;
   readonly partitioner: Partitioner;
   /** For 'hash' edges: the key of a record. */
   readonly key?: (value: unknown) => Key;
+  /** The side output of `from` this edge reads (OutputTag id); undefined for its main output. */
+  readonly tag?: string;
 }
 
 export interface LogicalNode {
@@ -33,7 +39,11 @@ export interface LogicalNode {
   /** Undefined: the job's default parallelism. */
   parallelism: number | undefined;
   readonly inputs: LogicalEdge[];
-  readonly fn?: (...args: never[]) => unknown;
+  readonly fn?: unknown;
+  /** Operator-specific definition (watermark strategy, window spec, ...): plain data and functions. */
+  readonly spec?: unknown;
+  /** Part of the fingerprint: what of `spec` must be identical on every thread. */
+  readonly specFingerprint?: string;
   readonly source?: SourceSpec<unknown>;
   readonly sink?: SinkSpec<unknown>;
   /** Codec of this node's output records when they cross a ring (default: msgpackr). */
@@ -45,10 +55,22 @@ export interface GraphOptions {
   maxParallelism: number;
 }
 
+/** Checkpointing as the job module asks for it (`env.enableCheckpointing`); run options override it. */
+export interface CheckpointConfig {
+  intervalMs: number;
+  /** 'aligned' (default) or 'unaligned' barriers. */
+  mode?: 'aligned' | 'unaligned';
+  /** Aligned barriers switch to unaligned when alignment takes longer than this, ms. */
+  alignmentTimeoutMs?: number;
+}
+
 export class LogicalGraph {
   readonly nodes: LogicalNode[] = [];
   defaultParallelism: number;
   maxParallelism: number;
+  /** How often watermark generators emit, ms of wall time (Flink's auto-watermark interval). */
+  autoWatermarkIntervalMs = 200;
+  checkpointing: CheckpointConfig | undefined = undefined;
 
   constructor(options: GraphOptions) {
     this.defaultParallelism = options.parallelism;
@@ -66,10 +88,17 @@ export class LogicalGraph {
     return node.parallelism ?? (node.source ? Math.min(this.defaultParallelism, node.source.maxParallelism) : this.defaultParallelism);
   }
 
-  /** Consumers of each node, in node order. */
+  /** Consumers of each node, in node order (a node reading two outputs of one node appears twice). */
   consumers(): LogicalNode[][] {
     const out: LogicalNode[][] = this.nodes.map(() => []);
     for (const n of this.nodes) for (const e of n.inputs) out[e.from]!.push(n);
+    return out;
+  }
+
+  /** How many edges read each node's main output (side outputs not counted). */
+  mainConsumerCounts(): number[] {
+    const out = this.nodes.map(() => 0);
+    for (const n of this.nodes) for (const e of n.inputs) if (e.tag === undefined) out[e.from]!++;
     return out;
   }
 
@@ -101,6 +130,10 @@ export class LogicalGraph {
       for (const e of n.inputs) {
         if (!(e.from >= 0 && e.from < this.nodes.length)) throw new JobDefinitionError(`${label(n)}: input ${e.from} is not an operator of this job`);
         if (e.partitioner === 'hash' && typeof e.key !== 'function') throw new JobDefinitionError(`${label(n)}: a hash edge needs a key selector`);
+        const from = this.nodes[e.from]!;
+        if (e.tag !== undefined && !SIDE_OUTPUT_KINDS.has(from.kind)) {
+          throw new JobDefinitionError(`${label(n)}: reads side output '${e.tag}' of ${label(from)}, which has no side outputs`);
+        }
         if (e.partitioner === 'forward' && this.parallelismOf(this.nodes[e.from]!) !== this.parallelismOf(n)) {
           // Like Flink: a forward edge between different parallelisms is redistributed instead.
           (e as { partitioner: Partitioner }).partitioner = 'rebalance';
@@ -136,8 +169,8 @@ export class LogicalGraph {
   nodeFingerprints(): string[] {
     return this.nodes.map((n) => [
       n.id, n.kind, n.name, n.uid ?? '', this.parallelismOf(n),
-      n.inputs.map((e) => `${e.from}:${e.partitioner}`).join(','),
-      n.source?.fingerprint ?? '', n.sink?.fingerprint ?? '', n.codec?.fingerprint ?? 'msgpackr',
+      n.inputs.map((e) => `${e.from}:${e.partitioner}${e.tag === undefined ? '' : `#${e.tag}`}`).join(','),
+      n.source?.fingerprint ?? '', n.sink?.fingerprint ?? '', n.codec?.fingerprint ?? 'msgpackr', n.specFingerprint ?? '',
     ].join('|'));
   }
 }

@@ -22,9 +22,11 @@ export interface ExchangePlan {
   readonly toTask: number;
   readonly fromNode: number;
   readonly toNode: number;
-  /** Index of this edge among the consumer node's inputs (for the key selector). */
+  /** Index of this edge among the consumer node's inputs (for the key selector, and which input of a two-input operator). */
   readonly inputIndex: number;
   readonly partitioner: Partitioner;
+  /** The side output of `fromNode` this exchange carries; undefined for its main output. */
+  readonly tag?: string | undefined;
 }
 
 export interface ChannelPlan {
@@ -57,14 +59,16 @@ export interface PlanOptions {
 }
 
 export function plan(graph: LogicalGraph, options: PlanOptions): PhysicalPlan {
-  const consumers = graph.consumers();
+  const mainConsumers = graph.mainConsumerCounts();
   const taskOf = new Int32Array(graph.nodes.length).fill(-1);
   const tasks: TaskPlan[] = [];
   // Node ids are topological (inputs are always created first), so one pass builds the chains.
   for (const n of graph.nodes) {
     const e = n.inputs.length === 1 ? n.inputs[0]! : undefined;
-    const chainable = options.chaining && e !== undefined && e.partitioner === 'forward'
-      && consumers[e.from]!.length === 1 && graph.parallelismOf(graph.nodes[e.from]!) === graph.parallelismOf(n);
+    // Only a node's main output chains, and only into its one reader: side outputs always cross an exchange.
+    const chainable = options.chaining && e !== undefined && e.partitioner === 'forward' && e.tag === undefined
+      && mainConsumers[e.from] === 1 && taskOf[e.from] !== -1 && tasks[taskOf[e.from]!]!.nodeIds.at(-1) === e.from
+      && graph.parallelismOf(graph.nodes[e.from]!) === graph.parallelismOf(n);
     if (chainable) {
       const t = tasks[taskOf[e.from]!]!;
       t.nodeIds.push(n.id);
@@ -84,7 +88,7 @@ export function plan(graph: LogicalGraph, options: PlanOptions): PhysicalPlan {
       const fromTask = taskOf[e.from]!;
       const toTask = taskOf[n.id]!;
       if (fromTask === toTask) return; // chained
-      const x: ExchangePlan = { id: exchanges.length, fromTask, toTask, fromNode: e.from, toNode: n.id, inputIndex, partitioner: e.partitioner };
+      const x: ExchangePlan = { id: exchanges.length, fromTask, toTask, fromNode: e.from, toNode: n.id, inputIndex, partitioner: e.partitioner, tag: e.tag };
       exchanges.push(x);
       const pp = tasks[fromTask]!.parallelism;
       const cp = tasks[toTask]!.parallelism;

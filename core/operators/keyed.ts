@@ -1,59 +1,165 @@
-// Runs on: the worker thread of the subtask. Keyed operators: rolling reduce and keyed process with per-key
-// value state. State lives in memory on this thread, one map per state, keyed by the record's key.
+// Runs on: the worker thread of the subtask. Keyed operators: rolling reduce and keyed process functions with
+// keyed state and timers. State lives in memory on this thread (core/state/), scoped to the record's key.
 
 import type { Key } from '../graph/key-groups.js';
-import type { Collector, KeyedContext, KeyedProcessFunction, ReduceFunction, ValueState } from '../api/functions.js';
+import type { Collector, KeyedContext, KeyedProcessFunction, KeyedProcessHandler, OnTimerContext, ReduceFunction, TimerService as UserTimerService } from '../api/functions.js';
+import type { AggregateFunction, AggregatingState, ListState, MapState, ReducingState, StateOptions, ValueState } from '../api/state.js';
+import type { OutputTag } from '../api/output-tag.js';
+import { KeyedStateBackend } from '../state/keyed-state-backend.js';
+import { TimerService, type TimeDomain } from '../state/timer-service.js';
+import type { StateTable } from '../state/state-table.js';
+import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
+import { MAX_WATERMARK } from '../time/watermark.js';
 import { Operator, type Downstream } from './operator.js';
+import type { TaskContext } from './task-context.js';
 
-export class ReduceOperator<T> extends Operator<T, T> {
-  /** The accumulator of every key this subtask has seen. */
-  readonly state = new Map<Key, T>();
-  constructor(name: string, subtask: number, next: Downstream<T>, private readonly key: (v: T) => Key, private readonly fn: ReduceFunction<T>) {
-    super(name, subtask, next);
+/** What every keyed operator shares: its state backend and timers, their snapshots and restores. */
+export abstract class KeyedOperator<I, O> extends Operator<I, O> {
+  readonly backend: KeyedStateBackend;
+  readonly timers: TimerService;
+  /** Side outputs by tag id (wired by the task host); a tag nothing reads is absent. */
+  sideOutputs = new Map<string, Downstream<unknown>>();
+  /** Records to side outputs that nothing reads. */
+  sideOutputDropped = 0;
+
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, tracking: boolean) {
+    super(name, ctx, next);
+    this.backend = new KeyedStateBackend(name, ctx.maxParallelism, tracking, {
+      processing: () => Date.now(),
+      event: () => ctx.watermark,
+    });
+    this.timers = new TimerService(this.backend);
   }
+
+  override watermark(watermark: number): void {
+    this.timers.fire('event', watermark, (key, ts) => this.fireTimer('event', key, ts));
+    this.next.watermark(watermark);
+  }
+
+  override nextProcessingTime(): number {
+    return this.timers.nextProcessingTime();
+  }
+
+  override onProcessingTime(now: number): void {
+    this.timers.fire('processing', now, (key, ts) => this.fireTimer('processing', key, ts));
+  }
+
+  /** A timer of the current key fired; the record timestamp is the timer's (event) or none (processing). */
+  protected onTimer(_domain: TimeDomain, _ts: number): void {}
+
+  private fireTimer(domain: TimeDomain, key: Key, ts: number): void {
+    this.backend.currentKey = key;
+    this.ctx.timestamp = domain === 'event' ? ts : NaN;
+    try { this.onTimer(domain, ts); } catch (e) { this.fail(e); }
+  }
+
+  protected emitSide(tag: OutputTag<unknown>, value: unknown): void {
+    const out = this.sideOutputs.get(tag.id);
+    if (out === undefined) this.sideOutputDropped++;
+    else out.push(value);
+  }
+
+  override snapshotState(_checkpointId: number, full = false): OperatorSnapshot {
+    const { chunks, entries } = this.backend.snapshot(full);
+    return { keyed: chunks, keyedEntries: entries };
+  }
+
+  override restoreState(state: OperatorRestore): void {
+    this.backend.restore(state.keyed);
+    this.timers.rebuild();
+  }
+}
+
+export class ReduceOperator<T> extends KeyedOperator<T, T> {
+  private readonly table: StateTable<T>;
+  constructor(name: string, ctx: TaskContext, next: Downstream<T>, private readonly key: (v: T) => Key, private readonly fn: ReduceFunction<T>, tracking: boolean) {
+    super(name, ctx, next, tracking);
+    this.table = this.backend.table<T>('reduce', 'internal', undefined);
+  }
+
+  /** The accumulator of every key this subtask holds. */
+  get state(): ReadonlyMap<Key, { value: T }> {
+    return this.table.entries;
+  }
+
   push(value: T): void {
     this.recordsIn++;
     let acc: T;
     try {
       const k = this.key(value);
-      const prev = this.state.get(k);
-      acc = prev === undefined ? value : this.fn(prev, value);
-      this.state.set(k, acc);
+      const e = this.table.entries.get(k);
+      acc = e === undefined ? value : this.fn(e.value, value);
+      this.table.put(k, acc);
     } catch (e) { this.fail(e); }
     this.recordsOut++;
     this.next.push(acc);
   }
 }
 
-class MapValueState<V> implements ValueState<V> {
-  readonly map = new Map<Key, V>();
-  key: Key = '';
-  value(): V | undefined { return this.map.get(this.key); }
-  update(value: V): void { this.map.set(this.key, value); }
-  clear(): void { this.map.delete(this.key); }
-}
+export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, O> implements KeyedContext<K>, OnTimerContext<K>, Collector<O>, UserTimerService {
+  private readonly handler: KeyedProcessHandler<K, I, O>;
+  timeDomain: 'event' | 'processing' = 'event';
 
-export class KeyedProcessOperator<K extends Key, I, O> extends Operator<I, O> implements KeyedContext<K>, Collector<O> {
-  private readonly states = new Map<string, MapValueState<unknown>>();
-  key!: K;
-  constructor(name: string, subtask: number, next: Downstream<O>, private readonly keyOf: (v: I) => K, private readonly fn: KeyedProcessFunction<K, I, O>) {
-    super(name, subtask, next);
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: (v: I) => K, fn: KeyedProcessFunction<K, I, O>, tracking: boolean) {
+    super(name, ctx, next, tracking);
+    this.handler = typeof fn === 'function' ? { processElement: fn } : fn;
   }
-  state<V>(name: string): ValueState<V> {
-    let s = this.states.get(name);
-    if (!s) { s = new MapValueState<unknown>(); this.states.set(name, s); }
-    s.key = this.key;
-    return s as MapValueState<V>;
+
+  /** Calls the handler's `open` once, before the first record or timer (after a restore). */
+  open(): void {
+    if (this.handler.open) {
+      try { this.handler.open(this); } catch (e) { this.fail(e); }
+    }
   }
+
+  // ---- KeyedContext
+  get key(): K { return this.backend.currentKey as K; }
+  get timestamp(): number | undefined { const t = this.ctx.timestamp; return t === t ? t : undefined; }
+  get timerService(): UserTimerService { return this; }
+  state<V>(name: string, options?: StateOptions): ValueState<V> { return this.backend.valueState<V>(name, options); }
+  valueState<V>(name: string, options?: StateOptions): ValueState<V> { return this.backend.valueState<V>(name, options); }
+  listState<V>(name: string, options?: StateOptions): ListState<V> { return this.backend.listState<V>(name, options); }
+  mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV> { return this.backend.mapState<MK, MV>(name, options); }
+  reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V> { return this.backend.reducingState(name, reduce, options); }
+  aggregatingState<IN, ACC, OUT>(name: string, agg: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT> { return this.backend.aggregatingState(name, agg, options); }
+  output<X>(tag: OutputTag<X>, value: X): void { this.emitSide(tag as OutputTag<unknown>, value); }
+
+  // ---- TimerService
+  currentWatermark(): number { return this.ctx.watermark; }
+  currentProcessingTime(): number { return Date.now(); }
+  registerEventTimeTimer(timestamp: number): void { this.timers.register('event', this.backend.currentKey, checkTime(timestamp)); }
+  deleteEventTimeTimer(timestamp: number): void { this.timers.delete('event', this.backend.currentKey, timestamp); }
+  registerProcessingTimeTimer(timestamp: number): void { this.timers.register('processing', this.backend.currentKey, checkTime(timestamp)); }
+  deleteProcessingTimeTimer(timestamp: number): void { this.timers.delete('processing', this.backend.currentKey, timestamp); }
+
   collect(value: O): void {
     this.recordsOut++;
     this.next.push(value);
   }
+
   push(value: I): void {
     this.recordsIn++;
     try {
-      this.key = this.keyOf(value);
-      this.fn(value, this, this);
+      this.backend.currentKey = this.keyOf(value);
+      this.handler.processElement(value, this, this);
     } catch (e) { this.fail(e); }
   }
+
+  protected override onTimer(domain: TimeDomain, ts: number): void {
+    if (!this.handler.onTimer) return;
+    this.timeDomain = domain;
+    this.handler.onTimer(ts, this, this);
+  }
+
+  override finish(): void {
+    // End of input: the final watermark has fired every event-time timer; processing-time timers do not fire
+    // (a timeout that never came due is not an event).
+    if (this.ctx.watermark < MAX_WATERMARK) this.watermark(MAX_WATERMARK);
+    this.next.finish();
+  }
+}
+
+function checkTime(ts: number): number {
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) throw new TypeError(`a timer timestamp must be a finite number of ms, got ${String(ts)}`);
+  return ts;
 }

@@ -1,20 +1,62 @@
 // Runs on: the worker thread of the subtask. The end of a chain that writes to a sink.
+//
+// With checkpointing, a transactional sink writer prepares a transaction at every barrier (what it wrote since
+// the last one, durable but not yet visible); the transactions travel in the checkpoint, and the main thread
+// publishes them once the checkpoint is complete (two-phase commit, SinkSpec.commit).
 
-import type { SinkWriter } from '../connectors/sink.js';
+import type { PreparedTransaction, SinkWriter } from '../connectors/sink.js';
+import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { Operator, type Downstream } from './operator.js';
+import type { TaskContext } from './task-context.js';
 
-const NOWHERE: Downstream<never> = { push() {}, finish() {} };
+const NOWHERE: Downstream<never> = { push() {}, watermark() {}, idle() {}, finish() {} };
 
 export class SinkOperator<T> extends Operator<T, never> {
   result: unknown = undefined;
-  constructor(name: string, subtask: number, private readonly writer: SinkWriter<T>) {
-    super(name, subtask, NOWHERE);
+  /**
+   * Transactions prepared and not yet known to be committed. Every snapshot carries all of them, so a
+   * transaction prepared for a checkpoint that was then aborted is committed with the next one that completes.
+   */
+  private pending: PreparedTransaction[] = [];
+  private ended = false;
+  /** Transactions are prepared only when the job checkpoints (`checkpointing`) and the writer supports them. */
+  readonly transactional: boolean;
+
+  constructor(name: string, ctx: TaskContext, private readonly writer: SinkWriter<T>, checkpointing: boolean) {
+    super(name, ctx, NOWHERE);
+    this.transactional = checkpointing && typeof writer.prepareCommit === 'function';
   }
+
   push(value: T): void {
     this.recordsIn++;
     try { this.writer.write(value); } catch (e) { this.fail(e); }
   }
+
+  /** At a barrier: prepares a transaction; after the end (checkpointId -1): the final state. */
+  override snapshotState(checkpointId: number): OperatorSnapshot | undefined {
+    if (!this.transactional) return undefined;
+    if (!this.ended && checkpointId >= 0) this.prepare(checkpointId);
+    return { operator: this.pending.slice(), redistribute: 'split' };
+  }
+
+  override restoreState(state: OperatorRestore): void {
+    // Committed again by the coordinator on restore (idempotently); kept until a checkpoint confirms it.
+    this.pending = (state.operator as PreparedTransaction[]).slice();
+  }
+
+  override notifyCheckpointComplete(checkpointId: number): void {
+    this.pending = this.pending.filter((t) => t.checkpointId < 0 || t.checkpointId > checkpointId);
+  }
+
+  private prepare(checkpointId: number): void {
+    let transaction: unknown;
+    try { transaction = this.writer.prepareCommit!(checkpointId); } catch (e) { this.fail(e); }
+    this.pending.push({ checkpointId, subtask: this.ctx.subtask, transaction });
+  }
+
   override finish(): void {
+    this.ended = true;
+    if (this.transactional) this.prepare(-1);
     try { this.result = this.writer.finish(); } catch (e) { this.fail(e); }
   }
 }

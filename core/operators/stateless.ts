@@ -3,10 +3,11 @@
 
 import type { Collector, FilterFunction, FlatMapFunction, MapFunction } from '../api/functions.js';
 import { Operator, type Downstream } from './operator.js';
+import type { TaskContext } from './task-context.js';
 
 export class MapOperator<I, O> extends Operator<I, O> {
-  constructor(name: string, subtask: number, next: Downstream<O>, private readonly fn: MapFunction<I, O>) {
-    super(name, subtask, next);
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly fn: MapFunction<I, O>) {
+    super(name, ctx, next);
   }
   push(value: I): void {
     this.recordsIn++;
@@ -19,8 +20,8 @@ export class MapOperator<I, O> extends Operator<I, O> {
 }
 
 export class FilterOperator<T> extends Operator<T, T> {
-  constructor(name: string, subtask: number, next: Downstream<T>, private readonly fn: FilterFunction<T>) {
-    super(name, subtask, next);
+  constructor(name: string, ctx: TaskContext, next: Downstream<T>, private readonly fn: FilterFunction<T>) {
+    super(name, ctx, next);
   }
   push(value: T): void {
     this.recordsIn++;
@@ -34,8 +35,8 @@ export class FilterOperator<T> extends Operator<T, T> {
 }
 
 export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O> {
-  constructor(name: string, subtask: number, next: Downstream<O>, private readonly fn: FlatMapFunction<I, O>) {
-    super(name, subtask, next);
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly fn: FlatMapFunction<I, O>) {
+    super(name, ctx, next);
   }
   collect(value: O): void {
     this.recordsOut++;

@@ -12,7 +12,8 @@ import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError }
 import { plan as makePlan, type PhysicalPlan } from '../graph/physical-plan.js';
 import { metricsOffsets, readMetrics, type JobMetrics } from './metrics.js';
 import { signalStop } from './job-control.js';
-import type { RuntimeOptions, SerializedError, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
+import { subtaskKey, type RuntimeOptions, type SerializedError, type ThreadAssignment, type ThreadResult } from '../../workers/assignment.js';
+import { assignSplits, type SourceSplit } from '../connectors/source.js';
 
 export interface RunOptions {
   /** Default parallelism of the job's operators (default: the machine's available parallelism). */
@@ -129,9 +130,21 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     setTimeout(() => { terminated = true; void destroyPool(); }, options.stopGraceMs ?? 5000).unref();
   };
 
+  // Fresh start: every source's splits, dealt to its subtasks.
+  const splits: Record<string, SourceSplit[]> = {};
+  for (const t of plan.tasks) {
+    const head = graph.nodes[t.nodeIds[0]!]!;
+    if (!head.source) continue;
+    const dealt = assignSplits(await head.source.enumerateSplits(t.parallelism), t.parallelism);
+    dealt.forEach((s, i) => { splits[subtaskKey(t.id, i)] = s; });
+  }
+
   const fingerprints = graph.nodeFingerprints();
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
-    const a: ThreadAssignment = { jobUrl, parallelism, fingerprints, plan, thread, rings, control, metrics: metricsBuf, options: rt };
+    const a: ThreadAssignment = {
+      jobUrl, parallelism, fingerprints, plan, thread, rings, control, metrics: metricsBuf, options: rt,
+      checkpoint: { enabled: false, alignmentTimeoutMs: Infinity }, splits,
+    };
     return (pool.run(a) as Promise<ThreadResult>).then(
       (r) => { if (r.error) stopAll(); return r; },
       (e: unknown) => {

@@ -6,6 +6,7 @@ import { Ring, RingConsumer, RingProducer } from '../../shm/ring.js';
 import { ChannelReader, ChannelWriter, CONTROL, EMPTY, END, RECORD } from '../../shm/channel.js';
 import { ChannelClosedError, RecordTooLargeError } from '../../shm/errors.js';
 import { genericCodec } from '../../shm/codec/generic.js';
+import fc from 'fast-check';
 
 function pair(capacity = 4096, batches = false) {
   const ring = Ring.create(capacity);
@@ -80,4 +81,44 @@ test('batch frames are refused by a channel that did not agree on them', () => {
   assert.throws(() => r.poll(), /did not agree on batches/);
   const plain = pair();
   assert.throws(() => plain.w.tryWriteBatch([1]), /batch frames are off/);
+});
+
+test('record timestamps travel with records and batches; records without one read NaN and cost no bytes', () => {
+  fc.assert(fc.property(
+    fc.array(fc.tuple(fc.integer({ min: 1, max: 5 }), fc.boolean(), fc.array(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(NaN)), { minLength: 5, maxLength: 5 })), { maxLength: 30 }),
+    fc.boolean(),
+    (items, checksums) => {
+      const ring = Ring.create(1 << 16);
+      const codec = genericCodec<unknown>();
+      const w = new ChannelWriter(new RingProducer(ring), codec.encoder(), { batches: true, checksums });
+      const r = new ChannelReader(new RingConsumer(ring), codec.decoder(), { batches: true, checksums });
+      const expected: [unknown, number][] = [];
+      let k = 0;
+      for (const [n, asBatch, tss] of items) {
+        const values = Array.from({ length: n }, () => ({ k: k++ }));
+        if (asBatch) {
+          assert.equal(w.tryWriteBatch(values, tss.slice(0, n)), true);
+          values.forEach((v, i) => expected.push([v, tss[i]!]));
+        } else {
+          for (let i = 0; i < n; i++) { assert.equal(w.tryWrite(values[i], tss[i]), true); expected.push([values[i], tss[i]!]); }
+        }
+      }
+      w.close();
+      const seen: [unknown, number][] = [];
+      while (r.poll() === RECORD) seen.push([r.record, r.timestamp]);
+      assert.deepEqual(seen, expected);
+    }), { numRuns: 200 });
+});
+
+test('a record without a timestamp takes no more ring bytes than before timestamps existed', () => {
+  const a = pair();
+  a.w.write({ x: 1 });
+  a.w.flush();
+  const plain = a.ring.stats().used;
+  const b = pair();
+  b.w.write({ x: 1 }, 5);
+  b.w.flush();
+  assert.equal(b.ring.stats().used, plain + 8);
+  assert.equal(b.r.poll(), RECORD);
+  assert.equal(b.r.timestamp, 5);
 });

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FRAME_HEADER_BYTES, KIND_CONTROL, KIND_RECORD, frameLength, readFrame, sealFrame, writeFrameHeader, type FrameInfo } from '../../shm/frame.js';
+import { FRAME_HEADER_BYTES, KIND_CONTROL, KIND_RECORD, KIND_RECORD_BATCH, RECORD_TIMESTAMP_BYTES, batchTimestampBytes, frameLength, readFrame, sealFrame, writeFrameHeader, type FrameInfo } from '../../shm/frame.js';
 import { FrameCorruptError, FrameTruncatedError, ShmError } from '../../shm/errors.js';
 
 function encode(kind: number, body: Uint8Array, checksum: boolean): Uint8Array {
@@ -67,5 +67,46 @@ describe('frame', () => {
         }
       }
     }), { numRuns: 2000 });
+  });
+
+  test('property: frames with timestamp sections round-trip, and every truncation or corruption is a typed error or the original', () => {
+    const withTs = (kind: number, tss: number[], body: Uint8Array): Uint8Array => {
+      const tsBytes = kind === KIND_RECORD ? RECORD_TIMESTAMP_BYTES : batchTimestampBytes(tss.length);
+      const out = new Uint8Array(frameLength(body.length, true, tsBytes));
+      const view = new DataView(out.buffer);
+      writeFrameHeader(view, 0, kind, true, true);
+      if (kind === KIND_RECORD) view.setFloat64(FRAME_HEADER_BYTES, tss[0]!, true);
+      else { view.setUint32(FRAME_HEADER_BYTES, tss.length, true); tss.forEach((t, i) => view.setFloat64(FRAME_HEADER_BYTES + 4 + 8 * i, t, true)); }
+      out.set(body, FRAME_HEADER_BYTES + tsBytes);
+      sealFrame(out, view, FRAME_HEADER_BYTES, tsBytes + body.length);
+      return out;
+    };
+    const read = (bytes: Uint8Array) => {
+      const f: FrameInfo = { kind: 0, bodyOffset: 0, bodyLength: 0 };
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      readFrame(bytes, view, 0, bytes.length, true, f);
+      const tss = Array.from({ length: f.timestampCount! }, (_, i) => view.getFloat64(f.timestampsOffset! + 8 * i, true));
+      return { kind: f.kind, tss, body: bytes.slice(f.bodyOffset, f.bodyOffset + f.bodyLength) };
+    };
+    fc.assert(fc.property(fc.constantFrom(KIND_RECORD, KIND_RECORD_BATCH), fc.array(fc.double({ noNaN: true }), { minLength: 1, maxLength: 6 }), bodies, fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }), (kind, tss0, body, cut, pos, x) => {
+      const tss = kind === KIND_RECORD ? tss0.slice(0, 1) : tss0;
+      const good = withTs(kind, tss, body);
+      assert.deepEqual(read(good), { kind, tss, body });
+      const bad = good.slice();
+      bad[pos % bad.length]! ^= x;
+      for (const candidate of [bad, good.subarray(0, cut % good.length)]) {
+        try {
+          assert.deepEqual(read(candidate), { kind, tss, body }, 'decoded a wrong value');
+        } catch (e) {
+          assert.ok(e instanceof ShmError, `untyped error: ${String(e)}`);
+        }
+      }
+    }), { numRuns: 2000 });
+  });
+
+  test('a control frame flagged with timestamps is FrameCorruptError', () => {
+    const out = new Uint8Array(frameLength(8, false));
+    writeFrameHeader(new DataView(out.buffer), 0, KIND_CONTROL, false, true);
+    assert.throws(() => decode(out), FrameCorruptError);
   });
 });

@@ -1,0 +1,72 @@
+// Runs on: the worker thread of a keyed operator. The keyed state a user function reads and writes: every handle
+// is scoped to the key of the record (or timer) being processed.
+
+import type { StateTtl } from '../state/ttl.js';
+
+export type { StateTtl } from '../state/ttl.js';
+
+export interface StateOptions {
+  /** Entries expire this long after their last write (see StateTtl). */
+  ttl?: StateTtl;
+}
+
+export interface ValueState<V> {
+  value(): V | undefined;
+  update(value: V): void;
+  clear(): void;
+}
+
+export interface ListState<V> {
+  /** The list of the current key (empty when none); a copy, safe to keep. */
+  get(): V[];
+  add(value: V): void;
+  addAll(values: Iterable<V>): void;
+  /** Replaces the list. */
+  update(values: Iterable<V>): void;
+  clear(): void;
+}
+
+export interface MapState<MK, MV> {
+  get(key: MK): MV | undefined;
+  put(key: MK, value: MV): void;
+  remove(key: MK): void;
+  contains(key: MK): boolean;
+  /** Entries of the current key's map (a copy, safe to keep). */
+  entries(): [MK, MV][];
+  keys(): MK[];
+  values(): MV[];
+  isEmpty(): boolean;
+  clear(): void;
+}
+
+/** Folds every added value into one with a reduce function. */
+export interface ReducingState<V> {
+  get(): V | undefined;
+  add(value: V): void;
+  clear(): void;
+}
+
+/** Folds every added value into an accumulator; `get` returns the accumulator's result. */
+export interface AggregatingState<IN, OUT> {
+  get(): OUT | undefined;
+  add(value: IN): void;
+  clear(): void;
+}
+
+/** Incremental aggregation: one accumulator per key (and window), never the values themselves. */
+export interface AggregateFunction<IN, ACC, OUT> {
+  createAccumulator(): ACC;
+  add(value: IN, accumulator: ACC): ACC;
+  getResult(accumulator: ACC): OUT;
+  /** Combines two accumulators (session windows that merge need it). */
+  merge?(a: ACC, b: ACC): ACC;
+}
+
+/** Keyed state of the current key, by name. Names are per operator; one name is one kind of state. */
+export interface KeyedStateStore {
+  valueState<V>(name: string, options?: StateOptions): ValueState<V>;
+  listState<V>(name: string, options?: StateOptions): ListState<V>;
+  mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV>;
+  reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V>;
+  aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT>;
+}

@@ -1,0 +1,38 @@
+// Runs on: the worker thread that takes a snapshot, and the main thread that stores and restores it. What one
+// operator instance contributes to a checkpoint, and what it gets back on restore.
+
+/**
+ * One key group's share of an operator's keyed state, encoded (core/state/key-group-codec.ts). A full chunk holds
+ * every entry of the group; a delta holds the entries changed since the previous checkpoint and the keys removed.
+ */
+export interface KeyGroupChunk {
+  readonly keyGroup: number;
+  readonly full: boolean;
+  /** Live entries in the group once this chunk is applied (every state of the operator together). */
+  readonly entries: number;
+  readonly bytes: Uint8Array;
+}
+
+/** How a non-keyed operator state's items are shared out when a job resumes at another parallelism. */
+export type Redistribution =
+  /** Items of every old subtask, dealt round-robin to the new ones (Flink's list state). */
+  | 'split'
+  /** Every new subtask gets the items of old subtask 0: state that is identical everywhere (broadcast state). */
+  | 'broadcast';
+
+export interface OperatorSnapshot {
+  /** Keyed state: the groups that changed since the last checkpoint (all groups when `full`). */
+  keyed?: KeyGroupChunk[];
+  /** Live keyed entries of this subtask after the snapshot, every group together. */
+  keyedEntries?: number;
+  /** Non-keyed state as a list of items (msgpack-able), and how to share it out on rescale. */
+  operator?: unknown[];
+  redistribute?: Redistribution;
+}
+
+export interface OperatorRestore {
+  /** For each key group this subtask owns: its chunks in apply order (a full one first, then deltas). */
+  keyed: KeyGroupChunk[];
+  /** Non-keyed items dealt to this subtask. */
+  operator: unknown[];
+}

@@ -1,0 +1,7 @@
+// Runs on: a worker thread, while it builds its subtasks. Operators of node kinds whose implementations live
+// outside core/operators/ (windows, joins, async I/O): one registry, so the task host stays independent of them.
+
+import type { OperatorBuilder } from './create-operator.js';
+import type { LogicalNode } from '../graph/logical-graph.js';
+
+export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuilder>> = {};

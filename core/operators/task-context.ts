@@ -1,0 +1,24 @@
+// Runs on: the worker thread of one subtask. What the operators of one chain share while a record passes through
+// it: the record's timestamp, the task's event-time watermark, and where the subtask sits in the job.
+//
+// Why a shared register instead of a timestamp argument on every push: chained operators call each other
+// synchronously, so one record is in flight in a chain at a time; a field the pusher sets and the next operator
+// reads is Flink's StreamRecord timestamp without a wrapper object or a wider call signature on the hot path.
+
+import { MIN_WATERMARK } from '../time/watermark.js';
+
+export class TaskContext {
+  /** Event time of the record being pushed (NaN: it has none). Set by whoever pushes: source, input gate, operator. */
+  timestamp = NaN;
+  /** The watermark this task has received: the minimum over its inputs; only moves forward. */
+  watermark = MIN_WATERMARK;
+  /** Source tasks: when the source's reads began finding nothing (performance.now()), or NaN while it has data. */
+  sourceIdleSince = NaN;
+
+  constructor(
+    readonly taskName: string,
+    readonly subtask: number,
+    readonly parallelism: number,
+    readonly maxParallelism: number,
+  ) {}
+}

@@ -1,0 +1,197 @@
+// Runs on: the worker thread of a keyed operator instance. All keyed state of the instance: named tables, the
+// current key that scopes every handle, and snapshots by key group.
+//
+// Snapshots are incremental per key group: a group's chunk holds what changed since the last checkpoint, until
+// the deltas written since the group's last full chunk add up to as many entries as the group holds (or the
+// chain grows long); then the group is written in full again. So a restore reads at most a few chunks per
+// group, and an unchanged group costs nothing at all.
+
+import { JobDefinitionError } from '../api/errors.js';
+import type {
+  AggregateFunction, AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, StateOptions, ValueState,
+} from '../api/state.js';
+import type { Key } from '../graph/key-groups.js';
+import type { KeyGroupChunk } from '../checkpoint/snapshot.js';
+import { StateTable } from './state-table.js';
+import { ttlConfig } from './ttl.js';
+import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
+import { decodeKeyGroup, encodeKeyGroup, KeyGroupFormatError, type TableChanges } from './key-group-codec.js';
+
+/** Longest run of delta chunks for one key group before it is written in full again. */
+export const MAX_DELTA_CHAIN = 8;
+
+export interface StateClocks {
+  /** Processing time, ms (wall clock). */
+  processing(): number;
+  /** Event time: the task's current watermark. */
+  event(): number;
+}
+
+type Kind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating' | 'internal';
+/** A table restored from a checkpoint that the job has not asked for yet. */
+type SlotKind = Kind | 'restored';
+
+export class KeyedStateBackend implements KeyedStateStore {
+  /** The key that every handle reads and writes; set by the operator before each record or timer. */
+  currentKey: Key = '';
+  private readonly tables = new Map<string, { kind: SlotKind; table: StateTable<unknown>; handle: unknown }>();
+  /** Per key group: delta chunks written since its last full chunk, and the entries they carried. */
+  private readonly chain: Int32Array;
+  private readonly sinceFull: Float64Array;
+
+  constructor(
+    readonly operatorName: string,
+    readonly maxParallelism: number,
+    /** Track changes for incremental snapshots (on when the job checkpoints). */
+    readonly tracking: boolean,
+    private readonly clocks: StateClocks,
+  ) {
+    this.chain = new Int32Array(maxParallelism);
+    this.sinceFull = new Float64Array(maxParallelism);
+  }
+
+  /** The table behind a state name, created on first use. */
+  table<V>(name: string, kind: Kind, options: StateOptions | undefined): StateTable<V> {
+    return this.slot<V>(name, kind, options, () => undefined).table;
+  }
+
+  private slot<V>(name: string, kind: Kind, options: StateOptions | undefined, makeHandle: (t: StateTable<V>) => unknown): { table: StateTable<V>; handle: unknown } {
+    const s = this.tables.get(name);
+    if (s !== undefined && s.kind !== 'restored') {
+      if (s.kind !== kind) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' is a ${s.kind} state, not a ${kind} state`);
+      return s as unknown as { table: StateTable<V>; handle: unknown };
+    }
+    const ttl = ttlConfig(options?.ttl, `operator '${this.operatorName}', state '${name}'`);
+    const clock = ttl?.eventTime ? this.clocks.event : this.clocks.processing;
+    if (s !== undefined) {
+      s.table.configure(ttl, clock);
+      s.kind = kind;
+      s.handle = makeHandle(s.table as StateTable<V>);
+      return s as unknown as { table: StateTable<V>; handle: unknown };
+    }
+    const table = new StateTable<V>(name, this.maxParallelism, this.tracking, ttl, clock);
+    const created = { kind, table: table as StateTable<unknown>, handle: undefined as unknown };
+    created.handle = makeHandle(table);
+    this.tables.set(name, created);
+    return created as unknown as { table: StateTable<V>; handle: unknown };
+  }
+
+  valueState<V>(name: string, options?: StateOptions): ValueState<V> {
+    return this.slot<V>(name, 'value', options, (t) => new ValueHandle(this, t)).handle as ValueState<V>;
+  }
+
+  listState<V>(name: string, options?: StateOptions): ListState<V> {
+    return this.slot<V[]>(name, 'list', options, (t) => new ListHandle(this, t)).handle as ListState<V>;
+  }
+
+  mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
+    return this.slot<Map<MK, MV>>(name, 'map', options, (t) => new MapHandle(this, t)).handle as MapState<MK, MV>;
+  }
+
+  reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V> {
+    return this.slot<V>(name, 'reducing', options, (t) => new ReducingHandle(this, t, reduce)).handle as ReducingState<V>;
+  }
+
+  aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT> {
+    return this.slot<ACC>(name, 'aggregating', options, (t) => new AggregatingHandle(this, t, aggregate)).handle as AggregatingState<IN, OUT>;
+  }
+
+  /** Live entries over every state of this instance. */
+  get entryCount(): number {
+    let n = 0;
+    for (const s of this.tables.values()) n += s.table.size;
+    return n;
+  }
+
+  /** Entries of one state (for tests and metrics). */
+  sizeOf(name: string): number {
+    return this.tables.get(name)?.table.size ?? 0;
+  }
+
+  /** Removes expired entries of every state with a TTL now; returns how many. */
+  cleanupExpired(): number {
+    let n = 0;
+    for (const s of this.tables.values()) n += s.table.cleanup();
+    return n;
+  }
+
+  /**
+   * The chunks of this checkpoint: one per key group that changed, delta or full (`full`: every group this
+   * instance holds, in full, as a savepoint needs). Synchronous: the values are encoded now, so later writes
+   * cannot leak into the snapshot.
+   */
+  snapshot(full: boolean): { chunks: KeyGroupChunk[]; entries: number } {
+    const maxP = this.maxParallelism;
+    const tables = [...this.tables.values()].map((s) => s.table);
+    for (const t of tables) if (t.ttl !== undefined) t.cleanup();
+    const changes = new Int32Array(maxP);
+    for (const t of tables) t.changeCounts(changes);
+    const live = new Int32Array(maxP);
+    for (const t of tables) for (let kg = 0; kg < maxP; kg++) live[kg]! += t.counts[kg]!;
+    const isFull = new Uint8Array(maxP);
+    let anyFull = false;
+    for (let kg = 0; kg < maxP; kg++) {
+      const wantFull = full ? live[kg]! > 0 || changes[kg]! > 0 : changes[kg]! > 0
+        && (this.chain[kg]! >= MAX_DELTA_CHAIN || this.sinceFull[kg]! + changes[kg]! >= live[kg]!);
+      if (wantFull) { isFull[kg] = 1; anyFull = true; }
+    }
+    const byGroup = new Map<number, TableChanges[]>();
+    for (const t of tables) {
+      const tc = t.takeChanges((kg) => isFull[kg] === 1, anyFull);
+      for (const [kg, c] of tc) {
+        let list = byGroup.get(kg);
+        if (list === undefined) { list = []; byGroup.set(kg, list); }
+        list.push({ name: t.name, ttl: t.ttl !== undefined, puts: c.puts as TableChanges['puts'], dels: c.dels });
+      }
+    }
+    // A full group with no live entry left still needs a chunk: it replaces the group's older chunks.
+    for (let kg = 0; kg < maxP; kg++) if (isFull[kg] === 1 && !byGroup.has(kg)) byGroup.set(kg, []);
+    const chunks: KeyGroupChunk[] = [];
+    for (const kg of [...byGroup.keys()].sort((a, b) => a - b)) {
+      const f = isFull[kg] === 1;
+      chunks.push({ keyGroup: kg, full: f, entries: live[kg]!, bytes: encodeKeyGroup(f, byGroup.get(kg)!) });
+      if (f) { this.chain[kg] = 0; this.sinceFull[kg] = 0; } else { this.chain[kg]!++; this.sinceFull[kg]! += changes[kg]!; }
+    }
+    let entries = 0;
+    for (let kg = 0; kg < maxP; kg++) entries += live[kg]!;
+    return { chunks, entries };
+  }
+
+  /**
+   * Applies restored chunks (per key group: a full chunk, then its deltas, in order). Tables named in a chunk
+   * that the job has not declared yet are created as they were: their handle's kind is checked on first use.
+   * Throws KeyGroupFormatError for a chunk that does not decode, or whose entry count does not match.
+   */
+  restore(chunks: readonly KeyGroupChunk[]): void {
+    const seenFull = new Uint8Array(this.maxParallelism);
+    for (const c of chunks) {
+      const { full, tables } = decodeKeyGroup(c.bytes);
+      if (full !== c.full) throw new KeyGroupFormatError(`key group ${c.keyGroup}: chunk says full=${full}, the manifest full=${c.full}`);
+      if (!full && seenFull[c.keyGroup] === 0) throw new KeyGroupFormatError(`key group ${c.keyGroup}: a delta chunk without the full chunk it applies to`);
+      seenFull[c.keyGroup] = 1;
+      for (const t of tables) {
+        const table = this.restoredTable(t.name, t.ttl);
+        const stride = t.ttl ? 3 : 2;
+        for (let i = 0; i < t.puts.length; i += stride) table.restorePut(t.puts[i] as Key, t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
+        for (const k of t.dels) table.restoreDelete(k);
+      }
+      let live = 0;
+      for (const s of this.tables.values()) live += s.table.counts[c.keyGroup]!;
+      if (live !== c.entries) {
+        throw new KeyGroupFormatError(`key group ${c.keyGroup}: restored ${live} entries, the checkpoint recorded ${c.entries}`);
+      }
+      if (full) { this.chain[c.keyGroup] = 0; this.sinceFull[c.keyGroup] = 0; } else { this.chain[c.keyGroup]!++; }
+    }
+    for (const s of this.tables.values()) s.table.restoreDone();
+  }
+
+  private restoredTable(name: string, ttl: boolean): StateTable<unknown> {
+    const s = this.tables.get(name);
+    if (s !== undefined) return s.table;
+    // The kind is not known until the job asks for the state; keep the table and let the first handle claim it.
+    const table = new StateTable<unknown>(name, this.maxParallelism, this.tracking,
+      ttl ? { ttlMs: 1, readRenews: false, eventTime: false } : undefined, this.clocks.processing);
+    this.tables.set(name, { kind: 'restored', table, handle: undefined });
+    return table;
+  }
+}

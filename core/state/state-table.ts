@@ -1,0 +1,194 @@
+// Runs on: the worker thread of a keyed operator instance. One named keyed state: a value per key.
+//
+// Entries remember their key group (computed once, when the key is first written), so a snapshot can write one
+// chunk per key group and a restore at another parallelism can move whole groups. With change tracking on
+// (checkpointing), every entry written since the last snapshot is listed once, so a snapshot encodes only what
+// changed (incremental), and removed keys are remembered as tombstones until the next snapshot.
+//
+// With a TTL, the Map's insertion order is kept equal to expiry order (a write moves its entry to the end), so
+// expired entries are always at the front and cleaning them costs nothing for entries that are still alive.
+
+import { keyGroupFor, type Key } from '../graph/key-groups.js';
+import type { TtlConfig } from './ttl.js';
+
+export interface StateEntry<V> {
+  readonly key: Key;
+  readonly kg: number;
+  value: V;
+  /** Snapshot epoch in which this entry was last listed as changed. */
+  mark: number;
+  /** With a TTL: when the entry expires (on the TTL's clock). */
+  expiresAt: number;
+}
+
+/** Entries removed at every write, at most, when a TTL is set: enough to outpace any write rate. */
+const CLEANUP_PER_WRITE = 2;
+
+export class StateTable<V> {
+  readonly entries = new Map<Key, StateEntry<V>>();
+  /** Entries written since the last snapshot (each once; it may have been removed since). */
+  private changed: StateEntry<V>[] = [];
+  /** Keys removed since the last snapshot, with their key group. */
+  private removed: StateEntry<V>[] = [];
+  private epoch = 1;
+  /** Set once the job declares the state (a table restored from a checkpoint is declared later). */
+  ttl: TtlConfig | undefined;
+  /** Live entries per key group, kept up to date on every insert and delete (for the manifest's counts). */
+  readonly counts: Int32Array;
+
+  constructor(
+    readonly name: string,
+    private readonly maxParallelism: number,
+    /** List changes for incremental snapshots (off when the job does not checkpoint: a fast path). */
+    readonly tracking: boolean,
+    ttl: TtlConfig | undefined,
+    /** The TTL's clock, in ms. */
+    private now: () => number,
+  ) {
+    this.ttl = ttl;
+    this.counts = new Int32Array(maxParallelism);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The live entry of `key`, or undefined (expired entries are removed, never returned). */
+  entry(key: Key): StateEntry<V> | undefined {
+    const e = this.entries.get(key);
+    if (e === undefined || this.ttl === undefined) return e;
+    const now = this.now();
+    if (e.expiresAt <= now) {
+      this.delete(e);
+      return undefined;
+    }
+    if (this.ttl.readRenews) this.renew(e, now);
+    return e;
+  }
+
+  get(key: Key): V | undefined {
+    return this.entry(key)?.value;
+  }
+
+  /** Sets the value of `key`, creating its entry. */
+  put(key: Key, value: V): StateEntry<V> {
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      e = { key, kg: keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt: Infinity };
+      this.entries.set(key, e);
+      this.counts[e.kg]!++;
+      if (this.ttl !== undefined) this.renew(e, this.now());
+    } else {
+      e.value = value;
+      if (this.ttl !== undefined) this.renew(e, this.now());
+    }
+    if (this.tracking && e.mark !== this.epoch) {
+      e.mark = this.epoch;
+      this.changed.push(e);
+    }
+    return e;
+  }
+
+  /** The entry's value was changed in place (a list or map state): list it for the next snapshot. */
+  touched(e: StateEntry<V>): void {
+    if (this.ttl !== undefined) this.renew(e, this.now());
+    if (this.tracking && e.mark !== this.epoch) {
+      e.mark = this.epoch;
+      this.changed.push(e);
+    }
+  }
+
+  remove(key: Key): void {
+    const e = this.entries.get(key);
+    if (e !== undefined) this.delete(e);
+  }
+
+  private delete(e: StateEntry<V>): void {
+    this.entries.delete(e.key);
+    this.counts[e.kg]!--;
+    if (this.tracking) this.removed.push(e);
+  }
+
+  private renew(e: StateEntry<V>, now: number): void {
+    e.expiresAt = now + this.ttl!.ttlMs;
+    // Keep insertion order = expiry order: move the entry to the end.
+    this.entries.delete(e.key);
+    this.entries.set(e.key, e);
+    this.cleanup(now, CLEANUP_PER_WRITE);
+  }
+
+  /** Removes up to `max` expired entries (oldest first); returns how many. */
+  cleanup(now = this.now(), max = Infinity): number {
+    if (this.ttl === undefined) return 0;
+    let n = 0;
+    for (const e of this.entries.values()) {
+      if (n >= max || e.expiresAt > now) break;
+      this.delete(e);
+      n++;
+    }
+    return n;
+  }
+
+  /** How many entries of each key group changed (written or removed) since the last snapshot. */
+  changeCounts(into: Int32Array): void {
+    for (const e of this.changed) into[e.kg]!++;
+    for (const e of this.removed) into[e.kg]!++;
+  }
+
+  /**
+   * The changes since the last snapshot, by key group: entries written (and still present) and keys removed;
+   * for key groups where `full(kg)`, every live entry instead (and no tombstones). Starts a new epoch.
+   */
+  takeChanges(full: (kg: number) => boolean, anyFull: boolean): Map<number, { puts: StateEntry<V>[]; dels: Key[] }> {
+    if (this.ttl !== undefined) this.cleanup();
+    const out = new Map<number, { puts: StateEntry<V>[]; dels: Key[] }>();
+    const group = (kg: number): { puts: StateEntry<V>[]; dels: Key[] } => {
+      let g = out.get(kg);
+      if (g === undefined) { g = { puts: [], dels: [] }; out.set(kg, g); }
+      return g;
+    };
+    if (anyFull) {
+      for (const e of this.entries.values()) if (full(e.kg)) group(e.kg).puts.push(e);
+    }
+    for (const e of this.removed) {
+      // Removed, then written again: the live entry (listed in `changed`) wins.
+      if (!full(e.kg) && this.entries.get(e.key) === undefined) group(e.kg).dels.push(e.key);
+    }
+    for (const e of this.changed) if (!full(e.kg) && this.entries.get(e.key) === e) group(e.kg).puts.push(e);
+    this.changed = [];
+    this.removed = [];
+    this.epoch++;
+    return out;
+  }
+
+  /** Restore: sets an entry as it was snapshotted (not listed as a change). */
+  restorePut(key: Key, value: V, expiresAt: number): void {
+    const old = this.entries.get(key);
+    if (old !== undefined) this.entries.delete(key);
+    const e: StateEntry<V> = { key, kg: old?.kg ?? keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt };
+    this.entries.set(key, e);
+    if (old === undefined) this.counts[e.kg]!++;
+  }
+
+  restoreDelete(key: Key): void {
+    const old = this.entries.get(key);
+    if (old === undefined) return;
+    this.entries.delete(key);
+    this.counts[old.kg]!--;
+  }
+
+  /** A restored table, once the job declares it: its TTL from the declaration (entries keep their expiry). */
+  configure(ttl: TtlConfig | undefined, now: () => number): void {
+    this.ttl = ttl;
+    this.now = now;
+    this.restoreDone();
+  }
+
+  /** After a restore: put the entries back in expiry order, which the TTL cleanup relies on. */
+  restoreDone(): void {
+    if (this.ttl === undefined) return;
+    const sorted = [...this.entries.values()].sort((a, b) => a.expiresAt - b.expiresAt);
+    this.entries.clear();
+    for (const e of sorted) this.entries.set(e.key, e);
+  }
+}

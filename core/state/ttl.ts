@@ -1,0 +1,32 @@
+// Runs on: the worker thread of a keyed operator. Time-to-live of keyed state entries.
+//
+// An entry expires `ttlMs` after it was last written (or read, with `update: 'read-write'`). Expired entries are
+// never returned, and are removed in the background: a few at every write (the oldest first, so the cost is
+// O(1) per write), and all of them before a snapshot, so state stops growing once keys stop being used.
+
+import { JobDefinitionError } from '../api/errors.js';
+
+export interface StateTtl {
+  ttlMs: number;
+  /** What renews an entry's lifetime (default 'write'). */
+  update?: 'write' | 'read-write';
+  /**
+   * The clock: 'processing' (wall-clock ms, Flink's choice, the default) or 'event' (the task's watermark: an
+   * entry expires once the watermark passes its last write + ttlMs, reproducibly in any run).
+   */
+  time?: 'processing' | 'event';
+}
+
+export interface TtlConfig {
+  readonly ttlMs: number;
+  readonly readRenews: boolean;
+  readonly eventTime: boolean;
+}
+
+export function ttlConfig(ttl: StateTtl | undefined, where: string): TtlConfig | undefined {
+  if (ttl === undefined) return undefined;
+  if (!(Number.isFinite(ttl.ttlMs) && ttl.ttlMs > 0)) throw new JobDefinitionError(`${where}: ttl.ttlMs must be a positive number of ms, got ${ttl.ttlMs}`);
+  if (ttl.update !== undefined && ttl.update !== 'write' && ttl.update !== 'read-write') throw new JobDefinitionError(`${where}: ttl.update must be 'write' or 'read-write'`);
+  if (ttl.time !== undefined && ttl.time !== 'processing' && ttl.time !== 'event') throw new JobDefinitionError(`${where}: ttl.time must be 'processing' or 'event'`);
+  return { ttlMs: ttl.ttlMs, readRenews: ttl.update === 'read-write', eventTime: ttl.time === 'event' };
+}

@@ -1,0 +1,84 @@
+// Runs on: the worker thread of the subtask. Assigns each record's event time and generates watermarks.
+//
+// Usually chained right behind its source, where it also sees the source's reads: when the source has found
+// nothing for the strategy's idle timeout (TaskContext.sourceIdleSince), the stream is marked idle so it stops
+// holding back downstream watermarks; the next record marks it active again. Watermarks from upstream are not
+// passed on (this operator's generator decides event time from here), except the final one at end of input.
+
+import { Operator, type Downstream } from '../operators/operator.js';
+import type { TaskContext } from '../operators/task-context.js';
+import { MAX_WATERMARK, MIN_WATERMARK } from './watermark.js';
+import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from './watermark-strategy.js';
+
+export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOutput {
+  private readonly generator: WatermarkGenerator<T>;
+  private readonly assign: ((event: T, recordTimestamp: number | undefined) => number) | undefined;
+  private readonly idleTimeoutMs: number | undefined;
+  private current = MIN_WATERMARK;
+  private nextEmit: number;
+  private isIdle = false;
+
+  constructor(name: string, ctx: TaskContext, next: Downstream<T>, strategy: WatermarkStrategy<T>, private readonly intervalMs: number) {
+    super(name, ctx, next);
+    this.generator = strategy.createGenerator();
+    this.assign = strategy.assigner;
+    this.idleTimeoutMs = strategy.idleTimeoutMs;
+    this.nextEmit = Date.now() + intervalMs;
+  }
+
+  push(value: T): void {
+    this.recordsIn++;
+    const ctx = this.ctx;
+    let ts = ctx.timestamp;
+    try {
+      if (this.assign !== undefined) {
+        ts = this.assign(value, ts === ts ? ts : undefined);
+        if (typeof ts !== 'number' || !Number.isFinite(ts)) throw new TypeError(`the timestamp assigner returned ${String(ts)}, not a finite number of ms`);
+      } else if (ts !== ts) {
+        throw new TypeError('the record has no timestamp: give the watermark strategy a timestamp assigner (withTimestampAssigner)');
+      }
+      this.generator.onEvent(value, ts, this);
+    } catch (e) { this.fail(e); }
+    if (this.isIdle) {
+      this.isIdle = false;
+      this.next.idle(false);
+    }
+    ctx.timestamp = ts;
+    this.recordsOut++;
+    this.next.push(value);
+  }
+
+  emitWatermark(watermark: number): void {
+    if (!(watermark > this.current)) return;
+    this.current = Math.min(Math.floor(watermark), MAX_WATERMARK);
+    if (this.current > this.ctx.watermark) this.ctx.watermark = this.current;
+    this.next.watermark(this.current);
+  }
+
+  override watermark(watermark: number): void {
+    if (watermark >= MAX_WATERMARK) this.emitWatermark(MAX_WATERMARK);
+  }
+
+  // Upstream idleness is not passed on either: this operator decides it from its own source's reads.
+  override idle(_idle: boolean): void {}
+
+  override nextProcessingTime(): number {
+    return this.nextEmit;
+  }
+
+  override onProcessingTime(now: number): void {
+    if (now < this.nextEmit) return;
+    this.nextEmit = now + this.intervalMs;
+    try { this.generator.onPeriodicEmit(this); } catch (e) { this.fail(e); }
+    const since = this.ctx.sourceIdleSince;
+    if (!this.isIdle && this.idleTimeoutMs !== undefined && since === since && performance.now() - since >= this.idleTimeoutMs) {
+      this.isIdle = true;
+      this.next.idle(true);
+    }
+  }
+
+  override finish(): void {
+    this.emitWatermark(MAX_WATERMARK);
+    this.next.finish();
+  }
+}

@@ -1,0 +1,97 @@
+// Runs on: the worker thread of a subtask with inputs from other tasks. Combines the watermarks and idle
+// statuses of all input channels into the task's own (Flink's StatusWatermarkValve).
+//
+// The task's watermark is the minimum over its active inputs, and only moves forward. An idle input does not
+// hold it back; when it becomes active again it only counts once its watermark has caught up with the task's
+// (until then its records may be late, and are handled as late, never lost). An ended input is at +infinity.
+// When every input is idle, the task is idle too.
+
+import { MAX_WATERMARK, MIN_WATERMARK } from './watermark.js';
+
+export interface ValveOutput {
+  watermark(watermark: number): void;
+  idle(idle: boolean): void;
+}
+
+export class WatermarkValve {
+  private readonly wm: Float64Array;
+  private readonly idle: Uint8Array;
+  private readonly ended: Uint8Array;
+  /** Active inputs whose watermark has reached the last one emitted. */
+  private readonly aligned: Uint8Array;
+  private last = MIN_WATERMARK;
+  private allIdle = false;
+
+  constructor(readonly inputs: number, private readonly out: ValveOutput) {
+    this.wm = new Float64Array(inputs).fill(MIN_WATERMARK);
+    this.idle = new Uint8Array(inputs);
+    this.ended = new Uint8Array(inputs);
+    this.aligned = new Uint8Array(inputs).fill(1);
+  }
+
+  get current(): number {
+    return this.last;
+  }
+
+  onWatermark(i: number, watermark: number): void {
+    if (this.ended[i] === 1) return;
+    if (this.idle[i] === 1) this.onIdle(i, false);
+    if (watermark <= this.wm[i]!) return;
+    this.wm[i] = watermark;
+    if (watermark >= this.last) this.aligned[i] = 1;
+    this.advance();
+  }
+
+  onIdle(i: number, idle: boolean): void {
+    if (this.ended[i] === 1 || (this.idle[i] === 1) === idle) return;
+    this.idle[i] = idle ? 1 : 0;
+    if (idle) {
+      this.aligned[i] = 0;
+      this.advance();
+    } else {
+      // Back: it counts again once it catches up with what was already emitted.
+      this.aligned[i] = this.wm[i]! >= this.last ? 1 : 0;
+      if (this.allIdle) { this.allIdle = false; this.out.idle(false); }
+    }
+    this.updateAllIdle();
+  }
+
+  onEnd(i: number): void {
+    if (this.ended[i] === 1) return;
+    this.ended[i] = 1;
+    this.idle[i] = 0;
+    this.wm[i] = MAX_WATERMARK;
+    this.aligned[i] = 1;
+    this.advance();
+    this.updateAllIdle();
+  }
+
+  private advance(): void {
+    let min = Infinity;
+    let any = false;
+    for (let i = 0; i < this.inputs; i++) {
+      if (this.idle[i] === 1 || this.aligned[i] === 0) continue;
+      any = true;
+      if (this.wm[i]! < min) min = this.wm[i]!;
+    }
+    if (any && min > this.last) {
+      this.last = min;
+      this.out.watermark(min);
+    }
+  }
+
+  private updateAllIdle(): void {
+    let all = true;
+    let anyOpen = false;
+    for (let i = 0; i < this.inputs; i++) {
+      if (this.ended[i] === 1) continue;
+      anyOpen = true;
+      if (this.idle[i] === 0) { all = false; break; }
+    }
+    const now = all && anyOpen;
+    if (now !== this.allIdle) {
+      this.allIdle = now;
+      this.out.idle(now);
+    }
+  }
+}
