@@ -4,7 +4,7 @@
 // worker loads the same module and rebuilds the same graph; so a job must not build its graph from random or
 // time-dependent input (the runtime checks a fingerprint and names the first operator that differs).
 
-import { LogicalGraph } from '../graph/logical-graph.js';
+import { LogicalGraph, type CheckpointConfig } from '../graph/logical-graph.js';
 import { DEFAULT_MAX_PARALLELISM } from '../graph/key-groups.js';
 import { DataStream } from './data-stream.js';
 import { JobDefinitionError } from './errors.js';
@@ -35,6 +35,23 @@ export class StreamEnvironment {
   /** Number of key groups: the most parallel instances a keyed operator can ever have (default 128). */
   setMaxParallelism(maxParallelism: number): this {
     this.graph.maxParallelism = maxParallelism;
+    return this;
+  }
+
+  /**
+   * Checkpoints the job's state every `intervalMs` (to the state directory: RunOptions.stateDir, `--state-dir`),
+   * so a failed or killed job resumes where the last checkpoint left it, with exactly-once state.
+   */
+  enableCheckpointing(intervalMs: number, options: Omit<CheckpointConfig, 'intervalMs'> = {}): this {
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`enableCheckpointing: the interval must be a number of ms > 0, got ${intervalMs}`);
+    this.graph.checkpointing = { intervalMs, ...options };
+    return this;
+  }
+
+  /** How often watermark generators emit, in ms of wall time (default 200). */
+  setAutoWatermarkInterval(intervalMs: number): this {
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`setAutoWatermarkInterval: expected a number of ms > 0, got ${intervalMs}`);
+    this.graph.autoWatermarkIntervalMs = intervalMs;
     return this;
   }
 

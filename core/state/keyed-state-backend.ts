@@ -149,7 +149,7 @@ export class KeyedStateBackend implements KeyedStateStore {
     const chunks: KeyGroupChunk[] = [];
     for (const kg of [...byGroup.keys()].sort((a, b) => a - b)) {
       const f = isFull[kg] === 1;
-      chunks.push({ keyGroup: kg, full: f, entries: live[kg]!, bytes: encodeKeyGroup(f, byGroup.get(kg)!) });
+      chunks.push({ keyGroup: kg, full: f, entries: live[kg]!, changed: f ? live[kg]! : changes[kg]!, bytes: encodeKeyGroup(f, byGroup.get(kg)!) });
       if (f) { this.chain[kg] = 0; this.sinceFull[kg] = 0; } else { this.chain[kg]!++; this.sinceFull[kg]! += changes[kg]!; }
     }
     let entries = 0;
