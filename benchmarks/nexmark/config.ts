@@ -149,7 +149,8 @@ export function eventIdAt(c: NexmarkConfig, position: number): number {
 /**
  * Bound on lateness, ms: every event's time is >= (the largest event time emitted before it) - this. Within a
  * group the ids, and so the times, differ by at most n - 1 events; +1 covers the two truncations.
- * A watermark of (max event time seen - this) is therefore never passed by a later event.
+ * A watermark of (max event time seen - this) is therefore never passed by a later event. It holds for every
+ * subtask's share of the stream too: a subsequence is never later than the whole.
  */
 export function maxOutOfOrdernessMs(c: NexmarkConfig): number {
   if (c.outOfOrderGroupSize === 1) return 0;
