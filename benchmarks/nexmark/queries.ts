@@ -63,7 +63,8 @@ export interface Q3Row {
  * [auction.dateTime, auction.expires]; auctions without such a bid have none. Simplification: the SQL's result
  * is a changelog whose intermediate rows depend on arrival order; here the output is its final state, one row per
  * category once the input ends (auctions close when the watermark passes `expires`; the end closes the rest).
- * `auctions` and `total` (integers) make the average exact to check.
+ * `auctions` and `total` (integers) make the average exact to check; `avg` is their float quotient (Flink's
+ * AVG over BIGINT would truncate it to an integer).
  */
 export interface Q4Row {
   category: number;
