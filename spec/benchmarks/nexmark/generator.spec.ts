@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { generatorSource } from '../../../core/connectors/generator.js';
-import { SOURCE_END } from '../../../core/connectors/source.js';
+import { SOURCE_END, assignSplits, type SourceSplit } from '../../../core/connectors/source.js';
 import {
   FIRST_AUCTION_ID, FIRST_PERSON_ID, NexmarkConfigError, eventIdAt, kindOfEvent, maxOutOfOrdernessMs, nexmarkConfig,
   timestampForEvent,
@@ -147,8 +147,9 @@ test('subtask s of p generates positions s, s + p, ...: the union over p = 1, 2,
     for (const p of [1, 3]) {
       const parts = Array.from({ length: p }, (_, s) => {
         const out: NexmarkEvent[] = [];
-        const reader = generatorSource({ count: c.events, seed: c.seed }, nexmarkGeneratorFunction(c)).createReader(s, p);
-        assert.equal(reader.read((e) => out.push(e), Infinity), SOURCE_END);
+        const spec = generatorSource({ count: c.events, seed: c.seed }, nexmarkGeneratorFunction(c));
+        const reader = spec.createReader(s, p, assignSplits(spec.enumerateSplits(p) as SourceSplit[], p)[s]!);
+        while (reader.read((e) => out.push(e), Infinity, (bad) => { throw bad.error; }) !== SOURCE_END);
         return out;
       });
       assert.deepEqual(interleave(parts), single, `generator source, p = ${p}`);
