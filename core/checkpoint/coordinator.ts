@@ -363,8 +363,8 @@ export class CheckpointCoordinator {
     });
   }
 
-  private commitSinks(m: Manifest): Promise<void> {
-    return publishSinkTransactions(this.store, m, this.sinksByUid);
+  private async commitSinks(m: Manifest): Promise<void> {
+    if (await publishSinkTransactions(this.store, m, this.sinksByUid)) await this.store.markPublished(m.id);
   }
 
   /** Keeps the newest `retained` checkpoints (and every savepoint); deletes the rest and their unshared chunks. */

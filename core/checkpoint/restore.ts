@@ -60,7 +60,11 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     } catch (e) {
       if (!(e instanceof CorruptCheckpointError)) throw e;
       failures.push(e.message);
-      report(`${e.message}; trying an older checkpoint`);
+      // Its sinks already published this checkpoint's output: an older checkpoint would publish part of it again.
+      if (await store.isPublished(id)) {
+        throw new NoCheckpointError(`${e.message}. Its output was already published, so resuming from an older checkpoint would publish records twice; resume from one explicitly (checkpoint id / --from-checkpoint) if duplicates are acceptable`);
+      }
+      report(`${e.message}; its output was never published, trying an older checkpoint`);
     }
   }
   if (failures.length > 0) throw new NoCheckpointError(`no intact checkpoint in ${store.dir}: ${failures.join('; ')}`);

@@ -4,6 +4,7 @@
 // Keys:
 //   m/<id>                     manifest of a completed checkpoint or savepoint (JSON; its own SHA-256 inside)
 //   s/<name>                   a savepoint's name -> its checkpoint id
+//   p/<id>                     the checkpoint's sink transactions were published (written after they were)
 //   k/<cp>/<uid>/<kg>          a keyed state chunk (one key group of one operator, delta or full)
 //   o/<cp>/<uid>/<subtask>     a non-keyed operator state part
 //   f/<cp>/<task>/<subtask>    in-flight records of an unaligned checkpoint
@@ -94,6 +95,15 @@ export class CheckpointStore {
     return parseManifest(id, bytes);
   }
 
+  /** Records that checkpoint `id`'s sink transactions were published. */
+  async markPublished(id: number): Promise<void> {
+    await this.db.put(`p/${pad(id)}`, new Uint8Array(0), { sync: true });
+  }
+
+  async isPublished(id: number): Promise<boolean> {
+    return (await this.db.get(`p/${pad(id)}`)) !== undefined;
+  }
+
   async savepointId(name: string): Promise<number | undefined> {
     const v = await this.db.get(`s/${name}`);
     return v === undefined ? undefined : Number(Buffer.from(v).toString());
@@ -118,7 +128,7 @@ export class CheckpointStore {
   async deleteManifests(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
     const gone = new Set(ids);
-    const ops: { type: 'del'; key: string }[] = ids.map((id) => ({ type: 'del' as const, key: `m/${pad(id)}` }));
+    const ops: { type: 'del'; key: string }[] = ids.flatMap((id) => [{ type: 'del' as const, key: `m/${pad(id)}` }, { type: 'del' as const, key: `p/${pad(id)}` }]);
     for (const s of await this.savepoints()) if (gone.has(s.id)) ops.push({ type: 'del', key: `s/${s.name}` });
     await this.db.batch(ops);
   }
