@@ -4,7 +4,6 @@
 // Keys:
 //   m/<id>                     manifest of a completed checkpoint or savepoint (JSON; its own SHA-256 inside)
 //   s/<name>                   a savepoint's name -> its checkpoint id
-//   p/<id>                     the checkpoint's sink transactions were published (written after they were)
 //   k/<cp>/<uid>/<kg>          a keyed state chunk (one key group of one operator, delta or full)
 //   o/<cp>/<uid>/<subtask>     a non-keyed operator state part
 //   f/<cp>/<task>/<subtask>    in-flight records of an unaligned checkpoint
@@ -15,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { ClassicLevel } from 'classic-level';
 import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha256, type ChunkRef, type Manifest } from './manifest.js';
+import { readPublishedMark } from './published-mark.js';
 
 export function pad(id: number): string {
   return String(id).padStart(10, '0');
@@ -95,15 +95,6 @@ export class CheckpointStore {
     return parseManifest(id, bytes);
   }
 
-  /** Records that checkpoint `id`'s sink transactions were published. */
-  async markPublished(id: number): Promise<void> {
-    await this.db.put(`p/${pad(id)}`, new Uint8Array(0), { sync: true });
-  }
-
-  async isPublished(id: number): Promise<boolean> {
-    return (await this.db.get(`p/${pad(id)}`)) !== undefined;
-  }
-
   async savepointId(name: string): Promise<number | undefined> {
     const v = await this.db.get(`s/${name}`);
     return v === undefined ? undefined : Number(Buffer.from(v).toString());
@@ -115,9 +106,9 @@ export class CheckpointStore {
     return out;
   }
 
-  /** Highest checkpoint id used by any manifest or chunk (new checkpoints are numbered after it). */
+  /** Highest checkpoint id used by any manifest or chunk, or published (new checkpoints are numbered after it). */
   async maxId(): Promise<number> {
-    let max = 0;
+    let max = readPublishedMark(this.dir);
     for (const prefix of ['m/', 'k/', 'o/', 'f/']) {
       for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0', reverse: true, limit: 1 })) max = Math.max(max, Number(key.slice(2, 12)));
     }
@@ -128,17 +119,17 @@ export class CheckpointStore {
   async deleteManifests(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
     const gone = new Set(ids);
-    const ops: { type: 'del'; key: string }[] = ids.flatMap((id) => [{ type: 'del' as const, key: `m/${pad(id)}` }, { type: 'del' as const, key: `p/${pad(id)}` }]);
+    const ops: { type: 'del'; key: string }[] = ids.map((id) => ({ type: 'del' as const, key: `m/${pad(id)}` }));
     for (const s of await this.savepoints()) if (gone.has(s.id)) ops.push({ type: 'del', key: `s/${s.name}` });
     await this.db.batch(ops);
   }
 
   /**
    * Deletes every chunk that no manifest in `keep` refers to, except chunks of checkpoints numbered `fromId` or
-   * later (in progress). Returns how many were deleted.
+   * later (in progress) and the keys in `alsoLive` (refs a coming manifest will hold). Returns how many were deleted.
    */
-  async collectGarbage(keep: Manifest[], fromId: number): Promise<number> {
-    const live = new Set<string>();
+  async collectGarbage(keep: Manifest[], fromId: number, alsoLive: Iterable<string> = []): Promise<number> {
+    const live = new Set<string>(alsoLive);
     for (const m of keep) for (const r of chunkRefs(m)) live.add(r.key);
     const dead: string[] = [];
     for (const prefix of ['k/', 'o/', 'f/']) {
