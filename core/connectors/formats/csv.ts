@@ -71,6 +71,10 @@ export class CsvDecoder implements RecordDecoder<CsvRow> {
     this.skipBlankLines = options.skipBlankLines;
   }
 
+  get needsHeader(): boolean {
+    return this.columns === undefined;
+  }
+
   /** The column names in force (undefined until a header row was read). */
   get columnNames(): readonly string[] | undefined {
     return this.columns;

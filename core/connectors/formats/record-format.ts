@@ -14,6 +14,8 @@ export const SKIP: unique symbol = Symbol('skip');
 
 export interface RecordDecoder<T> {
   decode(record: FramedRecord, source: string): T | typeof SKIP;
+  /** Formats with a header: true until the decoder has read it (records before it are the header or blank). */
+  readonly needsHeader?: boolean;
 }
 
 export interface RecordFormat<T> {
