@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -40,13 +41,15 @@ test('a redis-server does not outlive its test process, even one killed with SIG
   const child = spawn(process.execPath, ['--import', 'tsx', holder], { stdio: ['ignore', 'pipe', 'inherit'] });
   let line = '';
   for await (const l of createInterface({ input: child.stdout })) { line = l; break; }
-  const [port, pid] = line.split(' ').map(Number) as [number, number];
+  const [portText, pidText, dir] = line.split(' ') as [string, string, string];
+  const [port, pid] = [Number(portText), Number(pidText)];
   assert.ok(alive(pid), line);
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
   child.kill('SIGKILL');
   await once(socket, 'close'); // the server went away
   assert.ok(await gone(pid), `redis-server ${pid} is still running`);
+  await rm(dir, { recursive: true, force: true }); // the killed test process could not
 });
 
 test('without redis-server on the PATH, startRedis fails naming the Debian package', () => {

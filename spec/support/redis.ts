@@ -21,6 +21,8 @@ export interface RedisServer {
   readonly url: string;
   /** The redis-server process (not the wrapper). */
   readonly pid: number;
+  /** Its temp directory (removed by `stop()`). */
+  readonly dir: string;
   stop(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ async function launch(port: number): Promise<RedisServer> {
     port,
     url: `redis://127.0.0.1:${port}`,
     pid,
+    dir,
     stop: () => (stopped ??= stop(wrapper, pid, dir, onExit)),
   };
 }

@@ -179,7 +179,7 @@ test("timeout with 'drop' skips the input; with a fallback emits it in its place
   assert.ok(drop.core.idle && fb.core.idle);
 });
 
-test('retries: two timed-out attempts, the third answers; the late answers of abandoned attempts are ignored', async () => {
+test('retries: two timed-out attempts (each aborted), the third answers', async () => {
   const t = io({ timeoutMs: TIMEOUT, retries: 2 });
   t.respondAt(5, 200, 3);
   t.core.push(5);
