@@ -26,7 +26,9 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     super(name, ctx, next);
     this.backend = new KeyedStateBackend(name, ctx.maxParallelism, tracking, {
       processing: () => Date.now(),
-      event: () => ctx.watermark,
+      // The record's own time (NaN > x is false: no timestamp), never behind the watermark.
+      event: () => (ctx.timestamp > ctx.watermark ? ctx.timestamp : ctx.watermark),
+      watermark: () => ctx.watermark,
     });
     this.timers = new TimerService(this.backend);
   }
@@ -154,7 +156,11 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
   override finish(): void {
     // End of input: the final watermark has fired every event-time timer; processing-time timers do not fire
     // (a timeout that never came due is not an event).
-    if (this.ctx.watermark < MAX_WATERMARK) this.watermark(MAX_WATERMARK);
+    if (this.ctx.watermark < MAX_WATERMARK) {
+      // The task's watermark first, as an input gate sets it: onTimer's currentWatermark() must have passed the timer.
+      this.ctx.watermark = MAX_WATERMARK;
+      this.watermark(MAX_WATERMARK);
+    }
     this.next.finish();
   }
 }
