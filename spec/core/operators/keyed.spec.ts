@@ -127,7 +127,7 @@ describe('KeyedProcessOperator', () => {
 
   test('event-time TTL: state written before the first watermark lives ttlMs from its record time (regression: it expired at the first watermark)', () => {
     const { sink, push, watermark } = operator<number>({
-      processElement(e, c, out) {
+      processElement(_e, c, out) {
         const n = c.valueState<number>('n', { ttl: { ttlMs: 1000, time: 'event' } });
         n.update((n.value() ?? 0) + 1);
         out.collect(n.value()!);
