@@ -52,6 +52,8 @@ export class WatermarkValve {
       // Back: it counts again once it catches up with what was already emitted.
       this.aligned[i] = this.wm[i]! >= this.last ? 1 : 0;
       if (this.allIdle) { this.allIdle = false; this.out.idle(false); }
+      // Caught up already: it counts now, not only at its next (higher) watermark, which may be long in coming.
+      this.advance();
     }
     this.updateAllIdle();
   }
