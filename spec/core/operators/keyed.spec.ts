@@ -69,6 +69,15 @@ describe('KeyedProcessOperator', () => {
     assert.equal(sink.finished, true);
   });
 
+  test('a timer a late record registers after the final watermark fires at end of input (regression: never)', () => {
+    const { sink, push, watermark, op } = operator(timers);
+    push({ k: 'a', ts: 1 });
+    watermark(MAX_WATERMARK);
+    push({ k: 'b', ts: 5 }); // late: an input that was idle delivered it after the end of event time
+    op.finish();
+    assert.deepEqual(sink.out.map((o) => [o.v.key, o.v.at, o.v.wm]), [['a', 11, MAX_WATERMARK], ['b', 15, MAX_WATERMARK]]);
+  });
+
   test('processing-time timers fire from onProcessingTime, and nextProcessingTime says when', () => {
     const { sink, ctx, op } = operator<Fired>({
       processElement(e, c) { c.timerService.registerProcessingTimeTimer(e.ts); },

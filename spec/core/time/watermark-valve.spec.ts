@@ -53,14 +53,30 @@ describe('WatermarkValve', () => {
     assert.deepEqual(out, [10, 100, 200, 300]);
   });
 
-  test('an input back from idle that is already ahead counts at once (regression: only from its next, higher watermark)', () => {
+  test('when the input holding event time back goes idle last, the watermark goes to the highest any input reached (regression: stuck behind)', () => {
     const { v, out } = valve(2);
-    v.onWatermark(0, 100); v.onWatermark(1, 50);
-    v.onIdle(0, true);
+    v.onWatermark(0, 9984); v.onWatermark(1, -2);
+    v.onIdle(0, true); // ahead, idle first: input 1 still holds the minimum
     v.onIdle(1, true);
-    assert.deepEqual(out, [50, 'idle']);
-    v.onIdle(0, false); // back, at 100 >= 50; input 1 is still idle
-    assert.deepEqual(out, [50, 'idle', 'active', 100]);
+    assert.deepEqual(out, [-2, 9984, 'idle']);
+    // An input that goes idle while not holding the minimum does not flush.
+    const w = valve(3);
+    w.v.onWatermark(0, 10); w.v.onWatermark(1, 20); w.v.onWatermark(2, 30);
+    w.v.onIdle(1, true);
+    assert.deepEqual(w.out, [10]);
+  });
+
+  test('an input back from idle that is already ahead counts at once (regression: only from its next, higher watermark)', () => {
+    const { v, out } = valve(3);
+    v.onWatermark(0, 100); v.onWatermark(1, 50); v.onWatermark(2, 50);
+    v.onIdle(2, true);
+    v.onWatermark(1, 70); // 70
+    v.onWatermark(2, 60); // input 2 back, but behind 70: not counted
+    v.onIdle(0, true);
+    v.onIdle(1, true); // input 2 is open and active (though behind): no flush
+    assert.deepEqual(out, [50, 70]);
+    v.onIdle(0, false); // back at 100, ahead of 70, the only input counted
+    assert.deepEqual(out, [50, 70, 100]);
   });
 
   test('an ended input is at +infinity; when every input has ended, the watermark is MAX_WATERMARK', () => {
@@ -111,7 +127,14 @@ describe('WatermarkValve', () => {
         if (ended[e.i]) { /* an ended input says nothing more */ } else if (e.k === 'end') {
           ended[e.i] = true; idle[e.i] = false; wm[e.i] = MAX_WATERMARK; caught[e.i] = true;
         } else if (e.k === 'idle') {
-          if (e.b && !idle[e.i]) { idle[e.i] = true; caught[e.i] = false; }
+          if (e.b && !idle[e.i]) {
+            const heldMin = wm[e.i] === current;
+            idle[e.i] = true; caught[e.i] = false;
+            const counted = wm.filter((_, i) => !idle[i] && caught[i]);
+            if (counted.length > 0 && Math.min(...counted) > current) { current = Math.min(...counted); expected.push(current); }
+            // The last input holding event time went idle with nothing open and active left: flush to the maximum.
+            if (heldMin && ended.every((x, i) => x || idle[i]) && Math.max(...wm) > current) { current = Math.max(...wm); expected.push(current); }
+          }
           else if (!e.b && idle[e.i]) { idle[e.i] = false; caught[e.i] = wm[e.i]! >= current; setIdle(false); }
         } else {
           if (idle[e.i]) { idle[e.i] = false; caught[e.i] = wm[e.i]! >= current; setIdle(false); }
