@@ -52,7 +52,9 @@ export type Op =
 
 const mk = fc.oneof(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 3 }));
 
-export function opArb(keys: fc.Arbitrary<Key> = keyArb, values: fc.Arbitrary<unknown> = valueArb): fc.Arbitrary<Op> {
+/** State operations and snapshots; `snapshotWeight` against 25 for the state operations, `fullRate` in [0, 1]. */
+export function opArb(keys: fc.Arbitrary<Key> = keyArb, values: fc.Arbitrary<unknown> = valueArb, snapshotWeight = 2, fullRate = 0.5): fc.Arbitrary<Op> {
+  const full = fc.integer({ min: 0, max: 999 }).map((x) => x < fullRate * 1000);
   return fc.oneof(
     { arbitrary: fc.record({ t: fc.constant('value' as const), key: keys, v: values }), weight: 4 },
     { arbitrary: fc.record({ t: fc.constant('valueClear' as const), key: keys }), weight: 1 },
@@ -67,7 +69,7 @@ export function opArb(keys: fc.Arbitrary<Key> = keyArb, values: fc.Arbitrary<unk
     { arbitrary: fc.record({ t: fc.constant('reduceClear' as const), key: keys }), weight: 1 },
     { arbitrary: fc.record({ t: fc.constant('aggregate' as const), key: keys, n: fc.integer({ min: -100, max: 100 }) }), weight: 2 },
     { arbitrary: fc.record({ t: fc.constant('aggregateClear' as const), key: keys }), weight: 1 },
-    { arbitrary: fc.record({ t: fc.constant('snapshot' as const), full: fc.boolean() }), weight: 2 },
+    { arbitrary: fc.record({ t: fc.constant('snapshot' as const), full }), weight: snapshotWeight },
   );
 }
 

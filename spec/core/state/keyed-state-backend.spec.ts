@@ -12,7 +12,7 @@ import { JobDefinitionError } from '../../../core/api/errors.js';
 import type { KeyGroupChunk } from '../../../core/checkpoint/snapshot.js';
 import {
   applyToBackend, applyToModel, canonical, ChunkStore, cloneModel, emptyModel, handles, keyArb, ManualClocks, modelEntries,
-  opArb, readBackend, type Acc, type Model, type Op,
+  opArb, readBackend, valueArb, type Acc, type Model, type Op,
 } from './fixtures.js';
 
 const backend = (maxP = 128, tracking = true, clocks = new ManualClocks()): KeyedStateBackend =>
@@ -139,12 +139,22 @@ describe('KeyedStateBackend handles', () => {
 });
 
 describe('KeyedStateBackend snapshots', () => {
+  // A state filled with many entries, then mostly small changes with incremental snapshots in between: deltas
+  // chain up to MAX_DELTA_CHAIN before a full chunk; now and then a savepoint.
+  const fillKeys = fc.oneof(keyArb, fc.integer({ min: 100, max: 10_000 }));
+  const runs = fc.tuple(
+    fc.array(opArb(fillKeys, valueArb, 0), { minLength: 40, maxLength: 120 }),
+    fc.array(opArb(keyArb, valueArb, 10, 0.03), { minLength: 60, maxLength: 150 }),
+  ).map(([fill, rest]) => [...fill, ...rest]);
+
   test('property: restoring the latest chunk chain of every key group gives exactly the live state at that snapshot', () => {
-    fc.assert(fc.property(fc.array(opArb(), { maxLength: 120 }), fc.constantFrom(4, 16, 128), (ops, maxP) => {
+    fc.assert(fc.property(runs, fc.constantFrom(1, 1, 2, 4, 16, 128), fc.nat(5), (ops, maxP, offset) => {
       ops.push({ t: 'snapshot', full: false });
       const { keys, checkpoints } = runOps(ops, maxP);
-      // Restore every checkpoint only now, after all later writes: snapshots are encoded when taken.
-      for (const cp of checkpoints) {
+      // Restore checkpoints only now, after all later writes (snapshots are encoded when taken): every sixth from a
+      // random offset, and the last.
+      for (const [i, cp] of checkpoints.entries()) {
+        if ((i + offset) % 6 !== 0 && i !== checkpoints.length - 1) continue;
         const r = backend(maxP);
         r.restore(cp.store.chunks());
         assert.equal(r.entryCount, cp.entries);
@@ -152,11 +162,11 @@ describe('KeyedStateBackend snapshots', () => {
         // Deltas never exceed the chain limit before a full chunk.
         for (const chain of cp.store.groups.values()) assert.ok(chain.length <= MAX_DELTA_CHAIN + 1, `chain of ${chain.length} chunks`);
       }
-    }), { numRuns: 300 });
+    }), { numRuns: 80 });
   });
 
   test('property: restoring into N backends owning disjoint key-group ranges gives the same union (rescaling)', () => {
-    fc.assert(fc.property(fc.array(opArb(), { maxLength: 100 }), fc.constantFrom(16, 128), fc.integer({ min: 1, max: 5 }), (ops, maxP, n) => {
+    fc.assert(fc.property(runs, fc.constantFrom(4, 16, 128), fc.integer({ min: 1, max: 5 }), (ops, maxP, n) => {
       ops.push({ t: 'snapshot', full: false });
       const { keys, checkpoints } = runOps(ops, maxP);
       const cp = checkpoints.at(-1)!;
@@ -194,7 +204,7 @@ describe('KeyedStateBackend snapshots', () => {
       }
       assert.equal(entries, cp.entries);
       assert.deepEqual(canonical(union), canonical(cp.model));
-    }), { numRuns: 150 });
+    }), { numRuns: 50 });
   });
 
   test('an unchanged key group writes no chunk; a changed one writes a delta, then a full chunk once deltas add up', () => {
