@@ -195,9 +195,8 @@ export class KeyedStateBackend implements KeyedStateStore {
   /** A restored key must belong to its chunk's group (a mislabelled chunk could otherwise change another group). */
   private checkKey(k: unknown, kg: number): Key {
     const t = typeof k;
-    if ((t !== 'string' && t !== 'number' && t !== 'bigint' && t !== 'boolean') || keyGroupFor(k as Key, this.maxParallelism) !== kg) {
-      throw new KeyGroupFormatError(`key group ${kg}: holds key ${String(k)} of another key group`);
-    }
+    if (t !== 'string' && t !== 'number' && t !== 'bigint' && t !== 'boolean') throw new KeyGroupFormatError(`key group ${kg}: holds ${k === null ? 'null' : `a value of type ${t}`} where a key belongs`);
+    if (keyGroupFor(k as Key, this.maxParallelism) !== kg) throw new KeyGroupFormatError(`key group ${kg}: holds key ${String(k)} of another key group`);
     return k as Key;
   }
 
