@@ -81,7 +81,7 @@ describe('key-group codec', () => {
 
   test('a chunk whose keys are not keys, or belong to another key group, is refused on restore', () => {
     const restore = (puts: unknown[], dels: unknown[], kg: number): void =>
-      new KeyedStateBackend('op', 8, true, new ManualClocks()).restore([{ keyGroup: kg, full: true, entries: puts.length / 2, bytes: sealed([2, 1, [['v', 0, puts, dels]]]) }]);
+      new KeyedStateBackend('op', 8, true, new ManualClocks()).restore([{ keyGroup: kg, full: true, entries: puts.length / 2, changed: 0, bytes: sealed([2, 1, [['v', 0, puts, dels]]]) }]);
     const kgA = keyGroupFor('a', 8);
     restore(['a', 1], [], kgA);
     assert.throws(() => restore([{ o: 1 }, 1], [], kgA), /holds a value of type object where a key belongs/);
