@@ -30,23 +30,23 @@ for (const mode of ['aligned', 'unaligned'] as const) {
     try {
       const ledger = path.join(dir, 'ledger');
       const marker = path.join(dir, 'stop');
-      // Ten checkpoints, then the sources end.
+      // Five checkpoints, then the sources end.
       let completed = 0;
       const h = await run(url('many-inputs.ts', { keys: 300, interval: 5, ledger, mode, marker }), {
         parallelism: 3, stateDir: path.join(dir, 'state'), onWarning: () => {},
-        onCheckpoint: () => { if (++completed === 10) writeFileSync(marker, ''); },
+        onCheckpoint: () => { if (++completed === 5) writeFileSync(marker, ''); },
       });
       const r = await h.result;
       const ids = r.checkpoints.completed.map((c) => c.id);
-      assert.ok(ids.length >= 10, `checkpoints completed: ${ids.join(', ')} (aborted: ${r.checkpoints.aborted.map((a) => `${a.id} ${a.reason}`).join('; ')})`);
+      assert.ok(ids.length >= 5, `checkpoints completed: ${ids.join(', ')} (aborted: ${r.checkpoints.aborted.map((a) => `${a.id} ${a.reason}`).join('; ')})`);
       assert.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b), 'each checkpoint completed once, in order');
       assert.ok(!r.checkpoints.aborted.some((a) => ids.includes(a.id)), 'no checkpoint both completed and aborted');
       const updates = readLedger<Update>(ledger);
       const all = updates.map((u) => u.i);
       for (const s of SOURCES) {
-        const c = contiguous(all, s.offset, SPAN);
-        assert.deepEqual({ lost: c.lost, duplicated: c.duplicated }, { lost: 0, duplicated: 0 }, `source at ${s.offset}: ${c.max + 1} records`);
-        assert.ok(c.max >= 0, `source at ${s.offset} delivered records`);
+        const c = contiguous(all, s.offset, SPAN, 3);
+        assert.deepEqual({ lost: c.lost, duplicated: c.duplicated }, { lost: 0, duplicated: 0 }, `source at ${s.offset}: ${c.count} records`);
+        assert.ok(c.count > 0, `source at ${s.offset} delivered records`);
       }
       assert.deepEqual(brokenCounts(updates), []);
     } finally {
@@ -68,8 +68,8 @@ test('a slow sink: the producer parks, unaligned checkpoints still complete, in-
     });
     const r = await h.result;
     assert.ok(r.checkpoints.completed.length >= 3, `checkpoints completed under backpressure: ${r.checkpoints.completed.length}`);
-    const producer = r.metrics.tasks.filter((t) => t.task.startsWith('fast'));
-    assert.ok(producer.some((t) => t.backpressuredMs > 0), `the producer was backpressured: ${JSON.stringify(producer)}`);
+    const producers = r.metrics.tasks.filter((t) => t.task !== 'slow-out');
+    assert.ok(producers.some((t) => t.backpressuredMs > 0), `the producers were backpressured: ${JSON.stringify(producers)}`);
     const store = await CheckpointStore.open(stateDir);
     for await (const e of store.entries('f/')) inFlightBytes = Math.max(inFlightBytes, e.bytes);
     await store.close();

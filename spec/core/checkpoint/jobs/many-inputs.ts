@@ -17,10 +17,10 @@ const marker = q.get('marker') ?? '';
 /** Source k emits ids offset, offset + 1, ... (at most SPAN of them) until the marker appears. */
 export const SPAN = 10_000_000;
 export const SOURCES = [
-  { rate: 30_000, offset: 0 },
-  { rate: 5_000, offset: SPAN },
-  { rate: 60_000, offset: 2 * SPAN },
-  { rate: 2_000, offset: 3 * SPAN },
+  { rate: 6_000, offset: 0 },
+  { rate: 1_000, offset: SPAN },
+  { rate: 12_000, offset: 2 * SPAN },
+  { rate: 300, offset: 3 * SPAN },
 ];
 
 export function keyOf(i: number): string {

@@ -28,5 +28,7 @@ export default defineJob((env) => {
         // 1 ms asleep every `everyN` records: a sink a few times slower than the source.
         return { ...w, write(u: Update) { if (++k % everyN === 0) Atomics.wait(pause, 0, 0, 1); w.write(u); } };
       },
-    }).name('slow-out').uid('slow-out');
+    }).name('slow-out').uid('slow-out')
+    // One sink subtask: the other thread runs source and counter freely, fills the sink's rings and then waits.
+    .setParallelism(1);
 });

@@ -42,14 +42,21 @@ export function untilMarker(marker: string, offset: number, ratePerSec: number):
   };
 }
 
-/** Checks the ids of one such source in a ledger: every id from offset up to the highest seen, exactly once. */
-export function contiguous(ids: readonly number[], offset: number, span: number): { lost: number; duplicated: number; max: number } {
+/**
+ * Checks the ids of one such source in a ledger: its subtasks stop at different points, so each residue class
+ * (mod the source's parallelism, the stride of its splits) must hold every id from its first up to its highest
+ * seen, exactly once.
+ */
+export function contiguous(ids: readonly number[], offset: number, span: number, stride: number): { lost: number; duplicated: number; count: number } {
   const mine = ids.filter((i) => i >= offset && i < offset + span).map((i) => i - offset);
-  const max = mine.length === 0 ? -1 : Math.max(...mine);
-  const seen = new Uint8Array(max + 1);
+  const max = new Array<number>(stride).fill(-1);
+  for (const i of mine) if (i > max[i % stride]!) max[i % stride] = i;
+  let top = -1;
+  for (const m of max) if (m > top) top = m;
+  const seen = new Uint8Array(top + 1);
   let duplicated = 0;
   for (const i of mine) { if (seen[i]) duplicated++; seen[i] = 1; }
   let lost = 0;
-  for (let i = 0; i <= max; i++) if (!seen[i]) lost++;
-  return { lost, duplicated, max };
+  for (let c = 0; c < stride; c++) for (let i = c; i <= max[c]!; i += stride) if (!seen[i]) lost++;
+  return { lost, duplicated, count: mine.length };
 }
