@@ -225,7 +225,7 @@ export class Subtask implements BarrierHandler {
     const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
     try {
       for (const { uid, op } of this.chain) {
-        const s = (op as { snapshotState(id: number, full?: boolean): ReturnType<Operator<unknown, unknown>['snapshotState']> }).snapshotState(barrier.checkpointId, barrier.savepoint);
+        const s = op.snapshotState(barrier.checkpointId, barrier.savepoint);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
       if (this.source) snap.source = this.source.snapshot();
@@ -273,7 +273,7 @@ export class Subtask implements BarrierHandler {
     if (this.checkpoints !== undefined && this.state !== FINISHED) {
       const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
       for (const { uid, op } of this.chain) {
-        const s = op.snapshotState(-1);
+        const s = op.snapshotState(-1, false);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
       if (this.source) snap.source = this.source.snapshot();

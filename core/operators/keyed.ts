@@ -61,8 +61,8 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     else out.push(value);
   }
 
-  override snapshotState(_checkpointId: number, full = false): OperatorSnapshot {
-    const { chunks, entries } = this.backend.snapshot(full);
+  override snapshotState(_checkpointId: number, savepoint: boolean): OperatorSnapshot {
+    const { chunks, entries } = this.backend.snapshot(savepoint);
     return { keyed: chunks, keyedEntries: entries };
   }
 

@@ -53,7 +53,7 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
     this.next.finish();
   }
 
-  /** When this operator next wants `onProcessingTime` (performance.now() clock), or Infinity. */
+  /** When this operator next wants `onProcessingTime` (Date.now() clock, ms), or Infinity. */
   nextProcessingTime(): number {
     return Infinity;
   }
@@ -61,8 +61,12 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
   /** Processing time has reached `now`: fire what is due. */
   onProcessingTime(_now: number): void {}
 
-  /** At a checkpoint barrier (synchronously, between records): the operator's state, or undefined for none. */
-  snapshotState(_checkpointId: number): OperatorSnapshot | undefined {
+  /**
+   * At a checkpoint barrier (synchronously, between records): the operator's state, or undefined for none.
+   * `savepoint`: keyed state in full (a savepoint shares nothing with other checkpoints). checkpointId -1: the
+   * final state at end of input.
+   */
+  snapshotState(_checkpointId: number, _savepoint: boolean): OperatorSnapshot | undefined {
     return undefined;
   }
 

@@ -125,7 +125,7 @@ describe('KeyedProcessOperator', () => {
     a.push({ k: 'x', ts: 20 });
     a.push({ k: 'y', ts: 15 });
     a.watermark(12);
-    const snap = a.op.snapshotState(1);
+    const snap = a.op.snapshotState(1, false);
     assert.equal(snap.keyedEntries, 4, 'two counters and two pending timer lists');
     const b = operator(fn);
     b.op.restoreState({ keyed: snap.keyed!, operator: [] });
@@ -175,7 +175,7 @@ describe('ReduceOperator', () => {
     const op = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (a, b) => ({ k: a.k, ts: a.ts + b.ts }), true);
     for (const e of [{ k: 'a', ts: 1 }, { k: 'b', ts: 2 }, { k: 'a', ts: 3 }]) op.push(e);
     assert.deepEqual(sink.out.map((o) => o.v.ts), [1, 2, 4]);
-    const snap = op.snapshotState(1);
+    const snap = op.snapshotState(1, false);
     const op2 = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (a, b) => ({ k: a.k, ts: a.ts + b.ts }), true);
     op2.restoreState({ keyed: snap.keyed!, operator: [] });
     op2.push({ k: 'a', ts: 10 });
