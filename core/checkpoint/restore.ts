@@ -34,11 +34,28 @@ export interface LoadedCheckpoint {
   chunks: Map<string, Uint8Array>;
 }
 
+/** How far loading (and verifying) a checkpoint's chunks has come: for progress bars. */
+export interface RestoreProgress {
+  checkpointId: number;
+  chunks: number;
+  totalChunks: number;
+  bytes: number;
+  totalBytes: number;
+}
+
 /** Reads a manifest and every chunk it names, verifying all of them. Throws CorruptCheckpointError. */
-export async function loadCheckpoint(store: CheckpointStore, id: number): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(store: CheckpointStore, id: number, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint> {
   const manifest = await store.readManifest(id);
+  const refs = [...new Map(chunkRefs(manifest).map((r) => [r.key, r])).values()];
+  const p: RestoreProgress = { checkpointId: id, chunks: 0, totalChunks: refs.length, bytes: 0, totalBytes: refs.reduce((n, r) => n + r.bytes, 0) };
+  onProgress?.({ ...p });
   const chunks = new Map<string, Uint8Array>();
-  for (const ref of chunkRefs(manifest)) if (!chunks.has(ref.key)) chunks.set(ref.key, await store.getChunk(id, ref));
+  for (const ref of refs) {
+    chunks.set(ref.key, await store.getChunk(id, ref));
+    p.chunks++;
+    p.bytes += ref.bytes;
+    onProgress?.({ ...p });
+  }
   return { manifest, chunks };
 }
 
@@ -46,17 +63,17 @@ export async function loadCheckpoint(store: CheckpointStore, id: number): Promis
  * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint (corrupt ones
  * are reported through `report` and skipped); undefined when the directory holds none at all.
  */
-export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom, report: (message: string) => void): Promise<LoadedCheckpoint | undefined> {
+export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
   if (from !== 'latest') {
     const id = 'checkpoint' in from ? from.checkpoint : await store.savepointId(from.savepoint);
     if (id === undefined) throw new NoCheckpointError(`no savepoint named '${(from as { savepoint: string }).savepoint}' in ${store.dir}`);
-    return loadCheckpoint(store, id);
+    return loadCheckpoint(store, id, onProgress);
   }
   const ids = await store.manifestIds();
   const failures: string[] = [];
   for (const id of ids) {
     try {
-      return await loadCheckpoint(store, id);
+      return await loadCheckpoint(store, id, onProgress);
     } catch (e) {
       if (!(e instanceof CorruptCheckpointError)) throw e;
       failures.push(e.message);
