@@ -111,6 +111,8 @@ export interface JobHandle {
   readonly stateDir: string | undefined;
   /** The checkpoint (or savepoint) this run resumed from, or undefined for a fresh start. */
   readonly restoredFrom: number | undefined;
+  /** The job's sources, with the records each delivers in total when known (progress). */
+  readonly sources: readonly { readonly name: string; readonly bounded: boolean; readonly count: number | undefined }[];
   /** Live metrics, read from shared memory (values may lag by ~100 ms). */
   metrics(): JobMetrics;
   /** Checkpoints so far. */
@@ -269,6 +271,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     operatorNames: names,
     stateDir: cp?.stateDir,
     restoredFrom: restored?.manifest.id,
+    sources: graph.nodes.filter((n) => n.source).map((n) => ({ name: n.name, bounded: n.source!.bounded, count: n.source!.count })),
     metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started),
     checkpoints: () => ({ completed: [...stats.completed, ...(current?.coordinator?.stats.completed ?? [])], aborted: [...stats.aborted, ...(current?.coordinator?.stats.aborted ?? [])] }),
     checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : noCheckpoints(),
