@@ -60,18 +60,20 @@ export class LatencyHistogram {
       this.turnedAt = now;
       this.dirty = true;
     }
+    if (this.dirty) {
+      this.dirty = false;
+      const h = this.merged;
+      h.reset();
+      h.add(this.previous);
+      h.add(this.current);
+      const empty = h.totalCount === 0;
+      metrics[base + METRIC_LATENCY_P50_MS] = empty ? NaN : h.getValueAtPercentile(50) / 1000;
+      metrics[base + METRIC_LATENCY_P99_MS] = empty ? NaN : h.getValueAtPercentile(99) / 1000;
+      metrics[base + METRIC_LATENCY_P999_MS] = empty ? NaN : h.getValueAtPercentile(99.9) / 1000;
+      metrics[base + METRIC_LATENCY_MAX_MS] = empty ? NaN : h.maxValue / 1000;
+    }
+    // The count last: a reader (which reads it first) that sees markers finds their first percentiles in place.
     metrics[base + METRIC_LATENCY_COUNT] = this.count;
-    if (!this.dirty) return;
-    this.dirty = false;
-    const h = this.merged;
-    h.reset();
-    h.add(this.previous);
-    h.add(this.current);
-    const empty = h.totalCount === 0;
-    metrics[base + METRIC_LATENCY_P50_MS] = empty ? NaN : h.getValueAtPercentile(50) / 1000;
-    metrics[base + METRIC_LATENCY_P99_MS] = empty ? NaN : h.getValueAtPercentile(99) / 1000;
-    metrics[base + METRIC_LATENCY_P999_MS] = empty ? NaN : h.getValueAtPercentile(99.9) / 1000;
-    metrics[base + METRIC_LATENCY_MAX_MS] = empty ? NaN : h.maxValue / 1000;
   }
 }
 

@@ -75,7 +75,8 @@ export function createProgram(): Command {
     .addOption(new Option('--metrics-host <host>', 'interface the metrics endpoint listens on').default('127.0.0.1'))
     .addOption(new Option('--latency-tracking <ms>', 'sources send a latency marker this often; sinks report end-to-end latency (0: off)').argParser(nonNegative)
       .default(undefined, '0'))
-    .addOption(new Option('--log-level <level>', 'JSON log lines (pino) on stderr from this level up').choices([...LOG_LEVELS]).default(DEFAULT_LOG_LEVEL))
+    .addOption(new Option('--log-level <level>', 'JSON log lines (pino) on stderr from this level up; silent: none, warnings as plain lines')
+      .choices([...LOG_LEVELS]).default(DEFAULT_LOG_LEVEL))
     .action(async (job: string, opts: RunCommandOptions) => {
       process.exitCode = await runCommand(job, opts);
     });

@@ -20,7 +20,7 @@ import {
   bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, rates, sourceRecords, statusLine, summary, watermarkLag,
   type JobShape, type LiveInfo,
 } from './status.js';
-import { createLogger, type Logger, type LogLevel } from './log.js';
+import { createLogger, warnAs, type Logger, type LogLevel } from './log.js';
 import { progress, type Progress } from './progress.js';
 
 export const EXIT_FAILED = 1;
@@ -87,9 +87,9 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
       const m = /^job failed \(([\s\S]*)\); restart (\d+) in (\d+) ms from (.*)$/.exec(message);
       if (m) {
         restarts = Number(m[2]);
-        log.warn({ event: 'restart', restart: restarts, delayMs: Number(m[3]), from: m[4], cause: m[1] }, message);
+        warnAs(log, { event: 'restart', restart: restarts, delayMs: Number(m[3]), from: m[4], cause: m[1] }, message);
       } else {
-        log.warn({ event: 'warning' }, message);
+        warnAs(log, { event: 'warning' }, message);
       }
     },
     onRestoreProgress: restore.update,
@@ -144,7 +144,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
         control = await serveControl(handle);
         err.write(`state: ${handle.stateDir} (savepoints: sluice savepoint ${handle.stateDir} [name])\n`);
       } catch (e) {
-        log.warn({ event: 'warning', err: e }, `no control socket for ${handle.stateDir}: ${(e as Error).message}`);
+        warnAs(log, { event: 'warning', err: e }, `no control socket for ${handle.stateDir}: ${(e as Error).message}`);
       }
     }
     if (opts.metricsPort !== undefined) {
@@ -265,7 +265,10 @@ function watchCheckpoints(handle: JobHandle, log: Logger): CheckpointWatcher {
       const k = `${a.id}\n${a.reason}`;
       if (seenAborted.has(k)) continue;
       seenAborted.add(k);
-      log.warn({ event: 'checkpoint-aborted', id: a.id, reason: a.reason }, `checkpoint ${a.id} aborted: ${a.reason}`);
+      const fields = { event: 'checkpoint-aborted', id: a.id, reason: a.reason };
+      // The one in flight when the job stops is aborted by the stop itself: not worth a warning.
+      if (a.reason === 'the job stopped') log.info(fields, `checkpoint ${a.id} aborted: ${a.reason}`);
+      else warnAs(log, fields, `checkpoint ${a.id} aborted: ${a.reason}`);
     }
   };
   const timer = handle.stateDir === undefined ? undefined : setInterval(() => poll(handle.checkpoints()), CHECKPOINT_POLL_MS);
