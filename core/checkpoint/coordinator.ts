@@ -369,6 +369,9 @@ export class CheckpointCoordinator {
 
   /** Keeps the newest `retained` checkpoints (and every savepoint); deletes the rest and their unshared chunks. */
   private async retain(): Promise<void> {
+    // Taken before the manifests are listed: a checkpoint that completes while this runs (the next one starts as
+    // soon as this one is no longer pending) has an id >= fromId, so its chunks survive although `keep` lacks it.
+    const fromId = this.pending?.id ?? this.nextId;
     const ids = await this.store.manifestIds();
     const savepoints = new Set((await this.store.savepoints()).map((s) => s.id));
     const keep: Manifest[] = [];
@@ -383,7 +386,11 @@ export class CheckpointCoordinator {
       }
     }
     await this.store.deleteManifests(drop);
-    await this.store.collectGarbage(keep, this.pending?.id ?? this.nextId);
+    // The chains as they stand are what the next manifest will name (including chunks acked for a checkpoint that
+    // was then aborted): they stay too.
+    const chained: string[] = [];
+    for (const groups of this.chains.values()) for (const g of groups.values()) for (const r of g.chain) chained.push(r.key);
+    await this.store.collectGarbage(keep, fromId, chained);
   }
 
   /** Resolves once every subtask has reported its final state (its message may trail the thread's own result). */

@@ -125,10 +125,10 @@ export class CheckpointStore {
 
   /**
    * Deletes every chunk that no manifest in `keep` refers to, except chunks of checkpoints numbered `fromId` or
-   * later (in progress). Returns how many were deleted.
+   * later (in progress) and the keys in `alsoLive`. Returns how many were deleted.
    */
-  async collectGarbage(keep: Manifest[], fromId: number): Promise<number> {
-    const live = new Set<string>();
+  async collectGarbage(keep: Manifest[], fromId: number, alsoLive: Iterable<string> = []): Promise<number> {
+    const live = new Set<string>(alsoLive);
     for (const m of keep) for (const r of chunkRefs(m)) live.add(r.key);
     const dead: string[] = [];
     for (const prefix of ['k/', 'o/', 'f/']) {
