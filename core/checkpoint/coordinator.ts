@@ -19,6 +19,7 @@ import type { SourceSplit } from '../connectors/source.js';
 import type { CoordinatorMessage, SubtaskSnapshot, WorkerMessage } from './messages.js';
 import { MANIFEST_FORMAT, sealManifest, sha256, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
 import { publishSinkTransactions } from './sink-commit.js';
+import { writePublishedMark } from './published-mark.js';
 import { pad, type CheckpointStore } from './store.js';
 import type { Redistribution } from './snapshot.js';
 
@@ -59,7 +60,6 @@ interface Pending {
   name: string | undefined;
   startedAt: number;
   acks: Map<string, SubtaskSnapshot>;
-  writes: Promise<unknown>[];
   bytes: number;
   chunks: number;
   dirty: number;
@@ -117,6 +117,7 @@ export class CheckpointCoordinator {
     restoredFrom: Manifest | undefined,
     /** Called when a checkpoint fails in a way that must fail the job (a worker declined: its snapshot threw). */
     private readonly onError: (e: Error) => void,
+    private readonly onCompleted?: (c: CompletedCheckpoint) => void,
   ) {
     this.control = new Int32Array(controlBuffer);
     this.nextId = firstId;
@@ -166,7 +167,7 @@ export class CheckpointCoordinator {
     const id = this.nextId++;
     this.lastTriggerAt = performance.now();
     const p: Pending = {
-      id, kind, name, startedAt: performance.now(), acks: new Map(), writes: [], bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
+      id, kind, name, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
       parts: new Map(), inFlight: new Map(), timer: undefined, completing: false, resolve, reject,
     };
     this.pending = p;
@@ -193,6 +194,7 @@ export class CheckpointCoordinator {
       }
       case 'finished': {
         const key = `${m.snapshot.task}/${m.snapshot.subtask}`;
+        if (this.pending?.acks.has(key)) { this.deferred.push(m); return; }
         const parts = this.record(m.snapshot, this.pending?.id ?? this.nextId, true);
         this.finished.set(key, { snapshot: m.snapshot, parts });
         if (this.pending) this.maybeComplete(this.pending);
@@ -221,7 +223,10 @@ export class CheckpointCoordinator {
       // The ref is known now (hash of the bytes); the write completes before the manifest is committed.
       const ref: ChunkRef = { key, bytes: bytes.length, sha256: sha256(bytes) };
       const w = this.store.putChunk(key, bytes);
-      if (p) { p.writes.push(w); p.bytes += bytes.length; p.chunks++; } else this.orphanWrites.push(w);
+      this.writes.add(w);
+      // A failed write is seen by whoever awaits it (the next manifest commit): here it only leaves the set.
+      w.then(() => this.writes.delete(w), (e: Error) => { this.writes.delete(w); this.writeFailure ??= e; });
+      if (p) { p.bytes += bytes.length; p.chunks++; }
       return ref;
     };
     for (const { uid, snapshot } of s.operators) {
@@ -250,7 +255,17 @@ export class CheckpointCoordinator {
     return parts;
   }
 
-  private orphanWrites: Promise<unknown>[] = [];
+  /** Chunk writes not yet settled: a manifest is committed only after every write it may refer to. */
+  private readonly writes = new Set<Promise<unknown>>();
+  /** A chunk write that failed: no later manifest may be committed (it could refer to the chunk). */
+  private writeFailure: Error | undefined;
+  /** The completion in progress (manifest commit, sink commits, retention). */
+  private completion: Promise<void> | undefined;
+  /**
+   * Final-state reports of subtasks that already acknowledged the checkpoint in flight: their chunks hold state
+   * after its barrier, so they wait until it completes or aborts (the manifest must hold the state at the barrier).
+   */
+  private deferred: WorkerMessage[] = [];
 
   private headUid(task: number): string {
     const head = this.graph.nodes[this.plan.tasks[task]!.nodeIds[0]!]!;
@@ -264,22 +279,25 @@ export class CheckpointCoordinator {
     void this.complete(p);
   }
 
-  private async complete(p: Pending): Promise<void> {
+  private complete(p: Pending): void {
+    this.completion = this.completeInner(p).finally(() => { this.completion = undefined; });
+  }
+
+  private async completeInner(p: Pending): Promise<void> {
     if (p.timer) clearTimeout(p.timer);
     let manifest: Manifest;
     try {
-      await Promise.all([...p.writes, ...this.orphanWrites.splice(0)]);
-      if (this.pending !== p) return; // aborted while the writes finished
+      // Built now, from the chains as every ack left them; then every chunk write issued so far must land.
       manifest = this.buildManifest(p);
+      await Promise.all([...this.writes]);
+      if (this.writeFailure) throw this.writeFailure;
+      if (this.pending !== p) return; // aborted meanwhile
       await this.store.commitManifest(manifest);
     } catch (e) {
-      if (this.pending === p) this.abort(p, `writing it failed: ${(e as Error).message}`);
+      this.abort(p, `writing it failed: ${(e as Error).message}`);
       return;
     }
-    if (this.pending !== p) return;
-    this.pending = undefined;
     this.latest = manifest;
-    this.lastEnd = performance.now();
     const done: CompletedCheckpoint = {
       id: p.id, kind: p.kind, name: p.name, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
       keyedEntries: manifest.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,
@@ -288,10 +306,15 @@ export class CheckpointCoordinator {
     this.broadcast({ type: 'complete', checkpointId: p.id });
     try {
       await this.commitSinks(manifest);
-      await this.retain();
+      await this.retain(p.id);
     } catch (e) {
       this.onError(e as Error);
     }
+    // Only now may the next checkpoint start: retention never races a later checkpoint's chunks.
+    if (this.pending === p) this.pending = undefined;
+    this.lastEnd = performance.now();
+    this.replayDeferred();
+    this.onCompleted?.(done);
     p.resolve(done);
     this.next();
   }
@@ -303,8 +326,13 @@ export class CheckpointCoordinator {
     this.lastEnd = performance.now();
     this.stats.aborted.push({ id: p.id, reason });
     this.broadcast({ type: 'abort', checkpointId: p.id });
+    this.replayDeferred();
     p.reject(new CheckpointAbortedError(p.id, reason));
     this.next();
+  }
+
+  private replayDeferred(): void {
+    for (const m of this.deferred.splice(0)) void this.onMessage(m);
   }
 
   private next(): void {
@@ -363,15 +391,12 @@ export class CheckpointCoordinator {
     });
   }
 
-  private commitSinks(m: Manifest): Promise<void> {
-    return publishSinkTransactions(this.store, m, this.sinksByUid);
+  private async commitSinks(m: Manifest): Promise<void> {
+    if (await publishSinkTransactions(this.store, m, this.sinksByUid)) writePublishedMark(this.store.dir, m.id);
   }
 
   /** Keeps the newest `retained` checkpoints (and every savepoint); deletes the rest and their unshared chunks. */
-  private async retain(): Promise<void> {
-    // Taken before the manifests are listed: a checkpoint that completes while this runs (the next one starts as
-    // soon as this one is no longer pending) has an id >= fromId, so its chunks survive although `keep` lacks it.
-    const fromId = this.pending?.id ?? this.nextId;
+  private async retain(completedId: number): Promise<void> {
     const ids = await this.store.manifestIds();
     const savepoints = new Set((await this.store.savepoints()).map((s) => s.id));
     const keep: Manifest[] = [];
@@ -386,11 +411,11 @@ export class CheckpointCoordinator {
       }
     }
     await this.store.deleteManifests(drop);
-    // The chains as they stand are what the next manifest will name (including chunks acked for a checkpoint that
-    // was then aborted): they stay too.
-    const chained: string[] = [];
-    for (const groups of this.chains.values()) for (const g of groups.values()) for (const r of g.chain) chained.push(r.key);
-    await this.store.collectGarbage(keep, fromId, chained);
+    // Refs held in memory (chains extended by late acks, final states) belong to manifests still to come.
+    const live: string[] = [];
+    for (const groups of this.chains.values()) for (const g of groups.values()) for (const r of g.chain) live.push(r.key);
+    for (const f of this.finished.values()) for (const part of f.parts) if (part.ref) live.push(part.ref.key);
+    await this.store.collectGarbage(keep, completedId + 1, live);
   }
 
   /** Resolves once every subtask has reported its final state (its message may trail the thread's own result). */
@@ -418,11 +443,13 @@ export class CheckpointCoordinator {
    */
   async finish(): Promise<Manifest | undefined> {
     this.stop();
+    await this.completion;
     if (this.finished.size < this.expected.length) return undefined;
-    await Promise.all(this.orphanWrites.splice(0));
+    await Promise.all([...this.writes]);
+    if (this.writeFailure) throw this.writeFailure;
     const id = this.nextId++;
     const p: Pending = {
-      id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), writes: [], bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
+      id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
       parts: new Map(), inFlight: new Map(), timer: undefined, completing: true, resolve: () => {}, reject: () => {},
     };
     // The final states were recorded under ids that may belong to an aborted checkpoint: rewrite their parts here.
@@ -431,7 +458,7 @@ export class CheckpointCoordinator {
     await this.store.commitManifest(m);
     this.latest = m;
     await this.commitSinks(m);
-    await this.retain();
+    await this.retain(id);
     return m;
   }
 
@@ -440,7 +467,8 @@ export class CheckpointCoordinator {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.pending) this.abort(this.pending, 'the job stopped');
+    // One whose acks are all in is being committed: let it finish (drain() waits for it).
+    if (this.pending && !this.pending.completing) this.abort(this.pending, 'the job stopped');
     for (const q of this.queue.splice(0)) q.reject(new Error('the job stopped before the checkpoint could start'));
   }
 
@@ -452,6 +480,7 @@ export class CheckpointCoordinator {
 
   /** Waits for chunk writes still in flight (before the store closes). */
   async drain(): Promise<void> {
-    await Promise.allSettled([...(this.pending?.writes ?? []), ...this.orphanWrites.splice(0)]);
+    await this.completion;
+    await Promise.allSettled([...this.writes]);
   }
 }

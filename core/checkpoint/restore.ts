@@ -15,6 +15,7 @@ import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskResto
 import type { InFlightRecord } from './messages.js';
 import { CorruptCheckpointError, chunkRefs, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
+import { readPublishedMark } from './published-mark.js';
 
 const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
 
@@ -70,16 +71,22 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     return loadCheckpoint(store, id, onProgress);
   }
   const ids = await store.manifestIds();
+  const published = readPublishedMark(store.dir);
   const failures: string[] = [];
+  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(
+    `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id === 0 ? 'none' : id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
   for (const id of ids) {
     try {
-      return await loadCheckpoint(store, id, onProgress);
+      const c = await loadCheckpoint(store, id, onProgress);
+      if (id < published) throw behindPublished(id);
+      return c;
     } catch (e) {
       if (!(e instanceof CorruptCheckpointError)) throw e;
       failures.push(e.message);
       report(`${e.message}; trying an older checkpoint`);
     }
   }
+  if (published > 0) throw behindPublished(0);
   if (failures.length > 0) throw new NoCheckpointError(`no intact checkpoint in ${store.dir}: ${failures.join('; ')}`);
   return undefined;
 }

@@ -8,7 +8,9 @@ import type { PreparedTransaction, SinkSpec } from '../connectors/sink.js';
 import type { Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 
-export async function publishSinkTransactions(store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>): Promise<void> {
+/** Returns whether any sink published anything (so the checkpoint's output is out in the world). */
+export async function publishSinkTransactions(store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>): Promise<boolean> {
+  let published = false;
   for (const [uid, spec] of sinks) {
     const parts = m.operators[uid]?.operatorState?.parts;
     if (!spec.commit || !parts) continue;
@@ -20,5 +22,7 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     const order = (t: PreparedTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
     txns.sort((a, b) => order(a) - order(b) || a.subtask - b.subtask);
     await spec.commit(txns);
+    published ||= txns.length > 0;
   }
+  return published;
 }

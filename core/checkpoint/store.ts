@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { ClassicLevel } from 'classic-level';
 import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha256, type ChunkRef, type Manifest } from './manifest.js';
+import { readPublishedMark } from './published-mark.js';
 
 export function pad(id: number): string {
   return String(id).padStart(10, '0');
@@ -105,9 +106,9 @@ export class CheckpointStore {
     return out;
   }
 
-  /** Highest checkpoint id used by any manifest or chunk (new checkpoints are numbered after it). */
+  /** Highest checkpoint id used by any manifest or chunk, or published (new checkpoints are numbered after it). */
   async maxId(): Promise<number> {
-    let max = 0;
+    let max = readPublishedMark(this.dir);
     for (const prefix of ['m/', 'k/', 'o/', 'f/']) {
       for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0', reverse: true, limit: 1 })) max = Math.max(max, Number(key.slice(2, 12)));
     }
@@ -125,7 +126,7 @@ export class CheckpointStore {
 
   /**
    * Deletes every chunk that no manifest in `keep` refers to, except chunks of checkpoints numbered `fromId` or
-   * later (in progress) and the keys in `alsoLive`. Returns how many were deleted.
+   * later (in progress) and the keys in `alsoLive` (refs a coming manifest will hold). Returns how many were deleted.
    */
   async collectGarbage(keep: Manifest[], fromId: number, alsoLive: Iterable<string> = []): Promise<number> {
     const live = new Set<string>(alsoLive);

@@ -81,6 +81,8 @@ export interface RunOptions {
   restartStrategy?: RestartStrategy;
   /** Warnings (a source that cannot rewind, a corrupt checkpoint skipped, a restart): default process.emitWarning. */
   onWarning?: (message: string) => void;
+  /** Called on the main thread after every completed checkpoint or savepoint (its manifest is durable). */
+  onCheckpoint?: (checkpoint: CompletedCheckpoint) => void;
   /** Called as a restore loads and verifies its checkpoint's chunks (progress bars). */
   onRestoreProgress?: (progress: RestoreProgress) => void;
 
@@ -409,6 +411,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0 },
     s.jobFingerprint, s.nextId, from?.manifest,
     (e) => { checkpointFailure ??= e; stopAll(); },
+    options.onCheckpoint,
   ) : undefined;
 
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {

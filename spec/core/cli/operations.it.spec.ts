@@ -57,6 +57,9 @@ describe('sluice operations', () => {
     const conflict = await sluice(['run', ticking, '--resume', '--from-savepoint', 'a']);
     assert.equal(conflict.code, 2, conflict.stderr);
     assert.match(conflict.stderr, /cannot be used with/);
+    const noSavepoint = await sluice(['run', ticking, '--state-dir', path.join(dir, 'empty-state'), '--from-savepoint', 'nope']);
+    assert.equal(noSavepoint.code, 2, noSavepoint.stderr);
+    assert.match(noSavepoint.stderr, /^sluice: .*ticking\.ts: no savepoint named 'nope' in .*empty-state$/m);
     const missing = await sluice(['inspect', path.join(dir, 'no-such-dir')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no such state directory/);
