@@ -29,7 +29,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 const TTY_REFRESH_MS = 250;
 const LOG_EVERY_MS = 5000;
 const STARTED_POLL_MS = 50;
-/** Checkpoint events are logged within this long of completing. */
+/** Aborted checkpoints are logged within this long. */
 const CHECKPOINT_POLL_MS = 250;
 /** Rates on the live line are taken over about this window: one 250 ms step is too jumpy to read. */
 const RATE_WINDOW_MS = 1000;
@@ -79,6 +79,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
   const parallelism = opts.parallelism ?? os.availableParallelism();
   let restarts = 0;
   const restore = restoreReporter(log);
+  const checkpoints = watchCheckpoints(log);
   const options: RunOptions = {
     parallelism,
     chaining: opts.chaining,
@@ -93,6 +94,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
       }
     },
     onRestoreProgress: restore.update,
+    onCheckpoint: checkpoints.completed,
   };
   if (opts.threads !== undefined) options.threads = opts.threads;
   if (opts.bufferTimeout !== undefined) options.bufferTimeoutMs = opts.bufferTimeout;
@@ -162,8 +164,8 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
       restoredFrom: handle.restoredFrom ?? null, metrics: metricsServer?.url ?? null, control: control?.path ?? null,
     }, `job started: ${job}`);
 
-    const watcher = watchCheckpoints(handle, log);
-    const stopTicker = startTicker(handle, shape, watcher);
+    checkpoints.start(handle);
+    const stopTicker = startTicker(handle, shape, checkpoints);
     // `running:` once every subtask's loop has reported: scripts (and the CLI's tests) wait for this line.
     if (await startedOrSettled(handle)) err.write(`${err.isTTY ? '\r\x1b[K' : ''}running: ${job}\n`);
 
@@ -172,24 +174,24 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
       result = await handle.result;
     } catch (e) {
       stopTicker();
-      watcher.stop(handle.checkpoints());
+      checkpoints.stop(handle.checkpoints());
       err.write(`${summary(shape, { job, metrics: handle.metrics(), outcome: 'failed', checkpoints: handle.stateDir ? handle.checkpoints() : undefined, restarts })}\n`);
       log.error({ event: 'job-failed', job, err: e, restarts }, `job failed: ${(e as Error)?.message ?? String(e)}`);
       return fail(signal ? SIGNAL_EXIT[signal]! : EXIT_FAILED, formatFailure(e), e);
     }
     stopTicker();
-    watcher.stop(result.checkpoints);
+    checkpoints.stop(result.checkpoints);
     const outcome = result.cancelled ? 'cancelled' : 'finished';
-    const checkpoints = handle.stateDir ? result.checkpoints : undefined;
-    err.write(`${summary(shape, { job, metrics: result.metrics, outcome, collected: result.collected, checkpoints, restarts: result.restarts })}\n`);
+    const stats = handle.stateDir ? result.checkpoints : undefined;
+    err.write(`${summary(shape, { job, metrics: result.metrics, outcome, collected: result.collected, checkpoints: stats, restarts: result.restarts })}\n`);
     log.info({
       event: 'job-end', job, outcome, durationMs: Math.round(result.metrics.durationMs), events: sourceRecords(shape, result.metrics),
-      restarts: result.restarts, checkpoints: checkpoints ? new Set(checkpoints.completed.map((c) => c.id)).size : null,
+      restarts: result.restarts, checkpoints: stats ? new Set(stats.completed.map((c) => c.id)).size : null,
     }, `job ${outcome}: ${job}`);
     if (opts.json) {
       writeJson(jsonReport(shape, {
         job, parallelism, cancelled: result.cancelled, metrics: result.metrics, collected: result.collected,
-        checkpoints, restarts: result.restarts, restoredFrom: result.restoredFrom,
+        checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom,
       }));
     }
     return signal ? SIGNAL_EXIT[signal]! : 0;
@@ -238,29 +240,39 @@ function restoreReporter(log: Logger): { update: (p: RestoreProgress) => void; a
   };
 }
 
-/** Logs each checkpoint once as it completes or aborts; remembers when the newest one was seen. */
+/**
+ * Logs each checkpoint once: completed ones as run() reports them (onCheckpoint), aborted ones from the stats,
+ * polled. Remembers when the newest one completed, for the status line.
+ */
 interface CheckpointWatcher {
-  /** The newest completed checkpoint and when it was first seen (performance.now()). */
+  /** RunOptions.onCheckpoint. */
+  completed(c: CompletedCheckpoint): void;
+  /** Starts polling the job's stats for aborted checkpoints. */
+  start(handle: JobHandle): void;
+  /** The newest completed checkpoint and when it completed (performance.now()). */
   latest(): { checkpoint: CompletedCheckpoint; seenAt: number } | undefined;
   /** Logs what is left in the final stats, stops polling. */
   stop(final: CheckpointStats): void;
 }
 
-function watchCheckpoints(handle: JobHandle, log: Logger): CheckpointWatcher {
-  // A restart's stats can repeat an earlier attempt's for a moment: each checkpoint is reported once, by id.
+function watchCheckpoints(log: Logger): CheckpointWatcher {
+  // Reported once each, by id: the final stats repeat what onCheckpoint already said.
   const seen = new Set<number>();
   const seenAborted = new Set<string>();
   let newest: { checkpoint: CompletedCheckpoint; seenAt: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let watched = false;
+  const completed = (cp: CompletedCheckpoint): void => {
+    if (seen.has(cp.id)) return;
+    seen.add(cp.id);
+    if (!newest || cp.id > newest.checkpoint.id) newest = { checkpoint: cp, seenAt: performance.now() };
+    log.info({
+      event: 'checkpoint', id: cp.id, kind: cp.kind, ...(cp.name !== undefined ? { name: cp.name } : {}), durationMs: Math.round(cp.durationMs * 10) / 10,
+      bytes: cp.bytesWritten, chunks: cp.chunksWritten, keyedEntries: cp.keyedEntries, maxSyncMs: Math.round(cp.maxSyncMs * 10) / 10,
+    }, `${cp.kind} ${cp.id}${cp.name !== undefined ? ` '${cp.name}'` : ''} completed: ${bytes(cp.bytesWritten)} in ${Math.round(cp.durationMs)} ms`);
+  };
   const poll = (c: CheckpointStats): void => {
-    for (const cp of c.completed) {
-      if (seen.has(cp.id)) continue;
-      seen.add(cp.id);
-      if (!newest || cp.id > newest.checkpoint.id) newest = { checkpoint: cp, seenAt: performance.now() };
-      log.info({
-        event: 'checkpoint', id: cp.id, kind: cp.kind, ...(cp.name !== undefined ? { name: cp.name } : {}), durationMs: Math.round(cp.durationMs * 10) / 10,
-        bytes: cp.bytesWritten, chunks: cp.chunksWritten, keyedEntries: cp.keyedEntries, maxSyncMs: Math.round(cp.maxSyncMs * 10) / 10,
-      }, `${cp.kind} ${cp.id}${cp.name !== undefined ? ` '${cp.name}'` : ''} completed: ${bytes(cp.bytesWritten)} in ${Math.round(cp.durationMs)} ms`);
-    }
+    for (const cp of c.completed) completed(cp);
     for (const a of c.aborted) {
       const k = `${a.id}\n${a.reason}`;
       if (seenAborted.has(k)) continue;
@@ -271,13 +283,18 @@ function watchCheckpoints(handle: JobHandle, log: Logger): CheckpointWatcher {
       else warnAs(log, fields, `checkpoint ${a.id} aborted: ${a.reason}`);
     }
   };
-  const timer = handle.stateDir === undefined ? undefined : setInterval(() => poll(handle.checkpoints()), CHECKPOINT_POLL_MS);
-  timer?.unref();
   return {
+    completed,
+    start(handle) {
+      if (handle.stateDir === undefined) return;
+      watched = true;
+      timer = setInterval(() => poll(handle.checkpoints()), CHECKPOINT_POLL_MS);
+      timer.unref();
+    },
     latest: () => newest,
     stop(final) {
       if (timer) clearInterval(timer);
-      if (handle.stateDir !== undefined) poll(final);
+      if (watched) poll(final);
     },
   };
 }
