@@ -15,6 +15,7 @@ import type { InFlightRecord, SubtaskSnapshot } from '../core/checkpoint/message
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
+import type { LatencyMarker, LatencyTracking } from './latency-markers.js';
 
 export const RUNNING = 0;
 /** End of stream reached; the end is still being written to the outputs. */
@@ -61,6 +62,8 @@ export class Subtask implements BarrierHandler {
   idleMs = 0;
   sourceRecords = 0;
   badRecords = 0;
+  /** Latency markers: set by the task host when the job tracks latency (RunOptions.latencyTrackingIntervalMs). */
+  latency: LatencyTracking | undefined;
 
   constructor(
     readonly taskId: number,
@@ -128,6 +131,7 @@ export class Subtask implements BarrierHandler {
     if (this.blocked()) return done || 1;
     if (this.source) {
       if (this.trigger !== undefined) done += this.maybeTrigger();
+      if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
       if (this.sourceWaiting) {
         if (!this.sourceReady) return done;
         this.sourceWaiting = false;
@@ -196,7 +200,12 @@ export class Subtask implements BarrierHandler {
 
   /** When the loop must wake this subtask even if nothing arrives (Date.now() ms), or Infinity. */
   wakeAt(): number {
-    return this.state === RUNNING ? this.nextTimer : Infinity;
+    return this.state === RUNNING ? Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity) : Infinity;
+  }
+
+  /** The input gate passes a latency marker on (in order with the records). */
+  latencyMarker(marker: LatencyMarker): void {
+    this.latency?.onMarker(marker, this.outputs);
   }
 
   // ---- checkpoints
@@ -294,7 +303,7 @@ export class Subtask implements BarrierHandler {
       return this.drain() || this.drainedCount() !== before;
     }
     if (this.state === FINISHING) return true;
-    if (this.nextTimer <= Date.now()) return true;
+    if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
     if (this.source) return !this.sourceWaiting || this.sourceReady || this.triggerPending();
     return this.replay.length > 0 || this.input!.hasData();
   }

@@ -7,7 +7,9 @@
 
 import type { Doorbell } from '../shm/doorbell.js';
 import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
-import { JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS } from '../shm/layout.js';
+import {
+  JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK,
+} from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
 import { FINISHED, type Subtask } from './subtask.js';
 
@@ -40,12 +42,16 @@ export async function runTaskLoop(
       metrics[base + METRIC_BUSY_MS] = st.busyMs;
       metrics[base + METRIC_BACKPRESSURED_MS] = st.backpressuredMs;
       metrics[base + METRIC_IDLE_MS] = st.idleMs;
+      metrics[base + METRIC_WATERMARK] = st.ctx.watermark;
+      metrics[base + METRIC_BAD_RECORDS] = st.badRecords;
+      st.latency?.histogram?.publish(metrics, base);
       for (let k = 0; k < st.operators.length; k++) {
         const op = st.operators[k]!;
         const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
         const fromSource = k === 0 && st.source !== undefined;
         metrics[o] = fromSource ? st.sourceRecords : op.recordsIn;
         metrics[o + 1] = fromSource ? st.sourceRecords : op.recordsOut;
+        metrics[o + 2] = op.lateRecordsDropped;
       }
     }
   };
