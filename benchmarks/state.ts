@@ -1,0 +1,108 @@
+// Runs on: the benchmark's main thread. Micro-benchmarks of the keyed state paths a checkpointing job runs:
+// a keyed update with change tracking on and off (the switch that checkpointing turns on), the snapshot of the
+// keys changed since the last one (encoded per key group), its restore, and the store writes a checkpoint makes.
+//
+//   npm run bench:state -- [--json [PATH]]
+//
+// Per-record figures: each sample runs a batch of BATCH operations; events/s = BATCH x median batches/s.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Bench, type Task } from 'tinybench';
+import { KeyedStateBackend } from '../core/state/keyed-state-backend.js';
+import type { StateTable } from '../core/state/state-table.js';
+import { CheckpointStore } from '../core/checkpoint/store.js';
+import type { KeyGroupChunk } from '../core/checkpoint/snapshot.js';
+import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
+
+const KEYS = 200_000;
+const BATCH = 10_000;
+const CLOCKS = { processing: () => Date.now(), event: () => 0 };
+
+interface Sum { key: number; sum: number }
+
+function filled(tracking: boolean): { backend: KeyedStateBackend; table: StateTable<Sum> } {
+  const backend = new KeyedStateBackend('bench', 128, tracking, CLOCKS);
+  const table = backend.table<Sum>('reduce', 'internal', undefined);
+  for (let k = 0; k < KEYS; k++) table.put(k, { key: k, sum: 0 });
+  if (tracking) backend.snapshot(false);
+  return { backend, table };
+}
+
+/** A pseudo-random key sequence (the same in every engine). */
+const keys = new Int32Array(BATCH);
+for (let i = 0, x = 12345; i < BATCH; i++) { x = (Math.imul(x, 1103515245) + 12345) | 0; keys[i] = (x >>> 8) % KEYS; }
+
+function update(t: StateTable<Sum>): number {
+  let s = 0;
+  for (let i = 0; i < BATCH; i++) {
+    const k = keys[i]!;
+    const e = t.entries.get(k);
+    const v = { key: k, sum: (e?.value.sum ?? 0) + i };
+    t.put(k, v);
+    s += v.sum;
+  }
+  return s;
+}
+
+function row(task: Task, benchmark: string, engine: string, perSample: number, extra: Record<string, unknown> = {}): BenchResult {
+  const r = task.result;
+  if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}`);
+  return {
+    benchmark, engine, parallelism: 1, repetitions: r.latency.samplesCount,
+    eventsPerSec: (1000 / r.latency.p50) * perSample, p50Us: (r.latency.p50 * 1000) / perSample, p99Us: (r.latency.p99 * 1000) / perSample,
+    rssMB: rssMB(), outputRows: null, outputChecksum: null, bytesPerRecord: null, ...extra,
+  };
+}
+
+async function main(): Promise<void> {
+  const target = parseJsonArg(process.argv.slice(2));
+  const results: BenchResult[] = [];
+  let sink = 0;
+
+  // 1. A keyed update, change tracking off (no checkpoints) and on.
+  const off = filled(false);
+  const on = filled(true);
+  const b1 = new Bench({ name: 'state.update', time: 1500, warmupTime: 300, throws: true });
+  b1.add('tracking-off', () => { sink += update(off.table); });
+  // Each sample starts a new snapshot epoch, as a checkpoint would, so every first write of a key is tracked.
+  b1.add('tracking-on', () => { sink += update(on.table); on.backend.snapshot(false); });
+  await b1.run();
+  results.push(row(b1.tasks[0]!, 'state.update', 'tracking-off', BATCH));
+  results.push(row(b1.tasks[1]!, 'state.update', 'tracking-on (incl. snapshot of the batch)', BATCH));
+
+  // 2. Snapshot of BATCH changed keys (incremental) and its restore.
+  const snap = filled(true);
+  let chunks: KeyGroupChunk[] = [];
+  let bytes = 0;
+  const b2 = new Bench({ name: 'state.snapshot', time: 1500, warmupTime: 300, throws: true });
+  b2.add('snapshot', () => { update(snap.table); const s = snap.backend.snapshot(false); bytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); }, {
+    beforeEach: () => { /* the update is part of the sample; measured alone above */ },
+  });
+  const full = filled(true).backend.snapshot(true).chunks;
+  b2.add('restore (full, 200k keys)', () => { const b = new KeyedStateBackend('bench', 128, true, CLOCKS); b.restore(full); sink += b.entryCount; });
+  await b2.run();
+  results.push(row(b2.tasks[0]!, 'state.snapshot', 'update+snapshot of 10k changed keys', BATCH, { bytesPerSnapshot: bytes }));
+  results.push(row(b2.tasks[1]!, 'state.restore', 'restore 200k keys', KEYS));
+
+  // 3. The store: one checkpoint's chunk writes (128 key groups) and its manifest commit.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-state-'));
+  const store = await CheckpointStore.open(dir);
+  chunks = snap.backend.snapshot(true).chunks;
+  let id = 0;
+  const b3 = new Bench({ name: 'store', time: 1500, warmupTime: 300, throws: true });
+  b3.add('put 128 chunks', async () => {
+    id++;
+    await Promise.all(chunks.map((c) => store.putChunk(`k/${String(id).padStart(10, '0')}/bench/${c.keyGroup}`, c.bytes)));
+  });
+  await b3.run();
+  results.push(row(b3.tasks[0]!, 'state.store.put', 'leveldb, 128 chunks per checkpoint', chunks.length, { chunkBytes: chunks.reduce((a, c) => a + c.bytes.length, 0) }));
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  if (sink === 42) process.stderr.write('');
+  emitReport(results, target);
+}
+
+await main();
