@@ -179,7 +179,7 @@ export class KeyedStateBackend implements KeyedStateStore {
       for (const t of tables) {
         const table = this.restoredTable(t.name, t.ttl);
         const stride = t.ttl ? 3 : 2;
-        for (let i = 0; i < t.puts.length; i += stride) table.restorePut(this.checkKey(t.puts[i], c.keyGroup), t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
+        for (let i = 0; i < t.puts.length; i += stride) table.restorePut(this.checkKey(t.puts[i], c.keyGroup), c.keyGroup, t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
         for (const k of t.dels) table.restoreDelete(this.checkKey(k, c.keyGroup));
       }
       let live = 0;

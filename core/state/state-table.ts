@@ -179,12 +179,16 @@ export class StateTable<V> {
   }
 
   /** Restore: sets an entry as it was snapshotted (not listed as a change). */
-  restorePut(key: Key, value: V, expiresAt: number): void {
+  restorePut(key: Key, kg: number, value: V, expiresAt: number): void {
     const old = this.entries.get(key);
-    if (old !== undefined) this.entries.delete(key);
-    const e: StateEntry<V> = { key, kg: old?.kg ?? keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt };
-    this.entries.set(key, e);
-    if (old === undefined) this.counts[e.kg]!++;
+    if (old !== undefined) {
+      // A later chunk of the chain updates the entry in place (restoreDone puts TTL tables back in expiry order).
+      old.value = value;
+      old.expiresAt = expiresAt;
+      return;
+    }
+    this.entries.set(key, { key, kg, value, mark: 0, expiresAt });
+    this.counts[kg]!++;
   }
 
   restoreDelete(key: Key): void {

@@ -83,7 +83,8 @@ describe('StateTable', () => {
     t.put('a', 1);
     assert.deepEqual([...t.entries.keys()], ['b', 'c', 'a']);
     const r = new StateTable<number>('s', MAXP, true, { ttlMs: 100, readRenews: false, eventTime: false }, () => now);
-    r.restorePut('late', 0, 500); r.restorePut('early', 0, 100); r.restorePut('mid', 0, 300);
+    const kg = (k: string): number => keyGroupFor(k, MAXP);
+    r.restorePut('late', kg('late'), 0, 500); r.restorePut('early', kg('early'), 0, 100); r.restorePut('mid', kg('mid'), 0, 300);
     r.restoreDone();
     assert.deepEqual([...r.entries.keys()], ['early', 'mid', 'late']);
     now = 300;
@@ -93,7 +94,7 @@ describe('StateTable', () => {
 
   test('restorePut and restoreDelete keep counts and are not changes', () => {
     const t = new StateTable<number>('s', MAXP, true, undefined, () => 0);
-    t.restorePut('a', 1, Infinity); t.restorePut('a', 2, Infinity); t.restorePut('b', 1, Infinity);
+    t.restorePut('a', keyGroupFor('a', MAXP), 1, Infinity); t.restorePut('a', keyGroupFor('a', MAXP), 2, Infinity); t.restorePut('b', keyGroupFor('b', MAXP), 1, Infinity);
     t.restoreDelete('b'); t.restoreDelete('absent');
     assert.equal(t.counts.reduce((s, x) => s + x, 0), 1);
     assert.equal(t.get('a'), 2);
