@@ -5,12 +5,18 @@
 
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
-import type { LogicalGraph, LogicalNode, Partitioner } from '../graph/logical-graph.js';
+import type { LogicalEdge, LogicalGraph, LogicalNode, Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import { collectSink, discardSink, printSink, type SinkSpec } from '../connectors/sink.js';
 import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
 import { OutputTag } from './output-tag.js';
 import { WatermarkStrategy } from '../time/watermark-strategy.js';
+import { WindowedStream } from './windowed-stream.js';
+import type { WindowAssigner } from '../windows/window-assigner.js';
+import type { GlobalWindow, Window } from '../windows/window.js';
+import { GlobalWindows } from '../windows/global-windows.js';
+import { CountTrigger } from '../windows/count-trigger.js';
+import { PurgingTrigger } from '../windows/purging-trigger.js';
 
 function requireFunction(fn: unknown, what: string): void {
   if (typeof fn !== 'function') throw new JobDefinitionError(`${what}: expected a function, got ${typeof fn}`);
@@ -34,8 +40,13 @@ export class DataStream<T> {
     this.tag = tag;
   }
 
-  protected edge(): { from: number; partitioner: Partitioner; tag?: string } {
+  protected edge(): { from: number; partitioner: Partitioner; key?: (value: unknown) => Key; tag?: string } {
     return this.tag === undefined ? { from: this.node.id, partitioner: this.partitioner } : { from: this.node.id, partitioner: this.partitioner, tag: this.tag };
+  }
+
+  /** @internal The edge an operator reading this stream gets (windows, joins and two-input operators build on it). */
+  inputEdge(): LogicalEdge {
+    return this.edge();
   }
 
   /** Names the operator that produces this stream (names appear in metrics and errors; must be unique). */
@@ -155,6 +166,20 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** @internal The key selector, for operators built on keyed streams (windows, joins). */
   get keySelector(): KeySelector<T, K> {
     return this.key;
+  }
+
+  /**
+   * Cuts each key's records into windows (TumblingEventTimeWindows.of(ms), SlidingEventTimeWindows.of(size,
+   * slide), EventTimeSessionWindows.withGap(ms), their processing-time twins, GlobalWindows.create()); end the
+   * chain with reduce, aggregate or process.
+   */
+  window<W extends Window>(assigner: WindowAssigner<W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>(this.graph, this.edge(), assigner);
+  }
+
+  /** Windows of `size` records per key: a global window fired and purged every `size` elements. */
+  countWindow(size: number): WindowedStream<T, K, GlobalWindow> {
+    return this.window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
   }
 
   /** Rolling reduce: emits the updated accumulator of the record's key for every record. */

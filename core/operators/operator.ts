@@ -24,11 +24,14 @@ export interface Downstream<T> {
 export interface OperatorCounters {
   recordsIn: number;
   recordsOut: number;
+  /** Records dropped because they were late (event-time windows and joins without a late-data side output). */
+  lateRecordsDropped: number;
 }
 
 export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters {
   recordsIn = 0;
   recordsOut = 0;
+  lateRecordsDropped = 0;
   constructor(
     readonly name: string,
     readonly ctx: TaskContext,
