@@ -90,5 +90,5 @@ export const METRIC_BUSY_MS = 0;
 export const METRIC_BACKPRESSURED_MS = 1;
 export const METRIC_IDLE_MS = 2;
 export const METRIC_SUBTASK_SLOTS = 3;
-/** Then, per operator of the chain: records in, records out. */
-export const METRIC_OPERATOR_SLOTS = 2;
+/** Then, per operator of the chain: records in, records out, late records dropped (windows, joins). */
+export const METRIC_OPERATOR_SLOTS = 3;

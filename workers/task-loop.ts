@@ -46,6 +46,7 @@ export async function runTaskLoop(
         const fromSource = k === 0 && st.source !== undefined;
         metrics[o] = fromSource ? st.sourceRecords : op.recordsIn;
         metrics[o + 1] = fromSource ? st.sourceRecords : op.recordsOut;
+        metrics[o + 2] = op.lateRecordsDropped;
       }
     }
   };

@@ -38,6 +38,13 @@ export class StreamEnvironment {
     return this;
   }
 
+  /** How often watermark generators emit, ms of wall time (default 200; 0: at every step of the task). */
+  setAutoWatermarkInterval(ms: number): this {
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new JobDefinitionError(`setAutoWatermarkInterval: expected a number of ms >= 0, got ${ms}`);
+    this.graph.autoWatermarkIntervalMs = ms;
+    return this;
+  }
+
   fromSource<T>(spec: SourceSpec<T>, name?: string): DataStream<T> {
     if (!spec || typeof spec.createReader !== 'function') throw new JobDefinitionError('fromSource: expected a source spec');
     const node = this.graph.add({ kind: 'source', inputs: [], source: spec as SourceSpec<unknown>, name: name ?? `${spec.kind}-${this.graph.nodes.length}` });

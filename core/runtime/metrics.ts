@@ -21,6 +21,8 @@ export interface OperatorMetrics {
   subtask: number;
   recordsIn: number;
   recordsOut: number;
+  /** Late records an event-time window or join dropped (no late-data side output). */
+  lateRecordsDropped: number;
 }
 
 export interface TaskMetrics {
@@ -49,7 +51,7 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
     tasks.push({ task: t.name, subtask: p.subtask, thread: p.thread, busyMs: buf[base]!, backpressuredMs: buf[base + 1]!, idleMs: buf[base + 2]! });
     t.nodeIds.forEach((id, k) => {
       const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
-      operators.push({ operator: names[id]!, subtask: p.subtask, recordsIn: buf[o]!, recordsOut: buf[o + 1]! });
+      operators.push({ operator: names[id]!, subtask: p.subtask, recordsIn: buf[o]!, recordsOut: buf[o + 1]!, lateRecordsDropped: buf[o + 2]! });
     });
   });
   return { operators, tasks, durationMs };
