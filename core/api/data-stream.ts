@@ -17,6 +17,11 @@ import type { GlobalWindow, Window } from '../windows/window.js';
 import { GlobalWindows } from '../windows/global-windows.js';
 import { CountTrigger } from '../windows/count-trigger.js';
 import { PurgingTrigger } from '../windows/purging-trigger.js';
+import { ConnectedStreams, KeyedConnectedStreams } from './connected-streams.js';
+import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
+import { MapStateDescriptor } from './broadcast-state.js';
+import { JoinedStreams } from './joined-streams.js';
+import { IntervalJoin } from './interval-join.js';
 
 function requireFunction(fn: unknown, what: string): void {
   if (typeof fn !== 'function') throw new JobDefinitionError(`${what}: expected a function, got ${typeof fn}`);
@@ -116,9 +121,38 @@ export class DataStream<T> {
     return new DataStream<T>(this.graph, this.node, 'rebalance', this.tag);
   }
 
-  /** Every record to every instance of the next operator. */
-  broadcast(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.node, 'broadcast', this.tag);
+  /**
+   * Every record to every instance of the next operator. With state descriptors: a broadcast stream for
+   * `keyedStream.connect(...)`, whose function writes these broadcast states on every instance.
+   */
+  broadcast(): DataStream<T>;
+  broadcast(...descriptors: [MapStateDescriptor<unknown, unknown>, ...MapStateDescriptor<unknown, unknown>[]]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    const stream = new DataStream<T>(this.graph, this.node, 'broadcast', this.tag);
+    if (descriptors.length === 0) return stream;
+    const names = new Set<string>();
+    for (const d of descriptors) {
+      if (!(d instanceof MapStateDescriptor)) throw new JobDefinitionError('broadcast: expected MapStateDescriptor arguments');
+      if (names.has(d.name)) throw new JobDefinitionError(`broadcast: state '${d.name}' is declared twice`);
+      names.add(d.name);
+    }
+    return new BroadcastStream<T>(this.graph, stream.edge(), descriptors);
+  }
+
+  /** Two streams for one two-input operator: `connect(b).keyBy(k1, k2).process(keyedCoProcessFunction)`. */
+  connect<B>(other: DataStream<B>): ConnectedStreams<T, B> {
+    this.checkSameJob(other, 'connect');
+    return new ConnectedStreams<T, B>(this, other);
+  }
+
+  /** A window join: `join(b).where(k1).equalTo(k2).window(assigner).apply((a, b) => ...)`. */
+  join<B>(other: DataStream<B>): JoinedStreams<T, B> {
+    this.checkSameJob(other, 'join');
+    return new JoinedStreams<T, B>(this, other);
+  }
+
+  protected checkSameJob(other: unknown, what: string): void {
+    if (!(other instanceof DataStream) || other.graph !== this.graph) throw new JobDefinitionError(`${what}: expected a stream of the same job`);
   }
 
   /** Merges streams of the same type. */
@@ -180,6 +214,32 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** Windows of `size` records per key: a global window fired and purged every `size` elements. */
   countWindow(size: number): WindowedStream<T, K, GlobalWindow> {
     return this.window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+  }
+
+  /**
+   * Joins each record with the records of `other` with an equal key whose event time lies in an interval
+   * around its own: `intervalJoin(b).between(lowerMs, upperMs).process(fn)`.
+   */
+  intervalJoin<B>(other: KeyedStream<B, K>): IntervalJoin<T, B, K> {
+    if (!(other instanceof KeyedStream) || other.graph !== this.graph) throw new JobDefinitionError('intervalJoin: expected a keyed stream (keyBy(...)) of the same job');
+    return new IntervalJoin<T, B, K>(this, other);
+  }
+
+  /**
+   * With a broadcast stream (`rules.broadcast(descriptor)`): a keyed broadcast process function. With a keyed
+   * stream: a keyed co-process function over both. With any other stream: connected streams to key.
+   */
+  override connect<B>(other: BroadcastStream<B>): BroadcastConnectedStream<T, B, K>;
+  override connect<B>(other: KeyedStream<B, K>): KeyedConnectedStreams<T, B, K>;
+  override connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
+  override connect<B>(other: BroadcastStream<B> | DataStream<B>): BroadcastConnectedStream<T, B, K> | KeyedConnectedStreams<T, B, K> | ConnectedStreams<T, B> {
+    if (other instanceof BroadcastStream) {
+      if (other.graph !== this.graph) throw new JobDefinitionError('connect: expected a broadcast stream of the same job');
+      return new BroadcastConnectedStream<T, B, K>(this.graph, this.edge(), other);
+    }
+    this.checkSameJob(other, 'connect');
+    if (other instanceof KeyedStream) return new KeyedConnectedStreams<T, B, K>(this.graph, this.edge(), (other as KeyedStream<B, K>).edge());
+    return new ConnectedStreams<T, B>(this, other);
   }
 
   /** Rolling reduce: emits the updated accumulator of the record's key for every record. */

@@ -304,6 +304,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     }
     // (Not Infinity: an empty timer heap reports Infinity as its next time, which would count as due forever.)
     if (this.nextProcessingTime() !== Infinity) this.onProcessingTime(Number.MAX_VALUE);
+    this.finishSideOutputs();
     this.next.finish();
   }
 

@@ -14,11 +14,12 @@ export interface Emitted<T> { value: T; ts: number }
 export class Recorder<T> implements Downstream<T> {
   readonly records: Emitted<T>[] = [];
   readonly watermarks: number[] = [];
+  readonly idles: boolean[] = [];
   finished = false;
   constructor(private readonly ctx: TaskContext) {}
   push(value: T): void { this.records.push({ value, ts: this.ctx.timestamp }); }
   watermark(wm: number): void { this.watermarks.push(wm); }
-  idle(): void {}
+  idle(idle: boolean): void { this.idles.push(idle); }
   finish(): void { this.finished = true; }
   values(): T[] { return this.records.map((r) => r.value); }
   take(): T[] { const v = this.values(); this.records.length = 0; return v; }
