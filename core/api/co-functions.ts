@@ -6,6 +6,7 @@ import type { Key } from '../graph/key-groups.js';
 import type { Collector, KeyedContext, OnTimerContext } from './functions.js';
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from './broadcast-state.js';
 import type { OutputTag } from './output-tag.js';
+import type { KeyedStateStore } from './state.js';
 
 /** Two keyed inputs, one key space: both sides' records of a key meet on one subtask, with its state and timers. */
 export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
@@ -30,10 +31,10 @@ export interface BroadcastContext {
   currentProcessingTime(): number;
   getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV>;
   /**
-   * Calls `fn` for every key of this instance that has keyed state `stateName`, with that key current: state
-   * handles (from `open`) read and write that key's state inside `fn`.
+   * Calls `fn` for every key of this instance that has keyed state `stateName`, with that key current: `state`
+   * reads and writes that key's state (by name, as a keyed context does).
    */
-  applyToKeyedState<K>(stateName: string, fn: (key: K) => void): void;
+  applyToKeyedState<K>(stateName: string, fn: (key: K, state: KeyedStateStore) => void): void;
   output<X>(tag: OutputTag<X>, value: X): void;
 }
 

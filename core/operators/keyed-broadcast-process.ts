@@ -11,6 +11,7 @@ import type { Collector, OnTimerContext } from '../api/functions.js';
 import type { BroadcastContext, KeyedBroadcastProcessFunction, ReadOnlyBroadcastContext } from '../api/co-functions.js';
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
 import type { OutputTag } from '../api/output-tag.js';
+import type { KeyedStateStore } from '../api/state.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { JobDefinitionError } from '../api/errors.js';
 import { KeyedProcessOperator } from './keyed.js';
@@ -74,10 +75,10 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
       currentWatermark: () => ctx.watermark,
       currentProcessingTime: () => Date.now(),
       getBroadcastState: <MK, MV>(d: MapStateDescriptor<MK, MV>) => op.state$(d) as unknown as BroadcastState<MK, MV>,
-      applyToKeyedState: <KK>(stateName: string, f: (key: KK) => void) => {
+      applyToKeyedState: <KK>(stateName: string, f: (key: KK, state: KeyedStateStore) => void) => {
         for (const k of op.backend.keysOf(stateName)) {
           op.backend.currentKey = k;
-          f(k as KK);
+          f(k as KK, op.backend);
         }
       },
       output: <X>(tag: OutputTag<X>, value: X) => op.output(tag, value),

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobDefinitionError, MapStateDescriptor, StreamEnvironment, type DataStream, type ListState } from '../../../core/index.js';
+import { JobDefinitionError, MapStateDescriptor, StreamEnvironment, type DataStream } from '../../../core/index.js';
 import type { KeyedBroadcastProcessOperator } from '../../../core/operators/keyed-broadcast-process.js';
 import { instantiate } from '../windows/harness.js';
 
@@ -15,25 +15,26 @@ function build() {
   const env = new StreamEnvironment(1);
   const txs = env.fromCollection<Tx>([]);
   const rules = env.fromCollection<Rule>([]).broadcast(RULES);
-  let seen!: ListState<Tx>;
+  let opened = 0;
   const out: DataStream<string> = txs.keyBy((t) => t.account).connect(rules).process<string>({
-    open(ctx) { seen = ctx.listState<Tx>('seen'); },
+    open() { opened++; },
     processElement(tx, ctx, out) {
       for (const r of ctx.getBroadcastState(RULES).values()) if (tx.amount > r.over) out.collect(`${r.id}:${ctx.key}:${tx.amount}`);
-      seen.add(tx);
+      ctx.listState<Tx>('seen').add(tx);
     },
     processBroadcastElement(rule, ctx, out) {
       ctx.getBroadcastState(RULES).put(rule.id, rule);
       // Transactions that arrived before the rule are checked now: alerts do not depend on arrival order.
-      ctx.applyToKeyedState<string>('seen', (account) => {
-        for (const tx of seen.get()) if (tx.amount > rule.over) out.collect(`${rule.id}:${account}:${tx.amount}`);
+      ctx.applyToKeyedState<string>('seen', (account, state) => {
+        for (const tx of state.listState<Tx>('seen').get()) if (tx.amount > rule.over) out.collect(`${rule.id}:${account}:${tx.amount}`);
       });
     },
   });
   const h = instantiate<Tx, string>(env, out, { checkpointing: true });
   const op = h.op as unknown as KeyedBroadcastProcessOperator<string, Tx, Rule, string>;
   op.open();
-  return { h, op, build };
+  assert.equal(opened, 1);
+  return { h, op };
 }
 
 test('broadcast records write the state every keyed record reads; earlier records are checked through applyToKeyedState', () => {
