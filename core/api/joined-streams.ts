@@ -73,6 +73,7 @@ export class WindowedJoin<A, B, K extends Key, W extends Window> {
       allowedLateness: this.lateness,
       lateTag: undefined,
       computation: { kind: 'join', join: fn as JoinFunction<unknown, unknown, unknown> },
+      fastPaths: true,
     };
     checkWindowSpec(spec, `window join over ${this.assigner.fingerprint}`);
     const graph = this.first.graph;

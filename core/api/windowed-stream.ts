@@ -33,6 +33,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
   private trig: Trigger<W>;
   private lateness = 0;
   private lateTag: OutputTag<T> | undefined;
+  private fast = true;
 
   /** @internal */
   constructor(
@@ -69,6 +70,12 @@ export class WindowedStream<T, K extends Key, W extends Window> {
     return this;
   }
 
+  /** @internal Turns the window operator's fast paths off (tests run both ways; results must not differ). */
+  withoutFastPaths(): this {
+    this.fast = false;
+    return this;
+  }
+
   /** Incremental: one reduced value per (key, window); emits it (or passes it to `windowFn`) when the window fires. */
   reduce(fn: ReduceFunction<T>): DataStream<T>;
   reduce<R>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W>): DataStream<R>;
@@ -101,6 +108,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
       allowedLateness: this.lateness,
       lateTag: this.lateTag as OutputTag<unknown> | undefined,
       computation,
+      fastPaths: this.fast,
     };
     checkWindowSpec(spec, `window over ${this.assigner.fingerprint}`);
     const node = this.graph.add({ kind: 'window', inputs: [this.input], spec, specFingerprint: windowFingerprint(spec) });

@@ -23,6 +23,7 @@ import type { TaskContext } from '../operators/task-context.js';
 import { MAX_WATERMARK } from '../time/watermark.js';
 import type { WindowAssigner } from './window-assigner.js';
 import { TriggerResult, type OnMergeContext, type Trigger } from './trigger.js';
+import { EventTimeTrigger } from './event-time-trigger.js';
 import type { Window } from './window.js';
 import { makeSlot, restoreSlot, type Slot } from './window-slot.js';
 import { contentsOf, windowFnOf, type WindowSpec } from './window-spec.js';
@@ -53,6 +54,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   /** Slots being removed together (merging): their timers do not keep each other's alive. */
   private releasing: readonly Slot[] = [];
   mergedStates: readonly unknown[] = NO_STATES;
+  private readonly fastTrigger: boolean;
   /** Windows held now, every key together (for tests and metrics). */
   windowCount = 0;
 
@@ -69,6 +71,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     this.lateness = this.isEventTime ? spec.allowedLateness : 0;
     this.lateTag = spec.lateTag;
     this.domain = this.isEventTime ? 'event' : 'processing';
+    this.fastTrigger = spec.fastPaths && this.trigger.constructor === EventTimeTrigger;
   }
 
   push(value: I): void {
@@ -210,6 +213,9 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
 
   private addTo(slot: Slot, slots: Slot[], value: unknown, input: number, ts: number): void {
     this.contents.add(slot, value, input);
+    // Fast path (spec.fastPaths): the default event-time trigger, asked about a window whose end timer it already
+    // registered and whose end the watermark has not reached, would re-register that timer and continue.
+    if (this.fastTrigger && slot.et !== undefined && slot.e - 1 > this.ctx.watermark) return;
     this.cur = slot;
     this.curSlots = slots;
     const r = this.trigger.onElement(value, ts, slot.w, this);

@@ -29,13 +29,15 @@ export interface WindowSpec {
   /** Late elements (every window already past end + lateness) go here; none: they are dropped and counted. */
   readonly lateTag: OutputTag<unknown> | undefined;
   readonly computation: WindowComputation;
+  /** Skip calls whose outcome is known (the default event-time trigger on a window it already armed). On by default. */
+  readonly fastPaths: boolean;
 }
 
 /** What of the spec must be identical on every thread (functions are compared by kind only, as elsewhere). */
 export function windowFingerprint(spec: WindowSpec): string {
   const c = spec.computation;
   const fn = c.kind === 'reduce' || c.kind === 'aggregate' ? `${c.kind}${c.windowFn ? '+window-fn' : ''}` : c.kind;
-  return `window(${spec.assigner.fingerprint};trigger=${spec.trigger.fingerprint};lateness=${spec.allowedLateness};late=${spec.lateTag?.id ?? '-'};fn=${fn})`;
+  return `window(${spec.assigner.fingerprint};trigger=${spec.trigger.fingerprint};lateness=${spec.allowedLateness};late=${spec.lateTag?.id ?? '-'};fn=${fn}${spec.fastPaths ? '' : ';slow'})`;
 }
 
 /** Checks a spec when the job is defined, so a bad one fails before any thread starts. */

@@ -40,14 +40,26 @@ export interface Harness<I, O> {
 export function harness<I, O, K extends Key = Key>(
   key: (v: I) => K,
   define: (keyed: KeyedStream<I, K>, env: StreamEnvironment) => DataStream<O>,
-  options: { checkpointing?: boolean; sideTags?: string[]; subtask?: number; parallelism?: number } = {},
+  options: HarnessOptions = {},
 ): Harness<I, O> {
   const env = new StreamEnvironment(1);
   const out = define(env.fromCollection<I>([]).keyBy(key), env);
   return instantiate<I, O>(env, out, options);
 }
 
-export function instantiate<I, O>(env: StreamEnvironment, stream: DataStream<O>, options: { checkpointing?: boolean; sideTags?: string[]; subtask?: number; parallelism?: number } = {}): Harness<I, O> {
+export interface HarnessOptions {
+  checkpointing?: boolean;
+  sideTags?: string[];
+  subtask?: number;
+  parallelism?: number;
+  /** Window operators: false turns their fast paths off (the spec's switch). */
+  fastPaths?: boolean;
+}
+
+export function instantiate<I, O>(env: StreamEnvironment, stream: DataStream<O>, options: HarnessOptions = {}): Harness<I, O> {
+  if (options.fastPaths === false && (stream.node.spec as { kind?: string } | undefined)?.kind === 'window') {
+    (stream.node.spec as { fastPaths: boolean }).fastPaths = false;
+  }
   const ctx = new TaskContext('test', options.subtask ?? 0, options.parallelism ?? 1, env.graph.maxParallelism);
   const rec = new Recorder<O>(ctx);
   const op = createOperator(stream.node, ctx, rec as Downstream<unknown>, { graph: env.graph, checkpointing: options.checkpointing ?? false }, operatorBuilders) as Operator<I, O>;

@@ -10,13 +10,18 @@ import {
 } from '../../../core/index.js';
 import { WindowOperator } from '../../../core/windows/window-operator.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
-import { harness } from './harness.js';
+import { harness as baseHarness, type HarnessOptions } from './harness.js';
 
 interface Ev { k: string; v: number }
 const ev = (k: string, v: number): Ev => ({ k, v });
 const sum = (a: Ev, b: Ev): Ev => ({ k: a.k, v: a.v + b.v });
 const win = <T>(h: { op: unknown }): WindowOperator<T, unknown> => h.op as WindowOperator<T, unknown>;
 
+// Every test runs with the window operator's fast paths on and off: results must not differ.
+for (const fast of [true, false]) {
+const harness: typeof baseHarness = (key, define, options: HarnessOptions = {}) => baseHarness(key, define, { ...options, fastPaths: fast });
+
+describe(`fast paths ${fast ? 'on' : 'off'}`, () => {
 describe('tumbling event-time windows', () => {
   test('fire when the watermark passes the end, stamped with end - 1, one result per key and window', () => {
     const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).reduce(sum));
@@ -281,3 +286,5 @@ describe('checkpoints', () => {
     assert.deepEqual(run(31), run(undefined));
   });
 });
+});
+}

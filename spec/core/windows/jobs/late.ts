@@ -40,7 +40,10 @@ export function allLateEvents(p: LateParams): LateEv[] {
   return Array.from({ length: p.n }, (_, i) => fn(i, r.reset(p.seed, i)));
 }
 
-const p = lateParams(new URL(import.meta.url).searchParams);
+const q = new URL(import.meta.url).searchParams;
+const p = lateParams(q);
+/** fast=0: the window operators' fast paths off. */
+const fast = q.get('fast') !== '0';
 const late = new OutputTag<LateEv>('late');
 
 export default defineJob((env) => {
@@ -50,7 +53,8 @@ export default defineJob((env) => {
       onPeriodicEmit() {},
     })).withTimestampAssigner((e) => e.ts)).name('timestamps').setParallelism(1);
   const assigner = p.kind === 'tumbling' ? TumblingEventTimeWindows.of(p.size) : SlidingEventTimeWindows.of(p.size, p.slide);
-  const fired = events.keyBy((e) => e.key).window(assigner).allowedLateness(p.lateness).sideOutputLateData(late)
+  const windowed = events.keyBy((e) => e.key).window(assigner);
+  const fired = (fast ? windowed : windowed.withoutFastPaths()).allowedLateness(p.lateness).sideOutputLateData(late)
     .process<[string, number, number, number[]]>((key, ctx, els, out) => {
       const w = ctx.window as TimeWindow;
       out.collect([key, w.start, w.end, els.map((e) => e.id).sort((a, b) => a - b)]);

@@ -1,6 +1,6 @@
 // A job for the window property tests: one generated, out-of-order event stream (and a second one for the
 // joins) through every window kind x every window computation, and two joins; each result to its own sink.
-//   ?seed=1&n=2000&keys=4&step=1&bound=10&wmi=5&size=50&slide=20&gap=15&lo=-5&hi=8   (b.* for the second stream)
+//   ?seed=1&n=2000&keys=4&step=1&bound=10&wmi=5&size=50&slide=20&gap=15&lo=-5&hi=8&fast=1   (b.* for the second stream)
 import {
   defineJob, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
   type DataStream, type TimeWindow, type WindowAssigner,
@@ -16,6 +16,8 @@ const slide = Number(q.get('slide') ?? 20);
 const gap = Number(q.get('gap') ?? 15);
 const lo = Number(q.get('lo') ?? -5);
 const hi = Number(q.get('hi') ?? 8);
+/** fast=0: the window operators' fast paths off. */
+const fast = q.get('fast') !== '0';
 
 export const ASSIGNERS = ['tumbling', 'sliding', 'session'] as const;
 export const COMPUTATIONS = ['reduce', 'aggregate', 'process', 'reduceFn', 'aggregateFn'] as const;
@@ -48,7 +50,7 @@ export default defineJob((env) => {
   const right = stream(env, b, 'b');
   for (const kind of ASSIGNERS) {
     const keyed = left.keyBy((e) => e.key);
-    const w = (): ReturnType<typeof keyed.window<TimeWindow>> => keyed.window(assigner(kind));
+    const w = (): ReturnType<typeof keyed.window<TimeWindow>> => (fast ? keyed.window(assigner(kind)) : keyed.window(assigner(kind)).withoutFastPaths());
     w().reduce(sum).name(`${kind}-reduce`).collect().name(`${kind}.reduce`);
     w().aggregate(agg).name(`${kind}-aggregate`).collect().name(`${kind}.aggregate`);
     w().process<unknown[]>((key, ctx, els, out) => {
