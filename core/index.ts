@@ -30,7 +30,7 @@ export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
 export { JobDefinitionError, OperatorError, GraphMismatchError, WorkerDiedError, JobCancelledError } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult } from './runtime/run.js';
 export type { JobMetrics, OperatorMetrics, TaskMetrics } from './runtime/metrics.js';
-export { generatorSource, type GeneratorOptions, type Random } from './connectors/generator.js';
+export { generatorSource, SplitRandom, type GeneratorOptions, type Random } from './connectors/generator.js';
 export { collectionSource } from './connectors/collection.js';
 export { asyncIterableSource } from './connectors/async-iterable.js';
 export { collectSink, printSink, discardSink, type SinkSpec, type SinkWriter, type PreparedTransaction } from './connectors/sink.js';

@@ -3,8 +3,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { PhysicalPlan } from '../core/graph/physical-plan.js';
 import type { SourceSplit } from '../core/connectors/source.js';
-import type { OperatorRestore } from '../core/checkpoint/snapshot.js';
-import type { InFlightRecord } from '../core/checkpoint/messages.js';
+import type { SubtaskRestore } from '../core/checkpoint/snapshot.js';
+
+export { subtaskKey, type SubtaskRestore } from '../core/checkpoint/snapshot.js';
 
 export interface RuntimeOptions {
   bufferTimeoutMs: number;
@@ -21,19 +22,6 @@ export interface CheckpointAssignment {
   enabled: boolean;
   /** Aligned barriers switch to unaligned after this long, ms (Infinity: never). */
   alignmentTimeoutMs: number;
-}
-
-/** What one subtask restores before its first record. */
-export interface SubtaskRestore {
-  /** By operator uid. */
-  operators: Record<string, OperatorRestore>;
-  /** Channel state of an unaligned checkpoint, replayed before the inputs. */
-  inFlight?: InFlightRecord[];
-}
-
-/** Key of a (task, subtask) pair in the per-subtask maps below. */
-export function subtaskKey(task: number, subtask: number): string {
-  return `${task}/${subtask}`;
 }
 
 export interface ThreadAssignment {

@@ -55,6 +55,8 @@ export class Subtask implements BarrierHandler {
   /** Records handed over from a restored unaligned checkpoint, replayed before the inputs. */
   private replay: InFlightRecord[] = [];
   busyMs = 0;
+  /** Work done by the last step (the task loop's accounting). */
+  lastWork = 0;
   backpressuredMs = 0;
   idleMs = 0;
   sourceRecords = 0;

@@ -54,12 +54,27 @@ export async function runTaskLoop(
     while (live.length > 0) {
       if (Atomics.load(control, JOB_STOP) !== 0) throw new JobCancelledError('job stopped');
       let work = 0;
+      const roundStart = performance.now();
+      let t = roundStart;
       for (let i = 0; i < live.length; i++) {
         const st = live[i]!;
-        const t0 = performance.now();
         const w = st.step(options.budget);
-        if (w > 0) st.busyMs += performance.now() - t0;
+        const t1 = performance.now();
+        if (w > 0) st.busyMs += t1 - t;
+        st.lastWork = w;
+        t = t1;
         work += w;
+      }
+      // A subtask that could do nothing this round spent it waiting: on a full output (backpressured) or for
+      // input. Per subtask, so a task waiting on output counts as backpressured while its thread runs others.
+      if (work > 0) {
+        const round = t - roundStart;
+        for (let i = 0; i < live.length; i++) {
+          const st = live[i]!;
+          if (st.lastWork > 0) continue;
+          if (st.blocked()) st.backpressuredMs += round;
+          else st.idleMs += round;
+        }
       }
       if (live.some((s) => s.state === FINISHED)) {
         for (const s of live) if (s.state === FINISHED) s.flush();

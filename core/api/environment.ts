@@ -4,7 +4,7 @@
 // worker loads the same module and rebuilds the same graph; so a job must not build its graph from random or
 // time-dependent input (the runtime checks a fingerprint and names the first operator that differs).
 
-import { LogicalGraph } from '../graph/logical-graph.js';
+import { LogicalGraph, type CheckpointConfig } from '../graph/logical-graph.js';
 import { DEFAULT_MAX_PARALLELISM } from '../graph/key-groups.js';
 import { DataStream } from './data-stream.js';
 import { JobDefinitionError } from './errors.js';
@@ -38,10 +38,20 @@ export class StreamEnvironment {
     return this;
   }
 
-  /** How often watermark generators emit, ms of wall time (default 200; 0: at every step of the task). */
-  setAutoWatermarkInterval(ms: number): this {
-    if (!(Number.isFinite(ms) && ms >= 0)) throw new JobDefinitionError(`setAutoWatermarkInterval: expected a number of ms >= 0, got ${ms}`);
-    this.graph.autoWatermarkIntervalMs = ms;
+  /**
+   * Checkpoints the job's state every `intervalMs` (to the state directory: RunOptions.stateDir, `--state-dir`),
+   * so a failed or killed job resumes where the last checkpoint left it, with exactly-once state.
+   */
+  enableCheckpointing(intervalMs: number, options: Omit<CheckpointConfig, 'intervalMs'> = {}): this {
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`enableCheckpointing: the interval must be a number of ms > 0, got ${intervalMs}`);
+    this.graph.checkpointing = { intervalMs, ...options };
+    return this;
+  }
+
+  /** How often watermark generators emit, in ms of wall time (default 200). */
+  setAutoWatermarkInterval(intervalMs: number): this {
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`setAutoWatermarkInterval: expected a number of ms > 0, got ${intervalMs}`);
+    this.graph.autoWatermarkIntervalMs = intervalMs;
     return this;
   }
 

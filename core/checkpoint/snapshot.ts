@@ -1,6 +1,8 @@
 // Runs on: the worker thread that takes a snapshot, and the main thread that stores and restores it. What one
 // operator instance contributes to a checkpoint, and what it gets back on restore.
 
+import type { InFlightRecord } from './messages.js';
+
 /**
  * One key group's share of an operator's keyed state, encoded (core/state/key-group-codec.ts). A full chunk holds
  * every entry of the group; a delta holds the entries changed since the previous checkpoint and the keys removed.
@@ -10,6 +12,8 @@ export interface KeyGroupChunk {
   readonly full: boolean;
   /** Live entries in the group once this chunk is applied (every state of the operator together). */
   readonly entries: number;
+  /** Entries the chunk carries: written or removed (a delta), or every live one (full). */
+  readonly changed: number;
   readonly bytes: Uint8Array;
 }
 
@@ -35,4 +39,17 @@ export interface OperatorRestore {
   keyed: KeyGroupChunk[];
   /** Non-keyed items dealt to this subtask. */
   operator: unknown[];
+}
+
+/** What one subtask restores before its first record. */
+export interface SubtaskRestore {
+  /** By operator uid. */
+  operators: Record<string, OperatorRestore>;
+  /** Channel state of an unaligned checkpoint, replayed before the inputs. */
+  inFlight?: InFlightRecord[];
+}
+
+/** Key of a (task, subtask) pair in per-subtask maps. */
+export function subtaskKey(task: number, subtask: number): string {
+  return `${task}/${subtask}`;
 }

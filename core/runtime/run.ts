@@ -1,19 +1,32 @@
 // Runs on: main thread. Runs a job: builds and checks the graph before any thread starts, plans it, allocates
 // its rings, pins its tasks to a piscina pool of worker threads, and gathers results, failures and metrics. The
-// main thread coordinates only: no record passes through it.
+// main thread coordinates only: no record passes through it. With checkpointing it also owns the state
+// directory's LevelDB and the checkpoint coordinator, and restarts a failed job from its last completed
+// checkpoint (attempts: one pool, one set of rings, one coordinator each).
 
 import os from 'node:os';
-import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { Ring } from '../../shm/ring.js';
 import { jobControlSlots } from '../../shm/layout.js';
 import { buildGraph } from '../api/environment.js';
-import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError } from '../api/errors.js';
+import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError, GraphMismatchError } from '../api/errors.js';
 import { plan as makePlan, type PhysicalPlan } from '../graph/physical-plan.js';
+import type { LogicalGraph } from '../graph/logical-graph.js';
 import { metricsOffsets, readMetrics, type JobMetrics } from './metrics.js';
 import { signalStop } from './job-control.js';
-import { subtaskKey, type RuntimeOptions, type SerializedError, type ThreadAssignment, type ThreadResult } from '../../workers/assignment.js';
+import type { RuntimeOptions, SerializedError, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
 import { assignSplits, type SourceSplit } from '../connectors/source.js';
+import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
+import { CheckpointStore } from '../checkpoint/store.js';
+import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import { assignRestore, loadCheckpoint, selectCheckpoint, type LoadedCheckpoint, type ResumeFrom } from '../checkpoint/restore.js';
+import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
+import { sha256 } from '../checkpoint/manifest.js';
+import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
+import type { SinkSpec } from '../connectors/sink.js';
 
 export interface RunOptions {
   /** Default parallelism of the job's operators (default: the machine's available parallelism). */
@@ -46,14 +59,43 @@ export interface RunOptions {
    * (default 5000). A thread stuck in synchronous user code never reads the stop flag.
    */
   stopGraceMs?: number;
+
+  // ---- checkpoints (see README, "Checkpoints")
+  /** Checkpoint every this many ms (overrides the job's `env.enableCheckpointing`; 0 turns periodic checkpoints off). */
+  checkpointIntervalMs?: number;
+  /** 'aligned' (default) or 'unaligned' barriers. */
+  checkpointMode?: 'aligned' | 'unaligned';
+  /** Aligned barriers switch to unaligned when alignment takes longer than this, ms (default: never). */
+  alignmentTimeoutMs?: number;
+  /** A checkpoint not complete after this long is aborted, ms (default 60000). */
+  checkpointTimeoutMs?: number;
+  /** Completed checkpoints kept (default 3; savepoints are kept until deleted). */
+  retainedCheckpoints?: number;
+  /** Where checkpoints live (default `.sluice/<job file name>` under the working directory). */
+  stateDir?: string;
+  /** Resume from the latest intact checkpoint in the state directory, a given checkpoint id, or a savepoint. */
+  resume?: boolean | ResumeFrom;
+  /** Resuming from state of operators the job no longer has drops that state instead of failing. */
+  allowNonRestoredState?: boolean;
+  /** What happens after a failure (default with checkpointing: 3 restarts, 1 s apart; without: none). */
+  restartStrategy?: RestartStrategy;
+  /** Warnings (a source that cannot rewind, a corrupt checkpoint skipped, a restart): default process.emitWarning. */
+  onWarning?: (message: string) => void;
+  /** Called on the main thread after every completed checkpoint or savepoint (its manifest is durable). */
+  onCheckpoint?: (checkpoint: CompletedCheckpoint) => void;
 }
 
 export interface JobResult {
-  /** Records of each collect sink, by sink name, subtask 0 first. */
+  /** Records of each collect sink, by sink name, subtask 0 first (with checkpoints: committed records). */
   collected: Record<string, unknown[]>;
   metrics: JobMetrics;
   /** True when the job was stopped by cancel() rather than ending by itself. */
   cancelled: boolean;
+  /** Restarts after failures. */
+  restarts: number;
+  checkpoints: CheckpointStats;
+  /** The checkpoint the job resumed from, if any. */
+  restoredFrom: number | undefined;
 }
 
 export interface JobHandle {
@@ -61,17 +103,31 @@ export interface JobHandle {
   readonly result: Promise<JobResult>;
   readonly plan: PhysicalPlan;
   readonly operatorNames: readonly string[];
+  /** The state directory (checkpointing jobs), or undefined. */
+  readonly stateDir: string | undefined;
   /** Live metrics, read from shared memory (values may lag by ~100 ms). */
   metrics(): JobMetrics;
+  /** Checkpoints so far. */
+  checkpoints(): CheckpointStats;
+  /** Triggers a checkpoint now. */
+  checkpoint(): Promise<CompletedCheckpoint>;
+  /** Takes a savepoint named `name`: a full, aligned checkpoint kept until deleted; a job can start from it. */
+  savepoint(name: string): Promise<CompletedCheckpoint>;
   /** Stops the job; `result` then resolves with `cancelled: true`. */
   cancel(): Promise<JobResult>;
 }
 
 const DEFAULT_RING_BYTES = 256 * 1024;
 const MIN_RING_BYTES = 4096;
+const DEFAULT_RESTART: RestartStrategy = { type: 'fixed-delay', attempts: 3, delayMs: 1000 };
 
 function floorPow2(n: number): number {
   return 2 ** Math.floor(Math.log2(n));
+}
+
+/** Errors that a restart cannot fix: the job definition itself is wrong. */
+function permanent(e: Error): boolean {
+  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || e.name === 'JobDefinitionError' || e.name === 'GraphMismatchError';
 }
 
 /** Loads the job module, builds and validates its graph, starts its threads. Rejects before any thread starts for a job that cannot run. */
@@ -84,6 +140,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const graph = buildGraph(await import(jobUrl), parallelism, jobUrl);
   const plan = makePlan(graph, { chaining: options.chaining ?? true, threads: options.threads ?? cores });
   const names = graph.nodes.map((n) => n.name);
+  const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'SluiceWarning'));
 
   const budget = options.ringMemoryBytes ?? 256 * 1024 * 1024;
   let ringBytes = options.ringBytes ?? DEFAULT_RING_BYTES;
@@ -91,9 +148,6 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   if (ringBytes < MIN_RING_BYTES) {
     throw new JobDefinitionError(`the job needs ${plan.channels.length} ring channels: ringMemoryBytes ${budget} leaves ${ringBytes} bytes each, below ${MIN_RING_BYTES}; raise ringMemoryBytes or lower parallelism`);
   }
-  const rings = plan.channels.map(() => Ring.create(ringBytes, 'ringBytes').buffer);
-  const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * 4);
-  const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * 8);
   const rt: RuntimeOptions = {
     bufferTimeoutMs: options.bufferTimeoutMs ?? 1,
     budget: 1024,
@@ -103,6 +157,214 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     recordBatch: options.recordBatch ?? 32,
   };
   if (!Number.isInteger(rt.recordBatch) || rt.recordBatch < 1) throw new JobDefinitionError(`recordBatch must be an integer >= 1, got ${rt.recordBatch}`);
+
+  // ---- checkpointing
+  const cp = checkpointSettings(graph, options, jobUrl);
+  const restart = checkRestartStrategy(options.restartStrategy ?? (cp ? DEFAULT_RESTART : { type: 'none' }));
+  let store: CheckpointStore | undefined;
+  let restored: LoadedCheckpoint | undefined;
+  if (cp) {
+    for (const n of graph.nodes) {
+      if (n.source && !n.source.rewindable) {
+        warn(`source '${n.name}' (${n.source.kind}) cannot rewind: with checkpoints, its input is at-most-once (records read after the last checkpoint are not read again after a failure)`);
+      }
+    }
+    store = await CheckpointStore.open(cp.stateDir);
+    try {
+      if (options.resume) {
+        restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn);
+        if (restored) {
+          // Fails here, before any thread starts, when the checkpoint cannot fit this job.
+          assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
+        }
+      }
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+
+  const fingerprints = graph.nodeFingerprints();
+  const jobFingerprint = sha256(fingerprints.join('\n'));
+  const sinksByUid = new Map<string, SinkSpec<unknown>>(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
+  const started = performance.now();
+  let cancelled = false;
+  let current: Attempt | undefined;
+  let restarts = 0;
+  const stats: CheckpointStats = { completed: [], aborted: [] };
+  let firstStarted!: () => void;
+  let firstFailed!: (e: unknown) => void;
+  const firstAttempt = new Promise<void>((resolve, reject) => { firstStarted = resolve; firstFailed = reject; });
+
+  const result = (async (): Promise<JobResult> => {
+    let from = restored;
+    let nextId = store ? (await store.maxId()) + 1 : 1;
+    try {
+      for (;;) {
+        if (from?.manifest.finished) {
+          // The job already ran to its end; publish its final transactions again (idempotent) and stop.
+          await publishSinkTransactions(store!, from.manifest, sinksByUid);
+          firstStarted();
+          return finalResult(undefined, from.manifest.id);
+        }
+        const attempt = await startAttempt({ jobUrl, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, nextId, warn });
+        current = attempt;
+        firstStarted();
+        if (cancelled) attempt.stop();
+        const outcome = await attempt.done;
+        for (const c of attempt.coordinator?.stats.completed ?? []) stats.completed.push(c);
+        for (const a of attempt.coordinator?.stats.aborted ?? []) stats.aborted.push(a);
+        if (outcome.error === undefined || cancelled) return finalResult(outcome, restored?.manifest.id);
+        const delay = permanent(outcome.error) || !cp ? undefined : restartDelay(restart, restarts + 1);
+        if (delay === undefined) throw outcome.error;
+        restarts++;
+        warn(`job failed (${outcome.error.message}); restart ${restarts} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);
+        await new Promise((r) => setTimeout(r, delay));
+        if (cancelled) return finalResult(outcome, restored?.manifest.id);
+        const latest = attempt.coordinator?.latest;
+        from = latest ? await loadCheckpoint(store!, latest.id) : from;
+        nextId = (await store!.maxId()) + 1;
+      }
+    } catch (e) {
+      firstFailed(e);
+      throw e;
+    } finally {
+      await store?.close();
+    }
+  })();
+  // A first attempt that cannot start rejects run() itself.
+  result.catch(() => {});
+  await firstAttempt;
+
+  function finalResult(outcome: AttemptOutcome | undefined, restoredFrom: number | undefined): JobResult {
+    const collected: Record<string, unknown[]> = {};
+    if (cp) {
+      for (const n of graph.nodes) {
+        const committed = (n.sink as { committed?: () => unknown[] } | undefined)?.committed;
+        if (typeof committed === 'function') collected[n.name] = committed.call(n.sink);
+      }
+    } else if (outcome) {
+      for (const s of outcome.sinks.sort((a, b) => a.node - b.node || a.subtask - b.subtask)) {
+        if (!Array.isArray(s.result)) continue;
+        const name = names[s.node]!;
+        collected[name] = collected[name] ? collected[name].concat(s.result) : s.result;
+      }
+    }
+    const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started) : { operators: [], tasks: [], durationMs: performance.now() - started };
+    return { collected, metrics, cancelled, restarts, checkpoints: stats, restoredFrom };
+  }
+
+  const noCheckpoints = (): Promise<never> => Promise.reject(new Error('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
+  return {
+    result,
+    plan,
+    operatorNames: names,
+    stateDir: cp?.stateDir,
+    metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started),
+    checkpoints: () => ({ completed: [...stats.completed, ...(current?.coordinator?.stats.completed ?? [])], aborted: [...stats.aborted, ...(current?.coordinator?.stats.aborted ?? [])] }),
+    checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : noCheckpoints(),
+    savepoint: (name: string) => {
+      if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) return Promise.reject(new JobDefinitionError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`));
+      return current?.coordinator ? current.coordinator.trigger('savepoint', name) : noCheckpoints();
+    },
+    async cancel() {
+      cancelled = true;
+      current?.stop();
+      return result;
+    },
+  };
+}
+
+interface CheckpointSettings {
+  stateDir: string;
+  intervalMs: number;
+  unaligned: boolean;
+  alignmentTimeoutMs: number;
+  timeoutMs: number;
+  retained: number;
+}
+
+/** Checkpointing is on when the job or the options ask for an interval, a state directory or a resume. */
+function checkpointSettings(graph: LogicalGraph, o: RunOptions, jobUrl: string): CheckpointSettings | undefined {
+  const fromJob = graph.checkpointing;
+  const intervalMs = o.checkpointIntervalMs ?? fromJob?.intervalMs ?? 0;
+  if (!(intervalMs >= 0)) throw new JobDefinitionError(`checkpointIntervalMs must be >= 0, got ${intervalMs}`);
+  if (intervalMs === 0 && o.stateDir === undefined && !o.resume && !fromJob) return undefined;
+  const mode = o.checkpointMode ?? fromJob?.mode ?? 'aligned';
+  if (mode !== 'aligned' && mode !== 'unaligned') throw new JobDefinitionError(`checkpointMode must be 'aligned' or 'unaligned', got ${String(mode)}`);
+  const retained = o.retainedCheckpoints ?? 3;
+  if (!Number.isInteger(retained) || retained < 1) throw new JobDefinitionError(`retainedCheckpoints must be an integer >= 1, got ${retained}`);
+  const name = jobUrl.startsWith('file:') ? path.basename(fileURLToPath(jobUrl)).replace(/\.[cm]?[jt]s$/, '') : 'job';
+  return {
+    stateDir: path.resolve(o.stateDir ?? path.join('.sluice', name)),
+    intervalMs,
+    unaligned: mode === 'unaligned',
+    alignmentTimeoutMs: o.alignmentTimeoutMs ?? fromJob?.alignmentTimeoutMs ?? Infinity,
+    timeoutMs: o.checkpointTimeoutMs ?? 60_000,
+    retained,
+  };
+}
+
+interface AttemptOutcome {
+  error: Error | undefined;
+  sinks: ThreadResult['sinks'];
+  metrics: Float64Array;
+}
+
+interface Attempt {
+  done: Promise<AttemptOutcome>;
+  metrics: Float64Array;
+  coordinator: CheckpointCoordinator | undefined;
+  stop(): void;
+}
+
+interface AttemptSetup {
+  jobUrl: string;
+  graph: LogicalGraph;
+  plan: PhysicalPlan;
+  parallelism: number;
+  fingerprints: string[];
+  jobFingerprint: string;
+  rt: RuntimeOptions;
+  ringBytes: number;
+  options: RunOptions;
+  cp: CheckpointSettings | undefined;
+  store: CheckpointStore | undefined;
+  from: LoadedCheckpoint | undefined;
+  nextId: number;
+  warn: (m: string) => void;
+}
+
+/** One run of the job's threads: fresh rings, a fresh pool, restored from `from` when given. */
+async function startAttempt(s: AttemptSetup): Promise<Attempt> {
+  const { graph, plan, options, cp, store, from } = s;
+  const sinksByUid = new Map<string, SinkSpec<unknown>>(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
+
+  // Splits and state: restored where the checkpoint has them, fresh otherwise.
+  let restore: Record<string, SubtaskRestore> | undefined;
+  const splits: Record<string, SourceSplit[]> = {};
+  let restoredSources = new Set<string>();
+  if (from) {
+    const r = assignRestore(from, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
+    restore = r.subtasks;
+    Object.assign(splits, r.splits);
+    restoredSources = r.restoredSources;
+    // Transactions of the restored checkpoint may not have been published before the failure: publish (idempotent).
+    await publishSinkTransactions(store!, from.manifest, sinksByUid);
+  }
+  for (const t of plan.tasks) {
+    const head = graph.nodes[t.nodeIds[0]!]!;
+    if (!head.source || restoredSources.has(head.uid ?? head.name)) continue;
+    const dealt = assignSplits(await head.source.enumerateSplits(t.parallelism), t.parallelism);
+    dealt.forEach((sp, i) => { splits[subtaskKey(t.id, i)] = sp; });
+  }
+
+  const rings = plan.channels.map(() => Ring.create(s.ringBytes, 'ringBytes').buffer);
+  const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * 4);
+  const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * 8);
+  const metrics = new Float64Array(metricsBuf);
+  const channels = cp ? Array.from({ length: plan.threads }, () => new MessageChannel()) : [];
+  let checkpointFailure: Error | undefined;
 
   const pool = new Piscina({
     filename: new URL('../../workers/pool-entry.mjs', import.meta.url).href,
@@ -116,7 +378,6 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? 2048 },
   });
 
-  const started = performance.now();
   let stopping = false;
   let terminated = false;
   let destroyed: Promise<void> | undefined;
@@ -124,28 +385,28 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const stopAll = (): void => {
     if (stopping) return;
     stopping = true;
+    coordinator?.stop();
     signalStop(control, plan.threads);
     for (const r of rings) Ring.attach(r).abort();
     // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period.
     setTimeout(() => { terminated = true; void destroyPool(); }, options.stopGraceMs ?? 5000).unref();
   };
 
-  // Fresh start: every source's splits, dealt to its subtasks.
-  const splits: Record<string, SourceSplit[]> = {};
-  for (const t of plan.tasks) {
-    const head = graph.nodes[t.nodeIds[0]!]!;
-    if (!head.source) continue;
-    const dealt = assignSplits(await head.source.enumerateSplits(t.parallelism), t.parallelism);
-    dealt.forEach((s, i) => { splits[subtaskKey(t.id, i)] = s; });
-  }
+  const coordinator = cp ? new CheckpointCoordinator(
+    store!, graph, plan, control, channels.map((c) => c.port1 as MessagePort),
+    { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0 },
+    s.jobFingerprint, s.nextId, from?.manifest,
+    (e) => { checkpointFailure ??= e; stopAll(); },
+    options.onCheckpoint,
+  ) : undefined;
 
-  const fingerprints = graph.nodeFingerprints();
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
+    const port = channels[thread]?.port2 as MessagePort | undefined;
     const a: ThreadAssignment = {
-      jobUrl, parallelism, fingerprints, plan, thread, rings, control, metrics: metricsBuf, options: rt,
-      checkpoint: { enabled: false, alignmentTimeoutMs: Infinity }, splits,
+      jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, options: s.rt,
+      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity }, splits, restore, port,
     };
-    return (pool.run(a) as Promise<ThreadResult>).then(
+    return (pool.run(a, port ? { transferList: [port] } : {}) as Promise<ThreadResult>).then(
       (r) => { if (r.error) stopAll(); return r; },
       (e: unknown) => {
         // Terminated after the stop grace period: stopped, not failed (the stop's cause is reported elsewhere).
@@ -156,39 +417,32 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       },
     );
   });
+  coordinator?.start();
 
-  let cancelled = false;
-  const result = (async (): Promise<JobResult> => {
+  const done = (async (): Promise<AttemptOutcome> => {
     try {
       const results = await Promise.all(threadRuns);
       const failure = results.find((r) => r.error && r.error.name !== 'JobCancelledError');
-      if (failure?.error) throw revive(failure.error);
-      const metrics = readMetrics(plan, names, new Float64Array(metricsBuf), performance.now() - started);
-      const collected: Record<string, unknown[]> = {};
-      const sinkResults = results.flatMap((r) => r.sinks).sort((a, b) => a.node - b.node || a.subtask - b.subtask);
-      for (const s of sinkResults) {
-        if (!Array.isArray(s.result)) continue;
-        const name = names[s.node]!;
-        collected[name] = collected[name] ? collected[name].concat(s.result) : s.result;
+      if (failure?.error) return { error: revive(failure.error), sinks: [], metrics };
+      if (checkpointFailure) return { error: checkpointFailure, sinks: [], metrics };
+      if (results.some((r) => r.stopped)) return { error: new JobCancelledError('job stopped before it finished'), sinks: [], metrics };
+      // The job ended: record its final state, publish the last transactions.
+      if (coordinator) {
+        await coordinator.awaitFinished(10_000);
+        await coordinator.finish();
       }
-      if (!cancelled && results.some((r) => r.stopped)) throw new JobCancelledError('job stopped before it finished');
-      return { collected, metrics, cancelled };
+      return { error: undefined, sinks: results.flatMap((r) => r.sinks), metrics };
+    } catch (e) {
+      return { error: e as Error, sinks: [], metrics };
     } finally {
+      coordinator?.close();
+      await coordinator?.drain();
+      for (const c of channels) c.port1.close();
       await destroyPool();
     }
   })();
 
-  return {
-    result,
-    plan,
-    operatorNames: names,
-    metrics: () => readMetrics(plan, names, new Float64Array(metricsBuf), performance.now() - started),
-    async cancel() {
-      cancelled = true;
-      stopAll();
-      return result;
-    },
-  };
+  return { done, metrics, coordinator, stop: stopAll };
 }
 
 function revive(e: SerializedError): Error {

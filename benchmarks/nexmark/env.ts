@@ -1,0 +1,42 @@
+// Runs on: the benchmark's main thread (sets the variables before starting a sluice job) and every sluice
+// worker thread (each loads the job module and rebuilds the same config from its inherited environment).
+// A Nexmark config through process.env, so every thread of a job generates the same stream.
+
+import { COUNT_ENV, SEED_ENV } from '../job-generator.js';
+import { NexmarkConfigError, nexmarkConfig, type NexmarkConfig } from './config.js';
+
+/** Count and seed share job-generator.ts's variables; rate and out-of-order group size are Nexmark's own. */
+export const RATE_ENV = 'SLUICE_NEXMARK_RATE';
+export const OUT_OF_ORDER_ENV = 'SLUICE_NEXMARK_OOO';
+
+/** The variables that carry `config` (the fields a benchmark varies; the rest are the reference defaults). */
+export function nexmarkEnv(config: NexmarkConfig): Record<string, string> {
+  return {
+    [COUNT_ENV]: String(config.events),
+    [SEED_ENV]: String(config.seed),
+    [RATE_ENV]: String(config.eventsPerSec),
+    [OUT_OF_ORDER_ENV]: String(config.outOfOrderGroupSize),
+  };
+}
+
+/** The config the variables describe; throws NexmarkConfigError rather than running a default-size job. */
+export function nexmarkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): NexmarkConfig {
+  const read = (name: string, required: boolean): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') {
+      if (required) throw new NexmarkConfigError(`nexmark: ${name} is not set`);
+      return undefined;
+    }
+    const n = Number(v);
+    if (Number.isNaN(n)) throw new NexmarkConfigError(`nexmark: ${name} must be a number, got ${v}`);
+    return n;
+  };
+  const overrides: Partial<{ -readonly [K in keyof NexmarkConfig]: NexmarkConfig[K] }> = { events: read(COUNT_ENV, true)! };
+  const seed = read(SEED_ENV, false);
+  const rate = read(RATE_ENV, false);
+  const ooo = read(OUT_OF_ORDER_ENV, false);
+  if (seed !== undefined) overrides.seed = seed;
+  if (rate !== undefined) overrides.eventsPerSec = rate;
+  if (ooo !== undefined) overrides.outOfOrderGroupSize = ooo;
+  return nexmarkConfig(overrides);
+}

@@ -1,0 +1,486 @@
+// Runs on: main thread. The checkpoint coordinator of one job attempt: triggers checkpoints, gathers every
+// subtask's acknowledgement, writes snapshot bytes to the store as they arrive, and commits a checkpoint's
+// manifest once every subtask has acknowledged it. Only then are sinks' transactions published and workers told
+// the checkpoint is complete. A checkpoint that is declined or times out is aborted and never visible.
+//
+// Keyed state is incremental: the coordinator keeps, per (operator, key group), the chain of chunks that
+// rebuilds the group (a full chunk, then deltas). Every acknowledged chunk extends its chain, also when its
+// checkpoint is later aborted (the worker has already moved its change tracking past it); a manifest records the
+// chains as they stand when it completes. One checkpoint is in flight at a time (Flink's default).
+
+import type { MessagePort } from 'node:worker_threads';
+import { Packr } from 'msgpackr';
+import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED } from '../../shm/layout.js';
+import { threadBell } from '../runtime/job-control.js';
+import type { LogicalGraph } from '../graph/logical-graph.js';
+import type { PhysicalPlan } from '../graph/physical-plan.js';
+import type { SinkSpec } from '../connectors/sink.js';
+import type { SourceSplit } from '../connectors/source.js';
+import type { CoordinatorMessage, SubtaskSnapshot, WorkerMessage } from './messages.js';
+import { MANIFEST_FORMAT, sealManifest, sha256, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
+import { publishSinkTransactions } from './sink-commit.js';
+import { writePublishedMark } from './published-mark.js';
+import { pad, type CheckpointStore } from './store.js';
+import type { Redistribution } from './snapshot.js';
+
+export interface CoordinatorOptions {
+  intervalMs: number;
+  /** Abort a checkpoint that has not completed after this long. */
+  timeoutMs: number;
+  /** Completed checkpoints kept (savepoints are kept until deleted). */
+  retained: number;
+  unaligned: boolean;
+  /** Least time between the end of one checkpoint and the start of the next. */
+  minPauseMs: number;
+}
+
+export interface CompletedCheckpoint {
+  id: number;
+  kind: CheckpointKind;
+  name?: string | undefined;
+  durationMs: number;
+  /** Bytes written for this checkpoint (new chunks only: incremental). */
+  bytesWritten: number;
+  chunksWritten: number;
+  keyedEntries: number;
+  /** Keyed entries written (changed since the previous checkpoint, or in full groups). */
+  dirtyEntries: number;
+  /** Longest synchronous part of a snapshot on any subtask, ms. */
+  maxSyncMs: number;
+}
+
+export interface CheckpointStats {
+  completed: CompletedCheckpoint[];
+  aborted: { id: number; reason: string }[];
+}
+
+interface Pending {
+  id: number;
+  kind: CheckpointKind;
+  name: string | undefined;
+  startedAt: number;
+  acks: Map<string, SubtaskSnapshot>;
+  bytes: number;
+  chunks: number;
+  dirty: number;
+  maxSyncMs: number;
+  /** Refs of the operator-state parts and in-flight records written for this checkpoint, by subtask key. */
+  parts: Map<string, { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[]>;
+  inFlight: Map<string, ChunkRef>;
+  timer: NodeJS.Timeout | undefined;
+  /** Every ack is in; the manifest is being written. */
+  completing: boolean;
+  resolve: (c: CompletedCheckpoint) => void;
+  reject: (e: Error) => void;
+}
+
+/** Operator uid → chains by key group, as of the acks received so far. */
+type Chains = Map<string, Map<number, { chain: KeyedChunkRef[]; entries: number }>>;
+
+export class CheckpointAbortedError extends Error {
+  constructor(readonly checkpointId: number, reason: string) {
+    super(`checkpoint ${checkpointId} was aborted: ${reason}`);
+    this.name = 'CheckpointAbortedError';
+  }
+}
+
+const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
+
+export class CheckpointCoordinator {
+  private nextId: number;
+  private pending: Pending | undefined;
+  private readonly chains: Chains = new Map();
+  /** Non-keyed state and source positions of subtasks that ended: they stand in for them from now on. */
+  private readonly finished = new Map<string, { snapshot: SubtaskSnapshot; parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] }>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastEnd = 0;
+  private stopped = false;
+  /** Savepoints and manual triggers wait here while another checkpoint is in flight. */
+  private queue: { kind: CheckpointKind; name: string | undefined; resolve: (c: CompletedCheckpoint) => void; reject: (e: Error) => void }[] = [];
+  readonly stats: CheckpointStats = { completed: [], aborted: [] };
+  /** Newest completed manifest (the one a restart restores). */
+  latest: Manifest | undefined;
+  private readonly sinksByUid: Map<string, SinkSpec<unknown>>;
+  private readonly uidName: Map<string, string>;
+  private readonly expected: string[];
+  private readonly control: Int32Array;
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly graph: LogicalGraph,
+    private readonly plan: PhysicalPlan,
+    controlBuffer: SharedArrayBuffer,
+    private readonly ports: MessagePort[],
+    private readonly options: CoordinatorOptions,
+    private readonly jobFingerprint: string,
+    firstId: number,
+    restoredFrom: Manifest | undefined,
+    /** Called when a checkpoint fails in a way that must fail the job (a worker declined: its snapshot threw). */
+    private readonly onError: (e: Error) => void,
+    private readonly onCompleted?: (c: CompletedCheckpoint) => void,
+  ) {
+    this.control = new Int32Array(controlBuffer);
+    this.nextId = firstId;
+    this.sinksByUid = new Map(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
+    this.uidName = new Map(graph.nodes.map((n) => [n.uid ?? n.name, n.name]));
+    this.expected = plan.placements.map((p) => `${p.task}/${p.subtask}`);
+    if (restoredFrom) {
+      this.latest = restoredFrom;
+      // Chains continue from the restored checkpoint (workers restored exactly these groups).
+      for (const [uid, op] of Object.entries(restoredFrom.operators)) {
+        const m = new Map<number, { chain: KeyedChunkRef[]; entries: number }>();
+        for (const [kg, g] of Object.entries(op.keyGroups ?? {})) m.set(Number(kg), { chain: g.chain.slice(), entries: g.entries });
+        this.chains.set(uid, m);
+      }
+    }
+    ports.forEach((port) => port.on('message', (m: WorkerMessage) => { void this.onMessage(m); }));
+  }
+
+  /** Starts periodic checkpoints. */
+  start(): void {
+    if (this.options.intervalMs > 0 && Number.isFinite(this.options.intervalMs)) {
+      this.timer = setInterval(() => this.tick(), Math.max(10, Math.min(this.options.intervalMs, 100)));
+      this.timer.unref();
+      this.lastEnd = performance.now();
+    }
+  }
+
+  private lastTriggerAt = 0;
+
+  private tick(): void {
+    if (this.stopped || this.pending || this.queue.length > 0) return;
+    const now = performance.now();
+    if (now - this.lastTriggerAt < this.options.intervalMs || now - this.lastEnd < this.options.minPauseMs) return;
+    this.trigger('checkpoint', undefined).catch(() => { /* recorded in stats.aborted */ });
+  }
+
+  /** Triggers a checkpoint (or savepoint) now, or as soon as the one in flight ends. */
+  trigger(kind: CheckpointKind, name: string | undefined): Promise<CompletedCheckpoint> {
+    if (this.stopped) return Promise.reject(new Error('the job is not running'));
+    return new Promise((resolve, reject) => {
+      if (this.pending) { this.queue.push({ kind, name, resolve, reject }); return; }
+      this.begin(kind, name, resolve, reject);
+    });
+  }
+
+  private begin(kind: CheckpointKind, name: string | undefined, resolve: (c: CompletedCheckpoint) => void, reject: (e: Error) => void): void {
+    const id = this.nextId++;
+    this.lastTriggerAt = performance.now();
+    const p: Pending = {
+      id, kind, name, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
+      parts: new Map(), inFlight: new Map(), timer: undefined, completing: false, resolve, reject,
+    };
+    this.pending = p;
+    p.timer = setTimeout(() => this.abort(p, `not completed within ${this.options.timeoutMs} ms`), this.options.timeoutMs);
+    p.timer.unref();
+    // Savepoints are always aligned: their state must be restorable at any parallelism.
+    const flags = (this.options.unaligned && kind !== 'savepoint' ? JOB_CHECKPOINT_UNALIGNED : 0) | (kind === 'savepoint' ? JOB_CHECKPOINT_SAVEPOINT : 0);
+    Atomics.store(this.control, JOB_CHECKPOINT_TRIGGER, (id << 2) | flags);
+    for (let t = 0; t < this.plan.threads; t++) threadBell(this.control.buffer as SharedArrayBuffer, t).ringAlways();
+    // Subtasks that already ended count as acknowledged.
+    this.maybeComplete(p);
+  }
+
+  private async onMessage(m: WorkerMessage): Promise<void> {
+    switch (m.type) {
+      case 'ack': {
+        this.record(m.snapshot, m.checkpointId);
+        const p = this.pending;
+        if (!p || p.id !== m.checkpointId) return; // late ack of an aborted checkpoint: its chunks still extend chains
+        p.acks.set(`${m.snapshot.task}/${m.snapshot.subtask}`, m.snapshot);
+        p.maxSyncMs = Math.max(p.maxSyncMs, m.syncMs);
+        this.maybeComplete(p);
+        return;
+      }
+      case 'finished': {
+        const key = `${m.snapshot.task}/${m.snapshot.subtask}`;
+        if (this.pending?.acks.has(key)) { this.deferred.push(m); return; }
+        const parts = this.record(m.snapshot, this.pending?.id ?? this.nextId, true);
+        this.finished.set(key, { snapshot: m.snapshot, parts });
+        if (this.pending) this.maybeComplete(this.pending);
+        this.onFinished?.();
+        return;
+      }
+      case 'decline': {
+        const p = this.pending;
+        if (p && p.id === m.checkpointId) this.abort(p, `subtask ${m.subtask} of task ${this.plan.tasks[m.task]?.name ?? m.task} declined: ${m.reason}`);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Writes a subtask snapshot's chunks to the store (asynchronously) and extends the chains. Returns the refs of
+   * its non-keyed parts.
+   */
+  private record(s: SubtaskSnapshot, checkpointId: number, final = false): { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] {
+    const p = this.pending && this.pending.id === checkpointId ? this.pending : undefined;
+    // A subtask's final state is filed under the checkpoint in flight, beside its ack of that checkpoint: a suffix
+    // keeps the two apart.
+    const suffix = final ? '~end' : '';
+    const parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] = [];
+    const write = (key: string, bytes: Uint8Array): ChunkRef => {
+      // The ref is known now (hash of the bytes); the write completes before the manifest is committed.
+      const ref: ChunkRef = { key, bytes: bytes.length, sha256: sha256(bytes) };
+      const w = this.store.putChunk(key, bytes);
+      this.writes.add(w);
+      // A failed write is seen by whoever awaits it (the next manifest commit): here it only leaves the set.
+      w.then(() => this.writes.delete(w), (e: Error) => { this.writes.delete(w); this.writeFailure ??= e; });
+      if (p) { p.bytes += bytes.length; p.chunks++; }
+      return ref;
+    };
+    for (const { uid, snapshot } of s.operators) {
+      if (snapshot.keyed) {
+        let groups = this.chains.get(uid);
+        if (!groups) { groups = new Map(); this.chains.set(uid, groups); }
+        for (const c of snapshot.keyed) {
+          const ref: KeyedChunkRef = { ...write(`k/${pad(checkpointId)}/${uid}/${c.keyGroup}${suffix}`, c.bytes), full: c.full, entries: c.entries };
+          const g = groups.get(c.keyGroup);
+          groups.set(c.keyGroup, { chain: c.full || !g ? [ref] : [...g.chain, ref], entries: c.entries });
+          if (p) p.dirty += c.changed;
+        }
+      }
+      if (snapshot.operator) {
+        const ref = snapshot.operator.length === 0 ? null : write(`o/${pad(checkpointId)}/${uid}/${s.subtask}${suffix}`, packr().pack(snapshot.operator));
+        parts.push({ uid, ref, redistribute: snapshot.redistribute ?? 'split' });
+      }
+    }
+    if (p && !final) {
+      p.parts.set(`${s.task}/${s.subtask}`, parts);
+      if (s.inFlight && s.inFlight.length > 0) {
+        const head = this.headUid(s.task);
+        p.inFlight.set(`${head}/${s.subtask}`, write(`f/${pad(checkpointId)}/${head}/${s.subtask}`, packr().pack(s.inFlight)));
+      }
+    }
+    return parts;
+  }
+
+  /** Chunk writes not yet settled: a manifest is committed only after every write it may refer to. */
+  private readonly writes = new Set<Promise<unknown>>();
+  /** A chunk write that failed: no later manifest may be committed (it could refer to the chunk). */
+  private writeFailure: Error | undefined;
+  /** The completion in progress (manifest commit, sink commits, retention). */
+  private completion: Promise<void> | undefined;
+  /**
+   * Final-state reports of subtasks that already acknowledged the checkpoint in flight: their chunks hold state
+   * after its barrier, so they wait until it completes or aborts (the manifest must hold the state at the barrier).
+   */
+  private deferred: WorkerMessage[] = [];
+
+  private headUid(task: number): string {
+    const head = this.graph.nodes[this.plan.tasks[task]!.nodeIds[0]!]!;
+    return head.uid ?? head.name;
+  }
+
+  private maybeComplete(p: Pending): void {
+    if (this.pending !== p || p.completing) return;
+    for (const key of this.expected) if (!p.acks.has(key) && !this.finished.has(key)) return;
+    p.completing = true;
+    void this.complete(p);
+  }
+
+  private complete(p: Pending): void {
+    this.completion = this.completeInner(p).finally(() => { this.completion = undefined; });
+  }
+
+  private async completeInner(p: Pending): Promise<void> {
+    if (p.timer) clearTimeout(p.timer);
+    let manifest: Manifest;
+    try {
+      // Built now, from the chains as every ack left them; then every chunk write issued so far must land.
+      manifest = this.buildManifest(p);
+      await Promise.all([...this.writes]);
+      if (this.writeFailure) throw this.writeFailure;
+      if (this.pending !== p) return; // aborted meanwhile
+      await this.store.commitManifest(manifest);
+    } catch (e) {
+      this.abort(p, `writing it failed: ${(e as Error).message}`);
+      return;
+    }
+    this.latest = manifest;
+    const done: CompletedCheckpoint = {
+      id: p.id, kind: p.kind, name: p.name, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
+      keyedEntries: manifest.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,
+    };
+    this.stats.completed.push(done);
+    this.broadcast({ type: 'complete', checkpointId: p.id });
+    try {
+      await this.commitSinks(manifest);
+      await this.retain(p.id);
+    } catch (e) {
+      this.onError(e as Error);
+    }
+    // Only now may the next checkpoint start: retention never races a later checkpoint's chunks.
+    if (this.pending === p) this.pending = undefined;
+    this.lastEnd = performance.now();
+    this.replayDeferred();
+    this.onCompleted?.(done);
+    p.resolve(done);
+    this.next();
+  }
+
+  private abort(p: Pending, reason: string): void {
+    if (this.pending !== p) return;
+    if (p.timer) clearTimeout(p.timer);
+    this.pending = undefined;
+    this.lastEnd = performance.now();
+    this.stats.aborted.push({ id: p.id, reason });
+    this.broadcast({ type: 'abort', checkpointId: p.id });
+    this.replayDeferred();
+    p.reject(new CheckpointAbortedError(p.id, reason));
+    this.next();
+  }
+
+  private replayDeferred(): void {
+    for (const m of this.deferred.splice(0)) void this.onMessage(m);
+  }
+
+  private next(): void {
+    const q = this.queue.shift();
+    if (q && !this.stopped) this.begin(q.kind, q.name, q.resolve, q.reject);
+    else if (q) q.reject(new Error('the job is not running'));
+  }
+
+  private broadcast(m: CoordinatorMessage): void {
+    for (const port of this.ports) port.postMessage(m);
+  }
+
+  /** The manifest of `p`: chains as they stand, non-keyed parts, source positions, in-flight records. */
+  private buildManifest(p: Pending, kind: CheckpointKind = p.kind): Manifest {
+    const operators: Record<string, OperatorManifest> = {};
+    const opParallelism = new Map<string, number>();
+    for (const t of this.plan.tasks) for (const id of t.nodeIds) { const n = this.graph.nodes[id]!; opParallelism.set(n.uid ?? n.name, t.parallelism); }
+    let keyedEntries = 0;
+    for (const [uid, groups] of this.chains) {
+      // State of operators this job no longer has (restored with allowNonRestoredState) is not carried on.
+      if (!this.uidName.has(uid)) continue;
+      const keyGroups: Record<string, KeyGroupChain> = {};
+      for (const [kg, g] of groups) {
+        if (g.entries === 0 && g.chain.length === 1 && g.chain[0]!.full) continue; // an emptied group: nothing to restore
+        keyGroups[kg] = { chain: g.chain, entries: g.entries };
+        keyedEntries += g.entries;
+      }
+      operators[uid] = { name: this.uidName.get(uid) ?? uid, parallelism: opParallelism.get(uid) ?? 0, keyGroups };
+    }
+    const sources: Record<string, { splits: SourceSplit[] }> = {};
+    const partsByUid = new Map<string, { redistribute: Redistribution; parts: (ChunkRef | null)[] }>();
+    for (const pl of this.plan.placements) {
+      const key = `${pl.task}/${pl.subtask}`;
+      const snap = p.acks.get(key) ?? this.finished.get(key)?.snapshot;
+      const parts = p.parts.get(key) ?? this.finished.get(key)?.parts ?? [];
+      if (!snap) continue;
+      if (snap.source) (sources[this.headUid(pl.task)] ??= { splits: [] }).splits.push(...snap.source);
+      for (const part of parts) {
+        let e = partsByUid.get(part.uid);
+        if (!e) { e = { redistribute: part.redistribute, parts: new Array(this.plan.tasks[pl.task]!.parallelism).fill(null) }; partsByUid.set(part.uid, e); }
+        e.parts[pl.subtask] = part.ref;
+      }
+    }
+    for (const [uid, e] of partsByUid) {
+      const prev = operators[uid];
+      operators[uid] = { ...(prev ?? { name: this.uidName.get(uid) ?? uid, parallelism: opParallelism.get(uid) ?? e.parts.length }), operatorState: e };
+    }
+    const taskParallelism: Record<string, number> = {};
+    for (const t of this.plan.tasks) taskParallelism[this.headUid(t.id)] = t.parallelism;
+    const inFlight = p.inFlight.size > 0 ? Object.fromEntries(p.inFlight) : undefined;
+    return sealManifest({
+      format: MANIFEST_FORMAT, id: p.id, kind, ...(p.name !== undefined ? { name: p.name } : {}), createdAt: new Date().toISOString(),
+      maxParallelism: this.plan.maxParallelism, jobFingerprint: this.jobFingerprint, operators, sources,
+      ...(inFlight ? { inFlight } : {}), taskParallelism, keyedEntries,
+      finished: this.expected.every((k) => this.finished.has(k)),
+    });
+  }
+
+  private async commitSinks(m: Manifest): Promise<void> {
+    if (await publishSinkTransactions(this.store, m, this.sinksByUid)) writePublishedMark(this.store.dir, m.id);
+  }
+
+  /** Keeps the newest `retained` checkpoints (and every savepoint); deletes the rest and their unshared chunks. */
+  private async retain(completedId: number): Promise<void> {
+    const ids = await this.store.manifestIds();
+    const savepoints = new Set((await this.store.savepoints()).map((s) => s.id));
+    const keep: Manifest[] = [];
+    const drop: number[] = [];
+    let kept = 0;
+    for (const id of ids) {
+      if (savepoints.has(id)) { keep.push(await this.store.readManifest(id)); continue; }
+      if (kept < this.options.retained) {
+        try { keep.push(await this.store.readManifest(id)); kept++; } catch { drop.push(id); }
+      } else {
+        drop.push(id);
+      }
+    }
+    await this.store.deleteManifests(drop);
+    // Refs held in memory (chains extended by late acks, final states) belong to manifests still to come.
+    const live: string[] = [];
+    for (const groups of this.chains.values()) for (const g of groups.values()) for (const r of g.chain) live.push(r.key);
+    for (const f of this.finished.values()) for (const part of f.parts) if (part.ref) live.push(part.ref.key);
+    await this.store.collectGarbage(keep, completedId + 1, live);
+  }
+
+  /** Resolves once every subtask has reported its final state (its message may trail the thread's own result). */
+  awaitFinished(timeoutMs: number): Promise<void> {
+    if (this.finished.size >= this.expected.length) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.onFinished = undefined;
+        reject(new Error(`the job ended but ${this.expected.length - this.finished.size} subtask(s) did not report their final state within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.onFinished = () => {
+        if (this.finished.size < this.expected.length) return;
+        clearTimeout(timer);
+        this.onFinished = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private onFinished: (() => void) | undefined;
+
+  /**
+   * The job ended: every subtask reported its final state. Writes a final manifest (so a resume does not run the
+   * job again) and publishes the remaining sink transactions.
+   */
+  async finish(): Promise<Manifest | undefined> {
+    this.stop();
+    await this.completion;
+    if (this.finished.size < this.expected.length) return undefined;
+    await Promise.all([...this.writes]);
+    if (this.writeFailure) throw this.writeFailure;
+    const id = this.nextId++;
+    const p: Pending = {
+      id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
+      parts: new Map(), inFlight: new Map(), timer: undefined, completing: true, resolve: () => {}, reject: () => {},
+    };
+    // The final states were recorded under ids that may belong to an aborted checkpoint: rewrite their parts here.
+    for (const [key, f] of this.finished) p.parts.set(key, f.parts);
+    const m = this.buildManifest(p, 'final');
+    await this.store.commitManifest(m);
+    this.latest = m;
+    await this.commitSinks(m);
+    await this.retain(id);
+    return m;
+  }
+
+  /** No more checkpoints: the one in flight is aborted. Final-state reports are still received (see finish). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    // One whose acks are all in is being committed: let it finish (drain() waits for it).
+    if (this.pending && !this.pending.completing) this.abort(this.pending, 'the job stopped');
+    for (const q of this.queue.splice(0)) q.reject(new Error('the job stopped before the checkpoint could start'));
+  }
+
+  /** Stops listening to the workers. */
+  close(): void {
+    this.stop();
+    for (const port of this.ports) port.removeAllListeners('message');
+  }
+
+  /** Waits for chunk writes still in flight (before the store closes). */
+  async drain(): Promise<void> {
+    await this.completion;
+    await Promise.allSettled([...this.writes]);
+  }
+}

@@ -1,0 +1,126 @@
+// Runs on: main thread. The manifest of a completed checkpoint: what it holds, and the hashes that let a
+// restore prove every byte is what was written. Committed last, in one synchronous write, so a checkpoint
+// without a manifest never existed.
+//
+// Format 1. A manifest names, per operator uid: its keyed state as one chunk chain per key group (a full chunk,
+// then the deltas written after it: chunks are shared by the checkpoints of the chain), its non-keyed state as one
+// chunk per old subtask; per source: the positions of all its splits; per subtask of an unaligned checkpoint:
+// its in-flight records. Every chunk ref carries its length and SHA-256; the manifest carries a SHA-256 over
+// its own canonical content.
+
+import { createHash } from 'node:crypto';
+import type { Redistribution } from './snapshot.js';
+import type { SourceSplit } from '../connectors/source.js';
+
+export const MANIFEST_FORMAT = 1;
+
+export interface ChunkRef {
+  /** The store key of the chunk's bytes. */
+  readonly key: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** A keyed state chunk: full or delta, and the group's live entries once it is applied. */
+export interface KeyedChunkRef extends ChunkRef {
+  readonly full: boolean;
+  readonly entries: number;
+}
+
+export interface KeyGroupChain {
+  /** A full chunk, then deltas, in apply order. */
+  readonly chain: KeyedChunkRef[];
+  /** Live entries of the group at this checkpoint. */
+  readonly entries: number;
+}
+
+export interface OperatorManifest {
+  readonly name: string;
+  readonly parallelism: number;
+  readonly keyGroups?: Record<string, KeyGroupChain>;
+  readonly operatorState?: { readonly redistribute: Redistribution; readonly parts: (ChunkRef | null)[] };
+}
+
+export type CheckpointKind = 'checkpoint' | 'savepoint' | 'final';
+
+export interface Manifest {
+  readonly format: number;
+  readonly id: number;
+  readonly kind: CheckpointKind;
+  /** Savepoints: the name they were taken under. */
+  readonly name?: string;
+  readonly createdAt: string;
+  readonly maxParallelism: number;
+  /** Hash of the job graph's fingerprint (informational: a savepoint may be restored into a changed job). */
+  readonly jobFingerprint: string;
+  readonly operators: Record<string, OperatorManifest>;
+  readonly sources: Record<string, { readonly splits: SourceSplit[] }>;
+  /** Unaligned checkpoints: in-flight records per `headUid/subtask` (the uid of the task's first operator). */
+  readonly inFlight?: Record<string, ChunkRef>;
+  /** Parallelism of each task at the time, by the uid of its first operator. */
+  readonly taskParallelism: Record<string, number>;
+  /** Live keyed entries over every operator and key group. */
+  readonly keyedEntries: number;
+  /** Every subtask had ended: the job finished. */
+  readonly finished: boolean;
+  readonly sha256: string;
+}
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** JSON with sorted object keys, so the hash does not depend on insertion order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return v;
+  });
+}
+
+export function sealManifest(m: Omit<Manifest, 'sha256'>): Manifest {
+  return { ...m, sha256: sha256(canonical(m)) };
+}
+
+export class CorruptCheckpointError extends Error {
+  constructor(readonly checkpointId: number, message: string) {
+    super(`checkpoint ${checkpointId} is corrupt or incomplete: ${message}`);
+    this.name = 'CorruptCheckpointError';
+  }
+}
+
+/** Parses and verifies a stored manifest (format, self-hash, counts). */
+export function parseManifest(id: number, bytes: Uint8Array): Manifest {
+  let m: Manifest;
+  try {
+    m = JSON.parse(Buffer.from(bytes).toString('utf8')) as Manifest;
+  } catch (e) {
+    throw new CorruptCheckpointError(id, `its manifest is not valid JSON (${(e as Error).message})`);
+  }
+  if (m === null || typeof m !== 'object') throw new CorruptCheckpointError(id, 'its manifest is not an object');
+  if (m.format !== MANIFEST_FORMAT) throw new CorruptCheckpointError(id, `manifest format ${String(m.format)} is not ${MANIFEST_FORMAT} (written by another version of sluice?)`);
+  const { sha256: stored, ...rest } = m;
+  if (sha256(canonical(rest)) !== stored) throw new CorruptCheckpointError(id, 'its manifest does not match its own hash');
+  if (m.id !== id) throw new CorruptCheckpointError(id, `its manifest says it is checkpoint ${m.id}`);
+  let entries = 0;
+  for (const op of Object.values(m.operators)) for (const g of Object.values(op.keyGroups ?? {})) entries += g.entries;
+  if (entries !== m.keyedEntries) throw new CorruptCheckpointError(id, `key group entry counts add up to ${entries}, the manifest says ${m.keyedEntries}`);
+  return m;
+}
+
+export function encodeManifest(m: Manifest): Uint8Array {
+  return Buffer.from(JSON.stringify(m), 'utf8');
+}
+
+/** Every chunk a manifest refers to. */
+export function chunkRefs(m: Manifest): ChunkRef[] {
+  const out: ChunkRef[] = [];
+  for (const op of Object.values(m.operators)) {
+    for (const g of Object.values(op.keyGroups ?? {})) out.push(...g.chain);
+    for (const p of op.operatorState?.parts ?? []) if (p) out.push(p);
+  }
+  for (const r of Object.values(m.inFlight ?? {})) out.push(r);
+  return out;
+}

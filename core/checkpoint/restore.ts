@@ -1,0 +1,158 @@
+// Runs on: main thread. Choosing the checkpoint to resume from, proving it intact, and dealing its state out to
+// the subtasks of the job as it is now (possibly at another parallelism, possibly after code changes).
+//
+// Nothing is trusted blindly: the manifest must match its own hash and counts, and every chunk it names must be
+// present with its recorded length and SHA-256 (LevelDB alone can silently drop records of a damaged log). A
+// checkpoint that fails is reported, and the next older one is tried.
+
+import { Packr } from 'msgpackr';
+import { keyGroupRange } from '../graph/key-groups.js';
+import type { LogicalGraph } from '../graph/logical-graph.js';
+import type { PhysicalPlan } from '../graph/physical-plan.js';
+import { assignSplits, type SourceSplit } from '../connectors/source.js';
+import { JobDefinitionError } from '../api/errors.js';
+import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
+import type { InFlightRecord } from './messages.js';
+import { CorruptCheckpointError, chunkRefs, type Manifest } from './manifest.js';
+import type { CheckpointStore } from './store.js';
+import { readPublishedMark } from './published-mark.js';
+
+const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
+
+/** Which checkpoint to resume from. */
+export type ResumeFrom = 'latest' | { checkpoint: number } | { savepoint: string };
+
+export class NoCheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoCheckpointError';
+  }
+}
+
+/** A verified checkpoint with every chunk it needs, read. */
+export interface LoadedCheckpoint {
+  manifest: Manifest;
+  chunks: Map<string, Uint8Array>;
+}
+
+/** Reads a manifest and every chunk it names, verifying all of them. Throws CorruptCheckpointError. */
+export async function loadCheckpoint(store: CheckpointStore, id: number): Promise<LoadedCheckpoint> {
+  const manifest = await store.readManifest(id);
+  const chunks = new Map<string, Uint8Array>();
+  for (const ref of chunkRefs(manifest)) if (!chunks.has(ref.key)) chunks.set(ref.key, await store.getChunk(id, ref));
+  return { manifest, chunks };
+}
+
+/**
+ * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint (corrupt ones
+ * are reported through `report` and skipped); undefined when the directory holds none at all.
+ */
+export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom, report: (message: string) => void): Promise<LoadedCheckpoint | undefined> {
+  if (from !== 'latest') {
+    const id = 'checkpoint' in from ? from.checkpoint : await store.savepointId(from.savepoint);
+    if (id === undefined) throw new NoCheckpointError(`no savepoint named '${(from as { savepoint: string }).savepoint}' in ${store.dir}`);
+    return loadCheckpoint(store, id);
+  }
+  const ids = await store.manifestIds();
+  const published = readPublishedMark(store.dir);
+  const failures: string[] = [];
+  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(
+    `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id === 0 ? 'none' : id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
+  for (const id of ids) {
+    try {
+      const c = await loadCheckpoint(store, id);
+      if (id < published) throw behindPublished(id);
+      return c;
+    } catch (e) {
+      if (!(e instanceof CorruptCheckpointError)) throw e;
+      failures.push(e.message);
+      report(`${e.message}; trying an older checkpoint`);
+    }
+  }
+  if (published > 0) throw behindPublished(0);
+  if (failures.length > 0) throw new NoCheckpointError(`no intact checkpoint in ${store.dir}: ${failures.join('; ')}`);
+  return undefined;
+}
+
+export interface RestoreOptions {
+  /** Accept a checkpoint holding state of operators the job no longer has (that state is dropped). */
+  allowNonRestoredState: boolean;
+}
+
+export interface RestoreAssignment {
+  subtasks: Record<string, SubtaskRestore>;
+  /** Source splits by subtask key, for sources the checkpoint knows (others start fresh). */
+  splits: Record<string, SourceSplit[]>;
+  /** Uids of sources the checkpoint has positions for. */
+  restoredSources: Set<string>;
+}
+
+/** Deals the checkpoint's state to the subtasks of `plan`. Throws JobDefinitionError when it cannot fit the job. */
+export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, options: RestoreOptions): RestoreAssignment {
+  const m = c.manifest;
+  const where = `checkpoint ${m.id}${m.name ? ` (savepoint '${m.name}')` : ''}`;
+  if (m.maxParallelism !== plan.maxParallelism) {
+    throw new JobDefinitionError(`${where} was taken with maxParallelism ${m.maxParallelism}; this job has ${plan.maxParallelism}: key groups cannot be mapped (keep maxParallelism fixed for a job's life)`);
+  }
+  const taskOfNode = new Map<string, { task: number; parallelism: number; kind: string }>();
+  for (const t of plan.tasks) for (const id of t.nodeIds) { const n = graph.nodes[id]!; taskOfNode.set(n.uid ?? n.name, { task: t.id, parallelism: t.parallelism, kind: n.kind }); }
+  const missing = [...new Set([...Object.keys(m.operators), ...Object.keys(m.sources)])].filter((uid) => !taskOfNode.has(uid) && hasState(m, uid));
+  if (missing.length > 0 && !options.allowNonRestoredState) {
+    throw new JobDefinitionError(`${where} holds state of operator(s) ${missing.map((u) => `'${u}'`).join(', ')} that this job does not have (by uid). Give operators stable uids with .uid(), or allow dropping that state (allowNonRestoredState / --allow-non-restored-state)`);
+  }
+  const subtasks: Record<string, SubtaskRestore> = {};
+  const slot = (task: number, s: number, uid: string): OperatorRestore => {
+    const st = (subtasks[subtaskKey(task, s)] ??= { operators: {} });
+    return (st.operators[uid] ??= { keyed: [], operator: [] });
+  };
+  for (const [uid, op] of Object.entries(m.operators)) {
+    const at = taskOfNode.get(uid);
+    if (!at) continue;
+    if (op.keyGroups && Object.keys(op.keyGroups).length > 0) {
+      for (let s = 0; s < at.parallelism; s++) {
+        const [start, end] = keyGroupRange(s, plan.maxParallelism, at.parallelism);
+        const keyed: KeyGroupChunk[] = [];
+        for (let kg = start; kg < end; kg++) {
+          const g = op.keyGroups[kg];
+          if (!g) continue;
+          for (const ref of g.chain) keyed.push({ keyGroup: kg, full: ref.full, entries: ref.entries, changed: 0, bytes: c.chunks.get(ref.key)! });
+        }
+        if (keyed.length > 0) slot(at.task, s, uid).keyed = keyed;
+      }
+    }
+    if (op.operatorState) {
+      const parts = op.operatorState.parts.map((ref) => (ref ? packr().unpack(c.chunks.get(ref.key)!) as unknown[] : []));
+      if (op.operatorState.redistribute === 'broadcast') {
+        for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts[0] ?? [];
+      } else {
+        const all = parts.flat();
+        for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = all.filter((_, i) => i % at.parallelism === s);
+      }
+    }
+  }
+  for (const [key, ref] of Object.entries(m.inFlight ?? {})) {
+    const cut = key.lastIndexOf('/');
+    const uid = key.slice(0, cut);
+    const s = Number(key.slice(cut + 1));
+    const at = taskOfNode.get(uid);
+    if (!at) throw new JobDefinitionError(`${where} is unaligned and holds in-flight records for operator '${uid}', which this job does not have`);
+    if (at.parallelism !== m.taskParallelism[uid]) {
+      throw new JobDefinitionError(`${where} is an unaligned checkpoint taken at parallelism ${m.taskParallelism[uid]} for '${uid}'; it can only be restored at that parallelism (rescale from a savepoint, which is always aligned)`);
+    }
+    (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).inFlight = packr().unpack(c.chunks.get(ref.key)!) as InFlightRecord[];
+  }
+  const splits: Record<string, SourceSplit[]> = {};
+  const restoredSources = new Set<string>();
+  for (const [uid, src] of Object.entries(m.sources)) {
+    const at = taskOfNode.get(uid);
+    if (!at) continue;
+    restoredSources.add(uid);
+    assignSplits(src.splits, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = sp; });
+  }
+  return { subtasks, splits, restoredSources };
+}
+
+function hasState(m: Manifest, uid: string): boolean {
+  const op = m.operators[uid];
+  return uid in m.sources || (op !== undefined && (Object.keys(op.keyGroups ?? {}).length > 0 || (op.operatorState?.parts.some((p) => p !== null) ?? false)));
+}

@@ -1,0 +1,166 @@
+// Runs on: main thread, which owns the state directory's LevelDB (LevelDB locks its directory: one process, one
+// owner; worker threads send their snapshot bytes here over their ports instead of opening it).
+//
+// Keys:
+//   m/<id>                     manifest of a completed checkpoint or savepoint (JSON; its own SHA-256 inside)
+//   s/<name>                   a savepoint's name -> its checkpoint id
+//   k/<cp>/<uid>/<kg>          a keyed state chunk (one key group of one operator, delta or full)
+//   o/<cp>/<uid>/<subtask>     a non-keyed operator state part
+//   f/<cp>/<task>/<subtask>    in-flight records of an unaligned checkpoint
+// Ids are zero-padded so keys sort by checkpoint. Chunks are written as they arrive; the manifest last, in one
+// synchronous batch. Chunks no retained manifest refers to are deleted (garbage collection), except those of
+// checkpoints still in progress.
+
+import { mkdirSync } from 'node:fs';
+import { ClassicLevel } from 'classic-level';
+import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha256, type ChunkRef, type Manifest } from './manifest.js';
+import { readPublishedMark } from './published-mark.js';
+
+export function pad(id: number): string {
+  return String(id).padStart(10, '0');
+}
+
+/** The checkpoint id a chunk key belongs to. */
+function chunkCheckpoint(key: string): number {
+  return Number(key.slice(2, 12));
+}
+
+export class StateDirError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StateDirError';
+  }
+}
+
+export class CheckpointStore {
+  private constructor(readonly dir: string, private readonly db: ClassicLevel<string, Uint8Array>) {}
+
+  static async open(dir: string): Promise<CheckpointStore> {
+    mkdirSync(dir, { recursive: true });
+    const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (e) {
+      const cause = (e as { cause?: Error }).cause ?? e;
+      const msg = String((cause as Error)?.message ?? cause);
+      if (/lock/i.test(msg)) throw new StateDirError(`state directory ${dir} is in use by another sluice process (LevelDB lock): ${msg}`, { cause: e });
+      throw new StateDirError(`state directory ${dir} cannot be opened (corrupt LevelDB files?): ${msg}`, { cause: e });
+    }
+    return new CheckpointStore(dir, db);
+  }
+
+  /** Writes a chunk and returns its ref. */
+  async putChunk(key: string, bytes: Uint8Array): Promise<ChunkRef> {
+    await this.db.put(key, bytes);
+    return { key, bytes: bytes.length, sha256: sha256(bytes) };
+  }
+
+  /** Reads a chunk and checks its length and hash. */
+  async getChunk(checkpointId: number, ref: ChunkRef): Promise<Uint8Array> {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await this.db.get(ref.key);
+    } catch (e) {
+      throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} cannot be read: ${(e as Error).message}`);
+    }
+    if (bytes === undefined) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} is missing`);
+    if (bytes.length !== ref.bytes) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} has ${bytes.length} bytes, the manifest says ${ref.bytes}`);
+    if (sha256(bytes) !== ref.sha256) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its SHA-256`);
+    return bytes;
+  }
+
+  /** Commits a manifest (and a savepoint's name) in one synchronous write: the checkpoint exists from here on. */
+  async commitManifest(m: Manifest): Promise<void> {
+    const ops: { type: 'put'; key: string; value: Uint8Array }[] = [{ type: 'put', key: `m/${pad(m.id)}`, value: encodeManifest(m) }];
+    if (m.kind === 'savepoint' && m.name !== undefined) ops.push({ type: 'put', key: `s/${m.name}`, value: Buffer.from(String(m.id)) });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  /** Ids of stored manifests, newest first (not yet verified). */
+  async manifestIds(): Promise<number[]> {
+    const ids: number[] = [];
+    for await (const key of this.db.keys({ gte: 'm/', lt: 'm0' })) ids.push(Number(key.slice(2)));
+    return ids.sort((a, b) => b - a);
+  }
+
+  /** Reads and verifies manifest `id` (format, self-hash, counts). Chunks are verified when read. */
+  async readManifest(id: number): Promise<Manifest> {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await this.db.get(`m/${pad(id)}`);
+    } catch (e) {
+      throw new CorruptCheckpointError(id, `its manifest cannot be read: ${(e as Error).message}`);
+    }
+    if (bytes === undefined) throw new CorruptCheckpointError(id, 'it has no manifest');
+    return parseManifest(id, bytes);
+  }
+
+  async savepointId(name: string): Promise<number | undefined> {
+    const v = await this.db.get(`s/${name}`);
+    return v === undefined ? undefined : Number(Buffer.from(v).toString());
+  }
+
+  async savepoints(): Promise<{ name: string; id: number }[]> {
+    const out: { name: string; id: number }[] = [];
+    for await (const [k, v] of this.db.iterator({ gte: 's/', lt: 's0' })) out.push({ name: k.slice(2), id: Number(Buffer.from(v).toString()) });
+    return out;
+  }
+
+  /** Highest checkpoint id used by any manifest or chunk, or published (new checkpoints are numbered after it). */
+  async maxId(): Promise<number> {
+    let max = readPublishedMark(this.dir);
+    for (const prefix of ['m/', 'k/', 'o/', 'f/']) {
+      for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0', reverse: true, limit: 1 })) max = Math.max(max, Number(key.slice(2, 12)));
+    }
+    return max;
+  }
+
+  /** Deletes manifests (and savepoint names pointing at them). */
+  async deleteManifests(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    const gone = new Set(ids);
+    const ops: { type: 'del'; key: string }[] = ids.map((id) => ({ type: 'del' as const, key: `m/${pad(id)}` }));
+    for (const s of await this.savepoints()) if (gone.has(s.id)) ops.push({ type: 'del', key: `s/${s.name}` });
+    await this.db.batch(ops);
+  }
+
+  /**
+   * Deletes every chunk that no manifest in `keep` refers to, except chunks of checkpoints numbered `fromId` or
+   * later (in progress) and the keys in `alsoLive` (refs a coming manifest will hold). Returns how many were deleted.
+   */
+  async collectGarbage(keep: Manifest[], fromId: number, alsoLive: Iterable<string> = []): Promise<number> {
+    const live = new Set<string>(alsoLive);
+    for (const m of keep) for (const r of chunkRefs(m)) live.add(r.key);
+    const dead: string[] = [];
+    for (const prefix of ['k/', 'o/', 'f/']) {
+      for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0' })) {
+        if (!live.has(key) && chunkCheckpoint(key) < fromId) dead.push(key);
+      }
+    }
+    for (let i = 0; i < dead.length; i += 1000) await this.db.batch(dead.slice(i, i + 1000).map((key) => ({ type: 'del' as const, key })));
+    return dead.length;
+  }
+
+  /** Every key with its value size (for `sluice inspect` and tests). */
+  async *entries(prefix = ''): AsyncGenerator<{ key: string; bytes: number }> {
+    const range = prefix === '' ? {} : { gte: prefix, lt: prefix + '\uffff' };
+    for await (const [key, value] of this.db.iterator(range)) yield { key, bytes: value.length };
+  }
+
+  /** Raw access for tests that corrupt the store on purpose, and for inspection. */
+  async rawGet(key: string): Promise<Uint8Array | undefined> {
+    return this.db.get(key);
+  }
+
+  async rawPut(key: string, value: Uint8Array): Promise<void> {
+    await this.db.put(key, value, { sync: true });
+  }
+
+  async rawDel(key: string): Promise<void> {
+    await this.db.del(key, { sync: true });
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

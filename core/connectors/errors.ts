@@ -1,0 +1,167 @@
+// Runs on: any thread. Typed errors of the connector building blocks (formats, files, sockets, Redis).
+// Callers branch on `code`, never on message text. Bad-input errors (`BadInputError`) classify one record precisely
+// so the runtime's error policy (fail / drop / dead-letter) can act on it; the others fail the source or sink.
+
+export type ConnectorErrorCode =
+  | 'MALFORMED_JSON'        // a JSON Lines line that is not one JSON value
+  | 'CSV_COLUMN_COUNT'      // a CSV record with more or fewer fields than the header / declared columns
+  | 'CSV_SYNTAX'            // a quote where RFC 4180 allows none, an unterminated quoted field
+  | 'CSV_HEADER'            // a header row that cannot name the columns (empty, duplicate names, bad bytes)
+  | 'INVALID_UTF8'          // bytes that are not well-formed UTF-8
+  | 'LINE_TOO_LONG'         // a line (record) longer than the configured maximum
+  | 'ENTRY_UNDECODABLE'     // a Redis stream entry whose fields do not decode
+  | 'ENCODE_FAILED'         // a value a sink encoder cannot write
+  | 'NO_INPUT_FILES'        // an input path or pattern that matches no file
+  | 'FILE_TRUNCATED'        // a followed file shrank below the read position
+  | 'FILE_COMMIT_FAILED'    // a pending part file that cannot be published
+  | 'SOCKET_FAILED'         // connecting to or reading from a socket failed (after any reconnects)
+  | 'REDIS_FAILED'          // a Redis command failed
+  | 'INVALID_OPTION';       // a bad option: negative size, unknown column, ...
+
+export class ConnectorError extends Error {
+  readonly code: ConnectorErrorCode;
+  constructor(code: ConnectorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectorError';
+    this.code = code;
+  }
+}
+
+/** Where a bad record was found: the source (file path, stream, socket) and, for line-based input, line and byte. */
+export interface InputLocation {
+  /** File path, `host:port`, or Redis stream key. */
+  readonly source: string;
+  /** 1-based line number of the record's first line (0 when not line-based). */
+  readonly line: number;
+  /** Byte offset of the record's first byte in the source (-1 when not byte-addressed). */
+  readonly offset: number;
+}
+
+/** Human-readable position of a bad record: `file:line`, `stream/id`, `host:port:line`. */
+export function describeLocation(at: InputLocation): string {
+  return at.line > 0 ? `${at.source}:${at.line}` : at.source;
+}
+
+/** One record of input is bad; the rest of the input is fine. Carries the location for the error policy. */
+export class BadInputError extends ConnectorError {
+  readonly location: InputLocation;
+  constructor(code: ConnectorErrorCode, location: InputLocation, message: string, options?: { cause?: unknown }) {
+    const at = location.offset >= 0 ? `${describeLocation(location)} (byte ${location.offset})` : describeLocation(location);
+    super(code, `${message} at ${at}`, options);
+    this.name = 'BadInputError';
+    this.location = location;
+  }
+}
+
+export class MalformedJsonError extends BadInputError {
+  constructor(location: InputLocation, cause: unknown) {
+    super('MALFORMED_JSON', location, `malformed JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MalformedJsonError';
+  }
+}
+
+export class CsvColumnCountError extends BadInputError {
+  readonly expected: number;
+  readonly actual: number;
+  constructor(location: InputLocation, expected: number, actual: number) {
+    super('CSV_COLUMN_COUNT', location, `CSV record has ${actual} field${actual === 1 ? '' : 's'}, expected ${expected}`);
+    this.name = 'CsvColumnCountError';
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export class CsvSyntaxError extends BadInputError {
+  constructor(location: InputLocation, detail: string) {
+    super('CSV_SYNTAX', location, `CSV syntax error: ${detail}`);
+    this.name = 'CsvSyntaxError';
+  }
+}
+
+/** The header row itself is unusable: every record after it would be misread, so this fails the source. */
+export class CsvHeaderError extends ConnectorError {
+  constructor(location: InputLocation, detail: string, options?: { cause?: unknown }) {
+    super('CSV_HEADER', `CSV header at ${describeLocation(location)}: ${detail}`, options);
+    this.name = 'CsvHeaderError';
+  }
+}
+
+export class InvalidUtf8Error extends BadInputError {
+  /** Offset of the first invalid byte within the record. */
+  readonly byteInRecord: number;
+  constructor(location: InputLocation, byteInRecord: number, byte: number) {
+    super('INVALID_UTF8', location,
+      `invalid UTF-8: byte 0x${byte.toString(16).padStart(2, '0')} at offset ${byteInRecord} of the record cannot start or continue a character`);
+    this.name = 'InvalidUtf8Error';
+    this.byteInRecord = byteInRecord;
+  }
+}
+
+export class LineTooLongError extends BadInputError {
+  readonly length: number;
+  readonly limit: number;
+  constructor(location: InputLocation, length: number, limit: number) {
+    super('LINE_TOO_LONG', location, `line of ${length} bytes exceeds the maximum of ${limit} bytes (option 'maxLineBytes'); its first ${limit} bytes are kept`);
+    this.name = 'LineTooLongError';
+    this.length = length;
+    this.limit = limit;
+  }
+}
+
+export class EntryUndecodableError extends BadInputError {
+  constructor(location: InputLocation, detail: string, options?: { cause?: unknown }) {
+    super('ENTRY_UNDECODABLE', location, `stream entry does not decode: ${detail}`, options);
+    this.name = 'EntryUndecodableError';
+  }
+}
+
+export class EncodeError extends ConnectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ENCODE_FAILED', message, options);
+    this.name = 'EncodeError';
+  }
+}
+
+export class NoInputFilesError extends ConnectorError {
+  readonly patterns: readonly string[];
+  constructor(patterns: readonly string[], detail: string) {
+    super('NO_INPUT_FILES', `no input files: ${detail}`);
+    this.name = 'NoInputFilesError';
+    this.patterns = patterns;
+  }
+}
+
+export class FileTruncatedError extends ConnectorError {
+  constructor(path: string, size: number, position: number) {
+    super('FILE_TRUNCATED', `${path} shrank to ${size} bytes, below the read position ${position}: truncated or replaced while followed`);
+    this.name = 'FileTruncatedError';
+  }
+}
+
+export class FileCommitError extends ConnectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FILE_COMMIT_FAILED', message, options);
+    this.name = 'FileCommitError';
+  }
+}
+
+export class SocketSourceError extends ConnectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SOCKET_FAILED', message, options);
+    this.name = 'SocketSourceError';
+  }
+}
+
+export class RedisConnectorError extends ConnectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('REDIS_FAILED', message, options);
+    this.name = 'RedisConnectorError';
+  }
+}
+
+export class ConnectorOptionError extends ConnectorError {
+  constructor(message: string) {
+    super('INVALID_OPTION', message);
+    this.name = 'ConnectorOptionError';
+  }
+}

@@ -1,0 +1,125 @@
+// Runs on: the worker thread of a file source subtask in follow mode.
+//
+// Notices that a followed file changed size after the reader reached its end. fs.watch (inotify on Linux) wakes
+// the reader as soon as a write lands; where watching is off or fails (no inotify instances left, a file system
+// without events), a timer polls instead. Either way the size is checked on the open file handle, so what counts
+// is the file being read, not whatever the path names now.
+
+import { watch, type FSWatcher } from 'node:fs';
+import { ConnectorOptionError } from '../errors.js';
+
+export interface FollowOptions {
+  /** Use fs.watch to notice appends; false polls only. Default true. */
+  watch?: boolean;
+  /** Polling interval when not watching or when fs.watch is unavailable, ms. Default 250. */
+  pollIntervalMs?: number;
+  /** With watching on, a slow poll as well, for file systems whose events can be missed (network mounts), ms. Default 2000. */
+  safetyPollMs?: number;
+}
+
+interface Waiter {
+  readonly known: number;
+  readonly resolve: (size: number) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class FileGrowth {
+  private readonly useWatch: boolean;
+  private readonly pollMs: number;
+  private readonly safetyMs: number;
+  private watcher: FSWatcher | undefined;
+  private watchFailed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private waiter: Waiter | undefined;
+  private checking = false;
+  private recheck = false;
+  private closed = false;
+
+  constructor(private readonly path: string, private readonly size: () => Promise<number>, options: FollowOptions = {}) {
+    this.useWatch = options.watch ?? true;
+    this.pollMs = options.pollIntervalMs ?? 250;
+    this.safetyMs = options.safetyPollMs ?? 2000;
+    if (!(this.pollMs > 0) || !(this.safetyMs > 0)) throw new ConnectorOptionError(`follow: pollIntervalMs and safetyPollMs must be > 0, got ${this.pollMs} and ${this.safetyMs}`);
+  }
+
+  /** Whether changes are noticed through fs.watch right now (false: polling). */
+  get watching(): boolean {
+    return this.watcher !== undefined;
+  }
+
+  /** Resolves with the file's size once it differs from `known` (grew, or shrank: the caller decides what that means). */
+  changedFrom(known: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error(`follow of ${this.path} is closed`));
+    if (this.waiter !== undefined) throw new Error('FileGrowth: one wait at a time');
+    return new Promise<number>((resolve, reject) => {
+      this.waiter = { known, resolve, reject };
+      this.startWatch();
+      this.startTimer();
+      // An append that landed after the reader saw the end but before the watcher existed raises no event.
+      this.check();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.stopTimer();
+    this.waiter = undefined;
+  }
+
+  private startWatch(): void {
+    if (!this.useWatch || this.watchFailed || this.watcher !== undefined) return;
+    try {
+      this.watcher = watch(this.path, { persistent: true }, () => this.check());
+      this.watcher.on('error', () => this.fallBackToPolling());
+    } catch {
+      this.fallBackToPolling();
+    }
+  }
+
+  private fallBackToPolling(): void {
+    this.watchFailed = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.timer !== undefined) { this.stopTimer(); this.startTimer(); }
+  }
+
+  private startTimer(): void {
+    if (this.timer !== undefined) return;
+    // Ref'd while a wait is pending: a reader waiting for growth must keep its thread alive.
+    this.timer = setInterval(() => this.check(), this.watcher !== undefined ? this.safetyMs : this.pollMs);
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private check(): void {
+    if (this.waiter === undefined) return;
+    // A change event during a stat must not be lost: remember it and stat again.
+    if (this.checking) { this.recheck = true; return; }
+    this.checking = true;
+    this.recheck = false;
+    this.size().then((size) => {
+      this.checking = false;
+      const w = this.waiter;
+      if (w === undefined) return;
+      if (size !== w.known) {
+        this.waiter = undefined;
+        this.stopTimer();
+        w.resolve(size);
+      } else if (this.recheck) {
+        this.recheck = false;
+        this.check();
+      }
+    }, (e: unknown) => {
+      this.checking = false;
+      const w = this.waiter;
+      this.waiter = undefined;
+      this.stopTimer();
+      w?.reject(e);
+    });
+  }
+}

@@ -1,0 +1,176 @@
+// Runs on: the worker thread of a file source subtask.
+//
+// Reads one file as framed records without ever blocking the thread: chunks are read ahead asynchronously
+// (FileHandle.read at an explicit offset) into a LineFramer, `read()` hands out what is framed now, and `ready()`
+// resolves when more is. It starts at a recorded byte offset and line, and its `position` is always just after
+// the last record handed out, so a reader restarted there neither skips nor repeats a record.
+//
+// Bounded mode: at the end of the file an unterminated last line is a record, then END. Follow mode: the end of
+// the file is a wait for growth (FileGrowth); a partial last line is held until its LF arrives.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import { LineFramer, type FramedRecord, type LineFramerOptions } from '../formats/line-framer.js';
+import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
+import { ConnectorOptionError, FileTruncatedError } from '../errors.js';
+import { Wakeup } from '../wakeup.js';
+import { FileGrowth, type FollowOptions } from './file-growth.js';
+import type { FilePosition } from './file-split.js';
+
+export interface FileLineReaderOptions extends LineFramerOptions {
+  /** Bytes per read. Default 64 KiB. */
+  chunkBytes?: number;
+  /** Read ahead while fewer bytes than this are buffered. Default 4 chunks. */
+  prefetchBytes?: number;
+  /** Follow a growing file instead of ending at its end. */
+  follow?: boolean | FollowOptions;
+  /** Woken whenever this reader has something new; share one among readers to wait on any of them. */
+  wakeup?: Wakeup;
+}
+
+/** A chunk this much smaller than the buffer is copied out, so small reads (follow mode) do not pin large buffers. */
+const COPY_BELOW = 4;
+
+export class FileLineReader {
+  readonly path: string;
+  private readonly framer: LineFramer;
+  private readonly chunkBytes: number;
+  private readonly prefetchBytes: number;
+  private readonly growth: FileGrowth | undefined;
+  private readonly wakeup: Wakeup;
+  private handle: FileHandle | undefined;
+  private opening: Promise<FileHandle> | undefined;
+  /** A read or a wait for growth is in progress. */
+  private busy = false;
+  /** File offset of the next chunk to read. */
+  private readAt: number;
+  /** The last read found no more bytes (follow: until the file grows). */
+  private atEnd = false;
+  /** Bounded: the end was reached and the framer flushed. */
+  private done = false;
+  private closed = false;
+  private failure: unknown;
+  private pos: FilePosition;
+
+  constructor(path: string, start: FilePosition, options: FileLineReaderOptions = {}) {
+    this.path = path;
+    this.chunkBytes = options.chunkBytes ?? 64 * 1024;
+    this.prefetchBytes = options.prefetchBytes ?? 4 * this.chunkBytes;
+    if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new ConnectorOptionError(`chunkBytes must be a positive integer, got ${options.chunkBytes}`);
+    if (!(this.prefetchBytes >= 1)) throw new ConnectorOptionError(`prefetchBytes must be >= 1, got ${options.prefetchBytes}`);
+    this.framer = new LineFramer(start.offset, start.line, options);
+    this.readAt = start.offset;
+    this.pos = { offset: start.offset, line: start.line };
+    this.wakeup = options.wakeup ?? new Wakeup();
+    const follow = options.follow === true ? {} : options.follow || undefined;
+    this.growth = follow === undefined ? undefined : new FileGrowth(path, () => this.file().then(async (h) => (await h.stat()).size), follow);
+    this.fill();
+  }
+
+  /** Just after the last record handed out: where a restarted reader resumes. */
+  get position(): FilePosition {
+    return this.pos;
+  }
+
+  /** Bytes read ahead and not yet handed out. */
+  get bufferedBytes(): number {
+    return this.framer.bufferedBytes;
+  }
+
+  /** Follow mode: how growth is noticed now ('watch' or 'poll'); undefined when not following. */
+  get following(): 'watch' | 'poll' | undefined {
+    return this.growth === undefined ? undefined : this.growth.watching ? 'watch' : 'poll';
+  }
+
+  /** Bytes of an unterminated last line held back (follow mode). */
+  get partialBytes(): number {
+    return this.framer.partialBytes;
+  }
+
+  /** Hands out up to `max` framed records. The position advances after each `emit` returns (not if it throws). */
+  read(emit: (record: FramedRecord) => void, max: number): SourceStatus {
+    if (this.failure !== undefined) throw this.failure;
+    let k = 0;
+    while (k < max) {
+      const r = this.framer.shift();
+      if (r === undefined) break;
+      emit(r);
+      this.pos = { offset: r.end, line: r.line + r.lines };
+      k++;
+    }
+    this.fill();
+    if (k > 0 || this.framer.queued > 0) return SOURCE_MORE;
+    return this.done ? SOURCE_END : SOURCE_WAIT;
+  }
+
+  ready(): Promise<void> {
+    if (this.failure !== undefined || this.framer.queued > 0 || this.done) return Promise.resolve();
+    return this.wakeup.wait();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.growth?.close();
+    const h = this.handle ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
+    this.handle = undefined;
+    await h?.close();
+  }
+
+  private file(): Promise<FileHandle> {
+    if (this.handle !== undefined) return Promise.resolve(this.handle);
+    this.opening ??= open(this.path, 'r').then((h) => {
+      if (this.closed) { void h.close(); throw new Error(`reader of ${this.path} is closed`); }
+      this.handle = h;
+      return h;
+    });
+    return this.opening;
+  }
+
+  /** Starts the next read (or wait for growth) unless one is running or enough is buffered. */
+  private fill(): void {
+    if (this.busy || this.done || this.closed || this.failure !== undefined) return;
+    if (this.atEnd) {
+      if (this.growth === undefined) return;
+      this.busy = true;
+      this.growth.changedFrom(this.readAt).then((size) => {
+        this.busy = false;
+        if (size < this.readAt) throw new FileTruncatedError(this.path, size, this.readAt);
+        this.atEnd = false;
+        this.fill();
+      }).catch((e: unknown) => this.fail(e));
+      return;
+    }
+    // Enough read ahead, unless nothing is framed yet: a line longer than the prefetch limit needs more bytes
+    // to complete (maxLineBytes bounds what that holds).
+    if (this.framer.queued > 0 && this.framer.bufferedBytes >= this.prefetchBytes) return;
+    this.busy = true;
+    this.readChunk().then(() => {
+      this.busy = false;
+      this.wakeup.notify();
+      this.fill();
+    }, (e: unknown) => this.fail(e));
+  }
+
+  private async readChunk(): Promise<void> {
+    const h = await this.file();
+    const buf = Buffer.allocUnsafe(this.chunkBytes);
+    const { bytesRead } = await h.read(buf, 0, this.chunkBytes, this.readAt);
+    if (this.closed) return;
+    if (bytesRead === 0) {
+      this.atEnd = true;
+      if (this.growth === undefined) {
+        this.framer.finish();
+        this.done = true;
+      }
+      return;
+    }
+    this.readAt += bytesRead;
+    this.framer.push(bytesRead < this.chunkBytes / COPY_BELOW ? Buffer.from(buf.subarray(0, bytesRead)) : buf.subarray(0, bytesRead));
+  }
+
+  private fail(e: unknown): void {
+    this.busy = false;
+    if (this.closed) return;
+    this.failure = e ?? new Error(`reading ${this.path} failed`);
+    this.wakeup.notify();
+  }
+}

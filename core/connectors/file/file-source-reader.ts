@@ -1,0 +1,93 @@
+// Runs on: the worker thread of a file source subtask.
+//
+// The reader of one file source subtask over the file splits assigned to it. Bounded: files are read one after
+// the other, in split order, so a subtask's output order is deterministic. Follow: every file stays open and is
+// read round-robin, since none of them ends. A finished split leaves the snapshot; the others report where the
+// next unread record starts.
+
+import { ConnectorOptionError } from '../errors.js';
+import type { RecordFormat } from '../formats/record-format.js';
+import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
+import type { BadRecord, SourceSplit, SplitSourceReader } from '../split-contracts.js';
+import { Wakeup } from '../wakeup.js';
+import type { FileLineReaderOptions } from './file-line-reader.js';
+import { checkFileSplit, type FileSplit } from './file-split.js';
+import { FileSplitReader } from './file-split-reader.js';
+
+export type FileSourceOptions = Omit<FileLineReaderOptions, 'wakeup' | 'framing' | 'delimiter'>;
+
+export class FileSourceReader<T> implements SplitSourceReader<T> {
+  private readonly pending: FileSplit[];
+  private readonly active: FileSplitReader<T>[] = [];
+  private readonly closing = new Set<Promise<void>>();
+  private readonly maxOpen: number;
+  private readonly wakeup = new Wakeup();
+  private next = 0;
+  private count = 0;
+  private emitOut: (v: T) => void = () => {};
+  private invalidOut: (bad: BadRecord) => void = () => {};
+  private readonly emitCounted = (v: T): void => { this.count++; this.emitOut(v); };
+  private readonly invalidCounted = (bad: BadRecord): void => { this.count++; this.invalidOut(bad); };
+
+  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}) {
+    this.pending = splits.map(checkFileSplit);
+    const ids = new Set(this.pending.map((s) => s.id));
+    if (ids.size !== this.pending.length) throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');
+    this.maxOpen = options.follow ? Infinity : 1;
+    this.openMore();
+  }
+
+  read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
+    this.emitOut = emit;
+    this.invalidOut = invalid;
+    this.count = 0;
+    let more = false;
+    let turns = this.active.length;
+    while (turns > 0 && this.count < max && this.active.length > 0) {
+      turns--;
+      const i = this.next % this.active.length;
+      const reader = this.active[i]!;
+      const status = reader.read(this.emitCounted, max - this.count, this.invalidCounted);
+      if (status === SOURCE_END) {
+        this.active.splice(i, 1);
+        this.closeLater(reader);
+        this.openMore();
+        turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
+        more = true;
+        continue;
+      }
+      if (status === SOURCE_MORE) more = true;
+      this.next = i + 1;
+    }
+    if (this.active.length === 0) return SOURCE_END;
+    return more || this.count > 0 ? SOURCE_MORE : SOURCE_WAIT;
+  }
+
+  ready(): Promise<void> {
+    if (this.active.length === 0) return Promise.resolve();
+    if (this.active.length === 1) return this.active[0]!.ready();
+    return Promise.race(this.active.map((r) => r.ready()));
+  }
+
+  /** Unfinished splits with the position of their next unread record; finished ones are left out. */
+  snapshot(): FileSplit[] {
+    return [...this.active.map((r) => r.snapshot()), ...this.pending.map((s) => ({ id: s.id, position: { ...s.position } }))];
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.active.splice(0)) this.closeLater(r);
+    this.pending.length = 0;
+    await Promise.all(this.closing);
+  }
+
+  private openMore(): void {
+    while (this.active.length < this.maxOpen && this.pending.length > 0) {
+      this.active.push(new FileSplitReader(this.pending.shift()!, this.format, { ...this.options, wakeup: this.wakeup }));
+    }
+  }
+
+  private closeLater(reader: FileSplitReader<T>): void {
+    const p = reader.close().catch(() => {}).finally(() => this.closing.delete(p));
+    this.closing.add(p);
+  }
+}

@@ -1,0 +1,49 @@
+// Runs on: main thread (a file source enumerates its splits there, once, on a fresh start).
+//
+// Turns the paths and glob patterns a user gives into a sorted list of files. Node 20 has no fs.glob, so patterns
+// go through tinyglobby. A directory means the files under it; hidden files (a name starting with '.') are
+// left out there, which also keeps a file sink's in-progress and pending parts out of a reader of its output.
+// A path or pattern that matches nothing is an error: a typo should not become an empty job.
+
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { escapePath, glob, isDynamicPattern } from 'tinyglobby';
+import { ConnectorOptionError, NoInputFilesError } from '../errors.js';
+
+export interface InputPathOptions {
+  /** Base for relative paths and patterns. Default process.cwd(). */
+  cwd?: string;
+}
+
+/** Absolute paths of the input files, sorted, without duplicates. */
+export async function expandInputPaths(patterns: string | readonly string[], options: InputPathOptions = {}): Promise<string[]> {
+  const list = typeof patterns === 'string' ? [patterns] : [...patterns];
+  if (list.length === 0) throw new ConnectorOptionError('file source: no input paths given');
+  const cwd = options.cwd ?? process.cwd();
+  const files = new Set<string>();
+  for (const pattern of list) {
+    if (typeof pattern !== 'string' || pattern.length === 0) throw new ConnectorOptionError(`file source: an input path must be a non-empty string, got ${JSON.stringify(pattern)}`);
+    const path = resolve(cwd, pattern);
+    const kind = await statKind(path);
+    let found: string[];
+    if (kind === 'file') found = [path];
+    else if (kind === 'directory') found = await glob(`${escapePath(path)}/**`, { absolute: true, onlyFiles: true, dot: false });
+    else if (isDynamicPattern(pattern)) found = await glob(pattern, { cwd, absolute: true, onlyFiles: true, dot: false });
+    else throw new NoInputFilesError(list, `${path} does not exist`);
+    if (found.length === 0) {
+      throw new NoInputFilesError(list, kind === 'directory' ? `directory ${path} holds no (non-hidden) files` : `pattern ${JSON.stringify(pattern)} matches no file under ${cwd}`);
+    }
+    for (const f of found) files.add(resolve(f));
+  }
+  return [...files].sort();
+}
+
+async function statKind(path: string): Promise<'file' | 'directory' | 'missing'> {
+  try {
+    const s = await stat(path);
+    return s.isDirectory() ? 'directory' : 'file';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
+    throw e;
+  }
+}

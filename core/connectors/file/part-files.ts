@@ -1,0 +1,136 @@
+// Runs on: the worker thread of a file sink subtask.
+//
+// The names and the publishing of a file sink's part files. A part is written as a hidden in-progress file,
+// becomes a hidden pending file when it is closed (durable, not yet visible), and is published by an atomic
+// rename to its final name when the checkpoint that holds it completes. Names carry the subtask and a random
+// token per writer, so no two attempts of a job ever produce the same name and a final name never needs
+// overwriting. Readers of the output directory skip hidden files (input-paths.ts does).
+
+import { closeSync, fsyncSync, openSync, renameSync, statSync } from 'node:fs';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConnectorOptionError, FileCommitError } from '../errors.js';
+
+export interface PartFile {
+  /** Hidden pending name, relative to the directory. */
+  readonly pending: string;
+  /** Final (visible) name, relative to the directory. */
+  readonly final: string;
+  /** Size in bytes: a final file of another size is not this part. */
+  readonly bytes: number;
+  readonly records: number;
+}
+
+/** What `prepareCommit` returns and a checkpoint stores: plain data. */
+export interface FileSinkTransaction {
+  readonly kind: 'file-sink';
+  readonly checkpointId: number;
+  readonly subtask: number;
+  /** Absolute directory of the parts. */
+  readonly dir: string;
+  readonly parts: readonly PartFile[];
+}
+
+export interface PartNames {
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+export const IN_PROGRESS = '.inprogress';
+export const PENDING = '.pending';
+
+export function finalName(names: PartNames, subtask: number, token: string, n: number): string {
+  return `${names.prefix}-${subtask}-${token}-${n}${names.suffix}`;
+}
+export const inProgressName = (final: string): string => `.${final}${IN_PROGRESS}`;
+export const pendingName = (final: string): string => `.${final}${PENDING}`;
+
+export function checkPartNames(names: PartNames): void {
+  for (const [k, v] of Object.entries(names)) {
+    if (typeof v !== 'string' || v.includes('/') || v.includes('\0')) throw new ConnectorOptionError(`file sink: ${k} must be a string without '/', got ${JSON.stringify(v)}`);
+  }
+  if (names.prefix.length === 0 || names.prefix.startsWith('.')) throw new ConnectorOptionError(`file sink: prefix must be non-empty and not start with '.', got ${JSON.stringify(names.prefix)}`);
+}
+
+export function isFileSinkTransaction(t: unknown): t is FileSinkTransaction {
+  const x = t as FileSinkTransaction | null;
+  return x !== null && typeof x === 'object' && x.kind === 'file-sink' && typeof x.dir === 'string' && Array.isArray(x.parts)
+    && x.parts.every((p) => typeof p?.pending === 'string' && typeof p.final === 'string' && Number.isSafeInteger(p.bytes));
+}
+
+export type PublishResult = 'published' | 'already-published';
+
+/**
+ * Publishes one pending part: rename to the final name. Idempotent: when the pending file is gone and a final
+ * file of the recorded size is there, an earlier commit (perhaps one cut short by a crash) already did it.
+ */
+export async function publishPart(dir: string, part: PartFile): Promise<PublishResult> {
+  const pending = join(dir, part.pending);
+  const final = join(dir, part.final);
+  if (decide(part, pending, final, await sizeOf(pending), await sizeOf(final)) === 'already-published') return 'already-published';
+  await rename(pending, final);
+  return 'published';
+}
+
+/** The same, synchronously: for the end of a bounded input, where the sink's `finish` is synchronous. */
+export function publishPartSync(dir: string, part: PartFile): PublishResult {
+  const pending = join(dir, part.pending);
+  const final = join(dir, part.final);
+  if (decide(part, pending, final, sizeOfSync(pending), sizeOfSync(final)) === 'already-published') return 'already-published';
+  renameSync(pending, final);
+  return 'published';
+}
+
+function decide(part: PartFile, pending: string, final: string, pendingSize: number | undefined, finalSize: number | undefined): 'rename' | 'already-published' {
+  if (pendingSize === undefined) {
+    if (finalSize === part.bytes) return 'already-published';
+    throw new FileCommitError(finalSize === undefined
+      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists (deleted outside the sink?)`
+      : `cannot commit ${final}: the pending file is gone and the final file has ${finalSize} bytes, not the ${part.bytes} written`);
+  }
+  if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${pending}: ${final} already exists and would be overwritten`);
+  if (pendingSize !== part.bytes) throw new FileCommitError(`cannot commit ${pending}: it has ${pendingSize} bytes, not the ${part.bytes} written before the checkpoint`);
+  return 'rename';
+}
+
+/** Makes renames in `dir` durable: a rename lives in the directory, so the directory is synced. */
+export async function syncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try { await h.sync(); } finally { await h.close(); }
+}
+
+export function syncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try { fsyncSync(fd); } finally { closeSync(fd); }
+}
+
+/** Hidden in-progress and pending parts of one subtask in `dir` (any token). */
+export async function leftoverParts(dir: string, names: PartNames, subtask: number): Promise<string[]> {
+  const head = `.${names.prefix}-${subtask}-`;
+  let entries: string[];
+  try { entries = await readdir(dir); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return entries.filter((f) => f.startsWith(head) && (f.endsWith(IN_PROGRESS) || f.endsWith(PENDING))).sort();
+}
+
+export async function removeFile(path: string): Promise<void> {
+  try { await unlink(path); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try { return (await stat(path)).size; } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function sizeOfSync(path: string): number | undefined {
+  try { return statSync(path).size; } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,224 @@
+// Runs on: the worker thread of a file sink subtask.
+//
+// Exactly-once file output by two-phase commit. Records go into a hidden in-progress part file; a part rolls
+// (closes and opens the next) at a size or record count, and always at a checkpoint barrier. `prepareCommit`
+// makes every part closed since the last barrier durable under a pending name and returns them as the
+// checkpoint's transaction; `commit` publishes a completed checkpoint's parts by atomic rename, idempotently.
+// After a crash, `recover` publishes the parts of the restored transactions and deletes this subtask's other
+// in-progress and pending leftovers: output that no completed checkpoint vouches for.
+//
+// Writes are synchronous (writeSync from a buffer): `write` and `prepareCommit` are synchronous in the sink
+// contract, and the barrier must find the bytes on disk.
+
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js';
+import type { TransactionalSinkWriter } from '../split-contracts.js';
+import {
+  checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync,
+  removeFile, syncDir, syncDirSync, type FileSinkTransaction, type PartFile, type PartNames,
+} from './part-files.js';
+
+export interface RollingFileWriterOptions<T> {
+  /** Output directory (created if missing). */
+  dir: string;
+  subtask: number;
+  /** One record's bytes, its line end included (a JsonLinesEncoder or CsvEncoder `encode`). */
+  encode: (value: T) => string | Uint8Array;
+  /** Written at the start of every part, e.g. a CSV header. */
+  header?: string | Uint8Array;
+  /** Default 'part'. */
+  prefix?: string;
+  /** Default '', e.g. '.jsonl'. */
+  suffix?: string;
+  /** Roll a part once it holds this many bytes. Default 128 MiB. */
+  rollBytes?: number;
+  /** Roll a part once it holds this many records. Default unlimited. */
+  rollRecords?: number;
+  /** Bytes gathered in memory before a write system call. Default 64 KiB; 0 writes every record at once. */
+  bufferBytes?: number;
+}
+
+export interface RecoveryReport {
+  /** Final names published by the restored transactions (including ones a crashed commit already published). */
+  readonly committed: string[];
+  /** Leftover in-progress and pending files deleted. */
+  readonly discarded: string[];
+}
+
+interface OpenPart {
+  readonly final: string;
+  readonly fd: number;
+  bytes: number;
+  records: number;
+}
+
+export class RollingFileWriter<T> implements TransactionalSinkWriter<T> {
+  readonly dir: string;
+  readonly subtask: number;
+  /** Random per writer: part names of different attempts never collide. */
+  readonly token = randomBytes(4).toString('hex');
+  private readonly names: PartNames;
+  private readonly encode: (value: T) => string | Uint8Array;
+  private readonly header: Buffer | undefined;
+  private readonly rollBytes: number;
+  private readonly rollRecords: number;
+  private readonly bufferBytes: number;
+  private part: OpenPart | undefined;
+  private partCount = 0;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Parts closed (pending) since the last prepareCommit. */
+  private closed: PartFile[] = [];
+  /** Prepared and not yet known to be committed. */
+  private uncommitted: FileSinkTransaction[] = [];
+  private finished = false;
+
+  constructor(options: RollingFileWriterOptions<T>) {
+    this.dir = resolve(options.dir);
+    this.subtask = options.subtask;
+    this.names = { prefix: options.prefix ?? 'part', suffix: options.suffix ?? '' };
+    checkPartNames(this.names);
+    if (!Number.isSafeInteger(this.subtask) || this.subtask < 0) throw new ConnectorOptionError(`file sink: subtask must be a non-negative integer, got ${options.subtask}`);
+    if (typeof options.encode !== 'function') throw new ConnectorOptionError('file sink: encode must be a function (value) => string | Uint8Array');
+    this.encode = options.encode;
+    this.header = options.header === undefined ? undefined : Buffer.from(options.header);
+    this.rollBytes = options.rollBytes ?? 128 * 1024 * 1024;
+    this.rollRecords = options.rollRecords ?? Infinity;
+    this.bufferBytes = options.bufferBytes ?? 64 * 1024;
+    if (!(this.rollBytes >= 1) || !(this.rollRecords >= 1) || !(this.bufferBytes >= 0)) {
+      throw new ConnectorOptionError(`file sink: rollBytes and rollRecords must be >= 1 and bufferBytes >= 0, got ${this.rollBytes}, ${this.rollRecords}, ${this.bufferBytes}`);
+    }
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  write(value: T): void {
+    if (this.finished) throw new FileCommitError('file sink: write after finish');
+    let encoded: string | Uint8Array;
+    try {
+      encoded = this.encode(value);
+    } catch (e) {
+      if (e instanceof EncodeError) throw e;
+      throw new EncodeError(`file sink: encode failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    const bytes = typeof encoded === 'string' ? Buffer.from(encoded) : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    const part = this.part ?? this.openPart();
+    this.chunks.push(bytes);
+    this.buffered += bytes.length;
+    part.bytes += bytes.length;
+    part.records++;
+    if (this.buffered >= this.bufferBytes) this.flush();
+    if (part.bytes >= this.rollBytes || part.records >= this.rollRecords) this.closePart();
+  }
+
+  /** At a barrier: every part written since the last barrier becomes pending and durable; they are the transaction. */
+  prepareCommit(checkpointId: number): FileSinkTransaction {
+    if (this.part !== undefined) this.closePart();
+    // The pending names must survive a crash before the checkpoint is acknowledged.
+    if (this.closed.length > 0) syncDirSync(this.dir);
+    const tx: FileSinkTransaction = { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed };
+    this.closed = [];
+    this.uncommitted.push(tx);
+    return tx;
+  }
+
+  /** A checkpoint completed (or a restore): publish its parts. Idempotent; transactions are applied in checkpoint order. */
+  async commit(transactions: unknown[]): Promise<void> {
+    const txs = transactions.map(checkTransaction).sort((a, b) => a.checkpointId - b.checkpointId);
+    const dirs = new Set<string>();
+    for (const tx of txs) {
+      for (const part of tx.parts) await publishPart(tx.dir, part);
+      if (tx.parts.length > 0) dirs.add(tx.dir);
+    }
+    for (const d of dirs) await syncDir(d);
+    const done = new Set(txs.map((t) => `${t.subtask}/${t.checkpointId}`));
+    this.uncommitted = this.uncommitted.filter((t) => !done.has(`${t.subtask}/${t.checkpointId}`));
+  }
+
+  /**
+   * Restore: publish the restored transactions' parts, then delete this subtask's in-progress and pending files
+   * that no restored transaction names (written after the restored checkpoint by a crashed attempt).
+   */
+  async recover(restored: unknown[]): Promise<RecoveryReport> {
+    const txs = restored.map(checkTransaction);
+    await this.commit(txs);
+    const named = new Set(txs.filter((t) => t.dir === this.dir).flatMap((t) => t.parts.map((p) => p.pending)));
+    const mine = `-${this.subtask}-${this.token}-`;
+    const discarded: string[] = [];
+    for (const f of await leftoverParts(this.dir, this.names, this.subtask)) {
+      if (named.has(f) || f.includes(mine)) continue;
+      await removeFile(join(this.dir, f));
+      discarded.push(f);
+    }
+    if (discarded.length > 0) await syncDir(this.dir);
+    return { committed: txs.flatMap((t) => t.parts.map((p) => p.final)), discarded };
+  }
+
+  /**
+   * End of a bounded input: close the open part and publish everything this writer still holds, prepared or not
+   * (the end of the input is final). With checkpoints, the runtime takes a last checkpoint before this, which
+   * leaves nothing here. Returns the final names published.
+   */
+  finish(): { files: string[] } {
+    if (this.finished) return { files: [] };
+    this.finished = true;
+    if (this.part !== undefined) this.closePart();
+    const txs = [...this.uncommitted, { kind: 'file-sink' as const, checkpointId: Infinity, subtask: this.subtask, dir: this.dir, parts: this.closed }];
+    this.closed = [];
+    this.uncommitted = [];
+    const files: string[] = [];
+    for (const tx of txs) for (const part of tx.parts) { publishPartSync(tx.dir, part); files.push(part.final); }
+    if (files.length > 0) syncDirSync(this.dir);
+    return { files };
+  }
+
+  /** Stops without publishing (job cancelled or failed): the open part stays in progress, for `recover` to delete. */
+  abort(): void {
+    this.finished = true;
+    if (this.part !== undefined) {
+      try { this.flush(); } catch { /* the part is discarded anyway */ }
+      closeSync(this.part.fd);
+      this.part = undefined;
+    }
+  }
+
+  private openPart(): OpenPart {
+    const final = finalName(this.names, this.subtask, this.token, this.partCount++);
+    const fd = openSync(join(this.dir, inProgressName(final)), 'wx');
+    const part: OpenPart = { final, fd, bytes: 0, records: 0 };
+    this.part = part;
+    if (this.header !== undefined) {
+      this.chunks.push(this.header);
+      this.buffered += this.header.length;
+      part.bytes += this.header.length;
+    }
+    return part;
+  }
+
+  private flush(): void {
+    const part = this.part;
+    if (part === undefined || this.buffered === 0) return;
+    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
+    let off = 0;
+    while (off < data.length) off += writeSync(part.fd, data, off, data.length - off);
+  }
+
+  private closePart(): void {
+    const part = this.part!;
+    this.flush();
+    fsyncSync(part.fd);
+    closeSync(part.fd);
+    this.part = undefined;
+    const pending = pendingName(part.final);
+    renameSync(join(this.dir, inProgressName(part.final)), join(this.dir, pending));
+    this.closed.push({ pending, final: part.final, bytes: part.bytes, records: part.records });
+  }
+}
+
+function checkTransaction(t: unknown): FileSinkTransaction {
+  if (!isFileSinkTransaction(t)) throw new FileCommitError(`not a file sink transaction: ${JSON.stringify(t)?.slice(0, 200)}`);
+  return t;
+}

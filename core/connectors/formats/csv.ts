@@ -1,0 +1,213 @@
+// Runs on: the worker thread of a source subtask (decoder) or a sink subtask (encoder).
+//
+// CSV after RFC 4180: fields separated by a delimiter, a field in double quotes may hold delimiters, quotes
+// (doubled) and line breaks; records end at LF or CRLF. Strict: a quote inside an unquoted field, text after a
+// closing quote, an unterminated quote and a record with the wrong number of fields are bad input. Column names
+// come from a header row or are declared; each record becomes an object keyed by them (values are strings).
+
+import { SKIP, locate, recordText, type RecordDecoder, type RecordFormat } from './record-format.js';
+import type { FramedRecord } from './line-framer.js';
+import {
+  BadInputError, ConnectorOptionError, CsvColumnCountError, CsvHeaderError, CsvSyntaxError, EncodeError, type InputLocation,
+} from '../errors.js';
+
+export interface CsvOptions {
+  /** The first record of each input names the columns. With `columns` too, it must name exactly those. */
+  header?: boolean;
+  /** Column names when there is no header row (or the header row's expected names). */
+  columns?: readonly string[];
+  /** One ASCII character (framing works on bytes); not a quote, CR or LF. Default ','. */
+  delimiter?: string;
+  /** Skip empty lines instead of reading them as a record of one empty field. Default true. */
+  skipBlankLines?: boolean;
+}
+
+export type CsvRow = Record<string, string>;
+
+export function csv(options: CsvOptions = {}): RecordFormat<CsvRow> {
+  const header = options.header ?? false;
+  const columns = options.columns === undefined ? undefined : [...options.columns];
+  const delimiter = checkDelimiter(options.delimiter ?? ',');
+  const skipBlank = options.skipBlankLines ?? true;
+  if (!header && columns === undefined) throw new ConnectorOptionError('csv: give `header: true` (names from the first row) or `columns`');
+  if (columns !== undefined) checkColumns(columns);
+  return {
+    fingerprint: `csv(header=${header},columns=${JSON.stringify(columns ?? null)},delimiter=${JSON.stringify(delimiter)},skipBlank=${skipBlank})`,
+    framing: { framing: 'csv', delimiter },
+    header,
+    createDecoder: () => new CsvDecoder({ header, columns, delimiter, skipBlankLines: skipBlank }),
+  };
+}
+
+function checkDelimiter(d: string): string {
+  if (d.length !== 1 || d.charCodeAt(0) >= 0x80 || d === '"' || d === '\r' || d === '\n') {
+    throw new ConnectorOptionError(`csv: delimiter must be one ASCII character other than a quote, CR or LF, got ${JSON.stringify(d)}`);
+  }
+  return d;
+}
+
+function checkColumns(columns: readonly string[]): void {
+  if (columns.length === 0) throw new ConnectorOptionError('csv: columns must not be empty');
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (typeof c !== 'string') throw new ConnectorOptionError(`csv: column names must be strings, got ${typeof c}`);
+    if (seen.has(c)) throw new ConnectorOptionError(`csv: duplicate column name ${JSON.stringify(c)}`);
+    seen.add(c);
+  }
+}
+
+export class CsvDecoder implements RecordDecoder<CsvRow> {
+  private columns: string[] | undefined;
+  private readonly expected: string[] | undefined;
+  private readonly header: boolean;
+  private readonly delimiter: string;
+  private readonly skipBlankLines: boolean;
+
+  constructor(options: { header: boolean; columns: readonly string[] | undefined; delimiter: string; skipBlankLines: boolean }) {
+    this.header = options.header;
+    this.expected = options.columns === undefined ? undefined : [...options.columns];
+    this.columns = this.header ? undefined : this.expected;
+    this.delimiter = options.delimiter;
+    this.skipBlankLines = options.skipBlankLines;
+  }
+
+  get needsHeader(): boolean {
+    return this.columns === undefined;
+  }
+
+  /** The column names in force (undefined until a header row was read). */
+  get columnNames(): readonly string[] | undefined {
+    return this.columns;
+  }
+
+  decode(record: FramedRecord, source: string): CsvRow | typeof SKIP {
+    const at = locate(record, source);
+    if (this.columns === undefined) return this.readHeader(record, source, at);
+    const text = recordText(record, source);
+    if (this.skipBlankLines && text.length === 0) return SKIP;
+    const fields = parseCsvRecord(text, this.delimiter, at);
+    const columns = this.columns;
+    if (fields.length !== columns.length) throw new CsvColumnCountError(at, columns.length, fields.length);
+    const entries: [string, string][] = new Array(columns.length);
+    for (let i = 0; i < columns.length; i++) entries[i] = [columns[i]!, fields[i]!];
+    // fromEntries defines own properties: a column named "__proto__" cannot replace the prototype.
+    return Object.fromEntries(entries);
+  }
+
+  private readHeader(record: FramedRecord, source: string, at: InputLocation): typeof SKIP {
+    let text: string;
+    let names: string[];
+    try {
+      text = recordText(record, source);
+      if (this.skipBlankLines && text.length === 0) return SKIP;
+      names = parseCsvRecord(text, this.delimiter, at);
+    } catch (e) {
+      if (e instanceof BadInputError) throw new CsvHeaderError(at, e.message, { cause: e });
+      throw e;
+    }
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n)) throw new CsvHeaderError(at, `duplicate column name ${JSON.stringify(n)}`);
+      seen.add(n);
+    }
+    if (this.expected !== undefined && (names.length !== this.expected.length || names.some((n, i) => n !== this.expected![i]))) {
+      throw new CsvHeaderError(at, `header ${JSON.stringify(names)} does not match the declared columns ${JSON.stringify(this.expected)}`);
+    }
+    this.columns = names;
+    return SKIP;
+  }
+}
+
+/** Splits one record's text into fields (RFC 4180). */
+export function parseCsvRecord(text: string, delimiter: string, at: InputLocation): string[] {
+  const fields: string[] = [];
+  const n = text.length;
+  let i = 0;
+  for (;;) {
+    let end: number;
+    if (text.charCodeAt(i) === 0x22) {
+      let value = '';
+      let j = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) throw new CsvSyntaxError(at, `unterminated quoted field (field ${fields.length + 1})`);
+        if (text.charCodeAt(q + 1) === 0x22) { value += text.slice(j, q + 1); j = q + 2; continue; }
+        value += text.slice(j, q);
+        end = q + 1;
+        break;
+      }
+      if (end < n && text[end] !== delimiter) {
+        throw new CsvSyntaxError(at, `${JSON.stringify(text[end])} after the closing quote of field ${fields.length + 1} (expected ${JSON.stringify(delimiter)} or end of record)`);
+      }
+      fields.push(value);
+    } else {
+      const d = text.indexOf(delimiter, i);
+      end = d < 0 ? n : d;
+      const value = text.slice(i, end);
+      if (value.includes('"')) throw new CsvSyntaxError(at, `quote inside unquoted field ${fields.length + 1} (quote the field and double the quote)`);
+      fields.push(value);
+    }
+    if (end >= n) return fields;
+    i = end + 1; // past the delimiter; a delimiter at the very end leaves one more, empty, field
+  }
+}
+
+export interface CsvEncoderOptions {
+  columns: readonly string[];
+  delimiter?: string;
+  /** Default '\n'; RFC 4180 says '\r\n'. */
+  lineEnding?: '\n' | '\r\n';
+}
+
+/** Rows (objects keyed by column, or arrays in column order) to CSV lines, quoting fields that need it. */
+export class CsvEncoder {
+  readonly columns: readonly string[];
+  private readonly delimiter: string;
+  private readonly eol: string;
+
+  constructor(options: CsvEncoderOptions) {
+    checkColumns(options.columns);
+    this.columns = [...options.columns];
+    this.delimiter = checkDelimiter(options.delimiter ?? ',');
+    this.eol = options.lineEnding ?? '\n';
+  }
+
+  header(): string {
+    return this.columns.map((c) => this.quote(c)).join(this.delimiter) + this.eol;
+  }
+
+  encode(row: Readonly<Record<string, unknown>> | readonly unknown[]): string {
+    const cols = this.columns;
+    if (Array.isArray(row)) {
+      if (row.length !== cols.length) throw new EncodeError(`CSV: row has ${row.length} values, expected ${cols.length} (${cols.join(', ')})`);
+    } else if (row === null || typeof row !== 'object') {
+      throw new EncodeError(`CSV: expected an object or an array, got ${row === null ? 'null' : typeof row}`);
+    }
+    let line = '';
+    for (let i = 0; i < cols.length; i++) {
+      const v = Array.isArray(row) ? row[i] : (row as Record<string, unknown>)[cols[i]!];
+      if (i > 0) line += this.delimiter;
+      line += this.quote(this.text(v, cols[i]!));
+    }
+    // A lone empty field would be a blank line, which decoders skip: quote it so it reads back as ''.
+    if (line.length === 0) line = '""';
+    return line + this.eol;
+  }
+
+  private text(v: unknown, column: string): string {
+    switch (typeof v) {
+      case 'string': return v;
+      case 'number': case 'bigint': case 'boolean': return String(v);
+      case 'undefined': return '';
+      default:
+        if (v === null) return '';
+        if (v instanceof Date) return v.toISOString();
+        throw new EncodeError(`CSV: column ${JSON.stringify(column)} holds ${typeof v === 'object' ? 'an object' : `a ${typeof v}`}; convert it to a string first`);
+    }
+  }
+
+  private quote(s: string): string {
+    if (s.includes(this.delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r')) return `"${s.replaceAll('"', '""')}"`;
+    return s;
+  }
+}

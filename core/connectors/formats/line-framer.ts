@@ -1,0 +1,192 @@
+// Runs on: the worker thread of a source subtask (file and socket readers).
+//
+// Cuts a stream of byte chunks into records at line ends, keeping the exact byte offset and line number of each,
+// so a reader can report where a bad record is and resume after the last record it emitted. Chunk boundaries
+// may fall anywhere, including inside a UTF-8 character or between CR and LF: framing works on bytes only.
+//
+// Two framings: 'line' (a record ends at every LF) and 'csv' (RFC 4180: an LF inside a quoted field belongs to
+// the field). Counting quote bytes on raw UTF-8 is safe: 0x22 never occurs inside a multi-byte character.
+// A record longer than `maxLineBytes` is cut to its first `maxLineBytes` bytes and flagged; its remaining bytes
+// are skipped up to the next LF (quotes ignored there, so an unbalanced quote cannot swallow the whole input).
+
+import { ConnectorOptionError } from '../errors.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+// CSV framing states (RFC 4180): only a quote at the start of a field opens a quoted field, in which LF is data.
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const QUOTE_IN_QUOTED = 3;
+
+export interface FramedRecord {
+  /** The record without its terminator (LF or CRLF); for a too-long record, its first `maxLineBytes` bytes. */
+  readonly bytes: Buffer;
+  /** Byte offset of the record's first byte. */
+  readonly offset: number;
+  /** Byte offset just after the record's terminator: where the next record starts. */
+  readonly end: number;
+  /** 1-based line number of the record's first line. */
+  readonly line: number;
+  /** Physical lines the record spans (more than 1 only for CSV fields with line breaks). */
+  readonly lines: number;
+  /** 0, or the record's full length in bytes when it exceeded `maxLineBytes`. */
+  readonly tooLong: number;
+}
+
+export type Framing = 'line' | 'csv';
+
+export interface LineFramerOptions {
+  /** Longest record, in bytes without its terminator. Default 1 MiB. */
+  maxLineBytes?: number;
+  framing?: Framing;
+  /** CSV framing: the field delimiter, one ASCII character. Default ','. */
+  delimiter?: string;
+  /** Drop a UTF-8 byte order mark at byte 0. Default true. */
+  stripBom?: boolean;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+export class LineFramer {
+  readonly maxLineBytes: number;
+  private readonly csv: boolean;
+  private readonly stripBom: boolean;
+  private readonly queue: FramedRecord[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  // The record being assembled: its kept bytes, its full length so far, its LFs inside quotes.
+  private parts: Buffer[] = [];
+  private keptLen = 0;
+  private recordLen = 0;
+  private recordLfs = 0;
+  private lastByte = -1;
+  private csvState = FIELD_START;
+  private readonly delimiter: number;
+  private discarding = false;
+  private recordStart: number;
+  private line: number;
+
+  constructor(startOffset = 0, startLine = 1, options: LineFramerOptions = {}) {
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    if (!Number.isSafeInteger(this.maxLineBytes) || this.maxLineBytes < 1) throw new ConnectorOptionError(`maxLineBytes must be a positive integer, got ${options.maxLineBytes}`);
+    if (!Number.isSafeInteger(startOffset) || startOffset < 0) throw new ConnectorOptionError(`start offset must be a non-negative integer, got ${startOffset}`);
+    if (!Number.isSafeInteger(startLine) || startLine < 1) throw new ConnectorOptionError(`start line must be a positive integer, got ${startLine}`);
+    this.csv = (options.framing ?? 'line') === 'csv';
+    this.stripBom = options.stripBom ?? true;
+    const d = options.delimiter ?? ',';
+    if (d.length !== 1 || d.charCodeAt(0) >= 0x80) throw new ConnectorOptionError(`delimiter must be one ASCII character, got ${JSON.stringify(d)}`);
+    this.delimiter = d.charCodeAt(0);
+    this.recordStart = startOffset;
+    this.line = startLine;
+  }
+
+  /** Records framed and not yet taken. */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Bytes held: queued records plus the incomplete last record (what a prefetch limit counts). */
+  get bufferedBytes(): number {
+    return this.queuedBytes + this.keptLen;
+  }
+
+  /** Bytes of an incomplete record after the last framed one (0 when input ends on a line end). */
+  get partialBytes(): number {
+    return this.recordLen;
+  }
+
+  shift(): FramedRecord | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const r = this.queue[this.head]!;
+    this.queue[this.head++] = undefined as unknown as FramedRecord;
+    if (this.head === this.queue.length) { this.queue.length = 0; this.head = 0; }
+    this.queuedBytes -= r.bytes.length;
+    return r;
+  }
+
+  push(chunk: Buffer): void {
+    const n = chunk.length;
+    let p = 0;
+    while (p < n) {
+      // Quote scanning stops where the record would pass the limit, so discarding starts there, not at chunk end.
+      const limit = this.csv && !this.discarding ? Math.min(n, p + this.maxLineBytes + 2 - this.recordLen) : n;
+      const nl = this.findTerminator(chunk, p, limit);
+      const stop = nl < 0 ? limit : nl;
+      this.take(chunk, p, stop);
+      if (nl < 0) { p = stop; continue; }
+      this.complete(1);
+      p = nl + 1;
+    }
+  }
+
+  /** End of input: an incomplete last record (no final LF) becomes a record. */
+  finish(): void {
+    if (this.recordLen > 0) this.complete(0);
+  }
+
+  /** Index of the LF that ends the current record, searching [from, limit); -1 if none there. */
+  private findTerminator(chunk: Buffer, from: number, limit: number): number {
+    if (!this.csv || this.discarding) return chunk.indexOf(LF, from);
+    const delimiter = this.delimiter;
+    let state = this.csvState;
+    for (let i = from; i < limit; i++) {
+      const b = chunk[i]!;
+      if (state === QUOTED) {
+        if (b === QUOTE) state = QUOTE_IN_QUOTED;
+      } else if (b === LF) {
+        this.csvState = FIELD_START;
+        return i;
+      } else if (b === delimiter) {
+        state = FIELD_START;
+      } else if (state === FIELD_START) {
+        state = b === QUOTE ? QUOTED : UNQUOTED;
+      } else if (state === QUOTE_IN_QUOTED) {
+        state = b === QUOTE ? QUOTED : UNQUOTED; // "" is an escaped quote; anything else closed the field
+      }
+    }
+    this.csvState = state;
+    return -1;
+  }
+
+  /** Adds bytes [a, b) of `chunk` to the current record. */
+  private take(chunk: Buffer, a: number, b: number): void {
+    const len = b - a;
+    if (len === 0) return;
+    if (this.csv && !this.discarding) for (let i = a; i < b; i++) if (chunk[i] === LF) this.recordLfs++;
+    this.recordLen += len;
+    this.lastByte = chunk[b - 1]!;
+    // One byte over the limit is kept so a CR before the LF does not count against it.
+    const room = this.maxLineBytes + 1 - this.keptLen;
+    if (room <= 0) return;
+    const kept = len <= room ? chunk.subarray(a, b) : chunk.subarray(a, a + room);
+    this.parts.push(kept);
+    this.keptLen += kept.length;
+    if (this.recordLen > this.maxLineBytes + 1) this.discarding = true;
+  }
+
+  private complete(terminator: 0 | 1): void {
+    const contentLen = this.recordLen - (this.lastByte === CR ? 1 : 0);
+    let bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.keptLen);
+    if (bytes.length > contentLen) bytes = bytes.subarray(0, contentLen);
+    const tooLong = contentLen > this.maxLineBytes ? contentLen : 0;
+    if (tooLong) bytes = bytes.subarray(0, this.maxLineBytes);
+    if (this.stripBom && this.recordStart === 0 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+      bytes = bytes.subarray(3);
+    }
+    const end = this.recordStart + this.recordLen + terminator;
+    const lines = 1 + this.recordLfs;
+    this.queue.push({ bytes, offset: this.recordStart, end, line: this.line, lines, tooLong });
+    this.queuedBytes += bytes.length;
+    this.line += lines;
+    this.recordStart = end;
+    this.parts = [];
+    this.keptLen = 0;
+    this.recordLen = 0;
+    this.recordLfs = 0;
+    this.lastByte = -1;
+    this.csvState = FIELD_START;
+    this.discarding = false;
+  }
+}

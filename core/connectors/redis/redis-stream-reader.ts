@@ -1,0 +1,239 @@
+// Runs on: the worker thread of a Redis source subtask.
+//
+// Reads entries of Redis streams without blocking the thread: a background async loop per connection issues
+// XREAD (or XREADGROUP) with COUNT and BLOCK and feeds a buffer; `read()` hands out what is buffered and
+// `ready()` resolves when more arrives. The loop pauses while the buffer is over its high-water mark.
+//
+// Plain reading is rewindable: a split's position is the id of the last entry delivered, and a restored reader
+// asks for entries after it. Consumer-group mode: entries delivered to this subtask's consumer are acknowledged
+// (XACK) only when a checkpoint that includes them completes; on restore, the consumer's pending entries up to
+// the restored position are acknowledged (they are in the checkpoint) and the later ones are delivered again,
+// before new entries ('>'). That is exactly-once as long as consumer names stay with their subtasks.
+
+import type { Redis } from 'ioredis';
+import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
+import { SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
+import type { BadRecord, SourceSplit, SplitSourceReader } from '../split-contracts.js';
+import { Wakeup } from '../wakeup.js';
+import { compareStreamIds, createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
+import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
+import { checkRedisStreamSplit, type RedisStreamSplit } from './redis-stream-split.js';
+
+export interface RedisStreamReaderOptions<T> {
+  connection: RedisConnection;
+  /** Entry to value; default: the JSON in field 'data' (what the stream sink writes). */
+  decode?: EntryDecoder<T>;
+  /** Consumer group of the splits' consumers; required when the splits name consumers. */
+  group?: string;
+  /** Entries per stream per read command. Default 500. */
+  count?: number;
+  /** How long one read command waits on the server for new entries, ms. Default 1000. */
+  blockMs?: number;
+  /** Entries buffered before the loop stops reading. Default 4 × count. */
+  highWater?: number;
+}
+
+interface SplitState {
+  readonly id: string;
+  readonly stream: string;
+  readonly consumer: string | undefined;
+  lastDelivered: string;
+  /** Group mode: delivered and not yet acknowledged, in id order. */
+  unacked: string[];
+}
+
+interface Fetched {
+  readonly state: SplitState;
+  readonly id: string;
+  /** null: the entry was deleted while pending (XDEL); there is nothing to deliver. */
+  readonly fields: Buffer[] | null;
+}
+
+interface Mark {
+  readonly checkpointId: number;
+  readonly lastIds: ReadonlyMap<SplitState, string>;
+}
+
+type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
+
+export class RedisStreamReader<T> implements SplitSourceReader<T> {
+  readonly rewindable = true;
+  private readonly states: SplitState[];
+  private readonly decode: EntryDecoder<T>;
+  private readonly group: string | undefined;
+  private readonly count: number;
+  private readonly blockMs: number;
+  private readonly highWater: number;
+  private readonly where: string;
+  private readonly clients: Redis[] = [];
+  private ackClient: Redis | undefined;
+  private readonly wakeup = new Wakeup();
+  private readonly room = new Wakeup();
+  private readonly queue: Fetched[] = [];
+  private head = 0;
+  private marks: Mark[] = [];
+  private failure: Error | undefined;
+  private closed = false;
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(splits: readonly SourceSplit[], private readonly options: RedisStreamReaderOptions<T>) {
+    const checked = splits.map(checkRedisStreamSplit);
+    this.decode = options.decode ?? jsonField<T>('data');
+    this.group = options.group;
+    this.count = options.count ?? 500;
+    this.blockMs = options.blockMs ?? 1000;
+    this.highWater = options.highWater ?? 4 * this.count;
+    this.where = describeConnection(options.connection);
+    if (!(this.count >= 1) || !(this.blockMs >= 0) || !(this.highWater >= 1)) throw new ConnectorOptionError('redis source: count and highWater must be >= 1, blockMs >= 0');
+    const grouped = checked.filter((s) => s.position.consumer !== undefined).length;
+    if (grouped !== 0 && grouped !== checked.length) throw new ConnectorOptionError('redis source: splits mix consumer-group and plain reading');
+    if (grouped > 0 && (typeof this.group !== 'string' || this.group.length === 0)) throw new ConnectorOptionError('redis source: the splits name consumers, so `group` is required');
+    if (grouped === 0 && this.group !== undefined) throw new ConnectorOptionError('redis source: `group` is set but the splits name no consumers (enumerate them with a group)');
+    this.states = checked.map((s: RedisStreamSplit) => ({ id: s.id, stream: s.position.stream, consumer: s.position.consumer, lastDelivered: s.position.lastId, unacked: [] }));
+    // One connection per consumer (plain reading: one for all): each holds its blocking read.
+    const byConsumer = new Map<string | undefined, SplitState[]>();
+    for (const st of this.states) {
+      const list = byConsumer.get(st.consumer) ?? [];
+      if (list.some((o) => o.stream === st.stream)) throw new ConnectorOptionError(`redis source: stream ${st.stream} is assigned twice to one reader`);
+      list.push(st);
+      byConsumer.set(st.consumer, list);
+    }
+    for (const [consumer, states] of byConsumer) {
+      const client = createRedisClient(options.connection, `sluice-source${consumer ? `-${consumer}` : ''}`);
+      this.clients.push(client);
+      this.loops.push(this.run(client, consumer, states).catch((e: unknown) => this.fail(e)));
+    }
+  }
+
+  read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
+    let k = 0;
+    while (k < max && this.head < this.queue.length) {
+      const f = this.queue[this.head]!;
+      this.queue[this.head++] = undefined as unknown as Fetched;
+      k++;
+      if (f.fields !== null) {
+        const d = decodeEntry(f.state.stream, f.id, f.fields, this.decode);
+        if (d.ok) emit(d.value);
+        else invalid(d.bad);
+      }
+      f.state.lastDelivered = f.id;
+      if (f.state.consumer !== undefined) f.state.unacked.push(f.id);
+    }
+    if (this.head === this.queue.length) { this.queue.length = 0; this.head = 0; }
+    if (this.queue.length - this.head < this.highWater) this.room.notify();
+    if (k > 0) return SOURCE_MORE;
+    if (this.failure !== undefined) throw this.failure;
+    return SOURCE_WAIT;
+  }
+
+  ready(): Promise<void> {
+    if (this.head < this.queue.length || this.failure !== undefined) return Promise.resolve();
+    return this.wakeup.wait();
+  }
+
+  /**
+   * Positions after the last delivered entry. In group mode pass the checkpoint id: the entries delivered up to
+   * here are acknowledged when that checkpoint completes (without an id they stay pending until a restore).
+   */
+  snapshot(checkpointId?: number): RedisStreamSplit[] {
+    if (this.group !== undefined && checkpointId !== undefined) {
+      this.marks.push({ checkpointId, lastIds: new Map(this.states.map((s) => [s, s.lastDelivered])) });
+    }
+    return this.states.map((s) => ({
+      id: s.id,
+      position: { stream: s.stream, lastId: s.lastDelivered, ...(s.consumer === undefined ? {} : { consumer: s.consumer }) },
+    }));
+  }
+
+  /** Group mode: acknowledges the entries that the completed checkpoint (and every earlier one) includes. */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    const done = this.marks.filter((m) => m.checkpointId <= checkpointId);
+    if (done.length === 0) return;
+    this.marks = this.marks.filter((m) => m.checkpointId > checkpointId);
+    const mark = done[done.length - 1]!;
+    for (const st of this.states) {
+      const upTo = mark.lastIds.get(st);
+      if (upTo === undefined) continue;
+      let n = 0;
+      while (n < st.unacked.length && compareStreamIds(st.unacked[n]!, upTo) <= 0) n++;
+      if (n === 0) continue;
+      const ids = st.unacked.splice(0, n);
+      await this.ack(st.stream, ids);
+    }
+  }
+
+  /** Entries buffered and not yet handed out. */
+  get buffered(): number {
+    return this.queue.length - this.head;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.clients) c.disconnect();
+    this.ackClient?.disconnect();
+    this.room.notify();
+    await Promise.all(this.loops);
+  }
+
+  private async ack(stream: string, ids: string[]): Promise<void> {
+    if (this.ackClient === undefined) {
+      this.ackClient = createRedisClient(this.options.connection, 'sluice-source-ack');
+      await this.ackClient.connect();
+    }
+    for (let i = 0; i < ids.length; i += 1000) await this.ackClient.xack(stream, this.group!, ...ids.slice(i, i + 1000));
+  }
+
+  private async run(client: Redis, consumer: string | undefined, states: SplitState[]): Promise<void> {
+    await client.connect();
+    const byStream = new Map(states.map((s) => [s.stream, s]));
+    const keys = states.map((s) => s.stream);
+    if (consumer !== undefined) {
+      for (const st of states) await this.redeliverPending(client, consumer, st);
+    }
+    const cursors = states.map((s) => s.lastDelivered);
+    while (!this.closed) {
+      await this.waitForRoom();
+      if (this.closed) return;
+      const reply = consumer === undefined
+        ? await client.callBuffer('XREAD', 'COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...cursors) as StreamReply
+        : await client.callBuffer('XREADGROUP', 'GROUP', this.group!, consumer, 'COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...keys.map(() => '>')) as StreamReply;
+      if (reply === null || this.closed) continue;
+      for (const [key, entries] of reply) {
+        const st = byStream.get(key.toString())!;
+        for (const [id, fields] of entries) this.queue.push({ state: st, id: id.toString(), fields });
+        if (consumer === undefined && entries.length > 0) cursors[keys.indexOf(st.stream)] = entries[entries.length - 1]![0].toString();
+      }
+      this.wakeup.notify();
+    }
+  }
+
+  /** Restore in group mode: pending entries up to the restored position are done; later ones go out again. */
+  private async redeliverPending(client: Redis, consumer: string, st: SplitState): Promise<void> {
+    let from = '0-0';
+    while (!this.closed) {
+      await this.waitForRoom();
+      const reply = await client.callBuffer('XREADGROUP', 'GROUP', this.group!, consumer, 'COUNT', this.count, 'STREAMS', st.stream, from) as StreamReply;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) return;
+      const done: string[] = [];
+      for (const [idBuf, fields] of entries) {
+        const id = idBuf.toString();
+        if (compareStreamIds(id, st.lastDelivered) <= 0) done.push(id);
+        else this.queue.push({ state: st, id, fields });
+        from = id;
+      }
+      if (done.length > 0) await client.xack(st.stream, this.group!, ...done);
+      this.wakeup.notify();
+    }
+  }
+
+  private async waitForRoom(): Promise<void> {
+    while (!this.closed && this.queue.length - this.head >= this.highWater) await this.room.wait();
+  }
+
+  private fail(e: unknown): void {
+    if (this.closed) return;
+    this.failure ??= new RedisConnectorError(`redis source at ${this.where}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    this.wakeup.notify();
+  }
+}

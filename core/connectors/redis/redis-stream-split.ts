@@ -1,0 +1,94 @@
+// Runs on: main thread (enumeration on a fresh start) and the worker thread of a Redis source subtask (restore).
+//
+// Splits of a Redis Streams source. Plain reading: one split per stream, positioned at the id of the last entry
+// delivered, so a restore reads on from exactly there (streams are append-only and ids only grow). Consumer
+// groups: one split per (stream, consumer), consumers named `<prefix>-<i>` for i < parallelism, so each subtask
+// is one stable consumer; its position is the last id it delivered, which sorts its pending entries on restore
+// into "already in the checkpoint" (acknowledged) and "to deliver again".
+
+import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
+import type { SourceSplit } from '../split-contracts.js';
+import { checkStreamId, createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
+
+export interface RedisStreamPosition {
+  readonly stream: string;
+  /** Consumer-group mode: this split's consumer name. */
+  readonly consumer?: string;
+  /** Id of the last entry delivered; '0-0' before the first. */
+  readonly lastId: string;
+}
+
+export interface RedisStreamSplit extends SourceSplit {
+  position: RedisStreamPosition;
+}
+
+export interface RedisStreamSplitOptions {
+  connection: RedisConnection;
+  streams: readonly string[];
+  /** Plain reading, fresh start: from the first entry ('earliest', default), after the current last ('latest'), or after given ids. */
+  startAt?: 'earliest' | 'latest' | Readonly<Record<string, string>>;
+  /** Consumer-group mode: the group (created at `startAt` if missing) and the consumers' name prefix (default 'sluice'). */
+  group?: { name: string; consumerPrefix?: string };
+}
+
+export async function enumerateRedisStreamSplits(options: RedisStreamSplitOptions, parallelism: number): Promise<RedisStreamSplit[]> {
+  const streams = checkStreams(options.streams);
+  if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new ConnectorOptionError(`redis source: parallelism must be >= 1, got ${parallelism}`);
+  const startAt = options.startAt ?? 'earliest';
+  const client = createRedisClient(options.connection, 'sluice-enumerate');
+  try {
+    await client.connect();
+    const start: Record<string, string> = {};
+    for (const s of streams) {
+      if (startAt === 'earliest') start[s] = '0-0';
+      else if (startAt === 'latest') {
+        // The concrete id of the current last entry: '$' would mean "whatever is last when read", which a restore cannot repeat.
+        const last = await client.xrevrange(s, '+', '-', 'COUNT', 1);
+        start[s] = last.length > 0 ? last[0]![0] : '0-0';
+      } else {
+        start[s] = checkStreamId(startAt[s] ?? '0-0', `startAt[${JSON.stringify(s)}]`);
+      }
+    }
+    if (options.group === undefined) return streams.map((s) => ({ id: s, position: { stream: s, lastId: start[s]! } }));
+    const { name, consumerPrefix = 'sluice' } = options.group;
+    if (typeof name !== 'string' || name.length === 0) throw new ConnectorOptionError('redis source: group.name must be a non-empty string');
+    for (const s of streams) {
+      try {
+        await client.xgroup('CREATE', s, name, start[s]!, 'MKSTREAM');
+      } catch (e) {
+        if (!/BUSYGROUP/.test(String(e))) throw e;
+      }
+    }
+    const splits: RedisStreamSplit[] = [];
+    for (const s of streams) {
+      for (let i = 0; i < parallelism; i++) {
+        const consumer = `${consumerPrefix}-${i}`;
+        splits.push({ id: `${s}#${consumer}`, position: { stream: s, consumer, lastId: '0-0' } });
+      }
+    }
+    return splits;
+  } catch (e) {
+    if (e instanceof ConnectorOptionError) throw e;
+    throw new RedisConnectorError(`redis source at ${describeConnection(options.connection)}: enumerating splits failed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    client.disconnect();
+  }
+}
+
+export function checkStreams(streams: readonly string[]): string[] {
+  if (!Array.isArray(streams) || streams.length === 0) throw new ConnectorOptionError('redis source: streams must be a non-empty array of keys');
+  for (const s of streams) if (typeof s !== 'string' || s.length === 0) throw new ConnectorOptionError(`redis source: a stream key must be a non-empty string, got ${JSON.stringify(s)}`);
+  if (new Set(streams).size !== streams.length) throw new ConnectorOptionError('redis source: a stream is listed twice');
+  return [...streams];
+}
+
+/** Checks a split that came back from a checkpoint. */
+export function checkRedisStreamSplit(split: SourceSplit): RedisStreamSplit {
+  const p = split.position as Partial<RedisStreamPosition> | null;
+  if (p === null || typeof p !== 'object' || typeof p.stream !== 'string' || typeof p.lastId !== 'string'
+    || (p.consumer !== undefined && typeof p.consumer !== 'string')) {
+    throw new ConnectorOptionError(`not a Redis stream split: ${JSON.stringify(split)}`);
+  }
+  checkStreamId(p.lastId, `position of split ${split.id}`);
+  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }) } };
+}

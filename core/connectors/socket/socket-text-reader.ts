@@ -1,0 +1,180 @@
+// Runs on: the worker thread of a socket source subtask.
+//
+// Lines of text from a TCP connection, like Flink's socketTextStream: connects to host:port, frames LF-ended
+// lines, decodes them strictly as UTF-8. Never blocks: socket data is buffered by the event loop, `read()` hands
+// out what is there and `ready()` resolves when more arrives. The socket is paused while the buffer is over its
+// high-water mark, so a fast sender is held back by TCP instead of filling memory.
+//
+// Not rewindable: what a socket sent cannot be asked for again, so a restore resumes with whatever the socket
+// sends next (at-most-once for the lines in flight). The snapshot position is informational (connection and
+// line counts).
+
+import { connect, type Socket } from 'node:net';
+import { LineFramer, type FramedRecord } from '../formats/line-framer.js';
+import { badRecord, recordText } from '../formats/record-format.js';
+import { BadInputError, ConnectorOptionError, SocketSourceError } from '../errors.js';
+import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
+import type { BadRecord, SourceSplit, SplitSourceReader } from '../split-contracts.js';
+import { Wakeup } from '../wakeup.js';
+
+export interface ReconnectOptions {
+  /** Wait before each reconnect, ms. Default 500. */
+  delayMs?: number;
+  /** Consecutive failed connection attempts before the source fails. Default unlimited. */
+  maxAttempts?: number;
+}
+
+export interface SocketTextOptions {
+  host: string;
+  port: number;
+  /** Longest line in bytes. Default 1 MiB. */
+  maxLineBytes?: number;
+  /** Reconnect when the connection ends or cannot be made; false (default) ends the source when it closes. */
+  reconnect?: boolean | ReconnectOptions;
+  /** Pause the socket while this many bytes are buffered. Default 1 MiB. */
+  highWaterBytes?: number;
+}
+
+export interface SocketPosition {
+  /** 1-based number of the current connection. */
+  readonly connection: number;
+  /** Lines handed out on it. */
+  readonly lines: number;
+}
+
+interface Queued { readonly record: FramedRecord; readonly source: string }
+
+export class SocketTextReader implements SplitSourceReader<string> {
+  readonly rewindable = false;
+  readonly address: string;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly maxLineBytes: number | undefined;
+  private readonly reconnect: Required<ReconnectOptions> | undefined;
+  private readonly highWater: number;
+  private readonly wakeup = new Wakeup();
+  private readonly queue: Queued[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private socket: Socket | undefined;
+  private framer: LineFramer | undefined;
+  private connection = 0;
+  private lines = 0;
+  private failedAttempts = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ended = false;
+  private closed = false;
+  private failure: Error | undefined;
+
+  constructor(options: SocketTextOptions) {
+    if (typeof options.host !== 'string' || options.host.length === 0) throw new ConnectorOptionError(`socket source: host must be a non-empty string, got ${JSON.stringify(options.host)}`);
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new ConnectorOptionError(`socket source: port must be 1..65535, got ${options.port}`);
+    this.host = options.host;
+    this.port = options.port;
+    this.address = `${this.host}:${this.port}`;
+    this.maxLineBytes = options.maxLineBytes;
+    const r = options.reconnect === true ? {} : options.reconnect || undefined;
+    this.reconnect = r === undefined ? undefined : { delayMs: r.delayMs ?? 500, maxAttempts: r.maxAttempts ?? Infinity };
+    if (this.reconnect && !(this.reconnect.delayMs >= 0 && this.reconnect.maxAttempts >= 1)) throw new ConnectorOptionError('socket source: reconnect needs delayMs >= 0 and maxAttempts >= 1');
+    this.highWater = options.highWaterBytes ?? 1 << 20;
+    this.open();
+  }
+
+  /** Whether the socket is paused because the buffer is full. */
+  get paused(): boolean {
+    return this.socket?.isPaused() ?? false;
+  }
+
+  /** Bytes received and not yet handed out (lines queued plus a partial line). */
+  get bufferedBytes(): number {
+    return this.queuedBytes + (this.framer?.bufferedBytes ?? 0);
+  }
+
+  /** Connections made so far. */
+  get connections(): number {
+    return this.connection;
+  }
+
+  read(emit: (line: string) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
+    let k = 0;
+    while (k < max && this.head < this.queue.length) {
+      const { record, source } = this.queue[this.head]!;
+      this.queue[this.head++] = undefined as unknown as Queued;
+      this.queuedBytes -= record.bytes.length;
+      this.lines++;
+      k++;
+      let text: string;
+      try {
+        text = recordText(record, source);
+      } catch (e) {
+        if (!(e instanceof BadInputError)) throw e;
+        invalid(badRecord(record, source, e));
+        continue;
+      }
+      emit(text);
+    }
+    if (this.head === this.queue.length) { this.queue.length = 0; this.head = 0; }
+    if (this.socket?.isPaused() && this.queuedBytes + (this.framer?.bufferedBytes ?? 0) < this.highWater / 2) this.socket.resume();
+    if (k > 0) return SOURCE_MORE;
+    if (this.failure !== undefined) throw this.failure;
+    return this.ended ? SOURCE_END : SOURCE_WAIT;
+  }
+
+  ready(): Promise<void> {
+    if (this.head < this.queue.length || this.ended || this.failure !== undefined) return Promise.resolve();
+    return this.wakeup.wait();
+  }
+
+  snapshot(): SourceSplit[] {
+    const position: SocketPosition = { connection: this.connection, lines: this.lines };
+    return [{ id: `tcp://${this.address}`, position }];
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    const n = ++this.connection;
+    const source = `tcp://${this.address}#${n}`;
+    const framer = new LineFramer(0, 1, { maxLineBytes: this.maxLineBytes, stripBom: false });
+    const socket = connect({ host: this.host, port: this.port });
+    this.socket = socket;
+    this.framer = framer;
+    let connected = false;
+    socket.on('connect', () => { connected = true; this.failedAttempts = 0; });
+    socket.on('data', (chunk: Buffer) => {
+      framer.push(chunk);
+      this.take(framer, source);
+      if (this.queuedBytes + framer.bufferedBytes >= this.highWater) socket.pause();
+      this.wakeup.notify();
+    });
+    socket.on('error', (e) => {
+      if (!connected) this.failedAttempts++;
+      if (this.reconnect === undefined || this.failedAttempts >= this.reconnect.maxAttempts) {
+        const attempts = this.reconnect ? ` after ${this.failedAttempts} attempt${this.failedAttempts === 1 ? '' : 's'}` : '';
+        this.failure ??= new SocketSourceError(`socket source ${this.address}: ${connected ? 'connection failed' : 'cannot connect'}${attempts}: ${e.message}`, { cause: e });
+      }
+    });
+    socket.on('close', () => {
+      // The connection is over: its last line, unterminated or not, is complete.
+      framer.finish();
+      this.take(framer, source);
+      if (this.socket === socket) this.socket = undefined;
+      if (this.closed || this.failure !== undefined || this.reconnect === undefined) this.ended = this.failure === undefined;
+      else this.timer = setTimeout(() => this.open(), this.reconnect.delayMs);
+      this.wakeup.notify();
+    });
+  }
+
+  private take(framer: LineFramer, source: string): void {
+    for (let r = framer.shift(); r !== undefined; r = framer.shift()) {
+      this.queue.push({ record: r, source });
+      this.queuedBytes += r.bytes.length;
+    }
+  }
+}

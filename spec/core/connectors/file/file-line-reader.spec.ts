@@ -1,0 +1,116 @@
+// The non-blocking file line reader: prefetch, exact resume at a byte offset, follow mode with watch and polling.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { appendFile, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileLineReader, type FileLineReaderOptions } from '../../../../core/connectors/file/file-line-reader.js';
+import { SOURCE_WAIT } from '../../../../core/connectors/source.js';
+import { FileTruncatedError } from '../../../../core/connectors/errors.js';
+import type { FramedRecord } from '../../../../core/connectors/formats/line-framer.js';
+import { drive } from '../drive.js';
+
+let dir = '';
+let n = 0;
+before(async () => { dir = await mkdtemp(join(tmpdir(), 'sluice-lines-')); });
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function file(content: string | Buffer): Promise<string> {
+  const path = join(dir, `f${n++}.txt`);
+  await writeFile(path, content);
+  return path;
+}
+
+/** The reader as a Readable of line texts (invalid never fires: the line reader does not decode). */
+function lines(reader: FileLineReader) {
+  return {
+    read: (emit: (v: string) => void, max: number) => reader.read((r: FramedRecord) => emit(r.bytes.toString()), max),
+    ready: () => reader.ready(),
+  };
+}
+
+test('read never blocks: WAIT before the first chunk arrives, then every line, the unterminated last one included, then END', async () => {
+  const path = await file('alpha\nbeta\r\ngamma');
+  const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 4 });
+  assert.equal(reader.read(() => assert.fail('nothing read yet'), 10), SOURCE_WAIT);
+  const d = await drive(lines(reader));
+  assert.deepEqual(d.values, ['alpha', 'beta', 'gamma']);
+  assert.ok(d.ended);
+  assert.ok(d.waits >= 1);
+  assert.deepEqual(reader.position, { offset: 17, line: 4 });
+  await reader.close();
+});
+
+test('prefetch stops at prefetchBytes: a reader nobody reads does not load the whole file', async () => {
+  const path = await file('x'.repeat(99) + '\n'.repeat(1) + 'y\n'.repeat(5000));
+  const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 64, prefetchBytes: 256 });
+  // Take one line per wake-up until the prefetch has settled with data buffered.
+  let got = 0;
+  await drive(lines(reader), { max: 1, until: () => got++ > 3 });
+  assert.ok(reader.bufferedBytes > 0);
+  assert.ok(reader.bufferedBytes <= 256 + 64, `buffered ${reader.bufferedBytes} bytes, limit 256 + one chunk`);
+  await reader.close();
+});
+
+test('property: stopping anywhere and resuming at the recorded position neither skips nor repeats a line', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.string({ unit: fc.constantFrom('a', 'é', '😀', ' ', '\r'), maxLength: 12 }), { minLength: 1, maxLength: 30 }),
+    fc.boolean(),
+    fc.integer({ min: 1, max: 40 }),
+    fc.nat({ max: 40 }),
+    fc.integer({ min: 1, max: 5 }),
+    async (ls, trailing, chunkBytes, stopAfter, max) => {
+      const text = ls.join('\n') + (trailing ? '\n' : '');
+      const path = await file(text);
+      const opts: FileLineReaderOptions = { chunkBytes, prefetchBytes: chunkBytes * 2 };
+      const whole = await drive(lines(new FileLineReader(path, { offset: 0, line: 1 }, opts)));
+      const first = new FileLineReader(path, { offset: 0, line: 1 }, opts);
+      const part = await drive(lines(first), { max, until: (d) => d.values.length >= stopAfter });
+      const resumed = new FileLineReader(path, first.position, opts);
+      const rest = await drive(lines(resumed));
+      await first.close();
+      await resumed.close();
+      assert.deepEqual([...part.values, ...rest.values], whole.values);
+      assert.deepEqual(resumed.position, { offset: Buffer.byteLength(text), line: whole.values.length + 1 });
+    },
+  ), { numRuns: 60 });
+});
+
+for (const watch of [true, false]) {
+  test(`follow (${watch ? 'fs.watch' : 'polling'}): appended lines arrive; a partial last line waits for its LF and is not in the position`, async () => {
+    const path = await file('one\n');
+    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch, pollIntervalMs: 20 }, chunkBytes: 16 });
+    const got = lines(reader);
+    const d = await drive(got, { until: (x) => x.values.length === 1 });
+    assert.deepEqual(d.values, ['one']);
+    await appendFile(path, 'two\nthr');
+    await drive(got, { into: d, until: (x) => x.values.length === 2 && reader.partialBytes === 3 });
+    assert.deepEqual(d.values, ['one', 'two'], 'the partial line is held back');
+    assert.equal(reader.following, watch ? 'watch' : 'poll');
+    assert.deepEqual(reader.position, { offset: 8, line: 3 });
+    assert.equal(reader.read(() => assert.fail('partial line emitted'), 10), SOURCE_WAIT);
+    await appendFile(path, 'ee\n');
+    await drive(got, { into: d, until: (x) => x.values.length === 3 });
+    assert.deepEqual(d.values, ['one', 'two', 'three']);
+    assert.equal(d.ended, false);
+    assert.deepEqual(reader.position, { offset: 14, line: 4 });
+    await reader.close();
+  });
+}
+
+test('follow: a file truncated below the read position is a FileTruncatedError', async () => {
+  const path = await file('a\nb\n');
+  const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch: false, pollIntervalMs: 10 } });
+  await drive(lines(reader), { until: (x) => x.values.length === 2 });
+  await truncate(path, 1);
+  await assert.rejects(drive(lines(reader)), (e: unknown) => e instanceof FileTruncatedError && /shrank to 1 bytes, below the read position 4/.test(e.message));
+  await reader.close();
+});
+
+test('a missing file fails the read with the file system error naming the path', async () => {
+  const reader = new FileLineReader(join(dir, 'missing.txt'), { offset: 0, line: 1 });
+  await assert.rejects(drive(lines(reader)), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT' && /missing\.txt/.test(String(e)));
+  await reader.close();
+});

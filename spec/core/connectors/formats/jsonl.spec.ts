@@ -1,0 +1,64 @@
+// JSON Lines: values per line, blank lines skipped, each kind of bad line classified with its position.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { JsonLinesEncoder, jsonLines } from '../../../../core/connectors/formats/jsonl.js';
+import { EncodeError, InvalidUtf8Error, LineTooLongError, MalformedJsonError } from '../../../../core/connectors/errors.js';
+import { decodeAll } from './decode.js';
+
+test('one value per line; blank and whitespace-only lines are skipped', () => {
+  const { values, bad } = decodeAll(jsonLines(), '{"a":1}\n\n  \t\n[1,2]\r\n"s"\n3');
+  assert.deepEqual(values, [{ a: 1 }, [1, 2], 's', 3]);
+  assert.equal(bad.length, 0);
+});
+
+test('skipBlankLines: false makes a blank line malformed JSON', () => {
+  const { bad } = decodeAll(jsonLines({ skipBlankLines: false }), '1\n\n2\n');
+  assert.equal(bad.length, 1);
+  assert.ok(bad[0]!.error instanceof MalformedJsonError);
+  assert.equal(bad[0]!.position, 'in.txt:2');
+});
+
+test('bad lines are classified: malformed JSON, invalid UTF-8, too long; the good ones around them all arrive', () => {
+  const input = Buffer.concat([
+    Buffer.from('{"ok":1}\n{"a":\n'),
+    Buffer.from([0x22, 0x61, 0xc3, 0x28, 0x22, 0x0a]), // "a\xc3(" : invalid UTF-8 inside a string
+    Buffer.from(`"${'x'.repeat(40)}"\n{"ok":2}\n{"a":1} {"b":2}\n`),
+  ]);
+  const { values, bad } = decodeAll(jsonLines(), input, 32);
+  assert.deepEqual(values, [{ ok: 1 }, { ok: 2 }]);
+  assert.equal(bad.length, 4);
+  assert.ok(bad[0]!.error instanceof MalformedJsonError);
+  assert.equal(bad[0]!.raw, '{"a":');
+  assert.equal(bad[0]!.position, 'in.txt:2');
+  assert.match(bad[0]!.error.message, /^malformed JSON: .* at in\.txt:2 \(byte 9\)$/);
+  assert.ok(bad[1]!.error instanceof InvalidUtf8Error);
+  assert.ok(bad[1]!.raw instanceof Uint8Array, 'invalid UTF-8 stays bytes');
+  assert.deepEqual([...(bad[1]!.raw as Uint8Array)], [0x22, 0x61, 0xc3, 0x28, 0x22]);
+  assert.equal(bad[1]!.position, 'in.txt:3');
+  assert.ok(bad[2]!.error instanceof LineTooLongError);
+  assert.equal((bad[2]!.error as LineTooLongError).length, 42);
+  assert.equal((bad[2]!.raw as string).length, 32, 'the first maxLineBytes bytes are kept');
+  assert.ok(bad[3]!.error instanceof MalformedJsonError, 'two values on one line');
+  assert.equal(bad[3]!.position, 'in.txt:6');
+});
+
+test('the encoder writes one line per value and rejects what JSON cannot hold', () => {
+  const enc = new JsonLinesEncoder();
+  assert.equal(enc.encode({ s: 'a\nb' }), '{"s":"a\\nb"}\n');
+  assert.throws(() => enc.encode(undefined), EncodeError);
+  assert.throws(() => enc.encode(10n), (e: unknown) => e instanceof EncodeError && /BigInt/.test(e.message));
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.throws(() => enc.encode(cyclic), EncodeError);
+});
+
+test('property: encode then decode gives the values back', () => {
+  const enc = new JsonLinesEncoder();
+  fc.assert(fc.property(fc.array(fc.jsonValue(), { maxLength: 20 }), (values) => {
+    const text = values.map((v) => enc.encode(v)).join('');
+    // JSON has no -0: it reads back as 0.
+    assert.deepEqual(decodeAll(jsonLines(), text).values, JSON.parse(JSON.stringify(values)));
+  }), { numRuns: 300 });
+});

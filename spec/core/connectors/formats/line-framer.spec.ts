@@ -1,0 +1,116 @@
+// Framing byte chunks into records with exact offsets and line numbers, whatever the chunk boundaries.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { LineFramer, type FramedRecord, type LineFramerOptions } from '../../../../core/connectors/formats/line-framer.js';
+import { ConnectorOptionError } from '../../../../core/connectors/errors.js';
+
+function frame(input: Buffer, cuts: number[], options: LineFramerOptions = {}, start = 0, line = 1): FramedRecord[] {
+  const f = new LineFramer(start, line, options);
+  const out: FramedRecord[] = [];
+  let p = 0;
+  for (const c of [...cuts.filter((x) => x > 0 && x < input.length)].sort((a, b) => a - b).concat(input.length)) {
+    f.push(input.subarray(p, c));
+    p = c;
+    for (let r = f.shift(); r; r = f.shift()) out.push(r);
+  }
+  f.finish();
+  for (let r = f.shift(); r; r = f.shift()) out.push(r);
+  return out;
+}
+
+const texts = (rs: FramedRecord[]): string[] => rs.map((r) => r.bytes.toString());
+
+test('LF and CRLF lines with byte offsets, ends and line numbers; a last line without LF is kept at finish', () => {
+  const input = Buffer.from('a\r\nbé\n\nlast');
+  const rs = frame(input, []);
+  assert.deepEqual(texts(rs), ['a', 'bé', '', 'last']);
+  assert.deepEqual(rs.map((r) => [r.offset, r.end, r.line, r.lines]), [[0, 3, 1, 1], [3, 7, 2, 1], [7, 8, 3, 1], [8, 12, 4, 1]]);
+});
+
+test('an unterminated last line is not framed until finish (follow mode never calls finish)', () => {
+  const f = new LineFramer();
+  f.push(Buffer.from('one\ntw'));
+  assert.equal(f.shift()?.bytes.toString(), 'one');
+  assert.equal(f.shift(), undefined);
+  assert.equal(f.partialBytes, 2);
+  f.push(Buffer.from('o\n'));
+  const r = f.shift()!;
+  assert.deepEqual([r.bytes.toString(), r.offset, r.end, r.line], ['two', 4, 8, 2]);
+  assert.equal(f.partialBytes, 0);
+});
+
+test('a BOM at byte 0 is dropped, one elsewhere is kept', () => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+  assert.deepEqual(texts(frame(Buffer.concat([bom, Buffer.from('x\n')]), [1, 2])), ['x']);
+  assert.deepEqual(frame(Buffer.concat([bom, Buffer.from('x\n')]), [], {}, 10)[0]!.bytes.length, 4);
+});
+
+test('a line over maxLineBytes is flagged with its full length, cut to the limit, and framing resumes after it', () => {
+  const input = Buffer.from('short\n' + 'x'.repeat(25) + '\r\nnext\n');
+  const rs = frame(input, [3, 9, 17], { maxLineBytes: 10 });
+  assert.deepEqual(texts(rs), ['short', 'x'.repeat(10), 'next']);
+  assert.deepEqual(rs.map((r) => r.tooLong), [0, 25, 0]);
+  assert.deepEqual(rs.map((r) => [r.offset, r.end, r.line]), [[0, 6, 1], [6, 33, 2], [33, 38, 3]]);
+});
+
+test('a line of exactly maxLineBytes, with or without CR, is not too long', () => {
+  const rs = frame(Buffer.from('abcd\r\nefgh\nijklm\n'), [], { maxLineBytes: 4 });
+  assert.deepEqual(rs.map((r) => r.tooLong), [0, 0, 5]);
+});
+
+test('csv framing: line breaks inside quotes belong to the field; line numbers count physical lines', () => {
+  const input = Buffer.from('a,"x\ny"\r\nb,"say ""hi""\n\n"\nc,d\n');
+  const rs = frame(input, [5, 6, 14]);
+  const csvRs = frame(input, [5, 6, 14], { framing: 'csv' });
+  assert.equal(rs.length, 6);
+  assert.deepEqual(texts(csvRs), ['a,"x\ny"', 'b,"say ""hi""\n\n"', 'c,d']);
+  assert.deepEqual(csvRs.map((r) => [r.line, r.lines]), [[1, 2], [3, 3], [6, 1]]);
+  assert.equal(csvRs[2]!.offset, input.indexOf('c,d'));
+});
+
+test('csv framing: an unbalanced quote in a too-long record resyncs at the next LF instead of swallowing the input', () => {
+  const input = Buffer.from('a,"' + 'z'.repeat(30) + '\nb,c\n');
+  const rs = frame(input, [], { framing: 'csv', maxLineBytes: 8 });
+  assert.deepEqual(texts(rs), ['a,"zzzzz', 'b,c']);
+  assert.equal(rs[0]!.tooLong, 33);
+});
+
+test('bad options are ConnectorOptionErrors', () => {
+  assert.throws(() => new LineFramer(0, 1, { maxLineBytes: 0 }), ConnectorOptionError);
+  assert.throws(() => new LineFramer(-1, 1), ConnectorOptionError);
+  assert.throws(() => new LineFramer(0, 0), ConnectorOptionError);
+});
+
+const lineArb = fc.array(fc.oneof(fc.constantFrom('a', 'é', '😀', '"', ',', '\r', ' '), fc.string({ maxLength: 3 })), { maxLength: 8 }).map((xs) => xs.join('').replaceAll('\n', ''));
+
+test('property: any chunking gives the same records; offsets and ends tile the input; resuming at any end gives the suffix', () => {
+  fc.assert(fc.property(
+    fc.array(lineArb, { maxLength: 20 }),
+    fc.constantFrom('\n', '\r\n'),
+    fc.boolean(),
+    fc.array(fc.nat({ max: 400 }), { maxLength: 10 }),
+    fc.nat(),
+    (lines, eol, trailing, cuts, resumeAt) => {
+      const text = lines.join(eol) + (trailing && lines.length > 0 ? eol : '');
+      const input = Buffer.from(text);
+      const whole = frame(input, []);
+      const chunked = frame(input, cuts);
+      assert.deepEqual(chunked, whole);
+      let expectOffset = 0;
+      for (const r of whole) {
+        assert.equal(r.offset, expectOffset);
+        expectOffset = r.end;
+      }
+      assert.equal(expectOffset, input.length);
+      assert.deepEqual(whole.map((r) => r.line), whole.map((_, i) => i + 1));
+      if (whole.length > 0) {
+        const k = resumeAt % whole.length;
+        const from = whole[k]!;
+        const resumed = frame(input.subarray(from.offset), cuts, {}, from.offset, from.line);
+        assert.deepEqual(resumed, whole.slice(k));
+      }
+    },
+  ), { numRuns: 400 });
+});

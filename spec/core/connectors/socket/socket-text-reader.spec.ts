@@ -1,0 +1,116 @@
+// The socket text source against a real net.Server on loopback: framing across writes, strict UTF-8, never
+// blocking, pausing the socket at the high-water mark, reconnects, and connection failures.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { SocketTextReader } from '../../../../core/connectors/socket/socket-text-reader.js';
+import { SOURCE_WAIT } from '../../../../core/connectors/source.js';
+import { ConnectorOptionError, InvalidUtf8Error, LineTooLongError, SocketSourceError } from '../../../../core/connectors/errors.js';
+import { drive } from '../drive.js';
+
+/** A loopback server whose connections the test takes one by one. */
+async function server(): Promise<{ server: Server; port: number; next: () => Promise<Socket> }> {
+  const srv = createServer();
+  const waiting: ((s: Socket) => void)[] = [];
+  const arrived: Socket[] = [];
+  srv.on('connection', (s) => { const w = waiting.shift(); if (w) w(s); else arrived.push(s); });
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  return { server: srv, port, next: () => arrived.length > 0 ? Promise.resolve(arrived.shift()!) : new Promise((r) => waiting.push(r)) };
+}
+
+async function closeServer(s: Server): Promise<void> {
+  s.close();
+  await once(s, 'close');
+}
+
+test('lines split across writes (CRLF, a character cut in two), the last unterminated line at close, then END', async () => {
+  const { server: srv, port, next } = await server();
+  const reader = new SocketTextReader({ host: '127.0.0.1', port });
+  assert.equal(reader.read(() => assert.fail('no data yet'), 10, () => assert.fail()), SOURCE_WAIT);
+  const conn = await next();
+  const bytes = Buffer.from('first\r\nsecond é\nthird');
+  conn.write(bytes.subarray(0, 3));
+  const d = await drive(reader, { until: () => reader.bufferedBytes === 3 });
+  assert.deepEqual(d.values, [], 'a partial line is held');
+  conn.write(bytes.subarray(3, 15)); // ends inside the 2-byte é
+  const d1 = await drive(reader, { into: d, until: (x) => x.values.length === 1 && reader.bufferedBytes === 8 });
+  assert.deepEqual(d1.values, ['first']);
+  conn.end(bytes.subarray(15));
+  const all = await drive(reader, { into: d1 });
+  assert.deepEqual(all.values, ['first', 'second é', 'third']);
+  assert.ok(all.ended);
+  assert.deepEqual(reader.snapshot(), [{ id: `tcp://127.0.0.1:${port}`, position: { connection: 1, lines: 3 } }]);
+  reader.close();
+  await closeServer(srv);
+});
+
+test('invalid UTF-8 and too-long lines are bad records with connection and line; the others arrive', async () => {
+  const { server: srv, port, next } = await server();
+  const reader = new SocketTextReader({ host: '127.0.0.1', port, maxLineBytes: 8 });
+  const conn = await next();
+  conn.end(Buffer.concat([Buffer.from('ok\n'), Buffer.from([0x61, 0xfe, 0x0a]), Buffer.from('way too long line\nfine\n')]));
+  const d = await drive(reader);
+  assert.deepEqual(d.values, ['ok', 'fine']);
+  assert.deepEqual(d.bad.map((b) => b.position), [`tcp://127.0.0.1:${port}#1:2`, `tcp://127.0.0.1:${port}#1:3`]);
+  assert.ok(d.bad[0]!.error instanceof InvalidUtf8Error);
+  assert.deepEqual([...(d.bad[0]!.raw as Uint8Array)], [0x61, 0xfe]);
+  assert.ok(d.bad[1]!.error instanceof LineTooLongError);
+  reader.close();
+  await closeServer(srv);
+});
+
+test('a fast sender is held back: the socket pauses at the high-water mark and resumes as lines are read; nothing is lost', async () => {
+  const { server: srv, port, next } = await server();
+  const reader = new SocketTextReader({ host: '127.0.0.1', port, highWaterBytes: 4096 });
+  const conn = await next();
+  const total = 20_000;
+  let text = '';
+  for (let i = 0; i < total; i++) text += `${i}\n`;
+  conn.end(text);
+  // Read nothing until the reader has paused itself.
+  let sawPause = false;
+  await drive({ read: () => SOURCE_WAIT, ready: () => reader.ready() }, { until: () => (sawPause = reader.paused) });
+  assert.ok(sawPause);
+  const d = await drive(reader, { max: 100 });
+  assert.equal(d.values.length, total);
+  assert.ok(d.values.every((v, i) => v === String(i)));
+  reader.close();
+  await closeServer(srv);
+});
+
+test('reconnect: a new connection after the server closes one; lines of both arrive, counted per connection', async () => {
+  const { server: srv, port, next } = await server();
+  const reader = new SocketTextReader({ host: '127.0.0.1', port, reconnect: { delayMs: 5 } });
+  (await next()).end('a1\na2\n');
+  const d = await drive(reader, { until: (x) => x.values.length === 2 });
+  (await next()).end('b1\n');
+  await drive(reader, { into: d, until: (x) => x.values.length === 3 });
+  assert.deepEqual(d.values, ['a1', 'a2', 'b1']);
+  assert.equal(d.ended, false);
+  assert.ok(reader.connections >= 2);
+  reader.close();
+  await closeServer(srv);
+});
+
+test('reconnect gives up after maxAttempts failed connections with a SocketSourceError', async () => {
+  const { server: srv, port, next } = await server();
+  const reader = new SocketTextReader({ host: '127.0.0.1', port, reconnect: { delayMs: 1, maxAttempts: 3 } });
+  (await next()).end('only\n');
+  await closeServer(srv); // every reconnect is refused from now on
+  await assert.rejects(drive(reader), (e: unknown) => e instanceof SocketSourceError && /cannot connect after 3 attempts/.test(e.message));
+  reader.close();
+});
+
+test('no server and no reconnect: a SocketSourceError naming the address', async () => {
+  const { server: srv, port } = await server();
+  await closeServer(srv);
+  const reader = new SocketTextReader({ host: '127.0.0.1', port });
+  await assert.rejects(drive(reader), (e: unknown) => e instanceof SocketSourceError && e.message.includes(`127.0.0.1:${port}: cannot connect`) && /ECONNREFUSED/.test(e.message));
+  reader.close();
+  assert.throws(() => new SocketTextReader({ host: '', port: 1 }), ConnectorOptionError);
+  assert.throws(() => new SocketTextReader({ host: 'h', port: 70000 }), ConnectorOptionError);
+});
