@@ -28,7 +28,7 @@ const scenario = fc.tuple(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ m
   a: events(seed, 1, burstMs),
   b: events(seed + 7, 8, burstMs),
   parallelism: fc.integer({ min: 1, max: 4 }),
-  wmi: fc.constantFrom(0, 1, 5, 20),
+  wmi: fc.constantFrom(1, 5, 20),
   size: fc.integer({ min: 5, max: 120 }),
   slideDiv: fc.integer({ min: 1, max: 4 }),
   gap: fc.integer({ min: 1, max: 30 }),
