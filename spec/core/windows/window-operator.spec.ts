@@ -250,6 +250,28 @@ describe('custom triggers', () => {
   });
 });
 
+describe('window function context', () => {
+  test('per-key state across windows (globalState), window metadata, and clear when a window\'s state goes', () => {
+    const cleared: string[] = [];
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).allowedLateness(5).process<string>({
+      process(key, ctx, els, out) {
+        const fires = ctx.globalState.valueState<number>('fires');
+        fires.update((fires.value() ?? 0) + 1);
+        const w = ctx.window as TimeWindow;
+        out.collect(`${key} [${w.start},${w.end}) n=${els.length} fire#${fires.value()} wm=${ctx.currentWatermark()} st=${ctx.subtask}`);
+      },
+      clear(ctx) { cleared.push(`${ctx.key} ${(ctx.window as TimeWindow).start}`); },
+    }));
+    h.push(ev('a', 1), 1); h.push(ev('a', 1), 12);
+    h.watermark(9);
+    h.push(ev('a', 1), 2); // late, within the lateness: fires again
+    h.watermark(19);
+    assert.deepEqual(h.out.values(), ['a [0,10) n=1 fire#1 wm=9 st=0', 'a [0,10) n=2 fire#2 wm=9 st=0', 'a [10,20) n=1 fire#3 wm=19 st=0']);
+    assert.deepEqual(cleared, ['a 0'], 'cleared at 9 + 5 <= 19');
+    assert.equal((h.op as WindowOperator<Ev, unknown>).backend.sizeOf('fires'), 1, 'global state outlives windows');
+  });
+});
+
 describe('checkpoints', () => {
   test('window state snapshotted mid-stream and restored into a new operator gives the same results', () => {
     const define = (s: KeyedStream<Ev, string>): DataStream<[string, number, number[]]> => s.window(EventTimeSessionWindows.withGap(5)).allowedLateness(3).process<[string, number, number[]]>((k, ctx, els, out) => {
