@@ -93,7 +93,7 @@ export function canon(values: readonly unknown[] | undefined): string[] {
 
 /**
  * Flink's window semantics with allowed lateness, simulated record by record in arrival order with the
- * watermark each record carries (emitted before it): a window fires when the watermark passes its end, fires
+ * watermark each record carries (emitted right after it, as the timestamps operator does): a window fires when the watermark passes its end, fires
  * again for each record added within the lateness, and is dropped once the watermark passes end + lateness;
  * a record all of whose windows are dropped is late. Returns every firing's contents and the late records.
  */
@@ -115,7 +115,6 @@ export function simulateLateness<E extends { id: number; key: string; ts: number
     }
   };
   for (const e of events) {
-    if (e.wm !== undefined) advance(e.wm);
     let added = false;
     for (const [s, end] of windowsOfTs(e.ts)) {
       if (end - 1 + lateness <= wm) continue;
@@ -128,6 +127,7 @@ export function simulateLateness<E extends { id: number; key: string; ts: number
       else w.timer = true;          // the trigger's timer at the window end
     }
     if (!added && e.ts + lateness <= wm) late.push(e);
+    if (e.wm !== undefined) advance(e.wm);
   }
   advance(Infinity);
   return { fires, late };

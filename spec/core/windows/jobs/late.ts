@@ -1,5 +1,5 @@
 // A job for the allowed-lateness tests, deterministic at any parallelism: one source subtask whose records
-// carry the watermarks (a punctuated generator: the watermark an event carries is emitted right before it), so
+// carry the watermarks (a punctuated generator: the watermark an event carries is emitted right after it), so
 // every window subtask sees records and watermarks in one fixed order. Some records are later than the bound.
 //   ?seed=1&n=3000&keys=3&step=1&bound=5&lateEvery=7&lateBy=200&wmEvery=10&kind=tumbling&size=50&slide=20&lateness=30
 import {
