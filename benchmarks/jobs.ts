@@ -1,16 +1,19 @@
 // Runs on: the benchmark's main thread, and (the same module, started through workers/ts-entry.mjs) each worker
 // thread of a hand-written run. Whole jobs on sluice against hand-written loops doing the same work:
 //
-//   job.chained  generator → map → filter → sink          (stateless; one chained task per subtask)
-//   job.keyed    generator → keyBy → reduce (sum) → sink   (a hash exchange through the rings)
+//   job.chained       generator → map → filter → sink          (stateless; one chained task per subtask)
+//   job.keyed         generator → keyBy → reduce (sum) → sink   (a hash exchange through the rings)
+//   window.tumbling   Bid generator → timestamps → keyBy(auction) → 10 s tumbling max price → sink
+//   window.sliding    Bid generator → timestamps → keyBy(auction) → 10 s / 2 s sliding count → sink
 //
-// Engines: sluice at parallelism 1 and 2; `handwritten`, one plain loop on one thread; `handwritten-x2`, the
-// same loop on two threads over the two halves of the input (i even / i odd) with no communication: what two
-// cores can give at all. Every engine builds record i with the same function and PRNG (benchmarks/job-generator.ts),
+// Engines: sluice at parallelism 1 and 2; `handwritten`, one plain loop on one thread; `handwritten-x2` (job.*
+// only), the same loop on two threads over the two halves of the input (i even / i odd) with no communication:
+// what two cores can give at all. The window baselines (benchmarks/window-loops.ts) keep window state in Maps
+// and close windows as a watermark passes. Every engine builds record i with the same function and PRNG (benchmarks/job-generator.ts),
 // and every engine folds the same order-independent checksum over its outputs, so rows can be checked to agree.
 // Engines are interleaved within each repetition (order rotated per repetition); figures are medians.
 //
-//   npm run bench:jobs -- [--json [PATH]] [--quick] [--reps N]
+//   npm run bench:jobs -- [--json [PATH]] [--quick] [--reps N] [--only chained,keyed,tumbling,sliding]
 
 import { Console } from 'node:console';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -21,8 +24,9 @@ import {
   addTotals, benchParams, buildEvent, chainedFilter, chainedHash, chainedMap, COUNT_ENV, epochMs, eventKey, hex32,
   keyedHash, SEED_ENV, sumReduce, type ChecksumSinkResult, type Event, type SinkTotals,
 } from './job-generator.js';
+import { slidingLoop, tumblingLoop } from './window-loops.js';
 
-type JobName = 'chained' | 'keyed';
+type JobName = 'chained' | 'keyed' | 'tumbling' | 'sliding';
 type Engine = 'sluice-1' | 'sluice-2' | 'handwritten' | 'handwritten-x2';
 
 interface HandJob { job: JobName; start: number; step: number; go: SharedArrayBuffer }
@@ -70,7 +74,8 @@ function handWorker(): void {
   const go = new Int32Array(j.go);
   parentPort!.postMessage({ ready: true });
   Atomics.wait(go, 0, 0);
-  const totals = j.job === 'chained' ? chainedLoop(count, seed, j.start, j.step) : keyedLoop(count, seed, j.start, j.step);
+  const loops: Record<JobName, typeof chainedLoop> = { chained: chainedLoop, keyed: keyedLoop, tumbling: tumblingLoop, sliding: slidingLoop };
+  const totals = loops[j.job](count, seed, j.start, j.step);
   parentPort!.postMessage({ done: totals });
 }
 
@@ -98,12 +103,15 @@ const SEED = 42;
  * so short that sluice's thread start-up dominates them.
  */
 const COUNTS: Record<JobName, number> = quick
-  ? { chained: 2_000_000, keyed: 300_000 }
-  : { chained: 20_000_000, keyed: 2_000_000 };
+  ? { chained: 2_000_000, keyed: 300_000, tumbling: 300_000, sliding: 300_000 }
+  : { chained: 20_000_000, keyed: 2_000_000, tumbling: 2_000_000, sliding: 2_000_000 };
 const JOB_URL: Record<JobName, URL> = {
   chained: new URL('./jobs/chained.ts', import.meta.url),
   keyed: new URL('./jobs/keyed.ts', import.meta.url),
+  tumbling: new URL('./jobs/window-tumbling.ts', import.meta.url),
+  sliding: new URL('./jobs/window-sliding.ts', import.meta.url),
 };
+const BENCHMARK: Record<JobName, string> = { chained: 'job.chained', keyed: 'job.keyed', tumbling: 'window.tumbling', sliding: 'window.sliding' };
 
 /** Samples the process's RSS (every thread's heap included) while `f` runs; returns the peak in MiB. */
 async function withRssPeak<R>(f: () => Promise<R>): Promise<{ value: R; peakMB: number }> {
@@ -124,20 +132,28 @@ function setParams(count: number): void {
   process.env[SEED_ENV] = String(SEED);
 }
 
+/** Jobs whose first output comes only when a window closes: their start-up is measured by a 1-record probe run. */
+const WINDOWED: ReadonlySet<JobName> = new Set(['tumbling', 'sliding']);
+
+async function sluiceOnce(job: JobName, parallelism: number, count: number): Promise<Omit<RunSample, 'rssPeakMB'>> {
+  setParams(count);
+  const calledAt = epochMs();
+  const t0 = performance.now();
+  const handle = await run(JOB_URL[job], { parallelism });
+  const result = await handle.result;
+  const ms = performance.now() - t0;
+  const parts = (result.collected.out ?? []) as ChecksumSinkResult[];
+  // No record at any sink (count 0): no start-up figure.
+  const firstAt = Math.min(...parts.map((p) => p.firstAt).filter((x) => Number.isFinite(x)));
+  return { ms, startupMs: Number.isFinite(firstAt) ? firstAt - calledAt : Number.NaN, totals: addTotals(parts), threads: handle.plan.threads };
+}
+
 async function sluiceRun(job: JobName, parallelism: number): Promise<RunSample> {
-  setParams(COUNTS[job]);
-  const { value, peakMB } = await withRssPeak(async () => {
-    const calledAt = epochMs();
-    const t0 = performance.now();
-    const handle = await run(JOB_URL[job], { parallelism });
-    const result = await handle.result;
-    const ms = performance.now() - t0;
-    const parts = (result.collected.out ?? []) as ChecksumSinkResult[];
-    // No record at any sink (count 0): no start-up figure.
-    const firstAt = Math.min(...parts.map((p) => p.firstAt).filter((x) => Number.isFinite(x)));
-    return { ms, startupMs: Number.isFinite(firstAt) ? firstAt - calledAt : Number.NaN, totals: addTotals(parts), threads: handle.plan.threads };
-  });
-  return { ...value, rssPeakMB: peakMB };
+  // A windowed job's first result leaves when its first window closes, well into the run: its start-up (thread
+  // start, module loading, graph build) is taken from a run of the same job over one record, just before.
+  const probe = WINDOWED.has(job) ? await sluiceOnce(job, parallelism, 1) : undefined;
+  const { value, peakMB } = await withRssPeak(() => sluiceOnce(job, parallelism, COUNTS[job]));
+  return { ...value, startupMs: probe?.startupMs ?? value.startupMs, rssPeakMB: peakMB };
 }
 
 async function handRun(job: JobName, threads: number): Promise<RunSample> {
@@ -180,8 +196,15 @@ function runEngine(job: JobName, engine: Engine): Promise<RunSample> {
   }
 }
 
-const ENGINES: Engine[] = ['handwritten', 'handwritten-x2', 'sluice-1', 'sluice-2'];
-const JOBS: JobName[] = ['chained', 'keyed'];
+const ALL_ENGINES: Engine[] = ['handwritten', 'handwritten-x2', 'sluice-1', 'sluice-2'];
+/** A window's hand-written loop cannot be split by record index over two threads (a key's bids would be too). */
+const ENGINES: Record<JobName, Engine[]> = {
+  chained: ALL_ENGINES, keyed: ALL_ENGINES, tumbling: ['handwritten', 'sluice-1', 'sluice-2'], sliding: ['handwritten', 'sluice-1', 'sluice-2'],
+};
+const onlyArg = argv.indexOf('--only');
+const JOBS: JobName[] = onlyArg >= 0
+  ? argv[onlyArg + 1]!.split(',').map((j) => { if (!(j in JOB_URL)) throw new Error(`--only: unknown job '${j}' (chained, keyed, tumbling, sliding)`); return j as JobName; })
+  : ['chained', 'keyed', 'tumbling', 'sliding'];
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -193,13 +216,14 @@ async function main(): Promise<void> {
   for (let rep = 0; rep < reps; rep++) {
     for (const job of JOBS) {
       // Rotate the engine order each repetition so no engine always runs first (cold caches) or last.
-      const order = ENGINES.map((_, k) => ENGINES[(k + rep) % ENGINES.length]!);
+      const engines = ENGINES[job];
+      const order = engines.map((_, k) => engines[(k + rep) % engines.length]!);
       for (const engine of order) {
         const s = await runEngine(job, engine);
         const key = `${job}/${engine}`;
         if (!samples.has(key)) samples.set(key, []);
         samples.get(key)!.push(s);
-        process.stderr.write(`rep ${rep + 1}/${reps} job.${job} ${engine}: ${fmt(COUNTS[job] / (s.ms / 1000))} events/s, `
+        process.stderr.write(`rep ${rep + 1}/${reps} ${BENCHMARK[job]} ${engine}: ${fmt(COUNTS[job] / (s.ms / 1000))} events/s, `
           + `${s.ms.toFixed(0)} ms, start-up ${s.startupMs.toFixed(0)} ms, ${s.totals.rows} rows, checksum ${hex32(s.totals.checksum)}\n`);
       }
     }
@@ -210,7 +234,7 @@ async function main(): Promise<void> {
   let mismatch = false;
   for (const job of JOBS) {
     const ref = samples.get(`${job}/handwritten`)![0]!.totals;
-    for (const engine of ENGINES) {
+    for (const engine of ENGINES[job]) {
       const ss = samples.get(`${job}/${engine}`)!;
       const sluice = engine.startsWith('sluice');
       // Every engine's clock runs from its threads being up to the end: the hand-written loops start timing
@@ -223,7 +247,7 @@ async function main(): Promise<void> {
       if (bad) mismatch = true;
       const out = bad?.totals ?? ss[0]!.totals;
       results.push({
-        benchmark: `job.${job}`,
+        benchmark: BENCHMARK[job],
         engine: sluice ? 'sluice' : engine,
         parallelism: sluice ? Number(engine.slice('sluice-'.length)) : engine === 'handwritten' ? 1 : 2,
         repetitions: ss.length,
@@ -238,7 +262,8 @@ async function main(): Promise<void> {
         ratio: Math.round((perSec / rate.get(`${job}/handwritten`)!) * 1000) / 1000,
         events: COUNTS[job],
         medianMs: Math.round(median(ss.map((s) => s.ms))),
-        // sluice: run() call → first record at a sink, inside medianMs; hand-written: worker load, outside it.
+        // sluice: run() call → first record at a sink, inside medianMs (windowed jobs: in a 1-record run of the
+        // same job just before); hand-written: worker load, outside it.
         startupMs: Math.round(median(ss.map((s) => s.startupMs))),
         // sluice: events / whole run time, start-up included.
         eventsPerSecWithStartup: sluice ? Math.round(COUNTS[job] / (median(ss.map((s) => s.ms)) / 1000)) : null,
@@ -258,15 +283,23 @@ async function main(): Promise<void> {
 
   const r = (job: JobName, e: Engine): number => rate.get(`${job}/${e}`)!;
   const bar = (ok: boolean, text: string): void => { process.stderr.write(`${ok ? 'PASS' : 'FAIL'} ${text}\n`); };
-  const scaleHand = r('chained', 'handwritten-x2') / r('chained', 'handwritten');
-  const scaleSluice = r('chained', 'sluice-2') / r('chained', 'sluice-1');
-  bar(scaleSluice >= 0.85 * scaleHand, `job.chained sluice p2/p1 = ${scaleSluice.toFixed(2)} >= 0.85 x (handwritten-x2/handwritten = ${scaleHand.toFixed(2)}) = ${(0.85 * scaleHand).toFixed(2)}`);
-  const c2 = r('chained', 'sluice-2') / r('chained', 'handwritten');
-  bar(c2 >= 1.1, `job.chained sluice p2 / handwritten = ${c2.toFixed(2)} >= 1.10`);
-  const c1 = r('chained', 'sluice-1') / r('chained', 'handwritten');
-  bar(c1 >= 0.5, `job.chained sluice p1 / handwritten = ${c1.toFixed(2)} >= 0.50`);
-  const k2 = r('keyed', 'sluice-2') / r('keyed', 'handwritten');
-  bar(k2 >= 0.6, `job.keyed sluice p2 / handwritten = ${k2.toFixed(2)} >= 0.60`);
+  if (JOBS.includes('chained')) {
+    const scaleHand = r('chained', 'handwritten-x2') / r('chained', 'handwritten');
+    const scaleSluice = r('chained', 'sluice-2') / r('chained', 'sluice-1');
+    bar(scaleSluice >= 0.85 * scaleHand, `job.chained sluice p2/p1 = ${scaleSluice.toFixed(2)} >= 0.85 x (handwritten-x2/handwritten = ${scaleHand.toFixed(2)}) = ${(0.85 * scaleHand).toFixed(2)}`);
+    const c2 = r('chained', 'sluice-2') / r('chained', 'handwritten');
+    bar(c2 >= 1.1, `job.chained sluice p2 / handwritten = ${c2.toFixed(2)} >= 1.10`);
+    const c1 = r('chained', 'sluice-1') / r('chained', 'handwritten');
+    bar(c1 >= 0.5, `job.chained sluice p1 / handwritten = ${c1.toFixed(2)} >= 0.50`);
+  }
+  if (JOBS.includes('keyed')) {
+    const k2 = r('keyed', 'sluice-2') / r('keyed', 'handwritten');
+    bar(k2 >= 0.6, `job.keyed sluice p2 / handwritten = ${k2.toFixed(2)} >= 0.60`);
+  }
+  for (const job of (['tumbling', 'sliding'] as const).filter((j) => JOBS.includes(j))) {
+    const w2 = r(job, 'sluice-2') / r(job, 'handwritten');
+    bar(w2 >= 0.5, `${BENCHMARK[job]} sluice p2 / handwritten = ${w2.toFixed(2)} >= 0.50`);
+  }
   if (quick) process.stderr.write('(--quick: short runs, sluice start-up dominates; the verdicts above are not meaningful)\n');
   if (mismatch) {
     process.stderr.write('output mismatch: some engine disagrees with handwritten on outputRows/outputChecksum\n');

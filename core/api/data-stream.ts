@@ -5,12 +5,23 @@
 
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
-import type { LogicalGraph, LogicalNode, Partitioner } from '../graph/logical-graph.js';
+import type { LogicalEdge, LogicalGraph, LogicalNode, Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import { collectSink, discardSink, printSink, type SinkSpec } from '../connectors/sink.js';
 import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
 import { OutputTag } from './output-tag.js';
 import { WatermarkStrategy } from '../time/watermark-strategy.js';
+import { WindowedStream } from './windowed-stream.js';
+import type { WindowAssigner } from '../windows/window-assigner.js';
+import type { GlobalWindow, Window } from '../windows/window.js';
+import { GlobalWindows } from '../windows/global-windows.js';
+import { CountTrigger } from '../windows/count-trigger.js';
+import { PurgingTrigger } from '../windows/purging-trigger.js';
+import { ConnectedStreams, KeyedConnectedStreams } from './connected-streams.js';
+import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
+import { MapStateDescriptor } from './broadcast-state.js';
+import { JoinedStreams } from './joined-streams.js';
+import { IntervalJoin } from './interval-join.js';
 
 function requireFunction(fn: unknown, what: string): void {
   if (typeof fn !== 'function') throw new JobDefinitionError(`${what}: expected a function, got ${typeof fn}`);
@@ -34,8 +45,13 @@ export class DataStream<T> {
     this.tag = tag;
   }
 
-  protected edge(): { from: number; partitioner: Partitioner; tag?: string } {
+  protected edge(): { from: number; partitioner: Partitioner; key?: (value: unknown) => Key; tag?: string } {
     return this.tag === undefined ? { from: this.node.id, partitioner: this.partitioner } : { from: this.node.id, partitioner: this.partitioner, tag: this.tag };
+  }
+
+  /** @internal The edge an operator reading this stream gets (windows, joins and two-input operators build on it). */
+  inputEdge(): LogicalEdge {
+    return this.edge();
   }
 
   /** Names the operator that produces this stream (names appear in metrics and errors; must be unique). */
@@ -105,9 +121,38 @@ export class DataStream<T> {
     return new DataStream<T>(this.graph, this.node, 'rebalance', this.tag);
   }
 
-  /** Every record to every instance of the next operator. */
-  broadcast(): DataStream<T> {
-    return new DataStream<T>(this.graph, this.node, 'broadcast', this.tag);
+  /**
+   * Every record to every instance of the next operator. With state descriptors: a broadcast stream for
+   * `keyedStream.connect(...)`, whose function writes these broadcast states on every instance.
+   */
+  broadcast(): DataStream<T>;
+  broadcast(...descriptors: [MapStateDescriptor<unknown, unknown>, ...MapStateDescriptor<unknown, unknown>[]]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    const stream = new DataStream<T>(this.graph, this.node, 'broadcast', this.tag);
+    if (descriptors.length === 0) return stream;
+    const names = new Set<string>();
+    for (const d of descriptors) {
+      if (!(d instanceof MapStateDescriptor)) throw new JobDefinitionError('broadcast: expected MapStateDescriptor arguments');
+      if (names.has(d.name)) throw new JobDefinitionError(`broadcast: state '${d.name}' is declared twice`);
+      names.add(d.name);
+    }
+    return new BroadcastStream<T>(this.graph, stream.edge(), descriptors);
+  }
+
+  /** Two streams for one two-input operator: `connect(b).keyBy(k1, k2).process(keyedCoProcessFunction)`. */
+  connect<B>(other: DataStream<B>): ConnectedStreams<T, B> {
+    this.checkSameJob(other, 'connect');
+    return new ConnectedStreams<T, B>(this, other);
+  }
+
+  /** A window join: `join(b).where(k1).equalTo(k2).window(assigner).apply((a, b) => ...)`. */
+  join<B>(other: DataStream<B>): JoinedStreams<T, B> {
+    this.checkSameJob(other, 'join');
+    return new JoinedStreams<T, B>(this, other);
+  }
+
+  protected checkSameJob(other: unknown, what: string): void {
+    if (!(other instanceof DataStream) || other.graph !== this.graph) throw new JobDefinitionError(`${what}: expected a stream of the same job`);
   }
 
   /** Merges streams of the same type. */
@@ -155,6 +200,46 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** @internal The key selector, for operators built on keyed streams (windows, joins). */
   get keySelector(): KeySelector<T, K> {
     return this.key;
+  }
+
+  /**
+   * Cuts each key's records into windows (TumblingEventTimeWindows.of(ms), SlidingEventTimeWindows.of(size,
+   * slide), EventTimeSessionWindows.withGap(ms), their processing-time twins, GlobalWindows.create()); end the
+   * chain with reduce, aggregate or process.
+   */
+  window<W extends Window>(assigner: WindowAssigner<W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>(this.graph, this.edge(), assigner);
+  }
+
+  /** Windows of `size` records per key: a global window fired and purged every `size` elements. */
+  countWindow(size: number): WindowedStream<T, K, GlobalWindow> {
+    return this.window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+  }
+
+  /**
+   * Joins each record with the records of `other` with an equal key whose event time lies in an interval
+   * around its own: `intervalJoin(b).between(lowerMs, upperMs).process(fn)`.
+   */
+  intervalJoin<B>(other: KeyedStream<B, K>): IntervalJoin<T, B, K> {
+    if (!(other instanceof KeyedStream) || other.graph !== this.graph) throw new JobDefinitionError('intervalJoin: expected a keyed stream (keyBy(...)) of the same job');
+    return new IntervalJoin<T, B, K>(this, other);
+  }
+
+  /**
+   * With a broadcast stream (`rules.broadcast(descriptor)`): a keyed broadcast process function. With a keyed
+   * stream: a keyed co-process function over both. With any other stream: connected streams to key.
+   */
+  override connect<B>(other: BroadcastStream<B>): BroadcastConnectedStream<T, B, K>;
+  override connect<B>(other: KeyedStream<B, K>): KeyedConnectedStreams<T, B, K>;
+  override connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
+  override connect<B>(other: BroadcastStream<B> | DataStream<B>): BroadcastConnectedStream<T, B, K> | KeyedConnectedStreams<T, B, K> | ConnectedStreams<T, B> {
+    if (other instanceof BroadcastStream) {
+      if (other.graph !== this.graph) throw new JobDefinitionError('connect: expected a broadcast stream of the same job');
+      return new BroadcastConnectedStream<T, B, K>(this.graph, this.edge(), other);
+    }
+    this.checkSameJob(other, 'connect');
+    if (other instanceof KeyedStream) return new KeyedConnectedStreams<T, B, K>(this.graph, this.edge(), (other as KeyedStream<B, K>).edge());
+    return new ConnectedStreams<T, B>(this, other);
   }
 
   /** Rolling reduce: emits the updated accumulator of the record's key for every record. */

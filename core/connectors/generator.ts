@@ -3,7 +3,8 @@
 // A parallel, splittable, deterministic generator. Record i is a function of (seed, i) alone, so a job's
 // output is the same at any parallelism. A fresh job at parallelism p has p splits: split s generates
 // i = s, s + p, s + 2p, ...; its position is the next i. Restored at another parallelism, the same splits are
-// dealt to the new subtasks, so every record is still generated exactly once.
+// dealt to the new subtasks, so every record is still generated exactly once; a subtask holding several splits
+// merges them in index order (so event time stays as ordered as at the original parallelism).
 
 import { JobDefinitionError } from '../api/errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceReader, type SourceSpec, type SourceSplit, type SourceStatus } from './source.js';
@@ -101,8 +102,6 @@ class GeneratorReader<T> implements SourceReader<T> {
   private readonly starts: number[];
   private readonly strides: number[];
   private readonly nexts: number[];
-  /** Split being read: records are taken from each split in turn, a budget at a time. */
-  private cur = 0;
   private emitted = 0;
   private waitMs = 0;
 
@@ -122,10 +121,7 @@ class GeneratorReader<T> implements SourceReader<T> {
 
   read(emit: (value: T) => void, max: number): SourceStatus {
     const n = this.nexts.length;
-    // Skip exhausted splits.
-    let tries = 0;
-    while (tries < n && this.nexts[this.cur]! >= this.count) { this.cur = (this.cur + 1) % n; tries++; }
-    if (tries === n) return SOURCE_END;
+    if (this.nexts.every((i) => i >= this.count)) return SOURCE_END;
     let budget = max;
     if (this.ratePerSec !== undefined) {
       // Tokens earned since start, minus what was emitted: never bursts beyond the schedule.
@@ -137,13 +133,28 @@ class GeneratorReader<T> implements SourceReader<T> {
       budget = Math.min(budget, due);
     }
     const { fn, seed, count, random } = this;
-    const step = this.strides[this.cur]!;
-    let i = this.nexts[this.cur]!;
+    if (n === 1) {
+      const step = this.strides[0]!;
+      let i = this.nexts[0]!;
+      let k = 0;
+      for (; k < budget && i < count; k++, i += step) emit(fn(i, random.reset(seed, i)));
+      this.nexts[0] = i;
+      this.emitted += k;
+      return SOURCE_MORE;
+    }
+    // Several splits (a restore at lower parallelism): merge them in index order. Reading one split a budget at
+    // a time would run its event time ahead of the others' and make their records late for the watermark.
+    const nexts = this.nexts;
     let k = 0;
-    for (; k < budget && i < count; k++, i += step) emit(fn(i, random.reset(seed, i)));
-    this.nexts[this.cur] = i;
+    for (; k < budget; k++) {
+      let s = 0;
+      for (let j = 1; j < n; j++) if (nexts[j]! < nexts[s]!) s = j;
+      const i = nexts[s]!;
+      if (i >= count) break;
+      emit(fn(i, random.reset(seed, i)));
+      nexts[s] = i + this.strides[s]!;
+    }
     this.emitted += k;
-    if (n > 1) this.cur = (this.cur + 1) % n;
     return SOURCE_MORE;
   }
 

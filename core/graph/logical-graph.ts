@@ -16,7 +16,7 @@ export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'pro
   | 'window' | 'coProcess' | 'broadcastProcess' | 'async';
 
 /** Operators that need their input partitioned by key. */
-export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process', 'window']);
+export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process', 'window', 'coProcess']);
 
 /** Operators that can emit to side outputs (`getSideOutput`). */
 export const SIDE_OUTPUT_KINDS: ReadonlySet<NodeKind> = new Set(['process', 'window', 'coProcess', 'broadcastProcess', 'async']);

@@ -1,7 +1,31 @@
 // Runs on: a worker thread, while it builds its subtasks. Operators of node kinds whose implementations live
-// outside core/operators/ (windows, joins, async I/O): one registry, so the task host stays independent of them.
+// outside core/operators/create-operator.ts (windows, joins, two-input operators, async I/O): one registry, so
+// the task host stays independent of them.
 
 import type { OperatorBuilder } from './create-operator.js';
 import type { LogicalNode } from '../graph/logical-graph.js';
+import type { Key } from '../graph/key-groups.js';
+import type { KeyedBroadcastProcessFunction, KeyedCoProcessFunction } from '../api/co-functions.js';
+import { WindowOperator } from '../windows/window-operator.js';
+import type { WindowSpec } from '../windows/window-spec.js';
+import { WindowJoinOperator } from '../joins/window-join-operator.js';
+import { IntervalJoinOperator, type IntervalJoinSpec } from '../joins/interval-join-operator.js';
+import { KeyedCoProcessOperator } from './keyed-co-process.js';
+import { KeyedBroadcastProcessOperator, type BroadcastProcessSpec } from './keyed-broadcast-process.js';
 
-export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuilder>> = {};
+function keysOf(n: LogicalNode): ((v: unknown) => Key)[] {
+  return n.inputs.map((e) => e.key as (v: unknown) => Key);
+}
+
+export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuilder>> = {
+  window: (n, ctx, next, env) => new WindowOperator(n.name, ctx, next, keysOf(n), n.spec as WindowSpec, env.checkpointing),
+  // Two keyed inputs: a co-process function, or a join built on the same two-input routing.
+  coProcess: (n, ctx, next, env) => {
+    const spec = n.spec as WindowSpec | IntervalJoinSpec | undefined;
+    const keys = keysOf(n);
+    if (spec?.kind === 'window') return new WindowJoinOperator(n.name, ctx, next, keys, spec, env.checkpointing);
+    if (spec?.kind === 'intervalJoin') return new IntervalJoinOperator(n.name, ctx, next, keys, spec, env.checkpointing);
+    return new KeyedCoProcessOperator(n.name, ctx, next, keys[0]!, keys[1]!, n.fn as KeyedCoProcessFunction<Key, unknown, unknown, unknown>, env.checkpointing);
+  },
+  broadcastProcess: (n, ctx, next, env) => new KeyedBroadcastProcessOperator(n.name, ctx, next, keysOf(n)[0]!, n.fn as KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>, n.spec as BroadcastProcessSpec, env.checkpointing),
+};

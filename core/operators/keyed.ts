@@ -33,9 +33,28 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     this.timers = new TimerService(this.backend);
   }
 
+  // Side outputs are streams like the main output: they get the watermarks, idleness and end of input too
+  // (without them, a task reading a side output would wait for its end forever, and its event time would
+  // never advance).
   override watermark(watermark: number): void {
     this.timers.fire('event', watermark, (key, ts) => this.fireTimer('event', key, ts));
+    for (const out of this.sideOutputs.values()) out.watermark(watermark);
     this.next.watermark(watermark);
+  }
+
+  override idle(idle: boolean): void {
+    for (const out of this.sideOutputs.values()) out.idle(idle);
+    this.next.idle(idle);
+  }
+
+  override finish(): void {
+    this.finishSideOutputs();
+    this.next.finish();
+  }
+
+  /** End of input on every side output (an operator overriding finish calls it once it can emit no more). */
+  protected finishSideOutputs(): void {
+    for (const out of this.sideOutputs.values()) out.finish();
   }
 
   override nextProcessingTime(): number {
@@ -165,6 +184,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
       // idle): no watermark will come for them, so they fire now or never.
       this.timers.fire('event', MAX_WATERMARK, (key, ts) => this.fireTimer('event', key, ts));
     }
+    this.finishSideOutputs();
     this.next.finish();
   }
 }

@@ -110,6 +110,12 @@ export class KeyedStateBackend implements KeyedStateStore {
     return n;
   }
 
+  /** The keys holding an entry of state `name` (a copy, safe to iterate while the state changes). */
+  keysOf(name: string): Key[] {
+    const s = this.tables.get(name);
+    return s === undefined ? [] : [...s.table.entries.keys()];
+  }
+
   /** Entries of one state (for tests and metrics). */
   sizeOf(name: string): number {
     return this.tables.get(name)?.table.size ?? 0;

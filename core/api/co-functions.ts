@@ -1,0 +1,47 @@
+// Runs on: the worker thread of a two-input operator. The shapes of user functions that read two inputs:
+// keyed co-process functions (two keyed streams sharing keyed state and timers) and keyed broadcast process
+// functions (a keyed stream reading the broadcast state a broadcast stream writes).
+
+import type { Key } from '../graph/key-groups.js';
+import type { Collector, KeyedContext, OnTimerContext } from './functions.js';
+import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from './broadcast-state.js';
+import type { OutputTag } from './output-tag.js';
+import type { KeyedStateStore } from './state.js';
+
+/** Two keyed inputs, one key space: both sides' records of a key meet on one subtask, with its state and timers. */
+export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
+  /** Once per parallel instance, before the first record or timer. */
+  open?(ctx: KeyedContext<K>): void;
+  processElement1(value: I1, ctx: KeyedContext<K>, out: Collector<O>): void;
+  processElement2(value: I2, ctx: KeyedContext<K>, out: Collector<O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+}
+
+/** The keyed input's context: keyed state and timers of the record's key, and broadcast state to read. */
+export interface ReadOnlyBroadcastContext<K> extends KeyedContext<K> {
+  getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;
+}
+
+/** The broadcast input's context: no current key; broadcast state to write, and every key's keyed state. */
+export interface BroadcastContext {
+  /** The record's event time, or undefined. */
+  readonly timestamp: number | undefined;
+  readonly subtask: number;
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV>;
+  /**
+   * Calls `fn` for every key of this instance that has keyed state `stateName`, with that key current: `state`
+   * reads and writes that key's state (by name, as a keyed context does).
+   */
+  applyToKeyedState<K>(stateName: string, fn: (key: K, state: KeyedStateStore) => void): void;
+  output<X>(tag: OutputTag<X>, value: X): void;
+}
+
+export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {
+  /** Once per parallel instance, before the first record or timer (declare keyed state handles here). */
+  open?(ctx: KeyedContext<K>): void;
+  processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
+  processBroadcastElement(value: B, ctx: BroadcastContext, out: Collector<O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
+}

@@ -1,0 +1,53 @@
+// Runs on: the worker thread of a window operator. The shapes of the user functions that turn a window into
+// results: process window functions (every element, or the one pre-aggregated result, plus the window's
+// metadata) and join functions.
+
+import type { Key } from '../graph/key-groups.js';
+import type { Window } from '../windows/window.js';
+import type { Collector } from './functions.js';
+import type { KeyedStateStore } from './state.js';
+import type { OutputTag } from './output-tag.js';
+
+/** What a process window function knows about the window it is called for. */
+export interface WindowContext<K, W extends Window> {
+  readonly key: K;
+  readonly window: W;
+  /** Index of this parallel instance, 0-based. */
+  readonly subtask: number;
+  currentWatermark(): number;
+  currentProcessingTime(): number;
+  /** Keyed state of the current key that outlives windows (by name, like a process function's). */
+  readonly globalState: KeyedStateStore;
+  /** Emits to a side output (read with `getSideOutput(tag)`). */
+  output<X>(tag: OutputTag<X>, value: X): void;
+}
+
+/** A process window function as an object: `process` per firing, `clear` when the window is removed. */
+export interface ProcessWindowHandler<IN, OUT, K extends Key, W extends Window> {
+  /**
+   * The window fired. `elements` holds every element of the window (`process`), or the one aggregated result
+   * (`reduce` / `aggregate` with a window function). It is a view valid during the call: copy it to keep it.
+   */
+  process(key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>): void;
+  /** The window's state is being dropped (its end + allowed lateness has passed). */
+  clear?(ctx: WindowContext<K, W>): void;
+}
+
+export type ProcessWindowFunction<IN, OUT, K extends Key, W extends Window> =
+  | ((key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>) => void)
+  | ProcessWindowHandler<IN, OUT, K, W>;
+
+/** A window join: one result per pair of elements with equal keys in the same window. */
+export type JoinFunction<A, B, R> = (left: A, right: B) => R;
+
+/** Interval join: what the function knows about the pair it is called for. */
+export interface ProcessJoinContext {
+  readonly leftTimestamp: number;
+  readonly rightTimestamp: number;
+  /** The result's event time: the larger of the two. */
+  readonly timestamp: number;
+  output<X>(tag: OutputTag<X>, value: X): void;
+}
+
+/** Interval join: called for each pair (left, right) with right.ts in [left.ts + lower, left.ts + upper]. */
+export type ProcessJoinFunction<A, B, R> = (left: A, right: B, ctx: ProcessJoinContext, out: Collector<R>) => void;

@@ -1,0 +1,117 @@
+// Runs on: main thread and every worker thread (the job module builds the graph on each). A keyed stream cut
+// into windows: `keyBy(...).window(assigner)`, configured with a trigger, allowed lateness and a late-data side
+// output, and ended by what each window computes (reduce, aggregate, process) into a DataStream.
+
+import { JobDefinitionError } from './errors.js';
+import { OutputTag } from './output-tag.js';
+import type { ReduceFunction } from './functions.js';
+import type { AggregateFunction } from './state.js';
+import type { ProcessWindowFunction } from './window-functions.js';
+import type { Key } from '../graph/key-groups.js';
+import type { LogicalEdge } from '../graph/logical-graph.js';
+import { DataStream } from './data-stream.js';
+import { Trigger } from '../windows/trigger.js';
+import { WindowAssigner } from '../windows/window-assigner.js';
+import type { Window } from '../windows/window.js';
+import { checkWindowSpec, windowFingerprint, type AnyWindowFunction, type WindowComputation, type WindowSpec } from '../windows/window-spec.js';
+import type { LogicalGraph } from '../graph/logical-graph.js';
+
+export function checkWindowFunction(fn: unknown, what: string): void {
+  if (typeof fn !== 'function' && !(fn && typeof fn === 'object' && typeof (fn as { process?: unknown }).process === 'function')) {
+    throw new JobDefinitionError(`${what}: expected a window function (key, ctx, elements, out) => void or an object with process, got ${typeof fn}`);
+  }
+}
+
+export function checkAggregate(agg: unknown, what: string): void {
+  const a = agg as AggregateFunction<unknown, unknown, unknown> | undefined;
+  if (!a || typeof a !== 'object' || typeof a.createAccumulator !== 'function' || typeof a.add !== 'function' || typeof a.getResult !== 'function') {
+    throw new JobDefinitionError(`${what}: expected an AggregateFunction with createAccumulator, add and getResult`);
+  }
+}
+
+export class WindowedStream<T, K extends Key, W extends Window> {
+  private trig: Trigger<W>;
+  private lateness = 0;
+  private lateTag: OutputTag<T> | undefined;
+  private fast = true;
+
+  /** @internal */
+  constructor(
+    private readonly graph: LogicalGraph,
+    private readonly input: LogicalEdge,
+    private readonly assigner: WindowAssigner<W>,
+  ) {
+    if (!(assigner instanceof WindowAssigner)) throw new JobDefinitionError('window: expected a window assigner (TumblingEventTimeWindows.of(ms), ...)');
+    this.trig = assigner.defaultTrigger();
+  }
+
+  /** Replaces the assigner's default trigger (e.g. CountTrigger.of(n) for global windows). */
+  trigger(trigger: Trigger<W>): this {
+    if (!(trigger instanceof Trigger)) throw new JobDefinitionError('trigger: expected a Trigger (CountTrigger.of(n), PurgingTrigger.of(t), ...)');
+    this.trig = trigger;
+    return this;
+  }
+
+  /**
+   * Event time: keeps each window's state `ms` after the watermark passes its end. A late record within that
+   * time is added and fires the window again (emitting the updated result); a later one is late data.
+   */
+  allowedLateness(ms: number): this {
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new JobDefinitionError(`allowedLateness: expected an integer number of ms >= 0, got ${String(ms)}`);
+    if (ms > 0 && !this.assigner.isEventTime) throw new JobDefinitionError(`allowedLateness: applies to event-time windows only, not ${this.assigner.fingerprint}`);
+    this.lateness = ms;
+    return this;
+  }
+
+  /** Late records (every window already past end + allowed lateness) go to side output `tag` instead of being dropped. */
+  sideOutputLateData(tag: OutputTag<T>): this {
+    if (!(tag instanceof OutputTag)) throw new JobDefinitionError('sideOutputLateData: expected an OutputTag');
+    this.lateTag = tag;
+    return this;
+  }
+
+  /** @internal Turns the window operator's fast paths off (tests run both ways; results must not differ). */
+  withoutFastPaths(): this {
+    this.fast = false;
+    return this;
+  }
+
+  /** Incremental: one reduced value per (key, window); emits it (or passes it to `windowFn`) when the window fires. */
+  reduce(fn: ReduceFunction<T>): DataStream<T>;
+  reduce<R>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W>): DataStream<R>;
+  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessWindowFunction<T, R, K, W>): DataStream<T | R> {
+    if (typeof fn !== 'function') throw new JobDefinitionError(`window reduce: expected a function, got ${typeof fn}`);
+    if (windowFn !== undefined) checkWindowFunction(windowFn, 'window reduce');
+    return this.build({ kind: 'reduce', reduce: fn as ReduceFunction<unknown>, windowFn: windowFn as AnyWindowFunction | undefined });
+  }
+
+  /** Incremental: one accumulator per (key, window); emits getResult (or passes it to `windowFn`) when the window fires. */
+  aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): DataStream<V>;
+  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, R, K, W>): DataStream<R>;
+  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn?: ProcessWindowFunction<V, R, K, W>): DataStream<V | R> {
+    checkAggregate(agg, 'window aggregate');
+    if (windowFn !== undefined) checkWindowFunction(windowFn, 'window aggregate');
+    return this.build({ kind: 'aggregate', aggregate: agg as AggregateFunction<unknown, unknown, unknown>, windowFn: windowFn as AnyWindowFunction | undefined });
+  }
+
+  /** Keeps every element of the window; `fn` gets them all, with the window's key and bounds, when it fires. */
+  process<R>(fn: ProcessWindowFunction<T, R, K, W>): DataStream<R> {
+    checkWindowFunction(fn, 'window process');
+    return this.build({ kind: 'process', windowFn: fn as AnyWindowFunction });
+  }
+
+  private build<R>(computation: WindowComputation): DataStream<R> {
+    const spec: WindowSpec = {
+      kind: 'window',
+      assigner: this.assigner as WindowAssigner<Window>,
+      trigger: this.trig as Trigger<Window>,
+      allowedLateness: this.lateness,
+      lateTag: this.lateTag as OutputTag<unknown> | undefined,
+      computation,
+      fastPaths: this.fast,
+    };
+    checkWindowSpec(spec, `window over ${this.assigner.fingerprint}`);
+    const node = this.graph.add({ kind: 'window', inputs: [this.input], spec, specFingerprint: windowFingerprint(spec) });
+    return new DataStream<R>(this.graph, node);
+  }
+}

@@ -1,0 +1,168 @@
+// Runs on: the worker thread of the subtask. An interval join (`a.keyBy(k1).intervalJoin(b.keyBy(k2))
+// .between(lower, upper).process(fn)`): joins each left record with every right record of its key whose event
+// time lies in [left.ts + lower, left.ts + upper]; each pair is emitted once, when its later record arrives,
+// stamped with the larger of the two timestamps.
+//
+// State per key and side: the records still able to match, sorted by time. A left record can still match
+// right records with time >= the watermark (earlier ones are late and dropped), so it is kept until the
+// watermark passes left.ts + upper; a right record until it passes right.ts - lower. Each record registers a
+// cleanup timer at that point + 1 (timers are (key, time): records sharing one share it).
+
+import type { Key } from '../graph/key-groups.js';
+import type { Collector } from '../api/functions.js';
+import type { OutputTag } from '../api/output-tag.js';
+import type { ProcessJoinContext, ProcessJoinFunction } from '../api/window-functions.js';
+import type { StateTable } from '../state/state-table.js';
+import type { TimeDomain } from '../state/timer-service.js';
+import { KeyedOperator } from '../operators/keyed.js';
+import type { Downstream } from '../operators/operator.js';
+import type { TaskContext } from '../operators/task-context.js';
+import type { TwoInputOperator } from '../operators/create-operator.js';
+
+export interface IntervalJoinSpec {
+  readonly kind: 'intervalJoin';
+  /** Inclusive bounds of right.ts - left.ts (exclusive bounds are turned into inclusive ones when defined). */
+  readonly lower: number;
+  readonly upper: number;
+  readonly leftLateTag: OutputTag<unknown> | undefined;
+  readonly rightLateTag: OutputTag<unknown> | undefined;
+  readonly fn: ProcessJoinFunction<unknown, unknown, unknown>;
+}
+
+export function intervalJoinFingerprint(s: IntervalJoinSpec): string {
+  return `intervalJoin(${s.lower},${s.upper};late=${s.leftLateTag?.id ?? '-'},${s.rightLateTag?.id ?? '-'})`;
+}
+
+/** One side's buffered records of one key, sorted by time (parallel arrays: plain data for checkpoints). */
+interface Buffer {
+  ts: number[];
+  v: unknown[];
+}
+
+export const LEFT_STATE = '__join/left';
+export const RIGHT_STATE = '__join/right';
+
+/** First index with ts[i] >= t. */
+function lowerBound(ts: number[], t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ts[mid]! < t) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implements TwoInputOperator, ProcessJoinContext, Collector<O> {
+  readonly input2: Downstream<B>;
+  private readonly left: StateTable<Buffer>;
+  private readonly right: StateTable<Buffer>;
+  private readonly lower: number;
+  private readonly upper: number;
+  leftTimestamp = 0;
+  rightTimestamp = 0;
+  timestamp = 0;
+
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: readonly ((v: unknown) => Key)[], private readonly spec: IntervalJoinSpec, tracking: boolean) {
+    super(name, ctx, next, tracking);
+    this.left = this.backend.table<Buffer>(LEFT_STATE, 'internal', undefined);
+    this.right = this.backend.table<Buffer>(RIGHT_STATE, 'internal', undefined);
+    this.lower = spec.lower;
+    this.upper = spec.upper;
+    this.input2 = {
+      push: (value: B) => { this.recordsIn++; this.element(value, 1); },
+      watermark() {}, idle() {}, finish() {},
+    };
+  }
+
+  push(value: A): void {
+    this.recordsIn++;
+    this.element(value, 0);
+  }
+
+  /** Records held now, both sides (for tests and metrics). */
+  get buffered(): number {
+    let n = 0;
+    for (const t of [this.left, this.right]) for (const e of t.entries.values()) n += e.value.ts.length;
+    return n;
+  }
+
+  private element(value: unknown, side: number): void {
+    const ctx = this.ctx;
+    const ts = ctx.timestamp;
+    if (ts !== ts) this.fail(new TypeError('an interval join got a record without a timestamp: call assignTimestampsAndWatermarks(...) upstream'));
+    // Late: the other side's records it could match may already be gone.
+    if (ts < ctx.watermark) {
+      const tag = side === 0 ? this.spec.leftLateTag : this.spec.rightLateTag;
+      if (tag !== undefined) this.emitSide(tag, value);
+      else this.lateRecordsDropped++;
+      return;
+    }
+    try {
+      const key = this.keyOf[side]!(value);
+      this.backend.currentKey = key;
+      const own = side === 0 ? this.left : this.right;
+      const other = side === 0 ? this.right : this.left;
+      // Matching range on the other side's time axis.
+      const from = side === 0 ? ts + this.lower : ts - this.upper;
+      const to = side === 0 ? ts + this.upper : ts - this.lower;
+      const o = other.entry(key);
+      if (o !== undefined) {
+        const buf = o.value;
+        for (let i = lowerBound(buf.ts, from); i < buf.ts.length && buf.ts[i]! <= to; i++) {
+          if (side === 0) this.pair(value, ts, buf.v[i], buf.ts[i]!);
+          else this.pair(buf.v[i], buf.ts[i]!, value, ts);
+        }
+      }
+      let e = own.entry(key);
+      if (e === undefined) {
+        e = own.put(key, { ts: [ts], v: [value] });
+      } else {
+        const buf = e.value;
+        let i = buf.ts.length;
+        while (i > 0 && buf.ts[i - 1]! > ts) i--;
+        if (i === buf.ts.length) { buf.ts.push(ts); buf.v.push(value); } else { buf.ts.splice(i, 0, ts); buf.v.splice(i, 0, value); }
+        own.touched(e);
+      }
+      this.timers.register('event', key, side === 0 ? ts + this.upper + 1 : ts - this.lower + 1);
+    } catch (e) { this.fail(e); }
+  }
+
+  private pair(l: unknown, lts: number, r: unknown, rts: number): void {
+    this.leftTimestamp = lts;
+    this.rightTimestamp = rts;
+    this.timestamp = lts > rts ? lts : rts;
+    this.spec.fn(l, r, this, this);
+  }
+
+  collect(value: O): void {
+    this.recordsOut++;
+    this.ctx.timestamp = this.timestamp;
+    this.next.push(value);
+  }
+
+  output<X>(tag: OutputTag<X>, value: X): void {
+    this.ctx.timestamp = this.timestamp;
+    this.emitSide(tag as OutputTag<unknown>, value);
+  }
+
+  protected override onTimer(domain: TimeDomain, t: number): void {
+    if (domain !== 'event') return;
+    const key = this.backend.currentKey;
+    this.evict(this.left, key, t - 1 - this.upper);
+    this.evict(this.right, key, t - 1 + this.lower);
+  }
+
+  /** Drops the key's records with time <= `upTo` (they cannot match anything that may still arrive). */
+  private evict(table: StateTable<Buffer>, key: Key, upTo: number): void {
+    const e = table.entry(key);
+    if (e === undefined) return;
+    const buf = e.value;
+    const n = lowerBound(buf.ts, upTo + 1);
+    if (n === 0) return;
+    if (n === buf.ts.length) { table.remove(key); return; }
+    buf.ts.splice(0, n);
+    buf.v.splice(0, n);
+    table.touched(e);
+  }
+}

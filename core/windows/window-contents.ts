@@ -1,0 +1,126 @@
+// Runs on: the worker thread of a window operator. How a window holds what it was given, and what it emits when
+// it fires: incremental aggregation keeps ONE value per (key, window) (reduce: the reduced element; aggregate: the
+// accumulator), never the elements; process windows and joins keep the elements.
+
+import type { AggregateFunction } from '../api/state.js';
+import type { ReduceFunction } from '../api/functions.js';
+import type { JoinFunction } from '../api/window-functions.js';
+import type { Slot } from './window-slot.js';
+
+/** Where results go: the operator, which stamps them with the window's time; or the window function. */
+export interface WindowEmitter {
+  /** A result value (no window function). */
+  collect(value: unknown): void;
+  /** The window function with these elements (a view, valid during the call). */
+  process(elements: readonly unknown[]): void;
+}
+
+export interface WindowContents {
+  /** Whether merging windows is supported (session windows). */
+  readonly canMerge: boolean;
+  add(slot: Slot, value: unknown, input: number): void;
+  /** Moves `from`'s contents into `into` (session windows merging). */
+  merge(into: Slot, from: Slot): void;
+  /** The window fired with contents (n > 0). */
+  emit(slot: Slot, out: WindowEmitter): void;
+}
+
+export class ReduceContents implements WindowContents {
+  readonly canMerge = true;
+  private readonly one: unknown[] = [undefined];
+  constructor(private readonly fn: ReduceFunction<unknown>, private readonly withWindowFn: boolean) {}
+
+  add(slot: Slot, value: unknown): void {
+    slot.a = slot.n === 0 ? value : this.fn(slot.a, value);
+    slot.n++;
+  }
+
+  merge(into: Slot, from: Slot): void {
+    if (from.n === 0) return;
+    into.a = into.n === 0 ? from.a : this.fn(into.a, from.a);
+    into.n += from.n;
+  }
+
+  emit(slot: Slot, out: WindowEmitter): void {
+    if (!this.withWindowFn) { out.collect(slot.a); return; }
+    this.one[0] = slot.a;
+    out.process(this.one);
+  }
+}
+
+export class AggregateContents implements WindowContents {
+  readonly canMerge: boolean;
+  private readonly one: unknown[] = [undefined];
+  constructor(private readonly agg: AggregateFunction<unknown, unknown, unknown>, private readonly withWindowFn: boolean) {
+    this.canMerge = typeof agg.merge === 'function';
+  }
+
+  add(slot: Slot, value: unknown): void {
+    const agg = this.agg;
+    slot.a = agg.add(value, slot.n === 0 ? agg.createAccumulator() : slot.a);
+    slot.n++;
+  }
+
+  merge(into: Slot, from: Slot): void {
+    if (from.n === 0) return;
+    into.a = into.n === 0 ? from.a : this.agg.merge!(into.a, from.a);
+    into.n += from.n;
+  }
+
+  emit(slot: Slot, out: WindowEmitter): void {
+    const r = this.agg.getResult(slot.a);
+    if (!this.withWindowFn) { out.collect(r); return; }
+    this.one[0] = r;
+    out.process(this.one);
+  }
+}
+
+/** Every element, in arrival order (merged windows: the first window's elements, then the others'). */
+export class ListContents implements WindowContents {
+  readonly canMerge = true;
+
+  add(slot: Slot, value: unknown): void {
+    if (slot.n === 0) slot.a = [value];
+    else (slot.a as unknown[]).push(value);
+    slot.n++;
+  }
+
+  merge(into: Slot, from: Slot): void {
+    if (from.n === 0) return;
+    if (into.n === 0) into.a = from.a;
+    else { const list = into.a as unknown[]; for (const v of from.a as unknown[]) list.push(v); }
+    into.n += from.n;
+  }
+
+  emit(slot: Slot, out: WindowEmitter): void {
+    out.process(slot.a as unknown[]);
+  }
+}
+
+/** A window join's two sides: [left elements, right elements]; emits every pair. */
+export class JoinContents implements WindowContents {
+  readonly canMerge = true;
+  constructor(private readonly fn: JoinFunction<unknown, unknown, unknown>) {}
+
+  add(slot: Slot, value: unknown, input: number): void {
+    if (slot.n === 0) slot.a = [[], []];
+    (slot.a as [unknown[], unknown[]])[input]!.push(value);
+    slot.n++;
+  }
+
+  merge(into: Slot, from: Slot): void {
+    if (from.n === 0) return;
+    if (into.n === 0) { into.a = from.a; into.n = from.n; return; }
+    const [l, r] = into.a as [unknown[], unknown[]];
+    const [fl, fr] = from.a as [unknown[], unknown[]];
+    for (const v of fl) l.push(v);
+    for (const v of fr) r.push(v);
+    into.n += from.n;
+  }
+
+  emit(slot: Slot, out: WindowEmitter): void {
+    const [left, right] = slot.a as [unknown[], unknown[]];
+    const fn = this.fn;
+    for (let i = 0; i < left.length; i++) for (let j = 0; j < right.length; j++) out.collect(fn(left[i], right[j]));
+  }
+}

@@ -1,0 +1,392 @@
+// Runs on: the worker thread of the window operator's subtask. Flink's WindowOperator: assigns each record to
+// its windows, keeps each window's contents as keyed state, asks the trigger when to fire and purge, emits
+// results stamped with the window's maxTimestamp, handles late records, and drops a window's state once the
+// watermark passes its end + allowed lateness (processing time: its end).
+//
+// State: one internal table whose key is the record key (so key groups route, snapshot and rescale as for any
+// keyed state) and whose value is the key's windows (Slot[], usually one to a few). Timers are the keyed
+// TimerService's (key, time) timers; a slot lists the times its trigger registered, so a firing timer finds
+// its windows, and a window's cleanup timer is at a time computed from its bounds. Both are checkpointed with
+// the key's group and need nothing more here than rebuilding window objects on restore.
+
+import type { Key } from '../graph/key-groups.js';
+import type { Collector } from '../api/functions.js';
+import type { KeyedStateStore } from '../api/state.js';
+import type { OutputTag } from '../api/output-tag.js';
+import type { ProcessWindowHandler, WindowContext } from '../api/window-functions.js';
+import type { OperatorRestore } from '../checkpoint/snapshot.js';
+import type { StateTable } from '../state/state-table.js';
+import type { TimeDomain } from '../state/timer-service.js';
+import { KeyedOperator } from '../operators/keyed.js';
+import type { Downstream } from '../operators/operator.js';
+import type { TaskContext } from '../operators/task-context.js';
+import { MAX_WATERMARK } from '../time/watermark.js';
+import type { WindowAssigner } from './window-assigner.js';
+import { TriggerResult, type OnMergeContext, type Trigger } from './trigger.js';
+import { EventTimeTrigger } from './event-time-trigger.js';
+import type { Window } from './window.js';
+import { makeSlot, restoreSlot, type Slot } from './window-slot.js';
+import { contentsOf, windowFnOf, type WindowSpec } from './window-spec.js';
+import type { WindowContents, WindowEmitter } from './window-contents.js';
+
+/** The state table of the windows (internal: a user state cannot take the name). */
+export const WINDOW_STATE = '__windows';
+const NO_STATES: readonly unknown[] = [];
+
+export class WindowOperator<I, O> extends KeyedOperator<I, O>
+  implements OnMergeContext, WindowEmitter, WindowContext<Key, Window>, Collector<unknown> {
+  private readonly table: StateTable<Slot[]>;
+  private readonly assigner: WindowAssigner<Window>;
+  private readonly trigger: Trigger<Window>;
+  private readonly contents: WindowContents;
+  private readonly windowFn: ProcessWindowHandler<unknown, unknown, Key, Window> | undefined;
+  private readonly isEventTime: boolean;
+  private readonly merging: boolean;
+  private readonly lateness: number;
+  private readonly lateTag: OutputTag<unknown> | undefined;
+  /** The time domain of cleanup timers. */
+  private readonly domain: TimeDomain;
+  /** Window bounds written by the assigner (start, end, start, end, ...). */
+  private readonly bounds: number[] = [];
+  /** The window the trigger context, the emitter and the window function work on, and its key's slots. */
+  private cur: Slot = makeSlot(0, 0, { maxTimestamp: () => -1 });
+  private curSlots: Slot[] = [];
+  /** Slots being removed together (merging): their timers do not keep each other's alive. */
+  private releasing: readonly Slot[] = [];
+  mergedStates: readonly unknown[] = NO_STATES;
+  private readonly fastTrigger: boolean;
+  /** Windows held now, every key together (for tests and metrics). */
+  windowCount = 0;
+
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, protected readonly keyOf: readonly ((v: unknown) => Key)[], spec: WindowSpec, tracking: boolean) {
+    super(name, ctx, next, tracking);
+    this.table = this.backend.table<Slot[]>(WINDOW_STATE, 'internal', undefined);
+    this.assigner = spec.assigner;
+    this.trigger = spec.trigger;
+    this.contents = contentsOf(spec);
+    const fn = windowFnOf(spec);
+    this.windowFn = fn === undefined ? undefined : typeof fn === 'function' ? { process: fn } : fn;
+    this.isEventTime = spec.assigner.isEventTime;
+    this.merging = spec.assigner.isMerging;
+    this.lateness = this.isEventTime ? spec.allowedLateness : 0;
+    this.lateTag = spec.lateTag;
+    this.domain = this.isEventTime ? 'event' : 'processing';
+    this.fastTrigger = spec.fastPaths && this.trigger.constructor === EventTimeTrigger;
+  }
+
+  push(value: I): void {
+    this.recordsIn++;
+    this.element(value, 0);
+  }
+
+  /** A record of input `input` (0, or 1 for a join's second input). */
+  protected element(value: unknown, input: number): void {
+    const ctx = this.ctx;
+    let ts: number;
+    if (this.isEventTime) {
+      ts = ctx.timestamp;
+      if (ts !== ts) this.fail(new TypeError('an event-time window got a record without a timestamp: call assignTimestampsAndWatermarks(...) upstream, or use a processing-time window'));
+    } else {
+      ts = Date.now();
+    }
+    const wm = ctx.watermark;
+    const lateness = this.lateness;
+    let added = false;
+    let slots: Slot[];
+    let entry;
+    try {
+      const key = this.keyOf[input]!(value);
+      this.backend.currentKey = key;
+      // The window table has no TTL: its entries map is read directly (one call less per record).
+      entry = this.table.entries.get(key);
+      if (entry === undefined) entry = this.table.put(key, []);
+      slots = entry.value;
+      const n = this.assigner.assign(value, ts, this.bounds);
+      const b = this.bounds;
+      for (let i = 0; i < n; i++) {
+        const s = b[2 * i]!;
+        const e = b[2 * i + 1]!;
+        if (this.merging) {
+          if (this.addMerging(value, input, ts, s, e, wm, slots)) added = true;
+          continue;
+        }
+        // A window whose state is already gone (end + lateness passed): the record is late for it.
+        if (this.isEventTime && e - 1 + lateness <= wm) continue;
+        added = true;
+        let slot: Slot | undefined;
+        for (let k = 0; k < slots.length; k++) {
+          const x = slots[k]!;
+          if (x.s === s && x.e === e) { slot = x; break; }
+        }
+        if (slot === undefined) {
+          slot = this.newSlot(s, e);
+          slots.push(slot);
+        }
+        this.addTo(slot, slots, value, input, ts);
+      }
+    } catch (e) { this.fail(e); }
+    if (slots.length === 0) this.table.remove(entry.key);
+    else if (this.table.tracking) this.table.touched(entry);
+    if (!added && this.isEventTime && ts + lateness <= wm) {
+      ctx.timestamp = ts;
+      if (this.lateTag !== undefined) this.emitSide(this.lateTag, value);
+      else this.lateRecordsDropped++;
+    }
+  }
+
+  /** Session windows: the record's window merges with every window of the key it overlaps or touches. */
+  private addMerging(value: unknown, input: number, ts: number, s: number, e: number, wm: number, slots: Slot[]): boolean {
+    let ms = s;
+    let me = e;
+    let hits: Slot[] | undefined;
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const x of slots) {
+        if (x.s <= me && x.e >= ms && (hits === undefined || !hits.includes(x))) {
+          (hits ??= []).push(x);
+          if (x.s < ms) ms = x.s;
+          if (x.e > me) me = x.e;
+          grew = true;
+        }
+      }
+    }
+    let slot: Slot;
+    if (hits === undefined) {
+      if (this.isEventTime && e - 1 + this.lateness <= wm) return false;
+      slot = this.newSlot(s, e);
+      slots.push(slot);
+    } else if (hits.length === 1 && hits[0]!.s === ms && hits[0]!.e === me) {
+      slot = hits[0]!;
+    } else {
+      slot = this.mergeSlots(hits, ms, me, slots);
+    }
+    this.addTo(slot, slots, value, input, ts);
+    return true;
+  }
+
+  /** Merges `hits` into one window [ms, me): contents, trigger state (onMerge) and timers; keeps hits[0]'s slot. */
+  private mergeSlots(hits: Slot[], ms: number, me: number, slots: Slot[]): Slot {
+    const target = hits[0]!;
+    const states = hits.map((h) => h.t);
+    this.curSlots = slots;
+    this.releasing = hits;
+    for (const h of hits) {
+      this.cur = h;
+      this.trigger.clear(h.w, this);
+      this.releaseTimers(h);
+    }
+    this.releasing = [];
+    for (let k = 1; k < hits.length; k++) {
+      this.contents.merge(target, hits[k]!);
+      slots.splice(slots.indexOf(hits[k]!), 1);
+      this.windowCount--;
+    }
+    target.s = ms;
+    target.e = me;
+    target.w = this.assigner.window(ms, me);
+    target.t = undefined;
+    target.et = undefined;
+    target.pt = undefined;
+    this.cur = target;
+    this.mergedStates = states;
+    try { this.trigger.onMerge(target.w, this); } finally { this.mergedStates = NO_STATES; }
+    this.registerCleanup(target);
+    return target;
+  }
+
+  private newSlot(s: number, e: number): Slot {
+    const slot = makeSlot(s, e, this.assigner.window(s, e));
+    this.windowCount++;
+    this.registerCleanup(slot);
+    return slot;
+  }
+
+  /** When the window's state goes: event time, end + lateness; processing time, its end; never for a global window. */
+  private cleanupTime(slot: Slot): number {
+    const t = this.isEventTime ? slot.e - 1 + this.lateness : slot.e - 1;
+    return t >= MAX_WATERMARK ? Infinity : t;
+  }
+
+  private registerCleanup(slot: Slot): void {
+    const t = this.cleanupTime(slot);
+    if (t !== Infinity) this.timers.register(this.domain, this.backend.currentKey, t);
+  }
+
+  private addTo(slot: Slot, slots: Slot[], value: unknown, input: number, ts: number): void {
+    this.contents.add(slot, value, input);
+    // Fast path (spec.fastPaths): the default event-time trigger, asked about a window whose end timer it already
+    // registered and whose end the watermark has not reached, would re-register that timer and continue.
+    if (this.fastTrigger && slot.et !== undefined && slot.e - 1 > this.ctx.watermark) return;
+    this.cur = slot;
+    this.curSlots = slots;
+    const r = this.trigger.onElement(value, ts, slot.w, this);
+    if (r !== TriggerResult.CONTINUE) this.act(r, slot, slots);
+  }
+
+  private act(r: TriggerResult, slot: Slot, slots: Slot[]): void {
+    if ((r & TriggerResult.FIRE) !== 0 && slot.n > 0) {
+      this.cur = slot;
+      this.contents.emit(slot, this);
+    }
+    if ((r & TriggerResult.PURGE) !== 0) {
+      slot.a = undefined;
+      slot.n = 0;
+      // Nothing left that the window still needs: drop it now (a later element opens it again).
+      if (slot.t === undefined && slot.et === undefined && slot.pt === undefined) this.dropSlot(slot, slots, NaN);
+    }
+  }
+
+  /** Removes a window: its trigger's state and timers, its cleanup timer (unless that is what fired: `firedAt`). */
+  private dropSlot(slot: Slot, slots: Slot[], firedAt: number): void {
+    this.cur = slot;
+    this.curSlots = slots;
+    this.releasing = [slot];
+    try {
+      this.trigger.clear(slot.w, this);
+      if (this.windowFn?.clear !== undefined) this.windowFn.clear(this);
+      this.releaseTimers(slot, firedAt);
+    } finally {
+      this.releasing = [];
+    }
+    const k = slots.indexOf(slot);
+    if (k >= 0) { slots.splice(k, 1); this.windowCount--; }
+  }
+
+  /** Deletes the slot's trigger timers and its cleanup timer, unless another window of the key still needs them. */
+  private releaseTimers(slot: Slot, firedAt = NaN): void {
+    if (slot.et !== undefined) for (const t of slot.et) this.deleteUnused('event', t, slot);
+    if (slot.pt !== undefined) for (const t of slot.pt) this.deleteUnused('processing', t, slot);
+    slot.et = undefined;
+    slot.pt = undefined;
+    const c = this.cleanupTime(slot);
+    if (c !== Infinity && c !== firedAt) this.deleteUnused(this.domain, c, slot);
+  }
+
+  private deleteUnused(domain: TimeDomain, t: number, self: Slot): void {
+    if (!this.referenced(domain, t, self)) this.timers.delete(domain, this.backend.currentKey, t);
+  }
+
+  /** Whether a timer (key, t) is still wanted by a window of the current key other than those being released. */
+  private referenced(domain: TimeDomain, t: number, self: Slot): boolean {
+    const released = this.releasing;
+    const cleanupDomain = domain === this.domain;
+    if (cleanupDomain && !released.includes(self) && this.cleanupTime(self) === t) return true;
+    for (const o of this.curSlots) {
+      if (o === self || released.includes(o)) continue;
+      const list = domain === 'event' ? o.et : o.pt;
+      if (list !== undefined && list.includes(t)) return true;
+      if (cleanupDomain && this.cleanupTime(o) === t) return true;
+    }
+    return false;
+  }
+
+  protected override onTimer(domain: TimeDomain, ts: number): void {
+    const entry = this.table.entry(this.backend.currentKey);
+    if (entry === undefined) return;
+    const slots = entry.value;
+    const todo = slots.length === 1 ? [slots[0]!] : slots.slice();
+    for (const slot of todo) {
+      if (!slots.includes(slot)) continue;
+      const list = domain === 'event' ? slot.et : slot.pt;
+      const k = list === undefined ? -1 : list.indexOf(ts);
+      if (k >= 0) {
+        if (list!.length === 1) { if (domain === 'event') slot.et = undefined; else slot.pt = undefined; } else list!.splice(k, 1);
+        this.cur = slot;
+        this.curSlots = slots;
+        const r = domain === 'event' ? this.trigger.onEventTime(ts, slot.w, this) : this.trigger.onProcessingTime(ts, slot.w, this);
+        if (r !== TriggerResult.CONTINUE) this.act(r, slot, slots);
+      }
+      if (domain === this.domain && ts === this.cleanupTime(slot) && slots.includes(slot)) this.dropSlot(slot, slots, ts);
+    }
+    if (slots.length === 0) this.table.remove(entry.key);
+    else this.table.touched(entry);
+  }
+
+  override finish(): void {
+    // End of input fires every remaining window: the final watermark fires event-time windows (it normally
+    // arrived already), and processing-time timers fire now instead of at their wall-clock time.
+    if (this.ctx.watermark < MAX_WATERMARK) {
+      this.ctx.watermark = MAX_WATERMARK;
+      this.watermark(MAX_WATERMARK);
+    }
+    // (Not Infinity: an empty timer heap reports Infinity as its next time, which would count as due forever.)
+    if (this.nextProcessingTime() !== Infinity) this.onProcessingTime(Number.MAX_VALUE);
+    this.finishSideOutputs();
+    this.next.finish();
+  }
+
+  override restoreState(state: OperatorRestore): void {
+    super.restoreState(state);
+    const window = (s: number, e: number): Window => this.assigner.window(s, e);
+    let n = 0;
+    for (const e of this.table.entries.values()) {
+      e.value = e.value.map((raw) => restoreSlot(raw, window));
+      n += e.value.length;
+    }
+    this.windowCount = n;
+  }
+
+  // ---- WindowEmitter and Collector: results carry the window's maxTimestamp as their event time
+
+  collect(value: unknown): void {
+    this.recordsOut++;
+    this.ctx.timestamp = this.cur.e - 1;
+    this.next.push(value as O);
+  }
+
+  process(elements: readonly unknown[]): void {
+    this.windowFn!.process(this.backend.currentKey, this, elements, this);
+  }
+
+  // ---- WindowContext
+
+  get key(): Key { return this.backend.currentKey; }
+  get window(): Window { return this.cur.w; }
+  get globalState(): KeyedStateStore { return this.backend; }
+  output<X>(tag: OutputTag<X>, value: X): void { this.emitSide(tag as OutputTag<unknown>, value); }
+
+  // ---- TriggerContext (current key and window)
+
+  currentWatermark(): number { return this.ctx.watermark; }
+  currentProcessingTime(): number { return Date.now(); }
+
+  registerEventTimeTimer(time: number): void {
+    const s = this.cur;
+    if (s.et === undefined) s.et = [checkTime(time)];
+    else if (s.et.includes(time)) return;
+    else s.et.push(checkTime(time));
+    this.timers.register('event', this.backend.currentKey, time);
+  }
+
+  registerProcessingTimeTimer(time: number): void {
+    const s = this.cur;
+    if (s.pt === undefined) s.pt = [checkTime(time)];
+    else if (s.pt.includes(time)) return;
+    else s.pt.push(checkTime(time));
+    this.timers.register('processing', this.backend.currentKey, time);
+  }
+
+  deleteEventTimeTimer(time: number): void {
+    const s = this.cur;
+    const k = s.et === undefined ? -1 : s.et.indexOf(time);
+    if (k < 0) return;
+    if (s.et!.length === 1) s.et = undefined; else s.et!.splice(k, 1);
+    this.deleteUnused('event', time, s);
+  }
+
+  deleteProcessingTimeTimer(time: number): void {
+    const s = this.cur;
+    const k = s.pt === undefined ? -1 : s.pt.indexOf(time);
+    if (k < 0) return;
+    if (s.pt!.length === 1) s.pt = undefined; else s.pt!.splice(k, 1);
+    this.deleteUnused('processing', time, s);
+  }
+
+  getState<S>(): S | undefined { return this.cur.t as S | undefined; }
+  setState<S>(state: S | undefined): void { this.cur.t = state; }
+}
+
+function checkTime(ts: number): number {
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) throw new TypeError(`a timer timestamp must be a finite number of ms, got ${String(ts)}`);
+  return ts;
+}

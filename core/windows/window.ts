@@ -1,0 +1,60 @@
+// Runs on: the worker thread of a window operator (and the main thread, where assigners are defined). What a
+// window is: a span of time [start, end) that elements fall into, or the one global window of all elements.
+//
+// The window operator identifies every window by two numbers, start and end (maxTimestamp = end - 1), so it can
+// find a window's state without allocating an object per record; these classes are what user functions and
+// triggers see. Windows are plain data in checkpoints ({start, end}) and are rebuilt by the assigner on restore.
+
+import { MAX_WATERMARK, MIN_WATERMARK } from '../time/watermark.js';
+
+export interface Window {
+  /** The largest timestamp that still belongs to the window; window results carry it as their event time. */
+  maxTimestamp(): number;
+}
+
+/** A span of time [start, end), in ms. */
+export class TimeWindow implements Window {
+  constructor(readonly start: number, readonly end: number) {}
+
+  maxTimestamp(): number {
+    return this.end - 1;
+  }
+
+  /** Whether the two windows overlap or touch (Flink's rule: session windows that touch merge). */
+  intersects(other: TimeWindow): boolean {
+    return this.start <= other.end && this.end >= other.start;
+  }
+
+  /** The smallest window containing both. */
+  cover(other: TimeWindow): TimeWindow {
+    return new TimeWindow(Math.min(this.start, other.start), Math.max(this.end, other.end));
+  }
+
+  toString(): string {
+    return `TimeWindow[${this.start}, ${this.end})`;
+  }
+
+  /** The start of the window of `size` (shifted by `offset`) that holds `timestamp`; also for negative times. */
+  static startOf(timestamp: number, offset: number, size: number): number {
+    const r = (timestamp - offset) % size;
+    return timestamp - (r < 0 ? r + size : r);
+  }
+}
+
+/** The one window of every element (GlobalWindows): it never ends, so only a custom trigger fires it. */
+export class GlobalWindow implements Window {
+  static readonly INSTANCE = new GlobalWindow();
+  /** Its identity for the window operator: [MIN_WATERMARK, MAX_WATERMARK + 1). */
+  static readonly START = MIN_WATERMARK;
+  static readonly END = MAX_WATERMARK + 1;
+
+  private constructor() {}
+
+  maxTimestamp(): number {
+    return MAX_WATERMARK;
+  }
+
+  toString(): string {
+    return 'GlobalWindow';
+  }
+}

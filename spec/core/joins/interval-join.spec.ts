@@ -1,0 +1,112 @@
+// The interval join operator on this thread: pairs in the interval (bounds inclusive or exclusive), the
+// result's timestamp, late records, and state cleaned up once the watermark passes what can still match.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { JobDefinitionError, OutputTag, StreamEnvironment, type DataStream } from '../../../core/index.js';
+import { IntervalJoinOperator } from '../../../core/joins/interval-join-operator.js';
+import { instantiate } from '../windows/harness.js';
+
+interface E { k: string; id: number }
+
+function intervalHarness(lo: number, hi: number, opts: { lowerExclusive?: boolean; upperExclusive?: boolean; late?: boolean } = {}) {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection<E>([]).keyBy((e) => e.k);
+  const b = env.fromCollection<E>([]).keyBy((e) => e.k);
+  let j = a.intervalJoin(b).between(lo, hi);
+  if (opts.lowerExclusive) j = j.lowerBoundExclusive();
+  if (opts.upperExclusive) j = j.upperBoundExclusive();
+  if (opts.late) j = j.sideOutputLeftLateData(new OutputTag<E>('left-late')).sideOutputRightLateData(new OutputTag<E>('right-late'));
+  const out: DataStream<[number, number, number, number, number]> = j.process((l, r, ctx, o) => o.collect([l.id, r.id, ctx.leftTimestamp, ctx.rightTimestamp, ctx.timestamp]));
+  const h = instantiate<E, [number, number, number, number, number]>(env, out, { sideTags: opts.late ? ['left-late', 'right-late'] : [] });
+  return { ...h, join: h.op as unknown as IntervalJoinOperator<E, E, unknown> };
+}
+
+test('pairs with right.ts - left.ts in [lower, upper], emitted once, stamped with the later time', () => {
+  const h = intervalHarness(-2, 3);
+  h.push({ k: 'a', id: 1 }, 10);
+  h.push2({ k: 'a', id: 100 }, 7);  // 7 - 10 = -3: out
+  h.push2({ k: 'a', id: 101 }, 8);  // -2: in
+  h.push2({ k: 'a', id: 102 }, 13); // 3: in
+  h.push2({ k: 'a', id: 103 }, 14); // 4: out
+  h.push2({ k: 'b', id: 104 }, 10); // other key
+  h.push({ k: 'a', id: 2 }, 11);    // matches 101 (-3: no), 102 (2), 103 (3)
+  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [
+    [[1, 101, 10, 8, 10], 10], [[1, 102, 10, 13, 13], 13], [[2, 102, 11, 13, 13], 13], [[2, 103, 11, 14, 14], 14],
+  ]);
+});
+
+test('exclusive bounds and rejected bounds', () => {
+  const h = intervalHarness(-2, 3, { lowerExclusive: true, upperExclusive: true });
+  h.push({ k: 'a', id: 1 }, 10);
+  for (const [id, ts] of [[1, 8], [2, 9], [3, 12], [4, 13]] as const) h.push2({ k: 'a', id }, ts);
+  assert.deepEqual(h.out.values().map((v) => v[1]), [2, 3]);
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection<E>([]).keyBy((e) => e.k);
+  assert.throws(() => a.intervalJoin(a).between(5, 1), JobDefinitionError);
+  assert.throws(() => a.intervalJoin(a).between(1, 1).lowerBoundExclusive().process(() => {}), JobDefinitionError);
+});
+
+test('late records go to the late outputs, or are dropped and counted', () => {
+  const h = intervalHarness(0, 5, { late: true });
+  h.watermark(100);
+  h.push({ k: 'a', id: 1 }, 99);
+  h.push2({ k: 'a', id: 2 }, 50);
+  h.push({ k: 'a', id: 3 }, 100);
+  assert.deepEqual(h.side.get('left-late')!.values(), [{ k: 'a', id: 1 }]);
+  assert.deepEqual(h.side.get('right-late')!.values(), [{ k: 'a', id: 2 }]);
+  const d = intervalHarness(0, 5);
+  d.watermark(100);
+  d.push({ k: 'a', id: 1 }, 99);
+  d.push2({ k: 'a', id: 2 }, 99);
+  assert.equal(d.op.lateRecordsDropped, 2);
+});
+
+test('property: any arrival order with watermarks that never make a record late gives every pair once, and state empties', () => {
+  fc.assert(fc.property(
+    fc.array(fc.record({ side: fc.integer({ min: 0, max: 1 }), k: fc.constantFrom('a', 'b'), ts: fc.integer({ min: 0, max: 60 }) }), { maxLength: 60 }),
+    fc.integer({ min: -10, max: 10 }), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 8 }),
+    (recs, lo, width, lag) => {
+      const hi = lo + width;
+      const h = intervalHarness(lo, hi);
+      let maxTs = -Infinity;
+      const sorted = recs.map((r, id) => ({ ...r, id }));
+      for (const r of sorted) {
+        // Watermarks trail the latest time by more than any record is behind it (records are late-free).
+        if (r.side === 0) h.push({ k: r.k, id: r.id }, r.ts); else h.push2({ k: r.k, id: r.id }, r.ts);
+        maxTs = Math.max(maxTs, r.ts);
+        const wm = Math.min(...sorted.slice(sorted.indexOf(r) + 1).map((x) => x.ts), maxTs - lag);
+        if (wm > h.ctx.watermark) h.watermark(wm);
+      }
+      h.watermark(Number.MAX_SAFE_INTEGER);
+      const want: string[] = [];
+      for (const l of sorted) for (const r of sorted) {
+        if (l.side === 0 && r.side === 1 && l.k === r.k && r.ts - l.ts >= lo && r.ts - l.ts <= hi) want.push(`${l.id}-${r.id}`);
+      }
+      assert.deepEqual(h.out.values().map((v) => `${v[0]}-${v[1]}`).sort(), want.sort());
+      assert.equal(h.join.buffered, 0, 'every buffered record is cleaned up by the final watermark');
+      assert.equal(h.join.backend.entryCount, 0);
+      assert.equal(h.op.lateRecordsDropped, 0);
+    },
+  ), { numRuns: 300 });
+});
+
+test('a record is kept exactly until the watermark passes the last time it can match', () => {
+  const h = intervalHarness(-5, 10);
+  h.push({ k: 'a', id: 1 }, 100);   // can match right records up to 110
+  h.push2({ k: 'a', id: 2 }, 100);  // can match left records up to 105
+  h.watermark(105);
+  assert.equal(h.join.buffered, 2);
+  h.watermark(106);
+  assert.equal(h.join.buffered, 1, 'the right record is gone after 105');
+  h.watermark(110);
+  assert.equal(h.join.buffered, 1);
+  h.push2({ k: 'a', id: 3 }, 110);
+  assert.deepEqual(h.out.values().map((v) => v[1]), [2, 3], 'a right record at 110 still matches');
+  h.watermark(111);
+  assert.equal(h.join.buffered, 1, 'left gone; the right record at 110 stays until 115');
+  h.watermark(116);
+  assert.equal(h.join.buffered, 0);
+  assert.equal(h.join.timers.size, 0);
+});

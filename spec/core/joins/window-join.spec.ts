@@ -1,0 +1,52 @@
+// The window join operator on this thread: pairs of both inputs with equal keys in the same window, for
+// tumbling, sliding and merging (session) windows, stamped with the window's maxTimestamp.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventTimeSessionWindows, SlidingEventTimeWindows, StreamEnvironment, TumblingEventTimeWindows, type DataStream, type TimeWindow, type WindowAssigner } from '../../../core/index.js';
+import type { WindowOperator } from '../../../core/windows/window-operator.js';
+import { instantiate } from '../windows/harness.js';
+
+interface L { k: string; l: number }
+interface R { key: string; r: number }
+
+function joinHarness(assigner: WindowAssigner<TimeWindow>) {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection<L>([]);
+  const b = env.fromCollection<R>([]);
+  const out: DataStream<string> = a.join(b).where((x) => x.k).equalTo((y) => y.key).window(assigner).apply((x, y) => `${x.l}-${y.r}`);
+  return instantiate<L, string>(env, out);
+}
+
+test('tumbling: every pair of one key in one window, once', () => {
+  const h = joinHarness(TumblingEventTimeWindows.of(10));
+  h.push({ k: 'a', l: 1 }, 1); h.push({ k: 'a', l: 2 }, 9); h.push({ k: 'b', l: 3 }, 5);
+  h.push2({ key: 'a', r: 10 }, 3); h.push2({ key: 'a', r: 11 }, 12); h.push2({ key: 'b', r: 12 }, 6); h.push2({ key: 'c', r: 13 }, 6);
+  h.watermark(9);
+  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1-10', 9], ['2-10', 9], ['3-12', 9]]);
+  h.out.take();
+  h.push({ k: 'a', l: 4 }, 15);
+  h.finish();
+  assert.deepEqual(h.out.values(), ['4-11']);
+  assert.equal((h.op as unknown as WindowOperator<L, string>).windowCount, 0);
+});
+
+test('sliding: a pair appears once per window holding both', () => {
+  const h = joinHarness(SlidingEventTimeWindows.of(10, 5));
+  h.push({ k: 'a', l: 1 }, 6);
+  h.push2({ key: 'a', r: 2 }, 8);   // both in [0, 10) and [5, 15)
+  h.push2({ key: 'a', r: 3 }, 11);  // with 6 in [5, 15) only
+  h.finish();
+  assert.deepEqual(h.out.values().sort(), ['1-2', '1-2', '1-3']);
+});
+
+test('session windows merge across both inputs', () => {
+  const h = joinHarness(EventTimeSessionWindows.withGap(7));
+  h.push({ k: 'a', l: 1 }, 0);
+  h.push2({ key: 'a', r: 2 }, 12);  // [12, 19) is apart from [0, 7): separate sessions
+  h.push({ k: 'a', l: 3 }, 30);
+  h.watermark(5);
+  h.push2({ key: 'a', r: 4 }, 6);   // [6, 13) touches both: one session [0, 19)
+  h.finish();
+  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1-2', 18], ['1-4', 18]]);
+});

@@ -1,0 +1,79 @@
+// The keyed broadcast process operator on this thread: broadcast records write broadcast state, keyed records
+// read it; applyToKeyedState reaches every key; broadcast state is checkpointed as 'broadcast' operator state.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JobDefinitionError, MapStateDescriptor, StreamEnvironment, type DataStream } from '../../../core/index.js';
+import type { KeyedBroadcastProcessOperator } from '../../../core/operators/keyed-broadcast-process.js';
+import { instantiate } from '../windows/harness.js';
+
+interface Tx { account: string; amount: number }
+interface Rule { id: string; over: number }
+const RULES = new MapStateDescriptor<string, Rule>('rules');
+
+function build() {
+  const env = new StreamEnvironment(1);
+  const txs = env.fromCollection<Tx>([]);
+  const rules = env.fromCollection<Rule>([]).broadcast(RULES);
+  let opened = 0;
+  const out: DataStream<string> = txs.keyBy((t) => t.account).connect(rules).process<string>({
+    open() { opened++; },
+    processElement(tx, ctx, out) {
+      for (const r of ctx.getBroadcastState(RULES).values()) if (tx.amount > r.over) out.collect(`${r.id}:${ctx.key}:${tx.amount}`);
+      ctx.listState<Tx>('seen').add(tx);
+    },
+    processBroadcastElement(rule, ctx, out) {
+      ctx.getBroadcastState(RULES).put(rule.id, rule);
+      // Transactions that arrived before the rule are checked now: alerts do not depend on arrival order.
+      ctx.applyToKeyedState<string>('seen', (account, state) => {
+        for (const tx of state.listState<Tx>('seen').get()) if (tx.amount > rule.over) out.collect(`${rule.id}:${account}:${tx.amount}`);
+      });
+    },
+  });
+  const h = instantiate<Tx, string>(env, out, { checkpointing: true });
+  const op = h.op as unknown as KeyedBroadcastProcessOperator<string, Tx, Rule, string>;
+  op.open();
+  assert.equal(opened, 1);
+  return { h, op };
+}
+
+test('broadcast records write the state every keyed record reads; earlier records are checked through applyToKeyedState', () => {
+  const { h, op } = build();
+  h.push({ account: 'x', amount: 50 });
+  h.push({ account: 'y', amount: 500 });
+  h.push2({ id: 'big', over: 100 });
+  h.push({ account: 'x', amount: 150 });
+  h.push2({ id: 'huge', over: 400 });
+  assert.deepEqual(h.out.values().sort(), ['big:x:150', 'big:y:500', 'huge:y:500']);
+  assert.deepEqual(op.broadcastEntries('rules'), [['big', { id: 'big', over: 100 }], ['huge', { id: 'huge', over: 400 }]]);
+});
+
+test('broadcast state is snapshotted as broadcast operator state and restored', () => {
+  const { h, op } = build();
+  h.push2({ id: 'big', over: 100 });
+  h.push({ account: 'x', amount: 150 });
+  const snap = op.snapshotState(1);
+  assert.equal(snap.redistribute, 'broadcast');
+  assert.deepEqual(snap.operator, [['rules', 'big', { id: 'big', over: 100 }]]);
+  const again = build();
+  again.op.restoreState({ keyed: snap.keyed!, operator: snap.operator! });
+  again.h.push({ account: 'z', amount: 101 });
+  assert.deepEqual(again.h.out.values(), ['big:z:101']);
+  assert.equal(again.op.backend.sizeOf('seen'), 2, 'keyed state restored too (x from the checkpoint, and z)');
+});
+
+test('the keyed side cannot write broadcast state, and undeclared states are a clear error', () => {
+  const env = new StreamEnvironment(1);
+  const other = new MapStateDescriptor<string, number>('other');
+  const out = env.fromCollection<Tx>([]).keyBy((t) => t.account).connect(env.fromCollection<Rule>([]).broadcast(RULES)).process<string>({
+    processElement(_tx, ctx) {
+      const s = ctx.getBroadcastState(RULES) as unknown as { put?: unknown };
+      assert.equal(s.put, undefined, 'read-only view');
+      ctx.getBroadcastState(other);
+    },
+    processBroadcastElement() {},
+  });
+  const h = instantiate<Tx, string>(env, out);
+  assert.throws(() => h.push({ account: 'x', amount: 1 }), /broadcast state 'other' was not declared/);
+  assert.throws(() => env.fromCollection<Rule>([]).broadcast(RULES, RULES), JobDefinitionError);
+});

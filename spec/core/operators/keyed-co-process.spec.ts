@@ -1,0 +1,47 @@
+// The keyed co-process operator on this thread: both inputs' records of a key share its state and timers.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StreamEnvironment, type DataStream, type ValueState } from '../../../core/index.js';
+import { instantiate } from '../windows/harness.js';
+
+interface Order { id: string; amount: number }
+interface Payment { order: string; paid: number }
+
+test('orders and payments meet by key; a timer reports orders unpaid by their deadline', () => {
+  const env = new StreamEnvironment(1);
+  const orders = env.fromCollection<Order>([]);
+  const payments = env.fromCollection<Payment>([]);
+  let opened = 0;
+  const out: DataStream<string> = orders.connect(payments).keyBy((o) => o.id, (p) => p.order).process<string>({
+    open() { opened++; },
+    processElement1(o, ctx, c) {
+      const paid = ctx.state<number>('paid');
+      if (paid.value() !== undefined) { c.collect(`${ctx.key} paid ${paid.value()} of ${o.amount}`); paid.clear(); return; }
+      ctx.state<Order>('order').update(o);
+      ctx.timerService.registerEventTimeTimer(ctx.timestamp! + 10);
+    },
+    processElement2(p, ctx, c) {
+      const order: ValueState<Order> = ctx.state<Order>('order');
+      const o = order.value();
+      if (o === undefined) { ctx.state<number>('paid').update(p.paid); return; }
+      c.collect(`${ctx.key} paid ${p.paid} of ${o.amount}`);
+      order.clear();
+    },
+    onTimer(ts, ctx, c) {
+      if (ctx.state<Order>('order').value() !== undefined) c.collect(`${ctx.key} unpaid at ${ts}`);
+      ctx.state('order').clear();
+    },
+  });
+  const h = instantiate<Order, string>(env, out);
+  (h.op as unknown as { open(): void }).open();
+  h.push({ id: 'o1', amount: 5 }, 0);
+  h.push2({ order: 'o2', paid: 7 }, 1);
+  h.push({ id: 'o2', amount: 7 }, 2);
+  h.push({ id: 'o3', amount: 9 }, 3);
+  h.push2({ order: 'o1', paid: 5 }, 4);
+  h.watermark(20);
+  assert.deepEqual(h.out.values(), ['o2 paid 7 of 7', 'o1 paid 5 of 5', 'o3 unpaid at 13']);
+  assert.equal(opened, 1);
+  assert.equal(h.op.recordsIn, 5, 'both inputs count as records in');
+});

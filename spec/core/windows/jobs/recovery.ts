@@ -1,0 +1,47 @@
+// A job for the window recovery test: checkpoints every `interval` ms, a failure injected once at record
+// `failAt` (a marker file remembers it), and window and join state that must come back from the checkpoint:
+// tumbling aggregate, session process, sliding reduce with allowed lateness, an interval join.
+//   ?n=6000&rate=20000&interval=20&failAt=3000&marker=/path&size=50&gap=15&lo=-5&hi=8&bound=10&keys=4
+import { existsSync, writeFileSync } from 'node:fs';
+import {
+  defineJob, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
+} from '../../../../core/index.js';
+import { eventFn, eventParams, type Ev } from './events.js';
+
+const q = new URL(import.meta.url).searchParams;
+const a = eventParams(q);
+const b = eventParams(q, 'b.');
+const rate = Number(q.get('rate') ?? 20_000);
+const interval = Number(q.get('interval') ?? 20);
+const failAt = Number(q.get('failAt') ?? -1);
+const marker = q.get('marker') ?? '';
+const size = Number(q.get('size') ?? 50);
+const gap = Number(q.get('gap') ?? 15);
+const lo = Number(q.get('lo') ?? -5);
+const hi = Number(q.get('hi') ?? 8);
+
+const sum = (x: Ev, y: Ev): Ev => ({ id: Math.min(x.id, y.id), key: x.key, v: x.v + y.v, ts: Math.max(x.ts, y.ts) });
+
+export default defineJob((env) => {
+  env.enableCheckpointing(interval);
+  const source = (p: typeof a, name: string) => env.fromGenerator({ count: p.n, seed: p.seed, ratePerSec: rate }, eventFn(p)).name(name).uid(name)
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(p.bound).withTimestampAssigner((e) => e.ts)).name(`${name}-ts`).uid(`${name}-ts`);
+  const left = source(a, 'a').map((e) => {
+    if (e.id === failAt && marker !== '' && !existsSync(marker)) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${e.id}`); }
+    return e;
+  }).name('inject').uid('inject');
+  const right = source(b, 'b');
+  const keyed = left.keyBy((e) => e.key);
+  keyed.window(TumblingEventTimeWindows.of(size)).aggregate({
+    createAccumulator: () => [0, 0] as [number, number],
+    add: (e: Ev, acc: [number, number]): [number, number] => [acc[0] + 1, acc[1] + e.v],
+    getResult: (acc: [number, number]) => acc,
+  }, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r![1]])).name('tumbling').uid('tumbling').collect().name('tumbling.out').uid('tumbling.out');
+  keyed.window(EventTimeSessionWindows.withGap(gap)).process<unknown[]>((key, ctx, els, out) => {
+    out.collect([key, ctx.window.start, ctx.window.end, els.map((e) => e.id).sort((x, y) => x - y)]);
+  }).name('session').uid('session').collect().name('session.out').uid('session.out');
+  keyed.window(SlidingEventTimeWindows.of(size, Math.max(1, size >> 2))).allowedLateness(size).reduce(sum).name('sliding').uid('sliding')
+    .collect().name('sliding.out').uid('sliding.out');
+  keyed.intervalJoin(right.keyBy((e) => e.key)).between(lo, hi).process<[number, number]>((x, y, _ctx, out) => out.collect([x.id, y.id]))
+    .name('interval').uid('interval').collect().name('interval.out').uid('interval.out');
+});

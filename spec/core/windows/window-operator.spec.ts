@@ -1,0 +1,312 @@
+// The window operator on this thread, records and watermarks pushed by hand: firing, output timestamps,
+// allowed lateness, late data, state purge, session merging, count triggers, processing time, checkpoints.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CountTrigger, EventTimeSessionWindows, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
+  Trigger, TriggerResult, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type TimeWindow, type TriggerContext,
+  type DataStream, type KeyedStream,
+} from '../../../core/index.js';
+import { WindowOperator } from '../../../core/windows/window-operator.js';
+import { MAX_WATERMARK } from '../../../core/time/watermark.js';
+import { harness as baseHarness, type HarnessOptions } from './harness.js';
+
+interface Ev { k: string; v: number }
+const ev = (k: string, v: number): Ev => ({ k, v });
+const sum = (a: Ev, b: Ev): Ev => ({ k: a.k, v: a.v + b.v });
+const win = <T>(h: { op: unknown }): WindowOperator<T, unknown> => h.op as WindowOperator<T, unknown>;
+
+// Every test runs with the window operator's fast paths on and off: results must not differ.
+for (const fast of [true, false]) {
+const harness: typeof baseHarness = (key, define, options: HarnessOptions = {}) => baseHarness(key, define, { ...options, fastPaths: fast });
+
+describe(`fast paths ${fast ? 'on' : 'off'}`, () => {
+describe('tumbling event-time windows', () => {
+  test('fire when the watermark passes the end, stamped with end - 1, one result per key and window', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).reduce(sum));
+    h.push(ev('a', 1), 1); h.push(ev('b', 5), 3); h.push(ev('a', 2), 9); h.push(ev('a', 4), 10);
+    h.watermark(8);
+    assert.equal(h.out.records.length, 0, 'nothing before the end');
+    h.watermark(9);
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [[ev('a', 3), 9], [ev('b', 5), 9]]);
+    assert.deepEqual(h.out.watermarks, [8, 9], 'watermarks pass on after the results');
+    h.out.take();
+    h.finish();
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [[ev('a', 4), 19]], 'end of input fires the rest');
+    assert.ok(h.out.finished);
+    assert.equal(win(h).windowCount, 0);
+  });
+
+  test('negative timestamps and offsets align windows like Flink', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10, 3)).process<[number, number, number]>((_k, ctx, els, out) => {
+      const w = ctx.window as TimeWindow;
+      out.collect([w.start, w.end, els.length]);
+    }));
+    h.push(ev('a', 1), -1); h.push(ev('a', 1), 2); h.push(ev('a', 1), 3); h.push(ev('a', 1), 12);
+    h.finish();
+    assert.deepEqual(h.out.values().sort((x, y) => x[0] - y[0]), [[-7, 3, 2], [3, 13, 2]]);
+  });
+
+  test('a record without a timestamp fails with a clear error', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).reduce(sum));
+    assert.throws(() => h.push(ev('a', 1)), /without a timestamp: call assignTimestampsAndWatermarks/);
+  });
+});
+
+describe('allowed lateness and late data', () => {
+  const late = new OutputTag<Ev>('late');
+
+  test('a late record within the lateness updates the window and fires it again; later ones go to the late output', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).allowedLateness(5).sideOutputLateData(late).reduce(sum), { sideTags: ['late'] });
+    h.push(ev('a', 1), 2);
+    h.watermark(9);
+    assert.deepEqual(h.out.take(), [ev('a', 1)]);
+    h.push(ev('a', 10), 3);
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [[ev('a', 11), 9]], 're-fired at once with the updated result');
+    h.out.take();
+    h.watermark(13);
+    h.push(ev('a', 100), 4);
+    assert.deepEqual(h.out.take(), [ev('a', 111)], 'still within end + lateness (9 + 5 > 13)');
+    h.watermark(14);
+    assert.equal(win(h).windowCount, 0, 'state dropped once the watermark reaches end + lateness');
+    h.push(ev('a', 1000), 5);
+    assert.deepEqual(h.out.take(), [], 'no window takes it');
+    assert.deepEqual(h.side.get('late')!.records.map((r) => [r.value, r.ts]), [[ev('a', 1000), 5]], 'late output keeps the record timestamp');
+    assert.equal(h.op.lateRecordsDropped, 0);
+  });
+
+  test('without a late-data output, late records are dropped and counted', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).reduce(sum));
+    h.push(ev('a', 1), 2);
+    h.watermark(20);
+    h.push(ev('a', 1), 3); h.push(ev('b', 1), 9); h.push(ev('b', 1), 21);
+    assert.equal(h.op.lateRecordsDropped, 2);
+    h.finish();
+    assert.deepEqual(h.out.values(), [ev('a', 1), ev('b', 1)]);
+  });
+
+  test('state is purged when the watermark passes end + lateness, not before (entries, windows, timers)', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(SlidingEventTimeWindows.of(10, 5)).allowedLateness(20).reduce(sum), { checkpointing: true });
+    const op = win<Ev>(h);
+    for (let i = 0; i < 50; i++) h.push(ev(`k${i % 5}`, 1), i % 10);
+    // Windows [-5, 5), [0, 10), [5, 15) for each of 5 keys.
+    assert.equal(op.windowCount, 15);
+    assert.equal(op.backend.sizeOf('__windows'), 5, 'one state entry per key');
+    h.watermark(14 + 20 - 1);
+    assert.equal(op.windowCount, 5, 'windows with maxTimestamp 4 and 9 are gone at 24 and 29; [5, 15) stays until 34');
+    assert.equal(h.out.records.length, 15, 'every window fired once');
+    h.watermark(34);
+    assert.equal(op.windowCount, 0);
+    assert.equal(op.backend.entryCount, 0, 'no state entry left, timers included');
+    assert.equal(op.timers.size, 0);
+    const snap = op.snapshotState(1, false);
+    assert.equal(snap.keyedEntries, 0);
+  });
+});
+
+describe('session windows', () => {
+  test('windows of one key merge when they overlap or touch, and a bridging record joins two sessions', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(10)).process<[string, number, number, number[]]>((k, ctx, els, out) => {
+      const w = ctx.window as TimeWindow;
+      out.collect([k, w.start, w.end, els.map((e) => e.v).sort((a, b) => a - b)]);
+    }));
+    const op = win<Ev>(h);
+    h.push(ev('a', 1), 0); h.push(ev('a', 2), 30); h.push(ev('b', 3), 5);
+    assert.equal(op.windowCount, 3);
+    h.push(ev('a', 4), 10); // touches [0, 10): merges into [0, 20)
+    assert.equal(op.windowCount, 3);
+    h.push(ev('a', 5), 20); // touches [0, 20) and [30, 40): one session [0, 40)
+    assert.equal(op.windowCount, 2);
+    assert.equal(op.timers.size, 2, 'one timer per session: the merged windows\' timers are deleted');
+    h.watermark(38);
+    assert.deepEqual(h.out.take(), [['b', 5, 15, [3]]]);
+    h.watermark(39);
+    assert.deepEqual(h.out.take(), [['a', 0, 40, [1, 2, 4, 5]]]);
+    assert.equal(op.windowCount, 0);
+    assert.equal(op.backend.entryCount, 0);
+  });
+
+  test('aggregate merges accumulators with AggregateFunction.merge', () => {
+    const avg = {
+      createAccumulator: () => ({ n: 0, s: 0 }),
+      add: (e: Ev, a: { n: number; s: number }) => ({ n: a.n + 1, s: a.s + e.v }),
+      getResult: (a: { n: number; s: number }) => a.s / a.n,
+      merge: (a: { n: number; s: number }, b: { n: number; s: number }) => ({ n: a.n + b.n, s: a.s + b.s }),
+    };
+    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(5)).aggregate(avg, (key, ctx, [r], out) => {
+      out.collect({ key, end: (ctx.window as TimeWindow).end, avg: r });
+    }));
+    h.push(ev('a', 2), 0); h.push(ev('a', 4), 8); h.push(ev('a', 6), 4);
+    h.finish();
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [[{ key: 'a', end: 13, avg: 4 }, 12]]);
+  });
+
+  test('an AggregateFunction without merge is rejected for session windows', () => {
+    assert.throws(() => harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(5)).aggregate({
+      createAccumulator: () => 0, add: (e: Ev, a: number) => a + e.v, getResult: (a: number) => a,
+    })), (e: Error) => e instanceof JobDefinitionError && /merge\(a, b\)/.test(e.message));
+  });
+
+  test('a late record that merges into a live session is not late', () => {
+    const late = new OutputTag<Ev>('late');
+    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(10)).sideOutputLateData(late).reduce(sum), { sideTags: ['late'] });
+    h.push(ev('a', 1), 50);
+    h.watermark(45);
+    h.push(ev('a', 2), 42); // its own window [42, 52) ends before the watermark + 1 ... but it touches [50, 60)
+    h.push(ev('b', 4), 30); // alone and late
+    h.finish();
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [[ev('a', 3), 59]]);
+    assert.deepEqual(h.side.get('late')!.values(), [ev('b', 4)]);
+  });
+});
+
+describe('count triggers and global windows', () => {
+  test('countWindow(n) fires and purges every n elements per key', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.countWindow(3).reduce(sum));
+    const op = win<Ev>(h);
+    for (let i = 1; i <= 8; i++) h.push(ev(i % 2 === 0 ? 'a' : 'b', i));
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [[ev('b', 1 + 3 + 5), MAX_WATERMARK], [ev('a', 2 + 4 + 6), MAX_WATERMARK]]);
+    assert.equal(op.windowCount, 2, 'the unfinished windows (b: 7, a: 8)');
+    h.out.take();
+    h.finish();
+    assert.deepEqual(h.out.take(), [], 'an unfinished count window never fires');
+  });
+
+  test('a non-purging count trigger fires with everything so far', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(GlobalWindows.create()).trigger(CountTrigger.of(2)).process<number[]>((_k, _c, els, out) => out.collect(els.map((e) => e.v))));
+    for (let i = 1; i <= 5; i++) h.push(ev('a', i));
+    assert.deepEqual(h.out.values(), [[1, 2], [1, 2, 3, 4]]);
+  });
+
+  test('a global window without a trigger never fires', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(GlobalWindows.create()).reduce(sum));
+    h.push(ev('a', 1));
+    h.finish();
+    assert.deepEqual(h.out.values(), []);
+  });
+
+  test('count triggers sum their counts when session windows merge', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(15)).trigger(PurgingTrigger.of(CountTrigger.of(3))).process<number[]>((_k, _c, els, out) => out.collect(els.map((e) => e.v).sort())));
+    h.push(ev('a', 1), 0); h.push(ev('a', 2), 30);
+    assert.deepEqual(h.out.values(), []);
+    h.push(ev('a', 3), 15); // [15, 30) touches [0, 15) and [30, 45): 3 elements
+    assert.deepEqual(h.out.values(), [[1, 2, 3]]);
+  });
+});
+
+describe('processing-time windows', () => {
+  test('fire on the wall clock, and every remaining window fires at end of input', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingProcessingTimeWindows.of(60_000)).process<[number, number]>((_k, ctx, els, out) => {
+      out.collect([(ctx.window as TimeWindow).start, els.length]);
+    }));
+    const op = win<Ev>(h);
+    const t0 = Date.now();
+    h.push(ev('a', 1)); h.push(ev('a', 2)); h.push(ev('b', 3));
+    const due = op.nextProcessingTime();
+    assert.ok(due >= t0 && due < t0 + 60_000 + 1000, 'a processing timer at the window end');
+    op.onProcessingTime(due - 1);
+    assert.deepEqual(h.out.values(), [], 'not before the end');
+    h.finish();
+    const start = Math.floor(t0 / 60_000) * 60_000;
+    // Both keys almost surely fall in the same minute; if the minute turned between pushes there are more rows.
+    const total = h.out.values().reduce((n, [, c]) => n + c, 0);
+    assert.equal(total, 3);
+    for (const [s] of h.out.values()) assert.ok(s === start || s === start + 60_000);
+    assert.equal(op.windowCount, 0);
+    assert.equal(op.timers.size, 0);
+  });
+
+  test('allowed lateness is rejected for processing-time windows', () => {
+    assert.throws(() => harness((e: Ev) => e.k, (s) => s.window(TumblingProcessingTimeWindows.of(10)).allowedLateness(5).reduce(sum)), JobDefinitionError);
+  });
+});
+
+describe('custom triggers', () => {
+  /** Fires at end and also at a second timer it registers and then deletes on a marker element. */
+  class EarlyTrigger extends Trigger<TimeWindow> {
+    readonly fingerprint = 'early';
+    onElement(e: unknown, _ts: number, w: TimeWindow, ctx: TriggerContext): TriggerResult {
+      ctx.registerEventTimeTimer(w.maxTimestamp());
+      ctx.registerEventTimeTimer(w.start + 2);
+      if ((e as Ev).v < 0) ctx.deleteEventTimeTimer(w.maxTimestamp());
+      return TriggerResult.CONTINUE;
+    }
+    onEventTime(): TriggerResult { return TriggerResult.FIRE; }
+    onProcessingTime(): TriggerResult { return TriggerResult.CONTINUE; }
+  }
+
+  test('a trigger deleting its own timer does not delete the window cleanup timer at the same time', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).trigger(new EarlyTrigger()).reduce(sum));
+    const op = win<Ev>(h);
+    h.push(ev('a', 1), 0);
+    h.push(ev('a', -1), 1);
+    h.watermark(2);
+    assert.deepEqual(h.out.take(), [ev('a', 0)], 'early firing');
+    h.watermark(9);
+    assert.deepEqual(h.out.take(), [], 'the end timer was deleted: no firing at the end');
+    assert.equal(op.windowCount, 0, 'but the cleanup timer (also at 9) still dropped the window');
+    assert.equal(op.backend.entryCount, 0);
+  });
+});
+
+describe('window function context', () => {
+  test('per-key state across windows (globalState), window metadata, and clear when a window\'s state goes', () => {
+    const cleared: string[] = [];
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).allowedLateness(5).process<string>({
+      process(key, ctx, els, out) {
+        const fires = ctx.globalState.valueState<number>('fires');
+        fires.update((fires.value() ?? 0) + 1);
+        const w = ctx.window as TimeWindow;
+        out.collect(`${key} [${w.start},${w.end}) n=${els.length} fire#${fires.value()} wm=${ctx.currentWatermark()} st=${ctx.subtask}`);
+      },
+      clear(ctx) { cleared.push(`${ctx.key} ${(ctx.window as TimeWindow).start}`); },
+    }));
+    h.push(ev('a', 1), 1); h.push(ev('a', 1), 12);
+    h.watermark(9);
+    h.push(ev('a', 1), 2); // late, within the lateness: fires again
+    h.watermark(19);
+    assert.deepEqual(h.out.values(), ['a [0,10) n=1 fire#1 wm=9 st=0', 'a [0,10) n=2 fire#2 wm=9 st=0', 'a [10,20) n=1 fire#3 wm=19 st=0']);
+    assert.deepEqual(cleared, ['a 0'], 'cleared at 9 + 5 <= 19');
+    assert.equal((h.op as WindowOperator<Ev, unknown>).backend.sizeOf('fires'), 1, 'global state outlives windows');
+  });
+});
+
+describe('checkpoints', () => {
+  test('window state snapshotted mid-stream and restored into a new operator gives the same results', () => {
+    const define = (s: KeyedStream<Ev, string>): DataStream<[string, number, number[]]> => s.window(EventTimeSessionWindows.withGap(5)).allowedLateness(3).process<[string, number, number[]]>((k, ctx, els, out) => {
+      out.collect([k, (ctx.window as TimeWindow).end, els.map((e) => e.v).sort((a, b) => a - b)]);
+    });
+    const events: [Ev, number][] = [];
+    for (let i = 0; i < 60; i++) events.push([ev(`k${i % 3}`, i), i * 2 + (i % 4)]);
+    const run = (cut: number | undefined): unknown[] => {
+      let h = harness((e: Ev) => e.k, define, { checkpointing: true });
+      const out: unknown[] = [];
+      for (let i = 0; i < events.length; i++) {
+        if (i === cut) {
+          // Two checkpoints (a full chunk, then a delta): restore applies both.
+          out.push(...h.out.take());
+          const first = win<Ev>(h).snapshotState(1, false);
+          for (let j = 0; j < 3; j++) h.push(...events[i + j]!);
+          const second = win<Ev>(h).snapshotState(2, false);
+          const restored = harness((e: Ev) => e.k, define, { checkpointing: true });
+          restored.ctx.watermark = h.ctx.watermark;
+          restored.op.restoreState({ keyed: [...first.keyed!, ...second.keyed!].sort((a, b) => a.keyGroup - b.keyGroup), operator: [] });
+          assert.equal(win<Ev>(restored).windowCount, win<Ev>(h).windowCount);
+          out.push(...h.out.take());
+          h = restored;
+          i += 2;
+          continue;
+        }
+        h.push(...events[i]!);
+        if (i % 7 === 6) h.watermark(events[i]![1] - 6);
+      }
+      h.finish();
+      out.push(...h.out.take());
+      return out;
+    };
+    assert.deepEqual(run(31), run(undefined));
+  });
+});
+});
+}
