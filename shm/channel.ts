@@ -54,20 +54,34 @@ export class ChannelWriter<T> {
 
   /** Reserves (waiting per the strategy) and fills one record or batch frame. */
   private writeFrame(value: T, kind: number, count: number): void | Promise<void> {
-    const size = this.encoder.size(value);
+    const bound = this.boundOf(value, kind);
+    const size = bound >= 0 ? bound : this.encoder.size(value);
     const length = frameLength(size, this.checksums);
+    const bounded = bound >= 0;
     const at = this.producer.tryReserve(length);
-    if (at >= 0) return this.fill(value, at, size, kind, count);
-    if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count);
-    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size, kind, count));
+    if (at >= 0) return this.fill(value, at, size, kind, count, bounded);
+    if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count, bounded);
+    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size, kind, count, bounded));
   }
 
-  private fill(value: T, at: number, size: number, kind = KIND_RECORD, count = 1): void {
+  /**
+   * The encoder's upper bound for a record, when it offers one (RecordEncoder.bound) and the bound fits a block;
+   * else -1, and the record is measured exactly.
+   */
+  private boundOf(value: T, kind: number): number {
+    if (this.encoder.bound === undefined || kind !== KIND_RECORD) return -1;
+    const bound = this.encoder.bound(value);
+    return frameLength(bound, this.checksums) <= this.producer.ring.maxPayload ? bound : -1;
+  }
+
+  /** Fills a reserved frame of `size` body bytes; a bounded one is shrunk to what the encoder wrote. */
+  private fill(value: T, at: number, size: number, kind = KIND_RECORD, count = 1, bounded = false): void {
     const ring = this.producer.ring;
     writeFrameHeader(ring.view, at, kind, this.checksums);
-    this.encoder.write(value, ring.bytes, ring.view, at + FRAME_HEADER_BYTES);
+    if (bounded) size = this.encoder.writeBounded!(value, ring.bytes, ring.view, at + FRAME_HEADER_BYTES);
+    else this.encoder.write(value, ring.bytes, ring.view, at + FRAME_HEADER_BYTES);
     if (this.checksums) sealFrame(ring.bytes, ring.view, at + FRAME_HEADER_BYTES, size);
-    this.producer.commit();
+    this.producer.commit(bounded ? frameLength(size, this.checksums) : -1);
     this.records += count;
   }
 
@@ -104,16 +118,18 @@ export class ChannelWriter<T> {
 
   /** Never waits: fills one record or batch frame, or holds it (encoded) and returns false. */
   private tryFrame(value: T, kind: number, count: number): boolean {
-    const size = this.encoder.size(value);
+    const bound = this.boundOf(value, kind);
+    const size = bound >= 0 ? bound : this.encoder.size(value);
     const at = this.producer.tryReserve(frameLength(size, this.checksums));
     if (at >= 0) {
-      this.fill(value, at, size, kind, count);
+      this.fill(value, at, size, kind, count, bound >= 0);
       return true;
     }
     this.pendingValue = value;
     this.pendingSize = size;
     this.pendingKind = kind;
     this.pendingCount = count;
+    this.pendingBounded = bound >= 0;
     this.hasPending = true;
     return false;
   }
@@ -126,7 +142,7 @@ export class ChannelWriter<T> {
     const v = this.pendingValue as T;
     this.hasPending = false;
     this.pendingValue = undefined;
-    this.fill(v, at, this.pendingSize, this.pendingKind, this.pendingCount);
+    this.fill(v, at, this.pendingSize, this.pendingKind, this.pendingCount, this.pendingBounded);
     return true;
   }
 
@@ -137,6 +153,8 @@ export class ChannelWriter<T> {
   /** Frame kind of the held item, and how many records it carries. */
   private pendingKind = KIND_RECORD;
   private pendingCount = 1;
+  /** The held record's size is its encoder's upper bound (see boundOf). */
+  private pendingBounded = false;
 
   /** Never waits: writes a control frame and publishes, or returns false when the ring is full. */
   tryControl(frame: ControlFrame): boolean {
