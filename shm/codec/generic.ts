@@ -106,7 +106,7 @@ class GenericEncoder<T> implements RecordEncoder<T> {
   private pending: Uint8Array | null = null;
   private pendingValue: unknown = undefined;
 
-  constructor(private readonly newPackr: () => Packr, private readonly arenaBytes: number) {
+  constructor(private readonly newPackr: () => Packr, arenaBytes: number) {
     this.packr = newPackr();
     // A fresh arena: useBuffer() rewinds to its start, which is safe only on memory nobody else has a view into.
     if (arenaBytes > 0) this.packr.useBuffer(Buffer.allocUnsafeSlow(arenaBytes));
