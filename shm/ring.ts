@@ -28,9 +28,9 @@
 // Publication is batched: the producer moves WRITE once per `publishBytes` of blocks or on an explicit
 // publish(); the consumer moves READ once per `releaseBytes` or when it finds the ring empty. A side that is
 // about to wait always publishes its own counter first, or both sides could park at once. Waking is held back
-// the same way (hysteresis): a producer wakes a parked consumer from a batch publication only once a quarter of
-// the ring is unread (an explicit publish() always wakes), and a consumer wakes a producer parked for space only
-// once at most half the ring is in use.
+// the same way (hysteresis): a producer wakes a parked consumer from a batch publication only once half the ring
+// is unread (an explicit publish() always wakes), and a consumer wakes a producer parked for space only once at
+// most half the ring is in use.
 
 import { FrameCorruptError, InvalidArgumentError, RecordTooLargeError, ChannelAbortedError } from './errors.js';
 import { Doorbell } from './doorbell.js';
@@ -141,11 +141,13 @@ export interface RingEndOptions {
   producerBell?: Doorbell;
   /**
    * Wake hysteresis (default true): a side woken for a sliver of work does it and parks again, a park/wake round
-   * trip (~30 µs, far more when the machine is loaded; the notify alone costs the waker several µs) per few
-   * hundred records. Consumer end: wake a producer waiting for space only once at most half the ring is in use
-   * (or the ring is empty), not on every release. Producer end, with batching on: a batch publication wakes a
-   * parked consumer only once a quarter of the ring is unread; publish() (a flush, a control frame, a full
-   * ring) always wakes, so a parked consumer waits at most until the producer's next flush.
+   * trip per few hundred records. On this 2-vCPU VM a notify that wakes a parked thread costs the notifying
+   * thread itself ~40-50 µs at the median when the machine is busy (it loses its CPU for a while), so a faster
+   * consumer woken on every batch costs its producer ~10% of its time. Consumer end: wake a producer waiting for
+   * space only once at most half the ring is in use (or the ring is empty), not on every release. Producer end,
+   * with batching on: a batch publication wakes a parked consumer only once half the ring is unread; publish()
+   * (a flush, a control frame, a full ring) always wakes, so a parked consumer waits at most until the
+   * producer's next flush.
    */
   hysteresis?: boolean;
 }
@@ -169,6 +171,8 @@ export class RingProducer {
   private readonly publishBytes: number;
   /** A batch publication rings the consumer's doorbell only when at least this many bytes are unread (0: always). */
   private readonly wakeUnread: number;
+  /** A batch publication held its wake back: the next publish() rings even if it has nothing new to publish. */
+  private wakeHeld = false;
   /** Local write position: blocks up to here are written but maybe not yet published. */
   private writePos: number;
   private published: number;
@@ -186,7 +190,7 @@ export class RingProducer {
     this.capacity = ring.capacity;
     this.mask = ring.mask;
     this.publishBytes = batchBytesFor(ring, options);
-    this.wakeUnread = this.publishBytes > 0 && options.hysteresis !== false ? ring.capacity / 4 : 0;
+    this.wakeUnread = this.publishBytes > 0 && options.hysteresis !== false ? ring.capacity / 2 : 0;
     this.writePos = Atomics.load(this.header, RING_WRITE) >>> 0;
     this.published = this.writePos;
     this.cachedRead = Atomics.load(this.header, RING_READ) >>> 0;
@@ -242,15 +246,20 @@ export class RingProducer {
 
   /** Makes every committed block visible to the consumer and rings its doorbell if it is parked. */
   publish(): void {
-    if (this.writePos === this.published) return;
-    this.published = this.writePos;
-    Atomics.store(this.header, RING_WRITE, this.writePos | 0);
+    if (this.writePos !== this.published) {
+      this.published = this.writePos;
+      Atomics.store(this.header, RING_WRITE, this.writePos | 0);
+    } else if (!this.wakeHeld) {
+      return;
+    }
+    // Also when only a held wake is pending: a producer about to park on a full ring must not leave the consumer
+    // parked on blocks that a batch publication made visible without waking it (both would wait).
+    this.wakeHeld = false;
     this.consumerBell.ring();
   }
 
   /**
-   * Publication of a full batch. With hysteresis it wakes a parked consumer only once a quarter of the ring is
-   * unread. Not a lost wake-up: the consumer re-checks after arming its doorbell, so it either sees this WRITE
+   * Publication of a full batch. With hysteresis it wakes a parked consumer only once half the ring is unread. Not a lost wake-up: the consumer re-checks after arming its doorbell, so it either sees this WRITE
    * or stays parked with its doorbell armed, and a later batch past the threshold, publish() (flush, control
    * frame, full ring) or its park timeout wakes it.
    */
@@ -258,7 +267,11 @@ export class RingProducer {
     this.published = this.writePos;
     Atomics.store(this.header, RING_WRITE, this.writePos | 0);
     // READ is the consumer's published position: where it parked, when it parked on an empty ring.
-    if (this.wakeUnread > 0 && ((this.writePos - (Atomics.load(this.header, RING_READ) >>> 0)) >>> 0) < this.wakeUnread) return;
+    if (this.wakeUnread > 0 && ((this.writePos - (Atomics.load(this.header, RING_READ) >>> 0)) >>> 0) < this.wakeUnread) {
+      this.wakeHeld = true;
+      return;
+    }
+    this.wakeHeld = false;
     this.consumerBell.ring();
   }
 

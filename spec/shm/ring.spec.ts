@@ -104,7 +104,7 @@ describe('ring', () => {
     assert.throws(() => p.commit(9), InvalidArgumentError);
   });
 
-  test('producer hysteresis: a batch wakes a parked consumer once a quarter of the ring is unread; publish() always', () => {
+  test('producer hysteresis: a batch wakes a parked consumer once half the ring is unread; publish() always', () => {
     for (const hysteresis of [true, false]) {
       const ring = Ring.create(1024);
       const bell = Doorbell.create(); // its SEQ is slot 0
@@ -114,11 +114,11 @@ describe('ring', () => {
       // The consumer finds the ring empty and arms its doorbell, as it does before parking.
       assert.equal(c.tryPeek(), -1);
       const seq = bell.arm();
-      for (let i = 0; i < 3; i++) put(p, ring, new Uint8Array(60)); // 64-byte blocks: one batch each
+      for (let i = 0; i < 7; i++) put(p, ring, new Uint8Array(60)); // 64-byte blocks: one batch each
       assert.equal(c.hasData(), true, 'the batches are published');
-      assert.equal(rings() !== seq, !hysteresis, `hysteresis ${hysteresis}: woken for 192 of 1024 bytes`);
+      assert.equal(rings() !== seq, !hysteresis, `hysteresis ${hysteresis}: woken for 448 of 1024 bytes`);
       put(p, ring, new Uint8Array(60));
-      assert.notEqual(rings(), seq, '256 bytes unread: a quarter of the ring wakes it either way');
+      assert.notEqual(rings(), seq, '512 bytes unread: half the ring wakes it either way');
       // Below the threshold again, publish() wakes at once.
       for (let b = take(c, ring); b; b = take(c, ring));
       const seq2 = bell.arm();
@@ -128,6 +128,26 @@ describe('ring', () => {
       assert.notEqual(rings(), seq2, 'publish() wakes');
       bell.disarm();
     }
+  });
+
+  test('regression: a ring that fills up while a wake is held back still wakes the consumer when the producer waits', () => {
+    // Before the fix both sides parked: the batch had been published (no wake, below half the ring), so the
+    // publish() before the producer's park had nothing new to publish and did not ring either.
+    const ring = Ring.create(256);
+    const bell = Doorbell.create();
+    const p = new RingProducer(ring, bell, { batchBytes: 64 });
+    const c = new RingConsumer(ring, bell, { batchBytes: 64 });
+    put(p, ring, new Uint8Array(60));
+    p.publish();
+    assert.ok(take(c, ring));
+    assert.equal(c.tryPeek(), -1);
+    const seq = bell.arm();
+    assert.ok(put(p, ring, new Uint8Array(120)), 'a 124-byte block at offset 64');
+    assert.equal(Atomics.load(bell.i32, 0), seq, 'published, wake held: 124 of 256 bytes unread');
+    assert.equal(put(p, ring, new Uint8Array(120)), false, 'the next one needs the wrap: full');
+    p.publish(); // what the producer does before it parks on a full ring
+    assert.notEqual(Atomics.load(bell.i32, 0), seq, 'the held wake is rung');
+    bell.disarm();
   });
 
   test('with batching off every block wakes a parked consumer, hysteresis or not', () => {
