@@ -259,9 +259,10 @@ export class RingProducer {
   }
 
   /**
-   * Publication of a full batch. With hysteresis it wakes a parked consumer only once half the ring is unread. Not a lost wake-up: the consumer re-checks after arming its doorbell, so it either sees this WRITE
-   * or stays parked with its doorbell armed, and a later batch past the threshold, publish() (flush, control
-   * frame, full ring) or its park timeout wakes it.
+   * Publication of a full batch. With hysteresis it wakes a parked consumer only once half the ring is unread.
+   * Not a lost wake-up: the consumer re-checks after arming its doorbell, so it either sees this WRITE or stays
+   * parked with its doorbell armed, and a later batch past the threshold, or publish() (flush, control frame,
+   * full ring: it rings a held wake even with nothing new to publish), wakes it.
    */
   private publishBatch(): void {
     this.published = this.writePos;
