@@ -4,6 +4,7 @@
 //
 //   npm run bench:transport -- [--reps 5] [--quick] [--json [PATH]]
 
+import os from 'node:os';
 import { Worker, MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as hdr from 'hdr-histogram-js';
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
   const p50 = new Map<PingEngine, number[]>(pingEngines.map((e) => [e, []]));
   const p99 = new Map<PingEngine, number[]>(pingEngines.map((e) => [e, []]));
   const rss: number[] = [];
+  // The machine is shared: the 1-minute load average before and after says how noisy the run was.
+  const loadBefore = os.loadavg()[0]!;
   for (let rep = 0; rep < reps; rep++) {
     for (const e of bidEngines) {
       const r = await bidRun(e);
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
     rss.push(rssMB());
   }
   const batched = median(rates.get('postMessage-batched')!);
+  const loadAvg1 = [loadBefore, os.loadavg()[0]!].map((x) => Math.round(x * 100) / 100);
   const results: BenchResult[] = [];
   for (const e of bidEngines) {
     const s = sums.get(e)!;
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
       benchmark: 'transport.bid', engine: e, parallelism: 2, repetitions: reps, eventsPerSec: Math.round(perSec),
       p50Us: null, p99Us: null, rssMB: Math.max(...rss), outputRows: s.received, outputChecksum: null, bytesPerRecord: null,
       checksum: s.checksum, expectedChecksum: s.expected, vsPostMessageBatched: Math.round((perSec / batched) * 100) / 100,
+      eventsPerSecByRep: rates.get(e)!.map(Math.round), loadAvg1,
     } as BenchResult);
   }
   for (const e of pingEngines) {

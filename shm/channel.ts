@@ -60,15 +60,29 @@ export class ChannelWriter<T> {
 
   /** Reserves (waiting per the strategy) and fills one record or batch frame. */
   private writeFrame(value: T, kind: number, count: number, ts: number, tss: readonly number[] | undefined): void | Promise<void> {
-    const size = this.encoder.size(value);
-    const length = frameLength(size, this.checksums, timestampBytes(kind, count, ts, tss));
+    const tsBytes = timestampBytes(kind, count, ts, tss);
+    const bound = this.boundOf(value, kind, tsBytes);
+    const size = bound >= 0 ? bound : this.encoder.size(value);
+    const length = frameLength(size, this.checksums, tsBytes);
+    const bounded = bound >= 0;
     const at = this.producer.tryReserve(length);
-    if (at >= 0) return this.fill(value, at, size, kind, count, ts, tss);
-    if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count, ts, tss);
-    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size, kind, count, ts, tss));
+    if (at >= 0) return this.fill(value, at, size, kind, count, ts, tss, bounded);
+    if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count, ts, tss, bounded);
+    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size, kind, count, ts, tss, bounded));
   }
 
-  private fill(value: T, at: number, size: number, kind: number, count: number, ts: number, tss: readonly number[] | undefined): void {
+  /**
+   * The encoder's upper bound for a record, when it offers one (RecordEncoder.bound) and the bound fits a block;
+   * else -1, and the record is measured exactly.
+   */
+  private boundOf(value: T, kind: number, tsBytes: number): number {
+    if (this.encoder.bound === undefined || kind !== KIND_RECORD) return -1;
+    const bound = this.encoder.bound(value);
+    return frameLength(bound, this.checksums, tsBytes) <= this.producer.ring.maxPayload ? bound : -1;
+  }
+
+  /** Fills a reserved frame of `size` body bytes; a bounded one is shrunk to what the encoder wrote. */
+  private fill(value: T, at: number, size: number, kind: number, count: number, ts: number, tss: readonly number[] | undefined, bounded: boolean): void {
     const ring = this.producer.ring;
     const view = ring.view;
     const tsBytes = timestampBytes(kind, count, ts, tss);
@@ -83,9 +97,10 @@ export class ChannelWriter<T> {
       }
       body += tsBytes;
     }
-    this.encoder.write(value, ring.bytes, view, body);
+    if (bounded) size = this.encoder.writeBounded!(value, ring.bytes, view, body);
+    else this.encoder.write(value, ring.bytes, view, body);
     if (this.checksums) sealFrame(ring.bytes, view, at + FRAME_HEADER_BYTES, tsBytes + size);
-    this.producer.commit();
+    this.producer.commit(bounded ? frameLength(size, this.checksums, tsBytes) : -1);
     this.records += count;
   }
 
@@ -125,10 +140,12 @@ export class ChannelWriter<T> {
 
   /** Never waits: fills one record or batch frame, or holds it (encoded) and returns false. */
   private tryFrame(value: T, kind: number, count: number, ts: number, tss: readonly number[] | undefined): boolean {
-    const size = this.encoder.size(value);
-    const at = this.producer.tryReserve(frameLength(size, this.checksums, timestampBytes(kind, count, ts, tss)));
+    const tsBytes = timestampBytes(kind, count, ts, tss);
+    const bound = this.boundOf(value, kind, tsBytes);
+    const size = bound >= 0 ? bound : this.encoder.size(value);
+    const at = this.producer.tryReserve(frameLength(size, this.checksums, tsBytes));
     if (at >= 0) {
-      this.fill(value, at, size, kind, count, ts, tss);
+      this.fill(value, at, size, kind, count, ts, tss, bound >= 0);
       return true;
     }
     this.pendingValue = value;
@@ -137,6 +154,7 @@ export class ChannelWriter<T> {
     this.pendingCount = count;
     this.pendingTs = ts;
     this.pendingTss = tss;
+    this.pendingBounded = bound >= 0;
     this.hasPending = true;
     return false;
   }
@@ -151,7 +169,7 @@ export class ChannelWriter<T> {
     this.hasPending = false;
     this.pendingValue = undefined;
     this.pendingTss = undefined;
-    this.fill(v, at, this.pendingSize, kind, count, ts, tss);
+    this.fill(v, at, this.pendingSize, kind, count, ts, tss, this.pendingBounded);
     return true;
   }
 
@@ -172,6 +190,8 @@ export class ChannelWriter<T> {
   private pendingCount = 1;
   private pendingTs = NaN;
   private pendingTss: readonly number[] | undefined = undefined;
+  /** The held record's size is its encoder's upper bound (see boundOf). */
+  private pendingBounded = false;
 
   /** Never waits: writes a control frame and publishes, or returns false when the ring is full. */
   tryControl(frame: ControlFrame): boolean {

@@ -21,9 +21,16 @@
 // at offset 0; the skipped tail counts as used until the consumer passes it. A block may therefore take at most
 // half the ring (tail waste + block <= capacity), which is `maxPayload`.
 //
+// A reservation may be shrunk when it is committed (an encoder that reserved an upper bound and wrote less):
+// the producer rewrites the length prefix and moves its write position past the shorter block only. Nothing of
+// the block is visible before its commit, so the consumer only ever sees the final length.
+//
 // Publication is batched: the producer moves WRITE once per `publishBytes` of blocks or on an explicit
 // publish(); the consumer moves READ once per `releaseBytes` or when it finds the ring empty. A side that is
-// about to wait always publishes its own counter first, or both sides could park at once.
+// about to wait always publishes its own counter first, or both sides could park at once. Waking is held back
+// the same way (hysteresis): a producer wakes a parked consumer from a batch publication only once half the ring
+// is unread (an explicit publish() always wakes), and a consumer wakes a producer parked for space only once at
+// most half the ring is in use.
 
 import { FrameCorruptError, InvalidArgumentError, RecordTooLargeError, ChannelAbortedError } from './errors.js';
 import { Doorbell } from './doorbell.js';
@@ -133,9 +140,14 @@ export interface RingEndOptions {
    */
   producerBell?: Doorbell;
   /**
-   * Consumer end only: wake a producer waiting for space only once at most half the ring is in use (or the ring
-   * is empty), not on every release (default true). A producer woken for a sliver of space fills it and parks
-   * again: a park/wake round trip (~30 µs, far more when the machine is loaded) per few hundred records.
+   * Wake hysteresis (default true): a side woken for a sliver of work does it and parks again, a park/wake round
+   * trip per few hundred records. On this 2-vCPU VM a notify that wakes a parked thread costs the notifying
+   * thread itself ~40-50 µs at the median when the machine is busy (it loses its CPU for a while), so a faster
+   * consumer woken on every batch costs its producer ~10% of its time. Consumer end: wake a producer waiting for
+   * space only once at most half the ring is in use (or the ring is empty), not on every release. Producer end,
+   * with batching on: a batch publication wakes a parked consumer only once half the ring is unread; publish()
+   * (a flush, a control frame, a full ring) always wakes, so a parked consumer waits at most until the
+   * producer's next flush.
    */
   hysteresis?: boolean;
 }
@@ -157,12 +169,18 @@ export class RingProducer {
   private readonly capacity: number;
   private readonly mask: number;
   private readonly publishBytes: number;
+  /** A batch publication rings the consumer's doorbell only when at least this many bytes are unread (0: always). */
+  private readonly wakeUnread: number;
+  /** A batch publication held its wake back: the next publish() rings even if it has nothing new to publish. */
+  private wakeHeld = false;
   /** Local write position: blocks up to here are written but maybe not yet published. */
   private writePos: number;
   private published: number;
   /** Last READ seen; refreshed only when the ring looks full (saves a shared-line load per block). */
   private cachedRead: number;
+  /** Bytes of the block reserved and not yet committed (-1: none), and the offset of its length prefix. */
   private pending = -1;
+  private pendingAt = 0;
 
   constructor(ring: Ring, consumerBell: Doorbell = ring.ownDoorbell(), options: RingEndOptions = {}) {
     this.ring = ring;
@@ -172,6 +190,7 @@ export class RingProducer {
     this.capacity = ring.capacity;
     this.mask = ring.mask;
     this.publishBytes = batchBytesFor(ring, options);
+    this.wakeUnread = this.publishBytes > 0 && options.hysteresis !== false ? ring.capacity / 2 : 0;
     this.writePos = Atomics.load(this.header, RING_WRITE) >>> 0;
     this.published = this.writePos;
     this.cachedRead = Atomics.load(this.header, RING_READ) >>> 0;
@@ -203,21 +222,57 @@ export class RingProducer {
     }
     this.view.setUint32(offset, length, true);
     this.pending = total;
+    this.pendingAt = offset;
     return offset + BLOCK_PREFIX_BYTES;
   }
 
-  /** Completes the block last reserved; publishes when a batch is full (or always, batching off). */
-  commit(): void {
-    this.writePos = (this.writePos + this.pending) >>> 0;
+  /**
+   * Completes the block last reserved; publishes when a batch is full (or always, batching off). `length`, when
+   * given, shrinks the block to that many payload bytes (at most the reserved length): the rest of the
+   * reservation goes back to the ring.
+   */
+  commit(length = -1): void {
+    let total = this.pending;
+    if (length >= 0) {
+      const shrunk = align(BLOCK_PREFIX_BYTES + length);
+      if (shrunk > total) throw new InvalidArgumentError(`ring: cannot commit ${length} bytes of a smaller reservation`);
+      this.view.setUint32(this.pendingAt, length, true);
+      total = shrunk;
+    }
+    this.writePos = (this.writePos + total) >>> 0;
     this.pending = -1;
-    if (((this.writePos - this.published) >>> 0) >= this.publishBytes) this.publish();
+    if (((this.writePos - this.published) >>> 0) >= this.publishBytes) this.publishBatch();
   }
 
   /** Makes every committed block visible to the consumer and rings its doorbell if it is parked. */
   publish(): void {
-    if (this.writePos === this.published) return;
+    if (this.writePos !== this.published) {
+      this.published = this.writePos;
+      Atomics.store(this.header, RING_WRITE, this.writePos | 0);
+    } else if (!this.wakeHeld) {
+      return;
+    }
+    // Also when only a held wake is pending: a producer about to park on a full ring must not leave the consumer
+    // parked on blocks that a batch publication made visible without waking it (both would wait).
+    this.wakeHeld = false;
+    this.consumerBell.ring();
+  }
+
+  /**
+   * Publication of a full batch. With hysteresis it wakes a parked consumer only once half the ring is unread.
+   * Not a lost wake-up: the consumer re-checks after arming its doorbell, so it either sees this WRITE or stays
+   * parked with its doorbell armed, and a later batch past the threshold, or publish() (flush, control frame,
+   * full ring: it rings a held wake even with nothing new to publish), wakes it.
+   */
+  private publishBatch(): void {
     this.published = this.writePos;
     Atomics.store(this.header, RING_WRITE, this.writePos | 0);
+    // READ is the consumer's published position: where it parked, when it parked on an empty ring.
+    if (this.wakeUnread > 0 && ((this.writePos - (Atomics.load(this.header, RING_READ) >>> 0)) >>> 0) < this.wakeUnread) {
+      this.wakeHeld = true;
+      return;
+    }
+    this.wakeHeld = false;
     this.consumerBell.ring();
   }
 

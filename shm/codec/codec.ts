@@ -13,6 +13,13 @@ export interface RecordEncoder<T> {
   size(value: T): number;
   /** Writes the value last passed to `size` at `offset`; `bytes` and `view` cover the same memory. */
   write(value: T, bytes: Uint8Array, view: DataView, offset: number): void;
+  /**
+   * Optional bounded path, for encoders that can write faster than they can measure: checks `value` like `size`
+   * and returns an upper bound of its encoded size, cheaply. The next `writeBounded` for the same value writes
+   * at most that many bytes and returns how many it wrote. A channel reserves the bound and gives the rest back.
+   */
+  bound?(value: T): number;
+  writeBounded?(value: T, bytes: Uint8Array, view: DataView, offset: number): number;
 }
 
 /** Reads records from a byte region of the ring. */

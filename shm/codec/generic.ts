@@ -21,6 +21,7 @@
 // (UTF-8); an own key named '__proto__' decodes as '__proto_' (msgpackr's prototype-pollution guard); class
 // instances decode as plain objects; shared references and cycles need `structuredClone: true`.
 
+import { Buffer } from 'node:buffer';
 import { Packr, Unpackr, type Options } from 'msgpackr';
 import type { RecordCodec, RecordDecoder, RecordEncoder } from './codec.js';
 import {
@@ -44,12 +45,22 @@ export interface GenericCodecOptions {
    * a shared object is written once per reference and a cycle throws SchemaMismatchError. Default false.
    */
   structuredClone?: boolean;
+  /**
+   * Bytes of the output arena msgpackr packs into, set when an encoder starts (default 64 KiB; 0 keeps msgpackr's
+   * own 8 KiB). msgpackr never rewinds an arena: a full one is dropped for a new one of the same size, and with
+   * batch frames of a few KiB an 8 KiB arena costs an ArrayBuffer allocation every two or three frames. Every
+   * msgpackr user on the thread shares the arena (msgpackr keeps it per module), and a view that someone keeps
+   * from a pack() keeps its whole arena alive. At most 16 MiB.
+   */
+  arenaBytes?: number;
 }
 
 const DEFAULT_MAX_STRUCTURES = 64;
 const MAX_STRUCTURES_LIMIT = 8160;
 const INITIAL_SCRATCH_BYTES = 4096;
 const MAX_KEPT_SCRATCH_BYTES = 1 << 20;   // a rare huge record should not pin its size per decoder
+const DEFAULT_ARENA_BYTES = 64 * 1024;
+const MAX_ARENA_BYTES = 16 * 1024 * 1024;
 
 /** A codec for any structured-clone-ish value; the type parameter only names what the channel carries. */
 export function genericCodec<T = unknown>(options: GenericCodecOptions = {}): RecordCodec<T> {
@@ -59,6 +70,10 @@ export function genericCodec<T = unknown>(options: GenericCodecOptions = {}): Re
       `genericCodec: maxStructures must be an integer from 1 to ${MAX_STRUCTURES_LIMIT}, got ${maxStructures}`);
   }
   const structuredClone = options.structuredClone ?? false;
+  const arenaBytes = options.arenaBytes ?? DEFAULT_ARENA_BYTES;
+  if (!Number.isInteger(arenaBytes) || arenaBytes < 0 || arenaBytes > MAX_ARENA_BYTES) {
+    throw new InvalidArgumentError(`genericCodec: arenaBytes must be an integer from 0 to ${MAX_ARENA_BYTES}, got ${arenaBytes}`);
+  }
 
   // A fresh object per Packr/Unpackr on purpose: msgpackr's constructors write the in-band structure table
   // into the options object they are given (`options.structures = []`), so two instances built from one
@@ -80,7 +95,7 @@ export function genericCodec<T = unknown>(options: GenericCodecOptions = {}): Re
     kind: 'generic',
     // Only options that change the bytes; copyBuffers is a decoder-side choice and stays out.
     fingerprint: `msgpackr/v1;records=sequential;maxStructures=${maxStructures};structuredClone=${structuredClone}`,
-    encoder: () => new GenericEncoder<T>(() => new Packr(msgpackrOptions())),
+    encoder: () => new GenericEncoder<T>(() => new Packr(msgpackrOptions()), arenaBytes),
     decoder: () => new GenericDecoder<T>(new Unpackr(msgpackrOptions())),
   };
 }
@@ -91,8 +106,10 @@ class GenericEncoder<T> implements RecordEncoder<T> {
   private pending: Uint8Array | null = null;
   private pendingValue: unknown = undefined;
 
-  constructor(private readonly newPackr: () => Packr) {
+  constructor(private readonly newPackr: () => Packr, arenaBytes: number) {
     this.packr = newPackr();
+    // A fresh arena: useBuffer() rewinds to its start, which is safe only on memory nobody else has a view into.
+    if (arenaBytes > 0) this.packr.useBuffer(Buffer.allocUnsafeSlow(arenaBytes));
   }
 
   size(value: T): number {
@@ -104,11 +121,12 @@ class GenericEncoder<T> implements RecordEncoder<T> {
     if (this.pending !== null) this.reset();
     let bytes: Uint8Array;
     try {
-      // No useBuffer(): msgpackr's output buffer is module-level, shared by every Packr on the thread, so
-      // pointing it at our own buffer and rewinding it would overwrite bytes that another encoder (or any other
-      // msgpackr user) on this thread has packed but not yet copied. pack() returns a view into an arena that
-      // msgpackr never rewinds (it moves to a new arena when full), so the view stays valid until write(), even
-      // when the channel awaits ring space in between, unless other code on the thread calls useBuffer().
+      // No useBuffer() on reused memory: msgpackr's output buffer is module-level, shared by every Packr on the
+      // thread, so pointing it at our own buffer and rewinding it would overwrite bytes that another encoder (or
+      // any other msgpackr user) on this thread has packed but not yet copied. pack() returns a view into an arena
+      // that msgpackr never rewinds (it moves to a new arena when full; the constructor's fresh arena rewinds
+      // nothing), so the view stays valid until write(), even when the channel awaits ring space in between,
+      // unless other code on the thread calls useBuffer() on memory it reuses.
       bytes = this.packr.pack(value);
     } catch (cause) {
       this.reset();

@@ -421,19 +421,33 @@ test('write() refuses a value that was not the last one sized', () => {
   assert.ok(Number.isNaN(decodeBytes(genericCodec().decoder(), out.subarray(0, n))), 'NaN round-trips');
 });
 
-test('sized bytes stay valid while other encoders on the thread pack before write() (async reservation)', () => {
-  const codec = genericCodec();
-  const enc = codec.encoder();
-  const dec = codec.decoder();
-  const other = codec.encoder();
-  const value = { id: 42, text: 'z'.repeat(500) };
-  const n = enc.size(value);
-  // Enough packing elsewhere to roll msgpackr's shared 8 KiB arena over many times.
-  for (let i = 0; i < 2000; i++) other.size({ i, pad: 'p'.repeat(100) });
-  new Packr().pack({ unrelated: 'q'.repeat(50_000) });
-  const out = new Uint8Array(n);
-  enc.write(value, out, new DataView(out.buffer), 0);
-  assert.deepStrictEqual(decodeBytes(dec, out), value);
+for (const arenaBytes of [undefined, 0, 4096]) {
+  test(`sized bytes stay valid while other encoders on the thread pack before write() (arenaBytes ${arenaBytes})`, () => {
+    const codec = genericCodec({ arenaBytes });
+    const enc = codec.encoder();
+    const dec = codec.decoder();
+    const other = codec.encoder();
+    const value = { id: 42, text: 'z'.repeat(500) };
+    const n = enc.size(value);
+    // Enough packing elsewhere to roll msgpackr's shared arena over many times, and a new encoder (a new arena).
+    for (let i = 0; i < 2000; i++) other.size({ i, pad: 'p'.repeat(100) });
+    genericCodec({ arenaBytes }).encoder().size({ fresh: true });
+    new Packr().pack({ unrelated: 'q'.repeat(50_000) });
+    const out = new Uint8Array(n);
+    enc.write(value, out, new DataView(out.buffer), 0);
+    assert.deepStrictEqual(decodeBytes(dec, out), value);
+  });
+}
+
+test('arenaBytes: an encoder starts msgpackr on a fresh arena of that size; 0 leaves msgpackr as it was', () => {
+  genericCodec().encoder();
+  assert.equal(plainPack({ a: 1 }).buffer.byteLength, 64 * 1024, 'default 64 KiB');
+  genericCodec({ arenaBytes: 16 * 1024 }).encoder();
+  const before = plainPack({ a: 1 }).buffer;
+  assert.equal(before.byteLength, 16 * 1024);
+  genericCodec({ arenaBytes: 0 }).encoder();
+  assert.equal(plainPack({ a: 2 }).buffer, before, 'the same arena');
+  for (const bad of [-1, 1.5, 2 ** 30]) assert.throws(() => genericCodec({ arenaBytes: bad }), InvalidArgumentError);
 });
 
 // ---- decoder failures -------------------------------------------------------------------------------------

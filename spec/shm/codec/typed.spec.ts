@@ -72,6 +72,23 @@ function encodeBytes<T>(enc: RecordEncoder<T>, value: T): Uint8Array {
   return out;
 }
 
+/**
+ * The bytes the bounded path writes for `value`, on shared memory over garbage: it must stay within its bound
+ * and before it, and return the length it wrote.
+ */
+function encodeBoundedBytes<T>(enc: RecordEncoder<T>, value: T, offset = 8): Uint8Array {
+  const bound = enc.bound!(value);
+  const out = new Uint8Array(new SharedArrayBuffer(offset + bound + 16));
+  scribble(out, 0, out.length, bound);
+  const before = out.slice(0, offset);
+  const after = out.slice(offset + bound);
+  const n = enc.writeBounded!(value, out, new DataView(out.buffer), offset);
+  assert.ok(n >= 0 && n <= bound, `wrote ${n} bytes, bound ${bound}`);
+  assert.deepEqual(out.slice(0, offset), before, 'bounded encoder wrote before its offset');
+  assert.deepEqual(out.slice(offset + bound), after, 'bounded encoder wrote past its bound');
+  return out.slice(offset, offset + n);
+}
+
 /** Decodes `record` placed at `offset` in a larger buffer with garbage around it. */
 function decodeBytes<T>(dec: RecordDecoder<T>, record: Uint8Array, length = record.length, offset = 5): T {
   const bytes = new Uint8Array(offset + record.length + 7);
@@ -371,6 +388,90 @@ describe('typedCodec', () => {
         assertDecoded(everything, decodeBytes(dec, out, enc.size(other)), other);
       });
 
+      describe('bounded path (bound / writeBounded)', () => {
+        const strings = ['', 'a', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(65), 'w'.repeat(5000), 'é', 'ascii then é',
+          'é'.repeat(70), '漢字テスト', '😀👍🏽', '\u0000\u007f', '\uD800', 'lone \uDFFF in ascii', '\uD83D'.repeat(40)];
+
+        test('writes the bytes of the exact path and returns their length, within its bound', () => {
+          const enc = codec.encoder();
+          const exact = typedCodec(everything, { ...mode, bounded: false }).encoder();
+          const dec = codec.decoder();
+          for (const s of strings) {
+            for (const value of [{ ...base, s }, { ...base, s2: s, os: s }, { ...base, s: s + s, s2: s, os: undefined }] as Everything[]) {
+              const bytes = encodeBoundedBytes(enc, value, s.length % 5);
+              assert.equal(hex(bytes), hex(encodeBytes(exact, value)), JSON.stringify(s));
+              assertDecoded(everything, decodeBytes(dec, bytes), value);
+            }
+          }
+        });
+
+        test('the bound is 3 bytes per UTF-16 unit, which a lone surrogate uses up exactly', () => {
+          const enc = codec.encoder();
+          const value: Everything = { ...base, s: '\uD800\uDFFF\uDFFF', s2: 'y' };
+          assert.equal(enc.bound!(value), codec.fixedSize + 3 * 3 + 3 * 1);
+          // A pair is 4 bytes, the lone surrogate 3 (U+FFFD), 'y' 1.
+          assert.equal(encodeBoundedBytes(enc, value).length, codec.fixedSize + 4 + 3 + 1);
+          const tight: Everything = { ...base, s: '\uDFFF'.repeat(9), s2: '\uD800' };
+          assert.equal(encodeBoundedBytes(enc, tight).length, enc.bound!(tight));
+        });
+
+        test('checks values like size(), and measures when writeBounded comes without bound', () => {
+          const enc = codec.encoder();
+          assert.ok(thrown(() => enc.bound!({ ...base, s: 5 } as unknown as Everything)) instanceof SchemaMismatchError);
+          assert.ok(thrown(() => enc.bound!(null as unknown as Everything)) instanceof SchemaMismatchError);
+          const out = new Uint8Array(new SharedArrayBuffer(256));
+          const other: Everything = { ...base, s: 'no bound() call for this one' };
+          const n = enc.writeBounded!(other, out, new DataView(out.buffer), 0);
+          assert.equal(n, enc.size(other));
+          assertDecoded(everything, decodeBytes(codec.decoder(), out.slice(0, n)), other);
+        });
+
+        test('the exact and bounded paths of one encoder do not mix up their state', () => {
+          const enc = codec.encoder();
+          const dec = codec.decoder();
+          const a: Everything = { ...base, s: 'é'.repeat(20) };
+          const b: Everything = { ...base, s: 'short' };
+          enc.bound!(a);
+          // write() after bound() of the same value must measure it, not reuse stale lengths.
+          const out = new Uint8Array(256);
+          enc.write(a, out, new DataView(out.buffer), 0);
+          assertDecoded(everything, decodeBytes(dec, out.slice(0, enc.size(a))), a);
+          enc.size(b);
+          assert.equal(hex(encodeBoundedBytes(enc, b)), hex(encodeBytes(enc, b)));
+        });
+
+        test('a string that grew between bound() and writeBounded() is refused before it passes the bound', () => {
+          const enc = codec.encoder();
+          const value: Everything = { ...base, s: 'abc', os: undefined };
+          const bound = enc.bound!(value);
+          value.s = 'abcd';
+          const out = new Uint8Array(new SharedArrayBuffer(bound + 64)).fill(0xee);
+          const err = thrown(() => enc.writeBounded!(value, out, new DataView(out.buffer), 0));
+          assert.ok(err instanceof InvalidArgumentError, String(err));
+          // Checked against the whole bound: the first string that no longer fits what is left is named.
+          assert.match(err.message, /field '(s|s2)'.*changed between bound\(\) and writeBounded\(\)/);
+          assert.ok(out.slice(bound).every((x) => x === 0xee), 'nothing written past the bound');
+          // An optional string that appeared is refused too; one that shrank is fine.
+          enc.bound!(value);
+          value.os = 'new';
+          assert.ok(thrown(() => enc.writeBounded!(value, out, new DataView(out.buffer), 0)) instanceof InvalidArgumentError);
+          enc.bound!(value);
+          value.s = 'a';
+          const n = enc.writeBounded!(value, out, new DataView(out.buffer), 0);
+          assertDecoded(everything, decodeBytes(codec.decoder(), out.slice(0, n)), value);
+        });
+
+        test('bounded: false leaves only the exact path', () => {
+          const c = typedCodec(everything, { ...mode, bounded: false });
+          assert.equal(c.bounded, false);
+          assert.equal(codec.bounded, true);
+          const enc = c.encoder();
+          assert.equal(enc.bound, undefined);
+          assert.equal(enc.writeBounded, undefined);
+          assertDecoded(everything, decodeBytes(c.decoder(), encodeBytes(enc, base)), base);
+        });
+      });
+
       test('zeroes the slots of absent fields over dirty memory', () => {
         const enc = codec.encoder();
         const out = new Uint8Array(enc.size(base)).fill(0xff);
@@ -647,6 +748,8 @@ describe('typed codec properties', () => {
       const [spec, interp] = codecsOf(schema);
       const bytes = encodeBytes(spec.encoder(), value);
       assert.equal(hex(encodeBytes(interp.encoder(), value)), hex(bytes));
+      // The bounded path writes the same bytes, within its bound, at any offset.
+      for (const c of [spec, interp]) assert.equal(hex(encodeBoundedBytes(c.encoder(), value, seed % 13)), hex(bytes));
       for (const c of [spec, interp]) {
         const wire = new Wire(1 << 13);
         assertDecoded(schema, wire.get(c.decoder(), wire.put(c.encoder(), value, seed)), value);
