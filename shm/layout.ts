@@ -90,5 +90,9 @@ export const METRIC_BUSY_MS = 0;
 export const METRIC_BACKPRESSURED_MS = 1;
 export const METRIC_IDLE_MS = 2;
 export const METRIC_SUBTASK_SLOTS = 3;
-/** Then, per operator of the chain: records in, records out. */
-export const METRIC_OPERATOR_SLOTS = 2;
+/** Then, per operator of the chain: records in, records out, records dropped and dead-lettered (error policies). */
+export const METRIC_OP_RECORDS_IN = 0;
+export const METRIC_OP_RECORDS_OUT = 1;
+export const METRIC_OP_DROPPED = 2;
+export const METRIC_OP_DEAD_LETTERED = 3;
+export const METRIC_OPERATOR_SLOTS = 4;

@@ -3,5 +3,8 @@
 
 import type { OperatorBuilder } from './create-operator.js';
 import type { LogicalNode } from '../graph/logical-graph.js';
+import { buildAsyncOperator } from './async-operator.js';
 
-export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuilder>> = {};
+export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuilder>> = {
+  async: buildAsyncOperator,
+};

@@ -1,7 +1,7 @@
 // Runs on: main thread and worker threads. Where each subtask's live metrics live in the job's metrics buffer,
 // and the metrics a finished job reports.
 
-import { METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS } from '../../shm/layout.js';
+import { METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS } from '../../shm/layout.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 
 /** Float64 index of each placement's block (placements in plan order); the last entry is the buffer length. */
@@ -21,6 +21,10 @@ export interface OperatorMetrics {
   subtask: number;
   recordsIn: number;
   recordsOut: number;
+  /** Records skipped by the operator's 'drop' error policy. */
+  dropped: number;
+  /** Records sent to DEAD_LETTERS by its 'dead-letter' error policy. */
+  deadLettered: number;
 }
 
 export interface TaskMetrics {
@@ -49,7 +53,10 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
     tasks.push({ task: t.name, subtask: p.subtask, thread: p.thread, busyMs: buf[base]!, backpressuredMs: buf[base + 1]!, idleMs: buf[base + 2]! });
     t.nodeIds.forEach((id, k) => {
       const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
-      operators.push({ operator: names[id]!, subtask: p.subtask, recordsIn: buf[o]!, recordsOut: buf[o + 1]! });
+      operators.push({
+        operator: names[id]!, subtask: p.subtask, recordsIn: buf[o + METRIC_OP_RECORDS_IN]!, recordsOut: buf[o + METRIC_OP_RECORDS_OUT]!,
+        dropped: buf[o + METRIC_OP_DROPPED]!, deadLettered: buf[o + METRIC_OP_DEAD_LETTERED]!,
+      });
     });
   });
   return { operators, tasks, durationMs };

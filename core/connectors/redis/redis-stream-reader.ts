@@ -13,7 +13,7 @@
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import { SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
-import type { BadRecord, SourceSplit, SplitSourceReader } from '../split-contracts.js';
+import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import { compareStreamIds, createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
@@ -56,7 +56,7 @@ interface Mark {
 
 type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
 
-export class RedisStreamReader<T> implements SplitSourceReader<T> {
+export class RedisStreamReader<T> implements SourceReader<T> {
   readonly rewindable = true;
   private readonly states: SplitState[];
   private readonly decode: EntryDecoder<T>;
@@ -132,11 +132,12 @@ export class RedisStreamReader<T> implements SplitSourceReader<T> {
   }
 
   /**
-   * Positions after the last delivered entry. In group mode pass the checkpoint id: the entries delivered up to
-   * here are acknowledged when that checkpoint completes (without an id they stay pending until a restore).
+   * Positions after the last delivered entry. In group mode the entries delivered up to here are acknowledged
+   * when checkpoint `checkpointId` completes; a final state (-1) acknowledges nothing (they stay pending until a
+   * restore sorts them out).
    */
-  snapshot(checkpointId?: number): RedisStreamSplit[] {
-    if (this.group !== undefined && checkpointId !== undefined) {
+  snapshot(checkpointId: number): RedisStreamSplit[] {
+    if (this.group !== undefined && checkpointId >= 0) {
       this.marks.push({ checkpointId, lastIds: new Map(this.states.map((s) => [s, s.lastDelivered])) });
     }
     return this.states.map((s) => ({
