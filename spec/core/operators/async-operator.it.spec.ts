@@ -1,0 +1,132 @@
+// asyncMap end to end against a real HTTP server on loopback: ordered and unordered results (the server answers
+// each batch of `capacity` requests in reverse), the capacity bound as the most requests ever in flight,
+// timeouts dropped or dead-lettered after retries, and exactly-once output when the job fails with requests in
+// flight and restores them from a checkpoint.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, type DeadLetter, type JobMetrics } from '../../../core/index.js';
+import { readLedger, tally } from '../checkpoint/ledger.js';
+
+const JOB = new URL('./jobs/async-http.ts', import.meta.url);
+
+/** The server: `/batch` holds requests until `batch` are waiting, then answers them in reverse order. */
+class Backend {
+  readonly server: Server;
+  port = 0;
+  batch = 10;
+  private held: { id: string; res: ServerResponse }[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  readonly attempts = new Map<string, number>();
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      const id = url.searchParams.get('id')!;
+      const key = `${url.pathname}:${id}`;
+      this.attempts.set(key, (this.attempts.get(key) ?? 0) + 1);
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      res.on('close', () => { this.inFlight--; });
+      if (url.pathname === '/never') return; // answered never; the client's timeout aborts it
+      if (url.pathname === '/now') { res.end(`r${id}`); return; }
+      if (url.pathname === '/slow') { setTimeout(() => res.end(`r${id}`), 1 + (Number(id) % 4)); return; }
+      this.held.push({ id, res });
+      if (this.held.length >= this.batch) for (const h of this.held.splice(0).reverse()) h.res.end(`r${h.id}`);
+    });
+  }
+
+  reset(batch: number): void {
+    this.batch = batch;
+    this.maxInFlight = 0;
+    this.attempts.clear();
+  }
+}
+
+let backend: Backend;
+before(async () => {
+  backend = new Backend();
+  backend.server.listen(0, '127.0.0.1');
+  await once(backend.server, 'listening');
+  backend.port = (backend.server.address() as { port: number }).port;
+});
+after(async () => {
+  backend.server.closeAllConnections();
+  backend.server.close();
+  await once(backend.server, 'close');
+});
+
+function job(params: Record<string, string | number>): URL {
+  const u = new URL(JOB);
+  u.searchParams.set('port', String(backend.port));
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, String(v));
+  return u;
+}
+
+function counts(m: JobMetrics, operator: string): { in: number; out: number; dropped: number; dead: number } {
+  return m.operators.filter((o) => o.operator === operator)
+    .reduce((a, o) => ({ in: a.in + o.recordsIn, out: a.out + o.recordsOut, dropped: a.dropped + o.dropped, dead: a.dead + o.deadLettered }), { in: 0, out: 0, dropped: 0, dead: 0 });
+}
+
+const expected = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}`);
+
+for (const ordered of [true, false]) {
+  test(`${ordered ? 'ordered' : 'unordered'}: every result once, ${ordered ? 'in input order although answers come in reverse' : 'as answers come'}; never more than capacity requests in flight`, async () => {
+    backend.reset(10);
+    const { collected, metrics } = await (await run(job({ case: 'order', n: 200, ordered: ordered ? 1 : 0, capacity: 10 }), { parallelism: 1 })).result;
+    const out = collected.out as string[];
+    assert.equal(backend.maxInFlight, 10, 'the capacity bound held, and was used');
+    if (ordered) {
+      assert.deepEqual(out, expected(200));
+    } else {
+      assert.deepEqual(out.slice().sort(), expected(200).sort());
+      assert.notDeepEqual(out, expected(200), 'answers in reverse come out in reverse');
+    }
+    assert.deepEqual(counts(metrics, 'lookup'), { in: 200, out: 200, dropped: 0, dead: 0 });
+  });
+}
+
+test("timeouts: 'drop' skips (counted), 'error' with the dead-letter policy sends the input to DEAD_LETTERS after the retries", async () => {
+  backend.reset(10);
+  const { collected, metrics } = await (await run(job({ case: 'timeouts', n: 20 }), { parallelism: 2 })).result;
+  const answered = expected(20).filter((_, i) => i % 5 !== 0);
+  assert.deepEqual((collected['dropped-out'] as string[]).slice().sort(), answered.slice().sort());
+  assert.deepEqual(counts(metrics, 'dropping'), { in: 20, out: 16, dropped: 4, dead: 0 });
+  assert.deepEqual((collected['dl-out'] as string[]).slice().sort(), answered.slice().sort());
+  const dead = collected['dl-dead'] as DeadLetter[];
+  assert.deepEqual(dead.map((d) => d.raw as number).sort((a, b) => a - b), [0, 5, 10, 15]);
+  for (const d of dead) {
+    assert.equal(d.operator, 'dead-lettering');
+    assert.equal(d.error.code, 'ASYNC_TIMEOUT');
+    assert.match(d.error.message, /timed out after 1000 ms \(2 attempts\)/);
+  }
+  assert.deepEqual(counts(metrics, 'dead-lettering'), { in: 20, out: 16, dropped: 0, dead: 4 });
+});
+
+test('a failure with requests in flight: the restored checkpoint re-issues them, and the output holds every result exactly once', async () => {
+  backend.reset(10);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-async-'));
+  try {
+    const n = 3000;
+    const ledger = path.join(dir, 'ledger');
+    const warnings: string[] = [];
+    const h = await run(job({ case: 'restore', n, failAt: 1500, marker: path.join(dir, 'marker'), ledger }), {
+      parallelism: 2, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m),
+    });
+    const result = await h.result;
+    assert.ok(existsSync(path.join(dir, 'marker')), 'the failure happened');
+    assert.equal(result.restarts, 1, warnings.join(' | '));
+    const out = readLedger<{ i: number; body: string }>(ledger);
+    assert.deepEqual(tally(out.map((r) => r.i), n), { lost: 0, duplicated: 0, unexpected: 0 });
+    assert.ok(out.every((r) => r.body === `r${r.i}`));
+    assert.ok([...backend.attempts.values()].some((a) => a > 1), 'requests after the checkpoint were issued again');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
