@@ -15,36 +15,40 @@ import { readLedger, tally } from '../checkpoint/ledger.js';
 
 const JOB = new URL('./jobs/async-http.ts', import.meta.url);
 
-/** The server: `/batch` holds requests until `batch` are waiting, then answers them in reverse order. */
+/** The server: `/batch-<kind>` holds requests until `batch` of that kind wait, then answers them in reverse order. */
 class Backend {
   readonly server: Server;
   port = 0;
   batch = 10;
-  private held: { id: string; res: ServerResponse }[] = [];
-  inFlight = 0;
-  maxInFlight = 0;
+  private readonly held = new Map<string, { id: string; res: ServerResponse }[]>();
+  private readonly inFlight = new Map<string, number>();
+  /** Most requests in flight at once, by path. */
+  readonly maxInFlight = new Map<string, number>();
   readonly attempts = new Map<string, number>();
 
   constructor() {
     this.server = createServer((req, res) => {
       const url = new URL(req.url!, 'http://x');
       const id = url.searchParams.get('id')!;
-      const key = `${url.pathname}:${id}`;
-      this.attempts.set(key, (this.attempts.get(key) ?? 0) + 1);
-      this.inFlight++;
-      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-      res.on('close', () => { this.inFlight--; });
-      if (url.pathname === '/never') return; // answered never; the client's timeout aborts it
-      if (url.pathname === '/now') { res.end(`r${id}`); return; }
-      if (url.pathname === '/slow') { setTimeout(() => res.end(`r${id}`), 1 + (Number(id) % 4)); return; }
-      this.held.push({ id, res });
-      if (this.held.length >= this.batch) for (const h of this.held.splice(0).reverse()) h.res.end(`r${h.id}`);
+      const kind = url.pathname;
+      this.attempts.set(`${kind}:${id}`, (this.attempts.get(`${kind}:${id}`) ?? 0) + 1);
+      const now = (this.inFlight.get(kind) ?? 0) + 1;
+      this.inFlight.set(kind, now);
+      this.maxInFlight.set(kind, Math.max(this.maxInFlight.get(kind) ?? 0, now));
+      res.on('close', () => { this.inFlight.set(kind, this.inFlight.get(kind)! - 1); });
+      if (kind === '/never') return; // answered never; the client's timeout aborts it
+      if (kind === '/now') { res.end(`r${id}`); return; }
+      if (kind === '/slow') { setTimeout(() => res.end(`r${id}`), 1 + (Number(id) % 4)); return; }
+      const held = this.held.get(kind) ?? [];
+      this.held.set(kind, held);
+      held.push({ id, res });
+      if (held.length >= this.batch) for (const h of held.splice(0).reverse()) h.res.end(`r${h.id}`);
     });
   }
 
   reset(batch: number): void {
     this.batch = batch;
-    this.maxInFlight = 0;
+    this.maxInFlight.clear();
     this.attempts.clear();
   }
 }
@@ -76,21 +80,18 @@ function counts(m: JobMetrics, operator: string): { in: number; out: number; dro
 
 const expected = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}`);
 
-for (const ordered of [true, false]) {
-  test(`${ordered ? 'ordered' : 'unordered'}: every result once, ${ordered ? 'in input order although answers come in reverse' : 'as answers come'}; never more than capacity requests in flight`, async () => {
-    backend.reset(10);
-    const { collected, metrics } = await (await run(job({ case: 'order', n: 200, ordered: ordered ? 1 : 0, capacity: 10 }), { parallelism: 1 })).result;
-    const out = collected.out as string[];
-    assert.equal(backend.maxInFlight, 10, 'the capacity bound held, and was used');
-    if (ordered) {
-      assert.deepEqual(out, expected(200));
-    } else {
-      assert.deepEqual(out.slice().sort(), expected(200).sort());
-      assert.notDeepEqual(out, expected(200), 'answers in reverse come out in reverse');
-    }
-    assert.deepEqual(counts(metrics, 'lookup'), { in: 200, out: 200, dropped: 0, dead: 0 });
-  });
-}
+test('ordered and unordered: every result once, ordered in input order although answers come in reverse, unordered as they come; never more than capacity requests in flight', async () => {
+  backend.reset(10);
+  const { collected, metrics } = await (await run(job({ case: 'order', n: 200, capacity: 10 }), { parallelism: 1 })).result;
+  for (const kind of ['ordered', 'unordered']) {
+    assert.equal(backend.maxInFlight.get(`/batch-${kind}`), 10, `${kind}: the capacity bound held, and was used`);
+    assert.deepEqual(counts(metrics, `lookup-${kind}`), { in: 200, out: 200, dropped: 0, dead: 0 });
+  }
+  assert.deepEqual(collected['out-ordered'], expected(200));
+  const unordered = collected['out-unordered'] as string[];
+  assert.deepEqual(unordered.slice().sort(), expected(200).sort());
+  assert.notDeepEqual(unordered, expected(200), 'answers in reverse come out in reverse');
+});
 
 test("timeouts: 'drop' skips (counted), 'error' with the dead-letter policy sends the input to DEAD_LETTERS after the retries", async () => {
   backend.reset(10);

@@ -1,6 +1,6 @@
 // Jobs for the async I/O tests against the HTTP server the test runs on loopback (`port`). Each request asks
 // for `/<kind>?id=<i>`; the server answers `r<i>` (held, delayed or never, as the test's server decides).
-//   ?case=order&port=P&n=200&ordered=1&capacity=10
+//   ?case=order&port=P&n=200&capacity=10     one source, an ordered and an unordered asyncMap
 //   ?case=timeouts&port=P
 //   ?case=restore&port=P&n=3000&failAt=1500&marker=/path&ledger=/dir
 import { existsSync, writeFileSync } from 'node:fs';
@@ -22,9 +22,12 @@ async function get(path: string, signal: AbortSignal): Promise<string> {
 export default defineJob((env) => {
   const ids = Array.from({ length: n }, (_, i) => i);
   if (c === 'order') {
-    env.fromCollection(ids).name('ids')
-      .asyncMap((i, signal) => get(`/batch?id=${i}`, signal), { ordered: q.get('ordered') === '1', capacity: Number(q.get('capacity') ?? 10) }).name('lookup')
-      .collect().name('out');
+    const capacity = Number(q.get('capacity') ?? 10);
+    const src = env.fromCollection(ids).name('ids');
+    for (const ordered of [true, false]) {
+      const kind = ordered ? 'ordered' : 'unordered';
+      src.asyncMap((i, signal) => get(`/batch-${kind}?id=${i}`, signal), { ordered, capacity }).name(`lookup-${kind}`).collect().name(`out-${kind}`);
+    }
   } else if (c === 'timeouts') {
     // Every fifth id is never answered.
     const path = (i: number): string => (i % 5 === 0 ? `/never?id=${i}` : `/now?id=${i}`);
