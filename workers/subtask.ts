@@ -168,8 +168,12 @@ export class Subtask implements BarrierHandler {
     let done = this.fireTimers();
     if (this.holders.length > 0) {
       done += this.pollHolders(budget);
-      // Full: the input waits (backpressure); a completion rings the doorbell.
-      if (!this.holdersAccept()) return done;
+      if (!this.holdersAccept()) {
+        // Full: the input waits (backpressure) until a completion rings the doorbell. A source still starts
+        // checkpoints: the snapshot holds what is in flight.
+        if (this.source && this.trigger !== undefined && !this.blocked()) done += this.maybeTrigger();
+        return done;
+      }
     }
     if (this.blocked()) return done || 1;
     if (this.source) {
@@ -355,7 +359,7 @@ export class Subtask implements BarrierHandler {
     if (this.state === FINISHING) return this.holders.length === 0 || this.holdersDrained();
     if (this.nextTimer <= Date.now()) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
-    if (this.holders.length > 0 && !this.holdersAccept()) return false;
+    if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
     if (this.source) return !this.sourceWaiting || this.sourceReady || this.triggerPending();
     return this.replay.length > 0 || this.input!.hasData();
   }
