@@ -39,3 +39,8 @@ export type { Key } from './graph/key-groups.js';
 export { recordSchema, optional, type Infer } from '../shm/codec/schema.js';
 export { typedCodec } from '../shm/codec/typed.js';
 export { genericCodec } from '../shm/codec/generic.js';
+export type { LatencyMetrics } from './runtime/metrics.js';
+export { serveMetrics, jobRegistry, type MetricsServer, type MetricsServerOptions } from './runtime/metrics-server.js';
+export {
+  serveControl, requestControl, controlSocketPath, NoJobRunningError, type ControlServer, type ControlRequest, type ControlResponse,
+} from './runtime/control-server.js';

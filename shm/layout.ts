@@ -89,10 +89,27 @@ export function jobControlSlots(threads: number): number {
 export const METRIC_BUSY_MS = 0;
 export const METRIC_BACKPRESSURED_MS = 1;
 export const METRIC_IDLE_MS = 2;
-export const METRIC_SUBTASK_SLOTS = 3;
-/** Then, per operator of the chain: records in, records out, records dropped and dead-lettered (error policies). */
+/** The task's event-time watermark (TaskContext.watermark, ms; MIN_WATERMARK until the first one). Only grows. */
+export const METRIC_WATERMARK = 3;
+/** Records its source reported as undecodable (Subtask.badRecords). */
+export const METRIC_BAD_RECORDS = 4;
+/**
+ * End-to-end latency at this subtask's sinks, from latency markers (workers/latency-markers.ts): markers received
+ * so far (only grows), then p50, p99, p99.9 and max in ms over the recent window (NaN before the first marker).
+ */
+export const METRIC_LATENCY_COUNT = 5;
+export const METRIC_LATENCY_P50_MS = 6;
+export const METRIC_LATENCY_P99_MS = 7;
+export const METRIC_LATENCY_P999_MS = 8;
+export const METRIC_LATENCY_MAX_MS = 9;
+export const METRIC_SUBTASK_SLOTS = 10;
+/**
+ * Then, per operator of the chain: records in, records out, late records dropped (windows, joins), records
+ * dropped and dead-lettered by its error policy.
+ */
 export const METRIC_OP_RECORDS_IN = 0;
 export const METRIC_OP_RECORDS_OUT = 1;
-export const METRIC_OP_DROPPED = 2;
-export const METRIC_OP_DEAD_LETTERED = 3;
-export const METRIC_OPERATOR_SLOTS = 4;
+export const METRIC_OP_LATE_DROPPED = 2;
+export const METRIC_OP_DROPPED = 3;
+export const METRIC_OP_DEAD_LETTERED = 4;
+export const METRIC_OPERATOR_SLOTS = 5;

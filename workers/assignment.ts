@@ -15,6 +15,8 @@ export interface RuntimeOptions {
   parkTimeoutMs: number;
   /** Records per batch frame on exchanges that use the generic codec (1: no batch frames). */
   recordBatch: number;
+  /** Sources send a latency marker this often, ms (0: no latency tracking). */
+  latencyTrackingIntervalMs: number;
 }
 
 export interface CheckpointAssignment {

@@ -4,7 +4,8 @@
 // busy input cannot starve the others. Never waits: the thread parks on its doorbell when no input has data.
 // Control frames are handled here, in order with the records: watermarks and idleness go through the watermark
 // valve (the task's event time is the minimum over its inputs), checkpoint barriers through the aligner (a
-// channel that delivered barrier n is not read until every channel has, unless the checkpoint is unaligned).
+// channel that delivered barrier n is not read until every channel has, unless the checkpoint is unaligned),
+// latency markers to the subtask, which records them at its sinks and passes them on (workers/latency-markers.ts).
 
 import { CONTROL, EMPTY, END, RECORD, type ChannelReader } from '../shm/channel.js';
 import type { ControlFrame } from '../shm/codec/control.js';
@@ -26,6 +27,8 @@ export interface BarrierHandler {
   /** Every channel delivered the barrier; `inFlight` holds the channel state recorded since the snapshot. */
   complete(id: number, inFlight: InFlightRecord[]): void;
   abandon(id: number): void;
+  /** A latency marker arrived (in order with the records): record it at sinks, pass it on. */
+  latencyMarker?(marker: ControlFrame & { type: 'latency-marker' }): void;
 }
 
 export class InputGate implements AlignerEffects {
@@ -122,7 +125,8 @@ export class InputGate implements AlignerEffects {
         this.aligner = onBarrier(this.aligner, i, c.checkpointId, c.unaligned, this.ended, performance.now(), this);
         if (this.recording[i]) this.recording[i] = false;
         return;
-      default: return; // latency markers: not measured here yet
+      case 'latency-marker': this.barriers.latencyMarker?.(c); return;
+      default: return;
     }
   }
 

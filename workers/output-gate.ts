@@ -31,6 +31,8 @@ export class OutputGate<T> implements Downstream<T> {
   private lastWatermark = MIN_WATERMARK;
   private backlog = 0;
   private next: number;
+  /** The channel controlOne sends to next. */
+  private nextControl = 0;
   /** Writers whose rings we asked to ring our doorbell (cleared exactly, so no flag stays set). */
   private readonly announced: boolean[];
   recordsOut = 0;
@@ -179,6 +181,21 @@ export class OutputGate<T> implements Downstream<T> {
         this.queues[i]!.push({ c: frame });
         this.backlog++;
       }
+    }
+  }
+
+  /**
+   * Sends a control frame to one consumer subtask, round-robin, in order with that channel's records: latency
+   * markers, which sample the paths through the job rather than flood every channel (Flink's randomEmit).
+   */
+  controlOne(frame: ControlFrame): void {
+    const i = this.nextControl;
+    this.nextControl = i + 1 === this.writers.length ? 0 : i + 1;
+    this.sendOpen(i);
+    const w = this.writers[i]!;
+    if (this.queues[i]!.length > 0 || w.hasPending || !w.tryControl(frame)) {
+      this.queues[i]!.push({ c: frame });
+      this.backlog++;
     }
   }
 

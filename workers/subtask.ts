@@ -15,6 +15,7 @@ import type { InFlightRecord, SubtaskSnapshot } from '../core/checkpoint/message
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
+import type { LatencyMarker, LatencyTracking } from './latency-markers.js';
 
 export const RUNNING = 0;
 /** End of stream reached; the end is still being written to the outputs. */
@@ -57,10 +58,14 @@ export class Subtask implements BarrierHandler {
   /** Records handed over from a restored unaligned checkpoint, replayed before the inputs. */
   private replay: InFlightRecord[] = [];
   busyMs = 0;
+  /** Work done by the last step (the task loop's accounting). */
+  lastWork = 0;
   backpressuredMs = 0;
   idleMs = 0;
   sourceRecords = 0;
   badRecords = 0;
+  /** Latency markers: set by the task host when the job tracks latency (RunOptions.latencyTrackingIntervalMs). */
+  latency: LatencyTracking | undefined;
 
   constructor(
     readonly taskId: number,
@@ -178,6 +183,7 @@ export class Subtask implements BarrierHandler {
     if (this.blocked()) return done || 1;
     if (this.source) {
       if (this.trigger !== undefined) done += this.maybeTrigger();
+      if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
       if (this.sourceWaiting) {
         if (!this.sourceReady) return done;
         this.sourceWaiting = false;
@@ -246,7 +252,12 @@ export class Subtask implements BarrierHandler {
 
   /** When the loop must wake this subtask even if nothing arrives (Date.now() ms), or Infinity. */
   wakeAt(): number {
-    return this.state === RUNNING ? this.nextTimer : Infinity;
+    return this.state === RUNNING ? Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity) : Infinity;
+  }
+
+  /** The input gate passes a latency marker on (in order with the records). */
+  latencyMarker(marker: LatencyMarker): void {
+    this.latency?.onMarker(marker, this.outputs);
   }
 
   // ---- checkpoints
@@ -275,7 +286,7 @@ export class Subtask implements BarrierHandler {
     const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
     try {
       for (const { uid, op } of this.chain) {
-        const s = (op as { snapshotState(id: number, full?: boolean): ReturnType<Operator<unknown, unknown>['snapshotState']> }).snapshotState(barrier.checkpointId, barrier.savepoint);
+        const s = op.snapshotState(barrier.checkpointId, barrier.savepoint);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
       if (this.source) snap.source = this.source.snapshot(barrier.checkpointId);
@@ -335,7 +346,7 @@ export class Subtask implements BarrierHandler {
     if (this.checkpoints !== undefined && this.state !== FINISHED) {
       const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
       for (const { uid, op } of this.chain) {
-        const s = op.snapshotState(-1);
+        const s = op.snapshotState(-1, false);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
       if (this.source) snap.source = this.source.snapshot(-1);
@@ -357,7 +368,7 @@ export class Subtask implements BarrierHandler {
     }
     if (this.holders.length > 0 && this.holdersPending()) return true;
     if (this.state === FINISHING) return this.holders.length === 0 || this.holdersDrained();
-    if (this.nextTimer <= Date.now()) return true;
+    if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
     if (this.source) return !this.sourceWaiting || this.sourceReady || this.triggerPending();

@@ -33,6 +33,7 @@ import { FanOut } from './fan-out.js';
 import { Subtask, type ChainOperator, type CheckpointSink } from './subtask.js';
 import { runTaskLoop } from './task-loop.js';
 import { CheckpointLink } from './checkpoint-link.js';
+import { LatencyTracking } from './latency-markers.js';
 
 function bellOf(a: ThreadAssignment, thread: number): Doorbell {
   return threadBell(a.control, thread);
@@ -157,6 +158,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     snapshot: (b: Parameters<Subtask['snapshot']>[0]) => subtask!.snapshot(b),
     complete: (id: number, inFlight: Parameters<Subtask['complete']>[1]) => subtask!.complete(id, inFlight),
     abandon: (id: number) => subtask!.abandon(id),
+    latencyMarker: (m: Parameters<Subtask['latencyMarker']>[0]) => subtask!.latencyMarker(m),
   };
   if (head.kind !== 'source') {
     const readers: ChannelReader<unknown>[] = [];
@@ -181,6 +183,9 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const headOp = head.kind === 'source' ? next : chain[0]!.op;
   const head2 = isTwoInput(head) ? (chain[0]!.op as unknown as TwoInputOperator).input2 : undefined;
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
+  if (a.options.latencyTrackingIntervalMs > 0) {
+    subtask.latency = new LatencyTracking(a.options.latencyTrackingIntervalMs, source ? { operator: head.id, subtask: index } : undefined, sinks.length > 0);
+  }
 
   const restore = a.restore?.[key];
   if (restore) {

@@ -8,7 +8,8 @@
 import type { Doorbell } from '../shm/doorbell.js';
 import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
-  JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS,
+  JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED,
+  METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
 import { FINISHED, type Subtask } from './subtask.js';
@@ -42,6 +43,9 @@ export async function runTaskLoop(
       metrics[base + METRIC_BUSY_MS] = st.busyMs;
       metrics[base + METRIC_BACKPRESSURED_MS] = st.backpressuredMs;
       metrics[base + METRIC_IDLE_MS] = st.idleMs;
+      metrics[base + METRIC_WATERMARK] = st.ctx.watermark;
+      metrics[base + METRIC_BAD_RECORDS] = st.badRecords;
+      st.latency?.histogram?.publish(metrics, base);
       for (let k = 0; k < st.operators.length; k++) {
         const op = st.operators[k]!;
         const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
@@ -49,6 +53,7 @@ export async function runTaskLoop(
         // A source's input is every record it read: emitted, or rejected by its error policy.
         metrics[o] = fromSource ? st.sourceRecords + op.dropped + op.deadLettered : op.recordsIn;
         metrics[o + 1] = fromSource ? st.sourceRecords : op.recordsOut;
+        metrics[o + METRIC_OP_LATE_DROPPED] = op.lateRecordsDropped;
         metrics[o + METRIC_OP_DROPPED] = op.dropped;
         metrics[o + METRIC_OP_DEAD_LETTERED] = op.deadLettered;
       }
@@ -58,12 +63,27 @@ export async function runTaskLoop(
     while (live.length > 0) {
       if (Atomics.load(control, JOB_STOP) !== 0) throw new JobCancelledError('job stopped');
       let work = 0;
+      const roundStart = performance.now();
+      let t = roundStart;
       for (let i = 0; i < live.length; i++) {
         const st = live[i]!;
-        const t0 = performance.now();
         const w = st.step(options.budget);
-        if (w > 0) st.busyMs += performance.now() - t0;
+        const t1 = performance.now();
+        if (w > 0) st.busyMs += t1 - t;
+        st.lastWork = w;
+        t = t1;
         work += w;
+      }
+      // A subtask that could do nothing this round spent it waiting: on a full output (backpressured) or for
+      // input. Per subtask, so a task waiting on output counts as backpressured while its thread runs others.
+      if (work > 0) {
+        const round = t - roundStart;
+        for (let i = 0; i < live.length; i++) {
+          const st = live[i]!;
+          if (st.lastWork > 0) continue;
+          if (st.blocked()) st.backpressuredMs += round;
+          else st.idleMs += round;
+        }
       }
       if (live.some((s) => s.state === FINISHED)) {
         for (const s of live) if (s.state === FINISHED) s.flush();

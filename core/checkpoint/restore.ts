@@ -35,11 +35,28 @@ export interface LoadedCheckpoint {
   chunks: Map<string, Uint8Array>;
 }
 
+/** How far loading (and verifying) a checkpoint's chunks has come: for progress bars. */
+export interface RestoreProgress {
+  checkpointId: number;
+  chunks: number;
+  totalChunks: number;
+  bytes: number;
+  totalBytes: number;
+}
+
 /** Reads a manifest and every chunk it names, verifying all of them. Throws CorruptCheckpointError. */
-export async function loadCheckpoint(store: CheckpointStore, id: number): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(store: CheckpointStore, id: number, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint> {
   const manifest = await store.readManifest(id);
+  const refs = [...new Map(chunkRefs(manifest).map((r) => [r.key, r])).values()];
+  const p: RestoreProgress = { checkpointId: id, chunks: 0, totalChunks: refs.length, bytes: 0, totalBytes: refs.reduce((n, r) => n + r.bytes, 0) };
+  onProgress?.({ ...p });
   const chunks = new Map<string, Uint8Array>();
-  for (const ref of chunkRefs(manifest)) if (!chunks.has(ref.key)) chunks.set(ref.key, await store.getChunk(id, ref));
+  for (const ref of refs) {
+    chunks.set(ref.key, await store.getChunk(id, ref));
+    p.chunks++;
+    p.bytes += ref.bytes;
+    onProgress?.({ ...p });
+  }
   return { manifest, chunks };
 }
 
@@ -47,11 +64,11 @@ export async function loadCheckpoint(store: CheckpointStore, id: number): Promis
  * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint (corrupt ones
  * are reported through `report` and skipped); undefined when the directory holds none at all.
  */
-export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom, report: (message: string) => void): Promise<LoadedCheckpoint | undefined> {
+export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
   if (from !== 'latest') {
     const id = 'checkpoint' in from ? from.checkpoint : await store.savepointId(from.savepoint);
     if (id === undefined) throw new NoCheckpointError(`no savepoint named '${(from as { savepoint: string }).savepoint}' in ${store.dir}`);
-    return loadCheckpoint(store, id);
+    return loadCheckpoint(store, id, onProgress);
   }
   const ids = await store.manifestIds();
   const published = readPublishedMark(store.dir);
@@ -60,7 +77,7 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id === 0 ? 'none' : id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
   for (const id of ids) {
     try {
-      const c = await loadCheckpoint(store, id);
+      const c = await loadCheckpoint(store, id, onProgress);
       if (id < published) throw behindPublished(id);
       return c;
     } catch (e) {

@@ -4,6 +4,8 @@
 
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import type { JobMetrics, TaskMetrics } from '../runtime/metrics.js';
+import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import { bar } from './progress.js';
 
 /** One operator of a running job, as the CLI shows it. */
 export interface OperatorShape {
@@ -40,6 +42,11 @@ export interface JsonReport {
   tasks: TaskMetrics[];
   /** Records gathered by each collect sink. */
   collected: Record<string, number>;
+  /** Checkpoints of this run (null: the job does not checkpoint). */
+  checkpoints: { completed: number; aborted: number; last: CompletedCheckpoint | null } | null;
+  restarts: number;
+  /** The checkpoint the run resumed from, or null. */
+  restoredFrom: number | null;
 }
 
 export function describeJob(plan: PhysicalPlan, names: readonly string[]): JobShape {
@@ -101,6 +108,26 @@ export function duration(ms: number): string {
   return h > 0 ? `${h}h${mm}m${ss}s` : `${mm}m${ss}s`;
 }
 
+/** A time span that may be long (event-time lag of synthetic timestamps) or negative: "1.2s", "3d4h", "-0.5s". */
+export function span(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (ms < 0) return `-${span(-ms)}`;
+  const day = 86_400_000;
+  if (ms < day) return duration(ms);
+  if (ms < 365 * day) return `${Math.floor(ms / day)}d${Math.floor((ms % day) / 3_600_000)}h`;
+  return `${Math.floor(ms / (365.25 * day))}y`;
+}
+
+/** 3481 → "3.4 KiB". */
+export function bytes(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(Math.abs(v) >= 100 ? 0 : 1)} ${units[u]}`;
+}
+
 function percent(part: number, whole: number): string {
   return whole > 0 ? `${Math.round((100 * part) / whole)}%` : '-';
 }
@@ -149,13 +176,55 @@ export function rates(shape: JobShape, from: JobMetrics | undefined, to: JobMetr
   return { elapsedMs: to.durationMs, sourcePerSec, operatorPerSec, taskBackpressure };
 }
 
+/** What the live line shows beside the rates. */
+export interface LiveInfo {
+  /** Share of a bounded input read so far, 0..1 (undefined: unknown). */
+  progress?: number | undefined;
+  /** Draw the progress as a bar (a terminal). */
+  progressBar?: boolean;
+  /** The largest event-time lag over the subtasks that have a watermark, ms. */
+  watermarkLagMs?: number | undefined;
+  /** The newest completed checkpoint, and how long ago it was seen to complete. */
+  checkpoint?: { id: number; kind: string; bytes: number; durationMs: number; ageMs: number } | undefined;
+}
+
+/** The largest watermark lag over the subtasks (the one holding event time back), or undefined without watermarks. */
+export function watermarkLag(m: JobMetrics): number | undefined {
+  let lag: number | undefined;
+  for (const t of m.tasks) if (t.watermarkLagMs !== null && (lag === undefined || t.watermarkLagMs > lag)) lag = t.watermarkLagMs;
+  return lag;
+}
+
 /**
- * One line: elapsed, events/s at the sources, then each task's operators with their rates and the task's
- * backpressure share. Operators in one task share their thread, so backpressure is shown once per task.
- * Narrow terminals get shorter forms (one rate per task), then a cut.
+ * The share of the input read, when every source is bounded and says how many records it has; undefined
+ * otherwise.
  */
-export function statusLine(shape: JobShape, r: Rates, width = Infinity): string {
-  const head = `${duration(r.elapsedMs)}  ${compact(r.sourcePerSec)} ev/s`;
+export function inputProgress(shape: JobShape, m: JobMetrics, sources: readonly { bounded: boolean; count: number | undefined }[]): number | undefined {
+  if (sources.length === 0 || sources.some((s) => !s.bounded || s.count === undefined)) return undefined;
+  const total = sources.reduce((n, s) => n + s.count!, 0);
+  return total === 0 ? 1 : Math.min(1, sourceRecords(shape, m) / total);
+}
+
+function liveHead(r: Rates, live: LiveInfo): string {
+  let head = `${duration(r.elapsedMs)}  ${compact(r.sourcePerSec)} ev/s`;
+  if (live.progress !== undefined) {
+    const pct = `${Math.floor(live.progress * 100)}%`;
+    head += live.progressBar ? `  ${bar(live.progress, 12)} ${pct}` : `  ${pct}`;
+  }
+  if (live.watermarkLagMs !== undefined) head += `  wm lag ${span(live.watermarkLagMs)}`;
+  const c = live.checkpoint;
+  if (c) head += `  ${c.kind === 'savepoint' ? 'sp' : 'cp'} ${c.id} ${bytes(c.bytes)}/${Math.round(c.durationMs)}ms ${span(c.ageMs)} ago`;
+  return head;
+}
+
+/**
+ * One line: elapsed, events/s at the sources (with progress, event-time lag and the last checkpoint when there
+ * are), then each task's operators with their rates and the task's backpressure share. Operators in one task
+ * share their thread, so backpressure is shown once per task. Narrow terminals get shorter forms (one rate per
+ * task), then a cut.
+ */
+export function statusLine(shape: JobShape, r: Rates, width = Infinity, live: LiveInfo = {}): string {
+  const head = liveHead(r, live);
   const bp = (task: string): string => {
     const v = r.taskBackpressure.get(task);
     return v === undefined || Number.isNaN(v) ? '' : ` bp ${Math.round(v * 100)}%`;
@@ -190,6 +259,9 @@ export interface SummaryInput {
   /** 'finished', 'cancelled' or 'failed'. */
   outcome: string;
   collected?: Record<string, unknown[]>;
+  /** Checkpoints of the run (checkpointing jobs). */
+  checkpoints?: CheckpointStats | undefined;
+  restarts?: number;
 }
 
 /** The end-of-job summary: totals, per-operator records, per-task time split, collected counts. */
@@ -203,18 +275,36 @@ export function summary(shape: JobShape, s: SummaryInput): string {
     operatorTotals(shape, m).map((o) => [o.operator, String(o.subtasks), grouped(o.recordsIn), grouped(o.recordsOut)]),
     1,
   ));
+  // Latency columns only when some sink measured latency (latency tracking on).
+  const latency = m.tasks.some((t) => t.latency !== null);
+  const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '' : v < 10 ? v.toFixed(2) : grouped(v));
   lines.push(table(
-    ['task', 'subtask', 'thread', 'busy ms', 'backpressured ms', 'idle ms', 'backpressured'],
+    ['task', 'subtask', 'thread', 'busy ms', 'backpressured ms', 'idle ms', 'backpressured', ...(latency ? ['latency p50 ms', 'p99 ms', 'max ms'] : [])],
     m.tasks.map((t) => [t.task, String(t.subtask), String(t.thread), grouped(t.busyMs), grouped(t.backpressuredMs), grouped(t.idleMs),
-      percent(t.backpressuredMs, t.busyMs + t.backpressuredMs + t.idleMs)]),
+      percent(t.backpressuredMs, t.busyMs + t.backpressuredMs + t.idleMs),
+      ...(latency ? [ms(t.latency?.p50Ms), ms(t.latency?.p99Ms), ms(t.latency?.maxMs)] : [])]),
     1,
   ));
+  const late = m.operators.reduce((n, o) => n + o.lateRecordsDropped, 0);
+  if (late > 0) lines.push(`  late records dropped: ${grouped(late)}`);
+  if (s.checkpoints) lines.push(`  ${checkpointSummary(s.checkpoints)}${s.restarts ? `; ${s.restarts} restart${s.restarts === 1 ? '' : 's'}` : ''}`);
   const collected = Object.entries(s.collected ?? {});
   if (collected.length > 0) lines.push(`  collected: ${collected.map(([k, v]) => `${k} ${grouped(v.length)}`).join(', ')}`);
   return lines.join('\n');
 }
 
-export function jsonReport(shape: JobShape, r: { job: string; parallelism: number; cancelled: boolean; metrics: JobMetrics; collected: Record<string, unknown[]> }): JsonReport {
+/** "checkpoints: 12 completed (last 14: 3.4 KiB in 45 ms), 1 aborted". */
+export function checkpointSummary(c: CheckpointStats): string {
+  const last = c.completed.reduce<CompletedCheckpoint | undefined>((n, cp) => (n === undefined || cp.id > n.id ? cp : n), undefined);
+  const ids = new Set(c.completed.map((cp) => cp.id));
+  const lastText = last ? ` (last ${last.id}${last.kind === 'checkpoint' ? '' : ` ${last.kind}${last.name ? ` '${last.name}'` : ''}`}: ${bytes(last.bytesWritten)} in ${Math.round(last.durationMs)} ms)` : '';
+  return `checkpoints: ${ids.size} completed${lastText}, ${c.aborted.length} aborted`;
+}
+
+export function jsonReport(shape: JobShape, r: {
+  job: string; parallelism: number; cancelled: boolean; metrics: JobMetrics; collected: Record<string, unknown[]>;
+  checkpoints?: CheckpointStats | undefined; restarts?: number; restoredFrom?: number | undefined;
+}): JsonReport {
   const m = r.metrics;
   return {
     job: r.job,
@@ -225,6 +315,13 @@ export function jsonReport(shape: JobShape, r: { job: string; parallelism: numbe
     operators: operatorTotals(shape, m),
     tasks: m.tasks,
     collected: Object.fromEntries(Object.entries(r.collected).map(([k, v]) => [k, v.length])),
+    checkpoints: r.checkpoints ? {
+      completed: new Set(r.checkpoints.completed.map((c) => c.id)).size,
+      aborted: r.checkpoints.aborted.length,
+      last: r.checkpoints.completed.reduce<CompletedCheckpoint | null>((n, cp) => (n === null || cp.id > n.id ? cp : n), null),
+    } : null,
+    restarts: r.restarts ?? 0,
+    restoredFrom: r.restoredFrom ?? null,
   };
 }
 

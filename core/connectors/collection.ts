@@ -14,6 +14,7 @@ export function collectionSource<T>(items: readonly T[]): SourceSpec<T> {
     fingerprint: `collection(${items.length},${digest(items)})`,
     maxParallelism: Number.MAX_SAFE_INTEGER,
     bounded: true,
+    count: items.length,
     rewindable: true,
     enumerateSplits: (parallelism) => strideSplits(parallelism),
     createReader(_subtask, _parallelism, splits) {

@@ -71,6 +71,7 @@ export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunct
     fingerprint: `generator(count=${count},seed=${seed},rate=${rate ?? 'max'})`,
     maxParallelism: Number.MAX_SAFE_INTEGER,
     bounded: count !== Infinity,
+    ...(count !== Infinity ? { count } : {}),
     rewindable: true,
     enumerateSplits: (parallelism) => strideSplits(parallelism),
     createReader(_subtask, parallelism, splits) {

@@ -57,6 +57,8 @@ export interface SourceSpec<T> {
   readonly maxParallelism: number;
   /** Whether the source ends by itself. */
   readonly bounded: boolean;
+  /** Records it delivers in total, when known up front (the CLI shows progress as a share of it). */
+  readonly count?: number;
   /**
    * Whether a reader can resume from a recorded position, so a restored job re-reads exactly what followed the
    * checkpoint. A job that checkpoints with a source that cannot gets at-most-once input from it (and a warning).

@@ -26,7 +26,9 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     super(name, ctx, next);
     this.backend = new KeyedStateBackend(name, ctx.maxParallelism, tracking, {
       processing: () => Date.now(),
-      event: () => ctx.watermark,
+      // The record's own time (NaN > x is false: no timestamp), never behind the watermark.
+      event: () => (ctx.timestamp > ctx.watermark ? ctx.timestamp : ctx.watermark),
+      watermark: () => ctx.watermark,
     });
     this.timers = new TimerService(this.backend);
   }
@@ -47,7 +49,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   /** A timer of the current key fired; the record timestamp is the timer's (event) or none (processing). */
   protected onTimer(_domain: TimeDomain, _ts: number): void {}
 
-  private fireTimer(domain: TimeDomain, key: Key, ts: number): void {
+  protected fireTimer(domain: TimeDomain, key: Key, ts: number): void {
     this.backend.currentKey = key;
     this.ctx.timestamp = domain === 'event' ? ts : NaN;
     try { this.onTimer(domain, ts); } catch (e) { this.rejected(e, { timer: ts, domain, key }); }
@@ -59,8 +61,8 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     else out.push(value);
   }
 
-  override snapshotState(_checkpointId: number, full = false): OperatorSnapshot {
-    const { chunks, entries } = this.backend.snapshot(full);
+  override snapshotState(_checkpointId: number, savepoint: boolean): OperatorSnapshot {
+    const { chunks, entries } = this.backend.snapshot(savepoint);
     return { keyed: chunks, keyedEntries: entries };
   }
 
@@ -154,7 +156,15 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
   override finish(): void {
     // End of input: the final watermark has fired every event-time timer; processing-time timers do not fire
     // (a timeout that never came due is not an event).
-    if (this.ctx.watermark < MAX_WATERMARK) this.watermark(MAX_WATERMARK);
+    if (this.ctx.watermark < MAX_WATERMARK) {
+      // The task's watermark first, as an input gate sets it: onTimer's currentWatermark() must have passed the timer.
+      this.ctx.watermark = MAX_WATERMARK;
+      this.watermark(MAX_WATERMARK);
+    } else {
+      // Timers registered after the final watermark (by records that arrived late, e.g. from an input that was
+      // idle): no watermark will come for them, so they fire now or never.
+      this.timers.fire('event', MAX_WATERMARK, (key, ts) => this.fireTimer('event', key, ts));
+    }
     this.next.finish();
   }
 }

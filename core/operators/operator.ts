@@ -25,6 +25,8 @@ export interface Downstream<T> {
 export interface OperatorCounters {
   recordsIn: number;
   recordsOut: number;
+  /** Records dropped because they were late (event-time windows and joins without a late-data side output). */
+  lateRecordsDropped: number;
   /** Records skipped by the 'drop' error policy. */
   dropped: number;
   /** Records sent to DEAD_LETTERS by the 'dead-letter' error policy. */
@@ -56,6 +58,7 @@ export function holdsRecords<T extends object>(op: T): op is T & HoldsRecords {
 export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters {
   recordsIn = 0;
   recordsOut = 0;
+  lateRecordsDropped = 0;
   dropped = 0;
   deadLettered = 0;
   /** What happens when this operator's user function throws (set by the task host from the job definition). */
@@ -86,7 +89,7 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
     this.next.finish();
   }
 
-  /** When this operator next wants `onProcessingTime` (performance.now() clock), or Infinity. */
+  /** When this operator next wants `onProcessingTime` (Date.now() clock, ms), or Infinity. */
   nextProcessingTime(): number {
     return Infinity;
   }
@@ -94,8 +97,12 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
   /** Processing time has reached `now`: fire what is due. */
   onProcessingTime(_now: number): void {}
 
-  /** At a checkpoint barrier (synchronously, between records): the operator's state, or undefined for none. */
-  snapshotState(_checkpointId: number): OperatorSnapshot | undefined {
+  /**
+   * At a checkpoint barrier (synchronously, between records): the operator's state, or undefined for none.
+   * `savepoint`: keyed state in full (a savepoint shares nothing with other checkpoints). checkpointId -1: the
+   * final state at end of input.
+   */
+  snapshotState(_checkpointId: number, _savepoint: boolean): OperatorSnapshot | undefined {
     return undefined;
   }
 

@@ -33,7 +33,7 @@ export class SinkOperator<T> extends Operator<T, never> {
   }
 
   /** At a barrier: prepares a transaction; after the end (checkpointId -1): the final state. */
-  override snapshotState(checkpointId: number): OperatorSnapshot | undefined {
+  override snapshotState(checkpointId: number, _savepoint: boolean): OperatorSnapshot | undefined {
     if (!this.transactional) return undefined;
     if (!this.ended && checkpointId >= 0) this.prepare(checkpointId);
     return { operator: this.pending.slice(), redistribute: 'split' };

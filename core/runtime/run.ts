@@ -22,7 +22,7 @@ import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
-import { assignRestore, loadCheckpoint, selectCheckpoint, type LoadedCheckpoint, type ResumeFrom } from '../checkpoint/restore.js';
+import { assignRestore, loadCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
@@ -83,6 +83,12 @@ export interface RunOptions {
   onWarning?: (message: string) => void;
   /** Called on the main thread after every completed checkpoint or savepoint (its manifest is durable). */
   onCheckpoint?: (checkpoint: CompletedCheckpoint) => void;
+  /** Called as a restore loads and verifies its checkpoint's chunks (progress bars). */
+  onRestoreProgress?: (progress: RestoreProgress) => void;
+
+  // ---- metrics
+  /** Sources send a latency marker this often, ms; sinks publish end-to-end latency percentiles (default 0: off). */
+  latencyTrackingIntervalMs?: number;
 }
 
 export interface JobResult {
@@ -105,6 +111,10 @@ export interface JobHandle {
   readonly operatorNames: readonly string[];
   /** The state directory (checkpointing jobs), or undefined. */
   readonly stateDir: string | undefined;
+  /** The checkpoint (or savepoint) this run resumed from, or undefined for a fresh start. */
+  readonly restoredFrom: number | undefined;
+  /** The job's sources, with the records each delivers in total when known (progress). */
+  readonly sources: readonly { readonly name: string; readonly bounded: boolean; readonly count: number | undefined }[];
   /** Live metrics, read from shared memory (values may lag by ~100 ms). */
   metrics(): JobMetrics;
   /** Checkpoints so far. */
@@ -155,7 +165,9 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     spin: options.spin ?? 256,
     parkTimeoutMs: 200,
     recordBatch: options.recordBatch ?? 32,
+    latencyTrackingIntervalMs: options.latencyTrackingIntervalMs ?? 0,
   };
+  if (!(rt.latencyTrackingIntervalMs >= 0)) throw new JobDefinitionError(`latencyTrackingIntervalMs must be >= 0, got ${rt.latencyTrackingIntervalMs}`);
   if (!Number.isInteger(rt.recordBatch) || rt.recordBatch < 1) throw new JobDefinitionError(`recordBatch must be an integer >= 1, got ${rt.recordBatch}`);
 
   // ---- checkpointing
@@ -172,7 +184,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     store = await CheckpointStore.open(cp.stateDir);
     try {
       if (options.resume) {
-        restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn);
+        restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
         if (restored) {
           // Fails here, before any thread starts, when the checkpoint cannot fit this job.
           assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
@@ -222,7 +234,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         await new Promise((r) => setTimeout(r, delay));
         if (cancelled) return finalResult(outcome, restored?.manifest.id);
         const latest = attempt.coordinator?.latest;
-        from = latest ? await loadCheckpoint(store!, latest.id) : from;
+        from = latest ? await loadCheckpoint(store!, latest.id, options.onRestoreProgress) : from;
         nextId = (await store!.maxId()) + 1;
       }
     } catch (e) {
@@ -260,6 +272,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     plan,
     operatorNames: names,
     stateDir: cp?.stateDir,
+    restoredFrom: restored?.manifest.id,
+    sources: graph.nodes.filter((n) => n.source).map((n) => ({ name: n.name, bounded: n.source!.bounded, count: n.source!.count })),
     metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started),
     checkpoints: () => ({ completed: [...stats.completed, ...(current?.coordinator?.stats.completed ?? [])], aborted: [...stats.aborted, ...(current?.coordinator?.stats.aborted ?? [])] }),
     checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : noCheckpoints(),

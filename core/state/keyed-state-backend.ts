@@ -10,7 +10,7 @@ import { JobDefinitionError } from '../api/errors.js';
 import type {
   AggregateFunction, AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, StateOptions, ValueState,
 } from '../api/state.js';
-import type { Key } from '../graph/key-groups.js';
+import { keyGroupFor, type Key } from '../graph/key-groups.js';
 import type { KeyGroupChunk } from '../checkpoint/snapshot.js';
 import { StateTable } from './state-table.js';
 import { ttlConfig } from './ttl.js';
@@ -23,8 +23,14 @@ export const MAX_DELTA_CHAIN = 8;
 export interface StateClocks {
   /** Processing time, ms (wall clock). */
   processing(): number;
-  /** Event time: the task's current watermark. */
+  /**
+   * Event time of the record (or timer) being processed: its timestamp, or the watermark when it has none or is
+   * late. Event-time TTL stamps writes and checks reads with it, so what a record sees does not depend on when
+   * watermarks happened to arrive.
+   */
   event(): number;
+  /** The task's watermark: event-time TTL cleans up in the background by it (default: `event`). */
+  watermark?(): number;
 }
 
 type Kind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating' | 'internal';
@@ -63,13 +69,14 @@ export class KeyedStateBackend implements KeyedStateStore {
     }
     const ttl = ttlConfig(options?.ttl, `operator '${this.operatorName}', state '${name}'`);
     const clock = ttl?.eventTime ? this.clocks.event : this.clocks.processing;
+    const cleanClock = ttl?.eventTime ? this.clocks.watermark ?? this.clocks.event : clock;
     if (s !== undefined) {
-      s.table.configure(ttl, clock);
+      s.table.configure(ttl, clock, cleanClock);
       s.kind = kind;
       s.handle = makeHandle(s.table as StateTable<V>);
       return s as unknown as { table: StateTable<V>; handle: unknown };
     }
-    const table = new StateTable<V>(name, this.maxParallelism, this.tracking, ttl, clock);
+    const table = new StateTable<V>(name, this.maxParallelism, this.tracking, ttl, clock, cleanClock);
     const created = { kind, table: table as StateTable<unknown>, handle: undefined as unknown };
     created.handle = makeHandle(table);
     this.tables.set(name, created);
@@ -172,8 +179,8 @@ export class KeyedStateBackend implements KeyedStateStore {
       for (const t of tables) {
         const table = this.restoredTable(t.name, t.ttl);
         const stride = t.ttl ? 3 : 2;
-        for (let i = 0; i < t.puts.length; i += stride) table.restorePut(t.puts[i] as Key, t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
-        for (const k of t.dels) table.restoreDelete(k);
+        for (let i = 0; i < t.puts.length; i += stride) table.restorePut(this.checkKey(t.puts[i], c.keyGroup), t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
+        for (const k of t.dels) table.restoreDelete(this.checkKey(k, c.keyGroup));
       }
       let live = 0;
       for (const s of this.tables.values()) live += s.table.counts[c.keyGroup]!;
@@ -185,12 +192,22 @@ export class KeyedStateBackend implements KeyedStateStore {
     for (const s of this.tables.values()) s.table.restoreDone();
   }
 
+  /** A restored key must belong to its chunk's group (a mislabelled chunk could otherwise change another group). */
+  private checkKey(k: unknown, kg: number): Key {
+    const t = typeof k;
+    if (t !== 'string' && t !== 'number' && t !== 'bigint' && t !== 'boolean') throw new KeyGroupFormatError(`key group ${kg}: holds ${k === null ? 'null' : `a value of type ${t}`} where a key belongs`);
+    if (keyGroupFor(k as Key, this.maxParallelism) !== kg) throw new KeyGroupFormatError(`key group ${kg}: holds key ${String(k)} of another key group`);
+    return k as Key;
+  }
+
   private restoredTable(name: string, ttl: boolean): StateTable<unknown> {
     const s = this.tables.get(name);
     if (s !== undefined) return s.table;
     // The kind is not known until the job asks for the state; keep the table and let the first handle claim it.
+    // Nor is its clock (event or processing time): until then nothing in it expires.
+    const never = (): number => -Infinity;
     const table = new StateTable<unknown>(name, this.maxParallelism, this.tracking,
-      ttl ? { ttlMs: 1, readRenews: false, eventTime: false } : undefined, this.clocks.processing);
+      ttl ? { ttlMs: 1, readRenews: false, eventTime: false } : undefined, never, never);
     this.tables.set(name, { kind: 'restored', table, handle: undefined });
     return table;
   }

@@ -7,6 +7,8 @@
 //
 // With a TTL, the Map's insertion order is kept equal to expiry order (a write moves its entry to the end), so
 // expired entries are always at the front and cleaning them costs nothing for entries that are still alive.
+// (In event time, writes stamped with out-of-order record times keep it only roughly: an expired entry behind a
+// live one waits for it, at most the stream's out-of-orderness; reads never return it.)
 
 import { keyGroupFor, type Key } from '../graph/key-groups.js';
 import type { TtlConfig } from './ttl.js';
@@ -42,8 +44,14 @@ export class StateTable<V> {
     /** List changes for incremental snapshots (off when the job does not checkpoint: a fast path). */
     readonly tracking: boolean,
     ttl: TtlConfig | undefined,
-    /** The TTL's clock, in ms. */
+    /** The TTL's clock, in ms: entries are stamped with it, and a read finds an entry expired by it. */
     private now: () => number,
+    /**
+     * The clock background cleanup goes by. Event time: the watermark, which no record still to come is behind,
+     * while `now` is the current record's time (cleaning by it could remove what an out-of-order record of
+     * another key may still read).
+     */
+    private cleanNow: () => number = now,
   ) {
     this.ttl = ttl;
     this.counts = new Int32Array(maxParallelism);
@@ -62,7 +70,11 @@ export class StateTable<V> {
       this.delete(e);
       return undefined;
     }
-    if (this.ttl.readRenews) this.renew(e, now);
+    if (this.ttl.readRenews) {
+      this.renew(e, now);
+      // A renewal is a change: a snapshot that left it out would restore the older expiry.
+      this.mark(e);
+    }
     return e;
   }
 
@@ -82,16 +94,18 @@ export class StateTable<V> {
       e.value = value;
       if (this.ttl !== undefined) this.renew(e, this.now());
     }
-    if (this.tracking && e.mark !== this.epoch) {
-      e.mark = this.epoch;
-      this.changed.push(e);
-    }
+    this.mark(e);
     return e;
   }
 
   /** The entry's value was changed in place (a list or map state): list it for the next snapshot. */
   touched(e: StateEntry<V>): void {
     if (this.ttl !== undefined) this.renew(e, this.now());
+    this.mark(e);
+  }
+
+  /** Lists the entry for the next snapshot (once per epoch). */
+  private mark(e: StateEntry<V>): void {
     if (this.tracking && e.mark !== this.epoch) {
       e.mark = this.epoch;
       this.changed.push(e);
@@ -110,15 +124,17 @@ export class StateTable<V> {
   }
 
   private renew(e: StateEntry<V>, now: number): void {
-    e.expiresAt = now + this.ttl!.ttlMs;
+    // Never shortens a lifetime (an out-of-order event-time write, a wall clock stepped back); Infinity: unset.
+    const at = now + this.ttl!.ttlMs;
+    if (e.expiresAt === Infinity || at > e.expiresAt) e.expiresAt = at;
     // Keep insertion order = expiry order: move the entry to the end.
     this.entries.delete(e.key);
     this.entries.set(e.key, e);
-    this.cleanup(now, CLEANUP_PER_WRITE);
+    this.cleanup(this.cleanNow === this.now ? now : this.cleanNow(), CLEANUP_PER_WRITE);
   }
 
   /** Removes up to `max` expired entries (oldest first); returns how many. */
-  cleanup(now = this.now(), max = Infinity): number {
+  cleanup(now = this.cleanNow(), max = Infinity): number {
     if (this.ttl === undefined) return 0;
     let n = 0;
     for (const e of this.entries.values()) {
@@ -138,9 +154,10 @@ export class StateTable<V> {
   /**
    * The changes since the last snapshot, by key group: entries written (and still present) and keys removed;
    * for key groups where `full(kg)`, every live entry instead (and no tombstones). Starts a new epoch.
+   * No cleanup here: the caller cleans before it counts entries, and a clock that moved since would make the
+   * chunks disagree with those counts.
    */
   takeChanges(full: (kg: number) => boolean, anyFull: boolean): Map<number, { puts: StateEntry<V>[]; dels: Key[] }> {
-    if (this.ttl !== undefined) this.cleanup();
     const out = new Map<number, { puts: StateEntry<V>[]; dels: Key[] }>();
     const group = (kg: number): { puts: StateEntry<V>[]; dels: Key[] } => {
       let g = out.get(kg);
@@ -178,9 +195,10 @@ export class StateTable<V> {
   }
 
   /** A restored table, once the job declares it: its TTL from the declaration (entries keep their expiry). */
-  configure(ttl: TtlConfig | undefined, now: () => number): void {
+  configure(ttl: TtlConfig | undefined, now: () => number, cleanNow: () => number = now): void {
     this.ttl = ttl;
     this.now = now;
+    this.cleanNow = cleanNow;
     this.restoreDone();
   }
 

@@ -11,8 +11,10 @@ export interface StateTtl {
   /** What renews an entry's lifetime (default 'write'). */
   update?: 'write' | 'read-write';
   /**
-   * The clock: 'processing' (wall-clock ms, Flink's choice, the default) or 'event' (the task's watermark: an
-   * entry expires once the watermark passes its last write + ttlMs, reproducibly in any run).
+   * The clock: 'processing' (wall-clock ms, Flink's choice, the default) or 'event': an entry last written by a
+   * record at event time t expires at t + ttlMs (a write with no timestamp, or a late one, counts at the
+   * watermark); a record at or after that time no longer sees it, and it is cleaned up once the watermark
+   * passes it. What a record sees is then the same in every run, however watermarks were timed.
    */
   time?: 'processing' | 'event';
 }

@@ -37,7 +37,6 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
       } else if (ts !== ts) {
         throw new TypeError('the record has no timestamp: give the watermark strategy a timestamp assigner (withTimestampAssigner)');
       }
-      this.generator.onEvent(value, ts, this);
     } catch (e) { this.fail(e); }
     if (this.isIdle) {
       this.isIdle = false;
@@ -46,6 +45,8 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     ctx.timestamp = ts;
     this.recordsOut++;
     this.next.push(value);
+    // After the record, as Flink does: a watermark this record triggers must not overtake it (it would be late).
+    try { this.generator.onEvent(value, ts, this); } catch (e) { this.fail(e); }
   }
 
   emitWatermark(watermark: number): void {

@@ -4,7 +4,7 @@
 // The task's watermark is the minimum over its active inputs, and only moves forward. An idle input does not
 // hold it back; when it becomes active again it only counts once its watermark has caught up with the task's
 // (until then its records may be late, and are handled as late, never lost). An ended input is at +infinity.
-// When every input is idle, the task is idle too.
+// When every input is idle, the task is idle too, and its watermark goes to the highest any input reached.
 
 import { MAX_WATERMARK, MIN_WATERMARK } from './watermark.js';
 
@@ -46,12 +46,19 @@ export class WatermarkValve {
     if (this.ended[i] === 1 || (this.idle[i] === 1) === idle) return;
     this.idle[i] = idle ? 1 : 0;
     if (idle) {
+      const heldMin = this.wm[i] === this.last;
       this.aligned[i] = 0;
       this.advance();
+      // The last input holding event time back went idle, and nothing active is left to move it: go to the
+      // highest watermark any input reached (Flink's valve does the same). Otherwise inputs that went idle ahead
+      // of it would keep the task's event time behind for as long as they stay idle.
+      if (heldMin && this.openInputsIdle()) this.flushMax();
     } else {
       // Back: it counts again once it catches up with what was already emitted.
       this.aligned[i] = this.wm[i]! >= this.last ? 1 : 0;
       if (this.allIdle) { this.allIdle = false; this.out.idle(false); }
+      // Caught up already: it counts now, not only at its next (higher) watermark, which may be long in coming.
+      this.advance();
     }
     this.updateAllIdle();
   }
@@ -77,6 +84,20 @@ export class WatermarkValve {
     if (any && min > this.last) {
       this.last = min;
       this.out.watermark(min);
+    }
+  }
+
+  private openInputsIdle(): boolean {
+    for (let i = 0; i < this.inputs; i++) if (this.ended[i] === 0 && this.idle[i] === 0) return false;
+    return true;
+  }
+
+  private flushMax(): void {
+    let max = -Infinity;
+    for (let i = 0; i < this.inputs; i++) if (this.wm[i]! > max) max = this.wm[i]!;
+    if (max > this.last) {
+      this.last = max;
+      this.out.watermark(max);
     }
   }
 

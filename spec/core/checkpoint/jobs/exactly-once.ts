@@ -41,7 +41,7 @@ export default defineJob((env) => {
       return { key: e.key, count: 1, i: e.i } as Update;
     }).name('inject').uid('inject')
     .keyBy((u) => u.key)
-    .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid('count');
+    .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid(q.get('countUid') ?? 'count');
   const checked = crash !== 'restore' ? counted : counted.keyBy((u) => u.key).process<Update>({
     open() {
       // open() runs after a restore too: fail there once, after the first failure caused a restart.

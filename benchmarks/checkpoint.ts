@@ -1,0 +1,121 @@
+// Runs on: the benchmark's main thread. What checkpoints cost: the same keyed job (1 M uniformly chosen keys,
+// running sum, parallelism 2) without checkpoints and with a checkpoint every second, interleaved, each run
+// lasting --seconds (default 30); then the restore of the last checkpoint's state: from run() with resume to the
+// first record processed after the restore, the manifest and chunk checks included.
+//
+//   npm run bench:checkpoint -- [--json [PATH]] [--seconds 30] [--reps 3] [--keys 1000000] [--quick]
+//
+// Rows: checkpoint.throughput (engines sluice.none, sluice.checkpoint-1s: eventsPerSec = records through the
+// sink per second, medians of --reps; checkpointsCompleted, dirtyKeysPerCheckpoint, checkpointMs, checkpointBytes,
+// syncMs per checkpoint: medians over the run), and checkpoint.restore (engine sluice: restoreMs, restoredKeys).
+
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, type JobHandle } from '../core/index.js';
+import type { CompletedCheckpoint } from '../core/checkpoint/coordinator.js';
+import { emitReport, median, parseJsonArg, rssMB, type BenchResult } from './report.js';
+import { FIRST_RECORD_ENV, KEYS_ENV } from './jobs/checkpoint-sum.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const quick = argv.includes('--quick');
+const seconds = arg('seconds', quick ? 8 : 30);
+const reps = arg('reps', quick ? 1 : 3);
+const keys = arg('keys', 1_000_000);
+const JOB = new URL('./jobs/checkpoint-sum.ts', import.meta.url);
+const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+
+process.env[KEYS_ENV] = String(keys);
+
+/** Records through the sink so far (live metrics). */
+function sinkRecords(h: JobHandle): number {
+  return h.metrics().operators.filter((o) => o.operator === 'out').reduce((s, o) => s + o.recordsIn, 0);
+}
+
+interface Sample { eventsPerSec: number; checkpoints: CompletedCheckpoint[]; rss: number }
+
+async function once(checkpoint: boolean, stateDir: string): Promise<Sample> {
+  const h = await run(JOB, {
+    parallelism: 2,
+    ...(checkpoint ? { checkpointIntervalMs: 1000, stateDir, retainedCheckpoints: 2 } : {}),
+    onWarning: (m) => log(`warning: ${m}`),
+  });
+  // The clock starts at the first record through the sink (thread start-up is not the engine's throughput).
+  while (sinkRecords(h) === 0) await new Promise((r) => setTimeout(r, 20));
+  const r0 = sinkRecords(h);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const r1 = sinkRecords(h);
+  const t1 = performance.now();
+  const rss = rssMB();
+  const res = await h.cancel();
+  return { eventsPerSec: (r1 - r0) / ((t1 - t0) / 1000), checkpoints: res.checkpoints.completed, rss };
+}
+
+async function restore(stateDir: string): Promise<{ restoreMs: number; restoredKeys: number; checkpointId: number }> {
+  const marker = path.join(stateDir, '..', 'first-record');
+  rmSync(marker, { force: true });
+  process.env[FIRST_RECORD_ENV] = marker;
+  try {
+    const t0 = Date.now();
+    const h = await run(JOB, { parallelism: 2, stateDir, resume: true, onWarning: (m) => log(`warning: ${m}`) });
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 5));
+    const first = Number(readFileSync(marker, 'utf8'));
+    await h.cancel();
+    const res = await h.result;
+    const { CheckpointStore } = await import('../core/checkpoint/store.js');
+    const store = await CheckpointStore.open(stateDir);
+    const m = await store.readManifest(res.restoredFrom!);
+    await store.close();
+    return { restoreMs: first - t0, restoredKeys: m.keyedEntries, checkpointId: m.id };
+  } finally {
+    delete process.env[FIRST_RECORD_ENV];
+  }
+}
+
+const base = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-ckpt-'));
+const results: BenchResult[] = [];
+try {
+  const samples: Record<'none' | 'cp', Sample[]> = { none: [], cp: [] };
+  let lastDir = '';
+  for (let r = 0; r < reps; r++) {
+    for (const which of (r % 2 === 0 ? ['none', 'cp'] : ['cp', 'none']) as ('none' | 'cp')[]) {
+      const dir = path.join(base, `state-${r}`);
+      const s = await once(which === 'cp', dir);
+      if (which === 'cp') lastDir = dir;
+      samples[which].push(s);
+      log(`rep ${r + 1}/${reps} ${which === 'cp' ? 'checkpoint-1s' : 'none'}: ${Math.round(s.eventsPerSec).toLocaleString('en-US')} events/s${which === 'cp' ? `, ${s.checkpoints.length} checkpoints` : ''}`);
+    }
+  }
+  const none = median(samples.none.map((s) => s.eventsPerSec));
+  const cp = median(samples.cp.map((s) => s.eventsPerSec));
+  const all = samples.cp.flatMap((s) => s.checkpoints).filter((c) => c.kind === 'checkpoint');
+  const row = (engine: string, eventsPerSec: number, extra: Record<string, unknown>, ss: Sample[]): BenchResult => ({
+    benchmark: 'checkpoint.throughput', engine, parallelism: 2, repetitions: ss.length, eventsPerSec, p50Us: null, p99Us: null,
+    rssMB: median(ss.map((s) => s.rss)), outputRows: null, outputChecksum: null, bytesPerRecord: null, seconds, keys, ...extra,
+  });
+  results.push(row('sluice.none', none, { checkpointsCompleted: null, dirtyKeysPerCheckpoint: null }, samples.none));
+  results.push(row('sluice.checkpoint-1s', cp, {
+    checkpointsCompleted: median(samples.cp.map((s) => s.checkpoints.length)),
+    dirtyKeysPerCheckpoint: median(all.map((c) => c.dirtyEntries)),
+    checkpointMs: median(all.map((c) => c.durationMs)),
+    checkpointBytes: median(all.map((c) => c.bytesWritten)),
+    syncMs: median(all.map((c) => c.maxSyncMs)),
+    throughputCost: 1 - cp / none,
+    vsNone: cp / none,
+  }, samples.cp));
+  const rest = await restore(lastDir);
+  log(`restore of checkpoint ${rest.checkpointId}: ${rest.restoredKeys.toLocaleString('en-US')} keys in ${rest.restoreMs} ms`);
+  results.push({
+    benchmark: 'checkpoint.restore', engine: 'sluice', parallelism: 2, repetitions: 1, eventsPerSec: null, p50Us: null, p99Us: null,
+    rssMB: rssMB(), outputRows: null, outputChecksum: null, bytesPerRecord: null, restoreMs: rest.restoreMs, restoredKeys: rest.restoredKeys,
+  });
+  emitReport(results, parseJsonArg(argv));
+  log(`throughput cost of checkpoints every 1 s: ${((1 - cp / none) * 100).toFixed(1)}% (bar <= 15%), checkpoints per run: ${median(samples.cp.map((s) => s.checkpoints.length))} (bar >= 25), restore ${rest.restoreMs} ms (bar <= 5000)`);
+} finally {
+  rmSync(base, { recursive: true, force: true });
+}

@@ -1,0 +1,336 @@
+// Runs on: main thread of the `sluice inspect` process. What a state directory holds: its checkpoints and
+// savepoints (verified chunk by chunk), and for one checkpoint its operators, key groups, state sizes, sample
+// keys, source positions and in-flight records.
+//
+// It only reads, but LevelDB lets one process open a directory at a time: a directory a running job holds is
+// refused with a clear message rather than waited for. Gathering (inspectDir, inspectCheckpoint) and rendering
+// (renderList, renderDetail) are separate, so `--json` prints the same facts.
+//
+// Exit codes: 0 shown; 1 the directory is in use, or the checkpoint asked for is corrupt; 2 no such directory or
+// checkpoint.
+
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { CheckpointStore } from '../checkpoint/store.js';
+import { chunkRefs, type ChunkRef, type Manifest } from '../checkpoint/manifest.js';
+import { decodeKeyGroup } from '../state/key-group-codec.js';
+import { controlSocketPath } from '../runtime/control-server.js';
+import { bytes, grouped } from './status.js';
+import { progress } from './progress.js';
+
+export interface InspectOptions {
+  checkpoint?: number;
+  savepoint?: string;
+  /** Sample keys per keyed operator. */
+  keys: number;
+  /** Check every chunk's length and SHA-256 (default on). */
+  verify: boolean;
+  /** List every key group, not just the first few. */
+  allKeyGroups?: boolean;
+  json?: boolean;
+}
+
+export type Status = 'verified' | 'corrupt' | 'unverified';
+
+export interface CheckpointRow {
+  id: number;
+  kind: string;
+  name: string | null;
+  createdAt: string | null;
+  /** Bytes of every chunk the checkpoint needs (chunks shared with older checkpoints included). */
+  bytes: number;
+  chunks: number;
+  keyedEntries: number;
+  finished: boolean;
+  status: Status;
+  problem: string | null;
+}
+
+export interface KeyGroupRow {
+  keyGroup: number;
+  /** Chunks in its chain: a full one, then deltas. */
+  chunks: number;
+  bytes: number;
+  entries: number;
+}
+
+export interface SampleEntry {
+  keyGroup: number;
+  state: string;
+  key: string;
+  value: string;
+}
+
+export interface OperatorDetail {
+  uid: string;
+  name: string;
+  parallelism: number;
+  keyed: { keyGroups: number; entries: number; bytes: number; groups: KeyGroupRow[]; samples: SampleEntry[]; sampleError: string | null } | null;
+  operatorState: { redistribute: string; parts: number; bytes: number } | null;
+}
+
+export interface CheckpointDetail extends CheckpointRow {
+  maxParallelism: number;
+  jobFingerprint: string;
+  operators: OperatorDetail[];
+  sources: { uid: string; splits: { id: string; position: string }[] }[];
+  inFlight: { subtask: string; bytes: number }[];
+}
+
+/** The refs a manifest needs, each once (incremental chains share chunks between checkpoints). */
+function uniqueRefs(m: Manifest): ChunkRef[] {
+  return [...new Map(chunkRefs(m).map((r) => [r.key, r])).values()];
+}
+
+function rowOf(m: Manifest, status: Status, problem: string | null): CheckpointRow {
+  const refs = uniqueRefs(m);
+  return {
+    id: m.id, kind: m.kind, name: m.name ?? null, createdAt: m.createdAt, bytes: refs.reduce((n, r) => n + r.bytes, 0), chunks: refs.length,
+    keyedEntries: m.keyedEntries, finished: m.finished, status, problem,
+  };
+}
+
+/** Verifies every chunk of `m` (skipping keys already verified in this run); returns the first problem or null. */
+async function verify(store: CheckpointStore, m: Manifest, done: Set<string>, step: (ref: ChunkRef) => void): Promise<string | null> {
+  for (const ref of uniqueRefs(m)) {
+    if (done.has(ref.key)) { step(ref); continue; }
+    try {
+      await store.getChunk(m.id, ref);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    done.add(ref.key);
+    step(ref);
+  }
+  return null;
+}
+
+/** Every checkpoint and savepoint in the store, newest first. */
+export async function inspectDir(store: CheckpointStore, verifyChunks: boolean): Promise<CheckpointRow[]> {
+  const rows: CheckpointRow[] = [];
+  const manifests: Manifest[] = [];
+  for (const id of await store.manifestIds()) {
+    try {
+      manifests.push(await store.readManifest(id));
+    } catch (e) {
+      rows.push({ id, kind: '?', name: null, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, status: 'corrupt', problem: (e as Error).message });
+    }
+  }
+  const total = manifests.reduce((n, m) => n + uniqueRefs(m).length, 0);
+  const bar = verifyChunks && total > 0 ? progress('verifying chunks:') : undefined;
+  let checked = 0;
+  const verified = new Set<string>();
+  for (const m of manifests) {
+    const problem = verifyChunks ? await verify(store, m, verified, () => { checked++; bar?.update(checked, total, `${checked}/${total}`); }) : null;
+    rows.push(rowOf(m, verifyChunks ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem));
+  }
+  bar?.end();
+  // Savepoint names whose manifest is gone.
+  const ids = new Set(rows.map((r) => r.id));
+  for (const s of await store.savepoints()) {
+    if (!ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
+  }
+  return rows.sort((a, b) => b.id - a.id);
+}
+
+/** JSON for a value of unknown type, short: bigints as numbers, Maps and Sets as objects and arrays, cut at `max`. */
+export function preview(v: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v, (_k, x: unknown) => {
+      if (typeof x === 'bigint') return `${x}n`;
+      if (x instanceof Map) return Object.fromEntries([...x].map(([k, y]) => [String(k), y]));
+      if (x instanceof Set) return [...x];
+      if (x instanceof Uint8Array) return `<${x.length} bytes>`;
+      return x;
+    }) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** The live entries of a key group after applying its chain, per state table, up to `limit`. */
+function sampleGroup(kg: number, chain: Uint8Array[], limit: number): SampleEntry[] {
+  const tables = new Map<string, Map<string, { key: unknown; value: unknown }>>();
+  for (const bytesOfChunk of chain) {
+    const chunk = decodeKeyGroup(bytesOfChunk);
+    if (chunk.full) tables.clear();
+    for (const t of chunk.tables) {
+      let m = tables.get(t.name);
+      if (!m) { m = new Map(); tables.set(t.name, m); }
+      const stride = t.ttl ? 3 : 2;
+      for (let i = 0; i < t.puts.length; i += stride) m.set(preview(t.puts[i], 1000), { key: t.puts[i], value: t.puts[i + 1] });
+      for (const k of t.dels) m.delete(preview(k, 1000));
+    }
+  }
+  const out: SampleEntry[] = [];
+  for (const [state, m] of tables) {
+    for (const { key, value } of m.values()) {
+      if (out.length >= limit) return out;
+      out.push({ keyGroup: kg, state, key: preview(key, 40), value: preview(value) });
+    }
+  }
+  return out;
+}
+
+/** One checkpoint in detail. Throws the manifest's CorruptCheckpointError when it cannot be read. */
+export async function inspectCheckpoint(store: CheckpointStore, id: number, o: { keys: number; verify: boolean }): Promise<CheckpointDetail> {
+  const m = await store.readManifest(id);
+  const refs = uniqueRefs(m);
+  const bar = o.verify && refs.length > 0 ? progress(`verifying checkpoint ${id}:`) : undefined;
+  let checked = 0;
+  const problem = o.verify ? await verify(store, m, new Set(), () => { checked++; bar?.update(checked, refs.length, `${checked}/${refs.length} chunks`); }) : null;
+  bar?.end();
+  const operators: OperatorDetail[] = [];
+  for (const [uid, op] of Object.entries(m.operators)) {
+    let keyed: OperatorDetail['keyed'] = null;
+    const groups = Object.entries(op.keyGroups ?? {}).map(([kg, g]) => ({ kg: Number(kg), g })).sort((a, b) => a.kg - b.kg);
+    if (groups.length > 0) {
+      const rows: KeyGroupRow[] = groups.map(({ kg, g }) => ({ keyGroup: kg, chunks: g.chain.length, bytes: g.chain.reduce((n, r) => n + r.bytes, 0), entries: g.entries }));
+      const samples: SampleEntry[] = [];
+      let sampleError: string | null = null;
+      for (const { kg, g } of groups) {
+        if (samples.length >= o.keys) break;
+        if (g.entries === 0) continue;
+        try {
+          const chain: Uint8Array[] = [];
+          for (const ref of g.chain) chain.push(await store.getChunk(m.id, ref));
+          samples.push(...sampleGroup(kg, chain, o.keys - samples.length));
+        } catch (e) {
+          sampleError = `key group ${kg}: ${(e as Error).message}`;
+          break;
+        }
+      }
+      keyed = {
+        keyGroups: rows.length, entries: rows.reduce((n, r) => n + r.entries, 0), bytes: rows.reduce((n, r) => n + r.bytes, 0),
+        groups: rows, samples, sampleError,
+      };
+    }
+    const parts = op.operatorState?.parts ?? [];
+    operators.push({
+      uid, name: op.name, parallelism: op.parallelism, keyed,
+      operatorState: op.operatorState ? { redistribute: op.operatorState.redistribute, parts: parts.filter((p) => p !== null).length, bytes: parts.reduce((n, p) => n + (p?.bytes ?? 0), 0) } : null,
+    });
+  }
+  return {
+    ...rowOf(m, o.verify ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem),
+    maxParallelism: m.maxParallelism,
+    jobFingerprint: m.jobFingerprint,
+    operators,
+    sources: Object.entries(m.sources).map(([uid, s]) => ({ uid, splits: s.splits.map((sp) => ({ id: sp.id, position: preview(sp.position, 80) })) })),
+    inFlight: Object.entries(m.inFlight ?? {}).map(([subtask, r]) => ({ subtask, bytes: r.bytes })),
+  };
+}
+
+// ---- rendering
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number>): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const fmt = (r: readonly string[]): string => r.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  return [fmt(header), ...rows.map(fmt)].map((l) => `  ${l}`);
+}
+
+function statusText(r: CheckpointRow): string {
+  return r.status === 'corrupt' ? `corrupt: ${r.problem}` : r.status;
+}
+
+export function renderList(dir: string, rows: readonly CheckpointRow[]): string {
+  const savepoints = rows.filter((r) => r.kind === 'savepoint').length;
+  const lines = [`state directory ${dir}: ${rows.length - savepoints} checkpoint(s), ${savepoints} savepoint(s)`];
+  if (rows.length === 0) return `${lines[0]}\n  (empty: no completed checkpoint yet)`;
+  lines.push(...table(
+    ['id', 'kind', 'name', 'created', 'size', 'chunks', 'entries', 'status'],
+    rows.map((r) => [String(r.id), r.kind + (r.finished ? ' (end)' : ''), r.name ?? '', r.createdAt ?? '', bytes(r.bytes), grouped(r.chunks), grouped(r.keyedEntries), statusText(r)]),
+    new Set([0, 4, 5, 6]),
+  ));
+  return lines.join('\n');
+}
+
+const KEY_GROUPS_SHOWN = 8;
+
+export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string {
+  const what = d.kind === 'savepoint' ? `savepoint '${d.name}' (checkpoint ${d.id})` : `${d.kind} ${d.id}`;
+  const lines = [
+    `${what}: ${statusText(d)}`,
+    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}`,
+    `  job fingerprint ${d.jobFingerprint.slice(0, 16)}`,
+    'operators:',
+  ];
+  for (const op of d.operators) {
+    lines.push(`  ${op.name}${op.uid !== op.name ? ` (uid ${op.uid})` : ''}, parallelism ${op.parallelism}`);
+    if (op.keyed) {
+      const k = op.keyed;
+      lines.push(`    keyed state: ${grouped(k.entries)} entries in ${k.keyGroups} key groups, ${bytes(k.bytes)}`);
+      const shown = allKeyGroups ? k.groups : k.groups.slice(0, KEY_GROUPS_SHOWN);
+      lines.push(...table(['key group', 'chunks', 'bytes', 'entries'], shown.map((g) => [String(g.keyGroup), String(g.chunks), grouped(g.bytes), grouped(g.entries)]), new Set([0, 1, 2, 3])).map((l) => `  ${l}`));
+      if (shown.length < k.groups.length) lines.push(`      … ${k.groups.length - shown.length} more key groups (--all-key-groups)`);
+      if (k.samples.length > 0) {
+        lines.push('    sample keys:');
+        for (const s of k.samples) lines.push(`      [kg ${s.keyGroup}] ${s.state} ${s.key} = ${s.value}`);
+      }
+      if (k.sampleError) lines.push(`    sample keys: cannot decode (${k.sampleError})`);
+    }
+    if (op.operatorState) lines.push(`    operator state: ${op.operatorState.parts} part(s), ${bytes(op.operatorState.bytes)}, redistributed by ${op.operatorState.redistribute}`);
+    if (!op.keyed && !op.operatorState) lines.push('    no state');
+  }
+  if (d.sources.length > 0) {
+    lines.push('sources:');
+    for (const s of d.sources) {
+      lines.push(`  ${s.uid}: ${s.splits.length} split(s)`);
+      for (const sp of s.splits) lines.push(`    ${sp.id}: ${sp.position}`);
+    }
+  }
+  if (d.inFlight.length > 0) {
+    lines.push('in-flight records (unaligned):');
+    for (const f of d.inFlight) lines.push(`  ${f.subtask}: ${bytes(f.bytes)}`);
+  }
+  return lines.join('\n');
+}
+
+// ---- the command
+
+export async function inspectCommand(dir: string, o: InspectOptions): Promise<number> {
+  const abs = path.resolve(dir);
+  const say = (code: number, text: string): number => {
+    process.stderr.write(`sluice inspect: ${text}\n`);
+    if (o.json) process.stdout.write(`${JSON.stringify({ stateDir: abs, error: text })}\n`);
+    return code;
+  };
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) return say(2, `no such state directory: ${dir}`);
+  // Opening would create a database in any directory: refuse one that holds none.
+  if (!existsSync(path.join(abs, 'CURRENT'))) return say(2, `${dir} is not a sluice state directory (it holds no LevelDB database)`);
+  let store: CheckpointStore;
+  try {
+    store = await CheckpointStore.open(abs);
+  } catch (e) {
+    if ((e as Error).name === 'StateDirError' && /in use|lock/i.test((e as Error).message)) {
+      const sock = existsSync(controlSocketPath(abs)) ? ` (its control socket is ${controlSocketPath(abs)})` : '';
+      return say(1, `${dir} is in use by a running job${sock}: LevelDB lets one process open it at a time. Inspect it once the job stops; to save its state now, run: sluice savepoint ${dir} [name]`);
+    }
+    return say(1, (e as Error).message);
+  }
+  try {
+    let id = o.checkpoint;
+    if (o.savepoint !== undefined) {
+      id = await store.savepointId(o.savepoint);
+      if (id === undefined) return say(2, `no savepoint named '${o.savepoint}' in ${dir}`);
+    }
+    if (id === undefined) {
+      const rows = await inspectDir(store, o.verify);
+      process.stdout.write(o.json ? `${JSON.stringify({ stateDir: abs, checkpoints: rows })}\n` : `${renderList(abs, rows)}\n`);
+      return 0;
+    }
+    if (!(await store.manifestIds()).includes(id)) return say(2, `no checkpoint ${id} in ${dir}`);
+    let detail: CheckpointDetail;
+    try {
+      detail = await inspectCheckpoint(store, id, { keys: o.keys, verify: o.verify });
+    } catch (e) {
+      return say(1, (e as Error).message);
+    }
+    process.stdout.write(o.json ? `${JSON.stringify({ stateDir: abs, checkpoint: detail })}\n` : `${renderDetail(detail, o.allKeyGroups)}\n`);
+    return detail.status === 'corrupt' ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,368 @@
+// Runs on: main thread. `sluice run <job>`: the job's lifecycle on the command line (start, restore progress,
+// live status, checkpoint and restart events, the control socket and the metrics endpoint, signals, exit codes).
+// What the status line and the summary look like lives in status.ts; the log in log.ts.
+//
+// Exit codes: 0 done; 1 the job failed (or its state directory cannot be used); 2 bad usage or a job that cannot
+// run (JobDefinitionError, missing file, no such checkpoint or savepoint); 130 / 143 stopped by SIGINT / SIGTERM
+// (after a clean cancel; a second signal exits at once).
+
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, type JobHandle, type JobResult, type RunOptions } from '../runtime/run.js';
+import { JobDefinitionError } from '../api/errors.js';
+import type { JobMetrics } from '../runtime/metrics.js';
+import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import type { RestoreProgress } from '../checkpoint/restore.js';
+import { serveControl, type ControlServer } from '../runtime/control-server.js';
+import { serveMetrics, type MetricsServer } from '../runtime/metrics-server.js';
+import {
+  bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, rates, sourceRecords, statusLine, summary, watermarkLag,
+  type JobShape, type LiveInfo,
+} from './status.js';
+import { createLogger, warnAs, type Logger, type LogLevel } from './log.js';
+import { progress, type Progress } from './progress.js';
+
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const TTY_REFRESH_MS = 250;
+const LOG_EVERY_MS = 5000;
+const STARTED_POLL_MS = 50;
+/** Aborted checkpoints are logged within this long. */
+const CHECKPOINT_POLL_MS = 250;
+/** Rates on the live line are taken over about this window: one 250 ms step is too jumpy to read. */
+const RATE_WINDOW_MS = 1000;
+
+export interface RunCommandOptions {
+  parallelism?: number;
+  threads?: number;
+  chaining: boolean;
+  bufferTimeout?: number;
+  json?: boolean;
+  stateDir?: string;
+  checkpointInterval?: number;
+  checkpointMode?: 'aligned' | 'unaligned';
+  resume?: boolean;
+  fromSavepoint?: string;
+  fromCheckpoint?: number;
+  allowNonRestoredState?: boolean;
+  metricsPort?: number;
+  metricsHost: string;
+  latencyTracking?: number;
+  logLevel: LogLevel;
+}
+
+/** What a run() failure means for the exit code: the user asked for something that is not there, or it failed. */
+function loadFailure(e: unknown): { code: number; plain: boolean } {
+  const name = (e as Error)?.name;
+  if (e instanceof JobDefinitionError || name === 'NoCheckpointError') return { code: EXIT_USAGE, plain: true };
+  // A state directory in use, a corrupt checkpoint asked for by id: the message says it all, no stack needed.
+  if (name === 'StateDirError' || name === 'CorruptCheckpointError') return { code: EXIT_FAILED, plain: true };
+  return { code: EXIT_FAILED, plain: false };
+}
+
+export async function runCommand(job: string, opts: RunCommandOptions): Promise<number> {
+  const err = process.stderr;
+  const file = path.resolve(job);
+  const log = createLogger(opts.logLevel);
+  // With --json, stdout carries the report only: anything else bound for it (print sinks, whose worker output is
+  // piped through this thread's process.stdout, or a job's console.log) goes to stderr instead.
+  const writeJson = takeStdout(opts.json === true);
+  const fail = (code: number, text: string, error?: unknown): number => {
+    err.write(`${text}\n`);
+    if (opts.json) writeJson({ job, error: failureJson(error ?? new Error(text)) });
+    return code;
+  };
+  if (!existsSync(file)) return fail(EXIT_USAGE, `sluice: no such job file: ${job}`);
+
+  const parallelism = opts.parallelism ?? os.availableParallelism();
+  let restarts = 0;
+  const restore = restoreReporter(log);
+  const checkpoints = watchCheckpoints(log);
+  const options: RunOptions = {
+    parallelism,
+    chaining: opts.chaining,
+    onWarning: (message) => {
+      // run() words a restart as "job failed (<cause>); restart <n> in <ms> ms from <checkpoint>".
+      const m = /^job failed \(([\s\S]*)\); restart (\d+) in (\d+) ms from (.*)$/.exec(message);
+      if (m) {
+        restarts = Number(m[2]);
+        warnAs(log, { event: 'restart', restart: restarts, delayMs: Number(m[3]), from: m[4], cause: m[1] }, message);
+      } else {
+        warnAs(log, { event: 'warning' }, message);
+      }
+    },
+    onRestoreProgress: restore.update,
+    onCheckpoint: checkpoints.completed,
+  };
+  if (opts.threads !== undefined) options.threads = opts.threads;
+  if (opts.bufferTimeout !== undefined) options.bufferTimeoutMs = opts.bufferTimeout;
+  if (opts.stateDir !== undefined) options.stateDir = opts.stateDir;
+  if (opts.checkpointInterval !== undefined) options.checkpointIntervalMs = opts.checkpointInterval;
+  if (opts.checkpointMode !== undefined) options.checkpointMode = opts.checkpointMode;
+  if (opts.resume) options.resume = true;
+  if (opts.fromSavepoint !== undefined) options.resume = { savepoint: opts.fromSavepoint };
+  if (opts.fromCheckpoint !== undefined) options.resume = { checkpoint: opts.fromCheckpoint };
+  if (opts.allowNonRestoredState) options.allowNonRestoredState = true;
+  if (opts.latencyTracking !== undefined) options.latencyTrackingIntervalMs = opts.latencyTracking;
+
+  // Signals: the first cancels cleanly (threads released, summary printed); a second exits at once.
+  let signal: NodeJS.Signals | undefined;
+  let handle: JobHandle | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signal) process.exit(SIGNAL_EXIT[signal] ?? EXIT_FAILED);
+    signal = sig;
+    err.write(`${err.isTTY ? '\r\x1b[K' : ''}sluice: ${sig}: cancelling the job (again to exit now)\n`);
+    log.info({ event: 'signal', signal: sig }, `${sig}: cancelling the job`);
+    void handle?.cancel().catch(() => undefined);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let control: ControlServer | undefined;
+  let metricsServer: MetricsServer | undefined;
+  try {
+    try {
+      handle = await run(file, options);
+    } catch (e) {
+      restore.abandon();
+      const { code, plain } = loadFailure(e);
+      log.error({ event: 'job-failed', job, err: e }, 'the job could not start');
+      if (plain) return fail(code, `sluice: ${job}: ${(e as Error).message}`, e);
+      return fail(code, `sluice: ${job} could not be loaded:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}${loadHint(file, e)}`, e);
+    }
+    // A signal that came while the job was loading: cancel now that there is something to cancel.
+    if (signal) void handle.cancel().catch(() => undefined);
+    const shape = describeJob(handle.plan, handle.operatorNames);
+    err.write(`starting: ${job} (parallelism ${parallelism}, ${handle.plan.threads} threads; ${shape.tasks.map((t) => `${t.name} ×${t.parallelism}`).join(' | ')})\n`);
+    if (handle.restoredFrom !== undefined) {
+      err.write(`resuming: from checkpoint ${handle.restoredFrom}${opts.fromSavepoint !== undefined ? ` (savepoint '${opts.fromSavepoint}')` : ''}\n`);
+    } else if (opts.resume) {
+      err.write(`resuming: no checkpoint in ${handle.stateDir}; starting from the beginning\n`);
+    }
+    if (handle.stateDir !== undefined) {
+      try {
+        control = await serveControl(handle);
+        err.write(`state: ${handle.stateDir} (savepoints: sluice savepoint ${handle.stateDir} [name])\n`);
+      } catch (e) {
+        warnAs(log, { event: 'warning', err: e }, `no control socket for ${handle.stateDir}: ${(e as Error).message}`);
+      }
+    }
+    if (opts.metricsPort !== undefined) {
+      try {
+        metricsServer = await serveMetrics(handle, { port: opts.metricsPort, host: opts.metricsHost, job: jobLabel(file) });
+        err.write(`metrics: ${metricsServer.url}\n`);
+      } catch (e) {
+        // The job is already running: stop it rather than run it unobserved on a port the user did not get.
+        await handle.cancel().catch(() => undefined);
+        return fail(EXIT_FAILED, `sluice: cannot serve metrics on ${opts.metricsHost}:${opts.metricsPort}: ${(e as Error).message}`, e);
+      }
+    }
+    log.info({
+      event: 'job-start', job, parallelism, threads: handle.plan.threads, stateDir: handle.stateDir ?? null,
+      restoredFrom: handle.restoredFrom ?? null, metrics: metricsServer?.url ?? null, control: control?.path ?? null,
+    }, `job started: ${job}`);
+
+    checkpoints.start(handle);
+    const stopTicker = startTicker(handle, shape, checkpoints);
+    // `running:` once every subtask's loop has reported: scripts (and the CLI's tests) wait for this line.
+    if (await startedOrSettled(handle)) err.write(`${err.isTTY ? '\r\x1b[K' : ''}running: ${job}\n`);
+
+    let result: JobResult;
+    try {
+      result = await handle.result;
+    } catch (e) {
+      stopTicker();
+      checkpoints.stop(handle.checkpoints());
+      err.write(`${summary(shape, { job, metrics: handle.metrics(), outcome: 'failed', checkpoints: handle.stateDir ? handle.checkpoints() : undefined, restarts })}\n`);
+      log.error({ event: 'job-failed', job, err: e, restarts }, `job failed: ${(e as Error)?.message ?? String(e)}`);
+      return fail(signal ? SIGNAL_EXIT[signal]! : EXIT_FAILED, formatFailure(e), e);
+    }
+    stopTicker();
+    checkpoints.stop(result.checkpoints);
+    const outcome = result.cancelled ? 'cancelled' : 'finished';
+    const stats = handle.stateDir ? result.checkpoints : undefined;
+    err.write(`${summary(shape, { job, metrics: result.metrics, outcome, collected: result.collected, checkpoints: stats, restarts: result.restarts })}\n`);
+    log.info({
+      event: 'job-end', job, outcome, durationMs: Math.round(result.metrics.durationMs), events: sourceRecords(shape, result.metrics),
+      restarts: result.restarts, checkpoints: stats ? new Set(stats.completed.map((c) => c.id)).size : null,
+    }, `job ${outcome}: ${job}`);
+    if (opts.json) {
+      writeJson(jsonReport(shape, {
+        job, parallelism, cancelled: result.cancelled, metrics: result.metrics, collected: result.collected,
+        checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom,
+      }));
+    }
+    return signal ? SIGNAL_EXIT[signal]! : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await control?.close();
+    await metricsServer?.close();
+  }
+}
+
+/** The `job` label of metrics: the job file's name without its extension. */
+function jobLabel(file: string): string {
+  return path.basename(file).replace(/\.[cm]?[jt]s$/, '');
+}
+
+/**
+ * Shows a restore's progress (loading and verifying chunks), and says when a checkpoint is verified. Another
+ * checkpoint id means the previous one failed (corrupt: run() reports it as a warning) and an older one is tried.
+ */
+function restoreReporter(log: Logger): { update: (p: RestoreProgress) => void; abandon: () => void } {
+  let bar: Progress | undefined;
+  let id = -1;
+  let started = 0;
+  return {
+    update(p) {
+      if (p.checkpointId !== id) {
+        bar?.end();
+        id = p.checkpointId;
+        started = performance.now();
+        bar = progress(`restoring checkpoint ${id}:`);
+      }
+      bar!.update(p.chunks, p.totalChunks, `${p.chunks}/${p.totalChunks} chunks, ${bytes(p.bytes)} of ${bytes(p.totalBytes)}`);
+      if (p.chunks === p.totalChunks) {
+        const ms = Math.round(performance.now() - started);
+        bar!.end(`verified: checkpoint ${id}, ${p.totalChunks} chunks, ${bytes(p.totalBytes)} in ${ms} ms`);
+        log.info({ event: 'checkpoint-verified', checkpoint: id, chunks: p.totalChunks, bytes: p.totalBytes, ms }, `checkpoint ${id} loaded and verified`);
+        bar = undefined;
+        id = -1;
+      }
+    },
+    abandon() {
+      bar?.end();
+      bar = undefined;
+    },
+  };
+}
+
+/**
+ * Logs each checkpoint once: completed ones as run() reports them (onCheckpoint), aborted ones from the stats,
+ * polled. Remembers when the newest one completed, for the status line.
+ */
+interface CheckpointWatcher {
+  /** RunOptions.onCheckpoint. */
+  completed(c: CompletedCheckpoint): void;
+  /** Starts polling the job's stats for aborted checkpoints. */
+  start(handle: JobHandle): void;
+  /** The newest completed checkpoint and when it completed (performance.now()). */
+  latest(): { checkpoint: CompletedCheckpoint; seenAt: number } | undefined;
+  /** Logs what is left in the final stats, stops polling. */
+  stop(final: CheckpointStats): void;
+}
+
+function watchCheckpoints(log: Logger): CheckpointWatcher {
+  // Reported once each, by id: the final stats repeat what onCheckpoint already said.
+  const seen = new Set<number>();
+  const seenAborted = new Set<string>();
+  let newest: { checkpoint: CompletedCheckpoint; seenAt: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let watched = false;
+  const completed = (cp: CompletedCheckpoint): void => {
+    if (seen.has(cp.id)) return;
+    seen.add(cp.id);
+    if (!newest || cp.id > newest.checkpoint.id) newest = { checkpoint: cp, seenAt: performance.now() };
+    log.info({
+      event: 'checkpoint', id: cp.id, kind: cp.kind, ...(cp.name !== undefined ? { name: cp.name } : {}), durationMs: Math.round(cp.durationMs * 10) / 10,
+      bytes: cp.bytesWritten, chunks: cp.chunksWritten, keyedEntries: cp.keyedEntries, maxSyncMs: Math.round(cp.maxSyncMs * 10) / 10,
+    }, `${cp.kind} ${cp.id}${cp.name !== undefined ? ` '${cp.name}'` : ''} completed: ${bytes(cp.bytesWritten)} in ${Math.round(cp.durationMs)} ms`);
+  };
+  const poll = (c: CheckpointStats): void => {
+    for (const cp of c.completed) completed(cp);
+    for (const a of c.aborted) {
+      const k = `${a.id}\n${a.reason}`;
+      if (seenAborted.has(k)) continue;
+      seenAborted.add(k);
+      const fields = { event: 'checkpoint-aborted', id: a.id, reason: a.reason };
+      // The one in flight when the job stops is aborted by the stop itself: not worth a warning.
+      if (a.reason === 'the job stopped') log.info(fields, `checkpoint ${a.id} aborted: ${a.reason}`);
+      else warnAs(log, fields, `checkpoint ${a.id} aborted: ${a.reason}`);
+    }
+  };
+  return {
+    completed,
+    start(handle) {
+      if (handle.stateDir === undefined) return;
+      watched = true;
+      timer = setInterval(() => poll(handle.checkpoints()), CHECKPOINT_POLL_MS);
+      timer.unref();
+    },
+    latest: () => newest,
+    stop(final) {
+      if (timer) clearInterval(timer);
+      if (watched) poll(final);
+    },
+  };
+}
+
+/** The usual cause of a TypeScript job failing to load as ESM, said plainly. */
+function loadHint(file: string, e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!/\.tsx?$/.test(file) || !/require\(\)|ES Module|Cannot use import statement|exports is not defined/.test(message)) return '';
+  return '\nsluice: hint: outside a package.json with "type": "module", a .ts file loads as CommonJS: name the job .mts, or add {"type": "module"} to its package.json';
+}
+
+/**
+ * With `json`, diverts process.stdout.write to stderr and returns the one writer left to stdout. Without, the
+ * returned writer is never called.
+ */
+function takeStdout(json: boolean): (value: unknown) => void {
+  const out = process.stdout;
+  const write = out.write.bind(out);
+  if (json) out.write = process.stderr.write.bind(process.stderr) as typeof out.write;
+  return (value) => { write(`${JSON.stringify(value)}\n`); };
+}
+
+/**
+ * Resolves true once every subtask has accounted some time in the metrics (its task loop has run: threads up,
+ * modules loaded), false if the job ended first.
+ */
+async function startedOrSettled(handle: JobHandle): Promise<boolean> {
+  let settled = false;
+  handle.result.then(() => { settled = true; }, () => { settled = true; });
+  for (;;) {
+    const m = handle.metrics();
+    if (m.tasks.every((t) => t.busyMs + t.backpressuredMs + t.idleMs > 0)) return true;
+    if (settled) return false;
+    await new Promise((r) => setTimeout(r, STARTED_POLL_MS));
+  }
+}
+
+/** The live status: a line redrawn ~4x/s on a TTY; otherwise one plain line every 5 s. Returns its stop. */
+function startTicker(handle: JobHandle, shape: JobShape, checkpoints: CheckpointWatcher): () => void {
+  const err = process.stderr;
+  const tty = err.isTTY === true;
+  const samples: JobMetrics[] = [];
+  // After a resume the sources start from their checkpointed positions: a share of the whole input is unknown.
+  const sources = handle.restoredFrom === undefined ? handle.sources : [];
+  const tick = (): void => {
+    const now = handle.metrics();
+    // Rates over the last ~second on a TTY; since the previous line otherwise.
+    while (samples.length > 1 && now.durationMs - samples[1]!.durationMs >= (tty ? RATE_WINDOW_MS : LOG_EVERY_MS)) samples.shift();
+    const r = rates(shape, samples[0], now);
+    samples.push(now);
+    const latest = checkpoints.latest();
+    const live: LiveInfo = {
+      progress: inputProgress(shape, now, sources),
+      progressBar: tty,
+      watermarkLagMs: watermarkLag(now),
+      checkpoint: latest && {
+        id: latest.checkpoint.id, kind: latest.checkpoint.kind, bytes: latest.checkpoint.bytesWritten,
+        durationMs: latest.checkpoint.durationMs, ageMs: performance.now() - latest.seenAt,
+      },
+    };
+    if (tty) err.write(`\r\x1b[K${statusLine(shape, r, (err.columns || 80) - 1, live)}`);
+    else err.write(`sluice: ${statusLine(shape, r, Infinity, live)}\n`);
+  };
+  const timer = setInterval(tick, tty ? TTY_REFRESH_MS : LOG_EVERY_MS);
+  // The job's own threads keep the process alive; the ticker must not.
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (tty) err.write('\r\x1b[K');
+  };
+}

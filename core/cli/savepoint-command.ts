@@ -1,0 +1,40 @@
+// Runs on: main thread of the `sluice savepoint` process. Asks the job running with a state directory (another
+// process: `sluice run --state-dir`, or an embedded job that called serveControl) for a savepoint through its
+// control socket, and prints what was written.
+//
+// Exit codes: 0 the savepoint completed; 1 no job runs there, or it could not take the savepoint; 2 bad usage.
+
+import { requestControl } from '../runtime/control-server.js';
+import { bytes } from './status.js';
+
+export interface SavepointCommandOptions {
+  json?: boolean;
+  /** Give up waiting for the job's answer after this long, ms (0: wait as long as the job takes). */
+  timeout: number;
+}
+
+/** A default savepoint name from the time: `savepoint-2026-12-02T12-58-01-123Z`. */
+export function defaultSavepointName(now = new Date()): string {
+  return `savepoint-${now.toISOString().replace(/[:.]/g, '-')}`;
+}
+
+export async function savepointCommand(stateDir: string, name: string | undefined, opts: SavepointCommandOptions): Promise<number> {
+  const spName = name ?? defaultSavepointName();
+  try {
+    const r = await requestControl(stateDir, { op: 'savepoint', name: spName }, opts.timeout);
+    if (!('checkpoint' in r)) throw new Error('the job answered without a savepoint');
+    const c = r.checkpoint;
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ stateDir, savepoint: { id: c.id, name: c.name ?? spName, bytes: c.bytesWritten, chunks: c.chunksWritten, keyedEntries: c.keyedEntries, durationMs: c.durationMs } })}\n`);
+    } else {
+      process.stdout.write(`savepoint '${c.name ?? spName}' completed: id ${c.id}, ${bytes(c.bytesWritten)} in ${c.chunksWritten} chunks, ${c.keyedEntries} keyed entries, ${Math.round(c.durationMs)} ms\n`);
+      process.stderr.write(`resume from it with: sluice run <job> --state-dir ${stateDir} --from-savepoint ${c.name ?? spName}\n`);
+    }
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`sluice savepoint: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ stateDir, error: { name: err.name, message: err.message } })}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,215 @@
+// Runs on: main thread. A running job's local control channel, so another process (`sluice savepoint <state-dir>`)
+// can ask it for a savepoint or a checkpoint: a Unix domain socket in the job's state directory (a named pipe on
+// Windows). Local only, and only as reachable as the state directory is: no network port, no authentication.
+//
+// Protocol: the client sends one JSON line, the server answers with one JSON line and closes the connection.
+//   {"op":"savepoint","name":"nightly"}   -> {"ok":true,"checkpoint":{"id":12,"kind":"savepoint",...}}
+//   {"op":"checkpoint"}                   -> {"ok":true,"checkpoint":{...}}
+//   {"op":"status"}                       -> {"ok":true,"status":{"pid":..,"stateDir":..,"checkpoints":{..},..}}
+//   anything that fails                   -> {"ok":false,"error":{"name":"..","message":".."}}
+//
+// The socket file goes when the server closes (the job ended, or close()), and at process exit. A process killed
+// with SIGKILL leaves it behind: a new server finds nobody answering on it and replaces it.
+
+import { createHash } from 'node:crypto';
+import { existsSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { JobHandle } from './run.js';
+import type { CompletedCheckpoint } from '../checkpoint/coordinator.js';
+
+/** Name of the socket in the state directory. */
+export const CONTROL_SOCKET = 'control.sock';
+/** Longest socket path we put in the state directory (sun_path holds 108 bytes on Linux, 104 on macOS). */
+const MAX_SOCKET_PATH = 100;
+/** Requests are a few dozen bytes: anything much longer is not a client of ours. */
+const MAX_REQUEST_BYTES = 64 * 1024;
+
+export type ControlRequest = { op: 'savepoint'; name: string } | { op: 'checkpoint' } | { op: 'status' };
+
+export interface ControlStatus {
+  pid: number;
+  stateDir: string;
+  restoredFrom: number | null;
+  checkpoints: { completed: number; aborted: number; latest: CompletedCheckpoint | null };
+}
+
+export type ControlResponse =
+  | { ok: true; checkpoint: CompletedCheckpoint }
+  | { ok: true; status: ControlStatus }
+  | { ok: false; error: { name: string; message: string } };
+
+/** No job answers on the state directory's control socket. */
+export class NoJobRunningError extends Error {
+  constructor(readonly stateDir: string, detail: string) {
+    super(`no sluice job is running with state directory ${stateDir} (${detail})`);
+    this.name = 'NoJobRunningError';
+  }
+}
+
+/**
+ * Where the control socket of a state directory lives: `<stateDir>/control.sock`, or, when that path is too long
+ * for a Unix socket, a name in the temp directory derived from the state directory (both sides compute the same).
+ */
+export function controlSocketPath(stateDir: string): string {
+  const dir = path.resolve(stateDir);
+  const hash = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+  if (process.platform === 'win32') return `\\\\.\\pipe\\sluice-${hash}`;
+  const inDir = path.join(dir, CONTROL_SOCKET);
+  return Buffer.byteLength(inDir) <= MAX_SOCKET_PATH ? inDir : path.join(os.tmpdir(), `sluice-${hash}.sock`);
+}
+
+export interface ControlServer {
+  /** The socket's path. */
+  readonly path: string;
+  /** Stops serving and removes the socket file. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the control channel of a running, checkpointing job. It closes by itself when the job ends. Rejects when
+ * another live process serves the same state directory.
+ */
+export async function serveControl(handle: JobHandle, stateDir: string | undefined = handle.stateDir): Promise<ControlServer> {
+  if (stateDir === undefined) throw new Error('serveControl: the job has no state directory (it does not checkpoint)');
+  const dir = path.resolve(stateDir);
+  const socketPath = controlSocketPath(dir);
+  const server = net.createServer((socket) => answer(handle, dir, socket));
+  await listen(server, socketPath);
+  // A process that exits without closing (process.exit on a second signal) still removes its socket.
+  const onExit = (): void => removeSocket(socketPath);
+  process.on('exit', onExit);
+  let closed: Promise<void> | undefined;
+  // Closing the server removes the socket file at once (libuv unlinks it); the promise waits for open connections.
+  const close = (): Promise<void> => (closed ??= new Promise<void>((resolve) => {
+    process.off('exit', onExit);
+    server.close(() => resolve());
+  }));
+  handle.result.then(close, close);
+  return { path: socketPath, close };
+}
+
+function removeSocket(socketPath: string): void {
+  if (process.platform === 'win32') return;
+  try { unlinkSync(socketPath); } catch { /* already gone */ }
+}
+
+/** Listens on `socketPath`, replacing a stale socket file nobody answers on. */
+async function listen(server: net.Server, socketPath: string): Promise<void> {
+  const attempt = (): Promise<void> => new Promise((resolve, reject) => {
+    const onError = (e: Error): void => { server.off('listening', onListening); reject(e); };
+    const onListening = (): void => { server.off('error', onError); resolve(); };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(socketPath);
+  });
+  try {
+    await attempt();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    if (await answers(socketPath)) {
+      throw new Error(`another process is serving the control socket ${socketPath}: is another job running with this state directory?`);
+    }
+    removeSocket(socketPath);
+    await attempt();
+  }
+}
+
+/** Whether a live process accepts connections on the socket. */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socketPath);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+function answer(handle: JobHandle, stateDir: string, socket: net.Socket): void {
+  let buf = '';
+  let done = false;
+  const reply = (r: ControlResponse): void => {
+    if (done) return;
+    done = true;
+    socket.end(`${JSON.stringify(r)}\n`);
+  };
+  const fail = (e: unknown): void => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    reply({ ok: false, error: { name: err.name, message: err.message } });
+  };
+  socket.setEncoding('utf8');
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: string) => {
+    if (done) return;
+    buf += chunk;
+    if (buf.length > MAX_REQUEST_BYTES) { fail(new Error('request too long')); return; }
+    const nl = buf.indexOf('\n');
+    if (nl < 0) return;
+    let req: ControlRequest;
+    try {
+      req = JSON.parse(buf.slice(0, nl)) as ControlRequest;
+    } catch {
+      fail(new Error('the request is not a JSON line'));
+      return;
+    }
+    handle1(handle, stateDir, req).then(reply, fail);
+  });
+}
+
+async function handle1(handle: JobHandle, stateDir: string, req: ControlRequest): Promise<ControlResponse> {
+  switch (req?.op) {
+    case 'savepoint': return { ok: true, checkpoint: await handle.savepoint(req.name) };
+    case 'checkpoint': return { ok: true, checkpoint: await handle.checkpoint() };
+    case 'status': {
+      const c = handle.checkpoints();
+      return {
+        ok: true,
+        status: {
+          pid: process.pid, stateDir, restoredFrom: handle.restoredFrom ?? null,
+          checkpoints: { completed: c.completed.length, aborted: c.aborted.length, latest: c.completed.at(-1) ?? null },
+        },
+      };
+    }
+    default: throw new Error(`unknown request ${JSON.stringify((req as { op?: unknown })?.op)}: expected savepoint, checkpoint or status`);
+  }
+}
+
+/**
+ * Sends one request to the job running with `stateDir` and returns its answer. Rejects with NoJobRunningError
+ * when nothing answers there, and with an Error when the job answers that the request failed.
+ */
+export function requestControl(stateDir: string, req: ControlRequest, timeoutMs = 0): Promise<ControlResponse & { ok: true }> {
+  const dir = path.resolve(stateDir);
+  const socketPath = controlSocketPath(dir);
+  return new Promise((resolve, reject) => {
+    if (process.platform !== 'win32' && !existsSync(socketPath)) {
+      reject(new NoJobRunningError(dir, `no control socket at ${socketPath}`));
+      return;
+    }
+    const c = net.connect(socketPath);
+    let buf = '';
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => { c.destroy(); reject(new Error(`the job did not answer within ${timeoutMs} ms`)); }, timeoutMs);
+    }
+    c.setEncoding('utf8');
+    c.once('connect', () => c.write(`${JSON.stringify(req)}\n`));
+    c.on('data', (d: string) => { buf += d; });
+    c.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT') reject(new NoJobRunningError(dir, `nothing answers on ${socketPath}: a stale socket of a process that was killed?`));
+      else reject(e);
+    });
+    c.once('close', () => {
+      clearTimeout(timer);
+      const line = buf.split('\n')[0] ?? '';
+      if (line === '') { reject(new Error(`the job closed the control connection without an answer (it may have stopped)`)); return; }
+      let r: ControlResponse;
+      try { r = JSON.parse(line) as ControlResponse; } catch { reject(new Error(`the control socket answered something that is not JSON: ${line.slice(0, 200)}`)); return; }
+      if (r.ok) { resolve(r); return; }
+      const err = new Error(r.error.message);
+      err.name = r.error.name;
+      reject(err);
+    });
+  });
+}

@@ -1,0 +1,126 @@
+// Savepoints: taken on a running job through the API, kept by retention, restored at another parallelism and
+// into a changed job (operators matched by uid; state of an operator the job lost is refused unless allowed).
+// Also: a source that cannot rewind warns, naming itself; a checkpoint that cannot complete in time is aborted and
+// never visible.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, type JobHandle } from '../../../core/index.js';
+import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { brokenCounts, readLedger, tally } from './ledger.js';
+import type { Update } from './jobs/exactly-once.ts';
+
+function url(file: string, params: Record<string, string | number>): URL {
+  const u = new URL(`./jobs/${file}`, import.meta.url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, String(v));
+  return u;
+}
+
+const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'sluice-sp-'));
+
+/** Resolves once the job's sink (`operator`) has received `n` records (live metrics), or the job ended. */
+async function sinkSaw(h: JobHandle, n: number, operator = 'out'): Promise<void> {
+  let ended = false;
+  h.result.then(() => { ended = true; }, () => { ended = true; });
+  for (;;) {
+    const seen = h.metrics().operators.filter((o) => o.operator === operator).reduce((s, o) => s + o.recordsIn, 0);
+    if (seen >= n || ended) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a savepoint taken on a running job is self-contained and restores at parallelism 3, exactly once', async () => {
+  const dir = tmp();
+  try {
+    const n = 40_000;
+    const keys = 300;
+    const ledger = path.join(dir, 'ledger');
+    const stateDir = path.join(dir, 'state');
+    // No periodic checkpoint: the savepoint is the last thing the first run publishes.
+    const job = url('exactly-once.ts', { n, keys, rate: 20_000, interval: 600_000, ledger });
+    const h = await run(job, { parallelism: 2, stateDir, onWarning: () => {} });
+    await sinkSaw(h, 5_000);
+    const sp = await h.savepoint('before-rescale');
+    assert.equal(sp.kind, 'savepoint');
+    await h.cancel();
+    const store = await CheckpointStore.open(stateDir);
+    const m = await store.readManifest(sp.id);
+    assert.ok(Object.values(m.operators.count!.keyGroups!).every((g) => g.chain.length === 1 && g.chain[0]!.full), 'full key groups, sharing nothing');
+    await store.close();
+    const h2 = await run(job, { parallelism: 3, stateDir, resume: { savepoint: 'before-rescale' }, onWarning: () => {} });
+    const r2 = await h2.result;
+    assert.equal(r2.restoredFrom, sp.id);
+    const updates = readLedger<Update>(ledger);
+    assert.deepEqual(tally(updates.map((u) => u.i), n), { lost: 0, duplicated: 0, unexpected: 0 });
+    assert.deepEqual(brokenCounts(updates), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('starting from a savepoint of a job that lost an operator (by uid) is refused, naming it, unless allowed', async () => {
+  const dir = tmp();
+  try {
+    const stateDir = path.join(dir, 'state');
+    const h = await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, retainedCheckpoints: 1, onWarning: () => {} });
+    await sinkSaw(h, 2_000);
+    const sp = await h.savepoint('v1');
+    await h.checkpoint();
+    await h.checkpoint();
+    await h.cancel();
+    const store = await CheckpointStore.open(stateDir);
+    assert.deepEqual(await store.savepoints(), [{ name: 'v1', id: sp.id }], 'retention keeps savepoints');
+    assert.equal((await store.manifestIds()).length, 2, 'the savepoint and the one retained checkpoint');
+    await store.close();
+    const changed = url('exactly-once.ts', { n: 3_000, keys: 100, rate: 0, interval: 10_000, countUid: 'count-v2' });
+    await assert.rejects(run(changed, { parallelism: 2, stateDir, resume: { savepoint: 'v1' } }),
+      (e: Error) => e.name === 'JobDefinitionError' && /'count'/.test(e.message) && /allowNonRestoredState/.test(e.message));
+    const h2 = await run(changed, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, allowNonRestoredState: true, onWarning: () => {} });
+    const r2 = await h2.result;
+    assert.equal(r2.cancelled, false);
+    // The source resumed where the savepoint left it; the renamed counter started from empty state.
+    const counts = (r2.collected.out as Update[]).filter((u) => u.count === 1).length;
+    assert.ok(counts > 0, 'the new operator counts from scratch');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('checkpointing a job with a source that cannot rewind warns, naming the source', async () => {
+  const dir = tmp();
+  try {
+    const warnings: string[] = [];
+    const h = await run(new URL('../runtime/jobs/misc.ts?case=async-iterable', import.meta.url), { parallelism: 1, stateDir: path.join(dir, 'state'), onWarning: (m) => warnings.push(m) });
+    await h.result;
+    assert.ok(warnings.some((w) => /source '.*' \(async-iterable\) cannot rewind.*at-most-once/.test(w)), warnings.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checkpoint that cannot complete in time is aborted, and never visible', async () => {
+  const dir = tmp();
+  try {
+    const stateDir = path.join(dir, 'state');
+    // A sink whose every write waits: barriers queue behind slow records and never arrive within 1 ms.
+    const h = await run(url('slow-sink.ts', { n: 20_000, interval: 5, mode: 'aligned', ledger: path.join(dir, 'ledger'), everyN: 2 }), {
+      parallelism: 2, stateDir, checkpointTimeoutMs: 1, ringBytes: 4096, onWarning: () => {},
+    });
+    // Let several checkpoints be triggered (every 5 ms) and time out (after 1 ms) behind the slow records.
+    await sinkSaw(h, 300, 'slow-out');
+    while (h.checkpoints().aborted.length < 2) await new Promise((r) => setTimeout(r, 10));
+    await h.cancel();
+    const r = await h.result;
+    assert.ok(r.checkpoints.aborted.length > 0, 'some checkpoint timed out');
+    assert.ok(r.checkpoints.aborted.every((a) => /not completed within 1 ms|the job stopped/.test(a.reason)));
+    const store = await CheckpointStore.open(stateDir);
+    const ids = new Set(await store.manifestIds());
+    await store.close();
+    for (const a of r.checkpoints.aborted) assert.ok(!ids.has(a.id), `aborted checkpoint ${a.id} has no manifest`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

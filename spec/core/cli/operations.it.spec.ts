@@ -1,0 +1,217 @@
+// Runs on: main thread (the test), spawning the real CLI as child processes. The operations side of `sluice`:
+// help of every command; a savepoint taken from another process while a job runs, then listed and shown by
+// `sluice inspect` (which refuses a directory a job holds); --resume after SIGKILL; the Prometheus endpoint and
+// latency markers; pino's JSON log on stderr with stdout kept clean. Processes are synchronised on what they
+// print and on files, never on time.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { chunkRefs } from '../../../core/checkpoint/manifest.js';
+import { logLines, repo, sluice, SluiceProcess } from './sluice-process.js';
+
+/** Per test: each starts one to three jobs, and a shared 2-core machine can be slow to start threads. */
+const TIMEOUT = 150_000;
+const PROC_TIMEOUT = 120_000;
+const ticking = path.join('spec', 'core', 'cli', 'jobs', 'ticking.ts');
+const api = pathToFileURL(path.join(repo, 'core', 'index.ts')).href;
+
+const isCheckpointEvent = (l: string): boolean => l.startsWith('{') && (JSON.parse(l) as { event?: string }).event === 'checkpoint';
+
+describe('sluice operations', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ops-'));
+    writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('--help of every command exits 0 and lists its options', { timeout: TIMEOUT }, async () => {
+    const expect: [string[], RegExp, string[]][] = [
+      [['--help'], /Usage: sluice/, ['run', 'savepoint', 'inspect']],
+      [['run', '--help'], /Usage: sluice run \[options\] <job>/, ['--state-dir', '--checkpoint-interval', '--checkpoint-mode', '--resume', '--from-savepoint',
+        '--from-checkpoint', '--allow-non-restored-state', '--metrics-port', '--latency-tracking', '--log-level']],
+      [['savepoint', '--help'], /Usage: sluice savepoint \[options\] <state-dir> \[name\]/, ['--json', '--timeout']],
+      [['inspect', '--help'], /Usage: sluice inspect \[options\] <state-dir>/, ['--checkpoint', '--savepoint', '--keys', '--no-verify', '--json']],
+    ];
+    for (const [args, usage, flags] of expect) {
+      const r = await sluice(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, usage);
+      for (const f of flags) assert.ok(r.stdout.includes(f), `${args.join(' ')} lists ${f}`);
+    }
+  });
+
+  test('sluice savepoint with no job running exits 1 and says so; bad usage exits 2', { timeout: TIMEOUT }, async () => {
+    const r = await sluice(['savepoint', path.join(dir, 'nobody-here'), 'x']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /no sluice job is running with state directory .*nobody-here/);
+    assert.equal(r.stdout, '');
+    const bad = await sluice(['savepoint', dir, 'no spaces']);
+    assert.equal(bad.code, 2, bad.stderr);
+    const conflict = await sluice(['run', ticking, '--resume', '--from-savepoint', 'a']);
+    assert.equal(conflict.code, 2, conflict.stderr);
+    assert.match(conflict.stderr, /cannot be used with/);
+    const noSavepoint = await sluice(['run', ticking, '--state-dir', path.join(dir, 'empty-state'), '--from-savepoint', 'nope']);
+    assert.equal(noSavepoint.code, 2, noSavepoint.stderr);
+    assert.match(noSavepoint.stderr, /^sluice: .*ticking\.ts: no savepoint named 'nope' in .*empty-state$/m);
+    const missing = await sluice(['inspect', path.join(dir, 'no-such-dir')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no such state directory/);
+    const notLevel = await sluice(['inspect', dir]);
+    assert.equal(notLevel.code, 2);
+    assert.match(notLevel.stderr, /not a sluice state directory/);
+  });
+
+  test('a savepoint from another process while the job runs; inspect refuses the held directory, then lists and shows it', { timeout: TIMEOUT }, async () => {
+    const state = path.join(dir, 'sp-state');
+    const sock = path.join(state, 'control.sock');
+    const job = new SluiceProcess(['run', ticking, '-p', '2', '--state-dir', state, '--checkpoint-interval', '200', '--log-level', 'info'], PROC_TIMEOUT);
+    await job.waitFor(/^running: /m);
+    await job.waitForLines(isCheckpointEvent, 1, 'a checkpoint event');
+    assert.ok(existsSync(sock), 'the control socket is in the state directory');
+
+    const sp = await sluice(['savepoint', state, 'before-upgrade', '--json']);
+    assert.equal(sp.code, 0, sp.stderr);
+    const taken = (JSON.parse(sp.stdout) as { savepoint: { id: number; name: string; bytes: number; keyedEntries: number } }).savepoint;
+    assert.equal(taken.name, 'before-upgrade');
+    assert.ok(taken.id > 0 && taken.bytes > 0 && taken.keyedEntries > 0, JSON.stringify(taken));
+    // The job logs it too.
+    await job.waitForLines((l) => l.includes('"kind":"savepoint"') && l.includes('"name":"before-upgrade"'), 1, 'the savepoint event');
+    const human = await sluice(['savepoint', state]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^savepoint 'savepoint-[\w-]+' completed: id \d+, [\d.]+ (B|KiB) in \d+ chunks, \d+ keyed entries, \d+ ms\n$/);
+
+    const busy = await sluice(['inspect', state]);
+    assert.equal(busy.code, 1, busy.stderr);
+    assert.match(busy.stderr, /is in use by a running job .*control\.sock.*sluice savepoint/);
+
+    job.kill('SIGTERM');
+    const end = await job.exited;
+    assert.equal(end.code, 143, end.stderr);
+    assert.match(end.stderr, /checkpoints: \d+ completed \(last \d+/);
+    assert.ok(!existsSync(sock), 'the control socket is removed at exit');
+
+    const list = await sluice(['inspect', state]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^\\s+${taken.id}\\s+savepoint\\s+before-upgrade\\s+\\S+\\s+[\\d.]+ (B|KiB)\\s+\\d+\\s+\\d+\\s+verified$`, 'm'));
+    const rows = (JSON.parse((await sluice(['inspect', state, '--json'])).stdout) as { checkpoints: { id: number; kind: string; name: string | null; status: string }[] }).checkpoints;
+    assert.ok(rows.some((r) => r.kind === 'checkpoint'), 'periodic checkpoints are listed');
+    assert.ok(rows.every((r) => r.status === 'verified'), JSON.stringify(rows));
+    assert.deepEqual(rows.find((r) => r.id === taken.id), { ...rows.find((r) => r.id === taken.id), kind: 'savepoint', name: 'before-upgrade' });
+
+    const detail = await sluice(['inspect', state, '--savepoint', 'before-upgrade', '--keys', '3']);
+    assert.equal(detail.code, 0, detail.stderr);
+    assert.match(detail.stdout, /^savepoint 'before-upgrade' \(checkpoint \d+\): verified$/m);
+    assert.match(detail.stdout, /^ {2}count, parallelism 2$/m);
+    assert.match(detail.stdout, /keyed state: \d+ entries in \d+ key groups/);
+    assert.equal((detail.stdout.match(/^ {6}\[kg \d+\] \w+ "k\d+" = \{"key":"k\d+","n":\d+\}$/gm) ?? []).length, 3, detail.stdout);
+    assert.match(detail.stdout, /^ {2}ticks: 2 split\(s\)$/m);
+    const d = (JSON.parse((await sluice(['inspect', state, '--checkpoint', String(taken.id), '--json'])).stdout) as {
+      checkpoint: { operators: { uid: string; keyed: { keyGroups: number; entries: number; groups: { bytes: number; entries: number }[] } | null }[] };
+    }).checkpoint;
+    const count = d.operators.find((o) => o.uid === 'count')!.keyed!;
+    assert.equal(count.entries, taken.keyedEntries);
+    assert.equal(count.groups.length, count.keyGroups);
+    assert.ok(count.groups.every((g) => g.bytes > 0 && g.entries > 0));
+
+    // Damage one of the savepoint's chunks: inspect reports it, and refuses to call it verified.
+    const store = await CheckpointStore.open(state);
+    const ref = chunkRefs(await store.readManifest(taken.id))[0]!;
+    await store.rawPut(ref.key, new Uint8Array([1, 2, 3]));
+    await store.close();
+    const damaged = await sluice(['inspect', state]);
+    assert.equal(damaged.code, 0, damaged.stderr);
+    assert.match(damaged.stdout, new RegExp(`^\\s+${taken.id}\\s+savepoint\\s+before-upgrade\\s.*corrupt: checkpoint ${taken.id} is corrupt or incomplete: chunk \\S+ has 3 bytes`, 'm'));
+    const damagedDetail = await sluice(['inspect', state, '--checkpoint', String(taken.id)]);
+    assert.equal(damagedDetail.code, 1);
+  });
+
+  test('--resume after SIGKILL resumes from the latest checkpoint; the killed run\'s socket does not block the new one', { timeout: TIMEOUT }, async () => {
+    const state = path.join(dir, 'resume-state');
+    const first = new SluiceProcess(['run', ticking, '-p', '2', '--state-dir', state, '--checkpoint-interval', '100', '--log-level', 'info'], PROC_TIMEOUT);
+    const events = await first.waitForLines(isCheckpointEvent, 2, 'two checkpoint events');
+    first.kill('SIGKILL');
+    const killed = await first.exited;
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.ok(existsSync(path.join(state, 'control.sock')), 'SIGKILL leaves the socket behind');
+    const logged = Math.max(...events.map((l) => (JSON.parse(l) as { id: number }).id));
+
+    const second = new SluiceProcess(['run', ticking, '-p', '1', '--state-dir', state, '--resume', '--log-level', 'info', '--json'], PROC_TIMEOUT);
+    const from = Number((await second.waitFor(/^resuming: from checkpoint (\d+)$/m))[1]);
+    assert.ok(from >= logged, `resumed from ${from}, the killed run had completed ${logged}`);
+    await second.waitFor(/^running: /m);
+    // The new run serves the control socket the killed one left.
+    const sp = await sluice(['savepoint', state, 'after-resume']);
+    assert.equal(sp.code, 0, sp.stderr);
+    second.kill('SIGTERM');
+    const end = await second.exited;
+    assert.equal(end.code, 143, end.stderr);
+    const log = logLines(end.stderr);
+    assert.ok(log.some((l) => l.event === 'checkpoint-verified' && l.checkpoint === from), 'the log says which checkpoint was loaded');
+    assert.equal(log.find((l) => l.event === 'job-start')?.restoredFrom, from);
+    const report = JSON.parse(end.stdout) as { restoredFrom: number; cancelled: boolean };
+    assert.deepEqual([report.restoredFrom, report.cancelled], [from, true]);
+  });
+
+  test('--metrics-port serves the metric families while the job runs; --latency-tracking gives sinks a latency histogram', { timeout: TIMEOUT }, async () => {
+    const state = path.join(dir, 'metrics-state');
+    const job = new SluiceProcess(['run', ticking, '-p', '2', '--state-dir', state, '--checkpoint-interval', '100', '--metrics-port', '0', '--latency-tracking', '20'], PROC_TIMEOUT);
+    const url = (await job.waitFor(/^metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m))[1]!;
+    await job.waitFor(/^running: /m);
+    let body = '';
+    // Poll the endpoint until the job has produced what is asked (threads start, markers and checkpoints come).
+    for (;;) {
+      body = await (await fetch(url)).text();
+      if (/sluice_latency_markers_total\{job="ticking",task="count -> sink",subtask="\d",thread="\d"\} [1-9]/.test(body)
+        && /sluice_checkpoints_completed_total\{job="ticking",kind="checkpoint"\} [1-9]/.test(body)
+        && /sluice_task_watermark_lag_seconds\{job="ticking",task="count -> sink"/.test(body)) break;
+      await delay(50);
+    }
+    job.kill('SIGTERM');
+    const end = await job.exited;
+    assert.equal(end.code, 143, end.stderr);
+    for (const family of ['sluice_operator_records_in_total', 'sluice_operator_records_out_total', 'sluice_task_busy_seconds_total', 'sluice_task_backpressured_seconds_total',
+      'sluice_task_idle_seconds_total', 'sluice_task_watermark_seconds', 'sluice_task_watermark_lag_seconds', 'sluice_end_to_end_latency_seconds',
+      'sluice_checkpoint_duration_seconds', 'sluice_last_checkpoint_size_bytes', 'sluice_operator_late_records_dropped_total', 'sluice_task_bad_records_total']) {
+      assert.match(body, new RegExp(`^# TYPE ${family} `, 'm'), family);
+    }
+    assert.match(body, /^sluice_operator_records_in_total\{job="ticking",task="ticks -> stamp",operator="stamp",subtask="0"\} \d+$/m);
+    assert.match(body, /^sluice_end_to_end_latency_seconds\{job="ticking",task="count -> sink",subtask="\d",thread="\d",quantile="0\.99"\} [\d.e-]+$/m);
+    // The summary shows the sinks' latency, the status log the endpoint's address.
+    assert.match(end.stderr, /latency p50 ms {2}p99 ms {2}max ms/);
+    await assert.rejects(fetch(url), 'the endpoint closes with the job');
+  });
+
+  test('logs: pino JSON lines on stderr, one JSON report on stdout with --json; none by default', { timeout: TIMEOUT }, async () => {
+    const file = path.join(dir, 'bounded.ts');
+    writeFileSync(file, `import { defineJob } from '${api}';\nexport default defineJob((env) => {\n  env.fromCollection([1, 2, 3, 4]).name('numbers').map((x: number) => x * 2).name('double').collect().name('out');\n});\n`);
+    const r = await sluice(['run', file, '--json', '-p', '2', '--log-level', 'info']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trimEnd().split('\n').length, 1, `stdout is one line: ${r.stdout}`);
+    const report = JSON.parse(r.stdout) as { collected: Record<string, number>; restarts: number; checkpoints: unknown };
+    assert.deepEqual([report.collected, report.restarts, report.checkpoints], [{ out: 4 }, 0, null]);
+    const json = r.stderr.split('\n').filter((l) => l.startsWith('{'));
+    assert.ok(json.length >= 2, r.stderr);
+    for (const line of json) {
+      const l = JSON.parse(line) as Record<string, unknown>;
+      assert.equal(typeof l.level, 'number');
+      assert.match(String(l.time), /^\d{4}-\d\d-\d\dT/);
+      assert.equal(l.name, 'sluice');
+      assert.equal(typeof l.msg, 'string');
+    }
+    const events = logLines(r.stderr).map((l) => l.event);
+    assert.deepEqual(events.filter((e) => e === 'job-start' || e === 'job-end'), ['job-start', 'job-end']);
+    assert.equal(logLines(r.stderr).find((l) => l.event === 'job-end')?.outcome, 'finished');
+    assert.match(r.stderr, /^starting: /m, 'the human lines are still there');
+
+    const quiet = await sluice(['run', file, '-p', '2']);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(logLines(quiet.stderr).length, 0, 'no JSON by default');
+  });
+});

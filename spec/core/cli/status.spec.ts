@@ -1,0 +1,99 @@
+// The CLI's rendering as pure functions: the live line's progress, watermark lag and last checkpoint; the
+// summary's checkpoint line and latency columns; the number formats they use.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  bytes, checkpointSummary, inputProgress, jsonReport, rates, span, statusLine, summary, watermarkLag, type JobShape,
+} from '../../../core/cli/status.js';
+import { bar } from '../../../core/cli/progress.js';
+import type { JobMetrics, TaskMetrics } from '../../../core/runtime/metrics.js';
+import type { CompletedCheckpoint } from '../../../core/checkpoint/coordinator.js';
+
+const shape: JobShape = {
+  operators: [{ name: 'src', task: 'src', source: true }, { name: 'count', task: 'count -> out', source: false }, { name: 'out', task: 'count -> out', source: false }],
+  tasks: [{ name: 'src', parallelism: 1, operators: ['src'] }, { name: 'count -> out', parallelism: 1, operators: ['count', 'out'] }],
+};
+
+function task(name: string, over: Partial<TaskMetrics> = {}): TaskMetrics {
+  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, watermark: null, watermarkLagMs: null, badRecords: 0, latency: null, ...over };
+}
+
+function metrics(srcOut: number, tasks: TaskMetrics[] = [task('src'), task('count -> out')], late = 3): JobMetrics {
+  return {
+    durationMs: 2000,
+    operators: [
+      { operator: 'src', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0 },
+      { operator: 'count', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0 },
+      { operator: 'out', subtask: 0, recordsIn: srcOut, recordsOut: 0, lateRecordsDropped: late },
+    ],
+    tasks,
+  };
+}
+
+const cp = (id: number, kind: CompletedCheckpoint['kind'] = 'checkpoint', name?: string): CompletedCheckpoint => ({
+  id, kind, name, durationMs: 45.2, bytesWritten: 3481, chunksWritten: 4, keyedEntries: 100, dirtyEntries: 10, maxSyncMs: 1,
+});
+
+test('bytes, span and bar', () => {
+  assert.equal(bytes(0), '0 B');
+  assert.equal(bytes(1023), '1023 B');
+  assert.equal(bytes(3481), '3.4 KiB');
+  assert.equal(bytes(5 * 1024 * 1024), '5.0 MiB');
+  assert.equal(span(1234), '1.2s');
+  assert.equal(span(-500), '-0.5s');
+  assert.equal(span(3 * 86_400_000 + 4 * 3_600_000), '3d4h');
+  assert.equal(span(56 * 365.25 * 86_400_000), '56y');
+  assert.equal(bar(0.5, 10), '[█████░░░░░]');
+  assert.equal(bar(0, 4), '[░░░░]');
+  assert.equal(bar(2, 4), '[████]');
+  assert.equal(bar(Number.NaN, 4), '[░░░░]');
+});
+
+test('inputProgress: the share read when every source is bounded with a count, else undefined', () => {
+  const m = metrics(250);
+  assert.equal(inputProgress(shape, m, [{ bounded: true, count: 1000 }]), 0.25);
+  assert.equal(inputProgress(shape, m, [{ bounded: true, count: undefined }]), undefined);
+  assert.equal(inputProgress(shape, m, [{ bounded: false, count: undefined }]), undefined);
+  assert.equal(inputProgress(shape, m, []), undefined);
+  assert.equal(inputProgress(shape, metrics(2000), [{ bounded: true, count: 1000 }]), 1, 'capped at 1');
+});
+
+test('watermarkLag: the largest lag over subtasks that have a watermark', () => {
+  assert.equal(watermarkLag(metrics(1)), undefined);
+  const m = metrics(1, [task('src', { watermark: 1000, watermarkLagMs: 250 }), task('count -> out', { watermark: 900, watermarkLagMs: 350 }), task('x')]);
+  assert.equal(watermarkLag(m), 350);
+});
+
+test('statusLine shows progress (a bar on a terminal), watermark lag and the last checkpoint in its head', () => {
+  const r = rates(shape, undefined, metrics(500));
+  const plain = statusLine(shape, r, Infinity, { progress: 0.42, watermarkLagMs: 1200, checkpoint: { id: 7, kind: 'checkpoint', bytes: 3481, durationMs: 45, ageMs: 5000 } });
+  assert.match(plain, /^2\.0s {2}250 ev\/s {2}42% {2}wm lag 1\.2s {2}cp 7 3\.4 KiB\/45ms 5\.0s ago │ src /);
+  const tty = statusLine(shape, r, Infinity, { progress: 0.5, progressBar: true });
+  assert.ok(tty.includes(`${bar(0.5, 12)} 50%`), tty);
+  const sp = statusLine(shape, r, Infinity, { checkpoint: { id: 9, kind: 'savepoint', bytes: 10, durationMs: 3, ageMs: 0 } });
+  assert.match(sp, /sp 9 10 B\/3ms/);
+  // Without live figures the line is what it was.
+  assert.match(statusLine(shape, r), /^2\.0s {2}250 ev\/s │ src 250\/s/);
+  // Narrow: cut, never longer than asked.
+  assert.ok(statusLine(shape, r, 30, { watermarkLagMs: 5 }).length <= 30);
+});
+
+test('summary: checkpoint line, restarts, late records and latency columns when measured', () => {
+  const m = metrics(10, [task('src'), task('count -> out', { latency: { markers: 4, p50Ms: 1.5, p99Ms: 12, p999Ms: 12, maxMs: 13 } })]);
+  const text = summary(shape, { job: 'j', metrics: m, outcome: 'finished', checkpoints: { completed: [cp(1), cp(2, 'savepoint', 'nightly'), cp(2, 'savepoint', 'nightly')], aborted: [{ id: 3, reason: 'x' }] }, restarts: 1 });
+  assert.match(text, /latency p50 ms {2}p99 ms {2}max ms/);
+  assert.match(text, /count -> out .* 1\.50 {2}\s*12 {2}\s*13$/m);
+  assert.match(text, /late records dropped: 3/);
+  assert.match(text, /checkpoints: 2 completed \(last 2 savepoint 'nightly': 3\.4 KiB in 45 ms\), 1 aborted; 1 restart$/m);
+  const none = summary(shape, { job: 'j', metrics: metrics(10, undefined, 0), outcome: 'finished' });
+  assert.doesNotMatch(none, /latency|checkpoints:|late records/);
+  assert.equal(checkpointSummary({ completed: [], aborted: [] }), 'checkpoints: 0 completed, 0 aborted');
+});
+
+test('jsonReport carries checkpoints, restarts and the checkpoint resumed from', () => {
+  const r = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {}, checkpoints: { completed: [cp(1), cp(4)], aborted: [] }, restarts: 2, restoredFrom: 3 });
+  assert.deepEqual([r.checkpoints?.completed, r.checkpoints?.aborted, r.checkpoints?.last?.id, r.restarts, r.restoredFrom], [2, 0, 4, 2, 3]);
+  const plain = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {} });
+  assert.deepEqual([plain.checkpoints, plain.restarts, plain.restoredFrom], [null, 0, null]);
+});

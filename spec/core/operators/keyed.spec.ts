@@ -1,0 +1,184 @@
+// Keyed operators on one thread, driven as an input gate drives them: event-time timers fire when the watermark
+// reaches them (and the watermark they see has), processing-time timers when the wall clock does; state and
+// timers survive snapshotState/restoreState; user errors name the operator.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KeyedProcessOperator, ReduceOperator } from '../../../core/operators/keyed.js';
+import { TaskContext } from '../../../core/operators/task-context.js';
+import type { Downstream } from '../../../core/operators/operator.js';
+import type { KeyedProcessFunction } from '../../../core/api/functions.js';
+import { OperatorError } from '../../../core/api/errors.js';
+import { OutputTag } from '../../../core/api/output-tag.js';
+import { MAX_WATERMARK } from '../../../core/time/watermark.js';
+
+class Sink<T> implements Downstream<T> {
+  out: { v: T; ts: number }[] = [];
+  watermarks: number[] = [];
+  finished = false;
+  constructor(private readonly ctx: TaskContext) {}
+  push(v: T): void { this.out.push({ v, ts: this.ctx.timestamp }); }
+  watermark(w: number): void { this.watermarks.push(w); }
+  idle(): void {}
+  finish(): void { this.finished = true; }
+}
+
+interface Ev { k: string; ts: number }
+
+function operator<O>(fn: KeyedProcessFunction<string, Ev, O>, tracking = true) {
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const sink = new Sink<O>(ctx);
+  const op = new KeyedProcessOperator<string, Ev, O>('proc', ctx, sink, (e) => e.k, fn, tracking);
+  op.open();
+  /** A record with its timestamp, as an input gate pushes it. */
+  const push = (e: Ev): void => { ctx.timestamp = e.ts; op.push(e); };
+  /** A watermark, as the input gate's valve emits it: the task's watermark is set first. */
+  const watermark = (w: number): void => { ctx.watermark = w; op.watermark(w); };
+  return { ctx, sink, op, push, watermark };
+}
+
+type Fired = { key: string; at: number; wm: number; ts: number | undefined; domain: string };
+const timers: KeyedProcessFunction<string, Ev, Fired> = {
+  processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts + 10); },
+  onTimer(at, ctx, out) {
+    out.collect({ key: ctx.key, at, wm: ctx.timerService.currentWatermark(), ts: ctx.timestamp, domain: (ctx as unknown as { timeDomain: string }).timeDomain });
+  },
+};
+
+describe('KeyedProcessOperator', () => {
+  test('event-time timers fire in order when the watermark reaches them, seeing that watermark, with the key and timestamp of the timer', () => {
+    const { sink, push, watermark } = operator(timers);
+    push({ k: 'a', ts: 5 });
+    push({ k: 'b', ts: 1 });
+    push({ k: 'a', ts: 3 });
+    watermark(12);
+    watermark(14);
+    assert.deepEqual(sink.out.map((o) => o.v), [
+      { key: 'b', at: 11, wm: 12, ts: 11, domain: 'event' },
+      { key: 'a', at: 13, wm: 14, ts: 13, domain: 'event' },
+    ]);
+    assert.deepEqual(sink.out.map((o) => o.ts), [11, 13], 'emitted records carry the timer time');
+    assert.deepEqual(sink.watermarks, [12, 14], 'the watermark goes on after the timers');
+  });
+
+  test('at end of input every pending event-time timer fires, and sees the final watermark (regression: it saw the old one)', () => {
+    const { sink, push, op } = operator(timers);
+    push({ k: 'a', ts: 100 });
+    op.finish();
+    assert.deepEqual(sink.out.map((o) => [o.v.at, o.v.wm]), [[110, MAX_WATERMARK]]);
+    assert.equal(sink.finished, true);
+  });
+
+  test('a timer a late record registers after the final watermark fires at end of input (regression: never)', () => {
+    const { sink, push, watermark, op } = operator(timers);
+    push({ k: 'a', ts: 1 });
+    watermark(MAX_WATERMARK);
+    push({ k: 'b', ts: 5 }); // late: an input that was idle delivered it after the end of event time
+    op.finish();
+    assert.deepEqual(sink.out.map((o) => [o.v.key, o.v.at, o.v.wm]), [['a', 11, MAX_WATERMARK], ['b', 15, MAX_WATERMARK]]);
+  });
+
+  test('processing-time timers fire from onProcessingTime, and nextProcessingTime says when', () => {
+    const { sink, ctx, op } = operator<Fired>({
+      processElement(e, c) { c.timerService.registerProcessingTimeTimer(e.ts); },
+      onTimer(at, c, out) { out.collect({ key: c.key, at, wm: 0, ts: c.timestamp, domain: c.timeDomain }); },
+    });
+    ctx.timestamp = NaN;
+    op.push({ k: 'a', ts: 2000 });
+    op.push({ k: 'b', ts: 1000 });
+    assert.equal(op.nextProcessingTime(), 1000);
+    op.onProcessingTime(1500);
+    assert.deepEqual(sink.out.map((o) => o.v), [{ key: 'b', at: 1000, wm: 0, ts: undefined, domain: 'processing' }]);
+    assert.equal(op.nextProcessingTime(), 2000);
+    op.finish();
+    assert.equal(sink.out.length, 1, 'processing-time timers do not fire at end of input');
+  });
+
+  test('a timer timestamp that is not a finite number fails with OperatorError naming the operator', () => {
+    for (const bad of [NaN, Infinity, '5' as unknown as number]) {
+      const { push } = operator<never>({ processElement(_e, c) { c.timerService.registerEventTimeTimer(bad); } });
+      assert.throws(() => push({ k: 'a', ts: 1 }), (e: unknown) => e instanceof OperatorError && e.operator === 'proc' && /finite number/.test(e.message));
+    }
+  });
+
+  test('an exception in onTimer fails with OperatorError naming the operator', () => {
+    const { push, watermark } = operator<never>({
+      processElement(e, c) { c.timerService.registerEventTimeTimer(e.ts); },
+      onTimer() { throw new Error('bang'); },
+    });
+    push({ k: 'a', ts: 1 });
+    assert.throws(() => watermark(1), (e: unknown) => e instanceof OperatorError && e.operator === 'proc' && /bang/.test(e.message));
+  });
+
+  test('state and timers survive snapshotState and restoreState into a new instance', () => {
+    const fn: KeyedProcessFunction<string, Ev, string> = {
+      processElement(e, c, out) {
+        const n = c.valueState<number>('n');
+        n.update((n.value() ?? 0) + 1);
+        c.timerService.registerEventTimeTimer(e.ts);
+        out.collect(`${c.key}:${n.value()}`);
+      },
+      onTimer(at, c, out) { out.collect(`timer ${c.key}@${at} n=${c.valueState<number>('n').value()}`); },
+    };
+    const a = operator(fn);
+    a.push({ k: 'x', ts: 10 });
+    a.push({ k: 'x', ts: 20 });
+    a.push({ k: 'y', ts: 15 });
+    a.watermark(12);
+    const snap = a.op.snapshotState(1, false);
+    assert.equal(snap.keyedEntries, 4, 'two counters and two pending timer lists');
+    const b = operator(fn);
+    b.op.restoreState({ keyed: snap.keyed!, operator: [] });
+    b.push({ k: 'x', ts: 30 });
+    b.watermark(100);
+    assert.deepEqual(b.sink.out.map((o) => o.v), ['x:3', 'timer y@15 n=1', 'timer x@20 n=3', 'timer x@30 n=3']);
+  });
+
+  test('event-time TTL: state written before the first watermark lives ttlMs from its record time (regression: it expired at the first watermark)', () => {
+    const { sink, push, watermark } = operator<number>({
+      processElement(_e, c, out) {
+        const n = c.valueState<number>('n', { ttl: { ttlMs: 1000, time: 'event' } });
+        n.update((n.value() ?? 0) + 1);
+        out.collect(n.value()!);
+      },
+    });
+    push({ k: 'a', ts: 5000 });
+    watermark(4000);
+    push({ k: 'a', ts: 5500 });
+    watermark(6400);
+    push({ k: 'a', ts: 6600 }); // 1100 after the last write at 5500: expired
+    assert.deepEqual(sink.out.map((o) => o.v), [1, 2, 1]);
+  });
+
+  test('side outputs go to the wired tag; to a tag nothing reads they are counted as dropped', () => {
+    const tag = new OutputTag<string>('odd');
+    const other = new OutputTag<string>('other');
+    const { op, push, ctx } = operator<never>({ processElement(e, c) { c.output(tag, e.k); c.output(other, e.k); } });
+    const side = new Sink<unknown>(ctx);
+    op.sideOutputs.set('odd', side);
+    push({ k: 'a', ts: 1 });
+    assert.deepEqual(side.out.map((o) => o.v), ['a']);
+    assert.equal(op.sideOutputDropped, 1);
+  });
+
+  test('open is called once with the context', () => {
+    let opened = 0;
+    operator<never>({ open() { opened++; }, processElement() {} });
+    assert.equal(opened, 1);
+  });
+});
+
+describe('ReduceOperator', () => {
+  test('rolls per key, and its accumulators survive a snapshot', () => {
+    const ctx = new TaskContext('t', 0, 1, 128);
+    const sink = new Sink<Ev>(ctx);
+    const op = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (a, b) => ({ k: a.k, ts: a.ts + b.ts }), true);
+    for (const e of [{ k: 'a', ts: 1 }, { k: 'b', ts: 2 }, { k: 'a', ts: 3 }]) op.push(e);
+    assert.deepEqual(sink.out.map((o) => o.v.ts), [1, 2, 4]);
+    const snap = op.snapshotState(1, false);
+    const op2 = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (a, b) => ({ k: a.k, ts: a.ts + b.ts }), true);
+    op2.restoreState({ keyed: snap.keyed!, operator: [] });
+    op2.push({ k: 'a', ts: 10 });
+    assert.equal(sink.out.at(-1)!.v.ts, 14);
+  });
+});

@@ -1,0 +1,117 @@
+// An embedded job observed from outside: watermarks and event-time lag per subtask, end-to-end latency from
+// latency markers (on and off), the Prometheus endpoint (serveMetrics) and the control socket (serveControl),
+// which replaces a stale socket file and goes away when the job ends.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, type JobHandle } from '../../../core/index.js';
+import { serveMetrics } from '../../../core/runtime/metrics-server.js';
+import { controlSocketPath, requestControl, serveControl, NoJobRunningError } from '../../../core/runtime/control-server.js';
+
+const job = new URL('../cli/jobs/ticking.ts', import.meta.url);
+let dir = '';
+before(() => { dir = mkdtempSync(join(tmpdir(), 'sluice-obs-')); });
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Polls the live metrics until `ok` holds (the job's threads take a while to start; never a timing assertion). */
+async function until(h: JobHandle, ok: (h: JobHandle) => boolean): Promise<void> {
+  while (!ok(h)) await delay(20);
+}
+
+const sinkRecords = (h: JobHandle): number => h.metrics().operators.filter((o) => o.operator === 'sink').reduce((n, o) => n + o.recordsIn, 0);
+
+test('latency markers cross every exchange to the sinks; watermarks and their lag are published per subtask', async () => {
+  // No chaining: ticks → stamp → count → sink are four tasks, so markers cross three rings (one a hash exchange).
+  const h = await run(job, { parallelism: 2, chaining: false, latencyTrackingIntervalMs: 10 });
+  try {
+    await until(h, (x) => x.metrics().tasks.filter((t) => t.task === 'sink').every((t) => (t.latency?.markers ?? 0) >= 5));
+    const m = h.metrics();
+    for (const t of m.tasks.filter((x) => x.task === 'sink')) {
+      const l = t.latency!;
+      assert.ok(l.p50Ms >= 0 && l.p50Ms <= l.p99Ms && l.p99Ms <= l.p999Ms && l.p999Ms <= l.maxMs * 1.001 + 0.001, JSON.stringify(l));
+    }
+    assert.ok(m.tasks.filter((t) => t.task !== 'sink').every((t) => t.latency === null), 'only sinks record latency');
+    await until(h, (x) => x.metrics().tasks.filter((t) => t.task !== 'ticks').every((t) => t.watermark !== null));
+    for (const t of h.metrics().tasks.filter((x) => x.task !== 'ticks')) {
+      // Ingestion-time timestamps: the watermark trails the wall clock, and the lag is finite.
+      assert.ok(t.watermark! <= Date.now() && Number.isFinite(t.watermarkLagMs), JSON.stringify(t));
+    }
+    assert.ok(h.metrics().tasks.filter((t) => t.task === 'ticks').every((t) => t.watermark === null), 'the source has no watermark of its own');
+  } finally {
+    await h.cancel();
+  }
+});
+
+test('latency tracking off: no markers anywhere', async () => {
+  const h = await run(job, { parallelism: 2, chaining: false });
+  try {
+    // As many records as took the run above well past its markers (at a 10 ms interval).
+    await until(h, (x) => sinkRecords(x) >= 20_000);
+    assert.ok(h.metrics().tasks.every((t) => t.latency === null));
+  } finally {
+    await h.cancel();
+  }
+});
+
+test('serveMetrics: the metric families, labelled by job, task, operator and subtask; closed when the job ends', async () => {
+  const state = join(dir, 'metrics');
+  const h = await run(job, { parallelism: 2, latencyTrackingIntervalMs: 10, stateDir: state, checkpointIntervalMs: 50 });
+  const server = await serveMetrics(h, { port: 0, job: 'ticking' });
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+  let body = '';
+  try {
+    const ready = (text: string): boolean => /sluice_checkpoints_completed_total\{job="ticking",kind="checkpoint"\} [1-9]/.test(text)
+      && /sluice_end_to_end_latency_seconds\{[^}]*quantile="0\.99"\}/.test(text) && /sluice_task_watermark_lag_seconds\{/.test(text);
+    for (;;) {
+      body = await (await fetch(server.url)).text();
+      if (ready(body)) break;
+      await delay(50);
+    }
+  } finally {
+    await h.cancel();
+  }
+  for (const family of [
+    'sluice_operator_records_in_total counter', 'sluice_operator_records_out_total counter', 'sluice_operator_records_in_per_second gauge',
+    'sluice_operator_late_records_dropped_total counter', 'sluice_task_busy_seconds_total counter', 'sluice_task_backpressured_seconds_total counter',
+    'sluice_task_idle_seconds_total counter', 'sluice_task_watermark_seconds gauge', 'sluice_task_watermark_lag_seconds gauge',
+    'sluice_task_bad_records_total counter', 'sluice_end_to_end_latency_seconds gauge', 'sluice_latency_markers_total counter',
+    'sluice_checkpoints_completed_total counter', 'sluice_checkpoints_aborted_total counter', 'sluice_checkpoint_duration_seconds histogram',
+    'sluice_last_checkpoint_size_bytes gauge', 'sluice_last_checkpoint_duration_seconds gauge', 'sluice_job_uptime_seconds gauge',
+    'process_cpu_user_seconds_total counter',
+  ]) assert.ok(body.includes(`# TYPE ${family}`), `${family} in\n${body}`);
+  assert.match(body, /sluice_operator_records_in_total\{job="ticking",task="count -> sink",operator="count",subtask="1"\} [1-9]/);
+  assert.match(body, /sluice_checkpoint_duration_seconds_count\{job="ticking",kind="checkpoint"\} [1-9]/);
+  // The sink subtask that reported first (the ready check waited for one).
+  const sub = /sluice_end_to_end_latency_seconds\{job="ticking",task="count -> sink",subtask="(\d)"/.exec(body)![1];
+  const quantiles = ['0.5', '0.99', '0.999', '1'].map((q) => Number(new RegExp(`sluice_end_to_end_latency_seconds\\{job="ticking",task="count -> sink",subtask="${sub}",thread="\\d+",quantile="${q}"\\} (\\S+)`).exec(body)?.[1]));
+  assert.ok(quantiles.every((v) => v >= 0) && quantiles[0]! <= quantiles[1]!, `latency quantiles ${quantiles}`);
+  // The job ended: the endpoint went with it.
+  await assert.rejects(fetch(server.url));
+});
+
+test('serveControl: savepoints and status from another connection; a stale socket file is replaced; gone at the end', async () => {
+  const state = join(dir, 'control');
+  await assert.rejects(requestControl(state, { op: 'status' }), NoJobRunningError);
+  const h = await run(job, { parallelism: 1, stateDir: state });
+  // What a process killed with SIGKILL leaves behind: a socket path nobody listens on.
+  writeFileSync(controlSocketPath(state), '');
+  await assert.rejects(requestControl(state, { op: 'status' }), NoJobRunningError);
+  const server = await serveControl(h);
+  try {
+    assert.equal(server.path, join(state, 'control.sock'));
+    const sp = await requestControl(state, { op: 'savepoint', name: 'embedded' });
+    assert.ok('checkpoint' in sp && sp.checkpoint.kind === 'savepoint' && sp.checkpoint.name === 'embedded', JSON.stringify(sp));
+    const status = await requestControl(state, { op: 'status' });
+    assert.ok('status' in status && status.status.pid === process.pid && status.status.checkpoints.latest?.name === 'embedded', JSON.stringify(status));
+    await assert.rejects(requestControl(state, { op: 'savepoint', name: 'no spaces allowed' }), /savepoint: the name must be/);
+    await assert.rejects(serveControl(h), /another process is serving the control socket/);
+  } finally {
+    await h.cancel();
+  }
+  await server.close();
+  assert.ok(!existsSync(server.path), 'the socket file is removed');
+});

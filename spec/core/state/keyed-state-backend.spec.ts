@@ -1,0 +1,365 @@
+// KeyedStateBackend: handles of every kind scoped to the current key; incremental snapshots by key group restore
+// exactly the live state of their checkpoint, into one backend or into several at another parallelism; chunks
+// whose counts or bytes were damaged are refused with a typed error.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { KeyedStateBackend, MAX_DELTA_CHAIN } from '../../../core/state/keyed-state-backend.js';
+import { KeyGroupFormatError } from '../../../core/state/key-group-codec.js';
+import { keyGroupFor, keyGroupRange, type Key } from '../../../core/graph/key-groups.js';
+import { JobDefinitionError } from '../../../core/api/errors.js';
+import type { KeyGroupChunk } from '../../../core/checkpoint/snapshot.js';
+import {
+  applyToBackend, applyToModel, canonical, ChunkStore, cloneModel, emptyModel, handles, keyArb, ManualClocks, modelEntries,
+  opArb, readBackend, valueArb, type Acc, type Model, type Op,
+} from './fixtures.js';
+
+const backend = (maxP = 128, tracking = true, clocks = new ManualClocks()): KeyedStateBackend =>
+  new KeyedStateBackend('op', maxP, tracking, clocks);
+
+interface Checkpoint { store: ChunkStore; model: Model; entries: number }
+
+/** Runs `ops` on a backend and a model; at every snapshot op, records the store as a checkpoint would keep it. */
+function runOps(ops: Op[], maxP: number): { b: KeyedStateBackend; model: Model; keys: Set<Key>; checkpoints: Checkpoint[] } {
+  const b = backend(maxP);
+  const h = handles(b);
+  const model = emptyModel();
+  const accs = new Map<Key, Acc>();
+  const keys = new Set<Key>();
+  const store = new ChunkStore();
+  const checkpoints: Checkpoint[] = [];
+  for (const op of ops) {
+    if (op.t === 'snapshot') {
+      const { chunks, entries } = b.snapshot(op.full);
+      assert.equal(entries, modelEntries(model), 'snapshot reports the live entry count');
+      for (const c of chunks) {
+        assert.ok(c.keyGroup >= 0 && c.keyGroup < maxP);
+        if (op.full) assert.ok(c.full, 'a full snapshot writes only full chunks');
+      }
+      assert.deepEqual(chunks.map((c) => c.keyGroup), [...new Set(chunks.map((c) => c.keyGroup))].sort((x, y) => x - y), 'one chunk per key group, in order');
+      store.add(chunks);
+      checkpoints.push({ store: store.copy(), model: cloneModel(model), entries });
+    } else {
+      keys.add(op.key);
+      applyToBackend(b, h, op);
+      applyToModel(model, op, accs);
+    }
+  }
+  return { b, model, keys, checkpoints };
+}
+
+describe('KeyedStateBackend handles', () => {
+  test('every kind of handle reads and writes the current key only', () => {
+    const b = backend();
+    const h = handles(b);
+    b.currentKey = 'a';
+    h.value.update({ x: 1 });
+    h.list.add(1); h.list.addAll([2, 3]);
+    h.map.put('m', 'A');
+    h.reducing.add(5); h.reducing.add(6);
+    h.aggregating.add(2); h.aggregating.add(4);
+    b.currentKey = 'b';
+    assert.equal(h.value.value(), undefined);
+    assert.deepEqual(h.list.get(), []);
+    assert.equal(h.map.isEmpty(), true);
+    assert.equal(h.map.get('m'), undefined);
+    assert.equal(h.reducing.get(), undefined);
+    assert.equal(h.aggregating.get(), undefined);
+    h.value.update({ x: 2 });
+    h.list.update([9]);
+    b.currentKey = 'a';
+    assert.deepEqual(h.value.value(), { x: 1 });
+    assert.deepEqual(h.list.get(), [1, 2, 3]);
+    assert.deepEqual(h.map.entries(), [['m', 'A']]);
+    assert.equal(h.map.contains('m'), true);
+    assert.deepEqual(h.map.keys(), ['m']);
+    assert.deepEqual(h.map.values(), ['A']);
+    assert.equal(h.reducing.get(), 11);
+    assert.equal(h.aggregating.get(), '6/2');
+    assert.equal(b.entryCount, 7, 'a: five states, b: value and list');
+    assert.equal(b.sizeOf('list'), 2);
+    b.currentKey = 'b';
+    assert.deepEqual(h.value.value(), { x: 2 });
+    assert.deepEqual(h.list.get(), [9]);
+  });
+
+  test('clearing, emptying a list or map, and updating a value to undefined remove the entry', () => {
+    const b = backend();
+    const h = handles(b);
+    b.currentKey = 1n;
+    h.value.update(1); h.list.add(1); h.map.put(1, 1); h.reducing.add(1); h.aggregating.add(1);
+    assert.equal(b.entryCount, 5);
+    h.value.update(undefined as unknown);
+    h.list.update([]);
+    h.map.remove(1);
+    h.reducing.clear();
+    h.aggregating.clear();
+    assert.equal(b.entryCount, 0);
+    h.map.remove('absent');
+    h.list.addAll([]);
+    assert.equal(b.entryCount, 0, 'no-ops create nothing');
+  });
+
+  test('list and map reads are copies: changing them does not change the state', () => {
+    const b = backend();
+    const h = handles(b);
+    b.currentKey = true;
+    h.list.add('x');
+    h.list.get().push('y');
+    assert.deepEqual(h.list.get(), ['x']);
+    h.map.put('k', 1);
+    h.map.entries()[0]![1] = 2;
+    h.map.keys().push('z');
+    assert.deepEqual(h.map.entries(), [['k', 1]]);
+  });
+
+  test('one handle object serves every key, and asking again returns the same handle', () => {
+    const b = backend();
+    assert.equal(b.valueState('v'), b.valueState('v'));
+  });
+
+  test('one state name asked for as two kinds is a JobDefinitionError naming the operator and the state', () => {
+    const b = new KeyedStateBackend('counter', 128, false, new ManualClocks());
+    b.valueState('s');
+    assert.throws(() => b.listState('s'), (e: unknown) => e instanceof JobDefinitionError && /operator 'counter'/.test(e.message) && /'s' is a value state, not a list state/.test(e.message));
+    assert.throws(() => b.mapState('s'), JobDefinitionError);
+    assert.throws(() => b.reducingState('s', (a: number, x: number) => a + x), JobDefinitionError);
+    b.aggregatingState('t', { createAccumulator: () => 0, add: (x: number, a: number) => a + x, getResult: (a) => a });
+    assert.throws(() => b.valueState('t'), /'t' is a aggregating state, not a value state|'t' is an aggregating state/);
+    assert.throws(() => b.table('t', 'internal', undefined), JobDefinitionError);
+  });
+
+  test('a TTL that is not a positive number of ms is a JobDefinitionError naming the operator and the state', () => {
+    const b = new KeyedStateBackend('sessions', 128, false, new ManualClocks());
+    for (const ttl of [{ ttlMs: 0 }, { ttlMs: -1 }, { ttlMs: NaN }, { ttlMs: Infinity }, { ttlMs: 5, update: 'never' }, { ttlMs: 5, time: 'ingestion' }]) {
+      assert.throws(() => b.valueState('v', { ttl: ttl as never }), (e: unknown) => e instanceof JobDefinitionError && /operator 'sessions', state 'v'/.test(e.message));
+    }
+  });
+});
+
+describe('KeyedStateBackend snapshots', () => {
+  // A state filled with many entries, then mostly small changes with incremental snapshots in between: deltas
+  // chain up to MAX_DELTA_CHAIN before a full chunk; now and then a savepoint.
+  const fillKeys = fc.oneof(keyArb, fc.integer({ min: 100, max: 10_000 }));
+  const runs = fc.tuple(
+    fc.array(opArb(fillKeys, valueArb, 0), { minLength: 40, maxLength: 120 }),
+    fc.array(opArb(keyArb, valueArb, 10, 0.03), { minLength: 60, maxLength: 150 }),
+  ).map(([fill, rest]) => [...fill, ...rest]);
+
+  test('property: restoring the latest chunk chain of every key group gives exactly the live state at that snapshot', () => {
+    fc.assert(fc.property(runs, fc.constantFrom(1, 1, 2, 4, 16, 128), fc.nat(5), (ops, maxP, offset) => {
+      ops.push({ t: 'snapshot', full: false });
+      const { keys, checkpoints } = runOps(ops, maxP);
+      // Restore checkpoints only now, after all later writes (snapshots are encoded when taken): every sixth from a
+      // random offset, and the last.
+      for (const [i, cp] of checkpoints.entries()) {
+        if ((i + offset) % 6 !== 0 && i !== checkpoints.length - 1) continue;
+        const r = backend(maxP);
+        r.restore(cp.store.chunks());
+        assert.equal(r.entryCount, cp.entries);
+        assert.deepEqual(canonical(readBackend(r, keys)), canonical(cp.model));
+        // Deltas never exceed the chain limit before a full chunk.
+        for (const chain of cp.store.groups.values()) assert.ok(chain.length <= MAX_DELTA_CHAIN + 1, `chain of ${chain.length} chunks`);
+      }
+    }), { numRuns: 80 });
+  });
+
+  test('property: restoring into N backends owning disjoint key-group ranges gives the same union (rescaling)', () => {
+    fc.assert(fc.property(runs, fc.constantFrom(4, 16, 128), fc.integer({ min: 1, max: 5 }), (ops, maxP, n) => {
+      ops.push({ t: 'snapshot', full: false });
+      const { keys, checkpoints } = runOps(ops, maxP);
+      const cp = checkpoints.at(-1)!;
+      const union = emptyModel();
+      let entries = 0;
+      for (let i = 0; i < n; i++) {
+        const [start, end] = keyGroupRange(i, maxP, n);
+        const r = backend(maxP);
+        r.restore(cp.store.chunks(start, end));
+        entries += r.entryCount;
+        const part = readBackend(r, keys);
+        for (const [name, map] of Object.entries(part) as [keyof Model, Map<Key, never>][]) {
+          for (const [k, v] of map) {
+            const kg = keyGroupFor(k, maxP);
+            assert.ok(kg >= start && kg < end, `key ${String(k)} (group ${kg}) restored into subtask ${i} owning [${start}, ${end})`);
+            assert.ok(!union[name].has(k));
+            (union[name] as Map<Key, unknown>).set(k, v);
+          }
+        }
+        // The rescaled backend carries on: its next snapshot restores like any other.
+        const h = handles(r);
+        for (const k of keys) {
+          const kg = keyGroupFor(k, maxP);
+          if (kg < start || kg >= end) continue;
+          r.currentKey = k;
+          h.reducing.add(1);
+        }
+        const next = r.snapshot(false);
+        const s2 = cp.store.copy();
+        for (const kg of s2.groups.keys()) if (kg < start || kg >= end) s2.groups.delete(kg);
+        s2.add(next.chunks);
+        const again = backend(maxP);
+        again.restore(s2.chunks());
+        assert.deepEqual(canonical(readBackend(again, keys)), canonical(readBackend(r, keys)));
+      }
+      assert.equal(entries, cp.entries);
+      assert.deepEqual(canonical(union), canonical(cp.model));
+    }), { numRuns: 50 });
+  });
+
+  test('an unchanged key group writes no chunk; a changed one writes a delta, then a full chunk once deltas add up', () => {
+    const b = backend(128);
+    const v = b.valueState<number>('v');
+    // Ten keys of one key group.
+    const keys: string[] = [];
+    for (let i = 0; keys.length < 10; i++) if (keyGroupFor(`k${i}`, 128) === 7) keys.push(`k${i}`);
+    for (const k of keys) { b.currentKey = k; v.update(0); }
+    const first = b.snapshot(false).chunks;
+    assert.deepEqual(first.map((c) => [c.keyGroup, c.full, c.entries]), [[7, true, 10]]);
+    assert.deepEqual(b.snapshot(false).chunks, [], 'nothing changed');
+    b.currentKey = keys[0]!; v.update(1);
+    const d = b.snapshot(false).chunks;
+    assert.deepEqual(d.map((c) => [c.keyGroup, c.full, c.entries]), [[7, false, 10]]);
+    // Nine more single changes: the deltas since the full chunk reach the group's size, so it is written in full.
+    const kinds: boolean[] = [];
+    for (let i = 1; i < 10; i++) { b.currentKey = keys[i]!; v.update(1); kinds.push(b.snapshot(false).chunks[0]!.full); }
+    assert.ok(kinds.includes(true), 'a full chunk comes back');
+    assert.ok(kinds.indexOf(true) < MAX_DELTA_CHAIN, `full within ${MAX_DELTA_CHAIN} deltas: ${kinds}`);
+  });
+
+  test('a long run of small changes to a big group is written in full after MAX_DELTA_CHAIN deltas', () => {
+    const b = backend(1);
+    const v = b.valueState<number>('v');
+    for (let i = 0; i < 1000; i++) { b.currentKey = i; v.update(i); }
+    assert.equal(b.snapshot(false).chunks[0]!.full, true);
+    const fulls: boolean[] = [];
+    for (let s = 0; s < 2 * (MAX_DELTA_CHAIN + 1); s++) { b.currentKey = s; v.update(-s); fulls.push(b.snapshot(false).chunks[0]!.full); }
+    const expected = Array.from({ length: fulls.length }, (_, i) => (i + 1) % (MAX_DELTA_CHAIN + 1) === 0);
+    assert.deepEqual(fulls, expected);
+  });
+
+  test('a key group whose last entry is removed writes an empty full chunk, which replaces its older chunks', () => {
+    const b = backend(128);
+    const v = b.valueState<number>('v');
+    b.currentKey = 'only'; v.update(1);
+    const store = new ChunkStore();
+    store.add(b.snapshot(false).chunks);
+    v.clear();
+    const chunks = b.snapshot(false).chunks;
+    assert.deepEqual(chunks.map((c) => [c.keyGroup, c.full, c.entries]), [[keyGroupFor('only', 128), true, 0]]);
+    store.add(chunks);
+    const r = backend(128);
+    r.restore(store.chunks());
+    assert.equal(r.entryCount, 0);
+  });
+
+  test('a full snapshot (savepoint) writes every group that holds entries in full', () => {
+    const b = backend(16);
+    const v = b.valueState<number>('v');
+    for (let i = 0; i < 50; i++) { b.currentKey = i; v.update(i); }
+    b.snapshot(false);
+    b.currentKey = 0; v.update(100);
+    const { chunks, entries } = b.snapshot(true);
+    assert.equal(entries, 50);
+    assert.ok(chunks.every((c) => c.full));
+    assert.equal(chunks.length, new Set(Array.from({ length: 50 }, (_, i) => keyGroupFor(i, 16))).size);
+    const r = backend(16);
+    r.restore(chunks);
+    r.currentKey = 0;
+    assert.equal(r.valueState<number>('v').value(), 100);
+  });
+
+  test('with tracking off (no checkpoints), a snapshot is still complete: every changed group is written in full', () => {
+    const b = backend(16, false);
+    const v = b.valueState<number>('v');
+    for (let i = 0; i < 20; i++) { b.currentKey = i; v.update(i); }
+    const { chunks, entries } = b.snapshot(true);
+    assert.equal(entries, 20);
+    const r = backend(16, false);
+    r.restore(chunks);
+    assert.equal(r.entryCount, 20);
+  });
+});
+
+describe('KeyedStateBackend restore', () => {
+  function sample(): { chunks: KeyGroupChunk[]; keys: Key[] } {
+    const b = backend(8);
+    const h = handles(b);
+    const keys: Key[] = ['a', 'b', 3, 4n, false, 'ab', 'xyz', 17];
+    for (const k of keys) { b.currentKey = k; h.value.update({ k: String(k), d: new Date(5), s: new Set([1]) }); h.list.add(k); }
+    const store = new ChunkStore();
+    store.add(b.snapshot(false).chunks);
+    b.currentKey = 'a'; h.list.add('again'); h.value.clear();
+    store.add(b.snapshot(false).chunks);
+    return { chunks: store.chunks(), keys };
+  }
+
+  test('restored tables adopt their kind when the job first declares them; a second kind is then refused', () => {
+    const { chunks } = sample();
+    const r = backend(8);
+    r.restore(chunks);
+    r.currentKey = 'a';
+    // Before any declaration, nothing is lost and nothing is typed yet.
+    assert.equal(r.sizeOf('list'), 8);
+    const list = r.listState<unknown>('list');
+    assert.deepEqual(list.get(), ['a', 'again']);
+    assert.throws(() => r.valueState('list'), JobDefinitionError);
+    r.currentKey = 'b';
+    assert.deepEqual(r.valueState('value').value(), { k: 'b', d: new Date(5), s: new Set([1]) });
+  });
+
+  test('a chunk whose entry count was tampered with is KeyGroupFormatError', () => {
+    fc.assert(fc.property(fc.nat(), fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0), (pick, delta) => {
+      const { chunks } = sample();
+      const i = pick % chunks.length;
+      const bad = chunks.map((c, j) => (j === i ? { ...c, entries: c.entries + delta } : c));
+      assert.throws(() => backend(8).restore(bad), KeyGroupFormatError);
+    }));
+  });
+
+  test('a delta without its full chunk, a full flag that disagrees with the bytes, or a chunk under the wrong key group is KeyGroupFormatError', () => {
+    const { chunks } = sample();
+    const delta = chunks.find((c) => !c.full)!;
+    assert.throws(() => backend(8).restore([delta]), /a delta chunk without the full chunk/);
+    assert.throws(() => backend(8).restore(chunks.map((c) => (c === delta ? { ...c, full: true } : c))), KeyGroupFormatError);
+    const full = chunks.find((c) => c.full && c.entries > 0)!;
+    const other = (full.keyGroup + 1) % 8;
+    assert.throws(() => backend(8).restore([{ ...full, keyGroup: other }]), KeyGroupFormatError);
+  });
+
+  test('property: truncated or corrupted chunk bytes fail with KeyGroupFormatError, or restore exactly the original state', () => {
+    const { chunks, keys } = sample();
+    const good = backend(8);
+    good.restore(chunks);
+    const expected = canonical(readBackend(good, keys));
+    fc.assert(fc.property(fc.nat(chunks.length - 1), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(), (which, flips, cut) => {
+      const c = chunks[which]!;
+      const flipped = Uint8Array.from(c.bytes);
+      for (const [pos, x] of flips) flipped[pos % flipped.length]! ^= x;
+      const truncated = Uint8Array.from(c.bytes).subarray(0, cut % c.bytes.length);
+      for (const bytes of [flipped, truncated]) {
+        const r = backend(8);
+        try {
+          r.restore(chunks.map((x, j) => (j === which ? { ...x, bytes } : x)));
+        } catch (e) {
+          assert.ok(e instanceof KeyGroupFormatError, `untyped error: ${String(e)}`);
+          continue;
+        }
+        assert.deepEqual(canonical(readBackend(r, keys)), expected, 'restored a wrong value');
+      }
+    }), { numRuns: 2000 });
+  });
+});
+
+test('keys of every kind keep their type through a snapshot (1, "1", 1n and true are four keys)', () => {
+  fc.assert(fc.property(fc.uniqueArray(keyArb, { maxLength: 30, comparator: 'SameValueZero' }), (keys) => {
+    const b = backend(16);
+    const v = b.valueState<number>('v');
+    keys.forEach((k, i) => { b.currentKey = k; v.update(i); });
+    const r = backend(16);
+    r.restore(b.snapshot(false).chunks);
+    const rv = r.valueState<number>('v');
+    keys.forEach((k, i) => { r.currentKey = k; assert.equal(rv.value(), i, `key ${typeof k} ${String(k)}`); });
+    assert.equal(r.entryCount, keys.length);
+  }));
+});

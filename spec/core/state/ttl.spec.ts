@@ -1,0 +1,305 @@
+// State TTL: expired entries are never returned, on the processing-time clock (injected) and on event time;
+// 'read-write' renews on reads; cleanup in the background keeps rotating keys bounded; snapshots carry no
+// expired entries, and incremental ones carry tombstones for entries that expired since the last.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { KeyedStateBackend } from '../../../core/state/keyed-state-backend.js';
+import { ttlConfig } from '../../../core/state/ttl.js';
+import { decodeKeyGroup } from '../../../core/state/key-group-codec.js';
+import { JobDefinitionError } from '../../../core/api/errors.js';
+import type { StateOptions } from '../../../core/api/state.js';
+import { ChunkStore, ManualClocks } from './fixtures.js';
+
+function setup(options: StateOptions, tracking = true) {
+  const clocks = new ManualClocks();
+  const b = new KeyedStateBackend('op', 16, tracking, clocks);
+  const v = b.valueState<number>('v', options);
+  const put = (k: string, x: number): void => { b.currentKey = k; v.update(x); };
+  const get = (k: string): number | undefined => { b.currentKey = k; return v.value(); };
+  return { clocks, b, v, put, get };
+}
+
+describe('ttlConfig', () => {
+  test('defaults: renew on write, processing time', () => {
+    assert.deepEqual(ttlConfig({ ttlMs: 10 }, 'x'), { ttlMs: 10, readRenews: false, eventTime: false });
+    assert.deepEqual(ttlConfig({ ttlMs: 10, update: 'read-write', time: 'event' }, 'x'), { ttlMs: 10, readRenews: true, eventTime: true });
+    assert.equal(ttlConfig(undefined, 'x'), undefined);
+    assert.throws(() => ttlConfig({ ttlMs: 0 }, "operator 'o'"), (e: unknown) => e instanceof JobDefinitionError && e.message.startsWith("operator 'o': ttl.ttlMs"));
+  });
+});
+
+describe('processing-time TTL', () => {
+  test('an entry expires ttlMs after its last write, and is never returned after', () => {
+    const { clocks, put, get, b } = setup({ ttl: { ttlMs: 100 } });
+    put('a', 1);
+    clocks.processingMs = 99;
+    assert.equal(get('a'), 1);
+    put('a', 2); // renews: expires at 199
+    clocks.processingMs = 198;
+    assert.equal(get('a'), 2);
+    clocks.processingMs = 199;
+    assert.equal(get('a'), undefined);
+    assert.equal(b.entryCount, 0, 'the expired entry was removed when read');
+  });
+
+  test("reads do not renew by default; 'read-write' renews on every read", () => {
+    for (const update of ['write', 'read-write'] as const) {
+      const { clocks, put, get } = setup({ ttl: { ttlMs: 100, update } });
+      put('a', 1);
+      for (const t of [50, 100, 150]) { clocks.processingMs = t; get('a'); }
+      clocks.processingMs = 200;
+      assert.equal(get('a'), update === 'read-write' ? 1 : undefined, update);
+    }
+  });
+
+  test('every handle kind hides expired entries (list add and map put on an expired entry start over)', () => {
+    const clocks = new ManualClocks();
+    const b = new KeyedStateBackend('op', 16, false, clocks);
+    const o = { ttl: { ttlMs: 10 } };
+    const list = b.listState<number>('l', o);
+    const map = b.mapState<string, number>('m', o);
+    const red = b.reducingState<number>('r', (x, y) => x + y, o);
+    const agg = b.aggregatingState<number, number, number>('g', { createAccumulator: () => 0, add: (x, a) => a + x, getResult: (a) => a }, o);
+    b.currentKey = 'k';
+    list.add(1); map.put('x', 1); red.add(1); agg.add(1);
+    clocks.processingMs = 10;
+    assert.deepEqual(list.get(), []);
+    assert.equal(map.contains('x'), false);
+    assert.equal(red.get(), undefined);
+    assert.equal(agg.get(), undefined);
+    list.add(2); map.put('y', 2); red.add(2); agg.add(2);
+    assert.deepEqual(list.get(), [2]);
+    assert.deepEqual(map.entries(), [['y', 2]]);
+    assert.equal(red.get(), 2);
+    assert.equal(agg.get(), 2);
+  });
+
+  test('in-place list and map updates renew the entry', () => {
+    const clocks = new ManualClocks();
+    const b = new KeyedStateBackend('op', 16, false, clocks);
+    const list = b.listState<number>('l', { ttl: { ttlMs: 10 } });
+    b.currentKey = 'k';
+    list.add(1);
+    clocks.processingMs = 9; list.add(2);
+    clocks.processingMs = 18;
+    assert.deepEqual(list.get(), [1, 2]);
+  });
+
+  test('background cleanup keeps the entry count bounded for rotating keys that are never read again', () => {
+    const { clocks, put, b } = setup({ ttl: { ttlMs: 100 } }, false);
+    let max = 0;
+    // A new key every ms: about 100 are alive at any time; written once, never read.
+    for (let t = 0; t < 20_000; t++) {
+      clocks.processingMs = t;
+      put(`k${t}`, t);
+      max = Math.max(max, b.entryCount);
+    }
+    assert.ok(max <= 101, `at most the live keys are kept, saw ${max}`);
+    clocks.processingMs = 1e9;
+    const left = b.entryCount;
+    assert.ok(left > 0);
+    assert.equal(b.cleanupExpired(), left, 'cleanupExpired removes the rest');
+    assert.equal(b.entryCount, 0);
+  });
+
+  test('property: a read returns the last write exactly while it is younger than ttlMs (model check)', () => {
+    type Step = { k: number; write: boolean; dt: number };
+    fc.assert(fc.property(fc.array(fc.record({ k: fc.integer({ min: 0, max: 5 }), write: fc.boolean(), dt: fc.integer({ min: 0, max: 40 }) }), { maxLength: 200 }), fc.boolean(), (steps: Step[], readRenews) => {
+      const { clocks, put, get } = setup({ ttl: { ttlMs: 50, update: readRenews ? 'read-write' : 'write' } }, false);
+      const model = new Map<number, { v: number; at: number }>();
+      let t = 0;
+      steps.forEach((s, i) => {
+        t += s.dt;
+        clocks.processingMs = t;
+        const m = model.get(s.k);
+        const alive = m !== undefined && m.at + 50 > t;
+        if (!alive) model.delete(s.k);
+        if (s.write) { put(`k${s.k}`, i); model.set(s.k, { v: i, at: t }); }
+        else {
+          assert.equal(get(`k${s.k}`), alive ? m!.v : undefined, `step ${i}`);
+          if (alive && readRenews) m!.at = t;
+        }
+      });
+    }));
+  });
+});
+
+describe('event-time TTL', () => {
+  test('an entry expires once the watermark passes its last write time + ttlMs', () => {
+    const { clocks, put, get } = setup({ ttl: { ttlMs: 100, time: 'event' } });
+    clocks.watermarkMs = 0;
+    clocks.recordTs = 50;
+    put('a', 1);
+    clocks.recordTs = NaN;
+    clocks.processingMs = 1e12; // wall time plays no part
+    clocks.watermarkMs = 149;
+    assert.equal(get('a'), 1);
+    clocks.watermarkMs = 150;
+    assert.equal(get('a'), undefined);
+  });
+
+  test('writes before the first watermark live ttlMs from their record time (regression: they expired at the first watermark)', () => {
+    const { clocks, put, get } = setup({ ttl: { ttlMs: 1000, time: 'event' } });
+    // No watermark yet: the task's watermark is MIN_WATERMARK.
+    clocks.recordTs = 5000;
+    put('a', 1);
+    clocks.recordTs = NaN;
+    clocks.watermarkMs = 4000; // the first periodic watermark
+    assert.equal(get('a'), 1);
+    clocks.watermarkMs = 6000;
+    assert.equal(get('a'), undefined);
+  });
+
+  test('a record sees an entry as expired from its own time: the result does not depend on when watermarks came', () => {
+    const { clocks, put, get } = setup({ ttl: { ttlMs: 100, time: 'event' } });
+    clocks.recordTs = 0;
+    put('a', 1);
+    // The watermark lags; a record at 100 still finds the entry expired, one at 99 does not.
+    clocks.watermarkMs = -50;
+    clocks.recordTs = 99;
+    assert.equal(get('a'), 1);
+    clocks.recordTs = 100;
+    assert.equal(get('a'), undefined);
+  });
+
+  test('background cleanup goes by the watermark: it never removes an entry a record still to come may see', () => {
+    const { clocks, put, b, get } = setup({ ttl: { ttlMs: 100, time: 'event' } }, false);
+    clocks.watermarkMs = 0;
+    clocks.recordTs = 10;
+    put('old', 1);
+    // A record far ahead of the watermark writes another key: 'old' has expired by that record's time, not by
+    // the watermark, so a later record at 100 (not late: above the watermark) must still find it.
+    clocks.recordTs = 500;
+    put('new', 2);
+    assert.equal(b.sizeOf('v'), 2);
+    clocks.recordTs = 100;
+    assert.equal(get('old'), 1);
+  });
+
+  test('an out-of-order write does not shorten the life a later-timed write gave the entry', () => {
+    const { clocks, put, get } = setup({ ttl: { ttlMs: 100, time: 'event' } });
+    clocks.watermarkMs = 0;
+    clocks.recordTs = 200; put('a', 1);
+    clocks.recordTs = 150; put('a', 2);
+    clocks.recordTs = 299;
+    assert.equal(get('a'), 2);
+  });
+
+  test('rotating keys in event time stay bounded', () => {
+    const { clocks, put, b } = setup({ ttl: { ttlMs: 100, time: 'event' } }, false);
+    let max = 0;
+    for (let t = 0; t < 10_000; t++) {
+      clocks.recordTs = t;
+      clocks.watermarkMs = t - 10;
+      put(`k${t}`, t);
+      max = Math.max(max, b.entryCount);
+    }
+    assert.ok(max <= 111, `saw ${max} entries`);
+  });
+});
+
+describe('TTL and snapshots', () => {
+  test('expired entries are not written to snapshots (full or delta)', () => {
+    for (const full of [false, true]) {
+      const { clocks, put, b } = setup({ ttl: { ttlMs: 100 } });
+      for (let i = 0; i < 20; i++) { clocks.processingMs = i * 10; put(`k${i}`, i); }
+      clocks.processingMs = 200; // k0..k10 expired (written at 0..100)
+      const { chunks, entries } = b.snapshot(full);
+      assert.equal(entries, 9);
+      const written = chunks.flatMap((c) => decodeKeyGroup(c.bytes).tables.flatMap((t) => t.puts.filter((_, i) => i % 3 === 0)));
+      assert.deepEqual(written.sort(), Array.from({ length: 9 }, (_, i) => `k${i + 11}`).sort());
+    }
+  });
+
+  test('an entry that expired since the last snapshot is a tombstone in the next delta, and stays gone on restore', () => {
+    const { clocks, put, b, get } = setup({ ttl: { ttlMs: 1000 } });
+    put('gone', 1); // expires at 1000
+    // Many keys in every group, so that the next snapshot is a delta.
+    clocks.processingMs = 500;
+    for (let i = 0; i < 200; i++) put(`keep${i}`, i);
+    const store = new ChunkStore();
+    store.add(b.snapshot(false).chunks);
+    clocks.processingMs = 1100;
+    const delta = b.snapshot(false).chunks;
+    assert.deepEqual(delta.map((c) => c.full), [false]);
+    const dels = delta.flatMap((c) => decodeKeyGroup(c.bytes).tables.flatMap((t) => t.dels));
+    assert.deepEqual(dels, ['gone']);
+    store.add(delta);
+    const r = new KeyedStateBackend('op', 16, true, clocks);
+    r.restore(store.chunks());
+    const rv = r.valueState<number>('v', { ttl: { ttlMs: 1000 } });
+    r.currentKey = 'gone';
+    assert.equal(rv.value(), undefined);
+    assert.equal(r.entryCount, 200);
+    assert.equal(get('keep3'), 3);
+  });
+
+  test("a 'read-write' renewal is part of the next snapshot (regression: a restored entry expired at its last write's time)", () => {
+    const { clocks, put, get, b } = setup({ ttl: { ttlMs: 100, update: 'read-write' } });
+    put('a', 1);
+    const store = new ChunkStore();
+    store.add(b.snapshot(false).chunks);
+    clocks.processingMs = 90;
+    assert.equal(get('a'), 1); // renewed to 190
+    store.add(b.snapshot(false).chunks);
+    clocks.processingMs = 150;
+    assert.equal(get('a'), 1, 'live');
+    const r = new KeyedStateBackend('op', 16, true, clocks);
+    r.restore(store.chunks());
+    const rv = r.valueState<number>('v', { ttl: { ttlMs: 100, update: 'read-write' } });
+    r.currentKey = 'a';
+    assert.equal(rv.value(), 1, 'restored');
+  });
+
+  test('a clock that moves during a snapshot does not make its entry counts disagree with its chunks (regression)', () => {
+    const clocks = new ManualClocks();
+    // Every read of the clock moves it on by 1 ms, as a wall clock may between two reads.
+    let t = 0;
+    clocks.processing = () => t++;
+    const b = new KeyedStateBackend('op', 16, true, clocks);
+    const v = b.valueState<number>('v', { ttl: { ttlMs: 50 } });
+    for (let i = 0; i < 40; i++) { b.currentKey = i; v.update(i); }
+    const store = new ChunkStore();
+    // Entries expire at every ms from here on: some snapshot reads the clock on both sides of an expiry.
+    for (let s = 0; s < 60; s++) {
+      const { chunks } = b.snapshot(false);
+      store.add(chunks);
+      new KeyedStateBackend('op', 16, true, new ManualClocks()).restore(store.chunks());
+    }
+  });
+
+  test('restored entries keep their expiry; the table takes its TTL when the job declares it', () => {
+    const { clocks, put, b } = setup({ ttl: { ttlMs: 100 } });
+    put('a', 1);
+    clocks.processingMs = 60;
+    put('b', 2);
+    const chunks = b.snapshot(false).chunks;
+    const r = new KeyedStateBackend('op', 16, true, clocks);
+    r.restore(chunks);
+    clocks.processingMs = 120;
+    const rv = r.valueState<number>('v', { ttl: { ttlMs: 100 } });
+    r.currentKey = 'a'; assert.equal(rv.value(), undefined);
+    r.currentKey = 'b'; assert.equal(rv.value(), 2);
+  });
+
+  test('restored event-time entries survive a snapshot taken before the job declares their state (regression: cleaned by the wall clock)', () => {
+    const { clocks, put, b } = setup({ ttl: { ttlMs: 1000, time: 'event' } });
+    clocks.processingMs = Date.now();
+    clocks.watermarkMs = 0;
+    clocks.recordTs = 10;
+    put('a', 1);
+    const r = new KeyedStateBackend('op', 16, true, clocks);
+    r.restore(b.snapshot(false).chunks);
+    // A checkpoint before any record reaches the restored operator: the state is not declared yet.
+    const { chunks, entries } = r.snapshot(true);
+    assert.equal(entries, 1);
+    const r2 = new KeyedStateBackend('op', 16, true, clocks);
+    r2.restore(chunks);
+    const v = r2.valueState<number>('v', { ttl: { ttlMs: 1000, time: 'event' } });
+    r2.currentKey = 'a';
+    assert.equal(v.value(), 1);
+    assert.equal(r.cleanupExpired(), 0, 'nothing expires in an undeclared table');
+  });
+});

@@ -1,0 +1,180 @@
+// TimestampsOperator with the built-in and custom watermark strategies: timestamps assigned, watermarks emitted
+// periodically from onProcessingTime, idleness only after the source has read nothing for the timeout and active
+// again at the next record, the final watermark at end of input, and typed errors for bad timestamps.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TimestampsOperator } from '../../../core/time/timestamps-operator.js';
+import { WatermarkStrategy, type WatermarkGenerator } from '../../../core/time/watermark-strategy.js';
+import { TaskContext } from '../../../core/operators/task-context.js';
+import type { Downstream } from '../../../core/operators/operator.js';
+import { JobDefinitionError, OperatorError } from '../../../core/api/errors.js';
+import { MAX_WATERMARK } from '../../../core/time/watermark.js';
+
+interface Ev { ts: number; id: string }
+
+class Out implements Downstream<Ev> {
+  events: string[] = [];
+  constructor(private readonly ctx: TaskContext) {}
+  push(v: Ev): void { this.events.push(`${v.id}@${this.ctx.timestamp}`); }
+  watermark(w: number): void { this.events.push(`wm ${w === MAX_WATERMARK ? 'MAX' : w}`); }
+  idle(b: boolean): void { this.events.push(b ? 'idle' : 'active'); }
+  finish(): void { this.events.push('finish'); }
+}
+
+const INTERVAL = 200;
+
+function setup(strategy: WatermarkStrategy<Ev>) {
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const out = new Out(ctx);
+  const op = new TimestampsOperator<Ev>('stamps', ctx, out, strategy, INTERVAL);
+  const push = (ts: number, id = String(ts), recordTs = NaN): void => { ctx.timestamp = recordTs; op.push({ ts, id }); };
+  /** The subtask's timer loop: fire when due. */
+  let now = op.nextProcessingTime();
+  const tick = (): void => { op.onProcessingTime(now); now += INTERVAL; };
+  return { ctx, out, op, push, tick };
+}
+
+const byTs = (s: WatermarkStrategy<Ev>): WatermarkStrategy<Ev> => s.withTimestampAssigner((e) => e.ts);
+
+describe('TimestampsOperator', () => {
+  test('bounded out-of-orderness: every interval, the watermark is the largest timestamp seen - bound - 1', () => {
+    const { out, push, tick, ctx } = setup(byTs(WatermarkStrategy.forBoundedOutOfOrderness(50)));
+    tick();
+    assert.deepEqual(out.events, [], 'no watermark before any record');
+    push(100); push(300); push(200);
+    assert.deepEqual(out.events, ['100@100', '300@300', '200@200'], 'records carry their assigned timestamps');
+    tick();
+    assert.deepEqual(out.events.slice(3), ['wm 249']);
+    assert.equal(ctx.watermark, 249);
+    tick();
+    assert.equal(out.events.length, 4, 'an unchanged watermark is not sent again');
+    push(1000);
+    tick();
+    assert.deepEqual(out.events.slice(5), ['wm 949']);
+  });
+
+  test('monotonous timestamps: the watermark is the largest timestamp - 1', () => {
+    const { out, push, tick } = setup(byTs(WatermarkStrategy.forMonotonousTimestamps()));
+    push(10); push(20);
+    tick();
+    assert.equal(out.events.at(-1), 'wm 19');
+  });
+
+  test('periodic emission waits for its time: onProcessingTime before nextProcessingTime does nothing', () => {
+    const { out, push, op } = setup(byTs(WatermarkStrategy.forBoundedOutOfOrderness(0)));
+    push(10);
+    const due = op.nextProcessingTime();
+    op.onProcessingTime(due - 1);
+    assert.deepEqual(out.events, ['10@10']);
+    op.onProcessingTime(due);
+    assert.deepEqual(out.events, ['10@10', 'wm 9']);
+    assert.equal(op.nextProcessingTime(), due + INTERVAL);
+  });
+
+  test('a custom generator: punctuated watermarks from onEvent come after the record that carried them (regression: before it, making it late)', () => {
+    const punctuated = (): WatermarkGenerator<Ev> => ({
+      onEvent(e, ts, o) { if (e.id.startsWith('mark')) o.emitWatermark(ts); },
+      onPeriodicEmit() {},
+    });
+    const { out, push, tick } = setup(byTs(WatermarkStrategy.forGenerator('punctuated', punctuated)));
+    push(5, 'a');
+    push(10, 'mark');
+    push(7, 'late');
+    push(8, 'mark2'); // lower: ignored
+    tick();
+    assert.deepEqual(out.events, ['a@5', 'mark@10', 'wm 10', 'late@7', 'mark2@8']);
+  });
+
+  test('without an assigner the record keeps the timestamp it came with; the assigner sees it too', () => {
+    const { out, push } = setup(WatermarkStrategy.forMonotonousTimestamps<Ev>());
+    push(0, 'x', 42);
+    const seen: (number | undefined)[] = [];
+    const s2 = setup(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e, rt) => { seen.push(rt); return e.ts; }));
+    s2.push(5, 'y', 42);
+    s2.push(6, 'z');
+    assert.deepEqual(out.events, ['x@42']);
+    assert.deepEqual(seen, [42, undefined]);
+  });
+
+  test('a timestamp assigner returning a non-number, or a record without a timestamp and no assigner, fails with OperatorError naming the operator', () => {
+    for (const bad of [undefined, '12', NaN, Infinity, null]) {
+      const { push } = setup(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner(() => bad as unknown as number));
+      assert.throws(() => push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'stamps' && /timestamp assigner returned/.test(e.message));
+    }
+    const { push } = setup(WatermarkStrategy.forMonotonousTimestamps<Ev>());
+    assert.throws(() => push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'stamps' && /no timestamp/.test(e.message));
+    const thrower = setup(WatermarkStrategy.forGenerator<Ev>('bad', () => ({ onEvent() { throw new Error('gen'); }, onPeriodicEmit() { throw new Error('periodic'); } })).withTimestampAssigner((e) => e.ts));
+    assert.throws(() => thrower.push(1), (e: unknown) => e instanceof OperatorError && /gen/.test(e.message));
+    assert.throws(() => thrower.tick(), (e: unknown) => e instanceof OperatorError && /periodic/.test(e.message));
+  });
+
+  test('idleness: only once the source has read nothing for the timeout; the next record makes the stream active again', () => {
+    const { out, push, tick, ctx } = setup(byTs(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(0)).withIdleness(1000));
+    push(10);
+    tick();
+    assert.deepEqual(out.events, ['10@10', 'wm 9']);
+    // No empty reads at all (a busy or backpressured source): never idle, however long.
+    tick(); tick();
+    assert.ok(!out.events.includes('idle'));
+    // Empty reads, but for less than the timeout.
+    ctx.sourceIdleSince = performance.now() - 500;
+    tick();
+    assert.ok(!out.events.includes('idle'));
+    // Empty reads for the timeout.
+    ctx.sourceIdleSince = performance.now() - 1000;
+    tick();
+    tick();
+    assert.deepEqual(out.events.filter((e) => e === 'idle'), ['idle'], 'idle once');
+    ctx.sourceIdleSince = NaN; // the source read something
+    push(20);
+    assert.deepEqual(out.events.slice(-2), ['active', '20@20'], 'active again before the record');
+    tick();
+    assert.equal(out.events.at(-1), 'wm 19');
+  });
+
+  test('without withIdleness a source that reads nothing is never idle', () => {
+    const { out, tick, ctx } = setup(byTs(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(0)));
+    ctx.sourceIdleSince = performance.now() - 1e9;
+    tick();
+    assert.deepEqual(out.events, []);
+  });
+
+  test('upstream watermarks and idleness are not passed on, except the final watermark; finish sends MAX_WATERMARK once', () => {
+    const { out, op, push, ctx } = setup(byTs(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(0)));
+    push(10);
+    op.watermark(5);
+    op.idle(true);
+    assert.deepEqual(out.events, ['10@10']);
+    op.watermark(MAX_WATERMARK);
+    op.finish();
+    assert.deepEqual(out.events, ['10@10', 'wm MAX', 'finish']);
+    assert.equal(ctx.watermark, MAX_WATERMARK);
+    const s = setup(byTs(WatermarkStrategy.noWatermarks<Ev>()));
+    s.push(1); s.tick(); s.op.finish();
+    assert.deepEqual(s.out.events, ['1@1', 'wm MAX', 'finish'], 'noWatermarks: event time only moves at the end');
+  });
+});
+
+describe('WatermarkStrategy', () => {
+  test('bad arguments are JobDefinitionErrors', () => {
+    assert.throws(() => WatermarkStrategy.forBoundedOutOfOrderness(-1), JobDefinitionError);
+    assert.throws(() => WatermarkStrategy.forBoundedOutOfOrderness(NaN), JobDefinitionError);
+    assert.throws(() => WatermarkStrategy.forGenerator('x', 5 as never), JobDefinitionError);
+    assert.throws(() => WatermarkStrategy.forMonotonousTimestamps().withTimestampAssigner('ts' as never), JobDefinitionError);
+    assert.throws(() => WatermarkStrategy.forMonotonousTimestamps().withIdleness(-5), JobDefinitionError);
+  });
+
+  test('the fingerprint names what every thread must agree on', () => {
+    assert.equal(WatermarkStrategy.forBoundedOutOfOrderness(50).fingerprint, 'bounded(50);assigner=record;idle=off');
+    assert.equal(WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((x) => x).withIdleness(100).fingerprint, 'monotonous;assigner=fn;idle=100');
+    assert.equal(WatermarkStrategy.forGenerator('g', () => ({ onEvent() {}, onPeriodicEmit() {} })).fingerprint, 'custom(g);assigner=record;idle=off');
+  });
+
+  test('each operator instance gets its own generator', () => {
+    let made = 0;
+    const s = byTs(WatermarkStrategy.forGenerator<Ev>('count', () => { made++; return { onEvent() {}, onPeriodicEmit() {} }; }));
+    setup(s); setup(s);
+    assert.equal(made, 2);
+  });
+});

@@ -1,0 +1,166 @@
+// The input gate on one thread, over real channels: records reach their head with their timestamps; watermarks
+// are combined (the task's watermark is set before the head sees it); an aligned barrier holds back the records
+// behind it until the snapshot; an unaligned one records the other channels' records until their barriers.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Ring, RingConsumer, RingProducer } from '../../shm/ring.js';
+import { ChannelReader, ChannelWriter } from '../../shm/channel.js';
+import { genericCodec } from '../../shm/codec/generic.js';
+import type { ControlFrame } from '../../shm/codec/control.js';
+import { InputGate, type BarrierHandler } from '../../workers/input-gate.js';
+import { TaskContext } from '../../core/operators/task-context.js';
+import type { Downstream } from '../../core/operators/operator.js';
+import type { InFlightRecord } from '../../core/checkpoint/messages.js';
+import { MAX_WATERMARK } from '../../core/time/watermark.js';
+
+type Barrier = ControlFrame & { type: 'barrier' };
+const barrier = (id: number, unaligned = false): Barrier => ({ type: 'barrier', checkpointId: id, timestampMs: 0, unaligned, savepoint: false });
+
+/** Everything the gate does, in order: pushes (with the task's timestamp and watermark), snapshots, completes. */
+class Log implements Downstream<unknown>, BarrierHandler {
+  events: string[] = [];
+  inFlight: InFlightRecord[][] = [];
+  constructor(private readonly ctx: TaskContext, private readonly input = 0) {}
+  head(input: number): Downstream<unknown> {
+    const l = new Log(this.ctx, input);
+    l.events = this.events;
+    return l;
+  }
+  push(v: unknown): void { this.events.push(`${this.input}:${String(v)}@${this.ctx.timestamp}`); }
+  watermark(w: number): void { this.events.push(`wm ${w === MAX_WATERMARK ? 'MAX' : w} (task ${this.ctx.watermark === MAX_WATERMARK ? 'MAX' : this.ctx.watermark})`); }
+  idle(b: boolean): void { this.events.push(b ? 'idle' : 'active'); }
+  finish(): void {}
+  snapshot(b: Barrier): void { this.events.push(`snapshot ${b.checkpointId}`); }
+  complete(id: number, inFlight: InFlightRecord[]): void { this.events.push(`complete ${id}`); this.inFlight.push(inFlight); }
+  abandon(id: number): void { this.events.push(`abandon ${id}`); }
+}
+
+function gate(channels: number, inputOf = Array<number>(channels).fill(0), alignmentTimeoutMs = Infinity) {
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const log = new Log(ctx);
+  const codec = genericCodec<unknown>();
+  const writers: ChannelWriter<unknown>[] = [];
+  const readers: ChannelReader<unknown>[] = [];
+  for (let i = 0; i < channels; i++) {
+    const ring = Ring.create(1 << 14);
+    writers.push(new ChannelWriter(new RingProducer(ring), codec.encoder()));
+    readers.push(new ChannelReader(new RingConsumer(ring), codec.decoder()));
+  }
+  const g = new InputGate(readers, inputOf, ctx, log, alignmentTimeoutMs);
+  const heads = [log.head(0), log.head(1)];
+  const pump = (max = 1000): number => { for (const w of writers) w.flush(); return g.pump(heads, max, () => false); };
+  return { ctx, log, writers, g, pump };
+}
+
+describe('InputGate', () => {
+  test('records reach the head of their input with their timestamps; watermarks are the minimum, set on the task first', () => {
+    const { writers: [a, b], log, pump, ctx } = gate(2, [0, 1]);
+    a!.write('x', 5);
+    b!.write('y');
+    a!.control({ type: 'watermark', timestamp: 10 });
+    b!.control({ type: 'watermark', timestamp: 7 });
+    pump();
+    assert.deepEqual(log.events.sort(), ['0:x@5', '1:y@NaN', 'wm 7 (task 7)'].sort());
+    assert.equal(ctx.watermark, 7);
+  });
+
+  test('aligned barrier: records behind it on its channel wait for the snapshot, records ahead of the other channel\'s barrier come before it', () => {
+    const { writers: [a, b], log, pump } = gate(2);
+    a!.control(barrier(1));
+    a!.write('a-after');
+    b!.write('b-before');
+    b!.control(barrier(1));
+    b!.write('b-after');
+    pump();
+    const ev = log.events;
+    const snap = ev.indexOf('snapshot 1');
+    assert.ok(snap >= 0, ev.join(' | '));
+    assert.ok(ev.indexOf('0:a-after@NaN') > snap, 'channel 0 was blocked until the snapshot');
+    assert.ok(ev.indexOf('0:b-before@NaN') < snap);
+    assert.ok(ev.indexOf('0:b-after@NaN') > snap);
+    assert.equal(ev[snap + 1], 'complete 1');
+    assert.deepEqual(log.inFlight, [[]]);
+  });
+
+  test('unaligned barrier: snapshot at once; the other channel\'s records up to its barrier are the checkpoint\'s channel state', () => {
+    const { writers: [a, b], log, pump } = gate(2, [0, 1]);
+    a!.control(barrier(1, true));
+    a!.write('a-after');
+    pump();
+    b!.write('b1', 1);
+    b!.write('b2', 2);
+    b!.control(barrier(1, true));
+    b!.write('b-after', 3);
+    pump();
+    assert.equal(log.events[0], 'snapshot 1');
+    assert.deepEqual(log.inFlight, [[{ input: 1, value: 'b1', timestamp: 1 }, { input: 1, value: 'b2', timestamp: 2 }]]);
+    assert.ok(log.events.includes('1:b-after@3'));
+    assert.ok(log.events.indexOf('complete 1') < log.events.indexOf('1:b-after@3'));
+  });
+
+  test('alignment timeout: a blocked alignment goes unaligned at the next pump after the timeout', () => {
+    const { writers: [a, b], log, pump } = gate(2, [0, 0], 0);
+    a!.control(barrier(1));
+    a!.write('a-after');
+    pump(); // aligning: channel 0 blocked
+    b!.write('b-before');
+    b!.control(barrier(1));
+    pump(); // the timeout (0 ms) has passed: snapshot, then b-before is channel state
+    assert.equal(log.events[0], 'snapshot 1');
+    assert.deepEqual(log.inFlight, [[{ input: 0, value: 'b-before', timestamp: NaN }]]);
+  });
+
+  test('end of every channel: allEnded, and the watermark goes to MAX_WATERMARK', () => {
+    const { writers: [a, b], log, pump, g } = gate(2);
+    a!.control({ type: 'watermark', timestamp: 3 });
+    a!.close();
+    pump();
+    assert.equal(g.allEnded, false);
+    b!.close();
+    pump();
+    assert.equal(g.allEnded, true);
+    assert.deepEqual(log.events, ['wm MAX (task MAX)']);
+  });
+
+  test('idleness frames: the task is idle when every channel is', () => {
+    const { writers: [a, b], log, pump } = gate(2);
+    a!.control({ type: 'idleness', idle: true });
+    b!.control({ type: 'idleness', idle: true });
+    pump();
+    a!.write('r');
+    a!.control({ type: 'idleness', idle: false });
+    pump();
+    assert.deepEqual(log.events, ['idle', '0:r@NaN', 'active']);
+  });
+
+  test('abort while aligning unblocks the channel and abandons the checkpoint', () => {
+    const { writers: [a], log, pump, g } = gate(2);
+    a!.control(barrier(1));
+    a!.write('after');
+    pump();
+    assert.deepEqual(log.events, []);
+    g.abort(1);
+    pump();
+    assert.deepEqual(log.events, ['abandon 1', '0:after@NaN']);
+  });
+
+  test('property: the budget is respected and every record arrives exactly once, in order per channel', () => {
+    fc.assert(fc.property(fc.array(fc.array(fc.integer(), { maxLength: 40 }), { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 7 }), (inputs, budget) => {
+      const { writers, log, g } = gate(inputs.length);
+      inputs.forEach((xs, c) => { for (const x of xs) writers[c]!.write(`${c}/${x}`); writers[c]!.close(); });
+      let rounds = 0;
+      while (!g.allEnded) {
+        const before = log.events.length;
+        const done = g.pump([log.head(0)], budget, () => false);
+        assert.ok(done <= budget + 1 && log.events.length - before <= budget, 'a pump does at most its budget');
+        assert.ok(++rounds < 10_000);
+      }
+      inputs.forEach((xs, c) => {
+        const got = log.events.filter((e) => e.startsWith(`0:${c}/`)).map((e) => e.slice(2, e.indexOf('@')));
+        assert.deepEqual(got, xs.map((x) => `${c}/${x}`));
+      });
+    }));
+  });
+});

@@ -1,0 +1,111 @@
+// Runs on: the worker thread of one subtask. End-to-end latency tracking with Flink-style latency markers.
+//
+// A source subtask sends a latency marker (a control frame holding its emission time) every
+// `latencyTrackingIntervalMs`. Markers travel in order with the records, so one that waits behind records in a
+// ring measures the queueing those records see, but they skip the operators themselves (Flink does the same: a
+// marker measures transport and waiting, not user code). Every subtask forwards a marker it receives to each of
+// its output gates, on one channel of each, round-robin (Flink's randomEmit: a marker per channel would multiply
+// at every exchange). Sinks record (now - emittedAt) in an HdrHistogram; its percentiles are published into the
+// job's metrics buffer (shm/layout.ts, METRIC_LATENCY_*).
+//
+// Clock: `performance.timeOrigin + performance.now()` is wall-clock ms with sub-ms resolution on every thread
+// (each thread's own performance.now() starts at that thread's start, so it cannot be compared across threads).
+
+import * as hdr from 'hdr-histogram-js';
+import {
+  METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS, METRIC_LATENCY_P50_MS, METRIC_LATENCY_P99_MS, METRIC_LATENCY_P999_MS,
+} from '../shm/layout.js';
+import type { ControlFrame } from '../shm/codec/control.js';
+import type { OutputGate } from './output-gate.js';
+
+export type LatencyMarker = ControlFrame & { type: 'latency-marker' };
+
+/** Percentiles cover the last one to two of these windows (two histograms, the older one dropped at each turn). */
+export const LATENCY_WINDOW_MS = 60_000;
+
+function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function histogram(): hdr.Histogram {
+  // Microseconds, 3 significant digits; grows past the initial minute if a latency ever does.
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+}
+
+/** Latencies recorded by the sinks of one subtask, over a sliding window. */
+export class LatencyHistogram {
+  private current = histogram();
+  private previous = histogram();
+  private readonly merged = histogram();
+  private turnedAt = performance.now();
+  /** Markers recorded since the subtask started. */
+  count = 0;
+  /** Recorded since the last publish: the percentiles need recomputing. */
+  private dirty = false;
+
+  record(ms: number): void {
+    this.current.recordValue(Math.max(0, Math.round(ms * 1000)));
+    this.count++;
+    this.dirty = true;
+  }
+
+  /** Writes count and percentiles (ms) into the subtask's block of the metrics buffer. */
+  publish(metrics: Float64Array, base: number): void {
+    const now = performance.now();
+    if (now - this.turnedAt >= LATENCY_WINDOW_MS) {
+      const old = this.previous;
+      this.previous = this.current;
+      old.reset();
+      this.current = old;
+      this.turnedAt = now;
+      this.dirty = true;
+    }
+    if (this.dirty) {
+      this.dirty = false;
+      const h = this.merged;
+      h.reset();
+      h.add(this.previous);
+      h.add(this.current);
+      const empty = h.totalCount === 0;
+      metrics[base + METRIC_LATENCY_P50_MS] = empty ? NaN : h.getValueAtPercentile(50) / 1000;
+      metrics[base + METRIC_LATENCY_P99_MS] = empty ? NaN : h.getValueAtPercentile(99) / 1000;
+      metrics[base + METRIC_LATENCY_P999_MS] = empty ? NaN : h.getValueAtPercentile(99.9) / 1000;
+      metrics[base + METRIC_LATENCY_MAX_MS] = empty ? NaN : h.maxValue / 1000;
+    }
+    // The count last: a reader (which reads it first) that sees markers finds their first percentiles in place.
+    metrics[base + METRIC_LATENCY_COUNT] = this.count;
+  }
+}
+
+/** One subtask's part in latency tracking: emitting (sources), forwarding (everyone), recording (sinks). */
+export class LatencyTracking {
+  /** Source subtasks: when the next marker is due (Date.now() ms); Infinity elsewhere. */
+  nextMarkerAt: number;
+  /** Subtasks whose chain ends in a sink: the latencies they saw. */
+  readonly histogram: LatencyHistogram | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    /** Set for a source subtask: the source's node id and its subtask index, carried by each marker. */
+    private readonly source: { operator: number; subtask: number } | undefined,
+    hasSinks: boolean,
+  ) {
+    this.nextMarkerAt = source ? Date.now() + intervalMs : Infinity;
+    this.histogram = hasSinks ? new LatencyHistogram() : undefined;
+  }
+
+  /** Source subtasks: sends a marker if one is due. Returns 1 if it did (work done), else 0. */
+  emitDue(outputs: readonly OutputGate<unknown>[]): number {
+    const now = Date.now();
+    if (this.source === undefined || now < this.nextMarkerAt) return 0;
+    this.nextMarkerAt = now + this.intervalMs;
+    this.onMarker({ type: 'latency-marker', emittedAtNs: wallClockMs() * 1e6, sourceOperator: this.source.operator, sourceSubtask: this.source.subtask }, outputs);
+    return 1;
+  }
+
+  /** A marker reached this subtask: record it at the sinks, pass it on through every output gate. */
+  onMarker(marker: LatencyMarker, outputs: readonly OutputGate<unknown>[]): void {
+    this.histogram?.record(wallClockMs() - marker.emittedAtNs / 1e6);
+    for (let i = 0; i < outputs.length; i++) outputs[i]!.controlOne(marker);
+  }
+}
