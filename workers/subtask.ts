@@ -159,6 +159,7 @@ export class Subtask implements BarrierHandler {
   /** Does up to `budget` records of work; returns how much it did (0: nothing could be done now). */
   step(budget: number): number {
     if (this.state === FINISHED) return 0;
+    if (this.asyncFailure !== undefined) throw this.asyncFailure;
     if (this.blocked() && !this.drain()) return 0;
     if (this.state === FINISHING) {
       // End of input passed the chain up to an operator still holding records: it ends once they are out.
@@ -319,8 +320,17 @@ export class Subtask implements BarrierHandler {
   /** Checkpoint `id` is complete everywhere. */
   checkpointComplete(id: number): void {
     for (const { op } of this.chain) op.notifyCheckpointComplete(id);
-    if (this.source?.notifyCheckpointComplete) void this.source.notifyCheckpointComplete(id);
+    if (this.source?.notifyCheckpointComplete) {
+      // Asynchronous (a Redis XACK): a failure fails the task at its next step, never as an unhandled rejection.
+      Promise.resolve(this.source.notifyCheckpointComplete(id)).catch((e: unknown) => {
+        this.asyncFailure ??= new OperatorError(this.sourceName, this.ctx.subtask, e);
+        this.wake();
+      });
+    }
   }
+
+  /** An asynchronous source callback failed; thrown by the next step. */
+  private asyncFailure: OperatorError | undefined;
 
   // ---- end
 
@@ -362,6 +372,7 @@ export class Subtask implements BarrierHandler {
    */
   canProgress(): boolean {
     if (this.state === FINISHED) return false;
+    if (this.asyncFailure !== undefined) return true;
     if (this.blocked()) {
       const before = this.drainedCount();
       return this.drain() || this.drainedCount() !== before;

@@ -146,8 +146,21 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     }));
   }
 
-  /** Group mode: acknowledges the entries that the completed checkpoint (and every earlier one) includes. */
+  /**
+   * Group mode: acknowledges the entries that the completed checkpoint (and every earlier one) includes. An
+   * acknowledgement cut off by close() is not an error: the entries stay pending, and a restore acknowledges
+   * those its checkpoint covers.
+   */
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    try {
+      await this.acknowledge(checkpointId);
+    } catch (e) {
+      if (this.closed) return;
+      throw new RedisConnectorError(`redis source at ${this.where}: acknowledging checkpoint ${checkpointId} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private async acknowledge(checkpointId: number): Promise<void> {
     const done = this.marks.filter((m) => m.checkpointId <= checkpointId);
     if (done.length === 0) return;
     this.marks = this.marks.filter((m) => m.checkpointId > checkpointId);
