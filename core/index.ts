@@ -35,6 +35,26 @@ export { collectionSource } from './connectors/collection.js';
 export { asyncIterableSource } from './connectors/async-iterable.js';
 export { collectSink, printSink, discardSink, type SinkSpec, type SinkWriter, type PreparedTransaction } from './connectors/sink.js';
 export { SOURCE_MORE, SOURCE_WAIT, SOURCE_END, assignSplits, type SourceSpec, type SourceReader, type SourceSplit, type SourceStatus, type BadRecord } from './connectors/source.js';
+export { DEAD_LETTERS, type DeadLetter, type ErrorPolicy } from './api/dead-letters.js';
+export type { AsyncMapFunction, AsyncMapOptions } from './api/async-map.js';
+export { AsyncIoError, AsyncIoTimeoutError, AsyncIoRequestError } from './operators/async-io.js';
+export { jsonLines, type JsonLinesOptions, type JsonLinesFormat } from './connectors/formats/jsonl.js';
+export { csv, type CsvOptions, type CsvRow, type CsvWritable, type CsvFormat } from './connectors/formats/csv.js';
+export type { RecordFormat, SinkFormat, RecordDecoder, RecordEncoder } from './connectors/formats/record-format.js';
+export { fileSource, type FromFilesOptions } from './connectors/file/file-source.js';
+export { fileSink, type FileSinkOptions } from './connectors/file/file-sink.js';
+export type { FollowOptions } from './connectors/file/file-growth.js';
+export { socketTextSource, type SocketTextStreamOptions } from './connectors/socket/socket-source.js';
+export { redisStreamsSource, type RedisStreamsSourceOptions } from './connectors/redis/redis-stream-source.js';
+export { redisStreamSink, type RedisStreamSinkOptions } from './connectors/redis/redis-stream-sink.js';
+export { jsonField, entryAsIs, type StreamEntry, type EntryDecoder } from './connectors/redis/redis-entry.js';
+export type { RedisConnection } from './connectors/redis/redis-client.js';
+export {
+  ConnectorError, BadInputError, MalformedJsonError, CsvColumnCountError, CsvSyntaxError, CsvHeaderError, InvalidUtf8Error, LineTooLongError,
+  EntryUndecodableError, EncodeError, NoInputFilesError, FileTruncatedError, FileCommitError, SocketSourceError, RedisConnectorError,
+  ConnectorOptionError, type ConnectorErrorCode,
+} from './connectors/errors.js';
+export { RecordTooLargeError } from '../shm/errors.js';
 export type { Key } from './graph/key-groups.js';
 export { recordSchema, optional, type Infer } from '../shm/codec/schema.js';
 export { typedCodec } from '../shm/codec/typed.js';

@@ -103,5 +103,13 @@ export const METRIC_LATENCY_P99_MS = 7;
 export const METRIC_LATENCY_P999_MS = 8;
 export const METRIC_LATENCY_MAX_MS = 9;
 export const METRIC_SUBTASK_SLOTS = 10;
-/** Then, per operator of the chain: records in, records out, late records dropped (windows, joins). */
-export const METRIC_OPERATOR_SLOTS = 3;
+/**
+ * Then, per operator of the chain: records in, records out, late records dropped (windows, joins), records
+ * dropped and dead-lettered by its error policy.
+ */
+export const METRIC_OP_RECORDS_IN = 0;
+export const METRIC_OP_RECORDS_OUT = 1;
+export const METRIC_OP_LATE_DROPPED = 2;
+export const METRIC_OP_DROPPED = 3;
+export const METRIC_OP_DEAD_LETTERED = 4;
+export const METRIC_OPERATOR_SLOTS = 5;

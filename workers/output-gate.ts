@@ -38,6 +38,11 @@ export class OutputGate<T> implements Downstream<T> {
   recordsOut = 0;
   /** Items written out of the backlog so far: lets the park re-check tell that draining did work. */
   drained = 0;
+  /**
+   * A record too large for the ring: handled by the emitting operator's error policy when set (drop or dead
+   * letter, wired by the task host), else the RecordTooLargeError fails the task. Nothing of the record is held.
+   */
+  onTooLarge: ((value: unknown, error: RecordTooLargeError) => void) | undefined = undefined;
 
   constructor(
     private readonly ctx: TaskContext,
@@ -99,8 +104,21 @@ export class OutputGate<T> implements Downstream<T> {
     if (this.queues[i]!.length > 0 || w.hasPending) {
       this.queues[i]!.push({ v: value, t: ts });
       this.backlog++;
-    } else if (!w.tryWrite(value, ts)) {
+    } else if (!this.tryWrite(w, value, ts)) {
       this.backlog++;
+    }
+  }
+
+  /** `w.tryWrite`, with a record too large for the ring handed to `onTooLarge` (then: true, nothing held). */
+  private tryWrite(w: ChannelWriter<T>, value: T, ts: number): boolean {
+    try {
+      return w.tryWrite(value, ts);
+    } catch (e) {
+      if (!(e instanceof RecordTooLargeError) || this.onTooLarge === undefined) throw e;
+      this.recordsOut--;
+      this.ctx.timestamp = ts;
+      this.onTooLarge(value, e);
+      return true;
     }
   }
 
@@ -129,7 +147,14 @@ export class OutputGate<T> implements Downstream<T> {
     try {
       return w.tryWriteBatch(batch as T[], ts);
     } catch (e) {
-      if (!(e instanceof RecordTooLargeError) || batch.length === 1) throw e;
+      if (!(e instanceof RecordTooLargeError)) throw e;
+      if (batch.length === 1) {
+        if (this.onTooLarge === undefined) throw e;
+        this.recordsOut--;
+        this.ctx.timestamp = ts[0]!;
+        this.onTooLarge(batch[0], e);
+        return true;
+      }
       this.queues[i]!.splice(at, 0, ...batch.map((v, k) => ({ v, t: ts[k]! })));
       this.backlog += batch.length;
       return 'split';
@@ -174,9 +199,14 @@ export class OutputGate<T> implements Downstream<T> {
     }
   }
 
+  /** End of stream, once: side-output gates are ended by the subtask after the chain's main output. */
   finish(): void {
+    if (this.ended) return;
+    this.ended = true;
     this.control({ type: 'end-of-stream' });
   }
+
+  private ended = false;
 
   /** Writes as much of the backlog as fits; true when nothing is held any more. */
   drain(): boolean {
@@ -204,7 +234,7 @@ export class OutputGate<T> implements Downstream<T> {
           if (!w.tryControl(item.c)) break;
           this.backlog--;
           this.drained++;
-        } else if (w.tryWrite(item.v as T, item.t)) {
+        } else if (this.tryWrite(w, item.v as T, item.t)) {
           this.backlog--;
           this.drained++;
         } else {

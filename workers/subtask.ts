@@ -5,7 +5,7 @@
 // source subtask starts one when the coordinator's trigger moves (it records its position, snapshots its chain
 // and sends the barrier on); other subtasks when their input gate has aligned the barrier.
 
-import type { Downstream, Operator } from '../core/operators/operator.js';
+import { holdsRecords, type Downstream, type HoldsRecords, type Operator } from '../core/operators/operator.js';
 import type { SinkOperator } from '../core/operators/sink-operator.js';
 import type { TaskContext } from '../core/operators/task-context.js';
 import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader } from '../core/connectors/source.js';
@@ -42,7 +42,9 @@ export class Subtask implements BarrierHandler {
   /** Source only: a `ready()` promise is pending; `sourceReady` turns true when it resolves. */
   private sourceWaiting = false;
   private sourceReady = false;
-  private readonly stopWhenBlocked = (): boolean => this.blocked();
+  /** Operators of the chain that hold records across steps (async I/O): polled every step, gate the input. */
+  private readonly holders: HoldsRecords[];
+  private readonly stopWhenBlocked: () => boolean;
   private readonly emit: (v: unknown, ts?: number) => void;
   private readonly invalid: (bad: BadRecord) => void;
   /** The heads the input gate pushes into, by input index (a two-input operator has two). */
@@ -84,14 +86,25 @@ export class Subtask implements BarrierHandler {
     head2?: Downstream<unknown>,
   ) {
     this.heads = head2 === undefined ? [head] : [head, head2];
+    this.holders = chain.map((c) => c.op).filter((op) => holdsRecords(op));
+    // Chains without a holder keep the one check per record they always had.
+    this.stopWhenBlocked = this.holders.length === 0 ? () => this.blocked() : () => this.blocked() || !this.holdersAccept();
     this.emit = (v, ts) => {
       this.sourceRecords++;
       ctx.timestamp = ts === undefined ? NaN : ts;
       head.push(v);
     };
+    // The source's error policy (on its place-holding operator, the chain's first) decides about bad input.
+    const sourceOp = source ? chain[0]?.op : undefined;
     this.invalid = (bad) => {
       this.badRecords++;
-      throw new OperatorError(this.sourceName, ctx.subtask, Object.assign(new Error(`bad input at ${bad.position}: ${bad.error.message}`), { cause: bad.error }));
+      if (sourceOp === undefined || sourceOp.errorPolicy === 'fail') {
+        // Connector errors already say where (file:line, stream/id); others get the position here.
+        const error = bad.error.message.includes(bad.position) ? bad.error : Object.assign(new Error(`bad input at ${bad.position}: ${bad.error.message}`), { cause: bad.error });
+        throw new OperatorError(this.sourceName, ctx.subtask, error);
+      }
+      ctx.timestamp = NaN;
+      sourceOp.reject(bad.error, bad.raw, bad.position);
     };
   }
 
@@ -113,6 +126,30 @@ export class Subtask implements BarrierHandler {
     return false;
   }
 
+  /** Every record-holding operator has room for input. */
+  private holdersAccept(): boolean {
+    for (let i = 0; i < this.holders.length; i++) if (!this.holders[i]!.canAcceptInput()) return false;
+    return true;
+  }
+
+  /** Every record-holding operator has emitted all it holds. */
+  private holdersDrained(): boolean {
+    for (let i = 0; i < this.holders.length; i++) if (!this.holders[i]!.drained) return false;
+    return true;
+  }
+
+  private holdersPending(): boolean {
+    for (let i = 0; i < this.holders.length; i++) if (this.holders[i]!.hasPendingWork()) return true;
+    return false;
+  }
+
+  /** Emits finished results of record-holding operators, upstream first, while the outputs take them. */
+  private pollHolders(budget: number): number {
+    let done = 0;
+    for (let i = 0; i < this.holders.length && !this.blocked(); i++) done += this.holders[i]!.pollPending(budget);
+    return done;
+  }
+
   private drain(): boolean {
     let clear = true;
     for (let i = 0; i < this.outputs.length; i++) if (!this.outputs[i]!.drain()) clear = false;
@@ -122,12 +159,28 @@ export class Subtask implements BarrierHandler {
   /** Does up to `budget` records of work; returns how much it did (0: nothing could be done now). */
   step(budget: number): number {
     if (this.state === FINISHED) return 0;
+    if (this.asyncFailure !== undefined) throw this.asyncFailure;
     if (this.blocked() && !this.drain()) return 0;
     if (this.state === FINISHING) {
+      // End of input passed the chain up to an operator still holding records: it ends once they are out.
+      if (this.holders.length > 0 && !this.holdersDrained()) return this.pollHolders(budget);
+      if (!this.outputsEnded) {
+        this.endOutputs();
+        if (!this.drain()) return 1;
+      }
       this.finished();
       return 1;
     }
     let done = this.fireTimers();
+    if (this.holders.length > 0) {
+      done += this.pollHolders(budget);
+      if (!this.holdersAccept()) {
+        // Full: the input waits (backpressure) until a completion rings the doorbell. A source still starts
+        // checkpoints: the snapshot holds what is in flight.
+        if (this.source && this.trigger !== undefined && !this.blocked()) done += this.maybeTrigger();
+        return done;
+      }
+    }
     if (this.blocked()) return done || 1;
     if (this.source) {
       if (this.trigger !== undefined) done += this.maybeTrigger();
@@ -237,7 +290,7 @@ export class Subtask implements BarrierHandler {
         const s = op.snapshotState(barrier.checkpointId, barrier.savepoint);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
-      if (this.source) snap.source = this.source.snapshot();
+      if (this.source) snap.source = this.source.snapshot(barrier.checkpointId);
     } catch (e) {
       this.checkpoints?.decline(barrier.checkpointId, this.taskId, this.ctx.subtask, e instanceof Error ? e.message : String(e));
       throw e instanceof OperatorError ? e : new OperatorError(this.name, this.ctx.subtask, e);
@@ -267,14 +320,35 @@ export class Subtask implements BarrierHandler {
   /** Checkpoint `id` is complete everywhere. */
   checkpointComplete(id: number): void {
     for (const { op } of this.chain) op.notifyCheckpointComplete(id);
-    if (this.source?.notifyCheckpointComplete) void this.source.notifyCheckpointComplete(id);
+    if (this.source?.notifyCheckpointComplete) {
+      // Asynchronous (a Redis XACK): a failure fails the task at its next step, never as an unhandled rejection.
+      Promise.resolve(this.source.notifyCheckpointComplete(id)).catch((e: unknown) => {
+        this.asyncFailure ??= new OperatorError(this.sourceName, this.ctx.subtask, e);
+        this.wake();
+      });
+    }
   }
+
+  /** An asynchronous source callback failed; thrown by the next step. */
+  private asyncFailure: OperatorError | undefined;
 
   // ---- end
 
   private end(): void {
     this.head.finish();
-    this.state = this.drain() ? this.finished() : FINISHING;
+    if (this.holders.length === 0 || this.holdersDrained()) this.endOutputs();
+    this.state = this.outputsEnded && this.drain() ? this.finished() : FINISHING;
+  }
+
+  private outputsEnded = false;
+
+  /**
+   * The chain has finished: end every output, side outputs (dead letters) too, which the chain's own end does
+   * not reach (the main outputs already have it: ending twice is a no-op).
+   */
+  private endOutputs(): void {
+    this.outputsEnded = true;
+    for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.finish();
   }
 
   /** Reports the final state (with checkpoints on) and marks the subtask finished. */
@@ -285,7 +359,7 @@ export class Subtask implements BarrierHandler {
         const s = op.snapshotState(-1, false);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
-      if (this.source) snap.source = this.source.snapshot();
+      if (this.source) snap.source = this.source.snapshot(-1);
       this.checkpoints.finished(snap);
     }
     this.state = FINISHED;
@@ -298,12 +372,16 @@ export class Subtask implements BarrierHandler {
    */
   canProgress(): boolean {
     if (this.state === FINISHED) return false;
+    if (this.asyncFailure !== undefined) return true;
     if (this.blocked()) {
       const before = this.drainedCount();
       return this.drain() || this.drainedCount() !== before;
     }
-    if (this.state === FINISHING) return true;
+    if (this.holders.length > 0 && this.holdersPending()) return true;
+    if (this.state === FINISHING) return this.holders.length === 0 || this.holdersDrained();
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
+    // A full record holder waits for a completion (which rings the doorbell), not for input.
+    if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
     if (this.source) return !this.sourceWaiting || this.sourceReady || this.triggerPending();
     return this.replay.length > 0 || this.input!.hasData();
   }

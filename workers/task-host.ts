@@ -15,7 +15,9 @@ import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError } from '../core/api/errors.js';
 import { firstDifference, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
 import type { Key } from '../core/graph/key-groups.js';
-import type { Downstream, Operator } from '../core/operators/operator.js';
+import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
+import { DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
+import type { RecordTooLargeError } from '../shm/errors.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
 import { KeyedProcessOperator } from '../core/operators/keyed.js';
 import { TaskContext } from '../core/operators/task-context.js';
@@ -64,11 +66,13 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const task = plan.tasks[taskId]!;
   const nodes = task.nodeIds.map((id) => graph.nodes[id]!);
   const ctx = new TaskContext(task.name, index, task.parallelism, plan.maxParallelism);
+  ctx.wake = () => bell.ring();
 
   // One output gate per exchange leaving the task: the tail's main output, and side outputs of any operator.
   const mainOutputs: OutputGate<unknown>[] = [];
   const sideOutputs = new Map<number, Map<string, OutputGate<unknown>[]>>();
   const outputs: OutputGate<unknown>[] = [];
+  const gateOf: { gate: OutputGate<unknown>; node: number; tag: string | undefined }[] = [];
   for (const x of plan.exchanges.filter((e) => e.fromTask === taskId)) {
     const from = graph.nodes[x.fromNode]!;
     const consumer = graph.nodes[x.toNode]!;
@@ -85,6 +89,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const key = consumer.inputs[x.inputIndex]!.key as ((v: unknown) => Key) | undefined;
     const gate = new OutputGate(ctx, writers, x.partitioner, key, plan.maxParallelism, index, batch);
     outputs.push(gate);
+    gateOf.push({ gate, node: x.fromNode, tag: x.tag });
     if (x.tag === undefined) {
       mainOutputs.push(gate);
     } else {
@@ -97,6 +102,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const env = { graph, checkpointing: a.checkpoint.enabled };
   const sinks: SinkOperator<unknown>[] = [];
   const chain: ChainOperator[] = [];
+  const opOf = new Map<number, Operator<unknown, unknown>>();
   let next: Downstream<unknown> = downstreamOf(mainOutputs);
   for (let k = nodes.length - 1; k >= 0; k--) {
     const n = nodes[k]!;
@@ -108,15 +114,41 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     } else {
       op = createOperator(n, ctx, next, env, operatorBuilders);
     }
+    if (n.errorPolicy !== undefined) op.errorPolicy = n.errorPolicy;
     const side = sideOutputs.get(n.id);
     if (side) {
-      // validate() admits side outputs only of operators that have them (SIDE_OUTPUT_KINDS).
-      const targets = (op as unknown as HasSideOutputs).sideOutputs;
-      for (const [tag, gates] of side) targets.set(tag, downstreamOf(gates));
+      // validate() admits side outputs only of operators that have them (SIDE_OUTPUT_KINDS), and dead letters of
+      // operators with an error policy (ERROR_POLICY_KINDS).
+      const targets = (op as unknown as Partial<HasSideOutputs>).sideOutputs;
+      for (const [tag, gates] of side) {
+        const out = downstreamOf(gates);
+        if (tag === DEAD_LETTERS_ID) op.deadLetters = out as Downstream<DeadLetter>;
+        targets?.set(tag, out);
+      }
     }
+    opOf.set(n.id, op);
     chain.unshift({ uid: n.uid ?? n.name, op });
     // A source is not in the data path (it pushes straight into the next operator).
     if (n.kind !== 'source') next = op;
+  }
+
+  // A record too large for a ring: the error policy of the operator that emitted it decides (dead letters carry
+  // a preview of it: the record itself cannot cross a ring). A dead letter too large is cut to a preview.
+  for (const { gate, node, tag } of gateOf) {
+    const op = opOf.get(node)!;
+    if (tag === DEAD_LETTERS_ID) {
+      gate.onTooLarge = (v: unknown, e: RecordTooLargeError) => {
+        if ((v as DeadLetter).truncated) throw e;
+        gate.push(truncatedDeadLetter(v as DeadLetter));
+      };
+    } else if (op.errorPolicy !== 'fail') {
+      // Counted as emitted when it was pushed; it is rejected instead (a source counts what it emitted itself).
+      const fromSource = node === nodes[0]!.id && nodes[0]!.kind === 'source';
+      gate.onTooLarge = (v: unknown, e: RecordTooLargeError) => {
+        if (fromSource) subtask!.sourceRecords--; else op.recordsOut--;
+        op.reject(e, v, undefined);
+      };
+    }
   }
 
   const head = nodes[0]!;
@@ -195,7 +227,12 @@ export default async function runThread(a: ThreadAssignment): Promise<ThreadResu
       wait: waitStrategy({ mode: 'async', spin: a.options.spin, parkTimeoutMs: a.options.parkTimeoutMs }),
     });
     for (const st of subtasks) {
-      for (const s of st.sinks) result.sinks.push({ node: graph.nodes.findIndex((n) => n.name === s.name), subtask: st.index, result: s.result });
+      for (const s of st.sinks) {
+        // A writer that finishes asynchronously (Redis) is done only when its promise settles.
+        let r: unknown;
+        try { r = await s.result; } catch (e) { throw new OperatorError(s.name, st.index, e); }
+        result.sinks.push({ node: graph.nodes.findIndex((n) => n.name === s.name), subtask: st.index, result: r });
+      }
     }
   } catch (e) {
     if (e instanceof JobCancelledError) {
@@ -212,6 +249,7 @@ export default async function runThread(a: ThreadAssignment): Promise<ThreadResu
     }
   } finally {
     link?.close();
+    for (const st of subtasks) for (const op of st.operators) if (holdsRecords(op)) op.close?.();
     // Every source gets closed, whatever another one's close does.
     await Promise.allSettled(subtasks.map(async (st) => st.source?.close?.()));
   }

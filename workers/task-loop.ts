@@ -8,7 +8,8 @@
 import type { Doorbell } from '../shm/doorbell.js';
 import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
-  JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK,
+  JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED,
+  METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
 import { FINISHED, type Subtask } from './subtask.js';
@@ -49,9 +50,12 @@ export async function runTaskLoop(
         const op = st.operators[k]!;
         const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
         const fromSource = k === 0 && st.source !== undefined;
-        metrics[o] = fromSource ? st.sourceRecords : op.recordsIn;
+        // A source's input is every record it read: emitted, or rejected by its error policy.
+        metrics[o] = fromSource ? st.sourceRecords + op.dropped + op.deadLettered : op.recordsIn;
         metrics[o + 1] = fromSource ? st.sourceRecords : op.recordsOut;
-        metrics[o + 2] = op.lateRecordsDropped;
+        metrics[o + METRIC_OP_LATE_DROPPED] = op.lateRecordsDropped;
+        metrics[o + METRIC_OP_DROPPED] = op.dropped;
+        metrics[o + METRIC_OP_DEAD_LETTERED] = op.deadLettered;
       }
     }
   };

@@ -5,7 +5,7 @@
 
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
-import type { LogicalEdge, LogicalGraph, LogicalNode, Partitioner } from '../graph/logical-graph.js';
+import { ERROR_POLICY_KINDS, type LogicalEdge, type LogicalGraph, type LogicalNode, type Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import { collectSink, discardSink, printSink, type SinkSpec } from '../connectors/sink.js';
 import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
@@ -22,6 +22,8 @@ import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js
 import { MapStateDescriptor } from './broadcast-state.js';
 import { JoinedStreams } from './joined-streams.js';
 import { IntervalJoin } from './interval-join.js';
+import { DEAD_LETTERS_ID, ERROR_POLICIES, type DeadLetter, type ErrorPolicy } from './dead-letters.js';
+import { asyncMapFingerprint, checkAsyncMapOptions, type AsyncMapFunction, type AsyncMapOptions } from './async-map.js';
 
 function requireFunction(fn: unknown, what: string): void {
   if (typeof fn !== 'function') throw new JobDefinitionError(`${what}: expected a function, got ${typeof fn}`);
@@ -73,6 +75,20 @@ export class DataStream<T> {
     return this;
   }
 
+  /**
+   * What the operator producing this stream does when its user function throws (a source: with input it cannot
+   * decode): 'fail' (default) fails the job; 'drop' skips the record, counted in the metrics; 'dead-letter' sends
+   * it with the error to the DEAD_LETTERS side output (`getSideOutput(DEAD_LETTERS)`), or to `deadLetterSink`.
+   */
+  onError(policy: ErrorPolicy, deadLetterSink?: SinkSpec<DeadLetter>): this {
+    if (!ERROR_POLICIES.includes(policy)) throw new JobDefinitionError(`onError: the policy must be 'fail', 'drop' or 'dead-letter', got ${JSON.stringify(policy)} (operator '${this.node.name}')`);
+    if (!ERROR_POLICY_KINDS.has(this.node.kind)) throw new JobDefinitionError(`onError: operator '${this.node.name}' (${this.node.kind}) runs no user function that can fail; set the policy on a source, map, filter, flatMap, reduce, process, asyncMap or sink`);
+    if (deadLetterSink !== undefined && policy !== 'dead-letter') throw new JobDefinitionError(`onError: a dead-letter sink needs the 'dead-letter' policy (operator '${this.node.name}')`);
+    this.node.errorPolicy = policy;
+    if (deadLetterSink !== undefined) new DataStream<DeadLetter>(this.graph, this.node, 'forward', DEAD_LETTERS_ID).sink(deadLetterSink);
+    return this;
+  }
+
   /** Encodes this stream's records with `codec` when they cross threads (e.g. `typedCodec(schema)`). */
   withCodec(codec: RecordCodec<T>): this {
     this.node.codec = codec as RecordCodec<unknown>;
@@ -92,6 +108,18 @@ export class DataStream<T> {
   flatMap<R>(fn: FlatMapFunction<T, R>): DataStream<R> {
     requireFunction(fn, 'flatMap');
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'flatMap', inputs: [this.edge()], fn }));
+  }
+
+  /**
+   * Async I/O: `fn` starts a request per record (a lookup, an HTTP call) and its result is emitted, in input
+   * order (`ordered`, default) or as requests complete; at most `capacity` requests run at once, beyond that the
+   * input waits (backpressure). Timeouts and rejections are retried (`retries`), then handled by `onTimeout` and
+   * the operator's error policy (`.onError`). Requests in flight at a checkpoint are issued again on restore.
+   */
+  asyncMap<R>(fn: AsyncMapFunction<T, R>, options: AsyncMapOptions<T, R> = {}): DataStream<R> {
+    requireFunction(fn, 'asyncMap');
+    checkAsyncMapOptions(options as AsyncMapOptions<unknown, unknown>);
+    return new DataStream<R>(this.graph, this.graph.add({ kind: 'async', inputs: [this.edge()], fn, spec: options, specFingerprint: asyncMapFingerprint(options as AsyncMapOptions<unknown, unknown>) }));
   }
 
   /**

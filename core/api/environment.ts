@@ -12,6 +12,10 @@ import { generatorSource, type GeneratorFunction, type GeneratorOptions } from '
 import { collectionSource } from '../connectors/collection.js';
 import { asyncIterableSource } from '../connectors/async-iterable.js';
 import type { SourceSpec } from '../connectors/source.js';
+import type { RecordFormat } from '../connectors/formats/record-format.js';
+import { fileSource, type FromFilesOptions } from '../connectors/file/file-source.js';
+import { socketTextSource, type SocketTextStreamOptions } from '../connectors/socket/socket-source.js';
+import { redisStreamsSource, type RedisStreamsSourceOptions } from '../connectors/redis/redis-stream-source.js';
 
 export class StreamEnvironment {
   /** @internal */
@@ -73,6 +77,25 @@ export class StreamEnvironment {
   /** A source over an async (or sync) iterable created on the worker; parallelism 1. */
   fromAsyncIterable<T>(factory: () => AsyncIterable<T> | Iterable<T>, name?: string): DataStream<T> {
     return this.fromSource(asyncIterableSource(factory, name), name);
+  }
+
+  /**
+   * Records of files in a line format: `jsonLines()` or `csv({ header: true })`. `patterns`: paths,
+   * directories and glob patterns; one split per file; positions are checkpointed (exactly-once on restore).
+   * `follow: true` keeps reading files as they grow (unbounded).
+   */
+  fromFiles<T>(patterns: string | readonly string[], format: RecordFormat<T>, options: FromFilesOptions = {}): DataStream<T> {
+    return this.fromSource(fileSource(patterns, format, options));
+  }
+
+  /** Lines of text from a TCP server (parallelism 1; not rewindable). Ends when the connection closes, unless `reconnect`. */
+  socketTextStream(host: string, port: number, options: SocketTextStreamOptions = {}): DataStream<string> {
+    return this.fromSource(socketTextSource(host, port, options));
+  }
+
+  /** Entries of Redis streams (plain or through a consumer group), exactly-once with checkpoints. Unbounded. */
+  fromRedisStreams<T = unknown>(options: RedisStreamsSourceOptions<T>): DataStream<T> {
+    return this.fromSource(redisStreamsSource(options));
   }
 }
 

@@ -15,7 +15,7 @@ export function asyncIterableSource<T>(factory: () => AsyncIterable<T> | Iterabl
     rewindable: false,
     enumerateSplits: () => [{ id: name, position: 0 }],
     createReader(_subtask, _parallelism, splits) {
-      if (splits.length === 0) return { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: () => [] };
+      if (splits.length === 0) return { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: (_checkpointId: number) => [] };
       const src = factory();
       const it: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in src
         ? (src as AsyncIterable<T>)[Symbol.asyncIterator]()
@@ -42,7 +42,7 @@ export function asyncIterableSource<T>(factory: () => AsyncIterable<T> | Iterabl
         },
         ready: () => pending ?? Promise.resolve(),
         // Informational only: records emitted so far (the iterator cannot resume there).
-        snapshot: () => [{ id: name, position: consumed }],
+        snapshot: (_checkpointId: number) => [{ id: name, position: consumed }],
         async close() { await it.return?.(); },
       };
     },

@@ -31,7 +31,7 @@ export function collectionSource<T>(items: readonly T[]): SourceSpec<T> {
           return SOURCE_MORE;
         },
         ready: () => Promise.resolve(),
-        snapshot: (): SourceSplit[] => ps.map((p) => ({ id: p.id, position: { start: p.start, stride: p.stride, next: p.next } })),
+        snapshot: (_checkpointId: number): SourceSplit[] => ps.map((p) => ({ id: p.id, position: { start: p.start, stride: p.stride, next: p.next } })),
       };
     },
   };

@@ -162,7 +162,7 @@ class GeneratorReader<T> implements SourceReader<T> {
     return new Promise((resolve) => setTimeout(resolve, this.waitMs));
   }
 
-  snapshot(): SourceSplit[] {
+  snapshot(_checkpointId: number): SourceSplit[] {
     return this.ids.map((id, k) => ({ id, position: { start: this.starts[k]!, stride: this.strides[k]!, next: this.nexts[k]! } satisfies StrideSplit }));
   }
 }

@@ -25,6 +25,27 @@ export interface SinkSpec<T> {
    * complete. Must be idempotent: after a failure and restore, transactions already published are passed again.
    */
   commit?(transactions: PreparedTransaction[]): void | Promise<void>;
+  /**
+   * Main thread, when a job restores a checkpoint (before its threads start), instead of `commit`: publishes the
+   * restored checkpoint's transactions (idempotently), then removes what the crashed attempt left that no
+   * restored transaction vouches for (a file sink's in-progress and pending parts). Without it, `commit` runs.
+   */
+  recover?(transactions: PreparedTransaction[]): void | Promise<void>;
+}
+
+/** The sinks of a job as they are published on restore: `recover` where a sink has one, else `commit`. */
+export function recoveringSinks(sinks: ReadonlyMap<string, SinkSpec<unknown>>): Map<string, SinkSpec<unknown>> {
+  const out = new Map<string, SinkSpec<unknown>>();
+  for (const [uid, spec] of sinks) {
+    const recover = spec.recover;
+    out.set(uid, recover === undefined ? spec : {
+      kind: spec.kind,
+      fingerprint: spec.fingerprint,
+      createWriter: (subtask, parallelism) => spec.createWriter(subtask, parallelism),
+      commit: (transactions) => recover.call(spec, transactions),
+    });
+  }
+  return out;
 }
 
 /** A transaction a sink subtask prepared at a checkpoint (checkpointId -1: at its end of input). */

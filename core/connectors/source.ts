@@ -37,8 +37,12 @@ export interface SourceReader<T> {
   read(emit: (value: T, timestamp?: number) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus;
   /** After WAIT: resolves when `read` may find data (a timer for a rate limit, a pending promise, ...). */
   ready(): Promise<void>;
-  /** The positions of this reader's splits now, after the last record emitted. Synchronous. */
-  snapshot(): SourceSplit[];
+  /**
+   * The positions of this reader's splits now, after the last record emitted. Synchronous. `checkpointId` is the
+   * checkpoint whose barrier follows (-1: the reader's final state at the end of its input), so a reader can
+   * tie what it must acknowledge upstream to the checkpoint that covers it (`notifyCheckpointComplete`).
+   */
+  snapshot(checkpointId: number): SourceSplit[];
   /** A checkpoint covering everything read up to its barrier is complete (acknowledge upstream, ...). */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;

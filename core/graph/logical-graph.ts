@@ -8,6 +8,7 @@ import type { RecordCodec } from '../../shm/codec/codec.js';
 import type { SourceSpec } from '../connectors/source.js';
 import type { SinkSpec } from '../connectors/sink.js';
 import type { Key } from './key-groups.js';
+import { DEAD_LETTERS_ID, type ErrorPolicy } from '../api/dead-letters.js';
 
 /** How records move along an edge. 'hash' routes by key group; 'forward' keeps subtask i → subtask i. */
 export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'broadcast';
@@ -17,6 +18,9 @@ export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'pro
 
 /** Operators that need their input partitioned by key. */
 export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process', 'window', 'coProcess']);
+
+/** Operators that take an error policy (`.onError`); each can emit DEAD_LETTERS. */
+export const ERROR_POLICY_KINDS: ReadonlySet<NodeKind> = new Set(['source', 'map', 'filter', 'flatMap', 'reduce', 'process', 'async', 'sink']);
 
 /** Operators that can emit to side outputs (`getSideOutput`). */
 export const SIDE_OUTPUT_KINDS: ReadonlySet<NodeKind> = new Set(['process', 'window', 'coProcess', 'broadcastProcess', 'async']);
@@ -48,6 +52,8 @@ export interface LogicalNode {
   readonly sink?: SinkSpec<unknown>;
   /** Codec of this node's output records when they cross a ring (default: msgpackr). */
   codec: RecordCodec<unknown> | undefined;
+  /** What a failing user function (a source: bad input) does; undefined: 'fail'. */
+  errorPolicy?: ErrorPolicy;
 }
 
 export interface GraphOptions {
@@ -131,7 +137,7 @@ export class LogicalGraph {
         if (!(e.from >= 0 && e.from < this.nodes.length)) throw new JobDefinitionError(`${label(n)}: input ${e.from} is not an operator of this job`);
         if (e.partitioner === 'hash' && typeof e.key !== 'function') throw new JobDefinitionError(`${label(n)}: a hash edge needs a key selector`);
         const from = this.nodes[e.from]!;
-        if (e.tag !== undefined && !SIDE_OUTPUT_KINDS.has(from.kind)) {
+        if (e.tag !== undefined && !SIDE_OUTPUT_KINDS.has(from.kind) && !(e.tag === DEAD_LETTERS_ID && ERROR_POLICY_KINDS.has(from.kind))) {
           throw new JobDefinitionError(`${label(n)}: reads side output '${e.tag}' of ${label(from)}, which has no side outputs`);
         }
         if (e.partitioner === 'forward' && this.parallelismOf(this.nodes[e.from]!) !== this.parallelismOf(n)) {
@@ -149,6 +155,9 @@ export class LogicalGraph {
     for (const n of this.nodes) {
       if (n.kind !== 'sink' && consumers[n.id]!.length === 0) {
         throw new JobDefinitionError(`${label(n)}: its output goes nowhere: add a sink (collect(), print(), discard(), sink(...))`);
+      }
+      if (n.errorPolicy === 'dead-letter' && !consumers[n.id]!.some((c) => c.inputs.some((e) => e.from === n.id && e.tag === DEAD_LETTERS_ID))) {
+        throw new JobDefinitionError(`${label(n)}: error policy 'dead-letter' but nothing reads its dead letters: use getSideOutput(DEAD_LETTERS) or onError('dead-letter', sink)`);
       }
     }
   }
@@ -171,6 +180,7 @@ export class LogicalGraph {
       n.id, n.kind, n.name, n.uid ?? '', this.parallelismOf(n),
       n.inputs.map((e) => `${e.from}:${e.partitioner}${e.tag === undefined ? '' : `#${e.tag}`}`).join(','),
       n.source?.fingerprint ?? '', n.sink?.fingerprint ?? '', n.codec?.fingerprint ?? 'msgpackr', n.specFingerprint ?? '',
+      ...(n.errorPolicy === undefined ? [] : [`onError=${n.errorPolicy}`]),
     ].join('|'));
   }
 }

@@ -28,6 +28,8 @@ export interface AsyncIoOptions<I, R> {
   retryDelayMs?: number;
   onTimeout?: FailurePolicy<I, R>;
   onError?: FailurePolicy<I, R>;
+  /** Called whenever a request settles (the task's doorbell: a parked thread wakes to poll). */
+  onSettle?: () => void;
 }
 
 export type AsyncIoErrorCode = 'ASYNC_TIMEOUT' | 'ASYNC_FAILED' | 'ASYNC_FULL' | 'ASYNC_CLOSED' | 'INVALID_OPTION';
@@ -90,6 +92,9 @@ export class AsyncIo<I, R> {
   private readonly wakeup = new Wakeup();
   private nextIndex = 0;
   private closed = false;
+  private readonly onSettle: (() => void) | undefined;
+  /** Inputs skipped by a 'drop' policy (timeouts, rejections) so far. */
+  dropped = 0;
 
   constructor(private readonly fn: AsyncFunction<I, R>, options: AsyncIoOptions<I, R> = {}, private readonly name = 'async-io') {
     if (typeof fn !== 'function') throw new AsyncIoError('INVALID_OPTION', `${name}: expected a function (value, signal) => Promise`);
@@ -100,6 +105,7 @@ export class AsyncIo<I, R> {
     this.retryDelayMs = options.retryDelayMs ?? 0;
     this.onTimeout = options.onTimeout ?? 'fail';
     this.onError = options.onError ?? 'fail';
+    this.onSettle = options.onSettle;
     if (!Number.isSafeInteger(this.capacity) || this.capacity < 1) throw new AsyncIoError('INVALID_OPTION', `${name}: capacity must be a positive integer, got ${options.capacity}`);
     if (!(this.timeoutMs > 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be > 0, got ${options.timeoutMs}`);
     if (!Number.isSafeInteger(this.retries) || this.retries < 0 || !(this.retryDelayMs >= 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: retries must be a non-negative integer and retryDelayMs >= 0`);
@@ -129,6 +135,12 @@ export class AsyncIo<I, R> {
     return this.slots.size === 0;
   }
 
+  /** Index of the oldest input whose result is not out yet (the next input's index when none is). */
+  get firstPending(): number {
+    for (const index of this.slots.keys()) return index;
+    return this.nextIndex;
+  }
+
   push(input: I): void {
     if (this.closed) throw new AsyncIoError('ASYNC_CLOSED', `${this.name}: push after close`);
     if (this.slots.size >= this.capacity) throw new AsyncIoError('ASYNC_FULL', `${this.name}: push while full (capacity ${this.capacity}); check canAccept first`);
@@ -138,33 +150,41 @@ export class AsyncIo<I, R> {
   }
 
   /**
-   * Emits up to `max` finished results: ordered, only from the head of the input order; unordered, in completion
-   * order. A failed input (policy 'fail') throws its error when its turn comes. Returns how many were emitted.
+   * Emits up to `max` finished results (each with its input): ordered, only from the head of the input order;
+   * unordered, in completion order. A failed input (policy 'fail') goes to `failed` when its turn comes, or
+   * without it is thrown. Returns how many were emitted or failed.
    */
-  poll(emit: (result: R) => void, max = Infinity): number {
+  poll(emit: (result: R, input: I) => void, max = Infinity, failed?: (input: I, error: Error) => void): number {
     let k = 0;
     if (this.ordered) {
       for (const slot of this.slots.values()) {
         if (k >= max || slot.state === PENDING) break;
-        if (slot.state === FAILED) throw slot.error!;
+        if (slot.state === FAILED && failed === undefined) throw slot.error!;
         this.slots.delete(slot.index);
-        if (slot.state === DONE) { emit(slot.result as R); k++; }
+        if (slot.state === DONE) { emit(slot.result as R, slot.input); k++; }
+        else if (slot.state === FAILED) { failed!(slot.input, slot.error!); k++; }
       }
     } else {
       while (k < max && this.finished.length > 0) {
         const slot = this.finished[0]!;
-        if (slot.state === FAILED) throw slot.error!;
+        if (slot.state === FAILED && failed === undefined) throw slot.error!;
         this.finished.shift();
         this.slots.delete(slot.index);
-        if (slot.state === DONE) { emit(slot.result as R); k++; }
+        if (slot.state === DONE) { emit(slot.result as R, slot.input); k++; }
+        else if (slot.state === FAILED) { failed!(slot.input, slot.error!); k++; }
       }
     }
     return k;
   }
 
+  /** `poll` would emit or fail something now. */
+  get pollable(): boolean {
+    return this.canPoll();
+  }
+
   /** Resolves when `poll` may emit (or throw); at once if it already can. */
   ready(): Promise<void> {
-    if (this.pollable()) return Promise.resolve();
+    if (this.canPoll()) return Promise.resolve();
     return this.wakeup.wait();
   }
 
@@ -182,7 +202,7 @@ export class AsyncIo<I, R> {
     }
   }
 
-  private pollable(): boolean {
+  private canPoll(): boolean {
     if (!this.ordered) return this.finished.length > 0;
     for (const slot of this.slots.values()) {
       if (slot.state === PENDING) return false;
@@ -229,11 +249,12 @@ export class AsyncIo<I, R> {
     }
     if (!this.ordered) this.finished.push(slot);
     this.wakeup.notify();
+    this.onSettle?.();
   }
 
   private applyPolicy(slot: Slot<I, R>, policy: FailurePolicy<I, R>, error: Error): void {
     if (policy === 'fail') { slot.state = FAILED; slot.error = error; return; }
-    if (policy === 'drop') { slot.state = DROPPED; return; }
+    if (policy === 'drop') { slot.state = DROPPED; this.dropped++; return; }
     try {
       slot.result = policy.fallback(slot.input, error);
       slot.state = DONE;

@@ -4,6 +4,7 @@
 
 import type { OperatorBuilder } from './create-operator.js';
 import type { LogicalNode } from '../graph/logical-graph.js';
+import { buildAsyncOperator } from './async-operator.js';
 import type { Key } from '../graph/key-groups.js';
 import type { KeyedBroadcastProcessFunction, KeyedCoProcessFunction } from '../api/co-functions.js';
 import { WindowOperator } from '../windows/window-operator.js';
@@ -18,6 +19,7 @@ function keysOf(n: LogicalNode): ((v: unknown) => Key)[] {
 }
 
 export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuilder>> = {
+  async: buildAsyncOperator,
   window: (n, ctx, next, env) => new WindowOperator(n.name, ctx, next, keysOf(n), n.spec as WindowSpec, env.checkpointing),
   // Two keyed inputs: a co-process function, or a join built on the same two-input routing.
   coProcess: (n, ctx, next, env) => {

@@ -71,7 +71,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   protected fireTimer(domain: TimeDomain, key: Key, ts: number): void {
     this.backend.currentKey = key;
     this.ctx.timestamp = domain === 'event' ? ts : NaN;
-    try { this.onTimer(domain, ts); } catch (e) { this.fail(e); }
+    try { this.onTimer(domain, ts); } catch (e) { this.rejected(e, { timer: ts, domain, key }); }
   }
 
   protected emitSide(tag: OutputTag<unknown>, value: unknown): void {
@@ -111,7 +111,7 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
       const e = this.table.entries.get(k);
       acc = e === undefined ? value : this.fn(e.value, value);
       this.table.put(k, acc);
-    } catch (e) { this.fail(e); }
+    } catch (e) { this.rejected(e, value); return; }
     this.recordsOut++;
     this.next.push(acc);
   }
@@ -163,7 +163,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
     try {
       this.backend.currentKey = this.keyOf(value);
       this.handler.processElement(value, this, this);
-    } catch (e) { this.fail(e); }
+    } catch (e) { this.rejected(e, value); }
   }
 
   protected override onTimer(domain: TimeDomain, ts: number): void {

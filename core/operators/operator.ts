@@ -6,6 +6,7 @@
 // order with the records.
 
 import { OperatorError } from '../api/errors.js';
+import { deadLetter, type DeadLetter, type ErrorPolicy } from '../api/dead-letters.js';
 import type { TaskContext } from './task-context.js';
 import type { OperatorSnapshot, OperatorRestore } from '../checkpoint/snapshot.js';
 
@@ -26,12 +27,44 @@ export interface OperatorCounters {
   recordsOut: number;
   /** Records dropped because they were late (event-time windows and joins without a late-data side output). */
   lateRecordsDropped: number;
+  /** Records skipped by the 'drop' error policy. */
+  dropped: number;
+  /** Records sent to DEAD_LETTERS by the 'dead-letter' error policy. */
+  deadLettered: number;
+}
+
+/**
+ * An operator that holds records across steps and emits their results later (async I/O). The subtask stops
+ * feeding the chain while `canAcceptInput()` is false (backpressure), polls `pollPending` every step, and lets the
+ * end of input pass only once the operator is `drained`. Completions ring the thread's doorbell
+ * (`TaskContext.wake`), so a parked thread wakes to emit them.
+ */
+export interface HoldsRecords {
+  canAcceptInput(): boolean;
+  /** `pollPending` would emit something (or start held inputs) now. */
+  hasPendingWork(): boolean;
+  /** Emits up to `budget` finished results; returns the work done. */
+  pollPending(budget: number): number;
+  /** Nothing held: every input's result is out. */
+  readonly drained: boolean;
+  /** The job stops: abandon what is held (abort requests). */
+  close?(): void;
+}
+
+export function holdsRecords<T extends object>(op: T): op is T & HoldsRecords {
+  return typeof (op as Partial<HoldsRecords>).pollPending === 'function';
 }
 
 export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters {
   recordsIn = 0;
   recordsOut = 0;
   lateRecordsDropped = 0;
+  dropped = 0;
+  deadLettered = 0;
+  /** What happens when this operator's user function throws (set by the task host from the job definition). */
+  errorPolicy: ErrorPolicy = 'fail';
+  /** Its DEAD_LETTERS side output, wired by the task host when something reads it. */
+  deadLetters: Downstream<DeadLetter> | undefined = undefined;
   constructor(
     readonly name: string,
     readonly ctx: TaskContext,
@@ -87,5 +120,26 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
   protected fail(e: unknown): never {
     if (e instanceof OperatorError) throw e;
     throw new OperatorError(this.name, this.ctx.subtask, e);
+  }
+
+  /**
+   * User code threw `e` on `input`: applies the error policy ('fail' throws an OperatorError). Only catch blocks
+   * call it, so records that do not fail pay nothing. An OperatorError is another operator's failure (raised
+   * further down the chain) and always passes through.
+   */
+  protected rejected(e: unknown, input: unknown): void {
+    if (this.errorPolicy === 'fail' || e instanceof OperatorError) this.fail(e);
+    this.reject(e, input, undefined);
+  }
+
+  /** Drops or dead-letters a record (policy 'drop' or 'dead-letter'); a source's bad input comes here too. */
+  reject(e: unknown, raw: unknown, position: string | undefined): void {
+    if (this.errorPolicy === 'drop') { this.dropped++; return; }
+    if (this.errorPolicy !== 'dead-letter') this.fail(e);
+    const out = this.deadLetters;
+    // validate() makes a 'dead-letter' operator have a reader of DEAD_LETTERS; this is the runtime's own check.
+    if (out === undefined) this.fail(new Error(`error policy 'dead-letter' but nothing reads the DEAD_LETTERS side output (${e instanceof Error ? e.message : String(e)})`));
+    this.deadLettered++;
+    out.push(deadLetter(this.name, this.ctx.subtask, e, raw, position));
   }
 }

@@ -29,7 +29,7 @@ export class SinkOperator<T> extends Operator<T, never> {
 
   push(value: T): void {
     this.recordsIn++;
-    try { this.writer.write(value); } catch (e) { this.fail(e); }
+    try { this.writer.write(value); } catch (e) { this.rejected(e, value); }
   }
 
   /** At a barrier: prepares a transaction; after the end (checkpointId -1): the final state. */
@@ -58,5 +58,8 @@ export class SinkOperator<T> extends Operator<T, never> {
     this.ended = true;
     if (this.transactional) this.prepare(-1);
     try { this.result = this.writer.finish(); } catch (e) { this.fail(e); }
+    // A writer that finishes asynchronously (Redis): the task host awaits it before the thread reports done; a
+    // rejection until then must not count as unhandled.
+    if (this.result instanceof Promise) this.result.catch(() => {});
   }
 }

@@ -13,7 +13,7 @@ export class MapOperator<I, O> extends Operator<I, O> {
     this.recordsIn++;
     let out: O;
     // Only the user call is inside the try: an error from a later operator is already wrapped with its name.
-    try { out = this.fn(value); } catch (e) { this.fail(e); }
+    try { out = this.fn(value); } catch (e) { this.rejected(e, value); return; }
     this.recordsOut++;
     this.next.push(out);
   }
@@ -26,7 +26,7 @@ export class FilterOperator<T> extends Operator<T, T> {
   push(value: T): void {
     this.recordsIn++;
     let keep: boolean;
-    try { keep = this.fn(value); } catch (e) { this.fail(e); }
+    try { keep = this.fn(value); } catch (e) { this.rejected(e, value); return; }
     if (keep) {
       this.recordsOut++;
       this.next.push(value);
@@ -45,7 +45,8 @@ export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O
   push(value: I): void {
     this.recordsIn++;
     let out: Iterable<O> | void;
-    try { out = this.fn(value, this); } catch (e) { this.fail(e); }
+    // Outputs collected before a throw have gone on: a flatMap is not 1:1, its counts need not add up per record.
+    try { out = this.fn(value, this); } catch (e) { this.rejected(e, value); return; }
     if (out) {
       if (Array.isArray(out)) {
         for (let i = 0; i < out.length; i++) { this.recordsOut++; this.next.push(out[i] as O); }

@@ -14,6 +14,8 @@ export class TaskContext {
   watermark = MIN_WATERMARK;
   /** Source tasks: when the source's reads began finding nothing (performance.now()), or NaN while it has data. */
   sourceIdleSince = NaN;
+  /** Rings this thread's doorbell: work for the task arrived from outside the loop (an async completion). Set by the task host. */
+  wake: () => void = () => {};
 
   constructor(
     readonly taskName: string,

@@ -3,7 +3,8 @@
 
 import {
   METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS,
-  METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK,
+  METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_LATE_DROPPED,
+  METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK,
 } from '../../shm/layout.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../time/watermark.js';
@@ -27,6 +28,10 @@ export interface OperatorMetrics {
   recordsOut: number;
   /** Late records an event-time window or join dropped (no late-data side output). */
   lateRecordsDropped: number;
+  /** Records skipped by the operator's 'drop' error policy. */
+  dropped: number;
+  /** Records sent to DEAD_LETTERS by its 'dead-letter' error policy. */
+  deadLettered: number;
 }
 
 /** End-to-end latency seen by a subtask's sinks, from latency markers (RunOptions.latencyTrackingIntervalMs). */
@@ -95,7 +100,10 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
     });
     t.nodeIds.forEach((id, k) => {
       const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
-      operators.push({ operator: names[id]!, subtask: p.subtask, recordsIn: buf[o]!, recordsOut: buf[o + 1]!, lateRecordsDropped: buf[o + 2]! });
+      operators.push({
+        operator: names[id]!, subtask: p.subtask, recordsIn: buf[o + METRIC_OP_RECORDS_IN]!, recordsOut: buf[o + METRIC_OP_RECORDS_OUT]!,
+        lateRecordsDropped: buf[o + METRIC_OP_LATE_DROPPED]!, dropped: buf[o + METRIC_OP_DROPPED]!, deadLettered: buf[o + METRIC_OP_DEAD_LETTERED]!,
+      });
     });
   });
   return { operators, tasks, durationMs };

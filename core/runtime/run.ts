@@ -26,7 +26,7 @@ import { assignRestore, loadCheckpoint, selectCheckpoint, type LoadedCheckpoint,
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
-import type { SinkSpec } from '../connectors/sink.js';
+import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 
 export interface RunOptions {
   /** Default parallelism of the job's operators (default: the machine's available parallelism). */
@@ -363,8 +363,9 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     restore = r.subtasks;
     Object.assign(splits, r.splits);
     restoredSources = r.restoredSources;
-    // Transactions of the restored checkpoint may not have been published before the failure: publish (idempotent).
-    await publishSinkTransactions(store!, from.manifest, sinksByUid);
+    // Transactions of the restored checkpoint may not have been published before the failure: publish
+    // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
+    await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid));
   }
   for (const t of plan.tasks) {
     const head = graph.nodes[t.nodeIds[0]!]!;

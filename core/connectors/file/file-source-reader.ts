@@ -8,7 +8,7 @@
 import { ConnectorOptionError } from '../errors.js';
 import type { RecordFormat } from '../formats/record-format.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
-import type { BadRecord, SourceSplit, SplitSourceReader } from '../split-contracts.js';
+import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import type { FileLineReaderOptions } from './file-line-reader.js';
 import { checkFileSplit, type FileSplit } from './file-split.js';
@@ -16,7 +16,7 @@ import { FileSplitReader } from './file-split-reader.js';
 
 export type FileSourceOptions = Omit<FileLineReaderOptions, 'wakeup' | 'framing' | 'delimiter'>;
 
-export class FileSourceReader<T> implements SplitSourceReader<T> {
+export class FileSourceReader<T> implements SourceReader<T> {
   private readonly pending: FileSplit[];
   private readonly active: FileSplitReader<T>[] = [];
   private readonly closing = new Set<Promise<void>>();
@@ -70,7 +70,7 @@ export class FileSourceReader<T> implements SplitSourceReader<T> {
   }
 
   /** Unfinished splits with the position of their next unread record; finished ones are left out. */
-  snapshot(): FileSplit[] {
+  snapshot(_checkpointId: number): FileSplit[] {
     return [...this.active.map((r) => r.snapshot()), ...this.pending.map((s) => ({ id: s.id, position: { ...s.position } }))];
   }
 

@@ -8,7 +8,7 @@ import { CsvHeaderError, BadInputError } from '../errors.js';
 import { SKIP, badRecord, type RecordDecoder, type RecordFormat } from '../formats/record-format.js';
 import type { FramedRecord } from '../formats/line-framer.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
-import type { BadRecord } from '../split-contracts.js';
+import type { BadRecord } from '../source.js';
 import { FileLineReader, type FileLineReaderOptions } from './file-line-reader.js';
 import { FILE_START, type FileSplit } from './file-split.js';
 import { Wakeup } from '../wakeup.js';

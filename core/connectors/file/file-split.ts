@@ -5,7 +5,7 @@
 
 import { ConnectorOptionError } from '../errors.js';
 import { expandInputPaths, type InputPathOptions } from './input-paths.js';
-import type { SourceSplit } from '../split-contracts.js';
+import type { SourceSplit } from '../source.js';
 
 export interface FilePosition {
   /** Byte offset of the next unread record. */

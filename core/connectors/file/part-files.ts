@@ -104,15 +104,24 @@ export function syncDirSync(dir: string): void {
   try { fsyncSync(fd); } finally { closeSync(fd); }
 }
 
-/** Hidden in-progress and pending parts of one subtask in `dir` (any token). */
-export async function leftoverParts(dir: string, names: PartNames, subtask: number): Promise<string[]> {
-  const head = `.${names.prefix}-${subtask}-`;
+/** Hidden in-progress and pending parts in `dir` (any token) of one subtask, or of every subtask. */
+export async function leftoverParts(dir: string, names: PartNames, subtask?: number): Promise<string[]> {
+  const head = `.${names.prefix}-`;
   let entries: string[];
   try { entries = await readdir(dir); } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  return entries.filter((f) => f.startsWith(head) && (f.endsWith(IN_PROGRESS) || f.endsWith(PENDING))).sort();
+  return entries.filter((f) => {
+    if (!f.startsWith(head)) return false;
+    const state = f.endsWith(IN_PROGRESS) ? IN_PROGRESS : f.endsWith(PENDING) ? PENDING : undefined;
+    if (state === undefined) return false;
+    // <subtask>-<token>-<n><suffix>: a longer prefix that merely starts with ours ('part-x' for 'part') is not ours.
+    const rest = f.slice(head.length, f.length - state.length);
+    if (!rest.endsWith(names.suffix)) return false;
+    const m = /^(\d+)-[0-9a-f]+-\d+$/.exec(rest.slice(0, rest.length - names.suffix.length));
+    return m !== null && (subtask === undefined || Number(m[1]) === subtask);
+  }).sort();
 }
 
 export async function removeFile(path: string): Promise<void> {

@@ -14,11 +14,13 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js';
-import type { TransactionalSinkWriter } from '../split-contracts.js';
+import type { SinkWriter } from '../sink.js';
 import {
   checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync,
   removeFile, syncDir, syncDirSync, type FileSinkTransaction, type PartFile, type PartNames,
 } from './part-files.js';
+
+export type { PartNames } from './part-files.js';
 
 export interface RollingFileWriterOptions<T> {
   /** Output directory (created if missing). */
@@ -54,7 +56,7 @@ interface OpenPart {
   records: number;
 }
 
-export class RollingFileWriter<T> implements TransactionalSinkWriter<T> {
+export class RollingFileWriter<T> implements SinkWriter<T> {
   readonly dir: string;
   readonly subtask: number;
   /** Random per writer: part names of different attempts never collide. */
@@ -74,6 +76,11 @@ export class RollingFileWriter<T> implements TransactionalSinkWriter<T> {
   /** Prepared and not yet known to be committed. */
   private uncommitted: FileSinkTransaction[] = [];
   private finished = false;
+  /**
+   * Keep prepared transactions for `finish` and this writer's own `commit`. False when the runtime commits them
+   * on the main thread (the file sink, with checkpoints): then nothing prepared accumulates here.
+   */
+  retainPrepared = true;
 
   constructor(options: RollingFileWriterOptions<T>) {
     this.dir = resolve(options.dir);
@@ -119,19 +126,13 @@ export class RollingFileWriter<T> implements TransactionalSinkWriter<T> {
     if (this.closed.length > 0) syncDirSync(this.dir);
     const tx: FileSinkTransaction = { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed };
     this.closed = [];
-    this.uncommitted.push(tx);
+    if (this.retainPrepared) this.uncommitted.push(tx);
     return tx;
   }
 
   /** A checkpoint completed (or a restore): publish its parts. Idempotent; transactions are applied in checkpoint order. */
   async commit(transactions: unknown[]): Promise<void> {
-    const txs = transactions.map(checkTransaction).sort((a, b) => a.checkpointId - b.checkpointId);
-    const dirs = new Set<string>();
-    for (const tx of txs) {
-      for (const part of tx.parts) await publishPart(tx.dir, part);
-      if (tx.parts.length > 0) dirs.add(tx.dir);
-    }
-    for (const d of dirs) await syncDir(d);
+    const txs = await commitFileSinkTransactions(transactions);
     const done = new Set(txs.map((t) => `${t.subtask}/${t.checkpointId}`));
     this.uncommitted = this.uncommitted.filter((t) => !done.has(`${t.subtask}/${t.checkpointId}`));
   }
@@ -216,6 +217,37 @@ export class RollingFileWriter<T> implements TransactionalSinkWriter<T> {
     renameSync(join(this.dir, inProgressName(part.final)), join(this.dir, pending));
     this.closed.push({ pending, final: part.final, bytes: part.bytes, records: part.records });
   }
+}
+
+/** Publishes transactions' parts by atomic rename, in checkpoint order (any thread; idempotent). */
+export async function commitFileSinkTransactions(transactions: readonly unknown[]): Promise<FileSinkTransaction[]> {
+  const txs = transactions.map(checkTransaction).sort((a, b) => a.checkpointId - b.checkpointId);
+  const dirs = new Set<string>();
+  for (const tx of txs) {
+    for (const part of tx.parts) await publishPart(tx.dir, part);
+    if (tx.parts.length > 0) dirs.add(tx.dir);
+  }
+  for (const d of dirs) await syncDir(d);
+  return txs;
+}
+
+/**
+ * Restore of a whole sink (main thread, before any writer starts): publishes the restored transactions, then
+ * deletes the in-progress and pending parts of every subtask in `dir` that they do not name: what writers of the
+ * crashed attempt wrote after the restored checkpoint. The directory (and prefix) must belong to this sink alone.
+ */
+export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[]): Promise<RecoveryReport> {
+  const txs = await commitFileSinkTransactions(restored);
+  const abs = resolve(dir);
+  const named = new Set(txs.filter((t) => t.dir === abs).flatMap((t) => t.parts.map((p) => p.pending)));
+  const discarded: string[] = [];
+  for (const f of await leftoverParts(abs, names)) {
+    if (named.has(f)) continue;
+    await removeFile(join(abs, f));
+    discarded.push(f);
+  }
+  if (discarded.length > 0) await syncDir(abs);
+  return { committed: txs.flatMap((t) => t.parts.map((p) => p.final)), discarded };
 }
 
 function checkTransaction(t: unknown): FileSinkTransaction {

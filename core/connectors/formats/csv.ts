@@ -5,7 +5,7 @@
 // closing quote, an unterminated quote and a record with the wrong number of fields are bad input. Column names
 // come from a header row or are declared; each record becomes an object keyed by them (values are strings).
 
-import { SKIP, locate, recordText, type RecordDecoder, type RecordFormat } from './record-format.js';
+import { SKIP, locate, recordText, type RecordDecoder, type RecordFormat, type SinkFormat } from './record-format.js';
 import type { FramedRecord } from './line-framer.js';
 import {
   BadInputError, ConnectorOptionError, CsvColumnCountError, CsvHeaderError, CsvSyntaxError, EncodeError, type InputLocation,
@@ -24,7 +24,13 @@ export interface CsvOptions {
 
 export type CsvRow = Record<string, string>;
 
-export function csv(options: CsvOptions = {}): RecordFormat<CsvRow> {
+/** What a CSV sink writes: an object keyed by column (strings, numbers, booleans, bigints, dates), or an array in column order. */
+export type CsvWritable = Readonly<Record<string, unknown>> | readonly unknown[];
+
+/** CSV reads rows as objects of strings and writes objects or arrays (given `columns`). */
+export interface CsvFormat extends RecordFormat<CsvRow>, SinkFormat<CsvWritable> {}
+
+export function csv(options: CsvOptions = {}): CsvFormat {
   const header = options.header ?? false;
   const columns = options.columns === undefined ? undefined : [...options.columns];
   const delimiter = checkDelimiter(options.delimiter ?? ',');
@@ -35,7 +41,13 @@ export function csv(options: CsvOptions = {}): RecordFormat<CsvRow> {
     fingerprint: `csv(header=${header},columns=${JSON.stringify(columns ?? null)},delimiter=${JSON.stringify(delimiter)},skipBlank=${skipBlank})`,
     framing: { framing: 'csv', delimiter },
     header,
+    extension: '.csv',
     createDecoder: () => new CsvDecoder({ header, columns, delimiter, skipBlankLines: skipBlank }),
+    createEncoder: () => {
+      if (columns === undefined) throw new ConnectorOptionError('csv: writing CSV needs `columns` (the order of the fields in each row)');
+      const enc = new CsvEncoder({ columns, delimiter });
+      return { header: header ? enc.header() : undefined, encode: (row: CsvWritable) => enc.encode(row) };
+    },
   };
 }
 

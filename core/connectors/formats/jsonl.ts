@@ -3,7 +3,7 @@
 // JSON Lines: one JSON value per line, UTF-8. Blank lines hold no record (skipped by default); a line that is
 // not exactly one JSON value is a `MalformedJsonError` naming its file, line and byte offset.
 
-import { SKIP, locate, recordText, type RecordDecoder, type RecordFormat } from './record-format.js';
+import { SKIP, locate, recordText, type RecordDecoder, type RecordFormat, type SinkFormat } from './record-format.js';
 import type { FramedRecord } from './line-framer.js';
 import { EncodeError, MalformedJsonError } from '../errors.js';
 
@@ -12,13 +12,21 @@ export interface JsonLinesOptions {
   skipBlankLines?: boolean;
 }
 
-export function jsonLines<T = unknown>(options: JsonLinesOptions = {}): RecordFormat<T> {
+/** JSON Lines reads and writes values of type T (unchecked: a JSON value is trusted to be a T). */
+export interface JsonLinesFormat<T> extends RecordFormat<T>, SinkFormat<T> {}
+
+export function jsonLines<T = unknown>(options: JsonLinesOptions = {}): JsonLinesFormat<T> {
   const skipBlank = options.skipBlankLines ?? true;
   return {
     fingerprint: `jsonl(skipBlank=${skipBlank})`,
     framing: { framing: 'line' },
     header: false,
+    extension: '.jsonl',
     createDecoder: () => new JsonLinesDecoder<T>(skipBlank),
+    createEncoder: () => {
+      const enc = new JsonLinesEncoder<T>();
+      return { header: undefined, encode: (v: T) => enc.encode(v) };
+    },
   };
 }
 

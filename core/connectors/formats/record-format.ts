@@ -7,7 +7,7 @@
 import { decodeUtf8Strict } from './utf8.js';
 import type { FramedRecord, LineFramerOptions } from './line-framer.js';
 import { BadInputError, LineTooLongError, describeLocation, type InputLocation } from '../errors.js';
-import type { BadRecord } from '../split-contracts.js';
+import type { BadRecord } from '../source.js';
 
 /** A decoder's answer for a record that holds no value: a blank line, a header row. */
 export const SKIP: unique symbol = Symbol('skip');
@@ -18,6 +18,22 @@ export interface RecordDecoder<T> {
   readonly needsHeader?: boolean;
 }
 
+/** Values to lines, for a file sink: one record's text with its line end, and the text that starts every file. */
+export interface RecordEncoder<T> {
+  /** Written at the start of every part file (a CSV header row), or undefined. */
+  readonly header: string | undefined;
+  encode(value: T): string;
+}
+
+/** What a file sink needs of a format. */
+export interface SinkFormat<T> {
+  readonly fingerprint: string;
+  readonly extension: string;
+  /** Writes what the format's decoder reads back. Throws ConnectorOptionError when the options cannot write. */
+  createEncoder(): RecordEncoder<T>;
+}
+
+/** What a file source needs of a format (formats that can also write implement SinkFormat too). */
 export interface RecordFormat<T> {
   /** Everything about the format that must match on every thread (part of a source's fingerprint). */
   readonly fingerprint: string;
@@ -25,6 +41,8 @@ export interface RecordFormat<T> {
   readonly framing: Pick<LineFramerOptions, 'framing' | 'delimiter'>;
   /** The first record of every input is a header that the decoder must see, even when resuming past it. */
   readonly header: boolean;
+  /** The usual file name suffix ('.jsonl', '.csv'). */
+  readonly extension: string;
   createDecoder(): RecordDecoder<T>;
 }
 

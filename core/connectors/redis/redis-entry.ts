@@ -7,7 +7,7 @@
 import { pack } from 'msgpackr';
 import { decodeUtf8Strict } from '../formats/utf8.js';
 import { BadInputError, EntryUndecodableError, describeLocation, type InputLocation } from '../errors.js';
-import type { BadRecord } from '../split-contracts.js';
+import type { BadRecord } from '../source.js';
 
 export interface StreamEntry {
   readonly stream: string;

@@ -13,7 +13,7 @@
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import { SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
-import type { BadRecord, SourceSplit, SplitSourceReader } from '../split-contracts.js';
+import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import { compareStreamIds, createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
@@ -56,7 +56,7 @@ interface Mark {
 
 type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
 
-export class RedisStreamReader<T> implements SplitSourceReader<T> {
+export class RedisStreamReader<T> implements SourceReader<T> {
   readonly rewindable = true;
   private readonly states: SplitState[];
   private readonly decode: EntryDecoder<T>;
@@ -132,11 +132,12 @@ export class RedisStreamReader<T> implements SplitSourceReader<T> {
   }
 
   /**
-   * Positions after the last delivered entry. In group mode pass the checkpoint id: the entries delivered up to
-   * here are acknowledged when that checkpoint completes (without an id they stay pending until a restore).
+   * Positions after the last delivered entry. In group mode the entries delivered up to here are acknowledged
+   * when checkpoint `checkpointId` completes; a final state (-1) acknowledges nothing (they stay pending until a
+   * restore sorts them out).
    */
-  snapshot(checkpointId?: number): RedisStreamSplit[] {
-    if (this.group !== undefined && checkpointId !== undefined) {
+  snapshot(checkpointId: number): RedisStreamSplit[] {
+    if (this.group !== undefined && checkpointId >= 0) {
       this.marks.push({ checkpointId, lastIds: new Map(this.states.map((s) => [s, s.lastDelivered])) });
     }
     return this.states.map((s) => ({
@@ -145,8 +146,21 @@ export class RedisStreamReader<T> implements SplitSourceReader<T> {
     }));
   }
 
-  /** Group mode: acknowledges the entries that the completed checkpoint (and every earlier one) includes. */
+  /**
+   * Group mode: acknowledges the entries that the completed checkpoint (and every earlier one) includes. An
+   * acknowledgement cut off by close() is not an error: the entries stay pending, and a restore acknowledges
+   * those its checkpoint covers.
+   */
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    try {
+      await this.acknowledge(checkpointId);
+    } catch (e) {
+      if (this.closed) return;
+      throw new RedisConnectorError(`redis source at ${this.where}: acknowledging checkpoint ${checkpointId} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private async acknowledge(checkpointId: number): Promise<void> {
     const done = this.marks.filter((m) => m.checkpointId <= checkpointId);
     if (done.length === 0) return;
     this.marks = this.marks.filter((m) => m.checkpointId > checkpointId);

@@ -7,7 +7,7 @@
 // into "already in the checkpoint" (acknowledged) and "to deliver again".
 
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
-import type { SourceSplit } from '../split-contracts.js';
+import type { SourceSplit } from '../source.js';
 import { checkStreamId, createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
 
 export interface RedisStreamPosition {

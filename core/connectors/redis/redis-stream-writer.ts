@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, EncodeError, RedisConnectorError } from '../errors.js';
-import type { TransactionalSinkWriter } from '../split-contracts.js';
+import type { SinkWriter } from '../sink.js';
 import { createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
 
 export interface RedisStreamWriterOptions<T> {
@@ -77,7 +77,7 @@ return stop - first
 
 type AppendClient = Redis & { sluiceStreamAppend(stream: string, marker: string, ...args: (string | number)[]): Promise<number> };
 
-export class RedisStreamWriter<T> implements TransactionalSinkWriter<T> {
+export class RedisStreamWriter<T> implements SinkWriter<T> {
   /** Random per writer instance: names its commit marker. */
   readonly writerId = randomBytes(8).toString('hex');
   private readonly stream: string;
@@ -91,6 +91,11 @@ export class RedisStreamWriter<T> implements TransactionalSinkWriter<T> {
   private entries: string[][] = [];
   private lastCheckpoint = -1;
   private uncommitted: RedisStreamTransaction[] = [];
+  /**
+   * Keep prepared transactions for `finish` and this writer's own `commit`. False when the runtime commits them
+   * on the main thread (the stream sink, with checkpoints): then no prepared entries accumulate here.
+   */
+  retainPrepared = true;
 
   constructor(private readonly options: RedisStreamWriterOptions<T>) {
     if (typeof options.stream !== 'string' || options.stream.length === 0) throw new ConnectorOptionError('redis sink: stream must be a non-empty key');
@@ -124,14 +129,19 @@ export class RedisStreamWriter<T> implements TransactionalSinkWriter<T> {
     this.entries.push(flat);
   }
 
-  /** At a barrier: the records since the last barrier become the checkpoint's transaction. */
+  /**
+   * At a barrier: the records since the last barrier become the checkpoint's transaction. At the end of input
+   * (checkpointId -1) the transaction takes the number after the last checkpoint: the commit marker only moves
+   * forward, so a -1 would count as already committed.
+   */
   prepareCommit(checkpointId: number): RedisStreamTransaction {
+    const id = checkpointId < 0 ? this.lastCheckpoint + 1 : checkpointId;
     const tx: RedisStreamTransaction = {
-      kind: 'redis-stream-sink', stream: this.stream, writer: this.writerId, subtask: this.subtask, checkpointId, entries: this.entries,
+      kind: 'redis-stream-sink', stream: this.stream, writer: this.writerId, subtask: this.subtask, checkpointId: id, entries: this.entries,
     };
     this.entries = [];
-    this.lastCheckpoint = Math.max(this.lastCheckpoint, checkpointId);
-    this.uncommitted.push(tx);
+    this.lastCheckpoint = Math.max(this.lastCheckpoint, id);
+    if (this.retainPrepared) this.uncommitted.push(tx);
     return tx;
   }
 
@@ -171,7 +181,7 @@ export class RedisStreamWriter<T> implements TransactionalSinkWriter<T> {
    * file sink's: the caller must await the promise. With checkpoints, a last checkpoint leaves nothing here.
    */
   async finish(): Promise<{ entries: number }> {
-    const last = this.prepareCommit(this.lastCheckpoint + 1);
+    const last = this.prepareCommit(-1);
     const entries = this.uncommitted.reduce((a, t) => a + t.entries.length, 0);
     await this.commit([last]);
     this.close();

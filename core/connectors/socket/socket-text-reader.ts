@@ -14,7 +14,7 @@ import { LineFramer, type FramedRecord } from '../formats/line-framer.js';
 import { badRecord, recordText } from '../formats/record-format.js';
 import { BadInputError, ConnectorOptionError, SocketSourceError } from '../errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
-import type { BadRecord, SourceSplit, SplitSourceReader } from '../split-contracts.js';
+import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 
 export interface ReconnectOptions {
@@ -44,7 +44,7 @@ export interface SocketPosition {
 
 interface Queued { readonly record: FramedRecord; readonly source: string }
 
-export class SocketTextReader implements SplitSourceReader<string> {
+export class SocketTextReader implements SourceReader<string> {
   readonly rewindable = false;
   readonly address: string;
   private readonly host: string;
@@ -125,7 +125,7 @@ export class SocketTextReader implements SplitSourceReader<string> {
     return this.wakeup.wait();
   }
 
-  snapshot(): SourceSplit[] {
+  snapshot(_checkpointId: number): SourceSplit[] {
     const position: SocketPosition = { connection: this.connection, lines: this.lines };
     return [{ id: `tcp://${this.address}`, position }];
   }

@@ -23,9 +23,9 @@ function metrics(srcOut: number, tasks: TaskMetrics[] = [task('src'), task('coun
   return {
     durationMs: 2000,
     operators: [
-      { operator: 'src', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0 },
-      { operator: 'count', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0 },
-      { operator: 'out', subtask: 0, recordsIn: srcOut, recordsOut: 0, lateRecordsDropped: late },
+      { operator: 'src', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0, dropped: 0, deadLettered: 0 },
+      { operator: 'count', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0, dropped: 0, deadLettered: 0 },
+      { operator: 'out', subtask: 0, recordsIn: srcOut, recordsOut: 0, lateRecordsDropped: late, dropped: 0, deadLettered: 0 },
     ],
     tasks,
   };

@@ -1,7 +1,7 @@
 // Test helper: drives a non-blocking reader the way the task loop does (read; after WAIT, await ready()).
 
 import { SOURCE_END, SOURCE_WAIT, type SourceStatus } from '../../../core/connectors/source.js';
-import type { BadRecord } from '../../../core/connectors/split-contracts.js';
+import type { BadRecord } from '../../../core/connectors/source.js';
 
 export interface Readable<T> {
   read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus;

@@ -12,7 +12,7 @@ import { enumerateFileSplits } from '../../../../core/connectors/file/file-split
 import { jsonLines } from '../../../../core/connectors/formats/jsonl.js';
 import { csv } from '../../../../core/connectors/formats/csv.js';
 import { CsvHeaderError, MalformedJsonError } from '../../../../core/connectors/errors.js';
-import type { SourceSplit } from '../../../../core/connectors/split-contracts.js';
+import type { SourceSplit } from '../../../../core/connectors/source.js';
 import { drive } from '../drive.js';
 
 let dir = '';
@@ -34,9 +34,9 @@ test('bounded: files in split order, bad lines reported with file:line, finished
   const splits = await enumerateFileSplits([a!, b!]);
   const reader = new FileSourceReader(splits, jsonLines<{ i: number }>(), { chunkBytes: 5 });
   const d = await drive(reader, { until: (x) => x.values.length === 2 });
-  assert.deepEqual(reader.snapshot().map((s) => s.id), [a, b], 'a is done but not yet known to be');
+  assert.deepEqual(reader.snapshot(1).map((s) => s.id), [a, b], 'a is done but not yet known to be');
   await drive(reader, { into: d, until: (x) => x.values.length === 3 });
-  assert.deepEqual(reader.snapshot(), [{ id: b, position: { offset: 8, line: 2 } }]);
+  assert.deepEqual(reader.snapshot(1), [{ id: b, position: { offset: 8, line: 2 } }]);
   const rest = await drive(reader, { into: d });
   assert.ok(rest.ended);
   assert.deepEqual(rest.values.map((v) => v.i), [1, 2, 3, 4]);
@@ -44,7 +44,7 @@ test('bounded: files in split order, bad lines reported with file:line, finished
   assert.ok(rest.bad[0]!.error instanceof MalformedJsonError);
   assert.equal(rest.bad[0]!.position, `${b}:2`);
   assert.equal(rest.bad[0]!.raw, '{oops');
-  assert.deepEqual(reader.snapshot(), []);
+  assert.deepEqual(reader.snapshot(1), []);
   await reader.close();
 });
 
@@ -54,7 +54,7 @@ test('CSV with a header: a split restored past the header still names its column
   const first = new FileSourceReader(await enumerateFileSplits(f!), format);
   const part = await drive(first, { max: 1, until: (x) => x.values.length === 2 });
   assert.deepEqual(part.values, [{ id: '1', name: 'a\nb' }, { id: '2', name: 'c' }]);
-  const snap = first.snapshot();
+  const snap = first.snapshot(1);
   assert.deepEqual(snap, [{ id: f, position: { offset: 20, line: 5 } }]);
   await first.close();
   const resumed = new FileSourceReader(structuredClone(snap) as SourceSplit[], format);
@@ -88,7 +88,7 @@ test('property: snapshot at any point, restore in a new reader: values and bad r
       const whole = await drive(new FileSourceReader(structuredClone(splits), jsonLines(), opts));
       const first = new FileSourceReader(structuredClone(splits), jsonLines(), opts);
       const part = await drive(first, { max, until: (x) => x.values.length + x.bad.length >= stopAfter });
-      const snap = structuredClone(first.snapshot());
+      const snap = structuredClone(first.snapshot(1));
       await first.close();
       const second = new FileSourceReader(snap, jsonLines(), opts);
       const rest = await drive(second);
@@ -108,6 +108,6 @@ test('follow: several growing files are read round-robin; none ends', async () =
   await drive(reader, { into: d, until: (x) => x.values.length === 4 });
   assert.deepEqual(d.values.map((r) => r.v), ['a1', 'b1', 'b2', 'a2']);
   assert.equal(d.ended, false);
-  assert.deepEqual(reader.snapshot(), [{ id: a, position: { offset: 6, line: 3 } }, { id: b, position: { offset: 6, line: 3 } }]);
+  assert.deepEqual(reader.snapshot(1), [{ id: a, position: { offset: 6, line: 3 } }, { id: b, position: { offset: 6, line: 3 } }]);
   await reader.close();
 });

@@ -3,7 +3,7 @@
 import { LineFramer } from '../../../../core/connectors/formats/line-framer.js';
 import { SKIP, badRecord, type RecordFormat } from '../../../../core/connectors/formats/record-format.js';
 import { BadInputError } from '../../../../core/connectors/errors.js';
-import type { BadRecord } from '../../../../core/connectors/split-contracts.js';
+import type { BadRecord } from '../../../../core/connectors/source.js';
 
 export function decodeAll<T>(format: RecordFormat<T>, input: string | Buffer, maxLineBytes?: number): { values: T[]; bad: BadRecord[] } {
   const framer = new LineFramer(0, 1, { ...format.framing, maxLineBytes });

@@ -11,7 +11,7 @@ import { enumerateRedisStreamSplits } from '../../../../core/connectors/redis/re
 import { entryAsIs, type StreamEntry } from '../../../../core/connectors/redis/redis-entry.js';
 import { ConnectorOptionError, EntryUndecodableError, InvalidUtf8Error, RedisConnectorError } from '../../../../core/connectors/errors.js';
 import { SOURCE_WAIT } from '../../../../core/connectors/source.js';
-import type { SourceSplit } from '../../../../core/connectors/split-contracts.js';
+import type { SourceSplit } from '../../../../core/connectors/source.js';
 import { drive } from '../drive.js';
 
 let server: RedisServer;
@@ -75,7 +75,7 @@ test('snapshot and restore: a new reader resumes after the last delivered entry,
   const splits = await enumerateRedisStreamSplits({ connection: server.url, streams: [s] }, 1);
   const first = new RedisStreamReader<number>(structuredClone(splits), { connection: server.url, count: 7, blockMs: 50 });
   const part = await drive(first, { max: 3, until: (x) => x.values.length >= 20 });
-  const snap = structuredClone(first.snapshot());
+  const snap = structuredClone(first.snapshot(1));
   await first.close();
   await add(s, 50, 51);
   const second = new RedisStreamReader<number>(snap, { connection: server.url, count: 7, blockMs: 50 });

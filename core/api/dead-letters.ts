@@ -1,0 +1,66 @@
+// Runs on: main thread and every worker thread (part of the job definition; dead letters are built on workers).
+//
+// Error policies: what a source does with input it cannot decode, and an operator with a record its user function
+// throws on. 'fail' (the default) fails the job, naming the operator; 'drop' skips the record and counts it;
+// 'dead-letter' counts it and sends it, with the error, to the operator's DEAD_LETTERS side output, an ordinary
+// stream (so it is checkpointed like any output and can go to any sink). Nothing is lost silently: every record an
+// operator takes in comes out, or is counted as dropped or dead-lettered (job metrics).
+
+import { OutputTag } from './output-tag.js';
+
+export type ErrorPolicy = 'fail' | 'drop' | 'dead-letter';
+
+export const ERROR_POLICIES: readonly ErrorPolicy[] = ['fail', 'drop', 'dead-letter'];
+
+/** A record an operator rejected, with why and where. Plain data (it crosses rings and goes to any sink). */
+export interface DeadLetter {
+  /** The operator (or source) that rejected the record. */
+  readonly operator: string;
+  readonly subtask: number;
+  /** The error's name, message and `code` (typed connector and runtime errors have one). */
+  readonly error: { readonly name: string; readonly message: string; readonly code?: string };
+  /**
+   * The record: a source's raw input as read (text, or the bytes when they are not UTF-8), an operator's input
+   * value, or a preview of a record too large to carry (`truncated`).
+   */
+  readonly raw: unknown;
+  /** Where a source found it: `file:line`, `stream/id`, `tcp://host:port#connection:line`. Absent for operators. */
+  readonly position?: string;
+  /** `raw` is the first part of a record too large for a ring (see `RecordTooLargeError`). */
+  readonly truncated?: true;
+}
+
+/** The side output every operator with the 'dead-letter' policy emits to: `stream.getSideOutput(DEAD_LETTERS)`. */
+export const DEAD_LETTERS_ID = 'sluice:dead-letters';
+export const DEAD_LETTERS = new OutputTag<DeadLetter>(DEAD_LETTERS_ID);
+
+/** Bytes (or UTF-16 units) of a too-large record kept in its dead letter. */
+export const DEAD_LETTER_PREVIEW = 4096;
+
+export function deadLetter(operator: string, subtask: number, error: unknown, raw: unknown, position?: string): DeadLetter {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const code = (e as { code?: unknown }).code;
+  const dl: { -readonly [K in keyof DeadLetter]: DeadLetter[K] } = {
+    operator, subtask, error: typeof code === 'string' ? { name: e.name, message: e.message, code } : { name: e.name, message: e.message }, raw,
+  };
+  if (position !== undefined) dl.position = position;
+  return dl;
+}
+
+/** A dead letter whose raw record is cut to a preview (the record itself cannot cross a ring). */
+export function truncatedDeadLetter(dl: DeadLetter): DeadLetter {
+  return { ...dl, raw: preview(dl.raw), truncated: true };
+}
+
+/** The first DEAD_LETTER_PREVIEW bytes of a value: text as text, bytes as bytes, anything else as its JSON text. */
+export function preview(value: unknown): string | Uint8Array {
+  if (value instanceof Uint8Array) return value.slice(0, DEAD_LETTER_PREVIEW);
+  if (typeof value === 'string') return value.slice(0, DEAD_LETTER_PREVIEW);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `<${v.length} bytes>` : v));
+  } catch {
+    text = undefined;
+  }
+  return (text ?? String(value)).slice(0, DEAD_LETTER_PREVIEW);
+}

@@ -1,0 +1,147 @@
+// Runs on: the worker thread of the subtask that runs an async I/O operator (`stream.asyncMap`).
+//
+// The async I/O core (async-io.ts) as an operator of a chain. Each input starts a request; finished results are
+// emitted when the subtask polls (every step, and when a completion rings the thread's doorbell), in input order
+// or as they complete. At most `capacity` requests are in flight: while full the subtask stops feeding the chain,
+// so the input backs up into the rings and upstream tasks (backpressure). Inputs that arrive while full in one
+// push burst (a source's read, a flatMap's outputs) wait here, not started.
+//
+// Exactly-once: a checkpoint stores every input whose result is not out yet (in flight, finished but not
+// emitted, waiting) as operator state; a restore issues them again, first. Results emitted before the barrier are
+// downstream of it, the rest come from the re-issued requests: none lost, none emitted twice (a request itself may
+// run twice). Watermarks wait behind the inputs that came before them, so no result is late because its request
+// was slow. End of input waits until every request is done.
+
+import type { AsyncMapFunction, AsyncMapOptions } from '../api/async-map.js';
+import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
+import type { LogicalNode } from '../graph/logical-graph.js';
+import { AsyncIo, type AsyncIoOptions, type FailurePolicy } from './async-io.js';
+import { Operator, type Downstream, type HoldsRecords } from './operator.js';
+import type { TaskContext } from './task-context.js';
+
+/** An input and its event time, as held and as checkpointed (plain data). */
+interface Entry<I> {
+  readonly value: I;
+  readonly ts: number;
+}
+
+function toCoreOptions<I, R>(o: AsyncMapOptions<I, R>, onSettle?: () => void): AsyncIoOptions<Entry<I>, R> {
+  const t = o.onTimeout;
+  const onTimeout: FailurePolicy<Entry<I>, R> = t === undefined || t === 'error' ? 'fail' : t === 'drop' ? 'drop' : { fallback: (e, err) => t.fallback(e.value, err) };
+  return {
+    ordered: o.ordered, capacity: o.capacity, timeoutMs: o.timeoutMs, retries: o.retries, retryDelayMs: o.retryDelayMs,
+    onTimeout, onError: 'fail', onSettle,
+  };
+}
+
+export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords {
+  private readonly io: AsyncIo<Entry<I>, R>;
+  /** Inputs pushed while full, not started yet, in order. */
+  private waiting: Entry<I>[] = [];
+  /** Inputs taken in so far (restored ones included): the sequence number of the next one. */
+  private seq = 0;
+  /** Watermarks held until every input before them (index < upTo) is out. */
+  private watermarks: { wm: number; upTo: number }[] = [];
+  private ending = false;
+  private ended = false;
+  private ioDropped = 0;
+  private readonly emitResult = (r: R, e: Entry<I>): void => {
+    this.ctx.timestamp = e.ts;
+    this.recordsOut++;
+    this.next.push(r);
+  };
+  private readonly failResult = (e: Entry<I>, error: Error): void => {
+    this.ctx.timestamp = e.ts;
+    this.rejected(error, e.value);
+  };
+
+  constructor(name: string, ctx: TaskContext, next: Downstream<R>, fn: AsyncMapFunction<I, R>, options: AsyncMapOptions<I, R>) {
+    super(name, ctx, next);
+    this.io = new AsyncIo<Entry<I>, R>((e, signal) => fn(e.value, signal), toCoreOptions(options, () => ctx.wake()), name);
+  }
+
+  push(value: I): void {
+    this.recordsIn++;
+    this.take({ value, ts: this.ctx.timestamp });
+  }
+
+  private take(e: Entry<I>): void {
+    this.seq++;
+    if (this.waiting.length === 0 && this.io.canAccept) this.io.push(e);
+    else this.waiting.push(e);
+  }
+
+  canAcceptInput(): boolean {
+    return this.waiting.length === 0 && this.io.canAccept;
+  }
+
+  hasPendingWork(): boolean {
+    return this.io.pollable || (this.waiting.length > 0 && this.io.canAccept) || (this.ending && !this.ended && this.drained);
+  }
+
+  get drained(): boolean {
+    return this.waiting.length === 0 && this.io.idle;
+  }
+
+  pollPending(budget: number): number {
+    let done = this.io.poll(this.emitResult, budget, this.failResult);
+    if (this.io.dropped !== this.ioDropped) { this.dropped += this.io.dropped - this.ioDropped; this.ioDropped = this.io.dropped; }
+    while (this.waiting.length > 0 && this.io.canAccept) { this.io.push(this.waiting.shift()!); done++; }
+    if (this.watermarks.length > 0) done += this.releaseWatermarks();
+    if (this.ending && !this.ended && this.drained) {
+      this.ended = true;
+      this.next.finish();
+      done++;
+    }
+    return done;
+  }
+
+  /** The index of the oldest input not out yet: inputs start in order, so the core's index is our sequence. */
+  private get firstPending(): number {
+    return this.io.firstPending;
+  }
+
+  private releaseWatermarks(): number {
+    const first = this.firstPending;
+    let k = 0;
+    while (k < this.watermarks.length && this.watermarks[k]!.upTo <= first) k++;
+    if (k === 0) return 0;
+    const wm = this.watermarks[k - 1]!.wm;
+    this.watermarks.splice(0, k);
+    this.next.watermark(wm);
+    return 1;
+  }
+
+  override watermark(watermark: number): void {
+    if (this.watermarks.length === 0 && this.firstPending >= this.seq) { this.next.watermark(watermark); return; }
+    this.watermarks.push({ wm: watermark, upTo: this.seq });
+  }
+
+  override finish(): void {
+    this.ending = true;
+    if (this.drained) {
+      if (this.watermarks.length > 0) this.releaseWatermarks();
+      this.ended = true;
+      this.next.finish();
+    }
+  }
+
+  override snapshotState(_checkpointId: number): OperatorSnapshot {
+    return { operator: [...this.io.inFlight(), ...this.waiting], redistribute: 'split' };
+  }
+
+  override restoreState(state: OperatorRestore): void {
+    for (const e of state.operator as Entry<I>[]) {
+      this.recordsIn++;
+      this.take({ value: e.value, ts: typeof e.ts === 'number' ? e.ts : NaN });
+    }
+  }
+
+  close(): void {
+    this.io.close();
+  }
+}
+
+export function buildAsyncOperator(n: LogicalNode, ctx: TaskContext, next: Downstream<unknown>): Operator<unknown, unknown> {
+  return new AsyncOperator(n.name, ctx, next, n.fn as AsyncMapFunction<unknown, unknown>, (n.spec ?? {}) as AsyncMapOptions<unknown, unknown>);
+}

@@ -1,0 +1,104 @@
+// Error policies end to end, on real files with bad records: malformed JSON, invalid UTF-8, a CSV row with the
+// wrong number of fields, user functions that throw, a record too large for a ring. For each policy: 'fail'
+// fails the job naming the operator and where; 'drop' and 'dead-letter' keep going, and every operator's
+// records add up (in = out + dropped + dead-lettered), so nothing is lost silently.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, OperatorError, type DeadLetter, type JobMetrics } from '../../../core/index.js';
+
+const JOB = new URL('./jobs/bad-input.ts', import.meta.url);
+let dir: string;
+
+/** 30 good JSON records (ids 1..30) with a malformed line and a line of invalid UTF-8 among them; a CSV with one bad row. */
+before(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bad-'));
+  const lines = Array.from({ length: 30 }, (_, i) => Buffer.from(`${JSON.stringify({ id: i + 1 })}\n`));
+  lines.splice(3, 0, Buffer.from('{nope\n'));                          // line 4
+  lines.splice(6, 0, Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d, 0x0a])); // line 7: {"\xff"}
+  writeFileSync(path.join(dir, 'a.jsonl'), Buffer.concat(lines));
+  writeFileSync(path.join(dir, 'b.csv'), 'id,name\n1,a\n2,b,extra\n3,c\n');
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function job(params: Record<string, string | number>): URL {
+  const u = new URL(JOB);
+  u.searchParams.set('dir', dir);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, String(v));
+  return u;
+}
+
+function counts(m: JobMetrics, operator: string): { in: number; out: number; dropped: number; dead: number } {
+  const rows = m.operators.filter((o) => o.operator === operator);
+  assert.ok(rows.length > 0, `metrics of ${operator}`);
+  return rows.reduce((a, o) => ({ in: a.in + o.recordsIn, out: a.out + o.recordsOut, dropped: a.dropped + o.dropped, dead: a.dead + o.deadLettered }), { in: 0, out: 0, dropped: 0, dead: 0 });
+}
+
+/** Every record an operator took in came out, or was dropped or dead-lettered. */
+function assertAddsUp(m: JobMetrics, operator: string): void {
+  const c = counts(m, operator);
+  assert.equal(c.in, c.out + c.dropped + c.dead, `${operator}: in ${c.in} = out ${c.out} + dropped ${c.dropped} + dead-lettered ${c.dead}`);
+}
+
+const goodIds = Array.from({ length: 30 }, (_, i) => i + 1);
+
+test("'fail' (the default): bad input fails the job, naming the source, the file and line, and the typed error", async () => {
+  const h = await run(job({ source: 'fail', op: 'fail' }), { parallelism: 1 });
+  await assert.rejects(h.result, (e: unknown) => {
+    assert.ok(e instanceof OperatorError);
+    if (e.operator === 'json') assert.match(e.message, /malformed JSON: .* at .*a\.jsonl:4 \(byte \d+\)/);
+    else assert.match(e.message, /operator 'csv'.*CSV record has 3 fields, expected 2 at .*b\.csv:3/);
+    return true;
+  });
+});
+
+test("'drop': bad records, failing records and a record too large for the ring are skipped and counted; everything adds up", async () => {
+  const { collected, metrics } = await (await run(job({ source: 'drop', op: 'drop', big: 1 }), { parallelism: 1, ringBytes: 65536 })).result;
+  assert.deepEqual((collected['json-out'] as { id: number }[]).map((r) => r.id).sort((a, b) => a - b), goodIds.filter((i) => i % 10 !== 0 && i !== 7));
+  assert.deepEqual(collected['csv-out'], [{ id: 1, name: 'a' }, { id: 3, name: 'c' }]);
+  assert.deepEqual(counts(metrics, 'json'), { in: 32, out: 30, dropped: 2, dead: 0 }, 'the malformed line and the invalid UTF-8 line');
+  assert.deepEqual(counts(metrics, 'check'), { in: 30, out: 27, dropped: 3, dead: 0 });
+  assert.deepEqual(counts(metrics, 'inflate'), { in: 27, out: 26, dropped: 1, dead: 0 });
+  assert.deepEqual(counts(metrics, 'csv'), { in: 3, out: 2, dropped: 1, dead: 0 });
+  for (const op of ['json', 'check', 'inflate', 'after-inflate', 'csv', 'csv-map']) assertAddsUp(metrics, op);
+});
+
+test("'dead-letter': each rejected record reaches DEAD_LETTERS with its raw input, error, operator and position; a record too large for the ring too (as a preview)", async () => {
+  const { collected, metrics } = await (await run(job({ source: 'dead-letter', op: 'dead-letter', big: 1 }), { parallelism: 1, ringBytes: 65536 })).result;
+  const jsonDead = collected['json-dead'] as DeadLetter[];
+  assert.equal(jsonDead.length, 2);
+  assert.equal(jsonDead[0]!.raw, '{nope');
+  assert.equal(jsonDead[0]!.error.code, 'MALFORMED_JSON');
+  assert.match(jsonDead[0]!.position!, /a\.jsonl:4$/);
+  assert.equal(jsonDead[0]!.operator, 'json');
+  assert.deepEqual([...(jsonDead[1]!.raw as Uint8Array)], [0x7b, 0x22, 0xff, 0x22, 0x7d], 'bytes that are not UTF-8 stay bytes');
+  assert.equal(jsonDead[1]!.error.code, 'INVALID_UTF8');
+  assert.match(jsonDead[1]!.position!, /a\.jsonl:7$/);
+  const csvDead = collected['csv-dead'] as DeadLetter[];
+  assert.deepEqual(csvDead.map((d) => [d.raw, d.error.code]), [['2,b,extra', 'CSV_COLUMN_COUNT']]);
+  const checkDead = collected['check-dead'] as DeadLetter[];
+  assert.deepEqual(checkDead.map((d) => d.raw), [{ id: 10 }, { id: 20 }, { id: 30 }]);
+  assert.deepEqual(checkDead.map((d) => d.error.message), ['id 10 is divisible by 10', 'id 20 is divisible by 10', 'id 30 is divisible by 10']);
+  const tooLarge = collected['inflate-dead'] as DeadLetter[];
+  assert.equal(tooLarge.length, 1);
+  assert.equal(tooLarge[0]!.error.code, 'RECORD_TOO_LARGE');
+  assert.match(tooLarge[0]!.error.message, /record of \d+ bytes exceeds the ring's frame limit of \d+ bytes .*'ringBytes' option/);
+  assert.equal(tooLarge[0]!.truncated, true);
+  assert.match(tooLarge[0]!.raw as string, /^\{"id":7,"blob":"xxx/);
+  assert.deepEqual((collected['json-out'] as { id: number }[]).map((r) => r.id).sort((a, b) => a - b), goodIds.filter((i) => i % 10 !== 0 && i !== 7));
+  assert.deepEqual(counts(metrics, 'json'), { in: 32, out: 30, dropped: 0, dead: 2 });
+  assert.deepEqual(counts(metrics, 'check'), { in: 30, out: 27, dropped: 0, dead: 3 });
+  assert.deepEqual(counts(metrics, 'inflate'), { in: 27, out: 26, dropped: 0, dead: 1 });
+  for (const op of ['json', 'check', 'inflate', 'after-inflate', 'csv', 'csv-map']) assertAddsUp(metrics, op);
+});
+
+test("a record too large for the ring with 'fail': RecordTooLargeError names the limit and the option that raises it", async () => {
+  const h = await run(job({ source: 'drop', op: 'fail', big: 1, mod: 0 }), { parallelism: 1, ringBytes: 65536 });
+  await assert.rejects(h.result, (e: unknown) => {
+    assert.match((e as Error).message, /record of \d+ bytes exceeds the ring's frame limit of 32764 bytes \(half the ring\); raise it with the 'ringBytes' option/);
+    return true;
+  });
+});

@@ -1,0 +1,41 @@
+// Jobs for the file connector tests.
+//   ?case=to-csv&in=/dir&out=/dir        JSON Lines files under `in` (glob) -> CSV part files in `out` (header row)
+//   ?case=from-csv&in=/dir               CSV files (with a header) -> collect
+//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10
+//                                        JSON Lines files -> a map that fails once at record i -> a ledger
+//   ?case=sink&n=20000&rate=20000&out=/dir&interval=15
+//                                        generator -> JSON Lines part files (exactly-once, for the kill test)
+import { existsSync, writeFileSync } from 'node:fs';
+import { csv, defineJob, fileSink, jsonLines } from '../../../../../core/index.js';
+import { ledgerSink } from '../../../checkpoint/ledger.js';
+
+const q = new URL(import.meta.url).searchParams;
+const c = q.get('case')!;
+
+export interface Row { id: number; name: string }
+
+export default defineJob((env) => {
+  if (c === 'to-csv') {
+    env.fromFiles(`${q.get('in')}/**/*.jsonl`, jsonLines<Row>()).name('read')
+      .map((r) => ({ id: r.id, name: r.name.toUpperCase() })).name('upper')
+      .sink(fileSink({ dir: q.get('out')!, format: csv({ columns: ['id', 'name'], header: true }), rollRecords: 700 })).name('write');
+  } else if (c === 'from-csv') {
+    env.fromFiles(q.get('in')!, csv({ header: true })).name('read').collect().name('out');
+  } else if (c === 'eo') {
+    const failAt = Number(q.get('failAt') ?? -1);
+    const marker = q.get('marker') ?? '';
+    env.enableCheckpointing(Number(q.get('interval') ?? 10));
+    const follow = q.get('follow') === '1' ? { pollIntervalMs: 20 } : false;
+    env.fromFiles(`${q.get('in')}/*.jsonl`, jsonLines<{ i: number }>(), { follow }).name('read').uid('read')
+      .map((r) => {
+        if (r.i === failAt && !existsSync(marker)) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${r.i}`); }
+        return r;
+      }).name('inject').uid('inject')
+      .rebalance().map((r) => r.i).name('ids').uid('ids')
+      .sink(ledgerSink<number>(q.get('ledger')!)).name('out').uid('out');
+  } else {
+    env.enableCheckpointing(Number(q.get('interval') ?? 15));
+    env.fromGenerator({ count: Number(q.get('n') ?? 20_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 3 }, (i) => ({ i })).name('gen').uid('gen')
+      .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 300 })).name('parts').uid('parts');
+  }
+});

@@ -1,0 +1,129 @@
+// The async I/O operator inside a chain, on one thread: requests are promises the test settles, the downstream
+// records what reaches it. Backpressure (canAcceptInput), inputs waiting behind a full operator, watermarks held
+// behind earlier inputs, an end of input that waits for the requests, snapshot and restore of everything not out
+// yet with its timestamps, and the error policy of a failed request.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AsyncOperator } from '../../../core/operators/async-operator.js';
+import type { Downstream } from '../../../core/operators/operator.js';
+import { TaskContext } from '../../../core/operators/task-context.js';
+import type { DeadLetter } from '../../../core/index.js';
+
+type Event = { record: string; ts: number } | { watermark: number } | { end: true };
+
+function downstream(ctx: TaskContext, events: Event[]): Downstream<string> {
+  return {
+    push: (v) => { events.push({ record: v, ts: ctx.timestamp }); },
+    watermark: (wm) => { events.push({ watermark: wm }); },
+    idle: () => {},
+    finish: () => { events.push({ end: true }); },
+  };
+}
+
+/** An async function whose requests the test answers: `answer(i)` resolves input i's request. */
+function gated() {
+  const pending = new Map<number, { resolve: (v: string) => void; reject: (e: Error) => void }>();
+  let wakes = 0;
+  const fn = (i: number): Promise<string> => new Promise((resolve, reject) => { pending.set(i, { resolve, reject }); });
+  return {
+    fn,
+    pending,
+    answer: async (i: number) => { pending.get(i)!.resolve(`r${i}`); pending.delete(i); await new Promise<void>((r) => setImmediate(r)); },
+    fail: async (i: number) => { pending.get(i)!.reject(new Error(`no ${i}`)); pending.delete(i); await new Promise<void>((r) => setImmediate(r)); },
+    wakes: () => wakes,
+    ctx: (() => { const c = new TaskContext('t', 0, 1, 128); c.wake = () => { wakes++; }; return c; })(),
+  };
+}
+
+test('capacity: full means no input accepted; inputs pushed anyway wait, unstarted, in order; completions wake the task', async () => {
+  const g = gated();
+  const events: Event[] = [];
+  const op = new AsyncOperator<number, string>('enrich', g.ctx, downstream(g.ctx, events), g.fn, { capacity: 2 });
+  op.push(1);
+  assert.ok(op.canAcceptInput());
+  op.push(2);
+  assert.equal(op.canAcceptInput(), false, 'two in flight');
+  op.push(3); // a burst from a source read: it waits
+  assert.deepEqual([...g.pending.keys()], [1, 2], 'only two requests started');
+  await g.answer(1);
+  assert.ok(g.wakes() >= 1, 'the completion rang the doorbell');
+  assert.ok(op.hasPendingWork());
+  op.pollPending(100);
+  assert.deepEqual([...g.pending.keys()], [2, 3], 'the waiting input started once a slot was free');
+  assert.deepEqual(events, [{ record: 'r1', ts: NaN }]);
+});
+
+test('ordered: a watermark waits behind the inputs before it; the end of input waits for every request', async () => {
+  const g = gated();
+  const events: Event[] = [];
+  const op = new AsyncOperator<number, string>('enrich', g.ctx, downstream(g.ctx, events), g.fn, { capacity: 10 });
+  g.ctx.timestamp = 100; op.push(1);
+  g.ctx.timestamp = 200; op.push(2);
+  op.watermark(150);
+  g.ctx.timestamp = 300; op.push(3);
+  op.finish();
+  assert.deepEqual(events, [], 'nothing passes before the results');
+  await g.answer(2);
+  op.pollPending(100);
+  assert.deepEqual(events, [], 'ordered: 2 waits for 1');
+  await g.answer(1);
+  op.pollPending(100);
+  assert.deepEqual(events, [{ record: 'r1', ts: 100 }, { record: 'r2', ts: 200 }, { watermark: 150 }]);
+  assert.equal(op.drained, false);
+  await g.answer(3);
+  op.pollPending(100);
+  assert.deepEqual(events.slice(3), [{ record: 'r3', ts: 300 }, { end: true }]);
+  assert.ok(op.drained);
+});
+
+test('snapshot holds every input not out yet (in flight, finished but unemitted, waiting) with its timestamp; a restore issues them again', async () => {
+  const g = gated();
+  const events: Event[] = [];
+  const op = new AsyncOperator<number, string>('enrich', g.ctx, downstream(g.ctx, events), g.fn, { capacity: 2 });
+  for (const i of [1, 2, 3, 4]) { g.ctx.timestamp = i * 10; op.push(i); }
+  await g.answer(2); // finished, but ordered behind 1
+  const snap = structuredClone(op.snapshotState(1));
+  assert.deepEqual(snap, { operator: [{ value: 1, ts: 10 }, { value: 2, ts: 20 }, { value: 3, ts: 30 }, { value: 4, ts: 40 }], redistribute: 'split' });
+  op.close();
+
+  const h = gated();
+  const after: Event[] = [];
+  const restored = new AsyncOperator<number, string>('enrich', h.ctx, downstream(h.ctx, after), h.fn, { capacity: 2, ordered: false });
+  restored.restoreState({ keyed: [], operator: snap.operator! });
+  assert.deepEqual([...h.pending.keys()], [1, 2], 'restored inputs start first, up to capacity');
+  for (const i of [2, 1, 3, 4]) {
+    while (!h.pending.has(i)) restored.pollPending(100);
+    await h.answer(i);
+    restored.pollPending(100);
+  }
+  assert.deepEqual(after, [{ record: 'r2', ts: 20 }, { record: 'r1', ts: 10 }, { record: 'r3', ts: 30 }, { record: 'r4', ts: 40 }]);
+  assert.equal(restored.recordsIn, 4);
+  assert.equal(restored.recordsOut, 4);
+});
+
+test("a failed request: the operator's error policy decides ('dead-letter' here; 'fail' throws naming the operator)", async () => {
+  const g = gated();
+  const events: Event[] = [];
+  const dead: DeadLetter[] = [];
+  const op = new AsyncOperator<number, string>('enrich', g.ctx, downstream(g.ctx, events), g.fn, {});
+  op.errorPolicy = 'dead-letter';
+  op.deadLetters = { push: (d) => { dead.push(d); }, watermark() {}, idle() {}, finish() {} };
+  op.push(1);
+  op.push(2);
+  await g.fail(1);
+  await g.answer(2);
+  op.pollPending(100);
+  assert.deepEqual(events, [{ record: 'r2', ts: NaN }]);
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0]!.raw, 1);
+  assert.equal(dead[0]!.error.code, 'ASYNC_FAILED');
+  assert.match(dead[0]!.error.message, /enrich: request for input #0 failed \(1 attempt\): no 1/);
+  assert.deepEqual({ in: op.recordsIn, out: op.recordsOut, dead: op.deadLettered }, { in: 2, out: 1, dead: 1 });
+
+  const f = gated();
+  const failing = new AsyncOperator<number, string>('enrich', f.ctx, downstream(f.ctx, []), f.fn, {});
+  failing.push(1);
+  await f.fail(1);
+  assert.throws(() => failing.pollPending(100), /operator 'enrich' \(subtask 0\) failed: enrich: request for input #0 failed/);
+});
