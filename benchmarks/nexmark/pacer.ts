@@ -11,7 +11,8 @@ import { NexmarkConfigError } from './config.js';
  * A parallel source gives each of its p subtasks a pacer at eventsPerSec / p.
  */
 export class WallClockPacer {
-  private readonly startedAt: number;
+  /** When the schedule starts, on this pacer's clock: event n is due at dueAt(startedAt, eventsPerSec, n). */
+  readonly startedAt: number;
   private sent = 0;
 
   constructor(readonly eventsPerSec: number, private readonly now: () => number = () => performance.now()) {
@@ -36,8 +37,17 @@ export class WallClockPacer {
 
   /** Wall-clock time (this pacer's clock) at which event number `n` (0-based) is due: for latency. */
   dueAt(n: number): number {
-    return this.startedAt + (n / this.eventsPerSec) * 1000;
+    return dueAt(this.startedAt, this.eventsPerSec, n);
   }
+}
+
+/**
+ * When event number `n` (0-based) of a schedule started at `startedAt` at `eventsPerSec` falls due: `due()` lets
+ * it go once n + 1 whole events have accrued. A latency measured against this time counts every wait the event
+ * had after its turn came (no coordinated omission), and none before.
+ */
+export function dueAt(startedAt: number, eventsPerSec: number, n: number): number {
+  return startedAt + ((n + 1) / eventsPerSec) * 1000;
 }
 
 /** `events` re-emitted at `eventsPerSec` of wall-clock time, sleeping between the batches that fall due. */
