@@ -1,0 +1,85 @@
+// Runs on: the worker thread of each sink subtask of a Nexmark latency job. The two ways a result's latency is
+// taken at the sink, each also folding the query's output checksum:
+// - per event (q1): arrival minus the time the row's event was due at its source (paced-source.ts), recorded
+//   into this subtask's HdrHistogram, handed back encoded;
+// - per window (q7): (window end, arrival) of every row, handed back for the main thread, which alone knows when
+//   each window closed (window-closing.ts).
+// What `finish` returns reaches the caller in `result.collected.out`, one entry per sink subtask.
+
+import type { SinkSpec } from '../../core/index.js';
+import { epochMs } from '../job-generator.js';
+import type { NexmarkConfig } from './config.js';
+import { readSourceStart, type SourceStart } from './latency-dir.js';
+import { encodeHistogram, latencyHistogram, recordMs } from './latency-histogram.js';
+import { eventOfQ1Row, timesNameEvents, type LatencyParams } from './latency-params.js';
+import { dueAt } from './pacer.js';
+import { NexmarkConfigError } from './config.js';
+import { q1Hash, q7Hash, RowFold, type Q1Row, type Q7Row } from './queries.js';
+
+export interface EventLatencyPart {
+  rows: number;
+  checksum: number;
+  /** Latencies of the measured events, µs (latency-histogram.ts encoding). */
+  histogram: string;
+  /** Events due within the warm-up: not measured. */
+  warmup: number;
+}
+
+export interface WindowResultsPart {
+  rows: number;
+  checksum: number;
+  windowEnds: number[];
+  atMs: number[];
+}
+
+/** q1's sink: each row's latency from its event's due time at the source. */
+export function eventLatencySink(config: NexmarkConfig, params: LatencyParams): SinkSpec<Q1Row> {
+  if (!timesNameEvents(config)) throw new NexmarkConfigError('nexmark latency: per-event latency needs a latencyConfig (event time 1 ms per event, in order)');
+  const { dir, parallelism, warmupMs } = params;
+  return {
+    kind: 'nexmark-event-latency',
+    fingerprint: `nexmark-event-latency(p=${parallelism},warmup=${warmupMs})`,
+    createWriter() {
+      const h = latencyHistogram();
+      const fold = new RowFold(q1Hash);
+      // Source subtask s's schedule, read once, when its first event arrives (it wrote it before emitting).
+      const starts: (SourceStart | undefined)[] = new Array(parallelism).fill(undefined);
+      let warmup = 0;
+      return {
+        write(row: Q1Row) {
+          const at = epochMs();
+          const id = eventOfQ1Row(config, row);
+          const s = id % parallelism;
+          const start = starts[s] ??= readSourceStart(dir, s);
+          // Subtask s emits positions s, s + p, ...: this event is its ((id - s) / p)-th.
+          const due = dueAt(start.anchorMs, start.ratePerSec, (id - s) / parallelism);
+          if (due - start.anchorMs < warmupMs) warmup++;
+          else recordMs(h, at - due);
+          fold.add(row);
+        },
+        finish: (): EventLatencyPart[] => [{ ...fold.totals(), histogram: encodeHistogram(h), warmup }],
+      };
+    },
+  };
+}
+
+/** q7's sink: when each row arrived, with its window. */
+export function windowResultSink(): SinkSpec<Q7Row> {
+  return {
+    kind: 'nexmark-window-results',
+    fingerprint: 'nexmark-window-results',
+    createWriter() {
+      const fold = new RowFold(q7Hash);
+      const windowEnds: number[] = [];
+      const atMs: number[] = [];
+      return {
+        write(row: Q7Row) {
+          atMs.push(epochMs());
+          windowEnds.push(row.windowEnd);
+          fold.add(row);
+        },
+        finish: (): WindowResultsPart[] => [{ ...fold.totals(), windowEnds, atMs }],
+      };
+    },
+  };
+}
