@@ -13,9 +13,10 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import os from 'node:os';
 import path from 'node:path';
 import { run, type DeadLetter } from '../../core/index.js';
-import { LARGE_AMOUNT, ONE_MINUTE, SMALL_AMOUNT, SPENDING_LIMIT, type Alert, type LateTransaction } from '../../examples/fraud-alerts.js';
+import type { Alert, LateTransaction } from '../../examples/fraud-alerts.js';
 import { cardTransactions, plantedScenarios, type Scenario } from '../../examples/fraud/card-transactions.js';
 import type { Transaction } from '../../examples/fraud/transaction.js';
+import { asTransaction, oracle, sorted } from './fraud-oracle.js';
 import { logLines, SluiceProcess } from '../core/cli/sluice-process.js';
 
 const JOB = new URL('../../examples/fraud-alerts.ts', import.meta.url);
@@ -25,46 +26,6 @@ const SEED = 42;
 const records = cardTransactions(COUNT, SEED);
 const planted = plantedScenarios(COUNT);
 const idsOf = (s: Scenario): Set<number> => new Set(planted.filter((p) => p.scenario === s).flatMap((p) => p.ids));
-
-/** A transaction exactly as a plain reading of the fields says; undefined for anything else (no job code). */
-function asTransaction(r: unknown): Transaction | undefined {
-  const t = r as Partial<Transaction>;
-  return typeof t.account === 'string' && typeof t.amount === 'number' && typeof t.ts === 'number' && typeof t.id === 'number' ? (t as Transaction) : undefined;
-}
-
-/**
- * The alerts over `txs` in stream order, one thread, no engine: small-then-large compares each transaction of an
- * account with the one before it; spending sums each account's transactions per minute [k * 60 s, (k + 1) * 60 s).
- */
-function oracle(txs: readonly Transaction[]): Alert[] {
-  const alerts: Alert[] = [];
-  const previous = new Map<string, Transaction>();
-  const minutes = new Map<string, { account: string; minute: number; total: number; txIds: number[] }>();
-  for (const tx of txs) {
-    const prev = previous.get(tx.account);
-    if (prev && prev.amount < SMALL_AMOUNT && tx.amount > LARGE_AMOUNT && tx.ts - prev.ts <= ONE_MINUTE) {
-      alerts.push({ rule: 'small-then-large', account: tx.account, ts: tx.ts, amount: tx.amount, txIds: [prev.id, tx.id] });
-    }
-    previous.set(tx.account, tx);
-    const minute = Math.floor(tx.ts / ONE_MINUTE);
-    const k = `${tx.account}@${minute}`;
-    const m = minutes.get(k) ?? { account: tx.account, minute, total: 0, txIds: [] };
-    m.total += tx.amount;
-    m.txIds.push(tx.id);
-    minutes.set(k, m);
-  }
-  for (const m of minutes.values()) {
-    if (m.total > SPENDING_LIMIT) {
-      alerts.push({ rule: 'spending', account: m.account, ts: (m.minute + 1) * ONE_MINUTE - 1, amount: Math.round(m.total * 100) / 100, txIds: m.txIds });
-    }
-  }
-  return sorted(alerts);
-}
-
-function sorted(alerts: Alert[]): Alert[] {
-  const key = (a: Alert): string => `${a.rule}|${a.account}|${String(a.ts).padStart(16, '0')}|${a.txIds.join(',')}`;
-  return [...alerts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
 
 /** Every record of the published part files of a file sink directory (hidden in-progress parts skipped). */
 function readSink<T>(dir: string): T[] {
