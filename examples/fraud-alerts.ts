@@ -49,7 +49,8 @@ export const smallThenLarge: KeyedProcessHandler<string, Transaction, Alert> = {
     const lastSmall = ctx.state<Transaction>('last-small');
     const small = lastSmall.value();
     if (small !== undefined) {
-      // The account's next transaction after a small one: large, and within the minute?
+      // The account's next transaction after a small one: large, and within the minute? (Compare the times:
+      // the timer below fires only once the watermark passes, which may be after this transaction.)
       if (tx.amount > LARGE_AMOUNT && tx.ts - small.ts <= ONE_MINUTE) {
         out.collect({ rule: 'small-then-large', account: ctx.key, ts: tx.ts, amount: tx.amount, txIds: [small.id, tx.id] });
       }
