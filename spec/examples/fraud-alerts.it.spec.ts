@@ -128,7 +128,7 @@ describe('examples/fraud-alerts.ts', () => {
     const out = path.join(dir, 'cli');
     const state = path.join(out, 'state');
     const args = ['run', 'examples/fraud-alerts.ts', '-p', '2', '--state-dir', state, '--checkpoint-interval', '100', '--log-level', 'info'];
-    await withSettings({ FRAUD_OUT: out, FRAUD_COUNT: String(COUNT), FRAUD_SEED: String(SEED), FRAUD_RATE: '40000', FRAUD_PRINT: '0', FRAUD_INPUT: '' }, async () => {
+    await withSettings({ FRAUD_OUT: out, FRAUD_COUNT: String(COUNT), FRAUD_SEED: String(SEED), FRAUD_RATE: '20000', FRAUD_PRINT: '0', FRAUD_INPUT: '' }, async () => {
       const first = new SluiceProcess(args, 120_000);
       await first.waitForLines((l) => l.includes('"event":"checkpoint"'), 2, 'two checkpoints');
       first.kill('SIGKILL');
