@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../core/index.js';
-import { addTotals, type ChecksumSinkResult } from '../job-generator.js';
+import { addTotals, epochMs, type ChecksumSinkResult } from '../job-generator.js';
 import { withRssPeak } from '../report.js';
 import type { BaselineRun } from './baselines.js';
 import type { NexmarkConfig } from './config.js';
@@ -23,6 +23,8 @@ export interface SluiceRunOptions {
   checkpointIntervalMs?: number;
   /** Where checkpoints go; default with checkpointIntervalMs: a temporary directory, removed after the run. */
   stateDir?: string;
+  /** Watermark interval, ms of wall time (default: sluice's 200). Tests set it low so windows close mid-stream. */
+  watermarkIntervalMs?: number;
 }
 
 export interface SluiceRun extends BaselineRun {
@@ -32,6 +34,11 @@ export interface SluiceRun extends BaselineRun {
   threads: number;
   /** Checkpoints completed during the run. */
   checkpoints: number;
+  /**
+   * run() call to the first row at any sink, ms: thread start-up and graph building plus the first row's way
+   * through. Start-up only for queries that output from their first events on (q0 to q3); NaN without rows.
+   */
+  firstRowMs: number;
 }
 
 /**
@@ -40,13 +47,14 @@ export interface SluiceRun extends BaselineRun {
  * checksum every sink subtask folded (with checkpoints: the committed ones).
  */
 export async function runSluiceQuery<Q extends QueryName>(q: Q, config: NexmarkConfig, options: SluiceRunOptions): Promise<SluiceRun> {
-  const vars = nexmarkQueryEnv(q, config);
+  const vars = nexmarkQueryEnv(q, config, options.watermarkIntervalMs);
   const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
   const checkpointing = options.checkpointIntervalMs !== undefined && options.checkpointIntervalMs > 0;
   const tempDir = checkpointing && options.stateDir === undefined ? mkdtempSync(path.join(os.tmpdir(), `sluice-nexmark-${q}-`)) : undefined;
   Object.assign(process.env, vars);
   try {
     const { value, peakMB } = await withRssPeak(async () => {
+      const calledAt = epochMs();
       const t0 = performance.now();
       const handle = await run(JOB_URL, {
         parallelism: options.parallelism,
@@ -54,10 +62,14 @@ export async function runSluiceQuery<Q extends QueryName>(q: Q, config: NexmarkC
       });
       const result = await handle.result;
       const ms = performance.now() - t0;
-      return { ms, result, threads: handle.plan.threads };
+      return { ms, calledAt, result, threads: handle.plan.threads };
     });
-    const totals = addTotals((value.result.collected[SINK_NAME] ?? []) as ChecksumSinkResult[]);
-    return { ...totals, ms: value.ms, rssMB: peakMB, threads: value.threads, checkpoints: value.result.checkpoints.completed.length };
+    const parts = (value.result.collected[SINK_NAME] ?? []) as ChecksumSinkResult[];
+    const firstAt = Math.min(...parts.map((p) => p.firstAt).filter((t) => Number.isFinite(t)));
+    return {
+      ...addTotals(parts), ms: value.ms, rssMB: peakMB, threads: value.threads, checkpoints: value.result.checkpoints.completed.length,
+      firstRowMs: Number.isFinite(firstAt) ? firstAt - value.calledAt : Number.NaN,
+    };
   } finally {
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];
