@@ -81,6 +81,22 @@ export function rssMB(): number {
   return Math.round(process.memoryUsage.rss() / (1 << 20) * 10) / 10;
 }
 
+/**
+ * Samples the process's RSS (every thread's heap included) every 50 ms while `f` runs; returns `f`'s value and
+ * the peak in MiB, rounded to 0.1.
+ */
+export async function withRssPeak<R>(f: () => Promise<R>): Promise<{ value: R; peakMB: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 50);
+  try {
+    const value = await f();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { value, peakMB: Math.round(peak / (1 << 20) * 10) / 10 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 function round(x: number | null, digits: number): number | null {
   if (x === null || !Number.isFinite(x)) return x;
   const f = 10 ** digits;
