@@ -124,10 +124,15 @@ export interface ChecksumSinkResult extends SinkTotals {
 }
 
 /**
- * A sink that folds the checksum instead of collecting records. `finish()` returns a one-element array, so the
- * runtime hands it back in `result.collected[sinkName]`, one entry per sink subtask.
+ * A sink that folds the checksum instead of collecting records. Without checkpoints `finish()` returns a
+ * one-element array, so the runtime hands it back in `result.collected[sinkName]`, one entry per sink subtask.
+ * With checkpoints it is transactional like collectSink: each barrier hands over the totals folded since the
+ * last one, and the main thread adds up the committed ones (once each), so `collected[sinkName]` holds one
+ * entry per sink subtask there too, counting every record exactly once.
  */
-export function checksumSink<T>(hash: (value: T) => number, name: string): SinkSpec<T> {
+export function checksumSink<T>(hash: (value: T) => number, name: string): SinkSpec<T> & { committed(): ChecksumSinkResult[] } {
+  const committed = new Map<number, ChecksumSinkResult>();
+  const seen = new Set<string>();
   return {
     kind: 'checksum',
     fingerprint: `checksum(${name})`,
@@ -137,12 +142,36 @@ export function checksumSink<T>(hash: (value: T) => number, name: string): SinkS
       let firstAt = Number.NaN;
       return {
         write(v: T) {
-          if (rows === 0) firstAt = epochMs();
+          if (Number.isNaN(firstAt)) firstAt = epochMs();
           rows++;
           checksum = (checksum + hash(v)) | 0;
         },
+        prepareCommit(): ChecksumSinkResult {
+          const t = { rows, checksum, firstAt };
+          rows = 0;
+          checksum = 0;
+          return t;
+        },
+        // Without checkpoints: everything; with them, nothing is left after the final prepareCommit.
         finish: (): ChecksumSinkResult[] => [{ rows, checksum, firstAt }],
       };
     },
+    commit(transactions) {
+      for (const t of transactions) {
+        // Idempotent: a transaction published before a failure is passed again after the restore.
+        const id = `${t.subtask}/${t.checkpointId}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const part = t.transaction as ChecksumSinkResult;
+        const sum = committed.get(t.subtask);
+        if (sum === undefined) committed.set(t.subtask, { ...part });
+        else {
+          sum.rows += part.rows;
+          sum.checksum = (sum.checksum + part.checksum) | 0;
+          if (Number.isNaN(sum.firstAt) || part.firstAt < sum.firstAt) sum.firstAt = part.firstAt;
+        }
+      }
+    },
+    committed: () => [...committed.keys()].sort((a, b) => a - b).map((k) => committed.get(k)!),
   };
 }

@@ -19,7 +19,7 @@ import { Console } from 'node:console';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { run } from '../core/index.js';
 import { SplitRandom } from '../core/connectors/generator.js';
-import { emitReport, median, parseJsonArg, type BenchResult } from './report.js';
+import { emitReport, median, parseJsonArg, withRssPeak, type BenchResult } from './report.js';
 import {
   addTotals, benchParams, buildEvent, chainedFilter, chainedHash, chainedMap, COUNT_ENV, epochMs, eventKey, hex32,
   keyedHash, SEED_ENV, sumReduce, type ChecksumSinkResult, type Event, type SinkTotals,
@@ -112,19 +112,6 @@ const JOB_URL: Record<JobName, URL> = {
   sliding: new URL('./jobs/window-sliding.ts', import.meta.url),
 };
 const BENCHMARK: Record<JobName, string> = { chained: 'job.chained', keyed: 'job.keyed', tumbling: 'window.tumbling', sliding: 'window.sliding' };
-
-/** Samples the process's RSS (every thread's heap included) while `f` runs; returns the peak in MiB. */
-async function withRssPeak<R>(f: () => Promise<R>): Promise<{ value: R; peakMB: number }> {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 50);
-  try {
-    const value = await f();
-    peak = Math.max(peak, process.memoryUsage.rss());
-    return { value, peakMB: Math.round(peak / (1 << 20) * 10) / 10 };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 function setParams(count: number): void {
   // Before run(): piscina creates its workers in run(), and a worker copies process.env when it is created.

@@ -4,10 +4,15 @@
 
 import { COUNT_ENV, SEED_ENV } from '../job-generator.js';
 import { NexmarkConfigError, nexmarkConfig, type NexmarkConfig } from './config.js';
+import { isQueryName, QUERY_NAMES, type QueryName } from './queries.js';
 
 /** Count and seed share job-generator.ts's variables; rate and out-of-order group size are Nexmark's own. */
 export const RATE_ENV = 'SLUICE_NEXMARK_RATE';
 export const OUT_OF_ORDER_ENV = 'SLUICE_NEXMARK_OOO';
+/** The query a sluice Nexmark job runs (benchmarks/nexmark/sluice-job.ts). */
+export const QUERY_ENV = 'SLUICE_NEXMARK_QUERY';
+/** Optional: the sluice job's watermark interval, ms of wall time (default: sluice's, 200). */
+export const WATERMARK_INTERVAL_ENV = 'SLUICE_NEXMARK_WATERMARK_MS';
 
 /** The variables that carry `config` (the fields a benchmark varies; the rest are the reference defaults). */
 export function nexmarkEnv(config: NexmarkConfig): Record<string, string> {
@@ -39,4 +44,26 @@ export function nexmarkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Nexm
   if (rate !== undefined) overrides.eventsPerSec = rate;
   if (ooo !== undefined) overrides.outOfOrderGroupSize = ooo;
   return nexmarkConfig(overrides);
+}
+
+/** The variables that select query `q` over `config` for the sluice job module (and its watermark interval). */
+export function nexmarkQueryEnv(q: QueryName, config: NexmarkConfig, watermarkIntervalMs?: number): Record<string, string> {
+  return { ...nexmarkEnv(config), [QUERY_ENV]: q, [WATERMARK_INTERVAL_ENV]: watermarkIntervalMs === undefined ? '' : String(watermarkIntervalMs) };
+}
+
+/** The query the variables name; throws NexmarkConfigError for a missing or unknown one. */
+export function nexmarkQueryFromEnv(env: NodeJS.ProcessEnv = process.env): QueryName {
+  const q = env[QUERY_ENV];
+  if (q === undefined || q === '') throw new NexmarkConfigError(`nexmark: ${QUERY_ENV} is not set`);
+  if (!isQueryName(q)) throw new NexmarkConfigError(`nexmark: ${QUERY_ENV} must be one of ${QUERY_NAMES.join(', ')}, got '${q}'`);
+  return q;
+}
+
+/** The watermark interval the variables set, or undefined for sluice's default. */
+export function watermarkIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env[WATERMARK_INTERVAL_ENV];
+  if (v === undefined || v === '') return undefined;
+  const ms = Number(v);
+  if (!(Number.isFinite(ms) && ms > 0)) throw new NexmarkConfigError(`nexmark: ${WATERMARK_INTERVAL_ENV} must be a number of ms > 0, got ${v}`);
+  return ms;
 }

@@ -150,7 +150,7 @@ export class KeyedStateBackend implements KeyedStateStore {
     }
     const byGroup = new Map<number, TableChanges[]>();
     for (const t of tables) {
-      const tc = t.takeChanges((kg) => isFull[kg] === 1, anyFull);
+      const tc = t.takeChanges(isFull, anyFull);
       for (const [kg, c] of tc) {
         let list = byGroup.get(kg);
         if (list === undefined) { list = []; byGroup.set(kg, list); }

@@ -17,11 +17,14 @@ export interface StateEntry<V> {
   readonly key: Key;
   readonly kg: number;
   value: V;
-  /** Snapshot epoch in which this entry was last listed as changed. */
+  /** Snapshot epoch in which this entry was last listed as changed; DELETED once removed from its table. */
   mark: number;
   /** With a TTL: when the entry expires (on the TTL's clock). */
   expiresAt: number;
 }
+
+/** The mark of an entry removed from its table: a snapshot skips it without looking its key up. */
+const DELETED = -1;
 
 /** Entries removed at every write, at most, when a TTL is set: enough to outpace any write rate. */
 const CLEANUP_PER_WRITE = 2;
@@ -106,6 +109,7 @@ export class StateTable<V> {
 
   /** Lists the entry for the next snapshot (once per epoch). */
   private mark(e: StateEntry<V>): void {
+    // A removed entry is never written again (a new write creates a new entry), so DELETED stays.
     if (this.tracking && e.mark !== this.epoch) {
       e.mark = this.epoch;
       this.changed.push(e);
@@ -120,6 +124,7 @@ export class StateTable<V> {
   private delete(e: StateEntry<V>): void {
     this.entries.delete(e.key);
     this.counts[e.kg]!--;
+    e.mark = DELETED;
     if (this.tracking) this.removed.push(e);
   }
 
@@ -153,25 +158,30 @@ export class StateTable<V> {
 
   /**
    * The changes since the last snapshot, by key group: entries written (and still present) and keys removed;
-   * for key groups where `full(kg)`, every live entry instead (and no tombstones). Starts a new epoch.
+   * for key groups where `full[kg] === 1`, every live entry instead (and no tombstones). Starts a new epoch.
    * No cleanup here: the caller cleans before it counts entries, and a clock that moved since would make the
    * chunks disagree with those counts.
    */
-  takeChanges(full: (kg: number) => boolean, anyFull: boolean): Map<number, { puts: StateEntry<V>[]; dels: Key[] }> {
+  takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<V>[]; dels: Key[] }> {
     const out = new Map<number, { puts: StateEntry<V>[]; dels: Key[] }>();
     const group = (kg: number): { puts: StateEntry<V>[]; dels: Key[] } => {
       let g = out.get(kg);
       if (g === undefined) { g = { puts: [], dels: [] }; out.set(kg, g); }
       return g;
     };
+    // One list per key group while collecting (a Map lookup per entry costs more than the whole rest).
+    const puts: (StateEntry<V>[] | undefined)[] = new Array(this.maxParallelism);
     if (anyFull) {
-      for (const e of this.entries.values()) if (full(e.kg)) group(e.kg).puts.push(e);
+      for (const e of this.entries.values()) if (full[e.kg] === 1) (puts[e.kg] ??= []).push(e);
     }
     for (const e of this.removed) {
       // Removed, then written again: the live entry (listed in `changed`) wins.
-      if (!full(e.kg) && this.entries.get(e.key) === undefined) group(e.kg).dels.push(e.key);
+      if (full[e.kg] !== 1 && this.entries.get(e.key) === undefined) group(e.kg).dels.push(e.key);
     }
-    for (const e of this.changed) if (!full(e.kg) && this.entries.get(e.key) === e) group(e.kg).puts.push(e);
+    // A changed entry still in the table is the key's live entry: removal marks it DELETED, and a key written
+    // again after a removal gets a new entry object.
+    for (const e of this.changed) if (full[e.kg] !== 1 && e.mark !== DELETED) (puts[e.kg] ??= []).push(e);
+    for (let kg = 0; kg < puts.length; kg++) if (puts[kg] !== undefined) group(kg).puts = puts[kg]!;
     this.changed = [];
     this.removed = [];
     this.epoch++;

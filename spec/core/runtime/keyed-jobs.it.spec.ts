@@ -1,5 +1,5 @@
-// Whole jobs on real threads: word count and keyed sum over 1 M generated events give exactly what a plain
-// single-threaded program computes, at parallelism 1, 2 and 4, with chaining on and off.
+// Whole jobs on real threads: word count and keyed sum over 400,000 generated events give exactly what a plain
+// single-threaded program computes, at parallelism 1, 2 and 4 (skewed keys: 2), with chaining on and off.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,8 @@ import { generateRecord, SplitRandom } from '../../../core/connectors/generator.
 import { keyedRecord, words, type KeyedRecord } from './jobs/records.js';
 import { osThreads } from './threads.js';
 
-const N = 1_000_000;
+// Enough for many wrap-arounds of every ring and batch frame; more only slows the suite.
+const N = 400_000;
 const job = (kind: string, keys: string): URL => new URL(`./jobs/keyed.ts?kind=${kind}&keys=${keys}&n=${N}`, import.meta.url);
 
 function input(keys: 'uniform' | 'skewed'): KeyedRecord[] {
@@ -44,7 +45,7 @@ describe('keyed jobs equal a single-threaded oracle', () => {
     let nonzero = 0;
     for (const e of events) if (e.value !== 0) { nonzero++; sums.set(e.key, (sums.get(e.key) ?? 0) + e.value); }
 
-    for (const parallelism of [1, 2, 4]) {
+    for (const parallelism of keys === 'uniform' ? [1, 2, 4] : [2]) {
       for (const chaining of [true, false]) {
         // Spin-before-park and batch frames are on with chaining and off without, so both ways run.
         const spin = chaining ? 256 : 0;

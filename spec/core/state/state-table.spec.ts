@@ -13,7 +13,8 @@ const all = (): boolean => true;
 
 function changes(t: StateTable<unknown>, full: (kg: number) => boolean = none): { puts: [Key, unknown][]; dels: Key[] } {
   const out = { puts: [] as [Key, unknown][], dels: [] as Key[] };
-  for (const g of t.takeChanges(full, full !== none).values()) {
+  const mask = Uint8Array.from({ length: MAXP }, (_, kg) => (full(kg) ? 1 : 0));
+  for (const g of t.takeChanges(mask, full !== none).values()) {
     out.puts.push(...g.puts.map((e): [Key, unknown] => [e.key, e.value]));
     out.dels.push(...g.dels);
   }
@@ -62,7 +63,9 @@ describe('StateTable', () => {
     changes(t);
     t.remove(0); t.put(1, 100);
     const g0 = keyGroupFor(0, MAXP);
-    const groups = t.takeChanges((kg) => kg === g0, true);
+    const mask = new Uint8Array(MAXP);
+    mask[g0] = 1;
+    const groups = t.takeChanges(mask, true);
     const full = groups.get(g0)!;
     assert.deepEqual(full.dels, []);
     assert.deepEqual(full.puts.map((e) => e.key).sort(), [...t.entries.keys()].filter((k) => keyGroupFor(k, MAXP) === g0).sort());

@@ -1,0 +1,317 @@
+// Runs on: every thread of a sluice Nexmark job (benchmarks/nexmark/sluice-job.ts builds its graph on the main
+// thread and on each worker). The Nexmark queries as ordinary sluice jobs, written with the public API the way a
+// capable user writes them for speed: one projecting flatMap per query right behind the source (chained: a
+// stream with two readers would cross a ring to each), typed codecs on every exchange, incremental window
+// aggregation, keyed process functions only where a join's or an auction's state needs them.
+//
+// Every query must output exactly the oracle's rows (oracle.ts) for any input within the watermark bound, so its
+// checksum matches the baselines'. Two-input queries (q3, q4, q8) key one projected stream of both kinds, since
+// splitting the event stream in two would make it cross a ring twice; the key is the join attribute either way.
+
+import {
+  SlidingEventTimeWindows, TumblingEventTimeWindows, MAX_WATERMARK, optional, recordSchema, typedCodec,
+  type AggregateFunction, type DataStream, type KeyedProcessHandler,
+} from '../../core/index.js';
+import { type NexmarkConfig } from './config.js';
+import type { NexmarkEvent } from './model.js';
+import {
+  DOLLAR_TO_EURO, Q2_AUCTION_MODULUS, Q3_CATEGORY, Q3_STATES, Q5_SLIDE_MS, Q5_WINDOW_MS, Q7_WINDOW_MS, Q8_WINDOW_MS,
+  type Q0Row, type Q1Row, type Q2Row, type Q3Row, type Q4Row, type Q5Row, type Q7Row, type Q8Row, type QueryName, type QueryRows,
+} from './queries.js';
+
+/** The row type query Q outputs. */
+export type RowOf<Q extends QueryName> = QueryRows[Q];
+
+// ---------------------------------------------------------------- q0, q1, q2: stateless, one chained flatMap
+
+function q0(events: DataStream<NexmarkEvent>): DataStream<Q0Row> {
+  return events.flatMap<Q0Row>((e, out) => {
+    if (e.kind === 'bid') out.collect(e);
+  }).name('q0.bids');
+}
+
+function q1(events: DataStream<NexmarkEvent>): DataStream<Q1Row> {
+  return events.flatMap<Q1Row>((e, out) => {
+    if (e.kind === 'bid') out.collect({ auction: e.auction, bidder: e.bidder, price: e.price * DOLLAR_TO_EURO, dateTime: e.dateTime, extra: e.extra });
+  }).name('q1.euros');
+}
+
+function q2(events: DataStream<NexmarkEvent>): DataStream<Q2Row> {
+  return events.flatMap<Q2Row>((e, out) => {
+    if (e.kind === 'bid' && e.auction % Q2_AUCTION_MODULUS === 0) out.collect({ auction: e.auction, price: e.price });
+  }).name('q2.selection');
+}
+
+// ---------------------------------------------------------------- q3: unwindowed join of sellers and auctions
+
+/** A qualifying person (name, city, state) or a qualifying auction (auction), keyed by person id / seller. */
+const q3InputSchema = recordSchema({
+  seller: 'i64', auction: optional('i64'), name: optional('string'), city: optional('string'), state: optional('string'),
+});
+type Q3Input = { seller: number; auction?: number | undefined; name?: string | undefined; city?: string | undefined; state?: string | undefined };
+interface Q3Seller { name: string; city: string; state: string }
+
+/** Per seller: the person once seen ('seller'), else the auctions waiting for them ('waiting'). */
+const q3Join: KeyedProcessHandler<number, Q3Input, Q3Row> = {
+  processElement(x, ctx, out) {
+    if (x.auction === undefined) {
+      const seller: Q3Seller = { name: x.name!, city: x.city!, state: x.state! };
+      ctx.state<Q3Seller>('seller').update(seller);
+      const waiting = ctx.listState<number>('waiting');
+      const ids = waiting.get();
+      if (ids.length === 0) return;
+      for (const id of ids) out.collect({ name: seller.name, city: seller.city, state: seller.state, id });
+      waiting.clear();
+      return;
+    }
+    const seller = ctx.state<Q3Seller>('seller').value();
+    if (seller !== undefined) out.collect({ name: seller.name, city: seller.city, state: seller.state, id: x.auction });
+    else ctx.listState<number>('waiting').add(x.auction);
+  },
+};
+
+function q3(events: DataStream<NexmarkEvent>): DataStream<Q3Row> {
+  return events.flatMap<Q3Input>((e, out) => {
+    if (e.kind === 'person') {
+      if (Q3_STATES.has(e.state)) out.collect({ seller: e.id, auction: undefined, name: e.name, city: e.city, state: e.state });
+    } else if (e.kind === 'auction' && e.category === Q3_CATEGORY) {
+      out.collect({ seller: e.seller, auction: e.id, name: undefined, city: undefined, state: undefined });
+    }
+  }).name('q3.project').withCodec(typedCodec(q3InputSchema))
+    .keyBy((x) => x.seller)
+    .process(q3Join).name('q3.join');
+}
+
+// ---------------------------------------------------------------- q4: winning bids, averaged per category
+
+/** An auction (category, expires; its dateTime is the record's event time) or a bid (price), keyed by auction id. */
+const q4InputSchema = recordSchema({ auction: 'i64', price: optional('i64'), category: optional('i64'), expires: optional('timestamp') });
+type Q4Input = { auction: number; price?: number | undefined; category?: number | undefined; expires?: number | undefined };
+interface OpenAuction { category: number; dateTime: number; expires: number; final: number }
+/** Bids that came before their auction: [dateTime, price, dateTime, price, ...] and the latest dateTime. */
+interface EarlyBids { maxTs: number; bids: number[] }
+const q4ClosedSchema = recordSchema({ category: 'i64', price: 'i64' });
+interface ClosedAuction { category: number; price: number }
+interface CategorySum { auctions: number; total: number }
+
+function bidOn(a: OpenAuction, ts: number, price: number): boolean {
+  if (ts < a.dateTime || ts > a.expires || price <= a.final) return false;
+  a.final = price;
+  return true;
+}
+
+/**
+ * Per auction: its winning price so far, closed by an event-time timer at `expires` (no bid inside its interval
+ * can come once the watermark has passed it). Bids with no open auction wait for it ('early') until the watermark
+ * passes their time (their auction, if it comes, starts after the watermark), swept by a timer rounded up to
+ * `sweepMs` so a key holds few timers. Bids for a closed auction take that path too: none can count.
+ */
+function q4Winners(sweepMs: number): KeyedProcessHandler<number, Q4Input, ClosedAuction> {
+  return {
+    processElement(x, ctx) {
+      const ts = ctx.timestamp!;
+      const auctionState = ctx.state<OpenAuction>('auction');
+      if (x.price === undefined) {
+        const a: OpenAuction = { category: x.category!, dateTime: ts, expires: x.expires!, final: -1 };
+        const earlyState = ctx.state<EarlyBids>('early');
+        const early = earlyState.value();
+        if (early !== undefined) {
+          for (let i = 0; i < early.bids.length; i += 2) bidOn(a, early.bids[i]!, early.bids[i + 1]!);
+          earlyState.clear();
+        }
+        auctionState.update(a);
+        ctx.timerService.registerEventTimeTimer(a.expires);
+        return;
+      }
+      const a = auctionState.value();
+      if (a !== undefined) {
+        if (bidOn(a, ts, x.price)) auctionState.update(a);
+        return;
+      }
+      const earlyState = ctx.state<EarlyBids>('early');
+      const early = earlyState.value();
+      if (early === undefined) earlyState.update({ maxTs: ts, bids: [ts, x.price] });
+      else {
+        early.bids.push(ts, x.price);
+        const grew = ts > early.maxTs;
+        if (grew) early.maxTs = ts;
+        earlyState.update(early);
+        if (!grew) return;
+      }
+      ctx.timerService.registerEventTimeTimer(Math.ceil(ts / sweepMs) * sweepMs);
+    },
+    onTimer(t, ctx, out) {
+      const auctionState = ctx.state<OpenAuction>('auction');
+      const a = auctionState.value();
+      if (a !== undefined && t === a.expires) {
+        if (a.final >= 0) out.collect({ category: a.category, price: a.final });
+        auctionState.clear();
+      }
+      const earlyState = ctx.state<EarlyBids>('early');
+      const early = earlyState.value();
+      if (early !== undefined && early.maxTs <= ctx.timerService.currentWatermark()) earlyState.clear();
+    },
+  };
+}
+
+/** Per category: auctions and their total, emitted once at the end of input (a timer at the final watermark). */
+const q4Average: KeyedProcessHandler<number, ClosedAuction, Q4Row> = {
+  processElement(c, ctx) {
+    const state = ctx.state<CategorySum>('sum');
+    const sum = state.value();
+    if (sum === undefined) {
+      state.update({ auctions: 1, total: c.price });
+      ctx.timerService.registerEventTimeTimer(MAX_WATERMARK);
+    } else {
+      sum.auctions++;
+      sum.total += c.price;
+      state.update(sum);
+    }
+  },
+  onTimer(_t, ctx, out) {
+    const sum = ctx.state<CategorySum>('sum').value();
+    if (sum !== undefined) out.collect({ category: ctx.key, auctions: sum.auctions, total: sum.total, avg: sum.total / sum.auctions });
+  },
+};
+
+function q4(events: DataStream<NexmarkEvent>, config: NexmarkConfig): DataStream<Q4Row> {
+  // About one sweep per thousand events of event time: a key with early bids holds a timer or two at most.
+  const sweepMs = Math.max(1, Math.round(1_000_000 / config.eventsPerSec));
+  return events.flatMap<Q4Input>((e, out) => {
+    if (e.kind === 'bid') out.collect({ auction: e.auction, price: e.price, category: undefined, expires: undefined });
+    else if (e.kind === 'auction') out.collect({ auction: e.id, price: undefined, category: e.category, expires: e.expires });
+  }).name('q4.project').withCodec(typedCodec(q4InputSchema))
+    .keyBy((x) => x.auction)
+    .process(q4Winners(sweepMs)).name('q4.winners').withCodec(typedCodec(q4ClosedSchema))
+    .keyBy((c) => c.category)
+    .process(q4Average).name('q4.average');
+}
+
+// ---------------------------------------------------------------- q5: hot items over hop windows
+
+const q5BidSchema = recordSchema({ auction: 'i64' });
+const q5RowSchema = recordSchema({ windowEnd: 'timestamp', auction: 'i64', num: 'i64' });
+
+const countBids: AggregateFunction<unknown, number, number> = {
+  createAccumulator: () => 0,
+  add: (_b, n) => n + 1,
+  getResult: (n) => n,
+};
+
+/** The rows with the highest count of a window, ties all kept. */
+interface Hottest { num: number; auctions: number[] }
+const hottest: AggregateFunction<Q5Row, Hottest, Hottest> = {
+  createAccumulator: () => ({ num: 0, auctions: [] }),
+  add(r, acc) {
+    if (r.num > acc.num) {
+      acc.num = r.num;
+      acc.auctions = [r.auction];
+    } else if (r.num === acc.num) acc.auctions.push(r.auction);
+    return acc;
+  },
+  getResult: (acc) => acc,
+};
+
+function q5(events: DataStream<NexmarkEvent>): DataStream<Q5Row> {
+  return events.flatMap<{ auction: number }>((e, out) => {
+    if (e.kind === 'bid') out.collect({ auction: e.auction });
+  }).name('q5.project').withCodec(typedCodec(q5BidSchema))
+    .keyBy((b) => b.auction)
+    .window(SlidingEventTimeWindows.of(Q5_WINDOW_MS, Q5_SLIDE_MS))
+    .aggregate<number, number, Q5Row>(countBids, (auction, ctx, [num], out) => out.collect({ windowEnd: ctx.window.end, auction, num: num! }))
+    .name('q5.counts').withCodec(typedCodec(q5RowSchema))
+    // A window's counts carry its maxTimestamp: they all fall in the slide-long window ending where it ends.
+    .keyBy((r) => r.windowEnd)
+    .window(TumblingEventTimeWindows.of(Q5_SLIDE_MS))
+    .aggregate<Hottest, Hottest, Q5Row>(hottest, (windowEnd, _ctx, [h], out) => {
+      for (const auction of h!.auctions) out.collect({ windowEnd, auction, num: h!.num });
+    }).name('q5.hottest');
+}
+
+// ---------------------------------------------------------------- q7: highest bid per tumbling window
+
+const q7BidSchema = recordSchema({ auction: 'i64', bidder: 'i64', price: 'i64', dateTime: 'timestamp', extra: 'string' });
+type Q7Bid = Omit<Q7Row, 'windowEnd'>;
+const q7RowSchema = recordSchema({ windowEnd: 'timestamp', auction: 'i64', bidder: 'i64', price: 'i64', dateTime: 'timestamp', extra: 'string' });
+
+/** The records with the highest price, ties all kept. */
+interface Highest<T> { price: number; rows: T[] }
+function highest<T extends { price: number }>(): AggregateFunction<T, Highest<T>, Highest<T>> {
+  return {
+    createAccumulator: () => ({ price: -Infinity, rows: [] }),
+    add(r, acc) {
+      if (r.price > acc.price) {
+        acc.price = r.price;
+        acc.rows = [r];
+      } else if (r.price === acc.price) acc.rows.push(r);
+      return acc;
+    },
+    getResult: (acc) => acc,
+  };
+}
+
+function q7(events: DataStream<NexmarkEvent>): DataStream<Q7Row> {
+  // Two phases, as Flink's local-global aggregation: the highest bids per auction and window in parallel, then
+  // the window's highest among those (a few rows per auction) on the subtask of its window.
+  return events.flatMap<Q7Bid>((e, out) => {
+    if (e.kind === 'bid') out.collect({ auction: e.auction, bidder: e.bidder, price: e.price, dateTime: e.dateTime, extra: e.extra });
+  }).name('q7.project').withCodec(typedCodec(q7BidSchema))
+    .keyBy((b) => b.auction)
+    .window(TumblingEventTimeWindows.of(Q7_WINDOW_MS))
+    .aggregate<Highest<Q7Bid>, Highest<Q7Bid>, Q7Row>(highest<Q7Bid>(), (_auction, ctx, [h], out) => {
+      const windowEnd = ctx.window.end;
+      for (const b of h!.rows) out.collect({ windowEnd, auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra });
+    }).name('q7.per-auction').withCodec(typedCodec(q7RowSchema))
+    .keyBy((r) => r.windowEnd)
+    .window(TumblingEventTimeWindows.of(Q7_WINDOW_MS))
+    .aggregate<Highest<Q7Row>, Highest<Q7Row>, Q7Row>(highest<Q7Row>(), (_windowEnd, _ctx, [h], out) => {
+      for (const r of h!.rows) out.collect(r);
+    }).name('q7.highest');
+}
+
+// ---------------------------------------------------------------- q8: new users, a tumbling window join
+
+/** A new person (name) or a new auction by seller `id` (no name). */
+const q8InputSchema = recordSchema({ id: 'i64', name: optional('string') });
+type Q8Input = { id: number; name?: string | undefined };
+/** Per person id and window: the person's name once seen, and whether they sold something. */
+interface NewUser { name: string | null; seller: boolean }
+const newUser: AggregateFunction<Q8Input, NewUser, NewUser> = {
+  createAccumulator: () => ({ name: null, seller: false }),
+  add(x, acc) {
+    if (x.name === undefined) acc.seller = true;
+    else acc.name = x.name;
+    return acc;
+  },
+  getResult: (acc) => acc,
+};
+
+function q8(events: DataStream<NexmarkEvent>): DataStream<Q8Row> {
+  // The SQL joins persons and (distinct) sellers of one window on id = seller: with both kinds keyed by that id,
+  // one incremental window aggregate per (id, window) is the join, and selling twice counts once.
+  return events.flatMap<Q8Input>((e, out) => {
+    if (e.kind === 'person') out.collect({ id: e.id, name: e.name });
+    else if (e.kind === 'auction') out.collect({ id: e.seller, name: undefined });
+  }).name('q8.project').withCodec(typedCodec(q8InputSchema))
+    .keyBy((x) => x.id)
+    .window(TumblingEventTimeWindows.of(Q8_WINDOW_MS))
+    .aggregate<NewUser, NewUser, Q8Row>(newUser, (id, ctx, [u], out) => {
+      if (u!.name !== null && u!.seller) out.collect({ id, name: u!.name, starttime: ctx.window.start });
+    }).name('q8.join');
+}
+
+// ----------------------------------------------------------------
+
+const QUERIES: { readonly [Q in QueryName]: (events: DataStream<NexmarkEvent>, config: NexmarkConfig) => DataStream<QueryRows[Q]> } = {
+  q0, q1, q2, q3, q4, q5, q7, q8,
+};
+
+/**
+ * Query `q` over `events`, which already carry timestamps and watermarks (bounded out-of-orderness of
+ * maxOutOfOrdernessMs(config)). `config` sizes what depends on the stream's rate (q4's sweep of early bids).
+ * Operator names start with the query's name, so the job's sink and source may take any other name.
+ */
+export function sluiceQuery<Q extends QueryName>(q: Q, events: DataStream<NexmarkEvent>, config: NexmarkConfig): DataStream<RowOf<Q>> {
+  const build = QUERIES[q] as (events: DataStream<NexmarkEvent>, config: NexmarkConfig) => DataStream<RowOf<Q>>;
+  return build(events, config);
+}

@@ -1,0 +1,80 @@
+// Runs on: main thread (a test). The README's "Tutorial: fraud alerts" shows examples/fraud-alerts.ts as it is:
+// every TypeScript excerpt (pieces between `// ...` lines) is a run of the file's lines, give or take a uniform
+// indent, and the output it shows for the default settings is what the job computes (by the oracle).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describeAlert } from '../../examples/fraud-alerts.js';
+import { cardTransactions } from '../../examples/fraud/card-transactions.js';
+import { fraudSettings } from '../../examples/fraud/settings.js';
+import type { Transaction } from '../../examples/fraud/transaction.js';
+import { asTransaction, oracle } from './fraud-oracle.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const job = readFileSync(new URL('../../examples/fraud-alerts.ts', import.meta.url), 'utf8').split('\n');
+
+function tutorial(): string {
+  const start = readme.indexOf('\n## Tutorial: fraud alerts\n');
+  assert.ok(start >= 0, 'the README has the tutorial');
+  const end = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+/** The fenced code blocks of `text` whose info string is `lang` ('' for plain ones). */
+function codeBlocks(text: string, lang: string): string[] {
+  const blocks: string[] = [];
+  let open: { lang: string; lines: string[] } | undefined;
+  for (const line of text.split('\n')) {
+    if (open === undefined) {
+      if (line.startsWith('```')) open = { lang: line.slice(3).trim(), lines: [] };
+    } else if (line === '```') {
+      if (open.lang === lang) blocks.push(open.lines.join('\n'));
+      open = undefined;
+    } else {
+      open.lines.push(line);
+    }
+  }
+  return blocks;
+}
+
+/** Where `piece` occurs in the file's lines with one indent added to all its non-blank lines, or -1. */
+function find(piece: string[]): number {
+  for (let at = 0; at + piece.length <= job.length; at++) {
+    const first = job[at]!;
+    if (!first.endsWith(piece[0]!)) continue;
+    const indent = first.slice(0, first.length - piece[0]!.length);
+    if (indent.trim() !== '') continue;
+    if (piece.every((l, k) => (l === '' ? job[at + k]!.trim() === '' : job[at + k] === indent + l))) return at;
+  }
+  return -1;
+}
+
+test('every TypeScript excerpt of the tutorial is the example file\'s own code', () => {
+  const blocks = codeBlocks(tutorial(), 'ts');
+  assert.ok(blocks.length >= 5, `one excerpt per step at least, found ${blocks.length}`);
+  for (const block of blocks) {
+    const pieces = block.split(/^\s*\/\/ \.\.\.\n/m).map((p) => p.replace(/\n$/, '').split('\n'));
+    for (const piece of pieces) assert.ok(find(piece) >= 0, `not in examples/fraud-alerts.ts as shown:\n${piece.join('\n')}`);
+  }
+});
+
+test('the output the tutorial shows is what the job computes with the default settings', () => {
+  const settings = fraudSettings({});
+  const txs = cardTransactions(settings.count, settings.seed).map(asTransaction).filter((t): t is Transaction => t !== undefined);
+  const alerts = oracle(txs);
+  const text = tutorial();
+  const shown = codeBlocks(text, '').join('\n');
+  for (const line of shown.split('\n').filter((l) => /^(small-then-large|spending) /.test(l))) {
+    assert.ok(alerts.some((a) => describeAlert(a) === line), `an alert the job raises: ${line}`);
+  }
+  const row = (op: string): number[] => {
+    const m = new RegExp(`^  ${op} +\\d+ +([\\d,]+) +([\\d,]+)$`, 'm').exec(shown);
+    assert.ok(m, `the summary shows ${op}`);
+    return [m[1]!, m[2]!].map((n) => Number(n.replace(/,/g, '')));
+  };
+  assert.deepEqual(row('transactions'), [settings.count, settings.count]);
+  assert.deepEqual(row('validate'), [settings.count, txs.length]);
+  assert.deepEqual(row('small-then-large'), [txs.length, alerts.filter((a) => a.rule === 'small-then-large').length]);
+  assert.deepEqual(row('spending'), [txs.length, alerts.filter((a) => a.rule === 'spending').length]);
+});
