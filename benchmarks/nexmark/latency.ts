@@ -1,0 +1,183 @@
+// Runs on: the benchmark's main thread. End-to-end latency of a Nexmark query on sluice at a fixed offered rate
+// (issue 6): runs latency-job.ts, then reads what its threads handed back and left in the run directory.
+//
+// - q1 (per event): each event's time from when it was due at the paced source to the sink, user code included,
+//   measured against its due time, not its actual emission (a stalled source still counts every event it owed).
+// - q7 (per window): each result's time at the sink minus the wall time at which the sources had emitted the
+//   watermark that closed its window (window-closing.ts).
+// Events due, and windows closed, in the first `warmupMs` of a source's schedule are left out (thread start-up,
+// JIT); results of windows only the end of input closed are left out too (no source emitted that watermark).
+// A run is only a figure for the offered load if the sources achieved >= 95 % of it: `keptUp` says so.
+//
+// Run directly, a small CLI printing one house JSON row:
+//   node --import tsx benchmarks/nexmark/latency.ts --query q1|q7 --rate EVENTS_PER_SEC [--seconds 10]
+//     [--parallelism 2] [--warmup-ms 1000] [--seed N] [--json [PATH]]
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { run } from '../../core/index.js';
+import { addTotals, hex32 } from '../job-generator.js';
+import { emitReport, parseJsonArg, withRssPeak, type BenchResult } from '../report.js';
+import { nexmarkConfig, type NexmarkConfig } from './config.js';
+import { nexmarkEnv, WATERMARK_INTERVAL_ENV } from './env.js';
+import { readSourceEnds, readWatermarkLogs } from './latency-dir.js';
+import { mergeHistograms, latencyHistogram, recordMs, summarize, type LatencySummary } from './latency-histogram.js';
+import { LATENCY_SINK_NAME } from './latency-job.js';
+import { LATENCY_QUERIES, latencyConfig, latencyEnv, type LatencyQuery } from './latency-params.js';
+import type { EventLatencyPart, WindowResultsPart } from './latency-sinks.js';
+import { achievedPerSec, keptUp } from './offered-rate.js';
+import { windowLatencies } from './window-closing.js';
+
+const JOB_URL = new URL('./latency-job.ts', import.meta.url);
+
+export interface LatencyRunOptions {
+  parallelism: number;
+  /** Events per second of wall time, over all source subtasks. */
+  offeredPerSec: number;
+  /** Length of the schedule: the run emits offeredPerSec x seconds events. */
+  seconds: number;
+  /** Events due and windows closed within this long of a source subtask's start are not measured. */
+  warmupMs: number;
+  /** Watermark interval, ms of wall time (default: sluice's, 200). It delays when windows close, not their latency. */
+  watermarkIntervalMs?: number;
+}
+
+export interface LatencyRun extends LatencySummary {
+  query: LatencyQuery;
+  parallelism: number;
+  events: number;
+  offeredPerSec: number;
+  achievedPerSec: number;
+  /** achievedPerSec >= 0.95 x offeredPerSec. */
+  keptUp: boolean;
+  /** Results (q1: events) not measured: in the warm-up, or (q7) of windows closed by the end of input. */
+  warmup: number;
+  closedByEnd: number;
+  rows: number;
+  checksum: number;
+  rssMB: number;
+  ms: number;
+}
+
+/**
+ * Runs latency query `q` on sluice. The stream is `base`'s seed and record sizes with event time 1 ms per event
+ * (latency-params.ts says why), offeredPerSec x seconds events long.
+ */
+export async function runLatency(q: LatencyQuery, base: NexmarkConfig, o: LatencyRunOptions): Promise<LatencyRun> {
+  const events = Math.max(1, Math.round(o.offeredPerSec * o.seconds));
+  const config = latencyConfig(base, events);
+  const dir = mkdtempSync(path.join(os.tmpdir(), `sluice-latency-${q}-`));
+  const vars = {
+    ...nexmarkEnv(config),
+    ...latencyEnv({ query: q, dir, offeredPerSec: o.offeredPerSec, parallelism: o.parallelism, warmupMs: o.warmupMs }),
+    [WATERMARK_INTERVAL_ENV]: o.watermarkIntervalMs === undefined ? '' : String(o.watermarkIntervalMs),
+  };
+  const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
+  // Before run(): worker threads copy process.env when they start.
+  Object.assign(process.env, vars);
+  try {
+    const { value, peakMB } = await withRssPeak(async () => {
+      const t0 = performance.now();
+      const handle = await run(JOB_URL, { parallelism: o.parallelism });
+      const result = await handle.result;
+      return { result, ms: performance.now() - t0 };
+    });
+    // Every thread has finished, so every file it wrote is complete.
+    const ends = readSourceEnds(dir, o.parallelism);
+    const achieved = achievedPerSec(ends);
+    let summary: LatencySummary;
+    let warmup = 0;
+    let closedByEnd = 0;
+    let parts: (EventLatencyPart | WindowResultsPart)[];
+    if (q === 'q1') {
+      const ps = (value.result.collected[LATENCY_SINK_NAME] ?? []) as EventLatencyPart[];
+      summary = summarize(mergeHistograms(ps.map((p) => p.histogram)));
+      for (const p of ps) warmup += p.warmup;
+      parts = ps;
+    } else {
+      const ps = (value.result.collected[LATENCY_SINK_NAME] ?? []) as WindowResultsPart[];
+      const results = ps.flatMap((p) => p.windowEnds.map((windowEnd, i) => ({ windowEnd, atMs: p.atMs[i]! })));
+      // A subtask whose watermark never advanced left no log: then only the end of input closed any window.
+      const logs = readWatermarkLogs(dir);
+      const notBefore = Math.max(...ends.map((e) => e.anchorMs)) + o.warmupMs;
+      const w = logs.length === o.parallelism
+        ? windowLatencies(logs, results, notBefore)
+        : { latenciesMs: [], warmup: 0, closedByEnd: results.length };
+      const h = latencyHistogram();
+      for (const ms of w.latenciesMs) recordMs(h, ms);
+      summary = summarize(h);
+      warmup = w.warmup;
+      closedByEnd = w.closedByEnd;
+      parts = ps;
+    }
+    const totals = addTotals(parts);
+    return {
+      query: q, parallelism: o.parallelism, events, offeredPerSec: o.offeredPerSec, achievedPerSec: achieved, keptUp: keptUp(o.offeredPerSec, achieved),
+      ...summary, warmup, closedByEnd, rows: totals.rows, checksum: totals.checksum, rssMB: peakMB, ms: value.ms,
+    };
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The house JSON row of a latency run: `nexmark.<q>.latency`, engine sluice. */
+export function latencyRow(r: LatencyRun, repetitions = 1): BenchResult {
+  return {
+    benchmark: `nexmark.${r.query}.latency`,
+    engine: 'sluice',
+    parallelism: r.parallelism,
+    repetitions,
+    eventsPerSec: null,
+    p50Us: r.p50Us,
+    p99Us: r.p99Us,
+    p999Us: r.p999Us,
+    maxUs: r.maxUs,
+    rssMB: r.rssMB,
+    // The latency run's stream differs from the throughput runs' (event time 1 ms per event): its own totals.
+    outputRows: r.rows,
+    outputChecksum: hex32(r.checksum),
+    bytesPerRecord: null,
+    offeredPerSec: Math.round(r.offeredPerSec),
+    achievedPerSec: Math.round(r.achievedPerSec),
+    achievedOk: r.keptUp,
+    measured: r.count,
+    unmeasuredWarmup: r.warmup,
+    unmeasuredClosedByEnd: r.closedByEnd,
+    events: r.events,
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (flag: string, fallback?: number): number => {
+    const v = value(flag);
+    if (v === undefined && fallback === undefined) throw new Error(`${flag} is required`);
+    const n = v === undefined ? fallback! : Number(v);
+    if (!Number.isFinite(n)) throw new Error(`${flag} must be a number, got ${v}`);
+    return n;
+  };
+  const q = value('--query') ?? 'q1';
+  if (!(LATENCY_QUERIES as readonly string[]).includes(q)) throw new Error(`--query must be one of ${LATENCY_QUERIES.join(', ')}, got ${q}`);
+  const r = await runLatency(q as LatencyQuery, nexmarkConfig({ seed: num('--seed', 1) }), {
+    parallelism: num('--parallelism', 2), offeredPerSec: num('--rate'), seconds: num('--seconds', 10), warmupMs: num('--warmup-ms', 1000),
+  });
+  if (!r.keptUp) process.stderr.write(`nexmark.${q}.latency: achieved ${Math.round(r.achievedPerSec)} events/s < 95% of the offered ${Math.round(r.offeredPerSec)}\n`);
+  emitReport([latencyRow(r)], parseJsonArg(argv));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
