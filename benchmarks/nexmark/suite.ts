@@ -1,0 +1,281 @@
+// Runs on: the benchmark's main thread. The Nexmark suite (issue 6): every query on sluice (parallelism 1 and 2,
+// and 2 with a checkpoint every second) and on the three same-run baselines (hand-written loop, RxJS, Node
+// streams), then end-to-end latency of q1 and q7 on sluice at half of this run's parallelism-2 throughput.
+//
+//   npm run bench -- [--json [PATH]] [--queries q0,q1,...|all] [--events N] [--reps N] [--latency-seconds S] [--no-latency]
+//   npm run bench:full -- (the same options)
+//
+// Throughput: each repetition runs every query on every engine, the engine order rotated per repetition; a
+// figure is the median over repetitions. Every run of a query must report the same outputRows and
+// outputChecksum on every engine, or the suite says so loudly and exits 1. A sluice run's time is runSluiceQuery's:
+// from the run() call to the result, thread start-up included. The full mode also runs each sluice job over a
+// single event just before the measured run: that time is the fixed cost of a job (threads, module loading,
+// graph, teardown), and `eventsPerSecWithoutStartup` is the rate with it taken out, the steady-state figure (the
+// quick mode does so only for the parallelism-2 runs of q1 and q7, whose steady-state rate the latency runs need).
+// Latency (latency.ts) is offered half of sluice's parallelism-2 rate of the same query in this run (the
+// steady-state one where measured): the maximum it showed it can take.
+
+import { Console } from 'node:console';
+import { pathToFileURL } from 'node:url';
+import { hex32 } from '../job-generator.js';
+import { emitReport, median, parseJsonArg, withRssPeak, type BenchResult } from '../report.js';
+import { BASELINE_ENGINES, runBaseline, type BaselineEngine } from './baselines.js';
+import { nexmarkConfig, type NexmarkConfig } from './config.js';
+import { latencyRow, runLatency, type LatencyRun } from './latency.js';
+import { LATENCY_QUERIES } from './latency-params.js';
+import { isQueryName, QUERY_NAMES, type QueryName } from './queries.js';
+import { runSluiceQuery, type SluiceRunOptions } from './sluice.js';
+
+interface Mode {
+  name: 'quick' | 'full';
+  /** Events per throughput run. */
+  events: number;
+  reps: number;
+  /** Length of each latency run's schedule, s. */
+  latencySeconds: number;
+  warmupMs: number;
+  /**
+   * Whether every sluice run is preceded by a one-event run of the same job (its fixed cost). Without, only the
+   * parallelism-2 runs of the latency queries are: their steady-state rate sets the latency runs' offered rate.
+   */
+  probeStartup: boolean;
+}
+
+/**
+ * quick: a smoke run within 3 minutes on a 2-core machine; sluice's runs are short enough that thread start-up
+ * weighs heavily on them. full: the figures for benchmarks/RESULTS.md.
+ */
+const MODES: Record<Mode['name'], Mode> = {
+  quick: { name: 'quick', events: 200_000, reps: 1, latencySeconds: 5, warmupMs: 1_000, probeStartup: false },
+  full: { name: 'full', events: 2_000_000, reps: 5, latencySeconds: 20, warmupMs: 2_000, probeStartup: true },
+};
+
+interface EngineSpec {
+  /** Key of the engine's samples. */
+  readonly key: string;
+  /** The `engine` field of its rows. */
+  readonly engine: string;
+  readonly parallelism: number;
+  readonly sluice?: SluiceRunOptions;
+  readonly baseline?: BaselineEngine;
+}
+
+const ENGINES: readonly EngineSpec[] = [
+  { key: 'sluice/1', engine: 'sluice', parallelism: 1, sluice: { parallelism: 1 } },
+  { key: 'sluice/2', engine: 'sluice', parallelism: 2, sluice: { parallelism: 2 } },
+  { key: 'sluice.checkpoint-1s/2', engine: 'sluice.checkpoint-1s', parallelism: 2, sluice: { parallelism: 2, checkpointIntervalMs: 1_000 } },
+  ...BASELINE_ENGINES.map((b): EngineSpec => ({ key: b, engine: b, parallelism: 1, baseline: b })),
+];
+
+interface Sample {
+  ms: number;
+  rows: number;
+  checksum: number;
+  /** Peak RSS of the process during the run, MiB. */
+  rssMB: number;
+  /** Checkpoints completed (sluice runs). */
+  checkpoints: number | null;
+  /** Time of the same job over one event (sluice, full mode), ms. */
+  fixedMs: number | null;
+}
+
+async function runEngine(e: EngineSpec, q: QueryName, config: NexmarkConfig, probe: boolean): Promise<Sample> {
+  if (e.sluice !== undefined) {
+    const fixed = probe ? await runSluiceQuery(q, nexmarkConfig({ ...config, events: 1 }), e.sluice) : undefined;
+    const r = await runSluiceQuery(q, config, e.sluice);
+    return { ms: r.ms, rows: r.rows, checksum: r.checksum, rssMB: r.rssMB, checkpoints: r.checkpoints, fixedMs: fixed?.ms ?? null };
+  }
+  const { value, peakMB } = await withRssPeak(() => runBaseline(q, e.baseline!, config));
+  return { ms: value.ms, rows: value.rows, checksum: value.checksum, rssMB: peakMB, checkpoints: null, fixedMs: null };
+}
+
+interface Options {
+  mode: Mode;
+  queries: QueryName[];
+  events: number;
+  reps: number;
+  latencySeconds: number;
+  latency: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const positiveInt = (flag: string, fallback: number): number => {
+    const v = value(flag);
+    const n = v === undefined ? fallback : Number(v);
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${v}`);
+    return n;
+  };
+  if (argv.includes('--quick') && argv.includes('--full')) throw new Error('--quick and --full exclude each other');
+  const mode = MODES[argv.includes('--full') ? 'full' : 'quick'];
+  const q = value('--queries') ?? 'all';
+  const queries = q === 'all' ? [...QUERY_NAMES] : q.split(',');
+  for (const name of queries) if (!isQueryName(name)) throw new Error(`--queries: unknown query '${name}' (one of ${QUERY_NAMES.join(', ')}, or all)`);
+  const latencySeconds = Number(value('--latency-seconds') ?? mode.latencySeconds);
+  if (!(latencySeconds > 0 && Number.isFinite(latencySeconds))) throw new Error(`--latency-seconds must be a number > 0, got ${value('--latency-seconds')}`);
+  return {
+    mode,
+    queries: queries as QueryName[],
+    events: positiveInt('--events', mode.events),
+    reps: positiveInt('--reps', mode.reps),
+    latencySeconds,
+    latency: !argv.includes('--no-latency'),
+  };
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+const fmt = (x: number | null): string => (x === null ? '-' : Math.round(x).toLocaleString('en-US'));
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const o = parseArgs(argv);
+  const err = new Console({ stdout: process.stderr, stderr: process.stderr });
+  const startedAt = performance.now();
+  const config = nexmarkConfig({ events: o.events });
+  err.log(`nexmark suite (${o.mode.name}): ${o.queries.join(', ')}; ${fmt(o.events)} events per run, ${o.reps} repetitions`);
+
+  // ---- throughput, interleaved
+  const samples = new Map<string, Sample[]>();
+  const refs = new Map<QueryName, { sample: Sample; by: string }>();
+  const mismatches: string[] = [];
+  for (let rep = 0; rep < o.reps; rep++) {
+    for (const q of o.queries) {
+      // Rotate the engine order each repetition so no engine always runs first (cold) or last.
+      const order = ENGINES.map((_, k) => ENGINES[(k + rep) % ENGINES.length]!);
+      for (const e of order) {
+        const probe = o.mode.probeStartup || (e.key === 'sluice/2' && (LATENCY_QUERIES as readonly string[]).includes(q));
+        const s = await runEngine(e, q, config, probe);
+        const key = `${q}/${e.key}`;
+        if (!samples.has(key)) samples.set(key, []);
+        samples.get(key)!.push(s);
+        err.log(`rep ${rep + 1}/${o.reps} nexmark.${q} ${e.engine} p${e.parallelism}: ${fmt(o.events / (s.ms / 1000))} events/s, ${Math.round(s.ms)} ms`
+          + `${s.fixedMs === null ? '' : ` (one-event run ${Math.round(s.fixedMs)} ms)`}, ${s.rows} rows, checksum ${hex32(s.checksum)}`
+          + `${e.sluice?.checkpointIntervalMs !== undefined ? `, ${s.checkpoints} checkpoints` : ''}`);
+        // Every run of a query, on every engine, must produce the same output as its first run.
+        if (!refs.has(q)) refs.set(q, { sample: s, by: `${e.engine} p${e.parallelism}` });
+        const ref = refs.get(q)!;
+        if (s.rows !== ref.sample.rows || s.checksum !== ref.sample.checksum) {
+          const m = `nexmark.${q}: ${e.engine} p${e.parallelism} (rep ${rep + 1}) output ${s.rows} rows / ${hex32(s.checksum)} != ${ref.by}'s ${ref.sample.rows} rows / ${hex32(ref.sample.checksum)}`;
+          mismatches.push(m);
+          err.error(`OUTPUT MISMATCH ${m}`);
+        }
+      }
+    }
+  }
+
+  const results: BenchResult[] = [];
+  const rate = new Map<string, number>();
+  const steady = new Map<string, number | null>();
+  for (const q of o.queries) {
+    for (const e of ENGINES) {
+      const ss = samples.get(`${q}/${e.key}`)!;
+      const ms = median(ss.map((s) => s.ms));
+      const fixed = ss.every((s) => s.fixedMs !== null) ? median(ss.map((s) => s.fixedMs!)) : null;
+      rate.set(`${q}/${e.key}`, o.events / (ms / 1000));
+      steady.set(`${q}/${e.key}`, fixed !== null && ms > fixed ? o.events / ((ms - fixed) / 1000) : null);
+    }
+    for (const e of ENGINES) {
+      const ss = samples.get(`${q}/${e.key}`)!;
+      const perSec = rate.get(`${q}/${e.key}`)!;
+      const ratio = (base: string): number | null => (e.sluice === undefined ? null : round3(perSec / rate.get(`${q}/${base}`)!));
+      const steadyPerSec = steady.get(`${q}/${e.key}`)!;
+      results.push({
+        benchmark: `nexmark.${q}`,
+        engine: e.engine,
+        parallelism: e.parallelism,
+        repetitions: ss.length,
+        eventsPerSec: Math.round(perSec),
+        p50Us: null,
+        p99Us: null,
+        rssMB: Math.max(...ss.map((s) => s.rssMB)),
+        outputRows: ss[0]!.rows,
+        outputChecksum: hex32(ss[0]!.checksum),
+        bytesPerRecord: null,
+        eventsPerSecPerCore: Math.round(perSec / e.parallelism),
+        // Sluice rows: eventsPerSec over each baseline's in this run.
+        vsHandwritten: ratio('handwritten'),
+        vsRxjs: ratio('rxjs'),
+        vsNodeStreams: ratio('node-streams'),
+        checkpointsCompleted: e.sluice?.checkpointIntervalMs !== undefined ? median(ss.map((s) => s.checkpoints!)) : null,
+        medianMs: Math.round(median(ss.map((s) => s.ms))),
+        startupMs: ss.every((s) => s.fixedMs !== null) ? Math.round(median(ss.map((s) => s.fixedMs!))) : null,
+        eventsPerSecWithoutStartup: steadyPerSec === null ? null : Math.round(steadyPerSec),
+        events: o.events,
+        mode: o.mode.name,
+      });
+    }
+  }
+
+  // ---- latency at half of this run's parallelism-2 rate
+  const latencies: LatencyRun[] = [];
+  if (o.latency) {
+    for (const q of LATENCY_QUERIES.filter((l) => o.queries.includes(l))) {
+      const key = `${q}/sluice/2`;
+      const basis = steady.get(key) ?? rate.get(key)!;
+      const offered = Math.max(1, Math.round(basis / 2));
+      err.log(`nexmark.${q}.latency: offering ${fmt(offered)} events/s for ${o.latencySeconds} s (half of sluice p2's ${fmt(basis)})`);
+      const r = await runLatency(q, config, { parallelism: 2, offeredPerSec: offered, seconds: o.latencySeconds, warmupMs: o.mode.warmupMs });
+      latencies.push(r);
+      results.push({
+        ...latencyRow(r),
+        offeredBasis: steady.get(key) != null ? 'eventsPerSecWithoutStartup' : 'eventsPerSec',
+        mode: o.mode.name,
+      });
+      err.log(`nexmark.${q}.latency: p50 ${fmt(r.p50Us)} µs, p99 ${fmt(r.p99Us)} µs, p99.9 ${fmt(r.p999Us)} µs, max ${fmt(r.maxUs)} µs over ${fmt(r.count)} `
+        + `${q === 'q1' ? 'events' : 'results'}; achieved ${fmt(r.achievedPerSec)} of ${fmt(r.offeredPerSec)} events/s`);
+    }
+  }
+
+  emitReport(results, parseJsonArg(argv));
+  err.log(`${o.reps} repetitions (${o.mode.name}), medians; vs* = sluice events/s over the baseline's; sluice times include thread start-up`
+    + ' (w/o start-up: minus a one-event run of the same job, where run)');
+  err.table(results.filter((r) => r.eventsPerSec !== null).map((r) => ({
+    benchmark: r.benchmark, engine: r.engine, p: r.parallelism, 'events/s': fmt(r.eventsPerSec), 'w/o start-up': fmt(r.eventsPerSecWithoutStartup as number | null),
+    'vs hand': r.vsHandwritten, 'vs rxjs': r.vsRxjs, 'vs node': r.vsNodeStreams, ckpts: r.checkpointsCompleted, 'rss MB': r.rssMB, rows: r.outputRows, checksum: r.outputChecksum,
+  })));
+  if (latencies.length > 0) {
+    err.table(latencies.map((r) => ({
+      benchmark: `nexmark.${r.query}.latency`, p: r.parallelism, 'offered/s': fmt(r.offeredPerSec), 'achieved/s': fmt(r.achievedPerSec), kept: r.keptUp,
+      'p50 µs': r.p50Us, 'p99 µs': r.p99Us, 'p99.9 µs': r.p999Us, 'max µs': r.maxUs, measured: r.count, 'rss MB': r.rssMB,
+    })));
+  }
+
+  // ---- the issue's bars (verdicts only: a noisy machine or a quick run says little)
+  const bar = (ok: boolean, text: string): void => { process.stderr.write(`${ok ? 'PASS' : 'FAIL'} ${text}\n`); };
+  for (const [label, figures] of [['events/s', rate], ['w/o start-up', steady]] as const) {
+    const at = (q: QueryName, k: string): number | null | undefined => figures.get(`${q}/${k}`);
+    for (const q of o.queries) {
+      const p2 = at(q, 'sluice/2');
+      if (p2 == null) continue;
+      // Baselines have no start-up: their plain rate is the comparison either way.
+      const bases: [string, string][] = [['rxjs', 'rxjs'], ['node-streams', 'node streams'], ...(['q0', 'q1', 'q2'].includes(q) ? [['handwritten', 'hand-written'] as [string, string]] : [])];
+      for (const [k, name] of bases) {
+        const x = p2 / rate.get(`${q}/${k}`)!;
+        bar(x >= 1.2, `nexmark.${q} sluice p2 / ${name} = ${x.toFixed(2)} >= 1.20 (${label})`);
+      }
+    }
+  }
+  for (const r of latencies) {
+    bar(r.p99Us !== null && r.p99Us <= 5_000, `nexmark.${r.query}.latency p99 = ${fmt(r.p99Us)} µs <= 5,000 µs at ${fmt(r.offeredPerSec)} events/s`);
+    bar(r.keptUp, `nexmark.${r.query}.latency achieved ${fmt(r.achievedPerSec)} >= 0.95 x offered ${fmt(r.offeredPerSec)} events/s`);
+  }
+  if (o.mode.name === 'quick') process.stderr.write('(quick: short runs, sluice start-up dominates them; the verdicts above are not meaningful)\n');
+  process.stderr.write(`suite took ${((performance.now() - startedAt) / 1000).toFixed(1)} s\n`);
+  if (mismatches.length > 0) {
+    process.stderr.write(`OUTPUT MISMATCH: engines disagree on ${mismatches.length} run(s):\n${mismatches.map((m) => `  ${m}\n`).join('')}`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
