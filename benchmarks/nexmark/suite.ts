@@ -183,8 +183,9 @@ async function main(): Promise<void> {
     for (const e of ENGINES) {
       const ss = samples.get(`${q}/${e.key}`)!;
       const perSec = rate.get(`${q}/${e.key}`)!;
-      const ratio = (base: string): number | null => (e.sluice === undefined ? null : round3(perSec / rate.get(`${q}/${base}`)!));
       const steadyPerSec = steady.get(`${q}/${e.key}`)!;
+      // Baselines have no start-up: their plain rate is the comparison for both of sluice's.
+      const ratio = (base: string, x: number | null = perSec): number | null => (e.sluice === undefined || x === null ? null : round3(x / rate.get(`${q}/${base}`)!));
       results.push({
         benchmark: `nexmark.${q}`,
         engine: e.engine,
@@ -206,6 +207,9 @@ async function main(): Promise<void> {
         medianMs: Math.round(median(ss.map((s) => s.ms))),
         startupMs: ss.every((s) => s.fixedMs !== null) ? Math.round(median(ss.map((s) => s.fixedMs!))) : null,
         eventsPerSecWithoutStartup: steadyPerSec === null ? null : Math.round(steadyPerSec),
+        vsHandwrittenWithoutStartup: ratio('handwritten', steadyPerSec),
+        vsRxjsWithoutStartup: ratio('rxjs', steadyPerSec),
+        vsNodeStreamsWithoutStartup: ratio('node-streams', steadyPerSec),
         events: o.events,
         mode: o.mode.name,
       });
@@ -253,7 +257,6 @@ async function main(): Promise<void> {
     for (const q of o.queries) {
       const p2 = at(q, 'sluice/2');
       if (p2 == null) continue;
-      // Baselines have no start-up: their plain rate is the comparison either way.
       const bases: [string, string][] = [['rxjs', 'rxjs'], ['node-streams', 'node streams'], ...(['q0', 'q1', 'q2'].includes(q) ? [['handwritten', 'hand-written'] as [string, string]] : [])];
       for (const [k, name] of bases) {
         const x = p2 / rate.get(`${q}/${k}`)!;
