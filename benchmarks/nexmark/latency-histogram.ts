@@ -38,11 +38,8 @@ export interface LatencySummary {
 export function summarize(h: hdr.Histogram): LatencySummary {
   const count = h.totalCount;
   if (count === 0) return { count, p50Us: null, p99Us: null, p999Us: null, maxUs: null };
-  return {
-    count,
-    p50Us: h.getValueAtPercentile(50),
-    p99Us: h.getValueAtPercentile(99),
-    p999Us: h.getValueAtPercentile(99.9),
-    maxUs: h.maxValue,
-  };
+  // A percentile is reported as the top of its bucket, which can lie above the largest value recorded.
+  const maxUs = h.maxValue;
+  const at = (p: number): number => Math.min(h.getValueAtPercentile(p), maxUs);
+  return { count, p50Us: at(50), p99Us: at(99), p999Us: at(99.9), maxUs };
 }

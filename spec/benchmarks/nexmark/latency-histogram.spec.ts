@@ -37,3 +37,15 @@ test('an empty histogram summarises to nulls, and merging nothing is empty', () 
   assert.deepEqual(summarize(mergeHistograms([])), { count: 0, p50Us: null, p99Us: null, p999Us: null, maxUs: null });
   assert.deepEqual(summarize(mergeHistograms([encodeHistogram(latencyHistogram())])).count, 0);
 });
+
+test('a percentile never exceeds the maximum (the top of its bucket can)', () => {
+  const h = latencyHistogram();
+  for (let i = 0; i < 100; i++) recordMs(h, 5);
+  recordMs(h, 100.703);
+  // 100,703 µs sits in a bucket whose top is higher: p99.9 is that value, not the bucket's top.
+  assert.ok(h.getValueAtPercentile(99.9) > 100_703);
+  const s = summarize(h);
+  assert.equal(s.maxUs, 100_703);
+  assert.equal(s.p999Us, 100_703);
+  assert.ok(s.p50Us! >= 5_000 && s.p50Us! <= 5_005, `p50 ${s.p50Us}`); // 5 ms, to 3 significant digits
+});
