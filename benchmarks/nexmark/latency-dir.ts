@@ -44,14 +44,13 @@ export function writeSourceEnd(dir: string, e: SourceEnd): void {
 
 /** Every end report in the run directory, by subtask; throws if not all `parallelism` subtasks wrote one. */
 export function readSourceEnds(dir: string, parallelism: number): SourceEnd[] {
-  const ends = Array.from({ length: parallelism }, (_, s) => {
+  return Array.from({ length: parallelism }, (_, s) => {
     try {
       return JSON.parse(readFileSync(join(dir, `source-${s}.end`), 'utf8')) as SourceEnd;
     } catch (e) {
       throw new NexmarkConfigError(`nexmark latency: source subtask ${s} left no end report in ${dir} (${(e as Error).message})`);
     }
   });
-  return ends;
 }
 
 /** A fresh log file for one watermark generator (it does not know its subtask, so a unique name). */

@@ -8,12 +8,11 @@
 
 import type { SinkSpec } from '../../core/index.js';
 import { epochMs } from '../job-generator.js';
-import type { NexmarkConfig } from './config.js';
+import { NexmarkConfigError, type NexmarkConfig } from './config.js';
 import { readSourceStart, type SourceStart } from './latency-dir.js';
 import { encodeHistogram, latencyHistogram, recordMs } from './latency-histogram.js';
 import { eventOfQ1Row, timesNameEvents, type LatencyParams } from './latency-params.js';
 import { dueAt } from './pacer.js';
-import { NexmarkConfigError } from './config.js';
 import { q1Hash, q7Hash, RowFold, type Q1Row, type Q7Row } from './queries.js';
 
 export interface EventLatencyPart {
