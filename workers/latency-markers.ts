@@ -11,7 +11,8 @@
 // Clock: `performance.timeOrigin + performance.now()` is wall-clock ms with sub-ms resolution on every thread
 // (each thread's own performance.now() starts at that thread's start, so it cannot be compared across threads).
 
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as hdr from 'hdr-histogram-js';
 import {
   METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS, METRIC_LATENCY_P50_MS, METRIC_LATENCY_P99_MS, METRIC_LATENCY_P999_MS,
 } from '../shm/layout.js';
@@ -27,9 +28,13 @@ function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+// Loaded on first use: only jobs that track latency need it.
+const requireLazy = createRequire(import.meta.url);
+
 function histogram(): hdr.Histogram {
+  const { build } = requireLazy('hdr-histogram-js') as typeof hdr;
   // Microseconds, 3 significant digits; grows past the initial minute if a latency ever does.
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
 /** Latencies recorded by the sinks of one subtask, over a sliding window. */

@@ -12,9 +12,13 @@
 // checkpoints still in progress.
 
 import { mkdirSync } from 'node:fs';
-import { ClassicLevel } from 'classic-level';
+import { createRequire } from 'node:module';
+import type { ClassicLevel } from 'classic-level';
 import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha256, type ChunkRef, type Manifest } from './manifest.js';
 import { readPublishedMark } from './published-mark.js';
+
+// Loaded on first use: worker threads import this module through the public API but never open a store.
+const requireLazy = createRequire(import.meta.url);
 
 export function pad(id: number): string {
   return String(id).padStart(10, '0');
@@ -37,7 +41,8 @@ export class CheckpointStore {
 
   static async open(dir: string): Promise<CheckpointStore> {
     mkdirSync(dir, { recursive: true });
-    const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    const { ClassicLevel: Level } = requireLazy('classic-level') as typeof import('classic-level');
+    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (e) {

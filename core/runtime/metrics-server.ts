@@ -9,12 +9,17 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
 import type { JobHandle } from './run.js';
 import type { JobMetrics } from './metrics.js';
 import { MAX_WATERMARK } from '../time/watermark.js';
 
 const SAMPLE_EVERY_MS = 1000;
+
+// Loaded on first use: every worker thread imports the public API, and only a main thread serving metrics needs it.
+const requireLazy = createRequire(import.meta.url);
+const promClient = (): typeof PromClient => requireLazy('prom-client') as typeof PromClient;
 
 export interface MetricsServerOptions {
   /** TCP port (0: any free port; see `port` on the result). */
@@ -29,7 +34,7 @@ export interface MetricsServer {
   readonly port: number;
   /** http://host:port/metrics */
   readonly url: string;
-  readonly registry: Registry;
+  readonly registry: PromClient.Registry;
   close(): Promise<void>;
 }
 
@@ -51,7 +56,8 @@ function labelsOf(handle: JobHandle, job: string): Labels {
 }
 
 /** Builds the registry of a job's metrics. Exported for tests and for callers with their own HTTP server. */
-export function jobRegistry(handle: JobHandle, job = 'job'): { registry: Registry; stop(): void } {
+export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromClient.Registry; stop(): void } {
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = promClient();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labels = labelsOf(handle, job);

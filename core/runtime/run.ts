@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
 import { Ring } from '../../shm/ring.js';
 import { jobControlSlots } from '../../shm/layout.js';
 import { buildGraph } from '../api/environment.js';
@@ -27,6 +27,9 @@ import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
+
+// Loaded on first use: worker threads import this module through the public API but never start a pool.
+const requireLazy = createRequire(import.meta.url);
 
 export interface RunOptions {
   /** Default parallelism of the job's operators (default: the machine's available parallelism). */
@@ -381,6 +384,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const channels = cp ? Array.from({ length: plan.threads }, () => new MessageChannel()) : [];
   let checkpointFailure: Error | undefined;
 
+  const { Piscina } = requireLazy('piscina') as typeof import('piscina');
   const pool = new Piscina({
     filename: new URL('../../workers/pool-entry.mjs', import.meta.url).href,
     minThreads: plan.threads,

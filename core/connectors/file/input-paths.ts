@@ -7,8 +7,11 @@
 
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { escapePath, glob, isDynamicPattern } from 'tinyglobby';
+import { createRequire } from 'node:module';
 import { ConnectorOptionError, NoInputFilesError } from '../errors.js';
+
+// Loaded on first use: every worker thread imports the public API, and few jobs need this package.
+const requireLazy = createRequire(import.meta.url);
 
 export interface InputPathOptions {
   /** Base for relative paths and patterns. Default process.cwd(). */
@@ -21,6 +24,7 @@ export async function expandInputPaths(patterns: string | readonly string[], opt
   if (list.length === 0) throw new ConnectorOptionError('file source: no input paths given');
   const cwd = options.cwd ?? process.cwd();
   const files = new Set<string>();
+  const { escapePath, glob, isDynamicPattern } = requireLazy('tinyglobby') as typeof import('tinyglobby');
   for (const pattern of list) {
     if (typeof pattern !== 'string' || pattern.length === 0) throw new ConnectorOptionError(`file source: an input path must be a non-empty string, got ${JSON.stringify(pattern)}`);
     const path = resolve(cwd, pattern);

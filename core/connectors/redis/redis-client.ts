@@ -4,8 +4,12 @@
 // a blocking XREAD holds its connection for the whole wait. RESP2 is forced so replies have the one shape the
 // parsers below expect, whatever ioredis's default protocol is.
 
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { ConnectorOptionError } from '../errors.js';
+
+// Loaded on first use: every worker thread imports the public API, and few jobs need this package.
+const requireLazy = createRequire(import.meta.url);
 
 /** A redis:// URL or ioredis options. */
 export type RedisConnection = string | RedisOptions;
@@ -15,7 +19,8 @@ export function createRedisClient(connection: RedisConnection, name: string): Re
   if (typeof connection !== 'string' && (connection === null || typeof connection !== 'object')) {
     throw new ConnectorOptionError(`redis: connection must be a redis:// URL or ioredis options, got ${typeof connection}`);
   }
-  const client = typeof connection === 'string' ? new Redis(connection, base) : new Redis({ ...connection, ...base });
+  const { Redis: Client } = requireLazy('ioredis') as typeof import('ioredis');
+  const client = typeof connection === 'string' ? new Client(connection, base) : new Client({ ...connection, ...base });
   // Connection errors reach the connectors as rejected commands (after ioredis's retries); without a listener
   // ioredis would also print each one.
   client.on('error', () => {});
