@@ -9,13 +9,13 @@
 // splitting the event stream in two would make it cross a ring twice; the key is the join attribute either way.
 
 import {
-  SlidingEventTimeWindows, TumblingEventTimeWindows, MAX_WATERMARK, optional, recordSchema, typedCodec,
+  TumblingEventTimeWindows, MAX_WATERMARK, optional, recordSchema, typedCodec,
   type AggregateFunction, type DataStream, type KeyedProcessHandler,
 } from '../../core/index.js';
 import { type NexmarkConfig } from './config.js';
 import type { NexmarkEvent } from './model.js';
 import {
-  DOLLAR_TO_EURO, Q2_AUCTION_MODULUS, Q3_CATEGORY, Q3_STATES, Q5_SLIDE_MS, Q5_WINDOW_MS, Q7_WINDOW_MS, Q8_WINDOW_MS,
+  DOLLAR_TO_EURO, Q2_AUCTION_MODULUS, Q3_CATEGORY, Q3_STATES, Q5_SLIDE_MS, Q5_WINDOW_MS, Q7_WINDOW_MS, Q8_WINDOW_MS, windowStart,
   type Q0Row, type Q1Row, type Q2Row, type Q3Row, type Q4Row, type Q5Row, type Q7Row, type Q8Row, type QueryName, type QueryRows,
 } from './queries.js';
 
@@ -198,34 +198,47 @@ const countBids: AggregateFunction<unknown, number, number> = {
   getResult: (n) => n,
 };
 
-/** The rows with the highest count of a window, ties all kept. */
-interface Hottest { num: number; auctions: number[] }
-const hottest: AggregateFunction<Q5Row, Hottest, Hottest> = {
-  createAccumulator: () => ({ num: 0, auctions: [] }),
-  add(r, acc) {
-    if (r.num > acc.num) {
-      acc.num = r.num;
-      acc.auctions = [r.auction];
-    } else if (r.num === acc.num) acc.auctions.push(r.auction);
-    return acc;
+/**
+ * Per window end: bids per auction, added up from the window's panes; when the watermark passes the window's
+ * end (a timer at its maxTimestamp: every pane of the window was emitted before that watermark), the auctions
+ * with the most bids.
+ */
+const hotItems: KeyedProcessHandler<number, Q5Row, Q5Row> = {
+  processElement(r, ctx) {
+    const counts = ctx.mapState<number, number>('counts');
+    const n = counts.get(r.auction);
+    if (n !== undefined) {
+      counts.put(r.auction, n + r.num);
+      return;
+    }
+    if (counts.isEmpty()) ctx.timerService.registerEventTimeTimer(r.windowEnd - 1);
+    counts.put(r.auction, r.num);
   },
-  getResult: (acc) => acc,
+  onTimer(_t, ctx, out) {
+    const counts = ctx.mapState<number, number>('counts');
+    const all = counts.entries();
+    counts.clear();
+    let max = 0;
+    for (const [, n] of all) if (n > max) max = n;
+    for (const [auction, num] of all) if (num === max) out.collect({ windowEnd: ctx.key, auction, num });
+  },
 };
 
 function q5(events: DataStream<NexmarkEvent>): DataStream<Q5Row> {
+  // Window slicing, as Flink's SQL planner does for hop windows: a bid would sit in five 10 s windows (five
+  // window states per auction and window to create, update and fire); counted once in its 2 s pane instead, the
+  // pane's count then goes to each of the five windows that hold the pane, keyed by the window's end.
   return events.flatMap<{ auction: number }>((e, out) => {
     if (e.kind === 'bid') out.collect({ auction: e.auction });
   }).name('q5.project').withCodec(typedCodec(q5BidSchema))
     .keyBy((b) => b.auction)
-    .window(SlidingEventTimeWindows.of(Q5_WINDOW_MS, Q5_SLIDE_MS))
-    .aggregate<number, number, Q5Row>(countBids, (auction, ctx, [num], out) => out.collect({ windowEnd: ctx.window.end, auction, num: num! }))
-    .name('q5.counts').withCodec(typedCodec(q5RowSchema))
-    // A window's counts carry its maxTimestamp: they all fall in the slide-long window ending where it ends.
-    .keyBy((r) => r.windowEnd)
     .window(TumblingEventTimeWindows.of(Q5_SLIDE_MS))
-    .aggregate<Hottest, Hottest, Q5Row>(hottest, (windowEnd, _ctx, [h], out) => {
-      for (const auction of h!.auctions) out.collect({ windowEnd, auction, num: h!.num });
-    }).name('q5.hottest');
+    .aggregate<number, number, Q5Row>(countBids, (auction, ctx, [num], out) => {
+      const paneEnd = ctx.window.end;
+      for (let windowEnd = paneEnd; windowEnd < paneEnd + Q5_WINDOW_MS; windowEnd += Q5_SLIDE_MS) out.collect({ windowEnd, auction, num: num! });
+    }).name('q5.panes').withCodec(typedCodec(q5RowSchema))
+    .keyBy((r) => r.windowEnd)
+    .process(hotItems).name('q5.hottest');
 }
 
 // ---------------------------------------------------------------- q7: highest bid per tumbling window
@@ -250,11 +263,42 @@ function highest<T extends { price: number }>(): AggregateFunction<T, Highest<T>
   };
 }
 
-function q7(events: DataStream<NexmarkEvent>): DataStream<Q7Row> {
+/**
+ * q7's pruning before the exchange (SluiceQueryOptions.prefilter): per window, the highest price passed on so
+ * far; a bid below it cannot be its window's highest (that one is at least as high), so it need not cross. A
+ * cache, not state: it may be shared by the subtasks one thread runs (the function is built once per thread;
+ * a higher bid from any of them proves the same), it starts empty after a restore, and it forgets windows well
+ * behind the newest, so a bid it has no entry for is passed on: the pruning only ever passes more than needed.
+ */
+export class HighestSeen {
+  private readonly highest = new Map<number, number>();
+  private newest = -Infinity;
+
+  /** Whether a bid at `ts` for `price` may be its window's highest; remembers it if it is the highest so far. */
+  mayWin(ts: number, price: number): boolean {
+    const start = windowStart(ts, Q7_WINDOW_MS);
+    const seen = this.highest.get(start);
+    if (seen !== undefined) {
+      if (price < seen) return false;
+      if (price > seen) this.highest.set(start, price);
+      return true;
+    }
+    this.highest.set(start, price);
+    if (start > this.newest) {
+      this.newest = start;
+      for (const w of this.highest.keys()) if (w < start - 2 * Q7_WINDOW_MS) this.highest.delete(w);
+    }
+    return true;
+  }
+}
+
+function q7(events: DataStream<NexmarkEvent>, prefilter: boolean): DataStream<Q7Row> {
   // Two phases, as Flink's local-global aggregation: the highest bids per auction and window in parallel, then
   // the window's highest among those (a few rows per auction) on the subtask of its window.
+  const seen = prefilter ? new HighestSeen() : undefined;
   return events.flatMap<Q7Bid>((e, out) => {
-    if (e.kind === 'bid') out.collect({ auction: e.auction, bidder: e.bidder, price: e.price, dateTime: e.dateTime, extra: e.extra });
+    if (e.kind !== 'bid' || (seen !== undefined && !seen.mayWin(e.dateTime, e.price))) return;
+    out.collect({ auction: e.auction, bidder: e.bidder, price: e.price, dateTime: e.dateTime, extra: e.extra });
   }).name('q7.project').withCodec(typedCodec(q7BidSchema))
     .keyBy((b) => b.auction)
     .window(TumblingEventTimeWindows.of(Q7_WINDOW_MS))
@@ -302,8 +346,18 @@ function q8(events: DataStream<NexmarkEvent>): DataStream<Q8Row> {
 
 // ----------------------------------------------------------------
 
-const QUERIES: { readonly [Q in QueryName]: (events: DataStream<NexmarkEvent>, config: NexmarkConfig) => DataStream<QueryRows[Q]> } = {
-  q0, q1, q2, q3, q4, q5, q7, q8,
+export interface SluiceQueryOptions {
+  /**
+   * q7: drop bids that cannot be their window's highest before they cross the exchange (default true; false
+   * sends every bid to the per-auction windows). Flink's planner pre-aggregates before a shuffle the same way.
+   */
+  prefilter?: boolean;
+}
+
+type QueryBuilder<Q extends QueryName> = (events: DataStream<NexmarkEvent>, config: NexmarkConfig, options: SluiceQueryOptions) => DataStream<QueryRows[Q]>;
+
+const QUERIES: { readonly [Q in QueryName]: QueryBuilder<Q> } = {
+  q0, q1, q2, q3, q4: (events, config) => q4(events, config), q5, q7: (events, _config, options) => q7(events, options.prefilter ?? true), q8,
 };
 
 /**
@@ -311,7 +365,7 @@ const QUERIES: { readonly [Q in QueryName]: (events: DataStream<NexmarkEvent>, c
  * maxOutOfOrdernessMs(config)). `config` sizes what depends on the stream's rate (q4's sweep of early bids).
  * Operator names start with the query's name, so the job's sink and source may take any other name.
  */
-export function sluiceQuery<Q extends QueryName>(q: Q, events: DataStream<NexmarkEvent>, config: NexmarkConfig): DataStream<RowOf<Q>> {
-  const build = QUERIES[q] as (events: DataStream<NexmarkEvent>, config: NexmarkConfig) => DataStream<RowOf<Q>>;
-  return build(events, config);
+export function sluiceQuery<Q extends QueryName>(q: Q, events: DataStream<NexmarkEvent>, config: NexmarkConfig, options: SluiceQueryOptions = {}): DataStream<RowOf<Q>> {
+  const build = QUERIES[q] as QueryBuilder<Q>;
+  return build(events, config, options);
 }
