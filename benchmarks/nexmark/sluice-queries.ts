@@ -87,14 +87,14 @@ function q3(events: DataStream<NexmarkEvent>): DataStream<Q3Row> {
 /** An auction (category, expires; its dateTime is the record's event time) or a bid (price), keyed by auction id. */
 const q4InputSchema = recordSchema({ auction: 'i64', price: optional('i64'), category: optional('i64'), expires: optional('timestamp') });
 type Q4Input = { auction: number; price?: number | undefined; category?: number | undefined; expires?: number | undefined };
-interface OpenAuction { category: number; dateTime: number; expires: number; final: number }
+interface Auction4 { category: number; dateTime: number; expires: number; final: number; closed: boolean }
 /** Bids that came before their auction: [dateTime, price, dateTime, price, ...] and the latest dateTime. */
 interface EarlyBids { maxTs: number; bids: number[] }
 const q4ClosedSchema = recordSchema({ category: 'i64', price: 'i64' });
 interface ClosedAuction { category: number; price: number }
 interface CategorySum { auctions: number; total: number }
 
-function bidOn(a: OpenAuction, ts: number, price: number): boolean {
+function bidOn(a: Auction4, ts: number, price: number): boolean {
   if (ts < a.dateTime || ts > a.expires || price <= a.final) return false;
   a.final = price;
   return true;
@@ -102,17 +102,18 @@ function bidOn(a: OpenAuction, ts: number, price: number): boolean {
 
 /**
  * Per auction: its winning price so far, closed by an event-time timer at `expires` (no bid inside its interval
- * can come once the watermark has passed it). Bids with no open auction wait for it ('early') until the watermark
- * passes their time (their auction, if it comes, starts after the watermark), swept by a timer rounded up to
- * `sweepMs` so a key holds few timers. Bids for a closed auction take that path too: none can count.
+ * can come once the watermark has passed it). A closed auction stays as a marker for `retainMs` more, so the bids
+ * that keep coming for it (a quarter of all bids: auctions stay hot past their end) are dropped at once. Bids with
+ * no auction wait for it ('early') until the watermark passes their time (their auction, if it comes, starts
+ * after the watermark), swept by a timer rounded up to `sweepMs` so a key holds few timers.
  */
-function q4Winners(sweepMs: number): KeyedProcessHandler<number, Q4Input, ClosedAuction> {
+function q4Winners(sweepMs: number, retainMs: number): KeyedProcessHandler<number, Q4Input, ClosedAuction> {
   return {
     processElement(x, ctx) {
       const ts = ctx.timestamp!;
-      const auctionState = ctx.state<OpenAuction>('auction');
+      const auctionState = ctx.state<Auction4>('auction');
       if (x.price === undefined) {
-        const a: OpenAuction = { category: x.category!, dateTime: ts, expires: x.expires!, final: -1 };
+        const a: Auction4 = { category: x.category!, dateTime: ts, expires: x.expires!, final: -1, closed: false };
         const earlyState = ctx.state<EarlyBids>('early');
         const early = earlyState.value();
         if (early !== undefined) {
@@ -125,7 +126,7 @@ function q4Winners(sweepMs: number): KeyedProcessHandler<number, Q4Input, Closed
       }
       const a = auctionState.value();
       if (a !== undefined) {
-        if (bidOn(a, ts, x.price)) auctionState.update(a);
+        if (!a.closed && bidOn(a, ts, x.price)) auctionState.update(a);
         return;
       }
       const earlyState = ctx.state<EarlyBids>('early');
@@ -141,10 +142,14 @@ function q4Winners(sweepMs: number): KeyedProcessHandler<number, Q4Input, Closed
       ctx.timerService.registerEventTimeTimer(Math.ceil(ts / sweepMs) * sweepMs);
     },
     onTimer(t, ctx, out) {
-      const auctionState = ctx.state<OpenAuction>('auction');
+      const auctionState = ctx.state<Auction4>('auction');
       const a = auctionState.value();
-      if (a !== undefined && t === a.expires) {
+      if (a !== undefined && !a.closed && t === a.expires) {
         if (a.final >= 0) out.collect({ category: a.category, price: a.final });
+        a.closed = true;
+        auctionState.update(a);
+        ctx.timerService.registerEventTimeTimer(a.expires + retainMs);
+      } else if (a !== undefined && a.closed && t >= a.expires + retainMs) {
         auctionState.clear();
       }
       const earlyState = ctx.state<EarlyBids>('early');
@@ -175,14 +180,16 @@ const q4Average: KeyedProcessHandler<number, ClosedAuction, Q4Row> = {
 };
 
 function q4(events: DataStream<NexmarkEvent>, config: NexmarkConfig): DataStream<Q4Row> {
-  // About one sweep per thousand events of event time: a key with early bids holds a timer or two at most.
+  // About one sweep per thousand events of event time: a key with early bids holds a timer or two at most. A
+  // closed auction's marker stays for ten thousand events (any time would be correct: it only saves work).
   const sweepMs = Math.max(1, Math.round(1_000_000 / config.eventsPerSec));
+  const retainMs = 10 * sweepMs;
   return events.flatMap<Q4Input>((e, out) => {
     if (e.kind === 'bid') out.collect({ auction: e.auction, price: e.price, category: undefined, expires: undefined });
     else if (e.kind === 'auction') out.collect({ auction: e.id, price: undefined, category: e.category, expires: e.expires });
   }).name('q4.project').withCodec(typedCodec(q4InputSchema))
     .keyBy((x) => x.auction)
-    .process(q4Winners(sweepMs)).name('q4.winners').withCodec(typedCodec(q4ClosedSchema))
+    .process(q4Winners(sweepMs, retainMs)).name('q4.winners').withCodec(typedCodec(q4ClosedSchema))
     .keyBy((c) => c.category)
     .process(q4Average).name('q4.average');
 }
