@@ -11,6 +11,8 @@ export const RATE_ENV = 'SLUICE_NEXMARK_RATE';
 export const OUT_OF_ORDER_ENV = 'SLUICE_NEXMARK_OOO';
 /** The query a sluice Nexmark job runs (benchmarks/nexmark/sluice-job.ts). */
 export const QUERY_ENV = 'SLUICE_NEXMARK_QUERY';
+/** Optional: '0' turns the sluice queries' pruning before exchanges off (SluiceQueryOptions.prefilter). */
+export const PREFILTER_ENV = 'SLUICE_NEXMARK_PREFILTER';
 /** Optional: the sluice job's watermark interval, ms of wall time (default: sluice's, 200). */
 export const WATERMARK_INTERVAL_ENV = 'SLUICE_NEXMARK_WATERMARK_MS';
 
@@ -46,9 +48,22 @@ export function nexmarkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Nexm
   return nexmarkConfig(overrides);
 }
 
-/** The variables that select query `q` over `config` for the sluice job module (and its watermark interval). */
-export function nexmarkQueryEnv(q: QueryName, config: NexmarkConfig, watermarkIntervalMs?: number): Record<string, string> {
-  return { ...nexmarkEnv(config), [QUERY_ENV]: q, [WATERMARK_INTERVAL_ENV]: watermarkIntervalMs === undefined ? '' : String(watermarkIntervalMs) };
+/** How the sluice job runs a query, beyond the query and the stream. */
+export interface SluiceJobSettings {
+  /** Watermark interval, ms of wall time (default: sluice's). */
+  watermarkIntervalMs?: number | undefined;
+  /** Pruning before exchanges (default true). */
+  prefilter?: boolean | undefined;
+}
+
+/** The variables that select query `q` over `config` for the sluice job module, and its settings. */
+export function nexmarkQueryEnv(q: QueryName, config: NexmarkConfig, settings: SluiceJobSettings = {}): Record<string, string> {
+  return {
+    ...nexmarkEnv(config),
+    [QUERY_ENV]: q,
+    [WATERMARK_INTERVAL_ENV]: settings.watermarkIntervalMs === undefined ? '' : String(settings.watermarkIntervalMs),
+    [PREFILTER_ENV]: settings.prefilter === false ? '0' : '',
+  };
 }
 
 /** The query the variables name; throws NexmarkConfigError for a missing or unknown one. */
@@ -59,11 +74,15 @@ export function nexmarkQueryFromEnv(env: NodeJS.ProcessEnv = process.env): Query
   return q;
 }
 
-/** The watermark interval the variables set, or undefined for sluice's default. */
-export function watermarkIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const v = env[WATERMARK_INTERVAL_ENV];
-  if (v === undefined || v === '') return undefined;
-  const ms = Number(v);
-  if (!(Number.isFinite(ms) && ms > 0)) throw new NexmarkConfigError(`nexmark: ${WATERMARK_INTERVAL_ENV} must be a number of ms > 0, got ${v}`);
-  return ms;
+/** The sluice job's settings the variables give (unset: defaults). */
+export function sluiceJobSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceJobSettings {
+  const wm = env[WATERMARK_INTERVAL_ENV];
+  let watermarkIntervalMs: number | undefined;
+  if (wm !== undefined && wm !== '') {
+    watermarkIntervalMs = Number(wm);
+    if (!(Number.isFinite(watermarkIntervalMs) && watermarkIntervalMs > 0)) throw new NexmarkConfigError(`nexmark: ${WATERMARK_INTERVAL_ENV} must be a number of ms > 0, got ${wm}`);
+  }
+  const pf = env[PREFILTER_ENV];
+  if (pf !== undefined && pf !== '' && pf !== '0' && pf !== '1') throw new NexmarkConfigError(`nexmark: ${PREFILTER_ENV} must be 0 or 1, got ${pf}`);
+  return { watermarkIntervalMs, prefilter: pf !== '0' };
 }

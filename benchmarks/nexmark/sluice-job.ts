@@ -6,7 +6,7 @@
 import { defineJob, WatermarkStrategy } from '../../core/index.js';
 import { checksumSink } from '../job-generator.js';
 import { maxOutOfOrdernessMs } from './config.js';
-import { nexmarkConfigFromEnv, nexmarkQueryFromEnv, watermarkIntervalFromEnv } from './env.js';
+import { nexmarkConfigFromEnv, nexmarkQueryFromEnv, sluiceJobSettingsFromEnv } from './env.js';
 import { nexmarkGeneratorFunction } from './generator.js';
 import type { NexmarkEvent } from './model.js';
 import { ROW_HASH } from './queries.js';
@@ -18,11 +18,11 @@ export const SINK_NAME = 'out';
 export default defineJob((env) => {
   const q = nexmarkQueryFromEnv();
   const config = nexmarkConfigFromEnv();
-  const watermarkMs = watermarkIntervalFromEnv();
-  if (watermarkMs !== undefined) env.setAutoWatermarkInterval(watermarkMs);
+  const settings = sluiceJobSettingsFromEnv();
+  if (settings.watermarkIntervalMs !== undefined) env.setAutoWatermarkInterval(settings.watermarkIntervalMs);
   const events = env.fromGenerator(config.events === Infinity ? { seed: config.seed } : { count: config.events, seed: config.seed }, nexmarkGeneratorFunction(config))
     .name('events')
     .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<NexmarkEvent>(maxOutOfOrdernessMs(config)).withTimestampAssigner((e) => e.dateTime))
     .name('timestamps');
-  sluiceQuery(q, events, config).sink(checksumSink(ROW_HASH[q] as (row: unknown) => number, q)).name(SINK_NAME);
+  sluiceQuery(q, events, config, { prefilter: settings.prefilter }).sink(checksumSink(ROW_HASH[q] as (row: unknown) => number, q)).name(SINK_NAME);
 });

@@ -2,20 +2,23 @@
 // thread and on each worker). The Nexmark queries as ordinary sluice jobs, written with the public API the way a
 // capable user writes them for speed: one projecting flatMap per query right behind the source (chained: a
 // stream with two readers would cross a ring to each), typed codecs on every exchange, incremental window
-// aggregation, keyed process functions only where a join's or an auction's state needs them.
+// aggregates, keyed process functions where a window does not fit (q3's join, q4's auctions, q5's combining).
+// Keyed state is per (key, window) and costs far more than a Map entry, so keys are chosen to keep it few: q5
+// counts bids in slide-long panes, q8 groups a whole window under one key, and q7 drops bids that cannot win
+// before they cross the exchange.
 //
 // Every query must output exactly the oracle's rows (oracle.ts) for any input within the watermark bound, so its
 // checksum matches the baselines'. Two-input queries (q3, q4, q8) key one projected stream of both kinds, since
-// splitting the event stream in two would make it cross a ring twice; the key is the join attribute either way.
+// splitting the event stream in two would make it cross a ring twice.
 
 import {
-  SlidingEventTimeWindows, TumblingEventTimeWindows, MAX_WATERMARK, optional, recordSchema, typedCodec,
+  TumblingEventTimeWindows, MAX_WATERMARK, optional, recordSchema, typedCodec,
   type AggregateFunction, type DataStream, type KeyedProcessHandler,
 } from '../../core/index.js';
-import { type NexmarkConfig } from './config.js';
+import type { NexmarkConfig } from './config.js';
 import type { NexmarkEvent } from './model.js';
 import {
-  DOLLAR_TO_EURO, Q2_AUCTION_MODULUS, Q3_CATEGORY, Q3_STATES, Q5_SLIDE_MS, Q5_WINDOW_MS, Q7_WINDOW_MS, Q8_WINDOW_MS,
+  DOLLAR_TO_EURO, Q2_AUCTION_MODULUS, Q3_CATEGORY, Q3_STATES, Q5_SLIDE_MS, Q5_WINDOW_MS, Q7_WINDOW_MS, Q8_WINDOW_MS, windowStart,
   type Q0Row, type Q1Row, type Q2Row, type Q3Row, type Q4Row, type Q5Row, type Q7Row, type Q8Row, type QueryName, type QueryRows,
 } from './queries.js';
 
@@ -87,14 +90,14 @@ function q3(events: DataStream<NexmarkEvent>): DataStream<Q3Row> {
 /** An auction (category, expires; its dateTime is the record's event time) or a bid (price), keyed by auction id. */
 const q4InputSchema = recordSchema({ auction: 'i64', price: optional('i64'), category: optional('i64'), expires: optional('timestamp') });
 type Q4Input = { auction: number; price?: number | undefined; category?: number | undefined; expires?: number | undefined };
-interface OpenAuction { category: number; dateTime: number; expires: number; final: number }
+interface Auction4 { category: number; dateTime: number; expires: number; final: number; closed: boolean }
 /** Bids that came before their auction: [dateTime, price, dateTime, price, ...] and the latest dateTime. */
 interface EarlyBids { maxTs: number; bids: number[] }
 const q4ClosedSchema = recordSchema({ category: 'i64', price: 'i64' });
 interface ClosedAuction { category: number; price: number }
 interface CategorySum { auctions: number; total: number }
 
-function bidOn(a: OpenAuction, ts: number, price: number): boolean {
+function bidOn(a: Auction4, ts: number, price: number): boolean {
   if (ts < a.dateTime || ts > a.expires || price <= a.final) return false;
   a.final = price;
   return true;
@@ -102,17 +105,18 @@ function bidOn(a: OpenAuction, ts: number, price: number): boolean {
 
 /**
  * Per auction: its winning price so far, closed by an event-time timer at `expires` (no bid inside its interval
- * can come once the watermark has passed it). Bids with no open auction wait for it ('early') until the watermark
- * passes their time (their auction, if it comes, starts after the watermark), swept by a timer rounded up to
- * `sweepMs` so a key holds few timers. Bids for a closed auction take that path too: none can count.
+ * can come once the watermark has passed it). A closed auction stays as a marker for `retainMs` more, so the bids
+ * that keep coming for it (a quarter of all bids: auctions stay hot past their end) are dropped at once. Bids with
+ * no auction wait for it ('early') until the watermark passes their time (their auction, if it comes, starts
+ * after the watermark), swept by a timer rounded up to `sweepMs` so a key holds few timers.
  */
-function q4Winners(sweepMs: number): KeyedProcessHandler<number, Q4Input, ClosedAuction> {
+function q4Winners(sweepMs: number, retainMs: number): KeyedProcessHandler<number, Q4Input, ClosedAuction> {
   return {
     processElement(x, ctx) {
       const ts = ctx.timestamp!;
-      const auctionState = ctx.state<OpenAuction>('auction');
+      const auctionState = ctx.state<Auction4>('auction');
       if (x.price === undefined) {
-        const a: OpenAuction = { category: x.category!, dateTime: ts, expires: x.expires!, final: -1 };
+        const a: Auction4 = { category: x.category!, dateTime: ts, expires: x.expires!, final: -1, closed: false };
         const earlyState = ctx.state<EarlyBids>('early');
         const early = earlyState.value();
         if (early !== undefined) {
@@ -125,7 +129,7 @@ function q4Winners(sweepMs: number): KeyedProcessHandler<number, Q4Input, Closed
       }
       const a = auctionState.value();
       if (a !== undefined) {
-        if (bidOn(a, ts, x.price)) auctionState.update(a);
+        if (!a.closed && bidOn(a, ts, x.price)) auctionState.update(a);
         return;
       }
       const earlyState = ctx.state<EarlyBids>('early');
@@ -141,10 +145,14 @@ function q4Winners(sweepMs: number): KeyedProcessHandler<number, Q4Input, Closed
       ctx.timerService.registerEventTimeTimer(Math.ceil(ts / sweepMs) * sweepMs);
     },
     onTimer(t, ctx, out) {
-      const auctionState = ctx.state<OpenAuction>('auction');
+      const auctionState = ctx.state<Auction4>('auction');
       const a = auctionState.value();
-      if (a !== undefined && t === a.expires) {
+      if (a !== undefined && !a.closed && t === a.expires) {
         if (a.final >= 0) out.collect({ category: a.category, price: a.final });
+        a.closed = true;
+        auctionState.update(a);
+        ctx.timerService.registerEventTimeTimer(a.expires + retainMs);
+      } else if (a !== undefined && a.closed && t >= a.expires + retainMs) {
         auctionState.clear();
       }
       const earlyState = ctx.state<EarlyBids>('early');
@@ -175,14 +183,16 @@ const q4Average: KeyedProcessHandler<number, ClosedAuction, Q4Row> = {
 };
 
 function q4(events: DataStream<NexmarkEvent>, config: NexmarkConfig): DataStream<Q4Row> {
-  // About one sweep per thousand events of event time: a key with early bids holds a timer or two at most.
+  // About one sweep per thousand events of event time: a key with early bids holds a timer or two at most. A
+  // closed auction's marker stays for ten thousand events (any time would be correct: it only saves work).
   const sweepMs = Math.max(1, Math.round(1_000_000 / config.eventsPerSec));
+  const retainMs = 10 * sweepMs;
   return events.flatMap<Q4Input>((e, out) => {
     if (e.kind === 'bid') out.collect({ auction: e.auction, price: e.price, category: undefined, expires: undefined });
     else if (e.kind === 'auction') out.collect({ auction: e.id, price: undefined, category: e.category, expires: e.expires });
   }).name('q4.project').withCodec(typedCodec(q4InputSchema))
     .keyBy((x) => x.auction)
-    .process(q4Winners(sweepMs)).name('q4.winners').withCodec(typedCodec(q4ClosedSchema))
+    .process(q4Winners(sweepMs, retainMs)).name('q4.winners').withCodec(typedCodec(q4ClosedSchema))
     .keyBy((c) => c.category)
     .process(q4Average).name('q4.average');
 }
@@ -198,34 +208,47 @@ const countBids: AggregateFunction<unknown, number, number> = {
   getResult: (n) => n,
 };
 
-/** The rows with the highest count of a window, ties all kept. */
-interface Hottest { num: number; auctions: number[] }
-const hottest: AggregateFunction<Q5Row, Hottest, Hottest> = {
-  createAccumulator: () => ({ num: 0, auctions: [] }),
-  add(r, acc) {
-    if (r.num > acc.num) {
-      acc.num = r.num;
-      acc.auctions = [r.auction];
-    } else if (r.num === acc.num) acc.auctions.push(r.auction);
-    return acc;
+/**
+ * Per window end: bids per auction, added up from the window's panes; when the watermark passes the window's
+ * end (a timer at its maxTimestamp: every pane of the window was emitted before that watermark), the auctions
+ * with the most bids.
+ */
+const hotItems: KeyedProcessHandler<number, Q5Row, Q5Row> = {
+  processElement(r, ctx) {
+    const counts = ctx.mapState<number, number>('counts');
+    const n = counts.get(r.auction);
+    if (n !== undefined) {
+      counts.put(r.auction, n + r.num);
+      return;
+    }
+    if (counts.isEmpty()) ctx.timerService.registerEventTimeTimer(r.windowEnd - 1);
+    counts.put(r.auction, r.num);
   },
-  getResult: (acc) => acc,
+  onTimer(_t, ctx, out) {
+    const counts = ctx.mapState<number, number>('counts');
+    const all = counts.entries();
+    counts.clear();
+    let max = 0;
+    for (const [, n] of all) if (n > max) max = n;
+    for (const [auction, num] of all) if (num === max) out.collect({ windowEnd: ctx.key, auction, num });
+  },
 };
 
 function q5(events: DataStream<NexmarkEvent>): DataStream<Q5Row> {
+  // Window slicing, as Flink's SQL planner does for hop windows: a bid would sit in five 10 s windows (five
+  // window states per auction and window to create, update and fire); counted once in its 2 s pane instead, the
+  // pane's count then goes to each of the five windows that hold the pane, keyed by the window's end.
   return events.flatMap<{ auction: number }>((e, out) => {
     if (e.kind === 'bid') out.collect({ auction: e.auction });
   }).name('q5.project').withCodec(typedCodec(q5BidSchema))
     .keyBy((b) => b.auction)
-    .window(SlidingEventTimeWindows.of(Q5_WINDOW_MS, Q5_SLIDE_MS))
-    .aggregate<number, number, Q5Row>(countBids, (auction, ctx, [num], out) => out.collect({ windowEnd: ctx.window.end, auction, num: num! }))
-    .name('q5.counts').withCodec(typedCodec(q5RowSchema))
-    // A window's counts carry its maxTimestamp: they all fall in the slide-long window ending where it ends.
-    .keyBy((r) => r.windowEnd)
     .window(TumblingEventTimeWindows.of(Q5_SLIDE_MS))
-    .aggregate<Hottest, Hottest, Q5Row>(hottest, (windowEnd, _ctx, [h], out) => {
-      for (const auction of h!.auctions) out.collect({ windowEnd, auction, num: h!.num });
-    }).name('q5.hottest');
+    .aggregate<number, number, Q5Row>(countBids, (auction, ctx, [num], out) => {
+      const paneEnd = ctx.window.end;
+      for (let windowEnd = paneEnd; windowEnd < paneEnd + Q5_WINDOW_MS; windowEnd += Q5_SLIDE_MS) out.collect({ windowEnd, auction, num: num! });
+    }).name('q5.panes').withCodec(typedCodec(q5RowSchema))
+    .keyBy((r) => r.windowEnd)
+    .process(hotItems).name('q5.hottest');
 }
 
 // ---------------------------------------------------------------- q7: highest bid per tumbling window
@@ -250,11 +273,42 @@ function highest<T extends { price: number }>(): AggregateFunction<T, Highest<T>
   };
 }
 
-function q7(events: DataStream<NexmarkEvent>): DataStream<Q7Row> {
+/**
+ * q7's pruning before the exchange (SluiceQueryOptions.prefilter): per window, the highest price passed on so
+ * far; a bid below it cannot be its window's highest (that one is at least as high), so it need not cross. A
+ * cache, not state: it may be shared by the subtasks one thread runs (the function is built once per thread;
+ * a higher bid from any of them proves the same), it starts empty after a restore, and it forgets windows well
+ * behind the newest, so a bid it has no entry for is passed on: the pruning only ever passes more than needed.
+ */
+export class HighestSeen {
+  private readonly highest = new Map<number, number>();
+  private newest = -Infinity;
+
+  /** Whether a bid at `ts` for `price` may be its window's highest; remembers it if it is the highest so far. */
+  mayWin(ts: number, price: number): boolean {
+    const start = windowStart(ts, Q7_WINDOW_MS);
+    const seen = this.highest.get(start);
+    if (seen !== undefined) {
+      if (price < seen) return false;
+      if (price > seen) this.highest.set(start, price);
+      return true;
+    }
+    this.highest.set(start, price);
+    if (start > this.newest) {
+      this.newest = start;
+      for (const w of this.highest.keys()) if (w < start - 2 * Q7_WINDOW_MS) this.highest.delete(w);
+    }
+    return true;
+  }
+}
+
+function q7(events: DataStream<NexmarkEvent>, prefilter: boolean): DataStream<Q7Row> {
   // Two phases, as Flink's local-global aggregation: the highest bids per auction and window in parallel, then
   // the window's highest among those (a few rows per auction) on the subtask of its window.
+  const seen = prefilter ? new HighestSeen() : undefined;
   return events.flatMap<Q7Bid>((e, out) => {
-    if (e.kind === 'bid') out.collect({ auction: e.auction, bidder: e.bidder, price: e.price, dateTime: e.dateTime, extra: e.extra });
+    if (e.kind !== 'bid' || (seen !== undefined && !seen.mayWin(e.dateTime, e.price))) return;
+    out.collect({ auction: e.auction, bidder: e.bidder, price: e.price, dateTime: e.dateTime, extra: e.extra });
   }).name('q7.project').withCodec(typedCodec(q7BidSchema))
     .keyBy((b) => b.auction)
     .window(TumblingEventTimeWindows.of(Q7_WINDOW_MS))
@@ -271,39 +325,50 @@ function q7(events: DataStream<NexmarkEvent>): DataStream<Q7Row> {
 
 // ---------------------------------------------------------------- q8: new users, a tumbling window join
 
-/** A new person (name) or a new auction by seller `id` (no name). */
-const q8InputSchema = recordSchema({ id: 'i64', name: optional('string') });
-type Q8Input = { id: number; name?: string | undefined };
-/** Per person id and window: the person's name once seen, and whether they sold something. */
-interface NewUser { name: string | null; seller: boolean }
-const newUser: AggregateFunction<Q8Input, NewUser, NewUser> = {
-  createAccumulator: () => ({ name: null, seller: false }),
+/** A new person (name) or a new auction by seller `id` (no name), with the start of its window. */
+const q8InputSchema = recordSchema({ start: 'timestamp', id: 'i64', name: optional('string') });
+type Q8Input = { start: number; id: number; name?: string | undefined };
+/** A window's new persons (id -> name) and the sellers of its new auctions. */
+interface NewUsers { persons: Map<number, string>; sellers: Set<number> }
+const newUsers: AggregateFunction<Q8Input, NewUsers, NewUsers> = {
+  createAccumulator: () => ({ persons: new Map(), sellers: new Set() }),
   add(x, acc) {
-    if (x.name === undefined) acc.seller = true;
-    else acc.name = x.name;
+    if (x.name === undefined) acc.sellers.add(x.id);
+    else acc.persons.set(x.id, x.name);
     return acc;
   },
   getResult: (acc) => acc,
 };
 
 function q8(events: DataStream<NexmarkEvent>): DataStream<Q8Row> {
-  // The SQL joins persons and (distinct) sellers of one window on id = seller: with both kinds keyed by that id,
-  // one incremental window aggregate per (id, window) is the join, and selling twice counts once.
+  // The SQL joins a window's persons with its (distinct) sellers on id = seller. Keyed by the window, one
+  // incremental aggregate per window holds both sides and joins them when the window fires; keyed by person id,
+  // every person would open a window state of its own (create, time, fire, drop) for one or two records.
   return events.flatMap<Q8Input>((e, out) => {
-    if (e.kind === 'person') out.collect({ id: e.id, name: e.name });
-    else if (e.kind === 'auction') out.collect({ id: e.seller, name: undefined });
+    if (e.kind === 'person') out.collect({ start: windowStart(e.dateTime, Q8_WINDOW_MS), id: e.id, name: e.name });
+    else if (e.kind === 'auction') out.collect({ start: windowStart(e.dateTime, Q8_WINDOW_MS), id: e.seller, name: undefined });
   }).name('q8.project').withCodec(typedCodec(q8InputSchema))
-    .keyBy((x) => x.id)
+    .keyBy((x) => x.start)
     .window(TumblingEventTimeWindows.of(Q8_WINDOW_MS))
-    .aggregate<NewUser, NewUser, Q8Row>(newUser, (id, ctx, [u], out) => {
-      if (u!.name !== null && u!.seller) out.collect({ id, name: u!.name, starttime: ctx.window.start });
+    .aggregate<NewUsers, NewUsers, Q8Row>(newUsers, (starttime, _ctx, [u], out) => {
+      for (const [id, name] of u!.persons) if (u!.sellers.has(id)) out.collect({ id, name, starttime });
     }).name('q8.join');
 }
 
 // ----------------------------------------------------------------
 
-const QUERIES: { readonly [Q in QueryName]: (events: DataStream<NexmarkEvent>, config: NexmarkConfig) => DataStream<QueryRows[Q]> } = {
-  q0, q1, q2, q3, q4, q5, q7, q8,
+export interface SluiceQueryOptions {
+  /**
+   * q7: drop bids that cannot be their window's highest before they cross the exchange (default true; false
+   * sends every bid to the per-auction windows). Flink's planner pre-aggregates before a shuffle the same way.
+   */
+  prefilter?: boolean;
+}
+
+type QueryBuilder<Q extends QueryName> = (events: DataStream<NexmarkEvent>, config: NexmarkConfig, options: SluiceQueryOptions) => DataStream<QueryRows[Q]>;
+
+const QUERIES: { readonly [Q in QueryName]: QueryBuilder<Q> } = {
+  q0, q1, q2, q3, q4: (events, config) => q4(events, config), q5, q7: (events, _config, options) => q7(events, options.prefilter ?? true), q8,
 };
 
 /**
@@ -311,7 +376,7 @@ const QUERIES: { readonly [Q in QueryName]: (events: DataStream<NexmarkEvent>, c
  * maxOutOfOrdernessMs(config)). `config` sizes what depends on the stream's rate (q4's sweep of early bids).
  * Operator names start with the query's name, so the job's sink and source may take any other name.
  */
-export function sluiceQuery<Q extends QueryName>(q: Q, events: DataStream<NexmarkEvent>, config: NexmarkConfig): DataStream<RowOf<Q>> {
-  const build = QUERIES[q] as (events: DataStream<NexmarkEvent>, config: NexmarkConfig) => DataStream<RowOf<Q>>;
-  return build(events, config);
+export function sluiceQuery<Q extends QueryName>(q: Q, events: DataStream<NexmarkEvent>, config: NexmarkConfig, options: SluiceQueryOptions = {}): DataStream<RowOf<Q>> {
+  const build = QUERIES[q] as QueryBuilder<Q>;
+  return build(events, config, options);
 }

@@ -25,6 +25,8 @@ export interface SluiceRunOptions {
   stateDir?: string;
   /** Watermark interval, ms of wall time (default: sluice's 200). Tests set it low so windows close mid-stream. */
   watermarkIntervalMs?: number;
+  /** Pruning before exchanges (SluiceQueryOptions.prefilter; default true). */
+  prefilter?: boolean;
 }
 
 export interface SluiceRun extends BaselineRun {
@@ -47,7 +49,7 @@ export interface SluiceRun extends BaselineRun {
  * checksum every sink subtask folded (with checkpoints: the committed ones).
  */
 export async function runSluiceQuery<Q extends QueryName>(q: Q, config: NexmarkConfig, options: SluiceRunOptions): Promise<SluiceRun> {
-  const vars = nexmarkQueryEnv(q, config, options.watermarkIntervalMs);
+  const vars = nexmarkQueryEnv(q, config, { watermarkIntervalMs: options.watermarkIntervalMs, prefilter: options.prefilter });
   const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
   const checkpointing = options.checkpointIntervalMs !== undefined && options.checkpointIntervalMs > 0;
   const tempDir = checkpointing && options.stateDir === undefined ? mkdtempSync(path.join(os.tmpdir(), `sluice-nexmark-${q}-`)) : undefined;

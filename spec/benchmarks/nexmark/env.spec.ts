@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NexmarkConfigError, nexmarkConfig } from '../../../benchmarks/nexmark/config.js';
 import {
-  nexmarkConfigFromEnv, nexmarkEnv, nexmarkQueryEnv, nexmarkQueryFromEnv, QUERY_ENV, RATE_ENV, WATERMARK_INTERVAL_ENV, watermarkIntervalFromEnv,
+  nexmarkConfigFromEnv, nexmarkEnv, nexmarkQueryEnv, nexmarkQueryFromEnv, PREFILTER_ENV, QUERY_ENV, RATE_ENV, sluiceJobSettingsFromEnv, WATERMARK_INTERVAL_ENV,
 } from '../../../benchmarks/nexmark/env.js';
 import { COUNT_ENV } from '../../../benchmarks/job-generator.js';
 
@@ -21,14 +21,15 @@ test('a missing count or a malformed variable is a NexmarkConfigError', () => {
   assert.throws(() => nexmarkConfigFromEnv({ [COUNT_ENV]: '10', [RATE_ENV]: '-1' }), NexmarkConfigError);
 });
 
-test('the sluice job\'s query and watermark interval travel through the environment too', () => {
+test('the sluice job\'s query and settings travel through the environment too', () => {
   const config = nexmarkConfig({ events: 100 });
-  const env = nexmarkQueryEnv('q7', config, 5);
+  const env = nexmarkQueryEnv('q7', config, { watermarkIntervalMs: 5, prefilter: false });
   assert.equal(nexmarkQueryFromEnv(env), 'q7');
-  assert.equal(watermarkIntervalFromEnv(env), 5);
+  assert.deepEqual(sluiceJobSettingsFromEnv(env), { watermarkIntervalMs: 5, prefilter: false });
   assert.deepEqual(nexmarkConfigFromEnv(env), config);
-  assert.equal(watermarkIntervalFromEnv(nexmarkQueryEnv('q0', config)), undefined);
+  assert.deepEqual(sluiceJobSettingsFromEnv(nexmarkQueryEnv('q0', config)), { watermarkIntervalMs: undefined, prefilter: true });
   assert.throws(() => nexmarkQueryFromEnv({}), (e: unknown) => e instanceof NexmarkConfigError && e.message.includes(QUERY_ENV));
   assert.throws(() => nexmarkQueryFromEnv({ [QUERY_ENV]: 'q6' }), /must be one of q0, q1, q2, q3, q4, q5, q7, q8, got 'q6'/);
-  assert.throws(() => watermarkIntervalFromEnv({ [WATERMARK_INTERVAL_ENV]: '0' }), NexmarkConfigError);
+  assert.throws(() => sluiceJobSettingsFromEnv({ [WATERMARK_INTERVAL_ENV]: '0' }), NexmarkConfigError);
+  assert.throws(() => sluiceJobSettingsFromEnv({ [PREFILTER_ENV]: 'no' }), NexmarkConfigError);
 });
