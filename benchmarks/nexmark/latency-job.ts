@@ -5,7 +5,7 @@
 // (latency-sinks.ts). Query, rate and run directory come from the environment (latency-params.ts, env.ts).
 
 import { defineJob } from '../../core/index.js';
-import { nexmarkConfigFromEnv, watermarkIntervalFromEnv } from './env.js';
+import { nexmarkConfigFromEnv, sluiceJobSettingsFromEnv } from './env.js';
 import { eventLatencySink, windowResultSink } from './latency-sinks.js';
 import { latencyParamsFromEnv } from './latency-params.js';
 import { pacedNexmarkSource } from './paced-source.js';
@@ -19,7 +19,7 @@ export default defineJob((env) => {
   const config = nexmarkConfigFromEnv();
   const params = latencyParamsFromEnv();
   // The same watermark interval as the throughput job (sluice-job.ts) is given.
-  const watermarkMs = watermarkIntervalFromEnv();
+  const watermarkMs = sluiceJobSettingsFromEnv().watermarkIntervalMs;
   if (watermarkMs !== undefined) env.setAutoWatermarkInterval(watermarkMs);
   const events = env.fromSource(pacedNexmarkSource(config, params), 'events')
     .assignTimestampsAndWatermarks(recordingWatermarks(config, params.dir)).name('timestamps');
