@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
@@ -19,13 +19,17 @@ test('windows and joins restore from a checkpoint after a failure: output exactl
     const size = 50;
     const gap = 15;
     const marker = path.join(dir, 'failed');
-    const q = new URLSearchParams({ rate: '20000', interval: '20', failAt: '4000', marker, size: String(size), gap: String(gap), lo: '-5', hi: '8' });
+    // Regression: with a slow start the failure came before the first checkpoint completed, and the job restarted
+    // from the beginning; the job now fails only after the test has seen a checkpoint complete.
+    const checkpointed = path.join(dir, 'checkpointed');
+    const q = new URLSearchParams({ rate: '10000', interval: '20', failAt: '4000', marker, checkpointed, size: String(size), gap: String(gap), lo: '-5', hi: '8' });
     for (const [k, v] of Object.entries(a)) q.set(k, String(v));
     for (const [k, v] of Object.entries(b)) q.set(`b.${k}`, String(v));
     const warnings: string[] = [];
     const h = await run(new URL(`./jobs/recovery.ts?${q}`, import.meta.url), {
       parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024, onWarning: (w) => { warnings.push(String(w)); },
       restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 10 },
+      onCheckpoint: () => { if (!existsSync(checkpointed)) writeFileSync(checkpointed, 'a checkpoint completed'); },
     });
     const r = await h.result;
     assert.ok(existsSync(marker), 'the failure was injected');

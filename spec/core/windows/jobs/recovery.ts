@@ -1,7 +1,7 @@
 // A job for the window recovery test: checkpoints every `interval` ms, a failure injected once at record
 // `failAt` (a marker file remembers it), and window and join state that must come back from the checkpoint:
 // tumbling aggregate, session process, sliding reduce with allowed lateness, an interval join.
-//   ?n=6000&rate=20000&interval=20&failAt=3000&marker=/path&size=50&gap=15&lo=-5&hi=8&bound=10&keys=4
+//   ?n=6000&rate=20000&interval=20&failAt=3000&marker=/path&checkpointed=/path&size=50&gap=15&lo=-5&hi=8&bound=10&keys=4
 import { existsSync, writeFileSync } from 'node:fs';
 import {
   defineJob, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
@@ -15,6 +15,8 @@ const rate = Number(q.get('rate') ?? 20_000);
 const interval = Number(q.get('interval') ?? 20);
 const failAt = Number(q.get('failAt') ?? -1);
 const marker = q.get('marker') ?? '';
+// Written by the test when a checkpoint has completed: the failure waits for it, so the restart always has one.
+const checkpointed = q.get('checkpointed') ?? '';
 const size = Number(q.get('size') ?? 50);
 const gap = Number(q.get('gap') ?? 15);
 const lo = Number(q.get('lo') ?? -5);
@@ -27,7 +29,8 @@ export default defineJob((env) => {
   const source = (p: typeof a, name: string) => env.fromGenerator({ count: p.n, seed: p.seed, ratePerSec: rate }, eventFn(p)).name(name).uid(name)
     .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(p.bound).withTimestampAssigner((e) => e.ts)).name(`${name}-ts`).uid(`${name}-ts`);
   const left = source(a, 'a').map((e) => {
-    if (e.id === failAt && marker !== '' && !existsSync(marker)) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${e.id}`); }
+    // The first record from failAt on (of failAt's subtask: ids of one parity) once a checkpoint completed.
+    if (e.id >= failAt && (e.id - failAt) % 2 === 0 && marker !== '' && !existsSync(marker) && (checkpointed === '' || existsSync(checkpointed))) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${e.id}`); }
     return e;
   }).name('inject').uid('inject');
   const right = source(b, 'b');
