@@ -8,7 +8,7 @@ import type { KeySelector } from './functions.js';
 import type { JoinFunction } from './window-functions.js';
 import { DataStream } from './data-stream.js';
 import { Trigger } from '../windows/trigger.js';
-import { WindowAssigner } from '../windows/window-assigner.js';
+import { checkAllowedLateness, WindowAssigner } from '../windows/window-assigner.js';
 import type { Window } from '../windows/window.js';
 import { checkWindowSpec, windowFingerprint, type WindowSpec } from '../windows/window-spec.js';
 
@@ -58,9 +58,7 @@ export class WindowedJoin<A, B, K extends Key, W extends Window> {
 
   /** Event time: late records within `ms` after a window's end still join (and fire it again). */
   allowedLateness(ms: number): this {
-    if (!Number.isSafeInteger(ms) || ms < 0) throw new JobDefinitionError(`allowedLateness: expected an integer number of ms >= 0, got ${String(ms)}`);
-    if (ms > 0 && !this.assigner.isEventTime) throw new JobDefinitionError(`allowedLateness: applies to event-time windows only, not ${this.assigner.fingerprint}`);
-    this.lateness = ms;
+    this.lateness = checkAllowedLateness(ms, this.assigner);
     return this;
   }
 

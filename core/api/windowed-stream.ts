@@ -11,7 +11,7 @@ import type { Key } from '../graph/key-groups.js';
 import type { LogicalEdge } from '../graph/logical-graph.js';
 import { DataStream } from './data-stream.js';
 import { Trigger } from '../windows/trigger.js';
-import { WindowAssigner } from '../windows/window-assigner.js';
+import { checkAllowedLateness, WindowAssigner } from '../windows/window-assigner.js';
 import type { Window } from '../windows/window.js';
 import { checkWindowSpec, windowFingerprint, type AnyWindowFunction, type WindowComputation, type WindowSpec } from '../windows/window-spec.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
@@ -57,9 +57,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
    * time is added and fires the window again (emitting the updated result); a later one is late data.
    */
   allowedLateness(ms: number): this {
-    if (!Number.isSafeInteger(ms) || ms < 0) throw new JobDefinitionError(`allowedLateness: expected an integer number of ms >= 0, got ${String(ms)}`);
-    if (ms > 0 && !this.assigner.isEventTime) throw new JobDefinitionError(`allowedLateness: applies to event-time windows only, not ${this.assigner.fingerprint}`);
-    this.lateness = ms;
+    this.lateness = checkAllowedLateness(ms, this.assigner);
     return this;
   }
 

@@ -36,3 +36,10 @@ export function checkDuration(value: number, what: string, where: string, allowZ
   }
   return value;
 }
+
+/** A window's allowed lateness (`allowedLateness(ms)` of windowed streams and window joins), checked. */
+export function checkAllowedLateness(ms: number, assigner: WindowAssigner<Window>): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new JobDefinitionError(`allowedLateness: expected an integer number of ms >= 0, got ${String(ms)}`);
+  if (ms > 0 && !assigner.isEventTime) throw new JobDefinitionError(`allowedLateness: applies to event-time windows only, not ${assigner.fingerprint}`);
+  return ms;
+}
