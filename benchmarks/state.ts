@@ -13,7 +13,6 @@ import { Bench, type Task } from 'tinybench';
 import { KeyedStateBackend } from '../core/state/keyed-state-backend.js';
 import type { StateTable } from '../core/state/state-table.js';
 import { CheckpointStore } from '../core/checkpoint/store.js';
-import type { KeyGroupChunk } from '../core/checkpoint/snapshot.js';
 import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
 
 const KEYS = 200_000;
@@ -22,8 +21,8 @@ const CLOCKS = { processing: () => Date.now(), event: () => 0 };
 
 interface Sum { key: number; sum: number }
 
-function filled(tracking: boolean): { backend: KeyedStateBackend; table: StateTable<Sum> } {
-  const backend = new KeyedStateBackend('bench', 128, tracking, CLOCKS);
+function filled(tracking: boolean, columns = true): { backend: KeyedStateBackend; table: StateTable<Sum> } {
+  const backend = new KeyedStateBackend('bench', 128, tracking, CLOCKS, columns);
   const table = backend.table<Sum>('reduce', 'internal', undefined);
   for (let k = 0; k < KEYS; k++) table.put(k, { key: k, sum: 0 });
   if (tracking) backend.snapshot(false);
@@ -72,24 +71,30 @@ async function main(): Promise<void> {
   results.push(row(b1.tasks[0]!, 'state.update', 'tracking-off', BATCH));
   results.push(row(b1.tasks[1]!, 'state.update', 'tracking-on (incl. snapshot of the batch)', BATCH));
 
-  // 2. Snapshot of BATCH changed keys (incremental) and its restore.
-  const snap = filled(true);
-  let chunks: KeyGroupChunk[] = [];
-  let bytes = 0;
-  const b2 = new Bench({ name: 'state.snapshot', time: 1500, warmupTime: 300, throws: true });
-  b2.add('snapshot', () => { update(snap.table); const s = snap.backend.snapshot(false); bytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); }, {
-    beforeEach: () => { /* the update is part of the sample; measured alone above */ },
-  });
-  const full = filled(true).backend.snapshot(true).chunks;
-  b2.add('restore (full, 200k keys)', () => { const b = new KeyedStateBackend('bench', 128, true, CLOCKS); b.restore(full); sink += b.entryCount; });
-  await b2.run();
-  results.push(row(b2.tasks[0]!, 'state.snapshot', 'update+snapshot of 10k changed keys', BATCH, { bytesPerSnapshot: bytes }));
-  results.push(row(b2.tasks[1]!, 'state.restore', 'restore 200k keys', KEYS));
+  // 2. Snapshots, encoded as typed columns (format 3, the default) and as msgpack rows (format 2, the switch off):
+  //    of BATCH changed keys (incremental), of all KEYS (full), and the restore of a full one.
+  const results2: BenchResult[] = [];
+  for (const columns of [true, false]) {
+    const engine = columns ? 'columns' : 'rows';
+    const snap = filled(true, columns);
+    let bytes = 0;
+    const b2 = new Bench({ name: `state.snapshot.${engine}`, time: 1500, warmupTime: 300, throws: true });
+    b2.add('delta', () => { update(snap.table); const s = snap.backend.snapshot(false); bytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); });
+    let fullBytes = 0;
+    b2.add('full', () => { const s = snap.backend.snapshot(true); fullBytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); });
+    const full = filled(true, columns).backend.snapshot(true).chunks;
+    b2.add('restore', () => { const b = new KeyedStateBackend('bench', 128, true, CLOCKS); b.restore(full); sink += b.entryCount; });
+    await b2.run();
+    results2.push(row(b2.tasks[0]!, 'state.snapshot.delta', engine, BATCH, { bytesPerSnapshot: bytes, note: `update + snapshot of ${BATCH} changed keys` }));
+    results2.push(row(b2.tasks[1]!, 'state.snapshot.full', engine, KEYS, { bytesPerSnapshot: fullBytes, note: `${KEYS} keys` }));
+    results2.push(row(b2.tasks[2]!, 'state.restore', engine, KEYS, { note: `restore of ${KEYS} keys (full)` }));
+  }
+  results.push(...results2.sort((a, b) => a.benchmark.localeCompare(b.benchmark)));
 
   // 3. The store: one checkpoint's chunk writes (128 key groups) and its manifest commit.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-state-'));
   const store = await CheckpointStore.open(dir);
-  chunks = snap.backend.snapshot(true).chunks;
+  const chunks = filled(true).backend.snapshot(true).chunks;
   let id = 0;
   const b3 = new Bench({ name: 'store', time: 1500, warmupTime: 300, throws: true });
   b3.add('put 128 chunks', async () => {

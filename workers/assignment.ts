@@ -24,6 +24,8 @@ export interface CheckpointAssignment {
   enabled: boolean;
   /** Aligned barriers switch to unaligned after this long, ms (Infinity: never). */
   alignmentTimeoutMs: number;
+  /** Snapshots encode keyed state as typed columns (false: msgpack rows). */
+  columnarState: boolean;
 }
 
 export interface ThreadAssignment {

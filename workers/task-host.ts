@@ -66,6 +66,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const task = plan.tasks[taskId]!;
   const nodes = task.nodeIds.map((id) => graph.nodes[id]!);
   const ctx = new TaskContext(task.name, index, task.parallelism, plan.maxParallelism);
+  ctx.columnarState = a.checkpoint.columnarState;
   ctx.wake = () => bell.ring();
 
   // One output gate per exchange leaving the task: the tail's main output, and side outputs of any operator.

@@ -29,7 +29,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
       // The record's own time (NaN > x is false: no timestamp), never behind the watermark.
       event: () => (ctx.timestamp > ctx.watermark ? ctx.timestamp : ctx.watermark),
       watermark: () => ctx.watermark,
-    });
+    }, ctx.columnarState);
     this.timers = new TimerService(this.backend);
   }
 

@@ -16,6 +16,8 @@ export class TaskContext {
   sourceIdleSince = NaN;
   /** Rings this thread's doorbell: work for the task arrived from outside the loop (an async completion). Set by the task host. */
   wake: () => void = () => {};
+  /** Keyed state snapshots encode values as typed columns (RunOptions.columnarState). Set by the task host. */
+  columnarState = true;
 
   constructor(
     readonly taskName: string,

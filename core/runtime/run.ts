@@ -78,6 +78,11 @@ export interface RunOptions {
   stateDir?: string;
   /** Resume from the latest intact checkpoint in the state directory, a given checkpoint id, or a savepoint. */
   resume?: boolean | ResumeFrom;
+  /**
+   * Snapshots encode keyed state values as typed columns where their shape allows (numbers, plain objects of one
+   * shape; default true). false: msgpack per value, as checkpoints before format 3. Both restore either way.
+   */
+  columnarState?: boolean;
   /** Resuming from state of operators the job no longer has drops that state instead of failing. */
   allowNonRestoredState?: boolean;
   /** What happens after a failure (default with checkpointing: 3 restarts, 1 s apart; without: none). */
@@ -423,7 +428,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     const port = channels[thread]?.port2 as MessagePort | undefined;
     const a: ThreadAssignment = {
       jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, options: s.rt,
-      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity }, splits, restore, port,
+      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port,
     };
     return (pool.run(a, port ? { transferList: [port] } : {}) as Promise<ThreadResult>).then(
       (r) => { if (r.error) stopAll(); return r; },

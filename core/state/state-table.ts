@@ -31,10 +31,23 @@ const CLEANUP_PER_WRITE = 2;
 
 export class StateTable<V> {
   readonly entries = new Map<Key, StateEntry<V>>();
-  /** Entries written since the last snapshot (each once; it may have been removed since). */
-  private changed: StateEntry<V>[] = [];
-  /** Keys removed since the last snapshot, with their key group. */
-  private removed: StateEntry<V>[] = [];
+  /**
+   * Per key group: entries written since the last snapshot (each once; it may have been removed since), and
+   * entries removed. Kept by group as they happen, while the entry is at hand: a snapshot then never walks the
+   * changed entries just to count or sort them (they are scattered over the heap, and each visit costs a cache
+   * miss; encoding them is the one visit left).
+   */
+  private changed: (StateEntry<V>[] | undefined)[];
+  private removed: (StateEntry<V>[] | undefined)[];
+  /** Per key group: changed + removed since the last snapshot (what changeCounts reports). */
+  private readonly changes: Int32Array;
+  /**
+   * Per key group (with tracking): every entry created since the group's last full snapshot, live or DELETED, and
+   * how many of them are DELETED. A full chunk takes the live ones from here instead of walking the whole table;
+   * compacted then (so it holds at most the live entries plus the removals a full chunk is due after).
+   */
+  private readonly members: StateEntry<V>[][];
+  private readonly deadMembers: Int32Array;
   private epoch = 1;
   /** Set once the job declares the state (a table restored from a checkpoint is declared later). */
   ttl: TtlConfig | undefined;
@@ -58,6 +71,11 @@ export class StateTable<V> {
   ) {
     this.ttl = ttl;
     this.counts = new Int32Array(maxParallelism);
+    this.changed = new Array(maxParallelism);
+    this.removed = new Array(maxParallelism);
+    this.changes = new Int32Array(maxParallelism);
+    this.members = tracking ? Array.from({ length: maxParallelism }, () => []) : [];
+    this.deadMembers = new Int32Array(maxParallelism);
   }
 
   get size(): number {
@@ -92,6 +110,7 @@ export class StateTable<V> {
       e = { key, kg: keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt: Infinity };
       this.entries.set(key, e);
       this.counts[e.kg]!++;
+      if (this.tracking) this.members[e.kg]!.push(e);
       if (this.ttl !== undefined) this.renew(e, this.now());
     } else {
       e.value = value;
@@ -112,7 +131,8 @@ export class StateTable<V> {
     // A removed entry is never written again (a new write creates a new entry), so DELETED stays.
     if (this.tracking && e.mark !== this.epoch) {
       e.mark = this.epoch;
-      this.changed.push(e);
+      (this.changed[e.kg] ??= []).push(e);
+      this.changes[e.kg]!++;
     }
   }
 
@@ -125,7 +145,11 @@ export class StateTable<V> {
     this.entries.delete(e.key);
     this.counts[e.kg]!--;
     e.mark = DELETED;
-    if (this.tracking) this.removed.push(e);
+    if (this.tracking) {
+      this.deadMembers[e.kg]!++;
+      (this.removed[e.kg] ??= []).push(e);
+      this.changes[e.kg]!++;
+    }
   }
 
   private renew(e: StateEntry<V>, now: number): void {
@@ -152,8 +176,7 @@ export class StateTable<V> {
 
   /** How many entries of each key group changed (written or removed) since the last snapshot. */
   changeCounts(into: Int32Array): void {
-    for (const e of this.changed) into[e.kg]!++;
-    for (const e of this.removed) into[e.kg]!++;
+    for (let kg = 0; kg < this.maxParallelism; kg++) into[kg]! += this.changes[kg]!;
   }
 
   /**
@@ -164,26 +187,40 @@ export class StateTable<V> {
    */
   takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<V>[]; dels: Key[] }> {
     const out = new Map<number, { puts: StateEntry<V>[]; dels: Key[] }>();
-    const group = (kg: number): { puts: StateEntry<V>[]; dels: Key[] } => {
-      let g = out.get(kg);
-      if (g === undefined) { g = { puts: [], dels: [] }; out.set(kg, g); }
-      return g;
-    };
-    // One list per key group while collecting (a Map lookup per entry costs more than the whole rest).
-    const puts: (StateEntry<V>[] | undefined)[] = new Array(this.maxParallelism);
-    if (anyFull) {
-      for (const e of this.entries.values()) if (full[e.kg] === 1) (puts[e.kg] ??= []).push(e);
+    if (anyFull && !this.tracking) {
+      // No member lists without tracking (a savepoint of a job that does not checkpoint): walk the table once.
+      const all: (StateEntry<V>[] | undefined)[] = new Array(this.maxParallelism);
+      for (const e of this.entries.values()) if (full[e.kg] === 1) (all[e.kg] ??= []).push(e);
+      for (let kg = 0; kg < all.length; kg++) if (all[kg] !== undefined) out.set(kg, { puts: all[kg]!, dels: [] });
     }
-    for (const e of this.removed) {
-      // Removed, then written again: the live entry (listed in `changed`) wins.
-      if (full[e.kg] !== 1 && this.entries.get(e.key) === undefined) group(e.kg).dels.push(e.key);
+    for (let kg = 0; kg < this.maxParallelism && anyFull && this.tracking; kg++) {
+      if (full[kg] !== 1) continue;
+      // Full group: its live members (a copy: the list goes on growing while the chunk is encoded later).
+      let live = this.members[kg]!;
+      if (this.deadMembers[kg]! > 0) {
+        live = live.filter((e) => e.mark !== DELETED);
+        this.members[kg] = live;
+        this.deadMembers[kg] = 0;
+      }
+      if (live.length > 0) out.set(kg, { puts: live.slice(), dels: [] });
     }
-    // A changed entry still in the table is the key's live entry: removal marks it DELETED, and a key written
-    // again after a removal gets a new entry object.
-    for (const e of this.changed) if (full[e.kg] !== 1 && e.mark !== DELETED) (puts[e.kg] ??= []).push(e);
-    for (let kg = 0; kg < puts.length; kg++) if (puts[kg] !== undefined) group(kg).puts = puts[kg]!;
-    this.changed = [];
-    this.removed = [];
+    for (let kg = 0; kg < this.maxParallelism; kg++) {
+      if (full[kg] === 1) continue;
+      const removed = this.removed[kg];
+      let puts = this.changed[kg];
+      const dels: Key[] = [];
+      if (removed !== undefined) {
+        // Removed, then written again: the live entry (listed in `changed`) wins.
+        for (const e of removed) if (this.entries.get(e.key) === undefined) dels.push(e.key);
+        // A changed entry still in the table is the key's live entry: removal marks it DELETED, and a key written
+        // again after a removal gets a new entry object. (Without removals in the group, none is DELETED.)
+        if (puts !== undefined) puts = puts.filter((e) => e.mark !== DELETED);
+      }
+      if ((puts !== undefined && puts.length > 0) || dels.length > 0) out.set(kg, { puts: puts ?? [], dels });
+    }
+    this.changed = new Array(this.maxParallelism);
+    this.removed = new Array(this.maxParallelism);
+    this.changes.fill(0);
     this.epoch++;
     return out;
   }
@@ -197,8 +234,10 @@ export class StateTable<V> {
       old.expiresAt = expiresAt;
       return;
     }
-    this.entries.set(key, { key, kg, value, mark: 0, expiresAt });
+    const e: StateEntry<V> = { key, kg, value, mark: 0, expiresAt };
+    this.entries.set(key, e);
     this.counts[kg]!++;
+    if (this.tracking) this.members[kg]!.push(e);
   }
 
   restoreDelete(key: Key): void {
@@ -206,6 +245,8 @@ export class StateTable<V> {
     if (old === undefined) return;
     this.entries.delete(key);
     this.counts[old.kg]!--;
+    old.mark = DELETED;
+    if (this.tracking) this.deadMembers[old.kg]!++;
   }
 
   /** A restored table, once the job declares it: its TTL from the declaration (entries keep their expiry). */

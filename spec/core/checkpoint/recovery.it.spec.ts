@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { run, SplitRandom } from '../../../core/index.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { chunkRefs } from '../../../core/checkpoint/manifest.js';
+import { Packr } from 'msgpackr';
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
 
@@ -105,25 +106,45 @@ test('SIGKILL of a process while it checkpoints, three times, then --resume: eve
 });
 
 /** Runs the job embedded until `checkpoints` more have completed, then cancels it. */
-async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number): Promise<void> {
+/** The formats (first msgpack item) of the keyed-state chunks the newest checkpoint refers to. */
+async function keyedFormats(stateDir: string): Promise<number[]> {
+  const store = await CheckpointStore.open(stateDir);
+  try {
+    const m = await store.readManifest((await store.manifestIds())[0]!);
+    const formats = new Set<number>();
+    for (const op of Object.values(m.operators)) {
+      for (const g of Object.values(op.keyGroups ?? {})) {
+        for (const ref of g.chain) formats.add((new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack((await store.getChunk(m.id, ref)).subarray(0, -4)) as number[])[0]!);
+      }
+    }
+    return [...formats].sort();
+  } finally {
+    await store.close();
+  }
+}
+
+async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number, columnarState = true): Promise<void> {
   let done = 0;
   let release!: () => void;
   const enough = new Promise<void>((r) => { release = r; });
-  const h = await run(url, { parallelism, stateDir, resume, onCheckpoint: () => { if (++done >= count) release(); }, onWarning: () => {} });
+  const h = await run(url, { parallelism, stateDir, resume, columnarState, onCheckpoint: () => { if (++done >= count) release(); }, onWarning: () => {} });
   await Promise.race([enough, h.result]);
   await h.cancel();
 }
 
-test('a checkpoint taken at parallelism 2 restores at 3 and then at 1 (key groups and source splits redistributed)', async () => {
+test('a checkpoint taken at parallelism 2 restores at 3 and then at 1 (key groups and source splits redistributed), across state formats', async () => {
   const dir = tmp();
   try {
     const n = 40_000;
     const keys = 300;
     const url = jobUrl({ n, keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') });
     const stateDir = path.join(dir, 'state');
-    await runUntil(url, stateDir, 2, false, 3);
-    await runUntil(url, stateDir, 3, true, 3);
-    const h = await run(url, { parallelism: 1, stateDir, resume: true, onWarning: () => {} });
+    // Rows (format 2, columnarState off), then columns on top of them, then rows again: chains that mix formats.
+    await runUntil(url, stateDir, 2, false, 3, false);
+    assert.deepEqual(await keyedFormats(stateDir), [2], 'columnarState: false writes rows');
+    await runUntil(url, stateDir, 3, true, 3, true);
+    assert.ok((await keyedFormats(stateDir)).includes(3), 'the default writes columns');
+    const h = await run(url, { parallelism: 1, stateDir, resume: true, columnarState: false, onWarning: () => {} });
     const r = await h.result;
     assert.ok(r.restoredFrom !== undefined, 'resumed');
     assertExactlyOnce(path.join(dir, 'ledger'), n, keys, 'p2 -> p3 -> p1');

@@ -1,12 +1,13 @@
-// Key-group chunks: every value the generic codec carries round-trips; a chunk that is truncated, corrupted or
-// of another format is a KeyGroupFormatError, never a wrong value.
+// Key-group chunks, in both formats (3: typed columns, the default; 2: msgpack rows, the switch off): every value
+// the generic codec carries round-trips; columns decode to exactly what rows decode to; a chunk that is truncated,
+// corrupted or of another format is a KeyGroupFormatError, never a wrong value.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { crc32 } from '../../../shm/checksum.js';
-import { decodeKeyGroup, encodeKeyGroup, KeyGroupFormatError, type TableChanges } from '../../../core/state/key-group-codec.js';
+import { ChunkEncoder, decodeKeyGroup, encodeKeyGroup, KeyGroupFormatError, type TableChanges } from '../../../core/state/key-group-codec.js';
 import type { StateEntry } from '../../../core/state/state-table.js';
 import { KeyedStateBackend } from '../../../core/state/keyed-state-backend.js';
 import { keyGroupFor, type Key } from '../../../core/graph/key-groups.js';
@@ -42,24 +43,102 @@ function sealed(content: unknown): Uint8Array {
   return out;
 }
 
+/** Values shaped like keyed state usually is (numbers, records of one shape), and values that break the shape. */
+class Point { constructor(readonly x: number, readonly y: number) {} }
+const int32Edge = fc.constantFrom(2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 0, 1, -1);
+const columnNum = fc.oneof(fc.integer(), int32Edge, fc.double().filter((x) => !Object.is(x, -0)), fc.constantFrom(NaN, Infinity, -Infinity));
+const columnValueArb: fc.Arbitrary<unknown> = fc.oneof(
+  { arbitrary: columnNum, weight: 4 },
+  { arbitrary: fc.record({ key: columnNum, sum: columnNum }), weight: 6 },
+  { arbitrary: fc.record({ key: fc.string({ maxLength: 3 }), sum: columnNum }), weight: 2 },
+  { arbitrary: fc.record({ sum: columnNum, key: columnNum }), weight: 1 },
+  { arbitrary: fc.record({ key: columnNum, sum: columnNum, extra: columnNum }), weight: 1 },
+  { arbitrary: fc.record({ key: columnNum }), weight: 1 },
+  { arbitrary: fc.record({ key: columnNum, sum: fc.constant(undefined) }), weight: 1 },
+  fc.constant({}),
+  fc.constant({ '': 1 }),
+  fc.constant({ 1: 2, a: 3 }),
+  columnNum.map((x) => new Point(x, 1)),
+  columnNum.map((x) => Object.assign(Object.create(null) as object, { key: x, sum: 1 })),
+  fc.constant([1, 2]),
+  fc.constant(new Map([[1, 2]])),
+  fc.constant(null),
+  fc.string({ maxLength: 3 }),
+);
+/** Mostly one shape per table (the usual case), sometimes a mix. */
+const columnTablesArb: fc.Arbitrary<TableChanges[]> = fc.uniqueArray(fc.record({
+  name: fc.string({ maxLength: 8 }),
+  ttl: fc.boolean(),
+  puts: fc.oneof(
+    fc.tuple(columnValueArb, fc.integer({ min: 0, max: 30 })).map(([v, n]) => Array.from({ length: n }, (_, i) => entry(i, structuredCloneish(v), i * 1.5))),
+    fc.array(fc.tuple(keyArb, columnValueArb, fc.integer({ min: -1e12, max: 1e12 })).map(([k, v, at]) => entry(k, v, at)), { maxLength: 8 }),
+  ),
+  dels: fc.array(keyArb, { maxLength: 4 }),
+}), { selector: (t) => t.name, maxLength: 3 });
+
+/** A copy of v of the same kind (each entry holds its own object, as state does). */
+function structuredCloneish(v: unknown): unknown {
+  if (v instanceof Point) return new Point(v.x, v.y);
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map)) return Object.assign(Object.getPrototypeOf(v) === null ? Object.create(null) as object : {}, v);
+  return v;
+}
+
 describe('key-group codec', () => {
-  test('property: tables of puts (with and without expiry) and tombstones round-trip', () => {
-    fc.assert(fc.property(fc.boolean(), tablesArb, (full, tables) => {
-      const d = decodeKeyGroup(encodeKeyGroup(full, tables));
+  test('property: tables of puts (with and without expiry) and tombstones round-trip, in both formats', () => {
+    fc.assert(fc.property(fc.boolean(), fc.boolean(), tablesArb, (full, columns, tables) => {
+      const d = decodeKeyGroup(encodeKeyGroup(full, tables, columns));
       assert.equal(d.full, full);
       assert.deepEqual(d.tables, expected(tables));
     }), { numRuns: 300 });
   });
 
-  test('property: every truncation or corruption throws KeyGroupFormatError, or decodes to the original', () => {
-    fc.assert(fc.property(fc.boolean(), tablesArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(), (full, tables, flips, cut) => {
-      const good = encodeKeyGroup(full, tables);
+  test('property: columns decode to exactly what rows decode to, through one encoder over many chunks', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), columnTablesArb), { minLength: 1, maxLength: 6 }), (chunks) => {
+      const columns = new ChunkEncoder(true);
+      const rows = new ChunkEncoder(false);
+      for (const [full, tables] of chunks) {
+        assert.deepEqual(decodeKeyGroup(columns.encode(full, tables)), decodeKeyGroup(rows.encode(full, tables)));
+      }
+    }), { numRuns: 400 });
+  });
+
+  test('columns hold numbers as Int32Array or Float64Array and keep -0, NaN and the int32 edges exact', () => {
+    const values = [0, -0, 1.5, NaN, Infinity, -Infinity, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, Number.MAX_SAFE_INTEGER, 5e-324];
+    const tables: TableChanges[] = [
+      { name: 'f64', ttl: true, puts: values.map((v, i) => entry(i, v, i === 0 ? Infinity : i)), dels: [] },
+      { name: 'i32', ttl: false, puts: [1, -2, 2 ** 31 - 1].map((v, i) => entry(-i, { n: v, m: -v || 0 })), dels: ['gone'] },
+    ];
+    const d = decodeKeyGroup(encodeKeyGroup(true, tables));
+    assert.deepEqual(d.tables[0]!.puts.filter((_, i) => i % 3 === 1), values);
+    assert.ok(Object.is(d.tables[0]!.puts[4], -0));
+    assert.deepEqual(d.tables[0]!.puts.filter((_, i) => i % 3 === 2), values.map((_, i) => (i === 0 ? Infinity : i)));
+    assert.deepEqual(d.tables[1], { name: 'i32', ttl: false, puts: [0, { n: 1, m: -1 }, -1, { n: -2, m: 2 }, -2, { n: 2 ** 31 - 1, m: -(2 ** 31 - 1) }], dels: ['gone'] });
+    // The raw layout: typed columns, narrowed to Int32Array where every item is an int32.
+    const raw = new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack(encodeKeyGroup(true, tables).subarray(0, -4)) as unknown[][];
+    const [f64, i32] = raw[2] as unknown[][];
+    assert.ok(f64![3] instanceof Int32Array, 'keys 0..10');
+    assert.ok((f64![4] as unknown[])[1] instanceof Float64Array);
+    assert.ok(((i32![4] as unknown[])[2] as unknown[]).every((c) => c instanceof Int32Array));
+  });
+
+  test('regression: one encoder met the shapes {} and {"": x}; its generated readers were cached under one name', () => {
+    const enc = new ChunkEncoder(true);
+    const empty = decodeKeyGroup(enc.encode(true, [{ name: 's', ttl: false, puts: [entry('a', {})], dels: [] }]));
+    const blank = decodeKeyGroup(enc.encode(true, [{ name: 's', ttl: false, puts: [entry('a', { '': 7 })], dels: [] }]));
+    assert.deepEqual(empty.tables[0]!.puts, ['a', {}]);
+    assert.deepEqual(blank.tables[0]!.puts, ['a', { '': 7 }]);
+  });
+
+  test('property: every truncation or corruption throws KeyGroupFormatError, or decodes to the original (both formats)', () => {
+    fc.assert(fc.property(fc.boolean(), fc.boolean(), fc.oneof(tablesArb, columnTablesArb), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(), (full, columns, tables, flips, cut) => {
+      const good = encodeKeyGroup(full, tables, columns);
+      const original = decodeKeyGroup(good);
       const bad = Uint8Array.from(good);
       for (const [pos, x] of flips) bad[pos % bad.length]! ^= x;
       for (const candidate of [bad, good.subarray(0, cut % good.length)]) {
         try {
           const d = decodeKeyGroup(candidate);
-          assert.deepEqual(d, { full, tables: expected(tables) }, 'decoded a wrong value');
+          assert.deepEqual(d, original, 'decoded a wrong value');
         } catch (e) {
           assert.ok(e instanceof KeyGroupFormatError, `untyped error: ${String(e)}`);
         }
@@ -70,13 +149,27 @@ describe('key-group codec', () => {
   test('a chunk of another format, or with a malformed table, is KeyGroupFormatError naming what is wrong', () => {
     assert.throws(() => decodeKeyGroup(new Uint8Array(0)), /truncated/);
     assert.throws(() => decodeKeyGroup(sealed({ not: 'a chunk' })), /unknown format/);
-    assert.throws(() => decodeKeyGroup(sealed([1, 1, []])), /unknown format \(expected format 2\)/);
+    assert.throws(() => decodeKeyGroup(sealed([1, 1, []])), /unknown format \(expected format 2 or 3\)/);
+    assert.throws(() => decodeKeyGroup(sealed([4, 1, []])), /unknown format/);
     assert.throws(() => decodeKeyGroup(sealed([2, 3, []])), /unknown format/);
     assert.throws(() => decodeKeyGroup(sealed([2, 1, [['s', 0, 'x', []]]])), /malformed state table/);
     assert.throws(() => decodeKeyGroup(sealed([2, 1, [[7, 0, [], []]]])), /malformed state table/);
     assert.throws(() => decodeKeyGroup(sealed([2, 1, [['s', 1, ['k', 1], []]]])), /state 's': a truncated entry list/);
     assert.throws(() => decodeKeyGroup(sealed([2, 1, [['s', 0, ['k'], []]]])), KeyGroupFormatError);
     assert.deepEqual(decodeKeyGroup(sealed([2, 0, []])), { full: false, tables: [] });
+    // Format 3: [name, ttl, n, keys, values, expiresAt, dels].
+    const col = (t: unknown[]): Uint8Array => sealed([3, 1, [t]]);
+    assert.deepEqual(decodeKeyGroup(col(['s', 0, 2, ['a', 'b'], [0, new Int32Array([1, 2])], null, []])).tables[0]!.puts, ['a', 1, 'b', 2]);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 2, ['a'], [0, [1, 2]], null, []])), /state 's': a malformed key column \(expected 2 entries\)/);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 2, ['a', 'b'], [0, [1]], null, []])), /state 's': a malformed value column/);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 1, ['a'], [1, ['x', 'x'], [[1], [2]]], null, []])), /malformed value column/);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 1, ['a'], [1, ['__proto__'], [[1]]], null, []])), /malformed value column/);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 1, ['a'], [1, ['x'], [[1], [2]]], null, []])), /malformed value column/);
+    assert.throws(() => decodeKeyGroup(col(['s', 1, 1, ['a'], [0, [1]], null, []])), /malformed expiry column/);
+    assert.throws(() => decodeKeyGroup(col(['s', 1, 1, ['a'], [0, [1]], ['soon'], []])), /malformed expiry column/);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 1, ['a'], [0, [1]], 5, []])), /malformed expiry column/);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, -1, [], [0, []], null, []])), /malformed state table/);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 0, [], [0, []], null])), /malformed state table/);
   });
 
   test('a chunk whose keys are not keys, or belong to another key group, is refused on restore', () => {

@@ -15,14 +15,15 @@ import {
   opArb, readBackend, valueArb, type Acc, type Model, type Op,
 } from './fixtures.js';
 
-const backend = (maxP = 128, tracking = true, clocks = new ManualClocks()): KeyedStateBackend =>
-  new KeyedStateBackend('op', maxP, tracking, clocks);
+const backend = (maxP = 128, tracking = true, clocks = new ManualClocks(), columns = true): KeyedStateBackend =>
+  new KeyedStateBackend('op', maxP, tracking, clocks, columns);
 
 interface Checkpoint { store: ChunkStore; model: Model; entries: number }
 
 /** Runs `ops` on a backend and a model; at every snapshot op, records the store as a checkpoint would keep it. */
-function runOps(ops: Op[], maxP: number): { b: KeyedStateBackend; model: Model; keys: Set<Key>; checkpoints: Checkpoint[] } {
-  const b = backend(maxP);
+/** `columns`: the snapshots' encoding (format 3 columns, or format 2 rows: the switch off). */
+function runOps(ops: Op[], maxP: number, columns = true): { b: KeyedStateBackend; model: Model; keys: Set<Key>; checkpoints: Checkpoint[] } {
+  const b = backend(maxP, true, new ManualClocks(), columns);
   const h = handles(b);
   const model = emptyModel();
   const accs = new Map<Key, Acc>();
@@ -148,9 +149,9 @@ describe('KeyedStateBackend snapshots', () => {
   ).map(([fill, rest]) => [...fill, ...rest]);
 
   test('property: restoring the latest chunk chain of every key group gives exactly the live state at that snapshot', () => {
-    fc.assert(fc.property(runs, fc.constantFrom(1, 1, 2, 4, 16, 128), fc.nat(5), (ops, maxP, offset) => {
+    fc.assert(fc.property(runs, fc.constantFrom(1, 1, 2, 4, 16, 128), fc.nat(5), fc.boolean(), (ops, maxP, offset, columns) => {
       ops.push({ t: 'snapshot', full: false });
-      const { keys, checkpoints } = runOps(ops, maxP);
+      const { keys, checkpoints } = runOps(ops, maxP, columns);
       // Restore checkpoints only now, after all later writes (snapshots are encoded when taken): every sixth from a
       // random offset, and the last.
       for (const [i, cp] of checkpoints.entries()) {
@@ -166,9 +167,9 @@ describe('KeyedStateBackend snapshots', () => {
   });
 
   test('property: restoring into N backends owning disjoint key-group ranges gives the same union (rescaling)', () => {
-    fc.assert(fc.property(runs, fc.constantFrom(4, 16, 128), fc.integer({ min: 1, max: 5 }), (ops, maxP, n) => {
+    fc.assert(fc.property(runs, fc.constantFrom(4, 16, 128), fc.integer({ min: 1, max: 5 }), fc.boolean(), (ops, maxP, n, columns) => {
       ops.push({ t: 'snapshot', full: false });
-      const { keys, checkpoints } = runOps(ops, maxP);
+      const { keys, checkpoints } = runOps(ops, maxP, columns);
       const cp = checkpoints.at(-1)!;
       const union = emptyModel();
       let entries = 0;

@@ -72,6 +72,42 @@ describe('StateTable', () => {
     if (keyGroupFor(1, MAXP) !== g0) assert.deepEqual(groups.get(keyGroupFor(1, MAXP))!.puts.map((e) => [e.key, e.value]), [[1, 100]]);
   });
 
+  test('property: a full group lists each live entry once, a delta group what was written and removed since (member lists kept per group)', () => {
+    type TableOp = { t: 'put'; k: number } | { t: 'remove'; k: number } | { t: 'snap'; fullMask: number };
+    const opArb: fc.Arbitrary<TableOp> = fc.oneof(
+      { arbitrary: fc.record({ t: fc.constant('put' as const), k: fc.integer({ min: 0, max: 40 }) }), weight: 5 },
+      { arbitrary: fc.record({ t: fc.constant('remove' as const), k: fc.integer({ min: 0, max: 40 }) }), weight: 3 },
+      { arbitrary: fc.record({ t: fc.constant('snap' as const), fullMask: fc.integer({ min: 0, max: 255 }) }), weight: 1 },
+    );
+    fc.assert(fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
+      const t = new StateTable<number>('s', MAXP, true, undefined, () => 0);
+      const live = new Map<number, number>();
+      const written = new Set<number>();
+      const removed = new Set<number>();
+      let v = 0;
+      for (const op of ops) {
+        if (op.t === 'put') { t.put(op.k, ++v); live.set(op.k, v); written.add(op.k); continue; }
+        if (op.t === 'remove') { t.remove(op.k); if (live.delete(op.k)) removed.add(op.k); continue; }
+        const mask = Uint8Array.from({ length: MAXP }, (_, kg) => (op.fullMask >> kg) & 1);
+        const groups = t.takeChanges(mask, op.fullMask !== 0);
+        for (let kg = 0; kg < MAXP; kg++) {
+          const g = groups.get(kg) ?? { puts: [], dels: [] };
+          const inGroup = (k: number): boolean => keyGroupFor(k, MAXP) === kg;
+          const puts = g.puts.map((e) => [e.key, e.value]).sort((a, b) => Number(a[0]) - Number(b[0]));
+          if (mask[kg] === 1) {
+            assert.deepEqual(puts, [...live].filter(([k]) => inGroup(k)).sort((a, b) => a[0] - b[0]), `full group ${kg}`);
+            assert.deepEqual(g.dels, []);
+          } else {
+            assert.deepEqual(puts, [...live].filter(([k]) => inGroup(k) && written.has(k)).sort((a, b) => a[0] - b[0]), `delta group ${kg}`);
+            assert.deepEqual([...g.dels].sort(), [...removed].filter((k) => inGroup(k) && !live.has(k)).sort(), `tombstones of group ${kg}`);
+          }
+        }
+        written.clear();
+        removed.clear();
+      }
+    }), { numRuns: 300 });
+  });
+
   test('without tracking nothing is listed, and a full snapshot still lists everything', () => {
     const t = new StateTable<number>('s', MAXP, false, undefined, () => 0);
     t.put('a', 1); t.remove('a'); t.put('b', 1);
