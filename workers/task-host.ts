@@ -200,12 +200,13 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   return subtask;
 }
 
-export default async function runThread(a: ThreadAssignment): Promise<ThreadResult> {
+/** `job`: the job module, when a bundle (core/runtime/worker-bundle.ts) brought it along; else imported from a.jobUrl. */
+export default async function runThread(a: ThreadAssignment, job?: unknown): Promise<ThreadResult> {
   const result: ThreadResult = { thread: a.thread, sinks: [], stopped: false };
   let subtasks: Subtask[] = [];
   let link: CheckpointLink | undefined;
   try {
-    const graph = buildGraph(await import(a.jobUrl), a.parallelism, a.jobUrl);
+    const graph = buildGraph(job ?? await import(a.jobUrl), a.parallelism, a.jobUrl);
     const diff = firstDifference(a.fingerprints, graph.nodeFingerprints());
     if (diff) throw new GraphMismatchError(`worker thread ${a.thread} built a different graph from the job module: ${diff}. A job module must build the same graph every time it is loaded (no random or time-dependent input).`);
     const bell = bellOf(a, a.thread);

@@ -27,6 +27,7 @@ import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
+import { bundleWorkerEntry, withoutTsx } from './worker-bundle.js';
 
 // Loaded on first use: worker threads import this module through the public API but never start a pool.
 const requireLazy = createRequire(import.meta.url);
@@ -83,6 +84,11 @@ export interface RunOptions {
    * shape; default true). false: msgpack per value, as checkpoints before format 3. Both restore either way.
    */
   columnarState?: boolean;
+  /**
+   * Worker threads load a TypeScript job as one bundle of it and the engine (default true): a faster start-up,
+   * ~0.5 s less per worker. false: each worker loads the files through tsx.
+   */
+  bundleWorkers?: boolean;
   /** Resuming from state of operators the job no longer has drops that state instead of failing. */
   allowNonRestoredState?: boolean;
   /** What happens after a failure (default with checkpointing: 3 restarts, 1 s apart; without: none). */
@@ -216,6 +222,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   let firstFailed!: (e: unknown) => void;
   const firstAttempt = new Promise<void>((resolve, reject) => { firstStarted = resolve; firstFailed = reject; });
 
+  const bundle = options.bundleWorkers === false ? undefined : await bundleWorkerEntry(jobUrl, warn);
+  const workerUrl = bundle?.url ?? new URL('../../workers/pool-entry.mjs', import.meta.url).href;
   const result = (async (): Promise<JobResult> => {
     let from = restored;
     let nextId = store ? (await store.maxId()) + 1 : 1;
@@ -227,7 +235,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
           firstStarted();
           return finalResult(undefined, from.manifest.id);
         }
-        const attempt = await startAttempt({ jobUrl, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, nextId, warn });
+        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, nextId, warn });
         current = attempt;
         firstStarted();
         if (cancelled) attempt.stop();
@@ -249,6 +257,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       firstFailed(e);
       throw e;
     } finally {
+      bundle?.dispose();
       await store?.close();
     }
   })();
@@ -342,6 +351,9 @@ interface Attempt {
 
 interface AttemptSetup {
   jobUrl: string;
+  /** What worker threads load: the bundle of the job and the task host, or workers/pool-entry.mjs. */
+  workerUrl: string;
+  bundled: boolean;
   graph: LogicalGraph;
   plan: PhysicalPlan;
   parallelism: number;
@@ -391,7 +403,10 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
 
   const { Piscina } = requireLazy('piscina') as typeof import('piscina');
   const pool = new Piscina({
-    filename: new URL('../../workers/pool-entry.mjs', import.meta.url).href,
+    filename: s.workerUrl,
+    // A bundle needs no TypeScript loader: keep the main thread's `--import tsx` (which workers inherit, ~0.3 s
+    // each to register) out of them.
+    ...(s.bundled ? { execArgv: withoutTsx(process.execArgv) } : {}),
     minThreads: plan.threads,
     maxThreads: plan.threads,
     // One long-lived task per thread: it must never be queued behind another, nor its thread retired.
