@@ -86,7 +86,8 @@ export interface RunOptions {
   columnarState?: boolean;
   /**
    * Worker threads load a TypeScript job as one bundle of it and the engine (default true): a faster start-up,
-   * ~0.5 s less per worker. false: each worker loads the files through tsx.
+   * ~0.5 s less per worker. false: each worker loads the files through tsx. Default: true unless the
+   * environment variable SLUICE_BUNDLE_WORKERS is 0.
    */
   bundleWorkers?: boolean;
   /** Resuming from state of operators the job no longer has drops that state instead of failing. */
@@ -222,7 +223,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   let firstFailed!: (e: unknown) => void;
   const firstAttempt = new Promise<void>((resolve, reject) => { firstStarted = resolve; firstFailed = reject; });
 
-  const bundle = options.bundleWorkers === false ? undefined : await bundleWorkerEntry(jobUrl, warn);
+  const bundle = (options.bundleWorkers ?? process.env['SLUICE_BUNDLE_WORKERS'] !== '0') ? await bundleWorkerEntry(jobUrl, warn) : undefined;
   const workerUrl = bundle?.url ?? new URL('../../workers/pool-entry.mjs', import.meta.url).href;
   const result = (async (): Promise<JobResult> => {
     let from = restored;
