@@ -60,12 +60,14 @@ export class DataStream<T> {
   name(name: string): this {
     if (typeof name !== 'string' || name.length === 0) throw new JobDefinitionError(`name: expected a non-empty string for operator '${this.node.name}'`);
     this.node.name = name;
+    if (this.node.companion) this.node.companion.name = `${name}.combine`;
     return this;
   }
 
   /** A stable id for the operator's state across job versions. */
   uid(uid: string): this {
     this.node.uid = uid;
+    if (this.node.companion) this.node.companion.uid = `${uid}.combine`;
     return this;
   }
 

@@ -14,7 +14,10 @@ import { Trigger } from '../windows/trigger.js';
 import { checkAllowedLateness, WindowAssigner } from '../windows/window-assigner.js';
 import type { Window } from '../windows/window.js';
 import { checkWindowSpec, windowFingerprint, type AnyWindowFunction, type WindowComputation, type WindowSpec } from '../windows/window-spec.js';
-import type { LogicalGraph } from '../graph/logical-graph.js';
+import type { LogicalGraph, LogicalNode } from '../graph/logical-graph.js';
+import { TumblingEventTimeWindows } from '../windows/tumbling-windows.js';
+import { EventTimeTrigger } from '../windows/event-time-trigger.js';
+import type { CombineSpec, PartialAggregate } from '../windows/local-combine-operator.js';
 
 export function checkWindowFunction(fn: unknown, what: string): void {
   if (typeof fn !== 'function' && !(fn && typeof fn === 'object' && typeof (fn as { process?: unknown }).process === 'function')) {
@@ -34,6 +37,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
   private lateness = 0;
   private lateTag: OutputTag<T> | undefined;
   private fast = true;
+  private combineHeld = 0;
 
   /** @internal */
   constructor(
@@ -68,6 +72,20 @@ export class WindowedStream<T, K extends Key, W extends Window> {
     return this;
   }
 
+  /**
+   * Two-phase aggregation: each subtask upstream of the exchange folds its records into one accumulator per key
+   * and window and sends those partials when the watermark closes the window; the window operator merges them.
+   * Far fewer records cross the exchange and reach keyed state when keys repeat within a window (Flink's
+   * local-global aggregation). For `aggregate` with a `merge`, or `reduce`; event-time tumbling windows with the
+   * default trigger, and no late-data side output (late records would reach it as partials). `maxHeld`:
+   * accumulators a subtask holds before it sends them all early (memory bound; default 100,000).
+   */
+  combineLocally(maxHeld = 100_000): this {
+    if (!Number.isSafeInteger(maxHeld) || maxHeld < 1) throw new JobDefinitionError(`combineLocally: maxHeld must be an integer >= 1, got ${String(maxHeld)}`);
+    this.combineHeld = maxHeld;
+    return this;
+  }
+
   /** @internal Turns the window operator's fast paths off (tests run both ways; results must not differ). */
   withoutFastPaths(): this {
     this.fast = false;
@@ -99,6 +117,17 @@ export class WindowedStream<T, K extends Key, W extends Window> {
   }
 
   private build<R>(computation: WindowComputation): DataStream<R> {
+    let input = this.input;
+    let combiner: LogicalNode | undefined;
+    if (this.combineHeld > 0) {
+      const c = combined(computation, this.assigner, this.trig, this.lateTag, this.combineHeld, input.key!);
+      combiner = this.graph.add({
+        kind: 'combine', inputs: [{ from: input.from, partitioner: 'forward', ...(input.tag !== undefined ? { tag: input.tag } : {}) }],
+        spec: c.spec, specFingerprint: `combine(${this.assigner.fingerprint};held=${this.combineHeld})`,
+      });
+      input = { from: combiner.id, partitioner: 'hash', key: (p: unknown) => (p as PartialAggregate<unknown>).k };
+      computation = c.global;
+    }
     const spec: WindowSpec = {
       kind: 'window',
       assigner: this.assigner as WindowAssigner<Window>,
@@ -109,7 +138,48 @@ export class WindowedStream<T, K extends Key, W extends Window> {
       fastPaths: this.fast,
     };
     checkWindowSpec(spec, `window over ${this.assigner.fingerprint}`);
-    const node = this.graph.add({ kind: 'window', inputs: [this.input], spec, specFingerprint: windowFingerprint(spec) });
+    const node = this.graph.add({ kind: 'window', inputs: [input], spec, specFingerprint: windowFingerprint(spec) });
+    if (combiner !== undefined) node.companion = combiner;
     return new DataStream<R>(this.graph, node);
   }
+}
+
+/**
+ * The local half's spec and the window operator's computation for a two-phase aggregate: partials carry an
+ * accumulator (aggregate) or `[value]` (reduce), which the global half merges.
+ */
+function combined(computation: WindowComputation, assigner: WindowAssigner<Window>, trigger: Trigger<Window>, lateTag: OutputTag<unknown> | undefined, maxHeld: number, key: (v: unknown) => Key): { spec: CombineSpec; global: WindowComputation } {
+  const where = 'combineLocally';
+  if (!(assigner instanceof TumblingEventTimeWindows)) throw new JobDefinitionError(`${where}: needs event-time tumbling windows, not ${assigner.fingerprint}`);
+  if (!(trigger instanceof EventTimeTrigger)) throw new JobDefinitionError(`${where}: needs the default event-time trigger (partials are sent when the watermark closes a window)`);
+  if (lateTag !== undefined) throw new JobDefinitionError(`${where}: cannot be combined with sideOutputLateData (late records would reach the side output as partial accumulators)`);
+  if (computation.kind === 'aggregate') {
+    const agg = computation.aggregate!;
+    if (typeof agg.merge !== 'function') throw new JobDefinitionError(`${where}: the AggregateFunction needs merge(a, b) to add up partial accumulators`);
+    const merge = agg.merge.bind(agg);
+    return {
+      spec: { assigner, key, createAccumulator: () => agg.createAccumulator(), add: (v, acc) => agg.add(v, acc), merge, maxHeld },
+      global: {
+        kind: 'aggregate', windowFn: computation.windowFn,
+        aggregate: { createAccumulator: () => agg.createAccumulator(), add: (p, acc) => merge(acc, (p as PartialAggregate<unknown>).a), getResult: (acc) => agg.getResult(acc), merge },
+      },
+    };
+  }
+  if (computation.kind === 'reduce') {
+    const fn = computation.reduce!;
+    const merge = (a: unknown, b: unknown): unknown => [fn((a as unknown[])[0], (b as unknown[])[0])];
+    return {
+      spec: { assigner, key, createAccumulator: () => [], add: (v, acc) => ((acc as unknown[]).length === 0 ? [v] : [fn((acc as unknown[])[0], v)]), merge, maxHeld },
+      global: {
+        kind: 'aggregate', windowFn: computation.windowFn,
+        aggregate: {
+          createAccumulator: () => [],
+          add: (p, acc) => ((acc as unknown[]).length === 0 ? (p as PartialAggregate<unknown[]>).a : merge(acc, (p as PartialAggregate<unknown[]>).a)),
+          getResult: (acc) => (acc as unknown[])[0],
+          merge,
+        },
+      },
+    };
+  }
+  throw new JobDefinitionError(`${where}: applies to aggregate and reduce, not to process (it keeps every element)`);
 }

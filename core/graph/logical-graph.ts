@@ -14,7 +14,7 @@ import { DEAD_LETTERS_ID, type ErrorPolicy } from '../api/dead-letters.js';
 export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'broadcast';
 
 export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'process' | 'union' | 'sink' | 'timestamps'
-  | 'window' | 'coProcess' | 'broadcastProcess' | 'async';
+  | 'window' | 'coProcess' | 'broadcastProcess' | 'async' | 'combine';
 
 /** Operators that need their input partitioned by key. */
 export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process', 'window', 'coProcess']);
@@ -54,6 +54,11 @@ export interface LogicalNode {
   codec: RecordCodec<unknown> | undefined;
   /** What a failing user function (a source: bad input) does; undefined: 'fail'. */
   errorPolicy?: ErrorPolicy;
+  /**
+   * A node the API added for this one and the user cannot reach (a window's local combiner): it takes this node's
+   * name and uid with a suffix.
+   */
+  companion?: LogicalNode;
 }
 
 export interface GraphOptions {
@@ -91,6 +96,8 @@ export class LogicalGraph {
   }
 
   parallelismOf(node: LogicalNode): number {
+    // A local combiner runs in its input's subtasks (chained).
+    if (node.kind === 'combine') return this.parallelismOf(this.nodes[node.inputs[0]!.from]!);
     return node.parallelism ?? (node.source ? Math.min(this.defaultParallelism, node.source.maxParallelism) : this.defaultParallelism);
   }
 

@@ -8,6 +8,8 @@ import { buildAsyncOperator } from './async-operator.js';
 import type { Key } from '../graph/key-groups.js';
 import type { KeyedBroadcastProcessFunction, KeyedCoProcessFunction } from '../api/co-functions.js';
 import { WindowOperator } from '../windows/window-operator.js';
+import { LocalCombineOperator, type CombineSpec, type PartialAggregate } from '../windows/local-combine-operator.js';
+import type { Downstream } from './operator.js';
 import type { WindowSpec } from '../windows/window-spec.js';
 import { WindowJoinOperator } from '../joins/window-join-operator.js';
 import { IntervalJoinOperator, type IntervalJoinSpec } from '../joins/interval-join-operator.js';
@@ -20,6 +22,7 @@ function keysOf(n: LogicalNode): ((v: unknown) => Key)[] {
 
 export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuilder>> = {
   async: buildAsyncOperator,
+  combine: (n, ctx, next) => new LocalCombineOperator(n.name, ctx, next as Downstream<PartialAggregate<unknown>>, n.spec as CombineSpec),
   window: (n, ctx, next, env) => new WindowOperator(n.name, ctx, next, keysOf(n), n.spec as WindowSpec, env.checkpointing),
   // Two keyed inputs: a co-process function, or a join built on the same two-input routing.
   coProcess: (n, ctx, next, env) => {

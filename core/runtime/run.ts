@@ -407,7 +407,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     filename: s.workerUrl,
     // A bundle needs no TypeScript loader: keep the main thread's `--import tsx` (which workers inherit, ~0.3 s
     // each to register) out of them.
-    ...(s.bundled ? { execArgv: withoutTsx(process.execArgv) } : {}),
+    ...(s.bundled ? { execArgv: [...withoutTsx(process.execArgv), '--enable-source-maps'] } : {}),
     minThreads: plan.threads,
     maxThreads: plan.threads,
     // One long-lived task per thread: it must never be queued behind another, nor its thread retired.

@@ -11,7 +11,7 @@
 // is its own file's URL, not the bundle's (relative file paths, createRequire). Fast path switch:
 // RunOptions.bundleWorkers (false: the loader path); a job the bundler cannot take falls back to it too.
 
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,8 +38,9 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
   const engineRoot = fileURLToPath(new URL('../../', import.meta.url));
   const hostTs = fileURLToPath(new URL('../../workers/task-host.ts', import.meta.url));
   const hostJs = fileURLToPath(new URL('../../workers/task-host.js', import.meta.url));
-  let host = hostTs;
-  try { readFileSync(hostJs); host = hostJs; } catch { /* running from sources */ }
+  // The sources when there are any: a job in this tree imports them, and two copies of the engine in one worker
+  // would fail its instanceof checks (a build in dist/ is for jobs that import the package).
+  const host = existsSync(hostTs) ? hostTs : hostJs;
   const jobPath = fileURLToPath(jobUrl);
   const outDir = path.join(engineRoot, 'node_modules', '.cache', 'sluice');
   const outfile = path.join(outDir, `worker-${process.pid}-${randomUUID()}.mjs`);
@@ -62,7 +63,8 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
       write: true,
       metafile: true,
       logLevel: 'silent',
-      // Errors keep their file and line (stack traces of user code in a worker point at the job file).
+      // Stack traces of errors in a worker name the job's own files and lines, not the bundle's (workers run
+      // with --enable-source-maps: core/runtime/run.ts).
       sourcemap: 'inline',
       plugins: [{
         name: 'sluice-import-meta-url',

@@ -123,11 +123,12 @@ async function keyedFormats(stateDir: string): Promise<number[]> {
   }
 }
 
+/** Runs until `count` checkpoints completed that wrote keyed state (a slow start can complete some before any record). */
 async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number, columnarState = true): Promise<void> {
   let done = 0;
   let release!: () => void;
   const enough = new Promise<void>((r) => { release = r; });
-  const h = await run(url, { parallelism, stateDir, resume, columnarState, onCheckpoint: () => { if (++done >= count) release(); }, onWarning: () => {} });
+  const h = await run(url, { parallelism, stateDir, resume, columnarState, onCheckpoint: (c) => { if (c.dirtyEntries > 0 && ++done >= count) release(); }, onWarning: () => {} });
   await Promise.race([enough, h.result]);
   await h.cancel();
 }

@@ -39,6 +39,7 @@ test('windows and joins restore from a checkpoint after a failure: output exactl
     const eb = allEvents(b);
     const tumbling = windowsOf('tumbling', { size, slide: size, gap }, ea).map((w) => [w.key, w.start, w.end, w.events.reduce((s, e) => s + e.v, 0)]);
     assert.deepEqual(canon(r.collected['tumbling.out']), canon(tumbling), 'tumbling aggregate');
+    assert.deepEqual(canon(r.collected['combined.out']), canon(tumbling), 'tumbling aggregate, two-phase (combineLocally)');
     const sessions = windowsOf('session', { size, slide: size, gap }, ea).map((w) => [w.key, w.start, w.end, w.events.map((e) => e.id).sort((x, y) => x - y)]);
     assert.deepEqual(canon(r.collected['session.out']), canon(sessions), 'session process');
     const sliding = windowsOf('sliding', { size, slide: size >> 2, gap }, ea).map((w) => ({

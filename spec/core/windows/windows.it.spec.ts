@@ -35,13 +35,14 @@ const scenario = fc.tuple(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ m
   lo: fc.integer({ min: -20, max: 5 }),
   width: fc.integer({ min: 0, max: 25 }),
   fast: fc.boolean(),
+  held: fc.constantFrom(1, 3, 100_000),
 }));
 
 test('windowed results and joins equal the single-threaded oracle (random inputs, parallelism, watermark intervals)', async () => {
   await fc.assert(fc.asyncProperty(scenario, async (s) => {
     const slide = Math.max(1, Math.floor(s.size / s.slideDiv));
     const hi = s.lo + s.width;
-    const q = new URLSearchParams({ wmi: String(s.wmi), size: String(s.size), slide: String(slide), gap: String(s.gap), lo: String(s.lo), hi: String(hi), fast: s.fast ? '1' : '0' });
+    const q = new URLSearchParams({ wmi: String(s.wmi), size: String(s.size), slide: String(slide), gap: String(s.gap), lo: String(s.lo), hi: String(hi), fast: s.fast ? '1' : '0', held: String(s.held) });
     for (const [k, v] of Object.entries(s.a)) q.set(k, String(v));
     for (const [k, v] of Object.entries(s.b)) q.set(`b.${k}`, String(v));
     const h = await run(new URL(`./jobs/windowed.ts?${q}`, import.meta.url), { parallelism: s.parallelism, ringBytes: 64 * 1024 });
@@ -55,6 +56,11 @@ test('windowed results and joins equal the single-threaded oracle (random inputs
         assert.deepEqual(canon(collected[`${kind}.${c}`]), canon(windows.map((w) => windowResult(c, w))), `${kind} ${c}`);
       }
     }
+    // Two-phase (combineLocally, holding at most `held` accumulators per subtask): the same tumbling results.
+    const tumbling = windowsOf('tumbling', wp, a);
+    for (const c of ['reduce', 'aggregate', 'reduceFn', 'aggregateFn'] as const) {
+      assert.deepEqual(canon(collected[`combined.${c}`]), canon(tumbling.map((w) => windowResult(c, w))), `combined ${c} (held ${s.held})`);
+    }
     for (const kind of ['tumbling', 'session'] as const) {
       assert.deepEqual(canon(collected[`join.${kind}`]), canon(windowJoin(kind, wp, a, b)), `window join, ${kind}`);
     }
@@ -64,6 +70,6 @@ test('windowed results and joins equal the single-threaded oracle (random inputs
   }), { numRuns: 3, endOnFailure: true, examples: [[{
     // Fast paths off, at the highest parallelism (the random runs may not draw it).
     a: { seed: 9, n: 3000, keys: 4, step: 1, bound: 20, burstMs: 80 }, b: { seed: 16, n: 400, keys: 4, step: 8, bound: 20, burstMs: 80 },
-    parallelism: 4, wmi: 1, size: 40, slideDiv: 4, gap: 10, lo: -10, width: 20, fast: false,
+    parallelism: 4, wmi: 1, size: 40, slideDiv: 4, gap: 10, lo: -10, width: 20, fast: false, held: 3,
   }]] });
 });

@@ -18,6 +18,8 @@ const lo = Number(q.get('lo') ?? -5);
 const hi = Number(q.get('hi') ?? 8);
 /** fast=0: the window operators' fast paths off. */
 const fast = q.get('fast') !== '0';
+/** Accumulators a local combiner holds before it sends them early (combineLocally). */
+const held = Number(q.get('held') ?? 100_000);
 
 export const ASSIGNERS = ['tumbling', 'sliding', 'session'] as const;
 export const COMPUTATIONS = ['reduce', 'aggregate', 'process', 'reduceFn', 'aggregateFn'] as const;
@@ -61,6 +63,12 @@ export default defineJob((env) => {
     w().reduce(sum, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r!.v])).name(`${kind}-reduceFn`).collect().name(`${kind}.reduceFn`);
     w().aggregate(agg, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r![1], r![2]])).name(`${kind}-aggregateFn`).collect().name(`${kind}.aggregateFn`);
   }
+  // Two-phase: tumbling windows folded per upstream subtask before the exchange (combineLocally).
+  const combined = () => left.keyBy((e) => e.key).window<TimeWindow>(TumblingEventTimeWindows.of(size)).combineLocally(held);
+  combined().reduce(sum).name('combined-reduce').collect().name('combined.reduce');
+  combined().aggregate(agg).name('combined-aggregate').collect().name('combined.aggregate');
+  combined().reduce(sum, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r!.v])).name('combined-reduceFn').collect().name('combined.reduceFn');
+  combined().aggregate(agg, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r![1], r![2]])).name('combined-aggregateFn').collect().name('combined.aggregateFn');
   for (const kind of ['tumbling', 'session'] as const) {
     left.join(right).where((e) => e.key).equalTo((e) => e.key).window(assigner(kind))
       .apply((x, y) => [x.id, y.id]).name(`join-${kind}`).collect().name(`join.${kind}`);
