@@ -239,13 +239,13 @@ function q5(events: DataStream<NexmarkEvent>, combine: boolean): DataStream<Q5Ro
   // Window slicing, as Flink's SQL planner does for hop windows: a bid would sit in five 10 s windows (five
   // window states per auction and window to create, update and fire); counted once in its 2 s pane instead, the
   // pane's count then goes to each of the five windows that hold the pane, keyed by the window's end.
-  return events.flatMap<{ auction: number }>((e, out) => {
+  const panes = events.flatMap<{ auction: number }>((e, out) => {
     if (e.kind === 'bid') out.collect({ auction: e.auction });
   }).name('q5.project').withCodec(typedCodec(q5BidSchema))
     .keyBy((b) => b.auction)
-    .window(TumblingEventTimeWindows.of(Q5_SLIDE_MS))
-    // Each subtask counts its own bids per auction and pane first: one partial count crosses the exchange.
-    .combineLocally(combine ? 100_000 : Number.MAX_SAFE_INTEGER)
+    .window(TumblingEventTimeWindows.of(Q5_SLIDE_MS));
+  // Each subtask counts its own bids per auction and pane first: one partial count per auction crosses the exchange.
+  return (combine ? panes.combineLocally() : panes)
     .aggregate<number, number, Q5Row>(countBids, (auction, ctx, [num], out) => {
       const paneEnd = ctx.window.end;
       for (let windowEnd = paneEnd; windowEnd < paneEnd + Q5_WINDOW_MS; windowEnd += Q5_SLIDE_MS) out.collect({ windowEnd, auction, num: num! });

@@ -35,9 +35,17 @@ for (const q of QUERY_NAMES) {
   });
 }
 
-test('q7 without its pruning before the exchange outputs the same rows (every bid through the windows)', async () => {
-  const r = await runSluiceQuery('q7', config, { parallelism: 2, watermarkIntervalMs: 1, prefilter: false });
-  assert.deepEqual({ rows: r.rows, checksum: r.checksum }, oracle('q7'));
+for (const q of ['q5', 'q7'] as const) {
+  test(`${q} without its pruning or combining before the exchange outputs the same rows (every bid through the windows)`, async () => {
+    const r = await runSluiceQuery(q, config, { parallelism: 2, watermarkIntervalMs: 1, prefilter: false });
+    assert.deepEqual({ rows: r.rows, checksum: r.checksum }, oracle(q));
+  });
+}
+
+test('q5 (combined locally before its exchange) outputs the oracle\'s rows while checkpointing', async () => {
+  const r = await runSluiceQuery('q5', config, { parallelism: 2, checkpointIntervalMs: 10, watermarkIntervalMs: 1 });
+  assert.deepEqual({ rows: r.rows, checksum: r.checksum }, oracle('q5'));
+  assert.ok(r.checkpoints >= 1, `${r.checkpoints} checkpoints completed during the run`);
 });
 
 test('q4 on sluice outputs the oracle\'s rows while checkpointing (keyed state and timers snapshotted mid-stream)', async () => {
