@@ -273,11 +273,7 @@ function columnsOf(t: unknown): DecodedTable {
     && vs[1].every((f) => typeof f === 'string' && f !== '__proto__') && vs[2].every((c) => isColumn(c, n))) {
     const fields = vs[1] as string[];
     const cols = vs[2] as Column[];
-    value = (i) => {
-      const o: Record<string, unknown> = {};
-      for (let f = 0; f < fields.length; f++) o[fields[f]!] = cols[f]![i];
-      return o;
-    };
+    value = objectBuilder(fields, cols);
   } else {
     throw bad('a malformed value column');
   }
@@ -288,6 +284,24 @@ function columnsOf(t: unknown): DecodedTable {
     if (ttl) puts[j++] = (expiresAt as Column)[i];
   }
   return { name, ttl, puts, dels: t[6] as Key[] };
+}
+
+/**
+ * Row i of the columns as a plain object: an object literal generated for the shape (one hidden class, stores
+ * V8 caches), or, where code generation is off, the same fields assigned one by one.
+ */
+function objectBuilder(fields: string[], cols: Column[]): (i: number) => unknown {
+  try {
+    const literal = fields.map((f, j) => `${JSON.stringify(f)}: c${j}[i]`).join(', ');
+    const make = new Function(...fields.map((_, j) => `c${j}`), `return (i) => ({ ${literal} });`) as (...c: Column[]) => (i: number) => unknown;
+    return make(...cols);
+  } catch {
+    return (i) => {
+      const o: Record<string, unknown> = {};
+      for (let f = 0; f < fields.length; f++) o[fields[f]!] = cols[f]![i];
+      return o;
+    };
+  }
 }
 
 function isColumn(c: unknown, n: number): c is Column {
