@@ -27,7 +27,7 @@ import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
-import { bundleWorkerEntry, withoutTsx } from './worker-bundle.js';
+import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 
 // Loaded on first use: worker threads import this module through the public API but never start a pool.
 const requireLazy = createRequire(import.meta.url);
@@ -258,7 +258,6 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       firstFailed(e);
       throw e;
     } finally {
-      bundle?.dispose();
       await store?.close();
     }
   })();
@@ -407,7 +406,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     filename: s.workerUrl,
     // A bundle needs no TypeScript loader: keep the main thread's `--import tsx` (which workers inherit, ~0.3 s
     // each to register) out of them.
-    ...(s.bundled ? { execArgv: [...withoutTsx(process.execArgv), '--enable-source-maps'] } : {}),
+    ...(s.bundled ? { execArgv: [...withoutTsx(process.execArgv), '--enable-source-maps'], env: { ...process.env, [JOB_URL_ENV]: s.jobUrl } } : {}),
     minThreads: plan.threads,
     maxThreads: plan.threads,
     // One long-lived task per thread: it must never be queued behind another, nor its thread retired.

@@ -10,24 +10,69 @@
 // engine's node_modules/.cache, so they resolve as from the engine), and `import.meta.url` in every bundled file
 // is its own file's URL, not the bundle's (relative file paths, createRequire). Fast path switch:
 // RunOptions.bundleWorkers (false: the loader path); a job the bundler cannot take falls back to it too.
+//
+// Bundles are cached on disk, by job file: a manifest lists every input file with its size and mtime, and the
+// next run whose inputs all still match loads the same bundle without building (~0.2 s saved). Files are only
+// added under new names (content hash) and renamed into place, so concurrent runs never see a partial one.
 
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 const requireLazy = createRequire(import.meta.url);
 
 export interface WorkerBundle {
   /** File URL of the bundle: piscina's filename. */
   readonly url: string;
-  /** Removes the bundle file (when the run ends). */
-  dispose(): void;
+  /** Whether it came from the cache (no build this time). */
+  readonly cached: boolean;
+}
+
+/** What the cache keeps per job: the bundle's file name and the inputs it was built from. */
+interface CacheManifest {
+  readonly bundle: string;
+  /** [path, size, mtimeMs] of every file esbuild read. */
+  readonly inputs: [string, number, number][];
+}
+
+/** Bundles older than this that no manifest names are removed (a run that just read a manifest may still load one). */
+const STALE_MS = 10 * 60_000;
+
+function fingerprint(file: string): [number, number] | undefined {
+  try {
+    const st = statSync(file);
+    return [st.size, st.mtimeMs];
+  } catch {
+    return undefined;
+  }
+}
+
+function readManifest(file: string): CacheManifest | undefined {
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as CacheManifest;
+    return typeof m.bundle === 'string' && Array.isArray(m.inputs) ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `contents` to `file` through a temporary name (a reader sees the old file or the new one, whole). */
+function writeAtomically(file: string, contents: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}-${randomUUID()}.tmp`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, file);
 }
 
 /** Files whose `import.meta.url` is rewritten, and what esbuild loads them as. */
 const SOURCE = /\.([cm]?[jt]s|tsx|jsx)$/;
+
+/** Part of the cache key: a change to how bundles are made invalidates every cached one. */
+const FORMAT = 2;
+
+/** Worker threads of a bundled job get run()'s job URL here (the job module's import.meta.url). */
+export const JOB_URL_ENV = 'SLUICE_WORKER_JOB_URL';
 
 /**
  * Bundles the task host with the job module at `jobUrl` when the job is a TypeScript file; undefined when it is
@@ -43,7 +88,16 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
   const host = existsSync(hostTs) ? hostTs : hostJs;
   const jobPath = fileURLToPath(jobUrl);
   const outDir = path.join(engineRoot, 'node_modules', '.cache', 'sluice');
-  const outfile = path.join(outDir, `worker-${process.pid}-${randomUUID()}.mjs`);
+  const key = createHash('sha256').update(`${pathToFileURL(jobPath).href}\n${host}\n${process.versions.node}\n${FORMAT}`).digest('hex').slice(0, 24);
+  const manifestFile = path.join(outDir, `worker-${key}.json`);
+  const cached = readManifest(manifestFile);
+  if (cached !== undefined && existsSync(path.join(outDir, cached.bundle)) && cached.inputs.every(([f, size, mtime]) => {
+    const now = fingerprint(f);
+    return now !== undefined && now[0] === size && now[1] === mtime;
+  })) {
+    return { url: pathToFileURL(path.join(outDir, cached.bundle)).href, cached: true };
+  }
+  const outfile = path.join(outDir, `worker-${key}-${process.pid}-${randomUUID()}.tmp.mjs`);
   const entry = [
     `import runThread from ${JSON.stringify(host)};`,
     `import * as job from ${JSON.stringify(jobPath)};`,
@@ -54,13 +108,14 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     mkdirSync(outDir, { recursive: true });
     const built = await esbuild.build({
       stdin: { contents: entry, resolveDir: engineRoot, loader: 'js', sourcefile: 'sluice-worker-entry.js' },
+      absWorkingDir: engineRoot,
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: `node${process.versions.node.split('.')[0]}`,
       packages: 'external',
       outfile,
-      write: true,
+      write: false,
       metafile: true,
       logLevel: 'silent',
       // Stack traces of errors in a worker name the job's own files and lines, not the bundle's (workers run
@@ -73,8 +128,10 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
           b.onResolve({ filter: /^file:/ }, (args) => ({ path: fileURLToPath(args.path) }));
           b.onLoad({ filter: SOURCE }, (args) => {
             if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
-            // The job module's own URL is the one run() was given (a query string may select what it builds).
-            const url = JSON.stringify(args.path === jobPath ? jobUrl : pathToFileURL(args.path).href);
+            // The job module's own URL is the one run() was given (a query string may select what it builds): read
+            // when the worker evaluates it, so one bundle serves every query string of a job file.
+            const own = JSON.stringify(pathToFileURL(args.path).href);
+            const url = args.path === jobPath ? `(process.env.${JOB_URL_ENV} ?? ${own})` : own;
             const contents = readFileSync(args.path, 'utf8')
               .replace(/\bimport\.meta\.url\b/g, url)
               .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
@@ -88,14 +145,35 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     // Whatever stayed an import must load without a TypeScript loader (a TypeScript file left to Node would not).
     const left = Object.values(built.metafile!.outputs).flatMap((o) => o.imports).filter((i) => i.external && /\.(c|m)?tsx?$/.test(i.path));
     if (left.length > 0) throw new Error(`it would import ${left[0]!.path} as it is`);
+    const code = built.outputFiles![0]!.contents;
+    const bundle = `worker-${key}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
+    // Inputs are stat-ed after the build: a file changed while it was read is caught by the next run.
+    const inputs: [string, number, number][] = [];
+    for (const input of Object.keys(built.metafile!.inputs)) {
+      const file = path.resolve(engineRoot, input.replace(/^[a-z-]+:/, ''));
+      const fp = fingerprint(file);
+      if (fp !== undefined) inputs.push([file, fp[0], fp[1]]);
+    }
+    if (!existsSync(path.join(outDir, bundle))) writeAtomically(path.join(outDir, bundle), code);
+    writeAtomically(manifestFile, JSON.stringify({ bundle, inputs } satisfies CacheManifest));
+    removeStale(outDir, key, bundle);
+    return { url: pathToFileURL(path.join(outDir, bundle)).href, cached: false };
   } catch (e) {
-    rmSync(outfile, { force: true });
     const first = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors?.[0];
     const why = first ? `${first.text}${first.location ? ` at ${first.location.file}:${first.location.line}` : ''}` : (e as Error).message.split('\n')[0];
     onFallback(`could not bundle the job for worker threads (${why}); they load it through tsx instead`);
     return undefined;
   }
-  return { url: pathToFileURL(outfile).href, dispose: () => rmSync(outfile, { force: true }) };
+}
+
+/** Removes this job's older bundles (not the current one), once no run can still be about to load them. */
+function removeStale(dir: string, key: string, current: string): void {
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith(`worker-${key}-`) || f === current) continue;
+    const file = path.join(dir, f);
+    const fp = fingerprint(file);
+    if (fp !== undefined && Date.now() - fp[1] > STALE_MS) rmSync(file, { force: true });
+  }
 }
 
 /** A Node command line without its TypeScript loader: `--import tsx`, `--loader tsx`, `--require tsx/cjs`. */

@@ -1,10 +1,11 @@
 // Worker threads load a TypeScript job as one bundle (core/runtime/worker-bundle.ts), or file by file through tsx
 // (bundleWorkers: false): the same job gives the same results either way, with every file's import.meta.url its
-// own; the bundle is removed when the run ends; a job the bundler cannot take falls back to tsx with a warning.
+// own; a bundle is reused while none of its inputs changed and rebuilt when one did; a job the bundler cannot
+// take falls back to tsx with a warning.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,22 +13,45 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { run } from '../../../core/index.js';
 import { bundleWorkerEntry, withoutTsx } from '../../../core/runtime/worker-bundle.js';
 
-const CACHE = fileURLToPath(new URL('../../../node_modules/.cache/sluice/', import.meta.url));
-const mine = (): string[] => (existsSync(CACHE) ? readdirSync(CACHE).filter((f) => f.startsWith(`worker-${process.pid}-`)) : []);
+const api = pathToFileURL(fileURLToPath(new URL('../../../core/index.ts', import.meta.url))).href;
 const msgpackrPath = createRequire(import.meta.url).resolve('msgpackr');
 
 for (const bundleWorkers of [true, false]) {
   test(`bundleWorkers ${bundleWorkers}: user functions on worker threads see their own files' URLs and the job's query string`, async () => {
     const warnings: string[] = [];
     const h = await run(new URL('./jobs/bundled.ts?tag=blue', import.meta.url), { parallelism: 2, bundleWorkers, onWarning: (m) => warnings.push(m) });
-    if (bundleWorkers) assert.equal(mine().length, 1, 'one bundle while the job runs');
     const r = await h.result;
     const rows = (r.collected['out'] as { x: number }[]).sort((a, b) => a.x - b.x);
     assert.deepEqual(rows, [1, 2, 3, 4].map((x) => ({ x, tag: 'blue', beside: 'read from beside the job', msgpackr: msgpackrPath, worker: true })));
     assert.deepEqual(warnings, []);
-    assert.deepEqual(mine(), [], 'the bundle is gone once the run ends');
   });
 }
+
+test('a cached bundle is reused while its inputs are unchanged, and rebuilt when one changes', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));
+  try {
+    const job = path.join(dir, 'job.ts');
+    const helper = path.join(dir, 'helper.ts');
+    writeFileSync(job, `import { defineJob } from '${api}';\nimport { f } from './helper.js';\nexport default defineJob((env) => { env.fromCollection([1, 2, 3]).map((x: number) => f(x)).name('f').collect().name('out'); });\n`);
+    writeFileSync(helper, 'export const f = (x: number): number => x * 10;\n');
+    const url = pathToFileURL(job).href;
+    const first = await bundleWorkerEntry(url, assert.fail);
+    const again = await bundleWorkerEntry(url, assert.fail);
+    assert.equal(again?.cached, true);
+    assert.equal(again?.url, first?.url);
+    const out = async (): Promise<unknown[]> => ((await (await run(url, { parallelism: 1 })).result).collected['out'] as number[]).sort((a, b) => a - b);
+    assert.deepEqual(await out(), [10, 20, 30]);
+    // Same size, other content: the mtime tells.
+    writeFileSync(helper, 'export const f = (x: number): number => x * 20;\n');
+    const rebuilt = await bundleWorkerEntry(url, assert.fail);
+    assert.equal(rebuilt?.cached, false);
+    assert.notEqual(rebuilt?.url, first?.url);
+    assert.deepEqual(await out(), [20, 40, 60], 'workers run the changed helper');
+    assert.ok(existsSync(fileURLToPath(first!.url)), 'the older bundle stays for a while (a run may be about to load it)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('a job the bundler cannot take: bundleWorkerEntry says why and returns nothing (run() then uses tsx)', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));
@@ -38,7 +62,6 @@ test('a job the bundler cannot take: bundleWorkerEntry says why and returns noth
     assert.equal(await bundleWorkerEntry(pathToFileURL(job).href, (m) => why.push(m)), undefined);
     assert.equal(why.length, 1);
     assert.match(why[0]!, /could not bundle the job for worker threads \(.*does-not-exist.*\); they load it through tsx instead/);
-    assert.deepEqual(mine(), [], 'no half-written bundle left');
     // JavaScript jobs are not bundled at all.
     assert.equal(await bundleWorkerEntry(pathToFileURL(path.join(dir, 'job.mjs')).href, (m) => why.push(m)), undefined);
     assert.equal(why.length, 1);
