@@ -402,11 +402,10 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   let checkpointFailure: Error | undefined;
 
   const { Piscina } = requireLazy('piscina') as typeof import('piscina');
-  const pool = new Piscina({
+  const poolOf = (execArgv: string[] | undefined): InstanceType<typeof Piscina> => new Piscina({
     filename: s.workerUrl,
-    // A bundle needs no TypeScript loader: keep the main thread's `--import tsx` (which workers inherit, ~0.3 s
-    // each to register) out of them.
-    ...(s.bundled ? { execArgv: [...withoutTsx(process.execArgv), '--enable-source-maps'], env: { ...process.env, [JOB_URL_ENV]: s.jobUrl } } : {}),
+    ...(execArgv !== undefined ? { execArgv } : {}),
+    ...(s.bundled ? { env: { ...process.env, [JOB_URL_ENV]: s.jobUrl } } : {}),
     minThreads: plan.threads,
     maxThreads: plan.threads,
     // One long-lived task per thread: it must never be queued behind another, nor its thread retired.
@@ -416,6 +415,20 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     atomics: 'disabled',
     resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? 2048 },
   });
+  // A bundle needs no TypeScript loader: keep the main thread's `--import tsx` (which workers inherit, ~0.3 s each
+  // to register) out of them, and map stack traces back to the job's files. Passed explicitly, the parent's flags
+  // are checked as worker flags, and some Node builds run with per-process ones (--secure-heap, --node-snapshot on
+  // Node 24's npm package): then only the two flags of our own.
+  let pool: InstanceType<typeof Piscina>;
+  if (!s.bundled) pool = poolOf(undefined);
+  else {
+    try {
+      pool = poolOf([...withoutTsx(process.execArgv), '--enable-source-maps']);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+      pool = poolOf(['--enable-source-maps']);
+    }
+  }
 
   let stopping = false;
   let terminated = false;

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +69,15 @@ test('a job the bundler cannot take: bundleWorkerEntry says why and returns noth
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('regression: a process started with a per-process flag (Node 24\'s npm build) could not start bundled workers', () => {
+  // Passed explicitly, execArgv is checked as worker flags: --secure-heap is per-process (ERR_WORKER_INVALID_EXEC_ARGV).
+  const job = new URL('./jobs/bundled.ts?tag=red', import.meta.url).href;
+  const code = `import { run } from ${JSON.stringify(api)}; const r = await (await run(${JSON.stringify(job)}, { parallelism: 2 })).result; console.log(JSON.stringify(r.collected.out.map((x) => x.tag)));`;
+  const p = spawnSync(process.execPath, ['--secure-heap=0', '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(p.status, 0, p.stderr);
+  assert.deepEqual(JSON.parse(p.stdout.trim()), ['red', 'red', 'red', 'red']);
 });
 
 test('withoutTsx takes the TypeScript loader out of a command line and keeps the rest', () => {
