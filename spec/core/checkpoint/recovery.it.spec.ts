@@ -124,26 +124,30 @@ async function keyedFormats(stateDir: string): Promise<number[]> {
 }
 
 /** Runs until `count` checkpoints completed that wrote keyed state (a slow start can complete some before any record). */
-async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number, columnarState = true): Promise<void> {
-  let done = 0;
+async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number, columnarState = true): Promise<number[]> {
+  const ids: number[] = [];
   let release!: () => void;
   const enough = new Promise<void>((r) => { release = r; });
-  const h = await run(url, { parallelism, stateDir, resume, columnarState, onCheckpoint: (c) => { if (c.dirtyEntries > 0 && ++done >= count) release(); }, onWarning: () => {} });
+  const h = await run(url, { parallelism, stateDir, resume, columnarState, onCheckpoint: (c) => { if (c.dirtyEntries > 0 && ids.push(c.id) >= count) release(); }, onWarning: () => {} });
   await Promise.race([enough, h.result]);
   await h.cancel();
+  return ids;
 }
 
 test('a checkpoint taken at parallelism 2 restores at 3 and then at 1 (key groups and source splits redistributed), across state formats', async () => {
   const dir = tmp();
   try {
-    const n = 40_000;
+    // 3 s of input: the first two runs stop after 3 checkpoints each, long before the input ends even on a slow
+    // machine (a run that found the job finished would write nothing, and prove nothing about formats).
+    const n = 120_000;
     const keys = 300;
     const url = jobUrl({ n, keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') });
     const stateDir = path.join(dir, 'state');
     // Rows (format 2, columnarState off), then columns on top of them, then rows again: chains that mix formats.
     await runUntil(url, stateDir, 2, false, 3, false);
     assert.deepEqual(await keyedFormats(stateDir), [2], 'columnarState: false writes rows');
-    await runUntil(url, stateDir, 3, true, 3, true);
+    const written = await runUntil(url, stateDir, 3, true, 3, true);
+    assert.equal(written.length, 3, 'the second run completed 3 checkpoints that wrote state before the input ended');
     assert.ok((await keyedFormats(stateDir)).includes(3), 'the default writes columns');
     const h = await run(url, { parallelism: 1, stateDir, resume: true, columnarState: false, onWarning: () => {} });
     const r = await h.result;
