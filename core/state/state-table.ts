@@ -39,8 +39,6 @@ export class StateTable<V> {
    */
   private changed: (StateEntry<V>[] | undefined)[];
   private removed: (StateEntry<V>[] | undefined)[];
-  /** Per key group: changed + removed since the last snapshot (what changeCounts reports). */
-  private readonly changes: Int32Array;
   /**
    * Per key group (with tracking): every entry created since the group's last full snapshot, live or DELETED, and
    * how many of them are DELETED. A full chunk takes the live ones from here instead of walking the whole table;
@@ -73,7 +71,6 @@ export class StateTable<V> {
     this.counts = new Int32Array(maxParallelism);
     this.changed = new Array(maxParallelism);
     this.removed = new Array(maxParallelism);
-    this.changes = new Int32Array(maxParallelism);
     this.members = tracking ? Array.from({ length: maxParallelism }, () => []) : [];
     this.deadMembers = new Int32Array(maxParallelism);
   }
@@ -132,7 +129,6 @@ export class StateTable<V> {
     if (this.tracking && e.mark !== this.epoch) {
       e.mark = this.epoch;
       (this.changed[e.kg] ??= []).push(e);
-      this.changes[e.kg]!++;
     }
   }
 
@@ -148,7 +144,6 @@ export class StateTable<V> {
     if (this.tracking) {
       this.deadMembers[e.kg]!++;
       (this.removed[e.kg] ??= []).push(e);
-      this.changes[e.kg]!++;
     }
   }
 
@@ -176,7 +171,7 @@ export class StateTable<V> {
 
   /** How many entries of each key group changed (written or removed) since the last snapshot. */
   changeCounts(into: Int32Array): void {
-    for (let kg = 0; kg < this.maxParallelism; kg++) into[kg]! += this.changes[kg]!;
+    for (let kg = 0; kg < this.maxParallelism; kg++) into[kg]! += (this.changed[kg]?.length ?? 0) + (this.removed[kg]?.length ?? 0);
   }
 
   /**
@@ -192,17 +187,18 @@ export class StateTable<V> {
       const all: (StateEntry<V>[] | undefined)[] = new Array(this.maxParallelism);
       for (const e of this.entries.values()) if (full[e.kg] === 1) (all[e.kg] ??= []).push(e);
       for (let kg = 0; kg < all.length; kg++) if (all[kg] !== undefined) out.set(kg, { puts: all[kg]!, dels: [] });
-    }
-    for (let kg = 0; kg < this.maxParallelism && anyFull && this.tracking; kg++) {
-      if (full[kg] !== 1) continue;
-      // Full group: its live members (a copy: the list goes on growing while the chunk is encoded later).
-      let live = this.members[kg]!;
-      if (this.deadMembers[kg]! > 0) {
-        live = live.filter((e) => e.mark !== DELETED);
-        this.members[kg] = live;
-        this.deadMembers[kg] = 0;
+    } else if (anyFull) {
+      for (let kg = 0; kg < this.maxParallelism; kg++) {
+        if (full[kg] !== 1) continue;
+        // Full group: its live members (a copy: the member list goes on growing after this snapshot).
+        let live = this.members[kg]!;
+        if (this.deadMembers[kg]! > 0) {
+          live = live.filter((e) => e.mark !== DELETED);
+          this.members[kg] = live;
+          this.deadMembers[kg] = 0;
+        }
+        if (live.length > 0) out.set(kg, { puts: live.slice(), dels: [] });
       }
-      if (live.length > 0) out.set(kg, { puts: live.slice(), dels: [] });
     }
     for (let kg = 0; kg < this.maxParallelism; kg++) {
       if (full[kg] === 1) continue;
@@ -220,7 +216,6 @@ export class StateTable<V> {
     }
     this.changed = new Array(this.maxParallelism);
     this.removed = new Array(this.maxParallelism);
-    this.changes.fill(0);
     this.epoch++;
     return out;
   }
