@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphMismatchError, JobDefinitionError, OperatorError, run } from '../../../core/index.js';
-import { osThreads } from './threads.js';
+import { osThreads, threadsAfter } from './threads.js';
 
 const bad = (c: string): URL => new URL(`./jobs/bad.ts?case=${c}`, import.meta.url);
 
@@ -56,6 +56,7 @@ for (const parallelism of [1, 2]) {
       assert.match(e.stack ?? '', /jobs\/explode\.ts/);
       return true;
     });
-    assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+    const after = await threadsAfter(before);
+  assert.ok(after <= before, `threads before ${before}, after ${after}`);
   });
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { run } from '../../../core/index.js';
 import { generateRecord, SplitRandom } from '../../../core/connectors/generator.js';
 import { keyedRecord, words, type KeyedRecord } from './jobs/records.js';
-import { osThreads } from './threads.js';
+import { osThreads, threadsAfter } from './threads.js';
 
 // Enough for many wrap-arounds of every ring and batch frame; more only slows the suite.
 const N = 400_000;
@@ -79,5 +79,6 @@ test('no worker thread is left running after jobs end', async () => {
   const before = osThreads();
   const h = await run(job('sum', 'uniform'), { parallelism: 4 });
   await h.result;
-  assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+  const after = await threadsAfter(before);
+  assert.ok(after <= before, `threads before ${before}, after ${after}`);
 });

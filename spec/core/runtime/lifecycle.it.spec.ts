@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, WorkerDiedError, type JobHandle } from '../../../core/index.js';
-import { osThreads } from './threads.js';
+import { osThreads, threadsAfter } from './threads.js';
 
 /** Resolves once the job's live metrics show `n` records out of its first operator. */
 async function progress(h: JobHandle, n: number): Promise<void> {
@@ -23,7 +23,8 @@ test('an unbounded job runs until cancelled, then releases its threads', async (
   assert.equal(r.cancelled, true);
   const out = r.metrics.operators.filter((o) => o.operator === 'sum').reduce((s, o) => s + o.recordsIn, 0);
   assert.ok(out >= 1, 'records reached the keyed operator');
-  assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+  const after = await threadsAfter(before);
+  assert.ok(after <= before, `threads before ${before}, after ${after}`);
 });
 
 for (const how of ['exit', 'oom'] as const) {
@@ -37,7 +38,8 @@ for (const how of ['exit', 'oom'] as const) {
       assert.match(e.message, /worker thread \d died/);
       return true;
     });
-    assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+    const after = await threadsAfter(before);
+  assert.ok(after <= before, `threads before ${before}, after ${after}`);
   });
 }
 
@@ -48,5 +50,6 @@ test('cancel ends a job whose thread is stuck in synchronous user code (terminat
   while (!existsSync(marker)) await delay(10);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
-  assert.ok(osThreads() <= before, `threads before ${before}, after ${osThreads()}`);
+  const after = await threadsAfter(before);
+  assert.ok(after <= before, `threads before ${before}, after ${after}`);
 });
