@@ -38,6 +38,9 @@ export class LocalCombineOperator extends Operator<unknown, PartialAggregate<unk
   /** Open windows by start: accumulators by key. Windows close in start order (tumbling: end = start + size). */
   private readonly windows = new Map<number, { end: number; accs: Map<Key, unknown> }>();
   private held = 0;
+  /** The window the last record went to (undefined once windows are sent: they leave the map). */
+  private lastStart = Number.NaN;
+  private lastWindow: { end: number; accs: Map<Key, unknown> } | undefined;
   private readonly bounds: number[] = [0, 0];
 
   constructor(name: string, ctx: TaskContext, next: Downstream<PartialAggregate<unknown>>, private readonly spec: CombineSpec) {
@@ -67,13 +70,19 @@ export class LocalCombineOperator extends Operator<unknown, PartialAggregate<unk
       this.next.push({ k, a: acc });
       return;
     }
-    let w = this.windows.get(start);
-    if (w === undefined) { w = { end, accs: new Map() }; this.windows.set(start, w); }
+    // Records mostly fall in the window of the one before (in order, or nearly): skip the lookup by start.
+    let w = this.lastWindow;
+    if (w === undefined || this.lastStart !== start) {
+      w = this.windows.get(start);
+      if (w === undefined) { w = { end, accs: new Map() }; this.windows.set(start, w); }
+      this.lastStart = start;
+      this.lastWindow = w;
+    }
     const before = w.accs.get(k);
     let acc: unknown;
     try { acc = this.spec.add(value, before === undefined ? this.spec.createAccumulator() : before); } catch (e) { this.rejected(e, value); return; }
     if (before === undefined) this.held++;
-    w.accs.set(k, acc);
+    if (acc !== before) w.accs.set(k, acc);
     if (this.held >= this.spec.maxHeld) this.flush(Infinity);
   }
 
@@ -90,6 +99,7 @@ export class LocalCombineOperator extends Operator<unknown, PartialAggregate<unk
   /** Sends every window whose maxTimestamp is at or before `upTo`, oldest first. */
   private flush(upTo: number): void {
     if (this.held === 0) return;
+    this.lastWindow = undefined;
     const due = [...this.windows.entries()].filter(([, w]) => w.end - 1 <= upTo).sort((a, b) => a[0] - b[0]);
     const ctx = this.ctx;
     for (const [start, w] of due) {
@@ -111,6 +121,7 @@ export class LocalCombineOperator extends Operator<unknown, PartialAggregate<unk
   }
 
   override restoreState(state: OperatorRestore): void {
+    this.lastWindow = undefined;
     for (const item of state.operator) {
       const [start, end, k, a] = item as [number, number, Key, unknown];
       let w = this.windows.get(start);
