@@ -348,18 +348,26 @@ const newUsers: AggregateFunction<Q8Input, NewUsers, NewUsers> = {
     return acc;
   },
   getResult: (acc) => acc,
+  merge(a, b) {
+    for (const [id, name] of b.persons) a.persons.set(id, name);
+    for (const id of b.sellers) a.sellers.add(id);
+    return a;
+  },
 };
 
-function q8(events: DataStream<NexmarkEvent>): DataStream<Q8Row> {
+function q8(events: DataStream<NexmarkEvent>, combine: boolean): DataStream<Q8Row> {
   // The SQL joins a window's persons with its (distinct) sellers on id = seller. Keyed by the window, one
   // incremental aggregate per window holds both sides and joins them when the window fires; keyed by person id,
-  // every person would open a window state of its own (create, time, fire, drop) for one or two records.
-  return events.flatMap<Q8Input>((e, out) => {
+  // every person would open a window state of its own (create, time, fire, drop) for one or two records. Each
+  // subtask collects its part of a window first (combineLocally): one record per window and subtask crosses the
+  // exchange, and a seller with several auctions in the window crosses once.
+  const windows = events.flatMap<Q8Input>((e, out) => {
     if (e.kind === 'person') out.collect({ start: windowStart(e.dateTime, Q8_WINDOW_MS), id: e.id, name: e.name });
     else if (e.kind === 'auction') out.collect({ start: windowStart(e.dateTime, Q8_WINDOW_MS), id: e.seller, name: undefined });
   }).name('q8.project').withCodec(typedCodec(q8InputSchema))
     .keyBy((x) => x.start)
-    .window(TumblingEventTimeWindows.of(Q8_WINDOW_MS))
+    .window(TumblingEventTimeWindows.of(Q8_WINDOW_MS));
+  return (combine ? windows.combineLocally() : windows)
     .aggregate<NewUsers, NewUsers, Q8Row>(newUsers, (starttime, _ctx, [u], out) => {
       for (const [id, name] of u!.persons) if (u!.sellers.has(id)) out.collect({ id, name, starttime });
     }).name('q8.join');
@@ -370,7 +378,8 @@ function q8(events: DataStream<NexmarkEvent>): DataStream<Q8Row> {
 export interface SluiceQueryOptions {
   /**
    * Less before the exchanges (default true): q7 drops bids that cannot be their window's highest; q5 counts
-   * each subtask's bids per auction and pane before the exchange (combineLocally). false sends every bid.
+   * each subtask's bids per auction and pane, and q8 collects each window's persons and sellers, before the
+   * exchange (combineLocally). false sends every record.
    * Flink's planner pre-aggregates before a shuffle the same way.
    */
   prefilter?: boolean;
@@ -379,7 +388,8 @@ export interface SluiceQueryOptions {
 type QueryBuilder<Q extends QueryName> = (events: DataStream<NexmarkEvent>, config: NexmarkConfig, options: SluiceQueryOptions) => DataStream<QueryRows[Q]>;
 
 const QUERIES: { readonly [Q in QueryName]: QueryBuilder<Q> } = {
-  q0, q1, q2, q3, q4: (events, config) => q4(events, config), q5: (events, _config, options) => q5(events, options.prefilter ?? true), q7: (events, _config, options) => q7(events, options.prefilter ?? true), q8,
+  q0, q1, q2, q3, q4: (events, config) => q4(events, config), q5: (events, _config, options) => q5(events, options.prefilter ?? true), q7: (events, _config, options) => q7(events, options.prefilter ?? true),
+  q8: (events, _config, options) => q8(events, options.prefilter ?? true),
 };
 
 /**
