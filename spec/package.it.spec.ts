@@ -1,0 +1,109 @@
+// Runs on: main thread (the test), with npm, tar and node as child processes.
+//
+// The package as npm publishes it: `npm pack` on a copy of the repository (its prepack script builds dist/), the
+// tarball unpacked into a project's node_modules, and jobs run from that project the way a user of the package
+// runs them: a JavaScript job through the API (`import { run } from 'sluice'`), a TypeScript job through the
+// package's `sluice` executable. Fails when package.json names an entry point the tarball does not hold, or when
+// the build needs the TypeScript sources to run.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const TIMEOUT = 240_000;
+/** What the build reads: the engine's sources and the files npm packs beside them. */
+const COPIED = ['core', 'workers', 'shm', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md'];
+
+interface PackageJson {
+  main: string;
+  types: string;
+  bin: Record<string, string>;
+  exports: Record<string, { types: string; default: string }>;
+  scripts: Record<string, string>;
+}
+
+describe('the npm package', { timeout: TIMEOUT }, () => {
+  let tmp = '';
+  let app = '';
+  let installed = '';
+  let files: string[] = [];
+
+  before(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'sluice-package-'));
+    const src = path.join(tmp, 'src');
+    for (const f of COPIED) cpSync(path.join(repo, f), path.join(src, f), { recursive: true });
+    symlinkSync(path.join(repo, 'node_modules'), path.join(src, 'node_modules'), 'dir');
+    const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+    await exec('npm', ['pack', '--pack-destination', tmp], { cwd: src, env, maxBuffer: 64 * 1024 * 1024 });
+    const tarballs = readdirSync(tmp).filter((f) => f.endsWith('.tgz'));
+    assert.equal(tarballs.length, 1, `npm pack wrote ${tarballs.join(', ') || 'no tarball'}`);
+    const tarball = path.join(tmp, tarballs[0]!);
+    files = (await exec('tar', ['-tzf', tarball])).stdout.split('\n').filter((l) => l !== '').map((l) => l.replace(/^package\//, ''));
+
+    // A project that depends on sluice: the tarball unpacked as node_modules/sluice, sluice's own dependencies
+    // beside it (links to this repository's installed ones: the test needs no network).
+    app = path.join(tmp, 'app');
+    installed = path.join(app, 'node_modules', 'sluice');
+    mkdirSync(installed, { recursive: true });
+    await exec('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+    for (const dep of readdirSync(path.join(repo, 'node_modules'))) {
+      if (dep === 'sluice' || dep.startsWith('.')) continue;
+      symlinkSync(path.join(repo, 'node_modules', dep), path.join(app, 'node_modules', dep), 'dir');
+    }
+    writeFileSync(path.join(app, 'package.json'), '{ "type": "module", "dependencies": { "sluice": "*" } }\n');
+  });
+  after(() => { if (tmp !== '') rmSync(tmp, { recursive: true, force: true }); });
+
+  test('the tarball holds every entry point package.json names, the built workers, and no tests or benchmarks', () => {
+    const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as PackageJson;
+    const named = [pkg.main, pkg.types, ...Object.values(pkg.bin), ...Object.values(pkg.exports).flatMap((e) => [e.types, e.default])];
+    for (const f of named) assert.ok(files.includes(path.normalize(f)), `${f} (named in package.json) is not in the tarball`);
+    for (const f of ['dist/workers/pool-entry.mjs', 'dist/workers/task-host.js', 'dist/core/cli/main.js', 'README.md']) {
+      assert.ok(files.includes(f), `${f} is not in the tarball`);
+    }
+    const stray = files.filter((f) => /^(spec|benchmarks|examples|core|workers|shm)\//.test(f));
+    assert.deepEqual(stray, [], 'sources, tests and benchmarks stay out of the package');
+    assert.ok(existsSync(path.join(installed, pkg.main)));
+  });
+
+  test('a JavaScript job runs on worker threads through the installed package\'s API', async () => {
+    writeFileSync(path.join(app, 'job.mjs'), [
+      "import { defineJob } from 'sluice';",
+      "export default defineJob((env) => { env.fromCollection([1, 2, 3, 4, 5]).map((x) => x * 10).name('times-ten').collect().name('out'); });",
+      '',
+    ].join('\n'));
+    writeFileSync(path.join(app, 'main.mjs'), [
+      "import { run } from 'sluice';",
+      "const handle = await run(new URL('./job.mjs', import.meta.url), { parallelism: 2 });",
+      'const result = await handle.result;',
+      'console.log(JSON.stringify({ threads: handle.plan.threads, out: result.collected.out.sort((a, b) => a - b) }));',
+      '',
+    ].join('\n'));
+    const { stdout } = await exec(process.execPath, ['main.mjs'], { cwd: app });
+    assert.deepEqual(JSON.parse(stdout), { threads: 2, out: [10, 20, 30, 40, 50] });
+  });
+
+  test('a TypeScript job runs through the installed package\'s sluice executable', async () => {
+    writeFileSync(path.join(app, 'job.ts'), [
+      "import { defineJob } from 'sluice';",
+      'export default defineJob((env) => {',
+      "  env.fromCollection(['a b', 'b c', 'c']).flatMap<string>((line, out) => { for (const w of line.split(' ')) out.collect(w); }).name('words')",
+      "    .keyBy((w) => w).reduce((a) => a).name('distinct').collect().name('out');",
+      '});',
+      '',
+    ].join('\n'));
+    const { stdout } = await exec(process.execPath, [path.join(installed, 'bin', 'sluice.mjs'), 'run', 'job.ts', '--json', '--parallelism', '2'], { cwd: app });
+    const report = JSON.parse(stdout) as { parallelism: number; cancelled: boolean; collected: Record<string, number> };
+    assert.equal(report.parallelism, 2);
+    assert.equal(report.cancelled, false);
+    // Five words through a rolling reduce: one output per word.
+    assert.equal(report.collected['out'], 5);
+  });
+});
