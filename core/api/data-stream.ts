@@ -23,6 +23,8 @@ import { MapStateDescriptor } from './broadcast-state.js';
 import { JoinedStreams } from './joined-streams.js';
 import { IntervalJoin } from './interval-join.js';
 import { DEAD_LETTERS_ID, ERROR_POLICIES, type DeadLetter, type ErrorPolicy } from './dead-letters.js';
+import { stateSchemaFields, stateSchemaFingerprint } from '../state/typed-state-table.js';
+import type { FieldDef, RecordSchema } from '../../shm/codec/schema.js';
 import { asyncMapFingerprint, checkAsyncMapOptions, type AsyncMapFunction, type AsyncMapOptions } from './async-map.js';
 
 function requireFunction(fn: unknown, what: string): void {
@@ -213,6 +215,23 @@ export class DataStream<T> {
   }
 }
 
+export interface ReduceOptions<T> {
+  /**
+   * The accumulator's record schema (recordSchema({ ... }), required fields only). The keyed state then keeps
+   * each field in a typed column, one row per key, instead of an object per key: far less for the garbage
+   * collector to walk with many keys, and a checkpoint copies changed rows without visiting objects. Only the
+   * declared fields are kept (as the typed codec keeps them); an accumulator that does not fit the schema goes to
+   * the operator's error policy. Checkpoints are the same bytes either way: a job can add or drop the schema and
+   * resume.
+   */
+  stateSchema?: RecordSchema<T>;
+}
+
+/** @internal What a reduce node carries to its operator. */
+export interface ReduceSpec {
+  readonly stateFields: readonly FieldDef[];
+}
+
 export class KeyedStream<T, K extends Key> extends DataStream<T> {
   private readonly key: KeySelector<T, K>;
 
@@ -272,10 +291,16 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
     return new ConnectedStreams<T, B>(this, other);
   }
 
-  /** Rolling reduce: emits the updated accumulator of the record's key for every record. */
-  reduce(fn: ReduceFunction<T>): DataStream<T> {
+  /**
+   * Rolling reduce: emits the updated accumulator of the record's key for every record. With `stateSchema`, the
+   * accumulators live in typed columns (ReduceOptions).
+   */
+  reduce(fn: ReduceFunction<T>, options: ReduceOptions<T> = {}): DataStream<T> {
     requireFunction(fn, 'reduce');
-    return new DataStream<T>(this.graph, this.graph.add({ kind: 'reduce', inputs: [this.edge()], fn }));
+    if (options.stateSchema === undefined) return new DataStream<T>(this.graph, this.graph.add({ kind: 'reduce', inputs: [this.edge()], fn }));
+    const fields = stateSchemaFields(options.stateSchema, 'reduce');
+    const spec: ReduceSpec = { stateFields: fields };
+    return new DataStream<T>(this.graph, this.graph.add({ kind: 'reduce', inputs: [this.edge()], fn, spec, specFingerprint: stateSchemaFingerprint(fields) }));
   }
 
   /**

@@ -6,6 +6,7 @@ import type { WatermarkStrategy } from '../time/watermark-strategy.js';
 import { TimestampsOperator } from '../time/timestamps-operator.js';
 import { FilterOperator, FlatMapOperator, IdentityOperator, MapOperator } from './stateless.js';
 import { KeyedProcessOperator, ReduceOperator } from './keyed.js';
+import type { ReduceSpec } from '../api/data-stream.js';
 import type { Downstream, Operator } from './operator.js';
 import type { TaskContext } from './task-context.js';
 
@@ -35,7 +36,7 @@ export function createOperator(n: LogicalNode, ctx: TaskContext, next: Downstrea
     case 'map': return new MapOperator(n.name, ctx, next, fn);
     case 'filter': return new FilterOperator(n.name, ctx, next, fn);
     case 'flatMap': return new FlatMapOperator(n.name, ctx, next, fn);
-    case 'reduce': return new ReduceOperator(n.name, ctx, next, keyOf, fn, env.checkpointing);
+    case 'reduce': return new ReduceOperator(n.name, ctx, next, keyOf, fn, env.checkpointing, (n.spec as ReduceSpec | undefined)?.stateFields);
     case 'process': return new KeyedProcessOperator(n.name, ctx, next, keyOf, fn, env.checkpointing);
     case 'timestamps': return new TimestampsOperator(n.name, ctx, next, n.spec as WatermarkStrategy<unknown>, env.graph.autoWatermarkIntervalMs);
     case 'union': return new IdentityOperator(n.name, ctx, next);

@@ -8,6 +8,8 @@ import type { OutputTag } from '../api/output-tag.js';
 import { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { TimerService, type TimeDomain } from '../state/timer-service.js';
 import type { StateTable } from '../state/state-table.js';
+import type { TypedStateTable } from '../state/typed-state-table.js';
+import type { FieldDef } from '../../shm/codec/schema.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { MAX_WATERMARK } from '../time/watermark.js';
 import { Operator, type Downstream } from './operator.js';
@@ -92,15 +94,17 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
 }
 
 export class ReduceOperator<T> extends KeyedOperator<T, T> {
-  private readonly table: StateTable<T>;
-  constructor(name: string, ctx: TaskContext, next: Downstream<T>, private readonly key: (v: T) => Key, private readonly fn: ReduceFunction<T>, tracking: boolean) {
-    super(name, ctx, next, tracking);
-    this.table = this.backend.table<T>('reduce', 'internal', undefined);
-  }
+  private readonly table: StateTable<T> | undefined;
+  /** With a state schema: the accumulators in typed columns. */
+  private readonly typed: TypedStateTable<T> | undefined;
 
-  /** The accumulator of every key this subtask holds. */
-  get state(): ReadonlyMap<Key, { value: T }> {
-    return this.table.entries;
+  constructor(
+    name: string, ctx: TaskContext, next: Downstream<T>, private readonly key: (v: T) => Key, private readonly fn: ReduceFunction<T>, tracking: boolean,
+    stateFields?: readonly FieldDef[],
+  ) {
+    super(name, ctx, next, tracking);
+    if (stateFields !== undefined) this.typed = this.backend.typedTable<T>('reduce', stateFields, `reduce '${name}'`);
+    else this.table = this.backend.table<T>('reduce', 'internal', undefined);
   }
 
   push(value: T): void {
@@ -108,9 +112,16 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
     let acc: T;
     try {
       const k = this.key(value);
-      const e = this.table.entries.get(k);
-      acc = e === undefined ? value : this.fn(e.value, value);
-      this.table.put(k, acc);
+      const typed = this.typed;
+      if (typed !== undefined) {
+        const before = typed.get(k);
+        acc = before === undefined ? value : this.fn(before, value);
+        typed.put(k, acc);
+      } else {
+        const e = this.table!.entries.get(k);
+        acc = e === undefined ? value : this.fn(e.value, value);
+        this.table!.put(k, acc);
+      }
     } catch (e) { this.rejected(e, value); return; }
     this.recordsOut++;
     this.next.push(acc);

@@ -45,6 +45,18 @@ export interface TableChanges {
   ttl: boolean;
   puts: StateEntry<unknown>[];
   dels: Key[];
+  /** Instead of `puts`: the written entries as columns (a TypedStateTable's; never with a TTL). */
+  columns?: TypedColumns;
+}
+
+/** Entries as columns: entry i is keys[i] with fields[f] = cols[f][i]. */
+export interface TypedColumns {
+  keys: Key[];
+  fields: readonly string[];
+  /** Per field: numbers, or the values as they are (strings, booleans). */
+  cols: (Float64Array | unknown[])[];
+  /** Entry i's value as a plain object (format 2 writes values whole). */
+  value(i: number): unknown;
 }
 
 export interface DecodedTable {
@@ -74,6 +86,7 @@ export class ChunkEncoder {
   }
 
   private columnTable(t: TableChanges): unknown[] {
+    if (t.columns !== undefined) return typedTable(t, t.columns);
     const es = t.puts;
     const n = es.length;
     const keys = new ColumnBuilder(n);
@@ -124,7 +137,25 @@ export function encodeKeyGroup(full: boolean, tables: TableChanges[], columns = 
   return new ChunkEncoder(columns).encode(full, tables);
 }
 
+/**
+ * A table given as columns, in the layout columnTable gives the same values as objects (fields in this order):
+ * key column, then the number columns narrowed and the others as they are.
+ */
+function typedTable(t: TableChanges, c: TypedColumns): unknown[] {
+  const n = c.keys.length;
+  const keys = new ColumnBuilder(n);
+  for (let i = 0; i < n; i++) keys.add(i, c.keys[i] === 0 ? 0 : c.keys[i]);
+  const values = n === 0 ? [VALUES_ANY, anyColumn([])] : [VALUES_OBJECTS, [...c.fields], c.cols.map((col) => (col instanceof Float64Array ? narrow(col) : col))];
+  return [t.name, 0, n, keys.done(), values, null, t.dels];
+}
+
 function rowTable(t: TableChanges): unknown[] {
+  const c = t.columns;
+  if (c !== undefined) {
+    const puts: unknown[] = [];
+    for (let i = 0; i < c.keys.length; i++) puts.push(c.keys[i], c.value(i));
+    return [t.name, 0, puts, t.dels];
+  }
   const puts: unknown[] = [];
   for (const e of t.puts) {
     puts.push(e.key, e.value);

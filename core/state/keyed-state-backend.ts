@@ -13,6 +13,9 @@ import type {
 import { keyGroupFor, type Key } from '../graph/key-groups.js';
 import type { KeyGroupChunk } from '../checkpoint/snapshot.js';
 import { StateTable } from './state-table.js';
+import { TypedStateTable } from './typed-state-table.js';
+import type { KeyedTable } from './keyed-table.js';
+import type { FieldDef } from '../../shm/codec/schema.js';
 import { ttlConfig } from './ttl.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
 import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, type TableChanges } from './key-group-codec.js';
@@ -40,7 +43,7 @@ type SlotKind = Kind | 'restored';
 export class KeyedStateBackend implements KeyedStateStore {
   /** The key that every handle reads and writes; set by the operator before each record or timer. */
   currentKey: Key = '';
-  private readonly tables = new Map<string, { kind: SlotKind; table: StateTable<unknown>; handle: unknown }>();
+  private readonly tables = new Map<string, { kind: SlotKind; table: KeyedTable; handle: unknown }>();
   /** Per key group: delta chunks written since its last full chunk, and the entries they carried. */
   private readonly chain: Int32Array;
   private readonly sinceFull: Float64Array;
@@ -65,8 +68,24 @@ export class KeyedStateBackend implements KeyedStateStore {
     return this.slot<V>(name, kind, options, () => undefined).table;
   }
 
+  /**
+   * The table behind a state whose values follow a record schema (typed columns), created on first use; before
+   * any restore, so restored entries land in its columns.
+   */
+  typedTable<V>(name: string, fields: readonly FieldDef[], owner: string): TypedStateTable<V> {
+    const s = this.tables.get(name);
+    if (s !== undefined) {
+      if (!(s.table instanceof TypedStateTable)) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' already exists without a state schema`);
+      return s.table as TypedStateTable<V>;
+    }
+    const table = new TypedStateTable<V>(name, this.maxParallelism, this.tracking, fields, owner);
+    this.tables.set(name, { kind: 'internal', table, handle: undefined });
+    return table;
+  }
+
   private slot<V>(name: string, kind: Kind, options: StateOptions | undefined, makeHandle: (t: StateTable<V>) => unknown): { table: StateTable<V>; handle: unknown } {
     const s = this.tables.get(name);
+    if (s !== undefined && s.table instanceof TypedStateTable) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' has a state schema; it is not a ${kind} state`);
     if (s !== undefined && s.kind !== 'restored') {
       if (s.kind !== kind) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' is a ${s.kind} state, not a ${kind} state`);
       return s as unknown as { table: StateTable<V>; handle: unknown };
@@ -81,7 +100,7 @@ export class KeyedStateBackend implements KeyedStateStore {
       return s as unknown as { table: StateTable<V>; handle: unknown };
     }
     const table = new StateTable<V>(name, this.maxParallelism, this.tracking, ttl, clock, cleanClock);
-    const created = { kind, table: table as StateTable<unknown>, handle: undefined as unknown };
+    const created = { kind, table: table as KeyedTable, handle: undefined as unknown };
     created.handle = makeHandle(table);
     this.tables.set(name, created);
     return created as unknown as { table: StateTable<V>; handle: unknown };
@@ -117,7 +136,7 @@ export class KeyedStateBackend implements KeyedStateStore {
   /** The keys holding an entry of state `name` (a copy, safe to iterate while the state changes). */
   keysOf(name: string): Key[] {
     const s = this.tables.get(name);
-    return s === undefined ? [] : [...s.table.entries.keys()];
+    return s === undefined ? [] : [...s.table.keys()];
   }
 
   /** Entries of one state (for tests and metrics). */
@@ -158,7 +177,7 @@ export class KeyedStateBackend implements KeyedStateStore {
       for (const [kg, c] of tc) {
         let list = byGroup.get(kg);
         if (list === undefined) { list = []; byGroup.set(kg, list); }
-        list.push({ name: t.name, ttl: t.ttl !== undefined, puts: c.puts as TableChanges['puts'], dels: c.dels });
+        list.push({ name: t.name, ttl: t.ttl !== undefined, puts: c.puts, dels: c.dels, ...(c.columns !== undefined ? { columns: c.columns } : {}) });
       }
     }
     // A full group with no live entry left still needs a chunk: it replaces the group's older chunks.
@@ -210,9 +229,12 @@ export class KeyedStateBackend implements KeyedStateStore {
     return k as Key;
   }
 
-  private restoredTable(name: string, ttl: boolean): StateTable<unknown> {
+  private restoredTable(name: string, ttl: boolean): KeyedTable {
     const s = this.tables.get(name);
-    if (s !== undefined) return s.table;
+    if (s !== undefined) {
+      if (ttl && s.table instanceof TypedStateTable) throw new KeyGroupFormatError(`state '${name}': the checkpoint holds it with a TTL, the job declares it with a state schema (no TTL)`);
+      return s.table;
+    }
     // The kind is not known until the job asks for the state; keep the table and let the first handle claim it.
     // Nor is its clock (event or processing time): until then nothing in it expires.
     const never = (): number => -Infinity;

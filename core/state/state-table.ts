@@ -12,6 +12,7 @@
 
 import { keyGroupFor, type Key } from '../graph/key-groups.js';
 import type { TtlConfig } from './ttl.js';
+import type { KeyedTable } from './keyed-table.js';
 
 export interface StateEntry<V> {
   readonly key: Key;
@@ -29,7 +30,7 @@ const DELETED = -1;
 /** Entries removed at every write, at most, when a TTL is set: enough to outpace any write rate. */
 const CLEANUP_PER_WRITE = 2;
 
-export class StateTable<V> {
+export class StateTable<V> implements KeyedTable {
   readonly entries = new Map<Key, StateEntry<V>>();
   /**
    * Per key group: entries written since the last snapshot (each once; it may have been removed since), and
@@ -77,6 +78,10 @@ export class StateTable<V> {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  keys(): Iterable<Key> {
+    return this.entries.keys();
   }
 
   /** The live entry of `key`, or undefined (expired entries are removed, never returned). */
@@ -180,8 +185,8 @@ export class StateTable<V> {
    * No cleanup here: the caller cleans before it counts entries, and a clock that moved since would make the
    * chunks disagree with those counts.
    */
-  takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<V>[]; dels: Key[] }> {
-    const out = new Map<number, { puts: StateEntry<V>[]; dels: Key[] }>();
+  takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<unknown>[]; dels: Key[] }> {
+    const out = new Map<number, { puts: StateEntry<unknown>[]; dels: Key[] }>();
     if (anyFull && !this.tracking) {
       // No member lists without tracking (a savepoint of a job that does not checkpoint): walk the table once.
       const all: (StateEntry<V>[] | undefined)[] = new Array(this.maxParallelism);

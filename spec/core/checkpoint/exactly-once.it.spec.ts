@@ -81,6 +81,12 @@ test('a worker thread that exits at random points, many times: the job restarts 
   await runAndCheck(`exit at ${at}`, { n: 30_000, keys: 500, rate: 60_000, interval: 20, failAt: at, crash: 'exit' }, [1, 4]);
 });
 
+test('the same with the reduce state in typed columns (stateSchema): worker threads exit at random points, the job stays exactly-once', async () => {
+  const r = new SplitRandom().reset(Date.now() % 100_000, 2);
+  const at = Array.from({ length: 3 }, (_, k) => 3_000 + k * 9_000 + r.int(6_000)).join(',');
+  await runAndCheck(`typed, exit at ${at}`, { n: 30_000, keys: 500, rate: 60_000, interval: 20, failAt: at, crash: 'exit', typed: 1 }, [1, 3]);
+});
+
 test('a snapshot that throws (a sink whose prepareCommit fails) fails the checkpoint and the job, which restarts exactly-once', async () => {
   await runAndCheck('snapshot', { n: 30_000, keys: 300, rate: 60_000, interval: 20, failAt: '15000', crash: 'snapshot' }, 1);
 });

@@ -158,6 +158,25 @@ test('a checkpoint taken at parallelism 2 restores at 3 and then at 1 (key group
   }
 });
 
+test('typed state columns (stateSchema) and state objects restore into each other: typed p2 -> objects p3 -> typed p1', async () => {
+  const dir = tmp();
+  try {
+    const n = 120_000;
+    const keys = 300;
+    const params = { n, keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') };
+    const stateDir = path.join(dir, 'state');
+    await runUntil(jobUrl({ ...params, typed: 1 }), stateDir, 2, false, 3);
+    const written = await runUntil(jobUrl(params), stateDir, 3, true, 3);
+    assert.equal(written.length, 3, 'the second run completed 3 checkpoints that wrote state before the input ended');
+    const h = await run(jobUrl({ ...params, typed: 1 }), { parallelism: 1, stateDir, resume: true, onWarning: () => {} });
+    const r = await h.result;
+    assert.ok(r.restoredFrom !== undefined, 'resumed');
+    assertExactlyOnce(path.join(dir, 'ledger'), n, keys, 'typed p2 -> objects p3 -> typed p1');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('all but the newest retained checkpoint deleted: it still restores (chunks it shares with older ones are kept)', async () => {
   const dir = tmp();
   try {

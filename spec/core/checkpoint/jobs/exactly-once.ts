@@ -1,12 +1,13 @@
 // A job for the exactly-once tests. Every record is (i, key); a keyed reduce counts records per key, so the
 // updates of one key must read 1, 2, 3, ... exactly once each; the sink receives every update (with the i of the
 // record that caused it), so the test can count lost, duplicated and unexpected records.
-//   ?n=200000&keys=1000&rate=0&interval=50&failAt=i,j&marker=/path&crash=throw|exit|snapshot|restore&ledger=/dir
+//   ?n=200000&keys=1000&rate=0&interval=50&failAt=i,j&marker=/path&crash=throw|exit|snapshot|restore&ledger=/dir&typed=1
+// typed=1: the reduce keeps its counts in typed columns (stateSchema).
 // crash: where the injected failure happens: `throw` in a map function, `exit` kills the worker thread
 // (process.exit in a worker), `snapshot` throws in the sink's prepareCommit, `restore` throws in a process
 // function's open() after a restore. Each failure happens once (a marker file remembers it).
 import { existsSync, writeFileSync } from 'node:fs';
-import { defineJob } from '../../../../core/index.js';
+import { defineJob, recordSchema } from '../../../../core/index.js';
 import { ledgerSink } from '../ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
@@ -20,6 +21,8 @@ const marker = q.get('marker') ?? '';
 const crash = q.get('crash') ?? 'throw';
 const ledger = q.get('ledger') ?? '';
 const unbounded = q.get('unbounded') === '1';
+const typed = q.get('typed') === '1';
+const updateSchema = recordSchema({ key: 'string', count: 'i64', i: 'i64' });
 
 /** True the first time it is asked about `what` (a marker file remembers), when failure injection is on. */
 function firstTime(what: string): boolean {
@@ -41,7 +44,7 @@ export default defineJob((env) => {
       return { key: e.key, count: 1, i: e.i } as Update;
     }).name('inject').uid('inject')
     .keyBy((u) => u.key)
-    .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid(q.get('countUid') ?? 'count');
+    .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i }), typed ? { stateSchema: updateSchema } : {}).name('count').uid(q.get('countUid') ?? 'count');
   const checked = crash !== 'restore' ? counted : counted.keyBy((u) => u.key).process<Update>({
     open() {
       // open() runs after a restore too: fail there once, after the first failure caused a restart.

@@ -1,0 +1,390 @@
+// Runs on: the worker thread of a keyed operator instance. One named keyed state whose values follow a declared
+// record schema (`keyBy(...).reduce(fn, { stateSchema })`): each field is a column (a Float64Array for numbers, an
+// array for strings and booleans) and each key has a slot, a row of the columns. StateTable keeps an entry object
+// and a value object per key instead.
+//
+// Why: with a million keys, objects per key are what the garbage collector walks at every major collection, and
+// each new value a reduce returns is promoted and dropped there; here a value lives in the columns and the
+// objects a record makes die young. A snapshot copies the changed rows of the columns straight into the chunk's
+// columns (key-group chunk format 3, the same bytes StateTable's values of the same shape give), without visiting
+// an object per entry.
+//
+// Slots are never reused: a removed key's slot stays dead (change lists name slots, and a reduce removes no key).
+
+import { keyGroupFor, type Key } from '../graph/key-groups.js';
+import { FIELD_TYPES, type FieldDef, type FieldType, type RecordSchema } from '../../shm/codec/schema.js';
+import { JobDefinitionError } from '../api/errors.js';
+import type { TtlConfig } from './ttl.js';
+import type { KeyedTable, GroupChanges } from './keyed-table.js';
+import { KeyGroupFormatError, type TypedColumns } from './key-group-codec.js';
+
+type Column = Float64Array | unknown[];
+
+/** Thrown by put for a value that does not follow the schema (the record goes to the error policy). */
+export class StateSchemaError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateSchemaError';
+  }
+}
+
+/**
+ * The fields of a state schema, checked when the job is defined (`where` names the API call): a record schema
+ * (recordSchema(...)) of required fields.
+ */
+export function stateSchemaFields(schema: unknown, where: string): readonly FieldDef[] {
+  const fields = (schema as RecordSchema<unknown> | undefined)?.fields;
+  if (!Array.isArray(fields) || fields.length === 0 || !fields.every((f: FieldDef) => typeof f?.name === 'string' && (FIELD_TYPES as readonly string[]).includes(f.type))) {
+    throw new JobDefinitionError(`${where}: stateSchema must be a record schema (recordSchema({ ... }))`);
+  }
+  const opt = (fields as FieldDef[]).find((f) => f.optional);
+  if (opt !== undefined) throw new JobDefinitionError(`${where}: stateSchema field '${opt.name}' is optional; a state schema declares required fields only`);
+  return fields as FieldDef[];
+}
+
+/** Stable text naming a state schema (part of the operator's fingerprint). */
+export function stateSchemaFingerprint(fields: readonly FieldDef[]): string {
+  return `state(${fields.map((f) => `${f.name}:${f.type}`).join(',')})`;
+}
+
+const NUMERIC: ReadonlySet<FieldType> = new Set(['i32', 'u32', 'i64', 'f64', 'f32', 'timestamp']);
+const INITIAL_SLOTS = 1024;
+
+/** The check of one field's value, as JS source over `x` (the value is stored when it holds). */
+function checkOf(type: FieldType): string {
+  switch (type) {
+    case 'i32': return "typeof x === 'number' && (x | 0) === x";
+    case 'u32': return "typeof x === 'number' && (x >>> 0) === x";
+    case 'i64': case 'timestamp': return 'Number.isSafeInteger(x)';
+    case 'f64': case 'f32': return "typeof x === 'number'";
+    case 'string': return "typeof x === 'string'";
+    case 'bool': return "typeof x === 'boolean'";
+  }
+}
+
+type Writer = (v: unknown, s: number) => number;
+type Reader = (s: number) => unknown;
+
+export class TypedStateTable<V> implements KeyedTable {
+  readonly ttl: TtlConfig | undefined = undefined;
+  readonly counts: Int32Array;
+  private readonly slots = new Map<Key, number>();
+  private readonly fields: readonly FieldDef[];
+  private readonly names: string[];
+  /**
+   * Row-major, `stride` numbers per slot: the numeric fields in schema order, then the snapshot epoch the slot
+   * was last listed as changed in (at `markAt`), then its key group (at `kgAt`; -1 once removed). A record
+   * touches one cache line (columns apart cost a miss each with many keys). Strings and booleans: an array each.
+   */
+  private rows: Float64Array;
+  private readonly stride: number;
+  private readonly markAt: number;
+  private readonly kgAt: number;
+  /** Per field: its offset in a row when numeric, else -1 - its index in `others`. */
+  private readonly place: number[];
+  private readonly others: unknown[][];
+  /** Per slot: its key. */
+  private readonly keyOf: Key[] = [];
+  private used = 0;
+  private epoch = 1;
+  private write!: Writer;
+  private read!: Reader;
+  /** Per key group (with tracking): slots written since the last snapshot (each once), keys removed. */
+  private changed: (number[] | undefined)[];
+  private removed: (Key[] | undefined)[];
+  /** Per key group (with tracking): every slot created in it, live or dead, and how many are dead. */
+  private readonly members: number[][];
+  private readonly deadMembers: Int32Array;
+
+  constructor(
+    readonly name: string,
+    private readonly maxParallelism: number,
+    readonly tracking: boolean,
+    fields: readonly FieldDef[],
+    /** Names the state in errors: "reduce 'sum'". */
+    private readonly owner: string,
+  ) {
+    if (fields.length === 0) throw new StateSchemaError(`${owner}: a state schema needs at least one field`);
+    const opt = fields.find((f) => f.optional);
+    if (opt !== undefined) throw new StateSchemaError(`${owner}: state schema field '${opt.name}' is optional; state columns hold required fields only`);
+    this.fields = fields;
+    this.names = fields.map((f) => f.name);
+    let numeric = 0;
+    let other = 0;
+    this.place = fields.map((f) => (NUMERIC.has(f.type) ? numeric++ : -1 - other++));
+    this.others = Array.from({ length: other }, () => []);
+    this.markAt = numeric;
+    this.kgAt = numeric + 1;
+    this.stride = numeric + 2;
+    this.rows = new Float64Array(INITIAL_SLOTS * this.stride);
+    this.counts = new Int32Array(maxParallelism);
+    this.changed = new Array(maxParallelism);
+    this.removed = new Array(maxParallelism);
+    this.members = tracking ? Array.from({ length: maxParallelism }, () => []) : [];
+    this.deadMembers = new Int32Array(maxParallelism);
+    this.compile();
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  keys(): Iterable<Key> {
+    return this.slots.keys();
+  }
+
+  /** The value of `key` as a fresh plain object (fields in schema order), or undefined. */
+  get(key: Key): V | undefined {
+    const s = this.slots.get(key);
+    return s === undefined ? undefined : this.read(s) as V;
+  }
+
+  /** Stores the declared fields of `value` under `key`; throws StateSchemaError (and stores nothing) if one does not fit. */
+  put(key: Key, value: V): void {
+    let s = this.slots.get(key);
+    if (s === undefined) {
+      // Checked before a slot exists: a value that does not fit leaves no trace.
+      this.check(value);
+      s = this.newSlot(key, keyGroupFor(key, this.maxParallelism));
+    }
+    const bad = this.write(value, s);
+    if (bad >= 0) throw this.mismatch(bad, value);
+    if (this.tracking) {
+      // Listed once per epoch; the mark and the group sit in the row just written.
+      const b = s * this.stride;
+      if (this.rows[b + this.markAt] !== this.epoch) {
+        this.rows[b + this.markAt] = this.epoch;
+        (this.changed[this.rows[b + this.kgAt]!] ??= []).push(s);
+      }
+    }
+  }
+
+  remove(key: Key): void {
+    const s = this.slots.get(key);
+    if (s === undefined) return;
+    const kg = this.kgOf(s);
+    this.slots.delete(key);
+    this.counts[kg]!--;
+    this.rows[s * this.stride + this.kgAt] = -1;
+    if (this.tracking) {
+      this.deadMembers[kg]!++;
+      (this.removed[kg] ??= []).push(key);
+    }
+  }
+
+  cleanup(): number {
+    return 0;
+  }
+
+  configure(ttl: TtlConfig | undefined): void {
+    if (ttl !== undefined) throw new StateSchemaError(`${this.owner}: a state with a state schema cannot have a TTL`);
+  }
+
+  changeCounts(into: Int32Array): void {
+    for (let kg = 0; kg < this.maxParallelism; kg++) into[kg]! += (this.changed[kg]?.length ?? 0) + (this.removed[kg]?.length ?? 0);
+  }
+
+  takeChanges(full: Uint8Array, anyFull: boolean): Map<number, GroupChanges> {
+    const out = new Map<number, GroupChanges>();
+    if (anyFull) {
+      for (let kg = 0; kg < this.maxParallelism; kg++) {
+        if (full[kg] !== 1) continue;
+        let live: number[];
+        if (!this.tracking) {
+          live = [];
+          for (let s = 0; s < this.used; s++) if (this.kgOf(s) === kg) live.push(s);
+        } else {
+          live = this.members[kg]!;
+          if (this.deadMembers[kg]! > 0) {
+            live = live.filter((s) => this.kgOf(s) !== -1);
+            this.members[kg] = live;
+            this.deadMembers[kg] = 0;
+          }
+        }
+        if (live.length > 0) out.set(kg, { puts: [], dels: [], columns: this.gather(live) });
+      }
+    }
+    for (let kg = 0; kg < this.maxParallelism; kg++) {
+      if (full[kg] === 1) continue;
+      const removed = this.removed[kg];
+      let slots = this.changed[kg];
+      const dels: Key[] = [];
+      if (removed !== undefined) {
+        for (const k of removed) if (!this.slots.has(k)) dels.push(k);
+        // A removed key written again has a new slot (listed in `changed`); its old slot is dead.
+        if (slots !== undefined) slots = slots.filter((s) => this.kgOf(s) !== -1);
+      }
+      if ((slots !== undefined && slots.length > 0) || dels.length > 0) out.set(kg, { puts: [], dels, columns: this.gather(slots ?? []) });
+    }
+    this.changed = new Array(this.maxParallelism);
+    this.removed = new Array(this.maxParallelism);
+    this.epoch++;
+    return out;
+  }
+
+  restorePut(key: Key, kg: number, value: unknown, _expiresAt: number): void {
+    let s = this.slots.get(key);
+    if (s === undefined) {
+      const bad = this.firstMismatch(value);
+      if (bad >= 0) throw this.restoreMismatch(bad, value);
+      s = this.newSlot(key, kg);
+    }
+    const bad = this.write(value, s);
+    if (bad >= 0) throw this.restoreMismatch(bad, value);
+  }
+
+  restoreDelete(key: Key): void {
+    const s = this.slots.get(key);
+    if (s === undefined) return;
+    const kg = this.kgOf(s);
+    this.slots.delete(key);
+    this.counts[kg]!--;
+    this.rows[s * this.stride + this.kgAt] = -1;
+    if (this.tracking) this.deadMembers[kg]!++;
+  }
+
+  restoreDone(): void {}
+
+  private kgOf(s: number): number {
+    return this.rows[s * this.stride + this.kgAt]!;
+  }
+
+  /** Rows `slots`, as a chunk's columns (one per field, in schema order). */
+  private gather(slots: number[]): TypedColumns {
+    const n = slots.length;
+    const { rows, stride, place, others } = this;
+    const keys = new Array<Key>(n);
+    const cols: Column[] = place.map((p) => (p >= 0 ? new Float64Array(n) : new Array<unknown>(n)));
+    const nums = place.flatMap((p, j) => (p >= 0 ? [j] : []));
+    const numCols = nums.map((j) => cols[j] as Float64Array);
+    const numAt = nums.map((j) => place[j]!);
+    for (let i = 0; i < n; i++) {
+      const s = slots[i]!;
+      keys[i] = this.keyOf[s]!;
+      const b = s * stride;
+      for (let f = 0; f < numCols.length; f++) numCols[f]![i] = rows[b + numAt[f]!]!;
+    }
+    place.forEach((p, j) => {
+      if (p >= 0) return;
+      const from = others[-1 - p]!;
+      const to = cols[j] as unknown[];
+      for (let i = 0; i < n; i++) to[i] = from[slots[i]!];
+    });
+    return { keys, fields: this.names, cols, value: columnReader(this.names, cols) };
+  }
+
+  /** A slot for a new key (not listed as changed: put lists it, a restore does not). */
+  private newSlot(key: Key, kg: number): number {
+    if ((this.used + 1) * this.stride > this.rows.length) this.grow();
+    const s = this.used++;
+    this.keyOf[s] = key;
+    const b = s * this.stride;
+    this.rows[b + this.markAt] = 0;
+    this.rows[b + this.kgAt] = kg;
+    this.slots.set(key, s);
+    this.counts[kg]!++;
+    if (this.tracking) this.members[kg]!.push(s);
+    return s;
+  }
+
+  private grow(): void {
+    const bigger = new Float64Array(this.rows.length * 2);
+    bigger.set(this.rows);
+    this.rows = bigger;
+    this.compile();
+  }
+
+  /** The writer and reader over the current rows (generated per schema; again after the rows grow). */
+  private compile(): void {
+    const { fields, place, stride } = this;
+    const args = ['r', ...this.others.map((_, k) => `o${k}`)];
+    const cell = (j: number): string => (place[j]! >= 0 ? `r[b + ${place[j]}]` : `o${-1 - place[j]!}[s]`);
+    // Every field is checked before any is stored: a value that does not fit leaves the row as it was.
+    const writeBody = [
+      "if (typeof v !== 'object' || v === null) return 0;",
+      'let x;',
+      ...fields.map((f, j) => `x = v[${JSON.stringify(f.name)}]; if (!(${checkOf(f.type)})) return ${j};`),
+      `const b = s * ${stride};`,
+      ...fields.map((f, j) => `x = v[${JSON.stringify(f.name)}]; ${cell(j)} = ${f.type === 'f32' ? 'Math.fround(x)' : 'x'};`),
+      'return -1;',
+    ].join('\n');
+    const literal = fields.map((f, j) => `${JSON.stringify(f.name)}: ${cell(j)}`).join(', ');
+    try {
+      this.write = new Function(...args, `return (v, s) => {\n${writeBody}\n};`)(this.rows, ...this.others) as Writer;
+      this.read = new Function(...args, `return (s) => { const b = s * ${stride}; return { ${literal} }; };`)(this.rows, ...this.others) as Reader;
+    } catch {
+      // Code generation is off (--disallow-code-generation-from-strings): the same, interpreted.
+      const { rows, others, names } = this;
+      this.write = (v, s) => {
+        const bad = this.firstMismatch(v);
+        if (bad >= 0) return bad;
+        for (let j = 0; j < fields.length; j++) {
+          const x = (v as Record<string, unknown>)[names[j]!];
+          const p = place[j]!;
+          if (p >= 0) rows[s * stride + p] = fields[j]!.type === 'f32' ? Math.fround(x as number) : x as number;
+          else others[-1 - p]![s] = x;
+        }
+        return -1;
+      };
+      this.read = (s) => {
+        const o: Record<string, unknown> = {};
+        for (let j = 0; j < names.length; j++) {
+          const p = place[j]!;
+          o[names[j]!] = p >= 0 ? rows[s * stride + p] : others[-1 - p]![s];
+        }
+        return o;
+      };
+    }
+  }
+
+  private check(value: unknown): void {
+    const bad = this.firstMismatch(value);
+    if (bad >= 0) throw this.mismatch(bad, value);
+  }
+
+  /** Index of the first field of `value` that does not fit the schema, or -1. */
+  private firstMismatch(value: unknown): number {
+    if (typeof value !== 'object' || value === null) return 0;
+    for (let j = 0; j < this.fields.length; j++) {
+      const x = (value as Record<string, unknown>)[this.names[j]!];
+      if (!fits(this.fields[j]!.type, x)) return j;
+    }
+    return -1;
+  }
+
+  private mismatch(j: number, value: unknown): StateSchemaError {
+    if (typeof value !== 'object' || value === null) return new StateSchemaError(`${this.owner}: the state schema needs an object with fields ${this.names.join(', ')}, got ${value === null ? 'null' : typeof value}`);
+    const f = this.fields[j]!;
+    const x = (value as Record<string, unknown>)[f.name];
+    return new StateSchemaError(`${this.owner}: state schema field '${f.name}' (${f.type}) got ${x === undefined ? 'undefined' : typeof x === 'number' ? String(x) : typeof x}`);
+  }
+
+  private restoreMismatch(j: number, value: unknown): KeyGroupFormatError {
+    return new KeyGroupFormatError(`state '${this.name}' of ${this.owner}: a restored value does not follow the state schema: ${this.mismatch(j, value).message}`);
+  }
+}
+
+/** Entry i of a chunk's columns as a plain object: a literal generated for the schema where possible. */
+function columnReader(names: readonly string[], cols: Column[]): (i: number) => unknown {
+  try {
+    const literal = names.map((f, j) => `${JSON.stringify(f)}: c${j}[i]`).join(', ');
+    return new Function(...cols.map((_, j) => `c${j}`), `return (i) => ({ ${literal} });`)(...cols) as (i: number) => unknown;
+  } catch {
+    return (i) => {
+      const o: Record<string, unknown> = {};
+      for (let j = 0; j < names.length; j++) o[names[j]!] = cols[j]![i];
+      return o;
+    };
+  }
+}
+
+function fits(type: FieldType, x: unknown): boolean {
+  switch (type) {
+    case 'i32': return typeof x === 'number' && (x | 0) === x;
+    case 'u32': return typeof x === 'number' && (x >>> 0) === x;
+    case 'i64': case 'timestamp': return Number.isSafeInteger(x);
+    case 'f64': case 'f32': return typeof x === 'number';
+    case 'string': return typeof x === 'string';
+    case 'bool': return typeof x === 'boolean';
+  }
+}

@@ -1,0 +1,136 @@
+// TypedStateTable: values of a record schema in typed columns. Its snapshots must be the very chunk bytes a
+// StateTable holding the same values as objects gives (so checkpoints restore into either), in both chunk formats;
+// chunks restore into it; values that do not fit the schema are refused whole, naming the field.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { StateTable } from '../../../core/state/state-table.js';
+import { StateSchemaError, TypedStateTable, stateSchemaFields } from '../../../core/state/typed-state-table.js';
+import { ChunkEncoder, KeyGroupFormatError, decodeKeyGroup } from '../../../core/state/key-group-codec.js';
+import type { KeyedTable } from '../../../core/state/keyed-table.js';
+import { keyGroupFor, type Key } from '../../../core/graph/key-groups.js';
+import { optional, recordSchema } from '../../../core/index.js';
+import { JobDefinitionError } from '../../../core/api/errors.js';
+import { keyArb } from './fixtures.js';
+
+const MAXP = 8;
+const schema = recordSchema({ n: 'i32', x: 'f64', s: 'string', b: 'bool', big: 'i64' });
+type V = { n: number; x: number; s: string; b: boolean; big: number };
+const fields = stateSchemaFields(schema, 'test');
+
+const valueArb: fc.Arbitrary<V> = fc.record({
+  n: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  x: fc.oneof(fc.double(), fc.constantFrom(-0, 0.5, NaN, Infinity)),
+  s: fc.string({ maxLength: 4 }),
+  b: fc.boolean(),
+  big: fc.maxSafeInteger(),
+}, { noNullPrototype: true }).map((v) => ({ n: v.n, x: v.x, s: v.s, b: v.b, big: v.big }));
+
+type Op = { kind: 'put'; key: Key; value: V } | { kind: 'remove'; key: Key } | { kind: 'snapshot'; full: number[] };
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArb, value: valueArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), full: fc.uniqueArray(fc.integer({ min: 0, max: MAXP - 1 }), { maxLength: MAXP }) }) },
+);
+
+/** Chunk bytes per key group of one snapshot of `t`, as the backend would encode them. */
+function snapshot(t: KeyedTable, fullGroups: number[], encoder: ChunkEncoder): Map<number, string> {
+  const mask = Uint8Array.from({ length: MAXP }, (_, kg) => (fullGroups.includes(kg) ? 1 : 0));
+  const out = new Map<number, string>();
+  for (const [kg, c] of t.takeChanges(mask, fullGroups.length > 0)) {
+    const bytes = encoder.encode(mask[kg] === 1, [{ name: 'reduce', ttl: false, puts: c.puts, dels: c.dels, ...(c.columns ? { columns: c.columns } : {}) }]);
+    out.set(kg, Buffer.from(bytes).toString('hex'));
+  }
+  return out;
+}
+
+describe('TypedStateTable', () => {
+  for (const columns of [true, false]) {
+    test(`property: snapshots are the same chunk bytes as a StateTable's of the same values (${columns ? 'columns, format 3' : 'rows, format 2'})`, () => {
+      fc.assert(fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+        const objects = new StateTable<V>('reduce', MAXP, true, undefined, () => 0);
+        const typed = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
+        const enc1 = new ChunkEncoder(columns);
+        const enc2 = new ChunkEncoder(columns);
+        for (const op of [...ops, { kind: 'snapshot', full: [] } as Op]) {
+          if (op.kind === 'put') { objects.put(op.key, { ...op.value }); typed.put(op.key, op.value); }
+          else if (op.kind === 'remove') { objects.remove(op.key); typed.remove(op.key); }
+          else {
+            const a = new Int32Array(MAXP);
+            const b = new Int32Array(MAXP);
+            objects.changeCounts(a);
+            typed.changeCounts(b);
+            assert.deepEqual(b, a, 'change counts');
+            assert.deepEqual(snapshot(typed, op.full, enc2), snapshot(objects, op.full, enc1));
+          }
+          assert.deepEqual(typed.counts, objects.counts);
+        }
+      }));
+    });
+  }
+
+  test('property: its chunks restore into a fresh table with every value (full, then deltas)', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(keyArb, valueArb), { maxLength: 40 }), fc.array(fc.tuple(keyArb, valueArb), { maxLength: 20 }), (first, second) => {
+      const t = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
+      const enc = new ChunkEncoder(true);
+      const chunks: { kg: number; bytes: Uint8Array }[] = [];
+      const take = (full: boolean): void => {
+        const mask = new Uint8Array(MAXP).fill(full ? 1 : 0);
+        for (const [kg, c] of t.takeChanges(mask, full)) chunks.push({ kg, bytes: enc.encode(full, [{ name: 'reduce', ttl: false, puts: c.puts, dels: c.dels, columns: c.columns! }]) });
+      };
+      const expected = new Map<Key, V>();
+      for (const [k, v] of first) { t.put(k, v); expected.set(k, v); }
+      take(true);
+      for (const [k, v] of second) { t.put(k, v); expected.set(k, v); }
+      take(false);
+      const r = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
+      for (const c of chunks) {
+        for (const table of decodeKeyGroup(c.bytes).tables) {
+          for (let i = 0; i < table.puts.length; i += 2) r.restorePut(table.puts[i] as Key, c.kg, table.puts[i + 1], Infinity);
+        }
+      }
+      assert.equal(r.size, expected.size);
+      for (const [k, v] of expected) assert.deepEqual(r.get(k), v, `key ${String(k)}`);
+      const counts = new Int32Array(MAXP);
+      for (const k of expected.keys()) counts[keyGroupFor(k, MAXP)]!++;
+      assert.deepEqual(r.counts, counts);
+    }));
+  });
+
+  test('a value that does not fit is refused whole, naming the field; the stored value stays', () => {
+    const t = new TypedStateTable<V>('reduce', MAXP, true, fields, "reduce 'sum'");
+    const ok: V = { n: 1, x: 2.5, s: 'a', b: true, big: 2 ** 40 };
+    t.put('k', ok);
+    for (const [bad, field] of [
+      [{ ...ok, n: 1.5 }, "'n' (i32) got 1.5"], [{ ...ok, n: 2 ** 31 }, "'n' (i32)"], [{ ...ok, x: '1' }, "'x' (f64) got string"],
+      [{ ...ok, s: 3 }, "'s' (string)"], [{ ...ok, b: 0 }, "'b' (bool)"], [{ ...ok, big: 2 ** 53 }, "'big' (i64)"], [{ n: 1 }, "'x' (f64) got undefined"],
+    ] as [unknown, string][]) {
+      assert.throws(() => t.put('k', bad as V), (e: Error) => e instanceof StateSchemaError && e.message.includes("reduce 'sum'") && e.message.includes(field), JSON.stringify(bad));
+      assert.throws(() => t.put('new', bad as V), StateSchemaError);
+    }
+    assert.throws(() => t.put('k', null as unknown as V), /needs an object/);
+    assert.deepEqual(t.get('k'), ok);
+    assert.equal(t.get('new'), undefined);
+    assert.equal(t.size, 1);
+  });
+
+  test('only the declared fields are kept; f32 fields are rounded to float32; columns grow past their first size', () => {
+    const t = new TypedStateTable<{ a: number; f: number }>('s', MAXP, false, stateSchemaFields(recordSchema({ a: 'u32', f: 'f32' }), 'test'), 'test');
+    t.put(1, { a: 1, f: 0.1, extra: 'dropped' } as never);
+    assert.deepEqual(t.get(1), { a: 1, f: Math.fround(0.1) });
+    for (let k = 0; k < 5000; k++) t.put(k, { a: k, f: k });
+    assert.equal(t.size, 5000);
+    for (const k of [0, 1023, 1024, 4999]) assert.deepEqual(t.get(k), { a: k, f: k });
+  });
+
+  test('a restored value that does not fit the schema is a corrupt or mismatched checkpoint, named', () => {
+    const t = new TypedStateTable<V>('reduce', MAXP, true, fields, "reduce 'sum'");
+    assert.throws(() => t.restorePut('k', keyGroupFor('k', MAXP), { n: 1 }, Infinity), (e: Error) => e instanceof KeyGroupFormatError && /state 'reduce' of reduce 'sum'.*'x' \(f64\)/.test(e.message));
+  });
+
+  test('a state schema is checked when the job is defined: a record schema of required fields', () => {
+    assert.throws(() => stateSchemaFields({}, 'reduce'), (e: Error) => e instanceof JobDefinitionError && /reduce: stateSchema must be a record schema/.test(e.message));
+    assert.throws(() => stateSchemaFields(recordSchema({ a: optional('i32') }), 'reduce'), (e: Error) => e instanceof JobDefinitionError && /field 'a' is optional/.test(e.message));
+  });
+});
