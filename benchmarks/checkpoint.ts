@@ -3,7 +3,10 @@
 // lasting --seconds (default 30); then the restore of the last checkpoint's state: from run() with resume to the
 // first record processed after the restore, the manifest and chunk checks included.
 //
-//   npm run bench:checkpoint -- [--json [PATH]] [--seconds 30] [--reps 3] [--keys 1000000] [--quick]
+//   npm run bench:checkpoint -- [--json [PATH]] [--seconds 30] [--reps 3] [--keys 1000000] [--state typed|objects] [--quick]
+//
+// --state: the running sums as keyed state in typed columns (reduce's stateSchema, the default) or as an object
+// per key; rows carry it as `state`.
 //
 // Rows: checkpoint.throughput (engines sluice.none, sluice.checkpoint-1s: eventsPerSec = records through the
 // sink per second, medians of --reps; checkpointsCompleted, dirtyKeysPerCheckpoint, checkpointMs, checkpointBytes,
@@ -15,7 +18,7 @@ import path from 'node:path';
 import { run, type JobHandle } from '../core/index.js';
 import type { CompletedCheckpoint } from '../core/checkpoint/coordinator.js';
 import { emitReport, median, parseJsonArg, rssMB, type BenchResult } from './report.js';
-import { FIRST_RECORD_ENV, KEYS_ENV } from './jobs/checkpoint-sum.js';
+import { FIRST_RECORD_ENV, KEYS_ENV, STATE_ENV } from './jobs/checkpoint-sum.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => {
@@ -26,10 +29,14 @@ const quick = argv.includes('--quick');
 const seconds = arg('seconds', quick ? 8 : 30);
 const reps = arg('reps', quick ? 1 : 3);
 const keys = arg('keys', 1_000_000);
+const stateAt = argv.indexOf('--state');
+const state = stateAt >= 0 ? argv[stateAt + 1] : 'typed';
+if (state !== 'typed' && state !== 'objects') throw new Error(`--state must be typed or objects, got ${String(state)}`);
 const JOB = new URL('./jobs/checkpoint-sum.ts', import.meta.url);
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 
 process.env[KEYS_ENV] = String(keys);
+process.env[STATE_ENV] = state;
 
 /** Records through the sink so far (live metrics). */
 function sinkRecords(h: JobHandle): number {
@@ -96,7 +103,7 @@ try {
   const all = samples.cp.flatMap((s) => s.checkpoints).filter((c) => c.kind === 'checkpoint');
   const row = (engine: string, eventsPerSec: number, extra: Record<string, unknown>, ss: Sample[]): BenchResult => ({
     benchmark: 'checkpoint.throughput', engine, parallelism: 2, repetitions: ss.length, eventsPerSec, p50Us: null, p99Us: null,
-    rssMB: median(ss.map((s) => s.rss)), outputRows: null, outputChecksum: null, bytesPerRecord: null, seconds, keys, ...extra,
+    rssMB: median(ss.map((s) => s.rss)), outputRows: null, outputChecksum: null, bytesPerRecord: null, seconds, keys, state, ...extra,
   });
   results.push(row('sluice.none', none, { checkpointsCompleted: null, dirtyKeysPerCheckpoint: null }, samples.none));
   results.push(row('sluice.checkpoint-1s', cp, {
@@ -112,7 +119,7 @@ try {
   log(`restore of checkpoint ${rest.checkpointId}: ${rest.restoredKeys.toLocaleString('en-US')} keys in ${rest.restoreMs} ms`);
   results.push({
     benchmark: 'checkpoint.restore', engine: 'sluice', parallelism: 2, repetitions: 1, eventsPerSec: null, p50Us: null, p99Us: null,
-    rssMB: rssMB(), outputRows: null, outputChecksum: null, bytesPerRecord: null, restoreMs: rest.restoreMs, restoredKeys: rest.restoredKeys,
+    rssMB: rssMB(), outputRows: null, outputChecksum: null, bytesPerRecord: null, restoreMs: rest.restoreMs, restoredKeys: rest.restoredKeys, state,
   });
   emitReport(results, parseJsonArg(argv));
   log(`throughput cost of checkpoints every 1 s: ${((1 - cp / none) * 100).toFixed(1)}% (bar <= 15%), checkpoints per run: ${median(samples.cp.map((s) => s.checkpoints.length))} (bar >= 25), restore ${rest.restoreMs} ms (bar <= 5000)`);
