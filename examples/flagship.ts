@@ -2,7 +2,8 @@
 //
 // The flagship job (`npm start`): a keyed aggregation over 20 million synthetic sensor readings. It shows a
 // parallel generator, a chain of stateless operators fused into one task (no rings between them), a keyBy
-// exchange across threads with a typed codec, and per-key state in a rolling reduce, at the default parallelism.
+// exchange across threads with a typed codec, and per-key state in a rolling reduce (in typed columns), at the
+// default parallelism.
 //
 // readings → fahrenheit-to-celsius → valid-only → to-stats ══keyBy(sensor)══▶ stats-per-sensor → discard
 import { defineJob, recordSchema, typedCodec, type Infer } from '../core/index.js';
@@ -42,7 +43,9 @@ export default defineJob((env) => {
     .name('to-stats')
     .withCodec(typedCodec(statsSchema))
     .keyBy((s) => s.sensor)
-    .reduce((a, b) => ({ sensor: a.sensor, count: a.count + b.count, sum: a.sum + b.sum, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) }))
+    // The same schema types the state: each sensor's stats are a row of typed columns, not an object.
+    .reduce((a, b) => ({ sensor: a.sensor, count: a.count + b.count, sum: a.sum + b.sum, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) }),
+      { stateSchema: statsSchema })
     .name('stats-per-sensor')
     .discard()
     .name('discard');

@@ -89,6 +89,8 @@ export class TypedStateTable<V> implements KeyedTable {
   private epoch = 1;
   private write!: Writer;
   private read!: Reader;
+  /** A chunk's entry as an object (format 2 only), generated on first use. */
+  private entryOf: ((cols: Column[], i: number) => unknown) | undefined;
   /** Per key group (with tracking): slots written since the last snapshot (each once), keys removed. */
   private changed: (number[] | undefined)[];
   private removed: (Key[] | undefined)[];
@@ -187,12 +189,20 @@ export class TypedStateTable<V> implements KeyedTable {
   takeChanges(full: Uint8Array, anyFull: boolean): Map<number, GroupChanges> {
     const out = new Map<number, GroupChanges>();
     if (anyFull) {
+      // No member lists without tracking (a savepoint of a job that does not checkpoint): one pass over the slots.
+      let byGroup: number[][] | undefined;
+      if (!this.tracking) {
+        byGroup = Array.from({ length: this.maxParallelism }, () => []);
+        for (let s = 0; s < this.used; s++) {
+          const kg = this.kgOf(s);
+          if (kg >= 0 && full[kg] === 1) byGroup[kg]!.push(s);
+        }
+      }
       for (let kg = 0; kg < this.maxParallelism; kg++) {
         if (full[kg] !== 1) continue;
         let live: number[];
-        if (!this.tracking) {
-          live = [];
-          for (let s = 0; s < this.used; s++) if (this.kgOf(s) === kg) live.push(s);
+        if (byGroup !== undefined) {
+          live = byGroup[kg]!;
         } else {
           live = this.members[kg]!;
           if (this.deadMembers[kg]! > 0) {
@@ -270,7 +280,8 @@ export class TypedStateTable<V> implements KeyedTable {
       const to = cols[j] as unknown[];
       for (let i = 0; i < n; i++) to[i] = from[slots[i]!];
     });
-    return { keys, fields: this.names, cols, value: columnReader(this.names, cols) };
+    const entry = this.entryOf ??= columnReader(this.names);
+    return { keys, fields: this.names, cols, value: (i) => entry(cols, i) };
   }
 
   /** A slot for a new key (not listed as changed: put lists it, a restore does not). */
@@ -364,13 +375,13 @@ export class TypedStateTable<V> implements KeyedTable {
   }
 }
 
-/** Entry i of a chunk's columns as a plain object: a literal generated for the schema where possible. */
-function columnReader(names: readonly string[], cols: Column[]): (i: number) => unknown {
+/** Entry i of a chunk's columns as a plain object: a literal generated for the schema (once per table) where possible. */
+function columnReader(names: readonly string[]): (cols: Column[], i: number) => unknown {
   try {
-    const literal = names.map((f, j) => `${JSON.stringify(f)}: c${j}[i]`).join(', ');
-    return new Function(...cols.map((_, j) => `c${j}`), `return (i) => ({ ${literal} });`)(...cols) as (i: number) => unknown;
+    const literal = names.map((f, j) => `${JSON.stringify(f)}: cols[${j}][i]`).join(', ');
+    return new Function('cols', 'i', `return { ${literal} };`) as (cols: Column[], i: number) => unknown;
   } catch {
-    return (i) => {
+    return (cols, i) => {
       const o: Record<string, unknown> = {};
       for (let j = 0; j < names.length; j++) o[names[j]!] = cols[j]![i];
       return o;
