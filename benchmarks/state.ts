@@ -1,6 +1,7 @@
 // Runs on: the benchmark's main thread. Micro-benchmarks of the keyed state paths a checkpointing job runs:
 // a keyed update with change tracking on and off (the switch that checkpointing turns on), the snapshot of the
-// keys changed since the last one (encoded per key group), its restore, and the store writes a checkpoint makes.
+// keys changed since the last one (encoded per key group), its restore, and the store writes a checkpoint makes;
+// each for values as objects (StateTable) and in typed columns (TypedStateTable, reduce's stateSchema).
 //
 //   npm run bench:state -- [--json [PATH]]
 //
@@ -12,6 +13,8 @@ import path from 'node:path';
 import { Bench, type Task } from 'tinybench';
 import { KeyedStateBackend } from '../core/state/keyed-state-backend.js';
 import type { StateTable } from '../core/state/state-table.js';
+import { stateSchemaFields, type TypedStateTable } from '../core/state/typed-state-table.js';
+import { recordSchema } from '../core/index.js';
 import { CheckpointStore } from '../core/checkpoint/store.js';
 import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
 
@@ -27,6 +30,27 @@ function filled(tracking: boolean, columns = true): { backend: KeyedStateBackend
   for (let k = 0; k < KEYS; k++) table.put(k, { key: k, sum: 0 });
   if (tracking) backend.snapshot(false);
   return { backend, table };
+}
+
+const SUM_FIELDS = stateSchemaFields(recordSchema({ key: 'i64', sum: 'i64' }), 'bench');
+
+function filledTyped(tracking: boolean): { backend: KeyedStateBackend; table: TypedStateTable<Sum> } {
+  const backend = new KeyedStateBackend('bench', 128, tracking, CLOCKS, true);
+  const table = backend.typedTable<Sum>('reduce', SUM_FIELDS, 'bench');
+  for (let k = 0; k < KEYS; k++) table.put(k, { key: k, sum: 0 });
+  if (tracking) backend.snapshot(false);
+  return { backend, table };
+}
+
+function updateTyped(t: TypedStateTable<Sum>): number {
+  let s = 0;
+  for (let i = 0; i < BATCH; i++) {
+    const k = keys[i]!;
+    const v = { key: k, sum: (t.get(k)?.sum ?? 0) + i };
+    t.put(k, v);
+    s += v.sum;
+  }
+  return s;
 }
 
 /** A pseudo-random key sequence (the same in every engine). */
@@ -67,9 +91,15 @@ async function main(): Promise<void> {
   b1.add('tracking-off', () => { sink += update(off.table); });
   // Each sample starts a new snapshot epoch, as a checkpoint would, so every first write of a key is tracked.
   b1.add('tracking-on', () => { sink += update(on.table); on.backend.snapshot(false); });
+  const typedOff = filledTyped(false);
+  const typedOn = filledTyped(true);
+  b1.add('typed tracking-off', () => { sink += updateTyped(typedOff.table); });
+  b1.add('typed tracking-on', () => { sink += updateTyped(typedOn.table); typedOn.backend.snapshot(false); });
   await b1.run();
   results.push(row(b1.tasks[0]!, 'state.update', 'tracking-off', BATCH));
   results.push(row(b1.tasks[1]!, 'state.update', 'tracking-on (incl. snapshot of the batch)', BATCH));
+  results.push(row(b1.tasks[2]!, 'state.update', 'typed tracking-off', BATCH));
+  results.push(row(b1.tasks[3]!, 'state.update', 'typed tracking-on (incl. snapshot of the batch)', BATCH));
 
   // 2. Snapshots, encoded as typed columns (format 3, the default) and as msgpack rows (format 2, the switch off):
   //    of BATCH changed keys (incremental), of all KEYS (full), and the restore of a full one.
@@ -88,6 +118,26 @@ async function main(): Promise<void> {
     results2.push(row(b2.tasks[0]!, 'state.snapshot.delta', engine, BATCH, { bytesPerSnapshot: bytes, note: `update + snapshot of ${BATCH} changed keys` }));
     results2.push(row(b2.tasks[1]!, 'state.snapshot.full', engine, KEYS, { bytesPerSnapshot: fullBytes, note: `${KEYS} keys` }));
     results2.push(row(b2.tasks[2]!, 'state.restore', engine, KEYS, { note: `restore of ${KEYS} keys (full)` }));
+  }
+  {
+    // Typed columns (format 3 bytes, restored into a typed table as reduce with a stateSchema does).
+    const snap = filledTyped(true);
+    let bytes = 0;
+    let fullBytes = 0;
+    const b2 = new Bench({ name: 'state.snapshot.typed', time: 1500, warmupTime: 300, throws: true });
+    b2.add('delta', () => { updateTyped(snap.table); const s = snap.backend.snapshot(false); bytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); });
+    b2.add('full', () => { const s = snap.backend.snapshot(true); fullBytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); });
+    const full = filledTyped(true).backend.snapshot(true).chunks;
+    b2.add('restore', () => {
+      const b = new KeyedStateBackend('bench', 128, true, CLOCKS);
+      b.typedTable<Sum>('reduce', SUM_FIELDS, 'bench');
+      b.restore(full);
+      sink += b.entryCount;
+    });
+    await b2.run();
+    results2.push(row(b2.tasks[0]!, 'state.snapshot.delta', 'typed', BATCH, { bytesPerSnapshot: bytes, note: `update + snapshot of ${BATCH} changed keys` }));
+    results2.push(row(b2.tasks[1]!, 'state.snapshot.full', 'typed', KEYS, { bytesPerSnapshot: fullBytes, note: `${KEYS} keys` }));
+    results2.push(row(b2.tasks[2]!, 'state.restore', 'typed', KEYS, { note: `restore of ${KEYS} keys (full)` }));
   }
   results.push(...results2.sort((a, b) => a.benchmark.localeCompare(b.benchmark)));
 

@@ -83,6 +83,9 @@ export class TypedStateTable<V> implements KeyedTable {
   /** Per field: its offset in a row when numeric, else -1 - its index in `others`. */
   private readonly place: number[];
   private readonly others: unknown[][];
+  /** The numeric fields' indexes, and their offsets in a row. */
+  private readonly numeric: number[];
+  private readonly numericAt: number[];
   /** Per slot: its key. */
   private readonly keyOf: Key[] = [];
   private used = 0;
@@ -115,6 +118,8 @@ export class TypedStateTable<V> implements KeyedTable {
     let other = 0;
     this.place = fields.map((f) => (NUMERIC.has(f.type) ? numeric++ : -1 - other++));
     this.others = Array.from({ length: other }, () => []);
+    this.numeric = this.place.flatMap((p, j) => (p >= 0 ? [j] : []));
+    this.numericAt = this.numeric.map((j) => this.place[j]!);
     this.markAt = numeric;
     this.kgAt = numeric + 1;
     this.stride = numeric + 2;
@@ -143,12 +148,8 @@ export class TypedStateTable<V> implements KeyedTable {
 
   /** Stores the declared fields of `value` under `key`; throws StateSchemaError (and stores nothing) if one does not fit. */
   put(key: Key, value: V): void {
-    let s = this.slots.get(key);
-    if (s === undefined) {
-      // Checked before a slot exists: a value that does not fit leaves no trace.
-      this.check(value);
-      s = this.newSlot(key, keyGroupFor(key, this.maxParallelism));
-    }
+    const s = this.slots.get(key);
+    if (s === undefined) return this.putNew(key, value);
     const bad = this.write(value, s);
     if (bad >= 0) throw this.mismatch(bad, value);
     if (this.tracking) {
@@ -156,8 +157,20 @@ export class TypedStateTable<V> implements KeyedTable {
       const b = s * this.stride;
       if (this.rows[b + this.markAt] !== this.epoch) {
         this.rows[b + this.markAt] = this.epoch;
-        (this.changed[this.rows[b + this.kgAt]!] ??= []).push(s);
+        // `| 0`: an int32 index (a Float64Array load is a double, a slower kind of element key).
+        (this.changed[this.rows[b + this.kgAt]! | 0] ??= []).push(s);
       }
+    }
+  }
+
+  /** put of a key without a slot: written into the next free row first, so a value that does not fit leaves no slot. */
+  private putNew(key: Key, value: V): void {
+    const bad = this.writeNext(value);
+    if (bad >= 0) throw this.mismatch(bad, value);
+    const s = this.newSlot(key, keyGroupFor(key, this.maxParallelism));
+    if (this.tracking) {
+      this.rows[s * this.stride + this.markAt] = this.epoch;
+      (this.changed[this.kgOf(s)] ??= []).push(s);
     }
   }
 
@@ -233,14 +246,10 @@ export class TypedStateTable<V> implements KeyedTable {
   }
 
   restorePut(key: Key, kg: number, value: unknown, _expiresAt: number): void {
-    let s = this.slots.get(key);
-    if (s === undefined) {
-      const bad = this.firstMismatch(value);
-      if (bad >= 0) throw this.restoreMismatch(bad, value);
-      s = this.newSlot(key, kg);
-    }
-    const bad = this.write(value, s);
+    const s = this.slots.get(key);
+    const bad = s === undefined ? this.writeNext(value) : this.write(value, s);
     if (bad >= 0) throw this.restoreMismatch(bad, value);
+    if (s === undefined) this.newSlot(key, kg);
   }
 
   restoreDelete(key: Key): void {
@@ -256,7 +265,7 @@ export class TypedStateTable<V> implements KeyedTable {
   restoreDone(): void {}
 
   private kgOf(s: number): number {
-    return this.rows[s * this.stride + this.kgAt]!;
+    return this.rows[s * this.stride + this.kgAt]! | 0;
   }
 
   /** Rows `slots`, as a chunk's columns (one per field, in schema order). */
@@ -265,9 +274,8 @@ export class TypedStateTable<V> implements KeyedTable {
     const { rows, stride, place, others } = this;
     const keys = new Array<Key>(n);
     const cols: Column[] = place.map((p) => (p >= 0 ? new Float64Array(n) : new Array<unknown>(n)));
-    const nums = place.flatMap((p, j) => (p >= 0 ? [j] : []));
-    const numCols = nums.map((j) => cols[j] as Float64Array);
-    const numAt = nums.map((j) => place[j]!);
+    const numCols = this.numeric.map((j) => cols[j] as Float64Array);
+    const numAt = this.numericAt;
     for (let i = 0; i < n; i++) {
       const s = slots[i]!;
       keys[i] = this.keyOf[s]!;
@@ -284,9 +292,14 @@ export class TypedStateTable<V> implements KeyedTable {
     return { keys, fields: this.names, cols, value: (i) => entry(cols, i) };
   }
 
-  /** A slot for a new key (not listed as changed: put lists it, a restore does not). */
-  private newSlot(key: Key, kg: number): number {
+  /** Writes `value` into the row the next new slot will take (growing the rows first); the writer's result. */
+  private writeNext(value: unknown): number {
     if ((this.used + 1) * this.stride > this.rows.length) this.grow();
+    return this.write(value, this.used);
+  }
+
+  /** The next slot, for a new key whose fields writeNext stored (not listed as changed: put lists it, a restore does not). */
+  private newSlot(key: Key, kg: number): number {
     const s = this.used++;
     this.keyOf[s] = key;
     const b = s * this.stride;
@@ -346,11 +359,6 @@ export class TypedStateTable<V> implements KeyedTable {
         return o;
       };
     }
-  }
-
-  private check(value: unknown): void {
-    const bad = this.firstMismatch(value);
-    if (bad >= 0) throw this.mismatch(bad, value);
   }
 
   /** Index of the first field of `value` that does not fit the schema, or -1. */
