@@ -1,13 +1,12 @@
 // Runs on: the worker thread of a keyed operator instance. One named keyed state whose values follow a declared
-// record schema (`keyBy(...).reduce(fn, { stateSchema })`): each field is a column (a Float64Array for numbers, an
-// array for strings and booleans) and each key has a slot, a row of the columns. StateTable keeps an entry object
-// and a value object per key instead.
+// record schema (`keyBy(...).reduce(fn, { stateSchema })`): each key has a slot, a row of one Float64Array holding
+// the numeric fields (with the slot's snapshot mark and key group beside them), and strings and booleans sit in an
+// array per field. StateTable keeps an entry object and a value object per key instead.
 //
 // Why: with a million keys, objects per key are what the garbage collector walks at every major collection, and
-// each new value a reduce returns is promoted and dropped there; here a value lives in the columns and the
-// objects a record makes die young. A snapshot copies the changed rows of the columns straight into the chunk's
-// columns (key-group chunk format 3, the same bytes StateTable's values of the same shape give), without visiting
-// an object per entry.
+// each new value a reduce returns is promoted and dropped there; here a value lives in the rows and the objects a
+// record makes die young. A snapshot copies the changed rows straight into the chunk's columns (key-group chunk
+// format 3, the same bytes StateTable's values of the same shape give), without visiting an object per entry.
 //
 // Slots are never reused: a removed key's slot stays dead (change lists name slots, and a reduce removes no key).
 
