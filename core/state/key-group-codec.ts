@@ -86,7 +86,7 @@ export class ChunkEncoder {
   }
 
   private columnTable(t: TableChanges): unknown[] {
-    if (t.columns !== undefined) return typedTable(t, t.columns);
+    if (t.columns !== undefined) return columnsTable(t, t.columns);
     const es = t.puts;
     const n = es.length;
     const keys = new ColumnBuilder(n);
@@ -141,7 +141,7 @@ export function encodeKeyGroup(full: boolean, tables: TableChanges[], columns = 
  * A table given as columns, in the layout columnTable gives the same values as objects (fields in this order):
  * key column, then the number columns narrowed and the others as they are.
  */
-function typedTable(t: TableChanges, c: TypedColumns): unknown[] {
+function columnsTable(t: TableChanges, c: TypedColumns): unknown[] {
   const n = c.keys.length;
   const keys = new ColumnBuilder(n);
   for (let i = 0; i < n; i++) keys.add(i, c.keys[i] === 0 ? 0 : c.keys[i]);

@@ -104,13 +104,11 @@ export class TypedStateTable<V> implements KeyedTable {
     readonly name: string,
     private readonly maxParallelism: number,
     readonly tracking: boolean,
+    /** Checked by stateSchemaFields when the job was defined. */
     fields: readonly FieldDef[],
     /** Names the state in errors: "reduce 'sum'". */
     private readonly owner: string,
   ) {
-    if (fields.length === 0) throw new StateSchemaError(`${owner}: a state schema needs at least one field`);
-    const opt = fields.find((f) => f.optional);
-    if (opt !== undefined) throw new StateSchemaError(`${owner}: state schema field '${opt.name}' is optional; state columns hold required fields only`);
     this.fields = fields;
     this.names = fields.map((f) => f.name);
     let numeric = 0;
@@ -174,16 +172,20 @@ export class TypedStateTable<V> implements KeyedTable {
   }
 
   remove(key: Key): void {
+    this.unslot(key, true);
+  }
+
+  /** Frees `key`'s slot (it stays dead); `tombstone`: list the key as removed for the next snapshot. */
+  private unslot(key: Key, tombstone: boolean): void {
     const s = this.slots.get(key);
     if (s === undefined) return;
     const kg = this.kgOf(s);
     this.slots.delete(key);
     this.counts[kg]!--;
     this.rows[s * this.stride + this.kgAt] = -1;
-    if (this.tracking) {
-      this.deadMembers[kg]!++;
-      (this.removed[kg] ??= []).push(key);
-    }
+    if (!this.tracking) return;
+    this.deadMembers[kg]!++;
+    if (tombstone) (this.removed[kg] ??= []).push(key);
   }
 
   cleanup(): number {
@@ -252,13 +254,7 @@ export class TypedStateTable<V> implements KeyedTable {
   }
 
   restoreDelete(key: Key): void {
-    const s = this.slots.get(key);
-    if (s === undefined) return;
-    const kg = this.kgOf(s);
-    this.slots.delete(key);
-    this.counts[kg]!--;
-    this.rows[s * this.stride + this.kgAt] = -1;
-    if (this.tracking) this.deadMembers[kg]!++;
+    this.unslot(key, false);
   }
 
   restoreDone(): void {}
