@@ -36,7 +36,29 @@ export class StateDirError extends Error {
   }
 }
 
+const CHUNK_PREFIXES = ['k/', 'o/', 'f/'] as const;
+
+/**
+ * LevelDB's memtable (default 4 MB). Checkpoints of a big keyed state write ~10 MB a second, and most of it is
+ * dead within a few checkpoints (the next full chunk of a key group replaces it): with 4 MB, L0 tables were
+ * flushed and compacted into L1 every second or so, and LevelDB's compaction thread took ~8% of a core on this
+ * 2-core machine; with 64 MB, a flush every few seconds and compactions that mostly drop dead chunks. The cost:
+ * up to twice this in memory, and a longer log to replay when the store opens.
+ */
+const WRITE_BUFFER_BYTES = 64 * 1024 * 1024;
+
 export class CheckpointStore {
+  /**
+   * Keys of every chunk in the store, found by one scan when garbage is first collected and kept up to date as
+   * chunks are written and deleted after it. Why not scan each time: a LevelDB iterator over keys alone still
+   * reads each value's block, so every collection read the whole retained state (checkpoints every second: tens
+   * of MB/s on the thread pool).
+   */
+  private chunkKeys: Set<string> | undefined;
+  /** Chunks written while the index is not loaded yet (the scan's snapshot may not include them). */
+  private readonly unindexed = new Set<string>();
+  private indexLoad: Promise<Set<string>> | undefined;
+
   private constructor(readonly dir: string, private readonly db: ClassicLevel<string, Uint8Array>) {}
 
   static async open(dir: string): Promise<CheckpointStore> {
@@ -45,7 +67,7 @@ export class CheckpointStore {
     // No Snappy: chunks are packed typed columns already, and compressing them (again at every compaction) took
     // a core's time from the job's threads on this 2-core machine (+4% throughput with checkpoints every second,
     // median of 3 interleaved pairs, npm run bench:checkpoint's job, 2026-12-03).
-    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view', compression: false });
+    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view', compression: false, writeBufferSize: WRITE_BUFFER_BYTES });
     try {
       await db.open();
     } catch (e) {
@@ -60,6 +82,7 @@ export class CheckpointStore {
   /** Writes a chunk and returns its ref. */
   async putChunk(key: string, bytes: Uint8Array): Promise<ChunkRef> {
     await this.db.put(key, bytes);
+    (this.chunkKeys ?? this.unindexed).add(key);
     return { key, bytes: bytes.length, sha256: sha256(bytes) };
   }
 
@@ -117,7 +140,7 @@ export class CheckpointStore {
   /** Highest checkpoint id used by any manifest or chunk, or published (new checkpoints are numbered after it). */
   async maxId(): Promise<number> {
     let max = readPublishedMark(this.dir);
-    for (const prefix of ['m/', 'k/', 'o/', 'f/']) {
+    for (const prefix of ['m/', ...CHUNK_PREFIXES]) {
       for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0', reverse: true, limit: 1 })) max = Math.max(max, Number(key.slice(2, 12)));
     }
     return max;
@@ -139,14 +162,29 @@ export class CheckpointStore {
   async collectGarbage(keep: Manifest[], fromId: number, alsoLive: Iterable<string> = []): Promise<number> {
     const live = new Set<string>(alsoLive);
     for (const m of keep) for (const r of chunkRefs(m)) live.add(r.key);
+    const index = await this.chunkIndex();
     const dead: string[] = [];
-    for (const prefix of ['k/', 'o/', 'f/']) {
-      for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0' })) {
-        if (!live.has(key) && chunkCheckpoint(key) < fromId) dead.push(key);
-      }
+    for (const key of index) if (!live.has(key) && chunkCheckpoint(key) < fromId) dead.push(key);
+    for (let i = 0; i < dead.length; i += 1000) {
+      const part = dead.slice(i, i + 1000);
+      await this.db.batch(part.map((key) => ({ type: 'del' as const, key })));
+      for (const key of part) index.delete(key);
     }
-    for (let i = 0; i < dead.length; i += 1000) await this.db.batch(dead.slice(i, i + 1000).map((key) => ({ type: 'del' as const, key })));
     return dead.length;
+  }
+
+  private chunkIndex(): Promise<Set<string>> {
+    if (this.chunkKeys !== undefined) return Promise.resolve(this.chunkKeys);
+    return this.indexLoad ??= (async () => {
+      const keys = new Set<string>();
+      for (const prefix of CHUNK_PREFIXES) {
+        for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0' })) keys.add(key);
+      }
+      for (const key of this.unindexed) keys.add(key);
+      this.unindexed.clear();
+      this.chunkKeys = keys;
+      return keys;
+    })();
   }
 
   /** Every key with its value size (for `sluice inspect` and tests). */
@@ -162,10 +200,13 @@ export class CheckpointStore {
 
   async rawPut(key: string, value: Uint8Array): Promise<void> {
     await this.db.put(key, value, { sync: true });
+    if (CHUNK_PREFIXES.some((p) => key.startsWith(p))) (this.chunkKeys ?? this.unindexed).add(key);
   }
 
   async rawDel(key: string): Promise<void> {
     await this.db.del(key, { sync: true });
+    this.chunkKeys?.delete(key);
+    this.unindexed.delete(key);
   }
 
   async close(): Promise<void> {

@@ -48,6 +48,9 @@ export function stateSchemaFingerprint(fields: readonly FieldDef[]): string {
 
 const NUMERIC: ReadonlySet<FieldType> = new Set(['i32', 'u32', 'i64', 'f64', 'f32', 'timestamp']);
 const INITIAL_SLOTS = 1024;
+/** Slots per dirty flag (a power of two that divides INITIAL_SLOTS). */
+const BLOCK_BITS = 5;
+const BLOCK = 1 << BLOCK_BITS;
 
 /** The check of one field's value, as JS source over `x` (the value is stored when it holds). */
 function checkOf(type: FieldType): string {
@@ -61,7 +64,13 @@ function checkOf(type: FieldType): string {
   }
 }
 
+/**
+ * Stores value `v` in slot `s`: WRITTEN, or LISTED (written, and the slot is now marked as changed in this
+ * epoch: the caller counts it), or the index of the first field that does not fit (nothing stored).
+ */
 type Writer = (v: unknown, s: number) => number;
+const WRITTEN = -1;
+const LISTED = -2;
 type Reader = (s: number) => unknown;
 
 export class TypedStateTable<V> implements KeyedTable {
@@ -88,17 +97,24 @@ export class TypedStateTable<V> implements KeyedTable {
   /** Per slot: its key. */
   private readonly keyOf: Key[] = [];
   private used = 0;
-  private epoch = 1;
+  /** The snapshot epoch (in an array: the generated writer reads it). */
+  private readonly epochCell = new Float64Array([1]);
+  /** Stores a value (a restore, a new slot). */
   private write!: Writer;
+  /** Stores a put's value into a live slot, marking it with the epoch (with tracking). */
+  private update!: Writer;
   private read!: Reader;
   /** A chunk's entry as an object (format 2 only), generated on first use. */
   private entryOf: ((cols: Column[], i: number) => unknown) | undefined;
-  /** Per key group (with tracking): slots written since the last snapshot (each once), keys removed. */
-  private changed: (number[] | undefined)[];
+  /**
+   * With tracking, per key group: slots listed as changed in this epoch (their mark is the epoch) and keys
+   * removed. Per block of BLOCK slots: 1 when one of them was listed, so a snapshot of deltas scans only those
+   * blocks, in slot order (change lists in touch order cost a cache miss per row at the snapshot and a push per
+   * record before it).
+   */
+  private readonly changedCount: Int32Array;
   private removed: (Key[] | undefined)[];
-  /** Per key group (with tracking): every slot created in it, live or dead, and how many are dead. */
-  private readonly members: number[][];
-  private readonly deadMembers: Int32Array;
+  private dirty: Uint8Array;
 
   constructor(
     readonly name: string,
@@ -122,10 +138,9 @@ export class TypedStateTable<V> implements KeyedTable {
     this.stride = numeric + 2;
     this.rows = new Float64Array(INITIAL_SLOTS * this.stride);
     this.counts = new Int32Array(maxParallelism);
-    this.changed = new Array(maxParallelism);
+    this.changedCount = new Int32Array(maxParallelism);
     this.removed = new Array(maxParallelism);
-    this.members = tracking ? Array.from({ length: maxParallelism }, () => []) : [];
-    this.deadMembers = new Int32Array(maxParallelism);
+    this.dirty = new Uint8Array(tracking ? INITIAL_SLOTS / BLOCK : 0);
     this.compile();
   }
 
@@ -147,17 +162,18 @@ export class TypedStateTable<V> implements KeyedTable {
   put(key: Key, value: V): void {
     const s = this.slots.get(key);
     if (s === undefined) return this.putNew(key, value);
-    const bad = this.write(value, s);
-    if (bad >= 0) throw this.mismatch(bad, value);
-    if (this.tracking) {
-      // Listed once per epoch; the mark and the group sit in the row just written.
-      const b = s * this.stride;
-      if (this.rows[b + this.markAt] !== this.epoch) {
-        this.rows[b + this.markAt] = this.epoch;
-        // `| 0`: an int32 index (a Float64Array load is a double, a slower kind of element key).
-        (this.changed[this.rows[b + this.kgAt]! | 0] ??= []).push(s);
-      }
+    // The mark check sits in the generated writer, beside the row's stores: put stays small enough to inline.
+    const r = this.update(value, s);
+    if (r !== WRITTEN) {
+      if (r !== LISTED) throw this.mismatch(r, value);
+      this.listed(s);
     }
+  }
+
+  /** Counts slot `s`, just marked with the epoch, as changed. */
+  private listed(s: number): void {
+    this.changedCount[this.kgOf(s)]!++;
+    this.dirty[s >>> BLOCK_BITS] = 1;
   }
 
   /** put of a key without a slot: written into the next free row first, so a value that does not fit leaves no slot. */
@@ -166,8 +182,8 @@ export class TypedStateTable<V> implements KeyedTable {
     if (bad >= 0) throw this.mismatch(bad, value);
     const s = this.newSlot(key, keyGroupFor(key, this.maxParallelism));
     if (this.tracking) {
-      this.rows[s * this.stride + this.markAt] = this.epoch;
-      (this.changed[this.kgOf(s)] ??= []).push(s);
+      this.rows[s * this.stride + this.markAt] = this.epochCell[0]!;
+      this.listed(s);
     }
   }
 
@@ -183,9 +199,7 @@ export class TypedStateTable<V> implements KeyedTable {
     this.slots.delete(key);
     this.counts[kg]!--;
     this.rows[s * this.stride + this.kgAt] = -1;
-    if (!this.tracking) return;
-    this.deadMembers[kg]!++;
-    if (tombstone) (this.removed[kg] ??= []).push(key);
+    if (this.tracking && tombstone) (this.removed[kg] ??= []).push(key);
   }
 
   cleanup(): number {
@@ -197,53 +211,103 @@ export class TypedStateTable<V> implements KeyedTable {
   }
 
   changeCounts(into: Int32Array): void {
-    for (let kg = 0; kg < this.maxParallelism; kg++) into[kg]! += (this.changed[kg]?.length ?? 0) + (this.removed[kg]?.length ?? 0);
+    for (let kg = 0; kg < this.maxParallelism; kg++) into[kg]! += this.changedCount[kg]! + (this.removed[kg]?.length ?? 0);
   }
 
   takeChanges(full: Uint8Array, anyFull: boolean): Map<number, GroupChanges> {
+    const maxP = this.maxParallelism;
+    // Per key group: the rows it contributes (at most: a slot listed and then removed is skipped by gather).
+    const want = new Int32Array(maxP);
+    let any = false;
+    for (let kg = 0; kg < maxP; kg++) {
+      want[kg] = full[kg] === 1 ? this.counts[kg]! : this.tracking ? this.changedCount[kg]! : 0;
+      if (want[kg]! > 0) any = true;
+    }
+    const cols = any ? this.gather(want, full, anyFull) : [];
     const out = new Map<number, GroupChanges>();
-    if (anyFull) {
-      // No member lists without tracking (a savepoint of a job that does not checkpoint): one pass over the slots.
-      let byGroup: number[][] | undefined;
-      if (!this.tracking) {
-        byGroup = Array.from({ length: this.maxParallelism }, () => []);
-        for (let s = 0; s < this.used; s++) {
-          const kg = this.kgOf(s);
-          if (kg >= 0 && full[kg] === 1) byGroup[kg]!.push(s);
-        }
-      }
-      for (let kg = 0; kg < this.maxParallelism; kg++) {
-        if (full[kg] !== 1) continue;
-        let live: number[];
-        if (byGroup !== undefined) {
-          live = byGroup[kg]!;
-        } else {
-          live = this.members[kg]!;
-          if (this.deadMembers[kg]! > 0) {
-            live = live.filter((s) => this.kgOf(s) !== -1);
-            this.members[kg] = live;
-            this.deadMembers[kg] = 0;
-          }
-        }
-        if (live.length > 0) out.set(kg, { puts: [], dels: [], columns: this.gather(live) });
-      }
-    }
-    for (let kg = 0; kg < this.maxParallelism; kg++) {
-      if (full[kg] === 1) continue;
-      const removed = this.removed[kg];
-      let slots = this.changed[kg];
+    for (let kg = 0; kg < maxP; kg++) {
       const dels: Key[] = [];
-      if (removed !== undefined) {
-        for (const k of removed) if (!this.slots.has(k)) dels.push(k);
-        // A removed key written again has a new slot (listed in `changed`); its old slot is dead.
-        if (slots !== undefined) slots = slots.filter((s) => this.kgOf(s) !== -1);
-      }
-      if ((slots !== undefined && slots.length > 0) || dels.length > 0) out.set(kg, { puts: [], dels, columns: this.gather(slots ?? []) });
+      const removed = this.removed[kg];
+      // A removed key written again has a slot again: it is a put, not a delete.
+      if (full[kg] !== 1 && removed !== undefined) for (const k of removed) if (!this.slots.has(k)) dels.push(k);
+      const c = cols[kg];
+      if (c !== undefined || dels.length > 0) out.set(kg, { puts: [], dels, columns: c ?? this.columnsOf([], this.place.map((p) => (p >= 0 ? new Float64Array(0) : []))) });
     }
-    this.changed = new Array(this.maxParallelism);
-    this.removed = new Array(this.maxParallelism);
-    this.epoch++;
+    this.changedCount.fill(0);
+    this.removed = new Array(maxP);
+    this.dirty.fill(0);
+    this.epochCell[0]!++;
     return out;
+  }
+
+  /**
+   * The rows each key group contributes, as chunk columns: every live row of a full group, the rows listed in
+   * this epoch of the others. One pass in slot order: over every slot when a group is full, else over the
+   * blocks with a listed slot.
+   */
+  private gather(want: Int32Array, full: Uint8Array, anyFull: boolean): (TypedColumns | undefined)[] {
+    const maxP = this.maxParallelism;
+    const { rows, stride, markAt, kgAt, keyOf, dirty, place, tracking } = this;
+    const epoch = this.epochCell[0]!;
+    const numAt = this.numericAt;
+    const nNum = numAt.length;
+    const keys: Key[][] = new Array(maxP);
+    const nums: Float64Array[][] = new Array(maxP);
+    // Slots of each group's rows, for the fields kept outside the rows.
+    const slotsOf: number[][] = new Array(maxP);
+    const hasOthers = this.others.length > 0;
+    for (let kg = 0; kg < maxP; kg++) {
+      const n = want[kg]!;
+      if (n === 0) continue;
+      keys[kg] = new Array<Key>(n);
+      nums[kg] = numAt.map(() => new Float64Array(n));
+      if (hasOthers) slotsOf[kg] = new Array<number>(n);
+    }
+    const at = new Int32Array(maxP);
+    const visit = (from: number, to: number): void => {
+      for (let s = from; s < to; s++) {
+        const b = s * stride;
+        const kg = rows[b + kgAt]! | 0;
+        if (kg < 0 || (full[kg] !== 1 && !(tracking && rows[b + markAt] === epoch))) continue;
+        const i = at[kg]!++;
+        keys[kg]![i] = keyOf[s]!;
+        const ns = nums[kg]!;
+        for (let f = 0; f < nNum; f++) ns[f]![i] = rows[b + numAt[f]!]!;
+        if (hasOthers) slotsOf[kg]![i] = s;
+      }
+    };
+    if (anyFull) {
+      visit(0, this.used);
+    } else {
+      for (let d = 0; d < dirty.length; d++) if (dirty[d] === 1) visit(d << BLOCK_BITS, Math.min((d + 1) << BLOCK_BITS, this.used));
+    }
+    const out: (TypedColumns | undefined)[] = new Array(maxP);
+    for (let kg = 0; kg < maxP; kg++) {
+      const n = at[kg]!;
+      if (n === 0) continue;
+      // A row beyond what the group listed would be written past its columns: a broken invariant, not bad input.
+      if (n > want[kg]!) throw new Error(`TypedStateTable '${this.name}': key group ${kg} gathered ${n} rows, ${want[kg]} listed`);
+      const trim = n < want[kg]!;
+      const ks = keys[kg]!;
+      if (trim) ks.length = n;
+      const ns = nums[kg]!.map((c) => (trim ? c.subarray(0, n) : c));
+      let k = 0;
+      const cols: Column[] = place.map((p) => {
+        if (p >= 0) return ns[k++]!;
+        const from = this.others[-1 - p]!;
+        const sl = slotsOf[kg]!;
+        const to = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) to[i] = from[sl[i]!];
+        return to;
+      });
+      out[kg] = this.columnsOf(ks, cols);
+    }
+    return out;
+  }
+
+  private columnsOf(keys: Key[], cols: Column[]): TypedColumns {
+    const entry = this.entryOf ??= columnReader(this.names);
+    return { keys, fields: this.names, cols, value: (i) => entry(cols, i) };
   }
 
   restorePut(key: Key, kg: number, value: unknown, _expiresAt: number): void {
@@ -263,30 +327,6 @@ export class TypedStateTable<V> implements KeyedTable {
     return this.rows[s * this.stride + this.kgAt]! | 0;
   }
 
-  /** Rows `slots`, as a chunk's columns (one per field, in schema order). */
-  private gather(slots: number[]): TypedColumns {
-    const n = slots.length;
-    const { rows, stride, place, others } = this;
-    const keys = new Array<Key>(n);
-    const cols: Column[] = place.map((p) => (p >= 0 ? new Float64Array(n) : new Array<unknown>(n)));
-    const numCols = this.numeric.map((j) => cols[j] as Float64Array);
-    const numAt = this.numericAt;
-    for (let i = 0; i < n; i++) {
-      const s = slots[i]!;
-      keys[i] = this.keyOf[s]!;
-      const b = s * stride;
-      for (let f = 0; f < numCols.length; f++) numCols[f]![i] = rows[b + numAt[f]!]!;
-    }
-    place.forEach((p, j) => {
-      if (p >= 0) return;
-      const from = others[-1 - p]!;
-      const to = cols[j] as unknown[];
-      for (let i = 0; i < n; i++) to[i] = from[slots[i]!];
-    });
-    const entry = this.entryOf ??= columnReader(this.names);
-    return { keys, fields: this.names, cols, value: (i) => entry(cols, i) };
-  }
-
   /** Writes `value` into the row the next new slot will take (growing the rows first); the writer's result. */
   private writeNext(value: unknown): number {
     if ((this.used + 1) * this.stride > this.rows.length) this.grow();
@@ -302,7 +342,6 @@ export class TypedStateTable<V> implements KeyedTable {
     this.rows[b + this.kgAt] = kg;
     this.slots.set(key, s);
     this.counts[kg]!++;
-    if (this.tracking) this.members[kg]!.push(s);
     return s;
   }
 
@@ -310,13 +349,18 @@ export class TypedStateTable<V> implements KeyedTable {
     const bigger = new Float64Array(this.rows.length * 2);
     bigger.set(this.rows);
     this.rows = bigger;
+    if (this.tracking) {
+      const d = new Uint8Array(this.dirty.length * 2);
+      d.set(this.dirty);
+      this.dirty = d;
+    }
     this.compile();
   }
 
   /** The writer and reader over the current rows (generated per schema; again after the rows grow). */
   private compile(): void {
-    const { fields, place, stride } = this;
-    const args = ['r', ...this.others.map((_, k) => `o${k}`)];
+    const { fields, place, stride, markAt } = this;
+    const args = ['r', 'e', ...this.others.map((_, k) => `o${k}`)];
     const cell = (j: number): string => (place[j]! >= 0 ? `r[b + ${place[j]}]` : `o${-1 - place[j]!}[s]`);
     // Every field is checked before any is stored: a value that does not fit leaves the row as it was.
     const writeBody = [
@@ -325,16 +369,19 @@ export class TypedStateTable<V> implements KeyedTable {
       ...fields.map((f, j) => `x = v[${JSON.stringify(f.name)}]; if (!(${checkOf(f.type)})) return ${j};`),
       `const b = s * ${stride};`,
       ...fields.map((f, j) => `x = v[${JSON.stringify(f.name)}]; ${cell(j)} = ${f.type === 'f32' ? 'Math.fround(x)' : 'x'};`),
-      'return -1;',
     ].join('\n');
+    // Listed once per epoch; the mark sits in the row just written (no extra cache line).
+    const mark = `if (r[b + ${markAt}] === e[0]) return ${WRITTEN};\nr[b + ${markAt}] = e[0];\nreturn ${LISTED};`;
     const literal = fields.map((f, j) => `${JSON.stringify(f.name)}: ${cell(j)}`).join(', ');
     try {
-      this.write = new Function(...args, `return (v, s) => {\n${writeBody}\n};`)(this.rows, ...this.others) as Writer;
-      this.read = new Function(...args, `return (s) => { const b = s * ${stride}; return { ${literal} }; };`)(this.rows, ...this.others) as Reader;
+      const make = (body: string): Writer => new Function(...args, `return (v, s) => {\n${body}\n};`)(this.rows, this.epochCell, ...this.others) as Writer;
+      this.write = make(`${writeBody}\nreturn ${WRITTEN};`);
+      this.update = this.tracking ? make(`${writeBody}\n${mark}`) : this.write;
+      this.read = new Function(...args, `return (s) => { const b = s * ${stride}; return { ${literal} }; };`)(this.rows, this.epochCell, ...this.others) as Reader;
     } catch {
       // Code generation is off (--disallow-code-generation-from-strings): the same, interpreted.
-      const { rows, others, names } = this;
-      this.write = (v, s) => {
+      const { rows, others, names, epochCell, tracking } = this;
+      const write: Writer = (v, s) => {
         const bad = this.firstMismatch(v);
         if (bad >= 0) return bad;
         for (let j = 0; j < fields.length; j++) {
@@ -343,7 +390,14 @@ export class TypedStateTable<V> implements KeyedTable {
           if (p >= 0) rows[s * stride + p] = fields[j]!.type === 'f32' ? Math.fround(x as number) : x as number;
           else others[-1 - p]![s] = x;
         }
-        return -1;
+        return WRITTEN;
+      };
+      this.write = write;
+      this.update = !tracking ? write : (v, s) => {
+        const r = write(v, s);
+        if (r !== WRITTEN || rows[s * stride + markAt] === epochCell[0]) return r;
+        rows[s * stride + markAt] = epochCell[0]!;
+        return LISTED;
       };
       this.read = (s) => {
         const o: Record<string, unknown> = {};

@@ -1,9 +1,11 @@
-// TypedStateTable: values of a record schema in typed columns. Its snapshots must be the very chunk bytes a
+// TypedStateTable: values of a record schema in typed columns. Its snapshots must decode to the very entries a
 // StateTable holding the same values as objects gives (so checkpoints restore into either), in both chunk formats;
 // chunks restore into it; values that do not fit the schema are refused whole, naming the field.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { StateTable } from '../../../core/state/state-table.js';
 import { StateSchemaError, TypedStateTable, stateSchemaFields } from '../../../core/state/typed-state-table.js';
@@ -28,26 +30,39 @@ const valueArb: fc.Arbitrary<V> = fc.record({
 }, { noNullPrototype: true }).map((v) => ({ n: v.n, x: v.x, s: v.s, b: v.b, big: v.big }));
 
 type Op = { kind: 'put'; key: Key; value: V } | { kind: 'remove'; key: Key } | { kind: 'snapshot'; full: number[] };
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArb, value: valueArb }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), full: fc.uniqueArray(fc.integer({ min: 0, max: MAXP - 1 }), { maxLength: MAXP }) }) },
+const opsOf = (key: fc.Arbitrary<Key>, snapshotWeight: number): fc.Arbitrary<Op> => fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key, value: valueArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), key }) },
+  { weight: snapshotWeight, arbitrary: fc.record({ kind: fc.constant('snapshot' as const), full: fc.uniqueArray(fc.integer({ min: 0, max: MAXP - 1 }), { maxLength: MAXP }) }) },
 );
+const opArb = opsOf(keyArb, 1);
 
-/** Chunk bytes per key group of one snapshot of `t`, as the backend would encode them. */
-function snapshot(t: KeyedTable, fullGroups: number[], encoder: ChunkEncoder): Map<number, string> {
+/** Order-free text of a key (chunks list entries in slot order or in touch order). */
+const keyText = (k: unknown): string => `${typeof k}:${String(k)}`;
+
+/**
+ * What one snapshot of `t` holds per key group, as the backend would encode and a restore would decode it: the
+ * full flag and, per table, its entries and removed keys in key order.
+ */
+function snapshot(t: KeyedTable, fullGroups: number[], encoder: ChunkEncoder): Map<number, unknown> {
   const mask = Uint8Array.from({ length: MAXP }, (_, kg) => (fullGroups.includes(kg) ? 1 : 0));
-  const out = new Map<number, string>();
+  const out = new Map<number, unknown>();
   for (const [kg, c] of t.takeChanges(mask, fullGroups.length > 0)) {
     const bytes = encoder.encode(mask[kg] === 1, [{ name: 'reduce', ttl: false, puts: c.puts, dels: c.dels, ...(c.columns ? { columns: c.columns } : {}) }]);
-    out.set(kg, Buffer.from(bytes).toString('hex'));
+    const { full, tables } = decodeKeyGroup(bytes);
+    out.set(kg, { full, tables: tables.map((d) => {
+      const entries: [unknown, unknown][] = [];
+      for (let i = 0; i < d.puts.length; i += 2) entries.push([d.puts[i], d.puts[i + 1]]);
+      entries.sort((a, b) => (keyText(a[0]) < keyText(b[0]) ? -1 : 1));
+      return { name: d.name, ttl: d.ttl, entries, dels: [...d.dels].sort((a, b) => (keyText(a) < keyText(b) ? -1 : 1)) };
+    }) });
   }
   return out;
 }
 
 describe('TypedStateTable', () => {
   for (const columns of [true, false]) {
-    test(`property: snapshots are the same chunk bytes as a StateTable's of the same values, tracking on or off (${columns ? 'columns, format 3' : 'rows, format 2'})`, () => {
+    test(`property: snapshots decode to the same entries as a StateTable's of the same values, tracking on or off (${columns ? 'columns, format 3' : 'rows, format 2'})`, () => {
       // Without tracking (a job that does not checkpoint) only full snapshots (savepoints) have entries.
       fc.assert(fc.property(fc.array(opArb, { maxLength: 60 }), fc.boolean(), (ops, tracking) => {
         const objects = new StateTable<V>('reduce', MAXP, tracking, undefined, () => 0);
@@ -70,6 +85,22 @@ describe('TypedStateTable', () => {
       }));
     });
   }
+
+  test('property: with thousands of keys (rows grown, changes in a few blocks of slots) snapshots decode to what a StateTable gives', () => {
+    const many = fc.integer({ min: 0, max: 6000 });
+    fc.assert(fc.property(fc.array(opsOf(many, 1), { maxLength: 300 }), fc.integer({ min: 0, max: 5000 }), (ops, preload) => {
+      const objects = new StateTable<V>('reduce', MAXP, true, undefined, () => 0);
+      const typed = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
+      const enc = new ChunkEncoder(true);
+      const v: V = { n: 1, x: 0.5, s: 'a', b: true, big: 2 ** 40 };
+      for (let k = 0; k < preload; k++) { objects.put(k * 7, { ...v, n: k }); typed.put(k * 7, { ...v, n: k }); }
+      for (const op of [{ kind: 'snapshot', full: [] } as Op, ...ops, { kind: 'snapshot', full: [] } as Op]) {
+        if (op.kind === 'put') { objects.put(op.key, { ...op.value }); typed.put(op.key, op.value); }
+        else if (op.kind === 'remove') { objects.remove(op.key); typed.remove(op.key); }
+        else assert.deepEqual(snapshot(typed, op.full, enc), snapshot(objects, op.full, enc));
+      }
+    }), { numRuns: 40 });
+  });
 
   test('property: its chunks restore into a fresh table with every value (full, then deltas)', () => {
     fc.assert(fc.property(fc.array(fc.tuple(keyArb, valueArb), { maxLength: 40 }), fc.array(fc.tuple(keyArb, valueArb), { maxLength: 20 }), (first, second) => {
@@ -133,5 +164,19 @@ describe('TypedStateTable', () => {
   test('a state schema is checked when the job is defined: a record schema of required fields', () => {
     assert.throws(() => stateSchemaFields({}, 'reduce'), (e: Error) => e instanceof JobDefinitionError && /reduce: stateSchema must be a record schema/.test(e.message));
     assert.throws(() => stateSchemaFields(recordSchema({ a: optional('i32') }), 'reduce'), (e: Error) => e instanceof JobDefinitionError && /field 'a' is optional/.test(e.message));
+  });
+
+  // Set in the child below, which runs this file with code generation off.
+  const NO_CODEGEN_ENV = 'SLUICE_SPEC_NO_CODEGEN';
+  test('every test above passes with code generation off (the interpreted writer, tracking writer and reader)', { skip: process.env[NO_CODEGEN_ENV] === '1' }, () => {
+    const child = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', '--test', fileURLToPath(import.meta.url)], {
+      cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+      // Without NODE_TEST_CONTEXT: the child reports as a test run of its own (TAP), not to this runner.
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined, [NO_CODEGEN_ENV]: '1' },
+      encoding: 'utf8',
+    });
+    assert.equal(child.status, 0, child.stdout + child.stderr);
+    assert.match(child.stdout, /# fail 0/);
+    assert.match(child.stdout, /# pass [1-9]/);
   });
 });

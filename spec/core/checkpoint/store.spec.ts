@@ -1,0 +1,66 @@
+// CheckpointStore garbage collection: chunks that nothing refers to are deleted, found through the store's index
+// of chunk keys (one scan, then kept as chunks are written and deleted), including chunks written before the
+// index was loaded, while it loads, and by an earlier process.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
+
+const key = (cp: number, kg: number): string => `k/${pad(cp)}/sum/${kg}`;
+const bytes = new Uint8Array([1, 2, 3]);
+
+async function stored(store: CheckpointStore): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of store.entries('k/')) out.push(e.key);
+  return out;
+}
+
+async function withStore(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('garbage collection deletes unreferenced chunks written before, during and after the index loads; keeps live and in-progress ones', async () => {
+  await withStore(async (dir) => {
+    const store = await CheckpointStore.open(dir);
+    try {
+      await store.putChunk(key(1, 0), bytes);
+      await store.putChunk(key(1, 1), bytes);
+      // The first collection loads the index; a chunk written meanwhile must be in it.
+      const [n] = await Promise.all([store.collectGarbage([], 3, [key(1, 1)]), store.putChunk(key(2, 0), bytes)]);
+      assert.ok(n >= 1, `deleted ${n}`);
+      await store.putChunk(key(3, 0), bytes);
+      await store.putChunk(key(4, 0), bytes);
+      // Checkpoints from 4 on are in progress; key(1, 1) is still referred to.
+      await store.collectGarbage([], 4, [key(1, 1)]);
+      assert.deepEqual(await stored(store), [key(1, 1), key(4, 0)]);
+      await store.collectGarbage([], 5, []);
+      assert.deepEqual(await stored(store), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('chunks left by an earlier process are found when a new one collects garbage', async () => {
+  await withStore(async (dir) => {
+    const first = await CheckpointStore.open(dir);
+    await first.putChunk(key(1, 0), bytes);
+    await first.putChunk(key(2, 0), bytes);
+    await first.close();
+    const second = await CheckpointStore.open(dir);
+    try {
+      assert.equal(await second.collectGarbage([], 10, [key(2, 0)]), 1);
+      assert.deepEqual(await stored(second), [key(2, 0)]);
+    } finally {
+      await second.close();
+    }
+  });
+});
