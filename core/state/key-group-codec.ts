@@ -51,10 +51,11 @@ export interface TableChanges {
 
 /** Entries as columns: entry i is keys[i] with fields[f] = cols[f][i]. */
 export interface TypedColumns {
-  keys: Key[];
+  /** As they are, or numbers (with -0 written as 0) in a column: Int32Array when they all fit, else doubles. */
+  keys: Key[] | Int32Array | Float64Array;
   fields: readonly string[];
-  /** Per field: numbers, or the values as they are (strings, booleans). */
-  cols: (Float64Array | unknown[])[];
+  /** Per field: numbers (Int32Array when they all fit, else doubles), or the values as they are (strings, booleans). */
+  cols: (Int32Array | Float64Array | unknown[])[];
   /** Entry i's value as a plain object (format 2 writes values whole). */
   value(i: number): unknown;
 }
@@ -143,10 +144,16 @@ export function encodeKeyGroup(full: boolean, tables: TableChanges[], columns = 
  */
 function columnsTable(t: TableChanges, c: TypedColumns): unknown[] {
   const n = c.keys.length;
-  const keys = new ColumnBuilder(n);
-  for (let i = 0; i < n; i++) keys.add(i, c.keys[i] === 0 ? 0 : c.keys[i]);
+  let keys: Column;
+  if (c.keys instanceof Int32Array) keys = c.keys;
+  else if (c.keys instanceof Float64Array) keys = narrow(c.keys);
+  else {
+    const b = new ColumnBuilder(n);
+    for (let i = 0; i < n; i++) b.add(i, c.keys[i] === 0 ? 0 : c.keys[i]);
+    keys = b.done();
+  }
   const values = n === 0 ? [VALUES_ANY, anyColumn([])] : [VALUES_OBJECTS, [...c.fields], c.cols.map((col) => (col instanceof Float64Array ? narrow(col) : col))];
-  return [t.name, 0, n, keys.done(), values, null, t.dels];
+  return [t.name, 0, n, keys, values, null, t.dels];
 }
 
 function rowTable(t: TableChanges): unknown[] {
@@ -218,7 +225,7 @@ function narrow(f: Float64Array): Int32Array | Float64Array {
     const v = f[i]!;
     if ((v | 0) !== v || (v === 0 && 1 / v < 0)) return f;
   }
-  return Int32Array.from(f);
+  return new Int32Array(f);
 }
 
 /** n items, filled in order: a number column when they are all numbers (see narrow), else the items as they are. */

@@ -17,7 +17,7 @@ import type { TtlConfig } from './ttl.js';
 import type { KeyedTable, GroupChanges } from './keyed-table.js';
 import { KeyGroupFormatError, type TypedColumns } from './key-group-codec.js';
 
-type Column = Float64Array | unknown[];
+type Column = Int32Array | Float64Array | unknown[];
 
 /** Thrown by put for a value that does not follow the schema (the record goes to the error policy). */
 export class StateSchemaError extends TypeError {
@@ -96,6 +96,8 @@ export class TypedStateTable<V> implements KeyedTable {
   private readonly numericAt: number[];
   /** Per slot: its key. */
   private readonly keyOf: Key[] = [];
+  /** Every key so far is a number (a snapshot then writes keys as a number column directly). */
+  private numberKeys = true;
   private used = 0;
   /** The snapshot epoch (in an array: the generated writer reads it). */
   private readonly epochCell = new Float64Array([1]);
@@ -247,19 +249,26 @@ export class TypedStateTable<V> implements KeyedTable {
    */
   private gather(want: Int32Array, full: Uint8Array, anyFull: boolean): (TypedColumns | undefined)[] {
     const maxP = this.maxParallelism;
-    const { rows, stride, markAt, kgAt, keyOf, dirty, place, tracking } = this;
+    const { rows, stride, markAt, kgAt, keyOf, dirty, place, tracking, numberKeys } = this;
     const epoch = this.epochCell[0]!;
     const numAt = this.numericAt;
     const nNum = numAt.length;
+    // Per group: number keys in a column (or the keys as they are), and a column per numeric field.
     const keys: Key[][] = new Array(maxP);
+    const keyCol: Float64Array[] = new Array(maxP);
     const nums: Float64Array[][] = new Array(maxP);
+    // Per group and number column (the fields, then the keys): 1 once a value is not an int32 (or is -0), so the
+    // column is written as doubles; else it is narrowed to an Int32Array without another pass to check it.
+    const w = nNum + 1;
+    const wide = new Uint8Array(maxP * w);
     // Slots of each group's rows, for the fields kept outside the rows.
     const slotsOf: number[][] = new Array(maxP);
     const hasOthers = this.others.length > 0;
     for (let kg = 0; kg < maxP; kg++) {
       const n = want[kg]!;
       if (n === 0) continue;
-      keys[kg] = new Array<Key>(n);
+      if (numberKeys) keyCol[kg] = new Float64Array(n);
+      else keys[kg] = new Array<Key>(n);
       nums[kg] = numAt.map(() => new Float64Array(n));
       if (hasOthers) slotsOf[kg] = new Array<number>(n);
     }
@@ -270,9 +279,20 @@ export class TypedStateTable<V> implements KeyedTable {
         const kg = rows[b + kgAt]! | 0;
         if (kg < 0 || (full[kg] !== 1 && !(tracking && rows[b + markAt] === epoch))) continue;
         const i = at[kg]!++;
-        keys[kg]![i] = keyOf[s]!;
         const ns = nums[kg]!;
-        for (let f = 0; f < nNum; f++) ns[f]![i] = rows[b + numAt[f]!]!;
+        for (let f = 0; f < nNum; f++) {
+          const v = rows[b + numAt[f]!]!;
+          ns[f]![i] = v;
+          if ((v | 0) !== v || (v === 0 && 1 / v < 0)) wide[kg * w + f] = 1;
+        }
+        if (numberKeys) {
+          // A key of -0 is written as 0, as the codec writes keys (a Map does not tell them apart).
+          const k = keyOf[s] as number;
+          keyCol[kg]![i] = k === 0 ? 0 : k;
+          if ((k | 0) !== k) wide[kg * w + nNum] = 1;
+        } else {
+          keys[kg]![i] = keyOf[s]!;
+        }
         if (hasOthers) slotsOf[kg]![i] = s;
       }
     };
@@ -288,12 +308,21 @@ export class TypedStateTable<V> implements KeyedTable {
       // A row beyond what the group listed would be written past its columns: a broken invariant, not bad input.
       if (n > want[kg]!) throw new Error(`TypedStateTable '${this.name}': key group ${kg} gathered ${n} rows, ${want[kg]} listed`);
       const trim = n < want[kg]!;
-      const ks = keys[kg]!;
-      if (trim) ks.length = n;
-      const ns = nums[kg]!.map((c) => (trim ? c.subarray(0, n) : c));
+      const final = (c: Float64Array, j: number): Int32Array | Float64Array => {
+        const t = trim ? c.subarray(0, n) : c;
+        return wide[kg * w + j] === 1 ? t : new Int32Array(t);
+      };
+      let ks: Key[] | Int32Array | Float64Array;
+      if (numberKeys) {
+        ks = final(keyCol[kg]!, nNum);
+      } else {
+        ks = keys[kg]!;
+        if (trim) ks.length = n;
+      }
+      const ns = nums[kg]!;
       let k = 0;
       const cols: Column[] = place.map((p) => {
-        if (p >= 0) return ns[k++]!;
+        if (p >= 0) { const c = final(ns[k]!, k); k++; return c; }
         const from = this.others[-1 - p]!;
         const sl = slotsOf[kg]!;
         const to = new Array<unknown>(n);
@@ -305,7 +334,7 @@ export class TypedStateTable<V> implements KeyedTable {
     return out;
   }
 
-  private columnsOf(keys: Key[], cols: Column[]): TypedColumns {
+  private columnsOf(keys: Key[] | Int32Array | Float64Array, cols: Column[]): TypedColumns {
     const entry = this.entryOf ??= columnReader(this.names);
     return { keys, fields: this.names, cols, value: (i) => entry(cols, i) };
   }
@@ -337,6 +366,7 @@ export class TypedStateTable<V> implements KeyedTable {
   private newSlot(key: Key, kg: number): number {
     const s = this.used++;
     this.keyOf[s] = key;
+    if (typeof key !== 'number') this.numberKeys = false;
     const b = s * this.stride;
     this.rows[b + this.markAt] = 0;
     this.rows[b + this.kgAt] = kg;

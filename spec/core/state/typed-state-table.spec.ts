@@ -87,7 +87,8 @@ describe('TypedStateTable', () => {
   }
 
   test('property: with thousands of keys (rows grown, changes in a few blocks of slots) snapshots decode to what a StateTable gives', () => {
-    const many = fc.integer({ min: 0, max: 6000 });
+    // Number keys only (written as a number column), ints mostly, and some that are not int32 (or are -0).
+    const many = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0, max: 6000 }) }, { weight: 1, arbitrary: fc.constantFrom(-0, 0.5, 2 ** 40, -(2 ** 33)) });
     fc.assert(fc.property(fc.array(opsOf(many, 1), { maxLength: 300 }), fc.integer({ min: 0, max: 5000 }), (ops, preload) => {
       const objects = new StateTable<V>('reduce', MAXP, true, undefined, () => 0);
       const typed = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
@@ -100,6 +101,18 @@ describe('TypedStateTable', () => {
         else assert.deepEqual(snapshot(typed, op.full, enc), snapshot(objects, op.full, enc));
       }
     }), { numRuns: 40 });
+  });
+
+  test('a key of -0 is written as 0, also in a key column of doubles', () => {
+    const t = new TypedStateTable<V>('reduce', 1, true, fields, 'test');
+    const v: V = { n: 1, x: 0.5, s: 'a', b: true, big: 2 };
+    t.put(-0, v);
+    t.put(0.5, v);
+    const [[, c]] = [...t.takeChanges(new Uint8Array([1]), true)];
+    const { tables } = decodeKeyGroup(new ChunkEncoder(true).encode(true, [{ name: 'reduce', ttl: false, puts: [], dels: [], columns: c!.columns! }]));
+    const keys = tables[0]!.puts.filter((_, i) => i % 2 === 0);
+    assert.deepEqual(keys.map((k) => Object.is(k, -0)), [false, false]);
+    assert.deepEqual(new Set(keys), new Set([0, 0.5]));
   });
 
   test('property: its chunks restore into a fresh table with every value (full, then deltas)', () => {
