@@ -5,16 +5,24 @@ import type { MessagePort } from 'node:worker_threads';
 import type { CoordinatorMessage, SubtaskSnapshot, WorkerMessage } from '../core/checkpoint/messages.js';
 import type { CheckpointSink } from './subtask.js';
 
-/** Chunk bytes may be views into a shared encoder arena: copy each into its own buffer, which is then moved. */
+/**
+ * The buffers to move with a snapshot: a chunk's bytes that fill a buffer of their own (what ChunkEncoder.encode
+ * returns) move as they are; a view into a bigger buffer is copied first, so only its bytes cross and nothing
+ * the thread still uses is detached.
+ */
 function transferables(snapshot: SubtaskSnapshot): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
+  const moved = new Set<ArrayBufferLike>();
   for (const o of snapshot.operators) {
     const keyed = o.snapshot.keyed;
     if (keyed === undefined) continue;
     o.snapshot.keyed = keyed.map((c) => {
-      const bytes = new Uint8Array(c.bytes);
-      out.push(bytes.buffer);
-      return { ...c, bytes };
+      const b = c.bytes;
+      const own = b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !moved.has(b.buffer);
+      const bytes = own ? b : new Uint8Array(b);
+      moved.add(bytes.buffer);
+      out.push(bytes.buffer as ArrayBuffer);
+      return own ? c : { ...c, bytes };
     });
   }
   return out;

@@ -77,6 +77,7 @@ export class ChunkEncoder {
 
   constructor(readonly columns = true) {}
 
+  /** One chunk's bytes, in an ArrayBuffer of their own (a snapshot moves it to the main thread without a copy). */
   encode(full: boolean, tables: TableChanges[]): Uint8Array {
     const body = this.columns ? tables.map((t) => this.columnTable(t)) : tables.map(rowTable);
     const packed = packr().pack([this.columns ? FORMAT_COLUMNS : FORMAT_ROWS, full ? 1 : 0, body]);
