@@ -86,7 +86,7 @@ describe('TypedStateTable', () => {
     });
   }
 
-  test('property: with thousands of keys (rows grown, changes in a few blocks of slots) snapshots decode to what a StateTable gives', () => {
+  test('property: with thousands of keys (rows grown, changes on a few pages of slots) snapshots decode to what a StateTable gives', () => {
     // Number keys only (written as a number column), ints mostly, and some that are not int32 (or are -0).
     const many = fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0, max: 6000 }) }, { weight: 1, arbitrary: fc.constantFrom(-0, 0.5, 2 ** 40, -(2 ** 33)) });
     fc.assert(fc.property(fc.array(opsOf(many, 1), { maxLength: 300 }), fc.integer({ min: 0, max: 5000 }), (ops, preload) => {
