@@ -51,7 +51,7 @@ const INITIAL_SLOTS = 1024;
 /**
  * Slots per page (a power of two that divides INITIAL_SLOTS). A key group's slots are taken from pages of its own,
  * so a snapshot copies a group's rows page by page into its own columns (slots in first-come order made it write
- * to every group's columns at once, ~3x slower), and a page is the unit of the dirty flags.
+ * to every group's columns at once, ~3x slower). PAGE is 32: a page's dirty slots are the bits of one int32.
  */
 const PAGE_BITS = 5;
 const PAGE = 1 << PAGE_BITS;
@@ -117,12 +117,12 @@ export class TypedStateTable<V> implements KeyedTable {
   private entryOf: ((cols: Column[], i: number) => unknown) | undefined;
   /**
    * With tracking, per key group: slots listed as changed in this epoch (their mark is the epoch) and keys
-   * removed. Per page: 1 when one of its slots was listed, so a snapshot of deltas scans only those pages (change
-   * lists in touch order cost a cache miss per row at the snapshot and a push per record before it).
+   * removed. Per page: a bit per slot listed, so a snapshot of deltas visits those slots only, in slot order
+   * (change lists in touch order cost a cache miss per row at the snapshot and a push per record before it).
    */
   private readonly changedCount: Int32Array;
   private removed: (Key[] | undefined)[];
-  private dirty: Uint8Array;
+  private dirty: Int32Array;
 
   constructor(
     readonly name: string,
@@ -148,7 +148,7 @@ export class TypedStateTable<V> implements KeyedTable {
     this.counts = new Int32Array(maxParallelism);
     this.changedCount = new Int32Array(maxParallelism);
     this.removed = new Array(maxParallelism);
-    this.dirty = new Uint8Array(tracking ? INITIAL_SLOTS / PAGE : 0);
+    this.dirty = new Int32Array(tracking ? INITIAL_SLOTS / PAGE : 0);
     this.pagesOf = Array.from({ length: maxParallelism }, () => []);
     this.nextSlot = new Int32Array(maxParallelism).fill(-1);
     this.compile();
@@ -183,7 +183,7 @@ export class TypedStateTable<V> implements KeyedTable {
   /** Counts slot `s`, just marked with the epoch, as changed. */
   private listed(s: number): void {
     this.changedCount[this.kgOf(s)]!++;
-    this.dirty[s >>> PAGE_BITS] = 1;
+    this.dirty[s >>> PAGE_BITS]! |= 1 << (s & (PAGE - 1));
   }
 
   /** put of a key without a slot: written into the next free row first, so a value that does not fit leaves no slot. */
@@ -278,8 +278,12 @@ export class TypedStateTable<V> implements KeyedTable {
       const isFull = full[kg] === 1;
       let i = 0;
       for (const p of this.pagesOf[kg]!) {
-        if (!isFull && dirty[p] !== 1) continue;
-        for (let s = p << PAGE_BITS, end = s + PAGE; s < end; s++) {
+        // The page's slots to visit, a bit each: all of them for a full group, else those listed.
+        let m = isFull ? -1 : dirty[p]!;
+        while (m !== 0) {
+          const low = m & -m;
+          m ^= low;
+          const s = (p << PAGE_BITS) + 31 - Math.clz32(low);
           const b = s * stride;
           // Dead and untaken slots hold -1 here; a delta takes the rows listed in this epoch.
           if ((rows[b + kgAt]! | 0) !== kg || (!isFull && rows[b + markAt] !== epoch)) continue;
@@ -387,7 +391,7 @@ export class TypedStateTable<V> implements KeyedTable {
     bigger.set(this.rows);
     this.rows = bigger;
     if (this.tracking) {
-      const d = new Uint8Array(bigger.length / this.stride / PAGE);
+      const d = new Int32Array(bigger.length / this.stride / PAGE);
       d.set(this.dirty);
       this.dirty = d;
     }
