@@ -279,11 +279,10 @@ export class TypedStateTable<V> implements KeyedTable {
       let i = 0;
       for (const p of this.pagesOf[kg]!) {
         // The page's slots to visit, a bit each: all of them for a full group, else those listed.
-        let m = isFull ? -1 : dirty[p]!;
-        while (m !== 0) {
-          const low = m & -m;
-          m ^= low;
-          const s = (p << PAGE_BITS) + 31 - Math.clz32(low);
+        const m = isFull ? -1 : dirty[p]!;
+        if (m === 0) continue;
+        for (let bit = 0, s = p << PAGE_BITS; bit < PAGE; bit++, s++) {
+          if ((m & (1 << bit)) === 0) continue;
           const b = s * stride;
           // Dead and untaken slots hold -1 here; a delta takes the rows listed in this epoch.
           if ((rows[b + kgAt]! | 0) !== kg || (!isFull && rows[b + markAt] !== epoch)) continue;
