@@ -6,7 +6,8 @@
 // Why: with a million keys, objects per key are what the garbage collector walks at every major collection, and
 // each new value a reduce returns is promoted and dropped there; here a value lives in the rows and the objects a
 // record makes die young. A snapshot copies the changed rows straight into the chunk's columns (key-group chunk
-// format 3, the same bytes StateTable's values of the same shape give), without visiting an object per entry.
+// format 3, decoding to the entries StateTable's values of the same shape give), without visiting an object per
+// entry.
 //
 // Slots are never reused: a removed key's slot stays dead (a reduce removes no key).
 
