@@ -182,7 +182,7 @@ describe('TypedStateTable', () => {
   // Set in the child below, which runs this file with code generation off.
   const NO_CODEGEN_ENV = 'SLUICE_SPEC_NO_CODEGEN';
   test('every test above passes with code generation off (the interpreted writer, tracking writer and reader)', { skip: process.env[NO_CODEGEN_ENV] === '1' }, () => {
-    const child = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', '--test', fileURLToPath(import.meta.url)], {
+    const child = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', '--test', '--test-reporter=tap', fileURLToPath(import.meta.url)], {
       cwd: fileURLToPath(new URL('../../../', import.meta.url)),
       // Without NODE_TEST_CONTEXT: the child reports as a test run of its own (TAP), not to this runner.
       env: { ...process.env, NODE_TEST_CONTEXT: undefined, [NO_CODEGEN_ENV]: '1' },
