@@ -184,7 +184,11 @@ export class CheckpointStore {
       this.unindexed.clear();
       this.chunkKeys = keys;
       return keys;
-    })();
+    })().catch((e: unknown) => {
+      // A failed scan (an I/O error, the store closing) is tried again by the next collection.
+      this.indexLoad = undefined;
+      throw e;
+    });
   }
 
   /** Every key with its value size (for `sluice inspect` and tests). */

@@ -64,3 +64,24 @@ test('chunks left by an earlier process are found when a new one collects garbag
     }
   });
 });
+
+test('regression: a failed index scan is tried again by the next collection (it was kept as a rejected promise)', async () => {
+  await withStore(async (dir) => {
+    const store = await CheckpointStore.open(dir);
+    try {
+      await store.putChunk(key(1, 0), bytes);
+      const db = (store as unknown as { db: { keys: (...a: unknown[]) => unknown } }).db;
+      const keys = db.keys.bind(db);
+      let failures = 1;
+      db.keys = (...a: unknown[]) => {
+        if (failures-- > 0) throw new Error('injected I/O error');
+        return keys(...a);
+      };
+      await assert.rejects(store.collectGarbage([], 5, []), /injected I\/O error/);
+      assert.equal(await store.collectGarbage([], 5, []), 1);
+      assert.deepEqual(await stored(store), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
