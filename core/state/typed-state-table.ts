@@ -96,8 +96,7 @@ export class TypedStateTable<V> implements KeyedTable {
   /** Per field: its offset in a row when numeric, else -1 - its index in `others`. */
   private readonly place: number[];
   private readonly others: unknown[][];
-  /** The numeric fields' indexes, and their offsets in a row. */
-  private readonly numeric: number[];
+  /** The numeric fields' offsets in a row, in schema order. */
   private readonly numericAt: number[];
   /** Per slot: its key. */
   private readonly keyOf: Key[] = [];
@@ -140,8 +139,7 @@ export class TypedStateTable<V> implements KeyedTable {
     let other = 0;
     this.place = fields.map((f) => (NUMERIC.has(f.type) ? numeric++ : -1 - other++));
     this.others = Array.from({ length: other }, () => []);
-    this.numeric = this.place.flatMap((p, j) => (p >= 0 ? [j] : []));
-    this.numericAt = this.numeric.map((j) => this.place[j]!);
+    this.numericAt = this.place.filter((p) => p >= 0);
     this.markAt = numeric;
     this.kgAt = numeric + 1;
     this.stride = numeric + 2;
