@@ -20,7 +20,10 @@ export interface KeyedTable {
   cleanup(): number;
   /** Adds, per key group, the entries changed (written or removed) since the last snapshot. */
   changeCounts(into: Int32Array): void;
-  /** The changes since the last snapshot by key group (every live entry where `full[kg] === 1`); a new epoch. */
+  /**
+   * The changes since the last snapshot by key group (every live entry where `full[kg] === 1`); a new epoch.
+   * Typed columns may be views into buffers the table reuses at its next takeChanges: encode them before.
+   */
   takeChanges(full: Uint8Array, anyFull: boolean): Map<number, GroupChanges>;
   restorePut(key: Key, kg: number, value: unknown, expiresAt: number): void;
   restoreDelete(key: Key): void;

@@ -123,6 +123,14 @@ export class TypedStateTable<V> implements KeyedTable {
   private readonly changedCount: Int32Array;
   private removed: (Key[] | undefined)[];
   private dirty: Int32Array;
+  /**
+   * Snapshot columns, reused by every takeChanges (fresh arrays per group and checkpoint cost more than the copy,
+   * in allocation and page faults): per number column (the fields, then the keys) the rows as int32s, and as
+   * doubles once a column has held a value that is not one. A snapshot's columns are views into these: the
+   * caller encodes them before the next takeChanges.
+   */
+  private narrowCols: Int32Array[] = [];
+  private wideCols: (Float64Array | undefined)[] = [];
 
   constructor(
     readonly name: string,
@@ -261,21 +269,25 @@ export class TypedStateTable<V> implements KeyedTable {
     const epoch = this.epochCell[0]!;
     const numAt = this.numericAt;
     const nNum = numAt.length;
-    // Per number column (the fields, then the keys): 1 once a value is not an int32 (or is -0), so the column is
-    // written as doubles; else it is narrowed to an Int32Array without another pass to check it.
+    let total = 0;
+    for (let kg = 0; kg < maxP; kg++) total += want[kg]!;
+    const is = this.scratch(nNum + 1, total);
+    const iKey = is[nNum]!;
+    // Per number column (the fields, then the keys) of the group: 0 while every value is an int32 (and not -0),
+    // written as int32s; 1 from the first that is not on, written as doubles (widen copies those before).
     const wide = new Uint8Array(nNum + 1);
     const out: (TypedColumns | undefined)[] = new Array(maxP);
+    let at = 0;
     for (let kg = 0; kg < maxP; kg++) {
       const n = want[kg]!;
       if (n === 0) continue;
-      const keyCol = numberKeys ? new Float64Array(n) : undefined;
       const keys = numberKeys ? undefined : new Array<Key>(n);
-      const ns = numAt.map(() => new Float64Array(n));
       // Slots of the rows, for the fields kept outside the rows.
       const slots = this.others.length > 0 ? new Array<number>(n) : undefined;
       wide.fill(0);
       const isFull = full[kg] === 1;
-      let i = 0;
+      const start = at;
+      const end = at + n;
       for (const p of this.pagesOf[kg]!) {
         // The page's slots to visit, a bit each: all of them for a full group, else those listed.
         const m = isFull ? -1 : dirty[p]!;
@@ -286,39 +298,46 @@ export class TypedStateTable<V> implements KeyedTable {
           // Dead and untaken slots hold -1 here; a delta takes the rows listed in this epoch.
           if ((rows[b + kgAt]! | 0) !== kg || (!isFull && rows[b + markAt] !== epoch)) continue;
           // A row beyond what the group listed would be written past its columns: a broken invariant, not bad input.
-          if (i === n) throw new Error(`TypedStateTable '${this.name}': key group ${kg} has more rows than the ${n} listed`);
+          if (at === end) throw new Error(`TypedStateTable '${this.name}': key group ${kg} has more rows than the ${n} listed`);
           for (let f = 0; f < nNum; f++) {
             const v = rows[b + numAt[f]!]!;
-            ns[f]![i] = v;
-            if ((v | 0) !== v || (v === 0 && 1 / v < 0)) wide[f] = 1;
+            if (wide[f] === 0) {
+              if ((v | 0) === v && (v !== 0 || 1 / v > 0)) { is[f]![at] = v; continue; }
+              wide[f] = 1;
+              this.widen(f, start, at);
+            }
+            this.wideCols[f]![at] = v;
           }
-          if (keyCol !== undefined) {
+          if (keys === undefined) {
             // A key of -0 is written as 0, as the codec writes keys (a Map does not tell them apart).
             const k = keyOf[s] as number;
-            keyCol[i] = k === 0 ? 0 : k;
-            if ((k | 0) !== k) wide[nNum] = 1;
+            if (wide[nNum] === 0) {
+              if ((k | 0) === k) { iKey[at] = k; } else { wide[nNum] = 1; this.widen(nNum, start, at); this.wideCols[nNum]![at] = k; }
+            } else {
+              this.wideCols[nNum]![at] = k === 0 ? 0 : k;
+            }
           } else {
-            keys![i] = keyOf[s]!;
+            keys[at - start] = keyOf[s]!;
           }
-          if (slots !== undefined) slots[i] = s;
-          i++;
+          if (slots !== undefined) slots[at - start] = s;
+          at++;
         }
       }
+      const i = at - start;
+      // Rows listed but removed since leave their part of the scratch unused.
+      at = end;
       if (i === 0) continue;
-      const final = (c: Float64Array, j: number): Int32Array | Float64Array => {
-        const t = i < n ? c.subarray(0, i) : c;
-        return wide[j] === 1 ? t : new Int32Array(t);
-      };
+      const column = (j: number): Int32Array | Float64Array => (wide[j] === 1 ? this.wideCols[j]! : is[j]!).subarray(start, start + i);
       let ks: Key[] | Int32Array | Float64Array;
-      if (keyCol !== undefined) {
-        ks = final(keyCol, nNum);
+      if (keys === undefined) {
+        ks = column(nNum);
       } else {
-        ks = keys!;
+        ks = keys;
         if (i < n) ks.length = i;
       }
       let k = 0;
       const cols: Column[] = place.map((p) => {
-        if (p >= 0) { const c = final(ns[k]!, k); k++; return c; }
+        if (p >= 0) return column(k++);
         const from = this.others[-1 - p]!;
         const to = new Array<unknown>(i);
         for (let r = 0; r < i; r++) to[r] = from[slots![r]!];
@@ -327,6 +346,25 @@ export class TypedStateTable<V> implements KeyedTable {
       out[kg] = this.columnsOf(ks, cols);
     }
     return out;
+  }
+
+  /** `count` int32 scratch columns of at least `rows` rows each (grown to half again as many as needed). */
+  private scratch(count: number, rows: number): Int32Array[] {
+    if (this.narrowCols.length !== count || this.narrowCols[0]!.length < rows) {
+      const size = Math.max(rows + (rows >>> 1), PAGE);
+      this.narrowCols = Array.from({ length: count }, () => new Int32Array(size));
+      this.wideCols = new Array(count);
+    }
+    return this.narrowCols;
+  }
+
+  /** Column `j` turns to doubles at row `at`: its rows from `start` so far, written as int32s, are copied over. */
+  private widen(j: number, start: number, at: number): void {
+    const size = this.narrowCols[j]!.length;
+    if (this.wideCols[j]?.length !== size) this.wideCols[j] = new Float64Array(size);
+    const w = this.wideCols[j]!;
+    const n = this.narrowCols[j]!;
+    for (let r = start; r < at; r++) w[r] = n[r]!;
   }
 
   private columnsOf(keys: Key[] | Int32Array | Float64Array, cols: Column[]): TypedColumns {
