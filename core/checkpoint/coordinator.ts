@@ -17,7 +17,9 @@ import type { PhysicalPlan } from '../graph/physical-plan.js';
 import type { SinkSpec } from '../connectors/sink.js';
 import type { SourceSplit } from '../connectors/source.js';
 import type { CoordinatorMessage, SubtaskSnapshot, WorkerMessage } from './messages.js';
-import { MANIFEST_FORMAT, sealManifest, sha256, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
+import { crc32 } from '../../shm/checksum.js';
+import { sealedChunkCrc } from '../state/key-group-codec.js';
+import { MANIFEST_FORMAT, sealManifest, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
 import { publishSinkTransactions } from './sink-commit.js';
 import { writePublishedMark } from './published-mark.js';
 import { pad, type CheckpointStore } from './store.js';
@@ -219,9 +221,10 @@ export class CheckpointCoordinator {
     // keeps the two apart.
     const suffix = final ? '~end' : '';
     const parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] = [];
-    const write = (key: string, bytes: Uint8Array): ChunkRef => {
-      // The ref is known now (hash of the bytes); the write completes before the manifest is committed.
-      const ref: ChunkRef = { key, bytes: bytes.length, sha256: sha256(bytes) };
+    // `crc`: the chunk's CRC-32 when known (a keyed chunk's seal), else computed here.
+    const write = (key: string, bytes: Uint8Array, crc = crc32(bytes, 0, bytes.length)): ChunkRef => {
+      // The ref is known now; the write completes before the manifest is committed.
+      const ref: ChunkRef = { key, bytes: bytes.length, crc32: crc };
       const w = this.store.putChunk(key, bytes);
       this.writes.add(w);
       // A failed write is seen by whoever awaits it (the next manifest commit): here it only leaves the set.
@@ -234,7 +237,7 @@ export class CheckpointCoordinator {
         let groups = this.chains.get(uid);
         if (!groups) { groups = new Map(); this.chains.set(uid, groups); }
         for (const c of snapshot.keyed) {
-          const ref: KeyedChunkRef = { ...write(`k/${pad(checkpointId)}/${uid}/${c.keyGroup}${suffix}`, c.bytes), full: c.full, entries: c.entries };
+          const ref: KeyedChunkRef = { ...write(`k/${pad(checkpointId)}/${uid}/${c.keyGroup}${suffix}`, c.bytes, sealedChunkCrc(c.bytes)), full: c.full, entries: c.entries };
           const g = groups.get(c.keyGroup);
           groups.set(c.keyGroup, { chain: c.full || !g ? [ref] : [...g.chain, ref], entries: c.entries });
           if (p) p.dirty += c.changed;

@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ClassicLevel } from 'classic-level';
+import { crc32 } from '../../shm/checksum.js';
 import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha256, type ChunkRef, type Manifest } from './manifest.js';
 import { readPublishedMark } from './published-mark.js';
 
@@ -83,7 +84,7 @@ export class CheckpointStore {
   async putChunk(key: string, bytes: Uint8Array): Promise<ChunkRef> {
     await this.db.put(key, bytes);
     (this.chunkKeys ?? this.unindexed).add(key);
-    return { key, bytes: bytes.length, sha256: sha256(bytes) };
+    return { key, bytes: bytes.length, crc32: crc32(bytes, 0, bytes.length) };
   }
 
   /** Reads a chunk and checks its length and hash. */
@@ -96,7 +97,13 @@ export class CheckpointStore {
     }
     if (bytes === undefined) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} is missing`);
     if (bytes.length !== ref.bytes) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} has ${bytes.length} bytes, the manifest says ${ref.bytes}`);
-    if (sha256(bytes) !== ref.sha256) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its SHA-256`);
+    if (ref.crc32 !== undefined) {
+      if (crc32(bytes, 0, bytes.length) !== ref.crc32) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its CRC-32`);
+    } else if (ref.sha256 !== undefined) {
+      if (sha256(bytes) !== ref.sha256) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its SHA-256`);
+    } else {
+      throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} has no checksum in the manifest`);
+    }
     return bytes;
   }
 

@@ -23,7 +23,7 @@ export interface InspectOptions {
   savepoint?: string;
   /** Sample keys per keyed operator. */
   keys: number;
-  /** Check every chunk's length and SHA-256 (default on). */
+  /** Check every chunk's length and checksum (default on). */
   verify: boolean;
   /** List every key group, not just the first few. */
   allKeyGroups?: boolean;

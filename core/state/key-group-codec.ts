@@ -24,7 +24,7 @@
 // Set, Date, bigint, typed arrays; class instances come back as plain objects); numbers in columns keep -0.
 
 import { Packr } from 'msgpackr';
-import { crc32 } from '../../shm/checksum.js';
+import { crc32, crc32Extend } from '../../shm/checksum.js';
 import type { Key } from '../graph/key-groups.js';
 import type { StateEntry } from './state-table.js';
 
@@ -250,6 +250,16 @@ class ColumnBuilder {
   done(): Column {
     return this.items ?? narrow(this.nums);
   }
+}
+
+/**
+ * The CRC-32 of a whole chunk as the encoder sealed it (the CRC-32 of its body, stored in its last 4 bytes,
+ * extended over those 4): what a manifest records, without reading the body again.
+ */
+export function sealedChunkCrc(bytes: Uint8Array): number {
+  const end = bytes.length - CRC_BYTES;
+  if (end < 0) return crc32(bytes, 0, bytes.length);
+  return crc32Extend(new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(end, true), bytes, end, bytes.length);
 }
 
 export class KeyGroupFormatError extends Error {

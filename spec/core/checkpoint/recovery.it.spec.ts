@@ -224,7 +224,7 @@ test('a corrupted chunk of the newest checkpoint is detected: with its output pu
     await store.rawPut(ref.key, bytes);
     await store.close();
     await assert.rejects(run(url, { parallelism: 2, stateDir, resume: true, onWarning: () => {} }),
-      (e: Error) => e.name === 'NoCheckpointError' && new RegExp(`output up to checkpoint ${newest.id} was already published.*checkpoint ${newest.id} is corrupt.*SHA-256`).test(e.message));
+      (e: Error) => e.name === 'NoCheckpointError' && new RegExp(`output up to checkpoint ${newest.id} was already published.*checkpoint ${newest.id} is corrupt.*CRC-32`).test(e.message));
     // As if the process had died between committing the newest manifest and publishing its output: the published
     // mark still at the previous checkpoint, and none of the transactions first published with the newest one
     // (prepared after the previous checkpoint, or at the end of input) in the ledger.

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
+import { sha256 } from '../../../core/checkpoint/manifest.js';
 
 const key = (cp: number, kg: number): string => `k/${pad(cp)}/sum/${kg}`;
 const bytes = new Uint8Array([1, 2, 3]);
@@ -80,6 +81,28 @@ test('regression: a failed index scan is tried again by the next collection (it 
       await assert.rejects(store.collectGarbage([], 5, []), /injected I\/O error/);
       assert.equal(await store.collectGarbage([], 5, []), 1);
       assert.deepEqual(await stored(store), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('getChunk checks a chunk against its CRC-32 (format 2) or SHA-256 (format 1 manifests) and refuses a ref without either', async () => {
+  await withStore(async (dir) => {
+    const store = await CheckpointStore.open(dir);
+    try {
+      const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff);
+      const ref = await store.putChunk(key(1, 0), data);
+      assert.ok(typeof ref.crc32 === 'number' && ref.sha256 === undefined);
+      assert.deepEqual(new Uint8Array(await store.getChunk(1, ref)), data);
+      const old = { key: ref.key, bytes: ref.bytes, sha256: sha256(data) };
+      assert.deepEqual(new Uint8Array(await store.getChunk(1, old)), data);
+      const flipped = data.slice();
+      flipped[2500]! ^= 0x10;
+      await store.rawPut(ref.key, flipped);
+      await assert.rejects(store.getChunk(1, ref), /chunk k\/.* does not match its CRC-32/);
+      await assert.rejects(store.getChunk(1, old), /does not match its SHA-256/);
+      await assert.rejects(store.getChunk(1, { key: ref.key, bytes: ref.bytes }), /has no checksum in the manifest/);
     } finally {
       await store.close();
     }

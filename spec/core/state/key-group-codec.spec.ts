@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { crc32 } from '../../../shm/checksum.js';
-import { ChunkEncoder, decodeKeyGroup, encodeKeyGroup, KeyGroupFormatError, type TableChanges } from '../../../core/state/key-group-codec.js';
+import { ChunkEncoder, decodeKeyGroup, encodeKeyGroup, KeyGroupFormatError, sealedChunkCrc, type TableChanges } from '../../../core/state/key-group-codec.js';
 import type { StateEntry } from '../../../core/state/state-table.js';
 import { KeyedStateBackend } from '../../../core/state/keyed-state-backend.js';
 import { keyGroupFor, type Key } from '../../../core/graph/key-groups.js';
@@ -185,4 +185,13 @@ describe('key-group codec', () => {
     while (keyGroupFor(`x${other}`, 8) === kgA) other++;
     assert.throws(() => restore([], [`x${other}`], kgA), /holds key x\d+ of another key group/);
   });
+});
+
+test('sealedChunkCrc: the CRC-32 of the whole chunk, read from its seal (the manifest records it without hashing again)', () => {
+  fc.assert(fc.property(fc.boolean(), tablesArb, fc.boolean(), (full, tables, columns) => {
+    const bytes = encodeKeyGroup(full, tables, columns);
+    assert.equal(sealedChunkCrc(bytes), crc32(bytes, 0, bytes.length));
+  }), { numRuns: 200 });
+  // Shorter than a seal: computed.
+  assert.equal(sealedChunkCrc(new Uint8Array([7, 8])), crc32(new Uint8Array([7, 8]), 0, 2));
 });
