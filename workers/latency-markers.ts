@@ -24,8 +24,11 @@ export type LatencyMarker = ControlFrame & { type: 'latency-marker' };
 /** Percentiles cover the last one to two of these windows (two histograms, the older one dropped at each turn). */
 export const LATENCY_WINDOW_MS = 60_000;
 
+/** This thread's clock origin, read once (the getter checks its receiver on every call). */
+const TIME_ORIGIN = performance.timeOrigin;
+
 function wallClockMs(): number {
-  return performance.timeOrigin + performance.now();
+  return TIME_ORIGIN + performance.now();
 }
 
 // Loaded on first use: only jobs that track latency need it.
