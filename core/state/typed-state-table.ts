@@ -116,12 +116,14 @@ export class TypedStateTable<V> implements KeyedTable {
   /** A chunk's entry as an object (format 2 only), generated on first use. */
   private entryOf: ((cols: Column[], i: number) => unknown) | undefined;
   /**
-   * With tracking, per key group: slots listed as changed in this epoch (their mark is the epoch) and keys
-   * removed. Per page: a bit per slot listed, so a snapshot of deltas visits those slots only, in slot order
+   * With tracking, per key group: slots listed as changed in this epoch (their mark is the epoch), keys
+   * removed, and the pages holding a listed slot (in the order they got their first). Per page: a bit per slot
+   * listed. A snapshot of deltas visits those pages and slots only: its cost follows the changes, not the state
    * (change lists in touch order cost a cache miss per row at the snapshot and a push per record before it).
    */
   private readonly changedCount: Int32Array;
   private removed: (Key[] | undefined)[];
+  private readonly dirtyPagesOf: number[][];
   private dirty: Int32Array;
   /**
    * Snapshot columns, reused by every takeChanges (fresh arrays per group and checkpoint cost more than the copy,
@@ -156,6 +158,7 @@ export class TypedStateTable<V> implements KeyedTable {
     this.changedCount = new Int32Array(maxParallelism);
     this.removed = new Array(maxParallelism);
     this.dirty = new Int32Array(tracking ? INITIAL_SLOTS / PAGE : 0);
+    this.dirtyPagesOf = Array.from({ length: tracking ? maxParallelism : 0 }, () => []);
     this.pagesOf = Array.from({ length: maxParallelism }, () => []);
     this.nextSlot = new Int32Array(maxParallelism).fill(-1);
     this.compile();
@@ -189,8 +192,12 @@ export class TypedStateTable<V> implements KeyedTable {
 
   /** Counts slot `s`, just marked with the epoch, as changed. */
   private listed(s: number): void {
-    this.changedCount[this.kgOf(s)]!++;
-    this.dirty[s >>> PAGE_BITS]! |= 1 << (s & (PAGE - 1));
+    const kg = this.kgOf(s);
+    this.changedCount[kg]!++;
+    const p = s >>> PAGE_BITS;
+    const m = this.dirty[p]!;
+    if (m === 0) this.dirtyPagesOf[kg]!.push(p);
+    this.dirty[p] = m | (1 << (s & (PAGE - 1)));
   }
 
   /** put of a key without a slot: written into the next free row first, so a value that does not fit leaves no slot. */
@@ -253,15 +260,17 @@ export class TypedStateTable<V> implements KeyedTable {
     }
     this.changedCount.fill(0);
     this.removed = new Array(maxP);
-    this.dirty.fill(0);
+    for (const pages of this.dirtyPagesOf) {
+      for (let i = 0; i < pages.length; i++) this.dirty[pages[i]!] = 0;
+      pages.length = 0;
+    }
     this.epochCell[0]!++;
     return out;
   }
 
   /**
    * The rows each key group contributes, as chunk columns: every live row of a full group, the rows listed in
-   * this epoch of the others. One pass in slot order: over every slot when a group is full, else over the
-   * blocks with a listed slot.
+   * this epoch of the others: over every slot when a group is full, else over the pages with a listed slot.
    */
   private gather(want: Int32Array, full: Uint8Array): (TypedColumns | undefined)[] {
     const maxP = this.maxParallelism;
@@ -288,7 +297,8 @@ export class TypedStateTable<V> implements KeyedTable {
       const isFull = full[kg] === 1;
       const start = at;
       const end = at + n;
-      for (const p of this.pagesOf[kg]!) {
+      // Every page of a full group; a delta's pages with a listed slot only.
+      for (const p of isFull ? this.pagesOf[kg]! : this.dirtyPagesOf[kg]!) {
         // The page's slots to visit, a bit each: all of them for a full group, else those listed.
         const m = isFull ? -1 : dirty[p]!;
         if (m === 0) continue;
