@@ -25,16 +25,6 @@ export const NATIVE_CRC_MIN_BYTES = 1024;
 type NativeCrc = (data: Uint8Array, value?: number) => number;
 const nativeCrc = (zlib as { crc32?: NativeCrc }).crc32;
 
-/**
- * The CRC-32 of `x ‖ bytes[start, end)` from `prior`, the CRC-32 of `x` (as zlib's crc32(data, value)): a
- * checksum extended over a few more bytes without reading `x` again.
- */
-export function crc32Extend(prior: number, bytes: Uint8Array, start: number, end: number): number {
-  let crc = (prior ^ 0xffff_ffff) >>> 0;
-  for (let i = start; i < end; i++) crc = TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffff_ffff) >>> 0;
-}
-
 /** CRC-32 of bytes[start, end). `native: false` turns the native fast path off (tests cover both ways). */
 export function crc32(bytes: Uint8Array, start: number, end: number, native = true): number {
   if (native && nativeCrc !== undefined && end - start >= NATIVE_CRC_MIN_BYTES) return nativeCrc(bytes.subarray(start, end)) >>> 0;

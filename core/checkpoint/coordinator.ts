@@ -18,7 +18,7 @@ import type { SinkSpec } from '../connectors/sink.js';
 import type { SourceSplit } from '../connectors/source.js';
 import type { CoordinatorMessage, SubtaskSnapshot, WorkerMessage } from './messages.js';
 import { crc32 } from '../../shm/checksum.js';
-import { sealedChunkCrc } from '../state/key-group-codec.js';
+import { chunkSeal } from '../state/key-group-codec.js';
 import { MANIFEST_FORMAT, sealManifest, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
 import { publishSinkTransactions } from './sink-commit.js';
 import { writePublishedMark } from './published-mark.js';
@@ -221,10 +221,10 @@ export class CheckpointCoordinator {
     // keeps the two apart.
     const suffix = final ? '~end' : '';
     const parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] = [];
-    // `crc`: the chunk's CRC-32 when known (a keyed chunk's seal), else computed here.
-    const write = (key: string, bytes: Uint8Array, crc = crc32(bytes, 0, bytes.length)): ChunkRef => {
+    // `seal`: a keyed chunk's own seal (the CRC-32 of its body, see chunkSeal); other chunks get one computed here.
+    const write = (key: string, bytes: Uint8Array, seal?: number): ChunkRef => {
       // The ref is known now; the write completes before the manifest is committed.
-      const ref: ChunkRef = { key, bytes: bytes.length, crc32: crc };
+      const ref: ChunkRef = seal !== undefined ? { key, bytes: bytes.length, crc32: seal, sealed: true } : { key, bytes: bytes.length, crc32: crc32(bytes, 0, bytes.length) };
       const w = this.store.putChunk(key, bytes);
       this.writes.add(w);
       // A failed write is seen by whoever awaits it (the next manifest commit): here it only leaves the set.
@@ -237,7 +237,7 @@ export class CheckpointCoordinator {
         let groups = this.chains.get(uid);
         if (!groups) { groups = new Map(); this.chains.set(uid, groups); }
         for (const c of snapshot.keyed) {
-          const ref: KeyedChunkRef = { ...write(`k/${pad(checkpointId)}/${uid}/${c.keyGroup}${suffix}`, c.bytes, sealedChunkCrc(c.bytes)), full: c.full, entries: c.entries };
+          const ref: KeyedChunkRef = { ...write(`k/${pad(checkpointId)}/${uid}/${c.keyGroup}${suffix}`, c.bytes, chunkSeal(c.bytes)), full: c.full, entries: c.entries };
           const g = groups.get(c.keyGroup);
           groups.set(c.keyGroup, { chain: c.full || !g ? [ref] : [...g.chain, ref], entries: c.entries });
           if (p) p.dirty += c.changed;

@@ -8,10 +8,12 @@
 // its in-flight records. Every chunk ref carries its length and a checksum of its bytes; the manifest carries a
 // SHA-256 over its own canonical content.
 //
-// Format 2 (this version writes it): chunk refs carry the CRC-32 of the chunk. Format 1 (read too) carried
-// SHA-256: hashing every chunk again on the main thread took ~1-2% of the machine at a checkpoint a second,
-// while a keyed chunk's CRC-32 comes with it (its codec seals it with one) and CRC-32 catches the corruption a
-// store meets (every burst of up to 32 bits). The manifest's own hash, over the refs, stays SHA-256.
+// Format 2 (this version writes it): chunk refs carry a CRC-32: a keyed chunk's seal (the CRC-32 of its body,
+// which its codec wrote into its last 4 bytes: `sealed`), else the CRC-32 of the whole chunk. Format 1 (read
+// too) carried SHA-256: hashing every chunk again on the main thread took ~1-2% of the machine at a checkpoint a
+// second, while the seal comes with the chunk, and CRC-32 catches the corruption a store meets (every burst of up
+// to 32 bits). Refs of chunks shared with older checkpoints keep the checksum they were written with. The
+// manifest's own hash, over the refs, stays SHA-256.
 
 import { createHash } from 'node:crypto';
 import type { Redistribution } from './snapshot.js';
@@ -25,8 +27,9 @@ export interface ChunkRef {
   /** The store key of the chunk's bytes. */
   readonly key: string;
   readonly bytes: number;
-  /** CRC-32 of the chunk's bytes (format 2). */
+  /** Format 2: CRC-32 of the chunk's bytes; with `sealed`, of all but its last 4, which hold it (little-endian). */
   readonly crc32?: number;
+  readonly sealed?: boolean;
   /** SHA-256 of the chunk's bytes, hex (format 1). */
   readonly sha256?: string;
 }

@@ -98,7 +98,9 @@ export class CheckpointStore {
     if (bytes === undefined) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} is missing`);
     if (bytes.length !== ref.bytes) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} has ${bytes.length} bytes, the manifest says ${ref.bytes}`);
     if (ref.crc32 !== undefined) {
-      if (crc32(bytes, 0, bytes.length) !== ref.crc32) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its CRC-32`);
+      const end = ref.sealed === true ? bytes.length - 4 : bytes.length;
+      const sealOk = ref.sealed !== true || (end >= 0 && new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(end, true) === ref.crc32);
+      if (!sealOk || crc32(bytes, 0, Math.max(0, end)) !== ref.crc32) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its CRC-32`);
     } else if (ref.sha256 !== undefined) {
       if (sha256(bytes) !== ref.sha256) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its SHA-256`);
     } else {

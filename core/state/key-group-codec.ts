@@ -24,7 +24,7 @@
 // Set, Date, bigint, typed arrays; class instances come back as plain objects); numbers in columns keep -0.
 
 import { Packr } from 'msgpackr';
-import { crc32, crc32Extend } from '../../shm/checksum.js';
+import { crc32 } from '../../shm/checksum.js';
 import type { Key } from '../graph/key-groups.js';
 import type { StateEntry } from './state-table.js';
 
@@ -253,13 +253,13 @@ class ColumnBuilder {
 }
 
 /**
- * The CRC-32 of a whole chunk as the encoder sealed it (the CRC-32 of its body, stored in its last 4 bytes,
- * extended over those 4): what a manifest records, without reading the body again.
+ * A chunk's seal: the CRC-32 of all but its last 4 bytes, which hold it (little-endian), as the encoder wrote
+ * it. What a manifest records for the chunk, without reading it again. (Not the CRC-32 of the whole chunk: that
+ * is the same constant for every sealed message, CRC-32's residue, and would tell chunks apart by nothing.)
  */
-export function sealedChunkCrc(bytes: Uint8Array): number {
-  const end = bytes.length - CRC_BYTES;
-  if (end < 0) return crc32(bytes, 0, bytes.length);
-  return crc32Extend(new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(end, true), bytes, end, bytes.length);
+export function chunkSeal(bytes: Uint8Array): number {
+  if (bytes.length < CRC_BYTES) throw new KeyGroupFormatError(`a chunk of ${bytes.length} bytes has no seal`);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(bytes.length - CRC_BYTES, true);
 }
 
 export class KeyGroupFormatError extends Error {

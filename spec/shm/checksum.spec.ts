@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { crc32, crc32Extend, NATIVE_CRC_MIN_BYTES } from '../../shm/checksum.js';
+import { crc32, NATIVE_CRC_MIN_BYTES } from '../../shm/checksum.js';
 
 test('crc32: the check value of "123456789" is cbf43926, with the native path on and off', () => {
   const bytes = new TextEncoder().encode('123456789'.repeat(200)).subarray(0, 9);
@@ -17,16 +17,4 @@ test('crc32: the native fast path and the table loop agree on any range, long or
     const end = start + (data.length === start ? 0 : b % (data.length - start + 1));
     assert.equal(crc32(bytes, start, end, true), crc32(bytes, start, end, false));
   }), { numRuns: 300 });
-});
-
-test('crc32Extend: the CRC-32 of a prefix extended over the rest is the CRC-32 of the whole', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 3 * NATIVE_CRC_MIN_BYTES }), fc.nat(), (bytes, a) => {
-    const cut = bytes.length === 0 ? 0 : a % (bytes.length + 1);
-    assert.equal(crc32Extend(crc32(bytes, 0, cut), bytes, cut, bytes.length), crc32(bytes, 0, bytes.length));
-  }), { numRuns: 300 });
-  // And it reads the bytes: a flipped bit after the cut changes it.
-  const b = new Uint8Array([1, 2, 3, 4, 5, 6]);
-  const before = crc32Extend(crc32(b, 0, 2), b, 2, 6);
-  b[4]! ^= 1;
-  assert.notEqual(crc32Extend(crc32(b, 0, 2), b, 2, 6), before);
 });

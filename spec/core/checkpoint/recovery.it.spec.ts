@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { run, SplitRandom } from '../../../core/index.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { chunkRefs } from '../../../core/checkpoint/manifest.js';
+import { crc32 } from '../../../shm/checksum.js';
 import { Packr } from 'msgpackr';
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
@@ -112,11 +113,19 @@ async function keyedFormats(stateDir: string): Promise<number[]> {
   try {
     const m = await store.readManifest((await store.manifestIds())[0]!);
     const formats = new Set<number>();
+    const seals = new Set<number>();
     for (const op of Object.values(m.operators)) {
       for (const g of Object.values(op.keyGroups ?? {})) {
-        for (const ref of g.chain) formats.add((new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack((await store.getChunk(m.id, ref)).subarray(0, -4)) as number[])[0]!);
+        for (const ref of g.chain) {
+          const bytes = await store.getChunk(m.id, ref);
+          // The manifest records each keyed chunk's own seal: the CRC-32 of its body.
+          assert.ok(ref.sealed === true && ref.crc32 === crc32(bytes, 0, bytes.length - 4), `${ref.key}: ref ${JSON.stringify(ref)}`);
+          seals.add(ref.crc32);
+          formats.add((new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack(bytes.subarray(0, -4)) as number[])[0]!);
+        }
       }
     }
+    assert.ok(seals.size > 1, 'chunks with different contents have different seals');
     return [...formats].sort();
   } finally {
     await store.close();

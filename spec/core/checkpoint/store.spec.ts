@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { sha256 } from '../../../core/checkpoint/manifest.js';
+import { crc32 } from '../../../shm/checksum.js';
 
 const key = (cp: number, kg: number): string => `k/${pad(cp)}/sum/${kg}`;
 const bytes = new Uint8Array([1, 2, 3]);
@@ -103,6 +104,38 @@ test('getChunk checks a chunk against its CRC-32 (format 2) or SHA-256 (format 1
       await assert.rejects(store.getChunk(1, ref), /chunk k\/.* does not match its CRC-32/);
       await assert.rejects(store.getChunk(1, old), /does not match its SHA-256/);
       await assert.rejects(store.getChunk(1, { key: ref.key, bytes: ref.bytes }), /has no checksum in the manifest/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('getChunk checks a sealed chunk (keyed state) against the seal its ref recorded: a flipped bit, a wrong seal, or another intact chunk under its key fail', async () => {
+  await withStore(async (dir) => {
+    const store = await CheckpointStore.open(dir);
+    try {
+      const sealedChunk = (fill: number): Uint8Array => {
+        const b = new Uint8Array(3000).fill(fill);
+        new DataView(b.buffer).setUint32(b.length - 4, crc32(b, 0, b.length - 4), true);
+        return b;
+      };
+      const a = sealedChunk(1);
+      const other = sealedChunk(2);
+      await store.rawPut(key(1, 0), a);
+      const ref = { key: key(1, 0), bytes: a.length, crc32: crc32(a, 0, a.length - 4), sealed: true };
+      assert.deepEqual(new Uint8Array(await store.getChunk(1, ref)), a);
+      // An older or misfiled chunk, itself intact (sealed), of the same length.
+      await store.rawPut(key(1, 0), other);
+      await assert.rejects(store.getChunk(1, ref), /does not match its CRC-32/);
+      const flipped = a.slice();
+      flipped[10]! ^= 4;
+      await store.rawPut(key(1, 0), flipped);
+      await assert.rejects(store.getChunk(1, ref), /does not match its CRC-32/);
+      // Body intact, seal bytes damaged.
+      const badSeal = a.slice();
+      badSeal[a.length - 1]! ^= 1;
+      await store.rawPut(key(1, 0), badSeal);
+      await assert.rejects(store.getChunk(1, ref), /does not match its CRC-32/);
     } finally {
       await store.close();
     }

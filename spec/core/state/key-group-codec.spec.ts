@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { crc32 } from '../../../shm/checksum.js';
-import { ChunkEncoder, decodeKeyGroup, encodeKeyGroup, KeyGroupFormatError, sealedChunkCrc, type TableChanges } from '../../../core/state/key-group-codec.js';
+import { ChunkEncoder, decodeKeyGroup, encodeKeyGroup, KeyGroupFormatError, chunkSeal, type TableChanges } from '../../../core/state/key-group-codec.js';
 import type { StateEntry } from '../../../core/state/state-table.js';
 import { KeyedStateBackend } from '../../../core/state/keyed-state-backend.js';
 import { keyGroupFor, type Key } from '../../../core/graph/key-groups.js';
@@ -187,11 +187,15 @@ describe('key-group codec', () => {
   });
 });
 
-test('sealedChunkCrc: the CRC-32 of the whole chunk, read from its seal (the manifest records it without hashing again)', () => {
+test('chunkSeal: the CRC-32 of the chunk but its last 4 bytes, read from them; different chunks, different seals', () => {
+  const seen = new Set<number>();
   fc.assert(fc.property(fc.boolean(), tablesArb, fc.boolean(), (full, tables, columns) => {
     const bytes = encodeKeyGroup(full, tables, columns);
-    assert.equal(sealedChunkCrc(bytes), crc32(bytes, 0, bytes.length));
+    const seal = chunkSeal(bytes);
+    assert.equal(seal, crc32(bytes, 0, bytes.length - 4));
+    seen.add(seal);
   }), { numRuns: 200 });
-  // Shorter than a seal: computed.
-  assert.equal(sealedChunkCrc(new Uint8Array([7, 8])), crc32(new Uint8Array([7, 8]), 0, 2));
+  // Not a constant (the CRC-32 of a whole sealed chunk would be: CRC-32's residue).
+  assert.ok(seen.size > 100, `${seen.size} distinct seals`);
+  assert.throws(() => chunkSeal(new Uint8Array([7, 8])), KeyGroupFormatError);
 });
