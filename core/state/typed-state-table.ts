@@ -358,9 +358,13 @@ export class TypedStateTable<V> implements KeyedTable {
     return out;
   }
 
-  /** `count` int32 scratch columns of at least `rows` rows each (grown to half again as many as needed). */
+  /**
+   * `count` int32 scratch columns of at least `rows` rows each: half again as many as needed when made, and made
+   * again smaller when a snapshot needs under a quarter of them (a savepoint's full snapshot is not kept for good).
+   */
   private scratch(count: number, rows: number): Int32Array[] {
-    if (this.narrowCols.length !== count || this.narrowCols[0]!.length < rows) {
+    const have = this.narrowCols[0]?.length ?? 0;
+    if (this.narrowCols.length !== count || have < rows || have > 4 * rows + PAGE) {
       const size = Math.max(rows + (rows >>> 1), PAGE);
       this.narrowCols = Array.from({ length: count }, () => new Int32Array(size));
       this.wideCols = new Array(count);

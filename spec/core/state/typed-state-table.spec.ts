@@ -103,6 +103,26 @@ describe('TypedStateTable', () => {
     }), { numRuns: 40 });
   });
 
+  test('the snapshot scratch columns are reused, and made smaller after a snapshot that needs under a quarter of them', () => {
+    const t = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
+    const v: V = { n: 1, x: 0.5, s: 'a', b: true, big: 2 ** 40 };
+    for (let k = 0; k < 20_000; k++) t.put(k, { ...v, n: k });
+    const scratchRows = (): number => (t as unknown as { narrowCols: Int32Array[] }).narrowCols[0]?.length ?? 0;
+    const all = new Uint8Array(MAXP).fill(1);
+    t.takeChanges(all, true);
+    const big = scratchRows();
+    assert.ok(big >= 20_000, `${big}`);
+    for (let k = 0; k < 19_000; k++) t.put(k, { ...v, n: -k });
+    t.takeChanges(new Uint8Array(MAXP), false);
+    assert.equal(scratchRows(), big, 'reused for a snapshot of a similar size');
+    for (let k = 0; k < 100; k++) t.put(k, { ...v, n: k + 1 });
+    const small = t.takeChanges(new Uint8Array(MAXP), false);
+    assert.ok(scratchRows() < big / 4, `${scratchRows()} after a snapshot of 100 rows`);
+    let rows = 0;
+    for (const c of small.values()) rows += c.columns!.keys.length;
+    assert.equal(rows, 100);
+  });
+
   test('a key of -0 is written as 0, also in a key column of doubles', () => {
     const t = new TypedStateTable<V>('reduce', 1, true, fields, 'test');
     const v: V = { n: 1, x: 0.5, s: 'a', b: true, big: 2 };
