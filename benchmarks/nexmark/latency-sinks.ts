@@ -10,7 +10,8 @@ import type { SinkSpec } from '../../core/index.js';
 import { epochMs } from '../job-generator.js';
 import { NexmarkConfigError, type NexmarkConfig } from './config.js';
 import { readSourceStart, type SourceStart } from './latency-dir.js';
-import { encodeHistogram, latencyHistogram, recordMs } from './latency-histogram.js';
+import { encodeHistogram } from './latency-histogram.js';
+import { LatencyRecorder } from './latency-recorder.js';
 import { eventOfQ1Row, timesNameEvents, type LatencyParams } from './latency-params.js';
 import { dueAt } from './pacer.js';
 import { q1Hash, q7Hash, RowFold, type Q1Row, type Q7Row } from './queries.js';
@@ -39,7 +40,7 @@ export function eventLatencySink(config: NexmarkConfig, params: LatencyParams): 
     kind: 'nexmark-event-latency',
     fingerprint: `nexmark-event-latency(p=${parallelism},warmup=${warmupMs})`,
     createWriter() {
-      const h = latencyHistogram();
+      const h = new LatencyRecorder();
       const fold = new RowFold(q1Hash);
       // Source subtask s's schedule, read once, when its first event arrives (it wrote it before emitting).
       const starts: (SourceStart | undefined)[] = new Array(parallelism).fill(undefined);
@@ -61,10 +62,10 @@ export function eventLatencySink(config: NexmarkConfig, params: LatencyParams): 
             measuring = true;
             h.reset();
           }
-          recordMs(h, at - due);
+          h.recordMs(at - due);
           fold.add(row);
         },
-        finish: (): EventLatencyPart[] => [{ ...fold.totals(), histogram: encodeHistogram(h), warmup }],
+        finish: (): EventLatencyPart[] => [{ ...fold.totals(), histogram: encodeHistogram(h.histogram()), warmup }],
       };
     },
   };
