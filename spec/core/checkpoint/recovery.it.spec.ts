@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, SplitRandom } from '../../../core/index.js';
-import { CheckpointStore } from '../../../core/checkpoint/store.js';
-import { chunkRefs } from '../../../core/checkpoint/manifest.js';
+import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
+import { chunkRefs, encodeManifest, sealManifest, sha256, type Manifest } from '../../../core/checkpoint/manifest.js';
 import { crc32 } from '../../../shm/checksum.js';
 import { Packr } from 'msgpackr';
 import { brokenCounts, readLedger, tally } from './ledger.js';
@@ -181,6 +181,45 @@ test('typed state columns (stateSchema) and state objects restore into each othe
     const r = await h.result;
     assert.ok(r.restoredFrom !== undefined, 'resumed');
     assertExactlyOnce(path.join(dir, 'ledger'), n, keys, 'typed p2 -> objects p3 -> typed p1');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checkpoint written in manifest format 1 (a SHA-256 per chunk) still restores, exactly once', async () => {
+  const dir = tmp();
+  try {
+    const n = 30_000;
+    const keys = 20_000;
+    const url = jobUrl({ n, keys, rate: 20_000, interval: 15, ledger: path.join(dir, 'ledger') });
+    const stateDir = path.join(dir, 'state');
+    await runUntil(url, stateDir, 2, false, 3);
+    const store = await CheckpointStore.open(stateDir);
+    const ids = await store.manifestIds();
+    const newest = await store.readManifest(ids[0]!);
+    await store.deleteManifests(ids.slice(1));
+    // Rewrite the newest as the previous version wrote it: format 1, each chunk ref with the SHA-256 of its bytes.
+    const sha = new Map<string, string>();
+    for (const r of chunkRefs(newest)) sha.set(r.key, sha256((await store.rawGet(r.key))!));
+    assert.ok(sha.size > 0);
+    const asFormat1 = JSON.parse(JSON.stringify({ ...newest, format: 1 }, (k, v: unknown) => {
+      if (k === 'sha256' && typeof v === 'string' && v === newest.sha256) return undefined;
+      const ref = v as { key?: unknown; crc32?: unknown; sealed?: unknown } | null;
+      if (ref !== null && typeof ref === 'object' && typeof ref.key === 'string' && sha.has(ref.key)) {
+        const { crc32: _c, sealed: _s, ...rest } = ref;
+        return { ...rest, sha256: sha.get(ref.key) };
+      }
+      return v;
+    })) as Omit<Manifest, 'sha256'>;
+    await store.rawPut(`m/${pad(newest.id)}`, encodeManifest(sealManifest(asFormat1)));
+    const reread = await store.readManifest(newest.id);
+    assert.equal(reread.format, 1);
+    assert.ok(chunkRefs(reread).every((r) => r.crc32 === undefined && r.sha256 === sha.get(r.key)), 'every ref carries a SHA-256 only');
+    await store.close();
+    const h = await run(url, { parallelism: 2, stateDir, resume: true, onWarning: () => {} });
+    const r = await h.result;
+    assert.equal(r.restoredFrom, newest.id);
+    assertExactlyOnce(path.join(dir, 'ledger'), n, keys, 'restored from a format-1 checkpoint');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
