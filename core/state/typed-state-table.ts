@@ -283,7 +283,7 @@ export class TypedStateTable<V> implements KeyedTable {
     const is = this.scratch(nNum + 1, total);
     const iKey = is[nNum]!;
     // Per number column (the fields, then the keys) of the group: 0 while every value is an int32 (and not -0),
-    // written as int32s; 1 from the first that is not on, written as doubles (widen copies those before).
+    // written as int32s; 1 from the first that is not one, written as doubles (widen copies those before).
     const wide = new Uint8Array(nNum + 1);
     const out: (TypedColumns | undefined)[] = new Array(maxP);
     let at = 0;
