@@ -225,7 +225,7 @@ export class CheckpointCoordinator {
     const write = (key: string, bytes: Uint8Array, seal?: number): ChunkRef => {
       // The ref is known now; the write completes before the manifest is committed.
       const ref: ChunkRef = seal !== undefined ? { key, bytes: bytes.length, crc32: seal, sealed: true } : { key, bytes: bytes.length, crc32: crc32(bytes, 0, bytes.length) };
-      const w = this.store.putChunk(key, bytes);
+      const w = this.store.putChunk(key, bytes, ref);
       this.writes.add(w);
       // A failed write is seen by whoever awaits it (the next manifest commit): here it only leaves the set.
       w.then(() => this.writes.delete(w), (e: Error) => { this.writes.delete(w); this.writeFailure ??= e; });

@@ -2,8 +2,8 @@
 // the subtasks of the job as it is now (possibly at another parallelism, possibly after code changes).
 //
 // Nothing is trusted blindly: the manifest must match its own hash and counts, and every chunk it names must be
-// present with its recorded length and checksum (CRC-32, or SHA-256 in format-1 manifests) (LevelDB alone can silently drop records of a damaged log). A
-// checkpoint that fails is reported, and the next older one is tried.
+// present with its recorded length and checksum: CRC-32, or SHA-256 in format-1 manifests (LevelDB alone can
+// silently drop records of a damaged log). A checkpoint that fails is reported, and the next older one is tried.
 
 import { Packr } from 'msgpackr';
 import { keyGroupRange } from '../graph/key-groups.js';

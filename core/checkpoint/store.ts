@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ClassicLevel } from 'classic-level';
 import { crc32 } from '../../shm/checksum.js';
+import { chunkSeal } from '../state/key-group-codec.js';
 import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha256, type ChunkRef, type Manifest } from './manifest.js';
 import { readPublishedMark } from './published-mark.js';
 
@@ -80,11 +81,14 @@ export class CheckpointStore {
     return new CheckpointStore(dir, db);
   }
 
-  /** Writes a chunk and returns its ref. */
-  async putChunk(key: string, bytes: Uint8Array): Promise<ChunkRef> {
+  /**
+   * Writes a chunk and returns its ref: `ref` when the caller made it already (the coordinator needs it before
+   * the write completes, and a keyed chunk's comes from its seal), else one with the CRC-32 of the bytes.
+   */
+  async putChunk(key: string, bytes: Uint8Array, ref?: ChunkRef): Promise<ChunkRef> {
     await this.db.put(key, bytes);
     (this.chunkKeys ?? this.unindexed).add(key);
-    return { key, bytes: bytes.length, crc32: crc32(bytes, 0, bytes.length) };
+    return ref ?? { key, bytes: bytes.length, crc32: crc32(bytes, 0, bytes.length) };
   }
 
   /** Reads a chunk and checks its length and hash. */
@@ -98,9 +102,9 @@ export class CheckpointStore {
     if (bytes === undefined) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} is missing`);
     if (bytes.length !== ref.bytes) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} has ${bytes.length} bytes, the manifest says ${ref.bytes}`);
     if (ref.crc32 !== undefined) {
-      const end = ref.sealed === true ? bytes.length - 4 : bytes.length;
-      const sealOk = ref.sealed !== true || (end >= 0 && new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(end, true) === ref.crc32);
-      if (!sealOk || crc32(bytes, 0, Math.max(0, end)) !== ref.crc32) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its CRC-32`);
+      const sealed = ref.sealed === true;
+      const end = sealed ? bytes.length - 4 : bytes.length;
+      if ((sealed && (end < 0 || chunkSeal(bytes) !== ref.crc32)) || crc32(bytes, 0, Math.max(0, end)) !== ref.crc32) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its CRC-32`);
     } else if (ref.sha256 !== undefined) {
       if (sha256(bytes) !== ref.sha256) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its SHA-256`);
     } else {

@@ -106,6 +106,20 @@ test('SIGKILL of a process while it checkpoints, three times, then --resume: eve
   }
 });
 
+/**
+ * Runs the ledger job at parallelism 2 until `count` checkpoints have completed, then opens its store: the store,
+ * its manifest ids (newest first) and the newest manifest.
+ */
+async function checkpointed(dir: string, params: { n: number; keys: number; rate: number }, count: number) {
+  const url = jobUrl({ ...params, interval: 15, ledger: path.join(dir, 'ledger') });
+  const stateDir = path.join(dir, 'state');
+  await runUntil(url, stateDir, 2, false, count);
+  const store = await CheckpointStore.open(stateDir);
+  const ids = await store.manifestIds();
+  const newest = await store.readManifest(ids[0]!);
+  return { url, stateDir, store, ids, newest };
+}
+
 /** Runs the job embedded until `checkpoints` more have completed, then cancels it. */
 /** The formats (first msgpack item) of the keyed-state chunks the newest checkpoint refers to. */
 async function keyedFormats(stateDir: string): Promise<number[]> {
@@ -191,12 +205,7 @@ test('a checkpoint written in manifest format 1 (a SHA-256 per chunk) still rest
   try {
     const n = 30_000;
     const keys = 20_000;
-    const url = jobUrl({ n, keys, rate: 20_000, interval: 15, ledger: path.join(dir, 'ledger') });
-    const stateDir = path.join(dir, 'state');
-    await runUntil(url, stateDir, 2, false, 3);
-    const store = await CheckpointStore.open(stateDir);
-    const ids = await store.manifestIds();
-    const newest = await store.readManifest(ids[0]!);
+    const { url, stateDir, store, ids, newest } = await checkpointed(dir, { n, keys, rate: 20_000 }, 3);
     await store.deleteManifests(ids.slice(1));
     // Rewrite the newest as the previous version wrote it: format 1, each chunk ref with the SHA-256 of its bytes.
     const sha = new Map<string, string>();
@@ -231,13 +240,8 @@ test('all but the newest retained checkpoint deleted: it still restores (chunks 
     // Many keys, few changed per checkpoint: key groups are written as deltas, sharing their full chunks.
     const n = 30_000;
     const keys = 20_000;
-    const url = jobUrl({ n, keys, rate: 20_000, interval: 15, ledger: path.join(dir, 'ledger') });
-    const stateDir = path.join(dir, 'state');
-    await runUntil(url, stateDir, 2, false, 4);
-    const store = await CheckpointStore.open(stateDir);
-    const ids = await store.manifestIds();
+    const { url, stateDir, store, ids, newest } = await checkpointed(dir, { n, keys, rate: 20_000 }, 4);
     assert.ok(ids.length >= 2, `several retained checkpoints (${ids.join(', ')})`);
-    const newest = await store.readManifest(ids[0]!);
     // Usually the newest shares chunks with older checkpoints (incremental deltas on top of older full chunks);
     // how many depends on how many records each checkpoint saw. Either way it must survive alone.
     const shared = chunkRefs(newest).filter((r) => r.key.startsWith('k/') && !r.key.startsWith(`k/${String(newest.id).padStart(10, '0')}`));
@@ -260,12 +264,7 @@ test('a corrupted chunk of the newest checkpoint is detected: with its output pu
   try {
     const n = 30_000;
     const keys = 300;
-    const url = jobUrl({ n, keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') });
-    const stateDir = path.join(dir, 'state');
-    await runUntil(url, stateDir, 2, false, 4);
-    let store = await CheckpointStore.open(stateDir);
-    const ids = await store.manifestIds();
-    const newest = await store.readManifest(ids[0]!);
+    const { url, stateDir, store, ids, newest } = await checkpointed(dir, { n, keys, rate: 40_000 }, 4);
     const ref = chunkRefs(newest).find((r) => r.key.startsWith('k/'))!;
     const bytes = (await store.rawGet(ref.key))!.slice();
     bytes[bytes.length >> 1]! ^= 0x40;
