@@ -13,6 +13,8 @@ export interface RuntimeOptions {
   batchBytes: number;
   spin: number;
   parkTimeoutMs: number;
+  /** Waits shorter than this block the thread, and paced sources wake at their due time (0: neither). */
+  fineWaitMs: number;
   /** Records per batch frame on exchanges that use the generic codec (1: no batch frames). */
   recordBatch: number;
   /** Sources send a latency marker this often, ms (0: no latency tracking). */

@@ -22,6 +22,13 @@ export const RUNNING = 0;
 export const FINISHING = 1;
 export const FINISHED = 2;
 
+/**
+ * Least wait for a source that told its due time, ms. A paced source at 600 K records/s has its next record due
+ * in under 2 µs: waking for each would spend more on the loop's rounds than on records. In q1 latency runs at
+ * 1.3 M events/s, 0.05 ms gave a worse p99 than 0.1 ms (batches of ~30 records instead of ~65).
+ */
+export const SOURCE_WAIT_QUANTUM_MS = 0.1;
+
 type Barrier = ControlFrame & { type: 'barrier' };
 
 /** Where a subtask reports its checkpoint work (workers/checkpoint-link.ts, or nothing when the job does not checkpoint). */
@@ -39,9 +46,18 @@ export interface ChainOperator {
 
 export class Subtask implements BarrierHandler {
   state: typeof RUNNING | typeof FINISHING | typeof FINISHED = RUNNING;
-  /** Source only: a `ready()` promise is pending; `sourceReady` turns true when it resolves. */
+  /**
+   * Source only: the reader said WAIT. It is woken by its `ready()` promise (`sourceReady` turns true when it
+   * resolves) or, when it told its due time, at `sourceDueAt` (performance.now() ms; NaN: not known).
+   */
   private sourceWaiting = false;
   private sourceReady = false;
+  private sourceDueAt = NaN;
+  /**
+   * Wake a waiting source at its `readyAt()` rather than by its `ready()` promise (set by the task host from
+   * RuntimeOptions.fineWaitMs; false: always the promise).
+   */
+  fineSourceWaits = false;
   /** Operators of the chain that hold records across steps (async I/O): polled every step, gate the input. */
   private readonly holders: HoldsRecords[];
   private readonly stopWhenBlocked: () => boolean;
@@ -186,9 +202,10 @@ export class Subtask implements BarrierHandler {
       if (this.trigger !== undefined) done += this.maybeTrigger();
       if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
       if (this.sourceWaiting) {
-        if (!this.sourceReady) return done;
+        if (!this.sourceReady && !(performance.now() >= this.sourceDueAt)) return done;
         this.sourceWaiting = false;
         this.sourceReady = false;
+        this.sourceDueAt = NaN;
       }
       let status;
       const before = this.sourceRecords;
@@ -204,7 +221,10 @@ export class Subtask implements BarrierHandler {
       if (status === SOURCE_WAIT) {
         if (read === 0 && this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
         this.sourceWaiting = true;
-        this.source.ready().then(() => { this.sourceReady = true; this.wake(); }, () => { this.sourceReady = true; this.wake(); });
+        const at = this.fineSourceWaits && this.source.readyAt !== undefined ? this.source.readyAt() : NaN;
+        // At least a quantum later: each wake-up pays a round's fixed costs, so it should find a batch.
+        if (at === at) this.sourceDueAt = Math.max(at, performance.now() + SOURCE_WAIT_QUANTUM_MS);
+        else this.source.ready().then(() => { this.sourceReady = true; this.wake(); }, () => { this.sourceReady = true; this.wake(); });
       } else if (status === SOURCE_END) {
         this.head.watermark(MAX_WATERMARK);
         this.end();
@@ -251,9 +271,12 @@ export class Subtask implements BarrierHandler {
     return 1;
   }
 
-  /** When the loop must wake this subtask even if nothing arrives (Date.now() ms), or Infinity. */
-  wakeAt(): number {
-    return this.state === RUNNING ? Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity) : Infinity;
+  /** In how many ms the loop must wake this subtask even if nothing arrives (<= 0: now), or Infinity. */
+  wakeInMs(): number {
+    if (this.state !== RUNNING) return Infinity;
+    const at = Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity);
+    const w = at === Infinity ? Infinity : at - Date.now();
+    return this.sourceWaiting && this.sourceDueAt === this.sourceDueAt ? Math.min(w, this.sourceDueAt - performance.now()) : w;
   }
 
   /** The input gate passes a latency marker on (in order with the records). */
@@ -382,7 +405,7 @@ export class Subtask implements BarrierHandler {
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
-    if (this.source) return !this.sourceWaiting || this.sourceReady || this.triggerPending();
+    if (this.source) return !this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt || this.triggerPending();
     return this.replay.length > 0 || this.input!.hasData();
   }
 

@@ -184,6 +184,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const headOp = head.kind === 'source' ? next : chain[0]!.op;
   const head2 = isTwoInput(head) ? (chain[0]!.op as unknown as TwoInputOperator).input2 : undefined;
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
+  subtask.fineSourceWaits = a.options.fineWaitMs > 0;
   if (a.options.latencyTrackingIntervalMs > 0) {
     subtask.latency = new LatencyTracking(a.options.latencyTrackingIntervalMs, source ? { operator: head.id, subtask: index } : undefined, sinks.length > 0);
   }
@@ -227,6 +228,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       bufferTimeoutMs: a.options.bufferTimeoutMs,
       yieldEveryMs: 20,
       wait: waitStrategy({ mode: 'async', spin: a.options.spin, parkTimeoutMs: a.options.parkTimeoutMs }),
+      fineWaitMs: a.options.fineWaitMs,
     });
     for (const st of subtasks) {
       for (const s of st.sinks) {

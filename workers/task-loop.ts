@@ -3,7 +3,8 @@
 // Each round gives every live subtask a bounded step. When a whole round does nothing, the thread flushes its
 // outputs and parks on its doorbell, which producers ring when they publish data to one of its inputs and
 // consumers ring when they free space in a ring it is blocked on. It parks with Atomics.waitAsync (holding a
-// ref'd timer: nodejs/node#44729) so timers and promises (rate limits, async sources) keep running.
+// ref'd timer: nodejs/node#44729) so timers and promises (rate limits, async sources) keep running; a park
+// shorter than a millisecond blocks instead (Atomics.wait), since a timer could not end it in time.
 
 import type { Doorbell } from '../shm/doorbell.js';
 import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
@@ -22,6 +23,11 @@ export interface LoopOptions {
   /** Longest stretch of work without giving the event loop a turn. */
   yieldEveryMs: number;
   wait: WaitStrategy;
+  /**
+   * Parks shorter than this (ms) block the thread (Atomics.wait: µs precision) instead of an event-loop wait,
+   * whose timeout is a timer of 1 ms granularity; the event loop still gets a turn every `fineWaitMs`. 0: never.
+   */
+  fineWaitMs: number;
 }
 
 export async function runTaskLoop(
@@ -117,13 +123,22 @@ export async function runTaskLoop(
       const seq = bell.arm();
       for (const s of live) s.announceBlocked(true);
       const ready = live.some((s) => s.canProgress()) || Atomics.load(control, JOB_STOP) !== 0;
+      let blocked = false;
       if (!ready) {
-        // Wake for the earliest processing-time timer (watermark emission, windows, user timers) if nothing else comes first.
-        let wakeAt = Infinity;
-        for (const s of live) { const w = s.wakeAt(); if (w < wakeAt) wakeAt = w; }
-        const timeout = Math.max(0, Math.min(options.wait.parkTimeoutMs, wakeAt - Date.now()));
-        const pending = bell.parkAsync(seq, timeout);
-        if (pending) await keptAlive(options.wait, pending);
+        // Wake for the earliest processing-time timer (watermark emission, windows, user timers) or a paced
+        // source's next record, if nothing else comes first.
+        let wakeIn = Infinity;
+        for (const s of live) { const w = s.wakeInMs(); if (w < wakeIn) wakeIn = w; }
+        const timeout = Math.max(0, Math.min(options.wait.parkTimeoutMs, wakeIn));
+        if (timeout < options.fineWaitMs) {
+          // An event-loop wait would end on a timer, a millisecond late or more: a record due in 0.2 ms would
+          // wait 1 ms. Block instead; a producer's ring still ends the wait early (the doorbell's protocol).
+          bell.park(seq, timeout);
+          blocked = true;
+        } else {
+          const pending = bell.parkAsync(seq, timeout);
+          if (pending) await keptAlive(options.wait, pending);
+        }
       } else {
         // A round that did nothing but found work pending (a source whose promise is about to settle): give
         // the event loop a turn, or the loop could spin without ever letting that promise settle.
@@ -137,7 +152,12 @@ export async function runTaskLoop(
         if (s.blocked()) s.backpressuredMs += parked;
         else s.idleMs += parked;
       }
-      lastYield = now;
+      if (!blocked) lastYield = now;
+      else if (now - lastYield >= options.fineWaitMs) {
+        // Short blocking parks give promises and messages (async sources, checkpoint messages) no turn.
+        await new Promise<void>((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
     }
   } finally {
     publishMetrics();

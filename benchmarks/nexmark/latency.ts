@@ -11,7 +11,7 @@
 //
 // Run directly, a small CLI printing one house JSON row:
 //   node --import tsx benchmarks/nexmark/latency.ts --query q1|q7 --rate EVENTS_PER_SEC [--seconds 10]
-//     [--parallelism 2] [--warmup-ms 1000] [--watermark-interval-ms 10] [--seed N] [--json [PATH]]
+//     [--parallelism 2] [--warmup-ms 1000] [--watermark-interval-ms 10] [--fine-wait-ms MS] [--seed N] [--json [PATH]]
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -51,6 +51,8 @@ export interface LatencyRunOptions {
    * watermark, as it does here at 10 ms.
    */
   watermarkIntervalMs?: number;
+  /** RunOptions.fineWaitMs (default: the engine's); 0 wakes paced sources by a timer, as before it existed. */
+  fineWaitMs?: number;
 }
 
 export interface LatencyRun extends LatencySummary {
@@ -89,7 +91,7 @@ export async function runLatency(q: LatencyQuery, base: NexmarkConfig, o: Latenc
   try {
     const { value, peakMB } = await withRssPeak(async () => {
       const t0 = performance.now();
-      const handle = await run(JOB_URL, { parallelism: o.parallelism });
+      const handle = await run(JOB_URL, { parallelism: o.parallelism, ...(o.fineWaitMs !== undefined ? { fineWaitMs: o.fineWaitMs } : {}) });
       const result = await handle.result;
       return { result, ms: performance.now() - t0 };
     });
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
   const r = await runLatency(q as LatencyQuery, nexmarkConfig({ seed: num('--seed', 1) }), {
     parallelism: num('--parallelism', 2), offeredPerSec: num('--rate'), seconds: num('--seconds', 10), warmupMs: num('--warmup-ms', 1000),
     watermarkIntervalMs: num('--watermark-interval-ms', LATENCY_WATERMARK_INTERVAL_MS),
+    ...(value('--fine-wait-ms') !== undefined ? { fineWaitMs: num('--fine-wait-ms') } : {}),
   });
   if (!r.keptUp) process.stderr.write(`nexmark.${q}.latency: achieved ${Math.round(r.achievedPerSec)} events/s < 95% of the offered ${Math.round(r.offeredPerSec)}\n`);
   emitReport([latencyRow(r)], parseJsonArg(argv));

@@ -54,6 +54,8 @@ class PacedReader implements SourceReader<NexmarkEvent> {
   private lastEmitMs = Number.NaN;
   private ended = false;
   private waitMs = 1;
+  /** After WAIT: when the next event is due, on performance.now()'s clock (the pacer's may be another). */
+  private dueAt = Number.NaN;
   private readonly now: () => number;
 
   constructor(
@@ -90,6 +92,7 @@ class PacedReader implements SourceReader<NexmarkEvent> {
     const due = pacer.due();
     if (due === 0) {
       this.waitMs = pacer.waitMs();
+      this.dueAt = performance.now() + this.waitMs;
       return SOURCE_WAIT;
     }
     const n = Math.min(due, max);
@@ -110,6 +113,10 @@ class PacedReader implements SourceReader<NexmarkEvent> {
 
   ready(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, this.waitMs));
+  }
+
+  readyAt(): number {
+    return this.dueAt;
   }
 
   snapshot(_checkpointId: number): SourceSplit[] {

@@ -104,6 +104,8 @@ class GeneratorReader<T> implements SourceReader<T> {
   private readonly nexts: number[];
   private emitted = 0;
   private waitMs = 0;
+  /** After WAIT: when the next record is due (performance.now() ms). */
+  private dueAt = NaN;
 
   constructor(
     private readonly fn: GeneratorFunction<T>,
@@ -127,7 +129,8 @@ class GeneratorReader<T> implements SourceReader<T> {
       // Tokens earned since start, minus what was emitted: never bursts beyond the schedule.
       const due = Math.floor(((performance.now() - this.startedAt) / 1000) * this.ratePerSec) - this.emitted;
       if (due <= 0) {
-        this.waitMs = Math.max(1, ((this.emitted + 1) / this.ratePerSec) * 1000 - (performance.now() - this.startedAt));
+        this.dueAt = this.startedAt + ((this.emitted + 1) / this.ratePerSec) * 1000;
+        this.waitMs = Math.max(1, this.dueAt - performance.now());
         return SOURCE_WAIT;
       }
       budget = Math.min(budget, due);
@@ -160,6 +163,10 @@ class GeneratorReader<T> implements SourceReader<T> {
 
   ready(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, this.waitMs));
+  }
+
+  readyAt(): number {
+    return this.dueAt;
   }
 
   snapshot(_checkpointId: number): SourceSplit[] {

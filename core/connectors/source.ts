@@ -38,6 +38,12 @@ export interface SourceReader<T> {
   /** After WAIT: resolves when `read` may find data (a timer for a rate limit, a pending promise, ...). */
   ready(): Promise<void>;
   /**
+   * After WAIT, optional: when `read` will find data, as `performance.now()` on this thread, if the reader knows
+   * it without the event loop (a rate limit); NaN if not. The task loop then wakes the reader at that time itself,
+   * to well under a millisecond, instead of awaiting `ready()` (a timer: 1 ms at best, and one per wait).
+   */
+  readyAt?(): number;
+  /**
    * The positions of this reader's splits now, after the last record emitted. Synchronous. `checkpointId` is the
    * checkpoint whose barrier follows (-1: the reader's final state at the end of its input), so a reader can
    * tie what it must acknowledge upstream to the checkpoint that covers it (`notifyCheckpointComplete`).

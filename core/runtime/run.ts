@@ -59,6 +59,12 @@ export interface RunOptions {
   /** Checks a waiting thread spins before it parks (0: always park). */
   spin?: number;
   /**
+   * A thread with nothing to do for less than this many ms blocks until then (µs precision) instead of waiting on
+   * an event-loop timer (1 ms granularity), and a rate-limited source is woken at its next record's due time
+   * rather than by a timer (default 1; 0 turns both off: a paced record then waits up to a millisecond or more).
+   */
+  fineWaitMs?: number;
+  /**
    * After a stop (cancel or failure), how long threads get to notice it before they are terminated, ms
    * (default 5000). A thread stuck in synchronous user code never reads the stop flag.
    */
@@ -179,10 +185,12 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     batchBytes: Math.min(ringBytes / 4, 16 * 1024),
     spin: options.spin ?? 256,
     parkTimeoutMs: 200,
+    fineWaitMs: options.fineWaitMs ?? 1,
     recordBatch: options.recordBatch ?? 32,
     latencyTrackingIntervalMs: options.latencyTrackingIntervalMs ?? 0,
   };
   if (!(rt.latencyTrackingIntervalMs >= 0)) throw new JobDefinitionError(`latencyTrackingIntervalMs must be >= 0, got ${rt.latencyTrackingIntervalMs}`);
+  if (!(rt.fineWaitMs >= 0 && rt.fineWaitMs < rt.parkTimeoutMs)) throw new JobDefinitionError(`fineWaitMs must be >= 0 and < ${rt.parkTimeoutMs}, got ${rt.fineWaitMs}`);
   if (!Number.isInteger(rt.recordBatch) || rt.recordBatch < 1) throw new JobDefinitionError(`recordBatch must be an integer >= 1, got ${rt.recordBatch}`);
 
   // ---- checkpointing

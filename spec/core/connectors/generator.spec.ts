@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generatorSource, strideSplits } from '../../../core/connectors/generator.js';
-import { SOURCE_END } from '../../../core/connectors/source.js';
+import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT } from '../../../core/connectors/source.js';
 
 function readAll(splits: ReturnType<typeof strideSplits>, count: number, max: number): number[] {
   const reader = generatorSource({ count }, (i) => i).createReader(0, 1, splits);
@@ -23,4 +23,21 @@ test('a subtask holding several splits (restored at lower parallelism) emits the
 
 test('one split reads its stride', () => {
   assert.deepEqual(readAll([strideSplits(2)[1]!], 10, 3), [1, 3, 5, 7, 9]);
+});
+
+test('a rate-limited reader tells when its next record is due, from its schedule', () => {
+  const t0 = performance.now();
+  const reader = generatorSource({ count: 100, ratePerSec: 1000 }, (i) => i).createReader(0, 1, strideSplits(1));
+  const t1 = performance.now();
+  const out: number[] = [];
+  let status;
+  while ((status = reader.read((v) => out.push(v), 100, () => {})) !== SOURCE_WAIT) assert.equal(status, SOURCE_MORE);
+  // Record k is due (k + 1) ms after the schedule started (between t0 and t1), at 1000 records/s.
+  const at = reader.readyAt!();
+  const k = out.length;
+  assert.ok(at >= t0 + (k + 1) && at <= t1 + (k + 1), `record ${k} due at ${at - t0} ms after the reader was made`);
+  // Once that time has come, the next read finds it.
+  while (performance.now() < at);
+  assert.equal(reader.read((v) => out.push(v), 100, () => {}), SOURCE_MORE);
+  assert.deepEqual(out.slice(0, k + 1), Array.from({ length: k + 1 }, (_, i) => i));
 });

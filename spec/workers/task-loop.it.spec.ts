@@ -1,0 +1,49 @@
+// The task loop's fine waits (RunOptions.fineWaitMs): a source that tells its next record's due time is woken
+// at it by the loop (blocking parks shorter than a millisecond) instead of by its ready() timer; with
+// fineWaitMs 0 the timer path runs. Either way every record arrives once, in order.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { run } from '../../core/index.js';
+import type { Paced } from './jobs/due-time-source.js';
+
+const N = 300;
+
+async function paced(fineWaitMs: number): Promise<Paced[]> {
+  const h = await run(new URL(`./jobs/due-time-source.ts?n=${N}&rate=20000`, import.meta.url), { parallelism: 2, fineWaitMs });
+  const result = await h.result;
+  return result.collected.out as Paced[];
+}
+
+function checkComplete(out: Paced[]): void {
+  for (const s of [0, 1]) {
+    const mine = out.filter((r) => r.subtask === s).map((r) => r.i);
+    assert.deepEqual(mine, Array.from({ length: N }, (_, i) => i), `subtask ${s}: every record once, in order`);
+  }
+}
+
+test('a source that tells its due time is woken at it by the loop, not by its ready() timer', async () => {
+  const out = await paced(1);
+  checkComplete(out);
+  // Every record is due 50 µs after the one before: the reader waited, and was asked when, never for a promise.
+  const last = out.filter((r) => r.i === N - 1);
+  assert.equal(last.length, 2);
+  for (const r of last) {
+    assert.ok(r.readyAtCalls > 0, `subtask ${r.subtask} was asked readyAt()`);
+    assert.equal(r.readyCalls, 0, `subtask ${r.subtask}: ready() is not used`);
+  }
+});
+
+test('fineWaitMs 0: the source waits on its ready() promise', async () => {
+  const out = await paced(0);
+  checkComplete(out);
+  for (const r of out.filter((x) => x.i === N - 1)) {
+    assert.ok(r.readyCalls > 0, `subtask ${r.subtask} waited on ready()`);
+    assert.equal(r.readyAtCalls, 0, `subtask ${r.subtask}: readyAt() is not used`);
+  }
+});
+
+test('fineWaitMs must be below the park timeout', async () => {
+  await assert.rejects(run(new URL('./jobs/due-time-source.ts', import.meta.url), { fineWaitMs: -1 }), /fineWaitMs must be >= 0/);
+  await assert.rejects(run(new URL('./jobs/due-time-source.ts', import.meta.url), { fineWaitMs: 500 }), /fineWaitMs must be >= 0 and < 200, got 500/);
+});
