@@ -28,6 +28,19 @@ for (const bundleWorkers of [true, false]) {
   });
 }
 
+for (const bundleWorkers of [true, false]) {
+  test(`bundleWorkers ${bundleWorkers}: the stack trace of an error thrown on a worker thread names the job's file and line`, async () => {
+    const h = await run(new URL('./jobs/bundled.ts?tag=throw', import.meta.url), { parallelism: 2, bundleWorkers });
+    const e = await h.result.then(() => undefined, (err: Error) => err);
+    assert.ok(e instanceof Error, 'the job failed');
+    const stack = String((e.cause as Error | undefined)?.stack ?? e.stack);
+    assert.match(stack, /thrown by the job at x = 3/);
+    // The map's line of the throw (a bundle without its source map would give the bundle's name and line).
+    assert.match(stack, /jobs[\/]bundled\.ts:13:/, stack);
+    assert.doesNotMatch(stack, /worker-[0-9a-f]+-[0-9a-f]+\.mjs/);
+  });
+}
+
 test('a cached bundle is reused while its inputs are unchanged, and rebuilt when one changes', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));
   try {
