@@ -271,6 +271,11 @@ export class Subtask implements BarrierHandler {
     return 1;
   }
 
+  /** Waits on a promise (a source's ready(), async I/O in flight): its thread must not block its event loop. */
+  awaitsEventLoop(): boolean {
+    return this.holders.length > 0 || (this.sourceWaiting && !this.sourceReady && this.sourceDueAt !== this.sourceDueAt);
+  }
+
   /** In how many ms the loop must wake this subtask even if nothing arrives (<= 0: now), or Infinity. */
   wakeInMs(): number {
     if (this.state !== RUNNING) return Infinity;

@@ -130,9 +130,10 @@ export async function runTaskLoop(
         let wakeIn = Infinity;
         for (const s of live) { const w = s.wakeInMs(); if (w < wakeIn) wakeIn = w; }
         const timeout = Math.max(0, Math.min(options.wait.parkTimeoutMs, wakeIn));
-        if (timeout < options.fineWaitMs) {
+        if (timeout < options.fineWaitMs && !live.some((s) => s.awaitsEventLoop())) {
           // An event-loop wait would end on a timer, a millisecond late or more: a record due in 0.2 ms would
-          // wait 1 ms. Block instead; a producer's ring still ends the wait early (the doorbell's protocol).
+          // wait 1 ms. Block instead, unless a promise is due to wake a subtask (it could not settle while the
+          // thread blocks); a producer's ring still ends the wait early (the doorbell's protocol).
           bell.park(seq, timeout);
           blocked = true;
         } else {
