@@ -122,6 +122,14 @@ async function checkpointed(dir: string, params: { n: number; keys: number; rate
 
 /** Runs the job embedded until `checkpoints` more have completed, then cancels it. */
 /** The formats (first msgpack item) of the keyed-state chunks the newest checkpoint refers to. */
+/** Resumes the job at parallelism 2 from `stateDir`: it must restore checkpoint `id` and count every event once. */
+async function resumesExactlyOnceFrom(url: URL, stateDir: string, id: number, dir: string, n: number, keys: number, what: string): Promise<void> {
+  const h = await run(url, { parallelism: 2, stateDir, resume: true, onWarning: () => {} });
+  const r = await h.result;
+  assert.equal(r.restoredFrom, id);
+  assertExactlyOnce(path.join(dir, 'ledger'), n, keys, what);
+}
+
 async function keyedFormats(stateDir: string): Promise<number[]> {
   const store = await CheckpointStore.open(stateDir);
   try {
@@ -225,10 +233,7 @@ test('a checkpoint written in manifest format 1 (a SHA-256 per chunk) still rest
     assert.equal(reread.format, 1);
     assert.ok(chunkRefs(reread).every((r) => r.crc32 === undefined && r.sha256 === sha.get(r.key)), 'every ref carries a SHA-256 only');
     await store.close();
-    const h = await run(url, { parallelism: 2, stateDir, resume: true, onWarning: () => {} });
-    const r = await h.result;
-    assert.equal(r.restoredFrom, newest.id);
-    assertExactlyOnce(path.join(dir, 'ledger'), n, keys, 'restored from a format-1 checkpoint');
+    await resumesExactlyOnceFrom(url, stateDir, newest.id, dir, n, keys, 'restored from a format-1 checkpoint');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -250,10 +255,7 @@ test('all but the newest retained checkpoint deleted: it still restores (chunks 
     assert.ok(deleted > 0, 'chunks only older checkpoints used are gone');
     for (const r of shared) assert.ok(await store.rawGet(r.key), `shared chunk ${r.key} kept`);
     await store.close();
-    const h = await run(url, { parallelism: 2, stateDir, resume: true, onWarning: () => {} });
-    const r = await h.result;
-    assert.equal(r.restoredFrom, newest.id);
-    assertExactlyOnce(path.join(dir, 'ledger'), n, keys, 'restored from the only checkpoint left');
+    await resumesExactlyOnceFrom(url, stateDir, newest.id, dir, n, keys, 'restored from the only checkpoint left');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
