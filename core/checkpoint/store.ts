@@ -102,9 +102,10 @@ export class CheckpointStore {
     if (bytes === undefined) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} is missing`);
     if (bytes.length !== ref.bytes) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} has ${bytes.length} bytes, the manifest says ${ref.bytes}`);
     if (ref.crc32 !== undefined) {
-      const sealed = ref.sealed === true;
-      const end = sealed ? bytes.length - 4 : bytes.length;
-      if ((sealed && (end < 0 || chunkSeal(bytes) !== ref.crc32)) || crc32(bytes, 0, Math.max(0, end)) !== ref.crc32) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its CRC-32`);
+      // A sealed chunk's checksum covers all but its last 4 bytes, which must hold the same value.
+      const body = ref.sealed === true ? bytes.length - 4 : bytes.length;
+      const ok = body >= 0 && crc32(bytes, 0, body) === ref.crc32 && (ref.sealed !== true || chunkSeal(bytes) === ref.crc32);
+      if (!ok) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its CRC-32`);
     } else if (ref.sha256 !== undefined) {
       if (sha256(bytes) !== ref.sha256) throw new CorruptCheckpointError(checkpointId, `chunk ${ref.key} does not match its SHA-256`);
     } else {
