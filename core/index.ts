@@ -10,7 +10,7 @@ export { WindowedStream } from './api/windowed-stream.js';
 export { ConnectedStreams, KeyedConnectedStreams } from './api/connected-streams.js';
 export { JoinedStreams, JoinWhereEqual, WindowedJoin } from './api/joined-streams.js';
 export { IntervalJoin, IntervalJoined } from './api/interval-join.js';
-export { BroadcastStream, BroadcastConnectedStream } from './api/broadcast-stream.js';
+export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { MapStateDescriptor, type BroadcastState, type ReadOnlyBroadcastState } from './api/broadcast-state.js';
 export type * from './api/co-functions.js';
 export type * from './api/window-functions.js';

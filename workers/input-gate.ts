@@ -54,13 +54,21 @@ export class InputGate implements AlignerEffects {
     private readonly barriers: BarrierHandler,
     /** Aligned checkpoints switch to unaligned after this long (Infinity: never). */
     private readonly alignmentTimeoutMs: number,
+    /**
+     * The head input the merged watermark and idleness go to. 1: the gate feeds only the second input of an
+     * operator chained behind a source, which merges it with the chain's own event time (and sets the task's).
+     */
+    eventTimeInput: 0 | 1 = 0,
   ) {
     this.ended = readers.map(() => false);
     this.blocked = readers.map(() => false);
     this.recording = readers.map(() => false);
-    this.valve = new WatermarkValve(readers.length, {
+    this.valve = new WatermarkValve(readers.length, eventTimeInput === 0 ? {
       watermark: (wm) => { this.ctx.watermark = wm; this.heads[0]!.watermark(wm); },
       idle: (idle) => { this.heads[0]!.idle(idle); },
+    } : {
+      watermark: (wm) => { this.heads[1]!.watermark(wm); },
+      idle: (idle) => { this.heads[1]!.idle(idle); },
     });
   }
 

@@ -1,6 +1,7 @@
 // Runs on: the worker thread the subtask is placed on.
 //
-// One parallel instance of a task: a source or an input gate, the chain of operators, and the output gates.
+// One parallel instance of a task: a source, an input gate or both (a source chained to a broadcast process
+// operator, whose broadcast input comes through the gate), the chain of operators, and the output gates.
 // `step` does a bounded amount of work and never waits, so many subtasks can share a thread. Checkpoints: a
 // source subtask starts one when the coordinator's trigger moves (it records its position, snapshots its chain
 // and sends the barrier on); other subtasks when their input gate has aligned the barrier.
@@ -67,6 +68,10 @@ export class Subtask implements BarrierHandler {
   private readonly heads: Downstream<unknown>[];
   /** Source only: the last checkpoint whose barrier this subtask sent. */
   private lastBarrier = 0;
+  /** The source said END (a subtask with a source and an input gate runs on until both have ended). */
+  private sourceEnded = false;
+  /** The input gate delivered every channel's end and the replay is done. */
+  private inputFinished = false;
   /** Snapshot taken at a barrier whose channels are still delivering it (unaligned). */
   private pendingSnapshot: { id: number; snapshot: SubtaskSnapshot; syncMs: number } | undefined;
   /** Earliest processing time an operator of the chain waits for (Date.now() ms), refreshed every step. */
@@ -198,46 +203,68 @@ export class Subtask implements BarrierHandler {
       }
     }
     if (this.blocked()) return done || 1;
-    if (this.source) {
-      if (this.trigger !== undefined) done += this.maybeTrigger();
-      if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
-      if (this.sourceWaiting) {
-        if (!this.sourceReady && !(performance.now() >= this.sourceDueAt)) return done;
-        this.sourceWaiting = false;
-        this.sourceReady = false;
-        this.sourceDueAt = NaN;
+    if (this.source !== undefined && !this.sourceEnded) done += this.stepSource(budget);
+    if (this.input !== undefined && this.state === RUNNING) done += this.stepInput(budget);
+    return done;
+  }
+
+  private stepSource(budget: number): number {
+    const source = this.source!;
+    let done = 0;
+    // With an input gate too, its barriers start checkpoints, unless no input is left to bring one.
+    if (this.trigger !== undefined) done += this.maybeTrigger();
+    if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
+    if (this.sourceWaiting) {
+      if (!this.sourceReady && !(performance.now() >= this.sourceDueAt)) return done;
+      this.sourceWaiting = false;
+      this.sourceReady = false;
+      this.sourceDueAt = NaN;
+    }
+    let status;
+    const before = this.sourceRecords;
+    try {
+      status = source.read(this.emit, budget, this.invalid);
+    } catch (e) {
+      if (e instanceof OperatorError) throw e;
+      throw new OperatorError(this.sourceName, this.ctx.subtask, e);
+    }
+    const read = this.sourceRecords - before;
+    done += read;
+    if (read > 0) this.ctx.sourceIdleSince = NaN;
+    if (status === SOURCE_WAIT) {
+      if (read === 0 && this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
+      this.sourceWaiting = true;
+      const at = this.fineSourceWaits && source.readyAt !== undefined ? source.readyAt() : NaN;
+      // At least a quantum later: each wake-up pays a round's fixed costs, so it should find a batch.
+      if (at === at) this.sourceDueAt = Math.max(at, performance.now() + SOURCE_WAIT_QUANTUM_MS);
+      else source.ready().then(() => { this.sourceReady = true; this.wake(); }, () => { this.sourceReady = true; this.wake(); });
+    } else if (status === SOURCE_END) {
+      this.sourceEnded = true;
+      this.head.watermark(MAX_WATERMARK);
+      if (this.input === undefined) this.end();
+      else {
+        // Chained to an operator whose other input is the gate's: the chain ends when both have.
+        this.head.finish();
+        if (this.inputFinished) this.end(false);
       }
-      let status;
-      const before = this.sourceRecords;
-      try {
-        status = this.source.read(this.emit, budget, this.invalid);
-      } catch (e) {
-        if (e instanceof OperatorError) throw e;
-        throw new OperatorError(this.sourceName, this.ctx.subtask, e);
+      done++;
+    }
+    return done;
+  }
+
+  private stepInput(budget: number): number {
+    let done = 0;
+    if (this.replay.length > 0) done += this.replayInFlight(budget);
+    const input = this.input!;
+    done += input.pump(this.heads, budget, this.stopWhenBlocked);
+    if (input.allEnded && this.replay.length === 0 && !this.inputFinished) {
+      this.inputFinished = true;
+      if (this.source === undefined) this.end();
+      else {
+        this.heads[1]!.finish();
+        if (this.sourceEnded) this.end(false);
       }
-      const read = this.sourceRecords - before;
-      done += read;
-      if (read > 0) this.ctx.sourceIdleSince = NaN;
-      if (status === SOURCE_WAIT) {
-        if (read === 0 && this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
-        this.sourceWaiting = true;
-        const at = this.fineSourceWaits && this.source.readyAt !== undefined ? this.source.readyAt() : NaN;
-        // At least a quantum later: each wake-up pays a round's fixed costs, so it should find a batch.
-        if (at === at) this.sourceDueAt = Math.max(at, performance.now() + SOURCE_WAIT_QUANTUM_MS);
-        else this.source.ready().then(() => { this.sourceReady = true; this.wake(); }, () => { this.sourceReady = true; this.wake(); });
-      } else if (status === SOURCE_END) {
-        this.head.watermark(MAX_WATERMARK);
-        this.end();
-        done++;
-      }
-    } else {
-      if (this.replay.length > 0) done += this.replayInFlight(budget);
-      const input = this.input!;
-      done += input.pump(this.heads, budget, this.stopWhenBlocked);
-      if (input.allEnded && this.replay.length === 0) {
-        this.end();
-        done++;
-      }
+      done++;
     }
     return done;
   }
@@ -293,6 +320,8 @@ export class Subtask implements BarrierHandler {
 
   /** Source subtasks: a trigger the coordinator wrote since our last barrier starts a checkpoint here. */
   private maybeTrigger(): number {
+    // Beside an input gate, the gate's barriers start checkpoints, unless no input is left to bring one.
+    if (this.input !== undefined && !this.input.allEnded) return 0;
     const word = Atomics.load(this.trigger!.control, this.trigger!.index);
     const id = word >>> 2;
     if (id <= this.lastBarrier || this.state !== RUNNING) return 0;
@@ -305,13 +334,18 @@ export class Subtask implements BarrierHandler {
 
   /** A pending trigger a source subtask has not acted on (the re-check before parking). */
   private triggerPending(): boolean {
-    if (this.trigger === undefined || !this.source || this.state !== RUNNING) return false;
+    if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourceEnded) return false;
+    if (this.input !== undefined && !this.input.allEnded) return false;
     return (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
   }
 
-  /** Snapshot the chain now and send the barrier on (InputGate calls it once the barrier is aligned). */
+  /**
+   * Snapshot the chain now and send the barrier on (InputGate calls it once the barrier is aligned). A source
+   * beside an input gate records its position here: its barrier goes out at this point of its stream.
+   */
   snapshot(barrier: Barrier): void {
     const t0 = performance.now();
+    if (this.source !== undefined && barrier.checkpointId > this.lastBarrier) this.lastBarrier = barrier.checkpointId;
     const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
     try {
       for (const { uid, op } of this.chain) {
@@ -362,8 +396,9 @@ export class Subtask implements BarrierHandler {
 
   // ---- end
 
-  private end(): void {
-    this.head.finish();
+  /** `finishHead` false: the chain's inputs were finished one by one (a source beside an input gate). */
+  private end(finishHead = true): void {
+    if (finishHead) this.head.finish();
     if (this.holders.length === 0 || this.holdersDrained()) this.endOutputs();
     this.state = this.outputsEnded && this.drain() ? this.finished() : FINISHING;
   }
@@ -410,8 +445,10 @@ export class Subtask implements BarrierHandler {
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
-    if (this.source) return !this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt || this.triggerPending();
-    return this.replay.length > 0 || this.input!.hasData();
+    if (this.source && !this.sourceEnded && (!this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt)) return true;
+    if (this.triggerPending()) return true;
+    if (this.input === undefined) return false;
+    return this.replay.length > 0 || this.input.hasData() || (this.input.allEnded && !this.inputFinished);
   }
 
   private drainedCount(): number {

@@ -19,6 +19,7 @@ import { holdsRecords, type Downstream, type Operator } from '../core/operators/
 import { DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
 import type { RecordTooLargeError } from '../shm/errors.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
+import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
 import { KeyedProcessOperator } from '../core/operators/keyed.js';
 import { TaskContext } from '../core/operators/task-context.js';
 import { createOperator, type HasSideOutputs, type TwoInputOperator } from '../core/operators/create-operator.js';
@@ -161,7 +162,10 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     abandon: (id: number) => subtask!.abandon(id),
     latencyMarker: (m: Parameters<Subtask['latencyMarker']>[0]) => subtask!.latencyMarker(m),
   };
-  if (head.kind !== 'source') {
+  // A source's task has an input gate too when it chains a two-input operator (physical-plan.ts): the gate feeds
+  // that operator's second input.
+  const twoInputAt = nodes.findIndex((n, k) => k > 0 && isTwoInput(n));
+  if (head.kind !== 'source' || twoInputAt > 0) {
     const readers: ChannelReader<unknown>[] = [];
     const inputOf: number[] = [];
     for (const x of plan.exchanges.filter((e) => e.toTask === taskId)) {
@@ -173,16 +177,22 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
           codec.decoder(),
           { batches },
         ));
-        inputOf.push(isTwoInput(head) ? x.inputIndex : 0);
+        inputOf.push(isTwoInput(head) || twoInputAt > 0 ? x.inputIndex : 0);
       }
     }
-    input = new InputGate(readers, inputOf, ctx, barriers, a.checkpoint.alignmentTimeoutMs);
+    input = new InputGate(readers, inputOf, ctx, barriers, a.checkpoint.alignmentTimeoutMs, twoInputAt > 0 ? 1 : 0);
   }
   const key = subtaskKey(taskId, index);
   const source = head.source?.createReader(index, task.parallelism, a.splits[key] ?? []);
   const trigger = a.checkpoint.enabled ? { control: new Int32Array(a.control), index: JOB_CHECKPOINT_TRIGGER } : undefined;
   const headOp = head.kind === 'source' ? next : chain[0]!.op;
-  const head2 = isTwoInput(head) ? (chain[0]!.op as unknown as TwoInputOperator).input2 : undefined;
+  let head2 = isTwoInput(head) ? (chain[0]!.op as unknown as TwoInputOperator).input2 : undefined;
+  if (twoInputAt > 0) {
+    const op = chain[twoInputAt]!.op as unknown as TwoInputOperator & { mergeInputs?(): void };
+    if (op.mergeInputs === undefined) throw new Error(`operator '${nodes[twoInputAt]!.name}' cannot be chained behind a source: it does not merge its inputs' event time`);
+    op.mergeInputs();
+    head2 = op.input2;
+  }
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
   subtask.fineSourceWaits = a.options.fineWaitMs > 0;
   if (a.options.latencyTrackingIntervalMs > 0) {
@@ -197,7 +207,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     }
     if (restore.inFlight) subtask.setReplay(restore.inFlight);
   }
-  for (const { op } of chain) if (op instanceof KeyedProcessOperator) op.open();
+  for (const { op } of chain) if (op instanceof KeyedProcessOperator || op instanceof BroadcastProcessOperator) op.open();
   return subtask;
 }
 

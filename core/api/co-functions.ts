@@ -1,6 +1,6 @@
 // Runs on: the worker thread of a two-input operator. The shapes of user functions that read two inputs:
-// keyed co-process functions (two keyed streams sharing keyed state and timers) and keyed broadcast process
-// functions (a keyed stream reading the broadcast state a broadcast stream writes).
+// keyed co-process functions (two keyed streams sharing keyed state and timers), and broadcast process functions
+// (a keyed or plain stream reading the broadcast state a broadcast stream writes).
 
 import type { Key } from '../graph/key-groups.js';
 import type { Collector, KeyedContext, OnTimerContext } from './functions.js';
@@ -18,24 +18,37 @@ export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
 }
 
 /** The keyed input's context: keyed state and timers of the record's key, and broadcast state to read. */
-export interface ReadOnlyBroadcastContext<K> extends KeyedContext<K> {
+export interface ReadOnlyBroadcastContext<K> extends KeyedContext<K>, ReadOnlyBroadcastProcessContext {
   getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;
 }
 
-/** The broadcast input's context: no current key; broadcast state to write, and every key's keyed state. */
-export interface BroadcastContext {
+/** What either input of a broadcast process function sees besides broadcast state. */
+interface BroadcastProcessContextBase {
   /** The record's event time, or undefined. */
   readonly timestamp: number | undefined;
   readonly subtask: number;
   currentWatermark(): number;
   currentProcessingTime(): number;
+  output<X>(tag: OutputTag<X>, value: X): void;
+}
+
+/** The broadcast input's context (keyed or not): broadcast state to write. */
+export interface BroadcastProcessContext extends BroadcastProcessContextBase {
   getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV>;
+}
+
+/** The plain (non-keyed) input's context: broadcast state to read. */
+export interface ReadOnlyBroadcastProcessContext extends BroadcastProcessContextBase {
+  getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;
+}
+
+/** The broadcast input's context next to a keyed input: no current key; every key's keyed state too. */
+export interface BroadcastContext extends BroadcastProcessContext {
   /**
    * Calls `fn` for every key of this instance that has keyed state `stateName`, with that key current: `state`
    * reads and writes that key's state (by name, as a keyed context does).
    */
   applyToKeyedState<K>(stateName: string, fn: (key: K, state: KeyedStateStore) => void): void;
-  output<X>(tag: OutputTag<X>, value: X): void;
 }
 
 export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {
@@ -44,4 +57,16 @@ export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {
   processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
   processBroadcastElement(value: B, ctx: BroadcastContext, out: Collector<O>): void;
   onTimer?(timestamp: number, ctx: OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
+}
+
+/**
+ * A plain stream read beside a broadcast stream (`stream.connect(rules.broadcast(descriptor)).process(fn)`): no
+ * keys, state or timers of its own. Chained to the operator before it (a source, say), its records reach it as
+ * calls and only the broadcast records cross threads.
+ */
+export interface BroadcastProcessFunction<IN, B, O> {
+  /** Once per parallel instance, before the first record (after a restore): set up caches here. */
+  open?(ctx: { readonly subtask: number }): void;
+  processElement(value: IN, ctx: ReadOnlyBroadcastProcessContext, out: Collector<O>): void;
+  processBroadcastElement(value: B, ctx: BroadcastProcessContext, out: Collector<O>): void;
 }

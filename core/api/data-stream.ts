@@ -18,7 +18,7 @@ import { GlobalWindows } from '../windows/global-windows.js';
 import { CountTrigger } from '../windows/count-trigger.js';
 import { PurgingTrigger } from '../windows/purging-trigger.js';
 import { ConnectedStreams, KeyedConnectedStreams } from './connected-streams.js';
-import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
+import { BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream } from './broadcast-stream.js';
 import { MapStateDescriptor } from './broadcast-state.js';
 import { JoinedStreams } from './joined-streams.js';
 import { IntervalJoin } from './interval-join.js';
@@ -171,8 +171,17 @@ export class DataStream<T> {
     return new BroadcastStream<T>(this.graph, stream.edge(), descriptors);
   }
 
-  /** Two streams for one two-input operator: `connect(b).keyBy(k1, k2).process(keyedCoProcessFunction)`. */
-  connect<B>(other: DataStream<B>): ConnectedStreams<T, B> {
+  /**
+   * With a broadcast stream (`rules.broadcast(descriptor)`): a broadcast process function over both. With any
+   * other stream: two streams for one two-input operator, `connect(b).keyBy(k1, k2).process(keyedCoProcessFunction)`.
+   */
+  connect<B>(other: BroadcastStream<B>): BroadcastConnectedStream<T, B>;
+  connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
+  connect<B>(other: BroadcastStream<B> | DataStream<B>): BroadcastConnectedStream<T, B> | ConnectedStreams<T, B> {
+    if (other instanceof BroadcastStream) {
+      if (other.graph !== this.graph) throw new JobDefinitionError('connect: expected a broadcast stream of the same job');
+      return new BroadcastConnectedStream<T, B>(this.graph, this.edge(), other);
+    }
     this.checkSameJob(other, 'connect');
     return new ConnectedStreams<T, B>(this, other);
   }
@@ -278,13 +287,13 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
    * With a broadcast stream (`rules.broadcast(descriptor)`): a keyed broadcast process function. With a keyed
    * stream: a keyed co-process function over both. With any other stream: connected streams to key.
    */
-  override connect<B>(other: BroadcastStream<B>): BroadcastConnectedStream<T, B, K>;
+  override connect<B>(other: BroadcastStream<B>): KeyedBroadcastConnectedStream<T, B, K>;
   override connect<B>(other: KeyedStream<B, K>): KeyedConnectedStreams<T, B, K>;
   override connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
-  override connect<B>(other: BroadcastStream<B> | DataStream<B>): BroadcastConnectedStream<T, B, K> | KeyedConnectedStreams<T, B, K> | ConnectedStreams<T, B> {
+  override connect<B>(other: BroadcastStream<B> | DataStream<B>): KeyedBroadcastConnectedStream<T, B, K> | KeyedConnectedStreams<T, B, K> | ConnectedStreams<T, B> {
     if (other instanceof BroadcastStream) {
       if (other.graph !== this.graph) throw new JobDefinitionError('connect: expected a broadcast stream of the same job');
-      return new BroadcastConnectedStream<T, B, K>(this.graph, this.edge(), other);
+      return new KeyedBroadcastConnectedStream<T, B, K>(this.graph, this.edge(), other);
     }
     this.checkSameJob(other, 'connect');
     if (other instanceof KeyedStream) return new KeyedConnectedStreams<T, B, K>(this.graph, this.edge(), (other as KeyedStream<B, K>).edge());

@@ -2,10 +2,11 @@
 //
 // Logical graph → physical plan. Consecutive operators joined by a forward edge of equal parallelism, where the
 // upstream has no other consumer, are chained into one task: records pass between them as function calls, with no
-// ring and no encoding. Every task runs as `parallelism` subtasks; every producer-subtask → consumer-subtask pair
+// ring and no encoding. A plain stream's broadcast process operator chains the same way on its first input, into a
+// source's task (its broadcast input then reaches that task through an input gate). Every task runs as `parallelism` subtasks; every producer-subtask → consumer-subtask pair
 // of an edge gets one ring channel (forward: subtask i → i only).
 
-import type { LogicalGraph, Partitioner } from './logical-graph.js';
+import type { LogicalGraph, LogicalNode, Partitioner } from './logical-graph.js';
 
 export interface TaskPlan {
   readonly id: number;
@@ -58,18 +59,66 @@ export interface PlanOptions {
   threads: number;
 }
 
+/**
+ * A plain stream's broadcast process operator may chain to the operator before it: its first input comes down
+ * the chain, its broadcast input through the task's input gate. Other two-input operators are keyed (both inputs
+ * cross an exchange).
+ */
+function chainsAsTwoInput(n: LogicalNode): boolean {
+  return n.kind === 'broadcastProcess' && n.inputs.length === 2 && n.inputs[0]!.partitioner === 'forward';
+}
+
+/**
+ * Only into a task headed by a source, with no other input (one input gate, feeding this operator alone), and
+ * only if its broadcast input comes from a task that does not depend on this one: a task reading its own output,
+ * directly or through others, could fill a ring it must itself drain and stall.
+ */
+function mayChainTwoInput(graph: LogicalGraph, tasks: readonly TaskPlan[], taskOf: Int32Array, t: number, n: LogicalNode): boolean {
+  const task = tasks[t]!;
+  if (graph.nodes[task.nodeIds[0]!]!.kind !== 'source') return false;
+  if (task.nodeIds.some((id) => graph.nodes[id]!.inputs.length > 1)) return false;
+  const other = taskOf[n.inputs[1]!.from]!;
+  return other !== t && !feeds(graph, taskOf, t, other);
+}
+
+/** Whether task `from` reaches task `to` over the edges of the nodes placed so far. */
+function feeds(graph: LogicalGraph, taskOf: Int32Array, from: number, to: number): boolean {
+  const next = new Map<number, Set<number>>();
+  for (const m of graph.nodes) {
+    const tm = taskOf[m.id]!;
+    if (tm === -1) continue;
+    for (const e of m.inputs) {
+      const tf = taskOf[e.from]!;
+      if (tf === tm) continue;
+      let s = next.get(tf);
+      if (s === undefined) next.set(tf, s = new Set());
+      s.add(tm);
+    }
+  }
+  const seen = new Set<number>([from]);
+  const stack = [from];
+  while (stack.length > 0) {
+    for (const u of next.get(stack.pop()!) ?? []) {
+      if (u === to) return true;
+      if (!seen.has(u)) { seen.add(u); stack.push(u); }
+    }
+  }
+  return false;
+}
+
 export function plan(graph: LogicalGraph, options: PlanOptions): PhysicalPlan {
   const mainConsumers = graph.mainConsumerCounts();
   const taskOf = new Int32Array(graph.nodes.length).fill(-1);
   const tasks: TaskPlan[] = [];
   // Node ids are topological (inputs are always created first), so one pass builds the chains.
   for (const n of graph.nodes) {
-    const e = n.inputs.length === 1 ? n.inputs[0]! : undefined;
+    const e = n.inputs.length === 1 || chainsAsTwoInput(n) ? n.inputs[0]! : undefined;
     // Only a node's main output chains, and only into its one reader: side outputs always cross an exchange.
-    const chainable = options.chaining && e !== undefined && e.partitioner === 'forward' && e.tag === undefined
+    let chainable = options.chaining && e !== undefined && e.partitioner === 'forward' && e.tag === undefined
       && mainConsumers[e.from] === 1 && taskOf[e.from] !== -1 && tasks[taskOf[e.from]!]!.nodeIds.at(-1) === e.from
       && graph.parallelismOf(graph.nodes[e.from]!) === graph.parallelismOf(n);
-    if (chainable) {
+    if (chainable && n.inputs.length === 2) chainable = mayChainTwoInput(graph, tasks, taskOf, taskOf[e!.from]!, n);
+    if (chainable && e !== undefined) {
       const t = tasks[taskOf[e.from]!]!;
       t.nodeIds.push(n.id);
       taskOf[n.id] = t.id;

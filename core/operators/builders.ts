@@ -6,7 +6,7 @@ import type { OperatorBuilder } from './create-operator.js';
 import type { LogicalNode } from '../graph/logical-graph.js';
 import { buildAsyncOperator } from './async-operator.js';
 import type { Key } from '../graph/key-groups.js';
-import type { KeyedBroadcastProcessFunction, KeyedCoProcessFunction } from '../api/co-functions.js';
+import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction, KeyedCoProcessFunction } from '../api/co-functions.js';
 import { WindowOperator } from '../windows/window-operator.js';
 import { LocalCombineOperator, type CombineSpec, type PartialAggregate } from '../windows/local-combine-operator.js';
 import type { Downstream } from './operator.js';
@@ -15,6 +15,7 @@ import { WindowJoinOperator } from '../joins/window-join-operator.js';
 import { IntervalJoinOperator, type IntervalJoinSpec } from '../joins/interval-join-operator.js';
 import { KeyedCoProcessOperator } from './keyed-co-process.js';
 import { KeyedBroadcastProcessOperator, type BroadcastProcessSpec } from './keyed-broadcast-process.js';
+import { BroadcastProcessOperator } from './broadcast-process.js';
 
 function keysOf(n: LogicalNode): ((v: unknown) => Key)[] {
   return n.inputs.map((e) => e.key as (v: unknown) => Key);
@@ -32,5 +33,8 @@ export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuild
     if (spec?.kind === 'intervalJoin') return new IntervalJoinOperator(n.name, ctx, next, keys, spec, env.checkpointing);
     return new KeyedCoProcessOperator(n.name, ctx, next, keys[0]!, keys[1]!, n.fn as KeyedCoProcessFunction<Key, unknown, unknown, unknown>, env.checkpointing);
   },
-  broadcastProcess: (n, ctx, next, env) => new KeyedBroadcastProcessOperator(n.name, ctx, next, keysOf(n)[0]!, n.fn as KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>, n.spec as BroadcastProcessSpec, env.checkpointing),
+  // A keyed first input: keyed state and timers; a plain one: broadcast state only.
+  broadcastProcess: (n, ctx, next, env) => (n.inputs[0]!.partitioner === 'hash'
+    ? new KeyedBroadcastProcessOperator(n.name, ctx, next, keysOf(n)[0]!, n.fn as KeyedBroadcastProcessFunction<Key, unknown, unknown, unknown>, n.spec as BroadcastProcessSpec, env.checkpointing)
+    : new BroadcastProcessOperator(n.name, ctx, next, n.fn as BroadcastProcessFunction<unknown, unknown, unknown>, n.spec as BroadcastProcessSpec)),
 };

@@ -1,0 +1,143 @@
+// Runs on: the worker thread of the subtask. A plain (non-keyed) stream connected to a broadcast stream: every
+// instance applies every broadcast record to its broadcast state, and the plain records read that state. With no
+// keyed input, the operator can be chained to the one before it (physical-plan.ts): then its first input arrives
+// as calls down the chain and only the second through the input gate, so the two inputs' watermarks, idleness and
+// ends arrive separately and this operator merges them (`mergeInputs`).
+
+import type { Collector } from '../api/functions.js';
+import type { BroadcastProcessContext, BroadcastProcessFunction, ReadOnlyBroadcastProcessContext } from '../api/co-functions.js';
+import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
+import type { OutputTag } from '../api/output-tag.js';
+import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
+import { WatermarkValve } from '../time/watermark-valve.js';
+import { BroadcastStates } from './broadcast-states.js';
+import type { BroadcastProcessSpec } from './keyed-broadcast-process.js';
+import { Operator, type Downstream } from './operator.js';
+import type { TaskContext } from './task-context.js';
+import type { HasSideOutputs, TwoInputOperator } from './create-operator.js';
+
+export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
+  implements TwoInputOperator, HasSideOutputs, ReadOnlyBroadcastProcessContext, Collector<O> {
+  readonly input2: Downstream<B>;
+  /** Side outputs by tag id (wired by the task host); a tag nothing reads is absent. */
+  readonly sideOutputs = new Map<string, Downstream<unknown>>();
+  /** Records to side outputs that nothing reads. */
+  sideOutputDropped = 0;
+  private readonly states: BroadcastStates;
+  private readonly broadcastCtx: BroadcastProcessContext;
+  /** Merges the inputs' event time when they arrive separately (chained); undefined: the input gate merged them. */
+  private valve: WatermarkValve | undefined;
+  private endedInputs = 0;
+
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly fn: BroadcastProcessFunction<IN, B, O>, spec: BroadcastProcessSpec) {
+    super(name, ctx, next);
+    const states = this.states = new BroadcastStates(name, spec.states);
+    const op = this;
+    this.broadcastCtx = {
+      get timestamp() { const t = ctx.timestamp; return t === t ? t : undefined; },
+      subtask: ctx.subtask,
+      currentWatermark: () => ctx.watermark,
+      currentProcessingTime: () => Date.now(),
+      getBroadcastState: <MK, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> => states.writable(d),
+      output: <X>(tag: OutputTag<X>, value: X) => op.output(tag, value),
+    };
+    this.input2 = {
+      push: (value: B) => {
+        this.recordsIn++;
+        try { fn.processBroadcastElement(value, this.broadcastCtx, this); } catch (e) { this.fail(e); }
+      },
+      watermark: (wm) => { this.valve?.onWatermark(1, wm); },
+      idle: (idle) => { this.valve?.onIdle(1, idle); },
+      finish: () => { if (this.valve !== undefined) this.inputEnded(1); },
+    };
+  }
+
+  /**
+   * The task host calls it when input 0 comes down the chain and input 1 from the input gate: from then on each
+   * input's event time counts separately, and the end of input is the end of both.
+   */
+  mergeInputs(): void {
+    this.valve = new WatermarkValve(2, {
+      // The task's watermark from here on down the chain: the minimum of both inputs.
+      watermark: (wm) => { this.ctx.watermark = wm; this.forwardWatermark(wm); },
+      idle: (idle) => { this.forwardIdle(idle); },
+    });
+  }
+
+  /** Once per parallel instance, before the first record (after a restore). */
+  open(): void {
+    if (this.fn.open === undefined) return;
+    try { this.fn.open({ subtask: this.ctx.subtask }); } catch (e) { this.fail(e); }
+  }
+
+  push(value: IN): void {
+    this.recordsIn++;
+    try { this.fn.processElement(value, this, this); } catch (e) { this.fail(e); }
+  }
+
+  collect(value: O): void {
+    this.recordsOut++;
+    this.next.push(value);
+  }
+
+  // ---- ReadOnlyBroadcastProcessContext
+  get timestamp(): number | undefined { const t = this.ctx.timestamp; return t === t ? t : undefined; }
+  currentWatermark(): number { return this.ctx.watermark; }
+  currentProcessingTime(): number { return Date.now(); }
+  getBroadcastState<MK, MV>(d: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV> { return this.states.readOnly(d); }
+  output<X>(tag: OutputTag<X>, value: X): void {
+    const out = this.sideOutputs.get(tag.id);
+    if (out === undefined) this.sideOutputDropped++;
+    else out.push(value);
+  }
+
+  /** Entries of each broadcast state (for tests). */
+  broadcastEntries(name: string): [unknown, unknown][] {
+    return this.states.entries(name);
+  }
+
+  // ---- input 0 (and both, when the input gate merged them)
+  override watermark(watermark: number): void {
+    if (this.valve !== undefined) this.valve.onWatermark(0, watermark);
+    else this.forwardWatermark(watermark);
+  }
+
+  override idle(idle: boolean): void {
+    if (this.valve !== undefined) this.valve.onIdle(0, idle);
+    else this.forwardIdle(idle);
+  }
+
+  override finish(): void {
+    if (this.valve !== undefined) this.inputEnded(0);
+    else this.finishOutputs();
+  }
+
+  private inputEnded(input: 0 | 1): void {
+    this.valve!.onEnd(input);
+    if (++this.endedInputs === 2) this.finishOutputs();
+  }
+
+  // Side outputs are streams like the main output: they get the watermarks, idleness and end of input too.
+  private forwardWatermark(watermark: number): void {
+    for (const out of this.sideOutputs.values()) out.watermark(watermark);
+    this.next.watermark(watermark);
+  }
+
+  private forwardIdle(idle: boolean): void {
+    for (const out of this.sideOutputs.values()) out.idle(idle);
+    this.next.idle(idle);
+  }
+
+  private finishOutputs(): void {
+    for (const out of this.sideOutputs.values()) out.finish();
+    this.next.finish();
+  }
+
+  override snapshotState(): OperatorSnapshot {
+    return { operator: this.states.snapshotItems(), redistribute: 'broadcast' };
+  }
+
+  override restoreState(state: OperatorRestore): void {
+    this.states.restore(state.operator);
+  }
+}

@@ -1,0 +1,82 @@
+// Whole jobs on real threads with a plain stream's broadcast process operator, chained behind its source (the
+// broadcast input through the task's input gate) and, with chaining off, in a task of its own: every record
+// exactly once, every broadcast record once per instance, event time held back to the slower input (no limit
+// is late for its window), and the same through worker threads that exit at random points with checkpoints on.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '../../../core/index.js';
+import { tally } from '../checkpoint/ledger.js';
+import type { Out, PerKind } from './jobs/chained-broadcast.ts';
+
+const JOB = new URL('./jobs/chained-broadcast.ts', import.meta.url);
+
+function jobUrl(params: Record<string, string | number>): URL {
+  const u = new URL(JOB);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, String(v));
+  return u;
+}
+
+function check(collected: Record<string, unknown[]>, n: number, m: number, parallelism: number, what: string): void {
+  const out = collected.out as Out[];
+  assert.deepEqual(tally(out.filter((o) => o.kind === 'r').map((o) => o.id), n), { lost: 0, duplicated: 0, unexpected: 0 }, `${what}: readings`);
+  // Limits: (instance, index) pairs, each exactly once.
+  const limits = out.filter((o) => o.kind === 'l').map((o) => o.sub * m + o.id);
+  assert.deepEqual(tally(limits, m * parallelism), { lost: 0, duplicated: 0, unexpected: 0 }, `${what}: limits on every instance`);
+  const counts = collected.counts as PerKind[];
+  const total = (kind: string) => counts.filter((c) => c.kind === kind).reduce((s, c) => s + c.count, 0);
+  assert.equal(total('r'), n, `${what}: readings counted in their windows`);
+  assert.equal(total('l'), m * parallelism, `${what}: no limit was late for its window`);
+}
+
+for (const chaining of [true, false]) {
+  test(`readings and limits each exactly once, event time of the slower input (chaining ${chaining ? 'on' : 'off'})`, async () => {
+    const n = 20_000;
+    const m = 100;
+    const h = await run(jobUrl({ n, m, limitRate: 400 }), { parallelism: 2, chaining, ringBytes: 64 * 1024 });
+    assert.equal(h.plan.tasks.some((t) => t.name === 'readings -> times -> inject -> check'), chaining, h.plan.tasks.map((t) => t.name).join(' | '));
+    const { collected } = await h.result;
+    check(collected, n, m, 2, `chaining ${chaining}`);
+  });
+}
+
+test('chained behind its source, through worker threads that exit at random points: exactly once after restarts', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cbp-'));
+  try {
+    const n = 30_000;
+    const m = 120;
+    const failAt = [4_000, 11_000, 19_000].map((base) => base + Math.floor(Math.random() * 3000));
+    const h = await run(jobUrl({ n, m, rate: 20_000, limitRate: 80, interval: 30, failAt: failAt.join(','), marker: path.join(dir, 'marker') }), {
+      parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024,
+      restartStrategy: { type: 'fixed-delay', attempts: 10, delayMs: 0 },
+    });
+    const result = await h.result;
+    check(result.collected, n, m, 2, `failures at ${failAt.join(', ')}`);
+    assert.ok(result.restarts >= 1, `restarted (${result.restarts})`);
+    assert.ok(result.checkpoints.completed.length >= 1, 'checkpoints completed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the broadcast input ends first: the source goes on starting checkpoints, and a restore from one is exactly once', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cbp-'));
+  try {
+    const n = 20_000;
+    const m = 10;
+    // Limits end within milliseconds; readings run ~2 s, failing once near the end.
+    const h = await run(jobUrl({ n, m, rate: 10_000, limitRate: 100_000, interval: 30, failAt: 17_000, marker: path.join(dir, 'marker') }), {
+      parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024,
+      restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
+    });
+    const result = await h.result;
+    check(result.collected, n, m, 2, 'limits ended first');
+    assert.equal(result.restarts, 1);
+    assert.ok(result.checkpoints.completed.length >= 10, `checkpoints went on after the limits ended: ${result.checkpoints.completed.length} completed, aborted: ${result.checkpoints.aborted.map((a) => a.reason).join('; ')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

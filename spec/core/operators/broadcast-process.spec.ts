@@ -1,0 +1,102 @@
+// The plain (non-keyed) broadcast process operator on this thread: broadcast records write broadcast state, plain
+// records read it; its state is checkpointed as 'broadcast' operator state; chained behind a source it merges its
+// two inputs' event time and ends when both have.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MapStateDescriptor, StreamEnvironment, type BroadcastProcessFunction } from '../../../core/index.js';
+import type { BroadcastProcessOperator } from '../../../core/operators/broadcast-process.js';
+import { MAX_WATERMARK, MIN_WATERMARK } from '../../../core/time/watermark.js';
+import { instantiate } from '../windows/harness.js';
+
+interface Reading { sensor: string; value: number }
+const LIMITS = new MapStateDescriptor<string, number>('limits');
+
+function build(fn?: BroadcastProcessFunction<Reading, [string, number], string>) {
+  const env = new StreamEnvironment(1);
+  const limits = env.fromCollection<[string, number]>([]).broadcast(LIMITS);
+  let opened = 0;
+  const out = env.fromCollection<Reading>([]).connect(limits).process<string>(fn ?? {
+    open() { opened++; },
+    processElement(r, ctx, out) {
+      const limit = ctx.getBroadcastState(LIMITS).get(r.sensor);
+      if (limit === undefined) out.collect(`unknown:${r.sensor}`);
+      else if (r.value > limit) out.collect(`over:${r.sensor}:${r.value}@${ctx.timestamp}`);
+    },
+    processBroadcastElement([sensor, limit], ctx) {
+      ctx.getBroadcastState(LIMITS).put(sensor, limit);
+    },
+  });
+  const h = instantiate<Reading, string>(env, out, { checkpointing: true });
+  const op = h.op as unknown as BroadcastProcessOperator<Reading, [string, number], string>;
+  op.open();
+  if (fn === undefined) assert.equal(opened, 1);
+  return { h, op };
+}
+
+test('broadcast records write the state plain records read', () => {
+  const { h, op } = build();
+  h.push({ sensor: 'a', value: 5 }, 10);
+  h.push2(['a', 3]);
+  h.push({ sensor: 'a', value: 5 }, 11);
+  h.push({ sensor: 'a', value: 2 }, 12);
+  assert.deepEqual(h.out.values(), ['unknown:a', 'over:a:5@11']);
+  assert.deepEqual(op.broadcastEntries('limits'), [['a', 3]]);
+});
+
+test('broadcast state is snapshotted as broadcast operator state and restored', () => {
+  const { h, op } = build();
+  h.push2(['a', 3]);
+  const snap = op.snapshotState();
+  assert.equal(snap.redistribute, 'broadcast');
+  assert.deepEqual(snap.operator, [['limits', 'a', 3]]);
+  assert.equal(snap.keyed, undefined, 'no keyed state');
+  const again = build();
+  again.op.restoreState({ keyed: [], operator: snap.operator! });
+  again.h.push({ sensor: 'a', value: 4 }, 1);
+  assert.deepEqual(again.h.out.values(), ['over:a:4@1']);
+  assert.equal(h.out.values().length, 0);
+});
+
+test('the plain side cannot write broadcast state; a throwing function names the operator', () => {
+  const { h } = build({
+    processElement(_r, ctx) {
+      assert.equal((ctx.getBroadcastState(LIMITS) as unknown as { put?: unknown }).put, undefined, 'read-only view');
+      throw new Error('boom');
+    },
+    processBroadcastElement() {},
+  });
+  assert.throws(() => h.push({ sensor: 'a', value: 1 }), (e: Error) => e.name === 'OperatorError' && /boom/.test(e.message));
+});
+
+test('at the head of a task (the gate merged the inputs) watermarks and the end pass straight through', () => {
+  const { h } = build();
+  h.watermark(5);
+  assert.deepEqual(h.out.watermarks, [5]);
+  h.finish();
+  assert.equal(h.out.finished, true);
+});
+
+test('chained behind a source: the watermark is the minimum of both inputs, and the end waits for both', () => {
+  const { h, op } = build();
+  op.mergeInputs();
+  h.ctx.watermark = MIN_WATERMARK;
+  op.watermark(10);
+  assert.deepEqual(h.out.watermarks, [], 'the broadcast input has no watermark yet');
+  op.input2.watermark(4);
+  assert.deepEqual(h.out.watermarks, [4]);
+  assert.equal(h.ctx.watermark, 4, 'the task\'s watermark from here on down the chain');
+  op.input2.watermark(20);
+  assert.deepEqual(h.out.watermarks, [4, 10]);
+  // An idle broadcast input does not hold event time back.
+  op.input2.idle(true);
+  op.watermark(30);
+  assert.deepEqual(h.out.watermarks, [4, 10, 30]);
+  op.input2.idle(false);
+  op.watermark(MAX_WATERMARK);
+  op.finish();
+  assert.equal(h.out.finished, false, 'the broadcast input is still open');
+  op.input2.finish();
+  assert.equal(h.out.finished, true);
+  assert.equal(h.out.watermarks.at(-1), MAX_WATERMARK);
+});
