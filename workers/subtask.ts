@@ -4,7 +4,8 @@
 // operator, whose broadcast input comes through the gate), the chain of operators, and the output gates.
 // `step` does a bounded amount of work and never waits, so many subtasks can share a thread. Checkpoints: a
 // source subtask starts one when the coordinator's trigger moves (it records its position, snapshots its chain
-// and sends the barrier on); other subtasks when their input gate has aligned the barrier.
+// and sends the barrier on); other subtasks when their input gate has aligned the barrier, a source beside a gate
+// too (then the source's position is recorded at that point), unless every channel of the gate has ended.
 
 import { holdsRecords, type Downstream, type HoldsRecords, type Operator } from '../core/operators/operator.js';
 import type { SinkOperator } from '../core/operators/sink-operator.js';

@@ -113,8 +113,10 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
         // A window whose state is already gone (end + lateness passed): the record is late for it.
         if (this.isEventTime && e - 1 + lateness <= wm) continue;
         added = true;
+        // Newest first: a record mostly lands in the latest windows, and a key may hold thousands of older ones
+        // waiting for the watermark.
         let slot: Slot | undefined;
-        for (let k = 0; k < slots.length; k++) {
+        for (let k = slots.length - 1; k >= 0; k--) {
           const x = slots[k]!;
           if (x.s === s && x.e === e) { slot = x; break; }
         }
@@ -284,9 +286,19 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     const entry = this.table.entry(this.backend.currentKey);
     if (entry === undefined) return;
     const slots = entry.value;
-    const todo = slots.length === 1 ? [slots[0]!] : slots.slice();
+    // Only the windows with this timer (a trigger's, or their cleanup): a key can hold thousands of windows (a
+    // short slide under a slow watermark), and visiting each of them at each of their timers was quadratic. No
+    // window gains this timer while they fire: a trigger registers timers for its own window only.
+    const todo: Slot[] = [];
+    const cleanups = domain === this.domain;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const list = domain === 'event' ? slot.et : slot.pt;
+      if ((list !== undefined && list.includes(ts)) || (cleanups && ts === this.cleanupTime(slot))) todo.push(slot);
+    }
     for (const slot of todo) {
-      if (!slots.includes(slot)) continue;
+      // An earlier one's action may have dropped or merged it.
+      if (todo.length > 1 && !slots.includes(slot)) continue;
       const list = domain === 'event' ? slot.et : slot.pt;
       const k = list === undefined ? -1 : list.indexOf(ts);
       if (k >= 0) {

@@ -248,6 +248,24 @@ describe('custom triggers', () => {
     assert.equal(op.windowCount, 0, 'but the cleanup timer (also at 9) still dropped the window');
     assert.equal(op.backend.entryCount, 0);
   });
+
+  // A backlog (regression: a key's every window was visited at each of its timers, with a scan of the whole list
+  // per window: a job catching up thousands of open windows took minutes). Sliding by 1: the early timer of one
+  // window (start + 2) is the end of another (start + 9 - 7), so one timer fires two windows.
+  test('a backlog of thousands of open windows of one key fires each window at each of its timers, shared ones too', () => {
+    const N = 2000;
+    const h = harness((e: Ev) => e.k, (s) => s.window(SlidingEventTimeWindows.of(10, 1)).trigger(new EarlyTrigger()).reduce(sum));
+    for (let t = 0; t < N; t++) h.push(ev('a', 1), t);
+    assert.equal(win<Ev>(h).windowCount, N + 9);
+    h.watermark(MAX_WATERMARK);
+    const want: number[] = [];
+    for (let start = -9; start < N; start++) {
+      const n = Math.min(start + 10, N) - Math.max(start, 0);
+      want.push(n, n);
+    }
+    assert.deepEqual(h.out.values().map((e) => e.v).sort((a, b) => a - b), want.sort((a, b) => a - b));
+    assert.equal(win<Ev>(h).windowCount, 0);
+  });
 });
 
 describe('window function context', () => {
