@@ -6,11 +6,11 @@
 
 import type { Collector } from '../api/functions.js';
 import type { BroadcastProcessContext, BroadcastProcessFunction, ReadOnlyBroadcastProcessContext } from '../api/co-functions.js';
-import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
+import type { MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
 import type { OutputTag } from '../api/output-tag.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { WatermarkValve } from '../time/watermark-valve.js';
-import { BroadcastStates } from './broadcast-states.js';
+import { BroadcastStates, broadcastContext } from './broadcast-states.js';
 import type { BroadcastProcessSpec } from './keyed-broadcast-process.js';
 import { Operator, type Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
@@ -31,16 +31,8 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly fn: BroadcastProcessFunction<IN, B, O>, spec: BroadcastProcessSpec) {
     super(name, ctx, next);
-    const states = this.states = new BroadcastStates(name, spec.states);
-    const op = this;
-    this.broadcastCtx = {
-      get timestamp() { const t = ctx.timestamp; return t === t ? t : undefined; },
-      subtask: ctx.subtask,
-      currentWatermark: () => ctx.watermark,
-      currentProcessingTime: () => Date.now(),
-      getBroadcastState: <MK, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> => states.writable(d),
-      output: <X>(tag: OutputTag<X>, value: X) => op.output(tag, value),
-    };
+    this.states = new BroadcastStates(name, spec.states);
+    this.broadcastCtx = broadcastContext(ctx, this.states, (tag, value) => this.output(tag, value));
     this.input2 = {
       push: (value: B) => {
         this.recordsIn++;

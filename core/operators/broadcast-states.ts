@@ -4,7 +4,10 @@
 // redistribution (on rescale every instance restores subtask 0's copy).
 
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
+import type { BroadcastProcessContext } from '../api/co-functions.js';
+import type { OutputTag } from '../api/output-tag.js';
 import { JobDefinitionError } from '../api/errors.js';
+import type { TaskContext } from './task-context.js';
 
 class MapBroadcastState<MK, MV> implements BroadcastState<MK, MV> {
   constructor(readonly map: Map<MK, MV>) {}
@@ -73,4 +76,16 @@ export class BroadcastStates {
       this.states.get(name)?.map.set(k, v);
     }
   }
+}
+
+/** The broadcast input's context over `states`: the record's time, the task's watermark, side outputs. */
+export function broadcastContext(ctx: TaskContext, states: BroadcastStates, output: <X>(tag: OutputTag<X>, value: X) => void): BroadcastProcessContext {
+  return {
+    get timestamp() { const t = ctx.timestamp; return t === t ? t : undefined; },
+    subtask: ctx.subtask,
+    currentWatermark: () => ctx.watermark,
+    currentProcessingTime: () => Date.now(),
+    getBroadcastState: <MK, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> => states.writable(d),
+    output,
+  };
 }

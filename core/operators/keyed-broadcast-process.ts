@@ -7,9 +7,8 @@
 import type { Key } from '../graph/key-groups.js';
 import type { Collector, OnTimerContext } from '../api/functions.js';
 import type { BroadcastContext, KeyedBroadcastProcessFunction, ReadOnlyBroadcastContext } from '../api/co-functions.js';
-import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
-import { BroadcastStates } from './broadcast-states.js';
-import type { OutputTag } from '../api/output-tag.js';
+import type { MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
+import { BroadcastStates, broadcastContext } from './broadcast-states.js';
 import type { KeyedStateStore } from '../api/state.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { KeyedProcessOperator } from './keyed.js';
@@ -35,23 +34,18 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
       processElement: (v, _c, out) => fn.processElement(v, this, out),
       onTimer: fn.onTimer === undefined ? undefined : (ts, c, out) => fn.onTimer!(ts, c as OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out),
     }, tracking);
-    const states = this.states = new BroadcastStates(name, spec.states);
+    this.states = new BroadcastStates(name, spec.states);
     const op = this;
     const out: Collector<O> = this;
-    this.broadcastCtx = {
-      get timestamp() { const t = ctx.timestamp; return t === t ? t : undefined; },
-      subtask: ctx.subtask,
-      currentWatermark: () => ctx.watermark,
-      currentProcessingTime: () => Date.now(),
-      getBroadcastState: <MK, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> => states.writable(d),
+    // Onto the base context, not spread from it: a spread would read its timestamp getter once, here.
+    this.broadcastCtx = Object.assign(broadcastContext(ctx, this.states, (tag, value) => op.output(tag, value)), {
       applyToKeyedState: <KK>(stateName: string, f: (key: KK, state: KeyedStateStore) => void) => {
         for (const k of op.backend.keysOf(stateName)) {
           op.backend.currentKey = k;
           f(k as KK, op.backend);
         }
       },
-      output: <X>(tag: OutputTag<X>, value: X) => op.output(tag, value),
-    };
+    });
     this.input2 = {
       push: (value: B) => {
         this.recordsIn++;

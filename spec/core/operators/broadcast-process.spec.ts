@@ -100,3 +100,16 @@ test('chained behind a source: the watermark is the minimum of both inputs, and 
   assert.equal(h.out.finished, true);
   assert.equal(h.out.watermarks.at(-1), MAX_WATERMARK);
 });
+
+test('the broadcast side sees each record\'s own timestamp, and what it emits carries it', () => {
+  const seen: (number | undefined)[] = [];
+  const { h } = build({
+    processElement() {},
+    processBroadcastElement(_l, ctx, out) { seen.push(ctx.timestamp); out.collect(`at ${ctx.timestamp}`); },
+  });
+  h.push2(['a', 1], 5);
+  h.push2(['b', 2], 9);
+  h.push2(['c', 3]);
+  assert.deepEqual(seen, [5, 9, undefined]);
+  assert.deepEqual(h.out.records.map((r) => r.ts), [5, 9, NaN]);
+});
