@@ -204,8 +204,10 @@ export class Subtask implements BarrierHandler {
       }
     }
     if (this.blocked()) return done || 1;
-    if (this.source !== undefined && !this.sourceEnded) done += this.stepSource(budget);
-    if (this.input !== undefined && this.state === RUNNING) done += this.stepInput(budget);
+    // The gate first: beside a source, it brings the barriers that start checkpoints, and a source that fills
+    // the outputs each step would leave it a record per step under backpressure.
+    if (this.input !== undefined) done += this.stepInput(budget);
+    if (this.source !== undefined && !this.sourceEnded && this.state === RUNNING) done += this.stepSource(budget);
     return done;
   }
 
@@ -255,7 +257,11 @@ export class Subtask implements BarrierHandler {
 
   private stepInput(budget: number): number {
     let done = 0;
-    if (this.replay.length > 0) done += this.replayInFlight(budget);
+    if (this.replay.length > 0) {
+      done += this.replayInFlight(budget);
+      // The channels' own records follow their in-flight ones (and no barrier may come before those are in).
+      if (this.replay.length > 0) return done;
+    }
     const input = this.input!;
     done += input.pump(this.heads, budget, this.stopWhenBlocked);
     if (input.allEnded && this.replay.length === 0 && !this.inputFinished) {
@@ -321,8 +327,9 @@ export class Subtask implements BarrierHandler {
 
   /** Source subtasks: a trigger the coordinator wrote since our last barrier starts a checkpoint here. */
   private maybeTrigger(): number {
-    // Beside an input gate, the gate's barriers start checkpoints, unless no input is left to bring one.
-    if (this.input !== undefined && !this.input.allEnded) return 0;
+    // Beside an input gate, the gate's barriers start checkpoints, unless no input is left to bring one (and
+    // every in-flight record of a restore is in: a snapshot before that would lose the rest).
+    if (this.input !== undefined && !this.inputFinished) return 0;
     const word = Atomics.load(this.trigger!.control, this.trigger!.index);
     const id = word >>> 2;
     if (id <= this.lastBarrier || this.state !== RUNNING) return 0;
@@ -336,7 +343,7 @@ export class Subtask implements BarrierHandler {
   /** A pending trigger a source subtask has not acted on (the re-check before parking). */
   private triggerPending(): boolean {
     if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourceEnded) return false;
-    if (this.input !== undefined && !this.input.allEnded) return false;
+    if (this.input !== undefined && !this.inputFinished) return false;
     return (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
   }
 

@@ -90,13 +90,19 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
 
   // ---- input 0 (and both, when the input gate merged them)
   override watermark(watermark: number): void {
-    if (this.valve !== undefined) this.valve.onWatermark(0, watermark);
-    else this.forwardWatermark(watermark);
+    const valve = this.valve;
+    if (valve === undefined) { this.forwardWatermark(watermark); return; }
+    valve.onWatermark(0, watermark);
+    // The chain's timestamps operator wrote its own watermark there before calling down: from here on it is the
+    // merged one (a broadcast input behind the source holds it back).
+    this.ctx.watermark = valve.current;
   }
 
   override idle(idle: boolean): void {
-    if (this.valve !== undefined) this.valve.onIdle(0, idle);
-    else this.forwardIdle(idle);
+    const valve = this.valve;
+    if (valve === undefined) { this.forwardIdle(idle); return; }
+    valve.onIdle(0, idle);
+    this.ctx.watermark = valve.current;
   }
 
   override finish(): void {

@@ -80,9 +80,12 @@ test('at the head of a task (the gate merged the inputs) watermarks and the end 
 test('chained behind a source: the watermark is the minimum of both inputs, and the end waits for both', () => {
   const { h, op } = build();
   op.mergeInputs();
-  h.ctx.watermark = MIN_WATERMARK;
+  // As the chain's timestamps operator does: it writes its own watermark into the context, then calls down.
+  h.ctx.watermark = 10;
   op.watermark(10);
   assert.deepEqual(h.out.watermarks, [], 'the broadcast input has no watermark yet');
+  assert.equal(h.ctx.watermark, MIN_WATERMARK, 'the merged watermark from here on down, not the source\'s');
+  assert.equal(op.currentWatermark(), MIN_WATERMARK);
   op.input2.watermark(4);
   assert.deepEqual(h.out.watermarks, [4]);
   assert.equal(h.ctx.watermark, 4, 'the task\'s watermark from here on down the chain');
@@ -93,7 +96,9 @@ test('chained behind a source: the watermark is the minimum of both inputs, and 
   op.watermark(30);
   assert.deepEqual(h.out.watermarks, [4, 10, 30]);
   op.input2.idle(false);
+  h.ctx.watermark = MAX_WATERMARK;
   op.watermark(MAX_WATERMARK);
+  assert.equal(h.ctx.watermark, h.out.watermarks.at(-1), 'the task\'s watermark is the one sent on');
   op.finish();
   assert.equal(h.out.finished, false, 'the broadcast input is still open');
   op.input2.finish();
@@ -112,4 +117,21 @@ test('the broadcast side sees each record\'s own timestamp, and what it emits ca
   h.push2(['c', 3]);
   assert.deepEqual(seen, [5, 9, undefined]);
   assert.deepEqual(h.out.records.map((r) => r.ts), [5, 9, NaN]);
+});
+
+test('chained: when the source ends first, event time stays at the broadcast input\'s until it ends too', () => {
+  const { h, op } = build();
+  op.mergeInputs();
+  op.input2.watermark(50);
+  h.ctx.watermark = MAX_WATERMARK;
+  op.watermark(MAX_WATERMARK);
+  op.finish();
+  assert.deepEqual(h.out.watermarks, [50]);
+  assert.equal(h.ctx.watermark, 50);
+  assert.equal(op.currentWatermark(), 50);
+  assert.equal(h.out.finished, false);
+  op.input2.watermark(MAX_WATERMARK);
+  op.input2.finish();
+  assert.deepEqual(h.out.watermarks, [50, MAX_WATERMARK]);
+  assert.equal(h.out.finished, true);
 });
