@@ -140,6 +140,14 @@ export class Subtask implements BarrierHandler {
 
   /** Records to replay before reading the inputs (a restored unaligned checkpoint's channel state). */
   setReplay(records: InFlightRecord[]): void {
+    for (const r of records) {
+      // The input they came through must be an input gate's here too: with other chaining (chaining off, or a
+      // broadcast process operator chained to its source or not) they would be replayed into the wrong operator,
+      // or never.
+      if (this.input === undefined || r.input >= this.heads.length || (this.source !== undefined && r.input === 0)) {
+        throw new OperatorError(this.name, this.ctx.subtask, new Error(`the unaligned checkpoint holds in-flight records of input ${r.input}, which has no input channels here: the job's chaining changed since it was taken; restore it with the same chaining, or restore an aligned checkpoint or a savepoint`));
+      }
+    }
     this.replay = records.slice();
   }
 

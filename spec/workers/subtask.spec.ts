@@ -69,3 +69,14 @@ test('a source beside an ended gate starts a checkpoint only once every in-fligh
   for (let i = 0; i < 5; i++) st.step(1024);
   assert.deepEqual(acks, [{ id: 1, replayedBefore: 2500 }]);
 });
+
+// Review: an unaligned checkpoint restored with other chaining routed its in-flight records to a subtask that
+// never replays them (a source alone), or into the wrong operator (the head of a source's chain).
+test('in-flight records of an input this subtask does not read from channels are a clear error, not dropped', () => {
+  const source = { read: () => SOURCE_MORE, ready: () => new Promise<void>(() => {}), snapshot: () => [] };
+  const sourceOnly = new Subtask(0, 'src', new TaskContext('src', 0, 1, 128), new Recorder(), [], [], [], undefined, source as never, () => {}, 'src', undefined, undefined);
+  assert.throws(() => sourceOnly.setReplay([{ input: 1, value: 'x', timestamp: 0 }]), /chaining changed since it was taken/);
+  const chained = new Subtask(0, 'src', new TaskContext('src', 0, 1, 128), new Recorder(), [], [], [], gate(0), source as never, () => {}, 'src', undefined, undefined, new Recorder());
+  assert.throws(() => chained.setReplay([{ input: 0, value: 'x', timestamp: 0 }]), /records of input 0/);
+  chained.setReplay([{ input: 1, value: 'x', timestamp: 0 }]);
+});
