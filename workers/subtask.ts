@@ -215,7 +215,7 @@ export class Subtask implements BarrierHandler {
     // The gate first: beside a source, it brings the barriers that start checkpoints, and a source that fills
     // the outputs each step would leave it a record per step under backpressure.
     if (this.input !== undefined) done += this.stepInput(budget);
-    if (this.source !== undefined && !this.sourceEnded && this.state === RUNNING) done += this.stepSource(budget);
+    if (this.source !== undefined && !this.sourceEnded && this.state === RUNNING && (this.input === undefined || !this.blocked())) done += this.stepSource(budget);
     return done;
   }
 
