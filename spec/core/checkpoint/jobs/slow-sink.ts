@@ -1,5 +1,7 @@
 // A fast source into a slow sink: the rings fill, the producer parks, and checkpoints must still complete.
-//   ?n=100000&interval=30&mode=unaligned&ledger=/dir&everyN=40
+//   ?n=100000&interval=30&mode=unaligned&ledger=/dir&everyN=40&failAt=i&marker=/path
+// failAt: the sink's worker thread exits (process.exit) when record i reaches it, once (a marker file remembers).
+import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
 import { ledgerSink } from '../ledger.js';
 import type { Update } from './exactly-once.js';
@@ -10,6 +12,8 @@ const interval = Number(q.get('interval') ?? 30);
 const mode = (q.get('mode') ?? 'unaligned') as 'aligned' | 'unaligned';
 const ledger = q.get('ledger') ?? '';
 const everyN = Number(q.get('everyN') ?? 40);
+const failAt = Number(q.get('failAt') ?? -1);
+const marker = q.get('marker') ?? '';
 
 export default defineJob((env) => {
   env.enableCheckpointing(interval, { mode });
@@ -26,7 +30,14 @@ export default defineJob((env) => {
         const pause = new Int32Array(new SharedArrayBuffer(4));
         let k = 0;
         // 1 ms asleep every `everyN` records: a sink a few times slower than the source.
-        return { ...w, write(u: Update) { if (++k % everyN === 0) Atomics.wait(pause, 0, 0, 1); w.write(u); } };
+        return {
+          ...w,
+          write(u: Update) {
+            if (u.i === failAt && marker !== '' && !existsSync(marker)) { writeFileSync(marker, 'failed once'); process.exit(3); }
+            if (++k % everyN === 0) Atomics.wait(pause, 0, 0, 1);
+            w.write(u);
+          },
+        };
       },
     }).name('slow-out').uid('slow-out')
     // One sink subtask: the other thread runs source and counter freely, fills the sink's rings and then waits.
