@@ -63,12 +63,12 @@ export class InputGate implements AlignerEffects {
     this.ended = readers.map(() => false);
     this.blocked = readers.map(() => false);
     this.recording = readers.map(() => false);
-    this.valve = new WatermarkValve(readers.length, eventTimeInput === 0 ? {
-      watermark: (wm) => { this.ctx.watermark = wm; this.heads[0]!.watermark(wm); },
-      idle: (idle) => { this.heads[0]!.idle(idle); },
-    } : {
-      watermark: (wm) => { this.heads[1]!.watermark(wm); },
-      idle: (idle) => { this.heads[1]!.idle(idle); },
+    this.valve = new WatermarkValve(readers.length, {
+      watermark: (wm) => {
+        if (eventTimeInput === 0) this.ctx.watermark = wm;
+        this.heads[eventTimeInput]!.watermark(wm);
+      },
+      idle: (idle) => { this.heads[eventTimeInput]!.idle(idle); },
     });
   }
 
