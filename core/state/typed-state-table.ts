@@ -56,6 +56,13 @@ const INITIAL_SLOTS = 1024;
  */
 const PAGE_BITS = 5;
 const PAGE = 1 << PAGE_BITS;
+/**
+ * A group's pages are reserved in runs (extents) of as many pages as it has, up to this: its rows then lie
+ * together in memory, and a snapshot reads them in long sequential runs (pages taken one at a time, in
+ * first-come order across groups, put each group's next page ~100 KB further on: a gather of 478 K changed rows
+ * of 1 M took 21-23 ms against 11-12 ms). Doubling keeps a small group's unused reserve small.
+ */
+const MAX_EXTENT_PAGES = 16;
 
 /** Set bits of a 32-bit word. */
 function bitCount(x: number): number {
@@ -113,6 +120,9 @@ export class TypedStateTable<V> implements KeyedTable {
   private pages = 0;
   private readonly pagesOf: number[][];
   private readonly nextSlot: Int32Array;
+  /** Per key group: the next page of its extent, and the extent's end (equal: it has no page in reserve). */
+  private readonly reserved: Int32Array;
+  private readonly reservedEnd: Int32Array;
   /** The snapshot epoch (in an array: the generated writer reads it). */
   private readonly epochCell = new Float64Array([1]);
   /** Stores a value (a restore, a new slot). */
@@ -166,6 +176,8 @@ export class TypedStateTable<V> implements KeyedTable {
     this.dirty = new Int32Array(tracking ? INITIAL_SLOTS / PAGE : 0);
     this.pagesOf = Array.from({ length: maxParallelism }, () => []);
     this.nextSlot = new Int32Array(maxParallelism).fill(-1);
+    this.reserved = new Int32Array(maxParallelism);
+    this.reservedEnd = new Int32Array(maxParallelism);
     this.compile();
   }
 
@@ -303,11 +315,13 @@ export class TypedStateTable<V> implements KeyedTable {
       const end = at + n;
       // Every page of the group; a delta's with a listed slot only.
       for (const p of this.pagesOf[kg]!) {
-        // The page's slots to visit, a bit each: all of them for a full group, else those listed.
-        const m = isFull ? -1 : dirty[p]!;
-        if (m === 0) continue;
-        for (let bit = 0, s = p << PAGE_BITS; bit < PAGE; bit++, s++) {
-          if ((m & (1 << bit)) === 0) continue;
+        // The page's slots to visit, a bit each (set bits only): all of them for a full group, else those listed.
+        let m = isFull ? -1 : dirty[p]!;
+        const s0 = p << PAGE_BITS;
+        while (m !== 0) {
+          const low = m & -m;
+          m ^= low;
+          const s = s0 + 31 - Math.clz32(low);
           const b = s * stride;
           // Dead and untaken slots hold -1 here; a delta takes the rows listed in this epoch.
           if ((rows[b + kgAt]! | 0) !== kg || (!isFull && rows[b + markAt] !== epoch)) continue;
@@ -414,14 +428,21 @@ export class TypedStateTable<V> implements KeyedTable {
     return this.write(value, s);
   }
 
-  /** The slot the next key of group `kg` takes: on the group's last page, or first on a new page. */
+  /** The slot the next key of group `kg` takes: on the group's last page, or first on its next page (from its extent). */
   private openSlot(kg: number): number {
     const s = this.nextSlot[kg]!;
     if (s >= 0) return s;
-    const p = this.pages++;
-    if ((p + 1) * PAGE * this.stride > this.rows.length) this.grow();
-    // Slots not taken yet belong to no group (a scan of the page skips them).
-    for (let t = p << PAGE_BITS, end = t + PAGE; t < end; t++) this.rows[t * this.stride + this.kgAt] = -1;
+    if (this.reserved[kg] === this.reservedEnd[kg]) {
+      const n = Math.min(MAX_EXTENT_PAGES, Math.max(1, this.pagesOf[kg]!.length));
+      const p0 = this.pages;
+      this.pages += n;
+      while (this.pages * PAGE * this.stride > this.rows.length) this.grow();
+      // Slots not taken yet belong to no group (a scan of the page skips them).
+      for (let t = p0 << PAGE_BITS, end = this.pages << PAGE_BITS; t < end; t++) this.rows[t * this.stride + this.kgAt] = -1;
+      this.reserved[kg] = p0;
+      this.reservedEnd[kg] = p0 + n;
+    }
+    const p = this.reserved[kg]!++;
     this.pagesOf[kg]!.push(p);
     return (this.nextSlot[kg] = p << PAGE_BITS);
   }

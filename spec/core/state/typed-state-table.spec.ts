@@ -103,6 +103,23 @@ describe('TypedStateTable', () => {
     }), { numRuns: 40 });
   });
 
+  test("a key group's pages lie in runs (extents), so a snapshot reads its rows sequentially", () => {
+    const t = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
+    const v: V = { n: 1, x: 0.5, s: 'a', b: true, big: 2 ** 40 };
+    // Keys arrive spread over every group, as a job's do: pages taken one at a time would interleave the groups.
+    for (let k = 0; k < 40_000; k++) t.put(k, { ...v, n: k });
+    const pagesOf = (t as unknown as { pagesOf: number[][] }).pagesOf;
+    for (let kg = 0; kg < MAXP; kg++) {
+      const pages = pagesOf[kg]!;
+      let runs = 1;
+      for (let i = 1; i < pages.length; i++) if (pages[i] !== pages[i - 1]! + 1) runs++;
+      // Extents of 1, 1, 2, 4, 8, then 16 pages: ~160 pages a group make 14 runs at most.
+      assert.ok(pages.length > 100 && runs <= 5 + Math.ceil(pages.length / 16), `group ${kg}: ${pages.length} pages in ${runs} runs`);
+    }
+    // And every value reads back.
+    for (let k = 0; k < 40_000; k += 997) assert.equal(t.get(k)?.n, k);
+  });
+
   test('the snapshot scratch columns are reused, and made smaller after a snapshot that needs under a quarter of them', () => {
     const t = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
     const v: V = { n: 1, x: 0.5, s: 'a', b: true, big: 2 ** 40 };
