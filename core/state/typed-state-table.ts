@@ -17,6 +17,7 @@ import { JobDefinitionError } from '../api/errors.js';
 import type { TtlConfig } from './ttl.js';
 import type { KeyedTable, GroupChanges } from './keyed-table.js';
 import { KeyGroupFormatError, type TypedColumns } from './key-group-codec.js';
+import { KeySlots } from './key-slots.js';
 
 type Column = Int32Array | Float64Array | unknown[];
 
@@ -95,7 +96,7 @@ type Reader = (s: number) => unknown;
 export class TypedStateTable<V> implements KeyedTable {
   readonly ttl: TtlConfig | undefined = undefined;
   readonly counts: Int32Array;
-  private readonly slots = new Map<Key, number>();
+  private readonly slots: KeySlots;
   private readonly fields: readonly FieldDef[];
   private readonly names: string[];
   /**
@@ -159,7 +160,10 @@ export class TypedStateTable<V> implements KeyedTable {
     fields: readonly FieldDef[],
     /** Names the state in errors: "reduce 'sum'". */
     private readonly owner: string,
+    /** Int32 keys in a hash table of their own (KeySlots); false: every key in a Map (the fast path's switch). */
+    keyTable = true,
   ) {
+    this.slots = new KeySlots(keyTable);
     this.fields = fields;
     this.names = fields.map((f) => f.name);
     let numeric = 0;
@@ -192,13 +196,13 @@ export class TypedStateTable<V> implements KeyedTable {
   /** The value of `key` as a fresh plain object (fields in schema order), or undefined. */
   get(key: Key): V | undefined {
     const s = this.slots.get(key);
-    return s === undefined ? undefined : this.read(s) as V;
+    return s < 0 ? undefined : this.read(s) as V;
   }
 
   /** Stores the declared fields of `value` under `key`; throws StateSchemaError (and stores nothing) if one does not fit. */
   put(key: Key, value: V): void {
     const s = this.slots.get(key);
-    if (s === undefined) return this.putNew(key, value);
+    if (s < 0) return this.putNew(key, value);
     // The mark check sits in the generated writer, beside the row's stores: put stays small enough to inline.
     const r = this.update(value, s);
     if (r !== WRITTEN) {
@@ -239,7 +243,7 @@ export class TypedStateTable<V> implements KeyedTable {
   /** Frees `key`'s slot (it stays dead); `tombstone`: list the key as removed for the next snapshot. */
   private unslot(key: Key, tombstone: boolean): void {
     const s = this.slots.get(key);
-    if (s === undefined) return;
+    if (s < 0) return;
     const kg = this.kgOf(s);
     this.slots.delete(key);
     this.counts[kg]!--;
@@ -274,7 +278,7 @@ export class TypedStateTable<V> implements KeyedTable {
       const dels: Key[] = [];
       const removed = this.removed[kg];
       // A removed key written again has a slot again: it is a put, not a delete.
-      if (full[kg] !== 1 && removed !== undefined) for (const k of removed) if (!this.slots.has(k)) dels.push(k);
+      if (full[kg] !== 1 && removed !== undefined) for (const k of removed) if (this.slots.get(k) < 0) dels.push(k);
       const c = cols[kg];
       if (c !== undefined || dels.length > 0) out.set(kg, { puts: [], dels, columns: c ?? this.columnsOf([], this.place.map((p) => (p >= 0 ? new Float64Array(0) : []))) });
     }
@@ -406,9 +410,9 @@ export class TypedStateTable<V> implements KeyedTable {
 
   restorePut(key: Key, kg: number, value: unknown, _expiresAt: number): void {
     const s = this.slots.get(key);
-    const bad = s === undefined ? this.writeNext(value, kg) : this.write(value, s);
+    const bad = s < 0 ? this.writeNext(value, kg) : this.write(value, s);
     if (bad >= 0) throw this.restoreMismatch(bad, value);
-    if (s === undefined) this.newSlot(key, kg);
+    if (s < 0) this.newSlot(key, kg);
   }
 
   restoreDelete(key: Key): void {
@@ -456,7 +460,7 @@ export class TypedStateTable<V> implements KeyedTable {
     const b = s * this.stride;
     this.rows[b + this.markAt] = 0;
     this.rows[b + this.kgAt] = kg;
-    this.slots.set(key, s);
+    this.slots.add(key, s);
     this.counts[kg]!++;
     return s;
   }
