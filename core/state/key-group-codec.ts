@@ -8,6 +8,8 @@
 //     values  = [0, column]                                 any values
 //             | [1, [field, ...], [column per field]]       plain objects that all have these fields, in this order
 //     column  = Int32Array | Float64Array (when every item is a number) | [item, ...] (anything else), n items
+//   format 4 (columns, compact: what the encoder writes): format 3, where a number column may also be an
+//     Int8Array or Int16Array (every item fits), and a value column may be 0: the same items as the key column.
 //   format 2 (rows: `columns: false`, and what older checkpoints hold):
 //     table   = [stateName, hasTtl(0|1), puts, dels]       puts = [key, value, (expiresAt if hasTtl), key, ...]
 //
@@ -15,6 +17,11 @@
 // keyed state (a count, a sum, a small record of numbers) then costs a typed-array store per field instead of a
 // msgpack walk per value (~4x faster; `npm run bench:state`). Shapes are found by looking, so no schema is
 // needed; a value that breaks its chunk's shape turns that one column back into plain msgpack.
+//
+// Why compact columns: a checkpoint of a big keyed state writes every changed entry, and each byte costs again in
+// LevelDB (its log's CRC, the memtable, the flush and compactions, on threads beside the job's). A reduce's
+// value usually carries its key (the reduce returns its input's type), and counts and sums are small numbers:
+// the checkpoint benchmark's entries (key, { key, sum }) take 6 bytes instead of 12.
 //
 // The CRC-32 trailer is there because msgpack has no redundancy: a flipped byte inside a string or a number
 // decodes to another valid value, and an entry count cannot notice a changed value.
@@ -30,6 +37,9 @@ import type { StateEntry } from './state-table.js';
 
 const FORMAT_ROWS = 2;
 const FORMAT_COLUMNS = 3;
+const FORMAT_COMPACT = 4;
+/** Format 4: a value column that holds the same items as the key column. */
+const SAME_AS_KEYS = 0;
 const CRC_BYTES = 4;
 const VALUES_ANY = 0;
 const VALUES_OBJECTS = 1;
@@ -80,7 +90,7 @@ export class ChunkEncoder {
   /** One chunk's bytes, in an ArrayBuffer of their own (a snapshot moves it to the main thread without a copy). */
   encode(full: boolean, tables: TableChanges[]): Uint8Array {
     const body = this.columns ? tables.map((t) => this.columnTable(t)) : tables.map(rowTable);
-    const packed = packr().pack([this.columns ? FORMAT_COLUMNS : FORMAT_ROWS, full ? 1 : 0, body]);
+    const packed = packr().pack([this.columns ? FORMAT_COMPACT : FORMAT_ROWS, full ? 1 : 0, body]);
     const out = new Uint8Array(packed.length + CRC_BYTES);
     out.set(packed);
     new DataView(out.buffer).setUint32(packed.length, crc32(packed, 0, packed.length), true);
@@ -99,11 +109,12 @@ export class ChunkEncoder {
       keys.add(i, e.key === 0 ? 0 : e.key);
       expiresAt?.add(i, e.expiresAt);
     }
-    return [t.name, t.ttl ? 1 : 0, n, keys.done(), this.values(es), expiresAt?.done() ?? null, t.dels];
+    const keyCol = keys.done();
+    return [t.name, t.ttl ? 1 : 0, n, fewerBytes(keyCol), this.values(es, keyCol), expiresAt?.done() ?? null, t.dels];
   }
 
   /** The values: as number columns per field, or a column per field, or one column of whole values. */
-  private values(es: StateEntry<unknown>[]): unknown[] {
+  private values(es: StateEntry<unknown>[], keys: Column): unknown[] {
     const n = es.length;
     const fields = n > 0 ? shapeOf(es[0]!.value) : undefined;
     if (fields === undefined) return [VALUES_ANY, anyColumn(es)];
@@ -112,7 +123,7 @@ export class ChunkEncoder {
       const nums = fields.map(() => new Float64Array(n));
       let i = 0;
       while (i < n && hasShape(es[i]!.value, fields) && read(es[i]!.value, i, nums)) i++;
-      if (i === n) return [VALUES_OBJECTS, fields, nums.map(narrow)];
+      if (i === n) return [VALUES_OBJECTS, fields, nums.map((c) => compact(narrow(c), keys))];
     }
     const cols = fields.map(() => new ColumnBuilder(n));
     for (let i = 0; i < n; i++) {
@@ -120,7 +131,7 @@ export class ChunkEncoder {
       if (!hasShape(v, fields)) return [VALUES_ANY, anyColumn(es)];
       for (let f = 0; f < fields.length; f++) cols[f]!.add(i, v[fields[f]!]);
     }
-    return [VALUES_OBJECTS, fields, cols.map((c) => c.done())];
+    return [VALUES_OBJECTS, fields, cols.map((c) => compact(c.done(), keys))];
   }
 
   private reader(fields: string[]): NumberFields | null {
@@ -153,8 +164,8 @@ function columnsTable(t: TableChanges, c: TypedColumns): unknown[] {
     for (let i = 0; i < n; i++) b.add(i, c.keys[i] === 0 ? 0 : c.keys[i]);
     keys = b.done();
   }
-  const values = n === 0 ? [VALUES_ANY, anyColumn([])] : [VALUES_OBJECTS, [...c.fields], c.cols.map((col) => (col instanceof Float64Array ? narrow(col) : col))];
-  return [t.name, 0, n, keys, values, null, t.dels];
+  const values = n === 0 ? [VALUES_ANY, anyColumn([])] : [VALUES_OBJECTS, [...c.fields], c.cols.map((col) => compact(col instanceof Float64Array ? narrow(col) : col, keys))];
+  return [t.name, 0, n, fewerBytes(keys), values, null, t.dels];
 }
 
 function rowTable(t: TableChanges): unknown[] {
@@ -172,7 +183,7 @@ function rowTable(t: TableChanges): unknown[] {
   return [t.name, t.ttl ? 1 : 0, puts, t.dels];
 }
 
-type Column = Int32Array | Float64Array | unknown[];
+type Column = Int32Array | Float64Array | Int16Array | Int8Array | unknown[];
 
 /**
  * Reads the fields of an object into number columns at row i; false when one is not a number. Generated per
@@ -229,6 +240,34 @@ function narrow(f: Float64Array): Int32Array | Float64Array {
   return new Int32Array(f);
 }
 
+/** An int32 column as Int8Array or Int16Array when every item fits (format 4), else as it is. */
+function fewerBytes(col: Column): Column {
+  if (!(col instanceof Int32Array)) return col;
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i]!;
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  if (lo >= -0x80 && hi < 0x80) return new Int8Array(col);
+  if (lo >= -0x8000 && hi < 0x8000) return new Int16Array(col);
+  return col;
+}
+
+/**
+ * A value column in format 4: SAME_AS_KEYS when it holds the key column's items (int32 columns only: they hold
+ * no -0, which a key column writes as 0), else in as few bytes as hold it.
+ */
+function compact(col: Column, keys: Column): Column | typeof SAME_AS_KEYS {
+  if (col instanceof Int32Array && keys instanceof Int32Array && col.length === keys.length) {
+    let i = 0;
+    while (i < col.length && col[i] === keys[i]) i++;
+    if (i === col.length && i > 0) return SAME_AS_KEYS;
+  }
+  return fewerBytes(col);
+}
+
 /** n items, filled in order: a number column when they are all numbers (see narrow), else the items as they are. */
 class ColumnBuilder {
   private readonly nums: Float64Array;
@@ -281,11 +320,11 @@ export function decodeKeyGroup(bytes: Uint8Array): { full: boolean; tables: Deco
   } catch (cause) {
     throw new KeyGroupFormatError(`key group chunk does not decode: ${(cause as Error).message}`, { cause });
   }
-  if (!Array.isArray(v) || (v[0] !== FORMAT_ROWS && v[0] !== FORMAT_COLUMNS) || (v[1] !== 0 && v[1] !== 1) || !Array.isArray(v[2])) {
-    throw new KeyGroupFormatError(`key group chunk has an unknown format (expected format ${FORMAT_ROWS} or ${FORMAT_COLUMNS})`);
+  if (!Array.isArray(v) || (v[0] !== FORMAT_ROWS && v[0] !== FORMAT_COLUMNS && v[0] !== FORMAT_COMPACT) || (v[1] !== 0 && v[1] !== 1) || !Array.isArray(v[2])) {
+    throw new KeyGroupFormatError(`key group chunk has an unknown format (expected format ${FORMAT_ROWS}, ${FORMAT_COLUMNS} or ${FORMAT_COMPACT})`);
   }
-  const decodeTable = v[0] === FORMAT_ROWS ? rowsOf : columnsOf;
-  return { full: v[1] === 1, tables: (v[2] as unknown[]).map(decodeTable) };
+  const compactOk = v[0] === FORMAT_COMPACT;
+  return { full: v[1] === 1, tables: (v[2] as unknown[]).map((t) => (v[0] === FORMAT_ROWS ? rowsOf(t) : columnsOf(t, compactOk))) };
 }
 
 function rowsOf(t: unknown): DecodedTable {
@@ -297,7 +336,8 @@ function rowsOf(t: unknown): DecodedTable {
   return { name: t[0], ttl, puts: t[2], dels: t[3] as Key[] };
 }
 
-function columnsOf(t: unknown): DecodedTable {
+/** `compactOk`: format 4 (Int8Array and Int16Array columns, value columns SAME_AS_KEYS). */
+function columnsOf(t: unknown, compactOk: boolean): DecodedTable {
   if (!Array.isArray(t) || t.length !== 7 || typeof t[0] !== 'string' || (t[1] !== 0 && t[1] !== 1)
     || !Number.isSafeInteger(t[2]) || (t[2] as number) < 0 || !Array.isArray(t[6])) {
     throw new KeyGroupFormatError('key group chunk has a malformed state table');
@@ -307,7 +347,7 @@ function columnsOf(t: unknown): DecodedTable {
   const n = t[2] as number;
   const bad = (what: string): KeyGroupFormatError => new KeyGroupFormatError(`state '${name}': ${what} (expected ${n} entries)`);
   const keys = t[3];
-  if (!isColumn(keys, n)) throw bad('a malformed key column');
+  if (!isColumn(keys, n, compactOk)) throw bad('a malformed key column');
   const expiresAt = t[5];
   if (ttl ? !isColumn(expiresAt, n) || !(expiresAt instanceof Float64Array || expiresAt instanceof Int32Array || expiresAt.every((x) => typeof x === 'number')) : expiresAt !== null) {
     throw bad('a malformed expiry column');
@@ -319,9 +359,9 @@ function columnsOf(t: unknown): DecodedTable {
     value = (i) => col[i];
   } else if (Array.isArray(vs) && vs.length === 3 && vs[0] === VALUES_OBJECTS && Array.isArray(vs[1]) && Array.isArray(vs[2])
     && vs[1].length === vs[2].length && vs[1].length <= MAX_FIELDS && new Set(vs[1]).size === vs[1].length
-    && vs[1].every((f) => typeof f === 'string' && f !== '__proto__') && vs[2].every((c) => isColumn(c, n))) {
+    && vs[1].every((f) => typeof f === 'string' && f !== '__proto__') && vs[2].every((c) => isColumn(c, n, compactOk) || (compactOk && c === SAME_AS_KEYS))) {
     const fields = vs[1] as string[];
-    const cols = vs[2] as Column[];
+    const cols = (vs[2] as (Column | typeof SAME_AS_KEYS)[]).map((c) => (c === SAME_AS_KEYS ? keys : c));
     value = objectBuilder(fields, cols);
   } else {
     throw bad('a malformed value column');
@@ -353,6 +393,7 @@ function objectBuilder(fields: string[], cols: Column[]): (i: number) => unknown
   }
 }
 
-function isColumn(c: unknown, n: number): c is Column {
-  return (c instanceof Int32Array || c instanceof Float64Array || Array.isArray(c)) && c.length === n;
+/** `compactOk`: Int8Array and Int16Array columns too (format 4). */
+function isColumn(c: unknown, n: number, compactOk = false): c is Column {
+  return (c instanceof Int32Array || c instanceof Float64Array || Array.isArray(c) || (compactOk && (c instanceof Int16Array || c instanceof Int8Array))) && c.length === n;
 }

@@ -113,12 +113,41 @@ describe('key-group codec', () => {
     assert.ok(Object.is(d.tables[0]!.puts[4], -0));
     assert.deepEqual(d.tables[0]!.puts.filter((_, i) => i % 3 === 2), values.map((_, i) => (i === 0 ? Infinity : i)));
     assert.deepEqual(d.tables[1], { name: 'i32', ttl: false, puts: [0, { n: 1, m: -1 }, -1, { n: -2, m: 2 }, -2, { n: 2 ** 31 - 1, m: -(2 ** 31 - 1) }], dels: ['gone'] });
-    // The raw layout: typed columns, narrowed to Int32Array where every item is an int32.
+    // The raw layout: typed columns, narrowed to Int32Array where every item is an int32, and to Int8Array or
+    // Int16Array where every item fits (format 4).
     const raw = new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack(encodeKeyGroup(true, tables).subarray(0, -4)) as unknown[][];
+    assert.equal(raw[0], 4);
     const [f64, i32] = raw[2] as unknown[][];
-    assert.ok(f64![3] instanceof Int32Array, 'keys 0..10');
+    assert.ok(f64![3] instanceof Int8Array, 'keys 0..10');
     assert.ok((f64![4] as unknown[])[1] instanceof Float64Array);
     assert.ok(((i32![4] as unknown[])[2] as unknown[]).every((c) => c instanceof Int32Array));
+  });
+
+  test('format 4: a value column that repeats the keys is written as 0, small numbers as Int8Array or Int16Array', () => {
+    // A reduce's state carries its key: (k, { key: k, sum }), as StateTable entries and as a TypedStateTable's columns.
+    const n = 300;
+    const keys = Int32Array.from({ length: n }, (_, i) => 100_000 + i * 7);
+    const sums = Int32Array.from({ length: n }, (_, i) => (i * 131) % 30_000);
+    const asEntries: TableChanges = { name: 's', ttl: false, puts: [...keys].map((k, i) => entry(k, { key: k, sum: sums[i]! })), dels: [] };
+    const asColumns: TableChanges = { name: 's', ttl: false, puts: [], dels: [], columns: { keys, fields: ['key', 'sum'], cols: [keys, sums], value: (i) => ({ key: keys[i], sum: sums[i] }) } };
+    for (const t of [asEntries, asColumns]) {
+      const bytes = encodeKeyGroup(true, [t]);
+      const raw = new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack(bytes.subarray(0, -4)) as unknown[][];
+      const table = (raw[2] as unknown[][])[0]!;
+      assert.ok(table[3] instanceof Int32Array, 'keys above 2^16 stay int32');
+      const [, fields, cols] = table[4] as [number, string[], unknown[]];
+      assert.deepEqual(fields, ['key', 'sum']);
+      assert.equal(cols[0], 0, 'the key field: the keys again');
+      assert.ok(cols[1] instanceof Int16Array, 'sums below 2^15');
+      assert.ok(bytes.length < n * 7, `${bytes.length} bytes for ${n} entries`);
+      const puts = decodeKeyGroup(bytes).tables[0]!.puts;
+      assert.deepEqual(puts, [...keys].flatMap((k, i) => [k, { key: k, sum: sums[i] }]));
+    }
+    // A column equal to the keys but for one item is not the keys.
+    const almost = Int32Array.from(keys);
+    almost[n - 1] = 5;
+    const d = decodeKeyGroup(encodeKeyGroup(true, [{ name: 's', ttl: false, puts: [], dels: [], columns: { keys, fields: ['key'], cols: [almost], value: (i) => ({ key: almost[i] }) } }]));
+    assert.deepEqual(d.tables[0]!.puts.at(-1), { key: 5 });
   });
 
   test('regression: one encoder met the shapes {} and {"": x}; its generated readers were cached under one name', () => {
@@ -149,8 +178,8 @@ describe('key-group codec', () => {
   test('a chunk of another format, or with a malformed table, is KeyGroupFormatError naming what is wrong', () => {
     assert.throws(() => decodeKeyGroup(new Uint8Array(0)), /truncated/);
     assert.throws(() => decodeKeyGroup(sealed({ not: 'a chunk' })), /unknown format/);
-    assert.throws(() => decodeKeyGroup(sealed([1, 1, []])), /unknown format \(expected format 2 or 3\)/);
-    assert.throws(() => decodeKeyGroup(sealed([4, 1, []])), /unknown format/);
+    assert.throws(() => decodeKeyGroup(sealed([1, 1, []])), /unknown format \(expected format 2, 3 or 4\)/);
+    assert.throws(() => decodeKeyGroup(sealed([5, 1, []])), /unknown format/);
     assert.throws(() => decodeKeyGroup(sealed([2, 3, []])), /unknown format/);
     assert.throws(() => decodeKeyGroup(sealed([2, 1, [['s', 0, 'x', []]]])), /malformed state table/);
     assert.throws(() => decodeKeyGroup(sealed([2, 1, [[7, 0, [], []]]])), /malformed state table/);
@@ -170,6 +199,12 @@ describe('key-group codec', () => {
     assert.throws(() => decodeKeyGroup(col(['s', 0, 1, ['a'], [0, [1]], 5, []])), /malformed expiry column/);
     assert.throws(() => decodeKeyGroup(col(['s', 0, -1, [], [0, []], null, []])), /malformed state table/);
     assert.throws(() => decodeKeyGroup(col(['s', 0, 0, [], [0, []], null])), /malformed state table/);
+    // Format 4's compact columns: not in format 3.
+    const col4 = (t: unknown[]): Uint8Array => sealed([4, 1, [t]]);
+    assert.deepEqual(decodeKeyGroup(col4(['s', 0, 2, new Int16Array([300, 301]), [1, ['k', 'v'], [0, new Int8Array([1, 2])]], null, []])).tables[0]!.puts, [300, { k: 300, v: 1 }, 301, { k: 301, v: 2 }]);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 2, new Int16Array([300, 301]), [0, [1, 2]], null, []])), /malformed key column/);
+    assert.throws(() => decodeKeyGroup(col(['s', 0, 2, ['a', 'b'], [1, ['k'], [0]], null, []])), /malformed value column/);
+    assert.throws(() => decodeKeyGroup(col4(['s', 0, 2, ['a', 'b'], [1, ['k'], [1]], null, []])), /malformed value column/);
   });
 
   test('a chunk whose keys are not keys, or belong to another key group, is refused on restore', () => {
