@@ -15,7 +15,8 @@
 // The cost: `throughputCost` is the median over the repetitions of each pair's cost (1 - checkpoint / none, the
 // two runs of a repetition back to back); `costOfMedians` is 1 - the ratio of the two medians. On this shared VM
 // a mode's speed drifts by 20-30% over minutes, and the ratio of medians then compares runs of different minutes
-// (one run of 5 pairs, 12% to 30% each with a median of 12%, gave 24%); the pairs each share their minute.
+// (one run's five pairs cost 4% to 30%, median 12%, and the ratio of its medians said 24%); a pair shares its
+// minute.
 
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -122,7 +123,7 @@ try {
     throughputCost: cost,
     pairCosts,
     costOfMedians: 1 - cp / none,
-    vsNone: cp / none,
+    vsNone: 1 - cost,
   }, samples.cp));
   const rest = await restore(lastDir);
   log(`restore of checkpoint ${rest.checkpointId}: ${rest.restoredKeys.toLocaleString('en-US')} keys in ${rest.restoreMs} ms`);

@@ -87,7 +87,7 @@ export interface RunOptions {
   resume?: boolean | ResumeFrom;
   /**
    * Snapshots encode keyed state values as typed columns where their shape allows (numbers, plain objects of one
-   * shape; default true). false: msgpack per value, as checkpoints before format 3. Both restore either way.
+   * shape; default true). false: msgpack per value, as checkpoints before format 3 (what builds before format 4 can read). Both restore either way.
    */
   columnarState?: boolean;
   /**

@@ -2,14 +2,15 @@
 // key group's chunk of an operator's keyed state.
 //
 //   chunk   = msgpack [FORMAT, full(0|1), [table, ...]], crc32 of it (u32 LE)
-//   format 3 (columns, the default):
+//   format 3 (columns, written before format 4):
 //     table   = [stateName, hasTtl(0|1), n, keys, values, expiresAt (a column if hasTtl, else nil), dels]
 //     keys    = column                                      dels = [key, ...]
 //     values  = [0, column]                                 any values
 //             | [1, [field, ...], [column per field]]       plain objects that all have these fields, in this order
 //     column  = Int32Array | Float64Array (when every item is a number) | [item, ...] (anything else), n items
-//   format 4 (columns, compact: what the encoder writes): format 3, where a number column may also be an
-//     Int8Array or Int16Array (every item fits), and a value column may be 0: the same items as the key column.
+//   format 4 (columns, compact: what the encoder writes by default): format 3, where the key column and the
+//     per-field columns of [1, ...] may also be an Int8Array or Int16Array (every item fits), and a per-field
+//     column may be 0: the same items as the key column (an Int8Array, Int16Array or Int32Array).
 //   format 2 (rows: `columns: false`, and what older checkpoints hold):
 //     table   = [stateName, hasTtl(0|1), puts, dels]       puts = [key, value, (expiresAt if hasTtl), key, ...]
 //
@@ -263,7 +264,7 @@ function compact(col: Column, keys: Column): Column | typeof SAME_AS_KEYS {
   if (col instanceof Int32Array && keys instanceof Int32Array && col.length === keys.length) {
     let i = 0;
     while (i < col.length && col[i] === keys[i]) i++;
-    if (i === col.length && i > 0) return SAME_AS_KEYS;
+    if (i === col.length) return SAME_AS_KEYS;
   }
   return fewerBytes(col);
 }
@@ -359,7 +360,8 @@ function columnsOf(t: unknown, compactOk: boolean): DecodedTable {
     value = (i) => col[i];
   } else if (Array.isArray(vs) && vs.length === 3 && vs[0] === VALUES_OBJECTS && Array.isArray(vs[1]) && Array.isArray(vs[2])
     && vs[1].length === vs[2].length && vs[1].length <= MAX_FIELDS && new Set(vs[1]).size === vs[1].length
-    && vs[1].every((f) => typeof f === 'string' && f !== '__proto__') && vs[2].every((c) => isColumn(c, n, compactOk) || (compactOk && c === SAME_AS_KEYS))) {
+    && vs[1].every((f) => typeof f === 'string' && f !== '__proto__')
+    && vs[2].every((c) => isColumn(c, n, compactOk) || (compactOk && c === SAME_AS_KEYS && (keys instanceof Int32Array || keys instanceof Int16Array || keys instanceof Int8Array)))) {
     const fields = vs[1] as string[];
     const cols = (vs[2] as (Column | typeof SAME_AS_KEYS)[]).map((c) => (c === SAME_AS_KEYS ? keys : c));
     value = objectBuilder(fields, cols);

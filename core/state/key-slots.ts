@@ -53,7 +53,7 @@ export class KeySlots {
     return s === undefined ? -1 : s;
   }
 
-  /** Files `key` (which has no slot yet) under `slot`. */
+  /** Files `key` under `slot`. The key must have no slot yet (the caller asked get first): the table would hold it twice. */
   add(key: Key, slot: number): void {
     if (typeof key === 'number' && (key | 0) === key && this.fast) {
       if (2 * (this.count + 1) > this.mask + 1) this.grow();
@@ -89,7 +89,7 @@ export class KeySlots {
     return true;
   }
 
-  /** Every key, int32 keys in table order first. */
+  /** Every key: int32 keys in table order (not insertion order, unlike a Map's), then the others. */
   *keys(): IterableIterator<Key> {
     const t = this.pairs;
     for (let i = 0; i < t.length; i += 2) if (t[i + 1] !== 0) yield t[i]!;

@@ -55,7 +55,7 @@ export class KeyedStateBackend implements KeyedStateStore {
     /** Track changes for incremental snapshots (on when the job checkpoints). */
     readonly tracking: boolean,
     private readonly clocks: StateClocks,
-    /** Encode chunks as typed columns (format 3); false: msgpack rows (format 2). A fast path's switch. */
+    /** Encode chunks as typed columns (format 4); false: msgpack rows (format 2). A fast path's switch. */
     readonly columns = true,
   ) {
     this.chain = new Int32Array(maxParallelism);

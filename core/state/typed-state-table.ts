@@ -6,7 +6,7 @@
 // Why: with a million keys, objects per key are what the garbage collector walks at every major collection, and
 // each new value a reduce returns is promoted and dropped there; here a value lives in the rows and the objects a
 // record makes die young. A snapshot copies the changed rows straight into the chunk's columns (key-group chunk
-// format 3, decoding to the entries StateTable's values of the same shape give), without visiting an object per
+// format 4, decoding to the entries StateTable's values of the same shape give), without visiting an object per
 // entry.
 //
 // Slots are never reused: a removed key's slot stays dead (a reduce removes no key).
@@ -117,7 +117,7 @@ export class TypedStateTable<V> implements KeyedTable {
   private readonly keyOf: Key[] = [];
   /** Every key so far is a number (a snapshot then writes keys as a number column directly). */
   private numberKeys = true;
-  /** Pages handed out; per key group: its pages, and the slot its next key takes (-1: its last page is full). */
+  /** Pages handed out or held in a group's extent; per key group: its pages, and the slot its next key takes (-1: its last page is full). */
   private pages = 0;
   private readonly pagesOf: number[][];
   private readonly nextSlot: Int32Array;

@@ -143,6 +143,18 @@ describe('key-group codec', () => {
       const puts = decodeKeyGroup(bytes).tables[0]!.puts;
       assert.deepEqual(puts, [...keys].flatMap((k, i) => [k, { key: k, sum: sums[i] }]));
     }
+    // The edges of each width round-trip, in the column each needs.
+    const edges = [[-128, 127], [-129, 127], [-128, 128], [-32768, 32767], [-32769, 0], [0, 32768], [-(2 ** 31), 2 ** 31 - 1]];
+    const widths = [Int8Array, Int16Array, Int16Array, Int16Array, Int32Array, Int32Array, Int32Array];
+    edges.forEach((vals, e) => {
+      const ks = Int32Array.from(vals);
+      const bytes = encodeKeyGroup(true, [{ name: 's', ttl: false, puts: [], dels: [], columns: { keys: ks, fields: ['v'], cols: [Int32Array.from(vals).reverse()], value: (i) => ({ v: vals[1 - i] }) } }]);
+      const raw = new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack(bytes.subarray(0, -4)) as unknown[][];
+      const table = (raw[2] as unknown[][])[0]!;
+      assert.ok(table[3] instanceof widths[e]!, `keys ${vals.join(', ')}: ${(table[3] as object).constructor.name}`);
+      assert.ok(((table[4] as unknown[])[2] as unknown[])[0] instanceof widths[e]!, `values ${vals.join(', ')}`);
+      assert.deepEqual(decodeKeyGroup(bytes).tables[0]!.puts, [vals[0], { v: vals[1] }, vals[1], { v: vals[0] }]);
+    });
     // A column equal to the keys but for one item is not the keys.
     const almost = Int32Array.from(keys);
     almost[n - 1] = 5;
@@ -205,6 +217,9 @@ describe('key-group codec', () => {
     assert.throws(() => decodeKeyGroup(col(['s', 0, 2, new Int16Array([300, 301]), [0, [1, 2]], null, []])), /malformed key column/);
     assert.throws(() => decodeKeyGroup(col(['s', 0, 2, ['a', 'b'], [1, ['k'], [0]], null, []])), /malformed value column/);
     assert.throws(() => decodeKeyGroup(col4(['s', 0, 2, ['a', 'b'], [1, ['k'], [1]], null, []])), /malformed value column/);
+    // "The keys again" names int keys only: not strings, nor doubles (which may hold -0).
+    assert.throws(() => decodeKeyGroup(col4(['s', 0, 2, ['a', 'b'], [1, ['k'], [0]], null, []])), /malformed value column/);
+    assert.throws(() => decodeKeyGroup(col4(['s', 0, 2, new Float64Array([0.5, 1]), [1, ['k'], [0]], null, []])), /malformed value column/);
   });
 
   test('a chunk whose keys are not keys, or belong to another key group, is refused on restore', () => {

@@ -62,7 +62,7 @@ function snapshot(t: KeyedTable, fullGroups: number[], encoder: ChunkEncoder): M
 
 describe('TypedStateTable', () => {
   for (const [columns, keyTable] of [[true, true], [false, true], [true, false]]) {
-    test(`property: snapshots decode to the same entries as a StateTable's of the same values, tracking on or off (${columns ? 'columns, format 3' : 'rows, format 2'}; ${keyTable ? 'int32 keys in KeySlots' : 'key table off: a Map'})`, () => {
+    test(`property: snapshots decode to the same entries as a StateTable's of the same values, tracking on or off (${columns ? 'columns, format 4' : 'rows, format 2'}; ${keyTable ? 'int32 keys in KeySlots' : 'key table off: a Map'})`, () => {
       // Without tracking (a job that does not checkpoint) only full snapshots (savepoints) have entries.
       fc.assert(fc.property(fc.array(opArb, { maxLength: 60 }), fc.boolean(), (ops, tracking) => {
         const objects = new StateTable<V>('reduce', MAXP, tracking, undefined, () => 0);
