@@ -354,6 +354,8 @@ function columnsOf(t: unknown, compactOk: boolean): DecodedTable {
     throw bad('a malformed expiry column');
   }
   const vs = t[4];
+  // Format 4's "the keys again" stands for int keys only (strings and doubles are never written so).
+  const sameAsKeysOk = compactOk && (keys instanceof Int32Array || keys instanceof Int16Array || keys instanceof Int8Array);
   let value: (i: number) => unknown;
   if (Array.isArray(vs) && vs.length === 2 && vs[0] === VALUES_ANY && isColumn(vs[1], n)) {
     const col = vs[1];
@@ -361,7 +363,7 @@ function columnsOf(t: unknown, compactOk: boolean): DecodedTable {
   } else if (Array.isArray(vs) && vs.length === 3 && vs[0] === VALUES_OBJECTS && Array.isArray(vs[1]) && Array.isArray(vs[2])
     && vs[1].length === vs[2].length && vs[1].length <= MAX_FIELDS && new Set(vs[1]).size === vs[1].length
     && vs[1].every((f) => typeof f === 'string' && f !== '__proto__')
-    && vs[2].every((c) => isColumn(c, n, compactOk) || (compactOk && c === SAME_AS_KEYS && (keys instanceof Int32Array || keys instanceof Int16Array || keys instanceof Int8Array)))) {
+    && vs[2].every((c) => isColumn(c, n, compactOk) || (sameAsKeysOk && c === SAME_AS_KEYS))) {
     const fields = vs[1] as string[];
     const cols = (vs[2] as (Column | typeof SAME_AS_KEYS)[]).map((c) => (c === SAME_AS_KEYS ? keys : c));
     value = objectBuilder(fields, cols);
