@@ -30,6 +30,7 @@ export { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput, type 
 export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
 export { JobDefinitionError, OperatorError, GraphMismatchError, WorkerDiedError, JobCancelledError } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult } from './runtime/run.js';
+export { ThreadCache, type ThreadCacheOptions } from './runtime/thread-cache.js';
 export type { JobMetrics, OperatorMetrics, TaskMetrics } from './runtime/metrics.js';
 export { generatorSource, SplitRandom, type GeneratorOptions, type Random } from './connectors/generator.js';
 export { collectionSource } from './connectors/collection.js';

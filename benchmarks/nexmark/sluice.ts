@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../../core/index.js';
+import { run, type ThreadCache } from '../../core/index.js';
 import { addTotals, epochMs, type ChecksumSinkResult } from '../job-generator.js';
 import { withRssPeak } from '../report.js';
 import type { BaselineRun } from './baselines.js';
@@ -27,6 +27,8 @@ export interface SluiceRunOptions {
   watermarkIntervalMs?: number;
   /** Pruning before exchanges (SluiceQueryOptions.prefilter; default true). */
   prefilter?: boolean;
+  /** Threads kept between runs (RunOptions.threadCache; default: each run starts its own). */
+  threadCache?: ThreadCache;
 }
 
 export interface SluiceRun extends BaselineRun {
@@ -60,6 +62,7 @@ export async function runSluiceQuery<Q extends QueryName>(q: Q, config: NexmarkC
       const t0 = performance.now();
       const handle = await run(JOB_URL, {
         parallelism: options.parallelism,
+        ...(options.threadCache !== undefined ? { threadCache: options.threadCache } : {}),
         ...(checkpointing ? { checkpointIntervalMs: options.checkpointIntervalMs, stateDir: options.stateDir ?? tempDir } : {}),
       });
       const result = await handle.result;

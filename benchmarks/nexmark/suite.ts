@@ -2,21 +2,25 @@
 // and 2 with a checkpoint every second) and on the three same-run baselines (hand-written loop, RxJS, Node
 // streams), then end-to-end latency of q1 and q7 on sluice at half of this run's parallelism-2 throughput.
 //
-//   npm run bench -- [--json [PATH]] [--queries q0,q1,...|all] [--events N] [--reps N] [--latency-seconds S] [--no-latency]
+//   npm run bench -- [--json [PATH]] [--queries q0,q1,...|all] [--events N] [--reps N] [--latency-seconds S] [--no-latency] [--cold-threads]
 //   npm run bench:full -- (the same options)
 //
-// Throughput: each repetition runs every query on every engine, the engine order rotated per repetition; a
-// figure is the median over repetitions. Every run of a query must report the same outputRows and
-// outputChecksum on every engine, or the suite says so loudly and exits 1. A sluice run's time is runSluiceQuery's:
-// from the run() call to the result, thread start-up included. The full mode also runs each sluice job over a
-// single event just before the measured run: that time is the fixed cost of a job (threads, module loading,
-// graph, teardown), and `eventsPerSecWithoutStartup` is the rate with it taken out, the steady-state figure (the
-// quick mode does so only for the parallelism-2 runs of q1 and q7, whose steady-state rate the latency runs need).
+// Throughput: each query runs its repetitions in a row, each on every engine, the engine order rotated per
+// repetition; a figure is the median over repetitions. From its second repetition on, a query's sluice runs take
+// the threads its first left (RunOptions.threadCache: no thread start-up, code already compiled), as the
+// baselines run on warm in this process; --cold-threads starts new threads for every run. Every run of a query
+// must report the same outputRows and outputChecksum on every engine, or the suite says so loudly and exits 1.
+// A sluice run's time is runSluiceQuery's: from the run() call to the result, thread start-up included when it
+// starts threads. The full mode also runs each sluice job over a single event just before the measured run: that
+// time is the fixed cost of a job (threads, module loading, graph, teardown), and `eventsPerSecWithoutStartup` is
+// the rate with it taken out, the steady-state figure (the quick mode does so only for the parallelism-2 runs of
+// q1 and q7, whose steady-state rate the latency runs need).
 // Latency (latency.ts) is offered half of sluice's parallelism-2 rate of the same query in this run (the
 // steady-state one where measured): the maximum it showed it can take.
 
 import { Console } from 'node:console';
 import { pathToFileURL } from 'node:url';
+import { ThreadCache } from '../../core/index.js';
 import { hex32 } from '../job-generator.js';
 import { emitReport, median, parseJsonArg, withRssPeak, type BenchResult } from '../report.js';
 import { BASELINE_ENGINES, runBaseline, type BaselineEngine } from './baselines.js';
@@ -98,6 +102,8 @@ interface Options {
   reps: number;
   latencySeconds: number;
   latency: boolean;
+  /** sluice runs of a query keep their threads for its next repetitions (false: --cold-threads). */
+  warmThreads: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -128,6 +134,7 @@ function parseArgs(argv: readonly string[]): Options {
     reps: positiveInt('--reps', mode.reps),
     latencySeconds,
     latency: !argv.includes('--no-latency'),
+    warmThreads: !argv.includes('--cold-threads'),
   };
 }
 
@@ -146,11 +153,16 @@ async function main(): Promise<void> {
   const samples = new Map<string, Sample[]>();
   const refs = new Map<QueryName, { sample: Sample; by: string }>();
   const mismatches: string[] = [];
-  for (let rep = 0; rep < o.reps; rep++) {
-    for (const q of o.queries) {
+  for (const q of o.queries) {
+    // A query's sluice runs keep their threads for its next repetitions (as the baselines run on in this process
+    // with their code compiled): p1, p2 (with or without checkpoints), and the one-event runs of each. Ended
+    // before the next query, so idle threads of earlier queries hold no memory.
+    const threadCache = o.warmThreads ? new ThreadCache({ maxIdlePools: 4 }) : undefined;
+    for (let rep = 0; rep < o.reps; rep++) {
       // Rotate the engine order each repetition so no engine always runs first (cold) or last.
       const order = ENGINES.map((_, k) => ENGINES[(k + rep) % ENGINES.length]!);
-      for (const e of order) {
+      for (const ee of order) {
+        const e = ee.sluice !== undefined && threadCache !== undefined ? { ...ee, sluice: { ...ee.sluice, threadCache } } : ee;
         const probe = o.mode.probeStartup || (e.key === 'sluice/2' && (LATENCY_QUERIES as readonly string[]).includes(q));
         const s = await runEngine(e, q, config, probe);
         const key = `${q}/${e.key}`;
@@ -169,6 +181,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    await threadCache?.close();
   }
 
   const results: BenchResult[] = [];
@@ -239,7 +252,7 @@ async function main(): Promise<void> {
   }
 
   emitReport(results, parseJsonArg(argv));
-  err.log(`${o.reps} repetitions (${o.mode.name}), medians; vs* = sluice events/s over the baseline's; sluice times include thread start-up`
+  err.log(`${o.reps} repetitions (${o.mode.name}), medians; vs* = sluice events/s over the baseline's; sluice times include thread start-up${o.warmThreads ? ' in a query\'s first repetition (later ones reuse its threads)' : ' (--cold-threads: in every run)'}`
     + ' (w/o start-up: minus a one-event run of the same job, where run)');
   err.table(results.filter((r) => r.eventsPerSec !== null).map((r) => ({
     benchmark: r.benchmark, engine: r.engine, p: r.parallelism, 'events/s': fmt(r.eventsPerSec), 'w/o start-up': fmt(r.eventsPerSecWithoutStartup as number | null),

@@ -1,0 +1,93 @@
+// Runs on: the main thread that calls run(). Worker threads kept between runs (RunOptions.threadCache).
+//
+// Starting a job's worker threads costs ~130 ms here (Node's bootstrap of each thread, then the job's bundle),
+// and each new thread compiles the engine's hot code again: a job of a second or two runs its first part slow.
+// A run given a ThreadCache takes its threads from it when an earlier run left threads that were created exactly
+// as this run would create them, and gives them back when it ends well. Like a Flink session cluster, whose task
+// managers outlive the jobs they run.
+//
+// What is the same on a kept thread: the job's modules, loaded once per thread (module-level state of the job's
+// own files carries over from one run to the next), and the JIT's work. What is not: everything a run builds
+// (tasks, rings, state) is the run's own and dropped when it ends. A run that failed, was cancelled or lost a
+// thread never gives its threads back: they are ended. Idle kept threads do not keep the process alive.
+
+import { createHash } from 'node:crypto';
+
+/** What the cache needs of a worker pool (a Piscina instance). */
+export interface KeptPool {
+  destroy(): Promise<void>;
+}
+
+/** Everything a worker thread is created with: threads are only shared between runs where all of it is equal. */
+export interface PoolIdentity {
+  /** The module workers load (the job's bundle, or the task host). */
+  readonly filename: string;
+  readonly threads: number;
+  readonly execArgv: readonly string[] | undefined;
+  /** The environment the threads get (a copy is taken when each starts). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly heapMb: number;
+}
+
+export interface ThreadCacheOptions {
+  /** Idle pools kept at most; the longest idle one is ended to make room (default 4). */
+  maxIdlePools?: number;
+}
+
+export class ThreadCache {
+  /** Idle pools by identity, longest idle first (a Map keeps insertion order). */
+  private readonly idle = new Map<string, KeptPool>();
+  private readonly maxIdle: number;
+  private closed = false;
+
+  constructor(options: ThreadCacheOptions = {}) {
+    const max = options.maxIdlePools ?? 4;
+    if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`ThreadCache: maxIdlePools must be an integer >= 0, got ${String(max)}`);
+    this.maxIdle = max;
+  }
+
+  /** Idle pools held now. */
+  get size(): number {
+    return this.idle.size;
+  }
+
+  /** @internal The key of a pool's identity. */
+  static keyOf(id: PoolIdentity): string {
+    const env = Object.keys(id.env).sort().map((k) => [k, id.env[k]]);
+    return createHash('sha256').update(JSON.stringify([id.filename, id.threads, id.execArgv ?? null, env, id.heapMb])).digest('hex');
+  }
+
+  /** @internal An idle pool created as `key` says, taken out of the cache (the run owns it until it gives it back). */
+  take(key: string): KeptPool | undefined {
+    const pool = this.idle.get(key);
+    if (pool !== undefined) this.idle.delete(key);
+    return pool;
+  }
+
+  /**
+   * @internal A run that ended well gives its pool back. It is ended instead when the cache is closed or already
+   * holds one of its kind (two runs of one job at once); the longest idle pool goes when the cache is full.
+   */
+  async give(key: string, pool: KeptPool): Promise<void> {
+    if (this.closed || this.maxIdle === 0 || this.idle.has(key)) {
+      await pool.destroy();
+      return;
+    }
+    this.idle.set(key, pool);
+    const ended: Promise<void>[] = [];
+    for (const [k, p] of this.idle) {
+      if (this.idle.size <= this.maxIdle) break;
+      this.idle.delete(k);
+      ended.push(p.destroy());
+    }
+    await Promise.all(ended);
+  }
+
+  /** Ends every idle thread; runs still going end theirs when they finish. The cache keeps nothing after this. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pools = [...this.idle.values()];
+    this.idle.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+}

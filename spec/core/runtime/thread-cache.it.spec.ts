@@ -1,0 +1,132 @@
+// RunOptions.threadCache: a run takes the worker threads an earlier run of the same job left in the cache, when
+// they were created as it would create them, and gives its own back only when it ended well. Without a cache,
+// every run starts and ends its own threads (the default).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { run, ThreadCache, type RunOptions } from '../../../core/index.js';
+import { failMarker } from './jobs/thread-ids.js';
+import { osThreads, threadsAfter } from './threads.js';
+
+const JOB = new URL('./jobs/thread-ids.ts', import.meta.url);
+interface Row { x: number; thread: number; builds: number }
+
+async function where(options: RunOptions): Promise<Row[]> {
+  const r = await (await run(JOB, options)).result;
+  const rows = r.collected['out'] as Row[];
+  assert.deepEqual(rows.map((w) => w.x).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
+  return rows;
+}
+const threadsOf = (rows: Row[]): number[] => [...new Set(rows.map((r) => r.thread))].sort((a, b) => a - b);
+
+test('without a thread cache, each run starts threads of its own', async () => {
+  const first = threadsOf(await where({ parallelism: 2 }));
+  const second = threadsOf(await where({ parallelism: 2 }));
+  assert.equal(first.length, 2);
+  for (const t of second) assert.ok(!first.includes(t), `thread ${t} of the second run was the first run's too`);
+});
+
+test('with a thread cache, a second run of the job runs on the first run\'s threads, with the job module as it left it', async () => {
+  const cache = new ThreadCache();
+  try {
+    const first = await where({ parallelism: 2, threadCache: cache });
+    assert.equal(cache.size, 1);
+    const second = await where({ parallelism: 2, threadCache: cache });
+    assert.deepEqual(threadsOf(second), threadsOf(first));
+    assert.equal(threadsOf(first).length, 2);
+    // The job module was loaded once per thread: the same copy built the job again.
+    assert.deepEqual([...new Set(first.map((r) => r.builds))], [1]);
+    assert.deepEqual([...new Set(second.map((r) => r.builds))], [2]);
+  } finally {
+    await cache.close();
+  }
+});
+
+test('a failed run does not give its threads back: the next run starts new ones', async () => {
+  const cache = new ThreadCache();
+  const marker = failMarker(process.pid);
+  try {
+    const first = threadsOf(await where({ parallelism: 2, threadCache: cache }));
+    writeFileSync(marker, 'fail');
+    const failed = await (await run(JOB, { parallelism: 2, threadCache: cache })).result.then(() => undefined, (e: Error) => e);
+    assert.match(String(failed?.message), /the fail marker is there/);
+    assert.equal(cache.size, 0, 'the failed run took the kept threads and ended them');
+    rmSync(marker);
+    const next = threadsOf(await where({ parallelism: 2, threadCache: cache }));
+    for (const t of next) assert.ok(!first.includes(t), `thread ${t} came back after a failed run`);
+  } finally {
+    rmSync(marker, { force: true });
+    await cache.close();
+  }
+});
+
+test('a cancelled run does not give its threads back', async () => {
+  const cache = new ThreadCache();
+  try {
+    const h = await run(new URL('./jobs/unbounded.ts', import.meta.url), { parallelism: 2, threadCache: cache });
+    while (h.metrics().operators.reduce((s, o) => s + o.recordsOut, 0) < 1000) await delay(10);
+    assert.equal((await h.cancel()).cancelled, true);
+    assert.equal(cache.size, 0);
+  } finally {
+    await cache.close();
+  }
+});
+
+test('threads are shared only by runs that create them alike; the longest idle pool makes room', async () => {
+  const cache = new ThreadCache({ maxIdlePools: 2 });
+  try {
+    const one = threadsOf(await where({ parallelism: 1, threadCache: cache }));
+    const two = threadsOf(await where({ parallelism: 2, threadCache: cache }));
+    assert.equal(cache.size, 2);
+    for (const t of two) assert.ok(!one.includes(t), 'a run of another parallelism took the threads');
+    assert.deepEqual(threadsOf(await where({ parallelism: 1, threadCache: cache })), one);
+    // Another heap limit is another kind of thread: a third pool, and the longest idle one (parallelism 2) ends.
+    const heap = threadsOf(await where({ parallelism: 1, workerHeapMb: 512, threadCache: cache }));
+    for (const t of heap) assert.ok(!one.includes(t), 'a run with another heap limit took the threads');
+    assert.equal(cache.size, 2);
+    const twoAgain = threadsOf(await where({ parallelism: 2, threadCache: cache }));
+    for (const t of twoAgain) assert.ok(!two.includes(t), 'an ended pool came back');
+  } finally {
+    await cache.close();
+  }
+});
+
+test('close() ends the idle threads', async () => {
+  const before = osThreads();
+  const cache = new ThreadCache();
+  await where({ parallelism: 2, threadCache: cache });
+  assert.ok(osThreads() >= before + 2, 'the kept threads are alive while idle');
+  await cache.close();
+  assert.equal(cache.size, 0);
+  const after = await threadsAfter(before);
+  assert.ok(after <= before, `threads before ${before}, after close ${after}`);
+  // A closed cache keeps nothing more.
+  await where({ parallelism: 2, threadCache: cache });
+  assert.equal(cache.size, 0);
+});
+
+test('idle kept threads do not keep the process alive', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-thread-cache-'));
+  try {
+    const script = join(dir, 'main.mts');
+    const api = pathToFileURL(fileURLToPath(new URL('../../../core/index.ts', import.meta.url))).href;
+    writeFileSync(script, [
+      `import { run, ThreadCache } from '${api}';`,
+      'const cache = new ThreadCache();',
+      `const r = await (await run(${JSON.stringify(JOB.href)}, { parallelism: 2, threadCache: cache })).result;`,
+      "console.log('rows', r.collected['out'].length, 'kept', cache.size);",
+    ].join('\n'));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.signal, null, `the process did not exit by itself: ${child.stderr}`);
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, /rows 8 kept 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
