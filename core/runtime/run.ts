@@ -439,7 +439,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   // Node 24's npm package): then only the two flags of our own.
   const cache = options.threadCache;
   const workerArgv = s.bundled ? [...withoutTsx(process.execArgv), '--enable-source-maps'] : undefined;
-  const identity: PoolIdentity = { filename: s.workerUrl, threads: plan.threads, execArgv: workerArgv ?? process.execArgv, env: workerEnv ?? process.env, heapMb: options.workerHeapMb ?? 2048 };
+  const identity: PoolIdentity = { filename: s.workerUrl, jobUrl: s.jobUrl, threads: plan.threads, execArgv: workerArgv ?? process.execArgv, env: workerEnv ?? process.env, heapMb: options.workerHeapMb ?? 2048 };
   const poolKey = cache !== undefined ? ThreadCache.keyOf(identity) : '';
   // Threads an earlier run of this job left in the cache, else new ones.
   let pool = cache?.take(poolKey) as InstanceType<typeof Piscina> | undefined;
@@ -470,13 +470,20 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     setTimeout(() => { terminated = true; void destroyPool(); }, options.stopGraceMs ?? 5000).unref();
   };
 
-  const coordinator = cp ? new CheckpointCoordinator(
-    store!, graph, plan, control, channels.map((c) => c.port1 as MessagePort),
-    { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0 },
-    s.jobFingerprint, s.nextId, from?.manifest,
-    (e) => { checkpointFailure ??= e; stopAll(); },
-    options.onCheckpoint,
-  ) : undefined;
+  let coordinator: CheckpointCoordinator | undefined;
+  try {
+    coordinator = cp ? new CheckpointCoordinator(
+      store!, graph, plan, control, channels.map((c) => c.port1 as MessagePort),
+      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0 },
+      s.jobFingerprint, s.nextId, from?.manifest,
+      (e) => { checkpointFailure ??= e; stopAll(); },
+      options.onCheckpoint,
+    ) : undefined;
+  } catch (e) {
+    // The threads are this attempt's (started, or taken from a cache): nothing else would end them.
+    await destroyPool();
+    throw e;
+  }
 
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
     const port = channels[thread]?.port2 as MessagePort | undefined;

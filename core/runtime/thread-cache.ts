@@ -9,19 +9,25 @@
 // What is the same on a kept thread: the job's modules, loaded once per thread (module-level state of the job's
 // own files carries over from one run to the next), and the JIT's work. What is not: everything a run builds
 // (tasks, rings, state) is the run's own and dropped when it ends. A run that failed, was cancelled or lost a
-// thread never gives its threads back: they are ended. Idle kept threads do not keep the process alive.
+// thread never gives its threads back: they are ended, as is a kept pool one of whose threads throws while idle.
+// Idle kept threads do not keep the process alive.
 
 import { createHash } from 'node:crypto';
 
 /** What the cache needs of a worker pool (a Piscina instance). */
 export interface KeptPool {
   destroy(): Promise<void>;
+  /** 'error': a thread with no task threw (a timer or a late rejection in the job's own module). */
+  on(event: 'error', listener: (e: unknown) => void): unknown;
+  off(event: 'error', listener: (e: unknown) => void): unknown;
 }
 
 /** Everything a worker thread is created with: threads are only shared between runs where all of it is equal. */
 export interface PoolIdentity {
   /** The module workers load (the job's bundle, or the task host). */
   readonly filename: string;
+  /** The job (query string included): without a bundle every job's workers load the same task host. */
+  readonly jobUrl: string;
   readonly threads: number;
   readonly execArgv: readonly string[] | undefined;
   /** The environment the threads get (a copy is taken when each starts). */
@@ -35,8 +41,8 @@ export interface ThreadCacheOptions {
 }
 
 export class ThreadCache {
-  /** Idle pools by identity, longest idle first (a Map keeps insertion order). */
-  private readonly idle = new Map<string, KeptPool>();
+  /** Idle pools by identity, longest idle first (a Map keeps insertion order), with their error listeners. */
+  private readonly idle = new Map<string, { pool: KeptPool; onError: (e: unknown) => void }>();
   private readonly maxIdle: number;
   private closed = false;
 
@@ -54,14 +60,16 @@ export class ThreadCache {
   /** @internal The key of a pool's identity. */
   static keyOf(id: PoolIdentity): string {
     const env = Object.keys(id.env).sort().map((k) => [k, id.env[k]]);
-    return createHash('sha256').update(JSON.stringify([id.filename, id.threads, id.execArgv ?? null, env, id.heapMb])).digest('hex');
+    return createHash('sha256').update(JSON.stringify([id.filename, id.jobUrl, id.threads, id.execArgv ?? null, env, id.heapMb])).digest('hex');
   }
 
   /** @internal An idle pool created as `key` says, taken out of the cache (the run owns it until it gives it back). */
   take(key: string): KeptPool | undefined {
-    const pool = this.idle.get(key);
-    if (pool !== undefined) this.idle.delete(key);
-    return pool;
+    const kept = this.idle.get(key);
+    if (kept === undefined) return undefined;
+    this.idle.delete(key);
+    kept.pool.off('error', kept.onError);
+    return kept.pool;
   }
 
   /**
@@ -73,12 +81,20 @@ export class ThreadCache {
       await pool.destroy();
       return;
     }
-    this.idle.set(key, pool);
+    // Without a listener, an error a thread throws while idle would be thrown in the main thread by the pool's
+    // EventEmitter: the pool is ended instead, and no run gets a thread that failed.
+    const onError = (): void => {
+      if (this.idle.get(key)?.pool !== pool) return;
+      this.idle.delete(key);
+      void pool.destroy();
+    };
+    pool.on('error', onError);
+    this.idle.set(key, { pool, onError });
     const ended: Promise<void>[] = [];
-    for (const [k, p] of this.idle) {
+    for (const [k, kept] of this.idle) {
       if (this.idle.size <= this.maxIdle) break;
       this.idle.delete(k);
-      ended.push(p.destroy());
+      ended.push(kept.pool.destroy());
     }
     await Promise.all(ended);
   }
@@ -86,8 +102,9 @@ export class ThreadCache {
   /** Ends every idle thread; runs still going end theirs when they finish. The cache keeps nothing after this. */
   async close(): Promise<void> {
     this.closed = true;
-    const pools = [...this.idle.values()];
+    const kept = [...this.idle.values()];
     this.idle.clear();
-    await Promise.all(pools.map((p) => p.destroy()));
+    // Their error listeners stay (they only end a pool still idle here): a thread failing as it ends throws nothing.
+    await Promise.all(kept.map(({ pool }) => pool.destroy()));
   }
 }

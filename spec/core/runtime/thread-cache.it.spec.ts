@@ -10,15 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
-import { run, ThreadCache, type RunOptions } from '../../../core/index.js';
+import { run, ThreadCache, WorkerDiedError, type RunOptions } from '../../../core/index.js';
 import { failMarker } from './jobs/thread-ids.js';
 import { osThreads, threadsAfter } from './threads.js';
 
 const JOB = new URL('./jobs/thread-ids.ts', import.meta.url);
 interface Row { x: number; thread: number; builds: number }
 
-async function where(options: RunOptions): Promise<Row[]> {
-  const r = await (await run(JOB, options)).result;
+/** The job's rows; one thread per subtask whatever the machine's cores (threads: parallelism). */
+async function where(options: RunOptions, job: URL = JOB): Promise<Row[]> {
+  const r = await (await run(job, { threads: options.parallelism, ...options })).result;
   const rows = r.collected['out'] as Row[];
   assert.deepEqual(rows.map((w) => w.x).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
   return rows;
@@ -70,7 +71,11 @@ test('a cancelled run does not give its threads back', async () => {
   const cache = new ThreadCache();
   try {
     const h = await run(new URL('./jobs/unbounded.ts', import.meta.url), { parallelism: 2, threadCache: cache });
-    while (h.metrics().operators.reduce((s, o) => s + o.recordsOut, 0) < 1000) await delay(10);
+    const deadline = Date.now() + 30_000;
+    while (h.metrics().operators.reduce((s, o) => s + o.recordsOut, 0) < 1000) {
+      assert.ok(Date.now() < deadline, 'the unbounded job made no progress in 30 s');
+      await delay(10);
+    }
     assert.equal((await h.cancel()).cancelled, true);
     assert.equal(cache.size, 0);
   } finally {
@@ -101,6 +106,7 @@ test('close() ends the idle threads', async () => {
   const before = osThreads();
   const cache = new ThreadCache();
   await where({ parallelism: 2, threadCache: cache });
+  assert.equal(cache.size, 1);
   assert.ok(osThreads() >= before + 2, 'the kept threads are alive while idle');
   await cache.close();
   assert.equal(cache.size, 0);
@@ -109,6 +115,95 @@ test('close() ends the idle threads', async () => {
   // A closed cache keeps nothing more.
   await where({ parallelism: 2, threadCache: cache });
   assert.equal(cache.size, 0);
+});
+
+test('cancel() after the result leaves the kept threads to the next run', async () => {
+  const cache = new ThreadCache();
+  try {
+    const h = await run(JOB, { parallelism: 2, threads: 2, threadCache: cache });
+    const first = threadsOf((await h.result).collected['out'] as Row[]);
+    await h.cancel();
+    assert.equal(cache.size, 1);
+    assert.deepEqual(threadsOf(await where({ parallelism: 2, threadCache: cache })), first);
+  } finally {
+    await cache.close();
+  }
+});
+
+test('a checkpointing job runs on kept threads too', async () => {
+  const cache = new ThreadCache();
+  const dirs = [mkdtempSync(join(tmpdir(), 'sluice-thread-cache-cp-')), mkdtempSync(join(tmpdir(), 'sluice-thread-cache-cp-'))];
+  try {
+    const first = threadsOf(await where({ parallelism: 2, threadCache: cache, checkpointIntervalMs: 50, stateDir: dirs[0] }));
+    const second = threadsOf(await where({ parallelism: 2, threadCache: cache, checkpointIntervalMs: 50, stateDir: dirs[1] }));
+    assert.deepEqual(second, first);
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await cache.close();
+  }
+});
+
+test('a thread that dies ends its pool: nothing goes back to the cache', async () => {
+  const cache = new ThreadCache();
+  try {
+    const e = await (await run(new URL('./jobs/dies.ts?how=exit', import.meta.url), { parallelism: 2, threadCache: cache })).result.then(() => undefined, (err: Error) => err);
+    assert.ok(e instanceof WorkerDiedError, String(e));
+    assert.equal(cache.size, 0);
+  } finally {
+    await cache.close();
+  }
+});
+
+test('two runs of the job at once: each has threads of its own, and one pool is kept', async () => {
+  const cache = new ThreadCache();
+  try {
+    const [a, b] = await Promise.all([where({ parallelism: 2, threadCache: cache }), where({ parallelism: 2, threadCache: cache })]);
+    const ta = threadsOf(a);
+    const tb = threadsOf(b);
+    for (const t of tb) assert.ok(!ta.includes(t), 'two runs at once shared a thread');
+    assert.equal(cache.size, 1);
+    const next = threadsOf(await where({ parallelism: 2, threadCache: cache }));
+    assert.ok(JSON.stringify(next) === JSON.stringify(ta) || JSON.stringify(next) === JSON.stringify(tb), 'the next run took one of the two pools');
+  } finally {
+    await cache.close();
+  }
+});
+
+test('without a bundle, threads are shared by runs of one job URL only', async () => {
+  const cache = new ThreadCache();
+  try {
+    const a = new URL('./jobs/thread-ids.ts?run=a', import.meta.url);
+    const b = new URL('./jobs/thread-ids.ts?run=b', import.meta.url);
+    const first = threadsOf(await where({ parallelism: 2, bundleWorkers: false, threadCache: cache }, a));
+    const other = threadsOf(await where({ parallelism: 2, bundleWorkers: false, threadCache: cache }, b));
+    for (const t of other) assert.ok(!first.includes(t), 'another job URL took the threads');
+    assert.deepEqual(threadsOf(await where({ parallelism: 2, bundleWorkers: false, threadCache: cache }, a)), first);
+  } finally {
+    await cache.close();
+  }
+});
+
+test('a kept thread that throws while idle ends its pool, not the process', async () => {
+  const cache = new ThreadCache();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-thread-cache-idle-'));
+  const marker = join(dir, 'throw');
+  const job = new URL(`./jobs/thread-ids.ts?throwWhenIdle=${encodeURIComponent(marker)}`, import.meta.url);
+  try {
+    const first = threadsOf(await where({ parallelism: 2, threadCache: cache }, job));
+    assert.equal(cache.size, 1);
+    writeFileSync(marker, 'now');
+    const deadline = Date.now() + 10_000;
+    while (cache.size > 0) {
+      assert.ok(Date.now() < deadline, 'the pool whose thread threw is still in the cache after 10 s');
+      await delay(10);
+    }
+    rmSync(marker);
+    const next = threadsOf(await where({ parallelism: 2, threadCache: cache }, job));
+    for (const t of next) assert.ok(!first.includes(t), `thread ${t} came back after its pool failed`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await cache.close();
+  }
 });
 
 test('idle kept threads do not keep the process alive', () => {
