@@ -84,7 +84,7 @@ export function sha256(bytes: Uint8Array | string): string {
 }
 
 /** JSON with sorted object keys, so the hash does not depend on insertion order. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

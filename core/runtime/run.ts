@@ -442,17 +442,16 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const identity: PoolIdentity = { filename: s.workerUrl, jobUrl: s.jobUrl, threads: plan.threads, execArgv: workerArgv ?? process.execArgv, env: workerEnv ?? process.env, heapMb: options.workerHeapMb ?? 2048 };
   const poolKey = cache !== undefined ? ThreadCache.keyOf(identity) : '';
   // Threads an earlier run of this job left in the cache, else new ones.
-  let pool = cache?.take(poolKey) as InstanceType<typeof Piscina> | undefined;
-  if (pool === undefined && workerArgv === undefined) pool = poolOf(undefined);
-  else if (pool === undefined) {
+  const threads = (cache?.take(poolKey) as InstanceType<typeof Piscina> | undefined) ?? newPool();
+  function newPool(): InstanceType<typeof Piscina> {
+    if (workerArgv === undefined) return poolOf(undefined);
     try {
-      pool = poolOf(workerArgv);
+      return poolOf(workerArgv);
     } catch (e) {
       if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
-      pool = poolOf(['--enable-source-maps']);
+      return poolOf(['--enable-source-maps']);
     }
   }
-  const threads = pool;
 
   let stopping = false;
   let terminated = false;
@@ -517,8 +516,9 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         await coordinator.awaitFinished(10_000);
         await coordinator.finish();
       }
-      // Every thread returned from its task, none was stopped: they are as good as new for the next run.
-      endedWell = !stopping;
+      // Every thread returned from its task: unless a stop came (checked when the pool is let go), they are as
+      // good as new for the next run.
+      endedWell = true;
       return { error: undefined, sinks: results.flatMap((r) => r.sinks), metrics };
     } catch (e) {
       return { error: e as Error, sinks: [], metrics };

@@ -12,7 +12,7 @@
 // thread never gives its threads back: they are ended, as is a kept pool one of whose threads throws while idle.
 // Idle kept threads do not keep the process alive.
 
-import { createHash } from 'node:crypto';
+import { canonical, sha256 } from '../checkpoint/manifest.js';
 
 /** What the cache needs of a worker pool (a Piscina instance). */
 export interface KeptPool {
@@ -59,8 +59,7 @@ export class ThreadCache {
 
   /** @internal The key of a pool's identity. */
   static keyOf(id: PoolIdentity): string {
-    const env = Object.keys(id.env).sort().map((k) => [k, id.env[k]]);
-    return createHash('sha256').update(JSON.stringify([id.filename, id.jobUrl, id.threads, id.execArgv ?? null, env, id.heapMb])).digest('hex');
+    return sha256(canonical(id));
   }
 
   /** @internal An idle pool created as `key` says, taken out of the cache (the run owns it until it gives it back). */
