@@ -1,7 +1,8 @@
 // Runs on: the benchmark's main thread. Micro-benchmarks of the keyed state paths a checkpointing job runs:
 // a keyed update with change tracking on and off (the switch that checkpointing turns on), the snapshot of the
 // keys changed since the last one (encoded per key group), its restore, and the store writes a checkpoint makes;
-// each for values as objects (StateTable) and in typed columns (TypedStateTable, reduce's stateSchema).
+// each for values as objects (StateTable) and in typed columns (TypedStateTable, reduce's stateSchema); and
+// keyed timers (TimerService) with the one-timer fast path on and off.
 //
 //   npm run bench:state -- [--json [PATH]]
 //
@@ -14,6 +15,7 @@ import { Bench, type Task } from 'tinybench';
 import { KeyedStateBackend } from '../core/state/keyed-state-backend.js';
 import type { StateTable } from '../core/state/state-table.js';
 import { stateSchemaFields, type TypedStateTable } from '../core/state/typed-state-table.js';
+import { TimerService } from '../core/state/timer-service.js';
 import { recordSchema } from '../core/index.js';
 import { CheckpointStore } from '../core/checkpoint/store.js';
 import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
@@ -140,6 +142,39 @@ async function main(): Promise<void> {
     results2.push(row(b2.tasks[2]!, 'state.restore', 'typed', KEYS, { note: `restore of ${KEYS} keys (full)` }));
   }
   results.push(...results2.sort((a, b) => a.benchmark.localeCompare(b.benchmark)));
+
+  // 4. Timers, as a keyed process function uses them (q4's auctions): every key registers one timer LIVE ms
+  //    ahead and the time then moves on by one, firing the timers due; and as a window operator does, every
+  //    record registering its window's end again (found already there).
+  const timerRows: BenchResult[] = [];
+  {
+    const LIVE = 1000;
+    const b4 = new Bench({ name: 'state.timers', time: 1500, warmupTime: 300, throws: true });
+    for (const inlineSingle of [true, false]) {
+      const ts = new TimerService(new KeyedStateBackend('bench', 128, false, CLOCKS), { inlineSingle });
+      let now = 0;
+      let key = 0;
+      const onTimer = (_k: unknown, t: number): void => { sink += t; };
+      b4.add(`one-per-key ${inlineSingle}`, () => {
+        for (let i = 0; i < BATCH; i++) {
+          ts.register('event', key++, now + LIVE);
+          ts.fire('event', now++, onTimer);
+        }
+      });
+      const windows = new TimerService(new KeyedStateBackend('bench', 128, false, CLOCKS), { inlineSingle });
+      for (let k = 0; k < KEYS; k++) windows.register('event', k, 10_000);
+      b4.add(`re-register ${inlineSingle}`, () => {
+        for (let i = 0; i < BATCH; i++) windows.register('event', keys[i]!, 10_000);
+      });
+    }
+    await b4.run();
+    const engine = (on: boolean): string => on ? 'one timer inline (default)' : 'arrays (inlineSingle false)';
+    for (const on of [true, false]) {
+      timerRows.push(row(b4.getTask(`one-per-key ${on}`)!, 'state.timers.register-fire', engine(on), BATCH, { note: `a timer per new key, ${LIVE} ms ahead; the time moves on by 1 ms per key` }));
+      timerRows.push(row(b4.getTask(`re-register ${on}`)!, 'state.timers.re-register', engine(on), BATCH, { note: `${KEYS} keys, each holding the timer registered again` }));
+    }
+  }
+  results.push(...timerRows.sort((a, b) => a.benchmark.localeCompare(b.benchmark)));
 
   // 3. The store: one checkpoint's chunk writes (128 key groups) and its manifest commit.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-state-'));

@@ -107,17 +107,21 @@ export class StateTable<V> implements KeyedTable {
 
   /** Sets the value of `key`, creating its entry. */
   put(key: Key, value: V): StateEntry<V> {
-    let e = this.entries.get(key);
-    if (e === undefined) {
-      e = { key, kg: keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt: Infinity };
-      this.entries.set(key, e);
-      this.counts[e.kg]!++;
-      if (this.tracking) this.members[e.kg]!.push(e);
-      if (this.ttl !== undefined) this.renew(e, this.now());
-    } else {
-      e.value = value;
-      if (this.ttl !== undefined) this.renew(e, this.now());
-    }
+    const e = this.entries.get(key);
+    if (e === undefined) return this.create(key, value);
+    e.value = value;
+    if (this.ttl !== undefined) this.renew(e, this.now());
+    this.mark(e);
+    return e;
+  }
+
+  /** Creates the entry of a key that has none (the caller has just looked): one Map lookup fewer than `put`. */
+  create(key: Key, value: V): StateEntry<V> {
+    const e: StateEntry<V> = { key, kg: keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt: Infinity };
+    this.entries.set(key, e);
+    this.counts[e.kg]!++;
+    if (this.tracking) this.members[e.kg]!.push(e);
+    if (this.ttl !== undefined) this.renew(e, this.now());
     this.mark(e);
     return e;
   }
@@ -142,7 +146,8 @@ export class StateTable<V> implements KeyedTable {
     if (e !== undefined) this.delete(e);
   }
 
-  private delete(e: StateEntry<V>): void {
+  /** Removes a live entry the caller holds (from `entry`): `remove` without looking the key up again. */
+  delete(e: StateEntry<V>): void {
     this.entries.delete(e.key);
     this.counts[e.kg]!--;
     e.mark = DELETED;

@@ -1,44 +1,59 @@
 // Runs on: the worker thread of a keyed operator instance. Event-time and processing-time timers per key.
 //
 // A timer is (key, timestamp), registered at most once. Timers are keyed state (an internal table per time
-// domain, key -> sorted timestamps), so they are checkpointed, restored and rescaled with the key's group; a heap
+// domain, key -> its timestamps), so they are checkpointed, restored and rescaled with the key's group; a heap
 // orders them for firing and is rebuilt from the tables after a restore. Event-time timers fire, in timestamp
 // order, once the watermark reaches their timestamp; processing-time timers once the wall clock does.
+//
+// Fast path (`inlineSingle`, on by default): a key's timestamps are a plain number while it holds one timer,
+// which is what most keys hold (an auction's end, a window's end), and a sorted array only from two on. A key
+// then costs no array, and no garbage when its timer fires. Off: always an array (the layout of earlier
+// checkpoints, which restore either way).
 
 import type { Key } from '../graph/key-groups.js';
 import type { KeyedStateBackend } from './keyed-state-backend.js';
-import type { StateTable } from './state-table.js';
+import type { StateEntry, StateTable } from './state-table.js';
 import { TimerHeap } from './timer-heap.js';
 
 export type TimeDomain = 'event' | 'processing';
 
+/** A key's timestamps: one, or two and more sorted ascending (never an empty array: the key is removed). */
+type Times = number | number[];
+
+export interface TimerServiceOptions {
+  /** A key with one timer holds it as a number, not a one-element array (default true). */
+  inlineSingle?: boolean;
+}
+
 class TimerQueue {
   readonly heap = new TimerHeap();
-  constructor(readonly table: StateTable<number[]>) {}
+  constructor(readonly table: StateTable<Times>, private readonly inlineSingle: boolean) {}
 
   register(key: Key, ts: number): void {
-    const e = this.table.entry(key);
+    const table = this.table;
+    const e = table.entry(key);
     if (e === undefined) {
-      this.table.put(key, [ts]);
+      table.create(key, this.inlineSingle ? ts : [ts]);
     } else {
-      const list = e.value;
-      // Sorted, usually tiny: find the slot from the end (timers mostly arrive in time order).
-      let i = list.length;
-      while (i > 0 && list[i - 1]! > ts) i--;
-      if (i > 0 && list[i - 1] === ts) return;
-      list.splice(i, 0, ts);
-      this.table.touched(e);
+      const v = e.value;
+      if (typeof v === 'number') {
+        if (v === ts) return;
+        e.value = v < ts ? [v, ts] : [ts, v];
+      } else {
+        // Sorted, usually tiny: find the slot from the end (timers mostly arrive in time order).
+        let i = v.length;
+        while (i > 0 && v[i - 1]! > ts) i--;
+        if (i > 0 && v[i - 1] === ts) return;
+        v.splice(i, 0, ts);
+      }
+      table.touched(e);
     }
     this.heap.push(ts, key);
   }
 
   delete(key: Key, ts: number): void {
     const e = this.table.entry(key);
-    if (e === undefined) return;
-    const i = e.value.indexOf(ts);
-    if (i < 0) return;
-    if (e.value.length === 1) this.table.remove(key);
-    else { e.value.splice(i, 1); this.table.touched(e); }
+    if (e !== undefined) this.drop(e, ts);
   }
 
   /** Takes the earliest live timer due at `upTo` (removing it), or returns false. */
@@ -50,10 +65,7 @@ class TimerQueue {
       heap.pop();
       const e = this.table.entry(key);
       // Deleted (or already fired: a timer registered again after a delete is in the heap twice).
-      const i = e === undefined ? -1 : e.value.indexOf(ts);
-      if (i < 0) continue;
-      if (e!.value.length === 1) this.table.remove(key);
-      else { e!.value.splice(i, 1); this.table.touched(e!); }
+      if (e === undefined || !this.drop(e, ts)) continue;
       out.key = key;
       out.ts = ts;
       return true;
@@ -61,9 +73,40 @@ class TimerQueue {
     return false;
   }
 
+  /** Removes `ts` from the key's entry; false when the key holds no such timer. */
+  private drop(e: StateEntry<Times>, ts: number): boolean {
+    const table = this.table;
+    const v = e.value;
+    if (typeof v === 'number') {
+      if (v !== ts) return false;
+      table.delete(e);
+      return true;
+    }
+    const i = v.indexOf(ts);
+    if (i < 0) return false;
+    if (v.length === 1) table.delete(e);
+    else {
+      if (v.length === 2 && this.inlineSingle) e.value = v[1 - i]!;
+      else v.splice(i, 1);
+      table.touched(e);
+    }
+    return true;
+  }
+
+  /** Timers held (both layouts). */
+  get size(): number {
+    let n = 0;
+    for (const e of this.table.entries.values()) n += typeof e.value === 'number' ? 1 : e.value.length;
+    return n;
+  }
+
   rebuild(): void {
     this.heap.clear();
-    for (const e of this.table.entries.values()) for (const ts of e.value) this.heap.push(ts, e.key);
+    for (const e of this.table.entries.values()) {
+      const v = e.value;
+      if (typeof v === 'number') this.heap.push(v, e.key);
+      else for (const ts of v) this.heap.push(ts, e.key);
+    }
   }
 }
 
@@ -72,9 +115,10 @@ export class TimerService {
   private readonly processing: TimerQueue;
   private readonly due = { key: '' as Key, ts: 0 };
 
-  constructor(backend: KeyedStateBackend) {
-    this.event = new TimerQueue(backend.table<number[]>('__timers/event', 'internal', undefined));
-    this.processing = new TimerQueue(backend.table<number[]>('__timers/processing', 'internal', undefined));
+  constructor(backend: KeyedStateBackend, options: TimerServiceOptions = {}) {
+    const inline = options.inlineSingle ?? true;
+    this.event = new TimerQueue(backend.table<Times>('__timers/event', 'internal', undefined), inline);
+    this.processing = new TimerQueue(backend.table<Times>('__timers/processing', 'internal', undefined), inline);
   }
 
   register(domain: TimeDomain, key: Key, ts: number): void {
@@ -99,9 +143,7 @@ export class TimerService {
 
   /** Timers of both domains (for tests and metrics). */
   get size(): number {
-    let n = 0;
-    for (const q of [this.event, this.processing]) for (const e of q.table.entries.values()) n += e.value.length;
-    return n;
+    return this.event.size + this.processing.size;
   }
 
   /** After a restore: the heaps from the restored tables. */

@@ -1,6 +1,8 @@
 // TimerService: timers fire once, in timestamp order, deduplicated per (key, timestamp); deleted timers do not
 // fire, registering again after a delete does; timers registered while firing fire in the same pass when due;
 // processing-time timers give the next wake-up; timers are keyed state, so they survive a snapshot and restore.
+// Every test runs with the one-timer fast path (inlineSingle) on and off; a snapshot of either layout restores
+// into either.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,9 +12,9 @@ import { TimerService, type TimeDomain } from '../../../core/state/timer-service
 import type { Key } from '../../../core/graph/key-groups.js';
 import { ChunkStore, ManualClocks } from './fixtures.js';
 
-function setup(tracking = true): { b: KeyedStateBackend; ts: TimerService } {
+function setup(inlineSingle: boolean, tracking = true): { b: KeyedStateBackend; ts: TimerService } {
   const b = new KeyedStateBackend('op', 16, tracking, new ManualClocks());
-  return { b, ts: new TimerService(b) };
+  return { b, ts: new TimerService(b, { inlineSingle }) };
 }
 
 function fire(ts: TimerService, upTo: number, domain: TimeDomain = 'event'): [Key, number][] {
@@ -21,9 +23,9 @@ function fire(ts: TimerService, upTo: number, domain: TimeDomain = 'event'): [Ke
   return out;
 }
 
-describe('TimerService', () => {
+for (const inline of [true, false]) describe(`TimerService, inlineSingle ${inline}`, () => {
   test('timers fire once, in timestamp order, when the time reaches them', () => {
-    const { ts } = setup();
+    const { ts } = setup(inline);
     ts.register('event', 'a', 30);
     ts.register('event', 'b', 10);
     ts.register('event', 'a', 20);
@@ -37,7 +39,7 @@ describe('TimerService', () => {
   });
 
   test('one timer per (key, timestamp): registering it twice fires it once', () => {
-    const { ts } = setup();
+    const { ts } = setup(inline);
     ts.register('event', 'a', 5);
     ts.register('event', 'a', 5);
     ts.register('event', 'b', 5);
@@ -46,7 +48,7 @@ describe('TimerService', () => {
   });
 
   test('a deleted timer does not fire; registered again, it fires once', () => {
-    const { ts } = setup();
+    const { ts } = setup(inline);
     ts.register('event', 'a', 5);
     ts.register('event', 'a', 6);
     ts.delete('event', 'a', 5);
@@ -62,7 +64,7 @@ describe('TimerService', () => {
   });
 
   test('timers registered while firing fire in the same pass when due, and only then', () => {
-    const { ts } = setup();
+    const { ts } = setup(inline);
     ts.register('event', 'a', 10);
     const out: [Key, number][] = [];
     ts.fire('event', 15, (k, t) => {
@@ -78,7 +80,7 @@ describe('TimerService', () => {
   });
 
   test('a timer registered again for the timestamp that is firing fires again (it is a new timer)', () => {
-    const { ts } = setup();
+    const { ts } = setup(inline);
     ts.register('event', 'a', 10);
     let n = 0;
     ts.fire('event', 10, (k, t) => { if (n++ === 0) ts.register('event', k, t); });
@@ -87,7 +89,7 @@ describe('TimerService', () => {
   });
 
   test('processing-time timers: the next wake-up is the earliest one, and they fire apart from event time', () => {
-    const { ts } = setup();
+    const { ts } = setup(inline);
     assert.equal(ts.nextProcessingTime(), Infinity);
     ts.register('processing', 'a', 1000);
     ts.register('processing', 'b', 500);
@@ -103,8 +105,8 @@ describe('TimerService', () => {
     assert.equal(ts.nextProcessingTime(), Infinity);
   });
 
-  test('timers are keyed state: restored into a fresh backend and rebuilt, they fire as they would have', () => {
-    const { b, ts } = setup();
+  test('timers are keyed state: restored into a fresh backend (the other layout) and rebuilt, they fire as they would have', () => {
+    const { b, ts } = setup(inline);
     ts.register('event', 'a', 10);
     ts.register('event', 'b', 20);
     ts.register('processing', 'c', 1000);
@@ -114,7 +116,7 @@ describe('TimerService', () => {
     ts.register('event', 'd', 5);
     store.add(b.snapshot(false).chunks);
     const r = new KeyedStateBackend('op', 16, true, new ManualClocks());
-    const rts = new TimerService(r);
+    const rts = new TimerService(r, { inlineSingle: !inline });
     r.restore(store.chunks());
     rts.rebuild();
     assert.equal(rts.size, 3);
@@ -123,19 +125,34 @@ describe('TimerService', () => {
     assert.deepEqual(fire(rts, 2000, 'processing'), [['c', 1000]]);
   });
 
+  test('layout: one timer is a number with the fast path on and an array with it off; back to one, a number again', () => {
+    const { b, ts } = setup(inline);
+    const held = (k: Key): unknown => b.table<unknown>('__timers/event', 'internal', undefined).entries.get(k)?.value;
+    ts.register('event', 'a', 10);
+    assert.deepEqual(held('a'), inline ? 10 : [10]);
+    ts.register('event', 'a', 5);
+    ts.register('event', 'a', 10);
+    assert.deepEqual(held('a'), [5, 10], 'two timers: sorted, the duplicate not added');
+    assert.deepEqual(fire(ts, 5), [['a', 5]]);
+    assert.deepEqual(held('a'), inline ? 10 : [10]);
+    ts.delete('event', 'a', 10);
+    assert.equal(held('a'), undefined, 'no timer left: no entry');
+    assert.deepEqual(fire(ts, 100), []);
+  });
+
   test('property: fired timers equal a model set, in timestamp order, across snapshots and restores', () => {
     type Op =
       | { t: 'reg' | 'del'; key: number; ts: number }
       | { t: 'advance'; by: number }
-      | { t: 'restore' };
+      | { t: 'restore'; inline: boolean };
     const op: fc.Arbitrary<Op> = fc.oneof(
       { arbitrary: fc.record({ t: fc.constant('reg' as const), key: fc.integer({ min: 0, max: 5 }), ts: fc.integer({ min: 0, max: 60 }) }), weight: 5 },
       { arbitrary: fc.record({ t: fc.constant('del' as const), key: fc.integer({ min: 0, max: 5 }), ts: fc.integer({ min: 0, max: 60 }) }), weight: 2 },
       { arbitrary: fc.record({ t: fc.constant('advance' as const), by: fc.integer({ min: 0, max: 10 }) }), weight: 2 },
-      { arbitrary: fc.constant({ t: 'restore' as const }), weight: 1 },
+      { arbitrary: fc.record({ t: fc.constant('restore' as const), inline: fc.boolean() }), weight: 1 },
     );
     fc.assert(fc.property(fc.array(op, { maxLength: 150 }), (ops) => {
-      let { b, ts } = setup();
+      let { b, ts } = setup(inline);
       const store = new ChunkStore();
       const model = new Set<string>();
       let wm = -1;
@@ -152,7 +169,7 @@ describe('TimerService', () => {
         } else {
           store.add(b.snapshot(false).chunks);
           b = new KeyedStateBackend('op', 16, true, new ManualClocks());
-          ts = new TimerService(b);
+          ts = new TimerService(b, { inlineSingle: o.t === 'restore' ? o.inline : inline });
           b.restore(store.chunks());
           ts.rebuild();
         }
