@@ -108,7 +108,8 @@ function bidOn(a: Auction4, ts: number, price: number): boolean {
  * can come once the watermark has passed it). A closed auction stays as a marker for `retainMs` more, so the bids
  * that keep coming for it (a quarter of all bids: auctions stay hot past their end) are dropped at once. Bids with
  * no auction wait for it ('early') until the watermark passes their time (their auction, if it comes, starts
- * after the watermark), swept by a timer rounded up to `sweepMs` so a key holds few timers.
+ * after the watermark), swept by one timer per key, rounded up to `sweepMs`, that moves on to the key's latest
+ * early bid while there is one (not a timer per `sweepMs` of the key's bids: most early bids then register none).
  */
 function q4Winners(sweepMs: number, retainMs: number): KeyedProcessHandler<number, Q4Input, ClosedAuction> {
   return {
@@ -134,15 +135,15 @@ function q4Winners(sweepMs: number, retainMs: number): KeyedProcessHandler<numbe
       }
       const earlyState = ctx.state<EarlyBids>('early');
       const early = earlyState.value();
-      if (early === undefined) earlyState.update({ maxTs: ts, bids: [ts, x.price] });
-      else {
+      if (early === undefined) {
+        earlyState.update({ maxTs: ts, bids: [ts, x.price] });
+        // One sweep timer per key at a time: the sweep moves itself on to the latest bid (onTimer).
+        ctx.timerService.registerEventTimeTimer(Math.ceil(ts / sweepMs) * sweepMs);
+      } else {
         early.bids.push(ts, x.price);
-        const grew = ts > early.maxTs;
-        if (grew) early.maxTs = ts;
+        if (ts > early.maxTs) early.maxTs = ts;
         earlyState.update(early);
-        if (!grew) return;
       }
-      ctx.timerService.registerEventTimeTimer(Math.ceil(ts / sweepMs) * sweepMs);
     },
     onTimer(t, ctx, out) {
       const auctionState = ctx.state<Auction4>('auction');
@@ -157,7 +158,9 @@ function q4Winners(sweepMs: number, retainMs: number): KeyedProcessHandler<numbe
       }
       const earlyState = ctx.state<EarlyBids>('early');
       const early = earlyState.value();
-      if (early !== undefined && early.maxTs <= ctx.timerService.currentWatermark()) earlyState.clear();
+      if (early === undefined) return;
+      if (early.maxTs <= ctx.timerService.currentWatermark()) earlyState.clear();
+      else ctx.timerService.registerEventTimeTimer(Math.max(t + sweepMs, Math.ceil(early.maxTs / sweepMs) * sweepMs));
     },
   };
 }
