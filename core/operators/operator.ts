@@ -5,7 +5,7 @@
 // travels beside it in the chain's TaskContext. Watermarks and the idle status flow down the same links, in
 // order with the records.
 
-import { OperatorError } from '../api/errors.js';
+import { JobDefinitionError, OperatorError } from '../api/errors.js';
 import { deadLetter, type DeadLetter, type ErrorPolicy } from '../api/dead-letters.js';
 import type { TaskContext } from './task-context.js';
 import type { OperatorSnapshot, OperatorRestore } from '../checkpoint/snapshot.js';
@@ -125,10 +125,11 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
   /**
    * User code threw `e` on `input`: applies the error policy ('fail' throws an OperatorError). Only catch blocks
    * call it, so records that do not fail pay nothing. An OperatorError is another operator's failure (raised
-   * further down the chain) and always passes through.
+   * further down the chain) and always passes through; a JobDefinitionError (state declared wrongly, found at
+   * the first record that uses it) is the job's fault, not the record's, and always fails too.
    */
   protected rejected(e: unknown, input: unknown): void {
-    if (this.errorPolicy === 'fail' || e instanceof OperatorError) this.fail(e);
+    if (this.errorPolicy === 'fail' || e instanceof OperatorError || e instanceof JobDefinitionError) this.fail(e);
     this.reject(e, input, undefined);
   }
 

@@ -161,6 +161,20 @@ describe('KeyedProcessOperator', () => {
     assert.equal(op.sideOutputDropped, 1);
   });
 
+  // Regression: under 'drop' or 'dead-letter', a state declared twice with different kinds (a bug in the job, not
+  // in a record) was handled as a bad record: every record was dropped and the job ran on without output.
+  for (const policy of ['drop', 'dead-letter'] as const) {
+    test(`a state declared as two kinds fails the job under the '${policy}' policy too, naming the operator and the state`, () => {
+      const { op, push } = operator<never>({
+        processElement(_e, c) { c.valueState('seen'); c.listState('seen'); },
+      });
+      op.errorPolicy = policy;
+      assert.throws(() => push({ k: 'a', ts: 1 }), (e: unknown) => e instanceof OperatorError
+        && /operator 'proc'/.test(e.message) && /state 'seen' is a value state, not a list state/.test(e.message));
+      assert.equal(op.dropped + op.deadLettered, 0, 'nothing was dropped or dead-lettered');
+    });
+  }
+
   test('open is called once with the context', () => {
     let opened = 0;
     operator<never>({ open() { opened++; }, processElement() {} });
