@@ -68,6 +68,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const nodes = task.nodeIds.map((id) => graph.nodes[id]!);
   const ctx = new TaskContext(task.name, index, task.parallelism, plan.maxParallelism);
   ctx.columnarState = a.checkpoint.columnarState;
+  ctx.stateFastPaths = a.options.stateFastPaths;
   ctx.wake = () => bell.ring();
 
   // One output gate per exchange leaving the task: the tail's main output, and side outputs of any operator.

@@ -31,8 +31,8 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
       // The record's own time (NaN > x is false: no timestamp), never behind the watermark.
       event: () => (ctx.timestamp > ctx.watermark ? ctx.timestamp : ctx.watermark),
       watermark: () => ctx.watermark,
-    }, ctx.columnarState);
-    this.timers = new TimerService(this.backend);
+    }, ctx.columnarState, ctx.stateFastPaths);
+    this.timers = new TimerService(this.backend, { inlineSingle: ctx.stateFastPaths });
   }
 
   // Side outputs are streams like the main output: they get the watermarks, idleness and end of input too

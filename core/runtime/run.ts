@@ -57,6 +57,12 @@ export interface RunOptions {
    * outputs are flushed (buffer timeout, or the thread running out of work), so it adds no latency beyond that.
    */
   recordBatch?: number;
+  /**
+   * Keyed state's fast paths (default true): typed state (a stateSchema) keeps number keys in a hash table of its
+   * own instead of a Map, and a key holding one timer keeps it as a number instead of an array. false turns both
+   * off; checkpoints restore either way.
+   */
+  stateFastPaths?: boolean;
   /** Checks a waiting thread spins before it parks (0: always park). */
   spin?: number;
   /**
@@ -196,6 +202,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     parkTimeoutMs: 200,
     fineWaitMs: options.fineWaitMs ?? 1,
     recordBatch: options.recordBatch ?? 32,
+    stateFastPaths: options.stateFastPaths ?? true,
     latencyTrackingIntervalMs: options.latencyTrackingIntervalMs ?? 0,
   };
   if (!(rt.latencyTrackingIntervalMs >= 0)) throw new JobDefinitionError(`latencyTrackingIntervalMs must be >= 0, got ${rt.latencyTrackingIntervalMs}`);

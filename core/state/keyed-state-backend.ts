@@ -57,6 +57,8 @@ export class KeyedStateBackend implements KeyedStateStore {
     private readonly clocks: StateClocks,
     /** Encode chunks as typed columns (format 4); false: msgpack rows (format 2). A fast path's switch. */
     readonly columns = true,
+    /** Typed tables keep int32 keys in KeySlots (false: in a Map). A fast path's switch. */
+    private readonly keySlots = true,
   ) {
     this.chain = new Int32Array(maxParallelism);
     this.sinceFull = new Float64Array(maxParallelism);
@@ -78,7 +80,7 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (!(s.table instanceof TypedStateTable)) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' already exists without a state schema`);
       return s.table as TypedStateTable<V>;
     }
-    const table = new TypedStateTable<V>(name, this.maxParallelism, this.tracking, fields, owner);
+    const table = new TypedStateTable<V>(name, this.maxParallelism, this.tracking, fields, owner, this.keySlots);
     this.tables.set(name, { kind: 'internal', table, handle: undefined });
     return table;
   }

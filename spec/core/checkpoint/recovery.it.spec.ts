@@ -155,11 +155,11 @@ async function keyedFormats(stateDir: string): Promise<number[]> {
 }
 
 /** Runs until `count` checkpoints completed that wrote keyed state (a slow start can complete some before any record). */
-async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number, columnarState = true): Promise<number[]> {
+async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number, columnarState = true, stateFastPaths = true): Promise<number[]> {
   const ids: number[] = [];
   let release!: () => void;
   const enough = new Promise<void>((r) => { release = r; });
-  const h = await run(url, { parallelism, stateDir, resume, columnarState, onCheckpoint: (c) => { if (c.dirtyEntries > 0 && ids.push(c.id) >= count) release(); }, onWarning: () => {} });
+  const h = await run(url, { parallelism, stateDir, resume, columnarState, stateFastPaths, onCheckpoint: (c) => { if (c.dirtyEntries > 0 && ids.push(c.id) >= count) release(); }, onWarning: () => {} });
   await Promise.race([enough, h.result]);
   await h.cancel();
   return ids;
@@ -189,14 +189,15 @@ test('a checkpoint taken at parallelism 2 restores at 3 and then at 1 (key group
   }
 });
 
-test('typed state columns (stateSchema) and state objects restore into each other: typed p2 -> objects p3 -> typed p1', async () => {
+test('typed state columns (stateSchema) and state objects restore into each other: typed p2 -> objects p3 -> typed p1, the first with stateFastPaths off', async () => {
   const dir = tmp();
   try {
     const n = 120_000;
     const keys = 300;
     const params = { n, keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') };
     const stateDir = path.join(dir, 'state');
-    await runUntil(jobUrl({ ...params, typed: 1 }), stateDir, 2, false, 3);
+    // Keys in Maps (stateFastPaths: false), restored later into KeySlots.
+    await runUntil(jobUrl({ ...params, typed: 1 }), stateDir, 2, false, 3, true, false);
     const written = await runUntil(jobUrl(params), stateDir, 3, true, 3);
     assert.equal(written.length, 3, 'the second run completed 3 checkpoints that wrote state before the input ended');
     const h = await run(jobUrl({ ...params, typed: 1 }), { parallelism: 1, stateDir, resume: true, onWarning: () => {} });

@@ -175,6 +175,18 @@ describe('KeyedProcessOperator', () => {
     });
   }
 
+  test('the task context\'s stateFastPaths reaches the timers: one timer per key a number with it on, an array with it off', () => {
+    for (const on of [true, false]) {
+      const ctx = new TaskContext('t', 0, 1, 128);
+      ctx.stateFastPaths = on;
+      const op = new KeyedProcessOperator<string, Ev, never>('proc', ctx, new Sink<never>(ctx), (e) => e.k, { processElement(e, c) { c.timerService.registerEventTimeTimer(e.ts + 10); } }, true);
+      op.open();
+      ctx.timestamp = 1;
+      op.push({ k: 'a', ts: 1 });
+      assert.deepEqual(op.backend.table<unknown>('__timers/event', 'internal', undefined).entries.get('a')?.value, on ? 11 : [11]);
+    }
+  });
+
   test('open is called once with the context', () => {
     let opened = 0;
     operator<never>({ open() { opened++; }, processElement() {} });

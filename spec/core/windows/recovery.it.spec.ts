@@ -11,7 +11,8 @@ import { run } from '../../../core/index.js';
 import { allEvents, type EventParams } from './jobs/events.js';
 import { canon, intervalJoin, windowsOf } from './oracle.js';
 
-test('windows and joins restore from a checkpoint after a failure: output exactly once', async () => {
+// Both ways of keyed state's fast paths (one timer per key held as a number; stateFastPaths: false keeps arrays).
+for (const stateFastPaths of [true, false]) test(`windows and joins restore from a checkpoint after a failure: output exactly once (stateFastPaths ${stateFastPaths})`, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-win-rec-'));
   try {
     const a: EventParams = { seed: 21, n: 6000, keys: 4, step: 1, bound: 10, burstMs: 120 };
@@ -27,7 +28,7 @@ test('windows and joins restore from a checkpoint after a failure: output exactl
     for (const [k, v] of Object.entries(b)) q.set(`b.${k}`, String(v));
     const warnings: string[] = [];
     const h = await run(new URL(`./jobs/recovery.ts?${q}`, import.meta.url), {
-      parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024, onWarning: (w) => { warnings.push(String(w)); },
+      parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024, stateFastPaths, onWarning: (w) => { warnings.push(String(w)); },
       restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 10 },
       onCheckpoint: () => { if (!existsSync(checkpointed)) writeFileSync(checkpointed, 'a checkpoint completed'); },
     });
