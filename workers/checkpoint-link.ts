@@ -43,6 +43,10 @@ export class CheckpointLink implements CheckpointSink {
     this.send({ type: 'ack', checkpointId, snapshot, syncMs }, transferables(snapshot));
   }
 
+  abandoned(checkpointId: number, snapshot: SubtaskSnapshot): void {
+    this.send({ type: 'abandoned', checkpointId, snapshot }, transferables(snapshot));
+  }
+
   decline(checkpointId: number, task: number, subtask: number, reason: string): void {
     this.send({ type: 'decline', checkpointId, task, subtask, reason });
   }

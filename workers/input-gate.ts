@@ -14,7 +14,7 @@ import type { InFlightRecord } from '../core/checkpoint/messages.js';
 import type { TaskContext } from '../core/operators/task-context.js';
 import { WatermarkValve } from '../core/time/watermark-valve.js';
 import {
-  initialAligner, onAbort, onAlignmentTimeout, onBarrier, onEnd, type AlignerEffects, type AlignerState,
+  initialAligner, isStale, onAbort, onAlignmentTimeout, onBarrier, onEnd, type AlignerEffects, type AlignerState,
 } from '../core/checkpoint/barrier-aligner.js';
 
 const FAIR_SHARE = 256;
@@ -129,8 +129,11 @@ export class InputGate implements AlignerEffects {
       case 'watermark': this.valve.onWatermark(i, c.timestamp); return;
       case 'idleness': this.valve.onIdle(i, c.idle); return;
       case 'barrier':
+        // A stale barrier (of a checkpoint aborted while it waited behind this channel's data) must not end this
+        // channel's recording for the current checkpoint, nor become the barrier its snapshot is taken under.
+        if (isStale(this.aligner, c.checkpointId)) return;
         this.barrier = c;
-        this.aligner = onBarrier(this.aligner, i, c.checkpointId, c.unaligned, this.ended, performance.now(), this);
+        this.aligner = onBarrier(this.aligner, i, c.checkpointId, c.unaligned, this.ended, performance.now(), this, c.savepoint);
         if (this.recording[i]) this.recording[i] = false;
         return;
       case 'latency-marker': this.barriers.latencyMarker?.(c); return;

@@ -36,6 +36,8 @@ type Barrier = ControlFrame & { type: 'barrier' };
 /** Where a subtask reports its checkpoint work (workers/checkpoint-link.ts, or nothing when the job does not checkpoint). */
 export interface CheckpointSink {
   ack(checkpointId: number, snapshot: SubtaskSnapshot, syncMs: number): void;
+  /** A snapshot taken for a checkpoint given up since: only its keyed chunks (see WorkerMessage 'abandoned'). */
+  abandoned(checkpointId: number, snapshot: SubtaskSnapshot): void;
   decline(checkpointId: number, task: number, subtask: number, reason: string): void;
   finished(snapshot: SubtaskSnapshot): void;
 }
@@ -400,7 +402,16 @@ export class Subtask implements BarrierHandler {
   }
 
   abandon(id: number): void {
-    if (this.pendingSnapshot?.id === id) this.pendingSnapshot = undefined;
+    const p = this.pendingSnapshot;
+    if (p === undefined || p.id !== id) return;
+    this.pendingSnapshot = undefined;
+    // Keyed state moved its change tracking past this snapshot when it was taken (incremental chunks): dropping
+    // its keyed chunks would leave their changes out of every later checkpoint. The coordinator adds them to the
+    // chains, as it does for a late ack; the rest (operator state, positions, channel state) is of no use now.
+    const keyed = p.snapshot.operators
+      .filter((o) => o.snapshot.keyed !== undefined && o.snapshot.keyed.length > 0)
+      .map((o) => ({ uid: o.uid, snapshot: { keyed: o.snapshot.keyed!, keyedEntries: o.snapshot.keyedEntries } }));
+    if (keyed.length > 0) this.checkpoints?.abandoned(id, { task: p.snapshot.task, subtask: p.snapshot.subtask, operators: keyed });
   }
 
   /** The coordinator gave up checkpoint `id`. */

@@ -11,11 +11,12 @@
 // is reflected in snapshot n. Unaligned (or after the alignment timeout): the snapshot is taken at the first
 // barrier; records that still arrive on channels whose barrier n has not come yet belong before the barrier, so
 // the input gate records them as the checkpoint's channel state (restored ahead of the ring on recovery).
-// An ended channel counts as having delivered every barrier.
+// An ended channel counts as having delivered every barrier. A savepoint is always aligned: its alignment never
+// times out (a savepoint with channel state could not be restored at another parallelism).
 
 export type AlignerState =
   | { readonly kind: 'idle'; readonly lastId: number }
-  | { readonly kind: 'aligning'; readonly id: number; readonly seen: readonly boolean[]; readonly missing: number; readonly startedAt: number }
+  | { readonly kind: 'aligning'; readonly id: number; readonly seen: readonly boolean[]; readonly missing: number; readonly startedAt: number; readonly savepoint: boolean }
   | { readonly kind: 'collecting'; readonly id: number; readonly seen: readonly boolean[]; readonly missing: number };
 
 export interface AlignerEffects {
@@ -32,18 +33,25 @@ export interface AlignerEffects {
 
 export const initialAligner: AlignerState = { kind: 'idle', lastId: 0 };
 
+/**
+ * A barrier of a checkpoint already finished or given up here (it was stuck behind data on its channel while the
+ * next checkpoint began): it changes nothing, and its channel's data after it still belongs to the current one.
+ */
+export function isStale(s: AlignerState, id: number): boolean {
+  return s.kind === 'idle' ? id <= s.lastId : id < s.id;
+}
+
 /** Channel `channel` delivered barrier `id`. `ended[i]`: channel i has ended. */
-export function onBarrier(s: AlignerState, channel: number, id: number, unaligned: boolean, ended: readonly boolean[], now: number, fx: AlignerEffects): AlignerState {
-  if (s.kind === 'idle') {
-    if (id <= s.lastId) return s; // a barrier of a checkpoint already finished or abandoned here
-    return start(channel, id, unaligned, ended, now, fx);
-  }
-  if (id < s.id) return s;
+export function onBarrier(
+  s: AlignerState, channel: number, id: number, unaligned: boolean, ended: readonly boolean[], now: number, fx: AlignerEffects, savepoint = false,
+): AlignerState {
+  if (isStale(s, id)) return s;
+  if (s.kind === 'idle') return start(channel, id, unaligned, ended, now, fx, savepoint);
   if (id > s.id) {
     // A newer checkpoint overtook this one (it was aborted upstream): give it up and start the new one.
     fx.unblockAll();
     fx.abandon(s.id);
-    return start(channel, id, unaligned, ended, now, fx);
+    return start(channel, id, unaligned, ended, now, fx, savepoint);
   }
   if (s.seen[channel]) return s;
   const seen = s.seen.slice();
@@ -66,7 +74,7 @@ export function onBarrier(s: AlignerState, channel: number, id: number, unaligne
   return { ...s, seen, missing };
 }
 
-function start(channel: number, id: number, unaligned: boolean, ended: readonly boolean[], now: number, fx: AlignerEffects): AlignerState {
+function start(channel: number, id: number, unaligned: boolean, ended: readonly boolean[], now: number, fx: AlignerEffects, savepoint: boolean): AlignerState {
   const seen = ended.map((e, i) => e || i === channel);
   const missing = seen.filter((x) => !x).length;
   if (missing === 0) {
@@ -79,7 +87,7 @@ function start(channel: number, id: number, unaligned: boolean, ended: readonly 
     return { kind: 'collecting', id, seen, missing };
   }
   fx.block(channel);
-  return { kind: 'aligning', id, seen, missing, startedAt: now };
+  return { kind: 'aligning', id, seen, missing, startedAt: now, savepoint };
 }
 
 function unseen(seen: readonly boolean[]): number[] {
@@ -103,9 +111,9 @@ export function onEnd(s: AlignerState, channel: number, fx: AlignerEffects): Ali
   return { kind: 'idle', lastId: s.id };
 }
 
-/** Alignment has taken `timeoutMs` or more: take the snapshot now and record the rest as channel state. */
+/** Alignment has taken `timeoutMs` or more: take the snapshot now and record the rest as channel state (not for a savepoint). */
 export function onAlignmentTimeout(s: AlignerState, now: number, timeoutMs: number, fx: AlignerEffects): AlignerState {
-  if (s.kind !== 'aligning' || now - s.startedAt < timeoutMs) return s;
+  if (s.kind !== 'aligning' || s.savepoint || now - s.startedAt < timeoutMs) return s;
   fx.snapshot(s.id, unseen(s.seen));
   fx.unblockAll();
   return { kind: 'collecting', id: s.id, seen: s.seen, missing: s.missing };

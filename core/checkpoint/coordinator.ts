@@ -203,6 +203,10 @@ export class CheckpointCoordinator {
         this.onFinished?.();
         return;
       }
+      case 'abandoned':
+        // Never counts towards a checkpoint (it was given up); its keyed chunks extend the chains.
+        this.record(m.snapshot, m.checkpointId, false, true);
+        return;
       case 'decline': {
         const p = this.pending;
         if (p && p.id === m.checkpointId) this.abort(p, `subtask ${m.subtask} of task ${this.plan.tasks[m.task]?.name ?? m.task} declined: ${m.reason}`);
@@ -215,8 +219,8 @@ export class CheckpointCoordinator {
    * Writes a subtask snapshot's chunks to the store (asynchronously) and extends the chains. Returns the refs of
    * its non-keyed parts.
    */
-  private record(s: SubtaskSnapshot, checkpointId: number, final = false): { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] {
-    const p = this.pending && this.pending.id === checkpointId ? this.pending : undefined;
+  private record(s: SubtaskSnapshot, checkpointId: number, final = false, abandoned = false): { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] {
+    const p = !abandoned && this.pending && this.pending.id === checkpointId ? this.pending : undefined;
     // A subtask's final state is filed under the checkpoint in flight, beside its ack of that checkpoint: a suffix
     // keeps the two apart.
     const suffix = final ? '~end' : '';

@@ -28,6 +28,11 @@ export interface SubtaskSnapshot {
 export type WorkerMessage =
   | { type: 'ack'; checkpointId: number; snapshot: SubtaskSnapshot; syncMs: number }
   | { type: 'decline'; checkpointId: number; task: number; subtask: number; reason: string }
+  /**
+   * The subtask gave up a checkpoint after taking its snapshot (aborted, or overtaken by a newer barrier): the
+   * snapshot's keyed chunks, whose changes keyed state no longer lists, so they must still extend the chains.
+   */
+  | { type: 'abandoned'; checkpointId: number; snapshot: SubtaskSnapshot }
   /** The subtask ended (end of input): its final state stands in for it in every later checkpoint. */
   | { type: 'finished'; snapshot: SubtaskSnapshot };
 

@@ -57,6 +57,7 @@ test('a source beside an ended gate starts a checkpoint only once every in-fligh
   const acks: { id: number; replayedBefore: number }[] = [];
   const checkpoints = {
     ack: (id: number) => { acks.push({ id, replayedBefore: head2.values.length }); },
+    abandoned: () => {},
     decline: () => {},
     finished: () => {},
   };
@@ -80,3 +81,73 @@ test('in-flight records of an input this subtask does not read from channels are
   assert.throws(() => chained.setReplay([{ input: 0, value: 'x', timestamp: 0 }]), /records of input 0/);
   chained.setReplay([{ input: 1, value: 'x', timestamp: 0 }]);
 });
+
+// Regression: a snapshot taken at the first barrier of an unaligned checkpoint (or after the alignment timeout)
+// was dropped when the checkpoint was then given up. Keyed state had already moved its change tracking past it,
+// so its changes were in no later checkpoint: a restore brought back stale values and lost keys.
+for (const mode of ['unaligned', 'aligned, then the alignment timeout'] as const) {
+  test(`a snapshot given up after it was taken (${mode}) still sends its keyed chunks: a later checkpoint restores every change`, async () => {
+    const { Ring, RingConsumer, RingProducer } = await import('../../shm/ring.js');
+    const { ChannelReader, ChannelWriter } = await import('../../shm/channel.js');
+    const { genericCodec } = await import('../../shm/codec/generic.js');
+    const { InputGate: Gate } = await import('../../workers/input-gate.js');
+    const { ReduceOperator } = await import('../../core/operators/keyed.js');
+    type Rec = { k: string; n: number };
+    type Snap = import('../../core/checkpoint/messages.js').SubtaskSnapshot;
+    type Chunk = import('../../core/checkpoint/snapshot.js').KeyGroupChunk;
+    const unaligned = mode === 'unaligned';
+    const reduceOp = (ctx: TaskContext) => new ReduceOperator<Rec>('sum', ctx, new Recorder(), (r) => r.k, (a, b) => ({ k: a.k, n: a.n + b.n }), true);
+    const ctx = new TaskContext('t', 0, 1, 128);
+    const op = reduceOp(ctx);
+    const codec = genericCodec<unknown>();
+    const writers: InstanceType<typeof ChannelWriter<unknown>>[] = [];
+    const readers: InstanceType<typeof ChannelReader<unknown>>[] = [];
+    for (let i = 0; i < 2; i++) {
+      const ring = Ring.create(1 << 14);
+      writers.push(new ChannelWriter(new RingProducer(ring), codec.encoder()));
+      readers.push(new ChannelReader(new RingConsumer(ring), codec.decoder()));
+    }
+    // What reaches the coordinator, in order: acks and abandoned snapshots both extend the chains.
+    const sent: { id: number; snap: Snap; ack: boolean }[] = [];
+    const checkpoints = {
+      ack: (id: number, snap: Snap) => { sent.push({ id, snap, ack: true }); },
+      abandoned: (id: number, snap: Snap) => { sent.push({ id, snap, ack: false }); },
+      decline: () => {}, finished: () => {},
+    };
+    let st: Subtask | undefined;
+    const g = new Gate(readers, [0, 0], ctx, {
+      snapshot: (b) => st!.snapshot(b), complete: (id, f) => st!.complete(id, f), abandon: (id) => st!.abandon(id),
+    }, unaligned ? Infinity : 0);
+    st = new Subtask(0, 't', ctx, op as never, [{ uid: 'sum', op: op as never }], [], [], g, undefined, () => {}, 't', checkpoints, undefined);
+    const pump = (): void => { for (const w of writers) w.flush(); for (let i = 0; i < 3; i++) st!.step(1000); };
+    const barrier = (id: number) => ({ type: 'barrier' as const, checkpointId: id, timestampMs: 0, unaligned, savepoint: false });
+    const [c0, c1] = writers as [typeof writers[0], typeof writers[0]];
+    c0.write({ k: 'a', n: 1 }, 1);
+    c0.write({ k: 'b', n: 1 }, 2);
+    c0.control(barrier(1));
+    c1.control(barrier(1));
+    pump();
+    c0.write({ k: 'a', n: 10 }, 3);
+    c0.write({ k: 'c', n: 7 }, 4);
+    c0.control(barrier(2)); // channel 1's barrier 2 is late: the snapshot is taken (at once, or at the timeout) ...
+    pump();
+    st.abortCheckpoint(2); // ... and the coordinator gives checkpoint 2 up
+    c1.control(barrier(2));
+    c0.write({ k: 'b', n: 5 }, 5);
+    pump(); // read before any barrier 3, so it is in checkpoint 3's keyed state (not its channel state)
+    c0.control(barrier(3));
+    c1.control(barrier(3));
+    pump();
+    assert.deepEqual(sent.map((s) => `${s.ack ? 'ack' : 'abandoned'} ${s.id}`), ['ack 1', 'abandoned 2', 'ack 3']);
+    // The coordinator's chains (coordinator.ts, record): a full chunk starts a key group's chain, a delta extends it.
+    const chains = new Map<number, Chunk[]>();
+    for (const { snap } of sent) for (const o of snap.operators) for (const c of o.snapshot.keyed ?? []) {
+      chains.set(c.keyGroup, c.full || !chains.has(c.keyGroup) ? [c] : [...chains.get(c.keyGroup)!, c]);
+    }
+    const restored = reduceOp(new TaskContext('t', 0, 1, 128));
+    restored.restoreState({ keyed: [...chains.values()].flat(), operator: [] });
+    const table = restored.backend.table<Rec>('reduce', 'internal', undefined);
+    const state = Object.fromEntries([...table.keys()].map((k) => [String(k), table.get(k)!.n]));
+    assert.deepEqual(state, { a: 11, b: 6, c: 7 });
+  });
+}
