@@ -222,19 +222,19 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     this.cur = slot;
     this.curSlots = slots;
     const r = this.trigger.onElement(value, ts, slot.w, this);
-    if (r !== TriggerResult.CONTINUE) this.act(r, slot, slots);
+    if (r !== TriggerResult.CONTINUE) this.act(r, slot);
   }
 
-  private act(r: TriggerResult, slot: Slot, slots: Slot[]): void {
+  private act(r: TriggerResult, slot: Slot): void {
     if ((r & TriggerResult.FIRE) !== 0 && slot.n > 0) {
       this.cur = slot;
       this.contents.emit(slot, this);
     }
     if ((r & TriggerResult.PURGE) !== 0) {
+      // Only the contents go, as in Flink: the window itself stays until its cleanup time, so later records still
+      // merge into it (sessions), and the window function's and trigger's `clear` run once, when it expires.
       slot.a = undefined;
       slot.n = 0;
-      // Nothing left that the window still needs: drop it now (a later element opens it again).
-      if (slot.t === undefined && slot.et === undefined && slot.pt === undefined) this.dropSlot(slot, slots, NaN);
     }
   }
 
@@ -306,7 +306,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
         this.cur = slot;
         this.curSlots = slots;
         const r = domain === 'event' ? this.trigger.onEventTime(ts, slot.w, this) : this.trigger.onProcessingTime(ts, slot.w, this);
-        if (r !== TriggerResult.CONTINUE) this.act(r, slot, slots);
+        if (r !== TriggerResult.CONTINUE) this.act(r, slot);
       }
       if (domain === this.domain && ts === this.cleanupTime(slot) && slots.includes(slot)) this.dropSlot(slot, slots, ts);
     }

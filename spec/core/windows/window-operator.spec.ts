@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CountTrigger, EventTimeSessionWindows, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
+  CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
   Trigger, TriggerResult, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type TimeWindow, type TriggerContext,
   type DataStream, type KeyedStream,
 } from '../../../core/index.js';
@@ -324,6 +324,53 @@ describe('checkpoints', () => {
       return out;
     };
     assert.deepEqual(run(31), run(undefined));
+  });
+});
+
+// Regressions (a review against Flink's semantics): a PURGE dropped the whole window, not just its contents, so
+// a purged session could not merge with later records, and the window function's clear ran at every purge.
+describe('purging triggers clear contents only; the window stays until its cleanup time', () => {
+  const fmt = (k: string, ctx: { window: unknown }, els: readonly Ev[]): string => {
+    const w = ctx.window as TimeWindow;
+    return `${k} [${w.start},${w.end}) ${els.map((e) => e.v).sort((a, b) => a - b).join(',')}`;
+  };
+
+  test('a purged session (PurgingTrigger(EventTimeTrigger), allowed lateness) still merges with a late record that bridges it', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(10))
+      .trigger(PurgingTrigger.of(EventTimeTrigger.create()) as never)
+      .allowedLateness(20)
+      .process<string>((k, ctx, els, out) => out.collect(fmt(k, ctx, els))));
+    h.push(ev('a', 1), 0);
+    h.watermark(9); // fires and purges [0,10); the window stays until 9 + 20
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [['a [0,10) 1', 9]]);
+    h.out.take();
+    h.push(ev('a', 2), 5); // [5,15) merges into [0,10): [0,15)
+    h.push(ev('a', 3), -8); // [-8,2) touches [0,15): [-8,15)
+    h.watermark(30);
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [['a [-8,15) 2,3', 14]]);
+  });
+
+  test('a purged session (PurgingTrigger(CountTrigger(2))) merges with later records, and its next firing happens', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(10))
+      .trigger(PurgingTrigger.of(CountTrigger.of(2)) as never)
+      .process<string>((k, ctx, els, out) => out.collect(fmt(k, ctx, els))));
+    h.push(ev('a', 1), 0);
+    h.push(ev('a', 2), 1);
+    assert.deepEqual(h.out.take(), ['a [0,11) 1,2']);
+    h.push(ev('a', 3), 11); // touches [0,11): [0,21), count 1
+    h.push(ev('a', 4), -8); // touches [0,21): [-8,21), count 2: fires
+    assert.deepEqual(h.out.take(), ['a [-8,21) 3,4']);
+  });
+
+  test('countWindow: the window function\'s clear never runs (a global window never expires)', () => {
+    const cleared: string[] = [];
+    const h = harness((e: Ev) => e.k, (s) => s.countWindow(2).process<string>({
+      process(k, _ctx, els, out) { out.collect(`${k} ${els.map((e) => e.v).join(',')}`); },
+      clear(ctx) { cleared.push(String(ctx.key)); },
+    }));
+    for (let i = 1; i <= 4; i++) h.push(ev('a', i));
+    assert.deepEqual(h.out.take(), ['a 1,2', 'a 3,4']);
+    assert.deepEqual(cleared, []);
   });
 });
 });
