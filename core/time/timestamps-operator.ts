@@ -70,12 +70,18 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   override onProcessingTime(now: number): void {
     if (now < this.nextEmit) return;
     this.nextEmit = now + this.intervalMs;
-    try { this.generator.onPeriodicEmit(this); } catch (e) { this.fail(e); }
     const since = this.ctx.sourceIdleSince;
-    if (!this.isIdle && this.idleTimeoutMs !== undefined && since === since && performance.now() - since >= this.idleTimeoutMs) {
-      this.isIdle = true;
-      this.next.idle(true);
+    if (this.idleTimeoutMs !== undefined && since === since && performance.now() - since >= this.idleTimeoutMs) {
+      // Idle: no periodic watermark (as Flink's WatermarksWithIdleness). A generator that moves on without
+      // records would otherwise wake the stream downstream (any watermark marks an input active again) while
+      // this operator still counts it idle, and never says so again: the input would hold the others back.
+      if (!this.isIdle) {
+        this.isIdle = true;
+        this.next.idle(true);
+      }
+      return;
     }
+    try { this.generator.onPeriodicEmit(this); } catch (e) { this.fail(e); }
   }
 
   override finish(): void {

@@ -5,7 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TimestampsOperator } from '../../../core/time/timestamps-operator.js';
-import { WatermarkStrategy, type WatermarkGenerator } from '../../../core/time/watermark-strategy.js';
+import { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput } from '../../../core/time/watermark-strategy.js';
+import { WatermarkValve } from '../../../core/time/watermark-valve.js';
 import { TaskContext } from '../../../core/operators/task-context.js';
 import type { Downstream } from '../../../core/operators/operator.js';
 import { JobDefinitionError, OperatorError } from '../../../core/api/errors.js';
@@ -177,4 +178,35 @@ describe('WatermarkStrategy', () => {
     setup(s); setup(s);
     assert.equal(made, 2);
   });
+});
+
+// Regression (a review): once idle, the generator's periodic emit still ran; a generator whose watermark moves on
+// without records then woke the input downstream (any watermark marks it active) while this operator still
+// counted it idle and never said so again, so the input held the task's watermark back.
+test('an idle stream gets no periodic watermark: downstream it stays idle and follows the other input', () => {
+  const INTERVAL = 200;
+  /** Bounded out-of-orderness that, with no new events, lets event time creep forward by 100 per tick, up to +300. */
+  class Creeping implements WatermarkGenerator<{ ts: number }> {
+    private maxTs = -Infinity;
+    private ticks = 0;
+    onEvent(_e: { ts: number }, ts: number): void { if (ts > this.maxTs) { this.maxTs = ts; this.ticks = 0; } }
+    onPeriodicEmit(out: WatermarkOutput): void {
+      if (this.maxTs !== -Infinity) out.emitWatermark(this.maxTs + Math.min(this.ticks++, 3) * 100 - 1);
+    }
+  }
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const downstream: number[] = [];
+  const valve = new WatermarkValve(2, { watermark: (w) => downstream.push(w), idle: () => {} });
+  const wire: Downstream<{ ts: number }> = { push() {}, finish() {}, watermark: (w) => valve.onWatermark(0, w), idle: (b) => valve.onIdle(0, b) };
+  const strategy = WatermarkStrategy.forGenerator<{ ts: number }>('creep', () => new Creeping()).withTimestampAssigner((e) => e.ts).withIdleness(1000);
+  const op = new TimestampsOperator<{ ts: number }>('stamps', ctx, wire, strategy, INTERVAL);
+  let now = op.nextProcessingTime();
+  const tick = (): void => { op.onProcessingTime(now); now += INTERVAL; };
+  op.push({ ts: 1000 });
+  tick(); // 999
+  ctx.sourceIdleSince = performance.now() - 5000; // the source has read nothing for long
+  for (let i = 0; i < 10; i++) tick();
+  valve.onWatermark(1, 5000);
+  valve.onWatermark(1, 9000);
+  assert.equal(downstream.at(-1), 9000, `downstream watermarks: ${downstream.join(', ')}`);
 });
