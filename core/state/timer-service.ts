@@ -73,6 +73,23 @@ class TimerQueue {
     return false;
   }
 
+  /** Every timer held now, earliest first. */
+  pending(): { key: Key; ts: number }[] {
+    const out: { key: Key; ts: number }[] = [];
+    for (const e of this.table.entries.values()) {
+      const v = e.value;
+      if (typeof v === 'number') out.push({ key: e.key, ts: v });
+      else for (const ts of v) out.push({ key: e.key, ts });
+    }
+    return out.sort((a, b) => a.ts - b.ts);
+  }
+
+  /** Removes the timer (key, ts) if it is still held; true when it was (the caller fires it). */
+  take(key: Key, ts: number): boolean {
+    const e = this.table.entry(key);
+    return e !== undefined && this.drop(e, ts);
+  }
+
   /** Removes `ts` from the key's entry; false when the key holds no such timer. */
   private drop(e: StateEntry<Times>, ts: number): boolean {
     const table = this.table;
@@ -134,6 +151,15 @@ export class TimerService {
     const q = domain === 'event' ? this.event : this.processing;
     const d = this.due;
     while (q.takeDue(upTo, d)) onTimer(d.key, d.ts);
+  }
+
+  /**
+   * Fires, once, every timer of `domain` held now, earliest first (end of input); a timer registered while they
+   * fire does not fire, so a trigger that re-arms itself cannot keep this going.
+   */
+  fireHeld(domain: TimeDomain, onTimer: (key: Key, ts: number) => void): void {
+    const q = domain === 'event' ? this.event : this.processing;
+    for (const { key, ts } of q.pending()) if (q.take(key, ts)) onTimer(key, ts);
   }
 
   /** Earliest pending processing-time timer (it may have been deleted), or Infinity. */

@@ -321,8 +321,9 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       this.ctx.watermark = MAX_WATERMARK;
       this.watermark(MAX_WATERMARK);
     }
-    // (Not Infinity: an empty timer heap reports Infinity as its next time, which would count as due forever.)
-    if (this.nextProcessingTime() !== Infinity) this.onProcessingTime(Number.MAX_VALUE);
+    // Each pending one once: a trigger that re-arms itself when it fires (a continuous trigger on a global
+    // window) would otherwise fire again at once, forever.
+    this.timers.fireHeld('processing', (key, ts) => this.fireTimer('processing', key, ts));
     this.finishSideOutputs();
     this.next.finish();
   }

@@ -373,5 +373,39 @@ describe('purging triggers clear contents only; the window stays until its clean
     assert.deepEqual(cleared, []);
   });
 });
+
+// Regression (a review): end of input fired processing-time timers up to the end of time, including the ones a
+// firing registered, so a trigger that re-arms itself (a continuous trigger on a global window) never let
+// finish() return.
+test('end of input fires each pending processing-time timer once, even for a trigger that re-arms itself', () => {
+  let fires = 0;
+  class Continuous extends Trigger<TimeWindow> {
+    readonly fingerprint = 'continuous-pt(1000)';
+    onElement(_e: unknown, _ts: number, _w: TimeWindow, ctx: TriggerContext): TriggerResult {
+      if (ctx.getState<number>() === undefined) {
+        const next = ctx.currentProcessingTime() + 1000;
+        ctx.setState(next);
+        ctx.registerProcessingTimeTimer(next);
+      }
+      return TriggerResult.CONTINUE;
+    }
+    onEventTime(): TriggerResult { return TriggerResult.CONTINUE; }
+    onProcessingTime(time: number, _w: TimeWindow, ctx: TriggerContext): TriggerResult {
+      if (++fires > 50) throw new Error(`looping: ${fires} firings at end of input`);
+      ctx.setState(time + 1000);
+      ctx.registerProcessingTimeTimer(time + 1000);
+      return TriggerResult.FIRE;
+    }
+    override clear(_w: TimeWindow, ctx: TriggerContext): void { ctx.setState(undefined); }
+  }
+  const h = harness((e: Ev) => e.k, (s) => s.window(GlobalWindows.create()).trigger(new Continuous() as never)
+    .process<string>((k, _c, els, out) => out.collect(`${k}:${els.length}`)));
+  h.push(ev('a', 1));
+  h.push(ev('b', 1));
+  h.push(ev('a', 2));
+  h.finish();
+  assert.equal(fires, 2, 'one final firing per window');
+  assert.deepEqual(h.out.take().sort(), ['a:2', 'b:1']);
+});
 });
 }
