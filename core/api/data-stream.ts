@@ -58,8 +58,20 @@ export class DataStream<T> {
     return this.edge();
   }
 
+  /**
+   * A stream after keyBy, rebalance or broadcast, or a side output, is a view of its operator's output, not an
+   * operator: naming or configuring it would silently change the operator before it (and a renamed operator's
+   * default uid, which its state is restored by).
+   */
+  private checkOperator(what: string): void {
+    if (this.partitioner === 'forward' && this.tag === undefined) return;
+    const view = this.tag !== undefined ? 'a side output' : this.partitioner === 'hash' ? 'keyBy(...)' : `${this.partitioner}()`;
+    throw new JobDefinitionError(`${what}: ${view} is not an operator; call ${what} on the operator before it ('${this.node.name}') or on the one after it`);
+  }
+
   /** Names the operator that produces this stream (names appear in metrics and errors; must be unique). */
   name(name: string): this {
+    this.checkOperator('name');
     if (typeof name !== 'string' || name.length === 0) throw new JobDefinitionError(`name: expected a non-empty string for operator '${this.node.name}'`);
     this.node.name = name;
     if (this.node.companion) this.node.companion.name = `${name}.combine`;
@@ -68,6 +80,7 @@ export class DataStream<T> {
 
   /** A stable id for the operator's state across job versions. */
   uid(uid: string): this {
+    this.checkOperator('uid');
     this.node.uid = uid;
     if (this.node.companion) this.node.companion.uid = `${uid}.combine`;
     return this;
@@ -75,6 +88,7 @@ export class DataStream<T> {
 
   /** Parallel instances of the operator that produces this stream. */
   setParallelism(parallelism: number): this {
+    this.checkOperator('setParallelism');
     this.node.parallelism = parallelism;
     return this;
   }
@@ -85,6 +99,7 @@ export class DataStream<T> {
    * it with the error to the DEAD_LETTERS side output (`getSideOutput(DEAD_LETTERS)`), or to `deadLetterSink`.
    */
   onError(policy: ErrorPolicy, deadLetterSink?: SinkSpec<DeadLetter>): this {
+    this.checkOperator('onError');
     if (!ERROR_POLICIES.includes(policy)) throw new JobDefinitionError(`onError: the policy must be 'fail', 'drop' or 'dead-letter', got ${JSON.stringify(policy)} (operator '${this.node.name}')`);
     if (!ERROR_POLICY_KINDS.has(this.node.kind)) throw new JobDefinitionError(`onError: operator '${this.node.name}' (${this.node.kind}) runs no user function that can fail; set the policy on a source, map, filter, flatMap, reduce, process, asyncMap or sink`);
     if (deadLetterSink !== undefined && policy !== 'dead-letter') throw new JobDefinitionError(`onError: a dead-letter sink needs the 'dead-letter' policy (operator '${this.node.name}')`);

@@ -1,0 +1,35 @@
+// The fluent API at build time: what a stream after keyBy, rebalance or broadcast, or a side output, lets a job
+// configure. Such a stream is a view of its operator's output, not an operator.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StreamEnvironment } from '../../../core/api/environment.js';
+import { JobDefinitionError } from '../../../core/api/errors.js';
+import { OutputTag } from '../../../core/api/output-tag.js';
+
+// Regression (a review): `keyBy(...).name('by-user')` renamed the operator before the keyBy, and with it that
+// operator's default uid, which its state is restored by.
+test('name, uid, setParallelism and onError on keyBy, rebalance, broadcast or a side output fail at build time, naming the operator before it', () => {
+  const env = new StreamEnvironment(2);
+  const src = env.fromCollection([{ u: 'a', n: 1 }]).name('src');
+  const parsed = src.map((r) => r).name('parse');
+  const late = new OutputTag<number>('late');
+  const views: [string, () => { name(n: string): unknown; uid(u: string): unknown; setParallelism(p: number): unknown; onError(p: 'drop'): unknown }][] = [
+    ['keyBy(...)', () => parsed.keyBy((r) => r.u)],
+    ['rebalance()', () => parsed.rebalance()],
+    ['broadcast()', () => parsed.broadcast()],
+    ['a side output', () => parsed.getSideOutput(late)],
+  ];
+  for (const [what, view] of views) {
+    for (const [call, f] of [
+      ['name', (s: ReturnType<typeof view>) => s.name('by-user')],
+      ['uid', (s: ReturnType<typeof view>) => s.uid('x')],
+      ['setParallelism', (s: ReturnType<typeof view>) => s.setParallelism(1)],
+      ['onError', (s: ReturnType<typeof view>) => s.onError('drop')],
+    ] as const) {
+      assert.throws(() => f(view()), (e: unknown) => e instanceof JobDefinitionError && e.message.startsWith(`${call}: ${what} is not an operator`) && e.message.includes("'parse'"), `${what}.${call}`);
+    }
+  }
+  assert.equal(parsed.keyBy((r) => r.u).map((r) => r.n).name('after').name('after2') !== undefined, true, 'the operator after a keyBy is named as usual');
+  assert.deepEqual([src, parsed].map((s) => (s as unknown as { node: { name: string } }).node.name), ['src', 'parse'], 'nothing was renamed');
+});
