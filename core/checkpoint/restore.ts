@@ -68,6 +68,9 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
   if (from !== 'latest') {
     const id = 'checkpoint' in from ? from.checkpoint : await store.savepointId(from.savepoint);
     if (id === undefined) throw new NoCheckpointError(`no savepoint named '${(from as { savepoint: string }).savepoint}' in ${store.dir}`);
+    const ids = await store.manifestIds();
+    // Not there at all is not the same as corrupt (which loadCheckpoint reports for a manifest it cannot read).
+    if (!ids.includes(id)) throw new NoCheckpointError(`no checkpoint ${id} in ${store.dir} (${ids.length === 0 ? 'it holds none' : `it holds ${[...ids].sort((a, b) => a - b).join(', ')}`})`);
     return loadCheckpoint(store, id, onProgress);
   }
   const ids = await store.manifestIds();

@@ -4,6 +4,7 @@
 // directory's LevelDB and the checkpoint coordinator, and restarts a failed job from its last completed
 // checkpoint (attempts: one pool, one set of rings, one coordinator each).
 
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
@@ -22,7 +23,7 @@ import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
-import { assignRestore, loadCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
+import { assignRestore, loadCheckpoint, NoCheckpointError, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
@@ -219,6 +220,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       if (n.source && !n.source.rewindable) {
         warn(`source '${n.name}' (${n.source.kind}) cannot rewind: with checkpoints, its input is at-most-once (records read after the last checkpoint are not read again after a failure)`);
       }
+    }
+    // Resuming from a given checkpoint or savepoint: a state directory that is not there has none (and a failed
+    // lookup must not leave an empty store behind).
+    const from = options.resume;
+    if (typeof from === 'object' && !existsSync(cp.stateDir)) {
+      const what = 'checkpoint' in from ? `checkpoint ${from.checkpoint}` : `savepoint named '${from.savepoint}'`;
+      throw new NoCheckpointError(`no ${what} in ${cp.stateDir}: the state directory does not exist`);
     }
     store = await CheckpointStore.open(cp.stateDir);
     try {

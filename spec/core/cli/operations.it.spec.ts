@@ -59,7 +59,15 @@ describe('sluice operations', () => {
     assert.match(conflict.stderr, /cannot be used with/);
     const noSavepoint = await sluice(['run', ticking, '--state-dir', path.join(dir, 'empty-state'), '--from-savepoint', 'nope']);
     assert.equal(noSavepoint.code, 2, noSavepoint.stderr);
-    assert.match(noSavepoint.stderr, /^sluice: .*ticking\.ts: no savepoint named 'nope' in .*empty-state$/m);
+    assert.match(noSavepoint.stderr, /^sluice: .*ticking\.ts: no savepoint named 'nope' in .*empty-state: the state directory does not exist$/m);
+    // Regressions (a review): the failed lookup created an empty store there, and a checkpoint id that is not in
+    // the store was reported as a corrupt checkpoint with exit code 1.
+    assert.equal(existsSync(path.join(dir, 'empty-state')), false, 'a failed lookup leaves no state directory behind');
+    const held = path.join(dir, 'held-state');
+    await (await CheckpointStore.open(held)).close();
+    const noCheckpoint = await sluice(['run', ticking, '--state-dir', held, '--from-checkpoint', '99']);
+    assert.equal(noCheckpoint.code, 2, noCheckpoint.stderr);
+    assert.match(noCheckpoint.stderr, /^sluice: .*ticking\.ts: no checkpoint 99 in .*held-state \(it holds none\)$/m);
     const missing = await sluice(['inspect', path.join(dir, 'no-such-dir')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no such state directory/);
