@@ -233,6 +233,9 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       if (options.resume) {
         restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
         if (restored) {
+          // The interval is the run's (or the job's), not the state directory's: a resume that leaves it out takes
+          // no more periodic checkpoints, which a killed run would then miss.
+          if (cp.intervalMs === 0) warn(`resuming from checkpoint ${restored.manifest.id} with no checkpoint interval: checkpoints are taken only on request from now on (pass checkpointIntervalMs, or --checkpoint-interval, to keep taking them)`);
           // Fails here, before any thread starts, when the checkpoint cannot fit this job.
           assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
         }
