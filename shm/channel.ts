@@ -183,6 +183,10 @@ export class ChannelWriter<T> {
 
   /** A record is held by a failed `tryWrite`. */
   hasPending = false;
+  /** The record (or batch) held, if any. */
+  get heldValue(): unknown {
+    return this.pendingValue;
+  }
   private pendingValue: T | undefined = undefined;
   private pendingSize = 0;
   /** Frame kind of the held item, and how many records it carries. */

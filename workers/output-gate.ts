@@ -13,7 +13,10 @@ import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { Partitioner } from '../core/graph/logical-graph.js';
 import { hashKey, subtaskForKeyGroup, type Key } from '../core/graph/key-groups.js';
-import { RecordTooLargeError } from '../shm/errors.js';
+import { RecordTooLargeError, SchemaMismatchError } from '../shm/errors.js';
+
+/** Where the exchange rejected a record: its keyBy's key selector threw, or its typed codec did not fit it. */
+export type BadRecordAt = 'key' | 'codec';
 
 type Queued =
   | { v: unknown; t: number; c?: undefined; b?: undefined }
@@ -43,6 +46,11 @@ export class OutputGate<T> implements Downstream<T> {
    * letter, wired by the task host), else the RecordTooLargeError fails the task. Nothing of the record is held.
    */
   onTooLarge: ((value: unknown, error: RecordTooLargeError) => void) | undefined = undefined;
+  /**
+   * A record the exchange cannot take (BadRecordAt): set by the task host, so the error names the operator that
+   * emitted it and that operator's error policy decides; unset, the error fails the task as it is.
+   */
+  onBadRecord: ((value: unknown, error: unknown, at: BadRecordAt) => void) | undefined = undefined;
 
   constructor(
     private readonly ctx: TaskContext,
@@ -75,7 +83,13 @@ export class OutputGate<T> implements Downstream<T> {
         this.send(0, value);
         return;
       case 'hash': {
-        const kg = hashKey(this.key!(value)) % this.maxParallelism;
+        let kg: number;
+        try {
+          kg = hashKey(this.key!(value)) % this.maxParallelism;
+        } catch (e) {
+          this.badRecord(value, e, 'key');
+          return;
+        }
         this.send(subtaskForKeyGroup(kg, this.maxParallelism, w.length), value);
         return;
       }
@@ -109,17 +123,42 @@ export class OutputGate<T> implements Downstream<T> {
     }
   }
 
-  /** `w.tryWrite`, with a record too large for the ring handed to `onTooLarge` (then: true, nothing held). */
+  /**
+   * `w.tryWrite`, with a record too large for the ring handed to `onTooLarge`, and one its codec rejects to
+   * `onBadRecord` (then: true, nothing held).
+   */
   private tryWrite(w: ChannelWriter<T>, value: T, ts: number): boolean {
     try {
       return w.tryWrite(value, ts);
     } catch (e) {
+      this.ctx.timestamp = ts;
+      if (e instanceof SchemaMismatchError && this.onBadRecord !== undefined) {
+        this.badRecord(value, e, 'codec');
+        return true;
+      }
       if (!(e instanceof RecordTooLargeError) || this.onTooLarge === undefined) throw e;
       this.recordsOut--;
-      this.ctx.timestamp = ts;
       this.onTooLarge(value, e);
       return true;
     }
+  }
+
+  /** `w.retryPending`, with a held record its codec rejects (found only now, as it is written) to `onBadRecord`. */
+  private retryHeld(w: ChannelWriter<T>): boolean {
+    const held = w.heldValue;
+    try {
+      return w.retryPending();
+    } catch (e) {
+      if (!(e instanceof SchemaMismatchError) || this.onBadRecord === undefined) throw e;
+      this.badRecord(held, e, 'codec');
+      return true;
+    }
+  }
+
+  private badRecord(value: unknown, e: unknown, at: BadRecordAt): void {
+    this.recordsOut--;
+    if (this.onBadRecord === undefined) throw e;
+    this.onBadRecord(value, e, at);
   }
 
   /** Sends the records gathered for writer i as one batch frame, behind anything already waiting. */
@@ -214,7 +253,7 @@ export class OutputGate<T> implements Downstream<T> {
     for (let i = 0; i < this.writers.length; i++) {
       const w = this.writers[i]!;
       if (w.hasPending) {
-        if (!w.retryPending()) continue;
+        if (!this.retryHeld(w)) continue;
         this.backlog--;
         this.drained++;
       }

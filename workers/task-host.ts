@@ -12,7 +12,7 @@ import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec } from '../shm/codec/codec.js';
 import { JOB_CHECKPOINT_TRIGGER } from '../shm/layout.js';
 import { buildGraph } from '../core/api/environment.js';
-import { GraphMismatchError, JobCancelledError, OperatorError } from '../core/api/errors.js';
+import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedError } from '../core/api/errors.js';
 import { firstDifference, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
 import type { Key } from '../core/graph/key-groups.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
@@ -29,7 +29,7 @@ import { signalStop, threadBell } from '../core/runtime/job-control.js';
 import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
 import { subtaskKey, type ThreadAssignment, type ThreadResult } from './assignment.js';
 import { InputGate } from './input-gate.js';
-import { OutputGate } from './output-gate.js';
+import { OutputGate, type BadRecordAt } from './output-gate.js';
 import { FanOut } from './fan-out.js';
 import { Subtask, type ChainOperator, type CheckpointSink } from './subtask.js';
 import { runTaskLoop } from './task-loop.js';
@@ -40,8 +40,12 @@ function bellOf(a: ThreadAssignment, thread: number): Doorbell {
   return threadBell(a.control, thread);
 }
 
-function codecOf(node: LogicalNode): RecordCodec<unknown> {
-  return node.codec ?? genericCodec<unknown>();
+/**
+ * The codec of an exchange: the producing node's (withCodec) on its main output. A side output carries records of
+ * another type (dead letters, late input records, ctx.output values), so it always takes the generic codec.
+ */
+function codecOf(node: LogicalNode, tag: string | undefined): RecordCodec<unknown> {
+  return tag === undefined ? node.codec ?? genericCodec<unknown>() : genericCodec<unknown>();
 }
 
 /** Batch frames only for the generic codec: a typed record has no array form, and costs little per call. */
@@ -79,7 +83,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   for (const x of plan.exchanges.filter((e) => e.fromTask === taskId)) {
     const from = graph.nodes[x.fromNode]!;
     const consumer = graph.nodes[x.toNode]!;
-    const codec = codecOf(from);
+    const codec = codecOf(from, x.tag);
     const batch = batchFor(a, codec);
     const writers = plan.channels
       .filter((c) => c.exchange === x.id && c.fromSubtask === index)
@@ -137,8 +141,17 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
 
   // A record too large for a ring: the error policy of the operator that emitted it decides (dead letters carry
   // a preview of it: the record itself cannot cross a ring). A dead letter too large is cut to a preview.
+  // A record the exchange rejects (its key selector threw, its codec does not fit it): the same, named after the
+  // operator that emitted it (it used to fail the task under the name of the chain's source, whatever the policy).
   for (const { gate, node, tag } of gateOf) {
     const op = opOf.get(node)!;
+    if (tag !== DEAD_LETTERS_ID) {
+      const fromSource = node === nodes[0]!.id && nodes[0]!.kind === 'source';
+      gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => {
+        if (op.errorPolicy !== 'fail') { if (fromSource) subtask!.sourceRecords--; else op.recordsOut--; }
+        op.reject(new RecordRejectedError(at, e), v, undefined);
+      };
+    }
     if (tag === DEAD_LETTERS_ID) {
       gate.onTooLarge = (v: unknown, e: RecordTooLargeError) => {
         if ((v as DeadLetter).truncated) throw e;
@@ -170,7 +183,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const readers: ChannelReader<unknown>[] = [];
     const inputOf: number[] = [];
     for (const x of plan.exchanges.filter((e) => e.toTask === taskId)) {
-      const codec = codecOf(graph.nodes[x.fromNode]!);
+      const codec = codecOf(graph.nodes[x.fromNode]!, x.tag);
       const batches = batchFor(a, codec) > 1;
       for (const c of plan.channels.filter((ch) => ch.exchange === x.id && ch.toSubtask === index)) {
         readers.push(new ChannelReader(

@@ -24,6 +24,21 @@ export class OperatorError extends Error {
 }
 
 /** The graph a worker built from the job module differs from the main thread's. */
+/**
+ * A record its operator emitted but the exchange after it could not take: the keyBy's key selector threw on it
+ * (`at: 'key'`), or the output's typed codec does not fit it (`at: 'codec'`). Handled by that operator's error
+ * policy, like an error of its own function; `cause` is the original error.
+ */
+export class RecordRejectedError extends Error {
+  readonly at: 'key' | 'codec';
+  constructor(at: 'key' | 'codec', cause: unknown) {
+    const c = cause instanceof Error ? cause : new Error(String(cause));
+    super(`${at === 'key' ? 'the key selector of the keyBy after it' : 'the codec of its output'} rejected a record: ${c.message}`, { cause: c });
+    this.name = 'RecordRejectedError';
+    this.at = at;
+  }
+}
+
 export class GraphMismatchError extends Error {
   constructor(message: string) {
     super(message);

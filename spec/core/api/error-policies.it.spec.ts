@@ -102,3 +102,36 @@ test("a record too large for the ring with 'fail': RecordTooLargeError names the
     return true;
   });
 });
+
+// Regression (a review): a keyBy's key selector that threw, or a typed codec that did not fit a record, failed the
+// task under the name of the chain's source, and the emitting operator's error policy did not apply.
+const REJECTS = new URL('./jobs/exchange-rejects.ts', import.meta.url);
+const rejectsJob = (policy: string): URL => { const u = new URL(REJECTS); u.searchParams.set('policy', policy); return u; };
+
+test("records the exchange rejects (a key selector that throws, a codec that does not fit) fail the job under 'fail', naming the operator that emitted them", async () => {
+  const h = await run(rejectsJob('fail'), { parallelism: 2 });
+  await assert.rejects(h.result, (e: unknown) => {
+    assert.ok(e instanceof OperatorError, String(e));
+    assert.ok(e.operator === 'parse' || e.operator === 'to-stats', `named after the emitting operator, not the source: ${e.message}`);
+    if (e.operator === 'parse') assert.match(e.message, /the key selector of the keyBy after it rejected a record: Cannot read properties of null/);
+    else assert.match(e.message, /the codec of its output rejected a record: .*n/);
+    return true;
+  });
+});
+
+test("records the exchange rejects follow the emitting operator's 'drop' and 'dead-letter' policies; everything adds up", async () => {
+  const ids = Array.from({ length: 12 }, (_, i) => i + 1);
+  const dropped = await (await run(rejectsJob('drop'), { parallelism: 2 })).result;
+  assert.deepEqual((dropped.collected['keyed-out'] as number[]).sort((a, b) => a - b), ids.filter((i) => i !== 3 && i !== 8));
+  assert.deepEqual((dropped.collected['typed-out'] as number[]).sort((a, b) => a - b), ids.filter((i) => i !== 5 && i !== 10));
+  assert.deepEqual(counts(dropped.metrics, 'parse'), { in: 12, out: 10, dropped: 2, dead: 0 });
+  assert.deepEqual(counts(dropped.metrics, 'to-stats'), { in: 12, out: 10, dropped: 2, dead: 0 });
+  const dead = await (await run(rejectsJob('dead-letter'), { parallelism: 2 })).result;
+  const parseDead = dead.collected['parse-dead'] as DeadLetter[];
+  assert.deepEqual(parseDead.map((d) => (d.raw as { id: number }).id).sort((a, b) => a - b), [3, 8]);
+  assert.ok(parseDead.every((d) => d.operator === 'parse' && /key selector/.test(d.error.message)), JSON.stringify(parseDead[0]));
+  const statsDead = dead.collected['stats-dead'] as DeadLetter[];
+  assert.deepEqual(statsDead.map((d) => (d.raw as { id: number }).id).sort((a, b) => a - b), [5, 10]);
+  assert.deepEqual(counts(dead.metrics, 'to-stats'), { in: 12, out: 10, dropped: 0, dead: 2 });
+  for (const op of ['parse', 'to-stats', 'keyed', 'typed']) { assertAddsUp(dropped.metrics, op); assertAddsUp(dead.metrics, op); }
+});
