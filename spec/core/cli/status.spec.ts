@@ -97,3 +97,18 @@ test('jsonReport carries checkpoints, restarts and the checkpoint resumed from',
   const plain = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {} });
   assert.deepEqual([plain.checkpoints, plain.restarts, plain.restoredFrom], [null, 0, null]);
 });
+
+// Regression (a review): records an error policy dropped or dead-lettered appeared nowhere in the summary or the
+// JSON report, so an operator's records in and out did not add up and nothing said why.
+test('summary and jsonReport show what error policies dropped and dead-lettered', () => {
+  const m = metrics(10);
+  m.operators[1] = { ...m.operators[1]!, recordsOut: 7, dropped: 2, deadLettered: 1 };
+  const text = summary(shape, { job: 'j', metrics: m, outcome: 'finished' });
+  assert.match(text, /records out {2}dropped {2}dead-lettered/);
+  assert.match(text, /^\s*count\s+1\s+10\s+7\s+2\s+1$/m);
+  assert.doesNotMatch(summary(shape, { job: 'j', metrics: metrics(10), outcome: 'finished' }), /dropped {2}dead-lettered/, 'no columns when nothing was rejected');
+  const report = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: m, collected: {} });
+  const count = report.operators.find((o) => o.operator === 'count')!;
+  assert.deepEqual([count.recordsIn, count.recordsOut, count.dropped, count.deadLettered], [10, 7, 2, 1]);
+  assert.equal(report.operators.find((o) => o.operator === 'out')!.lateRecordsDropped, 3);
+});
