@@ -105,5 +105,11 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     assert.equal(report.cancelled, false);
     // Five words through a rolling reduce: one output per word.
     assert.equal(report.collected['out'], 5);
+    // Regression (a review): the job's `import ... from 'sluice'` stayed a package import in the worker bundle, so
+    // each worker loaded a second copy of the engine beside the bundled one.
+    const cache = path.join(installed, 'dist', 'node_modules', '.cache', 'sluice');
+    const bundles = readdirSync(cache).filter((f) => /^worker-.*\.mjs$/.test(f));
+    assert.ok(bundles.length > 0, `a worker bundle in ${cache}`);
+    for (const b of bundles) assert.doesNotMatch(readFileSync(path.join(cache, b), 'utf8'), /from\s*["']sluice["']/, `${b} imports the package again`);
   });
 });

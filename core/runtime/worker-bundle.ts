@@ -69,8 +69,11 @@ function writeAtomically(file: string, contents: string | Uint8Array): void {
 const SOURCE = /\.([cm]?[jt]s|tsx|jsx)$/;
 
 /** Part of the cache key: a change to how bundles are made invalidates every cached one. */
-const FORMAT = 3;
+const FORMAT = 4;
 
+/** The engine's package name and its entry points ('sluice', 'sluice/shm'), which a bundle takes from its own files. */
+const ENGINE_PACKAGE = 'sluice';
+const ENGINE_IMPORT = /^sluice(\/shm)?$/;
 /** Worker threads of a bundled job get run()'s job URL here (the job module's import.meta.url). */
 export const JOB_URL_ENV = 'SLUICE_WORKER_JOB_URL';
 
@@ -127,6 +130,13 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
         setup(b) {
           // `import ... from 'file:///...'`: a file like any other (esbuild would leave the URL to Node).
           b.onResolve({ filter: /^file:/ }, (args) => ({ path: fileURLToPath(args.path) }));
+          // The engine's own package (a job that imports 'sluice'): the same files the task host is bundled from,
+          // so the worker holds one copy of the engine. Left a package import, it loaded a second copy beside
+          // the bundled one (whose instanceof checks then fail), and in a checkout it did not resolve at all.
+          b.onResolve({ filter: ENGINE_IMPORT }, (args) => {
+            const file = path.join(engineRoot, args.path === ENGINE_PACKAGE ? 'core' : 'shm', `index${path.extname(host)}`);
+            return existsSync(file) ? { path: file } : undefined;
+          });
           b.onLoad({ filter: SOURCE }, (args) => {
             if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
             // The job module's own URL is the one run() was given (a query string may select what it builds): read
