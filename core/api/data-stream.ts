@@ -27,8 +27,9 @@ import { stateSchemaFields, stateSchemaFingerprint } from '../state/typed-state-
 import type { FieldDef, RecordSchema } from '../../shm/codec/schema.js';
 import { asyncMapFingerprint, checkAsyncMapOptions, type AsyncMapFunction, type AsyncMapOptions } from './async-map.js';
 
-function requireFunction(fn: unknown, what: string): void {
-  if (typeof fn !== 'function') throw new JobDefinitionError(`${what}: expected a function, got ${typeof fn}`);
+/** `after`: the operator the call follows, so the error says where in the job it is. */
+function requireFunction(fn: unknown, what: string, after: string): void {
+  if (typeof fn !== 'function') throw new JobDefinitionError(`${what} after operator '${after}': expected a function, got ${typeof fn}`);
 }
 
 export class DataStream<T> {
@@ -115,17 +116,17 @@ export class DataStream<T> {
   }
 
   map<R>(fn: MapFunction<T, R>): DataStream<R> {
-    requireFunction(fn, 'map');
+    requireFunction(fn, 'map', this.node.name);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'map', inputs: [this.edge()], fn }));
   }
 
   filter(fn: FilterFunction<T>): DataStream<T> {
-    requireFunction(fn, 'filter');
+    requireFunction(fn, 'filter', this.node.name);
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'filter', inputs: [this.edge()], fn }));
   }
 
   flatMap<R>(fn: FlatMapFunction<T, R>): DataStream<R> {
-    requireFunction(fn, 'flatMap');
+    requireFunction(fn, 'flatMap', this.node.name);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'flatMap', inputs: [this.edge()], fn }));
   }
 
@@ -136,7 +137,7 @@ export class DataStream<T> {
    * the operator's error policy (`.onError`). Requests in flight at a checkpoint are issued again on restore.
    */
   asyncMap<R>(fn: AsyncMapFunction<T, R>, options: AsyncMapOptions<T, R> = {}): DataStream<R> {
-    requireFunction(fn, 'asyncMap');
+    requireFunction(fn, 'asyncMap', this.node.name);
     checkAsyncMapOptions(options as AsyncMapOptions<unknown, unknown>);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'async', inputs: [this.edge()], fn, spec: options, specFingerprint: asyncMapFingerprint(options as AsyncMapOptions<unknown, unknown>) }));
   }
@@ -159,7 +160,7 @@ export class DataStream<T> {
 
   /** Partitions by key: records with equal keys go to the same parallel instance. */
   keyBy<K extends Key>(key: KeySelector<T, K>): KeyedStream<T, K> {
-    requireFunction(key, 'keyBy');
+    requireFunction(key, 'keyBy', this.node.name);
     return new KeyedStream<T, K>(this.graph, this.node, key, this.tag);
   }
 
@@ -320,7 +321,7 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
    * accumulators live in typed columns (ReduceOptions).
    */
   reduce(fn: ReduceFunction<T>, options: ReduceOptions<T> = {}): DataStream<T> {
-    requireFunction(fn, 'reduce');
+    requireFunction(fn, 'reduce', this.node.name);
     if (options.stateSchema === undefined) return new DataStream<T>(this.graph, this.graph.add({ kind: 'reduce', inputs: [this.edge()], fn }));
     const fields = stateSchemaFields(options.stateSchema, 'reduce');
     const spec: ReduceSpec = { stateFields: fields };

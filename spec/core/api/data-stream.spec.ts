@@ -33,3 +33,10 @@ test('name, uid, setParallelism and onError on keyBy, rebalance, broadcast or a 
   assert.equal(parsed.keyBy((r) => r.u).map((r) => r.n).name('after').name('after2') !== undefined, true, 'the operator after a keyBy is named as usual');
   assert.deepEqual([src, parsed].map((s) => (s as unknown as { node: { name: string } }).node.name), ['src', 'parse'], 'nothing was renamed');
 });
+
+test('a builder call without a function names the operator it follows', () => {
+  const env = new StreamEnvironment(1);
+  const parsed = env.fromCollection([1]).name('src').map((x) => x).name('parse');
+  assert.throws(() => parsed.map(undefined as never), (e: unknown) => e instanceof JobDefinitionError && e.message === "map after operator 'parse': expected a function, got undefined");
+  assert.throws(() => parsed.keyBy(42 as never), /^JobDefinitionError: keyBy after operator 'parse': expected a function, got number$/);
+});
