@@ -42,6 +42,8 @@ export interface CheckpointRow {
   chunks: number;
   keyedEntries: number;
   finished: boolean;
+  /** It holds in-flight records (an unaligned checkpoint): it restores only at the parallelism it was taken at. */
+  unaligned: boolean;
   status: Status;
   problem: string | null;
 }
@@ -86,7 +88,7 @@ function rowOf(m: Manifest, status: Status, problem: string | null): CheckpointR
   const refs = uniqueRefs(m);
   return {
     id: m.id, kind: m.kind, name: m.name ?? null, createdAt: m.createdAt, bytes: refs.reduce((n, r) => n + r.bytes, 0), chunks: refs.length,
-    keyedEntries: m.keyedEntries, finished: m.finished, status, problem,
+    keyedEntries: m.keyedEntries, finished: m.finished, unaligned: Object.keys(m.inFlight ?? {}).length > 0, status, problem,
   };
 }
 
@@ -113,7 +115,7 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
     try {
       manifests.push(await store.readManifest(id));
     } catch (e) {
-      rows.push({ id, kind: '?', name: null, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, status: 'corrupt', problem: (e as Error).message });
+      rows.push({ id, kind: '?', name: null, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, status: 'corrupt', problem: (e as Error).message });
     }
   }
   const total = manifests.reduce((n, m) => n + uniqueRefs(m).length, 0);
@@ -128,7 +130,7 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
   // Savepoint names whose manifest is gone.
   const ids = new Set(rows.map((r) => r.id));
   for (const s of await store.savepoints()) {
-    if (!ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
+    if (!ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
   }
   return rows.sort((a, b) => b.id - a.id);
 }
@@ -241,7 +243,7 @@ export function renderList(dir: string, rows: readonly CheckpointRow[]): string 
   if (rows.length === 0) return `${lines[0]}\n  (empty: no completed checkpoint yet)`;
   lines.push(...table(
     ['id', 'kind', 'name', 'created', 'size', 'chunks', 'entries', 'status'],
-    rows.map((r) => [String(r.id), r.kind + (r.finished ? ' (end)' : ''), r.name ?? '', r.createdAt ?? '', bytes(r.bytes), grouped(r.chunks), grouped(r.keyedEntries), statusText(r)]),
+    rows.map((r) => [String(r.id), r.kind + (r.finished ? ' (end)' : '') + (r.unaligned ? ' (unaligned)' : ''), r.name ?? '', r.createdAt ?? '', bytes(r.bytes), grouped(r.chunks), grouped(r.keyedEntries), statusText(r)]),
     new Set([0, 4, 5, 6]),
   ));
   return lines.join('\n');
@@ -253,7 +255,7 @@ export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string 
   const what = d.kind === 'savepoint' ? `savepoint '${d.name}' (checkpoint ${d.id})` : `${d.kind} ${d.id}`;
   const lines = [
     `${what}: ${statusText(d)}`,
-    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}`,
+    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}${d.unaligned ? '; unaligned (in-flight records: restores at the same parallelism only)' : ''}`,
     `  job fingerprint ${d.jobFingerprint.slice(0, 16)}`,
     'operators:',
   ];
