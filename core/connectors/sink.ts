@@ -53,6 +53,12 @@ export interface PreparedTransaction {
   readonly checkpointId: number;
   readonly subtask: number;
   readonly transaction: unknown;
+  /**
+   * An end-of-input transaction's own id. (subtask, -1) is not unique: a subtask that ended, and whose end was
+   * published, can be restored and dealt more input (splits go out again), and then ends again. A sink that
+   * publishes idempotently keys end transactions by this.
+   */
+  readonly end?: string;
 }
 
 /**
@@ -82,7 +88,7 @@ export function collectSink<T>(): SinkSpec<T> & { committed(): T[] } {
     commit(transactions) {
       for (const t of transactions) {
         // Idempotent: a transaction published before a failure is passed again after the restore.
-        const id = `${t.subtask}/${t.checkpointId}`;
+        const id = t.end !== undefined ? `end/${t.end}` : `${t.subtask}/${t.checkpointId}`;
         if (seen.has(id)) continue;
         seen.add(id);
         for (const v of t.transaction as T[]) committed.push(v);

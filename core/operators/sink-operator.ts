@@ -4,6 +4,7 @@
 // the last one, durable but not yet visible); the transactions travel in the checkpoint, and the main thread
 // publishes them once the checkpoint is complete (two-phase commit, SinkSpec.commit).
 
+import { randomUUID } from 'node:crypto';
 import type { PreparedTransaction, SinkWriter } from '../connectors/sink.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { Operator, type Downstream } from './operator.js';
@@ -51,7 +52,10 @@ export class SinkOperator<T> extends Operator<T, never> {
   private prepare(checkpointId: number): void {
     let transaction: unknown;
     try { transaction = this.writer.prepareCommit!(checkpointId); } catch (e) { this.fail(e); }
-    this.pending.push({ checkpointId, subtask: this.ctx.subtask, transaction });
+    // An end of input gets an id of its own: this subtask may end again after a restore (PreparedTransaction.end).
+    this.pending.push(checkpointId < 0
+      ? { checkpointId, subtask: this.ctx.subtask, transaction, end: randomUUID() }
+      : { checkpointId, subtask: this.ctx.subtask, transaction });
   }
 
   override finish(): void {

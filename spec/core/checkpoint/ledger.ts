@@ -24,7 +24,8 @@ export function ledgerSink<T>(dir: string): SinkSpec<T> {
     commit(transactions: PreparedTransaction[]) {
       mkdirSync(dir, { recursive: true });
       for (const t of transactions) {
-        const file = path.join(dir, `${t.subtask}-${t.checkpointId < 0 ? 'end' : t.checkpointId}.json`);
+        // An end of input by its own id: a subtask can end again after a restore (PreparedTransaction.end).
+        const file = path.join(dir, `${t.subtask}-${t.checkpointId < 0 ? `end-${t.end ?? ''}` : t.checkpointId}.json`);
         if (existsSync(file)) continue;
         writeFileSync(`${file}.tmp`, JSON.stringify(t.transaction));
         renameSync(`${file}.tmp`, file);
