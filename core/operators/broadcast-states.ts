@@ -61,10 +61,14 @@ export class BroadcastStates {
     return [...(this.states.get(name)?.map ?? [])];
   }
 
-  /** Every entry of every state, as [state, key, value] items. */
+  /**
+   * Every entry of every state, as [state, key, value] items: copies, made now. The snapshot leaves the thread only
+   * when the checkpoint completes here (unaligned, or after the alignment timeout, records go on being processed
+   * until then), and a value changed in place meanwhile must not reach the checkpoint.
+   */
   snapshotItems(): unknown[] {
     const items: unknown[] = [];
-    for (const [name, s] of this.states) for (const [k, v] of s.map) items.push([name, k, v]);
+    for (const [name, s] of this.states) for (const [k, v] of s.map) items.push(structuredClone([name, k, v]));
     return items;
   }
 

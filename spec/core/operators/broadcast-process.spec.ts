@@ -135,3 +135,29 @@ test('chained: when the source ends first, event time stays at the broadcast inp
   assert.deepEqual(h.out.watermarks, [50, MAX_WATERMARK]);
   assert.equal(h.out.finished, true);
 });
+
+// Regression (a review): the snapshot held the live values; a snapshot leaves the thread only when the checkpoint
+// completes here, and with unaligned checkpoints records go on being processed until then, so a value changed in
+// place afterwards reached the checkpoint (and its record, replayed from the channel state, applied twice).
+test('a broadcast state snapshot is a copy taken at the barrier: later in-place changes do not reach it', () => {
+  const RULES = new MapStateDescriptor<string, string[]>('rules');
+  const env = new StreamEnvironment(1);
+  const rules = env.fromCollection<string>([]).broadcast(RULES);
+  const out = env.fromCollection<string>([]).connect(rules).process<string>({
+    processElement() {},
+    processBroadcastElement(r, ctx) {
+      const s = ctx.getBroadcastState(RULES);
+      const list = s.get('all') ?? [];
+      list.push(r);
+      s.put('all', list);
+    },
+  });
+  const h = instantiate<string, string>(env, out, { checkpointing: true });
+  const op = h.op as unknown as BroadcastProcessOperator<string, string, string>;
+  op.open();
+  h.push2('r1');
+  const snap = op.snapshotState();
+  h.push2('r2');
+  assert.deepEqual(snap.operator, [['rules', 'all', ['r1']]]);
+  assert.deepEqual(op.broadcastEntries('rules'), [['all', ['r1', 'r2']]]);
+});
