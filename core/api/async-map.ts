@@ -36,6 +36,7 @@ export function asyncMapFingerprint(o: AsyncMapOptions<unknown, unknown>): strin
 
 export function checkAsyncMapOptions(o: AsyncMapOptions<unknown, unknown>): void {
   if (o === null || typeof o !== 'object') throw new JobDefinitionError('asyncMap: options must be an object');
+  if (o.ordered !== undefined && typeof o.ordered !== 'boolean') throw new JobDefinitionError(`asyncMap: ordered must be true or false, got ${JSON.stringify(o.ordered)}`);
   const t = o.onTimeout;
   if (t !== undefined && t !== 'error' && t !== 'drop' && typeof (t as { fallback?: unknown })?.fallback !== 'function') {
     throw new JobDefinitionError(`asyncMap: onTimeout must be 'error', 'drop' or { fallback: (value, error) => result }, got ${JSON.stringify(t)}`);

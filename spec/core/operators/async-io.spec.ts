@@ -242,7 +242,17 @@ test('bad options are typed errors; push after close is refused', () => {
   assert.throws(() => new AsyncIo(fn, { capacity: 0 }), (e: unknown) => e instanceof AsyncIoError && e.code === 'INVALID_OPTION');
   assert.throws(() => new AsyncIo(fn, { timeoutMs: 0 }), AsyncIoError);
   assert.throws(() => new AsyncIo(fn, { onTimeout: 'retry' as never }), AsyncIoError);
+  // Regression (a review): beyond a timer's limit Node fires after 1 ms, so such a timeout timed out every request.
+  assert.throws(() => new AsyncIo(fn, { timeoutMs: 3e9 }), /timeoutMs must be at most 2147483647/);
+  assert.throws(() => new AsyncIo(fn, { retries: 1, retryDelayMs: 3e9 }), /retryDelayMs must be at most 2147483647/);
+  new AsyncIo(fn, { timeoutMs: 2_147_483_647 }).close();
   const core = new AsyncIo(fn);
   core.close();
   assert.throws(() => core.push(1), (e: unknown) => e instanceof AsyncIoError && e.code === 'ASYNC_CLOSED');
+});
+
+test('asyncMap options: ordered must be a boolean (a string ran in ordered mode)', async () => {
+  const { checkAsyncMapOptions } = await import('../../../core/api/async-map.js');
+  assert.throws(() => checkAsyncMapOptions({ ordered: 'false' as never }), /asyncMap: ordered must be true or false, got "false"/);
+  checkAsyncMapOptions({ ordered: false });
 });
