@@ -9,8 +9,8 @@
 // Exactly-once: a checkpoint stores every input whose result is not out yet (in flight, finished but not
 // emitted, waiting) as operator state; a restore issues them again, first. Results emitted before the barrier are
 // downstream of it, the rest come from the re-issued requests: none lost, none emitted twice (a request itself may
-// run twice). Watermarks wait behind the inputs that came before them, so no result is late because its request
-// was slow. End of input waits until every request is done.
+// run twice). Watermarks, and the stream going idle, wait behind the inputs that came before them, so no result is
+// late because its request was slow. End of input waits until every request is done.
 
 import type { AsyncMapFunction, AsyncMapOptions } from '../api/async-map.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
@@ -42,6 +42,11 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   private seq = 0;
   /** Watermarks held until every input before them (index < upTo) is out. */
   private watermarks: { wm: number; upTo: number }[] = [];
+  /**
+   * Upstream went idle while results were still due: held like a watermark. Passed on at once, downstream would
+   * stop waiting for this input, let its other inputs move event time on, and find those results late.
+   */
+  private idleHeld = false;
   private ending = false;
   private ended = false;
   private ioDropped = 0;
@@ -88,6 +93,11 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
     if (this.io.dropped !== this.ioDropped) { this.dropped += this.io.dropped - this.ioDropped; this.ioDropped = this.io.dropped; }
     while (this.waiting.length > 0 && this.io.canAccept) { this.io.push(this.waiting.shift()!); done++; }
     if (this.watermarks.length > 0) done += this.releaseWatermarks();
+    if (this.idleHeld && this.watermarks.length === 0 && this.firstPending >= this.seq) {
+      this.idleHeld = false;
+      this.next.idle(true);
+      done++;
+    }
     if (this.ending && !this.ended && this.drained) {
       this.ended = true;
       this.next.finish();
@@ -115,6 +125,17 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   override watermark(watermark: number): void {
     if (this.watermarks.length === 0 && this.firstPending >= this.seq) { this.next.watermark(watermark); return; }
     this.watermarks.push({ wm: watermark, upTo: this.seq });
+  }
+
+  override idle(idle: boolean): void {
+    if (!idle) {
+      // Active again before the held idleness went out: downstream never saw it go idle.
+      if (this.idleHeld) this.idleHeld = false;
+      else this.next.idle(false);
+      return;
+    }
+    if (this.watermarks.length === 0 && this.firstPending >= this.seq) this.next.idle(true);
+    else this.idleHeld = true;
   }
 
   override finish(): void {

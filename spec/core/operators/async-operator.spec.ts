@@ -10,13 +10,13 @@ import type { Downstream } from '../../../core/operators/operator.js';
 import { TaskContext } from '../../../core/operators/task-context.js';
 import type { DeadLetter } from '../../../core/index.js';
 
-type Event = { record: string; ts: number } | { watermark: number } | { end: true };
+type Event = { record: string; ts: number } | { watermark: number } | { idle: boolean } | { end: true };
 
 function downstream(ctx: TaskContext, events: Event[]): Downstream<string> {
   return {
     push: (v) => { events.push({ record: v, ts: ctx.timestamp }); },
     watermark: (wm) => { events.push({ watermark: wm }); },
-    idle: () => {},
+    idle: (i) => { events.push({ idle: i }); },
     finish: () => { events.push({ end: true }); },
   };
 }
@@ -126,4 +126,30 @@ test("a failed request: the operator's error policy decides ('dead-letter' here;
   failing.push(1);
   await f.fail(1);
   assert.throws(() => failing.pollPending(100), /operator 'enrich' \(subtask 0\) failed: enrich: request for input #0 failed/);
+});
+
+// Regression (a review): idleness went downstream at once, ahead of results still due; downstream then stopped
+// waiting for this input, moved event time on by its others, and found those results late.
+test('the stream going idle waits behind the results still due, like a watermark; active again before that, nothing is sent', async () => {
+  const g = gated();
+  const events: Event[] = [];
+  const op = new AsyncOperator<number, string>('enrich', g.ctx, downstream(g.ctx, events), g.fn, {});
+  g.ctx.timestamp = 150;
+  op.push(1);
+  op.idle(true);
+  assert.deepEqual(events, [], 'held while r1 is due');
+  await g.answer(1);
+  op.pollPending(100);
+  assert.deepEqual(events, [{ record: 'r1', ts: 150 }, { idle: true }]);
+  op.idle(false);
+  op.idle(true);
+  assert.deepEqual(events.slice(2), [{ idle: false }, { idle: true }], 'nothing due: passed on at once');
+  op.idle(false); // a record follows
+  g.ctx.timestamp = 160;
+  op.push(2);
+  op.idle(true);
+  op.idle(false);
+  await g.answer(2);
+  op.pollPending(100);
+  assert.deepEqual(events.slice(4), [{ idle: false }, { record: 'r2', ts: 160 }], 'idle and active again while r2 was due: neither goes out');
 });
