@@ -31,7 +31,7 @@ export interface SocketTextOptions {
   maxLineBytes?: number;
   /** Reconnect when the connection ends or cannot be made; false (default) ends the source when it closes. */
   reconnect?: boolean | ReconnectOptions;
-  /** Pause the socket while this many bytes are buffered. Default 1 MiB. */
+  /** Pause the socket while this many bytes of complete lines wait to be read (plus at most one partial line of up to maxLineBytes). Default 1 MiB. */
   highWaterBytes?: number;
 }
 
@@ -114,7 +114,7 @@ export class SocketTextReader implements SourceReader<string> {
       emit(text);
     }
     if (this.head === this.queue.length) { this.queue.length = 0; this.head = 0; }
-    if (this.socket?.isPaused() && this.queuedBytes + (this.framer?.bufferedBytes ?? 0) < this.highWater / 2) this.socket.resume();
+    if (this.socket?.isPaused() && this.queuedBytes < this.highWater / 2) this.socket.resume();
     if (k > 0) return SOURCE_MORE;
     if (this.failure !== undefined) throw this.failure;
     return this.ended ? SOURCE_END : SOURCE_WAIT;
@@ -150,7 +150,9 @@ export class SocketTextReader implements SourceReader<string> {
     socket.on('data', (chunk: Buffer) => {
       framer.push(chunk);
       this.take(framer, source);
-      if (this.queuedBytes + framer.bufferedBytes >= this.highWater) socket.pause();
+      // Complete lines only: reading them frees their bytes, while the partial line in the framer only shrinks when
+      // its end arrives, which a pause would hold back forever (the framer bounds it by maxLineBytes itself).
+      if (this.queuedBytes >= this.highWater) socket.pause();
       this.wakeup.notify();
     });
     socket.on('error', (e) => {

@@ -114,3 +114,27 @@ test('no server and no reconnect: a SocketSourceError naming the address', async
   assert.throws(() => new SocketTextReader({ host: '', port: 1 }), ConnectorOptionError);
   assert.throws(() => new SocketTextReader({ host: 'h', port: 70000 }), ConnectorOptionError);
 });
+
+// Regression (a review): the partial line in the framer counted against highWaterBytes, but it only shrinks when
+// its end arrives, which the pause held back: a line as long as the mark hung the source (with the defaults, any
+// line over 1 MiB, which should have been a LineTooLongError bad record).
+for (const [what, bytes, opts, expect] of [
+  ['a line over maxLineBytes (defaults) is a bad record, then the next line', 1_500_000, {}, { lines: [2], bad: 1 }],
+  ['a valid line longer than highWaterBytes arrives whole', 700_000, { highWaterBytes: 512 * 1024 }, { lines: [700_000, 2], bad: 0 }],
+] as const) {
+  test(`${what}: the socket is not paused on a partial line`, { timeout: 20_000 }, async () => {
+    const srv = createServer((s) => s.end(Buffer.concat([Buffer.alloc(bytes, 0x61), Buffer.from('\nok\n')])));
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const reader = new SocketTextReader({ host: '127.0.0.1', port: (srv.address() as { port: number }).port, ...opts });
+    try {
+      const d = await drive(reader);
+      assert.equal(d.ended, true);
+      assert.deepEqual({ lines: d.values.map((v) => v.length), bad: d.bad.length }, expect);
+      if (expect.bad > 0) assert.ok(d.bad[0]!.error instanceof LineTooLongError);
+    } finally {
+      reader.close();
+      await closeServer(srv);
+    }
+  });
+}
