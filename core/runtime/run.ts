@@ -271,7 +271,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
           firstStarted();
           return finalResult(undefined, from.manifest.id);
         }
-        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, nextId, warn });
+        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, restart: restarts > 0, nextId, warn });
         current = attempt;
         firstStarted();
         if (cancelled) attempt.stop();
@@ -400,6 +400,8 @@ interface AttemptSetup {
   cp: CheckpointSettings | undefined;
   store: CheckpointStore | undefined;
   from: LoadedCheckpoint | undefined;
+  /** A restart after a failure (not the run's first attempt). */
+  restart: boolean;
   nextId: number;
   warn: (m: string) => void;
 }
@@ -421,6 +423,10 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // Transactions of the restored checkpoint may not have been published before the failure: publish
     // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
     await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid));
+  } else if (s.restart) {
+    // A restart from the beginning (no checkpoint completed): nothing was published, so whatever the failed
+    // attempt left (a file sink's in-progress and pending parts) is vouched for by nothing.
+    for (const spec of sinksByUid.values()) if (spec.recover !== undefined) await spec.recover([]);
   }
   for (const t of plan.tasks) {
     const head = graph.nodes[t.nodeIds[0]!]!;

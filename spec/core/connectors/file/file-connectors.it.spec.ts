@@ -188,3 +188,24 @@ function child(url: URL, stateDir: string, resume: boolean) {
     }),
   };
 }
+
+// Regression (a review): sinks cleared what a failed attempt left only when it restored a checkpoint; a restart
+// from the beginning (no checkpoint completed yet) left the attempt's hidden in-progress and pending parts.
+test('file sink: a restart from the beginning removes the failed attempt\'s hidden parts; the output is exactly once', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-sink-restart-'));
+  try {
+    const out = path.join(dir, 'out');
+    const u = new URL('./jobs/files.ts', import.meta.url);
+    for (const [k, v] of Object.entries({ case: 'sink-fails', out, marker: path.join(dir, 'marker'), failAt: '2500' })) u.searchParams.set(k, v);
+    const warnings: string[] = [];
+    const r = await (await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m) })).result;
+    assert.equal(r.restarts, 1);
+    assert.ok(warnings.some((w) => /restart 1 .* from the beginning/.test(w)), warnings.join(' | '));
+    const files = readdirSync(out);
+    const ids = files.filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i));
+    assert.deepEqual(tally(ids, 5000), { lost: 0, duplicated: 0, unexpected: 0 });
+    assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'no hidden part left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,9 @@
 //                                        JSON Lines files -> a map that fails once at record i -> a ledger
 //   ?case=sink&n=20000&rate=20000&out=/dir&interval=15
 //                                        generator -> JSON Lines part files (exactly-once, for the kill test)
+//   ?case=sink-fails&out=/dir&failAt=i&marker=/path
+//                                        generator -> a map that fails once at record i -> part files; checkpoints
+//                                        every minute, so the job restarts from the beginning
 import { existsSync, writeFileSync } from 'node:fs';
 import { csv, defineJob, fileSink, jsonLines } from '../../../../../core/index.js';
 import { ledgerSink } from '../../../checkpoint/ledger.js';
@@ -33,6 +36,16 @@ export default defineJob((env) => {
       }).name('inject').uid('inject')
       .rebalance().map((r) => r.i).name('ids').uid('ids')
       .sink(ledgerSink<number>(q.get('ledger')!)).name('out').uid('out');
+  } else if (c === 'sink-fails') {
+    const failAt = Number(q.get('failAt'));
+    const marker = q.get('marker')!;
+    env.enableCheckpointing(60_000);
+    env.fromGenerator({ count: 5000, seed: 1 }, (i) => ({ i })).name('gen').uid('gen')
+      .map((r) => {
+        if (r.i === failAt && !existsSync(marker)) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${r.i}`); }
+        return r;
+      }).name('inject').uid('inject')
+      .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 100, bufferBytes: 0 })).name('parts').uid('parts');
   } else {
     env.enableCheckpointing(Number(q.get('interval') ?? 15));
     env.fromGenerator({ count: Number(q.get('n') ?? 20_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 3 }, (i) => ({ i })).name('gen').uid('gen')
