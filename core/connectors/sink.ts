@@ -29,6 +29,7 @@ export interface SinkSpec<T> {
    * Main thread, when a job restores a checkpoint (before its threads start), instead of `commit`: publishes the
    * restored checkpoint's transactions (idempotently), then removes what the crashed attempt left that no
    * restored transaction vouches for (a file sink's in-progress and pending parts). Without it, `commit` runs.
+   * Also called with no transactions when a job restarts from the beginning (no checkpoint had completed).
    */
   recover?(transactions: PreparedTransaction[]): void | Promise<void>;
 }
