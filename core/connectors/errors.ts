@@ -133,7 +133,7 @@ export class NoInputFilesError extends ConnectorError {
 
 export class FileTruncatedError extends ConnectorError {
   constructor(path: string, size: number, position: number) {
-    super('FILE_TRUNCATED', `${path} shrank to ${size} bytes, below the read position ${position}: truncated or replaced while followed`);
+    super('FILE_TRUNCATED', `${path} shrank to ${size} bytes, below the read position ${position}: truncated or replaced after it was read (a restore resumes a file where its checkpoint recorded)`);
     this.name = 'FileTruncatedError';
   }
 }

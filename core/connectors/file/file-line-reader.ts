@@ -156,6 +156,10 @@ export class FileLineReader {
     const { bytesRead } = await h.read(buf, 0, this.chunkBytes, this.readAt);
     if (this.closed) return;
     if (bytesRead === 0) {
+      // The end, or a file that shrank below where it was read to (a restore resumes at its checkpoint's
+      // position): ending there would silently skip whatever replaced it.
+      const { size } = await h.stat();
+      if (size < this.readAt) throw new FileTruncatedError(this.path, size, this.readAt);
       this.atEnd = true;
       if (this.growth === undefined) {
         this.framer.finish();

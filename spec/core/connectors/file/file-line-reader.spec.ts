@@ -109,6 +109,15 @@ test('follow: a file truncated below the read position is a FileTruncatedError',
   await reader.close();
 });
 
+// Regression (a review): a bounded file restored at a position beyond its current size (it shrank, or was replaced
+// by a shorter one, after the checkpoint) ended at once, silently skipping what is there now.
+test('bounded: a file shorter than the position it resumes at is a FileTruncatedError, not an end', async () => {
+  const path = await file('a\n');
+  const reader = new FileLineReader(path, { offset: 4, line: 3 });
+  await assert.rejects(drive(lines(reader)), (e: unknown) => e instanceof FileTruncatedError && /shrank to 2 bytes, below the read position 4/.test(e.message));
+  await reader.close();
+});
+
 test('a missing file fails the read with the file system error naming the path', async () => {
   const reader = new FileLineReader(join(dir, 'missing.txt'), { offset: 0, line: 1 });
   await assert.rejects(drive(lines(reader)), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT' && /missing\.txt/.test(String(e)));
