@@ -212,6 +212,11 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
 
   // ---- checkpointing
   const cp = checkpointSettings(graph, options, jobUrl);
+  if (!cp) {
+    // Options that only mean something with checkpoints: taken silently, they look as if they applied.
+    const unused = (['checkpointMode', 'alignmentTimeoutMs', 'checkpointTimeoutMs', 'retainedCheckpoints', 'allowNonRestoredState'] as const).filter((k) => options[k] !== undefined);
+    if (unused.length > 0) warn(`${unused.join(', ')} ${unused.length === 1 ? 'has' : 'have'} no effect: the job does not checkpoint (give it a state directory, a checkpoint interval, or enableCheckpointing)`);
+  }
   const restart = checkRestartStrategy(options.restartStrategy ?? (cp ? DEFAULT_RESTART : { type: 'none' }));
   let store: CheckpointStore | undefined;
   let restored: LoadedCheckpoint | undefined;

@@ -53,3 +53,12 @@ test('cancel ends a job whose thread is stuck in synchronous user code (terminat
   const after = await threadsAfter(before);
   assert.ok(after <= before, `threads before ${before}, after ${after}`);
 });
+
+// A review found `--checkpoint-mode unaligned` and `--allow-non-restored-state` taken silently by a job that does
+// not checkpoint, as if they applied.
+test('checkpoint options given to a job that does not checkpoint are named in a warning', async () => {
+  const warnings: string[] = [];
+  const h = await run(new URL('../../../examples/wordcount.ts', import.meta.url), { parallelism: 1, checkpointMode: 'unaligned', allowNonRestoredState: true, onWarning: (w) => warnings.push(String(w)) });
+  await h.result;
+  assert.ok(warnings.some((w) => /^checkpointMode, allowNonRestoredState have no effect: the job does not checkpoint/.test(w)), warnings.join(' | '));
+});
