@@ -145,26 +145,22 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   // operator that emitted it (it used to fail the task under the name of the chain's source, whatever the policy).
   for (const { gate, node, tag } of gateOf) {
     const op = opOf.get(node)!;
-    if (tag !== DEAD_LETTERS_ID) {
-      const fromSource = node === nodes[0]!.id && nodes[0]!.kind === 'source';
-      gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => {
-        if (op.errorPolicy !== 'fail') { if (fromSource) subtask!.sourceRecords--; else op.recordsOut--; }
-        op.reject(new RecordRejectedError(at, e), v, undefined);
-      };
-    }
     if (tag === DEAD_LETTERS_ID) {
       gate.onTooLarge = (v: unknown, e: RecordTooLargeError) => {
         if ((v as DeadLetter).truncated) throw e;
         gate.push(truncatedDeadLetter(v as DeadLetter));
       };
-    } else if (op.errorPolicy !== 'fail') {
-      // Counted as emitted when it was pushed; it is rejected instead (a source counts what it emitted itself).
-      const fromSource = node === nodes[0]!.id && nodes[0]!.kind === 'source';
-      gate.onTooLarge = (v: unknown, e: RecordTooLargeError) => {
-        if (fromSource) subtask!.sourceRecords--; else op.recordsOut--;
-        op.reject(e, v, undefined);
-      };
+      continue;
     }
+    // Counted as emitted when it was pushed; it is rejected instead (a source counts what it emitted itself).
+    const fromSource = node === nodes[0]!.id && nodes[0]!.kind === 'source';
+    const rejectEmitted = (v: unknown, e: unknown): void => {
+      if (op.errorPolicy !== 'fail') { if (fromSource) subtask!.sourceRecords--; else op.recordsOut--; }
+      op.reject(e, v, undefined);
+    };
+    gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => rejectEmitted(v, new RecordRejectedError(at, e));
+    // Under 'fail' the RecordTooLargeError itself fails the task (it names the limit and the option to raise).
+    if (op.errorPolicy !== 'fail') gate.onTooLarge = rejectEmitted;
   }
 
   const head = nodes[0]!;

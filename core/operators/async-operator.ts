@@ -93,7 +93,7 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
     if (this.io.dropped !== this.ioDropped) { this.dropped += this.io.dropped - this.ioDropped; this.ioDropped = this.io.dropped; }
     while (this.waiting.length > 0 && this.io.canAccept) { this.io.push(this.waiting.shift()!); done++; }
     if (this.watermarks.length > 0) done += this.releaseWatermarks();
-    if (this.idleHeld && this.watermarks.length === 0 && this.firstPending >= this.seq) {
+    if (this.idleHeld && this.nothingDue) {
       this.idleHeld = false;
       this.next.idle(true);
       done++;
@@ -111,6 +111,11 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
     return this.io.firstPending;
   }
 
+  /** No watermark is held and every input taken in so far is out: what comes now may pass at once. */
+  private get nothingDue(): boolean {
+    return this.watermarks.length === 0 && this.firstPending >= this.seq;
+  }
+
   private releaseWatermarks(): number {
     const first = this.firstPending;
     let k = 0;
@@ -123,7 +128,7 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   }
 
   override watermark(watermark: number): void {
-    if (this.watermarks.length === 0 && this.firstPending >= this.seq) { this.next.watermark(watermark); return; }
+    if (this.nothingDue) { this.next.watermark(watermark); return; }
     this.watermarks.push({ wm: watermark, upTo: this.seq });
   }
 
@@ -134,7 +139,7 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
       else this.next.idle(false);
       return;
     }
-    if (this.watermarks.length === 0 && this.firstPending >= this.seq) this.next.idle(true);
+    if (this.nothingDue) this.next.idle(true);
     else this.idleHeld = true;
   }
 

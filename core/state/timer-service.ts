@@ -20,6 +20,11 @@ export type TimeDomain = 'event' | 'processing';
 /** A key's timestamps: one, or two and more sorted ascending (never an empty array: the key is removed). */
 type Times = number | number[];
 
+/** The timestamps of a Times value as a list (off the hot path: it may allocate). */
+function listOf(v: Times): readonly number[] {
+  return typeof v === 'number' ? [v] : v;
+}
+
 export interface TimerServiceOptions {
   /** A key with one timer holds it as a number, not a one-element array (default true). */
   inlineSingle?: boolean;
@@ -51,9 +56,10 @@ class TimerQueue {
     this.heap.push(ts, key);
   }
 
-  delete(key: Key, ts: number): void {
+  /** Removes the timer (key, ts); true when it was held. */
+  delete(key: Key, ts: number): boolean {
     const e = this.table.entry(key);
-    if (e !== undefined) this.drop(e, ts);
+    return e !== undefined && this.drop(e, ts);
   }
 
   /** Takes the earliest live timer due at `upTo` (removing it), or returns false. */
@@ -76,18 +82,8 @@ class TimerQueue {
   /** Every timer held now, earliest first. */
   pending(): { key: Key; ts: number }[] {
     const out: { key: Key; ts: number }[] = [];
-    for (const e of this.table.entries.values()) {
-      const v = e.value;
-      if (typeof v === 'number') out.push({ key: e.key, ts: v });
-      else for (const ts of v) out.push({ key: e.key, ts });
-    }
+    for (const e of this.table.entries.values()) for (const ts of listOf(e.value)) out.push({ key: e.key, ts });
     return out.sort((a, b) => a.ts - b.ts);
-  }
-
-  /** Removes the timer (key, ts) if it is still held; true when it was (the caller fires it). */
-  take(key: Key, ts: number): boolean {
-    const e = this.table.entry(key);
-    return e !== undefined && this.drop(e, ts);
   }
 
   /** Removes `ts` from the key's entry; false when the key holds no such timer. */
@@ -113,17 +109,13 @@ class TimerQueue {
   /** Timers held (both layouts). */
   get size(): number {
     let n = 0;
-    for (const e of this.table.entries.values()) n += typeof e.value === 'number' ? 1 : e.value.length;
+    for (const e of this.table.entries.values()) n += listOf(e.value).length;
     return n;
   }
 
   rebuild(): void {
     this.heap.clear();
-    for (const e of this.table.entries.values()) {
-      const v = e.value;
-      if (typeof v === 'number') this.heap.push(v, e.key);
-      else for (const ts of v) this.heap.push(ts, e.key);
-    }
+    for (const e of this.table.entries.values()) for (const ts of listOf(e.value)) this.heap.push(ts, e.key);
   }
 }
 
@@ -159,7 +151,7 @@ export class TimerService {
    */
   fireHeld(domain: TimeDomain, onTimer: (key: Key, ts: number) => void): void {
     const q = domain === 'event' ? this.event : this.processing;
-    for (const { key, ts } of q.pending()) if (q.take(key, ts)) onTimer(key, ts);
+    for (const { key, ts } of q.pending()) if (q.delete(key, ts)) onTimer(key, ts);
   }
 
   /** Earliest pending processing-time timer (it may have been deleted), or Infinity. */
