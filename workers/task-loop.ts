@@ -30,6 +30,14 @@ export interface LoopOptions {
   fineWaitMs: number;
 }
 
+/** Time in which `live` did nothing: backpressured for those blocked on a full output, idle for the rest. */
+function countWaited(live: readonly Subtask[], ms: number): void {
+  for (const s of live) {
+    if (s.blocked()) s.backpressuredMs += ms;
+    else s.idleMs += ms;
+  }
+}
+
 export async function runTaskLoop(
   subtasks: Subtask[],
   bell: Doorbell,
@@ -65,11 +73,21 @@ export async function runTaskLoop(
       }
     }
   };
+  // Every moment of the loop is counted to each live subtask as busy, idle or backpressured: `counted` is how far.
+  let counted = lastFlush;
   try {
     while (live.length > 0) {
       if (Atomics.load(control, JOB_STOP) !== 0) throw new JobCancelledError('job stopped');
       let work = 0;
       const roundStart = performance.now();
+      // Since the last round: flushes and event-loop turns. Busy for a subtask that worked in it, else waiting.
+      const between = roundStart - counted;
+      for (let i = 0; i < live.length; i++) {
+        const st = live[i]!;
+        if (st.lastWork > 0) st.busyMs += between;
+        else if (st.blocked()) st.backpressuredMs += between;
+        else st.idleMs += between;
+      }
       let t = roundStart;
       for (let i = 0; i < live.length; i++) {
         const st = live[i]!;
@@ -90,6 +108,7 @@ export async function runTaskLoop(
           if (st.blocked()) st.backpressuredMs += round;
           else st.idleMs += round;
         }
+        counted = t;
       }
       if (live.some((s) => s.state === FINISHED)) {
         for (const s of live) if (s.state === FINISHED) s.flush();
@@ -119,7 +138,13 @@ export async function runTaskLoop(
       // since a spinning thread takes the other core's time on a 2-core machine; `spin: 0` turns it off.
       let spun = false;
       for (let k = 0; k < options.wait.spin && !spun; k++) spun = live.some((s) => s.canProgress());
-      if (spun) continue;
+      if (spun) {
+        // The round and the spin were waiting too: uncounted, a thread whose paced source is due every few µs
+        // (found on its next spin) showed most of its time as neither busy nor idle.
+        counted = performance.now();
+        countWaited(live, counted - roundStart);
+        continue;
+      }
       const seq = bell.arm();
       for (const s of live) s.announceBlocked(true);
       const ready = live.some((s) => s.canProgress()) || Atomics.load(control, JOB_STOP) !== 0;
@@ -148,11 +173,9 @@ export async function runTaskLoop(
       bell.disarm();
       for (const s of live) s.announceBlocked(false);
       now = performance.now();
-      const parked = now - lastFlush;
-      for (const s of live) {
-        if (s.blocked()) s.backpressuredMs += parked;
-        else s.idleMs += parked;
-      }
+      // From the round's start: its steps found nothing to do, so they were waiting as much as the park.
+      countWaited(live, now - roundStart);
+      counted = now;
       if (!blocked) lastYield = now;
       else if (now - lastYield >= options.fineWaitMs) {
         // Short blocking parks give promises and messages (async sources, checkpoint messages) no turn.

@@ -47,3 +47,19 @@ test('fineWaitMs must be below the park timeout', async () => {
   await assert.rejects(run(new URL('./jobs/due-time-source.ts', import.meta.url), { fineWaitMs: -1 }), /fineWaitMs must be >= 0/);
   await assert.rejects(run(new URL('./jobs/due-time-source.ts', import.meta.url), { fineWaitMs: 500 }), /fineWaitMs must be >= 0 and < 200, got 500/);
 });
+
+test('threads whose paced source is due every few µs account their time: busy + idle + backpressured covers the pacing', async () => {
+  // Regression: a round that found nothing to do, but whose spin then found the source due, was counted nowhere,
+  // so such a thread showed most of its time as neither busy nor idle. The source takes at least n/rate s.
+  const n = 40_000;
+  const rate = 40_000;
+  const h = await run(new URL(`./jobs/rate-limited.ts?n=${n}&rate=${rate}`, import.meta.url), { parallelism: 2 });
+  const result = await h.result;
+  const sources = result.metrics.tasks.filter((t) => t.task === 'paced');
+  assert.equal(sources.length, 2, result.metrics.tasks.map((t) => t.task).join(', '));
+  const floorMs = (n / rate) * 1000;
+  for (const t of sources) {
+    const accounted = t.busyMs + t.idleMs + t.backpressuredMs;
+    assert.ok(accounted >= 0.85 * floorMs, `subtask ${t.subtask}: ${accounted.toFixed(0)} ms accounted of at least ${floorMs} ms (busy ${t.busyMs.toFixed(0)}, idle ${t.idleMs.toFixed(0)})`);
+  }
+});
