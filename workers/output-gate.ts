@@ -51,6 +51,12 @@ export class OutputGate<T> implements Downstream<T> {
    * emitted it and that operator's error policy decides; unset, the error fails the task as it is.
    */
   onBadRecord: ((value: unknown, error: unknown, at: BadRecordAt) => void) | undefined = undefined;
+  /**
+   * A record too large for the ring or that its codec rejects is written as what this returns, in its place
+   * (dead letters: a preview of the record). Before `onTooLarge` and `onBadRecord`. In place, since pushing the
+   * replacement anew could put it behind an end of stream already queued (the channel then refuses it).
+   */
+  substitute: ((value: unknown, error: RecordTooLargeError | SchemaMismatchError) => unknown) | undefined = undefined;
 
   constructor(
     private readonly ctx: TaskContext,
@@ -132,6 +138,9 @@ export class OutputGate<T> implements Downstream<T> {
       return w.tryWrite(value, ts);
     } catch (e) {
       this.ctx.timestamp = ts;
+      if (this.substitute !== undefined && (e instanceof SchemaMismatchError || e instanceof RecordTooLargeError)) {
+        return this.tryWrite(w, this.substitute(value, e) as T, ts);
+      }
       if (e instanceof SchemaMismatchError && this.onBadRecord !== undefined) {
         this.badRecord(value, e, 'codec');
         return true;
@@ -179,19 +188,27 @@ export class OutputGate<T> implements Downstream<T> {
   }
 
   /**
-   * Writes a batch frame: true written, false held by the writer. A batch over the ring's frame limit is split
-   * into single-record items queued at `at` (its records fit on their own, or fail there with the error).
+   * Writes a batch frame: true written, false held by the writer. A batch over the ring's frame limit, or with a
+   * record its codec rejects, is split into single-record items queued at `at`: each then fits on its own, or
+   * goes alone to `onTooLarge` / `onBadRecord` (a rejected batch used to fail the task, whatever the policy).
+   * Batches are generic-codec only, which rejects a record in size(), before anything is reserved or sent.
    */
   private tryBatch(w: ChannelWriter<T>, i: number, batch: unknown[], ts: number[], at: number): boolean | 'split' {
     try {
       return w.tryWriteBatch(batch as T[], ts);
     } catch (e) {
-      if (!(e instanceof RecordTooLargeError)) throw e;
+      const rejected = e instanceof SchemaMismatchError && (this.onBadRecord !== undefined || this.substitute !== undefined);
+      if (!(e instanceof RecordTooLargeError) && !rejected) throw e;
       if (batch.length === 1) {
+        this.ctx.timestamp = ts[0]!;
+        if (this.substitute !== undefined) return this.tryWrite(w, this.substitute(batch[0], e as RecordTooLargeError | SchemaMismatchError) as T, ts[0]!);
+        if (rejected) {
+          this.badRecord(batch[0], e, 'codec');
+          return true;
+        }
         if (this.onTooLarge === undefined) throw e;
         this.recordsOut--;
-        this.ctx.timestamp = ts[0]!;
-        this.onTooLarge(batch[0], e);
+        this.onTooLarge(batch[0], e as RecordTooLargeError);
         return true;
       }
       this.queues[i]!.splice(at, 0, ...batch.map((v, k) => ({ v, t: ts[k]! })));

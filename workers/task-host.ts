@@ -17,7 +17,6 @@ import { firstDifference, type LogicalGraph, type LogicalNode } from '../core/gr
 import type { Key } from '../core/graph/key-groups.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
 import { DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
-import type { RecordTooLargeError } from '../shm/errors.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
 import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
 import { KeyedProcessOperator } from '../core/operators/keyed.js';
@@ -146,9 +145,10 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   for (const { gate, node, tag } of gateOf) {
     const op = opOf.get(node)!;
     if (tag === DEAD_LETTERS_ID) {
-      gate.onTooLarge = (v: unknown, e: RecordTooLargeError) => {
+      // So is one whose record its codec cannot encode either (often why it is a dead letter).
+      gate.substitute = (v: unknown, e: unknown) => {
         if ((v as DeadLetter).truncated) throw e;
-        gate.push(truncatedDeadLetter(v as DeadLetter));
+        return truncatedDeadLetter(v as DeadLetter);
       };
       continue;
     }

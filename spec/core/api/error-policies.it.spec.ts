@@ -112,26 +112,37 @@ test("records the exchange rejects (a key selector that throws, a codec that doe
   const h = await run(rejectsJob('fail'), { parallelism: 2 });
   await assert.rejects(h.result, (e: unknown) => {
     assert.ok(e instanceof OperatorError, String(e));
-    assert.ok(e.operator === 'parse' || e.operator === 'to-stats', `named after the emitting operator, not the source: ${e.message}`);
+    assert.ok(['parse', 'to-stats', 'to-generic'].includes(e.operator), `named after the emitting operator, not the source: ${e.message}`);
     if (e.operator === 'parse') assert.match(e.message, /the key selector of the keyBy after it rejected a record: Cannot read properties of null/);
-    else assert.match(e.message, /the codec of its output rejected a record: .*n/);
+    else if (e.operator === 'to-stats') assert.match(e.message, /the codec of its output rejected a record: .*n/);
+    else assert.match(e.message, /the codec of its output rejected a record: .*function/);
     return true;
   });
 });
 
-test("records the exchange rejects follow the emitting operator's 'drop' and 'dead-letter' policies; everything adds up", async () => {
+// Regression (a review): a record the generic codec rejects failed the job under the default recordBatch (its
+// batch frame did not split), and under 'dead-letter' at any recordBatch (the dead letter carried the record).
+for (const recordBatch of [32, 1]) test(`records the exchange rejects follow the emitting operator's 'drop' and 'dead-letter' policies, recordBatch ${recordBatch}; everything adds up`, async () => {
   const ids = Array.from({ length: 12 }, (_, i) => i + 1);
-  const dropped = await (await run(rejectsJob('drop'), { parallelism: 2 })).result;
+  const dropped = await (await run(rejectsJob('drop'), { parallelism: 2, recordBatch })).result;
   assert.deepEqual((dropped.collected['keyed-out'] as number[]).sort((a, b) => a - b), ids.filter((i) => i !== 3 && i !== 8));
   assert.deepEqual((dropped.collected['typed-out'] as number[]).sort((a, b) => a - b), ids.filter((i) => i !== 5 && i !== 10));
   assert.deepEqual(counts(dropped.metrics, 'parse'), { in: 12, out: 10, dropped: 2, dead: 0 });
   assert.deepEqual(counts(dropped.metrics, 'to-stats'), { in: 12, out: 10, dropped: 2, dead: 0 });
-  const dead = await (await run(rejectsJob('dead-letter'), { parallelism: 2 })).result;
+  assert.deepEqual((dropped.collected['generic-out'] as number[]).sort((a, b) => a - b), ids.filter((i) => i !== 6 && i !== 11));
+  assert.deepEqual(counts(dropped.metrics, 'to-generic'), { in: 12, out: 10, dropped: 2, dead: 0 });
+  const dead = await (await run(rejectsJob('dead-letter'), { parallelism: 2, recordBatch })).result;
   const parseDead = dead.collected['parse-dead'] as DeadLetter[];
   assert.deepEqual(parseDead.map((d) => (d.raw as { id: number }).id).sort((a, b) => a - b), [3, 8]);
   assert.ok(parseDead.every((d) => d.operator === 'parse' && /key selector/.test(d.error.message)), JSON.stringify(parseDead[0]));
   const statsDead = dead.collected['stats-dead'] as DeadLetter[];
   assert.deepEqual(statsDead.map((d) => (d.raw as { id: number }).id).sort((a, b) => a - b), [5, 10]);
   assert.deepEqual(counts(dead.metrics, 'to-stats'), { in: 12, out: 10, dropped: 0, dead: 2 });
-  for (const op of ['parse', 'to-stats', 'keyed', 'typed']) { assertAddsUp(dropped.metrics, op); assertAddsUp(dead.metrics, op); }
+  // The record cannot cross a ring, so neither can a dead letter holding it: it carries a preview.
+  const genericDead = dead.collected['generic-dead'] as DeadLetter[];
+  assert.deepEqual(genericDead.map((d) => JSON.parse(d.raw as string).id).sort((a, b) => a - b), [6, 11]);
+  assert.ok(genericDead.every((d) => d.truncated && d.operator === 'to-generic' && /function/.test(d.error.message)), JSON.stringify(genericDead[0]));
+  assert.deepEqual((dead.collected['generic-out'] as number[]).sort((a, b) => a - b), ids.filter((i) => i !== 6 && i !== 11));
+  assert.deepEqual(counts(dead.metrics, 'to-generic'), { in: 12, out: 10, dropped: 0, dead: 2 });
+  for (const op of ['parse', 'to-stats', 'to-generic', 'keyed', 'typed', 'generic']) { assertAddsUp(dropped.metrics, op); assertAddsUp(dead.metrics, op); }
 });

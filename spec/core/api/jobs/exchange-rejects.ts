@@ -1,6 +1,7 @@
 // A job for the error-policy tests: records an exchange cannot take. 'parse' emits 12 records into a keyBy whose
 // key selector throws on the ones without `a` (ids 3 and 8); 'to-stats' emits them into a typed codec whose `n`
-// is a u32, and ids 5 and 10 carry a string there. Both operators have the policy the URL names.
+// is a u32, and ids 5 and 10 carry a string there; 'to-generic' emits them into the default (generic) codec, and
+// ids 6 and 11 carry a function, which it cannot encode. All three operators have the policy the URL names.
 //   ?policy=fail|drop|dead-letter
 import { DEAD_LETTERS, defineJob, recordSchema, typedCodec, type ErrorPolicy } from '../../../../core/index.js';
 
@@ -18,8 +19,11 @@ export default defineJob((env) => {
   const stats = src.map((r) => ({ id: r.id, n: r.n as number })).name('to-stats').onError(policy)
     .withCodec(typedCodec(recordSchema({ id: 'u32', n: 'u32' })));
   stats.keyBy((r) => r.id % 2).map((r) => r.id).name('typed').collect().name('typed-out');
+  const generic = src.map((r) => (r.id === 6 || r.id === 11 ? { id: r.id, f: () => r.id } : { id: r.id })).name('to-generic').onError(policy);
+  generic.keyBy((r) => r.id % 2).map((r) => r.id).name('generic').collect().name('generic-out');
   if (policy === 'dead-letter') {
     parsed.getSideOutput(DEAD_LETTERS).collect().name('parse-dead');
     stats.getSideOutput(DEAD_LETTERS).collect().name('stats-dead');
+    generic.getSideOutput(DEAD_LETTERS).collect().name('generic-dead');
   }
 });
