@@ -21,6 +21,8 @@ export interface RuntimeOptions {
   stateFastPaths: boolean;
   /** Sources send a latency marker this often, ms (0: no latency tracking). */
   latencyTrackingIntervalMs: number;
+  /** The option a RecordTooLargeError tells the user to raise: 'ringMemoryBytes' when it lowered ringBytes. */
+  ringOption: string;
 }
 
 export interface CheckpointAssignment {

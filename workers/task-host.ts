@@ -88,7 +88,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       .filter((c) => c.exchange === x.id && c.fromSubtask === index)
       .sort((p, q) => p.toSubtask - q.toSubtask)
       .map((c) => new ChannelWriter(
-        new RingProducer(Ring.attach(a.rings[c.id]!), bellOf(a, threadOf(a, x.toTask, c.toSubtask)), { batchBytes: a.options.batchBytes }),
+        new RingProducer(Ring.attach(a.rings[c.id]!, a.options.ringOption), bellOf(a, threadOf(a, x.toTask, c.toSubtask)), { batchBytes: a.options.batchBytes }),
         codec.encoder(),
         { batches: batch > 1 },
       ));
@@ -183,7 +183,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       const batches = batchFor(a, codec) > 1;
       for (const c of plan.channels.filter((ch) => ch.exchange === x.id && ch.toSubtask === index)) {
         readers.push(new ChannelReader(
-          new RingConsumer(Ring.attach(a.rings[c.id]!), bell, { batchBytes: a.options.batchBytes, producerBell: bellOf(a, threadOf(a, x.fromTask, c.fromSubtask)) }),
+          new RingConsumer(Ring.attach(a.rings[c.id]!, a.options.ringOption), bell, { batchBytes: a.options.batchBytes, producerBell: bellOf(a, threadOf(a, x.fromTask, c.fromSubtask)) }),
           codec.decoder(),
           { batches },
         ));

@@ -205,6 +205,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     recordBatch: options.recordBatch ?? 32,
     stateFastPaths: options.stateFastPaths ?? true,
     latencyTrackingIntervalMs: options.latencyTrackingIntervalMs ?? 0,
+    // What a record too large for a ring should raise: ringBytes does nothing when the budget lowered it.
+    ringOption: ringBytes < (options.ringBytes ?? DEFAULT_RING_BYTES) ? 'ringMemoryBytes' : 'ringBytes',
   };
   if (!(rt.latencyTrackingIntervalMs >= 0)) throw new JobDefinitionError(`latencyTrackingIntervalMs must be >= 0, got ${rt.latencyTrackingIntervalMs}`);
   if (!(rt.fineWaitMs >= 0 && rt.fineWaitMs < rt.parkTimeoutMs)) throw new JobDefinitionError(`fineWaitMs must be >= 0 and < ${rt.parkTimeoutMs}, got ${rt.fineWaitMs}`);

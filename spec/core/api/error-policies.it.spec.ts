@@ -101,6 +101,9 @@ test("a record too large for the ring with 'fail': RecordTooLargeError names the
     assert.match((e as Error).message, /record of \d+ bytes exceeds the ring's frame limit of 32764 bytes \(half the ring\); raise it with the 'ringBytes' option/);
     return true;
   });
+  // Regression: when the ring memory budget lowered ringBytes, the error said to raise ringBytes, which did nothing.
+  const lowered = await run(job({ source: 'drop', op: 'fail', big: 1, mod: 0 }), { parallelism: 1, ringBytes: 1 << 20, ringMemoryBytes: 1 << 16 });
+  await assert.rejects(lowered.result, /raise it with the 'ringMemoryBytes' option/);
 });
 
 // Regression (a review): a keyBy's key selector that threw, or a typed codec that did not fit a record, failed the
