@@ -11,6 +11,10 @@ export interface StateOptions {
 }
 
 export interface ValueState<V> {
+  /**
+   * The stored value itself, not a copy: a change made to it in place is checkpointed only once it is written
+   * back with update() (change tracking sees writes, not mutations).
+   */
   value(): V | undefined;
   update(value: V): void;
   clear(): void;
@@ -27,6 +31,7 @@ export interface ListState<V> {
 }
 
 export interface MapState<MK, MV> {
+  /** The stored value itself, not a copy: write a value changed in place back with put(), or the change is not checkpointed. */
   get(key: MK): MV | undefined;
   put(key: MK, value: MV): void;
   remove(key: MK): void;

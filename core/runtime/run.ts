@@ -260,6 +260,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   let cancelled = false;
   let current: Attempt | undefined;
   let restarts = 0;
+  /** Names of savepoints being taken. */
+  const savepointNames = new Set<string>();
   const stats: CheckpointStats = { completed: [], aborted: [] };
   let firstStarted!: () => void;
   let firstFailed!: (e: unknown) => void;
@@ -336,9 +338,22 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started),
     checkpoints: () => ({ completed: [...stats.completed, ...(current?.coordinator?.stats.completed ?? [])], aborted: [...stats.aborted, ...(current?.coordinator?.stats.aborted ?? [])] }),
     checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : noCheckpoints(),
-    savepoint: (name: string) => {
-      if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) return Promise.reject(new JobDefinitionError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`));
-      return current?.coordinator ? current.coordinator.trigger('savepoint', name) : noCheckpoints();
+    savepoint: async (name: string) => {
+      if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new JobDefinitionError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
+      const coordinator = current?.coordinator;
+      if (!coordinator || !store) return noCheckpoints();
+      // A name taken again would move to the new savepoint, and retention would then delete the old one as an
+      // ordinary checkpoint, without a word.
+      const taken = (what: string): JobDefinitionError => new JobDefinitionError(`savepoint: the name '${name}' is taken (${what} in ${store!.dir}); give this one another name`);
+      if (savepointNames.has(name)) throw taken('a savepoint being taken');
+      savepointNames.add(name);
+      try {
+        const id = await store.savepointId(name).catch(() => undefined /* closed: the job ended, trigger says so */);
+        if (id !== undefined) throw taken(`checkpoint ${id}`);
+        return await coordinator.trigger('savepoint', name);
+      } finally {
+        savepointNames.delete(name);
+      }
     },
     async cancel() {
       cancelled = true;

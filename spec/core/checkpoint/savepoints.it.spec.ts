@@ -61,6 +61,37 @@ test('a savepoint taken on a running job is self-contained and restores at paral
   }
 });
 
+// Regression (a review): a name taken again moved to the new savepoint, and retention then deleted the old one as
+// an ordinary checkpoint, without a word.
+test('a savepoint name already taken is refused, in the same run and in a later one; the first savepoint stays', async () => {
+  const dir = tmp();
+  try {
+    const stateDir = path.join(dir, 'state');
+    const job = url('exactly-once.ts', { n: 1_000_000, keys: 50, rate: 20_000, interval: 600_000, ledger: path.join(dir, 'ledger') });
+    const h = await run(job, { parallelism: 2, stateDir, retainedCheckpoints: 1, onWarning: () => {} });
+    await sinkSaw(h, 1_000);
+    const first = await h.savepoint('v1');
+    await assert.rejects(h.savepoint('v1'), (e: Error) => e.name === 'JobDefinitionError' && e.message.includes(`the name 'v1' is taken (checkpoint ${first.id}`));
+    const both = await Promise.allSettled([h.savepoint('v2'), h.savepoint('v2')]);
+    assert.deepEqual(both.map((b) => b.status).sort(), ['fulfilled', 'rejected'], 'two at once: one is taken, the other refused');
+    assert.match(String((both.find((b) => b.status === 'rejected') as PromiseRejectedResult).reason), /the name 'v2' is taken \(a savepoint being taken/);
+    for (let i = 0; i < 3; i++) await h.checkpoint();
+    await h.cancel();
+    const h2 = await run(job, { parallelism: 2, stateDir, resume: 'latest', retainedCheckpoints: 1, onWarning: () => {} });
+    await assert.rejects(h2.savepoint('v1'), /the name 'v1' is taken/);
+    await h2.cancel();
+    const store = await CheckpointStore.open(stateDir);
+    try {
+      assert.equal(await store.savepointId('v1'), first.id);
+      assert.equal((await store.readManifest(first.id)).kind, 'savepoint', 'kept through retention');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('starting from a savepoint of a job that lost an operator (by uid) is refused, naming it, unless allowed', async () => {
   const dir = tmp();
   try {
