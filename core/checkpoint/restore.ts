@@ -76,8 +76,10 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
   const ids = await store.manifestIds();
   const published = readPublishedMark(store.dir);
   const failures: string[] = [];
-  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(
-    `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id === 0 ? 'none' : id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
+  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(id === 0
+    // None left to resume from explicitly: say so first (a review found the advice below given here too).
+    ? `no intact checkpoint in ${store.dir}${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published: starting over would publish records twice. Start without resuming (a new state directory) only if duplicates are acceptable`
+    : `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
   for (const id of ids) {
     try {
       const c = await loadCheckpoint(store, id, onProgress);

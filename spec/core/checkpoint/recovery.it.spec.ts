@@ -294,6 +294,31 @@ test('a corrupted chunk of the newest checkpoint is detected: with its output pu
   }
 });
 
+// Regression (a review): with every checkpoint corrupt, the error led with the published output and advised resuming
+// from a checkpoint explicitly, when none was left to resume from.
+test('every checkpoint corrupt, output published: resuming fails, saying no intact checkpoint is left, and naming each problem', async () => {
+  const dir = tmp();
+  try {
+    const { url, stateDir, store, ids } = await checkpointed(dir, { n: 30_000, keys: 300, rate: 40_000 }, 4);
+    for (const id of ids) {
+      const ref = chunkRefs(await store.readManifest(id)).find((r) => r.key.startsWith('k/'))!;
+      const bytes = (await store.rawGet(ref.key))!.slice();
+      bytes[bytes.length >> 1]! ^= 0x40;
+      await store.rawPut(ref.key, bytes);
+    }
+    await store.close();
+    await assert.rejects(run(url, { parallelism: 2, stateDir, resume: true, onWarning: () => {} }), (e: Error) => {
+      assert.equal(e.name, 'NoCheckpointError');
+      assert.match(e.message, new RegExp(`^no intact checkpoint in .*sink output up to checkpoint ${ids[0]} was already published: starting over would publish records twice`));
+      for (const id of ids) assert.ok(e.message.includes(`checkpoint ${id} is corrupt`), `names checkpoint ${id}: ${e.message}`);
+      assert.doesNotMatch(e.message, /Resume from a checkpoint explicitly/);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('truncated or overwritten LevelDB files never restore silently wrong state', async () => {
   const dir = tmp();
   try {
