@@ -96,6 +96,12 @@ export class KeyedStateBackend implements KeyedStateStore {
     const clock = ttl?.eventTime ? this.clocks.event : this.clocks.processing;
     const cleanClock = ttl?.eventTime ? this.clocks.watermark ?? this.clocks.event : clock;
     if (s !== undefined) {
+      // Entries restored without an expiry would never expire, and a TTL dropped would keep expiring them on the
+      // placeholder clock: refused both ways, as Flink refuses a TTL change on restore.
+      const restoredTtl = (s.table as StateTable<unknown>).ttl !== undefined;
+      if (restoredTtl !== (ttl !== undefined)) {
+        throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' was checkpointed ${restoredTtl ? 'with' : 'without'} a TTL, and this job declares it ${ttl ? 'with' : 'without'} one: its entries' expiry cannot carry over. Keep the state's TTL setting, or give the state a new name`);
+      }
       s.table.configure(ttl, clock, cleanClock);
       s.kind = kind;
       s.handle = makeHandle(s.table as StateTable<V>);

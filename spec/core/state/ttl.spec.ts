@@ -303,3 +303,24 @@ describe('TTL and snapshots', () => {
     assert.equal(r.cleanupExpired(), 0, 'nothing expires in an undeclared table');
   });
 });
+
+// Regression (a review): entries checkpointed without a TTL restored with expiry at infinity into a state now
+// declared with one, so they never expired. Flink refuses a TTL change on restore; so does sluice, both ways.
+test('a TTL added to or dropped from a state across a restore is refused, naming the operator and the state', () => {
+  for (const [before, after] of [[undefined, { ttlMs: 100 }], [{ ttlMs: 100 }, undefined]] as const) {
+    const { put, b } = setup(before === undefined ? {} : { ttl: before });
+    put('a', 1);
+    const store = new ChunkStore();
+    store.add(b.snapshot(false).chunks);
+    const r = new KeyedStateBackend('op', 16, true, new ManualClocks());
+    r.restore(store.chunks());
+    r.currentKey = 'a';
+    assert.throws(() => r.valueState<number>('v', after === undefined ? {} : { ttl: after }),
+      (e: unknown) => e instanceof JobDefinitionError && e.message.startsWith(`operator 'op': state 'v' was checkpointed ${before ? 'with' : 'without'} a TTL, and this job declares it ${after ? 'with' : 'without'} one`));
+    // The same setting as before restores as it was.
+    const same = new KeyedStateBackend('op', 16, true, new ManualClocks());
+    same.restore(store.chunks());
+    same.currentKey = 'a';
+    assert.equal(same.valueState<number>('v', before === undefined ? {} : { ttl: before }).value(), 1);
+  }
+});
