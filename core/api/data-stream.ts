@@ -82,6 +82,7 @@ export class DataStream<T> {
   /** A stable id for the operator's state across job versions. */
   uid(uid: string): this {
     this.checkOperator('uid');
+    if (typeof uid !== 'string' || uid.length === 0) throw new JobDefinitionError(`uid: expected a non-empty string for operator '${this.node.name}'`);
     this.node.uid = uid;
     if (this.node.companion) this.node.companion.uid = `${uid}.combine`;
     return this;
@@ -111,6 +112,8 @@ export class DataStream<T> {
 
   /** Encodes this stream's records with `codec` when they cross threads (e.g. `typedCodec(schema)`). */
   withCodec(codec: RecordCodec<T>): this {
+    // On a side output it would set the operator's main output codec (side outputs always use the generic one).
+    if (this.tag !== undefined) throw new JobDefinitionError(`withCodec: side outputs always use the generic codec; call withCodec on the operator's main output ('${this.node.name}') or on the operator after the side output`);
     this.node.codec = codec as RecordCodec<unknown>;
     return this;
   }

@@ -132,6 +132,19 @@ export class LogicalGraph {
     for (const n of this.nodes) {
       if (names.has(n.name)) throw new JobDefinitionError(`${label(n)}: the name '${n.name}' is used by another operator; names must be unique`);
       names.add(n.name);
+    }
+    // Checkpoints key each operator's state by its uid (default: its name): two alike would share one.
+    const uids = new Map<string, LogicalNode>();
+    for (const n of this.nodes) {
+      const uid = n.uid ?? n.name;
+      const other = uids.get(uid);
+      if (other !== undefined) {
+        const whose = (x: LogicalNode): string => (x.uid !== undefined ? 'uid' : 'name (its default uid)');
+        throw new JobDefinitionError(`${label(n)}: its ${whose(n)} '${uid}' is also the ${whose(other)} of ${label(other)}; uids key operator state in checkpoints and must be unique`);
+      }
+      uids.set(uid, n);
+    }
+    for (const n of this.nodes) {
       const p = n.parallelism;
       if (p !== undefined && (!Number.isInteger(p) || p < 1)) throw new JobDefinitionError(`${label(n)}: parallelism must be an integer >= 1, got ${p}`);
       if (p !== undefined && p > this.maxParallelism) throw new JobDefinitionError(`${label(n)}: parallelism ${p} exceeds maxParallelism ${this.maxParallelism}`);
@@ -146,6 +159,12 @@ export class LogicalGraph {
         const from = this.nodes[e.from]!;
         if (e.tag !== undefined && !SIDE_OUTPUT_KINDS.has(from.kind) && !(e.tag === DEAD_LETTERS_ID && ERROR_POLICY_KINDS.has(from.kind))) {
           throw new JobDefinitionError(`${label(n)}: reads side output '${e.tag}' of ${label(from)}, which has no side outputs`);
+        }
+        if (e.tag === undefined && from.kind === 'sink') {
+          throw new JobDefinitionError(`${label(n)}: reads the output of ${label(from)}, and a sink has none: read the stream before the sink instead`);
+        }
+        if (e.tag === DEAD_LETTERS_ID && from.errorPolicy !== 'dead-letter') {
+          throw new JobDefinitionError(`${label(n)}: reads the dead letters of ${label(from)}, whose error policy is '${from.errorPolicy ?? 'fail'}', so it sends none: give it onError('dead-letter')`);
         }
         if (e.partitioner === 'forward' && this.parallelismOf(this.nodes[e.from]!) !== this.parallelismOf(n)) {
           // Like Flink: a forward edge between different parallelisms is redistributed instead.
