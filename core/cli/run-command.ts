@@ -135,7 +135,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
     // A signal that came while the job was loading: cancel now that there is something to cancel.
     if (signal) void handle.cancel().catch(() => undefined);
     const shape = describeJob(handle.plan, handle.operatorNames);
-    err.write(`starting: ${job} (parallelism ${parallelism}, ${handle.plan.threads} threads; ${shape.tasks.map((t) => `${t.name} ×${t.parallelism}`).join(' | ')})\n`);
+    err.write(`starting: ${job} (parallelism ${handle.parallelism}, ${handle.plan.threads} threads; ${shape.tasks.map((t) => `${t.name} ×${t.parallelism}`).join(' | ')})\n`);
     if (handle.restoredFrom !== undefined) {
       err.write(`resuming: from checkpoint ${handle.restoredFrom}${opts.fromSavepoint !== undefined ? ` (savepoint '${opts.fromSavepoint}')` : ''}\n`);
     } else if (opts.resume) {
@@ -160,7 +160,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
       }
     }
     log.info({
-      event: 'job-start', job, parallelism, threads: handle.plan.threads, stateDir: handle.stateDir ?? null,
+      event: 'job-start', job, parallelism: handle.parallelism, threads: handle.plan.threads, stateDir: handle.stateDir ?? null,
       restoredFrom: handle.restoredFrom ?? null, metrics: metricsServer?.url ?? null, control: control?.path ?? null,
     }, `job started: ${job}`);
 
@@ -190,7 +190,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
     }, `job ${outcome}: ${job}`);
     if (opts.json) {
       writeJson(jsonReport(shape, {
-        job, parallelism, cancelled: result.cancelled, metrics: result.metrics, collected: result.collected,
+        job, parallelism: handle.parallelism, cancelled: result.cancelled, metrics: result.metrics, collected: result.collected,
         checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom,
       }));
     }

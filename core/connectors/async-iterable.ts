@@ -43,7 +43,13 @@ export function asyncIterableSource<T>(factory: () => AsyncIterable<T> | Iterabl
         ready: () => pending ?? Promise.resolve(),
         // Informational only: records emitted so far (the iterator cannot resume there).
         snapshot: (_checkpointId: number) => [{ id: name, position: consumed }],
-        async close() { await it.return?.(); },
+        async close() {
+          const closing = Promise.resolve(it.return?.());
+          // An async generator waiting inside an `await` (a next() pending) runs return() only once that await
+          // settles, maybe never: awaited, a cancel then took the whole stop grace period. Asked, not awaited.
+          if (pending !== undefined) { closing.catch(() => {}); return; }
+          await closing;
+        },
       };
     },
   };

@@ -145,6 +145,8 @@ export interface JobHandle {
   /** Resolves when a bounded job ends or the job is cancelled; rejects when the job fails. */
   readonly result: Promise<JobResult>;
   readonly plan: PhysicalPlan;
+  /** The job's default parallelism: run()'s option, unless the job module set its own (env.setParallelism). */
+  readonly parallelism: number;
   readonly operatorNames: readonly string[];
   /** The state directory (checkpointing jobs), or undefined. */
   readonly stateDir: string | undefined;
@@ -216,7 +218,9 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const cp = checkpointSettings(graph, options, jobUrl);
   if (!cp) {
     // Options that only mean something with checkpoints: taken silently, they look as if they applied.
-    const unused = (['checkpointMode', 'alignmentTimeoutMs', 'checkpointTimeoutMs', 'retainedCheckpoints', 'allowNonRestoredState'] as const).filter((k) => options[k] !== undefined);
+    const unused: string[] = (['checkpointMode', 'alignmentTimeoutMs', 'checkpointTimeoutMs', 'retainedCheckpoints', 'allowNonRestoredState'] as const).filter((k) => options[k] !== undefined);
+    // A job restarts from its last checkpoint: without checkpoints it never restarts.
+    if (options.restartStrategy !== undefined && options.restartStrategy.type !== 'none') unused.push('restartStrategy');
     if (unused.length > 0) warn(`${unused.join(', ')} ${unused.length === 1 ? 'has' : 'have'} no effect: the job does not checkpoint (give it a state directory, a checkpoint interval, or enableCheckpointing)`);
   }
   const restart = checkRestartStrategy(options.restartStrategy ?? (cp ? DEFAULT_RESTART : { type: 'none' }));
@@ -332,6 +336,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     result,
     plan,
     operatorNames: names,
+    parallelism: graph.defaultParallelism,
     stateDir: cp?.stateDir,
     restoredFrom: restored?.manifest.id,
     sources: graph.nodes.filter((n) => n.source).map((n) => ({ name: n.name, bounded: n.source!.bounded, count: n.source!.count })),

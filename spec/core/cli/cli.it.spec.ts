@@ -94,6 +94,19 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.match(r.stderr, /collected: out 300,000/);
   });
 
+  // Regression (a review): the report gave --parallelism even when the job module set its own.
+  test('run --json reports the parallelism the job runs at, when the job module sets its own', async () => {
+    const file = job('own-parallelism.ts', `
+  env.setParallelism(1);
+  env.fromCollection([1, 2, 3]).name('numbers').map((x: number) => x * 2).name('doubled').collect().name('out');`);
+    const r = await sluice(['run', file, '--json', '--parallelism', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { parallelism: number; operators: { subtasks: number }[] };
+    assert.equal(report.parallelism, 1);
+    assert.ok(report.operators.every((o) => o.subtasks === 1));
+    assert.match(r.stderr, /^starting: .*own-parallelism\.ts \(parallelism 1,/m);
+  });
+
   test('a job that cannot run exits 2 with a one-line error naming the operator', async () => {
     const file = job('dangling.ts', `
   env.fromCollection([1, 2, 3]).name('numbers').map((x: number) => x * 2).name('doubled-nowhere');

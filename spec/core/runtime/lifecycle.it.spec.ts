@@ -56,9 +56,21 @@ test('cancel ends a job whose thread is stuck in synchronous user code (terminat
 
 // A review found `--checkpoint-mode unaligned` and `--allow-non-restored-state` taken silently by a job that does
 // not checkpoint, as if they applied.
+// Regression (a review): closing an async-iterable source awaited the generator's return(), which an async generator
+// waiting inside an `await` runs only once that await settles: cancel took the whole stop grace period (here a
+// minute, beyond the test's timeout), and a SIGTERM of `sluice run` five seconds.
+test('cancel ends a job whose async generator source waits on a promise that never settles, without the grace period', { timeout: 30_000 }, async () => {
+  const h = await run(new URL('./jobs/waiting-iterable.ts', import.meta.url), { parallelism: 1, stopGraceMs: 60_000 });
+  await progress(h, 2);
+  const r = await h.cancel();
+  assert.equal(r.cancelled, true);
+  assert.deepEqual(r.metrics.operators.find((o) => o.operator === 'm')?.recordsIn, 2);
+});
+
 test('checkpoint options given to a job that does not checkpoint are named in a warning', async () => {
   const warnings: string[] = [];
-  const h = await run(new URL('../../../examples/wordcount.ts', import.meta.url), { parallelism: 1, checkpointMode: 'unaligned', allowNonRestoredState: true, onWarning: (w) => warnings.push(String(w)) });
+  const h = await run(new URL('../../../examples/wordcount.ts', import.meta.url), { parallelism: 1, checkpointMode: 'unaligned', allowNonRestoredState: true, restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 10 }, onWarning: (w) => warnings.push(String(w)) });
   await h.result;
-  assert.ok(warnings.some((w) => /^checkpointMode, allowNonRestoredState have no effect: the job does not checkpoint/.test(w)), warnings.join(' | '));
+  // restartStrategy too (a review): a job restarts from its last checkpoint, so without checkpoints it never does.
+  assert.ok(warnings.some((w) => /^checkpointMode, allowNonRestoredState, restartStrategy have no effect: the job does not checkpoint/.test(w)), warnings.join(' | '));
 });
