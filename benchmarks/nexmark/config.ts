@@ -14,6 +14,8 @@
 export const FIRST_PERSON_ID = 1000;
 export const FIRST_AUCTION_ID = 1000;
 export const FIRST_CATEGORY_ID = 10;
+/** Largest average record size the `extra` padding can reach (1.2x of it fits the 64 KiB string pool). */
+export const MAX_AVG_BYTE_SIZE = 50_000;
 /** Multiplier of the reference's in-group permutation; prime, so it permutes any group size it does not divide. */
 const OUT_OF_ORDER_MULTIPLIER = 953;
 
@@ -93,9 +95,12 @@ export function nexmarkConfig(overrides: Partial<NexmarkConfig> = {}): NexmarkCo
   int('personProportion', 1);
   int('auctionProportion', 1);
   int('bidProportion', 1);
-  int('avgPersonByteSize', 0);
-  int('avgAuctionByteSize', 0);
-  int('avgBidByteSize', 0);
+  for (const f of ['avgPersonByteSize', 'avgAuctionByteSize', 'avgBidByteSize'] as const) {
+    int(f, 0);
+    // The padding is a slice of a 64 KiB pool of letters (strings.ts), up to 1.2x the average: longer ones came
+    // out short (a review measured a mean of 17 KB for 100 KB).
+    if (c[f] > MAX_AVG_BYTE_SIZE) throw new NexmarkConfigError(`nexmark: ${f} must be at most ${MAX_AVG_BYTE_SIZE}, got ${c[f]}`);
+  }
   int('hotAuctionRatio', 1);
   int('hotSellersRatio', 1);
   int('hotBiddersRatio', 1);

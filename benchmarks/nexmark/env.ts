@@ -3,7 +3,7 @@
 // A Nexmark config through process.env, so every thread of a job generates the same stream.
 
 import { COUNT_ENV, SEED_ENV } from '../job-generator.js';
-import { NexmarkConfigError, nexmarkConfig, type NexmarkConfig } from './config.js';
+import { DEFAULT_CONFIG, NexmarkConfigError, nexmarkConfig, type NexmarkConfig } from './config.js';
 import { isQueryName, QUERY_NAMES, type QueryName } from './queries.js';
 
 /** Count and seed share job-generator.ts's variables; rate and out-of-order group size are Nexmark's own. */
@@ -16,13 +16,23 @@ export const PREFILTER_ENV = 'SLUICE_NEXMARK_PREFILTER';
 /** Optional: the sluice job's watermark interval, ms of wall time (default: sluice's, 200). */
 export const WATERMARK_INTERVAL_ENV = 'SLUICE_NEXMARK_WATERMARK_MS';
 
-/** The variables that carry `config` (the fields a benchmark varies; the rest are the reference defaults). */
+/** Every other field of the config (proportions, sizes, hot ratios, base time, ...), as JSON. */
+export const CONFIG_ENV = 'SLUICE_NEXMARK_CONFIG';
+
+/** Fields with variables of their own. */
+const OWN_VARIABLES = new Set<string>(['events', 'seed', 'eventsPerSec', 'outOfOrderGroupSize']);
+
+/**
+ * The variables that carry `config`: the fields a benchmark varies in variables of their own, every other one in
+ * CONFIG_ENV (they used to be left out, so the job's threads generated the reference defaults instead).
+ */
 export function nexmarkEnv(config: NexmarkConfig): Record<string, string> {
   return {
     [COUNT_ENV]: String(config.events),
     [SEED_ENV]: String(config.seed),
     [RATE_ENV]: String(config.eventsPerSec),
     [OUT_OF_ORDER_ENV]: String(config.outOfOrderGroupSize),
+    [CONFIG_ENV]: JSON.stringify(Object.fromEntries(Object.entries(config).filter(([k]) => !OWN_VARIABLES.has(k)))),
   };
 }
 
@@ -38,7 +48,19 @@ export function nexmarkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Nexm
     if (Number.isNaN(n)) throw new NexmarkConfigError(`nexmark: ${name} must be a number, got ${v}`);
     return n;
   };
-  const overrides: Partial<{ -readonly [K in keyof NexmarkConfig]: NexmarkConfig[K] }> = { events: read(COUNT_ENV, true)! };
+  const rest = env[CONFIG_ENV];
+  let fields: Record<string, unknown> = {};
+  if (rest !== undefined && rest !== '') {
+    try {
+      fields = JSON.parse(rest) as Record<string, unknown>;
+    } catch (e) {
+      throw new NexmarkConfigError(`nexmark: ${CONFIG_ENV} is not JSON (${(e as Error).message})`);
+    }
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) throw new NexmarkConfigError(`nexmark: ${CONFIG_ENV} must be a JSON object, got ${rest}`);
+    const unknown = Object.keys(fields).filter((k) => OWN_VARIABLES.has(k) || !(k in DEFAULT_CONFIG));
+    if (unknown.length > 0) throw new NexmarkConfigError(`nexmark: ${CONFIG_ENV} holds ${unknown.join(', ')}, which it does not carry`);
+  }
+  const overrides: Partial<{ -readonly [K in keyof NexmarkConfig]: NexmarkConfig[K] }> = { ...fields, events: read(COUNT_ENV, true)! };
   const seed = read(SEED_ENV, false);
   const rate = read(RATE_ENV, false);
   const ooo = read(OUT_OF_ORDER_ENV, false);

@@ -10,6 +10,8 @@
 // the threads its first left (RunOptions.threadCache: no thread start-up, code already compiled), as the
 // baselines run on warm in this process; --cold-threads starts new threads for every run. Every run of a query
 // must report the same outputRows and outputChecksum on every engine, or the suite says so loudly and exits 1.
+// rssMB is the process's peak during a run: for a baseline that includes the idle sluice threads the query keeps
+// (its rows say so in `rssWithKeptThreads`); --cold-threads keeps none, so baselines show their own.
 // A sluice run's time is runSluiceQuery's: from the run() call to the result, thread start-up included when it
 // starts threads. The full mode also runs each sluice job over a single event just before the measured run: that
 // time is the fixed cost of a job (threads, module loading, graph, teardown), and `eventsPerSecWithoutStartup` is
@@ -19,6 +21,7 @@
 // steady-state one where measured): the maximum it showed it can take.
 
 import { Console } from 'node:console';
+import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { ThreadCache } from '../../core/index.js';
 import { hex32 } from '../job-generator.js';
@@ -83,16 +86,18 @@ interface Sample {
   checkpoints: number | null;
   /** Time of the same job over one event (sluice, full mode), ms. */
   fixedMs: number | null;
+  /** Threads the engine ran on (sluice: its worker threads; at parallelism 1, two-input queries use two). */
+  threads: number;
 }
 
 async function runEngine(e: EngineSpec, q: QueryName, config: NexmarkConfig, probe: boolean): Promise<Sample> {
   if (e.sluice !== undefined) {
     const fixed = probe ? await runSluiceQuery(q, nexmarkConfig({ ...config, events: 1 }), e.sluice) : undefined;
     const r = await runSluiceQuery(q, config, e.sluice);
-    return { ms: r.ms, rows: r.rows, checksum: r.checksum, rssMB: r.rssMB, checkpoints: r.checkpoints, fixedMs: fixed?.ms ?? null };
+    return { ms: r.ms, rows: r.rows, checksum: r.checksum, rssMB: r.rssMB, checkpoints: r.checkpoints, fixedMs: fixed?.ms ?? null, threads: r.threads };
   }
   const { value, peakMB } = await withRssPeak(() => runBaseline(q, e.baseline!, config));
-  return { ms: value.ms, rows: value.rows, checksum: value.checksum, rssMB: peakMB, checkpoints: null, fixedMs: null };
+  return { ms: value.ms, rows: value.rows, checksum: value.checksum, rssMB: peakMB, checkpoints: null, fixedMs: null, threads: 1 };
 }
 
 interface Options {
@@ -213,7 +218,11 @@ async function main(): Promise<void> {
         outputRows: ss[0]!.rows,
         outputChecksum: hex32(ss[0]!.checksum),
         bytesPerRecord: null,
-        eventsPerSecPerCore: Math.round(perSec / e.parallelism),
+        // Per core the job could use: its threads, up to the machine's (it used to divide by the parallelism, and
+        // sluice runs q3-q8 at parallelism 1 on two threads).
+        eventsPerSecPerCore: Math.round(perSec / Math.min(Math.max(...ss.map((s) => s.threads)), os.availableParallelism())),
+        threads: Math.max(...ss.map((s) => s.threads)),
+        rssWithKeptThreads: e.sluice === undefined && o.warmThreads,
         // Sluice rows: eventsPerSec over each baseline's in this run.
         vsHandwritten: ratio('handwritten'),
         vsRxjs: ratio('rxjs'),

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { generatorSource } from '../../../core/connectors/generator.js';
 import { SOURCE_END, assignSplits, type SourceSplit } from '../../../core/connectors/source.js';
 import {
-  FIRST_AUCTION_ID, FIRST_PERSON_ID, NexmarkConfigError, eventIdAt, kindOfEvent, maxOutOfOrdernessMs, nexmarkConfig,
+  FIRST_AUCTION_ID, FIRST_PERSON_ID, MAX_AVG_BYTE_SIZE, NexmarkConfigError, eventIdAt, kindOfEvent, maxOutOfOrdernessMs, nexmarkConfig,
   timestampForEvent,
 } from '../../../benchmarks/nexmark/config.js';
 import {
@@ -97,6 +97,12 @@ test('extra pads records to the reference average sizes: Person 200, Auction 500
   assert.equal(Math.min(...lengths), 54);
   assert.equal(Math.max(...lengths), 81);
   for (const b of bids.slice(0, 100)) assert.match(b.extra, /^[a-z]+$/);
+  // The largest average sizes the config takes are met too (regression, a review: a padding longer than the
+  // generator's 64 KiB string pool came out short; larger averages are refused).
+  const big = byKind(inOrderEvents(nexmarkConfig({ events: 2_000, avgBidByteSize: MAX_AVG_BYTE_SIZE }))).bids;
+  assert.ok(Math.abs(avg(big) - MAX_AVG_BYTE_SIZE) < 0.02 * MAX_AVG_BYTE_SIZE, `bid at ${MAX_AVG_BYTE_SIZE}: ${avg(big)}`);
+  assert.ok(Math.max(...big.map((b) => b.extra.length)) > 1.15 * MAX_AVG_BYTE_SIZE, 'up to +20%');
+  assert.throws(() => nexmarkConfig({ avgBidByteSize: MAX_AVG_BYTE_SIZE + 1 }), /avgBidByteSize must be at most 50000/);
   for (const p of persons) {
     assert.match(p.creditCard, /^\d{4} \d{4} \d{4} \d{4}$/);
     assert.match(p.state, /^(AZ|CA|ID|OR|WA|WY)$/);
