@@ -101,7 +101,7 @@ export interface RunOptions {
   /**
    * Worker threads load a TypeScript job as one bundle of it and the engine (default true): a faster start-up,
    * ~0.5 s less per worker. false: each worker loads the files through tsx. Default: true unless the
-   * environment variable SLUICE_BUNDLE_WORKERS is 0.
+   * environment variable SLUICE_BUNDLE_WORKERS is 0 or false.
    */
   bundleWorkers?: boolean;
   /**
@@ -210,6 +210,15 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     // What a record too large for a ring should raise: ringBytes does nothing when the budget lowered it.
     ringOption: ringBytes < (options.ringBytes ?? DEFAULT_RING_BYTES) ? 'ringMemoryBytes' : 'ringBytes',
   };
+  // Switches read from strings ("false" is truthy) or numbers that are not numbers: silently wrong, so refused.
+  for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState', 'allowNonRestoredState'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new JobDefinitionError(`${k} must be true or false, got ${JSON.stringify(options[k])}`);
+  }
+  for (const k of ['bufferTimeoutMs', 'stopGraceMs', 'fineWaitMs', 'latencyTrackingIntervalMs'] as const) {
+    const v = options[k];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new JobDefinitionError(`${k} must be a number >= 0, got ${JSON.stringify(v)}`);
+  }
+  if (options.threadCache !== undefined && !(options.threadCache instanceof ThreadCache)) throw new JobDefinitionError('threadCache must be a ThreadCache (new ThreadCache())');
   if (!(rt.latencyTrackingIntervalMs >= 0)) throw new JobDefinitionError(`latencyTrackingIntervalMs must be >= 0, got ${rt.latencyTrackingIntervalMs}`);
   if (!(rt.fineWaitMs >= 0 && rt.fineWaitMs < rt.parkTimeoutMs)) throw new JobDefinitionError(`fineWaitMs must be >= 0 and < ${rt.parkTimeoutMs}, got ${rt.fineWaitMs}`);
   if (!Number.isInteger(rt.recordBatch) || rt.recordBatch < 1) throw new JobDefinitionError(`recordBatch must be an integer >= 1, got ${rt.recordBatch}`);
@@ -271,7 +280,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   let firstFailed!: (e: unknown) => void;
   const firstAttempt = new Promise<void>((resolve, reject) => { firstStarted = resolve; firstFailed = reject; });
 
-  const bundle = (options.bundleWorkers ?? process.env['SLUICE_BUNDLE_WORKERS'] !== '0') ? await bundleWorkerEntry(jobUrl, warn) : undefined;
+  const bundle = (options.bundleWorkers ?? !['0', 'false'].includes(process.env['SLUICE_BUNDLE_WORKERS'] ?? '')) ? await bundleWorkerEntry(jobUrl, warn) : undefined;
   const workerUrl = bundle?.url ?? new URL('../../workers/pool-entry.mjs', import.meta.url).href;
   const result = (async (): Promise<JobResult> => {
     let from = restored;

@@ -232,13 +232,23 @@ function anyColumn(es: StateEntry<unknown>[]): Column {
   return b.done();
 }
 
-/** An Int32Array when every number is an int32 (and not -0), else the Float64Array itself. */
+/**
+ * An Int32Array when every number is an int32, else the Float64Array. -0 is written as 0, as rows (msgpack) and
+ * exchanges write it: a state value kept -0 through a restore only when its checkpoint was columnar (a review).
+ * `f` is not changed (a caller's columns may be live).
+ */
 function narrow(f: Float64Array): Int32Array | Float64Array {
-  for (let i = 0; i < f.length; i++) {
-    const v = f[i]!;
-    if ((v | 0) !== v || (v === 0 && 1 / v < 0)) return f;
+  let out = f;
+  let ints = true;
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i]!;
+    if (v === 0) {
+      if (1 / v < 0) { if (out === f) out = f.slice(); out[i] = 0; }
+    } else if ((v | 0) !== v) {
+      ints = false;
+    }
   }
-  return new Int32Array(f);
+  return ints ? new Int32Array(out) : out;
 }
 
 /** An int32 column as Int8Array or Int16Array when every item fits (format 4), else as it is. */

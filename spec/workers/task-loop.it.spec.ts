@@ -44,7 +44,7 @@ test('fineWaitMs 0: the source waits on its ready() promise', async () => {
 });
 
 test('fineWaitMs must be below the park timeout', async () => {
-  await assert.rejects(run(new URL('./jobs/due-time-source.ts', import.meta.url), { fineWaitMs: -1 }), /fineWaitMs must be >= 0/);
+  await assert.rejects(run(new URL('./jobs/due-time-source.ts', import.meta.url), { fineWaitMs: -1 }), /fineWaitMs must be a number >= 0, got -1/);
   await assert.rejects(run(new URL('./jobs/due-time-source.ts', import.meta.url), { fineWaitMs: 500 }), /fineWaitMs must be >= 0 and < 200, got 500/);
 });
 

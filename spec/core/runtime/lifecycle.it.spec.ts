@@ -74,3 +74,17 @@ test('checkpoint options given to a job that does not checkpoint are named in a 
   // restartStrategy too (a review): a job restarts from its last checkpoint, so without checkpoints it never does.
   assert.ok(warnings.some((w) => /^checkpointMode, allowNonRestoredState, restartStrategy have no effect: the job does not checkpoint/.test(w)), warnings.join(' | '));
 });
+
+// Regression (a review): a switch given as a string ("false" is truthy) left its fast path on, and negative or
+// non-number times were taken; a threadCache that is not one failed with a bare TypeError.
+test('switches that are not booleans, times that are not numbers >= 0, and a threadCache that is not one are refused, naming the option', async () => {
+  const job = new URL('../../../examples/wordcount.ts', import.meta.url);
+  const refused = async (options: Record<string, unknown>, message: RegExp): Promise<void> => {
+    await assert.rejects(run(job, { parallelism: 1, ...options } as never), (e: unknown) => e instanceof Error && e.name === 'JobDefinitionError' && message.test(e.message), JSON.stringify(options));
+  };
+  for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState']) await refused({ [k]: 'false' }, new RegExp(`^${k} must be true or false, got "false"$`));
+  for (const [k, v] of [['bufferTimeoutMs', -5], ['bufferTimeoutMs', NaN], ['stopGraceMs', -1], ['fineWaitMs', '1']] as const) {
+    await refused({ [k]: v }, new RegExp(`^${k} must be a number >= 0`));
+  }
+  await refused({ threadCache: {} }, /^threadCache must be a ThreadCache/);
+});

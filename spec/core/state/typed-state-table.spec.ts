@@ -162,9 +162,11 @@ describe('TypedStateTable', () => {
         for (const [kg, c] of t.takeChanges(mask, full)) chunks.push({ kg, bytes: enc.encode(full, [{ name: 'reduce', ttl: false, puts: c.puts, dels: c.dels, columns: c.columns! }]) });
       };
       const expected = new Map<Key, V>();
-      for (const [k, v] of first) { t.put(k, v); expected.set(k, v); }
+      // A chunk writes -0 as 0, in columns as in rows (key-group-codec.ts narrow).
+      const written = (v: V): V => Object.fromEntries(Object.entries(v).map(([f, x]) => [f, x === 0 ? 0 : x])) as V;
+      for (const [k, v] of first) { t.put(k, v); expected.set(k, written(v)); }
       take(true);
-      for (const [k, v] of second) { t.put(k, v); expected.set(k, v); }
+      for (const [k, v] of second) { t.put(k, v); expected.set(k, written(v)); }
       take(false);
       const r = new TypedStateTable<V>('reduce', MAXP, true, fields, 'test');
       for (const c of chunks) {
