@@ -16,7 +16,7 @@
 // added under new names (content hash) and renamed into place, so concurrent runs never see a partial one.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash, randomUUID } from 'node:crypto';
@@ -69,7 +69,7 @@ function writeAtomically(file: string, contents: string | Uint8Array): void {
 const SOURCE = /\.([cm]?[jt]s|tsx|jsx)$/;
 
 /** Part of the cache key: a change to how bundles are made invalidates every cached one. */
-const FORMAT = 4;
+const FORMAT = 5;
 
 /** The engine's package name and its entry points ('sluice', 'sluice/shm'), which a bundle takes from its own files. */
 const ENGINE_PACKAGE = 'sluice';
@@ -101,6 +101,9 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     return { url: pathToFileURL(path.join(outDir, cached.bundle)).href, cached: true };
   }
   const outfile = path.join(outDir, `worker-${key}-${process.pid}-${randomUUID()}.tmp.mjs`);
+  /** Package files a job's own files import (by file URL): inputs of the bundle, as its sources are. */
+  const packageFiles = new Set<string>();
+  const isEngineFile = (file: string): boolean => !path.relative(engineRoot, file).startsWith('..');
   const entry = [
     `import runThread from ${JSON.stringify(host)};`,
     `import * as job from ${JSON.stringify(jobPath)};`,
@@ -116,7 +119,10 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
       platform: 'node',
       format: 'esm',
       target: `node${process.versions.node.split('.')[0]}`,
-      packages: 'external',
+      // Packages stay imports (resolveFromJob below decides from where); resolved as Node does ('import' and
+      // 'node' conditions, the 'main' field), not as bundlers do ('module').
+      conditions: [],
+      mainFields: ['main'],
       outfile,
       write: false,
       metafile: true,
@@ -136,6 +142,18 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
           b.onResolve({ filter: ENGINE_IMPORT }, (args) => {
             const file = path.join(engineRoot, args.path === ENGINE_PACKAGE ? 'core' : 'shm', `index${path.extname(host)}`);
             return existsSync(file) ? { path: file } : undefined;
+          });
+          // Any other package stays an import. The engine's own files import theirs by name, resolved from where
+          // the bundle is written (inside the engine). A job's files import theirs from the job's project: resolved
+          // here, from the importing file, and imported by file URL, as an unbundled worker would find them (by
+          // name from the bundle, a job's own package was not found, and one the engine also has was the engine's).
+          b.onResolve({ filter: /^[^./]/ }, async (args) => {
+            if (args.pluginData === RESOLVING || isBuiltin(args.path) || /^[a-z]+:/.test(args.path)) return undefined;
+            if (args.importer === '' || isEngineFile(args.importer)) return { path: args.path, external: true };
+            const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
+            if (r.errors.length > 0) return { errors: r.errors };
+            packageFiles.add(r.path);
+            return { path: pathToFileURL(r.path).href, external: true };
           });
           b.onLoad({ filter: SOURCE }, (args) => {
             if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
@@ -163,7 +181,9 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     const bundle = `worker-${key}-${createHash('sha256').update(code).update(mapFile.contents).digest('hex').slice(0, 16)}.mjs`;
     // Inputs are stat-ed after the build: a file changed while it was read is caught by the next run.
     const inputs: [string, number, number][] = [];
-    for (const input of Object.keys(built.metafile!.inputs)) {
+    // A job's package counts with its package.json (whose exports choose the file).
+    const packageJsons = [...packageFiles].map(nearestPackageJson).filter((f): f is string => f !== undefined);
+    for (const input of [...Object.keys(built.metafile!.inputs), ...packageFiles, ...packageJsons]) {
       const file = path.resolve(engineRoot, input.replace(/^[a-z-]+:/, ''));
       const fp = fingerprint(file);
       if (fp !== undefined) inputs.push([file, fp[0], fp[1]]);
@@ -181,6 +201,18 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     const why = first ? `${first.text}${first.location ? ` at ${first.location.file}:${first.location.line}` : ''}` : (e as Error).message.split('\n')[0];
     onFallback(`could not bundle the job for worker threads (${why}); they load it through tsx instead`);
     return undefined;
+  }
+}
+
+/** pluginData of the resolve a job's package import asks esbuild for (its own handler then stands aside). */
+const RESOLVING = Symbol('resolving a job package');
+
+/** The package.json of the package holding `file`, if any. */
+function nearestPackageJson(file: string): string | undefined {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'package.json');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 

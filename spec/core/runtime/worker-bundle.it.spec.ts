@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -38,6 +38,36 @@ for (const bundleWorkers of [true, false]) {
     // The map's line of the throw (a bundle without its source map would give the bundle's name and line).
     assert.match(stack, /jobs[\/]bundled\.ts:13:/, stack);
     assert.doesNotMatch(stack, /worker-[0-9a-f]+-[0-9a-f]+\.mjs/);
+  });
+}
+
+// Regression (a review): a bundle left a job's package imports bare, to be resolved from where the bundle is
+// written (inside the engine): a package of the job's own project was not found (the worker died), and one the
+// engine also depends on was the engine's copy, while the main thread and unbundled workers had the job's.
+for (const bundleWorkers of [true, false]) {
+  test(`bundleWorkers ${bundleWorkers}: a job outside the engine gets its own project's packages, also one the engine has`, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-project-'));
+    try {
+      writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
+      for (const [name, value] of [['job-only-package', 'from the job project'], ['msgpackr', 'the job project\'s msgpackr']]) {
+        mkdirSync(path.join(dir, 'node_modules', name), { recursive: true });
+        writeFileSync(path.join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '99.0.0', type: 'module', exports: { '.': { import: './index.js' } } }));
+        writeFileSync(path.join(dir, 'node_modules', name, 'index.js'), `export const which = ${JSON.stringify(value)};\n`);
+      }
+      const job = path.join(dir, 'job.ts');
+      writeFileSync(job, [
+        `import { defineJob } from '${api}';`,
+        "import { which as own } from 'job-only-package';",
+        "import { which as shared } from 'msgpackr';",
+        "export default defineJob((env) => { env.fromCollection([1]).map(() => `${own} / ${shared}`).name('m').collect().name('out'); });",
+      ].join('\n'));
+      const warnings: string[] = [];
+      const r = await (await run(pathToFileURL(job).href, { parallelism: 1, bundleWorkers, onWarning: (m) => warnings.push(m) })).result;
+      assert.deepEqual(r.collected['out'], ["from the job project / the job project's msgpackr"]);
+      assert.deepEqual(warnings, [], 'bundled, not fallen back to tsx');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
