@@ -96,6 +96,33 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
   return undefined;
 }
 
+/**
+ * Where an in-process restart resumes: the newest checkpoint from `latestId` down to `floorId` (what this run
+ * started from, or its first own checkpoint) that reads back intact. A chunk damaged since it was written used to
+ * fail the restart; now the damaged checkpoint is reported and an older one of this run is used, as a resume
+ * does. Never one behind published sink output, nor one of an earlier lineage below the floor
+ * (NoCheckpointError). undefined: none intact and none needed (the run started fresh, nothing was published).
+ */
+export async function restartCheckpoint(store: CheckpointStore, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
+  const published = readPublishedMark(store.dir);
+  const failures: string[] = [];
+  for (const id of (await store.manifestIds()).filter((x) => x <= latestId && x >= floorId)) {
+    let c: LoadedCheckpoint;
+    try {
+      c = await loadCheckpoint(store, id, onProgress);
+    } catch (e) {
+      if (!(e instanceof CorruptCheckpointError)) throw e;
+      failures.push(e.message);
+      report(`${e.message}; restarting from an older checkpoint`);
+      continue;
+    }
+    if (id < published) throw new NoCheckpointError(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint to restart from is ${id} (${failures.join('; ')}): restarting from it would publish records twice`);
+    return c;
+  }
+  if (startedFresh && published === 0) return undefined;
+  throw new NoCheckpointError(`no intact checkpoint to restart from in ${store.dir} (${failures.join('; ')})${published > 0 ? `, and sink output up to checkpoint ${published} was already published` : ''}`);
+}
+
 export interface RestoreOptions {
   /** Accept a checkpoint holding state of operators the job no longer has (that state is dropped). */
   allowNonRestoredState: boolean;

@@ -23,7 +23,7 @@ import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
-import { assignRestore, loadCheckpoint, NoCheckpointError, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
+import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
@@ -285,6 +285,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const result = (async (): Promise<JobResult> => {
     let from = restored;
     let nextId = store ? (await store.maxId()) + 1 : 1;
+    /** This run's first checkpoint id: a restart never goes back before it (or before what the run restored). */
+    const firstId = nextId;
     try {
       for (;;) {
         if (from?.manifest.finished) {
@@ -308,7 +310,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         await new Promise((r) => setTimeout(r, delay));
         if (cancelled) return finalResult(outcome, restored?.manifest.id);
         const latest = attempt.coordinator?.latest;
-        from = latest ? await loadCheckpoint(store!, latest.id, options.onRestoreProgress) : from;
+        if (latest) from = await restartCheckpoint(store!, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress);
         nextId = (await store!.maxId()) + 1;
       }
     } catch (e) {
