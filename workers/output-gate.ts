@@ -57,6 +57,11 @@ export class OutputGate<T> implements Downstream<T> {
    * replacement anew could put it behind an end of stream already queued (the channel then refuses it).
    */
   substitute: ((value: unknown, error: RecordTooLargeError | SchemaMismatchError) => unknown) | undefined = undefined;
+  /**
+   * The gate carries dead letters, which the other gates of its subtask make while they drain: the subtask ends it
+   * after them (Subtask.endLetters).
+   */
+  carriesDeadLetters = false;
 
   constructor(
     private readonly ctx: TaskContext,

@@ -205,10 +205,8 @@ export class Subtask implements BarrierHandler {
     if (this.state === FINISHING) {
       // End of input passed the chain up to an operator still holding records: it ends once they are out.
       if (this.holders.length > 0 && !this.holdersDrained()) return this.pollHolders(budget);
-      if (!this.outputsEnded) {
-        this.endOutputs();
-        if (!this.drain()) return 1;
-      }
+      if (!this.outputsEnded) this.endOutputs();
+      if (!this.endLetters()) return 1;
       this.finished();
       return 1;
     }
@@ -441,18 +439,32 @@ export class Subtask implements BarrierHandler {
   private end(finishHead = true): void {
     if (finishHead) this.head.finish();
     if (this.holders.length === 0 || this.holdersDrained()) this.endOutputs();
-    this.state = this.outputsEnded && this.drain() ? this.finished() : FINISHING;
+    this.state = this.outputsEnded && this.endLetters() ? this.finished() : FINISHING;
   }
 
   private outputsEnded = false;
+  private lettersEnded = false;
 
   /**
-   * The chain has finished: end every output, side outputs (dead letters) too, which the chain's own end does
-   * not reach (the main outputs already have it: ending twice is a no-op).
+   * The chain has finished: end every output, side outputs too, which the chain's own end does not reach (the
+   * main outputs already have it: ending twice is a no-op). Not the dead letters yet (endLetters).
    */
   private endOutputs(): void {
     this.outputsEnded = true;
-    for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.finish();
+    for (let i = 0; i < this.outputs.length; i++) if (!this.outputs[i]!.carriesDeadLetters) this.outputs[i]!.finish();
+  }
+
+  /**
+   * Ends the dead-letter outputs once every output is out, and says whether all is out then. A record another
+   * output's codec rejects while it drains becomes a dead letter: ended with the rest, its gate had already sent
+   * its end of stream, and the channel refused the letter (found by a review).
+   */
+  private endLetters(): boolean {
+    if (!this.drain()) return false;
+    if (this.lettersEnded) return true;
+    this.lettersEnded = true;
+    for (let i = 0; i < this.outputs.length; i++) if (this.outputs[i]!.carriesDeadLetters) this.outputs[i]!.finish();
+    return this.drain();
   }
 
   /** Reports the final state (with checkpoints on) and marks the subtask finished. */

@@ -146,6 +146,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const op = opOf.get(node)!;
     if (tag === DEAD_LETTERS_ID) {
       // So is one whose record its codec cannot encode either (often why it is a dead letter).
+      gate.carriesDeadLetters = true;
       gate.substitute = (v: unknown, e: unknown) => {
         if ((v as DeadLetter).truncated) throw e;
         return truncatedDeadLetter(v as DeadLetter);

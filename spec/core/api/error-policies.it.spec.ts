@@ -149,3 +149,16 @@ for (const recordBatch of [32, 1]) test(`records the exchange rejects follow the
   assert.deepEqual(counts(dead.metrics, 'to-generic'), { in: 12, out: 10, dropped: 0, dead: 2 });
   for (const op of ['parse', 'to-stats', 'to-generic', 'keyed', 'typed', 'generic']) { assertAddsUp(dropped.metrics, op); assertAddsUp(dead.metrics, op); }
 });
+
+// Regression (a review): the dead letter of a record rejected as its stream ended went out after the letters' own
+// end of stream, which the channel refused: the job failed with a ChannelClosedError.
+test('a record the exchange rejects as the stream ends still becomes a dead letter, at parallelism 1 and 2, recordBatch 32 and 1', async () => {
+  for (const parallelism of [1, 2]) {
+    for (const recordBatch of [32, 1]) {
+      const r = await (await run(new URL('./jobs/last-record-rejected.ts', import.meta.url), { parallelism, recordBatch })).result;
+      assert.deepEqual((r.collected['out'] as number[]).sort((a, b) => a - b), Array.from({ length: 11 }, (_, i) => i + 1), `p${parallelism} batch ${recordBatch}`);
+      const dead = r.collected['dead'] as DeadLetter[];
+      assert.deepEqual(dead.map((d) => [d.operator, JSON.parse(d.raw as string).id, d.truncated]), [['emit', 12, true]], `p${parallelism} batch ${recordBatch}`);
+    }
+  }
+});
