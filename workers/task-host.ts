@@ -277,6 +277,24 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     for (const st of subtasks) for (const op of st.operators) if (holdsRecords(op)) op.close?.();
     // Every source gets closed, whatever another one's close does.
     await Promise.allSettled(subtasks.map(async (st) => st.source?.close?.()));
+    await stdioReceived();
   }
   return result;
 }
+
+/**
+ * Resolves once the main thread has received everything this thread wrote to stdout and stderr (print sinks,
+ * console.log): a worker's stdio is sent to it asynchronously, and a pool ended right after the task returned lost
+ * what had not arrived yet (a review saw half of a print sink's lines missing with stdout in a file). A write's
+ * callback runs when the main thread asks for more, that is, once it has what came before.
+ */
+function stdioReceived(): Promise<unknown> {
+  const received = Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => { s.write('', () => resolve()); })));
+  // Bounded: a main thread whose own stdout is stuck (a reader that stopped reading) never asks for more.
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, STDIO_WAIT_MS); });
+  return Promise.race([received, bound]).finally(() => clearTimeout(timer));
+}
+
+/** Longest a finished thread waits for the main thread to take its stdout and stderr. */
+const STDIO_WAIT_MS = 2000;
