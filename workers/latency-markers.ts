@@ -75,9 +75,11 @@ export class LatencyHistogram {
       h.add(this.previous);
       h.add(this.current);
       const empty = h.totalCount === 0;
-      metrics[base + METRIC_LATENCY_P50_MS] = empty ? NaN : h.getValueAtPercentile(50) / 1000;
-      metrics[base + METRIC_LATENCY_P99_MS] = empty ? NaN : h.getValueAtPercentile(99) / 1000;
-      metrics[base + METRIC_LATENCY_P999_MS] = empty ? NaN : h.getValueAtPercentile(99.9) / 1000;
+      // A percentile is its bucket's top, which can lie above the exact maximum: never shown above it.
+      const at = (p: number): number => Math.min(h.getValueAtPercentile(p), h.maxValue) / 1000;
+      metrics[base + METRIC_LATENCY_P50_MS] = empty ? NaN : at(50);
+      metrics[base + METRIC_LATENCY_P99_MS] = empty ? NaN : at(99);
+      metrics[base + METRIC_LATENCY_P999_MS] = empty ? NaN : at(99.9);
       metrics[base + METRIC_LATENCY_MAX_MS] = empty ? NaN : h.maxValue / 1000;
     }
     // The count last: a reader (which reads it first) that sees markers finds their first percentiles in place.

@@ -69,7 +69,29 @@ export interface JobMetrics {
 }
 
 /** Reads the live metrics buffer into per-operator and per-task rows. */
-export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: Float64Array, durationMs: number): JobMetrics {
+/** The counter slots of a subtask's block (relative to its base) and of each operator's (relative to its own). */
+const SUBTASK_COUNTERS = [METRIC_BUSY_MS, METRIC_BACKPRESSURED_MS, METRIC_IDLE_MS, METRIC_BAD_RECORDS, METRIC_LATENCY_COUNT];
+const OPERATOR_COUNTERS = [METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OP_LATE_DROPPED, METRIC_OP_DROPPED, METRIC_OP_DEAD_LETTERED];
+
+/**
+ * Adds the counters of `from` (an attempt that ended: a restart follows) into `into`, not its gauges (watermarks,
+ * latency percentiles): read with readMetrics(..., carried), counters never go down over a run. They used to
+ * start from zero at each restart, so rates came out negative and the summary counted the last attempt only.
+ */
+export function addCounters(plan: PhysicalPlan, into: Float64Array, from: Float64Array): void {
+  const offsets = metricsOffsets(plan);
+  plan.placements.forEach((p, i) => {
+    const base = offsets[i]!;
+    for (const k of SUBTASK_COUNTERS) into[base + k]! += from[base + k]!;
+    for (let n = 0; n < plan.tasks[p.task]!.nodeIds.length; n++) {
+      const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * n;
+      for (const k of OPERATOR_COUNTERS) into[o + k]! += from[o + k]!;
+    }
+  });
+}
+
+/** The metrics in `buf`, with the counters of earlier attempts (`carried`, addCounters) added. */
+export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: Float64Array, durationMs: number, carried?: Float64Array): JobMetrics {
   const offsets = metricsOffsets(plan);
   const operators: OperatorMetrics[] = [];
   const tasks: TaskMetrics[] = [];
@@ -77,19 +99,20 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
   plan.placements.forEach((p, i) => {
     const base = offsets[i]!;
     const t = plan.tasks[p.task]!;
-    const busyMs = buf[base + METRIC_BUSY_MS]!;
-    const backpressuredMs = buf[base + METRIC_BACKPRESSURED_MS]!;
-    const idleMs = buf[base + METRIC_IDLE_MS]!;
-    // A block the subtask has not written yet is all zeros: a 0 there is not a watermark at epoch 0.
-    const started = busyMs + backpressuredMs + idleMs > 0;
+    const c = (i: number): number => buf[i]! + (carried?.[i] ?? 0);
+    const busyMs = c(base + METRIC_BUSY_MS);
+    const backpressuredMs = c(base + METRIC_BACKPRESSURED_MS);
+    const idleMs = c(base + METRIC_IDLE_MS);
+    // A block the subtask has not written yet is all zeros: a 0 there is not a watermark at epoch 0 (this attempt's).
+    const started = buf[base + METRIC_BUSY_MS]! + buf[base + METRIC_BACKPRESSURED_MS]! + buf[base + METRIC_IDLE_MS]! > 0;
     const wm = buf[base + METRIC_WATERMARK]!;
     const watermark = started && Number.isFinite(wm) && wm > MIN_WATERMARK ? wm : null;
-    const markers = buf[base + METRIC_LATENCY_COUNT]!;
+    const markers = c(base + METRIC_LATENCY_COUNT);
     tasks.push({
       task: t.name, subtask: p.subtask, thread: p.thread, busyMs, backpressuredMs, idleMs,
       watermark,
       watermarkLagMs: watermark === null || watermark >= MAX_WATERMARK ? null : now - watermark,
-      badRecords: buf[base + METRIC_BAD_RECORDS]!,
+      badRecords: c(base + METRIC_BAD_RECORDS),
       latency: markers > 0 ? {
         markers,
         p50Ms: buf[base + METRIC_LATENCY_P50_MS]!,
@@ -101,8 +124,8 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
     t.nodeIds.forEach((id, k) => {
       const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
       operators.push({
-        operator: names[id]!, subtask: p.subtask, recordsIn: buf[o + METRIC_OP_RECORDS_IN]!, recordsOut: buf[o + METRIC_OP_RECORDS_OUT]!,
-        lateRecordsDropped: buf[o + METRIC_OP_LATE_DROPPED]!, dropped: buf[o + METRIC_OP_DROPPED]!, deadLettered: buf[o + METRIC_OP_DEAD_LETTERED]!,
+        operator: names[id]!, subtask: p.subtask, recordsIn: c(o + METRIC_OP_RECORDS_IN), recordsOut: c(o + METRIC_OP_RECORDS_OUT),
+        lateRecordsDropped: c(o + METRIC_OP_LATE_DROPPED), dropped: c(o + METRIC_OP_DROPPED), deadLettered: c(o + METRIC_OP_DEAD_LETTERED),
       });
     });
   });

@@ -16,7 +16,7 @@ import { buildGraph } from '../api/environment.js';
 import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError, GraphMismatchError } from '../api/errors.js';
 import { plan as makePlan, type PhysicalPlan } from '../graph/physical-plan.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
-import { metricsOffsets, readMetrics, type JobMetrics } from './metrics.js';
+import { addCounters, metricsOffsets, readMetrics, type JobMetrics } from './metrics.js';
 import { signalStop } from './job-control.js';
 import type { RuntimeOptions, SerializedError, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
 import { assignSplits, type SourceSplit } from '../connectors/source.js';
@@ -273,6 +273,8 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   let cancelled = false;
   let current: Attempt | undefined;
   let restarts = 0;
+  /** Counters of the attempts that ended in a restart (addCounters). */
+  const carried = new Float64Array(metricsOffsets(plan).at(-1)!);
   /** Names of savepoints being taken. */
   const savepointNames = new Set<string>();
   const stats: CheckpointStats = { completed: [], aborted: [] };
@@ -300,15 +302,24 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         firstStarted();
         if (cancelled) attempt.stop();
         const outcome = await attempt.done;
+        if (outcome.error === undefined || cancelled) {
+          for (const c of attempt.coordinator?.stats.completed ?? []) stats.completed.push(c);
+          for (const a of attempt.coordinator?.stats.aborted ?? []) stats.aborted.push(a);
+          return finalResult(outcome, restored?.manifest.id);
+        }
+        // Between attempts: its checkpoints and counters move to the run's (listed once, not again through
+        // `current`: the control socket counted them twice), and checkpoint requests are told it is restarting.
+        current = undefined;
         for (const c of attempt.coordinator?.stats.completed ?? []) stats.completed.push(c);
         for (const a of attempt.coordinator?.stats.aborted ?? []) stats.aborted.push(a);
-        if (outcome.error === undefined || cancelled) return finalResult(outcome, restored?.manifest.id);
+        addCounters(plan, carried, outcome.metrics);
         const delay = permanent(outcome.error) || !cp ? undefined : restartDelay(restart, restarts + 1);
         if (delay === undefined) throw outcome.error;
         restarts++;
         warn(`job failed (${outcome.error.message}); restart ${restarts} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);
         await new Promise((r) => setTimeout(r, delay));
-        if (cancelled) return finalResult(outcome, restored?.manifest.id);
+        // Its counters are in `carried` now: not counted again.
+        if (cancelled) return finalResult({ ...outcome, metrics: new Float64Array(carried.length) }, restored?.manifest.id);
         const latest = attempt.coordinator?.latest;
         if (latest) from = await restartCheckpoint(store!, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress);
         nextId = (await store!.maxId()) + 1;
@@ -338,10 +349,15 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         collected[name] = collected[name] ? collected[name].concat(s.result) : s.result;
       }
     }
-    const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started) : { operators: [], tasks: [], durationMs: performance.now() - started };
+    const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
     return { collected, metrics, cancelled, restarts, checkpoints: stats, restoredFrom };
   }
 
+  // Between two attempts (the restart delay) there is no coordinator: the request is refused as such (a review saw
+  // "the job is not running" from the stopped one, which reads as if the job were gone).
+  const notNow = (): Promise<never> => (cp && current === undefined && restarts > 0
+    ? Promise.reject(new Error(`the job is restarting (restart ${restarts}): try again once it runs`))
+    : noCheckpoints());
   const noCheckpoints = (): Promise<never> => Promise.reject(new Error('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
   return {
     result,
@@ -351,13 +367,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     stateDir: cp?.stateDir,
     restoredFrom: restored?.manifest.id,
     sources: graph.nodes.filter((n) => n.source).map((n) => ({ name: n.name, bounded: n.source!.bounded, count: n.source!.count })),
-    metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started),
+    metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started, carried),
     checkpoints: () => ({ completed: [...stats.completed, ...(current?.coordinator?.stats.completed ?? [])], aborted: [...stats.aborted, ...(current?.coordinator?.stats.aborted ?? [])] }),
-    checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : noCheckpoints(),
+    checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : notNow(),
     savepoint: async (name: string) => {
       if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new JobDefinitionError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
       const coordinator = current?.coordinator;
-      if (!coordinator || !store) return noCheckpoints();
+      if (!coordinator || !store) return notNow();
       // A name taken again would move to the new savepoint, and retention would then delete the old one as an
       // ordinary checkpoint, without a word.
       const taken = (what: string): JobDefinitionError => new JobDefinitionError(`savepoint: the name '${name}' is taken (${what} in ${store!.dir}); give this one another name`);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, SplitRandom } from '../../../core/index.js';
+import { run, SplitRandom, type JobMetrics } from '../../../core/index.js';
 import { brokenCounts, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
 
@@ -98,4 +98,41 @@ test('a restore that throws (open() after a restore) is one more failure; the ne
 test('without a failure the checkpointed job gives the same output as the oracle, at parallelism 1 and 3', async () => {
   await runAndCheck('p1', { n: 30_000, keys: 200, rate: 0, interval: 10, crash: 'none' }, 0, 1);
   await runAndCheck('p3', { n: 30_000, keys: 200, rate: 0, interval: 10, crash: 'none' }, 0, 3);
+});
+
+// Regression (a review): counters started from zero at each restart (negative rates on the live line, a summary of
+// the last attempt only); between attempts the control socket listed the ended attempt's checkpoints twice, and a
+// savepoint request was told "the job is not running".
+test('across a restart: counters never go down, checkpoints are listed once, and requests are told the job is restarting', async () => {
+  const dir = tmp();
+  try {
+    const n = 20_000;
+    let during: Promise<{ metrics: JobMetrics; ids: number[]; savepoint: unknown }> | undefined;
+    let before: JobMetrics | undefined;
+    const h = await run(jobUrl({ n, keys: 100, rate: 20_000, interval: 20, failAt: '12000', crash: 'throw', marker: path.join(dir, 'marker') }), {
+      parallelism: 1, stateDir: path.join(dir, 'state'),
+      restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 1500 },
+      onWarning: (m) => {
+        // Called as the restart delay begins: the next attempt starts 1.5 s later.
+        if (!m.startsWith('job failed')) return;
+        during = (async () => ({
+          metrics: h.metrics(), ids: h.checkpoints().completed.map((c) => c.id), savepoint: await h.savepoint('mid-restart').catch((e: Error) => e.message),
+        }))();
+      },
+    });
+    const sourceOut = (m: JobMetrics): number => m.operators.filter((o) => o.operator === 'gen').reduce((s, o) => s + o.recordsOut, 0);
+    before = h.metrics();
+    const r = await h.result;
+    assert.equal(r.restarts, 1);
+    const d = await during!;
+    assert.ok(sourceOut(d.metrics) > 12_000, `between attempts, the source's count stays (${sourceOut(d.metrics)})`);
+    assert.ok(sourceOut(d.metrics) >= sourceOut(before));
+    assert.equal(new Set(d.ids).size, d.ids.length, `each checkpoint once: ${d.ids.join(',')}`);
+    assert.match(String(d.savepoint), /^the job is restarting \(restart 1\): try again once it runs$/);
+    // The whole run's counts: every record from the source at least once (those replayed after the restart twice).
+    assert.ok(sourceOut(r.metrics) >= n + 1, `the summary counts both attempts (${sourceOut(r.metrics)})`);
+    assert.equal(new Set(r.checkpoints.completed.map((c) => c.id)).size, r.checkpoints.completed.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
