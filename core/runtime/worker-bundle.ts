@@ -33,7 +33,7 @@ export interface WorkerBundle {
 /** What the cache keeps per job: the bundle's file name and the inputs it was built from. */
 interface CacheManifest {
   readonly bundle: string;
-  /** [path, size, mtimeMs] of every file esbuild read. */
+  /** [path, size, mtimeMs] of every file esbuild read; [path, ABSENT, ABSENT] for one that must not exist. */
   readonly inputs: [string, number, number][];
 }
 
@@ -69,7 +69,7 @@ function writeAtomically(file: string, contents: string | Uint8Array): void {
 const SOURCE = /\.([cm]?[jt]s|tsx|jsx)$/;
 
 /** Part of the cache key: a change to how bundles are made invalidates every cached one. */
-const FORMAT = 5;
+const FORMAT = 6;
 
 /** The engine's package name and its entry points ('sluice', 'sluice/shm'), which a bundle takes from its own files. */
 const ENGINE_PACKAGE = 'sluice';
@@ -96,6 +96,7 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
   const cached = readManifest(manifestFile);
   if (cached !== undefined && existsSync(path.join(outDir, cached.bundle)) && existsSync(path.join(outDir, `${cached.bundle}.map`)) && cached.inputs.every(([f, size, mtime]) => {
     const now = fingerprint(f);
+    if (size === ABSENT) return now === undefined;
     return now !== undefined && now[0] === size && now[1] === mtime;
   })) {
     return { url: pathToFileURL(path.join(outDir, cached.bundle)).href, cached: true };
@@ -103,6 +104,8 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
   const outfile = path.join(outDir, `worker-${key}-${process.pid}-${randomUUID()}.tmp.mjs`);
   /** Package files a job's own files import (by file URL): inputs of the bundle, as its sources are. */
   const packageFiles = new Set<string>();
+  /** node_modules/<package> directories that must stay absent for the bundle to import what it does. */
+  const absentDirs = new Set<string>();
   const isEngineFile = (file: string): boolean => !path.relative(engineRoot, file).startsWith('..');
   const entry = [
     `import runThread from ${JSON.stringify(host)};`,
@@ -147,12 +150,24 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
           // the bundle is written (inside the engine). A job's files import theirs from the job's project: resolved
           // here, from the importing file, and imported by file URL, as an unbundled worker would find them (by
           // name from the bundle, a job's own package was not found, and one the engine also has was the engine's).
-          b.onResolve({ filter: /^[^./]/ }, async (args) => {
+          // (Not '#' subpath imports: esbuild resolves those through package.json "imports" and bundles them.)
+          b.onResolve({ filter: /^[^./#]/ }, async (args) => {
             if (args.pluginData === RESOLVING || isBuiltin(args.path) || /^[a-z]+:/.test(args.path)) return undefined;
             if (args.importer === '' || isEngineFile(args.importer)) return { path: args.path, external: true };
             const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
-            if (r.errors.length > 0) return { errors: r.errors };
+            // Not found (an optional dynamic import, say): left as it was written, to fail or not at run time as
+            // it would unbundled.
+            if (r.errors.length > 0 || r.external) return { path: args.path, external: true };
+            // Not a package (a tsconfig path alias, a workspace package's sources): the job's own, bundled.
+            if (!r.path.includes(`${path.sep}node_modules${path.sep}`)) return { path: r.path };
             packageFiles.add(r.path);
+            // Where a nearer copy would be found first, were one installed later: the cached bundle checks that
+            // none is (it imports this copy by its path).
+            for (let dir = args.resolveDir; ; dir = path.dirname(dir)) {
+              const nearer = path.join(dir, 'node_modules', packageName(args.path));
+              if (r.path.startsWith(nearer + path.sep) || path.dirname(dir) === dir) break;
+              absentDirs.add(nearer);
+            }
             return { path: pathToFileURL(r.path).href, external: true };
           });
           b.onLoad({ filter: SOURCE }, (args) => {
@@ -188,6 +203,7 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
       const fp = fingerprint(file);
       if (fp !== undefined) inputs.push([file, fp[0], fp[1]]);
     }
+    for (const dir of absentDirs) if (fingerprint(dir) === undefined) inputs.push([dir, ABSENT, ABSENT]);
     if (!existsSync(path.join(outDir, bundle))) {
       // The map first: a bundle is only ever found next to its map.
       writeAtomically(path.join(outDir, `${bundle}.map`), mapFile.contents);
@@ -202,6 +218,15 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     onFallback(`could not bundle the job for worker threads (${why}); they load it through tsx instead`);
     return undefined;
   }
+}
+
+/** An input's size and mtime in a cache manifest when the path must not exist. */
+const ABSENT = -1;
+
+/** The package a bare specifier names: 'a' of 'a/b', '@s/a' of '@s/a/b'. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
 /** pluginData of the resolve a job's package import asks esbuild for (its own handler then stands aside). */

@@ -71,6 +71,44 @@ for (const bundleWorkers of [true, false]) {
   });
 }
 
+// Regressions (a review of the change above): an optional import() of a package not installed, or a '#' subpath
+// import, made the bundle fall back to tsx; a nearer copy of a package installed after a bundle was cached was not
+// seen (the bundle kept importing the farther one by its path).
+test('job packages in a bundle: optional missing packages, subpath imports, and a nearer copy installed later', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-packages-'));
+  try {
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module', imports: { '#lib': './lib.ts' } }));
+    writeFileSync(path.join(dir, 'lib.ts'), "export const lib: string = 'from #lib';\n");
+    const pkg = (root: string, version: string): void => {
+      mkdirSync(path.join(root, 'node_modules', 'foo'), { recursive: true });
+      writeFileSync(path.join(root, 'node_modules', 'foo', 'package.json'), JSON.stringify({ name: 'foo', version, type: 'module', main: 'index.js' }));
+      writeFileSync(path.join(root, 'node_modules', 'foo', 'index.js'), `export const v = ${JSON.stringify(version)};\n`);
+    };
+    pkg(dir, '1.0.0');
+    const app = path.join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'job.ts'), [
+      `import { defineJob } from '${api}';`,
+      "import { lib } from '#lib';",
+      "import { v } from 'foo';",
+      "const optional = await import('optional-package-not-installed').then(() => 'present', () => 'absent');",
+      "export default defineJob((env) => { env.fromCollection([1]).map(() => `${lib} ${v} ${optional}`).name('m').collect().name('out'); });",
+    ].join('\n'));
+    const url = pathToFileURL(path.join(app, 'job.ts')).href;
+    const out = async (): Promise<unknown> => {
+      const warnings: string[] = [];
+      const r = await (await run(url, { parallelism: 1, onWarning: (m) => warnings.push(m) })).result;
+      assert.deepEqual(warnings, [], 'bundled, not fallen back to tsx');
+      return r.collected['out'];
+    };
+    assert.deepEqual(await out(), ['from #lib 1.0.0 absent']);
+    pkg(app, '2.0.0');
+    assert.deepEqual(await out(), ['from #lib 2.0.0 absent'], 'the nearer copy, as Node finds it');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a cached bundle is reused while its inputs are unchanged, and rebuilt when one changes', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));
   try {
