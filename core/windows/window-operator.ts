@@ -50,6 +50,8 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   private readonly bounds: number[] = [];
   /** The window the trigger context, the emitter and the window function work on, and its key's slots. */
   private cur: Slot = makeSlot(0, 0, { maxTimestamp: () => -1 });
+  /** The timestamp of the record being added, for its trigger's onElement. */
+  private elementTs = Number.NaN;
   private curSlots: Slot[] = [];
   /** Slots being removed together (merging): their timers do not keep each other's alive. */
   private releasing: readonly Slot[] = [];
@@ -89,6 +91,9 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     } else {
       ts = Date.now();
     }
+    // Triggers get the record's own timestamp, as in Flink (NaN when it has none), also where the window is chosen
+    // by processing time (GlobalWindows, processing-time windows): they used to get the wall clock.
+    this.elementTs = ctx.timestamp;
     const wm = ctx.watermark;
     const lateness = this.lateness;
     let added = false;
@@ -107,7 +112,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
         const s = b[2 * i]!;
         const e = b[2 * i + 1]!;
         if (this.merging) {
-          if (this.addMerging(value, input, ts, s, e, wm, slots)) added = true;
+          if (this.addMerging(value, input, s, e, wm, slots)) added = true;
           continue;
         }
         // A window whose state is already gone (end + lateness passed): the record is late for it.
@@ -124,12 +129,14 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
           slot = this.newSlot(s, e);
           slots.push(slot);
         }
-        this.addTo(slot, slots, value, input, ts);
+        this.addTo(slot, slots, value, input);
       }
     } catch (e) { this.fail(e); }
     if (slots.length === 0) this.table.remove(entry.key);
     else if (this.table.tracking) this.table.touched(entry);
-    if (!added && this.isEventTime && ts + lateness <= wm) {
+    // Floored as window bounds are whole ms: a record at 9.7, whose window [0, 10) ended (maxTimestamp 9) at
+    // watermark 9, was neither added nor late (9.7 > 9), and vanished uncounted (a review).
+    if (!added && this.isEventTime && Math.floor(ts) + lateness <= wm) {
       ctx.timestamp = ts;
       if (this.lateTag !== undefined) this.emitSide(this.lateTag, value);
       else this.lateRecordsDropped++;
@@ -137,7 +144,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   }
 
   /** Session windows: the record's window merges with every window of the key it overlaps or touches. */
-  private addMerging(value: unknown, input: number, ts: number, s: number, e: number, wm: number, slots: Slot[]): boolean {
+  private addMerging(value: unknown, input: number, s: number, e: number, wm: number, slots: Slot[]): boolean {
     let ms = s;
     let me = e;
     let hits: Slot[] | undefined;
@@ -162,7 +169,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     } else {
       slot = this.mergeSlots(hits, ms, me, slots);
     }
-    this.addTo(slot, slots, value, input, ts);
+    this.addTo(slot, slots, value, input);
     return true;
   }
 
@@ -214,14 +221,14 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     if (t !== Infinity) this.timers.register(this.domain, this.backend.currentKey, t);
   }
 
-  private addTo(slot: Slot, slots: Slot[], value: unknown, input: number, ts: number): void {
+  private addTo(slot: Slot, slots: Slot[], value: unknown, input: number): void {
     this.contents.add(slot, value, input);
     // Fast path (spec.fastPaths): the default event-time trigger, asked about a window whose end timer it already
     // registered and whose end the watermark has not reached, would re-register that timer and continue.
     if (this.fastTrigger && slot.et !== undefined && slot.e - 1 > this.ctx.watermark) return;
     this.cur = slot;
     this.curSlots = slots;
-    const r = this.trigger.onElement(value, ts, slot.w, this);
+    const r = this.trigger.onElement(value, this.elementTs, slot.w, this);
     if (r !== TriggerResult.CONTINUE) this.act(r, slot);
   }
 
@@ -356,7 +363,12 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   get key(): Key { return this.backend.currentKey; }
   get window(): Window { return this.cur.w; }
   get globalState(): KeyedStateStore { return this.backend; }
-  output<X>(tag: OutputTag<X>, value: X): void { this.emitSide(tag as OutputTag<unknown>, value); }
+  output<X>(tag: OutputTag<X>, value: X): void {
+    // The window's maxTimestamp, as collect() (and Flink's WindowContext.output): it carried whatever time was
+    // current, a late record's or a timer's (a review).
+    this.ctx.timestamp = this.cur.e - 1;
+    this.emitSide(tag as OutputTag<unknown>, value);
+  }
 
   // ---- TriggerContext (current key and window)
 

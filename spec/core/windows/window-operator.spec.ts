@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
-  Trigger, TriggerResult, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type TimeWindow, type TriggerContext,
+  Trigger, TriggerResult, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type TimeWindow, type TriggerContext, type Window,
   type DataStream, type KeyedStream,
 } from '../../../core/index.js';
 import { WindowOperator } from '../../../core/windows/window-operator.js';
@@ -265,6 +265,50 @@ describe('custom triggers', () => {
     }
     assert.deepEqual(h.out.values().map((e) => e.v).sort((a, b) => a - b), want.sort((a, b) => a - b));
     assert.equal(win<Ev>(h).windowCount, 0);
+  });
+});
+
+describe('timestamps (regressions, a review)', () => {
+  const late = new OutputTag<Ev>('late');
+
+  // A trigger on GlobalWindows (window chosen without event time) got the wall clock, not the record's timestamp.
+  test("a trigger's onElement gets the record's timestamp, on GlobalWindows too", () => {
+    const seen: number[] = [];
+    class Early extends Trigger<Window> {
+      readonly fingerprint = 'early-by-ts';
+      onElement(_e: unknown, ts: number): TriggerResult { seen.push(ts); return ts < 1000 ? TriggerResult.FIRE_AND_PURGE : TriggerResult.CONTINUE; }
+      onEventTime(): TriggerResult { return TriggerResult.CONTINUE; }
+      onProcessingTime(): TriggerResult { return TriggerResult.CONTINUE; }
+    }
+    const h = harness((e: Ev) => e.k, (s) => s.window(GlobalWindows.create()).trigger(new Early()).reduce(sum));
+    h.push(ev('a', 1), 1); h.push(ev('a', 2), 2); h.push(ev('a', 3), 5000);
+    assert.deepEqual(seen, [1, 2, 5000]);
+    assert.deepEqual(h.out.values(), [ev('a', 1), ev('a', 2)]);
+  });
+
+  // ctx.output in a window function carried whatever time was current (a late record's), not the window's.
+  test("a window function's side output carries the window's maxTimestamp, in late firings too", () => {
+    const side = new OutputTag<string>('side');
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).allowedLateness(50).process<string>({
+      process(_key, ctx, els, out) { ctx.output(side, `side n=${els.length}`); out.collect(`n=${els.length}`); },
+    }), { sideTags: ['side'] });
+    h.push(ev('a', 1), 0);
+    h.watermark(30);
+    h.push(ev('a', 1), 5);
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [['n=1', 9], ['n=2', 9]]);
+    assert.deepEqual(h.side.get('side')!.records.map((r) => [r.value, r.ts]), [['side n=1', 9], ['side n=2', 9]]);
+  });
+
+  // A fractional timestamp past its window's maxTimestamp but above the watermark was neither added nor late.
+  test('a record with a fractional timestamp whose window has ended goes to the late output', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).sideOutputLateData(late).reduce(sum), { sideTags: ['late'] });
+    h.push(ev('a', 1), 9.5);
+    h.watermark(9);
+    h.push(ev('a', 2), 9.7);
+    h.push(ev('a', 4), 20);
+    h.finish();
+    assert.deepEqual(h.out.values(), [ev('a', 1), ev('a', 4)]);
+    assert.deepEqual(h.side.get('late')!.records.map((r) => [r.value, r.ts]), [[ev('a', 2), 9.7]]);
   });
 });
 
