@@ -289,7 +289,10 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
  * callback runs when the main thread asks for more, that is, once it has what came before.
  */
 function stdioReceived(): Promise<unknown> {
-  const received = Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => { s.write('', () => resolve()); })));
+  // Nothing pending (a write's length counts until the main thread asks for more): no round trip at all.
+  const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0);
+  if (pending.length === 0) return Promise.resolve();
+  const received = Promise.all(pending.map((s) => new Promise<void>((resolve) => { s.write('', () => resolve()); })));
   // Bounded: a main thread whose own stdout is stuck (a reader that stopped reading) never asks for more.
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, STDIO_WAIT_MS); });
