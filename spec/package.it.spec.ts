@@ -112,4 +112,23 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     assert.ok(bundles.length > 0, `a worker bundle in ${cache}`);
     for (const b of bundles) assert.doesNotMatch(readFileSync(path.join(cache, b), 'utf8'), /from\s*["']sluice["']/, `${b} imports the package again`);
   });
+
+  // Regression (a review): embedded by an app that plain `node` runs, a TypeScript job failed to load
+  // (ERR_UNKNOWN_FILE_EXTENSION): only the CLI brought a TypeScript loader.
+  test('a TypeScript job runs through the API of an app started by plain node, with no TypeScript loader', async () => {
+    writeFileSync(path.join(app, 'typed-job.ts'), [
+      "import { defineJob } from 'sluice';",
+      "export default defineJob((env) => { env.fromCollection<number>([1, 2, 3]).map((x: number): number => x + 1).name('plus-one').collect().name('out'); });",
+      '',
+    ].join('\n'));
+    writeFileSync(path.join(app, 'embed.mjs'), [
+      "import { run } from 'sluice';",
+      "const handle = await run(new URL('./typed-job.ts', import.meta.url), { parallelism: 2 });",
+      'const result = await handle.result;',
+      'console.log(JSON.stringify(result.collected.out.sort((a, b) => a - b)));',
+      '',
+    ].join('\n'));
+    const { stdout } = await exec(process.execPath, ['embed.mjs'], { cwd: app });
+    assert.deepEqual(JSON.parse(stdout), [2, 3, 4]);
+  });
 });

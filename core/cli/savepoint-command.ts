@@ -27,7 +27,7 @@ export async function savepointCommand(stateDir: string, name: string | undefine
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ stateDir, savepoint: { id: c.id, name: c.name ?? spName, bytes: c.bytesWritten, chunks: c.chunksWritten, keyedEntries: c.keyedEntries, durationMs: c.durationMs } })}\n`);
     } else {
-      process.stdout.write(`savepoint '${c.name ?? spName}' completed: id ${c.id}, ${bytes(c.bytesWritten)} in ${c.chunksWritten} chunks, ${c.keyedEntries} keyed entries, ${Math.round(c.durationMs)} ms\n`);
+      process.stdout.write(`savepoint '${c.name ?? spName}' completed: id ${c.id}, ${bytes(c.bytesWritten)} in ${c.chunksWritten} chunks written, ${c.keyedEntries} keyed entries, ${Math.round(c.durationMs)} ms\n`);
       process.stderr.write(`resume from it with: sluice run <job> --state-dir ${stateDir} --from-savepoint ${c.name ?? spName}\n`);
     }
     return 0;

@@ -179,6 +179,21 @@ function permanent(e: Error): boolean {
   return e instanceof JobDefinitionError || e instanceof GraphMismatchError || e.name === 'JobDefinitionError' || e.name === 'GraphMismatchError';
 }
 
+/**
+ * The job module. A TypeScript job in a process without a TypeScript loader (an app run by plain `node` that
+ * embeds the engine) is loaded through tsx's API: it failed with ERR_UNKNOWN_FILE_EXTENSION, so "TypeScript jobs
+ * run as they are" held for the CLI only (a review).
+ */
+async function importJob(jobUrl: string): Promise<unknown> {
+  try {
+    return await import(jobUrl);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.(c|m)?tsx?$/.test(new URL(jobUrl).pathname)) throw e;
+    const { tsImport } = await import('tsx/esm/api');
+    return tsImport(jobUrl, import.meta.url);
+  }
+}
+
 /** Loads the job module, builds and validates its graph, starts its threads. Rejects before any thread starts for a job that cannot run. */
 export async function run(job: string | URL, options: RunOptions = {}): Promise<JobHandle> {
   const jobUrl = typeof job === 'string' && !/^[a-z]+:/.test(job) ? pathToFileURL(job).href : String(job);
@@ -186,7 +201,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const parallelism = options.parallelism ?? cores;
   if (!Number.isInteger(parallelism) || parallelism < 1) throw new JobDefinitionError(`parallelism must be an integer >= 1, got ${parallelism}`);
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) throw new JobDefinitionError(`threads must be an integer >= 1, got ${options.threads}`);
-  const graph = buildGraph(await import(jobUrl), parallelism, jobUrl);
+  const graph = buildGraph(await importJob(jobUrl), parallelism, jobUrl);
   const plan = makePlan(graph, { chaining: options.chaining ?? true, threads: options.threads ?? cores });
   const names = graph.nodes.map((n) => n.name);
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'SluiceWarning'));

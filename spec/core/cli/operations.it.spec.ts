@@ -93,7 +93,7 @@ describe('sluice operations', () => {
     await job.waitForLines((l) => l.includes('"kind":"savepoint"') && l.includes('"name":"before-upgrade"'), 1, 'the savepoint event');
     const human = await sluice(['savepoint', state]);
     assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /^savepoint 'savepoint-[\w-]+' completed: id \d+, [\d.]+ (B|KiB) in \d+ chunks, \d+ keyed entries, \d+ ms\n$/);
+    assert.match(human.stdout, /^savepoint 'savepoint-[\w-]+' completed: id \d+, [\d.]+ (B|KiB) in \d+ chunks written, \d+ keyed entries, \d+ ms\n$/);
 
     const busy = await sluice(['inspect', state]);
     assert.equal(busy.code, 1, busy.stderr);
