@@ -130,7 +130,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
       const { code, plain } = loadFailure(e);
       log.error({ event: 'job-failed', job, err: e }, 'the job could not start');
       if (plain) return fail(code, `sluice: ${job}: ${(e as Error).message}`, e);
-      return fail(code, `sluice: ${job} could not be loaded:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}${loadHint(file, e)}`, e);
+      return fail(code, `sluice: ${job} could not start:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}${loadHint(file, e)}`, e);
     }
     // A signal that came while the job was loading: cancel now that there is something to cancel.
     if (signal) void handle.cancel().catch(() => undefined);

@@ -154,6 +154,8 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   const collect = (): void => updateCheckpoints();
   const completed = new Counter({ name: 'sluice_checkpoints_completed_total', help: 'Checkpoints and savepoints completed.', labelNames: ['job', 'kind'], registers, collect });
   const aborted = new Counter({ name: 'sluice_checkpoints_aborted_total', help: 'Checkpoints aborted (declined, timed out, or the job stopped).', labelNames: ['job'], registers, collect });
+  // Scraped as 0 before the first abort (a series that appears only then reads as missing, not as none so far).
+  aborted.inc(jobLabel, 0);
   const durations = new Histogram({
     name: 'sluice_checkpoint_duration_seconds', help: 'Time from trigger to committed manifest.', labelNames: ['job', 'kind'], registers, collect,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],

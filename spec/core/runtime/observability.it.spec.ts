@@ -86,6 +86,14 @@ test('serveMetrics: the metric families, labelled by job, task, operator and sub
   ]) assert.ok(body.includes(`# TYPE ${family}`), `${family} in\n${body}`);
   assert.match(body, /sluice_operator_records_in_total\{job="ticking",task="count -> sink",operator="count",subtask="1"\} [1-9]/);
   assert.match(body, /sluice_checkpoint_duration_seconds_count\{job="ticking",kind="checkpoint"\} [1-9]/);
+  // Regression (a review): no sample at all until the first abort.
+  assert.match(body, /^sluice_checkpoints_aborted_total\{job="ticking"\} 0$/m);
+  // Quantiles never above the maximum (quantile 1), which they were (a review).
+  const all = [...body.matchAll(/sluice_end_to_end_latency_seconds\{([^}]*),quantile="([\d.]+)"\} (\S+)/g)];
+  for (const [, labels, q, v] of all) {
+    const max = all.find(([, l, q2]) => l === labels && q2 === '1')?.[3];
+    if (max !== undefined) assert.ok(Number(v) <= Number(max), `quantile ${q} ${v} above the max ${max} (${labels})`);
+  }
   // The sink subtask that reported first (the ready check waited for one).
   const sub = /sluice_end_to_end_latency_seconds\{job="ticking",task="count -> sink",subtask="(\d)"/.exec(body)![1];
   const quantiles = ['0.5', '0.99', '0.999', '1'].map((q) => Number(new RegExp(`sluice_end_to_end_latency_seconds\\{job="ticking",task="count -> sink",subtask="${sub}",thread="\\d+",quantile="${q}"\\} (\\S+)`).exec(body)?.[1]));
