@@ -174,8 +174,10 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
       if (op.operatorState.redistribute === 'broadcast') {
         for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts[0] ?? [];
       } else {
-        const all = parts.flat();
-        for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = all.filter((_, i) => i % at.parallelism === s);
+        // Each old subtask's part whole, in order, to one new subtask (at the same parallelism, its own): dealt
+        // item by item, an ordered asyncMap's in-flight inputs were re-issued on two subtasks at once, and came out
+        // of order (a review).
+        for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts.filter((_, i) => i % at.parallelism === s).flat();
       }
     }
   }

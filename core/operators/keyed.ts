@@ -28,8 +28,10 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     super(name, ctx, next);
     this.backend = new KeyedStateBackend(name, ctx.maxParallelism, tracking, {
       processing: () => Date.now(),
-      // The record's own time (NaN > x is false: no timestamp), never behind the watermark.
-      event: () => (ctx.timestamp > ctx.watermark ? ctx.timestamp : ctx.watermark),
+      // The record's own time (NaN > x is false: no timestamp), never behind the watermark; in an event-time timer,
+      // the timer's time (the watermark that fired it may be far ahead: at end of input, MAX_WATERMARK expired every
+      // entry a timer read, a review found).
+      event: () => (this.eventTimerTs === this.eventTimerTs ? this.eventTimerTs : ctx.timestamp > ctx.watermark ? ctx.timestamp : ctx.watermark),
       watermark: () => ctx.watermark,
     }, ctx.columnarState, ctx.stateFastPaths);
     this.timers = new TimerService(this.backend, { inlineSingle: ctx.stateFastPaths });
@@ -73,8 +75,12 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   protected fireTimer(domain: TimeDomain, key: Key, ts: number): void {
     this.backend.currentKey = key;
     this.ctx.timestamp = domain === 'event' ? ts : NaN;
-    try { this.onTimer(domain, ts); } catch (e) { this.rejected(e, { timer: ts, domain, key }); }
+    if (domain === 'event') this.eventTimerTs = ts;
+    try { this.onTimer(domain, ts); } catch (e) { this.rejected(e, { timer: ts, domain, key }); } finally { this.eventTimerTs = NaN; }
   }
+
+  /** The event-time timer firing now (NaN: none), the TTL event clock while it runs. */
+  private eventTimerTs = NaN;
 
   protected emitSide(tag: OutputTag<unknown>, value: unknown): void {
     const out = this.sideOutputs.get(tag.id);

@@ -69,6 +69,24 @@ describe('KeyedProcessOperator', () => {
     assert.equal(sink.finished, true);
   });
 
+  // Regression (a review): the TTL event clock was the watermark in onTimer, so a timer saw entries expire by a
+  // watermark far past the timer (MAX_WATERMARK at end of input): the same job read them or not by how watermarks
+  // happened to be timed.
+  test('in an event-time timer, event-time TTL is measured at the timer time, not at the watermark that fired it', () => {
+    const ttl = { ttlMs: 100, time: 'event' as const };
+    const fn: KeyedProcessFunction<string, Ev, string> = {
+      processElement(e, ctx) { ctx.state<string>('s', { ttl }).update(`written@${e.ts}`); ctx.timerService.registerEventTimeTimer(e.ts + 45); ctx.timerService.registerEventTimeTimer(e.ts + 150); },
+      onTimer(at, ctx, out) { out.collect(`${at}: ${ctx.state<string>('s', { ttl }).value() ?? 'expired'}`); },
+    };
+    const jump = operator(fn);
+    jump.push({ k: 'a', ts: 5 });
+    jump.watermark(1000);
+    const end = operator(fn);
+    end.push({ k: 'a', ts: 5 });
+    end.op.finish();
+    for (const { sink } of [jump, end]) assert.deepEqual(sink.out.map((o) => o.v), ['50: written@5', '155: expired']);
+  });
+
   test('a timer a late record registers after the final watermark fires at end of input (regression: never)', () => {
     const { sink, push, watermark, op } = operator(timers);
     push({ k: 'a', ts: 1 });
