@@ -13,8 +13,9 @@ export interface StateTtl {
   /**
    * The clock: 'processing' (wall-clock ms, Flink's choice, the default) or 'event': an entry last written by a
    * record at event time t expires at t + ttlMs (a write with no timestamp, or a late one, counts at the
-   * watermark); a record at or after that time no longer sees it, and it is cleaned up once the watermark
-   * passes it. What a record sees is then the same in every run, however watermarks were timed.
+   * watermark); a record at or after that time no longer sees it, nor does an event-time timer at or after it
+   * (a timer counts at its own time), and it is cleaned up once the watermark passes it. What a record or a timer
+   * sees is then the same in every run, however watermarks were timed.
    */
   time?: 'processing' | 'event';
 }
