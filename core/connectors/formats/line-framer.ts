@@ -11,6 +11,8 @@
 
 import { ConnectorOptionError } from '../errors.js';
 
+/** The UTF-8 byte order mark. */
+const BOM = [0xef, 0xbb, 0xbf] as const;
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
@@ -126,6 +128,9 @@ export class LineFramer {
     if (this.recordLen > 0) this.complete(0);
   }
 
+  /** Leading bytes of the file that matched a UTF-8 byte order mark so far (CSV framing skips them). */
+  private bomBytes = 0;
+
   /** Index of the LF that ends the current record, searching [from, limit); -1 if none there. */
   private findTerminator(chunk: Buffer, from: number, limit: number): number {
     if (!this.csv || this.discarding) return chunk.indexOf(LF, from);
@@ -133,6 +138,14 @@ export class LineFramer {
     let state = this.csvState;
     for (let i = from; i < limit; i++) {
       const b = chunk[i]!;
+      // A byte order mark opening the file is not part of the first field: read as its first byte, it made a
+      // quoted first field unquoted, so a line break inside it split the record (Excel writes such files).
+      if (this.stripBom && this.recordStart === 0 && this.bomBytes < 3 && this.recordLen + (i - from) === this.bomBytes) {
+        if (b === BOM[this.bomBytes]) { this.bomBytes++; continue; }
+        // Not a mark after all: the bytes skipped began an unquoted field.
+        if (this.bomBytes > 0 && state === FIELD_START) state = UNQUOTED;
+        this.bomBytes = 3;
+      }
       if (state === QUOTED) {
         if (b === QUOTE) state = QUOTE_IN_QUOTED;
       } else if (b === LF) {

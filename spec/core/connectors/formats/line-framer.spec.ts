@@ -70,6 +70,21 @@ test('csv framing: line breaks inside quotes belong to the field; line numbers c
   assert.equal(csvRs[2]!.offset, input.indexOf('c,d'));
 });
 
+// Regression (a review): the BOM's first byte was taken as the start of the first field, so a quoted first field
+// read as unquoted and a line break inside it split the record (Excel's "CSV UTF-8" writes a BOM).
+test('csv framing: a BOM before a quoted first field holding a line break, cut anywhere; a lone 0xEF still starts an unquoted field', () => {
+  const body = Buffer.from('"note\nline2",id\n"a\nb",1\n');
+  const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]);
+  for (let c1 = 0; c1 <= 4; c1++) {
+    for (let c2 = c1; c2 <= 6; c2++) {
+      assert.deepEqual(texts(frame(withBom, [c1, c2], { framing: 'csv' })), ['"note\nline2",id', '"a\nb",1'], `cut at ${c1}, ${c2}`);
+    }
+  }
+  // 0xEF then a quote is not a mark: the field is unquoted, so its line break ends the record, as without the fix.
+  const notBom = Buffer.concat([Buffer.from([0xef]), Buffer.from('"x\ny",1\n')]);
+  assert.equal(frame(notBom, [1], { framing: 'csv' }).length, 2);
+});
+
 test('csv framing: an unbalanced quote in a too-long record resyncs at the next LF instead of swallowing the input', () => {
   const input = Buffer.from('a,"' + 'z'.repeat(30) + '\nb,c\n');
   const rs = frame(input, [], { framing: 'csv', maxLineBytes: 8 });
