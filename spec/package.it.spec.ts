@@ -73,21 +73,26 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     assert.ok(existsSync(path.join(installed, pkg.main)));
   });
 
-  test('a JavaScript job runs on worker threads through the installed package\'s API', async () => {
-    writeFileSync(path.join(app, 'job.mjs'), [
-      "import { defineJob } from 'sluice';",
-      "export default defineJob((env) => { env.fromCollection([1, 2, 3, 4, 5]).map((x) => x * 10).name('times-ten').collect().name('out'); });",
-      '',
-    ].join('\n'));
-    writeFileSync(path.join(app, 'main.mjs'), [
+  /**
+   * Writes `job` (importing the package, building `body`) and an app that runs it through the API at parallelism
+   * 2, runs the app with plain node, and returns its threads and the sorted output.
+   */
+  async function embedded(job: string, body: string): Promise<{ threads: number; out: number[] }> {
+    writeFileSync(path.join(app, job), ["import { defineJob } from 'sluice';", `export default defineJob((env) => { ${body} });`, ''].join('\n'));
+    writeFileSync(path.join(app, `run-${job}.mjs`), [
       "import { run } from 'sluice';",
-      "const handle = await run(new URL('./job.mjs', import.meta.url), { parallelism: 2 });",
+      `const handle = await run(new URL('./${job}', import.meta.url), { parallelism: 2 });`,
       'const result = await handle.result;',
       'console.log(JSON.stringify({ threads: handle.plan.threads, out: result.collected.out.sort((a, b) => a - b) }));',
       '',
     ].join('\n'));
-    const { stdout } = await exec(process.execPath, ['main.mjs'], { cwd: app });
-    assert.deepEqual(JSON.parse(stdout), { threads: 2, out: [10, 20, 30, 40, 50] });
+    const { stdout } = await exec(process.execPath, [`run-${job}.mjs`], { cwd: app });
+    return JSON.parse(stdout) as { threads: number; out: number[] };
+  }
+
+  test('a JavaScript job runs on worker threads through the installed package\'s API', async () => {
+    const r = await embedded('job.mjs', "env.fromCollection([1, 2, 3, 4, 5]).map((x) => x * 10).name('times-ten').collect().name('out');");
+    assert.deepEqual(r, { threads: 2, out: [10, 20, 30, 40, 50] });
   });
 
   test('a TypeScript job runs through the installed package\'s sluice executable', async () => {
@@ -116,19 +121,7 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
   // Regression (a review): embedded by an app that plain `node` runs, a TypeScript job failed to load
   // (ERR_UNKNOWN_FILE_EXTENSION): only the CLI brought a TypeScript loader.
   test('a TypeScript job runs through the API of an app started by plain node, with no TypeScript loader', async () => {
-    writeFileSync(path.join(app, 'typed-job.ts'), [
-      "import { defineJob } from 'sluice';",
-      "export default defineJob((env) => { env.fromCollection<number>([1, 2, 3]).map((x: number): number => x + 1).name('plus-one').collect().name('out'); });",
-      '',
-    ].join('\n'));
-    writeFileSync(path.join(app, 'embed.mjs'), [
-      "import { run } from 'sluice';",
-      "const handle = await run(new URL('./typed-job.ts', import.meta.url), { parallelism: 2 });",
-      'const result = await handle.result;',
-      'console.log(JSON.stringify(result.collected.out.sort((a, b) => a - b)));',
-      '',
-    ].join('\n'));
-    const { stdout } = await exec(process.execPath, ['embed.mjs'], { cwd: app });
-    assert.deepEqual(JSON.parse(stdout), [2, 3, 4]);
+    const r = await embedded('typed-job.ts', "env.fromCollection<number>([1, 2, 3]).map((x: number): number => x + 1).name('plus-one').collect().name('out');");
+    assert.deepEqual(r, { threads: 2, out: [2, 3, 4] });
   });
 });
