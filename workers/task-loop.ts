@@ -30,10 +30,14 @@ export interface LoopOptions {
   fineWaitMs: number;
 }
 
-/** Time in which `live` did nothing: backpressured for those blocked on a full output, idle for the rest. */
-function countWaited(live: readonly Subtask[], ms: number): void {
+/**
+ * Time in which `live` did nothing: backpressured for those blocked on a full output, idle for the rest. With
+ * `workedBusy`, busy for those that worked in the last round (the time after it is their flushes).
+ */
+function countWaited(live: readonly Subtask[], ms: number, workedBusy = false): void {
   for (const s of live) {
-    if (s.blocked()) s.backpressuredMs += ms;
+    if (workedBusy && s.lastWork > 0) s.busyMs += ms;
+    else if (s.blocked()) s.backpressuredMs += ms;
     else s.idleMs += ms;
   }
 }
@@ -80,14 +84,8 @@ export async function runTaskLoop(
       if (Atomics.load(control, JOB_STOP) !== 0) throw new JobCancelledError('job stopped');
       let work = 0;
       const roundStart = performance.now();
-      // Since the last round: flushes and event-loop turns. Busy for a subtask that worked in it, else waiting.
-      const between = roundStart - counted;
-      for (let i = 0; i < live.length; i++) {
-        const st = live[i]!;
-        if (st.lastWork > 0) st.busyMs += between;
-        else if (st.blocked()) st.backpressuredMs += between;
-        else st.idleMs += between;
-      }
+      // Since the last round: flushes and event-loop turns.
+      countWaited(live, roundStart - counted, true);
       let t = roundStart;
       for (let i = 0; i < live.length; i++) {
         const st = live[i]!;

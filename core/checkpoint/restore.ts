@@ -61,6 +61,23 @@ export async function loadCheckpoint(store: CheckpointStore, id: number, onProgr
 }
 
 /**
+ * The first of `ids` (newest first) that loads intact; each corrupt one on the way is added to `failures` and
+ * reported. undefined: none is intact.
+ */
+async function newestIntact(store: CheckpointStore, ids: readonly number[], failures: string[], report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
+  for (const id of ids) {
+    try {
+      return await loadCheckpoint(store, id, onProgress);
+    } catch (e) {
+      if (!(e instanceof CorruptCheckpointError)) throw e;
+      failures.push(e.message);
+      report(e.message);
+    }
+  }
+  return undefined;
+}
+
+/**
  * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint (corrupt ones
  * are reported through `report` and skipped); undefined when the directory holds none at all.
  */
@@ -80,16 +97,10 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     // None left to resume from explicitly: say so first (a review found the advice below given here too).
     ? `no intact checkpoint in ${store.dir}${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published: starting over would publish records twice. Start without resuming (a new state directory) only if duplicates are acceptable`
     : `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
-  for (const id of ids) {
-    try {
-      const c = await loadCheckpoint(store, id, onProgress);
-      if (id < published) throw behindPublished(id);
-      return c;
-    } catch (e) {
-      if (!(e instanceof CorruptCheckpointError)) throw e;
-      failures.push(e.message);
-      report(`${e.message}; trying an older checkpoint`);
-    }
+  const c = await newestIntact(store, ids, failures, (m) => report(`${m}; trying an older checkpoint`), onProgress);
+  if (c !== undefined) {
+    if (c.manifest.id < published) throw behindPublished(c.manifest.id);
+    return c;
   }
   if (published > 0) throw behindPublished(0);
   if (failures.length > 0) throw new NoCheckpointError(`no intact checkpoint in ${store.dir}: ${failures.join('; ')}`);
@@ -106,17 +117,10 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
 export async function restartCheckpoint(store: CheckpointStore, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
   const published = readPublishedMark(store.dir);
   const failures: string[] = [];
-  for (const id of (await store.manifestIds()).filter((x) => x <= latestId && x >= floorId)) {
-    let c: LoadedCheckpoint;
-    try {
-      c = await loadCheckpoint(store, id, onProgress);
-    } catch (e) {
-      if (!(e instanceof CorruptCheckpointError)) throw e;
-      failures.push(e.message);
-      report(`${e.message}; restarting from an older checkpoint`);
-      continue;
-    }
-    if (id < published) throw new NoCheckpointError(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint to restart from is ${id} (${failures.join('; ')}): restarting from it would publish records twice`);
+  const ids = (await store.manifestIds()).filter((x) => x <= latestId && x >= floorId);
+  const c = await newestIntact(store, ids, failures, (m) => report(`${m}; restarting from an older checkpoint`), onProgress);
+  if (c !== undefined) {
+    if (c.manifest.id < published) throw new NoCheckpointError(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint to restart from is ${c.manifest.id} (${failures.join('; ')}): restarting from it would publish records twice`);
     return c;
   }
   if (startedFresh && published === 0) return undefined;

@@ -234,7 +234,6 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new JobDefinitionError(`${k} must be a number >= 0, got ${JSON.stringify(v)}`);
   }
   if (options.threadCache !== undefined && !(options.threadCache instanceof ThreadCache)) throw new JobDefinitionError('threadCache must be a ThreadCache (new ThreadCache())');
-  if (!(rt.latencyTrackingIntervalMs >= 0)) throw new JobDefinitionError(`latencyTrackingIntervalMs must be >= 0, got ${rt.latencyTrackingIntervalMs}`);
   if (!(rt.fineWaitMs >= 0 && rt.fineWaitMs < rt.parkTimeoutMs)) throw new JobDefinitionError(`fineWaitMs must be >= 0 and < ${rt.parkTimeoutMs}, got ${rt.fineWaitMs}`);
   if (!Number.isInteger(rt.recordBatch) || rt.recordBatch < 1) throw new JobDefinitionError(`recordBatch must be an integer >= 1, got ${rt.recordBatch}`);
 
@@ -317,16 +316,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         firstStarted();
         if (cancelled) attempt.stop();
         const outcome = await attempt.done;
-        if (outcome.error === undefined || cancelled) {
-          for (const c of attempt.coordinator?.stats.completed ?? []) stats.completed.push(c);
-          for (const a of attempt.coordinator?.stats.aborted ?? []) stats.aborted.push(a);
-          return finalResult(outcome, restored?.manifest.id);
-        }
-        // Between attempts: its checkpoints and counters move to the run's (listed once, not again through
-        // `current`: the control socket counted them twice), and checkpoint requests are told it is restarting.
-        current = undefined;
         for (const c of attempt.coordinator?.stats.completed ?? []) stats.completed.push(c);
         for (const a of attempt.coordinator?.stats.aborted ?? []) stats.aborted.push(a);
+        if (outcome.error === undefined || cancelled) return finalResult(outcome, restored?.manifest.id);
+        // Between attempts: its checkpoints (just moved to the run's) are not listed again through `current` (the
+        // control socket counted them twice), its counters carry over, and checkpoint requests are told it is
+        // restarting.
+        current = undefined;
         addCounters(plan, carried, outcome.metrics);
         const delay = permanent(outcome.error) || !cp ? undefined : restartDelay(restart, restarts + 1);
         if (delay === undefined) throw outcome.error;

@@ -122,7 +122,7 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
       platform: 'node',
       format: 'esm',
       target: `node${process.versions.node.split('.')[0]}`,
-      // Packages stay imports (resolveFromJob below decides from where); resolved as Node does ('import' and
+      // Packages stay imports (the plugin's package handler below decides from where); resolved as Node does ('import' and
       // 'node' conditions, the 'main' field), not as bundlers do ('module').
       conditions: [],
       mainFields: ['main'],

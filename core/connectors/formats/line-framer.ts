@@ -136,16 +136,21 @@ export class LineFramer {
     if (!this.csv || this.discarding) return chunk.indexOf(LF, from);
     const delimiter = this.delimiter;
     let state = this.csvState;
-    for (let i = from; i < limit; i++) {
-      const b = chunk[i]!;
-      // A byte order mark opening the file is not part of the first field: read as its first byte, it made a
-      // quoted first field unquoted, so a line break inside it split the record (Excel writes such files).
-      if (this.stripBom && this.recordStart === 0 && this.bomBytes < 3 && this.recordLen + (i - from) === this.bomBytes) {
-        if (b === BOM[this.bomBytes]) { this.bomBytes++; continue; }
+    let i = from;
+    // A byte order mark opening the file is not part of the first field: read as its first byte, it made a quoted
+    // first field unquoted, so a line break inside it split the record (Excel writes such files). Checked here,
+    // before the loop: only the file's first bytes can be one.
+    if (this.bomBytes < 3) {
+      if (!this.stripBom || this.recordStart !== 0) this.bomBytes = 3;
+      while (this.bomBytes < 3 && i < limit && this.recordLen + (i - from) === this.bomBytes) {
+        if (chunk[i] === BOM[this.bomBytes]) { this.bomBytes++; i++; continue; }
         // Not a mark after all: the bytes skipped began an unquoted field.
         if (this.bomBytes > 0 && state === FIELD_START) state = UNQUOTED;
         this.bomBytes = 3;
       }
+    }
+    for (; i < limit; i++) {
+      const b = chunk[i]!;
       if (state === QUOTED) {
         if (b === QUOTE) state = QUOTE_IN_QUOTED;
       } else if (b === LF) {
