@@ -1,7 +1,9 @@
 // Runs on: the worker thread of a keyed operator (encode at a snapshot, decode at a restore). The bytes of one
 // key group's chunk of an operator's keyed state.
 //
-//   chunk   = msgpack [FORMAT, full(0|1), [table, ...]], crc32 of it (u32 LE)
+//   chunk   = msgpack [FORMAT, full(0|1), [table, ...], kinds?], crc32 of it (u32 LE)
+//   kinds   = [kind, ...]: per table, the kind of state it is ('value', 'list', ...; '' unknown), so a restore can
+//             refuse a list read back as a value. Older chunks have none (any format); older readers ignore it.
 //   format 3 (columns, written before format 4):
 //     table   = [stateName, hasTtl(0|1), n, keys, values, expiresAt (a column if hasTtl, else nil), dels]
 //     keys    = column                                      dels = [key, ...]
@@ -51,9 +53,15 @@ function packr(): Packr {
   return new Packr({ useRecords: true, sequential: true, moreTypes: true });
 }
 
+/** The kinds of state a chunk may name (what `kinds` holds; '' for unknown is never written). */
+export const STATE_KINDS = ['value', 'list', 'map', 'reducing', 'aggregating', 'internal'] as const;
+export type StateKind = (typeof STATE_KINDS)[number];
+
 export interface TableChanges {
   name: string;
   ttl: boolean;
+  /** The kind of state, recorded so that a restore can check it (absent: unknown, not recorded). */
+  kind?: StateKind | undefined;
   puts: StateEntry<unknown>[];
   dels: Key[];
   /** Instead of `puts`: the written entries as columns (a TypedStateTable's; never with a TTL). */
@@ -74,6 +82,8 @@ export interface TypedColumns {
 export interface DecodedTable {
   name: string;
   ttl: boolean;
+  /** Present when the chunk recorded the table's kind. */
+  kind?: StateKind;
   /** key, value[, expiresAt] repeated. */
   puts: unknown[];
   dels: Key[];
@@ -91,7 +101,10 @@ export class ChunkEncoder {
   /** One chunk's bytes, in an ArrayBuffer of their own (a snapshot moves it to the main thread without a copy). */
   encode(full: boolean, tables: TableChanges[]): Uint8Array {
     const body = this.columns ? tables.map((t) => this.columnTable(t)) : tables.map(rowTable);
-    const packed = packr().pack([this.columns ? FORMAT_COMPACT : FORMAT_ROWS, full ? 1 : 0, body]);
+    const kinds = tables.map((t) => t.kind ?? '');
+    const chunk: unknown[] = [this.columns ? FORMAT_COMPACT : FORMAT_ROWS, full ? 1 : 0, body];
+    if (kinds.some((k) => k !== '')) chunk.push(kinds);
+    const packed = packr().pack(chunk);
     const out = new Uint8Array(packed.length + CRC_BYTES);
     out.set(packed);
     new DataView(out.buffer).setUint32(packed.length, crc32(packed, 0, packed.length), true);
@@ -335,7 +348,16 @@ export function decodeKeyGroup(bytes: Uint8Array): { full: boolean; tables: Deco
     throw new KeyGroupFormatError(`key group chunk has an unknown format (expected format ${FORMAT_ROWS}, ${FORMAT_COLUMNS} or ${FORMAT_COMPACT})`);
   }
   const compactOk = v[0] === FORMAT_COMPACT;
-  return { full: v[1] === 1, tables: (v[2] as unknown[]).map((t) => (v[0] === FORMAT_ROWS ? rowsOf(t) : columnsOf(t, compactOk))) };
+  const tables = (v[2] as unknown[]).map((t) => (v[0] === FORMAT_ROWS ? rowsOf(t) : columnsOf(t, compactOk)));
+  if (v.length > 3) {
+    const kinds: unknown = v[3];
+    if (v.length !== 4 || !Array.isArray(kinds) || kinds.length !== tables.length
+      || !kinds.every((k) => k === '' || (STATE_KINDS as readonly unknown[]).includes(k))) {
+      throw new KeyGroupFormatError('key group chunk has a malformed list of state kinds');
+    }
+    kinds.forEach((k, i) => { if (k !== '') tables[i]!.kind = k as StateKind; });
+  }
+  return { full: v[1] === 1, tables };
 }
 
 function rowsOf(t: unknown): DecodedTable {

@@ -18,7 +18,7 @@ import type { KeyedTable } from './keyed-table.js';
 import type { FieldDef } from '../../shm/codec/schema.js';
 import { ttlConfig } from './ttl.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
-import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, type TableChanges } from './key-group-codec.js';
+import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, type StateKind, type TableChanges } from './key-group-codec.js';
 
 /** Longest run of delta chunks for one key group before it is written in full again. */
 export const MAX_DELTA_CHAIN = 8;
@@ -36,14 +36,21 @@ export interface StateClocks {
   watermark?(): number;
 }
 
-type Kind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating' | 'internal';
+type Kind = StateKind;
 /** A table restored from a checkpoint that the job has not asked for yet. */
 type SlotKind = Kind | 'restored';
+interface Slot {
+  kind: SlotKind;
+  table: KeyedTable;
+  handle: unknown;
+  /** A restored table's kind as its checkpoint recorded it (undefined: an older checkpoint, not recorded). */
+  restoredKind?: Kind | undefined;
+}
 
 export class KeyedStateBackend implements KeyedStateStore {
   /** The key that every handle reads and writes; set by the operator before each record or timer. */
   currentKey: Key = '';
-  private readonly tables = new Map<string, { kind: SlotKind; table: KeyedTable; handle: unknown }>();
+  private readonly tables = new Map<string, Slot>();
   /** Per key group: delta chunks written since its last full chunk, and the entries they carried. */
   private readonly chain: Int32Array;
   private readonly sinceFull: Float64Array;
@@ -96,6 +103,11 @@ export class KeyedStateBackend implements KeyedStateStore {
     const clock = ttl?.eventTime ? this.clocks.event : this.clocks.processing;
     const cleanClock = ttl?.eventTime ? this.clocks.watermark ?? this.clocks.event : clock;
     if (s !== undefined) {
+      // Read back as another kind, the entries would be misread (a list's array as a value): refused, as Flink
+      // refuses a state descriptor of another type.
+      if (s.restoredKind !== undefined && s.restoredKind !== kind) {
+        throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' was checkpointed as a ${s.restoredKind} state, and this job reads it as a ${kind} state. Read it as a ${s.restoredKind} state, or give the state a new name`);
+      }
       // Entries restored without an expiry would never expire, and a TTL dropped would keep expiring them on the
       // placeholder clock: refused both ways, as Flink refuses a TTL change on restore.
       const restoredTtl = (s.table as StateTable<unknown>).ttl !== undefined;
@@ -166,7 +178,8 @@ export class KeyedStateBackend implements KeyedStateStore {
    */
   snapshot(full: boolean): { chunks: KeyGroupChunk[]; entries: number } {
     const maxP = this.maxParallelism;
-    const tables = [...this.tables.values()].map((s) => s.table);
+    const slots = [...this.tables.values()];
+    const tables = slots.map((s) => s.table);
     for (const t of tables) if (t.ttl !== undefined) t.cleanup();
     const changes = new Int32Array(maxP);
     for (const t of tables) t.changeCounts(changes);
@@ -180,12 +193,14 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (wantFull) { isFull[kg] = 1; anyFull = true; }
     }
     const byGroup = new Map<number, TableChanges[]>();
-    for (const t of tables) {
+    for (const s of slots) {
+      const t = s.table;
+      const kind = s.kind === 'restored' ? s.restoredKind : s.kind;
       const tc = t.takeChanges(isFull, anyFull);
       for (const [kg, c] of tc) {
         let list = byGroup.get(kg);
         if (list === undefined) { list = []; byGroup.set(kg, list); }
-        list.push({ name: t.name, ttl: t.ttl !== undefined, puts: c.puts, dels: c.dels, ...(c.columns !== undefined ? { columns: c.columns } : {}) });
+        list.push({ name: t.name, ttl: t.ttl !== undefined, kind, puts: c.puts, dels: c.dels, ...(c.columns !== undefined ? { columns: c.columns } : {}) });
       }
     }
     // A full group with no live entry left still needs a chunk: it replaces the group's older chunks.
@@ -214,7 +229,7 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (!full && seenFull[c.keyGroup] === 0) throw new KeyGroupFormatError(`key group ${c.keyGroup}: a delta chunk without the full chunk it applies to`);
       seenFull[c.keyGroup] = 1;
       for (const t of tables) {
-        const table = this.restoredTable(t.name, t.ttl);
+        const table = this.restoredTable(t.name, t.ttl, t.kind);
         const stride = t.ttl ? 3 : 2;
         for (let i = 0; i < t.puts.length; i += stride) table.restorePut(this.checkKey(t.puts[i], c.keyGroup), c.keyGroup, t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
         for (const k of t.dels) table.restoreDelete(this.checkKey(k, c.keyGroup));
@@ -237,10 +252,17 @@ export class KeyedStateBackend implements KeyedStateStore {
     return k as Key;
   }
 
-  private restoredTable(name: string, ttl: boolean): KeyedTable {
+  private restoredTable(name: string, ttl: boolean, kind: Kind | undefined): KeyedTable {
     const s = this.tables.get(name);
     if (s !== undefined) {
       if (ttl && s.table instanceof TypedStateTable) throw new KeyGroupFormatError(`state '${name}': the checkpoint holds it with a TTL, the job declares it with a state schema (no TTL)`);
+      const known = s.kind === 'restored' ? s.restoredKind : s.kind;
+      if (kind !== undefined && known !== undefined && kind !== known) {
+        throw s.kind === 'restored'
+          ? new KeyGroupFormatError(`state '${name}': one chunk holds it as a ${known} state, another as a ${kind} state`)
+          : new JobDefinitionError(`operator '${this.operatorName}': state '${name}' was checkpointed as a ${kind} state, and this job declares it as a ${known} state`);
+      }
+      if (s.kind === 'restored' && s.restoredKind === undefined) s.restoredKind = kind;
       return s.table;
     }
     // The kind is not known until the job asks for the state; keep the table and let the first handle claim it.
@@ -248,7 +270,7 @@ export class KeyedStateBackend implements KeyedStateStore {
     const never = (): number => -Infinity;
     const table = new StateTable<unknown>(name, this.maxParallelism, this.tracking,
       ttl ? { ttlMs: 1, readRenews: false, eventTime: false } : undefined, never, never);
-    this.tables.set(name, { kind: 'restored', table, handle: undefined });
+    this.tables.set(name, { kind: 'restored', table, handle: undefined, restoredKind: kind });
     return table;
   }
 }

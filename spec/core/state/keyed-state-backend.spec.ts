@@ -6,7 +6,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { KeyedStateBackend, MAX_DELTA_CHAIN } from '../../../core/state/keyed-state-backend.js';
-import { KeyGroupFormatError } from '../../../core/state/key-group-codec.js';
+import { decodeKeyGroup, KeyGroupFormatError } from '../../../core/state/key-group-codec.js';
+import { Packr } from 'msgpackr';
+import { crc32 } from '../../../shm/checksum.js';
 import { keyGroupFor, keyGroupRange, type Key } from '../../../core/graph/key-groups.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import type { KeyGroupChunk } from '../../../core/checkpoint/snapshot.js';
@@ -309,6 +311,54 @@ describe('KeyedStateBackend restore', () => {
     assert.deepEqual(r.valueState('value').value(), { k: 'b', d: new Date(5), s: new Set([1]) });
   });
 
+  // Regression (noticed in a review): a checkpointed list state read back as a value state was accepted, and the
+  // job then read each key's array as its value. Chunks now record each state's kind; a restore checks it.
+  test('a state checkpointed as one kind and read back as another is refused, naming the operator, the state and both kinds', () => {
+    for (const columns of [true, false]) {
+      const b = backend(8, true, new ManualClocks(), columns);
+      const h = handles(b);
+      b.currentKey = 'a'; h.list.add(1); h.value.update(2);
+      const store = new ChunkStore();
+      store.add(b.snapshot(false).chunks);
+      const r = backend(8);
+      r.restore(store.chunks());
+      r.currentKey = 'a';
+      assert.throws(() => r.valueState('list'), (e: unknown) => e instanceof JobDefinitionError
+        && e.message.startsWith("operator 'op': state 'list' was checkpointed as a list state, and this job reads it as a value state"));
+      assert.throws(() => r.reducingState<number>('value', (x, y) => x + y), (e: unknown) => e instanceof JobDefinitionError
+        && e.message.includes("state 'value' was checkpointed as a value state, and this job reads it as a reducing state"));
+      // The kind survives a checkpoint taken before the job asks for the state again.
+      const again = new ChunkStore();
+      again.add(r.snapshot(true).chunks);
+      const r2 = backend(8);
+      r2.restore(again.chunks());
+      r2.currentKey = 'a';
+      assert.throws(() => r2.mapState('list'), JobDefinitionError);
+      assert.deepEqual(r2.listState('list').get(), [1]);
+    }
+  });
+
+  test('chunks of an older checkpoint (no kinds recorded) restore, and the first declaration sets the kind', () => {
+    const b = backend(8);
+    b.currentKey = 'a'; b.listState<number>('l').add(1);
+    const { chunks } = b.snapshot(false);
+    const old = chunks.map((c) => ({ ...c, bytes: withoutKinds(c.bytes) }));
+    assert.equal(decodeKeyGroup(old[0]!.bytes).tables[0]!.kind, undefined);
+    const r = backend(8);
+    r.restore(old);
+    r.currentKey = 'a';
+    assert.deepEqual(r.listState('l').get(), [1]);
+  });
+
+  test('a kinds list that does not match the chunk is KeyGroupFormatError', () => {
+    const b = backend(8);
+    b.currentKey = 'a'; b.listState<number>('l').add(1);
+    const c = b.snapshot(false).chunks[0]!;
+    for (const kinds of [['nope'], [], ['list', 'value'], 'list']) {
+      assert.throws(() => decodeKeyGroup(withKinds(c.bytes, kinds)), KeyGroupFormatError);
+    }
+  });
+
   test('a chunk whose entry count was tampered with is KeyGroupFormatError', () => {
     fc.assert(fc.property(fc.nat(), fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0), (pick, delta) => {
       const { chunks } = sample();
@@ -364,3 +414,19 @@ test('keys of every kind keep their type through a snapshot (1, "1", 1n and true
     assert.equal(r.entryCount, keys.length);
   }));
 });
+
+/** A chunk re-sealed with its kinds list replaced (undefined: removed, as chunks before kinds were recorded). */
+function withKinds(bytes: Uint8Array, kinds: unknown): Uint8Array {
+  const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
+  const v = packr().unpack(bytes.subarray(0, bytes.length - 4)) as unknown[];
+  const body = kinds === undefined ? v.slice(0, 3) : [...v.slice(0, 3), kinds];
+  const packed = packr().pack(body);
+  const out = new Uint8Array(packed.length + 4);
+  out.set(packed);
+  new DataView(out.buffer).setUint32(packed.length, crc32(packed, 0, packed.length), true);
+  return out;
+}
+
+function withoutKinds(bytes: Uint8Array): Uint8Array {
+  return withKinds(bytes, undefined);
+}
