@@ -39,7 +39,10 @@ export function generateRecord<T>(fn: GeneratorFunction<T>, seed: number, index:
 export class SplitRandom implements Random {
   private s = 0;
   reset(seed: number, index: number): this {
-    this.s = (Math.imul(seed ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(index, 0xc2b2_ae35) ^ Math.floor(index / 0x1_0000_0000)) | 0;
+    // The high words count too (xor alone keeps 32 bits: seed s and s + 2^32 were one stream); they are 0 below
+    // 2^32, where streams are as they always were.
+    this.s = (Math.imul(seed ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(Math.floor(seed / 0x1_0000_0000), 0x27d4_eb2f)
+      ^ Math.imul(index, 0xc2b2_ae35) ^ Math.floor(index / 0x1_0000_0000)) | 0;
     return this;
   }
   next(): number {
@@ -64,6 +67,7 @@ export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunct
   const count = options.count ?? Infinity;
   const seed = options.seed ?? 0;
   const rate = options.ratePerSec;
+  if (!Number.isSafeInteger(seed)) throw new JobDefinitionError(`generator: seed must be an integer, got ${seed}`);
   if (count !== Infinity && (!Number.isSafeInteger(count) || count < 0)) throw new JobDefinitionError(`generator: count must be a non-negative integer, got ${count}`);
   if (rate !== undefined && !(rate > 0)) throw new JobDefinitionError(`generator: ratePerSec must be > 0, got ${rate}`);
   if (typeof fn !== 'function') throw new JobDefinitionError('generator: expected a function (index, random) => record');
