@@ -4,7 +4,8 @@
 // delivered, so a restore reads on from exactly there (streams are append-only and ids only grow). Consumer
 // groups: one split per (stream, consumer), consumers named `<prefix>-<i>` for i < parallelism, so each subtask
 // is one stable consumer; its position is the last id it delivered, which sorts its pending entries on restore
-// into "already in the checkpoint" (acknowledged) and "to deliver again".
+// into "already in the checkpoint" (acknowledged) and "to deliver again". A fresh start delivers every pending
+// entry again, those of consumers beyond its parallelism too (adoptPending).
 
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import type { SourceSplit } from '../source.js';
@@ -59,6 +60,7 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
         if (!/BUSYGROUP/.test(String(e))) throw e;
       }
     }
+    for (const s of streams) await adoptPending(client, s, name, consumerPrefix, parallelism);
     const splits: RedisStreamSplit[] = [];
     for (const s of streams) {
       for (let i = 0; i < parallelism; i++) {
@@ -72,6 +74,30 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
     throw new RedisConnectorError(`redis source at ${describeConnection(options.connection)}: enumerating splits failed: ${(e as Error).message}`, { cause: e });
   } finally {
     client.disconnect();
+  }
+}
+
+/**
+ * A fresh start at a lower parallelism than the group's last run: consumers `<prefix>-<i>` with i >= parallelism
+ * have no subtask now, and their pending entries (delivered, never covered by a checkpoint) would stay pending for
+ * good. They are moved to consumer `<prefix>-<i mod parallelism>`, which delivers its pending entries again when
+ * it starts, and the old consumer is removed from the group.
+ */
+async function adoptPending(client: ReturnType<typeof createRedisClient>, stream: string, group: string, prefix: string, parallelism: number): Promise<void> {
+  const consumers = await client.xinfo('CONSUMERS', stream, group) as unknown[][];
+  for (const info of consumers) {
+    const fields = new Map<string, unknown>();
+    for (let k = 0; k + 1 < info.length; k += 2) fields.set(String(info[k]), info[k + 1]);
+    const consumer = String(fields.get('name'));
+    const m = consumer.startsWith(`${prefix}-`) ? /^(0|[1-9]\d*)$/.exec(consumer.slice(prefix.length + 1)) : null;
+    if (m === null || Number(m[1]) < parallelism) continue;
+    const heir = `${prefix}-${Number(m[1]) % parallelism}`;
+    for (;;) {
+      const pending = await client.xpending(stream, group, '-', '+', 1000, consumer) as [string, ...unknown[]][];
+      if (pending.length === 0) break;
+      await client.xclaim(stream, group, heir, 0, ...pending.map((p) => p[0]), 'JUSTID');
+    }
+    await client.xgroup('DELCONSUMER', stream, group, consumer);
   }
 }
 

@@ -165,6 +165,32 @@ test('consumer group restore: pending entries up to the checkpoint are acknowled
   await second.close();
 });
 
+// Regression (a review): after a crash before any checkpoint, a fresh start at a lower parallelism left the
+// entries pending for the consumers it no longer has undelivered for good.
+test('consumer group, fresh start at a lower parallelism: entries pending for consumers beyond it are delivered again', async () => {
+  const s = key('gshrink');
+  const wide = await enumerateRedisStreamSplits({ connection: server.url, streams: [s], group: { name: 'g' } }, 3);
+  await add(s, ...Array.from({ length: 30 }, (_, i) => i));
+  const readers = wide.map((sp) => new RedisStreamReader<number>([sp], { connection: server.url, group: 'g', count: 4, blockMs: 50 }));
+  while (((await redis.xpending(s, 'g')) as [number])[0] < 30) {
+    await Promise.race(readers.map((r) => r.ready()));
+    for (const r of readers) r.read(() => {}, 1000, () => assert.fail());
+  }
+  await Promise.all(readers.map((r) => r.close())); // a crash: no checkpoint completed, all 30 pending
+  const perConsumer = ((await redis.xpending(s, 'g')) as [number, string, string, [string, string][]])[3];
+  assert.ok(perConsumer.filter(([, count]) => Number(count) > 0).length >= 2, `entries spread over the consumers: ${JSON.stringify(perConsumer)}`);
+  const narrow = await enumerateRedisStreamSplits({ connection: server.url, streams: [s], group: { name: 'g' } }, 1);
+  const reader = new RedisStreamReader<number>(narrow, { connection: server.url, group: 'g', blockMs: 50 });
+  const got = await drive(reader, { until: (x) => x.values.length === 30, deadlineMs: 5000 });
+  assert.deepEqual([...got.values].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
+  reader.snapshot(1);
+  await reader.notifyCheckpointComplete(1);
+  assert.equal(((await redis.xpending(s, 'g')) as [number])[0], 0, 'all acknowledged by the new consumer');
+  const consumers = (await redis.xinfo('CONSUMERS', s, 'g')) as unknown[][];
+  assert.deepEqual(consumers.map((c) => c[1]), ['sluice-0'], 'the consumers beyond the parallelism are gone');
+  await reader.close();
+});
+
 test('misconfiguration is a typed error; a server that goes away fails the read with RedisConnectorError', async () => {
   const s = key('cfg');
   const plain = await enumerateRedisStreamSplits({ connection: server.url, streams: [s] }, 1);
