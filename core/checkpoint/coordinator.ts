@@ -104,6 +104,8 @@ export class CheckpointCoordinator {
   latest: Manifest | undefined;
   private readonly sinksByUid: Map<string, SinkSpec<unknown>>;
   private readonly uidName: Map<string, string>;
+  /** Each uid's operator kind, recorded in manifests so a restore can tell when another kind took the uid over. */
+  private readonly uidKind: Map<string, string>;
   private readonly expected: string[];
   private readonly control: Int32Array;
 
@@ -125,11 +127,14 @@ export class CheckpointCoordinator {
     this.nextId = firstId;
     this.sinksByUid = new Map(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
     this.uidName = new Map(graph.nodes.map((n) => [n.uid ?? n.name, n.name]));
+    this.uidKind = new Map(graph.nodes.map((n) => [n.uid ?? n.name, n.kind]));
     this.expected = plan.placements.map((p) => `${p.task}/${p.subtask}`);
     if (restoredFrom) {
       this.latest = restoredFrom;
       // Chains continue from the restored checkpoint (workers restored exactly these groups).
       for (const [uid, op] of Object.entries(restoredFrom.operators)) {
+        // Written by another kind of operator than the one now behind the uid: dropped at the restore (assignRestore).
+        if (op.kind !== undefined && this.uidKind.has(uid) && this.uidKind.get(uid) !== op.kind) continue;
         const m = new Map<number, { chain: KeyedChunkRef[]; entries: number }>();
         for (const [kg, g] of Object.entries(op.keyGroups ?? {})) m.set(Number(kg), { chain: g.chain.slice(), entries: g.entries });
         this.chains.set(uid, m);
@@ -352,6 +357,11 @@ export class CheckpointCoordinator {
     for (const port of this.ports) port.postMessage(m);
   }
 
+  private kindOf(uid: string): { kind?: string } {
+    const kind = this.uidKind.get(uid);
+    return kind === undefined ? {} : { kind };
+  }
+
   /** The manifest of `p`: chains as they stand, non-keyed parts, source positions, in-flight records. */
   private buildManifest(p: Pending, kind: CheckpointKind = p.kind): Manifest {
     const operators: Record<string, OperatorManifest> = {};
@@ -367,7 +377,7 @@ export class CheckpointCoordinator {
         keyGroups[kg] = { chain: g.chain, entries: g.entries };
         keyedEntries += g.entries;
       }
-      operators[uid] = { name: this.uidName.get(uid) ?? uid, parallelism: opParallelism.get(uid) ?? 0, keyGroups };
+      operators[uid] = { name: this.uidName.get(uid) ?? uid, ...this.kindOf(uid), parallelism: opParallelism.get(uid) ?? 0, keyGroups };
     }
     const sources: Record<string, { splits: SourceSplit[] }> = {};
     const partsByUid = new Map<string, { redistribute: Redistribution; parts: (ChunkRef | null)[] }>();
@@ -385,7 +395,7 @@ export class CheckpointCoordinator {
     }
     for (const [uid, e] of partsByUid) {
       const prev = operators[uid];
-      operators[uid] = { ...(prev ?? { name: this.uidName.get(uid) ?? uid, parallelism: opParallelism.get(uid) ?? e.parts.length }), operatorState: e };
+      operators[uid] = { ...(prev ?? { name: this.uidName.get(uid) ?? uid, ...this.kindOf(uid), parallelism: opParallelism.get(uid) ?? e.parts.length }), operatorState: e };
     }
     const taskParallelism: Record<string, number> = {};
     for (const t of this.plan.tasks) taskParallelism[this.headUid(t.id)] = t.parallelism;

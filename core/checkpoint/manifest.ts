@@ -49,6 +49,8 @@ export interface KeyGroupChain {
 
 export interface OperatorManifest {
   readonly name: string;
+  /** The kind of operator that wrote the state ('process', 'window', ...); absent in older manifests. */
+  readonly kind?: string;
   readonly parallelism: number;
   readonly keyGroups?: Record<string, KeyGroupChain>;
   readonly operatorState?: { readonly redistribute: Redistribution; readonly parts: (ChunkRef | null)[] };

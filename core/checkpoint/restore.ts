@@ -153,6 +153,14 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   if (missing.length > 0 && !options.allowNonRestoredState) {
     throw new JobDefinitionError(`${where} holds state of operator(s) ${missing.map((u) => `'${u}'`).join(', ')} that this job does not have (by uid). Give operators stable uids with .uid(), or allow dropping that state (allowNonRestoredState / --allow-non-restored-state)`);
   }
+  // A uid taken over by another kind of operator (a keyed process become a map or a reduce): its state cannot be
+  // read by what is there now, and was silently ignored.
+  const retaken = Object.entries(m.operators).filter(([uid, op]) => op.kind !== undefined && taskOfNode.has(uid) && taskOfNode.get(uid)!.kind !== op.kind && hasState(m, uid));
+  if (retaken.length > 0 && !options.allowNonRestoredState) {
+    const [uid, op] = retaken[0]!;
+    throw new JobDefinitionError(`${where} holds state that a '${op.kind}' operator wrote under uid '${uid}', and in this job that uid is a '${taskOfNode.get(uid)!.kind}' operator, which cannot take it${retaken.length > 1 ? ` (and ${retaken.length - 1} more: ${retaken.slice(1).map(([u]) => `'${u}'`).join(', ')})` : ''}. Give the new operator another uid, or allow dropping that state (allowNonRestoredState / --allow-non-restored-state)`);
+  }
+  const dropped = new Set(retaken.map(([uid]) => uid));
   const subtasks: Record<string, SubtaskRestore> = {};
   const slot = (task: number, s: number, uid: string): OperatorRestore => {
     const st = (subtasks[subtaskKey(task, s)] ??= { operators: {} });
@@ -160,7 +168,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   };
   for (const [uid, op] of Object.entries(m.operators)) {
     const at = taskOfNode.get(uid);
-    if (!at) continue;
+    if (!at || dropped.has(uid)) continue;
     if (op.keyGroups && Object.keys(op.keyGroups).length > 0) {
       for (let s = 0; s < at.parallelism; s++) {
         const [start, end] = keyGroupRange(s, plan.maxParallelism, at.parallelism);

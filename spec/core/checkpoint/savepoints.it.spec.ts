@@ -120,6 +120,43 @@ test('starting from a savepoint of a job that lost an operator (by uid) is refus
   }
 });
 
+// Regression (a review): a uid whose keyed reduce became a stateless map restored "successfully", and its keyed
+// state was dropped without a word (and carried on into every later checkpoint).
+test('starting from a savepoint whose operator uid is now another kind of operator is refused, naming both kinds, unless allowed', async () => {
+  const dir = tmp();
+  try {
+    const stateDir = path.join(dir, 'state');
+    const h = await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, onWarning: () => {} });
+    await sinkSaw(h, 2_000);
+    const sp = await h.savepoint('v1');
+    await h.cancel();
+    const before = await CheckpointStore.open(stateDir);
+    try {
+      assert.equal((await before.readManifest(sp.id)).operators.count?.kind, 'reduce', 'the manifest records the kind');
+    } finally {
+      await before.close();
+    }
+    const changed = url('exactly-once.ts', { n: 3_000, keys: 100, rate: 0, interval: 10_000, countKind: 'map' });
+    await assert.rejects(run(changed, { parallelism: 2, stateDir, resume: { savepoint: 'v1' } }),
+      (e: Error) => e.name === 'JobDefinitionError' && e.message.includes("a 'reduce' operator wrote under uid 'count', and in this job that uid is a 'map' operator") && /allowNonRestoredState/.test(e.message));
+    const h2 = await run(changed, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, allowNonRestoredState: true, onWarning: () => {} });
+    const r2 = await h2.result;
+    assert.equal(r2.cancelled, false);
+    // The dropped state is not carried on: the run's last checkpoint holds no keyed state under 'count'.
+    const store = await CheckpointStore.open(stateDir);
+    try {
+      const last = Math.max(...await store.manifestIds());
+      const m = await store.readManifest(last);
+      assert.ok(last > 1, 'the resumed run checkpointed');
+      assert.deepEqual(Object.keys(m.operators.count?.keyGroups ?? {}), []);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('checkpointing a job with a source that cannot rewind warns, naming the source', async () => {
   const dir = tmp();
   try {

@@ -2,6 +2,7 @@
 // updates of one key must read 1, 2, 3, ... exactly once each; the sink receives every update (with the i of the
 // record that caused it), so the test can count lost, duplicated and unexpected records.
 //   ?n=200000&keys=1000&rate=0&interval=50&failAt=i,j&marker=/path&crash=throw|exit|snapshot|restore&ledger=/dir&typed=1
+//   &countUid=count&countKind=map
 // typed=1: the reduce keeps its counts in typed columns (stateSchema).
 // crash: where the injected failure happens: `throw` in a map function, `exit` kills the worker thread
 // (process.exit in a worker), `snapshot` throws in the sink's prepareCommit, `restore` throws in a process
@@ -35,16 +36,19 @@ export interface Update { key: string; count: number; i: number }
 
 export default defineJob((env) => {
   if (interval > 0) env.enableCheckpointing(interval);
-  const counted = env.fromGenerator({ ...(unbounded ? {} : { count: n }), seed: 7, ...(rate > 0 ? { ratePerSec: rate } : {}) }, (i, r) => ({ i, key: `k${r.int(keys)}` })).name('gen').uid('gen')
+  const injected = env.fromGenerator({ ...(unbounded ? {} : { count: n }), seed: 7, ...(rate > 0 ? { ratePerSec: rate } : {}) }, (i, r) => ({ i, key: `k${r.int(keys)}` })).name('gen').uid('gen')
     .map((e: { i: number; key: string }) => {
       if ((crash === 'throw' || crash === 'exit') && failAt.includes(e.i) && firstTime(String(e.i))) {
         if (crash === 'exit') process.exit(3);
         throw new Error(`injected failure at record ${e.i}`);
       }
       return { key: e.key, count: 1, i: e.i } as Update;
-    }).name('inject').uid('inject')
-    .keyBy((u) => u.key)
-    .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i }), typed ? { stateSchema: updateSchema } : {}).name('count').uid(q.get('countUid') ?? 'count');
+    }).name('inject').uid('inject');
+  // countKind=map: the uid of the counter taken over by a stateless map (a changed job, for the savepoint tests).
+  const counted = q.get('countKind') === 'map'
+    ? injected.map((u) => u).name('count').uid(q.get('countUid') ?? 'count')
+    : injected.keyBy((u) => u.key)
+      .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i }), typed ? { stateSchema: updateSchema } : {}).name('count').uid(q.get('countUid') ?? 'count');
   const checked = crash !== 'restore' ? counted : counted.keyBy((u) => u.key).process<Update>({
     open() {
       // open() runs after a restore too: fail there once, after the first failure caused a restart.
