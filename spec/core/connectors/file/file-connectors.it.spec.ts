@@ -65,7 +65,7 @@ test('JSON Lines files matched by a glob become CSV part files (header, rolling)
   }
 });
 
-test('bounded files, a failure mid-read: the job restarts from its checkpoint and every line reaches the output exactly once', async () => {
+for (const crash of ['throw', 'exit'] as const) test(`bounded files, a failure mid-read (${crash === 'exit' ? 'its worker thread dies' : 'an operator throws'}): the job restarts from its checkpoint and every line reaches the output exactly once`, async () => {
   const dir = tmp();
   try {
     const input = path.join(dir, 'in');
@@ -74,7 +74,7 @@ test('bounded files, a failure mid-read: the job restarts from its checkpoint an
     for (let f = 0; f < 3; f++) writeFileSync(path.join(input, `${f}.jsonl`), lines(Array.from({ length: n / 3 }, (_, k) => f * (n / 3) + k)));
     const ledger = path.join(dir, 'ledger');
     const warnings: string[] = [];
-    const h = await run(job({ case: 'eo', in: input, failAt: 6000, marker: path.join(dir, 'marker'), ledger, interval: 5 }), {
+    const h = await run(job({ case: 'eo', in: input, failAt: 6000, marker: path.join(dir, 'marker'), ledger, interval: 5, crash }), {
       parallelism: 2, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m),
     });
     const result = await h.result;

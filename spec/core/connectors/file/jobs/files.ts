@@ -1,8 +1,9 @@
 // Jobs for the file connector tests.
 //   ?case=to-csv&in=/dir&out=/dir        JSON Lines files under `in` (glob) -> CSV part files in `out` (header row)
 //   ?case=from-csv&in=/dir               CSV files (with a header) -> collect
-//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10
-//                                        JSON Lines files -> a map that fails once at record i -> a ledger
+//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10&crash=throw|exit
+//                                        JSON Lines files -> a map that fails once at record i (throws, or kills
+//                                        its worker thread: process.exit in a worker) -> a ledger
 //   ?case=sink&n=20000&rate=20000&out=/dir&interval=15
 //                                        generator -> JSON Lines part files (exactly-once, for the kill test)
 //   ?case=sink-fails&out=/dir&failAt=i&marker=/path
@@ -31,7 +32,11 @@ export default defineJob((env) => {
     const follow = q.get('follow') === '1' ? { pollIntervalMs: 20 } : false;
     env.fromFiles(`${q.get('in')}/*.jsonl`, jsonLines<{ i: number }>(), { follow }).name('read').uid('read')
       .map((r) => {
-        if (r.i === failAt && !existsSync(marker)) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${r.i}`); }
+        if (r.i === failAt && !existsSync(marker)) {
+          writeFileSync(marker, 'failed once');
+          if (q.get('crash') === 'exit') process.exit(3);
+          throw new Error(`injected failure at record ${r.i}`);
+        }
         return r;
       }).name('inject').uid('inject')
       .rebalance().map((r) => r.i).name('ids').uid('ids')

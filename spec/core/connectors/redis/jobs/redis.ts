@@ -1,6 +1,7 @@
 // Jobs for the Redis connector tests (a private redis-server at `url`).
-//   ?case=eo&url=redis://...&in=s1,s2&out=o&dead=d&group=g|&policy=dead-letter|drop&failAt=i&marker=/path
-//        streams `in` (consumer group `group`, or plain reading) -> a map that fails once at record i -> stream `out`;
+//   ?case=eo&url=redis://...&in=s1,s2&out=o&dead=d&group=g|&policy=dead-letter|drop&failAt=i&marker=/path&crash=throw|exit
+//        streams `in` (consumer group `group`, or plain reading) -> a map that fails once at record i (throws, or
+//        kills its worker thread) -> stream `out`;
 //        dead letters (policy 'dead-letter') -> stream `dead`. Checkpoints every 10 ms; unbounded.
 //   ?case=plain-sink&url=...&out=o&n=500     a collection -> stream `out`, without checkpoints (bounded)
 import { existsSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,11 @@ export default defineJob((env) => {
   const src = env.fromRedisStreams<{ i: number }>({ connection: url, streams: q.get('in')!.split(','), ...(group ? { group } : {}), blockMs: 100 })
     .name('read').uid('read').onError(policy);
   src.map((r) => {
-    if (r.i === failAt && !existsSync(marker)) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${r.i}`); }
+    if (r.i === failAt && !existsSync(marker)) {
+      writeFileSync(marker, 'failed once');
+      if (q.get('crash') === 'exit') process.exit(3); // the worker thread dies: no cleanup, no acknowledgements
+      throw new Error(`injected failure at record ${r.i}`);
+    }
     return r;
   }).name('inject').uid('inject')
     .rebalance()
