@@ -66,6 +66,8 @@ export interface SampleEntry {
 export interface OperatorDetail {
   uid: string;
   name: string;
+  /** The kind of operator that wrote the state ('reduce', 'window', ...); null in manifests before it was recorded. */
+  kind: string | null;
   parallelism: number;
   keyed: { keyGroups: number; entries: number; bytes: number; groups: KeyGroupRow[]; samples: SampleEntry[]; sampleError: string | null } | null;
   operatorState: { redistribute: string; parts: number; bytes: number } | null;
@@ -211,7 +213,7 @@ export async function inspectCheckpoint(store: CheckpointStore, id: number, o: {
     }
     const parts = op.operatorState?.parts ?? [];
     operators.push({
-      uid, name: op.name, parallelism: op.parallelism, keyed,
+      uid, name: op.name, kind: op.kind ?? null, parallelism: op.parallelism, keyed,
       operatorState: op.operatorState ? { redistribute: op.operatorState.redistribute, parts: parts.filter((p) => p !== null).length, bytes: parts.reduce((n, p) => n + (p?.bytes ?? 0), 0) } : null,
     });
   }
@@ -260,7 +262,7 @@ export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string 
     'operators:',
   ];
   for (const op of d.operators) {
-    lines.push(`  ${op.name}${op.uid !== op.name ? ` (uid ${op.uid})` : ''}, parallelism ${op.parallelism}`);
+    lines.push(`  ${op.name}${op.uid !== op.name ? ` (uid ${op.uid})` : ''}${op.kind !== null ? `, ${op.kind}` : ''}, parallelism ${op.parallelism}`);
     if (op.keyed) {
       const k = op.keyed;
       lines.push(`    keyed state: ${grouped(k.entries)} entries in ${k.keyGroups} key groups, ${bytes(k.bytes)}`);

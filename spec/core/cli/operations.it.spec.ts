@@ -116,7 +116,7 @@ describe('sluice operations', () => {
     const detail = await sluice(['inspect', state, '--savepoint', 'before-upgrade', '--keys', '3']);
     assert.equal(detail.code, 0, detail.stderr);
     assert.match(detail.stdout, /^savepoint 'before-upgrade' \(checkpoint \d+\): verified$/m);
-    assert.match(detail.stdout, /^ {2}count, parallelism 2$/m);
+    assert.match(detail.stdout, /^ {2}count, reduce, parallelism 2$/m);
     assert.match(detail.stdout, /keyed state: \d+ entries in \d+ key groups/);
     assert.equal((detail.stdout.match(/^ {6}\[kg \d+\] \w+ "k\d+" = \{"key":"k\d+","n":\d+\}$/gm) ?? []).length, 3, detail.stdout);
     assert.match(detail.stdout, /^ {2}ticks: 2 split\(s\)$/m);
