@@ -215,8 +215,11 @@ export class DataStream<T> {
     if (!(other instanceof DataStream) || other.graph !== this.graph) throw new JobDefinitionError(`${what}: expected a stream of the same job`);
   }
 
-  /** Merges streams of the same type. */
-  union(...others: DataStream<T>[]): DataStream<T> {
+  /**
+   * Merges streams of the same type. A stream of a subtype of T (extra fields, narrower literals) is accepted and
+   * read as T downstream; a sink's result (DataStream<never>) is not a stream to merge and is refused.
+   */
+  union<O extends readonly T[]>(...others: { [I in keyof O]: [O[I]] extends [never] ? never : DataStream<O[I]> }): DataStream<T> {
     for (const o of others) {
       if (!(o instanceof DataStream) || o.graph !== this.graph) throw new JobDefinitionError('union: every stream must come from the same job');
     }

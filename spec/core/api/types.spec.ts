@@ -1,0 +1,45 @@
+// The public types, checked by `tsc --noEmit -p .` (tsconfig includes spec/): a `// @ts-expect-error` line is code
+// the types must refuse (tsc fails if it compiles), a plain line is code they must accept. node:test runs the file
+// so that the accepted jobs are also built once; the refused ones are never called.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StreamEnvironment, type DataStream } from '../../../core/index.js';
+
+type Equal<X, Y> = (<V>() => V extends X ? 1 : 2) extends <V>() => V extends Y ? 1 : 2 ? true : false;
+function expectType<A>(): <B>(_value: B, ..._equal: Equal<A, B> extends true ? [] : [never]) => void {
+  return () => {};
+}
+
+interface Order { id: number; amount: number }
+
+// union: a stream of a subtype of T is merged as T.
+function unionAccepted(env: StreamEnvironment): void {
+  const orders = env.fromCollection<Order>([{ id: 1, amount: 2 }]);
+  const rich = orders.map((o) => ({ ...o, extra: true }));
+  expectType<DataStream<Order>>()(orders.union(rich));
+  expectType<DataStream<Order>>()(orders.union(orders, rich));
+  expectType<DataStream<Order>>()(orders.union());
+  const many: DataStream<Order>[] = [orders, orders.filter((o) => o.amount > 1)];
+  expectType<DataStream<Order>>()(orders.union(...many));
+  expectType<DataStream<Order>>()(orders.union(orders.keyBy((o) => o.id)));
+  const strs: DataStream<string> = env.fromCollection(['x']);
+  const words = env.fromAsyncIterable(async function* () { yield 'a'; yield 'b'; });
+  expectType<DataStream<string>>()(strs.union(words));
+  strs.union(words).union(rich.map((r) => `${r.id}`)).discard();
+}
+
+function unionRefused(env: StreamEnvironment): void {
+  const orders = env.fromCollection<Order>([]);
+  // @ts-expect-error another record type
+  orders.union(env.fromCollection([{ name: 'x' }]));
+  // @ts-expect-error a wider type
+  orders.union(env.fromCollection([1]));
+  // @ts-expect-error a sink's result (DataStream<never>) is not a stream to merge
+  orders.union(orders.discard());
+}
+
+test('the types spec builds its accepted jobs', () => {
+  unionAccepted(new StreamEnvironment(1));
+  assert.equal(typeof unionRefused, 'function');
+});
