@@ -2,6 +2,7 @@
 // is scoped to the key of the record (or timer) being processed.
 
 import type { StateTtl } from '../state/ttl.js';
+import type { Key } from '../graph/key-groups.js';
 
 export type { StateTtl } from '../state/ttl.js';
 
@@ -30,7 +31,11 @@ export interface ListState<V> {
   clear(): void;
 }
 
-export interface MapState<MK, MV> {
+/**
+ * A map per key. Its keys are compared as a JS Map compares them (by identity for objects), so they are primitives,
+ * like the stream's keys: two equal-looking object keys would be two entries.
+ */
+export interface MapState<MK extends Key, MV> {
   /** The stored value itself, not a copy: write a value changed in place back with put(), or the change is not checkpointed. */
   get(key: MK): MV | undefined;
   put(key: MK, value: MV): void;
@@ -71,7 +76,7 @@ export interface AggregateFunction<IN, ACC, OUT> {
 export interface KeyedStateStore {
   valueState<V>(name: string, options?: StateOptions): ValueState<V>;
   listState<V>(name: string, options?: StateOptions): ListState<V>;
-  mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV>;
+  mapState<MK extends Key, MV>(name: string, options?: StateOptions): MapState<MK, MV>;
   reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V>;
   aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT>;
 }

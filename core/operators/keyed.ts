@@ -157,7 +157,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
   state<V>(name: string, options?: StateOptions): ValueState<V> { return this.backend.valueState<V>(name, options); }
   valueState<V>(name: string, options?: StateOptions): ValueState<V> { return this.backend.valueState<V>(name, options); }
   listState<V>(name: string, options?: StateOptions): ListState<V> { return this.backend.listState<V>(name, options); }
-  mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV> { return this.backend.mapState<MK, MV>(name, options); }
+  mapState<MK extends Key, MV>(name: string, options?: StateOptions): MapState<MK, MV> { return this.backend.mapState<MK, MV>(name, options); }
   reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V> { return this.backend.reducingState(name, reduce, options); }
   aggregatingState<IN, ACC, OUT>(name: string, agg: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT> { return this.backend.aggregatingState(name, agg, options); }
   output<X>(tag: OutputTag<X>, value: X): void { this.emitSide(tag as OutputTag<unknown>, value); }

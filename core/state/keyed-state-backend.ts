@@ -134,7 +134,7 @@ export class KeyedStateBackend implements KeyedStateStore {
     return this.slot<V[]>(name, 'list', options, (t) => new ListHandle(this, t)).handle as ListState<V>;
   }
 
-  mapState<MK, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
+  mapState<MK extends Key, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
     return this.slot<Map<MK, MV>>(name, 'map', options, (t) => new MapHandle(this, t)).handle as MapState<MK, MV>;
   }
 

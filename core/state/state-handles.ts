@@ -42,7 +42,7 @@ export class ListHandle<V> implements ListState<V> {
   clear(): void { this.t.remove(this.scope.currentKey); }
 }
 
-export class MapHandle<MK, MV> implements MapState<MK, MV> {
+export class MapHandle<MK extends Key, MV> implements MapState<MK, MV> {
   constructor(private readonly scope: Scope, private readonly t: StateTable<Map<MK, MV>>) {}
   get(key: MK): MV | undefined { return this.t.get(this.scope.currentKey)?.get(key); }
   put(key: MK, value: MV): void {

@@ -39,7 +39,27 @@ function unionRefused(env: StreamEnvironment): void {
   orders.union(orders.discard());
 }
 
+// mapState: its keys are compared as a JS Map compares them, so they are primitives like the stream's keys.
+function mapStateKeys(env: StreamEnvironment): void {
+  type Page = { host: string; path: string };
+  env.fromCollection<{ user: string; page: Page }>([]).keyBy((e) => e.user).process<number>((e, ctx, out) => {
+    const byPath = ctx.mapState<string, number>('by-path');
+    byPath.put(e.page.path, (byPath.get(e.page.path) ?? 0) + 1);
+    ctx.mapState<number | bigint | boolean, string>('mixed').put(1n, 'x');
+    const untyped = ctx.mapState('untyped');
+    expectType<string | number | bigint | boolean>()(untyped.keys()[0]!);
+    // @ts-expect-error an object key: two equal-looking pages would be two entries
+    ctx.mapState<Page, number>('visits');
+    // @ts-expect-error an array key
+    ctx.mapState<string[], number>('paths');
+    // @ts-expect-error a key that may be undefined
+    ctx.mapState<string | undefined, number>('maybe');
+    out.collect(byPath.keys().length);
+  }).discard();
+}
+
 test('the types spec builds its accepted jobs', () => {
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
+  mapStateKeys(new StreamEnvironment(1));
 });
