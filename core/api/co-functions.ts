@@ -42,20 +42,21 @@ export interface ReadOnlyBroadcastProcessContext extends BroadcastProcessContext
   getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;
 }
 
-/** The broadcast input's context next to a keyed input: no current key; every key's keyed state too. */
-export interface BroadcastContext extends BroadcastProcessContext {
+/** The broadcast input's context next to a keyed input (keyed by K): no current key; every key's keyed state too. */
+export interface BroadcastContext<K extends Key = Key> extends BroadcastProcessContext {
   /**
    * Calls `fn` for every key of this instance that has keyed state `stateName`, with that key current: `state`
-   * reads and writes that key's state (by name, as a keyed context does).
+   * reads and writes that key's state (by name, as a keyed context does). The keys are the stream's, of type K;
+   * a type argument, if given, must be K or wider (it was once free, and anything was accepted).
    */
-  applyToKeyedState<K>(stateName: string, fn: (key: K, state: KeyedStateStore) => void): void;
+  applyToKeyedState<KK = K>(stateName: string, fn: [K] extends [KK] ? (key: K, state: KeyedStateStore) => void : never): void;
 }
 
 export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {
   /** Once per parallel instance, before the first record or timer (declare keyed state handles here). */
   open?(ctx: KeyedContext<K>): void;
   processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
-  processBroadcastElement(value: B, ctx: BroadcastContext, out: Collector<O>): void;
+  processBroadcastElement(value: B, ctx: BroadcastContext<K>, out: Collector<O>): void;
   onTimer?(timestamp: number, ctx: OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
 }
 

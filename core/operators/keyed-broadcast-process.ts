@@ -26,7 +26,7 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
   implements TwoInputOperator, ReadOnlyBroadcastContext<K> {
   readonly input2: Downstream<B>;
   private readonly states: BroadcastStates;
-  private readonly broadcastCtx: BroadcastContext;
+  private readonly broadcastCtx: BroadcastContext<K>;
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, key: (v: IN) => K, fn: KeyedBroadcastProcessFunction<K, IN, B, O>, spec: BroadcastProcessSpec, tracking: boolean) {
     super(name, ctx, next, key, {
@@ -39,10 +39,10 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
     const out: Collector<O> = this;
     // Onto the base context, not spread from it: a spread would read its timestamp getter once, here.
     this.broadcastCtx = Object.assign(broadcastContext(ctx, this.states, (tag, value) => op.output(tag, value)), {
-      applyToKeyedState: <KK>(stateName: string, f: (key: KK, state: KeyedStateStore) => void) => {
+      applyToKeyedState: (stateName: string, f: (key: K, state: KeyedStateStore) => void) => {
         for (const k of op.backend.keysOf(stateName)) {
           op.backend.currentKey = k;
-          f(k as KK, op.backend);
+          f(k as K, op.backend);
         }
       },
     });

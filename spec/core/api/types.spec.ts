@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamEnvironment, type DataStream } from '../../../core/index.js';
+import { MapStateDescriptor, StreamEnvironment, type DataStream } from '../../../core/index.js';
 
 type Equal<X, Y> = (<V>() => V extends X ? 1 : 2) extends <V>() => V extends Y ? 1 : 2 ? true : false;
 function expectType<A>(): <B>(_value: B, ..._equal: Equal<A, B> extends true ? [] : [never]) => void {
@@ -58,8 +58,40 @@ function mapStateKeys(env: StreamEnvironment): void {
   }).discard();
 }
 
+// applyToKeyedState: the keys it visits are the keyed stream's.
+function applyToKeyedStateKeys(env: StreamEnvironment): void {
+  const rules = new MapStateDescriptor<string, number>('rules');
+  const byAccount = env.fromCollection<Order>([]).keyBy((o) => String(o.id));
+  byAccount.connect(env.fromCollection<number>([]).broadcast(rules)).process<string>({
+    processElement(o, ctx, out) { ctx.listState<Order>('seen').add(o); out.collect(ctx.key); },
+    processBroadcastElement(limit, ctx, out) {
+      ctx.applyToKeyedState('seen', (account, state) => {
+        expectType<string>()(account);
+        if (state.listState<Order>('seen').get().some((o) => o.amount > limit)) out.collect(account);
+      });
+      ctx.applyToKeyedState<string>('seen', (account: string) => out.collect(account));
+      ctx.applyToKeyedState<string | number>('seen', (account) => out.collect(`${account}`));
+      // @ts-expect-error the stream is keyed by string, not number
+      ctx.applyToKeyedState<number>('seen', () => {});
+      // @ts-expect-error the stream is keyed by string, not number
+      ctx.applyToKeyedState('seen', (account: number) => out.collect(`${account}`));
+    },
+  }).discard();
+  // a narrower key type than the argument named (keyBy infers `${number}` here)
+  env.fromCollection<Order>([]).keyBy((o) => `${o.id}`).connect(env.fromCollection<number>([]).broadcast(rules)).process<string>({
+    processElement() {},
+    processBroadcastElement(_limit, ctx, out) {
+      ctx.applyToKeyedState('seen', (account) => expectType<`${number}`>()(account));
+      ctx.applyToKeyedState<string>('seen', (account: string) => out.collect(account));
+      // @ts-expect-error a narrower type than the key's
+      ctx.applyToKeyedState<'1'>('seen', () => {});
+    },
+  }).discard();
+}
+
 test('the types spec builds its accepted jobs', () => {
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
   mapStateKeys(new StreamEnvironment(1));
+  applyToKeyedStateKeys(new StreamEnvironment(1));
 });
