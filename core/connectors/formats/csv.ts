@@ -11,11 +11,24 @@ import {
   BadInputError, ConnectorOptionError, CsvColumnCountError, CsvHeaderError, CsvSyntaxError, EncodeError, type InputLocation,
 } from '../errors.js';
 
-export interface CsvOptions {
+/**
+ * The column names a CSV sink of records of type T may name: T's string keys, or any name for arrays (written in
+ * column order) and for records without known keys (an index signature, `object`, a source's rows).
+ */
+export type CsvColumn<T> = T extends readonly unknown[] ? string
+  : string extends keyof T ? string
+  : [keyof T & string] extends [never] ? string
+  : keyof T & string;
+
+/** T: the records a sink writes (inferred from the stream the sink is on); reading, it is left out. */
+export interface CsvOptions<T = CsvWritable> {
   /** The first record of each input names the columns. With `columns` too, it must name exactly those. */
   header?: boolean;
-  /** Column names when there is no header row (or the header row's expected names). */
-  columns?: readonly string[];
+  /**
+   * Column names when there is no header row (or the header row's expected names). Writing records of a type
+   * with known fields, each must be one of them (a typo would write an empty column).
+   */
+  columns?: readonly CsvColumn<T>[];
   /** One ASCII character (framing works on bytes); not a quote, CR or LF. Default ','. */
   delimiter?: string;
   /** Skip empty lines instead of reading them as a record of one empty field. Default true. */
@@ -24,15 +37,18 @@ export interface CsvOptions {
 
 export type CsvRow = Record<string, string>;
 
-/** What a CSV sink writes: an object keyed by column (strings, numbers, booleans, bigints, dates), or an array in column order. */
-export type CsvWritable = Readonly<Record<string, unknown>> | readonly unknown[];
+/**
+ * What a CSV sink writes: an object keyed by column (fields of strings, numbers, booleans, bigints, dates), an
+ * interface or type alias alike, or an array in column order.
+ */
+export type CsvWritable = object;
 
-/** CSV reads rows as objects of strings and writes objects or arrays (given `columns`). */
-export interface CsvFormat extends RecordFormat<CsvRow>, SinkFormat<CsvWritable> {}
+/** CSV reads rows as objects of strings and writes records of type T, objects or arrays (given `columns`). */
+export interface CsvFormat<T extends CsvWritable = CsvWritable> extends RecordFormat<CsvRow>, SinkFormat<T> {}
 
-export function csv(options: CsvOptions = {}): CsvFormat {
+export function csv<T extends CsvWritable = CsvWritable>(options: CsvOptions<T> = {}): CsvFormat<T> {
   const header = options.header ?? false;
-  const columns = options.columns === undefined ? undefined : [...options.columns];
+  const columns: string[] | undefined = options.columns === undefined ? undefined : [...options.columns];
   const delimiter = checkDelimiter(options.delimiter ?? ',');
   const skipBlank = options.skipBlankLines ?? true;
   if (!header && columns === undefined) throw new ConnectorOptionError('csv: give `header: true` (names from the first row) or `columns`');
@@ -46,7 +62,7 @@ export function csv(options: CsvOptions = {}): CsvFormat {
     createEncoder: () => {
       if (columns === undefined) throw new ConnectorOptionError('csv: writing CSV needs `columns` (the order of the fields in each row)');
       const enc = new CsvEncoder({ columns, delimiter });
-      return { header: header ? enc.header() : undefined, encode: (row: CsvWritable) => enc.encode(row) };
+      return { header: header ? enc.header() : undefined, encode: (row: T) => enc.encode(row) };
     },
   };
 }
@@ -188,7 +204,7 @@ export class CsvEncoder {
     return this.columns.map((c) => this.quote(c)).join(this.delimiter) + this.eol;
   }
 
-  encode(row: Readonly<Record<string, unknown>> | readonly unknown[]): string {
+  encode(row: CsvWritable): string {
     const cols = this.columns;
     if (Array.isArray(row)) {
       if (row.length !== cols.length) throw new EncodeError(`CSV: row has ${row.length} values, expected ${cols.length} (${cols.join(', ')})`);

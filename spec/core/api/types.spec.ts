@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MapStateDescriptor, StreamEnvironment, type DataStream } from '../../../core/index.js';
+import { MapStateDescriptor, StreamEnvironment, csv, fileSink, type CsvFormat, type CsvRow, type DataStream } from '../../../core/index.js';
 
 type Equal<X, Y> = (<V>() => V extends X ? 1 : 2) extends <V>() => V extends Y ? 1 : 2 ? true : false;
 function expectType<A>(): <B>(_value: B, ..._equal: Equal<A, B> extends true ? [] : [never]) => void {
@@ -89,9 +89,39 @@ function applyToKeyedStateKeys(env: StreamEnvironment): void {
   }).discard();
 }
 
+// The CSV sink: records declared as interfaces are written, and its columns are names of the record's fields.
+function csvSink(env: StreamEnvironment): void {
+  type OrderAlias = { id: number; amount: number; note?: string };
+  const orders = env.fromCollection<Order>([]);
+  orders.sink(fileSink({ dir: 'a', format: csv({ columns: ['id', 'amount'], header: true }) }));
+  env.fromCollection<OrderAlias>([]).sink(fileSink({ dir: 'b', format: csv({ columns: ['id', 'note'] }) }));
+  orders.sink(fileSink({ dir: 'c', format: csv<Order>({ columns: ['amount'] }) }));
+  const cols = ['id', 'amount'] as const;
+  orders.sink(fileSink({ dir: 'd', format: csv({ columns: cols }) }));
+  // arrays are written in column order, records with an index signature by any name
+  env.fromCollection<[number, string]>([]).sink(fileSink({ dir: 'e', format: csv({ columns: ['n', 's'] }) }));
+  env.fromCollection<Record<string, number>>([]).sink(fileSink({ dir: 'f', format: csv({ columns: ['any'] }) }));
+  // a format made apart from its sink knows no record type: any names, any records (as before)
+  const loose = csv({ columns: ['id', 'amount'] });
+  orders.sink(fileSink({ dir: 'g', format: loose }));
+  const declared: CsvFormat = loose;
+  orders.sink(fileSink({ dir: 'h', format: declared }));
+  // reading: rows of strings by column
+  expectType<DataStream<CsvRow>>()(env.fromFiles('in/*.csv', csv({ header: true })));
+  expectType<DataStream<CsvRow>>()(env.fromFiles('in/*.csv', csv({ columns: ['a', 'b'] })));
+
+  // @ts-expect-error a column the record does not have (a typo would write an empty column)
+  orders.sink(fileSink({ dir: 'x', format: csv({ columns: ['id', 'amont'] }) }));
+  // @ts-expect-error a column the record does not have, type argument given
+  csv<Order>({ columns: ['price'] });
+  // @ts-expect-error CSV writes objects and arrays, not numbers
+  env.fromCollection([1]).sink(fileSink({ dir: 'y', format: csv({ columns: ['n'] }) }));
+}
+
 test('the types spec builds its accepted jobs', () => {
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
   mapStateKeys(new StreamEnvironment(1));
   applyToKeyedStateKeys(new StreamEnvironment(1));
+  assert.equal(typeof csvSink, 'function');
 });
