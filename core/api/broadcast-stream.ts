@@ -27,7 +27,7 @@ export class BroadcastConnectedStream<T, B> {
    * `processBroadcastElement` for every broadcast record (on every instance: writes broadcast state),
    * `processElement` for each record of the plain stream (reads it).
    */
-  process<R>(fn: BroadcastProcessFunction<T, B, R>): DataStream<R> {
+  process<R = never>(fn: BroadcastProcessFunction<T, B, R>): DataStream<R> {
     return new DataStream<R>(this.graph, this.graph.add(broadcastProcessNode(this.input, this.broadcast, fn)));
   }
 }
@@ -41,7 +41,7 @@ export class KeyedBroadcastConnectedStream<T, B, K extends Key> {
    * `processBroadcastElement` for every broadcast record (on every instance: writes broadcast state),
    * `processElement` for each keyed record (reads it, with keyed state and timers).
    */
-  process<R>(fn: KeyedBroadcastProcessFunction<K, T, B, R>): DataStream<R> {
+  process<R = never>(fn: KeyedBroadcastProcessFunction<K, T, B, R>): DataStream<R> {
     return new DataStream<R>(this.graph, this.graph.add(broadcastProcessNode(this.input, this.broadcast, fn)));
   }
 }

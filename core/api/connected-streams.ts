@@ -25,7 +25,7 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
   constructor(private readonly graph: LogicalGraph, private readonly edge1: LogicalEdge, private readonly edge2: LogicalEdge) {}
 
   /** `processElement1` / `processElement2` per record of each input, `onTimer` per timer: one key's state and timers for both. */
-  process<R>(fn: KeyedCoProcessFunction<K, A, B, R>): DataStream<R> {
+  process<R = never>(fn: KeyedCoProcessFunction<K, A, B, R>): DataStream<R> {
     if (!fn || typeof fn !== 'object' || typeof fn.processElement1 !== 'function' || typeof fn.processElement2 !== 'function') {
       throw new JobDefinitionError('connect(...).keyBy(...).process: expected an object with processElement1 and processElement2');
     }

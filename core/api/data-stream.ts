@@ -128,7 +128,7 @@ export class DataStream<T> {
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'filter', inputs: [this.edge()], fn }));
   }
 
-  flatMap<R>(fn: FlatMapFunction<T, R>): DataStream<R> {
+  flatMap<R = never>(fn: FlatMapFunction<T, R>): DataStream<R> {
     requireFunction(fn, 'flatMap', this.node.name);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'flatMap', inputs: [this.edge()], fn }));
   }
@@ -338,7 +338,7 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
    * A function of each record with its key, keyed state and timers: a function `(value, ctx, out) => void`, or
    * an object with `processElement` and optionally `open` and `onTimer`.
    */
-  process<R>(fn: KeyedProcessFunction<K, T, R>): DataStream<R> {
+  process<R = never>(fn: KeyedProcessFunction<K, T, R>): DataStream<R> {
     if (typeof fn !== 'function' && !(fn && typeof fn === 'object' && typeof fn.processElement === 'function')) {
       throw new JobDefinitionError(`process: expected a function or an object with processElement, got ${typeof fn}`);
     }

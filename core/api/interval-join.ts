@@ -48,7 +48,7 @@ export class IntervalJoined<A, B, K extends Key> {
     return this;
   }
 
-  process<R>(fn: ProcessJoinFunction<A, B, R>): DataStream<R> {
+  process<R = never>(fn: ProcessJoinFunction<A, B, R>): DataStream<R> {
     if (typeof fn !== 'function') throw new JobDefinitionError(`intervalJoin process: expected a function (left, right, ctx, out) => void, got ${typeof fn}`);
     const lower = this.lower + (this.lowerExclusive ? 1 : 0);
     const upper = this.upper - (this.upperExclusive ? 1 : 0);

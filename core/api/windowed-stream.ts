@@ -94,7 +94,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
 
   /** Incremental: one reduced value per (key, window); emits it (or passes it to `windowFn`) when the window fires. */
   reduce(fn: ReduceFunction<T>): DataStream<T>;
-  reduce<R>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W>): DataStream<R>;
+  reduce<R = never>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W>): DataStream<R>;
   reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessWindowFunction<T, R, K, W>): DataStream<T | R> {
     if (typeof fn !== 'function') throw new JobDefinitionError(`window reduce: expected a function, got ${typeof fn}`);
     if (windowFn !== undefined) checkWindowFunction(windowFn, 'window reduce');
@@ -103,7 +103,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
 
   /** Incremental: one accumulator per (key, window); emits getResult (or passes it to `windowFn`) when the window fires. */
   aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): DataStream<V>;
-  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, R, K, W>): DataStream<R>;
+  aggregate<ACC, V, R = never>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, R, K, W>): DataStream<R>;
   aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn?: ProcessWindowFunction<V, R, K, W>): DataStream<V | R> {
     checkAggregate(agg, 'window aggregate');
     if (windowFn !== undefined) checkWindowFunction(windowFn, 'window aggregate');
@@ -111,7 +111,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
   }
 
   /** Keeps every element of the window; `fn` gets them all, with the window's key and bounds, when it fires. */
-  process<R>(fn: ProcessWindowFunction<T, R, K, W>): DataStream<R> {
+  process<R = never>(fn: ProcessWindowFunction<T, R, K, W>): DataStream<R> {
     checkWindowFunction(fn, 'window process');
     return this.build({ kind: 'process', windowFn: fn as AnyWindowFunction });
   }

@@ -4,7 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MapStateDescriptor, StreamEnvironment, csv, fileSink, type CsvFormat, type CsvRow, type DataStream } from '../../../core/index.js';
+import {
+  MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink,
+  type AggregateFunction, type Collector, type CsvFormat, type CsvRow, type DataStream, type KeyedProcessHandler,
+} from '../../../core/index.js';
 
 type Equal<X, Y> = (<V>() => V extends X ? 1 : 2) extends <V>() => V extends Y ? 1 : 2 ? true : false;
 function expectType<A>(): <B>(_value: B, ..._equal: Equal<A, B> extends true ? [] : [never]) => void {
@@ -118,10 +121,63 @@ function csvSink(env: StreamEnvironment): void {
   env.fromCollection([1]).sink(fileSink({ dir: 'y', format: csv({ columns: ['n'] }) }));
 }
 
+// A function that emits only through `out.collect(...)`: its output type is named, or it is never (and emitting
+// does not compile), rather than a stream of unknown.
+function collectorOutputs(env: StreamEnvironment): void {
+  const orders = env.fromCollection<Order>([]);
+  const keyed = orders.keyBy((o) => o.id);
+  const other = env.fromCollection<{ id: number; name: string }>([]).keyBy((p) => p.id);
+  const rules = new MapStateDescriptor<string, number>('rules');
+  const window = () => keyed.window(TumblingEventTimeWindows.of(10));
+  const sum: AggregateFunction<Order, number, number> = { createAccumulator: () => 0, add: (o, acc) => acc + o.amount, getResult: (acc) => acc };
+
+  // named: a type argument, a typed `out`, a typed handler, or a return value (flatMap)
+  expectType<DataStream<number>>()(keyed.process<number>((o, _ctx, out) => out.collect(o.amount)));
+  expectType<DataStream<number>>()(keyed.process((o, _ctx, out: Collector<number>) => out.collect(o.amount)));
+  const handler: KeyedProcessHandler<number, Order, string> = { processElement(o, _ctx, out) { out.collect(`${o.id}`); } };
+  expectType<DataStream<string>>()(keyed.process(handler));
+  expectType<DataStream<string>>()(orders.flatMap((o) => [`${o.id}`]));
+  expectType<DataStream<number>>()(orders.flatMap<number>((o, out) => { out.collect(o.id); }));
+  expectType<DataStream<number>>()(window().process<number>((_k, _ctx, els, out) => out.collect(els.length)));
+  expectType<DataStream<number>>()(window().reduce<number>((a) => a, (_k, _ctx, [best], out) => out.collect(best!.amount)));
+  expectType<DataStream<Order>>()(window().reduce((a) => a));
+  expectType<DataStream<string>>()(window().aggregate(sum, (k, _ctx, [v], out: Collector<string>) => out.collect(`${k}:${v}`)));
+  expectType<DataStream<string>>()(window().aggregate<number, number, string>(sum, (k, _ctx, [v], out) => out.collect(`${k}:${v}`)));
+  expectType<DataStream<number>>()(window().aggregate(sum));
+  expectType<DataStream<number>>()(keyed.connect(other).process<number>({ processElement1(o, _c, out) { out.collect(o.id); }, processElement2(p, _c, out) { out.collect(p.id); } }));
+  expectType<DataStream<number>>()(keyed.intervalJoin(other).between(-5, 5).process<number>((l, r, _ctx, out) => out.collect(l.id + r.id)));
+  expectType<DataStream<number>>()(keyed.connect(env.fromCollection<number>([]).broadcast(rules)).process<number>({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} }));
+  expectType<DataStream<number>>()(orders.connect(env.fromCollection<number>([]).broadcast(rules)).process<number>({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} }));
+  // a function that emits nothing (side outputs only, say) is a stream of never
+  expectType<DataStream<never>>()(keyed.process((o, ctx) => ctx.output(new OutputTag<Order>('all'), o)));
+
+  // @ts-expect-error keyed process: the output type is not named
+  keyed.process((o, _ctx, out) => out.collect(o.amount));
+  // @ts-expect-error keyed process, handler object: the output type is not named
+  keyed.process({ processElement(o, _ctx, out) { out.collect(o.amount); } });
+  // @ts-expect-error flatMap through out: the output type is not named
+  orders.flatMap((o, out) => { out.collect(o.id); });
+  // @ts-expect-error window process
+  window().process((_k, _ctx, els, out) => out.collect(els.length));
+  // @ts-expect-error window reduce with a window function
+  window().reduce((a) => a, (_k, _ctx, [best], out) => out.collect(best!.amount));
+  // @ts-expect-error window aggregate with a window function
+  window().aggregate(sum, (k, _ctx, [v], out) => out.collect(`${k}:${v}`));
+  // @ts-expect-error two inputs
+  keyed.connect(other).process({ processElement1(o, _c, out) { out.collect(o.id); }, processElement2() {} });
+  // @ts-expect-error interval join
+  keyed.intervalJoin(other).between(-5, 5).process((l, r, _ctx, out) => out.collect(l.id + r.id));
+  // @ts-expect-error keyed broadcast process
+  keyed.connect(env.fromCollection<number>([]).broadcast(rules)).process({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} });
+  // @ts-expect-error broadcast process on a plain stream
+  orders.connect(env.fromCollection<number>([]).broadcast(rules)).process({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} });
+}
+
 test('the types spec builds its accepted jobs', () => {
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
   mapStateKeys(new StreamEnvironment(1));
   applyToKeyedStateKeys(new StreamEnvironment(1));
   assert.equal(typeof csvSink, 'function');
+  assert.equal(typeof collectorOutputs, 'function');
 });

@@ -79,7 +79,7 @@ test('the window definition is part of the graph fingerprint every thread checks
     (env: StreamEnvironment) => base(env, (w) => w.allowedLateness(5).reduce((a) => a).collect()),
     (env: StreamEnvironment) => base(env, (w) => w.sideOutputLateData(new OutputTag<number>('late')).reduce((a) => a).collect()),
     (env: StreamEnvironment) => base(env, (w) => w.trigger(CountTrigger.of(3)).reduce((a) => a).collect()),
-    (env: StreamEnvironment) => base(env, (w) => w.process((_k, _c, els, out) => out.collect(els.length)).collect()),
+    (env: StreamEnvironment) => base(env, (w) => w.process<number>((_k, _c, els, out) => out.collect(els.length)).collect()),
     (env: StreamEnvironment) => base(env, (w) => w.withoutFastPaths().reduce((a) => a).collect()),
     (env: StreamEnvironment) => { env.fromCollection([1]).keyBy((x) => x).window(TumblingProcessingTimeWindows.of(10)).reduce((a) => a).collect(); },
     (env: StreamEnvironment) => { env.fromCollection([1]).keyBy((x) => x).window(TumblingEventTimeWindows.of(11)).reduce((a) => a).collect(); },

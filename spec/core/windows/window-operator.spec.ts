@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
   Trigger, TriggerResult, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type TimeWindow, type TriggerContext, type Window,
-  type DataStream, type KeyedStream,
+  type Collector, type DataStream, type KeyedStream,
 } from '../../../core/index.js';
 import { WindowOperator } from '../../../core/windows/window-operator.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
@@ -134,7 +134,7 @@ describe('session windows', () => {
       getResult: (a: { n: number; s: number }) => a.s / a.n,
       merge: (a: { n: number; s: number }, b: { n: number; s: number }) => ({ n: a.n + b.n, s: a.s + b.s }),
     };
-    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(5)).aggregate(avg, (key, ctx, [r], out) => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(5)).aggregate(avg, (key, ctx, [r], out: Collector<{ key: string; end: number; avg: number }>) => {
       out.collect({ key, end: (ctx.window as TimeWindow).end, avg: r });
     }));
     h.push(ev('a', 2), 0); h.push(ev('a', 4), 8); h.push(ev('a', 6), 4);

@@ -4,7 +4,7 @@
 //   ?n=6000&rate=20000&interval=20&failAt=3000&marker=/path&checkpointed=/path&size=50&gap=15&lo=-5&hi=8&bound=10&keys=4
 import { existsSync, writeFileSync } from 'node:fs';
 import {
-  defineJob, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
+  defineJob, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy, type Collector,
 } from '../../../../core/index.js';
 import { eventFn, eventParams, type Ev } from './events.js';
 
@@ -39,14 +39,14 @@ export default defineJob((env) => {
     createAccumulator: () => [0, 0] as [number, number],
     add: (e: Ev, acc: [number, number]): [number, number] => [acc[0] + 1, acc[1] + e.v],
     getResult: (acc: [number, number]) => acc,
-  }, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r![1]])).name('tumbling').uid('tumbling').collect().name('tumbling.out').uid('tumbling.out');
+  }, (key, ctx, [r], out: Collector<unknown[]>) => out.collect([key, ctx.window.start, ctx.window.end, r![1]])).name('tumbling').uid('tumbling').collect().name('tumbling.out').uid('tumbling.out');
   // The same, two-phase: accumulators held by the local combiners are operator state in each checkpoint.
   keyed.window(TumblingEventTimeWindows.of(size)).combineLocally().aggregate({
     createAccumulator: () => [0, 0] as [number, number],
     add: (e: Ev, acc: [number, number]): [number, number] => [acc[0] + 1, acc[1] + e.v],
     getResult: (acc: [number, number]) => acc,
     merge: (x: [number, number], y: [number, number]): [number, number] => [x[0] + y[0], x[1] + y[1]],
-  }, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r![1]])).name('combined').uid('combined').collect().name('combined.out').uid('combined.out');
+  }, (key, ctx, [r], out: Collector<unknown[]>) => out.collect([key, ctx.window.start, ctx.window.end, r![1]])).name('combined').uid('combined').collect().name('combined.out').uid('combined.out');
   keyed.window(EventTimeSessionWindows.withGap(gap)).process<unknown[]>((key, ctx, els, out) => {
     out.collect([key, ctx.window.start, ctx.window.end, els.map((e) => e.id).sort((x, y) => x - y)]);
   }).name('session').uid('session').collect().name('session.out').uid('session.out');

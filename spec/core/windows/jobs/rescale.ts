@@ -2,7 +2,7 @@
 // checked against every event, whatever the order) checkpointed, then restored at other parallelisms; every
 // output goes to a durable ledger (one per sink), so exactly-once holds across runs.
 //   ?n=20000&rate=20000&interval=15&size=50&gap=15&ledger=/dir&seed=1&keys=8&step=1&bound=10&burstMs=100
-import { defineJob, EventTimeSessionWindows, MapStateDescriptor, TumblingEventTimeWindows, WatermarkStrategy } from '../../../../core/index.js';
+import { defineJob, EventTimeSessionWindows, MapStateDescriptor, TumblingEventTimeWindows, WatermarkStrategy, type Collector } from '../../../../core/index.js';
 import { ledgerSink } from '../../checkpoint/ledger.js';
 import { eventFn, eventParams, type Ev } from './events.js';
 
@@ -25,7 +25,7 @@ export default defineJob((env) => {
   const keyed = events.keyBy((e) => e.key);
   keyed.window(TumblingEventTimeWindows.of(size)).aggregate({
     createAccumulator: () => 0, add: (e: Ev, s: number) => s + e.v, getResult: (s: number) => s,
-  }, (key, ctx, [s], out) => out.collect([key, ctx.window.start, s!])).name('tumbling').uid('tumbling')
+  }, (key, ctx, [s], out: Collector<unknown[]>) => out.collect([key, ctx.window.start, s!])).name('tumbling').uid('tumbling')
     .sink(ledgerSink(`${ledger}/tumbling`)).name('tumbling.out').uid('tumbling.out');
   keyed.window(EventTimeSessionWindows.withGap(gap)).process<unknown[]>((key, ctx, els, out) => {
     out.collect([key, ctx.window.start, ctx.window.end, els.map((e) => e.id).sort((x, y) => x - y)]);

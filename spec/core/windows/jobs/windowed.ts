@@ -3,7 +3,7 @@
 //   ?seed=1&n=2000&keys=4&step=1&bound=10&wmi=5&size=50&slide=20&gap=15&lo=-5&hi=8&fast=1   (b.* for the second stream)
 import {
   defineJob, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
-  type DataStream, type TimeWindow, type WindowAssigner,
+  type Collector, type DataStream, type TimeWindow, type WindowAssigner,
 } from '../../../../core/index.js';
 import { eventFn, eventParams, type Ev } from './events.js';
 
@@ -60,15 +60,15 @@ export default defineJob((env) => {
       if (ctx.currentWatermark() < ctx.window.maxTimestamp()) throw new Error(`window ${ctx.window} fired at watermark ${ctx.currentWatermark()}`);
       out.collect([key, ctx.window.start, ctx.window.end, els.map((e) => e.id).sort((x, y) => x - y)]);
     }).name(`${kind}-process`).collect().name(`${kind}.process`);
-    w().reduce(sum, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r!.v])).name(`${kind}-reduceFn`).collect().name(`${kind}.reduceFn`);
-    w().aggregate(agg, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r![1], r![2]])).name(`${kind}-aggregateFn`).collect().name(`${kind}.aggregateFn`);
+    w().reduce<unknown[]>(sum, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r!.v])).name(`${kind}-reduceFn`).collect().name(`${kind}.reduceFn`);
+    w().aggregate(agg, (key, ctx, [r], out: Collector<unknown[]>) => out.collect([key, ctx.window.start, ctx.window.end, r![1], r![2]])).name(`${kind}-aggregateFn`).collect().name(`${kind}.aggregateFn`);
   }
   // Two-phase: tumbling windows folded per upstream subtask before the exchange (combineLocally).
   const combined = () => left.keyBy((e) => e.key).window<TimeWindow>(TumblingEventTimeWindows.of(size)).combineLocally(held);
   combined().reduce(sum).name('combined-reduce').collect().name('combined.reduce');
   combined().aggregate(agg).name('combined-aggregate').collect().name('combined.aggregate');
-  combined().reduce(sum, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r!.v])).name('combined-reduceFn').collect().name('combined.reduceFn');
-  combined().aggregate(agg, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r![1], r![2]])).name('combined-aggregateFn').collect().name('combined.aggregateFn');
+  combined().reduce<unknown[]>(sum, (key, ctx, [r], out) => out.collect([key, ctx.window.start, ctx.window.end, r!.v])).name('combined-reduceFn').collect().name('combined.reduceFn');
+  combined().aggregate(agg, (key, ctx, [r], out: Collector<unknown[]>) => out.collect([key, ctx.window.start, ctx.window.end, r![1], r![2]])).name('combined-aggregateFn').collect().name('combined.aggregateFn');
   for (const kind of ['tumbling', 'session'] as const) {
     left.join(right).where((e) => e.key).equalTo((e) => e.key).window(assigner(kind))
       .apply((x, y) => [x.id, y.id]).name(`join-${kind}`).collect().name(`join.${kind}`);
