@@ -41,7 +41,7 @@ export { DEAD_LETTERS, type DeadLetter, type ErrorPolicy } from './api/dead-lett
 export type { AsyncMapFunction, AsyncMapOptions } from './api/async-map.js';
 export { AsyncIoError, AsyncIoTimeoutError, AsyncIoRequestError } from './operators/async-io.js';
 export { jsonLines, type JsonLinesOptions, type JsonLinesFormat } from './connectors/formats/jsonl.js';
-export { csv, type CsvOptions, type CsvRow, type CsvWritable, type CsvFormat } from './connectors/formats/csv.js';
+export { csv, type CsvOptions, type CsvColumn, type CsvRow, type CsvWritable, type CsvFormat } from './connectors/formats/csv.js';
 export type { RecordFormat, SinkFormat, RecordDecoder, RecordEncoder } from './connectors/formats/record-format.js';
 export { fileSource, type FromFilesOptions } from './connectors/file/file-source.js';
 export { fileSink, type FileSinkOptions } from './connectors/file/file-sink.js';
