@@ -2,6 +2,8 @@
 import { defineJob } from '../../../../core/index.js';
 
 const which = new URL(import.meta.url).searchParams.get('case');
+// Taken when the worker evaluates the job, so before any source reader of the job exists.
+const loadedAt = performance.now();
 
 async function* ticks(n: number): AsyncGenerator<number> {
   for (let i = 0; i < n; i++) {
@@ -36,7 +38,8 @@ export default defineJob((env) => {
         .collect().name('out');
       break;
     case 'rate-limited':
-      env.fromGenerator({ count: 300, ratePerSec: 3000 }, (i) => i).name('slow').collect().name('out');
+      // Each record carries how long after the job was loaded it was produced (same thread, same clock).
+      env.fromGenerator({ count: 600, ratePerSec: 3000 }, (i) => ({ i, afterMs: performance.now() - loadedAt })).name('slow').collect().name('out');
       break;
   }
 });
