@@ -8,8 +8,35 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
+import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { decodeKeyGroup } from '../../../core/state/key-group-codec.js';
 import { allEvents, type EventParams } from './jobs/events.js';
 import { canon, intervalJoin, windowsOf } from './oracle.js';
+
+/** The values of the event-time timer entries of operator `uid` in the store's checkpoints: a key's times, as held. */
+async function timerValues(stateDir: string, uid: string): Promise<unknown[]> {
+  const store = await CheckpointStore.open(stateDir);
+  try {
+    const values: unknown[] = [];
+    for (const id of await store.manifestIds()) {
+      const m = await store.readManifest(id);
+      for (const [opUid, op] of Object.entries(m.operators)) {
+        if (opUid !== uid) continue;
+        for (const g of Object.values(op.keyGroups ?? {})) {
+          for (const ref of g.chain) {
+            for (const t of decodeKeyGroup(await store.getChunk(m.id, ref)).tables) {
+              if (t.name !== '__timers/event') continue;
+              for (let i = 0; i < t.puts.length; i += t.ttl ? 3 : 2) values.push(t.puts[i + 1]);
+            }
+          }
+        }
+      }
+    }
+    return values;
+  } finally {
+    await store.close();
+  }
+}
 
 // Both ways of keyed state's fast paths (one timer per key held as a number; stateFastPaths: false keeps arrays).
 for (const stateFastPaths of [true, false]) test(`windows and joins restore from a checkpoint after a failure: output exactly once (stateFastPaths ${stateFastPaths})`, async () => {
@@ -48,6 +75,11 @@ for (const stateFastPaths of [true, false]) test(`windows and joins restore from
     }));
     assert.deepEqual(canon(r.collected['sliding.out']), canon(sliding), 'sliding reduce');
     assert.deepEqual(canon(r.collected['interval.out']), canon(intervalJoin(-5, 8, ea, eb).map(([x, y]) => [x, y])), 'interval join');
+    assert.deepEqual(canon(r.collected['one-timer.out']), canon(['k0', 'k1', 'k2', 'k3']), 'each key\'s one timer fires once');
+    // The switch took effect: the checkpoints hold a key's one timer as a bare number only on the fast path.
+    const timers = await timerValues(path.join(dir, 'state'), 'one-timer');
+    assert.ok(timers.length > 0, 'the checkpoints hold timers');
+    assert.deepEqual(new Set(timers.map((v) => JSON.stringify(v))), new Set([JSON.stringify(stateFastPaths ? 1e12 : [1e12])]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -52,6 +52,12 @@ export default defineJob((env) => {
   }).name('session').uid('session').collect().name('session.out').uid('session.out');
   keyed.window(SlidingEventTimeWindows.of(size, Math.max(1, size >> 2))).allowedLateness(size).reduce(sum).name('sliding').uid('sliding')
     .collect().name('sliding.out').uid('sliding.out');
+  // One event-time timer per key, re-registered at the same time by every record: the keys the timer fast path
+  // (stateFastPaths) holds as a bare number. It fires at end of input.
+  keyed.process<string>({
+    processElement: (_e, ctx) => ctx.timerService.registerEventTimeTimer(1e12),
+    onTimer: (_ts, ctx, out) => out.collect(ctx.key),
+  }).name('one-timer').uid('one-timer').collect().name('one-timer.out').uid('one-timer.out');
   keyed.intervalJoin(right.keyBy((e) => e.key)).between(lo, hi).process<[number, number]>((x, y, _ctx, out) => out.collect([x.id, y.id]))
     .name('interval').uid('interval').collect().name('interval.out').uid('interval.out');
 });
