@@ -22,9 +22,11 @@ for (const bundleWorkers of [true, false]) {
     const warnings: string[] = [];
     const h = await run(new URL('./jobs/bundled.ts?tag=blue', import.meta.url), { parallelism: 2, bundleWorkers, onWarning: (m) => warnings.push(m) });
     const r = await h.result;
-    const rows = (r.collected['out'] as { x: number }[]).sort((a, b) => a.x - b.x);
-    assert.deepEqual(rows, [1, 2, 3, 4].map((x) => ({ x, tag: 'blue', beside: 'read from beside the job', msgpackr: msgpackrPath, worker: true })));
+    const rows = (r.collected['out'] as { x: number; runningFrom: string }[]).sort((a, b) => a.x - b.x);
+    assert.deepEqual(rows.map(({ runningFrom: _, ...row }) => row), [1, 2, 3, 4].map((x) => ({ x, tag: 'blue', beside: 'read from beside the job', msgpackr: msgpackrPath, worker: true })));
     assert.deepEqual(warnings, []);
+    // The switch took effect: the workers ran the job's code from a bundle, or from its own .ts file.
+    for (const { runningFrom } of rows) assert.match(runningFrom, bundleWorkers ? /^worker-[0-9a-f]+-[0-9a-f]+\.mjs$/ : /^bundled\.ts$/);
   });
 }
 
