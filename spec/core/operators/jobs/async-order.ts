@@ -1,6 +1,7 @@
 // A job for ordered asyncMap across a restore: a generator at parallelism 2 (subtask 0 emits the even numbers,
 // subtask 1 the odd ones) -> ordered asyncMap with varying delays -> a map that fails once at failAt -> keyBy
-// parity -> a check that outputs every number arriving after a larger one of its key. Checkpoints every 20 ms.
+// parity -> a check that outputs every number it gets, and a message for each arriving after a larger one of its
+// key. Checkpoints every 20 ms.
 //   ?n=4000&failAt=2001&marker=/path
 import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
@@ -18,9 +19,10 @@ export default defineJob((env) => {
       return i;
     }).name('inject').uid('inject').setParallelism(P)
     .keyBy((i) => (i % 2 === 0 ? 'even' : 'odd'))
-    .process<string>((i, ctx, out) => {
+    .process<string | number>((i, ctx, out) => {
       const last = ctx.state<number>('last');
       const l = last.value();
+      out.collect(i);
       if (l !== undefined && i < l) out.collect(`${ctx.key}: ${i} after ${l}`);
       last.update(l === undefined ? i : Math.max(l, i));
     }).name('check').uid('check').collect().name('out');
