@@ -17,10 +17,30 @@ let dir = '';
 before(() => { dir = mkdtempSync(join(tmpdir(), 'sluice-obs-')); });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Polls the live metrics until `ok` holds (the job's threads take a while to start; never a timing assertion). */
-async function until(h: JobHandle, ok: (h: JobHandle) => boolean): Promise<void> {
-  while (!ok(h)) await delay(20);
+/**
+ * Polls the live metrics until `ok` holds (the job's threads take a while to start; never a timing assertion). The
+ * deadline only turns a hang into a failure.
+ */
+async function until(h: JobHandle, ok: (h: JobHandle) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!ok(h)) {
+    assert.ok(Date.now() < deadline, `not within 60 s: ${what}`);
+    await delay(20);
+  }
 }
+
+/** Whether some live task row passes `pick` and every one that does passes `ok` (not vacuously true). */
+const allOf = (h: JobHandle, pick: (task: string) => boolean, ok: (t: ReturnType<JobHandle['metrics']>['tasks'][number]) => boolean): boolean => {
+  const tasks = h.metrics().tasks.filter((t) => pick(t.task));
+  return tasks.length > 0 && tasks.every(ok);
+};
+
+/** The live task rows `pick` takes, at least one (a filter matching nothing would make `every` vacuously true). */
+const tasksOf = (h: JobHandle, pick: (task: string) => boolean): ReturnType<JobHandle['metrics']>['tasks'] => {
+  const tasks = h.metrics().tasks.filter((t) => pick(t.task));
+  assert.ok(tasks.length > 0, `no task matches in ${JSON.stringify(h.metrics().tasks.map((t) => t.task))}`);
+  return tasks;
+};
 
 const sinkRecords = (h: JobHandle): number => h.metrics().operators.filter((o) => o.operator === 'sink').reduce((n, o) => n + o.recordsIn, 0);
 
@@ -28,19 +48,18 @@ test('latency markers cross every exchange to the sinks; watermarks and their la
   // No chaining: ticks → stamp → count → sink are four tasks, so markers cross three rings (one a hash exchange).
   const h = await run(job, { parallelism: 2, chaining: false, latencyTrackingIntervalMs: 10 });
   try {
-    await until(h, (x) => x.metrics().tasks.filter((t) => t.task === 'sink').every((t) => (t.latency?.markers ?? 0) >= 5));
-    const m = h.metrics();
-    for (const t of m.tasks.filter((x) => x.task === 'sink')) {
+    await until(h, (x) => allOf(x, (t) => t === 'sink', (t) => (t.latency?.markers ?? 0) >= 5), 'five markers at each sink');
+    for (const t of tasksOf(h, (x) => x === 'sink')) {
       const l = t.latency!;
       assert.ok(l.p50Ms >= 0 && l.p50Ms <= l.p99Ms && l.p99Ms <= l.p999Ms && l.p999Ms <= l.maxMs * 1.001 + 0.001, JSON.stringify(l));
     }
-    assert.ok(m.tasks.filter((t) => t.task !== 'sink').every((t) => t.latency === null), 'only sinks record latency');
-    await until(h, (x) => x.metrics().tasks.filter((t) => t.task !== 'ticks').every((t) => t.watermark !== null));
-    for (const t of h.metrics().tasks.filter((x) => x.task !== 'ticks')) {
+    assert.ok(tasksOf(h, (t) => t !== 'sink').every((t) => t.latency === null), 'only sinks record latency');
+    await until(h, (x) => allOf(x, (t) => t !== 'ticks', (t) => t.watermark !== null), 'a watermark at every task after the source');
+    for (const t of tasksOf(h, (x) => x !== 'ticks')) {
       // Ingestion-time timestamps: the watermark trails the wall clock, and the lag is finite.
       assert.ok(t.watermark! <= Date.now() && Number.isFinite(t.watermarkLagMs), JSON.stringify(t));
     }
-    assert.ok(h.metrics().tasks.filter((t) => t.task === 'ticks').every((t) => t.watermark === null), 'the source has no watermark of its own');
+    assert.ok(tasksOf(h, (t) => t === 'ticks').every((t) => t.watermark === null), 'the source has no watermark of its own');
   } finally {
     await h.cancel();
   }
@@ -50,7 +69,7 @@ test('latency tracking off: no markers anywhere', async () => {
   const h = await run(job, { parallelism: 2, chaining: false });
   try {
     // As many records as took the run above well past its markers (at a 10 ms interval).
-    await until(h, (x) => sinkRecords(x) >= 20_000);
+    await until(h, (x) => sinkRecords(x) >= 20_000, '20,000 records at the sinks');
     assert.ok(h.metrics().tasks.every((t) => t.latency === null));
   } finally {
     await h.cancel();
@@ -66,9 +85,11 @@ test('serveMetrics: the metric families, labelled by job, task, operator and sub
   try {
     const ready = (text: string): boolean => /sluice_checkpoints_completed_total\{job="ticking",kind="checkpoint"\} [1-9]/.test(text)
       && /sluice_end_to_end_latency_seconds\{[^}]*quantile="0\.99"\}/.test(text) && /sluice_task_watermark_lag_seconds\{/.test(text);
+    const deadline = Date.now() + 60_000;
     for (;;) {
       body = await (await fetch(server.url)).text();
       if (ready(body)) break;
+      assert.ok(Date.now() < deadline, `the endpoint did not show a checkpoint and latency within 60 s:\n${body}`);
       await delay(50);
     }
   } finally {
@@ -90,10 +111,13 @@ test('serveMetrics: the metric families, labelled by job, task, operator and sub
   assert.match(body, /^sluice_checkpoints_aborted_total\{job="ticking"\} 0$/m);
   // Quantiles never above the maximum (quantile 1), which they were (a review).
   const all = [...body.matchAll(/sluice_end_to_end_latency_seconds\{([^}]*),quantile="([\d.]+)"\} (\S+)/g)];
+  let compared = 0;
   for (const [, labels, q, v] of all) {
     const max = all.find(([, l, q2]) => l === labels && q2 === '1')?.[3];
-    if (max !== undefined) assert.ok(Number(v) <= Number(max), `quantile ${q} ${v} above the max ${max} (${labels})`);
+    if (max !== undefined) { assert.ok(Number(v) <= Number(max), `quantile ${q} ${v} above the max ${max} (${labels})`); compared++; }
   }
+  // Each subtask with latency has quantiles 0.5, 0.99, 0.999 and 1: the check above ran on all of them.
+  assert.ok(compared >= 4 && compared === all.length, `${compared} of ${all.length} quantiles compared with a max`);
   // The sink subtask that reported first (the ready check waited for one).
   const sub = /sluice_end_to_end_latency_seconds\{job="ticking",task="count -> sink",subtask="(\d)"/.exec(body)![1];
   const quantiles = ['0.5', '0.99', '0.999', '1'].map((q) => Number(new RegExp(`sluice_end_to_end_latency_seconds\\{job="ticking",task="count -> sink",subtask="${sub}",thread="\\d+",quantile="${q}"\\} (\\S+)`).exec(body)?.[1]));
