@@ -11,9 +11,13 @@ import { runWorker } from './peers.js';
 
 const parked = new URL('./fixtures/async-parked.ts', import.meta.url);
 
-/** Resolves once the ring's consumer has parked at least `n` times (a shared counter the worker bumps). */
+/** Resolves once the ring's consumer has parked at least `n` times (a shared counter the worker bumps); fails after 30 s. */
 async function consumerParks(ring: Ring, n: number): Promise<void> {
-  while (ring.stats().consumerParks < n) await delay(5);
+  const deadline = Date.now() + 30_000;
+  while (ring.stats().consumerParks < n) {
+    assert.ok(Date.now() < deadline, `the consumer parked ${ring.stats().consumerParks} times, not ${n}, within 30 s`);
+    await delay(5);
+  }
 }
 
 describe('async wait mode keeps its worker alive', () => {

@@ -25,9 +25,11 @@ const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'sluice-sp-'));
 async function sinkSaw(h: JobHandle, n: number, operator = 'out'): Promise<void> {
   let ended = false;
   h.result.then(() => { ended = true; }, () => { ended = true; });
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const seen = h.metrics().operators.filter((o) => o.operator === operator).reduce((s, o) => s + o.recordsIn, 0);
     if (seen >= n || ended) return;
+    assert.ok(Date.now() < deadline, `${operator} saw ${seen} of ${n} records within 60 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -179,7 +181,12 @@ test('a checkpoint that cannot complete in time is aborted, and never visible', 
     });
     // Let several checkpoints be triggered (every 5 ms) and time out (after 1 ms) behind the slow records.
     await sinkSaw(h, 300, 'slow-out');
-    while (h.checkpoints().aborted.length < 2) await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + 60_000;
+    while (h.checkpoints().aborted.length < 2) {
+      if (Date.now() >= deadline) await h.cancel();
+      assert.ok(Date.now() < deadline, 'two checkpoints not aborted within 60 s');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await h.cancel();
     const r = await h.result;
     assert.ok(r.checkpoints.aborted.length > 0, 'some checkpoint timed out');

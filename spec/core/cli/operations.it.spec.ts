@@ -173,12 +173,16 @@ describe('sluice operations', () => {
     const url = (await job.waitFor(/^metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)$/m))[1]!;
     await job.waitFor(/^running: /m);
     let body = '';
-    // Poll the endpoint until the job has produced what is asked (threads start, markers and checkpoints come).
+    // Poll the endpoint until the job has produced what is asked (threads start, markers and checkpoints come); the
+    // deadline turns a hang into a failure.
+    const deadline = Date.now() + 60_000;
     for (;;) {
       body = await (await fetch(url)).text();
       if (/sluice_latency_markers_total\{job="ticking",task="count -> sink",subtask="\d",thread="\d"\} [1-9]/.test(body)
         && /sluice_checkpoints_completed_total\{job="ticking",kind="checkpoint"\} [1-9]/.test(body)
         && /sluice_task_watermark_lag_seconds\{job="ticking",task="count -> sink"/.test(body)) break;
+      if (Date.now() >= deadline) job.kill('SIGKILL');
+      assert.ok(Date.now() < deadline, `no markers, checkpoint and watermark lag within 60 s:\n${body}`);
       await delay(50);
     }
     job.kill('SIGTERM');

@@ -9,10 +9,23 @@ import { join } from 'node:path';
 import { run, WorkerDiedError, type JobHandle } from '../../../core/index.js';
 import { osThreads, threadsAfter } from './threads.js';
 
-/** Resolves once the job's live metrics show `n` records out of its first operator. */
+/** Resolves once the job's live metrics show `n` records out of its first operator; fails after 60 s, not hangs. */
 async function progress(h: JobHandle, n: number): Promise<void> {
   const first = h.operatorNames[0];
-  while (h.metrics().operators.filter((o) => o.operator === first).reduce((s, o) => s + o.recordsOut, 0) < n) await delay(10);
+  const deadline = Date.now() + 60_000;
+  while (h.metrics().operators.filter((o) => o.operator === first).reduce((s, o) => s + o.recordsOut, 0) < n) {
+    assert.ok(Date.now() < deadline, `${first} did not emit ${n} records within 60 s`);
+    await delay(10);
+  }
+}
+
+/** Resolves once `file` exists; fails after 60 s, not hangs. */
+async function markerWritten(file: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(file)) {
+    assert.ok(Date.now() < deadline, `${file} not written within 60 s`);
+    await delay(10);
+  }
 }
 
 test('an unbounded job runs until cancelled, then releases its threads', async () => {
@@ -47,7 +60,7 @@ test('cancel ends a job whose thread is stuck in synchronous user code (terminat
   const before = osThreads();
   const marker = join(mkdtempSync(join(tmpdir(), 'sluice-stuck-')), 'stuck');
   const h = await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url), { parallelism: 1, stopGraceMs: 300 });
-  while (!existsSync(marker)) await delay(10);
+  await markerWritten(marker);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
   const after = await threadsAfter(before);
