@@ -45,3 +45,12 @@ test('batches over the ring frame limit are split into single records, none lost
   const { collected } = await (await run(misc('big-records'), { parallelism: 2, ringBytes: 65536 })).result;
   assert.deepEqual((collected.out as number[]).slice().sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i));
 });
+
+// The recordBatch switch, shown to take effect: at 32 the two references to one object that an operator emits
+// back to back share a batch frame and arrive as one object; at 1 each crosses in a frame of its own.
+for (const recordBatch of [32, 1]) test(`recordBatch ${recordBatch}: records cross an exchange ${recordBatch > 1 ? 'in batch frames' : 'one per frame'}`, async () => {
+  const { collected } = await (await run(misc('batch-frames'), { parallelism: 1, recordBatch })).result;
+  const same = collected.out as boolean[];
+  assert.equal(same.length, 400);
+  assert.equal(same.filter((x) => x).length, recordBatch > 1 ? 200 : 0);
+});

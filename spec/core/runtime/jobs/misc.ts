@@ -1,5 +1,5 @@
 // Small jobs over the other sources and partitioners, selected by ?case=<name>.
-import { defineJob } from '../../../../core/index.js';
+import { defineJob, genericCodec } from '../../../../core/index.js';
 
 const which = new URL(import.meta.url).searchParams.get('case');
 // Taken when the worker evaluates the job, so before any source reader of the job exists.
@@ -37,6 +37,16 @@ export default defineJob((env) => {
         .map((x) => x.i).name('index')
         .collect().name('out');
       break;
+    case 'batch-frames': {
+      // Each input goes out twice as one object, through a codec that keeps shared references (structuredClone):
+      // the two arrive as one object only when they crossed the exchange in one frame (recordBatch > 1).
+      let last: unknown;
+      env.fromCollection(Array.from({ length: 200 }, (_, i) => i)).name('src3').setParallelism(1)
+        .flatMap((i: number) => { const o = { i }; return [o, o]; }).name('twice').setParallelism(1).withCodec(genericCodec({ structuredClone: true }))
+        .rebalance().map((o: { i: number }) => { const same = o === last; last = o; return same; }).name('same').setParallelism(1)
+        .collect().name('out');
+      break;
+    }
     case 'rate-limited':
       // Each record carries how long after the job was loaded it was produced (same thread, same clock).
       env.fromGenerator({ count: 600, ratePerSec: 3000 }, (i) => ({ i, afterMs: performance.now() - loadedAt })).name('slow').collect().name('out');
