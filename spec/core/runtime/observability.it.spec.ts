@@ -84,7 +84,9 @@ test('serveMetrics: the metric families, labelled by job, task, operator and sub
   let body = '';
   try {
     const ready = (text: string): boolean => /sluice_checkpoints_completed_total\{job="ticking",kind="checkpoint"\} [1-9]/.test(text)
-      && /sluice_end_to_end_latency_seconds\{[^}]*quantile="0\.99"\}/.test(text) && /sluice_task_watermark_lag_seconds\{/.test(text);
+      && /sluice_end_to_end_latency_seconds\{[^}]*quantile="0\.99"\}/.test(text) && /sluice_task_watermark_lag_seconds\{/.test(text)
+      // Asserted below: a subtask's first records can come after the first checkpoint (a race a run showed).
+      && /sluice_operator_records_in_total\{job="ticking",task="count -> sink",operator="count",subtask="1"\} [1-9]/.test(text);
     const deadline = Date.now() + 60_000;
     for (;;) {
       body = await (await fetch(server.url)).text();
