@@ -334,7 +334,9 @@ export class Subtask implements BarrierHandler {
 
   /** In how many ms the loop must wake this subtask even if nothing arrives (<= 0: now), or Infinity. */
   wakeInMs(): number {
-    if (this.state !== RUNNING) return Infinity;
+    // Blocked on a full output, it can fire nothing (step returns at once); the consumer's ring wakes it. A due
+    // timer here made every park return at once: the thread spun until the output drained.
+    if (this.state !== RUNNING || this.blocked()) return Infinity;
     const at = Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity);
     const w = at === Infinity ? Infinity : at - Date.now();
     return this.sourceWaiting && this.sourceDueAt === this.sourceDueAt ? Math.min(w, this.sourceDueAt - performance.now()) : w;

@@ -147,6 +147,7 @@ export async function runTaskLoop(
       for (const s of live) s.announceBlocked(true);
       const ready = live.some((s) => s.canProgress()) || Atomics.load(control, JOB_STOP) !== 0;
       let blocked = false;
+      let yielded = false;
       if (!ready) {
         // Wake for the earliest processing-time timer (watermark emission, windows, user timers) or a paced
         // source's next record, if nothing else comes first.
@@ -160,13 +161,15 @@ export async function runTaskLoop(
           bell.park(seq, timeout);
           blocked = true;
         } else {
+          // No promise when the doorbell already moved or the timeout is 0 (a timer due): then nothing yielded.
           const pending = bell.parkAsync(seq, timeout);
-          if (pending) await keptAlive(options.wait, pending);
+          if (pending) { await keptAlive(options.wait, pending); yielded = true; }
         }
       } else {
         // A round that did nothing but found work pending (a source whose promise is about to settle): give
         // the event loop a turn, or the loop could spin without ever letting that promise settle.
         await new Promise<void>((r) => setImmediate(r));
+        yielded = true;
       }
       bell.disarm();
       for (const s of live) s.announceBlocked(false);
@@ -174,9 +177,11 @@ export async function runTaskLoop(
       // From the round's start: its steps found nothing to do, so they were waiting as much as the park.
       countWaited(live, now - roundStart);
       counted = now;
-      if (!blocked) lastYield = now;
-      else if (now - lastYield >= options.fineWaitMs) {
-        // Short blocking parks give promises and messages (async sources, checkpoint messages) no turn.
+      if (yielded) lastYield = now;
+      else if (now - lastYield >= (blocked ? options.fineWaitMs : options.yieldEveryMs)) {
+        // Short blocking parks, and parks that returned at once, give promises and messages (async sources and
+        // operators, checkpoint messages) no turn. Counted as a turn, a park that never waited left an asyncMap's
+        // settled requests unrun for good while a blocked subtask's due timer kept the park's timeout at 0.
         await new Promise<void>((r) => setImmediate(r));
         lastYield = performance.now();
       }

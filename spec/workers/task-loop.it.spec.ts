@@ -63,3 +63,20 @@ test('threads whose paced source is due every few µs account their time: busy +
     assert.ok(accounted >= 0.85 * floorMs, `subtask ${t.subtask}: ${accounted.toFixed(0)} ms accounted of at least ${floorMs} ms (busy ${t.busyMs.toFixed(0)}, idle ${t.idleMs.toFixed(0)})`);
   }
 });
+
+// Regression (a soak review): an unbounded job whose generator fed a keyed reduce and an asyncMap stopped for
+// good within seconds. The generator, blocked on the full asyncMap's ring, had its watermark timer due, so every
+// park returned at once (timeout 0); the loop counted that as a turn of the event loop, never gave one, and the
+// asyncMap's settled requests never ran on either thread. Without the fix this stalled in 4 runs out of 4.
+test("an asyncMap sharing its thread with a producer blocked on it keeps going: a park that returned at once is not the event loop's turn", async () => {
+  const n = 150_000;
+  const h = await run(new URL(`./jobs/async-beside-blocked.ts?n=${n}&rate=100000&capacity=200`, import.meta.url), { parallelism: 2 });
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<'stalled'>((resolve) => { timer = setTimeout(() => resolve('stalled'), 60_000); });
+  const outcome = await Promise.race([h.result.then(() => 'done' as const), stalled]);
+  clearTimeout(timer);
+  const through = h.metrics().operators.filter((o) => o.operator === 'async').reduce((a, o) => a + o.recordsOut, 0);
+  if (outcome === 'stalled') await h.cancel();
+  assert.equal(outcome, 'done', `the job stopped with ${through} of ${n} records through the asyncMap`);
+  assert.equal(through, n);
+});
