@@ -8,6 +8,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { run, type JobHandle } from '../../../core/index.js';
 import { serveMetrics } from '../../../core/runtime/metrics-server.js';
 import { controlSocketPath, requestControl, serveControl, NoJobRunningError } from '../../../core/runtime/control-server.js';
@@ -126,6 +128,27 @@ test('serveMetrics: the metric families, labelled by job, task, operator and sub
   assert.ok(quantiles.every((v) => v >= 0) && quantiles[0]! <= quantiles[1]!, `latency quantiles ${quantiles}`);
   // The job ended: the endpoint went with it.
   await assert.rejects(fetch(server.url));
+});
+
+// Regression (a soak review): Node's process metrics were registered into each job's registry, and prom-client
+// cannot stop their collectors (a GC observer), so every job ever served stayed in memory: ~10 MB each.
+test('serveMetrics keeps no job alive after it ended: the handle of a served job is collected', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const served = async (): Promise<WeakRef<JobHandle>> => {
+    const h = await run(job, { parallelism: 1 });
+    const server = await serveMetrics(h, { port: 0 });
+    assert.match(await (await fetch(server.url)).text(), /process_cpu_user_seconds_total/);
+    await h.cancel();
+    await server.close();
+    return new WeakRef(h);
+  };
+  const refs = [await served(), await served()];
+  for (let i = 0; i < 20 && refs.some((r) => r.deref() !== undefined); i++) {
+    await delay(50);
+    gc();
+  }
+  assert.deepEqual(refs.map((r) => r.deref() === undefined), [true, true]);
 });
 
 test('serveControl: savepoints and status from another connection; a stale socket file is replaced; gone at the end', async () => {
