@@ -2,6 +2,7 @@
 // `failAt` (a marker file remembers it), and window and join state that must come back from the checkpoint:
 // tumbling aggregate, session process, sliding reduce with allowed lateness, an interval join.
 //   ?n=6000&rate=20000&interval=20&failAt=3000&marker=/path&checkpointed=/path&size=50&gap=15&lo=-5&hi=8&bound=10&keys=4
+//   &crash=throw|exit (exit: the failure kills its worker thread)
 import { existsSync, writeFileSync } from 'node:fs';
 import {
   defineJob, EventTimeSessionWindows, generatorSource, SlidingEventTimeWindows, SOURCE_WAIT, TumblingEventTimeWindows, WatermarkStrategy,
@@ -65,7 +66,11 @@ export default defineJob((env) => {
     .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(p.bound).withTimestampAssigner((e) => e.ts)).name(`${name}-ts`).uid(`${name}-ts`);
   const left = source(a, 'a').map((e) => {
     // The first record from failAt on (of failAt's subtask: ids of one parity) once a checkpoint completed.
-    if (e.id >= failAt && (e.id - failAt) % 2 === 0 && marker !== '' && !existsSync(marker) && (checkpointed === '' || existsSync(checkpointed))) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${e.id}`); }
+    if (e.id >= failAt && (e.id - failAt) % 2 === 0 && marker !== '' && !existsSync(marker) && (checkpointed === '' || existsSync(checkpointed))) {
+      writeFileSync(marker, 'failed once');
+      if (q.get('crash') === 'exit') process.exit(3); // the thread dies: no cleanup
+      throw new Error(`injected failure at record ${e.id}`);
+    }
     return e;
   }).name('inject').uid('inject');
   const right = source(b, 'b');
