@@ -8,6 +8,7 @@
 // checkpoint is later aborted (the worker has already moved its change tracking past it); a manifest records the
 // chains as they stand when it completes. One checkpoint is in flight at a time (Flink's default).
 
+import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type CompletedCheckpoint } from './checkpoint-history.js';
 import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED } from '../../shm/layout.js';
@@ -36,25 +37,7 @@ export interface CoordinatorOptions {
   minPauseMs: number;
 }
 
-export interface CompletedCheckpoint {
-  id: number;
-  kind: CheckpointKind;
-  name?: string | undefined;
-  durationMs: number;
-  /** Bytes written for this checkpoint (new chunks only: incremental). */
-  bytesWritten: number;
-  chunksWritten: number;
-  keyedEntries: number;
-  /** Keyed entries written (changed since the previous checkpoint, or in full groups). */
-  dirtyEntries: number;
-  /** Longest synchronous part of a snapshot on any subtask, ms. */
-  maxSyncMs: number;
-}
-
-export interface CheckpointStats {
-  completed: CompletedCheckpoint[];
-  aborted: { id: number; reason: string }[];
-}
+export type { AbortedCheckpoint, CheckpointStats, CompletedCheckpoint } from './checkpoint-history.js';
 
 interface Pending {
   id: number;
@@ -99,7 +82,7 @@ export class CheckpointCoordinator {
   private stopped = false;
   /** Savepoints and manual triggers wait here while another checkpoint is in flight. */
   private queue: { kind: CheckpointKind; name: string | undefined; resolve: (c: CompletedCheckpoint) => void; reject: (e: Error) => void }[] = [];
-  readonly stats: CheckpointStats = { completed: [], aborted: [] };
+  readonly stats: CheckpointStats = emptyStats();
   /** Newest completed manifest (the one a restart restores). */
   latest: Manifest | undefined;
   private readonly sinksByUid: Map<string, SinkSpec<unknown>>;
@@ -314,7 +297,7 @@ export class CheckpointCoordinator {
       id: p.id, kind: p.kind, name: p.name, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
       keyedEntries: manifest.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,
     };
-    this.stats.completed.push(done);
+    recordCompleted(this.stats, done);
     this.broadcast({ type: 'complete', checkpointId: p.id });
     try {
       await this.commitSinks(manifest);
@@ -336,7 +319,7 @@ export class CheckpointCoordinator {
     if (p.timer) clearTimeout(p.timer);
     this.pending = undefined;
     this.lastEnd = performance.now();
-    this.stats.aborted.push({ id: p.id, reason });
+    recordAborted(this.stats, { id: p.id, reason });
     this.broadcast({ type: 'abort', checkpointId: p.id });
     this.replayDeferred();
     p.reject(new CheckpointAbortedError(p.id, reason));

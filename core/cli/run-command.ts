@@ -256,15 +256,16 @@ interface CheckpointWatcher {
 }
 
 function watchCheckpoints(log: Logger): CheckpointWatcher {
-  // Reported once each, by id: the final stats repeat what onCheckpoint already said.
-  const seen = new Set<number>();
-  const seenAborted = new Set<string>();
+  // Reported once each: by id (ids only grow), since the final stats repeat what onCheckpoint already said; aborts
+  // by count (the newest are at the end of the list).
+  let loggedId = 0;
+  let loggedAborts = 0;
   let newest: { checkpoint: CompletedCheckpoint; seenAt: number } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let watched = false;
   const completed = (cp: CompletedCheckpoint): void => {
-    if (seen.has(cp.id)) return;
-    seen.add(cp.id);
+    if (cp.id <= loggedId) return;
+    loggedId = cp.id;
     if (!newest || cp.id > newest.checkpoint.id) newest = { checkpoint: cp, seenAt: performance.now() };
     log.info({
       event: 'checkpoint', id: cp.id, kind: cp.kind, ...(cp.name !== undefined ? { name: cp.name } : {}), durationMs: Math.round(cp.durationMs * 10) / 10,
@@ -273,10 +274,9 @@ function watchCheckpoints(log: Logger): CheckpointWatcher {
   };
   const poll = (c: CheckpointStats): void => {
     for (const cp of c.completed) completed(cp);
-    for (const a of c.aborted) {
-      const k = `${a.id}\n${a.reason}`;
-      if (seenAborted.has(k)) continue;
-      seenAborted.add(k);
+    const fresh = c.aborted.slice(c.aborted.length - Math.min(c.aborted.length, c.abortedTotal - loggedAborts));
+    loggedAborts = c.abortedTotal;
+    for (const a of fresh) {
       const fields = { event: 'checkpoint-aborted', id: a.id, reason: a.reason };
       // The one in flight when the job stops is aborted by the stop itself: not worth a warning.
       if (a.reason === 'the job stopped') log.info(fields, `checkpoint ${a.id} aborted: ${a.reason}`);

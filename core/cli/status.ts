@@ -5,6 +5,7 @@
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import type { JobMetrics, TaskMetrics } from '../runtime/metrics.js';
 import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import { newestCompleted } from '../checkpoint/checkpoint-history.js';
 import { bar } from './progress.js';
 
 /** One operator of a running job, as the CLI shows it. */
@@ -307,10 +308,9 @@ export function summary(shape: JobShape, s: SummaryInput): string {
 
 /** "checkpoints: 12 completed (last 14: 3.4 KiB in 45 ms), 1 aborted". */
 export function checkpointSummary(c: CheckpointStats): string {
-  const last = c.completed.reduce<CompletedCheckpoint | undefined>((n, cp) => (n === undefined || cp.id > n.id ? cp : n), undefined);
-  const ids = new Set(c.completed.map((cp) => cp.id));
+  const last = newestCompleted(c);
   const lastText = last ? ` (last ${last.id}${last.kind === 'checkpoint' ? '' : ` ${last.kind}${last.name ? ` '${last.name}'` : ''}`}: ${bytes(last.bytesWritten)} in ${Math.round(last.durationMs)} ms)` : '';
-  return `checkpoints: ${ids.size} completed${lastText}, ${c.aborted.length} aborted`;
+  return `checkpoints: ${grouped(c.completedTotal)} completed${lastText}, ${grouped(c.abortedTotal)} aborted`;
 }
 
 export function jsonReport(shape: JobShape, r: {
@@ -328,9 +328,9 @@ export function jsonReport(shape: JobShape, r: {
     tasks: m.tasks,
     collected: Object.fromEntries(Object.entries(r.collected).map(([k, v]) => [k, v.length])),
     checkpoints: r.checkpoints ? {
-      completed: new Set(r.checkpoints.completed.map((c) => c.id)).size,
-      aborted: r.checkpoints.aborted.length,
-      last: r.checkpoints.completed.reduce<CompletedCheckpoint | null>((n, cp) => (n === null || cp.id > n.id ? cp : n), null),
+      completed: r.checkpoints.completedTotal,
+      aborted: r.checkpoints.abortedTotal,
+      last: newestCompleted(r.checkpoints) ?? null,
     } : null,
     restarts: r.restarts ?? 0,
     restoredFrom: r.restoredFrom ?? null,

@@ -11,6 +11,7 @@
 // The socket file goes when the server closes (the job ended, or close()), and at process exit. A process killed
 // with SIGKILL leaves it behind: a new server finds nobody answering on it and replaces it.
 
+import { newestCompleted } from '../checkpoint/checkpoint-history.js';
 import { createHash } from 'node:crypto';
 import { existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
@@ -166,7 +167,7 @@ async function handle1(handle: JobHandle, stateDir: string, req: ControlRequest)
         ok: true,
         status: {
           pid: process.pid, stateDir, restoredFrom: handle.restoredFrom ?? null,
-          checkpoints: { completed: c.completed.length, aborted: c.aborted.length, latest: c.completed.at(-1) ?? null },
+          checkpoints: { completed: c.completedTotal, aborted: c.abortedTotal, latest: newestCompleted(c) ?? null },
         },
       };
     }

@@ -7,6 +7,7 @@
 // left to Prometheus (`rate(sluice_operator_records_in_total[1m])`), except the two per-second gauges the CLI's
 // status line also shows, kept from a 1 s sampler so a scrape does not depend on when the previous one came.
 
+import { newestCompleted } from '../checkpoint/checkpoint-history.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -164,10 +165,10 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   });
   counter('sluice_latency_markers_total', 'Latency markers received by the subtask\'s sinks.', task, (m, i) => m.tasks[i]!.latency?.markers ?? 0, 'tasks');
 
-  // ---- checkpoints: counted once each (a restart's stats can repeat an earlier attempt's for a moment). Every
-  // family refreshes them all before it renders (idempotent), so none depends on the order families are read in.
-  const seenCompleted = new Set<number>();
-  const seenAborted = new Set<string>();
+  // ---- checkpoints: counted once each, by id (ids only grow, restarts included). Every family refreshes them all
+  // before it renders (idempotent), so none depends on the order families are read in.
+  let seenCompletedId = 0;
+  let seenAborted = 0;
   const collect = (): void => updateCheckpoints();
   const completed = new Counter({ name: 'sluice_checkpoints_completed_total', help: 'Checkpoints and savepoints completed.', labelNames: ['job', 'kind'], registers, collect });
   const aborted = new Counter({ name: 'sluice_checkpoints_aborted_total', help: 'Checkpoints aborted (declined, timed out, or the job stopped).', labelNames: ['job'], registers, collect });
@@ -185,19 +186,20 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   };
   function updateCheckpoints(): void {
     const c = handle.checkpoints();
-    for (const cp of c.completed) {
-      if (seenCompleted.has(cp.id)) continue;
-      seenCompleted.add(cp.id);
+    // The new ones are at the end of the list (the history keeps the most recent).
+    let from = c.completed.length;
+    while (from > 0 && c.completed[from - 1]!.id > seenCompletedId) from--;
+    for (let i = from; i < c.completed.length; i++) {
+      const cp = c.completed[i]!;
       completed.inc({ job, kind: cp.kind });
       durations.observe({ job, kind: cp.kind }, cp.durationMs / 1000);
+      seenCompletedId = Math.max(seenCompletedId, cp.id);
     }
-    for (const a of c.aborted) {
-      const k = `${a.id}\n${a.reason}`;
-      if (seenAborted.has(k)) continue;
-      seenAborted.add(k);
-      aborted.inc(jobLabel);
+    if (c.abortedTotal > seenAborted) {
+      aborted.inc(jobLabel, c.abortedTotal - seenAborted);
+      seenAborted = c.abortedTotal;
     }
-    const newest = c.completed.reduce<(typeof c.completed)[number] | undefined>((n, cp) => (n === undefined || cp.id > n.id ? cp : n), undefined);
+    const newest = newestCompleted(c);
     if (newest) {
       last.id.set(jobLabel, newest.id);
       last.duration.set(jobLabel, newest.durationMs / 1000);

@@ -23,6 +23,7 @@ import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
@@ -291,7 +292,9 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   const carried = new Float64Array(metricsOffsets(plan).at(-1)!);
   /** Names of savepoints being taken. */
   const savepointNames = new Set<string>();
-  const stats: CheckpointStats = { completed: [], aborted: [] };
+  const stats: CheckpointStats = emptyStats();
+  /** The running attempt's checkpoint outcomes, until they move into `stats` when it ends. */
+  let liveStats: CheckpointStats | undefined;
   let firstStarted!: () => void;
   let firstFailed!: (e: unknown) => void;
   const firstAttempt = new Promise<void>((resolve, reject) => { firstStarted = resolve; firstFailed = reject; });
@@ -313,11 +316,13 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
         }
         const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, restart: restarts > 0, nextId, warn });
         current = attempt;
+        liveStats = attempt.coordinator?.stats;
         firstStarted();
         if (cancelled) attempt.stop();
         const outcome = await attempt.done;
-        for (const c of attempt.coordinator?.stats.completed ?? []) stats.completed.push(c);
-        for (const a of attempt.coordinator?.stats.aborted ?? []) stats.aborted.push(a);
+        // Moved once: `current` stays for the final metrics, but its checkpoints are the run's from now on.
+        liveStats = undefined;
+        if (attempt.coordinator) absorbStats(stats, attempt.coordinator.stats);
         if (outcome.error === undefined || cancelled) return finalResult(outcome, restored?.manifest.id);
         // Between attempts: its checkpoints (just moved to the run's) are not listed again through `current` (the
         // control socket counted them twice), its counters carry over, and checkpoint requests are told it is
@@ -361,7 +366,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       }
     }
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
-    return { collected, metrics, cancelled, restarts, checkpoints: stats, restoredFrom };
+    return { collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom };
   }
 
   // Between two attempts (the restart delay) there is no coordinator: the request is refused as such (a review saw
@@ -379,7 +384,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     restoredFrom: restored?.manifest.id,
     sources: graph.nodes.filter((n) => n.source).map((n) => ({ name: n.name, bounded: n.source!.bounded, count: n.source!.count })),
     metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started, carried),
-    checkpoints: () => ({ completed: [...stats.completed, ...(current?.coordinator?.stats.completed ?? [])], aborted: [...stats.aborted, ...(current?.coordinator?.stats.aborted ?? [])] }),
+    checkpoints: () => mergeStats(stats, liveStats),
     checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : notNow(),
     savepoint: async (name: string) => {
       if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new JobDefinitionError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);

@@ -81,18 +81,19 @@ test('statusLine shows progress (a bar on a terminal), watermark lag and the las
 
 test('summary: checkpoint line, restarts, late records and latency columns when measured', () => {
   const m = metrics(10, [task('src'), task('count -> out', { latency: { markers: 4, p50Ms: 1.5, p99Ms: 12, p999Ms: 12, maxMs: 13 } })]);
-  const text = summary(shape, { job: 'j', metrics: m, outcome: 'finished', checkpoints: { completed: [cp(1), cp(2, 'savepoint', 'nightly'), cp(2, 'savepoint', 'nightly')], aborted: [{ id: 3, reason: 'x' }] }, restarts: 1 });
+  const text = summary(shape, { job: 'j', metrics: m, outcome: 'finished', checkpoints: { completed: [cp(1), cp(2, 'savepoint', 'nightly')], aborted: [{ id: 3, reason: 'x' }], completedTotal: 1002, abortedTotal: 1 }, restarts: 1 });
   assert.match(text, /latency p50 ms {2}p99 ms {2}max ms/);
   assert.match(text, /count -> out .* 1\.50 {2}\s*12 {2}\s*13$/m);
   assert.match(text, /late records dropped: 3/);
-  assert.match(text, /checkpoints: 2 completed \(last 2 savepoint 'nightly': 3\.4 KiB in 45 ms\), 1 aborted; 1 restart$/m);
+  // Totals count what the lists (the most recent ones) no longer hold.
+  assert.match(text, /checkpoints: 1,002 completed \(last 2 savepoint 'nightly': 3\.4 KiB in 45 ms\), 1 aborted; 1 restart$/m);
   const none = summary(shape, { job: 'j', metrics: metrics(10, undefined, 0), outcome: 'finished' });
   assert.doesNotMatch(none, /latency|checkpoints:|late records/);
-  assert.equal(checkpointSummary({ completed: [], aborted: [] }), 'checkpoints: 0 completed, 0 aborted');
+  assert.equal(checkpointSummary({ completed: [], aborted: [], completedTotal: 0, abortedTotal: 0 }), 'checkpoints: 0 completed, 0 aborted');
 });
 
 test('jsonReport carries checkpoints, restarts and the checkpoint resumed from', () => {
-  const r = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {}, checkpoints: { completed: [cp(1), cp(4)], aborted: [] }, restarts: 2, restoredFrom: 3 });
+  const r = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {}, checkpoints: { completed: [cp(1), cp(4)], aborted: [], completedTotal: 2, abortedTotal: 0 }, restarts: 2, restoredFrom: 3 });
   assert.deepEqual([r.checkpoints?.completed, r.checkpoints?.aborted, r.checkpoints?.last?.id, r.restarts, r.restoredFrom], [2, 0, 4, 2, 3]);
   const plain = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {} });
   assert.deepEqual([plain.checkpoints, plain.restarts, plain.restoredFrom], [null, 0, null]);
