@@ -4,9 +4,10 @@
 // by the keyed input: Flink's pattern for rules, thresholds or models that change while the job runs.
 
 import { JobDefinitionError } from './errors.js';
+import type { Key } from '../graph/key-groups.js';
 
 /** Names a broadcast map state and carries its key and value types. */
-export class MapStateDescriptor<MK, MV> {
+export class MapStateDescriptor<MK extends Key, MV> {
   /** Phantom: carries the types. */
   declare readonly __types?: [MK, MV];
   constructor(readonly name: string) {

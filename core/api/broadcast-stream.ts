@@ -15,7 +15,7 @@ export class BroadcastStream<T> {
   /** Phantom: carries the element type. */
   declare readonly __type?: T;
   /** @internal */
-  constructor(readonly graph: LogicalGraph, readonly edge: LogicalEdge, readonly descriptors: readonly MapStateDescriptor<unknown, unknown>[]) {}
+  constructor(readonly graph: LogicalGraph, readonly edge: LogicalEdge, readonly descriptors: readonly MapStateDescriptor<Key, unknown>[]) {}
 }
 
 /** A plain stream connected to a broadcast stream. */

@@ -19,7 +19,7 @@ export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
 
 /** The keyed input's context: keyed state and timers of the record's key, and broadcast state to read. */
 export interface ReadOnlyBroadcastContext<K> extends KeyedContext<K>, ReadOnlyBroadcastProcessContext {
-  getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;
+  getBroadcastState<MK extends Key, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;
 }
 
 /** What either input of a broadcast process function sees besides broadcast state. */
@@ -34,12 +34,12 @@ interface BroadcastProcessContextBase {
 
 /** The broadcast input's context (keyed or not): broadcast state to write. */
 export interface BroadcastProcessContext extends BroadcastProcessContextBase {
-  getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV>;
+  getBroadcastState<MK extends Key, MV>(descriptor: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV>;
 }
 
 /** The plain (non-keyed) input's context: broadcast state to read. */
 export interface ReadOnlyBroadcastProcessContext extends BroadcastProcessContextBase {
-  getBroadcastState<MK, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;
+  getBroadcastState<MK extends Key, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;
 }
 
 /** The broadcast input's context next to a keyed input (keyed by K): no current key; every key's keyed state too. */

@@ -177,8 +177,8 @@ export class DataStream<T> {
    * `keyedStream.connect(...)`, whose function writes these broadcast states on every instance.
    */
   broadcast(): DataStream<T>;
-  broadcast(...descriptors: [MapStateDescriptor<unknown, unknown>, ...MapStateDescriptor<unknown, unknown>[]]): BroadcastStream<T>;
-  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
+  broadcast(...descriptors: [MapStateDescriptor<Key, unknown>, ...MapStateDescriptor<Key, unknown>[]]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<Key, unknown>[]): DataStream<T> | BroadcastStream<T> {
     const stream = new DataStream<T>(this.graph, this.node, 'broadcast', this.tag);
     if (descriptors.length === 0) return stream;
     const names = new Set<string>();

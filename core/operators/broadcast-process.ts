@@ -4,6 +4,7 @@
 // as calls down the chain and only the second through the input gate, so the two inputs' watermarks, idleness and
 // ends arrive separately and this operator merges them (`mergeInputs`).
 
+import type { Key } from '../graph/key-groups.js';
 import type { Collector } from '../api/functions.js';
 import type { BroadcastProcessContext, BroadcastProcessFunction, ReadOnlyBroadcastProcessContext } from '../api/co-functions.js';
 import type { MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
@@ -76,7 +77,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   get timestamp(): number | undefined { const t = this.ctx.timestamp; return t === t ? t : undefined; }
   currentWatermark(): number { return this.ctx.watermark; }
   currentProcessingTime(): number { return Date.now(); }
-  getBroadcastState<MK, MV>(d: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV> { return this.states.readOnly(d); }
+  getBroadcastState<MK extends Key, MV>(d: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV> { return this.states.readOnly(d); }
   output<X>(tag: OutputTag<X>, value: X): void {
     const out = this.sideOutputs.get(tag.id);
     if (out === undefined) this.sideOutputDropped++;

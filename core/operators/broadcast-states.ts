@@ -3,6 +3,7 @@
 // view. Checkpointed as non-keyed operator state, a list of [state, key, value] items with the 'broadcast'
 // redistribution (on rescale every instance restores subtask 0's copy).
 
+import type { Key } from '../graph/key-groups.js';
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
 import type { BroadcastProcessContext } from '../api/co-functions.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -45,13 +46,13 @@ export class BroadcastStates {
     }
   }
 
-  writable<MK, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> {
+  writable<MK extends Key, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> {
     const s = this.states.get(d?.name);
     if (s === undefined) throw new JobDefinitionError(`operator '${this.operator}': broadcast state '${d?.name}' was not declared: pass its descriptor to broadcast(...)`);
     return s as unknown as BroadcastState<MK, MV>;
   }
 
-  readOnly<MK, MV>(d: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV> {
+  readOnly<MK extends Key, MV>(d: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV> {
     this.writable(d);
     return this.views.get(d.name) as unknown as ReadOnlyBroadcastState<MK, MV>;
   }
@@ -89,7 +90,7 @@ export function broadcastContext(ctx: TaskContext, states: BroadcastStates, outp
     subtask: ctx.subtask,
     currentWatermark: () => ctx.watermark,
     currentProcessingTime: () => Date.now(),
-    getBroadcastState: <MK, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> => states.writable(d),
+    getBroadcastState: <MK extends Key, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> => states.writable(d),
     output,
   };
 }

@@ -57,7 +57,7 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
     };
   }
 
-  getBroadcastState<MK, MV>(d: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV> {
+  getBroadcastState<MK extends Key, MV>(d: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV> {
     return this.states.readOnly(d);
   }
 

@@ -61,6 +61,14 @@ function mapStateKeys(env: StreamEnvironment): void {
   }).discard();
 }
 
+// Broadcast state keys too: a Map compares object keys by identity, and a restored object key is a new object.
+function broadcastStateKeys(): void {
+  new MapStateDescriptor<string, { limit: number }>('limits');
+  new MapStateDescriptor<number | bigint, string>('names');
+  // @ts-expect-error an object key
+  new MapStateDescriptor<{ id: number }, number>('by-object');
+}
+
 // applyToKeyedState: the keys it visits are the keyed stream's.
 function applyToKeyedStateKeys(env: StreamEnvironment): void {
   const rules = new MapStateDescriptor<string, number>('rules');
@@ -180,4 +188,5 @@ test('the types spec builds its accepted jobs', () => {
   applyToKeyedStateKeys(new StreamEnvironment(1));
   assert.equal(typeof csvSink, 'function');
   assert.equal(typeof collectorOutputs, 'function');
+  broadcastStateKeys();
 });
