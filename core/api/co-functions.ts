@@ -47,9 +47,10 @@ export interface BroadcastContext<K extends Key = Key> extends BroadcastProcessC
   /**
    * Calls `fn` for every key of this instance that has keyed state `stateName`, with that key current: `state`
    * reads and writes that key's state (by name, as a keyed context does). The keys are the stream's, of type K;
-   * a type argument, if given, must be K or wider (it was once free, and anything was accepted).
+   * a type argument, if given, must be K or wider (it was once free, and anything was accepted). A context typed
+   * without K (`BroadcastContext`, K = Key: the key type unknown here) takes any key type, as it always did.
    */
-  applyToKeyedState<KK = K>(stateName: string, fn: [K] extends [KK] ? (key: K, state: KeyedStateStore) => void : never): void;
+  applyToKeyedState<KK = K>(stateName: string, fn: [Key] extends [K] ? (key: KK, state: KeyedStateStore) => void : [K] extends [KK] ? (key: K, state: KeyedStateStore) => void : never): void;
 }
 
 export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {

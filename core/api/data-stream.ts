@@ -219,7 +219,11 @@ export class DataStream<T> {
    * Merges streams of the same type. A stream of a subtype of T (extra fields, narrower literals) is accepted and
    * read as T downstream; a sink's result (DataStream<never>) is not a stream to merge and is refused.
    */
-  union<O extends readonly T[]>(...others: { [I in keyof O]: [O[I]] extends [never] ? never : DataStream<O[I]> }): DataStream<T> {
+  union(...others: DataStream<T>[]): DataStream<T>;
+  // Subtypes, each argument inferred on its own. The plain overload first: with T generic (a helper over
+  // DataStream<T>) the mapped type below cannot be resolved, and correct code was refused (a review).
+  union<O extends readonly T[]>(...others: { [I in keyof O]: [O[I]] extends [never] ? never : DataStream<O[I]> }): DataStream<T>;
+  union(...others: DataStream<T>[]): DataStream<T> {
     for (const o of others) {
       if (!(o instanceof DataStream) || o.graph !== this.graph) throw new JobDefinitionError('union: every stream must come from the same job');
     }

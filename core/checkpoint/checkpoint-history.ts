@@ -59,7 +59,11 @@ export function recordAborted(s: CheckpointStats, a: AbortedCheckpoint): void {
 
 /** `later`'s outcomes after `earlier`'s (a run's restarts), as a new object holding the most recent of each. */
 export function mergeStats(earlier: CheckpointStats, later: CheckpointStats | undefined): CheckpointStats {
-  const last = <T>(a: T[], b: T[]): T[] => [...a.slice(-Math.max(0, CHECKPOINT_HISTORY - b.length)), ...b.slice(-CHECKPOINT_HISTORY)];
+  // (slice(-0) is the whole list: the earlier part is taken only while there is room.)
+  const last = <T>(a: T[], b: T[]): T[] => {
+    const room = CHECKPOINT_HISTORY - Math.min(b.length, CHECKPOINT_HISTORY);
+    return [...(room > 0 ? a.slice(-room) : []), ...b.slice(-CHECKPOINT_HISTORY)];
+  };
   if (later === undefined) return { ...earlier, completed: last(earlier.completed, []), aborted: last(earlier.aborted, []) };
   return {
     completed: last(earlier.completed, later.completed),

@@ -20,7 +20,7 @@ import type { SourceSplit } from '../connectors/source.js';
 import type { CoordinatorMessage, SubtaskSnapshot, WorkerMessage } from './messages.js';
 import { crc32 } from '../../shm/checksum.js';
 import { chunkSeal } from '../state/key-group-codec.js';
-import { MANIFEST_FORMAT, sealManifest, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
+import { MANIFEST_FORMAT, sealManifest, takesStateOf, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
 import { publishSinkTransactions } from './sink-commit.js';
 import { writePublishedMark } from './published-mark.js';
 import { pad, type CheckpointStore } from './store.js';
@@ -117,7 +117,7 @@ export class CheckpointCoordinator {
       // Chains continue from the restored checkpoint (workers restored exactly these groups).
       for (const [uid, op] of Object.entries(restoredFrom.operators)) {
         // Written by another kind of operator than the one now behind the uid: dropped at the restore (assignRestore).
-        if (op.kind !== undefined && this.uidKind.has(uid) && this.uidKind.get(uid) !== op.kind) continue;
+        if (op.kind !== undefined && this.uidKind.has(uid) && !takesStateOf(this.uidKind.get(uid)!, op.kind)) continue;
         const m = new Map<number, { chain: KeyedChunkRef[]; entries: number }>();
         for (const [kg, g] of Object.entries(op.keyGroups ?? {})) m.set(Number(kg), { chain: g.chain.slice(), entries: g.entries });
         this.chains.set(uid, m);

@@ -47,6 +47,18 @@ export interface KeyGroupChain {
   readonly entries: number;
 }
 
+/**
+ * Operator kinds that read one another's state: a keyed process function keeps its user state by name whether it
+ * has one input, a second (co-process), or a broadcast input beside it, so adding a control stream to it is a
+ * legitimate change. Every other kind takes only its own kind's state.
+ */
+const KEYED_FUNCTIONS = new Set(['process', 'coProcess', 'broadcastProcess']);
+
+/** Can an operator of kind `now` take the state an operator of kind `was` wrote under the same uid? */
+export function takesStateOf(now: string, was: string): boolean {
+  return now === was || (KEYED_FUNCTIONS.has(now) && KEYED_FUNCTIONS.has(was));
+}
+
 export interface OperatorManifest {
   readonly name: string;
   /** The kind of operator that wrote the state ('process', 'window', ...); absent in older manifests. */

@@ -13,7 +13,7 @@ import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { JobDefinitionError } from '../api/errors.js';
 import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
 import type { InFlightRecord } from './messages.js';
-import { CorruptCheckpointError, chunkRefs, type Manifest } from './manifest.js';
+import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
 
@@ -155,7 +155,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   }
   // A uid taken over by another kind of operator (a keyed process become a map or a reduce): its state cannot be
   // read by what is there now, and was silently ignored.
-  const retaken = Object.entries(m.operators).filter(([uid, op]) => op.kind !== undefined && taskOfNode.has(uid) && taskOfNode.get(uid)!.kind !== op.kind && hasState(m, uid));
+  const retaken = Object.entries(m.operators).filter(([uid, op]) => op.kind !== undefined && taskOfNode.has(uid) && !takesStateOf(taskOfNode.get(uid)!.kind, op.kind) && hasState(m, uid));
   if (retaken.length > 0 && !options.allowNonRestoredState) {
     const [uid, op] = retaken[0]!;
     throw new JobDefinitionError(`${where} holds state that a '${op.kind}' operator wrote under uid '${uid}', and in this job that uid is a '${taskOfNode.get(uid)!.kind}' operator, which cannot take it${retaken.length > 1 ? ` (and ${retaken.length - 1} more: ${retaken.slice(1).map(([u]) => `'${u}'`).join(', ')})` : ''}. Give the new operator another uid, or allow dropping that state (allowNonRestoredState / --allow-non-restored-state)`);

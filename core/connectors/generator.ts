@@ -39,9 +39,10 @@ export function generateRecord<T>(fn: GeneratorFunction<T>, seed: number, index:
 export class SplitRandom implements Random {
   private s = 0;
   reset(seed: number, index: number): this {
-    // The high words count too (xor alone keeps 32 bits: seed s and s + 2^32 were one stream); they are 0 below
-    // 2^32, where streams are as they always were.
-    this.s = (Math.imul(seed ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(Math.floor(seed / 0x1_0000_0000), 0x27d4_eb2f)
+    // Seeds beyond int32 and uint32 count their high words too (xor alone keeps 32 bits: s and s + 2^32 were one
+    // stream); from -2^31 to 2^32 the term is 0 and streams are as they always were.
+    const high = seed >= -0x8000_0000 && seed < 0x1_0000_0000 ? 0 : Math.floor(seed / 0x1_0000_0000);
+    this.s = (Math.imul(seed ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(high, 0x27d4_eb2f)
       ^ Math.imul(index, 0xc2b2_ae35) ^ Math.floor(index / 0x1_0000_0000)) | 0;
     return this;
   }

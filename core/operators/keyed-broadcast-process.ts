@@ -38,13 +38,15 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
     const op = this;
     const out: Collector<O> = this;
     // Onto the base context, not spread from it: a spread would read its timestamp getter once, here.
+    // The keys are the stream's (K); the context's signature only decides which callbacks type-check.
+    const applyToKeyedState = (stateName: string, f: (key: K, state: KeyedStateStore) => void): void => {
+      for (const k of op.backend.keysOf(stateName)) {
+        op.backend.currentKey = k;
+        f(k as K, op.backend);
+      }
+    };
     this.broadcastCtx = Object.assign(broadcastContext(ctx, this.states, (tag, value) => op.output(tag, value)), {
-      applyToKeyedState: (stateName: string, f: (key: K, state: KeyedStateStore) => void) => {
-        for (const k of op.backend.keysOf(stateName)) {
-          op.backend.currentKey = k;
-          f(k as K, op.backend);
-        }
-      },
+      applyToKeyedState: applyToKeyedState as BroadcastContext<K>['applyToKeyedState'],
     });
     this.input2 = {
       push: (value: B) => {

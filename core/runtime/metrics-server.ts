@@ -168,6 +168,7 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   // ---- checkpoints: counted once each, by id (ids only grow, restarts included). Every family refreshes them all
   // before it renders (idempotent), so none depends on the order families are read in.
   let seenCompletedId = 0;
+  let seenCompleted = 0;
   let seenAborted = 0;
   const collect = (): void => updateCheckpoints();
   const completed = new Counter({ name: 'sluice_checkpoints_completed_total', help: 'Checkpoints and savepoints completed.', labelNames: ['job', 'kind'], registers, collect });
@@ -194,6 +195,13 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
       completed.inc({ job, kind: cp.kind });
       durations.observe({ job, kind: cp.kind }, cp.durationMs / 1000);
       seenCompletedId = Math.max(seenCompletedId, cp.id);
+      seenCompleted++;
+    }
+    // More completed between two scrapes than the history lists (scrapes stopped for a long while): the rest are
+    // counted as checkpoints, their durations unknown.
+    if (c.completedTotal > seenCompleted) {
+      completed.inc({ job, kind: 'checkpoint' }, c.completedTotal - seenCompleted);
+      seenCompleted = c.completedTotal;
     }
     if (c.abortedTotal > seenAborted) {
       aborted.inc(jobLabel, c.abortedTotal - seenAborted);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink,
-  type AggregateFunction, type Collector, type CsvFormat, type CsvRow, type DataStream, type KeyedProcessHandler,
+  type AggregateFunction, type BroadcastContext, type Collector, type CsvFormat, type CsvRow, type DataStream, type KeyedProcessHandler,
 } from '../../../core/index.js';
 
 type Equal<X, Y> = (<V>() => V extends X ? 1 : 2) extends <V>() => V extends Y ? 1 : 2 ? true : false;
@@ -30,6 +30,9 @@ function unionAccepted(env: StreamEnvironment): void {
   const words = env.fromAsyncIterable(async function* () { yield 'a'; yield 'b'; });
   expectType<DataStream<string>>()(strs.union(words));
   strs.union(words).union(rich.map((r) => `${r.id}`)).discard();
+  // Regression (a review): with T generic, the subtype overload could not be resolved and refused these.
+  const merge = <T>(a: DataStream<T>, b: DataStream<T>, rest: DataStream<T>[]): DataStream<T> => a.union(b).union(...rest);
+  expectType<DataStream<Order>>()(merge(orders, orders, many));
 }
 
 function unionRefused(env: StreamEnvironment): void {
@@ -98,6 +101,13 @@ function applyToKeyedStateKeys(env: StreamEnvironment): void {
       ctx.applyToKeyedState<'1'>('seen', () => {});
     },
   }).discard();
+  // Regression (a review): a handler whose context is typed without K (BroadcastContext, the only spelling once)
+  // named the key type it knows, and no longer compiled.
+  const onBroadcast = (_limit: number, ctx: BroadcastContext, out: Collector<string>): void => {
+    ctx.applyToKeyedState<string>('seen', (account) => out.collect(account));
+    ctx.applyToKeyedState('seen', (account: string) => out.collect(account));
+  };
+  byAccount.connect(env.fromCollection<number>([]).broadcast(rules)).process<string>({ processElement() {}, processBroadcastElement: onBroadcast }).discard();
 }
 
 // The CSV sink: records declared as interfaces are written, and its columns are names of the record's fields.

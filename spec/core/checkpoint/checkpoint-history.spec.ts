@@ -43,3 +43,15 @@ test("a run's outcomes and its running attempt's: the most recent of both, total
   assert.deepEqual(both.completed.slice(0, 5).map((c) => c.id), [7, 8, 9, 10, 12], 'the oldest of the run give way first');
   assert.equal(mergeStats(run, undefined).completedTotal, 10);
 });
+
+// Regression (a review): with 1,000 or more in the later part, slice(-0) kept all of the earlier one.
+test('merged lists hold at most CHECKPOINT_HISTORY however long either part is', () => {
+  const a = emptyStats();
+  const b = emptyStats();
+  for (let id = 1; id <= 1500; id++) recordCompleted(a, cp(id));
+  for (let id = 1501; id <= 2700; id++) recordCompleted(b, cp(id));
+  const m = mergeStats(a, b);
+  assert.equal(m.completed.length, CHECKPOINT_HISTORY);
+  assert.equal(m.completed[0]!.id, 2700 - CHECKPOINT_HISTORY + 1);
+  assert.equal(m.completedTotal, 2700);
+});

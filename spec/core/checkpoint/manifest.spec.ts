@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeManifest, MANIFEST_FORMAT, parseManifest, sealManifest, sha256, type Manifest } from '../../../core/checkpoint/manifest.js';
+import { encodeManifest, MANIFEST_FORMAT, parseManifest, sealManifest, sha256, takesStateOf, type Manifest } from '../../../core/checkpoint/manifest.js';
 
 function manifest(format: number, ref: Record<string, unknown>): Manifest {
   return sealManifest({
@@ -19,4 +19,14 @@ test('manifest: format 2 (CRC-32 refs) is written and read; format 1 (SHA-256 re
   const m1 = parseManifest(7, encodeManifest(manifest(1, { sha256: sha256('x') })));
   assert.equal(m1.operators.sum!.keyGroups!['3']!.chain[0]!.sha256, sha256('x'));
   assert.throws(() => parseManifest(7, encodeManifest(manifest(3, { crc32: 1 }))), /manifest format 3 is not one of 1, 2/);
+});
+
+// Regression (a review of the kind check): a keyed process given a second input (connect(...).keyBy(...).process)
+// or a broadcast input beside it reads its state by name as before; refusing that restore broke a common change.
+test("operator kinds that take one another's state: a keyed process function with one, two or a broadcast input; otherwise the same kind only", () => {
+  for (const was of ['process', 'coProcess', 'broadcastProcess']) for (const now of ['process', 'coProcess', 'broadcastProcess']) assert.ok(takesStateOf(now, was), `${was} -> ${now}`);
+  assert.ok(takesStateOf('reduce', 'reduce'));
+  assert.ok(!takesStateOf('map', 'reduce'));
+  assert.ok(!takesStateOf('reduce', 'process'));
+  assert.ok(!takesStateOf('window', 'process'));
 });
