@@ -26,7 +26,10 @@ export interface DeadLetter {
   readonly raw: unknown;
   /** Where a source found it: `file:line`, `stream/id`, `tcp://host:port#connection:line`. Absent for operators. */
   readonly position?: string;
-  /** `raw` is the first part of a record too large for a ring (see `RecordTooLargeError`). */
+  /**
+   * `raw` is the first part of the record: of one too large for a ring (see `RecordTooLargeError`), or of a line
+   * longer than a source's `maxLineBytes` (`LineTooLongError`).
+   */
   readonly truncated?: true;
 }
 
@@ -44,6 +47,7 @@ export function deadLetter(operator: string, subtask: number, error: unknown, ra
     operator, subtask, error: typeof code === 'string' ? { name: e.name, message: e.message, code } : { name: e.name, message: e.message }, raw,
   };
   if (position !== undefined) dl.position = position;
+  if ((e as { rawTruncated?: unknown }).rawTruncated === true) dl.truncated = true;
   return dl;
 }
 

@@ -100,6 +100,8 @@ export class InvalidUtf8Error extends BadInputError {
 export class LineTooLongError extends BadInputError {
   readonly length: number;
   readonly limit: number;
+  /** The bad record's raw input is the line's first `limit` bytes: its dead letter says `truncated`. */
+  readonly rawTruncated = true;
   constructor(location: InputLocation, length: number, limit: number) {
     super('LINE_TOO_LONG', location, `line of ${length} bytes exceeds the maximum of ${limit} bytes (option 'maxLineBytes'); its first ${limit} bytes are kept`);
     this.name = 'LineTooLongError';
