@@ -81,7 +81,7 @@ export function absorbStats(into: CheckpointStats, from: CheckpointStats): void 
   into.abortedTotal += from.abortedTotal;
 }
 
-/** The newest completed checkpoint listed (by id), or undefined. */
+/** The newest completed checkpoint, or undefined: the list's last (checkpoints complete one at a time, ids growing). */
 export function newestCompleted(s: CheckpointStats): CompletedCheckpoint | undefined {
-  return s.completed.reduce<CompletedCheckpoint | undefined>((n, cp) => (n === undefined || cp.id > n.id ? cp : n), undefined);
+  return s.completed.at(-1);
 }

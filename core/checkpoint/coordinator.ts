@@ -86,9 +86,8 @@ export class CheckpointCoordinator {
   /** Newest completed manifest (the one a restart restores). */
   latest: Manifest | undefined;
   private readonly sinksByUid: Map<string, SinkSpec<unknown>>;
-  private readonly uidName: Map<string, string>;
-  /** Each uid's operator kind, recorded in manifests so a restore can tell when another kind took the uid over. */
-  private readonly uidKind: Map<string, string>;
+  /** Each uid's operator: its name, and its kind (recorded in manifests so a restore can tell when another kind took the uid over). */
+  private readonly nodeByUid: Map<string, { name: string; kind: string }>;
   private readonly expected: string[];
   private readonly control: Int32Array;
 
@@ -109,15 +108,15 @@ export class CheckpointCoordinator {
     this.control = new Int32Array(controlBuffer);
     this.nextId = firstId;
     this.sinksByUid = new Map(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
-    this.uidName = new Map(graph.nodes.map((n) => [n.uid ?? n.name, n.name]));
-    this.uidKind = new Map(graph.nodes.map((n) => [n.uid ?? n.name, n.kind]));
+    this.nodeByUid = new Map(graph.nodes.map((n) => [n.uid ?? n.name, { name: n.name, kind: n.kind }]));
     this.expected = plan.placements.map((p) => `${p.task}/${p.subtask}`);
     if (restoredFrom) {
       this.latest = restoredFrom;
       // Chains continue from the restored checkpoint (workers restored exactly these groups).
       for (const [uid, op] of Object.entries(restoredFrom.operators)) {
         // Written by another kind of operator than the one now behind the uid: dropped at the restore (assignRestore).
-        if (op.kind !== undefined && this.uidKind.has(uid) && !takesStateOf(this.uidKind.get(uid)!, op.kind)) continue;
+        const now = this.nodeByUid.get(uid);
+        if (op.kind !== undefined && now !== undefined && !takesStateOf(now.kind, op.kind)) continue;
         const m = new Map<number, { chain: KeyedChunkRef[]; entries: number }>();
         for (const [kg, g] of Object.entries(op.keyGroups ?? {})) m.set(Number(kg), { chain: g.chain.slice(), entries: g.entries });
         this.chains.set(uid, m);
@@ -340,9 +339,10 @@ export class CheckpointCoordinator {
     for (const port of this.ports) port.postMessage(m);
   }
 
-  private kindOf(uid: string): { kind?: string } {
-    const kind = this.uidKind.get(uid);
-    return kind === undefined ? {} : { kind };
+  /** A manifest's name and kind of the operator behind `uid`. */
+  private identity(uid: string): { name: string; kind?: string } {
+    const n = this.nodeByUid.get(uid);
+    return n === undefined ? { name: uid } : { name: n.name, kind: n.kind };
   }
 
   /** The manifest of `p`: chains as they stand, non-keyed parts, source positions, in-flight records. */
@@ -353,14 +353,14 @@ export class CheckpointCoordinator {
     let keyedEntries = 0;
     for (const [uid, groups] of this.chains) {
       // State of operators this job no longer has (restored with allowNonRestoredState) is not carried on.
-      if (!this.uidName.has(uid)) continue;
+      if (!this.nodeByUid.has(uid)) continue;
       const keyGroups: Record<string, KeyGroupChain> = {};
       for (const [kg, g] of groups) {
         if (g.entries === 0 && g.chain.length === 1 && g.chain[0]!.full) continue; // an emptied group: nothing to restore
         keyGroups[kg] = { chain: g.chain, entries: g.entries };
         keyedEntries += g.entries;
       }
-      operators[uid] = { name: this.uidName.get(uid) ?? uid, ...this.kindOf(uid), parallelism: opParallelism.get(uid) ?? 0, keyGroups };
+      operators[uid] = { ...this.identity(uid), parallelism: opParallelism.get(uid) ?? 0, keyGroups };
     }
     const sources: Record<string, { splits: SourceSplit[] }> = {};
     const partsByUid = new Map<string, { redistribute: Redistribution; parts: (ChunkRef | null)[] }>();
@@ -378,7 +378,7 @@ export class CheckpointCoordinator {
     }
     for (const [uid, e] of partsByUid) {
       const prev = operators[uid];
-      operators[uid] = { ...(prev ?? { name: this.uidName.get(uid) ?? uid, ...this.kindOf(uid), parallelism: opParallelism.get(uid) ?? e.parts.length }), operatorState: e };
+      operators[uid] = { ...(prev ?? { ...this.identity(uid), parallelism: opParallelism.get(uid) ?? e.parts.length }), operatorState: e };
     }
     const taskParallelism: Record<string, number> = {};
     for (const t of this.plan.tasks) taskParallelism[this.headUid(t.id)] = t.parallelism;
