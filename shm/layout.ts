@@ -81,6 +81,18 @@ export function jobControlSlots(threads: number): number {
   return JOB_DOORBELLS + threads * DOORBELL_SLOTS;
 }
 
+// ---- Watermark alignment: one BigInt64 buffer per attempt (core/time/watermark-alignment.ts) -----------------------
+// One slot per plan placement (the same index as the metrics offsets). A source subtask whose watermark strategy
+// has withWatermarkAlignment writes its slot (Atomics.store, its thread alone); the other sources of its group read
+// it (Atomics.load) to decide whether to hold. Value: the source's watermark (MIN_WATERMARK until its first one),
+// or ALIGNMENT_EXCLUDED while it is idle or has ended, so that it holds no one back. Slots of other subtasks stay
+// at MIN_WATERMARK and are never read.
+
+/** Bytes per alignment slot. */
+export const ALIGNMENT_SLOT_BYTES = 8;
+/** A slot's value while its source holds no one back: MAX_WATERMARK (core/time/watermark.ts). */
+export const ALIGNMENT_EXCLUDED = Number.MAX_SAFE_INTEGER;
+
 // ---- Live metrics: one Float64 buffer per running job ------------------------------------------------------------
 // Written only by the worker thread that runs the subtask (plain stores: advisory values for the live view; the
 // final figures travel with the task's result). Read by the main thread.

@@ -48,6 +48,8 @@ export interface ThreadAssignment {
   control: SharedArrayBuffer;
   /** Live metrics (shm/layout.ts, core/runtime/metrics.ts). */
   metrics: SharedArrayBuffer;
+  /** Watermark alignment: one slot per placement (shm/layout.ts, core/time/watermark-alignment.ts). */
+  alignment: SharedArrayBuffer;
   options: RuntimeOptions;
   checkpoint: CheckpointAssignment;
   /** This thread's end of the channel to the checkpoint coordinator (checkpointing only). */

@@ -7,6 +7,8 @@
 // and sends the barrier on); other subtasks when their input gate has aligned the barrier, a source beside a gate
 // too (then the source's position is recorded at that point), unless every channel of the gate has ended.
 
+import type { SourceAlignment } from '../core/time/watermark-alignment.js';
+import type { TimestampsOperator } from '../core/time/timestamps-operator.js';
 import { holdsRecords, type Downstream, type HoldsRecords, type Operator } from '../core/operators/operator.js';
 import type { SinkOperator } from '../core/operators/sink-operator.js';
 import type { TaskContext } from '../core/operators/task-context.js';
@@ -94,6 +96,9 @@ export class Subtask implements BarrierHandler {
   badRecords = 0;
   /** Latency markers: set by the task host when the job tracks latency (RunOptions.latencyTrackingIntervalMs). */
   latency: LatencyTracking | undefined;
+  /** Watermark alignment of an aligned source (align()), and the operator whose watermark it publishes. */
+  private alignment: SourceAlignment | undefined;
+  private aligned: TimestampsOperator<unknown> | undefined;
 
   constructor(
     readonly taskId: number,
@@ -234,11 +239,23 @@ export class Subtask implements BarrierHandler {
     // With an input gate too, its barriers start checkpoints, unless no input is left to bring one.
     if (this.trigger !== undefined) done += this.maybeTrigger();
     if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
+    const alignment = this.alignment;
+    // Before any wait returns: a waiting source's watermark still moves (periodic emits, idleness, its end).
+    if (alignment !== undefined) {
+      this.aligned!.emitNow();
+      alignment.publish(this.aligned!.currentWatermark, this.aligned!.isIdleNow);
+    }
     if (this.sourceWaiting) {
       if (!this.sourceReady && !(performance.now() >= this.sourceDueAt)) return done;
       this.sourceWaiting = false;
       this.sourceReady = false;
       this.sourceDueAt = NaN;
+    }
+    if (alignment !== undefined && alignment.holds(this.aligned!.currentWatermark)) {
+      // Held, not idle: sourceIdleSince stays as it is. The loop wakes it to look again (no one rings for that).
+      this.sourceWaiting = true;
+      this.sourceDueAt = performance.now() + alignment.updateIntervalMs;
+      return done;
     }
     let status;
     const before = this.sourceRecords;
@@ -261,6 +278,8 @@ export class Subtask implements BarrierHandler {
     } else if (status === SOURCE_END) {
       this.sourceEnded = true;
       this.head.watermark(MAX_WATERMARK);
+      // Its last publish: an ended source holds no one back (stepSource is not called again).
+      alignment?.publish(MAX_WATERMARK, true);
       if (this.input === undefined) this.end();
       else {
         // Chained to an operator whose other input is the gate's: the chain ends when both have.
@@ -325,6 +344,12 @@ export class Subtask implements BarrierHandler {
       if (op.nextProcessingTime() <= now) op.onProcessingTime(now);
     }
     return 1;
+  }
+
+  /** Makes this source subtask hold back while `timestamps` (chained behind it) is ahead of its group. */
+  align(alignment: SourceAlignment, timestamps: TimestampsOperator<unknown>): void {
+    this.alignment = alignment;
+    this.aligned = timestamps;
   }
 
   /** Waits on a promise (a source's ready(), async I/O in flight): its thread must not block its event loop. */

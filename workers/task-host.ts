@@ -23,6 +23,8 @@ import { KeyedProcessOperator } from '../core/operators/keyed.js';
 import { TaskContext } from '../core/operators/task-context.js';
 import { createOperator, type HasSideOutputs, type TwoInputOperator } from '../core/operators/create-operator.js';
 import { operatorBuilders } from '../core/operators/builders.js';
+import { SourceAlignment } from '../core/time/watermark-alignment.js';
+import type { TimestampsOperator } from '../core/time/timestamps-operator.js';
 import { metricsOffsets } from '../core/runtime/metrics.js';
 import { signalStop, threadBell } from '../core/runtime/job-control.js';
 import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
@@ -206,6 +208,11 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   }
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
   subtask.fineSourceWaits = a.options.fineWaitMs > 0;
+  if (source !== undefined) {
+    const placement = a.plan.placements.findIndex((p) => p.task === taskId && p.subtask === index);
+    const alignment = SourceAlignment.forPlacement(graph, a.plan, placement, a.alignment);
+    if (alignment !== undefined) subtask.align(alignment, chain[1]!.op as TimestampsOperator<unknown>);
+  }
   if (a.options.latencyTrackingIntervalMs > 0) {
     subtask.latency = new LatencyTracking(a.options.latencyTrackingIntervalMs, source ? { operator: head.id, subtask: index } : undefined, sinks.length > 0);
   }

@@ -11,10 +11,12 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Ring } from '../../shm/ring.js';
-import { jobControlSlots } from '../../shm/layout.js';
+import { ALIGNMENT_SLOT_BYTES, jobControlSlots } from '../../shm/layout.js';
 import { buildGraph } from '../api/environment.js';
 import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError, GraphMismatchError } from '../api/errors.js';
 import { plan as makePlan, type PhysicalPlan } from '../graph/physical-plan.js';
+import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
+import { MIN_WATERMARK } from '../time/watermark.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import { addCounters, metricsOffsets, readMetrics, type JobMetrics } from './metrics.js';
 import { signalStop } from './job-control.js';
@@ -204,6 +206,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) throw new JobDefinitionError(`threads must be an integer >= 1, got ${options.threads}`);
   const graph = buildGraph(await importJob(jobUrl), parallelism, jobUrl);
   const plan = makePlan(graph, { chaining: options.chaining ?? true, threads: options.threads ?? cores });
+  checkWatermarkAlignment(graph, plan);
   const names = graph.nodes.map((n) => n.name);
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'SluiceWarning'));
 
@@ -509,6 +512,8 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * 4);
   const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * 8);
   const metrics = new Float64Array(metricsBuf);
+  const alignment = new SharedArrayBuffer(plan.placements.length * ALIGNMENT_SLOT_BYTES);
+  new BigInt64Array(alignment).fill(BigInt(MIN_WATERMARK));
   const channels = cp ? Array.from({ length: plan.threads }, () => new MessageChannel()) : [];
   let checkpointFailure: Error | undefined;
 
@@ -581,7 +586,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
     const port = channels[thread]?.port2 as MessagePort | undefined;
     const a: ThreadAssignment = {
-      jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, options: s.rt,
+      jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, alignment, options: s.rt,
       checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port,
     };
     return (threads.run(a, port ? { transferList: [port] } : {}) as Promise<ThreadResult>).then(

@@ -49,6 +49,16 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     try { this.generator.onEvent(value, ts, this); } catch (e) { this.fail(e); }
   }
 
+  /** The last watermark this operator emitted (MIN_WATERMARK before the first). */
+  get currentWatermark(): number {
+    return this.current;
+  }
+
+  /** Whether it has marked its stream idle. */
+  get isIdleNow(): boolean {
+    return this.isIdle;
+  }
+
   emitWatermark(watermark: number): void {
     if (!(watermark > this.current)) return;
     this.current = Math.min(Math.floor(watermark), MAX_WATERMARK);
@@ -81,6 +91,15 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
       }
       return;
     }
+    try { this.generator.onPeriodicEmit(this); } catch (e) { this.fail(e); }
+  }
+
+  /**
+   * The generator's watermark now, not at the next interval: an aligned source asks before each read, so that
+   * its hold sees how far it has read (at most one step's records ago). Not while idle (see onProcessingTime).
+   */
+  emitNow(): void {
+    if (this.isIdle) return;
     try { this.generator.onPeriodicEmit(this); } catch (e) { this.fail(e); }
   }
 

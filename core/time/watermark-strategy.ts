@@ -6,7 +6,8 @@
 // bounded out-of-orderness (watermark = max timestamp seen - bound - 1) and monotonous timestamps (bound 0).
 // `withIdleness` lets an input that finds nothing to read stop holding back downstream watermarks: it is
 // decided from the source actually reading nothing for the timeout, not from the absence of output alone (a
-// backpressured source is never idle).
+// backpressured source is never idle). `withWatermarkAlignment` holds a source back while its watermark runs ahead
+// of the slowest source of its group (Flink's FLIP-182): see watermark-alignment.ts.
 
 import { JobDefinitionError } from '../api/errors.js';
 
@@ -24,12 +25,21 @@ export interface WatermarkGenerator<T> {
 
 export type TimestampAssigner<T> = (event: T, recordTimestamp: number | undefined) => number;
 
+/** Sources of one group read on only while their watermark is within `maxDriftMs` of the group's lowest. */
+export interface WatermarkAlignment {
+  readonly group: string;
+  readonly maxDriftMs: number;
+  /** How long a held source waits before it looks at the group's watermarks again, ms. */
+  readonly updateIntervalMs: number;
+}
+
 export class WatermarkStrategy<T> {
   private constructor(
     /** @internal */ readonly describe: string,
     /** @internal */ readonly createGenerator: () => WatermarkGenerator<T>,
     /** @internal */ readonly assigner: TimestampAssigner<T> | undefined,
     /** @internal */ readonly idleTimeoutMs: number | undefined,
+    /** @internal */ readonly alignment: WatermarkAlignment | undefined = undefined,
   ) {}
 
   /** Records arrive at most `maxOutOfOrdernessMs` later (in event time) than the latest one seen. */
@@ -59,18 +69,33 @@ export class WatermarkStrategy<T> {
   /** Reads each record's event time (ms). Without one, records keep the timestamp they arrived with. */
   withTimestampAssigner(assigner: TimestampAssigner<T>): WatermarkStrategy<T> {
     if (typeof assigner !== 'function') throw new JobDefinitionError('withTimestampAssigner: expected a function (event, recordTimestamp) => number');
-    return new WatermarkStrategy<T>(this.describe, this.createGenerator, assigner, this.idleTimeoutMs);
+    return new WatermarkStrategy<T>(this.describe, this.createGenerator, assigner, this.idleTimeoutMs, this.alignment);
   }
 
   /** An input whose source has read nothing for `timeoutMs` is idle until it reads data again. */
   withIdleness(timeoutMs: number): WatermarkStrategy<T> {
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new JobDefinitionError(`withIdleness: expected a timeout in ms >= 0, got ${timeoutMs}`);
-    return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, timeoutMs);
+    return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, timeoutMs, this.alignment);
+  }
+
+  /**
+   * Holds the source back while its watermark is more than `maxDriftMs` ahead of the lowest watermark of the
+   * sources in `group` (idle and finished ones aside), so a fast source cannot fill downstream state with records
+   * a slow one will not match for a long time. It needs `assignTimestampsAndWatermarks` right behind its source
+   * (chained). A held source looks again every `updateIntervalMs`; it may run ahead by what it reads between two
+   * of its watermarks (setAutoWatermarkInterval) on top of `maxDriftMs`.
+   */
+  withWatermarkAlignment(group: string, maxDriftMs: number, updateIntervalMs = 10): WatermarkStrategy<T> {
+    if (typeof group !== 'string' || group.length === 0) throw new JobDefinitionError('withWatermarkAlignment: expected a non-empty group name');
+    if (!(Number.isFinite(maxDriftMs) && maxDriftMs >= 0)) throw new JobDefinitionError(`withWatermarkAlignment: maxDriftMs must be a number of ms >= 0, got ${maxDriftMs}`);
+    if (!(Number.isFinite(updateIntervalMs) && updateIntervalMs > 0)) throw new JobDefinitionError(`withWatermarkAlignment: updateIntervalMs must be a number of ms > 0, got ${updateIntervalMs}`);
+    return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, this.idleTimeoutMs, { group, maxDriftMs, updateIntervalMs });
   }
 
   /** @internal Everything that must be identical on every thread. */
   get fingerprint(): string {
-    return `${this.describe};assigner=${this.assigner ? 'fn' : 'record'};idle=${this.idleTimeoutMs ?? 'off'}`;
+    const a = this.alignment;
+    return `${this.describe};assigner=${this.assigner ? 'fn' : 'record'};idle=${this.idleTimeoutMs ?? 'off'}${a === undefined ? '' : `;align=${JSON.stringify(a.group)},${a.maxDriftMs},${a.updateIntervalMs}`}`;
   }
 }
 

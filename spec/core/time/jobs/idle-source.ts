@@ -24,14 +24,14 @@ export type Out = { kind: 'rec'; src: string; i: number; ts: number } | { kind: 
 /** Waits for a marker file the way a polling source waits for data: ready() resolves at the next poll. */
 const poll = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
 
-type Script = (emit: (e: Ev) => void) => 'more' | 'wait' | 'end';
+export type Script<T = Ev> = (emit: (e: T) => void) => 'more' | 'wait' | 'end';
 
 /** A source of one split run by a script (made per reader): 'wait' means its reads find nothing for now. */
-function scripted(name: string, script: () => Script): SourceSpec<Ev> {
+export function scripted<T>(name: string, script: () => Script<T>): SourceSpec<T> {
   return {
     kind: 'scripted', fingerprint: `scripted(${name})`, maxParallelism: 1, bounded: true, rewindable: false,
     enumerateSplits: () => [{ id: name, position: 0 }],
-    createReader(): SourceReader<Ev> {
+    createReader(): SourceReader<T> {
       const next = script();
       return {
         read(emit, max) {

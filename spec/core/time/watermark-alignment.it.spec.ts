@@ -1,0 +1,88 @@
+// Watermark alignment across threads (core/time/watermark-alignment.ts): a fast source aligned with a slow one
+// stays within maxDrift (plus one read step) of it, every record still arrives once, checkpoints complete while
+// it is held, an idle source stops holding the others, and a misplaced strategy fails at build time.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobDefinitionError, run } from '../../../core/index.js';
+import { SLOW_STEP_MS, type Rec } from './jobs/aligned-sources.js';
+
+const FAST = 20_000;
+const SLOW = 1000;
+const DRIFT = 200;
+/** The runtime's default step: a source reads at most this many records between two looks at its group. */
+const BUDGET = 1024;
+const job = (query: string): URL => new URL(`./jobs/aligned-sources.ts?fast=${FAST}&slow=${SLOW}&drift=${DRIFT}&${query}`, import.meta.url);
+
+/** How far the fast source's records had run ahead of each slow record as it reached the sink, at most. */
+function maxLead(out: readonly Rec[]): number {
+  let fast = -1;
+  let lead = -Infinity;
+  for (const r of out) {
+    if (r.src === 'fast') fast = Math.max(fast, r.ts);
+    else lead = Math.max(lead, fast - r.ts);
+  }
+  return lead;
+}
+
+function assertEveryRecordOnce(out: readonly Rec[], slow: number): void {
+  const fast = out.filter((r) => r.src === 'fast').map((r) => r.ts).sort((a, b) => a - b);
+  const slowTs = out.filter((r) => r.src === 'slow').map((r) => r.ts).sort((a, b) => a - b);
+  assert.deepEqual(fast, Array.from({ length: FAST }, (_, i) => i));
+  assert.deepEqual(slowTs, Array.from({ length: slow }, (_, i) => i * SLOW_STEP_MS));
+}
+
+test('without alignment the fast source runs far ahead of the slow one (the case alignment exists for)', async () => {
+  const out = (await (await run(job('align=0'), { parallelism: 1 })).result).collected.out as Rec[];
+  assertEveryRecordOnce(out, SLOW);
+  const lead = maxLead(out);
+  assert.ok(lead >= FAST / 2, `unaligned lead ${lead} ms`);
+});
+
+for (const parallelism of [1, 2]) {
+  test(`aligned at parallelism ${parallelism}: the fast source stays within maxDrift and a step of the slow one; every record once`, async () => {
+    const out = (await (await run(job('align=1'), { parallelism })).result).collected.out as Rec[];
+    assertEveryRecordOnce(out, SLOW);
+    const lead = maxLead(out);
+    // maxDrift, one step of reads past the last look (per fast subtask), and the slow source's own step.
+    assert.ok(lead <= DRIFT + parallelism * BUDGET + 10 * SLOW_STEP_MS, `aligned lead ${lead} ms`);
+  });
+}
+
+test('aligned with checkpoints: barriers pass a held source, checkpoints complete, every record once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-align-'));
+  try {
+    const r = await (await run(job('align=1'), { parallelism: 1, checkpointIntervalMs: 20, stateDir: dir })).result;
+    const out = r.collected.out as Rec[];
+    assertEveryRecordOnce(out, SLOW);
+    assert.ok(maxLead(out) <= DRIFT + BUDGET + 10 * SLOW_STEP_MS);
+    // The run lasts the slow source's 0.5 s at least, with the fast one held for most of it.
+    assert.ok(r.checkpoints.completedTotal >= 1, `checkpoints completed: ${r.checkpoints.completedTotal}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an idle source holds no one back: the fast source goes on while the slow one finds nothing', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-align-idle-'));
+  try {
+    // The slow source resumes only once a fast record at GO_AT (far past its 5 records + maxDrift) has reached the
+    // sink: if its idleness did not release the fast source, the job would never end (the test's timeout).
+    const out = (await (await run(job(`idle=1&dir=${encodeURIComponent(dir)}`), { parallelism: 1 })).result).collected.out as Rec[];
+    assertEveryRecordOnce(out, 10);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an aligned strategy that is not right behind its source fails at build time, naming the operator', async () => {
+  await assert.rejects(run(job('misplaced=1'), { parallelism: 1 }), (e: Error) => {
+    assert.ok(e instanceof JobDefinitionError, String(e));
+    assert.match(e.message, /withWatermarkAlignment: operator 'fast-ts' must come right after its source.*follows 'copy' \(map\)/);
+    return true;
+  });
+  await assert.rejects(run(job('align=1'), { parallelism: 1, chaining: false }), /operator 'fast-ts' must come right after its source, chained to it; it is not chained/);
+});
