@@ -99,6 +99,8 @@ export class Subtask implements BarrierHandler {
   /** Watermark alignment of an aligned source (align()), and the operator whose watermark it publishes. */
   private alignment: SourceAlignment | undefined;
   private aligned: TimestampsOperator<unknown> | undefined;
+  /** An aligned source ahead of its group: it reads nothing until holds() says otherwise. */
+  private held = false;
 
   constructor(
     readonly taskId: number,
@@ -251,12 +253,8 @@ export class Subtask implements BarrierHandler {
       this.sourceReady = false;
       this.sourceDueAt = NaN;
     }
-    if (alignment !== undefined && alignment.holds(this.aligned!.currentWatermark)) {
-      // Held, not idle: sourceIdleSince stays as it is. The loop wakes it to look again (no one rings for that).
-      this.sourceWaiting = true;
-      this.sourceDueAt = performance.now() + alignment.updateIntervalMs;
-      return done;
-    }
+    // Held, not idle: sourceIdleSince stays as it is. A source of the group that moves on rings this thread.
+    if (alignment !== undefined && (this.held = alignment.holds(this.aligned!.currentWatermark))) return done;
     let status;
     const before = this.sourceRecords;
     try {
@@ -364,6 +362,8 @@ export class Subtask implements BarrierHandler {
     if (this.state !== RUNNING || this.blocked()) return Infinity;
     const at = Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity);
     const w = at === Infinity ? Infinity : at - Date.now();
+    // A held source is rung when its group moves on; it also looks again every updateIntervalMs, as a backstop.
+    if (this.held) return Math.min(w, this.alignment!.updateIntervalMs);
     return this.sourceWaiting && this.sourceDueAt === this.sourceDueAt ? Math.min(w, this.sourceDueAt - performance.now()) : w;
   }
 
@@ -525,7 +525,8 @@ export class Subtask implements BarrierHandler {
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
-    if (this.source && !this.sourceEnded && (!this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt)) return true;
+    if (this.source && !this.sourceEnded && (!this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt)
+      && !(this.held && this.alignment!.holds(this.aligned!.currentWatermark))) return true;
     if (this.triggerPending()) return true;
     if (this.input === undefined) return false;
     return this.replaying() || this.input.hasData() || (this.input.allEnded && !this.inputFinished);

@@ -210,7 +210,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   subtask.fineSourceWaits = a.options.fineWaitMs > 0;
   if (source !== undefined) {
     const placement = a.plan.placements.findIndex((p) => p.task === taskId && p.subtask === index);
-    const alignment = SourceAlignment.forPlacement(graph, a.plan, placement, a.alignment);
+    const alignment = SourceAlignment.forPlacement(graph, a.plan, placement, a.alignment, (t) => bellOf(a, t));
     if (alignment !== undefined) subtask.align(alignment, chain[1]!.op as TimestampsOperator<unknown>);
   }
   if (a.options.latencyTrackingIntervalMs > 0) {

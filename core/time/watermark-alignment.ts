@@ -5,13 +5,15 @@
 // whole job, and every operator that joins the two holds the difference in state.
 //
 // Each aligned source subtask publishes its watermark in the job's alignment buffer (shm/layout.ts) and reads its
-// group's there. A held source reads nothing and asks the task loop to wake it after updateIntervalMs; it is
-// not idle for that (an idle input would stop holding back downstream watermarks while it still has data).
+// group's there. A held source reads nothing until its group moves on: a source that publishes rings the threads
+// of the others, and a held one looks again at least every updateIntervalMs. It is not idle for that (an idle
+// input would stop holding back downstream watermarks while it still has data).
 
 import { JobDefinitionError } from '../api/errors.js';
 import type { LogicalGraph, LogicalNode } from '../graph/logical-graph.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { ALIGNMENT_EXCLUDED } from '../../shm/layout.js';
+import type { Doorbell } from '../../shm/doorbell.js';
 import { MIN_WATERMARK } from './watermark.js';
 import type { WatermarkAlignment, WatermarkStrategy } from './watermark-strategy.js';
 
@@ -64,18 +66,22 @@ export class SourceAlignment {
     private readonly members: readonly number[],
     readonly maxDriftMs: number,
     readonly updateIntervalMs: number,
+    /** The doorbells of the threads that run the group's other sources (not this one's). */
+    private readonly bells: readonly Doorbell[] = [],
   ) {}
 
   /**
    * The hold for placement `placement`, or undefined when its task's second operator has no alignment.
    * `buffer` is the job's alignment buffer.
    */
-  static forPlacement(graph: LogicalGraph, plan: PhysicalPlan, placement: number, buffer: SharedArrayBuffer): SourceAlignment | undefined {
+  static forPlacement(graph: LogicalGraph, plan: PhysicalPlan, placement: number, buffer: SharedArrayBuffer, bellOf: (thread: number) => Doorbell): SourceAlignment | undefined {
     const second = plan.tasks[plan.placements[placement]!.task]!.nodeIds[1];
     const a = second === undefined ? undefined : alignmentOf(graph.nodes[second]!);
     if (a === undefined) return undefined;
     const members = groups(graph, plan).get(a.group)!;
-    return new SourceAlignment(new BigInt64Array(buffer), placement, members, a.maxDriftMs, a.updateIntervalMs);
+    const own = plan.placements[placement]!.thread;
+    const threads = new Set(members.map((m) => plan.placements[m]!.thread).filter((t) => t !== own));
+    return new SourceAlignment(new BigInt64Array(buffer), placement, members, a.maxDriftMs, a.updateIntervalMs, [...threads].map(bellOf));
   }
 
   /** Publishes this source's watermark, or that it holds no one back (idle, or its input ended). */
@@ -84,6 +90,9 @@ export class SourceAlignment {
     if (v === this.published) return;
     this.published = v;
     Atomics.store(this.slots, this.own, BigInt(v));
+    // Store, then ring (the doorbell's protocol): a held source that armed its doorbell before this store either
+    // sees the new value when it checks before parking, or is woken. Its own thread checks every round anyway.
+    for (const b of this.bells) b.ring();
   }
 
   /** The lowest watermark of the group's other sources that count (MIN_WATERMARK before a first one). */

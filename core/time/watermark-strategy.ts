@@ -82,8 +82,9 @@ export class WatermarkStrategy<T> {
    * Holds the source back while its watermark is more than `maxDriftMs` ahead of the lowest watermark of the
    * sources in `group` (idle and finished ones aside), so a fast source cannot fill downstream state with records
    * a slow one will not match for a long time. It needs `assignTimestampsAndWatermarks` right behind its source
-   * (chained). A held source looks again every `updateIntervalMs`; it may run ahead by what it reads between two
-   * of its watermarks (setAutoWatermarkInterval) on top of `maxDriftMs`.
+   * (chained). A held source goes on when the group's lowest watermark moves (it is woken), and looks again at
+   * least every `updateIntervalMs`. It emits its watermark before each read step, so it runs ahead by at most one
+   * step of reads on top of `maxDriftMs`.
    */
   withWatermarkAlignment(group: string, maxDriftMs: number, updateIntervalMs = 10): WatermarkStrategy<T> {
     if (typeof group !== 'string' || group.length === 0) throw new JobDefinitionError('withWatermarkAlignment: expected a non-empty group name');

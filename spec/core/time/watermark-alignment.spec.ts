@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { JobDefinitionError, WatermarkStrategy } from '../../../core/index.js';
 import { SourceAlignment } from '../../../core/time/watermark-alignment.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../../../core/time/watermark.js';
-import { ALIGNMENT_SLOT_BYTES } from '../../../shm/layout.js';
+import { ALIGNMENT_SLOT_BYTES, DOORBELL_SEQ } from '../../../shm/layout.js';
+import { Doorbell } from '../../../shm/doorbell.js';
 
 /** Three sources of one group in slots 0, 2 and 3 (slot 1: a subtask of another task), all before a watermark. */
 function group(): { slots: BigInt64Array; a: SourceAlignment; b: SourceAlignment; c: SourceAlignment } {
@@ -76,4 +77,19 @@ test('withWatermarkAlignment checks its arguments and is part of the fingerprint
   assert.notEqual(aligned.fingerprint, s.withWatermarkAlignment('h', 10).fingerprint);
   // The alignment survives the builder calls after it.
   assert.equal(aligned.withTimestampAssigner((x) => x).withIdleness(5).alignment?.group, 'g');
+});
+
+test('a publish that moves the watermark rings the other threads of the group; one that does not, does not', () => {
+  const slots = new BigInt64Array(new SharedArrayBuffer(2 * ALIGNMENT_SLOT_BYTES));
+  const bell = Doorbell.create();
+  const slow = new SourceAlignment(slots, 0, [0, 1], 100, 5, [bell]);
+  // The held side's protocol: arm, look, park. A ring after arm() moves the sequence, so park(seq) returns.
+  const seq = bell.arm();
+  slow.publish(10, false);
+  assert.notEqual(Atomics.load(bell.i32, DOORBELL_SEQ), seq, 'rung');
+  const seq2 = bell.arm();
+  slow.publish(10, false);
+  assert.equal(Atomics.load(bell.i32, DOORBELL_SEQ), seq2, 'the same watermark again: not rung');
+  slow.publish(10, true);
+  assert.notEqual(Atomics.load(bell.i32, DOORBELL_SEQ), seq2, 'idle now: rung (it may release a held source)');
 });
