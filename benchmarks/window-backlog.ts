@@ -21,10 +21,11 @@ const BACKLOG = 4000;
 
 interface Ev { key: number; v: number }
 
-function windowOperator(sliding: boolean): { op: Operator<Ev, unknown>; ctx: TaskContext; out: { n: number } } {
+function windowOperator(sliding: boolean, fastPaths: boolean): { op: Operator<Ev, unknown>; ctx: TaskContext; out: { n: number } } {
   const env = new StreamEnvironment(1);
   const keyed = env.fromCollection<Ev>([]).keyBy((e) => e.key);
-  const stream = keyed.window(sliding ? SlidingEventTimeWindows.of(10, 2) : TumblingEventTimeWindows.of(10)).reduce((a, b) => ({ key: a.key, v: a.v + b.v }));
+  const windowed = keyed.window(sliding ? SlidingEventTimeWindows.of(10, 2) : TumblingEventTimeWindows.of(10));
+  const stream = (fastPaths ? windowed : windowed.withoutFastPaths()).reduce((a, b) => ({ key: a.key, v: a.v + b.v }));
   const ctx = new TaskContext('bench', 0, 1, env.graph.maxParallelism);
   const out = { n: 0 };
   const sink: Downstream<unknown> = { push() { out.n++; }, watermark() {}, idle() {}, finish() {} };
@@ -32,8 +33,8 @@ function windowOperator(sliding: boolean): { op: Operator<Ev, unknown>; ctx: Tas
   return { op, ctx, out };
 }
 
-function backlog(sliding: boolean): number {
-  const { op, ctx, out } = windowOperator(sliding);
+function backlog(sliding: boolean, fastPaths = true): number {
+  const { op, ctx, out } = windowOperator(sliding, fastPaths);
   for (let i = 0; i < BACKLOG; i++) {
     ctx.timestamp = i;
     op.push({ key: 1, v: i });
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
   const bench = new Bench({ name: 'window.backlog', time: 2000, warmupTime: 300, throws: true });
   bench.add('sliding', () => { fired += backlog(true); });
   bench.add('tumbling', () => { fired += backlog(false); });
+  // The window operator's fast paths off (windowed.withoutFastPaths()): a timer scans the key's windows.
+  bench.add('sliding.no-fast-paths', () => { fired += backlog(true, false); });
+  bench.add('tumbling.no-fast-paths', () => { fired += backlog(false, false); });
   await bench.run();
   const results: BenchResult[] = bench.tasks.map((task) => {
     const r = task.result;

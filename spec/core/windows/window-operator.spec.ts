@@ -266,6 +266,26 @@ describe('custom triggers', () => {
     assert.deepEqual(h.out.values().map((e) => e.v).sort((a, b) => a - b), want.sort((a, b) => a - b));
     assert.equal(win<Ev>(h).windowCount, 0);
   });
+
+  // The fast path keeps a key's windows sorted by end and finds a timer's windows by binary search: windows opened
+  // out of order (a record for an older window after newer ones), with allowed lateness (a second timer, at the
+  // cleanup) must each fire at their own end, once, and go at end + lateness.
+  test('windows opened out of order fire at their own ends, in end order, and go at end + lateness', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(SlidingEventTimeWindows.of(10, 5)).allowedLateness(7).reduce(sum));
+    for (const t of [42, 3, 27, 11, 38, 0]) h.push(ev('a', t), t);
+    const opened = win<Ev>(h).windowCount;
+    assert.equal(opened, 9, 'windows [-5,5) .. [40,50), but [15,25): no record');
+    const fired: [number, number][] = [];
+    for (let wm = 0; wm <= 60; wm++) {
+      h.watermark(wm);
+      for (const r of h.out.records) fired.push([r.ts, r.value.v]);
+      h.out.take();
+      // A window stays until end - 1 + lateness: those ending after wm - 7 + 1.
+      const live = [5, 10, 15, 20, 30, 35, 40, 45, 50].filter((end) => end - 1 + 7 > wm).length;
+      assert.equal(win<Ev>(h).windowCount, live, `windows held at watermark ${wm}`);
+    }
+    assert.deepEqual(fired, [[4, 3], [9, 3], [14, 11], [19, 11], [29, 27], [34, 27], [39, 38], [44, 80], [49, 42]]);
+  });
 });
 
 describe('timestamps (regressions, a review)', () => {
@@ -335,6 +355,19 @@ describe('window function context', () => {
 });
 
 describe('checkpoints', () => {
+  // The fast path sorts a key's windows by end; a checkpoint taken with it off keeps them in arrival order.
+  test(`a checkpoint taken with the fast paths ${fast ? 'off' : 'on'} restores into an operator with them ${fast ? 'on' : 'off'}`, () => {
+    const define = (s: KeyedStream<Ev, string>): DataStream<Ev> => s.window(SlidingEventTimeWindows.of(10, 5)).reduce(sum);
+    const h = baseHarness((e: Ev) => e.k, define, { checkpointing: true, fastPaths: !fast });
+    for (const t of [42, 3, 27, 11, 38, 0]) h.push(ev('a', t), t);
+    const snap = win<Ev>(h).snapshotState(1, false);
+    const restored = harness((e: Ev) => e.k, define, { checkpointing: true });
+    restored.op.restoreState({ keyed: snap.keyed!, operator: [] });
+    for (const w of [9, 24, 60]) { h.watermark(w); restored.watermark(w); }
+    assert.deepEqual(restored.out.values(), h.out.values());
+    assert.equal(restored.out.values().length, 9);
+  });
+
   test('window state snapshotted mid-stream and restored into a new operator gives the same results', () => {
     const define = (s: KeyedStream<Ev, string>): DataStream<[string, number, number[]]> => s.window(EventTimeSessionWindows.withGap(5)).allowedLateness(3).process<[string, number, number[]]>((k, ctx, els, out) => {
       out.collect([k, (ctx.window as TimeWindow).end, els.map((e) => e.v).sort((a, b) => a - b)]);
