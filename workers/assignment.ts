@@ -12,6 +12,8 @@ export interface RuntimeOptions {
   budget: number;
   batchBytes: number;
   spin: number;
+  /** Microtask turns before a park while an async operator waits (RunOptions.settleHops). */
+  settleHops: number;
   parkTimeoutMs: number;
   /** Waits shorter than this block the thread, and paced sources wake at their due time (0: neither). */
   fineWaitMs: number;

@@ -257,6 +257,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       yieldEveryMs: 20,
       wait: waitStrategy({ mode: 'async', spin: a.options.spin, parkTimeoutMs: a.options.parkTimeoutMs }),
       fineWaitMs: a.options.fineWaitMs,
+      settleHops: a.options.settleHops,
     });
     for (const st of subtasks) {
       for (const s of st.sinks) {

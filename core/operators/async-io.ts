@@ -77,6 +77,7 @@ interface Slot<I, R> {
   result: R | undefined;
   error: Error | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The attempt's own (with a timeout; undefined when requests share the operator's signal). */
   controller: AbortController | undefined;
 }
 
@@ -96,6 +97,12 @@ export class AsyncIo<I, R> {
   private nextIndex = 0;
   private closed = false;
   private readonly onSettle: (() => void) | undefined;
+  /**
+   * Without a timeout no single request is ever aborted, only all of them at close: they share this signal. An
+   * AbortController per request cost more than the rest of the operator (a third of the thread's time and most of
+   * its GC with a function that resolves at once). With a timeout, each attempt has its own.
+   */
+  private readonly shared: AbortController | undefined;
   /** Inputs skipped by a 'drop' policy (timeouts, rejections) so far. */
   dropped = 0;
 
@@ -109,6 +116,7 @@ export class AsyncIo<I, R> {
     this.onTimeout = options.onTimeout ?? 'fail';
     this.onError = options.onError ?? 'fail';
     this.onSettle = options.onSettle;
+    this.shared = this.timeoutMs === Infinity ? new AbortController() : undefined;
     if (!Number.isSafeInteger(this.capacity) || this.capacity < 1) throw new AsyncIoError('INVALID_OPTION', `${name}: capacity must be a positive integer, got ${options.capacity}`);
     if (!(this.timeoutMs > 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be > 0, got ${options.timeoutMs}`);
     if (!Number.isSafeInteger(this.retries) || this.retries < 0 || !(this.retryDelayMs >= 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: retries must be a non-negative integer and retryDelayMs >= 0`);
@@ -206,6 +214,7 @@ export class AsyncIo<I, R> {
       clearTimeout(slot.timer);
       slot.controller?.abort(new AsyncIoError('ASYNC_CLOSED', `${this.name}: closed`));
     }
+    this.shared?.abort(new AsyncIoError('ASYNC_CLOSED', `${this.name}: closed`));
   }
 
   private canPoll(): boolean {
@@ -220,8 +229,8 @@ export class AsyncIo<I, R> {
   private start(slot: Slot<I, R>): void {
     const attempt = ++slot.attempt;
     slot.live = attempt;
-    const controller = new AbortController();
-    slot.controller = controller;
+    const controller = this.shared ?? new AbortController();
+    slot.controller = this.shared === undefined ? controller : undefined;
     if (this.timeoutMs !== Infinity) slot.timer = setTimeout(() => this.settle(slot, attempt, 'timeout', undefined), this.timeoutMs);
     let p: Promise<R>;
     try {

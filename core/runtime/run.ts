@@ -70,6 +70,12 @@ export interface RunOptions {
   /** Checks a waiting thread spins before it parks (0: always park). */
   spin?: number;
   /**
+   * Microtask turns a thread with nothing to do gives its async operators' settled promises before it parks
+   * (default 4; 0: none, every wait for a result parks). A request that resolves at once (a cache hit) then
+   * costs a turn, not a park and wake-up.
+   */
+  settleHops?: number;
+  /**
    * A thread with nothing to do for less than this many ms blocks until then (µs precision) instead of waiting on
    * an event-loop timer (1 ms granularity), and a rate-limited source is woken at its next record's due time
    * rather than by a timer (default 1; 0 turns both off: a paced record then waits up to a millisecond or more).
@@ -221,6 +227,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     budget: 1024,
     batchBytes: Math.min(ringBytes / 4, 16 * 1024),
     spin: options.spin ?? 256,
+    settleHops: options.settleHops ?? 4,
     parkTimeoutMs: 200,
     fineWaitMs: options.fineWaitMs ?? 1,
     recordBatch: options.recordBatch ?? 32,
@@ -239,6 +246,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
   }
   if (options.threadCache !== undefined && !(options.threadCache instanceof ThreadCache)) throw new JobDefinitionError('threadCache must be a ThreadCache (new ThreadCache())');
   if (!(rt.fineWaitMs >= 0 && rt.fineWaitMs < rt.parkTimeoutMs)) throw new JobDefinitionError(`fineWaitMs must be >= 0 and < ${rt.parkTimeoutMs}, got ${rt.fineWaitMs}`);
+  if (!Number.isInteger(rt.settleHops) || rt.settleHops < 0) throw new JobDefinitionError(`settleHops must be an integer >= 0, got ${JSON.stringify(options.settleHops)}`);
   if (!Number.isInteger(rt.recordBatch) || rt.recordBatch < 1) throw new JobDefinitionError(`recordBatch must be an integer >= 1, got ${rt.recordBatch}`);
 
   // ---- checkpointing

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run } from '../../core/index.js';
 import type { Paced } from './jobs/due-time-source.js';
+import type { Settled } from './jobs/settle-hops.js';
 
 const N = 300;
 
@@ -79,4 +80,27 @@ test("an asyncMap sharing its thread with a producer blocked on it keeps going: 
   if (outcome === 'stalled') await h.cancel();
   assert.equal(outcome, 'done', `the job stopped with ${through} of ${n} records through the asyncMap`);
   assert.equal(through, n);
+});
+
+// Settle hops (RunOptions.settleHops): with nothing else to do, the loop gives an asyncMap's settled promises a
+// few microtask turns before it parks. A request that resolves at once then needs no turn of the event loop
+// (a park and its wake-up); with settleHops 0, every result waits for one.
+async function settled(settleHops: number | undefined): Promise<Settled[]> {
+  const h = await run(new URL(`./jobs/settle-hops.ts?n=${SETTLE_N}`, import.meta.url), { parallelism: 1, ...(settleHops !== undefined ? { settleHops } : {}) });
+  const out = (await h.result).collected.out as Settled[];
+  assert.deepEqual(out.map((r) => r.i), Array.from({ length: SETTLE_N }, (_, i) => i), 'every result once, in order');
+  return out;
+}
+const SETTLE_N = 3000;
+
+test('settle hops: results of requests that resolve at once need no event-loop turn each', async () => {
+  const turns = (await settled(undefined)).at(-1)!.turns;
+  // Turns still come, every yieldEveryMs of work and at parks for other reasons: far fewer than results.
+  assert.ok(turns < SETTLE_N / 4, `${turns} event-loop turns for ${SETTLE_N} results`);
+});
+
+test('settleHops 0: each result waits for a park, a turn of the event loop', async () => {
+  const turns = (await settled(0)).at(-1)!.turns;
+  assert.ok(turns >= SETTLE_N / 2, `${turns} event-loop turns for ${SETTLE_N} results`);
+  await assert.rejects(run(new URL('./jobs/settle-hops.ts', import.meta.url), { settleHops: -1 }), /settleHops must be an integer >= 0, got -1/);
 });
