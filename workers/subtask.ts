@@ -243,18 +243,20 @@ export class Subtask implements BarrierHandler {
     if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
     const alignment = this.alignment;
     // Before any wait returns: a waiting source's watermark still moves (periodic emits, idleness, its end).
-    if (alignment !== undefined) {
-      this.aligned!.emitNow();
-      alignment.publish(this.aligned!.currentWatermark, this.aligned!.isIdleNow);
-    }
+    const progress = alignment !== undefined ? this.aligned!.progressWatermark() : NaN;
+    if (alignment !== undefined) alignment.publish(progress, this.aligned!.isIdleNow);
     if (this.sourceWaiting) {
       if (!this.sourceReady && !(performance.now() >= this.sourceDueAt)) return done;
       this.sourceWaiting = false;
       this.sourceReady = false;
       this.sourceDueAt = NaN;
     }
-    // Held, not idle: sourceIdleSince stays as it is. A source of the group that moves on rings this thread.
-    if (alignment !== undefined && (this.held = alignment.holds(this.aligned!.currentWatermark))) return done;
+    // A source of the group that moves on rings this thread. Held is not idle: an empty read just before (a
+    // polling source between bursts) must not mark the stream idle while it is held back with data to read.
+    if (alignment !== undefined && (this.held = alignment.holds(progress))) {
+      this.ctx.sourceIdleSince = NaN;
+      return done;
+    }
     let status;
     const before = this.sourceRecords;
     try {
@@ -526,7 +528,7 @@ export class Subtask implements BarrierHandler {
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
     if (this.source && !this.sourceEnded && (!this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt)
-      && !(this.held && this.alignment!.holds(this.aligned!.currentWatermark))) return true;
+      && !(this.held && this.alignment!.holds(this.aligned!.progressWatermark()))) return true;
     if (this.triggerPending()) return true;
     if (this.input === undefined) return false;
     return this.replaying() || this.input.hasData() || (this.input.allEnded && !this.inputFinished);

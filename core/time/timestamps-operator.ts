@@ -17,6 +17,8 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   private current = MIN_WATERMARK;
   private nextEmit: number;
   private isIdle = false;
+  /** Takes what the generator would emit, for progressWatermark(). */
+  private readonly probe = { value: MIN_WATERMARK, emitWatermark(w: number): void { if (w > this.value) this.value = Math.min(Math.floor(w), MAX_WATERMARK); } };
 
   constructor(name: string, ctx: TaskContext, next: Downstream<T>, strategy: WatermarkStrategy<T>, private readonly intervalMs: number) {
     super(name, ctx, next);
@@ -47,11 +49,6 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     this.next.push(value);
     // After the record, as Flink does: a watermark this record triggers must not overtake it (it would be late).
     try { this.generator.onEvent(value, ts, this); } catch (e) { this.fail(e); }
-  }
-
-  /** The last watermark this operator emitted (MIN_WATERMARK before the first). */
-  get currentWatermark(): number {
-    return this.current;
   }
 
   /** Whether it has marked its stream idle. */
@@ -95,12 +92,15 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   }
 
   /**
-   * The generator's watermark now, not at the next interval: an aligned source asks before each read, so that
-   * its hold sees how far it has read (at most one step's records ago). Not while idle (see onProcessingTime).
+   * How far the stream has got: the watermark the generator would emit now (it is not emitted: downstream gets
+   * watermarks at the interval). An aligned source asks before each read step, so its hold sees its reads up to
+   * the last step, not up to the last interval. While idle, the last emitted one (see onProcessingTime).
    */
-  emitNow(): void {
-    if (this.isIdle) return;
-    try { this.generator.onPeriodicEmit(this); } catch (e) { this.fail(e); }
+  progressWatermark(): number {
+    if (this.isIdle) return this.current;
+    this.probe.value = this.current;
+    try { this.generator.onPeriodicEmit(this.probe); } catch (e) { this.fail(e); }
+    return this.probe.value;
   }
 
   override finish(): void {

@@ -83,11 +83,13 @@ export class WatermarkStrategy<T> {
    * sources in `group` (idle and finished ones aside), so a fast source cannot fill downstream state with records
    * a slow one will not match for a long time. It needs `assignTimestampsAndWatermarks` right behind its source
    * (chained). A held source goes on when the group's lowest watermark moves (it is woken), and looks again at
-   * least every `updateIntervalMs`. It emits its watermark before each read step, so it runs ahead by at most one
-   * step of reads on top of `maxDriftMs`.
+   * least every `updateIntervalMs`. It asks its generator for its watermark before each read step (downstream
+   * still gets watermarks at the interval), so it runs ahead by at most one step of reads on top of `maxDriftMs`.
    */
   withWatermarkAlignment(group: string, maxDriftMs: number, updateIntervalMs = 10): WatermarkStrategy<T> {
     if (typeof group !== 'string' || group.length === 0) throw new JobDefinitionError('withWatermarkAlignment: expected a non-empty group name');
+    // Its watermark would stay at the minimum until its source ends, holding every other source of the group.
+    if (this.describe === 'none') throw new JobDefinitionError('withWatermarkAlignment: a strategy without watermarks (noWatermarks) would hold back every source of its group until its own ends');
     if (!(Number.isFinite(maxDriftMs) && maxDriftMs >= 0)) throw new JobDefinitionError(`withWatermarkAlignment: maxDriftMs must be a number of ms >= 0, got ${maxDriftMs}`);
     if (!(Number.isFinite(updateIntervalMs) && updateIntervalMs > 0)) throw new JobDefinitionError(`withWatermarkAlignment: updateIntervalMs must be a number of ms > 0, got ${updateIntervalMs}`);
     return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, this.idleTimeoutMs, { group, maxDriftMs, updateIntervalMs });

@@ -93,3 +93,7 @@ test('a publish that moves the watermark rings the other threads of the group; o
   slow.publish(10, true);
   assert.notEqual(Atomics.load(bell.i32, DOORBELL_SEQ), seq2, 'idle now: rung (it may release a held source)');
 });
+
+test('a strategy without watermarks cannot be aligned: it would hold its group until its source ended', () => {
+  assert.throws(() => WatermarkStrategy.noWatermarks<number>().withWatermarkAlignment('g', 10), /a strategy without watermarks \(noWatermarks\) would hold back every source of its group/);
+});

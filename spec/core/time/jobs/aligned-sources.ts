@@ -2,7 +2,7 @@
 // unioned into a collecting sink. Each record carries the wall time its source made it (`at`, comparable across
 // threads), so the test can see how far the fast source had read ahead of the slow one at any moment.
 //   ?align=1&drift=200&update=2&wm=5&fast=20000&slow=1000&rate=2000   the slow source is rate-limited; wm is
-//     the watermark interval (aligned sources also emit theirs before each read step)
+//     the watermark interval (aligned sources also look at their progress before each read step)
 //   ?idle=1&dir=/tmp/x                                  the slow source emits 5 records, then finds nothing until
 //     the marker dir/go exists, then 5 more. The sink's map writes dir/go when a fast record at ts >= GO_AT comes:
 //     only possible if the idle slow source stopped holding the fast one back (else the job never ends).
