@@ -33,6 +33,11 @@ export interface AsyncIoOptions<I, R> {
   onError?: FailurePolicy<I, R>;
   /** Called whenever a request settles (the task's doorbell: a parked thread wakes to poll). */
   onSettle?: () => void;
+  /**
+   * All requests get one signal, aborted at close, instead of one per attempt (aborted at its timeout): for a
+   * function that never looks at its signal. Default false.
+   */
+  sharedSignal?: boolean;
 }
 
 export type AsyncIoErrorCode = 'ASYNC_TIMEOUT' | 'ASYNC_FAILED' | 'ASYNC_FULL' | 'ASYNC_CLOSED' | 'INVALID_OPTION';
@@ -98,9 +103,10 @@ export class AsyncIo<I, R> {
   private closed = false;
   private readonly onSettle: (() => void) | undefined;
   /**
-   * Without a timeout no single request is ever aborted, only all of them at close: they share this signal. An
-   * AbortController per request cost more than the rest of the operator (a third of the thread's time and most of
-   * its GC with a function that resolves at once). With a timeout, each attempt has its own.
+   * With `sharedSignal`, every request's signal (aborted at close only). An AbortController per request cost more
+   * than the rest of the operator: a third of the thread's time and most of its GC, for a function that resolves
+   * at once. Per attempt otherwise: a function that adds a listener to its signal for each request (fetch does)
+   * would pile them up on a shared one.
    */
   private readonly shared: AbortController | undefined;
   /** Inputs skipped by a 'drop' policy (timeouts, rejections) so far. */
@@ -116,7 +122,7 @@ export class AsyncIo<I, R> {
     this.onTimeout = options.onTimeout ?? 'fail';
     this.onError = options.onError ?? 'fail';
     this.onSettle = options.onSettle;
-    this.shared = this.timeoutMs === Infinity ? new AbortController() : undefined;
+    this.shared = options.sharedSignal === true ? new AbortController() : undefined;
     if (!Number.isSafeInteger(this.capacity) || this.capacity < 1) throw new AsyncIoError('INVALID_OPTION', `${name}: capacity must be a positive integer, got ${options.capacity}`);
     if (!(this.timeoutMs > 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be > 0, got ${options.timeoutMs}`);
     if (!Number.isSafeInteger(this.retries) || this.retries < 0 || !(this.retryDelayMs >= 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: retries must be a non-negative integer and retryDelayMs >= 0`);

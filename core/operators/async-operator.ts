@@ -25,12 +25,12 @@ interface Entry<I> {
   readonly ts: number;
 }
 
-function toCoreOptions<I, R>(o: AsyncMapOptions<I, R>, onSettle?: () => void): AsyncIoOptions<Entry<I>, R> {
+function toCoreOptions<I, R>(o: AsyncMapOptions<I, R>, onSettle: (() => void) | undefined, sharedSignal: boolean): AsyncIoOptions<Entry<I>, R> {
   const t = o.onTimeout;
   const onTimeout: FailurePolicy<Entry<I>, R> = t === undefined || t === 'error' ? 'fail' : t === 'drop' ? 'drop' : { fallback: (e, err) => t.fallback(e.value, err) };
   return {
     ordered: o.ordered, capacity: o.capacity, timeoutMs: o.timeoutMs, retries: o.retries, retryDelayMs: o.retryDelayMs,
-    onTimeout, onError: 'fail', onSettle,
+    onTimeout, onError: 'fail', onSettle, sharedSignal,
   };
 }
 
@@ -62,7 +62,8 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
 
   constructor(name: string, ctx: TaskContext, next: Downstream<R>, fn: AsyncMapFunction<I, R>, options: AsyncMapOptions<I, R>) {
     super(name, ctx, next);
-    this.io = new AsyncIo<Entry<I>, R>((e, signal) => fn(e.value, signal), toCoreOptions(options, () => ctx.wake()), name);
+    // A function that declares no signal parameter (`async (x) => ...`) cannot listen to it: its requests share one.
+    this.io = new AsyncIo<Entry<I>, R>((e, signal) => fn(e.value, signal), toCoreOptions(options, () => ctx.wake(), fn.length < 2), name);
   }
 
   push(value: I): void {

@@ -153,3 +153,28 @@ test('the stream going idle waits behind the results still due, like a watermark
   op.pollPending(100);
   assert.deepEqual(events.slice(4), [{ idle: false }, { record: 'r2', ts: 160 }], 'idle and active again while r2 was due: neither goes out');
 });
+
+// Signals: a function that declares its signal parameter gets one per attempt (a fetch adds a listener to it per
+// request: on a shared one they would pile up); one that declares none shares a single signal, aborted at close
+// (an AbortController per request cost more than the rest of the operator).
+test('a function that takes its signal gets one per request; one that does not shares one, aborted at close', () => {
+  const ctx = new TaskContext('test', 0, 1, 128);
+  const per: AbortSignal[] = [];
+  const shared: AbortSignal[] = [];
+  const takesSignal = (_i: number, signal: AbortSignal): Promise<string> => { per.push(signal); return new Promise(() => {}); };
+  const noSignal = function (this: void, _i: number): Promise<string> {
+    // Declares one parameter (length 1); the signal still comes as the second argument.
+    shared.push(arguments[1] as AbortSignal);
+    return new Promise(() => {});
+  };
+  for (const [fn, got] of [[takesSignal, per], [noSignal, shared]] as const) {
+    const op = new AsyncOperator<number, string>('enrich', ctx, downstream(ctx, []), fn as (i: number, s: AbortSignal) => Promise<string>, { capacity: 10 });
+    for (let i = 0; i < 3; i++) { ctx.timestamp = i; op.push(i); }
+    assert.equal(got.length, 3);
+    assert.ok(got.every((s) => !s.aborted), 'not aborted while the job runs');
+    op.close();
+  }
+  assert.equal(new Set(per).size, 3, 'one signal per request');
+  assert.equal(new Set(shared).size, 1, 'one signal for every request');
+  assert.ok([...per, ...shared].every((s) => s.aborted), 'all aborted at close');
+});
