@@ -11,6 +11,9 @@ import type { KeyedProcessFunction } from '../../../core/api/functions.js';
 import { OperatorError } from '../../../core/api/errors.js';
 import { OutputTag } from '../../../core/api/output-tag.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
+import { stateSchemaFields } from '../../../core/state/typed-state-table.js';
+import type { KeySlots } from '../../../core/state/key-slots.js';
+import { recordSchema } from '../../../core/index.js';
 
 class Sink<T> implements Downstream<T> {
   out: { v: T; ts: number }[] = [];
@@ -202,6 +205,23 @@ describe('KeyedProcessOperator', () => {
       ctx.timestamp = 1;
       op.push({ k: 'a', ts: 1 });
       assert.deepEqual(op.backend.table<unknown>('__timers/event', 'internal', undefined).entries.get('a')?.value, on ? 11 : [11]);
+    }
+  });
+
+  // The switch's other half: a typed state table files int32 keys in its own hash table (KeySlots) with it on,
+  // every key in a Map with it off. The two give the same results, so only the table itself shows the switch.
+  test('the task context\'s stateFastPaths reaches typed state: int32 keys in KeySlots with it on, in a Map with it off', () => {
+    for (const on of [true, false]) {
+      const ctx = new TaskContext('t', 0, 1, 128);
+      ctx.stateFastPaths = on;
+      const sink = new Sink<{ k: number; n: number }>(ctx);
+      const op = new ReduceOperator<{ k: number; n: number }>('sum', ctx, sink, (e) => e.k, (a, b) => ({ k: a.k, n: a.n + b.n }), false,
+        stateSchemaFields(recordSchema({ k: 'i32', n: 'i32' }), 'test'));
+      for (const k of [1, 2, 1]) op.push({ k, n: 1 });
+      const slots = (op.backend.typedTable<unknown>('reduce', stateSchemaFields(recordSchema({ k: 'i32', n: 'i32' }), 'test'), 'test') as unknown as { slots: KeySlots }).slots;
+      assert.equal(slots.fast, on);
+      // Where the keys are: KeySlots' int table, or its Map of other keys.
+      assert.equal((slots as unknown as { other: Map<unknown, number> }).other.size, on ? 0 : 2);
     }
   });
 
