@@ -32,6 +32,11 @@ export interface LoopOptions {
   settleHops: number;
 }
 
+/** One turn of the event loop: timers, I/O, messages and settled promises run before it resolves. */
+function eventLoopTurn(): Promise<void> {
+  return new Promise<void>((r) => setImmediate(r));
+}
+
 /**
  * Time in which `live` did nothing: backpressured for those blocked on a full output, idle for the rest. With
  * `workedBusy`, busy for those that worked in the last round (the time after it is their flushes).
@@ -125,7 +130,7 @@ export async function runTaskLoop(
       }
       if (work > 0) {
         if (now - lastYield >= options.yieldEveryMs) {
-          await new Promise<void>((r) => setImmediate(r));
+          await eventLoopTurn();
           lastYield = performance.now();
         }
         continue;
@@ -184,7 +189,7 @@ export async function runTaskLoop(
       } else {
         // A round that did nothing but found work pending (a source whose promise is about to settle): give
         // the event loop a turn, or the loop could spin without ever letting that promise settle.
-        await new Promise<void>((r) => setImmediate(r));
+        await eventLoopTurn();
         yielded = true;
       }
       bell.disarm();
@@ -198,7 +203,7 @@ export async function runTaskLoop(
         // Short blocking parks, and parks that returned at once, give promises and messages (async sources and
         // operators, checkpoint messages) no turn. Counted as a turn, a park that never waited left an asyncMap's
         // settled requests unrun for good while a blocked subtask's due timer kept the park's timeout at 0.
-        await new Promise<void>((r) => setImmediate(r));
+        await eventLoopTurn();
         lastYield = performance.now();
       }
     }
