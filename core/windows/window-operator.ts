@@ -319,10 +319,11 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       return (list !== undefined && list.includes(ts)) || (cleanups && ts === this.cleanupTime(slot));
     };
     if (this.byEnd) {
-      // Only windows ending at ts + 1 (the trigger's timer; the cleanup without lateness) or ts + 1 - lateness.
-      const ends = this.lateness === 0 || !cleanups ? [ts + 1] : [ts + 1 - this.lateness, ts + 1];
-      for (const end of ends) {
-        for (let i = firstEndingAt(slots, end); i < slots.length && slots[i]!.e === end; i++) if (has(slots[i]!)) todo.push(slots[i]!);
+      // Only windows whose end - 1 (the trigger's timer; the cleanup without lateness) or end - 1 + lateness is ts:
+      // the same sums the timers were registered with (ts + 1 is not always end in floating point: 0.3 - 1 + 1).
+      const offsets = this.lateness === 0 || !cleanups ? [0] : [this.lateness, 0];
+      for (const off of offsets) {
+        for (let i = firstTimerAtLeast(slots, ts, off); i < slots.length && slots[i]!.e - 1 + off === ts; i++) if (has(slots[i]!)) todo.push(slots[i]!);
       }
     } else {
       for (let i = 0; i < slots.length; i++) if (has(slots[i]!)) todo.push(slots[i]!);
@@ -452,6 +453,18 @@ function firstEndingAt(slots: readonly Slot[], end: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (slots[mid]!.e < end) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The index of the first slot whose end - 1 + `offset` is `ts` or more, in slots sorted by end (monotone in end). */
+function firstTimerAtLeast(slots: readonly Slot[], ts: number, offset: number): number {
+  let lo = 0;
+  let hi = slots.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (slots[mid]!.e - 1 + offset < ts) lo = mid + 1;
     else hi = mid;
   }
   return lo;

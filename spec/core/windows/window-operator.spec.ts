@@ -9,6 +9,8 @@ import {
   type Collector, type DataStream, type KeyedStream,
 } from '../../../core/index.js';
 import { WindowOperator } from '../../../core/windows/window-operator.js';
+import { WindowAssigner } from '../../../core/windows/window-assigner.js';
+import { TimeWindow as TimeWindowClass } from '../../../core/windows/window.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 import { harness as baseHarness, type HarnessOptions } from './harness.js';
 
@@ -264,6 +266,30 @@ describe('custom triggers', () => {
       want.push(n, n);
     }
     assert.deepEqual(h.out.values().map((e) => e.v).sort((a, b) => a - b), want.sort((a, b) => a - b));
+    assert.equal(win<Ev>(h).windowCount, 0);
+  });
+
+  // Regression (a review): the fast path looked a timer's windows up by end = ts + 1, but timers are at end - 1
+  // (+ lateness), and in floating point 0.3 - 1 + 1 is not 0.3: a custom assigner's sub-millisecond window never
+  // fired, and stayed.
+  test('a custom assigner with sub-millisecond bounds: its windows fire and go', () => {
+    class Tenths extends WindowAssigner<TimeWindow> {
+      readonly isEventTime = true;
+      readonly fingerprint = 'tenths';
+      assign(_e: unknown, ts: number, out: number[]): number {
+        const s = Math.floor(ts * 10) / 10;
+        out[0] = s;
+        out[1] = Math.round((s + 0.1) * 10) / 10;
+        return 1;
+      }
+      window(s: number, e: number): TimeWindow { return new TimeWindowClass(s, e); }
+      defaultTrigger(): Trigger<TimeWindow> { return new EventTimeTrigger(); }
+    }
+    const h = harness((e: Ev) => e.k, (s) => s.window(new Tenths()).allowedLateness(1).reduce(sum));
+    h.push(ev('a', 1), 0.25);
+    h.push(ev('a', 2), 0.71);
+    h.watermark(5);
+    assert.deepEqual(h.out.values().map((e) => e.v), [1, 2]);
     assert.equal(win<Ev>(h).windowCount, 0);
   });
 
