@@ -114,7 +114,9 @@ export const METRIC_LATENCY_P50_MS = 6;
 export const METRIC_LATENCY_P99_MS = 7;
 export const METRIC_LATENCY_P999_MS = 8;
 export const METRIC_LATENCY_MAX_MS = 9;
-export const METRIC_SUBTASK_SLOTS = 10;
+/** Of the idle ms, those an aligned source spent held back by its group (watermark alignment). */
+export const METRIC_ALIGNMENT_HELD_MS = 10;
+export const METRIC_SUBTASK_SLOTS = 11;
 /**
  * Then, per operator of the chain: records in, records out, late records dropped (windows, joins), records
  * dropped and dead-lettered by its error policy.

@@ -100,7 +100,9 @@ export class Subtask implements BarrierHandler {
   private alignment: SourceAlignment | undefined;
   private aligned: TimestampsOperator<unknown> | undefined;
   /** An aligned source ahead of its group: it reads nothing until holds() says otherwise. */
-  private held = false;
+  held = false;
+  /** Of idleMs, the time it was held (the task loop counts it). */
+  alignmentHeldMs = 0;
 
   constructor(
     readonly taskId: number,

@@ -10,7 +10,7 @@ import type { Doorbell } from '../shm/doorbell.js';
 import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
   JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED,
-  METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK,
+  METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
 import { FINISHED, type Subtask } from './subtask.js';
@@ -37,6 +37,12 @@ function eventLoopTurn(): Promise<void> {
   return new Promise<void>((r) => setImmediate(r));
 }
 
+/** Idle time; an aligned source held back by its group counts it as held too. */
+function idle(s: Subtask, ms: number): void {
+  s.idleMs += ms;
+  if (s.held) s.alignmentHeldMs += ms;
+}
+
 /**
  * Time in which `live` did nothing: backpressured for those blocked on a full output, idle for the rest. With
  * `workedBusy`, busy for those that worked in the last round (the time after it is their flushes).
@@ -45,7 +51,7 @@ function countWaited(live: readonly Subtask[], ms: number, workedBusy = false): 
   for (const s of live) {
     if (workedBusy && s.lastWork > 0) s.busyMs += ms;
     else if (s.blocked()) s.backpressuredMs += ms;
-    else s.idleMs += ms;
+    else idle(s, ms);
   }
 }
 
@@ -70,6 +76,7 @@ export async function runTaskLoop(
       metrics[base + METRIC_IDLE_MS] = st.idleMs;
       metrics[base + METRIC_WATERMARK] = st.ctx.watermark;
       metrics[base + METRIC_BAD_RECORDS] = st.badRecords;
+      metrics[base + METRIC_ALIGNMENT_HELD_MS] = st.alignmentHeldMs;
       st.latency?.histogram?.publish(metrics, base);
       for (let k = 0; k < st.operators.length; k++) {
         const op = st.operators[k]!;
@@ -111,7 +118,7 @@ export async function runTaskLoop(
           const st = live[i]!;
           if (st.lastWork > 0) continue;
           if (st.blocked()) st.backpressuredMs += round;
-          else st.idleMs += round;
+          else idle(st, round);
         }
         counted = t;
       }

@@ -118,6 +118,7 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   counter('sluice_task_busy_seconds_total', 'Time the subtask spent working.', task, (m, i) => m.tasks[i]!.busyMs / 1000, 'tasks');
   counter('sluice_task_backpressured_seconds_total', 'Time the subtask spent parked on a full output ring.', task, (m, i) => m.tasks[i]!.backpressuredMs / 1000, 'tasks');
   counter('sluice_task_idle_seconds_total', 'Time the subtask spent parked waiting for input.', task, (m, i) => m.tasks[i]!.idleMs / 1000, 'tasks');
+  counter('sluice_task_alignment_held_seconds_total', 'Of the idle time, the time an aligned source was held back by its watermark alignment group.', task, (m, i) => m.tasks[i]!.alignmentHeldMs / 1000, 'tasks');
   counter('sluice_task_bad_records_total', 'Records the subtask\'s source could not decode.', task, (m, i) => m.tasks[i]!.badRecords, 'tasks');
 
   const perSecond = (name: string, help: string, pick: 'recordsIn' | 'recordsOut'): void => {

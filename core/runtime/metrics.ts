@@ -4,7 +4,7 @@
 import {
   METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS,
   METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_LATE_DROPPED,
-  METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK,
+  METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
 } from '../../shm/layout.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../time/watermark.js';
@@ -52,6 +52,8 @@ export interface TaskMetrics {
   busyMs: number;
   backpressuredMs: number;
   idleMs: number;
+  /** Of idleMs, the time an aligned source spent held back by its group (0 for every other subtask). */
+  alignmentHeldMs: number;
   /** The subtask's event-time watermark, ms (null before its first watermark). MAX_WATERMARK: its input ended. */
   watermark: number | null;
   /** Wall-clock time minus the watermark when the metrics were read, ms (null without a watermark, or after the end). */
@@ -70,7 +72,7 @@ export interface JobMetrics {
 
 /** Reads the live metrics buffer into per-operator and per-task rows. */
 /** The counter slots of a subtask's block (relative to its base) and of each operator's (relative to its own). */
-const SUBTASK_COUNTERS = [METRIC_BUSY_MS, METRIC_BACKPRESSURED_MS, METRIC_IDLE_MS, METRIC_BAD_RECORDS, METRIC_LATENCY_COUNT];
+const SUBTASK_COUNTERS = [METRIC_BUSY_MS, METRIC_BACKPRESSURED_MS, METRIC_IDLE_MS, METRIC_BAD_RECORDS, METRIC_LATENCY_COUNT, METRIC_ALIGNMENT_HELD_MS];
 const OPERATOR_COUNTERS = [METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OP_LATE_DROPPED, METRIC_OP_DROPPED, METRIC_OP_DEAD_LETTERED];
 
 /**
@@ -109,7 +111,7 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
     const watermark = started && Number.isFinite(wm) && wm > MIN_WATERMARK ? wm : null;
     const markers = c(base + METRIC_LATENCY_COUNT);
     tasks.push({
-      task: t.name, subtask: p.subtask, thread: p.thread, busyMs, backpressuredMs, idleMs,
+      task: t.name, subtask: p.subtask, thread: p.thread, busyMs, backpressuredMs, idleMs, alignmentHeldMs: c(base + METRIC_ALIGNMENT_HELD_MS),
       watermark,
       watermarkLagMs: watermark === null || watermark >= MAX_WATERMARK ? null : now - watermark,
       badRecords: c(base + METRIC_BAD_RECORDS),

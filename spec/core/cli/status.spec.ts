@@ -16,7 +16,7 @@ const shape: JobShape = {
 };
 
 function task(name: string, over: Partial<TaskMetrics> = {}): TaskMetrics {
-  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, watermark: null, watermarkLagMs: null, badRecords: 0, latency: null, ...over };
+  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, alignmentHeldMs: 0, watermark: null, watermarkLagMs: null, badRecords: 0, latency: null, ...over };
 }
 
 function metrics(srcOut: number, tasks: TaskMetrics[] = [task('src'), task('count -> out')], late = 3): JobMetrics {

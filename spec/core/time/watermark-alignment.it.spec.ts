@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JobDefinitionError, run } from '../../../core/index.js';
+import { JobDefinitionError, run, type JobResult } from '../../../core/index.js';
 import { SLOW_STEP_MS, type Rec } from './jobs/aligned-sources.js';
 import { N as HELD_N, type Rec as HeldRec } from './jobs/held-idle.js';
 
@@ -44,17 +44,29 @@ function assertEveryRecordOnce(out: readonly Rec[], slow: number): void {
   assert.deepEqual(slowTs, Array.from({ length: slow }, (_, i) => i * SLOW_STEP_MS));
 }
 
+/** Of the sources' idle time, how long each was held back by its alignment group (the task metrics). */
+function heldMs(r: JobResult): { fast: number; slow: number } {
+  const of = (name: string): number => r.metrics.tasks.filter((t) => t.task.startsWith(name)).reduce((s, t) => s + t.alignmentHeldMs, 0);
+  return { fast: of('fast'), slow: of('slow') };
+}
+
 test('without alignment the fast source runs far ahead of the slow one (the case alignment exists for)', async () => {
-  const out = (await (await run(job('align=0'), { parallelism: 1 })).result).collected.out as Rec[];
+  const r = await (await run(job('align=0'), { parallelism: 1 })).result;
+  const out = r.collected.out as Rec[];
   assertEveryRecordOnce(out, SLOW);
   const lead = maxLead(out);
   assert.ok(lead >= FAST / 2, `unaligned lead ${lead} ms`);
+  assert.deepEqual(heldMs(r), { fast: 0, slow: 0 }, 'nothing held');
 });
 
 for (const parallelism of [1, 2]) {
   test(`aligned at parallelism ${parallelism}: the fast source stays within maxDrift and a step of the slow one; every record once`, async () => {
-    const out = (await (await run(job('align=1&update=60000&wm=60000'), { parallelism })).result).collected.out as Rec[];
+    const r = await (await run(job('align=1&update=60000&wm=60000'), { parallelism })).result;
+    const out = r.collected.out as Rec[];
     assertEveryRecordOnce(out, SLOW);
+    // The fast source waited on the slow one for most of the slow one's 0.5 s: the metrics say so.
+    const held = heldMs(r);
+    assert.ok(held.fast > 0, `fast source held ${held.fast} ms`);
     const lead = maxLead(out);
     // maxDrift, and one step of reads past the last look: BUDGET records of every parallelism-th event time.
     // Plus 10 slow records for the clocks of two threads (they agree to well within a millisecond).
