@@ -82,7 +82,7 @@ interface Slot<I, R> {
   result: R | undefined;
   error: Error | undefined;
   timer: NodeJS.Timeout | undefined;
-  /** The attempt's own (with a timeout; undefined when requests share the operator's signal). */
+  /** The attempt's own; undefined when requests share the operator's signal (sharedSignal). */
   controller: AbortController | undefined;
 }
 
