@@ -99,8 +99,8 @@ export class Subtask implements BarrierHandler {
   /** Watermark alignment of an aligned source (align()), and the operator whose watermark it publishes. */
   private alignment: SourceAlignment | undefined;
   private aligned: TimestampsOperator<unknown> | undefined;
-  /** An aligned source ahead of its group: it reads nothing until holds() says otherwise. */
-  held = false;
+  /** An aligned source ahead of its group, at this watermark (NaN: not held): it reads nothing until it is not. */
+  private heldAt = Number.NaN;
   /** Of idleMs, the time it was held (the task loop counts it). */
   alignmentHeldMs = 0;
 
@@ -255,9 +255,13 @@ export class Subtask implements BarrierHandler {
     }
     // A source of the group that moves on rings this thread. Held is not idle: an empty read just before (a
     // polling source between bursts) must not mark the stream idle while it is held back with data to read.
-    if (alignment !== undefined && (this.held = alignment.holds(progress))) {
-      this.ctx.sourceIdleSince = NaN;
-      return done;
+    if (alignment !== undefined) {
+      if (alignment.holds(progress)) {
+        this.heldAt = progress;
+        this.ctx.sourceIdleSince = NaN;
+        return done;
+      }
+      this.heldAt = NaN;
     }
     let status;
     const before = this.sourceRecords;
@@ -346,6 +350,11 @@ export class Subtask implements BarrierHandler {
       if (op.nextProcessingTime() <= now) op.onProcessingTime(now);
     }
     return 1;
+  }
+
+  /** Whether it is an aligned source held back by its group (it read nothing since, so its watermark is heldAt). */
+  get held(): boolean {
+    return this.heldAt === this.heldAt;
   }
 
   /** Makes this source subtask hold back while `timestamps` (chained behind it) is ahead of its group. */
@@ -530,7 +539,7 @@ export class Subtask implements BarrierHandler {
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
     if (this.source && !this.sourceEnded && (!this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt)
-      && !(this.held && this.alignment!.holds(this.aligned!.progressWatermark()))) return true;
+      && !(this.held && this.alignment!.holds(this.heldAt))) return true;
     if (this.triggerPending()) return true;
     if (this.input === undefined) return false;
     return this.replaying() || this.input.hasData() || (this.input.allEnded && !this.inputFinished);

@@ -148,25 +148,19 @@ export async function runTaskLoop(
       lastFlush = now;
       // An async operator's request that resolved at once (a cache hit) settles in a microtask, which runs only
       // when this loop awaits: a few awaits let it, where a park and its wake-up cost ~50-100 µs per result.
+      let found = false;
       if (options.settleHops > 0 && live.some((s) => s.awaitsEventLoop())) {
-        let settled = false;
-        for (let k = 0; k < options.settleHops && !settled; k++) {
+        for (let k = 0; k < options.settleHops && !found; k++) {
           await undefined;
-          settled = live.some((s) => s.canProgress());
-        }
-        if (settled) {
-          counted = performance.now();
-          countWaited(live, counted - roundStart);
-          continue;
+          found = live.some((s) => s.canProgress());
         }
       }
       // Spin briefly before parking: a park/wake round trip costs ~30 µs, a re-check well under 1 µs. Bounded,
       // since a spinning thread takes the other core's time on a 2-core machine; `spin: 0` turns it off.
-      let spun = false;
-      for (let k = 0; k < options.wait.spin && !spun; k++) spun = live.some((s) => s.canProgress());
-      if (spun) {
-        // The round and the spin were waiting too: uncounted, a thread whose paced source is due every few µs
-        // (found on its next spin) showed most of its time as neither busy nor idle.
+      for (let k = 0; k < options.wait.spin && !found; k++) found = live.some((s) => s.canProgress());
+      if (found) {
+        // The round, the hops and the spin were waiting too: uncounted, a thread whose paced source is due every
+        // few µs (found on its next spin) showed most of its time as neither busy nor idle.
         counted = performance.now();
         countWaited(live, counted - roundStart);
         continue;

@@ -39,12 +39,17 @@ export function checkWatermarkAlignment(graph: LogicalGraph, plan: PhysicalPlan)
   }
 }
 
+/** The alignment of placement `i`'s source: its task's second operator's, if any. */
+function alignmentAt(graph: LogicalGraph, plan: PhysicalPlan, i: number): WatermarkAlignment | undefined {
+  const second = plan.tasks[plan.placements[i]!.task]!.nodeIds[1];
+  return second === undefined ? undefined : alignmentOf(graph.nodes[second]!);
+}
+
 /** Alignment slots (plan placement indices) of every aligned source subtask, by group. */
 function groups(graph: LogicalGraph, plan: PhysicalPlan): Map<string, number[]> {
   const byGroup = new Map<string, number[]>();
-  plan.placements.forEach((p, i) => {
-    const second = plan.tasks[p.task]!.nodeIds[1];
-    const a = second === undefined ? undefined : alignmentOf(graph.nodes[second]!);
+  plan.placements.forEach((_, i) => {
+    const a = alignmentAt(graph, plan, i);
     if (a === undefined) return;
     let g = byGroup.get(a.group);
     if (g === undefined) byGroup.set(a.group, g = []);
@@ -75,8 +80,7 @@ export class SourceAlignment {
    * `buffer` is the job's alignment buffer.
    */
   static forPlacement(graph: LogicalGraph, plan: PhysicalPlan, placement: number, buffer: SharedArrayBuffer, bellOf: (thread: number) => Doorbell): SourceAlignment | undefined {
-    const second = plan.tasks[plan.placements[placement]!.task]!.nodeIds[1];
-    const a = second === undefined ? undefined : alignmentOf(graph.nodes[second]!);
+    const a = alignmentAt(graph, plan, placement);
     if (a === undefined) return undefined;
     const members = groups(graph, plan).get(a.group)!;
     const own = plan.placements[placement]!.thread;
