@@ -152,6 +152,8 @@ export interface Rates {
   operatorPerSec: Map<string, number>;
   /** Per task: share of its subtasks' time spent backpressured, 0..1 (NaN before any time is accounted). */
   taskBackpressure: Map<string, number>;
+  /** Per task: share of its subtasks' time an aligned source was held back by its group, 0..1 (NaN likewise). */
+  taskHeld: Map<string, number>;
 }
 
 export function rates(shape: JobShape, from: JobMetrics | undefined, to: JobMetrics): Rates {
@@ -166,11 +168,13 @@ export function rates(shape: JobShape, from: JobMetrics | undefined, to: JobMetr
     operatorPerSec.set(o.operator, (now - then) / dtSec);
   });
   const taskBackpressure = new Map<string, number>();
-  const sumTasks = (m: JobMetrics | undefined): Map<string, { bp: number; all: number }> => {
-    const s = new Map<string, { bp: number; all: number }>();
+  const taskHeld = new Map<string, number>();
+  const sumTasks = (m: JobMetrics | undefined): Map<string, { bp: number; held: number; all: number }> => {
+    const s = new Map<string, { bp: number; held: number; all: number }>();
     for (const t of m?.tasks ?? []) {
-      const e = s.get(t.task) ?? { bp: 0, all: 0 };
+      const e = s.get(t.task) ?? { bp: 0, held: 0, all: 0 };
       e.bp += t.backpressuredMs;
+      e.held += t.alignmentHeldMs;
       e.all += t.busyMs + t.backpressuredMs + t.idleMs;
       s.set(t.task, e);
     }
@@ -178,11 +182,13 @@ export function rates(shape: JobShape, from: JobMetrics | undefined, to: JobMetr
   };
   const tb = sumTasks(from);
   for (const [task, a] of sumTasks(to)) {
-    const b = tb.get(task) ?? { bp: 0, all: 0 };
-    taskBackpressure.set(task, a.all - b.all > 0 ? (a.bp - b.bp) / (a.all - b.all) : Number.NaN);
+    const b = tb.get(task) ?? { bp: 0, held: 0, all: 0 };
+    const all = a.all - b.all;
+    taskBackpressure.set(task, all > 0 ? (a.bp - b.bp) / all : Number.NaN);
+    taskHeld.set(task, all > 0 ? (a.held - b.held) / all : Number.NaN);
   }
   const sourcePerSec = (sourceRecords(shape, to) - (from ? sourceRecords(shape, from) : 0)) / dtSec;
-  return { elapsedMs: to.durationMs, sourcePerSec, operatorPerSec, taskBackpressure };
+  return { elapsedMs: to.durationMs, sourcePerSec, operatorPerSec, taskBackpressure, taskHeld };
 }
 
 /** What the live line shows beside the rates. */
@@ -228,15 +234,18 @@ function liveHead(r: Rates, live: LiveInfo): string {
 
 /**
  * One line: elapsed, events/s at the sources (with progress, event-time lag and the last checkpoint when there
- * are), then each task's operators with their rates and the task's backpressure share. Operators in one task
- * share their thread, so backpressure is shown once per task. Narrow terminals get shorter forms (one rate per
- * task), then a cut.
+ * are), then each task's operators with their rates and the task's backpressure share (and held share, for an
+ * aligned source held back by its group). Operators in one task share their thread, so backpressure is shown once
+ * per task. Narrow terminals get shorter forms (one rate per task), then a cut.
  */
 export function statusLine(shape: JobShape, r: Rates, width = Infinity, live: LiveInfo = {}): string {
   const head = liveHead(r, live);
+  // Held time is idle time of aligned sources only: shown when there was some, so other jobs' lines stay as they were.
   const bp = (task: string): string => {
     const v = r.taskBackpressure.get(task);
-    return v === undefined || Number.isNaN(v) ? '' : ` bp ${Math.round(v * 100)}%`;
+    const h = r.taskHeld.get(task);
+    const held = h === undefined || !(h > 0) ? '' : ` held ${Math.round(h * 100)}%`;
+    return (v === undefined || Number.isNaN(v) ? '' : ` bp ${Math.round(v * 100)}%`) + held;
   };
   const rate = (op: string): string => `${compact(r.operatorPerSec.get(op) ?? 0)}/s`;
   const full = shape.tasks.map((t) => t.operators.map((op) => `${op} ${rate(op)}`).join('  ') + bp(t.name));

@@ -79,6 +79,15 @@ test('statusLine shows progress (a bar on a terminal), watermark lag and the las
   assert.ok(statusLine(shape, r, 30, { watermarkLagMs: 5 }).length <= 30);
 });
 
+test('statusLine shows the share of time an aligned source was held back, beside backpressure, only when there was some', () => {
+  const before = metrics(0, [task('src', { busyMs: 0, idleMs: 0 }), task('count -> out', { busyMs: 0, idleMs: 0 })]);
+  const held = metrics(500, [task('src', { busyMs: 20, backpressuredMs: 20, idleMs: 60, alignmentHeldMs: 30 }), task('count -> out', { busyMs: 50, idleMs: 50 })]);
+  const line = statusLine(shape, rates(shape, before, held));
+  assert.match(line, /│ src [^│ ]+ bp 20% held 30% │ count [^│]+ bp 0%$/);
+  const notHeld = metrics(500, [task('src', { busyMs: 20, backpressuredMs: 20, idleMs: 60 }), task('count -> out', { busyMs: 50, idleMs: 50 })]);
+  assert.doesNotMatch(statusLine(shape, rates(shape, before, notHeld)), /held/);
+});
+
 test('summary: checkpoint line, restarts, late records and latency columns when measured', () => {
   const m = metrics(10, [task('src'), task('count -> out', { latency: { markers: 4, p50Ms: 1.5, p99Ms: 12, p999Ms: 12, maxMs: 13 } })]);
   const text = summary(shape, { job: 'j', metrics: m, outcome: 'finished', checkpoints: { completed: [cp(1), cp(2, 'savepoint', 'nightly')], aborted: [{ id: 3, reason: 'x' }], completedTotal: 1002, abortedTotal: 1 }, restarts: 1 });
