@@ -137,9 +137,16 @@ export interface RunOptions {
   latencyTrackingIntervalMs?: number;
 }
 
-export interface JobResult {
+/** Records of each collect sink, by sink name. */
+export type Collected = Record<string, unknown[]>;
+
+/**
+ * `C` types `collected`: `run<{ out: WordCount[] }>(url)`. The job module is loaded at run time, so this is the
+ * caller's word for what its collect sinks hold, as with a parsed JSON body: nothing checks it.
+ */
+export interface JobResult<C extends Collected = Collected> {
   /** Records of each collect sink, by sink name, subtask 0 first (with checkpoints: committed records). */
-  collected: Record<string, unknown[]>;
+  collected: C;
   metrics: JobMetrics;
   /** True when the job was stopped by cancel() rather than ending by itself. */
   cancelled: boolean;
@@ -150,9 +157,9 @@ export interface JobResult {
   restoredFrom: number | undefined;
 }
 
-export interface JobHandle {
+export interface JobHandle<C extends Collected = Collected> {
   /** Resolves when a bounded job ends or the job is cancelled; rejects when the job fails. */
-  readonly result: Promise<JobResult>;
+  readonly result: Promise<JobResult<C>>;
   readonly plan: PhysicalPlan;
   /** The job's default parallelism: run()'s option, unless the job module set its own (env.setParallelism). */
   readonly parallelism: number;
@@ -172,7 +179,7 @@ export interface JobHandle {
   /** Takes a savepoint named `name`: a full, aligned checkpoint kept until deleted; a job can start from it. */
   savepoint(name: string): Promise<CompletedCheckpoint>;
   /** Stops the job; `result` then resolves with `cancelled: true`. */
-  cancel(): Promise<JobResult>;
+  cancel(): Promise<JobResult<C>>;
 }
 
 const DEFAULT_RING_BYTES = 256 * 1024;
@@ -204,7 +211,7 @@ async function importJob(jobUrl: string): Promise<unknown> {
 }
 
 /** Loads the job module, builds and validates its graph, starts its threads. Rejects before any thread starts for a job that cannot run. */
-export async function run(job: string | URL, options: RunOptions = {}): Promise<JobHandle> {
+export async function run<C extends Collected = Collected>(job: string | URL, options: RunOptions = {}): Promise<JobHandle<C>> {
   const jobUrl = typeof job === 'string' && !/^[a-z]+:/.test(job) ? pathToFileURL(job).href : String(job);
   const cores = os.availableParallelism();
   const parallelism = options.parallelism ?? cores;
@@ -386,7 +393,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
     ? Promise.reject(new Error(`the job is restarting (restart ${restarts}): try again once it runs`))
     : noCheckpoints());
   const noCheckpoints = (): Promise<never> => Promise.reject(new Error('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
-  return {
+  const handle: JobHandle = {
     result,
     plan,
     operatorNames: names,
@@ -420,6 +427,7 @@ export async function run(job: string | URL, options: RunOptions = {}): Promise<
       return result;
     },
   };
+  return handle as JobHandle<C>;
 }
 
 interface CheckpointSettings {

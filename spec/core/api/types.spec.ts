@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink,
+  MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink, run,
   type AggregateFunction, type BroadcastContext, type Collector, type CsvFormat, type CsvRow, type DataStream, type KeyedProcessHandler,
 } from '../../../core/index.js';
 
@@ -191,7 +191,20 @@ function collectorOutputs(env: StreamEnvironment): void {
   orders.connect(env.fromCollection<number>([]).broadcast(rules)).process({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} });
 }
 
+// run<C>: the caller types its collect sinks' records; without C they are unknown[].
+async function collectedTypes(url: URL): Promise<void> {
+  const typed = await run<{ out: Order[] }>(url);
+  const r = await typed.result;
+  expectType<Order[]>()(r.collected.out);
+  expectType<Order[]>()((await typed.cancel()).collected.out);
+  // @ts-expect-error not a sink the caller declared
+  void r.collected.other;
+  const plain = await (await run(url)).result;
+  expectType<unknown[]>()(plain.collected.out);
+}
+
 test('the types spec builds its accepted jobs', () => {
+  assert.equal(typeof collectedTypes, 'function');
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
   mapStateKeys(new StreamEnvironment(1));
