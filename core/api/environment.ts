@@ -70,6 +70,10 @@ export class StreamEnvironment {
     return this.fromSource(generatorSource(options, fn));
   }
 
+  /**
+   * A bounded source over `items`, read in order by one subtask (as in Flink). `.setParallelism(n)` splits it by
+   * index (subtask s reads s, s + n, ...): faster, but records of one key may then arrive out of order.
+   */
   fromCollection<T>(items: readonly T[]): DataStream<T> {
     return this.fromSource(collectionSource(items));
   }

@@ -1,6 +1,7 @@
 // Runs on: main thread (spec) and the worker thread of each source subtask (reader).
-// A bounded source over an array that every thread builds identically (it is part of the job module). Its
-// splits are residue classes of indices, like the generator's.
+// A bounded source over an array that every thread builds identically (it is part of the job module). It reads
+// in order on one subtask unless given a parallelism (as Flink's fromCollection, which is never parallel): order
+// is what a collection is for. Its splits are residue classes of indices, like the generator's.
 
 import { JobDefinitionError } from '../api/errors.js';
 import { checkStrideSplit, strideSplits } from './generator.js';
@@ -13,6 +14,7 @@ export function collectionSource<T>(items: readonly T[]): SourceSpec<T> {
     // Length and a digest of the contents: a collection built from random input would differ across threads.
     fingerprint: `collection(${items.length},${digest(items)})`,
     maxParallelism: Number.MAX_SAFE_INTEGER,
+    defaultParallelism: 1,
     bounded: true,
     count: items.length,
     rewindable: true,

@@ -61,6 +61,11 @@ export interface SourceSpec<T> {
   readonly fingerprint: string;
   /** Parallelism this source supports at most (1 for an unsplittable source). */
   readonly maxParallelism: number;
+  /**
+   * Parallelism when the operator sets none (default: the job's, capped by maxParallelism). 1 for a source whose
+   * order matters more than its speed (a collection, read in order as in Flink); `setParallelism(n)` still splits it.
+   */
+  readonly defaultParallelism?: number;
   /** Whether the source ends by itself. */
   readonly bounded: boolean;
   /** Records it delivers in total, when known up front (the CLI shows progress as a share of it). */

@@ -98,7 +98,7 @@ export class LogicalGraph {
   parallelismOf(node: LogicalNode): number {
     // A local combiner runs in its input's subtasks (chained).
     if (node.kind === 'combine') return this.parallelismOf(this.nodes[node.inputs[0]!.from]!);
-    return node.parallelism ?? (node.source ? Math.min(this.defaultParallelism, node.source.maxParallelism) : this.defaultParallelism);
+    return node.parallelism ?? (node.source ? Math.min(this.defaultParallelism, node.source.defaultParallelism ?? Infinity, node.source.maxParallelism) : this.defaultParallelism);
   }
 
   /** Consumers of each node, in node order (a node reading two outputs of one node appears twice). */
