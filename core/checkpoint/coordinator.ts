@@ -86,8 +86,11 @@ export class CheckpointCoordinator {
   /** Newest completed manifest (the one a restart restores). */
   latest: Manifest | undefined;
   private readonly sinksByUid: Map<string, SinkSpec<unknown>>;
-  /** Each uid's operator: its name, and its kind (recorded in manifests so a restore can tell when another kind took the uid over). */
-  private readonly nodeByUid: Map<string, { name: string; kind: string }>;
+  /**
+   * Each uid's operator: its name, its kind and a source's kind (recorded in manifests so a restore can tell when
+   * another kind took the uid over).
+   */
+  private readonly nodeByUid: Map<string, { name: string; kind: string; source: string | undefined }>;
   private readonly expected: string[];
   private readonly control: Int32Array;
 
@@ -108,7 +111,7 @@ export class CheckpointCoordinator {
     this.control = new Int32Array(controlBuffer);
     this.nextId = firstId;
     this.sinksByUid = new Map(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
-    this.nodeByUid = new Map(graph.nodes.map((n) => [n.uid ?? n.name, { name: n.name, kind: n.kind }]));
+    this.nodeByUid = new Map(graph.nodes.map((n) => [n.uid ?? n.name, { name: n.name, kind: n.kind, source: n.source?.kind }]));
     this.expected = plan.placements.map((p) => `${p.task}/${p.subtask}`);
     if (restoredFrom) {
       this.latest = restoredFrom;
@@ -362,14 +365,18 @@ export class CheckpointCoordinator {
       }
       operators[uid] = { ...this.identity(uid), parallelism: opParallelism.get(uid) ?? 0, keyGroups };
     }
-    const sources: Record<string, { splits: SourceSplit[] }> = {};
+    const sources: Record<string, { kind?: string; splits: SourceSplit[] }> = {};
     const partsByUid = new Map<string, { redistribute: Redistribution; parts: (ChunkRef | null)[] }>();
     for (const pl of this.plan.placements) {
       const key = `${pl.task}/${pl.subtask}`;
       const snap = p.acks.get(key) ?? this.finished.get(key)?.snapshot;
       const parts = p.parts.get(key) ?? this.finished.get(key)?.parts ?? [];
       if (!snap) continue;
-      if (snap.source) (sources[this.headUid(pl.task)] ??= { splits: [] }).splits.push(...snap.source);
+      if (snap.source) {
+        const uid = this.headUid(pl.task);
+        const kind = this.nodeByUid.get(uid)?.source;
+        (sources[uid] ??= kind === undefined ? { splits: [] } : { kind, splits: [] }).splits.push(...snap.source);
+      }
       for (const part of parts) {
         let e = partsByUid.get(part.uid);
         if (!e) { e = { redistribute: part.redistribute, parts: new Array(this.plan.tasks[pl.task]!.parallelism).fill(null) }; partsByUid.set(part.uid, e); }

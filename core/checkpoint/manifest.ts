@@ -81,7 +81,8 @@ export interface Manifest {
   /** Hash of the job graph's fingerprint (informational: a savepoint may be restored into a changed job). */
   readonly jobFingerprint: string;
   readonly operators: Record<string, OperatorManifest>;
-  readonly sources: Record<string, { readonly splits: SourceSplit[] }>;
+  /** Read positions by source uid, with the source's kind ('file', 'generator', ...; absent in older manifests). */
+  readonly sources: Record<string, { readonly kind?: string; readonly splits: SourceSplit[] }>;
   /** Unaligned checkpoints: in-flight records per `headUid/subtask` (the uid of the task's first operator). */
   readonly inFlight?: Record<string, ChunkRef>;
   /** Parallelism of each task at the time, by the uid of its first operator. */

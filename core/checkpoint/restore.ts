@@ -147,8 +147,10 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   if (m.maxParallelism !== plan.maxParallelism) {
     throw new JobDefinitionError(`${where} was taken with maxParallelism ${m.maxParallelism}; this job has ${plan.maxParallelism}: key groups cannot be mapped (keep maxParallelism fixed for a job's life)`);
   }
-  const taskOfNode = new Map<string, { task: number; parallelism: number; kind: string }>();
-  for (const t of plan.tasks) for (const id of t.nodeIds) { const n = graph.nodes[id]!; taskOfNode.set(n.uid ?? n.name, { task: t.id, parallelism: t.parallelism, kind: n.kind }); }
+  const taskOfNode = new Map<string, { task: number; parallelism: number; kind: string; source: string | undefined }>();
+  for (const t of plan.tasks) {
+    for (const id of t.nodeIds) { const n = graph.nodes[id]!; taskOfNode.set(n.uid ?? n.name, { task: t.id, parallelism: t.parallelism, kind: n.kind, source: n.source?.kind }); }
+  }
   const missing = [...new Set([...Object.keys(m.operators), ...Object.keys(m.sources)])].filter((uid) => !taskOfNode.has(uid) && hasState(m, uid));
   if (missing.length > 0 && !options.allowNonRestoredState) {
     throw new JobDefinitionError(`${where} holds state of operator(s) ${missing.map((u) => `'${u}'`).join(', ')} that this job does not have (by uid). Give operators stable uids with .uid(), or allow dropping that state (allowNonRestoredState / --allow-non-restored-state)`);
@@ -160,6 +162,15 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     const [uid, op] = retaken[0]!;
     throw new JobDefinitionError(`${where} holds state that a '${op.kind}' operator wrote under uid '${uid}', and in this job that uid is a '${taskOfNode.get(uid)!.kind}' operator, which cannot take it${retaken.length > 1 ? ` (and ${retaken.length - 1} more: ${retaken.slice(1).map(([u]) => `'${u}'`).join(', ')})` : ''}. Give the new operator another uid, or allow dropping that state (allowNonRestoredState / --allow-non-restored-state)`);
   }
+  // Read positions of a source whose uid another kind of source (or no source) now has: a file source cannot resume
+  // from a generator's positions. Refused here, before any thread starts; the reader would fail at every restart.
+  const resourced = Object.entries(m.sources).filter(([uid, src]) => src.kind !== undefined && taskOfNode.has(uid) && taskOfNode.get(uid)!.source !== src.kind);
+  if (resourced.length > 0 && !options.allowNonRestoredState) {
+    const [uid, src] = resourced[0]!;
+    const now = taskOfNode.get(uid)!;
+    throw new JobDefinitionError(`${where} holds read positions of a '${src.kind}' source under uid '${uid}', and in this job that uid is ${now.source !== undefined ? `a '${now.source}' source` : `a '${now.kind}' operator`}, which cannot resume from them${resourced.length > 1 ? ` (and ${resourced.length - 1} more: ${resourced.slice(1).map(([u]) => `'${u}'`).join(', ')})` : ''}. Give the new source another uid, or allow dropping those positions (allowNonRestoredState / --allow-non-restored-state: it then reads from its start)`);
+  }
+  const unsourced = new Set(resourced.map(([uid]) => uid));
   const dropped = new Set(retaken.map(([uid]) => uid));
   const subtasks: Record<string, SubtaskRestore> = {};
   const slot = (task: number, s: number, uid: string): OperatorRestore => {
@@ -208,7 +219,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   const restoredSources = new Set<string>();
   for (const [uid, src] of Object.entries(m.sources)) {
     const at = taskOfNode.get(uid);
-    if (!at) continue;
+    if (!at || unsourced.has(uid)) continue;
     restoredSources.add(uid);
     assignSplits(src.splits, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = sp; });
   }

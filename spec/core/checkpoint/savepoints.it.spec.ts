@@ -159,6 +159,37 @@ test('starting from a savepoint whose operator uid is now another kind of operat
   }
 });
 
+// Regression (a review): a source uid taken over by another kind of source (the tutorial's generator become a file
+// source) started, and its reader failed on the old positions at every restart ("not a file split").
+test('starting from a savepoint whose source uid is now another kind of source is refused before any thread starts, unless allowed', async () => {
+  const dir = tmp();
+  try {
+    const stateDir = path.join(dir, 'state');
+    const h = await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, onWarning: () => {} });
+    await sinkSaw(h, 2_000);
+    const sp = await h.savepoint('v1');
+    await h.cancel();
+    const before = await CheckpointStore.open(stateDir);
+    try {
+      assert.equal((await before.readManifest(sp.id)).sources.gen?.kind, 'generator', 'the manifest records the source kind');
+    } finally {
+      await before.close();
+    }
+    const changed = url('exactly-once.ts', { n: 3_000, keys: 100, rate: 0, interval: 10_000, genKind: 'collection' });
+    const warnings: string[] = [];
+    await assert.rejects(run(changed, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: (w) => warnings.push(w) }),
+      (e: Error) => e.name === 'JobDefinitionError' && e.message.includes("read positions of a 'generator' source under uid 'gen', and in this job that uid is a 'collection' source") && /allowNonRestoredState/.test(e.message));
+    assert.deepEqual(warnings, [], 'refused before any attempt, not after restarts');
+    const h2 = await run(changed, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, allowNonRestoredState: true, onWarning: () => {} });
+    const r2 = await h2.result;
+    assert.equal(r2.restarts, 0);
+    // The positions were dropped: the collection was read from its start.
+    assert.equal(r2.metrics.operators.filter((o) => o.operator === 'gen').reduce((t, o) => t + o.recordsOut, 0), 3_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('checkpointing a job with a source that cannot rewind warns, naming the source', async () => {
   const dir = tmp();
   try {

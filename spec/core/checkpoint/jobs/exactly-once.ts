@@ -2,7 +2,7 @@
 // updates of one key must read 1, 2, 3, ... exactly once each; the sink receives every update (with the i of the
 // record that caused it), so the test can count lost, duplicated and unexpected records.
 //   ?n=200000&keys=1000&rate=0&interval=50&failAt=i,j&marker=/path&crash=throw|exit|snapshot|restore&ledger=/dir&typed=1
-//   &countUid=count&countKind=map
+//   &countUid=count&countKind=map&genKind=collection
 // typed=1: the reduce keeps its counts in typed columns (stateSchema).
 // crash: where the injected failure happens: `throw` in a map function, `exit` kills the worker thread
 // (process.exit in a worker), `snapshot` throws in the sink's prepareCommit, `restore` throws in a process
@@ -36,7 +36,11 @@ export interface Update { key: string; count: number; i: number }
 
 export default defineJob((env) => {
   if (interval > 0) env.enableCheckpointing(interval);
-  const injected = env.fromGenerator({ ...(unbounded ? {} : { count: n }), seed: 7, ...(rate > 0 ? { ratePerSec: rate } : {}) }, (i, r) => ({ i, key: `k${r.int(keys)}` })).name('gen').uid('gen')
+  // genKind=collection: the source's uid taken over by another kind of source (a changed job, for the savepoint tests).
+  const source = q.get('genKind') === 'collection'
+    ? env.fromCollection(Array.from({ length: n }, (_, i) => ({ i, key: `k${i % keys}` })))
+    : env.fromGenerator({ ...(unbounded ? {} : { count: n }), seed: 7, ...(rate > 0 ? { ratePerSec: rate } : {}) }, (i, r) => ({ i, key: `k${r.int(keys)}` }));
+  const injected = source.name('gen').uid('gen')
     .map((e: { i: number; key: string }) => {
       if ((crash === 'throw' || crash === 'exit') && failAt.includes(e.i) && firstTime(String(e.i))) {
         if (crash === 'exit') process.exit(3);
