@@ -32,6 +32,7 @@ import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
+import { leaseBundle } from './bundle-cache.js';
 import { ThreadCache, type PoolIdentity } from './thread-cache.js';
 
 // Loaded on first use: worker threads import this module through the public API but never start a pool.
@@ -319,6 +320,8 @@ export async function run<C extends Collected = Collected>(job: string | URL, op
 
   const bundle = (options.bundleWorkers ?? !['0', 'false'].includes(process.env['SLUICE_BUNDLE_WORKERS'] ?? '')) ? await bundleWorkerEntry(jobUrl, warn) : undefined;
   const workerUrl = bundle?.url ?? new URL('../../workers/pool-entry.mjs', import.meta.url).href;
+  // A restart reloads the bundle, maybe days from now: the lease keeps the cache's sweep off it until the run ends.
+  const releaseBundle = bundle !== undefined ? leaseBundle(bundle.url) : undefined;
   const result = (async (): Promise<JobResult> => {
     let from = restored;
     let nextId = store ? (await store.maxId()) + 1 : 1;
@@ -362,6 +365,7 @@ export async function run<C extends Collected = Collected>(job: string | URL, op
       firstFailed(e);
       throw e;
     } finally {
+      releaseBundle?.();
       await store?.close();
     }
   })();

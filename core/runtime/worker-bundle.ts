@@ -13,13 +13,15 @@
 //
 // Bundles are cached on disk, by job file: a manifest lists every input file with its size and mtime, and the
 // next run whose inputs all still match loads the same bundle without building (~0.2 s saved). Files are only
-// added under new names (content hash) and renamed into place, so concurrent runs never see a partial one.
+// added under new names (content hash) and renamed into place, so concurrent runs never see a partial one. What
+// no run needs any more is swept after each build (bundle-cache.ts).
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash, randomUUID } from 'node:crypto';
+import { sweepBundleCache, touchManifest } from './bundle-cache.js';
 
 const requireLazy = createRequire(import.meta.url);
 
@@ -33,12 +35,11 @@ export interface WorkerBundle {
 /** What the cache keeps per job: the bundle's file name and the inputs it was built from. */
 interface CacheManifest {
   readonly bundle: string;
+  /** The job file (the sweep drops the manifest of one that is gone). */
+  readonly job: string;
   /** [path, size, mtimeMs] of every file esbuild read; [path, ABSENT, ABSENT] for one that must not exist. */
   readonly inputs: [string, number, number][];
 }
-
-/** Bundles older than this that no manifest names are removed (a run that just read a manifest may still load one). */
-const STALE_MS = 10 * 60_000;
 
 function fingerprint(file: string): [number, number] | undefined {
   try {
@@ -99,6 +100,7 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     if (size === ABSENT) return now === undefined;
     return now !== undefined && now[0] === size && now[1] === mtime;
   })) {
+    touchManifest(manifestFile);
     return { url: pathToFileURL(path.join(outDir, cached.bundle)).href, cached: true };
   }
   const outfile = path.join(outDir, `worker-${key}-${process.pid}-${randomUUID()}.tmp.mjs`);
@@ -209,8 +211,8 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
       writeAtomically(path.join(outDir, `${bundle}.map`), mapFile.contents);
       writeAtomically(path.join(outDir, bundle), `${code}//# sourceMappingURL=${bundle}.map\n`);
     }
-    writeAtomically(manifestFile, JSON.stringify({ bundle, inputs } satisfies CacheManifest));
-    removeStale(outDir, key, bundle);
+    writeAtomically(manifestFile, JSON.stringify({ bundle, job: jobPath, inputs } satisfies CacheManifest));
+    sweepBundleCache(outDir);
     return { url: pathToFileURL(path.join(outDir, bundle)).href, cached: false };
   } catch (e) {
     const first = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors?.[0];
@@ -238,16 +240,6 @@ function nearestPackageJson(file: string): string | undefined {
     const candidate = path.join(dir, 'package.json');
     if (existsSync(candidate)) return candidate;
     if (path.dirname(dir) === dir) return undefined;
-  }
-}
-
-/** Removes this job's older bundles (not the current one), once no run can still be about to load them. */
-function removeStale(dir: string, key: string, current: string): void {
-  for (const f of readdirSync(dir)) {
-    if (!f.startsWith(`worker-${key}-`) || f === current || f === `${current}.map`) continue;
-    const file = path.join(dir, f);
-    const fp = fingerprint(file);
-    if (fp !== undefined && Date.now() - fp[1] > STALE_MS) rmSync(file, { force: true });
   }
 }
 

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -132,6 +132,26 @@ test('a cached bundle is reused while its inputs are unchanged, and rebuilt when
     assert.notEqual(rebuilt?.url, first?.url);
     assert.deepEqual(await out(), [20, 40, 60], 'workers run the changed helper');
     assert.ok(existsSync(fileURLToPath(first!.url)), 'the older bundle stays for a while (a run may be about to load it)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression (a review): old bundles of jobs in temporary directories were never removed (the cache grew by ~1.5 MB
+// per such run); the sweep that removes them must not take the bundle of a job still running (its restarts reload it).
+test('a running job leases its bundle (the cache sweep keeps it) until its run ends', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));
+  try {
+    const job = path.join(dir, 'job.ts');
+    writeFileSync(job, `import { defineJob } from '${api}';\nexport default defineJob((env) => { env.fromGenerator({ seed: 1, ratePerSec: 1000 }, (i) => i).discard(); });\n`);
+    const url = pathToFileURL(job).href;
+    const bundle = fileURLToPath((await bundleWorkerEntry(url, assert.fail))!.url);
+    const leases = (): string[] => readdirSync(path.dirname(bundle)).filter((f) => f.startsWith(`${path.basename(bundle)}.${process.pid}-`) && f.endsWith('.lease'));
+    assert.deepEqual(leases(), []);
+    const h = await run(url, { parallelism: 1 });
+    assert.equal(leases().length, 1, 'leased while running');
+    await h.cancel();
+    assert.deepEqual(leases(), [], 'released at the end');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
