@@ -301,7 +301,8 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
     if (o.json) process.stdout.write(`${JSON.stringify({ stateDir: abs, error: text })}\n`);
     return code;
   };
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) return say(2, `no such state directory: ${dir}`);
+  if (!existsSync(abs)) return say(2, `no such state directory: ${dir}`);
+  if (!statSync(abs).isDirectory()) return say(2, `${dir} is a file, not a state directory`);
   // Opening would create a database in any directory: refuse one that holds none.
   if (!existsSync(path.join(abs, 'CURRENT'))) return say(2, `${dir} is not a sluice state directory (it holds no LevelDB database)`);
   let store: CheckpointStore;

@@ -6,7 +6,7 @@
 // run (JobDefinitionError, missing file, no such checkpoint or savepoint); 130 / 143 stopped by SIGINT / SIGTERM
 // (after a clean cancel; a second signal exits at once).
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, type JobHandle, type JobResult, type RunOptions } from '../runtime/run.js';
@@ -14,7 +14,7 @@ import { JobDefinitionError } from '../api/errors.js';
 import type { JobMetrics } from '../runtime/metrics.js';
 import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import type { RestoreProgress } from '../checkpoint/restore.js';
-import { serveControl, type ControlServer } from '../runtime/control-server.js';
+import { requestControl, serveControl, type ControlServer } from '../runtime/control-server.js';
 import { serveMetrics, type MetricsServer } from '../runtime/metrics-server.js';
 import {
   bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, rates, sourceRecords, statusLine, summary, watermarkLag,
@@ -75,6 +75,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
     return code;
   };
   if (!existsSync(file)) return fail(EXIT_USAGE, `sluice: no such job file: ${job}`);
+  if (statSync(file).isDirectory()) return fail(EXIT_USAGE, `sluice: ${job} is a directory; give the job's module file (a .ts, .mts or .js file whose default export is defineJob(...))`);
 
   const parallelism = opts.parallelism ?? os.availableParallelism();
   let restarts = 0;
@@ -129,8 +130,11 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
       restore.abandon();
       const { code, plain } = loadFailure(e);
       log.error({ event: 'job-failed', job, err: e }, 'the job could not start');
-      if (plain) return fail(code, `sluice: ${job}: ${(e as Error).message}`, e);
-      return fail(code, `sluice: ${job} could not start:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}${loadHint(file, e)}`, e);
+      if (plain) return fail(code, `sluice: ${job}: ${(e as Error).message}${await holderOf(e, options.stateDir)}`, e);
+      // With a hint, the stack (Node's module loader's own frames) only hides it: the message's first line says enough.
+      const hint = loadHint(file, e);
+      const what = hint === '' ? formatFailure(e).replace(/^sluice: job failed: /, '') : `${e instanceof Error ? e.name : 'Error'}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
+      return fail(code, `sluice: ${job} could not start:\n${what}${hint}`, e);
     }
     // A signal that came while the job was loading: cancel now that there is something to cancel.
     if (signal) void handle.cancel().catch(() => undefined);
@@ -297,6 +301,20 @@ function watchCheckpoints(log: Logger): CheckpointWatcher {
       if (watched) poll(final);
     },
   };
+}
+
+/**
+ * For a state directory another process holds: which one, asked on its control socket (a job killed under `npm run`
+ * leaves its node process running, and the lock error alone does not say so).
+ */
+async function holderOf(e: unknown, stateDir: string | undefined): Promise<string> {
+  if ((e as Error).name !== 'StateDirError' || !/in use/.test((e as Error).message) || stateDir === undefined) return '';
+  try {
+    const r = await requestControl(stateDir, { op: 'status' }, 2000);
+    return 'status' in r ? `\nsluice: the job running there is process ${r.status.pid}: stop it first (kill ${r.status.pid})` : '';
+  } catch {
+    return '';
+  }
 }
 
 /** The usual cause of a TypeScript job failing to load as ESM, said plainly. */

@@ -29,7 +29,7 @@ function number(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number)
 
 /**
  * FRAUD_INPUT (default: generated transactions), FRAUD_COUNT (120000), FRAUD_SEED (42), FRAUD_RATE (per second,
- * 50000; 0: unlimited), FRAUD_OUT (out/fraud), FRAUD_PRINT (1; 0: files only).
+ * 50000; 0: unlimited), FRAUD_OUT (out/fraud), FRAUD_PRINT (1; 0, false or no: files only).
  */
 export function fraudSettings(env: NodeJS.ProcessEnv): FraudSettings {
   const input = env['FRAUD_INPUT'];
@@ -40,6 +40,15 @@ export function fraudSettings(env: NodeJS.ProcessEnv): FraudSettings {
     seed: number(env, 'FRAUD_SEED', 42, 0),
     ratePerSec: rate === 0 ? undefined : rate,
     out: env['FRAUD_OUT'] || 'out/fraud',
-    print: env['FRAUD_PRINT'] !== '0',
+    print: flag(env, 'FRAUD_PRINT', true),
   };
+}
+
+/** 1/true/yes or 0/false/no (any case); anything else is refused, as a bad number is. */
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (/^(1|true|yes)$/i.test(text)) return true;
+  if (/^(0|false|no)$/i.test(text)) return false;
+  throw new JobDefinitionError(`${name} must be 1 or 0 (true/false, yes/no), got '${text}'`);
 }

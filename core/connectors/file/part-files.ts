@@ -85,7 +85,7 @@ function decide(part: PartFile, pending: string, final: string, pendingSize: num
   if (pendingSize === undefined) {
     if (finalSize === part.bytes) return 'already-published';
     throw new FileCommitError(finalSize === undefined
-      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists (deleted outside the sink?)`
+      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists (deleted outside the sink?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`
       : `cannot commit ${final}: the pending file is gone and the final file has ${finalSize} bytes, not the ${part.bytes} written`);
   }
   if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${pending}: ${final} already exists and would be overwritten`);

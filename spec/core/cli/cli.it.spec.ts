@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -123,6 +123,34 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     const r = await sluice(['run', path.join(dir, 'no-such-job.ts')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no such job file/);
+  });
+
+  // Regression (a review): on Node 20 the hint came last, after Node's loader stack, where a user missed it. Node 22.12
+  // and later load such a job (require of an ES module).
+  test('a .ts job under a CommonJS package.json: on Node 20, the error and the hint in three lines', async () => {
+    const cjs = path.join(dir, 'cjs');
+    mkdirSync(cjs);
+    writeFileSync(path.join(cjs, 'package.json'), '{ "name": "cjs" }\n');
+    const file = path.join(cjs, 'job.ts');
+    // By path, as a package import would resolve: CommonJS cannot require a file: URL.
+    writeFileSync(file, `import { defineJob } from ${JSON.stringify(fileURLToPath(api))};\nexport default defineJob((env) => { env.fromCollection([1, 2]).collect().name('out'); });\n`);
+    const r = await sluice(['run', file]);
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    if (major > 22 || (major === 22 && minor >= 12)) {
+      assert.equal(r.code, 0, r.stderr);
+      return;
+    }
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 3, r.stderr);
+    assert.match(r.stderr, /could not start:\nError: .*require\(\).*\nsluice: hint: outside a package\.json with "type": "module"/);
+  });
+
+  // Regression (a review): a directory got Node's "Directory import ... is not supported" and a stack trace.
+  test('a directory given as the job file exits 2, saying so', async () => {
+    const r = await sluice(['run', dir]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.match(r.stderr, /is a directory; give the job's module file/);
   });
 
   test('a failing job exits 1 naming the operator, the subtask and the cause with its stack', async () => {

@@ -71,6 +71,10 @@ describe('sluice operations', () => {
     const missing = await sluice(['inspect', path.join(dir, 'no-such-dir')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no such state directory/);
+    // Regression (a review): a file was reported as a path that does not exist.
+    const aFile = await sluice(['inspect', ticking]);
+    assert.equal(aFile.code, 2);
+    assert.match(aFile.stderr, /ticking\.ts is a file, not a state directory/);
     const notLevel = await sluice(['inspect', dir]);
     assert.equal(notLevel.code, 2);
     assert.match(notLevel.stderr, /not a sluice state directory/);
@@ -98,6 +102,12 @@ describe('sluice operations', () => {
     const busy = await sluice(['inspect', state]);
     assert.equal(busy.code, 1, busy.stderr);
     assert.match(busy.stderr, /is in use by a running job .*control\.sock.*sluice savepoint/);
+    // Regression (a review): a second run on the directory said only "LevelDB lock"; a job killed under `npm run`
+    // leaves its node process running, so the message names it.
+    const second = await sluice(['run', ticking, '--state-dir', state]);
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, /in use by another sluice process/);
+    assert.match(second.stderr, new RegExp(`the job running there is process ${job.child.pid}: stop it first \\(kill ${job.child.pid}\\)`));
 
     job.kill('SIGTERM');
     const end = await job.exited;

@@ -92,7 +92,7 @@ test('a part that is gone or changed is a FileCommitError, never a silent loss',
   w.write({ i: 1 });
   const tx = w.prepareCommit(1);
   await rm(join(dir, tx.parts[0]!.pending));
-  await assert.rejects(w.commit([tx]), (e: unknown) => e instanceof FileCommitError && /neither it nor the pending file/.test(e.message));
+  await assert.rejects(w.commit([tx]), (e: unknown) => e instanceof FileCommitError && /neither it nor the pending file/.test(e.message) && /run the job afresh/.test(e.message));
   const bad = { ...tx, parts: [{ ...tx.parts[0]!, bytes: 999 }] };
   await assert.rejects(w.commit([{ kind: 'other' }]), FileCommitError);
   await assert.rejects(w.commit([bad]), FileCommitError);
