@@ -123,6 +123,9 @@ export class DataStream<T> {
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'map', inputs: [this.edge()], fn }));
   }
 
+  /** Keeps the records `fn` accepts; a type guard (`(x): x is S => ...`) narrows the stream to S. */
+  filter<S extends T>(fn: (value: T) => value is S): DataStream<S>;
+  filter(fn: FilterFunction<T>): DataStream<T>;
   filter(fn: FilterFunction<T>): DataStream<T> {
     requireFunction(fn, 'filter', this.node.name);
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'filter', inputs: [this.edge()], fn }));

@@ -191,6 +191,20 @@ function collectorOutputs(env: StreamEnvironment): void {
   orders.connect(env.fromCollection<number>([]).broadcast(rules)).process({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} });
 }
 
+// filter with a type guard narrows, as Array.prototype.filter does; a plain predicate keeps the type.
+interface Good { kind: 'good'; user: string }
+interface Bad { kind: 'bad'; reason: string }
+function filterNarrows(env: StreamEnvironment): void {
+  const s = env.fromCollection<Good | Bad>([{ kind: 'good', user: 'a' }, { kind: 'bad', reason: 'x' }]);
+  const isGood = (x: Good | Bad): x is Good => x.kind === 'good';
+  expectType<DataStream<Good>>()(s.filter(isGood));
+  expectType<DataStream<Good>>()(s.filter((x): x is Good => x.kind === 'good'));
+  expectType<DataStream<Good | Bad>>()(s.filter((x) => x.kind === 'good' && x.user !== ''));
+  s.filter(isGood).map((g) => g.user).discard();
+  // A guard for a type the stream does not hold narrows nothing (the plain overload).
+  expectType<DataStream<Good | Bad>>()(s.filter((x: unknown): x is number => typeof x === 'number'));
+}
+
 // run<C>: the caller types its collect sinks' records; without C they are unknown[].
 async function collectedTypes(url: URL): Promise<void> {
   const typed = await run<{ out: Order[] }>(url);
@@ -205,6 +219,7 @@ async function collectedTypes(url: URL): Promise<void> {
 
 test('the types spec builds its accepted jobs', () => {
   assert.equal(typeof collectedTypes, 'function');
+  filterNarrows(new StreamEnvironment(1));
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
   mapStateKeys(new StreamEnvironment(1));
