@@ -19,6 +19,7 @@ import { holdsRecords, type Downstream, type Operator } from '../core/operators/
 import { DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
 import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
+import { ProcessOperator } from '../core/operators/process-operator.js';
 import { KeyedProcessOperator } from '../core/operators/keyed.js';
 import { TaskContext } from '../core/operators/task-context.js';
 import { createOperator, type HasSideOutputs, type TwoInputOperator } from '../core/operators/create-operator.js';
@@ -225,7 +226,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     }
     if (restore.inFlight) subtask.setReplay(restore.inFlight);
   }
-  for (const { op } of chain) if (op instanceof KeyedProcessOperator || op instanceof BroadcastProcessOperator) op.open();
+  for (const { op } of chain) if (op instanceof KeyedProcessOperator || op instanceof BroadcastProcessOperator || op instanceof ProcessOperator) op.open();
   return subtask;
 }
 

@@ -8,7 +8,7 @@ import type { Key } from '../graph/key-groups.js';
 import { ERROR_POLICY_KINDS, type LogicalEdge, type LogicalGraph, type LogicalNode, type Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import { collectSink, discardSink, printSink, type SinkSpec } from '../connectors/sink.js';
-import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ReduceFunction } from './functions.js';
+import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ProcessFunction, ReduceFunction } from './functions.js';
 import { OutputTag } from './output-tag.js';
 import { WatermarkStrategy } from '../time/watermark-strategy.js';
 import { WindowedStream } from './windowed-stream.js';
@@ -157,6 +157,16 @@ export class DataStream<T> {
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'timestamps', inputs: [this.edge()], spec: strategy, specFingerprint: strategy.fingerprint }));
   }
 
+  /**
+   * A function of each record with its time and side outputs (`ctx.output(tag, x)`): a function
+   * `(value, ctx, out) => void`, or an object with `processElement` and optionally `open`. State and timers are per
+   * key: on a keyed stream, `process` has them.
+   */
+  process<R = never>(fn: ProcessFunction<T, R>): DataStream<R> {
+    checkProcessFunction(fn);
+    return new DataStream<R>(this.graph, this.graph.add({ kind: 'streamProcess', inputs: [this.edge()], fn }));
+  }
+
   /** The records this stream's operator emitted to side output `tag` (a process function's `ctx.output`, late window data). */
   getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
     if (!(tag instanceof OutputTag)) throw new JobDefinitionError(`getSideOutput: expected an OutputTag for operator '${this.node.name}'`);
@@ -253,6 +263,12 @@ export class DataStream<T> {
   }
 }
 
+function checkProcessFunction(fn: unknown): void {
+  if (typeof fn !== 'function' && !(fn && typeof fn === 'object' && typeof (fn as { processElement?: unknown }).processElement === 'function')) {
+    throw new JobDefinitionError(`process: expected a function or an object with processElement, got ${typeof fn}`);
+  }
+}
+
 export interface ReduceOptions<T> {
   /**
    * The accumulator's record schema (recordSchema({ ... }), required fields only). The keyed state then keeps
@@ -345,10 +361,8 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
    * A function of each record with its key, keyed state and timers: a function `(value, ctx, out) => void`, or
    * an object with `processElement` and optionally `open` and `onTimer`.
    */
-  process<R = never>(fn: KeyedProcessFunction<K, T, R>): DataStream<R> {
-    if (typeof fn !== 'function' && !(fn && typeof fn === 'object' && typeof fn.processElement === 'function')) {
-      throw new JobDefinitionError(`process: expected a function or an object with processElement, got ${typeof fn}`);
-    }
+  override process<R = never>(fn: KeyedProcessFunction<K, T, R>): DataStream<R> {
+    checkProcessFunction(fn);
     if (typeof fn === 'object' && fn.onTimer !== undefined && typeof fn.onTimer !== 'function') throw new JobDefinitionError('process: onTimer must be a function');
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'process', inputs: [this.edge()], fn }));
   }

@@ -25,16 +25,35 @@ export interface TimerService {
   deleteProcessingTimeTimer(timestamp: number): void;
 }
 
-export interface KeyedContext<K> extends KeyedStateStore {
-  /** The key of the record (or timer) being processed. */
-  readonly key: K;
+/** What a process function knows of the record it is called for, on any stream. */
+export interface ProcessContext {
   /** The record's event time (in onTimer: the timer's time), or undefined when it has none. */
   readonly timestamp: number | undefined;
   /** Index of this parallel instance, 0-based. */
   readonly subtask: number;
-  readonly timerService: TimerService;
+  /** The operator's event time: no record older than this should come. */
+  currentWatermark(): number;
+  currentProcessingTime(): number;
   /** Emits to a side output (read with `getSideOutput(tag)`); dropped when nothing reads it. */
   output<X>(tag: OutputTag<X>, value: X): void;
+}
+
+/**
+ * A process function on a stream that is not keyed (Flink's ProcessFunction): each record with its time and side
+ * outputs. State and timers belong to a key: `keyBy(...).process(...)` has them.
+ */
+export interface ProcessHandler<T, R> {
+  /** Once per parallel instance, before the first record. */
+  open?(ctx: ProcessContext): void;
+  processElement(value: T, ctx: ProcessContext, out: Collector<R>): void;
+}
+
+export type ProcessFunction<T, R> = ((value: T, ctx: ProcessContext, out: Collector<R>) => void) | ProcessHandler<T, R>;
+
+export interface KeyedContext<K> extends KeyedStateStore, ProcessContext {
+  /** The key of the record (or timer) being processed. */
+  readonly key: K;
+  readonly timerService: TimerService;
   /** The value state named `name` for the current key (shorthand for `valueState`). */
   state<V>(name: string, options?: StateOptions): ValueState<V>;
 }

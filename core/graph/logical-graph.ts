@@ -14,16 +14,16 @@ import { DEAD_LETTERS_ID, type ErrorPolicy } from '../api/dead-letters.js';
 export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'broadcast';
 
 export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'process' | 'union' | 'sink' | 'timestamps'
-  | 'window' | 'coProcess' | 'broadcastProcess' | 'async' | 'combine';
+  | 'window' | 'coProcess' | 'broadcastProcess' | 'async' | 'combine' | 'streamProcess';
 
 /** Operators that need their input partitioned by key. */
 export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process', 'window', 'coProcess']);
 
 /** Operators that take an error policy (`.onError`); each can emit DEAD_LETTERS. */
-export const ERROR_POLICY_KINDS: ReadonlySet<NodeKind> = new Set(['source', 'map', 'filter', 'flatMap', 'reduce', 'process', 'async', 'sink']);
+export const ERROR_POLICY_KINDS: ReadonlySet<NodeKind> = new Set(['source', 'map', 'filter', 'flatMap', 'reduce', 'process', 'streamProcess', 'async', 'sink']);
 
 /** Operators that can emit to side outputs (`getSideOutput`). */
-export const SIDE_OUTPUT_KINDS: ReadonlySet<NodeKind> = new Set(['process', 'window', 'coProcess', 'broadcastProcess', 'async']);
+export const SIDE_OUTPUT_KINDS: ReadonlySet<NodeKind> = new Set(['process', 'streamProcess', 'window', 'coProcess', 'broadcastProcess', 'async']);
 
 export interface LogicalEdge {
   readonly from: number;

@@ -6,6 +6,7 @@ import type { WatermarkStrategy } from '../time/watermark-strategy.js';
 import { TimestampsOperator } from '../time/timestamps-operator.js';
 import { FilterOperator, FlatMapOperator, IdentityOperator, MapOperator } from './stateless.js';
 import { KeyedProcessOperator, ReduceOperator } from './keyed.js';
+import { ProcessOperator } from './process-operator.js';
 import type { ReduceSpec } from '../api/data-stream.js';
 import type { Downstream, Operator } from './operator.js';
 import type { TaskContext } from './task-context.js';
@@ -38,6 +39,7 @@ export function createOperator(n: LogicalNode, ctx: TaskContext, next: Downstrea
     case 'flatMap': return new FlatMapOperator(n.name, ctx, next, fn);
     case 'reduce': return new ReduceOperator(n.name, ctx, next, keyOf, fn, env.checkpointing, (n.spec as ReduceSpec | undefined)?.stateFields);
     case 'process': return new KeyedProcessOperator(n.name, ctx, next, keyOf, fn, env.checkpointing);
+    case 'streamProcess': return new ProcessOperator(n.name, ctx, next, fn);
     case 'timestamps': return new TimestampsOperator(n.name, ctx, next, n.spec as WatermarkStrategy<unknown>, env.graph.autoWatermarkIntervalMs);
     case 'union': return new IdentityOperator(n.name, ctx, next);
     // Not in the data path: the source pushes straight into the next operator (one call less per record); this

@@ -205,6 +205,20 @@ function filterNarrows(env: StreamEnvironment): void {
   expectType<DataStream<Good | Bad>>()(s.filter((x: unknown): x is number => typeof x === 'number'));
 }
 
+// process on a stream that is not keyed: time, clocks and side outputs, but no state, timers or key.
+function streamProcess(env: StreamEnvironment): void {
+  const orders = env.fromCollection<Order>([]);
+  const big = new OutputTag<Order>('big');
+  expectType<DataStream<string>>()(orders.process<string>((o, ctx, out) => { if (o.amount > 9) ctx.output(big, o); else out.collect(`${o.id}@${ctx.timestamp ?? ctx.currentWatermark()}`); }));
+  expectType<DataStream<number>>()(orders.process<number>({ open(ctx) { void ctx.subtask; }, processElement(o, _ctx, out) { out.collect(o.id); } }));
+  // @ts-expect-error state is per key: keyBy first
+  orders.process<number>((o, ctx, out) => { ctx.state<number>('n'); out.collect(o.id); });
+  // @ts-expect-error timers are per key too
+  orders.process<number>((o, ctx, out) => { ctx.timerService.registerEventTimeTimer(1); out.collect(o.id); });
+  // A keyed stream's process still has them.
+  orders.keyBy((o) => o.id).process<number>((o, ctx, out) => { ctx.state<number>('n').update(o.amount); ctx.timerService.registerEventTimeTimer(1); out.collect(ctx.key); });
+}
+
 // run<C>: the caller types its collect sinks' records; without C they are unknown[].
 async function collectedTypes(url: URL): Promise<void> {
   const typed = await run<{ out: Order[] }>(url);
@@ -220,6 +234,7 @@ async function collectedTypes(url: URL): Promise<void> {
 test('the types spec builds its accepted jobs', () => {
   assert.equal(typeof collectedTypes, 'function');
   filterNarrows(new StreamEnvironment(1));
+  streamProcess(new StreamEnvironment(1));
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
   mapStateKeys(new StreamEnvironment(1));

@@ -63,6 +63,8 @@ export function instantiate<I, O>(env: StreamEnvironment, stream: DataStream<O>,
   const ctx = new TaskContext('test', options.subtask ?? 0, options.parallelism ?? 1, env.graph.maxParallelism);
   const rec = new Recorder<O>(ctx);
   const op = createOperator(stream.node, ctx, rec as Downstream<unknown>, { graph: env.graph, checkpointing: options.checkpointing ?? false }, operatorBuilders) as Operator<I, O>;
+  // As the task host does.
+  if (stream.node.errorPolicy !== undefined) op.errorPolicy = stream.node.errorPolicy;
   const side = new Map<string, Recorder<unknown>>();
   for (const tag of options.sideTags ?? []) {
     const r = new Recorder<unknown>(ctx);

@@ -1,0 +1,64 @@
+// Runs on: the worker thread of the subtask. A process function on a stream that is not keyed (Flink's
+// ProcessOperator): each record with its time, the clocks and side outputs; no state or timers (those are per key).
+// It chains like a map, so splitting a stream into side outputs costs no exchange.
+
+import type { Collector, ProcessContext, ProcessFunction, ProcessHandler } from '../api/functions.js';
+import type { OutputTag } from '../api/output-tag.js';
+import type { HasSideOutputs } from './create-operator.js';
+import { Operator, type Downstream } from './operator.js';
+import type { TaskContext } from './task-context.js';
+
+export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutputs, ProcessContext, Collector<O> {
+  /** Side outputs by tag id (wired by the task host); a tag nothing reads is absent. */
+  readonly sideOutputs = new Map<string, Downstream<unknown>>();
+  /** Records to side outputs that nothing reads. */
+  sideOutputDropped = 0;
+  private readonly handler: ProcessHandler<I, O>;
+
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, fn: ProcessFunction<I, O>) {
+    super(name, ctx, next);
+    this.handler = typeof fn === 'function' ? { processElement: fn } : fn;
+  }
+
+  /** Calls the handler's `open` once, before the first record. */
+  open(): void {
+    if (this.handler.open === undefined) return;
+    try { this.handler.open(this); } catch (e) { this.fail(e); }
+  }
+
+  push(value: I): void {
+    this.recordsIn++;
+    try { this.handler.processElement(value, this, this); } catch (e) { this.rejected(e, value); }
+  }
+
+  collect(value: O): void {
+    this.recordsOut++;
+    this.next.push(value);
+  }
+
+  // ---- ProcessContext
+  get timestamp(): number | undefined { const t = this.ctx.timestamp; return t === t ? t : undefined; }
+  currentWatermark(): number { return this.ctx.watermark; }
+  currentProcessingTime(): number { return Date.now(); }
+  output<X>(tag: OutputTag<X>, value: X): void {
+    const out = this.sideOutputs.get(tag.id);
+    if (out === undefined) this.sideOutputDropped++;
+    else out.push(value);
+  }
+
+  // Side outputs are streams like the main output: they get the watermarks, idleness and end of input too.
+  override watermark(watermark: number): void {
+    for (const out of this.sideOutputs.values()) out.watermark(watermark);
+    this.next.watermark(watermark);
+  }
+
+  override idle(idle: boolean): void {
+    for (const out of this.sideOutputs.values()) out.idle(idle);
+    this.next.idle(idle);
+  }
+
+  override finish(): void {
+    for (const out of this.sideOutputs.values()) out.finish();
+    this.next.finish();
+  }
+}
