@@ -7,6 +7,7 @@ export type * from './api/functions.js';
 export type * from './api/state.js';
 export { OutputTag } from './api/output-tag.js';
 export { WindowedStream } from './api/windowed-stream.js';
+export { AllWindowedStream } from './api/all-windowed-stream.js';
 export { ConnectedStreams, KeyedConnectedStreams } from './api/connected-streams.js';
 export { JoinedStreams, JoinWhereEqual, WindowedJoin } from './api/joined-streams.js';
 export { IntervalJoin, IntervalJoined } from './api/interval-join.js';

@@ -12,6 +12,7 @@ import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector
 import { OutputTag } from './output-tag.js';
 import { WatermarkStrategy } from '../time/watermark-strategy.js';
 import { WindowedStream } from './windowed-stream.js';
+import { AllWindowedStream, ALL_KEY } from './all-windowed-stream.js';
 import type { WindowAssigner } from '../windows/window-assigner.js';
 import type { GlobalWindow, Window } from '../windows/window.js';
 import { GlobalWindows } from '../windows/global-windows.js';
@@ -172,6 +173,19 @@ export class DataStream<T> {
     if (!(tag instanceof OutputTag)) throw new JobDefinitionError(`getSideOutput: expected an OutputTag for operator '${this.node.name}'`);
     if (this.tag !== undefined) throw new JobDefinitionError(`getSideOutput: '${this.tag}' is already a side output of operator '${this.node.name}'`);
     return new DataStream<X>(this.graph, this.node, 'forward', tag.id);
+  }
+
+  /**
+   * Windows over the whole stream, not per key (Flink's windowAll): one window operator subtask sees every record,
+   * as in Flink; `.combineLocally()` folds records before it for `reduce` and `aggregate`.
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<W>): AllWindowedStream<T, W> {
+    return new AllWindowedStream<T, W>(this.keyBy((): typeof ALL_KEY => ALL_KEY).window(assigner));
+  }
+
+  /** Windows of `size` records of the whole stream, fired and purged every `size` records. */
+  countWindowAll(size: number): AllWindowedStream<T, GlobalWindow> {
+    return this.windowAll(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
   }
 
   /** Partitions by key: records with equal keys go to the same parallel instance. */

@@ -37,6 +37,20 @@ export type ProcessWindowFunction<IN, OUT, K extends Key, W extends Window> =
   | ((key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>) => void)
   | ProcessWindowHandler<IN, OUT, K, W>;
 
+/** What a window function of `windowAll` knows: the window, the clocks, state that outlives windows. */
+export type AllWindowContext<W extends Window> = Omit<WindowContext<never, W>, 'key'>;
+
+/** A process window function of `windowAll` as an object: `process` per firing, `clear` when the window is removed. */
+export interface ProcessAllWindowHandler<IN, OUT, W extends Window> {
+  process(ctx: AllWindowContext<W>, elements: readonly IN[], out: Collector<OUT>): void;
+  clear?(ctx: AllWindowContext<W>): void;
+}
+
+/** A window function of `windowAll` (Flink's ProcessAllWindowFunction): a keyed one without the key. */
+export type ProcessAllWindowFunction<IN, OUT, W extends Window> =
+  | ((ctx: AllWindowContext<W>, elements: readonly IN[], out: Collector<OUT>) => void)
+  | ProcessAllWindowHandler<IN, OUT, W>;
+
 /** A window join: one result per pair of elements with equal keys in the same window. */
 export type JoinFunction<A, B, R> = (left: A, right: B) => R;
 

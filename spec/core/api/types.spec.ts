@@ -219,6 +219,16 @@ function streamProcess(env: StreamEnvironment): void {
   orders.keyBy((o) => o.id).process<number>((o, ctx, out) => { ctx.state<number>('n').update(o.amount); ctx.timerService.registerEventTimeTimer(1); out.collect(ctx.key); });
 }
 
+// windowAll: window functions without a key.
+function windowAllTypes(env: StreamEnvironment): void {
+  const orders = env.fromCollection<Order>([]);
+  expectType<DataStream<Order>>()(orders.windowAll(TumblingEventTimeWindows.of(10)).reduce((a, b) => (a.amount > b.amount ? a : b)));
+  expectType<DataStream<string>>()(orders.windowAll(TumblingEventTimeWindows.of(10)).process<string>((ctx, elements, out) => out.collect(`${ctx.window.end}:${elements.length}`)));
+  // @ts-expect-error an all-window has no key
+  orders.windowAll(TumblingEventTimeWindows.of(10)).process<number>((ctx, _elements, out) => out.collect(ctx.key));
+  expectType<DataStream<number>>()(orders.countWindowAll(3).reduce((a, b) => ({ id: a.id, amount: a.amount + b.amount })).map((o) => o.amount));
+}
+
 // run<C>: the caller types its collect sinks' records; without C they are unknown[].
 async function collectedTypes(url: URL): Promise<void> {
   const typed = await run<{ out: Order[] }>(url);
@@ -235,6 +245,7 @@ test('the types spec builds its accepted jobs', () => {
   assert.equal(typeof collectedTypes, 'function');
   filterNarrows(new StreamEnvironment(1));
   streamProcess(new StreamEnvironment(1));
+  windowAllTypes(new StreamEnvironment(1));
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
   mapStateKeys(new StreamEnvironment(1));
