@@ -3,6 +3,7 @@
 export { defineJob, StreamEnvironment, type JobDefinition, type JobBuilder } from './api/environment.js';
 export { DataStream, KeyedStream } from './api/data-stream.js';
 export type { ReduceOptions } from './api/data-stream.js';
+export type { NumericField } from './api/field-aggregations.js';
 export type * from './api/functions.js';
 export type * from './api/state.js';
 export { OutputTag } from './api/output-tag.js';

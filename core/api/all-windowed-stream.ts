@@ -4,6 +4,7 @@
 // first, so only one partial per subtask and window reaches it.
 
 import type { ReduceFunction } from './functions.js';
+import { fieldReducer, type NumericField } from './field-aggregations.js';
 import type { AggregateFunction } from './state.js';
 import type { OutputTag } from './output-tag.js';
 import type { DataStream } from './data-stream.js';
@@ -61,6 +62,17 @@ export class AllWindowedStream<T, W extends Window> {
     const out = windowFn === undefined ? this.windowed.reduce(fn) : this.windowed.reduce(fn, keyless(windowFn, 'windowAll reduce'));
     return (out as DataStream<T | R>).setParallelism(1);
   }
+
+  /** Per window, the first record with a number field summed (a reduce). */
+  sum(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('sum', field)); }
+  /** Per window, the first record with `field` the least seen (its other fields stay the first record's). */
+  min(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('min', field)); }
+  /** Per window, the first record with `field` the greatest seen. */
+  max(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('max', field)); }
+  /** Per window, the record with the least `field` (the earlier one on a tie). */
+  minBy(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('minBy', field)); }
+  /** Per window, the record with the greatest `field` (the earlier one on a tie). */
+  maxBy(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('maxBy', field)); }
 
   /** Incremental: one accumulator per window; emits getResult (or passes it to `windowFn`) when the window fires. */
   aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): DataStream<V>;

@@ -13,6 +13,7 @@ import { OutputTag } from './output-tag.js';
 import { WatermarkStrategy } from '../time/watermark-strategy.js';
 import { WindowedStream } from './windowed-stream.js';
 import { AllWindowedStream, ALL_KEY } from './all-windowed-stream.js';
+import { fieldReducer, type NumericField } from './field-aggregations.js';
 import type { WindowAssigner } from '../windows/window-assigner.js';
 import type { GlobalWindow, Window } from '../windows/window.js';
 import { GlobalWindows } from '../windows/global-windows.js';
@@ -370,6 +371,17 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
     const spec: ReduceSpec = { stateFields: fields };
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'reduce', inputs: [this.edge()], fn, spec, specFingerprint: stateSchemaFingerprint(fields) }));
   }
+
+  /** Rolling sum of a number field per key: each record's update is the key's first record with the field summed. */
+  sum(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('sum', field)); }
+  /** Rolling minimum of a number field per key (the other fields stay the key's first record's, as in Flink). */
+  min(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('min', field)); }
+  /** Rolling maximum of a number field per key (the other fields stay the key's first record's). */
+  max(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('max', field)); }
+  /** Per key, the record with the least `field` so far (the earlier one on a tie). */
+  minBy(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('minBy', field)); }
+  /** Per key, the record with the greatest `field` so far (the earlier one on a tie). */
+  maxBy(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('maxBy', field)); }
 
   /**
    * A function of each record with its key, keyed state and timers: a function `(value, ctx, out) => void`, or

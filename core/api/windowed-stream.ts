@@ -5,6 +5,7 @@
 import { JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
 import type { ReduceFunction } from './functions.js';
+import { fieldReducer, type NumericField } from './field-aggregations.js';
 import type { AggregateFunction } from './state.js';
 import type { ProcessWindowFunction } from './window-functions.js';
 import type { Key } from '../graph/key-groups.js';
@@ -100,6 +101,17 @@ export class WindowedStream<T, K extends Key, W extends Window> {
     if (windowFn !== undefined) checkWindowFunction(windowFn, 'window reduce');
     return this.build({ kind: 'reduce', reduce: fn as ReduceFunction<unknown>, windowFn: windowFn as AnyWindowFunction | undefined });
   }
+
+  /** Per window, the first record with a number field summed (a reduce). */
+  sum(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('sum', field)); }
+  /** Per window, the first record with `field` the least seen (its other fields stay the first record's). */
+  min(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('min', field)); }
+  /** Per window, the first record with `field` the greatest seen. */
+  max(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('max', field)); }
+  /** Per window, the record with the least `field` (the earlier one on a tie). */
+  minBy(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('minBy', field)); }
+  /** Per window, the record with the greatest `field` (the earlier one on a tie). */
+  maxBy(field: NumericField<T>): DataStream<T> { return this.reduce(fieldReducer<T>('maxBy', field)); }
 
   /** Incremental: one accumulator per (key, window); emits getResult (or passes it to `windowFn`) when the window fires. */
   aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): DataStream<V>;

@@ -229,6 +229,18 @@ function windowAllTypes(env: StreamEnvironment): void {
   expectType<DataStream<number>>()(orders.countWindowAll(3).reduce((a, b) => ({ id: a.id, amount: a.amount + b.amount })).map((o) => o.amount));
 }
 
+// Field aggregations take only the names of number fields.
+function fieldAggregationTypes(env: StreamEnvironment): void {
+  const keyed = env.fromCollection<Order & { label: string }>([]).keyBy((o) => o.id);
+  expectType<DataStream<Order & { label: string }>>()(keyed.sum('amount'));
+  keyed.maxBy('id').discard();
+  // @ts-expect-error not a number field
+  keyed.sum('label');
+  // @ts-expect-error not a field
+  keyed.min('nope');
+  keyed.window(TumblingEventTimeWindows.of(10)).minBy('amount').discard();
+}
+
 // run<C>: the caller types its collect sinks' records; without C they are unknown[].
 async function collectedTypes(url: URL): Promise<void> {
   const typed = await run<{ out: Order[] }>(url);
@@ -246,6 +258,7 @@ test('the types spec builds its accepted jobs', () => {
   filterNarrows(new StreamEnvironment(1));
   streamProcess(new StreamEnvironment(1));
   windowAllTypes(new StreamEnvironment(1));
+  fieldAggregationTypes(new StreamEnvironment(1));
   unionAccepted(new StreamEnvironment(1));
   assert.equal(typeof unionRefused, 'function');
   mapStateKeys(new StreamEnvironment(1));
