@@ -1,0 +1,44 @@
+// A user function that emits only through `out.collect` gives TypeScript nothing to infer its output type from.
+// The compiler's error must then say how to name it, not "not assignable to parameter of type 'never'" (which a
+// review found on nearly every window job a Flink user ported). Compiled here with the TypeScript compiler API.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The error messages of `code`, a module beside core/ that imports the API. */
+function diagnostics(code: string): string[] {
+  const file = path.join(repo, 'spec', 'core', 'api', '__hint_probe__.ts');
+  const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true, skipLibCheck: true, types: ['node'] };
+  const host = ts.createCompilerHost(options);
+  const read = host.readFile.bind(host);
+  host.readFile = (f) => (path.resolve(f) === file ? code : read(f));
+  const exists = host.fileExists.bind(host);
+  host.fileExists = (f) => path.resolve(f) === file || exists(f);
+  const program = ts.createProgram([file], options, host);
+  return ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+}
+
+test('emitting through out with no output type named: the error says to name it; named or annotated, no error', () => {
+  const api = "import { StreamEnvironment, TumblingEventTimeWindows, type Collector } from '../../../core/index.ts';\nconst env = new StreamEnvironment(1);\nconst s = env.fromCollection<{ k: string; v: number }>([]);\n";
+  const unnamed = diagnostics(`${api}
+s.keyBy((x) => x.k).window(TumblingEventTimeWindows.of(10)).process((k, ctx, els, out) => out.collect({ k, n: els.length }));
+s.keyBy((x) => x.k).process((x, ctx, out) => out.collect(x.v));
+s.process((x, ctx, out) => out.collect(x.k));
+s.windowAll(TumblingEventTimeWindows.of(10)).process((ctx, els, out) => out.collect(els.length));
+`);
+  assert.equal(unnamed.length, 4, unnamed.join('\n'));
+  for (const d of unnamed) assert.match(d, /the output type cannot be inferred from out\.collect: name it .*or annotate the parameter \(out: Collector<R>\)/);
+  const named = diagnostics(`${api}
+const a = s.keyBy((x) => x.k).window(TumblingEventTimeWindows.of(10)).process<{ k: string; n: number }>((k, ctx, els, out) => out.collect({ k, n: els.length }));
+const b = s.keyBy((x) => x.k).process((x, ctx, out: Collector<number>) => out.collect(x.v));
+const c = s.flatMap((x) => [x.k, x.k]);
+const n: number = 0;
+a.map((r) => r.n + n).discard(); b.map((v) => v + 1).discard(); c.map((w) => w.length).discard();
+`);
+  assert.deepEqual(named, []);
+});
