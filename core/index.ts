@@ -30,7 +30,7 @@ export { PurgingTrigger } from './windows/purging-trigger.js';
 export { NeverTrigger } from './windows/never-trigger.js';
 export { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput, type TimestampAssigner } from './time/watermark-strategy.js';
 export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
-export { JobDefinitionError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError } from './api/errors.js';
+export { JobDefinitionError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult, type Collected } from './runtime/run.js';
 export { ThreadCache, type ThreadCacheOptions } from './runtime/thread-cache.js';
 export type { JobMetrics, OperatorMetrics, TaskMetrics } from './runtime/metrics.js';

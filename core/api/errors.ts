@@ -8,6 +8,14 @@ export class JobDefinitionError extends Error {
   }
 }
 
+/** A savepoint name that cannot be used: not letters, digits, '.', '_' or '-', or taken in the state directory. */
+export class SavepointNameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SavepointNameError';
+  }
+}
+
 /** User code threw: names the operator and subtask, and keeps the original error (and stack) as `cause`. */
 export class OperatorError extends Error {
   readonly operator: string;

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { Ring } from '../../shm/ring.js';
 import { ALIGNMENT_SLOT_BYTES, jobControlSlots } from '../../shm/layout.js';
 import { buildGraph } from '../api/environment.js';
-import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError, GraphMismatchError } from '../api/errors.js';
+import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError, GraphMismatchError, SavepointNameError } from '../api/errors.js';
 import { plan as makePlan, type PhysicalPlan } from '../graph/physical-plan.js';
 import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
@@ -409,12 +409,12 @@ export async function run<C extends Collected = Collected>(job: string | URL, op
     checkpoints: () => mergeStats(stats, liveStats),
     checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : notNow(),
     savepoint: async (name: string) => {
-      if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new JobDefinitionError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
+      if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new SavepointNameError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
       const coordinator = current?.coordinator;
       if (!coordinator || !store) return notNow();
       // A name taken again would move to the new savepoint, and retention would then delete the old one as an
       // ordinary checkpoint, without a word.
-      const taken = (what: string): JobDefinitionError => new JobDefinitionError(`savepoint: the name '${name}' is taken (${what} in ${store!.dir}); give this one another name`);
+      const taken = (what: string): SavepointNameError => new SavepointNameError(`savepoint: the name '${name}' is taken (${what} in ${store!.dir}); give this one another name`);
       if (savepointNames.has(name)) throw taken('a savepoint being taken');
       savepointNames.add(name);
       try {

@@ -73,7 +73,7 @@ test('a savepoint name already taken is refused, in the same run and in a later 
     const h = await run(job, { parallelism: 2, stateDir, retainedCheckpoints: 1, onWarning: () => {} });
     await sinkSaw(h, 1_000);
     const first = await h.savepoint('v1');
-    await assert.rejects(h.savepoint('v1'), (e: Error) => e.name === 'JobDefinitionError' && e.message.includes(`the name 'v1' is taken (checkpoint ${first.id}`));
+    await assert.rejects(h.savepoint('v1'), (e: Error) => e.name === 'SavepointNameError' && e.message.includes(`the name 'v1' is taken (checkpoint ${first.id}`));
     const both = await Promise.allSettled([h.savepoint('v2'), h.savepoint('v2')]);
     assert.deepEqual(both.map((b) => b.status).sort(), ['fulfilled', 'rejected'], 'two at once: one is taken, the other refused');
     assert.match(String((both.find((b) => b.status === 'rejected') as PromiseRejectedResult).reason), /the name 'v2' is taken \(a savepoint being taken/);
