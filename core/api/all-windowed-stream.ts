@@ -3,7 +3,7 @@
 // record, so the window operator runs as one subtask; `combineLocally` lets each upstream subtask fold its records
 // first, so only one partial per subtask and window reaches it.
 
-import type { CollectorOf, ReduceFunction } from './functions.js';
+import type { OutputTypeHint, ReduceFunction } from './functions.js';
 import { fieldReducer, type NumericField } from './field-aggregations.js';
 import type { AggregateFunction } from './state.js';
 import type { OutputTag } from './output-tag.js';
@@ -17,7 +17,7 @@ import type { Window } from '../windows/window.js';
 export const ALL_KEY = 0;
 
 /** A function of (ctx, elements, out) as a keyed window function, the key left out. */
-function keyless<IN, R, W extends Window>(fn: ProcessAllWindowFunction<IN, R, W, CollectorOf<R>>, what: string): ProcessWindowFunction<IN, R, typeof ALL_KEY, W, CollectorOf<R>> {
+function keyless<IN, R, W extends Window>(fn: ProcessAllWindowFunction<IN, R, W>, what: string): ProcessWindowFunction<IN, R, typeof ALL_KEY, W> {
   checkWindowFunction(fn, what);
   if (typeof fn === 'function') return (_k, ctx, elements, out) => fn(ctx as AllWindowContext<W>, elements, out);
   const clear = fn.clear;
@@ -57,8 +57,8 @@ export class AllWindowedStream<T, W extends Window> {
 
   /** Incremental: one reduced value per window; emits it (or passes it to `windowFn`) when the window fires. */
   reduce(fn: ReduceFunction<T>): DataStream<T>;
-  reduce<R = never>(fn: ReduceFunction<T>, windowFn: ProcessAllWindowFunction<T, R, W, CollectorOf<R>>): DataStream<R>;
-  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessAllWindowFunction<T, R, W, CollectorOf<R>>): DataStream<T | R> {
+  reduce<R = OutputTypeHint>(fn: ReduceFunction<T>, windowFn: ProcessAllWindowFunction<T, R, W>): DataStream<R>;
+  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessAllWindowFunction<T, R, W>): DataStream<T | R> {
     const out = windowFn === undefined ? this.windowed.reduce(fn) : this.windowed.reduce(fn, keyless(windowFn, 'windowAll reduce'));
     return (out as DataStream<T | R>).setParallelism(1);
   }
@@ -76,14 +76,14 @@ export class AllWindowedStream<T, W extends Window> {
 
   /** Incremental: one accumulator per window; emits getResult (or passes it to `windowFn`) when the window fires. */
   aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): DataStream<V>;
-  aggregate<ACC, V, R = never>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessAllWindowFunction<V, R, W, CollectorOf<R>>): DataStream<R>;
-  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn?: ProcessAllWindowFunction<V, R, W, CollectorOf<R>>): DataStream<V | R> {
+  aggregate<ACC, V, R = OutputTypeHint>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessAllWindowFunction<V, R, W>): DataStream<R>;
+  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn?: ProcessAllWindowFunction<V, R, W>): DataStream<V | R> {
     const out = windowFn === undefined ? this.windowed.aggregate(agg) : this.windowed.aggregate(agg, keyless(windowFn, 'windowAll aggregate'));
     return (out as DataStream<V | R>).setParallelism(1);
   }
 
   /** Keeps every element of the window; `fn` gets them all, with the window's bounds, when it fires. */
-  process<R = never>(fn: ProcessAllWindowFunction<T, R, W, CollectorOf<R>>): DataStream<R> {
+  process<R = OutputTypeHint>(fn: ProcessAllWindowFunction<T, R, W>): DataStream<R> {
     return this.windowed.process(keyless(fn, 'windowAll process')).setParallelism(1);
   }
 }

@@ -3,7 +3,7 @@
 // then `keyedStream.connect(broadcastStream).process(fn)`, or `stream.connect(broadcastStream).process(fn)` for a
 // plain stream (which can then stay chained to the operator before it).
 
-import type { CollectorOf } from './functions.js';
+import type { OutputTypeHint } from './functions.js';
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
@@ -28,7 +28,7 @@ export class BroadcastConnectedStream<T, B> {
    * `processBroadcastElement` for every broadcast record (on every instance: writes broadcast state),
    * `processElement` for each record of the plain stream (reads it).
    */
-  process<R = never>(fn: BroadcastProcessFunction<T, B, R, CollectorOf<R>>): DataStream<R> {
+  process<R = OutputTypeHint>(fn: BroadcastProcessFunction<T, B, R>): DataStream<R> {
     return new DataStream<R>(this.graph, this.graph.add(broadcastProcessNode(this.input, this.broadcast, fn)));
   }
 }
@@ -42,7 +42,7 @@ export class KeyedBroadcastConnectedStream<T, B, K extends Key> {
    * `processBroadcastElement` for every broadcast record (on every instance: writes broadcast state),
    * `processElement` for each keyed record (reads it, with keyed state and timers).
    */
-  process<R = never>(fn: KeyedBroadcastProcessFunction<K, T, B, R, CollectorOf<R>>): DataStream<R> {
+  process<R = OutputTypeHint>(fn: KeyedBroadcastProcessFunction<K, T, B, R>): DataStream<R> {
     return new DataStream<R>(this.graph, this.graph.add(broadcastProcessNode(this.input, this.broadcast, fn)));
   }
 }

@@ -9,12 +9,12 @@ import type { OutputTag } from './output-tag.js';
 import type { KeyedStateStore } from './state.js';
 
 /** Two keyed inputs, one key space: both sides' records of a key meet on one subtask, with its state and timers. */
-export interface KeyedCoProcessFunction<K extends Key, I1, I2, O, C = Collector<O>> {
+export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
   /** Once per parallel instance, before the first record or timer. */
   open?(ctx: KeyedContext<K>): void;
-  processElement1(value: I1, ctx: KeyedContext<K>, out: C): void;
-  processElement2(value: I2, ctx: KeyedContext<K>, out: C): void;
-  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: C): void;
+  processElement1(value: I1, ctx: KeyedContext<K>, out: Collector<O>): void;
+  processElement2(value: I2, ctx: KeyedContext<K>, out: Collector<O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
 }
 
 /** The keyed input's context: keyed state and timers of the record's key, and broadcast state to read. */
@@ -53,12 +53,12 @@ export interface BroadcastContext<K extends Key = Key> extends BroadcastProcessC
   applyToKeyedState<KK = K>(stateName: string, fn: [Key] extends [K] ? (key: KK, state: KeyedStateStore) => void : [K] extends [KK] ? (key: K, state: KeyedStateStore) => void : never): void;
 }
 
-export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O, C = Collector<O>> {
+export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {
   /** Once per parallel instance, before the first record or timer (declare keyed state handles here). */
   open?(ctx: KeyedContext<K>): void;
-  processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: C): void;
-  processBroadcastElement(value: B, ctx: BroadcastContext<K>, out: C): void;
-  onTimer?(timestamp: number, ctx: OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out: C): void;
+  processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
+  processBroadcastElement(value: B, ctx: BroadcastContext<K>, out: Collector<O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
 }
 
 /**
@@ -66,9 +66,9 @@ export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O, C = Coll
  * keys, state or timers of its own. Chained to the operator before it (a source, say), its records reach it as
  * calls and only the broadcast records cross threads.
  */
-export interface BroadcastProcessFunction<IN, B, O, C = Collector<O>> {
+export interface BroadcastProcessFunction<IN, B, O> {
   /** Once per parallel instance, before the first record (after a restore): set up caches here. */
   open?(ctx: { readonly subtask: number }): void;
-  processElement(value: IN, ctx: ReadOnlyBroadcastProcessContext, out: C): void;
-  processBroadcastElement(value: B, ctx: BroadcastProcessContext, out: C): void;
+  processElement(value: IN, ctx: ReadOnlyBroadcastProcessContext, out: Collector<O>): void;
+  processBroadcastElement(value: B, ctx: BroadcastProcessContext, out: Collector<O>): void;
 }

@@ -5,7 +5,7 @@
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
-import type { CollectorOf, KeySelector } from './functions.js';
+import type { KeySelector, OutputTypeHint } from './functions.js';
 import type { KeyedCoProcessFunction } from './co-functions.js';
 import { DataStream } from './data-stream.js';
 
@@ -25,7 +25,7 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
   constructor(private readonly graph: LogicalGraph, private readonly edge1: LogicalEdge, private readonly edge2: LogicalEdge) {}
 
   /** `processElement1` / `processElement2` per record of each input, `onTimer` per timer: one key's state and timers for both. */
-  process<R = never>(fn: KeyedCoProcessFunction<K, A, B, R, CollectorOf<R>>): DataStream<R> {
+  process<R = OutputTypeHint>(fn: KeyedCoProcessFunction<K, A, B, R>): DataStream<R> {
     if (!fn || typeof fn !== 'object' || typeof fn.processElement1 !== 'function' || typeof fn.processElement2 !== 'function') {
       throw new JobDefinitionError('connect(...).keyBy(...).process: expected an object with processElement1 and processElement2');
     }

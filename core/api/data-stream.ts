@@ -8,7 +8,7 @@ import type { Key } from '../graph/key-groups.js';
 import { ERROR_POLICY_KINDS, type LogicalEdge, type LogicalGraph, type LogicalNode, type Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import { collectSink, discardSink, printSink, type SinkSpec } from '../connectors/sink.js';
-import type { CollectorOf, FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, ProcessFunction, ReduceFunction } from './functions.js';
+import type { FilterFunction, FlatMapFunction, KeyedProcessFunction, KeySelector, MapFunction, OutputTypeHint, ProcessFunction, ReduceFunction } from './functions.js';
 import { OutputTag } from './output-tag.js';
 import { WatermarkStrategy } from '../time/watermark-strategy.js';
 import { WindowedStream } from './windowed-stream.js';
@@ -133,7 +133,7 @@ export class DataStream<T> {
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'filter', inputs: [this.edge()], fn }));
   }
 
-  flatMap<R = never>(fn: FlatMapFunction<T, R, CollectorOf<R>>): DataStream<R> {
+  flatMap<R = OutputTypeHint>(fn: FlatMapFunction<T, R>): DataStream<R> {
     requireFunction(fn, 'flatMap', this.node.name);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'flatMap', inputs: [this.edge()], fn }));
   }
@@ -164,7 +164,7 @@ export class DataStream<T> {
    * `(value, ctx, out) => void`, or an object with `processElement` and optionally `open`. State and timers are per
    * key: on a keyed stream, `process` has them.
    */
-  process<R = never>(fn: ProcessFunction<T, R, CollectorOf<R>>): DataStream<R> {
+  process<R = OutputTypeHint>(fn: ProcessFunction<T, R>): DataStream<R> {
     checkProcessFunction(fn);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'streamProcess', inputs: [this.edge()], fn }));
   }
@@ -387,7 +387,7 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
    * A function of each record with its key, keyed state and timers: a function `(value, ctx, out) => void`, or
    * an object with `processElement` and optionally `open` and `onTimer`.
    */
-  override process<R = never>(fn: KeyedProcessFunction<K, T, R, CollectorOf<R>>): DataStream<R> {
+  override process<R = OutputTypeHint>(fn: KeyedProcessFunction<K, T, R>): DataStream<R> {
     checkProcessFunction(fn);
     if (typeof fn === 'object' && fn.onTimer !== undefined && typeof fn.onTimer !== 'function') throw new JobDefinitionError('process: onTimer must be a function');
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'process', inputs: [this.edge()], fn }));

@@ -7,7 +7,7 @@ import type { OutputTag } from './output-tag.js';
 export type MapFunction<T, R> = (value: T) => R;
 export type FilterFunction<T> = (value: T) => boolean;
 /** Returns the outputs for one input (any iterable, e.g. an array), or emits them through `out`. */
-export type FlatMapFunction<T, R, C = Collector<R>> = (value: T, out: C) => Iterable<R> | void;
+export type FlatMapFunction<T, R> = (value: T, out: Collector<R>) => Iterable<R> | void;
 export type KeySelector<T, K extends Key> = (value: T) => K;
 export type ReduceFunction<T> = (accumulator: T, value: T) => T;
 
@@ -15,15 +15,14 @@ export interface Collector<T> {
   collect(value: T): void;
 }
 
-/** What the compiler's error says when a function's output type could not be inferred. */
-export type OutputTypeHint = 'the output type cannot be inferred from out.collect: name it (process<R>(...), aggregate<ACC, V, R>(...)) or annotate the parameter (out: Collector<R>)';
-
 /**
- * The `out` of a user function as the API takes it: Collector<R>, or, when R could not be inferred (the function
- * only calls `out.collect`, which TypeScript does not infer from), a collector of OutputTypeHint, so that the
- * error on `out.collect(x)` reads as its fix instead of "not assignable to never".
+ * The default output type of a function that emits through `out` (process, window functions, flatMap): TypeScript
+ * does not infer a type from calls to `out.collect`, so without a type argument or an annotated `out` the output
+ * type is this string, and the compiler's error on `out.collect(x)` reads as its fix (a plain default of `never`
+ * gave "not assignable to parameter of type 'never'"). A function passed with its type (generic code included)
+ * infers R as usual.
  */
-export type CollectorOf<R> = [R] extends [never] ? Collector<OutputTypeHint> : Collector<R>;
+export type OutputTypeHint = 'the output type cannot be inferred from out.collect: name it (process<R>(...), aggregate<ACC, V, R>(...)) or annotate the parameter (out: Collector<R>)';
 
 /** Timers of the current key. Event time is the watermark; processing time is the wall clock (Date.now()). */
 export interface TimerService {
@@ -52,13 +51,13 @@ export interface ProcessContext {
  * A process function on a stream that is not keyed (Flink's ProcessFunction): each record with its time and side
  * outputs. State and timers belong to a key: `keyBy(...).process(...)` has them.
  */
-export interface ProcessHandler<T, R, C = Collector<R>> {
+export interface ProcessHandler<T, R> {
   /** Once per parallel instance, before the first record. */
   open?(ctx: ProcessContext): void;
-  processElement(value: T, ctx: ProcessContext, out: C): void;
+  processElement(value: T, ctx: ProcessContext, out: Collector<R>): void;
 }
 
-export type ProcessFunction<T, R, C = Collector<R>> = ((value: T, ctx: ProcessContext, out: C) => void) | ProcessHandler<T, R, C>;
+export type ProcessFunction<T, R> = ((value: T, ctx: ProcessContext, out: Collector<R>) => void) | ProcessHandler<T, R>;
 
 export interface KeyedContext<K> extends KeyedStateStore, ProcessContext {
   /** The key of the record (or timer) being processed. */
@@ -73,13 +72,13 @@ export interface OnTimerContext<K> extends KeyedContext<K> {
 }
 
 /** A keyed process function as an object: per-record logic plus timer callbacks. */
-export interface KeyedProcessHandler<K extends Key, T, R, C = Collector<R>> {
+export interface KeyedProcessHandler<K extends Key, T, R> {
   /** Once per parallel instance, before the first record (declare state handles here if you like). */
   open?(ctx: KeyedContext<K>): void;
-  processElement(value: T, ctx: KeyedContext<K>, out: C): void;
-  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: C): void;
+  processElement(value: T, ctx: KeyedContext<K>, out: Collector<R>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<R>): void;
 }
 
-export type KeyedProcessFunction<K extends Key, T, R, C = Collector<R>> =
-  | ((value: T, ctx: KeyedContext<K>, out: C) => void)
-  | KeyedProcessHandler<K, T, R, C>;
+export type KeyedProcessFunction<K extends Key, T, R> =
+  | ((value: T, ctx: KeyedContext<K>, out: Collector<R>) => void)
+  | KeyedProcessHandler<K, T, R>;

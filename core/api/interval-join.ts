@@ -4,7 +4,7 @@
 // exclusive), stamped with the larger timestamp. Event time only; each side's records are kept until the
 // watermark passes the last time they can match.
 
-import type { CollectorOf } from './functions.js';
+import type { OutputTypeHint } from './functions.js';
 import { JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
 import type { Key } from '../graph/key-groups.js';
@@ -49,7 +49,7 @@ export class IntervalJoined<A, B, K extends Key> {
     return this;
   }
 
-  process<R = never>(fn: ProcessJoinFunction<A, B, R, CollectorOf<R>>): DataStream<R> {
+  process<R = OutputTypeHint>(fn: ProcessJoinFunction<A, B, R>): DataStream<R> {
     if (typeof fn !== 'function') throw new JobDefinitionError(`intervalJoin process: expected a function (left, right, ctx, out) => void, got ${typeof fn}`);
     const lower = this.lower + (this.lowerExclusive ? 1 : 0);
     const upper = this.upper - (this.upperExclusive ? 1 : 0);

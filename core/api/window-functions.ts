@@ -23,33 +23,33 @@ export interface WindowContext<K, W extends Window> {
 }
 
 /** A process window function as an object: `process` per firing, `clear` when the window is removed. */
-export interface ProcessWindowHandler<IN, OUT, K extends Key, W extends Window, C = Collector<OUT>> {
+export interface ProcessWindowHandler<IN, OUT, K extends Key, W extends Window> {
   /**
    * The window fired. `elements` holds every element of the window (`process`), or the one aggregated result
    * (`reduce` / `aggregate` with a window function). It is a view valid during the call: copy it to keep it.
    */
-  process(key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: C): void;
+  process(key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>): void;
   /** The window's state is being dropped (its end + allowed lateness has passed). */
   clear?(ctx: WindowContext<K, W>): void;
 }
 
-export type ProcessWindowFunction<IN, OUT, K extends Key, W extends Window, C = Collector<OUT>> =
-  | ((key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: C) => void)
-  | ProcessWindowHandler<IN, OUT, K, W, C>;
+export type ProcessWindowFunction<IN, OUT, K extends Key, W extends Window> =
+  | ((key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>) => void)
+  | ProcessWindowHandler<IN, OUT, K, W>;
 
 /** What a window function of `windowAll` knows: the window, the clocks, state that outlives windows. */
 export type AllWindowContext<W extends Window> = Omit<WindowContext<never, W>, 'key'>;
 
 /** A process window function of `windowAll` as an object: `process` per firing, `clear` when the window is removed. */
-export interface ProcessAllWindowHandler<IN, OUT, W extends Window, C = Collector<OUT>> {
-  process(ctx: AllWindowContext<W>, elements: readonly IN[], out: C): void;
+export interface ProcessAllWindowHandler<IN, OUT, W extends Window> {
+  process(ctx: AllWindowContext<W>, elements: readonly IN[], out: Collector<OUT>): void;
   clear?(ctx: AllWindowContext<W>): void;
 }
 
 /** A window function of `windowAll` (Flink's ProcessAllWindowFunction): a keyed one without the key. */
-export type ProcessAllWindowFunction<IN, OUT, W extends Window, C = Collector<OUT>> =
-  | ((ctx: AllWindowContext<W>, elements: readonly IN[], out: C) => void)
-  | ProcessAllWindowHandler<IN, OUT, W, C>;
+export type ProcessAllWindowFunction<IN, OUT, W extends Window> =
+  | ((ctx: AllWindowContext<W>, elements: readonly IN[], out: Collector<OUT>) => void)
+  | ProcessAllWindowHandler<IN, OUT, W>;
 
 /** A window join: one result per pair of elements with equal keys in the same window. */
 export type JoinFunction<A, B, R> = (left: A, right: B) => R;
@@ -64,4 +64,4 @@ export interface ProcessJoinContext {
 }
 
 /** Interval join: called for each pair (left, right) with right.ts in [left.ts + lower, left.ts + upper]. */
-export type ProcessJoinFunction<A, B, R, C = Collector<R>> = (left: A, right: B, ctx: ProcessJoinContext, out: C) => void;
+export type ProcessJoinFunction<A, B, R> = (left: A, right: B, ctx: ProcessJoinContext, out: Collector<R>) => void;

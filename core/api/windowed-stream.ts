@@ -4,7 +4,7 @@
 
 import { JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
-import type { CollectorOf, ReduceFunction } from './functions.js';
+import type { OutputTypeHint, ReduceFunction } from './functions.js';
 import { fieldReducer, type NumericField } from './field-aggregations.js';
 import type { AggregateFunction } from './state.js';
 import type { ProcessWindowFunction } from './window-functions.js';
@@ -95,8 +95,8 @@ export class WindowedStream<T, K extends Key, W extends Window> {
 
   /** Incremental: one reduced value per (key, window); emits it (or passes it to `windowFn`) when the window fires. */
   reduce(fn: ReduceFunction<T>): DataStream<T>;
-  reduce<R = never>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W, CollectorOf<R>>): DataStream<R>;
-  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessWindowFunction<T, R, K, W, CollectorOf<R>>): DataStream<T | R> {
+  reduce<R = OutputTypeHint>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W>): DataStream<R>;
+  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessWindowFunction<T, R, K, W>): DataStream<T | R> {
     if (typeof fn !== 'function') throw new JobDefinitionError(`window reduce: expected a function, got ${typeof fn}`);
     if (windowFn !== undefined) checkWindowFunction(windowFn, 'window reduce');
     return this.build({ kind: 'reduce', reduce: fn as ReduceFunction<unknown>, windowFn: windowFn as AnyWindowFunction | undefined });
@@ -115,15 +115,15 @@ export class WindowedStream<T, K extends Key, W extends Window> {
 
   /** Incremental: one accumulator per (key, window); emits getResult (or passes it to `windowFn`) when the window fires. */
   aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): DataStream<V>;
-  aggregate<ACC, V, R = never>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, R, K, W, CollectorOf<R>>): DataStream<R>;
-  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn?: ProcessWindowFunction<V, R, K, W, CollectorOf<R>>): DataStream<V | R> {
+  aggregate<ACC, V, R = OutputTypeHint>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, R, K, W>): DataStream<R>;
+  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn?: ProcessWindowFunction<V, R, K, W>): DataStream<V | R> {
     checkAggregate(agg, 'window aggregate');
     if (windowFn !== undefined) checkWindowFunction(windowFn, 'window aggregate');
     return this.build({ kind: 'aggregate', aggregate: agg as AggregateFunction<unknown, unknown, unknown>, windowFn: windowFn as AnyWindowFunction | undefined });
   }
 
   /** Keeps every element of the window; `fn` gets them all, with the window's key and bounds, when it fires. */
-  process<R = never>(fn: ProcessWindowFunction<T, R, K, W, CollectorOf<R>>): DataStream<R> {
+  process<R = OutputTypeHint>(fn: ProcessWindowFunction<T, R, K, W>): DataStream<R> {
     checkWindowFunction(fn, 'window process');
     return this.build({ kind: 'process', windowFn: fn as AnyWindowFunction });
   }
