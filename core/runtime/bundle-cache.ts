@@ -4,13 +4,12 @@
 // The cache (worker-bundle.ts) holds, per job file, a manifest `worker-<key>.json` naming that job's current bundle
 // `worker-<key>-<hash>.mjs` (and its `.map`). A sweep, after each build, removes:
 //   - a bundle no manifest names (an older version of a job), once it is STALE_MS old, unless a live run leases it;
-//   - a manifest whose job file is gone (a job written to a temporary directory), that no run has used for
-//     ABANDONED_MS, or that does not name its job (written by an older version), once it is STALE_MS old; its
-//     bundle then goes too, by the first rule;
+//   - a manifest whose job file is gone (a job written to a temporary directory) or that no run has used for
+//     ABANDONED_MS, once it is STALE_MS old; its bundle then goes too, by the first rule;
 //   - a lease whose process is gone, and temporary files STALE_MS old (a build killed half-way).
 // A running job reloads its bundle when it restarts after a failure, possibly days later: its lease
-// (`<bundle>.<pid>-<uuid>.lease`, removed when the run ends) keeps it. STALE_MS covers a run that has read a
-// manifest and not yet leased its bundle.
+// (`<bundle>.<pid>-<uuid>.lease`, removed when the run ends) keeps it. A cache hit touches the bundle before it
+// returns it, so STALE_MS covers the run until it leases the bundle.
 
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -38,13 +37,18 @@ export function leaseBundle(bundleUrl: string): () => void {
   return () => rmSync(file, { force: true });
 }
 
-/** Marks a manifest used now (the sweep drops manifests unused for ABANDONED_MS). */
-export function touchManifest(file: string): void {
+/**
+ * Marks a cache file used now: a manifest (the sweep drops those unused for ABANDONED_MS) or a bundle a run is
+ * about to load (the sweep leaves files younger than STALE_MS). False when the file is gone; true when it exists
+ * but cannot be touched (a read-only cache, which nothing sweeps).
+ */
+export function touch(file: string): boolean {
   try {
     const now = new Date();
     utimesSync(file, now, now);
-  } catch {
-    // read-only cache: the sweep cannot run there either
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 
@@ -99,8 +103,9 @@ export function sweepBundleCache(dir: string, now = Date.now()): void {
     if (!MANIFEST.test(f)) continue;
     const m = manifestOf(path.join(dir, f));
     const t = mtime(path.join(dir, f));
-    // A manifest from before manifests named their job is dropped too: its job's next run builds again (~0.2 s).
-    const abandoned = m === undefined || m.job === undefined || !existsSync(m.job) || (t !== undefined && now - t > ABANDONED_MS);
+    // A manifest from before manifests named their job goes only when unused for ABANDONED_MS: a job started before
+    // the upgrade holds no lease on its bundle, and its restarts reload it.
+    const abandoned = m === undefined || (m.job !== undefined && !existsSync(m.job)) || (t !== undefined && now - t > ABANDONED_MS);
     if (!abandoned) kept.add(m.bundle);
     else if (old(f)) remove(f);
     else if (m !== undefined) kept.add(m.bundle);

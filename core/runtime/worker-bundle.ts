@@ -21,7 +21,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash, randomUUID } from 'node:crypto';
-import { sweepBundleCache, touchManifest } from './bundle-cache.js';
+import { sweepBundleCache, touch } from './bundle-cache.js';
 
 const requireLazy = createRequire(import.meta.url);
 
@@ -95,12 +95,14 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
   const key = createHash('sha256').update(`${pathToFileURL(jobPath).href}\n${host}\n${process.versions.node}\n${FORMAT}`).digest('hex').slice(0, 24);
   const manifestFile = path.join(outDir, `worker-${key}.json`);
   const cached = readManifest(manifestFile);
-  if (cached !== undefined && existsSync(path.join(outDir, cached.bundle)) && existsSync(path.join(outDir, `${cached.bundle}.map`)) && cached.inputs.every(([f, size, mtime]) => {
+  // A hit's bundle is touched, not only seen: a sweep leaves files younger than STALE_MS alone, which covers this
+  // run until it leases the bundle; one swept before the touch is a miss.
+  if (cached !== undefined && cached.inputs.every(([f, size, mtime]) => {
     const now = fingerprint(f);
     if (size === ABSENT) return now === undefined;
     return now !== undefined && now[0] === size && now[1] === mtime;
-  })) {
-    touchManifest(manifestFile);
+  }) && touch(path.join(outDir, `${cached.bundle}.map`)) && touch(path.join(outDir, cached.bundle))) {
+    touch(manifestFile);
     return { url: pathToFileURL(path.join(outDir, cached.bundle)).href, cached: true };
   }
   const outfile = path.join(outDir, `worker-${key}-${process.pid}-${randomUUID()}.tmp.mjs`);

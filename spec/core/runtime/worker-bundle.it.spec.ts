@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -152,6 +152,29 @@ test('a running job leases its bundle (the cache sweep keeps it) until its run e
     assert.equal(leases().length, 1, 'leased while running');
     await h.cancel();
     assert.deepEqual(leases(), [], 'released at the end');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression (a review): a hit only checked that the bundle existed, so another run's sweep could take an old
+// unnamed-by-then bundle between this run's hit and its lease.
+test('a cache hit touches its bundle (the sweep spares it until the run leases it); a bundle gone since is a miss', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));
+  try {
+    const job = path.join(dir, 'job.ts');
+    writeFileSync(job, `import { defineJob } from '${api}';\nexport default defineJob((env) => { env.fromCollection([1]).discard(); });\n`);
+    const url = pathToFileURL(job).href;
+    const bundle = fileURLToPath((await bundleWorkerEntry(url, assert.fail))!.url);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(bundle, hourAgo, hourAgo);
+    const hit = await bundleWorkerEntry(url, assert.fail);
+    assert.equal(hit?.cached, true);
+    assert.ok(Date.now() - statSync(bundle).mtimeMs < 60_000, 'touched by the hit');
+    rmSync(bundle);
+    const again = await bundleWorkerEntry(url, assert.fail);
+    assert.equal(again?.cached, false, 'rebuilt');
+    assert.ok(existsSync(fileURLToPath(again!.url)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
