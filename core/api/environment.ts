@@ -72,7 +72,8 @@ export class StreamEnvironment {
 
   /**
    * A bounded source over `items`, read in order by one subtask (as in Flink). `.setParallelism(n)` splits it by
-   * index (subtask s reads s, s + n, ...): faster, but records of one key may then arrive out of order.
+   * index (subtask s reads s, s + n, ...): faster, but records of one key may then arrive out of order, as they do
+   * when an operator after it runs at a higher parallelism (it deals records round-robin).
    */
   fromCollection<T>(items: readonly T[]): DataStream<T> {
     return this.fromSource(collectionSource(items));

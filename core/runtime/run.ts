@@ -145,7 +145,7 @@ export type Collected = Record<string, unknown[]>;
  * `C` types `collected`: `run<{ out: WordCount[] }>(url)`. The job module is loaded at run time, so this is the
  * caller's word for what its collect sinks hold, as with a parsed JSON body: nothing checks it.
  */
-export interface JobResult<C extends Collected = Collected> {
+export interface JobResult<C extends Record<keyof C, unknown[]> = Collected> {
   /** Records of each collect sink, by sink name, subtask 0 first (with checkpoints: committed records). */
   collected: C;
   metrics: JobMetrics;
@@ -158,7 +158,7 @@ export interface JobResult<C extends Collected = Collected> {
   restoredFrom: number | undefined;
 }
 
-export interface JobHandle<C extends Collected = Collected> {
+export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   /** Resolves when a bounded job ends or the job is cancelled; rejects when the job fails. */
   readonly result: Promise<JobResult<C>>;
   readonly plan: PhysicalPlan;
@@ -212,7 +212,7 @@ async function importJob(jobUrl: string): Promise<unknown> {
 }
 
 /** Loads the job module, builds and validates its graph, starts its threads. Rejects before any thread starts for a job that cannot run. */
-export async function run<C extends Collected = Collected>(job: string | URL, options: RunOptions = {}): Promise<JobHandle<C>> {
+export async function run<C extends Record<keyof C, unknown[]> = Collected>(job: string | URL, options: RunOptions = {}): Promise<JobHandle<C>> {
   const jobUrl = typeof job === 'string' && !/^[a-z]+:/.test(job) ? pathToFileURL(job).href : String(job);
   const cores = os.availableParallelism();
   const parallelism = options.parallelism ?? cores;

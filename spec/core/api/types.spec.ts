@@ -260,6 +260,11 @@ async function collectedTypes(url: URL): Promise<void> {
   expectType<Order[]>()((await typed.cancel()).collected.out);
   // @ts-expect-error not a sink the caller declared
   void r.collected.other;
+  // Regression (a review): an interface (no implicit index signature) did not satisfy Record<string, unknown[]>.
+  interface Sinks { out: Order[]; late: string[] }
+  expectType<string[]>()((await (await run<Sinks>(url)).result).collected.late);
+  // @ts-expect-error a sink's records are an array
+  void run<{ out: Order }>(url);
   const plain = await (await run(url)).result;
   expectType<unknown[]>()(plain.collected.out);
 }
