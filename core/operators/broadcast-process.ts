@@ -14,16 +14,14 @@ import { WatermarkValve } from '../time/watermark-valve.js';
 import { BroadcastStates, broadcastContext } from './broadcast-states.js';
 import type { BroadcastProcessSpec } from './keyed-broadcast-process.js';
 import { Operator, type Downstream } from './operator.js';
+import { SideOutputs } from './side-outputs.js';
 import type { TaskContext } from './task-context.js';
 import type { HasSideOutputs, TwoInputOperator } from './create-operator.js';
 
 export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   implements TwoInputOperator, HasSideOutputs, ReadOnlyBroadcastProcessContext, Collector<O> {
   readonly input2: Downstream<B>;
-  /** Side outputs by tag id (wired by the task host); a tag nothing reads is absent. */
-  readonly sideOutputs = new Map<string, Downstream<unknown>>();
-  /** Records to side outputs that nothing reads. */
-  sideOutputDropped = 0;
+  readonly sideOutputs = new SideOutputs();
   private readonly states: BroadcastStates;
   private readonly broadcastCtx: BroadcastProcessContext;
   /** Merges the inputs' event time when they arrive separately (chained); undefined: the input gate merged them. */
@@ -79,9 +77,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   currentProcessingTime(): number { return Date.now(); }
   getBroadcastState<MK extends Key, MV>(d: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV> { return this.states.readOnly(d); }
   output<X>(tag: OutputTag<X>, value: X): void {
-    const out = this.sideOutputs.get(tag.id);
-    if (out === undefined) this.sideOutputDropped++;
-    else out.push(value);
+    this.sideOutputs.emit(tag.id, value);
   }
 
   /** Entries of each broadcast state (for tests). */
@@ -116,19 +112,18 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     if (++this.endedInputs === 2) this.finishOutputs();
   }
 
-  // Side outputs are streams like the main output: they get the watermarks, idleness and end of input too.
   private forwardWatermark(watermark: number): void {
-    for (const out of this.sideOutputs.values()) out.watermark(watermark);
+    this.sideOutputs.watermark(watermark);
     this.next.watermark(watermark);
   }
 
   private forwardIdle(idle: boolean): void {
-    for (const out of this.sideOutputs.values()) out.idle(idle);
+    this.sideOutputs.idle(idle);
     this.next.idle(idle);
   }
 
   private finishOutputs(): void {
-    for (const out of this.sideOutputs.values()) out.finish();
+    this.sideOutputs.finish();
     this.next.finish();
   }
 

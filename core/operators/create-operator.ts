@@ -9,6 +9,7 @@ import { KeyedProcessOperator, ReduceOperator } from './keyed.js';
 import { ProcessOperator } from './process-operator.js';
 import type { ReduceSpec } from '../api/data-stream.js';
 import type { Downstream, Operator } from './operator.js';
+import type { SideOutputs } from './side-outputs.js';
 import type { TaskContext } from './task-context.js';
 
 export interface OperatorEnv {
@@ -24,7 +25,7 @@ export interface TwoInputOperator {
 
 /** An operator that can emit to side outputs: the task host wires each tag something reads. */
 export interface HasSideOutputs {
-  readonly sideOutputs: Map<string, Downstream<unknown>>;
+  readonly sideOutputs: SideOutputs;
 }
 
 /** Builders of operator kinds defined outside this file (windows, joins, async I/O), by node kind. */

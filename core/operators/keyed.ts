@@ -13,16 +13,14 @@ import type { FieldDef } from '../../shm/codec/schema.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { MAX_WATERMARK } from '../time/watermark.js';
 import { Operator, type Downstream } from './operator.js';
+import { SideOutputs } from './side-outputs.js';
 import type { TaskContext } from './task-context.js';
 
 /** What every keyed operator shares: its state backend and timers, their snapshots and restores. */
 export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   readonly backend: KeyedStateBackend;
   readonly timers: TimerService;
-  /** Side outputs by tag id (wired by the task host); a tag nothing reads is absent. */
-  sideOutputs = new Map<string, Downstream<unknown>>();
-  /** Records to side outputs that nothing reads. */
-  sideOutputDropped = 0;
+  readonly sideOutputs = new SideOutputs();
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, tracking: boolean) {
     super(name, ctx, next);
@@ -37,17 +35,14 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     this.timers = new TimerService(this.backend, { inlineSingle: ctx.stateFastPaths });
   }
 
-  // Side outputs are streams like the main output: they get the watermarks, idleness and end of input too
-  // (without them, a task reading a side output would wait for its end forever, and its event time would
-  // never advance).
   override watermark(watermark: number): void {
     this.timers.fire('event', watermark, (key, ts) => this.fireTimer('event', key, ts));
-    for (const out of this.sideOutputs.values()) out.watermark(watermark);
+    this.sideOutputs.watermark(watermark);
     this.next.watermark(watermark);
   }
 
   override idle(idle: boolean): void {
-    for (const out of this.sideOutputs.values()) out.idle(idle);
+    this.sideOutputs.idle(idle);
     this.next.idle(idle);
   }
 
@@ -58,7 +53,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
 
   /** End of input on every side output (an operator overriding finish calls it once it can emit no more). */
   protected finishSideOutputs(): void {
-    for (const out of this.sideOutputs.values()) out.finish();
+    this.sideOutputs.finish();
   }
 
   override nextProcessingTime(): number {
@@ -83,9 +78,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   private eventTimerTs = NaN;
 
   protected emitSide(tag: OutputTag<unknown>, value: unknown): void {
-    const out = this.sideOutputs.get(tag.id);
-    if (out === undefined) this.sideOutputDropped++;
-    else out.push(value);
+    this.sideOutputs.emit(tag.id, value);
   }
 
   override snapshotState(_checkpointId: number, savepoint: boolean): OperatorSnapshot {

@@ -6,13 +6,11 @@ import type { Collector, ProcessContext, ProcessFunction, ProcessHandler } from 
 import type { OutputTag } from '../api/output-tag.js';
 import type { HasSideOutputs } from './create-operator.js';
 import { Operator, type Downstream } from './operator.js';
+import { SideOutputs } from './side-outputs.js';
 import type { TaskContext } from './task-context.js';
 
 export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutputs, ProcessContext, Collector<O> {
-  /** Side outputs by tag id (wired by the task host); a tag nothing reads is absent. */
-  readonly sideOutputs = new Map<string, Downstream<unknown>>();
-  /** Records to side outputs that nothing reads. */
-  sideOutputDropped = 0;
+  readonly sideOutputs = new SideOutputs();
   private readonly handler: ProcessHandler<I, O>;
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, fn: ProcessFunction<I, O>) {
@@ -41,24 +39,21 @@ export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutp
   currentWatermark(): number { return this.ctx.watermark; }
   currentProcessingTime(): number { return Date.now(); }
   output<X>(tag: OutputTag<X>, value: X): void {
-    const out = this.sideOutputs.get(tag.id);
-    if (out === undefined) this.sideOutputDropped++;
-    else out.push(value);
+    this.sideOutputs.emit(tag.id, value);
   }
 
-  // Side outputs are streams like the main output: they get the watermarks, idleness and end of input too.
   override watermark(watermark: number): void {
-    for (const out of this.sideOutputs.values()) out.watermark(watermark);
+    this.sideOutputs.watermark(watermark);
     this.next.watermark(watermark);
   }
 
   override idle(idle: boolean): void {
-    for (const out of this.sideOutputs.values()) out.idle(idle);
+    this.sideOutputs.idle(idle);
     this.next.idle(idle);
   }
 
   override finish(): void {
-    for (const out of this.sideOutputs.values()) out.finish();
+    this.sideOutputs.finish();
     this.next.finish();
   }
 }

@@ -179,7 +179,7 @@ describe('KeyedProcessOperator', () => {
     op.sideOutputs.set('odd', side);
     push({ k: 'a', ts: 1 });
     assert.deepEqual(side.out.map((o) => o.v), ['a']);
-    assert.equal(op.sideOutputDropped, 1);
+    assert.equal(op.sideOutputs.dropped, 1);
   });
 
   // Regression: under 'drop' or 'dead-letter', a state declared twice with different kinds (a bug in the job, not

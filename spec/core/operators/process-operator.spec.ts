@@ -61,5 +61,5 @@ test('stream process: an object handler is opened once; a throw goes to the erro
   h.push(0);
   assert.deepEqual(h.out.values(), [2]);
   assert.equal(h.op.dropped, 1);
-  assert.equal((h.op as ProcessOperator<number, number>).sideOutputDropped, 1);
+  assert.equal((h.op as ProcessOperator<number, number>).sideOutputs.dropped, 1);
 });
