@@ -56,12 +56,15 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     this.sideOutputs.finish();
   }
 
+  // A processing-time timer for T fires once the clock has passed T (now >= T + 1), as Flink's timer service does:
+  // the millisecond T itself may still bring records for a window whose maxTimestamp is T, and a timer fired within
+  // it left them to fire the window again, as a second, partial result (a review).
   override nextProcessingTime(): number {
-    return this.timers.nextProcessingTime();
+    return this.timers.nextProcessingTime() + 1;
   }
 
   override onProcessingTime(now: number): void {
-    this.timers.fire('processing', now, (key, ts) => this.fireTimer('processing', key, ts));
+    this.timers.fire('processing', now - 1, (key, ts) => this.fireTimer('processing', key, ts));
   }
 
   /** A timer of the current key fired; the record timestamp is the timer's (event) or none (processing). */

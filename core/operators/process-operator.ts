@@ -1,6 +1,7 @@
 // Runs on: the worker thread of the subtask. A process function on a stream that is not keyed (Flink's
 // ProcessOperator): each record with its time, the clocks and side outputs; no state or timers (those are per key).
-// It chains like a map, so splitting a stream into side outputs costs no exchange.
+// It chains like a map: splitting a stream into side outputs needs no keyBy (each side output, as any, crosses an
+// exchange to what reads it).
 
 import type { Collector, ProcessContext, ProcessFunction, ProcessHandler } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';

@@ -99,7 +99,9 @@ describe('KeyedProcessOperator', () => {
     assert.deepEqual(sink.out.map((o) => [o.v.key, o.v.at, o.v.wm]), [['a', 11, MAX_WATERMARK], ['b', 15, MAX_WATERMARK]]);
   });
 
-  test('processing-time timers fire from onProcessingTime, and nextProcessingTime says when', () => {
+  // Regression (a review): a timer for T fired within millisecond T, so a processing-time window (timer at its
+  // maxTimestamp) fired again, partially, for records of its last millisecond. As in Flink, it fires once T has passed.
+  test('processing-time timers fire from onProcessingTime once the clock has passed them, and nextProcessingTime says when', () => {
     const { sink, ctx, op } = operator<Fired>({
       processElement(e, c) { c.timerService.registerProcessingTimeTimer(e.ts); },
       onTimer(at, c, out) { out.collect({ key: c.key, at, wm: 0, ts: c.timestamp, domain: c.timeDomain }); },
@@ -107,10 +109,12 @@ describe('KeyedProcessOperator', () => {
     ctx.timestamp = NaN;
     op.push({ k: 'a', ts: 2000 });
     op.push({ k: 'b', ts: 1000 });
-    assert.equal(op.nextProcessingTime(), 1000);
-    op.onProcessingTime(1500);
+    assert.equal(op.nextProcessingTime(), 1001);
+    op.onProcessingTime(1000);
+    assert.equal(sink.out.length, 0, 'not within millisecond 1000 itself');
+    op.onProcessingTime(1001);
     assert.deepEqual(sink.out.map((o) => o.v), [{ key: 'b', at: 1000, wm: 0, ts: undefined, domain: 'processing' }]);
-    assert.equal(op.nextProcessingTime(), 2000);
+    assert.equal(op.nextProcessingTime(), 2001);
     op.finish();
     assert.equal(sink.out.length, 1, 'processing-time timers do not fire at end of input');
   });
