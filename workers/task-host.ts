@@ -76,6 +76,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   ctx.columnarState = a.checkpoint.columnarState;
   ctx.stateFastPaths = a.options.stateFastPaths;
   ctx.wake = () => bell.ring();
+  ctx.readsSource = nodes[0]!.kind === 'source';
 
   // One output gate per exchange leaving the task: the tail's main output, and side outputs of any operator.
   const mainOutputs: OutputGate<unknown>[] = [];

@@ -14,9 +14,13 @@ import { B_RETURN_TS, GO_AT, type Out } from './jobs/idle-source.js';
 const NA = 1000;
 const NB = 20;
 
-test('a silent source marked idle does not hold back event time, and loses nothing when it comes back', async () => {
+// behind: the silent source's assigner behind an exchange (regression, a review: there it never went idle, and the
+// job never ended).
+for (const behind of [false, true]) {
+test(`a silent source marked idle does not hold back event time, and loses nothing when it comes back${behind ? ' (its assigner behind an exchange)' : ''}`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-'));
-  const h = await run(new URL(`./jobs/idle-source.ts?dir=${encodeURIComponent(dir)}&idle=50&na=${NA}&nb=${NB}`, import.meta.url), { parallelism: 2 });
+  const h = await run(new URL(`./jobs/idle-source.ts?dir=${encodeURIComponent(dir)}&idle=50&na=${NA}&nb=${NB}${behind ? '&behind=1' : ''}`, import.meta.url), { parallelism: 2 });
+  if (behind) assert.equal(h.plan.tasks.find((t) => t.name.includes('silent-ts'))?.name, 'silent-ts', 'not chained to its source');
   // Without idleness the job never ends (each source waits for the other's marker): stop it rather than hang.
   const guard = setTimeout(() => void h.cancel(), 45_000);
   const result = await h.result.finally(() => clearTimeout(guard));
@@ -47,3 +51,4 @@ test('a silent source marked idle does not hold back event time, and loses nothi
   const early = timers.filter((t) => t.at <= GO_AT && t.wm < MAX_WATERMARK);
   assert.ok(early.length > 0, 'timers fired before the end of input');
 });
+}

@@ -25,8 +25,10 @@ class Out implements Downstream<Ev> {
 
 const INTERVAL = 200;
 
-function setup(strategy: WatermarkStrategy<Ev>) {
+/** Chained behind a source by default (`readsSource`), as most assigners are. */
+function setup(strategy: WatermarkStrategy<Ev>, readsSource = true) {
   const ctx = new TaskContext('t', 0, 1, 128);
+  ctx.readsSource = readsSource;
   const out = new Out(ctx);
   const op = new TimestampsOperator<Ev>('stamps', ctx, out, strategy, INTERVAL);
   const push = (ts: number, id = String(ts), recordTs = NaN): void => { ctx.timestamp = recordTs; op.push({ ts, id }); };
@@ -134,6 +136,34 @@ describe('TimestampsOperator', () => {
     assert.equal(out.events.at(-1), 'wm 19');
   });
 
+  // Regression (a review): behind an exchange (a source at parallelism 1 rebalanced to assigners at 2) the task
+  // reads no source, sourceIdleSince stays NaN, and the stream never went idle: a quiet input held back every
+  // window downstream. There, as in Flink, it is idle once no record has reached it for the timeout.
+  test('idleness behind an exchange: once no record has come for the timeout, checked at the interval; a record ends it', (t) => {
+    let clock = 0;
+    t.mock.method(performance, 'now', () => clock);
+    const { out, push, tick, ctx } = setup(byTs(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(0)).withIdleness(1000), false);
+    ctx.sourceIdleSince = -1e9; // not a source task: never consulted
+    push(10);
+    tick();
+    assert.deepEqual(out.events, ['10@10', 'wm 9']);
+    clock = 900;
+    tick();
+    assert.ok(!out.events.includes('idle'), 'not before the timeout');
+    clock = 1100;
+    tick();
+    tick();
+    assert.deepEqual(out.events.filter((e) => e === 'idle'), ['idle'], 'idle once, after the timeout');
+    push(20);
+    assert.deepEqual(out.events.slice(-2), ['active', '20@20'], 'active again before the record');
+    clock = 2000;
+    tick();
+    assert.equal(out.events.at(-1), 'wm 19', 'the record counts as activity: not idle again at once');
+    clock = 3100;
+    tick();
+    assert.equal(out.events.at(-1), 'idle');
+  });
+
   test('without withIdleness a source that reads nothing is never idle', () => {
     const { out, tick, ctx } = setup(byTs(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(0)));
     ctx.sourceIdleSince = performance.now() - 1e9;
@@ -195,6 +225,7 @@ test('an idle stream gets no periodic watermark: downstream it stays idle and fo
     }
   }
   const ctx = new TaskContext('t', 0, 1, 128);
+  ctx.readsSource = true;
   const downstream: number[] = [];
   const valve = new WatermarkValve(2, { watermark: (w) => downstream.push(w), idle: () => {} });
   const wire: Downstream<{ ts: number }> = { push() {}, finish() {}, watermark: (w) => valve.onWatermark(0, w), idle: (b) => valve.onIdle(0, b) };

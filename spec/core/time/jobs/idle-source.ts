@@ -1,5 +1,6 @@
 // A job for the idle-source test: two sources, unioned, keyed, with an event-time timer per record.
-//   ?dir=/tmp/x&idle=50&na=1000&nb=20
+//   ?dir=/tmp/x&idle=50&na=1000&nb=20&behind=1
+// behind=1: the silent source's watermark assigner runs at parallelism 2 behind a rebalance, not chained to it.
 // 'busy' emits na records with ts = 10 i, then waits (reads find nothing) until the marker dir/b-done exists.
 // 'silent' emits 5 records with ts 0..4, then finds nothing until the marker dir/b-go exists; then it emits nb
 // records with ts = 1e6 + i, writes dir/b-done and ends. The process function writes dir/b-go when a timer at
@@ -15,6 +16,7 @@ const dir = q.get('dir') ?? '';
 const idleMs = Number(q.get('idle') ?? 50);
 const na = Number(q.get('na') ?? 1000);
 const nb = Number(q.get('nb') ?? 20);
+const behind = q.get('behind') === '1';
 
 export const GO_AT = 5000;
 export const B_RETURN_TS = 1_000_000;
@@ -75,7 +77,7 @@ export default defineJob((env) => {
   env.graph.autoWatermarkIntervalMs = 10;
   const strategy = WatermarkStrategy.forBoundedOutOfOrderness<Ev>(5).withTimestampAssigner((e) => e.ts).withIdleness(idleMs);
   const a = env.fromSource(scripted('busy', busy), 'busy').setParallelism(1).assignTimestampsAndWatermarks(strategy).name('busy-ts').setParallelism(1);
-  const b = env.fromSource(scripted('silent', silent), 'silent').setParallelism(1).assignTimestampsAndWatermarks(strategy).name('silent-ts').setParallelism(1);
+  const b = env.fromSource(scripted('silent', silent), 'silent').setParallelism(1).assignTimestampsAndWatermarks(strategy).name('silent-ts').setParallelism(behind ? 2 : 1);
   a.union(b).name('both')
     .keyBy((e) => e.key)
     .process<Out>({
