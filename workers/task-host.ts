@@ -236,9 +236,11 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   const result: ThreadResult = { thread: a.thread, sinks: [], stopped: false };
   let subtasks: Subtask[] = [];
   let link: CheckpointLink | undefined;
+  let graph: LogicalGraph | undefined;
+  const nodeOf = (sinkName: string): number => graph!.nodes.findIndex((n) => n.name === sinkName);
   try {
-    const graph = buildGraph(job ?? await import(a.jobUrl), a.parallelism, a.jobUrl);
-    const diff = firstDifference(a.fingerprints, graph.nodeFingerprints());
+    const g = graph = buildGraph(job ?? await import(a.jobUrl), a.parallelism, a.jobUrl);
+    const diff = firstDifference(a.fingerprints, g.nodeFingerprints());
     if (diff) throw new GraphMismatchError(`worker thread ${a.thread} built a different graph from the job module: ${diff}. A job module must build the same graph every time it is loaded (no random or time-dependent input).`);
     const bell = bellOf(a, a.thread);
     if (a.port) {
@@ -251,7 +253,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       });
     }
     const mine = a.plan.placements.map((p, i) => ({ p, i })).filter(({ p }) => p.thread === a.thread);
-    subtasks = mine.map(({ p }) => buildSubtask(a, graph, p.task, p.subtask, bell, link));
+    subtasks = mine.map(({ p }) => buildSubtask(a, g, p.task, p.subtask, bell, link));
     const offsets = metricsOffsets(a.plan);
     await runTaskLoop(subtasks, bell, new Int32Array(a.control), new Float64Array(a.metrics), mine.map(({ i }) => offsets[i]!), {
       budget: a.options.budget,
@@ -266,12 +268,19 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
         // A writer that finishes asynchronously (Redis) is done only when its promise settles.
         let r: unknown;
         try { r = await s.result; } catch (e) { throw new OperatorError(s.name, st.index, e); }
-        result.sinks.push({ node: graph.nodes.findIndex((n) => n.name === s.name), subtask: st.index, result: r });
+        result.sinks.push({ node: nodeOf(s.name), subtask: st.index, result: r });
       }
     }
   } catch (e) {
     if (e instanceof JobCancelledError) {
       result.stopped = true;
+      // Cancelled: collect sinks hand back what they received so far (nothing is published).
+      for (const st of subtasks) {
+        for (const s of st.sinks) {
+          const r = s.stoppedResult();
+          if (r !== undefined) result.sinks.push({ node: nodeOf(s.name), subtask: st.index, result: r });
+        }
+      }
     } else {
       // Stop every thread at once: the first failure must not wait for the main thread's round trip.
       signalStop(a.control, a.plan.threads);

@@ -14,6 +14,11 @@ export interface SinkWriter<T> {
   prepareCommit?(checkpointId: number): unknown;
   /** End of stream: returns what goes back to the caller (collect) or undefined. */
   finish(): unknown;
+  /**
+   * The job was cancelled (not ended): what goes back to the caller of an untransactional run anyway (collect:
+   * what it received). Unlike `finish`, it must not publish anything.
+   */
+  stopped?(): unknown;
 }
 
 export interface SinkSpec<T> {
@@ -63,7 +68,8 @@ export interface PreparedTransaction {
 }
 
 /**
- * Every record back to the caller, in `result.collected[sinkName]` (for tests and embedding; bounded jobs).
+ * Every record back to the caller, in `result.collected[sinkName]` (for tests and embedding). A cancelled job's
+ * result holds what it received so far (without checkpoints) or what completed checkpoints committed.
  * Transactional: with checkpointing, records reach the result only through completed checkpoints (or the end of
  * the job), so a job that fails and resumes collects every record exactly once.
  */
@@ -84,6 +90,8 @@ export function collectSink<T>(): SinkSpec<T> & { committed(): T[] } {
         },
         // Without checkpoints: everything; with them, nothing is left after the final prepareCommit.
         finish: () => items,
+        // Cancelled, without checkpoints: what came so far (with them, only committed records reach the result).
+        stopped: () => items,
       };
     },
     commit(transactions) {

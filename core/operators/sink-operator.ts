@@ -58,6 +58,12 @@ export class SinkOperator<T> extends Operator<T, never> {
       : { checkpointId, subtask: this.ctx.subtask, transaction });
   }
 
+  /** The job was cancelled: what an untransactional writer hands back anyway (`SinkWriter.stopped`), if anything. */
+  stoppedResult(): unknown {
+    if (this.transactional || this.writer.stopped === undefined) return undefined;
+    try { return this.writer.stopped(); } catch { return undefined; }
+  }
+
   override finish(): void {
     this.ended = true;
     if (this.transactional) this.prepare(-1);

@@ -146,7 +146,10 @@ export type Collected = Record<string, unknown[]>;
  * caller's word for what its collect sinks hold, as with a parsed JSON body: nothing checks it.
  */
 export interface JobResult<C extends Record<keyof C, unknown[]> = Collected> {
-  /** Records of each collect sink, by sink name, subtask 0 first (with checkpoints: committed records). */
+  /**
+   * Records of each collect sink, by sink name, subtask 0 first (with checkpoints: committed records). Cancelled:
+   * what the sinks received until then (with checkpoints: what completed checkpoints committed).
+   */
   collected: C;
   metrics: JobMetrics;
   /** True when the job was stopped by cancel() rather than ending by itself. */
@@ -381,10 +384,12 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (typeof committed === 'function') collected[n.name] = committed.call(n.sink);
       }
     } else if (outcome) {
+      // Every collect sink has its array, empty if nothing reached it (or the job was stopped before it started).
+      for (const n of graph.nodes) if (n.sink?.kind === 'collect') collected[n.name] = [];
       for (const s of outcome.sinks.sort((a, b) => a.node - b.node || a.subtask - b.subtask)) {
         if (!Array.isArray(s.result)) continue;
         const name = names[s.node]!;
-        collected[name] = collected[name] ? collected[name].concat(s.result) : s.result;
+        collected[name] = collected[name] && collected[name].length > 0 ? collected[name].concat(s.result) : s.result;
       }
     }
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
@@ -629,7 +634,8 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       const failure = results.find((r) => r.error && r.error.name !== 'JobCancelledError');
       if (failure?.error) return { error: revive(failure.error), sinks: [], metrics };
       if (checkpointFailure) return { error: checkpointFailure, sinks: [], metrics };
-      if (results.some((r) => r.stopped)) return { error: new JobCancelledError('job stopped before it finished'), sinks: [], metrics };
+      // Cancelled: collect sinks of an untransactional run still hand back what they received.
+      if (results.some((r) => r.stopped)) return { error: new JobCancelledError('job stopped before it finished'), sinks: results.flatMap((r) => r.sinks), metrics };
       // The job ended: record its final state, publish the last transactions.
       if (coordinator) {
         await coordinator.awaitFinished(10_000);

@@ -40,6 +40,20 @@ test('an unbounded job runs until cancelled, then releases its threads', async (
   assert.ok(after <= before, `threads before ${before}, after ${after}`);
 });
 
+// Regression (a review): collected was {} after cancel(), though typed with the sink and though records had reached
+// it; the README offers cancel() as the way to end an unbounded job and get its result.
+test('a cancelled job (no checkpoints) returns what its collect sinks received', async () => {
+  const h = await run<{ out: { key: string; i: number }[] }>(new URL('./jobs/unbounded.ts?collect=1', import.meta.url), { parallelism: 2 });
+  await progress(h, 20_000);
+  const r = await h.cancel();
+  assert.equal(r.cancelled, true);
+  const received = r.metrics.operators.filter((o) => o.operator === 'out').reduce((s, o) => s + o.recordsIn, 0);
+  assert.ok(received > 0);
+  assert.ok(Array.isArray(r.collected.out));
+  assert.equal(r.collected.out.length, received, 'every record the sink received');
+  assert.ok(r.collected.out.every((x) => typeof x.key === 'string' && typeof x.i === 'number'));
+});
+
 for (const how of ['exit', 'oom'] as const) {
   test(`a worker that dies (${how === 'exit' ? 'process.exit' : 'out of memory'}) fails the job with WorkerDiedError`, async () => {
     const before = osThreads();
