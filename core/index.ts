@@ -28,6 +28,7 @@ export { ProcessingTimeTrigger } from './windows/processing-time-trigger.js';
 export { CountTrigger } from './windows/count-trigger.js';
 export { PurgingTrigger } from './windows/purging-trigger.js';
 export { NeverTrigger } from './windows/never-trigger.js';
+export { Evictor, CountEvictor, TimeEvictor } from './windows/evictor.js';
 export { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput, type TimestampAssigner } from './time/watermark-strategy.js';
 export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
 export { JobDefinitionError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError } from './api/errors.js';

@@ -12,6 +12,7 @@ import { checkWindowFunction, type WindowedStream } from './windowed-stream.js';
 import type { AllWindowContext, ProcessAllWindowFunction, ProcessWindowFunction, WindowContext } from './window-functions.js';
 import type { Trigger } from '../windows/trigger.js';
 import type { Window } from '../windows/window.js';
+import type { Evictor } from '../windows/evictor.js';
 
 /** The one key every record of an all-window has. */
 export const ALL_KEY = 0;
@@ -40,6 +41,12 @@ export class AllWindowedStream<T, W extends Window> {
   /** Keeps each window's state `ms` after the watermark passes its end (as on a keyed window). */
   allowedLateness(ms: number): this {
     this.windowed.allowedLateness(ms);
+    return this;
+  }
+
+  /** Leaves elements out when a window fires (see WindowedStream.evictor). */
+  evictor(evictor: Evictor): this {
+    this.windowed.evictor(evictor);
     return this;
   }
 

@@ -19,6 +19,7 @@ import type { GlobalWindow, Window } from '../windows/window.js';
 import { GlobalWindows } from '../windows/global-windows.js';
 import { CountTrigger } from '../windows/count-trigger.js';
 import { PurgingTrigger } from '../windows/purging-trigger.js';
+import { CountEvictor } from '../windows/evictor.js';
 import { ConnectedStreams, KeyedConnectedStreams } from './connected-streams.js';
 import { BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream } from './broadcast-stream.js';
 import { MapStateDescriptor } from './broadcast-state.js';
@@ -184,9 +185,13 @@ export class DataStream<T> {
     return new AllWindowedStream<T, W>(this.keyBy((): typeof ALL_KEY => ALL_KEY).window(assigner));
   }
 
-  /** Windows of `size` records of the whole stream, fired and purged every `size` records. */
-  countWindowAll(size: number): AllWindowedStream<T, GlobalWindow> {
-    return this.windowAll(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+  /**
+   * Windows of `size` records of the whole stream, fired and purged every `size` records; with `slide`, the last
+   * `size` records every `slide` records (a count trigger and a count evictor, as in Flink).
+   */
+  countWindowAll(size: number, slide?: number): AllWindowedStream<T, GlobalWindow> {
+    if (slide === undefined) return this.windowAll(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+    return this.windowAll(GlobalWindows.create()).evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   /** Partitions by key: records with equal keys go to the same parallel instance. */
@@ -329,9 +334,13 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
     return new WindowedStream<T, K, W>(this.graph, this.edge(), assigner);
   }
 
-  /** Windows of `size` records per key: a global window fired and purged every `size` elements. */
-  countWindow(size: number): WindowedStream<T, K, GlobalWindow> {
-    return this.window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+  /**
+   * Windows of `size` records per key: a global window fired and purged every `size` elements; with `slide`, the
+   * key's last `size` records every `slide` records (a count trigger and a count evictor, as in Flink).
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    if (slide === undefined) return this.window(GlobalWindows.create()).trigger(PurgingTrigger.of(CountTrigger.of(size)));
+    return this.window(GlobalWindows.create()).evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   /**

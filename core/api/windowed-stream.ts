@@ -18,6 +18,7 @@ import { checkWindowSpec, windowFingerprint, type AnyWindowFunction, type Window
 import type { LogicalGraph, LogicalNode } from '../graph/logical-graph.js';
 import { TumblingEventTimeWindows } from '../windows/tumbling-windows.js';
 import { EventTimeTrigger } from '../windows/event-time-trigger.js';
+import { Evictor } from '../windows/evictor.js';
 import type { CombineSpec, PartialAggregate } from '../windows/local-combine-operator.js';
 
 export function checkWindowFunction(fn: unknown, what: string): void {
@@ -39,6 +40,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
   private lateTag: OutputTag<T> | undefined;
   private fast = true;
   private combineHeld = 0;
+  private evict: Evictor | undefined;
 
   /** @internal */
   constructor(
@@ -63,6 +65,17 @@ export class WindowedStream<T, K extends Key, W extends Window> {
    */
   allowedLateness(ms: number): this {
     this.lateness = checkAllowedLateness(ms, this.assigner);
+    return this;
+  }
+
+  /**
+   * Leaves elements out when a window fires: `CountEvictor.of(n)` keeps the last n, `TimeEvictor.of(ms)` those
+   * within ms of the newest (before the window function, or after it). As in Flink, the window then keeps every
+   * element, and a reduce or aggregate runs over them when it fires instead of incrementally.
+   */
+  evictor(evictor: Evictor): this {
+    if (!(evictor instanceof Evictor)) throw new JobDefinitionError('evictor: expected an Evictor (CountEvictor.of(n), TimeEvictor.of(ms))');
+    this.evict = evictor;
     return this;
   }
 
@@ -132,6 +145,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
     let input = this.input;
     let combiner: LogicalNode | undefined;
     if (this.combineHeld > 0) {
+      if (this.evict !== undefined) throw new JobDefinitionError('combineLocally: cannot be combined with an evictor (a window with one keeps every element)');
       const c = combined(computation, this.assigner, this.trig, this.lateTag, this.combineHeld, input.key!);
       combiner = this.graph.add({
         kind: 'combine', inputs: [{ from: input.from, partitioner: 'forward', ...(input.tag !== undefined ? { tag: input.tag } : {}) }],
@@ -148,6 +162,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
       lateTag: this.lateTag as OutputTag<unknown> | undefined,
       computation,
       fastPaths: this.fast,
+      ...(this.evict !== undefined ? { evictor: this.evict } : {}),
     };
     checkWindowSpec(spec, `window over ${this.assigner.fingerprint}`);
     const node = this.graph.add({ kind: 'window', inputs: [input], spec, specFingerprint: windowFingerprint(spec) });

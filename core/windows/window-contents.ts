@@ -6,6 +6,7 @@ import type { AggregateFunction } from '../api/state.js';
 import type { ReduceFunction } from '../api/functions.js';
 import type { JoinFunction } from '../api/window-functions.js';
 import type { Slot } from './window-slot.js';
+import type { Evictor } from './evictor.js';
 
 /** Where results go: the operator, which stamps them with the window's time; or the window function. */
 export interface WindowEmitter {
@@ -94,6 +95,68 @@ export class ListContents implements WindowContents {
 
   emit(slot: Slot, out: WindowEmitter): void {
     out.process(slot.a as unknown[]);
+  }
+}
+
+/**
+ * With an evictor: every element and its timestamp ({ v, t }, arrival order); when the window fires, the evictor
+ * drops some (before the function, or after it), and a reduce or aggregate runs over what is left, as in Flink.
+ */
+export class EvictingContents implements WindowContents {
+  readonly canMerge: boolean;
+  private readonly one: unknown[] = [undefined];
+  constructor(
+    private readonly evictor: Evictor,
+    /** What it computes: 'process' (the elements), or a reduce or aggregate over them. */
+    private readonly compute: { reduce: ReduceFunction<unknown> } | { aggregate: AggregateFunction<unknown, unknown, unknown> } | undefined,
+    private readonly withWindowFn: boolean,
+    /** The timestamp of the element being added (NaN: none). */
+    private readonly elementTs: () => number,
+  ) {
+    this.canMerge = compute === undefined || !('aggregate' in compute) || typeof compute.aggregate.merge === 'function';
+  }
+
+  add(slot: Slot, value: unknown): void {
+    if (slot.n === 0) slot.a = { v: [value], t: [this.elementTs()] };
+    else { const a = slot.a as { v: unknown[]; t: number[] }; a.v.push(value); a.t.push(this.elementTs()); }
+    slot.n++;
+  }
+
+  merge(into: Slot, from: Slot): void {
+    if (from.n === 0) return;
+    if (into.n === 0) { into.a = from.a; into.n = from.n; return; }
+    const a = into.a as { v: unknown[]; t: number[] };
+    const b = from.a as { v: unknown[]; t: number[] };
+    for (let i = 0; i < b.v.length; i++) { a.v.push(b.v[i]); a.t.push(b.t[i]!); }
+    into.n += from.n;
+  }
+
+  emit(slot: Slot, out: WindowEmitter): void {
+    const a = slot.a as { v: unknown[]; t: number[] };
+    if (!this.evictor.after) this.evictor.evict(a.v, a.t);
+    slot.n = a.v.length;
+    if (a.v.length > 0) this.apply(a.v, out);
+    if (this.evictor.after) {
+      this.evictor.evict(a.v, a.t);
+      slot.n = a.v.length;
+    }
+  }
+
+  private apply(values: readonly unknown[], out: WindowEmitter): void {
+    const c = this.compute;
+    if (c === undefined) { out.process(values); return; }
+    let r: unknown;
+    if ('reduce' in c) {
+      r = values[0];
+      for (let i = 1; i < values.length; i++) r = c.reduce(r, values[i]);
+    } else {
+      let acc = c.aggregate.createAccumulator();
+      for (const v of values) acc = c.aggregate.add(v, acc);
+      r = c.aggregate.getResult(acc);
+    }
+    if (!this.withWindowFn) { out.collect(r); return; }
+    this.one[0] = r;
+    out.process(this.one);
   }
 }
 

@@ -72,7 +72,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     this.table = this.backend.table<Slot[]>(WINDOW_STATE, 'internal', undefined);
     this.assigner = spec.assigner;
     this.trigger = spec.trigger;
-    this.contents = contentsOf(spec);
+    this.contents = contentsOf(spec, () => this.elementTs);
     const fn = windowFnOf(spec);
     this.windowFn = fn === undefined ? undefined : typeof fn === 'function' ? { process: fn } : fn;
     this.isEventTime = spec.assigner.isEventTime;

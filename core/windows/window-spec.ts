@@ -10,7 +10,8 @@ import type { Key } from '../graph/key-groups.js';
 import type { WindowAssigner } from './window-assigner.js';
 import type { Trigger } from './trigger.js';
 import type { Window } from './window.js';
-import { AggregateContents, JoinContents, ListContents, ReduceContents, type WindowContents } from './window-contents.js';
+import { AggregateContents, EvictingContents, JoinContents, ListContents, ReduceContents, type WindowContents } from './window-contents.js';
+import type { Evictor } from './evictor.js';
 
 export type AnyWindowFunction = ProcessWindowFunction<unknown, unknown, Key, Window>;
 
@@ -31,13 +32,15 @@ export interface WindowSpec {
   readonly computation: WindowComputation;
   /** Skip calls whose outcome is known (the default event-time trigger on a window it already armed). On by default. */
   readonly fastPaths: boolean;
+  /** Leaves elements out when the window fires (the window then keeps every element). */
+  readonly evictor?: Evictor | undefined;
 }
 
 /** What of the spec must be identical on every thread (functions are compared by kind only, as elsewhere). */
 export function windowFingerprint(spec: WindowSpec): string {
   const c = spec.computation;
   const fn = c.kind === 'reduce' || c.kind === 'aggregate' ? `${c.kind}${c.windowFn ? '+window-fn' : ''}` : c.kind;
-  return `window(${spec.assigner.fingerprint};trigger=${spec.trigger.fingerprint};lateness=${spec.allowedLateness};late=${spec.lateTag?.id ?? '-'};fn=${fn}${spec.fastPaths ? '' : ';slow'})`;
+  return `window(${spec.assigner.fingerprint};trigger=${spec.trigger.fingerprint};lateness=${spec.allowedLateness};late=${spec.lateTag?.id ?? '-'};fn=${fn}${spec.evictor ? `;evictor=${spec.evictor.fingerprint}` : ''}${spec.fastPaths ? '' : ';slow'})`;
 }
 
 /** Checks a spec when the job is defined, so a bad one fails before any thread starts. */
@@ -48,8 +51,13 @@ export function checkWindowSpec(spec: WindowSpec, where: string): void {
   }
 }
 
-export function contentsOf(spec: WindowSpec): WindowContents {
+/** `elementTs`: the timestamp of the element being added (an evictor's contents keep it). */
+export function contentsOf(spec: WindowSpec, elementTs: () => number = () => Number.NaN): WindowContents {
   const c = spec.computation;
+  if (spec.evictor !== undefined && c.kind !== 'join') {
+    const compute = c.kind === 'reduce' ? { reduce: c.reduce } : c.kind === 'aggregate' ? { aggregate: c.aggregate } : undefined;
+    return new EvictingContents(spec.evictor, compute, c.kind !== 'process' && c.windowFn !== undefined, elementTs);
+  }
   switch (c.kind) {
     case 'reduce': return new ReduceContents(c.reduce, c.windowFn !== undefined);
     case 'aggregate': return new AggregateContents(c.aggregate, c.windowFn !== undefined);

@@ -8,8 +8,8 @@ import { generateRecord } from '../../../core/connectors/generator.js';
 import { N, type Count } from './jobs/window-all.js';
 
 test('windowAll at parallelism 2: every window counts the whole stream, three ways, on one subtask; countWindowAll sums every 7', async () => {
-  const h = await run<Record<string, Count[]> & { 'out-sevens': number[] }>(new URL('./jobs/window-all.ts', import.meta.url), { parallelism: 2 });
-  for (const name of ['all-aggregate', 'all-process', 'all-combined', 'sevens']) {
+  const h = await run<Record<string, Count[]> & { 'out-sevens': number[]; 'out-last-four': number[] }>(new URL('./jobs/window-all.ts', import.meta.url), { parallelism: 2 });
+  for (const name of ['all-aggregate', 'all-process', 'all-combined', 'sevens', 'last-four']) {
     const task = h.plan.tasks.find((t) => t.name.split(' -> ').includes(name));
     assert.equal(task?.parallelism, 1, name);
   }
@@ -32,4 +32,6 @@ test('windowAll at parallelism 2: every window counts the whole stream, three wa
   assert.ok(combinedIn <= 2 * want.size, `${combinedIn} partials for ${want.size} windows`);
   // 0..29 in order (a collection reads on one subtask): sums of 0-6, 7-13, 14-20, 21-27; 28 and 29 never fill one.
   assert.deepEqual(collected['out-sevens'], [21, 70, 119, 168]);
+  // countWindowAll(4, 2): every 2 numbers, the sum of the last 4 (the first firing has only 0 and 1).
+  assert.deepEqual(collected['out-last-four'], [1, ...Array.from({ length: 14 }, (_, j) => 4 * (2 * j + 4) - 10)]);
 });

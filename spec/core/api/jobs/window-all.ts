@@ -23,4 +23,7 @@ export default defineJob((env) => {
   env.fromCollection(Array.from({ length: 30 }, (_, i) => i)).name('numbers')
     .countWindowAll(7).reduce((a, b) => a + b).name('sevens')
     .collect().name('out-sevens').setParallelism(1);
+  env.fromCollection(Array.from({ length: 30 }, (_, i) => i)).name('numbers-2')
+    .countWindowAll(4, 2).reduce((a, b) => a + b).name('last-four')
+    .collect().name('out-last-four').setParallelism(1);
 });
