@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink, run,
+  CountEvictor, MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink, run,
   type AggregateFunction, type OutputTypeHint, type BroadcastContext, type Collector, type CsvFormat, type CsvRow, type DataStream, type KeyedProcessHandler,
   type KeyedStream, type WindowedStream, type AllWindowedStream, type TimeWindow, type KeyedProcessFunction, type ProcessFunction, type FlatMapFunction,
   type ProcessWindowFunction, type ProcessAllWindowFunction,
@@ -229,6 +229,8 @@ function windowAllTypes(env: StreamEnvironment): void {
   // @ts-expect-error an all-window has no key
   orders.windowAll(TumblingEventTimeWindows.of(10)).process<number>((ctx, _elements, out) => out.collect(ctx.key));
   expectType<DataStream<number>>()(orders.countWindowAll(3).reduce((a, b) => ({ id: a.id, amount: a.amount + b.amount })).map((o) => o.amount));
+  expectType<DataStream<Order>>()(orders.countWindowAll(3, 1).maxBy('amount'));
+  expectType<DataStream<Order>>()(orders.keyBy((o) => o.id).countWindow(5, 2).evictor(CountEvictor.of(3)).sum('amount'));
 }
 
 // Field aggregations take only the names of number fields.
