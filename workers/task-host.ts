@@ -25,7 +25,7 @@ import { TaskContext } from '../core/operators/task-context.js';
 import { createOperator, type HasSideOutputs, type TwoInputOperator } from '../core/operators/create-operator.js';
 import { operatorBuilders } from '../core/operators/builders.js';
 import { SourceAlignment } from '../core/time/watermark-alignment.js';
-import type { TimestampsOperator } from '../core/time/timestamps-operator.js';
+import { TimestampsOperator } from '../core/time/timestamps-operator.js';
 import { metricsOffsets } from '../core/runtime/metrics.js';
 import { signalStop, threadBell } from '../core/runtime/job-control.js';
 import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
@@ -76,7 +76,6 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   ctx.columnarState = a.checkpoint.columnarState;
   ctx.stateFastPaths = a.options.stateFastPaths;
   ctx.wake = () => bell.ring();
-  ctx.readsSource = nodes[0]!.kind === 'source';
 
   // One output gate per exchange leaving the task: the tail's main output, and side outputs of any operator.
   const mainOutputs: OutputGate<unknown>[] = [];
@@ -125,6 +124,8 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       op = createOperator(n, ctx, next, env, operatorBuilders);
     }
     if (n.errorPolicy !== undefined) op.errorPolicy = n.errorPolicy;
+    // Right behind its source, an assigner goes idle by the source's reads; anywhere else, by the records it gets.
+    if (op instanceof TimestampsOperator && k === 1 && nodes[0]!.kind === 'source') op.behindSource = true;
     const side = sideOutputs.get(n.id);
     if (side) {
       // validate() admits side outputs only of operators that have them (SIDE_OUTPUT_KINDS), and dead letters of

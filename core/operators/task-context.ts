@@ -14,8 +14,6 @@ export class TaskContext {
   watermark = MIN_WATERMARK;
   /** Source tasks: when the source's reads began finding nothing (performance.now()), or NaN while it has data. */
   sourceIdleSince = NaN;
-  /** The task's chain starts with a source (whose reads set sourceIdleSince). Set by the task host. */
-  readsSource = false;
   /** Rings this thread's doorbell: work for the task arrived from outside the loop (an async completion). Set by the task host. */
   wake: () => void = () => {};
   /** Keyed state snapshots encode values as typed columns (RunOptions.columnarState). Set by the task host. */

@@ -2,9 +2,9 @@
 //
 // Usually chained right behind its source, where it also sees the source's reads: when the source has found
 // nothing for the strategy's idle timeout (TaskContext.sourceIdleSince), the stream is marked idle so it stops
-// holding back downstream watermarks; the next record marks it active again. In a task that reads no source
-// (behind an exchange), the stream is idle when no record has reached this operator for the timeout, as Flink's
-// WatermarksWithIdleness decides. Watermarks from upstream are not passed on (this operator's generator decides
+// holding back downstream watermarks; the next record marks it active again. Anywhere else (behind an exchange,
+// or behind a filter in the source's chain) the stream is idle when no record has reached this operator for the
+// timeout, as Flink's WatermarksWithIdleness decides. Watermarks from upstream are not passed on (this operator's generator decides
 // event time from here), except the final one at end of input.
 
 import { Operator, type Downstream } from '../operators/operator.js';
@@ -25,6 +25,11 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
    */
   private recordsSeen = 0;
   private lastRecordAt = performance.now();
+  /**
+   * Chained right behind its source (set by the task host): idleness goes by the source's reads. Anywhere else
+   * (behind an exchange, or behind a filter that may drop everything) by the records that reach it.
+   */
+  behindSource = false;
   /** Takes what the generator would emit, for progressWatermark(). */
   private readonly probe = { value: MIN_WATERMARK, emitWatermark(w: number): void { if (w > this.value) this.value = Math.min(Math.floor(w), MAX_WATERMARK); } };
 
@@ -87,11 +92,11 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     this.nextEmit = now + this.intervalMs;
     // Behind an exchange there are no source reads to go by (sourceIdleSince stays NaN): it used to never go idle,
     // and a quiet input held back every window downstream (a review).
-    if (!this.ctx.readsSource && this.recordsIn !== this.recordsSeen) {
+    if (!this.behindSource && this.recordsIn !== this.recordsSeen) {
       this.recordsSeen = this.recordsIn;
       this.lastRecordAt = performance.now();
     }
-    const since = this.ctx.readsSource ? this.ctx.sourceIdleSince : this.lastRecordAt;
+    const since = this.behindSource ? this.ctx.sourceIdleSince : this.lastRecordAt;
     if (this.idleTimeoutMs !== undefined && since === since && performance.now() - since >= this.idleTimeoutMs) {
       // Idle: no periodic watermark (as Flink's WatermarksWithIdleness). A generator that moves on without
       // records would otherwise wake the stream downstream (any watermark marks an input active again) while

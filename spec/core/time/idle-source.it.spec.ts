@@ -14,13 +14,14 @@ import { B_RETURN_TS, GO_AT, type Out } from './jobs/idle-source.js';
 const NA = 1000;
 const NB = 20;
 
-// behind: the silent source's assigner behind an exchange (regression, a review: there it never went idle, and the
-// job never ended).
-for (const behind of [false, true]) {
-test(`a silent source marked idle does not hold back event time, and loses nothing when it comes back${behind ? ' (its assigner behind an exchange)' : ''}`, async () => {
+// behind: the silent source's assigner behind an exchange, or behind a filter in its chain that drops what the
+// source reads while silent (regressions, two reviews: there it never went idle, and the job never ended).
+for (const behind of ['', 'exchange', 'filter'] as const) {
+test(`a silent source marked idle does not hold back event time, and loses nothing when it comes back${behind ? ` (its assigner behind ${behind === 'exchange' ? 'an exchange' : 'a filter'})` : ''}`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-'));
-  const h = await run(new URL(`./jobs/idle-source.ts?dir=${encodeURIComponent(dir)}&idle=50&na=${NA}&nb=${NB}${behind ? '&behind=1' : ''}`, import.meta.url), { parallelism: 2 });
-  if (behind) assert.equal(h.plan.tasks.find((t) => t.name.includes('silent-ts'))?.name, 'silent-ts', 'not chained to its source');
+  const h = await run(new URL(`./jobs/idle-source.ts?dir=${encodeURIComponent(dir)}&idle=50&na=${NA}&nb=${NB}${behind ? `&behind=${behind}` : ''}`, import.meta.url), { parallelism: 2 });
+  if (behind === 'exchange') assert.equal(h.plan.tasks.find((t) => t.name.includes('silent-ts'))?.name, 'silent-ts', 'not chained to its source');
+  if (behind === 'filter') assert.ok(h.plan.tasks.some((t) => t.name.startsWith('silent') && t.name.includes('no-noise') && t.name.includes('silent-ts')), 'chained behind the filter');
   // Without idleness the job never ends (each source waits for the other's marker): stop it rather than hang.
   const guard = setTimeout(() => void h.cancel(), 45_000);
   const result = await h.result.finally(() => clearTimeout(guard));

@@ -25,12 +25,12 @@ class Out implements Downstream<Ev> {
 
 const INTERVAL = 200;
 
-/** Chained behind a source by default (`readsSource`), as most assigners are. */
-function setup(strategy: WatermarkStrategy<Ev>, readsSource = true) {
+/** Chained right behind a source by default (`behindSource`), as most assigners are. */
+function setup(strategy: WatermarkStrategy<Ev>, behindSource = true) {
   const ctx = new TaskContext('t', 0, 1, 128);
-  ctx.readsSource = readsSource;
   const out = new Out(ctx);
   const op = new TimestampsOperator<Ev>('stamps', ctx, out, strategy, INTERVAL);
+  op.behindSource = behindSource;
   const push = (ts: number, id = String(ts), recordTs = NaN): void => { ctx.timestamp = recordTs; op.push({ ts, id }); };
   /** The subtask's timer loop: fire when due. */
   let now = op.nextProcessingTime();
@@ -136,9 +136,10 @@ describe('TimestampsOperator', () => {
     assert.equal(out.events.at(-1), 'wm 19');
   });
 
-  // Regression (a review): behind an exchange (a source at parallelism 1 rebalanced to assigners at 2) the task
+  // Regressions (two reviews): behind an exchange (a source at parallelism 1 rebalanced to assigners at 2) the task
   // reads no source, sourceIdleSince stays NaN, and the stream never went idle: a quiet input held back every
-  // window downstream. There, as in Flink, it is idle once no record has reached it for the timeout.
+  // window downstream; behind a filter in the source's chain the source's reads kept it active though nothing
+  // passed. There, as in Flink, it is idle once no record has reached it for the timeout.
   test('idleness behind an exchange: once no record has come for the timeout, checked at the interval; a record ends it', (t) => {
     let clock = 0;
     t.mock.method(performance, 'now', () => clock);
@@ -225,12 +226,12 @@ test('an idle stream gets no periodic watermark: downstream it stays idle and fo
     }
   }
   const ctx = new TaskContext('t', 0, 1, 128);
-  ctx.readsSource = true;
   const downstream: number[] = [];
   const valve = new WatermarkValve(2, { watermark: (w) => downstream.push(w), idle: () => {} });
   const wire: Downstream<{ ts: number }> = { push() {}, finish() {}, watermark: (w) => valve.onWatermark(0, w), idle: (b) => valve.onIdle(0, b) };
   const strategy = WatermarkStrategy.forGenerator<{ ts: number }>('creep', () => new Creeping()).withTimestampAssigner((e) => e.ts).withIdleness(1000);
   const op = new TimestampsOperator<{ ts: number }>('stamps', ctx, wire, strategy, INTERVAL);
+  op.behindSource = true;
   let now = op.nextProcessingTime();
   const tick = (): void => { op.onProcessingTime(now); now += INTERVAL; };
   op.push({ ts: 1000 });

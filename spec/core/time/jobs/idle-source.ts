@@ -1,6 +1,8 @@
 // A job for the idle-source test: two sources, unioned, keyed, with an event-time timer per record.
-//   ?dir=/tmp/x&idle=50&na=1000&nb=20&behind=1
-// behind=1: the silent source's watermark assigner runs at parallelism 2 behind a rebalance, not chained to it.
+//   ?dir=/tmp/x&idle=50&na=1000&nb=20&behind=exchange|filter
+// behind=exchange: the silent source's watermark assigner runs at parallelism 2 behind a rebalance, not chained to
+// it. behind=filter: chained to it behind a filter, and while silent the source reads noise the filter drops (its
+// reads never come up empty: only the records reaching the assigner can tell it is idle).
 // 'busy' emits na records with ts = 10 i, then waits (reads find nothing) until the marker dir/b-done exists.
 // 'silent' emits 5 records with ts 0..4, then finds nothing until the marker dir/b-go exists; then it emits nb
 // records with ts = 1e6 + i, writes dir/b-done and ends. The process function writes dir/b-go when a timer at
@@ -16,7 +18,7 @@ const dir = q.get('dir') ?? '';
 const idleMs = Number(q.get('idle') ?? 50);
 const na = Number(q.get('na') ?? 1000);
 const nb = Number(q.get('nb') ?? 20);
-const behind = q.get('behind') === '1';
+const behind = q.get('behind') ?? '';
 
 export const GO_AT = 5000;
 export const B_RETURN_TS = 1_000_000;
@@ -65,7 +67,10 @@ const silent = (): Script => {
   let back = 0;
   return (emit) => {
     if (i < 5) { emit({ src: 'silent', i, ts: i, key: `b${i % 3}` }); i++; return 'more'; }
-    if (back === 0 && !existsSync(join(dir, 'b-go'))) return 'wait';
+    if (back === 0 && !existsSync(join(dir, 'b-go'))) {
+      if (behind === 'filter') emit({ src: 'silent', i: -1, ts: 0, key: 'noise' });
+      return 'wait';
+    }
     if (back < nb) { emit({ src: 'silent', i: 5 + back, ts: B_RETURN_TS + back, key: `b${back % 3}` }); back++; return 'more'; }
     writeFileSync(join(dir, 'b-done'), '');
     return 'end';
@@ -77,7 +82,9 @@ export default defineJob((env) => {
   env.graph.autoWatermarkIntervalMs = 10;
   const strategy = WatermarkStrategy.forBoundedOutOfOrderness<Ev>(5).withTimestampAssigner((e) => e.ts).withIdleness(idleMs);
   const a = env.fromSource(scripted('busy', busy), 'busy').setParallelism(1).assignTimestampsAndWatermarks(strategy).name('busy-ts').setParallelism(1);
-  const b = env.fromSource(scripted('silent', silent), 'silent').setParallelism(1).assignTimestampsAndWatermarks(strategy).name('silent-ts').setParallelism(behind ? 2 : 1);
+  const silentSource = env.fromSource(scripted('silent', silent), 'silent').setParallelism(1);
+  const b = (behind === 'filter' ? silentSource.filter((e) => e.i >= 0).name('no-noise').setParallelism(1) : silentSource)
+    .assignTimestampsAndWatermarks(strategy).name('silent-ts').setParallelism(behind === 'exchange' ? 2 : 1);
   a.union(b).name('both')
     .keyBy((e) => e.key)
     .process<Out>({
