@@ -87,10 +87,8 @@ export function sweepBundleCache(dir: string, now = Date.now()): void {
   } catch {
     return;
   }
-  const old = (f: string): boolean => {
-    const t = mtime(path.join(dir, f));
-    return t !== undefined && now - t > STALE_MS;
-  };
+  const stale = (t: number | undefined): boolean => t !== undefined && now - t > STALE_MS;
+  const old = (f: string): boolean => stale(mtime(path.join(dir, f)));
   const remove = (f: string): void => rmSync(path.join(dir, f), { force: true });
   const kept = new Set<string>();
   for (const f of files) {
@@ -107,7 +105,7 @@ export function sweepBundleCache(dir: string, now = Date.now()): void {
     // the upgrade holds no lease on its bundle, and its restarts reload it.
     const abandoned = m === undefined || (m.job !== undefined && !existsSync(m.job)) || (t !== undefined && now - t > ABANDONED_MS);
     if (!abandoned) kept.add(m.bundle);
-    else if (old(f)) remove(f);
+    else if (stale(t)) remove(f);
     else if (m !== undefined) kept.add(m.bundle);
   }
   for (const f of files) {

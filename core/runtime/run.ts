@@ -389,7 +389,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       for (const s of outcome.sinks.sort((a, b) => a.node - b.node || a.subtask - b.subtask)) {
         if (!Array.isArray(s.result)) continue;
         const name = names[s.node]!;
-        collected[name] = collected[name] && collected[name].length > 0 ? collected[name].concat(s.result) : s.result;
+        const before = collected[name];
+        collected[name] = before === undefined || before.length === 0 ? s.result : before.concat(s.result);
       }
     }
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };

@@ -90,14 +90,7 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   override onProcessingTime(now: number): void {
     if (now < this.nextEmit) return;
     this.nextEmit = now + this.intervalMs;
-    // Behind an exchange there are no source reads to go by (sourceIdleSince stays NaN): it used to never go idle,
-    // and a quiet input held back every window downstream (a review).
-    if (!this.behindSource && this.recordsIn !== this.recordsSeen) {
-      this.recordsSeen = this.recordsIn;
-      this.lastRecordAt = performance.now();
-    }
-    const since = this.behindSource ? this.ctx.sourceIdleSince : this.lastRecordAt;
-    if (this.idleTimeoutMs !== undefined && since === since && performance.now() - since >= this.idleTimeoutMs) {
+    if (this.idleTimeoutMs !== undefined && this.idleFor() >= this.idleTimeoutMs) {
       // Idle: no periodic watermark (as Flink's WatermarksWithIdleness). A generator that moves on without
       // records would otherwise wake the stream downstream (any watermark marks an input active again) while
       // this operator still counts it idle, and never says so again: the input would hold the others back.
@@ -108,6 +101,16 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
       return;
     }
     try { this.generator.onPeriodicEmit(this); } catch (e) { this.fail(e); }
+  }
+
+  /** How long the stream has had nothing (NaN: it has): by the source's reads right behind it, else by its records. */
+  private idleFor(): number {
+    if (this.behindSource) return performance.now() - this.ctx.sourceIdleSince;
+    if (this.recordsIn !== this.recordsSeen) {
+      this.recordsSeen = this.recordsIn;
+      this.lastRecordAt = performance.now();
+    }
+    return performance.now() - this.lastRecordAt;
   }
 
   /**
