@@ -580,18 +580,25 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
 
   let stopping = false;
   let terminated = false;
+  /** The stop's grace period, running until the threads have all settled. */
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  /** Every thread has settled: nothing is left to stop (a cancel after the end must not start a grace timer). */
+  let settled = false;
   let destroyed: Promise<void> | undefined;
   /** The run ended well: its threads go back to the cache (and are no longer this run's to end). */
   let released = false;
   const destroyPool = (): Promise<void> => (released ? Promise.resolve() : (destroyed ??= threads.destroy()));
   const stopAll = (): void => {
-    if (stopping) return;
+    if (stopping || settled) return;
     stopping = true;
     coordinator?.stop();
     signalStop(control, plan.threads);
     for (const r of rings) Ring.attach(r).abort();
-    // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period.
-    setTimeout(() => { terminated = true; void destroyPool(); }, options.stopGraceMs ?? 5000).unref();
+    // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period. Not
+    // unref'd: with both workers dead of OOM at once, a thread's task was seen never to settle, and with nothing
+    // else pending the event loop ended under the awaited result ("Promise resolution is still pending"); the
+    // pool's destroy settles it. Cleared once every thread has settled.
+    grace = setTimeout(() => { terminated = true; void destroyPool(); }, options.stopGraceMs ?? 5000);
   };
 
   let coordinator: CheckpointCoordinator | undefined;
@@ -649,6 +656,8 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     } catch (e) {
       return { error: e as Error, sinks: [], metrics };
     } finally {
+      settled = true;
+      clearTimeout(grace);
       coordinator?.close();
       await coordinator?.drain();
       for (const c of channels) c.port1.close();
