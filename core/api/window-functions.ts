@@ -18,6 +18,12 @@ export interface WindowContext<K, W extends Window> {
   currentProcessingTime(): number;
   /** Keyed state of the current key that outlives windows (by name, like a process function's). */
   readonly globalState: KeyedStateStore;
+  /**
+   * Keyed state of the current key and window (Flink's `windowState()`): for example how often the window has
+   * fired, since a late record within the allowed lateness fires it again. Removed with the window (after
+   * `clear`). Not available with merging (session) windows.
+   */
+  readonly windowState: KeyedStateStore;
   /** Emits to a side output (read with `getSideOutput(tag)`). */
   output<X>(tag: OutputTag<X>, value: X): void;
 }

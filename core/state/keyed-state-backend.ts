@@ -20,6 +20,14 @@ import { ttlConfig } from './ttl.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
 import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, type StateKind, type TableChanges } from './key-group-codec.js';
 
+/** Names of per-window states' tables start with this (a window function's `windowState`). */
+export const WINDOW_STATE_PREFIX = '__window/';
+
+/** A state as its job named it, in messages: a window function's per-window state is kept under a prefix. */
+function stateLabel(name: string): string {
+  return name.startsWith(WINDOW_STATE_PREFIX) ? `window state '${name.slice(WINDOW_STATE_PREFIX.length)}'` : `state '${name}'`;
+}
+
 /** Longest run of delta chunks for one key group before it is written in full again. */
 export const MAX_DELTA_CHAIN = 8;
 
@@ -94,25 +102,25 @@ export class KeyedStateBackend implements KeyedStateStore {
 
   private slot<V>(name: string, kind: Kind, options: StateOptions | undefined, makeHandle: (t: StateTable<V>) => unknown): { table: StateTable<V>; handle: unknown } {
     const s = this.tables.get(name);
-    if (s !== undefined && s.table instanceof TypedStateTable) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' has a state schema; it is not a ${kind} state`);
+    if (s !== undefined && s.table instanceof TypedStateTable) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} has a state schema; it is not a ${kind} state`);
     if (s !== undefined && s.kind !== 'restored') {
-      if (s.kind !== kind) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' is a ${s.kind} state, not a ${kind} state`);
+      if (s.kind !== kind) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} is a ${s.kind} state, not a ${kind} state`);
       return s as unknown as { table: StateTable<V>; handle: unknown };
     }
-    const ttl = ttlConfig(options?.ttl, `operator '${this.operatorName}', state '${name}'`);
+    const ttl = ttlConfig(options?.ttl, `operator '${this.operatorName}', ${stateLabel(name)}`);
     const clock = ttl?.eventTime ? this.clocks.event : this.clocks.processing;
     const cleanClock = ttl?.eventTime ? this.clocks.watermark ?? this.clocks.event : clock;
     if (s !== undefined) {
       // Read back as another kind, the entries would be misread (a list's array as a value): refused, as Flink
       // refuses a state descriptor of another type.
       if (s.restoredKind !== undefined && s.restoredKind !== kind) {
-        throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' was checkpointed as a ${s.restoredKind} state, and this job reads it as a ${kind} state. Read it as a ${s.restoredKind} state, or give the state a new name`);
+        throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} was checkpointed as a ${s.restoredKind} state, and this job reads it as a ${kind} state. Read it as a ${s.restoredKind} state, or give the state a new name`);
       }
       // Entries restored without an expiry would never expire, and a TTL dropped would keep expiring them on the
       // placeholder clock: refused both ways, as Flink refuses a TTL change on restore.
       const restoredTtl = (s.table as StateTable<unknown>).ttl !== undefined;
       if (restoredTtl !== (ttl !== undefined)) {
-        throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' was checkpointed ${restoredTtl ? 'with' : 'without'} a TTL, and this job declares it ${ttl ? 'with' : 'without'} one: its entries' expiry cannot carry over. Keep the state's TTL setting, or give the state a new name`);
+        throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} was checkpointed ${restoredTtl ? 'with' : 'without'} a TTL, and this job declares it ${ttl ? 'with' : 'without'} one: its entries' expiry cannot carry over. Keep the state's TTL setting, or give the state a new name`);
       }
       s.table.configure(ttl, clock, cleanClock);
       s.kind = kind;
@@ -144,6 +152,21 @@ export class KeyedStateBackend implements KeyedStateStore {
 
   aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT> {
     return this.slot<ACC>(name, 'aggregating', options, (t) => new AggregatingHandle(this, t, aggregate)).handle as AggregatingState<IN, OUT>;
+  }
+
+  /**
+   * The table of a per-window state (`windowState` of a window function): per key, a Map from a window's id to
+   * its value. Kinds are checked as for any state; no TTL, since a window's entries go with the window.
+   */
+  windowTable<V>(name: string, kind: Kind): StateTable<Map<string, V>> {
+    return this.slot<Map<string, V>>(WINDOW_STATE_PREFIX + name, kind, undefined, () => undefined).table;
+  }
+
+  /** Every per-window state's table, declared or only restored so far. */
+  windowTables(): StateTable<Map<string, unknown>>[] {
+    const out: StateTable<Map<string, unknown>>[] = [];
+    for (const [name, s] of this.tables) if (name.startsWith(WINDOW_STATE_PREFIX) && s.table instanceof StateTable) out.push(s.table as StateTable<Map<string, unknown>>);
+    return out;
   }
 
   /** Live entries over every state of this instance. */

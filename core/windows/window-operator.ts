@@ -28,6 +28,8 @@ import type { Window } from './window.js';
 import { makeSlot, restoreSlot, type Slot } from './window-slot.js';
 import { contentsOf, windowFnOf, type WindowSpec } from './window-spec.js';
 import type { WindowContents, WindowEmitter } from './window-contents.js';
+import { removeWindow, windowId, WindowStateStore } from './window-state.js';
+import { JobDefinitionError } from '../api/errors.js';
 
 /** The state table of the windows (internal: a user state cannot take the name). */
 export const WINDOW_STATE = '__windows';
@@ -66,6 +68,10 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   private readonly byEnd: boolean;
   /** Windows held now, every key together (for tests and metrics). */
   windowCount = 0;
+  /** The window function's `windowState`, made on first use. */
+  private windowStore: WindowStateStore | undefined;
+  /** Per-window states' tables (declared, or restored): a window's entries are removed with it. */
+  private windowTables: StateTable<Map<string, unknown>>[] = [];
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, protected readonly keyOf: readonly ((v: unknown) => Key)[], spec: WindowSpec, tracking: boolean) {
     super(name, ctx, next, tracking);
@@ -269,6 +275,10 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     try {
       this.trigger.clear(slot.w, this);
       if (this.windowFn?.clear !== undefined) this.windowFn.clear(this);
+      if (this.windowTables.length > 0) {
+        const id = windowId(slot.s, slot.e);
+        for (const t of this.windowTables) removeWindow(t, this.backend.currentKey, id);
+      }
       this.releaseTimers(slot, firedAt);
     } finally {
       this.releasing = [];
@@ -371,6 +381,11 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       n += e.value.length;
     }
     this.windowCount = n;
+    for (const t of this.backend.windowTables()) this.addWindowTable(t);
+  }
+
+  private addWindowTable(t: StateTable<Map<string, unknown>>): void {
+    if (!this.windowTables.includes(t)) this.windowTables.push(t);
   }
 
   // ---- WindowEmitter and Collector: results carry the window's maxTimestamp as their event time
@@ -390,6 +405,14 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   get key(): Key { return this.backend.currentKey; }
   get window(): Window { return this.cur.w; }
   get globalState(): KeyedStateStore { return this.backend; }
+  get windowState(): KeyedStateStore {
+    if (this.windowStore !== undefined) return this.windowStore;
+    // As in Flink: merged windows' states would have to be merged, and a state has no merge function.
+    if (this.merging) throw new JobDefinitionError(`operator '${this.name}': windowState is not available with merging windows (session windows); use globalState, or keep the value in the window's aggregate`);
+    const scope = { key: (): Key => this.backend.currentKey, window: (): string => windowId(this.cur.s, this.cur.e) };
+    this.windowStore = new WindowStateStore(this.backend, scope, (t) => this.addWindowTable(t));
+    return this.windowStore;
+  }
   output<X>(tag: OutputTag<X>, value: X): void {
     // The window's maxTimestamp, as collect() (and Flink's WindowContext.output): it carried whatever time was
     // current, a late record's or a timer's (a review).

@@ -381,6 +381,85 @@ describe('window function context', () => {
   });
 });
 
+describe('per-window state (windowState)', () => {
+  // Counts the firings of each window (a late record within the lateness fires it again) and keeps the last
+  // result, as a Flink ProcessWindowFunction does with windowState().
+  const define = (s: KeyedStream<Ev, string>): DataStream<string> => s.window(TumblingEventTimeWindows.of(10)).allowedLateness(5).process<string>({
+    process(key, ctx, els, out) {
+      const fires = ctx.windowState.valueState<number>('fires');
+      const seen = ctx.windowState.listState<number>('seen');
+      fires.update((fires.value() ?? 0) + 1);
+      seen.add(els.length);
+      out.collect(`${key} ${(ctx.window as TimeWindow).start} fire#${fires.value()} sizes=${seen.get().join(',')}`);
+    },
+  });
+
+  test('is per key and window, outlives a firing, and is removed with its window (no clear written)', () => {
+    const h = harness((e: Ev) => e.k, define, { checkpointing: true });
+    const backend = win<Ev>(h).backend;
+    h.push(ev('a', 1), 1); h.push(ev('b', 1), 2); h.push(ev('a', 1), 7);
+    h.watermark(9);
+    assert.deepEqual(h.out.take().sort(), ['a 0 fire#1 sizes=2', 'b 0 fire#1 sizes=1']);
+    h.push(ev('a', 1), 3); // late, within the lateness: fires [0, 10) again
+    h.push(ev('a', 1), 12);
+    assert.deepEqual(h.out.take(), ['a 0 fire#2 sizes=2,3']);
+    assert.equal(backend.sizeOf('__window/fires'), 2, 'a and b: [0, 10) fired; [10, 20) has not');
+    h.watermark(14);
+    assert.equal(backend.sizeOf('__window/fires'), 0, '[0, 10) gone at 9 + 5, and its state with it');
+    assert.equal(backend.sizeOf('__window/seen'), 0);
+    h.watermark(19);
+    assert.deepEqual(h.out.take(), ['a 10 fire#1 sizes=1'], 'a new window counts from one');
+    assert.equal(backend.sizeOf('__window/fires'), 1);
+    h.watermark(100);
+    assert.equal(win<Ev>(h).windowCount, 0);
+    assert.equal(backend.sizeOf('__window/fires'), 0, 'every window gone, and its state with it');
+  });
+
+  test('survives a snapshot and restore mid-window, and the late firing counts on', () => {
+    const h = harness((e: Ev) => e.k, define, { checkpointing: true });
+    h.push(ev('a', 1), 1);
+    h.watermark(9);
+    assert.deepEqual(h.out.take(), ['a 0 fire#1 sizes=1']);
+    const snap = win<Ev>(h).snapshotState(1, false);
+    const restored = harness((e: Ev) => e.k, define, { checkpointing: true });
+    restored.ctx.watermark = 9;
+    restored.op.restoreState({ keyed: snap.keyed!, operator: [] });
+    restored.push(ev('a', 1), 2);
+    assert.deepEqual(restored.out.take(), ['a 0 fire#2 sizes=1,2'], 'the count from before the restore');
+    restored.watermark(100);
+    assert.equal(win<Ev>(restored).backend.sizeOf('__window/fires'), 0, 'restored entries are removed with their windows');
+    // Restored, and its windows gone before the function runs again (so before it declares the state).
+    const idle = harness((e: Ev) => e.k, define, { checkpointing: true });
+    idle.ctx.watermark = 9;
+    idle.op.restoreState({ keyed: snap.keyed!, operator: [] });
+    assert.equal(win<Ev>(idle).backend.sizeOf('__window/fires'), 1);
+    idle.watermark(100);
+    assert.equal(win<Ev>(idle).backend.sizeOf('__window/fires'), 0, 'removed though not declared since the restore');
+  });
+
+  test('a state declared as another kind, or with a TTL, is refused; merging windows refuse windowState', () => {
+    const twoKinds = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).process<string>((k, ctx, _els, out) => {
+      ctx.windowState.valueState<number>('x');
+      ctx.windowState.listState<number>('x');
+      out.collect(k);
+    }));
+    twoKinds.push(ev('a', 1), 1);
+    assert.throws(() => twoKinds.watermark(20), /window state 'x' is a value state, not a list state/);
+    const ttl = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).process<string>((k, ctx, _els, out) => {
+      ctx.windowState.valueState<number>('y', { ttl: { ttlMs: 5 } });
+      out.collect(k);
+    }));
+    ttl.push(ev('a', 1), 1);
+    assert.throws(() => ttl.watermark(20), /window state 'y' cannot have a TTL/);
+    const sessions = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(5)).process<string>((k, ctx, _els, out) => {
+      ctx.windowState.valueState<number>('z');
+      out.collect(k);
+    }));
+    sessions.push(ev('a', 1), 1);
+    assert.throws(() => sessions.watermark(20), /windowState is not available with merging windows/);
+  });
+});
+
 describe('checkpoints', () => {
   // The fast path sorts a key's windows by end; a checkpoint taken with it off keeps them in arrival order.
   test(`a checkpoint taken with the fast paths ${fast ? 'off' : 'on'} restores into an operator with them ${fast ? 'on' : 'off'}`, () => {
