@@ -27,6 +27,8 @@ export { EventTimeTrigger } from './windows/event-time-trigger.js';
 export { ProcessingTimeTrigger } from './windows/processing-time-trigger.js';
 export { CountTrigger } from './windows/count-trigger.js';
 export { PurgingTrigger } from './windows/purging-trigger.js';
+export { ContinuousEventTimeTrigger } from './windows/continuous-event-time-trigger.js';
+export { ContinuousProcessingTimeTrigger } from './windows/continuous-processing-time-trigger.js';
 export { NeverTrigger } from './windows/never-trigger.js';
 export { Evictor, CountEvictor, TimeEvictor } from './windows/evictor.js';
 export { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput, type TimestampAssigner } from './time/watermark-strategy.js';

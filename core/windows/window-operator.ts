@@ -68,6 +68,8 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   private readonly byEnd: boolean;
   /** Windows held now, every key together (for tests and metrics). */
   windowCount = 0;
+  /** The time processing-time timers are firing for (-Infinity: none firing). */
+  private firingFor = -Infinity;
   /** The window function's `windowState`, made on first use. */
   private windowStore: WindowStateStore | undefined;
   /** Per-window states' tables (declared, or restored): a window's entries are removed with it. */
@@ -423,7 +425,16 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   // ---- TriggerContext (current key and window)
 
   currentWatermark(): number { return this.ctx.watermark; }
-  currentProcessingTime(): number { return Date.now(); }
+  currentProcessingTime(): number {
+    // While timers fire for `now`, the clock reads at least that (a driven clock, in tests, runs ahead of the wall).
+    const now = Date.now();
+    return this.firingFor > now ? this.firingFor : now;
+  }
+
+  override onProcessingTime(now: number): void {
+    this.firingFor = now;
+    try { super.onProcessingTime(now); } finally { this.firingFor = -Infinity; }
+  }
 
   registerEventTimeTimer(time: number): void {
     const s = this.cur;

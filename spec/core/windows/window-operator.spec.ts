@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
+  ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
   Trigger, TriggerResult, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type TimeWindow, type TriggerContext, type Window,
   type Collector, type DataStream, type KeyedStream,
 } from '../../../core/index.js';
@@ -378,6 +378,82 @@ describe('window function context', () => {
     assert.deepEqual(h.out.values(), ['a [0,10) n=1 fire#1 wm=9 st=0', 'a [0,10) n=2 fire#2 wm=9 st=0', 'a [10,20) n=1 fire#3 wm=19 st=0']);
     assert.deepEqual(cleared, ['a 0'], 'cleared at 9 + 5 <= 19');
     assert.equal((h.op as WindowOperator<Ev, unknown>).backend.sizeOf('fires'), 1, 'global state outlives windows');
+  });
+});
+
+describe('continuous triggers (early firings)', () => {
+  const sizes = (s: KeyedStream<Ev, string>, t: Trigger<Window>): DataStream<number> =>
+    s.window(TumblingEventTimeWindows.of(100)).trigger(t).process<number>((_k, _ctx, els, out) => out.collect(els.length));
+
+  test('event time: fires at each multiple of the interval the watermark passes, and at the end; a jump fires once', () => {
+    const h = harness((e: Ev) => e.k, (s) => sizes(s, ContinuousEventTimeTrigger.of(30)));
+    h.push(ev('a', 1), 5); h.push(ev('a', 1), 40);
+    h.watermark(29);
+    assert.deepEqual(h.out.take(), []);
+    h.watermark(30);
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [[2, 99]], 'early, stamped with the window end - 1');
+    h.out.take();
+    h.push(ev('a', 1), 70);
+    h.watermark(95); // passes 60 and 90: one firing
+    assert.deepEqual(h.out.take(), [3]);
+    h.watermark(99);
+    assert.deepEqual(h.out.take(), [3], 'the end fires');
+    h.watermark(500);
+    assert.deepEqual(h.out.take(), []);
+    assert.equal(win<Ev>(h).windowCount, 0);
+    assert.equal(win<Ev>(h).timers.size, 0, 'no timer left behind');
+  });
+
+  test('event time: a watermark past the window end fires it once, not once per interval too', () => {
+    const h = harness((e: Ev) => e.k, (s) => sizes(s, ContinuousEventTimeTrigger.of(10)));
+    h.push(ev('a', 1), 5); h.push(ev('b', 1), 7);
+    h.watermark(1000);
+    assert.deepEqual(h.out.take(), [1, 1]);
+    assert.equal(win<Ev>(h).timers.size, 0);
+  });
+
+  test('event time, purging: each firing holds the elements since the one before', () => {
+    const h = harness((e: Ev) => e.k, (s) => sizes(s, PurgingTrigger.of(ContinuousEventTimeTrigger.of(30))));
+    h.push(ev('a', 1), 1); h.push(ev('a', 1), 2);
+    h.watermark(30);
+    h.push(ev('a', 1), 31);
+    h.watermark(60);
+    for (const t of [62, 63, 64]) h.push(ev('a', 1), t);
+    h.watermark(99);
+    assert.deepEqual(h.out.take(), [2, 1, 3]);
+  });
+
+  test('event time, session windows: a merged window keeps the earliest pending firing', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(50)).trigger(ContinuousEventTimeTrigger.of(30))
+      .process<[number, number]>((_k, ctx, els, out) => out.collect([(ctx.window as TimeWindow).end, els.length])));
+    h.push(ev('a', 1), 0); h.push(ev('a', 1), 60); h.push(ev('a', 1), 40); // bridges [0, 50) and [60, 110)
+    h.watermark(30);
+    assert.deepEqual(h.out.take(), [[110, 3]]);
+    h.watermark(60);
+    assert.deepEqual(h.out.take(), [[110, 3]], 'at 60');
+    h.watermark(200);
+    assert.deepEqual(h.out.take(), [[110, 3]], 'at the end only: 90 is passed with it');
+  });
+
+  test('processing time: fires at multiples of the interval, and a late timer is followed by the next multiple ahead', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(GlobalWindows.create()).trigger(ContinuousProcessingTimeTrigger.of(60_000))
+      .process<number>((_k, _ctx, els, out) => out.collect(els.length)));
+    const op = win<Ev>(h);
+    h.push(ev('a', 1)); h.push(ev('a', 1));
+    const due = op.nextProcessingTime();
+    assert.equal((due - 1) % 60_000, 0, 'at a multiple of the interval (due once it has passed)');
+    op.onProcessingTime(due);
+    assert.deepEqual(h.out.take(), [2]);
+    h.push(ev('a', 1));
+    assert.equal(op.nextProcessingTime(), due + 60_000, 'the next multiple');
+    op.onProcessingTime(due + 5 * 60_000); // three intervals late
+    assert.deepEqual(h.out.take(), [3], 'once');
+    assert.ok(op.nextProcessingTime() >= due + 60_000 * 5, 'the next multiple ahead of the late timer');
+  });
+
+  test('intervals must be whole ms >= 1', () => {
+    assert.throws(() => ContinuousEventTimeTrigger.of(0), JobDefinitionError);
+    assert.throws(() => ContinuousProcessingTimeTrigger.of(1.5), JobDefinitionError);
   });
 });
 
