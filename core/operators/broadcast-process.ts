@@ -35,7 +35,9 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     this.input2 = {
       push: (value: B) => {
         this.recordsIn++;
+        const above = this.enter();
         try { fn.processBroadcastElement(value, this.broadcastCtx, this); } catch (e) { this.fail(e); }
+        this.ctx.watermark = above;
       },
       watermark: (wm) => { this.valve?.onWatermark(1, wm); },
       idle: (idle) => { this.valve?.onIdle(1, idle); },
@@ -50,7 +52,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   mergeInputs(): void {
     this.valve = new WatermarkValve(2, {
       // The task's watermark from here on down the chain: the minimum of both inputs.
-      watermark: (wm) => { this.ctx.watermark = wm; this.forwardWatermark(wm); },
+      watermark: (wm) => { this.ctx.watermark = wm; this.ctx.emittedWatermark = wm; this.forwardWatermark(wm); },
       idle: (idle) => { this.forwardIdle(idle); },
     });
   }
@@ -63,7 +65,19 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
 
   push(value: IN): void {
     this.recordsIn++;
+    const above = this.enter();
     try { this.fn.processElement(value, this, this); } catch (e) { this.fail(e); }
+    this.ctx.watermark = above;
+  }
+
+  /**
+   * Chained (inputs merged here): event time from here down is the merged one, whatever the chain above set
+   * (TaskContext.watermark). Returns the watermark to put back.
+   */
+  private enter(): number {
+    const above = this.ctx.watermark;
+    if (this.valve !== undefined) this.ctx.watermark = this.valve.current;
+    return above;
   }
 
   collect(value: O): void {
@@ -90,9 +104,10 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     const valve = this.valve;
     if (valve === undefined) { this.forwardWatermark(watermark); return; }
     valve.onWatermark(0, watermark);
-    // The chain's timestamps operator wrote its own watermark there before calling down: from here on it is the
-    // merged one (a broadcast input behind the source holds it back).
+    // The chain's timestamps operator set its own watermark before calling down: from here on it is the merged
+    // one (a broadcast input behind the source holds it back).
     this.ctx.watermark = valve.current;
+    this.ctx.emittedWatermark = valve.current;
   }
 
   override idle(idle: boolean): void {
@@ -100,6 +115,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     if (valve === undefined) { this.forwardIdle(idle); return; }
     valve.onIdle(0, idle);
     this.ctx.watermark = valve.current;
+    this.ctx.emittedWatermark = valve.current;
   }
 
   override finish(): void {

@@ -10,8 +10,19 @@ import { MIN_WATERMARK } from '../time/watermark.js';
 export class TaskContext {
   /** Event time of the record being pushed (NaN: it has none). Set by whoever pushes: source, input gate, operator. */
   timestamp = NaN;
-  /** The watermark this task has received: the minimum over its inputs; only moves forward. */
+  /**
+   * The watermark where the chain is now: the minimum over the task's inputs (set by the input gate), except
+   * below an operator that makes its own event time (a timestamps operator, a chained broadcast merging its
+   * inputs). Such an operator sets its own while it calls down the chain and puts the one above back when the
+   * call returns: operators above it never see it (a review: a re-stamping assigner chained behind a window made
+   * the window drop on-time records as late).
+   */
   watermark = MIN_WATERMARK;
+  /**
+   * The task's watermark as its chain emits it, for metrics: written by an operator that makes its own event time
+   * (NaN: none does; the task's is `watermark`).
+   */
+  emittedWatermark = NaN;
   /** Source tasks: when the source's reads began finding nothing (performance.now()), or NaN while it has data. */
   sourceIdleSince = NaN;
   /** Rings this thread's doorbell: work for the task arrived from outside the loop (an async completion). Set by the task host. */

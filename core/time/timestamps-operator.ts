@@ -55,11 +55,15 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     } catch (e) { this.fail(e); }
     if (this.isIdle) {
       this.isIdle = false;
-      this.next.idle(false);
+      this.idleDown(false);
     }
     ctx.timestamp = ts;
     this.recordsOut++;
+    // Below this operator event time is its own (TaskContext.watermark); above it, the input's.
+    const above = ctx.watermark;
+    ctx.watermark = this.current;
     this.next.push(value);
+    ctx.watermark = above;
     // After the record, as Flink does: a watermark this record triggers must not overtake it (it would be late).
     try { this.generator.onEvent(value, ts, this); } catch (e) { this.fail(e); }
   }
@@ -72,8 +76,20 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   emitWatermark(watermark: number): void {
     if (!(watermark > this.current)) return;
     this.current = Math.min(Math.floor(watermark), MAX_WATERMARK);
-    if (this.current > this.ctx.watermark) this.ctx.watermark = this.current;
+    const ctx = this.ctx;
+    ctx.emittedWatermark = this.current;
+    const above = ctx.watermark;
+    ctx.watermark = this.current;
     this.next.watermark(this.current);
+    ctx.watermark = above;
+  }
+
+  private idleDown(idle: boolean): void {
+    const ctx = this.ctx;
+    const above = ctx.watermark;
+    ctx.watermark = this.current;
+    this.next.idle(idle);
+    ctx.watermark = above;
   }
 
   override watermark(watermark: number): void {
@@ -96,7 +112,7 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
       // this operator still counts it idle, and never says so again: the input would hold the others back.
       if (!this.isIdle) {
         this.isIdle = true;
-        this.next.idle(true);
+        this.idleDown(true);
       }
       return;
     }
@@ -127,6 +143,7 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
 
   override finish(): void {
     this.emitWatermark(MAX_WATERMARK);
+    this.ctx.watermark = MAX_WATERMARK;
     this.next.finish();
   }
 }
