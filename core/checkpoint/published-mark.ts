@@ -3,20 +3,49 @@
 // and a restore from the checkpoint before it would then publish that output a second time. The mark survives
 // such damage, so a restore can see that it would go back behind published output, and refuse. It also keeps
 // checkpoint ids from ever being reused (sinks deduplicate by them).
+//
+// The mark is the one guard against that loss, so a mark that is there but damaged is an error, never "nothing
+// published" (a review: a flipped byte turned the guard off, and a resume published 10,000 records twice). It
+// carries a CRC-32 of its fields; marks written before it had one are read as they are.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { crc32 } from '../../shm/checksum.js';
 
 const FILE = 'PUBLISHED';
 
-/** The newest checkpoint id whose output was published, or 0. */
-export function readPublishedMark(stateDir: string): number {
-  try {
-    const v = JSON.parse(readFileSync(path.join(stateDir, FILE), 'utf8')) as { checkpointId?: unknown };
-    return typeof v.checkpointId === 'number' && Number.isSafeInteger(v.checkpointId) ? v.checkpointId : 0;
-  } catch {
-    return 0;
+export class PublishedMarkError extends Error {
+  constructor(readonly stateDir: string, problem: string) {
+    super(`state directory ${stateDir}: its ${FILE} file is damaged (${problem}). It records which checkpoint's sink output was already published; without it a resume could publish records a second time. Restore the file from a backup, or delete it and resume only if duplicate output is acceptable`);
+    this.name = 'PublishedMarkError';
   }
+}
+
+function markCrc(id: number, at: string): number {
+  const bytes = Buffer.from(`${id} ${at}`, 'utf8');
+  return crc32(bytes, 0, bytes.length);
+}
+
+/** The newest checkpoint id whose output was published, or 0 (no mark). Throws PublishedMarkError for a damaged one. */
+export function readPublishedMark(stateDir: string): number {
+  let text: string;
+  try {
+    text = readFileSync(path.join(stateDir, FILE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw new PublishedMarkError(stateDir, `cannot be read: ${(e as Error).message}`);
+  }
+  let v: { checkpointId?: unknown; at?: unknown; crc?: unknown };
+  try {
+    v = JSON.parse(text) as typeof v;
+  } catch {
+    throw new PublishedMarkError(stateDir, 'not JSON');
+  }
+  if (v === null || typeof v !== 'object') throw new PublishedMarkError(stateDir, 'not an object');
+  const id = v.checkpointId;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new PublishedMarkError(stateDir, `no checkpoint id in it: ${text.slice(0, 80)}`);
+  if (v.crc !== undefined && (typeof v.at !== 'string' || v.crc !== markCrc(id, v.at))) throw new PublishedMarkError(stateDir, 'its checksum does not match');
+  return id;
 }
 
 /** Durably records that checkpoint `id`'s output is published (write, fsync, rename, fsync the directory). */
@@ -24,7 +53,8 @@ export function writePublishedMark(stateDir: string, id: number): void {
   if (readPublishedMark(stateDir) >= id) return;
   const file = path.join(stateDir, FILE);
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ checkpointId: id, at: new Date().toISOString() }));
+  const at = new Date().toISOString();
+  writeFileSync(tmp, JSON.stringify({ checkpointId: id, at, crc: markCrc(id, at) }));
   const fd = openSync(tmp, 'r');
   try { fsyncSync(fd); } finally { closeSync(fd); }
   renameSync(tmp, file);

@@ -124,8 +124,21 @@ export class CheckpointStore {
   /** Ids of stored manifests, newest first (not yet verified). */
   async manifestIds(): Promise<number[]> {
     const ids: number[] = [];
-    for await (const key of this.db.keys({ gte: 'm/', lt: 'm0' })) ids.push(Number(key.slice(2)));
+    await this.listing(async () => { for await (const key of this.db.keys({ gte: 'm/', lt: 'm0' })) ids.push(Number(key.slice(2))); });
     return ids.sort((a, b) => b - a);
+  }
+
+  /**
+   * Runs a scan of the store's keys. A damaged key is found only by a scan (reads by key never meet it): it is
+   * reported as a damaged state directory (StateDirError), where it used to escape as LevelDB's own error from
+   * before a run's start, and the run never ended (a review).
+   */
+  private async listing(scan: () => Promise<void>): Promise<void> {
+    try {
+      await scan();
+    } catch (e) {
+      throw new StateDirError(`state directory ${this.dir} is damaged: its keys cannot be listed (LevelDB: ${(e as Error).message}). Resume from a copy made before the damage, or start over in a new state directory`, { cause: e });
+    }
   }
 
   /** Reads and verifies manifest `id` (format, self-hash, counts). Chunks are verified when read. */
@@ -154,9 +167,11 @@ export class CheckpointStore {
   /** Highest checkpoint id used by any manifest or chunk, or published (new checkpoints are numbered after it). */
   async maxId(): Promise<number> {
     let max = readPublishedMark(this.dir);
-    for (const prefix of ['m/', ...CHUNK_PREFIXES]) {
-      for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0', reverse: true, limit: 1 })) max = Math.max(max, Number(key.slice(2, 12)));
-    }
+    await this.listing(async () => {
+      for (const prefix of ['m/', ...CHUNK_PREFIXES]) {
+        for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0', reverse: true, limit: 1 })) max = Math.max(max, Number(key.slice(2, 12)));
+      }
+    });
     return max;
   }
 

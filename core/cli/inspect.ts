@@ -6,8 +6,8 @@
 // refused with a clear message rather than waited for. Gathering (inspectDir, inspectCheckpoint) and rendering
 // (renderList, renderDetail) are separate, so `--json` prints the same facts.
 //
-// Exit codes: 0 shown; 1 the directory is in use, or the checkpoint asked for is corrupt; 2 no such directory or
-// checkpoint.
+// Exit codes: 0 shown; 1 the directory is in use, the checkpoint asked for is corrupt, or the directory has a
+// problem a resume would refuse (listed after the checkpoints); 2 no such directory or checkpoint.
 
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { decodeKeyGroup } from '../state/key-group-codec.js';
 import { controlSocketPath } from '../runtime/control-server.js';
 import { bytes, grouped } from './status.js';
 import { progress } from './progress.js';
+import { readPublishedMark } from '../checkpoint/published-mark.js';
 
 export interface InspectOptions {
   checkpoint?: number;
@@ -135,6 +136,33 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
     if (!ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
   }
   return rows.sort((a, b) => b.id - a.id);
+}
+
+/**
+ * What a resume would refuse that the checkpoint list does not show (a review: inspect called a directory
+ * healthy that `run --resume` refused): keys that cannot be listed, a damaged PUBLISHED mark, and published
+ * sink output newer than every intact checkpoint. The published checkpoint id (0: none) and the problems.
+ */
+export async function dirProblems(store: CheckpointStore, rows: readonly CheckpointRow[]): Promise<{ published: number | null; problems: string[] }> {
+  const problems: string[] = [];
+  try {
+    await store.maxId();
+  } catch (e) {
+    if ((e as Error).name !== 'PublishedMarkError') problems.push((e as Error).message);
+  }
+  let published: number | null = null;
+  try {
+    published = readPublishedMark(store.dir);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+  if (published !== null && published > 0) {
+    const newest = rows.find((r) => r.status !== 'corrupt');
+    if (newest === undefined || newest.id < published) {
+      problems.push(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${newest === undefined ? 'none' : newest.id}: run --resume refuses to go back behind published output (it would publish records twice)`);
+    }
+  }
+  return { published, problems };
 }
 
 /** JSON for a value of unknown type, short: bigints as numbers, Maps and Sets as objects and arrays, cut at `max`. */
@@ -323,8 +351,11 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
     }
     if (id === undefined) {
       const rows = await inspectDir(store, o.verify);
-      process.stdout.write(o.json ? `${JSON.stringify({ stateDir: abs, checkpoints: rows })}\n` : `${renderList(abs, rows)}\n`);
-      return 0;
+      const { published, problems } = await dirProblems(store, rows);
+      process.stdout.write(o.json
+        ? `${JSON.stringify({ stateDir: abs, checkpoints: rows, published, problems })}\n`
+        : `${renderList(abs, rows)}\n${problems.map((p) => `problem: ${p}\n`).join('')}`);
+      return problems.length > 0 ? 1 : 0;
     }
     if (!(await store.manifestIds()).includes(id)) return say(2, `no checkpoint ${id} in ${dir}`);
     let detail: CheckpointDetail;

@@ -327,10 +327,13 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   const releaseBundle = bundle !== undefined ? leaseBundle(bundle.url) : undefined;
   const result = (async (): Promise<JobResult> => {
     let from = restored;
-    let nextId = store ? (await store.maxId()) + 1 : 1;
+    let nextId = 1;
     /** This run's first checkpoint id: a restart never goes back before it (or before what the run restored). */
-    const firstId = nextId;
+    let firstId = 1;
     try {
+      // In the try: a store that cannot be listed must fail the run, not leave it waiting for a first attempt.
+      nextId = store ? (await store.maxId()) + 1 : 1;
+      firstId = nextId;
       for (;;) {
         if (from?.manifest.finished) {
           // The job already ran to its end; publish its final transactions again (idempotent) and stop.

@@ -17,6 +17,7 @@ import { crc32 } from '../../../shm/checksum.js';
 import { Packr } from 'msgpackr';
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
+import { storeWithDamagedKey } from './fixtures/leveldb-damage.js';
 
 const JOB = new URL('./jobs/exactly-once.ts', import.meta.url);
 const CHILD = fileURLToPath(new URL('./fixtures/run-job.ts', import.meta.url));
@@ -388,4 +389,19 @@ test('truncated or overwritten LevelDB files never restore silently wrong state'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// Regression (a fault review): the state directory's keys were first listed before the run's try, and the error
+// was lost there: `run()` never settled (the CLI exited with code 13 and no message) and the store stayed open.
+test('a state directory whose keys cannot be listed fails run() with a message naming it', async () => {
+  const dir = tmp();
+  const stateDir = path.join(dir, 'state');
+  await storeWithDamagedKey(stateDir);
+  for (const resume of [true, false]) {
+    await assert.rejects(run(jobUrl({ n: 100, keys: 5, ledger: path.join(dir, 'ledger') }), { parallelism: 1, stateDir, resume, onWarning: () => {} }),
+      (e: Error) => e.name === 'StateDirError' && e.message.includes(stateDir) && /keys cannot be listed/.test(e.message));
+  }
+  // Closed: another process may open it.
+  const store = await CheckpointStore.open(stateDir);
+  await store.close();
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { sha256 } from '../../../core/checkpoint/manifest.js';
 import { crc32 } from '../../../shm/checksum.js';
+import { storeWithDamagedKey } from './fixtures/leveldb-damage.js';
 
 const key = (cp: number, kg: number): string => `k/${pad(cp)}/sum/${kg}`;
 const bytes = new Uint8Array([1, 2, 3]);
@@ -136,6 +137,21 @@ test('getChunk checks a sealed chunk (keyed state) against the seal its ref reco
       badSeal[a.length - 1]! ^= 1;
       await store.rawPut(key(1, 0), badSeal);
       await assert.rejects(store.getChunk(1, ref), /does not match its CRC-32/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+// Regression (a fault review): a damaged key is met only by a scan, and LevelDB's own error escaped from maxId()
+// before a run's start, which then never ended.
+test('a key that cannot be listed is a StateDirError naming the directory, from maxId and manifestIds', async () => {
+  await withStore(async (dir) => {
+    await storeWithDamagedKey(dir);
+    const store = await CheckpointStore.open(dir);
+    try {
+      assert.deepEqual(await store.manifestIds(), [], 'no manifest key meets the damage');
+      await assert.rejects(store.maxId(), (e: Error) => e.name === 'StateDirError' && e.message.includes(dir) && /keys cannot be listed \(LevelDB: Corruption/.test(e.message));
     } finally {
       await store.close();
     }

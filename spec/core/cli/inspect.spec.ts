@@ -2,7 +2,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderList, type CheckpointRow } from '../../../core/cli/inspect.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dirProblems, renderList, type CheckpointRow } from '../../../core/cli/inspect.js';
+import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { writePublishedMark } from '../../../core/checkpoint/published-mark.js';
+import { storeWithDamagedKey } from '../checkpoint/fixtures/leveldb-damage.js';
 
 const row = (id: number, extra: Partial<CheckpointRow> = {}): CheckpointRow => ({
   id, kind: 'checkpoint', name: null, createdAt: '2026-12-04T05:00:00.000Z', bytes: 2048, chunks: 3, keyedEntries: 10,
@@ -16,4 +22,31 @@ test('the list marks unaligned checkpoints and final ones', () => {
   assert.match(text, /^\s*3\s+checkpoint \(unaligned\)\s/m);
   assert.match(text, /^\s*2\s+checkpoint\s+2026/m);
   assert.match(text, /^\s*1\s+checkpoint \(end\)\s/m);
+});
+
+// Regressions (a fault review): inspect listed intact checkpoints and exited 0 for directories a resume refuses.
+test('dirProblems: keys that cannot be listed, a damaged PUBLISHED mark, published output newer than every intact checkpoint', async () => {
+  const problemsOf = async (dir: string, rows: CheckpointRow[]): Promise<{ published: number | null; problems: string[] }> => {
+    const store = await CheckpointStore.open(dir);
+    try { return await dirProblems(store, rows); } finally { await store.close(); }
+  };
+  const damaged = mkdtempSync(path.join(tmpdir(), 'sluice-inspect-'));
+  await storeWithDamagedKey(damaged);
+  const a = await problemsOf(damaged, []);
+  assert.equal(a.problems.length, 1);
+  assert.match(a.problems[0]!, /keys cannot be listed/);
+
+  const behind = mkdtempSync(path.join(tmpdir(), 'sluice-inspect-'));
+  writePublishedMark(behind, 17);
+  assert.deepEqual(await problemsOf(behind, [row(17)]), { published: 17, problems: [] });
+  const b = await problemsOf(behind, [row(17, { status: 'corrupt', problem: 'x' }), row(12)]);
+  assert.equal(b.published, 17);
+  assert.match(b.problems.join('\n'), /output up to checkpoint 17 was already published, but the newest intact checkpoint is 12: run --resume refuses/);
+  assert.match((await problemsOf(behind, [])).problems.join('\n'), /newest intact checkpoint is none/);
+
+  writeFileSync(path.join(behind, 'PUBLISHED'), '{"9heckpointId":17}');
+  const c = await problemsOf(behind, [row(12)]);
+  assert.equal(c.published, null);
+  assert.equal(c.problems.length, 1, 'named once (maxId reads the mark too)');
+  assert.match(c.problems[0]!, /PUBLISHED file is damaged/);
 });
