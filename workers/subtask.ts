@@ -93,6 +93,17 @@ export class Subtask implements BarrierHandler {
   backpressuredMs = 0;
   idleMs = 0;
   sourceRecords = 0;
+  /**
+   * Source records read while the chain could take no more (value, timestamp, value, timestamp, ...), pushed on
+   * in order before anything else moves: a reader emits a whole batch per read, and a fanning-out operator
+   * behind it used to queue the batch's whole output in the output gates (a review: 1024 records times the
+   * fan-out, gigabytes). Now one record's output at most waits there. A barrier waits until none are held: the
+   * reader's position already counts them.
+   */
+  private readonly sourceHeld: unknown[] = [];
+  private sourceHeldAt = 0;
+  /** The source said END with records still held: it ends once they are pushed on. */
+  private sourceEndDue = false;
   badRecords = 0;
   /** Latency markers: set by the task host when the job tracks latency (RunOptions.latencyTrackingIntervalMs). */
   latency: LatencyTracking | undefined;
@@ -128,6 +139,7 @@ export class Subtask implements BarrierHandler {
     this.stopWhenBlocked = this.holders.length === 0 ? () => this.blocked() : () => this.blocked() || !this.holdersAccept();
     this.emit = (v, ts) => {
       this.sourceRecords++;
+      if (this.sourceHeld.length > 0 || this.stopWhenBlocked()) { this.sourceHeld.push(v, ts); return; }
       ctx.timestamp = ts === undefined ? NaN : ts;
       head.push(v);
     };
@@ -230,11 +242,35 @@ export class Subtask implements BarrierHandler {
       }
     }
     if (this.blocked()) return done || 1;
+    // Held source records first: before the gate (its barrier would snapshot the reader past them) and the reader.
+    if (this.sourceHeld.length > 0) {
+      done += this.pushSourceHeld();
+      if (this.sourceHeld.length > 0) return done || 1;
+      if (this.sourceEndDue) { this.sourceEndDue = false; return done + this.sourceEnd(); }
+    }
     // The gate first: beside a source, it brings the barriers that start checkpoints, and a source that fills
     // the outputs each step would leave it a record per step under backpressure.
     if (this.input !== undefined) done += this.stepInput(budget);
     if (this.source !== undefined && !this.sourceEnded && this.state === RUNNING && (this.input === undefined || !this.blocked())) done += this.stepSource(budget);
     return done;
+  }
+
+  /** Pushes held source records on while the chain takes them; returns how many. */
+  private pushSourceHeld(): number {
+    const held = this.sourceHeld;
+    const ctx = this.ctx;
+    let i = this.sourceHeldAt;
+    let n = 0;
+    while (i < held.length && !this.stopWhenBlocked()) {
+      const v = held[i];
+      const ts = held[i + 1] as number | undefined;
+      i += 2;
+      ctx.timestamp = ts === undefined ? NaN : ts;
+      this.head.push(v);
+      n++;
+    }
+    if (i >= held.length) { held.length = 0; this.sourceHeldAt = 0; } else this.sourceHeldAt = i;
+    return n;
   }
 
   private stepSource(budget: number): number {
@@ -282,19 +318,25 @@ export class Subtask implements BarrierHandler {
       if (at === at) this.sourceDueAt = Math.max(at, performance.now() + SOURCE_WAIT_QUANTUM_MS);
       else source.ready().then(() => { this.sourceReady = true; this.wake(); }, () => { this.sourceReady = true; this.wake(); });
     } else if (status === SOURCE_END) {
-      this.sourceEnded = true;
-      this.head.watermark(MAX_WATERMARK);
-      // Its last publish: an ended source holds no one back (stepSource is not called again).
-      alignment?.publish(MAX_WATERMARK, true);
-      if (this.input === undefined) this.end();
-      else {
-        // Chained to an operator whose other input is the gate's: the chain ends when both have.
-        this.head.finish();
-        if (this.inputFinished) this.end(false);
-      }
-      done++;
+      if (this.sourceHeld.length > 0) this.sourceEndDue = true;
+      else done += this.sourceEnd();
     }
     return done;
+  }
+
+  /** The source has ended and every record it read is in the chain. */
+  private sourceEnd(): number {
+    this.sourceEnded = true;
+    this.head.watermark(MAX_WATERMARK);
+    // Its last publish: an ended source holds no one back (stepSource is not called again).
+    this.alignment?.publish(MAX_WATERMARK, true);
+    if (this.input === undefined) this.end();
+    else {
+      // Chained to an operator whose other input is the gate's: the chain ends when both have.
+      this.head.finish();
+      if (this.inputFinished) this.end(false);
+    }
+    return 1;
   }
 
   private stepInput(budget: number): number {
@@ -389,6 +431,8 @@ export class Subtask implements BarrierHandler {
 
   /** Source subtasks: a trigger the coordinator wrote since our last barrier starts a checkpoint here. */
   private maybeTrigger(): number {
+    // The reader's position counts held records: its barrier goes out after them.
+    if (this.sourceHeld.length > 0) return 0;
     // Beside an input gate, the gate's barriers start checkpoints, unless no input is left to bring one (and
     // every in-flight record of a restore is in: a snapshot before that would lose the rest).
     if (this.input !== undefined && !this.inputFinished) return 0;
@@ -404,7 +448,8 @@ export class Subtask implements BarrierHandler {
 
   /** A pending trigger a source subtask has not acted on (the re-check before parking). */
   private triggerPending(): boolean {
-    if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourceEnded) return false;
+    // With records held, it waits for them (maybeTrigger): not pending yet, or a loop would spin on it.
+    if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourceEnded || this.sourceHeld.length > 0) return false;
     if (this.input !== undefined && !this.inputFinished) return false;
     return (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
   }
@@ -534,6 +579,7 @@ export class Subtask implements BarrierHandler {
       return this.drain() || this.drainedCount() !== before;
     }
     if (this.holders.length > 0 && this.holdersPending()) return true;
+    if (this.sourceHeld.length > 0) return !this.stopWhenBlocked();
     if (this.state === FINISHING) return this.holders.length === 0 || this.holdersDrained();
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.

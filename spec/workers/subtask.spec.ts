@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Subtask } from '../../workers/subtask.js';
+import { FINISHED, Subtask } from '../../workers/subtask.js';
 import type { InputGate } from '../../workers/input-gate.js';
 import type { Downstream } from '../../core/operators/operator.js';
 import { TaskContext } from '../../core/operators/task-context.js';
@@ -151,3 +151,54 @@ for (const mode of ['unaligned', 'aligned, then the alignment timeout'] as const
     assert.deepEqual(state, { a: 11, b: 6, c: 7 });
   });
 }
+
+// Regression (a backpressure review): a source's read emits a batch (up to the step's budget), and everything a
+// fanning-out flatMap made of it was queued in the output gate, ring full or not: 1024 records times the fan-out
+// (gigabytes at 10,000). Now a record read while the chain is blocked waits at the source, and at most one record's
+// output waits in the gate; a barrier goes out only once the held records are in (the reader's position counts them).
+test('a fanning-out flatMap behind a source queues at most one record\'s output while its ring is full; nothing lost, in order', async () => {
+  const { Ring, RingConsumer, RingProducer } = await import('../../shm/ring.js');
+  const { ChannelReader, ChannelWriter, RECORD } = await import('../../shm/channel.js');
+  const { genericCodec } = await import('../../shm/codec/generic.js');
+  const { OutputGate } = await import('../../workers/output-gate.js');
+  const { FlatMapOperator } = await import('../../core/operators/stateless.js');
+  const { SOURCE_END } = await import('../../core/connectors/source.js');
+  const N = 3000;
+  const FAN = 50;
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const codec = genericCodec<unknown>();
+  const ring = Ring.create(1 << 14);
+  const gate = new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(ring), codec.encoder())], 'forward', undefined, 128, 0);
+  const reader = new ChannelReader(new RingConsumer(ring), codec.decoder());
+  const fan = new FlatMapOperator<number, number>('fan', ctx, gate, (i, out) => { for (let j = 0; j < FAN; j++) out.collect(i * FAN + j); });
+  let pos = 0;
+  const source = {
+    read(emit: (v: unknown) => void, max: number) {
+      for (let n = 0; n < max && pos < N; n++) emit(pos++);
+      return pos >= N ? SOURCE_END : SOURCE_MORE;
+    },
+    ready: () => Promise.resolve(),
+    snapshot: () => [{ id: 'only', position: pos }],
+  };
+  const barriers: { position: unknown; inChain: number }[] = [];
+  const checkpoints = {
+    ack: (_id: number, snap: { source?: { position: unknown }[] }) => { barriers.push({ position: snap.source![0]!.position, inChain: fan.recordsIn }); },
+    abandoned: () => {}, decline: () => {}, finished: () => {},
+  };
+  const control = new Int32Array(4);
+  const st = new Subtask(0, 't', ctx, fan, [{ uid: 'fan', op: fan }] as never, [gate], [], undefined, source as never, () => {}, 'src', checkpoints as never, { control, index: 0 });
+  const got: number[] = [];
+  const drainRing = (): void => { gate.flush(); while (reader.poll() === RECORD) got.push(reader.record as number); };
+
+  st.step(1024);
+  assert.ok(pos > 1, 'the reader emitted a batch');
+  drainRing();
+  assert.ok(gate.recordsOut - got.length <= FAN, `at most one record's output queued in the gate, not ${gate.recordsOut - got.length}`);
+  control[0] = 1 << 2; // checkpoint 1, while records are held at the source
+  for (let i = 0; i < 10_000 && st.state !== FINISHED; i++) { st.step(1024); drainRing(); }
+  assert.equal(got.length, N * FAN);
+  assert.deepEqual(got, Array.from({ length: N * FAN }, (_, i) => i), 'every record once, in order');
+  assert.equal(barriers.length, 1);
+  assert.equal(barriers[0]!.position, barriers[0]!.inChain, 'the barrier went out after every record its position counts');
+  assert.equal(st.state, FINISHED);
+});

@@ -10,7 +10,7 @@ import { WatermarkValve } from '../../../core/time/watermark-valve.js';
 import { TaskContext } from '../../../core/operators/task-context.js';
 import type { Downstream } from '../../../core/operators/operator.js';
 import { JobDefinitionError, OperatorError } from '../../../core/api/errors.js';
-import { MAX_WATERMARK } from '../../../core/time/watermark.js';
+import { MAX_WATERMARK, MIN_WATERMARK } from '../../../core/time/watermark.js';
 
 interface Ev { ts: number; id: string }
 
@@ -49,12 +49,21 @@ describe('TimestampsOperator', () => {
     assert.deepEqual(out.events, ['100@100', '300@300', '200@200'], 'records carry their assigned timestamps');
     tick();
     assert.deepEqual(out.events.slice(3), ['wm 249']);
-    assert.equal(ctx.watermark, 249);
+    assert.equal(ctx.emittedWatermark, 249, 'the task\'s watermark, as its chain emits it');
+    assert.equal(ctx.watermark, MIN_WATERMARK, 'above the operator, the input\'s (none here)');
     tick();
     assert.equal(out.events.length, 4, 'an unchanged watermark is not sent again');
     push(1000);
     tick();
     assert.deepEqual(out.events.slice(5), ['wm 949']);
+    // Below it, its own (regression, an event-time review: the operators above saw it too).
+    const seen: number[] = [];
+    const record = out.push.bind(out);
+    out.push = (v) => { seen.push(ctx.watermark); record(v); };
+    ctx.watermark = 5_000;
+    push(2000);
+    assert.deepEqual(seen, [949]);
+    assert.equal(ctx.watermark, 5_000, 'put back for the operators above');
   });
 
   test('monotonous timestamps: the watermark is the largest timestamp - 1', () => {
