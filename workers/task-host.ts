@@ -165,8 +165,9 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       op.reject(e, v, undefined);
     };
     gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => rejectEmitted(v, new RecordRejectedError(at, e));
-    // Under 'fail' the RecordTooLargeError itself fails the task (it names the limit and the option to raise).
-    if (op.errorPolicy !== 'fail') gate.onTooLarge = rejectEmitted;
+    // Under 'fail' the RecordTooLargeError (it names the limit and the option to raise) fails the task as the
+    // emitting operator's error: it used to come bare, and a job of many operators did not say which (a review).
+    gate.onTooLarge = op.errorPolicy !== 'fail' ? rejectEmitted : (_v: unknown, e: unknown): void => { throw new OperatorError(op.name, ctx.subtask, e); };
   }
 
   const head = nodes[0]!;

@@ -155,6 +155,20 @@ export class CheckpointCoordinator {
     });
   }
 
+  /**
+   * The subtasks a checkpoint still waits for (a review: a timeout named none, so a task stuck in user code, or
+   * a barrier stuck behind a backlog, could not be told apart from a slow disk).
+   */
+  private missingAcks(p: Pending): string {
+    const missing = this.expected.filter((k) => !p.acks.has(k) && !this.finished.has(k));
+    if (missing.length === 0) return 'every subtask acknowledged; its state was still being written';
+    const names = missing.slice(0, 8).map((k) => {
+      const [task, subtask] = k.split('/').map(Number);
+      return `${this.plan.tasks[task!]?.name ?? task} (subtask ${subtask})`;
+    });
+    return `no barrier yet from ${names.join(', ')}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}`;
+  }
+
   private begin(kind: CheckpointKind, name: string | undefined, resolve: (c: CompletedCheckpoint) => void, reject: (e: Error) => void): void {
     const id = this.nextId++;
     this.lastTriggerAt = performance.now();
@@ -163,7 +177,7 @@ export class CheckpointCoordinator {
       parts: new Map(), inFlight: new Map(), timer: undefined, completing: false, resolve, reject,
     };
     this.pending = p;
-    p.timer = setTimeout(() => this.abort(p, `not completed within ${this.options.timeoutMs} ms`), this.options.timeoutMs);
+    p.timer = setTimeout(() => this.abort(p, `not completed within ${this.options.timeoutMs} ms; ${this.missingAcks(p)}`), this.options.timeoutMs);
     p.timer.unref();
     // Savepoints are always aligned: their state must be restorable at any parallelism.
     const flags = (this.options.unaligned && kind !== 'savepoint' ? JOB_CHECKPOINT_UNALIGNED : 0) | (kind === 'savepoint' ? JOB_CHECKPOINT_SAVEPOINT : 0);

@@ -632,7 +632,9 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         if (terminated) return { thread, sinks: [], stopped: true } as ThreadResult;
         // The thread itself died (heap limit, process.exit in a worker, a crash): a task failure, not a hang.
         stopAll();
-        return { thread, sinks: [], stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}`, stack: (e as Error)?.stack } } as ThreadResult;
+        // What ran there, so a user can tell which operator to look at (a review: an out-of-memory named none).
+        const ran = plan.placements.filter((p) => p.thread === thread).map((p) => `${plan.tasks[p.task]!.name} (subtask ${p.subtask})`);
+        return { thread, sinks: [], stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack } } as ThreadResult;
       },
     );
   });

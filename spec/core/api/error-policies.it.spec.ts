@@ -95,10 +95,12 @@ test("'dead-letter': each rejected record reaches DEAD_LETTERS with its raw inpu
   for (const op of ['json', 'check', 'inflate', 'after-inflate', 'csv', 'csv-map']) assertAddsUp(metrics, op);
 });
 
-test("a record too large for the ring with 'fail': RecordTooLargeError names the limit and the option that raises it", async () => {
+test("a record too large for the ring with 'fail': the emitting operator's error, naming the limit and the option that raises it", async () => {
   const h = await run(job({ source: 'drop', op: 'fail', big: 1, mod: 0 }), { parallelism: 1, ringBytes: 65536 });
   await assert.rejects(h.result, (e: unknown) => {
     assert.match((e as Error).message, /record of \d+ bytes exceeds the ring's frame limit of 32764 bytes \(half the ring\); raise it with the 'ringBytes' option/);
+    // Regression (a review): it came bare, naming no operator.
+    assert.equal((e as OperatorError).operator, 'inflate');
     return true;
   });
   // Regression: when the ring memory budget lowered ringBytes, the error said to raise ringBytes, which did nothing.

@@ -63,6 +63,8 @@ for (const how of ['exit', 'oom'] as const) {
     await assert.rejects(h.result, (e: unknown) => {
       assert.ok(e instanceof WorkerDiedError, `WorkerDiedError, got ${String(e)}`);
       assert.match(e.message, /worker thread \d died/);
+      // What ran on it (a review: an out-of-memory named no operator).
+      assert.match(e.message, /It ran: .*doomed.*\(subtask \d\)/);
       return true;
     });
     const after = await threadsAfter(before);
@@ -79,6 +81,18 @@ test('cancel ends a job whose thread is stuck in synchronous user code (terminat
   assert.equal(r.cancelled, true);
   const after = await threadsAfter(before);
   assert.ok(after <= before, `threads before ${before}, after ${after}`);
+});
+
+// Regression (a review): a checkpoint that timed out named no subtask, so a task stuck in user code could not be
+// told from a slow disk.
+test('a checkpoint that times out names the subtasks it still waits for', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-stuck-'));
+  const marker = join(dir, 'stuck');
+  const h = await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url),
+    { parallelism: 1, stopGraceMs: 300, stateDir: join(dir, 'state'), checkpointIntervalMs: 3_600_000, checkpointTimeoutMs: 300 });
+  await markerWritten(marker);
+  await assert.rejects(h.checkpoint(), /not completed within 300 ms; no barrier yet from .*doomed.* \(subtask 0\)/);
+  await h.cancel();
 });
 
 // A review found `--checkpoint-mode unaligned` and `--allow-non-restored-state` taken silently by a job that does
