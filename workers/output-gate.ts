@@ -31,7 +31,8 @@ export class OutputGate<T> implements Downstream<T> {
   private readonly open: T[][];
   /** Their timestamps (NaN where none). */
   private readonly openTs: number[][];
-  private lastWatermark = MIN_WATERMARK;
+  /** The last watermark sent on (what the chain emits: the task's watermark metric). */
+  lastWatermark = MIN_WATERMARK;
   private backlog = 0;
   private next: number;
   /** The channel controlOne sends to next. */

@@ -74,8 +74,7 @@ export async function runTaskLoop(
       metrics[base + METRIC_BUSY_MS] = st.busyMs;
       metrics[base + METRIC_BACKPRESSURED_MS] = st.backpressuredMs;
       metrics[base + METRIC_IDLE_MS] = st.idleMs;
-      const emitted = st.ctx.emittedWatermark;
-      metrics[base + METRIC_WATERMARK] = emitted === emitted ? emitted : st.ctx.watermark;
+      metrics[base + METRIC_WATERMARK] = st.emittedWatermark();
       metrics[base + METRIC_BAD_RECORDS] = st.badRecords;
       metrics[base + METRIC_ALIGNMENT_HELD_MS] = st.alignmentHeldMs;
       st.latency?.histogram?.publish(metrics, base);

@@ -18,6 +18,7 @@ import type { LogicalNode } from '../graph/logical-graph.js';
 import { AsyncIo, type AsyncIoOptions, type FailurePolicy } from './async-io.js';
 import { Operator, type Downstream, type HoldsRecords } from './operator.js';
 import type { TaskContext } from './task-context.js';
+import { MIN_WATERMARK } from '../time/watermark.js';
 
 /** An input and its event time, as held and as checkpointed (plain data). */
 interface Entry<I> {
@@ -47,6 +48,12 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
    * stop waiting for this input, let its other inputs move event time on, and find those results late.
    */
   private idleHeld = false;
+  /**
+   * The watermark below this operator: the last one it let out. Results and held watermarks go out later, from
+   * pollPending, when the chain above has put its own back (TaskContext.watermark): they go with this one (a
+   * review: below an assigner, operators here saw the watermark from above it, or none at all).
+   */
+  private released = MIN_WATERMARK;
   private ending = false;
   private ended = false;
   private ioDropped = 0;
@@ -90,6 +97,17 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   }
 
   pollPending(budget: number): number {
+    const ctx = this.ctx;
+    const above = ctx.watermark;
+    ctx.watermark = this.released;
+    try {
+      return this.poll(budget);
+    } finally {
+      ctx.watermark = above;
+    }
+  }
+
+  private poll(budget: number): number {
     let done = this.io.poll(this.emitResult, budget, this.failResult);
     if (this.io.dropped !== this.ioDropped) { this.dropped += this.io.dropped - this.ioDropped; this.ioDropped = this.io.dropped; }
     while (this.waiting.length > 0 && this.io.canAccept) { this.io.push(this.waiting.shift()!); done++; }
@@ -124,12 +142,14 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
     if (k === 0) return 0;
     const wm = this.watermarks[k - 1]!.wm;
     this.watermarks.splice(0, k);
+    this.released = wm;
+    this.ctx.watermark = wm;
     this.next.watermark(wm);
     return 1;
   }
 
   override watermark(watermark: number): void {
-    if (this.nothingDue) { this.next.watermark(watermark); return; }
+    if (this.nothingDue) { this.released = watermark; this.next.watermark(watermark); return; }
     this.watermarks.push({ wm: watermark, upTo: this.seq });
   }
 

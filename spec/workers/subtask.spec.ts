@@ -202,3 +202,25 @@ test('a fanning-out flatMap behind a source queues at most one record\'s output 
   assert.equal(barriers[0]!.position, barriers[0]!.inChain, 'the barrier went out after every record its position counts');
   assert.equal(st.state, FINISHED);
 });
+
+// A review: with two assigners chained, the task's watermark metric followed whichever wrote last, not what the
+// chain sends on.
+test('the task watermark metric is what the chain sends on: its outputs\' last watermark, else the chain\'s own', async () => {
+  const { Ring, RingProducer } = await import('../../shm/ring.js');
+  const { ChannelWriter } = await import('../../shm/channel.js');
+  const { genericCodec } = await import('../../shm/codec/generic.js');
+  const { OutputGate } = await import('../../workers/output-gate.js');
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const out = new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(Ring.create(1 << 12)), genericCodec<unknown>().encoder())], 'forward', undefined, 128, 0);
+  const withOutput = new Subtask(0, 't', ctx, out, [], [out], [], gate(0), undefined, () => {}, 't', undefined, undefined);
+  ctx.emittedWatermark = 8045;
+  ctx.watermark = 9000;
+  out.watermark(-992_000);
+  assert.equal(withOutput.emittedWatermark(), -992_000);
+  const ctx2 = new TaskContext('t', 0, 1, 128);
+  const sinkOnly = new Subtask(0, 't', ctx2, new Recorder(), [], [], [], gate(0), undefined, () => {}, 't', undefined, undefined);
+  ctx2.watermark = 40;
+  assert.equal(sinkOnly.emittedWatermark(), 40, 'the input\'s');
+  ctx2.emittedWatermark = 30;
+  assert.equal(sinkOnly.emittedWatermark(), 30, 'an assigner\'s in the chain');
+});

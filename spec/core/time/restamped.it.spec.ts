@@ -35,3 +35,16 @@ test('below a second assigner, currentWatermark is its watermark, not the first 
   // The first assigner's watermarks are 10 (with v 3) and 20 (with v 5); the second's are 990 and 980 behind them.
   assert.deepEqual(collected.out, [[1, MIN_WATERMARK], [2, MIN_WATERMARK], [3, MIN_WATERMARK], [4, -990], [5, -990], [6, -980]]);
 });
+
+// A review: below an asyncMap behind the second assigner, operators saw the watermark from above the assigner (or
+// none), since its results go out from the task loop, after the assigner's call returned.
+test('below an asyncMap behind a second assigner, currentWatermark is one the asyncMap let out', async () => {
+  const h = await run(job('async'), { parallelism: 1 });
+  assert.ok(h.plan.tasks.some((t) => t.name.includes('io') && t.name.includes('seen')), 'chained');
+  const { collected } = await h.result;
+  const out = collected.out as [number, number][];
+  assert.deepEqual(out.map(([v]) => v), [1, 2, 3, 4, 5, 6]);
+  // When a result goes out relative to the watermark after it depends on timing: any of the second clock's.
+  for (const [v, wm] of out) assert.ok([MIN_WATERMARK, -990, -980].includes(wm), `record ${v} saw ${wm}`);
+  assert.equal(out[0]![1], MIN_WATERMARK);
+});

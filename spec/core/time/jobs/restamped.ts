@@ -37,9 +37,11 @@ export default defineJob((env) => {
       .assignTimestampsAndWatermarks(carried<{ l: number; r: number; ts: number }>((_e, ts) => ts - 1).withTimestampAssigner((r) => r.ts + 1000)).name('restamp')
       .map((r) => `${r.l}-${r.r}`).name('pairs').collect().name('out');
   } else {
-    // A second clock 1000 ms behind the first: below it, the watermark is its own, not the first one's.
-    input('src', INPUT)
-      .assignTimestampsAndWatermarks(carried<Ev>((e) => (e.wm === undefined ? undefined : e.wm - 1000)).withTimestampAssigner((e) => e.ts - 1000)).name('restamp')
+    // A second clock 1000 ms behind the first: below it, the watermark is its own, not the first one's; also
+    // below an asyncMap behind it, whose results go out later, from the task loop (case 'async').
+    const restamped = input('src', INPUT)
+      .assignTimestampsAndWatermarks(carried<Ev>((e) => (e.wm === undefined ? undefined : e.wm - 1000)).withTimestampAssigner((e) => e.ts - 1000)).name('restamp');
+    (kase === 'async' ? restamped.asyncMap(async (e) => e).name('io') : restamped)
       .process<[number, number]>((e, ctx, out) => out.collect([e.v, ctx.currentWatermark()])).name('seen').collect().name('out');
   }
 });
