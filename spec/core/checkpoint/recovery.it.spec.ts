@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, SplitRandom } from '../../../core/index.js';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
-import { restartCheckpoint } from '../../../core/checkpoint/restore.js';
+import { restartCheckpoint, selectCheckpoint } from '../../../core/checkpoint/restore.js';
 import { chunkRefs, encodeManifest, sealManifest, sha256, type Manifest } from '../../../core/checkpoint/manifest.js';
 import { crc32 } from '../../../shm/checksum.js';
 import { Packr } from 'msgpackr';
@@ -354,6 +354,10 @@ test('restartCheckpoint: a damaged latest checkpoint falls back to an older one 
     // Not behind output already published.
     writeFileSync(path.join(stateDir, 'PUBLISHED'), JSON.stringify({ checkpointId: newest }));
     await assert.rejects(restartCheckpoint(store, newest, floor, true, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.includes(`output up to checkpoint ${newest} was already published, but the newest intact checkpoint to restart from is ${previous}`));
+    // Resuming from one explicitly is the user's choice, and allowed; but it says so (a fault review: silent).
+    const said: string[] = [];
+    assert.equal((await selectCheckpoint(store, { checkpoint: previous }, (m) => said.push(m)))?.manifest.id, previous);
+    assert.deepEqual(said, [`resuming from checkpoint ${previous}, behind sink output already published up to checkpoint ${newest}: the records between are published again (duplicates)`]);
     await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
