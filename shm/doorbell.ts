@@ -13,6 +13,7 @@
 // producer's load sees WAITING == 1 and moves SEQ, which makes the consumer's wait return.
 
 import { DOORBELL_SEQ, DOORBELL_SLOTS, DOORBELL_WAITING } from './layout.js';
+import { waitAsync } from './wait-async.js';
 
 export class Doorbell {
   readonly i32: Int32Array;
@@ -63,7 +64,7 @@ export class Doorbell {
 
   /** Resolves when rung or after `timeoutMs`; keeps the event loop running meanwhile. */
   parkAsync(seq: number, timeoutMs: number): Promise<unknown> | undefined {
-    const r = Atomics.waitAsync(this.i32, this.seqIndex, seq, timeoutMs);
+    const r = waitAsync(this.i32, this.seqIndex, seq, timeoutMs);
     return r.async ? r.value : undefined;
   }
 }

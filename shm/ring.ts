@@ -35,6 +35,7 @@
 import { FrameCorruptError, InvalidArgumentError, RecordTooLargeError, ChannelAbortedError } from './errors.js';
 import { Doorbell } from './doorbell.js';
 import { keptAlive, type WaitStrategy } from './wait-strategy.js';
+import { waitAsync } from './wait-async.js';
 import {
   BLOCK_ALIGN, BLOCK_PREFIX_BYTES, BLOCK_WRAP, RING_ABORTED, RING_CAPACITY, RING_CONSUMER_PARKS, RING_DOORBELL,
   RING_HEADER_BYTES, RING_MAGIC, RING_MAGIC_VALUE, RING_PRODUCER_FULL, RING_PRODUCER_PARKS, RING_PRODUCER_TIMEOUTS, RING_PRODUCER_WAITING,
@@ -327,7 +328,7 @@ export class RingProducer {
       const seen = this.prepareToPark();
       at = this.tryReserve(length);
       if (at >= 0) { this.unpark(); return at; }
-      const r = Atomics.waitAsync(this.header, RING_READ, seen, strategy.parkTimeoutMs);
+      const r = waitAsync(this.header, RING_READ, seen, strategy.parkTimeoutMs);
       this.unpark(r.async ? await keptAlive(strategy, r.value) : r.value);
       at = this.tryReserve(length);
       if (at >= 0) return at;

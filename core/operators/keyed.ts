@@ -203,6 +203,10 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
 }
 
 function checkTime(ts: number): number {
-  if (typeof ts !== 'number' || !Number.isFinite(ts)) throw new TypeError(`a timer timestamp must be a finite number of ms, got ${String(ts)}`);
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+    // NaN mostly comes from ctx.timestamp of a record without one (a review: the message did not say so).
+    const hint = ts !== ts ? ' (a record without a timestamp has ctx.timestamp undefined: call assignTimestampsAndWatermarks(...) upstream)' : '';
+    throw new TypeError(`a timer timestamp must be a finite number of ms, got ${String(ts)}${hint}`);
+  }
   return ts;
 }

@@ -30,7 +30,9 @@ export class ContinuousEventTimeTrigger extends Trigger<Window> {
     if (max <= ctx.currentWatermark()) return TriggerResult.FIRE;
     if (timestamp !== timestamp) throw new TypeError('ContinuousEventTimeTrigger got a record without a timestamp: call assignTimestampsAndWatermarks(...) upstream');
     ctx.registerEventTimeTimer(max);
-    if (ctx.getState<number>() === undefined) this.schedule(Math.max(timestamp, ctx.currentWatermark()), max, ctx);
+    // From the record's own time, as Flink: a first record behind the watermark (late for its interval, not for
+    // the window) fires at the next watermark, not an interval later (a review).
+    if (ctx.getState<number>() === undefined) this.schedule(timestamp, max, ctx);
     return TriggerResult.CONTINUE;
   }
 

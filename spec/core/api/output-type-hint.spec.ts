@@ -10,8 +10,11 @@ import ts from 'typescript';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** The error messages of `code`, a module beside core/ that imports the API. */
-function diagnostics(code: string): string[] {
+/**
+ * The error messages of `code`, a module beside core/ that imports the API (`everywhere`: of every file it
+ * brings in, sluice's own included). Checked with ES2022's lib (no explicit `lib`), older than this repo's.
+ */
+function diagnostics(code: string, everywhere = false): string[] {
   const file = path.join(repo, 'spec', 'core', 'api', '__hint_probe__.ts');
   const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, allowImportingTsExtensions: true, skipLibCheck: true, types: ['node'] };
   const host = ts.createCompilerHost(options);
@@ -20,7 +23,8 @@ function diagnostics(code: string): string[] {
   const exists = host.fileExists.bind(host);
   host.fileExists = (f) => path.resolve(f) === file || exists(f);
   const program = ts.createProgram([file], options, host);
-  return ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  return ts.getPreEmitDiagnostics(program, everywhere ? undefined : program.getSourceFile(file))
+    .map((d) => `${d.file ? `${path.relative(repo, d.file.fileName)}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
 }
 
 test('emitting through out with no output type named: the error says to name it; named or annotated, no error', () => {
@@ -41,4 +45,11 @@ const n: number = 0;
 a.map((r) => r.n + n).discard(); b.map((v) => v + 1).discard(); c.map((w) => w.length).discard();
 `);
   assert.deepEqual(named, []);
+});
+
+// Regression (a review): a job type-checked with a lib before ES2024 (target es2022, a common tsconfig) failed on
+// sluice's own source: Atomics.waitAsync is typed only from ES2024 on.
+test('a job importing the API type-checks with the ES2022 lib, sluice\'s own files included', () => {
+  const errors = diagnostics("import { StreamEnvironment } from '../../../core/index.ts';\nnew StreamEnvironment(1).fromCollection([1, 2]).map((x) => x + 1).discard();\n", true);
+  assert.deepEqual(errors, []);
 });

@@ -250,3 +250,10 @@ describe('ReduceOperator', () => {
     assert.equal(sink.out.at(-1)!.v.ts, 14);
   });
 });
+
+// A review: a timer set from the timestamp of a record that has none said only "got NaN".
+test('a timer at NaN (ctx.timestamp of a record without one) fails saying to assign timestamps upstream', () => {
+  const { op, ctx } = operator<never>({ processElement(_e, c) { c.timerService.registerEventTimeTimer(c.timestamp! + 10); } });
+  ctx.timestamp = NaN;
+  assert.throws(() => op.push({ k: 'a', ts: 0 }), (e: Error) => e instanceof OperatorError && /got NaN \(a record without a timestamp has ctx.timestamp undefined: call assignTimestampsAndWatermarks/.test(e.message));
+});
