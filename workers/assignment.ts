@@ -68,6 +68,9 @@ export interface SerializedError {
   stack?: string | undefined;
   operator?: string | undefined;
   subtask?: number | undefined;
+  /** An OperatorError's cause: its type and code, which alerting matches on (a review: they were lost). */
+  causeName?: string | undefined;
+  causeCode?: string | undefined;
 }
 
 export interface ThreadResult {

@@ -38,6 +38,12 @@ import { runTaskLoop } from './task-loop.js';
 import { CheckpointLink } from './checkpoint-link.js';
 import { LatencyTracking } from './latency-markers.js';
 
+/** An error's `code` when it is a string (Node's and sluice's connectors' errors carry one). */
+function codeOf(e: unknown): string | undefined {
+  const c = (e as { code?: unknown } | undefined)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
 function bellOf(a: ThreadAssignment, thread: number): Doorbell {
   return threadBell(a.control, thread);
 }
@@ -291,6 +297,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
         name: err.name, message: err.message, stack: err.stack,
         operator: e instanceof OperatorError ? e.operator : undefined,
         subtask: e instanceof OperatorError ? e.subtask : undefined,
+        causeName: e instanceof OperatorError ? (e.cause as Error | undefined)?.name : undefined,
+        causeCode: e instanceof OperatorError ? codeOf(e.cause) : undefined,
       };
     }
   } finally {

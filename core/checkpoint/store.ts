@@ -64,7 +64,12 @@ export class CheckpointStore {
   private constructor(readonly dir: string, private readonly db: ClassicLevel<string, Uint8Array>) {}
 
   static async open(dir: string): Promise<CheckpointStore> {
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      // A plain message, as for a directory in use (an operations review: a raw stack).
+      throw new StateDirError(`state directory ${dir} cannot be created: ${(e as Error).message}`, { cause: e });
+    }
     const { ClassicLevel: Level } = requireLazy('classic-level') as typeof import('classic-level');
     // No Snappy: chunks are packed typed columns already, and compressing them (again at every compaction) took
     // a core's time from the job's threads on this 2-core machine (+4% throughput with checkpoints every second,

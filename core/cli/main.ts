@@ -45,7 +45,7 @@ export function createProgram(): Command {
     .name('sluice')
     .description('A stateful stream processing engine for Node.js: runs job modules on worker threads.')
     .showHelpAfterError('(run with --help for usage)')
-    // Commander exits 1 on usage errors; 2 is the convention (and what a bad job definition gives). Help: 0.
+    // Commander exits 1 on usage errors; 2 is the convention (and what a graph sluice refuses gives). Help: 0.
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
 
   program
@@ -62,7 +62,7 @@ export function createProgram(): Command {
     .option('--json', 'print one JSON object with the results on stdout (and nothing else on stdout)')
     .optionsGroup('Checkpoints and state:')
     .addOption(new Option('--state-dir <dir>', 'where checkpoints and savepoints live (turns checkpointing on)').default(undefined, '.sluice/<job name> when checkpointing'))
-    .addOption(new Option('--checkpoint-interval <ms>', 'take a checkpoint this often (0: only on request)').argParser(nonNegative)
+    .addOption(new Option('--checkpoint-interval <ms>', 'take a checkpoint this often (0: only on request)').argParser(nonNegativeInt)
       .default(undefined, 'the job\'s env.enableCheckpointing, else 0'))
     .addOption(new Option('--checkpoint-mode <mode>', 'how barriers pass through operators').choices(['aligned', 'unaligned']).default(undefined, 'aligned'))
     .addOption(new Option('--resume', 'resume from the latest intact checkpoint or savepoint in the state directory (start fresh if none)')

@@ -129,7 +129,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
     } catch (e) {
       restore.abandon();
       const { code, plain } = loadFailure(e);
-      log.error({ event: 'job-failed', job, err: e }, 'the job could not start');
+      log.error({ event: 'job-failed', job, err: failureJson(e) }, 'the job could not start');
       if (plain) return fail(code, `sluice: ${job}: ${(e as Error).message}${await holderOf(e, options.stateDir)}`, e);
       // With a hint, the stack (Node's module loader's own frames) only hides it: the message's first line says enough.
       const hint = loadHint(file, e);
@@ -180,7 +180,8 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
       stopTicker();
       checkpoints.stop(handle.checkpoints());
       err.write(`${summary(shape, { job, metrics: handle.metrics(), outcome: 'failed', checkpoints: handle.stateDir ? handle.checkpoints() : undefined, restarts })}\n`);
-      log.error({ event: 'job-failed', job, err: e, restarts }, `job failed: ${(e as Error)?.message ?? String(e)}`);
+      // As --json gives it: pino's own error serializer appended the cause's message to a message that has it already.
+      log.error({ event: 'job-failed', job, err: failureJson(e), restarts }, `job failed: ${(e as Error)?.message ?? String(e)}`);
       return fail(signal ? SIGNAL_EXIT[signal]! : EXIT_FAILED, formatFailure(e), e);
     }
     stopTicker();

@@ -377,7 +377,10 @@ export function failureJson(err: unknown): Record<string, unknown> {
   if (typeof e.operator === 'string') {
     out.operator = e.operator;
     out.subtask = e.subtask;
-    if (err.cause instanceof Error) out.cause = { name: err.cause.name, message: err.cause.message, stack: err.cause.stack };
+    if (err.cause instanceof Error) {
+      const code = (err.cause as { code?: unknown }).code;
+      out.cause = { name: err.cause.name, message: err.cause.message, ...(typeof code === 'string' ? { code } : {}), stack: err.cause.stack };
+    }
   }
   return out;
 }

@@ -683,6 +683,8 @@ function revive(e: SerializedError): Error {
   if (e.name === 'OperatorError' && e.operator !== undefined) {
     const cause = new Error(e.message.replace(/^operator '.*?' \(subtask \d+\) failed: /, ''));
     cause.stack = e.stack?.split('\n    caused by: ')[1] ?? e.stack;
+    if (e.causeName !== undefined) cause.name = e.causeName;
+    if (e.causeCode !== undefined) (cause as Error & { code?: string }).code = e.causeCode;
     err = new OperatorError(e.operator, e.subtask ?? 0, cause);
   } else if (e.name === 'WorkerDiedError') {
     err = new WorkerDiedError(e.message);

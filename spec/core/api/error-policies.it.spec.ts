@@ -101,6 +101,9 @@ test("a record too large for the ring with 'fail': the emitting operator's error
     assert.match((e as Error).message, /record of \d+ bytes exceeds the ring's frame limit of 32764 bytes \(half the ring\); raise it with the 'ringBytes' option/);
     // Regression (a review): it came bare, naming no operator.
     assert.equal((e as OperatorError).operator, 'inflate');
+    // Regression (an operations review): the cause's type came back from the worker as a plain Error.
+    assert.equal(((e as Error).cause as Error).name, 'RecordTooLargeError');
+    assert.equal(((e as Error).cause as { code?: string }).code, 'RECORD_TOO_LARGE');
     return true;
   });
   // Regression: when the ring memory budget lowered ringBytes, the error said to raise ringBytes, which did nothing.

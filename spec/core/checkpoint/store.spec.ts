@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
@@ -156,4 +156,16 @@ test('a key that cannot be listed is a StateDirError naming the directory, from 
       await store.close();
     }
   });
+});
+
+// An operations review: a state directory that cannot be created (under a file, or EPERM) gave a raw stack.
+test('a state directory that cannot be created is a StateDirError saying so', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
+  try {
+    const file = join(dir, 'afile');
+    writeFileSync(file, 'x');
+    await assert.rejects(CheckpointStore.open(join(file, 'state')), (e: Error) => e.name === 'StateDirError' && /state directory .*afile\/state cannot be created: ENOTDIR/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -162,12 +162,18 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     const r = await sluice(['run', file, '--json', '--parallelism', '1']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /OperatorError: operator 'explode' \(subtask 0\) failed: two is not allowed/);
+    // The cause's type (an operations review: it came back from the worker as a plain Error).
+    assert.match(r.stderr, /cause: {4}RangeError: two is not allowed/);
+    const withLog = await sluice(['run', file, '--parallelism', '1', '--log-level', 'error']);
+    const failed = withLog.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; err?: { message: string; cause?: { name: string } } }).find((l) => l.event === 'job-failed');
+    assert.equal(failed?.err?.message, "operator 'explode' (subtask 0) failed: two is not allowed", 'the cause not repeated');
+    assert.equal(failed?.err?.cause?.name, 'RangeError');
     assert.match(r.stderr, /operator: explode/);
     assert.match(r.stderr, /subtask: {2}0/);
     assert.match(r.stderr, /cause: {4}RangeError: two is not allowed/);
     assert.ok(r.stderr.includes('explodes.ts'), 'the cause stack points into the job file');
-    const report = JSON.parse(r.stdout) as { error: { name: string; operator: string; subtask: number } };
-    assert.deepEqual([report.error.name, report.error.operator, report.error.subtask], ['OperatorError', 'explode', 0]);
+    const report = JSON.parse(r.stdout) as { error: { name: string; operator: string; subtask: number; cause: { name: string } } };
+    assert.deepEqual([report.error.name, report.error.operator, report.error.subtask, report.error.cause.name], ['OperatorError', 'explode', 0, 'RangeError']);
   });
 
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
