@@ -480,6 +480,13 @@ export class CheckpointCoordinator {
     this.latest = m;
     await this.commitSinks(m);
     await this.retain(id);
+    // Reported like any other: it is what a resume loads (an operations review: the summary ended one before it).
+    const done: CompletedCheckpoint = {
+      id, kind: 'final', name: undefined, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
+      keyedEntries: m.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,
+    };
+    recordCompleted(this.stats, done);
+    this.onCompleted?.(done);
     return m;
   }
 

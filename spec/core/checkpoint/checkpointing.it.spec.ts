@@ -32,12 +32,17 @@ for (const mode of ['aligned', 'unaligned'] as const) {
       const marker = path.join(dir, 'stop');
       // Five checkpoints, then the sources end.
       let completed = 0;
+      const kinds: string[] = [];
       const h = await run(url('many-inputs.ts', { keys: 300, interval: 5, ledger, mode, marker }), {
         parallelism: 3, stateDir: path.join(dir, 'state'), onWarning: () => {},
-        onCheckpoint: () => { if (++completed === 5) writeFileSync(marker, ''); },
+        onCheckpoint: (c) => { kinds.push(c.kind); if (++completed === 5) writeFileSync(marker, ''); },
       });
       const r = await h.result;
       const ids = r.checkpoints.completed.map((c) => c.id);
+      // The final one (end of input) is reported like the others: it is what a resume would load (an operations
+      // review: the summary ended one before it).
+      assert.equal(r.checkpoints.completed.at(-1)?.kind, 'final');
+      assert.equal(kinds.at(-1), 'final');
       assert.ok(ids.length >= 5, `checkpoints completed: ${ids.join(', ')} (aborted: ${r.checkpoints.aborted.map((a) => `${a.id} ${a.reason}`).join('; ')})`);
       assert.deepEqual(ids, [...new Set(ids)].sort((a, b) => a - b), 'each checkpoint completed once, in order');
       assert.ok(!r.checkpoints.aborted.some((a) => ids.includes(a.id)), 'no checkpoint both completed and aborted');
