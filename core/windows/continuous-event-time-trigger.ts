@@ -8,8 +8,7 @@
 
 import { JobDefinitionError } from '../api/errors.js';
 import { Trigger, TriggerResult, type OnMergeContext, type TriggerContext } from './trigger.js';
-import type { Window } from './window.js';
-import { nextMultiple } from './continuous-processing-time-trigger.js';
+import { nextMultiple, type Window } from './window.js';
 
 export class ContinuousEventTimeTrigger extends Trigger<Window> {
   readonly fingerprint: string;

@@ -6,12 +6,7 @@
 
 import { JobDefinitionError } from '../api/errors.js';
 import { Trigger, TriggerResult, type OnMergeContext, type TriggerContext } from './trigger.js';
-import type { Window } from './window.js';
-
-/** The first multiple of `interval` after `t` (also for negative t). */
-export function nextMultiple(t: number, interval: number): number {
-  return Math.floor(t / interval) * interval + interval;
-}
+import { nextMultiple, type Window } from './window.js';
 
 export class ContinuousProcessingTimeTrigger extends Trigger<Window> {
   readonly fingerprint: string;

@@ -133,7 +133,8 @@ class WindowAggregating<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
 
 /** The `windowState` store of one window operator: handles by name, scoped to the current key and window. */
 export class WindowStateStore implements KeyedStateStore {
-  private readonly handles = new Map<string, unknown>();
+  /** Handles by name, with the kind each was declared as (a repeat of that kind needs no backend lookup). */
+  private readonly handles = new Map<string, { kind: StateKind; handle: unknown }>();
 
   constructor(
     private readonly backend: KeyedStateBackend,
@@ -146,12 +147,12 @@ export class WindowStateStore implements KeyedStateStore {
     if (options?.ttl !== undefined) {
       throw new JobDefinitionError(`operator '${this.backend.operatorName}': window state '${name}' cannot have a TTL: it is removed with its window`);
     }
+    const known = this.handles.get(name);
+    if (known !== undefined && known.kind === kind) return known.handle as H;
     // The backend checks the kind (a second declaration, or a restored table, of another kind is refused).
     const t = this.backend.windowTable<V>(name, kind);
-    const known = this.handles.get(name);
-    if (known !== undefined) return known as H;
     const h = make(new Cell<V>(this.scope, t));
-    this.handles.set(name, h);
+    this.handles.set(name, { kind, handle: h });
     this.declared(t as StateTable<Map<string, unknown>>);
     return h;
   }

@@ -41,6 +41,11 @@ export class TimeWindow implements Window {
   }
 }
 
+/** The first multiple of `interval` after `t`, also for negative t (continuous triggers fire there). */
+export function nextMultiple(t: number, interval: number): number {
+  return Math.floor(t / interval) * interval + interval;
+}
+
 /** The one window of every element (GlobalWindows): it never ends, so only a custom trigger fires it. */
 export class GlobalWindow implements Window {
   static readonly INSTANCE = new GlobalWindow();
