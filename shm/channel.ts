@@ -208,6 +208,20 @@ export class ChannelWriter<T> {
     return true;
   }
 
+  /**
+   * Never waits: writes a control frame in the ring's barrier lane, ahead of a record a failed `tryWrite` still
+   * holds (an unaligned checkpoint barrier overtaking queued data; RingEndOptions.barrierHeadroom). False when
+   * even the lane has no room.
+   */
+  tryPriorityControl(frame: ControlFrame): boolean {
+    if (this.closed) throw new ChannelClosedError();
+    const body = encodeControl(frame);
+    const at = this.producer.tryReserve(frameLength(body.length, this.checksums), true);
+    if (at < 0) return false;
+    this.putControl(at, body);
+    return true;
+  }
+
   /** Refuses a write after end of stream, or while an earlier record is still held (it would be overtaken). */
   private checkOpen(): void {
     if (this.closed) throw new ChannelClosedError();
@@ -275,6 +289,15 @@ export type PollResult = typeof EMPTY | typeof RECORD | typeof CONTROL | typeof 
 /** One item of a channel as an async iterable yields it. */
 export type ChannelItem<T> = { record: T; timestamp: number; control?: undefined } | { control: ControlFrame; record?: undefined };
 
+/**
+ * An item decoded ahead of the consumer (ChannelReader.readAhead), with the ring bytes released when it is handed
+ * out (its frame's, for the first record of a batch frame and for other frames; 0 for the batch's other records).
+ */
+type AheadItem<T> = { v: T; t: number; c?: undefined; n: number } | { c: ControlFrame; v?: undefined; t?: undefined; n: number };
+
+/** What a look-ahead does with a control frame it finds: pass it, take it (stop there) or stop before it. */
+export type AheadDecision = 'skip' | 'take' | 'stop';
+
 /** Reads records and control frames from a ring, in order. */
 export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   readonly consumer: RingConsumer;
@@ -289,6 +312,19 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   /** Timestamps of the records of `batch`, or undefined when they have none. */
   private batchTs: Float64Array | undefined = undefined;
   private ended = false;
+  /**
+   * Items decoded ahead of the consumer (readAhead), from `aheadAt` on: served before the ring. Their frames stay
+   * in the ring until they are served, so a read-ahead holds no more than the ring does, and the producer cannot
+   * refill the space. Invariants while any are left: `batch` is empty (a read-ahead takes the batch's rest first),
+   * and the ring from READ to `aheadEnd` is exactly their frames.
+   */
+  private ahead: AheadItem<T>[] = [];
+  private aheadAt = 0;
+  /** Ring position after the last frame decoded ahead. */
+  private aheadEnd = 0;
+  /** Where the last look-ahead stopped (a ring position): the next one goes on from there, not from the start. */
+  private scanPos = 0;
+  private readonly scanFrame: FrameInfo = { kind: 0, bodyOffset: 0, bodyLength: 0 };
   /** The record found by the last poll that returned RECORD. */
   record: T | undefined = undefined;
   /** Its timestamp (event time), NaN when it has none. */
@@ -308,7 +344,113 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   /** Records of a batch frame are decoded but not all handed out yet (they are ready without the ring). */
   get hasBuffered(): boolean {
-    return this.batch !== undefined;
+    return this.batch !== undefined || this.aheadAt < this.ahead.length;
+  }
+
+  private nextAhead(): PollResult {
+    const item = this.ahead[this.aheadAt]!;
+    this.ahead[this.aheadAt++] = undefined as unknown as AheadItem<T>;
+    if (this.aheadAt === this.ahead.length) { this.ahead = []; this.aheadAt = 0; }
+    if (item.n > 0) this.consumer.skip(item.n);
+    if (item.c !== undefined) {
+      this.controlFrame = item.c;
+      return CONTROL;
+    }
+    this.record = item.v;
+    this.timestamp = item.t;
+    return RECORD;
+  }
+
+  /** Where the ring's undecoded data starts: after the frames decoded ahead, else at READ. */
+  private get undecoded(): number {
+    return this.aheadAt < this.ahead.length ? this.aheadEnd : this.consumer.position;
+  }
+
+  /**
+   * Looks through the published frames not decoded yet, without reading them, for a control frame `decide`
+   * takes; returns it, or undefined when it found none (or `decide` said stop, or end of stream comes first).
+   * Record frames are not decoded. A later call goes on where this one stopped.
+   */
+  scanFor(decide: (c: ControlFrame) => AheadDecision): ControlFrame | undefined {
+    if (this.ended) return undefined;
+    const consumer = this.consumer;
+    const ring = consumer.ring;
+    const from = this.undecoded;
+    let pos = this.scanPos;
+    // Behind the undecoded data (it was read since) or past what is published: from the start.
+    if (((pos - from) >>> 0) > ((consumer.published() - from) >>> 0)) pos = from;
+    for (;;) {
+      const at = consumer.blockAt(pos);
+      if (at < 0) break;
+      const f = readFrame(ring.bytes, ring.view, at, consumer.aheadLength, this.checksums, this.scanFrame);
+      if (f.kind === KIND_CONTROL) {
+        const c = decodeControl(ring.bytes, f.bodyOffset, f.bodyLength);
+        if (c.type === 'end-of-stream') break;
+        const d = decide(c);
+        if (d === 'take') { this.scanPos = pos; return c; }
+        if (d === 'stop') break;
+      }
+      pos = consumer.aheadNext;
+    }
+    this.scanPos = pos;
+    return undefined;
+  }
+
+  /**
+   * Decodes every item before the barrier of checkpoint `checkpointId` (which scanFor found published), in
+   * order, into memory where polls find them first; the barrier itself is passed over, not handed out. Frames
+   * are decoded once, in ring order, as a stateful decoder needs; their ring space is released as their items
+   * are handed out.
+   */
+  readAhead(checkpointId: number): void {
+    const consumer = this.consumer;
+    let pos = this.undecoded;
+    const ahead = this.ahead;
+    if (this.aheadAt === ahead.length) {
+      ahead.length = 0;
+      this.aheadAt = 0;
+    }
+    // A batch's rest is out of the ring already (and no items are ahead while one is left).
+    while (this.batch !== undefined) {
+      this.nextBuffered();
+      ahead.push({ v: this.record as T, t: this.timestamp, n: 0 });
+    }
+    for (;;) {
+      const at = consumer.blockAt(pos);
+      if (at < 0) throw new FrameCorruptError(`channel: the barrier of checkpoint ${checkpointId} found ahead was not there when read`);
+      const n = (consumer.aheadNext - pos) >>> 0;
+      pos = consumer.aheadNext;
+      this.aheadEnd = pos;
+      const res = this.decodeFrame(at, consumer.aheadLength);
+      if (res === RECORD) {
+        ahead.push({ v: this.record as T, t: this.timestamp, n });
+        while (this.batch !== undefined) {
+          this.nextBuffered();
+          ahead.push({ v: this.record as T, t: this.timestamp, n: 0 });
+        }
+      } else if (res === CONTROL) {
+        const c = this.controlFrame!;
+        if (c.type === 'barrier' && c.checkpointId === checkpointId) {
+          // Its bytes go with the item before it, or now when none is left to hand out.
+          if (ahead.length > this.aheadAt) ahead[ahead.length - 1]!.n += n;
+          else consumer.skip(n);
+          return;
+        }
+        ahead.push({ c, n });
+      } else {
+        throw new FrameCorruptError(`channel: end of stream before the barrier of checkpoint ${checkpointId} found ahead`);
+      }
+    }
+  }
+
+  /** The records read ahead and not handed out yet, in order (channel state of an unaligned checkpoint). */
+  aheadRecords(): { value: T; timestamp: number }[] {
+    const out: { value: T; timestamp: number }[] = [];
+    for (let i = this.aheadAt; i < this.ahead.length; i++) {
+      const item = this.ahead[i]!;
+      if (item.c === undefined) out.push({ value: item.v, timestamp: item.t });
+    }
+    return out;
   }
 
   private nextBuffered(): PollResult {
@@ -327,6 +469,12 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   /** Never waits: RECORD (in `record`), CONTROL (in `controlFrame`), EMPTY, or END after end of stream. */
   poll(): PollResult {
+    if (this.aheadAt < this.ahead.length) return this.nextAhead();
+    return this.pollRing();
+  }
+
+  /** `poll` past the items read ahead. */
+  private pollRing(): PollResult {
     if (this.batch !== undefined) return this.nextBuffered();
     if (this.ended) return END;
     const at = this.consumer.tryPeek();
@@ -335,6 +483,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   /** Waits for the next item ('block' mode: Atomics.wait). */
   take(): PollResult {
+    if (this.aheadAt < this.ahead.length) return this.nextAhead();
     if (this.batch !== undefined) return this.nextBuffered();
     if (this.ended) return END;
     return this.decodeAt(this.consumer.peek(this.strategy));
@@ -342,6 +491,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   /** Waits for the next item with Atomics.waitAsync; returns a plain result when no wait was needed. */
   takeAsync(): PollResult | Promise<PollResult> {
+    if (this.aheadAt < this.ahead.length) return this.nextAhead();
     if (this.batch !== undefined) return this.nextBuffered();
     if (this.ended) return END;
     const at = this.consumer.tryPeek();
@@ -350,10 +500,21 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   }
 
   private decodeAt(at: number): PollResult {
-    const ring = this.consumer.ring;
     // Release even when decoding throws, so a reader that handles the error (drop, dead-letter) moves on.
     try {
-      const f = readFrame(ring.bytes, ring.view, at, this.consumer.length, this.checksums, this.frame);
+      return this.decodeFrame(at, this.consumer.length);
+    } finally {
+      this.consumer.release();
+      // Nothing follows end of stream: hand all space back now rather than at the next batch.
+      if (this.ended) this.consumer.publishRead();
+    }
+  }
+
+  /** Decodes the frame whose payload is at `at` (`length` bytes); releases nothing. */
+  private decodeFrame(at: number, length: number): PollResult {
+    const ring = this.consumer.ring;
+    {
+      const f = readFrame(ring.bytes, ring.view, at, length, this.checksums, this.frame);
       if (f.kind === KIND_RECORD) {
         this.record = this.decoder.read(ring.bytes, ring.view, f.bodyOffset, f.bodyLength);
         this.timestamp = f.timestampCount === 0 ? NaN : ring.view.getFloat64(f.timestampsOffset!, true);
@@ -378,10 +539,6 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
       }
       this.controlFrame = c;
       return CONTROL;
-    } finally {
-      this.consumer.release();
-      // Nothing follows end of stream: hand all space back now rather than at the next batch.
-      if (this.ended) this.consumer.publishRead();
     }
   }
 

@@ -25,6 +25,11 @@
 // the producer rewrites the length prefix and moves its write position past the shorter block only. Nothing of
 // the block is visible before its commit, so the consumer only ever sees the final length.
 //
+// Barrier lane: a producer may keep the last `barrierHeadroom` bytes for priority blocks (unaligned checkpoint
+// barriers, which overtake the data queued behind them): other blocks fit only while used + n <= capacity -
+// headroom, or when the ring is empty (a block of up to maxPayload plus its wrap waste must always fit somewhere).
+// Only the producer knows of it: the consumer reads every block alike.
+//
 // Publication is batched: the producer moves WRITE once per `publishBytes` of blocks or on an explicit
 // publish(); the consumer moves READ once per `releaseBytes` or when it finds the ring empty. A side that is
 // about to wait always publishes its own counter first, or both sides could park at once. Waking is held back
@@ -44,6 +49,8 @@ import {
 
 export const MIN_RING_CAPACITY = 64;
 export const MAX_RING_CAPACITY = 1 << 30;
+/** The barrier lane a task's producers keep when the job checkpoints: room for a few barrier frames. */
+export const BARRIER_LANE_BYTES = 256;
 
 function align(n: number): number {
   return (n + (BLOCK_ALIGN - 1)) & ~(BLOCK_ALIGN - 1);
@@ -151,6 +158,11 @@ export interface RingEndOptions {
    * producer's next flush.
    */
   hysteresis?: boolean;
+  /**
+   * Producer end only: bytes kept for priority blocks (see "Barrier lane" above); 0 (the default) keeps none.
+   * At most an eighth of the ring.
+   */
+  barrierHeadroom?: number;
 }
 
 function batchBytesFor(ring: Ring, o: RingEndOptions): number {
@@ -182,10 +194,17 @@ export class RingProducer {
   /** Bytes of the block reserved and not yet committed (-1: none), and the offset of its length prefix. */
   private pending = -1;
   private pendingAt = 0;
+  /** Bytes only priority blocks may use (the barrier lane). */
+  private readonly headroom: number;
 
   constructor(ring: Ring, consumerBell: Doorbell = ring.ownDoorbell(), options: RingEndOptions = {}) {
     this.ring = ring;
     this.consumerBell = consumerBell;
+    const headroom = options.barrierHeadroom ?? 0;
+    if (!(Number.isInteger(headroom) && headroom >= 0 && headroom <= ring.capacity / 8)) {
+      throw new InvalidArgumentError(`barrierHeadroom must be a whole number of bytes between 0 and an eighth of the ring (${ring.capacity / 8}), got ${headroom}`);
+    }
+    this.headroom = headroom;
     this.header = ring.header;
     this.view = ring.view;
     this.capacity = ring.capacity;
@@ -204,17 +223,21 @@ export class RingProducer {
 
   /**
    * Reserves a block of `length` payload bytes; returns the payload's offset in `ring.bytes`, or -1 when the
-   * ring has no room now. Throws RecordTooLargeError for a block that can never fit.
+   * ring has no room now. Throws RecordTooLargeError for a block that can never fit. `priority`: the block may
+   * use the barrier lane.
    */
-  tryReserve(length: number): number {
+  tryReserve(length: number, priority = false): number {
     const total = align(BLOCK_PREFIX_BYTES + length);
     if (length > this.ring.maxPayload) throw new RecordTooLargeError(length, this.ring.maxPayload, this.ring.capacityOption);
     let offset = this.writePos & this.mask;
     const tail = this.capacity - offset;
     const needed = total <= tail ? total : tail + total;
-    if (this.free() < needed) {
+    const kept = priority ? 0 : this.headroom;
+    if (this.free() < needed + kept) {
       this.cachedRead = Atomics.load(this.header, RING_READ) >>> 0;
-      if (this.free() < needed) return -1;
+      const free = this.free();
+      // An empty ring takes any block: with the lane kept, a block of maxPayload plus its wrap waste might never fit.
+      if (free < needed + kept && !(free === this.capacity && free >= needed)) return -1;
     }
     if (total > tail) {
       this.view.setUint32(offset, BLOCK_WRAP, true);
@@ -426,6 +449,58 @@ export class RingConsumer {
     this.length = len;
     return offset + BLOCK_PREFIX_BYTES;
   }
+
+  /** Where the next block starts (a free-running byte position, like READ). */
+  get position(): number {
+    return this.readPos;
+  }
+
+  /** The producer's published position, WRITE (refreshes the cached one). */
+  published(): number {
+    this.cachedWrite = Atomics.load(this.header, RING_WRITE) >>> 0;
+    return this.cachedWrite;
+  }
+
+  /**
+   * Frees `bytes` of blocks found by `blockAt` and decoded since (a read-ahead's frames, as their items are
+   * handed out): the counterpart of `release` for blocks not read through `tryPeek`.
+   */
+  skip(bytes: number): void {
+    this.readPos = (this.readPos + bytes) >>> 0;
+    if (((this.readPos - this.releasedPublished) >>> 0) >= this.releaseBytes) this.publishRead();
+  }
+
+  /**
+   * Looks ahead without reading: the payload offset of the published block at byte position `pos` (at or after
+   * `position`, on a block boundary), its length in `aheadLength` and the next block's position in `aheadNext`;
+   * -1 when nothing is published there. Nothing is released: the blocks stay for `tryPeek`.
+   */
+  blockAt(pos: number): number {
+    const unread = (this.cachedWrite - this.readPos) >>> 0;
+    if (((pos - this.readPos) >>> 0) >= unread) {
+      this.cachedWrite = Atomics.load(this.header, RING_WRITE) >>> 0;
+      if (((pos - this.readPos) >>> 0) >= ((this.cachedWrite - this.readPos) >>> 0)) return -1;
+    }
+    let offset = pos & this.mask;
+    let len = this.view.getUint32(offset, true);
+    if (len === BLOCK_WRAP) {
+      pos = (pos + this.capacity - offset) >>> 0;
+      offset = 0;
+      if (((pos - this.readPos) >>> 0) >= ((this.cachedWrite - this.readPos) >>> 0)) return -1;
+      len = this.view.getUint32(0, true);
+    }
+    const total = align(BLOCK_PREFIX_BYTES + len);
+    if (len > this.ring.maxPayload || total > ((this.cachedWrite - pos) >>> 0)) {
+      throw new FrameCorruptError(`ring: block length ${len} at offset ${offset} exceeds the published data`);
+    }
+    this.aheadLength = len;
+    this.aheadNext = (pos + total) >>> 0;
+    return offset + BLOCK_PREFIX_BYTES;
+  }
+
+  /** Of the block last found by `blockAt`: its payload length, and where the block after it starts. */
+  aheadLength = 0;
+  aheadNext = 0;
 
   /** Frees the block last returned by `tryPeek`. */
   release(): void {

@@ -6,8 +6,11 @@
 // valve (the task's event time is the minimum over its inputs), checkpoint barriers through the aligner (a
 // channel that delivered barrier n is not read until every channel has, unless the checkpoint is unaligned),
 // latency markers to the subtask, which records them at its sinks and passes them on (workers/latency-markers.ts).
+// Unaligned checkpoints do not wait for a barrier to be read: the gate looks ahead in the rings for it and takes
+// it at once (overtake), keeping the records before it, read into memory, as channel state.
 
-import { CONTROL, EMPTY, END, RECORD, type ChannelReader } from '../shm/channel.js';
+import { CONTROL, EMPTY, END, RECORD, type AheadDecision, type ChannelReader } from '../shm/channel.js';
+import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_UNALIGNED } from '../shm/layout.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { InFlightRecord } from '../core/checkpoint/messages.js';
@@ -18,6 +21,14 @@ import {
 } from '../core/checkpoint/barrier-aligner.js';
 
 const FAIR_SHARE = 256;
+/**
+ * Records between two looks at the clock and the checkpoint trigger while pumping: a slow operator (20 ms a
+ * record) took its whole budget, 1024 records, in one step, and the subtasks sharing its thread (its own source)
+ * waited 20 s for a turn.
+ */
+const LOOK_EVERY = 16;
+/** Longest a pump runs before it gives the thread's other subtasks a turn, ms. */
+const PUMP_SLICE_MS = 10;
 
 
 /** What the gate asks of its subtask when a barrier is aligned. */
@@ -41,6 +52,10 @@ export class InputGate implements AlignerEffects {
   private aligner: AlignerState = initialAligner;
   private barrier: (ControlFrame & { type: 'barrier' }) | undefined;
   private inFlight: InFlightRecord[] = [];
+  /** Channel state a barrier taken ahead brings to the snapshot it starts (snapshot() begins with it). */
+  private carried: InFlightRecord[] | undefined;
+  /** Records pumped since the last look at the clock and the trigger. */
+  private sinceLook = 0;
   private readonly valve: WatermarkValve;
   recordsIn = 0;
   /** The head the current pump pushes into (the valve's output writes through it). */
@@ -59,6 +74,11 @@ export class InputGate implements AlignerEffects {
      * operator chained behind a source, which merges it with the chain's own event time (and sets the task's).
      */
     eventTimeInput: 0 | 1 = 0,
+    /**
+     * The coordinator's trigger word (job control buffer): an unaligned checkpoint triggered and not finished
+     * here sends the gate looking ahead for its barrier. Undefined: barriers are taken only as they are read.
+     */
+    private readonly trigger?: { control: Int32Array; index: number },
   ) {
     this.ended = readers.map(() => false);
     this.blocked = readers.map(() => false);
@@ -87,6 +107,9 @@ export class InputGate implements AlignerEffects {
     }
     const n = this.readers.length;
     let done = 0;
+    const overtaking = this.trigger !== undefined;
+    if (overtaking) done += this.overtake();
+    const until = performance.now() + PUMP_SLICE_MS;
     let idleInputs = 0;
     while (done < max && idleInputs < n && !this.allEnded) {
       const i = this.cursor;
@@ -103,6 +126,11 @@ export class InputGate implements AlignerEffects {
           this.ctx.timestamp = ts;
           if (this.recording[i]) this.inFlight.push({ input: this.inputOf[i]!, value: r.record, timestamp: ts });
           head.push(r.record);
+          if (++this.sinceLook === LOOK_EVERY) {
+            this.sinceLook = 0;
+            if (overtaking) this.overtake();
+            if (performance.now() > until) return done + 1;
+          }
           if (stop()) return done + 1;
         } else if (res === EMPTY) {
           break;
@@ -141,6 +169,75 @@ export class InputGate implements AlignerEffects {
     }
   }
 
+  /**
+   * An unaligned checkpoint is under way: triggered by the coordinator and not finished here, or collecting
+   * channel state (also after an aligned one timed out).
+   */
+  private overtakeDue(): boolean {
+    const s = this.aligner;
+    if (s.kind === 'collecting') return true;
+    if (s.kind !== 'idle' || this.trigger === undefined) return false;
+    const word = Atomics.load(this.trigger.control, this.trigger.index);
+    return (word >>> 2) > s.lastId && (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED;
+  }
+
+  /** Which barrier a look-ahead may take: one of the checkpoint under way that may overtake data. */
+  private readonly decide = (c: ControlFrame): AheadDecision => {
+    if (c.type !== 'barrier' || isStale(this.aligner, c.checkpointId)) return 'skip';
+    const s = this.aligner;
+    if ((c.unaligned && !c.savepoint) || (s.kind === 'collecting' && s.id === c.checkpointId)) return 'take';
+    return 'stop';
+  };
+
+  /** Channel i may be looked ahead in: open, its barrier not in yet. */
+  private mayLookAhead(i: number): boolean {
+    const s = this.aligner;
+    return !this.ended[i] && (s.kind === 'idle' || !s.seen[i]);
+  }
+
+  /** A barrier the gate could take ahead now (the re-check before parking, for a subtask blocked on its outputs). */
+  overtakeReady(): boolean {
+    if (!this.overtakeDue()) return false;
+    for (let i = 0; i < this.readers.length; i++) {
+      if (this.mayLookAhead(i) && this.readers[i]!.scanFor(this.decide) !== undefined) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Unaligned checkpoints: looks in the rings of the channels that have not delivered the barrier of the
+   * checkpoint under way, and takes each one found at once, before the records ahead of it are processed: they
+   * are read into memory (processed later, in order) and become channel state. Flink's barriers overtake
+   * buffered data the same way; here they used to wait behind full rings (a backpressure review: a slow
+   * consumer, checkpoints of 5-10 s, then timeouts). Returns the barriers taken.
+   */
+  overtake(): number {
+    if (!this.overtakeDue()) return 0;
+    let taken = 0;
+    for (let i = 0; i < this.readers.length; i++) {
+      if (!this.mayLookAhead(i)) continue;
+      const r = this.readers[i]!;
+      const c = r.scanFor(this.decide);
+      if (c === undefined || c.type !== 'barrier') continue;
+      r.readAhead(c.checkpointId);
+      const input = this.inputOf[i]!;
+      const records: InFlightRecord[] = r.aheadRecords().map((x) => ({ input, value: x.value, timestamp: x.timestamp }));
+      const s = this.aligner;
+      if (s.kind === 'collecting' && s.id === c.checkpointId) {
+        for (let k = 0; k < records.length; k++) this.inFlight.push(records[k]!);
+      } else {
+        this.carried = records;
+      }
+      this.barrier = c;
+      this.aligner = onBarrier(s, i, c.checkpointId, c.unaligned, this.ended, performance.now(), this, c.savepoint);
+      this.carried = undefined;
+      // Its records ahead are channel state already: processed later, they are not recorded again.
+      this.recording[i] = false;
+      taken++;
+    }
+    return taken;
+  }
+
   /** The coordinator gave up checkpoint `id`. */
   abort(id: number): void {
     this.aligner = onAbort(this.aligner, id, this);
@@ -170,7 +267,8 @@ export class InputGate implements AlignerEffects {
 
   snapshot(_id: number, recording: readonly number[]): void {
     for (const i of recording) this.recording[i] = true;
-    this.inFlight = [];
+    this.inFlight = this.carried ?? [];
+    this.carried = undefined;
     this.barriers.snapshot(this.barrier!);
   }
 

@@ -4,7 +4,9 @@
 // group, rebalance or broadcast) and writes it into that subtask's ring without ever waiting. When a ring is
 // full the record is held, later ones queue behind it in order, and the subtask reports itself blocked: the
 // thread runs its other tasks and parks on its doorbell until the consumer frees space. A record's timestamp
-// (TaskContext.timestamp) travels with it; watermarks and idle status go to every consumer, in order.
+// (TaskContext.timestamp) travels with it; watermarks and idle status go to every consumer, in order. An
+// unaligned checkpoint barrier is the exception: it goes ahead of everything waiting (overtake), in the rings'
+// barrier lane, and what it passed is the checkpoint's channel state.
 
 import type { ChannelWriter } from '../shm/channel.js';
 import type { TaskContext } from '../core/operators/task-context.js';
@@ -14,14 +16,16 @@ import type { Downstream } from '../core/operators/operator.js';
 import type { Partitioner } from '../core/graph/logical-graph.js';
 import { hashKey, subtaskForKeyGroup, type Key } from '../core/graph/key-groups.js';
 import { RecordTooLargeError, SchemaMismatchError } from '../shm/errors.js';
+import { OUTPUT, type InFlightRecord } from '../core/checkpoint/messages.js';
 
 /** Where the exchange rejected a record: its keyBy's key selector threw, or its typed codec did not fit it. */
 export type BadRecordAt = 'key' | 'codec';
 
 type Queued =
-  | { v: unknown; t: number; c?: undefined; b?: undefined }
-  | { c: ControlFrame; v?: undefined; b?: undefined }
-  | { b: unknown[]; ts: number[]; v?: undefined; c?: undefined };
+  | { v: unknown; t: number; c?: undefined; b?: undefined; p?: undefined }
+  /** `p`: an unaligned barrier, always at the queue's front, written in the barrier lane before the held record. */
+  | { c: ControlFrame; p?: boolean; v?: undefined; b?: undefined }
+  | { b: unknown[]; ts: number[]; v?: undefined; c?: undefined; p?: undefined };
 
 export class OutputGate<T> implements Downstream<T> {
   /** Writers indexed by consumer subtask (forward: the one writer at index 0). */
@@ -261,6 +265,49 @@ export class OutputGate<T> implements Downstream<T> {
     }
   }
 
+  /**
+   * Sends an unaligned checkpoint barrier ahead of everything waiting for ring space: the record a writer holds,
+   * the queue, the open batch. Those were emitted before the snapshot but reach the consumer after the barrier,
+   * so they are the checkpoint's channel state: appended to `state` as OUTPUT items of gate `gate`, in order
+   * (barriers and latency markers among them are not: a restore must not send an old checkpoint's barrier).
+   */
+  overtake(barrier: ControlFrame, gate: number, state: InFlightRecord[]): void {
+    for (let i = 0; i < this.writers.length; i++) {
+      const w = this.writers[i]!;
+      const held = w.heldItem();
+      if (held !== undefined) {
+        for (let k = 0; k < held.values.length; k++) state.push({ input: OUTPUT, output: gate, writer: i, value: held.values[k], timestamp: held.timestamps[k]! });
+      }
+      const q = this.queues[i]!;
+      for (const item of q) {
+        if (item.b !== undefined) {
+          for (let k = 0; k < item.b.length; k++) state.push({ input: OUTPUT, output: gate, writer: i, value: item.b[k], timestamp: item.ts[k]! });
+        } else if (item.c !== undefined) {
+          if (item.c.type === 'watermark' || item.c.type === 'idleness') state.push({ input: OUTPUT, output: gate, writer: i, value: null, timestamp: NaN, control: item.c });
+        } else {
+          state.push({ input: OUTPUT, output: gate, writer: i, value: item.v, timestamp: item.t });
+        }
+      }
+      const open = this.open[i]!;
+      const openTs = this.openTs[i]!;
+      for (let k = 0; k < open.length; k++) state.push({ input: OUTPUT, output: gate, writer: i, value: open[k], timestamp: openTs[k]! });
+      // The lane holds a few barriers: full only while earlier ones wait unread. Then the barrier waits at the
+      // queue's front, still ahead of the held record (drain writes it first).
+      if ((q.length > 0 && q[0]!.p === true) || !w.tryPriorityControl(barrier)) {
+        let at = 0;
+        while (at < q.length && q[at]!.p === true) at++;
+        q.splice(at, 0, { c: barrier, p: true });
+        this.backlog++;
+      }
+    }
+  }
+
+  /** A restored unaligned checkpoint's OUTPUT items for writer `writer`: queued to go out before anything else. */
+  restoreQueued(writer: number, item: InFlightRecord): void {
+    this.queues[writer]!.push(item.control !== undefined ? { c: item.control } : { v: item.value, t: item.timestamp });
+    this.backlog++;
+  }
+
   /** End of stream, once: side-output gates are ended by the subtask after the chain's main output. */
   finish(): void {
     if (this.ended) return;
@@ -275,12 +322,20 @@ export class OutputGate<T> implements Downstream<T> {
     if (this.backlog === 0) return true;
     for (let i = 0; i < this.writers.length; i++) {
       const w = this.writers[i]!;
+      const q = this.queues[i]!;
+      // Unaligned barriers first, in the barrier lane: they overtake the held record.
+      while (q.length > 0 && q[0]!.p === true) {
+        if (!w.tryPriorityControl(q[0]!.c!)) break;
+        q.shift();
+        this.backlog--;
+        this.drained++;
+      }
+      if (q.length > 0 && q[0]!.p === true) continue;
       if (w.hasPending) {
         if (!this.retryHeld(w)) continue;
         this.backlog--;
         this.drained++;
       }
-      const q = this.queues[i]!;
       let k = 0;
       for (; k < q.length; k++) {
         const item = q[k]!;

@@ -15,7 +15,8 @@ import type { TaskContext } from '../core/operators/task-context.js';
 import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader } from '../core/connectors/source.js';
 import { OperatorError } from '../core/api/errors.js';
 import type { ControlFrame } from '../shm/codec/control.js';
-import type { InFlightRecord, SubtaskSnapshot } from '../core/checkpoint/messages.js';
+import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
+import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_UNALIGNED } from '../shm/layout.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
@@ -181,17 +182,34 @@ export class Subtask implements BarrierHandler {
     return this.chain.map((c) => c.op);
   }
 
-  /** Records to replay before reading the inputs (a restored unaligned checkpoint's channel state). */
+  /**
+   * A restored unaligned checkpoint's channel state: records to replay before reading the inputs, records the
+   * source had read (pushed on before it reads again), and what the output gates had not written (sent first).
+   */
   setReplay(records: InFlightRecord[]): void {
+    const changed = (what: string): OperatorError => new OperatorError(this.name, this.ctx.subtask, new Error(`the unaligned checkpoint holds ${what}: the job's chaining changed since it was taken; restore it with the same chaining, or restore an aligned checkpoint or a savepoint`));
+    const replay: InFlightRecord[] = [];
     for (const r of records) {
+      if (r.input === OUTPUT) {
+        const gate = this.outputs[r.output ?? -1];
+        if (gate === undefined || !(r.writer! >= 0 && r.writer! < gate.writers.length)) throw changed(`records not yet sent by output ${r.output} to channel ${r.writer}, which is not here`);
+        gate.restoreQueued(r.writer!, r);
+        continue;
+      }
+      if (r.input === SOURCE_HELD) {
+        if (this.source === undefined) throw changed('records its source had read, and this task has no source');
+        this.sourceHeld.push(r.value, r.timestamp === r.timestamp ? r.timestamp : undefined);
+        continue;
+      }
+      replay.push(r);
       // The input they came through must be an input gate's here too: with other chaining (chaining off, or a
       // broadcast process operator chained to its source or not) they would be replayed into the wrong operator,
       // or never.
       if (this.input === undefined || r.input >= this.heads.length || (this.source !== undefined && r.input === 0)) {
-        throw new OperatorError(this.name, this.ctx.subtask, new Error(`the unaligned checkpoint holds in-flight records of input ${r.input}, which has no input channels here: the job's chaining changed since it was taken; restore it with the same chaining, or restore an aligned checkpoint or a savepoint`));
+        throw changed(`in-flight records of input ${r.input}, which has no input channels here`);
       }
     }
-    this.replay = records.slice();
+    this.replay = replay;
     this.replayAt = 0;
   }
 
@@ -250,7 +268,7 @@ export class Subtask implements BarrierHandler {
   step(budget: number): number {
     if (this.state === FINISHED) return 0;
     if (this.asyncFailure !== undefined) throw this.asyncFailure;
-    if (this.blocked() && !this.drain()) return 0;
+    if (this.blocked() && !this.drain()) return this.overtake();
     if (this.state === FINISHING) {
       // End of input passed the chain up to an operator still holding records: it ends once they are out.
       if (this.holders.length > 0 && !this.holdersDrained()) return this.pollHolders(budget);
@@ -264,9 +282,9 @@ export class Subtask implements BarrierHandler {
       done += this.pollHolders(budget);
       if (!this.holdersAccept()) {
         // Full: the input waits (backpressure) until a completion rings the doorbell. A source still starts
-        // checkpoints: the snapshot holds what is in flight.
+        // checkpoints: the snapshot holds what is in flight; an unaligned barrier is still taken ahead.
         if (this.source && this.trigger !== undefined && !this.blocked()) done += this.maybeTrigger();
-        return done;
+        return done + this.overtake();
       }
     }
     if (this.blocked()) return done || 1;
@@ -281,6 +299,23 @@ export class Subtask implements BarrierHandler {
     if (this.input !== undefined) done += this.stepInput(budget);
     if (this.source !== undefined && !this.sourceEnded && this.state === RUNNING && (this.input === undefined || !this.blocked())) done += this.stepSource(budget);
     return done;
+  }
+
+  /**
+   * Blocked on a full output, it reads nothing; an unaligned checkpoint still passes: barriers found ahead in the
+   * input rings, or a source's trigger (its held records become channel state). Returns the barriers taken.
+   */
+  private overtake(): number {
+    if (this.state !== RUNNING || this.trigger === undefined) return 0;
+    let n = this.input !== undefined && !this.replaying() ? this.input.overtake() : 0;
+    if (this.source !== undefined && !this.sourceEnded && this.unalignedTriggered()) n += this.maybeTrigger();
+    return n;
+  }
+
+  /** The coordinator's latest trigger is of an unaligned checkpoint. */
+  private unalignedTriggered(): boolean {
+    const word = Atomics.load(this.trigger!.control, this.trigger!.index);
+    return (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED;
   }
 
   /** Pushes held source records on while the chain takes them; returns how many. */
@@ -459,8 +494,9 @@ export class Subtask implements BarrierHandler {
 
   /** Source subtasks: a trigger the coordinator wrote since our last barrier starts a checkpoint here. */
   private maybeTrigger(): number {
-    // The reader's position counts held records: its barrier goes out after them.
-    if (this.sourceHeld.length > 0) return 0;
+    // The reader's position counts held records: an aligned barrier goes out after them; an unaligned one keeps
+    // them as channel state (they are pushed on after a restore, before the source reads).
+    if (this.sourceHeld.length > 0 && !this.unalignedTriggered()) return 0;
     // Beside an input gate, the gate's barriers start checkpoints, unless no input is left to bring one (and
     // every in-flight record of a restore is in: a snapshot before that would lose the rest).
     if (this.input !== undefined && !this.inputFinished) return 0;
@@ -476,8 +512,9 @@ export class Subtask implements BarrierHandler {
 
   /** A pending trigger a source subtask has not acted on (the re-check before parking). */
   private triggerPending(): boolean {
-    // With records held, it waits for them (maybeTrigger): not pending yet, or a loop would spin on it.
-    if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourceEnded || this.sourceHeld.length > 0) return false;
+    // With records held, an aligned trigger waits for them (maybeTrigger): not pending yet, or a loop would spin on it.
+    if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourceEnded) return false;
+    if (this.sourceHeld.length > 0 && !this.unalignedTriggered()) return false;
     if (this.input !== undefined && !this.inputFinished) return false;
     return (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
   }
@@ -500,7 +537,19 @@ export class Subtask implements BarrierHandler {
       this.checkpoints?.decline(barrier.checkpointId, this.taskId, this.ctx.subtask, e instanceof Error ? e.message : String(e));
       throw e instanceof OperatorError ? e : new OperatorError(this.name, this.ctx.subtask, e);
     }
-    for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.control(barrier);
+    const state: InFlightRecord[] = [];
+    // Held source records (only an unaligned barrier passes them): past the reader's position, not in the chain.
+    const held = this.sourceHeld;
+    for (let k = this.sourceHeldAt; k < held.length; k += 2) {
+      const ts = held[k + 1] as number | undefined;
+      state.push({ input: SOURCE_HELD, value: held[k], timestamp: ts === undefined ? NaN : ts });
+    }
+    if (barrier.unaligned && !barrier.savepoint) {
+      for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.overtake(barrier, i, state);
+    } else {
+      for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.control(barrier);
+    }
+    if (state.length > 0) snap.inFlight = state;
     this.pendingSnapshot = { id: barrier.checkpointId, snapshot: snap, syncMs: performance.now() - t0 };
   }
 
@@ -508,7 +557,7 @@ export class Subtask implements BarrierHandler {
     const p = this.pendingSnapshot;
     if (p === undefined || p.id !== id) return;
     this.pendingSnapshot = undefined;
-    if (inFlight.length > 0) p.snapshot.inFlight = inFlight;
+    if (inFlight.length > 0) p.snapshot.inFlight = p.snapshot.inFlight === undefined ? inFlight : p.snapshot.inFlight.concat(inFlight);
     this.checkpoints?.ack(id, p.snapshot, p.syncMs);
   }
 
@@ -604,19 +653,26 @@ export class Subtask implements BarrierHandler {
     if (this.asyncFailure !== undefined) return true;
     if (this.blocked()) {
       const before = this.drainedCount();
-      return this.drain() || this.drainedCount() !== before;
+      return this.drain() || this.drainedCount() !== before || this.overtakeReady();
     }
     if (this.holders.length > 0 && this.holdersPending()) return true;
     if (this.sourceHeld.length > 0) return !this.stopWhenBlocked();
     if (this.state === FINISHING) return this.holders.length === 0 || this.holdersDrained();
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
-    if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending();
+    if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending() || this.overtakeReady();
     if (this.source && !this.sourceEnded && (!this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt)
       && !(this.held && this.alignment!.holds(this.heldAt))) return true;
     if (this.triggerPending()) return true;
     if (this.input === undefined) return false;
     return this.replaying() || this.input.hasData() || (this.input.allEnded && !this.inputFinished);
+  }
+
+  /** Blocked, it could still take an unaligned checkpoint's barrier (overtake). */
+  private overtakeReady(): boolean {
+    if (this.state !== RUNNING || this.trigger === undefined) return false;
+    if (this.input !== undefined && !this.replaying() && this.input.overtakeReady()) return true;
+    return this.source !== undefined && this.unalignedTriggered() && this.triggerPending();
   }
 
   private drainedCount(): number {

@@ -4,7 +4,7 @@
 // instantiates only the subtasks placed on this thread, wires them to their rings, restores their state when the
 // job resumes from a checkpoint, and runs the task loop.
 
-import { Ring, RingConsumer, RingProducer } from '../shm/ring.js';
+import { BARRIER_LANE_BYTES, Ring, RingConsumer, RingProducer } from '../shm/ring.js';
 import type { Doorbell } from '../shm/doorbell.js';
 import { ChannelReader, ChannelWriter } from '../shm/channel.js';
 import { waitStrategy } from '../shm/wait-strategy.js';
@@ -96,11 +96,16 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const writers = plan.channels
       .filter((c) => c.exchange === x.id && c.fromSubtask === index)
       .sort((p, q) => p.toSubtask - q.toSubtask)
-      .map((c) => new ChannelWriter(
-        new RingProducer(Ring.attach(a.rings[c.id]!, a.options.ringOption), bellOf(a, threadOf(a, x.toTask, c.toSubtask)), { batchBytes: a.options.batchBytes }),
-        codec.encoder(),
-        { batches: batch > 1 },
-      ));
+      .map((c) => {
+        const ring = Ring.attach(a.rings[c.id]!, a.options.ringOption);
+        // With checkpoints, the ring's last bytes are kept for barriers that overtake queued data (unaligned).
+        const barrierHeadroom = a.checkpoint.enabled ? Math.min(BARRIER_LANE_BYTES, ring.capacity / 8) : 0;
+        return new ChannelWriter(
+          new RingProducer(ring, bellOf(a, threadOf(a, x.toTask, c.toSubtask)), { batchBytes: a.options.batchBytes, barrierHeadroom }),
+          codec.encoder(),
+          { batches: batch > 1 },
+        );
+      });
     const key = consumer.inputs[x.inputIndex]!.key as ((v: unknown) => Key) | undefined;
     const gate = new OutputGate(ctx, writers, x.partitioner, key, plan.maxParallelism, index, batch);
     outputs.push(gate);
@@ -203,7 +208,8 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
         inputOf.push(isTwoInput(head) || twoInputAt > 0 ? x.inputIndex : 0);
       }
     }
-    input = new InputGate(readers, inputOf, ctx, barriers, a.checkpoint.alignmentTimeoutMs, twoInputAt > 0 ? 1 : 0);
+    const gateTrigger = a.checkpoint.enabled ? { control: new Int32Array(a.control), index: JOB_CHECKPOINT_TRIGGER } : undefined;
+    input = new InputGate(readers, inputOf, ctx, barriers, a.checkpoint.alignmentTimeoutMs, twoInputAt > 0 ? 1 : 0, gateTrigger);
   }
   const key = subtaskKey(taskId, index);
   const source = head.source?.createReader(index, task.parallelism, a.splits[key] ?? []);

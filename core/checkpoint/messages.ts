@@ -5,13 +5,26 @@
 
 import type { OperatorSnapshot } from './snapshot.js';
 import type { SourceSplit } from '../connectors/source.js';
+import type { ControlFrame } from '../../shm/codec/control.js';
 
-/** A record that was in flight (read after the snapshot, before its channel's barrier): unaligned checkpoints. */
+/**
+ * A record that was in flight at an unaligned checkpoint. `input` >= 0: read after the snapshot, before its
+ * channel's barrier, or still in the channel ahead of a barrier that overtook it (replayed into that input of
+ * the chain's head). SOURCE_HELD: read by the source, not yet in the chain. OUTPUT: emitted by the chain before
+ * the snapshot, still waiting in output gate `output` for writer `writer` when the barrier went ahead of it
+ * (sent first on restore); such an item may be a watermark or idleness frame (`control`) instead of a record.
+ */
 export interface InFlightRecord {
   input: number;
   value: unknown;
   timestamp: number;
+  output?: number;
+  writer?: number;
+  control?: ControlFrame;
 }
+
+export const SOURCE_HELD = -1;
+export const OUTPUT = -2;
 
 /** What one subtask contributes to a checkpoint. */
 export interface SubtaskSnapshot {

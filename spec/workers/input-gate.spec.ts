@@ -14,6 +14,7 @@ import { TaskContext } from '../../core/operators/task-context.js';
 import type { Downstream } from '../../core/operators/operator.js';
 import type { InFlightRecord } from '../../core/checkpoint/messages.js';
 import { MAX_WATERMARK } from '../../core/time/watermark.js';
+import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_UNALIGNED } from '../../shm/layout.js';
 
 type Barrier = ControlFrame & { type: 'barrier' };
 const barrier = (id: number, unaligned = false): Barrier => ({ type: 'barrier', checkpointId: id, timestampMs: 0, unaligned, savepoint: false });
@@ -37,7 +38,7 @@ class Log implements Downstream<unknown>, BarrierHandler {
   abandon(id: number): void { this.events.push(`abandon ${id}`); }
 }
 
-function gate(channels: number, inputOf = Array<number>(channels).fill(0), alignmentTimeoutMs = Infinity) {
+function gate(channels: number, inputOf = Array<number>(channels).fill(0), alignmentTimeoutMs = Infinity, trigger?: Int32Array) {
   const ctx = new TaskContext('t', 0, 1, 128);
   const log = new Log(ctx);
   const codec = genericCodec<unknown>();
@@ -48,7 +49,7 @@ function gate(channels: number, inputOf = Array<number>(channels).fill(0), align
     writers.push(new ChannelWriter(new RingProducer(ring), codec.encoder()));
     readers.push(new ChannelReader(new RingConsumer(ring), codec.decoder()));
   }
-  const g = new InputGate(readers, inputOf, ctx, log, alignmentTimeoutMs);
+  const g = new InputGate(readers, inputOf, ctx, log, alignmentTimeoutMs, 0, trigger === undefined ? undefined : { control: trigger, index: 0 });
   const heads = [log.head(0), log.head(1)];
   const pump = (max = 1000): number => { for (const w of writers) w.flush(); return g.pump(heads, max, () => false); };
   return { ctx, log, writers, g, pump };
@@ -98,6 +99,64 @@ describe('InputGate', () => {
     assert.deepEqual(log.inFlight, [[{ input: 1, value: 'b1', timestamp: 1 }, { input: 1, value: 'b2', timestamp: 2 }]]);
     assert.ok(log.events.includes('1:b-after@3'));
     assert.ok(log.events.indexOf('complete 1') < log.events.indexOf('1:b-after@3'));
+  });
+
+  test('unaligned, triggered: barriers are taken ahead of the records before them, which are channel state and still come, once, in order', () => {
+    const trigger = new Int32Array(1);
+    const { writers: [a, b], log, g } = gate(2, [0, 1], Infinity, trigger);
+    a!.write('a1', 1);
+    a!.write('a2', 2);
+    a!.control(barrier(1, true));
+    a!.write('a-after', 3);
+    b!.write('b1', 4);
+    a!.flush();
+    b!.flush();
+    assert.equal(g.overtake(), 0, 'nothing triggered: the gate does not look ahead');
+    Atomics.store(trigger, 0, (1 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    assert.equal(g.overtakeReady(), true);
+    assert.equal(g.overtake(), 1);
+    assert.deepEqual(log.events, ['snapshot 1'], 'the snapshot comes before any record is processed');
+    b!.control(barrier(1, true));
+    b!.write('b-after', 5);
+    b!.flush();
+    assert.equal(g.overtake(), 1);
+    assert.deepEqual(log.events, ['snapshot 1', 'complete 1']);
+    assert.deepEqual(log.inFlight, [[
+      { input: 0, value: 'a1', timestamp: 1 }, { input: 0, value: 'a2', timestamp: 2 }, { input: 1, value: 'b1', timestamp: 4 },
+    ]]);
+    assert.equal(g.overtake(), 0, 'done: nothing more to take');
+    const heads = [log.head(0), log.head(1)];
+    g.pump(heads, 100, () => false);
+    assert.deepEqual(log.events.slice(2).sort(), ['0:a-after@3', '0:a1@1', '0:a2@2', '1:b-after@5', '1:b1@4']);
+    assert.ok(log.events.indexOf('0:a1@1') < log.events.indexOf('0:a2@2') && log.events.indexOf('0:a2@2') < log.events.indexOf('0:a-after@3'));
+  });
+
+  test('unaligned, triggered: an aligned barrier or a savepoint\'s is not taken ahead', () => {
+    const trigger = new Int32Array(1);
+    const { writers: [a], log, g } = gate(1, [0], Infinity, trigger);
+    a!.write('a1', 1);
+    a!.control(barrier(1, false));
+    a!.flush();
+    Atomics.store(trigger, 0, (1 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    assert.equal(g.overtake(), 0);
+    Atomics.store(trigger, 0, (2 << 2) | JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT);
+    assert.equal(g.overtake(), 0);
+    assert.deepEqual(log.events, []);
+  });
+
+  // Regression: a slow operator (20 ms a record) took its whole budget in one pump, and the source sharing its
+  // thread waited 20 s for a turn (it could not even take a checkpoint's trigger).
+  test('a pump of slow records gives the thread back after its time slice, not after its whole budget', () => {
+    const { writers: [a], g } = gate(1);
+    for (let i = 0; i < 200; i++) a!.write(i);
+    a!.flush();
+    let pushed = 0;
+    const slow: Downstream<unknown> = {
+      push() { pushed++; const until = performance.now() + 1; while (performance.now() < until); },
+      watermark() {}, idle() {}, finish() {},
+    };
+    const done = g.pump([slow], 200, () => false);
+    assert.ok(pushed < 200 && done === pushed, `returned after ${pushed} of 200 records of 1 ms`);
   });
 
   test('alignment timeout: a blocked alignment goes unaligned at the next pump after the timeout', () => {

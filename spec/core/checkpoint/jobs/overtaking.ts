@@ -1,0 +1,52 @@
+// Barriers that must overtake full rings: a fast source, a map, and a sink that takes `slowMs` per record until
+// a checkpoint has completed (the test writes `marker` from onCheckpoint). Every stage is one subtask behind a
+// rebalance: one channel per exchange, so only a barrier taken ahead of its ring's records brings channel state.
+//   ?n=20000&slowMs=20&interval=1000&ledger=/dir&marker=/path&limit=400&exit=1&mode=unaligned
+// limit: the sink fails the job once it has taken that many records slowly (no checkpoint completed by then: the
+// barrier waited behind the ring). exit=1: the first record after the marker exists, the sink's thread exits, once.
+import { existsSync, writeFileSync } from 'node:fs';
+import { defineJob } from '../../../../core/index.js';
+import { ledgerSink } from '../ledger.js';
+
+const q = new URL(import.meta.url).searchParams;
+const n = Number(q.get('n') ?? 20_000);
+const slowMs = Number(q.get('slowMs') ?? 20);
+const interval = Number(q.get('interval') ?? 1000);
+const ledger = q.get('ledger') ?? '';
+const marker = q.get('marker') ?? '';
+const limit = Number(q.get('limit') ?? 400);
+const exit = q.get('exit') === '1';
+const mode = (q.get('mode') ?? 'unaligned') as 'aligned' | 'unaligned';
+
+export interface Numbered { i: number; pad: string }
+
+export default defineJob((env) => {
+  env.enableCheckpointing(interval, { mode });
+  const inner = ledgerSink<Numbered>(ledger);
+  env.fromGenerator({ count: n, seed: 1 }, (i) => ({ i, pad: 'x'.repeat(i % 7) })).name('fast').uid('fast').setParallelism(1)
+    .rebalance()
+    .map((r) => ({ i: r.i, pad: r.pad })).name('middle').uid('middle').setParallelism(1)
+    .rebalance()
+    .sink({
+      ...inner,
+      kind: 'test-overtaken-ledger',
+      createWriter(subtask, parallelism) {
+        const w = inner.createWriter(subtask, parallelism);
+        const pause = new Int32Array(new SharedArrayBuffer(4));
+        let slow = 0;
+        return {
+          ...w,
+          write(r: Numbered) {
+            if (!existsSync(marker)) {
+              if (++slow > limit) throw new Error(`no checkpoint completed while ${limit} records were taken slowly: the barrier did not overtake the ring`);
+              Atomics.wait(pause, 0, 0, slowMs);
+            } else if (exit && !existsSync(`${marker}.exited`)) {
+              writeFileSync(`${marker}.exited`, '');
+              process.exit(3);
+            }
+            w.write(r);
+          },
+        };
+      },
+    }).name('slow').uid('slow').setParallelism(1);
+});
