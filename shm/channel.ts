@@ -344,14 +344,21 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   /** Records of a batch frame are decoded but not all handed out yet (they are ready without the ring). */
   get hasBuffered(): boolean {
-    return this.batch !== undefined || this.aheadAt < this.ahead.length;
+    return this.batch !== undefined || this.aheadAt < this.ahead.length || this.endAhead;
   }
+
+  /** End of stream was decoded ahead and not handed out yet (it needs no ring data: a poll returns it). */
+  private endAhead = false;
 
   private nextAhead(): PollResult {
     const item = this.ahead[this.aheadAt]!;
     this.ahead[this.aheadAt++] = undefined as unknown as AheadItem<T>;
     if (this.aheadAt === this.ahead.length) { this.ahead = []; this.aheadAt = 0; }
-    if (item.n > 0) this.consumer.skip(item.n);
+    if (item.n > 0) {
+      this.consumer.skip(item.n);
+      // Nothing follows end of stream: hand all space back now.
+      if (this.endAhead && this.ahead.length === 0) this.consumer.publishRead();
+    }
     if (item.c !== undefined) {
       this.controlFrame = item.c;
       return CONTROL;
@@ -368,8 +375,8 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
 
   /**
    * Looks through the published frames not decoded yet, without reading them, for a control frame `decide`
-   * takes; returns it, or undefined when it found none (or `decide` said stop, or end of stream comes first).
-   * Record frames are not decoded. A later call goes on where this one stopped.
+   * takes (end of stream too); returns it, or undefined when it found none (or `decide` said stop, or end of stream
+   * comes first and is not taken). Record frames are not decoded. A later call goes on where this one stopped.
    */
   scanFor(decide: (c: ControlFrame) => AheadDecision): ControlFrame | undefined {
     if (this.ended) return undefined;
@@ -385,8 +392,8 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
       const f = readFrame(ring.bytes, ring.view, at, consumer.aheadLength, this.checksums, this.scanFrame);
       if (f.kind === KIND_CONTROL) {
         const c = decodeControl(ring.bytes, f.bodyOffset, f.bodyLength);
-        if (c.type === 'end-of-stream') break;
         const d = decide(c);
+        if (c.type === 'end-of-stream' && d !== 'take') break;
         if (d === 'take') { this.scanPos = pos; return c; }
         if (d === 'stop') break;
       }
@@ -397,12 +404,13 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   }
 
   /**
-   * Decodes every item before the barrier of checkpoint `checkpointId` (which scanFor found published), in
-   * order, into memory where polls find them first; the barrier itself is passed over, not handed out. Frames
-   * are decoded once, in ring order, as a stateful decoder needs; their ring space is released as their items
-   * are handed out.
+   * Decodes every item before `until` (a barrier or the end of stream that scanFor found published), in order,
+   * into memory where polls find them first; a barrier is passed over, not handed out; end of stream comes after
+   * them. Frames are decoded once, in ring order, as a stateful decoder needs; their ring space is released as
+   * their items are handed out.
    */
-  readAhead(checkpointId: number): void {
+  readAhead(until: ControlFrame): void {
+    const checkpointId = until.type === 'barrier' ? until.checkpointId : -1;
     const consumer = this.consumer;
     let pos = this.undecoded;
     const ahead = this.ahead;
@@ -437,6 +445,12 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
           return;
         }
         ahead.push({ c, n });
+      } else if (until.type === 'end-of-stream') {
+        // Polls hand out END once the items are out (this.ended is set); its bytes go like a barrier's.
+        this.endAhead = true;
+        if (ahead.length > this.aheadAt) ahead[ahead.length - 1]!.n += n;
+        else { consumer.skip(n); consumer.publishRead(); }
+        return;
       } else {
         throw new FrameCorruptError(`channel: end of stream before the barrier of checkpoint ${checkpointId} found ahead`);
       }
@@ -476,7 +490,7 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   /** `poll` past the items read ahead. */
   private pollRing(): PollResult {
     if (this.batch !== undefined) return this.nextBuffered();
-    if (this.ended) return END;
+    if (this.ended) { this.endAhead = false; return END; }
     const at = this.consumer.tryPeek();
     return at < 0 ? EMPTY : this.decodeAt(at);
   }

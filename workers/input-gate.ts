@@ -29,6 +29,12 @@ const FAIR_SHARE = 256;
 const LOOK_EVERY = 16;
 /** Longest a pump runs before it gives the thread's other subtasks a turn, ms. */
 const PUMP_SLICE_MS = 10;
+/**
+ * A barrier is taken ahead only once its checkpoint has been under way here this long, ms: in a job that keeps up,
+ * it arrives sooner by itself, and a checkpoint then carries no channel state (taken at once, a job checkpointing
+ * every 200 ms kept every ring's contents, and ran 10-30% slower).
+ */
+export const OVERTAKE_AFTER_MS = 10;
 
 
 /** What the gate asks of its subtask when a barrier is aligned. */
@@ -44,6 +50,8 @@ export interface BarrierHandler {
 
 export class InputGate implements AlignerEffects {
   private readonly ended: boolean[];
+  /** Channels that will bring no more barriers: ended, or their end of stream found ahead (what the aligner counts). */
+  private readonly barrierless: boolean[];
   private readonly blocked: boolean[];
   private readonly recording: boolean[];
   private endedCount = 0;
@@ -56,6 +64,9 @@ export class InputGate implements AlignerEffects {
   private carried: InFlightRecord[] | undefined;
   /** Records pumped since the last look at the clock and the trigger. */
   private sinceLook = 0;
+  /** The checkpoint last found under way here, and since when (performance.now()): see OVERTAKE_AFTER_MS. */
+  private dueId = 0;
+  private dueSince = 0;
   private readonly valve: WatermarkValve;
   recordsIn = 0;
   /** The head the current pump pushes into (the valve's output writes through it). */
@@ -79,8 +90,11 @@ export class InputGate implements AlignerEffects {
      * here sends the gate looking ahead for its barrier. Undefined: barriers are taken only as they are read.
      */
     private readonly trigger?: { control: Int32Array; index: number },
+    /** How long a checkpoint is under way here before its barriers are taken ahead (OVERTAKE_AFTER_MS). */
+    private readonly overtakeAfterMs = OVERTAKE_AFTER_MS,
   ) {
     this.ended = readers.map(() => false);
+    this.barrierless = readers.map(() => false);
     this.blocked = readers.map(() => false);
     this.recording = readers.map(() => false);
     this.valve = new WatermarkValve(readers.length, {
@@ -136,6 +150,7 @@ export class InputGate implements AlignerEffects {
           break;
         } else if (res === END) {
           this.ended[i] = true;
+          this.barrierless[i] = true;
           this.endedCount++;
           this.valve.onEnd(i);
           this.aligner = onEnd(this.aligner, i, this);
@@ -161,7 +176,7 @@ export class InputGate implements AlignerEffects {
         // channel's recording for the current checkpoint, nor become the barrier its snapshot is taken under.
         if (isStale(this.aligner, c.checkpointId)) return;
         this.barrier = c;
-        this.aligner = onBarrier(this.aligner, i, c.checkpointId, c.unaligned, this.ended, performance.now(), this, c.savepoint);
+        this.aligner = onBarrier(this.aligner, i, c.checkpointId, c.unaligned, this.barrierless, performance.now(), this, c.savepoint);
         if (this.recording[i]) this.recording[i] = false;
         return;
       case 'latency-marker': this.barriers.latencyMarker?.(c); return;
@@ -174,15 +189,39 @@ export class InputGate implements AlignerEffects {
    * channel state (also after an aligned one timed out).
    */
   private overtakeDue(): boolean {
+    return this.dueIn() <= 0;
+  }
+
+  /** In how many ms a barrier may be taken ahead (<= 0: now), Infinity when no unaligned checkpoint is under way. */
+  private dueIn(): number {
     const s = this.aligner;
-    if (s.kind === 'collecting') return true;
-    if (s.kind !== 'idle' || this.trigger === undefined) return false;
-    const word = Atomics.load(this.trigger.control, this.trigger.index);
-    return (word >>> 2) > s.lastId && (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED;
+    let id: number;
+    if (s.kind === 'collecting') {
+      id = s.id;
+    } else {
+      if (s.kind !== 'idle' || this.trigger === undefined) return Infinity;
+      const word = Atomics.load(this.trigger.control, this.trigger.index);
+      id = word >>> 2;
+      if (id <= s.lastId || (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) !== JOB_CHECKPOINT_UNALIGNED) return Infinity;
+    }
+    const now = performance.now();
+    if (id !== this.dueId) { this.dueId = id; this.dueSince = now; }
+    return this.dueSince + this.overtakeAfterMs - now;
+  }
+
+  /**
+   * When a subtask blocked on its outputs must look again for a barrier to take ahead, ms: when the delay ends.
+   * Infinity once it has (a barrier arriving after rings the doorbell; a 0 here made the thread spin).
+   */
+  overtakeWakeInMs(): number {
+    const d = this.dueIn();
+    return d > 0 ? d : Infinity;
   }
 
   /** Which barrier a look-ahead may take: one of the checkpoint under way that may overtake data. */
   private readonly decide = (c: ControlFrame): AheadDecision => {
+    // An upstream that finished sends no more barriers: the records before its end are channel state from now on.
+    if (c.type === 'end-of-stream') return 'take';
     if (c.type !== 'barrier' || isStale(this.aligner, c.checkpointId)) return 'skip';
     const s = this.aligner;
     if ((c.unaligned && !c.savepoint) || (s.kind === 'collecting' && s.id === c.checkpointId)) return 'take';
@@ -192,12 +231,13 @@ export class InputGate implements AlignerEffects {
   /** Channel i may be looked ahead in: open, its barrier not in yet. */
   private mayLookAhead(i: number): boolean {
     const s = this.aligner;
-    return !this.ended[i] && (s.kind === 'idle' || !s.seen[i]);
+    return !this.barrierless[i] && (s.kind === 'idle' || !s.seen[i]);
   }
 
   /** A barrier the gate could take ahead now (the re-check before parking, for a subtask blocked on its outputs). */
   overtakeReady(): boolean {
     if (!this.overtakeDue()) return false;
+    if (this.barrierlessDue() !== 0) return true;
     for (let i = 0; i < this.readers.length; i++) {
       if (this.mayLookAhead(i) && this.readers[i]!.scanFor(this.decide) !== undefined) return true;
     }
@@ -218,24 +258,59 @@ export class InputGate implements AlignerEffects {
       if (!this.mayLookAhead(i)) continue;
       const r = this.readers[i]!;
       const c = r.scanFor(this.decide);
-      if (c === undefined || c.type !== 'barrier') continue;
-      r.readAhead(c.checkpointId);
-      const input = this.inputOf[i]!;
-      const records: InFlightRecord[] = r.aheadRecords().map((x) => ({ input, value: x.value, timestamp: x.timestamp }));
+      if (c === undefined) continue;
+      r.readAhead(c);
+      const records = this.aheadState(i);
       const s = this.aligner;
+      if (c.type === 'end-of-stream') {
+        // From now on every snapshot counts this channel's records ahead as channel state (snapshot()).
+        this.barrierless[i] = true;
+        if (s.kind === 'collecting' && !s.seen[i]) for (let k = 0; k < records.length; k++) this.inFlight.push(records[k]!);
+        this.aligner = onEnd(s, i, this);
+        this.recording[i] = false;
+        taken++;
+        continue;
+      }
+      if (c.type !== 'barrier') continue;
       if (s.kind === 'collecting' && s.id === c.checkpointId) {
         for (let k = 0; k < records.length; k++) this.inFlight.push(records[k]!);
       } else {
         this.carried = records;
       }
       this.barrier = c;
-      this.aligner = onBarrier(s, i, c.checkpointId, c.unaligned, this.ended, performance.now(), this, c.savepoint);
+      this.aligner = onBarrier(s, i, c.checkpointId, c.unaligned, this.barrierless, performance.now(), this, c.savepoint);
       this.carried = undefined;
       // Its records ahead are channel state already: processed later, they are not recorded again.
       this.recording[i] = false;
       taken++;
     }
-    return taken;
+    return taken + this.startBarrierless();
+  }
+
+  /**
+   * Every channel's end was found ahead (its upstream finished) but its records are not processed yet: no barrier
+   * will come, so the gate takes a triggered unaligned checkpoint itself, with those records as channel state.
+   */
+  private startBarrierless(): number {
+    const id = this.barrierlessDue();
+    if (id === 0) return 0;
+    this.barrier = { type: 'barrier', checkpointId: id, timestampMs: Date.now(), unaligned: true, savepoint: false };
+    this.aligner = onBarrier(this.aligner, 0, id, true, this.barrierless, performance.now(), this, false);
+    return 1;
+  }
+
+  /** The id of a triggered unaligned checkpoint the gate must take itself (startBarrierless), else 0. */
+  private barrierlessDue(): number {
+    const s = this.aligner;
+    if (s.kind !== 'idle' || this.allEnded || this.trigger === undefined || !this.barrierless.every((b) => b)) return 0;
+    const word = Atomics.load(this.trigger.control, this.trigger.index);
+    return (word >>> 2) > s.lastId && (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED ? word >>> 2 : 0;
+  }
+
+  /** The records read ahead on channel i and not processed yet, as channel state. */
+  private aheadState(i: number): InFlightRecord[] {
+    const input = this.inputOf[i]!;
+    return this.readers[i]!.aheadRecords().map((x) => ({ input, value: x.value, timestamp: x.timestamp }));
   }
 
   /** The coordinator gave up checkpoint `id`. */
@@ -269,6 +344,10 @@ export class InputGate implements AlignerEffects {
     for (const i of recording) this.recording[i] = true;
     this.inFlight = this.carried ?? [];
     this.carried = undefined;
+    // Channels whose end was found ahead: their records before it are not processed yet.
+    for (let i = 0; i < this.readers.length; i++) {
+      if (this.barrierless[i] && !this.ended[i]) for (const r of this.aheadState(i)) this.inFlight.push(r);
+    }
     this.barriers.snapshot(this.barrier!);
   }
 

@@ -477,7 +477,9 @@ export class Subtask implements BarrierHandler {
   wakeInMs(): number {
     // Blocked on a full output, it can fire nothing (step returns at once); the consumer's ring wakes it. A due
     // timer here made every park return at once: the thread spun until the output drained.
-    if (this.state !== RUNNING || this.blocked()) return Infinity;
+    // But an unaligned checkpoint under way may need it to take a barrier ahead once OVERTAKE_AFTER_MS have passed.
+    if (this.state !== RUNNING) return Infinity;
+    if (this.blocked()) return this.input !== undefined && this.trigger !== undefined && !this.replaying() ? this.input.overtakeWakeInMs() : Infinity;
     const at = Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity);
     const w = at === Infinity ? Infinity : at - Date.now();
     // A held source is rung when its group moves on; it also looks again every updateIntervalMs, as a backstop.

@@ -219,7 +219,7 @@ describe('read-ahead (an unaligned barrier taken before the records ahead of it 
     const found = r.scanFor(takeBarrier(1));
     assert.deepEqual(found, barrierFrame(1));
     assert.equal(unread(), before, 'scanning reads nothing');
-    r.readAhead(1);
+    r.readAhead(barrierFrame(1));
     assert.equal(unread(), before, 'the frames decoded ahead stay in the ring until handed out');
     assert.equal(r.hasBuffered, true);
     const out: unknown[] = [];
@@ -227,6 +227,22 @@ describe('read-ahead (an unaligned barrier taken before the records ahead of it 
     assert.deepEqual(out, [[{ a: 1 }, 10], { type: 'watermark', timestamp: 3 }, [{ a: 2 }, NaN], [{ a: 3 }, NaN]]);
     assert.equal(unread(), 0);
     assert.equal(r.records, 3);
+  });
+
+  test('an end of stream taken ahead comes after the records before it, once they are handed out', () => {
+    const { w, r } = pair(4096);
+    w.write('a');
+    w.write('b');
+    w.close();
+    const end = r.scanFor((c) => (c.type === 'end-of-stream' ? 'take' : 'skip'));
+    assert.deepEqual(end, { type: 'end-of-stream' });
+    r.readAhead(end!);
+    const out: unknown[] = [];
+    for (let res = r.poll(); res === RECORD; res = r.poll()) { out.push(r.record); assert.equal(r.hasBuffered, true, 'the end is still to come'); }
+    assert.deepEqual(out, ['a', 'b']);
+    assert.equal(r.hasBuffered, false);
+    assert.equal(r.poll(), END);
+    assert.equal((r.consumer.published() - r.consumer.position) >>> 0, 0, 'every byte handed back');
   });
 
   test('scanFor stops where told and at end of stream; a stale barrier is passed', () => {
@@ -242,9 +258,9 @@ describe('read-ahead (an unaligned barrier taken before the records ahead of it 
     seen.length = 0;
     assert.deepEqual(r.scanFor((c) => { if (c.type === 'barrier') seen.push(c.checkpointId); return takeBarrier(2)(c); }), barrierFrame(2));
     assert.deepEqual(seen, [2]);
-    // Passed, it ends at end of stream.
+    // Passed, it stops at end of stream, unless that is taken.
     assert.equal(r.scanFor(() => 'skip'), undefined);
-    assert.equal(r.scanFor(() => 'take'), undefined);
+    assert.deepEqual(r.scanFor(() => 'take'), { type: 'end-of-stream' });
   });
 
   test('property: whatever was read before, batched or not, with more record shapes than the decoder keeps, every item comes out once in order', () => {
@@ -288,7 +304,7 @@ describe('read-ahead (an unaligned barrier taken before the records ahead of it 
         const c = r.scanFor(newer);
         if (c === undefined || c.type !== 'barrier') break;
         taken.push(c.checkpointId);
-        r.readAhead(c.checkpointId);
+        r.readAhead(c);
         if (k === 0 && c.checkpointId === 1 && twice) continue;
         break;
       }

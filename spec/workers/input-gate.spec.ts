@@ -38,7 +38,7 @@ class Log implements Downstream<unknown>, BarrierHandler {
   abandon(id: number): void { this.events.push(`abandon ${id}`); }
 }
 
-function gate(channels: number, inputOf = Array<number>(channels).fill(0), alignmentTimeoutMs = Infinity, trigger?: Int32Array) {
+function gate(channels: number, inputOf = Array<number>(channels).fill(0), alignmentTimeoutMs = Infinity, trigger?: Int32Array, overtakeAfterMs = 0) {
   const ctx = new TaskContext('t', 0, 1, 128);
   const log = new Log(ctx);
   const codec = genericCodec<unknown>();
@@ -49,7 +49,7 @@ function gate(channels: number, inputOf = Array<number>(channels).fill(0), align
     writers.push(new ChannelWriter(new RingProducer(ring), codec.encoder()));
     readers.push(new ChannelReader(new RingConsumer(ring), codec.decoder()));
   }
-  const g = new InputGate(readers, inputOf, ctx, log, alignmentTimeoutMs, 0, trigger === undefined ? undefined : { control: trigger, index: 0 });
+  const g = new InputGate(readers, inputOf, ctx, log, alignmentTimeoutMs, 0, trigger === undefined ? undefined : { control: trigger, index: 0 }, overtakeAfterMs);
   const heads = [log.head(0), log.head(1)];
   const pump = (max = 1000): number => { for (const w of writers) w.flush(); return g.pump(heads, max, () => false); };
   return { ctx, log, writers, g, pump };
@@ -129,6 +129,66 @@ describe('InputGate', () => {
     g.pump(heads, 100, () => false);
     assert.deepEqual(log.events.slice(2).sort(), ['0:a-after@3', '0:a1@1', '0:a2@2', '1:b-after@5', '1:b1@4']);
     assert.ok(log.events.indexOf('0:a1@1') < log.events.indexOf('0:a2@2') && log.events.indexOf('0:a2@2') < log.events.indexOf('0:a-after@3'));
+  });
+
+  test('unaligned, triggered: a barrier is taken ahead only once its checkpoint has been under way for the delay', () => {
+    const trigger = new Int32Array(1);
+    const { writers: [a], log, g } = gate(1, [0], Infinity, trigger, 60_000);
+    a!.write('a1', 1);
+    a!.control(barrier(1, true));
+    a!.flush();
+    Atomics.store(trigger, 0, (1 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    assert.equal(g.overtake(), 0);
+    assert.equal(g.overtakeReady(), false);
+    const wake = g.overtakeWakeInMs();
+    assert.ok(wake > 50_000 && wake <= 60_000, `wake in ${wake} ms`);
+    assert.deepEqual(log.events, []);
+    // Read normally meanwhile, the barrier is taken as it comes: no channel state.
+    g.pump([log.head(0)], 100, () => false);
+    assert.deepEqual(log.events, ['0:a1@1', 'snapshot 1', 'complete 1']);
+    assert.deepEqual(log.inFlight, [[]]);
+    assert.equal(g.overtakeWakeInMs(), Infinity, 'nothing under way');
+  });
+
+  test('unaligned, triggered: a finished upstream\'s end is taken ahead; its records before it are channel state of every checkpoint until processed', () => {
+    const trigger = new Int32Array(1);
+    const { writers: [a, b], log, g } = gate(2, [0, 1], Infinity, trigger);
+    a!.write('a1', 1);
+    a!.write('a2', 2);
+    a!.close();
+    b!.control(barrier(1, true));
+    b!.flush();
+    Atomics.store(trigger, 0, (1 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    assert.equal(g.overtake(), 2, 'the end on channel 0, the barrier on channel 1');
+    assert.deepEqual(log.events, ['snapshot 1', 'complete 1']);
+    b!.control(barrier(2, true));
+    b!.flush();
+    Atomics.store(trigger, 0, (2 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    assert.equal(g.overtake(), 1);
+    const state = [{ input: 0, value: 'a1', timestamp: 1 }, { input: 0, value: 'a2', timestamp: 2 }];
+    assert.deepEqual(log.inFlight, [state, state]);
+    g.pump([log.head(0), log.head(1)], 100, () => false);
+    assert.deepEqual(log.events.slice(4), ['0:a1@1', '0:a2@2']);
+    b!.control(barrier(3, true));
+    b!.flush();
+    Atomics.store(trigger, 0, (3 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    g.pump([log.head(0), log.head(1)], 100, () => false);
+    assert.deepEqual(log.inFlight[2], [], 'processed since: no channel state');
+  });
+
+  test('unaligned, triggered: with every upstream finished and its records not processed, the gate takes the checkpoint itself', () => {
+    const trigger = new Int32Array(1);
+    const { writers: [a, b], log, g } = gate(2, [0, 1], Infinity, trigger);
+    a!.write('a1', 1);
+    a!.close();
+    b!.write('b1', 2);
+    b!.close();
+    Atomics.store(trigger, 0, (4 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    assert.equal(g.overtakeReady(), true);
+    g.overtake();
+    assert.deepEqual(log.events, ['snapshot 4', 'complete 4']);
+    assert.deepEqual(log.inFlight, [[{ input: 0, value: 'a1', timestamp: 1 }, { input: 1, value: 'b1', timestamp: 2 }]]);
+    assert.equal(g.overtakeReady(), false);
   });
 
   test('unaligned, triggered: an aligned barrier or a savepoint\'s is not taken ahead', () => {

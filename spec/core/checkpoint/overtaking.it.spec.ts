@@ -33,8 +33,16 @@ async function inFlightKeys(stateDir: string): Promise<string[]> {
   return keys;
 }
 
-for (const exit of [false, true]) {
-  test(`a barrier overtakes full rings: an unaligned checkpoint completes behind a slow sink${exit ? ', and the job resumes from it exactly once' : ''}`, async () => {
+const CASES = [
+  { exit: false, n: N, what: '' },
+  { exit: true, n: N, what: ', and the job resumes from it exactly once' },
+  // The rings hold the whole input: the source has finished and its end waits in the middle's ring behind the
+  // records; the middle takes the checkpoints itself (no barrier will come), the records before the end as state.
+  { exit: true, n: 3000, what: ' after its source finished, and the job resumes from it exactly once' },
+];
+
+for (const { exit, n, what } of CASES) {
+  test(`a barrier overtakes full rings: an unaligned checkpoint completes behind a slow sink${what}`, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-overtake-'));
     try {
       const ledger = path.join(dir, 'ledger');
@@ -42,7 +50,7 @@ for (const exit of [false, true]) {
       const stateDir = path.join(dir, 'state');
       // The first checkpoint may come before the rings have filled: the sink turns fast after the third.
       let completed = 0;
-      const h = await run(url({ n: N, slowMs: 20, interval: 300, ledger, marker, limit: 400, exit: exit ? 1 : 0 }), {
+      const h = await run(url({ n, slowMs: 20, interval: 300, ledger, marker, limit: 400, exit: exit ? 1 : 0 }), {
         stateDir, ringBytes: 64 * 1024, retainedCheckpoints: 10, onWarning: () => {},
         onCheckpoint: () => { if (++completed === 3) writeFileSync(marker, ''); },
         ...(exit ? { restartStrategy: { type: 'fixed-delay' as const, attempts: 2, delayMs: 0 } } : {}),
@@ -53,7 +61,7 @@ for (const exit of [false, true]) {
       // One channel per exchange: channel state of the sink's input exists only if its barrier was taken ahead.
       const keys = await inFlightKeys(stateDir);
       assert.ok(keys.some((k) => k.includes('/slow/')), `in-flight chunks: ${keys.join(', ')}`);
-      assert.deepEqual(tally(readLedger<Numbered>(ledger).map((x) => x.i), N), { lost: 0, duplicated: 0, unexpected: 0 });
+      assert.deepEqual(tally(readLedger<Numbered>(ledger).map((x) => x.i), n), { lost: 0, duplicated: 0, unexpected: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
