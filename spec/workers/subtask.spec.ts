@@ -152,6 +152,20 @@ for (const mode of ['unaligned', 'aligned, then the alignment timeout'] as const
   });
 }
 
+/** A source reader of the numbers from..n-1, one split whose position is the next number. */
+function counter(n: number, from: number, end: number) {
+  const c = {
+    pos: from,
+    read(emit: (v: unknown) => void, max: number) {
+      for (let k = 0; k < max && c.pos < n; k++) emit(c.pos++);
+      return c.pos >= n ? end : SOURCE_MORE;
+    },
+    ready: () => Promise.resolve(),
+    snapshot: () => [{ id: 'only', position: c.pos }],
+  };
+  return c;
+}
+
 // Regression (a backpressure review): a source's read emits a batch (up to the step's budget), and everything a
 // fanning-out flatMap made of it was queued in the output gate, ring full or not: 1024 records times the fan-out
 // (gigabytes at 10,000). Now a record read while the chain is blocked waits at the source, and at most one record's
@@ -171,15 +185,7 @@ test('a fanning-out flatMap behind a source queues at most one record\'s output 
   const gate = new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(ring), codec.encoder())], 'forward', undefined, 128, 0);
   const reader = new ChannelReader(new RingConsumer(ring), codec.decoder());
   const fan = new FlatMapOperator<number, number>('fan', ctx, gate, (i, out) => { for (let j = 0; j < FAN; j++) out.collect(i * FAN + j); });
-  let pos = 0;
-  const source = {
-    read(emit: (v: unknown) => void, max: number) {
-      for (let n = 0; n < max && pos < N; n++) emit(pos++);
-      return pos >= N ? SOURCE_END : SOURCE_MORE;
-    },
-    ready: () => Promise.resolve(),
-    snapshot: () => [{ id: 'only', position: pos }],
-  };
+  const source = counter(N, 0, SOURCE_END);
   const barriers: { position: unknown; inChain: number }[] = [];
   const checkpoints = {
     ack: (_id: number, snap: { source?: { position: unknown }[] }) => { barriers.push({ position: snap.source![0]!.position, inChain: fan.recordsIn }); },
@@ -191,7 +197,7 @@ test('a fanning-out flatMap behind a source queues at most one record\'s output 
   const drainRing = (): void => { gate.flush(); while (reader.poll() === RECORD) got.push(reader.record as number); };
 
   st.step(1024);
-  assert.ok(pos > 1, 'the reader emitted a batch');
+  assert.ok(source.pos > 1, 'the reader emitted a batch');
   drainRing();
   assert.ok(gate.recordsOut - got.length <= FAN, `at most one record's output queued in the gate, not ${gate.recordsOut - got.length}`);
   control[0] = 1 << 2; // checkpoint 1, while records are held at the source
@@ -246,15 +252,7 @@ test('an unaligned trigger passes a blocked source: held records and waiting out
     const gate = new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(ring, undefined, { barrierHeadroom: 256 }), codec.encoder())], 'forward', undefined, 128, 0);
     const reader = new ChannelReader(new RingConsumer(ring), codec.decoder());
     const fan = new FlatMapOperator<number, number>('fan', ctx, gate, (i, out) => { for (let j = 0; j < FAN; j++) out.collect(i * FAN + j); });
-    let pos = from;
-    const source = {
-      read(emit: (v: unknown) => void, max: number) {
-        for (let n = 0; n < max && pos < N; n++) emit(pos++);
-        return pos >= N ? SOURCE_END : SOURCE_MORE;
-      },
-      ready: () => Promise.resolve(),
-      snapshot: () => [{ id: 'only', position: pos }],
-    };
+    const source = counter(N, from, SOURCE_END);
     const checkpoints = {
       ack: (_id: number, snap: { source?: { position: number }[]; inFlight?: InFlightRecord[] }) => { acks.push({ position: snap.source![0]!.position, inFlight: snap.inFlight ?? [] }); },
       abandoned: () => {}, decline: () => {}, finished: () => {},
