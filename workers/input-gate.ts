@@ -176,7 +176,7 @@ export class InputGate implements AlignerEffects {
         // channel's recording for the current checkpoint, nor become the barrier its snapshot is taken under.
         if (isStale(this.aligner, c.checkpointId)) return;
         this.barrier = c;
-        this.aligner = onBarrier(this.aligner, i, c.checkpointId, c.unaligned, this.barrierless, performance.now(), this, c.savepoint);
+        this.aligner = onBarrier(this.aligner, i, c.checkpointId, c.unaligned, this.barrierlessFor(c), performance.now(), this, c.savepoint);
         if (this.recording[i]) this.recording[i] = false;
         return;
       case 'latency-marker': this.barriers.latencyMarker?.(c); return;
@@ -278,7 +278,7 @@ export class InputGate implements AlignerEffects {
         this.carried = records;
       }
       this.barrier = c;
-      this.aligner = onBarrier(s, i, c.checkpointId, c.unaligned, this.barrierless, performance.now(), this, c.savepoint);
+      this.aligner = onBarrier(s, i, c.checkpointId, c.unaligned, this.barrierlessFor(c), performance.now(), this, c.savepoint);
       this.carried = undefined;
       // Its records ahead are channel state already: processed later, they are not recorded again.
       this.recording[i] = false;
@@ -305,6 +305,15 @@ export class InputGate implements AlignerEffects {
     if (s.kind !== 'idle' || this.allEnded || this.trigger === undefined || !this.barrierless.every((b) => b)) return 0;
     const word = Atomics.load(this.trigger.control, this.trigger.index);
     return (word >>> 2) > s.lastId && (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED ? word >>> 2 : 0;
+  }
+
+  /**
+   * Which channels a barrier's checkpoint counts as having delivered it already. An end of stream found ahead
+   * counts only for an unaligned one: an aligned checkpoint or a savepoint carries no channel state, so it waits for
+   * the end itself (the channel is read on meanwhile), as before (a review: a savepoint carried the records ahead).
+   */
+  private barrierlessFor(c: ControlFrame & { type: 'barrier' }): readonly boolean[] {
+    return c.unaligned && !c.savepoint ? this.barrierless : this.ended;
   }
 
   /** The records read ahead on channel i and not processed yet, as channel state. */
@@ -344,9 +353,13 @@ export class InputGate implements AlignerEffects {
     for (const i of recording) this.recording[i] = true;
     this.inFlight = this.carried ?? [];
     this.carried = undefined;
-    // Channels whose end was found ahead: their records before it are not processed yet.
-    for (let i = 0; i < this.readers.length; i++) {
-      if (this.barrierless[i] && !this.ended[i]) for (const r of this.aheadState(i)) this.inFlight.push(r);
+    // Channels whose end was found ahead: their records before it are not processed yet (an unaligned checkpoint
+    // counted them as delivered; an aligned one waits for their end: barrierlessFor).
+    const b = this.barrier;
+    if (b !== undefined && b.unaligned && !b.savepoint) {
+      for (let i = 0; i < this.readers.length; i++) {
+        if (this.barrierless[i] && !this.ended[i]) for (const r of this.aheadState(i)) this.inFlight.push(r);
+      }
     }
     this.barriers.snapshot(this.barrier!);
   }

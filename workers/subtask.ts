@@ -481,7 +481,9 @@ export class Subtask implements BarrierHandler {
     if (this.state !== RUNNING) return Infinity;
     if (this.blocked()) return this.input !== undefined && this.trigger !== undefined && !this.replaying() ? this.input.overtakeWakeInMs() : Infinity;
     const at = Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity);
-    const w = at === Infinity ? Infinity : at - Date.now();
+    let w = at === Infinity ? Infinity : at - Date.now();
+    // A full record holder reads no input either (a review: it woke only on a completion).
+    if (this.holders.length > 0 && this.input !== undefined && this.trigger !== undefined && !this.replaying() && !this.holdersAccept()) w = Math.min(w, this.input.overtakeWakeInMs());
     // A held source is rung when its group moves on; it also looks again every updateIntervalMs, as a backstop.
     if (this.held) return Math.min(w, this.alignment!.updateIntervalMs);
     return this.sourceWaiting && this.sourceDueAt === this.sourceDueAt ? Math.min(w, this.sourceDueAt - performance.now()) : w;

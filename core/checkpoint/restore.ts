@@ -12,7 +12,7 @@ import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { JobDefinitionError } from '../api/errors.js';
 import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
-import type { InFlightRecord } from './messages.js';
+import { OUTPUT, type InFlightRecord } from './messages.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
@@ -208,16 +208,32 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
       }
     }
   }
-  for (const [key, ref] of Object.entries(m.inFlight ?? {})) {
+  const inFlight = Object.entries(m.inFlight ?? {}).map(([key, ref]) => {
     const cut = key.lastIndexOf('/');
-    const uid = key.slice(0, cut);
-    const s = Number(key.slice(cut + 1));
-    const at = taskOfNode.get(uid);
+    return { uid: key.slice(0, cut), s: Number(key.slice(cut + 1)), at: taskOfNode.get(key.slice(0, cut)), records: packr().unpack(c.chunks.get(ref.key)!) as InFlightRecord[] };
+  });
+  // Records an output gate had not sent are kept by channel, that is by consumer subtask: the consumers must keep
+  // their parallelism too, or a keyed record would reach a subtask that does not own its key (a review). Checked
+  // first: the consumer's own channel state, if any, would be refused with less to go on.
+  for (const { uid, at, records } of inFlight) {
+    if (!at || !records.some((r) => r.input === OUTPUT)) continue;
+    for (const x of plan.exchanges) {
+      if (x.fromTask !== at.task) continue;
+      const to = plan.tasks[x.toTask]!;
+      const head = graph.nodes[to.nodeIds[0]!]!;
+      const toUid = head.uid ?? head.name;
+      const was = m.taskParallelism[toUid];
+      if (was !== undefined && was !== to.parallelism) {
+        throw new JobDefinitionError(`${where} is an unaligned checkpoint holding records '${uid}' had not yet sent to '${toUid}', taken at parallelism ${was} for '${toUid}'; it can only be restored at that parallelism (rescale from a savepoint, which is always aligned)`);
+      }
+    }
+  }
+  for (const { uid, s, at, records } of inFlight) {
     if (!at) throw new JobDefinitionError(`${where} is unaligned and holds in-flight records for operator '${uid}', which this job does not have`);
     if (at.parallelism !== m.taskParallelism[uid]) {
       throw new JobDefinitionError(`${where} is an unaligned checkpoint taken at parallelism ${m.taskParallelism[uid]} for '${uid}'; it can only be restored at that parallelism (rescale from a savepoint, which is always aligned)`);
     }
-    (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).inFlight = packr().unpack(c.chunks.get(ref.key)!) as InFlightRecord[];
+    (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).inFlight = records;
   }
   const splits: Record<string, SourceSplit[]> = {};
   const restoredSources = new Set<string>();

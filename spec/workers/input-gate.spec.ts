@@ -191,6 +191,28 @@ describe('InputGate', () => {
     assert.equal(g.overtakeReady(), false);
   });
 
+  // Regression (a review): once an end was taken ahead, every later snapshot counted that channel's records ahead as
+  // channel state, savepoints too (which then could not be rescaled, and `inspect` called them unaligned).
+  test('a savepoint after an end was taken ahead waits for the end itself and carries no channel state', () => {
+    const trigger = new Int32Array(1);
+    // The finished channel second: the pump reads the savepoint's barrier first.
+    const { writers: [b, a], log, g } = gate(2, [0, 1], Infinity, trigger);
+    a!.write('a1', 1);
+    a!.write('a2', 2);
+    a!.close();
+    b!.control(barrier(1, true));
+    b!.flush();
+    Atomics.store(trigger, 0, (1 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    g.overtake();
+    assert.deepEqual(log.events, ['snapshot 1', 'complete 1']);
+    Atomics.store(trigger, 0, (2 << 2) | JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT);
+    b!.control({ ...barrier(2, false), savepoint: true });
+    b!.flush();
+    g.pump([log.head(0), log.head(1)], 100, () => false);
+    assert.deepEqual(log.events.slice(2), ['1:a1@1', '1:a2@2', 'snapshot 2', 'complete 2'], 'the savepoint is taken once the records before the end are in');
+    assert.deepEqual(log.inFlight[1], [], 'no channel state');
+  });
+
   test('unaligned, triggered: an aligned barrier or a savepoint\'s is not taken ahead', () => {
     const trigger = new Int32Array(1);
     const { writers: [a], log, g } = gate(1, [0], Infinity, trigger);

@@ -5,12 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Packr } from 'msgpackr';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { readLedger, tally } from './ledger.js';
+import { OUTPUT } from '../../../core/checkpoint/messages.js';
 import type { Numbered } from './jobs/overtaking.ts';
 
 const N = 20_000;
@@ -67,3 +69,49 @@ for (const { exit, n, what } of CASES) {
     }
   });
 }
+
+// Regression (a review): records an output gate had not sent are kept by channel, that is by consumer subtask; a
+// resume that rescaled the consumer put them on the old channel numbers, and keyed records reached subtasks that do
+// not own their keys. Now refused, naming the consumer.
+test('a resume that rescales the consumers of records a gate had not sent is refused, naming them', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-overtake-'));
+  try {
+    const stateDir = path.join(dir, 'state');
+    const bad = path.join(dir, 'misrouted');
+    const job = (p: number): URL => { const u = new URL('./jobs/keyed-route.ts', import.meta.url); u.searchParams.set('p', String(p)); u.searchParams.set('bad', bad); return u; };
+    let completed = 0;
+    const h = await run(job(1), {
+      stateDir, ringBytes: 4096, retainedCheckpoints: 20, onWarning: () => {},
+      onCheckpoint: () => { if (++completed === 12) void h.cancel(); },
+    });
+    await h.result.catch(() => undefined);
+    // A checkpoint where only the generator holds channel state, some of it output its gate had not sent: the
+    // consumer's own channel state would be refused by the older check.
+    const store = await CheckpointStore.open(stateDir);
+    const byCheckpoint = new Map<number, string[]>();
+    let chosen: number | undefined;
+    try {
+      for await (const e of store.entries('f/')) {
+        const id = Number(e.key.split('/')[1]);
+        byCheckpoint.set(id, [...(byCheckpoint.get(id) ?? []), e.key]);
+      }
+      for (const [id, keys] of byCheckpoint) {
+        if (keys.length !== 1 || !keys[0]!.includes('/src/')) continue;
+        const records = new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack((await store.rawGet(keys[0]!))!) as { input: number }[];
+        if (records.some((r) => r.input === OUTPUT)) { chosen = id; break; }
+      }
+    } finally {
+      await store.close();
+    }
+    assert.ok(chosen !== undefined, `a checkpoint with the generator's unsent output only: ${JSON.stringify([...byCheckpoint])}`);
+    await assert.rejects(async () => {
+      // Accepted, it would run on: its first checkpoint cancels it, and the misrouted records are counted.
+      let resumed: Awaited<ReturnType<typeof run>> | undefined;
+      resumed = await run(job(2), { stateDir, resume: { checkpoint: chosen! }, ringBytes: 4096, onWarning: () => {}, onCheckpoint: () => { void resumed?.cancel(); } });
+      await resumed.result;
+    }, /holding records 'src' had not yet sent to 'sink', taken at parallelism 1 for 'sink'/);
+    assert.equal(existsSync(bad), false, 'no record reached a subtask that does not own its key');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,7 @@
 // Barriers that must overtake full rings: a fast source, a map, and a sink that takes `slowMs` per record until
 // a checkpoint has completed (the test writes `marker` from onCheckpoint). Every stage is one subtask behind a
 // rebalance: one channel per exchange, so only a barrier taken ahead of its ring's records brings channel state.
-//   ?n=20000&slowMs=20&interval=1000&ledger=/dir&marker=/path&limit=400&exit=1&mode=unaligned
+//   ?n=20000&slowMs=20&interval=1000&ledger=/dir&marker=/path&limit=400&exit=1&mode=unaligned&sinkP=1
 // limit: the sink fails the job once it has taken that many records slowly (no checkpoint completed by then: the
 // barrier waited behind the ring). exit=1: the first record after the marker exists, the sink's thread exits, once.
 import { existsSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ const marker = q.get('marker') ?? '';
 const limit = Number(q.get('limit') ?? 400);
 const exit = q.get('exit') === '1';
 const mode = (q.get('mode') ?? 'unaligned') as 'aligned' | 'unaligned';
+const sinkP = Number(q.get('sinkP') ?? 1);
 
 export interface Numbered { i: number; pad: string }
 
@@ -48,5 +49,5 @@ export default defineJob((env) => {
           },
         };
       },
-    }).name('slow').uid('slow').setParallelism(1);
+    }).name('slow').uid('slow').setParallelism(sinkP);
 });
