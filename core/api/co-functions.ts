@@ -17,6 +17,34 @@ export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
   onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
 }
 
+/** Flink's CoMapFunction: one function per input, one output type. */
+export interface CoMapFunction<I1, I2, O> {
+  map1(value: I1): O;
+  map2(value: I2): O;
+}
+
+/** Flink's CoFlatMapFunction: per input, outputs returned (any iterable) or emitted through `out`. */
+export interface CoFlatMapFunction<I1, I2, O> {
+  flatMap1(value: I1, out: Collector<O>): Iterable<O> | void;
+  flatMap2(value: I2, out: Collector<O>): Iterable<O> | void;
+}
+
+/** A CoMapFunction over two keyed inputs: `ctx` is the key's state (shared by both inputs) and timers. */
+export interface KeyedCoMapFunction<K extends Key, I1, I2, O> {
+  /** Once per parallel instance, before the first record. */
+  open?(ctx: KeyedContext<K>): void;
+  map1(value: I1, ctx: KeyedContext<K>): O;
+  map2(value: I2, ctx: KeyedContext<K>): O;
+}
+
+/** A CoFlatMapFunction over two keyed inputs (Flink's `connect(...).keyBy(...).flatMap(RichCoFlatMapFunction)`). */
+export interface KeyedCoFlatMapFunction<K extends Key, I1, I2, O> {
+  /** Once per parallel instance, before the first record. */
+  open?(ctx: KeyedContext<K>): void;
+  flatMap1(value: I1, out: Collector<O>, ctx: KeyedContext<K>): Iterable<O> | void;
+  flatMap2(value: I2, out: Collector<O>, ctx: KeyedContext<K>): Iterable<O> | void;
+}
+
 /** The keyed input's context: keyed state and timers of the record's key, and broadcast state to read. */
 export interface ReadOnlyBroadcastContext<K> extends KeyedContext<K>, ReadOnlyBroadcastProcessContext {
   getBroadcastState<MK extends Key, MV>(descriptor: MapStateDescriptor<MK, MV>): ReadOnlyBroadcastState<MK, MV>;

@@ -1,12 +1,18 @@
 // Runs on: main thread and every worker thread (the job module builds the graph on each). Two streams of
 // possibly different types read by one operator: `a.connect(b)`, keyed with `keyBy(k1, k2)`, then processed by
-// a keyed co-process function that sees both inputs' records of a key with shared state and timers.
+// a keyed co-process function that sees both inputs' records of a key with shared state and timers. Flink's
+// CoMap / CoFlatMap: unkeyed, a function per input into one stream (no state to share, so each input's function
+// runs where its records are and the results are a union); keyed, the same shapes over the key's shared state,
+// as a keyed co-process function.
 
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
 import type { KeySelector, OutputTypeHint } from './functions.js';
-import type { KeyedCoProcessFunction } from './co-functions.js';
+import type { Collector } from './functions.js';
+import type {
+  CoFlatMapFunction, CoMapFunction, KeyedCoFlatMapFunction, KeyedCoMapFunction, KeyedCoProcessFunction,
+} from './co-functions.js';
 import { DataStream } from './data-stream.js';
 
 export class ConnectedStreams<A, B> {
@@ -18,6 +24,40 @@ export class ConnectedStreams<A, B> {
     if (typeof key1 !== 'function' || typeof key2 !== 'function') throw new JobDefinitionError('connect(...).keyBy: expected two key selectors (one per input)');
     return new KeyedConnectedStreams<A, B, K>(this.first.graph, this.first.keyBy(key1).inputEdge(), this.second.keyBy(key2).inputEdge());
   }
+
+  /** Each input through its own function, into one stream (Flink's CoMap): `map({ map1, map2 })` or `map(f1, f2)`. */
+  map<R>(fn: CoMapFunction<A, B, R>): DataStream<R>;
+  map<R>(fn1: (value: A) => R, fn2: (value: B) => R): DataStream<R>;
+  map<R>(fn: CoMapFunction<A, B, R> | ((value: A) => R), fn2?: (value: B) => R): DataStream<R> {
+    const [f1, f2] = pair(fn, fn2, 'map', 'map1', 'map2');
+    return this.first.map(f1 as (value: A) => R).union(this.second.map(f2 as (value: B) => R));
+  }
+
+  /** Each input through its own flat-map function, into one stream (Flink's CoFlatMap). */
+  flatMap<R>(fn: CoFlatMapFunction<A, B, R>): DataStream<R>;
+  flatMap<R>(fn1: (value: A, out: Collector<R>) => Iterable<R> | void, fn2: (value: B, out: Collector<R>) => Iterable<R> | void): DataStream<R>;
+  flatMap<R>(fn: CoFlatMapFunction<A, B, R> | ((value: A, out: Collector<R>) => Iterable<R> | void), fn2?: (value: B, out: Collector<R>) => Iterable<R> | void): DataStream<R> {
+    const [f1, f2] = pair(fn, fn2, 'flatMap', 'flatMap1', 'flatMap2');
+    return this.first.flatMap<R>(f1 as (value: A, out: Collector<R>) => Iterable<R> | void).union(this.second.flatMap<R>(f2 as (value: B, out: Collector<R>) => Iterable<R> | void));
+  }
+}
+
+/** The two functions of a co-function given as an object with `m1` / `m2` or as two functions, checked. */
+function pair(fn: unknown, fn2: unknown, what: string, m1: string, m2: string): [unknown, unknown] {
+  if (typeof fn === 'function') {
+    if (typeof fn2 !== 'function') throw new JobDefinitionError(`connect(...).${what}: expected two functions (one per input), or an object with ${m1} and ${m2}`);
+    return [fn, fn2];
+  }
+  const o = fn as Record<string, unknown> | null;
+  if (!o || typeof o !== 'object' || typeof o[m1] !== 'function' || typeof o[m2] !== 'function' || fn2 !== undefined) {
+    throw new JobDefinitionError(`connect(...).${what}: expected an object with ${m1} and ${m2}, or two functions (one per input)`);
+  }
+  return [(o[m1] as (...a: unknown[]) => unknown).bind(o), (o[m2] as (...a: unknown[]) => unknown).bind(o)];
+}
+
+/** Calls a flat-map style function and collects what it returns (an iterable), as flatMap does. */
+function emitAll<R>(returned: Iterable<R> | void, out: Collector<R>): void {
+  if (returned !== undefined && returned !== null) for (const x of returned) out.collect(x);
 }
 
 export class KeyedConnectedStreams<A, B, K extends Key> {
@@ -31,5 +71,29 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
     }
     if (fn.onTimer !== undefined && typeof fn.onTimer !== 'function') throw new JobDefinitionError('connect(...).keyBy(...).process: onTimer must be a function');
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'coProcess', inputs: [this.edge1, this.edge2], fn }));
+  }
+
+  /** A function per input over the key's shared state (Flink's keyed CoMap with a rich function's state). */
+  map<R>(fn: KeyedCoMapFunction<K, A, B, R>): DataStream<R> {
+    if (!fn || typeof fn !== 'object' || typeof fn.map1 !== 'function' || typeof fn.map2 !== 'function') {
+      throw new JobDefinitionError('connect(...).keyBy(...).map: expected an object with map1 and map2');
+    }
+    return this.process<R>({
+      ...(fn.open ? { open: (ctx) => fn.open!(ctx) } : {}),
+      processElement1: (v, ctx, out) => out.collect(fn.map1(v, ctx)),
+      processElement2: (v, ctx, out) => out.collect(fn.map2(v, ctx)),
+    });
+  }
+
+  /** A flat-map function per input over the key's shared state (Flink's `connect(...).keyBy(...).flatMap`). */
+  flatMap<R>(fn: KeyedCoFlatMapFunction<K, A, B, R>): DataStream<R> {
+    if (!fn || typeof fn !== 'object' || typeof fn.flatMap1 !== 'function' || typeof fn.flatMap2 !== 'function') {
+      throw new JobDefinitionError('connect(...).keyBy(...).flatMap: expected an object with flatMap1 and flatMap2');
+    }
+    return this.process<R>({
+      ...(fn.open ? { open: (ctx) => fn.open!(ctx) } : {}),
+      processElement1: (v, ctx, out) => emitAll(fn.flatMap1(v, out, ctx), out),
+      processElement2: (v, ctx, out) => emitAll(fn.flatMap2(v, out, ctx), out),
+    });
   }
 }
