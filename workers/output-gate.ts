@@ -18,8 +18,11 @@ import { hashKey, subtaskForKeyGroup, type Key } from '../core/graph/key-groups.
 import { RecordTooLargeError, SchemaMismatchError } from '../shm/errors.js';
 import { OUTPUT, type InFlightRecord } from '../core/checkpoint/messages.js';
 
-/** Where the exchange rejected a record: its keyBy's key selector threw, or its typed codec did not fit it. */
-export type BadRecordAt = 'key' | 'codec';
+/**
+ * Where the exchange rejected a record: its keyBy's key selector threw, its partitionCustom's key selector or
+ * partitioner threw or named no subtask, or its typed codec did not fit it.
+ */
+export type BadRecordAt = 'key' | 'partition' | 'codec';
 
 type Queued =
   | { v: unknown; t: number; c?: undefined; b?: undefined; p?: undefined }
@@ -77,6 +80,8 @@ export class OutputGate<T> implements Downstream<T> {
     subtask: number,
     /** Records per batch frame; 1 sends every record in its own frame (the writers must allow batches if > 1). */
     private readonly batchMax = 1,
+    /** 'custom': the consumer subtask of a key (partitionCustom). */
+    private readonly partition?: (key: Key, parallelism: number) => number,
   ) {
     this.writers = writers;
     this.queues = writers.map(() => []);
@@ -115,6 +120,27 @@ export class OutputGate<T> implements Downstream<T> {
         return;
       case 'broadcast':
         for (let i = 0; i < w.length; i++) this.send(i, value);
+        return;
+      case 'shuffle':
+        this.send(Math.floor(Math.random() * w.length), value);
+        return;
+      case 'global':
+        this.send(0, value);
+        return;
+      case 'custom': {
+        let to: number;
+        try {
+          to = this.partition!(this.key!(value), w.length);
+        } catch (e) {
+          this.badRecord(value, e, 'partition');
+          return;
+        }
+        if (!(Number.isInteger(to) && to >= 0 && to < w.length)) {
+          this.badRecord(value, new Error(`the partitioner returned ${String(to)}, not a subtask from 0 to ${w.length - 1}`), 'partition');
+          return;
+        }
+        this.send(to, value);
+      }
     }
   }
 

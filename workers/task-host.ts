@@ -106,8 +106,9 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
           { batches: batch > 1 },
         );
       });
-    const key = consumer.inputs[x.inputIndex]!.key as ((v: unknown) => Key) | undefined;
-    const gate = new OutputGate(ctx, writers, x.partitioner, key, plan.maxParallelism, index, batch);
+    const edge = consumer.inputs[x.inputIndex]!;
+    const key = edge.key as ((v: unknown) => Key) | undefined;
+    const gate = new OutputGate(ctx, writers, x.partitioner, key, plan.maxParallelism, index, batch, edge.partition);
     outputs.push(gate);
     gateOf.push({ gate, node: x.fromNode, tag: x.tag });
     if (x.tag === undefined) {

@@ -205,6 +205,27 @@ export class DataStream<T> {
     return new DataStream<T>(this.graph, this.node, 'rebalance', this.tag);
   }
 
+  /** Each record to an instance of the next operator chosen at random (Flink's shuffle). */
+  shuffle(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.node, 'shuffle', this.tag);
+  }
+
+  /** Every record to the first instance (subtask 0) of the next operator (Flink's global). */
+  global(): DataStream<T> {
+    return new DataStream<T>(this.graph, this.node, 'global', this.tag);
+  }
+
+  /**
+   * Each record to the instance `partitioner(key, parallelism)` of the next operator (Flink's partitionCustom): a
+   * whole number from 0 to parallelism - 1, else the record is bad input of this operator (its error policy). Not
+   * a keyed stream: the next operator has no keyed state.
+   */
+  partitionCustom<K extends Key>(partitioner: (key: K, parallelism: number) => number, key: KeySelector<T, K>): DataStream<T> {
+    requireFunction(partitioner, 'partitionCustom', this.node.name);
+    requireFunction(key, 'partitionCustom', this.node.name);
+    return new CustomPartitionedStream<T>(this.graph, this.node, key as (value: unknown) => Key, partitioner as (key: Key, parallelism: number) => number, this.tag);
+  }
+
   /**
    * Every record to every instance of the next operator. With state descriptors: a broadcast stream for
    * `keyedStream.connect(...)`, whose function writes these broadcast states on every instance.
@@ -304,6 +325,19 @@ export interface ReduceOptions<T> {
 /** @internal What a reduce node carries to its operator. */
 export interface ReduceSpec {
   readonly stateFields: readonly FieldDef[];
+}
+
+/** A stream read through partitionCustom: its edge carries the key selector and the partitioner function. */
+class CustomPartitionedStream<T> extends DataStream<T> {
+  /** @internal */
+  constructor(graph: LogicalGraph, node: LogicalNode, private readonly key: (value: unknown) => Key, private readonly partition: (key: Key, parallelism: number) => number, tag?: string) {
+    super(graph, node, 'custom', tag);
+  }
+
+  protected override edge(): { from: number; partitioner: Partitioner; key: (value: unknown) => Key; partition: (key: Key, parallelism: number) => number; tag?: string } {
+    const e = { from: this.node.id, partitioner: 'custom' as const, key: this.key, partition: this.partition };
+    return this.tag === undefined ? e : { ...e, tag: this.tag };
+  }
 }
 
 export class KeyedStream<T, K extends Key> extends DataStream<T> {

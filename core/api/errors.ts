@@ -38,10 +38,11 @@ export class OperatorError extends Error {
  * policy, like an error of its own function; `cause` is the original error.
  */
 export class RecordRejectedError extends Error {
-  readonly at: 'key' | 'codec';
-  constructor(at: 'key' | 'codec', cause: unknown) {
+  readonly at: 'key' | 'partition' | 'codec';
+  constructor(at: 'key' | 'partition' | 'codec', cause: unknown) {
     const c = cause instanceof Error ? cause : new Error(String(cause));
-    super(`${at === 'key' ? 'the key selector of the keyBy after it' : 'the codec of its output'} rejected a record: ${c.message}`, { cause: c });
+    const by = at === 'key' ? 'the key selector of the keyBy after it' : at === 'partition' ? 'the partitionCustom after it' : 'the codec of its output';
+    super(`${by} rejected a record: ${c.message}`, { cause: c });
     this.name = 'RecordRejectedError';
     this.at = at;
   }

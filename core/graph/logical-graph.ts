@@ -11,7 +11,12 @@ import type { Key } from './key-groups.js';
 import { DEAD_LETTERS_ID, type ErrorPolicy } from '../api/dead-letters.js';
 
 /** How records move along an edge. 'hash' routes by key group; 'forward' keeps subtask i → subtask i. */
-export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'broadcast';
+/**
+ * How records cross an exchange: `forward` to the same subtask (chainable), `hash` by key group, `rebalance`
+ * round-robin, `shuffle` at random, `broadcast` to all, `global` to subtask 0, `custom` by a user function of
+ * the key (partitionCustom).
+ */
+export type Partitioner = 'forward' | 'hash' | 'rebalance' | 'shuffle' | 'broadcast' | 'global' | 'custom';
 
 export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'process' | 'union' | 'sink' | 'timestamps'
   | 'window' | 'coProcess' | 'broadcastProcess' | 'async' | 'combine' | 'streamProcess';
@@ -28,8 +33,10 @@ export const SIDE_OUTPUT_KINDS: ReadonlySet<NodeKind> = new Set(['process', 'str
 export interface LogicalEdge {
   readonly from: number;
   readonly partitioner: Partitioner;
-  /** For 'hash' edges: the key of a record. */
+  /** For 'hash' and 'custom' edges: the key of a record. */
   readonly key?: (value: unknown) => Key;
+  /** For 'custom' edges: the consumer subtask of a key, given the consumer's parallelism. */
+  readonly partition?: (key: Key, parallelism: number) => number;
   /** The side output of `from` this edge reads (OutputTag id); undefined for its main output. */
   readonly tag?: string;
 }
@@ -155,7 +162,8 @@ export class LogicalGraph {
       if (n.kind !== 'source' && n.inputs.length === 0) throw new JobDefinitionError(`${label(n)}: has no input`);
       for (const e of n.inputs) {
         if (!(e.from >= 0 && e.from < this.nodes.length)) throw new JobDefinitionError(`${label(n)}: input ${e.from} is not an operator of this job`);
-        if (e.partitioner === 'hash' && typeof e.key !== 'function') throw new JobDefinitionError(`${label(n)}: a hash edge needs a key selector`);
+        if ((e.partitioner === 'hash' || e.partitioner === 'custom') && typeof e.key !== 'function') throw new JobDefinitionError(`${label(n)}: a ${e.partitioner} edge needs a key selector`);
+        if (e.partitioner === 'custom' && typeof e.partition !== 'function') throw new JobDefinitionError(`${label(n)}: a custom edge needs a partitioner function`);
         const from = this.nodes[e.from]!;
         if (e.tag !== undefined && !SIDE_OUTPUT_KINDS.has(from.kind) && !(e.tag === DEAD_LETTERS_ID && ERROR_POLICY_KINDS.has(from.kind))) {
           throw new JobDefinitionError(`${label(n)}: reads side output '${e.tag}' of ${label(from)}, which has no side outputs`);
