@@ -294,3 +294,44 @@ test('an unaligned trigger passes a blocked source: held records and waiting out
   restored.read(after);
   assert.deepEqual([...before, ...after], Array.from({ length: N * FAN }, (_, i) => i), 'every record once, in order');
 });
+
+// An asyncMap at capacity reads no input either: an unaligned barrier behind its input is still taken ahead, the
+// record behind the full operator as channel state and the request in flight in the operator's own state.
+test('a full asyncMap still takes an unaligned barrier ahead of its input', async () => {
+  const { Ring, RingConsumer, RingProducer } = await import('../../shm/ring.js');
+  const { ChannelReader, ChannelWriter } = await import('../../shm/channel.js');
+  const { genericCodec } = await import('../../shm/codec/generic.js');
+  const { InputGate } = await import('../../workers/input-gate.js');
+  const { AsyncOperator } = await import('../../core/operators/async-operator.js');
+  const { JOB_CHECKPOINT_UNALIGNED } = await import('../../shm/layout.js');
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const codec = genericCodec<unknown>();
+  const ring = Ring.create(1 << 14);
+  const writer = new ChannelWriter(new RingProducer(ring), codec.encoder());
+  const control = new Int32Array(1);
+  const acks: { inFlight: InFlightRecord[]; operators: { uid: string; snapshot: { operator?: unknown[] } }[] }[] = [];
+  const checkpoints = { ack: (_id: number, snap: never) => acks.push(snap), abandoned: () => {}, decline: () => {}, finished: () => {} };
+  let st: Subtask | undefined;
+  const barriers = {
+    snapshot: (b: never) => st!.snapshot(b), complete: (id: number, f: InFlightRecord[]) => st!.complete(id, f), abandon: (id: number) => st!.abandon(id),
+  };
+  const gate = new InputGate([new ChannelReader(new RingConsumer(ring), codec.decoder())], [0], ctx, barriers, Infinity, 0, { control, index: 0 }, 0);
+  // Capacity 1 and a request that settles only at the end: full after the first record.
+  let settle: (v: number) => void = () => {};
+  const op = new AsyncOperator<number, number>('lookup', ctx, new Recorder(), () => new Promise<number>((r) => { settle = r; }), { capacity: 1, timeoutMs: 60_000 });
+  st = new Subtask(0, 't', ctx, op as never, [{ uid: 'lookup', op: op as never }], [], [], gate, undefined, () => {}, 't', checkpoints as never, { control, index: 0 });
+  writer.write(1);
+  writer.write(2);
+  writer.control({ type: 'barrier', checkpointId: 1, timestampMs: 0, unaligned: true, savepoint: false });
+  writer.flush();
+  st.step(1024);
+  assert.equal(op.canAcceptInput(), false, 'full');
+  assert.equal(acks.length, 0);
+  control[0] = (1 << 2) | JOB_CHECKPOINT_UNALIGNED;
+  assert.equal(st.canProgress(), true, 'the barrier ahead is work to do');
+  st.step(1024);
+  assert.equal(acks.length, 1, 'the checkpoint completed with the operator still full');
+  assert.deepEqual(acks[0]!.inFlight.map((r) => r.value), [2]);
+  assert.deepEqual(acks[0]!.operators.find((o) => o.uid === 'lookup')?.snapshot.operator?.map((e) => (e as { value: number }).value ?? e), [1]);
+  settle(1);
+});
