@@ -75,6 +75,10 @@ export const JOB_STOP = 0;
 export const JOB_CHECKPOINT_TRIGGER = 1;
 export const JOB_CHECKPOINT_UNALIGNED = 1;
 export const JOB_CHECKPOINT_SAVEPOINT = 2;
+/** The id in a trigger word of an unaligned checkpoint (its barriers may overtake queued data), else 0. */
+export function unalignedTriggerId(word: number): number {
+  return (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED ? word >>> 2 : 0;
+}
 /** Int32 index of thread t's doorbell: JOB_DOORBELLS + t * DOORBELL_SLOTS. Rung by producers (data) and consumers (space). */
 export const JOB_DOORBELLS = DOORBELL_SLOTS;
 export function jobControlSlots(threads: number): number {

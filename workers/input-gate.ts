@@ -10,7 +10,7 @@
 // it at once (overtake), keeping the records before it, read into memory, as channel state.
 
 import { CONTROL, EMPTY, END, RECORD, type AheadDecision, type ChannelReader } from '../shm/channel.js';
-import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_UNALIGNED } from '../shm/layout.js';
+import { unalignedTriggerId } from '../shm/layout.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { InFlightRecord } from '../core/checkpoint/messages.js';
@@ -200,9 +200,8 @@ export class InputGate implements AlignerEffects {
       id = s.id;
     } else {
       if (s.kind !== 'idle' || this.trigger === undefined) return Infinity;
-      const word = Atomics.load(this.trigger.control, this.trigger.index);
-      id = word >>> 2;
-      if (id <= s.lastId || (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) !== JOB_CHECKPOINT_UNALIGNED) return Infinity;
+      id = unalignedTriggerId(Atomics.load(this.trigger.control, this.trigger.index));
+      if (id <= s.lastId) return Infinity;
     }
     const now = performance.now();
     if (id !== this.dueId) { this.dueId = id; this.dueSince = now; }
@@ -303,8 +302,8 @@ export class InputGate implements AlignerEffects {
   private barrierlessDue(): number {
     const s = this.aligner;
     if (s.kind !== 'idle' || this.allEnded || this.trigger === undefined || !this.barrierless.every((b) => b)) return 0;
-    const word = Atomics.load(this.trigger.control, this.trigger.index);
-    return (word >>> 2) > s.lastId && (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED ? word >>> 2 : 0;
+    const id = unalignedTriggerId(Atomics.load(this.trigger.control, this.trigger.index));
+    return id > s.lastId ? id : 0;
   }
 
   /**

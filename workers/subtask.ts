@@ -16,7 +16,7 @@ import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader } from '../c
 import { OperatorError } from '../core/api/errors.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
-import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_UNALIGNED } from '../shm/layout.js';
+import { unalignedTriggerId } from '../shm/layout.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
@@ -314,8 +314,7 @@ export class Subtask implements BarrierHandler {
 
   /** The coordinator's latest trigger is of an unaligned checkpoint. */
   private unalignedTriggered(): boolean {
-    const word = Atomics.load(this.trigger!.control, this.trigger!.index);
-    return (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED;
+    return unalignedTriggerId(Atomics.load(this.trigger!.control, this.trigger!.index)) !== 0;
   }
 
   /** Pushes held source records on while the chain takes them; returns how many. */
