@@ -10,7 +10,7 @@ export { OutputTag } from './api/output-tag.js';
 export { WindowedStream } from './api/windowed-stream.js';
 export { AllWindowedStream } from './api/all-windowed-stream.js';
 export { ConnectedStreams, KeyedConnectedStreams } from './api/connected-streams.js';
-export { JoinedStreams, JoinWhereEqual, WindowedJoin } from './api/joined-streams.js';
+export { JoinedStreams, JoinWhereEqual, WindowedCoGroup, WindowedJoin, type CoGroupedStreams } from './api/joined-streams.js';
 export { IntervalJoin, IntervalJoined } from './api/interval-join.js';
 export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
 export { MapStateDescriptor, type BroadcastState, type ReadOnlyBroadcastState } from './api/broadcast-state.js';

@@ -23,7 +23,7 @@ import { CountEvictor } from '../windows/evictor.js';
 import { ConnectedStreams, KeyedConnectedStreams } from './connected-streams.js';
 import { BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream } from './broadcast-stream.js';
 import { MapStateDescriptor } from './broadcast-state.js';
-import { JoinedStreams } from './joined-streams.js';
+import { JoinedStreams, type CoGroupedStreams } from './joined-streams.js';
 import { IntervalJoin } from './interval-join.js';
 import { DEAD_LETTERS_ID, ERROR_POLICIES, type DeadLetter, type ErrorPolicy } from './dead-letters.js';
 import { stateSchemaFields, stateSchemaFingerprint } from '../state/typed-state-table.js';
@@ -263,6 +263,15 @@ export class DataStream<T> {
   join<B>(other: DataStream<B>): JoinedStreams<T, B> {
     this.checkSameJob(other, 'join');
     return new JoinedStreams<T, B>(this, other);
+  }
+
+  /**
+   * A window coGroup (outer joins, per-window matching of one's own): `coGroup(b).where(k1).equalTo(k2)
+   * .window(assigner).apply((xs, ys, out) => ...)`, called once per key and window with both sides' records.
+   */
+  coGroup<B>(other: DataStream<B>): CoGroupedStreams<T, B> {
+    this.checkSameJob(other, 'coGroup');
+    return new JoinedStreams<T, B, 'coGroup'>(this, other, 'coGroup');
   }
 
   protected checkSameJob(other: unknown, what: string): void {

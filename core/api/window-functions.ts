@@ -1,6 +1,6 @@
 // Runs on: the worker thread of a window operator. The shapes of the user functions that turn a window into
 // results: process window functions (every element, or the one pre-aggregated result, plus the window's
-// metadata) and join functions.
+// metadata), join and coGroup functions.
 
 import type { Key } from '../graph/key-groups.js';
 import type { Window } from '../windows/window.js';
@@ -59,6 +59,12 @@ export type ProcessAllWindowFunction<IN, OUT, W extends Window> =
 
 /** A window join: one result per pair of elements with equal keys in the same window. */
 export type JoinFunction<A, B, R> = (left: A, right: B) => R;
+
+/**
+ * A window coGroup: called once per key and window with the elements of both inputs (one side may be empty, not
+ * both), so it can emit unmatched ones too (outer joins). The arrays are views valid during the call.
+ */
+export type CoGroupFunction<A, B, R> = (lefts: readonly A[], rights: readonly B[], out: Collector<R>) => void;
 
 /** Interval join: what the function knows about the pair it is called for. */
 export interface ProcessJoinContext {

@@ -4,7 +4,7 @@
 
 import type { AggregateFunction } from '../api/state.js';
 import type { ReduceFunction } from '../api/functions.js';
-import type { JoinFunction } from '../api/window-functions.js';
+import type { CoGroupFunction, JoinFunction } from '../api/window-functions.js';
 import type { Slot } from './window-slot.js';
 import type { Evictor } from './evictor.js';
 
@@ -160,10 +160,9 @@ export class EvictingContents implements WindowContents {
   }
 }
 
-/** A window join's two sides: [left elements, right elements]; emits every pair. */
-export class JoinContents implements WindowContents {
+/** Two inputs' elements of a window, kept apart (joins and coGroups): `[left[], right[]]`. */
+abstract class TwoSidedContents implements WindowContents {
   readonly canMerge = true;
-  constructor(private readonly fn: JoinFunction<unknown, unknown, unknown>) {}
 
   add(slot: Slot, value: unknown, input: number): void {
     if (slot.n === 0) slot.a = [[], []];
@@ -181,9 +180,26 @@ export class JoinContents implements WindowContents {
     into.n += from.n;
   }
 
+  abstract emit(slot: Slot, out: WindowEmitter): void;
+}
+
+/** A window join's window: emits every pair. */
+export class JoinContents extends TwoSidedContents {
+  constructor(private readonly fn: JoinFunction<unknown, unknown, unknown>) { super(); }
+
   emit(slot: Slot, out: WindowEmitter): void {
     const [left, right] = slot.a as [unknown[], unknown[]];
     const fn = this.fn;
     for (let i = 0; i < left.length; i++) for (let j = 0; j < right.length; j++) out.collect(fn(left[i], right[j]));
+  }
+}
+
+/** A coGroup's window: handed to the function whole when it fires, unmatched elements included. */
+export class CoGroupContents extends TwoSidedContents {
+  constructor(private readonly fn: CoGroupFunction<unknown, unknown, unknown>) { super(); }
+
+  emit(slot: Slot, out: WindowEmitter): void {
+    const [left, right] = slot.a as [unknown[], unknown[]];
+    this.fn(left, right, out);
   }
 }

@@ -5,12 +5,12 @@ import { JobDefinitionError } from '../api/errors.js';
 import type { OutputTag } from '../api/output-tag.js';
 import type { AggregateFunction } from '../api/state.js';
 import type { ReduceFunction } from '../api/functions.js';
-import type { JoinFunction, ProcessWindowFunction } from '../api/window-functions.js';
+import type { CoGroupFunction, JoinFunction, ProcessWindowFunction } from '../api/window-functions.js';
 import type { Key } from '../graph/key-groups.js';
 import type { WindowAssigner } from './window-assigner.js';
 import type { Trigger } from './trigger.js';
 import type { Window } from './window.js';
-import { AggregateContents, EvictingContents, JoinContents, ListContents, ReduceContents, type WindowContents } from './window-contents.js';
+import { AggregateContents, CoGroupContents, EvictingContents, JoinContents, ListContents, ReduceContents, type WindowContents } from './window-contents.js';
 import type { Evictor } from './evictor.js';
 
 export type AnyWindowFunction = ProcessWindowFunction<unknown, unknown, Key, Window>;
@@ -19,7 +19,8 @@ export type WindowComputation =
   | { kind: 'reduce'; reduce: ReduceFunction<unknown>; windowFn?: AnyWindowFunction | undefined }
   | { kind: 'aggregate'; aggregate: AggregateFunction<unknown, unknown, unknown>; windowFn?: AnyWindowFunction | undefined }
   | { kind: 'process'; windowFn: AnyWindowFunction }
-  | { kind: 'join'; join: JoinFunction<unknown, unknown, unknown> };
+  | { kind: 'join'; join: JoinFunction<unknown, unknown, unknown> }
+  | { kind: 'coGroup'; coGroup: CoGroupFunction<unknown, unknown, unknown> };
 
 export interface WindowSpec {
   readonly kind: 'window';
@@ -54,7 +55,7 @@ export function checkWindowSpec(spec: WindowSpec, where: string): void {
 /** `elementTs`: the timestamp of the element being added (an evictor's contents keep it). */
 export function contentsOf(spec: WindowSpec, elementTs: () => number = () => Number.NaN): WindowContents {
   const c = spec.computation;
-  if (spec.evictor !== undefined && c.kind !== 'join') {
+  if (spec.evictor !== undefined && c.kind !== 'join' && c.kind !== 'coGroup') {
     const compute = c.kind === 'reduce' ? { reduce: c.reduce } : c.kind === 'aggregate' ? { aggregate: c.aggregate } : undefined;
     return new EvictingContents(spec.evictor, compute, c.kind !== 'process' && c.windowFn !== undefined, elementTs);
   }
@@ -63,10 +64,11 @@ export function contentsOf(spec: WindowSpec, elementTs: () => number = () => Num
     case 'aggregate': return new AggregateContents(c.aggregate, c.windowFn !== undefined);
     case 'process': return new ListContents();
     case 'join': return new JoinContents(c.join);
+    case 'coGroup': return new CoGroupContents(c.coGroup);
   }
 }
 
 export function windowFnOf(spec: WindowSpec): AnyWindowFunction | undefined {
   const c = spec.computation;
-  return c.kind === 'join' ? undefined : c.windowFn;
+  return c.kind === 'join' || c.kind === 'coGroup' ? undefined : c.windowFn;
 }

@@ -34,15 +34,17 @@ s.keyBy((x) => x.k).window(TumblingEventTimeWindows.of(10)).process((k, ctx, els
 s.keyBy((x) => x.k).process((x, ctx, out) => out.collect(x.v));
 s.process((x, ctx, out) => out.collect(x.k));
 s.windowAll(TumblingEventTimeWindows.of(10)).process((ctx, els, out) => out.collect(els.length));
+s.coGroup(s).where((x) => x.k).equalTo((y) => y.k).window(TumblingEventTimeWindows.of(10)).apply((xs, ys, out) => out.collect(xs.length - ys.length));
 `);
-  assert.equal(unnamed.length, 4, unnamed.join('\n'));
+  assert.equal(unnamed.length, 5, unnamed.join('\n'));
   for (const d of unnamed) assert.match(d, /the output type cannot be inferred from out\.collect: name it .*or annotate the parameter \(out: Collector<R>\)/);
   const named = diagnostics(`${api}
 const a = s.keyBy((x) => x.k).window(TumblingEventTimeWindows.of(10)).process<{ k: string; n: number }>((k, ctx, els, out) => out.collect({ k, n: els.length }));
 const b = s.keyBy((x) => x.k).process((x, ctx, out: Collector<number>) => out.collect(x.v));
 const c = s.flatMap((x) => [x.k, x.k]);
+const d = s.coGroup(s).where((x) => x.k).equalTo((y) => y.k).window(TumblingEventTimeWindows.of(10)).apply<number>((xs, ys, out) => out.collect(xs.length - ys.length));
 const n: number = 0;
-a.map((r) => r.n + n).discard(); b.map((v) => v + 1).discard(); c.map((w) => w.length).discard();
+a.map((r) => r.n + n).discard(); b.map((v) => v + 1).discard(); c.map((w) => w.length).discard(); d.map((v) => v + 1).discard();
 `);
   assert.deepEqual(named, []);
 });

@@ -1,10 +1,12 @@
-// The window join operator on this thread: pairs of both inputs with equal keys in the same window, for
-// tumbling, sliding and merging (session) windows, stamped with the window's maxTimestamp.
+// The window join and coGroup operator on this thread: pairs (join) or whole per-key windows (coGroup) of both
+// inputs with equal keys in the same window, for tumbling, sliding and merging (session) windows, stamped with the
+// window's maxTimestamp.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventTimeSessionWindows, SlidingEventTimeWindows, StreamEnvironment, TumblingEventTimeWindows, type DataStream, type TimeWindow, type WindowAssigner } from '../../../core/index.js';
 import type { WindowOperator } from '../../../core/windows/window-operator.js';
+import { JobDefinitionError } from '../../../core/api/errors.js';
 import { instantiate } from '../windows/harness.js';
 
 interface L { k: string; l: number }
@@ -49,4 +51,67 @@ test('session windows merge across both inputs', () => {
   h.push2({ key: 'a', r: 4 }, 6);   // [6, 13) touches both: one session [0, 19)
   h.finish();
   assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1-2', 18], ['1-4', 18]]);
+});
+
+// coGroup: the same operator and windows; the function gets each key's window whole, one side possibly empty.
+
+function coGroupHarness(assigner: WindowAssigner<TimeWindow>, lateness = 0) {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection<L>([]);
+  const b = env.fromCollection<R>([]);
+  const out: DataStream<string> = a.coGroup(b).where((x) => x.k).equalTo((y) => y.key).window(assigner).allowedLateness(lateness)
+    .apply<string>((xs, ys, o) => o.collect(`${xs.map((x) => x.l).join('+')}|${ys.map((y) => y.r).join('+')}`));
+  return instantiate<L, string>(env, out);
+}
+
+test('coGroup, tumbling: once per key and window, with only-left and only-right windows too (outer)', () => {
+  const h = coGroupHarness(TumblingEventTimeWindows.of(10));
+  h.push({ k: 'a', l: 1 }, 1); h.push({ k: 'a', l: 2 }, 9); h.push({ k: 'b', l: 3 }, 5);
+  h.push2({ key: 'a', r: 10 }, 3); h.push2({ key: 'c', r: 13 }, 6); h.push2({ key: 'a', r: 11 }, 12);
+  h.watermark(9);
+  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1+2|10', 9], ['3|', 9], ['|13', 9]]);
+  h.out.take();
+  h.finish();
+  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [['|11', 19]]);
+  assert.equal((h.op as unknown as WindowOperator<L, string>).windowCount, 0);
+});
+
+test('coGroup with allowed lateness: a late record fires its window again with everything in it', () => {
+  const h = coGroupHarness(TumblingEventTimeWindows.of(10), 5);
+  h.push({ k: 'a', l: 1 }, 2);
+  h.watermark(10);
+  assert.deepEqual(h.out.take(), ['1|']);
+  h.push2({ key: 'a', r: 7 }, 4);   // late, within the lateness
+  assert.deepEqual(h.out.take(), ['1|7']);
+  h.watermark(15);                   // end + lateness passed: the window is gone
+  h.push({ k: 'a', l: 9 }, 3);
+  h.finish();
+  assert.deepEqual(h.out.take(), []);
+});
+
+test('coGroup over session windows: sessions merge across both inputs, then fire once', () => {
+  const h = coGroupHarness(EventTimeSessionWindows.withGap(7));
+  h.push({ k: 'a', l: 1 }, 0);
+  h.push2({ key: 'a', r: 2 }, 12);
+  h.push({ k: 'a', l: 3 }, 30);
+  h.watermark(5);
+  h.push2({ key: 'a', r: 4 }, 6);   // joins [0, 7) and [12, 19) into [0, 19)
+  h.finish();
+  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1|2+4', 18], ['3|', 36]]);
+});
+
+test('coGroup: a bad definition fails at build time, naming coGroup', () => {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection<L>([]);
+  const b = env.fromCollection<R>([]);
+  const other = new StreamEnvironment(1).fromCollection<R>([]);
+  assert.throws(() => a.coGroup(other), (e: unknown) => e instanceof JobDefinitionError && /coGroup: expected a stream of the same job/.test(e.message));
+  assert.throws(() => a.coGroup(b).where('k' as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.where: expected a key selector/.test(e.message));
+  assert.throws(() => a.coGroup(b).where((x) => x.k).equalTo(undefined as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.where\(\.\.\.\)\.equalTo: expected a key selector/.test(e.message));
+  const w = a.coGroup(b).where((x) => x.k).equalTo((y) => y.key);
+  assert.throws(() => w.window({} as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.window: expected a window assigner/.test(e.message));
+  assert.throws(() => w.window(TumblingEventTimeWindows.of(10)).apply('f' as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup apply: expected a function \(lefts, rights, out\)/.test(e.message));
+  assert.throws(() => w.window(TumblingEventTimeWindows.of(10)).trigger({} as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup window trigger: expected a Trigger/.test(e.message));
+  // The join's messages are unchanged.
+  assert.throws(() => a.join(b).where((x) => x.k).equalTo((y) => y.key).window(TumblingEventTimeWindows.of(10)).apply(3 as never), (e: unknown) => e instanceof JobDefinitionError && /^join apply: expected a function \(left, right\) => result/.test(e.message));
 });

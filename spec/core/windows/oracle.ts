@@ -67,14 +67,24 @@ export function windowResult(c: Computation, w: OracleWindow<Ev>): unknown {
   }
 }
 
+/** The windows over both sides' records together (a two-input window operator's), each record tagged with its side. */
+function twoSidedWindows(kind: WindowKind, p: WindowParams, left: readonly Ev[], right: readonly Ev[]) {
+  return windowsOf(kind, p, [...left.map((e) => ({ ...e, side: 0 })), ...right.map((e) => ({ ...e, side: 1 }))]);
+}
+
 /** Window join: every (left, right) pair with equal keys in each window over both sides' records together. */
 export function windowJoin(kind: WindowKind, p: WindowParams, left: readonly Ev[], right: readonly Ev[]): [number, number][] {
-  const tagged = [...left.map((e) => ({ ...e, side: 0 })), ...right.map((e) => ({ ...e, side: 1 }))];
   const out: [number, number][] = [];
-  for (const w of windowsOf(kind, p, tagged)) {
+  for (const w of twoSidedWindows(kind, p, left, right)) {
     for (const l of w.events) if (l.side === 0) for (const r of w.events) if (r.side === 1) out.push([l.id, r.id]);
   }
   return out;
+}
+
+/** Window coGroup: per key and window, each side's ids, sorted (one side may be empty). */
+export function windowCoGroup(kind: WindowKind, p: WindowParams, left: readonly Ev[], right: readonly Ev[]): [number[], number[]][] {
+  const ids = (evs: readonly (Ev & { side: number })[], side: number) => evs.filter((e) => e.side === side).map((e) => e.id).sort((x, y) => x - y);
+  return twoSidedWindows(kind, p, left, right).map((w) => [ids(w.events, 0), ids(w.events, 1)]);
 }
 
 /** Interval join: pairs with equal keys and right.ts - left.ts in [lo, hi], with the larger timestamp. */

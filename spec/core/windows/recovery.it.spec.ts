@@ -11,7 +11,7 @@ import { run } from '../../../core/index.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { decodeKeyGroup } from '../../../core/state/key-group-codec.js';
 import { allEvents, type EventParams } from './jobs/events.js';
-import { canon, intervalJoin, windowsOf } from './oracle.js';
+import { canon, intervalJoin, windowCoGroup, windowsOf } from './oracle.js';
 
 /** The values of the event-time timer entries of operator `uid` in the store's checkpoints: a key's times, as held. */
 async function timerValues(stateDir: string, uid: string): Promise<unknown[]> {
@@ -77,6 +77,7 @@ for (const stateFastPaths of [true, false]) test(`windows and joins restore from
     }));
     assert.deepEqual(canon(r.collected['sliding.out']), canon(sliding), 'sliding reduce');
     assert.deepEqual(canon(r.collected['interval.out']), canon(intervalJoin(-5, 8, ea, eb).map(([x, y]) => [x, y])), 'interval join');
+    assert.deepEqual(canon(r.collected['coGroup.out']), canon(windowCoGroup('session', { size, slide: size, gap }, ea, eb)), 'session coGroup');
     assert.deepEqual(canon(r.collected['one-timer.out']), canon(['k0', 'k1', 'k2', 'k3']), 'each key\'s one timer fires once');
     // The switch took effect: the checkpoints hold a key's one timer as a bare number only on the fast path.
     const timers = await timerValues(path.join(dir, 'state'), 'one-timer');

@@ -1,5 +1,5 @@
 // Whole jobs on real threads: every window kind (tumbling, sliding, session) x every computation (reduce,
-// aggregate, process, and reduce / aggregate with a window function), the window join and the interval join,
+// aggregate, process, and reduce / aggregate with a window function), the window join and coGroup, the interval join,
 // over random out-of-order inputs at random parallelism and watermark intervals, equal a plain oracle over the
 // same input. Each fast-check run is one job (one thread start-up) computing all of them at once.
 
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { run } from '../../../core/index.js';
 import { allEvents, type EventParams } from './jobs/events.js';
-import { canon, intervalJoin, windowJoin, windowResult, windowsOf, type Computation, type WindowKind } from './oracle.js';
+import { canon, intervalJoin, windowCoGroup, windowJoin, windowResult, windowsOf, type Computation, type WindowKind } from './oracle.js';
 
 const KINDS: WindowKind[] = ['tumbling', 'sliding', 'session'];
 const COMPUTATIONS: Computation[] = ['reduce', 'aggregate', 'process', 'reduceFn', 'aggregateFn'];
@@ -63,6 +63,7 @@ test('windowed results and joins equal the single-threaded oracle (random inputs
     }
     for (const kind of ['tumbling', 'session'] as const) {
       assert.deepEqual(canon(collected[`join.${kind}`]), canon(windowJoin(kind, wp, a, b)), `window join, ${kind}`);
+      assert.deepEqual(canon(collected[`coGroup.${kind}`]), canon(windowCoGroup(kind, wp, a, b)), `window coGroup, ${kind}`);
     }
     assert.deepEqual(canon(collected['join.interval']), canon(intervalJoin(s.lo, hi, a, b)), 'interval join');
     const dropped = metrics.operators.reduce((n, o) => n + o.lateRecordsDropped, 0);

@@ -1,6 +1,6 @@
 // A job for the window recovery test: checkpoints every `interval` ms, a failure injected once at record
 // `failAt` (a marker file remembers it), and window and join state that must come back from the checkpoint:
-// tumbling aggregate, session process, sliding reduce with allowed lateness, an interval join.
+// tumbling aggregate, session process, sliding reduce with allowed lateness, an interval join, a session coGroup.
 //   ?n=6000&rate=20000&interval=20&failAt=3000&marker=/path&checkpointed=/path&size=50&gap=15&lo=-5&hi=8&bound=10&keys=4
 //   &crash=throw|exit (exit: the failure kills its worker thread)
 import { existsSync, writeFileSync } from 'node:fs';
@@ -100,4 +100,7 @@ export default defineJob((env) => {
   }).name('one-timer').uid('one-timer').collect().name('one-timer.out').uid('one-timer.out');
   keyed.intervalJoin(right.keyBy((e) => e.key)).between(lo, hi).process<[number, number]>((x, y, _ctx, out) => out.collect([x.id, y.id]))
     .name('interval').uid('interval').collect().name('interval.out').uid('interval.out');
+  left.coGroup(right).where((e) => e.key).equalTo((e) => e.key).window(EventTimeSessionWindows.withGap(gap))
+    .apply<[number[], number[]]>((xs, ys, out) => out.collect([xs.map((e) => e.id).sort((x, y) => x - y), ys.map((e) => e.id).sort((x, y) => x - y)]))
+    .name('coGroup').uid('coGroup').collect().name('coGroup.out').uid('coGroup.out');
 });

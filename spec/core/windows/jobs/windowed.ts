@@ -72,6 +72,10 @@ export default defineJob((env) => {
   for (const kind of ['tumbling', 'session'] as const) {
     left.join(right).where((e) => e.key).equalTo((e) => e.key).window(assigner(kind))
       .apply((x, y) => [x.id, y.id]).name(`join-${kind}`).collect().name(`join.${kind}`);
+    // Outer: windows with records of one side only come out too.
+    left.coGroup(right).where((e) => e.key).equalTo((e) => e.key).window(assigner(kind))
+      .apply<[number[], number[]]>((xs, ys, out) => out.collect([xs.map((e) => e.id).sort((p, q) => p - q), ys.map((e) => e.id).sort((p, q) => p - q)]))
+      .name(`coGroup-${kind}`).collect().name(`coGroup.${kind}`);
   }
   left.keyBy((e) => e.key).intervalJoin(right.keyBy((e) => e.key)).between(lo, hi)
     .process<[number, number, number]>((x, y, ctx, out) => out.collect([x.id, y.id, ctx.timestamp])).name('interval-join').collect().name('join.interval');
