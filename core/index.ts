@@ -33,6 +33,7 @@ export { NeverTrigger } from './windows/never-trigger.js';
 export { Evictor, CountEvictor, TimeEvictor } from './windows/evictor.js';
 export { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput, type TimestampAssigner } from './time/watermark-strategy.js';
 export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
+export { TooManyCheckpointFailuresError } from './checkpoint/failure-counter.js';
 export { JobDefinitionError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult, type Collected } from './runtime/run.js';
 export { ThreadCache, type ThreadCacheOptions } from './runtime/thread-cache.js';

@@ -5,6 +5,7 @@
 // time-dependent input (the runtime checks a fingerprint and names the first operator that differs).
 
 import { LogicalGraph, type CheckpointConfig } from '../graph/logical-graph.js';
+import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { DEFAULT_MAX_PARALLELISM } from '../graph/key-groups.js';
 import { DataStream } from './data-stream.js';
 import { JobDefinitionError } from './errors.js';
@@ -48,6 +49,7 @@ export class StreamEnvironment {
    */
   enableCheckpointing(intervalMs: number, options: Omit<CheckpointConfig, 'intervalMs'> = {}): this {
     if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`enableCheckpointing: the interval must be a number of ms > 0, got ${intervalMs}`);
+    if (options.tolerableFailures !== undefined) checkTolerableFailures(options.tolerableFailures, 'enableCheckpointing: tolerableFailures');
     this.graph.checkpointing = { intervalMs, ...options };
     return this;
   }

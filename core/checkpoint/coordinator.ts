@@ -22,6 +22,7 @@ import { crc32 } from '../../shm/checksum.js';
 import { chunkSeal } from '../state/key-group-codec.js';
 import { MANIFEST_FORMAT, sealManifest, takesStateOf, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
 import { publishSinkTransactions } from './sink-commit.js';
+import { CheckpointFailureCounter } from './failure-counter.js';
 import { writePublishedMark } from './published-mark.js';
 import { pad, type CheckpointStore } from './store.js';
 import type { Redistribution } from './snapshot.js';
@@ -35,6 +36,8 @@ export interface CoordinatorOptions {
   unaligned: boolean;
   /** Least time between the end of one checkpoint and the start of the next. */
   minPauseMs: number;
+  /** Failed checkpoints in a row tolerated; one more fails the job (Infinity: never). */
+  tolerableFailures: number;
 }
 
 export type { AbortedCheckpoint, CheckpointStats, CompletedCheckpoint } from './checkpoint-history.js';
@@ -83,6 +86,7 @@ export class CheckpointCoordinator {
   /** Savepoints and manual triggers wait here while another checkpoint is in flight. */
   private queue: { kind: CheckpointKind; name: string | undefined; resolve: (c: CompletedCheckpoint) => void; reject: (e: Error) => void }[] = [];
   readonly stats: CheckpointStats = emptyStats();
+  private readonly failures: CheckpointFailureCounter;
   /** Newest completed manifest (the one a restart restores). */
   latest: Manifest | undefined;
   private readonly sinksByUid: Map<string, SinkSpec<unknown>>;
@@ -109,6 +113,7 @@ export class CheckpointCoordinator {
     private readonly onCompleted?: (c: CompletedCheckpoint) => void,
   ) {
     this.control = new Int32Array(controlBuffer);
+    this.failures = new CheckpointFailureCounter(options.tolerableFailures);
     this.nextId = firstId;
     this.sinksByUid = new Map(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
     this.nodeByUid = new Map(graph.nodes.map((n) => [n.uid ?? n.name, { name: n.name, kind: n.kind, source: n.source?.kind }]));
@@ -309,6 +314,7 @@ export class CheckpointCoordinator {
       return;
     }
     this.latest = manifest;
+    this.failures.completed(p.kind);
     const done: CompletedCheckpoint = {
       id: p.id, kind: p.kind, name: p.name, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
       keyedEntries: manifest.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,
@@ -339,6 +345,9 @@ export class CheckpointCoordinator {
     this.broadcast({ type: 'abort', checkpointId: p.id });
     this.replayDeferred();
     p.reject(new CheckpointAbortedError(p.id, reason));
+    // Not the abort of a stopping job's checkpoint: that one did not fail.
+    const tooMany = this.stopped ? undefined : this.failures.failed(p.kind, `checkpoint ${p.id} ${reason}`);
+    if (tooMany !== undefined) { this.onError(tooMany); return; }
     this.next();
   }
 

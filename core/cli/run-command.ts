@@ -43,6 +43,8 @@ export interface RunCommandOptions {
   stateDir?: string;
   checkpointInterval?: number;
   checkpointMode?: 'aligned' | 'unaligned';
+  checkpointTimeout?: number;
+  tolerableCheckpointFailures?: number;
   resume?: boolean;
   fromSavepoint?: string;
   fromCheckpoint?: number;
@@ -102,6 +104,8 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
   if (opts.stateDir !== undefined) options.stateDir = opts.stateDir;
   if (opts.checkpointInterval !== undefined) options.checkpointIntervalMs = opts.checkpointInterval;
   if (opts.checkpointMode !== undefined) options.checkpointMode = opts.checkpointMode;
+  if (opts.checkpointTimeout !== undefined) options.checkpointTimeoutMs = opts.checkpointTimeout;
+  if (opts.tolerableCheckpointFailures !== undefined) options.tolerableCheckpointFailures = opts.tolerableCheckpointFailures;
   if (opts.resume) options.resume = true;
   if (opts.fromSavepoint !== undefined) options.resume = { savepoint: opts.fromSavepoint };
   if (opts.fromCheckpoint !== undefined) options.resume = { checkpoint: opts.fromCheckpoint };

@@ -80,6 +80,8 @@ export interface CheckpointConfig {
   mode?: 'aligned' | 'unaligned';
   /** Aligned barriers switch to unaligned when alignment takes longer than this, ms. */
   alignmentTimeoutMs?: number;
+  /** Failed checkpoints in a row tolerated before the job fails and restarts (RunOptions.tolerableCheckpointFailures). */
+  tolerableFailures?: number;
 }
 
 export class LogicalGraph {

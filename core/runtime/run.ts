@@ -30,6 +30,7 @@ import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, 
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
+import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { leaseBundle } from './bundle-cache.js';
@@ -97,6 +98,13 @@ export interface RunOptions {
   alignmentTimeoutMs?: number;
   /** A checkpoint not complete after this long is aborted, ms (default 60000). */
   checkpointTimeoutMs?: number;
+  /**
+   * Checkpoints in a row that may fail (time out, be declined, fail to be written) before the job fails and
+   * restarts from its last completed one (Flink's tolerable checkpoint failures; a task hung in user code lets no
+   * barrier through, so this ends a hung job). Default: the job's `enableCheckpointing` option, else Infinity
+   * (failed checkpoints are counted and warned of, never fatal; Flink's default is 0).
+   */
+  tolerableCheckpointFailures?: number;
   /** Completed checkpoints kept (default 3; savepoints are kept until deleted). */
   retainedCheckpoints?: number;
   /** Where checkpoints live (default `.sluice/<job file name>` under the working directory). */
@@ -264,7 +272,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   const cp = checkpointSettings(graph, options, jobUrl);
   if (!cp) {
     // Options that only mean something with checkpoints: taken silently, they look as if they applied.
-    const unused: string[] = (['checkpointMode', 'alignmentTimeoutMs', 'checkpointTimeoutMs', 'retainedCheckpoints', 'allowNonRestoredState'] as const).filter((k) => options[k] !== undefined);
+    const unused: string[] = (['checkpointMode', 'alignmentTimeoutMs', 'checkpointTimeoutMs', 'tolerableCheckpointFailures', 'retainedCheckpoints', 'allowNonRestoredState'] as const).filter((k) => options[k] !== undefined);
     // A job restarts from its last checkpoint: without checkpoints it never restarts.
     if (options.restartStrategy !== undefined && options.restartStrategy.type !== 'none') unused.push('restartStrategy');
     if (unused.length > 0) warn(`${unused.join(', ')} ${unused.length === 1 ? 'has' : 'have'} no effect: the job does not checkpoint (give it a state directory, a checkpoint interval, or enableCheckpointing)`);
@@ -450,6 +458,7 @@ interface CheckpointSettings {
   alignmentTimeoutMs: number;
   timeoutMs: number;
   retained: number;
+  tolerableFailures: number;
 }
 
 /** Checkpointing is on when the job or the options ask for an interval, a state directory or a resume. */
@@ -461,6 +470,8 @@ function checkpointSettings(graph: LogicalGraph, o: RunOptions, jobUrl: string):
   const mode = o.checkpointMode ?? fromJob?.mode ?? 'aligned';
   if (mode !== 'aligned' && mode !== 'unaligned') throw new JobDefinitionError(`checkpointMode must be 'aligned' or 'unaligned', got ${String(mode)}`);
   const retained = o.retainedCheckpoints ?? 3;
+  const timeoutMs = o.checkpointTimeoutMs ?? 60_000;
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new JobDefinitionError(`checkpointTimeoutMs must be a number of ms > 0, got ${timeoutMs}`);
   if (!Number.isInteger(retained) || retained < 1) throw new JobDefinitionError(`retainedCheckpoints must be an integer >= 1, got ${retained}`);
   const name = jobUrl.startsWith('file:') ? path.basename(fileURLToPath(jobUrl)).replace(/\.[cm]?[jt]s$/, '') : 'job';
   return {
@@ -468,8 +479,9 @@ function checkpointSettings(graph: LogicalGraph, o: RunOptions, jobUrl: string):
     intervalMs,
     unaligned: mode === 'unaligned',
     alignmentTimeoutMs: o.alignmentTimeoutMs ?? fromJob?.alignmentTimeoutMs ?? Infinity,
-    timeoutMs: o.checkpointTimeoutMs ?? 60_000,
+    timeoutMs,
     retained,
+    tolerableFailures: checkTolerableFailures(o.tolerableCheckpointFailures ?? fromJob?.tolerableFailures ?? Infinity, 'tolerableCheckpointFailures'),
   };
 }
 
@@ -608,7 +620,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   try {
     coordinator = cp ? new CheckpointCoordinator(
       store!, graph, plan, control, channels.map((c) => c.port1 as MessagePort),
-      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0 },
+      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures },
       s.jobFingerprint, s.nextId, from?.manifest,
       (e) => { checkpointFailure ??= e; stopAll(); },
       options.onCheckpoint,

@@ -34,7 +34,7 @@ describe('sluice operations', () => {
   test('--help of every command exits 0 and lists its options', { timeout: TIMEOUT }, async () => {
     const expect: [string[], RegExp, string[]][] = [
       [['--help'], /Usage: sluice/, ['run', 'savepoint', 'inspect']],
-      [['run', '--help'], /Usage: sluice run \[options\] <job>/, ['--state-dir', '--checkpoint-interval', '--checkpoint-mode', '--resume', '--from-savepoint',
+      [['run', '--help'], /Usage: sluice run \[options\] <job>/, ['--state-dir', '--checkpoint-interval', '--checkpoint-mode', '--checkpoint-timeout', '--tolerable-checkpoint-failures', '--resume', '--from-savepoint',
         '--from-checkpoint', '--allow-non-restored-state', '--metrics-port', '--latency-tracking', '--log-level']],
       [['savepoint', '--help'], /Usage: sluice savepoint \[options\] <state-dir> \[name\]/, ['--json', '--timeout']],
       [['inspect', '--help'], /Usage: sluice inspect \[options\] <state-dir>/, ['--checkpoint', '--savepoint', '--keys', '--no-verify', '--json']],
@@ -45,6 +45,22 @@ describe('sluice operations', () => {
       assert.match(r.stdout, usage);
       for (const f of flags) assert.ok(r.stdout.includes(f), `${args.join(' ')} lists ${f}`);
     }
+  });
+
+  test('--checkpoint-timeout and --tolerable-checkpoint-failures 0: a job hung in user code fails, restarts from its last checkpoint and ends', { timeout: TIMEOUT }, async () => {
+    const marker = path.join(dir, 'hung');
+    const file = path.join(dir, 'hangs-once.ts');
+    // Record 8000 (0.4 s in) hangs the first time, in a loop only terminating its thread ends.
+    writeFileSync(file, `import { existsSync, writeFileSync } from 'node:fs';\nimport { defineJob } from '${api}';\n`
+      + 'export default defineJob((env) => {\n'
+      + '  env.fromGenerator({ count: 12000, seed: 1, ratePerSec: 20000 }, (i) => i).name(\'gen\')\n'
+      + `    .map((i: number) => { if (i === 8000 && !existsSync(${JSON.stringify(marker)})) { writeFileSync(${JSON.stringify(marker)}, ''); for (;;) { /* hung */ } } return i; }).name('stuck')\n`
+      + '    .discard().name(\'sink\');\n});\n');
+    const r = await sluice(['run', file, '-p', '1', '--state-dir', path.join(dir, 'hang-state'), '--checkpoint-interval', '50', '--checkpoint-timeout', '300', '--tolerable-checkpoint-failures', '0'], PROC_TIMEOUT);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(marker), 'the job hung');
+    assert.match(r.stderr, /1 checkpoint in a row failed \(tolerable: 0\); the last: checkpoint \d+ not completed within 300 ms; no barrier yet from [^;]*stuck/);
+    assert.match(r.stderr, /restart 1 in \d+ ms from checkpoint \d+/);
   });
 
   test('sluice savepoint with no job running exits 1 and says so; bad usage exits 2', { timeout: TIMEOUT }, async () => {

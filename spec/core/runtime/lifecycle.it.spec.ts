@@ -110,10 +110,10 @@ test('cancel ends a job whose async generator source waits on a promise that nev
 
 test('checkpoint options given to a job that does not checkpoint are named in a warning', async () => {
   const warnings: string[] = [];
-  const h = await run(new URL('../../../examples/wordcount.ts', import.meta.url), { parallelism: 1, checkpointMode: 'unaligned', allowNonRestoredState: true, restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 10 }, onWarning: (w) => warnings.push(String(w)) });
+  const h = await run(new URL('../../../examples/wordcount.ts', import.meta.url), { parallelism: 1, checkpointMode: 'unaligned', tolerableCheckpointFailures: 0, allowNonRestoredState: true, restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 10 }, onWarning: (w) => warnings.push(String(w)) });
   await h.result;
   // restartStrategy too (a review): a job restarts from its last checkpoint, so without checkpoints it never does.
-  assert.ok(warnings.some((w) => /^checkpointMode, allowNonRestoredState, restartStrategy have no effect: the job does not checkpoint/.test(w)), warnings.join(' | '));
+  assert.ok(warnings.some((w) => /^checkpointMode, tolerableCheckpointFailures, allowNonRestoredState, restartStrategy have no effect: the job does not checkpoint/.test(w)), warnings.join(' | '));
 });
 
 // Regression (a review): a switch given as a string ("false" is truthy) left its fast path on, and negative or
@@ -128,4 +128,9 @@ test('switches that are not booleans, times that are not numbers >= 0, and a thr
     await refused({ [k]: v }, new RegExp(`^${k} must be a number >= 0`));
   }
   await refused({ threadCache: {} }, /^threadCache must be a ThreadCache/);
+  // Checkpoint settings, with checkpointing on (a state directory); refused before any thread starts or dir is made.
+  const dir = join(tmpdir(), `sluice-never-made-${process.pid}`);
+  await refused({ stateDir: dir, tolerableCheckpointFailures: -1 }, /^tolerableCheckpointFailures: expected an integer >= 0 \(or Infinity\), got -1$/);
+  await refused({ stateDir: dir, checkpointTimeoutMs: 0 }, /^checkpointTimeoutMs must be a number of ms > 0, got 0$/);
+  assert.equal(existsSync(dir), false);
 });

@@ -1,11 +1,12 @@
 // A job for the exactly-once tests. Every record is (i, key); a keyed reduce counts records per key, so the
 // updates of one key must read 1, 2, 3, ... exactly once each; the sink receives every update (with the i of the
 // record that caused it), so the test can count lost, duplicated and unexpected records.
-//   ?n=200000&keys=1000&rate=0&interval=50&failAt=i,j&marker=/path&crash=throw|exit|snapshot|restore&ledger=/dir&typed=1
+//   ?n=200000&keys=1000&rate=0&interval=50&failAt=i,j&marker=/path&crash=throw|exit|hang|snapshot|restore&ledger=/dir&typed=1
 //   &countUid=count&countKind=map&genKind=collection
 // typed=1: the reduce keeps its counts in typed columns (stateSchema).
 // crash: where the injected failure happens: `throw` in a map function, `exit` kills the worker thread
-// (process.exit in a worker), `snapshot` throws in the sink's prepareCommit, `restore` throws in a process
+// (process.exit in a worker), `hang` spins forever in the map function (only terminating the thread ends it),
+// `snapshot` throws in the sink's prepareCommit, `restore` throws in a process
 // function's open() after a restore. Each failure happens once (a marker file remembers it).
 import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob, recordSchema } from '../../../../core/index.js';
@@ -42,8 +43,9 @@ export default defineJob((env) => {
     : env.fromGenerator({ ...(unbounded ? {} : { count: n }), seed: 7, ...(rate > 0 ? { ratePerSec: rate } : {}) }, (i, r) => ({ i, key: `k${r.int(keys)}` }));
   const injected = source.name('gen').uid('gen')
     .map((e: { i: number; key: string }) => {
-      if ((crash === 'throw' || crash === 'exit') && failAt.includes(e.i) && firstTime(String(e.i))) {
+      if ((crash === 'throw' || crash === 'exit' || crash === 'hang') && failAt.includes(e.i) && firstTime(String(e.i))) {
         if (crash === 'exit') process.exit(3);
+        if (crash === 'hang') for (;;) { /* hung in user code: no barrier passes this subtask again */ }
         throw new Error(`injected failure at record ${e.i}`);
       }
       return { key: e.key, count: 1, i: e.i } as Update;
