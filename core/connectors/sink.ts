@@ -4,6 +4,8 @@
 // `prepareCommit`s at every checkpoint barrier, and the spec's `commit` publishes the prepared transactions on
 // the main thread once the checkpoint that covers them is complete. Without checkpointing, writers just write.
 
+import type { OutputTarget } from '../runtime/output-stream.js';
+
 export interface SinkWriter<T> {
   write(value: T): void;
   /**
@@ -73,9 +75,11 @@ export interface PreparedTransaction {
  * Transactional: with checkpointing, records reach the result only through completed checkpoints (or the end of
  * the job), so a job that fails and resumes collects every record exactly once.
  */
-export function collectSink<T>(): SinkSpec<T> & { committed(): T[] } {
-  const committed: T[] = [];
+export function collectSink<T>(): CollectSinkSpec<T> {
+  let committed: T[] = [];
   const seen = new Set<string>();
+  /** A reader (handle.output): committed records go there instead of into `committed`. */
+  let reader: OutputTarget<T> | undefined;
   return {
     kind: 'collect',
     fingerprint: 'collect',
@@ -100,11 +104,40 @@ export function collectSink<T>(): SinkSpec<T> & { committed(): T[] } {
         const id = t.end !== undefined ? `end/${t.end}` : `${t.subtask}/${t.checkpointId}`;
         if (seen.has(id)) continue;
         seen.add(id);
-        for (const v of t.transaction as T[]) committed.push(v);
+        if (reader !== undefined) reader.deliver(t.transaction as T[]);
+        else for (const v of t.transaction as T[]) committed.push(v);
       }
     },
     committed: () => committed,
+    attach(target) {
+      if (reader !== undefined) throw new Error('already being read');
+      reader = target;
+      // What was committed before the reader came goes to it first, in order.
+      const before = committed;
+      committed = [];
+      target.deliver(before);
+    },
+    detach(unread) {
+      reader = undefined;
+      committed = committed.concat(unread);
+    },
+    received(items) {
+      if (reader === undefined) return items;
+      reader.deliver(items);
+      return [];
+    },
   };
+}
+
+/** The collect sink on the main thread: committed records, and a reader that takes them as they come. */
+export interface CollectSinkSpec<T> extends SinkSpec<T> {
+  committed(): T[];
+  /** Committed records go to `target` from now on (those so far first); throws if another reader has it. */
+  attach(target: OutputTarget<T>): void;
+  /** The reader stopped: `unread` and later records are kept for the result again. */
+  detach(unread: T[]): void;
+  /** Records a subtask ended with (no checkpoints): to the reader if one is attached (returns none), else returned. */
+  received(items: T[]): T[];
 }
 
 /** Prints each record as a line on stdout, prefixed by the subtask when parallel. */

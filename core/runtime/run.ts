@@ -31,7 +31,8 @@ import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
-import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
+import { OutputStream } from './output-stream.js';
+import { recoveringSinks, type CollectSinkSpec, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { leaseBundle } from './bundle-cache.js';
 import { ThreadCache, type PoolIdentity } from './thread-cache.js';
@@ -192,6 +193,14 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   savepoint(name: string): Promise<CompletedCheckpoint>;
   /** Stops the job; `result` then resolves with `cancelled: true`. */
   cancel(): Promise<JobResult<C>>;
+  /**
+   * The records of the collect sink `sinkName` as they come, while the job runs: with checkpoints, as each
+   * checkpoint commits them (exactly once, restarts included); without, when the job ends. The iteration ends with
+   * the job and throws its error if it fails. Records read here are not also in `result.collected` (those before
+   * the reader came are read first); after a `break`, the unread ones and later ones are collected again. One
+   * reader per sink; nothing slows the job for a slow reader (unread records wait in memory).
+   */
+  output<K extends keyof C & string>(sinkName: K): AsyncIterableIterator<C[K][number]>;
 }
 
 const DEFAULT_RING_BYTES = 256 * 1024;
@@ -400,8 +409,10 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       for (const s of outcome.sinks.sort((a, b) => a.node - b.node || a.subtask - b.subtask)) {
         if (!Array.isArray(s.result)) continue;
         const name = names[s.node]!;
+        // A collect sink with a reader (handle.output) hands them to it instead.
+        const items = (graph.nodes[s.node]!.sink as Partial<CollectSinkSpec<unknown>> | undefined)?.received?.(s.result) ?? s.result;
         const before = collected[name];
-        collected[name] = before === undefined || before.length === 0 ? s.result : before.concat(s.result);
+        collected[name] = before === undefined || before.length === 0 ? items : before.concat(items);
       }
     }
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
@@ -447,7 +458,27 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       current?.stop();
       return result;
     },
+    output(sinkName: string) {
+      const node = graph.nodes.find((n) => n.name === sinkName && n.sink !== undefined);
+      if (node === undefined || node.sink!.kind !== 'collect') {
+        const collects = graph.nodes.filter((n) => n.sink?.kind === 'collect').map((n) => `'${n.name}'`);
+        throw new Error(`output: the job has no collect sink named '${sinkName}' (${collects.length > 0 ? `its collect sinks: ${collects.join(', ')}` : 'it has no collect sink'})`);
+      }
+      if (ended) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
+      const sink = node.sink as CollectSinkSpec<unknown>;
+      const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); });
+      try { sink.attach(stream); } catch { throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`); }
+      readers.add(stream);
+      return stream;
+    },
   };
+  /** Readers of collect sinks (handle.output), ended with the job. */
+  const readers = new Set<OutputStream<unknown>>();
+  let ended = false;
+  result.then(
+    () => { ended = true; for (const r of readers) r.end(); },
+    (e: unknown) => { ended = true; for (const r of readers) r.end(e); },
+  );
   return handle as JobHandle<C>;
 }
 

@@ -1,0 +1,26 @@
+// A job for handle.output(): a generator (unbounded unless ?n=) into two collect sinks, 'out' (read live by the
+// tests) and 'other' (left to result.collected). ?fail=i throws at record i, once (?marker=path remembers);
+// ?interval=ms checkpoints; ?rate=records per second (0: as fast as it goes).
+import { existsSync, writeFileSync } from 'node:fs';
+import { defineJob } from '../../../../core/index.js';
+
+const q = new URL(import.meta.url).searchParams;
+const n = Number(q.get('n') ?? 0);
+const rate = Number(q.get('rate') ?? 20_000);
+const interval = Number(q.get('interval') ?? 0);
+const fail = Number(q.get('fail') ?? -1);
+const marker = q.get('marker') ?? '';
+
+export default defineJob((env) => {
+  if (interval > 0) env.enableCheckpointing(interval);
+  const ids = env.fromGenerator({ seed: 1, ...(rate > 0 ? { ratePerSec: rate } : {}), ...(n > 0 ? { count: n } : {}) }, (i) => i).name('gen').uid('gen')
+    .map((i: number) => {
+      if (i === fail && (marker === '' || !existsSync(marker))) {
+        if (marker !== '') writeFileSync(marker, 'failed once');
+        throw new Error(`injected failure at record ${i}`);
+      }
+      return i;
+    }).name('check').uid('check');
+  ids.collect().name('out').uid('out');
+  ids.filter((i) => i % 100 === 0).collect().name('other').uid('other');
+});

@@ -1,0 +1,105 @@
+// handle.output(name): a collect sink's records read while the job runs. With checkpoints they come as each
+// checkpoint commits them, exactly once through a failure and restart (checked per generator subtask: a gapless
+// prefix of its sequence, nothing twice); without, at the end. The iteration ends with the job, throws its error,
+// and a reader that stops early leaves the rest to result.collected. Records are read before cancel() is called
+// on an unbounded job: they cannot have come from its end.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, OperatorError } from '../../../core/index.js';
+
+const job = (q: Record<string, string | number>): URL => {
+  const u = new URL('./jobs/output.ts', import.meta.url);
+  for (const [k, v] of Object.entries(q)) u.searchParams.set(k, String(v));
+  return u;
+};
+
+/** Generator subtask s of p emits s, s + p, s + 2p, ...: each must be read as a gapless prefix, once. */
+function checkPrefixes(ids: readonly number[], p: number): void {
+  const seen = new Set<number>();
+  const dup = ids.filter((i) => (seen.has(i) ? true : (seen.add(i), false)));
+  assert.deepEqual(dup, [], 'nothing read twice');
+  for (let s = 0; s < p; s++) {
+    const mine = ids.filter((i) => i % p === s).sort((a, b) => a - b);
+    assert.deepEqual(mine, mine.map((_, k) => s + k * p), `subtask ${s}: a gapless prefix`);
+  }
+}
+
+test('with checkpoints: records come as checkpoints commit them, while the job runs, exactly once through a restart', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  try {
+    const marker = join(dir, 'failed');
+    const warnings: string[] = [];
+    const h = await run<{ out: number[]; other: number[] }>(job({ interval: 30, fail: 3000, marker }), {
+      parallelism: 2, stateDir: join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)),
+    });
+    const read: number[] = [];
+    for await (const i of h.output('out')) {
+      read.push(i);
+      // Past the failure (record 3000 is 0.15 s in, at 20,000/s): stop the unbounded job.
+      if (read.length === 8000) void h.cancel();
+    }
+    const r = await h.result;
+    assert.ok(existsSync(marker), 'the failure happened');
+    assert.equal(r.restarts, 1, warnings.join(' | '));
+    assert.ok(read.length >= 8000, `${read.length} read`);
+    checkPrefixes(read, 2);
+    assert.deepEqual(r.collected.out, [], 'read records are not also collected');
+    // The sink nobody read is collected as before, exactly once too.
+    assert.ok(r.collected.other.length > 0);
+    checkPrefixes(r.collected.other.map((i) => i / 100), 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without checkpoints: the records come when the job ends, and only to the reader', async () => {
+  const h = await run<{ out: number[]; other: number[] }>(job({ n: 5000, rate: 0 }), { parallelism: 2 });
+  const read: number[] = [];
+  for await (const i of h.output('out')) read.push(i);
+  const r = await h.result;
+  assert.deepEqual(read.slice().sort((a, b) => a - b), Array.from({ length: 5000 }, (_, i) => i));
+  assert.deepEqual(r.collected.out, []);
+  assert.equal(r.collected.other.length, 50);
+  assert.throws(() => h.output('out'), /output\('out'\): the job has ended; its records are in result.collected/);
+});
+
+test('a reader that comes after a checkpoint committed records gets those first; one that stops early leaves the rest to result.collected; nothing lost or twice', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  try {
+    // The fifth checkpoint (records reach the sink a little after the first ones are taken).
+    let completed = 0;
+    let fifth!: () => void;
+    const committed = new Promise<void>((resolve) => { fifth = resolve; });
+    const h = await run<{ out: number[]; other: number[] }>(job({ n: 20_000, rate: 40_000, interval: 20 }), {
+      parallelism: 2, stateDir: join(dir, 'state'), onCheckpoint: () => { if (++completed === 5) fifth(); },
+    });
+    await committed;
+    const read: number[] = [];
+    for await (const i of h.output('out')) {
+      read.push(i);
+      if (read.length === 1000) break;
+    }
+    const r = await h.result;
+    assert.equal(read.length, 1000);
+    const all = [...read, ...r.collected.out].sort((a, b) => a - b);
+    assert.deepEqual(all, Array.from({ length: 20_000 }, (_, i) => i));
+    // Another reader may come now that the first has gone... but the job has ended.
+    assert.throws(() => h.output('out'), /has ended/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the iteration throws the error of a job that fails; bad names and a second reader are refused, naming the sinks', async () => {
+  const h = await run<{ out: number[]; other: number[] }>(job({ n: 5000, rate: 0, fail: 10 }), { parallelism: 1 });
+  assert.throws(() => h.output('nope' as 'out'), /output: the job has no collect sink named 'nope' \(its collect sinks: 'out', 'other'\)/);
+  assert.throws(() => h.output('check' as 'out'), /no collect sink named 'check'/);
+  const reader = h.output('out');
+  assert.throws(() => h.output('out'), /output\('out'\): the sink already has a reader \(one per sink\)/);
+  await assert.rejects(async () => { for await (const _ of reader) { /* none come: the job fails before it ends */ } }, (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
+  await assert.rejects(h.result, OperatorError);
+});
