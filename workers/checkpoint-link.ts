@@ -51,6 +51,11 @@ export class CheckpointLink implements CheckpointSink {
     this.send({ type: 'decline', checkpointId, task, subtask, reason });
   }
 
+  /** Before any ack of this thread (one port, in order). */
+  running(thread: number): void {
+    this.send({ type: 'running', thread });
+  }
+
   finished(snapshot: SubtaskSnapshot): void {
     this.send({ type: 'finished', snapshot }, transferables(snapshot));
   }

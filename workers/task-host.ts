@@ -269,6 +269,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     }
     const mine = a.plan.placements.map((p, i) => ({ p, i })).filter(({ p }) => p.thread === a.thread);
     subtasks = mine.map(({ p }) => buildSubtask(a, g, p.task, p.subtask, bell, link));
+    // Restored and open (a restore or an open() can take long): checkpoints start counting against their timeout.
+    link?.running(a.thread);
     const offsets = metricsOffsets(a.plan);
     await runTaskLoop(subtasks, bell, new Int32Array(a.control), new Float64Array(a.metrics), mine.map(({ i }) => offsets[i]!), {
       budget: a.options.budget,

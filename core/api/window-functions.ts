@@ -62,7 +62,8 @@ export type JoinFunction<A, B, R> = (left: A, right: B) => R;
 
 /**
  * A window coGroup: called once per key and window with the elements of both inputs (one side may be empty, not
- * both), so it can emit unmatched ones too (outer joins). The arrays are views valid during the call.
+ * both), so it can emit unmatched ones too (outer joins). The arrays are the window's own: copy what you keep or
+ * emit, and do not reorder them (a later firing of the window sees them).
  */
 export type CoGroupFunction<A, B, R> = (lefts: readonly A[], rights: readonly B[], out: Collector<R>) => void;
 

@@ -58,6 +58,8 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
   /** Every ack is in; the manifest is being written. */
   completing: boolean;
+  /** Begun with every thread running: its failure counts towards the tolerable ones (start-up does not). */
+  countable: boolean;
   resolve: (c: CompletedCheckpoint) => void;
   reject: (e: Error) => void;
 }
@@ -144,8 +146,16 @@ export class CheckpointCoordinator {
 
   private lastTriggerAt = 0;
 
+  /** Threads whose subtasks are built, restored and open ('running' messages). */
+  private runningThreads = 0;
+
+  private allRunning(): boolean {
+    return this.runningThreads >= this.plan.threads;
+  }
+
   private tick(): void {
-    if (this.stopped || this.pending || this.queue.length > 0) return;
+    // Periodic checkpoints start once every task runs (as in Flink): a slow restore or open() is no failed checkpoint.
+    if (this.stopped || this.pending || this.queue.length > 0 || !this.allRunning()) return;
     const now = performance.now();
     if (now - this.lastTriggerAt < this.options.intervalMs || now - this.lastEnd < this.options.minPauseMs) return;
     this.trigger('checkpoint', undefined).catch(() => { /* recorded in stats.aborted */ });
@@ -179,7 +189,7 @@ export class CheckpointCoordinator {
     this.lastTriggerAt = performance.now();
     const p: Pending = {
       id, kind, name, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
-      parts: new Map(), inFlight: new Map(), timer: undefined, completing: false, resolve, reject,
+      parts: new Map(), inFlight: new Map(), timer: undefined, completing: false, countable: this.allRunning(), resolve, reject,
     };
     this.pending = p;
     p.timer = setTimeout(() => this.abort(p, `not completed within ${this.options.timeoutMs} ms; ${this.missingAcks(p)}`), this.options.timeoutMs);
@@ -215,6 +225,9 @@ export class CheckpointCoordinator {
       case 'abandoned':
         // Never counts towards a checkpoint (it was given up); its keyed chunks extend the chains.
         this.record(m.snapshot, m.checkpointId, false, true);
+        return;
+      case 'running':
+        this.runningThreads++;
         return;
       case 'decline': {
         const p = this.pending;
@@ -346,7 +359,7 @@ export class CheckpointCoordinator {
     this.replayDeferred();
     p.reject(new CheckpointAbortedError(p.id, reason));
     // Not the abort of a stopping job's checkpoint: that one did not fail.
-    const tooMany = this.stopped ? undefined : this.failures.failed(p.kind, `checkpoint ${p.id} ${reason}`);
+    const tooMany = this.stopped || !p.countable ? undefined : this.failures.failed(p.kind, `checkpoint ${p.id} ${reason}`);
     if (tooMany !== undefined) { this.onError(tooMany); return; }
     this.next();
   }
@@ -480,7 +493,7 @@ export class CheckpointCoordinator {
     const id = this.nextId++;
     const p: Pending = {
       id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
-      parts: new Map(), inFlight: new Map(), timer: undefined, completing: true, resolve: () => {}, reject: () => {},
+      parts: new Map(), inFlight: new Map(), timer: undefined, completing: true, countable: false, resolve: () => {}, reject: () => {},
     };
     // The final states were recorded under ids that may belong to an aborted checkpoint: rewrite their parts here.
     for (const [key, f] of this.finished) p.parts.set(key, f.parts);

@@ -47,7 +47,9 @@ export type WorkerMessage =
    */
   | { type: 'abandoned'; checkpointId: number; snapshot: SubtaskSnapshot }
   /** The subtask ended (end of input): its final state stands in for it in every later checkpoint. */
-  | { type: 'finished'; snapshot: SubtaskSnapshot };
+  | { type: 'finished'; snapshot: SubtaskSnapshot }
+  /** The thread's subtasks are built, restored and open: from now on, barriers can pass them. */
+  | { type: 'running'; thread: number };
 
 export type CoordinatorMessage =
   | { type: 'complete'; checkpointId: number }

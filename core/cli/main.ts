@@ -21,6 +21,13 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+function countOrUnlimited(value: string): number {
+  if (value === 'unlimited') return Infinity;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0, or unlimited.');
+  return n;
+}
+
 function nonNegative(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0.');
@@ -66,8 +73,8 @@ export function createProgram(): Command {
       .default(undefined, 'the job\'s env.enableCheckpointing, else 0'))
     .addOption(new Option('--checkpoint-mode <mode>', 'how barriers pass through operators').choices(['aligned', 'unaligned']).default(undefined, 'aligned'))
     .addOption(new Option('--checkpoint-timeout <ms>', 'abort a checkpoint not complete after this long').argParser(positiveInt).default(undefined, '60000'))
-    .addOption(new Option('--tolerable-checkpoint-failures <n>', 'checkpoints in a row that may fail before the job fails and restarts from the last completed one (ends a job hung in user code)')
-      .argParser(nonNegativeInt).default(undefined, 'the job\'s enableCheckpointing option, else unlimited'))
+    .addOption(new Option('--tolerable-checkpoint-failures <n>', 'checkpoints in a row that may fail before the job fails and restarts from the last completed one (ends a job hung in user code), or unlimited')
+      .argParser(countOrUnlimited).default(undefined, 'the job\'s enableCheckpointing option, else unlimited'))
     .addOption(new Option('--resume', 'resume from the latest intact checkpoint or savepoint in the state directory (start fresh if none)')
       .conflicts(['fromSavepoint', 'fromCheckpoint']))
     .addOption(new Option('--from-savepoint <name>', 'resume from the savepoint of this name').argParser(savepointName).conflicts(['fromCheckpoint']))

@@ -204,6 +204,8 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
 }
 
 const DEFAULT_RING_BYTES = 256 * 1024;
+/** The longest delay setTimeout takes as it is. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const MIN_RING_BYTES = 4096;
 const DEFAULT_RESTART: RestartStrategy = { type: 'fixed-delay', attempts: 3, delayMs: 1000 };
 
@@ -502,7 +504,8 @@ function checkpointSettings(graph: LogicalGraph, o: RunOptions, jobUrl: string):
   if (mode !== 'aligned' && mode !== 'unaligned') throw new JobDefinitionError(`checkpointMode must be 'aligned' or 'unaligned', got ${String(mode)}`);
   const retained = o.retainedCheckpoints ?? 3;
   const timeoutMs = o.checkpointTimeoutMs ?? 60_000;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new JobDefinitionError(`checkpointTimeoutMs must be a number of ms > 0, got ${timeoutMs}`);
+  // Node's timers take at most 2^31 - 1 ms, and turn a longer one into 1 ms (every checkpoint would time out).
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) throw new JobDefinitionError(`checkpointTimeoutMs must be a number of ms > 0 and <= ${MAX_TIMER_MS} (~24.8 days), got ${timeoutMs}`);
   if (!Number.isInteger(retained) || retained < 1) throw new JobDefinitionError(`retainedCheckpoints must be an integer >= 1, got ${retained}`);
   const name = jobUrl.startsWith('file:') ? path.basename(fileURLToPath(jobUrl)).replace(/\.[cm]?[jt]s$/, '') : 'job';
   return {

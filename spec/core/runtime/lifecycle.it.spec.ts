@@ -131,6 +131,8 @@ test('switches that are not booleans, times that are not numbers >= 0, and a thr
   // Checkpoint settings, with checkpointing on (a state directory); refused before any thread starts or dir is made.
   const dir = join(tmpdir(), `sluice-never-made-${process.pid}`);
   await refused({ stateDir: dir, tolerableCheckpointFailures: -1 }, /^tolerableCheckpointFailures: expected an integer >= 0 \(or Infinity\), got -1$/);
-  await refused({ stateDir: dir, checkpointTimeoutMs: 0 }, /^checkpointTimeoutMs must be a number of ms > 0, got 0$/);
+  await refused({ stateDir: dir, checkpointTimeoutMs: 0 }, /^checkpointTimeoutMs must be a number of ms > 0 and <= 2147483647 \(~24.8 days\), got 0$/);
+  // Regression (a review): Node turns a longer timer into 1 ms, so every checkpoint timed out at once.
+  await refused({ stateDir: dir, checkpointTimeoutMs: 2 ** 31 }, /^checkpointTimeoutMs must be .* got 2147483648$/);
   assert.equal(existsSync(dir), false);
 });
