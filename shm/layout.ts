@@ -81,8 +81,16 @@ export function unalignedTriggerId(word: number): number {
 }
 /** Int32 index of thread t's doorbell: JOB_DOORBELLS + t * DOORBELL_SLOTS. Rung by producers (data) and consumers (space). */
 export const JOB_DOORBELLS = DOORBELL_SLOTS;
+/**
+ * Int32 index of thread t's loop-turn counter: after the doorbells, a cache line per thread. Written only by thread
+ * t (Atomics.store at each turn of its task loop); only grows (mod 2^32). The coordinator samples it to tell a
+ * thread stuck in one call (user code that does not return) from one that runs, or is parked on its doorbell.
+ */
+export function jobLoopTurns(threads: number, thread: number): number {
+  return JOB_DOORBELLS + threads * DOORBELL_SLOTS + thread * I32_PER_LINE;
+}
 export function jobControlSlots(threads: number): number {
-  return JOB_DOORBELLS + threads * DOORBELL_SLOTS;
+  return JOB_DOORBELLS + threads * DOORBELL_SLOTS + threads * I32_PER_LINE;
 }
 
 // ---- Watermark alignment: one BigInt64 buffer per attempt (core/time/watermark-alignment.ts) -----------------------

@@ -10,7 +10,7 @@ import { ChannelReader, ChannelWriter } from '../shm/channel.js';
 import { waitStrategy } from '../shm/wait-strategy.js';
 import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec } from '../shm/codec/codec.js';
-import { JOB_CHECKPOINT_TRIGGER } from '../shm/layout.js';
+import { JOB_CHECKPOINT_TRIGGER, jobLoopTurns } from '../shm/layout.js';
 import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedError } from '../core/api/errors.js';
 import { firstDifference, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
@@ -279,6 +279,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       wait: waitStrategy({ mode: 'async', spin: a.options.spin, parkTimeoutMs: a.options.parkTimeoutMs }),
       fineWaitMs: a.options.fineWaitMs,
       settleHops: a.options.settleHops,
+      turnsAt: jobLoopTurns(a.plan.threads, a.thread),
     });
     for (const st of subtasks) {
       for (const s of st.sinks) {

@@ -30,6 +30,8 @@ export interface LoopOptions {
   fineWaitMs: number;
   /** Microtask turns given to settled promises before parking, while a subtask awaits one (0: none). */
   settleHops: number;
+  /** Int32 index in `control` of this thread's loop-turn counter (shm/layout.ts jobLoopTurns). */
+  turnsAt: number;
 }
 
 /** One turn of the event loop: timers, I/O, messages and settled promises run before it resolves. */
@@ -93,8 +95,11 @@ export async function runTaskLoop(
   };
   // Every moment of the loop is counted to each live subtask as busy, idle or backpressured: `counted` is how far.
   let counted = lastFlush;
+  let turns = 0;
   try {
     while (live.length > 0) {
+      // Seen by the coordinator: a thread whose count stands still while it is not parked is stuck in one call.
+      Atomics.store(control, options.turnsAt, ++turns | 0);
       if (Atomics.load(control, JOB_STOP) !== 0) throw new JobCancelledError('job stopped');
       let work = 0;
       const roundStart = performance.now();

@@ -11,7 +11,7 @@
 import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type CompletedCheckpoint } from './checkpoint-history.js';
 import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
-import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED } from '../../shm/layout.js';
+import { DOORBELL_SLOTS, DOORBELL_WAITING, JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED, JOB_DOORBELLS, jobLoopTurns } from '../../shm/layout.js';
 import { threadBell } from '../runtime/job-control.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
@@ -67,6 +67,9 @@ interface Pending {
 /** Operator uid → chains by key group, as of the acks received so far. */
 type Chains = Map<string, Map<number, { chain: KeyedChunkRef[]; entries: number }>>;
 
+/** A thread whose loop has not turned for this long, unparked, is named in a timeout (half a shorter timeout, 50 ms at least). */
+const STUCK_MS = 500;
+
 export class CheckpointAbortedError extends Error {
   constructor(readonly checkpointId: number, reason: string) {
     super(`checkpoint ${checkpointId} was aborted: ${reason}`);
@@ -116,6 +119,7 @@ export class CheckpointCoordinator {
   ) {
     this.control = new Int32Array(controlBuffer);
     this.failures = new CheckpointFailureCounter(options.tolerableFailures);
+    this.loops = Array.from({ length: plan.threads }, () => ({ turns: -1, at: performance.now() }));
     this.nextId = firstId;
     this.sinksByUid = new Map(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
     this.nodeByUid = new Map(graph.nodes.map((n) => [n.uid ?? n.name, { name: n.name, kind: n.kind, source: n.source?.kind }]));
@@ -153,7 +157,39 @@ export class CheckpointCoordinator {
     return this.runningThreads >= this.plan.threads;
   }
 
+  /** Per thread: its loop-turn count when last seen moving or parked, and when (performance.now()). */
+  private readonly loops: { turns: number; at: number }[];
+
+  private sampleLoops(now = performance.now()): void {
+    const threads = this.plan.threads;
+    for (let t = 0; t < threads; t++) {
+      const turns = Atomics.load(this.control, jobLoopTurns(threads, t));
+      const parked = Atomics.load(this.control, JOB_DOORBELLS + t * DOORBELL_SLOTS + DOORBELL_WAITING) !== 0;
+      const l = this.loops[t]!;
+      if (turns !== l.turns || parked) { l.turns = turns; l.at = now; }
+    }
+  }
+
+  /**
+   * Threads in one call for `ms` or more (their loop has not turned, and they are not parked), with what runs
+   * there: a timeout's missing barriers name the subtasks waiting for them, which may be downstream of the one
+   * that hangs (it took the barrier, then hung before sending it on).
+   */
+  private stuckThreads(ms: number): string {
+    const now = performance.now();
+    this.sampleLoops(now);
+    const out: string[] = [];
+    for (let t = 0; t < this.plan.threads; t++) {
+      const inCall = now - this.loops[t]!.at;
+      if (inCall < ms) continue;
+      const ran = this.plan.placements.filter((p) => p.thread === t).map((p) => `${this.plan.tasks[p.task]?.name ?? p.task} (subtask ${p.subtask})`);
+      out.push(`thread ${t} has been in one call for ${Math.round(inCall)} ms (user code that does not return?), running ${ran.join(', ')}`);
+    }
+    return out.length > 0 ? `; ${out.join('; ')}` : '';
+  }
+
   private tick(): void {
+    this.sampleLoops();
     // Periodic checkpoints start once every task runs (as in Flink): a slow restore or open() is no failed checkpoint.
     if (this.stopped || this.pending || this.queue.length > 0 || !this.allRunning()) return;
     const now = performance.now();
@@ -192,7 +228,8 @@ export class CheckpointCoordinator {
       parts: new Map(), inFlight: new Map(), timer: undefined, completing: false, countable: this.allRunning(), resolve, reject,
     };
     this.pending = p;
-    p.timer = setTimeout(() => this.abort(p, `not completed within ${this.options.timeoutMs} ms; ${this.missingAcks(p)}`), this.options.timeoutMs);
+    this.sampleLoops();
+    p.timer = setTimeout(() => this.abort(p, `not completed within ${this.options.timeoutMs} ms; ${this.missingAcks(p)}${this.stuckThreads(Math.max(50, Math.min(STUCK_MS, this.options.timeoutMs / 2)))}`), this.options.timeoutMs);
     p.timer.unref();
     // Savepoints are always aligned: their state must be restorable at any parallelism.
     const flags = (this.options.unaligned && kind !== 'savepoint' ? JOB_CHECKPOINT_UNALIGNED : 0) | (kind === 'savepoint' ? JOB_CHECKPOINT_SAVEPOINT : 0);

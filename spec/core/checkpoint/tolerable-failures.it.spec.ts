@@ -27,3 +27,25 @@ test('start-up is no failed checkpoint: an open() three times the checkpoint tim
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// The other side of naming a thread stuck in one call: threads that run (a slow sink) or wait (its producers,
+// parked on full rings) are not named when a checkpoint times out behind the backlog.
+test('a checkpoint timing out behind a slow sink names the subtasks waiting, and no thread as stuck', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-slow-sink-'));
+  try {
+    const u = new URL('./jobs/slow-sink.ts', import.meta.url);
+    for (const [k, v] of Object.entries({ n: 30_000, interval: 50, mode: 'aligned', ledger: path.join(dir, 'ledger'), everyN: 2 })) u.searchParams.set(k, String(v));
+    const h = await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), checkpointTimeoutMs: 200, ringBytes: 4096, onWarning: () => {} });
+    const timedOut = (): string[] => h.checkpoints().aborted.map((a) => a.reason).filter((r) => /not completed within/.test(r));
+    for (const deadline = Date.now() + 50_000; timedOut().length < 2 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+    const reasons = timedOut();
+    await h.cancel();
+    assert.ok(reasons.length >= 2, `checkpoints timed out: ${reasons.join(' | ')}`);
+    for (const r of reasons) {
+      assert.match(r, /no barrier yet from /);
+      assert.doesNotMatch(r, /in one call/, r);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -59,7 +59,7 @@ describe('sluice operations', () => {
     const r = await sluice(['run', file, '-p', '1', '--state-dir', path.join(dir, 'hang-state'), '--checkpoint-interval', '50', '--checkpoint-timeout', '1000', '--tolerable-checkpoint-failures', '0'], PROC_TIMEOUT);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(marker), 'the job hung');
-    assert.match(r.stderr, /1 checkpoint in a row failed \(tolerable: 0\); the last: checkpoint \d+ not completed within 1000 ms; no barrier yet from [^;]*stuck[^;]*\); restart \d in \d+ ms from checkpoint \d+/);
+    assert.match(r.stderr, /1 checkpoint in a row failed \(tolerable: 0\); the last: checkpoint \d+ not completed within 1000 ms; no barrier yet from [^;]*stuck[^;]*; thread 0 has been in one call for \d+ ms \(user code that does not return\?\), running [^;]*stuck[^;]*\); restart \d in \d+ ms from checkpoint \d+/);
   });
 
   test('sluice savepoint with no job running exits 1 and says so; bad usage exits 2', { timeout: TIMEOUT }, async () => {
