@@ -89,6 +89,8 @@ export const JOB_DOORBELLS = DOORBELL_SLOTS;
 export function jobLoopTurns(threads: number, thread: number): number {
   return JOB_DOORBELLS + threads * DOORBELL_SLOTS + thread * I32_PER_LINE;
 }
+/** Offset from jobLoopTurns: 0 → 1 once, by the thread, when its task loop has returned or thrown (all its tasks ended). */
+export const LOOP_ENDED = 1;
 export function jobControlSlots(threads: number): number {
   return JOB_DOORBELLS + threads * DOORBELL_SLOTS + threads * I32_PER_LINE;
 }

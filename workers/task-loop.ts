@@ -9,7 +9,7 @@
 import type { Doorbell } from '../shm/doorbell.js';
 import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
-  JOB_STOP, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED,
+  JOB_STOP, LOOP_ENDED, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED,
   METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
@@ -214,6 +214,8 @@ export async function runTaskLoop(
       }
     }
   } finally {
+    // Its count stands still from now on, and that is no hang: the coordinator skips the thread.
+    Atomics.store(control, options.turnsAt + LOOP_ENDED, 1);
     publishMetrics();
   }
 }

@@ -11,7 +11,7 @@
 import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type CompletedCheckpoint } from './checkpoint-history.js';
 import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
-import { DOORBELL_SLOTS, DOORBELL_WAITING, JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED, JOB_DOORBELLS, jobLoopTurns } from '../../shm/layout.js';
+import { DOORBELL_SLOTS, DOORBELL_WAITING, JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED, JOB_DOORBELLS, jobLoopTurns, LOOP_ENDED } from '../../shm/layout.js';
 import { threadBell } from '../runtime/job-control.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
@@ -69,6 +69,8 @@ type Chains = Map<string, Map<number, { chain: KeyedChunkRef[]; entries: number 
 
 /** A thread whose loop has not turned for this long, unparked, is named in a timeout (half a shorter timeout, 50 ms at least). */
 const STUCK_MS = 500;
+/** How often the loops' turn counts are sampled. */
+const LOOP_SAMPLE_MS = 50;
 
 export class CheckpointAbortedError extends Error {
   constructor(readonly checkpointId: number, reason: string) {
@@ -146,15 +148,31 @@ export class CheckpointCoordinator {
       this.timer.unref();
       this.lastEnd = performance.now();
     }
+    // Manual checkpoints too: a thread that hangs after one began is named only if it was seen moving since.
+    this.sampler = setInterval(() => this.sampleLoops(), LOOP_SAMPLE_MS);
+    this.sampler.unref();
   }
+
+  private sampler: NodeJS.Timeout | undefined;
 
   private lastTriggerAt = 0;
 
   /** Threads whose subtasks are built, restored and open ('running' messages). */
-  private runningThreads = 0;
+  private readonly running = new Set<number>();
 
   private allRunning(): boolean {
-    return this.runningThreads >= this.plan.threads;
+    return this.running.size >= this.plan.threads;
+  }
+
+  /** Threads still building, restoring or opening their tasks, with what runs there (none once all run). */
+  startingThreads(): string[] {
+    const out: string[] = [];
+    for (let t = 0; t < this.plan.threads; t++) {
+      if (this.running.has(t)) continue;
+      const ran = this.plan.placements.filter((p) => p.thread === t).map((p) => `${this.plan.tasks[p.task]?.name ?? p.task} (subtask ${p.subtask})`);
+      out.push(`thread ${t} (${ran.join(', ')})`);
+    }
+    return out;
   }
 
   /** Per thread: its loop-turn count when last seen moving or parked, and when (performance.now()). */
@@ -164,7 +182,9 @@ export class CheckpointCoordinator {
     const threads = this.plan.threads;
     for (let t = 0; t < threads; t++) {
       const turns = Atomics.load(this.control, jobLoopTurns(threads, t));
-      const parked = Atomics.load(this.control, JOB_DOORBELLS + t * DOORBELL_SLOTS + DOORBELL_WAITING) !== 0;
+      // Parked on its doorbell, or its loop ended (its tasks all finished): not in a call.
+      const parked = Atomics.load(this.control, JOB_DOORBELLS + t * DOORBELL_SLOTS + DOORBELL_WAITING) !== 0
+        || Atomics.load(this.control, jobLoopTurns(threads, t) + LOOP_ENDED) !== 0;
       const l = this.loops[t]!;
       if (turns !== l.turns || parked) { l.turns = turns; l.at = now; }
     }
@@ -189,7 +209,6 @@ export class CheckpointCoordinator {
   }
 
   private tick(): void {
-    this.sampleLoops();
     // Periodic checkpoints start once every task runs (as in Flink): a slow restore or open() is no failed checkpoint.
     if (this.stopped || this.pending || this.queue.length > 0 || !this.allRunning()) return;
     const now = performance.now();
@@ -264,7 +283,7 @@ export class CheckpointCoordinator {
         this.record(m.snapshot, m.checkpointId, false, true);
         return;
       case 'running':
-        this.runningThreads++;
+        this.running.add(m.thread);
         return;
       case 'decline': {
         const p = this.pending;
@@ -554,6 +573,7 @@ export class CheckpointCoordinator {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.sampler) clearInterval(this.sampler);
     // One whose acks are all in is being committed: let it finish (drain() waits for it).
     if (this.pending && !this.pending.completing) this.abort(this.pending, 'the job stopped');
     for (const q of this.queue.splice(0)) q.reject(new Error('the job stopped before the checkpoint could start'));

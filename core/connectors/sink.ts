@@ -119,12 +119,13 @@ export function collectSink<T>(): CollectSinkSpec<T> {
     },
     detach(unread) {
       reader = undefined;
-      committed = committed.concat(unread);
+      // In place: after the end, this array is already the result's (result.collected[name]).
+      for (const v of unread) committed.push(v);
     },
     received(items) {
-      if (reader === undefined) return items;
-      reader.deliver(items);
-      return [];
+      if (reader !== undefined) reader.deliver(items);
+      else if (committed.length === 0) committed = items;
+      else for (const v of items) committed.push(v);
     },
   };
 }
@@ -136,8 +137,8 @@ export interface CollectSinkSpec<T> extends SinkSpec<T> {
   attach(target: OutputTarget<T>): void;
   /** The reader stopped: `unread` and later records are kept for the result again. */
   detach(unread: T[]): void;
-  /** Records a subtask ended with (no checkpoints): to the reader if one is attached (returns none), else returned. */
-  received(items: T[]): T[];
+  /** Records a subtask ended with (no checkpoints): to the reader if one is attached, else kept as committed. */
+  received(items: T[]): void;
 }
 
 /** Prints each record as a line on stdout, prefixed by the subtask when parallel. */

@@ -7,12 +7,21 @@ export interface OutputTarget<T> {
   deliver(items: readonly T[]): void;
 }
 
+interface Waiter<T> {
+  resolve: (r: IteratorResult<T>) => void;
+  reject: (e: unknown) => void;
+}
+
+const DONE: IteratorResult<never> = { value: undefined, done: true };
+
 export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T> {
   private queue: T[] = [];
   private head = 0;
-  private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  /** Calls of next() not answered yet, oldest first (as an async generator queues them). */
+  private waiters: Waiter<T>[] = [];
   private ended = false;
   private error: unknown = undefined;
+  /** The end (or error) was handed out, or the reader returned: every later next() is done. */
   private closed = false;
 
   /**
@@ -22,15 +31,10 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
   constructor(private readonly detach: (unread: T[]) => void) {}
 
   deliver(items: readonly T[]): void {
-    if (this.closed || items.length === 0) return;
-    if (this.waiter !== undefined && this.head === this.queue.length) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      for (let i = 1; i < items.length; i++) this.queue.push(items[i]!);
-      w.resolve({ value: items[0]!, done: false });
-      return;
-    }
-    for (const v of items) this.queue.push(v);
+    if (this.closed) return;
+    let i = 0;
+    while (i < items.length && this.waiters.length > 0) this.waiters.shift()!.resolve({ value: items[i++]!, done: false });
+    for (; i < items.length; i++) this.queue.push(items[i]!);
   }
 
   /** The job ended (`error`: it failed): the reader gets what is queued, then the end or the error. */
@@ -38,11 +42,8 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
     if (this.ended) return;
     this.ended = true;
     this.error = error;
-    if (this.waiter !== undefined && this.head === this.queue.length) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      this.settleEnd(w);
-    }
+    // Waiters exist only while the queue is empty. The first gets the end or the error; later ones are done.
+    this.waiters.splice(0).forEach((w, i) => (i === 0 ? this.settleEnd(w) : w.resolve(DONE)));
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -52,10 +53,11 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
       if (this.head >= 1024 && this.head * 2 >= this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0; }
       return Promise.resolve({ value, done: false });
     }
-    if (this.closed) return Promise.resolve({ value: undefined, done: true });
-    if (this.ended) return new Promise((resolve, reject) => this.settleEnd({ resolve, reject }));
-    if (this.waiter !== undefined) return Promise.reject(new Error('output: next() called again before the previous call settled'));
-    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+    if (this.closed) return Promise.resolve(DONE);
+    return new Promise((resolve, reject) => {
+      if (this.ended) this.settleEnd({ resolve, reject });
+      else this.waiters.push({ resolve, reject });
+    });
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -64,18 +66,20 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
       const unread = this.queue.slice(this.head);
       this.queue = [];
       this.head = 0;
+      // A next() still waiting (a cleanup that returns while a read is pending) is done, not left hanging.
+      for (const w of this.waiters.splice(0)) w.resolve(DONE);
       this.detach(unread);
     }
-    return Promise.resolve({ value: undefined, done: true });
+    return Promise.resolve(DONE);
   }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  private settleEnd(w: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }): void {
+  private settleEnd(w: Waiter<T>): void {
     this.closed = true;
     if (this.error !== undefined) w.reject(this.error);
-    else w.resolve({ value: undefined, done: true });
+    else w.resolve(DONE);
   }
 }

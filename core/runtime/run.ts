@@ -344,6 +344,15 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   const workerUrl = bundle?.url ?? new URL('../../workers/pool-entry.mjs', import.meta.url).href;
   // A restart reloads the bundle, maybe days from now: the lease keeps the cache's sweep off it until the run ends.
   const releaseBundle = bundle !== undefined ? leaseBundle(bundle.url) : undefined;
+  /** Readers of collect sinks (handle.output), ended with the job. */
+  const readers = new Set<OutputStream<unknown>>();
+  /** The job ended (`{ error }`: it failed): no more readers. */
+  let ended: { error: unknown } | undefined;
+  const endOutputs = (error: unknown): void => {
+    if (ended !== undefined) return;
+    ended = { error };
+    for (const r of readers) r.end(error);
+  };
   const result = (async (): Promise<JobResult> => {
     let from = restored;
     let nextId = 1;
@@ -388,6 +397,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       }
     } catch (e) {
       firstFailed(e);
+      endOutputs(e);
       throw e;
     } finally {
       releaseBundle?.();
@@ -406,17 +416,24 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (typeof committed === 'function') collected[n.name] = committed.call(n.sink);
       }
     } else if (outcome) {
-      // Every collect sink has its array, empty if nothing reached it (or the job was stopped before it started).
-      for (const n of graph.nodes) if (n.sink?.kind === 'collect') collected[n.name] = [];
       for (const s of outcome.sinks.sort((a, b) => a.node - b.node || a.subtask - b.subtask)) {
         if (!Array.isArray(s.result)) continue;
+        // A collect sink keeps them (subtask 0 first), or hands them to its reader (handle.output).
+        const collect = graph.nodes[s.node]!.sink as Partial<CollectSinkSpec<unknown>> | undefined;
+        if (typeof collect?.received === 'function') { collect.received(s.result); continue; }
         const name = names[s.node]!;
-        // A collect sink with a reader (handle.output) hands them to it instead.
-        const items = (graph.nodes[s.node]!.sink as Partial<CollectSinkSpec<unknown>> | undefined)?.received?.(s.result) ?? s.result;
         const before = collected[name];
-        collected[name] = before === undefined || before.length === 0 ? items : before.concat(items);
+        collected[name] = before === undefined || before.length === 0 ? s.result : before.concat(s.result);
+      }
+      // Every collect sink has its array, empty if nothing reached it (or the job was stopped before it started).
+      // The sink's own: a reader that stops after the end hands back what it had not read into it.
+      for (const n of graph.nodes) {
+        const committed = (n.sink as { committed?: () => unknown[] } | undefined)?.committed;
+        if (typeof committed === 'function') collected[n.name] = committed.call(n.sink);
       }
     }
+    // Every record has reached its reader: the readers end (before run() returns, on a finished job's resume).
+    endOutputs(undefined);
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
     return { collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom };
   }
@@ -466,7 +483,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         const collects = graph.nodes.filter((n) => n.sink?.kind === 'collect').map((n) => `'${n.name}'`);
         throw new Error(`output: the job has no collect sink named '${sinkName}' (${collects.length > 0 ? `its collect sinks: ${collects.join(', ')}` : 'it has no collect sink'})`);
       }
-      if (ended) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
+      if (ended?.error !== undefined) throw ended.error;
+      if (ended !== undefined) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
       const sink = node.sink as CollectSinkSpec<unknown>;
       const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); });
       try { sink.attach(stream); } catch { throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`); }
@@ -474,13 +492,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       return stream;
     },
   };
-  /** Readers of collect sinks (handle.output), ended with the job. */
-  const readers = new Set<OutputStream<unknown>>();
-  let ended = false;
-  result.then(
-    () => { ended = true; for (const r of readers) r.end(); },
-    (e: unknown) => { ended = true; for (const r of readers) r.end(e); },
-  );
+
   return handle as JobHandle<C>;
 }
 
@@ -685,6 +697,12 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     );
   });
   coordinator?.start();
+  // Checkpoints wait for every task to run, so a task hung in open() or in a restore fails none: say so once.
+  const slowStart = coordinator !== undefined ? setTimeout(() => {
+    const starting = coordinator!.startingThreads();
+    if (starting.length > 0 && !stopping) s.warn(`no checkpoint is taken until every task runs, and start-up has taken longer than the checkpoint timeout (${cp!.timeoutMs} ms): ${starting.join(', ')} ${starting.length === 1 ? 'has' : 'have'} not finished building, restoring and opening ${starting.length === 1 ? 'its' : 'their'} tasks (a large restore, or user code in open() that does not return?)`);
+  }, cp!.timeoutMs) : undefined;
+  slowStart?.unref();
 
   let endedWell = false;
   const done = (async (): Promise<AttemptOutcome> => {
@@ -709,6 +727,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     } finally {
       settled = true;
       clearTimeout(grace);
+      clearTimeout(slowStart);
       coordinator?.close();
       await coordinator?.drain();
       for (const c of channels) c.port1.close();

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
@@ -45,6 +45,77 @@ test('a checkpoint timing out behind a slow sink names the subtasks waiting, and
       assert.match(r, /no barrier yet from /);
       assert.doesNotMatch(r, /in one call/, r);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Until `f()` holds, looking every 20 ms (shared-memory metrics and checkpoint stats; no timing is asserted). */
+async function until(f: () => boolean, what: string, ms = 30_000): Promise<void> {
+  for (const deadline = Date.now() + ms; !f();) {
+    assert.ok(Date.now() < deadline, `waited ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// Regression (a review): a thread whose tasks had all ended stopped counting its loop's turns and was named "in
+// one call" in every later timeout.
+test('a thread whose tasks all ended is not named stuck when a later checkpoint times out', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ended-thread-'));
+  try {
+    const h = await run(new URL('./jobs/stuck-naming.ts?ms=1', import.meta.url), {
+      parallelism: 1, threads: 3, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 100, checkpointTimeoutMs: 1500, onWarning: () => {},
+    });
+    const timedOut = (): string[] => h.checkpoints().aborted.map((a) => a.reason).filter((r) => /not completed within/.test(r));
+    await until(() => timedOut().length >= 2, 'two checkpoint timeouts');
+    const reasons = timedOut();
+    await h.cancel();
+    for (const r of reasons) assert.doesNotMatch(r, /in one call/, r);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression (a review): with checkpoints on request only, the loops were sampled when the checkpoint began and when
+// it timed out, so a thread that turned after the start and then hung looked as if it had just moved.
+test('checkpoints on request only: a thread that hangs after the checkpoint began is named', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-manual-hang-'));
+  try {
+    const marker = path.join(dir, 'hang');
+    const h = await run(new URL(`./jobs/stuck-naming.ts?ms=0.5&marker=${encodeURIComponent(marker)}`, import.meta.url), {
+      parallelism: 1, threads: 2, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 0, checkpointTimeoutMs: 1500, stopGraceMs: 200, ringBytes: 16 * 1024, onWarning: () => {},
+    });
+    const mapIn = (): number => h.metrics().operators.filter((o) => o.operator === 'slow-map').reduce((t, o) => t + o.recordsIn, 0);
+    await until(() => mapIn() > 1000, 'slow-map at work');
+    const checkpoint = h.checkpoint();
+    // The barrier waits behind the ring's backlog (~1,600 records, 0.5 ms each). Its loop turns a few times after
+    // the checkpoint began (200 records: 100 ms, its pump gives the thread back every 10 ms), then it hangs on its
+    // next record: a sample at the start and at the timeout alone would see a thread that had moved.
+    const at = mapIn();
+    await until(() => mapIn() > at + 200, 'slow-map moving on after the trigger');
+    writeFileSync(marker, 'hang');
+    const reason = await checkpoint.then(() => 'completed', (e: Error) => e.message);
+    await h.cancel();
+    assert.match(reason, /not completed within 1500 ms; no barrier yet from .*; thread \d has been in one call for \d+ ms \(user code that does not return\?\), running [^;]*slow-map/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A review: checkpoints wait for every task to run, so a task hung in open() fails no checkpoint; the run says so.
+test('start-up longer than the checkpoint timeout is warned of, naming the thread still starting', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-hung-open-'));
+  try {
+    let warned!: (w: string) => void;
+    const warning = new Promise<string>((resolve) => { warned = resolve; });
+    const h = await run(new URL('./jobs/slow-open.ts?openMs=120000&n=100', import.meta.url), {
+      parallelism: 1, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 50, checkpointTimeoutMs: 300, tolerableCheckpointFailures: 0, stopGraceMs: 200,
+      onWarning: (w) => { if (/start-up/.test(String(w))) warned(String(w)); },
+    });
+    const w = await warning;
+    const r = await h.cancel();
+    assert.match(w, /^no checkpoint is taken until every task runs, and start-up has taken longer than the checkpoint timeout \(300 ms\): (thread \d \(gen \(subtask 0\)\), )?thread \d \(slow-open -> out \(subtask 0\)\) ha(s|ve) not finished building, restoring and opening (its|their) tasks/);
+    assert.equal(r.checkpoints.abortedTotal, 0, 'no checkpoint failed meanwhile');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

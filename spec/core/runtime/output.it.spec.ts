@@ -67,6 +67,46 @@ test('without checkpoints: the records come when the job ends, and only to the r
   assert.throws(() => h.output('out'), /output\('out'\): the job has ended; its records are in result.collected/);
 });
 
+// Regressions (a review): a break after the job had ended put the unread records into an array the result no
+// longer held (lost: in neither the reader nor result.collected), with and without checkpoints.
+for (const checkpoints of [false, true]) {
+  test(`a reader that breaks after the job ended leaves the rest to result.collected (${checkpoints ? 'with' : 'without'} checkpoints)`, { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+    try {
+      const n = 5000;
+      const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0, ...(checkpoints ? { interval: 20 } : {}) }), { parallelism: 2, ...(checkpoints ? { stateDir: join(dir, 'state') } : {}) });
+      const reader = h.output('out');
+      const r = await h.result;
+      const read: number[] = [];
+      for await (const i of reader) {
+        read.push(i);
+        if (read.length === 10) break;
+      }
+      assert.equal(read.length, 10);
+      assert.deepEqual([...read, ...r.collected.out].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+// Regression (a review): resuming a job whose last checkpoint is its end builds the result before run() returns;
+// output() was still accepted then, and the reader got the very records result.collected held (both places).
+test('a resumed job that had already ended: output() is refused, its records are in result.collected once', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  try {
+    const opts = { parallelism: 2, stateDir: join(dir, 'state') };
+    const first = await (await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0, interval: 20 }), opts)).result;
+    assert.equal(first.collected.out.length, 2000);
+    const h = await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0, interval: 20 }), { ...opts, resume: true });
+    assert.throws(() => h.output('out'), /has ended/);
+    const r = await h.result;
+    assert.deepEqual(r.collected.out.slice().sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a reader that comes after a checkpoint committed records gets those first; one that stops early leaves the rest to result.collected; nothing lost or twice', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
   try {
@@ -102,4 +142,6 @@ test('the iteration throws the error of a job that fails; bad names and a second
   assert.throws(() => h.output('out'), /output\('out'\): the sink already has a reader \(one per sink\)/);
   await assert.rejects(async () => { for await (const _ of reader) { /* none come: the job fails before it ends */ } }, (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
   await assert.rejects(h.result, OperatorError);
+  // After a failure, output() throws the job's error (a review: it said the records were in result.collected).
+  assert.throws(() => h.output('other'), (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
 });
