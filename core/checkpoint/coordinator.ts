@@ -11,7 +11,8 @@
 import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type CompletedCheckpoint } from './checkpoint-history.js';
 import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
-import { DOORBELL_SLOTS, DOORBELL_WAITING, JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED, JOB_DOORBELLS, jobLoopTurns, LOOP_ENDED } from '../../shm/layout.js';
+import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED } from '../../shm/layout.js';
+import { LoopWatch } from '../runtime/loop-watch.js';
 import { threadBell } from '../runtime/job-control.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
@@ -121,7 +122,7 @@ export class CheckpointCoordinator {
   ) {
     this.control = new Int32Array(controlBuffer);
     this.failures = new CheckpointFailureCounter(options.tolerableFailures);
-    this.loops = Array.from({ length: plan.threads }, () => ({ turns: -1, at: performance.now() }));
+    this.loops = new LoopWatch(this.control, plan.threads);
     this.nextId = firstId;
     this.sinksByUid = new Map(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
     this.nodeByUid = new Map(graph.nodes.map((n) => [n.uid ?? n.name, { name: n.name, kind: n.kind, source: n.source?.kind }]));
@@ -149,7 +150,7 @@ export class CheckpointCoordinator {
       this.lastEnd = performance.now();
     }
     // Manual checkpoints too: a thread that hangs after one began is named only if it was seen moving since.
-    this.sampler = setInterval(() => this.sampleLoops(), LOOP_SAMPLE_MS);
+    this.sampler = setInterval(() => this.loops.sample(), LOOP_SAMPLE_MS);
     this.sampler.unref();
   }
 
@@ -164,47 +165,28 @@ export class CheckpointCoordinator {
     return this.running.size >= this.plan.threads;
   }
 
+  /** What runs on thread `t`: its tasks' subtasks. */
+  private tasksOn(t: number): string {
+    return this.plan.placements.filter((p) => p.thread === t).map((p) => `${this.plan.tasks[p.task]?.name ?? p.task} (subtask ${p.subtask})`).join(', ');
+  }
+
   /** Threads still building, restoring or opening their tasks, with what runs there (none once all run). */
   startingThreads(): string[] {
     const out: string[] = [];
-    for (let t = 0; t < this.plan.threads; t++) {
-      if (this.running.has(t)) continue;
-      const ran = this.plan.placements.filter((p) => p.thread === t).map((p) => `${this.plan.tasks[p.task]?.name ?? p.task} (subtask ${p.subtask})`);
-      out.push(`thread ${t} (${ran.join(', ')})`);
-    }
+    for (let t = 0; t < this.plan.threads; t++) if (!this.running.has(t)) out.push(`thread ${t} (${this.tasksOn(t)})`);
     return out;
   }
 
-  /** Per thread: its loop-turn count when last seen moving or parked, and when (performance.now()). */
-  private readonly loops: { turns: number; at: number }[];
-
-  private sampleLoops(now = performance.now()): void {
-    const threads = this.plan.threads;
-    for (let t = 0; t < threads; t++) {
-      const turns = Atomics.load(this.control, jobLoopTurns(threads, t));
-      // Parked on its doorbell, or its loop ended (its tasks all finished): not in a call.
-      const parked = Atomics.load(this.control, JOB_DOORBELLS + t * DOORBELL_SLOTS + DOORBELL_WAITING) !== 0
-        || Atomics.load(this.control, jobLoopTurns(threads, t) + LOOP_ENDED) !== 0;
-      const l = this.loops[t]!;
-      if (turns !== l.turns || parked) { l.turns = turns; l.at = now; }
-    }
-  }
+  /** Whether each thread's loop turns (a thread stuck in one call is named when a checkpoint times out). */
+  private readonly loops: LoopWatch;
 
   /**
-   * Threads in one call for `ms` or more (their loop has not turned, and they are not parked), with what runs
-   * there: a timeout's missing barriers name the subtasks waiting for them, which may be downstream of the one
-   * that hangs (it took the barrier, then hung before sending it on).
+   * Threads in one call for `ms` or more, with what runs there: a timeout's missing barriers name the subtasks
+   * waiting for them, which may be downstream of the one that hangs (it took the barrier, then hung before
+   * sending it on).
    */
   private stuckThreads(ms: number): string {
-    const now = performance.now();
-    this.sampleLoops(now);
-    const out: string[] = [];
-    for (let t = 0; t < this.plan.threads; t++) {
-      const inCall = now - this.loops[t]!.at;
-      if (inCall < ms) continue;
-      const ran = this.plan.placements.filter((p) => p.thread === t).map((p) => `${this.plan.tasks[p.task]?.name ?? p.task} (subtask ${p.subtask})`);
-      out.push(`thread ${t} has been in one call for ${Math.round(inCall)} ms (user code that does not return?), running ${ran.join(', ')}`);
-    }
+    const out = this.loops.stuck(ms).map(({ thread, inCallMs }) => `thread ${thread} has been in one call for ${Math.round(inCallMs)} ms (user code that does not return?), running ${this.tasksOn(thread)}`);
     return out.length > 0 ? `; ${out.join('; ')}` : '';
   }
 
@@ -247,7 +229,7 @@ export class CheckpointCoordinator {
       parts: new Map(), inFlight: new Map(), timer: undefined, completing: false, countable: this.allRunning(), resolve, reject,
     };
     this.pending = p;
-    this.sampleLoops();
+    this.loops.sample();
     p.timer = setTimeout(() => this.abort(p, `not completed within ${this.options.timeoutMs} ms; ${this.missingAcks(p)}${this.stuckThreads(Math.max(50, Math.min(STUCK_MS, this.options.timeoutMs / 2)))}`), this.options.timeoutMs);
     p.timer.unref();
     // Savepoints are always aligned: their state must be restorable at any parallelism.
