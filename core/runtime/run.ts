@@ -100,10 +100,11 @@ export interface RunOptions {
   /** A checkpoint not complete after this long is aborted, ms (default 60000). */
   checkpointTimeoutMs?: number;
   /**
-   * Checkpoints in a row that may fail (time out, be declined, fail to be written) before the job fails and
-   * restarts from its last completed one (Flink's tolerable checkpoint failures; a task hung in user code lets no
-   * barrier through, so this ends a hung job). Default: the job's `enableCheckpointing` option, else Infinity
-   * (failed checkpoints are counted and warned of, never fatal; Flink's default is 0).
+   * Checkpoints in a row that may fail (time out, or fail to be written) before the job fails and restarts from
+   * its last completed one (Flink's tolerable checkpoint failures; a task hung in user code lets no barrier
+   * through, so this ends a hung job). Start-up does not count: periodic checkpoints begin once every task runs.
+   * A snapshot that throws fails the job whatever this says. Default: the job's `enableCheckpointing` option, else
+   * Infinity (failed checkpoints are counted and warned of, never fatal; Flink's default is 0).
    */
   tolerableCheckpointFailures?: number;
   /** Completed checkpoints kept (default 3; savepoints are kept until deleted). */
@@ -195,7 +196,7 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   cancel(): Promise<JobResult<C>>;
   /**
    * The records of the collect sink `sinkName` as they come, while the job runs: with checkpoints, as each
-   * checkpoint commits them (exactly once, restarts included); without, when the job ends. The iteration ends with
+   * checkpoint commits them (exactly once within this run, restarts included); without, when the job ends. The iteration ends with
    * the job and throws its error if it fails. Records read here are not also in `result.collected` (those before
    * the reader came are read first); after a `break`, the unread ones and later ones are collected again. One
    * reader per sink; nothing slows the job for a slow reader (unread records wait in memory).
@@ -492,7 +493,6 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       return stream;
     },
   };
-
   return handle as JobHandle<C>;
 }
 
