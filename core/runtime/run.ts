@@ -427,10 +427,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         collected[name] = before === undefined || before.length === 0 ? s.result : before.concat(s.result);
       }
       // Every collect sink has its array, empty if nothing reached it (or the job was stopped before it started).
-      // The sink's own: a reader that stops after the end hands back what it had not read into it.
+      // The sink's own: a reader that stops after the end hands back what it had not read into it. (Only collect
+      // sinks: another sink with a `committed` of its own, for checkpointed runs, returned its parts above.)
       for (const n of graph.nodes) {
-        const committed = (n.sink as { committed?: () => unknown[] } | undefined)?.committed;
-        if (typeof committed === 'function') collected[n.name] = committed.call(n.sink);
+        const collect = n.sink as Partial<CollectSinkSpec<unknown>> | undefined;
+        if (typeof collect?.received === 'function') collected[n.name] = collect.committed!();
       }
     }
     // Every record has reached its reader: the readers end (before run() returns, on a finished job's resume).
