@@ -77,7 +77,15 @@ export interface PreparedTransaction {
  */
 export function collectSink<T>(): CollectSinkSpec<T> {
   let committed: T[] = [];
-  const seen = new Set<string>();
+  /**
+   * Per subtask, the newest checkpoint whose transaction was published: commits come in checkpoint order, each
+   * with every transaction of its subtasks not yet confirmed (aborted checkpoints' ones included), so a transaction
+   * at or below the mark was published. A set of every id grew for as long as the job ran (a review: 318 MiB a day
+   * at 8 subtasks and 10 checkpoints a second), which a reader of an unbounded job would meet.
+   */
+  const publishedUpTo = new Map<number, number>();
+  /** End-of-input transactions, by their own id (a subtask can end again after a restore). */
+  const ends = new Set<string>();
   /** A reader (handle.output): committed records go there instead of into `committed`. */
   let reader: OutputTarget<T> | undefined;
   return {
@@ -101,9 +109,14 @@ export function collectSink<T>(): CollectSinkSpec<T> {
     commit(transactions) {
       for (const t of transactions) {
         // Idempotent: a transaction published before a failure is passed again after the restore.
-        const id = t.end !== undefined ? `end/${t.end}` : `${t.subtask}/${t.checkpointId}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
+        if (t.end !== undefined || t.checkpointId < 0) {
+          const id = t.end ?? `${t.subtask}/end`;
+          if (ends.has(id)) continue;
+          ends.add(id);
+        } else {
+          if (t.checkpointId <= (publishedUpTo.get(t.subtask) ?? -1)) continue;
+          publishedUpTo.set(t.subtask, t.checkpointId);
+        }
         if (reader !== undefined) reader.deliver(t.transaction as T[]);
         else for (const v of t.transaction as T[]) committed.push(v);
       }

@@ -1,0 +1,44 @@
+// The collect sink's commit, on the main thread: every transaction published once, in the order given, whatever is
+// passed again after a restore (a checkpoint's pending transactions, aborted checkpoints' ones among them, and
+// end-of-input transactions), while what it remembers stays one number per subtask.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { collectSink, type PreparedTransaction } from '../../../core/connectors/sink.js';
+
+const tx = (subtask: number, checkpointId: number, end?: string): PreparedTransaction =>
+  ({ checkpointId, subtask, transaction: [`${subtask}/${checkpointId}${end ?? ''}`], ...(end !== undefined ? { end } : {}) });
+
+test('commits as the coordinator makes them: pending transactions again in later commits, replays after a restore, ends', async () => {
+  const sink = collectSink<string>();
+  await sink.commit!([tx(0, 1), tx(1, 1)]);
+  // Checkpoint 2 aborted: its transactions come with checkpoint 3's, in checkpoint order.
+  await sink.commit!([tx(0, 2), tx(1, 2), tx(0, 3), tx(1, 3)]);
+  // A snapshot taken before the worker heard checkpoint 3 completed carries its transaction again.
+  await sink.commit!([tx(0, 3), tx(0, 4), tx(1, 4)]);
+  // A restore of checkpoint 4 publishes its transactions again; then the ends, one passed twice.
+  await sink.commit!([tx(0, 4), tx(1, 4)]);
+  await sink.commit!([tx(0, -1, 'a'), tx(1, -1, 'b')]);
+  await sink.commit!([tx(0, -1, 'a'), tx(0, -1, 'c'), tx(1, -1)]);
+  assert.deepEqual(sink.committed(), ['0/1', '1/1', '0/2', '1/2', '0/3', '1/3', '0/4', '1/4', '0/-1a', '1/-1b', '0/-1c', '1/-1']);
+});
+
+test('property: any replays of published commits publish nothing twice and lose nothing', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 12 }), fc.array(fc.nat(), { maxLength: 30 }),
+    async (subtasks, checkpoints, replays) => {
+      const sink = collectSink<string>();
+      const commits: PreparedTransaction[][] = [];
+      for (let c = 1; c <= checkpoints; c++) commits.push(Array.from({ length: subtasks }, (_, s) => tx(s, c)));
+      const expected: string[] = [];
+      for (let k = 0; k < commits.length; k++) {
+        await sink.commit!(commits[k]!);
+        for (const t of commits[k]!) expected.push((t.transaction as string[])[0]!);
+        // Replays of commits already made (a restore of that checkpoint), any number of them.
+        for (const r of replays.filter((_, i) => i % commits.length === k)) await sink.commit!(commits[r % (k + 1)]!);
+      }
+      assert.deepEqual(sink.committed(), expected);
+    },
+  ), { numRuns: 200 });
+});
