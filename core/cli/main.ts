@@ -23,9 +23,7 @@ function nonNegativeInt(value: string): number {
 
 function countOrUnlimited(value: string): number {
   if (value === 'unlimited') return Infinity;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0, or unlimited.');
-  return n;
+  try { return nonNegativeInt(value); } catch { throw new InvalidArgumentError('expected an integer >= 0, or unlimited.'); }
 }
 
 function nonNegative(value: string): number {

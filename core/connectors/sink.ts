@@ -143,6 +143,11 @@ export function collectSink<T>(): CollectSinkSpec<T> {
   };
 }
 
+/** The sink as a collect sink (`collect()`: records back to the caller, readable live), or undefined. */
+export function asCollectSink(spec: SinkSpec<unknown> | undefined): CollectSinkSpec<unknown> | undefined {
+  return spec !== undefined && typeof (spec as Partial<CollectSinkSpec<unknown>>).received === 'function' ? spec as CollectSinkSpec<unknown> : undefined;
+}
+
 /** The collect sink on the main thread: committed records, and a reader that takes them as they come. */
 export interface CollectSinkSpec<T> extends SinkSpec<T> {
   committed(): T[];

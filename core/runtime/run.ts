@@ -32,7 +32,7 @@ import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { OutputStream } from './output-stream.js';
-import { recoveringSinks, type CollectSinkSpec, type SinkSpec } from '../connectors/sink.js';
+import { asCollectSink, recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { leaseBundle } from './bundle-cache.js';
 import { ThreadCache, type PoolIdentity } from './thread-cache.js';
@@ -420,8 +420,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       for (const s of outcome.sinks.sort((a, b) => a.node - b.node || a.subtask - b.subtask)) {
         if (!Array.isArray(s.result)) continue;
         // A collect sink keeps them (subtask 0 first), or hands them to its reader (handle.output).
-        const collect = graph.nodes[s.node]!.sink as Partial<CollectSinkSpec<unknown>> | undefined;
-        if (typeof collect?.received === 'function') { collect.received(s.result); continue; }
+        const collect = asCollectSink(graph.nodes[s.node]!.sink);
+        if (collect !== undefined) { collect.received(s.result); continue; }
         const name = names[s.node]!;
         const before = collected[name];
         collected[name] = before === undefined || before.length === 0 ? s.result : before.concat(s.result);
@@ -430,8 +430,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       // The sink's own: a reader that stops after the end hands back what it had not read into it. (Only collect
       // sinks: another sink with a `committed` of its own, for checkpointed runs, returned its parts above.)
       for (const n of graph.nodes) {
-        const collect = n.sink as Partial<CollectSinkSpec<unknown>> | undefined;
-        if (typeof collect?.received === 'function') collected[n.name] = collect.committed!();
+        const collect = asCollectSink(n.sink);
+        if (collect !== undefined) collected[n.name] = collect.committed();
       }
     }
     // Every record has reached its reader: the readers end (before run() returns, on a finished job's resume).
@@ -480,14 +480,13 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       return result;
     },
     output(sinkName: string) {
-      const node = graph.nodes.find((n) => n.name === sinkName && n.sink !== undefined);
-      if (node === undefined || node.sink!.kind !== 'collect') {
-        const collects = graph.nodes.filter((n) => n.sink?.kind === 'collect').map((n) => `'${n.name}'`);
+      const sink = asCollectSink(graph.nodes.find((n) => n.name === sinkName)?.sink);
+      if (sink === undefined) {
+        const collects = graph.nodes.filter((n) => asCollectSink(n.sink) !== undefined).map((n) => `'${n.name}'`);
         throw new Error(`output: the job has no collect sink named '${sinkName}' (${collects.length > 0 ? `its collect sinks: ${collects.join(', ')}` : 'it has no collect sink'})`);
       }
       if (ended?.error !== undefined) throw ended.error;
       if (ended !== undefined) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
-      const sink = node.sink as CollectSinkSpec<unknown>;
       const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); });
       try { sink.attach(stream); } catch { throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`); }
       readers.add(stream);
