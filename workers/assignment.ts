@@ -56,6 +56,8 @@ export interface ThreadAssignment {
   checkpoint: CheckpointAssignment;
   /** This thread's end of the channel to the checkpoint coordinator (checkpointing only). */
   port?: MessagePort | undefined;
+  /** This thread's end of the channel for live records of collect sinks (untransactional runs only). */
+  outputPort?: MessagePort | undefined;
   /** Splits of each source subtask, by subtaskKey. */
   splits: Record<string, SourceSplit[]>;
   /** State to restore, by subtaskKey (resuming from a checkpoint). */
@@ -77,6 +79,8 @@ export interface ThreadResult {
   thread: number;
   /** Sink results (collect sinks: the records), by node id and subtask. */
   sinks: { node: number; subtask: number; result: unknown }[];
+  /** Batches of live records posted on `outputPort` before this result (workers/output-link.ts). */
+  liveBatches?: number;
   /** Set when the thread stopped because the job was stopped, not by itself. */
   stopped: boolean;
   error?: SerializedError;

@@ -686,6 +686,8 @@ export class Subtask implements BarrierHandler {
 
   flush(): void {
     for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.flush();
+    // Without checkpoints, a collect sink's records go to the main thread as the outputs' batches go downstream.
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.flushLive();
   }
 
   announceBlocked(on: boolean): void {

@@ -36,6 +36,7 @@ import { FanOut } from './fan-out.js';
 import { Subtask, type ChainOperator, type CheckpointSink } from './subtask.js';
 import { runTaskLoop } from './task-loop.js';
 import { CheckpointLink } from './checkpoint-link.js';
+import { OutputLink } from './output-link.js';
 import { LatencyTracking } from './latency-markers.js';
 
 /** An error's `code` when it is a string (Node's and sluice's connectors' errors carry one). */
@@ -74,7 +75,7 @@ function isTwoInput(n: LogicalNode): boolean {
   return n.kind === 'coProcess' || n.kind === 'broadcastProcess';
 }
 
-function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, index: number, bell: Doorbell, checkpoints: CheckpointSink | undefined): Subtask {
+function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, index: number, bell: Doorbell, checkpoints: CheckpointSink | undefined, live: OutputLink | undefined): Subtask {
   const { plan } = a;
   const task = plan.tasks[taskId]!;
   const nodes = task.nodeIds.map((id) => graph.nodes[id]!);
@@ -129,7 +130,9 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const n = nodes[k]!;
     let op: Operator<unknown, unknown>;
     if (n.kind === 'sink') {
-      const s = new SinkOperator(n.name, ctx, n.sink!.createWriter(index, task.parallelism), a.checkpoint.enabled);
+      const writer = n.sink!.createWriter(index, task.parallelism);
+      const s = new SinkOperator(n.name, ctx, writer, a.checkpoint.enabled);
+      if (live !== undefined && writer.drain !== undefined) s.live = (items) => live.post(n.id, index, items);
       sinks.push(s);
       op = s as Operator<unknown, unknown>;
     } else {
@@ -251,6 +254,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   const result: ThreadResult = { thread: a.thread, sinks: [], stopped: false };
   let subtasks: Subtask[] = [];
   let link: CheckpointLink | undefined;
+  const live = a.outputPort !== undefined ? new OutputLink(a.outputPort) : undefined;
   let graph: LogicalGraph | undefined;
   const nodeOf = (sinkName: string): number => graph!.nodes.findIndex((n) => n.name === sinkName);
   try {
@@ -268,7 +272,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       });
     }
     const mine = a.plan.placements.map((p, i) => ({ p, i })).filter(({ p }) => p.thread === a.thread);
-    subtasks = mine.map(({ p }) => buildSubtask(a, g, p.task, p.subtask, bell, link));
+    subtasks = mine.map(({ p }) => buildSubtask(a, g, p.task, p.subtask, bell, link, live));
     // Restored and open (a restore or an open() can take long): checkpoints start counting against their timeout.
     link?.running(a.thread);
     const offsets = metricsOffsets(a.plan);
@@ -318,6 +322,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     await Promise.allSettled(subtasks.map(async (st) => st.source?.close?.()));
     await stdioReceived();
   }
+  if (live !== undefined) result.liveBatches = live.batches;
   return result;
 }
 

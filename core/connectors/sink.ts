@@ -17,6 +17,13 @@ export interface SinkWriter<T> {
   /** End of stream: returns what goes back to the caller (collect) or undefined. */
   finish(): unknown;
   /**
+   * Untransactional runs (no checkpoints) only: what goes to the main thread now, while the job runs (collect:
+   * what arrived since the last call), or undefined. Called when the thread flushes its outputs (every
+   * `bufferTimeoutMs`, and before it parks); what is handed over here is not returned again by `finish` or
+   * `stopped`.
+   */
+  drain?(): unknown[] | undefined;
+  /**
    * The job was cancelled (not ended): what goes back to the caller of an untransactional run anyway (collect:
    * what it received). Unlike `finish`, it must not publish anything.
    */
@@ -88,6 +95,16 @@ export function collectSink<T>(): CollectSinkSpec<T> {
   const ends = new Set<string>();
   /** A reader (handle.output): committed records go there instead of into `committed`. */
   let reader: OutputTarget<T> | undefined;
+  /**
+   * Without checkpoints, with no reader: what each subtask handed over so far (`received`), kept apart so that the
+   * result lists subtask 0's records first, then subtask 1's, whatever order they came in (`settle`).
+   */
+  let bySubtask: T[][] = [];
+  const takeBySubtask = (): T[] => {
+    const all = bySubtask.flat();
+    bySubtask = [];
+    return all;
+  };
   return {
     kind: 'collect',
     fingerprint: 'collect',
@@ -100,11 +117,19 @@ export function collectSink<T>(): CollectSinkSpec<T> {
           items = [];
           return t;
         },
-        // Without checkpoints: everything; with them, nothing is left after the final prepareCommit.
-        finish: () => items,
-        // Cancelled, without checkpoints: what came so far (with them, only committed records reach the result).
-        stopped: () => items,
+        // Without checkpoints: what was not drained; with them, nothing is left after the final prepareCommit.
+        finish: () => take(),
+        // Cancelled, without checkpoints: what came since the last drain (with them, only committed records reach
+        // the result).
+        stopped: () => take(),
+        // Without checkpoints, while the job runs: to the main thread, where a reader (handle.output) gets them.
+        drain: () => (items.length > 0 ? take() : undefined),
       };
+      function take(): T[] {
+        const t = items;
+        items = [];
+        return t;
+      }
     },
     commit(transactions) {
       for (const t of transactions) {
@@ -125,20 +150,29 @@ export function collectSink<T>(): CollectSinkSpec<T> {
     attach(target) {
       if (reader !== undefined) throw new Error('already being read');
       reader = target;
-      // What was committed before the reader came goes to it first, in order.
+      // What was committed (or received) before the reader came goes to it first, in order.
       const before = committed;
       committed = [];
       target.deliver(before);
+      target.deliver(takeBySubtask());
     },
     detach(unread) {
       reader = undefined;
       // In place: after the end, this array is already the result's (result.collected[name]).
       for (const v of unread) committed.push(v);
     },
-    received(items) {
+    received(subtask, items) {
       if (reader !== undefined) reader.deliver(items);
-      else if (committed.length === 0) committed = items;
-      else for (const v of items) committed.push(v);
+      else {
+        const kept = bySubtask[subtask];
+        if (kept === undefined) bySubtask[subtask] = items;
+        else for (const v of items) kept.push(v);
+      }
+    },
+    settle() {
+      const all = takeBySubtask();
+      if (committed.length === 0) committed = all;
+      else for (const v of all) committed.push(v);
     },
   };
 }
@@ -155,8 +189,13 @@ export interface CollectSinkSpec<T> extends SinkSpec<T> {
   attach(target: OutputTarget<T>): void;
   /** The reader stopped: `unread` and later records are kept for the result again. */
   detach(unread: T[]): void;
-  /** Records a subtask ended with (no checkpoints): to the reader if one is attached, else kept as committed. */
-  received(items: T[]): void;
+  /**
+   * Records a subtask handed over (no checkpoints: while it ran, and when it ended): to the reader if one is
+   * attached, else kept until `settle`.
+   */
+  received(subtask: number, items: T[]): void;
+  /** No more records come (no checkpoints): what was received goes to `committed`, subtask 0's first. */
+  settle(): void;
 }
 
 /** Prints each record as a line on stdout, prefixed by the subtask when parallel. */

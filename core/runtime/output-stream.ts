@@ -1,6 +1,7 @@
 // Runs on: main thread. `handle.output(name)`: a collect sink's records as an async iterable while the job runs.
 // With checkpoints, records come as each checkpoint commits them (exactly once, across restarts too); without,
-// when the job ends. The queue is unbounded: a reader slower than the job holds what it has not read yet.
+// as the sink's subtasks flush (core/runtime/live-records.ts). The queue is unbounded: a reader slower than the
+// job holds what it has not read yet.
 
 /** Where a collect sink hands its records once a reader is attached (instead of keeping them for the result). */
 export interface OutputTarget<T> {

@@ -32,6 +32,7 @@ import { sha256 } from '../checkpoint/manifest.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { OutputStream } from './output-stream.js';
+import { LiveRecordPorts } from './live-records.js';
 import { asCollectSink, recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { leaseBundle } from './bundle-cache.js';
@@ -196,8 +197,9 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   cancel(): Promise<JobResult<C>>;
   /**
    * The records of the collect sink `sinkName` as they come, while the job runs: with checkpoints, as each
-   * checkpoint commits them (exactly once within this run, restarts included); without, when the job ends. The iteration ends with
-   * the job and throws its error if it fails. Records read here are not also in `result.collected` (those before
+   * checkpoint commits them (exactly once within this run, restarts included); without, as the sink's subtasks
+   * flush (every `bufferTimeoutMs` while busy, and whenever their thread idles; such a run has no restarts, so
+   * each record once, then the end or the job's error). The iteration ends with the job and throws its error if it fails. Records read here are not also in `result.collected` (those before
    * the reader came are read first); after a `break`, the unread ones and later ones are collected again. One
    * reader per sink; nothing slows the job for a slow reader (unread records wait in memory).
    */
@@ -421,7 +423,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (!Array.isArray(s.result)) continue;
         // A collect sink keeps them (subtask 0 first), or hands them to its reader (handle.output).
         const collect = asCollectSink(graph.nodes[s.node]!.sink);
-        if (collect !== undefined) { collect.received(s.result); continue; }
+        if (collect !== undefined) { collect.received(s.subtask, s.result); continue; }
         const name = names[s.node]!;
         const before = collected[name];
         collected[name] = before === undefined || before.length === 0 ? s.result : before.concat(s.result);
@@ -431,7 +433,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       // sinks: another sink with a `committed` of its own, for checkpointed runs, returned its parts above.)
       for (const n of graph.nodes) {
         const collect = asCollectSink(n.sink);
-        if (collect !== undefined) collected[n.name] = collect.committed();
+        if (collect === undefined) continue;
+        collect.settle();
+        collected[n.name] = collect.committed();
       }
     }
     // Every record has reached its reader: the readers end (before run() returns, on a finished job's resume).
@@ -602,6 +606,10 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const alignment = new SharedArrayBuffer(plan.placements.length * ALIGNMENT_SLOT_BYTES);
   new BigInt64Array(alignment).fill(BigInt(MIN_WATERMARK));
   const channels = cp ? Array.from({ length: plan.threads }, () => new MessageChannel()) : [];
+  // Without checkpoints, collect sinks hand their records over while the job runs (with them, at commits).
+  const live = !cp && graph.nodes.some((n) => asCollectSink(n.sink) !== undefined)
+    ? new LiveRecordPorts(plan.threads, (node) => asCollectSink(graph.nodes[node]?.sink))
+    : undefined;
   let checkpointFailure: Error | undefined;
 
   const { Piscina } = requireLazy('piscina') as typeof import('piscina');
@@ -679,11 +687,13 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
 
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
     const port = channels[thread]?.port2 as MessagePort | undefined;
+    const outputPort = live?.portOf(thread);
     const a: ThreadAssignment = {
       jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, alignment, options: s.rt,
-      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port,
+      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port, outputPort,
     };
-    return (threads.run(a, port ? { transferList: [port] } : {}) as Promise<ThreadResult>).then(
+    const transferList = [port, outputPort].filter((p) => p !== undefined);
+    return (threads.run(a, transferList.length > 0 ? { transferList } : {}) as Promise<ThreadResult>).then(
       (r) => { if (r.error) stopAll(); return r; },
       (e: unknown) => {
         // Terminated after the stop grace period: stopped, not failed (the stop's cause is reported elsewhere).
@@ -708,6 +718,8 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const done = (async (): Promise<AttemptOutcome> => {
     try {
       const results = await Promise.all(threadRuns);
+      // Records the threads handed over while running come before those their results carry.
+      await live?.allReceived(results);
       const failure = results.find((r) => r.error && r.error.name !== 'JobCancelledError');
       if (failure?.error) return { error: revive(failure.error), sinks: [], metrics };
       if (checkpointFailure) return { error: checkpointFailure, sinks: [], metrics };
@@ -731,6 +743,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       coordinator?.close();
       await coordinator?.drain();
       for (const c of channels) c.port1.close();
+      live?.close();
       if (cache !== undefined && endedWell && !stopping) {
         released = true;
         await cache.give(poolKey, threads);

@@ -42,3 +42,42 @@ test('property: any replays of published commits publish nothing twice and lose 
     },
   ), { numRuns: 200 });
 });
+
+// Without checkpoints: the writer's drains, its end and the main thread's keeping (core/runtime/live-records.ts).
+test('untransactional: drained records are not handed back again at the end or on a stop', () => {
+  const w = collectSink<number>().createWriter(0, 1);
+  w.write(1); w.write(2);
+  assert.deepEqual(w.drain!(), [1, 2]);
+  assert.equal(w.drain!(), undefined, 'nothing new: nothing to post');
+  w.write(3);
+  assert.deepEqual(w.finish(), [3]);
+  w.write(4);
+  assert.deepEqual(w.stopped!(), [4]);
+  assert.deepEqual(w.finish(), []);
+});
+
+test('untransactional, no reader: what subtasks hand over in any order is kept subtask 0 first, each in its order', () => {
+  const sink = collectSink<string>();
+  sink.received(1, ['1a']);
+  sink.received(0, ['0a', '0b']);
+  sink.received(1, ['1b']);
+  sink.received(0, ['0c']);
+  assert.deepEqual(sink.committed(), [], 'kept until settled');
+  sink.settle();
+  assert.deepEqual(sink.committed(), ['0a', '0b', '0c', '1a', '1b']);
+});
+
+test('untransactional: a reader that comes gets what was kept (subtask 0 first), then later batches as they come', () => {
+  const sink = collectSink<string>();
+  sink.received(1, ['1a']);
+  sink.received(0, ['0a']);
+  const got: string[] = [];
+  sink.attach({ deliver: (items) => { got.push(...items); } });
+  sink.received(1, ['1b']);
+  sink.received(0, ['0b']);
+  assert.deepEqual(got, ['0a', '1a', '1b', '0b']);
+  sink.detach([]);
+  sink.received(0, ['0c']);
+  sink.settle();
+  assert.deepEqual(sink.committed(), ['0c']);
+});

@@ -1,12 +1,13 @@
 // handle.output(name): a collect sink's records read while the job runs. With checkpoints they come as each
 // checkpoint commits them, exactly once through a failure and restart (checked per generator subtask: a gapless
-// prefix of its sequence, nothing twice); without, at the end. The iteration ends with the job, throws its error,
+// prefix of its sequence, nothing twice); without, as the sink's subtasks flush (each record once: such a run has no
+// restarts). The iteration ends with the job, throws its error,
 // and a reader that stops early leaves the rest to result.collected. Records are read before cancel() is called
 // on an unbounded job: they cannot have come from its end.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, OperatorError } from '../../../core/index.js';
@@ -56,7 +57,49 @@ test('with checkpoints: records come as checkpoints commit them, while the job r
   }
 });
 
-test('without checkpoints: the records come when the job ends, and only to the reader', async () => {
+test('without checkpoints: records come while the job runs, each once, then the end of a cancelled job', { timeout: 60_000 }, async () => {
+  const h = await run<{ out: number[]; other: number[] }>(job({}), { parallelism: 2 });
+  const read: number[] = [];
+  for await (const i of h.output('out')) {
+    read.push(i);
+    // An unbounded job: these cannot have come from its end.
+    if (read.length === 8000) void h.cancel();
+  }
+  const r = await h.result;
+  assert.equal(r.cancelled, true);
+  assert.ok(read.length >= 8000, `${read.length} read`);
+  checkPrefixes(read, 2);
+  assert.deepEqual(r.collected.out, [], 'read records are not also collected');
+  checkPrefixes(r.collected.other.map((i) => i / 100), 1);
+});
+
+test('without checkpoints: a job that fails after records were read ends the reader with its error, nothing read twice', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  try {
+    const failWhen = join(dir, 'fail-now');
+    const h = await run<{ out: number[]; other: number[] }>(job({ failWhen }), { parallelism: 2 });
+    const read: number[] = [];
+    await assert.rejects(async () => {
+      for await (const i of h.output('out')) {
+        read.push(i);
+        if (read.length === 2000) writeFileSync(failWhen, 'now');
+      }
+    }, (e: unknown) => e instanceof OperatorError && /injected failure at record \d+: .*fail-now exists/.test(e.message));
+    assert.ok(read.length >= 2000, `${read.length} read`);
+    checkPrefixes(read, 2);
+    await assert.rejects(h.result, OperatorError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without checkpoints, no reader: result.collected lists subtask 0\'s records first, then subtask 1\'s, in order', async () => {
+  const r = await (await run<{ out: number[]; other: number[] }>(job({ n: 5000, rate: 0 }), { parallelism: 2 })).result;
+  const even = Array.from({ length: 2500 }, (_, k) => 2 * k);
+  assert.deepEqual(r.collected.out, [...even, ...even.map((i) => i + 1)]);
+});
+
+test('without checkpoints: a bounded job\'s records all reach the reader, and only the reader', async () => {
   const h = await run<{ out: number[]; other: number[] }>(job({ n: 5000, rate: 0 }), { parallelism: 2 });
   const read: number[] = [];
   for await (const i of h.output('out')) read.push(i);
@@ -140,7 +183,7 @@ test('the iteration throws the error of a job that fails; bad names and a second
   assert.throws(() => h.output('check' as 'out'), /no collect sink named 'check'/);
   const reader = h.output('out');
   assert.throws(() => h.output('out'), /output\('out'\): the sink already has a reader \(one per sink\)/);
-  await assert.rejects(async () => { for await (const _ of reader) { /* none come: the job fails before it ends */ } }, (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
+  await assert.rejects(async () => { for await (const _ of reader) { /* the first records may come before the failure */ } }, (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
   await assert.rejects(h.result, OperatorError);
   // After a failure, output() throws the job's error (a review: it said the records were in result.collected).
   assert.throws(() => h.output('other'), (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));

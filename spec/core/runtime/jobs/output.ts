@@ -1,6 +1,7 @@
 // A job for handle.output(): a generator (unbounded unless ?n=) into two collect sinks, 'out' (read live by the
 // tests) and 'other' (left to result.collected). ?fail=i throws at record i, once (?marker=path remembers);
-// ?interval=ms checkpoints; ?rate=records per second (0: as fast as it goes).
+// ?interval=ms checkpoints; ?rate=records per second (0: as fast as it goes); ?failWhen=path throws at the first
+// record after a file exists there (the test creates it when it has read enough).
 import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
 
@@ -10,6 +11,7 @@ const rate = Number(q.get('rate') ?? 20_000);
 const interval = Number(q.get('interval') ?? 0);
 const fail = Number(q.get('fail') ?? -1);
 const marker = q.get('marker') ?? '';
+const failWhen = q.get('failWhen') ?? '';
 
 export default defineJob((env) => {
   if (interval > 0) env.enableCheckpointing(interval);
@@ -19,6 +21,7 @@ export default defineJob((env) => {
         if (marker !== '') writeFileSync(marker, 'failed once');
         throw new Error(`injected failure at record ${i}`);
       }
+      if (failWhen !== '' && existsSync(failWhen)) throw new Error(`injected failure at record ${i}: ${failWhen} exists`);
       return i;
     }).name('check').uid('check');
   ids.collect().name('out').uid('out');

@@ -1,0 +1,31 @@
+// The main thread's end of the live-record ports: a thread's result (its records since its last batch) can arrive
+// before the batches it posted; the attempt must wait for every batch the result counts, or the end's records
+// would come first and the batches still in the port's queue be lost when the port closes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { collectSink } from '../../../core/connectors/sink.js';
+import { LiveRecordPorts } from '../../../core/runtime/live-records.js';
+import type { ThreadResult } from '../../../workers/assignment.js';
+
+test('allReceived waits for every batch the threads\' results count, and they reach their sink in order', async () => {
+  const sink = collectSink<number>();
+  const ports = new LiveRecordPorts(2, (node) => (node === 7 ? sink : undefined));
+  try {
+    // Posted, but not delivered before the main thread's event loop turns.
+    ports.portOf(0).postMessage({ node: 7, subtask: 0, items: [1, 2] });
+    ports.portOf(1).postMessage({ node: 7, subtask: 1, items: [10] });
+    ports.portOf(0).postMessage({ node: 7, subtask: 0, items: [3] });
+    const results: ThreadResult[] = [
+      { thread: 0, sinks: [], stopped: false, liveBatches: 2 },
+      { thread: 1, sinks: [], stopped: false, liveBatches: 1 },
+    ];
+    await ports.allReceived(results);
+    sink.settle();
+    assert.deepEqual(sink.committed(), [1, 2, 3, 10]);
+    // Nothing counted (a thread that died or was terminated): no wait.
+    await ports.allReceived([{ thread: 0, sinks: [], stopped: true }]);
+  } finally {
+    ports.close();
+  }
+});
