@@ -107,6 +107,24 @@ export const ALIGNMENT_SLOT_BYTES = 8;
 /** A slot's value while its source holds no one back: MAX_WATERMARK (core/time/watermark.ts). */
 export const ALIGNMENT_EXCLUDED = Number.MAX_SAFE_INTEGER;
 
+// ---- Output flow: one Int32 buffer per attempt of an untransactional run with a collect sink ----------------------
+// A cache line per graph node (node id * OUTPUT_FLOW_SLOTS; only collect sinks' lines are used): credit-based
+// backpressure from a reader of the sink (handle.output) to the sink's subtasks (core/operators/live-sink-operator.ts,
+// core/runtime/output-credit.ts). Counts are free-running uint32s compared as (a - b) | 0, so they may wrap; the
+// credit is never more than 2^30 ahead of what was taken.
+
+/** 1 while a reader with a bound (RunOptions.outputBufferRecords) is attached; written only by the main thread. */
+export const OUTPUT_FLOW_ON = 0;
+/**
+ * Records the sink's subtasks may have taken in all: what the reader has read plus the bound. Written only by the
+ * main thread, and only raised. A subtask takes no input while TAKEN has reached it (and FLOW_ON is 1).
+ */
+export const OUTPUT_CREDIT = 1;
+/** Records the sink's subtasks have taken: Atomics.add by each subtask per record. Only grows. */
+export const OUTPUT_TAKEN = 2;
+/** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */
+export const OUTPUT_FLOW_SLOTS = I32_PER_LINE;
+
 // ---- Live metrics: one Float64 buffer per running job ------------------------------------------------------------
 // Written only by the worker thread that runs the subtask (plain stores: advisory values for the live view; the
 // final figures travel with the task's result). Read by the main thread.

@@ -58,6 +58,8 @@ export interface ThreadAssignment {
   port?: MessagePort | undefined;
   /** This thread's end of the channel for live records of collect sinks (untransactional runs only). */
   outputPort?: MessagePort | undefined;
+  /** Sent with `outputPort`: credit from collect sinks' readers, a line per graph node (shm/layout.ts, output flow). */
+  outputFlow?: SharedArrayBuffer | undefined;
   /** Splits of each source subtask, by subtaskKey. */
   splits: Record<string, SourceSplit[]>;
   /** State to restore, by subtaskKey (resuming from a checkpoint). */

@@ -10,7 +10,7 @@ import { ChannelReader, ChannelWriter } from '../shm/channel.js';
 import { waitStrategy } from '../shm/wait-strategy.js';
 import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec } from '../shm/codec/codec.js';
-import { JOB_CHECKPOINT_TRIGGER, jobLoopTurns } from '../shm/layout.js';
+import { JOB_CHECKPOINT_TRIGGER, OUTPUT_FLOW_SLOTS, jobLoopTurns } from '../shm/layout.js';
 import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedError } from '../core/api/errors.js';
 import { firstDifference, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
@@ -18,6 +18,7 @@ import type { Key } from '../core/graph/key-groups.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
 import { DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
+import { LiveSinkOperator } from '../core/operators/live-sink-operator.js';
 import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
 import { ProcessOperator } from '../core/operators/process-operator.js';
 import { KeyedProcessOperator } from '../core/operators/keyed.js';
@@ -131,8 +132,10 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     let op: Operator<unknown, unknown>;
     if (n.kind === 'sink') {
       const writer = n.sink!.createWriter(index, task.parallelism);
-      const s = new SinkOperator(n.name, ctx, writer, a.checkpoint.enabled);
-      if (live !== undefined && writer.drain !== undefined) s.live = (items) => live.post(n.id, index, items);
+      // A sink whose writer drains, in a run with a port for it: live, and held back while its reader is behind.
+      const s = live !== undefined && writer.drain !== undefined && a.outputFlow !== undefined
+        ? new LiveSinkOperator(n.name, ctx, writer, new Int32Array(a.outputFlow), n.id * OUTPUT_FLOW_SLOTS, (items) => live.post(n.id, index, items))
+        : new SinkOperator(n.name, ctx, writer, a.checkpoint.enabled);
       sinks.push(s);
       op = s as Operator<unknown, unknown>;
     } else {

@@ -24,7 +24,7 @@ export class SinkOperator<T> extends Operator<T, never> {
   readonly transactional: boolean;
   /**
    * Untransactional runs: where what the writer `drain`s goes (to the main thread, while the job runs); set by the
-   * task host when the writer drains and the run gave the thread a port for it.
+   * task host (LiveSinkOperator) when the writer drains and the run gave the thread a port for it.
    */
   live: ((items: unknown[]) => void) | undefined;
 

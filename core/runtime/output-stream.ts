@@ -1,7 +1,8 @@
 // Runs on: main thread. `handle.output(name)`: a collect sink's records as an async iterable while the job runs.
 // With checkpoints, records come as each checkpoint commits them (exactly once, across restarts too); without,
-// as the sink's subtasks flush (core/runtime/live-records.ts). The queue is unbounded: a reader slower than the
-// job holds what it has not read yet.
+// as the sink's subtasks flush (core/runtime/live-records.ts). Without checkpoints a reader that falls a bound
+// behind stops the sink's subtasks taking input until it reads on (backpressure, `Flow`); with checkpoints the
+// queue is unbounded: a reader slower than the job holds what it has not read yet.
 
 /** Where a collect sink hands its records once a reader is attached (instead of keeping them for the result). */
 export interface OutputTarget<T> {
@@ -14,6 +15,13 @@ interface Waiter<T> {
 }
 
 const DONE: IteratorResult<never> = { value: undefined, done: true };
+
+/** Backpressure from the reader to the sink (core/runtime/output-credit.ts): told when it reads, and when it stops. */
+export interface Flow {
+  start(): void;
+  took(): void;
+  stop(): void;
+}
 
 export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T> {
   private queue: T[] = [];
@@ -29,12 +37,15 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
    * `detach`: called once when the reader stops early (break, return()), with what it had not read: the sink keeps
    * those, and the records after them, for the result again.
    */
-  constructor(private readonly detach: (unread: T[]) => void) {}
+  constructor(private readonly detach: (unread: T[]) => void, private readonly flow?: Flow) {}
 
   deliver(items: readonly T[]): void {
     if (this.closed) return;
     let i = 0;
-    while (i < items.length && this.waiters.length > 0) this.waiters.shift()!.resolve({ value: items[i++]!, done: false });
+    while (i < items.length && this.waiters.length > 0) {
+      this.waiters.shift()!.resolve({ value: items[i++]!, done: false });
+      this.flow?.took();
+    }
     for (; i < items.length; i++) this.queue.push(items[i]!);
   }
 
@@ -50,6 +61,7 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++]!;
+      this.flow?.took();
       // Let go of what was read (an unbounded job's reader runs for as long as the job does).
       if (this.head >= 1024 && this.head * 2 >= this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0; }
       return Promise.resolve({ value, done: false });
@@ -70,6 +82,8 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
       // A next() still waiting (a cleanup that returns while a read is pending) is done, not left hanging.
       for (const w of this.waiters.splice(0)) w.resolve(DONE);
       this.detach(unread);
+      // Gone: the job goes on at its own pace, collecting for the result.
+      this.flow?.stop();
     }
     return Promise.resolve(DONE);
   }

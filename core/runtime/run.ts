@@ -11,7 +11,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Ring } from '../../shm/ring.js';
-import { ALIGNMENT_SLOT_BYTES, jobControlSlots } from '../../shm/layout.js';
+import { ALIGNMENT_SLOT_BYTES, OUTPUT_FLOW_SLOTS, jobControlSlots } from '../../shm/layout.js';
 import { buildGraph } from '../api/environment.js';
 import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError, GraphMismatchError, SavepointNameError } from '../api/errors.js';
 import { plan as makePlan, type PhysicalPlan } from '../graph/physical-plan.js';
@@ -19,7 +19,7 @@ import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import { addCounters, metricsOffsets, readMetrics, type JobMetrics } from './metrics.js';
-import { signalStop } from './job-control.js';
+import { signalStop, threadBell } from './job-control.js';
 import type { RuntimeOptions, SerializedError, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
 import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
@@ -33,6 +33,7 @@ import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../che
 import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { OutputStream } from './output-stream.js';
 import { LiveRecordPorts } from './live-records.js';
+import { OutputCredit } from './output-credit.js';
 import { asCollectSink, recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { leaseBundle } from './bundle-cache.js';
@@ -90,6 +91,13 @@ export interface RunOptions {
    * (default 5000). A thread stuck in synchronous user code never reads the stop flag.
    */
   stopGraceMs?: number;
+  /**
+   * Without checkpoints: how many records a reader of a collect sink (handle.output) may leave unread before the
+   * sink's subtasks stop taking input until it catches up (to half of it), slowing the job to the reader's pace
+   * (default 65,536; Infinity: never, unread records wait in memory). With checkpoints records come at commits,
+   * and a slow reader never slows the job.
+   */
+  outputBufferRecords?: number;
 
   // ---- checkpoints (see README, "Checkpoints")
   /** Checkpoint every this many ms (overrides the job's `env.enableCheckpointing`; 0 turns periodic checkpoints off). */
@@ -201,12 +209,14 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
    * flush (every `bufferTimeoutMs` while busy, and whenever their thread idles; such a run has no restarts, so
    * each record once, then the end or the job's error). The iteration ends with the job and throws its error if it fails. Records read here are not also in `result.collected` (those before
    * the reader came are read first); after a `break`, the unread ones and later ones are collected again. One
-   * reader per sink; nothing slows the job for a slow reader (unread records wait in memory).
+   * reader per sink. Without checkpoints a reader `outputBufferRecords` behind holds the sink back until it reads
+   * on; with them nothing slows the job for a slow reader (unread records wait in memory).
    */
   output<K extends keyof C & string>(sinkName: K): AsyncIterableIterator<C[K][number]>;
 }
 
 const DEFAULT_RING_BYTES = 256 * 1024;
+const DEFAULT_OUTPUT_BUFFER_RECORDS = 65_536;
 /** The longest delay setTimeout takes as it is. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const MIN_RING_BYTES = 4096;
@@ -277,6 +287,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     const v = options[k];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new JobDefinitionError(`${k} must be a number >= 0, got ${JSON.stringify(v)}`);
   }
+  const outputBound = options.outputBufferRecords ?? DEFAULT_OUTPUT_BUFFER_RECORDS;
+  // At most 2^30: the shared counts wrap at 2^32 and are compared by their difference (shm/layout.ts, output flow).
+  if (!(outputBound === Infinity || (Number.isInteger(outputBound) && outputBound >= 1 && outputBound <= 2 ** 30))) throw new JobDefinitionError(`outputBufferRecords must be an integer from 1 to 2^30, or Infinity, got ${JSON.stringify(options.outputBufferRecords)}`);
   if (options.threadCache !== undefined && !(options.threadCache instanceof ThreadCache)) throw new JobDefinitionError('threadCache must be a ThreadCache (new ThreadCache())');
   if (!(rt.fineWaitMs >= 0 && rt.fineWaitMs < rt.parkTimeoutMs)) throw new JobDefinitionError(`fineWaitMs must be >= 0 and < ${rt.parkTimeoutMs}, got ${rt.fineWaitMs}`);
   if (!Number.isInteger(rt.settleHops) || rt.settleHops < 0) throw new JobDefinitionError(`settleHops must be an integer >= 0, got ${JSON.stringify(options.settleHops)}`);
@@ -491,8 +504,12 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       }
       if (ended?.error !== undefined) throw ended.error;
       if (ended !== undefined) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
-      const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); });
+      // Without checkpoints, a reader that falls behind holds the sink back (RunOptions.outputBufferRecords).
+      const node = graph.nodes.findIndex((n) => n.name === sinkName);
+      const flow = outputBound !== Infinity ? current?.outputCredit(node, outputBound) : undefined;
+      const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); }, flow);
       try { sink.attach(stream); } catch { throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`); }
+      flow?.start();
       readers.add(stream);
       return stream;
     },
@@ -546,6 +563,8 @@ interface Attempt {
   metrics: Float64Array;
   coordinator: CheckpointCoordinator | undefined;
   stop(): void;
+  /** Credit for the subtasks of collect sink `node` from its readers (untransactional runs; else undefined). */
+  outputCredit(node: number, bound: number): OutputCredit | undefined;
 }
 
 interface AttemptSetup {
@@ -610,6 +629,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const live = !cp && graph.nodes.some((n) => asCollectSink(n.sink) !== undefined)
     ? new LiveRecordPorts(plan.threads, (node) => asCollectSink(graph.nodes[node]?.sink))
     : undefined;
+  const outputFlow = live !== undefined ? new SharedArrayBuffer(graph.nodes.length * OUTPUT_FLOW_SLOTS * 4) : undefined;
   let checkpointFailure: Error | undefined;
 
   const { Piscina } = requireLazy('piscina') as typeof import('piscina');
@@ -691,6 +711,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     const a: ThreadAssignment = {
       jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, alignment, options: s.rt,
       checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port, outputPort,
+      outputFlow: outputPort !== undefined ? outputFlow : undefined,
     };
     const transferList = [port, outputPort].filter((p) => p !== undefined);
     return (threads.run(a, transferList.length > 0 ? { transferList } : {}) as Promise<ThreadResult>).then(
@@ -753,7 +774,18 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     }
   })();
 
-  return { done, metrics, coordinator, stop: stopAll };
+  const credits = new Map<number, OutputCredit>();
+  /** Credit for collect sink `node`'s subtasks, one per sink for the attempt (readers come and go). */
+  const outputCredit = (node: number, bound: number): OutputCredit | undefined => {
+    if (outputFlow === undefined) return undefined;
+    let c = credits.get(node);
+    if (c === undefined) {
+      c = new OutputCredit(new Int32Array(outputFlow), node * OUTPUT_FLOW_SLOTS, bound, () => { for (let t = 0; t < plan.threads; t++) threadBell(control, t).ringAlways(); });
+      credits.set(node, c);
+    }
+    return c;
+  };
+  return { done, metrics, coordinator, stop: stopAll, outputCredit };
 }
 
 function revive(e: SerializedError): Error {

@@ -93,6 +93,59 @@ test('without checkpoints: a job that fails after records were read ends the rea
   }
 });
 
+/** Records the collect sink 'out' has taken so far, over its subtasks (live metrics). */
+function sinkIn(h: { metrics(): { operators: { operator: string; recordsIn: number }[] } }): number {
+  return h.metrics().operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
+}
+
+// A generator as fast as it goes (millions a second) and a reader that gives the event loop a turn every 100
+// records: without the credit the sink takes records far ahead of the reader. Chained to the generator, and behind
+// an exchange (records then come through the sink's input gate).
+for (const [bound, rebalance] of [[1000, false], [1000, true], [Infinity, false]] as const) {
+  test(`without checkpoints: a reader that falls behind ${bound === Infinity ? 'does not slow the job with outputBufferRecords: Infinity' : `slows the job to its pace (outputBufferRecords${rebalance ? ', behind an exchange' : ''})`}`, { timeout: 60_000 }, async () => {
+    const h = await run<{ out: number[]; other: number[] }>(job({ rate: 0, rebalance: rebalance ? 1 : 0 }), { parallelism: 2, outputBufferRecords: bound });
+    const read: number[] = [];
+    let ahead = 0;
+    for await (const i of h.output('out')) {
+      read.push(i);
+      if (read.length % 100 === 0) {
+        await new Promise((r) => setImmediate(r));
+        ahead = Math.max(ahead, sinkIn(h) - read.length);
+      }
+      if (read.length === 30_000 || ahead > 200_000) break;
+    }
+    await h.cancel();
+    // Chained: a gapless prefix per generator subtask. Behind the exchange, a sink subtask may be ahead of the
+    // other: nothing twice.
+    if (rebalance) assert.equal(new Set(read).size, read.length, 'nothing read twice');
+    else checkPrefixes(read, 2);
+    if (bound === Infinity) assert.ok(ahead > 100_000, `unpaused, the sink ran only ${ahead} records ahead`);
+    // The bound, and a record per subtask (each checks the credit before it takes one) or, behind an exchange, a
+    // batch frame.
+    else assert.ok(ahead <= bound + (rebalance ? 2 * 1024 : 2), `the sink ran ${ahead} records ahead of the reader`);
+  });
+}
+
+test('without checkpoints: a reader that stops while the sink is paused lets the job run to its end', { timeout: 60_000 }, async () => {
+  const n = 200_000;
+  const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0 }), { parallelism: 2, outputBufferRecords: 100 });
+  const read: number[] = [];
+  const reader = h.output('out');
+  for await (const i of reader) {
+    read.push(i);
+    // Well past the bound before it stops (the pause has been set and cleared at least once).
+    if (read.length === 5000) break;
+  }
+  const r = await h.result;
+  assert.deepEqual([...read, ...r.collected.out].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+});
+
+test('outputBufferRecords must be an integer from 1 to 2^30, or Infinity', async () => {
+  for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 30 + 1]) {
+    await assert.rejects(run(job({ n: 10 }), { outputBufferRecords: bad }), /outputBufferRecords must be an integer from 1 to 2\^30, or Infinity/);
+  }
+});
+
 test('without checkpoints, no reader: result.collected lists subtask 0\'s records first, then subtask 1\'s, in order', async () => {
   const r = await (await run<{ out: number[]; other: number[] }>(job({ n: 5000, rate: 0 }), { parallelism: 2 })).result;
   const even = Array.from({ length: 2500 }, (_, k) => 2 * k);

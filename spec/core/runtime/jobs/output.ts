@@ -1,7 +1,8 @@
 // A job for handle.output(): a generator (unbounded unless ?n=) into two collect sinks, 'out' (read live by the
 // tests) and 'other' (left to result.collected). ?fail=i throws at record i, once (?marker=path remembers);
 // ?interval=ms checkpoints; ?rate=records per second (0: as fast as it goes); ?failWhen=path throws at the first
-// record after a file exists there (the test creates it when it has read enough).
+// record after a file exists there (the test creates it when it has read enough); ?rebalance=1 puts an exchange
+// before the sink 'out' (its records then come through its input gate, not straight from the chain).
 import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
 
@@ -12,6 +13,7 @@ const interval = Number(q.get('interval') ?? 0);
 const fail = Number(q.get('fail') ?? -1);
 const marker = q.get('marker') ?? '';
 const failWhen = q.get('failWhen') ?? '';
+const rebalance = q.get('rebalance') === '1';
 
 export default defineJob((env) => {
   if (interval > 0) env.enableCheckpointing(interval);
@@ -24,6 +26,6 @@ export default defineJob((env) => {
       if (failWhen !== '' && existsSync(failWhen)) throw new Error(`injected failure at record ${i}: ${failWhen} exists`);
       return i;
     }).name('check').uid('check');
-  ids.collect().name('out').uid('out');
+  (rebalance ? ids.rebalance() : ids).collect().name('out').uid('out');
   ids.filter((i) => i % 100 === 0).collect().name('other').uid('other');
 });

@@ -1,0 +1,42 @@
+// Runs on: the worker thread of the subtask. A collect sink's subtask in an untransactional run (no checkpoints):
+// its records go to the main thread as the thread flushes (SinkOperator.live), and while the sink's reader is a
+// bound behind (its credit in the output-flow buffer, shm/layout.ts) it takes no input. It is a record holder that
+// holds nothing: refusing input makes the subtask's input wait, the rings behind it fill, and the job slows to the
+// reader's pace, as Flink's collect sink blocks when its client does not fetch. Its records still flush.
+
+import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_TAKEN } from '../../shm/layout.js';
+import type { SinkWriter } from '../connectors/sink.js';
+import type { HoldsRecords } from './operator.js';
+import { SinkOperator } from './sink-operator.js';
+import type { TaskContext } from './task-context.js';
+
+export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords {
+  readonly drained = true;
+
+  /** `flow`: the output-flow buffer; `base`: this sink's line in it. */
+  constructor(name: string, ctx: TaskContext, writer: SinkWriter<T>, private readonly flow: Int32Array, private readonly base: number, live: (items: unknown[]) => void) {
+    super(name, ctx, writer, false);
+    this.live = live;
+  }
+
+  override push(value: T): void {
+    // Counted per record across the sink's subtasks: the credit then bounds them all together, whatever their
+    // flushes have posted so far.
+    Atomics.add(this.flow, this.base + OUTPUT_TAKEN, 1);
+    super.push(value);
+  }
+
+  canAcceptInput(): boolean {
+    const f = this.flow;
+    const b = this.base;
+    return Atomics.load(f, b + OUTPUT_FLOW_ON) === 0 || ((Atomics.load(f, b + OUTPUT_CREDIT) - Atomics.load(f, b + OUTPUT_TAKEN)) | 0) > 0;
+  }
+
+  hasPendingWork(): boolean {
+    return false;
+  }
+
+  pollPending(): number {
+    return 0;
+  }
+}

@@ -1,0 +1,48 @@
+// Runs on: main thread. Credit for the subtasks of a collect sink whose reader (handle.output) has a bound
+// (RunOptions.outputBufferRecords): they may take records while fewer than `bound` are taken and not yet read
+// (shm/layout.ts, output flow; core/operators/live-sink-operator.ts is the other side).
+
+import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_TAKEN } from '../../shm/layout.js';
+import type { Flow } from './output-stream.js';
+
+export class OutputCredit implements Flow {
+  /** Records readers of this sink have read, over the run. */
+  private read = 0;
+  /** `read` when the credit was last raised. */
+  private grantedAt = 0;
+
+  /** `ring`: rings every thread's doorbell (a subtask that found no credit may be parked). */
+  constructor(private readonly flow: Int32Array, private readonly base: number, private readonly bound: number, private readonly ring: () => void) {}
+
+  /** A reader came. No ring: while FLOW_ON was 0, no subtask waited for credit. */
+  start(): void {
+    this.grantedAt = this.read;
+    Atomics.store(this.flow, this.base + OUTPUT_CREDIT, (this.read + this.bound) | 0);
+    Atomics.store(this.flow, this.base + OUTPUT_FLOW_ON, 1);
+  }
+
+  /** A record was read. Raises the credit each half bound, not each record: fewer stores, fewer wake-ups. */
+  took(): void {
+    this.read++;
+    if (this.read - this.grantedAt >= Math.max(1, this.bound >>> 1)) this.grant();
+  }
+
+  /** The reader stopped: the subtasks take input freely again. */
+  stop(): void {
+    Atomics.store(this.flow, this.base + OUTPUT_FLOW_ON, 0);
+    this.ring();
+  }
+
+  /** More credit, as the reader reads on. */
+  private grant(): void {
+    const f = this.flow;
+    const before = Atomics.load(f, this.base + OUTPUT_CREDIT);
+    this.grantedAt = this.read;
+    Atomics.store(f, this.base + OUTPUT_CREDIT, (this.read + this.bound) | 0);
+    // Subtasks that reached the old credit may be parked, waiting for this one. Stored first, then checked: a
+    // subtask that took the last record of the old credit after this load also read the credit after the store
+    // (sequentially consistent Atomics), so it saw the new one; checked first, one could take that record between
+    // the check and the store, see the old credit, park, and not be rung.
+    if (((before - Atomics.load(f, this.base + OUTPUT_TAKEN)) | 0) <= 0) this.ring();
+  }
+}
