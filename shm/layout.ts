@@ -122,6 +122,12 @@ export const OUTPUT_FLOW_ON = 0;
 export const OUTPUT_CREDIT = 1;
 /** Records the sink's subtasks have taken: Atomics.add by each subtask per record. Only grows. */
 export const OUTPUT_TAKEN = 2;
+/**
+ * 1 while a reader is attached (bound or not); written only by the main thread. The sink's subtasks hand their
+ * records over while the job runs only then: without a reader they keep them until their end, as posting them
+ * costs the job (a review: 2 M records collected 1.35x slower with the main thread taking them in as they came).
+ */
+export const OUTPUT_READER = 3;
 /** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */
 export const OUTPUT_FLOW_SLOTS = I32_PER_LINE;
 

@@ -1,10 +1,10 @@
 // Runs on: the worker thread of the subtask. A collect sink's subtask in an untransactional run (no checkpoints):
-// its records go to the main thread as the thread flushes (SinkOperator.live), and while the sink's reader is a
-// bound behind (its credit in the output-flow buffer, shm/layout.ts) it takes no input. It is a record holder that
+// while a reader is attached, its records go to the main thread as the thread flushes (SinkOperator.live), and
+// while that reader is a bound behind (its credit in the output-flow buffer, shm/layout.ts) it takes no input. It is a record holder that
 // holds nothing: refusing input makes the subtask's input wait, the rings behind it fill, and the job slows to the
 // reader's pace, as Flink's collect sink blocks when its client does not fetch. Its records still flush.
 
-import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_TAKEN } from '../../shm/layout.js';
+import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_READER, OUTPUT_TAKEN } from '../../shm/layout.js';
 import type { SinkWriter } from '../connectors/sink.js';
 import type { HoldsRecords } from './operator.js';
 import { SinkOperator } from './sink-operator.js';
@@ -24,6 +24,11 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
     // flushes have posted so far.
     Atomics.add(this.flow, this.base + OUTPUT_TAKEN, 1);
     super.push(value);
+  }
+
+  /** Only while a reader is attached: else the records wait for the end (no copying while the job runs). */
+  override flushLive(): void {
+    if (Atomics.load(this.flow, this.base + OUTPUT_READER) === 1) super.flushLive();
   }
 
   canAcceptInput(): boolean {

@@ -1,8 +1,9 @@
-// Runs on: main thread. Credit for the subtasks of a collect sink whose reader (handle.output) has a bound
-// (RunOptions.outputBufferRecords): they may take records while fewer than `bound` are taken and not yet read
-// (shm/layout.ts, output flow; core/operators/live-sink-operator.ts is the other side).
+// Runs on: main thread. What the subtasks of a collect sink are told of its reader (handle.output): that there is
+// one (they hand their records over as they go), and, with a bound (RunOptions.outputBufferRecords), credit: they
+// may take records while fewer than `bound` are taken and not yet read (shm/layout.ts, output flow;
+// core/operators/live-sink-operator.ts is the other side).
 
-import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_TAKEN } from '../../shm/layout.js';
+import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_READER, OUTPUT_TAKEN } from '../../shm/layout.js';
 import type { Flow } from './output-stream.js';
 
 export class OutputCredit implements Flow {
@@ -11,11 +12,13 @@ export class OutputCredit implements Flow {
   /** `read` when the credit was last raised. */
   private grantedAt = 0;
 
-  /** `ring`: rings every thread's doorbell (a subtask that found no credit may be parked). */
+  /** `bound`: Infinity for none. `ring`: rings every thread's doorbell (a subtask that found no credit may be parked). */
   constructor(private readonly flow: Int32Array, private readonly base: number, private readonly bound: number, private readonly ring: () => void) {}
 
   /** A reader came. No ring: while FLOW_ON was 0, no subtask waited for credit. */
   start(): void {
+    Atomics.store(this.flow, this.base + OUTPUT_READER, 1);
+    if (this.bound === Infinity) return;
     this.grantedAt = this.read;
     Atomics.store(this.flow, this.base + OUTPUT_CREDIT, (this.read + this.bound) | 0);
     Atomics.store(this.flow, this.base + OUTPUT_FLOW_ON, 1);
@@ -24,12 +27,13 @@ export class OutputCredit implements Flow {
   /** A record was read. Raises the credit each half bound, not each record: fewer stores, fewer wake-ups. */
   took(): void {
     this.read++;
-    if (this.read - this.grantedAt >= Math.max(1, this.bound >>> 1)) this.grant();
+    if (this.read - this.grantedAt >= Math.max(1, Math.floor(this.bound / 2))) this.grant();
   }
 
   /** The reader stopped: the subtasks take input freely again. */
   stop(): void {
     Atomics.store(this.flow, this.base + OUTPUT_FLOW_ON, 0);
+    Atomics.store(this.flow, this.base + OUTPUT_READER, 0);
     this.ring();
   }
 

@@ -504,9 +504,10 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       }
       if (ended?.error !== undefined) throw ended.error;
       if (ended !== undefined) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
-      // Without checkpoints, a reader that falls behind holds the sink back (RunOptions.outputBufferRecords).
+      // Without checkpoints: the sink hands records over while it has a reader, and a reader that falls behind
+      // holds it back (RunOptions.outputBufferRecords).
       const node = graph.nodes.findIndex((n) => n.name === sinkName);
-      const flow = outputBound !== Infinity ? current?.outputCredit(node, outputBound) : undefined;
+      const flow = current?.outputCredit(node, outputBound);
       const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); }, flow);
       try { sink.attach(stream); } catch { throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`); }
       flow?.start();

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_FLOW_SLOTS, OUTPUT_TAKEN } from '../../../shm/layout.js';
+import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_FLOW_SLOTS, OUTPUT_READER, OUTPUT_TAKEN } from '../../../shm/layout.js';
 import { OutputCredit } from '../../../core/runtime/output-credit.js';
 
 test('credit: the bound at start, raised each half bound read, a ring only when the subtasks had reached it', () => {
@@ -12,6 +12,7 @@ test('credit: the bound at start, raised each half bound read, a ring only when 
   let rings = 0;
   const c = new OutputCredit(flow, base, 10, () => { rings++; });
   c.start();
+  assert.equal(flow[base + OUTPUT_READER], 1);
   assert.equal(flow[base + OUTPUT_FLOW_ON], 1);
   assert.equal(flow[base + OUTPUT_CREDIT], 10);
   assert.equal(flow[OUTPUT_FLOW_ON], 0, 'another sink\'s line is left alone');
@@ -29,6 +30,7 @@ test('credit: the bound at start, raised each half bound read, a ring only when 
   assert.equal(rings, 1);
   c.stop();
   assert.equal(flow[base + OUTPUT_FLOW_ON], 0);
+  assert.equal(flow[base + OUTPUT_READER], 0);
   assert.equal(rings, 2, 'a stop rings: subtasks waiting for credit take input again');
 });
 
@@ -45,4 +47,14 @@ test('credit: counts that wrap past 2^32 still compare by their difference', () 
   assert.equal(flow[OUTPUT_CREDIT], (2 ** 32 + 4) | 0, 'the credit wrapped');
   assert.equal(rings, 1, 'the subtasks at the old (unwrapped) credit were rung');
   assert.ok(((flow[OUTPUT_CREDIT]! - flow[OUTPUT_TAKEN]!) | 0) > 0, 'and have credit again');
+});
+
+test('no bound: the subtasks are told of the reader, and given no credit to watch', () => {
+  const flow = new Int32Array(OUTPUT_FLOW_SLOTS);
+  const c = new OutputCredit(flow, 0, Infinity, () => {});
+  c.start();
+  for (let i = 0; i < 100; i++) c.took();
+  assert.deepEqual([flow[OUTPUT_READER], flow[OUTPUT_FLOW_ON], flow[OUTPUT_CREDIT]], [1, 0, 0]);
+  c.stop();
+  assert.equal(flow[OUTPUT_READER], 0);
 });

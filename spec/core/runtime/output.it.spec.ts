@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, OperatorError } from '../../../core/index.js';
+import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 
 const job = (q: Record<string, string | number>): URL => {
   const u = new URL('./jobs/output.ts', import.meta.url);
@@ -144,6 +145,38 @@ test('outputBufferRecords must be an integer from 1 to 2^30, or Infinity', async
   for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 30 + 1]) {
     await assert.rejects(run(job({ n: 10 }), { outputBufferRecords: bad }), /outputBufferRecords must be an integer from 1 to 2\^30, or Infinity/);
   }
+});
+
+// Regression (a review): a cancel lost the records a collect sink had finished with when another subtask of its
+// thread was still running (the writer handed them to its end, and the stop asked it again).
+test('without checkpoints: a cancel keeps what a sink that had already ended collected, beside a subtask still running on its thread', { timeout: 60_000 }, async () => {
+  const h = await run<{ out: number[]; other: number[]; also: number[] }>(job({ also: 5000 }), { parallelism: 1, threads: 1 });
+  // The bounded generator's task has ended (its watermark is the end's, in the live metrics), on the thread the
+  // unbounded one keeps busy.
+  const ended = (): boolean => h.metrics().tasks.some((t) => t.task.includes('gen-also') && t.watermark === MAX_WATERMARK);
+  for (let k = 0; !ended(); k++) {
+    if (k === 4000) { await h.cancel(); assert.fail('the bounded generator\'s task never ended'); }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const r = await h.cancel();
+  assert.equal(r.cancelled, true);
+  assert.deepEqual(r.collected.also, Array.from({ length: 5000 }, (_, i) => i));
+});
+
+test('without checkpoints: a reader that comes after the sink took records gets those first, then the rest as they come', { timeout: 60_000 }, async () => {
+  const n = 20_000;
+  const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 40_000 }), { parallelism: 2 });
+  // Records the sink kept on its threads (no reader yet: they are not handed over while the job runs).
+  for (let k = 0; sinkIn(h) < 5000; k++) {
+    if (k === 4000) { await h.cancel(); assert.fail('the sink never took 5000 records'); }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const read: number[] = [];
+  for await (const i of h.output('out')) read.push(i);
+  const r = await h.result;
+  assert.equal(read.length, n);
+  checkPrefixes(read, 2);
+  assert.deepEqual(r.collected.out, []);
 });
 
 test('without checkpoints, no reader: result.collected lists subtask 0\'s records first, then subtask 1\'s, in order', async () => {

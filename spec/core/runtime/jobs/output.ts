@@ -2,9 +2,10 @@
 // tests) and 'other' (left to result.collected). ?fail=i throws at record i, once (?marker=path remembers);
 // ?interval=ms checkpoints; ?rate=records per second (0: as fast as it goes); ?failWhen=path throws at the first
 // record after a file exists there (the test creates it when it has read enough); ?rebalance=1 puts an exchange
-// before the sink 'out' (its records then come through its input gate, not straight from the chain).
+// before the sink 'out' (its records then come through its input gate, not straight from the chain); ?also=n adds a
+// bounded generator of n records into the collect sink 'also'.
 import { existsSync, writeFileSync } from 'node:fs';
-import { defineJob } from '../../../../core/index.js';
+import { defineJob, WatermarkStrategy } from '../../../../core/index.js';
 
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n') ?? 0);
@@ -14,6 +15,7 @@ const fail = Number(q.get('fail') ?? -1);
 const marker = q.get('marker') ?? '';
 const failWhen = q.get('failWhen') ?? '';
 const rebalance = q.get('rebalance') === '1';
+const also = Number(q.get('also') ?? 0);
 
 export default defineJob((env) => {
   if (interval > 0) env.enableCheckpointing(interval);
@@ -28,4 +30,10 @@ export default defineJob((env) => {
     }).name('check').uid('check');
   (rebalance ? ids.rebalance() : ids).collect().name('out').uid('out');
   ids.filter((i) => i % 100 === 0).collect().name('other').uid('other');
+  // With event time: its task's watermark reaches the end's (MAX_WATERMARK) once its input has ended.
+  if (also > 0) {
+    env.fromGenerator({ seed: 2, count: also }, (i) => i).name('gen-also').uid('gen-also')
+      .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((i) => i))
+      .collect().name('also').uid('also');
+  }
 });
