@@ -11,7 +11,8 @@
 // synchronous batch. Chunks no retained manifest refers to are deleted (garbage collection), except those of
 // checkpoints still in progress.
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { ClassicLevel } from 'classic-level';
 import { crc32 } from '../../shm/checksum.js';
@@ -29,6 +30,23 @@ export function pad(id: number): string {
 /** The checkpoint id a chunk key belongs to. */
 function chunkCheckpoint(key: string): number {
   return Number(key.slice(2, 12));
+}
+
+/**
+ * LevelDB finds its tables through CURRENT (it names the live MANIFEST). Opened without it, it creates an empty
+ * database and then deletes the old tables as obsolete: a review lost every checkpoint of a directory whose CURRENT
+ * alone was gone, when `--resume` opened it. Refused, naming the file, with the repair when it is plain.
+ */
+export function refuseWithoutCurrent(dir: string): void {
+  if (existsSync(path.join(dir, 'CURRENT'))) return;
+  const files = readdirSync(dir);
+  const leveldb = files.filter((f) => /^(MANIFEST-\d+|\d+\.(ldb|sst|log))$/.test(f));
+  if (leveldb.length === 0) return;
+  const manifests = leveldb.filter((f) => f.startsWith('MANIFEST-')).sort((a, b) => Number(a.slice(9)) - Number(b.slice(9)));
+  const repair = manifests.length > 0
+    ? ` CURRENT names the newest MANIFEST: copy the directory, then \`echo ${manifests.at(-1)} > ${path.join(dir, 'CURRENT')}\` and run \`sluice inspect\` on it.`
+    : ' It holds no MANIFEST either: the database cannot be recovered from it.';
+  throw new StateDirError(`state directory ${dir} holds LevelDB files (${leveldb.slice(0, 4).join(', ')}${leveldb.length > 4 ? ', ...' : ''}) but no CURRENT file: damaged. Not opened, since opening would replace the database and delete those files.${repair}`);
 }
 
 export class StateDirError extends Error {
@@ -70,6 +88,7 @@ export class CheckpointStore {
       // A plain message, as for a directory in use (an operations review: a raw stack).
       throw new StateDirError(`state directory ${dir} cannot be created: ${(e as Error).message}`, { cause: e });
     }
+    refuseWithoutCurrent(dir);
     const { ClassicLevel: Level } = requireLazy('classic-level') as typeof import('classic-level');
     // No Snappy: chunks are packed typed columns already, and compressing them (again at every compaction) took
     // a core's time from the job's threads on this 2-core machine (+4% throughput with checkpoints every second,

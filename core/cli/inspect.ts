@@ -11,7 +11,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CheckpointStore } from '../checkpoint/store.js';
+import { CheckpointStore, refuseWithoutCurrent } from '../checkpoint/store.js';
 import { chunkRefs, type ChunkRef, type Manifest } from '../checkpoint/manifest.js';
 import { decodeKeyGroup } from '../state/key-group-codec.js';
 import { controlSocketPath } from '../runtime/control-server.js';
@@ -332,7 +332,11 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
   if (!existsSync(abs)) return say(2, `no such state directory: ${dir}`);
   if (!statSync(abs).isDirectory()) return say(2, `${dir} is a file, not a state directory`);
   // Opening would create a database in any directory: refuse one that holds none.
-  if (!existsSync(path.join(abs, 'CURRENT'))) return say(2, `${dir} is not a sluice state directory (it holds no LevelDB database)`);
+  if (!existsSync(path.join(abs, 'CURRENT'))) {
+    // LevelDB's files without their CURRENT: damaged, not foreign (an operations review was told it held none).
+    try { refuseWithoutCurrent(abs); } catch (e) { return say(1, (e as Error).message); }
+    return say(2, `${dir} is not a sluice state directory (it holds no LevelDB database)`);
+  }
   let store: CheckpointStore;
   try {
     store = await CheckpointStore.open(abs);

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
@@ -168,4 +168,37 @@ test('a state directory that cannot be created is a StateDirError saying so', as
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// Regression (an operations review): a state directory whose CURRENT file alone was gone was opened by `--resume`;
+// LevelDB created an empty database there and deleted the old tables, every checkpoint with them.
+test('a directory with LevelDB files but no CURRENT is refused, naming the file and the repair, and left as it was', async () => {
+  await withStore(async (dir) => {
+    const store = await CheckpointStore.open(dir);
+    await store.putChunk(key(1, 0), bytes);
+    await store.close();
+    rmSync(join(dir, 'CURRENT'));
+    const before = readdirSync(dir).sort();
+    const manifest = before.find((f) => f.startsWith('MANIFEST-'))!;
+    await assert.rejects(CheckpointStore.open(dir), (e: Error) => e.name === 'StateDirError'
+      && e.message.includes('no CURRENT file') && e.message.includes(`echo ${manifest} > ${join(dir, 'CURRENT')}`));
+    assert.deepEqual(readdirSync(dir).sort(), before, 'nothing created or deleted');
+    // The repair the message gives brings the data back.
+    writeFileSync(join(dir, 'CURRENT'), `${manifest}\n`);
+    const repaired = await CheckpointStore.open(dir);
+    try {
+      assert.deepEqual(await stored(repaired), [key(1, 0)]);
+    } finally {
+      await repaired.close();
+    }
+  });
+});
+
+test('an empty or new directory still opens (a fresh state directory)', async () => {
+  await withStore(async (dir) => {
+    const store = await CheckpointStore.open(join(dir, 'new'));
+    await store.close();
+    const again = await CheckpointStore.open(dir);
+    await again.close();
+  });
 });

@@ -6,7 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -99,6 +99,21 @@ describe('sluice operations', () => {
     const notLevel = await sluice(['inspect', dir]);
     assert.equal(notLevel.code, 2);
     assert.match(notLevel.stderr, /not a sluice state directory/);
+    // Regression (an operations review): without its CURRENT file, `run --resume` opened the directory, LevelDB
+    // made an empty database there and deleted the tables; inspect called it no LevelDB database at all.
+    const noCurrent = path.join(dir, 'no-current');
+    const nc = await CheckpointStore.open(noCurrent);
+    await nc.putChunk('k/1', new Uint8Array([1]));
+    await nc.close();
+    rmSync(path.join(noCurrent, 'CURRENT'));
+    const files = readdirSync(noCurrent).sort();
+    const ncInspect = await sluice(['inspect', noCurrent]);
+    assert.equal(ncInspect.code, 1, ncInspect.stderr);
+    assert.match(ncInspect.stderr, /holds LevelDB files .* but no CURRENT file: damaged\. Not opened/);
+    const ncResume = await sluice(['run', ticking, '--state-dir', noCurrent, '--resume']);
+    assert.notEqual(ncResume.code, 0);
+    assert.match(ncResume.stderr, /no CURRENT file: damaged/);
+    assert.deepEqual(readdirSync(noCurrent).sort(), files, 'nothing created or deleted');
   });
 
   test('a savepoint from another process while the job runs; inspect refuses the held directory, then lists and shows it', { timeout: TIMEOUT }, async () => {
