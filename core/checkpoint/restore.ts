@@ -78,6 +78,15 @@ async function newestIntact(store: CheckpointStore, ids: readonly number[], fail
 }
 
 /**
+ * Throws unless `m` (a sealed manifest) is the savepoint `name`: the record from a name to its checkpoint id has
+ * no checksum, and a damaged one restored another checkpoint in silence (an operations review).
+ */
+export function checkSavepoint(name: string, m: Manifest): void {
+  if (m.kind === 'savepoint' && m.name === name) return;
+  throw new CorruptCheckpointError(m.id, `savepoint '${name}' is recorded as checkpoint ${m.id}, but that is ${m.kind === 'savepoint' ? `savepoint '${m.name}'` : 'a checkpoint, not a savepoint'}: the savepoint's name record is damaged`);
+}
+
+/**
  * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint (corrupt ones
  * are reported through `report` and skipped); undefined when the directory holds none at all.
  */
@@ -92,7 +101,9 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     // published re-emitted 14,000 records with no word).
     const published = readPublishedMark(store.dir);
     if (id < published) report(`resuming from checkpoint ${id}, behind sink output already published up to checkpoint ${published}: the records between are published again (duplicates)`);
-    return loadCheckpoint(store, id, onProgress);
+    const c = await loadCheckpoint(store, id, onProgress);
+    if ('savepoint' in from) checkSavepoint(from.savepoint, c.manifest);
+    return c;
   }
   const ids = await store.manifestIds();
   const published = readPublishedMark(store.dir);

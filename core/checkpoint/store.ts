@@ -49,6 +49,12 @@ export function refuseWithoutCurrent(dir: string): void {
   throw new StateDirError(`state directory ${dir} holds LevelDB files (${leveldb.slice(0, 4).join(', ')}${leveldb.length > 4 ? ', ...' : ''}) but no CURRENT file: damaged. Not opened, since opening would replace the database and delete those files.${repair}`);
 }
 
+/** A savepoint name record's checkpoint id, or undefined when it is not one (decimal digits, as written). */
+function savepointRecord(v: Uint8Array): number | undefined {
+  const text = Buffer.from(v).toString();
+  return /^[1-9]\d{0,14}$/.test(text) ? Number(text) : undefined;
+}
+
 export class StateDirError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -177,14 +183,23 @@ export class CheckpointStore {
     return parseManifest(id, bytes);
   }
 
+  /**
+   * The checkpoint a savepoint name records. The record has no checksum of its own: a value that is not an id is a
+   * StateDirError here, and whoever loads the checkpoint checks that its (sealed) manifest is that savepoint
+   * (restore.ts checkSavepoint); a review restored checkpoint 19 for savepoint 11 after a one-bit flip.
+   */
   async savepointId(name: string): Promise<number | undefined> {
     const v = await this.db.get(`s/${name}`);
-    return v === undefined ? undefined : Number(Buffer.from(v).toString());
+    if (v === undefined) return undefined;
+    const id = savepointRecord(v);
+    if (id === undefined) throw new StateDirError(`savepoint '${name}' is damaged in ${this.dir}: its name record holds ${JSON.stringify(Buffer.from(v).toString())}, not a checkpoint id`);
+    return id;
   }
 
-  async savepoints(): Promise<{ name: string; id: number }[]> {
-    const out: { name: string; id: number }[] = [];
-    for await (const [k, v] of this.db.iterator({ gte: 's/', lt: 's0' })) out.push({ name: k.slice(2), id: Number(Buffer.from(v).toString()) });
+  /** Every savepoint name and the checkpoint it records (undefined: a damaged record, `raw` its bytes as text). */
+  async savepoints(): Promise<{ name: string; id: number | undefined; raw: string }[]> {
+    const out: { name: string; id: number | undefined; raw: string }[] = [];
+    for await (const [k, v] of this.db.iterator({ gte: 's/', lt: 's0' })) out.push({ name: k.slice(2), id: savepointRecord(v), raw: Buffer.from(v).toString() });
     return out;
   }
 
@@ -204,7 +219,7 @@ export class CheckpointStore {
     if (ids.length === 0) return;
     const gone = new Set(ids);
     const ops: { type: 'del'; key: string }[] = ids.map((id) => ({ type: 'del' as const, key: `m/${pad(id)}` }));
-    for (const s of await this.savepoints()) if (gone.has(s.id)) ops.push({ type: 'del', key: `s/${s.name}` });
+    for (const s of await this.savepoints()) if (s.id !== undefined && gone.has(s.id)) ops.push({ type: 'del', key: `s/${s.name}` });
     await this.db.batch(ops);
   }
 

@@ -133,7 +133,8 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
   // Savepoint names whose manifest is gone.
   const ids = new Set(rows.map((r) => r.id));
   for (const s of await store.savepoints()) {
-    if (!ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
+    // A damaged name record (not an id) is one of dirProblems'.
+    if (s.id !== undefined && !ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
   }
   return rows.sort((a, b) => b.id - a.id);
 }
@@ -155,6 +156,14 @@ export async function dirProblems(store: CheckpointStore, rows: readonly Checkpo
     published = readPublishedMark(store.dir);
   } catch (e) {
     problems.push((e as Error).message);
+  }
+  // Savepoint name records (no checksum of their own) that name no checkpoint, or another one than that savepoint.
+  for (const sp of await store.savepoints()) {
+    const row = sp.id === undefined ? undefined : rows.find((r) => r.id === sp.id);
+    if (sp.id === undefined) problems.push(`savepoint '${sp.name}' is damaged: its name record holds ${JSON.stringify(sp.raw)}, not a checkpoint id`);
+    else if (row !== undefined && row.kind !== '?' && (row.kind !== 'savepoint' || row.name !== sp.name)) {
+      problems.push(`savepoint '${sp.name}' is recorded as checkpoint ${sp.id}, but that is ${row.kind === 'savepoint' ? `savepoint '${row.name}'` : 'a checkpoint, not a savepoint'}: the savepoint's name record is damaged`);
+    }
   }
   if (published !== null && published > 0) {
     const newest = rows.find((r) => r.status !== 'corrupt');
@@ -350,7 +359,11 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
   try {
     let id = o.checkpoint;
     if (o.savepoint !== undefined) {
-      id = await store.savepointId(o.savepoint);
+      try {
+        id = await store.savepointId(o.savepoint);
+      } catch (e) {
+        return say(1, (e as Error).message);
+      }
       if (id === undefined) return say(2, `no savepoint named '${o.savepoint}' in ${dir}`);
     }
     if (id === undefined) {
@@ -367,6 +380,10 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
       detail = await inspectCheckpoint(store, id, { keys: o.keys, verify: o.verify });
     } catch (e) {
       return say(1, (e as Error).message);
+    }
+    // The savepoint's name record pointed here: the (sealed) manifest must be that savepoint.
+    if (o.savepoint !== undefined && detail.kind !== '?' && (detail.kind !== 'savepoint' || detail.name !== o.savepoint)) {
+      return say(1, `savepoint '${o.savepoint}' is recorded as checkpoint ${id}, but that is ${detail.kind === 'savepoint' ? `savepoint '${detail.name}'` : 'a checkpoint, not a savepoint'}: the savepoint's name record is damaged`);
     }
     process.stdout.write(o.json ? `${JSON.stringify({ stateDir: abs, checkpoint: detail })}\n` : `${renderDetail(detail, o.allKeyGroups)}\n`);
     return detail.status === 'corrupt' ? 1 : 0;

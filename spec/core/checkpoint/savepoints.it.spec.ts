@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, type JobHandle } from '../../../core/index.js';
+import { ClassicLevel } from 'classic-level';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { dirProblems, inspectDir } from '../../../core/cli/inspect.js';
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
 
@@ -226,6 +228,51 @@ test('a checkpoint that cannot complete in time is aborted, and never visible', 
     const ids = new Set(await store.manifestIds());
     await store.close();
     for (const a of r.checkpoints.aborted) assert.ok(!ids.has(a.id), `aborted checkpoint ${a.id} has no manifest`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression (an operations review): a savepoint's name record (no checksum of its own) with one bit flipped named
+// another checkpoint, which was restored in silence, and inspect reported nothing; a record that was not an id
+// read as checkpoint NaN.
+test('a damaged savepoint name record is refused on restore and reported by inspect, never followed', async () => {
+  const dir = tmp();
+  try {
+    const stateDir = path.join(dir, 'state');
+    const job = url('exactly-once.ts', { n: 1_000_000, keys: 50, rate: 20_000, interval: 600_000, ledger: path.join(dir, 'ledger') });
+    const h = await run(job, { parallelism: 2, stateDir, retainedCheckpoints: 3, onWarning: () => {} });
+    await sinkSaw(h, 1_000);
+    const sp = await h.savepoint('v1');
+    const later = await h.checkpoint();
+    await h.cancel();
+    const damage = async (value: string): Promise<void> => {
+      const db = new ClassicLevel<string, string>(stateDir);
+      await db.put('s/v1', value);
+      await db.close();
+    };
+    const problems = async (): Promise<string[]> => {
+      const store = await CheckpointStore.open(stateDir);
+      try {
+        return (await dirProblems(store, await inspectDir(store, false))).problems;
+      } finally {
+        await store.close();
+      }
+    };
+    assert.deepEqual(await problems(), [], 'intact');
+    await damage(String(later.id));
+    await assert.rejects(run(job, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: () => {} }),
+      (e: Error) => e.name === 'CorruptCheckpointError' && e.message.includes(`savepoint 'v1' is recorded as checkpoint ${later.id}, but that is a checkpoint, not a savepoint`));
+    assert.match((await problems()).join('\n'), new RegExp(`savepoint 'v1' is recorded as checkpoint ${later.id}, but that is a checkpoint`));
+    await damage('x1');
+    await assert.rejects(run(job, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: () => {} }),
+      (e: Error) => e.name === 'StateDirError' && e.message.includes(`savepoint 'v1' is damaged`) && e.message.includes('"x1"'));
+    assert.match((await problems()).join('\n'), /savepoint 'v1' is damaged: its name record holds "x1", not a checkpoint id/);
+    // Mended, it restores.
+    await damage(String(sp.id));
+    assert.deepEqual(await problems(), []);
+    const h2 = await run(job, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: () => {} });
+    assert.equal((await h2.cancel()).restoredFrom, sp.id);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
