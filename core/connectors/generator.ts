@@ -80,10 +80,21 @@ export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunct
     ...(count !== Infinity ? { count } : {}),
     rewindable: true,
     enumerateSplits: (parallelism) => strideSplits(parallelism),
-    createReader(_subtask, parallelism, splits) {
-      return new GeneratorReader(fn, seed, count, splits, rate === undefined ? undefined : rate / parallelism);
+    createReader(_subtask, _parallelism, splits) {
+      return new GeneratorReader(fn, seed, count, splits, readerRate(rate, splits));
     },
   };
+}
+
+/**
+ * A reader's share of `ratePerSec` (records per second in total): the share of the indices its splits cover, a
+ * split of stride s covering 1/s of them. Not rate / parallelism: after a rescale a reader may hold several splits,
+ * or one of another stride (a review: from parallelism 1 to 2 the one split went to one reader, at half the rate).
+ */
+export function readerRate(rate: number | undefined, splits: readonly SourceSplit[]): number | undefined {
+  if (rate === undefined) return undefined;
+  const share = splits.reduce((sum, s) => sum + 1 / checkStrideSplit(s, 'generator').stride, 0);
+  return share > 0 ? rate * share : undefined;
 }
 
 /** `parallelism` stride splits covering 0, 1, 2, ... */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generatorSource, SplitRandom, strideSplits } from '../../../core/connectors/generator.js';
+import { generatorSource, readerRate, SplitRandom, strideSplits } from '../../../core/connectors/generator.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT } from '../../../core/connectors/source.js';
 
@@ -59,4 +59,15 @@ test('seeds that differ beyond 32 bits give different streams; seeds from -2^31 
   assert.equal(r.reset(1, 0).next(), 0.45012989663518965);
   assert.equal(r.reset(1, 2 ** 40).next(), 0.8075905446894467);
   assert.throws(() => generatorSource({ seed: 1.5 }, (i) => i), (e: unknown) => e instanceof JobDefinitionError && e.message === 'generator: seed must be an integer, got 1.5');
+});
+
+// Regression (an operations review): after a rescale from parallelism 1 to 2 the one split went to one reader,
+// paced at rate / 2: the job ran at half its ratePerSec.
+test('a reader is paced at its splits\' share of ratePerSec, whatever the parallelism they were made at', () => {
+  assert.equal(readerRate(undefined, strideSplits(2)), undefined);
+  assert.equal(readerRate(1000, strideSplits(2).slice(0, 1)), 500, 'one of two splits');
+  assert.equal(readerRate(1000, strideSplits(1)), 1000, 'rescaled up: the one split of parallelism 1, on one reader');
+  assert.equal(readerRate(1000, strideSplits(2)), 1000, 'rescaled down: both splits of parallelism 2');
+  assert.equal(readerRate(1200, strideSplits(3).slice(1)), 800);
+  assert.equal(readerRate(1000, []), undefined, 'no split: nothing to pace');
 });
