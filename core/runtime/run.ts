@@ -29,6 +29,7 @@ import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-hi
 import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
+import { readPublishedMark } from '../checkpoint/published-mark.js';
 import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { OutputStream } from './output-stream.js';
@@ -322,6 +323,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     }
     store = await CheckpointStore.open(cp.stateDir);
     try {
+      if (!options.resume) warnStartingOver(cp.stateDir, warn);
       if (options.resume) {
         restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
         if (restored) {
@@ -526,6 +528,21 @@ interface CheckpointSettings {
   timeoutMs: number;
   retained: number;
   tolerableFailures: number;
+}
+
+/**
+ * A run that does not resume, in a state directory where an earlier run published sink output: it starts over,
+ * and its sinks publish those records again. `--resume` refuses to do that silently; a plain run did it without a
+ * word (an operations review: 89,495 of 100,000 records twice).
+ */
+function warnStartingOver(stateDir: string, warn: (m: string) => void): void {
+  let published = 0;
+  try {
+    published = readPublishedMark(stateDir);
+  } catch {
+    // A damaged mark: --resume reports it; a fresh start does not read it.
+  }
+  if (published > 0) warn(`${stateDir} holds sink output an earlier run published (up to its checkpoint ${published}), and this run starts over without resuming: its sinks publish those records again. Resume (--resume, or resume: 'latest') to go on from that run, or use a new state directory`);
 }
 
 /** Checkpointing is on when the job or the options ask for an interval, a state directory or a resume. */

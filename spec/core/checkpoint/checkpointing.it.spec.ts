@@ -113,3 +113,21 @@ test('a slow sink: the producer parks, unaligned checkpoints still complete, in-
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression (an operations review): a run that did not resume, in a state directory where an earlier run had
+// published sink output, published it all again without a word (--resume refuses that; a plain run said nothing).
+test('a run that starts over where an earlier run published output warns that it publishes those records again', async () => {
+  const dir = tmp();
+  try {
+    const stateDir = path.join(dir, 'state');
+    const job = url('exactly-once.ts', { n: 2000, keys: 10, rate: 0, interval: 20, ledger: path.join(dir, 'ledger') });
+    const first: string[] = [];
+    await (await run(job, { parallelism: 1, stateDir, onWarning: (w) => first.push(String(w)) })).result;
+    assert.deepEqual(first.filter((w) => /starts over/.test(w)), [], 'a fresh directory: nothing to say');
+    const second: string[] = [];
+    await (await run(job, { parallelism: 1, stateDir, onWarning: (w) => second.push(String(w)) })).result;
+    assert.match(second.join('\n'), /holds sink output an earlier run published \(up to its checkpoint \d+\), and this run starts over without resuming: its sinks publish those records again/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
