@@ -94,9 +94,9 @@ export interface RunOptions {
   stopGraceMs?: number;
   /**
    * Without checkpoints: how many records a reader of a collect sink (handle.output) may leave unread before the
-   * sink's subtasks stop taking input until it catches up (to half of it), slowing the job to the reader's pace
-   * (default 65,536; Infinity: never, unread records wait in memory). With checkpoints records come at commits,
-   * and a slow reader never slows the job.
+   * sink's subtasks stop taking input until it reads on (credit comes back each half of it read), slowing the job
+   * to the reader's pace (default 65,536; at most 2^30; Infinity: never, unread records wait in memory). With
+   * checkpoints records come at commits, and a slow reader never slows the job.
    */
   outputBufferRecords?: number;
 
@@ -208,10 +208,11 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
    * The records of the collect sink `sinkName` as they come, while the job runs: with checkpoints, as each
    * checkpoint commits them (exactly once within this run, restarts included); without, as the sink's subtasks
    * flush (every `bufferTimeoutMs` while busy, and whenever their thread idles; such a run has no restarts, so
-   * each record once, then the end or the job's error). The iteration ends with the job and throws its error if it fails. Records read here are not also in `result.collected` (those before
-   * the reader came are read first); after a `break`, the unread ones and later ones are collected again. One
-   * reader per sink. Without checkpoints a reader `outputBufferRecords` behind holds the sink back until it reads
-   * on; with them nothing slows the job for a slow reader (unread records wait in memory).
+   * each record once, then the end or the job's error). The iteration ends with the job and throws its error if
+   * it fails. Records read here are not also in `result.collected` (those before the reader came are read first);
+   * after a `break`, the unread ones and later ones are collected again. One reader per sink. Without checkpoints
+   * a reader `outputBufferRecords` behind holds the sink back until it reads on; with them nothing slows the job
+   * for a slow reader (unread records wait in memory).
    */
   output<K extends keyof C & string>(sinkName: K): AsyncIterableIterator<C[K][number]>;
 }
