@@ -4,9 +4,13 @@
 // before a crash is not published twice).
 
 import { Packr } from 'msgpackr';
-import type { PreparedTransaction, SinkSpec } from '../connectors/sink.js';
+import { asCollectSink, type PreparedTransaction, type SinkSpec } from '../connectors/sink.js';
 import type { Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
+
+function emptyTransaction(t: unknown): boolean {
+  return t === undefined || t === null || (Array.isArray(t) && t.length === 0);
+}
 
 /** Returns whether any sink published anything (so the checkpoint's output is out in the world). */
 export async function publishSinkTransactions(store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>): Promise<boolean> {
@@ -22,7 +26,9 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     const order = (t: PreparedTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
     txns.sort((a, b) => order(a) - order(b) || a.subtask - b.subtask);
     await spec.commit(txns);
-    published ||= txns.length > 0;
+    // Out in the world: records a collect sink hands its caller are not (that process is gone when a later run
+    // reads the mark), nor is an empty transaction (a review: a run that published nothing was warned about).
+    published ||= asCollectSink(spec) === undefined && txns.some((t) => !emptyTransaction(t.transaction));
   }
   return published;
 }

@@ -31,6 +31,18 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
     if (Atomics.load(this.flow, this.base + OUTPUT_READER) === 1) super.flushLive();
   }
 
+  /**
+   * At its end, what it has left goes to the main thread at once, reader or not: a finished subtask is flushed no
+   * more, and its records, counted as taken, would otherwise stay out of a reader's reach until the job ended,
+   * holding back the credit of every other subtask of the sink (a review: a reader stalled for good).
+   */
+  override finish(): void {
+    super.finish();
+    const tail = this.result as unknown[] | undefined;
+    this.result = [];
+    if (tail !== undefined && tail.length > 0) this.live!(tail);
+  }
+
   canAcceptInput(): boolean {
     const f = this.flow;
     const b = this.base;

@@ -116,7 +116,7 @@ test('a slow sink: the producer parks, unaligned checkpoints still complete, in-
 
 // Regression (an operations review): a run that did not resume, in a state directory where an earlier run had
 // published sink output, published it all again without a word (--resume refuses that; a plain run said nothing).
-test('a run that starts over where an earlier run published output warns that it publishes those records again', async () => {
+test('a run that starts over where an earlier run published output warns that it publishes those records again (not for collect sinks)', async () => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
@@ -127,6 +127,14 @@ test('a run that starts over where an earlier run published output warns that it
     const second: string[] = [];
     await (await run(job, { parallelism: 1, stateDir, onWarning: (w) => second.push(String(w)) })).result;
     assert.match(second.join('\n'), /holds sink output an earlier run published \(up to its checkpoint \d+\), and this run starts over without resuming: its sinks publish those records again/);
+    // Records a collect sink handed back to the caller are not published output (a review: a job that published
+    // nothing was warned about): nothing to say on a second run.
+    const collectDir = path.join(dir, 'collect-state');
+    const collecting = url('exactly-once.ts', { n: 2000, keys: 10, rate: 0, interval: 20 });
+    await (await run(collecting, { parallelism: 1, stateDir: collectDir, onWarning: () => {} })).result;
+    const again: string[] = [];
+    await (await run(collecting, { parallelism: 1, stateDir: collectDir, onWarning: (w) => again.push(String(w)) })).result;
+    assert.deepEqual(again.filter((w) => /starts over/.test(w)), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
