@@ -78,12 +78,19 @@ async function newestIntact(store: CheckpointStore, ids: readonly number[], fail
 }
 
 /**
- * Throws unless `m` (a sealed manifest) is the savepoint `name`: the record from a name to its checkpoint id has
- * no checksum, and a damaged one restored another checkpoint in silence (an operations review).
+ * Why checkpoint `id` (of `kind`, named `actual`) is not the savepoint `name` its name record points to, or
+ * undefined when it is. The record has no checksum, and a damaged one restored another checkpoint in silence (an
+ * operations review); the manifest is sealed, so it is the judge.
  */
+export function savepointMismatch(name: string, id: number, kind: string, actual: string | null | undefined): string | undefined {
+  if (kind === 'savepoint' && actual === name) return undefined;
+  return `savepoint '${name}' is recorded as checkpoint ${id}, but that is ${kind === 'savepoint' ? `savepoint '${actual}'` : 'a checkpoint, not a savepoint'}: the savepoint's name record is damaged`;
+}
+
+/** Throws unless `m` is the savepoint `name`. */
 export function checkSavepoint(name: string, m: Manifest): void {
-  if (m.kind === 'savepoint' && m.name === name) return;
-  throw new CorruptCheckpointError(m.id, `savepoint '${name}' is recorded as checkpoint ${m.id}, but that is ${m.kind === 'savepoint' ? `savepoint '${m.name}'` : 'a checkpoint, not a savepoint'}: the savepoint's name record is damaged`);
+  const mismatch = savepointMismatch(name, m.id, m.kind, m.name);
+  if (mismatch !== undefined) throw new CorruptCheckpointError(m.id, mismatch);
 }
 
 /**

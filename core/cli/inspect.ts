@@ -12,6 +12,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore, refuseWithoutCurrent } from '../checkpoint/store.js';
+import { savepointMismatch } from '../checkpoint/restore.js';
 import { chunkRefs, type ChunkRef, type Manifest } from '../checkpoint/manifest.js';
 import { decodeKeyGroup } from '../state/key-group-codec.js';
 import { controlSocketPath } from '../runtime/control-server.js';
@@ -161,8 +162,9 @@ export async function dirProblems(store: CheckpointStore, rows: readonly Checkpo
   for (const sp of await store.savepoints()) {
     const row = sp.id === undefined ? undefined : rows.find((r) => r.id === sp.id);
     if (sp.id === undefined) problems.push(`savepoint '${sp.name}' is damaged: its name record holds ${JSON.stringify(sp.raw)}, not a checkpoint id`);
-    else if (row !== undefined && row.kind !== '?' && (row.kind !== 'savepoint' || row.name !== sp.name)) {
-      problems.push(`savepoint '${sp.name}' is recorded as checkpoint ${sp.id}, but that is ${row.kind === 'savepoint' ? `savepoint '${row.name}'` : 'a checkpoint, not a savepoint'}: the savepoint's name record is damaged`);
+    else if (row !== undefined && row.kind !== '?') {
+      const mismatch = savepointMismatch(sp.name, sp.id, row.kind, row.name);
+      if (mismatch !== undefined) problems.push(mismatch);
     }
   }
   if (published !== null && published > 0) {
@@ -382,9 +384,8 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
       return say(1, (e as Error).message);
     }
     // The savepoint's name record pointed here: the (sealed) manifest must be that savepoint.
-    if (o.savepoint !== undefined && detail.kind !== '?' && (detail.kind !== 'savepoint' || detail.name !== o.savepoint)) {
-      return say(1, `savepoint '${o.savepoint}' is recorded as checkpoint ${id}, but that is ${detail.kind === 'savepoint' ? `savepoint '${detail.name}'` : 'a checkpoint, not a savepoint'}: the savepoint's name record is damaged`);
-    }
+    const mismatch = o.savepoint !== undefined && detail.kind !== '?' ? savepointMismatch(o.savepoint, id, detail.kind, detail.name) : undefined;
+    if (mismatch !== undefined) return say(1, mismatch);
     process.stdout.write(o.json ? `${JSON.stringify({ stateDir: abs, checkpoint: detail })}\n` : `${renderDetail(detail, o.allKeyGroups)}\n`);
     return detail.status === 'corrupt' ? 1 : 0;
   } finally {

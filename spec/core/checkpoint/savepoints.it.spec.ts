@@ -11,7 +11,7 @@ import path from 'node:path';
 import { run, type JobHandle } from '../../../core/index.js';
 import { ClassicLevel } from 'classic-level';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
-import { dirProblems, inspectDir } from '../../../core/cli/inspect.js';
+import { dirProblems, inspectCommand, inspectDir } from '../../../core/cli/inspect.js';
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
 
@@ -264,13 +264,26 @@ test('a damaged savepoint name record is refused on restore and reported by insp
     await assert.rejects(run(job, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: () => {} }),
       (e: Error) => e.name === 'CorruptCheckpointError' && e.message.includes(`savepoint 'v1' is recorded as checkpoint ${later.id}, but that is a checkpoint, not a savepoint`));
     assert.match((await problems()).join('\n'), new RegExp(`savepoint 'v1' is recorded as checkpoint ${later.id}, but that is a checkpoint`));
+    // inspect --savepoint refuses it too (exit 1), as does a record that is not an id, below.
+    const inspectSavepoint = async (): Promise<number> => {
+      const [out, err] = [process.stdout.write, process.stderr.write];
+      process.stdout.write = process.stderr.write = (() => true) as typeof process.stdout.write;
+      try {
+        return await inspectCommand(stateDir, { savepoint: 'v1', keys: 0, verify: false });
+      } finally {
+        [process.stdout.write, process.stderr.write] = [out, err];
+      }
+    };
+    assert.equal(await inspectSavepoint(), 1);
     await damage('x1');
     await assert.rejects(run(job, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: () => {} }),
       (e: Error) => e.name === 'StateDirError' && e.message.includes(`savepoint 'v1' is damaged`) && e.message.includes('"x1"'));
     assert.match((await problems()).join('\n'), /savepoint 'v1' is damaged: its name record holds "x1", not a checkpoint id/);
+    assert.equal(await inspectSavepoint(), 1);
     // Mended, it restores.
     await damage(String(sp.id));
     assert.deepEqual(await problems(), []);
+    assert.equal(await inspectSavepoint(), 0);
     const h2 = await run(job, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: () => {} });
     assert.equal((await h2.cancel()).restoredFrom, sp.id);
   } finally {
