@@ -98,8 +98,10 @@ test('a task hung in user code: its checkpoints time out, the job fails past the
   await runAndCheck('hang', { n: 30_000, keys: 300, rate: 60_000, interval: 20, failAt: '24000', crash: 'hang' }, [1, 3], 2,
     { checkpointTimeoutMs: 1000, tolerableCheckpointFailures: 0, stopGraceMs: 200 },
     // The missing barriers may be a downstream subtask's alone (the hung one took the barrier, then hung before it
-    // went on, as seen in CI): the thread that does not come back is named with what runs there.
-    /job failed \(1 checkpoint in a row failed \(tolerable: 0\); the last: checkpoint \d+ not completed within 1000 ms; no barrier yet from [^;]*; thread \d has been in one call for \d+ ms \(user code that does not return\?\), running [^;]*inject[^;]*\); restart \d .* from checkpoint \d+/);
+    // went on, as seen in CI): the thread that does not come back is named with what runs there. On a loaded
+    // machine no checkpoint may have completed before the hang (seen while a stress run shared the cores): the
+    // restart is then from the beginning.
+    /job failed \(1 checkpoint in a row failed \(tolerable: 0\); the last: checkpoint \d+ not completed within 1000 ms; no barrier yet from [^;]*; thread \d has been in one call for \d+ ms \(user code that does not return\?\), running [^;]*inject[^;]*\); restart \d .* from (checkpoint \d+|the beginning)/);
 });
 
 test('a snapshot that throws (a sink whose prepareCommit fails) fails the checkpoint and the job, which restarts exactly-once', async () => {
