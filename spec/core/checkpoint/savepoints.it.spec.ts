@@ -107,7 +107,7 @@ test('starting from a savepoint of a job that lost an operator (by uid) is refus
     await h.checkpoint();
     await h.cancel();
     const store = await CheckpointStore.open(stateDir);
-    assert.deepEqual(await store.savepoints(), [{ name: 'v1', id: sp.id }], 'retention keeps savepoints');
+    assert.deepEqual(await store.savepoints(), [{ name: 'v1', id: sp.id, raw: String(sp.id) }], 'retention keeps savepoints');
     assert.equal((await store.manifestIds()).length, 2, 'the savepoint and the one retained checkpoint');
     await store.close();
     const changed = url('exactly-once.ts', { n: 3_000, keys: 100, rate: 0, interval: 10_000, countUid: 'count-v2' });
