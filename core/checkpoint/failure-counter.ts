@@ -1,7 +1,7 @@
 // Runs on: main thread (the checkpoint coordinator's). Flink's tolerable checkpoint failures: more than
 // `tolerable` checkpoints in a row that fail (time out, cannot be written; a snapshot that throws fails its task
-// anyway) fail the job, which then restarts from its last completed checkpoint as after any failure. A task stuck in user code lets no barrier
-// through, so this is also what ends a hung job. Savepoints do not count (their requester hears of a failure).
+// anyway) fail the job, which then restarts from its last completed checkpoint as after any failure. A task stuck
+// in user code lets no barrier through, so this is also what ends a hung job. Savepoints do not count (their requester hears of a failure).
 
 import { JobDefinitionError } from '../api/errors.js';
 import type { CheckpointKind } from './manifest.js';

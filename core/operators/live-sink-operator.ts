@@ -1,8 +1,8 @@
 // Runs on: the worker thread of the subtask. A collect sink's subtask in an untransactional run (no checkpoints):
-// while a reader is attached, its records go to the main thread as the thread flushes (SinkOperator.live), and
-// while that reader is a bound behind (its credit in the output-flow buffer, shm/layout.ts) it takes no input. It is a record holder that
-// holds nothing: refusing input makes the subtask's input wait, the rings behind it fill, and the job slows to the
-// reader's pace, as Flink's collect sink blocks when its client does not fetch. Its records still flush.
+// while a reader is attached, its records go to the main thread as the thread flushes (`live`), and while that
+// reader is a bound behind (its credit in the output-flow buffer, shm/layout.ts) it takes no input. It is a record
+// holder that holds nothing: refusing input makes the subtask's input wait, the rings behind it fill, and the job
+// slows to the reader's pace, as Flink's collect sink blocks when its client does not fetch. Its records still flush.
 
 import { OUTPUT_CREDIT, OUTPUT_FLOW_ON, OUTPUT_READER, OUTPUT_TAKEN } from '../../shm/layout.js';
 import type { SinkWriter } from '../connectors/sink.js';
@@ -13,10 +13,9 @@ import type { TaskContext } from './task-context.js';
 export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords {
   readonly drained = true;
 
-  /** `flow`: the output-flow buffer; `base`: this sink's line in it. */
-  constructor(name: string, ctx: TaskContext, writer: SinkWriter<T>, private readonly flow: Int32Array, private readonly base: number, live: (items: unknown[]) => void) {
+  /** `flow`: the output-flow buffer; `base`: this sink's line in it; `live`: posts records to the main thread. */
+  constructor(name: string, ctx: TaskContext, writer: SinkWriter<T>, private readonly flow: Int32Array, private readonly base: number, private readonly live: (items: unknown[]) => void) {
     super(name, ctx, writer, false);
-    this.live = live;
   }
 
   override push(value: T): void {
@@ -28,7 +27,10 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
 
   /** Only while a reader is attached: else the records wait for the end (no copying while the job runs). */
   override flushLive(): void {
-    if (Atomics.load(this.flow, this.base + OUTPUT_READER) === 1) super.flushLive();
+    if (Atomics.load(this.flow, this.base + OUTPUT_READER) !== 1) return;
+    let items: unknown[] | undefined;
+    try { items = this.writer.drain!(); } catch (e) { this.fail(e); }
+    if (items !== undefined && items.length > 0) this.live(items);
   }
 
   /**
@@ -40,7 +42,7 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
     super.finish();
     const tail = this.result as unknown[] | undefined;
     this.result = [];
-    if (tail !== undefined && tail.length > 0) this.live!(tail);
+    if (tail !== undefined && tail.length > 0) this.live(tail);
   }
 
   canAcceptInput(): boolean {

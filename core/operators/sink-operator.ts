@@ -22,13 +22,8 @@ export class SinkOperator<T> extends Operator<T, never> {
   private ended = false;
   /** Transactions are prepared only when the job checkpoints (`checkpointing`) and the writer supports them. */
   readonly transactional: boolean;
-  /**
-   * Untransactional runs: where what the writer `drain`s goes (to the main thread, while the job runs); set by the
-   * task host (LiveSinkOperator) when the writer drains and the run gave the thread a port for it.
-   */
-  live: ((items: unknown[]) => void) | undefined;
 
-  constructor(name: string, ctx: TaskContext, private readonly writer: SinkWriter<T>, checkpointing: boolean) {
+  constructor(name: string, ctx: TaskContext, protected readonly writer: SinkWriter<T>, checkpointing: boolean) {
     super(name, ctx, NOWHERE);
     this.transactional = checkpointing && typeof writer.prepareCommit === 'function';
   }
@@ -63,13 +58,8 @@ export class SinkOperator<T> extends Operator<T, never> {
       : { checkpointId, subtask: this.ctx.subtask, transaction });
   }
 
-  /** At the thread's flushes: what the writer hands over now goes to the main thread. */
-  flushLive(): void {
-    if (this.live === undefined || this.transactional) return;
-    let items: unknown[] | undefined;
-    try { items = this.writer.drain!(); } catch (e) { this.fail(e); }
-    if (items !== undefined && items.length > 0) this.live(items);
-  }
+  /** At the thread's flushes: nothing here; a live collect sink hands its records over (LiveSinkOperator). */
+  flushLive(): void {}
 
   /** The job was cancelled: what an untransactional writer hands back anyway (`SinkWriter.stopped`), if anything. */
   stoppedResult(): unknown {
