@@ -75,6 +75,12 @@ export const JOB_STOP = 0;
 export const JOB_CHECKPOINT_TRIGGER = 1;
 export const JOB_CHECKPOINT_UNALIGNED = 1;
 export const JOB_CHECKPOINT_SAVEPOINT = 2;
+/**
+ * Collect sinks whose reader has RunOptions.outputBufferRecords committed records unread, in a checkpointed run
+ * (core/runtime/output-hold.ts). While it is > 0 source subtasks read nothing, but still send barriers. Written only
+ * by the main thread; it rings every thread's doorbell when it drops to 0.
+ */
+export const JOB_OUTPUT_HOLD = 2;
 /** The id in a trigger word of an unaligned checkpoint (its barriers may overtake queued data), else 0. */
 export function unalignedTriggerId(word: number): number {
   return (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED ? word >>> 2 : 0;

@@ -16,7 +16,7 @@ import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader } from '../c
 import { OperatorError } from '../core/api/errors.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
-import { unalignedTriggerId } from '../shm/layout.js';
+import { JOB_OUTPUT_HOLD, unalignedTriggerId } from '../shm/layout.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
@@ -312,6 +312,11 @@ export class Subtask implements BarrierHandler {
     return n;
   }
 
+  /** A reader of a collect sink is a bound behind (core/runtime/output-hold.ts): the main thread rings when it lets go. */
+  private outputHeld(): boolean {
+    return this.trigger !== undefined && Atomics.load(this.trigger.control, JOB_OUTPUT_HOLD) !== 0;
+  }
+
   /** The coordinator's latest trigger is of an unaligned checkpoint. */
   private unalignedTriggered(): boolean {
     return unalignedTriggerId(Atomics.load(this.trigger!.control, this.trigger!.index)) !== 0;
@@ -350,6 +355,12 @@ export class Subtask implements BarrierHandler {
       this.sourceWaiting = false;
       this.sourceReady = false;
       this.sourceDueAt = NaN;
+    }
+    // Held by a reader of the job's output that is behind (checkpointed runs): its barriers above still go out,
+    // so the checkpoint that lets the reader go on completes. Held is not idle, as below.
+    if (this.outputHeld()) {
+      this.ctx.sourceIdleSince = NaN;
+      return done;
     }
     // A source of the group that moves on rings this thread. Held is not idle: an empty read just before (a
     // polling source between bursts) must not mark the stream idle while it is held back with data to read.
@@ -665,7 +676,7 @@ export class Subtask implements BarrierHandler {
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending() || this.overtakeReady();
     if (this.source && !this.sourceEnded && (!this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt)
-      && !(this.held && this.alignment!.holds(this.heldAt))) return true;
+      && !(this.held && this.alignment!.holds(this.heldAt)) && !this.outputHeld()) return true;
     if (this.triggerPending()) return true;
     if (this.input === undefined) return false;
     return this.replaying() || this.input.hasData() || (this.input.allEnded && !this.inputFinished);

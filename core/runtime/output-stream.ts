@@ -1,8 +1,8 @@
 // Runs on: main thread. `handle.output(name)`: a collect sink's records as an async iterable while the job runs.
 // With checkpoints, records come as each checkpoint commits them (exactly once, across restarts too); without,
-// as the sink's subtasks flush (core/runtime/live-records.ts). Without checkpoints a reader that falls a bound
-// behind stops the sink's subtasks taking input until it reads on (backpressure, `Flow`); with checkpoints the
-// queue is unbounded: a reader slower than the job holds what it has not read yet.
+// as the sink's subtasks flush (core/runtime/live-records.ts). A reader that falls a bound behind slows the job to
+// its pace (backpressure, `Flow`): without checkpoints the sink's subtasks stop taking input
+// (core/runtime/output-credit.ts), with them the sources stop reading (core/runtime/output-hold.ts).
 
 /** Where a collect sink hands its records once a reader is attached (instead of keeping them for the result). */
 export interface OutputTarget<T> {
@@ -16,10 +16,13 @@ interface Waiter<T> {
 
 const DONE: IteratorResult<never> = { value: undefined, done: true };
 
-/** Backpressure from the reader to the sink (core/runtime/output-credit.ts): told when it reads, and when it stops. */
+/** Backpressure from the reader to the job: told when records come, when it reads, and when it stops. */
 export interface Flow {
   start(): void;
-  took(): void;
+  /** Records were queued: `unread` wait for the reader now. */
+  queued?(unread: number): void;
+  /** A record was read; `unread` are left. */
+  took(unread: number): void;
   stop(): void;
 }
 
@@ -44,9 +47,11 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
     let i = 0;
     while (i < items.length && this.waiters.length > 0) {
       this.waiters.shift()!.resolve({ value: items[i++]!, done: false });
-      this.flow?.took();
+      this.flow?.took(0);
     }
+    if (i === items.length) return;
     for (; i < items.length; i++) this.queue.push(items[i]!);
+    this.flow?.queued?.(this.queue.length - this.head);
   }
 
   /** The job ended (`error`: it failed): the reader gets what is queued, then the end or the error. */
@@ -61,7 +66,7 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++]!;
-      this.flow?.took();
+      this.flow?.took(this.queue.length - this.head);
       // Let go of what was read (an unbounded job's reader runs for as long as the job does).
       if (this.head >= 1024 && this.head * 2 >= this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0; }
       return Promise.resolve({ value, done: false });

@@ -35,6 +35,7 @@ import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { OutputStream } from './output-stream.js';
 import { LiveRecordPorts } from './live-records.js';
 import { OutputCredit } from './output-credit.js';
+import { OutputHold, OutputHolds } from './output-hold.js';
 import { asCollectSink, recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { leaseBundle } from './bundle-cache.js';
@@ -93,10 +94,11 @@ export interface RunOptions {
    */
   stopGraceMs?: number;
   /**
-   * Without checkpoints: how many records a reader of a collect sink (handle.output) may leave unread before the
-   * sink's subtasks stop taking input until it reads on (credit comes back each half of it read), slowing the job
-   * to the reader's pace (default 65,536; at most 2^30; Infinity: never, unread records wait in memory). With
-   * checkpoints records come at commits, and a slow reader never slows the job.
+   * How many records a reader of a collect sink (handle.output) may leave unread before the job waits for it,
+   * slowing to the reader's pace (default 65,536; at most 2^30; Infinity: never, unread records wait in memory).
+   * Without checkpoints the sink's subtasks stop taking input (credit comes back each half of it read); with them
+   * records come at commits, and the sources stop reading (barriers still go through, so checkpoints complete)
+   * until half of it is left: unread records then stay under the bound plus one checkpoint's records.
    */
   outputBufferRecords?: number;
 
@@ -210,9 +212,9 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
    * flush (every `bufferTimeoutMs` while busy, and whenever their thread idles; such a run has no restarts, so
    * each record once, then the end or the job's error). The iteration ends with the job and throws its error if
    * it fails. Records read here are not also in `result.collected` (those before the reader came are read first);
-   * after a `break`, the unread ones and later ones are collected again. One reader per sink. Without checkpoints
-   * a reader `outputBufferRecords` behind holds the sink back until it reads on; with them nothing slows the job
-   * for a slow reader (unread records wait in memory).
+   * after a `break`, the unread ones and later ones are collected again. One reader per sink. A reader
+   * `outputBufferRecords` behind holds the job back until it reads on: without checkpoints the sink, with them
+   * the sources.
    */
   output<K extends keyof C & string>(sinkName: K): AsyncIterableIterator<C[K][number]>;
 }
@@ -365,6 +367,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   const releaseBundle = bundle !== undefined ? leaseBundle(bundle.url) : undefined;
   /** Readers of collect sinks (handle.output), ended with the job. */
   const readers = new Set<OutputStream<unknown>>();
+  /** With checkpoints, readers a bound behind hold the sources (without, the sink: OutputCredit, per attempt). */
+  const holds = cp ? new OutputHolds() : undefined;
   /** The job ended (`{ error }`: it failed): no more readers. */
   let ended: { error: unknown } | undefined;
   const endOutputs = (error: unknown): void => {
@@ -388,7 +392,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           firstStarted();
           return finalResult(undefined, from.manifest.id);
         }
-        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, restart: restarts > 0, nextId, warn });
+        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, restart: restarts > 0, nextId, warn, holds });
         current = attempt;
         liveStats = attempt.coordinator?.stats;
         firstStarted();
@@ -507,10 +511,10 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       }
       if (ended?.error !== undefined) throw ended.error;
       if (ended !== undefined) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
-      // Without checkpoints: the sink hands records over while it has a reader, and a reader that falls behind
-      // holds it back (RunOptions.outputBufferRecords).
+      // A reader that falls behind (RunOptions.outputBufferRecords) holds the job back: with checkpoints its
+      // sources; without, the sink, which hands records over while it has a reader.
       const node = graph.nodes.findIndex((n) => n.name === sinkName);
-      const flow = current?.outputCredit(node, outputBound);
+      const flow = holds !== undefined ? (outputBound === Infinity ? undefined : new OutputHold(holds, node, outputBound)) : current?.outputCredit(node, outputBound);
       const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); }, flow);
       try { sink.attach(stream); } catch { throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`); }
       flow?.start();
@@ -606,6 +610,8 @@ interface AttemptSetup {
   restart: boolean;
   nextId: number;
   warn: (m: string) => void;
+  /** Checkpointed runs: readers of collect sinks that hold the sources (outlive attempts). */
+  holds: OutputHolds | undefined;
 }
 
 /** One run of the job's threads: fresh rings, a fresh pool (or a kept one), restored from `from` when given. */
@@ -639,6 +645,9 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
 
   const rings = plan.channels.map(() => Ring.create(s.ringBytes, 'ringBytes').buffer);
   const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * 4);
+  const ringAll = (): void => { for (let t = 0; t < plan.threads; t++) threadBell(control, t).ringAlways(); };
+  // Before any thread starts: a reader still behind from the attempt before holds this one's sources from the start.
+  s.holds?.attach(new Int32Array(control), ringAll);
   const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * 8);
   const metrics = new Float64Array(metricsBuf);
   const alignment = new SharedArrayBuffer(plan.placements.length * ALIGNMENT_SLOT_BYTES);
@@ -778,6 +787,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       return { error: e as Error, sinks: [], metrics };
     } finally {
       settled = true;
+      s.holds?.detach();
       clearTimeout(grace);
       clearTimeout(slowStart);
       coordinator?.close();
@@ -799,7 +809,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     if (outputFlow === undefined) return undefined;
     let c = credits.get(node);
     if (c === undefined) {
-      c = new OutputCredit(new Int32Array(outputFlow), node * OUTPUT_FLOW_SLOTS, bound, () => { for (let t = 0; t < plan.threads; t++) threadBell(control, t).ringAlways(); });
+      c = new OutputCredit(new Int32Array(outputFlow), node * OUTPUT_FLOW_SLOTS, bound, ringAll);
       credits.set(node, c);
     }
     return c;

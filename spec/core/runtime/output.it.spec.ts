@@ -141,6 +141,132 @@ test('without checkpoints: a reader that stops while the sink is paused lets the
   assert.deepEqual([...read, ...r.collected.out].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
 });
 
+/** Records the generator 'gen' has emitted so far, over its subtasks (live metrics). */
+function genOut(h: { metrics(): { operators: { operator: string; recordsOut: number }[] } }): number {
+  return h.metrics().operators.filter((o) => o.operator === 'gen').reduce((n, o) => n + o.recordsOut, 0);
+}
+
+type Watched = Parameters<typeof genOut>[0];
+
+/** Checkpoint completions as the clock of the hold tests: what the generator had emitted at each (onCheckpoint). */
+class SourceWatch {
+  job: Watched | undefined;
+  private seen: number[] = [];
+  private wait: { from: number; limit: number; resolve: (n: number) => void; reject: (e: Error) => void } | undefined;
+
+  readonly onCheckpoint = (): void => {
+    if (this.job === undefined) return;
+    this.seen.push(genOut(this.job));
+    const w = this.wait;
+    if (w === undefined) return;
+    const s = this.seen.slice(w.from);
+    if (s.length >= 3 && s.at(-1) === s.at(-3)) { this.wait = undefined; w.resolve(s.at(-1)!); }
+    else if (s.length >= w.limit) { this.wait = undefined; w.reject(new Error(`the sources never stopped: ${s.join(', ')} emitted at successive checkpoints`)); }
+  };
+
+  /**
+   * Resolves (with the count) once the generator emitted nothing between a checkpoint's completion and the second
+   * after it: its sources held while checkpoints still complete. Rejects after `limit` completions.
+   */
+  stopped(limit = 60): Promise<number> {
+    return new Promise((resolve, reject) => { this.wait = { from: this.seen.length, limit, resolve, reject }; });
+  }
+}
+
+// With checkpoints records reach the reader at commits; a sink that refused input would hold back the barrier
+// whose commit lets the reader go on. The sources stop instead, and checkpoints go on completing.
+for (const bound of [1000, Infinity]) {
+  test(`with checkpoints: a reader that falls behind ${bound === Infinity ? 'does not hold the sources with outputBufferRecords: Infinity' : 'holds the sources, checkpoints go on, and it reads on: each record once'}`, { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+    try {
+      const watch = new SourceWatch();
+      const h = await run<{ out: number[]; other: number[] }>(job({ rate: 0, interval: 20 }), {
+        parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: bound, onCheckpoint: watch.onCheckpoint,
+      });
+      watch.job = h;
+      const reader = h.output('out');
+      const read: number[] = [];
+      for (let k = 0; k < 10; k++) read.push((await reader.next()).value as number);
+      if (bound === Infinity) {
+        await assert.rejects(watch.stopped(10), /the sources never stopped/);
+        await h.cancel();
+        return;
+      }
+      const at = await watch.stopped();
+      // Held with at least the bound unread (the first commits bring far more).
+      assert.ok(at - read.length >= bound, `${at} emitted, ${read.length} read`);
+      // Let go, then held again: the reader's pace.
+      for await (const i of reader) {
+        read.push(i);
+        if (read.length % 100 === 0) await new Promise((r) => setImmediate(r));
+        if (read.length === at + 50_000) break;
+      }
+      await h.cancel();
+      checkPrefixes(read, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('with checkpoints: a reader that stops while it holds the sources lets the job run to its end', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  try {
+    const n = 200_000;
+    const watch = new SourceWatch();
+    const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0, interval: 20 }), {
+      parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 100, onCheckpoint: watch.onCheckpoint,
+    });
+    watch.job = h;
+    const reader = h.output('out');
+    const read = [(await reader.next()).value as number];
+    const at = await watch.stopped();
+    assert.ok(at < n, 'held before the end');
+    await reader.return!();
+    const r = await h.result;
+    assert.deepEqual([...read, ...r.collected.out].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with checkpoints: a restart while a reader holds the sources starts them held; each record once through it', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  try {
+    const timerFail = join(dir, 'fail-now');
+    const warnings: string[] = [];
+    const watch = new SourceWatch();
+    const h = await run<{ out: number[]; other: number[] }>(job({ rate: 0, interval: 20, timerFail }), {
+      parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 1000, onCheckpoint: watch.onCheckpoint,
+      restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)),
+    });
+    watch.job = h;
+    const reader = h.output('out');
+    const read: number[] = [];
+    for (let k = 0; k < 10; k++) read.push((await reader.next()).value as number);
+    const before = await watch.stopped();
+    // A processing-time timer fails the job while nothing flows.
+    writeFileSync(timerFail, 'now');
+    for (let k = 0; !warnings.some((w) => /restart 1/.test(w)); k++) {
+      if (k === 4000) assert.fail(`no restart: ${warnings.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // The new attempt's sources, restored from a checkpoint taken while held, emit nothing until the reader reads.
+    const after = await watch.stopped();
+    assert.ok(after - before <= 0, `the restarted sources emitted ${after - before} more records while the reader read none`);
+    for await (const i of reader) {
+      read.push(i);
+      if (read.length % 100 === 0) await new Promise((r) => setImmediate(r));
+      if (read.length === 50_000) break;
+    }
+    const r = await h.cancel();
+    assert.equal(r.restarts, 1);
+    checkPrefixes(read, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('outputBufferRecords must be an integer from 1 to 2^30, or Infinity', async () => {
   for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 30 + 1]) {
     await assert.rejects(run(job({ n: 10 }), { outputBufferRecords: bad }), /outputBufferRecords must be an integer from 1 to 2\^30, or Infinity/);

@@ -3,7 +3,8 @@
 // ?interval=ms checkpoints; ?rate=records per second (0: as fast as it goes); ?failWhen=path throws at the first
 // record after a file exists there (the test creates it when it has read enough); ?rebalance=1 puts an exchange
 // before the sink 'out' (its records then come through its input gate, not straight from the chain); ?also=n adds a
-// bounded generator of n records into the collect sink 'also'.
+// bounded generator of n records into the collect sink 'also'; ?timerFail=path throws from a processing-time timer
+// (every 5 ms, records flowing or not) once a file exists there (path + '.done' remembers it failed).
 import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob, WatermarkStrategy } from '../../../../core/index.js';
 
@@ -16,6 +17,7 @@ const marker = q.get('marker') ?? '';
 const failWhen = q.get('failWhen') ?? '';
 const rebalance = q.get('rebalance') === '1';
 const also = Number(q.get('also') ?? 0);
+const timerFail = q.get('timerFail') ?? '';
 
 export default defineJob((env) => {
   if (interval > 0) env.enableCheckpointing(interval);
@@ -30,6 +32,23 @@ export default defineJob((env) => {
     }).name('check').uid('check');
   (rebalance ? ids.rebalance() : ids).collect().name('out').uid('out');
   ids.filter((i) => i % 100 === 0).collect().name('other').uid('other');
+  if (timerFail !== '') {
+    ids.keyBy((i) => i % 2).process<never>({
+      processElement(_i, ctx) {
+        const armed = ctx.state<boolean>('armed');
+        if (armed.value() === true) return;
+        armed.update(true);
+        ctx.timerService.registerProcessingTimeTimer(ctx.currentProcessingTime() + 5);
+      },
+      onTimer(at, ctx) {
+        if (existsSync(timerFail) && !existsSync(`${timerFail}.done`)) {
+          writeFileSync(`${timerFail}.done`, 'failed once');
+          throw new Error('injected failure from a timer');
+        }
+        ctx.timerService.registerProcessingTimeTimer(at + 5);
+      },
+    }).name('ticker').uid('ticker').discard().name('ticks').uid('ticks');
+  }
   // With event time: its task's watermark reaches the end's (MAX_WATERMARK) once its input has ended.
   if (also > 0) {
     env.fromGenerator({ seed: 2, count: also }, (i) => i).name('gen-also').uid('gen-also')
