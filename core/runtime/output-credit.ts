@@ -37,6 +37,12 @@ export class OutputCredit implements Flow {
     this.ring();
   }
 
+  /** The subtasks have used the credit up: they take no input until the reader reads on. */
+  holding(): boolean {
+    const f = this.flow;
+    return Atomics.load(f, this.base + OUTPUT_FLOW_ON) === 1 && ((Atomics.load(f, this.base + OUTPUT_CREDIT) - Atomics.load(f, this.base + OUTPUT_TAKEN)) | 0) <= 0;
+  }
+
   /** More credit, as the reader reads on. */
   private grant(): void {
     const f = this.flow;

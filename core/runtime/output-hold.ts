@@ -3,8 +3,9 @@
 // have passed the sink: a sink that refused input would hold back the very barrier whose commit lets its reader go
 // on. So the sources are held instead (shm/layout.ts, JOB_OUTPUT_HOLD): they read nothing while a reader has
 // `bound` committed records unread, but still send barriers, so what is in flight drains, checkpoints complete, and
-// the reader gets it. Unread records stay under the bound plus what one checkpoint commits (the records taken since
-// the one before), as Flink's collect keeps its uncommitted results until a checkpoint.
+// the reader gets it. Unread records stay under the bound plus about two checkpoints' records: the commit that
+// crossed it, and what the sources read until they were told (committed next). Output that processing-time timers
+// make on their own is not held (only source reads are).
 
 import { JOB_OUTPUT_HOLD } from '../../shm/layout.js';
 import type { Flow } from './output-stream.js';
@@ -22,6 +23,10 @@ export class OutputHolds {
 
   detach(): void {
     this.attempt = undefined;
+  }
+
+  has(node: number): boolean {
+    return this.holding.has(node);
   }
 
   set(node: number, hold: boolean): void {
@@ -53,5 +58,9 @@ export class OutputHold implements Flow {
 
   stop(): void {
     this.holds.set(this.node, false);
+  }
+
+  holding(): boolean {
+    return this.holds.has(this.node);
   }
 }

@@ -24,7 +24,12 @@ export interface Flow {
   /** A record was read; `unread` are left. */
   took(unread: number): void;
   stop(): void;
+  /** The job waits for the reader now. */
+  holding(): boolean;
 }
+
+/** A reader that has held the job this long without reading is warned about (once per stall). */
+export const READER_STALL_MS = 5000;
 
 export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T> {
   private queue: T[] = [];
@@ -35,18 +40,32 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
   private error: unknown = undefined;
   /** The end (or error) was handed out, or the reader returned: every later next() is done. */
   private closed = false;
+  private lastReadAt = performance.now();
+  private stallWatch: ReturnType<typeof setInterval> | undefined;
 
   /**
    * `detach`: called once when the reader stops early (break, return()), with what it had not read: the sink keeps
-   * those, and the records after them, for the result again.
+   * those, and the records after them, for the result again. `stalled`: told once per stall when the job has waited
+   * `stallMs` for a reader that read nothing (a reader created, then left unread while the caller awaits the
+   * result, holds the job for good: without a word it looked like a hang, a review found).
    */
-  constructor(private readonly detach: (unread: T[]) => void, private readonly flow?: Flow) {}
+  constructor(private readonly detach: (unread: T[]) => void, private readonly flow?: Flow, stalled?: (waitedMs: number, unread: number) => void, stallMs = READER_STALL_MS) {
+    if (flow === undefined || stalled === undefined) return;
+    let told = false;
+    this.stallWatch = setInterval(() => {
+      const waited = performance.now() - this.lastReadAt;
+      if (!flow.holding() || waited < stallMs) { told = false; return; }
+      if (!told) { told = true; stalled(waited, this.queue.length - this.head); }
+    }, Math.min(1000, stallMs / 2));
+    this.stallWatch.unref();
+  }
 
   deliver(items: readonly T[]): void {
     if (this.closed) return;
     let i = 0;
     while (i < items.length && this.waiters.length > 0) {
       this.waiters.shift()!.resolve({ value: items[i++]!, done: false });
+      this.lastReadAt = performance.now();
       this.flow?.took(0);
     }
     if (i === items.length) return;
@@ -59,6 +78,7 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
     if (this.ended) return;
     this.ended = true;
     this.error = error;
+    clearInterval(this.stallWatch);
     // Waiters exist only while the queue is empty. The first gets the end or the error; later ones are done.
     this.waiters.splice(0).forEach((w, i) => (i === 0 ? this.settleEnd(w) : w.resolve(DONE)));
   }
@@ -66,6 +86,7 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++]!;
+      this.lastReadAt = performance.now();
       this.flow?.took(this.queue.length - this.head);
       // Let go of what was read (an unbounded job's reader runs for as long as the job does).
       if (this.head >= 1024 && this.head * 2 >= this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0; }
@@ -81,6 +102,7 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
   return(): Promise<IteratorResult<T>> {
     if (!this.closed) {
       this.closed = true;
+      clearInterval(this.stallWatch);
       const unread = this.queue.slice(this.head);
       this.queue = [];
       this.head = 0;

@@ -98,7 +98,7 @@ export interface RunOptions {
    * slowing to the reader's pace (default 65,536; at most 2^30; Infinity: never, unread records wait in memory).
    * Without checkpoints the sink's subtasks stop taking input (credit comes back each half of it read); with them
    * records come at commits, and the sources stop reading (barriers still go through, so checkpoints complete)
-   * until half of it is left: unread records then stay under the bound plus one checkpoint's records.
+   * until half of it is left: unread records then stay under the bound plus about two checkpoints' records.
    */
   outputBufferRecords?: number;
 
@@ -515,7 +515,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       // sources; without, the sink, which hands records over while it has a reader.
       const node = graph.nodes.findIndex((n) => n.name === sinkName);
       const flow = holds !== undefined ? (outputBound === Infinity ? undefined : new OutputHold(holds, node, outputBound)) : current?.outputCredit(node, outputBound);
-      const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); }, flow);
+      const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); }, flow, (waitedMs, unread) => {
+        warn(`output('${sinkName}'): the job has waited ${Math.round(waitedMs / 1000)} s for this reader, which has read nothing since (${unread} records unread, outputBufferRecords ${outputBound}): read on, break, or run with outputBufferRecords: Infinity`);
+      });
       try { sink.attach(stream); } catch { throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`); }
       flow?.start();
       readers.add(stream);

@@ -52,7 +52,7 @@ test('output hold: a new attempt starts held while a reader is behind; between a
 
 test('output stream: tells its flow what waits unread as records come and go', async () => {
   const seen: string[] = [];
-  const s = new OutputStream<number>(() => {}, { start() {}, queued: (n) => seen.push(`q${n}`), took: (n) => seen.push(`t${n}`), stop: () => seen.push('stop') });
+  const s = new OutputStream<number>(() => {}, { start() {}, queued: (n) => seen.push(`q${n}`), took: (n) => seen.push(`t${n}`), stop: () => seen.push('stop'), holding: () => false });
   const waiting = s.next();
   s.deliver([1, 2, 3]);
   assert.deepEqual(await waiting, { value: 1, done: false });
@@ -60,4 +60,32 @@ test('output stream: tells its flow what waits unread as records come and go', a
   s.deliver([]);
   await s.return();
   assert.deepEqual(seen, ['t0', 'q2', 't1', 'stop']);
+});
+
+test('output stream: a reader that holds the job and reads nothing is told of once per stall, and only while it holds', async () => {
+  let holding = false;
+  const told: number[] = [];
+  const s = new OutputStream<number>(() => {}, { start() {}, took() {}, stop() {}, holding: () => holding }, (_ms, unread) => told.push(unread), 20);
+  const until = async (ok: () => boolean): Promise<void> => {
+    for (let k = 0; !ok(); k++) {
+      if (k === 2000) assert.fail('never told');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  s.deliver([1, 2, 3]);
+  // Not holding: a reader may take its time.
+  const quietUntil = performance.now() + 60;
+  await until(() => performance.now() > quietUntil);
+  assert.deepEqual(told, []);
+  holding = true;
+  await until(() => told.length === 1);
+  assert.deepEqual(told, [3]);
+  const again = performance.now() + 60;
+  await until(() => performance.now() > again);
+  assert.deepEqual(told, [3], 'once per stall');
+  // A read ends the stall; the next one is told of again.
+  await s.next();
+  await until(() => told.length === 2);
+  assert.deepEqual(told, [3, 2]);
+  await s.return();
 });

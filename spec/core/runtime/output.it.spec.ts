@@ -113,6 +113,14 @@ for (const [bound, rebalance] of [[1000, false], [1000, true], [Infinity, false]
         await new Promise((r) => setImmediate(r));
         ahead = Math.max(ahead, sinkIn(h) - read.length);
       }
+      // Unbounded, a reader that pauses lets the sink run on: wait for it (a loaded machine's generator may not
+      // outrun even a reader that yields every 100 records; a suite run saw 81,148 ahead after 30,000 read).
+      if (bound === Infinity && read.length === 1000) {
+        for (let k = 0; k < 6000 && ahead <= 100_000; k++) {
+          await new Promise((r) => setTimeout(r, 5));
+          ahead = Math.max(ahead, sinkIn(h) - read.length);
+        }
+      }
       if (read.length === 30_000 || ahead > 200_000) break;
     }
     await h.cancel();
@@ -148,47 +156,58 @@ function genOut(h: { metrics(): { operators: { operator: string; recordsOut: num
 
 type Watched = Parameters<typeof genOut>[0];
 
-/** Checkpoint completions as the clock of the hold tests: what the generator had emitted at each (onCheckpoint). */
+/**
+ * Checkpoint completions as the clock of the hold tests: what the generator had emitted at each (onCheckpoint). A
+ * busy thread publishes its live metrics every 100 ms (workers/task-loop.ts), so an unchanged count means stopped
+ * only over a longer span.
+ */
 class SourceWatch {
   job: Watched | undefined;
-  private seen: number[] = [];
-  private wait: { from: number; limit: number; resolve: (n: number) => void; reject: (e: Error) => void } | undefined;
+  private wait: { left: number; count: number; since: number; seen: number; resolve: (n: number) => void; reject: (e: Error) => void; trail: number[] } | undefined;
 
   readonly onCheckpoint = (): void => {
-    if (this.job === undefined) return;
-    this.seen.push(genOut(this.job));
     const w = this.wait;
-    if (w === undefined) return;
-    const s = this.seen.slice(w.from);
-    if (s.length >= 3 && s.at(-1) === s.at(-3)) { this.wait = undefined; w.resolve(s.at(-1)!); }
-    else if (s.length >= w.limit) { this.wait = undefined; w.reject(new Error(`the sources never stopped: ${s.join(', ')} emitted at successive checkpoints`)); }
+    if (this.job === undefined || w === undefined) return;
+    const count = genOut(this.job);
+    const now = performance.now();
+    w.trail.push(count);
+    if (count !== w.count) { w.count = count; w.since = now; w.seen = 0; }
+    else if (++w.seen >= 2 && now - w.since >= STOPPED_SPAN_MS) { this.wait = undefined; w.resolve(count); return; }
+    if (--w.left === 0) { this.wait = undefined; w.reject(new Error(`the sources never stopped: ${w.trail.join(', ')} emitted at successive checkpoints`)); }
   };
 
   /**
-   * Resolves (with the count) once the generator emitted nothing between a checkpoint's completion and the second
-   * after it: its sources held while checkpoints still complete. Rejects after `limit` completions.
+   * Resolves (with the count) once the generator's count stayed the same over two checkpoints and STOPPED_SPAN_MS:
+   * its sources held while checkpoints still complete. Rejects after `limit` completions.
    */
-  stopped(limit = 60): Promise<number> {
-    return new Promise((resolve, reject) => { this.wait = { from: this.seen.length, limit, resolve, reject }; });
+  stopped(limit = 200): Promise<number> {
+    return new Promise((resolve, reject) => { this.wait = { left: limit, count: -1, since: 0, seen: 0, resolve, reject, trail: [] }; });
   }
 }
+
+/** Two and a half metric publishes of a busy thread. */
+const STOPPED_SPAN_MS = 250;
 
 // With checkpoints records reach the reader at commits; a sink that refused input would hold back the barrier
 // whose commit lets the reader go on. The sources stop instead, and checkpoints go on completing.
 for (const bound of [1000, Infinity]) {
   test(`with checkpoints: a reader that falls behind ${bound === Infinity ? 'does not hold the sources with outputBufferRecords: Infinity' : 'holds the sources, checkpoints go on, and it reads on: each record once'}`, { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+    // A failed assertion must not leave the job running (and the tests after it waiting).
+    let stop: (() => Promise<unknown>) | undefined;
     try {
       const watch = new SourceWatch();
-      const h = await run<{ out: number[]; other: number[] }>(job({ rate: 0, interval: 20 }), {
+      // Unheld, a paced generator: as fast as it goes, the unread records of a minute would fill the heap.
+      const h = await run<{ out: number[]; other: number[] }>(job({ rate: bound === Infinity ? 100_000 : 0, interval: 20 }), {
         parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: bound, onCheckpoint: watch.onCheckpoint,
       });
+      stop = () => h.cancel();
       watch.job = h;
       const reader = h.output('out');
       const read: number[] = [];
       for (let k = 0; k < 10; k++) read.push((await reader.next()).value as number);
       if (bound === Infinity) {
-        await assert.rejects(watch.stopped(10), /the sources never stopped/);
+        await assert.rejects(watch.stopped(40), /the sources never stopped/);
         await h.cancel();
         return;
       }
@@ -204,6 +223,7 @@ for (const bound of [1000, Infinity]) {
       await h.cancel();
       checkPrefixes(read, 2);
     } finally {
+      await stop?.().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -211,12 +231,14 @@ for (const bound of [1000, Infinity]) {
 
 test('with checkpoints: a reader that stops while it holds the sources lets the job run to its end', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  let stop: (() => Promise<unknown>) | undefined;
   try {
     const n = 200_000;
     const watch = new SourceWatch();
     const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0, interval: 20 }), {
       parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 100, onCheckpoint: watch.onCheckpoint,
     });
+    stop = () => h.cancel();
     watch.job = h;
     const reader = h.output('out');
     const read = [(await reader.next()).value as number];
@@ -226,12 +248,47 @@ test('with checkpoints: a reader that stops while it holds the sources lets the 
     const r = await h.result;
     assert.deepEqual([...read, ...r.collected.out].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
   } finally {
+    await stop?.().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A review: a reader made, then left unread while the caller awaited the result, held the job for good without a
+// word. It still does (the reader asked for it), but the job says why.
+test('with checkpoints: a reader that holds the job and reads nothing is warned about; once it reads, the job ends', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  // A failed assertion must not leave the job running (and the tests after it waiting).
+  let stop: (() => Promise<unknown>) | undefined;
+  try {
+    const n = 20_000;
+    const warnings: string[] = [];
+    const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0, interval: 20 }), {
+      parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 100, onWarning: (w) => warnings.push(String(w)),
+    });
+    stop = () => h.cancel();
+    const reader = h.output('out');
+    let settled = false;
+    void h.result.then(() => { settled = true; }, () => { settled = true; });
+    for (let k = 0; !warnings.some((w) => /output\('out'\): the job has waited \d+ s for this reader, which has read nothing since \(\d+ records unread, outputBufferRecords 100\)/.test(w)); k++) {
+      if (k === 4000) assert.fail(`no warning: ${warnings.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(settled, false, 'held: the job has not ended');
+    const read: number[] = [];
+    for await (const i of reader) read.push(i);
+    const r = await h.result;
+    assert.deepEqual(read.sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+    assert.deepEqual(r.collected.out, []);
+  } finally {
+    await stop?.().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('with checkpoints: a restart while a reader holds the sources starts them held; each record once through it', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  // A failed assertion must not leave the job running (and the tests after it waiting).
+  let stop: (() => Promise<unknown>) | undefined;
   try {
     const timerFail = join(dir, 'fail-now');
     const warnings: string[] = [];
@@ -240,6 +297,7 @@ test('with checkpoints: a restart while a reader holds the sources starts them h
       parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 1000, onCheckpoint: watch.onCheckpoint,
       restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)),
     });
+    stop = () => h.cancel();
     watch.job = h;
     const reader = h.output('out');
     const read: number[] = [];
@@ -263,6 +321,7 @@ test('with checkpoints: a restart while a reader holds the sources starts them h
     assert.equal(r.restarts, 1);
     checkPrefixes(read, 2);
   } finally {
+    await stop?.().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
 });
