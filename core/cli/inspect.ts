@@ -2,20 +2,20 @@
 // savepoints (verified chunk by chunk), and for one checkpoint its operators, key groups, state sizes, sample
 // keys, source positions and in-flight records.
 //
-// It only reads, but LevelDB lets one process open a directory at a time: a directory a running job holds is
-// refused with a clear message rather than waited for. Gathering (inspectDir, inspectCheckpoint) and rendering
+// It reads a snapshot of the directory (core/checkpoint/store-snapshot.ts), never the directory itself: opening
+// LevelDB writes to it, and a running job holds it. Gathering (inspectDir, inspectCheckpoint) and rendering
 // (renderList, renderDetail) are separate, so `--json` prints the same facts.
 //
-// Exit codes: 0 shown; 1 the directory is in use, the checkpoint asked for is corrupt, or the directory has a
+// Exit codes: 0 shown; 1 the directory cannot be opened, the checkpoint asked for is corrupt, or the directory has a
 // problem a resume would refuse (listed after the checkpoints); 2 no such directory or checkpoint.
 
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore, refuseWithoutCurrent } from '../checkpoint/store.js';
+import { snapshotStateDir, type StateDirSnapshot } from '../checkpoint/store-snapshot.js';
 import { savepointMismatch } from '../checkpoint/restore.js';
 import { chunkRefs, type ChunkRef, type Manifest } from '../checkpoint/manifest.js';
 import { decodeKeyGroup } from '../state/key-group-codec.js';
-import { controlSocketPath } from '../runtime/control-server.js';
 import { bytes, grouped } from './status.js';
 import { progress } from './progress.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
@@ -333,6 +333,14 @@ export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string 
 
 // ---- the command
 
+/** Snapshots taken before giving up on opening one. */
+const SNAPSHOT_ATTEMPTS = 3;
+
+/** Messages name the state directory, not the snapshot opened in its place. */
+function shownAs(snapshot: StateDirSnapshot | undefined, dir: string, text: string): string {
+  return snapshot === undefined ? text : text.split(snapshot.dir).join(dir);
+}
+
 export async function inspectCommand(dir: string, o: InspectOptions): Promise<number> {
   const abs = path.resolve(dir);
   const say = (code: number, text: string): number => {
@@ -348,40 +356,47 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
     try { refuseWithoutCurrent(abs); } catch (e) { return say(1, (e as Error).message); }
     return say(2, `${dir} is not a sluice state directory (it holds no LevelDB database)`);
   }
-  let store: CheckpointStore;
-  try {
-    store = await CheckpointStore.open(abs);
-  } catch (e) {
-    if ((e as Error).name === 'StateDirError' && /in use|lock/i.test((e as Error).message)) {
-      const sock = existsSync(controlSocketPath(abs)) ? ` (its control socket is ${controlSocketPath(abs)})` : '';
-      return say(1, `${dir} is in use by a running job${sock}: LevelDB lets one process open it at a time. Inspect it once the job stops; to save its state now, run: sluice savepoint ${dir} [name]`);
+  // A snapshot, never the directory itself: opening writes to it (module comment, store-snapshot.ts).
+  let store: CheckpointStore | undefined;
+  let snapshot: StateDirSnapshot | undefined;
+  for (let attempt = 1; store === undefined; attempt++) {
+    try {
+      snapshot = snapshotStateDir(abs);
+      store = await CheckpointStore.open(snapshot.dir);
+    } catch (e) {
+      snapshot?.dispose();
+      // A running job's compaction may have replaced tables while they were linked: take another.
+      if (attempt < SNAPSHOT_ATTEMPTS && (e as Error).name === 'StateDirError') continue;
+      return say(1, shownAs(snapshot, abs, (e as Error).message));
     }
-    return say(1, (e as Error).message);
   }
+  const open = store;
+  const shown = (text: string): string => shownAs(snapshot, abs, text);
+  const sayShown = (code: number, text: string): number => say(code, shown(text));
   try {
     let id = o.checkpoint;
     if (o.savepoint !== undefined) {
       try {
-        id = await store.savepointId(o.savepoint);
+        id = await open.savepointId(o.savepoint);
       } catch (e) {
-        return say(1, (e as Error).message);
+        return sayShown(1, (e as Error).message);
       }
       if (id === undefined) return say(2, `no savepoint named '${o.savepoint}' in ${dir}`);
     }
     if (id === undefined) {
-      const rows = await inspectDir(store, o.verify);
-      const { published, problems } = await dirProblems(store, rows);
+      const rows = await inspectDir(open, o.verify);
+      const { published, problems } = await dirProblems(open, rows);
       process.stdout.write(o.json
-        ? `${JSON.stringify({ stateDir: abs, checkpoints: rows, published, problems })}\n`
-        : `${renderList(abs, rows)}\n${problems.map((p) => `problem: ${p}\n`).join('')}`);
+        ? `${JSON.stringify({ stateDir: abs, checkpoints: rows, published, problems: problems.map(shown) })}\n`
+        : `${renderList(abs, rows)}\n${problems.map((p) => `problem: ${shown(p)}\n`).join('')}`);
       return problems.length > 0 ? 1 : 0;
     }
-    if (!(await store.manifestIds()).includes(id)) return say(2, `no checkpoint ${id} in ${dir}`);
+    if (!(await open.manifestIds()).includes(id)) return say(2, `no checkpoint ${id} in ${dir}`);
     let detail: CheckpointDetail;
     try {
-      detail = await inspectCheckpoint(store, id, { keys: o.keys, verify: o.verify });
+      detail = await inspectCheckpoint(open, id, { keys: o.keys, verify: o.verify });
     } catch (e) {
-      return say(1, (e as Error).message);
+      return sayShown(1, (e as Error).message);
     }
     // The savepoint's name record pointed here: the (sealed) manifest must be that savepoint.
     const mismatch = o.savepoint !== undefined && detail.kind !== '?' ? savepointMismatch(o.savepoint, id, detail.kind, detail.name) : undefined;
@@ -389,6 +404,7 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
     process.stdout.write(o.json ? `${JSON.stringify({ stateDir: abs, checkpoint: detail })}\n` : `${renderDetail(detail, o.allKeyGroups)}\n`);
     return detail.status === 'corrupt' ? 1 : 0;
   } finally {
-    await store.close();
+    await open.close();
+    snapshot?.dispose();
   }
 }

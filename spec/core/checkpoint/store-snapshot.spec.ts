@@ -1,0 +1,92 @@
+// `sluice inspect` reads a snapshot of the state directory: the directory is left byte for byte as it was (opening
+// LevelDB there replayed its log into a new table and deleted the log), and the snapshot holds what the log held.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { snapshotStateDir } from '../../../core/checkpoint/store-snapshot.js';
+import { inspectCommand } from '../../../core/cli/inspect.js';
+import { run } from '../../../core/index.js';
+
+/** Every file of `dir` with the SHA-256 of its bytes. */
+function files(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir).sort()) {
+    const p = path.join(dir, f);
+    if (statSync(p).isFile()) out[f] = createHash('sha256').update(readFileSync(p)).digest('hex');
+  }
+  return out;
+}
+
+async function captured(f: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const write = process.stdout.write;
+  const errWrite = process.stderr.write;
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stderr.write;
+  try {
+    return { code: await f(), out };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = errWrite;
+  }
+}
+
+test('inspect leaves the state directory as it was, and sees what only LevelDB\'s log held', { timeout: 60_000 }, async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'sluice-snapshot-'));
+  try {
+    const dir = path.join(root, 'state');
+    const r = await (await run(new URL('../runtime/jobs/output.ts?n=2000&rate=0&interval=20', import.meta.url), { parallelism: 2, stateDir: dir })).result;
+    assert.ok(r.checkpoints.completed.length > 0);
+    assert.ok(readdirSync(dir).some((f) => /^\d+\.log$/.test(f) && statSync(path.join(dir, f)).size > 0), 'the newest writes are in the log');
+    const before = files(dir);
+    const { code, out } = await captured(() => inspectCommand(dir, { keys: 0, verify: true, allKeyGroups: false, json: true }));
+    assert.equal(code, 0, out);
+    const listed = (JSON.parse(out) as { checkpoints: { id: number; status: string }[] }).checkpoints;
+    // The final checkpoint, written last, is read from the replayed log.
+    assert.ok(listed.some((c) => c.id === Math.max(...r.checkpoints.completed.map((x) => x.id))), out);
+    assert.ok(listed.every((c) => c.status === 'verified'), out);
+    assert.deepEqual(files(dir), before, 'not a byte changed');
+    assert.deepEqual(readdirSync(root), ['state'], 'the snapshot is gone');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a snapshot links the tables, copies the rest, skips the lock, and opens as the directory would', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'sluice-snapshot-'));
+  try {
+    const dir = path.join(root, 'state');
+    // A table (the first write, replayed from the log when the store opens again) and a log (the second).
+    for (const [key, bytes] of [['k/1', [1, 2, 3]], ['k/2', [4, 5]]] as const) {
+      const store = await CheckpointStore.open(dir);
+      await store.putChunk(key, new Uint8Array(bytes));
+      await store.close();
+    }
+    assert.ok(readdirSync(dir).some((n) => /\.(ldb|sst)$/.test(n)), 'a table to link');
+    const snap = snapshotStateDir(dir);
+    try {
+      assert.equal(path.dirname(snap.dir), root, 'beside the directory');
+      assert.ok(!readdirSync(snap.dir).includes('LOCK'));
+      for (const f of readdirSync(snap.dir).filter((n) => /\.(ldb|sst)$/.test(n))) {
+        assert.equal(statSync(path.join(snap.dir, f)).ino, statSync(path.join(dir, f)).ino, `${f} is a link`);
+      }
+      const opened = await CheckpointStore.open(snap.dir);
+      try {
+        assert.deepEqual([...(await opened.rawGet('k/1'))!], [1, 2, 3]);
+        assert.deepEqual([...(await opened.rawGet('k/2'))!], [4, 5]);
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      snap.dispose();
+    }
+    assert.deepEqual(readdirSync(root), ['state']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
