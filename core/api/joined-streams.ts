@@ -7,7 +7,7 @@
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
 import type { KeySelector, OutputTypeHint } from './functions.js';
-import type { CoGroupFunction, JoinFunction } from './window-functions.js';
+import type { CoGroupFunction, FlatJoinFunction, JoinFunction } from './window-functions.js';
 import { DataStream } from './data-stream.js';
 import { Trigger } from '../windows/trigger.js';
 import { checkAllowedLateness, WindowAssigner } from '../windows/window-assigner.js';
@@ -105,9 +105,12 @@ abstract class TwoInputWindowing<A, B, K extends Key, W extends Window> {
 export class WindowedJoin<A, B, K extends Key, W extends Window> extends TwoInputWindowing<A, B, K, W> {
   protected readonly kind = 'join';
 
-  apply<R>(fn: JoinFunction<A, B, R>): DataStream<R> {
-    if (typeof fn !== 'function') throw new JobDefinitionError(`join apply: expected a function (left, right) => result, got ${typeof fn}`);
-    return this.build<R>({ kind: 'join', join: fn as JoinFunction<unknown, unknown, unknown> });
+  /** `fn(left, right)` per pair, its result emitted; or `{ join(left, right, out) }`, emitting any number. */
+  apply<R>(fn: JoinFunction<A, B, R> | FlatJoinFunction<A, B, R>): DataStream<R> {
+    if (typeof fn !== 'function' && typeof (fn as Partial<FlatJoinFunction<A, B, R>> | null)?.join !== 'function') {
+      throw new JobDefinitionError(`join apply: expected a function (left, right) => result or an object with join(left, right, out), got ${fn === null ? 'null' : typeof fn}`);
+    }
+    return this.build<R>({ kind: 'join', join: fn as JoinFunction<unknown, unknown, unknown> | FlatJoinFunction<unknown, unknown, unknown> });
   }
 }
 

@@ -60,6 +60,11 @@ export type ProcessAllWindowFunction<IN, OUT, W extends Window> =
 /** A window join: one result per pair of elements with equal keys in the same window. */
 export type JoinFunction<A, B, R> = (left: A, right: B) => R;
 
+/** A window join that emits any number of results per pair, none included (Flink's FlatJoinFunction). */
+export interface FlatJoinFunction<A, B, R> {
+  join(left: A, right: B, out: Collector<R>): void;
+}
+
 /**
  * A window coGroup: called once per key and window with the elements of both inputs (one side may be empty, not
  * both), so it can emit unmatched ones too (outer joins). The arrays are the window's own: copy what you keep or

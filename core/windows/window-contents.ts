@@ -4,7 +4,7 @@
 
 import type { AggregateFunction } from '../api/state.js';
 import type { ReduceFunction } from '../api/functions.js';
-import type { CoGroupFunction, JoinFunction } from '../api/window-functions.js';
+import type { CoGroupFunction, FlatJoinFunction, JoinFunction } from '../api/window-functions.js';
 import type { Slot } from './window-slot.js';
 import type { Evictor } from './evictor.js';
 
@@ -185,12 +185,16 @@ abstract class TwoSidedContents implements WindowContents {
 
 /** A window join's window: emits every pair. */
 export class JoinContents extends TwoSidedContents {
-  constructor(private readonly fn: JoinFunction<unknown, unknown, unknown>) { super(); }
+  constructor(private readonly fn: JoinFunction<unknown, unknown, unknown> | FlatJoinFunction<unknown, unknown, unknown>) { super(); }
 
   emit(slot: Slot, out: WindowEmitter): void {
     const [left, right] = slot.a as [unknown[], unknown[]];
     const fn = this.fn;
-    for (let i = 0; i < left.length; i++) for (let j = 0; j < right.length; j++) out.collect(fn(left[i], right[j]));
+    if (typeof fn === 'function') {
+      for (let i = 0; i < left.length; i++) for (let j = 0; j < right.length; j++) out.collect(fn(left[i], right[j]));
+      return;
+    }
+    for (let i = 0; i < left.length; i++) for (let j = 0; j < right.length; j++) fn.join(left[i], right[j], out);
   }
 }
 

@@ -5,7 +5,7 @@ import { JobDefinitionError } from '../api/errors.js';
 import type { OutputTag } from '../api/output-tag.js';
 import type { AggregateFunction } from '../api/state.js';
 import type { ReduceFunction } from '../api/functions.js';
-import type { CoGroupFunction, JoinFunction, ProcessWindowFunction } from '../api/window-functions.js';
+import type { CoGroupFunction, FlatJoinFunction, JoinFunction, ProcessWindowFunction } from '../api/window-functions.js';
 import type { Key } from '../graph/key-groups.js';
 import type { WindowAssigner } from './window-assigner.js';
 import type { Trigger } from './trigger.js';
@@ -19,7 +19,7 @@ export type WindowComputation =
   | { kind: 'reduce'; reduce: ReduceFunction<unknown>; windowFn?: AnyWindowFunction | undefined }
   | { kind: 'aggregate'; aggregate: AggregateFunction<unknown, unknown, unknown>; windowFn?: AnyWindowFunction | undefined }
   | { kind: 'process'; windowFn: AnyWindowFunction }
-  | { kind: 'join'; join: JoinFunction<unknown, unknown, unknown> }
+  | { kind: 'join'; join: JoinFunction<unknown, unknown, unknown> | FlatJoinFunction<unknown, unknown, unknown> }
   | { kind: 'coGroup'; coGroup: CoGroupFunction<unknown, unknown, unknown> };
 
 export interface WindowSpec {

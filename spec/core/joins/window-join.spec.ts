@@ -53,6 +53,30 @@ test('session windows merge across both inputs', () => {
   assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1-2', 18], ['1-4', 18]]);
 });
 
+// Flink's FlatJoinFunction: an object with join(left, right, out), any number of results per pair.
+test('a flat join emits what its join(left, right, out) collects for each pair, none included', () => {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection<L>([]);
+  const b = env.fromCollection<R>([]);
+  const out: DataStream<string> = a.join(b).where((x) => x.k).equalTo((y) => y.key).window(TumblingEventTimeWindows.of(10)).apply<string>({
+    join(x, y, o) {
+      for (let i = 0; i < x.l; i++) o.collect(`${x.l}-${y.r}#${i}`);
+    },
+  });
+  const h = instantiate<L, string>(env, out);
+  h.push({ k: 'a', l: 2 }, 1); h.push({ k: 'a', l: 0 }, 2);
+  h.push2({ key: 'a', r: 7 }, 3);
+  h.finish();
+  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['2-7#0', 9], ['2-7#1', 9]]);
+});
+
+test('join apply refuses what is neither a function nor an object with join', () => {
+  const env = new StreamEnvironment(1);
+  const w = env.fromCollection<L>([]).join(env.fromCollection<R>([])).where((x) => x.k).equalTo((y) => y.key).window(TumblingEventTimeWindows.of(10));
+  assert.throws(() => w.apply({ joinn: () => {} } as never), (e: unknown) => e instanceof JobDefinitionError && /an object with join\(left, right, out\), got object/.test(e.message));
+  assert.throws(() => w.apply(null as never), /got null/);
+});
+
 // coGroup: the same operator and windows; the function gets each key's window whole, one side possibly empty.
 
 function coGroupHarness(assigner: WindowAssigner<TimeWindow>, lateness = 0) {
