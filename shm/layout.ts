@@ -75,12 +75,6 @@ export const JOB_STOP = 0;
 export const JOB_CHECKPOINT_TRIGGER = 1;
 export const JOB_CHECKPOINT_UNALIGNED = 1;
 export const JOB_CHECKPOINT_SAVEPOINT = 2;
-/**
- * Collect sinks whose reader has RunOptions.outputBufferRecords committed records unread, in a checkpointed run
- * (core/runtime/output-hold.ts). While it is > 0 source subtasks read nothing, but still send barriers. Written only
- * by the main thread; it rings every thread's doorbell when it drops to 0.
- */
-export const JOB_OUTPUT_HOLD = 2;
 /** The id in a trigger word of an unaligned checkpoint (its barriers may overtake queued data), else 0. */
 export function unalignedTriggerId(word: number): number {
   return (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED ? word >>> 2 : 0;
@@ -136,6 +130,12 @@ export const OUTPUT_TAKEN = 2;
 export const OUTPUT_READER = 3;
 /** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */
 export const OUTPUT_FLOW_SLOTS = I32_PER_LINE;
+
+// ---- Output hold: one Int32 buffer per attempt of a checkpointed run (core/runtime/output-hold.ts) -----------------
+// One slot per graph node, by node id (only source nodes' are used): how many collect sinks downstream of that
+// source have a reader RunOptions.outputBufferRecords committed records behind. While it is > 0 the source's
+// subtasks read nothing, but still send barriers. Written only by the main thread (Atomics.store); it rings every
+// thread's doorbell when a slot drops to 0.
 
 // ---- Live metrics: one Float64 buffer per running job ------------------------------------------------------------
 // Written only by the worker thread that runs the subtask (plain stores: advisory values for the live view; the

@@ -16,7 +16,7 @@ import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader } from '../c
 import { OperatorError } from '../core/api/errors.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
-import { JOB_OUTPUT_HOLD, unalignedTriggerId } from '../shm/layout.js';
+import { unalignedTriggerId } from '../shm/layout.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
@@ -115,6 +115,8 @@ export class Subtask implements BarrierHandler {
   private heldAt = Number.NaN;
   /** Of idleMs, the time it was held (the task loop counts it). */
   alignmentHeldMs = 0;
+  /** A source subtask of a checkpointed run: its source node's slot in the output-hold buffer (shm/layout.ts). */
+  outputHold: { slots: Int32Array; index: number } | undefined;
 
   constructor(
     readonly taskId: number,
@@ -312,9 +314,9 @@ export class Subtask implements BarrierHandler {
     return n;
   }
 
-  /** A reader of a collect sink is a bound behind (core/runtime/output-hold.ts): the main thread rings when it lets go. */
+  /** A reader of a collect sink downstream is a bound behind (core/runtime/output-hold.ts): rung when it lets go. */
   private outputHeld(): boolean {
-    return this.trigger !== undefined && Atomics.load(this.trigger.control, JOB_OUTPUT_HOLD) !== 0;
+    return this.outputHold !== undefined && Atomics.load(this.outputHold.slots, this.outputHold.index) !== 0;
   }
 
   /** The coordinator's latest trigger is of an unaligned checkpoint. */

@@ -231,6 +231,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   }
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
   subtask.fineSourceWaits = a.options.fineWaitMs > 0;
+  if (source !== undefined && a.outputHold !== undefined) subtask.outputHold = { slots: new Int32Array(a.outputHold), index: head.id };
   if (source !== undefined) {
     const placement = a.plan.placements.findIndex((p) => p.task === taskId && p.subtask === index);
     const alignment = SourceAlignment.forPlacement(graph, a.plan, placement, a.alignment, (t) => bellOf(a, t));

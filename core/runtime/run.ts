@@ -35,7 +35,7 @@ import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { OutputStream } from './output-stream.js';
 import { LiveRecordPorts } from './live-records.js';
 import { OutputCredit } from './output-credit.js';
-import { OutputHold, OutputHolds } from './output-hold.js';
+import { OutputHold, OutputHolds, upstreamSources } from './output-hold.js';
 import { asCollectSink, recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { leaseBundle } from './bundle-cache.js';
@@ -368,7 +368,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   /** Readers of collect sinks (handle.output), ended with the job. */
   const readers = new Set<OutputStream<unknown>>();
   /** With checkpoints, readers a bound behind hold the sources (without, the sink: OutputCredit, per attempt). */
-  const holds = cp ? new OutputHolds() : undefined;
+  const holds = cp ? new OutputHolds((sink) => upstreamSources(graph, sink)) : undefined;
   /** The job ended (`{ error }`: it failed): no more readers. */
   let ended: { error: unknown } | undefined;
   const endOutputs = (error: unknown): void => {
@@ -648,8 +648,9 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const rings = plan.channels.map(() => Ring.create(s.ringBytes, 'ringBytes').buffer);
   const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * 4);
   const ringAll = (): void => { for (let t = 0; t < plan.threads; t++) threadBell(control, t).ringAlways(); };
+  const outputHold = s.holds !== undefined ? new SharedArrayBuffer(graph.nodes.length * 4) : undefined;
   // Before any thread starts: a reader still behind from the attempt before holds this one's sources from the start.
-  s.holds?.attach(new Int32Array(control), ringAll);
+  if (outputHold !== undefined) s.holds!.attach(new Int32Array(outputHold), ringAll);
   const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * 8);
   const metrics = new Float64Array(metricsBuf);
   const alignment = new SharedArrayBuffer(plan.placements.length * ALIGNMENT_SLOT_BYTES);
@@ -742,6 +743,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, alignment, options: s.rt,
       checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port, outputPort,
       outputFlow: outputPort !== undefined ? outputFlow : undefined,
+      outputHold,
     };
     const transferList = [port, outputPort].filter((p) => p !== undefined);
     return (threads.run(a, transferList.length > 0 ? { transferList } : {}) as Promise<ThreadResult>).then(

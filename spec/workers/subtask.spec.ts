@@ -271,7 +271,7 @@ test('an unaligned trigger passes a blocked source: held records and waiting out
   }
 
   const acks: { position: number; inFlight: InFlightRecord[] }[] = [];
-  const control = new Int32Array(4);
+  const control = new Int32Array(1);
   const first = subtask(0, acks, control);
   first.st.step(1024);
   first.st.step(1024);
@@ -287,7 +287,7 @@ test('an unaligned trigger passes a blocked source: held records and waiting out
   assert.equal(first.read(before), true, 'the barrier is in the ring behind what was there');
 
   // The restore: what came before the barrier, then the restored subtask's whole output.
-  const restored = subtask(position, [], new Int32Array(4));
+  const restored = subtask(position, [], new Int32Array(1));
   restored.st.setReplay(inFlight);
   const after: number[] = [];
   for (let i = 0; i < 10_000 && restored.st.state !== FINISHED; i++) { restored.st.step(1024); restored.read(after); }
@@ -308,7 +308,7 @@ test('a full asyncMap still takes an unaligned barrier ahead of its input', asyn
   const codec = genericCodec<unknown>();
   const ring = Ring.create(1 << 14);
   const writer = new ChannelWriter(new RingProducer(ring), codec.encoder());
-  const control = new Int32Array(4);
+  const control = new Int32Array(1);
   const acks: { inFlight: InFlightRecord[]; operators: { uid: string; snapshot: { operator?: unknown[] } }[] }[] = [];
   const checkpoints = { ack: (_id: number, snap: never) => acks.push(snap), abandoned: () => {}, decline: () => {}, finished: () => {} };
   let st: Subtask | undefined;

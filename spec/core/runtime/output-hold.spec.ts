@@ -1,53 +1,68 @@
-// Readers of collect sinks hold a checkpointed run's sources (shm/layout.ts, JOB_OUTPUT_HOLD): from the bound
-// unread to half of it, counted over sinks, carried into the next attempt, rung only when the last lets go.
+// Readers of collect sinks hold a checkpointed run's sources upstream of them (shm/layout.ts, output hold): from
+// the bound unread to half of it, counted per source over sinks, carried into the next attempt, rung only when a
+// source is let go.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JOB_OUTPUT_HOLD } from '../../../shm/layout.js';
-import { OutputHold, OutputHolds } from '../../../core/runtime/output-hold.js';
+import { OutputHold, OutputHolds, upstreamSources } from '../../../core/runtime/output-hold.js';
 import { OutputStream } from '../../../core/runtime/output-stream.js';
+import { StreamEnvironment } from '../../../core/index.js';
 
-test('output hold: set at the bound unread, let go at half of it, counted over sinks, a ring only when none holds', () => {
-  const control = new Int32Array(16);
+test('output hold: set at the bound unread, let go at half of it, counted per source over sinks, a ring only when a source is let go', () => {
+  // Sink 3 reads source 0; sink 5 reads sources 0 and 1.
+  const slots = new Int32Array(6);
   let rings = 0;
-  const holds = new OutputHolds();
-  holds.attach(control, () => { rings++; });
+  const holds = new OutputHolds((sink) => (sink === 3 ? [0] : [0, 1]));
+  holds.attach(slots, () => { rings++; });
   const a = new OutputHold(holds, 3, 10);
   const b = new OutputHold(holds, 5, 4);
   a.queued(9);
-  assert.equal(control[JOB_OUTPUT_HOLD], 0);
+  assert.deepEqual([...slots], [0, 0, 0, 0, 0, 0]);
   a.queued(10);
-  assert.equal(control[JOB_OUTPUT_HOLD], 1);
+  assert.deepEqual([...slots], [1, 0, 0, 0, 0, 0]);
   a.queued(30);
-  assert.equal(control[JOB_OUTPUT_HOLD], 1, 'one sink counts once');
+  assert.deepEqual([...slots], [1, 0, 0, 0, 0, 0], 'one sink counts once');
   b.queued(4);
-  assert.equal(control[JOB_OUTPUT_HOLD], 2);
+  assert.deepEqual([...slots], [2, 1, 0, 0, 0, 0]);
   a.took(6);
-  assert.equal(control[JOB_OUTPUT_HOLD], 2, 'still more than half the bound unread');
+  assert.equal(slots[0], 2, 'still more than half the bound unread');
   a.took(5);
-  assert.equal(control[JOB_OUTPUT_HOLD], 1);
-  assert.equal(rings, 0, 'another sink still holds: no ring');
+  assert.deepEqual([...slots], [1, 1, 0, 0, 0, 0]);
+  assert.equal(rings, 0, 'another sink still holds both: no ring');
   b.stop();
-  assert.equal(control[JOB_OUTPUT_HOLD], 0);
+  assert.deepEqual([...slots], [0, 0, 0, 0, 0, 0]);
   assert.equal(rings, 1);
   a.took(0);
   assert.equal(rings, 1, 'nothing to let go: no ring');
 });
 
 test('output hold: a new attempt starts held while a reader is behind; between attempts nothing is written', () => {
-  const first = new Int32Array(16);
-  const holds = new OutputHolds();
+  const first = new Int32Array(2);
+  const holds = new OutputHolds(() => [1]);
   holds.attach(first, () => {});
   const h = new OutputHold(holds, 0, 2);
   h.queued(2);
   holds.detach();
   h.queued(3);
-  const second = new Int32Array(16);
+  const second = new Int32Array(2);
   holds.attach(second, () => {});
-  assert.equal(second[JOB_OUTPUT_HOLD], 1);
+  assert.deepEqual([...second], [0, 1]);
   h.took(1);
-  assert.equal(second[JOB_OUTPUT_HOLD], 0);
-  assert.equal(first[JOB_OUTPUT_HOLD], 1, 'the old attempt\'s buffer is left alone');
+  assert.deepEqual([...second], [0, 0]);
+  assert.deepEqual([...first], [0, 1], 'the old attempt\'s buffer is left alone');
+});
+
+test('upstream sources: every path back, through unions, keyed exchanges and two-input operators; not the other pipelines', () => {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection([1]).name('a');
+  const b = env.fromCollection([2]).name('b');
+  const c = env.fromCollection([3]).name('c');
+  a.union(b.map((x) => x + 1)).keyBy((x) => x % 2).reduce((x, y) => x + y).collect().name('ab');
+  c.collect().name('c-only');
+  const g = env.graph;
+  const id = (name: string): number => g.nodes.find((n) => n.name === name)!.id;
+  assert.deepEqual(upstreamSources(g, id('ab')), [id('a'), id('b')].sort((x, y) => x - y));
+  assert.deepEqual(upstreamSources(g, id('c-only')), [id('c')]);
 });
 
 test('output stream: tells its flow what waits unread as records come and go', async () => {

@@ -253,6 +253,33 @@ test('with checkpoints: a reader that stops while it holds the sources lets the 
   }
 });
 
+test('with checkpoints: a reader holds only the sources upstream of its sink; another pipeline runs to its end', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  let stop: (() => Promise<unknown>) | undefined;
+  try {
+    const also = 40_000;
+    const watch = new SourceWatch();
+    const h = await run<{ out: number[]; other: number[]; also: number[] }>(job({ rate: 0, interval: 20, also, alsoRate: 10_000 }), {
+      parallelism: 1, stateDir: join(dir, 'state'), outputBufferRecords: 1000, onCheckpoint: watch.onCheckpoint,
+    });
+    stop = () => h.cancel();
+    watch.job = h;
+    const reader = h.output('out');
+    await reader.next();
+    const held = await watch.stopped();
+    const alsoOut = (): number => h.metrics().operators.filter((o) => o.operator === 'gen-also').reduce((n, o) => n + o.recordsOut, 0);
+    assert.ok(alsoOut() < also, 'the other pipeline (4 s at its pace) was still running when the hold came');
+    for (let k = 0; alsoOut() < also; k++) {
+      if (k === 4000) assert.fail(`the other pipeline stopped at ${alsoOut()} of ${also}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(genOut(h), held, 'the held source read nothing meanwhile');
+  } finally {
+    await stop?.().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // A review: a reader made, then left unread while the caller awaited the result, held the job for good without a
 // word. It still does (the reader asked for it), but the job says why.
 test('with checkpoints: a reader that holds the job and reads nothing is warned about; once it reads, the job ends', { timeout: 60_000 }, async () => {
