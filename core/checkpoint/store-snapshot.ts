@@ -2,28 +2,39 @@
 //
 // LevelDB has no read-only open: opening a directory replays its log into a new table and deletes the log (a
 // damaged directory's evidence with it), and a directory a running job holds cannot be opened at all. So inspect
-// opens a snapshot: a sibling directory where LevelDB's tables, which it never changes once written, are hard links
-// (copies across file systems), and its other files copies. The state directory itself is not written.
+// opens a snapshot: a sibling directory holding copies of its files (reflinks where the file system has them).
+// Copies, not hard links: the snapshot's own open writes tables, with numbers that a file left unlisted in the
+// MANIFEST (a flush a kill cut short, a running job's compaction) may already have, and it truncates such a file:
+// through a link, the state directory's, and a running job that had it mapped died of SIGBUS (a review).
 //
-// A running job's directory gives a crash-consistent image, as a kill would leave it (a log record being written is
-// dropped on open); a compaction that replaces tables while they are linked leaves one that cannot be opened, and
-// `openSnapshot` takes another.
+// Order: the tables and logs first, then the MANIFEST, then CURRENT, so the MANIFEST copied names no file deleted
+// before the copying began. A running job may still move on meanwhile: a listing that changed during the copy is a
+// snapshot to take again (`consistent`); what a good one holds is what a kill would leave.
 
-import { copyFileSync, linkSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { constants, copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** LevelDB's tables: written once, then only deleted. */
-const IMMUTABLE = /\.(ldb|sst)$/;
 /** Not state: the lock, LevelDB's info logs, a running job's control socket. */
 const SKIPPED = new Set(['LOCK', 'LOG', 'LOG.old', 'control.sock']);
 
 export interface StateDirSnapshot {
   readonly dir: string;
+  /** No file of the directory came or went while it was copied. */
+  readonly consistent: boolean;
   dispose(): void;
 }
 
-/** Snapshots `dir` beside it (same file system: links), or in the temp directory when its parent is not writable. */
+/** Copy order: CURRENT last, the MANIFEST before it, everything else first. */
+function rank(name: string): number {
+  return name === 'CURRENT' ? 2 : name.startsWith('MANIFEST-') ? 1 : 0;
+}
+
+function listing(dir: string): string[] {
+  return readdirSync(dir).filter((n) => !SKIPPED.has(n)).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Snapshots `dir` beside it, or in the temp directory when its parent is not writable. */
 export function snapshotStateDir(dir: string): StateDirSnapshot {
   const abs = path.resolve(dir);
   let into: string;
@@ -34,26 +45,22 @@ export function snapshotStateDir(dir: string): StateDirSnapshot {
   }
   const dispose = (): void => rmSync(into, { recursive: true, force: true });
   try {
-    // CURRENT last: it names the MANIFEST, which a running job may have moved on from since the listing.
-    const names = readdirSync(abs).filter((n) => !SKIPPED.has(n)).sort((a, b) => (a === 'CURRENT' ? 1 : b === 'CURRENT' ? -1 : 0));
+    const names = listing(abs);
     for (const name of names) {
       const from = path.join(abs, name);
-      const to = path.join(into, name);
-      let isFile: boolean;
-      try { isFile = statSync(from).isFile(); } catch { continue; /* deleted since the listing (a compaction) */ }
-      if (!isFile) continue;
       try {
-        if (!IMMUTABLE.test(name)) copyFileSync(from, to);
-        else {
-          try { linkSync(from, to); } catch { copyFileSync(from, to); }
-        }
+        if (!statSync(from).isFile()) continue;
+        copyFileSync(from, path.join(into, name), constants.COPYFILE_FICLONE);
       } catch (e) {
+        // Deleted since the listing (a compaction): the listing check below says so.
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
     }
+    const after = listing(abs);
+    const consistent = after.length === names.length && after.every((n, i) => n === names[i]);
+    return { dir: into, consistent, dispose };
   } catch (e) {
     dispose();
     throw e;
   }
-  return { dir: into, dispose };
 }

@@ -105,7 +105,7 @@ export function createProgram(): Command {
     .command('inspect')
     .summary('list or show the checkpoints of a state directory')
     .description('List the checkpoints and savepoints of a state directory (verifying every chunk), or show one in detail.')
-    .argument('<state-dir>', 'a state directory (not one a running job holds: LevelDB allows one process at a time)')
+    .argument('<state-dir>', 'a state directory (a running job\'s too: inspect reads a copy, never the directory itself)')
     .addOption(new Option('--checkpoint <id>', 'show this checkpoint: operators, key groups, state sizes, sample keys, source positions').argParser(positiveInt))
     .addOption(new Option('--savepoint <name>', 'show the savepoint of this name').argParser(savepointName).conflicts(['checkpoint']))
     .addOption(new Option('--keys <n>', 'sample keys shown per keyed operator').argParser(nonNegativeInt).default(5))

@@ -52,9 +52,14 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
   constructor(private readonly detach: (unread: T[]) => void, private readonly flow?: Flow, stalled?: (waitedMs: number, unread: number) => void, stallMs = READER_STALL_MS) {
     if (flow === undefined || stalled === undefined) return;
     let told = false;
+    /** When this watch first saw the job held (NaN: not held): a reader idle before the hold is not a stall. */
+    let heldSince = NaN;
     this.stallWatch = setInterval(() => {
-      const waited = performance.now() - this.lastReadAt;
-      if (!flow.holding() || waited < stallMs) { told = false; return; }
+      if (!flow.holding()) { heldSince = NaN; told = false; return; }
+      const now = performance.now();
+      if (heldSince !== heldSince) heldSince = now;
+      const waited = now - Math.max(heldSince, this.lastReadAt);
+      if (waited < stallMs) { told = false; return; }
       if (!told) { told = true; stalled(waited, this.queue.length - this.head); }
     }, Math.min(1000, stallMs / 2));
     this.stallWatch.unref();
