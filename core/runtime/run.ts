@@ -220,6 +220,8 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
 }
 
 const DEFAULT_RING_BYTES = 256 * 1024;
+/** How long an attempt's end waits for its pool's threads to exit before it moves on. */
+const DESTROY_WAIT_MS = 10_000;
 const DEFAULT_OUTPUT_BUFFER_RECORDS = 65_536;
 /** The longest delay setTimeout takes as it is. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -802,7 +804,13 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         released = true;
         await cache.give(poolKey, threads);
       } else {
-        await destroyPool();
+        // piscina's destroy waits for its workers' 'exit' events, and it unrefs idle workers (the replacement it
+        // starts for one that died of OOM): with nothing else pending, the event loop ended before the event came
+        // ("Promise resolution is still pending but the event loop has already resolved", a CI run on Node 20).
+        // A timer keeps the loop up meanwhile, and bounds the wait.
+        let keep: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([destroyPool(), new Promise<void>((r) => { keep = setTimeout(r, DESTROY_WAIT_MS); })]);
+        clearTimeout(keep);
       }
     }
   })();
