@@ -282,30 +282,33 @@ test('with checkpoints: a reader holds only the sources upstream of its sink; an
 
 // A review: a reader made, then left unread while the caller awaited the result, held the job for good without a
 // word. It still does (the reader asked for it), but the job says why.
-test('with checkpoints: a reader that holds the job and reads nothing is warned about; once it reads, the job ends', { timeout: 60_000 }, async () => {
+test('with checkpoints: a reader that holds the job and reads nothing is warned about; once it reads, the job goes on', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
   // A failed assertion must not leave the job running (and the tests after it waiting).
   let stop: (() => Promise<unknown>) | undefined;
   try {
-    const n = 20_000;
     const warnings: string[] = [];
-    const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0, interval: 20 }), {
+    // Unbounded: a bounded one may end before its first commit holds it (a CI run on Node 24: 20,000 records).
+    const h = await run<{ out: number[]; other: number[] }>(job({ rate: 0, interval: 20 }), {
       parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 100, onWarning: (w) => warnings.push(String(w)),
     });
     stop = () => h.cancel();
     const reader = h.output('out');
-    let settled = false;
-    void h.result.then(() => { settled = true; }, () => { settled = true; });
-    for (let k = 0; !warnings.some((w) => /output\('out'\): the job has waited \d+ s for this reader, which has read nothing since \(\d+ records unread, outputBufferRecords 100\)/.test(w)); k++) {
+    const warned = /output\('out'\): the job has waited \d+ s for this reader, which has read nothing since \((\d+) records unread, outputBufferRecords 100\)/;
+    for (let k = 0; !warnings.some((w) => warned.test(w)); k++) {
       if (k === 4000) assert.fail(`no warning: ${warnings.join(' | ')}`);
       await new Promise((r) => setTimeout(r, 5));
     }
-    assert.equal(settled, false, 'held: the job has not ended');
+    const unread = Number(warned.exec(warnings.find((w) => warned.test(w))!)![1]);
+    assert.ok(unread >= 100, `${unread} unread`);
+    // Past what waited: the sources went on once the reader read.
     const read: number[] = [];
-    for await (const i of reader) read.push(i);
-    const r = await h.result;
-    assert.deepEqual(read.sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
-    assert.deepEqual(r.collected.out, []);
+    for await (const i of reader) {
+      read.push(i);
+      if (read.length === unread + 5000) break;
+    }
+    await h.cancel();
+    checkPrefixes(read, 2);
   } finally {
     await stop?.().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
