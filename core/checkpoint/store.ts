@@ -11,7 +11,7 @@
 // synchronous batch. Chunks no retained manifest refers to are deleted (garbage collection), except those of
 // checkpoints still in progress.
 
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { ClassicLevel } from 'classic-level';
@@ -19,6 +19,7 @@ import { crc32 } from '../../shm/checksum.js';
 import { chunkSeal } from '../state/key-group-codec.js';
 import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha256, type ChunkRef, type Manifest } from './manifest.js';
 import { readPublishedMark } from './published-mark.js';
+import { makeDir } from '../runtime/make-dir.js';
 
 // Loaded on first use: worker threads import this module through the public API but never open a store.
 const requireLazy = createRequire(import.meta.url);
@@ -89,7 +90,7 @@ export class CheckpointStore {
 
   static async open(dir: string): Promise<CheckpointStore> {
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDir(dir);
     } catch (e) {
       // A plain message, as for a directory in use (an operations review: a raw stack).
       throw new StateDirError(`state directory ${dir} cannot be created: ${(e as Error).message}`, { cause: e });

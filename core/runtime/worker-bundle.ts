@@ -16,12 +16,13 @@
 // added under new names (content hash) and renamed into place, so concurrent runs never see a partial one. What
 // no run needs any more is swept after each build (bundle-cache.ts).
 
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash, randomUUID } from 'node:crypto';
 import { sweepBundleCache, touch } from './bundle-cache.js';
+import { makeDir } from './make-dir.js';
 
 const requireLazy = createRequire(import.meta.url);
 
@@ -118,7 +119,7 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
   ].join('\n');
   try {
     const esbuild = requireLazy('esbuild') as typeof import('esbuild');
-    mkdirSync(outDir, { recursive: true });
+    makeDir(outDir);
     const built = await esbuild.build({
       stdin: { contents: entry, resolveDir: engineRoot, loader: 'js', sourcefile: 'sluice-worker-entry.js' },
       absWorkingDir: engineRoot,

@@ -10,11 +10,12 @@
 // Writes are synchronous (writeSync from a buffer): `write` and `prepareCommit` are synchronous in the sink
 // contract, and the barrier must find the bytes on disk.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js';
 import type { SinkWriter } from '../sink.js';
+import { makeDir } from '../../runtime/make-dir.js';
 import {
   checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync,
   removeFile, syncDir, syncDirSync, type FileSinkTransaction, type PartFile, type PartNames,
@@ -97,7 +98,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     if (!(this.rollBytes >= 1) || !(this.rollRecords >= 1) || !(this.bufferBytes >= 0)) {
       throw new ConnectorOptionError(`file sink: rollBytes and rollRecords must be >= 1 and bufferBytes >= 0, got ${this.rollBytes}, ${this.rollRecords}, ${this.bufferBytes}`);
     }
-    mkdirSync(this.dir, { recursive: true });
+    makeDir(this.dir);
   }
 
   write(value: T): void {
