@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,58 @@ test('a snapshot copies the files, skips the lock, removes itself, and opens as 
       snap.dispose();
     }
     assert.deepEqual(readdirSync(root), ['state']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+// The real CLI, interrupted while it copies: the copy is synchronous, so the handler runs once it returns, and must
+// remove the snapshot then (a review found an interrupted inspect's 207 MB left beside the directory). The child is
+// frozen with SIGSTOP where the copy is seen half done, so the SIGINT is known to land during the copy.
+test('an inspect interrupted while it copies exits 130 and leaves no snapshot behind', { timeout: 120_000 }, async (t) => {
+  const root = mkdtempSync(path.join(tmpdir(), 'sluice-snapshot-'));
+  const bin = new URL('../../../bin/sluice.mjs', import.meta.url).pathname;
+  try {
+    const dir = path.join(root, 'state');
+    await (await CheckpointStore.open(dir)).close();
+    const bigBytes = 256 * 1024 * 1024;
+    writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(bigBytes, 7));
+    let caught = 0;
+    for (let attempt = 0; attempt < 5 && caught === 0; attempt++) {
+      const child = spawn(process.execPath, [bin, 'inspect', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+      let done = false;
+      void exited.then(() => { done = true; });
+      const copySize = (): number => {
+        for (const n of readdirSync(root)) {
+          if (!n.startsWith('.state.inspect-')) continue;
+          try { return statSync(path.join(root, n, 'big.bin')).size; } catch { /* not begun */ }
+        }
+        return -1;
+      };
+      // Marker: the copy of big.bin exists in the snapshot and is not complete.
+      while (!done) {
+        const size = copySize();
+        if (size > 0 && size < bigBytes) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      if (!done) {
+        child.kill('SIGSTOP');
+        const size = copySize();
+        if (size > 0 && size < bigBytes) {
+          caught++;
+          child.kill('SIGINT');
+        }
+        child.kill('SIGCONT');
+      }
+      const exit = await exited;
+      if (caught > 0) assert.deepEqual(exit, { code: 130, signal: null }, stderr);
+      else assert.equal(exit.code, 0, stderr);
+      assert.deepEqual(readdirSync(root), ['state'], 'no snapshot left');
+    }
+    if (caught === 0) t.skip('every copy finished before it was seen half done (a reflink file system?)');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
