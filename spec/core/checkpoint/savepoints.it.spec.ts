@@ -14,6 +14,7 @@ import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { dirProblems, inspectCommand, inspectDir } from '../../../core/cli/inspect.js';
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
+import { captured } from '../../support/captured-output.js';
 
 function url(file: string, params: Record<string, string | number>): URL {
   const u = new URL(`./jobs/${file}`, import.meta.url);
@@ -265,15 +266,7 @@ test('a damaged savepoint name record is refused on restore and reported by insp
       (e: Error) => e.name === 'CorruptCheckpointError' && e.message.includes(`savepoint 'v1' is recorded as checkpoint ${later.id}, but that is a checkpoint, not a savepoint`));
     assert.match((await problems()).join('\n'), new RegExp(`savepoint 'v1' is recorded as checkpoint ${later.id}, but that is a checkpoint`));
     // inspect --savepoint refuses it too (exit 1), as does a record that is not an id, below.
-    const inspectSavepoint = async (): Promise<number> => {
-      const [out, err] = [process.stdout.write, process.stderr.write];
-      process.stdout.write = process.stderr.write = (() => true) as typeof process.stdout.write;
-      try {
-        return await inspectCommand(stateDir, { savepoint: 'v1', keys: 0, verify: false });
-      } finally {
-        [process.stdout.write, process.stderr.write] = [out, err];
-      }
-    };
+    const inspectSavepoint = async (): Promise<number> => (await captured(() => inspectCommand(stateDir, { savepoint: 'v1', keys: 0, verify: false }))).code;
     assert.equal(await inspectSavepoint(), 1);
     await damage('x1');
     await assert.rejects(run(job, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: () => {} }),

@@ -13,6 +13,7 @@ import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { snapshotStateDir } from '../../../core/checkpoint/store-snapshot.js';
 import { inspectCommand } from '../../../core/cli/inspect.js';
 import { run } from '../../../core/index.js';
+import { captured } from '../../support/captured-output.js';
 
 /** Every file of `dir` with the SHA-256 of its bytes. */
 function files(dir: string): Record<string, string> {
@@ -22,20 +23,6 @@ function files(dir: string): Record<string, string> {
     if (statSync(p).isFile()) out[f] = createHash('sha256').update(readFileSync(p)).digest('hex');
   }
   return out;
-}
-
-async function captured(f: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const write = process.stdout.write;
-  const errWrite = process.stderr.write;
-  let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stderr.write;
-  try {
-    return { code: await f(), out };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
-  }
 }
 
 test('inspect leaves the state directory as it was, and sees what only LevelDB\'s log held', { timeout: 60_000 }, async () => {
