@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, OperatorError } from '../../../core/index.js';
+import { run, OperatorError, type JobHandle, type RunOptions } from '../../../core/index.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 
 const job = (q: Record<string, string | number>): URL => {
@@ -188,27 +188,37 @@ class SourceWatch {
 /** Two and a half metric publishes of a busy thread. */
 const STOPPED_SPAN_MS = 250;
 
+type Out = { out: number[]; other: number[]; also: number[] };
+
+/**
+ * A checkpointed run of the output job for the hold tests, its SourceWatch wired. The job is cancelled and its
+ * directory removed however `body` ends: a failed assertion must not leave it running for the tests after it.
+ */
+async function holdRun(query: (dir: string) => Record<string, string | number>, options: RunOptions, body: (h: JobHandle<Out>, watch: SourceWatch) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  let h: JobHandle<Out> | undefined;
+  try {
+    const watch = new SourceWatch();
+    h = await run<Out>(job(query(dir)), { parallelism: 2, stateDir: join(dir, 'state'), onCheckpoint: watch.onCheckpoint, ...options });
+    watch.job = h;
+    await body(h, watch);
+  } finally {
+    await h?.cancel().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // With checkpoints records reach the reader at commits; a sink that refused input would hold back the barrier
 // whose commit lets the reader go on. The sources stop instead, and checkpoints go on completing.
 for (const bound of [1000, Infinity]) {
   test(`with checkpoints: a reader that falls behind ${bound === Infinity ? 'does not hold the sources with outputBufferRecords: Infinity' : 'holds the sources, checkpoints go on, and it reads on: each record once'}`, { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
-    // A failed assertion must not leave the job running (and the tests after it waiting).
-    let stop: (() => Promise<unknown>) | undefined;
-    try {
-      const watch = new SourceWatch();
-      // Unheld, a paced generator: as fast as it goes, the unread records of a minute would fill the heap.
-      const h = await run<{ out: number[]; other: number[] }>(job({ rate: bound === Infinity ? 100_000 : 0, interval: 20 }), {
-        parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: bound, onCheckpoint: watch.onCheckpoint,
-      });
-      stop = () => h.cancel();
-      watch.job = h;
+    // Unheld, a paced generator: as fast as it goes, the unread records of a minute would fill the heap.
+    await holdRun(() => ({ rate: bound === Infinity ? 100_000 : 0, interval: 20 }), { outputBufferRecords: bound }, async (h, watch) => {
       const reader = h.output('out');
       const read: number[] = [];
       for (let k = 0; k < 10; k++) read.push((await reader.next()).value as number);
       if (bound === Infinity) {
         await assert.rejects(watch.stopped(40), /the sources never stopped/);
-        await h.cancel();
         return;
       }
       const at = await watch.stopped();
@@ -222,24 +232,13 @@ for (const bound of [1000, Infinity]) {
       }
       await h.cancel();
       checkPrefixes(read, 2);
-    } finally {
-      await stop?.().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
 test('with checkpoints: a reader that stops while it holds the sources lets the job run to its end', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
-  let stop: (() => Promise<unknown>) | undefined;
-  try {
-    const n = 200_000;
-    const watch = new SourceWatch();
-    const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0, interval: 20 }), {
-      parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 100, onCheckpoint: watch.onCheckpoint,
-    });
-    stop = () => h.cancel();
-    watch.job = h;
+  const n = 200_000;
+  await holdRun(() => ({ n, rate: 0, interval: 20 }), { outputBufferRecords: 100 }, async (h, watch) => {
     const reader = h.output('out');
     const read = [(await reader.next()).value as number];
     const at = await watch.stopped();
@@ -247,23 +246,12 @@ test('with checkpoints: a reader that stops while it holds the sources lets the 
     await reader.return!();
     const r = await h.result;
     assert.deepEqual([...read, ...r.collected.out].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
-  } finally {
-    await stop?.().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('with checkpoints: a reader holds only the sources upstream of its sink; another pipeline runs to its end', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
-  let stop: (() => Promise<unknown>) | undefined;
-  try {
-    const also = 40_000;
-    const watch = new SourceWatch();
-    const h = await run<{ out: number[]; other: number[]; also: number[] }>(job({ rate: 0, interval: 20, also, alsoRate: 10_000 }), {
-      parallelism: 1, stateDir: join(dir, 'state'), outputBufferRecords: 1000, onCheckpoint: watch.onCheckpoint,
-    });
-    stop = () => h.cancel();
-    watch.job = h;
+  const also = 40_000;
+  await holdRun(() => ({ rate: 0, interval: 20, also, alsoRate: 10_000 }), { parallelism: 1, outputBufferRecords: 1000 }, async (h, watch) => {
     const reader = h.output('out');
     await reader.next();
     const held = await watch.stopped();
@@ -274,25 +262,15 @@ test('with checkpoints: a reader holds only the sources upstream of its sink; an
       await new Promise((r) => setTimeout(r, 5));
     }
     assert.equal(genOut(h), held, 'the held source read nothing meanwhile');
-  } finally {
-    await stop?.().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 // A review: a reader made, then left unread while the caller awaited the result, held the job for good without a
 // word. It still does (the reader asked for it), but the job says why.
 test('with checkpoints: a reader that holds the job and reads nothing is warned about; once it reads, the job goes on', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
-  // A failed assertion must not leave the job running (and the tests after it waiting).
-  let stop: (() => Promise<unknown>) | undefined;
-  try {
-    const warnings: string[] = [];
-    // Unbounded: a bounded one may end before its first commit holds it (a CI run on Node 24: 20,000 records).
-    const h = await run<{ out: number[]; other: number[] }>(job({ rate: 0, interval: 20 }), {
-      parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 100, onWarning: (w) => warnings.push(String(w)),
-    });
-    stop = () => h.cancel();
+  const warnings: string[] = [];
+  // Unbounded: a bounded one may end before its first commit holds it (a CI run on Node 24: 20,000 records).
+  await holdRun(() => ({ rate: 0, interval: 20 }), { outputBufferRecords: 100, onWarning: (w) => warnings.push(String(w)) }, async (h) => {
     const reader = h.output('out');
     const warned = /output\('out'\): the job has waited \d+ s for this reader, which has read nothing since \((\d+) records unread, outputBufferRecords 100\)/;
     for (let k = 0; !warnings.some((w) => warned.test(w)); k++) {
@@ -309,26 +287,15 @@ test('with checkpoints: a reader that holds the job and reads nothing is warned 
     }
     await h.cancel();
     checkPrefixes(read, 2);
-  } finally {
-    await stop?.().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('with checkpoints: a restart while a reader holds the sources starts them held; each record once through it', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
-  // A failed assertion must not leave the job running (and the tests after it waiting).
-  let stop: (() => Promise<unknown>) | undefined;
-  try {
-    const timerFail = join(dir, 'fail-now');
-    const warnings: string[] = [];
-    const watch = new SourceWatch();
-    const h = await run<{ out: number[]; other: number[] }>(job({ rate: 0, interval: 20, timerFail }), {
-      parallelism: 2, stateDir: join(dir, 'state'), outputBufferRecords: 1000, onCheckpoint: watch.onCheckpoint,
-      restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)),
-    });
-    stop = () => h.cancel();
-    watch.job = h;
+  let timerFail = '';
+  const warnings: string[] = [];
+  await holdRun((dir) => ({ rate: 0, interval: 20, timerFail: (timerFail = join(dir, 'fail-now')) }), {
+    outputBufferRecords: 1000, restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)),
+  }, async (h, watch) => {
     const reader = h.output('out');
     const read: number[] = [];
     for (let k = 0; k < 10; k++) read.push((await reader.next()).value as number);
@@ -350,10 +317,7 @@ test('with checkpoints: a restart while a reader holds the sources starts them h
     const r = await h.cancel();
     assert.equal(r.restarts, 1);
     checkPrefixes(read, 2);
-  } finally {
-    await stop?.().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('outputBufferRecords must be an integer from 1 to 2^30, or Infinity', async () => {
