@@ -7,7 +7,10 @@
 // Two framings: 'line' (a record ends at every LF) and 'csv' (RFC 4180: an LF inside a quoted field belongs to
 // the field). Counting quote bytes on raw UTF-8 is safe: 0x22 never occurs inside a multi-byte character.
 // A record longer than `maxLineBytes` is cut to its first `maxLineBytes` bytes and flagged; its remaining bytes
-// are skipped up to the next LF (quotes ignored there, so an unbalanced quote cannot swallow the whole input).
+// are skipped up to the LF that ends it. In CSV framing that is the first LF outside quotes, as for any record:
+// skipping to the first LF, as this once did, made the lines of a long quoted field records of their own, which
+// parse as well as any (wrong values; "never a wrong value" wins). So an unbalanced quote in a too-long record makes
+// the rest of the input that one flagged record, which RFC 4180 reads it as; only `maxLineBytes` of it is held.
 
 import { ConnectorOptionError } from '../errors.js';
 
@@ -116,6 +119,8 @@ export class LineFramer {
       const limit = this.csv && !this.discarding ? Math.min(n, p + this.maxLineBytes + 2 - this.recordLen) : n;
       const nl = this.findTerminator(chunk, p, limit);
       const stop = nl < 0 ? limit : nl;
+      // Nothing spins for ever: a scan that neither moved nor found an end is a framer bug, not input to wait on.
+      if (stop === p && nl < 0) throw new Error(`line framer: no progress at byte ${this.recordStart + this.recordLen} (record of ${this.recordLen} bytes)`);
       this.take(chunk, p, stop);
       if (nl < 0) { p = stop; continue; }
       this.complete(1);
@@ -133,7 +138,7 @@ export class LineFramer {
 
   /** Index of the LF that ends the current record, searching [from, limit); -1 if none there. */
   private findTerminator(chunk: Buffer, from: number, limit: number): number {
-    if (!this.csv || this.discarding) return chunk.indexOf(LF, from);
+    if (!this.csv) return chunk.indexOf(LF, from);
     const delimiter = this.delimiter;
     let state = this.csvState;
     let i = from;
@@ -172,16 +177,18 @@ export class LineFramer {
   private take(chunk: Buffer, a: number, b: number): void {
     const len = b - a;
     if (len === 0) return;
-    if (this.csv && !this.discarding) for (let i = a; i < b; i++) if (chunk[i] === LF) this.recordLfs++;
+    if (this.csv) for (let i = a; i < b; i++) if (chunk[i] === LF) this.recordLfs++;
     this.recordLen += len;
     this.lastByte = chunk[b - 1]!;
+    // Before the return below: a chunk that began just past the kept bytes never set it, and CSV framing's scan
+    // limit (push) then stayed where it was: a thread spinning for ever on a record cut at maxLineBytes + 1 bytes.
+    if (this.recordLen > this.maxLineBytes + 1) this.discarding = true;
     // One byte over the limit is kept so a CR before the LF does not count against it.
     const room = this.maxLineBytes + 1 - this.keptLen;
     if (room <= 0) return;
     const kept = len <= room ? chunk.subarray(a, b) : chunk.subarray(a, a + room);
     this.parts.push(kept);
     this.keptLen += kept.length;
-    if (this.recordLen > this.maxLineBytes + 1) this.discarding = true;
   }
 
   private complete(terminator: 0 | 1): void {

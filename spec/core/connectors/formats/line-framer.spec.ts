@@ -85,11 +85,25 @@ test('csv framing: a BOM before a quoted first field holding a line break, cut a
   assert.equal(frame(notBom, [1], { framing: 'csv' }).length, 2);
 });
 
-test('csv framing: an unbalanced quote in a too-long record resyncs at the next LF instead of swallowing the input', () => {
+// Regression: a too-long record was skipped to the next LF, quotes ignored, so the lines of a long quoted field
+// became records of their own, and those parse as well as any: wrong values, not a flagged record.
+test('csv framing: a too-long quoted field is one flagged record, line breaks and record-like lines inside it included, cut anywhere', () => {
+  const long = '"' + 'z'.repeat(20) + '\n2,fake,row\n' + 'y'.repeat(10) + '"';
+  const input = Buffer.from(`1,${long},x\r\n3,ok\n`);
+  for (let cut = 0; cut <= input.length; cut++) {
+    const rs = frame(input, [cut], { framing: 'csv', maxLineBytes: 8 });
+    assert.deepEqual(texts(rs), ['1,"zzzzz', '3,ok'], `cut at ${cut}`);
+    assert.equal(rs[0]!.tooLong, `1,${long},x`.length);
+    assert.deepEqual(rs.map((r) => [r.line, r.lines, r.offset]), [[1, 3, 0], [4, 1, input.indexOf('3,ok')]], `cut at ${cut}`);
+  }
+});
+
+test('csv framing: an unbalanced quote in a too-long record makes the rest of the input that one flagged record', () => {
   const input = Buffer.from('a,"' + 'z'.repeat(30) + '\nb,c\n');
   const rs = frame(input, [], { framing: 'csv', maxLineBytes: 8 });
-  assert.deepEqual(texts(rs), ['a,"zzzzz', 'b,c']);
-  assert.equal(rs[0]!.tooLong, 33);
+  assert.deepEqual(texts(rs), ['a,"zzzzz']);
+  assert.equal(rs[0]!.tooLong, input.length);
+  assert.equal(rs[0]!.end, input.length);
 });
 
 test('bad options are ConnectorOptionErrors', () => {
@@ -128,4 +142,25 @@ test('property: any chunking gives the same records; offsets and ends tile the i
       }
     },
   ), { numRuns: 400 });
+});
+
+// Would have found the spin on a record cut at maxLineBytes + 1 bytes (the framer now throws where it would spin).
+test('property: csv framing with any limit gives the same records for any chunking; offsets tile the input, lines add up', () => {
+  const csvText = fc.array(fc.constantFrom('a', 'é', '"', '""', ',', '\n', '\r\n', 'xyz'), { maxLength: 30 }).map((xs) => xs.join(''));
+  fc.assert(fc.property(csvText, fc.integer({ min: 1, max: 12 }), fc.array(fc.nat({ max: 80 }), { maxLength: 6 }), (text, maxLineBytes, cuts) => {
+    const input = Buffer.from(text);
+    const options = { framing: 'csv' as const, maxLineBytes };
+    const whole = frame(input, [], options);
+    assert.deepEqual(frame(input, cuts, options), whole);
+    let offset = 0;
+    let line = 1;
+    for (const r of whole) {
+      assert.equal(r.offset, offset);
+      assert.equal(r.line, line);
+      assert.ok(r.bytes.length <= maxLineBytes);
+      offset = r.end;
+      line += r.lines;
+    }
+    assert.equal(offset, input.length);
+  }), { numRuns: 1000 });
 });
