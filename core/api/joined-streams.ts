@@ -105,7 +105,10 @@ abstract class TwoInputWindowing<A, B, K extends Key, W extends Window> {
 export class WindowedJoin<A, B, K extends Key, W extends Window> extends TwoInputWindowing<A, B, K, W> {
   protected readonly kind = 'join';
 
-  /** `fn(left, right)` per pair, its result emitted; or `{ join(left, right, out) }`, emitting any number. */
+  /** `fn(left, right)` per pair, its result emitted. */
+  apply<R>(fn: JoinFunction<A, B, R>): DataStream<R>;
+  /** `{ join(left, right, out) }` per pair, emitting any number: name R (apply<R>) or annotate `out: Collector<R>`. */
+  apply<R = OutputTypeHint>(fn: FlatJoinFunction<A, B, R>): DataStream<R>;
   apply<R>(fn: JoinFunction<A, B, R> | FlatJoinFunction<A, B, R>): DataStream<R> {
     if (typeof fn !== 'function' && typeof (fn as Partial<FlatJoinFunction<A, B, R>> | null)?.join !== 'function') {
       throw new JobDefinitionError(`join apply: expected a function (left, right) => result or an object with join(left, right, out), got ${fn === null ? 'null' : typeof fn}`);

@@ -166,6 +166,10 @@ function collectorOutputs(env: StreamEnvironment): void {
   expectType<DataStream<number>>()(window().aggregate(sum));
   expectType<DataStream<number>>()(keyed.connect(other).process<number>({ processElement1(o, _c, out) { out.collect(o.id); }, processElement2(p, _c, out) { out.collect(p.id); } }));
   expectType<DataStream<number>>()(keyed.intervalJoin(other).between(-5, 5).process<number>((l, r, _ctx, out) => out.collect(l.id + r.id)));
+  const joinWindow = () => orders.join(other).where((o) => o.id).equalTo((p) => p.id).window(TumblingEventTimeWindows.of(10));
+  expectType<DataStream<string>>()(joinWindow().apply((o, p) => `${o.id}:${p.name}`));
+  expectType<DataStream<number>>()(joinWindow().apply<number>({ join(o, p, out) { out.collect(o.id + p.id); } }));
+  expectType<DataStream<number>>()(joinWindow().apply({ join(o, p, out: Collector<number>) { out.collect(o.id + p.id); } }));
   expectType<DataStream<number>>()(keyed.connect(env.fromCollection<number>([]).broadcast(rules)).process<number>({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} }));
   expectType<DataStream<number>>()(orders.connect(env.fromCollection<number>([]).broadcast(rules)).process<number>({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} }));
   // a function that emits nothing (side outputs only, say): its main output type is the hint (nothing flows there)
@@ -187,6 +191,8 @@ function collectorOutputs(env: StreamEnvironment): void {
   keyed.connect(other).process({ processElement1(o, _c, out) { out.collect(o.id); }, processElement2() {} });
   // @ts-expect-error interval join
   keyed.intervalJoin(other).between(-5, 5).process((l, r, _ctx, out) => out.collect(l.id + r.id));
+  // @ts-expect-error flat window join
+  joinWindow().apply({ join(o, p, out) { out.collect(o.id + p.id); } });
   // @ts-expect-error keyed broadcast process
   keyed.connect(env.fromCollection<number>([]).broadcast(rules)).process({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} });
   // @ts-expect-error broadcast process on a plain stream
