@@ -58,7 +58,7 @@ export { redisStreamSink, type RedisStreamSinkOptions } from './connectors/redis
 export { jsonField, entryAsIs, type StreamEntry, type EntryDecoder } from './connectors/redis/redis-entry.js';
 export type { RedisConnection } from './connectors/redis/redis-client.js';
 export {
-  ConnectorError, BadInputError, MalformedJsonError, CsvColumnCountError, CsvSyntaxError, CsvHeaderError, InvalidUtf8Error, LineTooLongError,
+  ConnectorError, BadInputError, MalformedJsonError, CsvColumnCountError, CsvSyntaxError, CsvHeaderError, InvalidUtf8Error, LineTooLongError, IncompleteLineError,
   EntryUndecodableError, EncodeError, NoInputFilesError, FileTruncatedError, FileCommitError, SocketSourceError, RedisConnectorError,
   ConnectorOptionError, type ConnectorErrorCode,
 } from './connectors/errors.js';

@@ -28,7 +28,8 @@ export interface DeadLetter {
   readonly position?: string;
   /**
    * `raw` is the first part of the record: of one too large for a ring (see `RecordTooLargeError`), or of a line
-   * longer than a source's `maxLineBytes` (`LineTooLongError`).
+   * longer than a source's `maxLineBytes` (`LineTooLongError`), or what arrived of a socket line whose connection
+   * failed before its end (`IncompleteLineError`).
    */
   readonly truncated?: true;
 }

@@ -9,6 +9,7 @@ export type ConnectorErrorCode =
   | 'CSV_HEADER'            // a header row that cannot name the columns (empty, duplicate names, bad bytes)
   | 'INVALID_UTF8'          // bytes that are not well-formed UTF-8
   | 'LINE_TOO_LONG'         // a line (record) longer than the configured maximum
+  | 'LINE_INCOMPLETE'       // a line cut short by a connection that failed before its end
   | 'ENTRY_UNDECODABLE'     // a Redis stream entry whose fields do not decode
   | 'ENCODE_FAILED'         // a value a sink encoder cannot write
   | 'NO_INPUT_FILES'        // an input path or pattern that matches no file
@@ -107,6 +108,16 @@ export class LineTooLongError extends BadInputError {
     this.name = 'LineTooLongError';
     this.length = length;
     this.limit = limit;
+  }
+}
+
+/** A socket line whose connection failed (a reset) before its line end: what came of it is not the line. */
+export class IncompleteLineError extends BadInputError {
+  /** The bad record's raw input is what arrived of the line: its dead letter says `truncated`. */
+  readonly rawTruncated = true;
+  constructor(location: InputLocation, received: number, reason: string) {
+    super('LINE_INCOMPLETE', location, `line cut short after ${received} bytes: the connection failed before its end (${reason})`);
+    this.name = 'IncompleteLineError';
   }
 }
 

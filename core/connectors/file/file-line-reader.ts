@@ -71,9 +71,14 @@ export class FileLineReader {
     return this.pos;
   }
 
-  /** Bytes read ahead and not yet handed out. */
+  /** Bytes read ahead and not yet handed out (each record counted with RECORD_OVERHEAD_BYTES). */
   get bufferedBytes(): number {
     return this.framer.bufferedBytes;
+  }
+
+  /** Records read ahead and not yet handed out. */
+  get bufferedRecords(): number {
+    return this.framer.queued;
   }
 
   /** Follow mode: how growth is noticed now ('watch' or 'poll'); undefined when not following. */

@@ -235,7 +235,8 @@ export class CsvEncoder {
   }
 
   private quote(s: string): string {
-    if (s.includes(this.delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r')) return `"${s.replaceAll('"', '""')}"`;
+    // A leading U+FEFF too: opening a file, a reader takes it for a byte order mark and drops it (a review).
+    if (s.includes(this.delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r') || s.charCodeAt(0) === 0xfeff) return `"${s.replaceAll('"', '""')}"`;
     return s;
   }
 }

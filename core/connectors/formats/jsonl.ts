@@ -52,7 +52,12 @@ function isBlank(text: string): boolean {
   return true;
 }
 
-/** One value per line. JSON escapes line breaks inside strings, so a value never spans lines. */
+/**
+ * One value per line. JSON escapes line breaks inside strings, so a value never spans lines. What JSON.stringify
+ * would write as something else is an EncodeError naming where it is (a review: NaN and Infinity became null, a Map
+ * or a Set {}, undefined in an array null, all without a word), as the CSV encoder refuses an object. A property
+ * whose value is undefined is left out, as JSON does: read back, it is undefined again.
+ */
 export class JsonLinesEncoder<T = unknown> {
   encode(value: T): string {
     let text: string | undefined;
@@ -62,6 +67,35 @@ export class JsonLinesEncoder<T = unknown> {
       throw new EncodeError(`JSON Lines: cannot encode value: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     if (text === undefined) throw new EncodeError(`JSON Lines: ${typeof value} has no JSON representation`);
+    // After stringify: a cycle or a BigInt has thrown there already, so this walk ends.
+    const bad = unwritable(value, '$');
+    if (bad !== undefined) throw new EncodeError(`JSON Lines: ${bad}; convert it first`);
     return `${text}\n`;
   }
+}
+
+/** Where `v` holds something JSON.stringify writes as another value, or undefined. */
+function unwritable(v: unknown, path: string): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, which JSON writes as null`;
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (v instanceof Date && Number.isNaN(v.getTime())) return `${path} is an invalid Date, which JSON writes as null`;
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `${path} is a ${v.constructor.name}, which JSON writes as an object of its indexes`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      const at = `${path}[${i}]`;
+      if (x === undefined || typeof x === 'function' || typeof x === 'symbol') return `${at} is ${x === undefined ? 'undefined' : `a ${typeof x}`}, which JSON writes as null`;
+      const bad = unwritable(x, at);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  if (v instanceof Map || v instanceof Set) return `${path} is a ${v instanceof Map ? 'Map' : 'Set'}, which JSON writes as {}`;
+  for (const k in v) {
+    if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+    const bad = unwritable((v as Record<string, unknown>)[k], `${path}.${k}`);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
 }

@@ -10,9 +10,9 @@
 // line counts).
 
 import { connect, type Socket } from 'node:net';
-import { LineFramer, type FramedRecord } from '../formats/line-framer.js';
-import { badRecord, recordText } from '../formats/record-format.js';
-import { BadInputError, ConnectorOptionError, SocketSourceError } from '../errors.js';
+import { LineFramer, RECORD_OVERHEAD_BYTES, type FramedRecord } from '../formats/line-framer.js';
+import { badRecord, locate, recordText } from '../formats/record-format.js';
+import { BadInputError, ConnectorOptionError, IncompleteLineError, SocketSourceError } from '../errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
 import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
@@ -31,7 +31,10 @@ export interface SocketTextOptions {
   maxLineBytes?: number;
   /** Reconnect when the connection ends or cannot be made; false (default) ends the source when it closes. */
   reconnect?: boolean | ReconnectOptions;
-  /** Pause the socket while this many bytes of complete lines wait to be read (plus at most one partial line of up to maxLineBytes). Default 1 MiB. */
+  /**
+   * Pause the socket while this many bytes of complete lines wait to be read (plus at most one partial line of up to
+   * maxLineBytes, and one read's lines). Each line counts its bytes plus RECORD_OVERHEAD_BYTES. Default 1 MiB.
+   */
   highWaterBytes?: number;
 }
 
@@ -42,7 +45,12 @@ export interface SocketPosition {
   readonly lines: number;
 }
 
-interface Queued { readonly record: FramedRecord; readonly source: string }
+interface Queued {
+  readonly record: FramedRecord;
+  readonly source: string;
+  /** The connection failed (this says how) before this line's end: bad input, not a line. */
+  readonly cutShort?: string;
+}
 
 export class SocketTextReader implements SourceReader<string> {
   readonly rewindable = false;
@@ -77,6 +85,8 @@ export class SocketTextReader implements SourceReader<string> {
     this.reconnect = r === undefined ? undefined : { delayMs: r.delayMs ?? 500, maxAttempts: r.maxAttempts ?? Infinity };
     if (this.reconnect && !(this.reconnect.delayMs >= 0 && this.reconnect.maxAttempts >= 1)) throw new ConnectorOptionError('socket source: reconnect needs delayMs >= 0 and maxAttempts >= 1');
     this.highWater = options.highWaterBytes ?? 1 << 20;
+    // 0 paused at the first data for good: a resume needs the queue under half of it (a review).
+    if (!Number.isSafeInteger(this.highWater) || this.highWater < 1) throw new ConnectorOptionError(`socket source: highWaterBytes must be a positive integer, got ${options.highWaterBytes}`);
     this.open();
   }
 
@@ -98,13 +108,14 @@ export class SocketTextReader implements SourceReader<string> {
   read(emit: (line: string) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
     let k = 0;
     while (k < max && this.head < this.queue.length) {
-      const { record, source } = this.queue[this.head]!;
+      const { record, source, cutShort } = this.queue[this.head]!;
       this.queue[this.head++] = undefined as unknown as Queued;
-      this.queuedBytes -= record.bytes.length;
+      this.queuedBytes -= record.bytes.length + RECORD_OVERHEAD_BYTES;
       this.lines++;
       k++;
       let text: string;
       try {
+        if (cutShort !== undefined) throw new IncompleteLineError(locate(record, source), record.bytes.length, cutShort);
         text = recordText(record, source);
       } catch (e) {
         if (!(e instanceof BadInputError)) throw e;
@@ -146,6 +157,8 @@ export class SocketTextReader implements SourceReader<string> {
     this.socket = socket;
     this.framer = framer;
     let connected = false;
+    /** How the connection failed after it was made (a reset), if it did. */
+    let broken: string | undefined;
     socket.on('connect', () => { connected = true; this.failedAttempts = 0; });
     socket.on('data', (chunk: Buffer) => {
       framer.push(chunk);
@@ -157,15 +170,18 @@ export class SocketTextReader implements SourceReader<string> {
     });
     socket.on('error', (e) => {
       if (!connected) this.failedAttempts++;
+      else broken ??= e.message;
       if (this.reconnect === undefined || this.failedAttempts >= this.reconnect.maxAttempts) {
         const attempts = this.reconnect ? ` after ${this.failedAttempts} attempt${this.failedAttempts === 1 ? '' : 's'}` : '';
         this.failure ??= new SocketSourceError(`socket source ${this.address}: ${connected ? 'connection failed' : 'cannot connect'}${attempts}: ${e.message}`, { cause: e });
       }
     });
     socket.on('close', () => {
-      // The connection is over: its last line, unterminated or not, is complete.
+      // A connection that ended is over: its last line, unterminated or not, is complete. One that failed (a
+      // reset) cut its last line short: bad input, never a value (a review: a reset's fragment was emitted).
+      const partial = framer.partialBytes > 0;
       framer.finish();
-      this.take(framer, source);
+      this.take(framer, source, partial ? broken : undefined);
       if (this.socket === socket) this.socket = undefined;
       if (this.closed || this.failure !== undefined || this.reconnect === undefined) this.ended = this.failure === undefined;
       else this.timer = setTimeout(() => this.open(), this.reconnect.delayMs);
@@ -173,10 +189,11 @@ export class SocketTextReader implements SourceReader<string> {
     });
   }
 
-  private take(framer: LineFramer, source: string): void {
+  /** Queues what the framer has; `cutShort`: the connection failed, so the last record (the partial one finish framed) is not a line. */
+  private take(framer: LineFramer, source: string, cutShort?: string): void {
     for (let r = framer.shift(); r !== undefined; r = framer.shift()) {
-      this.queue.push({ record: r, source });
-      this.queuedBytes += r.bytes.length;
+      this.queue.push(cutShort !== undefined && framer.queued === 0 ? { record: r, source, cutShort } : { record: r, source });
+      this.queuedBytes += r.bytes.length + RECORD_OVERHEAD_BYTES;
     }
   }
 }

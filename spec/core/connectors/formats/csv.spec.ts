@@ -78,17 +78,20 @@ test('the encoder quotes only what needs it and rejects values it cannot write',
   assert.throws(() => enc.encode({ a: { nested: 1 } }), (e: unknown) => e instanceof EncodeError && /column "a"/.test(e.message));
 });
 
-test('property: rows encoded by CsvEncoder decode back identically, whatever the delimiter and line ending', () => {
-  const field = fc.array(fc.oneof(fc.constantFrom(',', ';', '"', '\n', '\r\n', ' ', 'é', '😀'), fc.string({ maxLength: 4 })), { maxLength: 5 }).map((xs) => xs.join(''));
+// A leading U+FEFF (the byte order mark's character) in the file's first field: unquoted, a reader dropped it as a
+// mark (a review: "\uFEFFA-1" read back as "A-1", and a header column named so failed to match its own format).
+test('property: rows encoded by CsvEncoder decode back identically, whatever the delimiter, line ending and header', () => {
+  const field = fc.array(fc.oneof(fc.constantFrom(',', ';', '"', '\n', '\r\n', ' ', 'é', '😀', '\uFEFF'), fc.string({ maxLength: 4 })), { maxLength: 5 }).map((xs) => xs.join(''));
   fc.assert(fc.property(
     fc.integer({ min: 1, max: 4 }).chain((k) => fc.tuple(fc.constant(k), fc.array(fc.array(field, { minLength: k, maxLength: k }), { maxLength: 10 }))),
     fc.constantFrom(',', ';', '\t'),
     fc.constantFrom('\n', '\r\n') as fc.Arbitrary<'\n' | '\r\n'>,
-    ([k, rows], delimiter, lineEnding) => {
-      const columns = Array.from({ length: k }, (_, i) => `c${i}`);
+    fc.boolean(),
+    ([k, rows], delimiter, lineEnding, header) => {
+      const columns = Array.from({ length: k }, (_, i) => `${i === 0 && header ? '\uFEFF' : ''}c${i}`);
       const enc = new CsvEncoder({ columns, delimiter, lineEnding });
-      const text = enc.header() + rows.map((r) => enc.encode(r)).join('');
-      const { values, bad } = decodeAll(csv({ header: true, delimiter }), text);
+      const text = (header ? enc.header() : '') + rows.map((r) => enc.encode(r)).join('');
+      const { values, bad } = decodeAll(header ? csv({ header: true, delimiter }) : csv({ columns, delimiter }), text);
       assert.deepEqual(bad, []);
       assert.deepEqual(values, rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))));
     },

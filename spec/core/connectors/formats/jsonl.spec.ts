@@ -54,6 +54,53 @@ test('the encoder writes one line per value and rejects what JSON cannot hold', 
   assert.throws(() => enc.encode(cyclic), EncodeError);
 });
 
+// Regression (a review): JSON.stringify's quiet rewrites were written as they came, NaN as null, a Set as {}.
+test('the encoder refuses what JSON would write as another value, naming where it is; an undefined property is left out', () => {
+  const enc = new JsonLinesEncoder();
+  for (const [value, message] of [
+    [{ amount: Number.NaN }, '$.amount is NaN, which JSON writes as null'],
+    [{ a: { n: -Infinity } }, '$.a.n is -Infinity, which JSON writes as null'],
+    [{ tags: new Set(['x']) }, '$.tags is a Set, which JSON writes as {}'],
+    [[1, new Map()], '$[1] is a Map, which JSON writes as {}'],
+    [{ xs: [1, undefined] }, '$.xs[1] is undefined, which JSON writes as null'],
+    [{ xs: [() => 1] }, '$.xs[0] is a function, which JSON writes as null'],
+    [{ when: new Date(Number.NaN) }, '$.when is an invalid Date, which JSON writes as null'],
+    [{ bytes: new Uint8Array([1, 2]) }, '$.bytes is a Uint8Array, which JSON writes as an object of its indexes'],
+  ] as const) {
+    assert.throws(() => enc.encode(value), (e: unknown) => e instanceof EncodeError && e.message === `JSON Lines: ${message}; convert it first`, message);
+  }
+  assert.equal(enc.encode({ a: 1, gone: undefined, at: new Date(0), none: null }), '{"a":1,"at":"1970-01-01T00:00:00.000Z","none":null}\n');
+});
+
+/** What a value reads back as when JSON holds it exactly: undefined properties left out, a Date as its ISO text, -0 as 0. */
+function asRead(v: unknown): unknown {
+  if (v instanceof Date) return v.toJSON();
+  if (Object.is(v, -0)) return 0;
+  if (Array.isArray(v)) return v.map(asRead);
+  if (typeof v !== 'object' || v === null) return v;
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined) Object.defineProperty(o, k, { value: asRead(x), enumerable: true, writable: true, configurable: true });
+  }
+  return o;
+}
+
+test('property: any value is written so that it reads back as itself, or refused with an EncodeError', () => {
+  const enc = new JsonLinesEncoder();
+  const anything = fc.anything({ withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true, withBigInt: true });
+  fc.assert(fc.property(anything, (v) => {
+    let text: string;
+    try {
+      text = enc.encode(v);
+    } catch (e) {
+      assert.ok(e instanceof EncodeError, String(e));
+      return;
+    }
+    assert.deepEqual(decodeAll(jsonLines(), text).values, [asRead(v)]);
+  }), { numRuns: 2000 });
+});
+
 test('property: encode then decode gives the values back', () => {
   const enc = new JsonLinesEncoder();
   fc.assert(fc.property(fc.array(fc.jsonValue(), { maxLength: 20 }), (values) => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LineFramer, type FramedRecord, type LineFramerOptions } from '../../../../core/connectors/formats/line-framer.js';
+import { LineFramer, RECORD_OVERHEAD_BYTES, type FramedRecord, type LineFramerOptions } from '../../../../core/connectors/formats/line-framer.js';
 import { ConnectorOptionError } from '../../../../core/connectors/errors.js';
 
 function frame(input: Buffer, cuts: number[], options: LineFramerOptions = {}, start = 0, line = 1): FramedRecord[] {
@@ -104,6 +104,29 @@ test('csv framing: an unbalanced quote in a too-long record makes the rest of th
   assert.deepEqual(texts(rs), ['a,"zzzzz']);
   assert.equal(rs[0]!.tooLong, input.length);
   assert.equal(rs[0]!.end, input.length);
+});
+
+// Regression (a review): the mark was stripped after the record was cut to the limit, so a first line was
+// reported against a maximum 3 bytes short ("exceeds the maximum of 7 bytes" with maxLineBytes 10).
+test('a byte order mark does not count against maxLineBytes: the first line may hold the limit, a longer one is flagged with its length', () => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+  for (const framing of ['line', 'csv'] as const) {
+    for (let cut = 0; cut <= 16; cut++) {
+      const fits = frame(Buffer.concat([bom, Buffer.from('0123456789\r\nabc\n')]), [cut], { framing, maxLineBytes: 10 });
+      assert.deepEqual(fits.map((r) => [r.bytes.toString(), r.tooLong]), [['0123456789', 0], ['abc', 0]], `${framing}, cut at ${cut}`);
+      const over = frame(Buffer.concat([bom, Buffer.from('0123456789X\nabc\n')]), [cut], { framing, maxLineBytes: 10 });
+      assert.deepEqual(over.map((r) => [r.bytes.toString(), r.tooLong]), [['0123456789', 11], ['abc', 0]], `${framing}, cut at ${cut}`);
+    }
+  }
+});
+
+test('bufferedBytes counts each queued record\'s overhead, so blank lines count against read-ahead limits', () => {
+  const f = new LineFramer(0, 1);
+  f.push(Buffer.from('\n\n\nab'));
+  assert.equal(f.queued, 3);
+  assert.equal(f.bufferedBytes, 3 * RECORD_OVERHEAD_BYTES + 2);
+  f.shift();
+  assert.equal(f.bufferedBytes, 2 * RECORD_OVERHEAD_BYTES + 2);
 });
 
 test('bad options are ConnectorOptionErrors', () => {

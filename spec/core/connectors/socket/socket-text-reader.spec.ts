@@ -7,8 +7,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { SocketTextReader } from '../../../../core/connectors/socket/socket-text-reader.js';
 import { SOURCE_WAIT } from '../../../../core/connectors/source.js';
-import { ConnectorOptionError, InvalidUtf8Error, LineTooLongError, SocketSourceError } from '../../../../core/connectors/errors.js';
-import { drive } from '../drive.js';
+import { ConnectorOptionError, IncompleteLineError, InvalidUtf8Error, LineTooLongError, SocketSourceError } from '../../../../core/connectors/errors.js';
+import { RECORD_OVERHEAD_BYTES } from '../../../../core/connectors/formats/line-framer.js';
+import { drive, type Drained } from '../drive.js';
 
 /** A loopback server whose connections the test takes one by one. */
 async function server(): Promise<{ server: Server; port: number; next: () => Promise<Socket> }> {
@@ -138,3 +139,63 @@ for (const [what, bytes, opts, expect] of [
     }
   });
 }
+
+// Regression (a review): on a reset the half-received last line was emitted as a line, a wrong value (with
+// reconnect, silently). A clean close still completes it (the first test).
+for (const reconnect of [false, true]) {
+  test(`a connection reset mid-line: the fragment is an IncompleteLineError bad record, never a value (${reconnect ? 'reconnect' : 'no reconnect'})`, async () => {
+    const { server: srv, port, next } = await server();
+    const reader = new SocketTextReader({ host: '127.0.0.1', port, ...(reconnect ? { reconnect: { delayMs: 5 } } : {}) });
+    try {
+      const conn = await next();
+      conn.write('{"id":1}\n{"id":2,"am');
+      const d: Drained<string> = { values: [], bad: [], ended: false };
+      await drive(reader, { into: d, until: () => reader.bufferedBytes > 0 && d.values.length === 1 });
+      conn.resetAndDestroy();
+      if (reconnect) {
+        (await next()).end('{"id":3}\n');
+        await drive(reader, { into: d, until: (x) => x.values.length === 2 });
+      } else {
+        await assert.rejects(drive(reader, { into: d }), (e: unknown) => e instanceof SocketSourceError && /ECONNRESET/.test(e.message));
+      }
+      assert.deepEqual(d.values, reconnect ? ['{"id":1}', '{"id":3}'] : ['{"id":1}']);
+      assert.equal(d.bad.length, 1);
+      assert.ok(d.bad[0]!.error instanceof IncompleteLineError, String(d.bad[0]!.error));
+      assert.match(d.bad[0]!.error.message, /line cut short after 11 bytes: the connection failed before its end \(.*ECONNRESET.*\) at tcp:\/\/127\.0\.0\.1:\d+#1:2/);
+      assert.equal(d.bad[0]!.raw, '{"id":2,"am');
+    } finally {
+      reader.close();
+      await closeServer(srv);
+    }
+  });
+}
+
+// Regression (a review): a blank line counted 0 bytes against highWaterBytes, so a sender of empty lines was never
+// paused (891 MB of queued records in 3 s).
+test('a fast sender of blank lines is held back too: each line counts its overhead against the high-water mark', async () => {
+  const { server: srv, port, next } = await server();
+  const reader = new SocketTextReader({ host: '127.0.0.1', port, highWaterBytes: 64 * 1024 });
+  try {
+    const conn = await next();
+    const total = 2_000_000;
+    conn.end(Buffer.alloc(total, 0x0a));
+    let sawPause = false;
+    await drive({ read: () => SOURCE_WAIT, ready: () => reader.ready() }, { until: () => (sawPause = reader.paused) });
+    assert.ok(sawPause, 'paused');
+    // Bounded by the mark plus one read's lines (a 64 KiB read is at most 65,536 lines).
+    assert.ok(reader.bufferedBytes < 64 * 1024 + 65_536 * RECORD_OVERHEAD_BYTES, `${reader.bufferedBytes} bytes held`);
+    const d = await drive(reader, { max: 10_000 });
+    assert.equal(d.values.length, total);
+    assert.ok(d.ended);
+  } finally {
+    reader.close();
+    await closeServer(srv);
+  }
+});
+
+// Regression (a review): highWaterBytes 0 paused at the first data for good (a resume needs the queue under half).
+test('highWaterBytes must be a positive integer', () => {
+  for (const bad of [0, -5, 1.5, Number.NaN]) {
+    assert.throws(() => new SocketTextReader({ host: '127.0.0.1', port: 1, highWaterBytes: bad }), (e: unknown) => e instanceof ConnectorOptionError && /highWaterBytes must be a positive integer/.test(e.message));
+  }
+});
