@@ -51,11 +51,10 @@ export class IntervalJoined<A, B, K extends Key> {
 
   process<R = OutputTypeHint>(fn: ProcessJoinFunction<A, B, R>): DataStream<R> {
     if (typeof fn !== 'function') throw new JobDefinitionError(`intervalJoin process: expected a function (left, right, ctx, out) => void, got ${typeof fn}`);
-    const lower = this.lower + (this.lowerExclusive ? 1 : 0);
-    const upper = this.upper - (this.upperExclusive ? 1 : 0);
-    if (lower > upper) throw new JobDefinitionError(`intervalJoin: the bounds [${this.lower}, ${this.upper}] with exclusive ends leave no interval`);
+    const { lower, upper, lowerExclusive, upperExclusive } = this;
+    if (lower === upper && (lowerExclusive || upperExclusive)) throw new JobDefinitionError(`intervalJoin: the bounds [${lower}, ${upper}] with exclusive ends leave no interval`);
     const spec: IntervalJoinSpec = {
-      kind: 'intervalJoin', lower, upper,
+      kind: 'intervalJoin', lower, upper, ...(lowerExclusive ? { lowerExclusive } : {}), ...(upperExclusive ? { upperExclusive } : {}),
       leftLateTag: this.leftLate as OutputTag<unknown> | undefined,
       rightLateTag: this.rightLate as OutputTag<unknown> | undefined,
       fn: fn as ProcessJoinFunction<unknown, unknown, unknown>,
