@@ -165,11 +165,14 @@ export class LineFramer {
         this.bomBytes = 3;
       }
     }
+    let lfs = 0;
     for (; i < limit; i++) {
       const b = chunk[i]!;
       if (state === QUOTED) {
         if (b === QUOTE) state = QUOTE_IN_QUOTED;
+        else if (b === LF) lfs++; // a line inside the record: counted here, not in a second pass
       } else if (b === LF) {
+        this.recordLfs += lfs;
         this.csvState = FIELD_START;
         return i;
       } else if (b === delimiter) {
@@ -180,6 +183,7 @@ export class LineFramer {
         state = b === QUOTE ? QUOTED : UNQUOTED; // "" is an escaped quote; anything else closed the field
       }
     }
+    this.recordLfs += lfs;
     this.csvState = state;
     return -1;
   }
@@ -188,7 +192,6 @@ export class LineFramer {
   private take(chunk: Buffer, a: number, b: number): void {
     const len = b - a;
     if (len === 0) return;
-    if (this.csv) for (let i = a; i < b; i++) if (chunk[i] === LF) this.recordLfs++;
     this.recordLen += len;
     this.lastByte = chunk[b - 1]!;
     const slack = this.bomSlack();

@@ -4,7 +4,7 @@
 // and makes one decoder per input (file, connection), because a decoder may learn from its input (a CSV header).
 // Decoders throw a `BadInputError` for a bad record and anything else for input that cannot be read at all.
 
-import { decodeUtf8Strict } from './utf8.js';
+import { decodeUtf8Strict, tryDecodeUtf8 } from './utf8.js';
 import type { FramedRecord, LineFramerOptions } from './line-framer.js';
 import { BadInputError, LineTooLongError, describeLocation, type InputLocation } from '../errors.js';
 import type { BadRecord } from '../source.js';
@@ -53,7 +53,8 @@ export function locate(record: FramedRecord, source: string): InputLocation {
 /** The record's text: a too-long record or invalid UTF-8 is bad input, never a truncated or U+FFFD-patched string. */
 export function recordText(record: FramedRecord, source: string): string {
   if (record.tooLong > 0) throw new LineTooLongError(locate(record, source), record.tooLong, record.bytes.length);
-  return decodeUtf8Strict(record.bytes, locate(record, source));
+  // The location only for an error: this runs per record.
+  return tryDecodeUtf8(record.bytes) ?? decodeUtf8Strict(record.bytes, locate(record, source));
 }
 
 /**

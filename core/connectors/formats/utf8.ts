@@ -9,11 +9,18 @@ import { InvalidUtf8Error, type InputLocation } from '../errors.js';
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function decodeUtf8Strict(bytes: Uint8Array, at: InputLocation): string {
+  const text = tryDecodeUtf8(bytes);
+  if (text !== undefined) return text;
+  const bad = firstInvalidUtf8(bytes);
+  throw new InvalidUtf8Error(at, bad, bytes[bad] ?? 0);
+}
+
+/** The text, or undefined when the bytes are not well-formed UTF-8 (callers on a per-record path build no location until then). */
+export function tryDecodeUtf8(bytes: Uint8Array): string | undefined {
   try {
     return decoder.decode(bytes);
   } catch {
-    const bad = firstInvalidUtf8(bytes);
-    throw new InvalidUtf8Error(at, bad, bytes[bad] ?? 0);
+    return undefined;
   }
 }
 
