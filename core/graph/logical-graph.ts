@@ -186,6 +186,17 @@ export class LogicalGraph {
       }
     }
     this.checkAcyclic(label);
+    // One sink spec, one sink: two sink operators given the same collectSink() or file sink shared its records and
+    // transactions (a review: each of two collect sinks got both streams). Print and discard hold nothing.
+    const sinkOwners = new Map<object, LogicalNode>();
+    for (const n of this.nodes) {
+      if (n.kind !== 'sink' || n.sink === undefined || n.sink.kind === 'print' || n.sink.kind === 'discard') continue;
+      const other = sinkOwners.get(n.sink);
+      if (other !== undefined) {
+        throw new JobDefinitionError(`${label(n)}: its sink spec is the one ${label(other)} already writes to; give each sink its own (call collectSink(), fileSink({...}), ... once per sink)`);
+      }
+      sinkOwners.set(n.sink, n);
+    }
     const consumers = this.consumers();
     if (!this.nodes.some((n) => n.kind === 'sink')) throw new JobDefinitionError('the job has no sink: end each stream with sink(), collect(), print() or discard()');
     for (const n of this.nodes) {

@@ -16,6 +16,7 @@ describe('bad job definitions are rejected before any thread starts', () => {
     ['keyed-without-keyby', /operator 'sum-all' \(reduce\): a keyed operation needs a keyed input: call keyBy/],
     ['cycle', /operator 'loop-[ab]' \(map\): the graph has a cycle/],
     ['duplicate-name', /operator 'same' \(map\): the name 'same' is used by another operator/],
+    ['shared-sink', /operator 'o2' \(sink\): its sink spec is the one operator 'o1' \(sink\) already writes to; give each sink its own/],
   ];
   for (const [c, message] of cases) {
     test(c, async () => {
@@ -31,6 +32,13 @@ describe('bad job definitions are rejected before any thread starts', () => {
 
   test('a module without a job export', async () => {
     await assert.rejects(run(new URL('./threads.ts', import.meta.url)), /must export default defineJob/);
+  });
+
+  // A review: what an async builder added after its first await was silently missing from the job.
+  test('an async job builder', async () => {
+    const before = osThreads();
+    await assert.rejects(run(new URL('./jobs/async-builder.ts', import.meta.url)), (e: unknown) => e instanceof JobDefinitionError && /async-builder\.ts: the job builder returned a promise; define the job synchronously/.test(e.message));
+    assert.equal(osThreads(), before, 'no thread was started');
   });
 });
 

@@ -1,5 +1,5 @@
 // Jobs that cannot run, selected by the module URL's query: ?case=<name>. Each must fail before threads start.
-import { defineJob } from '../../../../core/index.js';
+import { collectSink, defineJob } from '../../../../core/index.js';
 
 const which = new URL(import.meta.url).searchParams.get('case');
 
@@ -32,5 +32,12 @@ export default defineJob((env) => {
       src.map((x) => x).name('same').discard();
       src.map((x) => x).name('same').discard();
       break;
+    case 'shared-sink': {
+      // A review: both sinks got both streams.
+      const out = collectSink<number>();
+      src.map((x) => x).name('m1').sink(out).name('o1');
+      src.map((x) => -x).name('m2').sink(out).name('o2');
+      break;
+    }
   }
 });
