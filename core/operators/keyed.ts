@@ -11,7 +11,7 @@ import type { StateTable } from '../state/state-table.js';
 import type { TypedStateTable } from '../state/typed-state-table.js';
 import type { FieldDef } from '../../shm/codec/schema.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
-import { MAX_WATERMARK } from '../time/watermark.js';
+import { EVENT_TIME_RANGE, MAX_WATERMARK, inEventTimeRange } from '../time/watermark.js';
 import { Operator, type Downstream } from './operator.js';
 import { SideOutputs } from './side-outputs.js';
 import type { TaskContext } from './task-context.js';
@@ -203,10 +203,10 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
 }
 
 function checkTime(ts: number): number {
-  if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+  if (!inEventTimeRange(ts)) {
     // NaN mostly comes from ctx.timestamp of a record without one (a review: the message did not say so).
     const hint = ts !== ts ? ' (a record without a timestamp has ctx.timestamp undefined: call assignTimestampsAndWatermarks(...) upstream)' : '';
-    throw new TypeError(`a timer timestamp must be a finite number of ms, got ${String(ts)}${hint}`);
+    throw new TypeError(`a timer timestamp must be ${EVENT_TIME_RANGE}, got ${String(ts)}${hint}`);
   }
   return ts;
 }

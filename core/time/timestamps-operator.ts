@@ -9,7 +9,7 @@
 
 import { Operator, type Downstream } from '../operators/operator.js';
 import type { TaskContext } from '../operators/task-context.js';
-import { MAX_WATERMARK, MIN_WATERMARK } from './watermark.js';
+import { EVENT_TIME_RANGE, MAX_WATERMARK, MIN_WATERMARK, inEventTimeRange } from './watermark.js';
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from './watermark-strategy.js';
 
 export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOutput {
@@ -48,9 +48,11 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     try {
       if (this.assign !== undefined) {
         ts = this.assign(value, ts === ts ? ts : undefined);
-        if (typeof ts !== 'number' || !Number.isFinite(ts)) throw new TypeError(`the timestamp assigner returned ${String(ts)}, not a finite number of ms`);
+        if (!inEventTimeRange(ts)) throw new TypeError(`the timestamp assigner returned ${String(ts)}, not ${EVENT_TIME_RANGE}`);
       } else if (ts !== ts) {
         throw new TypeError('the record has no timestamp: give the watermark strategy a timestamp assigner (withTimestampAssigner)');
+      } else if (!inEventTimeRange(ts)) {
+        throw new TypeError(`the record's timestamp from its source is ${ts}, not ${EVENT_TIME_RANGE}: give the watermark strategy a timestamp assigner (withTimestampAssigner)`);
       }
     } catch (e) { this.fail(e); }
     if (this.isIdle) {

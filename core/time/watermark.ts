@@ -9,6 +9,18 @@ export const MIN_WATERMARK = Number.MIN_SAFE_INTEGER;
 /** End of input: every event-time timer fires. */
 export const MAX_WATERMARK = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Whether `ts` is an event time sluice can hold: a number of ms (fractions allowed) within the watermarks' range.
+ * Above it a window or timer never fires, not even at the end (a review: 2^53 + x silently lost every window;
+ * nanosecond clocks are there, at ~1.7e18).
+ */
+export function inEventTimeRange(ts: unknown): ts is number {
+  return typeof ts === 'number' && ts >= MIN_WATERMARK && ts <= MAX_WATERMARK;
+}
+
+/** What inEventTimeRange refuses, in words. */
+export const EVENT_TIME_RANGE = 'a number of ms within ±(2^53 - 1) (in ns or µs? event time is in ms)';
+
 /** Whether a record carries a timestamp (NaN means it has none). */
 export function hasTimestamp(ts: number): boolean {
   return ts === ts;

@@ -110,12 +110,15 @@ describe('TimestampsOperator', () => {
   });
 
   test('a timestamp assigner returning a non-number, or a record without a timestamp and no assigner, fails with OperatorError naming the operator', () => {
-    for (const bad of [undefined, '12', NaN, Infinity, null]) {
+    // 2^53 and above (nanosecond clocks): no window or timer could ever close over it (a review: lost silently).
+    for (const bad of [undefined, '12', NaN, Infinity, null, 2 ** 53, 1.7e18, -(2 ** 53)]) {
       const { push } = setup(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner(() => bad as unknown as number));
-      assert.throws(() => push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'stamps' && /timestamp assigner returned/.test(e.message));
+      assert.throws(() => push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'stamps' && /timestamp assigner returned .*, not a number of ms within ±\(2\^53 - 1\) \(in ns or µs\? event time is in ms\)/.test(e.message), String(bad));
     }
+    for (const good of [0, 0.5, 2 ** 53 - 1, -(2 ** 53) + 1]) setup(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner(() => good)).push(1);
     const { push } = setup(WatermarkStrategy.forMonotonousTimestamps<Ev>());
     assert.throws(() => push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'stamps' && /no timestamp/.test(e.message));
+    assert.throws(() => push(1, 'ns', 1.7e18), (e: unknown) => e instanceof OperatorError && e.operator === 'stamps' && /the record's timestamp from its source is 1700000000000000000, not a number of ms within/.test(e.message));
     const thrower = setup(WatermarkStrategy.forGenerator<Ev>('bad', () => ({ onEvent() { throw new Error('gen'); }, onPeriodicEmit() { throw new Error('periodic'); } })).withTimestampAssigner((e) => e.ts));
     assert.throws(() => thrower.push(1), (e: unknown) => e instanceof OperatorError && /gen/.test(e.message));
     assert.throws(() => thrower.tick(), (e: unknown) => e instanceof OperatorError && /periodic/.test(e.message));
