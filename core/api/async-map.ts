@@ -34,17 +34,24 @@ export function asyncMapFingerprint(o: AsyncMapOptions<unknown, unknown>): strin
   return `async(ordered=${o.ordered ?? true},capacity=${o.capacity ?? 100},timeoutMs=${o.timeoutMs ?? 'none'},retries=${o.retries ?? 0},retryDelayMs=${o.retryDelayMs ?? 0},onTimeout=${typeof t === 'object' ? 'fallback' : t ?? 'error'})`;
 }
 
-export function checkAsyncMapOptions(o: AsyncMapOptions<unknown, unknown>): void {
-  if (o === null || typeof o !== 'object') throw new JobDefinitionError('asyncMap: options must be an object');
-  if (o.ordered !== undefined && typeof o.ordered !== 'boolean') throw new JobDefinitionError(`asyncMap: ordered must be true or false, got ${JSON.stringify(o.ordered)}`);
+const OPTION_NAMES = ['ordered', 'capacity', 'timeoutMs', 'retries', 'retryDelayMs', 'onTimeout'];
+
+/** Refuses bad options when the job is built; messages name the operator the asyncMap follows. */
+export function checkAsyncMapOptions(o: AsyncMapOptions<unknown, unknown>, after: string): void {
+  const what = `asyncMap after operator '${after}'`;
+  if (o === null || typeof o !== 'object') throw new JobDefinitionError(`${what}: options must be an object`);
+  // A misspelt option was ignored, silently leaving its default (a review: { capacityy: 3 }).
+  const unknown = Object.keys(o).filter((k) => !OPTION_NAMES.includes(k));
+  if (unknown.length > 0) throw new JobDefinitionError(`${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${OPTION_NAMES.join(', ')})`);
+  if (o.ordered !== undefined && typeof o.ordered !== 'boolean') throw new JobDefinitionError(`${what}: ordered must be true or false, got ${JSON.stringify(o.ordered)}`);
   const t = o.onTimeout;
   if (t !== undefined && t !== 'error' && t !== 'drop' && typeof (t as { fallback?: unknown })?.fallback !== 'function') {
-    throw new JobDefinitionError(`asyncMap: onTimeout must be 'error', 'drop' or { fallback: (value, error) => result }, got ${JSON.stringify(t)}`);
+    throw new JobDefinitionError(`${what}: onTimeout must be 'error', 'drop' or { fallback: (value, error) => result }, got ${JSON.stringify(t)}`);
   }
   // The core checks the numbers; building one here reports a bad option before any thread starts.
   const { capacity, timeoutMs, retries, retryDelayMs } = o;
   try {
-    new AsyncIo(async () => undefined, { capacity, timeoutMs, retries, retryDelayMs }, 'asyncMap').close();
+    new AsyncIo(async () => undefined, { capacity, timeoutMs, retries, retryDelayMs }, what).close();
   } catch (e) {
     throw new JobDefinitionError((e as Error).message);
   }

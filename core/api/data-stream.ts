@@ -117,6 +117,11 @@ export class DataStream<T> {
   withCodec(codec: RecordCodec<T>): this {
     // On a side output it would set the operator's main output codec (side outputs always use the generic one).
     if (this.tag !== undefined) throw new JobDefinitionError(`withCodec: side outputs always use the generic codec; call withCodec on the operator's main output ('${this.node.name}') or on the operator after the side output`);
+    // A review: {} passed and failed in run() with a bare TypeError; null was taken for the default.
+    const c = codec as Partial<RecordCodec<unknown>> | null;
+    if (c === null || typeof c !== 'object' || (c.kind !== 'typed' && c.kind !== 'generic') || typeof c.encoder !== 'function' || typeof c.decoder !== 'function' || typeof c.fingerprint !== 'string') {
+      throw new JobDefinitionError(`withCodec on operator '${this.node.name}': expected a codec (typedCodec(schema) or genericCodec()), got ${c === null ? 'null' : typeof c}`);
+    }
     this.node.codec = codec as RecordCodec<unknown>;
     return this;
   }
@@ -147,7 +152,7 @@ export class DataStream<T> {
    */
   asyncMap<R>(fn: AsyncMapFunction<T, R>, options: AsyncMapOptions<T, R> = {}): DataStream<R> {
     requireFunction(fn, 'asyncMap', this.node.name);
-    checkAsyncMapOptions(options as AsyncMapOptions<unknown, unknown>);
+    checkAsyncMapOptions(options as AsyncMapOptions<unknown, unknown>, this.node.name);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'async', inputs: [this.edge()], fn, spec: options, specFingerprint: asyncMapFingerprint(options as AsyncMapOptions<unknown, unknown>) }));
   }
 
@@ -305,6 +310,7 @@ export class DataStream<T> {
   }
 
   print(format?: (value: T) => string): DataStream<never> {
+    if (format !== undefined) requireFunction(format, 'print', this.node.name);
     return this.sink(printSink<T>(format));
   }
 

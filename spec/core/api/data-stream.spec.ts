@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { StreamEnvironment } from '../../../core/api/environment.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import { OutputTag } from '../../../core/api/output-tag.js';
+import { genericCodec } from '../../../shm/codec/generic.js';
 
 // Regression (a review): `keyBy(...).name('by-user')` renamed the operator before the keyBy, and with it that
 // operator's default uid, which its state is restored by.
@@ -39,4 +40,16 @@ test('a builder call without a function names the operator it follows', () => {
   const parsed = env.fromCollection([1]).name('src').map((x) => x).name('parse');
   assert.throws(() => parsed.map(undefined as never), (e: unknown) => e instanceof JobDefinitionError && e.message === "map after operator 'parse': expected a function, got undefined");
   assert.throws(() => parsed.keyBy(42 as never), /^JobDefinitionError: keyBy after operator 'parse': expected a function, got number$/);
+});
+
+// A review: print(5) and withCodec({}) passed the build and failed on the threads (withCodec(null) was taken for
+// the default codec).
+test('print with a format that is not a function, and withCodec with something that is not a codec, fail at build time naming the operator', () => {
+  const env = new StreamEnvironment(1);
+  const parsed = env.fromCollection([1]).name('src').map((x) => x).name('parse');
+  assert.throws(() => parsed.print(5 as never), /^JobDefinitionError: print after operator 'parse': expected a function, got number$/);
+  for (const bad of [{}, null, 5, { kind: 'typed' }]) {
+    assert.throws(() => parsed.withCodec(bad as never), (e: unknown) => e instanceof JobDefinitionError && /^withCodec on operator 'parse': expected a codec \(typedCodec\(schema\) or genericCodec\(\)\)/.test(e.message), String(bad));
+  }
+  parsed.withCodec(genericCodec()).print((x) => String(x));
 });

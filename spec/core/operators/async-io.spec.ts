@@ -251,8 +251,10 @@ test('bad options are typed errors; push after close is refused', () => {
   assert.throws(() => core.push(1), (e: unknown) => e instanceof AsyncIoError && e.code === 'ASYNC_CLOSED');
 });
 
-test('asyncMap options: ordered must be a boolean (a string ran in ordered mode)', async () => {
+test('asyncMap options: ordered must be a boolean (a string ran in ordered mode); a misspelt option is refused, not ignored', async () => {
   const { checkAsyncMapOptions } = await import('../../../core/api/async-map.js');
-  assert.throws(() => checkAsyncMapOptions({ ordered: 'false' as never }), /asyncMap: ordered must be true or false, got "false"/);
-  checkAsyncMapOptions({ ordered: false });
+  assert.throws(() => checkAsyncMapOptions({ ordered: 'false' as never }, 'lookup'), /asyncMap after operator 'lookup': ordered must be true or false, got "false"/);
+  checkAsyncMapOptions({ ordered: false }, 'lookup');
+  assert.throws(() => checkAsyncMapOptions({ capacityy: 3 } as never, 'lookup'), /asyncMap after operator 'lookup': unknown option "capacityy" \(known: ordered, capacity, timeoutMs, retries, retryDelayMs, onTimeout\)/);
+  assert.throws(() => checkAsyncMapOptions({ capacity: 0 }, 'lookup'), /asyncMap after operator 'lookup'.*capacity/);
 });
