@@ -48,13 +48,18 @@ export class WindowedStream<T, K extends Key, W extends Window> {
     private readonly input: LogicalEdge,
     private readonly assigner: WindowAssigner<W>,
   ) {
-    if (!(assigner instanceof WindowAssigner)) throw new JobDefinitionError('window: expected a window assigner (TumblingEventTimeWindows.of(ms), ...)');
+    if (!(assigner instanceof WindowAssigner)) throw new JobDefinitionError(`window${this.after}: expected a window assigner (TumblingEventTimeWindows.of(ms), ...)`);
     this.trig = assigner.defaultTrigger();
+  }
+
+  /** " after operator 'x'": where in the job a bad call was made (messages name the operator). */
+  private get after(): string {
+    return ` after operator '${this.graph.nodes[this.input.from]?.name ?? '?'}'`;
   }
 
   /** Replaces the assigner's default trigger (e.g. CountTrigger.of(n) for global windows). */
   trigger(trigger: Trigger<W>): this {
-    if (!(trigger instanceof Trigger)) throw new JobDefinitionError('trigger: expected a Trigger (CountTrigger.of(n), PurgingTrigger.of(t), ...)');
+    if (!(trigger instanceof Trigger)) throw new JobDefinitionError(`window trigger${this.after}: expected a Trigger (CountTrigger.of(n), PurgingTrigger.of(t), ...)`);
     this.trig = trigger;
     return this;
   }
@@ -74,14 +79,14 @@ export class WindowedStream<T, K extends Key, W extends Window> {
    * element, and a reduce or aggregate runs over them when it fires instead of incrementally.
    */
   evictor(evictor: Evictor): this {
-    if (!(evictor instanceof Evictor)) throw new JobDefinitionError('evictor: expected an Evictor (CountEvictor.of(n), TimeEvictor.of(ms))');
+    if (!(evictor instanceof Evictor)) throw new JobDefinitionError(`window evictor${this.after}: expected an Evictor (CountEvictor.of(n), TimeEvictor.of(ms))`);
     this.evict = evictor;
     return this;
   }
 
   /** Late records (every window already past end + allowed lateness) go to side output `tag` instead of being dropped. */
   sideOutputLateData(tag: OutputTag<T>): this {
-    if (!(tag instanceof OutputTag)) throw new JobDefinitionError('sideOutputLateData: expected an OutputTag');
+    if (!(tag instanceof OutputTag)) throw new JobDefinitionError(`window sideOutputLateData${this.after}: expected an OutputTag`);
     this.lateTag = tag;
     return this;
   }
@@ -110,8 +115,8 @@ export class WindowedStream<T, K extends Key, W extends Window> {
   reduce(fn: ReduceFunction<T>): DataStream<T>;
   reduce<R = OutputTypeHint>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W>): DataStream<R>;
   reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessWindowFunction<T, R, K, W>): DataStream<T | R> {
-    if (typeof fn !== 'function') throw new JobDefinitionError(`window reduce: expected a function, got ${typeof fn}`);
-    if (windowFn !== undefined) checkWindowFunction(windowFn, 'window reduce');
+    if (typeof fn !== 'function') throw new JobDefinitionError(`window reduce${this.after}: expected a function, got ${typeof fn}`);
+    if (windowFn !== undefined) checkWindowFunction(windowFn, `window reduce${this.after}`);
     return this.build({ kind: 'reduce', reduce: fn as ReduceFunction<unknown>, windowFn: windowFn as AnyWindowFunction | undefined });
   }
 
@@ -130,14 +135,14 @@ export class WindowedStream<T, K extends Key, W extends Window> {
   aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): DataStream<V>;
   aggregate<ACC, V, R = OutputTypeHint>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessWindowFunction<V, R, K, W>): DataStream<R>;
   aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn?: ProcessWindowFunction<V, R, K, W>): DataStream<V | R> {
-    checkAggregate(agg, 'window aggregate');
-    if (windowFn !== undefined) checkWindowFunction(windowFn, 'window aggregate');
+    checkAggregate(agg, `window aggregate${this.after}`);
+    if (windowFn !== undefined) checkWindowFunction(windowFn, `window aggregate${this.after}`);
     return this.build({ kind: 'aggregate', aggregate: agg as AggregateFunction<unknown, unknown, unknown>, windowFn: windowFn as AnyWindowFunction | undefined });
   }
 
   /** Keeps every element of the window; `fn` gets them all, with the window's key and bounds, when it fires. */
   process<R = OutputTypeHint>(fn: ProcessWindowFunction<T, R, K, W>): DataStream<R> {
-    checkWindowFunction(fn, 'window process');
+    checkWindowFunction(fn, `window process${this.after}`);
     return this.build({ kind: 'process', windowFn: fn as AnyWindowFunction });
   }
 

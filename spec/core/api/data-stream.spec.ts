@@ -53,3 +53,26 @@ test('print with a format that is not a function, and withCodec with something t
   }
   parsed.withCodec(genericCodec()).print((x) => String(x));
 });
+
+// A review: these said what was wrong but not where (in a job of many windows, which window?).
+test('bad arguments to window, process, sink, union and their kin name the operator they follow', () => {
+  const env = new StreamEnvironment(1);
+  const parsed = env.fromCollection([{ k: 'a', n: 1 }]).name('src').map((x) => x).name('parse');
+  const keyed = parsed.keyBy((r) => r.k);
+  const other = new StreamEnvironment(1).fromCollection([{ k: 'b', n: 2 }]);
+  const cases: [string, () => unknown, string][] = [
+    ['window', () => keyed.window(5 as never), "window after operator 'parse': expected a window assigner"],
+    ['windowAll', () => parsed.windowAll(5 as never), "window after operator 'parse': expected a window assigner"],
+    ['trigger', () => keyed.countWindow(3).trigger({} as never), "window trigger after operator 'parse': expected a Trigger"],
+    ['window process', () => keyed.countWindow(3).process(5 as never), "window process after operator 'parse': expected a window function"],
+    ['window aggregate', () => keyed.countWindow(3).aggregate({} as never), "window aggregate after operator 'parse': expected an AggregateFunction"],
+    ['process', () => parsed.process(5 as never), "process after operator 'parse': expected a function or an object with processElement"],
+    ['keyed process', () => keyed.process({ processElement() {}, onTimer: 5 } as never), "process after operator 'parse': onTimer must be a function"],
+    ['sink', () => parsed.sink(5 as never), "sink after operator 'parse': expected a sink spec"],
+    ['union', () => parsed.union(other), "union after operator 'parse': every stream must come from the same job"],
+    ['assignTimestampsAndWatermarks', () => parsed.assignTimestampsAndWatermarks({} as never), "assignTimestampsAndWatermarks after operator 'parse': expected a WatermarkStrategy"],
+  ];
+  for (const [what, call, message] of cases) {
+    assert.throws(call, (e: unknown) => e instanceof JobDefinitionError && e.message.startsWith(message), what);
+  }
+});

@@ -129,7 +129,7 @@ test('coGroup: a bad definition fails at build time, naming coGroup', () => {
   const a = env.fromCollection<L>([]);
   const b = env.fromCollection<R>([]);
   const other = new StreamEnvironment(1).fromCollection<R>([]);
-  assert.throws(() => a.coGroup(other), (e: unknown) => e instanceof JobDefinitionError && /coGroup: expected a stream of the same job/.test(e.message));
+  assert.throws(() => a.coGroup(other), (e: unknown) => e instanceof JobDefinitionError && /coGroup after operator 'collection-0': expected a stream of the same job/.test(e.message));
   assert.throws(() => a.coGroup(b).where('k' as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.where: expected a key selector/.test(e.message));
   assert.throws(() => a.coGroup(b).where((x) => x.k).equalTo(undefined as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.where\(\.\.\.\)\.equalTo: expected a key selector/.test(e.message));
   const w = a.coGroup(b).where((x) => x.k).equalTo((y) => y.key);
