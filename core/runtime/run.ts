@@ -30,7 +30,7 @@ import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, 
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
-import { checkRestartStrategy, restartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.js';
+import { checkRestartStrategy, RestartCounter, type RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import { OutputStream } from './output-stream.js';
 import { LiveRecordPorts } from './live-records.js';
@@ -352,6 +352,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let cancelled = false;
   let current: Attempt | undefined;
   let restarts = 0;
+  const restartCounter = new RestartCounter(restart);
   /** Counters of the attempts that ended in a restart (addCounters). */
   const carried = new Float64Array(metricsOffsets(plan).at(-1)!);
   /** Names of savepoints being taken. */
@@ -394,6 +395,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           firstStarted();
           return finalResult(undefined, from.manifest.id);
         }
+        const attemptStarted = performance.now();
         const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, restart: restarts > 0, nextId, warn, holds });
         current = attempt;
         liveStats = attempt.coordinator?.stats;
@@ -409,7 +411,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         // restarting.
         current = undefined;
         addCounters(plan, carried, outcome.metrics);
-        const delay = permanent(outcome.error) || !cp ? undefined : restartDelay(restart, restarts + 1);
+        const delay = permanent(outcome.error) || !cp ? undefined : restartCounter.next(performance.now() - attemptStarted);
         if (delay === undefined) throw outcome.error;
         restarts++;
         warn(`job failed (${outcome.error.message}); restart ${restarts} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);
