@@ -5,8 +5,35 @@
 // ring and no encoding. A plain stream's broadcast process operator chains the same way on its first input, into a
 // source's task (its broadcast input then reaches that task through an input gate). Every task runs as `parallelism` subtasks; every producer-subtask → consumer-subtask pair
 // of an edge gets one ring channel (forward: subtask i → i only).
+//
+// A union is no task of its own, as in Flink: its consumers read its inputs directly (`producers`). As a task it
+// was a hop that split each input's records over its subtasks, so an operator after it could get one input's
+// watermark through one union subtask before records that input had sent earlier through the other (a review:
+// records of a source back from idleness were late). Unions whose inputs are partitioned by hand (keyBy before
+// union) keep their task: their consumers' edges could not say how.
 
-import type { LogicalGraph, LogicalNode, Partitioner } from './logical-graph.js';
+import type { LogicalEdge, LogicalGraph, LogicalNode, Partitioner } from './logical-graph.js';
+
+/** A union whose inputs all arrive by rebalance (union() makes forward ones so): planned away. */
+function isVirtualUnion(n: LogicalNode): boolean {
+  return n.kind === 'union' && n.inputs.every((e) => e.partitioner === 'rebalance');
+}
+
+interface Producer {
+  readonly from: number;
+  readonly tag: string | undefined;
+  readonly partitioner: Partitioner;
+}
+
+/**
+ * Where edge `e`'s records come from, through virtual unions: each union input, partitioned as `e` says (the key
+ * is `e`'s), or, where `e` is forward (chained to the union before), as the union spread them: by rebalance.
+ */
+export function producers(graph: LogicalGraph, e: LogicalEdge): Producer[] {
+  const n = graph.nodes[e.from]!;
+  if (!isVirtualUnion(n)) return [{ from: e.from, tag: e.tag, partitioner: e.partitioner }];
+  return n.inputs.flatMap((i) => producers(graph, i).map((p) => ({ ...p, partitioner: e.partitioner === 'forward' ? p.partitioner : e.partitioner })));
+}
 
 export interface TaskPlan {
   readonly id: number;
@@ -77,8 +104,10 @@ function mayChainTwoInput(graph: LogicalGraph, tasks: readonly TaskPlan[], taskO
   const task = tasks[t]!;
   if (graph.nodes[task.nodeIds[0]!]!.kind !== 'source') return false;
   if (task.nodeIds.some((id) => graph.nodes[id]!.inputs.length > 1)) return false;
-  const other = taskOf[n.inputs[1]!.from]!;
-  return other !== t && !feeds(graph, taskOf, t, other);
+  return producers(graph, n.inputs[1]!).every((p) => {
+    const other = taskOf[p.from]!;
+    return other !== t && !feeds(graph, taskOf, t, other);
+  });
 }
 
 /** Whether task `from` reaches task `to` over the edges of the nodes placed so far. */
@@ -88,11 +117,13 @@ function feeds(graph: LogicalGraph, taskOf: Int32Array, from: number, to: number
     const tm = taskOf[m.id]!;
     if (tm === -1) continue;
     for (const e of m.inputs) {
-      const tf = taskOf[e.from]!;
-      if (tf === tm) continue;
-      let s = next.get(tf);
-      if (s === undefined) next.set(tf, s = new Set());
-      s.add(tm);
+      for (const p of producers(graph, e)) {
+        const tf = taskOf[p.from]!;
+        if (tf === tm || tf === -1) continue;
+        let s = next.get(tf);
+        if (s === undefined) next.set(tf, s = new Set());
+        s.add(tm);
+      }
     }
   }
   const seen = new Set<number>([from]);
@@ -112,6 +143,7 @@ export function plan(graph: LogicalGraph, options: PlanOptions): PhysicalPlan {
   const tasks: TaskPlan[] = [];
   // Node ids are topological (inputs are always created first), so one pass builds the chains.
   for (const n of graph.nodes) {
+    if (isVirtualUnion(n)) continue;
     const e = n.inputs.length === 1 || chainsAsTwoInput(n) ? n.inputs[0]! : undefined;
     // Only a node's main output chains, and only into its one reader: side outputs always cross an exchange.
     let chainable = options.chaining && e !== undefined && e.partitioner === 'forward' && e.tag === undefined
@@ -133,18 +165,23 @@ export function plan(graph: LogicalGraph, options: PlanOptions): PhysicalPlan {
   const exchanges: ExchangePlan[] = [];
   const channels: ChannelPlan[] = [];
   for (const n of graph.nodes) {
+    const toTask = taskOf[n.id]!;
+    if (toTask === -1) continue; // a virtual union: its consumers read its inputs
     n.inputs.forEach((e, inputIndex) => {
-      const fromTask = taskOf[e.from]!;
-      const toTask = taskOf[n.id]!;
-      if (fromTask === toTask) return; // chained
-      const x: ExchangePlan = { id: exchanges.length, fromTask, toTask, fromNode: e.from, toNode: n.id, inputIndex, partitioner: e.partitioner, tag: e.tag };
-      exchanges.push(x);
-      const pp = tasks[fromTask]!.parallelism;
-      const cp = tasks[toTask]!.parallelism;
-      for (let p = 0; p < pp; p++) {
-        for (let c = 0; c < cp; c++) {
-          if (x.partitioner === 'forward' && p !== c) continue;
-          channels.push({ id: channels.length, exchange: x.id, fromSubtask: p, toSubtask: c });
+      for (const from of producers(graph, e)) {
+        const fromTask = taskOf[from.from]!;
+        if (fromTask === toTask) continue; // chained
+        const pp = tasks[fromTask]!.parallelism;
+        const cp = tasks[toTask]!.parallelism;
+        // Forward only between equal parallelisms (validate() made the graph's edges so; through a union, here).
+        const partitioner = from.partitioner === 'forward' && pp !== cp ? 'rebalance' : from.partitioner;
+        const x: ExchangePlan = { id: exchanges.length, fromTask, toTask, fromNode: from.from, toNode: n.id, inputIndex, partitioner, tag: from.tag };
+        exchanges.push(x);
+        for (let p = 0; p < pp; p++) {
+          for (let c = 0; c < cp; c++) {
+            if (x.partitioner === 'forward' && p !== c) continue;
+            channels.push({ id: channels.length, exchange: x.id, fromSubtask: p, toSubtask: c });
+          }
         }
       }
     });

@@ -6,6 +6,7 @@ import { StreamEnvironment } from '../../../core/api/environment.js';
 import { plan } from '../../../core/graph/physical-plan.js';
 import { MapStateDescriptor } from '../../../core/api/broadcast-state.js';
 import { DEAD_LETTERS } from '../../../core/api/dead-letters.js';
+import { OutputTag } from '../../../core/api/output-tag.js';
 
 function pipeline(parallelism: number): StreamEnvironment {
   const env = new StreamEnvironment(parallelism);
@@ -102,4 +103,49 @@ test('a broadcast process operator does not chain where its task would read its 
   env.graph.validate();
   p = plan(env.graph, { chaining: true, threads: 2 });
   assert.deepEqual(p.tasks.map((t) => t.name), ['rules', 'src', 'kbp -> out']);
+});
+
+// A union is no task (as in Flink): its consumers read its inputs, partitioned as they read the union. A review
+// found the union's own subtasks splitting a source's records, so that its watermark could overtake them.
+test('a union is planned away: its consumers read its inputs directly, keyed or spread as they read the union', () => {
+  const env = new StreamEnvironment(2);
+  const a = env.fromCollection([1]).name('a').setParallelism(1);
+  const b = env.fromCollection([2]).name('b').setParallelism(1);
+  const c = env.fromCollection([3]).name('c');
+  const ab = a.union(b).name('ab');
+  ab.union(c).name('abc').keyBy((x) => x % 2).reduce((x, y) => x + y).name('sum').discard().name('out1');
+  ab.map((x) => x).name('m').discard().name('out2');
+  env.graph.validate();
+  const p = plan(env.graph, { chaining: true, threads: 2 });
+  assert.deepEqual(p.tasks.map((t) => t.name), ['a', 'b', 'c', 'sum -> out1', 'm -> out2']);
+  const into = (name: string): string[] => {
+    const t = p.tasks.find((x) => x.name.startsWith(name))!;
+    return p.exchanges.filter((x) => x.toTask === t.id).map((x) => `${p.tasks[x.fromTask]!.name}:${x.partitioner}:${x.inputIndex}`).sort();
+  };
+  // Nested unions too; the keyed consumer's hash partitioning, its key from its own edge (input 0).
+  assert.deepEqual(into('sum'), ['a:hash:0', 'b:hash:0', 'c:hash:0']);
+  // Read forward before, chained to the union: spread as the union spread them.
+  assert.deepEqual(into('m'), ['a:rebalance:0', 'b:rebalance:0']);
+  assert.equal(p.channels.filter((ch) => p.exchanges[ch.exchange]!.fromTask === p.tasks.findIndex((t) => t.name === 'a')).length, 4, 'a (p1) to sum and m (p2 each)');
+});
+
+test('a union of a keyed input keeps its task: its consumers could not say how that input was partitioned', () => {
+  const env = new StreamEnvironment(2);
+  const a = env.fromCollection([1]).name('a');
+  const b = env.fromCollection([2]).name('b').keyBy((x) => x);
+  a.union(b).name('ab').map((x) => x).name('m').discard().name('out');
+  env.graph.validate();
+  const p = plan(env.graph, { chaining: true, threads: 2 });
+  assert.deepEqual(p.tasks.map((t) => t.name), ['a', 'b', 'ab -> m -> out']);
+  assert.deepEqual(p.exchanges.map((x) => x.partitioner).sort(), ['hash', 'rebalance']);
+});
+
+test('side outputs into a union keep their tags through it', () => {
+  const env = new StreamEnvironment(1);
+  const late = new OutputTag<number>('late');
+  const p1 = env.fromCollection([1]).name('s').process<number>((x, ctx, out) => { out.collect(x); ctx.output(late, x); }).name('p');
+  p1.getSideOutput(late).union(p1).name('u').keyBy((x) => x).reduce((x, y) => x + y).name('r').discard().name('out');
+  env.graph.validate();
+  const p = plan(env.graph, { chaining: true, threads: 1 });
+  assert.deepEqual(p.exchanges.map((x) => [x.tag ?? 'main', x.partitioner]).sort(), [['late', 'hash'], ['main', 'hash']]);
 });
