@@ -67,11 +67,20 @@ export class JsonLinesEncoder<T = unknown> {
       throw new EncodeError(`JSON Lines: cannot encode value: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     if (text === undefined) throw new EncodeError(`JSON Lines: ${typeof value} has no JSON representation`);
-    // After stringify: a cycle or a BigInt has thrown there already, so this walk ends.
-    const bad = unwritable(value, '$');
+    // After stringify: a cycle or a BigInt has thrown there already, so this walk ends. A dead letter is written
+    // whatever its raw record holds (bytes as an object of indexes, NaN as null): refusing it would fail the job on
+    // the very input its error policy is there to keep.
+    const bad = isDeadLetter(value) ? undefined : unwritable(value, '$');
     if (bad !== undefined) throw new EncodeError(`JSON Lines: ${bad}; convert it first`);
     return `${text}\n`;
   }
+}
+
+/** The shape of core/api/dead-letters.ts's DeadLetter (it crosses rings as plain data, so by shape, not class). */
+function isDeadLetter(v: unknown): boolean {
+  const d = v as { operator?: unknown; subtask?: unknown; error?: { name?: unknown; message?: unknown } | null } | null;
+  return typeof d === 'object' && d !== null && typeof d.operator === 'string' && typeof d.subtask === 'number'
+    && typeof d.error === 'object' && d.error !== null && typeof d.error.message === 'string' && 'raw' in d;
 }
 
 /** Where `v` holds something JSON.stringify writes as another value, or undefined. */

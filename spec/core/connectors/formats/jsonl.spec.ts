@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { JsonLinesEncoder, jsonLines } from '../../../../core/connectors/formats/jsonl.js';
+import { deadLetter } from '../../../../core/api/dead-letters.js';
 import { EncodeError, InvalidUtf8Error, LineTooLongError, MalformedJsonError } from '../../../../core/connectors/errors.js';
 import { decodeAll } from './decode.js';
 
@@ -70,6 +71,11 @@ test('the encoder refuses what JSON would write as another value, naming where i
     assert.throws(() => enc.encode(value), (e: unknown) => e instanceof EncodeError && e.message === `JSON Lines: ${message}; convert it first`, message);
   }
   assert.equal(enc.encode({ a: 1, gone: undefined, at: new Date(0), none: null }), '{"a":1,"at":"1970-01-01T00:00:00.000Z","none":null}\n');
+  // A dead letter is written whatever its raw record holds: refusing it would fail the job on the input its error
+  // policy keeps (invalid UTF-8 arrives as bytes; an operator's rejected input may hold NaN).
+  const bytes = deadLetter('src', 0, new Error('invalid UTF-8'), new Uint8Array([0xff, 0xfe]), 'in.txt:3');
+  assert.equal(enc.encode(bytes), '{"operator":"src","subtask":0,"error":{"name":"Error","message":"invalid UTF-8"},"raw":{"0":255,"1":254},"position":"in.txt:3"}\n');
+  assert.equal(enc.encode(deadLetter('parse', 1, new Error('bad amount'), { amount: Number.NaN })), '{"operator":"parse","subtask":1,"error":{"name":"Error","message":"bad amount"},"raw":{"amount":null}}\n');
 });
 
 /** What a value reads back as when JSON holds it exactly: undefined properties left out, a Date as its ISO text, -0 as 0. */
