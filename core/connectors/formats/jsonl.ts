@@ -70,8 +70,8 @@ export class JsonLinesEncoder<T = unknown> {
     // After stringify: a cycle or a BigInt has thrown there already, so this walk ends. A dead letter is written
     // whatever its raw record holds (bytes as an object of indexes, NaN as null): refusing it would fail the job on
     // the very input its error policy is there to keep.
-    const bad = isDeadLetter(value) ? undefined : unwritable(value, '$');
-    if (bad !== undefined) throw new EncodeError(`JSON Lines: ${bad}; convert it first`);
+    // The walk per record builds no paths; only a refused record is walked again to name where.
+    if (!isDeadLetter(value) && !writable(value)) throw new EncodeError(`JSON Lines: ${unwritable(value, '$')}; convert it first`);
     return `${text}\n`;
   }
 }
@@ -81,6 +81,26 @@ function isDeadLetter(v: unknown): boolean {
   const d = v as { operator?: unknown; subtask?: unknown; error?: { name?: unknown; message?: unknown } | null } | null;
   return typeof d === 'object' && d !== null && typeof d.operator === 'string' && typeof d.subtask === 'number'
     && typeof d.error === 'object' && d.error !== null && typeof d.error.message === 'string' && 'raw' in d;
+}
+
+/** Whether JSON.stringify writes `v` as itself (unwritable() says where not; the two must agree). */
+function writable(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (typeof v !== 'object' || v === null) return true;
+  if (v instanceof Date) return !Number.isNaN(v.getTime());
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x === undefined || typeof x === 'function' || typeof x === 'symbol' || !writable(x)) return false;
+    }
+    return true;
+  }
+  if (v instanceof Map || v instanceof Set || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return false;
+  for (const k in v) {
+    if (Object.prototype.hasOwnProperty.call(v, k) && !writable((v as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 /** Where `v` holds something JSON.stringify writes as another value, or undefined. */
