@@ -19,6 +19,7 @@ import type { Redis } from 'ioredis';
 import { ConnectorOptionError, EncodeError, RedisConnectorError } from '../errors.js';
 import type { SinkWriter } from '../sink.js';
 import { createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
+import { JsonLinesEncoder } from '../formats/jsonl.js';
 
 export interface RedisStreamWriterOptions<T> {
   connection: RedisConnection;
@@ -102,7 +103,10 @@ export class RedisStreamWriter<T> implements SinkWriter<T> {
     if (!Number.isSafeInteger(options.subtask) || options.subtask < 0) throw new ConnectorOptionError(`redis sink: subtask must be a non-negative integer, got ${options.subtask}`);
     this.stream = options.stream;
     this.subtask = options.subtask;
-    this.encode = options.encode ?? ((v) => ({ data: JSON.stringify(v) }));
+    // The default: JSON text, refusing (EncodeError) what JSON would write as another value, as jsonLines() does
+    // (a dead letter is written whatever its raw record holds).
+    const json = new JsonLinesEncoder<T>();
+    this.encode = options.encode ?? ((v) => ({ data: json.encode(v).slice(0, -1) }));
     this.chunkEntries = options.chunkEntries ?? 500;
     this.markerPrefix = options.markerPrefix ?? 'sluice:stream-sink';
     this.markerTtlMs = options.markerTtlMs ?? 7 * 24 * 3600 * 1000;

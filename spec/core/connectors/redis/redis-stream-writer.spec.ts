@@ -128,6 +128,10 @@ test('a gap (a later chunk without the earlier one) is refused; bad options and 
   const bad = new RedisStreamWriter<unknown>({ connection: server.url, stream: s, subtask: 0, encode: (v) => v as Record<string, string> });
   assert.throws(() => bad.write({ n: 1 }), (e: unknown) => e instanceof EncodeError && /field "n" is number/.test(e.message));
   assert.throws(() => bad.write({}), EncodeError);
+  // The default JSON encoding refuses what JSON would write as another value, as jsonLines() does.
+  const plain = new RedisStreamWriter<unknown>({ connection: server.url, stream: s, subtask: 0 });
+  assert.throws(() => plain.write({ amount: Number.NaN }), (e: unknown) => e instanceof EncodeError && /\$\.amount is NaN/.test(e.message));
+  plain.close();
   w.close();
   await assert.rejects(new RedisStreamWriter<number>({ connection: server.url, stream: s, subtask: 0 }).commit([{ kind: 'x' }]), RedisConnectorError);
 });
