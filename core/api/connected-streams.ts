@@ -19,9 +19,14 @@ export class ConnectedStreams<A, B> {
   /** @internal */
   constructor(readonly first: DataStream<A>, readonly second: DataStream<B>) {}
 
+  /** " after operators 'a' and 'b'": where in the job a bad call was made (messages name the operators). */
+  private get where(): string {
+    return ` after operators '${this.first.node.name}' and '${this.second.node.name}'`;
+  }
+
   /** Partitions both inputs by key: records of either input with equal keys meet on one subtask. */
   keyBy<K extends Key>(key1: KeySelector<A, K>, key2: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
-    if (typeof key1 !== 'function' || typeof key2 !== 'function') throw new JobDefinitionError('connect(...).keyBy: expected two key selectors (one per input)');
+    if (typeof key1 !== 'function' || typeof key2 !== 'function') throw new JobDefinitionError(`connect(...).keyBy${this.where}: expected two key selectors (one per input)`);
     return new KeyedConnectedStreams<A, B, K>(this.first.graph, this.first.keyBy(key1).inputEdge(), this.second.keyBy(key2).inputEdge());
   }
 
@@ -29,7 +34,7 @@ export class ConnectedStreams<A, B> {
   map<R>(fn: CoMapFunction<A, B, R>): DataStream<R>;
   map<R>(fn1: (value: A) => R, fn2: (value: B) => R): DataStream<R>;
   map<R>(fn: CoMapFunction<A, B, R> | ((value: A) => R), fn2?: (value: B) => R): DataStream<R> {
-    const [f1, f2] = pair(fn, fn2, 'map', 'map1', 'map2');
+    const [f1, f2] = pair(fn, fn2, `map${this.where}`, 'map1', 'map2');
     return this.first.map(f1 as (value: A) => R).union(this.second.map(f2 as (value: B) => R));
   }
 
@@ -37,7 +42,7 @@ export class ConnectedStreams<A, B> {
   flatMap<R>(fn: CoFlatMapFunction<A, B, R>): DataStream<R>;
   flatMap<R>(fn1: (value: A, out: Collector<R>) => Iterable<R> | void, fn2: (value: B, out: Collector<R>) => Iterable<R> | void): DataStream<R>;
   flatMap<R>(fn: CoFlatMapFunction<A, B, R> | ((value: A, out: Collector<R>) => Iterable<R> | void), fn2?: (value: B, out: Collector<R>) => Iterable<R> | void): DataStream<R> {
-    const [f1, f2] = pair(fn, fn2, 'flatMap', 'flatMap1', 'flatMap2');
+    const [f1, f2] = pair(fn, fn2, `flatMap${this.where}`, 'flatMap1', 'flatMap2');
     return this.first.flatMap<R>(f1 as (value: A, out: Collector<R>) => Iterable<R> | void).union(this.second.flatMap<R>(f2 as (value: B, out: Collector<R>) => Iterable<R> | void));
   }
 }
@@ -64,19 +69,24 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
   /** @internal */
   constructor(private readonly graph: LogicalGraph, private readonly edge1: LogicalEdge, private readonly edge2: LogicalEdge) {}
 
+  /** " after operators 'a' and 'b'": where in the job a bad call was made (messages name the operators). */
+  private get where(): string {
+    return ` after operators '${this.graph.nodes[this.edge1.from]!.name}' and '${this.graph.nodes[this.edge2.from]!.name}'`;
+  }
+
   /** `processElement1` / `processElement2` per record of each input, `onTimer` per timer: one key's state and timers for both. */
   process<R = OutputTypeHint>(fn: KeyedCoProcessFunction<K, A, B, R>): DataStream<R> {
     if (!fn || typeof fn !== 'object' || typeof fn.processElement1 !== 'function' || typeof fn.processElement2 !== 'function') {
-      throw new JobDefinitionError('connect(...).keyBy(...).process: expected an object with processElement1 and processElement2');
+      throw new JobDefinitionError(`connect(...).keyBy(...).process${this.where}: expected an object with processElement1 and processElement2`);
     }
-    if (fn.onTimer !== undefined && typeof fn.onTimer !== 'function') throw new JobDefinitionError('connect(...).keyBy(...).process: onTimer must be a function');
+    if (fn.onTimer !== undefined && typeof fn.onTimer !== 'function') throw new JobDefinitionError(`connect(...).keyBy(...).process${this.where}: onTimer must be a function`);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'coProcess', inputs: [this.edge1, this.edge2], fn }));
   }
 
   /** A function per input over the key's shared state (Flink's keyed CoMap with a rich function's state). */
   map<R>(fn: KeyedCoMapFunction<K, A, B, R>): DataStream<R> {
     if (!fn || typeof fn !== 'object' || typeof fn.map1 !== 'function' || typeof fn.map2 !== 'function') {
-      throw new JobDefinitionError('connect(...).keyBy(...).map: expected an object with map1 and map2');
+      throw new JobDefinitionError(`connect(...).keyBy(...).map${this.where}: expected an object with map1 and map2`);
     }
     return this.process<R>({
       ...(fn.open ? { open: (ctx) => fn.open!(ctx) } : {}),
@@ -88,7 +98,7 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
   /** A flat-map function per input over the key's shared state (Flink's `connect(...).keyBy(...).flatMap`). */
   flatMap<R>(fn: KeyedCoFlatMapFunction<K, A, B, R>): DataStream<R> {
     if (!fn || typeof fn !== 'object' || typeof fn.flatMap1 !== 'function' || typeof fn.flatMap2 !== 'function') {
-      throw new JobDefinitionError('connect(...).keyBy(...).flatMap: expected an object with flatMap1 and flatMap2');
+      throw new JobDefinitionError(`connect(...).keyBy(...).flatMap${this.where}: expected an object with flatMap1 and flatMap2`);
     }
     return this.process<R>({
       ...(fn.open ? { open: (ctx) => fn.open!(ctx) } : {}),

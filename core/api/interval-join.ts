@@ -12,14 +12,23 @@ import type { ProcessJoinFunction } from './window-functions.js';
 import { DataStream, type KeyedStream } from './data-stream.js';
 import { intervalJoinFingerprint, type IntervalJoinSpec } from '../joins/interval-join-operator.js';
 
+/** " after operators 'a' and 'b'": where in the job a bad call was made (messages name the operators). */
+function after(left: KeyedStream<unknown, Key>, right: KeyedStream<unknown, Key>): string {
+  return ` after operators '${left.node.name}' and '${right.node.name}'`;
+}
+
 export class IntervalJoin<A, B, K extends Key> {
   /** @internal */
   constructor(private readonly left: KeyedStream<A, K>, private readonly right: KeyedStream<B, K>) {}
 
+  private get where(): string {
+    return after(this.left as KeyedStream<unknown, Key>, this.right as KeyedStream<unknown, Key>);
+  }
+
   /** right.ts - left.ts must lie in [lowerMs, upperMs]. */
   between(lowerMs: number, upperMs: number): IntervalJoined<A, B, K> {
-    if (!Number.isSafeInteger(lowerMs) || !Number.isSafeInteger(upperMs)) throw new JobDefinitionError(`intervalJoin.between: bounds must be integer ms, got ${String(lowerMs)}, ${String(upperMs)}`);
-    if (lowerMs > upperMs) throw new JobDefinitionError(`intervalJoin.between: lower bound ${lowerMs} is above upper bound ${upperMs}`);
+    if (!Number.isSafeInteger(lowerMs) || !Number.isSafeInteger(upperMs)) throw new JobDefinitionError(`intervalJoin.between${this.where}: bounds must be integer ms, got ${String(lowerMs)}, ${String(upperMs)}`);
+    if (lowerMs > upperMs) throw new JobDefinitionError(`intervalJoin.between${this.where}: lower bound ${lowerMs} is above upper bound ${upperMs}`);
     return new IntervalJoined<A, B, K>(this.left, this.right, lowerMs, upperMs);
   }
 }
@@ -33,26 +42,30 @@ export class IntervalJoined<A, B, K extends Key> {
   /** @internal */
   constructor(private readonly left: KeyedStream<A, K>, private readonly right: KeyedStream<B, K>, private readonly lower: number, private readonly upper: number) {}
 
+  private get where(): string {
+    return after(this.left as KeyedStream<unknown, Key>, this.right as KeyedStream<unknown, Key>);
+  }
+
   lowerBoundExclusive(): this { this.lowerExclusive = true; return this; }
   upperBoundExclusive(): this { this.upperExclusive = true; return this; }
 
   /** Left records arriving behind the watermark go to `tag` (default: dropped and counted). */
   sideOutputLeftLateData(tag: OutputTag<A>): this {
-    if (!(tag instanceof OutputTag)) throw new JobDefinitionError('sideOutputLeftLateData: expected an OutputTag');
+    if (!(tag instanceof OutputTag)) throw new JobDefinitionError(`intervalJoin sideOutputLeftLateData${this.where}: expected an OutputTag`);
     this.leftLate = tag;
     return this;
   }
 
   sideOutputRightLateData(tag: OutputTag<B>): this {
-    if (!(tag instanceof OutputTag)) throw new JobDefinitionError('sideOutputRightLateData: expected an OutputTag');
+    if (!(tag instanceof OutputTag)) throw new JobDefinitionError(`intervalJoin sideOutputRightLateData${this.where}: expected an OutputTag`);
     this.rightLate = tag;
     return this;
   }
 
   process<R = OutputTypeHint>(fn: ProcessJoinFunction<A, B, R>): DataStream<R> {
-    if (typeof fn !== 'function') throw new JobDefinitionError(`intervalJoin process: expected a function (left, right, ctx, out) => void, got ${typeof fn}`);
+    if (typeof fn !== 'function') throw new JobDefinitionError(`intervalJoin process${this.where}: expected a function (left, right, ctx, out) => void, got ${typeof fn}`);
     const { lower, upper, lowerExclusive, upperExclusive } = this;
-    if (lower === upper && (lowerExclusive || upperExclusive)) throw new JobDefinitionError(`intervalJoin: the bounds [${lower}, ${upper}] with exclusive ends leave no interval`);
+    if (lower === upper && (lowerExclusive || upperExclusive)) throw new JobDefinitionError(`intervalJoin${this.where}: the bounds [${lower}, ${upper}] with exclusive ends leave no interval`);
     const spec: IntervalJoinSpec = {
       kind: 'intervalJoin', lower, upper, ...(lowerExclusive ? { lowerExclusive } : {}), ...(upperExclusive ? { upperExclusive } : {}),
       leftLateTag: this.leftLate as OutputTag<unknown> | undefined,

@@ -20,15 +20,20 @@ export type TwoInputWindowKind = 'join' | 'coGroup';
 type Windowed<M extends TwoInputWindowKind, A, B, K extends Key, W extends Window> =
   M extends 'join' ? WindowedJoin<A, B, K, W> : WindowedCoGroup<A, B, K, W>;
 
+/** " after operators 'a' and 'b'": where in the job a bad call was made (messages name the operators). */
+function after(first: DataStream<unknown>, second: DataStream<unknown>): string {
+  return ` after operators '${first.node.name}' and '${second.node.name}'`;
+}
+
 export class JoinedStreams<A, B, M extends TwoInputWindowKind = 'join'> {
   /** @internal */
   constructor(private readonly first: DataStream<A>, private readonly second: DataStream<B>, private readonly mode: M = 'join' as M) {}
 
   where<K extends Key>(key1: KeySelector<A, K>): { equalTo(key2: KeySelector<B, K>): JoinWhereEqual<A, B, K, M> } {
-    if (typeof key1 !== 'function') throw new JobDefinitionError(`${this.mode}(...).where: expected a key selector`);
+    if (typeof key1 !== 'function') throw new JobDefinitionError(`${this.mode}(...).where${after(this.first as DataStream<unknown>, this.second as DataStream<unknown>)}: expected a key selector`);
     return {
       equalTo: (key2) => {
-        if (typeof key2 !== 'function') throw new JobDefinitionError(`${this.mode}(...).where(...).equalTo: expected a key selector`);
+        if (typeof key2 !== 'function') throw new JobDefinitionError(`${this.mode}(...).where(...).equalTo${after(this.first as DataStream<unknown>, this.second as DataStream<unknown>)}: expected a key selector`);
         return new JoinWhereEqual<A, B, K, M>(this.first, this.second, key1, key2, this.mode);
       },
     };
@@ -47,7 +52,7 @@ export class JoinWhereEqual<A, B, K extends Key, M extends TwoInputWindowKind = 
   ) {}
 
   window<W extends Window>(assigner: WindowAssigner<W>): Windowed<M, A, B, K, W> {
-    if (!(assigner instanceof WindowAssigner)) throw new JobDefinitionError(`${this.mode}(...).window: expected a window assigner`);
+    if (!(assigner instanceof WindowAssigner)) throw new JobDefinitionError(`${this.mode}(...).window${after(this.first as DataStream<unknown>, this.second as DataStream<unknown>)}: expected a window assigner`);
     const Kind = this.mode === 'join' ? WindowedJoin : WindowedCoGroup;
     return new Kind<A, B, K, W>(this.first, this.second, this.key1, this.key2, assigner) as Windowed<M, A, B, K, W>;
   }
@@ -69,7 +74,7 @@ abstract class TwoInputWindowing<A, B, K extends Key, W extends Window> {
   }
 
   trigger(trigger: Trigger<W>): this {
-    if (!(trigger instanceof Trigger)) throw new JobDefinitionError(`${this.kind} window trigger: expected a Trigger`);
+    if (!(trigger instanceof Trigger)) throw new JobDefinitionError(`${this.kind} window trigger${after(this.first as DataStream<unknown>, this.second as DataStream<unknown>)}: expected a Trigger`);
     this.trig = trigger;
     return this;
   }
@@ -78,6 +83,11 @@ abstract class TwoInputWindowing<A, B, K extends Key, W extends Window> {
   allowedLateness(ms: number): this {
     this.lateness = checkAllowedLateness(ms, this.assigner);
     return this;
+  }
+
+  /** For the subclasses' messages: the two operators joined. */
+  protected get where(): string {
+    return after(this.first as DataStream<unknown>, this.second as DataStream<unknown>);
   }
 
   protected build<R>(computation: WindowComputation): DataStream<R> {
@@ -111,7 +121,7 @@ export class WindowedJoin<A, B, K extends Key, W extends Window> extends TwoInpu
   apply<R = OutputTypeHint>(fn: FlatJoinFunction<A, B, R>): DataStream<R>;
   apply<R>(fn: JoinFunction<A, B, R> | FlatJoinFunction<A, B, R>): DataStream<R> {
     if (typeof fn !== 'function' && typeof (fn as Partial<FlatJoinFunction<A, B, R>> | null)?.join !== 'function') {
-      throw new JobDefinitionError(`join apply: expected a function (left, right) => result or an object with join(left, right, out), got ${fn === null ? 'null' : typeof fn}`);
+      throw new JobDefinitionError(`join apply${this.where}: expected a function (left, right) => result or an object with join(left, right, out), got ${fn === null ? 'null' : typeof fn}`);
     }
     return this.build<R>({ kind: 'join', join: fn as JoinFunction<unknown, unknown, unknown> | FlatJoinFunction<unknown, unknown, unknown> });
   }
@@ -122,7 +132,7 @@ export class WindowedCoGroup<A, B, K extends Key, W extends Window> extends TwoI
 
   /** `fn(lefts, rights, out)` once per key and window that has records (either side may be empty). */
   apply<R = OutputTypeHint>(fn: CoGroupFunction<A, B, R>): DataStream<R> {
-    if (typeof fn !== 'function') throw new JobDefinitionError(`coGroup apply: expected a function (lefts, rights, out) => void, got ${typeof fn}`);
+    if (typeof fn !== 'function') throw new JobDefinitionError(`coGroup apply${this.where}: expected a function (lefts, rights, out) => void, got ${typeof fn}`);
     return this.build<R>({ kind: 'coGroup', coGroup: fn as CoGroupFunction<unknown, unknown, unknown> });
   }
 }

@@ -38,10 +38,10 @@ test('connect(...).map / flatMap without a function per input fail at build time
   const a = env.fromCollection([1]);
   const b = env.fromCollection(['x']);
   const c = a.connect(b);
-  assert.throws(() => c.map((n: number) => n as never, undefined as never), (e: unknown) => e instanceof JobDefinitionError && /connect\(\.\.\.\)\.map: expected two functions/.test(e.message));
+  assert.throws(() => c.map((n: number) => n as never, undefined as never), (e: unknown) => e instanceof JobDefinitionError && /connect\(\.\.\.\)\.map after operators 'collection-0' and 'collection-1': expected two functions/.test(e.message));
   assert.throws(() => c.map({ map1: (n: number) => n } as never), (e: unknown) => e instanceof JobDefinitionError && /expected an object with map1 and map2/.test(e.message));
   assert.throws(() => c.flatMap({ flatMap1: () => [] } as never), (e: unknown) => e instanceof JobDefinitionError && /expected an object with flatMap1 and flatMap2/.test(e.message));
   const keyed = c.keyBy((n) => n, (s) => Number(s));
-  assert.throws(() => keyed.map({ map1: (n: number) => n } as never), (e: unknown) => e instanceof JobDefinitionError && /keyBy\(\.\.\.\)\.map: expected an object with map1 and map2/.test(e.message));
-  assert.throws(() => keyed.flatMap({} as never), (e: unknown) => e instanceof JobDefinitionError && /keyBy\(\.\.\.\)\.flatMap: expected an object with flatMap1 and flatMap2/.test(e.message));
+  assert.throws(() => keyed.map({ map1: (n: number) => n } as never), (e: unknown) => e instanceof JobDefinitionError && /keyBy\(\.\.\.\)\.map after operators 'collection-0' and 'collection-1': expected an object with map1 and map2/.test(e.message));
+  assert.throws(() => keyed.flatMap({} as never), (e: unknown) => e instanceof JobDefinitionError && /keyBy\(\.\.\.\)\.flatMap after operators 'collection-0' and 'collection-1': expected an object with flatMap1 and flatMap2/.test(e.message));
 });

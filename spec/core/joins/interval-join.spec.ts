@@ -46,6 +46,9 @@ test('exclusive bounds and rejected bounds', () => {
   const a = env.fromCollection<E>([]).keyBy((e) => e.k);
   assert.throws(() => a.intervalJoin(a).between(5, 1), JobDefinitionError);
   assert.throws(() => a.intervalJoin(a).between(1, 1).lowerBoundExclusive().process(() => {}), JobDefinitionError);
+  // Messages name the two operators joined.
+  assert.throws(() => a.intervalJoin(a).between(0.5, 1), /^JobDefinitionError: intervalJoin\.between after operators 'collection-0' and 'collection-0': bounds must be integer ms/);
+  assert.throws(() => a.intervalJoin(a).between(0, 1).process(5 as never), /^JobDefinitionError: intervalJoin process after operators 'collection-0' and 'collection-0': expected a function/);
 });
 
 test('late records go to the late outputs, or are dropped and counted', () => {

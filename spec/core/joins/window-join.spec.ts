@@ -130,12 +130,12 @@ test('coGroup: a bad definition fails at build time, naming coGroup', () => {
   const b = env.fromCollection<R>([]);
   const other = new StreamEnvironment(1).fromCollection<R>([]);
   assert.throws(() => a.coGroup(other), (e: unknown) => e instanceof JobDefinitionError && /coGroup after operator 'collection-0': expected a stream of the same job/.test(e.message));
-  assert.throws(() => a.coGroup(b).where('k' as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.where: expected a key selector/.test(e.message));
-  assert.throws(() => a.coGroup(b).where((x) => x.k).equalTo(undefined as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.where\(\.\.\.\)\.equalTo: expected a key selector/.test(e.message));
+  assert.throws(() => a.coGroup(b).where('k' as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.where after operators 'collection-0' and 'collection-1': expected a key selector/.test(e.message));
+  assert.throws(() => a.coGroup(b).where((x) => x.k).equalTo(undefined as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.where\(\.\.\.\)\.equalTo after operators 'collection-0' and 'collection-1': expected a key selector/.test(e.message));
   const w = a.coGroup(b).where((x) => x.k).equalTo((y) => y.key);
-  assert.throws(() => w.window({} as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.window: expected a window assigner/.test(e.message));
-  assert.throws(() => w.window(TumblingEventTimeWindows.of(10)).apply('f' as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup apply: expected a function \(lefts, rights, out\)/.test(e.message));
-  assert.throws(() => w.window(TumblingEventTimeWindows.of(10)).trigger({} as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup window trigger: expected a Trigger/.test(e.message));
-  // The join's messages are unchanged.
-  assert.throws(() => a.join(b).where((x) => x.k).equalTo((y) => y.key).window(TumblingEventTimeWindows.of(10)).apply(3 as never), (e: unknown) => e instanceof JobDefinitionError && /^join apply: expected a function \(left, right\) => result/.test(e.message));
+  assert.throws(() => w.window({} as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup\(\.\.\.\)\.window after operators 'collection-0' and 'collection-1': expected a window assigner/.test(e.message));
+  assert.throws(() => w.window(TumblingEventTimeWindows.of(10)).apply('f' as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup apply after operators 'collection-0' and 'collection-1': expected a function \(lefts, rights, out\)/.test(e.message));
+  assert.throws(() => w.window(TumblingEventTimeWindows.of(10)).trigger({} as never), (e: unknown) => e instanceof JobDefinitionError && /coGroup window trigger after operators 'collection-0' and 'collection-1': expected a Trigger/.test(e.message));
+  // The join's messages say the same, naming join.
+  assert.throws(() => a.join(b).where((x) => x.k).equalTo((y) => y.key).window(TumblingEventTimeWindows.of(10)).apply(3 as never), (e: unknown) => e instanceof JobDefinitionError && /^join apply after operators 'collection-0' and 'collection-1': expected a function \(left, right\) => result/.test(e.message));
 });
