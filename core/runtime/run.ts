@@ -345,6 +345,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     }
   }
 
+  // What sinks find left by an earlier run is nobody's (StartAttempt.orphans): without checkpoints, or on a resume
+  // that found none.
+  const startedOrphans = cp === undefined || (Boolean(options.resume) && restored === undefined);
   const fingerprints = graph.nodeFingerprints();
   const jobFingerprint = sha256(fingerprints.join('\n'));
   const sinksByUid = new Map<string, SinkSpec<unknown>>(graph.nodes.filter((n) => n.sink).map((n) => [n.uid ?? n.name, n.sink!]));
@@ -396,7 +399,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           return finalResult(undefined, from.manifest.id);
         }
         const attemptStarted = performance.now();
-        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, restart: restarts > 0, nextId, warn, holds });
+        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, warn, holds });
         current = attempt;
         liveStats = attempt.coordinator?.stats;
         firstStarted();
@@ -612,8 +615,13 @@ interface AttemptSetup {
   cp: CheckpointSettings | undefined;
   store: CheckpointStore | undefined;
   from: LoadedCheckpoint | undefined;
-  /** A restart after a failure (not the run's first attempt). */
-  restart: boolean;
+  /**
+   * Without a checkpoint to restore, whatever sinks find of an earlier attempt (a file sink's in-progress and
+   * pending parts) is vouched for by nothing: a restart after a failure, a resume that found no checkpoint (nothing
+   * was ever published), a run without checkpoints (a killed one's parts). Not a fresh start over a state
+   * directory that holds checkpoints: a later resume from one of them still needs its pending parts.
+   */
+  orphans: boolean;
   nextId: number;
   warn: (m: string) => void;
   /** Checkpointed runs: readers of collect sinks that hold the sources (outlive attempts). */
@@ -637,9 +645,9 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // Transactions of the restored checkpoint may not have been published before the failure: publish
     // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
     await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid));
-  } else if (s.restart) {
-    // A restart from the beginning (no checkpoint completed): nothing was published, so whatever the failed
-    // attempt left (a file sink's in-progress and pending parts) is vouched for by nothing.
+  } else if (s.orphans) {
+    // Nothing was published from what an earlier attempt left (a review: a killed run's 745 hidden parts stayed
+    // after a fresh run that found no checkpoint completed).
     for (const spec of sinksByUid.values()) if (spec.recover !== undefined) await spec.recover([]);
   }
   for (const t of plan.tasks) {

@@ -209,3 +209,35 @@ test('file sink: a restart from the beginning removes the failed attempt\'s hidd
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression (a review): a run killed before its first checkpoint left hidden parts that a new run which found no
+// checkpoint (or ran without checkpoints) never removed: 745 of them beside correct output.
+for (const how of ['a resume that finds no checkpoint', 'a run without checkpoints'] as const) {
+  test(`file sink: ${how} removes the hidden parts an earlier run left; the output is exactly once`, async () => {
+    const dir = tmp();
+    try {
+      const out = path.join(dir, 'out');
+      mkdirSync(out, { recursive: true });
+      const ext = how === 'a run without checkpoints' ? '.csv' : '.jsonl';
+      const left = [`.part-0-1a2b3c-0${ext}.inprogress`, `.part-1-4d5e6f-3${ext}.pending`];
+      for (const f of left) writeFileSync(path.join(out, f), 'what a killed run left\n');
+      writeFileSync(path.join(out, `.other-0-1a2b3c-0${ext}.pending`), 'another prefix: not ours\n');
+      if (how === 'a run without checkpoints') {
+        const input = path.join(dir, 'in');
+        mkdirSync(input);
+        writeFileSync(path.join(input, 'a.jsonl'), Array.from({ length: 50 }, (_, i) => `${JSON.stringify({ id: i, name: `n${i}` })}\n`).join(''));
+        await (await run(job({ case: 'to-csv', in: input, out }), { parallelism: 2 })).result;
+        const rows = readdirSync(out).filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').slice(1).filter(Boolean));
+        assert.equal(rows.length, 50);
+      } else {
+        const r = await (await run(job({ case: 'sink-fails', out, marker: path.join(dir, 'marker'), failAt: -1 }), { parallelism: 2, stateDir: path.join(dir, 'state'), resume: true })).result;
+        assert.equal(r.restoredFrom, undefined);
+        const ids = readdirSync(out).filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i));
+        assert.deepEqual(tally(ids, 5000), { lost: 0, duplicated: 0, unexpected: 0 });
+      }
+      assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('.')), [`.other-0-1a2b3c-0${ext}.pending`], 'only the other prefix\'s part is left');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
