@@ -176,10 +176,13 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       };
       continue;
     }
-    // Counted as emitted when it was pushed; it is rejected instead (a source counts what it emitted itself).
+    // Counted as emitted when it was pushed; it is rejected instead (a source counts what it emitted itself). Only
+    // where this gate is the main output's one way out: a side output's records are not in recordsOut, and a record
+    // one of two exchanges rejects still went out through the other (a review: both were taken off recordsOut).
     const fromSource = node === nodes[0]!.id && nodes[0]!.kind === 'source';
+    const onlyWayOut = tag === undefined && gateOf.filter((g) => g.node === node && g.tag === undefined).length === 1;
     const rejectEmitted = (v: unknown, e: unknown): void => {
-      if (op.errorPolicy !== 'fail') { if (fromSource) subtask!.sourceRecords--; else op.recordsOut--; }
+      if (op.errorPolicy !== 'fail' && onlyWayOut) { if (fromSource) subtask!.sourceRecords--; else op.recordsOut--; }
       op.reject(e, v, undefined);
     };
     gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => rejectEmitted(v, new RecordRejectedError(at, e));

@@ -155,6 +155,18 @@ for (const recordBatch of [32, 1]) test(`records the exchange rejects follow the
   for (const op of ['parse', 'to-stats', 'to-generic', 'keyed', 'typed', 'generic']) { assertAddsUp(dropped.metrics, op); assertAddsUp(dead.metrics, op); }
 });
 
+// Regression (a review): a record a side output's exchange rejected was taken off its operator's records out, which
+// count the main output only; one that one of two exchanges rejected was too, though it went out through the other.
+test('records an exchange rejects count against records out only where that exchange is the main output\'s one way out', async () => {
+  const r = await (await run(new URL('./jobs/exchange-rejects-fanout.ts', import.meta.url), { parallelism: 2 })).result;
+  assert.equal((r.collected['main-out'] as number[]).length, 10);
+  assert.equal((r.collected['odd-out'] as number[]).length, 8);
+  assert.deepEqual(counts(r.metrics, 'proc'), { in: 20, out: 10, dropped: 2, dead: 0 });
+  assert.equal((r.collected['b1-out'] as number[]).length, 18);
+  assert.equal((r.collected['b2-out'] as number[]).length, 20);
+  assert.deepEqual(counts(r.metrics, 'fan'), { in: 20, out: 20, dropped: 2, dead: 0 });
+});
+
 // Regression (a review): the dead letter of a record rejected as its stream ended went out after the letters' own
 // end of stream, which the channel refused: the job failed with a ChannelClosedError.
 test('a record the exchange rejects as the stream ends still becomes a dead letter, at parallelism 1 and 2, recordBatch 32 and 1', async () => {
