@@ -356,6 +356,10 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let current: Attempt | undefined;
   let restarts = 0;
   const restartCounter = new RestartCounter(restart);
+  /** Ends the wait before a restart early: a cancel need not wait out the delay (a review: it did). */
+  let endDelay: (() => void) | undefined;
+  /** The restart being waited for or prepared (0: none); counted in `restarts` only once it runs. */
+  let restarting = 0;
   /** Counters of the attempts that ended in a restart (addCounters). */
   const carried = new Float64Array(metricsOffsets(plan).at(-1)!);
   /** Names of savepoints being taken. */
@@ -401,6 +405,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         const attemptStarted = performance.now();
         const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, warn, holds });
         current = attempt;
+        restarting = 0;
         liveStats = attempt.coordinator?.stats;
         firstStarted();
         if (cancelled) attempt.stop();
@@ -416,11 +421,13 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         addCounters(plan, carried, outcome.metrics);
         const delay = permanent(outcome.error) || !cp ? undefined : restartCounter.next(performance.now() - attemptStarted);
         if (delay === undefined) throw outcome.error;
-        restarts++;
-        warn(`job failed (${outcome.error.message}); restart ${restarts} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);
-        await new Promise((r) => setTimeout(r, delay));
-        // Its counters are in `carried` now: not counted again.
+        restarting = restarts + 1;
+        warn(`job failed (${outcome.error.message}); restart ${restarting} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);
+        if (!cancelled) await new Promise<void>((r) => { const t = setTimeout(r, delay); endDelay = () => { clearTimeout(t); r(); }; });
+        endDelay = undefined;
+        // Its counters are in `carried` now: not counted again. A restart cancelled before it ran is not one.
         if (cancelled) return finalResult({ ...outcome, metrics: new Float64Array(carried.length) }, restored?.manifest.id);
+        restarts++;
         const latest = attempt.coordinator?.latest;
         if (latest) from = await restartCheckpoint(store!, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress);
         nextId = (await store!.maxId()) + 1;
@@ -473,8 +480,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
 
   // Between two attempts (the restart delay) there is no coordinator: the request is refused as such (a review saw
   // "the job is not running" from the stopped one, which reads as if the job were gone).
-  const notNow = (): Promise<never> => (cp && current === undefined && restarts > 0
-    ? Promise.reject(new Error(`the job is restarting (restart ${restarts}): try again once it runs`))
+  const notNow = (): Promise<never> => (cp && current === undefined && restarting > 0
+    ? Promise.reject(new Error(`the job is restarting (restart ${restarting}): try again once it runs`))
     : noCheckpoints());
   const noCheckpoints = (): Promise<never> => Promise.reject(new Error('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
   const handle: JobHandle = {
@@ -508,6 +515,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     async cancel() {
       cancelled = true;
       current?.stop();
+      endDelay?.();
       return result;
     },
     output(sinkName: string) {

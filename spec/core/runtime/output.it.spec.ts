@@ -486,3 +486,27 @@ test('the iteration throws the error of a job that fails; bad names and a second
   // After a failure, output() throws the job's error (a review: it said the records were in result.collected).
   assert.throws(() => h.output('other'), (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
 });
+
+// Regression (a review): a cancel during the wait before a restart waited out the whole delay, and the result
+// counted the restart that never ran.
+test('a cancel during the wait before a restart ends the job at once; the restart that never ran is not counted', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  try {
+    const timerFail = join(dir, 'fail-now');
+    writeFileSync(timerFail, 'now');
+    const warnings: string[] = [];
+    let waiting!: () => void;
+    const restartDue = new Promise<void>((resolve) => { waiting = resolve; });
+    const h = await run(job({ rate: 1000, interval: 20, timerFail }), {
+      parallelism: 1, stateDir: join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 600_000 },
+      onWarning: (w) => { warnings.push(String(w)); if (/restart 1 in 600000 ms/.test(String(w))) waiting(); },
+    });
+    await restartDue;
+    await assert.rejects(h.savepoint('sp'), /the job is restarting \(restart 1\)/);
+    const r = await h.cancel();
+    assert.equal(r.cancelled, true);
+    assert.equal(r.restarts, 0, warnings.join(' | '));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
