@@ -3,9 +3,11 @@
 // Turns the paths and glob patterns a user gives into a sorted list of files. Node 20 has no fs.glob, so patterns
 // go through tinyglobby. A directory means the files under it; hidden files (a name starting with '.') are
 // left out there, which also keeps a file sink's in-progress and pending parts out of a reader of its output.
-// A path or pattern that matches nothing is an error: a typo should not become an empty job.
+// A path or pattern that matches nothing is an error: a typo should not become an empty job. A file reached by
+// several paths (a symlinked directory, a link back up the tree, an alias link) is read once, by the first of its
+// paths in sorted order (a review: a loop `d/sub/loop -> ..` read every file twice).
 
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { ConnectorOptionError, NoInputFilesError } from '../errors.js';
@@ -18,7 +20,7 @@ export interface InputPathOptions {
   cwd?: string;
 }
 
-/** Absolute paths of the input files, sorted, without duplicates. */
+/** Absolute paths of the input files, sorted, one per file (however many paths reach it). */
 export async function expandInputPaths(patterns: string | readonly string[], options: InputPathOptions = {}): Promise<string[]> {
   const list = typeof patterns === 'string' ? [patterns] : [...patterns];
   if (list.length === 0) throw new ConnectorOptionError('file source: no input paths given');
@@ -39,7 +41,15 @@ export async function expandInputPaths(patterns: string | readonly string[], opt
     }
     for (const f of found) files.add(resolve(f));
   }
-  return [...files].sort();
+  const byFile = new Set<string>();
+  const once: string[] = [];
+  for (const f of [...files].sort()) {
+    const real = await realpath(f).catch(() => f);
+    if (byFile.has(real)) continue;
+    byFile.add(real);
+    once.push(f);
+  }
+  return once;
 }
 
 async function statKind(path: string): Promise<'file' | 'directory' | 'missing'> {

@@ -2,7 +2,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandInputPaths } from '../../../../core/connectors/file/input-paths.js';
@@ -24,6 +24,18 @@ test('a directory expands to its non-hidden files, recursively and sorted', asyn
 test('glob patterns relative to cwd, duplicates merged; a literal path with glob characters is taken as it is', async () => {
   const files = await expandInputPaths(['in/*.jsonl', 'in/**/*.csv', 'in/a.jsonl', 'in/x[1].txt'], { cwd: dir });
   assert.deepEqual(files, ['in/a.jsonl', 'in/b.jsonl', 'in/sub/c.csv', 'in/x[1].txt'].map((f) => join(dir, f)));
+});
+
+// Regression (a review): a link back up the tree, or an alias, made a file two splits, its records read twice.
+test('a file reached by several paths (a loop back up, an alias link, a linked directory) is read once, by its first path', async () => {
+  const d = join(dir, 'links');
+  await mkdir(join(d, 'sub'), { recursive: true });
+  await writeFile(join(d, 'a.jsonl'), 'x\n');
+  await symlink('..', join(d, 'sub', 'loop'));
+  await symlink('a.jsonl', join(d, 'alias.jsonl'));
+  await symlink(join(dir, 'in', 'sub'), join(d, 'linked'));
+  // in/sub/c.csv sorts before links/linked/c.csv: the first path in sorted order is the one read.
+  assert.deepEqual(await expandInputPaths([d, join(dir, 'in', 'sub', 'c.csv')]), [join(dir, 'in', 'sub', 'c.csv'), join(d, 'a.jsonl')]);
 });
 
 test('nothing matched is a NoInputFilesError naming the path or pattern', async () => {
