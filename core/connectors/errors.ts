@@ -145,8 +145,11 @@ export class NoInputFilesError extends ConnectorError {
 }
 
 export class FileTruncatedError extends ConnectorError {
-  constructor(path: string, size: number, position: number) {
-    super('FILE_TRUNCATED', `${path} shrank to ${size} bytes, below the read position ${position}: truncated or replaced after it was read (a restore resumes a file where its checkpoint recorded)`);
+  /** `rewritten`: it did not shrink below the position, but the bytes just before it changed (follow mode). */
+  constructor(path: string, size: number, position: number, rewritten = false) {
+    super('FILE_TRUNCATED', rewritten
+      ? `${path} was rewritten: the bytes just before the read position ${position} are not the ones read (truncated and written again past it, now ${size} bytes); reading on would start mid-line`
+      : `${path} shrank to ${size} bytes, below the read position ${position}: truncated or replaced after it was read (a restore resumes a file where its checkpoint recorded)`);
     this.name = 'FileTruncatedError';
   }
 }

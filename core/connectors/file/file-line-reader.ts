@@ -30,6 +30,13 @@ export interface FileLineReaderOptions extends LineFramerOptions {
 /** A chunk this much smaller than the buffer is copied out, so small reads (follow mode) do not pin large buffers. */
 const COPY_BELOW = 4;
 
+/**
+ * Follow mode: the last bytes read are compared with the file's when it grows. A file truncated and rewritten past
+ * the read position in one go does not shrink, and reading on from there began mid-line (a review: malformed JSON,
+ * or with 'drop' a silent gap); a rewrite that keeps these bytes the same still passes.
+ */
+const TAIL_BYTES = 32;
+
 export class FileLineReader {
   readonly path: string;
   private readonly framer: LineFramer;
@@ -50,6 +57,8 @@ export class FileLineReader {
   private closed = false;
   private failure: unknown;
   private pos: FilePosition;
+  /** Follow mode: the last (up to TAIL_BYTES) bytes read, just before `readAt`; undefined before the first read. */
+  private tail: Buffer | undefined;
 
   constructor(path: string, start: FilePosition, options: FileLineReaderOptions = {}) {
     this.path = path;
@@ -136,9 +145,10 @@ export class FileLineReader {
     if (this.atEnd) {
       if (this.growth === undefined) return;
       this.busy = true;
-      this.growth.changedFrom(this.readAt).then((size) => {
-        this.busy = false;
+      this.growth.changedFrom(this.readAt).then(async (size) => {
         if (size < this.readAt) throw new FileTruncatedError(this.path, size, this.readAt);
+        if (this.tail !== undefined && !(await this.tailUnchanged(this.tail))) throw new FileTruncatedError(this.path, size, this.readAt, true);
+        this.busy = false;
         this.atEnd = false;
         this.fill();
       }).catch((e: unknown) => this.fail(e));
@@ -173,7 +183,19 @@ export class FileLineReader {
       return;
     }
     this.readAt += bytesRead;
+    if (this.growth !== undefined) {
+      const last = buf.subarray(Math.max(0, bytesRead - TAIL_BYTES), bytesRead);
+      this.tail = last.length >= TAIL_BYTES || this.tail === undefined ? Buffer.from(last) : Buffer.concat([this.tail, last]).subarray(-TAIL_BYTES);
+    }
     this.framer.push(bytesRead < this.chunkBytes / COPY_BELOW ? Buffer.from(buf.subarray(0, bytesRead)) : buf.subarray(0, bytesRead));
+  }
+
+  /** Whether the file still holds `tail` just before the read position. */
+  private async tailUnchanged(tail: Buffer): Promise<boolean> {
+    const h = await this.file();
+    const now = Buffer.alloc(tail.length);
+    const { bytesRead } = await h.read(now, 0, tail.length, this.readAt - tail.length);
+    return bytesRead === tail.length && now.equals(tail);
   }
 
   private fail(e: unknown): void {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { appendFile, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileLineReader, type FileLineReaderOptions } from '../../../../core/connectors/file/file-line-reader.js';
@@ -125,6 +125,25 @@ test('follow: a file truncated below the read position is a FileTruncatedError',
   await drive(lines(reader), { until: (x) => x.values.length === 2 });
   await truncate(path, 1);
   await assert.rejects(drive(lines(reader)), (e: unknown) => e instanceof FileTruncatedError && /shrank to 1 bytes, below the read position 4/.test(e.message));
+  await reader.close();
+});
+
+// Regression (a review): truncated and written again past the read position in one go, the file never shrank, and
+// the reader went on mid-line (malformed JSON; with 'drop', a silent gap).
+test('follow: a file rewritten past the read position (truncated, then longer) is a FileTruncatedError; appends still pass', async () => {
+  const first = Array.from({ length: 20 }, (_, i) => `{"i":${i}}\n`).join('');
+  const path = await file(first);
+  const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch: false, pollIntervalMs: 10 }, chunkBytes: 64 });
+  const d = await drive(lines(reader), { until: (x) => x.values.length === 20 });
+  await appendFile(path, '{"i":20}\n');
+  await drive(lines(reader), { into: d, until: (x) => x.values.length === 21 });
+  // Written over from byte 0 and past the end, never shorter (a truncate then a write can be seen in between).
+  const over = Buffer.from(Array.from({ length: 40 }, (_, i) => `{"j":${i}}\n`).join(''));
+  const h = await open(path, 'r+');
+  await h.write(over, 0, over.length, 0);
+  await h.close();
+  await assert.rejects(drive(lines(reader), { into: d }), (e: unknown) => e instanceof FileTruncatedError && /was rewritten: the bytes just before the read position 179 are not the ones read/.test(e.message));
+  assert.equal(d.values.length, 21, 'nothing of the new content read');
   await reader.close();
 });
 
