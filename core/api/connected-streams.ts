@@ -5,7 +5,7 @@
 // runs where its records are and the results are a union); keyed, the same shapes over the key's shared state,
 // as a keyed co-process function.
 
-import { JobDefinitionError } from './errors.js';
+import { afterOperators, JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
 import type { KeySelector, OutputTypeHint } from './functions.js';
@@ -19,9 +19,8 @@ export class ConnectedStreams<A, B> {
   /** @internal */
   constructor(readonly first: DataStream<A>, readonly second: DataStream<B>) {}
 
-  /** " after operators 'a' and 'b'": where in the job a bad call was made (messages name the operators). */
   private get where(): string {
-    return ` after operators '${this.first.node.name}' and '${this.second.node.name}'`;
+    return afterOperators(this.first.node.name, this.second.node.name);
   }
 
   /** Partitions both inputs by key: records of either input with equal keys meet on one subtask. */
@@ -69,9 +68,8 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
   /** @internal */
   constructor(private readonly graph: LogicalGraph, private readonly edge1: LogicalEdge, private readonly edge2: LogicalEdge) {}
 
-  /** " after operators 'a' and 'b'": where in the job a bad call was made (messages name the operators). */
   private get where(): string {
-    return ` after operators '${this.graph.nodes[this.edge1.from]!.name}' and '${this.graph.nodes[this.edge2.from]!.name}'`;
+    return afterOperators(this.graph.nodes[this.edge1.from]!.name, this.graph.nodes[this.edge2.from]!.name);
   }
 
   /** `processElement1` / `processElement2` per record of each input, `onTimer` per timer: one key's state and timers for both. */

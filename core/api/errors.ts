@@ -8,6 +8,14 @@ export class JobDefinitionError extends Error {
   }
 }
 
+/**
+ * " after operator 'a'", or " after operators 'a' and 'b'": where in the job a bad builder call was made (build-time
+ * messages name the operators they follow).
+ */
+export function afterOperators(...names: readonly string[]): string {
+  return names.length === 1 ? ` after operator '${names[0]}'` : ` after operators ${names.map((n) => `'${n}'`).join(' and ')}`;
+}
+
 /** A savepoint name that cannot be used: not letters, digits, '.', '_' or '-', or taken in the state directory. */
 export class SavepointNameError extends Error {
   constructor(message: string) {

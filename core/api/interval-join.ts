@@ -5,16 +5,15 @@
 // watermark passes the last time they can match.
 
 import type { OutputTypeHint } from './functions.js';
-import { JobDefinitionError } from './errors.js';
+import { afterOperators, JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
 import type { Key } from '../graph/key-groups.js';
 import type { ProcessJoinFunction } from './window-functions.js';
 import { DataStream, type KeyedStream } from './data-stream.js';
 import { intervalJoinFingerprint, type IntervalJoinSpec } from '../joins/interval-join-operator.js';
 
-/** " after operators 'a' and 'b'": where in the job a bad call was made (messages name the operators). */
 function after(left: KeyedStream<unknown, Key>, right: KeyedStream<unknown, Key>): string {
-  return ` after operators '${left.node.name}' and '${right.node.name}'`;
+  return afterOperators(left.node.name, right.node.name);
 }
 
 export class IntervalJoin<A, B, K extends Key> {

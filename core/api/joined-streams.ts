@@ -4,7 +4,7 @@
 // fn(xs, ys, out) once per key and window with both sides' records (one side may be empty: outer joins). Both
 // stamp results with the window's maxTimestamp.
 
-import { JobDefinitionError } from './errors.js';
+import { afterOperators, JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
 import type { KeySelector, OutputTypeHint } from './functions.js';
 import type { CoGroupFunction, FlatJoinFunction, JoinFunction } from './window-functions.js';
@@ -20,9 +20,8 @@ export type TwoInputWindowKind = 'join' | 'coGroup';
 type Windowed<M extends TwoInputWindowKind, A, B, K extends Key, W extends Window> =
   M extends 'join' ? WindowedJoin<A, B, K, W> : WindowedCoGroup<A, B, K, W>;
 
-/** " after operators 'a' and 'b'": where in the job a bad call was made (messages name the operators). */
 function after(first: DataStream<unknown>, second: DataStream<unknown>): string {
-  return ` after operators '${first.node.name}' and '${second.node.name}'`;
+  return afterOperators(first.node.name, second.node.name);
 }
 
 export class JoinedStreams<A, B, M extends TwoInputWindowKind = 'join'> {

@@ -2,7 +2,7 @@
 // into windows: `keyBy(...).window(assigner)`, configured with a trigger, allowed lateness and a late-data side
 // output, and ended by what each window computes (reduce, aggregate, process) into a DataStream.
 
-import { JobDefinitionError } from './errors.js';
+import { afterOperators, JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
 import type { OutputTypeHint, ReduceFunction } from './functions.js';
 import { fieldReducer, type NumericField } from './field-aggregations.js';
@@ -52,9 +52,8 @@ export class WindowedStream<T, K extends Key, W extends Window> {
     this.trig = assigner.defaultTrigger();
   }
 
-  /** " after operator 'x'": where in the job a bad call was made (messages name the operator). */
   private get after(): string {
-    return ` after operator '${this.graph.nodes[this.input.from]?.name ?? '?'}'`;
+    return afterOperators(this.graph.nodes[this.input.from]?.name ?? '?');
   }
 
   /** Replaces the assigner's default trigger (e.g. CountTrigger.of(n) for global windows). */

@@ -41,15 +41,15 @@ export async function expandInputPaths(patterns: string | readonly string[], opt
     }
     for (const f of found) files.add(resolve(f));
   }
+  const sorted = [...files].sort();
+  // Resolved together, not one await per file (a source of many files enumerates them at start-up).
+  const reals = await Promise.all(sorted.map((f) => realpath(f).catch(() => f)));
   const byFile = new Set<string>();
-  const once: string[] = [];
-  for (const f of [...files].sort()) {
-    const real = await realpath(f).catch(() => f);
-    if (byFile.has(real)) continue;
-    byFile.add(real);
-    once.push(f);
-  }
-  return once;
+  return sorted.filter((_, i) => {
+    if (byFile.has(reals[i]!)) return false;
+    byFile.add(reals[i]!);
+    return true;
+  });
 }
 
 async function statKind(path: string): Promise<'file' | 'directory' | 'missing'> {

@@ -86,6 +86,8 @@ function checkColumns(columns: readonly string[]): void {
 
 export class CsvDecoder implements RecordDecoder<CsvRow> {
   private columns: string[] | undefined;
+  /** A column is named "__proto__": rows are built with Object.fromEntries (assigning it would set the prototype). */
+  private protoColumn = false;
   private readonly expected: string[] | undefined;
   private readonly header: boolean;
   private readonly delimiter: string;
@@ -95,6 +97,7 @@ export class CsvDecoder implements RecordDecoder<CsvRow> {
     this.header = options.header;
     this.expected = options.columns === undefined ? undefined : [...options.columns];
     this.columns = this.header ? undefined : this.expected;
+    this.protoColumn = this.columns?.includes('__proto__') ?? false;
     this.delimiter = options.delimiter;
     this.skipBlankLines = options.skipBlankLines;
   }
@@ -118,7 +121,7 @@ export class CsvDecoder implements RecordDecoder<CsvRow> {
     if (fields.length !== columns.length) throw new CsvColumnCountError(locate(record, source), columns.length, fields.length);
     // Assigned, not Object.fromEntries of pairs (41% of a CSV decode's time, npm run bench:formats), except with a
     // column named "__proto__": assigning it would replace the prototype, fromEntries defines an own property.
-    if (columns.includes('__proto__')) return Object.fromEntries(columns.map((c, i) => [c, fields[i]!]));
+    if (this.protoColumn) return Object.fromEntries(columns.map((c, i) => [c, fields[i]!]));
     const row: CsvRow = {};
     for (let i = 0; i < columns.length; i++) row[columns[i]!] = fields[i]!;
     return row;
@@ -144,6 +147,7 @@ export class CsvDecoder implements RecordDecoder<CsvRow> {
       throw new CsvHeaderError(at, `header ${JSON.stringify(names)} does not match the declared columns ${JSON.stringify(this.expected)}`);
     }
     this.columns = names;
+    this.protoColumn = names.includes('__proto__');
     return SKIP;
   }
 }

@@ -60,6 +60,11 @@ function isBlank(text: string): boolean {
  */
 export class JsonLinesEncoder<T = unknown> {
   encode(value: T): string {
+    return `${this.text(value)}\n`;
+  }
+
+  /** The JSON text alone (no line end), refused as `encode` refuses. */
+  text(value: T): string {
     let text: string | undefined;
     try {
       text = JSON.stringify(value);
@@ -70,9 +75,9 @@ export class JsonLinesEncoder<T = unknown> {
     // After stringify: a cycle or a BigInt has thrown there already, so this walk ends. A dead letter is written
     // whatever its raw record holds (bytes as an object of indexes, NaN as null): refusing it would fail the job on
     // the very input its error policy is there to keep.
-    // The walk per record builds no paths; only a refused record is walked again to name where.
-    if (!isDeadLetter(value) && !writable(value)) throw new EncodeError(`JSON Lines: ${unwritable(value, '$')}; convert it first`);
-    return `${text}\n`;
+    const bad = isDeadLetter(value) ? undefined : unwritable(value);
+    if (bad !== undefined) throw new EncodeError(`JSON Lines: $${bad.slice(1).reverse().join('')} ${bad[0]}; convert it first`);
+    return text;
   }
 }
 
@@ -83,48 +88,31 @@ function isDeadLetter(v: unknown): boolean {
     && typeof d.error === 'object' && d.error !== null && typeof d.error.message === 'string' && 'raw' in d;
 }
 
-/** Whether JSON.stringify writes `v` as itself (unwritable() says where not; the two must agree). */
-function writable(v: unknown): boolean {
-  if (typeof v === 'number') return Number.isFinite(v);
-  if (typeof v !== 'object' || v === null) return true;
-  if (v instanceof Date) return !Number.isNaN(v.getTime());
-  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return true;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (x === undefined || typeof x === 'function' || typeof x === 'symbol' || !writable(x)) return false;
-    }
-    return true;
-  }
-  if (v instanceof Map || v instanceof Set || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return false;
-  for (const k in v) {
-    if (Object.prototype.hasOwnProperty.call(v, k) && !writable((v as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
-
-/** Where `v` holds something JSON.stringify writes as another value, or undefined. */
-function unwritable(v: unknown, path: string): string | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, which JSON writes as null`;
+/**
+ * Why JSON.stringify would write `v` as another value, then where: [why, ...path steps from the inside out], or
+ * undefined. The steps are built on the way back from a refusal only, so a record that passes costs no strings.
+ */
+function unwritable(v: unknown): string[] | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : [`is ${v}, which JSON writes as null`];
   if (typeof v !== 'object' || v === null) return undefined;
-  if (v instanceof Date && Number.isNaN(v.getTime())) return `${path} is an invalid Date, which JSON writes as null`;
+  if (v instanceof Date && Number.isNaN(v.getTime())) return ['is an invalid Date, which JSON writes as null'];
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return undefined;
-  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `${path} is a ${v.constructor.name}, which JSON writes as an object of its indexes`;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return [`is a ${v.constructor.name}, which JSON writes as an object of its indexes`];
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const x: unknown = v[i];
-      const at = `${path}[${i}]`;
-      if (x === undefined || typeof x === 'function' || typeof x === 'symbol') return `${at} is ${x === undefined ? 'undefined' : `a ${typeof x}`}, which JSON writes as null`;
-      const bad = unwritable(x, at);
-      if (bad !== undefined) return bad;
+      const bad = x === undefined || typeof x === 'function' || typeof x === 'symbol'
+        ? [`is ${x === undefined ? 'undefined' : `a ${typeof x}`}, which JSON writes as null`]
+        : unwritable(x);
+      if (bad !== undefined) { bad.push(`[${i}]`); return bad; }
     }
     return undefined;
   }
-  if (v instanceof Map || v instanceof Set) return `${path} is a ${v instanceof Map ? 'Map' : 'Set'}, which JSON writes as {}`;
+  if (v instanceof Map || v instanceof Set) return [`is a ${v instanceof Map ? 'Map' : 'Set'}, which JSON writes as {}`];
   for (const k in v) {
     if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
-    const bad = unwritable((v as Record<string, unknown>)[k], `${path}.${k}`);
-    if (bad !== undefined) return bad;
+    const bad = unwritable((v as Record<string, unknown>)[k]);
+    if (bad !== undefined) { bad.push(`.${k}`); return bad; }
   }
   return undefined;
 }

@@ -106,7 +106,7 @@ export class RedisStreamWriter<T> implements SinkWriter<T> {
     // The default: JSON text, refusing (EncodeError) what JSON would write as another value, as jsonLines() does
     // (a dead letter is written whatever its raw record holds).
     const json = new JsonLinesEncoder<T>();
-    this.encode = options.encode ?? ((v) => ({ data: json.encode(v).slice(0, -1) }));
+    this.encode = options.encode ?? ((v) => ({ data: json.text(v) }));
     this.chunkEntries = options.chunkEntries ?? 500;
     this.markerPrefix = options.markerPrefix ?? 'sluice:stream-sink';
     this.markerTtlMs = options.markerTtlMs ?? 7 * 24 * 3600 * 1000;
