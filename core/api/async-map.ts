@@ -3,7 +3,7 @@
 // The options of `stream.asyncMap(fn, options)` (async I/O, core/operators/async-operator.ts), checked while the
 // job module builds its graph, so a bad option fails before any thread starts.
 
-import { JobDefinitionError } from './errors.js';
+import { afterOperators, JobDefinitionError } from './errors.js';
 import { AsyncIo } from '../operators/async-io.js';
 
 /** The async function of `asyncMap`: the input and an AbortSignal (aborted on timeout, retry or job stop). */
@@ -38,7 +38,7 @@ const OPTION_NAMES = ['ordered', 'capacity', 'timeoutMs', 'retries', 'retryDelay
 
 /** Refuses bad options when the job is built; messages name the operator the asyncMap follows. */
 export function checkAsyncMapOptions(o: AsyncMapOptions<unknown, unknown>, after: string): void {
-  const what = `asyncMap after operator '${after}'`;
+  const what = `asyncMap${afterOperators(after)}`;
   if (o === null || typeof o !== 'object') throw new JobDefinitionError(`${what}: options must be an object`);
   // A misspelt option was ignored, silently leaving its default (a review: { capacityy: 3 }).
   const unknown = Object.keys(o).filter((k) => !OPTION_NAMES.includes(k));

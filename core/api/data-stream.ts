@@ -3,7 +3,7 @@
 // The fluent, typed DataStream API. Each call adds a node to the logical graph; the types of records (and of
 // keys, after keyBy) flow through the chain.
 
-import { JobDefinitionError } from './errors.js';
+import { afterOperators, JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
 import { ERROR_POLICY_KINDS, type LogicalEdge, type LogicalGraph, type LogicalNode, type Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
@@ -32,7 +32,7 @@ import { asyncMapFingerprint, checkAsyncMapOptions, type AsyncMapFunction, type 
 
 /** `after`: the operator the call follows, so the error says where in the job it is. */
 function requireFunction(fn: unknown, what: string, after: string): void {
-  if (typeof fn !== 'function') throw new JobDefinitionError(`${what} after operator '${after}': expected a function, got ${typeof fn}`);
+  if (typeof fn !== 'function') throw new JobDefinitionError(`${what}${afterOperators(after)}: expected a function, got ${typeof fn}`);
 }
 
 export class DataStream<T> {
@@ -161,7 +161,7 @@ export class DataStream<T> {
    * can be decided from the source's reads). Downstream event-time windows and timers run on these watermarks.
    */
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): DataStream<T> {
-    if (!(strategy instanceof WatermarkStrategy)) throw new JobDefinitionError(`assignTimestampsAndWatermarks after operator '${this.node.name}': expected a WatermarkStrategy`);
+    if (!(strategy instanceof WatermarkStrategy)) throw new JobDefinitionError(`assignTimestampsAndWatermarks${afterOperators(this.node.name)}: expected a WatermarkStrategy`);
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'timestamps', inputs: [this.edge()], spec: strategy, specFingerprint: strategy.fingerprint }));
   }
 
@@ -242,8 +242,8 @@ export class DataStream<T> {
     if (descriptors.length === 0) return stream;
     const names = new Set<string>();
     for (const d of descriptors) {
-      if (!(d instanceof MapStateDescriptor)) throw new JobDefinitionError(`broadcast after operator '${this.node.name}': expected MapStateDescriptor arguments`);
-      if (names.has(d.name)) throw new JobDefinitionError(`broadcast after operator '${this.node.name}': state '${d.name}' is declared twice`);
+      if (!(d instanceof MapStateDescriptor)) throw new JobDefinitionError(`broadcast${afterOperators(this.node.name)}: expected MapStateDescriptor arguments`);
+      if (names.has(d.name)) throw new JobDefinitionError(`broadcast${afterOperators(this.node.name)}: state '${d.name}' is declared twice`);
       names.add(d.name);
     }
     return new BroadcastStream<T>(this.graph, stream.edge(), descriptors);
@@ -257,7 +257,7 @@ export class DataStream<T> {
   connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
   connect<B>(other: BroadcastStream<B> | DataStream<B>): BroadcastConnectedStream<T, B> | ConnectedStreams<T, B> {
     if (other instanceof BroadcastStream) {
-      if (other.graph !== this.graph) throw new JobDefinitionError(`connect after operator '${this.node.name}': expected a broadcast stream of the same job`);
+      if (other.graph !== this.graph) throw new JobDefinitionError(`connect${afterOperators(this.node.name)}: expected a broadcast stream of the same job`);
       return new BroadcastConnectedStream<T, B>(this.graph, this.edge(), other);
     }
     this.checkSameJob(other, 'connect');
@@ -280,7 +280,7 @@ export class DataStream<T> {
   }
 
   protected checkSameJob(other: unknown, what: string): void {
-    if (!(other instanceof DataStream) || other.graph !== this.graph) throw new JobDefinitionError(`${what} after operator '${this.node.name}': expected a stream of the same job`);
+    if (!(other instanceof DataStream) || other.graph !== this.graph) throw new JobDefinitionError(`${what}${afterOperators(this.node.name)}: expected a stream of the same job`);
   }
 
   /**
@@ -293,14 +293,14 @@ export class DataStream<T> {
   union<O extends readonly T[]>(...others: { [I in keyof O]: [O[I]] extends [never] ? never : DataStream<O[I]> }): DataStream<T>;
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const o of others) {
-      if (!(o instanceof DataStream) || o.graph !== this.graph) throw new JobDefinitionError(`union after operator '${this.node.name}': every stream must come from the same job`);
+      if (!(o instanceof DataStream) || o.graph !== this.graph) throw new JobDefinitionError(`union${afterOperators(this.node.name)}: every stream must come from the same job`);
     }
     const inputs = [this.edge(), ...others.map((o) => o.edge())].map((e) => ({ ...e, partitioner: e.partitioner === 'forward' ? 'rebalance' as const : e.partitioner }));
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'union', inputs }));
   }
 
   sink(spec: SinkSpec<T>): DataStream<never> {
-    if (!spec || typeof spec.createWriter !== 'function') throw new JobDefinitionError(`sink after operator '${this.node.name}': expected a sink spec (e.g. collectSink())`);
+    if (!spec || typeof spec.createWriter !== 'function') throw new JobDefinitionError(`sink${afterOperators(this.node.name)}: expected a sink spec (e.g. collectSink())`);
     return new DataStream<never>(this.graph, this.graph.add({ kind: 'sink', inputs: [this.edge()], sink: spec as SinkSpec<unknown> }));
   }
 
@@ -321,7 +321,7 @@ export class DataStream<T> {
 
 function checkProcessFunction(fn: unknown, after: string): void {
   if (typeof fn !== 'function' && !(fn && typeof fn === 'object' && typeof (fn as { processElement?: unknown }).processElement === 'function')) {
-    throw new JobDefinitionError(`process after operator '${after}': expected a function or an object with processElement, got ${typeof fn}`);
+    throw new JobDefinitionError(`process${afterOperators(after)}: expected a function or an object with processElement, got ${typeof fn}`);
   }
 }
 
@@ -397,7 +397,7 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
    * around its own: `intervalJoin(b).between(lowerMs, upperMs).process(fn)`.
    */
   intervalJoin<B>(other: KeyedStream<B, K>): IntervalJoin<T, B, K> {
-    if (!(other instanceof KeyedStream) || other.graph !== this.graph) throw new JobDefinitionError(`intervalJoin after operator '${this.node.name}': expected a keyed stream (keyBy(...)) of the same job`);
+    if (!(other instanceof KeyedStream) || other.graph !== this.graph) throw new JobDefinitionError(`intervalJoin${afterOperators(this.node.name)}: expected a keyed stream (keyBy(...)) of the same job`);
     return new IntervalJoin<T, B, K>(this, other);
   }
 
@@ -410,7 +410,7 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   override connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
   override connect<B>(other: BroadcastStream<B> | DataStream<B>): KeyedBroadcastConnectedStream<T, B, K> | KeyedConnectedStreams<T, B, K> | ConnectedStreams<T, B> {
     if (other instanceof BroadcastStream) {
-      if (other.graph !== this.graph) throw new JobDefinitionError(`connect after operator '${this.node.name}': expected a broadcast stream of the same job`);
+      if (other.graph !== this.graph) throw new JobDefinitionError(`connect${afterOperators(this.node.name)}: expected a broadcast stream of the same job`);
       return new KeyedBroadcastConnectedStream<T, B, K>(this.graph, this.edge(), other);
     }
     this.checkSameJob(other, 'connect');
@@ -447,7 +447,7 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
    */
   override process<R = OutputTypeHint>(fn: KeyedProcessFunction<K, T, R>): DataStream<R> {
     checkProcessFunction(fn, this.node.name);
-    if (typeof fn === 'object' && fn.onTimer !== undefined && typeof fn.onTimer !== 'function') throw new JobDefinitionError(`process after operator '${this.node.name}': onTimer must be a function`);
+    if (typeof fn === 'object' && fn.onTimer !== undefined && typeof fn.onTimer !== 'function') throw new JobDefinitionError(`process${afterOperators(this.node.name)}: onTimer must be a function`);
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'process', inputs: [this.edge()], fn }));
   }
 }
