@@ -163,11 +163,12 @@ export const METRIC_ALIGNMENT_HELD_MS = 10;
 export const METRIC_SUBTASK_SLOTS = 11;
 /**
  * Then, per operator of the chain: records in, records out, late records dropped (windows, joins), records
- * dropped and dead-lettered by its error policy.
+ * dropped and dead-lettered by its error policy, records sent to side outputs (ctx.output, late data).
  */
 export const METRIC_OP_RECORDS_IN = 0;
 export const METRIC_OP_RECORDS_OUT = 1;
 export const METRIC_OP_LATE_DROPPED = 2;
 export const METRIC_OP_DROPPED = 3;
 export const METRIC_OP_DEAD_LETTERED = 4;
-export const METRIC_OPERATOR_SLOTS = 5;
+export const METRIC_OP_SIDE_OUTPUT = 5;
+export const METRIC_OPERATOR_SLOTS = 6;

@@ -9,7 +9,7 @@
 import type { Doorbell } from '../shm/doorbell.js';
 import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
-  JOB_STOP, LOOP_ENDED, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED,
+  JOB_STOP, LOOP_ENDED, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_SIDE_OUTPUT,
   METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
@@ -90,6 +90,7 @@ export async function runTaskLoop(
         metrics[o + METRIC_OP_LATE_DROPPED] = op.lateRecordsDropped;
         metrics[o + METRIC_OP_DROPPED] = op.dropped;
         metrics[o + METRIC_OP_DEAD_LETTERED] = op.deadLettered;
+        metrics[o + METRIC_OP_SIDE_OUTPUT] = op.sideOutputRecords;
       }
     }
   };

@@ -34,6 +34,8 @@ export interface OperatorTotals {
   deadLettered: number;
   /** Late records an event-time window or join dropped. */
   lateRecordsDropped: number;
+  /** Records sent to side outputs (ctx.output, late data): not in recordsOut. */
+  sideOutputRecords: number;
 }
 
 /** The object `sluice run --json` prints. */
@@ -69,7 +71,7 @@ export function describeJob(plan: PhysicalPlan, names: readonly string[]): JobSh
 }
 
 export function operatorTotals(shape: JobShape, m: JobMetrics): OperatorTotals[] {
-  const by = new Map<string, OperatorTotals>(shape.operators.map((o) => [o.name, { operator: o.name, subtasks: 0, recordsIn: 0, recordsOut: 0, dropped: 0, deadLettered: 0, lateRecordsDropped: 0 }]));
+  const by = new Map<string, OperatorTotals>(shape.operators.map((o) => [o.name, { operator: o.name, subtasks: 0, recordsIn: 0, recordsOut: 0, dropped: 0, deadLettered: 0, lateRecordsDropped: 0, sideOutputRecords: 0 }]));
   for (const o of m.operators) {
     const t = by.get(o.operator);
     if (!t) continue;
@@ -79,6 +81,7 @@ export function operatorTotals(shape: JobShape, m: JobMetrics): OperatorTotals[]
     t.dropped += o.dropped;
     t.deadLettered += o.deadLettered;
     t.lateRecordsDropped += o.lateRecordsDropped;
+    t.sideOutputRecords += o.sideOutputRecords;
   }
   return [...by.values()];
 }
@@ -288,13 +291,15 @@ export function summary(shape: JobShape, s: SummaryInput): string {
   const events = sourceRecords(shape, m);
   const perSec = events / Math.max(1e-3, m.durationMs / 1000);
   const lines = [`sluice: ${s.job} ${s.outcome} after ${duration(m.durationMs)}: ${grouped(events)} events from the sources, ${compact(perSec)} events/s`];
-  // Columns for records an error policy dropped or dead-lettered, when there are any: without them, in and out
-  // would not add up and nothing would say why.
+  // Columns for records sent to side outputs and records an error policy dropped or dead-lettered, when there are
+  // any: without them, in and out would not add up and nothing would say why.
   const totals = operatorTotals(shape, m);
+  const side = totals.some((o) => o.sideOutputRecords > 0);
   const rejected = totals.some((o) => o.dropped > 0 || o.deadLettered > 0);
   lines.push(table(
-    ['operator', 'subtasks', 'records in', 'records out', ...(rejected ? ['dropped', 'dead-lettered'] : [])],
-    totals.map((o) => [o.operator, String(o.subtasks), grouped(o.recordsIn), grouped(o.recordsOut), ...(rejected ? [grouped(o.dropped), grouped(o.deadLettered)] : [])]),
+    ['operator', 'subtasks', 'records in', 'records out', ...(side ? ['to side outputs'] : []), ...(rejected ? ['dropped', 'dead-lettered'] : [])],
+    totals.map((o) => [o.operator, String(o.subtasks), grouped(o.recordsIn), grouped(o.recordsOut),
+      ...(side ? [grouped(o.sideOutputRecords)] : []), ...(rejected ? [grouped(o.dropped), grouped(o.deadLettered)] : [])]),
     1,
   ));
   // Latency columns only when some sink measured latency (latency tracking on).

@@ -21,7 +21,7 @@ import type { HasSideOutputs, TwoInputOperator } from './create-operator.js';
 export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   implements TwoInputOperator, HasSideOutputs, ReadOnlyBroadcastProcessContext, Collector<O> {
   readonly input2: Downstream<B>;
-  readonly sideOutputs = new SideOutputs();
+  readonly sideOutputs = new SideOutputs(this);
   private readonly states: BroadcastStates;
   private readonly broadcastCtx: BroadcastProcessContext;
   /** Merges the inputs' event time when they arrive separately (chained); undefined: the input gate merged them. */

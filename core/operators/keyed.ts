@@ -20,7 +20,7 @@ import type { TaskContext } from './task-context.js';
 export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   readonly backend: KeyedStateBackend;
   readonly timers: TimerService;
-  readonly sideOutputs = new SideOutputs();
+  readonly sideOutputs = new SideOutputs(this);
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, tracking: boolean) {
     super(name, ctx, next);

@@ -31,6 +31,8 @@ export interface OperatorCounters {
   dropped: number;
   /** Records sent to DEAD_LETTERS by the 'dead-letter' error policy. */
   deadLettered: number;
+  /** Records sent to side outputs (ctx.output, a window's late data), read or not; dead letters count above. */
+  sideOutputRecords: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
   lateRecordsDropped = 0;
   dropped = 0;
   deadLettered = 0;
+  sideOutputRecords = 0;
   /** What happens when this operator's user function throws (set by the task host from the job definition). */
   errorPolicy: ErrorPolicy = 'fail';
   /** Its DEAD_LETTERS side output, wired by the task host when something reads it. */

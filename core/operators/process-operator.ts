@@ -11,7 +11,7 @@ import { SideOutputs } from './side-outputs.js';
 import type { TaskContext } from './task-context.js';
 
 export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutputs, ProcessContext, Collector<O> {
-  readonly sideOutputs = new SideOutputs();
+  readonly sideOutputs = new SideOutputs(this);
   private readonly handler: ProcessHandler<I, O>;
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, fn: ProcessFunction<I, O>) {

@@ -115,6 +115,7 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   counter('sluice_operator_late_records_dropped_total', 'Late records dropped by an event-time window or join without a late-data side output.', op, (m, i) => m.operators[i]!.lateRecordsDropped, 'operators');
   counter('sluice_operator_records_dropped_total', "Records skipped by the operator's 'drop' error policy.", op, (m, i) => m.operators[i]!.dropped, 'operators');
   counter('sluice_operator_records_dead_lettered_total', "Records sent to DEAD_LETTERS by the operator's 'dead-letter' error policy.", op, (m, i) => m.operators[i]!.deadLettered, 'operators');
+  counter('sluice_operator_side_output_records_total', 'Records the operator sent to side outputs (ctx.output, late data).', op, (m, i) => m.operators[i]!.sideOutputRecords, 'operators');
   counter('sluice_task_busy_seconds_total', 'Time the subtask spent working.', task, (m, i) => m.tasks[i]!.busyMs / 1000, 'tasks');
   counter('sluice_task_backpressured_seconds_total', 'Time the subtask spent parked on a full output ring.', task, (m, i) => m.tasks[i]!.backpressuredMs / 1000, 'tasks');
   counter('sluice_task_idle_seconds_total', 'Time the subtask spent parked waiting for input.', task, (m, i) => m.tasks[i]!.idleMs / 1000, 'tasks');

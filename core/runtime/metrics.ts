@@ -3,7 +3,7 @@
 
 import {
   METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS,
-  METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_LATE_DROPPED,
+  METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_LATE_DROPPED, METRIC_OP_SIDE_OUTPUT,
   METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
 } from '../../shm/layout.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
@@ -32,6 +32,8 @@ export interface OperatorMetrics {
   dropped: number;
   /** Records sent to DEAD_LETTERS by its 'dead-letter' error policy. */
   deadLettered: number;
+  /** Records sent to side outputs (ctx.output, late data), which recordsOut does not count. */
+  sideOutputRecords: number;
 }
 
 /** End-to-end latency seen by a subtask's sinks, from latency markers (RunOptions.latencyTrackingIntervalMs). */
@@ -73,7 +75,7 @@ export interface JobMetrics {
 /** Reads the live metrics buffer into per-operator and per-task rows. */
 /** The counter slots of a subtask's block (relative to its base) and of each operator's (relative to its own). */
 const SUBTASK_COUNTERS = [METRIC_BUSY_MS, METRIC_BACKPRESSURED_MS, METRIC_IDLE_MS, METRIC_BAD_RECORDS, METRIC_LATENCY_COUNT, METRIC_ALIGNMENT_HELD_MS];
-const OPERATOR_COUNTERS = [METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OP_LATE_DROPPED, METRIC_OP_DROPPED, METRIC_OP_DEAD_LETTERED];
+const OPERATOR_COUNTERS = [METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OP_LATE_DROPPED, METRIC_OP_DROPPED, METRIC_OP_DEAD_LETTERED, METRIC_OP_SIDE_OUTPUT];
 
 /**
  * Adds the counters of `from` (an attempt that ended: a restart follows) into `into`, not its gauges (watermarks,
@@ -128,6 +130,7 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
       operators.push({
         operator: names[id]!, subtask: p.subtask, recordsIn: c(o + METRIC_OP_RECORDS_IN), recordsOut: c(o + METRIC_OP_RECORDS_OUT),
         lateRecordsDropped: c(o + METRIC_OP_LATE_DROPPED), dropped: c(o + METRIC_OP_DROPPED), deadLettered: c(o + METRIC_OP_DEAD_LETTERED),
+        sideOutputRecords: c(o + METRIC_OP_SIDE_OUTPUT),
       });
     });
   });

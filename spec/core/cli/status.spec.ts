@@ -23,9 +23,9 @@ function metrics(srcOut: number, tasks: TaskMetrics[] = [task('src'), task('coun
   return {
     durationMs: 2000,
     operators: [
-      { operator: 'src', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0, dropped: 0, deadLettered: 0 },
-      { operator: 'count', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0, dropped: 0, deadLettered: 0 },
-      { operator: 'out', subtask: 0, recordsIn: srcOut, recordsOut: 0, lateRecordsDropped: late, dropped: 0, deadLettered: 0 },
+      { operator: 'src', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0, dropped: 0, deadLettered: 0, sideOutputRecords: 0 },
+      { operator: 'count', subtask: 0, recordsIn: srcOut, recordsOut: srcOut, lateRecordsDropped: 0, dropped: 0, deadLettered: 0, sideOutputRecords: 0 },
+      { operator: 'out', subtask: 0, recordsIn: srcOut, recordsOut: 0, lateRecordsDropped: late, dropped: 0, deadLettered: 0, sideOutputRecords: 0 },
     ],
     tasks,
   };
@@ -121,4 +121,15 @@ test('summary and jsonReport show what error policies dropped and dead-lettered'
   const count = report.operators.find((o) => o.operator === 'count')!;
   assert.deepEqual([count.recordsIn, count.recordsOut, count.dropped, count.deadLettered], [10, 7, 2, 1]);
   assert.equal(report.operators.find((o) => o.operator === 'out')!.lateRecordsDropped, 3);
+});
+
+test('summary and jsonReport show records sent to side outputs, only when there are any', () => {
+  const m = metrics(10);
+  m.operators[1] = { ...m.operators[1]!, recordsOut: 6, sideOutputRecords: 4 };
+  const text = summary(shape, { job: 'j', metrics: m, outcome: 'finished' });
+  assert.match(text, /records out {2}to side outputs$/m);
+  assert.match(text, /^\s*count\s+1\s+10\s+6\s+4$/m);
+  assert.doesNotMatch(summary(shape, { job: 'j', metrics: metrics(10), outcome: 'finished' }), /side outputs/);
+  const report = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: m, collected: {} });
+  assert.equal(report.operators.find((o) => o.operator === 'count')!.sideOutputRecords, 4);
 });

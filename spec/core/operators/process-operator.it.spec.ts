@@ -36,4 +36,8 @@ test('stream process at parallelism 2: chained to its source, side output window
   const split = metrics.operators.filter((o) => o.operator === 'split');
   assert.equal(split.reduce((t, o) => t + o.deadLettered, 0), want.rejected.length);
   assert.equal(split.reduce((t, o) => t + o.recordsIn, 0), N);
+  // Regression (side-output records appeared in no column: in > out with nothing saying why): in = out + side + dead.
+  const large = [...collected['out-large']].reduce((t, c) => t + c.n, 0);
+  assert.equal(split.reduce((t, o) => t + o.sideOutputRecords, 0), large);
+  assert.equal(split.reduce((t, o) => t + o.recordsOut + o.sideOutputRecords + o.deadLettered, 0), N);
 });

@@ -101,7 +101,7 @@ test('serveMetrics: the metric families, labelled by job, task, operator and sub
   }
   for (const family of [
     'sluice_operator_records_in_total counter', 'sluice_operator_records_out_total counter', 'sluice_operator_records_in_per_second gauge',
-    'sluice_operator_late_records_dropped_total counter', 'sluice_operator_records_dropped_total counter', 'sluice_operator_records_dead_lettered_total counter',
+    'sluice_operator_late_records_dropped_total counter', 'sluice_operator_records_dropped_total counter', 'sluice_operator_records_dead_lettered_total counter', 'sluice_operator_side_output_records_total counter',
     'sluice_task_busy_seconds_total counter', 'sluice_task_backpressured_seconds_total counter',
     'sluice_task_idle_seconds_total counter', 'sluice_task_alignment_held_seconds_total counter', 'sluice_task_watermark_seconds gauge', 'sluice_task_watermark_lag_seconds gauge',
     'sluice_task_bad_records_total counter', 'sluice_end_to_end_latency_seconds gauge', 'sluice_latency_markers_total counter',

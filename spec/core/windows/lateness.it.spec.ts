@@ -48,6 +48,8 @@ test('allowed lateness re-fires windows and late records reach the late output e
     // The same records are late for the reduce window (no late output there): dropped and counted.
     const dropped = metrics.operators.filter((o) => o.operator === 'reduce').reduce((n, o) => n + o.lateRecordsDropped, 0);
     assert.equal(dropped, want.late.length, 'late records dropped by the window without a late output are counted in metrics');
+    const toSide = metrics.operators.filter((o) => o.operator === 'process').reduce((n, o) => n + o.sideOutputRecords, 0);
+    assert.equal(toSide, want.late.length, 'late records sent to the late output are counted in metrics');
     lateSeen += want.late.length;
     refires += want.fires.length - new Set(want.fires.map((f) => `${f.key}/${f.start}`)).size;
   }), { numRuns: 2, endOnFailure: true, examples: [[{
