@@ -17,7 +17,7 @@ import type { RestoreProgress } from '../checkpoint/restore.js';
 import { requestControl, serveControl, type ControlServer } from '../runtime/control-server.js';
 import { serveMetrics, type MetricsServer } from '../runtime/metrics-server.js';
 import {
-  bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, rates, sourceRecords, statusLine, summary, watermarkLag,
+  bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, progressSources, rates, sourceRecords, statusLine, summary, watermarkLag,
   type JobShape, type LiveInfo,
 } from './status.js';
 import { createLogger, warnAs, type Logger, type LogLevel } from './log.js';
@@ -360,8 +360,6 @@ function startTicker(handle: JobHandle, shape: JobShape, checkpoints: Checkpoint
   const err = process.stderr;
   const tty = err.isTTY === true;
   const samples: JobMetrics[] = [];
-  // After a resume the sources start from their checkpointed positions: a share of the whole input is unknown.
-  const sources = handle.restoredFrom === undefined ? handle.sources : [];
   const tick = (): void => {
     const now = handle.metrics();
     // Rates over the last ~second on a TTY; since the previous line otherwise.
@@ -370,7 +368,7 @@ function startTicker(handle: JobHandle, shape: JobShape, checkpoints: Checkpoint
     samples.push(now);
     const latest = checkpoints.latest();
     const live: LiveInfo = {
-      progress: inputProgress(shape, now, sources),
+      progress: inputProgress(shape, now, progressSources(handle)),
       progressBar: tty,
       watermarkLagMs: watermarkLag(now),
       checkpoint: latest && {

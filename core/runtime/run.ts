@@ -196,6 +196,8 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   readonly restoredFrom: number | undefined;
   /** The job's sources, with the records each delivers in total when known (progress). */
   readonly sources: readonly { readonly name: string; readonly bounded: boolean; readonly count: number | undefined }[];
+  /** Restarts so far in this run (each from the last completed checkpoint, its sources from their positions there). */
+  restarts(): number;
   /** Live metrics, read from shared memory (values may lag by ~100 ms). */
   metrics(): JobMetrics;
   /** Checkpoints so far. */
@@ -492,6 +494,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     stateDir: cp?.stateDir,
     restoredFrom: restored?.manifest.id,
     sources: graph.nodes.filter((n) => n.source).map((n) => ({ name: n.name, bounded: n.source!.bounded, count: n.source!.count })),
+    restarts: () => restarts,
     metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started, carried),
     checkpoints: () => mergeStats(stats, liveStats),
     checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : notNow(),

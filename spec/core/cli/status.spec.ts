@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bytes, checkpointSummary, inputProgress, jsonReport, rates, span, statusLine, summary, watermarkLag, type JobShape,
+  bytes, checkpointSummary, inputProgress, jsonReport, progressSources, rates, span, statusLine, summary, watermarkLag, type JobShape,
 } from '../../../core/cli/status.js';
 import { bar } from '../../../core/cli/progress.js';
 import type { JobMetrics, TaskMetrics } from '../../../core/runtime/metrics.js';
@@ -57,6 +57,17 @@ test('inputProgress: the share read when every source is bounded with a count, e
   assert.equal(inputProgress(shape, m, [{ bounded: false, count: undefined }]), undefined);
   assert.equal(inputProgress(shape, m, []), undefined);
   assert.equal(inputProgress(shape, metrics(2000), [{ bounded: true, count: 1000 }]), 1, 'capped at 1');
+});
+
+// Regression: after a restart within the run the live progress counted the replayed records and reached 100% early.
+test('progressSources: none after a resume or a restart, whose sources start from checkpointed positions', () => {
+  const sources = [{ bounded: true, count: 1000 }];
+  let restarts = 0;
+  const handle = { restoredFrom: undefined as number | undefined, sources, restarts: () => restarts };
+  assert.equal(progressSources(handle), sources);
+  restarts = 1;
+  assert.deepEqual(progressSources(handle), []);
+  assert.deepEqual(progressSources({ ...handle, restoredFrom: 4, restarts: () => 0 }), []);
 });
 
 test('watermarkLag: the largest lag over subtasks that have a watermark', () => {

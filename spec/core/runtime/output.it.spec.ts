@@ -47,6 +47,7 @@ test('with checkpoints: records come as checkpoints commit them, while the job r
     const r = await h.result;
     assert.ok(existsSync(marker), 'the failure happened');
     assert.equal(r.restarts, 1, warnings.join(' | '));
+    assert.equal(h.restarts(), 1, 'the handle counts it too');
     assert.ok(read.length >= 8000, `${read.length} read`);
     checkPrefixes(read, 2);
     assert.deepEqual(r.collected.out, [], 'read records are not also collected');
