@@ -134,8 +134,9 @@ export class StateTable<V> implements KeyedTable {
 
   /** Lists the entry for the next snapshot (once per epoch). */
   private mark(e: StateEntry<V>): void {
-    // A removed entry is never written again (a new write creates a new entry), so DELETED stays.
-    if (this.tracking && e.mark !== this.epoch) {
+    // A removed entry is never written again (a new write creates a new entry), so DELETED stays: listing one
+    // would write it into the next chunk beside counts that left it out, and that checkpoint could not restore.
+    if (this.tracking && e.mark !== this.epoch && e.mark !== DELETED) {
       e.mark = this.epoch;
       (this.changed[e.kg] ??= []).push(e);
     }
@@ -160,19 +161,28 @@ export class StateTable<V> implements KeyedTable {
   private renew(e: StateEntry<V>, now: number): void {
     // Never shortens a lifetime (an out-of-order event-time write, a wall clock stepped back); Infinity: unset.
     const at = now + this.ttl!.ttlMs;
-    if (e.expiresAt === Infinity || at > e.expiresAt) e.expiresAt = at;
-    // Keep insertion order = expiry order: move the entry to the end.
-    this.entries.delete(e.key);
-    this.entries.set(e.key, e);
-    this.cleanup(this.cleanNow === this.now ? now : this.cleanNow(), CLEANUP_PER_WRITE);
+    if (e.expiresAt === Infinity || at > e.expiresAt) {
+      e.expiresAt = at;
+      // Keep insertion order = expiry order: move the entry to the end. Only when its expiry moved: moving one
+      // that kept an earlier expiry put it behind later ones, where cleanup (which stops at the first live entry)
+      // did not reach it, and a snapshot wrote it after it had expired (a review).
+      this.entries.delete(e.key);
+      this.entries.set(e.key, e);
+    }
+    this.cleanup(this.cleanNow === this.now ? now : this.cleanNow(), CLEANUP_PER_WRITE, e);
   }
 
-  /** Removes up to `max` expired entries (oldest first); returns how many. */
-  cleanup(now = this.cleanNow(), max = Infinity): number {
+  /**
+   * Removes up to `max` expired entries (oldest first), never `keep`; returns how many. `keep` is the entry being
+   * written: in an event-time timer its time is the timer's, while cleanup runs by the watermark, which may be past
+   * the new expiry already. Removing it there lost the write at once, and the entry (marked again by the write)
+   * went into the next snapshot beside counts that left it out: a checkpoint that could not restore (a review).
+   */
+  cleanup(now = this.cleanNow(), max = Infinity, keep?: StateEntry<V>): number {
     if (this.ttl === undefined) return 0;
     let n = 0;
     for (const e of this.entries.values()) {
-      if (n >= max || e.expiresAt > now) break;
+      if (n >= max || e.expiresAt > now || e === keep) break;
       this.delete(e);
       n++;
     }
