@@ -29,4 +29,8 @@ test('q7 latency run: the windows\' rows are the hand-written loop\'s, each meas
   assert.equal(r.count + r.warmup + r.closedByEnd, r.rows);
   assert.equal(r.warmup, 0);
   assert.ok(r.closedByEnd >= 1, 'the last window is closed by the end of input, which no source logs');
+  // The same results from their closing events' due times: never earlier than from the watermark's emission (the
+  // pacer sends no event before it is due), give or take the threads' clocks.
+  assert.equal(r.fromDue?.count, r.count);
+  if (r.count > 0) assert.ok(r.fromDue!.maxUs! >= r.maxUs! - 1_000, `${r.fromDue!.maxUs} from due, ${r.maxUs} from the watermark`);
 });

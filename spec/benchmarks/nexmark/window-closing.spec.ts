@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseWatermarkLog } from '../../../benchmarks/nexmark/latency-dir.js';
-import { closingTime, windowLatencies, type WatermarkLog } from '../../../benchmarks/nexmark/window-closing.js';
+import { closingDueTime, closingTime, windowLatencies, type Schedule, type WatermarkLog } from '../../../benchmarks/nexmark/window-closing.js';
+import { dueAt } from '../../../benchmarks/nexmark/pacer.js';
 
 const a: WatermarkLog = { watermarks: [999, 4_999, 9_998, 9_999, 15_000], atMs: [100, 200, 300, 400, 500] };
 const b: WatermarkLog = { watermarks: [2_000, 10_500], atMs: [150, 450] };
@@ -39,6 +40,34 @@ test('windowLatencies measures each result from its window closing and sorts out
   assert.deepEqual(w.latenciesMs, [2.5, 1]);
   assert.equal(w.warmup, 1);
   assert.equal(w.closedByEnd, 1);
+});
+
+// Regression (a review): q7's latency counted from the watermark's emission only, which cannot see the wait for
+// the periodic watermark or sources behind their schedule; closingDueTime counts from the closing events' due times.
+test('closingDueTime: per subtask its first event at or past the window end, the latest of their due times', () => {
+  const s: Schedule[] = [{ subtask: 0, anchorMs: 1000, ratePerSec: 1000 }, { subtask: 1, anchorMs: 1000.5, ratePerSec: 1000 }];
+  // Event id at event time base + id. Window end 10: subtask 0's first is id 10 (its 5th: due 1006), subtask 1's
+  // id 11 (its 5th: due 1006.5).
+  assert.equal(closingDueTime(s, 10, 0), 1006.5);
+  assert.equal(closingDueTime(s, 1_010, 1_000), 1006.5);
+  // End 11: subtask 0's id 12 (6th, 1007), subtask 1's id 11.
+  assert.equal(closingDueTime(s, 11, 0), 1007);
+  const w = windowLatencies([{ watermarks: [9, 20], atMs: [1006.75, 1020] }], [{ windowEnd: 10, atMs: 1008.5 }], -Infinity, (e) => closingDueTime(s, e, 0));
+  assert.deepEqual([w.latenciesMs, w.fromDueMs], [[1.75], [2]]);
+});
+
+test('closingDueTime agrees with a scan of every subtask\'s events (property)', () => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 50 }), (p, end, base) => {
+    const schedules = Array.from({ length: p }, (_, i): Schedule => ({ subtask: i, anchorMs: 100 * i, ratePerSec: 1000 + i }));
+    let want = -Infinity;
+    for (const sc of schedules) {
+      for (let k = 0; ; k++) {
+        const id = sc.subtask + k * p;
+        if (base + id >= end) { want = Math.max(want, dueAt(sc.anchorMs, sc.ratePerSec, k)); break; }
+      }
+    }
+    assert.equal(closingDueTime(schedules, end, base), want);
+  }));
 });
 
 test('a watermark log file parses back to the logged advances', () => {
