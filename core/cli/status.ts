@@ -214,10 +214,6 @@ export function watermarkLag(m: JobMetrics): number | undefined {
 }
 
 /**
- * The share of the input read, when every source is bounded and says how many records it has; undefined
- * otherwise.
- */
-/**
  * The sources whose counts give a share of the input read: none once the sources started from checkpointed
  * positions (a resume, or a restart within the run), whose records before them are unknown here. Counting the
  * replayed records reached 100% early after a restart.
@@ -226,6 +222,10 @@ export function progressSources<S>(handle: { readonly restoredFrom: number | und
   return handle.restoredFrom === undefined && handle.restarts() === 0 ? handle.sources : [];
 }
 
+/**
+ * The share of the input read, when every source is bounded and says how many records it has; undefined
+ * otherwise.
+ */
 export function inputProgress(shape: JobShape, m: JobMetrics, sources: readonly { bounded: boolean; count: number | undefined }[]): number | undefined {
   if (sources.length === 0 || sources.some((s) => !s.bounded || s.count === undefined)) return undefined;
   const total = sources.reduce((n, s) => n + s.count!, 0);
