@@ -16,7 +16,7 @@
 // added under new names (content hash) and renamed into place, so concurrent runs never see a partial one. What
 // no run needs any more is swept after each build (bundle-cache.ts).
 
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -93,7 +93,11 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
   const host = existsSync(hostTs) ? hostTs : hostJs;
   const jobPath = fileURLToPath(jobUrl);
   const outDir = path.join(engineRoot, 'node_modules', '.cache', 'sluice');
-  const key = createHash('sha256').update(`${pathToFileURL(jobPath).href}\n${host}\n${process.versions.node}\n${FORMAT}`).digest('hex').slice(0, 24);
+  // With the job's real path: a link repointed from one release to another (current -> v2) changes no input the
+  // manifest records (those are real paths), so keyed by the given path alone the old release's bundle was served.
+  let realJob = jobPath;
+  try { realJob = realpathSync(jobPath); } catch { /* missing: the build reports it */ }
+  const key = createHash('sha256').update(`${pathToFileURL(jobPath).href}\n${realJob}\n${host}\n${process.versions.node}\n${FORMAT}`).digest('hex').slice(0, 24);
   const manifestFile = path.join(outDir, `worker-${key}.json`);
   const cached = readManifest(manifestFile);
   // A hit's bundle is touched, not only seen: a sweep leaves files younger than STALE_MS alone, which covers this
@@ -111,6 +115,8 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
   const packageFiles = new Set<string>();
   /** node_modules/<package> directories that must stay absent for the bundle to import what it does. */
   const absentDirs = new Set<string>();
+  /** Fingerprints of the files the plugin loaded, taken before reading them (see `inputs` below). */
+  const readFingerprints = new Map<string, [number, number]>();
   const isEngineFile = (file: string): boolean => !path.relative(engineRoot, file).startsWith('..');
   const entry = [
     `import runThread from ${JSON.stringify(host)};`,
@@ -181,6 +187,8 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
             // when the worker evaluates it, so one bundle serves every query string of a job file.
             const own = JSON.stringify(pathToFileURL(args.path).href);
             const url = args.path === jobPath ? `(process.env.${JOB_URL_ENV} ?? ${own})` : own;
+            const before = fingerprint(args.path);
+            if (before !== undefined) readFingerprints.set(args.path, before);
             const contents = readFileSync(args.path, 'utf8')
               .replace(/\bimport\.meta\.url\b/g, url)
               .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
@@ -199,13 +207,16 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     const js = new TextDecoder().decode(out.find((f) => f !== mapFile)!.contents);
     const code = js.slice(0, js.lastIndexOf('//# sourceMappingURL='));
     const bundle = `worker-${key}-${createHash('sha256').update(code).update(mapFile.contents).digest('hex').slice(0, 16)}.mjs`;
-    // Inputs are stat-ed after the build: a file changed while it was read is caught by the next run.
+    // A source file's fingerprint is the one taken before it was read: stat-ed after the build, a file edited while
+    // the build ran was recorded new beside a bundle of its old contents, and served stale from then on (a review).
+    // Other inputs are stat-ed now.
     const inputs: [string, number, number][] = [];
-    // A job's package counts with its package.json (whose exports choose the file).
-    const packageJsons = [...packageFiles].map(nearestPackageJson).filter((f): f is string => f !== undefined);
-    for (const input of [...Object.keys(built.metafile!.inputs), ...packageFiles, ...packageJsons]) {
-      const file = path.resolve(engineRoot, input.replace(/^[a-z-]+:/, ''));
-      const fp = fingerprint(file);
+    const sources = Object.keys(built.metafile!.inputs).map((input) => path.resolve(engineRoot, input.replace(/^[a-z-]+:/, '')));
+    // A package counts with its package.json: a job's packages (whose exports choose the file), and the job's own
+    // packages (whose "imports" map '#' specifiers: remapping one was not noticed).
+    const packageJsons = new Set([...packageFiles, ...sources].map(nearestPackageJson).filter((f): f is string => f !== undefined));
+    for (const file of new Set([...sources, ...packageFiles, ...packageJsons])) {
+      const fp = readFingerprints.get(file) ?? fingerprint(file);
       if (fp !== undefined) inputs.push([file, fp[0], fp[1]]);
     }
     for (const dir of absentDirs) if (fingerprint(dir) === undefined) inputs.push([dir, ABSENT, ABSENT]);

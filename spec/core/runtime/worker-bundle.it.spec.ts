@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -132,6 +132,37 @@ test('a cached bundle is reused while its inputs are unchanged, and rebuilt when
     assert.notEqual(rebuilt?.url, first?.url);
     assert.deepEqual(await out(), [20, 40, 60], 'workers run the changed helper');
     assert.ok(existsSync(fileURLToPath(first!.url)), 'the older bundle stays for a while (a run may be about to load it)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regressions (a review): the cache served the old bundle after a link to the job's directory was repointed to
+// another release (the manifest records real paths, none of which changed), and after the job's own package.json
+// remapped a '#' import (only packages under node_modules counted with their package.json).
+test('a bundle is rebuilt when the link to the job\'s release moves, or its package.json remaps a # import', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-release-'));
+  try {
+    for (const release of ['v1', 'v2']) {
+      mkdirSync(path.join(dir, release));
+      writeFileSync(path.join(dir, release, 'package.json'), JSON.stringify({ type: 'module', imports: { '#lib': './lib1.ts' } }));
+      writeFileSync(path.join(dir, release, 'lib1.ts'), `export const lib: string = '${release} lib1';\n`);
+      writeFileSync(path.join(dir, release, 'lib2.ts'), `export const lib: string = '${release} lib2';\n`);
+      writeFileSync(path.join(dir, release, 'job.ts'), [
+        `import { defineJob } from '${api}';`,
+        "import { lib } from '#lib';",
+        "export default defineJob((env) => { env.fromCollection([1]).map(() => lib).name('m').collect().name('out'); });",
+      ].join('\n'));
+    }
+    symlinkSync(path.join(dir, 'v1'), path.join(dir, 'current'));
+    const url = pathToFileURL(path.join(dir, 'current', 'job.ts')).href;
+    const out = async (): Promise<unknown> => (await (await run(url, { parallelism: 1, onWarning: assert.fail })).result).collected['out'];
+    assert.deepEqual(await out(), ['v1 lib1']);
+    rmSync(path.join(dir, 'current'));
+    symlinkSync(path.join(dir, 'v2'), path.join(dir, 'current'));
+    assert.deepEqual(await out(), ['v2 lib1'], 'the release the link points to now');
+    writeFileSync(path.join(dir, 'v2', 'package.json'), JSON.stringify({ type: 'module', imports: { '#lib': './lib2.ts' } }));
+    assert.deepEqual(await out(), ['v2 lib2'], 'the remapped import');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
