@@ -335,8 +335,17 @@ function loadHint(file: string, e: unknown): string {
  */
 function takeStdout(json: boolean): (value: unknown) => void {
   const out = process.stdout;
-  const write = out.write.bind(out);
+  let write = out.write.bind(out);
   if (json) out.write = process.stderr.write.bind(process.stderr) as typeof out.write;
+  // Its reader gone (`sluice run job | head`): what would go to stdout is dropped from then on, and the job runs
+  // to its end (its other sinks complete, the summary goes to stderr). Unhandled, EPIPE killed the CLI mid-job:
+  // a stack trace, no summary, and the job's file sinks left without their output (a review).
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    if (!json) out.write = (() => true) as typeof out.write;
+    write = (() => true) as typeof write;
+    process.stderr.write('sluice: standard output was closed (EPIPE): the job goes on, what it prints is dropped\n');
+  });
   return (value) => { write(`${JSON.stringify(value)}\n`); };
 }
 

@@ -176,6 +176,26 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.deepEqual([report.error.name, report.error.operator, report.error.subtask, report.error.cause.name], ['OperatorError', 'explode', 0, 'RangeError']);
   });
 
+  // Regression (a review): `sluice run job | head -1` died of an unhandled EPIPE mid-job (a stack trace, exit 1, no
+  // summary), leaving the job's other sinks without their output.
+  test('stdout closed by its reader (| head): the job runs to its end, its print output dropped, exit 0', async () => {
+    const file = job('prints.ts', `
+  env.fromGenerator({ count: 50_000, seed: 1 }, (i) => i).name('numbers').print().name('shown');`);
+    const r = await new Promise<Exit>((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, 'run', file, '--parallelism', '1'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      // The reader takes the first chunk and goes, as head does.
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out; stderr:\n${stderr}`)); }, TIMEOUT - 5000);
+      child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout: '', stderr }); });
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /standard output was closed \(EPIPE\)/);
+    assert.match(r.stderr, /prints\.ts finished after .*: 50,000 events from the sources/);
+    assert.match(r.stderr, /^ {2}shown\s+1\s+50,000\s/m);
+  });
+
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     test(`${signal} cancels an unbounded job cleanly, prints the summary and exits ${code}`, async () => {
       // The map says when it has seen record 1000 (subtask 0's 501st: the generator strides by subtask).
