@@ -20,6 +20,7 @@ import {
   bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, progressSources, rates, sourceRecords, statusLine, summary, watermarkLag,
   type JobShape, type LiveInfo,
 } from './status.js';
+import { LiveLine } from './live-line.js';
 import { createLogger, warnAs, type Logger, type LogLevel } from './log.js';
 import { progress, type Progress } from './progress.js';
 
@@ -368,6 +369,7 @@ async function startedOrSettled(handle: JobHandle): Promise<boolean> {
 function startTicker(handle: JobHandle, shape: JobShape, checkpoints: CheckpointWatcher): () => void {
   const err = process.stderr;
   const tty = err.isTTY === true;
+  const line = tty ? new LiveLine(err, [process.stdout]) : undefined;
   const samples: JobMetrics[] = [];
   const tick = (): void => {
     const now = handle.metrics();
@@ -385,7 +387,7 @@ function startTicker(handle: JobHandle, shape: JobShape, checkpoints: Checkpoint
         durationMs: latest.checkpoint.durationMs, ageMs: performance.now() - latest.seenAt,
       },
     };
-    if (tty) err.write(`\r\x1b[K${statusLine(shape, r, (err.columns || 80) - 1, live)}`);
+    if (line) line.draw(statusLine(shape, r, (err.columns || 80) - 1, live));
     else err.write(`sluice: ${statusLine(shape, r, Infinity, live)}\n`);
   };
   const timer = setInterval(tick, tty ? TTY_REFRESH_MS : LOG_EVERY_MS);
@@ -393,6 +395,6 @@ function startTicker(handle: JobHandle, shape: JobShape, checkpoints: Checkpoint
   timer.unref();
   return () => {
     clearInterval(timer);
-    if (tty) err.write('\r\x1b[K');
+    line?.stop();
   };
 }
