@@ -75,6 +75,8 @@ export interface SourceSpec<T> {
    * checkpoint. A job that checkpoints with a source that cannot gets at-most-once input from it (and a warning).
    */
   readonly rewindable: boolean;
+  /** For a source that cannot rewind: what a restore does with its input, in the warning (default: at-most-once). */
+  readonly restartNote?: string;
   /** Main thread, fresh start: the splits to read, with their start positions. */
   enumerateSplits(parallelism: number): SourceSplit[] | Promise<SourceSplit[]>;
   /** Worker thread: a reader of `splits` (fresh or restored) for subtask `subtask` of `parallelism`. */

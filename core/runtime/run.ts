@@ -318,7 +318,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   if (cp) {
     for (const n of graph.nodes) {
       if (n.source && !n.source.rewindable) {
-        warn(`source '${n.name}' (${n.source.kind}) cannot rewind: with checkpoints, its input is at-most-once (records read after the last checkpoint are not read again after a failure)`);
+        warn(`source '${n.name}' (${n.source.kind}) cannot rewind: ${n.source.restartNote ?? 'with checkpoints, its input is at-most-once (records read after the last checkpoint are not read again after a failure)'}`);
       }
     }
     // Resuming from a given checkpoint or savepoint: a state directory that is not there has none (and a failed
