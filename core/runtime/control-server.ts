@@ -9,11 +9,15 @@
 //   anything that fails                   -> {"ok":false,"error":{"name":"..","message":".."}}
 //
 // The socket file goes when the server closes (the job ended, or close()), and at process exit. A process killed
-// with SIGKILL leaves it behind: a new server finds nobody answering on it and replaces it.
+// with SIGKILL leaves it behind: a new server finds nobody answering on it and replaces it. The server binds a name
+// of its own and renames it into place, and removes the socket only while the file there is still its own: libuv
+// unlinks the bound name by path when a server closes, which removed the socket of a later job that had replaced
+// it (a review). On closing, connections that sent no request are dropped: an idle client kept `sluice run` from
+// exiting after its job ended (a review).
 
 import { newestCompleted } from '../checkpoint/checkpoint-history.js';
 import { createHash } from 'node:crypto';
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +30,8 @@ export const CONTROL_SOCKET = 'control.sock';
 const MAX_SOCKET_PATH = 100;
 /** Requests are a few dozen bytes: anything much longer is not a client of ours. */
 const MAX_REQUEST_BYTES = 64 * 1024;
+/** After the server closes, how long a request still being answered may keep its connection. */
+const CLOSE_GRACE_MS = 2_000;
 
 export type ControlRequest = { op: 'savepoint'; name: string } | { op: 'checkpoint' } | { op: 'status' };
 
@@ -40,6 +46,14 @@ export type ControlResponse =
   | { ok: true; checkpoint: CompletedCheckpoint }
   | { ok: true; status: ControlStatus }
   | { ok: false; error: { name: string; message: string } };
+
+/** The job answering on a state directory's control socket writes its checkpoints into an older, removed one. */
+export class StateDirReplacedError extends Error {
+  constructor(readonly stateDir: string) {
+    super(`the job answering here was started with a state directory ${stateDir} that has been removed or replaced since: its checkpoints go to the old one, not to this directory; stop that job (pid ${process.pid})`);
+    this.name = 'StateDirReplacedError';
+  }
+}
 
 /** No job answers on the state directory's control socket. */
 export class NoJobRunningError extends Error {
@@ -76,19 +90,48 @@ export async function serveControl(handle: JobHandle, stateDir: string | undefin
   if (stateDir === undefined) throw new Error('serveControl: the job has no state directory (it does not checkpoint)');
   const dir = path.resolve(stateDir);
   const socketPath = controlSocketPath(dir);
-  const server = net.createServer((socket) => answer(handle, dir, socket));
-  await listen(server, socketPath);
+  const identity = fileIdentity(dir);
+  /** Open connections, and whether each has a request being answered. */
+  const connections = new Map<net.Socket, { busy: boolean }>();
+  const server = net.createServer((socket) => {
+    const c = { busy: false };
+    connections.set(socket, c);
+    socket.once('close', () => connections.delete(socket));
+    answer(handle, dir, identity, socket, c);
+  });
+  const own = await listen(server, socketPath);
   // A process that exits without closing (process.exit on a second signal) still removes its socket.
-  const onExit = (): void => removeSocket(socketPath);
+  const onExit = (): void => removeOwnSocket(socketPath, own);
   process.on('exit', onExit);
   let closed: Promise<void> | undefined;
-  // Closing the server removes the socket file at once (libuv unlinks it); the promise waits for open connections.
+  // The promise waits for the connections still answering a request (at most CLOSE_GRACE_MS).
   const close = (): Promise<void> => (closed ??= new Promise<void>((resolve) => {
     process.off('exit', onExit);
+    removeOwnSocket(socketPath, own);
     server.close(() => resolve());
+    for (const [socket, c] of connections) if (!c.busy) socket.destroy();
+    const late = setTimeout(() => { for (const socket of connections.keys()) socket.destroy(); }, CLOSE_GRACE_MS);
+    late.unref();
   }));
   handle.result.then(close, close);
   return { path: socketPath, close };
+}
+
+/** A file's device and inode: whether a path still names the same file. */
+type FileIdentity = { dev: number; ino: number } | undefined;
+
+function fileIdentity(file: string): FileIdentity {
+  if (process.platform === 'win32') return undefined;
+  try {
+    const st = statSync(file);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
 function removeSocket(socketPath: string): void {
@@ -96,25 +139,38 @@ function removeSocket(socketPath: string): void {
   try { unlinkSync(socketPath); } catch { /* already gone */ }
 }
 
-/** Listens on `socketPath`, replacing a stale socket file nobody answers on. */
-async function listen(server: net.Server, socketPath: string): Promise<void> {
-  const attempt = (): Promise<void> => new Promise((resolve, reject) => {
+/** Removes the socket file if it is still the one this server put there. */
+function removeOwnSocket(socketPath: string, own: FileIdentity): void {
+  if (sameFile(fileIdentity(socketPath), own)) removeSocket(socketPath);
+}
+
+/**
+ * Listens on `socketPath`, replacing a stale socket file nobody answers on; returns the socket file's identity.
+ * Binds a name of its own beside it (no longer than the socket's: `.s<pid>` against 'control.sock' or
+ * 'sluice-<hash>.sock'), then renames it into place, so libuv's unlink at close removes that name, not the socket.
+ */
+async function listen(server: net.Server, socketPath: string): Promise<FileIdentity> {
+  const attempt = (at: string): Promise<void> => new Promise((resolve, reject) => {
     const onError = (e: Error): void => { server.off('listening', onListening); reject(e); };
     const onListening = (): void => { server.off('error', onError); resolve(); };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(socketPath);
+    server.listen(at);
   });
-  try {
-    await attempt();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    if (await answers(socketPath)) {
-      throw new Error(`another process is serving the control socket ${socketPath}: is another job running with this state directory?`);
-    }
-    removeSocket(socketPath);
-    await attempt();
+  if (process.platform === 'win32') {
+    await attempt(socketPath);
+    return undefined;
   }
+  if (existsSync(socketPath) && await answers(socketPath)) {
+    throw new Error(`another process is serving the control socket ${socketPath}: is another job running with this state directory?`);
+  }
+  const bound = path.join(path.dirname(socketPath), `.s${process.pid}`);
+  // One of a dead process whose pid this one has now.
+  removeSocket(bound);
+  await attempt(bound);
+  const own = fileIdentity(bound);
+  renameSync(bound, socketPath);
+  return own;
 }
 
 /** Whether a live process accepts connections on the socket. */
@@ -126,7 +182,7 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-function answer(handle: JobHandle, stateDir: string, socket: net.Socket): void {
+function answer(handle: JobHandle, stateDir: string, identity: FileIdentity, socket: net.Socket, state: { busy: boolean }): void {
   let buf = '';
   let done = false;
   const reply = (r: ControlResponse): void => {
@@ -151,6 +207,13 @@ function answer(handle: JobHandle, stateDir: string, socket: net.Socket): void {
       req = JSON.parse(buf.slice(0, nl)) as ControlRequest;
     } catch {
       fail(new Error('the request is not a JSON line'));
+      return;
+    }
+    state.busy = true;
+    // The job writes its checkpoints into the directory it opened: one removed or replaced since (a new one at the
+    // same path) would take a savepoint nobody can resume from, reported as completed (a review).
+    if (identity !== undefined && !sameFile(fileIdentity(stateDir), identity)) {
+      fail(new StateDirReplacedError(stateDir));
       return;
     }
     handle1(handle, stateDir, req).then(reply, fail);
@@ -191,7 +254,12 @@ export function requestControl(stateDir: string, req: ControlRequest, timeoutMs 
     let buf = '';
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs > 0) {
-      timer = setTimeout(() => { c.destroy(); reject(new Error(`the job did not answer within ${timeoutMs} ms`)); }, timeoutMs);
+      // The job may still complete the request: a savepoint then appears under its name (a review: the retry was
+      // refused, the name taken, with nothing having said so).
+      timer = setTimeout(() => {
+        c.destroy();
+        reject(new Error(`the job did not answer within ${timeoutMs} ms; it may still complete the ${req.op}${req.op === 'savepoint' ? ` (see \`sluice inspect ${dir}\` before taking it again)` : ''}`));
+      }, timeoutMs);
     }
     c.setEncoding('utf8');
     c.once('connect', () => c.write(`${JSON.stringify(req)}\n`));

@@ -484,6 +484,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   // "the job is not running" from the stopped one, which reads as if the job were gone).
   const notNow = (): Promise<never> => (cp && current === undefined && restarting > 0
     ? Promise.reject(new Error(`the job is restarting (restart ${restarting}): try again once it runs`))
+    // A resume of a job that had already finished runs no attempt: "does not checkpoint" was wrong (a review).
+    : cp && current === undefined ? Promise.reject(new Error('the job is not running: it had already finished (its last checkpoint is final)'))
     : noCheckpoints());
   const noCheckpoints = (): Promise<never> => Promise.reject(new Error('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
   const handle: JobHandle = {

@@ -442,6 +442,9 @@ test('a resumed job that had already ended: output() is refused, its records are
     assert.equal(first.collected.out.length, 2000);
     const h = await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0, interval: 20 }), { ...opts, resume: true });
     assert.throws(() => h.output('out'), /has ended/);
+    // Regression (a review): checkpoint and savepoint requests said "this job does not checkpoint".
+    await assert.rejects(h.savepoint('late'), /the job is not running: it had already finished/);
+    await assert.rejects(h.checkpoint(), /the job is not running: it had already finished/);
     const r = await h.result;
     assert.deepEqual(r.collected.out.slice().sort((a, b) => a - b), Array.from({ length: 2000 }, (_, i) => i));
   } finally {

@@ -1,0 +1,84 @@
+// The control socket of a running job (core/runtime/control-server.ts): closing it does not wait for clients that
+// sent nothing; a server never removes a socket file another job has put in its place; and a job whose state
+// directory was removed and made again refuses requests instead of taking savepoints into the old one.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../../core/index.js';
+import { controlSocketPath, requestControl, serveControl } from '../../../core/runtime/control-server.js';
+
+const job = new URL('../cli/jobs/ticking.ts', import.meta.url);
+
+// Regression (a review): one client connected without a request (a health check, `nc -U`) kept `sluice run` from
+// exiting after its job ended: closing waited for every connection.
+test('closing drops a connection that sent no request', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
+  try {
+    const h = await run(job, { parallelism: 1, stateDir: join(dir, 'state') });
+    const server = await serveControl(h);
+    const idle = net.connect(server.path);
+    await new Promise<void>((resolve, reject) => { idle.once('connect', resolve); idle.once('error', reject); });
+    const dropped = new Promise<void>((resolve) => idle.once('close', () => resolve()));
+    await h.cancel();
+    await server.close();
+    await dropped;
+    assert.ok(!existsSync(server.path), 'the socket is gone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression (a review): a stopping job removed the control socket by path, also when a later job on a state
+// directory made again at the same path had put its own there: the later job could no longer be reached. (Two
+// jobs on one path need two processes, for LevelDB's lock: a plain server stands for the later job's here.)
+test('a server never removes a socket file that another has put in its place', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
+  const state = join(dir, 'state');
+  const a = await run(job, { parallelism: 1, stateDir: state });
+  const other = net.createServer((s) => s.end('other\n'));
+  try {
+    const server = await serveControl(a);
+    // Gone under the running job (its socket with it), then made again, and another serves on it.
+    rmSync(state, { recursive: true, force: true });
+    mkdirSync(state);
+    await new Promise<void>((resolve) => other.listen(server.path, resolve));
+    await a.cancel();
+    await server.close();
+    assert.ok(existsSync(server.path), 'the other server\'s socket is still there');
+    const answer = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      net.connect(server.path).setEncoding('utf8').on('data', (d: string) => { got += d; }).once('end', () => resolve(got)).once('error', reject);
+    });
+    assert.equal(answer, 'other\n');
+  } finally {
+    await a.cancel();
+    await new Promise((resolve) => other.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression (a review): with a long path (the socket then lives in the temp directory, outside the state
+// directory), a job whose directory had been removed and made again still answered for it: its savepoint was
+// reported completed and went into the removed directory, where no resume can find it.
+test('a job whose state directory was removed and made again refuses requests, naming the reason', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
+  const state = join(dir, 'a-state-directory-with-a-long-name'.repeat(3));
+  const a = await run(job, { parallelism: 1, stateDir: state });
+  try {
+    const server = await serveControl(a);
+    assert.ok(!server.path.startsWith(state), `a long path's socket is outside the directory: ${server.path}`);
+    assert.equal(controlSocketPath(state), server.path);
+    rmSync(state, { recursive: true, force: true });
+    mkdirSync(state);
+    await assert.rejects(requestControl(state, { op: 'savepoint', name: 'lost' }), (e: Error) => e.name === 'StateDirReplacedError' && /removed or replaced/.test(e.message));
+    await a.cancel();
+    await server.close();
+  } finally {
+    await a.cancel();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
