@@ -538,7 +538,13 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); }, flow, (waitedMs, unread) => {
         warn(`output('${sinkName}'): the job has waited ${Math.round(waitedMs / 1000)} s for this reader, which has read nothing since (${unread} records unread, outputBufferRecords ${outputBound}): read on, break, or run with outputBufferRecords: Infinity`);
       });
-      try { sink.attach(stream); } catch { throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`); }
+      try {
+        sink.attach(stream);
+      } catch {
+        // Its stall watch stops too: left running, it warned about this reader that never was (a review).
+        stream.end();
+        throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`);
+      }
       flow?.start();
       readers.add(stream);
       return stream;
