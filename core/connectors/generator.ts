@@ -110,9 +110,18 @@ export function checkStrideSplit(split: SourceSplit, where: string): StrideSplit
   return p;
 }
 
-class GeneratorReader<T> implements SourceReader<T> {
+/**
+ * How far behind its schedule a rate-limited reader catches up, in seconds of its rate: a short stall (a GC pause,
+ * a scheduling delay) is made up, a long hold (backpressure, a slow reader) is not. Counted from the start alone,
+ * a reader held for an hour released an hour's records at once when the hold ended (a review: 8,009 records in the
+ * second after a 3 s hold at 2,000/s).
+ */
+export const GENERATOR_CATCH_UP_SEC = 1;
+
+export class GeneratorReader<T> implements SourceReader<T> {
   private readonly random = new SplitRandom();
-  private readonly startedAt = performance.now();
+  /** When the schedule started (moved on past a long hold: GENERATOR_CATCH_UP_SEC). */
+  private startedAt: number;
   /** Per split: id, stride, next index. */
   private readonly ids: string[];
   private readonly starts: number[];
@@ -129,7 +138,10 @@ class GeneratorReader<T> implements SourceReader<T> {
     private readonly count: number,
     splits: SourceSplit[],
     private readonly ratePerSec: number | undefined,
+    /** The clock (ms): performance.now, or a test's. */
+    private readonly now: () => number = () => performance.now(),
   ) {
+    this.startedAt = now();
     const ps = splits.map((s) => checkStrideSplit(s, 'generator'));
     this.ids = splits.map((s) => s.id);
     this.starts = ps.map((p) => p.start);
@@ -143,10 +155,17 @@ class GeneratorReader<T> implements SourceReader<T> {
     let budget = max;
     if (this.ratePerSec !== undefined) {
       // Tokens earned since start, minus what was emitted: never bursts beyond the schedule.
-      const due = Math.floor(((performance.now() - this.startedAt) / 1000) * this.ratePerSec) - this.emitted;
+      const now = this.now();
+      let due = Math.floor(((now - this.startedAt) / 1000) * this.ratePerSec) - this.emitted;
+      const most = Math.max(1, Math.floor(GENERATOR_CATCH_UP_SEC * this.ratePerSec));
+      if (due > most) {
+        // Further behind than it catches up: the schedule starts over so that `most` are due now.
+        this.startedAt = now - ((this.emitted + most) / this.ratePerSec) * 1000;
+        due = most;
+      }
       if (due <= 0) {
         this.dueAt = this.startedAt + ((this.emitted + 1) / this.ratePerSec) * 1000;
-        this.waitMs = Math.max(1, this.dueAt - performance.now());
+        this.waitMs = Math.max(1, this.dueAt - now);
         return SOURCE_WAIT;
       }
       budget = Math.min(budget, due);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generatorSource, readerRate, SplitRandom, strideSplits } from '../../../core/connectors/generator.js';
+import { generatorSource, readerRate, SplitRandom, strideSplits, GeneratorReader, GENERATOR_CATCH_UP_SEC } from '../../../core/connectors/generator.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT } from '../../../core/connectors/source.js';
 
@@ -41,6 +41,23 @@ test('a rate-limited reader tells when its next record is due, from its schedule
   while (performance.now() < at);
   assert.equal(reader.read((v) => out.push(v), 100, () => {}), SOURCE_MORE);
   assert.deepEqual(out.slice(0, k + 1), Array.from({ length: k + 1 }, (_, i) => i));
+});
+
+// Regression (a review): tokens counted from the start, so a reader held back by a slow reader for seconds
+// released all those seconds' records at once when the hold ended.
+test('a rate-limited reader held back catches up at most GENERATOR_CATCH_UP_SEC of its rate, then keeps its rate', () => {
+  let now = 0;
+  const reader = new GeneratorReader((i) => i, 1, Infinity, strideSplits(1), 1000, () => now);
+  const read = (): number => { let n = 0; reader.read(() => { n++; }, 1_000_000); return n; };
+  now = 10;
+  assert.equal(read(), 10, 'on schedule: 10 ms at 1,000/s');
+  now = 50_010; // held for 50 s
+  assert.equal(read(), 1000 * GENERATOR_CATCH_UP_SEC, 'one catch-up, not 50 s of records');
+  assert.equal(read(), 0);
+  now += 20;
+  assert.equal(read(), 20, 'then its rate again');
+  now += 300; // a short stall is made up in full
+  assert.equal(read(), 300);
 });
 
 // Regression (noticed in a review): SplitRandom mixed only a seed's low 32 bits, so seeds s and s + 2^32 gave
