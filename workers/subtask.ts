@@ -188,7 +188,11 @@ export class Subtask implements BarrierHandler {
    * A restored unaligned checkpoint's channel state: records to replay before reading the inputs, records the
    * source had read (pushed on before it reads again), and what the output gates had not written (sent first).
    */
-  setReplay(records: InFlightRecord[]): void {
+  /**
+   * `recode`: each record of an input, as it would cross that input's exchange now (its codec's encode and
+   * decode), or a throw when the exchange's record schema no longer fits it.
+   */
+  setReplay(records: InFlightRecord[], recode: (input: number, value: unknown) => unknown = (_input, value) => value): void {
     const changed = (what: string): OperatorError => new OperatorError(this.name, this.ctx.subtask, new Error(`the unaligned checkpoint holds ${what}: the job's chaining changed since it was taken; restore it with the same chaining, or restore an aligned checkpoint or a savepoint`));
     const replay: InFlightRecord[] = [];
     for (const r of records) {
@@ -203,12 +207,18 @@ export class Subtask implements BarrierHandler {
         this.sourceHeld.push(r.value, r.timestamp === r.timestamp ? r.timestamp : undefined);
         continue;
       }
-      replay.push(r);
       // The input they came through must be an input gate's here too: with other chaining (chaining off, or a
       // broadcast process operator chained to its source or not) they would be replayed into the wrong operator,
       // or never.
       if (this.input === undefined || r.input >= this.heads.length || (this.source !== undefined && r.input === 0)) {
         throw changed(`in-flight records of input ${r.input}, which has no input channels here`);
+      }
+      // Written before a change of the exchange's record schema, they were replayed in their old shape, never
+      // checked against the new one (a review): they cross the exchange's codec here as they would now.
+      try {
+        replay.push({ ...r, value: recode(r.input, r.value) });
+      } catch (e) {
+        throw new OperatorError(this.name, this.ctx.subtask, new Error(`the unaligned checkpoint holds records of input ${r.input} that its record schema no longer fits (${(e as Error).message}): the schema changed since it was taken; restore a savepoint or an aligned checkpoint taken before the change, or keep the schema`, { cause: e }));
       }
     }
     this.replay = replay;

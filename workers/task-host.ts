@@ -58,6 +58,28 @@ function codecOf(node: LogicalNode, tag: string | undefined): RecordCodec<unknow
   return tag === undefined ? node.codec ?? genericCodec<unknown>() : genericCodec<unknown>();
 }
 
+/**
+ * `value` as it would cross an exchange with one of `codecs` now: through a typed codec's encode and decode (a
+ * SchemaMismatchError when the schema does not fit it). Unchanged when one of them is generic (the record may have
+ * come through that one, which takes any value).
+ */
+function recode(codecs: readonly RecordCodec<unknown>[] | undefined, value: unknown): unknown {
+  if (codecs === undefined || codecs.some((c) => c.kind === 'generic')) return value;
+  let error: unknown;
+  for (const c of codecs) {
+    try {
+      const enc = c.encoder();
+      const bytes = new Uint8Array(enc.size(value));
+      const view = new DataView(bytes.buffer);
+      enc.write(value, bytes, view, 0);
+      return c.decoder().read(bytes, view, 0, bytes.length);
+    } catch (e) {
+      error = e;
+    }
+  }
+  throw error;
+}
+
 /** Batch frames only for the generic codec: a typed record has no array form, and costs little per call. */
 function batchFor(a: ThreadAssignment, codec: RecordCodec<unknown>): number {
   return codec.kind === 'generic' ? a.options.recordBatch : 1;
@@ -203,11 +225,15 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   // A source's task has an input gate too when it chains a two-input operator (physical-plan.ts): the gate feeds
   // that operator's second input.
   const twoInputAt = nodes.findIndex((n, k) => k > 0 && isTwoInput(n));
+  /** The codecs of the exchanges into each input: what an unaligned checkpoint's in-flight records cross on replay. */
+  const inputCodecs = new Map<number, RecordCodec<unknown>[]>();
   if (head.kind !== 'source' || twoInputAt > 0) {
     const readers: ChannelReader<unknown>[] = [];
     const inputOf: number[] = [];
     for (const x of plan.exchanges.filter((e) => e.toTask === taskId)) {
       const codec = codecOf(graph.nodes[x.fromNode]!, x.tag);
+      const at = isTwoInput(head) || twoInputAt > 0 ? x.inputIndex : 0;
+      inputCodecs.set(at, [...(inputCodecs.get(at) ?? []), codec]);
       const batches = batchFor(a, codec) > 1;
       for (const c of plan.channels.filter((ch) => ch.exchange === x.id && ch.toSubtask === index)) {
         readers.push(new ChannelReader(
@@ -215,7 +241,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
           codec.decoder(),
           { batches },
         ));
-        inputOf.push(isTwoInput(head) || twoInputAt > 0 ? x.inputIndex : 0);
+        inputOf.push(at);
       }
     }
     const gateTrigger = a.checkpoint.enabled ? { control: new Int32Array(a.control), index: JOB_CHECKPOINT_TRIGGER } : undefined;
@@ -250,7 +276,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       const r = restore.operators[uid];
       if (r) op.restoreState(r);
     }
-    if (restore.inFlight) subtask.setReplay(restore.inFlight);
+    if (restore.inFlight) subtask.setReplay(restore.inFlight, (input, value) => recode(inputCodecs.get(input), value));
   }
   for (const { op } of chain) if (op instanceof KeyedProcessOperator || op instanceof BroadcastProcessOperator || op instanceof ProcessOperator) op.open();
   return subtask;
