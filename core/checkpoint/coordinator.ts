@@ -8,6 +8,7 @@
 // checkpoint is later aborted (the worker has already moved its change tracking past it); a manifest records the
 // chains as they stand when it completes. One checkpoint is in flight at a time (Flink's default).
 
+import { channelShape, type ChannelShape } from './channel-shape.js';
 import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type CompletedCheckpoint } from './checkpoint-history.js';
 import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
@@ -464,10 +465,13 @@ export class CheckpointCoordinator {
     const taskParallelism: Record<string, number> = {};
     for (const t of this.plan.tasks) taskParallelism[this.headUid(t.id)] = t.parallelism;
     const inFlight = p.inFlight.size > 0 ? Object.fromEntries(p.inFlight) : undefined;
+    const channels: Record<string, ChannelShape> = {};
+    const heads = new Set([...p.inFlight.keys()].map((k) => k.slice(0, k.lastIndexOf('/'))));
+    for (const t of this.plan.tasks) if (heads.has(this.headUid(t.id))) channels[this.headUid(t.id)] = channelShape(this.graph, this.plan, t.id);
     return sealManifest({
       format: MANIFEST_FORMAT, id: p.id, kind, ...(p.name !== undefined ? { name: p.name } : {}), createdAt: new Date().toISOString(),
       maxParallelism: this.plan.maxParallelism, jobFingerprint: this.jobFingerprint, operators, sources,
-      ...(inFlight ? { inFlight } : {}), taskParallelism, keyedEntries,
+      ...(inFlight ? { inFlight, channels } : {}), taskParallelism, keyedEntries,
       finished: this.expected.every((k) => this.finished.has(k)),
     });
   }

@@ -15,6 +15,7 @@
 // to 32 bits). Refs of chunks shared with older checkpoints keep the checksum they were written with. The
 // manifest's own hash, over the refs, stays SHA-256.
 
+import type { ChannelShape } from './channel-shape.js';
 import { createHash } from 'node:crypto';
 import type { Redistribution } from './snapshot.js';
 import type { SourceSplit } from '../connectors/source.js';
@@ -85,6 +86,8 @@ export interface Manifest {
   readonly sources: Record<string, { readonly kind?: string; readonly splits: SourceSplit[] }>;
   /** Unaligned checkpoints: in-flight records per `headUid/subtask` (the uid of the task's first operator). */
   readonly inFlight?: Record<string, ChunkRef>;
+  /** With inFlight: where each such task's gates and inputs led (channel-shape.ts), by head uid; absent before. */
+  readonly channels?: Record<string, ChannelShape>;
   /** Parallelism of each task at the time, by the uid of its first operator. */
   readonly taskParallelism: Record<string, number>;
   /** Live keyed entries over every operator and key group. */

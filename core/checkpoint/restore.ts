@@ -12,7 +12,8 @@ import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { JobDefinitionError } from '../api/errors.js';
 import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
-import { OUTPUT, type InFlightRecord } from './messages.js';
+import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
+import { channelShape, type ChannelShape } from './channel-shape.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
@@ -162,6 +163,26 @@ export interface RestoreAssignment {
   restoredSources: Set<string>;
 }
 
+/**
+ * Gives in-flight records the gate and input numbers that lead where they led when the checkpoint was taken
+ * (`was`), in the job restored (`now`): the same numbers when nothing changed, others when exchanges were added or
+ * reordered. An exchange the job no longer has (or with another consumer, parallelism or partitioning) is refused.
+ */
+function renumberChannels(records: InFlightRecord[], was: ChannelShape, now: ChannelShape, refuse: (through: string) => Error): void {
+  const at = (list: readonly string[], old: readonly string[], i: number): number => {
+    const d = old[i];
+    if (d === undefined) throw refuse(`channel #${i}, which it did not record`);
+    if (list[i] === d) return i;
+    const j = list.indexOf(d);
+    if (j < 0 || list.indexOf(d, j + 1) >= 0) throw refuse(`'${d}'`);
+    return j;
+  };
+  for (const r of records) {
+    if (r.input === OUTPUT) r.output = at(now.gates, was.gates, r.output!);
+    else if (r.input !== SOURCE_HELD) r.input = at(now.inputs, was.inputs, r.input);
+  }
+}
+
 /** Deals the checkpoint's state to the subtasks of `plan`. Throws JobDefinitionError when it cannot fit the job. */
 export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, options: RestoreOptions): RestoreAssignment {
   const m = c.manifest;
@@ -251,6 +272,8 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     if (at.parallelism !== m.taskParallelism[uid]) {
       throw new JobDefinitionError(`${where} is an unaligned checkpoint taken at parallelism ${m.taskParallelism[uid]} for '${uid}'; it can only be restored at that parallelism (rescale from a savepoint, which is always aligned)`);
     }
+    const was = m.channels?.[uid];
+    if (was !== undefined) renumberChannels(records, was, channelShape(graph, plan, at.task), (through) => new JobDefinitionError(`${where} is an unaligned checkpoint holding records of '${uid}' (subtask ${s}) in flight through ${through}, which this job does not have: its exchanges changed since (restore a savepoint, which is always aligned)`));
     (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).inFlight = records;
   }
   const splits: Record<string, SourceSplit[]> = {};

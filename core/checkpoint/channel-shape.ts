@@ -1,0 +1,35 @@
+// Runs on: main thread. Where the in-flight records of an unaligned checkpoint were going, in words that outlive a
+// change of the job: records an output gate had not sent are kept by gate number, records an input had not yet
+// processed by input number, and both numbers come from the order of the job's exchanges. Recorded in the manifest
+// beside the records (Manifest.channels) and compared on restore, so a job whose branches were added or reordered,
+// whose consumer was renamed or rescaled, or whose partitioning changed does not send them somewhere else: with
+// gate numbers alone, one sink's records reached another, and keyed records a subtask that does not own their key
+// (a review).
+
+import type { LogicalGraph } from '../graph/logical-graph.js';
+import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
+
+export interface ChannelShape {
+  /** Per output gate of the task, in gate order: the exchange it feeds. */
+  readonly gates: readonly string[];
+  /** Per input of the task's chain, in input order: the exchanges it reads (sorted, comma-separated). */
+  readonly inputs: readonly string[];
+}
+
+/** Whether a node's operator reads two inputs (task-host.ts feeds the second through `input2`). */
+function twoInput(kind: string): boolean {
+  return kind === 'coProcess' || kind === 'broadcastProcess';
+}
+
+export function channelShape(graph: LogicalGraph, plan: PhysicalPlan, task: number): ChannelShape {
+  const uid = (node: number): string => { const n = graph.nodes[node]!; return n.uid ?? n.name; };
+  const from = (x: ExchangePlan): string => `${uid(x.fromNode)}${x.tag === undefined ? '' : `#${x.tag}`}`;
+  const gates = plan.exchanges.filter((x) => x.fromTask === task)
+    .map((x) => `${from(x)} -> ${uid(x.toNode)}[${x.inputIndex}] ${x.partitioner} at parallelism ${plan.tasks[x.toTask]!.parallelism}`);
+  // As task-host.ts numbers inputs: by the edge's index when the chain holds a two-input operator, else all 0.
+  const nodes = plan.tasks[task]!.nodeIds.map((id) => graph.nodes[id]!);
+  const byIndex = nodes.some((n) => twoInput(n.kind));
+  const inputs: string[][] = [];
+  for (const x of plan.exchanges.filter((e) => e.toTask === task)) (inputs[byIndex ? x.inputIndex : 0] ??= []).push(`${from(x)} ${x.partitioner}`);
+  return { gates, inputs: Array.from(inputs, (i) => (i ?? []).sort().join(', ')) };
+}
