@@ -15,6 +15,7 @@ import { BroadcastStates, broadcastContext } from './broadcast-states.js';
 import type { BroadcastProcessSpec } from './keyed-broadcast-process.js';
 import { Operator, type Downstream } from './operator.js';
 import { SideOutputs } from './side-outputs.js';
+import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 import type { HasSideOutputs, TwoInputOperator } from './create-operator.js';
 
@@ -36,7 +37,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
       push: (value: B) => {
         this.recordsIn++;
         const above = this.enter();
-        try { fn.processBroadcastElement(value, this.broadcastCtx, this); } catch (e) { this.fail(e); }
+        try { notAsync(fn.processBroadcastElement(value, this.broadcastCtx, this), this.name, 'processBroadcastElement'); } catch (e) { this.fail(e); }
         this.ctx.watermark = above;
       },
       watermark: (wm) => { this.valve?.onWatermark(1, wm); },
@@ -60,13 +61,13 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   /** Once per parallel instance, before the first record (after a restore). */
   open(): void {
     if (this.fn.open === undefined) return;
-    try { this.fn.open({ subtask: this.ctx.subtask }); } catch (e) { this.fail(e); }
+    try { notAsync(this.fn.open({ subtask: this.ctx.subtask }), this.name, 'open'); } catch (e) { this.fail(e); }
   }
 
   push(value: IN): void {
     this.recordsIn++;
     const above = this.enter();
-    try { this.fn.processElement(value, this, this); } catch (e) { this.fail(e); }
+    try { notAsync(this.fn.processElement(value, this, this), this.name, 'processElement'); } catch (e) { this.fail(e); }
     this.ctx.watermark = above;
   }
 

@@ -9,6 +9,7 @@ import type { Collector, OnTimerContext } from '../api/functions.js';
 import type { BroadcastContext, KeyedBroadcastProcessFunction, ReadOnlyBroadcastContext } from '../api/co-functions.js';
 import type { MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';
 import { BroadcastStates, broadcastContext } from './broadcast-states.js';
+import { notAsync } from './sync-call.js';
 import type { KeyedStateStore } from '../api/state.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { KeyedProcessOperator } from './keyed.js';
@@ -52,7 +53,7 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
       push: (value: B) => {
         this.recordsIn++;
         try {
-          fn.processBroadcastElement(value, this.broadcastCtx, out);
+          notAsync(fn.processBroadcastElement(value, this.broadcastCtx, out), this.name, 'processBroadcastElement');
         } catch (e) { this.fail(e); }
       },
       watermark() {}, idle() {}, finish() {},

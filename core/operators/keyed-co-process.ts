@@ -8,6 +8,7 @@
 import type { Key } from '../graph/key-groups.js';
 import type { KeyedCoProcessFunction } from '../api/co-functions.js';
 import { KeyedProcessOperator } from './keyed.js';
+import { notAsync } from './sync-call.js';
 import type { Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
 import type { TwoInputOperator } from './create-operator.js';
@@ -26,7 +27,7 @@ export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends KeyedProce
         this.recordsIn++;
         try {
           this.backend.currentKey = key2(value);
-          fn.processElement2(value, this, this);
+          notAsync(fn.processElement2(value, this, this), this.name, 'processElement2');
         } catch (e) { this.fail(e); }
       },
       // The gate sends watermarks, idleness and the end through the operator itself.

@@ -14,6 +14,8 @@ import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.j
 import { EVENT_TIME_RANGE, MAX_WATERMARK, inEventTimeRange } from '../time/watermark.js';
 import { Operator, type Downstream } from './operator.js';
 import { SideOutputs } from './side-outputs.js';
+import { firstCheckOf } from '../api/field-aggregations.js';
+import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 
 /** What every keyed operator shares: its state backend and timers, their snapshots and restores. */
@@ -107,7 +109,11 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
     super(name, ctx, next, tracking);
     if (stateFields !== undefined) this.typed = this.backend.typedTable<T>('reduce', stateFields, `reduce '${name}'`);
     else this.table = this.backend.table<T>('reduce', 'internal', undefined);
+    this.checkFirst = firstCheckOf(fn);
   }
+
+  /** A field aggregation's check of a key's first record (field-aggregations.ts CHECK_FIRST). */
+  private readonly checkFirst: ((first: T) => void) | undefined;
 
   push(value: T): void {
     this.recordsIn++;
@@ -117,10 +123,19 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
       const typed = this.typed;
       if (typed !== undefined) {
         const before = typed.get(k);
-        acc = before === undefined ? value : this.fn(before, value);
-        typed.put(k, acc);
+        if (before === undefined) {
+          this.checkFirst?.(value);
+          typed.put(k, value);
+          // As the state holds it (declared fields only, f32 rounded), as every later result is: the raw record
+          // kept fields the schema drops, so a key's first result differed from the rest (a review).
+          acc = typed.get(k)!;
+        } else {
+          acc = this.fn(before, value);
+          typed.put(k, acc);
+        }
       } else {
         const e = this.table!.entries.get(k);
+        if (e === undefined) this.checkFirst?.(value);
         acc = e === undefined ? value : this.fn(e.value, value);
         this.table!.put(k, acc);
       }
@@ -142,7 +157,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
   /** Calls the handler's `open` once, before the first record or timer (after a restore). */
   open(): void {
     if (this.handler.open) {
-      try { this.handler.open(this); } catch (e) { this.fail(e); }
+      try { notAsync(this.handler.open(this), this.name, 'open'); } catch (e) { this.fail(e); }
     }
   }
 
@@ -175,14 +190,14 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
     this.recordsIn++;
     try {
       this.backend.currentKey = this.keyOf(value);
-      this.handler.processElement(value, this, this);
+      notAsync(this.handler.processElement(value, this, this), this.name, 'processElement');
     } catch (e) { this.rejected(e, value); }
   }
 
   protected override onTimer(domain: TimeDomain, ts: number): void {
     if (!this.handler.onTimer) return;
     this.timeDomain = domain;
-    this.handler.onTimer(ts, this, this);
+    notAsync(this.handler.onTimer(ts, this, this), this.name, 'onTimer');
   }
 
   override finish(): void {

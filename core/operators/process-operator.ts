@@ -8,6 +8,7 @@ import type { OutputTag } from '../api/output-tag.js';
 import type { HasSideOutputs } from './create-operator.js';
 import { Operator, type Downstream } from './operator.js';
 import { SideOutputs } from './side-outputs.js';
+import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 
 export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutputs, ProcessContext, Collector<O> {
@@ -22,12 +23,12 @@ export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutp
   /** Calls the handler's `open` once, before the first record. */
   open(): void {
     if (this.handler.open === undefined) return;
-    try { this.handler.open(this); } catch (e) { this.fail(e); }
+    try { notAsync(this.handler.open(this), this.name, 'open'); } catch (e) { this.fail(e); }
   }
 
   push(value: I): void {
     this.recordsIn++;
-    try { this.handler.processElement(value, this, this); } catch (e) { this.rejected(e, value); }
+    try { notAsync(this.handler.processElement(value, this, this), this.name, 'processElement'); } catch (e) { this.rejected(e, value); }
   }
 
   collect(value: O): void {

@@ -2,6 +2,7 @@
 // it fires: incremental aggregation keeps ONE value per (key, window) (reduce: the reduced element; aggregate: the
 // accumulator), never the elements; process windows and joins keep the elements.
 
+import { firstCheckOf } from '../api/field-aggregations.js';
 import type { AggregateFunction } from '../api/state.js';
 import type { ReduceFunction } from '../api/functions.js';
 import type { CoGroupFunction, FlatJoinFunction, JoinFunction } from '../api/window-functions.js';
@@ -29,9 +30,14 @@ export interface WindowContents {
 export class ReduceContents implements WindowContents {
   readonly canMerge = true;
   private readonly one: unknown[] = [undefined];
-  constructor(private readonly fn: ReduceFunction<unknown>, private readonly withWindowFn: boolean) {}
+  /** A field aggregation's check of a window's first record (field-aggregations.ts CHECK_FIRST). */
+  private readonly checkFirst: ((first: unknown) => void) | undefined;
+  constructor(private readonly fn: ReduceFunction<unknown>, private readonly withWindowFn: boolean) {
+    this.checkFirst = firstCheckOf(fn);
+  }
 
   add(slot: Slot, value: unknown): void {
+    if (slot.n === 0) this.checkFirst?.(value);
     slot.a = slot.n === 0 ? value : this.fn(slot.a, value);
     slot.n++;
   }

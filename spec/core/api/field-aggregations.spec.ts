@@ -50,3 +50,34 @@ test('a record without a number in the field is refused, naming the aggregation 
   assert.deepEqual(h.out.values(), [{ k: 'a', v: 1 }, { k: 'a', v: 3 }]);
   assert.equal(h.op.dropped, 1);
 });
+
+// Regression (a review): a key's (or window's) first record is kept without a call of the reducer, so one without
+// a number in the field was kept, and every later good record of the key then failed in its place.
+test('a first record without a number in the field is refused, and the key goes on with the good ones', () => {
+  const env = new StreamEnvironment(1);
+  const h = instantiate<unknown, unknown>(env, env.fromCollection<{ k: string; v: number }>([]).keyBy((r) => r.k).sum('v').onError('drop') as DataStream<unknown>);
+  for (const v of ['5', 1, 2, 3, 4]) h.push({ k: 'a', v });
+  assert.deepEqual(h.out.values().map((r) => (r as { v: number }).v), [1, 3, 6, 10]);
+  assert.equal(h.op.dropped, 1);
+  // A window fails on the record that is wrong (windows take no error policy), not on the next good one.
+  const w = harness((r: { k: string; v: unknown }) => r.k, (s) => s.window(TumblingEventTimeWindows.of(10)).sum('v' as never));
+  assert.throws(() => w.push({ k: 'a', v: 'x' }, 0), /sum\('v'\): the record's 'v' is a string, not a number/);
+});
+
+// Regression (a review): with < and > alone, a NaN first was never replaced and a NaN later never taken, so the
+// result depended on arrival order; Flink orders numbers as Java's Double.compare (-0 before 0, NaN after all).
+test('min, max, minBy and maxBy order NaN after every number and -0 before 0, whatever the arrival order', () => {
+  const orders = [[NaN, 1, 2], [1, NaN, 2], [1, 2, NaN], [2, NaN, 1]];
+  for (const [kind, want] of [['min', 1], ['max', NaN], ['minBy', 1], ['maxBy', NaN]] as const) {
+    const f = fieldReducer<{ v: number }>(kind, 'v');
+    for (const order of orders) {
+      const got = order.map((v) => ({ v })).reduce((a, b) => f(a, b)).v;
+      assert.ok(Object.is(got, want), `${kind} over ${order}: ${got}`);
+    }
+  }
+  const max = fieldReducer<{ v: number }>('max', 'v');
+  const min = fieldReducer<{ v: number }>('min', 'v');
+  assert.ok(Object.is(max({ v: -0 }, { v: 0 }).v, 0));
+  assert.ok(Object.is(min({ v: 0 }, { v: -0 }).v, -0));
+  assert.ok(Object.is(max({ v: 0 }, { v: -0 }).v, 0));
+});

@@ -260,3 +260,33 @@ test('a timer at NaN (ctx.timestamp of a record without one) fails saying to ass
   ctx.timestamp = NaN;
   assert.throws(() => op.push({ k: 'a', ts: 0 }), (e: Error) => e instanceof OperatorError && /got NaN \(a record without a timestamp has ctx.timestamp undefined: call assignTimestampsAndWatermarks/.test(e.message));
 });
+
+// Regression (a review): with a state schema, a key's first result was the raw record (fields the schema drops,
+// an f32 not rounded) while every later one came from the typed state.
+test('with a state schema, a key\'s first result is as the state holds it, like every later one', () => {
+  const ctx = new TaskContext('t', 0, 1, 128);
+  type R = { k: string; n: number; f: number; name?: string };
+  const sink = new Sink<R>(ctx);
+  const op = new ReduceOperator<R>('sum', ctx, sink, (e) => e.k, (a, b) => ({ ...a, n: a.n + b.n }), false,
+    stateSchemaFields(recordSchema({ k: 'string', n: 'i32', f: 'f32' }), 'test'));
+  op.push({ k: 'a', n: 1, f: 0.1, name: 'alice' });
+  op.push({ k: 'a', n: 2, f: 0.1, name: 'alice' });
+  assert.deepEqual(sink.out.map((o) => o.v), [{ k: 'a', n: 1, f: Math.fround(0.1) }, { k: 'a', n: 3, f: Math.fround(0.1) }]);
+});
+
+// Regression (a review): an async processElement or onTimer compiles (a Promise fits a void callback), but after
+// an await its state and ctx.key were the next record's key ('a's update landed on 'b').
+test('a process function that returns a promise fails the job at once, naming the operator', async () => {
+  const seen: string[] = [];
+  const { push } = operator<never>({
+    async processElement(_e, ctx) { await Promise.resolve(); seen.push(ctx.key); },
+  });
+  assert.throws(() => push({ k: 'a', ts: 1 }), (e: unknown) => e instanceof OperatorError && /operator 'proc': processElement returned a promise, but it runs synchronously/.test(String((e as Error).message)));
+  const timer = operator<never>({
+    processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts); },
+    async onTimer() { await Promise.resolve(); },
+  });
+  timer.push({ k: 'a', ts: 1 });
+  assert.throws(() => timer.watermark(5), /onTimer returned a promise/);
+  await Promise.resolve();
+});

@@ -1,0 +1,15 @@
+// Runs on: the worker thread of the subtask. User functions that are handed state, timers or a collector run
+// synchronously: the key, the record's time and the state handles are the current record's only during the call.
+// An async function compiles (a Promise fits a void callback) but works on under whatever key comes next, after an
+// await: a review saw key 'a's update land on 'b', and a throw after the await skip the error policy and kill the
+// process. Its promise is refused at once, naming the operator.
+
+import { JobDefinitionError } from '../api/errors.js';
+
+/** Throws when `result` (what user function `what` of operator `operator` returned) is a promise. */
+export function notAsync(result: unknown, operator: string, what: string): void {
+  if (result === undefined || typeof (result as { then?: unknown } | null)?.then !== 'function') return;
+  // Its own failure, later, would be an unhandled rejection: the job fails here instead.
+  (result as PromiseLike<unknown>).then(undefined, () => {});
+  throw new JobDefinitionError(`operator '${operator}': ${what} returned a promise, but it runs synchronously (the key, the record's time and state are its record's only during the call); do asynchronous work in asyncMap before it`);
+}
