@@ -187,10 +187,8 @@ export class Subtask implements BarrierHandler {
   /**
    * A restored unaligned checkpoint's channel state: records to replay before reading the inputs, records the
    * source had read (pushed on before it reads again), and what the output gates had not written (sent first).
-   */
-  /**
-   * `recode`: each record of an input, as it would cross that input's exchange now (its codec's encode and
-   * decode), or a throw when the exchange's record schema no longer fits it.
+   * `recode`: a record of an input as it would cross that input's exchange now (its codec's encode and decode),
+   * or a throw when the exchange's record schema no longer fits it.
    */
   setReplay(records: InFlightRecord[], recode: (input: number, value: unknown) => unknown = (_input, value) => value): void {
     const changed = (what: string): OperatorError => new OperatorError(this.name, this.ctx.subtask, new Error(`the unaligned checkpoint holds ${what}: the job's chaining changed since it was taken; restore it with the same chaining, or restore an aligned checkpoint or a savepoint`));

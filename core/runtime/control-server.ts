@@ -16,7 +16,7 @@
 // exiting after its job ended (a review).
 
 import { newestCompleted } from '../checkpoint/checkpoint-history.js';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -146,8 +146,8 @@ function removeOwnSocket(socketPath: string, own: FileIdentity): void {
 
 /**
  * Listens on `socketPath`, replacing a stale socket file nobody answers on; returns the socket file's identity.
- * Binds a name of its own beside it (no longer than the socket's: `.s<pid>` against 'control.sock' or
- * 'sluice-<hash>.sock'), then renames it into place, so libuv's unlink at close removes that name, not the socket.
+ * Binds a name of its own beside it (`.s<pid>-<random>`: at most two bytes longer than 'control.sock', and the
+ * socket's path is at most MAX_SOCKET_PATH), then renames it into place, so libuv's unlink at close removes that name, not the socket.
  */
 async function listen(server: net.Server, socketPath: string): Promise<FileIdentity> {
   const attempt = (at: string): Promise<void> => new Promise((resolve, reject) => {
@@ -164,7 +164,8 @@ async function listen(server: net.Server, socketPath: string): Promise<FileIdent
   if (existsSync(socketPath) && await answers(socketPath)) {
     throw new Error(`another process is serving the control socket ${socketPath}: is another job running with this state directory?`);
   }
-  const bound = path.join(path.dirname(socketPath), `.s${process.pid}`);
+  // Random beside the pid: two jobs of one process may be starting at once.
+  const bound = path.join(path.dirname(socketPath), `.s${process.pid}-${randomBytes(2).toString('hex')}`);
   // One of a dead process whose pid this one has now.
   removeSocket(bound);
   await attempt(bound);
