@@ -9,7 +9,7 @@ import type { Doorbell } from '../shm/doorbell.js';
 import { ChannelReader, ChannelWriter } from '../shm/channel.js';
 import { waitStrategy } from '../shm/wait-strategy.js';
 import { genericCodec } from '../shm/codec/generic.js';
-import type { RecordCodec } from '../shm/codec/codec.js';
+import type { RecordCodec, RecordDecoder, RecordEncoder } from '../shm/codec/codec.js';
 import { JOB_CHECKPOINT_TRIGGER, OUTPUT_FLOW_SLOTS, jobLoopTurns } from '../shm/layout.js';
 import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedError } from '../core/api/errors.js';
@@ -59,25 +59,31 @@ function codecOf(node: LogicalNode, tag: string | undefined): RecordCodec<unknow
 }
 
 /**
- * `value` as it would cross an exchange with one of `codecs` now: through a typed codec's encode and decode (a
- * SchemaMismatchError when the schema does not fit it). Unchanged when one of them is generic (the record may have
- * come through that one, which takes any value).
+ * Per input, a record as it would cross an exchange into it now: through a typed codec's encode and decode (a
+ * SchemaMismatchError when the schema does not fit it). Unchanged when one of its exchanges is generic (the record
+ * may have come through that one, which takes any value). One encoder and decoder per codec (typed ones keep no
+ * state between records).
  */
-function recode(codecs: readonly RecordCodec<unknown>[] | undefined, value: unknown): unknown {
-  if (codecs === undefined || codecs.some((c) => c.kind === 'generic')) return value;
-  let error: unknown;
-  for (const c of codecs) {
-    try {
-      const enc = c.encoder();
-      const bytes = new Uint8Array(enc.size(value));
-      const view = new DataView(bytes.buffer);
-      enc.write(value, bytes, view, 0);
-      return c.decoder().read(bytes, view, 0, bytes.length);
-    } catch (e) {
-      error = e;
+function recoder(inputCodecs: ReadonlyMap<number, readonly RecordCodec<unknown>[]>): (input: number, value: unknown) => unknown {
+  const pairs = new Map<RecordCodec<unknown>, { enc: RecordEncoder<unknown>; dec: RecordDecoder<unknown> }>();
+  return (input, value) => {
+    const codecs = inputCodecs.get(input);
+    if (codecs === undefined || codecs.some((c) => c.kind === 'generic')) return value;
+    let error: unknown;
+    for (const c of codecs) {
+      let p = pairs.get(c);
+      if (p === undefined) { p = { enc: c.encoder(), dec: c.decoder() }; pairs.set(c, p); }
+      try {
+        const bytes = new Uint8Array(p.enc.size(value));
+        const view = new DataView(bytes.buffer);
+        p.enc.write(value, bytes, view, 0);
+        return p.dec.read(bytes, view, 0, bytes.length);
+      } catch (e) {
+        error = e;
+      }
     }
-  }
-  throw error;
+    throw error;
+  };
 }
 
 /** Batch frames only for the generic codec: a typed record has no array form, and costs little per call. */
@@ -276,7 +282,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       const r = restore.operators[uid];
       if (r) op.restoreState(r);
     }
-    if (restore.inFlight) subtask.setReplay(restore.inFlight, (input, value) => recode(inputCodecs.get(input), value));
+    if (restore.inFlight) subtask.setReplay(restore.inFlight, recoder(inputCodecs));
   }
   for (const { op } of chain) if (op instanceof KeyedProcessOperator || op instanceof BroadcastProcessOperator || op instanceof ProcessOperator) op.open();
   return subtask;

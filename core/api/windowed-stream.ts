@@ -5,7 +5,7 @@
 import { afterOperators, JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
 import type { OutputTypeHint, ReduceFunction } from './functions.js';
-import { fieldReducer, type NumericField } from './field-aggregations.js';
+import { fieldReducer, firstCheckOf, type NumericField } from './field-aggregations.js';
 import type { AggregateFunction } from './state.js';
 import type { ProcessWindowFunction } from './window-functions.js';
 import type { Key } from '../graph/key-groups.js';
@@ -199,8 +199,11 @@ function combined(computation: WindowComputation, assigner: WindowAssigner<Windo
   if (computation.kind === 'reduce') {
     const fn = computation.reduce!;
     const merge = (a: unknown, b: unknown): unknown => [fn((a as unknown[])[0], (b as unknown[])[0])];
+    // A field aggregation's check of the window's first record, kept without a call of fn (as without combining).
+    const checkFirst = firstCheckOf(fn);
+    const first = (v: unknown): unknown[] => { checkFirst?.(v); return [v]; };
     return {
-      spec: { assigner, key, createAccumulator: () => [], add: (v, acc) => ((acc as unknown[]).length === 0 ? [v] : [fn((acc as unknown[])[0], v)]), merge, maxHeld },
+      spec: { assigner, key, createAccumulator: () => [], add: (v, acc) => ((acc as unknown[]).length === 0 ? first(v) : [fn((acc as unknown[])[0], v)]), merge, maxHeld },
       global: {
         kind: 'aggregate', windowFn: computation.windowFn,
         aggregate: {

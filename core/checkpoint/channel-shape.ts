@@ -12,8 +12,12 @@ import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
 export interface ChannelShape {
   /** Per output gate of the task, in gate order: the exchange it feeds. */
   readonly gates: readonly string[];
-  /** Per input of the task's chain, in input order: the exchanges it reads (sorted, comma-separated). */
-  readonly inputs: readonly string[];
+  /**
+   * Per input of the task's chain, in input order: the exchanges it reads, sorted. A record in flight on an input
+   * does not say which of them it came through: it goes to the input that still reads all of them (a union that
+   * gained a stream keeps its records).
+   */
+  readonly inputs: readonly (readonly string[])[];
 }
 
 /** Whether a node's operator reads two inputs (task-host.ts feeds the second through `input2`). */
@@ -31,5 +35,5 @@ export function channelShape(graph: LogicalGraph, plan: PhysicalPlan, task: numb
   const byIndex = nodes.some((n) => twoInput(n.kind));
   const inputs: string[][] = [];
   for (const x of plan.exchanges.filter((e) => e.toTask === task)) (inputs[byIndex ? x.inputIndex : 0] ??= []).push(`${from(x)} ${x.partitioner}`);
-  return { gates, inputs: Array.from(inputs, (i) => (i ?? []).sort().join(', ')) };
+  return { gates, inputs: Array.from(inputs, (i) => (i ?? []).sort()) };
 }

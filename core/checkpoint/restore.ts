@@ -169,17 +169,27 @@ export interface RestoreAssignment {
  * reordered. An exchange the job no longer has (or with another consumer, parallelism or partitioning) is refused.
  */
 function renumberChannels(records: InFlightRecord[], was: ChannelShape, now: ChannelShape, refuse: (through: string) => Error): void {
-  const at = (list: readonly string[], old: readonly string[], i: number): number => {
-    const d = old[i];
-    if (d === undefined) throw refuse(`channel #${i}, which it did not record`);
-    if (list[i] === d) return i;
-    const j = list.indexOf(d);
-    if (j < 0 || list.indexOf(d, j + 1) >= 0) throw refuse(`'${d}'`);
+  const gate = (i: number): number => {
+    const d = was.gates[i];
+    if (d === undefined) throw refuse(`output gate #${i}, which it did not record`);
+    if (now.gates[i] === d) return i;
+    const j = now.gates.indexOf(d);
+    if (j < 0 || now.gates.indexOf(d, j + 1) >= 0) throw refuse(`'${d}'`);
     return j;
   };
+  // An input that still reads every exchange the old one read (and maybe more: a union that gained a stream).
+  const input = (i: number): number => {
+    const d = was.inputs[i];
+    if (d === undefined) throw refuse(`input #${i}, which it did not record`);
+    const covers = (j: number): boolean => d.every((x) => now.inputs[j]?.includes(x));
+    if (covers(i)) return i;
+    const js = now.inputs.map((_, j) => j).filter(covers);
+    if (js.length !== 1) throw refuse(`'${d.join(', ')}'`);
+    return js[0]!;
+  };
   for (const r of records) {
-    if (r.input === OUTPUT) r.output = at(now.gates, was.gates, r.output!);
-    else if (r.input !== SOURCE_HELD) r.input = at(now.inputs, was.inputs, r.input);
+    if (r.input === OUTPUT) r.output = gate(r.output!);
+    else if (r.input !== SOURCE_HELD) r.input = input(r.input);
   }
 }
 

@@ -347,6 +347,12 @@ function takeStdout(json: boolean): (value: unknown) => void {
     write = (() => true) as typeof write;
     process.stderr.write('sluice: standard output was closed (EPIPE): the job goes on, what it prints is dropped\n');
   });
+  // The same for stderr (`sluice run job 2>&1 | head`: both go to the closed pipe; the notice above failed too).
+  const err = process.stderr;
+  err.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    err.write = (() => true) as typeof err.write;
+  });
   return (value) => { write(`${JSON.stringify(value)}\n`); };
 }
 
@@ -369,7 +375,8 @@ async function startedOrSettled(handle: JobHandle): Promise<boolean> {
 function startTicker(handle: JobHandle, shape: JobShape, checkpoints: CheckpointWatcher): () => void {
   const err = process.stderr;
   const tty = err.isTTY === true;
-  const line = tty ? new LiveLine(err, [process.stdout]) : undefined;
+  // stdout too when it is a terminal (the same one, as a rule): redirected to a file, its writes do not touch the line.
+  const line = tty ? new LiveLine(err, process.stdout.isTTY === true ? [process.stdout] : []) : undefined;
   const samples: JobMetrics[] = [];
   const tick = (): void => {
     const now = handle.metrics();

@@ -170,7 +170,13 @@ async function listen(server: net.Server, socketPath: string): Promise<FileIdent
   removeSocket(bound);
   await attempt(bound);
   const own = fileIdentity(bound);
-  renameSync(bound, socketPath);
+  try {
+    renameSync(bound, socketPath);
+  } catch (e) {
+    // Not left listening under a name nobody knows (it would keep the process alive).
+    server.close();
+    throw e;
+  }
   return own;
 }
 

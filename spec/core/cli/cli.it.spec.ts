@@ -196,6 +196,19 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.match(r.stderr, /^ {2}shown\s+1\s+50,000\s/m);
   });
 
+  // Regression (a review): with stderr on the same closed pipe (`2>&1 | head`), the notice failed with EPIPE too.
+  test('stdout and stderr both closed by their reader: the job still runs to its end, exit 0', async () => {
+    const file = job('prints-both.ts', `
+  env.fromGenerator({ count: 50_000, seed: 1 }, (i) => i).name('numbers').print().name('shown');`);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, 'run', file, '--parallelism', '1'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.once('data', () => { child.stdout.destroy(); child.stderr.destroy(); });
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('timed out')); }, TIMEOUT - 5000);
+      child.on('close', (c) => { clearTimeout(timer); resolve(c); });
+    });
+    assert.equal(code, 0);
+  });
+
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     test(`${signal} cancels an unbounded job cleanly, prints the summary and exits ${code}`, async () => {
       // The map says when it has seen record 1000 (subtask 0's 501st: the generator strides by subtask).

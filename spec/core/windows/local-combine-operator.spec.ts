@@ -85,6 +85,16 @@ describe('LocalCombineOperator', () => {
   });
 });
 
+// Regression (a review): the combiner kept a window's first record as it came, so a field aggregation's first
+// record without a number in its field was not refused there (without combining it is): the next good one failed.
+test('combineLocally with a field aggregation refuses a first record without a number in the field', () => {
+  const env = new StreamEnvironment(1);
+  env.fromCollection<Ev>([]).keyBy((e) => e.k).window(TumblingEventTimeWindows.of(10)).combineLocally().sum('v');
+  const spec = env.graph.nodes.find((n) => n.kind === 'combine')!.spec as CombineSpec;
+  assert.throws(() => spec.add({ k: 'a', v: 'x' }, spec.createAccumulator()), /sum\('v'\): the record's 'v' is a string, not a number/);
+  assert.deepEqual(spec.add({ k: 'a', v: 2 }, spec.add({ k: 'a', v: 1 }, spec.createAccumulator())), [{ k: 'a', v: 3 }]);
+});
+
 describe('combineLocally: what does not fit is refused at build time', () => {
   const agg = { createAccumulator: () => 0, add: (e: Ev, n: number) => n + e.v, getResult: (n: number) => n, merge: (x: number, y: number) => x + y };
   const keyed = () => new StreamEnvironment(1).fromCollection<Ev>([]).keyBy((e) => e.k);
