@@ -37,7 +37,10 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
       push: (value: B) => {
         this.recordsIn++;
         const above = this.enter();
-        try { notAsync(fn.processBroadcastElement(value, this.broadcastCtx, this), this.name, 'processBroadcastElement'); } catch (e) { this.fail(e); }
+        try {
+          const r = fn.processBroadcastElement(value, this.broadcastCtx, this);
+          if (r !== undefined) notAsync(r, this.name, 'processBroadcastElement');
+        } catch (e) { this.fail(e); }
         this.ctx.watermark = above;
       },
       watermark: (wm) => { this.valve?.onWatermark(1, wm); },
@@ -67,7 +70,10 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   push(value: IN): void {
     this.recordsIn++;
     const above = this.enter();
-    try { notAsync(this.fn.processElement(value, this, this), this.name, 'processElement'); } catch (e) { this.fail(e); }
+    try {
+      const r = this.fn.processElement(value, this, this);
+      if (r !== undefined) notAsync(r, this.name, 'processElement');
+    } catch (e) { this.fail(e); }
     this.ctx.watermark = above;
   }
 

@@ -53,7 +53,8 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
       push: (value: B) => {
         this.recordsIn++;
         try {
-          notAsync(fn.processBroadcastElement(value, this.broadcastCtx, out), this.name, 'processBroadcastElement');
+          const r = fn.processBroadcastElement(value, this.broadcastCtx, out);
+          if (r !== undefined) notAsync(r, this.name, 'processBroadcastElement');
         } catch (e) { this.fail(e); }
       },
       watermark() {}, idle() {}, finish() {},

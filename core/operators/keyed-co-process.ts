@@ -27,7 +27,8 @@ export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends KeyedProce
         this.recordsIn++;
         try {
           this.backend.currentKey = key2(value);
-          notAsync(fn.processElement2(value, this, this), this.name, 'processElement2');
+          const r = fn.processElement2(value, this, this);
+          if (r !== undefined) notAsync(r, this.name, 'processElement2');
         } catch (e) { this.fail(e); }
       },
       // The gate sends watermarks, idleness and the end through the operator itself.

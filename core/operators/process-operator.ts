@@ -28,7 +28,10 @@ export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutp
 
   push(value: I): void {
     this.recordsIn++;
-    try { notAsync(this.handler.processElement(value, this, this), this.name, 'processElement'); } catch (e) { this.rejected(e, value); }
+    try {
+      const r = this.handler.processElement(value, this, this);
+      if (r !== undefined) notAsync(r, this.name, 'processElement');
+    } catch (e) { this.rejected(e, value); }
   }
 
   collect(value: O): void {
