@@ -96,6 +96,7 @@ export function createProgram(): Command {
     .argument('<state-dir>', 'the running job\'s state directory (its --state-dir)')
     .argument('[name]', 'the savepoint\'s name (letters, digits, \'.\', \'_\', \'-\')', savepointName)
     .option('--json', 'print the savepoint as one JSON object on stdout')
+    .option('--stop', 'then stop the job, before anything after the savepoint is published (to upgrade or move it)')
     .addOption(new Option('--timeout <ms>', 'give up waiting for the job after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
     .action(async (stateDir: string, name: string | undefined, opts: SavepointCommandOptions) => {
       process.exitCode = await savepointCommand(stateDir, name, opts);

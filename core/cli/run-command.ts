@@ -191,7 +191,8 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
     }
     stopTicker();
     checkpoints.stop(result.checkpoints);
-    const outcome = result.cancelled ? 'cancelled' : 'finished';
+    const sp = result.stoppedWithSavepoint;
+    const outcome = sp ? `stopped with savepoint '${sp.name ?? sp.id}' (checkpoint ${sp.id})` : result.cancelled ? 'cancelled' : 'finished';
     const stats = handle.stateDir ? result.checkpoints : undefined;
     err.write(`${summary(shape, { job, metrics: result.metrics, outcome, collected: result.collected, checkpoints: stats, restarts: result.restarts })}\n`);
     log.info({

@@ -11,6 +11,8 @@ export interface SavepointCommandOptions {
   json?: boolean;
   /** Give up waiting for the job's answer after this long, ms (0: wait as long as the job takes). */
   timeout: number;
+  /** Then stop the job, before anything after the savepoint is published. */
+  stop?: boolean;
 }
 
 /** A default savepoint name from the time: `savepoint-2026-12-02T12-58-01-123Z`. */
@@ -21,13 +23,13 @@ export function defaultSavepointName(now = new Date()): string {
 export async function savepointCommand(stateDir: string, name: string | undefined, opts: SavepointCommandOptions): Promise<number> {
   const spName = name ?? defaultSavepointName();
   try {
-    const r = await requestControl(stateDir, { op: 'savepoint', name: spName }, opts.timeout);
+    const r = await requestControl(stateDir, { op: 'savepoint', name: spName, ...(opts.stop ? { stop: true } : {}) }, opts.timeout);
     if (!('checkpoint' in r)) throw new Error('the job answered without a savepoint');
     const c = r.checkpoint;
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ stateDir, savepoint: { id: c.id, name: c.name ?? spName, bytes: c.bytesWritten, chunks: c.chunksWritten, keyedEntries: c.keyedEntries, durationMs: c.durationMs } })}\n`);
+      process.stdout.write(`${JSON.stringify({ stateDir, savepoint: { id: c.id, name: c.name ?? spName, bytes: c.bytesWritten, chunks: c.chunksWritten, keyedEntries: c.keyedEntries, durationMs: c.durationMs }, stopped: opts.stop === true })}\n`);
     } else {
-      process.stdout.write(`savepoint '${c.name ?? spName}' completed: id ${c.id}, ${bytes(c.bytesWritten)} in ${c.chunksWritten} chunks written, ${c.keyedEntries} keyed entries, ${Math.round(c.durationMs)} ms\n`);
+      process.stdout.write(`savepoint '${c.name ?? spName}' completed: id ${c.id}, ${bytes(c.bytesWritten)} in ${c.chunksWritten} chunks written, ${c.keyedEntries} keyed entries, ${Math.round(c.durationMs)} ms${opts.stop ? '; the job is stopping' : ''}\n`);
       process.stderr.write(`resume from it with: sluice run <job> --state-dir ${stateDir} --from-savepoint ${c.name ?? spName}\n`);
     }
     return 0;

@@ -4,6 +4,7 @@
 //
 // Protocol: the client sends one JSON line, the server answers with one JSON line and closes the connection.
 //   {"op":"savepoint","name":"nightly"}   -> {"ok":true,"checkpoint":{"id":12,"kind":"savepoint",...}}
+//   {"op":"savepoint","name":"v2","stop":true} -> the same, and the job stops (nothing after it published)
 //   {"op":"checkpoint"}                   -> {"ok":true,"checkpoint":{...}}
 //   {"op":"status"}                       -> {"ok":true,"status":{"pid":..,"stateDir":..,"checkpoints":{..},..}}
 //   anything that fails                   -> {"ok":false,"error":{"name":"..","message":".."}}
@@ -33,7 +34,8 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 /** After the server closes, how long a request still being answered may keep its connection. */
 const CLOSE_GRACE_MS = 2_000;
 
-export type ControlRequest = { op: 'savepoint'; name: string } | { op: 'checkpoint' } | { op: 'status' };
+/** `stop`: then stop the job (JobHandle.stopWithSavepoint). */
+export type ControlRequest = { op: 'savepoint'; name: string; stop?: boolean } | { op: 'checkpoint' } | { op: 'status' };
 
 export interface ControlStatus {
   pid: number;
@@ -229,7 +231,7 @@ function answer(handle: JobHandle, stateDir: string, identity: FileIdentity, soc
 
 async function handle1(handle: JobHandle, stateDir: string, req: ControlRequest): Promise<ControlResponse> {
   switch (req?.op) {
-    case 'savepoint': return { ok: true, checkpoint: await handle.savepoint(req.name) };
+    case 'savepoint': return { ok: true, checkpoint: await (req.stop === true ? handle.stopWithSavepoint(req.name) : handle.savepoint(req.name)) };
     case 'checkpoint': return { ok: true, checkpoint: await handle.checkpoint() };
     case 'status': {
       const c = handle.checkpoints();

@@ -181,6 +181,8 @@ export interface JobResult<C extends Record<keyof C, unknown[]> = Collected> {
   checkpoints: CheckpointStats;
   /** The checkpoint the job resumed from, if any. */
   restoredFrom: number | undefined;
+  /** The savepoint stopWithSavepoint() took before it stopped the job (then `cancelled` is true). */
+  stoppedWithSavepoint?: CompletedCheckpoint;
 }
 
 export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
@@ -206,6 +208,13 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   checkpoint(): Promise<CompletedCheckpoint>;
   /** Takes a savepoint named `name`: a full, aligned checkpoint kept until deleted; a job can start from it. */
   savepoint(name: string): Promise<CompletedCheckpoint>;
+  /**
+   * Takes a savepoint named `name`, then stops the job before anything after it is published (Flink's stop with
+   * savepoint): a job resumed from it publishes each record once, where a savepoint followed by cancel() let the
+   * checkpoints in between publish records the resumed job publishes again. `result` resolves with `cancelled`
+   * and `stoppedWithSavepoint`. A savepoint that fails leaves the job running.
+   */
+  stopWithSavepoint(name: string): Promise<CompletedCheckpoint>;
   /** Stops the job; `result` then resolves with `cancelled: true`. */
   cancel(): Promise<JobResult<C>>;
   /**
@@ -362,6 +371,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let endDelay: (() => void) | undefined;
   /** The restart being waited for or prepared (0: none); counted in `restarts` only once it runs. */
   let restarting = 0;
+  /** The savepoint a stopWithSavepoint() took (the job then stops). */
+  let stoppedWith: CompletedCheckpoint | undefined;
   /** Counters of the attempts that ended in a restart (addCounters). */
   const carried = new Float64Array(metricsOffsets(plan).at(-1)!);
   /** Names of savepoints being taken. */
@@ -477,7 +488,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     // Every record has reached its reader: the readers end (before run() returns, on a finished job's resume).
     endOutputs(undefined);
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
-    return { collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom };
+    return { collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom, ...(stoppedWith ? { stoppedWithSavepoint: stoppedWith } : {}) };
   }
 
   // Between two attempts (the restart delay) there is no coordinator: the request is refused as such (a review saw
@@ -516,6 +527,15 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       } finally {
         savepointNames.delete(name);
       }
+    },
+    async stopWithSavepoint(name: string) {
+      // Checkpoints start from timers, and their acknowledgements come as messages: none completes between the
+      // savepoint's completion and the stop below, which runs in its continuation (one queued behind the savepoint
+      // begins then, and the stop aborts it). Cancelled, the sinks publish nothing more.
+      const c = await handle.savepoint(name);
+      stoppedWith = c;
+      void handle.cancel();
+      return c;
     },
     async cancel() {
       cancelled = true;
