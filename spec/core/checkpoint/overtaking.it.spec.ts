@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { Packr } from 'msgpackr';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../../../core/index.js';
+import { run, type JobResult, type RunOptions } from '../../../core/index.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { readLedger, tally } from './ledger.js';
 import { OUTPUT } from '../../../core/checkpoint/messages.js';
@@ -36,6 +36,23 @@ async function inFlightKeys(stateDir: string): Promise<string[]> {
   return keys;
 }
 
+/**
+ * The overtaking job run in `dir` to its end (state in `dir/state`, ledger in `dir/ledger`): its sink is slow until
+ * the third checkpoint completes, so checkpoints are taken with full rings.
+ */
+async function overtaken(dir: string, params: Record<string, string | number>, options: Partial<RunOptions> = {}): Promise<{ r: JobResult; stateDir: string; ledger: string }> {
+  const ledger = path.join(dir, 'ledger');
+  const marker = path.join(dir, 'marker');
+  const stateDir = path.join(dir, 'state');
+  let completed = 0;
+  const h = await run(url({ slowMs: 20, interval: 300, ledger, marker, limit: 400, ...params }), {
+    stateDir, ringBytes: 64 * 1024, retainedCheckpoints: 10, onWarning: () => {},
+    onCheckpoint: () => { if (++completed === 3) writeFileSync(marker, ''); },
+    ...options,
+  });
+  return { r: await h.result, stateDir, ledger };
+}
+
 const CASES = [
   { exit: false, n: N, what: '' },
   { exit: true, n: N, what: ', and the job resumes from it exactly once' },
@@ -48,17 +65,8 @@ for (const { exit, n, what } of CASES) {
   test(`a barrier overtakes full rings: an unaligned checkpoint completes behind a slow sink${what}`, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-overtake-'));
     try {
-      const ledger = path.join(dir, 'ledger');
-      const marker = path.join(dir, 'marker');
-      const stateDir = path.join(dir, 'state');
       // The first checkpoint may come before the rings have filled: the sink turns fast after the third.
-      let completed = 0;
-      const h = await run(url({ n, slowMs: 20, interval: 300, ledger, marker, limit: 400, exit: exit ? 1 : 0 }), {
-        stateDir, ringBytes: 64 * 1024, retainedCheckpoints: 10, onWarning: () => {},
-        onCheckpoint: () => { if (++completed === 3) writeFileSync(marker, ''); },
-        ...(exit ? { restartStrategy: { type: 'fixed-delay' as const, attempts: 2, delayMs: 0 } } : {}),
-      });
-      const r = await h.result;
+      const { r, stateDir, ledger } = await overtaken(dir, { n, exit: exit ? 1 : 0 }, exit ? { restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 0 } } : {});
       assert.equal(r.restarts, exit ? 1 : 0);
       assert.ok(r.checkpoints.completed.length >= 3);
       // One channel per exchange: channel state of the sink's input exists only if its barrier was taken ahead.
@@ -123,20 +131,13 @@ test('a resume that rescales the consumers of records a gate had not sent is ref
 test('resuming an unaligned checkpoint whose in-flight records the changed record schema does not fit is refused, naming the operator', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-overtake-'));
   try {
-    const ledger = path.join(dir, 'ledger');
-    const marker = path.join(dir, 'marker');
-    const stateDir = path.join(dir, 'state');
-    let completed = 0;
-    const params = { n: N, slowMs: 20, interval: 300, ledger, marker, limit: 400, exit: 0 };
-    const r = await (await run(url({ ...params, schema: 1 }), {
-      stateDir, ringBytes: 64 * 1024, retainedCheckpoints: 10, onWarning: () => {},
-      onCheckpoint: () => { if (++completed === 3) writeFileSync(marker, ''); },
-    })).result;
+    const params = { n: N, exit: 0 };
+    const { r, stateDir } = await overtaken(dir, { ...params, schema: 1 });
     assert.ok(r.checkpoints.completed.length >= 3);
     const withSinkInput = [...new Set((await inFlightKeys(stateDir)).filter((k) => k.includes('/slow/')).map((k) => Number(k.split('/')[1])))];
     assert.ok(withSinkInput.length > 0, 'a checkpoint holds records in flight to the sink');
     const resume = (schema: number) => async (): Promise<void> => {
-      await (await run(url({ ...params, ledger: path.join(dir, `ledger-${schema}`), schema }), {
+      await (await run(url({ ...params, slowMs: 20, interval: 300, limit: 400, marker: path.join(dir, 'marker'), ledger: path.join(dir, `ledger-${schema}`), schema }), {
         stateDir, resume: { checkpoint: withSinkInput[0]! }, ringBytes: 64 * 1024, onWarning: () => {}, restartStrategy: { type: 'none' },
       })).result;
     };
