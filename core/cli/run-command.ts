@@ -202,7 +202,7 @@ export async function runCommand(job: string, opts: RunCommandOptions): Promise<
     if (opts.json) {
       writeJson(jsonReport(shape, {
         job, parallelism: handle.parallelism, cancelled: result.cancelled, metrics: result.metrics, collected: result.collected,
-        checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom,
+        checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom, stoppedWithSavepoint: result.stoppedWithSavepoint,
       }));
     }
     return signal ? SIGNAL_EXIT[signal]! : 0;

@@ -55,6 +55,8 @@ export interface JsonReport {
   restarts: number;
   /** The checkpoint the run resumed from, or null. */
   restoredFrom: number | null;
+  /** The savepoint `sluice savepoint --stop` took before the job stopped, or null. */
+  stoppedWithSavepoint: { id: number; name: string | null } | null;
 }
 
 export function describeJob(plan: PhysicalPlan, names: readonly string[]): JobShape {
@@ -339,6 +341,7 @@ export function checkpointSummary(c: CheckpointStats): string {
 export function jsonReport(shape: JobShape, r: {
   job: string; parallelism: number; cancelled: boolean; metrics: JobMetrics; collected: Record<string, unknown[]>;
   checkpoints?: CheckpointStats | undefined; restarts?: number; restoredFrom?: number | undefined;
+  stoppedWithSavepoint?: CompletedCheckpoint | undefined;
 }): JsonReport {
   const m = r.metrics;
   return {
@@ -357,6 +360,7 @@ export function jsonReport(shape: JobShape, r: {
     } : null,
     restarts: r.restarts ?? 0,
     restoredFrom: r.restoredFrom ?? null,
+    stoppedWithSavepoint: r.stoppedWithSavepoint ? { id: r.stoppedWithSavepoint.id, name: r.stoppedWithSavepoint.name ?? null } : null,
   };
 }
 

@@ -371,8 +371,10 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let endDelay: (() => void) | undefined;
   /** The restart being waited for or prepared (0: none); counted in `restarts` only once it runs. */
   let restarting = 0;
-  /** The savepoint a stopWithSavepoint() took (the job then stops). */
+  /** The savepoint a stopWithSavepoint() took (the job then stops), and the name of the one being taken. */
   let stoppedWith: CompletedCheckpoint | undefined;
+  let stopName: string | undefined;
+  let stopPending: Promise<boolean> | undefined;
   /** Counters of the attempts that ended in a restart (addCounters). */
   const carried = new Float64Array(metricsOffsets(plan).at(-1)!);
   /** Names of savepoints being taken. */
@@ -416,7 +418,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           return finalResult(undefined, from.manifest.id);
         }
         const attemptStarted = performance.now();
-        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, warn, holds });
+        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, warn, holds, stopPending: () => stopPending });
         current = attempt;
         restarting = 0;
         liveStats = attempt.coordinator?.stats;
@@ -426,6 +428,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         // Moved once: `current` stays for the final metrics, but its checkpoints are the run's from now on.
         liveStats = undefined;
         if (attempt.coordinator) absorbStats(stats, attempt.coordinator.stats);
+        // A failure that came with a cancel (a stop-with-savepoint whose savepoint's publishing failed) is said,
+        // not dropped: the savepoint's output is published again when a job resumes from it.
+        if (cancelled && outcome.error !== undefined && !(outcome.error instanceof JobCancelledError) && outcome.error.name !== 'JobCancelledError') {
+          warn(`the job failed while it stopped: ${outcome.error.message}`);
+        }
         if (outcome.error === undefined || cancelled) return finalResult(outcome, restored?.manifest.id);
         // Between attempts: its checkpoints (just moved to the run's) are not listed again through `current` (the
         // control socket counted them twice), its counters carry over, and checkpoint requests are told it is
@@ -529,11 +536,24 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       }
     },
     async stopWithSavepoint(name: string) {
+      if (stopName !== undefined) throw new Error(`the job is already stopping with savepoint '${stopName}'`);
+      stopName = name;
+      const taking = handle.savepoint(name);
+      // Marked stopped as the savepoint is taken (before any awaiting continuation runs): an attempt ending then
+      // returns cancelled, which must not read as a failure to restart from.
+      stopPending = taking.then((c) => { stoppedWith = c; cancelled = true; return true; }, () => false);
       // Checkpoints start from timers, and their acknowledgements come as messages: none completes between the
       // savepoint's completion and the stop below, which runs in its continuation (one queued behind the savepoint
       // begins then, and the stop aborts it). Cancelled, the sinks publish nothing more.
-      const c = await handle.savepoint(name);
-      stoppedWith = c;
+      let c: CompletedCheckpoint;
+      try {
+        c = await taking;
+      } catch (e) {
+        // The job runs on: another stop may be asked for.
+        stopName = undefined;
+        stopPending = undefined;
+        throw e;
+      }
       void handle.cancel();
       return c;
     },
@@ -665,6 +685,8 @@ interface AttemptSetup {
   warn: (m: string) => void;
   /** Checkpointed runs: readers of collect sinks that hold the sources (outlive attempts). */
   holds: OutputHolds | undefined;
+  /** A stop with savepoint under way: resolves true when its savepoint was taken (the job stops there). */
+  stopPending: () => Promise<boolean> | undefined;
 }
 
 /** One run of the job's threads: fresh rings, a fresh pool (or a kept one), restored from `from` when given. */
@@ -828,9 +850,16 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       if (failure?.error) return { error: revive(failure.error), sinks: [], metrics };
       if (checkpointFailure) return { error: checkpointFailure, sinks: [], metrics };
       // Cancelled: collect sinks of an untransactional run still hand back what they received.
-      if (results.some((r) => r.stopped)) return { error: new JobCancelledError('job stopped before it finished'), sinks: results.flatMap((r) => r.sinks), metrics };
+      // A stop that came once every thread had ended (a bounded job's last moments) stops it too: its final
+      // checkpoint would publish what followed a stop-with-savepoint's savepoint, and a job resumed from it
+      // published that again (a review: 980 records twice).
+      if (results.some((r) => r.stopped) || stopping) return { error: new JobCancelledError('job stopped before it finished'), sinks: results.flatMap((r) => r.sinks), metrics };
       // The job ended: record its final state, publish the last transactions.
       if (coordinator) {
+        // A stop with savepoint asked for as the job ends: its savepoint decides. Taken, the job stops there, and
+        // the final checkpoint that would publish what followed it is not taken; refused, the job ends as it would.
+        const stop = s.stopPending();
+        if (stop !== undefined && await stop) return { error: new JobCancelledError('job stopped at a savepoint before it finished'), sinks: results.flatMap((r) => r.sinks), metrics };
         await coordinator.awaitFinished(10_000);
         await coordinator.finish();
       }

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, type JobHandle } from '../../../core/index.js';
@@ -279,6 +279,40 @@ test('a damaged savepoint name record is refused on restore and reported by insp
     assert.equal(await inspectSavepoint(), 0);
     const h2 = await run(job, { parallelism: 2, stateDir, resume: { savepoint: 'v1' }, onWarning: () => {} });
     assert.equal((await h2.cancel()).restoredFrom, sp.id);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression (a review): a stop with savepoint asked for as a bounded job ended let its threads end before the
+// savepoint completed; the final checkpoint then published everything after the savepoint, and a job resumed from
+// it published that again (980 records twice).
+test('stopWithSavepoint as a bounded job ends: no final checkpoint after the savepoint; a job resumed from it publishes each record once', { timeout: 60_000 }, async () => {
+  const dir = tmp();
+  try {
+    const n = 4000;
+    const ledger = path.join(dir, 'ledger');
+    const stateDir = path.join(dir, 'state');
+    const marker = (m: string): string => path.join(dir, m);
+    const until = async (m: string): Promise<void> => { while (!existsSync(marker(m))) await new Promise((r) => setTimeout(r, 5)); };
+    const job = url('stop-at-end.ts', { dir, ledger, n });
+    const h = await run(job, { parallelism: 1, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+    await until('half');
+    const stopping = h.stopWithSavepoint('at-end');
+    // A second stop is told the first is under way (it got "checkpoint N was aborted").
+    await assert.rejects(h.stopWithSavepoint('again'), /the job is already stopping with savepoint 'at-end'/);
+    writeFileSync(marker('go'), '');
+    // Every record has passed the sink: its threads end while the savepoint's commit waits.
+    await until('ended');
+    writeFileSync(marker('release'), '');
+    const sp = await stopping;
+    const r = await h.result;
+    assert.equal(r.cancelled, true);
+    assert.equal(r.stoppedWithSavepoint?.id, sp.id);
+    assert.deepEqual(r.checkpoints.completed.map((c) => c.kind), ['savepoint'], 'no final checkpoint after it');
+    const resumed = await (await run(job, { parallelism: 1, stateDir, resume: { savepoint: 'at-end' }, onWarning: () => {} })).result;
+    assert.equal(resumed.cancelled, false);
+    assert.deepEqual(tally(readLedger<number>(ledger), n), { lost: 0, duplicated: 0, unexpected: 0 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -116,7 +116,9 @@ test('jsonReport carries checkpoints, restarts and the checkpoint resumed from',
   const r = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {}, checkpoints: { completed: [cp(1), cp(4)], aborted: [], completedTotal: 2, abortedTotal: 0 }, restarts: 2, restoredFrom: 3 });
   assert.deepEqual([r.checkpoints?.completed, r.checkpoints?.aborted, r.checkpoints?.last?.id, r.restarts, r.restoredFrom], [2, 0, 4, 2, 3]);
   const plain = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {} });
-  assert.deepEqual([plain.checkpoints, plain.restarts, plain.restoredFrom], [null, 0, null]);
+  assert.deepEqual([plain.checkpoints, plain.restarts, plain.restoredFrom, plain.stoppedWithSavepoint], [null, 0, null, null]);
+  const stopped = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: true, metrics: metrics(10), collected: {}, stoppedWithSavepoint: cp(5, 'savepoint', 'v2') });
+  assert.deepEqual(stopped.stoppedWithSavepoint, { id: 5, name: 'v2' });
 });
 
 // Regression (a review): records an error policy dropped or dead-lettered appeared nowhere in the summary or the
