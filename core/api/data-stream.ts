@@ -94,6 +94,8 @@ export class DataStream<T> {
   /** Parallel instances of the operator that produces this stream. */
   setParallelism(parallelism: number): this {
     this.checkOperator('setParallelism');
+    // Taken and ignored (a review): a union is no task of its own, its consumers read its inputs.
+    if (this.node.kind === 'union') throw new JobDefinitionError(`setParallelism: union '${this.node.name}' runs nothing of its own (the operators after it read its inputs); set the parallelism of the operators before or after it`);
     this.node.parallelism = parallelism;
     return this;
   }
