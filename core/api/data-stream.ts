@@ -4,6 +4,7 @@
 // keys, after keyBy) flow through the chain.
 
 import { afterOperators, JobDefinitionError } from './errors.js';
+import { isVirtualUnion } from '../graph/physical-plan.js';
 import type { Key } from '../graph/key-groups.js';
 import { ERROR_POLICY_KINDS, type LogicalEdge, type LogicalGraph, type LogicalNode, type Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
@@ -94,8 +95,9 @@ export class DataStream<T> {
   /** Parallel instances of the operator that produces this stream. */
   setParallelism(parallelism: number): this {
     this.checkOperator('setParallelism');
-    // Taken and ignored (a review): a union is no task of its own, its consumers read its inputs.
-    if (this.node.kind === 'union') throw new JobDefinitionError(`setParallelism: union '${this.node.name}' runs nothing of its own (the operators after it read its inputs); set the parallelism of the operators before or after it`);
+    // Taken and ignored (a review): a union of plain inputs is no task of its own, its consumers read its inputs. (One
+    // with an input partitioned by hand, keyBy or global, is a task, and takes it.)
+    if (isVirtualUnion(this.node)) throw new JobDefinitionError(`setParallelism: union '${this.node.name}' runs nothing of its own (the operators after it read its inputs); set the parallelism of the operators before or after it`);
     this.node.parallelism = parallelism;
     return this;
   }

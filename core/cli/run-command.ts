@@ -66,12 +66,20 @@ function loadFailure(e: unknown): { code: number; plain: boolean } {
 }
 
 export async function runCommand(job: string, opts: RunCommandOptions): Promise<number> {
+  // With --json, stdout carries the report only: anything else bound for it (print sinks, whose worker output is
+  // piped through this thread's process.stdout, or a job's console.log) goes to stderr instead.
+  const stdout = takeStdout(opts.json === true);
+  try {
+    return await runJob(job, opts, stdout.writeJson);
+  } finally {
+    stdout.release();
+  }
+}
+
+async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: unknown) => void): Promise<number> {
   const err = process.stderr;
   const file = path.resolve(job);
   const log = createLogger(opts.logLevel);
-  // With --json, stdout carries the report only: anything else bound for it (print sinks, whose worker output is
-  // piped through this thread's process.stdout, or a job's console.log) goes to stderr instead.
-  const writeJson = takeStdout(opts.json === true);
   const fail = (code: number, text: string, error?: unknown): number => {
     err.write(`${text}\n`);
     if (opts.json) writeJson({ job, error: failureJson(error ?? new Error(text)) });
@@ -331,18 +339,31 @@ function loadHint(file: string, e: unknown): string {
   return '\nsluice: hint: outside a package.json with "type": "module", a .ts file loads as CommonJS: name the job .mts, or add {"type": "module"} to its package.json';
 }
 
+/** Where a stream keeps the EPIPE handler of the latest run: one per stream, however many runs a process makes. */
+const EPIPE_HANDLER = Symbol.for('sluice.epipeHandler');
+
+/** Puts `handler` on `stream`'s errors in place of the one an earlier run put there (a review: they piled up). */
+function onlyHandler(stream: NodeJS.WriteStream, handler: (e: NodeJS.ErrnoException) => void): void {
+  const s = stream as NodeJS.WriteStream & { [EPIPE_HANDLER]?: (e: NodeJS.ErrnoException) => void };
+  if (s[EPIPE_HANDLER] !== undefined) s.off('error', s[EPIPE_HANDLER]);
+  s.on('error', handler);
+  s[EPIPE_HANDLER] = handler;
+}
+
 /**
- * With `json`, diverts process.stdout.write to stderr and returns the one writer left to stdout. Without, the
- * returned writer is never called.
+ * With `json`, diverts process.stdout.write to stderr until `release` and returns the one writer left to stdout.
+ * Without, the returned writer is never called.
  */
-function takeStdout(json: boolean): (value: unknown) => void {
+function takeStdout(json: boolean): { writeJson: (value: unknown) => void; release(): void } {
   const out = process.stdout;
+  const own = out.write;
   let write = out.write.bind(out);
-  if (json) out.write = process.stderr.write.bind(process.stderr) as typeof out.write;
+  const diverted = process.stderr.write.bind(process.stderr) as typeof out.write;
+  if (json) out.write = diverted;
   // Its reader gone (`sluice run job | head`): what would go to stdout is dropped from then on, and the job runs
   // to its end (its other sinks complete, the summary goes to stderr). Unhandled, EPIPE killed the CLI mid-job:
   // a stack trace, no summary, and the job's file sinks left without their output (a review).
-  out.on('error', (e: NodeJS.ErrnoException) => {
+  onlyHandler(out, (e) => {
     if (e.code !== 'EPIPE') throw e;
     if (!json) out.write = (() => true) as typeof out.write;
     write = (() => true) as typeof write;
@@ -350,11 +371,15 @@ function takeStdout(json: boolean): (value: unknown) => void {
   });
   // The same for stderr (`sluice run job 2>&1 | head`: both go to the closed pipe; the notice above failed too).
   const err = process.stderr;
-  err.on('error', (e: NodeJS.ErrnoException) => {
+  onlyHandler(err, (e) => {
     if (e.code !== 'EPIPE') throw e;
     err.write = (() => true) as typeof err.write;
   });
-  return (value) => { write(`${JSON.stringify(value)}\n`); };
+  return {
+    writeJson: (value) => { write(`${JSON.stringify(value)}\n`); },
+    // A second run in the process wrote its report to stderr (a review): stdout is given its own write back.
+    release: () => { if (out.write === diverted) out.write = own; },
+  };
 }
 
 /**

@@ -15,7 +15,8 @@
 import type { LogicalEdge, LogicalGraph, LogicalNode, Partitioner } from './logical-graph.js';
 
 /** A union whose inputs all arrive by rebalance (union() makes forward ones so): planned away. */
-function isVirtualUnion(n: LogicalNode): boolean {
+/** A union of plain inputs: no task of its own, its consumers read its inputs (one with a partitioned input has one). */
+export function isVirtualUnion(n: LogicalNode): boolean {
   return n.kind === 'union' && n.inputs.every((e) => e.partitioner === 'rebalance');
 }
 

@@ -35,12 +35,16 @@ test('name, uid, setParallelism and onError on keyBy, rebalance, broadcast or a 
   assert.deepEqual([src, parsed].map((s) => (s as unknown as { node: { name: string } }).node.name), ['src', 'parse'], 'nothing was renamed');
 });
 
-// Regression (a review): a union runs nothing of its own (its consumers read its inputs), so its parallelism was
-// taken and ignored.
+// Regression (a review): a union of plain inputs runs nothing of its own (its consumers read its inputs), so its
+// parallelism was taken and ignored.
 test('setParallelism on a union fails at build time, naming it', () => {
   const env = new StreamEnvironment(2);
   const u = env.fromCollection([1]).name('a').union(env.fromCollection([2]).name('b')).name('both');
   assert.throws(() => u.setParallelism(1), (e: unknown) => e instanceof JobDefinitionError && /setParallelism: union 'both' runs nothing of its own/.test(e.message));
+  // One with an input partitioned by hand is a task of its own, and takes a parallelism (a review of the above).
+  const own = env.fromCollection([1]).name('c').union(env.fromCollection([2]).name('d').global()).name('mixed');
+  own.setParallelism(1);
+  assert.equal((own as unknown as { node: { parallelism: number } }).node.parallelism, 1);
 });
 
 test('a builder call without a function names the operator it follows', () => {
