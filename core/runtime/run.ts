@@ -210,8 +210,9 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   savepoint(name: string): Promise<CompletedCheckpoint>;
   /**
    * Takes a savepoint named `name`, then stops the job before anything after it is published (Flink's stop with
-   * savepoint): a job resumed from it publishes each record once, where a savepoint followed by cancel() let the
-   * checkpoints in between publish records the resumed job publishes again. `result` resolves with `cancelled`
+   * savepoint): a job resumed from it publishes each record once to durable sinks (a collect sink in the resumed
+   * run gets the savepoint's own transaction again, as on any resume), where a savepoint followed by cancel() let
+   * the checkpoints in between publish records the resumed job publishes again. `result` resolves with `cancelled`
    * and `stoppedWithSavepoint`. A savepoint that fails leaves the job running.
    */
   stopWithSavepoint(name: string): Promise<CompletedCheckpoint>;
