@@ -16,7 +16,7 @@ import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedErr
 import { firstDifference, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
 import type { Key } from '../core/graph/key-groups.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
-import { DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
+import { DEAD_LETTER_PREVIEW, DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
 import { LiveSinkOperator } from '../core/operators/live-sink-operator.js';
 import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
@@ -199,7 +199,10 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       // So is one whose record its codec cannot encode either (often why it is a dead letter).
       gate.carriesDeadLetters = true;
       gate.substitute = (v: unknown, e: unknown) => {
-        if ((v as DeadLetter).truncated) throw e;
+        // Cut once: one the cut did not make fit fails. A source's dead letter marked truncated already (a line over
+        // maxLineBytes, up to 1 MiB) is cut like any other (a review: it failed the job, bare).
+        const raw = (v as DeadLetter).raw;
+        if ((v as DeadLetter).truncated && (typeof raw === 'string' || raw instanceof Uint8Array) && raw.length <= DEAD_LETTER_PREVIEW) throw e;
         return truncatedDeadLetter(v as DeadLetter);
       };
       continue;
@@ -208,9 +211,14 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     // where this gate is the main output's one way out: a side output's records are not in recordsOut, and a record
     // one of two exchanges rejects still went out through the other (a review: both were taken off recordsOut).
     const fromSource = node === nodes[0]!.id && nodes[0]!.kind === 'source';
-    const onlyWayOut = tag === undefined && gateOf.filter((g) => g.node === node && g.tag === undefined).length === 1;
+    // The same for a side output's records, in sideOutputRecords (a review: counted there and as rejected).
+    const onlyWayOut = gateOf.filter((g) => g.node === node && g.tag === tag).length === 1;
     const rejectEmitted = (v: unknown, e: unknown): void => {
-      if (op.errorPolicy !== 'fail' && onlyWayOut) { if (fromSource) subtask!.sourceRecords--; else op.recordsOut--; }
+      if (op.errorPolicy !== 'fail' && onlyWayOut) {
+        if (tag !== undefined) op.sideOutputRecords--;
+        else if (fromSource) subtask!.sourceRecords--;
+        else op.recordsOut--;
+      }
       op.reject(e, v, undefined);
     };
     gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => rejectEmitted(v, new RecordRejectedError(at, e));

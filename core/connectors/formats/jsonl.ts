@@ -66,8 +66,11 @@ export class JsonLinesEncoder<T = unknown> {
   /** The JSON text alone (no line end), refused as `encode` refuses. */
   text(value: T): string {
     let text: string | undefined;
+    const deadLetter = isDeadLetter(value);
     try {
-      text = JSON.stringify(value);
+      // A dead letter's raw record as far as JSON goes: a BigInt as its digits and 'n' (a review: it failed the
+      // job at the dead-letter sink), as a dead letter's preview writes it.
+      text = deadLetter ? JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) : JSON.stringify(value);
     } catch (e) {
       throw new EncodeError(`JSON Lines: cannot encode value: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
@@ -75,7 +78,7 @@ export class JsonLinesEncoder<T = unknown> {
     // After stringify: a cycle or a BigInt has thrown there already, so this walk ends. A dead letter is written
     // whatever its raw record holds (bytes as an object of indexes, NaN as null): refusing it would fail the job on
     // the very input its error policy is there to keep.
-    const bad = isDeadLetter(value) ? undefined : unwritable(value);
+    const bad = deadLetter ? undefined : unwritable(value);
     if (bad !== undefined) throw new EncodeError(`JSON Lines: $${bad.slice(1).reverse().join('')} ${bad[0]}; convert it first`);
     return text;
   }

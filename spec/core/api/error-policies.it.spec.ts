@@ -162,9 +162,28 @@ test('records an exchange rejects count against records out only where that exch
   assert.equal((r.collected['main-out'] as number[]).length, 10);
   assert.equal((r.collected['odd-out'] as number[]).length, 8);
   assert.deepEqual(counts(r.metrics, 'proc'), { in: 20, out: 10, dropped: 2, dead: 0 });
+  // Regression (a review): the two rejected side-output records were also counted in sideOutputRecords (in 20 =
+  // out 10 + side 10 + dropped 2): they went nowhere but the error policy.
+  assert.equal(r.metrics.operators.filter((o) => o.operator === 'proc').reduce((n, o) => n + o.sideOutputRecords, 0), 8);
   assert.equal((r.collected['b1-out'] as number[]).length, 18);
   assert.equal((r.collected['b2-out'] as number[]).length, 20);
   assert.deepEqual(counts(r.metrics, 'fan'), { in: 20, out: 20, dropped: 2, dead: 0 });
+});
+
+// Regression (a review): a source's dead letter of a line over maxLineBytes (default 1 MiB) is marked truncated
+// already, and was never cut to the preview: larger than a ring's frame limit, it failed the job.
+test('a line over maxLineBytes under dead-letter: its dead letter crosses a ring cut to the preview, and the job goes on', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-long-line-'));
+  try {
+    writeFileSync(path.join(dir, 'a.jsonl'), `{"i":1}\n{"s":"${'y'.repeat(1_500_000)}"}\n{"i":3}\n`);
+    const u = new URL('./jobs/long-line-dead-letter.ts', import.meta.url);
+    u.searchParams.set('dir', dir);
+    const r = await (await run(u, { parallelism: 1 })).result;
+    assert.deepEqual(r.collected['out'], [{ i: 1 }, { i: 3 }]);
+    assert.deepEqual(r.collected['dead'], [{ op: 'json', truncated: true, length: 4096, error: 'LineTooLongError' }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // Regression (a review): the dead letter of a record rejected as its stream ended went out after the letters' own

@@ -76,6 +76,9 @@ test('the encoder refuses what JSON would write as another value, naming where i
   const bytes = deadLetter('src', 0, new Error('invalid UTF-8'), new Uint8Array([0xff, 0xfe]), 'in.txt:3');
   assert.equal(enc.encode(bytes), '{"operator":"src","subtask":0,"error":{"name":"Error","message":"invalid UTF-8"},"raw":{"0":255,"1":254},"position":"in.txt:3"}\n');
   assert.equal(enc.encode(deadLetter('parse', 1, new Error('bad amount'), { amount: Number.NaN })), '{"operator":"parse","subtask":1,"error":{"name":"Error","message":"bad amount"},"raw":{"amount":null}}\n');
+  // Regression (a review): a BigInt in a dead letter's raw record failed the job at the dead-letter sink.
+  assert.equal(enc.encode(deadLetter('parse', 1, new Error('bad'), { i: 2, x: 10n })), '{"operator":"parse","subtask":1,"error":{"name":"Error","message":"bad"},"raw":{"i":2,"x":"10n"}}\n');
+  assert.throws(() => enc.encode({ x: 10n }), EncodeError, 'an ordinary record still refuses it');
 });
 
 /** What a value reads back as when JSON holds it exactly: undefined properties left out, a Date as its ISO text, -0 as 0. */
