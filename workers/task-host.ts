@@ -13,7 +13,8 @@ import type { RecordCodec, RecordDecoder, RecordEncoder } from '../shm/codec/cod
 import { JOB_CHECKPOINT_TRIGGER, OUTPUT_FLOW_SLOTS, jobLoopTurns } from '../shm/layout.js';
 import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedError } from '../core/api/errors.js';
-import { firstDifference, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
+import { firstDifference, TWO_INPUT_KINDS, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
+import { inputNumbering } from '../core/checkpoint/channel-shape.js';
 import type { Key } from '../core/graph/key-groups.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
 import { DEAD_LETTER_PREVIEW, DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
@@ -101,7 +102,7 @@ function downstreamOf(gates: Downstream<unknown>[]): Downstream<unknown> {
 
 /** Whether the node's operator reads two inputs (the input gate feeds the second through `input2`). */
 function isTwoInput(n: LogicalNode): boolean {
-  return n.kind === 'coProcess' || n.kind === 'broadcastProcess';
+  return TWO_INPUT_KINDS.has(n.kind);
 }
 
 function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, index: number, bell: Doorbell, checkpoints: CheckpointSink | undefined, live: OutputLink | undefined): Subtask {
@@ -244,9 +245,10 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   if (head.kind !== 'source' || twoInputAt > 0) {
     const readers: ChannelReader<unknown>[] = [];
     const inputOf: number[] = [];
+    const numberOf = inputNumbering(graph, plan, taskId);
     for (const x of plan.exchanges.filter((e) => e.toTask === taskId)) {
       const codec = codecOf(graph.nodes[x.fromNode]!, x.tag);
-      const at = isTwoInput(head) || twoInputAt > 0 ? x.inputIndex : 0;
+      const at = numberOf(x);
       inputCodecs.set(at, [...(inputCodecs.get(at) ?? []), codec]);
       const batches = batchFor(a, codec) > 1;
       for (const c of plan.channels.filter((ch) => ch.exchange === x.id && ch.toSubtask === index)) {

@@ -53,6 +53,13 @@ export function deadLetter(operator: string, subtask: number, error: unknown, ra
 }
 
 /** A dead letter whose raw record is cut to a preview (the record itself cannot cross a ring). */
+/** Whether `v` has a DeadLetter's shape (it crosses rings as plain data, so by shape, not class). */
+export function isDeadLetter(v: unknown): v is DeadLetter {
+  const d = v as { operator?: unknown; subtask?: unknown; error?: { name?: unknown; message?: unknown } | null } | null;
+  return typeof d === 'object' && d !== null && typeof d.operator === 'string' && typeof d.subtask === 'number'
+    && typeof d.error === 'object' && d.error !== null && typeof d.error.message === 'string' && 'raw' in d;
+}
+
 export function truncatedDeadLetter(dl: DeadLetter): DeadLetter {
   return { ...dl, raw: preview(dl.raw), truncated: true };
 }

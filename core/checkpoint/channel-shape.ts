@@ -6,7 +6,7 @@
 // gate numbers alone, one sink's records reached another, and keyed records a subtask that does not own their key
 // (a review).
 
-import type { LogicalGraph } from '../graph/logical-graph.js';
+import { TWO_INPUT_KINDS, type LogicalGraph } from '../graph/logical-graph.js';
 import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
 
 export interface ChannelShape {
@@ -20,9 +20,13 @@ export interface ChannelShape {
   readonly inputs: readonly (readonly string[])[];
 }
 
-/** Whether a node's operator reads two inputs (task-host.ts feeds the second through `input2`). */
-function twoInput(kind: string): boolean {
-  return kind === 'coProcess' || kind === 'broadcastProcess';
+/**
+ * The input of task `task`'s chain that an exchange into it feeds: by the edge's index when the chain holds a
+ * two-input operator, else 0. The task host numbers its input channels so, and so are in-flight records numbered.
+ */
+export function inputNumbering(graph: LogicalGraph, plan: PhysicalPlan, task: number): (x: ExchangePlan) => number {
+  const byIndex = plan.tasks[task]!.nodeIds.some((id) => TWO_INPUT_KINDS.has(graph.nodes[id]!.kind));
+  return (x) => (byIndex ? x.inputIndex : 0);
 }
 
 export function channelShape(graph: LogicalGraph, plan: PhysicalPlan, task: number): ChannelShape {
@@ -30,10 +34,8 @@ export function channelShape(graph: LogicalGraph, plan: PhysicalPlan, task: numb
   const from = (x: ExchangePlan): string => `${uid(x.fromNode)}${x.tag === undefined ? '' : `#${x.tag}`}`;
   const gates = plan.exchanges.filter((x) => x.fromTask === task)
     .map((x) => `${from(x)} -> ${uid(x.toNode)}[${x.inputIndex}] ${x.partitioner} at parallelism ${plan.tasks[x.toTask]!.parallelism}`);
-  // As task-host.ts numbers inputs: by the edge's index when the chain holds a two-input operator, else all 0.
-  const nodes = plan.tasks[task]!.nodeIds.map((id) => graph.nodes[id]!);
-  const byIndex = nodes.some((n) => twoInput(n.kind));
+  const inputOf = inputNumbering(graph, plan, task);
   const inputs: string[][] = [];
-  for (const x of plan.exchanges.filter((e) => e.toTask === task)) (inputs[byIndex ? x.inputIndex : 0] ??= []).push(`${from(x)} ${x.partitioner}`);
+  for (const x of plan.exchanges.filter((e) => e.toTask === task)) (inputs[inputOf(x)] ??= []).push(`${from(x)} ${x.partitioner}`);
   return { gates, inputs: Array.from(inputs, (i) => (i ?? []).sort()) };
 }

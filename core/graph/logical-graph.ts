@@ -23,6 +23,8 @@ export type NodeKind = 'source' | 'map' | 'filter' | 'flatMap' | 'reduce' | 'pro
 
 /** Operators that need their input partitioned by key. */
 export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process', 'window', 'coProcess']);
+/** Operators that read two inputs (the input gate feeds the second through `input2`). */
+export const TWO_INPUT_KINDS: ReadonlySet<NodeKind> = new Set(['coProcess', 'broadcastProcess']);
 
 /** Operators that take an error policy (`.onError`); each can emit DEAD_LETTERS. */
 export const ERROR_POLICY_KINDS: ReadonlySet<NodeKind> = new Set(['source', 'map', 'filter', 'flatMap', 'reduce', 'process', 'streamProcess', 'async', 'sink']);

@@ -431,7 +431,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (attempt.coordinator) absorbStats(stats, attempt.coordinator.stats);
         // A failure that came with a cancel (a stop-with-savepoint whose savepoint's publishing failed) is said,
         // not dropped: the savepoint's output is published again when a job resumes from it.
-        if (cancelled && outcome.error !== undefined && !(outcome.error instanceof JobCancelledError) && outcome.error.name !== 'JobCancelledError') {
+        if (cancelled && outcome.error !== undefined && outcome.error.name !== 'JobCancelledError') {
           warn(`the job failed while it stopped: ${outcome.error.message}`);
         }
         if (outcome.error === undefined || cancelled) return finalResult(outcome, restored?.manifest.id);
@@ -851,16 +851,16 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       if (failure?.error) return { error: revive(failure.error), sinks: [], metrics };
       if (checkpointFailure) return { error: checkpointFailure, sinks: [], metrics };
       // Cancelled: collect sinks of an untransactional run still hand back what they received.
-      // A stop that came once every thread had ended (a bounded job's last moments) stops it too: its final
-      // checkpoint would publish what followed a stop-with-savepoint's savepoint, and a job resumed from it
-      // published that again (a review: 980 records twice).
-      if (results.some((r) => r.stopped) || stopping) return { error: new JobCancelledError('job stopped before it finished'), sinks: results.flatMap((r) => r.sinks), metrics };
+      const stopped = (why: string): AttemptOutcome => ({ error: new JobCancelledError(why), sinks: results.flatMap((r) => r.sinks), metrics });
+      // A stop that came once every thread had ended (a bounded job's last moments) is a stop too: no final
+      // checkpoint then.
+      if (results.some((r) => r.stopped) || stopping) return stopped('job stopped before it finished');
       // The job ended: record its final state, publish the last transactions.
       if (coordinator) {
         // A stop with savepoint asked for as the job ends: its savepoint decides. Taken, the job stops there, and
         // the final checkpoint that would publish what followed it is not taken; refused, the job ends as it would.
         const stop = s.stopPending();
-        if (stop !== undefined && await stop) return { error: new JobCancelledError('job stopped at a savepoint before it finished'), sinks: results.flatMap((r) => r.sinks), metrics };
+        if (stop !== undefined && await stop) return stopped('job stopped at a savepoint before it finished');
         await coordinator.awaitFinished(10_000);
         await coordinator.finish();
       }

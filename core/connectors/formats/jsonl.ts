@@ -6,6 +6,7 @@
 import { SKIP, locate, recordText, type RecordDecoder, type RecordFormat, type SinkFormat } from './record-format.js';
 import type { FramedRecord } from './line-framer.js';
 import { EncodeError, MalformedJsonError } from '../errors.js';
+import { isDeadLetter } from '../../api/dead-letters.js';
 
 export interface JsonLinesOptions {
   /** Skip lines that are empty or only spaces and tabs. Default true; false makes them malformed JSON. */
@@ -84,12 +85,6 @@ export class JsonLinesEncoder<T = unknown> {
   }
 }
 
-/** The shape of core/api/dead-letters.ts's DeadLetter (it crosses rings as plain data, so by shape, not class). */
-function isDeadLetter(v: unknown): boolean {
-  const d = v as { operator?: unknown; subtask?: unknown; error?: { name?: unknown; message?: unknown } | null } | null;
-  return typeof d === 'object' && d !== null && typeof d.operator === 'string' && typeof d.subtask === 'number'
-    && typeof d.error === 'object' && d.error !== null && typeof d.error.message === 'string' && 'raw' in d;
-}
 
 /**
  * Why JSON.stringify would write `v` as another value, then where: [why, ...path steps from the inside out], or
