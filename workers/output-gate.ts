@@ -25,10 +25,13 @@ import { OUTPUT, type InFlightRecord } from '../core/checkpoint/messages.js';
 export type BadRecordAt = 'key' | 'partition' | 'codec';
 
 type Queued =
-  | { v: unknown; t: number; c?: undefined; b?: undefined; p?: undefined }
-  /** `p`: an unaligned barrier, always at the queue's front, written in the barrier lane before the held record. */
-  | { c: ControlFrame; p?: boolean; v?: undefined; b?: undefined }
-  | { b: unknown[]; ts: number[]; v?: undefined; c?: undefined; p?: undefined };
+  | { v: unknown; t: number; c?: undefined; b?: undefined; p?: undefined; d?: undefined }
+  /**
+   * `p`: an unaligned barrier, always at the queue's front, written in the barrier lane before the held record.
+   * `d`: a dead-letter gate's aligned barrier deferred until the subtask's other gates have sent theirs (release).
+   */
+  | { c: ControlFrame; p?: boolean; d?: boolean; v?: undefined; b?: undefined }
+  | { b: unknown[]; ts: number[]; v?: undefined; c?: undefined; p?: undefined; d?: undefined };
 
 export class OutputGate<T> implements Downstream<T> {
   /** Writers indexed by consumer subtask (forward: the one writer at index 0). */
@@ -70,6 +73,20 @@ export class OutputGate<T> implements Downstream<T> {
    * after them (Subtask.endLetters).
    */
   carriesDeadLetters = false;
+  /**
+   * The subtask's dead-letter gates (set on its other gates). A record this gate rejects while it drains may have
+   * been emitted before an aligned barrier still queued behind it (a batch split at the barrier): its dead letter
+   * must reach the dead-letter gate ahead of that barrier too, or a restore from the checkpoint loses it (a review:
+   * 1 of 1,000 letters). Those gates then defer the barrier (controlDeferred) and take such letters before it.
+   */
+  letters: OutputGate<unknown>[] = [];
+  /** Dead-letter gate: deferred barrier items in its queues. */
+  private deferred = 0;
+  /** Dead-letter gate: the letter being pushed now belongs before this checkpoint's deferred barrier. */
+  private letterBefore: number | undefined = undefined;
+  /** While draining: the writer and queue index of the item being written (where a rejection came from). */
+  private drainWriter = -1;
+  private drainAt = -1;
 
   constructor(
     private readonly ctx: TaskContext,
@@ -145,6 +162,7 @@ export class OutputGate<T> implements Downstream<T> {
   }
 
   private send(i: number, value: T): void {
+    if (this.deferred > 0 && this.letterBefore !== undefined && this.insertBefore(i, value, this.letterBefore)) return;
     if (this.batchMax > 1) {
       const o = this.open[i]!;
       o.push(value);
@@ -182,8 +200,7 @@ export class OutputGate<T> implements Downstream<T> {
         return true;
       }
       if (!(e instanceof RecordTooLargeError) || this.onTooLarge === undefined) throw e;
-      this.recordsOut--;
-      this.onTooLarge(value, e);
+      this.tooLarge(value, e);
       return true;
     }
   }
@@ -203,7 +220,46 @@ export class OutputGate<T> implements Downstream<T> {
   private badRecord(value: unknown, e: unknown, at: BadRecordAt): void {
     this.recordsOut--;
     if (this.onBadRecord === undefined) throw e;
-    this.onBadRecord(value, e, at);
+    const before = this.barrierBehind();
+    if (before === undefined) {
+      this.onBadRecord(value, e, at);
+      return;
+    }
+    for (const l of this.letters) l.letterBefore = before;
+    try {
+      this.onBadRecord(value, e, at);
+    } finally {
+      for (const l of this.letters) l.letterBefore = undefined;
+    }
+  }
+
+  private tooLarge(value: unknown, e: RecordTooLargeError): void {
+    this.recordsOut--;
+    const before = this.barrierBehind();
+    if (before === undefined) {
+      this.onTooLarge!(value, e);
+      return;
+    }
+    for (const l of this.letters) l.letterBefore = before;
+    try {
+      this.onTooLarge!(value, e);
+    } finally {
+      for (const l of this.letters) l.letterBefore = undefined;
+    }
+  }
+
+  /**
+   * While draining, the checkpoint of the first aligned barrier queued behind the item being written: a record
+   * rejected now was emitted before it, and so must its dead letter be sent (see `letters`).
+   */
+  private barrierBehind(): number | undefined {
+    if (this.letters.length === 0 || this.drainWriter < 0) return undefined;
+    const q = this.queues[this.drainWriter]!;
+    for (let k = this.drainAt + 1; k < q.length; k++) {
+      const item = q[k]!;
+      if (item.c !== undefined && item.c.type === 'barrier' && item.p !== true) return item.c.checkpointId;
+    }
+    return undefined;
   }
 
   /** Sends the records gathered for writer i as one batch frame, behind anything already waiting. */
@@ -243,8 +299,7 @@ export class OutputGate<T> implements Downstream<T> {
           return true;
         }
         if (this.onTooLarge === undefined) throw e;
-        this.recordsOut--;
-        this.onTooLarge(batch[0], e as RecordTooLargeError);
+        this.tooLarge(batch[0], e as RecordTooLargeError);
         return true;
       }
       this.queues[i]!.splice(at, 0, ...batch.map((v, k) => ({ v, t: ts[k]! })));
@@ -274,6 +329,63 @@ export class OutputGate<T> implements Downstream<T> {
         this.backlog++;
       }
     }
+  }
+
+  /**
+   * Dead-letter gate: queues an aligned barrier that stays until `release`, while the subtask's other gates still
+   * hold records emitted before it (their rejections become letters that belong ahead of it: `letters`).
+   */
+  controlDeferred(barrier: ControlFrame): void {
+    for (let i = 0; i < this.open.length; i++) this.sendOpen(i);
+    for (let i = 0; i < this.writers.length; i++) {
+      this.queues[i]!.push({ c: barrier, d: true });
+      this.backlog++;
+      this.deferred++;
+    }
+  }
+
+  /** Dead-letter gate: deferred barriers of checkpoints below `checkpointId` may go out now. */
+  release(checkpointId: number): void {
+    if (this.deferred === 0) return;
+    for (const q of this.queues) {
+      for (const item of q) {
+        if (item.d === true && item.c!.type === 'barrier' && item.c!.checkpointId < checkpointId) {
+          item.d = false;
+          this.deferred--;
+        }
+      }
+    }
+  }
+
+  /** Dead-letter gate: some barrier is deferred. */
+  get deferring(): boolean {
+    return this.deferred > 0;
+  }
+
+  /** The lowest checkpoint whose aligned barrier still waits in a queue here (Infinity: none). */
+  pendingBarrier(): number {
+    let min = Infinity;
+    if (this.backlog === 0) return min;
+    for (const q of this.queues) {
+      for (const item of q) {
+        if (item.c !== undefined && item.c.type === 'barrier' && item.p !== true && item.c.checkpointId < min) min = item.c.checkpointId;
+      }
+    }
+    return min;
+  }
+
+  /** Dead-letter gate: queues a letter ahead of the deferred barrier of checkpoint `before`; false if none waits. */
+  private insertBefore(i: number, value: T, before: number): boolean {
+    const q = this.queues[i]!;
+    for (let k = 0; k < q.length; k++) {
+      const item = q[k]!;
+      if (item.d === true && item.c!.type === 'barrier' && item.c!.checkpointId >= before) {
+        q.splice(k, 0, { v: value, t: this.ctx.timestamp });
+        this.backlog++;
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -357,6 +469,8 @@ export class OutputGate<T> implements Downstream<T> {
         this.drained++;
       }
       if (q.length > 0 && q[0]!.p === true) continue;
+      this.drainWriter = i;
+      this.drainAt = -1;
       if (w.hasPending) {
         if (!this.retryHeld(w)) continue;
         this.backlog--;
@@ -365,6 +479,7 @@ export class OutputGate<T> implements Downstream<T> {
       let k = 0;
       for (; k < q.length; k++) {
         const item = q[k]!;
+        this.drainAt = k;
         if (item.b) {
           const r = this.tryBatch(w, i, item.b, item.ts, k + 1);
           // Split: its records now follow it in the queue, each counted; the batch item itself is done.
@@ -374,7 +489,7 @@ export class OutputGate<T> implements Downstream<T> {
           k++;
           break;
         } else if (item.c) {
-          if (!w.tryControl(item.c)) break;
+          if (item.d === true || !w.tryControl(item.c)) break;
           this.backlog--;
           this.drained++;
         } else if (this.tryWrite(w, item.v as T, item.t)) {
@@ -388,6 +503,7 @@ export class OutputGate<T> implements Downstream<T> {
       }
       if (k > 0) q.splice(0, k);
     }
+    this.drainWriter = -1;
     return this.backlog === 0;
   }
 

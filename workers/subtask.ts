@@ -137,6 +137,9 @@ export class Subtask implements BarrierHandler {
     head2?: Downstream<unknown>,
   ) {
     this.heads = head2 === undefined ? [head] : [head, head2];
+    const letters = outputs.filter((o) => o.carriesDeadLetters);
+    if (letters.length > 0) for (const o of outputs) if (!o.carriesDeadLetters) o.letters = letters;
+    this.letterGates = letters;
     this.holders = chain.map((c) => c.op).filter((op) => holdsRecords(op));
     // Chains without a holder keep the one check per record they always had.
     this.stopWhenBlocked = this.holders.length === 0 ? () => this.blocked() : () => this.blocked() || !this.holdersAccept();
@@ -270,9 +273,23 @@ export class Subtask implements BarrierHandler {
 
   private drain(): boolean {
     let clear = true;
-    for (let i = 0; i < this.outputs.length; i++) if (!this.outputs[i]!.drain()) clear = false;
+    const letters = this.letterGates;
+    for (let i = 0; i < this.outputs.length; i++) if (!this.outputs[i]!.carriesDeadLetters && !this.outputs[i]!.drain()) clear = false;
+    if (letters.length === 0) return clear;
+    // The dead letters last: the other gates' drains may have made some, and sent barriers that release theirs.
+    let deferring = false;
+    for (let i = 0; i < letters.length; i++) if (letters[i]!.deferring) deferring = true;
+    if (deferring) {
+      let pending = Infinity;
+      for (let i = 0; i < this.outputs.length; i++) if (!this.outputs[i]!.carriesDeadLetters) pending = Math.min(pending, this.outputs[i]!.pendingBarrier());
+      for (let i = 0; i < letters.length; i++) letters[i]!.release(pending);
+    }
+    for (let i = 0; i < letters.length; i++) if (!letters[i]!.drain()) clear = false;
     return clear;
   }
+
+  /** The outputs carrying dead letters (OutputGate.letters). */
+  private readonly letterGates: OutputGate<unknown>[];
 
   /** Does up to `budget` records of work; returns how much it did (0: nothing could be done now). */
   step(budget: number): number {
@@ -571,7 +588,19 @@ export class Subtask implements BarrierHandler {
     if (barrier.unaligned && !barrier.savepoint) {
       for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.overtake(barrier, i, state);
     } else {
-      for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.control(barrier);
+      // The dead-letter gates last: one whose barrier went out while another gate still holds records from before
+      // it would get their letters (rejected as they drain) after it, outside the checkpoint (OutputGate.letters).
+      let behind = false;
+      for (let i = 0; i < this.outputs.length; i++) {
+        const o = this.outputs[i]!;
+        if (o.carriesDeadLetters) continue;
+        o.control(barrier);
+        if (o.blocked) behind = true;
+      }
+      for (let i = 0; i < this.letterGates.length; i++) {
+        if (behind) this.letterGates[i]!.controlDeferred(barrier);
+        else this.letterGates[i]!.control(barrier);
+      }
     }
     if (state.length > 0) snap.inFlight = state;
     this.pendingSnapshot = { id: barrier.checkpointId, snapshot: snap, syncMs: performance.now() - t0 };
