@@ -84,7 +84,7 @@ export class InputGate implements AlignerEffects {
      * The head input the merged watermark and idleness go to. 1: the gate feeds only the second input of an
      * operator chained behind a source, which merges it with the chain's own event time (and sets the task's).
      */
-    eventTimeInput: 0 | 1 = 0,
+    private readonly eventTimeInput: 0 | 1 = 0,
     /**
      * The coordinator's trigger word (job control buffer): an unaligned checkpoint triggered and not finished
      * here sends the gate looking ahead for its barrier. Undefined: barriers are taken only as they are read.
@@ -108,6 +108,18 @@ export class InputGate implements AlignerEffects {
 
   get allEnded(): boolean {
     return this.endedCount === this.readers.length;
+  }
+
+  /** The event time of the head's input (a snapshot keeps it); undefined when the gate feeds a chained second input. */
+  get watermark(): number | undefined {
+    return this.eventTimeInput === 0 ? this.valve.current : undefined;
+  }
+
+  /** A restore: the head's event time starts at the checkpoint's (WatermarkValve.startAt). */
+  startWatermarkAt(watermark: number): void {
+    if (this.eventTimeInput !== 0) return;
+    this.valve.startAt(watermark);
+    this.ctx.watermark = this.valve.current;
   }
 
   /**

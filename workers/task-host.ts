@@ -293,6 +293,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       if (r) op.restoreState(r);
     }
     if (restore.inFlight) subtask.setReplay(restore.inFlight, recoder(inputCodecs));
+    if (restore.watermark !== undefined) input?.startWatermarkAt(restore.watermark);
   }
   for (const { op } of chain) if (op instanceof KeyedProcessOperator || op instanceof BroadcastProcessOperator || op instanceof ProcessOperator) op.open();
   return subtask;

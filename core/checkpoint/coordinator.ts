@@ -442,11 +442,15 @@ export class CheckpointCoordinator {
     }
     const sources: Record<string, { kind?: string; splits: SourceSplit[] }> = {};
     const partsByUid = new Map<string, { redistribute: Redistribution; parts: (ChunkRef | null)[] }>();
+    const watermarks: Record<string, (number | null)[]> = {};
     for (const pl of this.plan.placements) {
       const key = `${pl.task}/${pl.subtask}`;
       const snap = p.acks.get(key) ?? this.finished.get(key)?.snapshot;
       const parts = p.parts.get(key) ?? this.finished.get(key)?.parts ?? [];
       if (!snap) continue;
+      if (snap.watermark !== undefined) {
+        (watermarks[this.headUid(pl.task)] ??= new Array<number | null>(this.plan.tasks[pl.task]!.parallelism).fill(null))[pl.subtask] = snap.watermark;
+      }
       if (snap.source) {
         const uid = this.headUid(pl.task);
         const kind = this.nodeByUid.get(uid)?.source;
@@ -471,7 +475,7 @@ export class CheckpointCoordinator {
     return sealManifest({
       format: MANIFEST_FORMAT, id: p.id, kind, ...(p.name !== undefined ? { name: p.name } : {}), createdAt: new Date().toISOString(),
       maxParallelism: this.plan.maxParallelism, jobFingerprint: this.jobFingerprint, operators, sources,
-      ...(inFlight ? { inFlight, channels } : {}), taskParallelism, keyedEntries,
+      ...(inFlight ? { inFlight, channels } : {}), ...(Object.keys(watermarks).length > 0 ? { watermarks } : {}), taskParallelism, keyedEntries,
       finished: this.expected.every((k) => this.finished.has(k)),
     });
   }

@@ -36,6 +36,11 @@ export interface SubtaskSnapshot {
   source?: SourceSplit[];
   /** Unaligned checkpoints: records that were in flight on the inputs. */
   inFlight?: InFlightRecord[];
+  /**
+   * The event time of the task's inputs at the barrier (their watermark valve's), above the minimum: a restore
+   * starts the task there, so what was late before the failure is late after it (see Manifest.watermarks).
+   */
+  watermark?: number;
 }
 
 export type WorkerMessage =

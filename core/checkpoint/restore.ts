@@ -286,6 +286,20 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     if (was !== undefined) renumberChannels(records, was, channelShape(graph, plan, at.task), (through) => new JobDefinitionError(`${where} is an unaligned checkpoint holding records of '${uid}' (subtask ${s}) in flight through ${through}, which this job does not have: its exchanges changed since (restore a savepoint, which is always aligned)`));
     (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).inFlight = records;
   }
+  // Event time: each subtask its own at the same parallelism, else the lowest of all (behind a keyed exchange they
+  // are the same: an aligned barrier comes after the same watermarks on every channel). Only where the uid still
+  // heads a task: its inputs are then what they were.
+  for (const [uid, old] of Object.entries(m.watermarks ?? {})) {
+    const at = taskOfNode.get(uid);
+    if (!at || !headsTask(graph, plan, at.task, uid)) continue;
+    const known = old.filter((w): w is number => w !== null);
+    if (known.length === 0) continue;
+    const lowest = Math.min(...known);
+    for (let s = 0; s < at.parallelism; s++) {
+      const w = old.length === at.parallelism ? old[s] : known.length === old.length ? lowest : null;
+      if (w !== null && w !== undefined) (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).watermark = w;
+    }
+  }
   const splits: Record<string, SourceSplit[]> = {};
   const restoredSources = new Set<string>();
   for (const [uid, src] of Object.entries(m.sources)) {
@@ -295,6 +309,11 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     assignSplits(src.splits, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = sp; });
   }
   return { subtasks, splits, restoredSources };
+}
+
+function headsTask(graph: LogicalGraph, plan: PhysicalPlan, task: number, uid: string): boolean {
+  const head = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!;
+  return (head.uid ?? head.name) === uid;
 }
 
 function hasState(m: Manifest, uid: string): boolean {

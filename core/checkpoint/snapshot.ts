@@ -47,6 +47,8 @@ export interface SubtaskRestore {
   operators: Record<string, OperatorRestore>;
   /** Channel state of an unaligned checkpoint, replayed before the inputs. */
   inFlight?: InFlightRecord[];
+  /** The event time the task's inputs start at (Manifest.watermarks). */
+  watermark?: number;
 }
 
 /** Key of a (task, subtask) pair in per-subtask maps. */

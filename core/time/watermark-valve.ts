@@ -33,6 +33,14 @@ export class WatermarkValve {
     return this.last;
   }
 
+  /**
+   * A restore: the task's event time was `watermark` at the checkpoint, and its inputs start over from the minimum
+   * (sources regenerate watermarks). Nothing below it is emitted, so a record late then is late now.
+   */
+  startAt(watermark: number): void {
+    if (watermark > this.last) this.last = watermark;
+  }
+
   onWatermark(i: number, watermark: number): void {
     if (this.ended[i] === 1) return;
     if (this.idle[i] === 1) this.onIdle(i, false);

@@ -27,6 +27,21 @@ describe('WatermarkValve', () => {
     assert.equal(v.current, 15);
   });
 
+  test('startAt (a restore): nothing at or below the checkpoint\'s event time is emitted; past it, the minimum again', () => {
+    const { v, out } = valve(2);
+    v.startAt(100);
+    assert.equal(v.current, 100);
+    v.onWatermark(0, 50);
+    v.onWatermark(1, 100);
+    assert.deepEqual(out, [], 'the inputs start over below it');
+    v.onWatermark(0, 120);
+    assert.deepEqual(out, [], 'input 1 is still at 100');
+    v.onWatermark(1, 130);
+    assert.deepEqual(out, [120]);
+    v.startAt(110);
+    assert.equal(v.current, 120, 'never backwards');
+  });
+
   test('an idle input does not hold the watermark back; when all are idle the task is idle', () => {
     const { v, out } = valve(3);
     v.onWatermark(0, 10); v.onWatermark(1, 20); v.onWatermark(2, 30);
