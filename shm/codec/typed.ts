@@ -20,7 +20,8 @@
 // would write for the value it returns, so it never misreads corrupt bytes as a plausible value.
 //
 // Value mapping:
-// - Integer fields store -0 as 0. 'f32' fields round to the nearest float32 on encode.
+// - Integer fields store -0 as 0. 'f32' fields round to the nearest float32 on encode; a finite value beyond
+//   float32's range is refused (it would round to ±Infinity), as an out-of-range integer is.
 // - Strings with lone surrogates are stored with each lone surrogate replaced by U+FFFD (what
 //   Buffer and TextEncoder do), so they decode as `str.toWellFormed()`.
 // - Properties of the value that the schema does not declare are ignored.
@@ -71,7 +72,7 @@ const EXPECTED: Readonly<Record<FieldType, string>> = {
   u32: 'an integer in [0, 4294967295]',
   i64: 'a safe integer (|v| <= 2^53 - 1)',
   f64: 'a number',
-  f32: 'a number',
+  f32: 'a number within float32 range (|v| < 3.4028235e38; NaN and ±Infinity pass)',
   bool: 'a boolean',
   timestamp: 'epoch milliseconds as a safe integer',
   string: 'a string',
@@ -350,7 +351,8 @@ function interpretedEncoder<T>(layout: Layout, fail: Failures, bounded: boolean)
         case I32: if (((v as number) | 0) !== v) fail.mismatch(i, v); break;
         case U32: if (((v as number) >>> 0) !== v) fail.mismatch(i, v); break;
         case I64: case TIMESTAMP: if (!Number.isSafeInteger(v)) fail.mismatch(i, v); break;
-        case F64: case F32: if (typeof v !== 'number') fail.mismatch(i, v); break;
+        case F64: if (typeof v !== 'number') fail.mismatch(i, v); break;
+        case F32: if (typeof v !== 'number' || (v - v === 0 && Math.fround(v) - Math.fround(v) !== 0)) fail.mismatch(i, v); break;
         case BOOL: if (v !== true && v !== false) fail.mismatch(i, v); break;
         default: // STRING
           if (typeof v !== 'string') fail.mismatch(i, v);
@@ -534,7 +536,9 @@ function badValue(s: Slot): string {
     case I32: return '(v | 0) !== v';
     case U32: return '(v >>> 0) !== v';
     case I64: case TIMESTAMP: return '!isSafeInteger(v)';
-    case F64: case F32: return "typeof v !== 'number'";
+    case F64: return "typeof v !== 'number'";
+    // Finite, yet infinite as a float32 (NaN - NaN and Infinity - Infinity are NaN, not 0).
+    case F32: return "typeof v !== 'number' || (v - v === 0 && Math.fround(v) - Math.fround(v) !== 0)";
     case BOOL: return 'v !== true && v !== false';
     default: return "typeof v !== 'string'";
   }
