@@ -46,6 +46,11 @@ export interface SinkSpec<T> {
    * Also called with no transactions when a job restarts from the beginning (no checkpoint had completed).
    */
   recover?(transactions: PreparedTransaction[]): void | Promise<void>;
+  /**
+   * Without checkpoints, each writer holds every record until its input ends and writes then: a job that does not
+   * checkpoint and reads an unbounded source is warned that such a sink would write nothing.
+   */
+  readonly writesAtEndWithoutCheckpoints?: boolean;
 }
 
 /** The sinks of a job as they are published on restore: `recover` where a sink has one, else `commit`. */

@@ -321,6 +321,14 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     // A job restarts from its last checkpoint: without checkpoints it never restarts.
     if (options.restartStrategy !== undefined && options.restartStrategy.type !== 'none') unused.push('restartStrategy');
     if (unused.length > 0) warn(`${unused.join(', ')} ${unused.length === 1 ? 'has' : 'have'} no effect: the job does not checkpoint (give it a state directory, a checkpoint interval, or enableCheckpointing)`);
+    // A review: such a sink behind a source that never ends held every record in memory and wrote none.
+    const unbounded = graph.nodes.find((n) => n.source !== undefined && !n.source.bounded);
+    if (unbounded !== undefined) {
+      for (const n of graph.nodes) {
+        if (n.sink?.writesAtEndWithoutCheckpoints !== true) continue;
+        warn(`sink '${n.name}' (${n.sink.kind}) writes only when its input ends in a job that does not checkpoint, and source '${unbounded.name}' (${unbounded.source!.kind}) never ends: it would hold every record in memory and write none (give the job a state directory, a checkpoint interval, or enableCheckpointing)`);
+      }
+    }
   }
   const restart = checkRestartStrategy(options.restartStrategy ?? (cp ? DEFAULT_RESTART : { type: 'none' }));
   let store: CheckpointStore | undefined;

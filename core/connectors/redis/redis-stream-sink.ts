@@ -33,6 +33,7 @@ export function redisStreamSink<T>(options: RedisStreamSinkOptions<T>): SinkSpec
   new RedisStreamWriter<T>({ ...settings, subtask: 0 });
   return {
     kind: 'redis-stream',
+    writesAtEndWithoutCheckpoints: true,
     fingerprint: `redis-stream(${describeConnection(connection)},${JSON.stringify({ stream, chunkEntries, markerPrefix, markerTtlMs })},encode=${encode === undefined ? 'json' : 'custom'})`,
     createWriter(subtask): SinkWriter<T> {
       const writer = new RedisStreamWriter<T>({ ...settings, subtask, ...(encode === undefined ? {} : { encode }) });

@@ -120,3 +120,14 @@ test('a Redis sink without checkpoints appends when its input ends; the worker a
   const values = (await redis.xrange(out, '-', '+')).map(([, f]) => (JSON.parse(f[1]!) as { i: number }).i);
   assert.deepEqual(tally(values, 500), { lost: 0, duplicated: 0, unexpected: 0 });
 });
+
+// A review: behind a source that never ends, such a sink held every record in memory and wrote none, unwarned.
+test('a Redis sink without checkpoints behind a source that never ends: a warning names both', async () => {
+  const warnings: string[] = [];
+  const h = await run(job({ case: 'unbounded-plain-sink', out: 'never-written' }), { parallelism: 1, onWarning: (w) => warnings.push(w) });
+  await h.cancel();
+  assert.ok(warnings.some((w) => /^sink 'out' \(redis-stream\) writes only when its input ends in a job that does not checkpoint, and source 'gen' \(generator\) never ends/.test(w)), warnings.join(' | '));
+  const bounded: string[] = [];
+  await (await run(job({ case: 'plain-sink', out: 'plain-sink-out-2', n: 5 }), { parallelism: 1, onWarning: (w) => bounded.push(w) })).result;
+  assert.deepEqual(bounded, [], 'not for a bounded source');
+});

@@ -4,6 +4,7 @@
 //        kills its worker thread) -> stream `out`;
 //        dead letters (policy 'dead-letter') -> stream `dead`. Checkpoints every 10 ms; unbounded.
 //   ?case=plain-sink&url=...&out=o&n=500     a collection -> stream `out`, without checkpoints (bounded)
+//   ?case=unbounded-plain-sink&url=...&out=o  an unbounded generator -> stream `out`, without checkpoints
 import { existsSync, writeFileSync } from 'node:fs';
 import { DEAD_LETTERS, defineJob, redisStreamSink, type ErrorPolicy } from '../../../../../core/index.js';
 
@@ -14,6 +15,11 @@ export default defineJob((env) => {
   if (q.get('case') === 'plain-sink') {
     env.fromCollection(Array.from({ length: Number(q.get('n')) }, (_, i) => ({ i })))
       .sink(redisStreamSink({ connection: url, stream: q.get('out')!, chunkEntries: 100 })).name('out');
+    return;
+  }
+  if (q.get('case') === 'unbounded-plain-sink') {
+    env.fromGenerator({ ratePerSec: 100 }, (i) => ({ i })).name('gen')
+      .sink(redisStreamSink({ connection: url, stream: q.get('out')! })).name('out');
     return;
   }
   const failAt = Number(q.get('failAt') ?? -1);
