@@ -135,10 +135,12 @@ export class LogicalGraph {
     if (!Number.isInteger(this.maxParallelism) || this.maxParallelism < 1 || this.maxParallelism > 32768) {
       throw new JobDefinitionError(`job maxParallelism must be an integer in 1..32768, got ${this.maxParallelism}`);
     }
-    if (this.defaultParallelism > this.maxParallelism) {
-      throw new JobDefinitionError(`job parallelism ${this.defaultParallelism} exceeds maxParallelism ${this.maxParallelism}: subtasks beyond it would own no key groups`);
-    }
     if (this.nodes.length === 0) throw new JobDefinitionError('the job defines no operators: add a source and a sink');
+    // Only where an operator takes it (a review: refused although every operator set its own).
+    const takesDefault = this.nodes.find((n) => n.parallelism === undefined && this.parallelismOf(n) > this.maxParallelism);
+    if (takesDefault !== undefined) {
+      throw new JobDefinitionError(`job parallelism ${this.defaultParallelism} exceeds maxParallelism ${this.maxParallelism} (${label(takesDefault)} takes it): subtasks beyond it would own no key groups`);
+    }
     const names = new Set<string>();
     for (const n of this.nodes) {
       if (names.has(n.name)) throw new JobDefinitionError(`${label(n)}: the name '${n.name}' is used by another operator; names must be unique`);

@@ -63,3 +63,19 @@ test('withCodec on a side output fails at build time (side outputs always use th
   assert.throws(() => main.getSideOutput(late).withCodec(typedCodec(recordSchema({ n: 'u32' })) as never),
     (e: unknown) => e instanceof JobDefinitionError && e.message.startsWith("withCodec: side outputs always use the generic codec; call withCodec on the operator's main output ('proc')"));
 });
+
+// A review: a job parallelism above maxParallelism was refused even when every operator set its own.
+test('a job parallelism above maxParallelism fails only when an operator takes it, naming that operator', () => {
+  const build = (own: boolean): StreamEnvironment => {
+    const env = new StreamEnvironment(8);
+    env.setMaxParallelism(4);
+    const src = env.fromGenerator({ count: 10 }, (i) => i).name('gen');
+    if (own) src.setParallelism(2);
+    const m = src.keyBy((x) => x % 3).reduce((a, b) => a + b).name('sum').setParallelism(4);
+    m.discard().name('out').setParallelism(1);
+    return env;
+  };
+  assert.throws(() => build(false).graph.validate(), (e: unknown) => e instanceof JobDefinitionError
+    && /^job parallelism 8 exceeds maxParallelism 4 \(operator 'gen' \(source\) takes it\): subtasks beyond it would own no key groups$/.test(e.message));
+  build(true).graph.validate();
+});
