@@ -17,7 +17,7 @@ import { OperatorError } from '../core/api/errors.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
 import { unalignedTriggerId } from '../shm/layout.js';
-import { MAX_WATERMARK, MIN_WATERMARK } from '../core/time/watermark.js';
+import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
 import type { LatencyMarker, LatencyTracking } from './latency-markers.js';
@@ -575,7 +575,7 @@ export class Subtask implements BarrierHandler {
       }
       if (this.source) snap.source = this.source.snapshot(barrier.checkpointId);
       const wm = this.input?.watermark;
-      if (wm !== undefined && wm > MIN_WATERMARK && wm < MAX_WATERMARK) snap.watermark = wm;
+      if (wm !== undefined && wm < MAX_WATERMARK) snap.watermark = wm;
     } catch (e) {
       this.checkpoints?.decline(barrier.checkpointId, this.taskId, this.ctx.subtask, e instanceof Error ? e.message : String(e));
       throw e instanceof OperatorError ? e : new OperatorError(this.name, this.ctx.subtask, e);

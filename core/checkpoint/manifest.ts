@@ -90,9 +90,10 @@ export interface Manifest {
   readonly channels?: Record<string, ChannelShape>;
   /**
    * The event time of each task's inputs at the barrier, by the uid of its first operator, one per subtask (null:
-   * none above the minimum); absent before. Restored, later watermarks below it do not move the task: a record late
-   * before a failure stays late after it (an event-time review: it opened a window whose state was gone, and left
-   * the late side output), as Flink's window operators restore their timer service's watermark.
+   * the subtask had ended); absent before. A restore starts the task at the lowest: later watermarks below it do
+   * not move it, so a record late before a failure stays late after it (an event-time review: it opened a window
+   * whose state was gone, and left the late side output), as Flink's window operators restore their timer
+   * service's watermark.
    */
   readonly watermarks?: Record<string, readonly (number | null)[]>;
   /** Parallelism of each task at the time, by the uid of its first operator. */

@@ -37,8 +37,9 @@ export interface SubtaskSnapshot {
   /** Unaligned checkpoints: records that were in flight on the inputs. */
   inFlight?: InFlightRecord[];
   /**
-   * The event time of the task's inputs at the barrier (their watermark valve's), above the minimum: a restore
-   * starts the task there, so what was late before the failure is late after it (see Manifest.watermarks).
+   * The event time of the task's inputs at the barrier (their watermark valve's; the minimum too, none once they
+   * all ended): a restore starts the task there, so what was late before a failure is late after it
+   * (Manifest.watermarks).
    */
   watermark?: number;
 }

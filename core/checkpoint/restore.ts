@@ -17,6 +17,7 @@ import { channelShape, type ChannelShape } from './channel-shape.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
+import { MIN_WATERMARK } from '../time/watermark.js';
 
 const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
 
@@ -286,19 +287,17 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     if (was !== undefined) renumberChannels(records, was, channelShape(graph, plan, at.task), (through) => new JobDefinitionError(`${where} is an unaligned checkpoint holding records of '${uid}' (subtask ${s}) in flight through ${through}, which this job does not have: its exchanges changed since (restore a savepoint, which is always aligned)`));
     (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).inFlight = records;
   }
-  // Event time: each subtask its own at the same parallelism, else the lowest of all (behind a keyed exchange they
-  // are the same: an aligned barrier comes after the same watermarks on every channel). Only where the uid still
-  // heads a task: its inputs are then what they were.
+  // Event time: the lowest of the task's subtasks that had not ended, on every subtask. Behind a keyed exchange they
+  // are all the same (an aligned barrier comes after the same watermarks on every channel); behind a forward one a
+  // subtask may read other splits now, even at the same parallelism (a review). Only where the uid still heads a
+  // task: its inputs are then what they were.
   for (const [uid, old] of Object.entries(m.watermarks ?? {})) {
     const at = taskOfNode.get(uid);
     if (!at || !headsTask(graph, plan, at.task, uid)) continue;
     const known = old.filter((w): w is number => w !== null);
-    if (known.length === 0) continue;
     const lowest = Math.min(...known);
-    for (let s = 0; s < at.parallelism; s++) {
-      const w = old.length === at.parallelism ? old[s] : known.length === old.length ? lowest : null;
-      if (w !== null && w !== undefined) (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).watermark = w;
-    }
+    if (known.length === 0 || lowest <= MIN_WATERMARK) continue;
+    for (let s = 0; s < at.parallelism; s++) (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).watermark = lowest;
   }
   const splits: Record<string, SourceSplit[]> = {};
   const restoredSources = new Set<string>();
