@@ -56,7 +56,7 @@ export { socketTextSource, type SocketTextStreamOptions } from './connectors/soc
 export { redisStreamsSource, type RedisStreamsSourceOptions } from './connectors/redis/redis-stream-source.js';
 export { redisStreamSink, type RedisStreamSinkOptions } from './connectors/redis/redis-stream-sink.js';
 export { jsonField, entryAsIs, type StreamEntry, type EntryDecoder } from './connectors/redis/redis-entry.js';
-export type { RedisConnection } from './connectors/redis/redis-client.js';
+export type { RedisConnection, RedisConnectionOptions } from './connectors/redis/redis-connection.js';
 export {
   ConnectorError, BadInputError, MalformedJsonError, CsvColumnCountError, CsvSyntaxError, CsvHeaderError, InvalidUtf8Error, LineTooLongError, IncompleteLineError,
   EntryUndecodableError, EncodeError, NoInputFilesError, FileTruncatedError, FileCommitError, SocketSourceError, RedisConnectorError,

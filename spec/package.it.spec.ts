@@ -118,6 +118,49 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     for (const b of bundles) assert.doesNotMatch(readFileSync(path.join(cache, b), 'utf8'), /from\s*["']sluice["']/, `${b} imports the package again`);
   });
 
+  // Regression (a review): a user's strict type check, which reads libraries' declarations too (no skipLibCheck),
+  // failed in those of ioredis 6.1, whose types import a package ioredis does not depend on; sluice's reached them
+  // through the Redis connectors' options. Now no declaration the package's entry points reach imports ioredis
+  // (this repository's ioredis 6.0 does not show the failure, so the imports are checked as well).
+  test('the declarations the package\'s entry points reach import no ioredis types', () => {
+    const seen = new Set<string>();
+    const bare = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec.replace(/\.js$/, '.d.ts')));
+        else bare.add(spec);
+      }
+    };
+    visit(path.join(installed, 'dist', 'core', 'index.d.ts'));
+    visit(path.join(installed, 'dist', 'shm', 'index.d.ts'));
+    assert.ok(seen.size > 20, `${seen.size} declaration files reached`);
+    assert.ok(!bare.has('ioredis'), [...seen].filter((f) => readFileSync(f, 'utf8').includes("'ioredis'")).join(', '));
+  });
+
+  test('a job type-checks against the installed package\'s declarations in a strict project, libraries\' included', async () => {
+    const dir = path.join(app, 'typed');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'] },
+      files: ['job.ts'],
+    }));
+    writeFileSync(path.join(dir, 'job.ts'), [
+      "import { defineJob, redisStreamSink, type RedisConnection } from 'sluice';",
+      "const connection: RedisConnection = { host: '127.0.0.1', port: 6379 };",
+      'export default defineJob((env) => {',
+      "  env.fromCollection([1, 2, 3]).map((x: number) => ({ x })).name('m').sink(redisStreamSink<{ x: number }>({ connection, stream: 's' })).name('out');",
+      '});',
+      '',
+    ].join('\n'));
+    writeFileSync(path.join(app, 'typed', 'package.json'), '{ "type": "module" }\n');
+    const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = await exec(process.execPath, [tsc, '-p', dir], { cwd: dir }).then(() => ({ code: 0, out: '' }), (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }));
+    assert.deepEqual(r, { code: 0, out: '' });
+  });
+
   // Regression (a review): embedded by an app that plain `node` runs, a TypeScript job failed to load
   // (ERR_UNKNOWN_FILE_EXTENSION): only the CLI brought a TypeScript loader.
   test('a TypeScript job runs through the API of an app started by plain node, with no TypeScript loader', async () => {

@@ -7,12 +7,10 @@
 import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ConnectorOptionError } from '../errors.js';
+import type { RedisConnection } from './redis-connection.js';
 
 // Loaded on first use: every worker thread imports the public API, and few jobs need this package.
 const requireLazy = createRequire(import.meta.url);
-
-/** A redis:// URL or ioredis options. */
-export type RedisConnection = string | RedisOptions;
 
 export function createRedisClient(connection: RedisConnection, name: string): Redis {
   const base: RedisOptions = { protocol: 2, lazyConnect: true, connectionName: name };
@@ -20,24 +18,11 @@ export function createRedisClient(connection: RedisConnection, name: string): Re
     throw new ConnectorOptionError(`redis: connection must be a redis:// URL or ioredis options, got ${typeof connection}`);
   }
   const { Redis: Client } = requireLazy('ioredis') as typeof import('ioredis');
-  const client = typeof connection === 'string' ? new Client(connection, base) : new Client({ ...connection, ...base });
+  const client = typeof connection === 'string' ? new Client(connection, base) : new Client({ ...(connection as RedisOptions), ...base });
   // Connection errors reach the connectors as rejected commands (after ioredis's retries); without a listener
   // ioredis would also print each one.
   client.on('error', () => {});
   return client;
-}
-
-/** Where a connection points, for messages (no credentials). */
-export function describeConnection(connection: RedisConnection): string {
-  if (typeof connection === 'string') {
-    try {
-      const u = new URL(connection);
-      return `${u.hostname}:${u.port || 6379}`;
-    } catch {
-      return 'redis';
-    }
-  }
-  return `${connection.host ?? '127.0.0.1'}:${connection.port ?? 6379}`;
 }
 
 const ID = /^(\d+)-(\d+)$/;

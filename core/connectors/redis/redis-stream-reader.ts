@@ -15,7 +15,8 @@ import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import { SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
 import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
-import { compareStreamIds, createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
+import { compareStreamIds, createRedisClient } from './redis-client.js';
+import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
 import { checkRedisStreamSplit, type RedisStreamSplit } from './redis-stream-split.js';
 

@@ -8,7 +8,7 @@
 
 import { ConnectorOptionError } from '../errors.js';
 import type { SinkSpec, SinkWriter } from '../sink.js';
-import { describeConnection, type RedisConnection } from './redis-client.js';
+import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { RedisStreamWriter, type RedisStreamTransaction } from './redis-stream-writer.js';
 
 export interface RedisStreamSinkOptions<T> {

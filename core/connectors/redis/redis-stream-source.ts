@@ -9,7 +9,7 @@
 
 import { ConnectorOptionError } from '../errors.js';
 import { SOURCE_END, type SourceSpec } from '../source.js';
-import { describeConnection, type RedisConnection } from './redis-client.js';
+import { describeConnection, type RedisConnection } from './redis-connection.js';
 import type { EntryDecoder } from './redis-entry.js';
 import { RedisStreamReader } from './redis-stream-reader.js';
 import { checkStreams, enumerateRedisStreamSplits } from './redis-stream-split.js';

@@ -9,7 +9,8 @@
 
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import type { SourceSplit } from '../source.js';
-import { checkStreamId, createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
+import { checkStreamId, createRedisClient } from './redis-client.js';
+import { describeConnection, type RedisConnection } from './redis-connection.js';
 
 export interface RedisStreamPosition {
   readonly stream: string;

@@ -18,7 +18,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, EncodeError, RedisConnectorError } from '../errors.js';
 import type { SinkWriter } from '../sink.js';
-import { createRedisClient, describeConnection, type RedisConnection } from './redis-client.js';
+import { createRedisClient } from './redis-client.js';
+import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { JsonLinesEncoder } from '../formats/jsonl.js';
 
 export interface RedisStreamWriterOptions<T> {
