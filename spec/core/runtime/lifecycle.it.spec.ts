@@ -136,3 +136,25 @@ test('switches that are not booleans, times that are not numbers >= 0, and a thr
   await refused({ stateDir: dir, checkpointTimeoutMs: 2 ** 31 }, /^checkpointTimeoutMs must be .* got 2147483648$/);
   assert.equal(existsSync(dir), false);
 });
+
+// Regression (a resource review): a handle keeps its last attempt for its metrics, and the attempt's stop kept every
+// ring of the job: an app that kept the handles of finished jobs held all their rings (240 MB more per 5 kept).
+test('a finished job\'s handle, kept, does not keep its rings', async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const settle = async (): Promise<number> => { for (let i = 0; i < 3; i++) { gc(); await delay(20); } return process.memoryUsage().arrayBuffers; };
+  const base = await settle();
+  const ringBytes = 8 * 1024 * 1024;
+  const kept: JobHandle[] = [];
+  for (let i = 0; i < 4; i++) {
+    const h = await run(new URL('../../../examples/wordcount.ts', import.meta.url), { parallelism: 2, ringBytes });
+    await h.result;
+    kept.push(h);
+  }
+  const grown = (await settle()) - base;
+  assert.equal(kept.length, 4);
+  // Each job has several channels of 8 MiB: kept, four jobs' rings were over 100 MiB.
+  assert.ok(grown < 2 * ringBytes, `${(grown / 2 ** 20).toFixed(1)} MiB of array buffers more after 4 finished jobs kept`);
+});
