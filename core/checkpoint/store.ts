@@ -106,7 +106,8 @@ export class CheckpointStore {
     } catch (e) {
       const cause = (e as { cause?: Error }).cause ?? e;
       const msg = String((cause as Error)?.message ?? cause);
-      if (/lock/i.test(msg)) throw new StateDirError(`state directory ${dir} is in use by another sluice process (LevelDB lock): ${msg}`, { cause: e });
+      // Another process, or another job of this one (a review: "another process" misled there).
+      if (/lock/i.test(msg)) throw new StateDirError(`state directory ${dir} is in use by a running job (in another sluice process, or in this one: LevelDB lock): ${msg}`, { cause: e });
       throw new StateDirError(`state directory ${dir} cannot be opened (corrupt LevelDB files?): ${msg}`, { cause: e });
     }
     return new CheckpointStore(dir, db);
@@ -195,6 +196,11 @@ export class CheckpointStore {
     const id = savepointRecord(v);
     if (id === undefined) throw new StateDirError(`savepoint '${name}' is damaged in ${this.dir}: its name record holds ${JSON.stringify(Buffer.from(v).toString())}, not a checkpoint id`);
     return id;
+  }
+
+  /** Drops a savepoint's name: its checkpoint is then one like any other (retention decides when it goes). */
+  async deleteSavepointName(name: string): Promise<void> {
+    await this.db.del(`s/${name}`);
   }
 
   /** Every savepoint name and the checkpoint it records (undefined: a damaged record, `raw` its bytes as text). */

@@ -1,10 +1,13 @@
 // Runs on: main thread of the `sluice savepoint` process. Asks the job running with a state directory (another
 // process: `sluice run --state-dir`, or an embedded job that called serveControl) for a savepoint through its
-// control socket, and prints what was written.
+// control socket, and prints what was written. With --delete, deletes one: through the job running there, or in
+// the directory itself when none is.
 //
-// Exit codes: 0 the savepoint completed; 1 no job runs there, or it could not take the savepoint; 2 bad usage.
+// Exit codes: 0 the savepoint completed (or was deleted); 1 no job runs there, or it could not take the savepoint
+// (or there is no such savepoint); 2 bad usage.
 
-import { requestControl } from '../runtime/control-server.js';
+import { NoJobRunningError, requestControl } from '../runtime/control-server.js';
+import { deleteSavepoint, type DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { bytes } from './status.js';
 
 export interface SavepointCommandOptions {
@@ -13,6 +16,8 @@ export interface SavepointCommandOptions {
   timeout: number;
   /** Then stop the job, before anything after the savepoint is published. */
   stop?: boolean;
+  /** Delete the savepoint of this name instead. */
+  delete?: boolean;
 }
 
 /** A default savepoint name from the time: `savepoint-2026-12-02T12-58-01-123Z`. */
@@ -21,6 +26,7 @@ export function defaultSavepointName(now = new Date()): string {
 }
 
 export async function savepointCommand(stateDir: string, name: string | undefined, opts: SavepointCommandOptions): Promise<number> {
+  if (opts.delete) return deleteCommand(stateDir, name, opts);
   const spName = name ?? defaultSavepointName();
   try {
     const r = await requestControl(stateDir, { op: 'savepoint', name: spName, ...(opts.stop ? { stop: true } : {}) }, opts.timeout);
@@ -31,6 +37,39 @@ export async function savepointCommand(stateDir: string, name: string | undefine
     } else {
       process.stdout.write(`savepoint '${c.name ?? spName}' completed: id ${c.id}, ${bytes(c.bytesWritten)} in ${c.chunksWritten} chunks written, ${c.keyedEntries} keyed entries, ${Math.round(c.durationMs)} ms${opts.stop ? '; the job is stopping' : ''}\n`);
       process.stderr.write(`resume from it with: sluice run <job> --state-dir ${stateDir} --from-savepoint ${c.name ?? spName}\n`);
+    }
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`sluice savepoint: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ stateDir, error: { name: err.name, message: err.message } })}\n`);
+    return 1;
+  }
+}
+
+async function deleteCommand(stateDir: string, name: string | undefined, opts: SavepointCommandOptions): Promise<number> {
+  if (name === undefined) {
+    process.stderr.write('sluice savepoint: --delete needs the name of the savepoint to delete\n');
+    return 2;
+  }
+  let running = true;
+  try {
+    let d: DeletedSavepoint;
+    try {
+      const r = await requestControl(stateDir, { op: 'delete-savepoint', name }, opts.timeout);
+      if (!('deleted' in r)) throw new Error('the job answered without deleting the savepoint');
+      d = r.deleted;
+    } catch (e) {
+      if (!(e instanceof NoJobRunningError)) throw e;
+      running = false;
+      d = await deleteSavepoint(stateDir, name);
+    }
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ stateDir, deleted: { ...d, id: d.id ?? null }, jobRunning: running })}\n`);
+    } else {
+      const cp = d.id === undefined ? 'its name record was damaged' : d.checkpointDeleted ? `checkpoint ${d.id} too, and ${d.chunksDeleted} chunks only it held`
+        : running ? `checkpoint ${d.id} goes with the running job's retention, like any other` : `checkpoint ${d.id} stays as the newest checkpoint (what --resume takes)`;
+      process.stdout.write(`savepoint '${name}' deleted: ${cp}\n`);
     }
     return 0;
   } catch (e) {

@@ -16,6 +16,7 @@
 // it (a review). On closing, connections that sent no request are dropped: an idle client kept `sluice run` from
 // exiting after its job ended (a review).
 
+import type { DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { newestCompleted } from '../checkpoint/checkpoint-history.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
@@ -35,7 +36,7 @@ const MAX_REQUEST_BYTES = 64 * 1024;
 const CLOSE_GRACE_MS = 2_000;
 
 /** `stop`: then stop the job (JobHandle.stopWithSavepoint). */
-export type ControlRequest = { op: 'savepoint'; name: string; stop?: boolean } | { op: 'checkpoint' } | { op: 'status' };
+export type ControlRequest = { op: 'savepoint'; name: string; stop?: boolean } | { op: 'delete-savepoint'; name: string } | { op: 'checkpoint' } | { op: 'status' };
 
 export interface ControlStatus {
   pid: number;
@@ -47,6 +48,7 @@ export interface ControlStatus {
 export type ControlResponse =
   | { ok: true; checkpoint: CompletedCheckpoint }
   | { ok: true; status: ControlStatus }
+  | { ok: true; deleted: DeletedSavepoint }
   | { ok: false; error: { name: string; message: string } };
 
 /** The job answering on a state directory's control socket writes its checkpoints into an older, removed one. */
@@ -164,7 +166,7 @@ async function listen(server: net.Server, socketPath: string): Promise<FileIdent
     return undefined;
   }
   if (existsSync(socketPath) && await answers(socketPath)) {
-    throw new Error(`another process is serving the control socket ${socketPath}: is another job running with this state directory?`);
+    throw new Error(`another job (in another process, or in this one) is serving the control socket ${socketPath}: is another job running with this state directory?`);
   }
   // Random beside the pid: two jobs of one process may be starting at once.
   const bound = path.join(path.dirname(socketPath), `.s${process.pid}-${randomBytes(2).toString('hex')}`);
@@ -232,6 +234,7 @@ function answer(handle: JobHandle, stateDir: string, identity: FileIdentity, soc
 async function handle1(handle: JobHandle, stateDir: string, req: ControlRequest): Promise<ControlResponse> {
   switch (req?.op) {
     case 'savepoint': return { ok: true, checkpoint: await (req.stop === true ? handle.stopWithSavepoint(req.name) : handle.savepoint(req.name)) };
+    case 'delete-savepoint': return { ok: true, deleted: await handle.deleteSavepoint(req.name) };
     case 'checkpoint': return { ok: true, checkpoint: await handle.checkpoint() };
     case 'status': {
       const c = handle.checkpoints();
@@ -243,7 +246,7 @@ async function handle1(handle: JobHandle, stateDir: string, req: ControlRequest)
         },
       };
     }
-    default: throw new Error(`unknown request ${JSON.stringify((req as { op?: unknown })?.op)}: expected savepoint, checkpoint or status`);
+    default: throw new Error(`unknown request ${JSON.stringify((req as { op?: unknown })?.op)}: expected savepoint, delete-savepoint, checkpoint or status`);
   }
 }
 

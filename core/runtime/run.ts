@@ -24,6 +24,7 @@ import type { RuntimeOptions, SerializedError, ThreadAssignment, ThreadResult } 
 import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import { CheckpointStore } from '../checkpoint/store.js';
+import type { DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
@@ -216,6 +217,12 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
    * and `stoppedWithSavepoint`. A savepoint that fails leaves the job running.
    */
   stopWithSavepoint(name: string): Promise<CompletedCheckpoint>;
+  /**
+   * Deletes savepoint `name` of this job's state directory: its name goes now, its checkpoint with the job's
+   * retention, like any other checkpoint's (deleteSavepoint(stateDir, name) deletes it at once, with no job
+   * running there).
+   */
+  deleteSavepoint(name: string): Promise<DeletedSavepoint>;
   /** Stops the job; `result` then resolves with `cancelled: true`. */
   cancel(): Promise<JobResult<C>>;
   /**
@@ -332,6 +339,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   }
   const restart = checkRestartStrategy(options.restartStrategy ?? (cp ? DEFAULT_RESTART : { type: 'none' }));
   let store: CheckpointStore | undefined;
+  /** Until the run's end closes it (a savepoint deleted after that must use deleteSavepoint). */
+  let storeOpen = true;
   let restored: LoadedCheckpoint | undefined;
   if (cp) {
     for (const n of graph.nodes) {
@@ -467,6 +476,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       throw e;
     } finally {
       releaseBundle?.();
+      storeOpen = false;
       await store?.close();
     }
   })();
@@ -565,6 +575,14 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       }
       void handle.cancel();
       return c;
+    },
+    async deleteSavepoint(name: string) {
+      if (!store) return noCheckpoints();
+      if (!storeOpen) throw new Error(`the job has ended: delete the savepoint with deleteSavepoint('${store.dir}', '${name}') (or sluice savepoint ${store.dir} ${name} --delete)`);
+      const record = (await store.savepoints()).find((s) => s.name === name);
+      if (record === undefined) throw new NoCheckpointError(`no savepoint named '${name}' in ${store.dir}`);
+      await store.deleteSavepointName(name);
+      return { name, id: record.id, checkpointDeleted: false, chunksDeleted: 0 };
     },
     async cancel() {
       cancelled = true;

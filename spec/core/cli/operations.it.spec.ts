@@ -145,7 +145,7 @@ describe('sluice operations', () => {
     // leaves its node process running, so the message names it.
     const second = await sluice(['run', ticking, '--state-dir', state]);
     assert.equal(second.code, 1, second.stderr);
-    assert.match(second.stderr, /in use by another sluice process/);
+    assert.match(second.stderr, /in use by a running job \(in another sluice process, or in this one/);
     assert.match(second.stderr, new RegExp(`the job running there is process ${job.child.pid}: stop it first \\(kill ${job.child.pid}\\)`));
 
     job.kill('SIGTERM');

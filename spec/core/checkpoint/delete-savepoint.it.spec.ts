@@ -1,0 +1,98 @@
+// Deleting a savepoint (a resource review: savepoints were "kept until deleted", with no way to delete one): with
+// no job on the directory its checkpoint goes too, with the chunks only it held, unless it is the newest; through a
+// running job (its handle, or `sluice savepoint --delete` on its control socket) the name goes, and the job's
+// retention takes the checkpoint like any other.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { deleteSavepoint, run, serveControl } from '../../../core/index.js';
+import { CheckpointStore } from '../../../core/checkpoint/store.js';
+
+const exec = promisify(execFile);
+const job = new URL('./jobs/keyed-counts.ts', import.meta.url);
+const sluice = fileURLToPath(new URL('../../../bin/sluice.mjs', import.meta.url));
+
+async function listing(stateDir: string): Promise<{ ids: number[]; savepoints: string[] }> {
+  const store = await CheckpointStore.open(stateDir);
+  try {
+    return { ids: await store.manifestIds(), savepoints: (await store.savepoints()).map((s) => s.name).sort() };
+  } finally {
+    await store.close();
+  }
+}
+
+test('with no job on the directory, a savepoint and the chunks only it held go; the others and the newest still restore', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-delete-sp-'));
+  try {
+    const stateDir = path.join(dir, 'state');
+    const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+    // Every key in state first: each savepoint then holds its own full chunks.
+    while ((await h.checkpoint()).keyedEntries < 1000);
+    const a = await h.savepoint('a');
+    const b = await h.savepoint('b');
+    await h.checkpoint();
+    const last = await h.stopWithSavepoint('last');
+    await h.result;
+    assert.deepEqual((await listing(stateDir)).savepoints, ['a', 'b', 'last']);
+
+    const d = await deleteSavepoint(stateDir, 'a');
+    assert.equal(d.id, a.id);
+    assert.equal(d.checkpointDeleted, true);
+    assert.ok(d.chunksDeleted > 0, 'a full savepoint followed by another holds chunks no later checkpoint needs');
+    const after = await listing(stateDir);
+    assert.deepEqual(after.savepoints, ['b', 'last']);
+    assert.ok(!after.ids.includes(a.id));
+    await assert.rejects(run(job, { parallelism: 2, stateDir, resume: { savepoint: 'a' }, onWarning: () => {} }), /no savepoint named 'a'/);
+    // The newest stays, as the checkpoint a resume takes.
+    const n = await deleteSavepoint(stateDir, 'last');
+    assert.deepEqual(n, { name: 'last', id: last.id, checkpointDeleted: false, chunksDeleted: 0 });
+    assert.ok((await listing(stateDir)).ids.includes(last.id));
+    await assert.rejects(deleteSavepoint(stateDir, 'last'), /no savepoint named 'last'/);
+    for (const resume of [{ savepoint: 'b' } as const, 'latest' as const]) {
+      const r = await run(job, { parallelism: 2, stateDir, resume, checkpointIntervalMs: 0, onWarning: () => {} });
+      assert.equal(r.restoredFrom, resume === 'latest' ? last.id : b.id);
+      await r.cancel();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('through a running job: its handle and `sluice savepoint --delete` drop the name, and its retention then takes the checkpoint', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-delete-sp-'));
+  try {
+    const stateDir = path.join(dir, 'state');
+    const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, retainedCheckpoints: 1, onWarning: () => {} });
+    const control = await serveControl(h);
+    try {
+      const x = await h.savepoint('x');
+      const y = await h.savepoint('y');
+      assert.deepEqual(await h.deleteSavepoint('x'), { name: 'x', id: x.id, checkpointDeleted: false, chunksDeleted: 0 });
+      const cli = await exec(process.execPath, [sluice, 'savepoint', stateDir, 'y', '--delete', '--json']);
+      assert.deepEqual(JSON.parse(cli.stdout), { stateDir, deleted: { name: 'y', id: y.id, checkpointDeleted: false, chunksDeleted: 0 }, jobRunning: true });
+      await assert.rejects(h.deleteSavepoint('x'), /no savepoint named 'x'/);
+      const c = await h.checkpoint();
+      // Retention keeps the newest checkpoint only (retainedCheckpoints 1): the two, names gone, went with it.
+      await h.checkpoint();
+      await h.cancel();
+      const after = await listing(stateDir);
+      assert.deepEqual(after.savepoints, []);
+      assert.ok(!after.ids.includes(x.id) && !after.ids.includes(y.id) && !after.ids.includes(c.id), `left: ${after.ids.join(', ')}`);
+    } finally {
+      await control.close();
+    }
+    await assert.rejects(h.deleteSavepoint('x'), /the job has ended: delete the savepoint with deleteSavepoint/);
+    // No job now: the CLI deletes in the directory itself; a name it does not hold is exit 1.
+    const missing = await exec(process.execPath, [sluice, 'savepoint', stateDir, 'nope', '--delete']).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((missing as { code: number }).code, 1);
+    assert.match((missing as { stderr: string }).stderr, /no savepoint named 'nope'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
