@@ -360,10 +360,12 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       if (!options.resume) warnStartingOver(cp.stateDir, warn);
       if (options.resume) {
         restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
+        // A review: resumed, a job that had run to its end said "finished after 0.0s: 0 events" and nothing else.
+        if (restored?.manifest.finished) warn(`checkpoint ${restored.manifest.id} in ${cp.stateDir} is the final one of a run that reached the end of its input: nothing is left to read (its last output is published again, which durable sinks ignore). To run the job again, start over without resuming, or use another state directory`);
         if (restored) {
           // The interval is the run's (or the job's), not the state directory's: a resume that leaves it out takes
           // no more periodic checkpoints, which a killed run would then miss.
-          if (cp.intervalMs === 0) warn(`resuming from checkpoint ${restored.manifest.id} with no checkpoint interval: checkpoints are taken only on request from now on (pass checkpointIntervalMs, or --checkpoint-interval, to keep taking them)`);
+          if (cp.intervalMs === 0 && !restored.manifest.finished) warn(`resuming from checkpoint ${restored.manifest.id} with no checkpoint interval: checkpoints are taken only on request from now on (pass checkpointIntervalMs, or --checkpoint-interval, to keep taking them)`);
           // Fails here, before any thread starts, when the checkpoint cannot fit this job.
           assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
         }

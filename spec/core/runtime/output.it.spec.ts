@@ -440,7 +440,10 @@ test('a resumed job that had already ended: output() is refused, its records are
     const opts = { parallelism: 2, stateDir: join(dir, 'state') };
     const first = await (await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0, interval: 20 }), opts)).result;
     assert.equal(first.collected.out.length, 2000);
-    const h = await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0, interval: 20 }), { ...opts, resume: true });
+    const warnings: string[] = [];
+    const h = await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0, interval: 20 }), { ...opts, resume: true, onWarning: (w) => warnings.push(w) });
+    // A review: it said "finished after 0.0s: 0 events" and nothing else.
+    assert.ok(warnings.some((w) => /^checkpoint \d+ in .* is the final one of a run that reached the end of its input: nothing is left to read/.test(w)), warnings.join(' | '));
     assert.throws(() => h.output('out'), /has ended/);
     // Regression (a review): checkpoint and savepoint requests said "this job does not checkpoint".
     await assert.rejects(h.savepoint('late'), /the job is not running: it had already finished/);
