@@ -144,10 +144,11 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
       const { code, plain } = loadFailure(e);
       log.error({ event: 'job-failed', job, err: failureJson(e) }, 'the job could not start');
       if (plain) return fail(code, `sluice: ${job}: ${(e as Error).message}${await holderOf(e, options.stateDir)}`, e);
-      // With a hint, the stack (Node's module loader's own frames) only hides it: the message's first line says enough.
+      // With a hint, the stack (Node's module loader's own frames) only hides it: the message's first line says enough,
+      // after the hint (a review: Node's "Cannot require() ES Module ... in a cycle" first misled).
       const hint = loadHint(file, e);
-      const what = hint === '' ? formatFailure(e).replace(/^sluice: job failed: /, '') : `${e instanceof Error ? e.name : 'Error'}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
-      return fail(code, `sluice: ${job} could not start:\n${what}${hint}`, e);
+      if (hint !== '') return fail(code, `sluice: ${job} could not start: ${hint}\nsluice: Node's error: ${e instanceof Error ? e.name : 'Error'}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`, e);
+      return fail(code, `sluice: ${job} could not start:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}`, e);
     }
     // A signal that came while the job was loading: cancel now that there is something to cancel.
     if (signal) void handle.cancel().catch(() => undefined);
@@ -336,7 +337,7 @@ async function holderOf(e: unknown, stateDir: string | undefined): Promise<strin
 function loadHint(file: string, e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   if (!/\.tsx?$/.test(file) || !/require\(\)|ES Module|Cannot use import statement|exports is not defined/.test(message)) return '';
-  return '\nsluice: hint: outside a package.json with "type": "module", a .ts file loads as CommonJS: name the job .mts, or add {"type": "module"} to its package.json';
+  return 'outside a package.json with "type": "module", a .ts file loads as CommonJS: name the job .mts, or add {"type": "module"} to its package.json (npm pkg set type=module)';
 }
 
 /** Where a stream keeps the EPIPE handler of the latest run: one per stream, however many runs a process makes. */
