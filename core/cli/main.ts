@@ -3,6 +3,9 @@
 //
 // Exit codes: 0 done (and --help); 1 the work failed; 2 bad usage; 130 / 143 a run stopped by SIGINT / SIGTERM.
 
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runCommand, EXIT_USAGE, type RunCommandOptions } from './run-command.js';
 import { savepointCommand, type SavepointCommandOptions } from './savepoint-command.js';
@@ -43,12 +46,24 @@ function savepointName(value: string): string {
   return value;
 }
 
+/** This package's version: its package.json is above this file (core/cli/ here, dist/core/cli/ when built). */
+function packageVersion(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)), up = 0; up < 4; dir = path.dirname(dir), up++) {
+    const file = path.join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'sluice' && pkg.version !== undefined) return pkg.version;
+  }
+  return 'unknown';
+}
+
 /** Builds the command tree; `argv` is parsed by the caller. */
 export function createProgram(): Command {
   const program = new Command();
   program
     .name('sluice')
     .description('A stateful stream processing engine for Node.js: runs job modules on worker threads.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     // Commander exits 1 on usage errors; 2 is the convention (and what a graph sluice refuses gives). Help: 0.
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));

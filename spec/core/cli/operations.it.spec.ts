@@ -6,7 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,10 +34,10 @@ describe('sluice operations', () => {
 
   test('--help of every command exits 0 and lists its options', { timeout: TIMEOUT }, async () => {
     const expect: [string[], RegExp, string[]][] = [
-      [['--help'], /Usage: sluice/, ['run', 'savepoint', 'inspect']],
+      [['--help'], /Usage: sluice/, ['run', 'savepoint', 'inspect', '--version']],
       [['run', '--help'], /Usage: sluice run \[options\] <job>/, ['--state-dir', '--checkpoint-interval', '--checkpoint-mode', '--checkpoint-timeout', '--tolerable-checkpoint-failures', '--resume', '--from-savepoint',
         '--from-checkpoint', '--allow-non-restored-state', '--metrics-port', '--latency-tracking', '--log-level']],
-      [['savepoint', '--help'], /Usage: sluice savepoint \[options\] <state-dir> \[name\]/, ['--json', '--timeout']],
+      [['savepoint', '--help'], /Usage: sluice savepoint \[options\] <state-dir> \[name\]/, ['--json', '--timeout', '--stop', '--delete']],
       [['inspect', '--help'], /Usage: sluice inspect \[options\] <state-dir>/, ['--checkpoint', '--savepoint', '--keys', '--no-verify', '--json']],
     ];
     for (const [args, usage, flags] of expect) {
@@ -46,6 +46,9 @@ describe('sluice operations', () => {
       assert.match(r.stdout, usage);
       for (const f of flags) assert.ok(r.stdout.includes(f), `${args.join(' ')} lists ${f}`);
     }
+    // A review: --version was an unknown option (exit 2).
+    const v = await sluice(['--version']);
+    assert.deepEqual({ code: v.code, out: v.stdout.trim() }, { code: 0, out: (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version });
   });
 
   test('--checkpoint-timeout and --tolerable-checkpoint-failures 0: a job hung in user code fails, restarts from its last checkpoint and ends', { timeout: TIMEOUT }, async () => {
