@@ -1,50 +1,70 @@
 // Runs on: the main thread. Deleting a savepoint: savepoints are kept until deleted (retention never takes one),
 // and there was no way to (a resource review: a state directory given a savepoint a night grew without bound).
 //
-// The name goes; the checkpoint with it too, chunks it alone held included, unless it is the directory's newest
-// checkpoint (what `--resume` would take: a stop with savepoint's, say), which then stays as a checkpoint like any
-// other until retention replaces it. A job running on the directory holds it open: it drops the name itself
-// (JobHandle.deleteSavepoint, the control socket's 'delete-savepoint'), and its retention removes the checkpoint.
+// The savepoint is the sealed manifest that says so (kind and name), as for a restore: its name record has no
+// checksum, and one damaged would have deleted another checkpoint (a review). The name goes; the checkpoint too,
+// with the chunks only it held, unless it is the checkpoint `--resume` would take (the newest that reads back
+// intact: a stop with savepoint's, say), which stays as a checkpoint like any other until retention replaces it.
+// A job running on the directory holds it open: it drops the name itself (JobHandle.deleteSavepoint, the control
+// socket's 'delete-savepoint'), and its retention removes the checkpoint; this then removes what is left.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { CheckpointStore, StateDirError } from './store.js';
 import { NoCheckpointError } from './restore.js';
-import type { Manifest } from './manifest.js';
+import { chunkRefs, type Manifest } from './manifest.js';
 
 export interface DeletedSavepoint {
   readonly name: string;
-  /** Its checkpoint (undefined: its name record was damaged). */
+  /** Its checkpoint (undefined: no manifest is that savepoint; only a name record was there). */
   readonly id: number | undefined;
-  /** The checkpoint went too (false: it is the newest, kept as a checkpoint, or a running job's retention decides). */
+  /** The checkpoint went too (false: it is what a resume takes, or a running job's retention decides). */
   readonly checkpointDeleted: boolean;
   /** Chunks deleted with it. */
   readonly chunksDeleted: number;
+  /** Checkpoints that could not be read: chunks they might refer to were kept (none deleted then). */
+  readonly unreadable: readonly number[];
 }
 
 /** Deletes savepoint `name` of a state directory no job is running on. */
 export async function deleteSavepoint(stateDir: string, name: string): Promise<DeletedSavepoint> {
-  if (!existsSync(stateDir)) throw new StateDirError(`no state directory ${stateDir}`);
+  if (!existsSync(stateDir) || !statSync(stateDir).isDirectory()) throw new StateDirError(`no state directory ${stateDir}`);
+  // Opening creates a database in any directory: refuse one that holds none (a review: a typo wrote one into '.').
+  if (!existsSync(path.join(stateDir, 'CURRENT'))) throw new StateDirError(`${stateDir} is not a sluice state directory (it holds no LevelDB database)`);
   const store = await CheckpointStore.open(stateDir);
   try {
     const record = (await store.savepoints()).find((s) => s.name === name);
-    if (record === undefined) throw new NoCheckpointError(`no savepoint named '${name}' in ${stateDir}`);
     const ids = await store.manifestIds();
-    const id = record.id;
-    if (id === undefined || id === ids[0] || !ids.includes(id) || (await store.savepoints()).some((s) => s.name !== name && s.id === id)) {
-      await store.deleteSavepointName(name);
-      return { name, id, checkpointDeleted: false, chunksDeleted: 0 };
+    const manifests = new Map<number, Manifest>();
+    const unreadable: number[] = [];
+    for (const id of ids) {
+      try { manifests.set(id, await store.readManifest(id)); } catch { unreadable.push(id); }
     }
-    // Chunks go only when every other manifest can be read: one that cannot might refer to them.
-    const keep: Manifest[] = [];
-    let readable = true;
-    for (const other of ids) {
-      if (other === id) continue;
-      try { keep.push(await store.readManifest(other)); } catch { readable = false; }
-    }
-    await store.deleteManifests([id]);
-    const chunksDeleted = readable ? await store.collectGarbage(keep, (await store.maxId()) + 1) : 0;
-    return { name, id, checkpointDeleted: true, chunksDeleted };
+    const targets = [...manifests.values()].filter((m) => m.kind === 'savepoint' && m.name === name).map((m) => m.id);
+    if (record === undefined && targets.length === 0) throw new NoCheckpointError(`no savepoint named '${name}' in ${stateDir}`);
+    const resumed = await resumeTarget(store, ids);
+    const gone = targets.filter((id) => id !== resumed);
+    if (record !== undefined) await store.deleteSavepointName(name);
+    await store.deleteManifests(gone);
+    // Chunks go only when every other manifest could be read: one that cannot might refer to them.
+    const keep = [...manifests.values()].filter((m) => !gone.includes(m.id));
+    const chunksDeleted = gone.length > 0 && unreadable.length === 0 ? await store.collectGarbage(keep, (await store.maxId()) + 1) : 0;
+    return { name, id: targets[0], checkpointDeleted: gone.length > 0, chunksDeleted, unreadable };
   } finally {
     await store.close();
   }
+}
+
+/** The checkpoint a resume takes: the newest whose manifest and chunks read back intact (undefined: none). */
+async function resumeTarget(store: CheckpointStore, ids: readonly number[]): Promise<number | undefined> {
+  for (const id of ids) {
+    try {
+      const m = await store.readManifest(id);
+      for (const ref of new Map(chunkRefs(m).map((r) => [r.key, r])).values()) await store.getChunk(id, ref);
+      return id;
+    } catch {
+      // Corrupt: a resume passes it by too.
+    }
+  }
+  return undefined;
 }

@@ -163,14 +163,20 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
   const bar = verifyChunks && total > 0 ? progress('verifying chunks:') : undefined;
   let checked = 0;
   const verified = new Set<string>();
+  const records = await store.savepoints();
   for (const m of manifests) {
     const problem = verifyChunks ? await verify(store, m, verified, () => { checked++; bar?.update(checked, total, `${checked}/${total}`); }) : null;
-    rows.push(rowOf(m, verifyChunks ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem));
+    const row = rowOf(m, verifyChunks ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem);
+    // A savepoint whose name was deleted (kept as what a resume takes, or until a running job's retention takes it)
+    // is a checkpoint like any other now (a review: listed as the savepoint still). One whose name record points
+    // elsewhere (damaged: dirProblems says so) stays the savepoint it is.
+    if (m.kind === 'savepoint' && !records.some((r) => r.name === m.name)) rows.push({ ...row, kind: 'checkpoint', name: null });
+    else rows.push(row);
   }
   bar?.end();
   // Savepoint names whose manifest is gone.
   const ids = new Set(rows.map((r) => r.id));
-  for (const s of await store.savepoints()) {
+  for (const s of records) {
     // A damaged name record (not an id) is one of dirProblems'.
     if (s.id !== undefined && !ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
   }

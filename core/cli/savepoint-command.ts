@@ -3,11 +3,12 @@
 // control socket, and prints what was written. With --delete, deletes one: through the job running there, or in
 // the directory itself when none is.
 //
-// Exit codes: 0 the savepoint completed (or was deleted); 1 no job runs there, or it could not take the savepoint
-// (or there is no such savepoint); 2 bad usage.
+// Exit codes: 0 the savepoint completed (or was deleted); 1 no job runs there, or it could not take the savepoint;
+// 2 bad usage, or (--delete) no such savepoint or state directory.
 
 import { NoJobRunningError, requestControl } from '../runtime/control-server.js';
 import { deleteSavepoint, type DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
+import { StateDirError } from '../checkpoint/store.js';
 import { bytes } from './status.js';
 
 export interface SavepointCommandOptions {
@@ -40,10 +41,7 @@ export async function savepointCommand(stateDir: string, name: string | undefine
     }
     return 0;
   } catch (e) {
-    const err = e as Error;
-    process.stderr.write(`sluice savepoint: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ stateDir, error: { name: err.name, message: err.message } })}\n`);
-    return 1;
+    return failed(stateDir, e, opts, 1);
   }
 }
 
@@ -62,20 +60,33 @@ async function deleteCommand(stateDir: string, name: string | undefined, opts: S
     } catch (e) {
       if (!(e instanceof NoJobRunningError)) throw e;
       running = false;
-      d = await deleteSavepoint(stateDir, name);
+      try {
+        d = await deleteSavepoint(stateDir, name);
+      } catch (e2) {
+        // No control socket answers, yet the directory is held: an embedded job that serves none.
+        if (e2 instanceof StateDirError && /in use/.test(e2.message)) throw new StateDirError(`${stateDir} is held by a running job that serves no control socket (an embedded job without serveControl?): delete the savepoint through its handle (deleteSavepoint), or stop the job first`);
+        throw e2;
+      }
     }
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ stateDir, deleted: { ...d, id: d.id ?? null }, jobRunning: running })}\n`);
     } else {
-      const cp = d.id === undefined ? 'its name record was damaged' : d.checkpointDeleted ? `checkpoint ${d.id} too, and ${d.chunksDeleted} chunks only it held`
-        : running ? `checkpoint ${d.id} goes with the running job's retention, like any other` : `checkpoint ${d.id} stays as the newest checkpoint (what --resume takes)`;
+      const cp = d.id === undefined ? 'no checkpoint was that savepoint (its name record was damaged)'
+        : d.checkpointDeleted ? `checkpoint ${d.id} too, ${d.unreadable.length > 0 ? `its chunks kept (checkpoint ${d.unreadable.join(', ')} could not be read, and might need them)` : `and ${d.chunksDeleted} chunks only it held`}`
+          : running ? `checkpoint ${d.id} goes with the running job's retention, like any other` : `checkpoint ${d.id} stays as the checkpoint --resume takes`;
       process.stdout.write(`savepoint '${name}' deleted: ${cp}\n`);
     }
     return 0;
   } catch (e) {
-    const err = e as Error;
-    process.stderr.write(`sluice savepoint: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ stateDir, error: { name: err.name, message: err.message } })}\n`);
-    return 1;
+    // By name: the job's answer comes back as a plain Error of that name.
+    const name = (e as Error).name;
+    return failed(stateDir, e, opts, name === 'NoCheckpointError' || (name === 'StateDirError' && /not a sluice state directory|^no state directory/.test((e as Error).message)) ? 2 : 1);
   }
+}
+
+function failed(stateDir: string, e: unknown, opts: SavepointCommandOptions, code: number): number {
+  const err = e as Error;
+  process.stderr.write(`sluice savepoint: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ stateDir, error: { name: err.name, message: err.message } })}\n`);
+  return code;
 }

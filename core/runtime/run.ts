@@ -584,7 +584,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       const record = (await store.savepoints()).find((s) => s.name === name);
       if (record === undefined) throw new NoCheckpointError(`no savepoint named '${name}' in ${store.dir}`);
       await store.deleteSavepointName(name);
-      return { name, id: record.id, checkpointDeleted: false, chunksDeleted: 0 };
+      return { name, id: record.id, checkpointDeleted: false, chunksDeleted: 0, unreadable: [] };
     },
     async cancel() {
       cancelled = true;

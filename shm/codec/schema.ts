@@ -15,8 +15,9 @@ export const FIELD_TYPES = ['i32', 'u32', 'i64', 'f64', 'f32', 'bool', 'timestam
 /**
  * - 'i32' / 'u32': integers in the 32-bit signed / unsigned range.
  * - 'i64': a safe integer (|v| <= 2^53 - 1), stored as 64 bits; JS numbers cannot hold more exactly.
- * - 'f64': any number, NaN and ±Infinity included. 'f32': any number, rounded to the nearest float32
- *   on encode (as a Float32Array store does), so values outside float32 precision do not round-trip.
+ * - 'f64': any number, NaN and ±Infinity included. 'f32': NaN, ±Infinity, or a finite number within
+ *   float32's range, rounded to the nearest float32 on encode (as a Float32Array store does), so values outside
+ *   float32 precision do not round-trip; a finite number beyond the range is refused (it would become Infinity).
  * - 'bool': true / false.
  * - 'timestamp': epoch milliseconds as a safe integer, stored like 'i64'.
  * - 'string': any string, stored as UTF-8; lone surrogates are stored as U+FFFD.

@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { deleteSavepoint, run, serveControl } from '../../../core/index.js';
-import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
+import { inspectDir } from '../../../core/cli/inspect.js';
 
 const exec = promisify(execFile);
 const job = new URL('./jobs/keyed-counts.ts', import.meta.url);
@@ -36,29 +37,57 @@ test('with no job on the directory, a savepoint and the chunks only it held go; 
     while ((await h.checkpoint()).keyedEntries < 1000);
     const a = await h.savepoint('a');
     const b = await h.savepoint('b');
-    await h.checkpoint();
+    const plain = await h.checkpoint();
     const last = await h.stopWithSavepoint('last');
     await h.result;
     assert.deepEqual((await listing(stateDir)).savepoints, ['a', 'b', 'last']);
 
+    // Regression (a review): a damaged name record of 'a' naming a plain checkpoint had that checkpoint deleted. The
+    // sealed manifest that is savepoint 'a' decides.
+    const raw = await CheckpointStore.open(stateDir);
+    try {
+      await raw.rawPut('s/a', Buffer.from(String(plain.id)));
+      assert.ok(await raw.rawGet(`m/${pad(plain.id)}`));
+    } finally {
+      await raw.close();
+    }
     const d = await deleteSavepoint(stateDir, 'a');
     assert.equal(d.id, a.id);
+    assert.ok((await listing(stateDir)).ids.includes(plain.id), 'the checkpoint the damaged record named stays');
     assert.equal(d.checkpointDeleted, true);
     assert.ok(d.chunksDeleted > 0, 'a full savepoint followed by another holds chunks no later checkpoint needs');
     const after = await listing(stateDir);
     assert.deepEqual(after.savepoints, ['b', 'last']);
     assert.ok(!after.ids.includes(a.id));
     await assert.rejects(run(job, { parallelism: 2, stateDir, resume: { savepoint: 'a' }, onWarning: () => {} }), /no savepoint named 'a'/);
-    // The newest stays, as the checkpoint a resume takes.
+    // The newest stays, as the checkpoint a resume takes; inspect lists it as a checkpoint now (a review: as the
+    // savepoint still).
     const n = await deleteSavepoint(stateDir, 'last');
-    assert.deepEqual(n, { name: 'last', id: last.id, checkpointDeleted: false, chunksDeleted: 0 });
+    assert.deepEqual(n, { name: 'last', id: last.id, checkpointDeleted: false, chunksDeleted: 0, unreadable: [] });
     assert.ok((await listing(stateDir)).ids.includes(last.id));
-    await assert.rejects(deleteSavepoint(stateDir, 'last'), /no savepoint named 'last'/);
+    assert.deepEqual(await deleteSavepoint(stateDir, 'last'), n, 'deleting it again says the same');
+    const store = await CheckpointStore.open(stateDir);
+    try {
+      const row = (await inspectDir(store, false)).find((r) => r.id === last.id)!;
+      assert.deepEqual([row.kind, row.name], ['checkpoint', null]);
+    } finally {
+      await store.close();
+    }
     for (const resume of [{ savepoint: 'b' } as const, 'latest' as const]) {
       const r = await run(job, { parallelism: 2, stateDir, resume, checkpointIntervalMs: 0, onWarning: () => {} });
       assert.equal(r.restoredFrom, resume === 'latest' ? last.id : b.id);
       await r.cancel();
     }
+    // What a resume takes is the newest checkpoint that reads back intact (a review: the newest alone was kept, and
+    // with newer ones corrupt the one a resume takes went).
+    const damage = await CheckpointStore.open(stateDir);
+    const newer = (await damage.manifestIds()).filter((id) => id > b.id);
+    try {
+      for (const id of newer) await damage.rawPut(`m/${pad(id)}`, Buffer.from('damaged'));
+    } finally {
+      await damage.close();
+    }
+    assert.deepEqual(await deleteSavepoint(stateDir, 'b'), { name: 'b', id: b.id, checkpointDeleted: false, chunksDeleted: 0, unreadable: newer });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -73,9 +102,9 @@ test('through a running job: its handle and `sluice savepoint --delete` drop the
     try {
       const x = await h.savepoint('x');
       const y = await h.savepoint('y');
-      assert.deepEqual(await h.deleteSavepoint('x'), { name: 'x', id: x.id, checkpointDeleted: false, chunksDeleted: 0 });
+      assert.deepEqual(await h.deleteSavepoint('x'), { name: 'x', id: x.id, checkpointDeleted: false, chunksDeleted: 0, unreadable: [] });
       const cli = await exec(process.execPath, [sluice, 'savepoint', stateDir, 'y', '--delete', '--json']);
-      assert.deepEqual(JSON.parse(cli.stdout), { stateDir, deleted: { name: 'y', id: y.id, checkpointDeleted: false, chunksDeleted: 0 }, jobRunning: true });
+      assert.deepEqual(JSON.parse(cli.stdout), { stateDir, deleted: { name: 'y', id: y.id, checkpointDeleted: false, chunksDeleted: 0, unreadable: [] }, jobRunning: true });
       await assert.rejects(h.deleteSavepoint('x'), /no savepoint named 'x'/);
       const c = await h.checkpoint();
       // Retention keeps the newest checkpoint only (retainedCheckpoints 1): the two, names gone, went with it.
@@ -88,10 +117,17 @@ test('through a running job: its handle and `sluice savepoint --delete` drop the
       await control.close();
     }
     await assert.rejects(h.deleteSavepoint('x'), /the job has ended: delete the savepoint with deleteSavepoint/);
-    // No job now: the CLI deletes in the directory itself; a name it does not hold is exit 1.
+    // No job now: the CLI deletes in the directory itself; a name it does not hold is exit 2, as for run (README).
     const missing = await exec(process.execPath, [sluice, 'savepoint', stateDir, 'nope', '--delete']).catch((e: { code: number; stderr: string }) => e);
-    assert.equal((missing as { code: number }).code, 1);
+    assert.equal((missing as { code: number }).code, 2);
     assert.match((missing as { stderr: string }).stderr, /no savepoint named 'nope'/);
+    // A directory that is no state directory is refused, and left as it was (a review: a database was made in it).
+    const foreign = path.join(dir, 'foreign');
+    mkdirSync(foreign);
+    const refused = await exec(process.execPath, [sluice, 'savepoint', foreign, 'x', '--delete']).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((refused as { code: number }).code, 2);
+    assert.match((refused as { stderr: string }).stderr, /is not a sluice state directory/);
+    assert.deepEqual(readdirSync(foreign), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
