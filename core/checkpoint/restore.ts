@@ -246,10 +246,12 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
         if (keyed.length > 0) slot(at.task, s, uid).keyed = keyed;
       }
     }
-    if (op.operatorState) {
+    if (op.operatorState && (op.kind !== 'timestamps' || at.kind === 'timestamps')) {
       const parts = op.operatorState.parts.map((ref) => (ref ? packr().unpack(c.chunks.get(ref.key)!) as unknown[] : []));
       if (op.operatorState.redistribute === 'broadcast') {
         for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts[0] ?? [];
+      } else if (op.operatorState.redistribute === 'union') {
+        for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts.flat();
       } else {
         // Each old subtask's part whole, in order, to one new subtask (at the same parallelism, its own): dealt
         // item by item, an ordered asyncMap's in-flight inputs were re-issued on two subtasks at once, and came out
@@ -317,5 +319,8 @@ function headsTask(graph: LogicalGraph, plan: PhysicalPlan, task: number, uid: s
 
 function hasState(m: Manifest, uid: string): boolean {
   const op = m.operators[uid];
+  // A watermark assigner's state is where event time had got to: a hint, dropped without a word when the assigner
+  // is gone or its uid is another operator's now (which must not read it).
+  if (op?.kind === 'timestamps' && !(uid in m.sources)) return false;
   return uid in m.sources || (op !== undefined && (Object.keys(op.keyGroups ?? {}).length > 0 || (op.operatorState?.parts.some((p) => p !== null) ?? false)));
 }

@@ -22,7 +22,9 @@ export type Redistribution =
   /** Items of every old subtask, dealt round-robin to the new ones (Flink's list state). */
   | 'split'
   /** Every new subtask gets the items of old subtask 0: state that is identical everywhere (broadcast state). */
-  | 'broadcast';
+  | 'broadcast'
+  /** Every new subtask gets the items of every old subtask (Flink's union list state). */
+  | 'union';
 
 export interface OperatorSnapshot {
   /** Keyed state: the groups that changed since the last checkpoint (all groups when `full`). */

@@ -9,6 +9,7 @@
 
 import { Operator, type Downstream } from '../operators/operator.js';
 import type { TaskContext } from '../operators/task-context.js';
+import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { EVENT_TIME_RANGE, MAX_WATERMARK, MIN_WATERMARK, inEventTimeRange } from './watermark.js';
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from './watermark-strategy.js';
 
@@ -17,6 +18,8 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   private readonly assign: ((event: T, recordTimestamp: number | undefined) => number) | undefined;
   private readonly idleTimeoutMs: number | undefined;
   private current = MIN_WATERMARK;
+  /** Restored: `current` came from the checkpoint and has not been sent on yet (the first interval sends it). */
+  private restoredUnsent = false;
   private nextEmit: number;
   private isIdle = false;
   /**
@@ -78,6 +81,11 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   emitWatermark(watermark: number): void {
     if (!(watermark > this.current)) return;
     this.current = Math.min(Math.floor(watermark), MAX_WATERMARK);
+    this.restoredUnsent = false;
+    this.send();
+  }
+
+  private send(): void {
     const ctx = this.ctx;
     ctx.emittedWatermark = this.current;
     const above = ctx.watermark;
@@ -108,6 +116,10 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   override onProcessingTime(now: number): void {
     if (now < this.nextEmit) return;
     this.nextEmit = now + this.intervalMs;
+    if (this.restoredUnsent) {
+      this.restoredUnsent = false;
+      this.send();
+    }
     if (this.idleTimeoutMs !== undefined && this.idleFor() >= this.idleTimeoutMs) {
       // Idle: no periodic watermark (as Flink's WatermarksWithIdleness). A generator that moves on without
       // records would otherwise wake the stream downstream (any watermark marks an input active again) while
@@ -141,6 +153,26 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     this.probe.value = this.current;
     try { this.generator.onPeriodicEmit(this.probe); } catch (e) { this.fail(e); }
     return this.probe.value;
+  }
+
+  /**
+   * The watermark it had sent on, for a restore: its generator starts over (user code, no state of its own), and a
+   * stream whose source has nothing left after a restore never moved event time again (an alignment review: windows
+   * a failure-free run fired waited for new input). Every old subtask's, since a source's splits may move.
+   */
+  override snapshotState(): OperatorSnapshot | undefined {
+    // The minimum too (a subtask with no watermark yet holds the rest back); none once ended (it holds nothing).
+    if (this.current >= MAX_WATERMARK) return undefined;
+    return { operator: [this.current], redistribute: 'union' };
+  }
+
+  /** Starts at the lowest of the old subtasks' watermarks, and sends it on at the first interval. */
+  override restoreState(state: OperatorRestore): void {
+    const old = state.operator.filter((w): w is number => typeof w === 'number');
+    const lowest = Math.min(...old);
+    if (old.length === 0 || lowest <= MIN_WATERMARK) return;
+    this.current = lowest;
+    this.restoredUnsent = true;
   }
 
   override finish(): void {

@@ -54,7 +54,8 @@ export class WatermarkValve {
     if (this.ended[i] === 1 || (this.idle[i] === 1) === idle) return;
     this.idle[i] = idle ? 1 : 0;
     if (idle) {
-      const heldMin = this.wm[i] === this.last;
+      // At or below: after a restore (startAt) an input may not have caught up with the task yet.
+      const heldMin = this.wm[i]! <= this.last;
       this.aligned[i] = 0;
       this.advance();
       // The last input holding event time back went idle, and nothing active is left to move it: go to the

@@ -76,3 +76,30 @@ test('a source back from idleness through a union: none of its records is late, 
     }
   }
 });
+
+// Regression (an alignment review): a watermark assigner's generator starts over after a restore, and a source with
+// nothing left never moved event time again: unioned with another, both idle, the windows a failure-free run fires
+// (once both go idle, event time goes to the highest either reached) never fired. The assigner now restores the
+// watermark it had sent on (the lowest of its old subtasks') and sends it again.
+test('idle sources resumed with nothing left to read still close the windows their watermarks had reached', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-restore-'));
+  try {
+    const stateDir = join(dir, 'state');
+    const job = (phase: string): URL => new URL(`./jobs/idle-union-restore.ts?${new URLSearchParams({ dir, phase })}`, import.meta.url);
+    const h = await run(job('before'), { parallelism: 1, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+    while (!existsSync(join(dir, 'a-done')) || !existsSync(join(dir, 'b-done'))) await new Promise((r) => setTimeout(r, 5));
+    await h.stopWithSavepoint('sp');
+    await h.result;
+    const resumed = await run<{ windows: [number, number][] }>(job('after'), { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, checkpointIntervalMs: 50, onWarning: () => {} });
+    const got: [number, number][] = [];
+    // Waits for the windows (never a fixed sleep); without the fix they never come, and the test times out.
+    for await (const w of resumed.output('windows')) {
+      got.push(w);
+      if (got.length === 4) break;
+    }
+    await resumed.cancel();
+    assert.deepEqual(got.sort((x, y) => x[0] - y[0]), [[0, 200], [1000, 100], [2000, 100], [3000, 100]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
