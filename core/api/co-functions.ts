@@ -3,7 +3,7 @@
 // (a keyed or plain stream reading the broadcast state a broadcast stream writes).
 
 import type { Key } from '../graph/key-groups.js';
-import type { Collector, KeyedContext, OnTimerContext } from './functions.js';
+import type { Collector, KeyedContext, NotPromise, OnTimerContext, Sync } from './functions.js';
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from './broadcast-state.js';
 import type { OutputTag } from './output-tag.js';
 import type { KeyedStateStore } from './state.js';
@@ -11,16 +11,16 @@ import type { KeyedStateStore } from './state.js';
 /** Two keyed inputs, one key space: both sides' records of a key meet on one subtask, with its state and timers. */
 export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
   /** Once per parallel instance, before the first record or timer. */
-  open?(ctx: KeyedContext<K>): void;
-  processElement1(value: I1, ctx: KeyedContext<K>, out: Collector<O>): void;
-  processElement2(value: I2, ctx: KeyedContext<K>, out: Collector<O>): void;
-  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): void;
+  open?(ctx: KeyedContext<K>): Sync;
+  processElement1(value: I1, ctx: KeyedContext<K>, out: Collector<O>): Sync;
+  processElement2(value: I2, ctx: KeyedContext<K>, out: Collector<O>): Sync;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<O>): Sync;
 }
 
 /** Flink's CoMapFunction: one function per input, one output type. */
 export interface CoMapFunction<I1, I2, O> {
-  map1(value: I1): O;
-  map2(value: I2): O;
+  map1(value: I1): O & NotPromise<O>;
+  map2(value: I2): O & NotPromise<O>;
 }
 
 /** Flink's CoFlatMapFunction: per input, outputs returned (any iterable) or emitted through `out`. */
@@ -32,7 +32,7 @@ export interface CoFlatMapFunction<I1, I2, O> {
 /** A CoMapFunction over two keyed inputs: `ctx` is the key's state (shared by both inputs) and timers. */
 export interface KeyedCoMapFunction<K extends Key, I1, I2, O> {
   /** Once per parallel instance, before the first record. */
-  open?(ctx: KeyedContext<K>): void;
+  open?(ctx: KeyedContext<K>): Sync;
   map1(value: I1, ctx: KeyedContext<K>): O;
   map2(value: I2, ctx: KeyedContext<K>): O;
 }
@@ -40,7 +40,7 @@ export interface KeyedCoMapFunction<K extends Key, I1, I2, O> {
 /** A CoFlatMapFunction over two keyed inputs (Flink's `connect(...).keyBy(...).flatMap(RichCoFlatMapFunction)`). */
 export interface KeyedCoFlatMapFunction<K extends Key, I1, I2, O> {
   /** Once per parallel instance, before the first record. */
-  open?(ctx: KeyedContext<K>): void;
+  open?(ctx: KeyedContext<K>): Sync;
   flatMap1(value: I1, out: Collector<O>, ctx: KeyedContext<K>): Iterable<O> | void;
   flatMap2(value: I2, out: Collector<O>, ctx: KeyedContext<K>): Iterable<O> | void;
 }
@@ -83,10 +83,10 @@ export interface BroadcastContext<K extends Key = Key> extends BroadcastProcessC
 
 export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {
   /** Once per parallel instance, before the first record or timer (declare keyed state handles here). */
-  open?(ctx: KeyedContext<K>): void;
-  processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
-  processBroadcastElement(value: B, ctx: BroadcastContext<K>, out: Collector<O>): void;
-  onTimer?(timestamp: number, ctx: OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out: Collector<O>): void;
+  open?(ctx: KeyedContext<K>): Sync;
+  processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: Collector<O>): Sync;
+  processBroadcastElement(value: B, ctx: BroadcastContext<K>, out: Collector<O>): Sync;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out: Collector<O>): Sync;
 }
 
 /**
@@ -96,7 +96,7 @@ export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {
  */
 export interface BroadcastProcessFunction<IN, B, O> {
   /** Once per parallel instance, before the first record (after a restore): set up caches here. */
-  open?(ctx: { readonly subtask: number }): void;
-  processElement(value: IN, ctx: ReadOnlyBroadcastProcessContext, out: Collector<O>): void;
-  processBroadcastElement(value: B, ctx: BroadcastProcessContext, out: Collector<O>): void;
+  open?(ctx: { readonly subtask: number }): Sync;
+  processElement(value: IN, ctx: ReadOnlyBroadcastProcessContext, out: Collector<O>): Sync;
+  processBroadcastElement(value: B, ctx: BroadcastProcessContext, out: Collector<O>): Sync;
 }

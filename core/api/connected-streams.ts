@@ -8,7 +8,7 @@
 import { afterOperators, JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
-import type { KeySelector, OutputTypeHint } from './functions.js';
+import type { KeySelector, MapFunction, OutputTypeHint } from './functions.js';
 import type { Collector } from './functions.js';
 import type {
   CoFlatMapFunction, CoMapFunction, KeyedCoFlatMapFunction, KeyedCoMapFunction, KeyedCoProcessFunction,
@@ -31,10 +31,10 @@ export class ConnectedStreams<A, B> {
 
   /** Each input through its own function, into one stream (Flink's CoMap): `map({ map1, map2 })` or `map(f1, f2)`. */
   map<R>(fn: CoMapFunction<A, B, R>): DataStream<R>;
-  map<R>(fn1: (value: A) => R, fn2: (value: B) => R): DataStream<R>;
-  map<R>(fn: CoMapFunction<A, B, R> | ((value: A) => R), fn2?: (value: B) => R): DataStream<R> {
+  map<R>(fn1: MapFunction<A, R>, fn2: MapFunction<B, R>): DataStream<R>;
+  map<R>(fn: CoMapFunction<A, B, R> | MapFunction<A, R>, fn2?: MapFunction<B, R>): DataStream<R> {
     const [f1, f2] = pair(fn, fn2, `map${this.where}`, 'map1', 'map2');
-    return this.first.map(f1 as (value: A) => R).union(this.second.map(f2 as (value: B) => R));
+    return this.first.map(f1 as MapFunction<A, R>).union(this.second.map(f2 as MapFunction<B, R>));
   }
 
   /** Each input through its own flat-map function, into one stream (Flink's CoFlatMap). */

@@ -28,7 +28,7 @@ import { JoinedStreams, type CoGroupedStreams } from './joined-streams.js';
 import { IntervalJoin } from './interval-join.js';
 import { DEAD_LETTERS_ID, ERROR_POLICIES, type DeadLetter, type ErrorPolicy } from './dead-letters.js';
 import { stateSchemaFields, stateSchemaFingerprint } from '../state/typed-state-table.js';
-import type { FieldDef, RecordSchema } from '../../shm/codec/schema.js';
+import type { FieldDef, Infer, RecordSchema } from '../../shm/codec/schema.js';
 import { asyncMapFingerprint, checkAsyncMapOptions, type AsyncMapFunction, type AsyncMapOptions } from './async-map.js';
 
 /** `after`: the operator the call follows, so the error says where in the job it is. */
@@ -329,7 +329,7 @@ function checkProcessFunction(fn: unknown, after: string): void {
   }
 }
 
-export interface ReduceOptions<T> {
+export interface ReduceOptions<T, S extends RecordSchema<T> = RecordSchema<T>> {
   /**
    * The accumulator's record schema (recordSchema({ ... }), required fields only). The keyed state then keeps
    * each field in a typed column, one row per key, instead of an object per key: far less for the garbage
@@ -338,8 +338,14 @@ export interface ReduceOptions<T> {
    * the operator's error policy. Checkpoints are the same bytes either way: a job can add or drop the schema and
    * resume.
    */
-  stateSchema?: RecordSchema<T>;
+  stateSchema?: S & StateSchemaFits<T, S>;
 }
+
+/**
+ * A stateSchema must declare no field the accumulator type lacks or has optional (a review: one with an extra field
+ * compiled, and every accumulator then went to the error policy). RecordSchema alone checks one way only.
+ */
+export type StateSchemaFits<T, S> = [T] extends [Infer<S>] ? unknown : { readonly 'the stateSchema declares a field the accumulator type does not have, or has as optional': never };
 
 /** @internal What a reduce node carries to its operator. */
 export interface ReduceSpec {
@@ -426,7 +432,7 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
    * Rolling reduce: emits the updated accumulator of the record's key for every record. With `stateSchema`, the
    * accumulators live in typed columns (ReduceOptions).
    */
-  reduce(fn: ReduceFunction<T>, options: ReduceOptions<T> = {}): DataStream<T> {
+  reduce<S extends RecordSchema<T> = RecordSchema<T>>(fn: ReduceFunction<T>, options: ReduceOptions<T, S> = {}): DataStream<T> {
     requireFunction(fn, 'reduce', this.node.name);
     if (options.stateSchema === undefined) return new DataStream<T>(this.graph, this.graph.add({ kind: 'reduce', inputs: [this.edge()], fn }));
     const fields = stateSchemaFields(options.stateSchema, 'reduce');

@@ -4,12 +4,25 @@ import type { Key } from '../graph/key-groups.js';
 import type { KeyedStateStore, StateOptions, ValueState } from './state.js';
 import type { OutputTag } from './output-tag.js';
 
-export type MapFunction<T, R> = (value: T) => R;
+/**
+ * A map runs synchronously: a function returning a promise is refused at compile time with this message (a review:
+ * `map(async ...)` compiled, and its promises then failed to cross threads). asyncMap takes those.
+ */
+export type NotPromise<R> = R extends PromiseLike<unknown> ? 'map runs synchronously: use asyncMap for a function that returns a promise' : unknown;
+
+export type MapFunction<T, R> = (value: T) => R & NotPromise<R>;
 export type FilterFunction<T> = (value: T) => boolean;
 /** Returns the outputs for one input (any iterable, e.g. an array), or emits them through `out`. */
 export type FlatMapFunction<T, R> = (value: T, out: Collector<R>) => Iterable<R> | void;
 export type KeySelector<T, K extends Key> = (value: T) => K;
 export type ReduceFunction<T> = (accumulator: T, value: T) => T;
+
+/**
+ * What a callback the engine calls record by record returns: nothing. Not `void` alone, which takes any function,
+ * an async one too (a Promise is assignable to `void`): an async process function compiled, then ran what followed
+ * its first `await` under the next record's key (a review). A function declared `: void` still fits.
+ */
+export type Sync = void | undefined;
 
 export interface Collector<T> {
   collect(value: T): void;
@@ -18,11 +31,11 @@ export interface Collector<T> {
 /**
  * The default output type of a function that emits through `out` (process, window functions, flatMap): TypeScript
  * does not infer a type from calls to `out.collect`, so without a type argument or an annotated `out` the output
- * type is this string, and the compiler's error on `out.collect(x)` reads as its fix (a plain default of `never`
- * gave "not assignable to parameter of type 'never'"). A function passed with its type (generic code included)
- * infers R as usual.
+ * type is this (an object whose one key is the message), and the compiler's error on `out.collect(x)` reads as its
+ * fix (a plain default of `never` gave "not assignable to parameter of type 'never'"). Not a string: a stream of it
+ * took string methods (a review). A function passed with its type (generic code included) infers R as usual.
  */
-export type OutputTypeHint = 'the output type cannot be inferred from out.collect: name it (process<R>(...), aggregate<ACC, V, R>(...)) or annotate the parameter (out: Collector<R>)';
+export type OutputTypeHint = { readonly 'the output type cannot be inferred from out.collect: name it (process<R>(...), aggregate<ACC, V, R>(...)) or annotate the parameter (out: Collector<R>)': never };
 
 /** Timers of the current key. Event time is the watermark; processing time is the wall clock (Date.now()). */
 export interface TimerService {
@@ -53,11 +66,11 @@ export interface ProcessContext {
  */
 export interface ProcessHandler<T, R> {
   /** Once per parallel instance, before the first record. */
-  open?(ctx: ProcessContext): void;
-  processElement(value: T, ctx: ProcessContext, out: Collector<R>): void;
+  open?(ctx: ProcessContext): Sync;
+  processElement(value: T, ctx: ProcessContext, out: Collector<R>): Sync;
 }
 
-export type ProcessFunction<T, R> = ((value: T, ctx: ProcessContext, out: Collector<R>) => void) | ProcessHandler<T, R>;
+export type ProcessFunction<T, R> = ((value: T, ctx: ProcessContext, out: Collector<R>) => Sync) | ProcessHandler<T, R>;
 
 export interface KeyedContext<K> extends KeyedStateStore, ProcessContext {
   /** The key of the record (or timer) being processed. */
@@ -74,11 +87,11 @@ export interface OnTimerContext<K> extends KeyedContext<K> {
 /** A keyed process function as an object: per-record logic plus timer callbacks. */
 export interface KeyedProcessHandler<K extends Key, T, R> {
   /** Once per parallel instance, before the first record (declare state handles here if you like). */
-  open?(ctx: KeyedContext<K>): void;
-  processElement(value: T, ctx: KeyedContext<K>, out: Collector<R>): void;
-  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<R>): void;
+  open?(ctx: KeyedContext<K>): Sync;
+  processElement(value: T, ctx: KeyedContext<K>, out: Collector<R>): Sync;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<R>): Sync;
 }
 
 export type KeyedProcessFunction<K extends Key, T, R> =
-  | ((value: T, ctx: KeyedContext<K>, out: Collector<R>) => void)
+  | ((value: T, ctx: KeyedContext<K>, out: Collector<R>) => Sync)
   | KeyedProcessHandler<K, T, R>;

@@ -5,8 +5,11 @@
 import { JobDefinitionError } from './errors.js';
 
 export class OutputTag<T> {
-  /** Phantom: carries the element type. */
-  declare readonly __type?: T;
+  /**
+   * Phantom: carries the element type, both ways (a review: a plain `T` let a tag of a narrower type take late
+   * records, read back as that type, and a wider one send other values to readers of the narrower).
+   */
+  declare readonly __type?: (value: T) => T;
   constructor(readonly id: string) {
     if (typeof id !== 'string' || id.length === 0) throw new JobDefinitionError('OutputTag: expected a non-empty id');
   }

@@ -4,7 +4,7 @@
 
 import type { Key } from '../graph/key-groups.js';
 import type { Window } from '../windows/window.js';
-import type { Collector } from './functions.js';
+import type { Collector, Sync } from './functions.js';
 import type { KeyedStateStore } from './state.js';
 import type { OutputTag } from './output-tag.js';
 
@@ -34,13 +34,13 @@ export interface ProcessWindowHandler<IN, OUT, K extends Key, W extends Window> 
    * The window fired. `elements` holds every element of the window (`process`), or the one aggregated result
    * (`reduce` / `aggregate` with a window function). It is a view valid during the call: copy it to keep it.
    */
-  process(key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>): void;
+  process(key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>): Sync;
   /** The window's state is being dropped (its end + allowed lateness has passed). */
   clear?(ctx: WindowContext<K, W>): void;
 }
 
 export type ProcessWindowFunction<IN, OUT, K extends Key, W extends Window> =
-  | ((key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>) => void)
+  | ((key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>) => Sync)
   | ProcessWindowHandler<IN, OUT, K, W>;
 
 /** What a window function of `windowAll` knows: the window, the clocks, state that outlives windows. */
@@ -48,13 +48,13 @@ export type AllWindowContext<W extends Window> = Omit<WindowContext<never, W>, '
 
 /** A process window function of `windowAll` as an object: `process` per firing, `clear` when the window is removed. */
 export interface ProcessAllWindowHandler<IN, OUT, W extends Window> {
-  process(ctx: AllWindowContext<W>, elements: readonly IN[], out: Collector<OUT>): void;
+  process(ctx: AllWindowContext<W>, elements: readonly IN[], out: Collector<OUT>): Sync;
   clear?(ctx: AllWindowContext<W>): void;
 }
 
 /** A window function of `windowAll` (Flink's ProcessAllWindowFunction): a keyed one without the key. */
 export type ProcessAllWindowFunction<IN, OUT, W extends Window> =
-  | ((ctx: AllWindowContext<W>, elements: readonly IN[], out: Collector<OUT>) => void)
+  | ((ctx: AllWindowContext<W>, elements: readonly IN[], out: Collector<OUT>) => Sync)
   | ProcessAllWindowHandler<IN, OUT, W>;
 
 /** A window join: one result per pair of elements with equal keys in the same window. */
@@ -62,7 +62,7 @@ export type JoinFunction<A, B, R> = (left: A, right: B) => R;
 
 /** A window join that emits any number of results per pair, none included (Flink's FlatJoinFunction). */
 export interface FlatJoinFunction<A, B, R> {
-  join(left: A, right: B, out: Collector<R>): void;
+  join(left: A, right: B, out: Collector<R>): Sync;
 }
 
 /**
@@ -70,7 +70,7 @@ export interface FlatJoinFunction<A, B, R> {
  * both), so it can emit unmatched ones too (outer joins). The arrays are the window's own: copy what you keep or
  * emit, and do not reorder them (a later firing of the window sees them).
  */
-export type CoGroupFunction<A, B, R> = (lefts: readonly A[], rights: readonly B[], out: Collector<R>) => void;
+export type CoGroupFunction<A, B, R> = (lefts: readonly A[], rights: readonly B[], out: Collector<R>) => Sync;
 
 /** Interval join: what the function knows about the pair it is called for. */
 export interface ProcessJoinContext {
@@ -82,4 +82,4 @@ export interface ProcessJoinContext {
 }
 
 /** Interval join: called for each pair (left, right) with right.ts in [left.ts + lower, left.ts + upper]. */
-export type ProcessJoinFunction<A, B, R> = (left: A, right: B, ctx: ProcessJoinContext, out: Collector<R>) => void;
+export type ProcessJoinFunction<A, B, R> = (left: A, right: B, ctx: ProcessJoinContext, out: Collector<R>) => Sync;

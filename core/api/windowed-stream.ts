@@ -150,7 +150,7 @@ export class WindowedStream<T, K extends Key, W extends Window> {
     let combiner: LogicalNode | undefined;
     if (this.combineHeld > 0) {
       if (this.evict !== undefined) throw new JobDefinitionError('combineLocally: cannot be combined with an evictor (a window with one keeps every element)');
-      const c = combined(computation, this.assigner, this.trig, this.lateTag, this.combineHeld, input.key!);
+      const c = combined(computation, this.assigner, this.trig, this.lateTag as OutputTag<unknown> | undefined, this.combineHeld, input.key!);
       combiner = this.graph.add({
         kind: 'combine', inputs: [{ from: input.from, partitioner: 'forward', ...(input.tag !== undefined ? { tag: input.tag } : {}) }],
         spec: c.spec, specFingerprint: `combine(${this.assigner.fingerprint};held=${this.combineHeld})`,

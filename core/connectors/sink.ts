@@ -6,7 +6,7 @@
 
 import type { OutputTarget } from '../runtime/output-stream.js';
 
-export interface SinkWriter<T> {
+export interface SinkWriter<in T> {
   write(value: T): void;
   /**
    * At a checkpoint barrier (synchronously, between records), or at end of input (checkpointId -1): makes what
@@ -30,7 +30,7 @@ export interface SinkWriter<T> {
   stopped?(): unknown;
 }
 
-export interface SinkSpec<T> {
+export interface SinkSpec<in T> {
   readonly kind: string;
   readonly fingerprint: string;
   createWriter(subtask: number, parallelism: number): SinkWriter<T>;

@@ -5,7 +5,7 @@
 // that relies on seeing every record of that channel in order (msgpackr's in-band structures do).
 
 /** Writes records into a byte region of the ring. */
-export interface RecordEncoder<T> {
+export interface RecordEncoder<in T> {
   /**
    * Prepares `value` and returns its exact encoded size in bytes. The next `write` writes exactly that many
    * bytes for the same value. Throws SchemaMismatchError for a value the codec cannot encode.

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CountEvictor, MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink, run,
+  CountEvictor, MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink, run, printSink, typedCodec, recordSchema,
   type AggregateFunction, type OutputTypeHint, type BroadcastContext, type Collector, type CsvFormat, type CsvRow, type DataStream, type KeyedProcessHandler,
   type KeyedStream, type WindowedStream, type AllWindowedStream, type TimeWindow, type KeyedProcessFunction, type ProcessFunction, type FlatMapFunction,
   type ProcessWindowFunction, type ProcessAllWindowFunction,
@@ -277,7 +277,49 @@ async function collectedTypes(url: URL): Promise<void> {
   expectType<unknown[]>()(plain.collected.out);
 }
 
+// A review of the types: holes that let a wrong program compile (each failed at run time, or did wrong).
+function holesClosed(env: StreamEnvironment): void {
+  const mixed = env.fromCollection<string | number>(['a', 1]);
+  // @ts-expect-error a sink of strings takes no numbers (it failed on s.toUpperCase): SinkSpec<in T>
+  mixed.sink(printSink<string>((s) => s.toUpperCase()));
+  mixed.sink(printSink<string | number | boolean>(String));
+  const orders = env.fromCollection<Order>([{ id: 1, amount: 2 }]);
+  // @ts-expect-error a codec whose schema requires a field the records lack (every record rejected): RecordEncoder<in T>
+  orders.map((o) => o).withCodec(typedCodec(recordSchema({ id: 'i64', amount: 'f64', note: 'string' })));
+  orders.map((o) => o).withCodec(typedCodec(recordSchema({ id: 'i64', amount: 'f64' })));
+  const keyed = orders.keyBy((o) => o.id);
+  const add = (a: Order, b: Order): Order => ({ id: a.id, amount: a.amount + b.amount });
+  // @ts-expect-error a stateSchema declaring a field the accumulator lacks (every accumulator rejected)
+  keyed.reduce(add, { stateSchema: recordSchema({ id: 'i64', amount: 'f64', note: 'string' }) });
+  keyed.reduce(add, { stateSchema: recordSchema({ id: 'i64', amount: 'f64' }) });
+  // @ts-expect-error map runs synchronously (a Promise failed to cross threads): asyncMap
+  orders.map(async (o) => o.amount);
+  expectType<DataStream<number>>()(orders.map((o) => o.amount));
+  expectType<DataStream<{ n: number }>>()(orders.map((o) => ({ n: o.id })));
+  // @ts-expect-error an async keyed process function (after an await it ran under the next record's key)
+  keyed.process<number>(async (o, _ctx, out) => { out.collect(o.id); });
+  // @ts-expect-error an async processElement
+  orders.process<number>({ async processElement(o, _ctx, out) { out.collect(o.id); } });
+  // @ts-expect-error an async onTimer
+  keyed.process<number>({ processElement() {}, async onTimer() {} });
+  // @ts-expect-error an async window function
+  keyed.window(TumblingEventTimeWindows.of(10)).process<number>(async (_k, _c, els, out) => { out.collect(els.length); });
+  keyed.process<number>((o, _ctx, out) => out.collect(o.id));
+  keyed.process<number>(function named(o, _ctx, out): void { out.collect(o.id); });
+  // A tag carries its type both ways.
+  const late = new OutputTag<Order>('late');
+  // @ts-expect-error a late-data tag of a narrower type (late orders read back as that type)
+  keyed.window(TumblingEventTimeWindows.of(10)).sideOutputLateData(new OutputTag<Order & { extra: string }>('narrow'));
+  keyed.window(TumblingEventTimeWindows.of(10)).sideOutputLateData(late).reduce(add).discard();
+  // @ts-expect-error a wider tag in its place (other values reach readers of orders)
+  const wide: OutputTag<Order | string> = late;
+  void wide;
+  // @ts-expect-error a process that emits nothing through out has no string output to use
+  keyed.process((o, ctx) => ctx.output(late, o)).map((s) => s.toUpperCase());
+}
+
 test('the types spec builds its accepted jobs', () => {
+  assert.equal(typeof holesClosed, 'function');
   assert.equal(typeof collectedTypes, 'function');
   assert.equal(typeof genericPassing, 'function');
   filterNarrows(new StreamEnvironment(1));

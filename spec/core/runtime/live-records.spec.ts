@@ -4,13 +4,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectSink } from '../../../core/connectors/sink.js';
+import { collectSink, type CollectSinkSpec } from '../../../core/connectors/sink.js';
 import { LiveRecordPorts } from '../../../core/runtime/live-records.js';
 import type { ThreadResult } from '../../../workers/assignment.js';
 
 test('allReceived waits for every batch the threads\' results count, and they reach their sink in order', async () => {
   const sink = collectSink<number>();
-  const ports = new LiveRecordPorts(2, (node) => (node === 7 ? sink : undefined));
+  const ports = new LiveRecordPorts(2, (node) => (node === 7 ? sink as unknown as CollectSinkSpec<unknown> : undefined));
   try {
     // Posted, but not delivered before the main thread's event loop turns.
     ports.portOf(0).postMessage({ node: 7, subtask: 0, items: [1, 2] });
