@@ -3,7 +3,7 @@
 // (a keyed or plain stream reading the broadcast state a broadcast stream writes).
 
 import type { Key } from '../graph/key-groups.js';
-import type { Collector, KeyedContext, NotPromise, OnTimerContext, Sync } from './functions.js';
+import type { Collector, KeyedContext, OnTimerContext, Sync } from './functions.js';
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from './broadcast-state.js';
 import type { OutputTag } from './output-tag.js';
 import type { KeyedStateStore } from './state.js';
@@ -19,8 +19,8 @@ export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
 
 /** Flink's CoMapFunction: one function per input, one output type. */
 export interface CoMapFunction<I1, I2, O> {
-  map1(value: I1): O & NotPromise<O>;
-  map2(value: I2): O & NotPromise<O>;
+  map1(value: I1): O;
+  map2(value: I2): O;
 }
 
 /** Flink's CoFlatMapFunction: per input, outputs returned (any iterable) or emitted through `out`. */

@@ -4,13 +4,7 @@ import type { Key } from '../graph/key-groups.js';
 import type { KeyedStateStore, StateOptions, ValueState } from './state.js';
 import type { OutputTag } from './output-tag.js';
 
-/**
- * A map runs synchronously: a function returning a promise is refused at compile time with this message (a review:
- * `map(async ...)` compiled, and its promises then failed to cross threads). asyncMap takes those.
- */
-export type NotPromise<R> = R extends PromiseLike<unknown> ? 'map runs synchronously: use asyncMap for a function that returns a promise' : unknown;
-
-export type MapFunction<T, R> = (value: T) => R & NotPromise<R>;
+export type MapFunction<T, R> = (value: T) => R;
 export type FilterFunction<T> = (value: T) => boolean;
 /** Returns the outputs for one input (any iterable, e.g. an array), or emits them through `out`. */
 export type FlatMapFunction<T, R> = (value: T, out: Collector<R>) => Iterable<R> | void;
@@ -18,11 +12,13 @@ export type KeySelector<T, K extends Key> = (value: T) => K;
 export type ReduceFunction<T> = (accumulator: T, value: T) => T;
 
 /**
- * What a callback the engine calls record by record returns: nothing. Not `void` alone, which takes any function,
- * an async one too (a Promise is assignable to `void`): an async process function compiled, then ran what followed
- * its first `await` under the next record's key (a review). A function declared `: void` still fits.
+ * What a callback the engine calls record by record may return: anything but a promise (or another thenable), and
+ * it is not used. Not `void`, which takes any function, an async one too (a Promise is assignable to `void`): an
+ * async process function compiled, then ran what followed its first `await` under the next record's key (a
+ * review). Not `void | undefined` either, which refused `(x) => ok && out.collect(x)` and `(x) => seen.add(x)` (a
+ * review of that first version).
  */
-export type Sync = void | undefined;
+export type Sync = void | undefined | null | boolean | number | string | bigint | symbol | (object & { then?: never });
 
 export interface Collector<T> {
   collect(value: T): void;

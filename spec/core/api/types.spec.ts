@@ -292,10 +292,10 @@ function holesClosed(env: StreamEnvironment): void {
   // @ts-expect-error a stateSchema declaring a field the accumulator lacks (every accumulator rejected)
   keyed.reduce(add, { stateSchema: recordSchema({ id: 'i64', amount: 'f64', note: 'string' }) });
   keyed.reduce(add, { stateSchema: recordSchema({ id: 'i64', amount: 'f64' }) });
-  // @ts-expect-error map runs synchronously (a Promise failed to cross threads): asyncMap
-  orders.map(async (o) => o.amount);
   expectType<DataStream<number>>()(orders.map((o) => o.amount));
-  expectType<DataStream<{ n: number }>>()(orders.map((o) => ({ n: o.id })));
+  // A generic helper passing its function on (a review: a first version refused promises in map's type, and this).
+  const mapWith = <A, B>(s: DataStream<A>, f: (a: A) => B): DataStream<B> => s.map(f);
+  expectType<DataStream<number>>()(mapWith(orders, (o) => o.id));
   // @ts-expect-error an async keyed process function (after an await it ran under the next record's key)
   keyed.process<number>(async (o, _ctx, out) => { out.collect(o.id); });
   // @ts-expect-error an async processElement
@@ -306,6 +306,15 @@ function holesClosed(env: StreamEnvironment): void {
   keyed.window(TumblingEventTimeWindows.of(10)).process<number>(async (_k, _c, els, out) => { out.collect(els.length); });
   keyed.process<number>((o, _ctx, out) => out.collect(o.id));
   keyed.process<number>(function named(o, _ctx, out): void { out.collect(o.id); });
+  // Callbacks that return something other than a promise (a review of the first version, which refused these).
+  const seen = new Set<number>();
+  keyed.process<number>((o) => seen.add(o.id));
+  keyed.process<number>((o, _ctx, out) => o.amount > 0 && out.collect(o.amount));
+  keyed.process<number>({ open() { return this; }, processElement(o) { return [o]; } });
+  class Handler { processElement(o: Order): boolean { return seen.has(o.id); } }
+  orders.process<number>(new Handler());
+  // @ts-expect-error a thenable is refused too
+  keyed.process<number>(() => ({ then(resolve: () => void) { resolve(); } }));
   // A tag carries its type both ways.
   const late = new OutputTag<Order>('late');
   // @ts-expect-error a late-data tag of a narrower type (late orders read back as that type)
