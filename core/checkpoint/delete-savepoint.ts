@@ -33,14 +33,29 @@ export async function deleteSavepoint(stateDir: string, name: string): Promise<D
   if (!existsSync(path.join(stateDir, 'CURRENT'))) throw new StateDirError(`${stateDir} is not a sluice state directory (it holds no LevelDB database)`);
   const store = await CheckpointStore.open(stateDir);
   try {
-    const record = (await store.savepoints()).find((s) => s.name === name);
+    const records = await store.savepoints();
+    const record = records.find((s) => s.name === name);
     const ids = await store.manifestIds();
     const manifests = new Map<number, Manifest>();
     const unreadable: number[] = [];
     for (const id of ids) {
       try { manifests.set(id, await store.readManifest(id)); } catch { unreadable.push(id); }
     }
-    const targets = [...manifests.values()].filter((m) => m.kind === 'savepoint' && m.name === name).map((m) => m.id);
+    const isIt = (m: Manifest | undefined): boolean => m !== undefined && m.kind === 'savepoint' && m.name === name;
+    let targets: number[];
+    if (record?.id !== undefined && isIt(manifests.get(record.id))) {
+      // The usual case: the one its record names. An older manifest of a reused name is another checkpoint now (a
+      // review: it went too, unsaid).
+      targets = [record.id];
+    } else if (record?.id !== undefined && unreadable.includes(record.id)) {
+      // Its manifest cannot be read: it goes, or every later deletion would keep every chunk for it.
+      targets = [record.id];
+    } else {
+      // No record (deleted before: what was kept then), or a damaged one: the manifests that say they are it, and
+      // that no other name record points at.
+      const others = new Set(records.filter((r) => r.name !== name && r.id !== undefined).map((r) => r.id));
+      targets = [...manifests.values()].filter((m) => isIt(m) && !others.has(m.id)).map((m) => m.id);
+    }
     if (record === undefined && targets.length === 0) throw new NoCheckpointError(`no savepoint named '${name}' in ${stateDir}`);
     const resumed = await resumeTarget(store, ids);
     const gone = targets.filter((id) => id !== resumed);
@@ -48,8 +63,9 @@ export async function deleteSavepoint(stateDir: string, name: string): Promise<D
     await store.deleteManifests(gone);
     // Chunks go only when every other manifest could be read: one that cannot might refer to them.
     const keep = [...manifests.values()].filter((m) => !gone.includes(m.id));
-    const chunksDeleted = gone.length > 0 && unreadable.length === 0 ? await store.collectGarbage(keep, (await store.maxId()) + 1) : 0;
-    return { name, id: targets[0], checkpointDeleted: gone.length > 0, chunksDeleted, unreadable };
+    const stillUnreadable = unreadable.filter((id) => !gone.includes(id));
+    const chunksDeleted = gone.length > 0 && stillUnreadable.length === 0 ? await store.collectGarbage(keep, (await store.maxId()) + 1) : 0;
+    return { name, id: targets[0], checkpointDeleted: gone.length > 0, chunksDeleted, unreadable: stillUnreadable };
   } finally {
     await store.close();
   }

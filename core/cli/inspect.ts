@@ -149,6 +149,20 @@ function keyGroupCount(m: Manifest): number {
 }
 
 /** Every checkpoint and savepoint in the store, newest first. */
+/**
+ * Whether savepoint manifest `m` is still that savepoint: its name record names it, or names a checkpoint that is
+ * not the savepoint (damaged: dirProblems says so, and this one is the savepoint still). One whose name was deleted
+ * (kept as what a resume takes, or until a job's retention takes it), or reused by a newer savepoint, is a
+ * checkpoint like any other now (a review: both were listed as the savepoint).
+ */
+function stillSavepoint(m: Manifest, records: readonly { name: string; id: number | undefined }[], manifests: readonly Manifest[]): boolean {
+  const r = records.find((x) => x.name === m.name);
+  if (r === undefined || r.id === undefined) return r !== undefined;
+  if (r.id === m.id) return true;
+  const named = manifests.find((x) => x.id === r.id);
+  return !(named !== undefined && named.kind === 'savepoint' && named.name === m.name);
+}
+
 export async function inspectDir(store: CheckpointStore, verifyChunks: boolean): Promise<CheckpointRow[]> {
   const rows: CheckpointRow[] = [];
   const manifests: Manifest[] = [];
@@ -167,11 +181,7 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
   for (const m of manifests) {
     const problem = verifyChunks ? await verify(store, m, verified, () => { checked++; bar?.update(checked, total, `${checked}/${total}`); }) : null;
     const row = rowOf(m, verifyChunks ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem);
-    // A savepoint whose name was deleted (kept as what a resume takes, or until a running job's retention takes it)
-    // is a checkpoint like any other now (a review: listed as the savepoint still). One whose name record points
-    // elsewhere (damaged: dirProblems says so) stays the savepoint it is.
-    if (m.kind === 'savepoint' && !records.some((r) => r.name === m.name)) rows.push({ ...row, kind: 'checkpoint', name: null });
-    else rows.push(row);
+    rows.push(m.kind === 'savepoint' && !stillSavepoint(m, records, manifests) ? { ...row, kind: 'checkpoint', name: null } : row);
   }
   bar?.end();
   // Savepoint names whose manifest is gone.

@@ -132,3 +132,43 @@ test('through a running job: its handle and `sluice savepoint --delete` drop the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression (a review): a name reused after its savepoint was deleted through the job (the older manifest stays
+// until retention takes it) made a later deletion take both, the older one unsaid; inspect listed both as the
+// savepoint.
+test('a reused name: deleting the savepoint takes the one its name records, and inspect lists the older as a checkpoint', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-delete-sp-'));
+  try {
+    const stateDir = path.join(dir, 'state');
+    const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, retainedCheckpoints: 5, onWarning: () => {} });
+    while ((await h.checkpoint()).keyedEntries < 1000);
+    const older = await h.savepoint('r');
+    await h.deleteSavepoint('r');
+    const newer = await h.savepoint('r');
+    const after = await h.checkpoint();
+    await h.cancel();
+    const rows = async (): Promise<Map<number, string>> => {
+      const store = await CheckpointStore.open(stateDir);
+      try {
+        return new Map((await inspectDir(store, true)).map((r) => [r.id, `${r.kind} ${r.name ?? ''} ${r.status}`.trim()]));
+      } finally {
+        await store.close();
+      }
+    };
+    const before = await rows();
+    assert.equal(before.get(older.id), 'checkpoint  verified');
+    assert.equal(before.get(newer.id), 'savepoint r verified');
+    const d = await deleteSavepoint(stateDir, 'r');
+    assert.deepEqual([d.id, d.checkpointDeleted], [newer.id, true]);
+    const left = await rows();
+    assert.ok(!left.has(newer.id));
+    assert.equal(left.get(older.id), 'checkpoint  verified', 'the older manifest of the name stays');
+    assert.ok([...left.values()].every((r) => r.endsWith('verified')), JSON.stringify([...left]));
+    const r = await run(job, { parallelism: 2, stateDir, resume: { checkpoint: older.id }, checkpointIntervalMs: 0, onWarning: () => {} });
+    assert.equal(r.restoredFrom, older.id);
+    await r.cancel();
+    assert.ok(left.has(after.id));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
