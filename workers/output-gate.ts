@@ -220,29 +220,26 @@ export class OutputGate<T> implements Downstream<T> {
   private badRecord(value: unknown, e: unknown, at: BadRecordAt): void {
     this.recordsOut--;
     if (this.onBadRecord === undefined) throw e;
-    const before = this.barrierBehind();
-    if (before === undefined) {
-      this.onBadRecord(value, e, at);
-      return;
-    }
-    for (const l of this.letters) l.letterBefore = before;
-    try {
-      this.onBadRecord(value, e, at);
-    } finally {
-      for (const l of this.letters) l.letterBefore = undefined;
-    }
+    const onBadRecord = this.onBadRecord;
+    this.rejectDrained(() => onBadRecord(value, e, at));
   }
 
   private tooLarge(value: unknown, e: RecordTooLargeError): void {
     this.recordsOut--;
+    const onTooLarge = this.onTooLarge!;
+    this.rejectDrained(() => onTooLarge(value, e));
+  }
+
+  /** Runs a rejection; while draining, its dead letter goes ahead of the barrier queued behind the item (`letters`). */
+  private rejectDrained(reject: () => void): void {
     const before = this.barrierBehind();
     if (before === undefined) {
-      this.onTooLarge!(value, e);
+      reject();
       return;
     }
     for (const l of this.letters) l.letterBefore = before;
     try {
-      this.onTooLarge!(value, e);
+      reject();
     } finally {
       for (const l of this.letters) l.letterBefore = undefined;
     }
