@@ -292,8 +292,16 @@ export class CheckpointCoordinator {
       const ref: ChunkRef = seal !== undefined ? { key, bytes: bytes.length, crc32: seal, sealed: true } : { key, bytes: bytes.length, crc32: crc32(bytes, 0, bytes.length) };
       const w = this.store.putChunk(key, bytes, ref);
       this.writes.add(w);
-      // A failed write is seen by whoever awaits it (the next manifest commit): here it only leaves the set.
-      w.then(() => this.writes.delete(w), (e: Error) => { this.writes.delete(w); this.writeFailure ??= e; });
+      // A failed write is seen by whoever awaits it (the next manifest commit), and fails the attempt: the chains
+      // refer to a chunk that is not there, so no later checkpoint of this attempt could be committed (a storage
+      // review: after a full disk had room again, a job ran on with every checkpoint aborted). A restart builds its
+      // chains anew from the checkpoint it restores.
+      w.then(() => this.writes.delete(w), (e: Error) => {
+        this.writes.delete(w);
+        if (this.writeFailure !== undefined) return;
+        this.writeFailure = e;
+        if (!this.stopped) this.onError(new Error(`a checkpoint chunk could not be written (${e.message}): no later checkpoint of this run could be restored, so it restarts from its last completed checkpoint`, { cause: e }));
+      });
       if (p) { p.bytes += bytes.length; p.chunks++; }
       return ref;
     };

@@ -409,3 +409,34 @@ test('a state directory whose keys cannot be listed fails run() with a message n
   const store = await CheckpointStore.open(stateDir);
   await store.close();
 });
+
+// Regression (a storage review): one chunk write that failed (a full disk) aborted every later checkpoint of the run,
+// even once the disk had room again: the job ran on, committing and publishing nothing. The attempt now fails and a
+// restart goes on from the last completed checkpoint.
+test('a checkpoint chunk that cannot be written restarts the job from its last checkpoint; later checkpoints complete', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-chunk-write-'));
+  const put = CheckpointStore.prototype.putChunk;
+  let failed = 0;
+  // The coordinator writes from this process: its first chunk of checkpoint 3 fails, as on a full disk.
+  CheckpointStore.prototype.putChunk = function (this: CheckpointStore, key: string, ...rest: [Uint8Array, never?]) {
+    if (failed === 0 && key.includes(`/${pad(3)}/`)) { failed++; return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })); }
+    return put.call(this, key, ...rest);
+  } as typeof put;
+  try {
+    const warnings: string[] = [];
+    let beyond: () => void = () => {};
+    const reached = new Promise<void>((resolve) => { beyond = resolve; });
+    const h = await run(new URL('./jobs/keyed-counts.ts', import.meta.url), {
+      parallelism: 2, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 50, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 10 },
+      onWarning: (w) => warnings.push(w), onCheckpoint: (c) => { if (c.id >= 6) beyond(); },
+    });
+    await reached;
+    await h.cancel();
+    assert.equal(failed, 1);
+    assert.equal(h.restarts(), 1);
+    assert.ok(warnings.some((w) => /a checkpoint chunk could not be written \(ENOSPC: no space left on device, write\).*restarts from its last completed checkpoint/.test(w)), warnings.join(' | '));
+  } finally {
+    CheckpointStore.prototype.putChunk = put;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
