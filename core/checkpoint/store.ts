@@ -50,6 +50,19 @@ export function refuseWithoutCurrent(dir: string): void {
   throw new StateDirError(`state directory ${dir} holds LevelDB files (${leveldb.slice(0, 4).join(', ')}${leveldb.length > 4 ? ', ...' : ''}) but no CURRENT file: damaged. Not opened, since opening would replace the database and delete those files.${repair}`);
 }
 
+/** Why LevelDB would not open a state directory, said plainly. */
+export function openFailure(dir: string, e: unknown): StateDirError {
+  const cause = (e as { cause?: Error }).cause ?? e;
+  const msg = String((cause as Error)?.message ?? cause);
+  // Another process, or another job of this one (a review: "another process" misled there). By the lock's own
+  // error: a read-only directory's message names the LOCK file too, and was called in use (a storage review).
+  if ((cause as { code?: string }).code === 'LEVEL_LOCKED' || /already held|temporarily unavailable/i.test(msg)) {
+    return new StateDirError(`state directory ${dir} is in use by a running job (in another sluice process, or in this one: LevelDB lock): ${msg}`, { cause: e });
+  }
+  if (/read-only file system|permission denied|EROFS|EACCES/i.test(msg)) return new StateDirError(`state directory ${dir} cannot be written (read-only, or not this user's?): a run opens it to write checkpoints: ${msg}`, { cause: e });
+  return new StateDirError(`state directory ${dir} cannot be opened (corrupt LevelDB files?): ${msg}`, { cause: e });
+}
+
 /** A savepoint name record's checkpoint id, or undefined when it is not one (decimal digits, as written). */
 function savepointRecord(v: Uint8Array): number | undefined {
   const text = Buffer.from(v).toString();
@@ -104,11 +117,7 @@ export class CheckpointStore {
     try {
       await db.open();
     } catch (e) {
-      const cause = (e as { cause?: Error }).cause ?? e;
-      const msg = String((cause as Error)?.message ?? cause);
-      // Another process, or another job of this one (a review: "another process" misled there).
-      if (/lock/i.test(msg)) throw new StateDirError(`state directory ${dir} is in use by a running job (in another sluice process, or in this one: LevelDB lock): ${msg}`, { cause: e });
-      throw new StateDirError(`state directory ${dir} cannot be opened (corrupt LevelDB files?): ${msg}`, { cause: e });
+      throw openFailure(dir, e);
     }
     return new CheckpointStore(dir, db);
   }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
+import { CheckpointStore, openFailure, pad } from '../../../core/checkpoint/store.js';
 import { sha256 } from '../../../core/checkpoint/manifest.js';
 import { crc32 } from '../../../shm/checksum.js';
 import { storeWithDamagedKey } from './fixtures/leveldb-damage.js';
@@ -201,4 +201,24 @@ test('an empty or new directory still opens (a fresh state directory)', async ()
     const again = await CheckpointStore.open(dir);
     await again.close();
   });
+});
+
+// Regression (a storage review): a read-only state directory was reported in use by a running job, since LevelDB's
+// message names the LOCK file. The lock's own failure is told by its code (or wording); a real one too.
+test('why a state directory will not open: in use (a real second open), read-only, or else damaged', async () => {
+  const ro = openFailure('/mnt/ro', Object.assign(new Error('Database failed to open'), { cause: Object.assign(new Error('IO error: /mnt/ro/LOCK: Read-only file system'), { code: 'LEVEL_IO_ERROR' }) }));
+  assert.match(ro.message, /^state directory \/mnt\/ro cannot be written \(read-only, or not this user's\?\)/);
+  const other = openFailure('/d', Object.assign(new Error('Database failed to open'), { cause: new Error('Corruption: 1 missing files') }));
+  assert.match(other.message, /cannot be opened \(corrupt LevelDB files\?\): Corruption: 1 missing files/);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-store-lock-'));
+  try {
+    const first = await CheckpointStore.open(dir);
+    try {
+      await assert.rejects(CheckpointStore.open(dir), /is in use by a running job \(in another sluice process, or in this one: LevelDB lock\)/);
+    } finally {
+      await first.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
