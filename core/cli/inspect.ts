@@ -468,8 +468,18 @@ async function inspectOpen(open: CheckpointStore, snapshot: StateDirSnapshot, di
       if (id === undefined) return say(2, `no savepoint named '${o.savepoint}' in ${dir}`);
     }
     if (id === undefined) {
-      const rows = await inspectDir(open, o.verify);
-      const { published, problems } = await dirProblems(open, rows);
+      let rows: CheckpointRow[];
+      let listed: Awaited<ReturnType<typeof dirProblems>>;
+      try {
+        rows = await inspectDir(open, o.verify);
+        listed = await dirProblems(open, rows);
+      } catch (e) {
+        // Keys that cannot be listed (a truncated table): said as for the open, of the directory itself (a storage
+        // review: a stack trace naming the temporary copy).
+        if ((e as Error).name !== 'StateDirError') throw e;
+        return sayShown(1, (e as Error).message);
+      }
+      const { published, problems } = listed;
       process.stdout.write(o.json
         ? `${JSON.stringify({ stateDir: abs, checkpoints: rows, published, problems: problems.map(shown) })}\n`
         : `${renderList(abs, rows)}\n${problems.map((p) => `problem: ${shown(p)}\n`).join('')}`);

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dirProblems, renderList, type CheckpointRow } from '../../../core/cli/inspect.js';
-import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { dirProblems, inspectCommand, renderList, type CheckpointRow } from '../../../core/cli/inspect.js';
+import { captured } from '../../support/captured-output.js';
+import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { writePublishedMark } from '../../../core/checkpoint/published-mark.js';
 import { storeWithDamagedKey } from '../checkpoint/fixtures/leveldb-damage.js';
 
@@ -49,4 +50,16 @@ test('dirProblems: keys that cannot be listed, a damaged PUBLISHED mark, publish
   assert.equal(c.published, null);
   assert.equal(c.problems.length, 1, 'named once (maxId reads the mark too)');
   assert.match(c.problems[0]!, /PUBLISHED file is damaged/);
+});
+
+// Regression (a storage review): keys that cannot be listed made the list a stack trace naming inspect's temporary
+// copy of the directory; now a plain message about the directory itself, exit 1.
+test('inspect of a directory whose keys cannot be listed: one plain line naming it, exit 1', async () => {
+  const damaged = mkdtempSync(path.join(tmpdir(), 'sluice-inspect-'));
+  // A manifest key: the list of checkpoints itself cannot be read.
+  await storeWithDamagedKey(damaged, (i) => `m/${pad(i)}`, '5');
+  const r = await captured(() => inspectCommand(damaged, { keys: 0, verify: true }));
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, new RegExp(`^sluice inspect: state directory ${damaged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is damaged: its keys cannot be listed`, 'm'));
+  assert.doesNotMatch(r.out, /\.inspect-|    at /, 'no temporary copy, no stack');
 });
