@@ -45,6 +45,9 @@ export function readPublishedMark(stateDir: string): number {
   const id = v.checkpointId;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new PublishedMarkError(stateDir, `no checkpoint id in it: ${text.slice(0, 80)}`);
   if (v.crc !== undefined && (typeof v.at !== 'string' || v.crc !== markCrc(id, v.at))) throw new PublishedMarkError(stateDir, 'its checksum does not match');
+  // Without one only in the older format's exact shape (a storage review: a flipped bit in "crc" made a mark pass
+  // unchecked, its id then trusted).
+  if (v.crc === undefined && (Object.keys(v).some((k) => k !== 'checkpointId' && k !== 'at') || typeof v.at !== 'string')) throw new PublishedMarkError(stateDir, 'it has no checksum, and is not a mark of the older format either');
   return id;
 }
 

@@ -54,3 +54,12 @@ test('a damaged mark is a PublishedMarkError naming the directory, and is not ov
     assert.equal(readFileSync(file(d), 'utf8'), text);
   }
 });
+
+// Regression (a storage review): a flipped bit in the "crc" key made a mark read as the older format, unchecked: a
+// second flip in its id was then trusted.
+test('a mark whose checksum key is damaged is refused, not read as one of the older format', () => {
+  const d = dir();
+  writePublishedMark(d, 17);
+  writeFileSync(file(d), readFileSync(file(d), 'utf8').replace('"crc"', '"brc"').replace('"checkpointId":17', '"checkpointId":71'));
+  assert.throws(() => readPublishedMark(d), (e: Error) => e instanceof PublishedMarkError && /no checksum, and is not a mark of the older format/.test(e.message));
+});
