@@ -27,11 +27,13 @@ export interface Collector<T> {
 /**
  * The default output type of a function that emits through `out` (process, window functions, flatMap): TypeScript
  * does not infer a type from calls to `out.collect`, so without a type argument or an annotated `out` the output
- * type is this (an object whose one key is the message), and the compiler's error on `out.collect(x)` reads as its
- * fix (a plain default of `never` gave "not assignable to parameter of type 'never'"). Not a string: a stream of it
- * took string methods (a review). A function passed with its type (generic code included) infers R as usual.
+ * type is this string, and the compiler's error on `out.collect(x)` reads as its fix (a plain default of `never`
+ * gave "not assignable to parameter of type 'never'"). A string, not an object keyed by the message: the compiler
+ * names an object type by its alias in the error, and the message was lost (output-type-hint.spec.ts). A stream of
+ * it takes string methods (a review); nothing flows on it. A function passed with its type (generic code included)
+ * infers R as usual.
  */
-export type OutputTypeHint = { readonly 'the output type cannot be inferred from out.collect: name it (process<R>(...), aggregate<ACC, V, R>(...)) or annotate the parameter (out: Collector<R>)': never };
+export type OutputTypeHint = 'the output type cannot be inferred from out.collect: name it (process<R>(...), aggregate<ACC, V, R>(...)) or annotate the parameter (out: Collector<R>)';
 
 /** Timers of the current key. Event time is the watermark; processing time is the wall clock (Date.now()). */
 export interface TimerService {
