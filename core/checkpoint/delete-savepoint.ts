@@ -41,22 +41,22 @@ export async function deleteSavepoint(stateDir: string, name: string): Promise<D
     for (const id of ids) {
       try { manifests.set(id, await store.readManifest(id)); } catch { unreadable.push(id); }
     }
+    // No record: no savepoint of that name. A manifest that once had it (its name deleted, kept as what a resume
+    // takes, or reused since) is a checkpoint like any other now (a review: a second deletion took one).
+    if (record === undefined) throw new NoCheckpointError(`no savepoint named '${name}' in ${stateDir}`);
     const isIt = (m: Manifest | undefined): boolean => m !== undefined && m.kind === 'savepoint' && m.name === name;
     let targets: number[];
-    if (record?.id !== undefined && isIt(manifests.get(record.id))) {
+    if (record.id !== undefined && isIt(manifests.get(record.id))) {
       // The usual case: the one its record names. An older manifest of a reused name is another checkpoint now (a
       // review: it went too, unsaid).
       targets = [record.id];
-    } else if (record?.id !== undefined && unreadable.includes(record.id)) {
-      // Its manifest cannot be read: it goes, or every later deletion would keep every chunk for it.
-      targets = [record.id];
     } else {
-      // No record (deleted before: what was kept then), or a damaged one: the manifests that say they are it, and
-      // that no other name record points at.
+      // A damaged record: the manifests that say they are it and that no other name record points at; else, when
+      // the one it names cannot be read, that one (or every later deletion would keep every chunk for it).
       const others = new Set(records.filter((r) => r.name !== name && r.id !== undefined).map((r) => r.id));
       targets = [...manifests.values()].filter((m) => isIt(m) && !others.has(m.id)).map((m) => m.id);
+      if (targets.length === 0 && record.id !== undefined && unreadable.includes(record.id)) targets = [record.id];
     }
-    if (record === undefined && targets.length === 0) throw new NoCheckpointError(`no savepoint named '${name}' in ${stateDir}`);
     const resumed = await resumeTarget(store, ids);
     const gone = targets.filter((id) => id !== resumed);
     if (record !== undefined) await store.deleteSavepointName(name);

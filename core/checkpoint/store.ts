@@ -215,7 +215,10 @@ export class CheckpointStore {
   /** Every savepoint name and the checkpoint it records (undefined: a damaged record, `raw` its bytes as text). */
   async savepoints(): Promise<{ name: string; id: number | undefined; raw: string }[]> {
     const out: { name: string; id: number | undefined; raw: string }[] = [];
-    for await (const [k, v] of this.db.iterator({ gte: 's/', lt: 's0' })) out.push({ name: k.slice(2), id: savepointRecord(v), raw: Buffer.from(v).toString() });
+    // A damaged key is a StateDirError, as for the other listings (a review: LevelDB's own error reached inspect).
+    await this.listing(async () => {
+      for await (const [k, v] of this.db.iterator({ gte: 's/', lt: 's0' })) out.push({ name: k.slice(2), id: savepointRecord(v), raw: Buffer.from(v).toString() });
+    });
     return out;
   }
 

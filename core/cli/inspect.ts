@@ -468,18 +468,8 @@ async function inspectOpen(open: CheckpointStore, snapshot: StateDirSnapshot, di
       if (id === undefined) return say(2, `no savepoint named '${o.savepoint}' in ${dir}`);
     }
     if (id === undefined) {
-      let rows: CheckpointRow[];
-      let listed: Awaited<ReturnType<typeof dirProblems>>;
-      try {
-        rows = await inspectDir(open, o.verify);
-        listed = await dirProblems(open, rows);
-      } catch (e) {
-        // Keys that cannot be listed (a truncated table): said as for the open, of the directory itself (a storage
-        // review: a stack trace naming the temporary copy).
-        if ((e as Error).name !== 'StateDirError') throw e;
-        return sayShown(1, (e as Error).message);
-      }
-      const { published, problems } = listed;
+      const rows = await inspectDir(open, o.verify);
+      const { published, problems } = await dirProblems(open, rows);
       process.stdout.write(o.json
         ? `${JSON.stringify({ stateDir: abs, checkpoints: rows, published, problems: problems.map(shown) })}\n`
         : `${renderList(abs, rows)}\n${problems.map((p) => `problem: ${shown(p)}\n`).join('')}`);
@@ -497,6 +487,11 @@ async function inspectOpen(open: CheckpointStore, snapshot: StateDirSnapshot, di
     if (mismatch !== undefined) return say(1, mismatch);
     process.stdout.write(o.json ? `${JSON.stringify({ stateDir: abs, checkpoint: detail })}\n` : `${renderDetail(detail, o.allKeyGroups)}\n`);
     return detail.status === 'corrupt' ? 1 : 0;
+  } catch (e) {
+    // Keys that cannot be listed (a truncated table), in any view: said as for the open, of the directory itself (a
+    // storage review: a stack trace naming the temporary copy).
+    if ((e as Error).name !== 'StateDirError') throw e;
+    return sayShown(1, (e as Error).message);
   } finally {
     await open.close();
     snapshot?.dispose();

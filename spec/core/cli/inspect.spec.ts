@@ -62,4 +62,9 @@ test('inspect of a directory whose keys cannot be listed: one plain line naming 
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, new RegExp(`^sluice inspect: state directory ${damaged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is damaged: its keys cannot be listed`, 'm'));
   assert.doesNotMatch(r.out, /\.inspect-|    at /, 'no temporary copy, no stack');
+  // The detail view too (a review of the fix: it still crashed there).
+  const detail = await captured(() => inspectCommand(damaged, { checkpoint: 3, keys: 0, verify: true }));
+  assert.equal(detail.code, 1, detail.out);
+  assert.match(detail.out, /^sluice inspect: state directory .* is damaged: its keys cannot be listed/m);
+  assert.doesNotMatch(detail.out, /\.inspect-|    at /);
 });
