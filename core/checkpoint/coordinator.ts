@@ -299,8 +299,8 @@ export class CheckpointCoordinator {
       w.then(() => this.writes.delete(w), (e: Error) => {
         this.writes.delete(w);
         if (this.writeFailure !== undefined) return;
-        this.writeFailure = e;
-        if (!this.stopped) this.onError(new Error(`a checkpoint chunk could not be written (${e.message}): no later checkpoint of this run could be restored, so it restarts from its last completed checkpoint`, { cause: e }));
+        this.writeFailure = new Error(`a checkpoint chunk could not be written (${e.message}): no later checkpoint of this run could be restored, so it restarts from its last completed checkpoint`, { cause: e });
+        if (!this.stopped) this.onError(this.writeFailure);
       });
       if (p) { p.bytes += bytes.length; p.chunks++; }
       return ref;
@@ -542,7 +542,8 @@ export class CheckpointCoordinator {
     this.stop();
     await this.completion;
     if (this.finished.size < this.expected.length) return undefined;
-    await Promise.all([...this.writes]);
+    // Settled, not all: the failure said as above (a review: the job's end met LevelDB's bare error), not the raw one.
+    await Promise.allSettled([...this.writes]);
     if (this.writeFailure) throw this.writeFailure;
     const id = this.nextId++;
     const p: Pending = {
