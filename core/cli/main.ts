@@ -108,11 +108,11 @@ export function createProgram(): Command {
     .command('savepoint')
     .summary('take a savepoint of a running job (or delete one)')
     .description('Take a savepoint of the job running with a state directory (from another terminal), and print it. With --delete, delete the savepoint of that name (through the job running there, or in the directory when none is).')
-    .argument('<state-dir>', 'the running job\'s state directory (its --state-dir)')
+    .argument('<state-dir>', 'the running job\'s state directory (its --state-dir); with --delete, any state directory')
     .argument('[name]', 'the savepoint\'s name (letters, digits, \'.\', \'_\', \'-\')', savepointName)
     .option('--json', 'print the savepoint as one JSON object on stdout')
     .addOption(new Option('--stop', 'then stop the job, before anything after the savepoint is published (to upgrade or move it)').conflicts(['delete']))
-    .option('--delete', 'delete the savepoint of this name instead (its checkpoint too, unless it is the newest)')
+    .option('--delete', 'delete the savepoint of this name instead (its checkpoint too, unless --resume would take it; with a job running, its retention decides)')
     .addOption(new Option('--timeout <ms>', 'give up waiting for the job after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
     .action(async (stateDir: string, name: string | undefined, opts: SavepointCommandOptions) => {
       process.exitCode = await savepointCommand(stateDir, name, opts);

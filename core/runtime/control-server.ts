@@ -5,6 +5,7 @@
 // Protocol: the client sends one JSON line, the server answers with one JSON line and closes the connection.
 //   {"op":"savepoint","name":"nightly"}   -> {"ok":true,"checkpoint":{"id":12,"kind":"savepoint",...}}
 //   {"op":"savepoint","name":"v2","stop":true} -> the same, and the job stops (nothing after it published)
+//   {"op":"delete-savepoint","name":"v1"} -> {"ok":true,"deleted":{"name":"v1","id":9,...}} (the name; retention the rest)
 //   {"op":"checkpoint"}                   -> {"ok":true,"checkpoint":{...}}
 //   {"op":"status"}                       -> {"ok":true,"status":{"pid":..,"stateDir":..,"checkpoints":{..},..}}
 //   anything that fails                   -> {"ok":false,"error":{"name":"..","message":".."}}

@@ -78,7 +78,9 @@ function checkOf(type: FieldType): string {
     case 'i32': return "typeof x === 'number' && (x | 0) === x";
     case 'u32': return "typeof x === 'number' && (x >>> 0) === x";
     case 'i64': case 'timestamp': return 'Number.isSafeInteger(x)';
-    case 'f64': case 'f32': return "typeof x === 'number'";
+    case 'f64': return "typeof x === 'number'";
+    // As the typed codec: finite yet infinite as a float32 is refused (a review: stored as Infinity, unsaid).
+    case 'f32': return "typeof x === 'number' && !(x - x === 0 && Math.fround(x) - Math.fround(x) !== 0)";
     case 'string': return "typeof x === 'string'";
     case 'bool': return "typeof x === 'boolean'";
   }
@@ -571,7 +573,8 @@ function fits(type: FieldType, x: unknown): boolean {
     case 'i32': return typeof x === 'number' && (x | 0) === x;
     case 'u32': return typeof x === 'number' && (x >>> 0) === x;
     case 'i64': case 'timestamp': return Number.isSafeInteger(x);
-    case 'f64': case 'f32': return typeof x === 'number';
+    case 'f64': return typeof x === 'number';
+    case 'f32': return typeof x === 'number' && !(x - x === 0 && Math.fround(x) - Math.fround(x) !== 0);
     case 'string': return typeof x === 'string';
     case 'bool': return typeof x === 'boolean';
   }
