@@ -11,8 +11,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore, StateDirError } from './store.js';
-import { NoCheckpointError } from './restore.js';
-import { chunkRefs, type Manifest } from './manifest.js';
+import { NoCheckpointError, newestIntact } from './restore.js';
+import type { Manifest } from './manifest.js';
 
 export interface DeletedSavepoint {
   readonly name: string;
@@ -57,7 +57,8 @@ export async function deleteSavepoint(stateDir: string, name: string): Promise<D
       targets = [...manifests.values()].filter((m) => isIt(m) && !others.has(m.id)).map((m) => m.id);
       if (targets.length === 0 && record.id !== undefined && unreadable.includes(record.id)) targets = [record.id];
     }
-    const resumed = await resumeTarget(store, ids);
+    // The checkpoint a resume takes: the newest that reads back intact, found as a resume finds it.
+    const resumed = (await newestIntact(store, ids, [], () => {}))?.manifest.id;
     const gone = targets.filter((id) => id !== resumed);
     if (record !== undefined) await store.deleteSavepointName(name);
     await store.deleteManifests(gone);
@@ -71,16 +72,3 @@ export async function deleteSavepoint(stateDir: string, name: string): Promise<D
   }
 }
 
-/** The checkpoint a resume takes: the newest whose manifest and chunks read back intact (undefined: none). */
-async function resumeTarget(store: CheckpointStore, ids: readonly number[]): Promise<number | undefined> {
-  for (const id of ids) {
-    try {
-      const m = await store.readManifest(id);
-      for (const ref of new Map(chunkRefs(m).map((r) => [r.key, r])).values()) await store.getChunk(id, ref);
-      return id;
-    } catch {
-      // Corrupt: a resume passes it by too.
-    }
-  }
-  return undefined;
-}

@@ -66,7 +66,7 @@ export async function loadCheckpoint(store: CheckpointStore, id: number, onProgr
  * The first of `ids` (newest first) that loads intact; each corrupt one on the way is added to `failures` and
  * reported. undefined: none is intact.
  */
-async function newestIntact(store: CheckpointStore, ids: readonly number[], failures: string[], report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
+export async function newestIntact(store: CheckpointStore, ids: readonly number[], failures: string[], report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
   for (const id of ids) {
     try {
       return await loadCheckpoint(store, id, onProgress);

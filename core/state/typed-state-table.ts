@@ -12,7 +12,7 @@
 // Slots are never reused: a removed key's slot stays dead (a reduce removes no key).
 
 import { keyGroupFor, type Key } from '../graph/key-groups.js';
-import { FIELD_TYPES, type FieldDef, type FieldType, type RecordSchema } from '../../shm/codec/schema.js';
+import { f32Holds, f32HoldsSource, FIELD_TYPES, type FieldDef, type FieldType, type RecordSchema } from '../../shm/codec/schema.js';
 import { JobDefinitionError } from '../api/errors.js';
 import type { TtlConfig } from './ttl.js';
 import type { KeyedTable, GroupChanges } from './keyed-table.js';
@@ -79,8 +79,8 @@ function checkOf(type: FieldType): string {
     case 'u32': return "typeof x === 'number' && (x >>> 0) === x";
     case 'i64': case 'timestamp': return 'Number.isSafeInteger(x)';
     case 'f64': return "typeof x === 'number'";
-    // As the typed codec: finite yet infinite as a float32 is refused (a review: stored as Infinity, unsaid).
-    case 'f32': return "typeof x === 'number' && !(x - x === 0 && Math.fround(x) - Math.fround(x) !== 0)";
+    // As the typed codec (f32Holds; a review: stored as Infinity, unsaid).
+    case 'f32': return `typeof x === 'number' && ${f32HoldsSource('x')}`;
     case 'string': return "typeof x === 'string'";
     case 'bool': return "typeof x === 'boolean'";
   }
@@ -574,7 +574,7 @@ function fits(type: FieldType, x: unknown): boolean {
     case 'u32': return typeof x === 'number' && (x >>> 0) === x;
     case 'i64': case 'timestamp': return Number.isSafeInteger(x);
     case 'f64': return typeof x === 'number';
-    case 'f32': return typeof x === 'number' && !(x - x === 0 && Math.fround(x) - Math.fround(x) !== 0);
+    case 'f32': return typeof x === 'number' && f32Holds(x);
     case 'string': return typeof x === 'string';
     case 'bool': return typeof x === 'boolean';
   }

@@ -9,6 +9,19 @@
 
 import { InvalidArgumentError } from '../errors.js';
 
+/**
+ * Whether an 'f32' field holds number `x`: NaN, ±Infinity, or a finite number within float32's range (rounded on
+ * store); a finite one beyond it would become Infinity. The typed codec and typed state both check it.
+ */
+export function f32Holds(x: number): boolean {
+  return x - x !== 0 || Math.fround(x) - Math.fround(x) === 0;
+}
+
+/** `f32Holds` as JS source over the variable `v`, for generated code. */
+export function f32HoldsSource(v: string): string {
+  return `(${v} - ${v} !== 0 || Math.fround(${v}) - Math.fround(${v}) === 0)`;
+}
+
 /** Every field type a record schema can declare. */
 export const FIELD_TYPES = ['i32', 'u32', 'i64', 'f64', 'f32', 'bool', 'timestamp', 'string'] as const;
 

@@ -31,7 +31,7 @@
 
 import { Buffer, isUtf8 } from 'node:buffer';
 import type { RecordCodec, RecordDecoder, RecordEncoder } from './codec.js';
-import { recordSchema, type FieldDef, type FieldType, type RecordSchema } from './schema.js';
+import { f32Holds, f32HoldsSource, recordSchema, type FieldDef, type FieldType, type RecordSchema } from './schema.js';
 import { FrameCorruptError, FrameTruncatedError, InvalidArgumentError, SchemaMismatchError } from '../errors.js';
 
 export interface TypedCodecOptions {
@@ -352,7 +352,7 @@ function interpretedEncoder<T>(layout: Layout, fail: Failures, bounded: boolean)
         case U32: if (((v as number) >>> 0) !== v) fail.mismatch(i, v); break;
         case I64: case TIMESTAMP: if (!Number.isSafeInteger(v)) fail.mismatch(i, v); break;
         case F64: if (typeof v !== 'number') fail.mismatch(i, v); break;
-        case F32: if (typeof v !== 'number' || (v - v === 0 && Math.fround(v) - Math.fround(v) !== 0)) fail.mismatch(i, v); break;
+        case F32: if (typeof v !== 'number' || !f32Holds(v)) fail.mismatch(i, v); break;
         case BOOL: if (v !== true && v !== false) fail.mismatch(i, v); break;
         default: // STRING
           if (typeof v !== 'string') fail.mismatch(i, v);
@@ -537,8 +537,8 @@ function badValue(s: Slot): string {
     case U32: return '(v >>> 0) !== v';
     case I64: case TIMESTAMP: return '!isSafeInteger(v)';
     case F64: return "typeof v !== 'number'";
-    // Finite, yet infinite as a float32 (NaN - NaN and Infinity - Infinity are NaN, not 0).
-    case F32: return "typeof v !== 'number' || (v - v === 0 && Math.fround(v) - Math.fround(v) !== 0)";
+    // Finite, yet infinite as a float32 (f32Holds).
+    case F32: return `typeof v !== 'number' || !${f32HoldsSource('v')}`;
     case BOOL: return 'v !== true && v !== false';
     default: return "typeof v !== 'string'";
   }
