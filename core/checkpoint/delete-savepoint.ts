@@ -12,6 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore, StateDirError } from './store.js';
 import { NoCheckpointError, newestIntact } from './restore.js';
+import { readLineageMark, resumableIds } from './lineage-mark.js';
 import type { Manifest } from './manifest.js';
 
 export interface DeletedSavepoint {
@@ -57,8 +58,8 @@ export async function deleteSavepoint(stateDir: string, name: string): Promise<D
       targets = [...manifests.values()].filter((m) => isIt(m) && !others.has(m.id)).map((m) => m.id);
       if (targets.length === 0 && record.id !== undefined && unreadable.includes(record.id)) targets = [record.id];
     }
-    // The checkpoint a resume takes: the newest that reads back intact, found as a resume finds it.
-    const resumed = (await newestIntact(store, ids, [], () => {}))?.manifest.id;
+    // The checkpoint a resume takes: the newest no run abandoned that reads back intact, found as a resume finds it.
+    const resumed = (await newestIntact(store, resumableIds(ids, readLineageMark(stateDir)), [], () => {}))?.manifest.id;
     const gone = targets.filter((id) => id !== resumed);
     if (record !== undefined) await store.deleteSavepointName(name);
     await store.deleteManifests(gone);

@@ -8,9 +8,10 @@
 // published" (a review: a flipped byte turned the guard off, and a resume published 10,000 records twice). It
 // carries a CRC-32 of its fields; marks written before it had one are read as they are.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from '../../shm/checksum.js';
+import { writeFileDurably } from './durable-file.js';
 
 const FILE = 'PUBLISHED';
 
@@ -54,13 +55,6 @@ export function readPublishedMark(stateDir: string): number {
 /** Durably records that checkpoint `id`'s output is published (write, fsync, rename, fsync the directory). */
 export function writePublishedMark(stateDir: string, id: number): void {
   if (readPublishedMark(stateDir) >= id) return;
-  const file = path.join(stateDir, FILE);
-  const tmp = `${file}.tmp`;
   const at = new Date().toISOString();
-  writeFileSync(tmp, JSON.stringify({ checkpointId: id, at, crc: markCrc(id, at) }));
-  const fd = openSync(tmp, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
-  renameSync(tmp, file);
-  const dir = openSync(stateDir, 'r');
-  try { fsyncSync(dir); } finally { closeSync(dir); }
+  writeFileDurably(path.join(stateDir, FILE), stateDir, JSON.stringify({ checkpointId: id, at, crc: markCrc(id, at) }));
 }

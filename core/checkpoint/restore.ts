@@ -17,6 +17,7 @@ import { channelShape, type ChannelShape } from './channel-shape.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
+import { publishedGuard, readLineageMark, resumableIds } from './lineage-mark.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
 
 const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
@@ -96,8 +97,9 @@ export function checkSavepoint(name: string, m: Manifest): void {
 }
 
 /**
- * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint (corrupt ones
- * are reported through `report` and skipped); undefined when the directory holds none at all.
+ * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint that no run
+ * abandoned by starting over (corrupt ones are reported through `report` and skipped); undefined when the
+ * directory holds none at all.
  */
 export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
   if (from !== 'latest') {
@@ -114,20 +116,26 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     if ('savepoint' in from) checkSavepoint(from.savepoint, c.manifest);
     return c;
   }
-  const ids = await store.manifestIds();
-  const published = readPublishedMark(store.dir);
+  const lineage = readLineageMark(store.dir);
+  const ids = resumableIds(await store.manifestIds(), lineage);
+  const raw = readPublishedMark(store.dir);
+  const published = publishedGuard(raw, lineage);
   const failures: string[] = [];
   const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(id === 0
     // None left to resume from explicitly: say so first (a review found the advice below given here too).
     ? `no intact checkpoint in ${store.dir}${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published: starting over would publish records twice. Start without resuming (a new state directory) only if duplicates are acceptable`
     : `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
   const c = await newestIntact(store, ids, failures, (m) => report(`${m}; trying an older checkpoint`), onProgress);
+  // Output a checkpoint the last run abandoned published: published again from where that run started over.
+  const again = (from: string): void => report(`resuming from ${from}, where the last run started over: sink output published up to checkpoint ${raw} by checkpoints it abandoned is published again (duplicates), as that run did`);
   if (c !== undefined) {
     if (c.manifest.id < published) throw behindPublished(c.manifest.id);
+    if (c.manifest.id < raw) again(`checkpoint ${c.manifest.id}`);
     return c;
   }
   if (published > 0) throw behindPublished(0);
   if (failures.length > 0) throw new NoCheckpointError(`no intact checkpoint in ${store.dir}: ${failures.join('; ')}`);
+  if (raw > 0) again('the beginning');
   return undefined;
 }
 
@@ -139,9 +147,10 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
  * (NoCheckpointError). undefined: none intact and none needed (the run started fresh, nothing was published).
  */
 export async function restartCheckpoint(store: CheckpointStore, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
-  const published = readPublishedMark(store.dir);
+  const lineage = readLineageMark(store.dir);
+  const published = publishedGuard(readPublishedMark(store.dir), lineage);
   const failures: string[] = [];
-  const ids = (await store.manifestIds()).filter((x) => x <= latestId && x >= floorId);
+  const ids = resumableIds(await store.manifestIds(), lineage).filter((x) => x <= latestId && x >= floorId);
   const c = await newestIntact(store, ids, failures, (m) => report(`${m}; restarting from an older checkpoint`), onProgress);
   if (c !== undefined) {
     if (c.manifest.id < published) throw new NoCheckpointError(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint to restart from is ${c.manifest.id} (${failures.join('; ')}): restarting from it would publish records twice`);

@@ -20,6 +20,7 @@ import { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { bytes, grouped } from './status.js';
 import { progress } from './progress.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
+import { publishedGuard, readLineageMark, resumableIds, type Lineage } from '../checkpoint/lineage-mark.js';
 
 export interface InspectOptions {
   checkpoint?: number;
@@ -47,6 +48,8 @@ export interface CheckpointRow {
   finished: boolean;
   /** It holds in-flight records (an unaligned checkpoint): it restores only at the parallelism it was taken at. */
   unaligned: boolean;
+  /** A run that started over (fresh, or from an older checkpoint) abandoned it: `run --resume` takes it only by id. */
+  abandoned: boolean;
   status: Status;
   problem: string | null;
 }
@@ -89,11 +92,12 @@ function uniqueRefs(m: Manifest): ChunkRef[] {
   return [...new Map(chunkRefs(m).map((r) => [r.key, r])).values()];
 }
 
-function rowOf(m: Manifest, status: Status, problem: string | null): CheckpointRow {
+function rowOf(m: Manifest, status: Status, problem: string | null, lineage: Lineage): CheckpointRow {
   const refs = uniqueRefs(m);
   return {
     id: m.id, kind: m.kind, name: m.name ?? null, createdAt: m.createdAt, bytes: refs.reduce((n, r) => n + r.bytes, 0), chunks: refs.length,
-    keyedEntries: m.keyedEntries, finished: m.finished, unaligned: Object.keys(m.inFlight ?? {}).length > 0, status, problem,
+    keyedEntries: m.keyedEntries, finished: m.finished, unaligned: Object.keys(m.inFlight ?? {}).length > 0,
+    abandoned: resumableIds([m.id], lineage).length === 0, status, problem,
   };
 }
 
@@ -148,7 +152,6 @@ function keyGroupCount(m: Manifest): number {
   return Object.values(m.operators).reduce((n, op) => n + Object.keys(op.keyGroups ?? {}).length, 0);
 }
 
-/** Every checkpoint and savepoint in the store, newest first. */
 /**
  * Whether savepoint manifest `m` is still that savepoint: its name record names it, or names a checkpoint that is
  * not the savepoint (damaged: dirProblems says so, and this one is the savepoint still). One whose name was deleted
@@ -163,14 +166,21 @@ function stillSavepoint(m: Manifest, records: readonly { name: string; id: numbe
   return !(named !== undefined && named.kind === 'savepoint' && named.name === m.name);
 }
 
+/** The checkpoints runs abandoned; none for a damaged mark, which dirProblems reports. */
+function lineageOf(store: CheckpointStore): Lineage {
+  try { return readLineageMark(store.dir); } catch { return { abandoned: [] }; }
+}
+
 export async function inspectDir(store: CheckpointStore, verifyChunks: boolean): Promise<CheckpointRow[]> {
   const rows: CheckpointRow[] = [];
+  const lineage = lineageOf(store);
+  const abandoned = (id: number): boolean => resumableIds([id], lineage).length === 0;
   const manifests: Manifest[] = [];
   for (const id of await store.manifestIds()) {
     try {
       manifests.push(await store.readManifest(id));
     } catch (e) {
-      rows.push({ id, kind: '?', name: null, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, status: 'corrupt', problem: (e as Error).message });
+      rows.push({ id, kind: '?', name: null, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, abandoned: abandoned(id), status: 'corrupt', problem: (e as Error).message });
     }
   }
   const total = manifests.reduce((n, m) => n + uniqueRefs(m).length, 0);
@@ -180,7 +190,7 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
   const records = await store.savepoints();
   for (const m of manifests) {
     const problem = verifyChunks ? await verify(store, m, verified, () => { checked++; bar?.update(checked, total, `${checked}/${total}`); }) : null;
-    const row = rowOf(m, verifyChunks ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem);
+    const row = rowOf(m, verifyChunks ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem, lineage);
     rows.push(m.kind === 'savepoint' && !stillSavepoint(m, records, manifests) ? { ...row, kind: 'checkpoint', name: null } : row);
   }
   bar?.end();
@@ -188,7 +198,7 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
   const ids = new Set(rows.map((r) => r.id));
   for (const s of records) {
     // A damaged name record (not an id) is one of dirProblems'.
-    if (s.id !== undefined && !ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
+    if (s.id !== undefined && !ids.has(s.id)) rows.push({ id: s.id, kind: 'savepoint', name: s.name, createdAt: null, bytes: 0, chunks: 0, keyedEntries: 0, finished: false, unaligned: false, abandoned: abandoned(s.id), status: 'corrupt', problem: 'its name is recorded but its manifest is missing' });
   }
   return rows.sort((a, b) => b.id - a.id);
 }
@@ -211,6 +221,12 @@ export async function dirProblems(store: CheckpointStore, rows: readonly Checkpo
   } catch (e) {
     problems.push((e as Error).message);
   }
+  let lineage: Lineage = { abandoned: [] };
+  try {
+    lineage = readLineageMark(store.dir);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
   // Savepoint name records (no checksum of their own) that name no checkpoint, or another one than that savepoint.
   for (const sp of await store.savepoints()) {
     const row = sp.id === undefined ? undefined : rows.find((r) => r.id === sp.id);
@@ -220,10 +236,13 @@ export async function dirProblems(store: CheckpointStore, rows: readonly Checkpo
       if (mismatch !== undefined) problems.push(mismatch);
     }
   }
-  if (published !== null && published > 0) {
-    const newest = rows.find((r) => r.status !== 'corrupt');
-    if (newest === undefined || newest.id < published) {
-      problems.push(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${newest === undefined ? 'none' : newest.id}: run --resume refuses to go back behind published output (it would publish records twice)`);
+  // What a resume would take, as it takes it: output of abandoned checkpoints is published again from where the
+  // run that abandoned them started.
+  const guard = published === null ? 0 : publishedGuard(published, lineage);
+  if (guard > 0) {
+    const newest = rows.find((r) => r.status !== 'corrupt' && !r.abandoned);
+    if (newest === undefined || newest.id < guard) {
+      problems.push(`sink output up to checkpoint ${guard} was already published, but the newest intact checkpoint is ${newest === undefined ? 'none' : newest.id}: run --resume refuses to go back behind published output (it would publish records twice)`);
     }
   }
   return { published, problems };
@@ -320,7 +339,7 @@ export async function inspectCheckpoint(store: CheckpointStore, id: number, o: {
     });
   }
   return {
-    ...rowOf(m, o.verify ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem),
+    ...rowOf(m, o.verify ? (problem === null ? 'verified' : 'corrupt') : 'unverified', problem, lineageOf(store)),
     maxParallelism: m.maxParallelism,
     jobFingerprint: m.jobFingerprint,
     operators,
@@ -347,7 +366,7 @@ export function renderList(dir: string, rows: readonly CheckpointRow[]): string 
   if (rows.length === 0) return `${lines[0]}\n  (empty: no completed checkpoint yet)`;
   lines.push(...table(
     ['id', 'kind', 'name', 'created', 'size', 'chunks', 'entries', 'status'],
-    rows.map((r) => [String(r.id), r.kind + (r.finished ? ' (end)' : '') + (r.unaligned ? ' (unaligned)' : ''), r.name ?? '', r.createdAt ?? '', bytes(r.bytes), grouped(r.chunks), grouped(r.keyedEntries), statusText(r)]),
+    rows.map((r) => [String(r.id), r.kind + (r.finished ? ' (end)' : '') + (r.unaligned ? ' (unaligned)' : '') + (r.abandoned ? ' (abandoned)' : ''), r.name ?? '', r.createdAt ?? '', bytes(r.bytes), grouped(r.chunks), grouped(r.keyedEntries), statusText(r)]),
     new Set([0, 4, 5, 6]),
   ));
   return lines.join('\n');

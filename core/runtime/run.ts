@@ -27,6 +27,7 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import type { DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
+import { abandonAfter } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
@@ -430,6 +431,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       // In the try: a store that cannot be listed must fail the run, not leave it waiting for a first attempt.
       nextId = store ? (await store.maxId()) + 1 : 1;
       firstId = nextId;
+      // Starting over (fresh, or from an older checkpoint): the newer ones are abandoned, before this run has any.
+      if (store) abandonAfter(store.dir, restored?.manifest.id ?? 0, nextId - 1);
       for (;;) {
         if (from?.manifest.finished) {
           // The job already ran to its end; publish its final transactions again (idempotent) and stop.

@@ -76,11 +76,18 @@ test('with no job on the directory, a savepoint and the chunks only it held go; 
     } finally {
       await store.close();
     }
-    for (const resume of [{ savepoint: 'b' } as const, 'latest' as const]) {
-      const r = await run(job, { parallelism: 2, stateDir, resume, checkpointIntervalMs: 0, onWarning: () => {} });
-      assert.equal(r.restoredFrom, resume === 'latest' ? last.id : b.id);
-      await r.cancel();
-    }
+    // 'latest' first: resuming from 'b' is a rollback, which abandons the checkpoints after it; the rolled-back run
+    // then takes one of its own, which 'latest' takes.
+    const resumed = await run(job, { parallelism: 2, stateDir, resume: 'latest', checkpointIntervalMs: 0, onWarning: () => {} });
+    assert.equal(resumed.restoredFrom, last.id);
+    await resumed.cancel();
+    const rolledBack = await run(job, { parallelism: 2, stateDir, resume: { savepoint: 'b' }, checkpointIntervalMs: 0, onWarning: () => {} });
+    assert.equal(rolledBack.restoredFrom, b.id);
+    const own = await rolledBack.checkpoint();
+    await rolledBack.cancel();
+    const again = await run(job, { parallelism: 2, stateDir, resume: 'latest', checkpointIntervalMs: 0, onWarning: () => {} });
+    assert.equal(again.restoredFrom, own.id);
+    await again.cancel();
     // What a resume takes is the newest checkpoint that reads back intact (a review: the newest alone was kept, and
     // with newer ones corrupt the one a resume takes went).
     const damage = await CheckpointStore.open(stateDir);

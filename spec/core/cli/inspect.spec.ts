@@ -13,7 +13,7 @@ import { storeWithDamagedKey } from '../checkpoint/fixtures/leveldb-damage.js';
 
 const row = (id: number, extra: Partial<CheckpointRow> = {}): CheckpointRow => ({
   id, kind: 'checkpoint', name: null, createdAt: '2026-12-04T05:00:00.000Z', bytes: 2048, chunks: 3, keyedEntries: 10,
-  finished: false, unaligned: false, status: 'verified', problem: null, ...extra,
+  finished: false, unaligned: false, abandoned: false, status: 'verified', problem: null, ...extra,
 });
 
 // A review found nothing said whether a checkpoint was unaligned, which decides whether it restores at another
