@@ -35,6 +35,7 @@ export class Doorbell {
   /** Producer side, after publishing: wake the consumer only if it said it is parking (a notify costs ~300 ns). */
   ring(): void {
     if (Atomics.load(this.i32, this.waitingIndex) !== 0) {
+      // SEQ moves before the notify: a consumer between `arm` and `park` then finds SEQ changed and does not sleep.
       Atomics.add(this.i32, this.seqIndex, 1);
       Atomics.notify(this.i32, this.seqIndex);
     }
@@ -42,6 +43,7 @@ export class Doorbell {
 
   /** Wake the consumer whether or not it is parked (abort, shutdown). */
   ringAlways(): void {
+    // As in `ring`: SEQ first, so a consumer about to park sees the change instead of missing the notify.
     Atomics.add(this.i32, this.seqIndex, 1);
     Atomics.notify(this.i32, this.seqIndex);
   }
@@ -59,11 +61,13 @@ export class Doorbell {
 
   /** Blocks the thread until rung or `timeoutMs` passes. Only for threads with nothing else to do. */
   park(seq: number, timeoutMs: number): void {
+    // A ring since `arm` changed SEQ from `seq`: the wait returns at once (the lost wake-up arm's store prevents).
     Atomics.wait(this.i32, this.seqIndex, seq, timeoutMs);
   }
 
   /** Resolves when rung or after `timeoutMs`; keeps the event loop running meanwhile. */
   parkAsync(seq: number, timeoutMs: number): Promise<unknown> | undefined {
+    // As `park`: a ring since `arm` resolves at once.
     const r = waitAsync(this.i32, this.seqIndex, seq, timeoutMs);
     return r.async ? r.value : undefined;
   }

@@ -79,8 +79,12 @@ export const JOB_CHECKPOINT_SAVEPOINT = 2;
 export function unalignedTriggerId(word: number): number {
   return (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) === JOB_CHECKPOINT_UNALIGNED ? word >>> 2 : 0;
 }
-/** Int32 index of thread t's doorbell: JOB_DOORBELLS + t * DOORBELL_SLOTS. Rung by producers (data) and consumers (space). */
+/** Int32 index of thread 0's doorbell; thread t's is jobDoorbell(t). Rung by producers (data) and consumers (space). */
 export const JOB_DOORBELLS = DOORBELL_SLOTS;
+/** Int32 index of thread t's doorbell in the job's control buffer. */
+export function jobDoorbell(thread: number): number {
+  return JOB_DOORBELLS + thread * DOORBELL_SLOTS;
+}
 /**
  * Int32 index of thread t's loop-turn counter: after the doorbells, a cache line per thread. Written only by thread
  * t (Atomics.store at each turn of its task loop); only grows (mod 2^32). The coordinator samples it to tell a
@@ -136,6 +140,11 @@ export const OUTPUT_FLOW_SLOTS = I32_PER_LINE;
 // source have a reader RunOptions.outputBufferRecords committed records behind. While it is > 0 the source's
 // subtasks read nothing, but still send barriers. Written only by the main thread (Atomics.store); it rings every
 // thread's doorbell when a slot drops to 0.
+
+/** Bytes of the output hold buffer of a graph of `nodes` nodes. */
+export function outputHoldBytes(nodes: number): number {
+  return nodes * Int32Array.BYTES_PER_ELEMENT;
+}
 
 // ---- Live metrics: one Float64 buffer per running job ------------------------------------------------------------
 // Written only by the worker thread that runs the subtask (plain stores: advisory values for the live view; the

@@ -331,6 +331,7 @@ export class RingProducer {
       const seen = this.prepareToPark();
       at = this.tryReserve(length);
       if (at >= 0) { this.unpark(); return at; }
+      // Lost wake-up: returns at once if the consumer moved READ since `seen` (WAITING was stored first: prepareToPark).
       const woke = Atomics.wait(this.header, RING_READ, seen, strategy.parkTimeoutMs);
       this.unpark(woke);
       at = this.tryReserve(length);
@@ -351,6 +352,7 @@ export class RingProducer {
       const seen = this.prepareToPark();
       at = this.tryReserve(length);
       if (at >= 0) { this.unpark(); return at; }
+      // Lost wake-up, as in `reserve`: READ moved since `seen` resolves at once.
       const r = waitAsync(this.header, RING_READ, seen, strategy.parkTimeoutMs);
       this.unpark(r.async ? await keptAlive(strategy, r.value) : r.value);
       at = this.tryReserve(length);

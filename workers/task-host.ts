@@ -112,6 +112,8 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const ctx = new TaskContext(task.name, index, task.parallelism, plan.maxParallelism);
   ctx.columnarState = a.checkpoint.columnarState;
   ctx.stateFastPaths = a.options.stateFastPaths;
+  // Called after a promise settled what a subtask waits for (its state is set first): the ring wakes a loop parked
+  // on this thread's bell, which would otherwise sleep through it until its park timeout.
   ctx.wake = () => bell.ring();
 
   // One output gate per exchange leaving the task: the tail's main output, and side outputs of any operator.

@@ -236,6 +236,8 @@ export class CheckpointCoordinator {
     // Savepoints are always aligned: their state must be restorable at any parallelism.
     const flags = (this.options.unaligned && kind !== 'savepoint' ? JOB_CHECKPOINT_UNALIGNED : 0) | (kind === 'savepoint' ? JOB_CHECKPOINT_SAVEPOINT : 0);
     Atomics.store(this.control, JOB_CHECKPOINT_TRIGGER, (id << 2) | flags);
+    // Store, then ring: a source thread parked before the store wakes and reads the trigger (else it would sleep
+    // through it until its park timeout).
     for (let t = 0; t < this.plan.threads; t++) threadBell(this.control.buffer as SharedArrayBuffer, t).ringAlways();
     // Subtasks that already ended count as acknowledged.
     this.maybeComplete(p);

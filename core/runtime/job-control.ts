@@ -3,11 +3,11 @@
 // failing worker (at once, without waiting for the main thread) both run.
 
 import { Doorbell } from '../../shm/doorbell.js';
-import { DOORBELL_SLOTS, JOB_DOORBELLS, JOB_STOP } from '../../shm/layout.js';
+import { jobDoorbell, JOB_STOP } from '../../shm/layout.js';
 
 /** The doorbell thread `thread` parks on. */
 export function threadBell(control: SharedArrayBuffer, thread: number): Doorbell {
-  return new Doorbell(control, JOB_DOORBELLS + thread * DOORBELL_SLOTS);
+  return new Doorbell(control, jobDoorbell(thread));
 }
 
 /**

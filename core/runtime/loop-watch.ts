@@ -3,7 +3,7 @@
 // a thread parked on its doorbell is waiting, not stuck. A thread whose count stood still while it was neither
 // parked nor ended has been in one call since its count last moved.
 
-import { DOORBELL_SLOTS, DOORBELL_WAITING, JOB_DOORBELLS, jobLoopTurns, LOOP_ENDED } from '../../shm/layout.js';
+import { DOORBELL_WAITING, jobDoorbell, jobLoopTurns, LOOP_ENDED } from '../../shm/layout.js';
 
 export class LoopWatch {
   /** Per thread: its count when last seen moving (or parked, or ended), and when (performance.now()). */
@@ -19,7 +19,7 @@ export class LoopWatch {
     for (let t = 0; t < this.threads; t++) {
       const at = jobLoopTurns(this.threads, t);
       const turns = Atomics.load(this.control, at);
-      const waiting = Atomics.load(this.control, JOB_DOORBELLS + t * DOORBELL_SLOTS + DOORBELL_WAITING) !== 0
+      const waiting = Atomics.load(this.control, jobDoorbell(t) + DOORBELL_WAITING) !== 0
         || Atomics.load(this.control, at + LOOP_ENDED) !== 0;
       const l = this.loops[t]!;
       if (turns !== l.turns || waiting) { l.turns = turns; l.at = now; }

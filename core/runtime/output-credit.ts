@@ -34,6 +34,7 @@ export class OutputCredit implements Flow {
   stop(): void {
     Atomics.store(this.flow, this.base + OUTPUT_FLOW_ON, 0);
     Atomics.store(this.flow, this.base + OUTPUT_READER, 0);
+    // After the stores: a subtask parked for credit wakes and sees the flow off (rung before, it could re-park on it).
     this.ring();
   }
 

@@ -11,7 +11,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Ring } from '../../shm/ring.js';
-import { ALIGNMENT_SLOT_BYTES, OUTPUT_FLOW_SLOTS, jobControlSlots } from '../../shm/layout.js';
+import { ALIGNMENT_SLOT_BYTES, OUTPUT_FLOW_SLOTS, jobControlSlots, outputHoldBytes } from '../../shm/layout.js';
 import { buildGraph } from '../api/environment.js';
 import { JobCancelledError, OperatorError, WorkerDiedError, JobDefinitionError, GraphMismatchError, SavepointNameError } from '../api/errors.js';
 import { plan as makePlan, type PhysicalPlan } from '../graph/physical-plan.js';
@@ -751,12 +751,12 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   }
 
   const rings = plan.channels.map(() => Ring.create(s.ringBytes, 'ringBytes').buffer);
-  const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * 4);
+  const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * Int32Array.BYTES_PER_ELEMENT);
   const ringAll = (): void => { for (let t = 0; t < plan.threads; t++) threadBell(control, t).ringAlways(); };
-  const outputHold = s.holds !== undefined ? new SharedArrayBuffer(graph.nodes.length * 4) : undefined;
+  const outputHold = s.holds !== undefined ? new SharedArrayBuffer(outputHoldBytes(graph.nodes.length)) : undefined;
   // Before any thread starts: a reader still behind from the attempt before holds this one's sources from the start.
   if (outputHold !== undefined) s.holds!.attach(new Int32Array(outputHold), ringAll);
-  const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * 8);
+  const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * Float64Array.BYTES_PER_ELEMENT);
   const metrics = new Float64Array(metricsBuf);
   const alignment = new SharedArrayBuffer(plan.placements.length * ALIGNMENT_SLOT_BYTES);
   new BigInt64Array(alignment).fill(BigInt(MIN_WATERMARK));

@@ -149,7 +149,12 @@ interface FastBuffer extends Buffer {
   utf8Write?(s: string, offset: number, length: number): number;
   utf8Slice?(start: number, end: number): string;
 }
-const hasFastUtf8 = typeof (Buffer.prototype as FastBuffer).utf8Write === 'function'
+/**
+ * Whether the native methods are used (the fast path). SLUICE_NATIVE_UTF8=0 turns it off for the process and its
+ * threads (the spec runs both ways: the bytes and strings are the same).
+ */
+export const nativeUtf8 = !['0', 'false'].includes(process.env['SLUICE_NATIVE_UTF8'] ?? '')
+  && typeof (Buffer.prototype as FastBuffer).utf8Write === 'function'
   && typeof (Buffer.prototype as FastBuffer).utf8Slice === 'function';
 
 function utf8Length(s: string): number {
@@ -157,11 +162,11 @@ function utf8Length(s: string): number {
 }
 
 /** Writes `s` at `pos`, at most `length` bytes (whole characters only); returns the bytes written. */
-const nativeWriteUtf8: (buf: Buffer, s: string, pos: number, length: number) => number = hasFastUtf8
+const nativeWriteUtf8: (buf: Buffer, s: string, pos: number, length: number) => number = nativeUtf8
   ? (buf, s, pos, length) => (buf as FastBuffer).utf8Write!(s, pos, length)
   : (buf, s, pos, length) => buf.write(s, pos, length, 'utf8');
 
-const sliceUtf8: (buf: Buffer, start: number, end: number) => string = hasFastUtf8
+const sliceUtf8: (buf: Buffer, start: number, end: number) => string = nativeUtf8
   ? (buf, start, end) => (buf as FastBuffer).utf8Slice!(start, end)
   : (buf, start, end) => buf.toString('utf8', start, end);
 

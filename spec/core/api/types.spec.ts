@@ -339,19 +339,15 @@ function holesClosed(env: StreamEnvironment): void {
   void wide;
 }
 
+// The jobs below are built (they must not throw); the other functions hold only type checks (`@ts-expect-error`
+// lines and what must compile): `npm test` type-checks them first, and that is their assertion.
+void [holesClosed, collectedTypes, genericPassing, unionRefused, csvSink, collectorOutputs];
+
 test('the types spec builds its accepted jobs', () => {
-  assert.equal(typeof holesClosed, 'function');
-  assert.equal(typeof collectedTypes, 'function');
-  assert.equal(typeof genericPassing, 'function');
-  filterNarrows(new StreamEnvironment(1));
-  streamProcess(new StreamEnvironment(1));
-  windowAllTypes(new StreamEnvironment(1));
-  fieldAggregationTypes(new StreamEnvironment(1));
-  unionAccepted(new StreamEnvironment(1));
-  assert.equal(typeof unionRefused, 'function');
-  mapStateKeys(new StreamEnvironment(1));
-  applyToKeyedStateKeys(new StreamEnvironment(1));
-  assert.equal(typeof csvSink, 'function');
-  assert.equal(typeof collectorOutputs, 'function');
+  for (const build of [filterNarrows, streamProcess, windowAllTypes, fieldAggregationTypes, unionAccepted, mapStateKeys, applyToKeyedStateKeys]) {
+    const env = new StreamEnvironment(1);
+    build(env);
+    assert.ok(env.graph.nodes.length > 1, `${build.name} built a job`);
+  }
   broadcastStateKeys();
 });

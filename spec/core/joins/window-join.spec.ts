@@ -12,46 +12,59 @@ import { instantiate } from '../windows/harness.js';
 interface L { k: string; l: number }
 interface R { key: string; r: number }
 
-function joinHarness(assigner: WindowAssigner<TimeWindow>) {
+/** The operator runs its fast path (the default event-time trigger's) exactly when asked to. */
+function checked<H extends { op: unknown }>(h: H, fast: boolean): H {
+  assert.equal((h.op as { fastTrigger: boolean }).fastTrigger, fast);
+  return h;
+}
+
+function joinHarness(assigner: WindowAssigner<TimeWindow>, fast: boolean) {
   const env = new StreamEnvironment(1);
   const a = env.fromCollection<L>([]);
   const b = env.fromCollection<R>([]);
-  const out: DataStream<string> = a.join(b).where((x) => x.k).equalTo((y) => y.key).window(assigner).apply((x, y) => `${x.l}-${y.r}`);
-  return instantiate<L, string>(env, out);
+  const w = a.join(b).where((x) => x.k).equalTo((y) => y.key).window(assigner);
+  const out: DataStream<string> = (fast ? w : w.withoutFastPaths()).apply((x, y) => `${x.l}-${y.r}`);
+  return checked(instantiate<L, string>(env, out), fast);
 }
 
-test('tumbling: every pair of one key in one window, once', () => {
-  const h = joinHarness(TumblingEventTimeWindows.of(10));
-  h.push({ k: 'a', l: 1 }, 1); h.push({ k: 'a', l: 2 }, 9); h.push({ k: 'b', l: 3 }, 5);
-  h.push2({ key: 'a', r: 10 }, 3); h.push2({ key: 'a', r: 11 }, 12); h.push2({ key: 'b', r: 12 }, 6); h.push2({ key: 'c', r: 13 }, 6);
-  h.watermark(9);
-  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1-10', 9], ['2-10', 9], ['3-12', 9]]);
-  h.out.take();
-  h.push({ k: 'a', l: 4 }, 15);
-  h.finish();
-  assert.deepEqual(h.out.values(), ['4-11']);
-  assert.equal((h.op as unknown as WindowOperator<L, string>).windowCount, 0);
-});
+for (const fast of [true, false]) {
+  test(`tumbling: every pair of one key in one window, once${fast ? '' : ' (fast paths off)'}`, () => {
+    const h = joinHarness(TumblingEventTimeWindows.of(10), fast);
+    h.push({ k: 'a', l: 1 }, 1); h.push({ k: 'a', l: 2 }, 9); h.push({ k: 'b', l: 3 }, 5);
+    h.push2({ key: 'a', r: 10 }, 3); h.push2({ key: 'a', r: 11 }, 12); h.push2({ key: 'b', r: 12 }, 6); h.push2({ key: 'c', r: 13 }, 6);
+    h.watermark(9);
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1-10', 9], ['2-10', 9], ['3-12', 9]]);
+    h.out.take();
+    h.push({ k: 'a', l: 4 }, 15);
+    h.finish();
+    assert.deepEqual(h.out.values(), ['4-11']);
+    assert.equal((h.op as unknown as WindowOperator<L, string>).windowCount, 0);
+  });
+}
 
-test('sliding: a pair appears once per window holding both', () => {
-  const h = joinHarness(SlidingEventTimeWindows.of(10, 5));
-  h.push({ k: 'a', l: 1 }, 6);
-  h.push2({ key: 'a', r: 2 }, 8);   // both in [0, 10) and [5, 15)
-  h.push2({ key: 'a', r: 3 }, 11);  // with 6 in [5, 15) only
-  h.finish();
-  assert.deepEqual(h.out.values().sort(), ['1-2', '1-2', '1-3']);
-});
+for (const fast of [true, false]) {
+  test(`sliding: a pair appears once per window holding both${fast ? '' : ' (fast paths off)'}`, () => {
+    const h = joinHarness(SlidingEventTimeWindows.of(10, 5), fast);
+    h.push({ k: 'a', l: 1 }, 6);
+    h.push2({ key: 'a', r: 2 }, 8);   // both in [0, 10) and [5, 15)
+    h.push2({ key: 'a', r: 3 }, 11);  // with 6 in [5, 15) only
+    h.finish();
+    assert.deepEqual(h.out.values().sort(), ['1-2', '1-2', '1-3']);
+  });
+}
 
-test('session windows merge across both inputs', () => {
-  const h = joinHarness(EventTimeSessionWindows.withGap(7));
-  h.push({ k: 'a', l: 1 }, 0);
-  h.push2({ key: 'a', r: 2 }, 12);  // [12, 19) is apart from [0, 7): separate sessions
-  h.push({ k: 'a', l: 3 }, 30);
-  h.watermark(5);
-  h.push2({ key: 'a', r: 4 }, 6);   // [6, 13) touches both: one session [0, 19)
-  h.finish();
-  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1-2', 18], ['1-4', 18]]);
-});
+for (const fast of [true, false]) {
+  test(`session windows merge across both inputs${fast ? '' : ' (fast paths off)'}`, () => {
+    const h = joinHarness(EventTimeSessionWindows.withGap(7), fast);
+    h.push({ k: 'a', l: 1 }, 0);
+    h.push2({ key: 'a', r: 2 }, 12);  // [12, 19) is apart from [0, 7): separate sessions
+    h.push({ k: 'a', l: 3 }, 30);
+    h.watermark(5);
+    h.push2({ key: 'a', r: 4 }, 6);   // [6, 13) touches both: one session [0, 19)
+    h.finish();
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1-2', 18], ['1-4', 18]]);
+  });
+}
 
 // Flink's FlatJoinFunction: an object with join(left, right, out), any number of results per pair.
 test('a flat join emits what its join(left, right, out) collects for each pair, none included', () => {
@@ -79,50 +92,57 @@ test('join apply refuses what is neither a function nor an object with join', ()
 
 // coGroup: the same operator and windows; the function gets each key's window whole, one side possibly empty.
 
-function coGroupHarness(assigner: WindowAssigner<TimeWindow>, lateness = 0) {
+function coGroupHarness(assigner: WindowAssigner<TimeWindow>, fast: boolean, lateness = 0) {
   const env = new StreamEnvironment(1);
   const a = env.fromCollection<L>([]);
   const b = env.fromCollection<R>([]);
-  const out: DataStream<string> = a.coGroup(b).where((x) => x.k).equalTo((y) => y.key).window(assigner).allowedLateness(lateness)
+  const w = a.coGroup(b).where((x) => x.k).equalTo((y) => y.key).window(assigner).allowedLateness(lateness);
+  const out: DataStream<string> = (fast ? w : w.withoutFastPaths())
     .apply<string>((xs, ys, o) => o.collect(`${xs.map((x) => x.l).join('+')}|${ys.map((y) => y.r).join('+')}`));
-  return instantiate<L, string>(env, out);
+  return checked(instantiate<L, string>(env, out), fast);
 }
 
-test('coGroup, tumbling: once per key and window, with only-left and only-right windows too (outer)', () => {
-  const h = coGroupHarness(TumblingEventTimeWindows.of(10));
-  h.push({ k: 'a', l: 1 }, 1); h.push({ k: 'a', l: 2 }, 9); h.push({ k: 'b', l: 3 }, 5);
-  h.push2({ key: 'a', r: 10 }, 3); h.push2({ key: 'c', r: 13 }, 6); h.push2({ key: 'a', r: 11 }, 12);
-  h.watermark(9);
-  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1+2|10', 9], ['3|', 9], ['|13', 9]]);
-  h.out.take();
-  h.finish();
-  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [['|11', 19]]);
-  assert.equal((h.op as unknown as WindowOperator<L, string>).windowCount, 0);
-});
+for (const fast of [true, false]) {
+  test(`coGroup, tumbling: once per key and window, with only-left and only-right windows too (outer)${fast ? '' : ' (fast paths off)'}`, () => {
+    const h = coGroupHarness(TumblingEventTimeWindows.of(10), fast);
+    h.push({ k: 'a', l: 1 }, 1); h.push({ k: 'a', l: 2 }, 9); h.push({ k: 'b', l: 3 }, 5);
+    h.push2({ key: 'a', r: 10 }, 3); h.push2({ key: 'c', r: 13 }, 6); h.push2({ key: 'a', r: 11 }, 12);
+    h.watermark(9);
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1+2|10', 9], ['3|', 9], ['|13', 9]]);
+    h.out.take();
+    h.finish();
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [['|11', 19]]);
+    assert.equal((h.op as unknown as WindowOperator<L, string>).windowCount, 0);
+  });
+}
 
-test('coGroup with allowed lateness: a late record fires its window again with everything in it', () => {
-  const h = coGroupHarness(TumblingEventTimeWindows.of(10), 5);
-  h.push({ k: 'a', l: 1 }, 2);
-  h.watermark(10);
-  assert.deepEqual(h.out.take(), ['1|']);
-  h.push2({ key: 'a', r: 7 }, 4);   // late, within the lateness
-  assert.deepEqual(h.out.take(), ['1|7']);
-  h.watermark(15);                   // end + lateness passed: the window is gone
-  h.push({ k: 'a', l: 9 }, 3);
-  h.finish();
-  assert.deepEqual(h.out.take(), []);
-});
+for (const fast of [true, false]) {
+  test(`coGroup with allowed lateness: a late record fires its window again with everything in it${fast ? '' : ' (fast paths off)'}`, () => {
+    const h = coGroupHarness(TumblingEventTimeWindows.of(10), fast, 5);
+    h.push({ k: 'a', l: 1 }, 2);
+    h.watermark(10);
+    assert.deepEqual(h.out.take(), ['1|']);
+    h.push2({ key: 'a', r: 7 }, 4);   // late, within the lateness
+    assert.deepEqual(h.out.take(), ['1|7']);
+    h.watermark(15);                   // end + lateness passed: the window is gone
+    h.push({ k: 'a', l: 9 }, 3);
+    h.finish();
+    assert.deepEqual(h.out.take(), []);
+  });
+}
 
-test('coGroup over session windows: sessions merge across both inputs, then fire once', () => {
-  const h = coGroupHarness(EventTimeSessionWindows.withGap(7));
-  h.push({ k: 'a', l: 1 }, 0);
-  h.push2({ key: 'a', r: 2 }, 12);
-  h.push({ k: 'a', l: 3 }, 30);
-  h.watermark(5);
-  h.push2({ key: 'a', r: 4 }, 6);   // joins [0, 7) and [12, 19) into [0, 19)
-  h.finish();
-  assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1|2+4', 18], ['3|', 36]]);
-});
+for (const fast of [true, false]) {
+  test(`coGroup over session windows: sessions merge across both inputs, then fire once${fast ? '' : ' (fast paths off)'}`, () => {
+    const h = coGroupHarness(EventTimeSessionWindows.withGap(7), fast);
+    h.push({ k: 'a', l: 1 }, 0);
+    h.push2({ key: 'a', r: 2 }, 12);
+    h.push({ k: 'a', l: 3 }, 30);
+    h.watermark(5);
+    h.push2({ key: 'a', r: 4 }, 6);   // joins [0, 7) and [12, 19) into [0, 19)
+    h.finish();
+    assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]).sort(), [['1|2+4', 18], ['3|', 36]]);
+  });
+}
 
 test('coGroup: a bad definition fails at build time, naming coGroup', () => {
   const env = new StreamEnvironment(1);

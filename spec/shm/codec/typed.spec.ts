@@ -15,7 +15,7 @@ import {
   type Infer,
   type RecordSchema,
 } from '../../../shm/codec/schema.js';
-import { typedCodec, type TypedCodec } from '../../../shm/codec/typed.js';
+import { nativeUtf8, typedCodec, type TypedCodec } from '../../../shm/codec/typed.js';
 import {
   FrameCorruptError,
   FrameTruncatedError,
@@ -803,4 +803,22 @@ describe('typed codec properties', () => {
       for (const c of codecsOf(schema)) assertFaithful(c, bytes);
     }), { numRuns: 300 });
   });
+});
+
+// ---- the UTF-8 fast path's switch ----------------------------------------------------------------------------
+
+test('the UTF-8 methods are the ones SLUICE_NATIVE_UTF8 asks for', () => {
+  assert.equal(nativeUtf8, process.env['SLUICE_NATIVE_UTF8'] !== '0');
+});
+
+test('SLUICE_NATIVE_UTF8=0: every test of this file passes on the documented Buffer methods too', { skip: process.env['SLUICE_NATIVE_UTF8'] === '0', timeout: 120_000 }, () => {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--test', fileURLToPath(import.meta.url)], {
+    cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+    // Without the runner's own context: the child then reports as a run of its own.
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), SLUICE_NATIVE_UTF8: '0' },
+    encoding: 'utf8',
+  });
+  assert.equal(child.status, 0, child.stdout.slice(-4000));
+  assert.match(child.stdout, /^# fail 0$/m);
+  assert.match(child.stdout, /^# skipped 1$/m, 'this test, in the child');
 });
