@@ -2,7 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeManifest, MANIFEST_FORMAT, parseManifest, sealManifest, sha256, takesStateOf, type Manifest } from '../../../core/checkpoint/manifest.js';
+import fc from 'fast-check';
+import { CorruptCheckpointError, encodeManifest, MANIFEST_FORMAT, parseManifest, sealManifest, sha256, takesStateOf, type Manifest } from '../../../core/checkpoint/manifest.js';
 
 function manifest(format: number, ref: Record<string, unknown>): Manifest {
   return sealManifest({
@@ -29,4 +30,62 @@ test("operator kinds that take one another's state: a keyed process function wit
   assert.ok(!takesStateOf('map', 'reduce'));
   assert.ok(!takesStateOf('reduce', 'process'));
   assert.ok(!takesStateOf('window', 'process'));
+});
+
+// ---- properties: a stored manifest reads back as written, or fails as corrupt; never as another manifest --------
+
+const uid = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/);
+const ref = fc.record({ key: fc.string({ minLength: 1, maxLength: 20 }), bytes: fc.nat(), crc32: fc.nat({ max: 0xffffffff }), sealed: fc.boolean() });
+const keyedRef = fc.record({ key: fc.string({ minLength: 1, maxLength: 20 }), bytes: fc.nat(), crc32: fc.nat({ max: 0xffffffff }), full: fc.boolean(), entries: fc.nat(1000) });
+const operator = fc.record({
+  name: fc.string({ maxLength: 12 }),
+  kind: fc.constantFrom('process', 'window', 'reduce'),
+  parallelism: fc.integer({ min: 1, max: 8 }),
+  keyGroups: fc.dictionary(fc.nat(127).map(String), fc.record({ chain: fc.array(keyedRef, { minLength: 1, maxLength: 3 }), entries: fc.nat(1000) }), { maxKeys: 4 }),
+  operatorState: fc.option(fc.record({ redistribute: fc.constantFrom('split', 'union', 'broadcast'), parts: fc.array(fc.option(ref, { nil: null }), { maxLength: 3 }) }), { nil: undefined }),
+}, { requiredKeys: ['name', 'parallelism', 'keyGroups'] });
+const manifestArb = fc.record({
+  id: fc.integer({ min: 1, max: 1e9 }),
+  kind: fc.constantFrom('checkpoint', 'savepoint', 'final'),
+  operators: fc.dictionary(uid, operator, { maxKeys: 3 }),
+  sources: fc.dictionary(uid, fc.record({ kind: fc.constantFrom('file', 'generator'), splits: fc.array(fc.record({ id: fc.string({ maxLength: 8 }), position: fc.jsonValue() }), { maxLength: 3 }) }), { maxKeys: 2 }),
+  watermarks: fc.dictionary(uid, fc.array(fc.option(fc.integer(), { nil: null }), { maxLength: 3 }), { maxKeys: 2 }),
+  finished: fc.boolean(),
+}).map(({ id, kind, operators, sources, watermarks, finished }): Manifest => {
+  let keyedEntries = 0;
+  for (const op of Object.values(operators)) for (const g of Object.values(op.keyGroups ?? {})) keyedEntries += g.entries;
+  return sealManifest({
+    format: MANIFEST_FORMAT, id, kind, ...(kind === 'savepoint' ? { name: `sp-${id}` } : {}), createdAt: '2026-12-05T00:00:00.000Z', maxParallelism: 128,
+    jobFingerprint: sha256(String(id)), operators: operators as Manifest['operators'], sources: sources as Manifest['sources'], watermarks,
+    taskParallelism: Object.fromEntries(Object.entries(operators).map(([u, op]) => [u, op.parallelism])), keyedEntries, finished,
+  });
+});
+
+/** What a stored manifest reads back as: the manifest itself (through JSON, as stored), or a CorruptCheckpointError. */
+function readsAs(id: number, bytes: Uint8Array, want: Manifest): void {
+  let got: Manifest;
+  try {
+    got = parseManifest(id, bytes);
+  } catch (e) {
+    assert.ok(e instanceof CorruptCheckpointError, `not a CorruptCheckpointError: ${String(e)}`);
+    return;
+  }
+  assert.deepEqual(got, JSON.parse(JSON.stringify(want)));
+}
+
+test('property: every manifest reads back as written', () => {
+  fc.assert(fc.property(manifestArb, (m) => {
+    assert.deepEqual(parseManifest(m.id, encodeManifest(m)), JSON.parse(JSON.stringify(m)));
+  }), { numRuns: 300 });
+});
+
+test('property: a truncated or corrupted manifest, or one stored under another id, fails as corrupt, never reads as another', () => {
+  fc.assert(fc.property(manifestArb, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.nat(), (m, at, x, cut) => {
+    const bytes = encodeManifest(m);
+    const flipped = Uint8Array.from(bytes);
+    flipped[at % bytes.length]! ^= x;
+    readsAs(m.id, flipped, m);
+    readsAs(m.id, bytes.subarray(0, cut % bytes.length), m);
+    assert.throws(() => parseManifest(m.id + 1, bytes), CorruptCheckpointError);
+  }), { numRuns: 500 });
 });
