@@ -90,6 +90,11 @@ export class FileLineReader {
     return this.framer.queued;
   }
 
+  /** Reading ahead stopped at the prefetch limit: no read runs, and none starts until records are taken. */
+  get heldAtLimit(): boolean {
+    return !this.busy && !this.atEnd && !this.done && !this.closed && this.failure === undefined;
+  }
+
   /** Follow mode: how growth is noticed now ('watch' or 'poll'); undefined when not following. */
   get following(): 'watch' | 'poll' | undefined {
     return this.growth === undefined ? undefined : this.growth.watching ? 'watch' : 'poll';

@@ -77,33 +77,32 @@ test('output stream: tells its flow what waits unread as records come and go', a
   assert.deepEqual(seen, ['t0', 'q2', 't1', 'stop']);
 });
 
-test('output stream: a reader that holds the job and reads nothing is told of once per stall, and only while it holds', async () => {
+test('output stream: a reader that holds the job and reads nothing is told of once per stall, and only while it holds', async (t) => {
+  // A clock stepped by the test: its watch's interval (stallMs / 2) and performance.now move together.
+  let now = 1000;
+  t.mock.method(performance, 'now', () => now);
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const pass = (ms: number): void => { for (let k = 0; k < ms; k++) { now++; t.mock.timers.tick(1); } };
   let holding = false;
   const told: number[] = [];
   const s = new OutputStream<number>(() => {}, { start() {}, took() {}, stop() {}, holding: () => holding }, (_ms, unread) => told.push(unread), 20);
-  const until = async (ok: () => boolean): Promise<void> => {
-    for (let k = 0; !ok(); k++) {
-      if (k === 2000) assert.fail('never told');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
   s.deliver([1, 2, 3]);
   // Not holding: a reader may take its time, and that time is not counted once the hold comes (a review: warned at
   // once, "waited 6 s", for a hold of 6 ms).
-  const quietUntil = performance.now() + 60;
-  await until(() => performance.now() > quietUntil);
+  pass(60);
   assert.deepEqual(told, []);
   holding = true;
-  const heldAt = performance.now();
-  await until(() => told.length === 1);
-  assert.ok(performance.now() - heldAt >= 20, 'told only after the hold lasted stallMs');
+  pass(29);
+  assert.deepEqual(told, [], 'not before the hold lasted stallMs (seen at the first watch after it began)');
+  pass(1);
   assert.deepEqual(told, [3]);
-  const again = performance.now() + 60;
-  await until(() => performance.now() > again);
+  pass(60);
   assert.deepEqual(told, [3], 'once per stall');
   // A read ends the stall; the next one is told of again.
   await s.next();
-  await until(() => told.length === 2);
+  pass(19);
+  assert.deepEqual(told, [3]);
+  pass(1);
   assert.deepEqual(told, [3, 2]);
   await s.return();
 });

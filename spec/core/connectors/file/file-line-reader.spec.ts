@@ -63,13 +63,14 @@ test('prefetch holds for blank lines too: each record counts its overhead', asyn
   let got = 0;
   await drive(lines(reader), { max: 1, until: () => got++ > 3 });
   const bound = (64 * 1024) / RECORD_OVERHEAD_BYTES + 4096;
-  // Never over the bound, however long it is given: watched until the count has held still for 20 turns of 5 ms
-  // (an unbounded reader reads on and passes it; a bounded one can only pass this way).
-  for (let still = 0, last = -1; still < 20; still = reader.bufferedRecords === last ? still + 1 : 0, last = reader.bufferedRecords) {
+  // Never over the bound: once reading ahead has stopped (an unbounded reader reads on to the end instead, and is
+  // never held), nothing more is read until records are taken.
+  for (const deadline = performance.now() + 30_000; !reader.heldAtLimit;) {
     assert.ok(reader.bufferedRecords <= bound, `${reader.bufferedRecords} records read ahead`);
-    await new Promise((r) => setTimeout(r, 5));
+    assert.ok(performance.now() < deadline, `reading ahead never stopped (${reader.bufferedRecords} records read ahead)`);
+    await new Promise((r) => setImmediate(r));
   }
-  assert.ok(reader.bufferedRecords > 0);
+  assert.ok(reader.bufferedRecords > 0 && reader.bufferedRecords <= bound, `${reader.bufferedRecords} records read ahead`);
   await reader.close();
 });
 
