@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { deleteSavepoint, run, serveControl } from '../../../core/index.js';
+import { deleteSavepoint, run, serveControl, type JobHandle, type RunOptions } from '../../../core/index.js';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { inspectDir } from '../../../core/cli/inspect.js';
 
@@ -78,16 +78,16 @@ test('with no job on the directory, a savepoint and the chunks only it held go; 
     }
     // 'latest' first: resuming from 'b' is a rollback, which abandons the checkpoints after it; the rolled-back run
     // then takes one of its own, which 'latest' takes.
-    const resumed = await run(job, { parallelism: 2, stateDir, resume: 'latest', checkpointIntervalMs: 0, onWarning: () => {} });
-    assert.equal(resumed.restoredFrom, last.id);
-    await resumed.cancel();
-    const rolledBack = await run(job, { parallelism: 2, stateDir, resume: { savepoint: 'b' }, checkpointIntervalMs: 0, onWarning: () => {} });
-    assert.equal(rolledBack.restoredFrom, b.id);
-    const own = await rolledBack.checkpoint();
-    await rolledBack.cancel();
-    const again = await run(job, { parallelism: 2, stateDir, resume: 'latest', checkpointIntervalMs: 0, onWarning: () => {} });
-    assert.equal(again.restoredFrom, own.id);
-    await again.cancel();
+    /** Where a run resumed with `resume` started; it is cancelled first (a failed assertion must not leave it running). */
+    const startedFrom = async (resume: RunOptions['resume'], then?: (h: JobHandle) => Promise<unknown>): Promise<number | undefined> => {
+      const r = await run(job, { parallelism: 2, stateDir, resume, checkpointIntervalMs: 0, onWarning: () => {} });
+      try { await then?.(r); } finally { await r.cancel(); }
+      return r.restoredFrom;
+    };
+    assert.equal(await startedFrom('latest'), last.id);
+    let own: number | undefined;
+    assert.equal(await startedFrom({ savepoint: 'b' }, async (r) => { own = (await r.checkpoint()).id; }), b.id);
+    assert.equal(await startedFrom('latest'), own);
     // What a resume takes is the newest checkpoint that reads back intact (a review: the newest alone was kept, and
     // with newer ones corrupt the one a resume takes went).
     const damage = await CheckpointStore.open(stateDir);
