@@ -1,7 +1,8 @@
 // Runs on: the benchmark's main thread. Micro-benchmark of record codecs on Nexmark bids:
-// the typed codec, msgpackr (plain and with records), and JSON.
+// the typed codec, the engine's generic codec (shm/codec/generic.ts, the default for records without a schema),
+// msgpackr (plain and with records), and JSON.
 //
-//   node --import tsx benchmarks/codecs.ts [--json [PATH]]
+//   node --import tsx benchmarks/codecs.ts [--json [PATH]] [--quick]
 //
 // Each sample encodes or decodes a batch of BATCH bids (one pass over a deterministic array), because a
 // single ~100-byte record takes less time than the timer resolves. Figures are per record: events/s is
@@ -10,13 +11,18 @@
 // (bounded path: reserve an upper bound, write strings unmeasured), 'typed-exact' measuring each record first.
 // Both decode the same bytes. msgpackr's `pack`
 // returns a view of its own reused buffer and JSON goes through `Buffer.from`; neither includes the copy
-// into a ring that a generic codec would then make.
+// into a ring that a generic codec would then make. 'sluice.generic-codec' is the engine's own genericCodec()
+// (msgpackr with sequential records underneath) through its RecordEncoder/RecordDecoder, as a channel calls it:
+// size then write into the same shared buffer the typed rows write into, and read from it (which copies each
+// record out of shared memory, as the codec does for the ring); it includes that copy.
 
 import { Bench, type Task } from 'tinybench';
 import { Packr } from 'msgpackr';
 import { typedCodec } from '../shm/codec/typed.js';
+import { genericCodec } from '../shm/codec/generic.js';
 import { bidSchema, makeBids, type Bid } from './bid.js';
 import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
+import { benchTimes } from './micro.js';
 
 const BATCH = 1024;
 const SEED = 7;
@@ -87,6 +93,52 @@ function typedEngine(bids: readonly Bid[], bounded: boolean): Engine {
     },
     bytesPerRecord: pos / bids.length,
     decodeAll: () => bids.map((_, i) => codec.decoder().read(encoded, view, offsets[i]!, lengths[i]!)),
+  };
+}
+
+/** The engine's generic codec (genericCodec()), through the RecordEncoder/RecordDecoder contract a channel uses. */
+function genericEngine(bids: readonly Bid[]): Engine {
+  const codec = genericCodec<Bid>();
+  const enc = codec.encoder();
+  const dec = codec.decoder();
+  const out = new Uint8Array(new SharedArrayBuffer(BATCH * 256));
+  const outView = new DataView(out.buffer);
+  // Pre-encoded by a fresh encoder, in order: the first record defines the shape in-band, as on a new channel.
+  const encoded = new Uint8Array(new SharedArrayBuffer(BATCH * 256));
+  const view = new DataView(encoded.buffer);
+  const offsets = new Int32Array(bids.length);
+  const lengths = new Int32Array(bids.length);
+  const encoder = codec.encoder();
+  let pos = 0;
+  bids.forEach((bid, i) => {
+    const n = encoder.size(bid);
+    encoder.write(bid, encoded, view, pos);
+    offsets[i] = pos;
+    lengths[i] = n;
+    pos += n;
+  });
+  return {
+    name: 'sluice.generic-codec',
+    encodeBatch(batch) {
+      let at = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const bid = batch[i]!;
+        const n = enc.size(bid);
+        enc.write(bid, out, outView, at);
+        at += n;
+      }
+      return at;
+    },
+    decodeBatch() {
+      let sum = 0;
+      for (let i = 0; i < offsets.length; i++) sum += dec.read(encoded, view, offsets[i]!, lengths[i]!).price;
+      return sum;
+    },
+    bytesPerRecord: pos / bids.length,
+    decodeAll: () => {
+      const fresh = codec.decoder();
+      return bids.map((_, i) => fresh.read(encoded, view, offsets[i]!, lengths[i]!));
+    },
   };
 }
 
@@ -166,10 +218,12 @@ function row(task: Task, benchmark: string, engine: Engine): BenchResult {
 
 async function main(): Promise<void> {
   const target = parseJsonArg(process.argv.slice(2));
+  const times = benchTimes(process.argv.slice(2));
   const bids = makeBids(BATCH, SEED);
   const engines = [
     typedEngine(bids, true),
     typedEngine(bids, false),
+    genericEngine(bids),
     msgpackrEngine('msgpackr', bids, {}),
     msgpackrEngine('msgpackr-records', bids, { useRecords: true, sequential: true }),
     jsonEngine(bids),
@@ -181,7 +235,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   let sink = 0; // keeps the measured work observable
   for (const [benchmark, op] of [['codec.bid.encode', 'encode'], ['codec.bid.decode', 'decode']] as const) {
-    const bench = new Bench({ name: benchmark, time: 1500, warmupTime: 300, throws: true });
+    const bench = new Bench({ name: benchmark, ...times, throws: true });
     for (const e of engines) {
       bench.add(e.name, op === 'encode' ? () => { sink += e.encodeBatch(bids); } : () => { sink += e.decodeBatch(); });
     }
