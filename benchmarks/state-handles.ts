@@ -1,0 +1,116 @@
+// Runs on: the benchmark's main thread. Micro-benchmarks of the keyed state handles a user function holds
+// (core/state/state-handles.ts over a StateTable), per record on a few thousand keys, the way a keyed process
+// function uses them: set the backend's current key, then read and write through the handle. benchmarks/state.ts
+// measures the tables underneath (and change tracking, snapshots, timers); this file measures the handles.
+//
+//   npm run bench:state-handles -- [--json [PATH]] [--quick]
+//
+// - state.value: value() then update(value + x), a running sum per key.
+// - state.list: add(x); every 8th add to a key reads the list (get(), a copy) and clears it, so lists stay short.
+// - state.map: put(x & 15, x) and get((x >> 4) & 15), up to 16 entries per key.
+// Each without a TTL (engine `sluice`) and with a processing-time TTL of an hour (`sluice.ttl`: every write
+// stamps the entry and queues it for cleanup, every read checks its expiry; nothing expires during a run).
+// State handles have no fast-path switch; the TTL is the comparison. Change tracking off (no checkpoints).
+// Each sample runs BATCH operations on KEYS keys (a fixed pseudo-random key sequence); events/s = BATCH x median
+// samples/s. outputRows / outputChecksum: one verification pass of BATCH operations per engine on fresh state
+// before timing, folding every value read.
+
+import { Bench } from 'tinybench';
+import { KeyedStateBackend } from '../core/state/keyed-state-backend.js';
+import type { StateOptions } from '../core/api/state.js';
+import { emitReport, parseJsonArg, type BenchResult } from './report.js';
+import { benchTimes, Checksum, printRatios, taskRow } from './micro.js';
+
+const KEYS = 4096;
+const BATCH = 10_000;
+const CLOCKS = { processing: () => Date.now(), event: () => 0 };
+const TTL: StateOptions = { ttl: { ttlMs: 3_600_000 } };
+
+const keys = new Int32Array(BATCH);
+for (let i = 0, x = 12345; i < BATCH; i++) { x = (Math.imul(x, 1103515245) + 12345) | 0; keys[i] = (x >>> 8) % KEYS; }
+
+type Op = (check?: Checksum) => number;
+
+function backend(): KeyedStateBackend {
+  return new KeyedStateBackend('bench', 128, false, CLOCKS);
+}
+
+function valueOp(options: StateOptions | undefined): Op {
+  const b = backend();
+  const s = b.valueState<number>('sum', options);
+  return (check) => {
+    let total = 0;
+    for (let i = 0; i < BATCH; i++) {
+      b.currentKey = keys[i]!;
+      const v = (s.value() ?? 0) + (i & 7);
+      s.update(v);
+      total += v;
+      check?.add(keys[i]!, v);
+    }
+    return total;
+  };
+}
+
+function listOp(options: StateOptions | undefined): Op {
+  const b = backend();
+  const s = b.listState<number>('recent', options);
+  const adds = new Int32Array(KEYS);
+  return (check) => {
+    let total = 0;
+    for (let i = 0; i < BATCH; i++) {
+      const k = keys[i]!;
+      b.currentKey = k;
+      s.add(i);
+      if ((++adds[k]! & 7) === 0) {
+        const list = s.get();
+        let sum = 0;
+        for (let j = 0; j < list.length; j++) sum += list[j]!;
+        total += sum;
+        check?.add(k, list.length, sum);
+        s.clear();
+      }
+    }
+    return total;
+  };
+}
+
+function mapOp(options: StateOptions | undefined): Op {
+  const b = backend();
+  const s = b.mapState<number, number>('byField', options);
+  return (check) => {
+    let total = 0;
+    for (let i = 0; i < BATCH; i++) {
+      const k = keys[i]!;
+      b.currentKey = k;
+      s.put(i & 15, i);
+      const v = s.get((i >> 4) & 15) ?? -1;
+      total += v;
+      check?.add(k, v);
+    }
+    return total;
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const target = parseJsonArg(argv);
+  const times = benchTimes(argv);
+  const results: BenchResult[] = [];
+  let sink = 0;
+  const engines = [['sluice', undefined], ['sluice.ttl', TTL]] as const;
+  for (const [benchmark, make] of [['state.value', valueOp], ['state.list', listOp], ['state.map', mapOp]] as const) {
+    const checks = engines.map(([, options]) => { const c = new Checksum(); make(options)(c); return c; });
+    const bench = new Bench({ name: benchmark, ...times, throws: true });
+    for (const [name, options] of engines) {
+      const op = make(options);
+      bench.add(name, () => { sink += op(); });
+    }
+    await bench.run();
+    engines.forEach(([name], i) => results.push(taskRow(bench.getTask(name)!, benchmark, name, BATCH, checks[i]!, { keys: KEYS })));
+  }
+  if (Number.isNaN(sink)) process.stderr.write('unreachable\n');
+  emitReport(results, target);
+  printRatios(results, (e) => e === 'sluice.ttl');
+}
+
+await main();
