@@ -1,0 +1,72 @@
+// The hot-path micro-benchmarks run in their smallest mode (--quick, a few seconds each) and print the report that
+// /work/shared/benchmark-json.md describes: exactly one JSON object on stdout, every row with the fields the doc
+// names, engines from its list, and rows of one benchmark that did the same work (fast path on and off, one
+// codec or another) carrying equal outputRows and outputChecksum.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+const FIELDS = ['benchmark', 'engine', 'parallelism', 'repetitions', 'eventsPerSec', 'p50Us', 'p99Us', 'rssMB', 'outputRows', 'outputChecksum'];
+const ENGINE = /^(sluice(\..+)?|handwritten|rxjs|node-streams|handwritten-x2|ring-typed|ring-generic|ring-spin|ring-park|postMessage|postMessage-batched)$/;
+
+interface Row { [field: string]: unknown; benchmark: string; engine: string; outputRows: number | null; outputChecksum: string | null }
+
+async function report(file: string): Promise<{ machine: Record<string, unknown>; results: Row[] }> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', `benchmarks/${file}`, '--quick', '--json'], { cwd: root, maxBuffer: 16 << 20, timeout: 120_000 });
+  return JSON.parse(stdout) as { machine: Record<string, unknown>; results: Row[] };
+}
+
+function checkShape(r: { machine: Record<string, unknown>; results: Row[] }, benchmarks: readonly string[]): void {
+  assert.deepEqual(Object.keys(r).sort(), ['machine', 'results']);
+  assert.equal(typeof r.machine.cpus, 'number');
+  assert.equal(typeof r.machine.node, 'string');
+  assert.equal(typeof r.machine.model, 'string');
+  assert.deepEqual([...new Set(r.results.map((x) => x.benchmark))].sort(), [...benchmarks].sort());
+  for (const row of r.results) {
+    for (const f of FIELDS) assert.ok(f in row, `${row.benchmark}/${row.engine}: no ${f}`);
+    assert.match(row.engine, ENGINE);
+    assert.equal(row.parallelism, 1);
+    assert.ok(Number.isInteger(row.repetitions) && (row.repetitions as number) >= 1);
+    for (const f of ['eventsPerSec', 'p50Us', 'p99Us', 'rssMB']) assert.ok(Number.isFinite(row[f]) && (row[f] as number) > 0, `${row.benchmark}/${row.engine}: ${f} = ${String(row[f])}`);
+    assert.ok(Number.isInteger(row.outputRows) && row.outputRows! > 0, `${row.benchmark}/${row.engine}: outputRows`);
+    assert.match(String(row.outputChecksum), /^[0-9a-f]{8}$/);
+  }
+  const byBench = new Map<string, Row[]>(); // not Map.groupBy: the engine supports Node 20
+  for (const x of r.results) byBench.set(x.benchmark, [...(byBench.get(x.benchmark) ?? []), x]);
+  for (const [b, rows] of byBench) {
+    assert.ok(rows.length >= 2, `${b}: a single row, nothing compared`);
+    assert.equal(new Set(rows.map((x) => x.engine)).size, rows.length, `${b}: an engine twice`);
+    assert.deepEqual(new Set(rows.map((x) => `${x.outputRows}/${x.outputChecksum}`)).size, 1, `${b}: outputs differ: ${rows.map((x) => `${x.engine} ${x.outputRows}/${x.outputChecksum}`).join(', ')}`);
+  }
+}
+
+test('ring.ts: ring blocks and channels of bids', async () => {
+  const r = await report('ring.ts');
+  checkShape(r, ['ring.block.b1', 'ring.block.b64', 'ring.block.b1024', 'channel.bid.b1', 'channel.bid.b64', 'channel.bid.b1024']);
+  assert.deepEqual(new Set(r.results.filter((x) => x.benchmark.startsWith('channel.')).map((x) => x.engine)), new Set(['ring-typed', 'ring-generic', 'sluice.generic-batch-frames']));
+});
+
+test('gates.ts: output gate, rings, input gate', async () => {
+  checkShape(await report('gates.ts'), ['gates.forward', 'gates.hash2']);
+});
+
+test('state-handles.ts: value, list and map handles, with and without a TTL', async () => {
+  const r = await report('state-handles.ts');
+  checkShape(r, ['state.value', 'state.list', 'state.map']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.ttl']));
+});
+
+test('window-steady.ts: windows per record, fast paths on and off', async () => {
+  const r = await report('window-steady.ts');
+  checkShape(r, ['window.tumbling.reduce', 'window.sliding.reduce', 'window.session.reduce', 'window.tumbling.evictor', 'window.tumbling.combine']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.no-fast-paths']));
+  // combineLocally must give what the plain tumbling reduce gives.
+  const sig = (b: string): string => { const x = r.results.find((y) => y.benchmark === b)!; return `${x.outputRows}/${x.outputChecksum}`; };
+  assert.equal(sig('window.tumbling.combine'), sig('window.tumbling.reduce'));
+});
