@@ -22,7 +22,6 @@ import { typedCodec } from '../shm/codec/typed.js';
 import { genericCodec } from '../shm/codec/generic.js';
 import { bidSchema, makeBids, type Bid } from './bid.js';
 import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
-import { benchTimes } from './micro.js';
 
 const BATCH = 1024;
 const SEED = 7;
@@ -218,7 +217,8 @@ function row(task: Task, benchmark: string, engine: Engine): BenchResult {
 
 async function main(): Promise<void> {
   const target = parseJsonArg(process.argv.slice(2));
-  const times = benchTimes(process.argv.slice(2));
+  // --quick: short runs (a smoke test; the figures are rough).
+  const times = process.argv.includes('--quick') ? { time: 150, warmupTime: 50 } : { time: 1500, warmupTime: 300 };
   const bids = makeBids(BATCH, SEED);
   const engines = [
     typedEngine(bids, true),

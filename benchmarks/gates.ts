@@ -12,10 +12,11 @@
 //   (generic codec, recordBatch 1: the batching switch off).
 // Each round pushes ROUND bids with their timestamps and a watermark, flushes the output gate and pumps the input
 // gate until every record is through. Each sample runs N / ROUND rounds; events/s = N x median samples/s.
+// The engines of a benchmark run interleaved, in rounds with their order rotated (micro.ts measure): each figure is
+// the median over rounds of a round's median (or p99) sample.
 // outputRows / outputChecksum: one verification pass of N records per engine before timing (order-independent
 // checksum over every field the head received, and its timestamp).
 
-import { Bench } from 'tinybench';
 import { Ring, RingConsumer, RingProducer } from '../shm/ring.js';
 import { ChannelReader, ChannelWriter } from '../shm/channel.js';
 import { typedCodec } from '../shm/codec/typed.js';
@@ -27,7 +28,7 @@ import { TaskContext } from '../core/operators/task-context.js';
 import type { Downstream } from '../core/operators/operator.js';
 import { bidSchema, makeBids, type Bid } from './bid.js';
 import { emitReport, parseJsonArg, type BenchResult } from './report.js';
-import { benchTimes, Checksum, printRatios, taskRow } from './micro.js';
+import { benchTimes, Checksum, measure, printRatios, taskRow } from './micro.js';
 
 const N = 8192;
 const ROUND = 512;
@@ -117,15 +118,13 @@ async function main(): Promise<void> {
       if (x.head.check.rows !== N) throw new Error(`${benchmark}: ${x.head.check.rows} of ${N} records arrived`);
       return x.head.check;
     });
-    const bench = new Bench({ name: benchmark, ...times, throws: true });
-    const runs = engines.map(([name, codec, batch]) => {
+    const runs = engines.map(([, codec, batch]) => {
       const x = exchange(codec(), batch, channels, bids);
-      bench.add(name, () => { x.run(N); });
       return x;
     });
-    await bench.run();
+    const m = await measure(benchmark, engines.map(([name], i) => [name, () => { runs[i]!.run(N); }] as const), times);
     for (const x of runs) sink += x.head.sum;
-    engines.forEach(([name, , batch], i) => results.push(taskRow(bench.getTask(name)!, benchmark, name, N, checks[i]!, { channels, recordBatch: batch })));
+    engines.forEach(([name, , batch], i) => results.push(taskRow(m.get(name)!, benchmark, name, N, checks[i]!, { channels, recordBatch: batch })));
   }
   if (Number.isNaN(sink)) process.stderr.write('unreachable\n');
   emitReport(results, target);

@@ -1,19 +1,50 @@
 // Runs on: the benchmark's main thread. Helpers shared by the hot-path micro-benchmarks (ring, gates,
-// state-handles, window-steady): the `--quick` flag, a tinybench task as a report row, and an order-independent
+// state-handles, window-steady): the `--quick` flag, interleaved measuring, a report row, and an order-independent
 // output checksum so rows that did the same work (fast path on and off, one codec or another) can be compared.
 
-import type { Task } from 'tinybench';
-import { rssMB, type BenchResult } from './report.js';
+import { Bench } from 'tinybench';
+import { median, rssMB, type BenchResult } from './report.js';
 
 /**
- * tinybench options: the house default (1500 ms per task after 300 ms of warm-up, at least 64 samples), or with
- * `--quick` the smallest mode (what spec/benchmarks runs): 100 ms per task after 20 ms, at least 8 samples, so a
- * file takes a few seconds and its medians are rough.
+ * How long to measure: the house default (5 rounds of 300 ms per task after 60 ms of warm-up, at least 16 samples
+ * per round), or with `--quick` the smallest mode (what spec/benchmarks runs): 3 rounds of 40 ms after 10 ms, at
+ * least 4 samples per round, so a file takes a few seconds and its medians are rough.
  */
-export function benchTimes(argv: readonly string[]): { time: number; warmupTime: number; iterations: number; warmupIterations: number } {
+export interface Times { rounds: number; time: number; warmupTime: number; iterations: number; warmupIterations: number }
+
+export function benchTimes(argv: readonly string[]): Times {
   return argv.includes('--quick')
-    ? { time: 100, warmupTime: 20, iterations: 8, warmupIterations: 2 }
-    : { time: 1500, warmupTime: 300, iterations: 64, warmupIterations: 16 };
+    ? { rounds: 3, time: 40, warmupTime: 10, iterations: 4, warmupIterations: 1 }
+    : { rounds: 5, time: 300, warmupTime: 60, iterations: 16, warmupIterations: 4 };
+}
+
+/** What `measure` found for one task: the median over rounds of each round's median and p99 sample, in ms. */
+export interface Measured { p50Ms: number; p99Ms: number; samples: number }
+
+/**
+ * Runs `tasks` interleaved: `times.rounds` tinybench runs, each task in turn, the order rotated every round, so
+ * a machine whose load drifts (this one is shared) slows every task alike rather than the ones that ran last.
+ */
+export async function measure(name: string, tasks: readonly (readonly [string, () => void])[], times: Times): Promise<Map<string, Measured>> {
+  const p50s = new Map<string, number[]>(tasks.map(([n]) => [n, []]));
+  const p99s = new Map<string, number[]>(tasks.map(([n]) => [n, []]));
+  const samples = new Map<string, number>(tasks.map(([n]) => [n, 0]));
+  for (let round = 0; round < times.rounds; round++) {
+    const bench = new Bench({ name, time: times.time, warmupTime: times.warmupTime, iterations: times.iterations, warmupIterations: times.warmupIterations, throws: true });
+    for (let i = 0; i < tasks.length; i++) {
+      const [n, f] = tasks[(i + round) % tasks.length]!;
+      bench.add(n, f);
+    }
+    await bench.run();
+    for (const task of bench.tasks) {
+      const r = task.result;
+      if (r.state !== 'completed') throw new Error(`${name}/${task.name}: ${r.state}${'error' in r ? `: ${r.error.message}` : ''}`);
+      p50s.get(task.name)!.push(r.latency.p50);
+      p99s.get(task.name)!.push(r.latency.p99);
+      samples.set(task.name, samples.get(task.name)! + r.latency.samplesCount);
+    }
+  }
+  return new Map(tasks.map(([n]) => [n, { p50Ms: median(p50s.get(n)!), p99Ms: median(p99s.get(n)!), samples: samples.get(n)! }]));
 }
 
 /** An order-independent checksum: the sum (mod 2^32) of a mixed hash of each output's fields. */
@@ -39,15 +70,14 @@ export class Checksum {
 }
 
 /**
- * A report row from a completed tinybench task whose every sample handled `perSample` events: events/s is
- * perSample x the median samples/s, p50/p99 are sample latencies divided by perSample.
+ * A report row from what `measure` found for a task whose every sample handled `perSample` events: events/s is
+ * perSample x the median samples/s, p50/p99 are sample latencies divided by perSample; `repetitions` counts the
+ * samples of every round.
  */
-export function taskRow(task: Task, benchmark: string, engine: string, perSample: number, check: Checksum | null, extra: Record<string, unknown> = {}): BenchResult {
-  const r = task.result;
-  if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}${'error' in r ? `: ${r.error.message}` : ''}`);
+export function taskRow(m: Measured, benchmark: string, engine: string, perSample: number, check: Checksum | null, extra: Record<string, unknown> = {}): BenchResult {
   return {
-    benchmark, engine, parallelism: 1, repetitions: r.latency.samplesCount,
-    eventsPerSec: (1000 / r.latency.p50) * perSample, p50Us: (r.latency.p50 * 1000) / perSample, p99Us: (r.latency.p99 * 1000) / perSample,
+    benchmark, engine, parallelism: 1, repetitions: m.samples,
+    eventsPerSec: (1000 / m.p50Ms) * perSample, p50Us: (m.p50Ms * 1000) / perSample, p99Us: (m.p99Ms * 1000) / perSample,
     rssMB: rssMB(), outputRows: check?.rows ?? null, outputChecksum: check?.hex ?? null, bytesPerRecord: null, ...extra,
   };
 }

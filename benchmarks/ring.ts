@@ -12,10 +12,11 @@
 //   generic codec with batch frames of 32 records (`sluice.generic-batch-frames`, what a job does for a generic
 //   channel: recordBatch 32).
 // B (records per round) is 1, 64 and 1024. Each sample moves N records; events/s = N x median samples/s.
+// The engines of a benchmark run interleaved, in rounds with their order rotated (micro.ts measure): each figure is
+// the median over rounds of a round's median (or p99) sample.
 // outputRows / outputChecksum come from one verification round trip of N records per engine before timing
 // (an order-independent checksum over every field read back), so rows of one benchmark can be compared.
 
-import { Bench } from 'tinybench';
 import { Ring, RingConsumer, RingProducer } from '../shm/ring.js';
 import { ChannelReader, ChannelWriter, RECORD } from '../shm/channel.js';
 import { typedCodec } from '../shm/codec/typed.js';
@@ -23,7 +24,7 @@ import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec } from '../shm/codec/codec.js';
 import { bidSchema, makeBids, type Bid } from './bid.js';
 import { emitReport, parseJsonArg, type BenchResult } from './report.js';
-import { benchTimes, Checksum, printRatios, taskRow } from './micro.js';
+import { benchTimes, Checksum, measure, printRatios, taskRow } from './micro.js';
 
 const N = 8192;
 const BATCHES = [1, 64, 1024] as const;
@@ -107,10 +108,10 @@ async function main(): Promise<void> {
     // Raw ring blocks.
     const ringEngines = [['sluice', true], ['sluice.batching-off', false]] as const;
     const ringChecks = ringEngines.map(([, batching]) => { const c = new Checksum(); const f = rawRing(batching); for (let i = 0; i < rounds; i++) f(b, c); return c; });
-    const bench = new Bench({ name: `ring.block.b${b}`, ...times, throws: true });
+    const tasks: [string, () => void][] = [];
     for (const [name, batching] of ringEngines) {
       const f = rawRing(batching);
-      bench.add(name, () => { for (let i = 0; i < rounds; i++) sink += f(b); });
+      tasks.push([name, () => { for (let i = 0; i < rounds; i++) sink += f(b); }]);
     }
     // Channels of bids.
     const chanEngines = [
@@ -121,11 +122,11 @@ async function main(): Promise<void> {
     const chanChecks = chanEngines.map(([, codec, frames]) => { const c = new Checksum(); const f = channel(codec as RecordCodec<Bid>, frames, bids); for (let i = 0; i < rounds; i++) f(b, c); return c; });
     for (const [name, codec, frames] of chanEngines) {
       const f = channel(codec as RecordCodec<Bid>, frames, bids);
-      bench.add(name, () => { for (let i = 0; i < rounds; i++) sink += f(b); });
+      tasks.push([name, () => { for (let i = 0; i < rounds; i++) sink += f(b); }]);
     }
-    await bench.run();
-    ringEngines.forEach(([name], i) => results.push(taskRow(bench.getTask(name)!, `ring.block.b${b}`, name, N, ringChecks[i]!, { batch: b, recordBytes: 20 })));
-    chanEngines.forEach(([name], i) => results.push(taskRow(bench.getTask(name)!, `channel.bid.b${b}`, name, N, chanChecks[i]!, { batch: b })));
+    const m = await measure(`ring.b${b}`, tasks, times);
+    ringEngines.forEach(([name], i) => results.push(taskRow(m.get(name)!, `ring.block.b${b}`, name, N, ringChecks[i]!, { batch: b, recordBytes: 20 })));
+    chanEngines.forEach(([name], i) => results.push(taskRow(m.get(name)!, `channel.bid.b${b}`, name, N, chanChecks[i]!, { batch: b })));
   }
   if (Number.isNaN(sink)) process.stderr.write('unreachable\n');
   emitReport(results, target);

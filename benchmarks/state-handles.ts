@@ -13,13 +13,14 @@
 // State handles have no fast-path switch; the TTL is the comparison. Change tracking off (no checkpoints).
 // Each sample runs BATCH operations on KEYS keys (a fixed pseudo-random key sequence); events/s = BATCH x median
 // samples/s. outputRows / outputChecksum: a verification run of 8 x BATCH operations per engine on fresh state
+// The engines of a benchmark run interleaved, in rounds with their order rotated (micro.ts measure): each figure is
+// the median over rounds of a round's median (or p99) sample.
 // before timing, folding every value read.
 
-import { Bench } from 'tinybench';
 import { KeyedStateBackend } from '../core/state/keyed-state-backend.js';
 import type { StateOptions } from '../core/api/state.js';
 import { emitReport, parseJsonArg, type BenchResult } from './report.js';
-import { benchTimes, Checksum, printRatios, taskRow } from './micro.js';
+import { benchTimes, Checksum, measure, printRatios, taskRow } from './micro.js';
 
 const KEYS = 4096;
 const BATCH = 10_000;
@@ -102,13 +103,11 @@ async function main(): Promise<void> {
   const engines = [['sluice', undefined], ['sluice.ttl', TTL]] as const;
   for (const [benchmark, make] of [['state.value', valueOp], ['state.list', listOp], ['state.map', mapOp]] as const) {
     const checks = engines.map(([, options]) => { const c = new Checksum(); const op = make(options); for (let p = 0; p < VERIFY_PASSES; p++) op(c); return c; });
-    const bench = new Bench({ name: benchmark, ...times, throws: true });
-    for (const [name, options] of engines) {
+    const m = await measure(benchmark, engines.map(([name, options]) => {
       const op = make(options);
-      bench.add(name, () => { sink += op(); });
-    }
-    await bench.run();
-    engines.forEach(([name], i) => results.push(taskRow(bench.getTask(name)!, benchmark, name, BATCH, checks[i]!, { keys: KEYS })));
+      return [name, () => { sink += op(); }] as const;
+    }), times);
+    engines.forEach(([name], i) => results.push(taskRow(m.get(name)!, benchmark, name, BATCH, checks[i]!, { keys: KEYS })));
   }
   if (Number.isNaN(sink)) process.stderr.write('unreachable\n');
   emitReport(results, target);

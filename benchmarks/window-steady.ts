@@ -18,10 +18,11 @@
 //   window operator that merges its partials, through a pass-through standing for the exchange between them (the
 //   window operator keeps its own task context). The combiner has no switch: the flag reaches the window half.
 // Each sample pushes BATCH records into a long-lived operator; events/s = BATCH x median samples/s.
+// The engines of a benchmark run interleaved, in rounds with their order rotated (micro.ts measure): each figure is
+// the median over rounds of a round's median (or p99) sample.
 // outputRows / outputChecksum: one verification pass per engine on a fresh operator, VERIFY records then the
 // final watermark, folding each output's key, sum and timestamp (order-independent).
 
-import { Bench } from 'tinybench';
 import { StreamEnvironment } from '../core/api/environment.js';
 import { CountEvictor, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows } from '../core/index.js';
 import type { WindowedStream } from '../core/api/windowed-stream.js';
@@ -33,7 +34,7 @@ import type { Downstream, Operator } from '../core/operators/operator.js';
 import { TaskContext } from '../core/operators/task-context.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import { emitReport, parseJsonArg, type BenchResult } from './report.js';
-import { benchTimes, Checksum, printRatios, taskRow } from './micro.js';
+import { benchTimes, Checksum, measure, printRatios, taskRow } from './micro.js';
 
 const BATCH = 10_000;
 const VERIFY = 30_000;
@@ -130,15 +131,13 @@ async function main(): Promise<void> {
       s.end();
       return s.sink.check;
     });
-    const bench = new Bench({ name: benchmark, ...times, throws: true });
-    const runs = engines.map(([name, fast]) => {
+    const runs = engines.map(([, fast]) => {
       const s = steady(shape, configure, fast);
-      bench.add(name, () => { s.push(BATCH); });
       return s;
     });
-    await bench.run();
+    const m = await measure(benchmark, engines.map(([name], i) => [name, () => { runs[i]!.push(BATCH); }] as const), times);
     if (runs.some((s) => s.sink.n === 0)) throw new Error(`${benchmark}: no window fired`);
-    engines.forEach(([name], i) => results.push(taskRow(bench.getTask(name)!, benchmark, name, BATCH, checks[i]!, { windowsFired: runs[i]!.sink.n })));
+    engines.forEach(([name], i) => results.push(taskRow(m.get(name)!, benchmark, name, BATCH, checks[i]!, { windowsFired: runs[i]!.sink.n })));
   }
   emitReport(results, target);
   printRatios(results, (e) => e === 'sluice.no-fast-paths');
