@@ -2,14 +2,23 @@
 // and 2 with a checkpoint every second) and on the three same-run baselines (hand-written loop, RxJS, Node
 // streams), then end-to-end latency of q1 and q7 on sluice at half of this run's parallelism-2 throughput.
 //
-//   npm run bench -- [--json [PATH]] [--queries q0,q1,...|all] [--events N] [--reps N] [--latency-seconds S] [--no-latency] [--cold-threads]
+//   npm run bench -- [--json [PATH]] [--queries q0,q1,...|all] [--events N] [--reps N] [--latency-seconds S] [--no-latency] [--cold-threads|--warm-threads]
 //   npm run bench:full -- (the same options)
 //
 // Throughput: each query runs its repetitions in a row, each on every engine, the engine order rotated per
-// repetition; a figure is the median over repetitions. From its second repetition on, a query's sluice runs take
-// the threads its first left (RunOptions.threadCache: no thread start-up, code already compiled), as the
-// baselines run on warm in this process; --cold-threads starts new threads for every run. Every run of a query
-// must report the same outputRows and outputChecksum on every engine, or the suite says so loudly and exits 1.
+// repetition; a figure is the median over repetitions. Every engine row of a query is measured under the same
+// conditions, one of two (the rows' `threadStart` and `warmupRuns` fields say which):
+// - warm (the full mode's default, --warm-threads): before its measured repetitions, every engine runs the query
+//   once unmeasured (sluice's one-event run too, where it has one), and sluice's runs keep their threads
+//   (RunOptions.threadCache) so every measured sluice run takes threads that already ran the job (no thread
+//   start-up, code compiled), as the baselines run on warm in this process. `threadStart: 'kept'`, `warmupRuns: 1`.
+// - cold (the quick mode's default, --cold-threads): no warm-up, and every sluice run starts its own threads.
+//   `threadStart: 'fresh'`, `warmupRuns: 0`. Cheaper than warm-ups where one repetition is all there is.
+// (A review: the quick mode used to keep threads without a warm-up, so with one repetition `sluice.checkpoint-1s`
+// p2 took the threads the plain `sluice` p2 run had just started, ThreadCache keys being equal, and looked 2x
+// faster than it.)
+// Every run of a query must report the same outputRows and outputChecksum on every engine, or the suite says so
+// loudly and exits 1.
 // rssMB is the process's peak during a run: for a baseline that includes the idle sluice threads the query keeps
 // (its rows say so in `rssWithKeptThreads`); --cold-threads keeps none, so baselines show their own.
 // A sluice run's time is runSluiceQuery's: from the run() call to the result, thread start-up included when it
@@ -41,6 +50,8 @@ interface Mode {
   /** Length of each latency run's schedule, s. */
   latencySeconds: number;
   warmupMs: number;
+  /** Whether warm-ups and kept threads are the default (see the header); --cold-threads / --warm-threads override. */
+  warmThreads: boolean;
   /**
    * Whether every sluice run is preceded by a one-event run of the same job (its fixed cost). Without, only the
    * parallelism-2 runs of the latency queries are: their steady-state rate sets the latency runs' offered rate.
@@ -53,10 +64,10 @@ interface Mode {
  * weighs heavily on them. full: the figures for benchmarks/RESULTS.md.
  */
 const MODES: Record<Mode['name'], Mode> = {
-  quick: { name: 'quick', events: 200_000, reps: 1, latencySeconds: 5, warmupMs: 1_000, probeStartup: false },
+  quick: { name: 'quick', events: 200_000, reps: 1, latencySeconds: 5, warmupMs: 1_000, warmThreads: false, probeStartup: false },
   // 10 M events: a parallelism-2 run lasts seconds, so its figure is the engine's rate rather than its threads'
   // start-up and JIT warm-up (at 2 M events these were a third of a run: q3 0.70x RxJS then, 1.18x at 10 M).
-  full: { name: 'full', events: 10_000_000, reps: 5, latencySeconds: 20, warmupMs: 2_000, probeStartup: true },
+  full: { name: 'full', events: 10_000_000, reps: 5, latencySeconds: 20, warmupMs: 2_000, warmThreads: true, probeStartup: true },
 };
 
 interface EngineSpec {
@@ -107,7 +118,10 @@ interface Options {
   reps: number;
   latencySeconds: number;
   latency: boolean;
-  /** sluice runs of a query keep their threads for its next repetitions (false: --cold-threads). */
+  /**
+   * true: every engine runs each query once unmeasured first, and sluice runs keep their threads (--warm-threads,
+   * the full mode's default); false: no warm-up, fresh threads for every sluice run (--cold-threads, quick's).
+   */
   warmThreads: boolean;
 }
 
@@ -126,6 +140,7 @@ function parseArgs(argv: readonly string[]): Options {
     return n;
   };
   if (argv.includes('--quick') && argv.includes('--full')) throw new Error('--quick and --full exclude each other');
+  if (argv.includes('--cold-threads') && argv.includes('--warm-threads')) throw new Error('--cold-threads and --warm-threads exclude each other');
   const mode = MODES[argv.includes('--full') ? 'full' : 'quick'];
   const q = value('--queries') ?? 'all';
   const queries = q === 'all' ? [...QUERY_NAMES] : q.split(',');
@@ -139,7 +154,7 @@ function parseArgs(argv: readonly string[]): Options {
     reps: positiveInt('--reps', mode.reps),
     latencySeconds,
     latency: !argv.includes('--no-latency'),
-    warmThreads: !argv.includes('--cold-threads'),
+    warmThreads: argv.includes('--warm-threads') || (mode.warmThreads && !argv.includes('--cold-threads')),
   };
 }
 
@@ -159,17 +174,25 @@ async function main(): Promise<void> {
   const refs = new Map<QueryName, { sample: Sample; by: string }>();
   const mismatches: string[] = [];
   for (const q of o.queries) {
-    // A query's sluice runs keep their threads for its next repetitions (as the baselines run on in this process
-    // with their code compiled): p1, p2 (with or without checkpoints), and the one-event runs of each. Ended
-    // before the next query, so idle threads of earlier queries hold no memory.
+    // Warm: a query's sluice runs keep their threads (p1, p2 with or without checkpoints, and the one-event runs
+    // of each), ended before the next query so idle threads of earlier queries hold no memory; and every engine
+    // runs the query once unmeasured first, so that no measured run is an engine's first (sluice p2 and
+    // sluice.checkpoint-1s p2 share a thread pool: without the warm-up, whichever ran second took warm threads).
     const threadCache = o.warmThreads ? new ThreadCache({ maxIdlePools: 4 }) : undefined;
+    const withCache = (ee: EngineSpec): EngineSpec => (ee.sluice !== undefined && threadCache !== undefined ? { ...ee, sluice: { ...ee.sluice, threadCache } } : ee);
+    const probes = (e: EngineSpec): boolean => e.sluice !== undefined && (o.mode.probeStartup || (e.key === 'sluice/2' && (LATENCY_QUERIES as readonly string[]).includes(q)));
+    if (o.warmThreads) {
+      for (const ee of ENGINES) {
+        const s = await runEngine(withCache(ee), q, config, probes(ee));
+        err.log(`warm-up nexmark.${q} ${ee.engine} p${ee.parallelism}: ${Math.round(s.ms)} ms (not measured)`);
+      }
+    }
     for (let rep = 0; rep < o.reps; rep++) {
       // Rotate the engine order each repetition so no engine always runs first (cold) or last.
       const order = ENGINES.map((_, k) => ENGINES[(k + rep) % ENGINES.length]!);
       for (const ee of order) {
-        const e = ee.sluice !== undefined && threadCache !== undefined ? { ...ee, sluice: { ...ee.sluice, threadCache } } : ee;
-        const probe = o.mode.probeStartup || (e.key === 'sluice/2' && (LATENCY_QUERIES as readonly string[]).includes(q));
-        const s = await runEngine(e, q, config, probe);
+        const e = withCache(ee);
+        const s = await runEngine(e, q, config, probes(e));
         const key = `${q}/${e.key}`;
         if (!samples.has(key)) samples.set(key, []);
         samples.get(key)!.push(s);
@@ -223,6 +246,9 @@ async function main(): Promise<void> {
         eventsPerSecPerCore: Math.round(perSec / Math.min(Math.max(...ss.map((s) => s.threads)), os.availableParallelism())),
         threads: Math.max(...ss.map((s) => s.threads)),
         rssWithKeptThreads: e.sluice === undefined && o.warmThreads,
+        // The conditions every row of the run was measured under (see the header): the same for every engine.
+        threadStart: e.sluice === undefined ? null : o.warmThreads ? 'kept' : 'fresh',
+        warmupRuns: o.warmThreads ? 1 : 0,
         // Sluice rows: eventsPerSec over each baseline's in this run.
         vsHandwritten: ratio('handwritten'),
         vsRxjs: ratio('rxjs'),
@@ -262,7 +288,7 @@ async function main(): Promise<void> {
   }
 
   emitReport(results, parseJsonArg(argv));
-  err.log(`${o.reps} repetitions (${o.mode.name}), medians; vs* = sluice events/s over the baseline's; sluice times include thread start-up${o.warmThreads ? ' in a query\'s first repetition (later ones reuse its threads)' : ' (--cold-threads: in every run)'}`
+  err.log(`${o.reps} repetitions (${o.mode.name}), medians; vs* = sluice events/s over the baseline's; ${o.warmThreads ? 'every engine ran each query once unmeasured first; sluice runs took threads kept from it (no thread start-up)' : 'no warm-up runs; every sluice run started its own threads (start-up included)'}`
     + ' (w/o start-up: minus a one-event run of the same job, where run)');
   err.table(results.filter((r) => r.eventsPerSec !== null).map((r) => ({
     benchmark: r.benchmark, engine: r.engine, p: r.parallelism, 'events/s': fmt(r.eventsPerSec), 'w/o start-up': fmt(r.eventsPerSecWithoutStartup as number | null),

@@ -12,7 +12,7 @@ const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Row {
   benchmark: string; engine: string; parallelism: number; repetitions: number; eventsPerSec: number; eventsPerSecPerCore: number;
-  threads: number; rssWithKeptThreads: boolean; outputRows: number; outputChecksum: string; p50Us: null; p99Us: null; rssMB: number;
+  threads: number; rssWithKeptThreads: boolean; threadStart: 'fresh' | 'kept' | null; warmupRuns: number; outputRows: number; outputChecksum: string; p50Us: null; p99Us: null; rssMB: number;
 }
 
 test('npm run bench -- --json on q0 and q4: the shared JSON shape, every engine, per core over the threads used', { timeout: 120_000 }, async () => {
@@ -38,9 +38,29 @@ test('npm run bench -- --json on q0 and q4: the shared JSON shape, every engine,
       // Regression (a review): per core divided by the parallelism, though q3-q8 at parallelism 1 run on two threads.
       const perCore = r.eventsPerSec / Math.min(r.threads, report.machine.cpus);
       assert.ok(Math.abs(r.eventsPerSecPerCore - perCore) <= 1, `${q} ${r.engine} p${r.parallelism}: ${r.eventsPerSecPerCore} per core, ${perCore} expected (both rounded)`);
-      assert.equal(r.rssWithKeptThreads, !r.engine.startsWith('sluice'));
+      // The quick mode's conditions, the same for every row (a review: sluice.checkpoint-1s p2 took the threads
+      // plain sluice p2 had just started, and looked 2x faster): no warm-up, fresh threads for every sluice run.
+      assert.equal(r.rssWithKeptThreads, false);
+      assert.equal(r.warmupRuns, 0);
+      assert.equal(r.threadStart, r.engine.startsWith('sluice') ? 'fresh' : null);
     }
     const p1 = rows.find((r) => r.engine === 'sluice' && r.parallelism === 1)!;
     assert.equal(p1.threads, q === 'q4' ? 2 : 1, `${q} at parallelism 1: threads`);
+  }
+});
+
+test('--warm-threads: every engine runs the query once unmeasured first, and every sluice row says it took kept threads', { timeout: 120_000 }, async () => {
+  let stderr = '';
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'benchmarks/nexmark/suite.ts', '--quick', '--warm-threads', '--json', '--events', '2000', '--reps', '1', '--queries', 'q0', '--no-latency'],
+      { cwd: repo, maxBuffer: 1 << 24 }, (e, out, err) => { stderr = err; return e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out); });
+  });
+  const rows = (JSON.parse(stdout) as { results: Row[] }).results;
+  assert.equal(rows.length, 6);
+  for (const r of rows) {
+    assert.match(stderr, new RegExp(`^warm-up nexmark\\.q0 ${r.engine.replace('.', '\\.')} p${r.parallelism}: `, 'm'));
+    assert.equal(r.warmupRuns, 1);
+    assert.equal(r.threadStart, r.engine.startsWith('sluice') ? 'kept' : null);
+    assert.equal(r.rssWithKeptThreads, !r.engine.startsWith('sluice'));
   }
 });
