@@ -7,8 +7,12 @@
 // Each sample encodes or decodes a batch of BATCH bids (one pass over a deterministic array), because a
 // single ~100-byte record takes less time than the timer resolves. Figures are per record: events/s is
 // BATCH x the median batches/s, p50/p99 are batch latencies divided by BATCH.
-// The typed codec writes into a preallocated shared buffer, as it does into a ring: 'typed' as a channel does
-// (bounded path: reserve an upper bound, write strings unmeasured), 'typed-exact' measuring each record first.
+// Engines by the shared names, `sluice.<codec>`, what each is in the `codec` field (msgpackr plain and JSON are
+// not sluice's codecs: the alternatives, measured the same way). Every row carries outputRows and outputChecksum
+// of the batch its engine's encoding decodes back to (every field of every bid), the same for all.
+// The typed codec writes into a preallocated shared buffer, as it does into a ring: 'sluice.typed' as a channel
+// does (bounded path: reserve an upper bound, write strings unmeasured), 'sluice.typed-exact' measuring each
+// record first.
 // Both decode the same bytes. msgpackr's `pack`
 // returns a view of its own reused buffer and JSON goes through `Buffer.from`; neither includes the copy
 // into a ring that a generic codec would then make. 'sluice.generic-codec' is the engine's own genericCodec()
@@ -21,13 +25,18 @@ import { Packr } from 'msgpackr';
 import { typedCodec } from '../shm/codec/typed.js';
 import { genericCodec } from '../shm/codec/generic.js';
 import { bidSchema, makeBids, type Bid } from './bid.js';
-import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
+import { foldBid } from './fold.js';
+import { hex32 } from './job-generator.js';
+import { benchTiming, emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
 
 const BATCH = 1024;
 const SEED = 7;
 
 interface Engine {
+  /** The `engine` field (shared names: sluice.<codec>). */
   readonly name: string;
+  /** What the codec is (the `codec` field). */
+  readonly codec: string;
   /** Encodes every bid once; returns the bytes written (also keeps the work observable). */
   encodeBatch(bids: readonly Bid[]): number;
   /** Decodes every pre-encoded bid once; returns a checksum over the decoded prices. */
@@ -83,7 +92,8 @@ function typedEngine(bids: readonly Bid[], bounded: boolean): Engine {
     pos += n;
   });
   return {
-    name: bounded ? 'typed' : 'typed-exact',
+    name: bounded ? 'sluice.typed' : 'sluice.typed-exact',
+    codec: bounded ? "sluice's typed codec, bounded (as a channel writes)" : "sluice's typed codec, each record measured first",
     encodeBatch,
     decodeBatch() {
       let sum = 0;
@@ -118,6 +128,7 @@ function genericEngine(bids: readonly Bid[]): Engine {
   });
   return {
     name: 'sluice.generic-codec',
+    codec: "sluice's generic codec (genericCodec(): msgpackr, sequential records), through the channel's encoder/decoder",
     encodeBatch(batch) {
       let at = 0;
       for (let i = 0; i < batch.length; i++) {
@@ -143,7 +154,7 @@ function genericEngine(bids: readonly Bid[]): Engine {
 
 type PackrOptions = NonNullable<ConstructorParameters<typeof Packr>[0]>;
 
-function msgpackrEngine(name: string, bids: readonly Bid[], options: PackrOptions): Engine {
+function msgpackrEngine(name: string, codecText: string, bids: readonly Bid[], options: PackrOptions): Engine {
   // Packr keeps its record structures in the options object it is given: one copy per instance.
   const make = (): Packr => new Packr({ ...options });
   const packr = make();
@@ -155,6 +166,7 @@ function msgpackrEngine(name: string, bids: readonly Bid[], options: PackrOption
   const total = encoded.reduce((n, b) => n + b.length, 0);
   return {
     name,
+    codec: codecText,
     encodeBatch(batch) {
       let n = 0;
       for (let i = 0; i < batch.length; i++) n += packr.pack(batch[i]).length;
@@ -177,7 +189,8 @@ function jsonEngine(bids: readonly Bid[]): Engine {
   const encoded = bids.map((bid) => Buffer.from(JSON.stringify(bid)));
   const total = encoded.reduce((n, b) => n + b.length, 0);
   return {
-    name: 'json',
+    name: 'sluice.json',
+    codec: 'JSON.stringify + Buffer.from / JSON.parse (not a sluice codec: the baseline a hand-rolled channel would use)',
     encodeBatch(batch) {
       let n = 0;
       for (let i = 0; i < batch.length; i++) n += Buffer.from(JSON.stringify(batch[i])).length;
@@ -197,6 +210,13 @@ function sameBids(a: readonly Bid[], b: readonly Bid[]): boolean {
   return a.length === b.length && a.every((x, i) => JSON.stringify(x) === JSON.stringify(b[i]));
 }
 
+/** Every field of every bid, folded in order: the same for every codec that round-trips the batch. */
+function checksumOf(decoded: readonly Bid[]): string {
+  let h = 0x811c9dc5;
+  for (const b of decoded) h = foldBid(h, b);
+  return hex32(h);
+}
+
 function row(task: Task, benchmark: string, engine: Engine): BenchResult {
   const r = task.result;
   if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}${'error' in r ? `: ${r.error.message}` : ''}`);
@@ -209,23 +229,24 @@ function row(task: Task, benchmark: string, engine: Engine): BenchResult {
     p50Us: (r.latency.p50 * 1000) / BATCH,
     p99Us: (r.latency.p99 * 1000) / BATCH,
     rssMB: rssMB(),
-    outputRows: null,
-    outputChecksum: null,
+    // Of the records this codec's encoding of the batch decodes back to (encode and decode rows alike).
+    outputRows: engine.decodeAll().length,
+    outputChecksum: checksumOf(engine.decodeAll()),
     bytesPerRecord: engine.bytesPerRecord,
+    codec: engine.codec,
   };
 }
 
 async function main(): Promise<void> {
   const target = parseJsonArg(process.argv.slice(2));
-  // --quick: short runs (a smoke test; the figures are rough).
-  const times = process.argv.includes('--quick') ? { time: 150, warmupTime: 50 } : { time: 1500, warmupTime: 300 };
+  const timing = benchTiming(process.argv.slice(2));
   const bids = makeBids(BATCH, SEED);
   const engines = [
     typedEngine(bids, true),
     typedEngine(bids, false),
     genericEngine(bids),
-    msgpackrEngine('msgpackr', bids, {}),
-    msgpackrEngine('msgpackr-records', bids, { useRecords: true, sequential: true }),
+    msgpackrEngine('sluice.msgpackr', 'msgpackr, plain maps (not a sluice codec)', bids, {}),
+    msgpackrEngine('sluice.msgpackr-records', "msgpackr with sequential records (sluice's generic codec's settings, without moreTypes)", bids, { useRecords: true, sequential: true }),
     jsonEngine(bids),
   ];
   for (const e of engines) {
@@ -235,7 +256,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   let sink = 0; // keeps the measured work observable
   for (const [benchmark, op] of [['codec.bid.encode', 'encode'], ['codec.bid.decode', 'decode']] as const) {
-    const bench = new Bench({ name: benchmark, ...times, throws: true });
+    const bench = new Bench({ name: benchmark, ...timing, throws: true });
     for (const e of engines) {
       bench.add(e.name, op === 'encode' ? () => { sink += e.encodeBatch(bids); } : () => { sink += e.decodeBatch(); });
     }

@@ -3,9 +3,14 @@
 // flatMap both ways, and process on a stream that is not keyed, with and without side outputs), and keyed rolling
 // reduces written by hand against the field aggregations that do the same (sum, maxBy).
 //
-//   npm run bench:operators -- [--json [PATH]]
+//   npm run bench:operators -- [--json [PATH]] [--quick]
 //
 // Per-record figures: each sample pushes BATCH records; events/s = BATCH x median batches/s.
+// Engines follow benchmarks' shared naming (sluice.<operator>, handwritten for the reduce functions written by
+// hand), the description in `variant`. The stateless rows are different jobs (no outputRows). The keyed rolling
+// pairs (operator.keyed-rolling.sum, .max-by; one benchmark until a review) do the same job: their outputRows and
+// outputChecksum come from one pass of the batch through a fresh instance of each, folded over every field of
+// every record it emitted (the timed samples keep pushing into the same state, so their outputs run on).
 
 import { Bench, type Task } from 'tinybench';
 import { OutputTag, StreamEnvironment, type DataStream, type KeyedStream } from '../core/index.js';
@@ -13,7 +18,8 @@ import { createOperator } from '../core/operators/create-operator.js';
 import { operatorBuilders } from '../core/operators/builders.js';
 import type { Downstream, Operator } from '../core/operators/operator.js';
 import { TaskContext } from '../core/operators/task-context.js';
-import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
+import { hex32 } from './job-generator.js';
+import { benchTiming, emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
 
 const BATCH = 10_000;
 const KEYS = 1000;
@@ -31,15 +37,34 @@ class Counter implements Downstream<unknown> {
   finish(): void {}
 }
 
-function instance(define: (s: DataStream<R>) => Pick<DataStream<unknown>, 'node'>, keyed = false, sideTags: string[] = []): { op: Operator<R, unknown>; out: Counter } {
+type Define = (s: DataStream<R>) => Pick<DataStream<unknown>, 'node'>;
+
+function instance<D extends Downstream<unknown> = Counter>(define: Define, keyed = false, sideTags: string[] = [], out: D = new Counter() as unknown as D): { op: Operator<R, unknown>; out: D } {
   const env = new StreamEnvironment(1);
   const src = env.fromCollection<R>([]);
   const stream = keyed ? define(src.keyBy((r) => r.k) as unknown as DataStream<R>) : define(src);
   const ctx = new TaskContext('bench', 0, 1, env.graph.maxParallelism);
-  const out = new Counter();
   const op = createOperator(stream.node, ctx, out, { graph: env.graph, checkpointing: false }, operatorBuilders) as Operator<R, unknown>;
   for (const tag of sideTags) (op as unknown as { sideOutputs: Map<string, Downstream<unknown>> }).sideOutputs.set(tag, new Counter());
   return { op, out };
+}
+
+/** Folds every field of every record it receives (k, v, tag) in arrival order, in 32-bit integer arithmetic. */
+class Folder implements Downstream<unknown> {
+  n = 0;
+  h = 0x811c9dc5;
+  push(value: unknown): void {
+    const r = value as R;
+    this.n++;
+    let h = Math.imul(this.h ^ r.k, 0x01000193);
+    h = Math.imul(h ^ r.v, 0x01000193);
+    h = Math.imul(h ^ r.tag.length, 0x01000193);
+    for (let i = 0; i < r.tag.length; i++) h = Math.imul(h ^ r.tag.charCodeAt(i), 0x01000193);
+    this.h = h;
+  }
+  watermark(): void {}
+  idle(): void {}
+  finish(): void {}
 }
 
 function row(task: Task, benchmark: string, engine: string, extra: Record<string, unknown> = {}): BenchResult {
@@ -54,27 +79,50 @@ function row(task: Task, benchmark: string, engine: string, extra: Record<string
 
 async function main(): Promise<void> {
   const target = parseJsonArg(process.argv.slice(2));
+  const timing = benchTiming(process.argv.slice(2));
   const big = new OutputTag<R>('big');
-  const cases: [string, string, { op: Operator<R, unknown>; out: Counter }][] = [
-    ['operator.stateless', 'map', instance((s) => s.map((r) => ({ k: r.k, v: r.v + 1, tag: r.tag })))],
-    ['operator.stateless', 'filter', instance((s) => s.filter((r) => r.v < 48))],
-    ['operator.stateless', 'flatMap (returns an array)', instance((s) => s.flatMap((r) => (r.v < 48 ? [r] : [])))],
-    ['operator.stateless', 'flatMap (out.collect)', instance((s) => s.flatMap<R>((r, out) => { if (r.v < 48) out.collect(r); }))],
-    ['operator.stateless', 'process (main output)', instance((s) => s.process<R>((r, _ctx, out) => { if (r.v < 48) out.collect(r); }))],
-    ['operator.stateless', 'process (half to a side output)', instance((s) => s.process<R>((r, ctx, out) => { if (r.v < 48) out.collect(r); else ctx.output(big, r); }), false, ['big'])],
-    ['operator.keyed-rolling', 'reduce (hand-written sum)', instance((s) => (s as unknown as KeyedStream<R, number>).reduce((a, b) => ({ ...a, v: a.v + b.v })), true)],
-    ['operator.keyed-rolling', 'sum(field)', instance((s) => (s as unknown as KeyedStream<R, number>).sum('v'), true)],
-    ['operator.keyed-rolling', 'reduce (hand-written maxBy)', instance((s) => (s as unknown as KeyedStream<R, number>).reduce((a, b) => (b.v > a.v ? b : a)), true)],
-    ['operator.keyed-rolling', 'maxBy(field)', instance((s) => (s as unknown as KeyedStream<R, number>).maxBy('v'), true)],
+  const keyed = (f: (s: KeyedStream<R, number>) => Pick<DataStream<unknown>, 'node'>): Define => (s) => f(s as unknown as KeyedStream<R, number>);
+  // [benchmark, engine, variant, definition, keyed, side output tags]
+  const defs: [string, string, string, Define, boolean, string[]][] = [
+    ['operator.stateless', 'sluice.map', 'map', (s) => s.map((r) => ({ k: r.k, v: r.v + 1, tag: r.tag })), false, []],
+    ['operator.stateless', 'sluice.filter', 'filter', (s) => s.filter((r) => r.v < 48), false, []],
+    ['operator.stateless', 'sluice.flatMap-array', 'flatMap (returns an array)', (s) => s.flatMap((r) => (r.v < 48 ? [r] : [])), false, []],
+    ['operator.stateless', 'sluice.flatMap-collect', 'flatMap (out.collect)', (s) => s.flatMap<R>((r, out) => { if (r.v < 48) out.collect(r); }), false, []],
+    ['operator.stateless', 'sluice.process', 'process (main output)', (s) => s.process<R>((r, _ctx, out) => { if (r.v < 48) out.collect(r); }), false, []],
+    ['operator.stateless', 'sluice.process-side-output', 'process (half to a side output)', (s) => s.process<R>((r, ctx, out) => { if (r.v < 48) out.collect(r); else ctx.output(big, r); }), false, ['big']],
+    // The same job twice: a rolling sum per key, by a reduce function written by hand and by sum('v').
+    ['operator.keyed-rolling.sum', 'handwritten', 'reduce (hand-written sum)', keyed((k) => k.reduce((a, b) => ({ ...a, v: a.v + b.v }))), true, []],
+    ['operator.keyed-rolling.sum', 'sluice.sum-field', 'sum(field)', keyed((k) => k.sum('v')), true, []],
+    // And a rolling maximum per key (the first record of the largest v kept).
+    ['operator.keyed-rolling.max-by', 'handwritten', 'reduce (hand-written maxBy)', keyed((k) => k.reduce((a, b) => (b.v > a.v ? b : a))), true, []],
+    ['operator.keyed-rolling.max-by', 'sluice.max-by-field', 'maxBy(field)', keyed((k) => k.maxBy('v')), true, []],
   ];
-  const bench = new Bench({ name: 'operators', time: 1500, warmupTime: 300, throws: true });
-  for (const [, engine, { op }] of cases) {
-    bench.add(engine, () => {
+  const cases = defs.map(([benchmark, engine, variant, define, isKeyed, tags]) => ({ benchmark, engine, variant, task: `${benchmark} ${engine}`, ...instance(define, isKeyed, tags) }));
+  const bench = new Bench({ name: 'operators', ...timing, throws: true });
+  for (const { task, op } of cases) {
+    bench.add(task, () => {
       for (let i = 0; i < BATCH; i++) op.push(records[i]!);
     });
   }
   await bench.run();
-  const results = cases.map(([benchmark, engine, { out }]) => row(bench.getTask(engine)!, benchmark, engine, { recordsOut: out.n }));
+  const results = cases.map(({ benchmark, engine, variant, task, out }, i) => {
+    // The stateless rows are different jobs (map keeps every record, the rest half): nothing to compare.
+    if (benchmark === 'operator.stateless') return row(bench.getTask(task)!, benchmark, engine, { variant, recordsOut: out.n });
+    // One pass of the batch through a fresh instance: what the job outputs, to compare engines on.
+    const [, , , define, isKeyed, tags] = defs[i]!;
+    const check = instance(define, isKeyed, tags, new Folder());
+    for (let j = 0; j < BATCH; j++) check.op.push(records[j]!);
+    return row(bench.getTask(task)!, benchmark, engine, { variant, recordsOut: out.n, outputRows: check.out.n, outputChecksum: hex32(check.out.h) });
+  });
+  // Rows of one job on several engines must agree (the shared rule): say so loudly, exit 1.
+  for (const r of results) {
+    if (r.outputRows === null) continue;
+    const other = results.find((x) => x.benchmark === r.benchmark && x.engine !== r.engine);
+    if (other !== undefined && (other.outputRows !== r.outputRows || other.outputChecksum !== r.outputChecksum)) {
+      process.stderr.write(`OUTPUT MISMATCH ${r.benchmark}: ${r.engine} ${r.outputRows}/${r.outputChecksum} != ${other.engine} ${other.outputRows}/${other.outputChecksum}\n`);
+      process.exitCode = 1;
+    }
+  }
   emitReport(results, target);
 }
 

@@ -16,7 +16,10 @@ export interface MachineInfo {
 export interface BenchResult {
   /** Dotted name of what was measured, e.g. 'codec.bid.encode'. */
   benchmark: string;
-  /** The implementation measured, e.g. 'typed', 'msgpackr'. */
+  /**
+   * What ran it, by the shared names (/work/shared/benchmark-json.md): 'sluice' or 'sluice.<variant>',
+   * 'handwritten', 'rxjs', 'node-streams', ...; a longer description goes in an extra field (`variant`, `note`).
+   */
   engine: string;
   parallelism: number;
   /** Number of samples (or runs) the figures are computed from. */
@@ -67,6 +70,14 @@ export function parseJsonArg(argv: readonly string[]): JsonTarget {
     }
   }
   return { to: 'none' };
+}
+
+/**
+ * tinybench's time per task: 1.5 s after 0.3 s of warm-up, or with `--quick` 100 ms after 20 ms (a smoke run
+ * that checks the report's shape; its figures say little).
+ */
+export function benchTiming(argv: readonly string[]): { time: number; warmupTime: number } {
+  return argv.includes('--quick') ? { time: 100, warmupTime: 20 } : { time: 1500, warmupTime: 300 };
 }
 
 export function median(numbers: readonly number[]): number {

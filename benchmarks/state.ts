@@ -4,7 +4,7 @@
 // each for values as objects (StateTable) and in typed columns (TypedStateTable, reduce's stateSchema); and
 // keyed timers (TimerService) with the one-timer fast path on and off.
 //
-//   npm run bench:state -- [--json [PATH]]
+//   npm run bench:state -- [--json [PATH]] [--quick]
 //
 // Per-record figures: each sample runs a batch of BATCH operations; events/s = BATCH x median batches/s.
 
@@ -18,7 +18,7 @@ import { stateSchemaFields, type TypedStateTable } from '../core/state/typed-sta
 import { TimerService } from '../core/state/timer-service.js';
 import { recordSchema } from '../core/index.js';
 import { CheckpointStore } from '../core/checkpoint/store.js';
-import { emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
+import { benchTiming, emitReport, parseJsonArg, rssMB, type BenchResult } from './report.js';
 
 const KEYS = 200_000;
 const BATCH = 10_000;
@@ -83,13 +83,14 @@ function row(task: Task, benchmark: string, engine: string, perSample: number, e
 
 async function main(): Promise<void> {
   const target = parseJsonArg(process.argv.slice(2));
+  const timing = benchTiming(process.argv.slice(2));
   const results: BenchResult[] = [];
   let sink = 0;
 
   // 1. A keyed update, change tracking off (no checkpoints) and on.
   const off = filled(false);
   const on = filled(true);
-  const b1 = new Bench({ name: 'state.update', time: 1500, warmupTime: 300, throws: true });
+  const b1 = new Bench({ name: 'state.update', ...timing, throws: true });
   b1.add('tracking-off', () => { sink += update(off.table); });
   // Each sample starts a new snapshot epoch, as a checkpoint would, so every first write of a key is tracked.
   b1.add('tracking-on', () => { sink += update(on.table); on.backend.snapshot(false); });
@@ -98,35 +99,36 @@ async function main(): Promise<void> {
   b1.add('typed tracking-off', () => { sink += updateTyped(typedOff.table); });
   b1.add('typed tracking-on', () => { sink += updateTyped(typedOn.table); typedOn.backend.snapshot(false); });
   await b1.run();
-  results.push(row(b1.tasks[0]!, 'state.update', 'tracking-off', BATCH));
-  results.push(row(b1.tasks[1]!, 'state.update', 'tracking-on (incl. snapshot of the batch)', BATCH));
-  results.push(row(b1.tasks[2]!, 'state.update', 'typed tracking-off', BATCH));
-  results.push(row(b1.tasks[3]!, 'state.update', 'typed tracking-on (incl. snapshot of the batch)', BATCH));
+  results.push(row(b1.tasks[0]!, 'state.update', 'sluice.tracking-off', BATCH, { variant: 'objects (StateTable), change tracking off' }));
+  results.push(row(b1.tasks[1]!, 'state.update', 'sluice.tracking-on', BATCH, { variant: 'objects (StateTable), change tracking on (incl. snapshot of the batch)' }));
+  results.push(row(b1.tasks[2]!, 'state.update', 'sluice.typed-tracking-off', BATCH, { variant: 'typed columns (TypedStateTable), change tracking off' }));
+  results.push(row(b1.tasks[3]!, 'state.update', 'sluice.typed-tracking-on', BATCH, { variant: 'typed columns (TypedStateTable), change tracking on (incl. snapshot of the batch)' }));
 
   // 2. Snapshots, encoded as typed columns (format 3, the default) and as msgpack rows (format 2, the switch off):
   //    of BATCH changed keys (incremental), of all KEYS (full), and the restore of a full one.
   const results2: BenchResult[] = [];
   for (const columns of [true, false]) {
-    const engine = columns ? 'columns' : 'rows';
+    const engine = columns ? 'sluice.columns' : 'sluice.rows';
+    const variant = columns ? 'objects, snapshot as typed columns (format 3, the default)' : 'objects, snapshot as msgpack rows (format 2)';
     const snap = filled(true, columns);
     let bytes = 0;
-    const b2 = new Bench({ name: `state.snapshot.${engine}`, time: 1500, warmupTime: 300, throws: true });
+    const b2 = new Bench({ name: `state.snapshot.${engine.slice('sluice.'.length)}`, ...timing, throws: true });
     b2.add('delta', () => { update(snap.table); const s = snap.backend.snapshot(false); bytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); });
     let fullBytes = 0;
     b2.add('full', () => { const s = snap.backend.snapshot(true); fullBytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); });
     const full = filled(true, columns).backend.snapshot(true).chunks;
     b2.add('restore', () => { const b = new KeyedStateBackend('bench', 128, true, CLOCKS); b.restore(full); sink += b.entryCount; });
     await b2.run();
-    results2.push(row(b2.tasks[0]!, 'state.snapshot.delta', engine, BATCH, { bytesPerSnapshot: bytes, note: `update + snapshot of ${BATCH} changed keys` }));
-    results2.push(row(b2.tasks[1]!, 'state.snapshot.full', engine, KEYS, { bytesPerSnapshot: fullBytes, note: `${KEYS} keys` }));
-    results2.push(row(b2.tasks[2]!, 'state.restore', engine, KEYS, { note: `restore of ${KEYS} keys (full)` }));
+    results2.push(row(b2.tasks[0]!, 'state.snapshot.delta', engine, BATCH, { variant, bytesPerSnapshot: bytes, note: `update + snapshot of ${BATCH} changed keys` }));
+    results2.push(row(b2.tasks[1]!, 'state.snapshot.full', engine, KEYS, { variant, bytesPerSnapshot: fullBytes, note: `${KEYS} keys` }));
+    results2.push(row(b2.tasks[2]!, 'state.restore', engine, KEYS, { variant, note: `restore of ${KEYS} keys (full)` }));
   }
   {
     // Typed columns (format 3 bytes, restored into a typed table as reduce with a stateSchema does).
     const snap = filledTyped(true);
     let bytes = 0;
     let fullBytes = 0;
-    const b2 = new Bench({ name: 'state.snapshot.typed', time: 1500, warmupTime: 300, throws: true });
+    const b2 = new Bench({ name: 'state.snapshot.typed', ...timing, throws: true });
     b2.add('delta', () => { updateTyped(snap.table); const s = snap.backend.snapshot(false); bytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); });
     b2.add('full', () => { const s = snap.backend.snapshot(true); fullBytes = s.chunks.reduce((a, c) => a + c.bytes.length, 0); });
     const full = filledTyped(true).backend.snapshot(true).chunks;
@@ -137,9 +139,10 @@ async function main(): Promise<void> {
       sink += b.entryCount;
     });
     await b2.run();
-    results2.push(row(b2.tasks[0]!, 'state.snapshot.delta', 'typed', BATCH, { bytesPerSnapshot: bytes, note: `update + snapshot of ${BATCH} changed keys` }));
-    results2.push(row(b2.tasks[1]!, 'state.snapshot.full', 'typed', KEYS, { bytesPerSnapshot: fullBytes, note: `${KEYS} keys` }));
-    results2.push(row(b2.tasks[2]!, 'state.restore', 'typed', KEYS, { note: `restore of ${KEYS} keys (full)` }));
+    const variant = 'typed columns (TypedStateTable), format 3 bytes';
+    results2.push(row(b2.tasks[0]!, 'state.snapshot.delta', 'sluice.typed', BATCH, { variant, bytesPerSnapshot: bytes, note: `update + snapshot of ${BATCH} changed keys` }));
+    results2.push(row(b2.tasks[1]!, 'state.snapshot.full', 'sluice.typed', KEYS, { variant, bytesPerSnapshot: fullBytes, note: `${KEYS} keys` }));
+    results2.push(row(b2.tasks[2]!, 'state.restore', 'sluice.typed', KEYS, { variant, note: `restore of ${KEYS} keys (full)` }));
   }
   results.push(...results2.sort((a, b) => a.benchmark.localeCompare(b.benchmark)));
 
@@ -149,7 +152,7 @@ async function main(): Promise<void> {
   const timerRows: BenchResult[] = [];
   {
     const LIVE = 1000;
-    const b4 = new Bench({ name: 'state.timers', time: 1500, warmupTime: 300, throws: true });
+    const b4 = new Bench({ name: 'state.timers', ...timing, throws: true });
     for (const inlineSingle of [true, false]) {
       const ts = new TimerService(new KeyedStateBackend('bench', 128, false, CLOCKS), { inlineSingle });
       let now = 0;
@@ -168,10 +171,11 @@ async function main(): Promise<void> {
       });
     }
     await b4.run();
-    const engine = (on: boolean): string => on ? 'one timer inline (default)' : 'arrays (inlineSingle false)';
+    const engine = (on: boolean): string => on ? 'sluice.timer-inline' : 'sluice.timer-arrays';
+    const variant = (on: boolean): string => on ? 'one timer inline (default)' : 'arrays (inlineSingle false)';
     for (const on of [true, false]) {
-      timerRows.push(row(b4.getTask(`one-per-key ${on}`)!, 'state.timers.register-fire', engine(on), BATCH, { note: `a timer per new key, ${LIVE} ms ahead; the time moves on by 1 ms per key` }));
-      timerRows.push(row(b4.getTask(`re-register ${on}`)!, 'state.timers.re-register', engine(on), BATCH, { note: `${KEYS} keys, each holding the timer registered again` }));
+      timerRows.push(row(b4.getTask(`one-per-key ${on}`)!, 'state.timers.register-fire', engine(on), BATCH, { variant: variant(on), note: `a timer per new key, ${LIVE} ms ahead; the time moves on by 1 ms per key` }));
+      timerRows.push(row(b4.getTask(`re-register ${on}`)!, 'state.timers.re-register', engine(on), BATCH, { variant: variant(on), note: `${KEYS} keys, each holding the timer registered again` }));
     }
   }
   results.push(...timerRows.sort((a, b) => a.benchmark.localeCompare(b.benchmark)));
@@ -181,13 +185,13 @@ async function main(): Promise<void> {
   const store = await CheckpointStore.open(dir);
   const chunks = filled(true).backend.snapshot(true).chunks;
   let id = 0;
-  const b3 = new Bench({ name: 'store', time: 1500, warmupTime: 300, throws: true });
+  const b3 = new Bench({ name: 'store', ...timing, throws: true });
   b3.add('put 128 chunks', async () => {
     id++;
     await Promise.all(chunks.map((c) => store.putChunk(`k/${String(id).padStart(10, '0')}/bench/${c.keyGroup}`, c.bytes)));
   });
   await b3.run();
-  results.push(row(b3.tasks[0]!, 'state.store.put', 'leveldb, 128 chunks per checkpoint', chunks.length, { chunkBytes: chunks.reduce((a, c) => a + c.bytes.length, 0) }));
+  results.push(row(b3.tasks[0]!, 'state.store.put', 'sluice.leveldb', chunks.length, { variant: 'CheckpointStore (LevelDB)', note: `${chunks.length} chunks per checkpoint`, chunkBytes: chunks.reduce((a, c) => a + c.bytes.length, 0) }));
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 
