@@ -3,7 +3,7 @@
 // lasting --seconds (default 30); then the restore of the last checkpoint's state: from run() with resume to the
 // first record processed after the restore, the manifest and chunk checks included.
 //
-//   npm run bench:checkpoint -- [--json [PATH]] [--seconds 30] [--reps 3] [--keys 1000000] [--state typed|objects] [--quick]
+//   npm run bench:checkpoint -- [--json [PATH]] [--seconds 30] [--reps 3] [--keys 1000000] [--state typed|objects] [--check-events N] [--quick]
 //
 // --state: the running sums as keyed state in typed columns (reduce's stateSchema, the default) or as an object
 // per key; rows carry it as `state`.
@@ -17,6 +17,12 @@
 // a mode's speed drifts by 20-30% over minutes, and the ratio of medians then compares runs of different minutes
 // (one run's five pairs cost 4% to 30%, median 12%, and the ratio of its medians said 24%); a pair shares its
 // minute.
+//
+// Same work: the timed runs are cut off after --seconds, so their outputs differ in length. After them, each mode
+// runs the same job bounded to --check-events records (default 1 M, quick 200 K) to its end, and its
+// checkpoint.throughput row carries that run's outputRows (records through the sink) and outputChecksum (every
+// key's final sum, folded order-free: see jobs/checkpoint-sum.ts); the two must agree, or the benchmark says so
+// and exits 1. `outputOf` says so in the JSON.
 
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +30,8 @@ import path from 'node:path';
 import { run, type JobHandle } from '../core/index.js';
 import type { CompletedCheckpoint } from '../core/checkpoint/coordinator.js';
 import { emitReport, median, parseJsonArg, rssMB, type BenchResult } from './report.js';
-import { FIRST_RECORD_ENV, KEYS_ENV, STATE_ENV } from './jobs/checkpoint-sum.js';
+import { COUNT_ENV, FIRST_RECORD_ENV, KEYS_ENV, STATE_ENV, type CheckedOutput } from './jobs/checkpoint-sum.js';
+import { hex32 } from './job-generator.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => {
@@ -35,6 +42,7 @@ const quick = argv.includes('--quick');
 const seconds = arg('seconds', quick ? 8 : 30);
 const reps = arg('reps', quick ? 1 : 3);
 const keys = arg('keys', 1_000_000);
+const checkEvents = arg('check-events', quick ? 200_000 : 1_000_000);
 const stateAt = argv.indexOf('--state');
 const state = stateAt >= 0 ? argv[stateAt + 1] : 'typed';
 if (state !== 'typed' && state !== 'objects') throw new Error(`--state must be typed or objects, got ${String(state)}`);
@@ -90,6 +98,19 @@ async function restore(stateDir: string): Promise<{ restoreMs: number; restoredK
   }
 }
 
+/** The job bounded to checkEvents records, run to its end: its output's rows and checksum over both sink subtasks. */
+async function checkedRun(checkpoint: boolean, stateDir: string): Promise<{ rows: number; checksum: string }> {
+  process.env[COUNT_ENV] = String(checkEvents);
+  try {
+    const h = await run(JOB, { parallelism: 2, ...(checkpoint ? { checkpointIntervalMs: 1000, stateDir } : {}), onWarning: (m) => log(`warning: ${m}`) });
+    const parts = ((await h.result).collected['out'] ?? []) as CheckedOutput[];
+    if (parts.length !== 2) throw new Error(`checked run (${checkpoint ? 'checkpoint-1s' : 'none'}): ${parts.length} sink subtasks reported, 2 expected`);
+    return { rows: parts.reduce((n, p) => n + p.rows, 0), checksum: hex32(parts.reduce((h, p) => (h + p.checksum) | 0, 0)) };
+  } finally {
+    delete process.env[COUNT_ENV];
+  }
+}
+
 const base = mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-ckpt-'));
 const results: BenchResult[] = [];
 try {
@@ -113,8 +134,14 @@ try {
     benchmark: 'checkpoint.throughput', engine, parallelism: 2, repetitions: ss.length, eventsPerSec, p50Us: null, p99Us: null,
     rssMB: median(ss.map((s) => s.rss)), outputRows: null, outputChecksum: null, bytesPerRecord: null, seconds, keys, state, ...extra,
   });
-  results.push(row('sluice.none', none, { checkpointsCompleted: null, dirtyKeysPerCheckpoint: null }, samples.none));
+  // The same work on both: each mode over the same bounded stream, to its end.
+  const checked = { none: await checkedRun(false, path.join(base, 'checked-none')), cp: await checkedRun(true, path.join(base, 'checked-cp')) };
+  log(`checked runs of ${checkEvents.toLocaleString('en-US')} records: none ${checked.none.rows} rows / ${checked.none.checksum}, checkpoint-1s ${checked.cp.rows} rows / ${checked.cp.checksum}`);
+  const outputOf = `a run of the same job bounded to ${checkEvents} records, after the timed runs: records through the sink, and every key's final sum folded order-free`;
+  const out = (c: { rows: number; checksum: string }): Record<string, unknown> => ({ outputRows: c.rows, outputChecksum: c.checksum, outputOf });
+  results.push(row('sluice.none', none, { checkpointsCompleted: null, dirtyKeysPerCheckpoint: null, ...out(checked.none) }, samples.none));
   results.push(row('sluice.checkpoint-1s', cp, {
+    ...out(checked.cp),
     checkpointsCompleted: median(samples.cp.map((s) => s.checkpoints.length)),
     dirtyKeysPerCheckpoint: median(all.map((c) => c.dirtyEntries)),
     checkpointMs: median(all.map((c) => c.durationMs)),
@@ -132,6 +159,10 @@ try {
     rssMB: rssMB(), outputRows: null, outputChecksum: null, bytesPerRecord: null, restoreMs: rest.restoreMs, restoredKeys: rest.restoredKeys, state,
   });
   emitReport(results, parseJsonArg(argv));
+  if (checked.none.rows !== checked.cp.rows || checked.none.checksum !== checked.cp.checksum) {
+    log(`OUTPUT MISMATCH checkpoint.throughput: none ${checked.none.rows} / ${checked.none.checksum} != checkpoint-1s ${checked.cp.rows} / ${checked.cp.checksum}`);
+    process.exitCode = 1;
+  }
   log(`throughput cost of checkpoints every 1 s: ${(cost * 100).toFixed(1)}% (median of the pairs ${pairCosts.map((c) => `${(c * 100).toFixed(1)}%`).join(', ')}; of the medians ${((1 - cp / none) * 100).toFixed(1)}%) (bar <= 15%), checkpoints per run: ${median(samples.cp.map((s) => s.checkpoints.length))} (bar >= 25), restore ${rest.restoreMs} ms (bar <= 5000)`);
 } finally {
   rmSync(base, { recursive: true, force: true });

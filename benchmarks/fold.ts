@@ -20,3 +20,15 @@ export function foldBid(h: number, b: Bid): number {
   h = foldString(h, b.extra);
   return h >>> 0;
 }
+
+const f64 = new Float64Array(1);
+const f64Words = new Uint32Array(f64.buffer);
+
+/** Folds a ping (seq, and sentAt's exact 64 bits) into a 32-bit checksum; the order of pings matters. */
+export function foldPing(h: number, p: { seq: number; sentAt: number }): number {
+  f64[0] = p.sentAt;
+  h = Math.imul(h ^ p.seq, 0x01000193);
+  h = Math.imul(h ^ f64Words[0]!, 0x01000193);
+  h = Math.imul(h ^ f64Words[1]!, 0x01000193);
+  return h >>> 0;
+}

@@ -8,7 +8,7 @@ import { typedCodec } from '../shm/codec/typed.js';
 import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec } from '../shm/codec/codec.js';
 import { bidSchema, makeBids, type Bid } from './bid.js';
-import { foldBid } from './fold.js';
+import { foldBid, foldPing } from './fold.js';
 
 export type TransportEngine = 'ring-typed' | 'ring-generic' | 'postMessage' | 'postMessage-batched';
 export type PingEngine = 'ring-spin' | 'ring-park' | 'postMessage';
@@ -116,14 +116,21 @@ async function ping(j: Extract<TransportJob, { kind: 'ping' }>): Promise<unknown
     }
     awaitGo();
     const rtts = new Float64Array(j.count);
+    // The pinger folds what it sent (expectedChecksum) and every field of what came back (checksum), each after
+    // the round trip's clock is read.
+    let checksum = 0;
+    let expectedChecksum = 0;
     return new Promise((resolve) => {
       let i = 0;
+      let sent: Ping = { seq: 0, sentAt: performance.now() };
       port.on('message', (m: Ping) => {
         rtts[i++] = performance.now() - m.sentAt;
-        if (i === j.count) { port.postMessage(null); port.close(); resolve({ rttsUs: Array.from(rtts, (x) => x * 1000) }); }
-        else port.postMessage({ seq: i, sentAt: performance.now() });
+        checksum = foldPing(checksum, m);
+        expectedChecksum = foldPing(expectedChecksum, sent);
+        if (i === j.count) { port.postMessage(null); port.close(); resolve({ rttsUs: Array.from(rtts, (x) => x * 1000), checksum, expectedChecksum, received: i }); }
+        else { sent = { seq: i, sentAt: performance.now() }; port.postMessage(sent); }
       });
-      port.postMessage({ seq: 0, sentAt: performance.now() });
+      port.postMessage(sent);
     });
   }
   // Ring ping-pong: no batching, so every record is published at once; spinning on or off.
@@ -143,13 +150,22 @@ async function ping(j: Extract<TransportJob, { kind: 'ping' }>): Promise<unknown
     return {};
   }
   const rtts: number[] = [];
+  let checksum = 0;
+  let expectedChecksum = 0;
+  let received = 0;
   for (let i = 0; i < j.count; i++) {
-    out.write({ seq: i, sentAt: performance.now() });
-    inp.take();
-    rtts.push((performance.now() - inp.record!.sentAt) * 1000);
+    const sent = { seq: i, sentAt: performance.now() };
+    out.write(sent);
+    if (inp.take() === END) break;
+    const got = inp.record!;
+    rtts.push((performance.now() - got.sentAt) * 1000);
+    // Folded after the clock is read: what came back (every field) and what was sent.
+    checksum = foldPing(checksum, got);
+    expectedChecksum = foldPing(expectedChecksum, sent);
+    received++;
   }
   out.close();
-  return { rttsUs: rtts };
+  return { rttsUs: rtts, checksum, expectedChecksum, received };
 }
 
 const result = await (job.kind === 'bid' ? bid(job) : ping(job));
