@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { shapeProblems } from '../json-shape.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -25,6 +26,7 @@ test('npm run bench -- --json on q0 and q4: the shared JSON shape, every engine,
   assert.match(stderr, /^n\/a {2}nexmark\.q0 sluice p2 \/ rxjs = /m);
   assert.doesNotMatch(stderr, /^(PASS|FAIL) /m);
   const report = JSON.parse(stdout) as { machine: { cpus: number; node: string; model: string }; results: Row[] };
+  assert.deepEqual(shapeProblems(report), []);
   assert.equal(report.machine.cpus, os.availableParallelism());
   const engines = ['sluice/1', 'sluice/2', 'sluice.checkpoint-1s/2', 'handwritten/1', 'rxjs/1', 'node-streams/1'];
   for (const q of ['q0', 'q4']) {
@@ -55,7 +57,9 @@ test('--warm-threads: every engine runs the query once unmeasured first, and eve
     execFile(process.execPath, ['--import', 'tsx', 'benchmarks/nexmark/suite.ts', '--quick', '--warm-threads', '--json', '--events', '2000', '--reps', '1', '--queries', 'q0', '--no-latency'],
       { cwd: repo, maxBuffer: 1 << 24 }, (e, out, err) => { stderr = err; return e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out); });
   });
-  const rows = (JSON.parse(stdout) as { results: Row[] }).results;
+  const report = JSON.parse(stdout) as { results: Row[] };
+  assert.deepEqual(shapeProblems(report), []);
+  const rows = report.results;
   assert.equal(rows.length, 6);
   for (const r of rows) {
     assert.match(stderr, new RegExp(`^warm-up nexmark\\.q0 ${r.engine.replace('.', '\\.')} p${r.parallelism}: `, 'm'));
