@@ -39,7 +39,7 @@ test('operators --quick: shared shape; hand-written reduce and the field aggrega
 test('codecs --quick: shared shape; every codec decodes the batch back to the same bids', { timeout: 60_000 }, async () => {
   const report = await runJson('benchmarks/codecs.ts', ['--quick']);
   assert.deepEqual(shapeProblems(report), []);
-  assert.deepEqual(new Set(report.results.map((r) => r.engine)), new Set(['sluice.typed', 'sluice.typed-exact', 'sluice.msgpackr', 'sluice.msgpackr-records', 'sluice.json']));
+  assert.deepEqual(new Set(report.results.map((r) => r.engine)), new Set(['sluice.typed', 'sluice.typed-exact', 'sluice.generic-codec', 'sluice.msgpackr', 'sluice.msgpackr-records', 'sluice.json']));
   assert.ok(report.results.every((r) => r.outputRows === 1024 && typeof r.codec === 'string'));
 });
 
