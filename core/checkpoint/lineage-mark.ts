@@ -1,11 +1,16 @@
-// Runs on: main thread. The checkpoints runs abandoned: a run that starts over (fresh, or from an older checkpoint
-// or savepoint: a rollback) abandons those after its starting point, and a later `--resume` ('latest'), or a
-// restart, must not take one of them. Without the mark, a rolled-back run that failed before its own first
-// checkpoint was resumed from the abandoned run's newest, and the rollback was undone unsaid. Flink's recovery
-// takes the savepoint a job started from until the job has a checkpoint of its own; so does this.
+// Runs on: main thread. Which checkpoints a resume may take: those of the current lineage. A run that starts over
+// (fresh, or from an older checkpoint or savepoint: a rollback) branches off where it starts, abandoning every
+// checkpoint after that point; a later `--resume` ('latest'), or a restart, must not take one of them. Without
+// this, a rolled-back run that failed before its own first checkpoint was resumed from the abandoned run's newest,
+// and the rollback was undone unsaid. Flink recovers a job from the savepoint it started from until the job has a
+// checkpoint of its own; so does this.
 //
-// A small file beside the LevelDB store, as the PUBLISHED mark, with a CRC-32: a damaged one is an error, never
-// "nothing abandoned" (which would resume the abandoned checkpoints again).
+// The mark lists every branch point ("start") in order: the checkpoint it started from (`base`, 0: nothing) and
+// its first checkpoint id (`first`). Ids only grow, so a start owns the ids from its `first` up to the next
+// start's; within one start, runs that resume its newest checkpoint go on in a line. The current lineage is then:
+// the last start's own ids, its base, and the base's ancestors (the ids of the base's start up to the base, then
+// that start's base, ...). A small file beside the LevelDB store, as the PUBLISHED mark, with a CRC-32: a damaged
+// one is an error for a resume, never "nothing abandoned" (which would resume the abandoned checkpoints again).
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,14 +19,22 @@ import { writeFileDurably } from './durable-file.js';
 
 const FILE = 'LINEAGE';
 
-/** Checkpoint ids abandoned by runs that started over, as inclusive ranges: none is ever resumed from as 'latest'. */
+/** A run that branched off: from checkpoint `base` (0: from nothing), its own checkpoints numbered from `first`. */
+export interface LineageStart {
+  readonly base: number;
+  readonly first: number;
+  /** The base's ancestors are unknown (the mark was damaged and replaced): the lineage ends at the base. */
+  readonly root?: true;
+}
+
+/** The branch points, oldest first; none: every checkpoint is of one lineage. */
 export interface Lineage {
-  readonly abandoned: readonly (readonly [number, number])[];
+  readonly starts: readonly LineageStart[];
 }
 
 export class LineageMarkError extends Error {
   constructor(readonly stateDir: string, problem: string) {
-    super(`state directory ${stateDir}: its ${FILE} file is damaged (${problem}). It records the checkpoints that runs which started over (or rolled back) abandoned, so that a resume does not take one. Restore the file from a backup, or delete it and resume from a checkpoint or savepoint explicitly`);
+    super(`state directory ${stateDir}: its ${FILE} file is damaged (${problem}). It records where runs started over (or rolled back), so that a resume does not take a checkpoint such a run abandoned. Resume from a checkpoint or savepoint explicitly (or start over): that run replaces the file`);
     this.name = 'LineageMarkError';
   }
 }
@@ -31,55 +44,81 @@ function markCrc(text: string): number {
   return crc32(bytes, 0, bytes.length);
 }
 
-/** The abandoned checkpoints (none without a mark). Throws LineageMarkError for a damaged mark. */
+/** The state directory's lineage (no starts without a mark). Throws LineageMarkError for a damaged mark. */
 export function readLineageMark(stateDir: string): Lineage {
   let text: string;
   try {
     text = readFileSync(path.join(stateDir, FILE), 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { abandoned: [] };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { starts: [] };
     throw new LineageMarkError(stateDir, `cannot be read: ${(e as Error).message}`);
   }
-  let v: { abandoned?: unknown; crc?: unknown };
+  let v: { starts?: unknown; crc?: unknown };
   try {
     v = JSON.parse(text) as typeof v;
   } catch {
     throw new LineageMarkError(stateDir, 'not JSON');
   }
   if (v === null || typeof v !== 'object') throw new LineageMarkError(stateDir, 'not an object');
-  const id = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x > 0;
-  const ranges = v.abandoned;
-  if (!Array.isArray(ranges) || !ranges.every((r) => Array.isArray(r) && r.length === 2 && id(r[0]) && id(r[1]) && r[0] <= r[1])) {
-    throw new LineageMarkError(stateDir, `no id ranges in it: ${text.slice(0, 80)}`);
+  const id = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  const starts = v.starts;
+  const valid = Array.isArray(starts) && starts.every((s: Partial<LineageStart> | null, i) => s !== null && typeof s === 'object'
+    && id(s.base) && id(s.first) && s.base < s.first && (s.root === undefined || s.root === true)
+    && (i === 0 || s.first >= (starts[i - 1] as LineageStart).first));
+  if (!valid) throw new LineageMarkError(stateDir, `no run starts in it: ${text.slice(0, 80)}`);
+  if (v.crc !== markCrc(JSON.stringify(starts))) throw new LineageMarkError(stateDir, 'its checksum does not match');
+  return { starts: starts as LineageStart[] };
+}
+
+function writeLineageMark(stateDir: string, starts: readonly LineageStart[]): void {
+  writeFileDurably(path.join(stateDir, FILE), stateDir, JSON.stringify({ starts, crc: markCrc(JSON.stringify(starts)) }));
+}
+
+/** Whether checkpoint `id` is of the current lineage. */
+export function inLineage(l: Lineage, id: number): boolean {
+  let i = l.starts.length - 1;
+  if (i < 0) return true;
+  if (id >= l.starts[i]!.first) return true;
+  // Walk back through the bases: each lies in the ids of the last earlier start whose first is at or below it.
+  for (;;) {
+    const { base, root } = l.starts[i]!;
+    if (base === 0 || id > base) return false;
+    if (id === base) return true;
+    if (root) return false;
+    let j = i - 1;
+    while (j >= 0 && l.starts[j]!.first > base) j--;
+    if (id >= (j >= 0 ? l.starts[j]!.first : 1)) return true;
+    if (j < 0) return false;
+    i = j;
   }
-  if (v.crc !== markCrc(JSON.stringify(ranges))) throw new LineageMarkError(stateDir, 'its checksum does not match');
-  return { abandoned: ranges as [number, number][] };
 }
 
-/** Durably records that a run starting from checkpoint `base` (0: from nothing) abandons every id up to `maxId`. */
-export function abandonAfter(stateDir: string, base: number, maxId: number): void {
-  if (maxId <= base) return;
-  const abandoned = [...readLineageMark(stateDir).abandoned, [base + 1, maxId]];
-  writeFileDurably(path.join(stateDir, FILE), stateDir, JSON.stringify({ abandoned, crc: markCrc(JSON.stringify(abandoned)) }));
-}
-
-function rangeOf(l: Lineage, id: number): readonly [number, number] | undefined {
-  return l.abandoned.find(([lo, hi]) => id >= lo && id <= hi);
-}
-
-/** The checkpoints of `ids` a resume may take (in their order): those no run abandoned. */
+/** The checkpoints of `ids` a resume may take (in their order): those of the current lineage. */
 export function resumableIds(ids: readonly number[], l: Lineage): number[] {
-  return ids.filter((id) => rangeOf(l, id) === undefined);
+  return ids.filter((id) => inLineage(l, id));
+}
+
+/** The highest checkpoint id the mark has handed out: a run's first id is above it (ids are never reused). */
+export function lineageMaxId(l: Lineage): number {
+  return l.starts.length === 0 ? 0 : l.starts.at(-1)!.first - 1;
 }
 
 /**
- * The published output a resume must not go behind: `published`, unless an abandoned checkpoint published it.
- * The run that abandoned it publishes that output again (it said so), from the checkpoint it started at, which
- * then counts as published (so nothing older is taken in its place).
+ * Records that a run starts from checkpoint `base` (0: nothing), its checkpoints numbered from `first`, when that
+ * branches off the current lineage: unless `base` is the newest checkpoint of `ids` the lineage holds (a resume of
+ * the newest goes on in a line). `damaged`: the mark could not be read; it is replaced, and the lineage then ends
+ * at `base`. Returns the lineage the run goes on in.
  */
-export function publishedGuard(published: number, l: Lineage): number {
-  let guard = published;
-  // That start may be abandoned too, by a later run that started over from further back.
-  for (let r = rangeOf(l, guard); r !== undefined; r = rangeOf(l, guard)) guard = r[0] - 1;
-  return guard;
+export function recordStart(stateDir: string, ids: readonly number[], base: number, first: number, damaged: boolean): Lineage {
+  if (damaged) {
+    const starts: LineageStart[] = [{ base, first, ...(base > 0 ? { root: true as const } : {}) }];
+    writeLineageMark(stateDir, starts);
+    return { starts };
+  }
+  const l = readLineageMark(stateDir);
+  const newest = resumableIds(ids, l).reduce((a, b) => Math.max(a, b), 0);
+  if (base === newest) return l;
+  const starts = [...l.starts, { base, first }];
+  writeLineageMark(stateDir, starts);
+  return { starts };
 }

@@ -17,7 +17,7 @@ import { channelShape, type ChannelShape } from './channel-shape.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
-import { publishedGuard, readLineageMark, resumableIds } from './lineage-mark.js';
+import { readLineageMark, resumableIds } from './lineage-mark.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
 
 const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
@@ -118,24 +118,23 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
   }
   const lineage = readLineageMark(store.dir);
   const ids = resumableIds(await store.manifestIds(), lineage);
-  const raw = readPublishedMark(store.dir);
-  const published = publishedGuard(raw, lineage);
+  const published = readPublishedMark(store.dir);
   const failures: string[] = [];
-  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(id === 0
-    // None left to resume from explicitly: say so first (a review found the advice below given here too).
-    ? `no intact checkpoint in ${store.dir}${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published: starting over would publish records twice. Start without resuming (a new state directory) only if duplicates are acceptable`
-    : `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
+  const last = lineage.starts.at(-1);
+  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(last !== undefined && id <= last.base
+    // The newest of the lineage is where its last run started over: the output is that of checkpoints it abandoned.
+    ? `the last run in ${store.dir} started over from ${last.base === 0 ? 'the beginning' : `checkpoint ${last.base}`} and has no intact checkpoint of its own${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published by checkpoints it abandoned: resuming would publish records twice. ${last.base === 0 ? 'Start without resuming' : `Resume from checkpoint ${last.base} explicitly`} if duplicates are acceptable, or from an abandoned checkpoint by id to go back to it`
+    : id === 0
+      // None left to resume from explicitly: say so first (a review found the advice below given here too).
+      ? `no intact checkpoint in ${store.dir}${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published: starting over would publish records twice. Start without resuming (a new state directory) only if duplicates are acceptable`
+      : `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
   const c = await newestIntact(store, ids, failures, (m) => report(`${m}; trying an older checkpoint`), onProgress);
-  // Output a checkpoint the last run abandoned published: published again from where that run started over.
-  const again = (from: string): void => report(`resuming from ${from}, where the last run started over: sink output published up to checkpoint ${raw} by checkpoints it abandoned is published again (duplicates), as that run did`);
   if (c !== undefined) {
     if (c.manifest.id < published) throw behindPublished(c.manifest.id);
-    if (c.manifest.id < raw) again(`checkpoint ${c.manifest.id}`);
     return c;
   }
   if (published > 0) throw behindPublished(0);
   if (failures.length > 0) throw new NoCheckpointError(`no intact checkpoint in ${store.dir}: ${failures.join('; ')}`);
-  if (raw > 0) again('the beginning');
   return undefined;
 }
 
@@ -147,10 +146,9 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
  * (NoCheckpointError). undefined: none intact and none needed (the run started fresh, nothing was published).
  */
 export async function restartCheckpoint(store: CheckpointStore, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
-  const lineage = readLineageMark(store.dir);
-  const published = publishedGuard(readPublishedMark(store.dir), lineage);
+  const published = readPublishedMark(store.dir);
   const failures: string[] = [];
-  const ids = resumableIds(await store.manifestIds(), lineage).filter((x) => x <= latestId && x >= floorId);
+  const ids = resumableIds(await store.manifestIds(), readLineageMark(store.dir)).filter((x) => x <= latestId && x >= floorId);
   const c = await newestIntact(store, ids, failures, (m) => report(`${m}; restarting from an older checkpoint`), onProgress);
   if (c !== undefined) {
     if (c.manifest.id < published) throw new NoCheckpointError(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint to restart from is ${c.manifest.id} (${failures.join('; ')}): restarting from it would publish records twice`);

@@ -19,6 +19,7 @@ import { crc32 } from '../../shm/checksum.js';
 import { chunkSeal } from '../state/key-group-codec.js';
 import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha256, type ChunkRef, type Manifest } from './manifest.js';
 import { readPublishedMark } from './published-mark.js';
+import { lineageMaxId, readLineageMark } from './lineage-mark.js';
 import { makeDir } from '../runtime/make-dir.js';
 
 // Loaded on first use: worker threads import this module through the public API but never open a store.
@@ -225,6 +226,9 @@ export class CheckpointStore {
   /** Highest checkpoint id used by any manifest or chunk, or published (new checkpoints are numbered after it). */
   async maxId(): Promise<number> {
     let max = readPublishedMark(this.dir);
+    // Ids a run started over at were handed out even if none was written: never reused (a review: a fresh run's
+    // own checkpoints took ids of an abandoned branch, and counted as abandoned). A damaged mark: a run replaces it.
+    try { max = Math.max(max, lineageMaxId(readLineageMark(this.dir))); } catch { /* see run.ts startLineage */ }
     await this.listing(async () => {
       for (const prefix of ['m/', ...CHUNK_PREFIXES]) {
         for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0', reverse: true, limit: 1 })) max = Math.max(max, Number(key.slice(2, 12)));

@@ -20,7 +20,7 @@ import { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { bytes, grouped } from './status.js';
 import { progress } from './progress.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
-import { publishedGuard, readLineageMark, resumableIds, type Lineage } from '../checkpoint/lineage-mark.js';
+import { inLineage, readLineageMark, type Lineage } from '../checkpoint/lineage-mark.js';
 
 export interface InspectOptions {
   checkpoint?: number;
@@ -97,7 +97,7 @@ function rowOf(m: Manifest, status: Status, problem: string | null, lineage: Lin
   return {
     id: m.id, kind: m.kind, name: m.name ?? null, createdAt: m.createdAt, bytes: refs.reduce((n, r) => n + r.bytes, 0), chunks: refs.length,
     keyedEntries: m.keyedEntries, finished: m.finished, unaligned: Object.keys(m.inFlight ?? {}).length > 0,
-    abandoned: resumableIds([m.id], lineage).length === 0, status, problem,
+    abandoned: !inLineage(lineage, m.id), status, problem,
   };
 }
 
@@ -168,13 +168,13 @@ function stillSavepoint(m: Manifest, records: readonly { name: string; id: numbe
 
 /** The checkpoints runs abandoned; none for a damaged mark, which dirProblems reports. */
 function lineageOf(store: CheckpointStore): Lineage {
-  try { return readLineageMark(store.dir); } catch { return { abandoned: [] }; }
+  try { return readLineageMark(store.dir); } catch { return { starts: [] }; }
 }
 
 export async function inspectDir(store: CheckpointStore, verifyChunks: boolean): Promise<CheckpointRow[]> {
   const rows: CheckpointRow[] = [];
   const lineage = lineageOf(store);
-  const abandoned = (id: number): boolean => resumableIds([id], lineage).length === 0;
+  const abandoned = (id: number): boolean => !inLineage(lineage, id);
   const manifests: Manifest[] = [];
   for (const id of await store.manifestIds()) {
     try {
@@ -221,9 +221,8 @@ export async function dirProblems(store: CheckpointStore, rows: readonly Checkpo
   } catch (e) {
     problems.push((e as Error).message);
   }
-  let lineage: Lineage = { abandoned: [] };
   try {
-    lineage = readLineageMark(store.dir);
+    readLineageMark(store.dir);
   } catch (e) {
     problems.push((e as Error).message);
   }
@@ -236,13 +235,11 @@ export async function dirProblems(store: CheckpointStore, rows: readonly Checkpo
       if (mismatch !== undefined) problems.push(mismatch);
     }
   }
-  // What a resume would take, as it takes it: output of abandoned checkpoints is published again from where the
-  // run that abandoned them started.
-  const guard = published === null ? 0 : publishedGuard(published, lineage);
-  if (guard > 0) {
+  // What a resume would take, as it takes it: the newest intact checkpoint of the current lineage.
+  if (published !== null && published > 0) {
     const newest = rows.find((r) => r.status !== 'corrupt' && !r.abandoned);
-    if (newest === undefined || newest.id < guard) {
-      problems.push(`sink output up to checkpoint ${guard} was already published, but the newest intact checkpoint is ${newest === undefined ? 'none' : newest.id}: run --resume refuses to go back behind published output (it would publish records twice)`);
+    if (newest === undefined || newest.id < published) {
+      problems.push(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint ${rows.some((r) => r.abandoned) ? 'of the current lineage (the others were abandoned by a run that started over) ' : ''}is ${newest === undefined ? 'none' : newest.id}: run --resume refuses to go back behind published output (it would publish records twice)`);
     }
   }
   return { published, problems };

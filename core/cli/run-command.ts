@@ -61,7 +61,7 @@ function loadFailure(e: unknown): { code: number; plain: boolean } {
   const name = (e as Error)?.name;
   if (e instanceof JobDefinitionError || name === 'NoCheckpointError') return { code: EXIT_USAGE, plain: true };
   // A state directory in use, a corrupt checkpoint asked for by id: the message says it all, no stack needed.
-  if (name === 'StateDirError' || name === 'CorruptCheckpointError') return { code: EXIT_FAILED, plain: true };
+  if (name === 'StateDirError' || name === 'CorruptCheckpointError' || name === 'PublishedMarkError' || name === 'LineageMarkError') return { code: EXIT_FAILED, plain: true };
   return { code: EXIT_FAILED, plain: false };
 }
 

@@ -27,7 +27,7 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import type { DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
-import { abandonAfter } from '../checkpoint/lineage-mark.js';
+import { LineageMarkError, readLineageMark, recordStart } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
@@ -432,7 +432,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       nextId = store ? (await store.maxId()) + 1 : 1;
       firstId = nextId;
       // Starting over (fresh, or from an older checkpoint): the newer ones are abandoned, before this run has any.
-      if (store) abandonAfter(store.dir, restored?.manifest.id ?? 0, nextId - 1);
+      if (store) await startLineage(store, restored?.manifest.id ?? 0, nextId, warn);
       for (;;) {
         if (from?.manifest.finished) {
           // The job already ran to its end; publish its final transactions again (idempotent) and stop.
@@ -640,6 +640,22 @@ interface CheckpointSettings {
  * and its sinks publish those records again. `--resume` refuses to do that silently; a plain run did it without a
  * word (an operations review: 89,495 of 100,000 records twice).
  */
+/**
+ * Records where this run starts in the state directory's lineage (lineage-mark.ts). A damaged mark is replaced:
+ * this run does not resume 'latest' (which refuses it), so it says where it starts.
+ */
+async function startLineage(store: CheckpointStore, base: number, first: number, warn: (m: string) => void): Promise<void> {
+  let damaged = false;
+  try {
+    readLineageMark(store.dir);
+  } catch (e) {
+    if (!(e instanceof LineageMarkError)) throw e;
+    damaged = true;
+    warn(`${e.message}. Replaced: this run starts a lineage of its own${base > 0 ? ` from checkpoint ${base}` : ''}`);
+  }
+  recordStart(store.dir, await store.manifestIds(), base, first, damaged);
+}
+
 function warnStartingOver(stateDir: string, warn: (m: string) => void): void {
   let published = 0;
   try {

@@ -1,5 +1,5 @@
-// The LINEAGE mark: checkpoints abandoned by runs that started over. A resume ('latest') never takes one, and a
-// damaged mark is an error, never "nothing abandoned".
+// The LINEAGE mark: where runs started over. A resume ('latest') takes only checkpoints of the current lineage:
+// the last start's own, its base, and the base's ancestors. A damaged mark is an error, never "nothing abandoned".
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,39 +7,47 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { abandonAfter, LineageMarkError, publishedGuard, readLineageMark, resumableIds } from '../../../core/checkpoint/lineage-mark.js';
+import { inLineage, lineageMaxId, LineageMarkError, readLineageMark, recordStart, resumableIds, type Lineage } from '../../../core/checkpoint/lineage-mark.js';
 
 const dir = (): string => mkdtempSync(path.join(tmpdir(), 'sluice-lineage-'));
 const file = (d: string): string => path.join(d, 'LINEAGE');
+const range = (lo: number, hi: number): number[] => Array.from({ length: hi - lo + 1 }, (_, i) => hi - i);
 
-test('no mark: nothing abandoned; each start-over adds the ids after its start, and only when there are some', () => {
+test('no mark: one lineage; a start writes one only where it branches off', () => {
   const d = dir();
-  assert.deepEqual(readLineageMark(d), { abandoned: [] });
-  abandonAfter(d, 7, 7);
-  assert.deepEqual(readLineageMark(d), { abandoned: [] }, 'resuming the newest abandons nothing');
-  abandonAfter(d, 5, 20);
-  abandonAfter(d, 25, 30);
-  const l = readLineageMark(d);
-  assert.deepEqual(l, { abandoned: [[6, 20], [25 + 1, 30]] });
-  assert.deepEqual(resumableIds([31, 30, 26, 25, 21, 20, 6, 5, 1], l), [31, 25, 21, 5, 1]);
+  assert.deepEqual(readLineageMark(d), { starts: [] });
+  assert.deepEqual(recordStart(d, [], 0, 1, false), { starts: [] }, 'a first run over nothing branches off nothing');
+  assert.deepEqual(recordStart(d, range(1, 6), 6, 7, false), { starts: [] }, 'a resume of the newest goes on in a line');
+  const l = recordStart(d, range(1, 6), 2, 7, false);
+  assert.deepEqual(l, { starts: [{ base: 2, first: 7 }] });
+  assert.deepEqual(readLineageMark(d), l);
+  assert.equal(lineageMaxId(l), 6);
+  assert.deepEqual(recordStart(d, range(1, 6), 2, 7, false), l, 'resuming where the lineage stands again writes nothing');
 });
 
-test('published output of an abandoned checkpoint counts from where the run that abandoned it started', () => {
-  const l = { abandoned: [[6, 20]] as [number, number][] };
-  assert.equal(publishedGuard(0, l), 0);
-  assert.equal(publishedGuard(4, l), 4);
-  assert.equal(publishedGuard(6, l), 5);
-  assert.equal(publishedGuard(20, l), 5);
-  assert.equal(publishedGuard(21, l), 21);
-  assert.equal(publishedGuard(3, { abandoned: [[1, 9]] }), 0, 'a fresh start over published output');
-  assert.equal(publishedGuard(5, { abandoned: [[4, 5], [1, 6]] }), 0, "a rollback to 3, then a fresh start");
-  assert.equal(publishedGuard(9, { abandoned: [[8, 9], [3, 11]] }), 2, "a rollback to 7, then one to 2");
+test('the current lineage: the last start\'s own ids, its base, and the base\'s ancestors', () => {
+  // Run A: 1..6. Rolled back to 2: 7, 8. Rolled back to 7: 9, 10. Started fresh: 11. Rolled back to 4: 12.
+  const starts = [{ base: 2, first: 7 }, { base: 7, first: 9 }, { base: 0, first: 11 }, { base: 4, first: 12 }];
+  const at = (n: number): Lineage => ({ starts: starts.slice(0, n) });
+  const all = range(1, 12);
+  assert.deepEqual(resumableIds(all, at(0)), all);
+  assert.deepEqual(resumableIds(all, at(1)), [12, 11, 10, 9, 8, 7, 2, 1]);
+  assert.deepEqual(resumableIds(all, at(2)), [12, 11, 10, 9, 7, 2, 1]);
+  assert.deepEqual(resumableIds(all, at(3)), [12, 11]);
+  // A rollback to a checkpoint an earlier start abandoned takes that checkpoint's own ancestors (a review: the
+  // abandoned set only grew, and 4 stayed abandoned).
+  assert.deepEqual(resumableIds(all, at(4)), [12, 4, 3, 2, 1]);
+  // Two starts with no checkpoint between them: the second's base is read in the first's ancestors.
+  assert.deepEqual(resumableIds(range(1, 6), { starts: [{ base: 2, first: 7 }, { base: 4, first: 7 }] }), [4, 3, 2, 1]);
+  // A replaced (damaged) mark: the lineage ends at its base.
+  assert.deepEqual(resumableIds(all, { starts: [{ base: 5, first: 13, root: true }] }), [5]);
+  assert.ok(!inLineage({ starts: [{ base: 0, first: 7 }] }, 3));
 });
 
-test('every single-byte change of a written mark is refused or harmless, never other ranges', () => {
+test('every single-byte change of a written mark is refused or harmless, never other starts', () => {
   const d = dir();
-  abandonAfter(d, 5, 20);
-  abandonAfter(d, 0, 33);
+  recordStart(d, range(1, 6), 2, 7, false);
+  recordStart(d, range(1, 8), 0, 9, false);
   const good = readFileSync(file(d));
   const want = readLineageMark(d);
   let refused = 0;
@@ -49,7 +57,7 @@ test('every single-byte change of a written mark is refused or harmless, never o
       b[i]! ^= x;
       writeFileSync(file(d), b);
       try {
-        assert.deepEqual(readLineageMark(d), want, `byte ${i} ^ ${x} read as other ranges`);
+        assert.deepEqual(readLineageMark(d), want, `byte ${i} ^ ${x} read as other starts`);
       } catch (e) {
         if (!(e instanceof LineageMarkError)) throw e;
         refused++;
@@ -65,9 +73,17 @@ test('arbitrary content is a lineage or a LineageMarkError naming the file', () 
     writeFileSync(file(d), text);
     try {
       const l = readLineageMark(d);
-      assert.ok(l.abandoned.every(([lo, hi]) => Number.isSafeInteger(lo) && lo > 0 && lo <= hi));
+      assert.ok(l.starts.every((s) => Number.isSafeInteger(s.base) && s.base < s.first));
     } catch (e) {
       assert.ok(e instanceof LineageMarkError && e.message.includes('LINEAGE'), String(e));
     }
   }));
+});
+
+test('a damaged mark is replaced by a start whose lineage ends at its base', () => {
+  const d = dir();
+  writeFileSync(file(d), 'garbage');
+  assert.throws(() => readLineageMark(d), LineageMarkError);
+  assert.deepEqual(recordStart(d, range(1, 6), 3, 7, true), { starts: [{ base: 3, first: 7, root: true }] });
+  assert.deepEqual(readLineageMark(d), { starts: [{ base: 3, first: 7, root: true }] });
 });

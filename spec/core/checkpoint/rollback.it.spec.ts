@@ -7,62 +7,101 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, type JobHandle, type RunOptions } from '../../../core/index.js';
+import { deleteSavepoint, run, type JobHandle, type RunOptions } from '../../../core/index.js';
+import type { CompletedCheckpoint } from '../../../core/checkpoint/checkpoint-history.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { writePublishedMark } from '../../../core/checkpoint/published-mark.js';
 import { dirProblems, inspectDir } from '../../../core/cli/inspect.js';
 
 const job = new URL('./jobs/keyed-counts.ts', import.meta.url);
 
-async function abandonedIds(stateDir: string): Promise<{ abandoned: number[]; problems: string[] }> {
+async function listed(stateDir: string): Promise<{ ids: number[]; abandoned: number[]; problems: string[] }> {
   const store = await CheckpointStore.open(stateDir);
   try {
     const rows = await inspectDir(store, false);
-    return { abandoned: rows.filter((r) => r.abandoned).map((r) => r.id), problems: (await dirProblems(store, rows)).problems };
+    return { ids: rows.map((r) => r.id), abandoned: rows.filter((r) => r.abandoned).map((r) => r.id), problems: (await dirProblems(store, rows)).problems };
   } finally {
     await store.close();
   }
 }
 
-/** Starts the job with `resume`, checks where it started, and cancels it before it checkpoints. */
-async function startAndCancel(stateDir: string, resume: RunOptions['resume'], warnings: string[] = [], then?: (h: JobHandle) => Promise<unknown>): Promise<number | undefined> {
+/** Starts the job with `resume`, runs `then`, and cancels it (however `then` ends); where it started. */
+async function startAndCancel(stateDir: string, resume: RunOptions['resume'], then?: (h: JobHandle) => Promise<unknown>, warnings: string[] = []): Promise<number | undefined> {
   const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: (m) => warnings.push(m), ...(resume === undefined ? {} : { resume }) });
   // Cancelled however `then` ends: a job left running would keep the test process alive.
   try { await then?.(h); } finally { await h.cancel(); }
   return h.restoredFrom;
 }
 
-test('a rolled-back run that ended before its first checkpoint is resumed from where it rolled back to, not from the run it abandoned', { timeout: 120_000 }, async () => {
+/** A first run: checkpoints, savepoints 'a' and 'b' between them, and a stop with savepoint 'last'. */
+async function firstRun(stateDir: string): Promise<{ a: CompletedCheckpoint; b: CompletedCheckpoint; last: CompletedCheckpoint }> {
+  const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+  while ((await h.checkpoint()).keyedEntries < 1000);
+  const a = await h.savepoint('a');
+  await h.checkpoint();
+  const b = await h.savepoint('b');
+  const last = await h.stopWithSavepoint('last');
+  await h.result;
+  return { a, b, last };
+}
+
+test('a rolled-back run that ended before its first checkpoint is resumed from where it rolled back to, not from the run it abandoned', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-rollback-'));
   try {
     const stateDir = path.join(dir, 'state');
-    const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
-    while ((await h.checkpoint()).keyedEntries < 1000);
-    const a = await h.savepoint('a');
-    const b = await h.checkpoint();
-    const last = await h.stopWithSavepoint('last');
-    await h.result;
-
+    const { a, b, last } = await firstRun(stateDir);
     assert.equal(await startAndCancel(stateDir, { savepoint: 'a' }), a.id);
-    assert.deepEqual((await abandonedIds(stateDir)).abandoned, [last.id, b.id]);
-    // Output the abandoned run published is published again from 'a' (the rollback said so): not refused.
-    writePublishedMark(stateDir, last.id);
-    assert.deepEqual((await abandonedIds(stateDir)).problems, []);
-    const warnings: string[] = [];
-    assert.equal(await startAndCancel(stateDir, 'latest', warnings), a.id);
-    assert.ok(warnings.some((w) => w.includes(`resuming from checkpoint ${a.id}, where the last run started over`) && w.includes('published again')), warnings.join('\n'));
-    // Asked for by id, an abandoned checkpoint still restores.
+    assert.equal(await startAndCancel(stateDir, 'latest'), a.id);
+    assert.deepEqual((await listed(stateDir)).abandoned, [last.id, b.id, b.id - 1]);
+    // Rolled back again, to a checkpoint the first rollback abandoned: that one now (a review: it stayed abandoned,
+    // and 'latest' went back to 'a').
+    assert.equal(await startAndCancel(stateDir, { savepoint: 'b' }), b.id);
+    assert.equal(await startAndCancel(stateDir, 'latest'), b.id);
+    // Asked for by id, an abandoned checkpoint restores, and is the lineage from then on.
     assert.equal(await startAndCancel(stateDir, { checkpoint: last.id }), last.id);
+    assert.equal(await startAndCancel(stateDir, 'latest'), last.id);
+    assert.deepEqual((await listed(stateDir)).abandoned, []);
 
     // Once the rolled-back run has a checkpoint of its own, that one.
-    let own: number | undefined;
-    await startAndCancel(stateDir, { savepoint: 'a' }, [], async (h) => { own = (await h.checkpoint()).id; });
+    let own = 0;
+    assert.equal(await startAndCancel(stateDir, { savepoint: 'a' }, async (h) => { own = (await h.savepoint('own')).id; }), a.id);
     assert.equal(await startAndCancel(stateDir, 'latest'), own);
 
     // A run started over from nothing abandons everything before it: a resume then starts from nothing too.
     assert.equal(await startAndCancel(stateDir, undefined), undefined);
     assert.equal(await startAndCancel(stateDir, 'latest'), undefined);
+    // Ids are never handed out twice: with the abandoned savepoints deleted (the newest ones, checkpoints and all), a
+    // new run's checkpoints are numbered above every id before (a review: they took the freed ids, which counted as
+    // abandoned).
+    for (const name of ['own', 'last']) assert.equal((await deleteSavepoint(stateDir, name)).checkpointDeleted, true);
+    let fresh = 0;
+    await startAndCancel(stateDir, undefined, async (h) => { fresh = (await h.checkpoint()).id; });
+    assert.ok(fresh > own, `${fresh} > ${own}`);
+    assert.equal(await startAndCancel(stateDir, 'latest'), fresh);
     assert.equal(await startAndCancel(stateDir, { savepoint: 'a' }), a.id);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a rollback behind published output that ended before its first checkpoint: a resume refuses, naming where to resume from', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-rollback-'));
+  try {
+    const stateDir = path.join(dir, 'state');
+    const { a, last } = await firstRun(stateDir);
+    // As a transactional sink's commit records it: output up to the newest checkpoint was published.
+    writePublishedMark(stateDir, last.id);
+    const said: string[] = [];
+    assert.equal(await startAndCancel(stateDir, { savepoint: 'a' }, undefined, said), a.id);
+    assert.ok(said.some((w) => w.includes('published again')), said.join('\n'));
+    // The rollback's run published nothing, so a resume would publish that output again: refused, not warned (a
+    // review: the first version resumed from 'a' with a warning).
+    await assert.rejects(startAndCancel(stateDir, 'latest'), (e: Error) => e.name === 'NoCheckpointError'
+      && e.message.includes(`started over from checkpoint ${a.id} and has no intact checkpoint of its own`) && e.message.includes(`Resume from checkpoint ${a.id} explicitly`));
+    assert.ok((await listed(stateDir)).problems.some((p) => p.includes('of the current lineage')));
+    // A fresh start over it, the same.
+    assert.equal(await startAndCancel(stateDir, undefined), undefined);
+    await assert.rejects(startAndCancel(stateDir, 'latest'), /started over from the beginning and has no intact checkpoint of its own/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
