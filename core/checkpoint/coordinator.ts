@@ -26,6 +26,7 @@ import { MANIFEST_FORMAT, sealManifest, takesStateOf, type CheckpointKind, type 
 import { publishSinkTransactions } from './sink-commit.js';
 import { CheckpointFailureCounter } from './failure-counter.js';
 import { writePublishedMark } from './published-mark.js';
+import { inLineage, readLineageMark, type Lineage } from './lineage-mark.js';
 import { pad, type CheckpointStore } from './store.js';
 import type { Redistribution } from './snapshot.js';
 
@@ -494,20 +495,30 @@ export class CheckpointCoordinator {
     if (await publishSinkTransactions(this.store, m, this.sinksByUid)) writePublishedMark(this.store.dir, m.id);
   }
 
-  /** Keeps the newest `retained` checkpoints (and every savepoint); deletes the rest and their unshared chunks. */
+  /**
+   * Keeps the newest `retained` checkpoints of the current lineage (lineage-mark.ts: what a resume or a restart
+   * may take), any others among the newest `retained` (abandoned by a run that started over: until superseded), and
+   * every savepoint; deletes the rest and their unshared chunks. By id alone, abandoned checkpoints were kept and
+   * the one the run started from deleted (a review).
+   */
   private async retain(completedId: number): Promise<void> {
     const ids = await this.store.manifestIds();
     const savepoints = new Set((await this.store.savepoints()).map((s) => s.id));
+    let lineage: Lineage = { starts: [] };
+    try { lineage = readLineageMark(this.store.dir); } catch { /* replaced at the run's start; read as one lineage */ }
     const keep: Manifest[] = [];
     const drop: number[] = [];
     let kept = 0;
+    let newest = 0;
     for (const id of ids) {
       if (savepoints.has(id)) { keep.push(await this.store.readManifest(id)); continue; }
-      if (kept < this.options.retained) {
-        try { keep.push(await this.store.readManifest(id)); kept++; } catch { drop.push(id); }
+      const ours = inLineage(lineage, id);
+      if ((ours && kept < this.options.retained) || newest < this.options.retained) {
+        try { keep.push(await this.store.readManifest(id)); if (ours) kept++; } catch { drop.push(id); }
       } else {
         drop.push(id);
       }
+      newest++;
     }
     await this.store.deleteManifests(drop);
     // Refs held in memory (chains extended by late acks, final states) belong to manifests still to come.

@@ -12,7 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore, StateDirError } from './store.js';
 import { NoCheckpointError, newestIntact } from './restore.js';
-import { readLineageMark, resumableIds } from './lineage-mark.js';
+import { readLineageMark, resumableIds, type Lineage } from './lineage-mark.js';
 import type { Manifest } from './manifest.js';
 
 export interface DeletedSavepoint {
@@ -59,7 +59,10 @@ export async function deleteSavepoint(stateDir: string, name: string): Promise<D
       if (targets.length === 0 && record.id !== undefined && unreadable.includes(record.id)) targets = [record.id];
     }
     // The checkpoint a resume takes: the newest no run abandoned that reads back intact, found as a resume finds it.
-    const resumed = (await newestIntact(store, resumableIds(ids, readLineageMark(stateDir)), [], () => {}))?.manifest.id;
+    let lineage: Lineage = { starts: [] };
+    // Damaged: a resume of the latest refuses it; kept as one lineage here, so the newest intact one stays.
+    try { lineage = readLineageMark(stateDir); } catch { /* see above */ }
+    const resumed = (await newestIntact(store, resumableIds(ids, lineage), [], () => {}))?.manifest.id;
     const gone = targets.filter((id) => id !== resumed);
     if (record !== undefined) await store.deleteSavepointName(name);
     await store.deleteManifests(gone);

@@ -87,8 +87,9 @@ export function inLineage(l: Lineage, id: number): boolean {
     if (root) return false;
     let j = i - 1;
     while (j >= 0 && l.starts[j]!.first > base) j--;
-    if (id >= (j >= 0 ? l.starts[j]!.first : 1)) return true;
-    if (j < 0) return false;
+    // Before the first start: the first run's ids, unless that start replaced a damaged mark (unknown history).
+    if (j < 0) return !l.starts[0]!.root && id >= 1;
+    if (id >= l.starts[j]!.first) return true;
     i = j;
   }
 }

@@ -117,13 +117,15 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     return c;
   }
   const lineage = readLineageMark(store.dir);
-  const ids = resumableIds(await store.manifestIds(), lineage);
   const published = readPublishedMark(store.dir);
   const failures: string[] = [];
   const last = lineage.starts.at(-1);
-  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(last !== undefined && id <= last.base
+  const all = await store.manifestIds();
+  const ids = resumableIds(all, lineage);
+  const abandoned = all.find((id) => !ids.includes(id));
+  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(last !== undefined && id <= last.base && published < last.first
     // The newest of the lineage is where its last run started over: the output is that of checkpoints it abandoned.
-    ? `the last run in ${store.dir} started over from ${last.base === 0 ? 'the beginning' : `checkpoint ${last.base}`} and has no intact checkpoint of its own${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published by checkpoints it abandoned: resuming would publish records twice. ${last.base === 0 ? 'Start without resuming' : `Resume from checkpoint ${last.base} explicitly`} if duplicates are acceptable, or from an abandoned checkpoint by id to go back to it`
+    ? `the last run in ${store.dir} started over from ${last.base === 0 ? 'the beginning' : `checkpoint ${last.base}`} and has no intact checkpoint of its own${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published by checkpoints it abandoned: resuming would publish records twice. ${last.base === 0 ? 'Start without resuming' : `Resume from checkpoint ${last.base} explicitly`} if duplicates are acceptable${abandoned !== undefined ? `, or from the newest abandoned checkpoint (${abandoned}) by id to go back to it` : ''}`
     : id === 0
       // None left to resume from explicitly: say so first (a review found the advice below given here too).
       ? `no intact checkpoint in ${store.dir}${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published: starting over would publish records twice. Start without resuming (a new state directory) only if duplicates are acceptable`
@@ -145,17 +147,21 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
  * does. Never one behind published sink output, nor one of an earlier lineage below the floor
  * (NoCheckpointError). undefined: none intact and none needed (the run started fresh, nothing was published).
  */
-export async function restartCheckpoint(store: CheckpointStore, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
-  const published = readPublishedMark(store.dir);
+export async function restartCheckpoint(store: CheckpointStore, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void, acceptedUpTo = 0): Promise<LoadedCheckpoint | undefined> {
+  // Output up to `acceptedUpTo` the run accepted publishing again when it started (resumed explicitly behind it);
+  // only what was published since guards a restart (a review: a restart from the run's own start was refused).
+  const mark = readPublishedMark(store.dir);
+  const published = mark > acceptedUpTo ? mark : 0;
   const failures: string[] = [];
+  const why = (): string => (failures.length > 0 ? ` (${failures.join('; ')})` : '');
   const ids = resumableIds(await store.manifestIds(), readLineageMark(store.dir)).filter((x) => x <= latestId && x >= floorId);
   const c = await newestIntact(store, ids, failures, (m) => report(`${m}; restarting from an older checkpoint`), onProgress);
   if (c !== undefined) {
-    if (c.manifest.id < published) throw new NoCheckpointError(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint to restart from is ${c.manifest.id} (${failures.join('; ')}): restarting from it would publish records twice`);
+    if (c.manifest.id < published) throw new NoCheckpointError(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint to restart from is ${c.manifest.id}${why()}: restarting from it would publish records twice`);
     return c;
   }
   if (startedFresh && published === 0) return undefined;
-  throw new NoCheckpointError(`no intact checkpoint to restart from in ${store.dir} (${failures.join('; ')})${published > 0 ? `, and sink output up to checkpoint ${published} was already published` : ''}`);
+  throw new NoCheckpointError(`no intact checkpoint to restart from in ${store.dir}${why()}${published > 0 ? `, and sink output up to checkpoint ${published} was already published` : ''}`);
 }
 
 export interface RestoreOptions {

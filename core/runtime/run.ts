@@ -343,6 +343,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   /** Until the run's end closes it (a savepoint deleted after that must use deleteSavepoint). */
   let storeOpen = true;
   let restored: LoadedCheckpoint | undefined;
+  /** Published output a resume from a given checkpoint behind it publishes again (said): restarts may too. */
+  let acceptedUpTo = 0;
   if (cp) {
     for (const n of graph.nodes) {
       if (n.source && !n.source.rewindable) {
@@ -361,6 +363,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       if (!options.resume) warnStartingOver(cp.stateDir, warn);
       if (options.resume) {
         restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
+        if (restored !== undefined && typeof options.resume === 'object') acceptedUpTo = readPublishedMark(cp.stateDir);
         // A review: resumed, a job that had run to its end said "finished after 0.0s: 0 events" and nothing else.
         if (restored?.manifest.finished) warn(`checkpoint ${restored.manifest.id} in ${cp.stateDir} is the final one of a run that reached the end of its input: nothing is left to read (its last output is published again, which durable sinks ignore). To run the job again, start over without resuming, or use another state directory`);
         if (restored) {
@@ -472,7 +475,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (cancelled) return finalResult({ ...outcome, metrics: new Float64Array(carried.length) }, restored?.manifest.id);
         restarts++;
         const latest = attempt.coordinator?.latest;
-        if (latest) from = await restartCheckpoint(store!, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress);
+        if (latest) from = await restartCheckpoint(store!, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress, acceptedUpTo);
         nextId = (await store!.maxId()) + 1;
       }
     } catch (e) {

@@ -41,6 +41,8 @@ test('the current lineage: the last start\'s own ids, its base, and the base\'s 
   assert.deepEqual(resumableIds(range(1, 6), { starts: [{ base: 2, first: 7 }, { base: 4, first: 7 }] }), [4, 3, 2, 1]);
   // A replaced (damaged) mark: the lineage ends at its base.
   assert.deepEqual(resumableIds(all, { starts: [{ base: 5, first: 13, root: true }] }), [5]);
+  // ... and a later rollback below it knows no more of the past than its own base (a review).
+  assert.deepEqual(resumableIds(range(1, 9), { starts: [{ base: 6, first: 8, root: true }, { base: 5, first: 9 }] }), [9, 5]);
   assert.ok(!inLineage({ starts: [{ base: 0, first: 7 }] }, 3));
 });
 

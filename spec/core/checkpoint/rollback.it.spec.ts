@@ -106,3 +106,65 @@ test('a rollback behind published output that ended before its first checkpoint:
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression (a review of the rework): a run resumed from a savepoint behind published output accepted publishing
+// that output again, but a worker failure before its first checkpoint then failed the job: the restart from the
+// run's own start was refused as going behind published output.
+test('a run resumed from a savepoint behind published output restarts from it after a failure, as it started', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-rollback-'));
+  try {
+    const stateDir = path.join(dir, 'state');
+    const url = (params: Record<string, string | number>): URL => {
+      const u = new URL('./jobs/exactly-once.ts', import.meta.url);
+      for (const [k, v] of Object.entries({ unbounded: 1, rate: 5000, interval: 0, keys: 50, ledger: path.join(dir, 'ledger'), marker: path.join(dir, 'marker'), ...params })) u.searchParams.set(k, String(v));
+      return u;
+    };
+    const h = await run(url({}), { parallelism: 1, stateDir, onWarning: () => {} });
+    let a: CompletedCheckpoint;
+    try {
+      a = await h.savepoint('a');
+      while ((await h.checkpoint()).id < a.id + 2);
+    } finally {
+      await h.cancel();
+    }
+    const said: string[] = [];
+    const b = await run(url({ failAt: 2000, crash: 'throw' }), { parallelism: 1, stateDir, resume: { savepoint: 'a' }, onWarning: (m) => said.push(m) });
+    try {
+      for (const deadline = Date.now() + 60_000; b.restarts() === 0;) {
+        assert.ok(Date.now() < deadline, `no restart: ${said.join(' / ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Running again from 'a' (a checkpoint of its own completes), not failed.
+      assert.ok((await b.checkpoint()).id > a.id + 2);
+    } finally {
+      await b.cancel();
+    }
+    assert.ok(said.some((w) => w.includes(`restart 1 in 1000 ms from`)), said.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression (the same review): retention kept the newest checkpoints by id, abandoned ones included, and deleted
+// the checkpoint a rolled-back run started from, leaving a resume nothing to fall back to.
+test('retention keeps the newest checkpoints of the current lineage; abandoned ones only until superseded', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-rollback-'));
+  try {
+    const stateDir = path.join(dir, 'state');
+    const ids: number[] = [];
+    const take = async (h: JobHandle, n: number): Promise<void> => { for (let i = 0; i < n; i++) ids.push((await h.checkpoint()).id); };
+    const options = { parallelism: 2, stateDir, checkpointIntervalMs: 0, retainedCheckpoints: 3, onWarning: () => {} };
+    const h = await run(job, options);
+    try { await take(h, 5); } finally { await h.cancel(); }
+    const [, , base, four, five] = ids as [number, number, number, number, number];
+    const r = await run(job, { ...options, resume: { checkpoint: base } });
+    try { await take(r, 1); } finally { await r.cancel(); }
+    const own = ids.at(-1)!;
+    assert.deepEqual((await listed(stateDir)).ids, [own, five, four, base], 'the lineage\'s newest (the run\'s own, and the one it started from: the first run kept three) and the abandoned among the newest three');
+    const again = await run(job, { ...options, resume: 'latest' });
+    try { await take(again, 2); } finally { await again.cancel(); }
+    assert.deepEqual((await listed(stateDir)).ids, ids.slice(-3).reverse(), 'abandoned ones superseded');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

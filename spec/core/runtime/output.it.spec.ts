@@ -462,10 +462,11 @@ test('a reader that comes after a checkpoint committed records gets those first;
     let completed = 0;
     let fifth!: () => void;
     const committed = new Promise<void>((resolve) => { fifth = resolve; });
-    const h = await run<{ out: number[]; other: number[] }>(job({ n: 20_000, rate: 40_000, interval: 20 }), {
+    const h = await run<{ out: number[]; other: number[] }>(job({ n: 60_000, rate: 40_000, interval: 20 }), {
       parallelism: 2, stateDir: join(dir, 'state'), onCheckpoint: () => { if (++completed === 5) fifth(); },
     });
-    await committed;
+    // A loaded machine once took longer for five checkpoints than the job ran: said, not a wait on nothing.
+    await Promise.race([committed, h.result.then(() => assert.fail(`the job ended after ${completed} checkpoints, before its fifth`))]);
     const read: number[] = [];
     for await (const i of h.output('out')) {
       read.push(i);
@@ -474,7 +475,7 @@ test('a reader that comes after a checkpoint committed records gets those first;
     const r = await h.result;
     assert.equal(read.length, 1000);
     const all = [...read, ...r.collected.out].sort((a, b) => a - b);
-    assert.deepEqual(all, Array.from({ length: 20_000 }, (_, i) => i));
+    assert.deepEqual(all, Array.from({ length: 60_000 }, (_, i) => i));
     // Another reader may come now that the first has gone... but the job has ended.
     assert.throws(() => h.output('out'), /has ended/);
   } finally {
