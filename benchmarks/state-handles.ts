@@ -9,8 +9,10 @@
 // - state.list: add(x); every 8th add to a key reads the list (get(), a copy) and clears it, so lists stay short.
 // - state.map: put(x & 15, x) and get((x >> 4) & 15), up to 16 entries per key.
 // Each without a TTL (engine `sluice`) and with a processing-time TTL of an hour (`sluice.ttl`: every write
-// stamps the entry and queues it for cleanup, every read checks its expiry; nothing expires during a run).
-// State handles have no fast-path switch; the TTL is the comparison. Change tracking off (no checkpoints).
+// stamps the entry and queues it for cleanup, every read checks its expiry; nothing expires during a run), and the
+// same with the state fast paths off (`sluice.ttl-no-fast-paths`, RunOptions.stateFastPaths false: every write
+// that renews moves its entry in cleanup order, and a list add or map put reads the clock twice). Change tracking
+// off (no checkpoints).
 // Each sample runs BATCH operations on KEYS keys (a fixed pseudo-random key sequence); events/s = BATCH x median
 // samples/s. outputRows / outputChecksum: a verification run of 8 x BATCH operations per engine on fresh state
 // The engines of a benchmark run interleaved, in rounds with their order rotated (micro.ts measure): each figure is
@@ -34,8 +36,10 @@ for (let i = 0, x = 12345; i < BATCH; i++) { x = (Math.imul(x, 1103515245) + 123
 
 type Op = (check?: Checksum) => number;
 
+let fastPaths = true;
+
 function backend(): KeyedStateBackend {
-  return new KeyedStateBackend('bench', 128, false, CLOCKS);
+  return new KeyedStateBackend('bench', 128, false, CLOCKS, true, fastPaths);
 }
 
 function valueOp(options: StateOptions | undefined): Op {
@@ -100,10 +104,11 @@ async function main(): Promise<void> {
   const times = benchTimes(argv);
   const results: BenchResult[] = [];
   let sink = 0;
-  const engines = [['sluice', undefined], ['sluice.ttl', TTL]] as const;
+  const engines = [['sluice', undefined, true], ['sluice.ttl', TTL, true], ['sluice.ttl-no-fast-paths', TTL, false]] as const;
   for (const [benchmark, make] of [['state.value', valueOp], ['state.list', listOp], ['state.map', mapOp]] as const) {
-    const checks = engines.map(([, options]) => { const c = new Checksum(); const op = make(options); for (let p = 0; p < VERIFY_PASSES; p++) op(c); return c; });
-    const m = await measure(benchmark, engines.map(([name, options]) => {
+    const checks = engines.map(([, options, fast]) => { fastPaths = fast; const c = new Checksum(); const op = make(options); for (let p = 0; p < VERIFY_PASSES; p++) op(c); return c; });
+    const m = await measure(benchmark, engines.map(([name, options, fast]) => {
+      fastPaths = fast;
       const op = make(options);
       return [name, () => { sink += op(); }] as const;
     }), times);

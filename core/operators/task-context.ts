@@ -29,7 +29,7 @@ export class TaskContext {
   wake: () => void = () => {};
   /** Keyed state snapshots encode values as typed columns (RunOptions.columnarState). Set by the task host. */
   columnarState = true;
-  /** Keyed state's fast paths: KeySlots for typed state, one timer per key inline (RunOptions.stateFastPaths). Set by the task host. */
+  /** Keyed state's fast paths: KeySlots for typed state, one timer per key inline, TTL slack (RunOptions.stateFastPaths). Set by the task host. */
   stateFastPaths = true;
 
   constructor(

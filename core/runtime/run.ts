@@ -72,8 +72,9 @@ export interface RunOptions {
   recordBatch?: number;
   /**
    * Keyed state's fast paths (default true): typed state (a stateSchema) keeps number keys in a hash table of its
-   * own instead of a Map, and a key holding one timer keeps it as a number instead of an array. false turns both
-   * off; checkpoints restore either way.
+   * own instead of a Map, a key holding one timer keeps it as a number instead of an array, and state with a
+   * processing-time TTL moves an entry in cleanup order only once its expiry ran past a slack (and reads the clock
+   * once per list or map write). false turns them off; checkpoints restore either way.
    */
   stateFastPaths?: boolean;
   /** Checks a waiting thread spins before it parks (0: always park). */

@@ -72,8 +72,11 @@ export class KeyedStateBackend implements KeyedStateStore {
     private readonly clocks: StateClocks,
     /** Encode chunks as typed columns (format 4); false: msgpack rows (format 2). A fast path's switch. */
     readonly columns = true,
-    /** Typed tables keep int32 keys in KeySlots (false: in a Map). A fast path's switch. */
-    private readonly keySlots = true,
+    /**
+     * Fast paths' switch (RunOptions.stateFastPaths): typed tables keep int32 keys in KeySlots (false: in a Map);
+     * TTL tables move entries in cleanup order only past a slack, and read the clock once per list or map write.
+     */
+    private readonly fastPaths = true,
   ) {
     this.chain = new Int32Array(maxParallelism);
     this.sinceFull = new Float64Array(maxParallelism);
@@ -95,7 +98,7 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (!(s.table instanceof TypedStateTable)) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}' already exists without a state schema`);
       return s.table as TypedStateTable<V>;
     }
-    const table = new TypedStateTable<V>(name, this.maxParallelism, this.tracking, fields, owner, this.keySlots);
+    const table = new TypedStateTable<V>(name, this.maxParallelism, this.tracking, fields, owner, this.fastPaths);
     this.tables.set(name, { kind: 'internal', table, handle: undefined });
     return table;
   }
@@ -127,7 +130,7 @@ export class KeyedStateBackend implements KeyedStateStore {
       s.handle = makeHandle(s.table as StateTable<V>);
       return s as unknown as { table: StateTable<V>; handle: unknown };
     }
-    const table = new StateTable<V>(name, this.maxParallelism, this.tracking, ttl, clock, cleanClock);
+    const table = new StateTable<V>(name, this.maxParallelism, this.tracking, ttl, clock, cleanClock, this.fastPaths);
     const created = { kind, table: table as KeyedTable, handle: undefined as unknown };
     created.handle = makeHandle(table);
     this.tables.set(name, created);
@@ -292,7 +295,7 @@ export class KeyedStateBackend implements KeyedStateStore {
     // Nor is its clock (event or processing time): until then nothing in it expires.
     const never = (): number => -Infinity;
     const table = new StateTable<unknown>(name, this.maxParallelism, this.tracking,
-      ttl ? { ttlMs: 1, readRenews: false, eventTime: false } : undefined, never, never);
+      ttl ? { ttlMs: 1, readRenews: false, eventTime: false } : undefined, never, never, this.fastPaths);
     this.tables.set(name, { kind: 'restored', table, handle: undefined, restoredKind: kind });
     return table;
   }

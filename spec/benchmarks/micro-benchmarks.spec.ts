@@ -56,10 +56,10 @@ test('gates.ts: output gate, rings, input gate', async () => {
   checkShape(await report('gates.ts'), ['gates.forward', 'gates.hash2']);
 });
 
-test('state-handles.ts: value, list and map handles, with and without a TTL', async () => {
+test('state-handles.ts: value, list and map handles, with and without a TTL (fast paths on and off)', async () => {
   const r = await report('state-handles.ts');
   checkShape(r, ['state.value', 'state.list', 'state.map']);
-  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.ttl']));
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.ttl', 'sluice.ttl-no-fast-paths']));
 });
 
 test('window-steady.ts: windows per record, fast paths on and off', async () => {

@@ -13,7 +13,7 @@ import { KeyedStateBackend } from '../../../core/state/keyed-state-backend.js';
 import { keyGroupFor, type Key } from '../../../core/graph/key-groups.js';
 import { keyArb, ManualClocks, valueArb } from './fixtures.js';
 
-const entry = (key: Key, value: unknown, expiresAt = Infinity): StateEntry<unknown> => ({ key, kg: 0, value, mark: 0, expiresAt });
+const entry = (key: Key, value: unknown, expiresAt = Infinity): StateEntry<unknown> => ({ key, kg: 0, value, mark: 0, expiresAt, posAt: expiresAt });
 
 const tablesArb: fc.Arbitrary<TableChanges[]> = fc.uniqueArray(fc.record({
   name: fc.string({ maxLength: 8 }),
