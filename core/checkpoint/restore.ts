@@ -97,9 +97,9 @@ export function checkSavepoint(name: string, m: Manifest): void {
 }
 
 /**
- * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint that no run
- * abandoned by starting over (corrupt ones are reported through `report` and skipped); undefined when the
- * directory holds none at all.
+ * The checkpoint to resume from. 'latest': the newest complete and intact checkpoint or savepoint of the current
+ * lineage (lineage-mark.ts: none a run that started over abandoned; corrupt ones are reported through `report`
+ * and skipped); undefined when the directory holds none at all.
  */
 export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
   if (from !== 'latest') {

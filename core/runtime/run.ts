@@ -640,11 +640,6 @@ interface CheckpointSettings {
 }
 
 /**
- * A run that does not resume, in a state directory where an earlier run published sink output: it starts over,
- * and its sinks publish those records again. `--resume` refuses to do that silently; a plain run did it without a
- * word (an operations review: 89,495 of 100,000 records twice).
- */
-/**
  * Records where this run starts in the state directory's lineage (lineage-mark.ts). A damaged mark is replaced:
  * this run does not resume 'latest' (which refuses it), so it says where it starts.
  */
@@ -660,6 +655,11 @@ async function startLineage(store: CheckpointStore, base: number, first: number,
   recordStart(store.dir, await store.manifestIds(), base, first, damaged);
 }
 
+/**
+ * A run that does not resume, in a state directory where an earlier run published sink output: it starts over,
+ * and its sinks publish those records again. `--resume` refuses to do that silently; a plain run did it without a
+ * word (an operations review: 89,495 of 100,000 records twice).
+ */
 function warnStartingOver(stateDir: string, warn: (m: string) => void): void {
   let published = 0;
   try {
