@@ -812,7 +812,7 @@ test('the UTF-8 methods are the ones SLUICE_NATIVE_UTF8 asks for', () => {
 });
 
 test('SLUICE_NATIVE_UTF8=0: every test of this file passes on the documented Buffer methods too', { skip: process.env['SLUICE_NATIVE_UTF8'] === '0', timeout: 120_000 }, () => {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--test', fileURLToPath(import.meta.url)], {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', fileURLToPath(import.meta.url)], {
     cwd: fileURLToPath(new URL('../../../', import.meta.url)),
     // Without the runner's own context: the child then reports as a run of its own.
     env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), SLUICE_NATIVE_UTF8: '0' },
