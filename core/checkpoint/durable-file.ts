@@ -1,6 +1,26 @@
-// Runs on: main thread. Replacing a small file so that a crash leaves the old one or the new one, never a torn one.
+// Runs on: main thread. The small JSON files beside the store (the PUBLISHED and LINEAGE marks): read, each problem
+// named for the caller's error, and replaced so that a crash leaves the old one or the new one, never a torn one.
 
-import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+/** The JSON object in `file`, or undefined when there is no file; `fail` is called with what is wrong otherwise. */
+export function readJsonFile(file: string, fail: (problem: string) => never): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return fail(`cannot be read: ${(e as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return fail('not JSON');
+  }
+  if (v === null || typeof v !== 'object') return fail('not an object');
+  return v as Record<string, unknown>;
+}
 
 /** Writes `text` to `file` durably: a temporary file, fsync, rename over it, fsync the directory. */
 export function writeFileDurably(file: string, dir: string, text: string): void {

@@ -12,10 +12,9 @@
 // that start's base, ...). A small file beside the LevelDB store, as the PUBLISHED mark, with a CRC-32: a damaged
 // one is an error for a resume, never "nothing abandoned" (which would resume the abandoned checkpoints again).
 
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from '../../shm/checksum.js';
-import { writeFileDurably } from './durable-file.js';
+import { readJsonFile, writeFileDurably } from './durable-file.js';
 
 const FILE = 'LINEAGE';
 
@@ -46,26 +45,14 @@ function markCrc(text: string): number {
 
 /** The state directory's lineage (no starts without a mark). Throws LineageMarkError for a damaged mark. */
 export function readLineageMark(stateDir: string): Lineage {
-  let text: string;
-  try {
-    text = readFileSync(path.join(stateDir, FILE), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { starts: [] };
-    throw new LineageMarkError(stateDir, `cannot be read: ${(e as Error).message}`);
-  }
-  let v: { starts?: unknown; crc?: unknown };
-  try {
-    v = JSON.parse(text) as typeof v;
-  } catch {
-    throw new LineageMarkError(stateDir, 'not JSON');
-  }
-  if (v === null || typeof v !== 'object') throw new LineageMarkError(stateDir, 'not an object');
+  const v = readJsonFile(path.join(stateDir, FILE), (problem) => { throw new LineageMarkError(stateDir, problem); });
+  if (v === undefined) return { starts: [] };
   const id = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
   const starts = v.starts;
   const valid = Array.isArray(starts) && starts.every((s: Partial<LineageStart> | null, i) => s !== null && typeof s === 'object'
     && id(s.base) && id(s.first) && s.base < s.first && (s.root === undefined || s.root === true)
     && (i === 0 || s.first >= (starts[i - 1] as LineageStart).first));
-  if (!valid) throw new LineageMarkError(stateDir, `no run starts in it: ${text.slice(0, 80)}`);
+  if (!valid) throw new LineageMarkError(stateDir, `no run starts in it: ${JSON.stringify(v).slice(0, 80)}`);
   if (v.crc !== markCrc(JSON.stringify(starts))) throw new LineageMarkError(stateDir, 'its checksum does not match');
   return { starts: starts as LineageStart[] };
 }
@@ -107,16 +94,20 @@ export function lineageMaxId(l: Lineage): number {
 /**
  * Records that a run starts from checkpoint `base` (0: nothing), its checkpoints numbered from `first`, when that
  * branches off the current lineage: unless `base` is the newest checkpoint of `ids` the lineage holds (a resume of
- * the newest goes on in a line). `damaged`: the mark could not be read; it is replaced, and the lineage then ends
- * at `base`. Returns the lineage the run goes on in.
+ * the newest goes on in a line). A damaged mark is replaced, the lineage then ending at `base`, and said through
+ * `replaced`. Returns the lineage the run goes on in.
  */
-export function recordStart(stateDir: string, ids: readonly number[], base: number, first: number, damaged: boolean): Lineage {
-  if (damaged) {
+export function recordStart(stateDir: string, ids: readonly number[], base: number, first: number, replaced: (e: LineageMarkError) => void = () => {}): Lineage {
+  let l: Lineage;
+  try {
+    l = readLineageMark(stateDir);
+  } catch (e) {
+    if (!(e instanceof LineageMarkError)) throw e;
+    replaced(e);
     const starts: LineageStart[] = [{ base, first, ...(base > 0 ? { root: true as const } : {}) }];
     writeLineageMark(stateDir, starts);
     return { starts };
   }
-  const l = readLineageMark(stateDir);
   const newest = resumableIds(ids, l).reduce((a, b) => Math.max(a, b), 0);
   if (base === newest) return l;
   const starts = [...l.starts, { base, first }];

@@ -8,10 +8,9 @@
 // published" (a review: a flipped byte turned the guard off, and a resume published 10,000 records twice). It
 // carries a CRC-32 of its fields; marks written before it had one are read as they are.
 
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from '../../shm/checksum.js';
-import { writeFileDurably } from './durable-file.js';
+import { readJsonFile, writeFileDurably } from './durable-file.js';
 
 const FILE = 'PUBLISHED';
 
@@ -29,22 +28,10 @@ function markCrc(id: number, at: string): number {
 
 /** The newest checkpoint id whose output was published, or 0 (no mark). Throws PublishedMarkError for a damaged one. */
 export function readPublishedMark(stateDir: string): number {
-  let text: string;
-  try {
-    text = readFileSync(path.join(stateDir, FILE), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw new PublishedMarkError(stateDir, `cannot be read: ${(e as Error).message}`);
-  }
-  let v: { checkpointId?: unknown; at?: unknown; crc?: unknown };
-  try {
-    v = JSON.parse(text) as typeof v;
-  } catch {
-    throw new PublishedMarkError(stateDir, 'not JSON');
-  }
-  if (v === null || typeof v !== 'object') throw new PublishedMarkError(stateDir, 'not an object');
+  const v = readJsonFile(path.join(stateDir, FILE), (problem) => { throw new PublishedMarkError(stateDir, problem); });
+  if (v === undefined) return 0;
   const id = v.checkpointId;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new PublishedMarkError(stateDir, `no checkpoint id in it: ${text.slice(0, 80)}`);
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new PublishedMarkError(stateDir, `no checkpoint id in it: ${JSON.stringify(v).slice(0, 80)}`);
   if (v.crc !== undefined && (typeof v.at !== 'string' || v.crc !== markCrc(id, v.at))) throw new PublishedMarkError(stateDir, 'its checksum does not match');
   // Without one only in the older format's exact shape (a storage review: a flipped bit in "crc" made a mark pass
   // unchecked, its id then trusted).

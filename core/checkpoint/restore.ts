@@ -17,7 +17,7 @@ import { channelShape, type ChannelShape } from './channel-shape.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
-import { readLineageMark, resumableIds } from './lineage-mark.js';
+import { inLineage, readLineageMark, resumableIds } from './lineage-mark.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
 
 const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
@@ -122,8 +122,7 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
   const last = lineage.starts.at(-1);
   const all = await store.manifestIds();
   const ids = resumableIds(all, lineage);
-  const abandoned = all.find((id) => !ids.includes(id));
-  const behindPublished = (id: number): NoCheckpointError => new NoCheckpointError(last !== undefined && id <= last.base && published < last.first
+  const behindPublished = (id: number, abandoned = all.find((x) => !inLineage(lineage, x))): NoCheckpointError => new NoCheckpointError(last !== undefined && id <= last.base && published < last.first
     // The newest of the lineage is where its last run started over: the output is that of checkpoints it abandoned.
     ? `the last run in ${store.dir} started over from ${last.base === 0 ? 'the beginning' : `checkpoint ${last.base}`} and has no intact checkpoint of its own${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published by checkpoints it abandoned: resuming would publish records twice. ${last.base === 0 ? 'Start without resuming' : `Resume from checkpoint ${last.base} explicitly`} if duplicates are acceptable${abandoned !== undefined ? `, or from the newest abandoned checkpoint (${abandoned}) by id to go back to it` : ''}`
     : id === 0

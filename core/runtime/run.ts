@@ -27,7 +27,7 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import type { DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
-import { LineageMarkError, readLineageMark, recordStart } from '../checkpoint/lineage-mark.js';
+import { recordStart } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
@@ -639,20 +639,9 @@ interface CheckpointSettings {
   tolerableFailures: number;
 }
 
-/**
- * Records where this run starts in the state directory's lineage (lineage-mark.ts). A damaged mark is replaced:
- * this run does not resume 'latest' (which refuses it), so it says where it starts.
- */
+/** Records where this run starts in the state directory's lineage (lineage-mark.ts); a damaged mark is replaced. */
 async function startLineage(store: CheckpointStore, base: number, first: number, warn: (m: string) => void): Promise<void> {
-  let damaged = false;
-  try {
-    readLineageMark(store.dir);
-  } catch (e) {
-    if (!(e instanceof LineageMarkError)) throw e;
-    damaged = true;
-    warn(`${e.message}. Replaced: this run starts a lineage of its own${base > 0 ? ` from checkpoint ${base}` : ''}`);
-  }
-  recordStart(store.dir, await store.manifestIds(), base, first, damaged);
+  recordStart(store.dir, await store.manifestIds(), base, first, (e) => warn(`${e.message}. Replaced: this run starts a lineage of its own${base > 0 ? ` from checkpoint ${base}` : ''}`));
 }
 
 /**

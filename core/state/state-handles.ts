@@ -1,6 +1,6 @@
 // Runs on: the worker thread of a keyed operator instance. The state handles user functions hold: thin views of
 // a StateTable, scoped to the backend's current key at every call (so one handle serves every key). A list add or
-// a map put or remove reads its entry, then writes by putAfterEntry / touchedAfterEntry (one TTL clock read per
+// a map put or remove reads its entry, then writes by createAfterEntry / touchedAfterEntry (one TTL clock read per
 // call); reduce and aggregate do not, since the user's function runs between their read and their write.
 
 import type { AggregateFunction, AggregatingState, ListState, MapState, ReducingState, ValueState } from '../api/state.js';
@@ -25,16 +25,16 @@ export class ListHandle<V> implements ListState<V> {
   constructor(private readonly scope: Scope, private readonly t: StateTable<V[]>) {}
   get(): V[] { return this.t.get(this.scope.currentKey)?.slice() ?? []; }
   add(value: V): void {
-    // One handle call, nothing in between: the write may go by the read's clock reading (putAfterEntry).
+    // One handle call, nothing in between: the write may go by the read's clock reading (createAfterEntry).
     const e = this.t.entry(this.scope.currentKey);
-    if (e === undefined) this.t.putAfterEntry(this.scope.currentKey, [value]);
+    if (e === undefined) this.t.createAfterEntry(this.scope.currentKey, [value]);
     else { e.value.push(value); this.t.touchedAfterEntry(e); }
   }
   addAll(values: Iterable<V>): void {
     const list = [...values];
     if (list.length === 0) return;
     const e = this.t.entry(this.scope.currentKey);
-    if (e === undefined) this.t.putAfterEntry(this.scope.currentKey, list);
+    if (e === undefined) this.t.createAfterEntry(this.scope.currentKey, list);
     else { for (const v of list) e.value.push(v); this.t.touchedAfterEntry(e); }
   }
   update(values: Iterable<V>): void {
@@ -50,7 +50,7 @@ export class MapHandle<MK extends Key, MV> implements MapState<MK, MV> {
   get(key: MK): MV | undefined { return this.t.get(this.scope.currentKey)?.get(key); }
   put(key: MK, value: MV): void {
     const e = this.t.entry(this.scope.currentKey);
-    if (e === undefined) this.t.putAfterEntry(this.scope.currentKey, new Map([[key, value]]));
+    if (e === undefined) this.t.createAfterEntry(this.scope.currentKey, new Map([[key, value]]));
     else { e.value.set(key, value); this.t.touchedAfterEntry(e); }
   }
   remove(key: MK): void {

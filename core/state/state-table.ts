@@ -73,7 +73,7 @@ export class StateTable<V> implements KeyedTable {
   private slackMs: number;
   /**
    * The TTL clock's reading by the last `entry` (NaN: it read none), for the write the same handle call makes next
-   * (putAfterEntry, touchedAfterEntry): one clock read per list add or map put instead of two. Fast paths only.
+   * (createAfterEntry, touchedAfterEntry): one clock read per list add or map put instead of two. Fast paths only.
    */
   private readAt = NaN;
   /**
@@ -194,22 +194,15 @@ export class StateTable<V> implements KeyedTable {
   }
 
   /**
-   * `put` by a handle call that read the key by `entry` just before, synchronously, with no user code in between
-   * (a list add, a map put): with the fast paths the write goes by that read's clock reading, one clock read per
-   * call instead of two (the call is one instant).
+   * `create` by a handle call whose `entry` read of the key, just before and with no user code in between, found
+   * none (a list add, a map put): with the fast paths the entry is stamped by that read's clock reading, one clock
+   * read per call instead of two (the call is one instant).
    */
-  putAfterEntry(key: Key, value: V): StateEntry<V> {
-    if (this.ttl === undefined || !this.fastPaths) return this.put(key, value);
-    const now = this.clockAfterEntry();
-    const e = this.entries.get(key);
-    if (e === undefined) return this.createExpiring(key, value, now);
-    e.value = value;
-    this.renew(e, now);
-    this.mark(e);
-    return e;
+  createAfterEntry(key: Key, value: V): StateEntry<V> {
+    return this.ttl !== undefined && this.fastPaths ? this.createExpiring(key, value, this.clockAfterEntry()) : this.create(key, value);
   }
 
-  /** `touched` by a handle call that read the entry by `entry` just before (as for putAfterEntry). */
+  /** `touched` by a handle call that read the entry by `entry` just before (as for createAfterEntry). */
   touchedAfterEntry(e: StateEntry<V>): void {
     if (this.ttl !== undefined) this.renew(e, this.fastPaths ? this.clockAfterEntry() : this.now());
     this.mark(e);

@@ -16,13 +16,13 @@ const range = (lo: number, hi: number): number[] => Array.from({ length: hi - lo
 test('no mark: one lineage; a start writes one only where it branches off', () => {
   const d = dir();
   assert.deepEqual(readLineageMark(d), { starts: [] });
-  assert.deepEqual(recordStart(d, [], 0, 1, false), { starts: [] }, 'a first run over nothing branches off nothing');
-  assert.deepEqual(recordStart(d, range(1, 6), 6, 7, false), { starts: [] }, 'a resume of the newest goes on in a line');
-  const l = recordStart(d, range(1, 6), 2, 7, false);
+  assert.deepEqual(recordStart(d, [], 0, 1), { starts: [] }, 'a first run over nothing branches off nothing');
+  assert.deepEqual(recordStart(d, range(1, 6), 6, 7), { starts: [] }, 'a resume of the newest goes on in a line');
+  const l = recordStart(d, range(1, 6), 2, 7);
   assert.deepEqual(l, { starts: [{ base: 2, first: 7 }] });
   assert.deepEqual(readLineageMark(d), l);
   assert.equal(lineageMaxId(l), 6);
-  assert.deepEqual(recordStart(d, range(1, 6), 2, 7, false), l, 'resuming where the lineage stands again writes nothing');
+  assert.deepEqual(recordStart(d, range(1, 6), 2, 7), l, 'resuming where the lineage stands again writes nothing');
 });
 
 test('the current lineage: the last start\'s own ids, its base, and the base\'s ancestors', () => {
@@ -48,8 +48,8 @@ test('the current lineage: the last start\'s own ids, its base, and the base\'s 
 
 test('every single-byte change of a written mark is refused or harmless, never other starts', () => {
   const d = dir();
-  recordStart(d, range(1, 6), 2, 7, false);
-  recordStart(d, range(1, 8), 0, 9, false);
+  recordStart(d, range(1, 6), 2, 7);
+  recordStart(d, range(1, 8), 0, 9);
   const good = readFileSync(file(d));
   const want = readLineageMark(d);
   let refused = 0;
@@ -86,6 +86,6 @@ test('a damaged mark is replaced by a start whose lineage ends at its base', () 
   const d = dir();
   writeFileSync(file(d), 'garbage');
   assert.throws(() => readLineageMark(d), LineageMarkError);
-  assert.deepEqual(recordStart(d, range(1, 6), 3, 7, true), { starts: [{ base: 3, first: 7, root: true }] });
+  assert.deepEqual(recordStart(d, range(1, 6), 3, 7, () => {}), { starts: [{ base: 3, first: 7, root: true }] });
   assert.deepEqual(readLineageMark(d), { starts: [{ base: 3, first: 7, root: true }] });
 });
