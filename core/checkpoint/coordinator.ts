@@ -26,7 +26,7 @@ import { MANIFEST_FORMAT, sealManifest, takesStateOf, type CheckpointKind, type 
 import { publishSinkTransactions } from './sink-commit.js';
 import { CheckpointFailureCounter } from './failure-counter.js';
 import { writePublishedMark } from './published-mark.js';
-import { inLineage, readLineageMark, type Lineage } from './lineage-mark.js';
+import { inLineage, type Lineage } from './lineage-mark.js';
 import { pad, type CheckpointStore } from './store.js';
 import type { Redistribution } from './snapshot.js';
 
@@ -41,6 +41,8 @@ export interface CoordinatorOptions {
   minPauseMs: number;
   /** Failed checkpoints in a row tolerated; one more fails the job (Infinity: never). */
   tolerableFailures: number;
+  /** The lineage the run goes on in (recordStart): fixed for the run, so retention need not read it again. */
+  lineage: Lineage;
 }
 
 export type { AbortedCheckpoint, CheckpointStats, CompletedCheckpoint } from './checkpoint-history.js';
@@ -504,8 +506,7 @@ export class CheckpointCoordinator {
   private async retain(completedId: number): Promise<void> {
     const ids = await this.store.manifestIds();
     const savepoints = new Set((await this.store.savepoints()).map((s) => s.id));
-    let lineage: Lineage = { starts: [] };
-    try { lineage = readLineageMark(this.store.dir); } catch { /* replaced at the run's start; read as one lineage */ }
+    const lineage = this.options.lineage;
     const keep: Manifest[] = [];
     const drop: number[] = [];
     let kept = 0;

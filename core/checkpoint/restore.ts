@@ -17,7 +17,7 @@ import { channelShape, type ChannelShape } from './channel-shape.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
-import { inLineage, readLineageMark, resumableIds } from './lineage-mark.js';
+import { inLineage, readLineageMark, resumableIds, type Lineage } from './lineage-mark.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
 
 const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
@@ -145,15 +145,16 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
  * fail the restart; now the damaged checkpoint is reported and an older one of this run is used, as a resume
  * does. Never one behind published sink output, nor one of an earlier lineage below the floor
  * (NoCheckpointError). undefined: none intact and none needed (the run started fresh, nothing was published).
+ * `lineage`: the one the run goes on in (recordStart), fixed for the run.
  */
-export async function restartCheckpoint(store: CheckpointStore, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void, acceptedUpTo = 0): Promise<LoadedCheckpoint | undefined> {
+export async function restartCheckpoint(store: CheckpointStore, lineage: Lineage, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void, acceptedUpTo = 0): Promise<LoadedCheckpoint | undefined> {
   // Output up to `acceptedUpTo` the run accepted publishing again when it started (resumed explicitly behind it);
   // only what was published since guards a restart (a review: a restart from the run's own start was refused).
   const mark = readPublishedMark(store.dir);
   const published = mark > acceptedUpTo ? mark : 0;
   const failures: string[] = [];
   const why = (): string => (failures.length > 0 ? ` (${failures.join('; ')})` : '');
-  const ids = resumableIds(await store.manifestIds(), readLineageMark(store.dir)).filter((x) => x <= latestId && x >= floorId);
+  const ids = resumableIds(await store.manifestIds(), lineage).filter((x) => x <= latestId && x >= floorId);
   const c = await newestIntact(store, ids, failures, (m) => report(`${m}; restarting from an older checkpoint`), onProgress);
   if (c !== undefined) {
     if (c.manifest.id < published) throw new NoCheckpointError(`sink output up to checkpoint ${published} was already published, but the newest intact checkpoint to restart from is ${c.manifest.id}${why()}: restarting from it would publish records twice`);

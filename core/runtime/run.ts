@@ -27,7 +27,7 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import type { DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { CheckpointCoordinator, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
-import { recordStart } from '../checkpoint/lineage-mark.js';
+import { recordStart, type Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint, type RestoreProgress, type ResumeFrom } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
@@ -436,7 +436,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       nextId = store ? (await store.maxId()) + 1 : 1;
       firstId = nextId;
       // Starting over (fresh, or from an older checkpoint): the newer ones are abandoned, before this run has any.
-      if (store) await startLineage(store, restored?.manifest.id ?? 0, nextId, warn);
+      const lineage: Lineage = store ? await startLineage(store, restored?.manifest.id ?? 0, nextId, warn) : { starts: [] };
       for (;;) {
         if (from?.manifest.finished) {
           // The job already ran to its end; publish its final transactions again (idempotent) and stop.
@@ -445,7 +445,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           return finalResult(undefined, from.manifest.id);
         }
         const attemptStarted = performance.now();
-        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, warn, holds, stopPending: () => stopPending });
+        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
         current = attempt;
         restarting = 0;
         liveStats = attempt.coordinator?.stats;
@@ -476,7 +476,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (cancelled) return finalResult({ ...outcome, metrics: new Float64Array(carried.length) }, restored?.manifest.id);
         restarts++;
         const latest = attempt.coordinator?.latest;
-        if (latest) from = await restartCheckpoint(store!, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress, acceptedUpTo);
+        if (latest) from = await restartCheckpoint(store!, lineage, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress, acceptedUpTo);
         nextId = (await store!.maxId()) + 1;
       }
     } catch (e) {
@@ -639,9 +639,12 @@ interface CheckpointSettings {
   tolerableFailures: number;
 }
 
-/** Records where this run starts in the state directory's lineage (lineage-mark.ts); a damaged mark is replaced. */
-async function startLineage(store: CheckpointStore, base: number, first: number, warn: (m: string) => void): Promise<void> {
-  recordStart(store.dir, await store.manifestIds(), base, first, (e) => warn(`${e.message}. Replaced: this run starts a lineage of its own${base > 0 ? ` from checkpoint ${base}` : ''}`));
+/**
+ * Records where this run starts in the state directory's lineage (lineage-mark.ts); a damaged mark is replaced.
+ * Returns the lineage, which no one changes while the run lasts.
+ */
+async function startLineage(store: CheckpointStore, base: number, first: number, warn: (m: string) => void): Promise<Lineage> {
+  return recordStart(store.dir, await store.manifestIds(), base, first, (e) => warn(`${e.message}. Replaced: this run starts a lineage of its own${base > 0 ? ` from checkpoint ${base}` : ''}`));
 }
 
 /**
@@ -723,6 +726,8 @@ interface AttemptSetup {
    */
   orphans: boolean;
   nextId: number;
+  /** The lineage the run goes on in (startLineage). */
+  lineage: Lineage;
   warn: (m: string) => void;
   /** Checkpointed runs: readers of collect sinks that hold the sources (outlive attempts). */
   holds: OutputHolds | undefined;
@@ -839,7 +844,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   try {
     coordinator = cp ? new CheckpointCoordinator(
       store!, graph, plan, control, channels.map((c) => c.port1 as MessagePort),
-      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures },
+      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures, lineage: s.lineage },
       s.jobFingerprint, s.nextId, from?.manifest,
       (e) => { checkpointFailure ??= e; stopAll(); },
       options.onCheckpoint,

@@ -346,14 +346,14 @@ test('restartCheckpoint: a damaged latest checkpoint falls back to an older one 
     const floor = ids.at(-1)!;
     const reports: string[] = [];
     writeFileSync(path.join(stateDir, 'PUBLISHED'), JSON.stringify({ checkpointId: previous }));
-    const c = await restartCheckpoint(store, newest, floor, true, (m) => reports.push(m));
+    const c = await restartCheckpoint(store, { starts: [] }, newest, floor, true, (m) => reports.push(m));
     assert.equal(c?.manifest.id, previous, 'the newest intact one');
     assert.ok(reports.some((m) => m.startsWith(`checkpoint ${newest} is corrupt`) && m.endsWith('restarting from an older checkpoint')), reports.join(' | '));
     // Not before what the run started from (an older lineage, e.g. before the savepoint it resumed from).
-    await assert.rejects(restartCheckpoint(store, newest, newest, false, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.startsWith('no intact checkpoint to restart from'));
+    await assert.rejects(restartCheckpoint(store, { starts: [] }, newest, newest, false, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.startsWith('no intact checkpoint to restart from'));
     // Not behind output already published.
     writeFileSync(path.join(stateDir, 'PUBLISHED'), JSON.stringify({ checkpointId: newest }));
-    await assert.rejects(restartCheckpoint(store, newest, floor, true, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.includes(`output up to checkpoint ${newest} was already published, but the newest intact checkpoint to restart from is ${previous}`));
+    await assert.rejects(restartCheckpoint(store, { starts: [] }, newest, floor, true, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.includes(`output up to checkpoint ${newest} was already published, but the newest intact checkpoint to restart from is ${previous}`));
     // Resuming from one explicitly is the user's choice, and allowed; but it says so (a fault review: silent).
     const said: string[] = [];
     assert.equal((await selectCheckpoint(store, { checkpoint: previous }, (m) => said.push(m)))?.manifest.id, previous);
