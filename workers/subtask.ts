@@ -22,10 +22,28 @@ import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
 import type { LatencyMarker, LatencyTracking } from './latency-markers.js';
 
+// A subtask's life, one phase after the other (advanceEnd moves it on and returns the next):
+//   RUNNING ──every input ended──▶ DRAINING ──holders empty──▶ OUTPUTS_ENDED ──drained──▶ LETTERS_ENDED ──drained──▶ FINISHED
+// The dead-letter outputs end last: draining the others may still reject records into them.
 export const RUNNING = 0;
-/** End of stream reached; the end is still being written to the outputs. */
-export const FINISHING = 1;
-export const FINISHED = 2;
+/** Every input has ended, the chain too; operators holding records (async I/O) still emit theirs. */
+export const DRAINING = 1;
+/** Every output but the dead letters' has its end of stream; they are still writing it. */
+export const OUTPUTS_ENDED = 2;
+/** The dead-letter outputs have their end of stream too; the last of it is still being written. */
+export const LETTERS_ENDED = 3;
+/** All is out; the final state was reported (with checkpoints on). */
+export const FINISHED = 4;
+export type Phase = typeof RUNNING | typeof DRAINING | typeof OUTPUTS_ENDED | typeof LETTERS_ENDED | typeof FINISHED;
+
+// A source subtask's reader, within RUNNING:
+//   READING ⇄ WAITING (it said WAIT: woken by its ready() promise, or at the due time it told)
+//   READING ──END──▶ ENDED, or READING ──END with records held──▶ END_DUE ──held records pushed on──▶ ENDED
+const SOURCE_READING = 0;
+const SOURCE_WAITING = 1;
+const SOURCE_END_DUE = 2;
+const SOURCE_ENDED = 3;
+type SourcePhase = typeof SOURCE_READING | typeof SOURCE_WAITING | typeof SOURCE_END_DUE | typeof SOURCE_ENDED;
 
 /**
  * Least wait for a source that told its due time, ms. A paced source at 600 K records/s has its next record due
@@ -52,12 +70,13 @@ export interface ChainOperator {
 }
 
 export class Subtask implements BarrierHandler {
-  state: typeof RUNNING | typeof FINISHING | typeof FINISHED = RUNNING;
+  state: Phase = RUNNING;
   /**
-   * Source only: the reader said WAIT. It is woken by its `ready()` promise (`sourceReady` turns true when it
-   * resolves) or, when it told its due time, at `sourceDueAt` (performance.now() ms; NaN: not known).
+   * Source only: where its reader is (SOURCE_READING). WAITING ends when its `ready()` promise resolves
+   * (`sourceReady` turns true) or, when it told its due time, at `sourceDueAt` (performance.now() ms; NaN: not known).
+   * A subtask with a source and an input gate runs on until both have ended.
    */
-  private sourceWaiting = false;
+  private sourcePhase: SourcePhase = SOURCE_READING;
   private sourceReady = false;
   private sourceDueAt = NaN;
   /**
@@ -74,8 +93,6 @@ export class Subtask implements BarrierHandler {
   private readonly heads: Downstream<unknown>[];
   /** Source only: the last checkpoint whose barrier this subtask sent. */
   private lastBarrier = 0;
-  /** The source said END (a subtask with a source and an input gate runs on until both have ended). */
-  private sourceEnded = false;
   /** The input gate delivered every channel's end and the replay is done. */
   private inputFinished = false;
   /** Snapshot taken at a barrier whose channels are still delivering it (unaligned). */
@@ -103,8 +120,6 @@ export class Subtask implements BarrierHandler {
    */
   private readonly sourceHeld: unknown[] = [];
   private sourceHeldAt = 0;
-  /** The source said END with records still held: it ends once they are pushed on. */
-  private sourceEndDue = false;
   badRecords = 0;
   /** Latency markers: set by the task host when the job tracks latency (RunOptions.latencyTrackingIntervalMs). */
   latency: LatencyTracking | undefined;
@@ -296,12 +311,10 @@ export class Subtask implements BarrierHandler {
     if (this.state === FINISHED) return 0;
     if (this.asyncFailure !== undefined) throw this.asyncFailure;
     if (this.blocked() && !this.drain()) return this.overtake();
-    if (this.state === FINISHING) {
+    if (this.state !== RUNNING) {
       // End of input passed the chain up to an operator still holding records: it ends once they are out.
-      if (this.holders.length > 0 && !this.holdersDrained()) return this.pollHolders(budget);
-      if (!this.outputsEnded) this.endOutputs();
-      if (!this.endLetters()) return 1;
-      this.finished();
+      if (this.state === DRAINING && !this.holdersDrained()) return this.pollHolders(budget);
+      this.state = this.advanceEnd();
       return 1;
     }
     let done = this.fireTimers();
@@ -319,12 +332,12 @@ export class Subtask implements BarrierHandler {
     if (this.sourceHeld.length > 0) {
       done += this.pushSourceHeld();
       if (this.sourceHeld.length > 0) return done || 1;
-      if (this.sourceEndDue) { this.sourceEndDue = false; return done + this.sourceEnd(); }
+      if (this.sourcePhase === SOURCE_END_DUE) return done + this.sourceEnd();
     }
     // The gate first: beside a source, it brings the barriers that start checkpoints, and a source that fills
     // the outputs each step would leave it a record per step under backpressure.
     if (this.input !== undefined) done += this.stepInput(budget);
-    if (this.source !== undefined && !this.sourceEnded && this.state === RUNNING && (this.input === undefined || !this.blocked())) done += this.stepSource(budget);
+    if (this.source !== undefined && this.sourcePhase !== SOURCE_ENDED && this.state === RUNNING && (this.input === undefined || !this.blocked())) done += this.stepSource(budget);
     return done;
   }
 
@@ -335,7 +348,7 @@ export class Subtask implements BarrierHandler {
   private overtake(): number {
     if (this.state !== RUNNING || this.trigger === undefined) return 0;
     let n = this.input !== undefined && !this.replaying() ? this.input.overtake() : 0;
-    if (this.source !== undefined && !this.sourceEnded && this.unalignedTriggered()) n += this.maybeTrigger();
+    if (this.source !== undefined && this.sourcePhase !== SOURCE_ENDED && this.unalignedTriggered()) n += this.maybeTrigger();
     return n;
   }
 
@@ -377,9 +390,9 @@ export class Subtask implements BarrierHandler {
     // Before any wait returns: a waiting source's watermark still moves (periodic emits, idleness, its end).
     const progress = alignment !== undefined ? this.aligned!.progressWatermark() : NaN;
     if (alignment !== undefined) alignment.publish(progress, this.aligned!.isIdleNow);
-    if (this.sourceWaiting) {
+    if (this.sourcePhase === SOURCE_WAITING) {
       if (!this.sourceReady && !(performance.now() >= this.sourceDueAt)) return done;
-      this.sourceWaiting = false;
+      this.sourcePhase = SOURCE_READING;
       this.sourceReady = false;
       this.sourceDueAt = NaN;
     }
@@ -412,13 +425,13 @@ export class Subtask implements BarrierHandler {
     if (read > 0) this.ctx.sourceIdleSince = NaN;
     if (status === SOURCE_WAIT) {
       if (read === 0 && this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
-      this.sourceWaiting = true;
+      this.sourcePhase = SOURCE_WAITING;
       const at = this.fineSourceWaits && source.readyAt !== undefined ? source.readyAt() : NaN;
       // At least a quantum later: each wake-up pays a round's fixed costs, so it should find a batch.
       if (at === at) this.sourceDueAt = Math.max(at, performance.now() + SOURCE_WAIT_QUANTUM_MS);
       else source.ready().then(() => { this.sourceReady = true; this.wake(); }, () => { this.sourceReady = true; this.wake(); });
     } else if (status === SOURCE_END) {
-      if (this.sourceHeld.length > 0) this.sourceEndDue = true;
+      if (this.sourceHeld.length > 0) this.sourcePhase = SOURCE_END_DUE;
       else done += this.sourceEnd();
     }
     return done;
@@ -426,7 +439,7 @@ export class Subtask implements BarrierHandler {
 
   /** The source has ended and every record it read is in the chain. */
   private sourceEnd(): number {
-    this.sourceEnded = true;
+    this.sourcePhase = SOURCE_ENDED;
     this.head.watermark(MAX_WATERMARK);
     // Its last publish: an ended source holds no one back (stepSource is not called again).
     this.alignment?.publish(MAX_WATERMARK, true);
@@ -453,7 +466,7 @@ export class Subtask implements BarrierHandler {
       if (this.source === undefined) this.end();
       else {
         this.heads[1]!.finish();
-        if (this.sourceEnded) this.end(false);
+        if (this.sourcePhase === SOURCE_ENDED) this.end(false);
       }
       done++;
     }
@@ -507,7 +520,7 @@ export class Subtask implements BarrierHandler {
 
   /** Waits on a promise (a source's ready(), async I/O in flight): its thread must not block its event loop. */
   awaitsEventLoop(): boolean {
-    return this.holders.length > 0 || (this.sourceWaiting && !this.sourceReady && this.sourceDueAt !== this.sourceDueAt);
+    return this.holders.length > 0 || (this.sourcePhase === SOURCE_WAITING && !this.sourceReady && this.sourceDueAt !== this.sourceDueAt);
   }
 
   /** In how many ms the loop must wake this subtask even if nothing arrives (<= 0: now), or Infinity. */
@@ -523,7 +536,7 @@ export class Subtask implements BarrierHandler {
     if (this.holders.length > 0 && this.input !== undefined && this.trigger !== undefined && !this.replaying() && !this.holdersAccept()) w = Math.min(w, this.input.overtakeWakeInMs());
     // A held source is rung when its group moves on; it also looks again every updateIntervalMs, as a backstop.
     if (this.held) return Math.min(w, this.alignment!.updateIntervalMs);
-    return this.sourceWaiting && this.sourceDueAt === this.sourceDueAt ? Math.min(w, this.sourceDueAt - performance.now()) : w;
+    return this.sourcePhase === SOURCE_WAITING && this.sourceDueAt === this.sourceDueAt ? Math.min(w, this.sourceDueAt - performance.now()) : w;
   }
 
   /** The input gate passes a latency marker on (in order with the records). */
@@ -554,7 +567,7 @@ export class Subtask implements BarrierHandler {
   /** A pending trigger a source subtask has not acted on (the re-check before parking). */
   private triggerPending(): boolean {
     // With records held, an aligned trigger waits for them (maybeTrigger): not pending yet, or a loop would spin on it.
-    if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourceEnded) return false;
+    if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourcePhase === SOURCE_ENDED) return false;
     if (this.sourceHeld.length > 0 && !this.unalignedTriggered()) return false;
     if (this.input !== undefined && !this.inputFinished) return false;
     return (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
@@ -652,36 +665,32 @@ export class Subtask implements BarrierHandler {
 
   // ---- end
 
-  /** `finishHead` false: the chain's inputs were finished one by one (a source beside an input gate). */
+  /** Every input has ended. `finishHead` false: the chain's inputs were finished one by one (a source beside an input gate). */
   private end(finishHead = true): void {
     if (finishHead) this.head.finish();
-    if (this.holders.length === 0 || this.holdersDrained()) this.endOutputs();
-    this.state = this.outputsEnded && this.endLetters() ? this.finished() : FINISHING;
+    this.state = DRAINING;
+    this.state = this.advanceEnd();
   }
 
-  private outputsEnded = false;
-  private lettersEnded = false;
-
-  /**
-   * The chain has finished: end every output, side outputs too, which the chain's own end does not reach (the
-   * main outputs already have it: ending twice is a no-op). Not the dead letters yet (endLetters).
-   */
-  private endOutputs(): void {
-    this.outputsEnded = true;
-    for (let i = 0; i < this.outputs.length; i++) if (!this.outputs[i]!.carriesDeadLetters) this.outputs[i]!.finish();
-  }
-
-  /**
-   * Ends the dead-letter outputs once every output is out, and says whether all is out then. A record another
-   * output's codec rejects while it drains becomes a dead letter: ended with the rest, its gate had already sent
-   * its end of stream, and the channel refused the letter (found by a review).
-   */
-  private endLetters(): boolean {
-    if (!this.drain()) return false;
-    if (this.lettersEnded) return true;
-    this.lettersEnded = true;
-    for (let i = 0; i < this.outputs.length; i++) if (this.outputs[i]!.carriesDeadLetters) this.outputs[i]!.finish();
-    return this.drain();
+  /** Moves the end on from the current phase as far as it goes now (see RUNNING); returns the phase reached. */
+  private advanceEnd(): Phase {
+    let phase = this.state;
+    if (phase === DRAINING) {
+      if (!this.holdersDrained()) return DRAINING;
+      // Side outputs too, which the chain's own end does not reach (the main outputs already have it: ending twice
+      // is a no-op).
+      for (let i = 0; i < this.outputs.length; i++) if (!this.outputs[i]!.carriesDeadLetters) this.outputs[i]!.finish();
+      phase = OUTPUTS_ENDED;
+    }
+    if (phase === OUTPUTS_ENDED) {
+      // A record another output's codec rejects while it drains becomes a dead letter: the letters' gate must not
+      // have sent its end of stream yet, or the channel refuses the letter.
+      if (!this.drain()) return OUTPUTS_ENDED;
+      for (let i = 0; i < this.outputs.length; i++) if (this.outputs[i]!.carriesDeadLetters) this.outputs[i]!.finish();
+      phase = LETTERS_ENDED;
+    }
+    if (phase === LETTERS_ENDED) return this.drain() ? this.finished() : LETTERS_ENDED;
+    return phase;
   }
 
   /** Reports the final state (with checkpoints on) and marks the subtask finished. */
@@ -712,11 +721,11 @@ export class Subtask implements BarrierHandler {
     }
     if (this.holders.length > 0 && this.holdersPending()) return true;
     if (this.sourceHeld.length > 0) return !this.stopWhenBlocked();
-    if (this.state === FINISHING) return this.holders.length === 0 || this.holdersDrained();
+    if (this.state !== RUNNING) return this.holdersDrained();
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending() || this.overtakeReady();
-    if (this.source && !this.sourceEnded && (!this.sourceWaiting || this.sourceReady || performance.now() >= this.sourceDueAt)
+    if (this.source && this.sourcePhase !== SOURCE_ENDED && (this.sourcePhase !== SOURCE_WAITING || this.sourceReady || performance.now() >= this.sourceDueAt)
       && !(this.held && this.alignment!.holds(this.heldAt)) && !this.outputHeld()) return true;
     if (this.triggerPending()) return true;
     if (this.input === undefined) return false;
