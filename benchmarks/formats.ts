@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     ['format.jsonl.decode', 'sluice', 'jsonLines()', (out) => frameAndDecode(jsonlText, jsonl, (o) => out.record(o as unknown as Record<string, unknown>))],
     ['format.jsonl.decode', 'handwritten', "split('\\n') + JSON.parse", (out) => { for (const line of jsonlText.toString().split('\n')) if (line.length > 0) out.record(JSON.parse(line) as Record<string, unknown>); }],
     ['format.csv.decode', 'sluice', 'csv({ columns })', (out) => frameAndDecode(csvText, csvFormat, (r) => out.record(r))],
-    // RFC 4180 quoting done by hand (a review: it used to split on ',' and cut "gift, wrapped" in two).
+    // RFC 4180 quoting done by hand: splitting on ',' would cut "gift, wrapped" in two.
     ['format.csv.decode', 'handwritten', 'RFC 4180 fields by hand, one pass over the text', (out) => handwrittenCsv(csvText.toString(), (r) => out.record(r))],
     ['format.jsonl.encode', 'sluice', 'JsonLinesEncoder', (out) => { for (const o of orders) out.text(jsonEncoder.encode(o)); }],
     ['format.jsonl.encode', 'handwritten', 'JSON.stringify + \\n', (out) => { for (const o of orders) out.text(`${JSON.stringify(o)}\n`); }],

@@ -8,7 +8,7 @@
 // Per-record figures: each sample pushes BATCH records; events/s = BATCH x median batches/s.
 // Engines follow benchmarks' shared naming (sluice.<operator>, handwritten for the reduce functions written by
 // hand), the description in `variant`. The stateless rows are different jobs (no outputRows). The keyed rolling
-// pairs (operator.keyed-rolling.sum, .max-by; one benchmark until a review) do the same job: their outputRows and
+// pairs (operator.keyed-rolling.sum, .max-by) do the same job: their outputRows and
 // outputChecksum come from one pass of the batch through a fresh instance of each, folded over every field of
 // every record it emitted (the timed samples keep pushing into the same state, so their outputs run on).
 

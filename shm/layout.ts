@@ -129,7 +129,7 @@ export const OUTPUT_TAKEN = 2;
 /**
  * 1 while a reader is attached (bound or not); written only by the main thread. The sink's subtasks hand their
  * records over while the job runs only then: without a reader they keep them until their end, as posting them
- * costs the job (a review: 2 M records collected 1.35x slower with the main thread taking them in as they came).
+ * costs the job (2 M records collected 1.35x slower with the main thread taking them in as they come).
  */
 export const OUTPUT_READER = 3;
 /** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */

@@ -1,5 +1,5 @@
 // Runs on: any thread. `Atomics.waitAsync`, typed here: it is in TypeScript's lib from ES2024 on, and a job
-// type-checked with an older lib (a user's tsconfig) imports these modules too (a review: `--target es2022` failed
+// type-checked with an older lib (a user's tsconfig) imports these modules too (`--target es2022` would fail
 // on sluice's own source). Node has had it since 16.
 
 /** What `Atomics.waitAsync` returns: a result now, or a promise of one. */

@@ -71,7 +71,7 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     const stray = files.filter((f) => /^(spec|benchmarks|examples|core|workers|shm)\//.test(f));
     assert.deepEqual(stray, [], 'sources, tests and benchmarks stay out of the package');
     assert.ok(existsSync(path.join(installed, pkg.main)));
-    // A review: the source maps named .ts files the package does not hold; they carry them now.
+    // The source maps named .ts files the package does not hold; they carry them now.
     const maps = files.filter((f) => f.endsWith('.js.map'));
     assert.ok(maps.length > 50, `${maps.length} source maps`);
     const bare = maps.filter((f) => { const m = JSON.parse(readFileSync(path.join(installed, f), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] }; return m.sourcesContent?.length !== m.sources.length || m.sourcesContent.some((c) => typeof c !== 'string'); });
@@ -115,7 +115,7 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     assert.equal(report.cancelled, false);
     // Five words through a rolling reduce: one output per word.
     assert.equal(report.collected['out'], 5);
-    // Regression (a review): the job's `import ... from 'sluice'` stayed a package import in the worker bundle, so
+    // Regression: the job's `import ... from 'sluice'` stayed a package import in the worker bundle, so
     // each worker loaded a second copy of the engine beside the bundled one.
     const cache = path.join(installed, 'dist', 'node_modules', '.cache', 'sluice');
     const bundles = readdirSync(cache).filter((f) => /^worker-.*\.mjs$/.test(f));
@@ -123,7 +123,7 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     for (const b of bundles) assert.doesNotMatch(readFileSync(path.join(cache, b), 'utf8'), /from\s*["']sluice["']/, `${b} imports the package again`);
   });
 
-  // Regression (a review): a user's strict type check, which reads libraries' declarations too (no skipLibCheck),
+  // Regression: a user's strict type check, which reads libraries' declarations too (no skipLibCheck),
   // failed in those of ioredis 6.1, whose types import a package ioredis does not depend on; sluice's reached them
   // through the Redis connectors' options. Now no declaration the package's entry points reach imports ioredis
   // (this repository's ioredis 6.0 does not show the failure, so the imports are checked as well).
@@ -166,7 +166,7 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     assert.deepEqual(r, { code: 0, out: '' });
   });
 
-  // Regression (a review): embedded by an app that plain `node` runs, a TypeScript job failed to load
+  // Regression: embedded by an app that plain `node` runs, a TypeScript job failed to load
   // (ERR_UNKNOWN_FILE_EXTENSION): only the CLI brought a TypeScript loader.
   test('a TypeScript job runs through the API of an app started by plain node, with no TypeScript loader', async () => {
     const r = await embedded('typed-job.ts', "env.fromCollection<number>([1, 2, 3]).map((x: number): number => x + 1).name('plus-one').collect().name('out');");

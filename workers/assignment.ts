@@ -74,7 +74,7 @@ export interface SerializedError {
   stack?: string | undefined;
   operator?: string | undefined;
   subtask?: number | undefined;
-  /** An OperatorError's cause: its type and code, which alerting matches on (a review: they were lost). */
+  /** An OperatorError's cause: its type and code, which alerting matches on. */
   causeName?: string | undefined;
   causeCode?: string | undefined;
 }

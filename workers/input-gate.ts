@@ -259,8 +259,8 @@ export class InputGate implements AlignerEffects {
    * Unaligned checkpoints: looks in the rings of the channels that have not delivered the barrier of the
    * checkpoint under way, and takes each one found at once, before the records ahead of it are processed: they
    * are read into memory (processed later, in order) and become channel state. Flink's barriers overtake
-   * buffered data the same way; here they used to wait behind full rings (a backpressure review: a slow
-   * consumer, checkpoints of 5-10 s, then timeouts). Returns the barriers taken.
+   * buffered data the same way; waiting behind full rings, a slow consumer would make checkpoints of 5-10 s, then
+   * timeouts. Returns the barriers taken.
    */
   overtake(): number {
     if (!this.overtakeDue()) return 0;
@@ -321,7 +321,7 @@ export class InputGate implements AlignerEffects {
   /**
    * Which channels a barrier's checkpoint counts as having delivered it already. An end of stream found ahead
    * counts only for an unaligned one: an aligned checkpoint or a savepoint carries no channel state, so it waits for
-   * the end itself (the channel is read on meanwhile), as before (a review: a savepoint carried the records ahead).
+   * the end itself (the channel is read on meanwhile), else a savepoint carries the records ahead.
    */
   private barrierlessFor(c: ControlFrame & { type: 'barrier' }): readonly boolean[] {
     return c.unaligned && !c.savepoint ? this.barrierless : this.ended;

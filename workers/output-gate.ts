@@ -76,8 +76,8 @@ export class OutputGate<T> implements Downstream<T> {
   /**
    * The subtask's dead-letter gates (set on its other gates). A record this gate rejects while it drains may have
    * been emitted before an aligned barrier still queued behind it (a batch split at the barrier): its dead letter
-   * must reach the dead-letter gate ahead of that barrier too, or a restore from the checkpoint loses it (a review:
-   * 1 of 1,000 letters). Those gates then defer the barrier (controlDeferred) and take such letters before it.
+   * must reach the dead-letter gate ahead of that barrier too, or a restore from the checkpoint loses it. Those gates
+   * then defer the barrier (controlDeferred) and take such letters before it.
    */
   letters: OutputGate<unknown>[] = [];
   /** Dead-letter gate: deferred barrier items in its queues. */

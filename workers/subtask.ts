@@ -114,8 +114,8 @@ export class Subtask implements BarrierHandler {
   /**
    * Source records read while the chain could take no more (value, timestamp, value, timestamp, ...), pushed on
    * in order before anything else moves: a reader emits a whole batch per read, and a fanning-out operator
-   * behind it used to queue the batch's whole output in the output gates (a review: 1024 records times the
-   * fan-out, gigabytes). Now one record's output at most waits there. A barrier waits until none are held: the
+   * behind it would otherwise queue the batch's whole output in the output gates (1024 records times the
+   * fan-out, gigabytes). Held here, one record's output at most waits there. A barrier waits until none are held: the
    * reader's position already counts them.
    */
   private readonly sourceHeld: unknown[] = [];
@@ -159,7 +159,7 @@ export class Subtask implements BarrierHandler {
     // Chains without a holder keep the one check per record they always had.
     this.stopWhenBlocked = this.holders.length === 0 ? () => this.blocked() : () => this.blocked() || !this.holdersAccept();
     const held = this.sourceHeld;
-    // The check per record costs a chained job several percent (a review): the usual shapes get a cheaper one.
+    // The check per record costs a chained job several percent: the usual shapes get a cheaper one.
     const only = outputs.length === 1 && this.holders.length === 0 ? outputs[0]! : undefined;
     this.emit = outputs.length === 0 && this.holders.length === 0
       ? (v, ts) => {
@@ -229,8 +229,8 @@ export class Subtask implements BarrierHandler {
       if (this.input === undefined || r.input >= this.heads.length || (this.source !== undefined && r.input === 0)) {
         throw changed(`in-flight records of input ${r.input}, which has no input channels here`);
       }
-      // Written before a change of the exchange's record schema, they were replayed in their old shape, never
-      // checked against the new one (a review): they cross the exchange's codec here as they would now.
+      // Written before a change of the exchange's record schema, they would be replayed in their old shape,
+      // never checked against the new one: they cross the exchange's codec here as they would now.
       try {
         replay.push({ ...r, value: recode(r.input, r.value) });
       } catch (e) {
@@ -532,7 +532,7 @@ export class Subtask implements BarrierHandler {
     if (this.blocked()) return this.input !== undefined && this.trigger !== undefined && !this.replaying() ? this.input.overtakeWakeInMs() : Infinity;
     const at = Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity);
     let w = at === Infinity ? Infinity : at - Date.now();
-    // A full record holder reads no input either (a review: it woke only on a completion).
+    // A full record holder reads no input either, so it must not wake only on a completion.
     if (this.holders.length > 0 && this.input !== undefined && this.trigger !== undefined && !this.replaying() && !this.holdersAccept()) w = Math.min(w, this.input.overtakeWakeInMs());
     // A held source is rung when its group moves on; it also looks again every updateIntervalMs, as a backstop.
     if (this.held) return Math.min(w, this.alignment!.updateIntervalMs);

@@ -203,7 +203,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       gate.carriesDeadLetters = true;
       gate.substitute = (v: unknown, e: unknown) => {
         // Cut once: one the cut did not make fit fails. A source's dead letter marked truncated already (a line over
-        // maxLineBytes, up to 1 MiB) is cut like any other (a review: it failed the job, bare).
+        // maxLineBytes, up to 1 MiB) is cut like any other, rather than failing the job bare.
         const raw = (v as DeadLetter).raw;
         if ((v as DeadLetter).truncated && (typeof raw === 'string' || raw instanceof Uint8Array) && raw.length <= DEAD_LETTER_PREVIEW) throw e;
         return truncatedDeadLetter(v as DeadLetter);
@@ -212,9 +212,9 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     }
     // Counted as emitted when it was pushed; it is rejected instead (a source counts what it emitted itself). Only
     // where this gate is the main output's one way out: a side output's records are not in recordsOut, and a record
-    // one of two exchanges rejects still went out through the other (a review: both were taken off recordsOut).
+    // one of two exchanges rejects still goes out through the other.
     const fromSource = node === nodes[0]!.id && nodes[0]!.kind === 'source';
-    // The same for a side output's records, in sideOutputRecords (a review: counted there and as rejected).
+    // The same for a side output's records, in sideOutputRecords (else counted there and as rejected).
     const onlyWayOut = gateOf.filter((g) => g.node === node && g.tag === tag).length === 1;
     const rejectEmitted = (v: unknown, e: unknown): void => {
       if (op.errorPolicy !== 'fail' && onlyWayOut) {
@@ -226,7 +226,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     };
     gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => rejectEmitted(v, new RecordRejectedError(at, e));
     // Under 'fail' the RecordTooLargeError (it names the limit and the option to raise) fails the task as the
-    // emitting operator's error: it used to come bare, and a job of many operators did not say which (a review).
+    // emitting operator's error: bare, a job of many operators would not say which.
     gate.onTooLarge = op.errorPolicy !== 'fail' ? rejectEmitted : (_v: unknown, e: unknown): void => { throw new OperatorError(op.name, ctx.subtask, e); };
   }
 
@@ -381,7 +381,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
 /**
  * Resolves once the main thread has received everything this thread wrote to stdout and stderr (print sinks,
  * console.log): a worker's stdio is sent to it asynchronously, and a pool ended right after the task returned lost
- * what had not arrived yet (a review saw half of a print sink's lines missing with stdout in a file). A write's
+ * what had not arrived yet (half of a print sink's lines, with stdout in a file). A write's
  * callback runs when the main thread asks for more, that is, once it has what came before.
  */
 function stdioReceived(): Promise<unknown> {

@@ -97,8 +97,8 @@ export function nexmarkConfig(overrides: Partial<NexmarkConfig> = {}): NexmarkCo
   int('bidProportion', 1);
   for (const f of ['avgPersonByteSize', 'avgAuctionByteSize', 'avgBidByteSize'] as const) {
     int(f, 0);
-    // The padding is a slice of a 64 KiB pool of letters (strings.ts), up to 1.2x the average: longer ones came
-    // out short (a review measured a mean of 17 KB for 100 KB).
+    // The padding is a slice of a 64 KiB pool of letters (strings.ts), up to 1.2x the average: longer ones would come
+    // out short (a mean of 17 KB for 100 KB).
     if (c[f] > MAX_AVG_BYTE_SIZE) throw new NexmarkConfigError(`nexmark: ${f} must be at most ${MAX_AVG_BYTE_SIZE}, got ${c[f]}`);
   }
   int('hotAuctionRatio', 1);

@@ -14,9 +14,8 @@
 //   start-up, code compiled), as the baselines run on warm in this process. `threadStart: 'kept'`, `warmupRuns: 1`.
 // - cold (the quick mode's default, --cold-threads): no warm-up, and every sluice run starts its own threads.
 //   `threadStart: 'fresh'`, `warmupRuns: 0`. Cheaper than warm-ups where one repetition is all there is.
-// (A review: the quick mode used to keep threads without a warm-up, so with one repetition `sluice.checkpoint-1s`
-// p2 took the threads the plain `sluice` p2 run had just started, ThreadCache keys being equal, and looked 2x
-// faster than it.)
+// (Kept threads without a warm-up would let `sluice.checkpoint-1s` p2, with one repetition, take the threads the
+// plain `sluice` p2 run had just started, ThreadCache keys being equal, and look 2x faster than it.)
 // Every run of a query must report the same outputRows and outputChecksum on every engine, or the suite says so
 // loudly and exits 1.
 // rssMB is the process's peak during a run: for a baseline that includes the idle sluice threads the query keeps
@@ -302,7 +301,7 @@ async function main(): Promise<void> {
   }
 
   // ---- the issue's bars (verdicts only: a noisy machine or a quick run says little)
-  // A quick run's start-up dominates its short runs: no verdict there (a review: 24 FAIL lines read as broken).
+  // A quick run's start-up dominates its short runs: no verdict there (FAIL lines would read as broken).
   const quick = o.mode.name === 'quick';
   const bar = (ok: boolean, text: string): void => { process.stderr.write(`${quick ? 'n/a ' : ok ? 'PASS' : 'FAIL'} ${text}\n`); };
   for (const [label, figures] of [['events/s', rate], ['w/o start-up', steady]] as const) {

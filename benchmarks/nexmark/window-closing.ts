@@ -8,7 +8,7 @@
 //
 // That leaves out what happened before the watermark left: the wait for the next periodic emission and any lag of
 // the sources behind their schedule (coordinated omission, which q1 avoids by counting from each event's due time).
-// closingDueTime counts from when the events that let the watermarks get there were due (a review).
+// closingDueTime counts from when the events that let the watermarks get there were due.
 
 import { dueAt } from './pacer.js';
 

@@ -40,7 +40,7 @@ const OPTION_NAMES = ['ordered', 'capacity', 'timeoutMs', 'retries', 'retryDelay
 export function checkAsyncMapOptions(o: AsyncMapOptions<unknown, unknown>, after: string): void {
   const what = `asyncMap${afterOperators(after)}`;
   if (o === null || typeof o !== 'object') throw new JobDefinitionError(`${what}: options must be an object`);
-  // A misspelt option was ignored, silently leaving its default (a review: { capacityy: 3 }).
+  // Else a misspelt option ({ capacityy: 3 }) is ignored, silently leaving its default.
   const unknown = Object.keys(o).filter((k) => !OPTION_NAMES.includes(k));
   if (unknown.length > 0) throw new JobDefinitionError(`${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${OPTION_NAMES.join(', ')})`);
   if (o.ordered !== undefined && typeof o.ordered !== 'boolean') throw new JobDefinitionError(`${what}: ordered must be true or false, got ${JSON.stringify(o.ordered)}`);

@@ -95,7 +95,7 @@ export class DataStream<T> {
   /** Parallel instances of the operator that produces this stream. */
   setParallelism(parallelism: number): this {
     this.checkOperator('setParallelism');
-    // Taken and ignored (a review): a union of plain inputs is no task of its own, its consumers read its inputs. (One
+    // Else taken and ignored: a union of plain inputs is no task of its own, its consumers read its inputs. (One
     // with an input partitioned by hand, keyBy or global, is a task, and takes it.)
     if (isVirtualUnion(this.node)) throw new JobDefinitionError(`setParallelism: union '${this.node.name}' runs nothing of its own (the operators after it read its inputs); set the parallelism of the operators before or after it`);
     this.node.parallelism = parallelism;
@@ -121,7 +121,7 @@ export class DataStream<T> {
   withCodec(codec: RecordCodec<T>): this {
     // On a side output it would set the operator's main output codec (side outputs always use the generic one).
     if (this.tag !== undefined) throw new JobDefinitionError(`withCodec: side outputs always use the generic codec; call withCodec on the operator's main output ('${this.node.name}') or on the operator after the side output`);
-    // A review: {} passed and failed in run() with a bare TypeError; null was taken for the default.
+    // Else {} passes and fails in run() with a bare TypeError, and null is taken for the default.
     const c = codec as Partial<RecordCodec<unknown>> | null;
     if (c === null || typeof c !== 'object' || (c.kind !== 'typed' && c.kind !== 'generic') || typeof c.encoder !== 'function' || typeof c.decoder !== 'function' || typeof c.fingerprint !== 'string') {
       throw new JobDefinitionError(`withCodec on operator '${this.node.name}': expected a codec (typedCodec(schema) or genericCodec()), got ${c === null ? 'null' : typeof c}`);
@@ -293,7 +293,7 @@ export class DataStream<T> {
    */
   union(...others: DataStream<T>[]): DataStream<T>;
   // Subtypes, each argument inferred on its own. The plain overload first: with T generic (a helper over
-  // DataStream<T>) the mapped type below cannot be resolved, and correct code was refused (a review).
+  // DataStream<T>) the mapped type below cannot be resolved, and correct code would be refused.
   union<O extends readonly T[]>(...others: { [I in keyof O]: [O[I]] extends [never] ? never : DataStream<O[I]> }): DataStream<T>;
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const o of others) {
@@ -342,8 +342,8 @@ export interface ReduceOptions<T, S extends RecordSchema<T> = RecordSchema<T>> {
 }
 
 /**
- * A stateSchema must declare no field the accumulator type lacks or has optional (a review: one with an extra field
- * compiled, and every accumulator then went to the error policy). RecordSchema alone checks one way only.
+ * A stateSchema must declare no field the accumulator type lacks or has optional (else one with an extra field
+ * compiles, and every accumulator then goes to the error policy). RecordSchema alone checks one way only.
  */
 export type StateSchemaFits<T, S> = [T] extends [Infer<S>] ? unknown : { readonly 'the stateSchema declares a field the accumulator type does not have, or has as optional': never };
 

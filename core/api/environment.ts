@@ -130,7 +130,7 @@ export function buildGraph(moduleExports: unknown, parallelism: number, where: s
   const env = new StreamEnvironment(parallelism);
   const built: unknown = build(env);
   // Every thread builds the graph from the module and must get all of it when the builder returns: what an async
-  // builder added after its first await was missing, silently (a review).
+  // builder adds after its first await would be missing, silently.
   if (typeof (built as PromiseLike<unknown> | undefined)?.then === 'function') {
     throw new JobDefinitionError(`${where}: the job builder returned a promise; define the job synchronously (defineJob((env) => { ... }), no async or await): load what it needs at the module's top level, or read it in a source or an asyncMap`);
   }

@@ -37,8 +37,8 @@ export function fieldReducer<T>(kind: FieldAggregation, field: string): ReduceFu
 
 /**
  * A reduce function's check of a key's (or window's) first record, which is kept as it comes, without a call of
- * the function: a field aggregation's first record without a number in its field was kept, and every later record
- * of the key then failed in its place (a review: four good records dropped behind one bad one).
+ * the function: else a field aggregation's first record without a number in its field is kept, and every later
+ * record of the key fails in its place (four good records dropped behind one bad one).
  */
 export const CHECK_FIRST = Symbol('sluice.checkFirst');
 

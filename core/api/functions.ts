@@ -14,9 +14,8 @@ export type ReduceFunction<T> = (accumulator: T, value: T) => T;
 /**
  * What a callback the engine calls record by record may return: anything but a promise (or another thenable), and
  * it is not used. Not `void`, which takes any function, an async one too (a Promise is assignable to `void`): an
- * async process function compiled, then ran what followed its first `await` under the next record's key (a
- * review). Not `void | undefined` either, which refused `(x) => ok && out.collect(x)` and `(x) => seen.add(x)` (a
- * review of that first version).
+ * async process function would compile, then run what follows its first `await` under the next record's key. Not
+ * `void | undefined` either, which refuses `(x) => ok && out.collect(x)` and `(x) => seen.add(x)`.
  */
 export type Sync = void | undefined | null | boolean | number | string | bigint | symbol | (object & { then?: never });
 
@@ -30,7 +29,7 @@ export interface Collector<T> {
  * type is this string, and the compiler's error on `out.collect(x)` reads as its fix (a plain default of `never`
  * gave "not assignable to parameter of type 'never'"). A string, not an object keyed by the message: the compiler
  * names an object type by its alias in the error, and the message was lost (output-type-hint.spec.ts). A stream of
- * it takes string methods (a review); nothing flows on it. A function passed with its type (generic code included)
+ * it takes string methods; nothing flows on it. A function passed with its type (generic code included)
  * infers R as usual.
  */
 export type OutputTypeHint = 'the output type cannot be inferred from out.collect: name it (process<R>(...), aggregate<ACC, V, R>(...)) or annotate the parameter (out: Collector<R>)';

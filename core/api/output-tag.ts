@@ -6,7 +6,7 @@ import { JobDefinitionError } from './errors.js';
 
 export class OutputTag<T> {
   /**
-   * Phantom: carries the element type, both ways (a review: a plain `T` let a tag of a narrower type take late
+   * Phantom: carries the element type, both ways (a plain `T` would let a tag of a narrower type take late
    * records, read back as that type, and a wider one send other values to readers of the narrower).
    */
   declare readonly __type?: (value: T) => T;

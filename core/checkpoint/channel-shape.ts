@@ -3,8 +3,7 @@
 // processed by input number, and both numbers come from the order of the job's exchanges. Recorded in the manifest
 // beside the records (Manifest.channels) and compared on restore, so a job whose branches were added or reordered,
 // whose consumer was renamed or rescaled, or whose partitioning changed does not send them somewhere else: with
-// gate numbers alone, one sink's records reached another, and keyed records a subtask that does not own their key
-// (a review).
+// gate numbers alone, one sink's records would reach another, and keyed records a subtask not owning their key.
 
 import { TWO_INPUT_KINDS, type LogicalGraph } from '../graph/logical-graph.js';
 import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';

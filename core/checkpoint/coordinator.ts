@@ -212,8 +212,8 @@ export class CheckpointCoordinator {
   }
 
   /**
-   * The subtasks a checkpoint still waits for (a review: a timeout named none, so a task stuck in user code, or
-   * a barrier stuck behind a backlog, could not be told apart from a slow disk).
+   * The subtasks a checkpoint still waits for, so a timeout tells a task stuck in user code, or a barrier stuck
+   * behind a backlog, apart from a slow disk.
    */
   private missingAcks(p: Pending): string {
     const missing = this.expected.filter((k) => !p.acks.has(k) && !this.finished.has(k));
@@ -298,9 +298,9 @@ export class CheckpointCoordinator {
       const w = this.store.putChunk(key, bytes, ref);
       this.writes.add(w);
       // A failed write is seen by whoever awaits it (the next manifest commit), and fails the attempt: the chains
-      // refer to a chunk that is not there, so no later checkpoint of this attempt could be committed (a storage
-      // review: after a full disk had room again, a job ran on with every checkpoint aborted). A restart builds its
-      // chains anew from the checkpoint it restores.
+      // refer to a chunk that is not there, so no later checkpoint of this attempt could be committed (else, after a
+      // full disk has room again, the job runs on with every checkpoint aborted). A restart builds its chains anew
+      // from the checkpoint it restores.
       w.then(() => this.writes.delete(w), (e: Error) => {
         this.writes.delete(w);
         if (this.writeFailure !== undefined) return;
@@ -500,8 +500,8 @@ export class CheckpointCoordinator {
   /**
    * Keeps the newest `retained` checkpoints of the current lineage (lineage-mark.ts: what a resume or a restart
    * may take), any others among the newest `retained` (abandoned by a run that started over: until superseded), and
-   * every savepoint; deletes the rest and their unshared chunks. By id alone, abandoned checkpoints were kept and
-   * the one the run started from deleted (a review).
+   * every savepoint; deletes the rest and their unshared chunks. By id alone, abandoned checkpoints would be kept and
+   * the one the run started from deleted.
    */
   private async retain(completedId: number): Promise<void> {
     const ids = await this.store.manifestIds();
@@ -556,7 +556,7 @@ export class CheckpointCoordinator {
     this.stop();
     await this.completion;
     if (this.finished.size < this.expected.length) return undefined;
-    // Settled, not all: the failure said as above (a review: the job's end met LevelDB's bare error), not the raw one.
+    // Settled, not all: the failure said as above, not LevelDB's bare error.
     await Promise.allSettled([...this.writes]);
     if (this.writeFailure) throw this.writeFailure;
     const id = this.nextId++;
@@ -571,7 +571,7 @@ export class CheckpointCoordinator {
     this.latest = m;
     await this.commitSinks(m);
     await this.retain(id);
-    // Reported like any other: it is what a resume loads (an operations review: the summary ended one before it).
+    // Reported like any other: it is what a resume loads, so the summary must not end one before it.
     const done: CompletedCheckpoint = {
       id, kind: 'final', name: undefined, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
       keyedEntries: m.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,

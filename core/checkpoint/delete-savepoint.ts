@@ -1,8 +1,8 @@
 // Runs on: the main thread. Deleting a savepoint: savepoints are kept until deleted (retention never takes one),
-// and there was no way to (a resource review: a state directory given a savepoint a night grew without bound).
+// so without this a state directory given a savepoint a night grows without bound.
 //
 // The savepoint is the sealed manifest that says so (kind and name), as for a restore: its name record has no
-// checksum, and one damaged would have deleted another checkpoint (a review). The name goes; the checkpoint too,
+// checksum, and one damaged would otherwise delete another checkpoint. The name goes; the checkpoint too,
 // with the chunks only it held, unless it is the checkpoint `--resume` would take (the newest that reads back
 // intact: a stop with savepoint's, say), which stays as a checkpoint like any other until retention replaces it.
 // A job running on the directory holds it open: it drops the name itself (JobHandle.deleteSavepoint, the control
@@ -30,7 +30,7 @@ export interface DeletedSavepoint {
 /** Deletes savepoint `name` of a state directory no job is running on. */
 export async function deleteSavepoint(stateDir: string, name: string): Promise<DeletedSavepoint> {
   if (!existsSync(stateDir) || !statSync(stateDir).isDirectory()) throw new StateDirError(`no state directory ${stateDir}`);
-  // Opening creates a database in any directory: refuse one that holds none (a review: a typo wrote one into '.').
+  // Opening creates a database in any directory: refuse one that holds none (else a typo writes one into '.').
   if (!existsSync(path.join(stateDir, 'CURRENT'))) throw new StateDirError(`${stateDir} is not a sluice state directory (it holds no LevelDB database)`);
   const store = await CheckpointStore.open(stateDir);
   try {
@@ -43,13 +43,12 @@ export async function deleteSavepoint(stateDir: string, name: string): Promise<D
       try { manifests.set(id, await store.readManifest(id)); } catch { unreadable.push(id); }
     }
     // No record: no savepoint of that name. A manifest that once had it (its name deleted, kept as what a resume
-    // takes, or reused since) is a checkpoint like any other now (a review: a second deletion took one).
+    // takes, or reused since) is a checkpoint like any other now (else a second deletion takes it).
     if (record === undefined) throw new NoCheckpointError(`no savepoint named '${name}' in ${stateDir}`);
     const isIt = (m: Manifest | undefined): boolean => m !== undefined && m.kind === 'savepoint' && m.name === name;
     let targets: number[];
     if (record.id !== undefined && isIt(manifests.get(record.id))) {
-      // The usual case: the one its record names. An older manifest of a reused name is another checkpoint now (a
-      // review: it went too, unsaid).
+      // The usual case: the one its record names; an older manifest of a reused name stays, another checkpoint now.
       targets = [record.id];
     } else {
       // A damaged record: the manifests that say they are it and that no other name record points at; else, when

@@ -91,8 +91,8 @@ export interface Manifest {
   /**
    * The event time of each task's inputs at the barrier, by the uid of its first operator, one per subtask (null:
    * the subtask had ended); absent before. A restore starts the task at the lowest: later watermarks below it do
-   * not move it, so a record late before a failure stays late after it (an event-time review: it opened a window
-   * whose state was gone, and left the late side output), as Flink's window operators restore their timer
+   * not move it, so a record late before a failure stays late after it (else it opens a window
+   * whose state is gone, and leaves the late side output), as Flink's window operators restore their timer
    * service's watermark.
    */
   readonly watermarks?: Record<string, readonly (number | null)[]>;

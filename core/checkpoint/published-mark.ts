@@ -5,7 +5,7 @@
 // checkpoint ids from ever being reused (sinks deduplicate by them).
 //
 // The mark is the one guard against that loss, so a mark that is there but damaged is an error, never "nothing
-// published" (a review: a flipped byte turned the guard off, and a resume published 10,000 records twice). It
+// published" (else a flipped byte turns the guard off, and a resume publishes records twice). It
 // carries a CRC-32 of its fields; marks written before it had one are read as they are.
 
 import path from 'node:path';
@@ -33,7 +33,7 @@ export function readPublishedMark(stateDir: string): number {
   const id = v.checkpointId;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new PublishedMarkError(stateDir, `no checkpoint id in it: ${JSON.stringify(v).slice(0, 80)}`);
   if (v.crc !== undefined && (typeof v.at !== 'string' || v.crc !== markCrc(id, v.at))) throw new PublishedMarkError(stateDir, 'its checksum does not match');
-  // Without one only in the older format's exact shape (a storage review: a flipped bit in "crc" made a mark pass
+  // Without one only in the older format's exact shape (else a flipped bit in "crc" makes a mark pass
   // unchecked, its id then trusted).
   if (v.crc === undefined && Object.keys(v).some((k) => k !== 'checkpointId' && k !== 'at')) throw new PublishedMarkError(stateDir, 'it has no checksum, and is not a mark of the older format either');
   return id;

@@ -51,7 +51,7 @@ export function restartDelay(s: RestartStrategy, restart: number): number | unde
 /**
  * The restarts of one run: `next(ranMs)` after an attempt that ran `ranMs` and failed gives the delay before the
  * next restart, or undefined when the strategy gives up. Only exponential backoff starts over after a stable
- * attempt (a review: a job that failed once a day climbed to maxDelayMs and used up its attempts for good).
+ * attempt (else a job that fails once a day climbs to maxDelayMs and uses up its attempts for good).
  */
 export class RestartCounter {
   /** Restarts since the strategy last started over. */

@@ -82,8 +82,8 @@ export async function newestIntact(store: CheckpointStore, ids: readonly number[
 
 /**
  * Why checkpoint `id` (of `kind`, named `actual`) is not the savepoint `name` its name record points to, or
- * undefined when it is. The record has no checksum, and a damaged one restored another checkpoint in silence (an
- * operations review); the manifest is sealed, so it is the judge.
+ * undefined when it is. The record has no checksum, and a damaged one would restore another checkpoint in
+ * silence; the manifest is sealed, so it is the judge.
  */
 export function savepointMismatch(name: string, id: number, kind: string, actual: string | null | undefined): string | undefined {
   if (kind === 'savepoint' && actual === name) return undefined;
@@ -108,8 +108,8 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     const ids = await store.manifestIds();
     // Not there at all is not the same as corrupt (which loadCheckpoint reports for a manifest it cannot read).
     if (!ids.includes(id)) throw new NoCheckpointError(`no checkpoint ${id} in ${store.dir} (${ids.length === 0 ? 'it holds none' : `it holds ${[...ids].sort((a, b) => a - b).join(', ')}`})`);
-    // Chosen by the user, so allowed; but said (a fault review: a savepoint taken before later output was
-    // published re-emitted 14,000 records with no word).
+    // Chosen by the user, so allowed; but said, or a savepoint taken before later output was published re-emits
+    // records with no word.
     const published = readPublishedMark(store.dir);
     if (id < published) report(`resuming from checkpoint ${id}, behind sink output already published up to checkpoint ${published}: the records between are published again (duplicates)`);
     const c = await loadCheckpoint(store, id, onProgress);
@@ -126,7 +126,7 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
     // The newest of the lineage is where its last run started over: the output is that of checkpoints it abandoned.
     ? `the last run in ${store.dir} started over from ${last.base === 0 ? 'the beginning' : `checkpoint ${last.base}`} and has no intact checkpoint of its own${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published by checkpoints it abandoned: resuming would publish records twice. ${last.base === 0 ? 'Start without resuming' : `Resume from checkpoint ${last.base} explicitly`} if duplicates are acceptable${abandoned !== undefined ? `, or from the newest abandoned checkpoint (${abandoned}) by id to go back to it` : ''}`
     : id === 0
-      // None left to resume from explicitly: say so first (a review found the advice below given here too).
+      // None left to resume from explicitly: say so first, not the advice below.
       ? `no intact checkpoint in ${store.dir}${failures.length ? ` (${failures.join('; ')})` : ''}, and sink output up to checkpoint ${published} was already published: starting over would publish records twice. Start without resuming (a new state directory) only if duplicates are acceptable`
       : `sink output up to checkpoint ${published} was already published, but the newest intact checkpoint is ${id}${failures.length ? ` (${failures.join('; ')})` : ' (newer ones are gone from the store)'}: resuming from it would publish records twice. Resume from a checkpoint explicitly if duplicates are acceptable`);
   const c = await newestIntact(store, ids, failures, (m) => report(`${m}; trying an older checkpoint`), onProgress);
@@ -149,7 +149,7 @@ export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom,
  */
 export async function restartCheckpoint(store: CheckpointStore, lineage: Lineage, latestId: number, floorId: number, startedFresh: boolean, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void, acceptedUpTo = 0): Promise<LoadedCheckpoint | undefined> {
   // Output up to `acceptedUpTo` the run accepted publishing again when it started (resumed explicitly behind it);
-  // only what was published since guards a restart (a review: a restart from the run's own start was refused).
+  // only what was published since guards a restart (else a restart from the run's own start is refused).
   const mark = readPublishedMark(store.dir);
   const published = mark > acceptedUpTo ? mark : 0;
   const failures: string[] = [];
@@ -267,8 +267,8 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
         for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts.flat();
       } else {
         // Each old subtask's part whole, in order, to one new subtask (at the same parallelism, its own): dealt
-        // item by item, an ordered asyncMap's in-flight inputs were re-issued on two subtasks at once, and came out
-        // of order (a review).
+        // item by item, an ordered asyncMap's in-flight inputs would be re-issued on two subtasks at once, and
+        // come out of order.
         for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts.filter((_, i) => i % at.parallelism === s).flat();
       }
     }
@@ -278,7 +278,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     return { uid: key.slice(0, cut), s: Number(key.slice(cut + 1)), at: taskOfNode.get(key.slice(0, cut)), records: packr().unpack(c.chunks.get(ref.key)!) as InFlightRecord[] };
   });
   // Records an output gate had not sent are kept by channel, that is by consumer subtask: the consumers must keep
-  // their parallelism too, or a keyed record would reach a subtask that does not own its key (a review). Checked
+  // their parallelism too, or a keyed record would reach a subtask that does not own its key. Checked
   // first: the consumer's own channel state, if any, would be refused with less to go on.
   for (const { uid, at, records } of inFlight) {
     if (!at || !records.some((r) => r.input === OUTPUT)) continue;
@@ -304,7 +304,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   }
   // Event time: the lowest of the task's subtasks that had not ended, on every subtask. Behind a keyed exchange they
   // are all the same (an aligned barrier comes after the same watermarks on every channel); behind a forward one a
-  // subtask may read other splits now, even at the same parallelism (a review). Only where the uid still heads a
+  // subtask may read other splits now, even at the same parallelism. Only where the uid still heads a
   // task: its inputs are then what they were.
   for (const [uid, old] of Object.entries(m.watermarks ?? {})) {
     const at = taskOfNode.get(uid);

@@ -27,7 +27,7 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     txns.sort((a, b) => order(a) - order(b) || a.subtask - b.subtask);
     await spec.commit(txns);
     // Out in the world: records a collect sink hands its caller are not (that process is gone when a later run
-    // reads the mark), nor is an empty transaction (a review: a run that published nothing was warned about).
+    // reads the mark), nor is an empty transaction (else a run that published nothing is warned about).
     published ||= asCollectSink(spec) === undefined && txns.some((t) => !emptyTransaction(t.transaction));
   }
   return published;

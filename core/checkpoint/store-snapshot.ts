@@ -5,7 +5,7 @@
 // opens a snapshot: a sibling directory holding copies of its files (reflinks where the file system has them).
 // Copies, not hard links: the snapshot's own open writes tables, with numbers that a file left unlisted in the
 // MANIFEST (a flush a kill cut short, a running job's compaction) may already have, and it truncates such a file:
-// through a link, the state directory's, and a running job that had it mapped died of SIGBUS (a review).
+// through a link, the state directory's, and a running job that has it mapped dies of SIGBUS.
 //
 // Order: the tables and logs first, then the MANIFEST, then CURRENT, so the MANIFEST copied names no file deleted
 // before the copying began. A running job may still move on meanwhile: a listing that changed during the copy is a

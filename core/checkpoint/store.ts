@@ -36,8 +36,8 @@ function chunkCheckpoint(key: string): number {
 
 /**
  * LevelDB finds its tables through CURRENT (it names the live MANIFEST). Opened without it, it creates an empty
- * database and then deletes the old tables as obsolete: a review lost every checkpoint of a directory whose CURRENT
- * alone was gone, when `--resume` opened it. Refused, naming the file, with the repair when it is plain.
+ * database and then deletes the old tables as obsolete: every checkpoint of a directory whose CURRENT alone is
+ * gone would be lost when `--resume` opens it. Refused, naming the file, with the repair when it is plain.
  */
 export function refuseWithoutCurrent(dir: string): void {
   if (existsSync(path.join(dir, 'CURRENT'))) return;
@@ -55,8 +55,8 @@ export function refuseWithoutCurrent(dir: string): void {
 export function openFailure(dir: string, e: unknown): StateDirError {
   const cause = (e as { cause?: Error }).cause ?? e;
   const msg = String((cause as Error)?.message ?? cause);
-  // Another process, or another job of this one (a review: "another process" misled there). By the lock's own
-  // error: a read-only directory's message names the LOCK file too, and was called in use (a storage review).
+  // Another process, or another job of this one ("another process" alone misleads there). By the lock's own
+  // error: a read-only directory's message names the LOCK file too, but it is not in use.
   if ((cause as { code?: string }).code === 'LEVEL_LOCKED' || /already held|temporarily unavailable/i.test(msg)) {
     return new StateDirError(`state directory ${dir} is in use by a running job (in another sluice process, or in this one: LevelDB lock): ${msg}`, { cause: e });
   }
@@ -106,7 +106,7 @@ export class CheckpointStore {
     try {
       makeDir(dir);
     } catch (e) {
-      // A plain message, as for a directory in use (an operations review: a raw stack).
+      // A plain message, as for a directory in use, not a raw stack.
       throw new StateDirError(`state directory ${dir} cannot be created: ${(e as Error).message}`, { cause: e });
     }
     refuseWithoutCurrent(dir);
@@ -172,8 +172,8 @@ export class CheckpointStore {
 
   /**
    * Runs a scan of the store's keys. A damaged key is found only by a scan (reads by key never meet it): it is
-   * reported as a damaged state directory (StateDirError), where it used to escape as LevelDB's own error from
-   * before a run's start, and the run never ended (a review).
+   * reported as a damaged state directory (StateDirError): as LevelDB's own error it would escape from before a
+   * run's start, and the run would never end.
    */
   private async listing(scan: () => Promise<void>): Promise<void> {
     try {
@@ -198,7 +198,7 @@ export class CheckpointStore {
   /**
    * The checkpoint a savepoint name records. The record has no checksum of its own: a value that is not an id is a
    * StateDirError here, and whoever loads the checkpoint checks that its (sealed) manifest is that savepoint
-   * (restore.ts checkSavepoint); a review restored checkpoint 19 for savepoint 11 after a one-bit flip.
+   * (restore.ts checkSavepoint), else a one-bit flip restores another checkpoint for the savepoint.
    */
   async savepointId(name: string): Promise<number | undefined> {
     const v = await this.db.get(`s/${name}`);
@@ -216,7 +216,7 @@ export class CheckpointStore {
   /** Every savepoint name and the checkpoint it records (undefined: a damaged record, `raw` its bytes as text). */
   async savepoints(): Promise<{ name: string; id: number | undefined; raw: string }[]> {
     const out: { name: string; id: number | undefined; raw: string }[] = [];
-    // A damaged key is a StateDirError, as for the other listings (a review: LevelDB's own error reached inspect).
+    // A damaged key is a StateDirError, as for the other listings, not LevelDB's own error reaching inspect.
     await this.listing(async () => {
       for await (const [k, v] of this.db.iterator({ gte: 's/', lt: 's0' })) out.push({ name: k.slice(2), id: savepointRecord(v), raw: Buffer.from(v).toString() });
     });
@@ -226,8 +226,8 @@ export class CheckpointStore {
   /** Highest checkpoint id used by any manifest or chunk, or published (new checkpoints are numbered after it). */
   async maxId(): Promise<number> {
     let max = readPublishedMark(this.dir);
-    // Ids a run started over at were handed out even if none was written: never reused (a review: a fresh run's
-    // own checkpoints took ids of an abandoned branch, and counted as abandoned). A damaged mark: a run replaces it.
+    // Ids a run started over at were handed out even if none was written: never reused (else a fresh run's
+    // own checkpoints take ids of an abandoned branch, and count as abandoned). A damaged mark: a run replaces it.
     try { max = Math.max(max, lineageMaxId(readLineageMark(this.dir))); } catch { /* see run.ts startLineage */ }
     await this.listing(async () => {
       for (const prefix of ['m/', ...CHUNK_PREFIXES]) {

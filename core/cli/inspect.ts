@@ -122,8 +122,8 @@ const NO_CLOCKS = { processing: () => 0, event: () => 0, watermark: () => 0 };
 /**
  * Applies each key group's chain of `m` as a restore would (one group at a time, so memory holds one group): the
  * first problem a resume would meet there (a chunk that does not decode, entry counts that do not match what the
- * checkpoint recorded), or null. Checksums cannot see a chunk written wrong: a review found a savepoint listed
- * verified that every resume refused.
+ * checkpoint recorded), or null. Checksums cannot see a chunk written wrong: without this, a savepoint every
+ * resume refuses is listed verified.
  */
 async function verifyKeyedState(store: CheckpointStore, m: Manifest, step: () => void): Promise<string | null> {
   for (const [uid, op] of Object.entries(m.operators)) {
@@ -156,7 +156,7 @@ function keyGroupCount(m: Manifest): number {
  * Whether savepoint manifest `m` is still that savepoint: its name record names it, or names a checkpoint that is
  * not the savepoint (damaged: dirProblems says so, and this one is the savepoint still). One whose name was deleted
  * (kept as what a resume takes, or until a job's retention takes it), or reused by a newer savepoint, is a
- * checkpoint like any other now (a review: both were listed as the savepoint).
+ * checkpoint like any other now (else both are listed as the savepoint).
  */
 function stillSavepoint(m: Manifest, records: readonly { name: string; id: number | undefined }[], manifests: readonly Manifest[]): boolean {
   const r = records.find((x) => x.name === m.name);
@@ -204,8 +204,8 @@ export async function inspectDir(store: CheckpointStore, verifyChunks: boolean):
 }
 
 /**
- * What a resume would refuse that the checkpoint list does not show (a review: inspect called a directory
- * healthy that `run --resume` refused): keys that cannot be listed, a damaged PUBLISHED mark, and published
+ * What a resume would refuse that the checkpoint list does not show (else inspect calls a directory
+ * healthy that `run --resume` refuses): keys that cannot be listed, a damaged PUBLISHED mark, and published
  * sink output newer than every intact checkpoint. The published checkpoint id (0: none) and the problems.
  */
 export async function dirProblems(store: CheckpointStore, rows: readonly CheckpointRow[]): Promise<{ published: number | null; problems: string[] }> {
@@ -431,12 +431,12 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
   if (!statSync(abs).isDirectory()) return say(2, `${dir} is a file, not a state directory`);
   // Opening would create a database in any directory: refuse one that holds none.
   if (!existsSync(path.join(abs, 'CURRENT'))) {
-    // LevelDB's files without their CURRENT: damaged, not foreign (an operations review was told it held none).
+    // LevelDB's files without their CURRENT: damaged, not foreign ("it holds no LevelDB database" would mislead).
     try { refuseWithoutCurrent(abs); } catch (e) { return say(1, (e as Error).message); }
     return say(2, `${dir} is not a sluice state directory (it holds no LevelDB database)`);
   }
   // A snapshot, never the directory itself: opening writes to it (module comment, store-snapshot.ts). Removed on
-  // the way out, Ctrl-C and kill included (a review found an interrupted inspect's 207 MB left beside the directory).
+  // the way out, Ctrl-C and kill included, or an interrupted inspect leaves its copy beside the directory.
   let store: CheckpointStore | undefined;
   let snapshot: StateDirSnapshot | undefined;
   const interrupted = (signal: NodeJS.Signals): void => {
@@ -504,8 +504,8 @@ async function inspectOpen(open: CheckpointStore, snapshot: StateDirSnapshot, di
     process.stdout.write(o.json ? `${JSON.stringify({ stateDir: abs, checkpoint: detail })}\n` : `${renderDetail(detail, o.allKeyGroups)}\n`);
     return detail.status === 'corrupt' ? 1 : 0;
   } catch (e) {
-    // Keys that cannot be listed (a truncated table), in any view: said as for the open, of the directory itself (a
-    // storage review: a stack trace naming the temporary copy).
+    // Keys that cannot be listed (a truncated table), in any view: said as for the open, of the directory itself,
+    // not as a stack trace naming the temporary copy.
     if ((e as Error).name !== 'StateDirError') throw e;
     return sayShown(1, (e as Error).message);
   } finally {

@@ -1,7 +1,7 @@
 // Runs on: the main thread of `sluice run` on a terminal. The live status line, redrawn in place at the bottom of
 // stderr, and kept off the lines others write: whatever goes to stdout or stderr meanwhile (print sinks, whose
 // worker output is piped through this thread's streams, a job's console.log) first clears it, so the line is
-// never glued onto theirs (a review); the next redraw puts it back below them.
+// never glued onto theirs; the next redraw puts it back below them.
 
 import type { Writable } from 'node:stream';
 

@@ -25,7 +25,7 @@ export function createLogger(level: LogLevel, out: NodeJS.WriteStream = process.
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     // A failure is logged as --json gives it (status.ts failureJson): pino's error serializer, applied to that
-    // object too, appended the cause's message to a message that already ends with it (an operations review).
+    // object too, appends the cause's message to a message that already ends with it.
     serializers: { err: (v: unknown) => (v instanceof Error ? pino.stdSerializers.err(v) : v) },
   }, {
     write: (line: string) => { out.write(tty ? `\r\x1b[K${line}` : line); },

@@ -145,7 +145,7 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
       log.error({ event: 'job-failed', job, err: failureJson(e) }, 'the job could not start');
       if (plain) return fail(code, `sluice: ${job}: ${(e as Error).message}${await holderOf(e, options.stateDir)}`, e);
       // With a hint, the stack (Node's module loader's own frames) only hides it: the message's first line says enough,
-      // after the hint (a review: Node's "Cannot require() ES Module ... in a cycle" first misled).
+      // after the hint (Node's "Cannot require() ES Module ... in a cycle" misleads when it comes first).
       const hint = loadHint(file, e);
       if (hint !== '') return fail(code, `sluice: ${job} could not start: ${hint}\nsluice: Node's error: ${e instanceof Error ? e.name : 'Error'}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`, e);
       return fail(code, `sluice: ${job} could not start:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}`, e);
@@ -343,7 +343,7 @@ function loadHint(file: string, e: unknown): string {
 /** Where a stream keeps the EPIPE handler of the latest run: one per stream, however many runs a process makes. */
 const EPIPE_HANDLER = Symbol.for('sluice.epipeHandler');
 
-/** Puts `handler` on `stream`'s errors in place of the one an earlier run put there (a review: they piled up). */
+/** Puts `handler` on `stream`'s errors in place of the one an earlier run put there, so they do not pile up. */
 function onlyHandler(stream: NodeJS.WriteStream, handler: (e: NodeJS.ErrnoException) => void): void {
   const s = stream as NodeJS.WriteStream & { [EPIPE_HANDLER]?: (e: NodeJS.ErrnoException) => void };
   if (s[EPIPE_HANDLER] !== undefined) s.off('error', s[EPIPE_HANDLER]);
@@ -362,8 +362,8 @@ function takeStdout(json: boolean): { writeJson: (value: unknown) => void; relea
   const diverted = process.stderr.write.bind(process.stderr) as typeof out.write;
   if (json) out.write = diverted;
   // Its reader gone (`sluice run job | head`): what would go to stdout is dropped from then on, and the job runs
-  // to its end (its other sinks complete, the summary goes to stderr). Unhandled, EPIPE killed the CLI mid-job:
-  // a stack trace, no summary, and the job's file sinks left without their output (a review).
+  // to its end (its other sinks complete, the summary goes to stderr). Unhandled, EPIPE kills the CLI mid-job:
+  // a stack trace, no summary, and the job's file sinks left without their output.
   onlyHandler(out, (e) => {
     if (e.code !== 'EPIPE') throw e;
     if (!json) out.write = (() => true) as typeof out.write;
@@ -378,7 +378,7 @@ function takeStdout(json: boolean): { writeJson: (value: unknown) => void; relea
   });
   return {
     writeJson: (value) => { write(`${JSON.stringify(value)}\n`); },
-    // A second run in the process wrote its report to stderr (a review): stdout is given its own write back.
+    // stdout is given its own write back, or a second run in the process writes its report to stderr.
     release: () => { if (out.write === diverted) out.write = own; },
   };
 }

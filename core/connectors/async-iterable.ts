@@ -2,8 +2,8 @@
 // A source over an async iterable that the job module creates on the worker. Not splittable (parallelism 1).
 // An iterator cannot be rewound: a restored reader calls the factory again and skips as many records as the
 // source had emitted at the checkpoint. Exactly-once for a factory that yields the same records each time (a
-// generator over data); a live feed's new iterator loses that many. Calling it again without skipping put every
-// record emitted before the checkpoint into the job a second time (a review).
+// generator over data); a live feed's new iterator loses that many. Calling it again without skipping would put every
+// record emitted before the checkpoint into the job a second time.
 
 import { JobDefinitionError } from '../api/errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceSpec } from './source.js';
@@ -26,7 +26,7 @@ export function asyncIterableSource<T>(factory: () => AsyncIterable<T> | Iterabl
       /** Records still to skip: the ones emitted before the checkpoint this reader resumes from. */
       let skip = from as number;
       // Made at the first read, not here: what the factory throws (or a wrong return) then fails the read, which
-      // names the source's operator and subtask (a review: a plain Error from the task host's set-up).
+      // names the source's operator and subtask (not a plain Error from the task host's set-up).
       let it: AsyncIterator<T> | Iterator<T> | undefined;
       const open = (): AsyncIterator<T> | Iterator<T> => {
         const src: unknown = factory();

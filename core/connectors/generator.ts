@@ -89,7 +89,7 @@ export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunct
 /**
  * A reader's share of `ratePerSec` (records per second in total): the share of the indices its splits cover, a
  * split of stride s covering 1/s of them. Not rate / parallelism: after a rescale a reader may hold several splits,
- * or one of another stride (a review: from parallelism 1 to 2 the one split went to one reader, at half the rate).
+ * or one of another stride (else, from parallelism 1 to 2, the one split goes to one reader at half the rate).
  */
 export function readerRate(rate: number | undefined, splits: readonly SourceSplit[]): number | undefined {
   if (rate === undefined) return undefined;
@@ -113,8 +113,7 @@ export function checkStrideSplit(split: SourceSplit, where: string): StrideSplit
 /**
  * How far behind its schedule a rate-limited reader catches up, in seconds of its rate: a short stall (a GC pause,
  * a scheduling delay) is made up, a long hold (backpressure, a slow reader) is not. Counted from the start alone,
- * a reader held for an hour released an hour's records at once when the hold ended (a review: 8,009 records in the
- * second after a 3 s hold at 2,000/s).
+ * a reader held for an hour would release an hour's records at once when the hold ended.
  */
 export const GENERATOR_CATCH_UP_SEC = 1;
 

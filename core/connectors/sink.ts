@@ -92,7 +92,7 @@ export function collectSink<T>(): CollectSinkSpec<T> {
   /**
    * Per subtask, the newest checkpoint whose transaction was published: commits come in checkpoint order, each
    * with every transaction of its subtasks not yet confirmed (aborted checkpoints' ones included), so a transaction
-   * at or below the mark was published. A set of every id grew for as long as the job ran (a review: 318 MiB a day
+   * at or below the mark was published. A set of every id would grow for as long as the job runs (318 MiB a day
    * at 8 subtasks and 10 checkpoints a second), which a reader of an unbounded job would meet.
    */
   const publishedUpTo = new Map<number, number>();

@@ -136,7 +136,7 @@ export class LogicalGraph {
       throw new JobDefinitionError(`job maxParallelism must be an integer in 1..32768, got ${this.maxParallelism}`);
     }
     if (this.nodes.length === 0) throw new JobDefinitionError('the job defines no operators: add a source and a sink');
-    // Only where an operator takes it (a review: refused although every operator set its own).
+    // Only where an operator takes it: not refused when every operator sets its own.
     const takesDefault = this.nodes.find((n) => n.parallelism === undefined && this.parallelismOf(n) > this.maxParallelism);
     if (takesDefault !== undefined) {
       throw new JobDefinitionError(`job parallelism ${this.defaultParallelism} exceeds maxParallelism ${this.maxParallelism} (${label(takesDefault)} takes it): subtasks beyond it would own no key groups`);
@@ -190,8 +190,8 @@ export class LogicalGraph {
       }
     }
     this.checkAcyclic(label);
-    // One sink spec, one sink: two sink operators given the same collectSink() or file sink shared its records and
-    // transactions (a review: each of two collect sinks got both streams). Print and discard hold nothing.
+    // One sink spec, one sink: two sink operators given the same collectSink() or file sink would share its records and
+    // transactions (each of two collect sinks getting both streams). Print and discard hold nothing.
     const sinkOwners = new Map<object, LogicalNode>();
     for (const n of this.nodes) {
       if (n.kind !== 'sink' || n.sink === undefined || n.sink.kind === 'print' || n.sink.kind === 'discard') continue;

@@ -7,9 +7,9 @@
 // of an edge gets one ring channel (forward: subtask i → i only).
 //
 // A union is no task of its own, as in Flink: its consumers read its inputs directly (`producers`). As a task it
-// was a hop that split each input's records over its subtasks, so an operator after it could get one input's
-// watermark through one union subtask before records that input had sent earlier through the other (a review:
-// records of a source back from idleness were late). Unions whose inputs are partitioned by hand (keyBy before
+// would be a hop that splits each input's records over its subtasks, so an operator after it could get one input's
+// watermark through one union subtask before records that input had sent earlier through the other (making
+// records of a source back from idleness late). Unions whose inputs are partitioned by hand (keyBy before
 // union) keep their task: their consumers' edges could not say how.
 
 import type { LogicalEdge, LogicalGraph, LogicalNode, Partitioner } from './logical-graph.js';

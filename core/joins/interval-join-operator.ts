@@ -22,7 +22,7 @@ import type { TwoInputOperator } from '../operators/create-operator.js';
 export interface IntervalJoinSpec {
   readonly kind: 'intervalJoin';
   /** Bounds of right.ts - left.ts, each inclusive unless said exclusive. Compared as given, not moved by 1 ms: event
-   * times may be fractional (a review: between(0, 5).lowerBoundExclusive() lost a pair 0.5 ms apart). */
+   * times may be fractional (moving them, between(0, 5).lowerBoundExclusive() would lose a pair 0.5 ms apart). */
   readonly lower: number;
   readonly upper: number;
   readonly lowerExclusive?: boolean;

@@ -50,8 +50,8 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   private idleHeld = false;
   /**
    * The watermark below this operator: the last one it let out. Results and held watermarks go out later, from
-   * pollPending, when the chain above has put its own back (TaskContext.watermark): they go with this one (a
-   * review: below an assigner, operators here saw the watermark from above it, or none at all).
+   * pollPending, when the chain above has put its own back (TaskContext.watermark): they go with this one (else,
+   * below an assigner, operators here see the watermark from above it, or none at all).
    */
   private released = MIN_WATERMARK;
   private ending = false;

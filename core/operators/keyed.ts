@@ -29,8 +29,8 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     this.backend = new KeyedStateBackend(name, ctx.maxParallelism, tracking, {
       processing: () => Date.now(),
       // The record's own time (NaN > x is false: no timestamp), never behind the watermark; in an event-time timer,
-      // the timer's time (the watermark that fired it may be far ahead: at end of input, MAX_WATERMARK expired every
-      // entry a timer read, a review found).
+      // the timer's time (the watermark that fired it may be far ahead: at end of input, MAX_WATERMARK would expire
+      // every entry a timer read).
       event: () => (this.eventTimerTs === this.eventTimerTs ? this.eventTimerTs : ctx.timestamp > ctx.watermark ? ctx.timestamp : ctx.watermark),
       watermark: () => ctx.watermark,
     }, ctx.columnarState, ctx.stateFastPaths);
@@ -60,7 +60,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
 
   // A processing-time timer for T fires once the clock has passed T (now >= T + 1), as Flink's timer service does:
   // the millisecond T itself may still bring records for a window whose maxTimestamp is T, and a timer fired within
-  // it left them to fire the window again, as a second, partial result (a review).
+  // it would leave them to fire the window again, as a second, partial result.
   override nextProcessingTime(): number {
     return this.timers.nextProcessingTime() + 1;
   }
@@ -127,7 +127,7 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
           this.checkFirst?.(value);
           typed.put(k, value);
           // As the state holds it (declared fields only, f32 rounded), as every later result is: the raw record
-          // kept fields the schema drops, so a key's first result differed from the rest (a review).
+          // keeps fields the schema drops, so a key's first result would differ from the rest.
           acc = typed.get(k)!;
         } else {
           acc = this.fn(before, value);
@@ -222,7 +222,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
 
 function checkTime(ts: number): number {
   if (!inEventTimeRange(ts)) {
-    // NaN mostly comes from ctx.timestamp of a record without one (a review: the message did not say so).
+    // NaN mostly comes from ctx.timestamp of a record without one: the message says so.
     const hint = ts !== ts ? ' (a record without a timestamp has ctx.timestamp undefined: call assignTimestampsAndWatermarks(...) upstream)' : '';
     throw new TypeError(`a timer timestamp must be ${EVENT_TIME_RANGE}, got ${String(ts)}${hint}`);
   }

@@ -36,7 +36,7 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
   /**
    * At its end, what it has left goes to the main thread at once, reader or not: a finished subtask is flushed no
    * more, and its records, counted as taken, would otherwise stay out of a reader's reach until the job ended,
-   * holding back the credit of every other subtask of the sink (a review: a reader stalled for good).
+   * holding back the credit of every other subtask of the sink: a reader stalls for good.
    */
   override finish(): void {
     super.finish();

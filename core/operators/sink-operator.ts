@@ -64,8 +64,8 @@ export class SinkOperator<T> extends Operator<T, never> {
   /** The job was cancelled: what an untransactional writer hands back anyway (`SinkWriter.stopped`), if anything. */
   stoppedResult(): unknown {
     if (this.transactional || this.writer.stopped === undefined) return undefined;
-    // Ended before the stop (another subtask of its thread ran on): what its writer finished with. A review lost it
-    // once the writer handed its records over only once (to `finish`, or to `stopped`).
+    // Ended before the stop (another subtask of its thread ran on): what its writer finished with, lost
+    // otherwise: the writer hands its records over only once (to `finish`, or to `stopped`).
     if (this.ended) return this.result;
     try { return this.writer.stopped(); } catch { return undefined; }
   }

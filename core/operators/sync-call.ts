@@ -1,7 +1,7 @@
 // Runs on: the worker thread of the subtask. User functions that are handed state, timers or a collector run
 // synchronously: the key, the record's time and the state handles are the current record's only during the call.
 // An async function compiles (a Promise fits a void callback) but works on under whatever key comes next, after an
-// await: a review saw key 'a's update land on 'b', and a throw after the await skip the error policy and kill the
+// await: key 'a's update lands on 'b', and a throw after the await skips the error policy and kills the
 // process. Its promise is refused at once, naming the operator.
 
 import { JobDefinitionError } from '../api/errors.js';

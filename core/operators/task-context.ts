@@ -14,7 +14,7 @@ export class TaskContext {
    * The watermark where the chain is now: the minimum over the task's inputs (set by the input gate), except
    * below an operator that makes its own event time (a timestamps operator, a chained broadcast merging its
    * inputs). Such an operator sets its own while it calls down the chain and puts the one above back when the
-   * call returns: operators above it never see it (a review: a re-stamping assigner chained behind a window made
+   * call returns: operators above it never see it (else a re-stamping assigner chained behind a window makes
    * the window drop on-time records as late).
    */
   watermark = MIN_WATERMARK;

@@ -13,9 +13,9 @@
 // The socket file goes when the server closes (the job ended, or close()), and at process exit. A process killed
 // with SIGKILL leaves it behind: a new server finds nobody answering on it and replaces it. The server binds a name
 // of its own and renames it into place, and removes the socket only while the file there is still its own: libuv
-// unlinks the bound name by path when a server closes, which removed the socket of a later job that had replaced
-// it (a review). On closing, connections that sent no request are dropped: an idle client kept `sluice run` from
-// exiting after its job ended (a review).
+// unlinks the bound name by path when a server closes, which would remove the socket of a later job that had
+// replaced it. On closing, connections that sent no request are dropped, or an idle client keeps `sluice run` from
+// exiting after its job ended.
 
 import type { DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { newestCompleted } from '../checkpoint/checkpoint-history.js';
@@ -223,7 +223,7 @@ function answer(handle: JobHandle, stateDir: string, identity: FileIdentity, soc
     }
     state.busy = true;
     // The job writes its checkpoints into the directory it opened: one removed or replaced since (a new one at the
-    // same path) would take a savepoint nobody can resume from, reported as completed (a review).
+    // same path) would take a savepoint nobody can resume from, reported as completed.
     if (identity !== undefined && !sameFile(fileIdentity(stateDir), identity)) {
       fail(new StateDirReplacedError(stateDir));
       return;
@@ -267,8 +267,7 @@ export function requestControl(stateDir: string, req: ControlRequest, timeoutMs 
     let buf = '';
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs > 0) {
-      // The job may still complete the request: a savepoint then appears under its name (a review: the retry was
-      // refused, the name taken, with nothing having said so).
+      // The job may still complete the request (a savepoint then appears under its name, refusing a retry): say so.
       timer = setTimeout(() => {
         c.destroy();
         reject(new Error(`the job did not answer within ${timeoutMs} ms; it may still complete the ${req.op}${req.op === 'savepoint' ? ` (see \`sluice inspect ${dir}\` before taking it again)` : ''}`));

@@ -59,8 +59,8 @@ function labelsOf(handle: JobHandle, job: string): Labels {
 /**
  * Node's process metrics, registered once per process and shared by every job's registry. prom-client's
  * collectors for them (a GC observer, an event-loop monitor) cannot be stopped; registered into a job's own
- * registry, they kept that registry, its collect functions and so the job's handle and shared buffers alive after
- * the job ended: ~10 MB per job served in one process (a soak review). Process-wide state, but so is what it
+ * registry, they would keep that registry, its collect functions and so the job's handle and shared buffers alive after
+ * the job ended: ~10 MB per job served in one process. Process-wide state, but so is what it
  * measures.
  */
 let processRegistry: PromClient.Registry | undefined;

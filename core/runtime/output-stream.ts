@@ -47,7 +47,7 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
    * `detach`: called once when the reader stops early (break, return()), with what it had not read: the sink keeps
    * those, and the records after them, for the result again. `stalled`: told once per stall when the job has waited
    * `stallMs` for a reader that read nothing (a reader created, then left unread while the caller awaits the
-   * result, holds the job for good: without a word it looked like a hang, a review found).
+   * result, holds the job for good: without a word it would look like a hang).
    */
   constructor(private readonly detach: (unread: T[]) => void, private readonly flow?: Flow, stalled?: (waitedMs: number, unread: number) => void, stallMs = READER_STALL_MS) {
     if (flow === undefined || stalled === undefined) return;

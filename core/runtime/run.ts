@@ -260,8 +260,8 @@ function permanent(e: Error): boolean {
 
 /**
  * The job module. A TypeScript job in a process without a TypeScript loader (an app run by plain `node` that
- * embeds the engine) is loaded through tsx's API: it failed with ERR_UNKNOWN_FILE_EXTENSION, so "TypeScript jobs
- * run as they are" held for the CLI only (a review).
+ * embeds the engine) is loaded through tsx's API: else it fails with ERR_UNKNOWN_FILE_EXTENSION, and "TypeScript jobs
+ * run as they are" holds for the CLI only.
  */
 async function importJob(jobUrl: string): Promise<unknown> {
   try {
@@ -330,7 +330,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     // A job restarts from its last checkpoint: without checkpoints it never restarts.
     if (options.restartStrategy !== undefined && options.restartStrategy.type !== 'none') unused.push('restartStrategy');
     if (unused.length > 0) warn(`${unused.join(', ')} ${unused.length === 1 ? 'has' : 'have'} no effect: the job does not checkpoint (give it a state directory, a checkpoint interval, or enableCheckpointing)`);
-    // A review: such a sink behind a source that never ends held every record in memory and wrote none.
+    // Such a sink behind a source that never ends holds every record in memory and writes none.
     const unbounded = graph.nodes.find((n) => n.source !== undefined && !n.source.bounded);
     if (unbounded !== undefined) {
       for (const n of graph.nodes) {
@@ -365,7 +365,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       if (options.resume) {
         restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
         if (restored !== undefined && typeof options.resume === 'object') acceptedUpTo = readPublishedMark(cp.stateDir);
-        // A review: resumed, a job that had run to its end said "finished after 0.0s: 0 events" and nothing else.
+        // Resumed, a job that had run to its end would say "finished after 0.0s: 0 events" and nothing else.
         if (restored?.manifest.finished) warn(`checkpoint ${restored.manifest.id} in ${cp.stateDir} is the final one of a run that reached the end of its input: nothing is left to read (its last output is published again, which durable sinks ignore). To run the job again, start over without resuming, or use another state directory`);
         if (restored) {
           // The interval is the run's (or the job's), not the state directory's: a resume that leaves it out takes
@@ -392,7 +392,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let current: Attempt | undefined;
   let restarts = 0;
   const restartCounter = new RestartCounter(restart);
-  /** Ends the wait before a restart early: a cancel need not wait out the delay (a review: it did). */
+  /** Ends the wait before a restart early: a cancel need not wait out the delay. */
   let endDelay: (() => void) | undefined;
   /** The restart being waited for or prepared (0: none); counted in `restarts` only once it runs. */
   let restarting = 0;
@@ -526,11 +526,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     return { collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom, ...(stoppedWith ? { stoppedWithSavepoint: stoppedWith } : {}) };
   }
 
-  // Between two attempts (the restart delay) there is no coordinator: the request is refused as such (a review saw
-  // "the job is not running" from the stopped one, which reads as if the job were gone).
+  // Between two attempts (the restart delay) there is no coordinator: the request is refused as such, not with
+  // "the job is not running" from the stopped one, which reads as if the job were gone.
   const notNow = (): Promise<never> => (cp && current === undefined && restarting > 0
     ? Promise.reject(new Error(`the job is restarting (restart ${restarting}): try again once it runs`))
-    // A resume of a job that had already finished runs no attempt: "does not checkpoint" was wrong (a review).
+    // A resume of a job that had already finished runs no attempt: "does not checkpoint" would be wrong.
     : cp && current === undefined ? Promise.reject(new Error('the job is not running: it had already finished (its last checkpoint is final)'))
     : noCheckpoints());
   const noCheckpoints = (): Promise<never> => Promise.reject(new Error('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
@@ -617,7 +617,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       try {
         sink.attach(stream);
       } catch {
-        // Its stall watch stops too: left running, it warned about this reader that never was (a review).
+        // Its stall watch stops too: left running, it would warn about this reader that never was.
         stream.end();
         throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`);
       }
@@ -649,8 +649,7 @@ async function startLineage(store: CheckpointStore, base: number, first: number,
 
 /**
  * A run that does not resume, in a state directory where an earlier run published sink output: it starts over,
- * and its sinks publish those records again. `--resume` refuses to do that silently; a plain run did it without a
- * word (an operations review: 89,495 of 100,000 records twice).
+ * and its sinks publish those records again. `--resume` refuses to do that silently; a plain run at least says so.
  */
 function warnStartingOver(stateDir: string, warn: (m: string) => void): void {
   let published = 0;
@@ -753,8 +752,8 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
     await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid));
   } else if (s.orphans) {
-    // Nothing was published from what an earlier attempt left (a review: a killed run's 745 hidden parts stayed
-    // after a fresh run that found no checkpoint completed).
+    // Nothing was published from what an earlier attempt left: cleared, or a killed run's hidden parts stay after
+    // a fresh run that found no checkpoint completes.
     for (const spec of sinksByUid.values()) if (spec.recover !== undefined) await spec.recover([]);
   }
   for (const t of plan.tasks) {
@@ -872,7 +871,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         if (terminated) return { thread, sinks: [], stopped: true } as ThreadResult;
         // The thread itself died (heap limit, process.exit in a worker, a crash): a task failure, not a hang.
         stopAll();
-        // What ran there, so a user can tell which operator to look at (a review: an out-of-memory named none).
+        // What ran there, so a user can tell which operator to look at.
         const ran = plan.placements.filter((p) => p.thread === thread).map((p) => `${plan.tasks[p.task]!.name} (subtask ${p.subtask})`);
         return { thread, sinks: [], stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack } } as ThreadResult;
       },
@@ -937,7 +936,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         clearTimeout(keep);
       }
       // The handle keeps its last attempt (for its metrics), and with it this closure: without this, each finished
-      // job an app kept a handle of held all its rings (a review: 240 MB more per 5 handles kept).
+      // job an app keeps a handle of holds all its rings (240 MB more per 5 handles kept).
       rings.length = 0;
     }
   })();

@@ -208,7 +208,7 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
     const code = js.slice(0, js.lastIndexOf('//# sourceMappingURL='));
     const bundle = `worker-${key}-${createHash('sha256').update(code).update(mapFile.contents).digest('hex').slice(0, 16)}.mjs`;
     // A source file's fingerprint is the one taken before it was read: stat-ed after the build, a file edited while
-    // the build ran was recorded new beside a bundle of its old contents, and served stale from then on (a review).
+    // the build runs would be recorded new beside a bundle of its old contents, and served stale from then on.
     // Other inputs are stat-ed now.
     const inputs: [string, number, number][] = [];
     const sources = Object.keys(built.metafile!.inputs).map((input) => path.resolve(engineRoot, input.replace(/^[a-z-]+:/, '')));

@@ -247,7 +247,7 @@ function anyColumn(es: StateEntry<unknown>[]): Column {
 
 /**
  * An Int32Array when every number is an int32, else the Float64Array. -0 is written as 0, as rows (msgpack) and
- * exchanges write it: a state value kept -0 through a restore only when its checkpoint was columnar (a review).
+ * exchanges write it: else a state value keeps -0 through a restore only when its checkpoint is columnar.
  * `f` is not changed (a caller's columns may be live).
  */
 function narrow(f: Float64Array): Int32Array | Float64Array {

@@ -87,7 +87,7 @@ export class StateTable<V> implements KeyedTable {
   private iter: Iterator<StateEntry<V>> | undefined;
   /**
    * Writes since `iter` was made. A V8 Map iterator keeps every table the Map rehashed into since its last step
-   * alive (removed entries and all: a review measured 121 MB held after 3 M moves on 10 k keys), so it is dropped
+   * alive (removed entries and all: 121 MB held after 3 M moves on 10 k keys), so it is dropped
    * once the writes outnumber the entries (a fresh one skips the holes once: O(1) a write, amortised).
    */
   private iterWrites = 0;
@@ -249,9 +249,9 @@ export class StateTable<V> implements KeyedTable {
     if (e.expiresAt === Infinity || at > e.expiresAt) {
       e.expiresAt = at;
       // Keep insertion order = position order: move the entry to the end once its expiry ran past its position by
-      // more than the slack. Only when its expiry moved: moving one that kept an earlier expiry put it behind later
-      // ones, where cleanup (which stops at the first entry not yet due) did not reach it, and a snapshot wrote it
-      // after it had expired (a review).
+      // more than the slack. Only when its expiry moved: moving one that kept an earlier expiry would put it behind
+      // later ones, where cleanup (which stops at the first entry not yet due) does not reach it, and a snapshot
+      // writes it after it expired.
       if (at - e.posAt > this.slackMs || e.posAt === Infinity) {
         e.posAt = at;
         if (e === this.head) this.head = undefined;
@@ -268,8 +268,8 @@ export class StateTable<V> implements KeyedTable {
    * within the slack before now: each full cleanup passes each at most once) and stops at the first not due, so
    * every expired entry goes (posAt <= expiresAt, in position order). `keep` is the entry being
    * written: in an event-time timer its time is the timer's, while cleanup runs by the watermark, which may be past
-   * the new expiry already. Removing it there lost the write at once, and the entry (marked again by the write)
-   * went into the next snapshot beside counts that left it out: a checkpoint that could not restore (a review).
+   * the new expiry already. Removing it there would lose the write at once, and the entry (marked again by the
+   * write) go into the next snapshot beside counts that leave it out: a checkpoint that cannot restore.
    */
   cleanup(now = this.cleanNow(), max = Infinity, keep?: StateEntry<V>): number {
     if (this.ttl === undefined) return 0;

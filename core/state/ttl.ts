@@ -2,7 +2,7 @@
 //
 // An entry expires `ttlMs` after it was last written (or read, with `update: 'read-write'`). An entry is a key's
 // whole state: a list or a map is renewed by any add or put and expires as one (Flink keeps a TTL per element and
-// per map entry; a review found the difference, documented in the README, not changed). Expired entries are
+// per map entry; the difference is documented in the README). Expired entries are
 // never returned, and are removed in the background: a few at every write (the oldest first, so the cost is
 // O(1) per write), and all of them before a snapshot, so state stops growing once keys stop being used.
 

@@ -79,7 +79,7 @@ function checkOf(type: FieldType): string {
     case 'u32': return "typeof x === 'number' && (x >>> 0) === x";
     case 'i64': case 'timestamp': return 'Number.isSafeInteger(x)';
     case 'f64': return "typeof x === 'number'";
-    // As the typed codec (f32Holds; a review: stored as Infinity, unsaid).
+    // As the typed codec (f32Holds), not stored as Infinity unsaid.
     case 'f32': return `typeof x === 'number' && ${f32HoldsSource('x')}`;
     case 'string': return "typeof x === 'string'";
     case 'bool': return "typeof x === 'boolean'";

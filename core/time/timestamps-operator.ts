@@ -157,8 +157,8 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
 
   /**
    * The watermark it had sent on, for a restore: its generator starts over (user code, no state of its own), and a
-   * stream whose source has nothing left after a restore never moved event time again (an alignment review: windows
-   * a failure-free run fired waited for new input). Every old subtask's, since a source's splits may move.
+   * stream whose source has nothing left after a restore would never move event time again (windows a
+   * failure-free run fires would wait for new input). Every old subtask's, since a source's splits may move.
    */
   override snapshotState(): OperatorSnapshot | undefined {
     // The minimum too (a subtask with no watermark yet holds the rest back); none once ended (it holds nothing).

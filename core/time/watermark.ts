@@ -11,7 +11,7 @@ export const MAX_WATERMARK = Number.MAX_SAFE_INTEGER;
 
 /**
  * Whether `ts` is an event time sluice can hold: a number of ms (fractions allowed) within the watermarks' range.
- * Above it a window or timer never fires, not even at the end (a review: 2^53 + x silently lost every window;
+ * Above it a window or timer never fires, not even at the end (2^53 + x would silently lose every window;
  * nanosecond clocks are there, at ~1.7e18).
  */
 export function inEventTimeRange(ts: unknown): ts is number {

@@ -30,7 +30,7 @@ export class ContinuousEventTimeTrigger extends Trigger<Window> {
     if (timestamp !== timestamp) throw new TypeError('ContinuousEventTimeTrigger got a record without a timestamp: call assignTimestampsAndWatermarks(...) upstream');
     ctx.registerEventTimeTimer(max);
     // From the record's own time, as Flink: a first record behind the watermark (late for its interval, not for
-    // the window) fires at the next watermark, not an interval later (a review).
+    // the window) fires at the next watermark, not an interval later.
     if (ctx.getState<number>() === undefined) this.schedule(timestamp, max, ctx);
     return TriggerResult.CONTINUE;
   }

@@ -152,7 +152,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     if (slots.length === 0) this.table.remove(entry.key);
     else if (this.table.tracking) this.table.touched(entry);
     // Floored as window bounds are whole ms: a record at 9.7, whose window [0, 10) ended (maxTimestamp 9) at
-    // watermark 9, was neither added nor late (9.7 > 9), and vanished uncounted (a review).
+    // watermark 9, would be neither added nor late (9.7 > 9), and vanish uncounted.
     if (!added && this.isEventTime && Math.floor(ts) + lateness <= wm) {
       ctx.timestamp = ts;
       if (this.lateTag !== undefined) this.emitSide(this.lateTag, value);
@@ -416,8 +416,8 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     return this.windowStore;
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    // The window's maxTimestamp, as collect() (and Flink's WindowContext.output): it carried whatever time was
-    // current, a late record's or a timer's (a review).
+    // The window's maxTimestamp, as collect() (and Flink's WindowContext.output): not whatever time is
+    // current, a late record's or a timer's.
     this.ctx.timestamp = this.cur.e - 1;
     this.emitSide(tag as OutputTag<unknown>, value);
   }

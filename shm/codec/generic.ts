@@ -21,8 +21,8 @@
 // (UTF-8); an own key named '__proto__' decodes as '__proto_' (msgpackr's prototype-pollution guard); class
 // instances decode as plain objects; shared references and cycles need `structuredClone: true`. Boxed primitives
 // (`new Boolean(false)`), Promises, WeakMaps and WeakSets decode as {}, a sparse array's holes as undefined: msgpackr
-// offers no hook for them short of a module-wide extension, and a walk of every record would cost every record (a
-// review found them; documented in the README, not refused).
+// offers no hook for them short of a module-wide extension, and a walk of every record would cost every record
+// (documented in the README, not refused).
 
 import { Buffer } from 'node:buffer';
 import { Packr, Unpackr, type Options } from 'msgpackr';

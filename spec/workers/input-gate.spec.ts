@@ -191,7 +191,7 @@ describe('InputGate', () => {
     assert.equal(g.overtakeReady(), false);
   });
 
-  // Regression (a review): once an end was taken ahead, every later snapshot counted that channel's records ahead as
+  // Regression: once an end was taken ahead, every later snapshot counted that channel's records ahead as
   // channel state, savepoints too (which then could not be rescaled, and `inspect` called them unaligned).
   test('a savepoint after an end was taken ahead waits for the end itself and carries no channel state', () => {
     const trigger = new Int32Array(1);

@@ -59,7 +59,7 @@ test('a negative latency (a clock step backwards between threads) is recorded as
   assert.equal(buf[METRIC_LATENCY_P50_MS], 0);
 });
 
-// Regression (a review): a percentile is the top of its histogram bucket, and came out above the exact maximum
+// Regression: a percentile is the top of its histogram bucket, and came out above the exact maximum
 // (quantile 0.99 above quantile 1 on the metrics endpoint).
 test('published percentiles never exceed the published maximum', () => {
   for (const ms of [3.01, 0.123, 17.77, 1234.5]) {

@@ -44,7 +44,7 @@ test('a restore\'s in-flight records all go in before anything new from the chan
   assert.deepEqual(head.values, [...replay.map((r) => r.value), 'new 0', 'new 1', 'new 2']);
 });
 
-// Regression (review): a source beside a gate whose channels had all ended started a checkpoint while in-flight
+// Regression: a source beside a gate whose channels had all ended started a checkpoint while in-flight
 // records of a restore were still waiting: those were then in neither the snapshot nor its channel state.
 test('a source beside an ended gate starts a checkpoint only once every in-flight record is in', () => {
   const head = new Recorder();
@@ -71,7 +71,7 @@ test('a source beside an ended gate starts a checkpoint only once every in-fligh
   assert.deepEqual(acks, [{ id: 1, replayedBefore: 2500 }]);
 });
 
-// Review: an unaligned checkpoint restored with other chaining routed its in-flight records to a subtask that
+// An unaligned checkpoint restored with other chaining routed its in-flight records to a subtask that
 // never replays them (a source alone), or into the wrong operator (the head of a source's chain).
 test('in-flight records of an input this subtask does not read from channels are a clear error, not dropped', () => {
   const source = { read: () => SOURCE_MORE, ready: () => new Promise<void>(() => {}), snapshot: () => [] };
@@ -166,7 +166,7 @@ function counter(n: number, from: number, end: number) {
   return c;
 }
 
-// Regression (a backpressure review): a source's read emits a batch (up to the step's budget), and everything a
+// Regression: a source's read emits a batch (up to the step's budget), and everything a
 // fanning-out flatMap made of it was queued in the output gate, ring full or not: 1024 records times the fan-out
 // (gigabytes at 10,000). Now a record read while the chain is blocked waits at the source, and at most one record's
 // output waits in the gate; a barrier goes out only once the held records are in (the reader's position counts them).
@@ -209,7 +209,7 @@ test('a fanning-out flatMap behind a source queues at most one record\'s output 
   assert.equal(st.state, FINISHED);
 });
 
-// A review: with two assigners chained, the task's watermark metric followed whichever wrote last, not what the
+// With two assigners chained, the task's watermark metric followed whichever wrote last, not what the
 // chain sends on.
 test('the task watermark metric is what the chain sends on: its outputs\' last watermark, else the chain\'s own', async () => {
   const { Ring, RingProducer } = await import('../../shm/ring.js');
@@ -336,7 +336,7 @@ test('a full asyncMap still takes an unaligned barrier ahead of its input', asyn
   settle(1);
 });
 
-// Regression (an error-policies review: 1 of 1,000 dead letters lost across a restart): records in an output's
+// Regression (regression: 1 of 1,000 dead letters lost across a restart): records in an output's
 // open batch at an aligned barrier go out before it, but one too large for the ring was split off and rejected only
 // as the queue drained, after the dead-letter output had sent the barrier: its letter landed in the next
 // checkpoint, and a restore from this one (which resumes after the record) lost it. Now the dead-letter output

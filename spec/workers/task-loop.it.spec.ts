@@ -65,7 +65,7 @@ test('threads whose paced source is due every few µs account their time: busy +
   }
 });
 
-// Regression (a soak review): an unbounded job whose generator fed a keyed reduce and an asyncMap stopped for
+// Regression: an unbounded job whose generator fed a keyed reduce and an asyncMap stopped for
 // good within seconds. The generator, blocked on the full asyncMap's ring, had its watermark timer due, so every
 // park returned at once (timeout 0); the loop counted that as a turn of the event loop, never gave one, and the
 // asyncMap's settled requests never ran on either thread. Without the fix this stalled in 4 runs out of 4.

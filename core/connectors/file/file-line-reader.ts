@@ -32,7 +32,7 @@ const COPY_BELOW = 4;
 
 /**
  * Follow mode: the last bytes read are compared with the file's when it grows. A file truncated and rewritten past
- * the read position in one go does not shrink, and reading on from there began mid-line (a review: malformed JSON,
+ * the read position in one go does not shrink, and reading on from there would begin mid-line (malformed JSON,
  * or with 'drop' a silent gap); a rewrite that keeps these bytes the same still passes.
  */
 const TAIL_BYTES = 32;

@@ -5,7 +5,7 @@
 // left out there, which also keeps a file sink's in-progress and pending parts out of a reader of its output.
 // A path or pattern that matches nothing is an error: a typo should not become an empty job. A file reached by
 // several paths (a symlinked directory, a link back up the tree, an alias link) is read once, by the first of its
-// paths in sorted order (a review: a loop `d/sub/loop -> ..` read every file twice).
+// paths in sorted order (else a loop `d/sub/loop -> ..` reads every file twice).
 
 import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';

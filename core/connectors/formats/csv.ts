@@ -241,7 +241,7 @@ export class CsvEncoder {
   }
 
   private quote(s: string): string {
-    // A leading U+FEFF too: opening a file, a reader takes it for a byte order mark and drops it (a review).
+    // A leading U+FEFF too: opening a file, a reader takes it for a byte order mark and drops it.
     if (s.includes(this.delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r') || s.charCodeAt(0) === 0xfeff) return `"${s.replaceAll('"', '""')}"`;
     return s;
   }

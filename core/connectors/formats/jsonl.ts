@@ -55,8 +55,8 @@ function isBlank(text: string): boolean {
 
 /**
  * One value per line. JSON escapes line breaks inside strings, so a value never spans lines. What JSON.stringify
- * would write as something else is an EncodeError naming where it is (a review: NaN and Infinity became null, a Map
- * or a Set {}, undefined in an array null, all without a word), as the CSV encoder refuses an object. A property
+ * would write as something else is an EncodeError naming where it is (not NaN and Infinity as null, a Map
+ * or a Set as {}, undefined in an array as null, all without a word), as the CSV encoder refuses an object. A property
  * whose value is undefined is left out, as JSON does: read back, it is undefined again.
  */
 export class JsonLinesEncoder<T = unknown> {
@@ -69,7 +69,7 @@ export class JsonLinesEncoder<T = unknown> {
     let text: string | undefined;
     const deadLetter = isDeadLetter(value);
     try {
-      // A dead letter's raw record as far as JSON goes: a BigInt as its digits and 'n' (a review: it failed the
+      // A dead letter's raw record as far as JSON goes: a BigInt as its digits and 'n' (else it fails the
       // job at the dead-letter sink), as a dead letter's preview writes it.
       text = deadLetter ? JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) : JSON.stringify(value);
     } catch (e) {

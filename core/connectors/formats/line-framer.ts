@@ -56,7 +56,7 @@ export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 
 /**
  * Heap a framed record costs beyond its bytes (its object, its Buffer view): read-ahead limits count it, so they hold
- * for blank and short lines too (a review: a file of empty lines was framed millions of records ahead at 0 bytes).
+ * for blank and short lines too (else a file of empty lines is framed millions of records ahead at 0 bytes).
  */
 export const RECORD_OVERHEAD_BYTES = 128;
 
@@ -211,7 +211,7 @@ export class LineFramer {
     let bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.keptLen);
     if (bytes.length > contentLen) bytes = bytes.subarray(0, contentLen);
     // The mark first: it is not part of the record, so neither the limit nor a too-long record's length counts it
-    // (a review: a first line was reported against a maximum 3 bytes short).
+    // (else a first line is reported against a maximum 3 bytes short).
     if (this.stripBom && this.recordStart === 0 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
       bytes = bytes.subarray(3);
       contentLen -= 3;

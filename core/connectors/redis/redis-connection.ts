@@ -2,7 +2,7 @@
 //
 // The options are sluice's own type, not ioredis's: the public declarations must not import ioredis's, whose
 // newer versions import a package it does not depend on, so a user's strict type check (without skipLibCheck)
-// failed in them (a review). They are passed to ioredis as they are.
+// would fail in them. They are passed to ioredis as they are.
 
 /** ioredis connection options: the usual ones typed; any other ioredis option is passed on as it is. */
 export interface RedisConnectionOptions {

@@ -85,7 +85,7 @@ export class SocketTextReader implements SourceReader<string> {
     this.reconnect = r === undefined ? undefined : { delayMs: r.delayMs ?? 500, maxAttempts: r.maxAttempts ?? Infinity };
     if (this.reconnect && !(this.reconnect.delayMs >= 0 && this.reconnect.maxAttempts >= 1)) throw new ConnectorOptionError('socket source: reconnect needs delayMs >= 0 and maxAttempts >= 1');
     this.highWater = options.highWaterBytes ?? 1 << 20;
-    // 0 paused at the first data for good: a resume needs the queue under half of it (a review).
+    // 0 would pause at the first data for good: a resume needs the queue under half of it.
     if (!Number.isSafeInteger(this.highWater) || this.highWater < 1) throw new ConnectorOptionError(`socket source: highWaterBytes must be a positive integer, got ${options.highWaterBytes}`);
     this.open();
   }
@@ -178,7 +178,7 @@ export class SocketTextReader implements SourceReader<string> {
     });
     socket.on('close', () => {
       // A connection that ended is over: its last line, unterminated or not, is complete. One that failed (a
-      // reset) cut its last line short: bad input, never a value (a review: a reset's fragment was emitted).
+      // reset) cut its last line short: bad input, never a value.
       const partial = framer.partialBytes > 0;
       framer.finish();
       this.take(framer, source, partial ? broken : undefined);

@@ -10,7 +10,7 @@ import {
 import { COUNT_ENV } from '../../../benchmarks/job-generator.js';
 
 test('nexmarkConfigFromEnv(nexmarkEnv(config)) is the config, every field of it', () => {
-  // Regression (a review): only count, seed, rate and out-of-orderness travelled; a job's threads generated the
+  // Regression: only count, seed, rate and out-of-orderness travelled; a job's threads generated the
   // reference defaults for the rest (hot ratios, proportions, sizes, base time), unlike the baselines.
   const every = nexmarkConfig({
     events: 12_345, seed: 7, eventsPerSec: 250, outOfOrderGroupSize: 40, baseTime: 0, personProportion: 2, auctionProportion: 5,

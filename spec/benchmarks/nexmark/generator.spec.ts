@@ -97,7 +97,7 @@ test('extra pads records to the reference average sizes: Person 200, Auction 500
   assert.equal(Math.min(...lengths), 54);
   assert.equal(Math.max(...lengths), 81);
   for (const b of bids.slice(0, 100)) assert.match(b.extra, /^[a-z]+$/);
-  // The largest average sizes the config takes are met too (regression, a review: a padding longer than the
+  // The largest average sizes the config takes are met too (regression: a padding longer than the
   // generator's 64 KiB string pool came out short; larger averages are refused).
   const big = byKind(inOrderEvents(nexmarkConfig({ events: 2_000, avgBidByteSize: MAX_AVG_BYTE_SIZE }))).bids;
   assert.ok(Math.abs(avg(big) - MAX_AVG_BYTE_SIZE) < 0.02 * MAX_AVG_BYTE_SIZE, `bid at ${MAX_AVG_BYTE_SIZE}: ${avg(big)}`);

@@ -22,7 +22,7 @@ test('npm run bench -- --json on q0 and q4: the shared JSON shape, every engine,
     execFile(process.execPath, ['--import', 'tsx', 'benchmarks/nexmark/suite.ts', '--quick', '--json', '--events', '2000', '--reps', '1', '--queries', 'q0,q4', '--no-latency'],
       { cwd: repo, maxBuffer: 1 << 24 }, (e, out, err) => { stderr = err; return e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out); });
   });
-  // A review: a quick run printed its bars' verdicts, all FAIL on start-up-dominated runs, which read as broken.
+  // A quick run printed its bars' verdicts, all FAIL on start-up-dominated runs, which read as broken.
   assert.match(stderr, /^n\/a {2}nexmark\.q0 sluice p2 \/ rxjs = /m);
   assert.doesNotMatch(stderr, /^(PASS|FAIL) /m);
   const report = JSON.parse(stdout) as { machine: { cpus: number; node: string; model: string }; results: Row[] };
@@ -37,10 +37,10 @@ test('npm run bench -- --json on q0 and q4: the shared JSON shape, every engine,
       assert.ok(r.eventsPerSec > 0 && r.rssMB > 0);
       assert.equal(r.p50Us, null);
       assert.deepEqual([r.outputRows, r.outputChecksum], [rows[0]!.outputRows, rows[0]!.outputChecksum], `${r.engine} p${r.parallelism}: same output`);
-      // Regression (a review): per core divided by the parallelism, though q3-q8 at parallelism 1 run on two threads.
+      // Regression: per core divided by the parallelism, though q3-q8 at parallelism 1 run on two threads.
       const perCore = r.eventsPerSec / Math.min(r.threads, report.machine.cpus);
       assert.ok(Math.abs(r.eventsPerSecPerCore - perCore) <= 1, `${q} ${r.engine} p${r.parallelism}: ${r.eventsPerSecPerCore} per core, ${perCore} expected (both rounded)`);
-      // The quick mode's conditions, the same for every row (a review: sluice.checkpoint-1s p2 took the threads
+      // The quick mode's conditions, the same for every row (regression: sluice.checkpoint-1s p2 took the threads
       // plain sluice p2 had just started, and looked 2x faster): no warm-up, fresh threads for every sluice run.
       assert.equal(r.rssWithKeptThreads, false);
       assert.equal(r.warmupRuns, 0);

@@ -42,7 +42,7 @@ test('windowLatencies measures each result from its window closing and sorts out
   assert.equal(w.closedByEnd, 1);
 });
 
-// Regression (a review): q7's latency counted from the watermark's emission only, which cannot see the wait for
+// Regression: q7's latency counted from the watermark's emission only, which cannot see the wait for
 // the periodic watermark or sources behind their schedule; closingDueTime counts from the closing events' due times.
 test('closingDueTime: per subtask its first event at or past the window end, the latest of their due times', () => {
   const s: Schedule[] = [{ subtask: 0, anchorMs: 1000, ratePerSec: 1000 }, { subtask: 1, anchorMs: 1000.5, ratePerSec: 1000 }];

@@ -8,7 +8,7 @@ import { JobDefinitionError } from '../../../core/api/errors.js';
 import { OutputTag } from '../../../core/api/output-tag.js';
 import { genericCodec } from '../../../shm/codec/generic.js';
 
-// Regression (a review): `keyBy(...).name('by-user')` renamed the operator before the keyBy, and with it that
+// Regression: `keyBy(...).name('by-user')` renamed the operator before the keyBy, and with it that
 // operator's default uid, which its state is restored by.
 test('name, uid, setParallelism and onError on keyBy, rebalance, broadcast or a side output fail at build time, naming the operator before it', () => {
   const env = new StreamEnvironment(2);
@@ -35,13 +35,13 @@ test('name, uid, setParallelism and onError on keyBy, rebalance, broadcast or a 
   assert.deepEqual([src, parsed].map((s) => (s as unknown as { node: { name: string } }).node.name), ['src', 'parse'], 'nothing was renamed');
 });
 
-// Regression (a review): a union of plain inputs runs nothing of its own (its consumers read its inputs), so its
+// Regression: a union of plain inputs runs nothing of its own (its consumers read its inputs), so its
 // parallelism was taken and ignored.
 test('setParallelism on a union fails at build time, naming it', () => {
   const env = new StreamEnvironment(2);
   const u = env.fromCollection([1]).name('a').union(env.fromCollection([2]).name('b')).name('both');
   assert.throws(() => u.setParallelism(1), (e: unknown) => e instanceof JobDefinitionError && /setParallelism: union 'both' runs nothing of its own/.test(e.message));
-  // One with an input partitioned by hand is a task of its own, and takes a parallelism (a review of the above).
+  // One with an input partitioned by hand is a task of its own, and takes a parallelism.
   const own = env.fromCollection([1]).name('c').union(env.fromCollection([2]).name('d').global()).name('mixed');
   own.setParallelism(1);
   assert.equal((own as unknown as { node: { parallelism: number } }).node.parallelism, 1);
@@ -54,7 +54,7 @@ test('a builder call without a function names the operator it follows', () => {
   assert.throws(() => parsed.keyBy(42 as never), /^JobDefinitionError: keyBy after operator 'parse': expected a function, got number$/);
 });
 
-// A review: print(5) and withCodec({}) passed the build and failed on the threads (withCodec(null) was taken for
+// Print(5) and withCodec({}) passed the build and failed on the threads (withCodec(null) was taken for
 // the default codec).
 test('print with a format that is not a function, and withCodec with something that is not a codec, fail at build time naming the operator', () => {
   const env = new StreamEnvironment(1);
@@ -66,7 +66,7 @@ test('print with a format that is not a function, and withCodec with something t
   parsed.withCodec(genericCodec()).print((x) => String(x));
 });
 
-// A review: these said what was wrong but not where (in a job of many windows, which window?).
+// These said what was wrong but not where (in a job of many windows, which window?).
 test('bad arguments to window, process, sink, union and their kin name the operator they follow', () => {
   const env = new StreamEnvironment(1);
   const parsed = env.fromCollection([{ k: 'a', n: 1 }]).name('src').map((x) => x).name('parse');

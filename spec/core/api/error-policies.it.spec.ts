@@ -99,9 +99,9 @@ test("a record too large for the ring with 'fail': the emitting operator's error
   const h = await run(job({ source: 'drop', op: 'fail', big: 1, mod: 0 }), { parallelism: 1, ringBytes: 65536 });
   await assert.rejects(h.result, (e: unknown) => {
     assert.match((e as Error).message, /record of \d+ bytes exceeds the ring's frame limit of 32764 bytes \(half the ring\); raise it with the 'ringBytes' option/);
-    // Regression (a review): it came bare, naming no operator.
+    // Regression: it came bare, naming no operator.
     assert.equal((e as OperatorError).operator, 'inflate');
-    // Regression (an operations review): the cause's type came back from the worker as a plain Error.
+    // Regression: the cause's type came back from the worker as a plain Error.
     assert.equal(((e as Error).cause as Error).name, 'RecordTooLargeError');
     assert.equal(((e as Error).cause as { code?: string }).code, 'RECORD_TOO_LARGE');
     return true;
@@ -111,7 +111,7 @@ test("a record too large for the ring with 'fail': the emitting operator's error
   await assert.rejects(lowered.result, /raise it with the 'ringMemoryBytes' option/);
 });
 
-// Regression (a review): a keyBy's key selector that threw, or a typed codec that did not fit a record, failed the
+// Regression: a keyBy's key selector that threw, or a typed codec that did not fit a record, failed the
 // task under the name of the chain's source, and the emitting operator's error policy did not apply.
 const REJECTS = new URL('./jobs/exchange-rejects.ts', import.meta.url);
 const rejectsJob = (policy: string): URL => { const u = new URL(REJECTS); u.searchParams.set('policy', policy); return u; };
@@ -128,7 +128,7 @@ test("records the exchange rejects (a key selector that throws, a codec that doe
   });
 });
 
-// Regression (a review): a record the generic codec rejects failed the job under the default recordBatch (its
+// Regression: a record the generic codec rejects failed the job under the default recordBatch (its
 // batch frame did not split), and under 'dead-letter' at any recordBatch (the dead letter carried the record).
 for (const recordBatch of [32, 1]) test(`records the exchange rejects follow the emitting operator's 'drop' and 'dead-letter' policies, recordBatch ${recordBatch}; everything adds up`, async () => {
   const ids = Array.from({ length: 12 }, (_, i) => i + 1);
@@ -155,14 +155,14 @@ for (const recordBatch of [32, 1]) test(`records the exchange rejects follow the
   for (const op of ['parse', 'to-stats', 'to-generic', 'keyed', 'typed', 'generic']) { assertAddsUp(dropped.metrics, op); assertAddsUp(dead.metrics, op); }
 });
 
-// Regression (a review): a record a side output's exchange rejected was taken off its operator's records out, which
+// Regression: a record a side output's exchange rejected was taken off its operator's records out, which
 // count the main output only; one that one of two exchanges rejected was too, though it went out through the other.
 test('records an exchange rejects count against records out only where that exchange is the main output\'s one way out', async () => {
   const r = await (await run(new URL('./jobs/exchange-rejects-fanout.ts', import.meta.url), { parallelism: 2 })).result;
   assert.equal((r.collected['main-out'] as number[]).length, 10);
   assert.equal((r.collected['odd-out'] as number[]).length, 8);
   assert.deepEqual(counts(r.metrics, 'proc'), { in: 20, out: 10, dropped: 2, dead: 0 });
-  // Regression (a review): the two rejected side-output records were also counted in sideOutputRecords (in 20 =
+  // Regression: the two rejected side-output records were also counted in sideOutputRecords (in 20 =
   // out 10 + side 10 + dropped 2): they went nowhere but the error policy.
   assert.equal(r.metrics.operators.filter((o) => o.operator === 'proc').reduce((n, o) => n + o.sideOutputRecords, 0), 8);
   assert.equal((r.collected['b1-out'] as number[]).length, 18);
@@ -170,7 +170,7 @@ test('records an exchange rejects count against records out only where that exch
   assert.deepEqual(counts(r.metrics, 'fan'), { in: 20, out: 20, dropped: 2, dead: 0 });
 });
 
-// Regression (a review): a source's dead letter of a line over maxLineBytes (default 1 MiB) is marked truncated
+// Regression: a source's dead letter of a line over maxLineBytes (default 1 MiB) is marked truncated
 // already, and was never cut to the preview: larger than a ring's frame limit, it failed the job.
 test('a line over maxLineBytes under dead-letter: its dead letter crosses a ring cut to the preview, and the job goes on', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-long-line-'));
@@ -186,7 +186,7 @@ test('a line over maxLineBytes under dead-letter: its dead letter crosses a ring
   }
 });
 
-// Regression (a review): the dead letter of a record rejected as its stream ended went out after the letters' own
+// Regression: the dead letter of a record rejected as its stream ended went out after the letters' own
 // end of stream, which the channel refused: the job failed with a ChannelClosedError.
 test('a record the exchange rejects as the stream ends still becomes a dead letter, at parallelism 1 and 2, recordBatch 32 and 1', async () => {
   for (const parallelism of [1, 2]) {

@@ -51,7 +51,7 @@ test('a record without a number in the field is refused, naming the aggregation 
   assert.equal(h.op.dropped, 1);
 });
 
-// Regression (a review): a key's (or window's) first record is kept without a call of the reducer, so one without
+// Regression: a key's (or window's) first record is kept without a call of the reducer, so one without
 // a number in the field was kept, and every later good record of the key then failed in its place.
 test('a first record without a number in the field is refused, and the key goes on with the good ones', () => {
   const env = new StreamEnvironment(1);
@@ -64,7 +64,7 @@ test('a first record without a number in the field is refused, and the key goes 
   assert.throws(() => w.push({ k: 'a', v: 'x' }, 0), /sum\('v'\): the record's 'v' is a string, not a number/);
 });
 
-// Regression (a review): with < and > alone, a NaN first was never replaced and a NaN later never taken, so the
+// Regression: with < and > alone, a NaN first was never replaced and a NaN later never taken, so the
 // result depended on arrival order; Flink orders numbers as Java's Double.compare (-0 before 0, NaN after all).
 test('min, max, minBy and maxBy order NaN after every number and -0 before 0, whatever the arrival order', () => {
   const orders = [[NaN, 1, 2], [1, NaN, 2], [1, 2, NaN], [2, NaN, 1]];

@@ -1,6 +1,6 @@
 // A user function that emits only through `out.collect` gives TypeScript nothing to infer its output type from.
-// The compiler's error must then say how to name it, not "not assignable to parameter of type 'never'" (which a
-// review found on nearly every window job a Flink user ported). Compiled here with the TypeScript compiler API.
+// The compiler's error must then say how to name it, not "not assignable to parameter of type 'never'" (which
+// nearly every window job a Flink user ports would meet). Compiled here with the TypeScript compiler API.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,7 +49,7 @@ a.map((r) => r.n + n).discard(); b.map((v) => v + 1).discard(); c.map((w) => w.l
   assert.deepEqual(named, []);
 });
 
-// Regression (a review): a job type-checked with a lib before ES2024 (target es2022, a common tsconfig) failed on
+// Regression: a job type-checked with a lib before ES2024 (target es2022, a common tsconfig) failed on
 // sluice's own source: Atomics.waitAsync is typed only from ES2024 on.
 test('a job importing the API type-checks with the ES2022 lib, sluice\'s own files included', () => {
   const errors = diagnostics("import { StreamEnvironment } from '../../../core/index.ts';\nnew StreamEnvironment(1).fromCollection([1, 2]).map((x) => x + 1).discard();\n", true);

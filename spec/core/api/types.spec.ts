@@ -32,7 +32,7 @@ function unionAccepted(env: StreamEnvironment): void {
   const words = env.fromAsyncIterable(async function* () { yield 'a'; yield 'b'; });
   expectType<DataStream<string>>()(strs.union(words));
   strs.union(words).union(rich.map((r) => `${r.id}`)).discard();
-  // Regression (a review): with T generic, the subtype overload could not be resolved and refused these.
+  // Regression: with T generic, the subtype overload could not be resolved and refused these.
   const merge = <T>(a: DataStream<T>, b: DataStream<T>, rest: DataStream<T>[]): DataStream<T> => a.union(b).union(...rest);
   expectType<DataStream<Order>>()(merge(orders, orders, many));
 }
@@ -103,7 +103,7 @@ function applyToKeyedStateKeys(env: StreamEnvironment): void {
       ctx.applyToKeyedState<'1'>('seen', () => {});
     },
   }).discard();
-  // Regression (a review): a handler whose context is typed without K (BroadcastContext, the only spelling once)
+  // Regression: a handler whose context is typed without K (BroadcastContext, the only spelling once)
   // named the key type it knows, and no longer compiled.
   const onBroadcast = (_limit: number, ctx: BroadcastContext, out: Collector<string>): void => {
     ctx.applyToKeyedState<string>('seen', (account) => out.collect(account));
@@ -166,8 +166,7 @@ function collectorOutputs(env: StreamEnvironment): void {
   expectType<DataStream<number>>()(window().aggregate(sum));
   expectType<DataStream<number>>()(keyed.connect(other).process<number>({ processElement1(o, _c, out) { out.collect(o.id); }, processElement2(p, _c, out) { out.collect(p.id); } }));
   expectType<DataStream<number>>()(keyed.intervalJoin(other).between(-5, 5).process<number>((l, r, _ctx, out) => out.collect(l.id + r.id)));
-  // Async callbacks are refused everywhere the engine calls record by record (Sync; a review of the note: only the
-  // keyed, plain and window ones had a test).
+  // Async callbacks are refused everywhere the engine calls record by record (Sync), each one tested.
   // @ts-expect-error an async co-process callback
   keyed.connect(other).process<number>({ async processElement1(o, _c, out) { out.collect(o.id); }, processElement2() {} });
   // @ts-expect-error an async broadcast callback
@@ -265,7 +264,7 @@ function fieldAggregationTypes(env: StreamEnvironment): void {
   keyed.window(TumblingEventTimeWindows.of(10)).minBy('amount').discard();
 }
 
-// Regression (a review): generic code passing the exported function types on (its R a type parameter) compiled
+// Regression: generic code passing the exported function types on (its R a type parameter) compiled
 // before the output-type hint, and must still.
 function genericPassing<T, K extends string, R, W extends TimeWindow>(
   keyedStream: KeyedStream<T, K>, stream: DataStream<T>, windowed: WindowedStream<T, K, W>, all: AllWindowedStream<T, W>,
@@ -282,7 +281,7 @@ async function collectedTypes(url: URL): Promise<void> {
   expectType<Order[]>()((await typed.cancel()).collected.out);
   // @ts-expect-error not a sink the caller declared
   void r.collected.other;
-  // Regression (a review): an interface (no implicit index signature) did not satisfy Record<string, unknown[]>.
+  // Regression: an interface (no implicit index signature) did not satisfy Record<string, unknown[]>.
   interface Sinks { out: Order[]; late: string[] }
   expectType<string[]>()((await (await run<Sinks>(url)).result).collected.late);
   // @ts-expect-error a sink's records are an array
@@ -291,7 +290,7 @@ async function collectedTypes(url: URL): Promise<void> {
   expectType<unknown[]>()(plain.collected.out);
 }
 
-// A review of the types: holes that let a wrong program compile (each failed at run time, or did wrong).
+// Holes in the types that let a wrong program compile (each failed at run time, or did wrong).
 function holesClosed(env: StreamEnvironment): void {
   const mixed = env.fromCollection<string | number>(['a', 1]);
   // @ts-expect-error a sink of strings takes no numbers (it failed on s.toUpperCase): SinkSpec<in T>
@@ -307,7 +306,7 @@ function holesClosed(env: StreamEnvironment): void {
   keyed.reduce(add, { stateSchema: recordSchema({ id: 'i64', amount: 'f64', note: 'string' }) });
   keyed.reduce(add, { stateSchema: recordSchema({ id: 'i64', amount: 'f64' }) });
   expectType<DataStream<number>>()(orders.map((o) => o.amount));
-  // A generic helper passing its function on (a review: a first version refused promises in map's type, and this).
+  // A generic helper passing its function on (regression: a first version refused promises in map's type, and this).
   const mapWith = <A, B>(s: DataStream<A>, f: (a: A) => B): DataStream<B> => s.map(f);
   expectType<DataStream<number>>()(mapWith(orders, (o) => o.id));
   // @ts-expect-error an async keyed process function (after an await it ran under the next record's key)
@@ -320,7 +319,7 @@ function holesClosed(env: StreamEnvironment): void {
   keyed.window(TumblingEventTimeWindows.of(10)).process<number>(async (_k, _c, els, out) => { out.collect(els.length); });
   keyed.process<number>((o, _ctx, out) => out.collect(o.id));
   keyed.process<number>(function named(o, _ctx, out): void { out.collect(o.id); });
-  // Callbacks that return something other than a promise (a review of the first version, which refused these).
+  // Callbacks that return something other than a promise (a first version refused these).
   const seen = new Set<number>();
   keyed.process<number>((o) => seen.add(o.id));
   keyed.process<number>((o, _ctx, out) => o.amount > 0 && out.collect(o.amount));

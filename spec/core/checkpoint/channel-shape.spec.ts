@@ -42,7 +42,7 @@ test('the exchanges an input reads are recorded one by one', () => {
   assert.deepEqual(channelShape(graph, p, t.id).inputs, [['a hash', 'b hash']]);
 });
 
-// Regression (a review of the change that added it): the exchanges of an input were one string, so a union that
+// Regression: the exchanges of an input were one string, so a union that
 // gained a stream refused records in flight through exchanges it still has.
 test('records in flight on an input restore into the same job and into one whose union gained a stream', () => {
   const c = checkpoint(job());

@@ -9,7 +9,7 @@ import {
 
 const cp = (id: number): CompletedCheckpoint => ({ id, kind: 'checkpoint', durationMs: 1, bytesWritten: 1, chunksWritten: 1, keyedEntries: 0, dirtyEntries: 0, maxSyncMs: 0 });
 
-// Regression (a soak review): every outcome was kept, 86,400 a day at one checkpoint a second, and copied on
+// Regression: every outcome was kept, 86,400 a day at one checkpoint a second, and copied on
 // every handle.checkpoints() call (the CLI's status line makes one a second).
 test('a long run keeps the most recent outcomes and counts them all', () => {
   const s = emptyStats();
@@ -44,7 +44,7 @@ test("a run's outcomes and its running attempt's: the most recent of both, total
   assert.equal(mergeStats(run, undefined).completedTotal, 10);
 });
 
-// Regression (a review): with 1,000 or more in the later part, slice(-0) kept all of the earlier one.
+// Regression: with 1,000 or more in the later part, slice(-0) kept all of the earlier one.
 test('merged lists hold at most CHECKPOINT_HISTORY however long either part is', () => {
   const a = emptyStats();
   const b = emptyStats();

@@ -39,8 +39,8 @@ for (const mode of ['aligned', 'unaligned'] as const) {
       });
       const r = await h.result;
       const ids = r.checkpoints.completed.map((c) => c.id);
-      // The final one (end of input) is reported like the others: it is what a resume would load (an operations
-      // review: the summary ended one before it).
+      // The final one (end of input) is reported like the others: it is what a resume would load (regression:
+      // the summary ended one before it).
       assert.equal(r.checkpoints.completed.at(-1)?.kind, 'final');
       assert.equal(kinds.at(-1), 'final');
       assert.ok(ids.length >= 5, `checkpoints completed: ${ids.join(', ')} (aborted: ${r.checkpoints.aborted.map((a) => `${a.id} ${a.reason}`).join('; ')})`);
@@ -114,7 +114,7 @@ test('a slow sink: the producer parks, unaligned checkpoints still complete, in-
   }
 });
 
-// Regression (an operations review): a run that did not resume, in a state directory where an earlier run had
+// Regression: a run that did not resume, in a state directory where an earlier run had
 // published sink output, published it all again without a word (--resume refuses that; a plain run said nothing).
 test('a run that starts over where an earlier run published output warns that it publishes those records again (not for collect sinks)', async () => {
   const dir = tmp();
@@ -127,7 +127,7 @@ test('a run that starts over where an earlier run published output warns that it
     const second: string[] = [];
     await (await run(job, { parallelism: 1, stateDir, onWarning: (w) => second.push(String(w)) })).result;
     assert.match(second.join('\n'), /holds sink output an earlier run published \(up to its checkpoint \d+\), and this run starts over without resuming: its sinks publish those records again/);
-    // Records a collect sink handed back to the caller are not published output (a review: a job that published
+    // Records a collect sink handed back to the caller are not published output (regression: a job that published
     // nothing was warned about): nothing to say on a second run.
     const collectDir = path.join(dir, 'collect-state');
     const collecting = url('exactly-once.ts', { n: 2000, keys: 10, rate: 0, interval: 20 });

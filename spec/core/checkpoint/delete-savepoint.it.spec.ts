@@ -1,4 +1,4 @@
-// Deleting a savepoint (a resource review: savepoints were "kept until deleted", with no way to delete one): with
+// Deleting a savepoint (regression: savepoints were "kept until deleted", with no way to delete one): with
 // no job on the directory its checkpoint goes too, with the chunks only it held, unless it is the newest; through a
 // running job (its handle, or `sluice savepoint --delete` on its control socket) the name goes, and the job's
 // retention takes the checkpoint like any other.
@@ -42,7 +42,7 @@ test('with no job on the directory, a savepoint and the chunks only it held go; 
     await h.result;
     assert.deepEqual((await listing(stateDir)).savepoints, ['a', 'b', 'last']);
 
-    // Regression (a review): a damaged name record of 'a' naming a plain checkpoint had that checkpoint deleted. The
+    // Regression: a damaged name record of 'a' naming a plain checkpoint had that checkpoint deleted. The
     // sealed manifest that is savepoint 'a' decides.
     const raw = await CheckpointStore.open(stateDir);
     try {
@@ -60,12 +60,12 @@ test('with no job on the directory, a savepoint and the chunks only it held go; 
     assert.deepEqual(after.savepoints, ['b', 'last']);
     assert.ok(!after.ids.includes(a.id));
     await assert.rejects(run(job, { parallelism: 2, stateDir, resume: { savepoint: 'a' }, onWarning: () => {} }), /no savepoint named 'a'/);
-    // The newest stays, as the checkpoint a resume takes; inspect lists it as a checkpoint now (a review: as the
+    // The newest stays, as the checkpoint a resume takes; inspect lists it as a checkpoint now (regression: as the
     // savepoint still).
     const n = await deleteSavepoint(stateDir, 'last');
     assert.deepEqual(n, { name: 'last', id: last.id, checkpointDeleted: false, chunksDeleted: 0, unreadable: [] });
     assert.ok((await listing(stateDir)).ids.includes(last.id));
-    // Again: no savepoint has that name now; the checkpoint that had it is one like any other (a review: a second
+    // Again: no savepoint has that name now; the checkpoint that had it is one like any other (regression: a second
     // deletion took one that had once had the name).
     await assert.rejects(deleteSavepoint(stateDir, 'last'), /no savepoint named 'last'/);
     assert.ok((await listing(stateDir)).ids.includes(last.id));
@@ -88,7 +88,7 @@ test('with no job on the directory, a savepoint and the chunks only it held go; 
     let own: number | undefined;
     assert.equal(await startedFrom({ savepoint: 'b' }, async (r) => { own = (await r.checkpoint()).id; }), b.id);
     assert.equal(await startedFrom('latest'), own);
-    // What a resume takes is the newest checkpoint that reads back intact (a review: the newest alone was kept, and
+    // What a resume takes is the newest checkpoint that reads back intact (regression: the newest alone was kept, and
     // with newer ones corrupt the one a resume takes went).
     const damage = await CheckpointStore.open(stateDir);
     const newer = (await damage.manifestIds()).filter((id) => id > b.id);
@@ -131,7 +131,7 @@ test('through a running job: its handle and `sluice savepoint --delete` drop the
     const missing = await exec(process.execPath, [sluice, 'savepoint', stateDir, 'nope', '--delete']).catch((e: { code: number; stderr: string }) => e);
     assert.equal((missing as { code: number }).code, 2);
     assert.match((missing as { stderr: string }).stderr, /no savepoint named 'nope'/);
-    // A directory that is no state directory is refused, and left as it was (a review: a database was made in it).
+    // A directory that is no state directory is refused, and left as it was (regression: a database was made in it).
     const foreign = path.join(dir, 'foreign');
     mkdirSync(foreign);
     const refused = await exec(process.execPath, [sluice, 'savepoint', foreign, 'x', '--delete']).catch((e: { code: number; stderr: string }) => e);
@@ -143,7 +143,7 @@ test('through a running job: its handle and `sluice savepoint --delete` drop the
   }
 });
 
-// Regression (a review): a name reused after its savepoint was deleted through the job (the older manifest stays
+// Regression: a name reused after its savepoint was deleted through the job (the older manifest stays
 // until retention takes it) made a later deletion take both, the older one unsaid; inspect listed both as the
 // savepoint.
 test('a reused name: deleting the savepoint takes the one its name records, and inspect lists the older as a checkpoint', { timeout: 120_000 }, async () => {

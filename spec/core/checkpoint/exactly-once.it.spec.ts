@@ -118,7 +118,7 @@ test('without a failure the checkpointed job gives the same output as the oracle
   await runAndCheck('p3', { n: 30_000, keys: 200, rate: 0, interval: 10, crash: 'none' }, 0, 3, { tolerableCheckpointFailures: 0 });
 });
 
-// Regression (a review): counters started from zero at each restart (negative rates on the live line, a summary of
+// Regression: counters started from zero at each restart (negative rates on the live line, a summary of
 // the last attempt only); between attempts the control socket listed the ended attempt's checkpoints twice, and a
 // savepoint request was told "the job is not running".
 test('across a restart: counters never go down, checkpoints are listed once, and requests are told the job is restarting', async () => {

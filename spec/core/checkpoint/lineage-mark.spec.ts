@@ -34,14 +34,14 @@ test('the current lineage: the last start\'s own ids, its base, and the base\'s 
   assert.deepEqual(resumableIds(all, at(1)), [12, 11, 10, 9, 8, 7, 2, 1]);
   assert.deepEqual(resumableIds(all, at(2)), [12, 11, 10, 9, 7, 2, 1]);
   assert.deepEqual(resumableIds(all, at(3)), [12, 11]);
-  // A rollback to a checkpoint an earlier start abandoned takes that checkpoint's own ancestors (a review: the
+  // A rollback to a checkpoint an earlier start abandoned takes that checkpoint's own ancestors (regression: the
   // abandoned set only grew, and 4 stayed abandoned).
   assert.deepEqual(resumableIds(all, at(4)), [12, 4, 3, 2, 1]);
   // Two starts with no checkpoint between them: the second's base is read in the first's ancestors.
   assert.deepEqual(resumableIds(range(1, 6), { starts: [{ base: 2, first: 7 }, { base: 4, first: 7 }] }), [4, 3, 2, 1]);
   // A replaced (damaged) mark: the lineage ends at its base.
   assert.deepEqual(resumableIds(all, { starts: [{ base: 5, first: 13, root: true }] }), [5]);
-  // ... and a later rollback below it knows no more of the past than its own base (a review).
+  // ... and a later rollback below it knows no more of the past than its own base.
   assert.deepEqual(resumableIds(range(1, 9), { starts: [{ base: 6, first: 8, root: true }, { base: 5, first: 9 }] }), [9, 5]);
   assert.ok(!inLineage({ starts: [{ base: 0, first: 7 }] }, 3));
 });

@@ -22,7 +22,7 @@ test('manifest: format 2 (CRC-32 refs) is written and read; format 1 (SHA-256 re
   assert.throws(() => parseManifest(7, encodeManifest(manifest(3, { crc32: 1 }))), /manifest format 3 is not one of 1, 2/);
 });
 
-// Regression (a review of the kind check): a keyed process given a second input (connect(...).keyBy(...).process)
+// Regression: a keyed process given a second input (connect(...).keyBy(...).process)
 // or a broadcast input beside it reads its state by name as before; refusing that restore broke a common change.
 test("operator kinds that take one another's state: a keyed process function with one, two or a broadcast input; otherwise the same kind only", () => {
   for (const was of ['process', 'coProcess', 'broadcastProcess']) for (const now of ['process', 'coProcess', 'broadcastProcess']) assert.ok(takesStateOf(now, was), `${was} -> ${now}`);

@@ -79,7 +79,7 @@ for (const { exit, n, what } of CASES) {
   });
 }
 
-// Regression (a review): records an output gate had not sent are kept by channel, that is by consumer subtask; a
+// Regression: records an output gate had not sent are kept by channel, that is by consumer subtask; a
 // resume that rescaled the consumer put them on the old channel numbers, and keyed records reached subtasks that do
 // not own their keys. Now refused, naming the consumer.
 test('a resume that rescales the consumers of records a gate had not sent is refused, naming them', async () => {
@@ -129,7 +129,7 @@ test('a resume that rescales the consumers of records a gate had not sent is ref
   }
 });
 
-// Regression (a review): the in-flight records of an unaligned checkpoint were replayed into the operator in the
+// Regression: the in-flight records of an unaligned checkpoint were replayed into the operator in the
 // shape they had when taken, never checked against the exchange's record schema of the job resumed: after a schema
 // change, records without the new schema's fields reached user code. They now cross the exchange's codec on replay.
 test('resuming an unaligned checkpoint whose in-flight records the changed record schema does not fit is refused, naming the operator', async () => {
@@ -154,7 +154,7 @@ test('resuming an unaligned checkpoint whose in-flight records the changed recor
   }
 });
 
-// Regression (a review): records an output gate had not sent were restored by gate number, so declaring a job's
+// Regression: records an output gate had not sent were restored by gate number, so declaring a job's
 // branches in another order (or adding one) sent one sink's records to another: one lost 32, the other had them
 // twice. They now go to the gate that leads where theirs led; a gate the job no longer has is refused.
 test('an unaligned checkpoint of records a gate had not sent: restored through the gate that leads where theirs did, or refused', { timeout: 120_000 }, async () => {

@@ -1,5 +1,5 @@
 // The PUBLISHED mark: the one guard against resuming behind published sink output after LevelDB lost its newest
-// records. A mark that is there but damaged is an error, never "nothing published" (a fault review: a flipped
+// records. A mark that is there but damaged is an error, never "nothing published" (regression: a flipped
 // byte turned the guard off, and a resume published 10,240 records twice).
 
 import { test } from 'node:test';
@@ -55,7 +55,7 @@ test('a damaged mark is a PublishedMarkError naming the directory, and is not ov
   }
 });
 
-// Regression (a storage review): a flipped bit in the "crc" key made a mark read as the older format, unchecked: a
+// Regression: a flipped bit in the "crc" key made a mark read as the older format, unchecked: a
 // second flip in its id was then trusted.
 test('a mark whose checksum key is damaged is refused, not read as one of the older format', () => {
   const d = dir();

@@ -304,7 +304,7 @@ test('a corrupted chunk of the newest checkpoint is detected: with its output pu
   }
 });
 
-// Regression (a review): with every checkpoint corrupt, the error led with the published output and advised resuming
+// Regression: with every checkpoint corrupt, the error led with the published output and advised resuming
 // from a checkpoint explicitly, when none was left to resume from.
 test('every checkpoint corrupt, output published: resuming fails, saying no intact checkpoint is left, and naming each problem', async () => {
   const dir = tmp();
@@ -331,7 +331,7 @@ test('every checkpoint corrupt, output published: resuming fails, saying no inta
   }
 });
 
-// Regression (a review, noted twice): an in-process restart loaded the attempt's latest checkpoint with no
+// Regression: an in-process restart loaded the attempt's latest checkpoint with no
 // fallback, so a chunk damaged after it was written failed the restart. run() now restarts through this.
 test('restartCheckpoint: a damaged latest checkpoint falls back to an older one of the run, never behind published output or before the run began', async () => {
   const dir = tmp();
@@ -354,7 +354,7 @@ test('restartCheckpoint: a damaged latest checkpoint falls back to an older one 
     // Not behind output already published.
     writeFileSync(path.join(stateDir, 'PUBLISHED'), JSON.stringify({ checkpointId: newest }));
     await assert.rejects(restartCheckpoint(store, { starts: [] }, newest, floor, true, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.includes(`output up to checkpoint ${newest} was already published, but the newest intact checkpoint to restart from is ${previous}`));
-    // Resuming from one explicitly is the user's choice, and allowed; but it says so (a fault review: silent).
+    // Resuming from one explicitly is the user's choice, and allowed; but it says so (regression: silent).
     const said: string[] = [];
     assert.equal((await selectCheckpoint(store, { checkpoint: previous }, (m) => said.push(m)))?.manifest.id, previous);
     assert.deepEqual(said, [`resuming from checkpoint ${previous}, behind sink output already published up to checkpoint ${newest}: the records between are published again (duplicates)`]);
@@ -395,7 +395,7 @@ test('truncated or overwritten LevelDB files never restore silently wrong state'
   }
 });
 
-// Regression (a fault review): the state directory's keys were first listed before the run's try, and the error
+// Regression: the state directory's keys were first listed before the run's try, and the error
 // was lost there: `run()` never settled (the CLI exited with code 13 and no message) and the store stayed open.
 test('a state directory whose keys cannot be listed fails run() with a message naming it', async () => {
   const dir = tmp();
@@ -410,7 +410,7 @@ test('a state directory whose keys cannot be listed fails run() with a message n
   await store.close();
 });
 
-// Regression (a storage review): one chunk write that failed (a full disk) aborted every later checkpoint of the run,
+// Regression: one chunk write that failed (a full disk) aborted every later checkpoint of the run,
 // even once the disk had room again: the job ran on, committing and publishing nothing. The attempt now fails and a
 // restart goes on from the last completed checkpoint.
 test('a checkpoint chunk that cannot be written restarts the job from its last checkpoint; later checkpoints complete', { timeout: 60_000 }, async () => {

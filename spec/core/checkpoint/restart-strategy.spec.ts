@@ -16,7 +16,7 @@ test('exponential backoff grows by its multiplier up to its maximum, and gives u
   assert.deepEqual(delays(s, [10, 10, 10, 10, 10, 10]), [100, 300, 900, 1000, 1000, undefined]);
 });
 
-// A review: a job failing once a day climbed to maxDelayMs and used up its attempts for good.
+// A job failing once a day climbed to maxDelayMs and used up its attempts for good.
 test('exponential backoff starts over after an attempt that ran resetAfterMs (default 1 h), attempts included', () => {
   const s: RestartStrategy = { type: 'exponential-backoff', initialDelayMs: 100, maxDelayMs: 10_000, attempts: 2, resetAfterMs: 5000 };
   assert.deepEqual(delays(s, [10, 10, 5000, 10, 10]), [100, 200, 100, 200, undefined]);

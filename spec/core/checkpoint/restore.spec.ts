@@ -28,7 +28,7 @@ function startsAt(watermarks: (number | null)[], into = job(2)): (number | undef
   return Array.from({ length: into.task.parallelism }, (_, s) => r.subtasks[`${into.task.id}/${s}`]?.watermark);
 }
 
-// A review: at the same parallelism each subtask took its own, but a subtask fed one-to-one by a source may read
+// At the same parallelism each subtask took its own, but a subtask fed one-to-one by a source may read
 // other splits after a restore.
 test('every subtask starts at the lowest of the old ones, at the same parallelism and rescaled', () => {
   assert.deepEqual(startsAt([300, 100]), [100, 100]);

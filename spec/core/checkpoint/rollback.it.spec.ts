@@ -53,7 +53,7 @@ test('a rolled-back run that ended before its first checkpoint is resumed from w
     assert.equal(await startAndCancel(stateDir, { savepoint: 'a' }), a.id);
     assert.equal(await startAndCancel(stateDir, 'latest'), a.id);
     assert.deepEqual((await listed(stateDir)).abandoned, [last.id, b.id, b.id - 1]);
-    // Rolled back again, to a checkpoint the first rollback abandoned: that one now (a review: it stayed abandoned,
+    // Rolled back again, to a checkpoint the first rollback abandoned: that one now (regression: it stayed abandoned,
     // and 'latest' went back to 'a').
     assert.equal(await startAndCancel(stateDir, { savepoint: 'b' }), b.id);
     assert.equal(await startAndCancel(stateDir, 'latest'), b.id);
@@ -71,7 +71,7 @@ test('a rolled-back run that ended before its first checkpoint is resumed from w
     assert.equal(await startAndCancel(stateDir, undefined), undefined);
     assert.equal(await startAndCancel(stateDir, 'latest'), undefined);
     // Ids are never handed out twice: with the abandoned savepoints deleted (the newest ones, checkpoints and all), a
-    // new run's checkpoints are numbered above every id before (a review: they took the freed ids, which counted as
+    // new run's checkpoints are numbered above every id before (regression: they took the freed ids, which counted as
     // abandoned).
     for (const name of ['own', 'last']) assert.equal((await deleteSavepoint(stateDir, name)).checkpointDeleted, true);
     let fresh = 0;
@@ -94,8 +94,8 @@ test('a rollback behind published output that ended before its first checkpoint:
     const said: string[] = [];
     assert.equal(await startAndCancel(stateDir, { savepoint: 'a' }, undefined, said), a.id);
     assert.ok(said.some((w) => w.includes('published again')), said.join('\n'));
-    // The rollback's run published nothing, so a resume would publish that output again: refused, not warned (a
-    // review: the first version resumed from 'a' with a warning).
+    // The rollback's run published nothing, so a resume would publish that output again: refused, not warned
+    // (regression: the first version resumed from 'a' with a warning).
     await assert.rejects(startAndCancel(stateDir, 'latest'), (e: Error) => e.name === 'NoCheckpointError'
       && e.message.includes(`started over from checkpoint ${a.id} and has no intact checkpoint of its own`) && e.message.includes(`Resume from checkpoint ${a.id} explicitly`));
     assert.ok((await listed(stateDir)).problems.some((p) => p.includes('of the current lineage')));
@@ -107,7 +107,7 @@ test('a rollback behind published output that ended before its first checkpoint:
   }
 });
 
-// Regression (a review of the rework): a run resumed from a savepoint behind published output accepted publishing
+// Regression: a run resumed from a savepoint behind published output accepted publishing
 // that output again, but a worker failure before its first checkpoint then failed the job: the restart from the
 // run's own start was refused as going behind published output.
 test('a run resumed from a savepoint behind published output restarts from it after a failure, as it started', { timeout: 120_000 }, async () => {
@@ -155,7 +155,7 @@ test('a run resumed from a savepoint behind published output restarts from it af
   }
 });
 
-// Regression (the same review): retention kept the newest checkpoints by id, abandoned ones included, and deleted
+// Regression: retention kept the newest checkpoints by id, abandoned ones included, and deleted
 // the checkpoint a rolled-back run started from, leaving a resume nothing to fall back to.
 test('retention keeps the newest checkpoints of the current lineage; abandoned ones only until superseded', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-rollback-'));

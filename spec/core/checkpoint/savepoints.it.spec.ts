@@ -66,7 +66,7 @@ test('a savepoint taken on a running job is self-contained and restores at paral
   }
 });
 
-// Regression (a review): a name taken again moved to the new savepoint, and retention then deleted the old one as
+// Regression: a name taken again moved to the new savepoint, and retention then deleted the old one as
 // an ordinary checkpoint, without a word.
 test('a savepoint name already taken is refused, in the same run and in a later one; the first savepoint stays', async () => {
   const dir = tmp();
@@ -125,7 +125,7 @@ test('starting from a savepoint of a job that lost an operator (by uid) is refus
   }
 });
 
-// Regression (a review): a uid whose keyed reduce became a stateless map restored "successfully", and its keyed
+// Regression: a uid whose keyed reduce became a stateless map restored "successfully", and its keyed
 // state was dropped without a word (and carried on into every later checkpoint).
 test('starting from a savepoint whose operator uid is now another kind of operator is refused, naming both kinds, unless allowed', async () => {
   const dir = tmp();
@@ -162,7 +162,7 @@ test('starting from a savepoint whose operator uid is now another kind of operat
   }
 });
 
-// Regression (a review): a source uid taken over by another kind of source (the tutorial's generator become a file
+// Regression: a source uid taken over by another kind of source (the tutorial's generator become a file
 // source) started, and its reader failed on the old positions at every restart ("not a file split").
 test('starting from a savepoint whose source uid is now another kind of source is refused before any thread starts, unless allowed', async () => {
   const dir = tmp();
@@ -234,7 +234,7 @@ test('a checkpoint that cannot complete in time is aborted, and never visible', 
   }
 });
 
-// Regression (an operations review): a savepoint's name record (no checksum of its own) with one bit flipped named
+// Regression: a savepoint's name record (no checksum of its own) with one bit flipped named
 // another checkpoint, which was restored in silence, and inspect reported nothing; a record that was not an id
 // read as checkpoint NaN.
 test('a damaged savepoint name record is refused on restore and reported by inspect, never followed', async () => {
@@ -284,7 +284,7 @@ test('a damaged savepoint name record is refused on restore and reported by insp
   }
 });
 
-// Regression (a review): a stop with savepoint asked for as a bounded job ended let its threads end before the
+// Regression: a stop with savepoint asked for as a bounded job ended let its threads end before the
 // savepoint completed; the final checkpoint then published everything after the savepoint, and a job resumed from
 // it published that again (980 records twice).
 test('stopWithSavepoint as a bounded job ends: no final checkpoint after the savepoint; a job resumed from it publishes each record once', { timeout: 60_000 }, async () => {

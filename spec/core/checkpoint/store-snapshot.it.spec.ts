@@ -31,7 +31,7 @@ test('inspect leaves the state directory as it was, and sees what only LevelDB\'
     const r = await (await run(new URL('../runtime/jobs/output.ts?n=2000&rate=0&interval=20', import.meta.url), { parallelism: 2, stateDir: dir })).result;
     assert.ok(r.checkpoints.completed.length > 0);
     assert.ok(readdirSync(dir).some((f) => /^\d+\.log$/.test(f) && statSync(path.join(dir, f)).size > 0), 'the newest writes are in the log');
-    // Regression (a review): a table the MANIFEST does not list (a flush a kill cut short) under the number the
+    // Regression: a table the MANIFEST does not list (a flush a kill cut short) under the number the
     // log's replay writes next. Hard-linked into the snapshot, the replay truncated and rewrote the directory's own.
     const probe = path.join(root, 'probe');
     cpSync(dir, probe, { recursive: true });
@@ -56,7 +56,7 @@ test('inspect leaves the state directory as it was, and sees what only LevelDB\'
 });
 
 // The real CLI, interrupted while it copies: the copy is synchronous, so the handler runs once it returns, and must
-// remove the snapshot then (a review found an interrupted inspect's 207 MB left beside the directory). The child is
+// remove the snapshot then (regression: an interrupted inspect left 207 MB beside the directory). The child is
 // frozen with SIGSTOP where the copy is seen half done, so the SIGINT is known to land during the copy.
 test('an inspect interrupted while it copies exits 130 and leaves no snapshot behind', { timeout: 120_000 }, async (t) => {
   const root = mkdtempSync(path.join(tmpdir(), 'sluice-snapshot-'));

@@ -143,7 +143,7 @@ test('getChunk checks a sealed chunk (keyed state) against the seal its ref reco
   });
 });
 
-// Regression (a fault review): a damaged key is met only by a scan, and LevelDB's own error escaped from maxId()
+// Regression: a damaged key is met only by a scan, and LevelDB's own error escaped from maxId()
 // before a run's start, which then never ended.
 test('a key that cannot be listed is a StateDirError naming the directory, from maxId and manifestIds', async () => {
   await withStore(async (dir) => {
@@ -158,7 +158,7 @@ test('a key that cannot be listed is a StateDirError naming the directory, from 
   });
 });
 
-// An operations review: a state directory that cannot be created (under a file, or EPERM) gave a raw stack.
+// A state directory that cannot be created (under a file, or EPERM) gave a raw stack.
 test('a state directory that cannot be created is a StateDirError saying so', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
   try {
@@ -170,7 +170,7 @@ test('a state directory that cannot be created is a StateDirError saying so', as
   }
 });
 
-// Regression (an operations review): a state directory whose CURRENT file alone was gone was opened by `--resume`;
+// Regression: a state directory whose CURRENT file alone was gone was opened by `--resume`;
 // LevelDB created an empty database there and deleted the old tables, every checkpoint with them.
 test('a directory with LevelDB files but no CURRENT is refused, naming the file and the repair, and left as it was', async () => {
   await withStore(async (dir) => {
@@ -203,7 +203,7 @@ test('an empty or new directory still opens (a fresh state directory)', async ()
   });
 });
 
-// Regression (a storage review): a read-only state directory was reported in use by a running job, since LevelDB's
+// Regression: a read-only state directory was reported in use by a running job, since LevelDB's
 // message names the LOCK file. The lock's own failure is told by its code (or wording); a real one too.
 test('why a state directory will not open: in use (a real second open), read-only, or else damaged', async () => {
   const ro = openFailure('/mnt/ro', Object.assign(new Error('Database failed to open'), { cause: Object.assign(new Error('IO error: /mnt/ro/LOCK: Read-only file system'), { code: 'LEVEL_IO_ERROR' }) }));

@@ -1,5 +1,5 @@
-// Tolerable checkpoint failures in whole jobs, beside the hung-task test in exactly-once.it.spec.ts. Regression (a
-// review): checkpoints were triggered, and timed, from the moment the threads were launched, so a task still
+// Tolerable checkpoint failures in whole jobs, beside the hung-task test in exactly-once.it.spec.ts. Regression:
+// checkpoints were triggered, and timed, from the moment the threads were launched, so a task still
 // restoring or in a long open() made them time out; with few failures tolerated, a healthy job with a slow start
 // restarted over and over (each restart starting as slowly) until its restarts ran out.
 
@@ -58,7 +58,7 @@ async function until(f: () => boolean, what: string, ms = 30_000): Promise<void>
   }
 }
 
-// Regression (a review): a thread whose tasks had all ended stopped counting its loop's turns and was named "in
+// Regression: a thread whose tasks had all ended stopped counting its loop's turns and was named "in
 // one call" in every later timeout.
 test('a thread whose tasks all ended is not named stuck when a later checkpoint times out', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ended-thread-'));
@@ -76,7 +76,7 @@ test('a thread whose tasks all ended is not named stuck when a later checkpoint 
   }
 });
 
-// Regression (a review): with checkpoints on request only, the loops were sampled when the checkpoint began and when
+// Regression: with checkpoints on request only, the loops were sampled when the checkpoint began and when
 // it timed out, so a thread that turned after the start and then hung looked as if it had just moved.
 test('checkpoints on request only: a thread that hangs after the checkpoint began is named', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-manual-hang-'));
@@ -102,7 +102,7 @@ test('checkpoints on request only: a thread that hangs after the checkpoint bega
   }
 });
 
-// A review: checkpoints wait for every task to run, so a task hung in open() fails no checkpoint; the run says so.
+// Checkpoints wait for every task to run, so a task hung in open() fails no checkpoint; the run says so.
 test('start-up longer than the checkpoint timeout is warned of, naming the thread still starting', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-hung-open-'));
   try {

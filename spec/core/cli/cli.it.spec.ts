@@ -95,7 +95,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.match(r.stderr, /collected: out 300,000/);
   });
 
-  // Regression (a review): the report gave --parallelism even when the job module set its own.
+  // Regression: the report gave --parallelism even when the job module set its own.
   test('run --json reports the parallelism the job runs at, when the job module sets its own', async () => {
     const file = job('own-parallelism.ts', `
   env.setParallelism(1);
@@ -125,7 +125,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.match(r.stderr, /no such job file/);
   });
 
-  // Regression (a review): on Node 20 the hint came last, after Node's loader stack, where a user missed it. Node 22.12
+  // Regression: on Node 20 the hint came last, after Node's loader stack, where a user missed it. Node 22.12
   // and later load such a job (require of an ES module).
   test('a .ts job under a CommonJS package.json: on Node 20, the hint first, then Node\'s error, in two lines', async () => {
     const cjs = path.join(dir, 'cjs');
@@ -145,7 +145,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.match(r.stderr, /could not start: outside a package\.json with "type": "module", a \.ts file loads as CommonJS: .*\(npm pkg set type=module\)\nsluice: Node's error: Error: .*require\(\)/);
   });
 
-  // Regression (a review): a directory got Node's "Directory import ... is not supported" and a stack trace.
+  // Regression: a directory got Node's "Directory import ... is not supported" and a stack trace.
   test('a directory given as the job file exits 2, saying so', async () => {
     const r = await sluice(['run', dir]);
     assert.equal(r.code, 2);
@@ -162,7 +162,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     const r = await sluice(['run', file, '--json', '--parallelism', '1']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /OperatorError: operator 'explode' \(subtask 0\) failed: two is not allowed/);
-    // The cause's type (an operations review: it came back from the worker as a plain Error).
+    // The cause's type (regression: it came back from the worker as a plain Error).
     assert.match(r.stderr, /cause: {4}RangeError: two is not allowed/);
     const withLog = await sluice(['run', file, '--parallelism', '1', '--log-level', 'error']);
     const failed = withLog.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; err?: { message: string; cause?: { name: string } } }).find((l) => l.event === 'job-failed');
@@ -176,7 +176,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.deepEqual([report.error.name, report.error.operator, report.error.subtask, report.error.cause.name], ['OperatorError', 'explode', 0, 'RangeError']);
   });
 
-  // Regression (a review): `sluice run job | head -1` died of an unhandled EPIPE mid-job (a stack trace, exit 1, no
+  // Regression: `sluice run job | head -1` died of an unhandled EPIPE mid-job (a stack trace, exit 1, no
   // summary), leaving the job's other sinks without their output.
   test('stdout closed by its reader (| head): the job runs to its end, its print output dropped, exit 0', async () => {
     const file = job('prints.ts', `
@@ -196,7 +196,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.match(r.stderr, /^ {2}shown\s+1\s+50,000\s/m);
   });
 
-  // Regression (a review): with stderr on the same closed pipe (`2>&1 | head`), the notice failed with EPIPE too.
+  // Regression: with stderr on the same closed pipe (`2>&1 | head`), the notice failed with EPIPE too.
   test('stdout and stderr both closed by their reader: the job still runs to its end, exit 0', async () => {
     const file = job('prints-both.ts', `
   env.fromGenerator({ count: 50_000, seed: 1 }, (i) => i).name('numbers').print().name('shown');`);

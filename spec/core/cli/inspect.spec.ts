@@ -16,8 +16,7 @@ const row = (id: number, extra: Partial<CheckpointRow> = {}): CheckpointRow => (
   finished: false, unaligned: false, abandoned: false, status: 'verified', problem: null, ...extra,
 });
 
-// A review found nothing said whether a checkpoint was unaligned, which decides whether it restores at another
-// parallelism.
+// Whether a checkpoint is unaligned decides whether it restores at another parallelism, so the list says so.
 test('the list marks unaligned checkpoints and final ones', () => {
   const text = renderList('/s', [row(3, { unaligned: true }), row(2), row(1, { finished: true })]);
   assert.match(text, /^\s*3\s+checkpoint \(unaligned\)\s/m);
@@ -25,7 +24,7 @@ test('the list marks unaligned checkpoints and final ones', () => {
   assert.match(text, /^\s*1\s+checkpoint \(end\)\s/m);
 });
 
-// Regressions (a fault review): inspect listed intact checkpoints and exited 0 for directories a resume refuses.
+// Regressions: inspect listed intact checkpoints and exited 0 for directories a resume refuses.
 test('dirProblems: keys that cannot be listed, a damaged PUBLISHED mark, published output newer than every intact checkpoint', async () => {
   const problemsOf = async (dir: string, rows: CheckpointRow[]): Promise<{ published: number | null; problems: string[] }> => {
     const store = await CheckpointStore.open(dir);
@@ -52,7 +51,7 @@ test('dirProblems: keys that cannot be listed, a damaged PUBLISHED mark, publish
   assert.match(c.problems[0]!, /PUBLISHED file is damaged/);
 });
 
-// Regression (a storage review): keys that cannot be listed made the list a stack trace naming inspect's temporary
+// Regression: keys that cannot be listed made the list a stack trace naming inspect's temporary
 // copy of the directory; now a plain message about the directory itself, exit 1.
 test('inspect of a directory whose keys cannot be listed: one plain line naming it, exit 1', async () => {
   const damaged = mkdtempSync(path.join(tmpdir(), 'sluice-inspect-'));
@@ -62,7 +61,7 @@ test('inspect of a directory whose keys cannot be listed: one plain line naming 
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, new RegExp(`^sluice inspect: state directory ${damaged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is damaged: its keys cannot be listed`, 'm'));
   assert.doesNotMatch(r.out, /\.inspect-|    at /, 'no temporary copy, no stack');
-  // The detail view too (a review of the fix: it still crashed there).
+  // The detail view too (regression: it still crashed there).
   const detail = await captured(() => inspectCommand(damaged, { checkpoint: 3, keys: 0, verify: true }));
   assert.equal(detail.code, 1, detail.out);
   assert.match(detail.out, /^sluice inspect: state directory .* is damaged: its keys cannot be listed/m);

@@ -1,5 +1,5 @@
 // The live status line on a terminal: anything written to stdout or stderr while it is drawn clears it first, so a
-// print sink's line never starts on the status line (a review: `…│ spendi…small-then-large acct-01000`).
+// print sink's line never starts on the status line (regression: `…│ spendi…small-then-large acct-01000`).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -46,7 +46,7 @@ describe('sluice operations', () => {
       assert.match(r.stdout, usage);
       for (const f of flags) assert.ok(r.stdout.includes(f), `${args.join(' ')} lists ${f}`);
     }
-    // A review: --version was an unknown option (exit 2).
+    // Regression: --version was an unknown option (exit 2).
     const v = await sluice(['--version']);
     assert.deepEqual({ code: v.code, out: v.stdout.trim() }, { code: 0, out: (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version });
   });
@@ -85,7 +85,7 @@ describe('sluice operations', () => {
     const noSavepoint = await sluice(['run', ticking, '--state-dir', path.join(dir, 'empty-state'), '--from-savepoint', 'nope']);
     assert.equal(noSavepoint.code, 2, noSavepoint.stderr);
     assert.match(noSavepoint.stderr, /^sluice: .*ticking\.ts: no savepoint named 'nope' in .*empty-state: the state directory does not exist$/m);
-    // Regressions (a review): the failed lookup created an empty store there, and a checkpoint id that is not in
+    // Regressions: the failed lookup created an empty store there, and a checkpoint id that is not in
     // the store was reported as a corrupt checkpoint with exit code 1.
     assert.equal(existsSync(path.join(dir, 'empty-state')), false, 'a failed lookup leaves no state directory behind');
     const held = path.join(dir, 'held-state');
@@ -96,14 +96,14 @@ describe('sluice operations', () => {
     const missing = await sluice(['inspect', path.join(dir, 'no-such-dir')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no such state directory/);
-    // Regression (a review): a file was reported as a path that does not exist.
+    // Regression: a file was reported as a path that does not exist.
     const aFile = await sluice(['inspect', ticking]);
     assert.equal(aFile.code, 2);
     assert.match(aFile.stderr, /ticking\.ts is a file, not a state directory/);
     const notLevel = await sluice(['inspect', dir]);
     assert.equal(notLevel.code, 2);
     assert.match(notLevel.stderr, /not a sluice state directory/);
-    // Regression (an operations review): without its CURRENT file, `run --resume` opened the directory, LevelDB
+    // Regression: without its CURRENT file, `run --resume` opened the directory, LevelDB
     // made an empty database there and deleted the tables; inspect called it no LevelDB database at all.
     const noCurrent = path.join(dir, 'no-current');
     const nc = await CheckpointStore.open(noCurrent);
@@ -144,7 +144,7 @@ describe('sluice operations', () => {
     assert.equal(running.code, 0, running.stderr);
     assert.match(running.stdout, new RegExp(`^\\s+${taken.id}\\s+savepoint\\s+before-upgrade\\s+.*verified$`, 'm'));
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.inspect-')), [], 'the snapshot is gone');
-    // Regression (a review): a second run on the directory said only "LevelDB lock"; a job killed under `npm run`
+    // Regression: a second run on the directory said only "LevelDB lock"; a job killed under `npm run`
     // leaves its node process running, so the message names it.
     const second = await sluice(['run', ticking, '--state-dir', state]);
     assert.equal(second.code, 1, second.stderr);
@@ -220,7 +220,7 @@ describe('sluice operations', () => {
   });
 
   // Between `sluice savepoint` and a SIGTERM the job's checkpoints kept publishing records that a job resumed from
-  // the savepoint publishes again (a review); `--stop` stops it before anything after the savepoint is published.
+  // the savepoint publishes again; `--stop` stops it before anything after the savepoint is published.
   test('sluice savepoint --stop: the job stops at the savepoint, and a job resumed from it publishes each record once', { timeout: TIMEOUT }, async () => {
     const state = path.join(dir, 'stop-state');
     const ledger = path.join(dir, 'stop-ledger');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { runCommand, EXIT_USAGE } from '../../../core/cli/run-command.js';
 import { captured } from '../../support/captured-output.js';
 
-// Regression (a review): every run added an 'error' listener to stdout and stderr (MaxListenersExceededWarning
+// Regression: every run added an 'error' listener to stdout and stderr (MaxListenersExceededWarning
 // after ten), and a --json run never gave stdout its write back: a second run's report went to stderr.
 test('runs in one process: one EPIPE handler per stream, and --json gives stdout its write back', async () => {
   const before = [process.stdout.listenerCount('error'), process.stderr.listenerCount('error')];

@@ -121,7 +121,7 @@ test('jsonReport carries checkpoints, restarts and the checkpoint resumed from',
   assert.deepEqual(stopped.stoppedWithSavepoint, { id: 5, name: 'v2' });
 });
 
-// Regression (a review): records an error policy dropped or dead-lettered appeared nowhere in the summary or the
+// Regression: records an error policy dropped or dead-lettered appeared nowhere in the summary or the
 // JSON report, so an operator's records in and out did not add up and nothing said why.
 test('summary and jsonReport show what error policies dropped and dead-lettered', () => {
   const m = metrics(10);

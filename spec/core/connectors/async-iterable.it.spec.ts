@@ -19,7 +19,7 @@ const job = (dir: string, fail?: string): URL => {
   return u;
 };
 
-// Regression (a review): a restored reader called the factory again and emitted everything from the start, so
+// Regression: a restored reader called the factory again and emitted everything from the start, so
 // the 1,000 records read by the checkpoint reached the output twice (while the warning promised at-most-once).
 test('a restart from a checkpoint skips what the source had emitted by it: every record once', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-async-iterable-'));

@@ -15,7 +15,7 @@ const finals = (rows: Row[]): Map<string, number[]> => new Map(rows.map((r) => [
 /** Key 'a' holds indices 0, 1, 4, 5, 8, ...; 'b' holds 2, 3, 6, 7, .... */
 const expected = (key: string): number[] => Array.from({ length: 2000 }, (_, i) => i).filter((i) => (i % 4 < 2) === (key === 'a'));
 
-// Regression (a review): the source was split by index over the job's parallelism, so at parallelism 2 a key's
+// Regression: the source was split by index over the job's parallelism, so at parallelism 2 a key's
 // records arrived in two interleaved runs ("bdfhaceg"), where Flink's fromCollection reads in order.
 test('fromCollection at job parallelism 2 reads on one subtask, in order: a keyed reduce sees every key in index order', async () => {
   const h = await run<{ out: Row[] }>(job(), { parallelism: 2 });

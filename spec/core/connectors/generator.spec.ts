@@ -43,7 +43,7 @@ test('a rate-limited reader tells when its next record is due, from its schedule
   assert.deepEqual(out.slice(0, k + 1), Array.from({ length: k + 1 }, (_, i) => i));
 });
 
-// Regression (a review): tokens counted from the start, so a reader held back by a slow reader for seconds
+// Regression: tokens counted from the start, so a reader held back by a slow reader for seconds
 // released all those seconds' records at once when the hold ended.
 test('a rate-limited reader held back catches up at most GENERATOR_CATCH_UP_SEC of its rate, then keeps its rate', () => {
   let now = 0;
@@ -60,7 +60,7 @@ test('a rate-limited reader held back catches up at most GENERATOR_CATCH_UP_SEC 
   assert.equal(read(), 300);
 });
 
-// Regression (noticed in a review): SplitRandom mixed only a seed's low 32 bits, so seeds s and s + 2^32 gave
+// Regression: SplitRandom mixed only a seed's low 32 bits, so seeds s and s + 2^32 gave
 // one stream, and a fractional seed was truncated without a word.
 test('seeds that differ beyond 32 bits give different streams; seeds from -2^31 to 2^32 keep theirs; a fractional seed is refused', () => {
   const draws = (seed: number): number[] => {
@@ -78,7 +78,7 @@ test('seeds that differ beyond 32 bits give different streams; seeds from -2^31 
   assert.throws(() => generatorSource({ seed: 1.5 }, (i) => i), (e: unknown) => e instanceof JobDefinitionError && e.message === 'generator: seed must be an integer, got 1.5');
 });
 
-// Regression (an operations review): after a rescale from parallelism 1 to 2 the one split went to one reader,
+// Regression: after a rescale from parallelism 1 to 2 the one split went to one reader,
 // paced at rate / 2: the job ran at half its ratePerSec.
 test('a reader is paced at its splits\' share of ratePerSec, whatever the parallelism they were made at', () => {
   assert.equal(readerRate(undefined, strideSplits(2)), undefined);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const job = fileURLToPath(new URL('./jobs/prints.ts', import.meta.url));
 
-// Regression (a review): a worker's stdout reaches the main thread asynchronously, and the pool was ended as soon
+// Regression: a worker's stdout reaches the main thread asynchronously, and the pool was ended as soon
 // as the tasks returned: with stdout in a file, half of a print sink's lines (one subtask's) were lost in most
 // runs at parallelism 2, and all of them now and then at parallelism 1.
 test('every line a print sink and console.log write on worker threads reaches stdout, at parallelism 1 and 2', () => {

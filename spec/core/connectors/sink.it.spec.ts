@@ -9,7 +9,7 @@ import path from 'node:path';
 import { run } from '../../../core/index.js';
 import { tally } from '../checkpoint/ledger.js';
 
-// Regression (a review): every end-of-input transaction was (subtask, checkpoint -1), so the second end of a
+// Regression: every end-of-input transaction was (subtask, checkpoint -1), so the second end of a
 // subtask looked already published to the collect sink (and the test ledger), and its records were lost.
 test('collect: a sink subtask that ends, is restored with more input and ends again publishes both ends, exactly once', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ends-twice-'));

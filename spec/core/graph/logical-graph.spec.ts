@@ -14,7 +14,7 @@ function fails(build: (env: StreamEnvironment) => void, message: RegExp): void {
   assert.throws(() => { build(env); env.graph.validate(); }, (e: unknown) => e instanceof JobDefinitionError && message.test(e.message), String(message));
 }
 
-// Regression (a review): two operators with one uid were accepted; on resume one of them restored the other's state
+// Regression: two operators with one uid were accepted; on resume one of them restored the other's state
 // (or none), without a word.
 test('a uid used twice, or equal to another operator name (its default uid), fails, naming both operators', () => {
   fails((env) => {
@@ -33,7 +33,7 @@ test('a uid used twice, or equal to another operator name (its default uid), fai
   assert.throws(() => ok.fromCollection([1]).uid(''), /uid: expected a non-empty string/);
 });
 
-// Regression (a review): a sink returns a stream (typed never); an operator reading it was accepted and got nothing.
+// Regression: a sink returns a stream (typed never); an operator reading it was accepted and got nothing.
 test('an operator reading the output of a sink fails, naming it and the sink', () => {
   fails((env) => {
     const first = env.fromCollection([1, 2]).name('src').collect().name('first');
@@ -54,7 +54,7 @@ test("reading the dead letters of an operator whose policy is not 'dead-letter' 
   ok.graph.validate();
 });
 
-// Regression (a review): withCodec on a side output set the operator's main output codec, which then rejected its
+// Regression: withCodec on a side output set the operator's main output codec, which then rejected its
 // main records at run time.
 test('withCodec on a side output fails at build time (side outputs always use the generic codec)', () => {
   const env = new StreamEnvironment(2);
@@ -64,7 +64,7 @@ test('withCodec on a side output fails at build time (side outputs always use th
     (e: unknown) => e instanceof JobDefinitionError && e.message.startsWith("withCodec: side outputs always use the generic codec; call withCodec on the operator's main output ('proc')"));
 });
 
-// A review: a job parallelism above maxParallelism was refused even when every operator set its own.
+// A job parallelism above maxParallelism was refused even when every operator set its own.
 test('a job parallelism above maxParallelism fails only when an operator takes it, naming that operator', () => {
   const build = (own: boolean): StreamEnvironment => {
     const env = new StreamEnvironment(8);

@@ -105,8 +105,8 @@ test('a broadcast process operator does not chain where its task would read its 
   assert.deepEqual(p.tasks.map((t) => t.name), ['rules', 'src', 'kbp -> out']);
 });
 
-// A union is no task (as in Flink): its consumers read its inputs, partitioned as they read the union. A review
-// found the union's own subtasks splitting a source's records, so that its watermark could overtake them.
+// A union is no task (as in Flink): its consumers read its inputs, partitioned as they read the union. As a task,
+// its own subtasks would split a source's records, so that its watermark could overtake them.
 test('a union is planned away: its consumers read its inputs directly, keyed or spread as they read the union', () => {
   const env = new StreamEnvironment(2);
   const a = env.fromCollection([1]).name('a').setParallelism(1);

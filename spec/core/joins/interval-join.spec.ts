@@ -66,7 +66,7 @@ test('late records go to the late outputs, or are dropped and counted', () => {
   assert.equal(d.op.lateRecordsDropped, 2);
 });
 
-// Times in halves of a ms too: exclusive bounds were moved by 1 ms, which loses pairs between (a review).
+// Times in halves of a ms too: exclusive bounds were moved by 1 ms, which loses pairs between.
 test('property: any arrival order with watermarks that never make a record late gives every pair once, and state empties; bounds inclusive or exclusive, times fractional', () => {
   fc.assert(fc.property(
     fc.array(fc.record({ side: fc.integer({ min: 0, max: 1 }), k: fc.constantFrom('a', 'b'), ts: fc.integer({ min: 0, max: 120 }).map((t) => t / 2) }), { maxLength: 60 }),

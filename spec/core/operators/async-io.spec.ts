@@ -242,7 +242,7 @@ test('bad options are typed errors; push after close is refused', () => {
   assert.throws(() => new AsyncIo(fn, { capacity: 0 }), (e: unknown) => e instanceof AsyncIoError && e.code === 'INVALID_OPTION');
   assert.throws(() => new AsyncIo(fn, { timeoutMs: 0 }), AsyncIoError);
   assert.throws(() => new AsyncIo(fn, { onTimeout: 'retry' as never }), AsyncIoError);
-  // Regression (a review): beyond a timer's limit Node fires after 1 ms, so such a timeout timed out every request.
+  // Regression: beyond a timer's limit Node fires after 1 ms, so such a timeout timed out every request.
   assert.throws(() => new AsyncIo(fn, { timeoutMs: 3e9 }), /timeoutMs must be at most 2147483647/);
   assert.throws(() => new AsyncIo(fn, { retries: 1, retryDelayMs: 3e9 }), /retryDelayMs must be at most 2147483647/);
   new AsyncIo(fn, { timeoutMs: 2_147_483_647 }).close();

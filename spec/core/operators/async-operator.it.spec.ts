@@ -134,7 +134,7 @@ test('a failure with requests in flight: the restored checkpoint re-issues them,
   }
 });
 
-// Regression (a review): operator state split on restore was dealt item by item, even at the same parallelism, so
+// Regression: operator state split on restore was dealt item by item, even at the same parallelism, so
 // an ordered asyncMap's in-flight inputs of one subtask were re-issued on two, and came out of order downstream.
 test('ordered asyncMap keeps each subtask\'s order across a failure and a restore from a checkpoint holding in-flight inputs', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-async-order-'));

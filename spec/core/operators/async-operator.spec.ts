@@ -128,7 +128,7 @@ test("a failed request: the operator's error policy decides ('dead-letter' here;
   assert.throws(() => failing.pollPending(100), /operator 'enrich' \(subtask 0\) failed: enrich: request for input #0 failed/);
 });
 
-// Regression (a review): idleness went downstream at once, ahead of results still due; downstream then stopped
+// Regression: idleness went downstream at once, ahead of results still due; downstream then stopped
 // waiting for this input, moved event time on by its others, and found those results late.
 test('the stream going idle waits behind the results still due, like a watermark; active again before that, nothing is sent', async () => {
   const g = gated();

@@ -136,7 +136,7 @@ test('chained: when the source ends first, event time stays at the broadcast inp
   assert.equal(h.out.finished, true);
 });
 
-// Regression (a review): the snapshot held the live values; a snapshot leaves the thread only when the checkpoint
+// Regression: the snapshot held the live values; a snapshot leaves the thread only when the checkpoint
 // completes here, and with unaligned checkpoints records go on being processed until then, so a value changed in
 // place afterwards reached the checkpoint (and its record, replayed from the channel state, applied twice).
 test('a broadcast state snapshot is a copy taken at the barrier: later in-place changes do not reach it', () => {

@@ -72,7 +72,7 @@ describe('KeyedProcessOperator', () => {
     assert.equal(sink.finished, true);
   });
 
-  // Regression (a review): the TTL event clock was the watermark in onTimer, so a timer saw entries expire by a
+  // Regression: the TTL event clock was the watermark in onTimer, so a timer saw entries expire by a
   // watermark far past the timer (MAX_WATERMARK at end of input): the same job read them or not by how watermarks
   // happened to be timed.
   test('in an event-time timer, event-time TTL is measured at the timer time, not at the watermark that fired it', () => {
@@ -99,7 +99,7 @@ describe('KeyedProcessOperator', () => {
     assert.deepEqual(sink.out.map((o) => [o.v.key, o.v.at, o.v.wm]), [['a', 11, MAX_WATERMARK], ['b', 15, MAX_WATERMARK]]);
   });
 
-  // Regression (a review): a timer for T fired within millisecond T, so a processing-time window (timer at its
+  // Regression: a timer for T fired within millisecond T, so a processing-time window (timer at its
   // maxTimestamp) fired again, partially, for records of its last millisecond. As in Flink, it fires once T has passed.
   test('processing-time timers fire from onProcessingTime once the clock has passed them, and nextProcessingTime says when', () => {
     const { sink, ctx, op } = operator<Fired>({
@@ -119,7 +119,7 @@ describe('KeyedProcessOperator', () => {
     assert.equal(sink.out.length, 1, 'processing-time timers do not fire at end of input');
   });
 
-  // 2^53 and above: such a timer never fires, not even at the end of input (a review: lost without a word).
+  // 2^53 and above: such a timer never fires, not even at the end of input (regression: lost without a word).
   test('a timer timestamp that is not a number of ms within ±(2^53 - 1) fails with OperatorError naming the operator', () => {
     for (const bad of [NaN, Infinity, '5' as unknown as number, 2 ** 53, 1.7e18, -(2 ** 53)]) {
       const { push } = operator<never>({ processElement(_e, c) { c.timerService.registerEventTimeTimer(bad); } });
@@ -254,14 +254,14 @@ describe('ReduceOperator', () => {
   });
 });
 
-// A review: a timer set from the timestamp of a record that has none said only "got NaN".
+// A timer set from the timestamp of a record that has none said only "got NaN".
 test('a timer at NaN (ctx.timestamp of a record without one) fails saying to assign timestamps upstream', () => {
   const { op, ctx } = operator<never>({ processElement(_e, c) { c.timerService.registerEventTimeTimer(c.timestamp! + 10); } });
   ctx.timestamp = NaN;
   assert.throws(() => op.push({ k: 'a', ts: 0 }), (e: Error) => e instanceof OperatorError && /got NaN \(a record without a timestamp has ctx.timestamp undefined: call assignTimestampsAndWatermarks/.test(e.message));
 });
 
-// Regression (a review): with a state schema, a key's first result was the raw record (fields the schema drops,
+// Regression: with a state schema, a key's first result was the raw record (fields the schema drops,
 // an f32 not rounded) while every later one came from the typed state.
 test('with a state schema, a key\'s first result is as the state holds it, like every later one', () => {
   const ctx = new TaskContext('t', 0, 1, 128);
@@ -274,7 +274,7 @@ test('with a state schema, a key\'s first result is as the state holds it, like 
   assert.deepEqual(sink.out.map((o) => o.v), [{ k: 'a', n: 1, f: Math.fround(0.1) }, { k: 'a', n: 3, f: Math.fround(0.1) }]);
 });
 
-// Regression (a review): an async processElement or onTimer compiled (a Promise fits a void callback), but after
+// Regression: an async processElement or onTimer compiled (a Promise fits a void callback), but after
 // an await its state and ctx.key were the next record's key ('a's update landed on 'b'). The types refuse it now
 // (Sync; types.spec.ts); JavaScript, or a cast, still gets here.
 test('a process function that returns a promise fails the job at once, naming the operator', async () => {

@@ -41,7 +41,7 @@ test('sweepBundleCache removes what no run can need and keeps the rest', () => {
       // The manifest of a job whose file is gone, too young to go, and its bundle.
       manifest(KEY.fresh, bundleName(KEY.fresh, '1'), path.join(dir, 'gone.ts'), 60_000), ...bundle(KEY.fresh, '1', old),
       // A manifest of an older version, which does not name its job: a run started before the upgrade holds no
-      // lease on its bundle (regression, a review: the first sweep after the upgrade took it from a running job).
+      // lease on its bundle (regression: the first sweep after the upgrade took it from a running job).
       file(`worker-${KEY.older}.json`, old, JSON.stringify({ bundle: bundleName(KEY.older, '1'), inputs: [] })), ...bundle(KEY.older, '1', old),
       // A temporary file young enough to be a build in progress.
       file(`worker-${KEY.live}.json.123-abc.tmp`, 60_000),

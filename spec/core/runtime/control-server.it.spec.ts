@@ -13,7 +13,7 @@ import { controlSocketPath, requestControl, serveControl } from '../../../core/r
 
 const job = new URL('../cli/jobs/ticking.ts', import.meta.url);
 
-// Regression (a review): one client connected without a request (a health check, `nc -U`) kept `sluice run` from
+// Regression: one client connected without a request (a health check, `nc -U`) kept `sluice run` from
 // exiting after its job ended: closing waited for every connection.
 test('closing drops a connection that sent no request', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
@@ -32,7 +32,7 @@ test('closing drops a connection that sent no request', { timeout: 60_000 }, asy
   }
 });
 
-// Regression (a review): a stopping job removed the control socket by path, also when a later job on a state
+// Regression: a stopping job removed the control socket by path, also when a later job on a state
 // directory made again at the same path had put its own there: the later job could no longer be reached. (Two
 // jobs on one path need two processes, for LevelDB's lock: a plain server stands for the later job's here.)
 test('a server never removes a socket file that another has put in its place', { timeout: 60_000 }, async () => {
@@ -61,7 +61,7 @@ test('a server never removes a socket file that another has put in its place', {
   }
 });
 
-// Regression (a review): with a long path (the socket then lives in the temp directory, outside the state
+// Regression: with a long path (the socket then lives in the temp directory, outside the state
 // directory), a job whose directory had been removed and made again still answered for it: its savepoint was
 // reported completed and went into the removed directory, where no resume can find it.
 test('a job whose state directory was removed and made again refuses requests, naming the reason', { timeout: 60_000 }, async () => {

@@ -34,7 +34,7 @@ describe('bad job definitions are rejected before any thread starts', () => {
     await assert.rejects(run(new URL('./threads.ts', import.meta.url)), /must export default defineJob/);
   });
 
-  // A review: what an async builder added after its first await was silently missing from the job.
+  // What an async builder added after its first await was silently missing from the job.
   test('an async job builder', async () => {
     const before = osThreads();
     await assert.rejects(run(new URL('./jobs/async-builder.ts', import.meta.url)), (e: unknown) => e instanceof JobDefinitionError && /async-builder\.ts: the job builder returned a promise; define the job synchronously/.test(e.message));

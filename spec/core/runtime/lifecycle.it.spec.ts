@@ -40,7 +40,7 @@ test('an unbounded job runs until cancelled, then releases its threads', async (
   assert.ok(after <= before, `threads before ${before}, after ${after}`);
 });
 
-// Regression (a review): collected was {} after cancel(), though typed with the sink and though records had reached
+// Regression: collected was {} after cancel(), though typed with the sink and though records had reached
 // it; the README offers cancel() as the way to end an unbounded job and get its result.
 test('a cancelled job (no checkpoints) returns what its collect sinks received', async () => {
   const h = await run<{ out: { key: string; i: number }[] }>(new URL('./jobs/unbounded.ts?collect=1', import.meta.url), { parallelism: 2 });
@@ -63,7 +63,7 @@ for (const how of ['exit', 'oom'] as const) {
     await assert.rejects(h.result, (e: unknown) => {
       assert.ok(e instanceof WorkerDiedError, `WorkerDiedError, got ${String(e)}`);
       assert.match(e.message, /worker thread \d died/);
-      // What ran on it (a review: an out-of-memory named no operator).
+      // What ran on it (regression: an out-of-memory named no operator).
       assert.match(e.message, /It ran: .*doomed.*\(subtask \d\)/);
       return true;
     });
@@ -83,7 +83,7 @@ test('cancel ends a job whose thread is stuck in synchronous user code (terminat
   assert.ok(after <= before, `threads before ${before}, after ${after}`);
 });
 
-// Regression (a review): a checkpoint that timed out named no subtask, so a task stuck in user code could not be
+// Regression: a checkpoint that timed out named no subtask, so a task stuck in user code could not be
 // told from a slow disk.
 test('a checkpoint that times out names the subtasks it still waits for', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-stuck-'));
@@ -95,9 +95,9 @@ test('a checkpoint that times out names the subtasks it still waits for', async 
   await h.cancel();
 });
 
-// A review found `--checkpoint-mode unaligned` and `--allow-non-restored-state` taken silently by a job that does
+// Regression: `--checkpoint-mode unaligned` and `--allow-non-restored-state` were taken silently by a job that does
 // not checkpoint, as if they applied.
-// Regression (a review): closing an async-iterable source awaited the generator's return(), which an async generator
+// Regression: closing an async-iterable source awaited the generator's return(), which an async generator
 // waiting inside an `await` runs only once that await settles: cancel took the whole stop grace period (here a
 // minute, beyond the test's timeout), and a SIGTERM of `sluice run` five seconds.
 test('cancel ends a job whose async generator source waits on a promise that never settles, without the grace period', { timeout: 30_000 }, async () => {
@@ -112,11 +112,11 @@ test('checkpoint options given to a job that does not checkpoint are named in a 
   const warnings: string[] = [];
   const h = await run(new URL('../../../examples/wordcount.ts', import.meta.url), { parallelism: 1, checkpointMode: 'unaligned', tolerableCheckpointFailures: 0, allowNonRestoredState: true, restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 10 }, onWarning: (w) => warnings.push(String(w)) });
   await h.result;
-  // restartStrategy too (a review): a job restarts from its last checkpoint, so without checkpoints it never does.
+  // restartStrategy too: a job restarts from its last checkpoint, so without checkpoints it never does.
   assert.ok(warnings.some((w) => /^checkpointMode, tolerableCheckpointFailures, allowNonRestoredState, restartStrategy have no effect: the job does not checkpoint/.test(w)), warnings.join(' | '));
 });
 
-// Regression (a review): a switch given as a string ("false" is truthy) left its fast path on, and negative or
+// Regression: a switch given as a string ("false" is truthy) left its fast path on, and negative or
 // non-number times were taken; a threadCache that is not one failed with a bare TypeError.
 test('switches that are not booleans, times that are not numbers >= 0, and a threadCache that is not one are refused, naming the option', async () => {
   const job = new URL('../../../examples/wordcount.ts', import.meta.url);
@@ -132,12 +132,12 @@ test('switches that are not booleans, times that are not numbers >= 0, and a thr
   const dir = join(tmpdir(), `sluice-never-made-${process.pid}`);
   await refused({ stateDir: dir, tolerableCheckpointFailures: -1 }, /^tolerableCheckpointFailures: expected an integer >= 0 \(or Infinity\), got -1$/);
   await refused({ stateDir: dir, checkpointTimeoutMs: 0 }, /^checkpointTimeoutMs must be a number of ms > 0 and <= 2147483647 \(~24.8 days\), got 0$/);
-  // Regression (a review): Node turns a longer timer into 1 ms, so every checkpoint timed out at once.
+  // Regression: Node turns a longer timer into 1 ms, so every checkpoint timed out at once.
   await refused({ stateDir: dir, checkpointTimeoutMs: 2 ** 31 }, /^checkpointTimeoutMs must be .* got 2147483648$/);
   assert.equal(existsSync(dir), false);
 });
 
-// Regression (a resource review): a handle keeps its last attempt for its metrics, and the attempt's stop kept every
+// Regression: a handle keeps its last attempt for its metrics, and the attempt's stop kept every
 // ring of the job: an app that kept the handles of finished jobs held all their rings (240 MB more per 5 kept).
 test('a finished job\'s handle, kept, does not keep its rings', async () => {
   const { setFlagsFromString } = await import('node:v8');

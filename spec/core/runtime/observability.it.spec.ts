@@ -111,9 +111,9 @@ test('serveMetrics: the metric families, labelled by job, task, operator and sub
   ]) assert.ok(body.includes(`# TYPE ${family}`), `${family} in\n${body}`);
   assert.match(body, /sluice_operator_records_in_total\{job="ticking",task="count -> sink",operator="count",subtask="1"\} [1-9]/);
   assert.match(body, /sluice_checkpoint_duration_seconds_count\{job="ticking",kind="checkpoint"\} [1-9]/);
-  // Regression (a review): no sample at all until the first abort.
+  // Regression: no sample at all until the first abort.
   assert.match(body, /^sluice_checkpoints_aborted_total\{job="ticking"\} 0$/m);
-  // Quantiles never above the maximum (quantile 1), which they were (a review).
+  // Quantiles never above the maximum (quantile 1), which they were.
   const all = [...body.matchAll(/sluice_end_to_end_latency_seconds\{([^}]*),quantile="([\d.]+)"\} (\S+)/g)];
   let compared = 0;
   for (const [, labels, q, v] of all) {
@@ -130,7 +130,7 @@ test('serveMetrics: the metric families, labelled by job, task, operator and sub
   await assert.rejects(fetch(server.url));
 });
 
-// Regression (a soak review): Node's process metrics were registered into each job's registry, and prom-client
+// Regression: Node's process metrics were registered into each job's registry, and prom-client
 // cannot stop their collectors (a GC observer), so every job ever served stayed in memory: ~10 MB each.
 test('serveMetrics keeps no job alive after it ended: the handle of a served job is collected', async () => {
   setFlagsFromString('--expose-gc');

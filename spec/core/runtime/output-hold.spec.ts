@@ -87,7 +87,7 @@ test('output stream: a reader that holds the job and reads nothing is told of on
   const told: number[] = [];
   const s = new OutputStream<number>(() => {}, { start() {}, took() {}, stop() {}, holding: () => holding }, (_ms, unread) => told.push(unread), 20);
   s.deliver([1, 2, 3]);
-  // Not holding: a reader may take its time, and that time is not counted once the hold comes (a review: warned at
+  // Not holding: a reader may take its time, and that time is not counted once the hold comes (regression: warned at
   // once, "waited 6 s", for a hold of 6 ms).
   pass(60);
   assert.deepEqual(told, []);

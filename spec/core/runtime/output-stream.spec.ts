@@ -53,7 +53,7 @@ test('a long-running reader does not keep what it has read', async () => {
   for (let i = 4000; i < 5000; i++) assert.equal((await s.next()).value, i);
 });
 
-// Regressions (a review): return() with a next() pending left it unsettled for good (an unbounded job never ends),
+// Regressions: return() with a next() pending left it unsettled for good (an unbounded job never ends),
 // and a second next() before the first settled was refused where an async generator queues it.
 test('return() settles a pending next() as done; calls of next() queue, answered in order', async () => {
   const s = new OutputStream<number>(() => {});

@@ -266,7 +266,7 @@ test('with checkpoints: a reader holds only the sources upstream of its sink; an
   });
 });
 
-// A review: a reader made, then left unread while the caller awaited the result, held the job for good without a
+// A reader made, then left unread while the caller awaited the result, held the job for good without a
 // word. It still does (the reader asked for it), but the job says why.
 test('with checkpoints: a reader that holds the job and reads nothing is warned about; once it reads, the job goes on', { timeout: 60_000 }, async () => {
   const warnings: string[] = [];
@@ -327,7 +327,7 @@ test('outputBufferRecords must be an integer from 1 to 2^30, or Infinity', async
   }
 });
 
-// Regression (a review): a cancel lost the records a collect sink had finished with when another subtask of its
+// Regression: a cancel lost the records a collect sink had finished with when another subtask of its
 // thread was still running (the writer handed them to its end, and the stop asked it again).
 test('without checkpoints: a cancel keeps what a sink that had already ended collected, beside a subtask still running on its thread', { timeout: 60_000 }, async () => {
   const h = await run<{ out: number[]; other: number[]; also: number[] }>(job({ also: 5000 }), { parallelism: 1, threads: 1 });
@@ -359,7 +359,7 @@ test('without checkpoints: a reader that comes after the sink took records gets 
   assert.deepEqual(r.collected.out, []);
 });
 
-// Regression (a review): a sink subtask that ended kept what it had left for the thread's result; counted as
+// Regression: a sink subtask that ended kept what it had left for the thread's result; counted as
 // taken but out of a reader's reach, it used up the credit of the sink's other subtask for good.
 test('without checkpoints: a sink subtask that ended before the reader came does not hold the others back', { timeout: 60_000 }, async () => {
   const h = await run<{ out: number[] }>(new URL('./jobs/skewed.ts?small=5000&rate=20000', import.meta.url), { parallelism: 2, outputBufferRecords: 1000 });
@@ -409,7 +409,7 @@ for (const bound of [undefined, 100]) {
   });
 }
 
-// Regressions (a review): a break after the job had ended put the unread records into an array the result no
+// Regressions: a break after the job had ended put the unread records into an array the result no
 // longer held (lost: in neither the reader nor result.collected), with and without checkpoints.
 for (const checkpoints of [false, true]) {
   test(`a reader that breaks after the job ended leaves the rest to result.collected (${checkpoints ? 'with' : 'without'} checkpoints)`, { timeout: 60_000 }, async () => {
@@ -432,7 +432,7 @@ for (const checkpoints of [false, true]) {
   });
 }
 
-// Regression (a review): resuming a job whose last checkpoint is its end builds the result before run() returns;
+// Regression: resuming a job whose last checkpoint is its end builds the result before run() returns;
 // output() was still accepted then, and the reader got the very records result.collected held (both places).
 test('a resumed job that had already ended: output() is refused, its records are in result.collected once', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
@@ -442,10 +442,10 @@ test('a resumed job that had already ended: output() is refused, its records are
     assert.equal(first.collected.out.length, 2000);
     const warnings: string[] = [];
     const h = await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0, interval: 20 }), { ...opts, resume: true, onWarning: (w) => warnings.push(w) });
-    // A review: it said "finished after 0.0s: 0 events" and nothing else.
+    // It said "finished after 0.0s: 0 events" and nothing else.
     assert.ok(warnings.some((w) => /^checkpoint \d+ in .* is the final one of a run that reached the end of its input: nothing is left to read/.test(w)), warnings.join(' | '));
     assert.throws(() => h.output('out'), /has ended/);
-    // Regression (a review): checkpoint and savepoint requests said "this job does not checkpoint".
+    // Regression: checkpoint and savepoint requests said "this job does not checkpoint".
     await assert.rejects(h.savepoint('late'), /the job is not running: it had already finished/);
     await assert.rejects(h.checkpoint(), /the job is not running: it had already finished/);
     const r = await h.result;
@@ -491,11 +491,11 @@ test('the iteration throws the error of a job that fails; bad names and a second
   assert.throws(() => h.output('out'), /output\('out'\): the sink already has a reader \(one per sink\)/);
   await assert.rejects(async () => { for await (const _ of reader) { /* the first records may come before the failure */ } }, (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
   await assert.rejects(h.result, OperatorError);
-  // After a failure, output() throws the job's error (a review: it said the records were in result.collected).
+  // After a failure, output() throws the job's error (regression: it said the records were in result.collected).
   assert.throws(() => h.output('other'), (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
 });
 
-// Regression (a review): a cancel during the wait before a restart waited out the whole delay, and the result
+// Regression: a cancel during the wait before a restart waited out the whole delay, and the result
 // counted the restart that never ran.
 test('a cancel during the wait before a restart ends the job at once; the restart that never ran is not counted', { timeout: 30_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));

@@ -43,7 +43,7 @@ for (const bundleWorkers of [true, false]) {
   });
 }
 
-// Regression (a review): a bundle left a job's package imports bare, to be resolved from where the bundle is
+// Regression: a bundle left a job's package imports bare, to be resolved from where the bundle is
 // written (inside the engine): a package of the job's own project was not found (the worker died), and one the
 // engine also depends on was the engine's copy, while the main thread and unbundled workers had the job's.
 for (const bundleWorkers of [true, false]) {
@@ -73,7 +73,7 @@ for (const bundleWorkers of [true, false]) {
   });
 }
 
-// Regressions (a review of the change above): an optional import() of a package not installed, or a '#' subpath
+// Regressions: an optional import() of a package not installed, or a '#' subpath
 // import, made the bundle fall back to tsx; a nearer copy of a package installed after a bundle was cached was not
 // seen (the bundle kept importing the farther one by its path).
 test('job packages in a bundle: optional missing packages, subpath imports, and a nearer copy installed later', async () => {
@@ -137,7 +137,7 @@ test('a cached bundle is reused while its inputs are unchanged, and rebuilt when
   }
 });
 
-// Regressions (a review): the cache served the old bundle after a link to the job's directory was repointed to
+// Regressions: the cache served the old bundle after a link to the job's directory was repointed to
 // another release (the manifest records real paths, none of which changed), and after the job's own package.json
 // remapped a '#' import (only packages under node_modules counted with their package.json).
 test('a bundle is rebuilt when the link to the job\'s release moves, or its package.json remaps a # import', async () => {
@@ -168,7 +168,7 @@ test('a bundle is rebuilt when the link to the job\'s release moves, or its pack
   }
 });
 
-// Regression (a review): old bundles of jobs in temporary directories were never removed (the cache grew by ~1.5 MB
+// Regression: old bundles of jobs in temporary directories were never removed (the cache grew by ~1.5 MB
 // per such run); the sweep that removes them must not take the bundle of a job still running (its restarts reload it).
 test('a running job leases its bundle (the cache sweep keeps it) until its run ends', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));
@@ -188,7 +188,7 @@ test('a running job leases its bundle (the cache sweep keeps it) until its run e
   }
 });
 
-// Regression (a review): a hit only checked that the bundle existed, so another run's sweep could take an old
+// Regression: a hit only checked that the bundle existed, so another run's sweep could take an old
 // unnamed-by-then bundle between this run's hit and its lease.
 test('a cache hit touches its bundle (the sweep spares it until the run leases it); a bundle gone since is a miss', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));

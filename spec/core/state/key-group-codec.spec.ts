@@ -102,7 +102,7 @@ describe('key-group codec', () => {
     }), { numRuns: 400 });
   });
 
-  // Regression (a review): columns kept -0, rows (msgpack) write it as 0, so a restored value depended on the
+  // Regression: columns kept -0, rows (msgpack) write it as 0, so a restored value depended on the
   // checkpoint's format. Now both write 0 (as exchanges do); the property test above covers -0 in both formats.
   test('columns hold numbers as Int32Array or Float64Array, keep NaN and the int32 edges exact, and write -0 as 0 as rows do', () => {
     const values = [0, -0, 1.5, NaN, Infinity, -Infinity, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, Number.MAX_SAFE_INTEGER, 5e-324];

@@ -311,7 +311,7 @@ describe('KeyedStateBackend restore', () => {
     assert.deepEqual(r.valueState('value').value(), { k: 'b', d: new Date(5), s: new Set([1]) });
   });
 
-  // Regression (noticed in a review): a checkpointed list state read back as a value state was accepted, and the
+  // Regression: a checkpointed list state read back as a value state was accepted, and the
   // job then read each key's array as its value. Chunks now record each state's kind; a restore checks it.
   test('a state checkpointed as one kind and read back as another is refused, naming the operator, the state and both kinds', () => {
     for (const columns of [true, false]) {

@@ -193,7 +193,7 @@ for (const fastPaths of [true, false]) describe(`state fast paths ${fastPaths ? 
       assert.equal(get('a'), 2);
     });
 
-    // Regression (a review): cleanup on write goes by the watermark, an event-time timer's writes by the timer's time;
+    // Regression: cleanup on write goes by the watermark, an event-time timer's writes by the timer's time;
     // with the watermark past the new expiry, the write's own cleanup removed the entry it had just written.
     test('a write in an event-time timer far behind the watermark is read back in the timer, and snapshots restore', () => {
       for (const update of ['write', 'read-write'] as const) {
@@ -223,7 +223,7 @@ for (const fastPaths of [true, false]) describe(`state fast paths ${fastPaths ? 
       }
     });
 
-    // Regression (a review): an out-of-order write that kept the entry's expiry still moved it behind later entries,
+    // Regression: an out-of-order write that kept the entry's expiry still moved it behind later entries,
     // where cleanup (stopping at the first live entry) did not reach it, and snapshots wrote it after it expired.
     test('an out-of-order write keeps the entry where cleanup finds it once it expires', () => {
       const { clocks, put, b } = setup(fastPaths, { ttl: { ttlMs: 10, time: 'event' } });
@@ -365,7 +365,7 @@ for (const fastPaths of [true, false]) describe(`state fast paths ${fastPaths ? 
     });
   });
 
-  // Regression (a review): entries checkpointed without a TTL restored with expiry at infinity into a state now
+  // Regression: entries checkpointed without a TTL restored with expiry at infinity into a state now
   // declared with one, so they never expired. Flink refuses a TTL change on restore; so does sluice, both ways.
   test('a TTL added to or dropped from a state across a restore is refused, naming the operator and the state', () => {
     for (const [before, after] of [[undefined, { ttlMs: 100 }], [{ ttlMs: 100 }, undefined]] as const) {
@@ -509,7 +509,7 @@ for (const fastPaths of [true, false]) describe(`state fast paths ${fastPaths ? 
   });
 });
 
-// Regression (a review of the fast paths): the cleanup's kept Map iterator, not stepped while the first entry stayed,
+// Regression: the cleanup's kept Map iterator, not stepped while the first entry stayed,
 // held every table the Map rehashed into since (121 MB after 3 M moves on 10 k keys); it is dropped once the writes
 // outnumber the entries, and cleanup goes on from a fresh one.
 test('fast paths: a first entry that stays while busy keys are rewritten does not keep the cleanup iterator, and cleanup goes on', () => {

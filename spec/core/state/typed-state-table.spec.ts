@@ -206,7 +206,7 @@ describe('TypedStateTable', () => {
     for (let k = 0; k < 5000; k++) t.put(k, { a: k, f: k });
     assert.equal(t.size, 5000);
     for (const k of [0, 1023, 1024, 4999]) assert.deepEqual(t.get(k), { a: k, f: k });
-    // As the typed codec (a review: 1e39 was stored as Infinity, unsaid): refused, the stored value unchanged.
+    // As the typed codec (regression: 1e39 was stored as Infinity, unsaid): refused, the stored value unchanged.
     assert.throws(() => t.put(1, { a: 1, f: 1e39 }), /'f' \(f32\)/);
     assert.deepEqual(t.get(1), { a: 1, f: 1 });
     t.put(2, { a: 2, f: Infinity });

@@ -16,7 +16,7 @@ const NA = 1000;
 const NB = 20;
 
 // behind: the silent source's assigner behind an exchange, or behind a filter in its chain that drops what the
-// source reads while silent (regressions, two reviews: there it never went idle, and the job never ended).
+// source reads while silent (regressions: there it never went idle, and the job never ended).
 for (const behind of ['', 'exchange', 'filter'] as const) {
 test(`a silent source marked idle does not hold back event time, and loses nothing when it comes back${behind ? ` (its assigner behind ${behind === 'exchange' ? 'an exchange' : 'a filter'})` : ''}`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-'));
@@ -56,7 +56,7 @@ test(`a silent source marked idle does not hold back event time, and loses nothi
 });
 }
 
-// Regression (a review): the union was a task of its own, whose two subtasks split the returning source's records,
+// Regression: the union was a task of its own, whose two subtasks split the returning source's records,
 // so a window subtask could get that source's final watermark through one before its records through the other:
 // records late in 2 of 5 runs. The union is planned away now (its consumers read its inputs), so each channel holds
 // a source's records before its watermarks. Three runs: the race was intermittent.
@@ -77,7 +77,7 @@ test('a source back from idleness through a union: none of its records is late, 
   }
 });
 
-// Regression (an alignment review): a watermark assigner's generator starts over after a restore, and a source with
+// Regression: a watermark assigner's generator starts over after a restore, and a source with
 // nothing left never moved event time again: unioned with another, both idle, the windows a failure-free run fires
 // (once both go idle, event time goes to the highest either reached) never fired. The assigner now restores the
 // watermark it had sent on (the lowest of its old subtasks') and sends it again.

@@ -1,4 +1,4 @@
-// Regressions (an event-time review): a timestamps operator chained behind another operator set the chain's
+// Regressions: a timestamps operator chained behind another operator set the chain's
 // watermark for the operators above it too. Behind a window or an interval join, its watermark (far ahead) made
 // them drop on-time records as late; behind a first assigner, operators below it saw the first one's watermark.
 
@@ -36,7 +36,7 @@ test('below a second assigner, currentWatermark is its watermark, not the first 
   assert.deepEqual(collected.out, [[1, MIN_WATERMARK], [2, MIN_WATERMARK], [3, MIN_WATERMARK], [4, -990], [5, -990], [6, -980]]);
 });
 
-// A review: below an asyncMap behind the second assigner, operators saw the watermark from above the assigner (or
+// Below an asyncMap behind the second assigner, operators saw the watermark from above the assigner (or
 // none), since its results go out from the task loop, after the assigner's call returned.
 test('below an asyncMap behind a second assigner, currentWatermark is one the asyncMap let out', async () => {
   const h = await run(job('async'), { parallelism: 1 });

@@ -56,7 +56,7 @@ describe('TimestampsOperator', () => {
     push(1000);
     tick();
     assert.deepEqual(out.events.slice(5), ['wm 949']);
-    // Below it, its own (regression, an event-time review: the operators above saw it too).
+    // Below it, its own (regression: the operators above saw it too).
     const seen: number[] = [];
     const record = out.push.bind(out);
     out.push = (v) => { seen.push(ctx.watermark); record(v); };
@@ -110,7 +110,7 @@ describe('TimestampsOperator', () => {
   });
 
   test('a timestamp assigner returning a non-number, or a record without a timestamp and no assigner, fails with OperatorError naming the operator', () => {
-    // 2^53 and above (nanosecond clocks): no window or timer could ever close over it (a review: lost silently).
+    // 2^53 and above (nanosecond clocks): no window or timer could ever close over it (regression: lost silently).
     for (const bad of [undefined, '12', NaN, Infinity, null, 2 ** 53, 1.7e18, -(2 ** 53)]) {
       const { push } = setup(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner(() => bad as unknown as number));
       assert.throws(() => push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'stamps' && /timestamp assigner returned .*, not a number of ms within ±\(2\^53 - 1\) \(in ns or µs\? event time is in ms\)/.test(e.message), String(bad));
@@ -148,7 +148,7 @@ describe('TimestampsOperator', () => {
     assert.equal(out.events.at(-1), 'wm 19');
   });
 
-  // Regressions (two reviews): behind an exchange (a source at parallelism 1 rebalanced to assigners at 2) the task
+  // Regressions: behind an exchange (a source at parallelism 1 rebalanced to assigners at 2) the task
   // reads no source, sourceIdleSince stays NaN, and the stream never went idle: a quiet input held back every
   // window downstream; behind a filter in the source's chain the source's reads kept it active though nothing
   // passed. There, as in Flink, it is idle once no record has reached it for the timeout.
@@ -223,7 +223,7 @@ describe('WatermarkStrategy', () => {
   });
 });
 
-// Regression (a review): once idle, the generator's periodic emit still ran; a generator whose watermark moves on
+// Regression: once idle, the generator's periodic emit still ran; a generator whose watermark moves on
 // without records then woke the input downstream (any watermark marks it active) while this operator still
 // counted it idle and never said so again, so the input held the task's watermark back.
 test('an idle stream gets no periodic watermark: downstream it stays idle and follows the other input', () => {

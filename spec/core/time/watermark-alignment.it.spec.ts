@@ -109,7 +109,7 @@ test('an aligned strategy that is not right behind its source fails at build tim
   await assert.rejects(run(job('align=1'), { parallelism: 1, chaining: false }), /operator 'fast-ts' must come right after its source, chained to it; it is not chained/);
 });
 
-// Regression (a review): a source held right after a read that found nothing went idle while held, with data
+// Regression: a source held right after a read that found nothing went idle while held, with data
 // to read. Idle, it stopped holding the others back and downstream stopped waiting for it: the other source ran
 // ahead, and nearly every record it read afterwards was late downstream (~78% of them before the fix). Three
 // runs: the hold starts after an empty read in most runs, not all (about 2 in 3 showed it before the fix).

@@ -92,7 +92,7 @@ describe('WatermarkValve', () => {
     assert.deepEqual(out, [50, 70]);
     v.onIdle(0, false); // back at 100, ahead of 70, the only input counted
     assert.deepEqual(out, [50, 70, 100]);
-    // An alignment review: an input behind the task (back from idle, or after a restore's startAt) that goes idle
+    // An input behind the task (back from idle, or after a restore's startAt) that goes idle
     // last flushes too: every input is idle then (it used to stay behind for good, where Flink's valve flushes).
     const w = valve(3);
     w.v.onWatermark(0, 100); w.v.onWatermark(1, 50); w.v.onWatermark(2, 50);

@@ -85,7 +85,7 @@ describe('LocalCombineOperator', () => {
   });
 });
 
-// Regression (a review): the combiner kept a window's first record as it came, so a field aggregation's first
+// Regression: the combiner kept a window's first record as it came, so a field aggregation's first
 // record without a number in its field was not refused there (without combining it is): the next good one failed.
 test('combineLocally with a field aggregation refuses a first record without a number in the field', () => {
   const env = new StreamEnvironment(1);

@@ -42,7 +42,7 @@ test('processing-time windows and count windows hold every record as their defin
 
   const tumbling = collected['tumbling.out'] as Row[];
   checkRows(tumbling, 'tumbling', 1);
-  // Regression (a review): a window's timer fired within its last millisecond, and records of that millisecond
+  // Regression: a window's timer fired within its last millisecond, and records of that millisecond
   // fired the window again, as a second, partial result. Each window of a key fires once.
   for (const [name, rows] of [['tumbling', tumbling], ['sliding', collected['sliding.out'] as Row[]]] as const) {
     const fired = rows.map(([key, start]) => `${key}@${start}`);

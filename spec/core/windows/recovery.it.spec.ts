@@ -88,7 +88,7 @@ for (const stateFastPaths of [true, false]) test(`windows and joins restore from
   }
 });
 
-// Regression (an event-time review): event time started over from the minimum after a restore, so a record that
+// Regression: event time started over from the minimum after a restore, so a record that
 // was late before it (its window had fired and its state was gone) opened a new window of its own, and left the
 // late output: a result no failure-free run has. A restore now starts each task's event time at the checkpoint's.
 for (const parallelism of [2, 3]) test(`a record late before a stop with savepoint is late after the resume too (resumed at parallelism ${parallelism})`, { timeout: 60_000 }, async () => {

@@ -270,7 +270,7 @@ describe('custom triggers', () => {
     assert.equal(win<Ev>(h).windowCount, 0);
   });
 
-  // Regression (a review): the fast path looked a timer's windows up by end = ts + 1, but timers are at end - 1
+  // Regression: the fast path looked a timer's windows up by end = ts + 1, but timers are at end - 1
   // (+ lateness), and in floating point 0.3 - 1 + 1 is not 0.3: a custom assigner's sub-millisecond window never
   // fired, and stayed.
   test('a custom assigner with sub-millisecond bounds: its windows fire and go', () => {
@@ -404,7 +404,7 @@ describe('continuous triggers (early firings)', () => {
     assert.equal(win<Ev>(h).timers.size, 0, 'no timer left behind');
   });
 
-  // A review: a first record behind the watermark (on time for its window) fired an interval late, and nothing
+  // A first record behind the watermark (on time for its window) fired an interval late, and nothing
   // came at the next watermark.
   test('event time: a first record behind the watermark fires at the next watermark, as in Flink', () => {
     const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(60)).trigger(ContinuousEventTimeTrigger.of(15))
@@ -600,7 +600,7 @@ describe('checkpoints', () => {
   });
 });
 
-// Regressions (a review against Flink's semantics): a PURGE dropped the whole window, not just its contents, so
+// Regressions: a PURGE dropped the whole window, not just its contents, so
 // a purged session could not merge with later records, and the window function's clear ran at every purge.
 describe('purging triggers clear contents only; the window stays until its cleanup time', () => {
   const fmt = (k: string, ctx: { window: unknown }, els: readonly Ev[]): string => {
@@ -647,7 +647,7 @@ describe('purging triggers clear contents only; the window stays until its clean
   });
 });
 
-// Regression (a review): end of input fired processing-time timers up to the end of time, including the ones a
+// Regression: end of input fired processing-time timers up to the end of time, including the ones a
 // firing registered, so a trigger that re-arms itself (a continuous trigger on a global window) never let
 // finish() return.
 test('end of input fires each pending processing-time timer once, even for a trigger that re-arms itself', () => {

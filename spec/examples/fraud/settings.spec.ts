@@ -7,7 +7,7 @@ import { fraudSettings } from '../../../examples/fraud/settings.js';
 test('FRAUD_PRINT takes 1/0, true/false, yes/no in any case; anything else is refused, naming it', () => {
   assert.equal(fraudSettings({}).print, true);
   for (const on of ['1', 'true', 'YES']) assert.equal(fraudSettings({ FRAUD_PRINT: on }).print, true, on);
-  // Regression (a review): only '0' turned printing off; 'no' and 'false' printed.
+  // Regression: only '0' turned printing off; 'no' and 'false' printed.
   for (const off of ['0', 'false', 'No']) assert.equal(fraudSettings({ FRAUD_PRINT: off }).print, false, off);
   assert.throws(() => fraudSettings({ FRAUD_PRINT: 'nope' }), /FRAUD_PRINT must be 1 or 0 .*got 'nope'/);
 });

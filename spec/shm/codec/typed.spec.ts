@@ -501,7 +501,7 @@ describe('typedCodec', () => {
           [{ ...base, t: new Date(0) }, /'t' \(timestamp\).*got an object/],
           [{ ...base, d: '4.5' }, /'d' \(f64\): expected a number/],
           [{ ...base, f: null }, /'f' \(f32\).*got null/],
-          // A review: beyond float32's range it became Infinity silently (a finite number in, a different one out).
+          // Beyond float32's range it became Infinity silently (a finite number in, a different one out).
           [{ ...base, f: 1e39 }, /'f' \(f32\): expected a number within float32 range.*got 1e\+39/],
           [{ ...base, f: -3.5e38 }, /'f' \(f32\)/],
           [{ ...base, b: 1 }, /'b' \(bool\): expected a boolean, got 1/],

@@ -1,4 +1,4 @@
-// A job for the counts of records an exchange rejects where the operator has more than one way out (a review: both
+// A job for the counts of records an exchange rejects where the operator has more than one way out (regression: both
 // were taken off its records out). 'proc' sends its 10 even records to its main output and its 10 odd ones to a side
 // output, whose keyBy throws on 1, 11 (dropped); 'fan' sends all 20 records to two keyBys, the first of which throws
 // on 0 and 10 (dropped there, while the second takes them).

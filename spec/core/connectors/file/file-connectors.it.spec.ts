@@ -189,7 +189,7 @@ function child(url: URL, stateDir: string, resume: boolean) {
   };
 }
 
-// Regression (a review): sinks cleared what a failed attempt left only when it restored a checkpoint; a restart
+// Regression: sinks cleared what a failed attempt left only when it restored a checkpoint; a restart
 // from the beginning (no checkpoint completed yet) left the attempt's hidden in-progress and pending parts.
 test('file sink: a restart from the beginning removes the failed attempt\'s hidden parts; the output is exactly once', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-sink-restart-'));
@@ -210,7 +210,7 @@ test('file sink: a restart from the beginning removes the failed attempt\'s hidd
   }
 });
 
-// Regression (a review): a run killed before its first checkpoint left hidden parts that a new run which found no
+// Regression: a run killed before its first checkpoint left hidden parts that a new run which found no
 // checkpoint (or ran without checkpoints) never removed: 745 of them beside correct output.
 for (const how of ['a resume that finds no checkpoint', 'a run without checkpoints'] as const) {
   test(`file sink: ${how} removes the hidden parts an earlier run left; the output is exactly once`, async () => {

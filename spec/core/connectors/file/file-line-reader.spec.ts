@@ -55,7 +55,7 @@ test('prefetch stops at prefetchBytes: a reader nobody reads does not load the w
   await reader.close();
 });
 
-// Regression (a review): a blank line counted 0 bytes, so a file of them was framed without limit (3.8 M records
+// Regression: a blank line counted 0 bytes, so a file of them was framed without limit (3.8 M records
 // ahead, ~1 GB of heap, for 16 MiB of line feeds at the default prefetch).
 test('prefetch holds for blank lines too: each record counts its overhead', async () => {
   const path = await file(Buffer.alloc(4 << 20, 0x0a));
@@ -129,7 +129,7 @@ test('follow: a file truncated below the read position is a FileTruncatedError',
   await reader.close();
 });
 
-// Regression (a review): truncated and written again past the read position in one go, the file never shrank, and
+// Regression: truncated and written again past the read position in one go, the file never shrank, and
 // the reader went on mid-line (malformed JSON; with 'drop', a silent gap).
 test('follow: a file rewritten past the read position (truncated, then longer) is a FileTruncatedError; appends still pass', async () => {
   const first = Array.from({ length: 20 }, (_, i) => `{"i":${i}}\n`).join('');
@@ -148,7 +148,7 @@ test('follow: a file rewritten past the read position (truncated, then longer) i
   await reader.close();
 });
 
-// Regression (a review): a bounded file restored at a position beyond its current size (it shrank, or was replaced
+// Regression: a bounded file restored at a position beyond its current size (it shrank, or was replaced
 // by a shorter one, after the checkpoint) ended at once, silently skipping what is there now.
 test('bounded: a file shorter than the position it resumes at is a FileTruncatedError, not an end', async () => {
   const path = await file('a\n');

@@ -26,7 +26,7 @@ test('glob patterns relative to cwd, duplicates merged; a literal path with glob
   assert.deepEqual(files, ['in/a.jsonl', 'in/b.jsonl', 'in/sub/c.csv', 'in/x[1].txt'].map((f) => join(dir, f)));
 });
 
-// Regression (a review): a link back up the tree, or an alias, made a file two splits, its records read twice.
+// Regression: a link back up the tree, or an alias, made a file two splits, its records read twice.
 test('a file reached by several paths (a loop back up, an alias link, a linked directory) is read once, by its first path', async () => {
   const d = join(dir, 'links');
   await mkdir(join(d, 'sub'), { recursive: true });

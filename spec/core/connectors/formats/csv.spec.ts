@@ -79,7 +79,7 @@ test('the encoder quotes only what needs it and rejects values it cannot write',
 });
 
 // A leading U+FEFF (the byte order mark's character) in the file's first field: unquoted, a reader dropped it as a
-// mark (a review: "\uFEFFA-1" read back as "A-1", and a header column named so failed to match its own format).
+// mark (regression: "\uFEFFA-1" read back as "A-1", and a header column named so failed to match its own format).
 test('property: rows encoded by CsvEncoder decode back identically, whatever the delimiter, line ending and header', () => {
   const field = fc.array(fc.oneof(fc.constantFrom(',', ';', '"', '\n', '\r\n', ' ', 'é', '😀', '\uFEFF'), fc.string({ maxLength: 4 })), { maxLength: 5 }).map((xs) => xs.join(''));
   fc.assert(fc.property(

@@ -55,7 +55,7 @@ test('the encoder writes one line per value and rejects what JSON cannot hold', 
   assert.throws(() => enc.encode(cyclic), EncodeError);
 });
 
-// Regression (a review): JSON.stringify's quiet rewrites were written as they came, NaN as null, a Set as {}.
+// Regression: JSON.stringify's quiet rewrites were written as they came, NaN as null, a Set as {}.
 test('the encoder refuses what JSON would write as another value, naming where it is; an undefined property is left out', () => {
   const enc = new JsonLinesEncoder();
   for (const [value, message] of [
@@ -76,7 +76,7 @@ test('the encoder refuses what JSON would write as another value, naming where i
   const bytes = deadLetter('src', 0, new Error('invalid UTF-8'), new Uint8Array([0xff, 0xfe]), 'in.txt:3');
   assert.equal(enc.encode(bytes), '{"operator":"src","subtask":0,"error":{"name":"Error","message":"invalid UTF-8"},"raw":{"0":255,"1":254},"position":"in.txt:3"}\n');
   assert.equal(enc.encode(deadLetter('parse', 1, new Error('bad amount'), { amount: Number.NaN })), '{"operator":"parse","subtask":1,"error":{"name":"Error","message":"bad amount"},"raw":{"amount":null}}\n');
-  // Regression (a review): a BigInt in a dead letter's raw record failed the job at the dead-letter sink.
+  // Regression: a BigInt in a dead letter's raw record failed the job at the dead-letter sink.
   assert.equal(enc.encode(deadLetter('parse', 1, new Error('bad'), { i: 2, x: 10n })), '{"operator":"parse","subtask":1,"error":{"name":"Error","message":"bad"},"raw":{"i":2,"x":"10n"}}\n');
   assert.throws(() => enc.encode({ x: 10n }), EncodeError, 'an ordinary record still refuses it');
 });

@@ -70,7 +70,7 @@ test('csv framing: line breaks inside quotes belong to the field; line numbers c
   assert.equal(csvRs[2]!.offset, input.indexOf('c,d'));
 });
 
-// Regression (a review): the BOM's first byte was taken as the start of the first field, so a quoted first field
+// Regression: the BOM's first byte was taken as the start of the first field, so a quoted first field
 // read as unquoted and a line break inside it split the record (Excel's "CSV UTF-8" writes a BOM).
 test('csv framing: a BOM before a quoted first field holding a line break, cut anywhere; a lone 0xEF still starts an unquoted field', () => {
   const body = Buffer.from('"note\nline2",id\n"a\nb",1\n');
@@ -106,7 +106,7 @@ test('csv framing: an unbalanced quote in a too-long record makes the rest of th
   assert.equal(rs[0]!.end, input.length);
 });
 
-// Regression (a review): the mark was stripped after the record was cut to the limit, so a first line was
+// Regression: the mark was stripped after the record was cut to the limit, so a first line was
 // reported against a maximum 3 bytes short ("exceeds the maximum of 7 bytes" with maxLineBytes 10).
 test('a byte order mark does not count against maxLineBytes: the first line may hold the limit, a longer one is flagged with its length', () => {
   const bom = Buffer.from([0xef, 0xbb, 0xbf]);

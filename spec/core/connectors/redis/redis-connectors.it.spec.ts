@@ -121,7 +121,7 @@ test('a Redis sink without checkpoints appends when its input ends; the worker a
   assert.deepEqual(tally(values, 500), { lost: 0, duplicated: 0, unexpected: 0 });
 });
 
-// A review: behind a source that never ends, such a sink held every record in memory and wrote none, unwarned.
+// Behind a source that never ends, such a sink held every record in memory and wrote none, unwarned.
 test('a Redis sink without checkpoints behind a source that never ends: a warning names both', async () => {
   const warnings: string[] = [];
   const h = await run(job({ case: 'unbounded-plain-sink', out: 'never-written' }), { parallelism: 1, onWarning: (w) => warnings.push(w) });

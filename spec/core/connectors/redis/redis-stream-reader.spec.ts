@@ -165,7 +165,7 @@ test('consumer group restore: pending entries up to the checkpoint are acknowled
   await second.close();
 });
 
-// Regression (a review): after a crash before any checkpoint, a fresh start at a lower parallelism left the
+// Regression: after a crash before any checkpoint, a fresh start at a lower parallelism left the
 // entries pending for the consumers it no longer has undelivered for good.
 test('consumer group, fresh start at a lower parallelism: entries pending for consumers beyond it are delivered again', async () => {
   const s = key('gshrink');

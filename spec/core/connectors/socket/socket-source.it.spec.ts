@@ -32,7 +32,7 @@ test('socketTextStream: lines in order across chunk boundaries; invalid UTF-8 an
     assert.deepEqual([...(dead[0]!.raw as Uint8Array)], [0x67, 0x61, 0x6d, 0xff, 0x61]);
     assert.match(dead[0]!.position!, /^tcp:\/\/127\.0\.0\.1:\d+#1:3$/);
     assert.match(dead[1]!.error.message, /line of 100 bytes exceeds the maximum of 64 bytes \(option 'maxLineBytes'\)/);
-    // Regression (a review): its raw text is the line's first 64 bytes, and the dead letter did not say so.
+    // Regression: its raw text is the line's first 64 bytes, and the dead letter did not say so.
     assert.deepEqual([dead[0]!.truncated, dead[1]!.truncated, (dead[1]!.raw as string).length], [undefined, true, 64]);
     const src = metrics.operators.find((o) => o.operator === 'socket')!;
     assert.deepEqual([src.recordsIn, src.recordsOut, src.deadLettered], [6, 4, 2]);

@@ -116,7 +116,7 @@ test('no server and no reconnect: a SocketSourceError naming the address', async
   assert.throws(() => new SocketTextReader({ host: 'h', port: 70000 }), ConnectorOptionError);
 });
 
-// Regression (a review): the partial line in the framer counted against highWaterBytes, but it only shrinks when
+// Regression: the partial line in the framer counted against highWaterBytes, but it only shrinks when
 // its end arrives, which the pause held back: a line as long as the mark hung the source (with the defaults, any
 // line over 1 MiB, which should have been a LineTooLongError bad record).
 for (const [what, bytes, opts, expect] of [
@@ -140,7 +140,7 @@ for (const [what, bytes, opts, expect] of [
   });
 }
 
-// Regression (a review): on a reset the half-received last line was emitted as a line, a wrong value (with
+// Regression: on a reset the half-received last line was emitted as a line, a wrong value (with
 // reconnect, silently). A clean close still completes it (the first test).
 for (const reconnect of [false, true]) {
   test(`a connection reset mid-line: the fragment is an IncompleteLineError bad record, never a value (${reconnect ? 'reconnect' : 'no reconnect'})`, async () => {
@@ -170,7 +170,7 @@ for (const reconnect of [false, true]) {
   });
 }
 
-// Regression (a review): a blank line counted 0 bytes against highWaterBytes, so a sender of empty lines was never
+// Regression: a blank line counted 0 bytes against highWaterBytes, so a sender of empty lines was never
 // paused (891 MB of queued records in 3 s).
 test('a fast sender of blank lines is held back too: each line counts its overhead against the high-water mark', async () => {
   const { server: srv, port, next } = await server();
@@ -193,7 +193,7 @@ test('a fast sender of blank lines is held back too: each line counts its overhe
   }
 });
 
-// Regression (a review): highWaterBytes 0 paused at the first data for good (a resume needs the queue under half).
+// Regression: highWaterBytes 0 paused at the first data for good (a resume needs the queue under half).
 test('highWaterBytes must be a positive integer', () => {
   for (const bad of [0, -5, 1.5, Number.NaN]) {
     assert.throws(() => new SocketTextReader({ host: '127.0.0.1', port: 1, highWaterBytes: bad }), (e: unknown) => e instanceof ConnectorOptionError && /highWaterBytes must be a positive integer/.test(e.message));

@@ -33,7 +33,7 @@ export default defineJob((env) => {
       src.map((x) => x).name('same').discard();
       break;
     case 'shared-sink': {
-      // A review: both sinks got both streams.
+      // Both sinks got both streams.
       const out = collectSink<number>();
       src.map((x) => x).name('m1').sink(out).name('o1');
       src.map((x) => -x).name('m2').sink(out).name('o2');

@@ -1,8 +1,8 @@
 // Two sources unioned, then keyed event-time windows at parallelism 2: A sends 3000 records (ts = 10 i) and then
 // reads nothing (idle, not ended) until B has ended; B is silent (idle) until the marker file 'go' exists, which
 // the first window ending at 5000 or later writes, then sends 5 records far ahead of A's watermark and ends.
-// None of B's records may be late: each channel carries B's records before B's final watermark. Regression (a
-// review): the union was a task of its own at parallelism 2, so B's records went through both union subtasks,
+// None of B's records may be late: each channel carries B's records before B's final watermark. Regression:
+// the union was a task of its own at parallelism 2, so B's records went through both union subtasks,
 // and a window subtask got B's final watermark through one before B's records through the other (late).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
