@@ -4,6 +4,8 @@
 import type { Collector, FilterFunction, FlatMapFunction, MapFunction } from '../api/functions.js';
 import { Operator, type Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
+import { notAsync, PASSES_RESULT_ON } from './sync-call.js';
+import { JobDefinitionError } from '../api/errors.js';
 
 export class MapOperator<I, O> extends Operator<I, O> {
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly fn: MapFunction<I, O>) {
@@ -13,7 +15,11 @@ export class MapOperator<I, O> extends Operator<I, O> {
     this.recordsIn++;
     let out: O;
     // Only the user call is inside the try: an error from a later operator is already wrapped with its name.
-    try { out = this.fn(value); } catch (e) { this.rejected(e, value); return; }
+    // A promise is a mistake in the job (JobDefinitionError), not a bad record: it fails under every policy.
+    try {
+      out = this.fn(value);
+      if (typeof out === 'object') notAsync(out, this.name, 'its map function', PASSES_RESULT_ON);
+    } catch (e) { this.rejected(e, value); return; }
     this.recordsOut++;
     this.next.push(out);
   }
@@ -26,7 +32,11 @@ export class FilterOperator<T> extends Operator<T, T> {
   push(value: T): void {
     this.recordsIn++;
     let keep: boolean;
-    try { keep = this.fn(value); } catch (e) { this.rejected(e, value); return; }
+    try {
+      keep = this.fn(value);
+      // A promise is truthy: every record would pass.
+      if (typeof keep === 'object') notAsync(keep, this.name, 'its filter function', 'a record passes if what it returns is truthy');
+    } catch (e) { this.rejected(e, value); return; }
     if (keep) {
       this.recordsOut++;
       this.next.push(value);
@@ -51,9 +61,16 @@ export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O
       if (Array.isArray(out)) {
         for (let i = 0; i < out.length; i++) { this.recordsOut++; this.next.push(out[i] as O); }
       } else {
+        if (typeof (out as Partial<Iterable<O>>)[Symbol.iterator] !== 'function') this.notIterable(out);
         for (const o of out) { this.recordsOut++; this.next.push(o); }
       }
     }
+  }
+
+  private notIterable(out: unknown): never {
+    try { notAsync(out, this.name, 'its flatMap function', 'it emits what it collects or returns before it returns'); } catch (e) { this.fail(e); }
+    const async = typeof (out as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+    this.fail(new JobDefinitionError(`operator '${this.name}': its flatMap function returned ${async ? 'an async iterable (an async generator?), which it cannot wait for; do asynchronous work in asyncMap before it' : `${typeof out === 'object' ? 'an object' : `a ${typeof out}`} that is not iterable; collect records with out.collect(...), or return an array or another iterable`}`));
   }
 }
 

@@ -6,10 +6,16 @@
 
 import { JobDefinitionError } from '../api/errors.js';
 
-/** Throws when `result` (what user function `what` of operator `operator` returned) is a promise. */
-export function notAsync(result: unknown, operator: string, what: string): void {
+/**
+ * Throws when `result` (what user function `what` of operator `operator` returned) is a promise. `why`: what running
+ * synchronously means for it.
+ */
+export function notAsync(result: unknown, operator: string, what: string, why = "the key, the record's time and state are its record's only during the call"): void {
   if (result === undefined || typeof (result as { then?: unknown } | null)?.then !== 'function') return;
   // Its own failure, later, would be an unhandled rejection: the job fails here instead.
   (result as PromiseLike<unknown>).then(undefined, () => {});
-  throw new JobDefinitionError(`operator '${operator}': ${what} returned a promise, but it runs synchronously (the key, the record's time and state are its record's only during the call); do asynchronous work in asyncMap before it`);
+  throw new JobDefinitionError(`operator '${operator}': ${what} returned a promise, but it runs synchronously (${why}); do asynchronous work in asyncMap before it`);
 }
+
+/** What a map, filter or flatMap does with its function's result, which a promise would take the place of. */
+export const PASSES_RESULT_ON = 'what it returns is passed on as it is';

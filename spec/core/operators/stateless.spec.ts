@@ -1,0 +1,60 @@
+// map, filter and flatMap: what they pass on, and the job mistakes they refuse at the first record (a function
+// that returns a promise, a flatMap that returns what it cannot iterate) under every error policy.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OperatorError, StreamEnvironment, type ErrorPolicy } from '../../../core/index.js';
+import { instantiate } from '../windows/harness.js';
+
+const notSync = (what: string) => (e: unknown): boolean => e instanceof OperatorError
+  && new RegExp(`operator 'f': ${what} returned a promise, but it runs synchronously .*; do asynchronous work in asyncMap before it`).test(e.message);
+
+test('map, filter and flatMap pass on what their functions return', () => {
+  const env = new StreamEnvironment(1);
+  const src = env.fromCollection<number>([]);
+  const m = instantiate<number, string>(env, src.map((x) => `v${x}`));
+  const f = instantiate<number, number>(env, src.filter((x) => x % 2 === 0));
+  const fm = instantiate<number, number>(env, src.flatMap<number>((x, out) => (x === 0 ? new Set([7, 8]) : out.collect(x))));
+  for (const x of [0, 1, 2]) { m.push(x, x); f.push(x, x); fm.push(x, x); }
+  assert.deepEqual(m.out.values(), ['v0', 'v1', 'v2']);
+  assert.deepEqual(f.out.values(), [0, 2]);
+  assert.deepEqual(fm.out.values(), [7, 8, 1, 2], 'an iterable that is not an array, then collected records');
+});
+
+for (const policy of ['fail', 'drop', 'dead-letter'] as ErrorPolicy[]) {
+  test(`a map, filter or flatMap function that returns a promise fails at its first record, naming the operator (error policy '${policy}')`, () => {
+    const env = new StreamEnvironment(1);
+    const src = env.fromCollection<number>([]);
+    const cases = [
+      { what: 'its map function', s: src.map(async (x) => x + 1) },
+      // A promise is truthy: unchecked, every record would pass.
+      { what: 'its filter function', s: src.filter((async (x: number) => x > 5) as unknown as (x: number) => boolean) },
+      { what: 'its flatMap function', s: src.flatMap<number>((async (x: number) => [x]) as unknown as (x: number) => number[]) },
+    ];
+    for (const { what, s } of cases) {
+      s.name('f').onError(policy);
+      const h = instantiate<number, unknown>(env, s);
+      // Synchronous results of other kinds still pass (a record that is an object is no promise).
+      assert.throws(() => h.push(1, 1), notSync(what), what);
+      assert.deepEqual(h.out.values(), [], `${what}: nothing passed on`);
+      assert.equal(h.op.dropped, 0);
+    }
+  });
+}
+
+test('a map passes on objects that are records (no then method), and null', () => {
+  const env = new StreamEnvironment(1);
+  const h = instantiate<number, { then: number } | null>(env, env.fromCollection<number>([]).map((x) => (x === 0 ? null : { then: x })));
+  h.push(0);
+  h.push(1);
+  assert.deepEqual(h.out.values(), [null, { then: 1 }]);
+});
+
+test('a flatMap that returns an async iterable or a non-iterable fails naming the operator and what to do', () => {
+  const env = new StreamEnvironment(1);
+  const src = env.fromCollection<number>([]);
+  const asyncGen = instantiate<number, number>(env, src.flatMap<number>((async function* (x: number) { yield x; }) as unknown as (x: number) => number[]).name('f'));
+  assert.throws(() => asyncGen.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f': its flatMap function returned an async iterable \(an async generator\?\), which it cannot wait for; do asynchronous work in asyncMap before it/.test(e.message));
+  const obj = instantiate<number, number>(env, src.flatMap<number>(((x: number) => ({ x })) as unknown as (x: number) => number[]).name('f'));
+  assert.throws(() => obj.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f': its flatMap function returned an object that is not iterable; collect records with out\.collect/.test(e.message));
+});
