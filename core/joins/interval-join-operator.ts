@@ -8,6 +8,7 @@
 // watermark passes left.ts + upper; a right record until it passes right.ts - lower. Each record registers a
 // cleanup timer at that point + 1 (timers are (key, time): records sharing one share it).
 
+import { notAsync } from '../operators/sync-call.js';
 import type { Key } from '../graph/key-groups.js';
 import type { Collector } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -139,7 +140,8 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
     this.leftTimestamp = lts;
     this.rightTimestamp = rts;
     this.timestamp = lts > rts ? lts : rts;
-    this.spec.fn(l, r, this, this);
+    const done: unknown = this.spec.fn(l, r, this, this);
+    if (done !== undefined) notAsync(done, this.name, 'its join function', "the pair's timestamps are its only during the call");
   }
 
   collect(value: O): void {

@@ -9,6 +9,7 @@
 // its windows, and a window's cleanup timer is at a time computed from its bounds. Both are checkpointed with
 // the key's group and need nothing more here than rebuilding window objects on restore.
 
+import { notAsync } from '../operators/sync-call.js';
 import type { Key } from '../graph/key-groups.js';
 import type { Collector } from '../api/functions.js';
 import type { KeyedStateStore } from '../api/state.js';
@@ -399,7 +400,9 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   }
 
   process(elements: readonly unknown[]): void {
-    this.windowFn!.process(this.backend.currentKey, this, elements, this);
+    const r: unknown = this.windowFn!.process(this.backend.currentKey, this, elements, this);
+    // Its results must be out before the window's state is cleared and the watermark moves on.
+    if (r !== undefined) notAsync(r, this.name, 'its window function', "the window's contents and time are its only during the call");
   }
 
   // ---- WindowContext

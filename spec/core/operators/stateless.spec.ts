@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OperatorError, StreamEnvironment, type ErrorPolicy } from '../../../core/index.js';
+import { OperatorError, StreamEnvironment, type DataStream, type ErrorPolicy } from '../../../core/index.js';
 import { instantiate } from '../windows/harness.js';
 
 const notSync = (what: string) => (e: unknown): boolean => e instanceof OperatorError
@@ -25,11 +25,11 @@ for (const policy of ['fail', 'drop', 'dead-letter'] as ErrorPolicy[]) {
   test(`a map, filter or flatMap function that returns a promise fails at its first record, naming the operator (error policy '${policy}')`, () => {
     const env = new StreamEnvironment(1);
     const src = env.fromCollection<number>([]);
-    const cases = [
-      { what: 'its map function', s: src.map(async (x) => x + 1) },
+    const cases: { what: string; s: DataStream<unknown> }[] = [
+      { what: 'its map function', s: src.map(async (x) => x + 1) as DataStream<unknown> },
       // A promise is truthy: unchecked, every record would pass.
-      { what: 'its filter function', s: src.filter((async (x: number) => x > 5) as unknown as (x: number) => boolean) },
-      { what: 'its flatMap function', s: src.flatMap<number>((async (x: number) => [x]) as unknown as (x: number) => number[]) },
+      { what: 'its filter function', s: src.filter((async (x: number) => x > 5) as unknown as (x: number) => boolean) as DataStream<unknown> },
+      { what: 'its flatMap function', s: src.flatMap<number>((async (x: number) => [x]) as unknown as (x: number) => number[]) as DataStream<unknown> },
     ];
     for (const { what, s } of cases) {
       s.name('f').onError(policy);

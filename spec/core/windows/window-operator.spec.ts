@@ -682,3 +682,10 @@ test('end of input fires each pending processing-time timer once, even for a tri
 });
 });
 }
+
+test('a window function that returns a promise fails when the window fires, naming the operator', () => {
+  const h = baseHarness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10))
+    .process<string>({ async process(k: string, _ctx: unknown, els: readonly Ev[], out: Collector<string>) { out.collect(`${k} ${els.length}`); } } as never).name('counts'));
+  h.push(ev('a', 1), 1);
+  assert.throws(() => h.watermark(20), /operator 'counts': its window function returned a promise, but it runs synchronously .*asyncMap/);
+});
