@@ -18,6 +18,13 @@ import { firstCheckOf } from '../api/field-aggregations.js';
 import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 
+/**
+ * At the final watermark, how many timers may fire per timer then pending (plus END_TIMER_SLACK) before onTimer is
+ * taken to re-arm itself for good: deeper than any cascade of timers registering timers a job means to end.
+ */
+const END_TIMER_CASCADE = 16;
+const END_TIMER_SLACK = 10_000;
+
 /** What every keyed operator shares: its state backend and timers, their snapshots and restores. */
 export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   readonly backend: KeyedStateBackend;
@@ -38,7 +45,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   }
 
   override watermark(watermark: number): void {
-    this.timers.fire('event', watermark, (key, ts) => this.fireTimer('event', key, ts));
+    this.fireEventTimers(watermark);
     this.sideOutputs.watermark(watermark);
     this.next.watermark(watermark);
   }
@@ -67,6 +74,22 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
 
   override onProcessingTime(now: number): void {
     this.timers.fire('processing', now - 1, (key, ts) => this.fireTimer('processing', key, ts));
+  }
+
+  /** Fires the event-time timers due at `upTo`, those registered while they fire too. */
+  protected fireEventTimers(upTo: number): void {
+    if (upTo < MAX_WATERMARK) {
+      this.timers.fire('event', upTo, (key, ts) => this.fireTimer('event', key, ts));
+      return;
+    }
+    // The final watermark makes every timer due, those onTimer registers too: one re-armed from onTimer fires again
+    // at once, for good (the job never ends). Past any plausible cascade of timers registering timers, it fails.
+    const pending = this.timers.size;
+    let left = END_TIMER_CASCADE * pending + END_TIMER_SLACK;
+    this.timers.fire('event', upTo, (key, ts) => {
+      if (--left < 0) this.fail(new Error(`at the end of input, onTimer kept registering event-time timers (${END_TIMER_CASCADE * pending + END_TIMER_SLACK} fired, ${pending} were pending when the final watermark came): once the watermark is MAX_WATERMARK every timer is due at once, so a timer re-armed in onTimer fires again for good; re-arm only while ctx.timerService.currentWatermark() < MAX_WATERMARK`));
+      this.fireTimer('event', key, ts);
+    });
   }
 
   /** A timer of the current key fired; the record timestamp is the timer's (event) or none (processing). */
@@ -213,7 +236,7 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
     } else {
       // Timers registered after the final watermark (by records that arrived late, e.g. from an input that was
       // idle): no watermark will come for them, so they fire now or never.
-      this.timers.fire('event', MAX_WATERMARK, (key, ts) => this.fireTimer('event', key, ts));
+      this.fireEventTimers(MAX_WATERMARK);
     }
     this.finishSideOutputs();
     this.next.finish();

@@ -292,3 +292,46 @@ test('a process function that returns a promise fails the job at once, naming th
   assert.throws(() => timer.watermark(5), /onTimer returned a promise/);
   await Promise.resolve();
 });
+
+// Regression: a timer re-armed from onTimer made the final watermark fire it for good (every time is due at
+// MAX_WATERMARK): a bounded job never ended, at full CPU.
+test('at the end of input, cascades of timers registering timers fire; a timer re-armed for good fails the job, naming the operator', () => {
+  const cascade = operator<string>({
+    processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts + 100); },
+    // Three generations after the first, each 1000 later; none once the watermark is at its end.
+    onTimer(at, ctx, out) {
+      out.collect(`${ctx.key}@${at}`);
+      if (at < 3100) ctx.timerService.registerEventTimeTimer(at + 1000);
+    },
+  });
+  for (let i = 0; i < 100; i++) cascade.push({ k: `k${i}`, ts: 0 });
+  cascade.op.finish();
+  assert.equal(cascade.sink.out.length, 400, 'each key\'s four timers');
+  assert.deepEqual(cascade.sink.out.filter((o) => o.v.startsWith('k7@')).map((o) => o.v), ['k7@100', 'k7@1100', 'k7@2100', 'k7@3100']);
+  assert.ok(cascade.sink.finished);
+
+  let fired = 0;
+  const endless = operator<never>({
+    processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts + 1000); },
+    onTimer(at, ctx) { fired++; ctx.timerService.registerEventTimeTimer(at + 1000); },
+  });
+  endless.push({ k: 'a', ts: 0 });
+  endless.watermark(5000);
+  assert.equal(fired, 5, 'before the end, a re-armed timer fires while the watermark passes it');
+  assert.throws(() => endless.op.finish(), (e: unknown) => e instanceof OperatorError
+    && /operator 'proc'.*at the end of input, onTimer kept registering event-time timers \(10016 fired, 1 were pending when the final watermark came\).*re-arm only while ctx\.timerService\.currentWatermark\(\) < MAX_WATERMARK/.test((e as Error).message));
+  assert.equal(fired, 5 + 10_016);
+
+  // The way out the message gives.
+  const guarded = operator<number>({
+    processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts + 1000); },
+    onTimer(at, ctx, out) {
+      out.collect(at);
+      if (ctx.timerService.currentWatermark() < MAX_WATERMARK) ctx.timerService.registerEventTimeTimer(at + 1000);
+    },
+  });
+  guarded.push({ k: 'a', ts: 0 });
+  guarded.watermark(2500);
+  guarded.op.finish();
+  assert.deepEqual(guarded.sink.out.map((o) => o.v), [1000, 2000, 3000]);
+});
