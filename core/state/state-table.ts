@@ -128,7 +128,11 @@ export class StateTable<V> implements KeyedTable {
     return this.entries.keys();
   }
 
-  /** The live entry of `key`, or undefined (expired entries are removed, never returned). */
+  /**
+   * The live entry of `key`, or undefined (expired entries are never returned). An expired one is removed then, but
+   * in event time only once the watermark has passed its expiry too: a record at a later time hides it from itself,
+   * not from one at an earlier time that comes after it (not late: it still sees what was written before it).
+   */
   entry(key: Key): StateEntry<V> | undefined {
     const e = this.entries.get(key);
     if (this.ttl === undefined) return e;
@@ -139,7 +143,7 @@ export class StateTable<V> implements KeyedTable {
     const now = this.now();
     this.readAt = now;
     if (e.expiresAt <= now) {
-      this.delete(e);
+      if (!this.ttl.eventTime || e.expiresAt <= this.cleanNow()) this.delete(e);
       return undefined;
     }
     if (this.ttl.readRenews) {
@@ -177,6 +181,11 @@ export class StateTable<V> implements KeyedTable {
 
   /** `create` with a TTL: stamped before it goes in, so it lands at the end (where a renewal used to move it). */
   private createExpiring(key: Key, value: V, now: number): StateEntry<V> {
+    // In event time an expired entry may still be there, hidden from this record (`entry`): it goes first.
+    if (this.ttl!.eventTime) {
+      const old = this.entries.get(key);
+      if (old !== undefined) this.delete(old);
+    }
     const at = now + this.ttl!.ttlMs;
     const e: StateEntry<V> = { key, kg: keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt: at, posAt: at };
     this.entries.set(key, e);

@@ -184,6 +184,55 @@ for (const fastPaths of [true, false]) describe(`state fast paths ${fastPaths ? 
       assert.equal(get('old'), 1);
     });
 
+    // Regression: a read by a record past the expiry removed the entry, so a record at an earlier time that came
+    // after it (not late) found nothing, where it found the value had the two come the other way round.
+    test('a read by a later-timed record hides an expired entry from itself only: an earlier-timed record after it still sees it', () => {
+      const clocks = new ManualClocks();
+      const b = backend(fastPaths, false, clocks);
+      const o = { ttl: { ttlMs: 1000, time: 'event' as const } };
+      const v = b.valueState<number>('v', o);
+      const list = b.listState<number>('l', o);
+      const map = b.mapState<string, number>('m', o);
+      clocks.watermarkMs = -10_000;
+      b.currentKey = 'k';
+      clocks.recordTs = 0;
+      v.update(1); list.add(1); map.put('x', 1);
+      clocks.recordTs = 2000;
+      assert.equal(v.value(), undefined);
+      assert.deepEqual(list.get(), []);
+      assert.equal(map.get('x'), undefined);
+      clocks.recordTs = 500;
+      assert.equal(v.value(), 1, 'a record at 500 sees what was written at 0');
+      assert.deepEqual(list.get(), [1]);
+      assert.equal(map.get('x'), 1);
+      // A later-timed record that writes starts over (the list and the map anew), and the hidden entries go.
+      clocks.recordTs = 2000;
+      v.update(2); list.add(2); map.put('y', 2);
+      assert.equal(v.value(), 2);
+      assert.deepEqual(list.get(), [2]);
+      assert.deepEqual([...map.keys()], ['y']);
+      assert.equal(b.entryCount, 3);
+      // Tracked as any removal and write: a snapshot holds the new entries only, and restores.
+      const tracked = backend(fastPaths, true, clocks);
+      const tv = tracked.valueState<number>('v', o);
+      const tl = tracked.listState<number>('l', o);
+      tracked.currentKey = 'k';
+      clocks.recordTs = 0; tv.update(1); tl.add(1);
+      clocks.recordTs = 2000; tl.add(2); tv.update(2);
+      const { chunks, entries } = tracked.snapshot(true);
+      assert.equal(entries, 2);
+      const r = backend(fastPaths, true, clocks);
+      r.restore(chunks);
+      r.currentKey = 'k';
+      assert.equal(r.valueState<number>('v', o).value(), 2);
+      assert.deepEqual(r.listState<number>('l', o).get(), [2]);
+      // Once the watermark has passed an expiry, a read removes the entry.
+      clocks.watermarkMs = 3000;
+      clocks.recordTs = 3500;
+      assert.equal(v.value(), undefined);
+      assert.equal(b.entryCount, 2);
+    });
+
     test('an out-of-order write does not shorten the life a later-timed write gave the entry', () => {
       const { clocks, put, get } = setup(fastPaths, { ttl: { ttlMs: 100, time: 'event' } });
       clocks.watermarkMs = 0;
