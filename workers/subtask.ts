@@ -130,6 +130,11 @@ export class Subtask implements BarrierHandler {
   private heldAt = Number.NaN;
   /** Of idleMs, the time it was held (the task loop counts it). */
   alignmentHeldMs = 0;
+  /**
+   * A two-input operator chained behind the source that merges its inputs' event time itself (the gate brings
+   * only its second input): its merged watermark is the task's.
+   */
+  merging: { readonly mergedWatermark: number | undefined } | undefined;
   /** A source subtask of a checkpointed run: its source node's slot in the output-hold buffer (shm/layout.ts). */
   outputHold: { slots: Int32Array; index: number } | undefined;
 
@@ -587,7 +592,7 @@ export class Subtask implements BarrierHandler {
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
       if (this.source) snap.source = this.source.snapshot(barrier.checkpointId);
-      const wm = this.input?.watermark;
+      const wm = this.merging !== undefined ? this.merging.mergedWatermark : this.input?.watermark;
       if (wm !== undefined && wm < MAX_WATERMARK) snap.watermark = wm;
     } catch (e) {
       this.checkpoints?.decline(barrier.checkpointId, this.taskId, this.ctx.subtask, e instanceof Error ? e.message : String(e));

@@ -270,14 +270,17 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const trigger = a.checkpoint.enabled ? { control: new Int32Array(a.control), index: JOB_CHECKPOINT_TRIGGER } : undefined;
   const headOp = head.kind === 'source' ? next : chain[0]!.op;
   let head2 = isTwoInput(head) ? (chain[0]!.op as unknown as TwoInputOperator).input2 : undefined;
+  let merging: MergesInputs | undefined;
   if (twoInputAt > 0) {
-    const op = chain[twoInputAt]!.op as unknown as TwoInputOperator & { mergeInputs?(): void };
-    if (op.mergeInputs === undefined) throw new Error(`operator '${nodes[twoInputAt]!.name}' cannot be chained behind a source: it does not merge its inputs' event time`);
+    const op = chain[twoInputAt]!.op as unknown as TwoInputOperator & Partial<MergesInputs>;
+    if (op.mergeInputs === undefined || op.startWatermarkAt === undefined) throw new Error(`operator '${nodes[twoInputAt]!.name}' cannot be chained behind a source: it does not merge its inputs' event time`);
     op.mergeInputs();
+    merging = op as MergesInputs;
     head2 = op.input2;
   }
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
   subtask.fineSourceWaits = a.options.fineWaitMs > 0;
+  subtask.merging = merging;
   if (source !== undefined && a.outputHold !== undefined) subtask.outputHold = { slots: new Int32Array(a.outputHold), index: head.id };
   if (source !== undefined) {
     const placement = a.plan.placements.findIndex((p) => p.task === taskId && p.subtask === index);
@@ -295,10 +298,20 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       if (r) op.restoreState(r);
     }
     if (restore.inFlight) subtask.setReplay(restore.inFlight, recoder(inputCodecs));
-    if (restore.watermark !== undefined) input?.startWatermarkAt(restore.watermark);
+    if (restore.watermark !== undefined) {
+      input?.startWatermarkAt(restore.watermark);
+      merging?.startWatermarkAt(restore.watermark);
+    }
   }
   for (const { op } of chain) if (op instanceof KeyedProcessOperator || op instanceof BroadcastProcessOperator || op instanceof ProcessOperator) op.open();
   return subtask;
+}
+
+/** A two-input operator chained behind a source: it merges its inputs' event time (BroadcastProcessOperator). */
+interface MergesInputs {
+  mergeInputs(): void;
+  readonly mergedWatermark: number | undefined;
+  startWatermarkAt(watermark: number): void;
 }
 
 /** `job`: the job module, when a bundle (core/runtime/worker-bundle.ts) brought it along; else imported from a.jobUrl. */

@@ -61,6 +61,19 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     });
   }
 
+  /** Inputs merged here: their merged event time (a snapshot keeps it as the task's); else undefined. */
+  get mergedWatermark(): number | undefined {
+    return this.valve?.current;
+  }
+
+  /**
+   * A restore (inputs merged here): event time starts at the checkpoint's. Else, until both inputs had sent a
+   * watermark again, currentWatermark() said MIN_WATERMARK, and records late before the failure were not late.
+   */
+  startWatermarkAt(watermark: number): void {
+    this.valve?.startAt(watermark);
+  }
+
   /** Once per parallel instance, before the first record (after a restore). */
   open(): void {
     if (this.fn.open === undefined) return;
