@@ -253,9 +253,13 @@ function floorPow2(n: number): number {
   return 2 ** Math.floor(Math.log2(n));
 }
 
-/** Errors that a restart cannot fix: the job definition itself is wrong. */
+/**
+ * Errors that a restart cannot fix: the job definition itself is wrong, or its state does not fit the checkpoint it
+ * restores (a KeyGroupFormatError in a worker: chunks were CRC-checked when the checkpoint was chosen, so it is a
+ * state schema that changed, and the restart would restore the same checkpoint again).
+ */
 function permanent(e: Error): boolean {
-  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || e.name === 'JobDefinitionError' || e.name === 'GraphMismatchError';
+  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || e.name === 'JobDefinitionError' || e.name === 'GraphMismatchError' || e.name === 'KeyGroupFormatError';
 }
 
 /**
@@ -467,6 +471,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         current = undefined;
         addCounters(plan, carried, outcome.metrics);
         const delay = permanent(outcome.error) || !cp ? undefined : restartCounter.next(performance.now() - attemptStarted);
+        if (outcome.error.name === 'KeyGroupFormatError' && from !== undefined) {
+          outcome.error.message += ` (restoring checkpoint ${from.manifest.id}${from.manifest.name !== undefined ? ` (savepoint '${from.manifest.name}')` : ''} from ${cp!.stateDir}: resume from one taken with this job's state schemas, or keep the schema the checkpoint was taken with)`;
+        }
         if (delay === undefined) throw outcome.error;
         restarting = restarts + 1;
         warn(`job failed (${outcome.error.message}); restart ${restarting} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);

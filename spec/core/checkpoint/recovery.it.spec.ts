@@ -211,6 +211,31 @@ test('typed state columns (stateSchema) and state objects restore into each othe
   }
 });
 
+// Regression: the restart strategy restored the same checkpoint again after each such failure, with a warning
+// each, before it gave up.
+test('state that does not fit its state schema fails a resume at once, naming the savepoint and what to do; no restart', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-schema-'));
+  const job = (typed: boolean): URL => new URL(`./jobs/schema-change.ts?typed=${typed ? 1 : 0}`, import.meta.url);
+  const stateDir = path.join(dir, 'state');
+  let h: Awaited<ReturnType<typeof run>> | undefined;
+  try {
+    h = await run(job(false), { parallelism: 1, stateDir, checkpointIntervalMs: 100 });
+    for await (const _ of h.output('out')) break;
+    await h.stopWithSavepoint('sp');
+    await h.result;
+    const warnings: string[] = [];
+    await assert.rejects(
+      (async () => { h = await run(job(true), { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, restartStrategy: { type: 'fixed-delay', attempts: 5, delayMs: 0 }, onWarning: (w) => warnings.push(w) }); await h.result; })(),
+      (e: Error) => e.name === 'KeyGroupFormatError'
+        && /state schema field 'v' \(i64\) got string \(restoring checkpoint \d+ \(savepoint 'sp'\) from .*: resume from one taken with this job's state schemas, or keep the schema the checkpoint was taken with\)/.test(e.message),
+    );
+    assert.deepEqual(warnings.filter((w) => /restart/.test(w)), [], 'no restart');
+  } finally {
+    await h?.cancel().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a checkpoint written in manifest format 1 (a SHA-256 per chunk) still restores, exactly once', async () => {
   const dir = tmp();
   try {
