@@ -813,6 +813,15 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const poolKey = cache !== undefined ? ThreadCache.keyOf(identity) : '';
   // Threads an earlier run of this job left in the cache, else new ones.
   const threads = (cache?.take(poolKey) as InstanceType<typeof Piscina> | undefined) ?? newPool();
+  // An error a thread throws outside its task (user code's timer or unhandled rejection, after the task returned)
+  // comes as the pool's 'error' event: without a listener the EventEmitter throws it in the main thread, and the
+  // embedding process dies. It fails the attempt instead.
+  let threadFailure: Error | undefined;
+  const onThreadError = (e: unknown): void => {
+    threadFailure ??= Object.assign(new Error(`a worker thread failed outside its task: ${(e as Error)?.message ?? String(e)}`), { name: 'WorkerDiedError', cause: e });
+    stopAll();
+  };
+  threads.on('error', onThreadError);
   function newPool(): InstanceType<typeof Piscina> {
     if (workerArgv === undefined) return poolOf(undefined);
     try {
@@ -901,6 +910,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       const failure = results.find((r) => r.error && r.error.name !== 'JobCancelledError');
       if (failure?.error) return { error: revive(failure.error), sinks: [], metrics };
       if (checkpointFailure) return { error: checkpointFailure, sinks: [], metrics };
+      if (threadFailure) return { error: threadFailure, sinks: [], metrics };
       // Cancelled: collect sinks of an untransactional run still hand back what they received.
       const stopped = (why: string): AttemptOutcome => ({ error: new JobCancelledError(why), sinks: results.flatMap((r) => r.sinks), metrics });
       // A stop that came once every thread had ended (a bounded job's last moments) is a stop too: no final
@@ -932,6 +942,8 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       live?.close();
       if (cache !== undefined && endedWell && !stopping) {
         released = true;
+        // The cache listens from now on (ThreadCache.give).
+        threads.off('error', onThreadError);
         await cache.give(poolKey, threads);
       } else {
         // piscina's destroy waits for its workers' 'exit' events, and it unrefs idle workers (the replacement it
