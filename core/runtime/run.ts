@@ -421,6 +421,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   const releaseBundle = bundle !== undefined ? leaseBundle(bundle.url) : undefined;
   /** Readers of collect sinks (handle.output), ended with the job. */
   const readers = new Set<OutputStream<unknown>>();
+  /** Collect sinks that have had a reader (handle.output). */
+  const readNodes = new Set<number>();
+  const collectWatch = watchUnreadCollects(graph, readNodes, () => handle.metrics(), warn);
   /** With checkpoints, readers a bound behind hold the sources (without, the sink: OutputCredit, per attempt). */
   const holds = cp ? new OutputHolds((sink) => upstreamSources(graph, sink)) : undefined;
   /** The job ended (`{ error }`: it failed): no more readers. */
@@ -491,6 +494,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       endOutputs(e);
       throw e;
     } finally {
+      clearInterval(collectWatch);
       releaseBundle?.();
       storeOpen = false;
       await store?.close();
@@ -630,10 +634,42 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       }
       flow?.start();
       readers.add(stream);
+      readNodes.add(node);
       return stream;
     },
   };
   return handle as JobHandle<C>;
+}
+
+/** How often, and from how many records held, a collect sink no one reads behind an endless source is warned about. */
+const COLLECT_WATCH_MS = 2000;
+const COLLECT_WARN_RECORDS = 1_000_000;
+
+/**
+ * Warns, once per sink, when a collect sink fed by a source that never ends has kept COLLECT_WARN_RECORDS records
+ * in memory for `result.collected` and nothing has read it: the heap would grow until the process died.
+ */
+function watchUnreadCollects(graph: LogicalGraph, read: ReadonlySet<number>, metrics: () => JobMetrics, warn: (m: string) => void): ReturnType<typeof setInterval> | undefined {
+  const endless = (node: number): string | undefined => {
+    const src = upstreamSources(graph, node).map((s) => graph.nodes[s]!).find((n) => n.source !== undefined && !n.source.bounded);
+    return src?.name;
+  };
+  const watched = graph.nodes.filter((n) => asCollectSink(n.sink) !== undefined).map((n) => ({ node: n.id, name: n.name, source: endless(n.id) })).filter((w) => w.source !== undefined);
+  if (watched.length === 0) return undefined;
+  const warned = new Set<number>();
+  const t = setInterval(() => {
+    let m: JobMetrics;
+    try { m = metrics(); } catch { return; /* not started yet */ }
+    for (const w of watched) {
+      if (warned.has(w.node) || read.has(w.node)) continue;
+      const held = m.operators.filter((o) => o.operator === w.name).reduce((n, o) => n + o.recordsIn, 0);
+      if (held < COLLECT_WARN_RECORDS) continue;
+      warned.add(w.node);
+      warn(`collect sink '${w.name}' has kept ${held.toLocaleString('en-US')} records in memory for result.collected, and source '${w.source}' never ends: read them as they come with handle.output('${w.name}'), or write to another sink (the heap grows until the job ends)`);
+    }
+  }, COLLECT_WATCH_MS);
+  t.unref();
+  return t;
 }
 
 interface CheckpointSettings {

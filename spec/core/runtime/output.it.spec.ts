@@ -518,3 +518,24 @@ test('a cancel during the wait before a restart ends the job at once; the restar
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression: such a job grew its heap by gigabytes without a word (collected records wait for the job's end).
+test('a collect sink no one reads behind a source that never ends is warned about once it holds a million records', { timeout: 60_000 }, async () => {
+  const warnings: string[] = [];
+  let heard!: () => void;
+  const both = new Promise<void>((r) => { heard = r; });
+  const h = await run<Out>(job({ rate: 0 }), {
+    parallelism: 1,
+    onWarning: (w) => { warnings.push(w); if (warnings.filter((x) => x.startsWith('collect sink')).length === 2) heard(); },
+  });
+  try {
+    await both;
+    const about = warnings.filter((x) => x.startsWith('collect sink')).sort();
+    assert.match(about[0]!, /^collect sink 'other' has kept [\d,]+ records in memory for result\.collected, and source 'gen' never ends: read them as they come with handle\.output\('other'\)/);
+    assert.match(about[1]!, /^collect sink 'out' has kept/);
+    const held = Number(about[0]!.match(/kept ([\d,]+) records/)![1]!.replaceAll(',', ''));
+    assert.ok(held >= 1_000_000, `${held}`);
+  } finally {
+    await h.cancel();
+  }
+});
