@@ -383,6 +383,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   } finally {
     link?.close();
     for (const st of subtasks) for (const op of st.operators) if (holdsRecords(op)) op.close?.();
+    // After stoppedResult (a collect writer hands its records over there): a sink that never ended lets go.
+    for (const st of subtasks) for (const s of st.sinks) s.abort();
     // Every source gets closed, whatever another one's close does.
     await Promise.allSettled(subtasks.map(async (st) => st.source?.close?.()));
     await stdioReceived();

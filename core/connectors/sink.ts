@@ -28,6 +28,11 @@ export interface SinkWriter<in T> {
    * what it received). Unlike `finish`, it must not publish anything.
    */
   stopped?(): unknown;
+  /**
+   * The job was cancelled or failed before this writer's end: releases what it holds (open files) and removes what
+   * no transaction holds (a file sink's in-progress part). Publishes nothing.
+   */
+  abort?(): void;
 }
 
 export interface SinkSpec<in T> {

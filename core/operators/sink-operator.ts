@@ -61,6 +61,13 @@ export class SinkOperator<T> extends Operator<T, never> {
   /** At the thread's flushes: nothing here; a live collect sink hands its records over (LiveSinkOperator). */
   flushLive(): void {}
 
+  /** The job was cancelled or failed: the writer lets go of what it holds (SinkWriter.abort), unless it had ended. */
+  abort(): void {
+    if (this.ended) return;
+    this.ended = true;
+    try { this.writer.abort?.(); } catch { /* the job is stopping already: its own error is the one to report */ }
+  }
+
   /** The job was cancelled: what an untransactional writer hands back anyway (`SinkWriter.stopped`), if anything. */
   stoppedResult(): unknown {
     if (this.transactional || this.writer.stopped === undefined) return undefined;

@@ -59,6 +59,7 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
         // Checkpointing: the end of input was prepared (-1) and the main thread publishes it with the final
         // checkpoint. Otherwise: publish every part now.
         finish: () => (transactional ? undefined : writer.finish()),
+        abort: () => writer.abort(),
       };
     },
     async commit(transactions) {

@@ -6,7 +6,7 @@
 // token per writer, so no two attempts of a job ever produce the same name and a final name never needs
 // overwriting. Readers of the output directory skip hidden files (input-paths.ts does).
 
-import { closeSync, fsyncSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConnectorOptionError, FileCommitError } from '../errors.js';
@@ -126,6 +126,13 @@ export async function leftoverParts(dir: string, names: PartNames, subtask?: num
 
 export async function removeFile(path: string): Promise<void> {
   try { await unlink(path); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+/** `removeFile` on a thread that must not await (a writer stopping). */
+export function removeFileSync(path: string): void {
+  try { unlinkSync(path); } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
 }

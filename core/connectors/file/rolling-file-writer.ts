@@ -18,7 +18,7 @@ import type { SinkWriter } from '../sink.js';
 import { makeDir } from '../../runtime/make-dir.js';
 import {
   checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync,
-  removeFile, syncDir, syncDirSync, type FileSinkTransaction, type PartFile, type PartNames,
+  removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type PartFile, type PartNames,
 } from './part-files.js';
 
 export type { PartNames } from './part-files.js';
@@ -175,14 +175,23 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     return { files };
   }
 
-  /** Stops without publishing (job cancelled or failed): the open part stays in progress, for `recover` to delete. */
+  /**
+   * Stops without publishing (job cancelled or failed): closes the open part and deletes it and the parts closed
+   * since the last barrier, which no transaction holds (left, a cancelled run that is never resumed left them for
+   * good). Prepared parts stay: their checkpoint may have completed, and a resume publishes them.
+   */
   abort(): void {
     this.finished = true;
-    if (this.part !== undefined) {
-      try { this.flush(); } catch { /* the part is discarded anyway */ }
-      closeSync(this.part.fd);
-      this.part = undefined;
+    const part = this.part;
+    this.part = undefined;
+    this.chunks = [];
+    this.buffered = 0;
+    if (part !== undefined) {
+      closeSync(part.fd);
+      removeFileSync(join(this.dir, inProgressName(part.final)));
     }
+    for (const p of this.closed) removeFileSync(join(this.dir, p.pending));
+    this.closed = [];
   }
 
   private openPart(): OpenPart {

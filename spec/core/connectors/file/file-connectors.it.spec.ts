@@ -135,6 +135,27 @@ test('follow: lines appended between checkpoints (one split across two writes) a
   }
 });
 
+// Regression: a cancelled run left its writers' open parts behind as hidden in-progress files, for good.
+test('file sink: a cancelled run leaves no in-progress part behind', { timeout: 60_000 }, async () => {
+  const dir = tmp();
+  const out = path.join(dir, 'out');
+  let completed = 0;
+  let enough!: () => void;
+  const five = new Promise<void>((r) => { enough = r; });
+  const h = await run(job({ case: 'sink', n: 1e9, rate: 20_000, out, interval: 15 }), {
+    parallelism: 2, stateDir: path.join(dir, 'state'), onCheckpoint: () => { if (++completed === 5) enough(); },
+  });
+  try {
+    await Promise.race([five, h.result]);
+    assert.equal(completed >= 5, true);
+  } finally {
+    await h.cancel();
+  }
+  const hidden = readdirSync(out).filter((f) => f.startsWith('.'));
+  assert.deepEqual(hidden.filter((f) => f.endsWith('.inprogress')), [], hidden.join(', '));
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('file sink: the process is SIGKILLed mid-run and resumed; the published part files hold every record exactly once, and no hidden part is left', async () => {
   const dir = tmp();
   try {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -109,6 +110,25 @@ test('finish publishes what is left at the end of a bounded input, prepared or n
   assert.deepEqual(await published(dir), [0, 1]);
   await w.commit([tx]); // the runtime's late commit of the same transaction is a no-op
   assert.throws(() => w.write({ i: 2 }), FileCommitError);
+});
+
+// Regression: a cancelled run left its open part and the parts closed since the last barrier as hidden files, for
+// good unless it was resumed (two per subtask and run in a review's loop of cancelled runs).
+test('abort deletes the open part and the parts closed since the last barrier; prepared parts stay for a resume', async () => {
+  const dir = freshDir();
+  const w = jsonWriter(dir, { rollRecords: 1 });
+  w.write({ i: 0 });
+  w.retainPrepared = false;
+  const tx = w.prepareCommit(1);
+  w.write({ i: 1 });
+  w.write({ i: 2 }); // rolls: one closed part, one open
+  const hidden = (): string[] => readdirSync(dir).filter((f) => f.startsWith('.')).sort();
+  assert.equal(hidden().length, 3);
+  w.abort();
+  assert.deepEqual(hidden(), tx.parts.map((p) => p.pending), 'only the prepared part is left');
+  await w.commit([tx]);
+  assert.deepEqual(await published(dir), [0]);
+  assert.deepEqual(hidden(), []);
 });
 
 test('bad options and values are typed errors', () => {
