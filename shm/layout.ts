@@ -135,15 +135,29 @@ export const OUTPUT_READER = 3;
 /** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */
 export const OUTPUT_FLOW_SLOTS = I32_PER_LINE;
 
-// ---- Output hold: one Int32 buffer per attempt of a checkpointed run (core/runtime/output-hold.ts) -----------------
-// One slot per graph node, by node id (only source nodes' are used): how many collect sinks downstream of that
-// source have a reader RunOptions.outputBufferRecords committed records behind. While it is > 0 the source's
-// subtasks read nothing, but still send barriers. Written only by the main thread (Atomics.store); it rings every
-// thread's doorbell when a slot drops to 0.
+// ---- Output hold: one Int32 buffer per attempt of a checkpointed run whose readers have a bound -------------------
+// A cache line per graph node (node id * OUTPUT_HOLD_SLOTS; only collect sinks' lines are used): the records a
+// collect sink has taken and not yet given its reader (handle.output) bound the sources upstream of it
+// (core/runtime/output-hold.ts). The sink's subtasks count, the main thread sets the limit, each source subtask
+// compares the two for every collect sink downstream of it and reads nothing while one has reached its limit (it
+// still sends barriers). Counts are free-running uint32s compared as (a - b) | 0, as in the output flow.
+
+/** 1 while a reader with a bound is attached; written only by the main thread. Sources ignore the line while 0. */
+export const OUTPUT_HOLD_ON = 0;
+/**
+ * TAKEN at which the sources upstream stop reading: what the reader has read plus the bound, in this attempt's
+ * count. Written only by the main thread; raised as the reader reads (it rings every doorbell when it raises a
+ * limit that TAKEN had reached: the sources may be parked), and set afresh when an attempt or a reader starts.
+ */
+export const OUTPUT_HOLD_LIMIT = 1;
+/** Records the sink's subtasks have taken in this attempt: Atomics.add by each subtask per record. Only grows. */
+export const OUTPUT_HOLD_TAKEN = 2;
+/** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */
+export const OUTPUT_HOLD_SLOTS = I32_PER_LINE;
 
 /** Bytes of the output hold buffer of a graph of `nodes` nodes. */
 export function outputHoldBytes(nodes: number): number {
-  return nodes * Int32Array.BYTES_PER_ELEMENT;
+  return nodes * OUTPUT_HOLD_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 }
 
 // ---- Live metrics: one Float64 buffer per running job ------------------------------------------------------------

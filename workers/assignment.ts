@@ -60,7 +60,7 @@ export interface ThreadAssignment {
   outputPort?: MessagePort | undefined;
   /** Sent with `outputPort`: credit from collect sinks' readers, a line per graph node (shm/layout.ts, output flow). */
   outputFlow?: SharedArrayBuffer | undefined;
-  /** Checkpointed runs: a slot per graph node, set while readers of collect sinks hold its source (shm/layout.ts, output hold). */
+  /** Checkpointed runs with an output bound: a line per collect sink, records taken against its reader's limit (shm/layout.ts, output hold). */
   outputHold?: SharedArrayBuffer | undefined;
   /** Splits of each source subtask, by subtaskKey. */
   splits: Record<string, SourceSplit[]>;

@@ -16,7 +16,7 @@ import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader } from '../c
 import { OperatorError } from '../core/api/errors.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
-import { unalignedTriggerId } from '../shm/layout.js';
+import { OUTPUT_HOLD_LIMIT, OUTPUT_HOLD_ON, OUTPUT_HOLD_TAKEN, unalignedTriggerId } from '../shm/layout.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
@@ -135,8 +135,11 @@ export class Subtask implements BarrierHandler {
    * only its second input): its merged watermark is the task's.
    */
   merging: { readonly mergedWatermark: number | undefined } | undefined;
-  /** A source subtask of a checkpointed run: its source node's slot in the output-hold buffer (shm/layout.ts). */
-  outputHold: { slots: Int32Array; index: number } | undefined;
+  /**
+   * A source subtask of a checkpointed run with an output bound: the output-hold buffer (shm/layout.ts) and the
+   * lines of the collect sinks downstream of it.
+   */
+  outputHold: { lines: Int32Array; bases: number[] } | undefined;
 
   constructor(
     readonly taskId: number,
@@ -357,9 +360,23 @@ export class Subtask implements BarrierHandler {
     return n;
   }
 
-  /** A reader of a collect sink downstream is a bound behind (core/runtime/output-hold.ts): rung when it lets go. */
+  /**
+   * A collect sink downstream has taken a bound more than its reader has read (core/runtime/output-hold.ts): rung
+   * when the reader raises the limit or stops.
+   */
   private outputHeld(): boolean {
-    return this.outputHold !== undefined && Atomics.load(this.outputHold.slots, this.outputHold.index) !== 0;
+    const hold = this.outputHold;
+    if (hold === undefined) return false;
+    const lines = hold.lines;
+    for (const b of hold.bases) {
+      if (Atomics.load(lines, b + OUTPUT_HOLD_ON) !== 1) continue;
+      // TAKEN before LIMIT: the main thread stores a raised limit, then loads TAKEN to decide whether to ring.
+      // Loaded after LIMIT, a TAKEN grown past the old limit since the main thread's load would park this source
+      // on the old limit, unrung.
+      const taken = Atomics.load(lines, b + OUTPUT_HOLD_TAKEN);
+      if (((taken - Atomics.load(lines, b + OUTPUT_HOLD_LIMIT)) | 0) >= 0) return true;
+    }
+    return false;
   }
 
   /** The coordinator's latest trigger is of an unaligned checkpoint. */

@@ -10,7 +10,7 @@ import { ChannelReader, ChannelWriter } from '../shm/channel.js';
 import { waitStrategy } from '../shm/wait-strategy.js';
 import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec, RecordDecoder, RecordEncoder } from '../shm/codec/codec.js';
-import { JOB_CHECKPOINT_TRIGGER, OUTPUT_FLOW_SLOTS, jobLoopTurns } from '../shm/layout.js';
+import { JOB_CHECKPOINT_TRIGGER, OUTPUT_FLOW_SLOTS, OUTPUT_HOLD_SLOTS, OUTPUT_HOLD_TAKEN, jobLoopTurns } from '../shm/layout.js';
 import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedError } from '../core/api/errors.js';
 import { firstDifference, TWO_INPUT_KINDS, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
@@ -18,7 +18,9 @@ import { inputNumbering } from '../core/checkpoint/channel-shape.js';
 import type { Key } from '../core/graph/key-groups.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
 import { DEAD_LETTER_PREVIEW, DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
-import { SinkOperator } from '../core/operators/sink-operator.js';
+import { CountedSinkOperator, SinkOperator } from '../core/operators/sink-operator.js';
+import { asCollectSink } from '../core/connectors/sink.js';
+import { heldBySinks } from '../core/runtime/output-hold.js';
 import { LiveSinkOperator } from '../core/operators/live-sink-operator.js';
 import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
 import { ProcessOperator } from '../core/operators/process-operator.js';
@@ -166,7 +168,9 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       // A sink whose writer drains, in a run with a port for it: live, and held back while its reader is behind.
       const s = live !== undefined && writer.drain !== undefined && a.outputFlow !== undefined
         ? new LiveSinkOperator(n.name, ctx, writer, new Int32Array(a.outputFlow), n.id * OUTPUT_FLOW_SLOTS, (items) => live.post(n.id, index, items))
-        : new SinkOperator(n.name, ctx, writer, a.checkpoint.enabled);
+        : a.outputHold !== undefined && asCollectSink(n.sink) !== undefined
+          ? new CountedSinkOperator(n.name, ctx, writer, new Int32Array(a.outputHold), n.id * OUTPUT_HOLD_SLOTS + OUTPUT_HOLD_TAKEN)
+          : new SinkOperator(n.name, ctx, writer, a.checkpoint.enabled);
       sinks.push(s);
       op = s as Operator<unknown, unknown>;
     } else {
@@ -281,7 +285,8 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
   subtask.fineSourceWaits = a.options.fineWaitMs > 0;
   subtask.merging = merging;
-  if (source !== undefined && a.outputHold !== undefined) subtask.outputHold = { slots: new Int32Array(a.outputHold), index: head.id };
+  const heldBy = source !== undefined && a.outputHold !== undefined ? heldBySinks(graph, head.id) : [];
+  if (heldBy.length > 0) subtask.outputHold = { lines: new Int32Array(a.outputHold!), bases: heldBy.map((sink) => sink * OUTPUT_HOLD_SLOTS) };
   if (source !== undefined) {
     const placement = a.plan.placements.findIndex((p) => p.task === taskId && p.subtask === index);
     const alignment = SourceAlignment.forPlacement(graph, a.plan, placement, a.alignment, (t) => bellOf(a, t));

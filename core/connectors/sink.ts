@@ -103,6 +103,8 @@ export function collectSink<T>(): CollectSinkSpec<T> {
   const publishedUpTo = new Map<number, number>();
   /** End-of-input transactions, by their own id (a subtask can end again after a restore). */
   const ends = new Set<string>();
+  /** Records published (committed) over the run: what a reader's hold counts taken records against. */
+  let published = 0;
   /** A reader (handle.output): committed records go there instead of into `committed`. */
   let reader: OutputTarget<T> | undefined;
   /**
@@ -153,11 +155,14 @@ export function collectSink<T>(): CollectSinkSpec<T> {
           if (t.checkpointId <= (publishedUpTo.get(t.subtask) ?? -1)) continue;
           publishedUpTo.set(t.subtask, t.checkpointId);
         }
+        // Counted before the reader gets them: it may read some at once, and its hold then reads this count.
+        published += (t.transaction as T[]).length;
         if (reader !== undefined) reader.deliver(t.transaction as T[]);
         else for (const v of t.transaction as T[]) committed.push(v);
       }
     },
     committed: () => committed,
+    published: () => published,
     attach(target) {
       if (reader !== undefined) throw new Error('already being read');
       reader = target;
@@ -196,6 +201,8 @@ export function asCollectSink(spec: SinkSpec<unknown> | undefined): CollectSinkS
 /** The collect sink on the main thread: committed records, and a reader that takes them as they come. */
 export interface CollectSinkSpec<T> extends SinkSpec<T> {
   committed(): T[];
+  /** Records published by `commit` so far (checkpointed runs), deduplicated: each once. */
+  published(): number;
   /** Committed records go to `target` from now on (those so far first); throws if another reader has it. */
   attach(target: OutputTarget<T>): void;
   /** The reader stopped: `unread` and later records are kept for the result again. */

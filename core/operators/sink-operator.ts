@@ -86,3 +86,21 @@ export class SinkOperator<T> extends Operator<T, never> {
     if (this.result instanceof Promise) this.result.catch(() => {});
   }
 }
+
+/**
+ * A collect sink's subtask in a checkpointed run with an output bound: counts the records it takes in the attempt
+ * (shm/layout.ts, output hold), which hold the sources upstream once its reader is a bound behind
+ * (core/runtime/output-hold.ts). It never refuses input: its barriers must pass for the reader to get anything.
+ */
+export class CountedSinkOperator<T> extends SinkOperator<T> {
+  /** `taken`: the output-hold buffer; `at`: this sink's OUTPUT_HOLD_TAKEN in it. */
+  constructor(name: string, ctx: TaskContext, writer: SinkWriter<T>, private readonly taken: Int32Array, private readonly at: number) {
+    super(name, ctx, writer, true);
+  }
+
+  override push(value: T): void {
+    // Per record across the sink's subtasks: the sources upstream compare the sum with the reader's limit.
+    Atomics.add(this.taken, this.at, 1);
+    super.push(value);
+  }
+}

@@ -100,8 +100,9 @@ export interface RunOptions {
    * How many records a reader of a collect sink (handle.output) may leave unread before the job waits for it,
    * slowing to the reader's pace (default 65,536; at most 2^30; Infinity: never, unread records wait in memory).
    * Without checkpoints the sink's subtasks stop taking input (credit comes back each half of it read); with them
-   * records come at commits, and the sources stop reading (barriers still go through, so checkpoints complete)
-   * until half of it is left: unread records then stay under the bound plus about two checkpoints' records.
+   * records come at commits, and the sources upstream stop reading (barriers still go through, so checkpoints
+   * complete) while the sink has taken that many records, committed or not, that the reader has not read: then at
+   * most about this many (plus what is in flight) reach the reader per checkpoint interval.
    */
   outputBufferRecords?: number;
 
@@ -424,8 +425,14 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   /** Collect sinks that have had a reader (handle.output). */
   const readNodes = new Set<number>();
   const collectWatch = watchUnreadCollects(graph, readNodes, () => handle.metrics(), warn);
-  /** With checkpoints, readers a bound behind hold the sources (without, the sink: OutputCredit, per attempt). */
-  const holds = cp ? new OutputHolds((sink) => upstreamSources(graph, sink)) : undefined;
+  /**
+   * With checkpoints, readers a bound behind hold the sources (without, the sink: OutputCredit, per attempt). None
+   * with no bound, nor without a collect sink: then no thread counts or looks.
+   */
+  const collectSinks = graph.nodes.filter((n) => asCollectSink(n.sink) !== undefined).map((n) => n.id);
+  const holds = cp && outputBound !== Infinity && collectSinks.length > 0
+    ? new OutputHolds(collectSinks, (sink) => asCollectSink(graph.nodes[sink]!.sink)!.published())
+    : undefined;
   /** The job ended (`{ error }`: it failed): no more readers. */
   let ended: { error: unknown } | undefined;
   const endOutputs = (error: unknown): void => {
@@ -621,7 +628,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       // A reader that falls behind (RunOptions.outputBufferRecords) holds the job back: with checkpoints its
       // sources; without, the sink, which hands records over while it has a reader.
       const node = graph.nodes.findIndex((n) => n.name === sinkName);
-      const flow = holds !== undefined ? (outputBound === Infinity ? undefined : new OutputHold(holds, node, outputBound)) : current?.outputCredit(node, outputBound);
+      const flow = cp ? (holds !== undefined ? new OutputHold(holds, node, outputBound) : undefined) : current?.outputCredit(node, outputBound);
       const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); }, flow, (waitedMs, unread) => {
         warn(`output('${sinkName}'): the job has waited ${Math.round(waitedMs / 1000)} s for this reader, which has read nothing since (${unread} records unread, outputBufferRecords ${outputBound}): read on, break, or run with outputBufferRecords: Infinity`);
       });
@@ -810,7 +817,7 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const control = new SharedArrayBuffer(jobControlSlots(plan.threads) * Int32Array.BYTES_PER_ELEMENT);
   const ringAll = (): void => { for (let t = 0; t < plan.threads; t++) threadBell(control, t).ringAlways(); };
   const outputHold = s.holds !== undefined ? new SharedArrayBuffer(outputHoldBytes(graph.nodes.length)) : undefined;
-  // Before any thread starts: a reader still behind from the attempt before holds this one's sources from the start.
+  // Before any thread starts: readers' limits in this attempt's count, so a reader still behind holds its sources from the start.
   if (outputHold !== undefined) s.holds!.attach(new Int32Array(outputHold), ringAll);
   const metricsBuf = new SharedArrayBuffer(metricsOffsets(plan).at(-1)! * Float64Array.BYTES_PER_ELEMENT);
   const metrics = new Float64Array(metricsBuf);

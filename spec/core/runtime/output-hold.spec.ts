@@ -1,55 +1,86 @@
-// Readers of collect sinks hold a checkpointed run's sources upstream of them (shm/layout.ts, output hold): from
-// the bound unread to half of it, counted per source over sinks, carried into the next attempt, rung only when a
-// source is let go.
+// Readers of collect sinks hold a checkpointed run's sources upstream of them (shm/layout.ts, output hold): the
+// main thread's side sets the limit on what the sink's subtasks take, from what the reader has read and has
+// unread and what the attempt has committed; raised each half bound, rung only when the sources had reached it,
+// set afresh in each attempt.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputHold, OutputHolds, upstreamSources } from '../../../core/runtime/output-hold.js';
+import { OutputHold, OutputHolds, heldBySinks, upstreamSources } from '../../../core/runtime/output-hold.js';
 import { OutputStream } from '../../../core/runtime/output-stream.js';
 import { StreamEnvironment } from '../../../core/index.js';
+import { OUTPUT_HOLD_LIMIT, OUTPUT_HOLD_ON, OUTPUT_HOLD_SLOTS, OUTPUT_HOLD_TAKEN, outputHoldBytes } from '../../../shm/layout.js';
 
-test('output hold: set at the bound unread, let go at half of it, counted per source over sinks, a ring only when a source is let go', () => {
-  // Sink 3 reads source 0; sink 5 reads sources 0 and 1.
-  const slots = new Int32Array(6);
+const SINK = 3;
+const line = (lines: Int32Array): { on: number; limit: number } => ({ on: lines[SINK * OUTPUT_HOLD_SLOTS + OUTPUT_HOLD_ON]!, limit: lines[SINK * OUTPUT_HOLD_SLOTS + OUTPUT_HOLD_LIMIT]! });
+const take = (lines: Int32Array, n: number): void => { lines[SINK * OUTPUT_HOLD_SLOTS + OUTPUT_HOLD_TAKEN]! += n; };
+
+test('output hold: held once the sink took the bound, committed or not; commits move no limit; raised each half bound read, rung only when the sources had reached it', () => {
+  const lines = new Int32Array(outputHoldBytes(6) / 4);
+  let published = 0;
   let rings = 0;
-  const holds = new OutputHolds((sink) => (sink === 3 ? [0] : [0, 1]));
-  holds.attach(slots, () => { rings++; });
-  const a = new OutputHold(holds, 3, 10);
-  const b = new OutputHold(holds, 5, 4);
-  a.queued(9);
-  assert.deepEqual([...slots], [0, 0, 0, 0, 0, 0]);
-  a.queued(10);
-  assert.deepEqual([...slots], [1, 0, 0, 0, 0, 0]);
-  a.queued(30);
-  assert.deepEqual([...slots], [1, 0, 0, 0, 0, 0], 'one sink counts once');
-  b.queued(4);
-  assert.deepEqual([...slots], [2, 1, 0, 0, 0, 0]);
-  a.took(6);
-  assert.equal(slots[0], 2, 'still more than half the bound unread');
-  a.took(5);
-  assert.deepEqual([...slots], [1, 1, 0, 0, 0, 0]);
-  assert.equal(rings, 0, 'another sink still holds both: no ring');
-  b.stop();
-  assert.deepEqual([...slots], [0, 0, 0, 0, 0, 0]);
-  assert.equal(rings, 1);
-  a.took(0);
-  assert.equal(rings, 1, 'nothing to let go: no ring');
+  const holds = new OutputHolds([SINK], () => published);
+  holds.attach(lines, () => { rings++; });
+  const h = new OutputHold(holds, SINK, 10);
+  assert.deepEqual(line(lines), { on: 0, limit: 0 }, 'no reader: the sources look at nothing');
+  h.start();
+  assert.deepEqual(line(lines), { on: 1, limit: 10 });
+  take(lines, 9);
+  assert.equal(h.holding(), false);
+  take(lines, 1);
+  assert.equal(h.holding(), true, 'the bound taken, none of it committed');
+  // A checkpoint commits 6 of them: they wait unread, as many as before are taken and unread.
+  published += 6;
+  h.queued(6);
+  assert.equal(line(lines).limit, 10);
+  for (let unread = 5; unread > 1; unread--) h.took(unread);
+  assert.deepEqual([line(lines).limit, rings], [10, 0], 'raised each half bound, not each record');
+  h.took(1);
+  assert.deepEqual([line(lines).limit, rings, h.holding()], [15, 1, false], 'raised by what was read; the sources had reached the old limit: rung');
+  h.took(0);
+  for (let k = 0; k < 4; k++) h.took(0);
+  assert.deepEqual([line(lines).limit, rings], [20, 1], 'raised with the sources below the old limit: no ring');
+  h.stop();
+  assert.deepEqual([line(lines).on, rings], [0, 2], 'stopped: off, and rung (sources may be parked on it)');
 });
 
-test('output hold: a new attempt starts held while a reader is behind; between attempts nothing is written', () => {
-  const first = new Int32Array(2);
-  const holds = new OutputHolds(() => [1]);
+test('output hold: an attempt counts from 0 (what a failed one took uncommitted is forgotten); a reader that comes mid-attempt counts what it committed', () => {
+  let published = 5;
+  const holds = new OutputHolds([SINK], () => published);
+  const first = new Int32Array(outputHoldBytes(6) / 4);
   holds.attach(first, () => {});
-  const h = new OutputHold(holds, 0, 2);
-  h.queued(2);
+  // The attempt commits 8, then the sink takes 20 in all before a reader comes: its 13 committed records wait for it.
+  published += 8;
+  take(first, 20);
+  const h = new OutputHold(holds, SINK, 10);
+  h.queued(13);
+  h.start();
+  // Taken and unread: 13 unread + 12 uncommitted = 25, the bound is 10.
+  assert.deepEqual(line(first), { on: 1, limit: 5 });
+  for (let unread = 12; unread >= 0; unread--) h.took(unread);
+  assert.deepEqual([line(first).limit, h.holding()], [15, true], 'all 13 read, raised at 5 and 10 read: 12 taken uncommitted still hold it');
+  // The attempt fails: its 12 uncommitted records are never delivered. Between attempts nothing is written.
   holds.detach();
-  h.queued(3);
-  const second = new Int32Array(2);
+  h.queued(0);
+  const second = new Int32Array(outputHoldBytes(6) / 4);
+  // The restore publishes the checkpoint that committed 4 more of them, before the next attempt starts.
+  published += 4;
+  h.queued(4);
   holds.attach(second, () => {});
-  assert.deepEqual([...second], [0, 1]);
-  h.took(1);
-  assert.deepEqual([...second], [0, 0]);
-  assert.deepEqual([...first], [0, 1], 'the old attempt\'s buffer is left alone');
+  assert.deepEqual(line(second), { on: 1, limit: 6 }, 'the bound less what waits unread, in the new attempt\'s count');
+  assert.deepEqual(line(first), { on: 1, limit: 15 }, 'the old attempt\'s buffer is left alone');
+});
+
+test('held by sinks: a source looks at the collect sinks downstream of it, not other pipelines\' nor other sinks', () => {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection([1]).name('a');
+  const b = env.fromCollection([2]).name('b');
+  a.union(b).collect().name('ab');
+  a.print().name('printed');
+  b.collect().name('b-only');
+  const g = env.graph;
+  const id = (name: string): number => g.nodes.find((n) => n.name === name)!.id;
+  assert.deepEqual(heldBySinks(g, id('a')), [id('ab')]);
+  assert.deepEqual(heldBySinks(g, id('b')), [id('ab'), id('b-only')].sort((x, y) => x - y));
 });
 
 test('upstream sources: every path back, through unions, keyed exchanges and two-input operators; not the other pipelines', () => {

@@ -237,6 +237,39 @@ for (const bound of [1000, Infinity]) {
   });
 }
 
+// Only committed unread records used to hold the sources: until a commit came they ran free, and a generator filled
+// one checkpoint interval with millions of records (5.4 GB, a worker out of heap at 5 s) that a commit then handed
+// over at once, blocking the main thread. What the sink has taken counts, committed or not.
+test('with checkpoints: a fast source is held at the bound taken by the sink, not at the next commit of a long checkpoint interval', { timeout: 60_000 }, async () => {
+  const bound = 1000;
+  const ringBytes = 4096;
+  await holdRun(() => ({ rate: 0, interval: 1000 }), { outputBufferRecords: bound, ringBytes }, async (h, watch) => {
+    const reader = h.output('out');
+    // Emitted and not read, at most: the bound, what is in flight to the sink (its rings, a record being at least a
+    // byte there, and an output batch per channel), and a batch (the step budget, 1024) per source subtask read
+    // after its last look at the count.
+    const out = h.plan.tasks.find((t) => t.name === 'out')!;
+    const channels = h.plan.channels.filter((c) => h.plan.exchanges[c.exchange]!.toTask === out.id).length;
+    const most = bound + channels * (ringBytes + 32) + 2 * 1024;
+    // Nothing read: held before the first checkpoint that could commit them has come.
+    const at = await watch.stopped();
+    assert.ok(at <= most, `${at} emitted with none read (at most ${most})`);
+    assert.ok(at >= bound, `${at} emitted: held before the bound`);
+    // Then it reads as fast as commits come: released at half the bound, held again at the bound, never a
+    // checkpoint interval's worth of records ahead.
+    const read: number[] = [];
+    for await (const i of reader) {
+      read.push(i);
+      if (read.length % 100 !== 0) continue;
+      const ahead = genOut(h) - read.length;
+      assert.ok(ahead <= most, `${ahead} emitted and not read after ${read.length} read (at most ${most})`);
+      if (read.length >= at + 3000) break;
+    }
+    await h.cancel();
+    checkPrefixes(read, 2);
+  });
+});
+
 test('with checkpoints: a reader that stops while it holds the sources lets the job run to its end', { timeout: 60_000 }, async () => {
   const n = 200_000;
   await holdRun(() => ({ n, rate: 0, interval: 20 }), { outputBufferRecords: 100 }, async (h, watch) => {
