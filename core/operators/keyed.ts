@@ -19,14 +19,18 @@ import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 
 /**
- * At the final watermark, how many timers may fire per timer then pending (plus END_TIMER_SLACK) before onTimer is
- * taken to re-arm itself for good: deeper than any cascade of timers registering timers a job means to end.
+ * At the final watermark, how many timers registered while the pending ones fire may fire too, at least, before
+ * onTimer is taken to re-arm itself for good (END_TIMER_CASCADE per timer pending then, if more): a day of
+ * one-second re-arms is 86,400, and an endless re-arm reaches this in seconds where it would otherwise spin until
+ * its timestamps reach MAX_WATERMARK.
  */
-const END_TIMER_CASCADE = 16;
-const END_TIMER_SLACK = 10_000;
+export const END_TIMER_CASCADE_MIN = 10_000_000;
+const END_TIMER_CASCADE = 100;
 
 /** What every keyed operator shares: its state backend and timers, their snapshots and restores. */
 export abstract class KeyedOperator<I, O> extends Operator<I, O> {
+  /** END_TIMER_CASCADE_MIN (tests lower it: an endless re-arm takes seconds to reach it). */
+  endTimerCascadeMin = END_TIMER_CASCADE_MIN;
   readonly backend: KeyedStateBackend;
   readonly timers: TimerService;
   readonly sideOutputs = new SideOutputs(this);
@@ -84,10 +88,11 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     }
     // The final watermark makes every timer due, those onTimer registers too: one re-armed from onTimer fires again
     // at once, for good (the job never ends). Past any plausible cascade of timers registering timers, it fails.
-    const pending = this.timers.size;
-    let left = END_TIMER_CASCADE * pending + END_TIMER_SLACK;
+    const pending = this.timers.eventCount;
+    const cascade = Math.max(this.endTimerCascadeMin, END_TIMER_CASCADE * pending);
+    let left = pending + cascade;
     this.timers.fire('event', upTo, (key, ts) => {
-      if (--left < 0) this.fail(new Error(`at the end of input, onTimer kept registering event-time timers (${END_TIMER_CASCADE * pending + END_TIMER_SLACK} fired, ${pending} were pending when the final watermark came): once the watermark is MAX_WATERMARK every timer is due at once, so a timer re-armed in onTimer fires again for good; re-arm only while ctx.timerService.currentWatermark() < MAX_WATERMARK`));
+      if (--left < 0) this.fail(new Error(`at the end of input, onTimer kept registering event-time timers (${cascade.toLocaleString('en-US')} fired after the ${pending.toLocaleString('en-US')} pending when the final watermark came): once the watermark is MAX_WATERMARK every timer is due at once, so a timer re-armed in onTimer fires again until its time reaches MAX_WATERMARK; stop re-arming once ctx.timerService.currentWatermark() is MAX_WATERMARK`));
       this.fireTimer('event', key, ts);
     });
   }

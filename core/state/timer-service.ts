@@ -159,6 +159,11 @@ export class TimerService {
     return this.processing.heap.peekTime();
   }
 
+  /** Event-time timers held. */
+  get eventCount(): number {
+    return this.event.size;
+  }
+
   /** Timers of both domains (for tests and metrics). */
   get size(): number {
     return this.event.size + this.processing.size;

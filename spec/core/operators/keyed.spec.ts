@@ -295,7 +295,7 @@ test('a process function that returns a promise fails the job at once, naming th
 
 // Regression: a timer re-armed from onTimer made the final watermark fire it for good (every time is due at
 // MAX_WATERMARK): a bounded job never ended, at full CPU.
-test('at the end of input, cascades of timers registering timers fire; a timer re-armed for good fails the job, naming the operator', () => {
+test('at the end of input, cascades of timers registering timers fire, a day of re-arms too; a timer re-armed for good fails the job, naming the operator', () => {
   const cascade = operator<string>({
     processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts + 100); },
     // Three generations after the first, each 1000 later; none once the watermark is at its end.
@@ -310,17 +310,28 @@ test('at the end of input, cascades of timers registering timers fire; a timer r
   assert.deepEqual(cascade.sink.out.filter((o) => o.v.startsWith('k7@')).map((o) => o.v), ['k7@100', 'k7@1100', 'k7@2100', 'k7@3100']);
   assert.ok(cascade.sink.finished);
 
+  // A heartbeat that stops on its own after a day of seconds: it ends, as it would in Flink.
+  let beats = 0;
+  const day = operator<never>({
+    processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts + 1000); },
+    onTimer(at, ctx) { beats++; if (at < 86_400_000) ctx.timerService.registerEventTimeTimer(at + 1000); },
+  });
+  day.push({ k: 'a', ts: 0 });
+  day.op.finish();
+  assert.equal(beats, 86_400);
+
   let fired = 0;
   const endless = operator<never>({
-    processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts + 1000); },
+    processElement(e, ctx) { ctx.timerService.registerEventTimeTimer(e.ts + 1000); ctx.timerService.registerProcessingTimeTimer(1e15); },
     onTimer(at, ctx) { fired++; ctx.timerService.registerEventTimeTimer(at + 1000); },
   });
+  endless.op.endTimerCascadeMin = 50_000;
   endless.push({ k: 'a', ts: 0 });
   endless.watermark(5000);
   assert.equal(fired, 5, 'before the end, a re-armed timer fires while the watermark passes it');
   assert.throws(() => endless.op.finish(), (e: unknown) => e instanceof OperatorError
-    && /operator 'proc'.*at the end of input, onTimer kept registering event-time timers \(10016 fired, 1 were pending when the final watermark came\).*re-arm only while ctx\.timerService\.currentWatermark\(\) < MAX_WATERMARK/.test((e as Error).message));
-  assert.equal(fired, 5 + 10_016);
+    && /operator 'proc'.*at the end of input, onTimer kept registering event-time timers \(50,000 fired after the 1 pending when the final watermark came\).*stop re-arming once ctx\.timerService\.currentWatermark\(\) is MAX_WATERMARK/.test((e as Error).message));
+  assert.equal(fired, 5 + 50_001);
 
   // The way out the message gives.
   const guarded = operator<number>({
