@@ -15,7 +15,7 @@ import { EVENT_TIME_RANGE, MAX_WATERMARK, inEventTimeRange } from '../time/water
 import { Operator, type Downstream } from './operator.js';
 import { SideOutputs } from './side-outputs.js';
 import { firstCheckOf } from '../api/field-aggregations.js';
-import { notAsync } from './sync-call.js';
+import { checkedOnce, KEPT_AS_STATE, notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 
 /**
@@ -129,6 +129,7 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
   private readonly table: StateTable<T> | undefined;
   /** With a state schema: the accumulators in typed columns. */
   private readonly typed: TypedStateTable<T> | undefined;
+  private unchecked = true;
 
   constructor(
     name: string, ctx: TaskContext, next: Downstream<T>, private readonly key: (v: T) => Key, private readonly fn: ReduceFunction<T>, tracking: boolean,
@@ -159,12 +160,17 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
           acc = typed.get(k)!;
         } else {
           acc = this.fn(before, value);
+          if (this.unchecked) this.unchecked = checkedOnce(acc, this.name, 'its reduce function', KEPT_AS_STATE);
           typed.put(k, acc);
         }
       } else {
         const e = this.table!.entries.get(k);
         if (e === undefined) this.checkFirst?.(value);
-        acc = e === undefined ? value : this.fn(e.value, value);
+        if (e === undefined) acc = value;
+        else {
+          acc = this.fn(e.value, value);
+          if (this.unchecked) this.unchecked = checkedOnce(acc, this.name, 'its reduce function', KEPT_AS_STATE);
+        }
         this.table!.put(k, acc);
       }
     } catch (e) { this.rejected(e, value); return; }

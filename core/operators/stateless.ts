@@ -4,10 +4,11 @@
 import type { Collector, FilterFunction, FlatMapFunction, MapFunction } from '../api/functions.js';
 import { Operator, type Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
-import { notAsync, PASSES_RESULT_ON } from './sync-call.js';
+import { checkedOnce, notAsync, PASSES_RESULT_ON } from './sync-call.js';
 import { JobDefinitionError } from '../api/errors.js';
 
 export class MapOperator<I, O> extends Operator<I, O> {
+  private unchecked = true;
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly fn: MapFunction<I, O>) {
     super(name, ctx, next);
   }
@@ -15,10 +16,11 @@ export class MapOperator<I, O> extends Operator<I, O> {
     this.recordsIn++;
     let out: O;
     // Only the user call is inside the try: an error from a later operator is already wrapped with its name.
-    // A promise is a mistake in the job (JobDefinitionError), not a bad record: it fails under every policy.
+    // A promise is a mistake in the job (JobDefinitionError), not a bad record: it fails under every policy. Looked
+    // for in the first result only (an async function returns one every time): nothing per record after it.
     try {
       out = this.fn(value);
-      if (typeof out === 'object') notAsync(out, this.name, 'its map function', PASSES_RESULT_ON);
+      if (this.unchecked) this.unchecked = checkedOnce(out, this.name, 'its map function', PASSES_RESULT_ON);
     } catch (e) { this.rejected(e, value); return; }
     this.recordsOut++;
     this.next.push(out);
@@ -26,6 +28,7 @@ export class MapOperator<I, O> extends Operator<I, O> {
 }
 
 export class FilterOperator<T> extends Operator<T, T> {
+  private unchecked = true;
   constructor(name: string, ctx: TaskContext, next: Downstream<T>, private readonly fn: FilterFunction<T>) {
     super(name, ctx, next);
   }
@@ -34,8 +37,8 @@ export class FilterOperator<T> extends Operator<T, T> {
     let keep: boolean;
     try {
       keep = this.fn(value);
-      // A promise is truthy: every record would pass.
-      if (typeof keep === 'object') notAsync(keep, this.name, 'its filter function', 'a record passes if what it returns is truthy');
+      // A promise is truthy: every record would pass. The first result only, as in MapOperator.
+      if (this.unchecked) this.unchecked = checkedOnce(keep, this.name, 'its filter function', 'a record passes if what it returns is truthy');
     } catch (e) { this.rejected(e, value); return; }
     if (keep) {
       this.recordsOut++;

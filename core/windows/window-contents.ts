@@ -2,6 +2,7 @@
 // it fires: incremental aggregation keeps ONE value per (key, window) (reduce: the reduced element; aggregate: the
 // accumulator), never the elements; process windows and joins keep the elements.
 
+import { checkedOnce, KEPT_AS_STATE, notAsync, PASSES_RESULT_ON, WITHIN_THE_CALL } from '../operators/sync-call.js';
 import { firstCheckOf } from '../api/field-aggregations.js';
 import type { AggregateFunction } from '../api/state.js';
 import type { ReduceFunction } from '../api/functions.js';
@@ -29,6 +30,7 @@ export interface WindowContents {
 
 export class ReduceContents implements WindowContents {
   readonly canMerge = true;
+  private unchecked = true;
   private readonly one: unknown[] = [undefined];
   /** A field aggregation's check of a window's first record (field-aggregations.ts CHECK_FIRST). */
   private readonly checkFirst: ((first: unknown) => void) | undefined;
@@ -37,14 +39,20 @@ export class ReduceContents implements WindowContents {
   }
 
   add(slot: Slot, value: unknown): void {
-    if (slot.n === 0) this.checkFirst?.(value);
-    slot.a = slot.n === 0 ? value : this.fn(slot.a, value);
+    if (slot.n === 0) {
+      this.checkFirst?.(value);
+      slot.a = value;
+    } else {
+      slot.a = this.fn(slot.a, value);
+      if (this.unchecked) this.unchecked = checkedOnce(slot.a, undefined, 'its reduce function', KEPT_AS_STATE);
+    }
     slot.n++;
   }
 
   merge(into: Slot, from: Slot): void {
     if (from.n === 0) return;
     into.a = into.n === 0 ? from.a : this.fn(into.a, from.a);
+    if (this.unchecked && into.n > 0) this.unchecked = checkedOnce(into.a, undefined, 'its reduce function', KEPT_AS_STATE);
     into.n += from.n;
   }
 
@@ -57,6 +65,8 @@ export class ReduceContents implements WindowContents {
 
 export class AggregateContents implements WindowContents {
   readonly canMerge: boolean;
+  private addUnchecked = true;
+  private resultUnchecked = true;
   private readonly one: unknown[] = [undefined];
   constructor(private readonly agg: AggregateFunction<unknown, unknown, unknown>, private readonly withWindowFn: boolean) {
     this.canMerge = typeof agg.merge === 'function';
@@ -65,6 +75,7 @@ export class AggregateContents implements WindowContents {
   add(slot: Slot, value: unknown): void {
     const agg = this.agg;
     slot.a = agg.add(value, slot.n === 0 ? agg.createAccumulator() : slot.a);
+    if (this.addUnchecked) this.addUnchecked = checkedOnce(slot.a, undefined, "its aggregate function's add", KEPT_AS_STATE);
     slot.n++;
   }
 
@@ -76,6 +87,7 @@ export class AggregateContents implements WindowContents {
 
   emit(slot: Slot, out: WindowEmitter): void {
     const r = this.agg.getResult(slot.a);
+    if (this.resultUnchecked) this.resultUnchecked = checkedOnce(r, undefined, "its aggregate function's getResult", PASSES_RESULT_ON);
     if (!this.withWindowFn) { out.collect(r); return; }
     this.one[0] = r;
     out.process(this.one);
@@ -160,6 +172,8 @@ export class EvictingContents implements WindowContents {
       for (const v of values) acc = c.aggregate.add(v, acc);
       r = c.aggregate.getResult(acc);
     }
+    // Once per window fired: an async function's promise would be the result (a reduce's also every accumulator).
+    notAsync(r, undefined, 'reduce' in c ? 'its reduce function' : "its aggregate function's getResult", PASSES_RESULT_ON);
     if (!this.withWindowFn) { out.collect(r); return; }
     this.one[0] = r;
     out.process(this.one);
@@ -191,16 +205,29 @@ abstract class TwoSidedContents implements WindowContents {
 
 /** A window join's window: emits every pair. */
 export class JoinContents extends TwoSidedContents {
+  private unchecked = true;
+
   constructor(private readonly fn: JoinFunction<unknown, unknown, unknown> | FlatJoinFunction<unknown, unknown, unknown>) { super(); }
 
   emit(slot: Slot, out: WindowEmitter): void {
     const [left, right] = slot.a as [unknown[], unknown[]];
     const fn = this.fn;
     if (typeof fn === 'function') {
-      for (let i = 0; i < left.length; i++) for (let j = 0; j < right.length; j++) out.collect(fn(left[i], right[j]));
+      for (let i = 0; i < left.length; i++) {
+        for (let j = 0; j < right.length; j++) {
+          const r = fn(left[i], right[j]);
+          if (this.unchecked) this.unchecked = checkedOnce(r, undefined, 'its join function', PASSES_RESULT_ON);
+          out.collect(r);
+        }
+      }
       return;
     }
-    for (let i = 0; i < left.length; i++) for (let j = 0; j < right.length; j++) fn.join(left[i], right[j], out);
+    for (let i = 0; i < left.length; i++) {
+      for (let j = 0; j < right.length; j++) {
+        const r: unknown = fn.join(left[i], right[j], out);
+        if (this.unchecked) this.unchecked = checkedOnce(r, undefined, 'its join function', WITHIN_THE_CALL);
+      }
+    }
   }
 }
 
@@ -210,6 +237,8 @@ export class CoGroupContents extends TwoSidedContents {
 
   emit(slot: Slot, out: WindowEmitter): void {
     const [left, right] = slot.a as [unknown[], unknown[]];
-    this.fn(left, right, out);
+    const r: unknown = this.fn(left, right, out);
+    // Once per window, not per record: checked every time.
+    if (r !== undefined) notAsync(r, undefined, 'its coGroup function', WITHIN_THE_CALL);
   }
 }

@@ -159,3 +159,16 @@ test('coGroup: a bad definition fails at build time, naming coGroup', () => {
   // The join's messages say the same, naming join.
   assert.throws(() => a.join(b).where((x) => x.k).equalTo((y) => y.key).window(TumblingEventTimeWindows.of(10)).apply(3 as never), (e: unknown) => e instanceof JobDefinitionError && /^join apply after operators 'collection-0' and 'collection-1': expected a function \(left, right\) => result/.test(e.message));
 });
+
+test('a join function that returns a promise fails when the window fires, naming the operator', () => {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection<L>([]);
+  const b = env.fromCollection<R>([]);
+  const out = a.join(b).where((x) => x.k).equalTo((y) => y.key).window(TumblingEventTimeWindows.of(10))
+    .apply((async (x: L, y: R) => `${x.l}-${y.r}`) as unknown as (x: L, y: R) => string).name('pairs');
+  const h = instantiate<L, string>(env, out);
+  h.push({ k: 'a', l: 1 }, 1);
+  h.push2({ key: 'a', r: 2 }, 2);
+  assert.throws(() => h.watermark(20), /operator 'pairs' \(subtask 0\) failed: its join function returned a promise, but it runs synchronously/);
+  assert.deepEqual(h.out.values(), []);
+});

@@ -252,6 +252,16 @@ describe('ReduceOperator', () => {
     op2.push({ k: 'a', ts: 10 });
     assert.equal(sink.out.at(-1)!.v.ts, 14);
   });
+
+  test('a reduce function that returns a promise fails at the key\'s second record, naming the operator', async () => {
+    const ctx = new TaskContext('t', 0, 1, 128);
+    const sink = new Sink<Ev>(ctx);
+    const op = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (async (a: Ev, b: Ev) => ({ k: a.k, ts: a.ts + b.ts })) as unknown as (a: Ev, b: Ev) => Ev, true);
+    op.push({ k: 'a', ts: 1 });
+    assert.throws(() => op.push({ k: 'a', ts: 2 }), (e: unknown) => e instanceof OperatorError && /operator 'sum': its reduce function returned a promise, but it runs synchronously \(what it returns is kept as the state\)/.test((e as Error).message));
+    assert.equal(sink.out.length, 1, 'the promise went nowhere');
+    await Promise.resolve();
+  });
 });
 
 // A timer set from the timestamp of a record that has none said only "got NaN".

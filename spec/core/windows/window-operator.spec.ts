@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
+  ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountEvictor, CountTrigger, EventTimeSessionWindows, EventTimeTrigger, GlobalWindows, JobDefinitionError, OutputTag, PurgingTrigger, SlidingEventTimeWindows,
   Trigger, TriggerResult, TumblingEventTimeWindows, TumblingProcessingTimeWindows, type TimeWindow, type TriggerContext, type Window,
   type Collector, type DataStream, type KeyedStream,
 } from '../../../core/index.js';
@@ -688,4 +688,20 @@ test('a window function that returns a promise fails when the window fires, nami
     .process<string>({ async process(k: string, _ctx: unknown, els: readonly Ev[], out: Collector<string>) { out.collect(`${k} ${els.length}`); } } as never).name('counts'));
   h.push(ev('a', 1), 1);
   assert.throws(() => h.watermark(20), /operator 'counts': its window function returned a promise, but it runs synchronously .*asyncMap/);
+});
+
+test('a window reduce or aggregate function that returns a promise fails naming the operator (with and without an evictor)', () => {
+  const asyncSum = (async (a: Ev, b: Ev) => sum(a, b)) as unknown as (a: Ev, b: Ev) => Ev;
+  const reduce = baseHarness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).reduce(asyncSum).name('r'));
+  reduce.push(ev('a', 1), 1);
+  assert.throws(() => reduce.push(ev('a', 2), 2), /operator 'r' \(subtask 0\) failed: its reduce function returned a promise, but it runs synchronously \(what it returns is kept as the state\)/);
+  const agg = baseHarness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).aggregate<number, number>({
+    createAccumulator: () => 0, add: (e, acc) => acc + e.v, getResult: (async (acc: number) => acc) as unknown as (acc: number) => number,
+  }).name('g'));
+  agg.push(ev('a', 1), 1);
+  assert.throws(() => agg.watermark(20), /operator 'g' \(subtask 0\) failed: its aggregate function's getResult returned a promise/);
+  const evicting = baseHarness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).evictor(CountEvictor.of(5)).reduce(asyncSum).name('e'));
+  evicting.push(ev('a', 1), 1);
+  evicting.push(ev('a', 2), 2);
+  assert.throws(() => evicting.watermark(20), /operator 'e' \(subtask 0\) failed: its reduce function returned a promise/);
 });
