@@ -255,12 +255,11 @@ function floorPow2(n: number): number {
 }
 
 /**
- * Errors that a restart cannot fix: the job definition itself is wrong, or its state does not fit the checkpoint it
- * restores (a KeyGroupFormatError in a worker: chunks were CRC-checked when the checkpoint was chosen, so it is a
- * state schema that changed, and the restart would restore the same checkpoint again).
+ * Errors that a restart cannot fix: the job definition itself is wrong, or its state schema does not fit the state
+ * it restores (a restart would restore the same checkpoint again).
  */
 function permanent(e: Error): boolean {
-  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || e.name === 'JobDefinitionError' || e.name === 'GraphMismatchError' || e.name === 'KeyGroupFormatError';
+  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || e.name === 'JobDefinitionError' || e.name === 'GraphMismatchError' || e.name === 'StateSchemaRestoreError';
 }
 
 /**
@@ -481,7 +480,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         current = undefined;
         addCounters(plan, carried, outcome.metrics);
         const delay = permanent(outcome.error) || !cp ? undefined : restartCounter.next(performance.now() - attemptStarted);
-        if (outcome.error.name === 'KeyGroupFormatError' && from !== undefined) {
+        if (outcome.error.name === 'StateSchemaRestoreError' && from !== undefined) {
           outcome.error.message += ` (restoring checkpoint ${from.manifest.id}${from.manifest.name !== undefined ? ` (savepoint '${from.manifest.name}')` : ''} from ${cp!.stateDir}: resume from one taken with this job's state schemas, or keep the schema the checkpoint was taken with)`;
         }
         if (delay === undefined) throw outcome.error;
@@ -983,11 +982,11 @@ async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       await coordinator?.drain();
       for (const c of channels) c.port1.close();
       live?.close();
-      if (cache !== undefined && endedWell && !stopping) {
+      if (cache !== undefined && endedWell && !stopping && threadFailure === undefined) {
         released = true;
-        // The cache listens from now on (ThreadCache.give).
-        threads.off('error', onThreadError);
+        // Off only once the cache listens (or has ended the pool): its give may end it, and an error then is heard.
         await cache.give(poolKey, threads);
+        threads.off('error', onThreadError);
       } else {
         // piscina's destroy waits for its workers' 'exit' events, and it unrefs idle workers (the replacement it
         // starts for one that died of OOM): with nothing else pending, the event loop ended before the event came

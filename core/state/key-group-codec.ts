@@ -332,6 +332,14 @@ export class KeyGroupFormatError extends Error {
   }
 }
 
+/** A restored value that the job's state schema does not fit: the job changed, not the checkpoint's bytes. */
+export class StateSchemaRestoreError extends KeyGroupFormatError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateSchemaRestoreError';
+  }
+}
+
 export function decodeKeyGroup(bytes: Uint8Array): { full: boolean; tables: DecodedTable[] } {
   const end = bytes.length - CRC_BYTES;
   if (end < 0) throw new KeyGroupFormatError(`key group chunk is truncated (${bytes.length} bytes)`);

@@ -16,7 +16,7 @@ import { f32Holds, f32HoldsSource, FIELD_TYPES, type FieldDef, type FieldType, t
 import { JobDefinitionError } from '../api/errors.js';
 import type { TtlConfig } from './ttl.js';
 import type { KeyedTable, GroupChanges } from './keyed-table.js';
-import { KeyGroupFormatError, type TypedColumns } from './key-group-codec.js';
+import { StateSchemaRestoreError, type TypedColumns } from './key-group-codec.js';
 import { KeySlots } from './key-slots.js';
 
 type Column = Int32Array | Float64Array | unknown[];
@@ -549,8 +549,8 @@ export class TypedStateTable<V> implements KeyedTable {
     return new StateSchemaError(`${this.owner}: state schema field '${f.name}' (${f.type}) got ${x === undefined ? 'undefined' : typeof x === 'number' ? String(x) : typeof x}`);
   }
 
-  private restoreMismatch(j: number, value: unknown): KeyGroupFormatError {
-    return new KeyGroupFormatError(`state '${this.name}' of ${this.owner}: a restored value does not follow the state schema: ${this.mismatch(j, value).message}`);
+  private restoreMismatch(j: number, value: unknown): StateSchemaRestoreError {
+    return new StateSchemaRestoreError(`state '${this.name}' of ${this.owner}: a restored value does not follow the state schema: ${this.mismatch(j, value).message}`);
   }
 }
 

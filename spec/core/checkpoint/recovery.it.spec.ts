@@ -226,7 +226,7 @@ test('state that does not fit its state schema fails a resume at once, naming th
     const warnings: string[] = [];
     await assert.rejects(
       (async () => { h = await run(job(true), { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, restartStrategy: { type: 'fixed-delay', attempts: 5, delayMs: 0 }, onWarning: (w) => warnings.push(w) }); await h.result; })(),
-      (e: Error) => e.name === 'KeyGroupFormatError'
+      (e: Error) => e.name === 'StateSchemaRestoreError'
         && /state schema field 'v' \(i64\) got string \(restoring checkpoint \d+ \(savepoint 'sp'\) from .*: resume from one taken with this job's state schemas, or keep the schema the checkpoint was taken with\)/.test(e.message),
     );
     assert.deepEqual(warnings.filter((w) => /restart/.test(w)), [], 'no restart');
