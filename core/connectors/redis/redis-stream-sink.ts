@@ -49,6 +49,7 @@ export function redisStreamSink<T>(options: RedisStreamSinkOptions<T>): SinkSpec
         // Checkpointing: the main thread appends the end-of-input transaction with the final checkpoint.
         // Otherwise: append everything now (a promise the worker awaits before it reports done).
         finish: () => (transactional ? undefined : writer.finish()),
+        abort: () => writer.close(),
       };
     },
     async commit(transactions) {

@@ -186,11 +186,15 @@ export class RedisStreamWriter<T> implements SinkWriter<T> {
    * file sink's: the caller must await the promise. With checkpoints, a last checkpoint leaves nothing here.
    */
   async finish(): Promise<{ entries: number }> {
-    const last = this.prepareCommit(-1);
-    const entries = this.uncommitted.reduce((a, t) => a + t.entries.length, 0);
-    await this.commit([last]);
-    this.close();
-    return { entries };
+    try {
+      const last = this.prepareCommit(-1);
+      const entries = this.uncommitted.reduce((a, t) => a + t.entries.length, 0);
+      await this.commit([last]);
+      return { entries };
+    } finally {
+      // A failed append too: the connection must not outlive the job (SinkOperator.abort skips an ended sink).
+      this.close();
+    }
   }
 
   /** Drops the connection without committing (job failed or cancelled). */
