@@ -161,7 +161,8 @@ export class StateTable<V> implements KeyedTable {
   /** Sets the value of `key`, creating its entry. */
   put(key: Key, value: V): StateEntry<V> {
     const e = this.entries.get(key);
-    if (e === undefined) return this.create(key, value);
+    // No entry at all, hidden or not: no need to look again.
+    if (e === undefined) return this.ttl !== undefined ? this.createExpiring(key, value, this.now(), true) : this.create(key, value);
     e.value = value;
     if (this.ttl !== undefined) this.renew(e, this.now());
     this.mark(e);
@@ -180,9 +181,9 @@ export class StateTable<V> implements KeyedTable {
   }
 
   /** `create` with a TTL: stamped before it goes in, so it lands at the end (where a renewal used to move it). */
-  private createExpiring(key: Key, value: V, now: number): StateEntry<V> {
+  private createExpiring(key: Key, value: V, now: number, absent = false): StateEntry<V> {
     // In event time an expired entry may still be there, hidden from this record (`entry`): it goes first.
-    if (this.ttl!.eventTime) {
+    if (this.ttl!.eventTime && !absent) {
       const old = this.entries.get(key);
       if (old !== undefined) this.delete(old);
     }
