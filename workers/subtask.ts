@@ -52,6 +52,13 @@ type SourcePhase = typeof SOURCE_READING | typeof SOURCE_WAITING | typeof SOURCE
  */
 export const SOURCE_WAIT_QUANTUM_MS = 0.1;
 
+/**
+ * Without checkpoints, how often a source that acknowledges upstream (a Redis consumer group) is told that what it
+ * has read is done, ms: as Kafka's auto-commit does. Else nothing would ever acknowledge it, and the consumer's
+ * pending list (and the reader's own list of it) grew for good.
+ */
+export const AUTO_ACK_MS = 1000;
+
 type Barrier = ControlFrame & { type: 'barrier' };
 
 /** Where a subtask reports its checkpoint work (workers/checkpoint-link.ts, or nothing when the job does not checkpoint). */
@@ -408,6 +415,8 @@ export class Subtask implements BarrierHandler {
     // With an input gate too, its barriers start checkpoints, unless no input is left to bring one.
     if (this.trigger !== undefined) done += this.maybeTrigger();
     if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
+    // Before any wait returns too: a quiet stream's last reads must not wait for the next entry to be acknowledged.
+    if (this.unacked && performance.now() >= this.autoAckAt) this.autoAcknowledge(source);
     const alignment = this.alignment;
     // Before any wait returns: a waiting source's watermark still moves (periodic emits, idleness, its end).
     const progress = alignment !== undefined ? this.aligned!.progressWatermark() : NaN;
@@ -444,6 +453,7 @@ export class Subtask implements BarrierHandler {
     }
     const read = this.sourceRecords - before;
     done += read;
+    if (read > 0 && this.autoAcks) this.unacked = true;
     if (read > 0) this.ctx.sourceIdleSince = NaN;
     if (status === SOURCE_WAIT) {
       if (read === 0 && this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
@@ -554,6 +564,7 @@ export class Subtask implements BarrierHandler {
     if (this.blocked()) return this.input !== undefined && this.trigger !== undefined && !this.replaying() ? this.input.overtakeWakeInMs() : Infinity;
     const at = Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity);
     let w = at === Infinity ? Infinity : at - Date.now();
+    if (this.unacked) w = Math.min(w, this.autoAckAt - performance.now());
     // A full record holder reads no input either, so it must not wake only on a completion.
     if (this.holders.length > 0 && this.input !== undefined && this.trigger !== undefined && !this.replaying() && !this.holdersAccept()) w = Math.min(w, this.input.overtakeWakeInMs());
     // A held source is rung when its group moves on; it also looks again every updateIntervalMs, as a backstop.
@@ -673,14 +684,38 @@ export class Subtask implements BarrierHandler {
   /** Checkpoint `id` is complete everywhere. */
   checkpointComplete(id: number): void {
     for (const { op } of this.chain) op.notifyCheckpointComplete(id);
-    if (this.source?.notifyCheckpointComplete) {
-      // Asynchronous (a Redis XACK): a failure fails the task at its next step, never as an unhandled rejection.
-      Promise.resolve(this.source.notifyCheckpointComplete(id)).catch((e: unknown) => {
-        this.asyncFailure ??= new OperatorError(this.sourceName, this.ctx.subtask, e);
-        this.wake();
-      });
-    }
+    if (this.source?.notifyCheckpointComplete) this.notifySource(this.source, id);
   }
+
+  private notifySource(source: SourceReader<unknown>, id: number): void {
+    // Asynchronous (a Redis XACK): a failure fails the task at its next step, never as an unhandled rejection.
+    Promise.resolve(source.notifyCheckpointComplete!(id)).catch((e: unknown) => {
+      this.asyncFailure ??= new OperatorError(this.sourceName, this.ctx.subtask, e);
+      this.wake();
+    });
+  }
+
+  /**
+   * Without checkpoints: what the source has read is acknowledged as if a checkpoint covered it, at most every
+   * AUTO_ACK_MS (the first time at once).
+   */
+  private autoAcknowledge(source: SourceReader<unknown>): void {
+    this.unacked = false;
+    this.autoAckAt = performance.now() + AUTO_ACK_MS;
+    const id = ++this.autoAckId;
+    source.snapshot(id);
+    this.notifySource(source, id);
+  }
+
+  /** A source that acknowledges upstream, in a job without checkpoints (autoAcknowledge). */
+  private get autoAcks(): boolean {
+    return this.trigger === undefined && this.source?.notifyCheckpointComplete !== undefined;
+  }
+
+  /** It has read since its last acknowledgement (performance.now() ms: autoAckAt, when the next may be). */
+  private unacked = false;
+  private autoAckAt = 0;
+  private autoAckId = 0;
 
   /** An asynchronous source callback failed; thrown by the next step. */
   private asyncFailure: OperatorError | undefined;
@@ -745,6 +780,7 @@ export class Subtask implements BarrierHandler {
     if (this.sourceHeld.length > 0) return !this.stopWhenBlocked();
     if (this.state !== RUNNING) return this.holdersDrained();
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
+    if (this.unacked && performance.now() >= this.autoAckAt && this.sourcePhase !== SOURCE_ENDED) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending() || this.overtakeReady();
     if (this.source && this.sourcePhase !== SOURCE_ENDED && (this.sourcePhase !== SOURCE_WAITING || this.sourceReady || performance.now() >= this.sourceDueAt)

@@ -131,3 +131,25 @@ test('a Redis sink without checkpoints behind a source that never ends: a warnin
   await (await run(job({ case: 'plain-sink', out: 'plain-sink-out-2', n: 5 }), { parallelism: 1, onWarning: (w) => bounded.push(w) })).result;
   assert.deepEqual(bounded, [], 'not for a bounded source');
 });
+
+// Regression: without checkpoints nothing acknowledged a consumer group's entries: its pending list (and the
+// reader's list of them) grew with every entry ever read.
+test('a consumer group without checkpoints acknowledges what it read', { timeout: 60_000 }, async () => {
+  const stream = 'group-no-checkpoints';
+  await fill([stream], 3000);
+  const h = await run(job({ case: 'group-no-checkpoints', in: stream, group: 'g' }), { parallelism: 1 });
+  try {
+    const read = (): number => h.metrics().operators.filter((o) => o.operator === 'read').reduce((n, o) => n + o.recordsOut + o.deadLettered + o.dropped, 0);
+    let pending = -1;
+    // Everything read and nothing pending: within a few acknowledgement intervals (AUTO_ACK_MS) after the last read.
+    for (let k = 0; k < 500; k++) {
+      await new Promise((r) => setTimeout(r, 20));
+      pending = Number((await redis.xpending(stream, 'g') as [number])[0]);
+      if (read() >= 3000 && pending === 0) break;
+    }
+    assert.ok(read() >= 3000, `read ${read()}`);
+    assert.equal(pending, 0, 'every entry read was acknowledged');
+  } finally {
+    await h.cancel();
+  }
+});

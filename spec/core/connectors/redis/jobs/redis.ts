@@ -5,6 +5,7 @@
 //        dead letters (policy 'dead-letter') -> stream `dead`. Checkpoints every 10 ms; unbounded.
 //   ?case=plain-sink&url=...&out=o&n=500     a collection -> stream `out`, without checkpoints (bounded)
 //   ?case=unbounded-plain-sink&url=...&out=o  an unbounded generator -> stream `out`, without checkpoints
+//   ?case=group-no-checkpoints&url=...&in=s&group=g  stream `s` read by consumer group `g` -> discard, without checkpoints
 import { existsSync, writeFileSync } from 'node:fs';
 import { DEAD_LETTERS, defineJob, redisStreamSink, type ErrorPolicy } from '../../../../../core/index.js';
 
@@ -20,6 +21,10 @@ export default defineJob((env) => {
   if (q.get('case') === 'unbounded-plain-sink') {
     env.fromGenerator({ ratePerSec: 100 }, (i) => ({ i })).name('gen')
       .sink(redisStreamSink({ connection: url, stream: q.get('out')! })).name('out');
+    return;
+  }
+  if (q.get('case') === 'group-no-checkpoints') {
+    env.fromRedisStreams<{ i: number }>({ connection: url, streams: [q.get('in')!], group: q.get('group')!, blockMs: 50 }).name('read').onError('drop').discard().name('out');
     return;
   }
   const failAt = Number(q.get('failAt') ?? -1);
