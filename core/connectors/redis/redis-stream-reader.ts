@@ -15,6 +15,7 @@ import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import { SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
 import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
+import { RecordQueue } from '../record-queue.js';
 import { compareStreamIds, createRedisClient } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
@@ -70,8 +71,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   private ackClient: Redis | undefined;
   private readonly wakeup = new Wakeup();
   private readonly room = new Wakeup();
-  private readonly queue: Fetched[] = [];
-  private head = 0;
+  private readonly queue = new RecordQueue<Fetched>();
   private marks: Mark[] = [];
   private failure: Error | undefined;
   private closed = false;
@@ -108,9 +108,8 @@ export class RedisStreamReader<T> implements SourceReader<T> {
 
   read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
     let k = 0;
-    while (k < max && this.head < this.queue.length) {
-      const f = this.queue[this.head]!;
-      this.queue[this.head++] = undefined as unknown as Fetched;
+    while (k < max && this.queue.size > 0) {
+      const f = this.queue.take();
       k++;
       if (f.fields !== null) {
         const d = decodeEntry(f.state.stream, f.id, f.fields, this.decode);
@@ -120,15 +119,14 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       f.state.lastDelivered = f.id;
       if (f.state.consumer !== undefined) f.state.unacked.push(f.id);
     }
-    if (this.head === this.queue.length) { this.queue.length = 0; this.head = 0; }
-    if (this.queue.length - this.head < this.highWater) this.room.notify();
+    if (this.queue.size < this.highWater) this.room.notify();
     if (k > 0) return SOURCE_MORE;
     if (this.failure !== undefined) throw this.failure;
     return SOURCE_WAIT;
   }
 
   ready(): Promise<void> {
-    if (this.head < this.queue.length || this.failure !== undefined) return Promise.resolve();
+    if (this.queue.size > 0 || this.failure !== undefined) return Promise.resolve();
     return this.wakeup.wait();
   }
 
@@ -179,7 +177,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
 
   /** Entries buffered and not yet handed out. */
   get buffered(): number {
-    return this.queue.length - this.head;
+    return this.queue.size;
   }
 
   async close(): Promise<void> {
@@ -243,7 +241,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   }
 
   private async waitForRoom(): Promise<void> {
-    while (!this.closed && this.queue.length - this.head >= this.highWater) await this.room.wait();
+    while (!this.closed && this.queue.size >= this.highWater) await this.room.wait();
   }
 
   private fail(e: unknown): void {

@@ -16,6 +16,7 @@ import { BadInputError, ConnectorOptionError, IncompleteLineError, SocketSourceE
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
 import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
+import { RecordQueue } from '../record-queue.js';
 
 export interface ReconnectOptions {
   /** Wait before each reconnect, ms. Default 500. */
@@ -61,8 +62,7 @@ export class SocketTextReader implements SourceReader<string> {
   private readonly reconnect: Required<ReconnectOptions> | undefined;
   private readonly highWater: number;
   private readonly wakeup = new Wakeup();
-  private readonly queue: Queued[] = [];
-  private head = 0;
+  private readonly queue = new RecordQueue<Queued>();
   private queuedBytes = 0;
   private socket: Socket | undefined;
   private framer: LineFramer | undefined;
@@ -107,9 +107,8 @@ export class SocketTextReader implements SourceReader<string> {
 
   read(emit: (line: string) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
     let k = 0;
-    while (k < max && this.head < this.queue.length) {
-      const { record, source, cutShort } = this.queue[this.head]!;
-      this.queue[this.head++] = undefined as unknown as Queued;
+    while (k < max && this.queue.size > 0) {
+      const { record, source, cutShort } = this.queue.take();
       this.queuedBytes -= record.bytes.length + RECORD_OVERHEAD_BYTES;
       this.lines++;
       k++;
@@ -124,7 +123,6 @@ export class SocketTextReader implements SourceReader<string> {
       }
       emit(text);
     }
-    if (this.head === this.queue.length) { this.queue.length = 0; this.head = 0; }
     if (this.socket?.isPaused() && this.queuedBytes < this.highWater / 2) this.socket.resume();
     if (k > 0) return SOURCE_MORE;
     if (this.failure !== undefined) throw this.failure;
@@ -132,7 +130,7 @@ export class SocketTextReader implements SourceReader<string> {
   }
 
   ready(): Promise<void> {
-    if (this.head < this.queue.length || this.ended || this.failure !== undefined) return Promise.resolve();
+    if (this.queue.size > 0 || this.ended || this.failure !== undefined) return Promise.resolve();
     return this.wakeup.wait();
   }
 
