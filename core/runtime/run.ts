@@ -483,7 +483,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (outcome.error.name === 'StateSchemaRestoreError' && from !== undefined) {
           outcome.error.message += ` (restoring checkpoint ${from.manifest.id}${from.manifest.name !== undefined ? ` (savepoint '${from.manifest.name}')` : ''} from ${cp!.stateDir}: resume from one taken with this job's state schemas, or keep the schema the checkpoint was taken with)`;
         }
-        if (delay === undefined) throw outcome.error;
+        if (delay === undefined) {
+          // Else the last failure reads like the first: say that the restarts ran out.
+          if (cp && !permanent(outcome.error)) warn(`job failed (${outcome.error.message}); no restart left${restarts > 0 ? ` after ${restarts} restart${restarts === 1 ? '' : 's'}` : ''} (restart strategy ${restart.type})`);
+          throw outcome.error;
+        }
         restarting = restarts + 1;
         warn(`job failed (${outcome.error.message}); restart ${restarting} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);
         if (!cancelled) await new Promise<void>((r) => { const t = setTimeout(r, delay); endDelay = () => { clearTimeout(t); r(); }; });

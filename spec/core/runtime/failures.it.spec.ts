@@ -3,6 +3,9 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GraphMismatchError, JobDefinitionError, OperatorError, run } from '../../../core/index.js';
 import { osThreads, threadsAfter } from './threads.js';
 
@@ -68,3 +71,19 @@ for (const parallelism of [1, 2]) {
   assert.ok(after <= before, `threads before ${before}, after ${after}`);
   });
 }
+
+// The last failure used to read like the first: nothing said the restarts had run out.
+test('a job that fails every attempt: a warning says no restart is left after the strategy\'s restarts', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-restarts-'));
+  try {
+    const warnings: string[] = [];
+    const h = await run(new URL('./jobs/explode.ts', import.meta.url), {
+      parallelism: 1, stateDir: join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 0 }, onWarning: (w) => warnings.push(w),
+    });
+    await assert.rejects(h.result, /event 500000 is out of range/);
+    assert.equal(warnings.filter((w) => / restart \d in \d+ ms /.test(w)).length, 2, warnings.join(' | '));
+    assert.match(warnings.at(-1)!, /^job failed \(.*event 500000 is out of range\); no restart left after 2 restarts \(restart strategy fixed-delay\)$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
