@@ -325,6 +325,9 @@ export class Subtask implements BarrierHandler {
   step(budget: number): number {
     if (this.state === FINISHED) return 0;
     if (this.asyncFailure !== undefined) throw this.asyncFailure;
+    // Before anything that returns early (a full output or async operator): canProgress says true once it is due, and
+    // a step that did not do it would have the loop spin. A quiet stream's last reads are acknowledged too.
+    if (this.unacked && performance.now() >= this.autoAckAt) this.autoAcknowledge(this.source!);
     if (this.blocked() && !this.drain()) return this.overtake();
     if (this.state !== RUNNING) {
       // End of input passed the chain up to an operator still holding records: it ends once they are out.
@@ -415,8 +418,6 @@ export class Subtask implements BarrierHandler {
     // With an input gate too, its barriers start checkpoints, unless no input is left to bring one.
     if (this.trigger !== undefined) done += this.maybeTrigger();
     if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
-    // Before any wait returns too: a quiet stream's last reads must not wait for the next entry to be acknowledged.
-    if (this.unacked && performance.now() >= this.autoAckAt) this.autoAcknowledge(source);
     const alignment = this.alignment;
     // Before any wait returns: a waiting source's watermark still moves (periodic emits, idleness, its end).
     const progress = alignment !== undefined ? this.aligned!.progressWatermark() : NaN;
@@ -472,6 +473,8 @@ export class Subtask implements BarrierHandler {
   /** The source has ended and every record it read is in the chain. */
   private sourceEnd(): number {
     this.sourcePhase = SOURCE_ENDED;
+    // Its last reads, which no later step would acknowledge (and whose due time would keep waking the thread).
+    if (this.unacked) this.autoAcknowledge(this.source!);
     this.head.watermark(MAX_WATERMARK);
     // Its last publish: an ended source holds no one back (stepSource is not called again).
     this.alignment?.publish(MAX_WATERMARK, true);

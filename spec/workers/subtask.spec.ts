@@ -8,7 +8,7 @@ import type { InputGate } from '../../workers/input-gate.js';
 import type { Downstream } from '../../core/operators/operator.js';
 import { TaskContext } from '../../core/operators/task-context.js';
 import type { InFlightRecord } from '../../core/checkpoint/messages.js';
-import { SOURCE_MORE } from '../../core/connectors/source.js';
+import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT } from '../../core/connectors/source.js';
 
 class Recorder implements Downstream<unknown> {
   readonly values: unknown[] = [];
@@ -384,4 +384,73 @@ test('a record rejected as it drains from before an aligned barrier has its dead
   for (let i = 0; i < 20 && (out.blocked || letters.blocked); i++) { st.step(100); st.flush(); first.push(...readAll(data.reader)); deadGot.push(...readAll(dead.reader)); }
   assert.deepEqual(first, ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'barrier 1']);
   assert.deepEqual(deadGot, ['letter b1', 'letter b2', 'barrier 1', 'letter b3']);
+});
+
+/** A source that acknowledges upstream (a Redis consumer group's kind): `n` records, then END; its acks recorded. */
+function acknowledgingSource(n: number, end = true) {
+  let read = 0;
+  let marked = 0;
+  const acked: number[] = [];
+  return {
+    acked,
+    get read() { return read; },
+    reader: {
+      read(emit: (v: unknown) => void, max: number) {
+        let k = 0;
+        while (k < max && read < n) { emit(read++); k++; }
+        return k > 0 ? SOURCE_MORE : end ? SOURCE_END : SOURCE_WAIT;
+      },
+      ready: () => new Promise<void>(() => {}),
+      snapshot() { marked = read; return []; },
+      notifyCheckpointComplete() { acked.push(marked); },
+    },
+  };
+}
+
+/** A record holder (an async operator's kind) that takes `room` records, then is full for good. */
+function fullAfter(room: number) {
+  let held = 0;
+  const op = {
+    recordsIn: 0, recordsOut: 0,
+    push() { held++; },
+    canAcceptInput: () => held < room,
+    hasPendingWork: () => false,
+    pollPending: () => 0,
+    drained: false,
+    nextProcessingTime: () => Infinity,
+  };
+  return op;
+}
+
+// Regression: without checkpoints, canProgress said an acknowledgement was due while step returned early (its async
+// operator full) without doing it: the loop spun, giving the async calls no event-loop turn (2 ms a record).
+test('without checkpoints: a due acknowledgement is done by the next step, whatever makes the step return early', () => {
+  const head = new Recorder();
+  const src = acknowledgingSource(100, false);
+  const holder = fullAfter(10);
+  const st = new Subtask(0, 't', new TaskContext('t', 0, 1, 128), holder as never, [{ uid: 'async', op: holder as never }], [], [], undefined, src.reader as never, () => {}, 't', undefined, undefined);
+  st.step(5);
+  assert.ok(src.read > 0);
+  // The first acknowledgement is due at once; later ones AUTO_ACK_MS apart.
+  (st as unknown as { autoAckAt: number }).autoAckAt = 0;
+  for (let i = 0; i < 5; i++) st.step(5); // fills the holder: later steps return early
+  assert.equal(holder.canAcceptInput(), false);
+  (st as unknown as { autoAckAt: number }).autoAckAt = 0;
+  assert.equal(st.canProgress(), true, 'due');
+  const before = src.acked.length;
+  st.step(5);
+  assert.equal(src.acked.length, before + 1, 'the step acknowledged');
+  assert.equal(src.acked.at(-1), src.read, 'everything read so far');
+  assert.equal(st.canProgress(), false, 'nothing left to do: the loop parks');
+  void head;
+});
+
+test('without checkpoints: a source that ends has its last reads acknowledged, and its thread is not woken for them', () => {
+  const head = new Recorder();
+  const src = acknowledgingSource(30);
+  const st = new Subtask(0, 't', new TaskContext('t', 0, 1, 128), head, [], [], [], undefined, src.reader as never, () => {}, 't', undefined, undefined);
+  for (let i = 0; i < 10 && st.state !== FINISHED; i++) st.step(7);
+  assert.equal(st.state, FINISHED);
+  assert.equal(src.acked.at(-1), 30, 'the last reads too');
+  assert.equal(st.wakeInMs(), Infinity);
 });
