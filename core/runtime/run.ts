@@ -421,8 +421,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   const releaseBundle = bundle !== undefined ? leaseBundle(bundle.url) : undefined;
   /** Readers of collect sinks (handle.output), ended with the job. */
   const readers = new Set<OutputStream<unknown>>();
-  /** Collect sinks that have had a reader (handle.output). */
-  const readNodes = new Set<number>();
+  /**
+   * Collect sinks that have had a reader (handle.output): undefined while it reads, else the records the sink had
+   * taken when it stopped (what comes after is kept for `result` again).
+   */
+  const readNodes = new Map<number, number | undefined>();
   const collectWatch = watchUnreadCollects(graph, readNodes, () => handle.metrics(), warn);
   /**
    * With checkpoints, readers a bound behind hold the sources (without, the sink: OutputCredit, per attempt). None
@@ -632,7 +635,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       // sources; without, the sink, which hands records over while it has a reader.
       const node = graph.nodes.findIndex((n) => n.name === sinkName);
       const flow = cp ? (holds !== undefined ? new OutputHold(holds, node, outputBound) : undefined) : current?.outputCredit(node, outputBound);
-      const stream = new OutputStream<unknown>((unread) => { sink.detach(unread); readers.delete(stream); }, flow, (waitedMs, unread) => {
+      const stream = new OutputStream<unknown>((unread) => {
+        sink.detach(unread);
+        readers.delete(stream);
+        if (ended === undefined) readNodes.set(node, sinkTaken(handle.metrics(), sinkName) - unread.length);
+      }, flow, (waitedMs, unread) => {
         warn(`output('${sinkName}'): the job has waited ${Math.round(waitedMs / 1000)} s for this reader, which has read nothing since (${unread} records unread, outputBufferRecords ${outputBound}): read on, break, or run with outputBufferRecords: Infinity`);
       });
       try {
@@ -644,11 +651,16 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       }
       flow?.start();
       readers.add(stream);
-      readNodes.add(node);
+      readNodes.set(node, undefined);
       return stream;
     },
   };
   return handle as JobHandle<C>;
+}
+
+/** Records the subtasks of sink `name` have taken over the run (live metrics). */
+function sinkTaken(m: JobMetrics, name: string): number {
+  return m.operators.filter((o) => o.operator === name).reduce((n, o) => n + o.recordsIn, 0);
 }
 
 /** How often, and from how many records held, a collect sink no one reads behind an endless source is warned about. */
@@ -659,7 +671,7 @@ const COLLECT_WARN_RECORDS = 1_000_000;
  * Warns, once per sink, when a collect sink fed by a source that never ends has kept COLLECT_WARN_RECORDS records
  * in memory for `result.collected` and nothing has read it: the heap would grow until the process died.
  */
-function watchUnreadCollects(graph: LogicalGraph, read: ReadonlySet<number>, metrics: () => JobMetrics, warn: (m: string) => void): ReturnType<typeof setInterval> | undefined {
+function watchUnreadCollects(graph: LogicalGraph, read: ReadonlyMap<number, number | undefined>, metrics: () => JobMetrics, warn: (m: string) => void): ReturnType<typeof setInterval> | undefined {
   const endless = (node: number): string | undefined => {
     const src = upstreamSources(graph, node).map((s) => graph.nodes[s]!).find((n) => n.source !== undefined && !n.source.bounded);
     return src?.name;
@@ -671,8 +683,10 @@ function watchUnreadCollects(graph: LogicalGraph, read: ReadonlySet<number>, met
     let m: JobMetrics;
     try { m = metrics(); } catch { return; /* not started yet */ }
     for (const w of watched) {
-      if (warned.has(w.node) || read.has(w.node)) continue;
-      const held = m.operators.filter((o) => o.operator === w.name).reduce((n, o) => n + o.recordsIn, 0);
+      if (warned.has(w.node)) continue;
+      const from = read.has(w.node) ? read.get(w.node) : 0;
+      if (from === undefined) continue;
+      const held = sinkTaken(m, w.name) - from;
       if (held < COLLECT_WARN_RECORDS) continue;
       warned.add(w.node);
       warn(`collect sink '${w.name}' has kept ${held.toLocaleString('en-US')} records in memory for result.collected, and source '${w.source}' never ends: read them as they come with handle.output('${w.name}'), or write to another sink (the heap grows until the job ends)`);

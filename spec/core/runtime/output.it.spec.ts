@@ -574,3 +574,23 @@ test('a collect sink no one reads behind a source that never ends is warned abou
     await h.cancel();
   }
 });
+
+test('a reader that stops: its sink is warned about once it holds a million records again', { timeout: 60_000 }, async () => {
+  const warnings: string[] = [];
+  let heard!: () => void;
+  const warned = new Promise<void>((r) => { heard = r; });
+  const h = await run<Out>(job({ rate: 0 }), {
+    parallelism: 1,
+    onWarning: (w) => { warnings.push(w); if (w.startsWith("collect sink 'out'")) heard(); },
+  });
+  try {
+    let n = 0;
+    for await (const _ of h.output('out')) if (++n === 1000) break;
+    // Watched again from the stop (it was left alone while the reader read).
+    await warned;
+    const held = Number(warnings.find((w) => w.startsWith("collect sink 'out'"))!.match(/kept ([\d,]+) records/)![1]!.replaceAll(',', ''));
+    assert.ok(held >= 1_000_000, `${held}`);
+  } finally {
+    await h.cancel();
+  }
+});
