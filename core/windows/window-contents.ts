@@ -39,20 +39,24 @@ export class ReduceContents implements WindowContents {
   }
 
   add(slot: Slot, value: unknown): void {
-    if (slot.n === 0) this.checkFirst?.(value);
-    slot.a = slot.n === 0 ? value : this.fn(slot.a, value);
+    if (slot.n === 0) {
+      this.checkFirst?.(value);
+      slot.a = value;
+    } else {
+      slot.a = this.fn(slot.a, value);
+      if (this.unchecked) this.unchecked = checkedOnce(slot.a, undefined, 'its reduce function', KEPT_AS_STATE);
+    }
     slot.n++;
   }
 
   merge(into: Slot, from: Slot): void {
     if (from.n === 0) return;
     into.a = into.n === 0 ? from.a : this.fn(into.a, from.a);
+    if (this.unchecked && into.n > 0) this.unchecked = checkedOnce(into.a, undefined, 'its reduce function', KEPT_AS_STATE);
     into.n += from.n;
   }
 
   emit(slot: Slot, out: WindowEmitter): void {
-    // Per window fired, not per record: an async function's promise is then the accumulator.
-    if (this.unchecked && slot.n > 1) this.unchecked = checkedOnce(slot.a, undefined, 'its reduce function', KEPT_AS_STATE);
     if (!this.withWindowFn) { out.collect(slot.a); return; }
     this.one[0] = slot.a;
     out.process(this.one);
@@ -71,6 +75,7 @@ export class AggregateContents implements WindowContents {
   add(slot: Slot, value: unknown): void {
     const agg = this.agg;
     slot.a = agg.add(value, slot.n === 0 ? agg.createAccumulator() : slot.a);
+    if (this.addUnchecked) this.addUnchecked = checkedOnce(slot.a, undefined, "its aggregate function's add", KEPT_AS_STATE);
     slot.n++;
   }
 
@@ -81,8 +86,6 @@ export class AggregateContents implements WindowContents {
   }
 
   emit(slot: Slot, out: WindowEmitter): void {
-    // Per window fired, not per record (add's promise is then the accumulator).
-    if (this.addUnchecked) this.addUnchecked = checkedOnce(slot.a, undefined, "its aggregate function's add", KEPT_AS_STATE);
     const r = this.agg.getResult(slot.a);
     if (this.resultUnchecked) this.resultUnchecked = checkedOnce(r, undefined, "its aggregate function's getResult", PASSES_RESULT_ON);
     if (!this.withWindowFn) { out.collect(r); return; }

@@ -694,15 +694,7 @@ test('a window reduce or aggregate function that returns a promise fails naming 
   const asyncSum = (async (a: Ev, b: Ev) => sum(a, b)) as unknown as (a: Ev, b: Ev) => Ev;
   const reduce = baseHarness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).reduce(asyncSum).name('r'));
   reduce.push(ev('a', 1), 1);
-  reduce.push(ev('a', 2), 2);
-  // Checked when the window fires (per window, not per record).
-  assert.throws(() => reduce.watermark(20), /operator 'r' \(subtask 0\) failed: its reduce function returned a promise, but it runs synchronously \(what it returns is kept as the state\)/);
-  assert.deepEqual(reduce.out.take(), []);
-  const add = baseHarness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).aggregate<number, number>({
-    createAccumulator: () => 0, add: (async (e: Ev, acc: number) => acc + e.v) as unknown as (e: Ev, acc: number) => number, getResult: (acc) => acc,
-  }).name('a'));
-  add.push(ev('a', 1), 1);
-  assert.throws(() => add.watermark(20), /operator 'a' \(subtask 0\) failed: its aggregate function's add returned a promise/);
+  assert.throws(() => reduce.push(ev('a', 2), 2), /operator 'r' \(subtask 0\) failed: its reduce function returned a promise, but it runs synchronously \(what it returns is kept as the state\)/);
   const agg = baseHarness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).aggregate<number, number>({
     createAccumulator: () => 0, add: (e, acc) => acc + e.v, getResult: (async (acc: number) => acc) as unknown as (acc: number) => number,
   }).name('g'));
