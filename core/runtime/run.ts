@@ -259,7 +259,10 @@ function floorPow2(n: number): number {
  * it restores (a restart would restore the same checkpoint again).
  */
 function permanent(e: Error): boolean {
-  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || e.name === 'JobDefinitionError' || e.name === 'GraphMismatchError' || e.name === 'StateSchemaRestoreError';
+  const name = e.name === 'OperatorError' ? (e.cause as Error | undefined)?.name : e.name;
+  // An operator's JobDefinitionError too (state declared wrongly, a function that returns a promise): found at a
+  // record, it is found again at the same record after a restart.
+  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || name === 'JobDefinitionError' || name === 'GraphMismatchError' || name === 'StateSchemaRestoreError';
 }
 
 /**

@@ -18,7 +18,7 @@ import type { KeyedTable } from './keyed-table.js';
 import type { FieldDef } from '../../shm/codec/schema.js';
 import { ttlConfig } from './ttl.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
-import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, type StateKind, type TableChanges } from './key-group-codec.js';
+import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, StateSchemaRestoreError, type StateKind, type TableChanges } from './key-group-codec.js';
 
 /** Names of per-window states' tables start with this (a window function's `windowState`). */
 export const WINDOW_STATE_PREFIX = '__window/';
@@ -281,7 +281,7 @@ export class KeyedStateBackend implements KeyedStateStore {
   private restoredTable(name: string, ttl: boolean, kind: Kind | undefined): KeyedTable {
     const s = this.tables.get(name);
     if (s !== undefined) {
-      if (ttl && s.table instanceof TypedStateTable) throw new KeyGroupFormatError(`state '${name}': the checkpoint holds it with a TTL, the job declares it with a state schema (no TTL)`);
+      if (ttl && s.table instanceof TypedStateTable) throw new StateSchemaRestoreError(`state '${name}': the checkpoint holds it with a TTL, the job declares it with a state schema (no TTL)`);
       const known = s.kind === 'restored' ? s.restoredKind : s.kind;
       if (kind !== undefined && known !== undefined && kind !== known) {
         throw s.kind === 'restored'

@@ -87,3 +87,19 @@ test('a job that fails every attempt: a warning says no restart is left after th
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression: such an error came as an OperatorError, and a restart was tried as for a bad record: three restarts
+// of the same mistake, then "no restart left".
+test('a user function that returns a promise fails a checkpointed job at once: no restart', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-async-map-'));
+  try {
+    const warnings: string[] = [];
+    const h = await run(new URL('./jobs/async-map.ts', import.meta.url), {
+      parallelism: 1, stateDir: join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (w) => warnings.push(w),
+    });
+    await assert.rejects(h.result, (e: unknown) => e instanceof OperatorError && e.operator === 'async-plus-one' && /returned a promise/.test(e.message));
+    assert.deepEqual(warnings.filter((w) => /restart/.test(w)), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
