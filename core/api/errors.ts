@@ -30,7 +30,9 @@ export class OperatorError extends Error {
   readonly subtask: number;
   constructor(operator: string, subtask: number, cause: unknown) {
     const c = cause instanceof Error ? cause : new Error(String(cause));
-    super(`operator '${operator}' (subtask ${subtask}) failed: ${c.message}`, { cause: c });
+    // Errors raised for the operator already open with its name (they can surface unwrapped too): said once.
+    const own = `operator '${operator}': `;
+    super(`operator '${operator}' (subtask ${subtask}) failed: ${c.message.startsWith(own) ? c.message.slice(own.length) : c.message}`, { cause: c });
     this.name = 'OperatorError';
     this.operator = operator;
     this.subtask = subtask;
@@ -39,7 +41,6 @@ export class OperatorError extends Error {
   }
 }
 
-/** The graph a worker built from the job module differs from the main thread's. */
 /**
  * A record its operator emitted but the exchange after it could not take: the keyBy's key selector threw on it
  * (`at: 'key'`), or the output's typed codec does not fit it (`at: 'codec'`). Handled by that operator's error
@@ -56,6 +57,7 @@ export class RecordRejectedError extends Error {
   }
 }
 
+/** The graph a worker built from the job module differs from the main thread's. */
 export class GraphMismatchError extends Error {
   constructor(message: string) {
     super(message);

@@ -123,5 +123,5 @@ test('a join function that returns a promise fails at its first pair, naming the
   const out = a.intervalJoin(b).between(-1, 1).process((async (l: E, r: E, _ctx: unknown, o: { collect(v: number): void }) => { o.collect(l.id + r.id); }) as never).name('pairs');
   const h = instantiate<E, number>(env, out as unknown as DataStream<number>);
   h.push({ k: 'a', id: 1 }, 10);
-  assert.throws(() => h.push2({ k: 'a', id: 2 }, 10), /operator 'pairs': its join function returned a promise, but it runs synchronously .*asyncMap/);
+  assert.throws(() => h.push2({ k: 'a', id: 2 }, 10), /operator 'pairs' \(subtask 0\) failed: its join function returned a promise, but it runs synchronously .*asyncMap/);
 });

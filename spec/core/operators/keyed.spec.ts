@@ -258,7 +258,7 @@ describe('ReduceOperator', () => {
     const sink = new Sink<Ev>(ctx);
     const op = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (async (a: Ev, b: Ev) => ({ k: a.k, ts: a.ts + b.ts })) as unknown as (a: Ev, b: Ev) => Ev, true);
     op.push({ k: 'a', ts: 1 });
-    assert.throws(() => op.push({ k: 'a', ts: 2 }), (e: unknown) => e instanceof OperatorError && /operator 'sum': its reduce function returned a promise, but it runs synchronously \(what it returns is kept as the state\)/.test((e as Error).message));
+    assert.throws(() => op.push({ k: 'a', ts: 2 }), (e: unknown) => e instanceof OperatorError && /operator 'sum' \(subtask 0\) failed: its reduce function returned a promise, but it runs synchronously \(what it returns is kept as the state\)/.test((e as Error).message));
     assert.equal(sink.out.length, 1, 'the promise went nowhere');
     await Promise.resolve();
   });
@@ -293,7 +293,7 @@ test('a process function that returns a promise fails the job at once, naming th
   const { push } = operator<never>(asynchronous({
     async processElement(_e: Ev, ctx: KeyedContext<string>) { await Promise.resolve(); seen.push(ctx.key); },
   }));
-  assert.throws(() => push({ k: 'a', ts: 1 }), (e: unknown) => e instanceof OperatorError && /operator 'proc': processElement returned a promise, but it runs synchronously/.test(String((e as Error).message)));
+  assert.throws(() => push({ k: 'a', ts: 1 }), (e: unknown) => e instanceof OperatorError && /operator 'proc' \(subtask 0\) failed: processElement returned a promise, but it runs synchronously/.test(String((e as Error).message)));
   const timer = operator<never>(asynchronous({
     processElement(e: Ev, ctx: KeyedContext<string>) { ctx.timerService.registerEventTimeTimer(e.ts); },
     async onTimer() { await Promise.resolve(); },

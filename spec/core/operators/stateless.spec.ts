@@ -7,7 +7,7 @@ import { OperatorError, StreamEnvironment, type DataStream, type ErrorPolicy } f
 import { instantiate } from '../windows/harness.js';
 
 const notSync = (what: string) => (e: unknown): boolean => e instanceof OperatorError
-  && new RegExp(`operator 'f': ${what} returned a promise, but it runs synchronously .*; do asynchronous work in asyncMap before it`).test(e.message);
+  && new RegExp(`operator 'f' \\(subtask 0\\) failed: ${what} returned a promise, but it runs synchronously .*; do asynchronous work in asyncMap before it`).test(e.message);
 
 test('map, filter and flatMap pass on what their functions return', () => {
   const env = new StreamEnvironment(1);
@@ -54,7 +54,7 @@ test('a flatMap that returns an async iterable or a non-iterable fails naming th
   const env = new StreamEnvironment(1);
   const src = env.fromCollection<number>([]);
   const asyncGen = instantiate<number, number>(env, src.flatMap<number>((async function* (x: number) { yield x; }) as unknown as (x: number) => number[]).name('f'));
-  assert.throws(() => asyncGen.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f': its flatMap function returned an async iterable \(an async generator\?\), which it cannot wait for; do asynchronous work in asyncMap before it/.test(e.message));
+  assert.throws(() => asyncGen.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f' \(subtask 0\) failed: its flatMap function returned an async iterable \(an async generator\?\), which it cannot wait for; do asynchronous work in asyncMap before it/.test(e.message));
   const obj = instantiate<number, number>(env, src.flatMap<number>(((x: number) => ({ x })) as unknown as (x: number) => number[]).name('f'));
-  assert.throws(() => obj.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f': its flatMap function returned an object that is not iterable; collect records with out\.collect/.test(e.message));
+  assert.throws(() => obj.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f' \(subtask 0\) failed: its flatMap function returned an object that is not iterable; collect records with out\.collect/.test(e.message));
 });

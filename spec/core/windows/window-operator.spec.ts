@@ -687,7 +687,7 @@ test('a window function that returns a promise fails when the window fires, nami
   const h = baseHarness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10))
     .process<string>({ async process(k: string, _ctx: unknown, els: readonly Ev[], out: Collector<string>) { out.collect(`${k} ${els.length}`); } } as never).name('counts'));
   h.push(ev('a', 1), 1);
-  assert.throws(() => h.watermark(20), /operator 'counts': its window function returned a promise, but it runs synchronously .*asyncMap/);
+  assert.throws(() => h.watermark(20), /operator 'counts' \(subtask 0\) failed: its window function returned a promise, but it runs synchronously .*asyncMap/);
 });
 
 test('a window reduce or aggregate function that returns a promise fails naming the operator (with and without an evictor)', () => {

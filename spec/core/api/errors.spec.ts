@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JobDefinitionError, OperatorError, afterOperators } from '../../../core/api/errors.js';
+
+test('OperatorError names its operator once when the cause already opens with it', () => {
+  const e = new OperatorError('sum', 1, new JobDefinitionError("operator 'sum': its reduce function returned a promise"));
+  assert.equal(e.message, "operator 'sum' (subtask 1) failed: its reduce function returned a promise");
+  assert.ok(e.cause instanceof JobDefinitionError);
+  assert.equal((e.cause as Error).message, "operator 'sum': its reduce function returned a promise");
+});
+
+test("OperatorError keeps a cause that names another operator, or its own name elsewhere", () => {
+  assert.equal(new OperatorError('a', 0, new Error("operator 'b': broken")).message, "operator 'a' (subtask 0) failed: operator 'b': broken");
+  assert.equal(new OperatorError('a', 0, new Error("state of operator 'a': broken")).message, "operator 'a' (subtask 0) failed: state of operator 'a': broken");
+  assert.equal(new OperatorError('a', 2, 'thrown string').message, "operator 'a' (subtask 2) failed: thrown string");
+});
+
+test('afterOperators names one or several operators', () => {
+  assert.equal(afterOperators('a'), " after operator 'a'");
+  assert.equal(afterOperators('a', 'b'), " after operators 'a' and 'b'");
+});
