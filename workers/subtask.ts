@@ -692,10 +692,23 @@ export class Subtask implements BarrierHandler {
 
   private notifySource(source: SourceReader<unknown>, id: number): void {
     // Asynchronous (a Redis XACK): a failure fails the task at its next step, never as an unhandled rejection.
-    Promise.resolve(source.notifyCheckpointComplete!(id)).catch((e: unknown) => {
+    const done = Promise.resolve(source.notifyCheckpointComplete!(id)).catch((e: unknown) => {
       this.asyncFailure ??= new OperatorError(this.sourceName, this.ctx.subtask, e);
       this.wake();
-    });
+    }).finally(() => this.notifying.delete(done));
+    this.notifying.add(done);
+  }
+
+  /** The source's notifications still settling: its close must not cut them off. */
+  private readonly notifying = new Set<Promise<void>>();
+
+  /**
+   * Once the task loop has ended: resolves when the source's last notifications have settled (the acknowledgement
+   * of its last reads, made as it ended, included), or throws the one that failed. Its close comes after.
+   */
+  async sourceNotified(): Promise<void> {
+    while (this.notifying.size > 0) await Promise.all([...this.notifying]);
+    if (this.asyncFailure !== undefined) throw this.asyncFailure;
   }
 
   /**

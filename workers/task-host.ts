@@ -355,6 +355,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       settleHops: a.options.settleHops,
       turnsAt: jobLoopTurns(a.plan.threads, a.thread),
     });
+    // Before the sources close (finally): an acknowledgement made as a source ended may still be on its way.
+    for (const st of subtasks) await st.sourceNotified();
     for (const st of subtasks) {
       for (const s of st.sinks) {
         // A writer that finishes asynchronously (Redis) is done only when its promise settles.

@@ -9,6 +9,7 @@ import type { Downstream } from '../../core/operators/operator.js';
 import { TaskContext } from '../../core/operators/task-context.js';
 import type { InFlightRecord } from '../../core/checkpoint/messages.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT } from '../../core/connectors/source.js';
+import { OperatorError } from '../../core/api/errors.js';
 
 class Recorder implements Downstream<unknown> {
   readonly values: unknown[] = [];
@@ -453,4 +454,27 @@ test('without checkpoints: a source that ends has its last reads acknowledged, a
   assert.equal(st.state, FINISHED);
   assert.equal(src.acked.at(-1), 30, 'the last reads too');
   assert.equal(st.wakeInMs(), Infinity);
+});
+
+// Regression: the acknowledgement of an ending source's last reads was not awaited, so the source's close (right
+// after the task loop) could cut it off, and its failure was never seen.
+test('without checkpoints: the last acknowledgement of a source that ends is awaited before it closes, and its failure fails the task', async () => {
+  for (const outcome of ['resolve', 'reject'] as const) {
+    const src = acknowledgingSource(30);
+    const settlers: (() => void)[] = [];
+    (src.reader as unknown as { notifyCheckpointComplete: () => Promise<void> }).notifyCheckpointComplete = () => new Promise<void>((res, rej) => { settlers.push(outcome === 'resolve' ? res : () => rej(new Error('XACK failed'))); });
+    const st = new Subtask(0, 't', new TaskContext('t', 0, 1, 128), new Recorder(), [], [], [], undefined, src.reader as never, () => {}, 't', undefined, undefined);
+    for (let i = 0; i < 10 && st.state !== FINISHED; i++) st.step(7);
+    assert.equal(st.state, FINISHED);
+    assert.ok(settlers.length >= 1);
+    let settled = false;
+    const notified = st.sourceNotified().then(() => { settled = true; }, (e: unknown) => { settled = true; throw e; });
+    // Several turns of the event loop: still waiting for the acknowledgement.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(settled, false, `${outcome}: waits for the acknowledgement`);
+    for (const settle of settlers) settle();
+    if (outcome === 'resolve') await notified;
+    else await assert.rejects(notified, (e: unknown) => e instanceof OperatorError && /XACK failed/.test((e as Error).message));
+    assert.equal(settled, true);
+  }
 });

@@ -4,6 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../../core/index.js';
 import type { Paced } from './jobs/due-time-source.js';
 import type { Settled } from './jobs/settle-hops.js';
@@ -103,4 +106,22 @@ test('settleHops 0: each result waits for a park, a turn of the event loop', asy
   const turns = (await settled(0)).at(-1)!.turns;
   assert.ok(turns >= SETTLE_N / 2, `${turns} event-loop turns for ${SETTLE_N} results`);
   await assert.rejects(run(new URL('./jobs/settle-hops.ts', import.meta.url), { settleHops: -1 }), /settleHops must be an integer >= 0, got -1/);
+});
+
+// Regression: the acknowledgement made as a source ended was not awaited; its close came first and could cut it off.
+test('without checkpoints: a source that ends is closed only after its last acknowledgement has settled', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-acking-'));
+  try {
+    const h = await run(new URL(`./jobs/acking-source.ts?dir=${encodeURIComponent(dir)}&n=1000&ackMs=200`, import.meta.url), { parallelism: 2 });
+    const result = await h.result;
+    assert.equal(result.collected.out!.length, 2000);
+    for (const s of [0, 1]) {
+      const closed = JSON.parse(readFileSync(join(dir, `closed-${s}.json`), 'utf8')) as { begun: number; settled: number; read: number };
+      assert.equal(closed.read, 1000);
+      assert.ok(closed.begun >= 1, `subtask ${s} acknowledged`);
+      assert.equal(closed.settled, closed.begun, `subtask ${s}: every acknowledgement settled before close`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
