@@ -228,7 +228,7 @@ export class CheckpointStore {
     let max = readPublishedMark(this.dir);
     // Ids a run started over at were handed out even if none was written: never reused (else a fresh run's
     // own checkpoints take ids of an abandoned branch, and count as abandoned). A damaged mark: a run replaces it.
-    try { max = Math.max(max, lineageMaxId(readLineageMark(this.dir))); } catch { /* see run.ts startLineage */ }
+    try { max = Math.max(max, lineageMaxId(readLineageMark(this.dir))); } catch { /* see runtime/lineage-start.ts */ }
     await this.listing(async () => {
       for (const prefix of ['m/', ...CHUNK_PREFIXES]) {
         for await (const key of this.db.keys({ gte: prefix, lt: prefix.slice(0, 1) + '0', reverse: true, limit: 1 })) max = Math.max(max, Number(key.slice(2, 12)));

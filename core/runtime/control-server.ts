@@ -24,7 +24,7 @@ import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { JobHandle } from './run.js';
+import type { JobHandle } from './job-handle.js';
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.js';
 
 /** Name of the socket in the state directory. */

@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import type { JobHandle } from './run.js';
+import type { JobHandle } from './job-handle.js';
 import type { JobMetrics } from './metrics.js';
 import { MAX_WATERMARK } from '../time/watermark.js';
 

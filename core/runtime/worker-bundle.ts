@@ -142,7 +142,7 @@ export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string
       metafile: true,
       logLevel: 'silent',
       // Stack traces of errors in a worker name the job's own files and lines, not the bundle's (workers run
-      // with --enable-source-maps: core/runtime/run.ts). In a file of its own: inline, the map is 3/4 of the
+      // with --enable-source-maps: core/runtime/attempt.ts). In a file of its own: inline, the map is 3/4 of the
       // bundle's bytes, which every worker reads and decodes before it runs (~25 ms more per worker here).
       sourcemap: 'linked',
       plugins: [{

@@ -1,0 +1,14 @@
+// Runs on: main thread. Which failures a restart cannot fix (the run then fails at once instead of restarting).
+
+import { JobDefinitionError, GraphMismatchError } from '../api/errors.js';
+
+/**
+ * Errors that a restart cannot fix: the job definition itself is wrong, or its state schema does not fit the state
+ * it restores (a restart would restore the same checkpoint again).
+ */
+export function permanent(e: Error): boolean {
+  const name = e.name === 'OperatorError' ? (e.cause as Error | undefined)?.name : e.name;
+  // An operator's JobDefinitionError too (state declared wrongly, a function that returns a promise): found at a
+  // record, it is found again at the same record after a restart.
+  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || name === 'JobDefinitionError' || name === 'GraphMismatchError' || name === 'StateSchemaRestoreError';
+}
