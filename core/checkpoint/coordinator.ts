@@ -6,9 +6,14 @@
 // Keyed state is incremental: the coordinator keeps, per (operator, key group), the chain of chunks that
 // rebuilds the group (a full chunk, then deltas). Every acknowledged chunk extends its chain, also when its
 // checkpoint is later aborted (the worker has already moved its change tracking past it); a manifest records the
-// chains as they stand when it completes. One checkpoint is in flight at a time (Flink's default).
+// chains as they stand when it completes. One checkpoint is in flight at a time (Flink's default); its life cycle
+// (collecting acks, writing the manifest, publishing, done or aborted) is the state machine of checkpoint-phase.ts.
 
 import { channelShape, type ChannelShape } from './channel-shape.js';
+import {
+  COLLECTING, WRITING_MANIFEST, finalStateWaits, onAbort, onEveryAckIn, onManifestCommitted, onPublished, onTrigger,
+  type AbortCause, type CheckpointPhase,
+} from './checkpoint-phase.js';
 import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type CompletedCheckpoint } from './checkpoint-history.js';
 import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
@@ -61,8 +66,8 @@ interface Pending {
   parts: Map<string, { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[]>;
   inFlight: Map<string, ChunkRef>;
   timer: NodeJS.Timeout | undefined;
-  /** Every ack is in; the manifest is being written. */
-  completing: boolean;
+  /** `pending` holds it while it is in flight (COLLECTING, WRITING_MANIFEST, PUBLISHING). */
+  phase: CheckpointPhase;
   /** Begun with every thread running: its failure counts towards the tolerable ones (start-up does not). */
   countable: boolean;
   resolve: (c: CompletedCheckpoint) => void;
@@ -196,7 +201,7 @@ export class CheckpointCoordinator {
 
   private tick(): void {
     // Periodic checkpoints start once every task runs (as in Flink): a slow restore or open() is no failed checkpoint.
-    if (this.stopped || this.pending || this.queue.length > 0 || !this.allRunning()) return;
+    if (onTrigger(this.stopped, this.pending?.phase) !== 'begin' || this.queue.length > 0 || !this.allRunning()) return;
     const now = performance.now();
     if (now - this.lastTriggerAt < this.options.intervalMs || now - this.lastEnd < this.options.minPauseMs) return;
     this.trigger('checkpoint', undefined).catch(() => { /* recorded in stats.aborted */ });
@@ -204,9 +209,10 @@ export class CheckpointCoordinator {
 
   /** Triggers a checkpoint (or savepoint) now, or as soon as the one in flight ends. */
   trigger(kind: CheckpointKind, name: string | undefined): Promise<CompletedCheckpoint> {
-    if (this.stopped) return Promise.reject(new Error('the job is not running'));
+    const action = onTrigger(this.stopped, this.pending?.phase);
+    if (action === 'refuse') return Promise.reject(new Error('the job is not running'));
     return new Promise((resolve, reject) => {
-      if (this.pending) { this.queue.push({ kind, name, resolve, reject }); return; }
+      if (action === 'queue') { this.queue.push({ kind, name, resolve, reject }); return; }
       this.begin(kind, name, resolve, reject);
     });
   }
@@ -230,11 +236,11 @@ export class CheckpointCoordinator {
     this.lastTriggerAt = performance.now();
     const p: Pending = {
       id, kind, name, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
-      parts: new Map(), inFlight: new Map(), timer: undefined, completing: false, countable: this.allRunning(), resolve, reject,
+      parts: new Map(), inFlight: new Map(), timer: undefined, phase: COLLECTING, countable: this.allRunning(), resolve, reject,
     };
     this.pending = p;
     this.loops.sample();
-    p.timer = setTimeout(() => this.abort(p, `not completed within ${this.options.timeoutMs} ms; ${this.missingAcks(p)}${this.stuckThreads(Math.max(50, Math.min(STUCK_MS, this.options.timeoutMs / 2)))}`), this.options.timeoutMs);
+    p.timer = setTimeout(() => this.abort(p, 'timeout', `not completed within ${this.options.timeoutMs} ms; ${this.missingAcks(p)}${this.stuckThreads(Math.max(50, Math.min(STUCK_MS, this.options.timeoutMs / 2)))}`), this.options.timeoutMs);
     p.timer.unref();
     // Savepoints are always aligned: their state must be restorable at any parallelism.
     const flags = (this.options.unaligned && kind !== 'savepoint' ? JOB_CHECKPOINT_UNALIGNED : 0) | (kind === 'savepoint' ? JOB_CHECKPOINT_SAVEPOINT : 0);
@@ -259,7 +265,7 @@ export class CheckpointCoordinator {
       }
       case 'finished': {
         const key = `${m.snapshot.task}/${m.snapshot.subtask}`;
-        if (this.pending?.acks.has(key)) { this.deferred.push(m); return; }
+        if (finalStateWaits(this.pending?.phase, this.pending?.acks.has(key) ?? false)) { this.deferred.push(m); return; }
         const parts = this.record(m.snapshot, this.pending?.id ?? this.nextId, true);
         this.finished.set(key, { snapshot: m.snapshot, parts });
         if (this.pending) this.maybeComplete(this.pending);
@@ -275,7 +281,7 @@ export class CheckpointCoordinator {
         return;
       case 'decline': {
         const p = this.pending;
-        if (p && p.id === m.checkpointId) this.abort(p, `subtask ${m.subtask} of task ${this.plan.tasks[m.task]?.name ?? m.task} declined: ${m.reason}`);
+        if (p && p.id === m.checkpointId) this.abort(p, 'decline', `subtask ${m.subtask} of task ${this.plan.tasks[m.task]?.name ?? m.task} declined: ${m.reason}`);
         return;
       }
     }
@@ -354,9 +360,10 @@ export class CheckpointCoordinator {
   }
 
   private maybeComplete(p: Pending): void {
-    if (this.pending !== p || p.completing) return;
+    const next = onEveryAckIn(p.phase);
+    if (next === undefined) return;
     for (const key of this.expected) if (!p.acks.has(key) && !this.finished.has(key)) return;
-    p.completing = true;
+    p.phase = next;
     void this.complete(p);
   }
 
@@ -372,12 +379,14 @@ export class CheckpointCoordinator {
       manifest = this.buildManifest(p);
       await Promise.all([...this.writes]);
       if (this.writeFailure) throw this.writeFailure;
-      if (this.pending !== p) return; // aborted meanwhile
+      if (p.phase !== WRITING_MANIFEST) return; // aborted meanwhile
       await this.store.commitManifest(manifest);
     } catch (e) {
-      this.abort(p, `writing it failed: ${(e as Error).message}`);
+      this.abort(p, 'write-failed', `writing it failed: ${(e as Error).message}`);
       return;
     }
+    // Not if a decline aborted it during the commit: it stays aborted (and is published all the same).
+    p.phase = onManifestCommitted(p.phase) ?? p.phase;
     this.latest = manifest;
     this.failures.completed(p.kind);
     const done: CompletedCheckpoint = {
@@ -393,7 +402,8 @@ export class CheckpointCoordinator {
       this.onError(e as Error);
     }
     // Only now may the next checkpoint start: retention never races a later checkpoint's chunks.
-    if (this.pending === p) this.pending = undefined;
+    const ended = onPublished(p.phase);
+    if (ended !== undefined) { p.phase = ended; this.pending = undefined; }
     this.lastEnd = performance.now();
     this.replayDeferred();
     this.onCompleted?.(done);
@@ -401,8 +411,10 @@ export class CheckpointCoordinator {
     this.next();
   }
 
-  private abort(p: Pending, reason: string): void {
-    if (this.pending !== p) return;
+  private abort(p: Pending, cause: AbortCause, reason: string): void {
+    const next = onAbort(p.phase, cause);
+    if (next === undefined) return;
+    p.phase = next;
     if (p.timer) clearTimeout(p.timer);
     this.pending = undefined;
     this.lastEnd = performance.now();
@@ -562,7 +574,7 @@ export class CheckpointCoordinator {
     const id = this.nextId++;
     const p: Pending = {
       id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
-      parts: new Map(), inFlight: new Map(), timer: undefined, completing: true, countable: false, resolve: () => {}, reject: () => {},
+      parts: new Map(), inFlight: new Map(), timer: undefined, phase: WRITING_MANIFEST, countable: false, resolve: () => {}, reject: () => {},
     };
     // The final states were recorded under ids that may belong to an aborted checkpoint: rewrite their parts here.
     for (const [key, f] of this.finished) p.parts.set(key, f.parts);
@@ -587,8 +599,8 @@ export class CheckpointCoordinator {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.sampler) clearInterval(this.sampler);
-    // One whose acks are all in is being committed: let it finish (drain() waits for it).
-    if (this.pending && !this.pending.completing) this.abort(this.pending, 'the job stopped');
+    // One whose acks are all in is being committed: it finishes (drain() waits for it).
+    if (this.pending) this.abort(this.pending, 'stop', 'the job stopped');
     for (const q of this.queue.splice(0)) q.reject(new Error('the job stopped before the checkpoint could start'));
   }
 
