@@ -3,15 +3,16 @@
 // The coordinator does the I/O around them (coordinator.ts).
 //
 //   COLLECTING ──every ack in──▶ WRITING_MANIFEST ──manifest committed──▶ PUBLISHING ──sinks, retention done──▶ DONE
-//       │                               │                                     │
-//       │ timeout, decline, stop        │ decline, write failed               │ decline
-//       ▼                               ▼                                     ▼
-//    ABORTED                         ABORTED                               ABORTED
+//       │                               │
+//       │ timeout, decline, stop        │ write failed
+//       ▼                               ▼
+//    ABORTED                         ABORTED
 //
 // Every ack in: every subtask acknowledged the checkpoint or reported its final state. Acks of another id (one
 // aborted before) never reach these functions: their chunks only extend the chains. Once every ack is in, the
-// checkpoint's timer is cleared and a stop lets it finish (finish() and drain() wait for it). A decline after every
-// ack is in comes from no worker (one that declines never acks; one that ended declines nothing).
+// checkpoint's timer is cleared and a stop lets it finish (finish() and drain() wait for it). A decline then is
+// ignored too: no worker sends one (one that declines never acks; one that ended declines nothing), and aborting
+// a checkpoint whose manifest may be committed would make it both aborted and completed.
 //
 // The coordinator itself: RUNNING ──stop() (close(), finish())──▶ STOPPED, never back. One checkpoint is in flight
 // at a time (COLLECTING to PUBLISHING): a trigger meanwhile waits in a queue, begun once it is DONE or ABORTED;
@@ -41,7 +42,7 @@ export function onEveryAckIn(p: CheckpointPhase): CheckpointPhase | undefined {
   return p === COLLECTING ? WRITING_MANIFEST : undefined;
 }
 
-/** The manifest is in the store. Aborted while it was being committed (a decline), the checkpoint stays aborted. */
+/** The manifest is in the store. */
 export function onManifestCommitted(p: CheckpointPhase): CheckpointPhase | undefined {
   return p === WRITING_MANIFEST ? PUBLISHING : undefined;
 }
@@ -59,8 +60,7 @@ export function onPublished(p: CheckpointPhase): CheckpointPhase | undefined {
 export function onAbort(p: CheckpointPhase, cause: AbortCause): CheckpointPhase | undefined {
   switch (p) {
     case COLLECTING: return cause === 'write-failed' ? undefined : ABORTED;
-    case WRITING_MANIFEST: return cause === 'decline' || cause === 'write-failed' ? ABORTED : undefined;
-    case PUBLISHING: return cause === 'decline' ? ABORTED : undefined;
+    case WRITING_MANIFEST: return cause === 'write-failed' ? ABORTED : undefined;
     default: return undefined;
   }
 }

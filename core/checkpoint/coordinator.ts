@@ -379,14 +379,13 @@ export class CheckpointCoordinator {
       manifest = this.buildManifest(p);
       await Promise.all([...this.writes]);
       if (this.writeFailure) throw this.writeFailure;
-      if (p.phase !== WRITING_MANIFEST) return; // aborted meanwhile
       await this.store.commitManifest(manifest);
     } catch (e) {
       this.abort(p, 'write-failed', `writing it failed: ${(e as Error).message}`);
       return;
     }
-    // Not if a decline aborted it during the commit: it stays aborted (and is published all the same).
-    p.phase = onManifestCommitted(p.phase) ?? p.phase;
+    // Only its own failed writes (above) abort a checkpoint whose acks are all in.
+    p.phase = onManifestCommitted(p.phase)!;
     this.latest = manifest;
     this.failures.completed(p.kind);
     const done: CompletedCheckpoint = {
@@ -402,8 +401,8 @@ export class CheckpointCoordinator {
       this.onError(e as Error);
     }
     // Only now may the next checkpoint start: retention never races a later checkpoint's chunks.
-    const ended = onPublished(p.phase);
-    if (ended !== undefined) { p.phase = ended; this.pending = undefined; }
+    p.phase = onPublished(p.phase)!;
+    this.pending = undefined;
     this.lastEnd = performance.now();
     this.replayDeferred();
     this.onCompleted?.(done);

@@ -1,0 +1,92 @@
+// The checkpoint coordinator against fake worker ports and a fake store whose manifest commit the test releases:
+// events at moments a real job rarely or never produces.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { MessagePort } from 'node:worker_threads';
+import { CheckpointCoordinator, type CompletedCheckpoint } from '../../../core/checkpoint/coordinator.js';
+import type { CoordinatorMessage, WorkerMessage } from '../../../core/checkpoint/messages.js';
+import type { Manifest } from '../../../core/checkpoint/manifest.js';
+import type { CheckpointStore } from '../../../core/checkpoint/store.js';
+import type { LogicalGraph } from '../../../core/graph/logical-graph.js';
+import type { PhysicalPlan } from '../../../core/graph/physical-plan.js';
+import { JOB_CHECKPOINT_TRIGGER, jobControlSlots } from '../../../shm/layout.js';
+
+/** A port the test speaks through: `send` is a worker's message, `posted` what the coordinator sent. */
+class FakePort extends EventEmitter {
+  posted: CoordinatorMessage[] = [];
+  postMessage(m: CoordinatorMessage): void { this.posted.push(m); }
+  send(m: WorkerMessage): void { this.emit('message', m); }
+}
+
+/** A store that keeps manifests in memory; each commit waits until the test releases it. */
+class FakeStore {
+  readonly dir = '/nonexistent';
+  readonly committed: number[] = [];
+  private releases: (() => void)[] = [];
+  async putChunk(): Promise<void> {}
+  commitManifest(m: Manifest): Promise<void> {
+    return new Promise((resolve) => this.releases.push(() => { this.committed.push(m.id); resolve(); }));
+  }
+  /** Lets the oldest commit waiting land. */
+  release(): void { this.releases.shift()!(); }
+  get waiting(): number { return this.releases.length; }
+  async manifestIds(): Promise<number[]> { return []; }
+  async savepoints(): Promise<never[]> { return []; }
+  async deleteManifests(): Promise<void> {}
+  async collectGarbage(): Promise<number> { return 0; }
+}
+
+/** One task of one subtask on one thread. */
+function coordinator() {
+  const graph = { nodes: [{ id: 0, kind: 'map', name: 'm', uid: 'm', inputs: [] }] } as unknown as LogicalGraph;
+  const plan: PhysicalPlan = {
+    tasks: [{ id: 0, nodeIds: [0], name: 'm', parallelism: 1 }], exchanges: [], channels: [],
+    placements: [{ task: 0, subtask: 0, thread: 0 }], threads: 1, maxParallelism: 128,
+  };
+  const control = new SharedArrayBuffer(jobControlSlots(1) * 4);
+  const port = new FakePort();
+  const store = new FakeStore();
+  const errors: Error[] = [];
+  const c = new CheckpointCoordinator(
+    store as unknown as CheckpointStore, graph, plan, control, [port as unknown as MessagePort],
+    { intervalMs: Infinity, timeoutMs: 60_000, retained: 2, unaligned: false, minPauseMs: 0, tolerableFailures: 0, lineage: { starts: [] } },
+    'fingerprint', 1, undefined, (e) => errors.push(e),
+  );
+  /** The id of the checkpoint last triggered (the word the sources read). */
+  const triggered = (): number => Atomics.load(new Int32Array(control), JOB_CHECKPOINT_TRIGGER) >>> 2;
+  const ack = (checkpointId: number): void => port.send({ type: 'ack', checkpointId, snapshot: { task: 0, subtask: 0, operators: [] }, syncMs: 0 });
+  return { c, port, store, errors, triggered, ack };
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('checkpoint coordinator', () => {
+  test('a decline of a checkpoint whose acks are all in is ignored: it completes, and the next waits for it', async () => {
+    const { c, port, store, triggered, ack } = coordinator();
+    const first = c.trigger('checkpoint', undefined);
+    const second = c.trigger('checkpoint', undefined);
+    const third = c.trigger('checkpoint', undefined);
+    // Settled by the end (a rejection seen now would end the test before its assertions).
+    for (const p of [first, second, third]) p.catch(() => {});
+    assert.equal(triggered(), 1);
+    ack(1);
+    await turn();
+    assert.equal(store.waiting, 1, 'its manifest is being committed');
+    port.send({ type: 'decline', checkpointId: 1, task: 0, subtask: 0, reason: 'late' });
+    await turn();
+    assert.deepEqual(port.posted, [], 'not aborted');
+    assert.equal(triggered(), 1, 'the next has not begun');
+    store.release();
+    const done: CompletedCheckpoint = await first;
+    assert.equal(done.id, 1);
+    assert.deepEqual(port.posted, [{ type: 'complete', checkpointId: 1 }]);
+    assert.equal(triggered(), 2, 'the next began once it was done');
+    assert.deepEqual(c.stats.aborted, [], 'no abort recorded');
+    c.close();
+    await assert.rejects(second, /checkpoint 2 was aborted: the job stopped/);
+    await assert.rejects(third, 'never begun');
+    assert.deepEqual(store.committed, [1]);
+  });
+});
