@@ -1,6 +1,7 @@
 // Runs on: the benchmark's main thread. Micro-benchmarks of the file connectors' per-record paths: framing bytes
 // into lines (LF, and RFC 4180 CSV with quoted fields), decoding JSON Lines and CSV records into values, and
-// encoding values for the file sink, each against the hand-written loop a user would write without sluice
+// encoding values for the file sink, writing them to a part file as the file sink does, each against the hand-written
+// loop a user would write without sluice
 // (split on '\n', JSON.parse / JSON.stringify, RFC 4180 fields parsed by hand), measured in the same run. Every
 // row's outputRows and outputChecksum come from one pass before timing, folded over every field of every output
 // (see Checksum); the pair of a benchmark must agree, or the benchmark says so and exits 1. sluice's paths do more:
@@ -11,7 +12,11 @@
 //
 // Per-record figures: each sample handles BATCH records; events/s = BATCH x median batches/s.
 
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Bench, type Task } from 'tinybench';
+import { RollingFileWriter } from '../core/connectors/file/rolling-file-writer.js';
 import { LineFramer } from '../core/connectors/formats/line-framer.js';
 import { JsonLinesEncoder, jsonLines } from '../core/connectors/formats/jsonl.js';
 import { CsvEncoder, csv } from '../core/connectors/formats/csv.js';
@@ -154,6 +159,76 @@ function row(task: Task, benchmark: string, engine: string, check: Checksum, ext
   };
 }
 
+/**
+ * Where the file sink cases write: tmpfs where there is one (a RAM disk, so the ratio is the writers' own, not the
+ * disk's; the sink's fsync at a roll costs nothing there). Both roll to a new file at SINK_ROLL_BYTES, and the
+ * files they closed are deleted between samples, untimed, so a run does not fill the disk.
+ */
+const SINK_ROLL_BYTES = 16 * 1024 * 1024;
+
+/** What a file sink case writes through: one record at a time, then the end (closes and publishes what it wrote). */
+interface FileWriterCase { write(o: Order): void; finish(): void }
+
+/** The file writer a user writes without sluice: JSON.stringify lines gathered to 64 KiB, writeSync, a new file at the roll size. */
+class HandwrittenFileWriter implements FileWriterCase {
+  private fd = -1;
+  private n = 0;
+  private bytes = 0;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  constructor(private readonly dir: string) {}
+  write(o: Order): void {
+    if (this.fd < 0) this.fd = openSync(join(this.dir, `out-${this.n++}.jsonl`), 'wx');
+    const b = Buffer.from(`${JSON.stringify(o)}\n`);
+    this.chunks.push(b);
+    this.buffered += b.length;
+    this.bytes += b.length;
+    if (this.buffered >= 65536) this.flush();
+    if (this.bytes >= SINK_ROLL_BYTES) this.close();
+  }
+  finish(): void { if (this.fd >= 0) this.close(); }
+  private flush(): void {
+    const data = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
+    for (let off = 0; off < data.length;) off += writeSync(this.fd, data, off, data.length - off);
+  }
+  private close(): void {
+    if (this.buffered > 0) this.flush();
+    closeSync(this.fd);
+    this.fd = -1;
+    this.bytes = 0;
+  }
+}
+
+/**
+ * A file sink case: the timed batches go to one long-lived writer in `dir/timed`; the checksum pass writes one
+ * batch with a fresh writer in a directory of its own, ends it, and folds every line of the files it left.
+ */
+function fileCase(dir: string, make: (dir: string) => FileWriterCase): { batch: (out: Out) => void; afterEach: () => void } {
+  const timedDir = join(dir, 'timed');
+  mkdirSync(timedDir, { recursive: true });
+  const timed = make(timedDir);
+  let pass = 0;
+  return {
+    batch(out) {
+      if (!(out instanceof Checksum)) { for (const o of orders) timed.write(o); return; }
+      const d = join(dir, `check-${pass++}`);
+      mkdirSync(d);
+      const w = make(d);
+      for (const o of orders) w.write(o);
+      w.finish();
+      for (const f of readdirSync(d).sort()) frameOnly(readFileSync(join(d, f)), 'line', (b) => out.line(b));
+    },
+    // Closed files only (the sink's pending parts, the loop's earlier files): the open one is being written.
+    afterEach() {
+      const files = readdirSync(timedDir);
+      const open = files.filter((f) => f.endsWith('.inprogress') || /^out-\d+\.jsonl$/.test(f)).sort((a, b) => parseInt(a.slice(4), 10) - parseInt(b.slice(4), 10)).at(-1);
+      for (const f of files) if (f.endsWith('.pending') || (f.startsWith('out-') && f !== open)) unlinkSync(join(timedDir, f));
+    },
+  };
+}
+
 /** A case's one batch, handing each output to `out`: a record (decoders), a string (encoders) or a line's bytes (framers). */
 interface Out { record(r: Record<string, unknown>): void; text(s: string): void; line(b: Uint8Array): void }
 
@@ -191,6 +266,18 @@ async function main(): Promise<void> {
       }
     }],
   ];
+  const sinkRoot = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'sluice-bench-sink-'));
+  const sinkSluice = fileCase(join(sinkRoot, 'sluice'), (d) => {
+    const encoder = jsonl.createEncoder();
+    // Without checkpoints (no barrier): the per-record path, buffered writes, a roll at the size.
+    return new RollingFileWriter<Order>({ dir: d, subtask: 0, encode: (v) => encoder.encode(v), suffix: '.jsonl', rollBytes: SINK_ROLL_BYTES });
+  });
+  const sinkHand = fileCase(join(sinkRoot, 'handwritten'), (d) => new HandwrittenFileWriter(d));
+  cases.push(
+    ['sink.file.jsonl', 'sluice', 'RollingFileWriter (fileSink, JSON Lines), no barrier', sinkSluice.batch],
+    ['sink.file.jsonl', 'handwritten', 'JSON.stringify + \\n, 64 KiB writeSync', sinkHand.batch],
+  );
+  const afterEach = new Map([['sink.file.jsonl sluice', sinkSluice.afterEach], ['sink.file.jsonl handwritten', sinkHand.afterEach]]);
   const checks = new Map<string, Checksum>();
   const bench = new Bench({ name: 'formats', ...benchTiming(argv), throws: true });
   for (const [benchmark, engine, , fn] of cases) {
@@ -198,9 +285,13 @@ async function main(): Promise<void> {
     const check = new Checksum();
     fn(check);
     checks.set(name, check);
-    bench.add(name, () => { fn(touch); });
+    bench.add(name, () => { fn(touch); }, afterEach.has(name) ? { afterEach: afterEach.get(name) } : {});
   }
-  await bench.run();
+  try {
+    await bench.run();
+  } finally {
+    rmSync(sinkRoot, { recursive: true, force: true });
+  }
   if (touched === -1) process.stderr.write('unreachable\n');
   const rows = cases.map(([benchmark, engine, variant]) => {
     const name = `${benchmark} ${engine}`;

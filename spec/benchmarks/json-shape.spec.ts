@@ -43,10 +43,10 @@ test('codecs --quick: shared shape; every codec decodes the batch back to the sa
   assert.ok(report.results.every((r) => r.outputRows === 1024 && typeof r.codec === 'string'));
 });
 
-test('formats --quick: shared shape; the hand-written decoders and encoders give what sluice gives, field by field', { timeout: 60_000 }, async () => {
+test('formats --quick: shared shape; the hand-written decoders, encoders and file writer give what sluice gives, field by field', { timeout: 60_000 }, async () => {
   const report = await runJson('benchmarks/formats.ts', ['--quick']);
   assert.deepEqual(shapeProblems(report), []);
-  for (const b of ['format.frame.line', 'format.jsonl.decode', 'format.csv.decode', 'format.jsonl.encode', 'format.csv.encode']) {
+  for (const b of ['format.frame.line', 'format.jsonl.decode', 'format.csv.decode', 'format.jsonl.encode', 'format.csv.encode', 'sink.file.jsonl']) {
     const rows = pairs(report.results, b);
     assert.deepEqual(rows.map((r) => r.engine), ['sluice', 'handwritten'], b);
     assert.equal(rows[0]!.outputRows, 10_000, b);
