@@ -11,9 +11,10 @@ export interface SinkWriter<in T> {
   /**
    * At a checkpoint barrier (synchronously, between records), or at end of input (checkpointId -1): makes what
    * was written since the last call durable but not yet visible, and returns it as a transaction (plain data,
-   * msgpack-able) that `SinkSpec.commit` will publish.
+   * msgpack-able) that `SinkSpec.commit` will publish. `savepoint`: the barrier is a savepoint's (a file sink
+   * rolls its open part then, so a job stopped with a savepoint leaves nothing unpublished).
    */
-  prepareCommit?(checkpointId: number): unknown;
+  prepareCommit?(checkpointId: number, savepoint?: boolean): unknown;
   /** End of stream: returns what goes back to the caller (collect) or undefined. */
   finish(): unknown;
   /**

@@ -34,9 +34,9 @@ export class SinkOperator<T> extends Operator<T, never> {
   }
 
   /** At a barrier: prepares a transaction; after the end (checkpointId -1): the final state. */
-  override snapshotState(checkpointId: number, _savepoint: boolean): OperatorSnapshot | undefined {
+  override snapshotState(checkpointId: number, savepoint: boolean): OperatorSnapshot | undefined {
     if (!this.transactional) return undefined;
-    if (!this.ended && checkpointId >= 0) this.prepare(checkpointId);
+    if (!this.ended && checkpointId >= 0) this.prepare(checkpointId, savepoint);
     return { operator: this.pending.slice(), redistribute: 'split' };
   }
 
@@ -49,9 +49,9 @@ export class SinkOperator<T> extends Operator<T, never> {
     this.pending = this.pending.filter((t) => t.checkpointId < 0 || t.checkpointId > checkpointId);
   }
 
-  private prepare(checkpointId: number): void {
+  private prepare(checkpointId: number, savepoint = false): void {
     let transaction: unknown;
-    try { transaction = this.writer.prepareCommit!(checkpointId); } catch (e) { this.fail(e); }
+    try { transaction = this.writer.prepareCommit!(checkpointId, savepoint); } catch (e) { this.fail(e); }
     // An end of input gets an id of its own: this subtask may end again after a restore (PreparedTransaction.end).
     this.pending.push(checkpointId < 0
       ? { checkpointId, subtask: this.ctx.subtask, transaction, end: randomUUID() }
