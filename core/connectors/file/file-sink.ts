@@ -1,10 +1,12 @@
 // Runs on: main thread (the spec; commits and recovery) and the worker thread of each file sink subtask (writer).
 //
 // `fileSink({ dir, format })`: records as lines (JSON Lines, CSV) in rolling part files. With checkpoints the
-// output is exactly-once by two-phase commit: each writer closes its part at every barrier and hands it over,
-// durable under a hidden pending name, as the checkpoint's transaction; the main thread renames the parts to
-// their final names once the checkpoint is complete, and on restore publishes the restored checkpoint's parts and
-// deletes what the failed attempt wrote after it. Without checkpoints, parts are published when the job ends.
+// output is exactly-once by two-phase commit: each writer keeps its part open across barriers (the checkpoint's
+// transaction records its durable length) until it rolls (size, records, rollIntervalMs; the end of input, a
+// savepoint), and hands the parts closed since the last barrier over, durable under hidden pending names; the
+// main thread renames them to their final names once the checkpoint is complete. On restore it publishes the
+// restored checkpoint's parts (an open one cut to its recorded length) and deletes what the failed attempt wrote
+// after it. Without checkpoints, parts are published when the job ends.
 // Readers of the directory (a file source too) skip the hidden in-progress and pending files.
 
 import { ConnectorOptionError } from '../errors.js';
@@ -28,33 +30,43 @@ export interface FileSinkOptions<T> {
   suffix?: string;
   /** Bytes gathered in memory before a write system call. Default 64 KiB. */
   bufferBytes?: number;
+  /**
+   * Roll a part once it has been open this long. Default 60_000 (Flink's rollover interval). Parts stay open across
+   * checkpoints and are published when the checkpoint after their roll completes, so output becomes visible up to
+   * rollIntervalMs + the checkpoint interval late. 0: roll at every checkpoint (a part file per checkpoint and
+   * subtask, each visible once its checkpoint completes).
+   */
+  rollIntervalMs?: number;
 }
 
 export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
   if (options === null || typeof options !== 'object') throw new ConnectorOptionError('fileSink: expected options { dir, format }');
-  const { dir, format, rollBytes, rollRecords, bufferBytes } = options;
+  const { dir, format, rollBytes, rollRecords, bufferBytes, rollIntervalMs } = options;
   if (typeof dir !== 'string' || dir.length === 0) throw new ConnectorOptionError(`fileSink: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   if (!format || typeof format.createEncoder !== 'function') throw new ConnectorOptionError('fileSink: expected a format such as jsonLines() or csv({ columns })');
   const names: PartNames = { prefix: options.prefix ?? 'part', suffix: options.suffix ?? format.extension };
   checkPartNames(names);
+  if (rollIntervalMs !== undefined && (typeof rollIntervalMs !== 'number' || !Number.isFinite(rollIntervalMs) || rollIntervalMs < 0)) {
+    throw new ConnectorOptionError(`fileSink: rollIntervalMs must be a finite number >= 0 (0: roll at every checkpoint), got ${String(rollIntervalMs)}`);
+  }
   // Fails here, while the job is built, when the format cannot write (CSV without columns).
   format.createEncoder();
   return {
     kind: 'file',
-    fingerprint: `file(${dir},${format.fingerprint},${JSON.stringify({ rollBytes, rollRecords, bufferBytes, ...names })})`,
+    fingerprint: `file(${dir},${format.fingerprint},${JSON.stringify({ rollBytes, rollRecords, bufferBytes, rollIntervalMs, ...names })})`,
     createWriter(subtask): SinkWriter<T> {
       const encoder = format.createEncoder();
       const writer = new RollingFileWriter<T>({
-        dir, subtask, encode: (v) => encoder.encode(v), header: encoder.header, prefix: names.prefix, suffix: names.suffix, rollBytes, rollRecords, bufferBytes,
+        dir, subtask, encode: (v) => encoder.encode(v), header: encoder.header, prefix: names.prefix, suffix: names.suffix, rollBytes, rollRecords, bufferBytes, rollIntervalMs,
       });
       let transactional = false;
       return {
         write: (v) => writer.write(v),
-        prepareCommit(checkpointId) {
+        prepareCommit(checkpointId, savepoint) {
           // Called only when the job checkpoints: the main thread commits, so nothing prepared is kept here.
           transactional = true;
           writer.retainPrepared = false;
-          return writer.prepareCommit(checkpointId);
+          return writer.prepareCommit(checkpointId, savepoint);
         },
         // Checkpointing: the end of input was prepared (-1) and the main thread publishes it with the final
         // checkpoint. Otherwise: publish every part now.

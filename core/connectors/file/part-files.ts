@@ -1,8 +1,9 @@
-// Runs on: the worker thread of a file sink subtask.
+// Runs on: the worker thread of a file sink subtask, and the main thread (commits, recovery).
 //
 // The names and the publishing of a file sink's part files. A part is written as a hidden in-progress file,
 // becomes a hidden pending file when it is closed (durable, not yet visible), and is published by an atomic
-// rename to its final name when the checkpoint that holds it completes. Names carry the subtask and a random
+// rename to its final name when the checkpoint that holds it completes. A part still open at a restored
+// checkpoint is cut to the length that checkpoint recorded and published. Names carry the subtask and a random
 // token per writer, so no two attempts of a job ever produce the same name and a final name never needs
 // overwriting. Readers of the output directory skip hidden files (input-paths.ts does).
 
@@ -21,6 +22,19 @@ export interface PartFile {
   readonly records: number;
 }
 
+/**
+ * The part a writer keeps open across a barrier: its first `bytes` (durable, fsynced at the barrier) are the
+ * checkpoint's output. A restore truncates the file to that length and publishes it.
+ */
+export interface OpenPartFile {
+  /** Hidden in-progress name, relative to the directory. */
+  readonly inProgress: string;
+  readonly final: string;
+  /** Durable length at the barrier. */
+  readonly bytes: number;
+  readonly records: number;
+}
+
 /** What `prepareCommit` returns and a checkpoint stores: plain data. */
 export interface FileSinkTransaction {
   readonly kind: 'file-sink';
@@ -28,7 +42,10 @@ export interface FileSinkTransaction {
   readonly subtask: number;
   /** Absolute directory of the parts. */
   readonly dir: string;
+  /** Parts closed since the last barrier: published when the checkpoint completes. */
   readonly parts: readonly PartFile[];
+  /** The part still open at the barrier, if any (absent in transactions of versions that always rolled). */
+  readonly open?: OpenPartFile;
 }
 
 export interface PartNames {
@@ -55,7 +72,9 @@ export function checkPartNames(names: PartNames): void {
 export function isFileSinkTransaction(t: unknown): t is FileSinkTransaction {
   const x = t as FileSinkTransaction | null;
   return x !== null && typeof x === 'object' && x.kind === 'file-sink' && typeof x.dir === 'string' && Array.isArray(x.parts)
-    && x.parts.every((p) => typeof p?.pending === 'string' && typeof p.final === 'string' && Number.isSafeInteger(p.bytes));
+    && x.parts.every((p) => typeof p?.pending === 'string' && typeof p.final === 'string' && Number.isSafeInteger(p.bytes))
+    && (x.open === undefined || (x.open !== null && typeof x.open === 'object' && typeof x.open.inProgress === 'string'
+      && typeof x.open.final === 'string' && Number.isSafeInteger(x.open.bytes) && x.open.bytes >= 0));
 }
 
 export type PublishResult = 'published' | 'already-published';
@@ -91,6 +110,41 @@ function decide(part: PartFile, pending: string, final: string, pendingSize: num
   if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${pending}: ${final} already exists and would be overwritten`);
   if (pendingSize !== part.bytes) throw new FileCommitError(`cannot commit ${pending}: it has ${pendingSize} bytes, not the ${part.bytes} written before the checkpoint`);
   return 'rename';
+}
+
+export type OpenPublishResult = PublishResult | 'published-longer';
+
+/**
+ * Publishes a part that was open at the restored checkpoint: its file (in-progress if the crash found it open,
+ * pending if it was closed after the checkpoint) is cut to the checkpoint's length, made durable and renamed to
+ * its final name; the caller syncs the directory. Idempotent: a final file of that length is done. A longer final
+ * file was published by a later checkpoint (an older checkpoint or savepoint is being restored): it stays, as the
+ * parts later checkpoints published do ('published-longer').
+ */
+export async function publishOpenPart(dir: string, part: OpenPartFile): Promise<OpenPublishResult> {
+  const final = join(dir, part.final);
+  const finalSize = await sizeOf(final);
+  if (finalSize === part.bytes) return 'already-published';
+  if (finalSize !== undefined && finalSize > part.bytes) return 'published-longer';
+  if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${final}: it has ${finalSize} bytes, fewer than the ${part.bytes} written before the checkpoint`);
+  let from = join(dir, part.inProgress);
+  let size = await sizeOf(from);
+  if (size === undefined) {
+    from = join(dir, pendingName(part.final));
+    size = await sizeOf(from);
+  }
+  if (size === undefined) {
+    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists (deleted outside the sink?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`);
+  }
+  if (size < part.bytes) throw new FileCommitError(`cannot commit ${from}: it has ${size} bytes, fewer than the ${part.bytes} written before the checkpoint`);
+  const h = await open(from, 'r+');
+  try {
+    // What the crashed attempt wrote after the checkpoint: the resumed job writes it again.
+    if (size > part.bytes) await h.truncate(part.bytes);
+    await h.sync();
+  } finally { await h.close(); }
+  await rename(from, final);
+  return 'published';
 }
 
 /** Makes renames in `dir` durable: a rename lives in the directory, so the directory is synced. */

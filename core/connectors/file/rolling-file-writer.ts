@@ -1,11 +1,13 @@
 // Runs on: the worker thread of a file sink subtask.
 //
 // Exactly-once file output by two-phase commit. Records go into a hidden in-progress part file; a part rolls
-// (closes and opens the next) at a size or record count, and always at a checkpoint barrier. `prepareCommit`
-// makes every part closed since the last barrier durable under a pending name and returns them as the
-// checkpoint's transaction; `commit` publishes a completed checkpoint's parts by atomic rename, idempotently.
-// After a crash, `recover` publishes the parts of the restored transactions and deletes this subtask's other
-// in-progress and pending leftovers: output that no completed checkpoint vouches for.
+// (closes and opens the next) at a size, a record count or an age (`rollIntervalMs`), and at the end of input and
+// at a savepoint. At a barrier the open part stays open (as Flink's row-format FileSink keeps it): it is flushed
+// and fsynced, and the transaction records its durable length (`open`). `prepareCommit` also makes every part
+// closed since the last barrier durable under a pending name; `commit` publishes a completed checkpoint's closed
+// parts by atomic rename, idempotently. After a crash, `recover` publishes the restored transactions' closed
+// parts, cuts a part that was open at the checkpoint to its recorded length and publishes it, and deletes this
+// subtask's other in-progress and pending leftovers: output that no completed checkpoint vouches for.
 //
 // Writes are synchronous (writeSync from a buffer): `write` and `prepareCommit` are synchronous in the sink
 // contract, and the barrier must find the bytes on disk.
@@ -17,8 +19,8 @@ import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js
 import type { SinkWriter } from '../sink.js';
 import { makeDir } from '../../runtime/make-dir.js';
 import {
-  checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync,
-  removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type PartFile, type PartNames,
+  checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishOpenPart, publishPart, publishPartSync,
+  removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type PartFile, type PartNames,
 } from './part-files.js';
 
 export type { PartNames } from './part-files.js';
@@ -41,6 +43,13 @@ export interface RollingFileWriterOptions<T> {
   rollRecords?: number;
   /** Bytes gathered in memory before a write system call. Default 64 KiB; 0 writes every record at once. */
   bufferBytes?: number;
+  /**
+   * Roll a part once it has been open this long (checked at writes and barriers). Default 60 s (Flink's rollover
+   * interval). 0: roll at every barrier (each checkpoint publishes what was written before it).
+   */
+  rollIntervalMs?: number;
+  /** The clock for `rollIntervalMs` (tests). Default Date.now. */
+  now?: () => number;
 }
 
 export interface RecoveryReport {
@@ -55,6 +64,10 @@ interface OpenPart {
   readonly fd: number;
   bytes: number;
   records: number;
+  /** When it is due to roll by age (`now()` time). */
+  readonly rollAt: number;
+  /** A transaction named it: its name was made durable, and an abort keeps it for a resume. */
+  named: boolean;
 }
 
 export class RollingFileWriter<T> implements SinkWriter<T> {
@@ -68,6 +81,8 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   private readonly rollBytes: number;
   private readonly rollRecords: number;
   private readonly bufferBytes: number;
+  private readonly rollIntervalMs: number;
+  private readonly now: () => number;
   private part: OpenPart | undefined;
   private partCount = 0;
   private chunks: Buffer[] = [];
@@ -95,9 +110,15 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.rollBytes = options.rollBytes ?? 128 * 1024 * 1024;
     this.rollRecords = options.rollRecords ?? Infinity;
     this.bufferBytes = options.bufferBytes ?? 64 * 1024;
+    this.rollIntervalMs = options.rollIntervalMs ?? 60_000;
+    this.now = options.now ?? Date.now;
     if (!(this.rollBytes >= 1) || !(this.rollRecords >= 1) || !(this.bufferBytes >= 0)) {
       throw new ConnectorOptionError(`file sink: rollBytes and rollRecords must be >= 1 and bufferBytes >= 0, got ${this.rollBytes}, ${this.rollRecords}, ${this.bufferBytes}`);
     }
+    if (typeof this.rollIntervalMs !== 'number' || !Number.isFinite(this.rollIntervalMs) || this.rollIntervalMs < 0) {
+      throw new ConnectorOptionError(`file sink: rollIntervalMs must be a finite number >= 0 (0: roll at every checkpoint), got ${String(options.rollIntervalMs)}`);
+    }
+    if (typeof this.now !== 'function') throw new ConnectorOptionError('file sink: now must be a function () => number');
     makeDir(this.dir);
   }
 
@@ -117,15 +138,36 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     part.bytes += bytes.length;
     part.records++;
     if (this.buffered >= this.bufferBytes) this.flush();
-    if (part.bytes >= this.rollBytes || part.records >= this.rollRecords) this.closePart();
+    // The clock only when rolling by age (rollIntervalMs 0 rolls at barriers only).
+    if (part.bytes >= this.rollBytes || part.records >= this.rollRecords || (this.rollIntervalMs > 0 && this.now() >= part.rollAt)) this.closePart();
   }
 
-  /** At a barrier: every part written since the last barrier becomes pending and durable; they are the transaction. */
-  prepareCommit(checkpointId: number): FileSinkTransaction {
-    if (this.part !== undefined) this.closePart();
+  /**
+   * At a barrier: the parts closed since the last barrier become pending and durable, and the open part (unless it
+   * is due to roll, or this is the end of input (-1) or a savepoint) is made durable up to its current length;
+   * together they are the transaction.
+   */
+  prepareCommit(checkpointId: number, savepoint = false): FileSinkTransaction {
+    let part = this.part;
+    // The end of input and a savepoint publish everything (a stopped job leaves no output hidden).
+    if (part !== undefined && (checkpointId < 0 || savepoint || this.rollIntervalMs === 0 || this.now() >= part.rollAt)) {
+      this.closePart();
+      part = undefined;
+    }
+    let open: OpenPartFile | undefined;
+    let syncNames = this.closed.length > 0;
+    if (part !== undefined) {
+      this.flush();
+      fsyncSync(part.fd);
+      open = { inProgress: inProgressName(part.final), final: part.final, bytes: part.bytes, records: part.records };
+      // Its name too must survive a crash once a transaction names it (once per part).
+      if (!part.named) { part.named = true; syncNames = true; }
+    }
     // The pending names must survive a crash before the checkpoint is acknowledged.
-    if (this.closed.length > 0) syncDirSync(this.dir);
-    const tx: FileSinkTransaction = { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed };
+    if (syncNames) syncDirSync(this.dir);
+    const tx: FileSinkTransaction = open === undefined
+      ? { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed }
+      : { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed, open };
     this.closed = [];
     if (this.retainPrepared) this.uncommitted.push(tx);
     return tx;
@@ -139,12 +181,14 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   }
 
   /**
-   * Restore: publish the restored transactions' parts, then delete this subtask's in-progress and pending files
-   * that no restored transaction names (written after the restored checkpoint by a crashed attempt).
+   * Restore: publish the restored transactions' parts (closed ones, and ones open at their checkpoint, cut to the
+   * length it recorded), then delete this subtask's in-progress and pending files that no restored transaction
+   * names (written after the restored checkpoint by a crashed attempt).
    */
   async recover(restored: unknown[]): Promise<RecoveryReport> {
     const txs = restored.map(checkTransaction);
     await this.commit(txs);
+    const opened = await publishOpenParts(txs);
     const named = new Set(txs.filter((t) => t.dir === this.dir).flatMap((t) => t.parts.map((p) => p.pending)));
     const mine = `-${this.subtask}-${this.token}-`;
     const discarded: string[] = [];
@@ -154,7 +198,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
       discarded.push(f);
     }
     if (discarded.length > 0) await syncDir(this.dir);
-    return { committed: txs.flatMap((t) => t.parts.map((p) => p.final)), discarded };
+    return { committed: [...txs.flatMap((t) => t.parts.map((p) => p.final)), ...opened], discarded };
   }
 
   /**
@@ -176,9 +220,10 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   }
 
   /**
-   * Stops without publishing (job cancelled or failed): closes the open part and deletes it and the parts closed
-   * since the last barrier, which no transaction holds (left, a cancelled run that is never resumed left them for
-   * good). Prepared parts stay: their checkpoint may have completed, and a resume publishes them.
+   * Stops without publishing (job cancelled or failed): closes the open part and deletes the parts closed since
+   * the last barrier, which no transaction holds (left, a cancelled run that is never resumed left them for good),
+   * and the open part unless a transaction named it. Prepared parts stay: their checkpoint may have completed, and a
+   * resume publishes them (an open one cut to the checkpoint's length).
    */
   abort(): void {
     this.finished = true;
@@ -188,7 +233,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.buffered = 0;
     if (part !== undefined) {
       closeSync(part.fd);
-      removeFileSync(join(this.dir, inProgressName(part.final)));
+      if (!part.named) removeFileSync(join(this.dir, inProgressName(part.final)));
     }
     for (const p of this.closed) removeFileSync(join(this.dir, p.pending));
     this.closed = [];
@@ -197,7 +242,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   private openPart(): OpenPart {
     const final = finalName(this.names, this.subtask, this.token, this.partCount++);
     const fd = openSync(join(this.dir, inProgressName(final)), 'wx');
-    const part: OpenPart = { final, fd, bytes: 0, records: 0 };
+    const part: OpenPart = { final, fd, bytes: 0, records: 0, rollAt: this.rollIntervalMs > 0 ? this.now() + this.rollIntervalMs : 0, named: false };
     this.part = part;
     if (this.header !== undefined) {
       this.chunks.push(this.header);
@@ -248,6 +293,8 @@ export async function commitFileSinkTransactions(transactions: readonly unknown[
  */
 export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[]): Promise<RecoveryReport> {
   const txs = await commitFileSinkTransactions(restored);
+  // Before the leftovers are deleted: an open part's file is hidden until it is published.
+  const opened = await publishOpenParts(txs);
   const abs = resolve(dir);
   const named = new Set(txs.filter((t) => t.dir === abs).flatMap((t) => t.parts.map((p) => p.pending)));
   const discarded: string[] = [];
@@ -257,7 +304,31 @@ export async function recoverFileSink(dir: string, names: PartNames, restored: r
     discarded.push(f);
   }
   if (discarded.length > 0) await syncDir(abs);
-  return { committed: txs.flatMap((t) => t.parts.map((p) => p.final)), discarded };
+  return { committed: [...txs.flatMap((t) => t.parts.map((p) => p.final)), ...opened], discarded };
+}
+
+/**
+ * Restore: publishes the parts restored transactions hold open, each at the length of the newest transaction that
+ * names it. A restored checkpoint carries every transaction not yet known to be committed (SinkOperator), so a
+ * part may be open in one and open at a greater length, or closed, in a newer one: the newest is the restored
+ * state (a closed part is `commit`'s). The end of input (-1) is the newest. Returns the final names.
+ */
+async function publishOpenParts(txs: readonly FileSinkTransaction[]): Promise<string[]> {
+  const order = (t: FileSinkTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
+  const newest = new Map<string, { dir: string; open: OpenPartFile | undefined }>();
+  for (const tx of [...txs].sort((a, b) => order(a) - order(b))) {
+    for (const p of tx.parts) newest.set(join(tx.dir, p.final), { dir: tx.dir, open: undefined });
+    if (tx.open !== undefined) newest.set(join(tx.dir, tx.open.final), { dir: tx.dir, open: tx.open });
+  }
+  const published: string[] = [];
+  const dirs = new Set<string>();
+  for (const { dir, open } of newest.values()) {
+    if (open === undefined) continue;
+    if (await publishOpenPart(dir, open) === 'published') dirs.add(dir);
+    published.push(open.final);
+  }
+  for (const d of dirs) await syncDir(d);
+  return published;
 }
 
 function checkTransaction(t: unknown): FileSinkTransaction {

@@ -1,12 +1,13 @@
 // The file sink's two-phase commit on real files: rolling, pending parts per checkpoint, idempotent commit,
-// and recovery after a real crash (a child process killed between prepare and commit).
+// and recovery after a real crash (a child process killed between prepare and commit); parts kept open across
+// checkpoints (the default rollIntervalMs), cut to the checkpoint's length and published on recovery.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,8 +25,14 @@ after(() => rm(root, { recursive: true, force: true }));
 const freshDir = (): string => join(root, `out${n++}`);
 
 const enc = new JsonLinesEncoder<{ i: number }>();
-const jsonWriter = (dir: string, extra: Partial<ConstructorParameters<typeof RollingFileWriter<{ i: number }>>[0]> = {}) =>
+type Extra = Partial<ConstructorParameters<typeof RollingFileWriter<{ i: number }>>[0]>;
+/** Rolls at every barrier (rollIntervalMs 0): one part per checkpoint, as the sink did before parts stayed open. */
+const jsonWriter = (dir: string, extra: Extra = {}) =>
+  new RollingFileWriter<{ i: number }>({ dir, subtask: 0, encode: (v) => enc.encode(v), suffix: '.jsonl', rollIntervalMs: 0, ...extra });
+/** The default rollIntervalMs: the part stays open across barriers. */
+const openWriter = (dir: string, extra: Extra = {}) =>
   new RollingFileWriter<{ i: number }>({ dir, subtask: 0, encode: (v) => enc.encode(v), suffix: '.jsonl', ...extra });
+const line = (i: number): number => Buffer.byteLength(enc.encode({ i }) as string);
 
 async function listing(dir: string): Promise<{ visible: string[]; hidden: string[] }> {
   const all = (await readdir(dir)).sort();
@@ -159,6 +166,7 @@ async function crash(dir: string, mode: string): Promise<FileSinkTransaction[]> 
 test('crash between prepare and commit: recovery publishes the restored transaction, discards the rest', async () => {
   const dir = freshDir();
   const [tx1] = await crash(dir, 'one-checkpoint');
+  assert.equal('open' in tx1!, false, 'a transaction as versions before open parts wrote it');
   const before = await listing(dir);
   assert.deepEqual(before.visible, []);
   assert.ok(before.hidden.some((f) => f.endsWith('.inprogress')) && before.hidden.some((f) => f.endsWith('.pending')));
@@ -185,4 +193,212 @@ test('crash after a checkpoint that never completed: restored from the one befor
   w.write({ i: 10 });
   await w.commit([w.prepareCommit(2)]);
   assert.deepEqual((await published(dir)).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+});
+
+test('rollIntervalMs 0: one part per barrier, no open part in the transactions', () => {
+  const dir = freshDir();
+  const w = jsonWriter(dir);
+  for (let c = 1; c <= 3; c++) {
+    w.write({ i: c });
+    const tx = w.prepareCommit(c);
+    assert.equal(tx.parts.length, 1, `checkpoint ${c}`);
+    assert.equal(tx.open, undefined);
+  }
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.pending')).length, 3);
+});
+
+test('the default keeps one part open across barriers: each transaction records its durable length, nothing is published', async () => {
+  const dir = freshDir();
+  const w = openWriter(dir);
+  w.retainPrepared = false;
+  const txs: FileSinkTransaction[] = [];
+  for (let c = 1; c <= 4; c++) {
+    for (let k = 0; k < 3; k++) w.write({ i: c * 10 + k });
+    const tx = w.prepareCommit(c);
+    txs.push(tx);
+    assert.deepEqual(tx.parts, [], `checkpoint ${c}: nothing closed`);
+    assert.equal(tx.open?.records, 3 * c);
+    // Durable length: flushed (the 64 KiB buffer is not full) before the barrier returns.
+    assert.equal(statSync(join(dir, tx.open.inProgress)).size, tx.open.bytes);
+    assert.deepEqual(JSON.parse(JSON.stringify(tx)), tx, 'the transaction is plain data');
+  }
+  assert.equal(new Set(txs.map((t) => t.open!.final)).size, 1, 'one part');
+  assert.ok(txs.every((t, k) => k === 0 || t.open!.bytes > txs[k - 1]!.open!.bytes), 'growing lengths');
+  await w.commit(txs);
+  const { visible, hidden } = await listing(dir);
+  assert.deepEqual(visible, [], 'commit publishes closed parts only');
+  assert.deepEqual(hidden, [txs[0]!.open!.inProgress]);
+  w.abort();
+});
+
+test('rolling by age, on a fake clock: at a write and at a barrier once rollIntervalMs has passed', () => {
+  const dir = freshDir();
+  let t = 1000;
+  const w = openWriter(dir, { rollIntervalMs: 100, now: () => t });
+  w.write({ i: 0 });
+  t = 1099;
+  w.write({ i: 1 });
+  assert.deepEqual(w.prepareCommit(1).parts, [], 'not due yet');
+  t = 1100;
+  w.write({ i: 2 }); // due: rolls after this record
+  const tx2 = w.prepareCommit(2);
+  assert.deepEqual(tx2.parts.map((p) => p.records), [3]);
+  assert.equal(tx2.open, undefined, 'no record since the roll: no part open');
+  w.write({ i: 3 }); // opens at 1100
+  assert.equal(w.prepareCommit(3).open?.records, 1);
+  t = 1200;
+  const tx4 = w.prepareCommit(4);
+  assert.deepEqual(tx4.parts.map((p) => p.records), [1], 'due at the barrier: rolled there');
+  assert.equal(tx4.open, undefined);
+  assert.throws(() => openWriter(freshDir(), { rollIntervalMs: -1 }), ConnectorOptionError);
+  assert.throws(() => openWriter(freshDir(), { rollIntervalMs: Infinity }), ConnectorOptionError);
+  assert.throws(() => openWriter(freshDir(), { rollIntervalMs: Number.NaN }), ConnectorOptionError);
+});
+
+test('the end of input (-1) and a savepoint roll the open part', () => {
+  const dir = freshDir();
+  const w = openWriter(dir);
+  w.write({ i: 0 });
+  assert.ok(w.prepareCommit(1).open !== undefined);
+  w.write({ i: 1 });
+  const sp = w.prepareCommit(2, true);
+  assert.deepEqual(sp.parts.map((p) => p.records), [2]);
+  assert.equal(sp.open, undefined);
+  w.write({ i: 2 });
+  const end = w.prepareCommit(-1);
+  assert.deepEqual(end.parts.map((p) => p.records), [1]);
+  assert.equal(end.open, undefined);
+});
+
+test('abort keeps an open part a transaction named (a resume publishes it) and deletes one no transaction named', async () => {
+  const named = freshDir();
+  const w = openWriter(named);
+  w.retainPrepared = false;
+  w.write({ i: 0 });
+  const tx = w.prepareCommit(1);
+  w.write({ i: 1 }); // after the checkpoint: cut by the recovery
+  w.abort();
+  assert.deepEqual((await listing(named)).hidden, [tx.open!.inProgress]);
+  await jsonWriter(named).recover([tx]);
+  assert.deepEqual(await published(named), [0]);
+  assert.deepEqual((await listing(named)).hidden, []);
+
+  const unnamed = freshDir();
+  const v = openWriter(unnamed);
+  v.write({ i: 0 });
+  v.abort();
+  assert.deepEqual(readdirSync(unnamed), []);
+});
+
+test('crash with the part open: recovery cuts what was written after the checkpoint and publishes the part; again, nothing changes', async () => {
+  const dir = freshDir();
+  const [tx1] = await crash(dir, 'open');
+  assert.deepEqual(tx1!.parts, []);
+  assert.equal(tx1!.open?.bytes, Array.from({ length: 10 }, (_, i) => line(i)).reduce((a, b) => a + b));
+  const before = await listing(dir);
+  assert.deepEqual(before.visible, []);
+  assert.deepEqual(before.hidden, [tx1!.open!.inProgress]);
+  assert.ok((await stat(join(dir, tx1!.open!.inProgress))).size > tx1!.open!.bytes, 'records after the checkpoint reached the file');
+  const report = await jsonWriter(dir).recover([tx1]);
+  assert.deepEqual(report.committed, [tx1!.open!.final]);
+  assert.deepEqual(report.discarded, []);
+  assert.deepEqual(await published(dir), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual((await listing(dir)).hidden, []);
+  // A second recovery (a failure during the restore): the final file has the recorded length, it is done.
+  const again = await jsonWriter(dir).recover([tx1]);
+  assert.deepEqual(again.committed, [tx1!.open!.final]);
+  assert.deepEqual(await published(dir), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+test('crash after the open part rolled to pending: recovery cuts the pending file to the checkpoint\'s length and discards the next part', async () => {
+  const dir = freshDir();
+  const [tx1] = await crash(dir, 'open-rolled');
+  const before = await listing(dir);
+  assert.equal(before.hidden.length, 2);
+  assert.ok(before.hidden.includes(`.${tx1!.open!.final}.pending`), before.hidden.join(' '));
+  const report = await jsonWriter(dir).recover([tx1]);
+  assert.equal(report.discarded.length, 1, 'the part opened after the roll');
+  assert.deepEqual(await published(dir), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual((await listing(dir)).hidden, []);
+});
+
+test('a recovery cut short after the truncation publishes on the next run; a gone part is a FileCommitError', async () => {
+  const dir = freshDir();
+  const w = openWriter(dir, { bufferBytes: 0 });
+  w.write({ i: 0 });
+  const tx = w.prepareCommit(1);
+  w.write({ i: 1 });
+  w.abort();
+  await truncate(join(dir, tx.open!.inProgress), tx.open!.bytes);
+  await jsonWriter(dir).recover([tx]);
+  assert.deepEqual(await published(dir), [0]);
+
+  const gone = freshDir();
+  const v = openWriter(gone);
+  v.write({ i: 0 });
+  const lost = v.prepareCommit(1);
+  v.abort();
+  await rm(join(gone, lost.open!.inProgress));
+  await assert.rejects(jsonWriter(gone).recover([lost]), (e: unknown) => e instanceof FileCommitError && /neither it nor its in-progress file/.test(e.message));
+  // Shorter than the checkpoint said: bytes it vouched for are gone.
+  const short = freshDir();
+  const u = openWriter(short);
+  u.write({ i: 0 });
+  const cut = u.prepareCommit(1);
+  u.abort();
+  await truncate(join(short, cut.open!.inProgress), cut.open!.bytes - 1);
+  await assert.rejects(jsonWriter(short).recover([cut]), (e: unknown) => e instanceof FileCommitError && /fewer than/.test(e.message));
+});
+
+test('the newest restored transaction that names a part wins: open at two lengths, or closed after it was open', async () => {
+  const dir = freshDir();
+  const w = openWriter(dir, { bufferBytes: 0 });
+  w.retainPrepared = false;
+  w.write({ i: 0 });
+  const tx1 = w.prepareCommit(1);
+  w.write({ i: 1 });
+  const tx2 = w.prepareCommit(2);
+  assert.equal(tx2.open!.final, tx1.open!.final);
+  w.write({ i: 2 });
+  w.abort();
+  // Out of order, as a restored checkpoint may list them.
+  await jsonWriter(dir).recover([tx2, tx1]);
+  assert.deepEqual(await published(dir), [0, 1]);
+
+  const closed = freshDir();
+  const v = openWriter(closed, { bufferBytes: 0 });
+  v.retainPrepared = false;
+  v.write({ i: 0 });
+  const c1 = v.prepareCommit(1);
+  v.write({ i: 1 });
+  const c2 = v.prepareCommit(2, true); // a savepoint: rolled, the part is in c2.parts
+  assert.deepEqual(c2.parts.map((p) => p.final), [c1.open!.final]);
+  v.write({ i: 2 });
+  v.abort();
+  await jsonWriter(closed).recover([c1, c2]);
+  assert.deepEqual(await published(closed), [0, 1]);
+  assert.deepEqual((await listing(closed)).hidden, []);
+});
+
+test('restoring an older checkpoint after a later one published the part longer: the published file stays', async () => {
+  const dir = freshDir();
+  const w = openWriter(dir, { bufferBytes: 0 });
+  w.retainPrepared = false;
+  w.write({ i: 0 });
+  const tx1 = w.prepareCommit(1);
+  w.write({ i: 1 });
+  const tx2 = w.prepareCommit(2, true);
+  await w.commit([tx1, tx2]); // checkpoint 2 completed: the part is out with both records
+  w.abort();
+  const report = await jsonWriter(dir).recover([tx1]);
+  assert.deepEqual(report.committed, [tx1.open!.final]);
+  assert.deepEqual(await published(dir), [0, 1], 'published output is never taken back (as closed parts of later checkpoints stay)');
+  // A final file shorter than the checkpoint's length is not this part.
+  const other = freshDir();
+  const v = openWriter(other);
+  v.write({ i: 0 });
+  const tx = v.prepareCommit(1);
+  v.abort();
+  await writeFile(join(other, tx.open!.final), 'x');
+  await assert.rejects(jsonWriter(other).recover([tx]), FileCommitError);
 });
