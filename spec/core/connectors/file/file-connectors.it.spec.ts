@@ -1,12 +1,14 @@
 // The file source and sink in whole jobs, on real files: glob input, JSON Lines to CSV part files and back;
 // exactly-once reading across a failure, bounded and following files that grow between checkpoints (positions
 // restored mid-file: no line skipped, none repeated); exactly-once part files across a SIGKILL of the process
-// and a resume (two-phase commit: the resumed job publishes the restored parts and deletes the rest).
+// and a resume (two-phase commit: the resumed job publishes the restored parts and deletes the rest), with parts
+// rolled at every checkpoint and with parts kept open across checkpoints (cut to the restored checkpoint's length),
+// and across a stop with a savepoint and a resume.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,14 +137,15 @@ test('follow: lines appended between checkpoints (one split across two writes) a
   }
 });
 
-// Regression: a cancelled run left its writers' open parts behind as hidden in-progress files, for good.
+// Regression: a cancelled run left its writers' open parts behind as hidden in-progress files, for good. Parts
+// rolled at every checkpoint (rollIntervalMs 0): an open part a checkpoint named is kept for a resume (the unit spec).
 test('file sink: a cancelled run leaves no in-progress part behind', { timeout: 60_000 }, async () => {
   const dir = tmp();
   const out = path.join(dir, 'out');
   let completed = 0;
   let enough!: () => void;
   const five = new Promise<void>((r) => { enough = r; });
-  const h = await run(job({ case: 'sink', n: 1e9, rate: 20_000, out, interval: 15 }), {
+  const h = await run(job({ case: 'sink', n: 1e9, rate: 20_000, out, interval: 15, rollIntervalMs: 0 }), {
     parallelism: 2, stateDir: path.join(dir, 'state'), onCheckpoint: () => { if (++completed === 5) enough(); },
   });
   try {
@@ -183,6 +186,82 @@ test('file sink: the process is SIGKILLed mid-run and resumed; the published par
   }
 });
 
+test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): SIGKILLed mid-run and resumed, every (partition, seq) is published exactly once, in far fewer parts than checkpoints', { timeout: 120_000 }, async () => {
+  const dir = tmp();
+  try {
+    const n = 40_000;
+    const out = path.join(dir, 'out');
+    // Unbuffered: records written after the restored checkpoint are in the killed run's files, for the recovery to cut.
+    const url = job({ case: 'sink-open', n, rate: 20_000, out, interval: 50, bufferBytes: 0 });
+    const stateDir = path.join(dir, 'state');
+    const first = child(url, stateDir, false);
+    await first.waitFor((l) => l.filter((x) => x.startsWith('checkpoint ')).length >= 8);
+    first.proc.kill('SIGKILL');
+    assert.equal(await first.exit, null, 'killed, not ended');
+    // Nothing rolled: every checkpoint so far kept the parts open, so nothing is published yet.
+    assert.deepEqual(visibleParts(out), []);
+    const open = new Map(readdirSync(out).filter((f) => f.endsWith('.inprogress')).map((f) => [f.slice(1, -'.inprogress'.length), statSync(path.join(out, f)).size]));
+    assert.ok(open.size >= 1 && open.size <= 2, `one open part per subtask: ${[...open.keys()].join(' ')}`);
+    const second = child(url, stateDir, true);
+    await second.waitFor((l) => l.some((x) => x.startsWith('done')));
+    assert.equal(await second.exit, 0);
+    assert.match(second.lines.find((x) => x.startsWith('done'))!, /^done \d+$/, 'resumed from a checkpoint');
+    const files = readdirSync(out);
+    assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'no hidden part left');
+    let cut = 0;
+    for (const [final, size] of open) {
+      // The killed run's open parts, published by the recovery at the restored checkpoint's length.
+      assert.ok(files.includes(final), `${final} published`);
+      const published = statSync(path.join(out, final)).size;
+      assert.ok(published <= size, `${final}: cut, never grown`);
+      if (published < size) cut++;
+    }
+    // Records flow all the time: some were written after the restored checkpoint (else this run proves no cut).
+    assert.ok(cut >= 1, 'the recovery cut an open part to the checkpoint\'s length');
+    const keys = files.flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter((x) => x !== '').map((x) => {
+      const r = JSON.parse(x) as { p: number; s: number };
+      return r.p >= 0 && r.p < 4 && Number.isInteger(r.p) ? r.s * 4 + r.p : -1;
+    }));
+    assert.deepEqual(tally(keys, n), { lost: 0, duplicated: 0, unexpected: 0 });
+    const checkpoints = [...first.lines, ...second.lines].filter((x) => x.startsWith('checkpoint ')).length;
+    assert.ok(files.length <= 4, `a part per subtask and run: ${files.join(' ')}`);
+    assert.ok(checkpoints >= 5 * files.length, `${files.length} parts for ${checkpoints} checkpoints`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('file sink, parts open across checkpoints: a stop with a savepoint publishes what it holds (the savepoint rolls); a resume from it publishes every record exactly once', { timeout: 120_000 }, async () => {
+  const dir = tmp();
+  try {
+    const n = 40_000;
+    const out = path.join(dir, 'out');
+    const stateDir = path.join(dir, 'state');
+    const url = job({ case: 'sink-open', n, rate: 20_000, out, interval: 50 });
+    let completed = 0;
+    let enough!: () => void;
+    const five = new Promise<void>((r) => { enough = r; });
+    const h = await run(url, { parallelism: 2, stateDir, onCheckpoint: () => { if (++completed === 5) enough(); }, onWarning: () => {} });
+    await Promise.race([five, h.result]);
+    await h.stopWithSavepoint('sp');
+    const stopped = await h.result;
+    assert.equal(stopped.cancelled, true, 'stopped before the end of its input');
+    const ids = (): number[] => visibleParts(out).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter((x) => x !== '').map((x) => {
+      const r = JSON.parse(x) as { p: number; s: number };
+      return r.s * 4 + r.p;
+    }));
+    const before = tally(ids(), n);
+    assert.ok(before.lost < n && before.lost > 0, `the savepoint's records are published (nothing else rolled), not all: ${JSON.stringify(before)}`);
+    assert.equal(before.duplicated + before.unexpected, 0);
+    const resumed = await (await run(url, { parallelism: 2, stateDir, resume: { savepoint: 'sp' }, onWarning: () => {} })).result;
+    assert.equal(resumed.cancelled, false);
+    assert.deepEqual(tally(ids(), n), { lost: 0, duplicated: 0, unexpected: 0 });
+    assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('.')), [], 'no hidden part left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const visibleParts = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
 const token = (file: string): string => file.split('-')[2]!;
 
@@ -201,7 +280,7 @@ function child(url: URL, stateDir: string, resume: boolean) {
   });
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return {
-    proc, exit,
+    proc, exit, lines,
     waitFor: (pred: (l: string[]) => boolean) => new Promise<void>((resolve, reject) => {
       if (pred(lines)) { resolve(); return; }
       waiters.push({ pred, resolve });

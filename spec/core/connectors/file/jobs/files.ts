@@ -4,8 +4,11 @@
 //   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10&crash=throw|exit
 //                                        JSON Lines files -> a map that fails once at record i (throws, or kills
 //                                        its worker thread: process.exit in a worker) -> a ledger
-//   ?case=sink&n=20000&rate=20000&out=/dir&interval=15
+//   ?case=sink&n=20000&rate=20000&out=/dir&interval=15&rollIntervalMs=ms
 //                                        generator -> JSON Lines part files (exactly-once, for the kill test)
+//   ?case=sink-open&n=40000&rate=20000&out=/dir&interval=50&bufferBytes=b
+//                                        generator -> records { p, s } (partition i mod 4, sequence i div 4) -> part
+//                                        files rolled only by the default rollIntervalMs: open across checkpoints
 //   ?case=sink-fails&out=/dir&failAt=i&marker=/path
 //                                        generator -> a map that fails once at record i -> part files; checkpoints
 //                                        every minute, so the job restarts from the beginning
@@ -51,9 +54,14 @@ export default defineJob((env) => {
         return r;
       }).name('inject').uid('inject')
       .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 100, bufferBytes: 0 })).name('parts').uid('parts');
+  } else if (c === 'sink-open') {
+    env.enableCheckpointing(Number(q.get('interval') ?? 50));
+    env.fromGenerator({ count: Number(q.get('n') ?? 40_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 5 }, (i) => ({ p: i % 4, s: Math.floor(i / 4) })).name('gen').uid('gen')
+      .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ p: number; s: number }>(), bufferBytes: Number(q.get('bufferBytes') ?? 65_536) })).name('parts').uid('parts');
   } else {
     env.enableCheckpointing(Number(q.get('interval') ?? 15));
+    const roll = q.get('rollIntervalMs');
     env.fromGenerator({ count: Number(q.get('n') ?? 20_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 3 }, (i) => ({ i })).name('gen').uid('gen')
-      .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 300 })).name('parts').uid('parts');
+      .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 300, ...(roll === null ? {} : { rollIntervalMs: Number(roll) }) })).name('parts').uid('parts');
   }
 });
