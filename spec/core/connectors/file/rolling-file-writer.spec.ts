@@ -231,10 +231,11 @@ test('the default keeps one part open across barriers: each transaction records 
   w.abort();
 });
 
-test('rolling by age, on a fake clock: at a write and at a barrier once rollIntervalMs has passed', () => {
+test('rolling by age, on a fake clock: at a write (one that flushes) and at a barrier once rollIntervalMs has passed', () => {
   const dir = freshDir();
   let t = 1000;
-  const w = openWriter(dir, { rollIntervalMs: 100, now: () => t });
+  // Unbuffered: every write flushes, and the age is checked at flushes.
+  const w = openWriter(dir, { rollIntervalMs: 100, now: () => t, bufferBytes: 0 });
   w.write({ i: 0 });
   t = 1099;
   w.write({ i: 1 });
