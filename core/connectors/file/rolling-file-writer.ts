@@ -89,6 +89,8 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   private buffered = 0;
   /** Parts closed (pending) since the last prepareCommit. */
   private closed: PartFile[] = [];
+  /** Of those, the ones a transaction named while they were open (pending names): an abort keeps them. */
+  private closedNamed = new Set<string>();
   /** Prepared and not yet known to be committed. */
   private uncommitted: FileSinkTransaction[] = [];
   private finished = false;
@@ -174,6 +176,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
       ? { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed }
       : { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed, open };
     this.closed = [];
+    this.closedNamed.clear();
     if (this.retainPrepared) this.uncommitted.push(tx);
     return tx;
   }
@@ -217,6 +220,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     if (this.part !== undefined) this.closePart();
     const txs = [...this.uncommitted, { kind: 'file-sink' as const, checkpointId: Infinity, subtask: this.subtask, dir: this.dir, parts: this.closed }];
     this.closed = [];
+    this.closedNamed.clear();
     this.uncommitted = [];
     const files: string[] = [];
     for (const tx of txs) for (const part of tx.parts) { publishPartSync(tx.dir, part); files.push(part.final); }
@@ -227,7 +231,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   /**
    * Stops without publishing (job cancelled or failed): closes the open part and deletes the parts closed since
    * the last barrier, which no transaction holds (left, a cancelled run that is never resumed left them for good),
-   * and the open part unless a transaction named it. Prepared parts stay: their checkpoint may have completed, and a
+   * unless a transaction named them while they were open, and the open part unless a transaction named it. Prepared parts stay: their checkpoint may have completed, and a
    * resume publishes them (an open one cut to the checkpoint's length).
    */
   abort(): void {
@@ -240,8 +244,10 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
       closeSync(part.fd);
       if (!part.named) removeFileSync(join(this.dir, inProgressName(part.final)));
     }
-    for (const p of this.closed) removeFileSync(join(this.dir, p.pending));
+    // A part a transaction named while it was open holds that checkpoint's bytes: a resume cuts and publishes it.
+    for (const p of this.closed) if (!this.closedNamed.has(p.pending)) removeFileSync(join(this.dir, p.pending));
     this.closed = [];
+    this.closedNamed.clear();
   }
 
   private openPart(): OpenPart {
@@ -276,6 +282,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     const pending = pendingName(part.final);
     renameSync(join(this.dir, inProgressName(part.final)), join(this.dir, pending));
     this.closed.push({ pending, final: part.final, bytes: part.bytes, records: part.records });
+    if (part.named) this.closedNamed.add(pending);
   }
 }
 

@@ -288,6 +288,20 @@ test('abort keeps an open part a transaction named (a resume publishes it) and d
   v.write({ i: 0 });
   v.abort();
   assert.deepEqual(readdirSync(unnamed), []);
+
+  // Named while open, then rolled before the next barrier (a failure there): its pending file is the checkpoint's.
+  const rolled = freshDir();
+  const u = openWriter(rolled, { rollRecords: 2 });
+  u.retainPrepared = false;
+  u.write({ i: 0 });
+  const tx1 = u.prepareCommit(1);
+  u.write({ i: 1 }); // rolls the named part
+  u.write({ i: 2 }); // a part no transaction named
+  u.abort();
+  assert.deepEqual((await listing(rolled)).hidden, [`.${tx1.open!.final}.pending`]);
+  await jsonWriter(rolled).recover([tx1]);
+  assert.deepEqual(await published(rolled), [0]);
+  assert.deepEqual((await listing(rolled)).hidden, []);
 });
 
 test('crash with the part open: recovery cuts what was written after the checkpoint and publishes the part; again, nothing changes', async () => {

@@ -9,9 +9,10 @@
 //   ?case=sink-open&n=40000&rate=20000&out=/dir&interval=50&bufferBytes=b
 //                                        generator -> records { p, s } (partition i mod 4, sequence i div 4) -> part
 //                                        files rolled only by the default rollIntervalMs: open across checkpoints
-//   ?case=sink-fails&out=/dir&failAt=i&marker=/path
-//                                        generator -> a map that fails once at record i -> part files; checkpoints
-//                                        every minute, so the job restarts from the beginning
+//   ?case=sink-fails&out=/dir&failAt=i&marker=/path&interval=60000&rate=r
+//                                        generator -> a map that fails once at record i -> part files (rolled at 100
+//                                        records); checkpoints every minute by default, so the job restarts from the
+//                                        beginning
 import { existsSync, writeFileSync } from 'node:fs';
 import { csv, defineJob, fileSink, jsonLines } from '../../../../../core/index.js';
 import { ledgerSink } from '../../../checkpoint/ledger.js';
@@ -47,8 +48,9 @@ export default defineJob((env) => {
   } else if (c === 'sink-fails') {
     const failAt = Number(q.get('failAt'));
     const marker = q.get('marker')!;
-    env.enableCheckpointing(60_000);
-    env.fromGenerator({ count: 5000, seed: 1 }, (i) => ({ i })).name('gen').uid('gen')
+    env.enableCheckpointing(Number(q.get('interval') ?? 60_000));
+    const rate = q.get('rate');
+    env.fromGenerator({ count: 5000, seed: 1, ...(rate === null ? {} : { ratePerSec: Number(rate) }) }, (i) => ({ i })).name('gen').uid('gen')
       .map((r) => {
         if (r.i === failAt && !existsSync(marker)) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${r.i}`); }
         return r;
