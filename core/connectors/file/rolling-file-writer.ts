@@ -44,8 +44,8 @@ export interface RollingFileWriterOptions<T> {
   /** Bytes gathered in memory before a write system call. Default 64 KiB; 0 writes every record at once. */
   bufferBytes?: number;
   /**
-   * Roll a part once it has been open this long (checked at barriers and at writes that flush the buffer). Default 60 s (Flink's rollover
-   * interval). 0: roll at every barrier (each checkpoint publishes what was written before it).
+   * Roll a part once it has been open this long (checked at barriers and at writes that flush the buffer). Default
+   * 60 s (Flink's rollover interval). 0: roll at every barrier (each checkpoint publishes what was written before it).
    */
   rollIntervalMs?: number;
   /** The clock for `rollIntervalMs` (tests). Default Date.now. */
@@ -231,8 +231,9 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   /**
    * Stops without publishing (job cancelled or failed): closes the open part and deletes the parts closed since
    * the last barrier, which no transaction holds (left, a cancelled run that is never resumed left them for good),
-   * unless a transaction named them while they were open, and the open part unless a transaction named it. Prepared parts stay: their checkpoint may have completed, and a
-   * resume publishes them (an open one cut to the checkpoint's length).
+   * unless a transaction named them while they were open, and the open part unless a transaction named it.
+   * Prepared parts stay: their checkpoint may have completed, and a resume publishes them (an open one cut to the
+   * checkpoint's length).
    */
   abort(): void {
     this.finished = true;
