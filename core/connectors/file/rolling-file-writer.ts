@@ -68,6 +68,8 @@ interface OpenPart {
   readonly rollAt: number;
   /** A transaction named it: its name was made durable, and an abort keeps it for a resume. */
   named: boolean;
+  /** Its length at its last fsync: a barrier with nothing new since syncs nothing (a quiet sink's parts stay open). */
+  synced: number;
 }
 
 export class RollingFileWriter<T> implements SinkWriter<T> {
@@ -164,8 +166,11 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     let open: OpenPartFile | undefined;
     let syncNames = this.closed.length > 0;
     if (part !== undefined) {
-      this.flush();
-      fsyncSync(part.fd);
+      if (part.bytes !== part.synced) {
+        this.flush();
+        fsyncSync(part.fd);
+        part.synced = part.bytes;
+      }
       open = { inProgress: inProgressName(part.final), final: part.final, bytes: part.bytes, records: part.records };
       // Its name too must survive a crash once a transaction names it (once per part).
       if (!part.named) { part.named = true; syncNames = true; }
@@ -254,7 +259,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   private openPart(): OpenPart {
     const final = finalName(this.names, this.subtask, this.token, this.partCount++);
     const fd = openSync(join(this.dir, inProgressName(final)), 'wx');
-    const part: OpenPart = { final, fd, bytes: 0, records: 0, rollAt: this.rollIntervalMs > 0 ? this.now() + this.rollIntervalMs : 0, named: false };
+    const part: OpenPart = { final, fd, bytes: 0, records: 0, rollAt: this.rollIntervalMs > 0 ? this.now() + this.rollIntervalMs : 0, named: false, synced: 0 };
     this.part = part;
     if (this.header !== undefined) {
       this.chunks.push(this.header);
