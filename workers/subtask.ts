@@ -58,6 +58,8 @@ export const SOURCE_WAIT_QUANTUM_MS = 0.1;
  * pending list (and the reader's own list of it) grew for good.
  */
 export const AUTO_ACK_MS = 1000;
+/** How long an ended source's last notifications may take before the job fails (Kafka's consumer close waits 30 s). */
+export const SOURCE_NOTIFY_WAIT_MS = 30_000;
 
 type Barrier = ControlFrame & { type: 'barrier' };
 
@@ -706,8 +708,19 @@ export class Subtask implements BarrierHandler {
    * Once the task loop has ended: resolves when the source's last notifications have settled (the acknowledgement
    * of its last reads, made as it ended, included), or throws the one that failed. Its close comes after.
    */
-  async sourceNotified(): Promise<void> {
-    while (this.notifying.size > 0) await Promise.all([...this.notifying]);
+  async sourceNotified(waitMs = SOURCE_NOTIFY_WAIT_MS): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Bounded: a notification that never settles (a broker gone quiet) must not keep an ended job from ending.
+    const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), waitMs); });
+    try {
+      while (this.notifying.size > 0) {
+        if (await Promise.race([Promise.all([...this.notifying]), late]) === 'late') {
+          throw new OperatorError(this.sourceName, this.ctx.subtask, new Error(`its source ended, and its acknowledgement upstream of what it read last had not settled ${waitMs} ms later: the records it covers may be delivered again`));
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
     if (this.asyncFailure !== undefined) throw this.asyncFailure;
   }
 

@@ -478,3 +478,13 @@ test('without checkpoints: the last acknowledgement of a source that ends is awa
     assert.equal(settled, true);
   }
 });
+
+test('without checkpoints: a last acknowledgement that never settles fails the task after the wait, naming the source', async () => {
+  const src = acknowledgingSource(30);
+  (src.reader as unknown as { notifyCheckpointComplete: () => Promise<void> }).notifyCheckpointComplete = () => new Promise<void>(() => {});
+  const st = new Subtask(0, 't', new TaskContext('t', 0, 1, 128), new Recorder(), [], [], [], undefined, src.reader as never, () => {}, 'src', undefined, undefined);
+  for (let i = 0; i < 10 && st.state !== FINISHED; i++) st.step(7);
+  assert.equal(st.state, FINISHED);
+  await assert.rejects(st.sourceNotified(20), (e: unknown) => e instanceof OperatorError && e.operator === 'src'
+    && /its acknowledgement upstream of what it read last had not settled 20 ms later/.test((e as Error).message));
+});
