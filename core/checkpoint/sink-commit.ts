@@ -28,7 +28,7 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     await spec.commit(txns);
     // Out in the world: records a collect sink hands its caller are not (that process is gone when a later run
     // reads the mark), nor is an empty transaction (else a run that published nothing is warned about).
-    published ||= asCollectSink(spec) === undefined && txns.some((t) => !emptyTransaction(t.transaction));
+    published ||= asCollectSink(spec) === undefined && txns.some((t) => (spec.publishes !== undefined ? spec.publishes(t.transaction) : !emptyTransaction(t.transaction)));
   }
   return published;
 }

@@ -53,6 +53,13 @@ export interface SinkSpec<in T> {
    */
   recover?(transactions: PreparedTransaction[]): void | Promise<void>;
   /**
+   * Main thread: whether committing `transaction` makes output visible (default: any transaction but undefined,
+   * null or an empty array). A checkpoint whose commit published output is marked so (a fresh run then warns, and
+   * a restart does not fall back behind it); a file sink's transaction that only records an open part's length
+   * publishes nothing.
+   */
+  publishes?(transaction: unknown): boolean;
+  /**
    * Without checkpoints, each writer holds every record until its input ends and writes then: a job that does not
    * checkpoint and reads an unbounded source is warned that such a sink would write nothing.
    */
@@ -69,6 +76,7 @@ export function recoveringSinks(sinks: ReadonlyMap<string, SinkSpec<unknown>>): 
       fingerprint: spec.fingerprint,
       createWriter: (subtask, parallelism) => spec.createWriter(subtask, parallelism),
       commit: (transactions) => recover.call(spec, transactions),
+      ...(spec.publishes !== undefined ? { publishes: (t: unknown) => spec.publishes!(t) } : {}),
     });
   }
   return out;

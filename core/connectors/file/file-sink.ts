@@ -12,7 +12,7 @@
 import { ConnectorOptionError } from '../errors.js';
 import type { SinkFormat } from '../formats/record-format.js';
 import type { SinkSpec, SinkWriter } from '../sink.js';
-import { checkPartNames } from './part-files.js';
+import { checkPartNames, isFileSinkTransaction } from './part-files.js';
 import { RollingFileWriter, commitFileSinkTransactions, recoverFileSink, type PartNames } from './rolling-file-writer.js';
 
 export interface FileSinkOptions<T> {
@@ -77,6 +77,8 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
     async commit(transactions) {
       await commitFileSinkTransactions(transactions.map((t) => t.transaction));
     },
+    // A transaction that only records how far its open part had got publishes nothing.
+    publishes: (t) => !isFileSinkTransaction(t) || t.parts.length > 0,
     async recover(transactions) {
       await recoverFileSink(dir, names, transactions.map((t) => t.transaction));
     },

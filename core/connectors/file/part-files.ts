@@ -8,7 +8,7 @@
 // overwriting. Readers of the output directory skip hidden files (input-paths.ts does).
 
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { constants, copyFile, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConnectorOptionError, FileCommitError } from '../errors.js';
 
@@ -35,9 +35,17 @@ export interface OpenPartFile {
   readonly records: number;
 }
 
+/**
+ * The kind of a transaction that holds an open part. Versions before open parts read only 'file-sink' and would
+ * take one for a transaction of closed parts alone, deleting the open part as a leftover: this kind makes them
+ * refuse it (FileCommitError) instead of losing its records.
+ */
+export const FILE_SINK_OPEN_KIND = 'file-sink/open';
+
 /** What `prepareCommit` returns and a checkpoint stores: plain data. */
 export interface FileSinkTransaction {
-  readonly kind: 'file-sink';
+  /** 'file-sink/open' exactly when `open` is set. */
+  readonly kind: 'file-sink' | typeof FILE_SINK_OPEN_KIND;
   readonly checkpointId: number;
   readonly subtask: number;
   /** Absolute directory of the parts. */
@@ -71,10 +79,11 @@ export function checkPartNames(names: PartNames): void {
 
 export function isFileSinkTransaction(t: unknown): t is FileSinkTransaction {
   const x = t as FileSinkTransaction | null;
-  return x !== null && typeof x === 'object' && x.kind === 'file-sink' && typeof x.dir === 'string' && Array.isArray(x.parts)
-    && x.parts.every((p) => typeof p?.pending === 'string' && typeof p.final === 'string' && Number.isSafeInteger(p.bytes))
-    && (x.open === undefined || (x.open !== null && typeof x.open === 'object' && typeof x.open.inProgress === 'string'
-      && typeof x.open.final === 'string' && Number.isSafeInteger(x.open.bytes) && x.open.bytes >= 0));
+  if (x === null || typeof x !== 'object' || typeof x.dir !== 'string' || !Array.isArray(x.parts)) return false;
+  if (!x.parts.every((p) => typeof p?.pending === 'string' && typeof p.final === 'string' && Number.isSafeInteger(p.bytes))) return false;
+  if (x.kind === 'file-sink') return x.open === undefined;
+  return x.kind === FILE_SINK_OPEN_KIND && x.open !== null && typeof x.open === 'object' && typeof x.open.inProgress === 'string'
+    && typeof x.open.final === 'string' && Number.isSafeInteger(x.open.bytes) && x.open.bytes >= 0;
 }
 
 export type PublishResult = 'published' | 'already-published';
@@ -137,13 +146,20 @@ export async function publishOpenPart(dir: string, part: OpenPartFile): Promise<
     throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists (deleted outside the sink?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`);
   }
   if (size < part.bytes) throw new FileCommitError(`cannot commit ${from}: it has ${size} bytes, fewer than the ${part.bytes} written before the checkpoint`);
-  const h = await open(from, 'r+');
+  // Still in progress: the failed attempt's writer had it open. A write of its that was still under way (a stalled
+  // disk) would land in the file after the cut, so the published file is a copy (a reflink where the file system
+  // has them), cut, and the old file goes. A pending part was closed by its writer: cut in place.
+  const inProgress = from !== join(dir, pendingName(part.final));
+  const target = inProgress ? join(dir, pendingName(part.final)) : from;
+  if (inProgress) await copyFile(from, target, constants.COPYFILE_FICLONE);
+  const h = await open(target, 'r+');
   try {
     // What the crashed attempt wrote after the checkpoint: the resumed job writes it again.
     if (size > part.bytes) await h.truncate(part.bytes);
     await h.sync();
   } finally { await h.close(); }
-  await rename(from, final);
+  await rename(target, final);
+  if (inProgress) await removeFile(from);
   return 'published';
 }
 

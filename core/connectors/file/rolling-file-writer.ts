@@ -19,7 +19,7 @@ import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js
 import type { SinkWriter } from '../sink.js';
 import { makeDir } from '../../runtime/make-dir.js';
 import {
-  checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishOpenPart, publishPart, publishPartSync,
+  FILE_SINK_OPEN_KIND, checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishOpenPart, publishPart, publishPartSync,
   removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type PartFile, type PartNames,
 } from './part-files.js';
 
@@ -48,7 +48,7 @@ export interface RollingFileWriterOptions<T> {
    * 60 s (Flink's rollover interval). 0: roll at every barrier (each checkpoint publishes what was written before it).
    */
   rollIntervalMs?: number;
-  /** The clock for `rollIntervalMs` (tests). Default Date.now. */
+  /** The clock for `rollIntervalMs`, ms (tests). Default performance.now (monotonic: a wall-clock step does not move a roll). */
   now?: () => number;
 }
 
@@ -115,7 +115,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.rollRecords = options.rollRecords ?? Infinity;
     this.bufferBytes = options.bufferBytes ?? 64 * 1024;
     this.rollIntervalMs = options.rollIntervalMs ?? 60_000;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
     if (!(this.rollBytes >= 1) || !(this.rollRecords >= 1) || !(this.bufferBytes >= 0)) {
       throw new ConnectorOptionError(`file sink: rollBytes and rollRecords must be >= 1 and bufferBytes >= 0, got ${this.rollBytes}, ${this.rollRecords}, ${this.bufferBytes}`);
     }
@@ -179,7 +179,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     if (syncNames) syncDirSync(this.dir);
     const tx: FileSinkTransaction = open === undefined
       ? { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed }
-      : { kind: 'file-sink', checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed, open };
+      : { kind: FILE_SINK_OPEN_KIND, checkpointId, subtask: this.subtask, dir: this.dir, parts: this.closed, open };
     this.closed = [];
     this.closedNamed.clear();
     if (this.retainPrepared) this.uncommitted.push(tx);

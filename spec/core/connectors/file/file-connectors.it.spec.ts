@@ -262,6 +262,32 @@ test('file sink, parts open across checkpoints: a stop with a savepoint publishe
   }
 });
 
+// Regression: a checkpoint whose file sink transactions only recorded how far the open parts had got was marked as
+// having published output, so a fresh run in the directory warned that it would publish those records again.
+test('file sink, parts open across checkpoints: checkpoints that published nothing are not marked published (a fresh run after a cancel does not warn)', { timeout: 120_000 }, async () => {
+  const dir = tmp();
+  try {
+    const out = path.join(dir, 'out');
+    const stateDir = path.join(dir, 'state');
+    const url = job({ case: 'sink-open', n: 40_000, rate: 20_000, out, interval: 50 });
+    let completed = 0;
+    let enough!: () => void;
+    const five = new Promise<void>((r) => { enough = r; });
+    const h = await run(url, { parallelism: 2, stateDir, onCheckpoint: () => { if (++completed === 5) enough(); }, onWarning: () => {} });
+    await Promise.race([five, h.result]);
+    await h.cancel();
+    assert.ok((await h.result).checkpoints.completed.length >= 5);
+    assert.deepEqual(visibleParts(out), [], 'nothing rolled, nothing published');
+    const warnings: string[] = [];
+    const again = await run(url, { parallelism: 2, stateDir, onWarning: (w) => warnings.push(String(w)) });
+    await again.cancel();
+    await again.result;
+    assert.deepEqual(warnings.filter((w) => /starts over/.test(w)), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const visibleParts = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
 const token = (file: string): string => file.split('-')[2]!;
 

@@ -416,3 +416,44 @@ test('restoring an older checkpoint after a later one published the part longer:
   await writeFile(join(other, tx.open!.final), 'x');
   await assert.rejects(jsonWriter(other).recover([tx]), FileCommitError);
 });
+
+// Regression: a transaction with an open part had the kind of one without, so a version from before open parts
+// restored it as closed parts alone and deleted the open part as a leftover (9,614 records lost in a review's run).
+test('a transaction that holds an open part has a kind of its own, which versions before open parts refuse', async () => {
+  const dir = freshDir();
+  const w = openWriter(dir, { rollRecords: 2 });
+  for (let i = 0; i < 3; i++) w.write({ i });
+  const tx = w.prepareCommit(1);
+  assert.equal(tx.kind, 'file-sink/open');
+  assert.equal(tx.parts.length, 1);
+  assert.ok(tx.open !== undefined);
+  const closedOnly = jsonWriter(freshDir());
+  closedOnly.write({ i: 0 });
+  assert.equal(closedOnly.prepareCommit(1).kind, 'file-sink', 'without an open part: the kind every version reads');
+  w.abort();
+  // Mislabelled either way: refused, never half-read.
+  await assert.rejects(jsonWriter(dir).recover([{ ...tx, kind: 'file-sink' }]), (e: unknown) => e instanceof FileCommitError && /not a file sink transaction/.test(e.message));
+  const { open: _open, ...withoutOpen } = tx;
+  await assert.rejects(jsonWriter(dir).recover([withoutOpen]), (e: unknown) => e instanceof FileCommitError && /not a file sink transaction/.test(e.message));
+  await jsonWriter(dir).recover([tx]);
+  assert.deepEqual(await published(dir), [0, 1, 2]);
+});
+
+// Regression: recovery cut the failed attempt's in-progress file in place and renamed it, so a write of that
+// attempt still under way (its thread not yet gone: a stalled disk) landed in the published part after the cut.
+test('a write of the failed attempt that lands after the recovery does not reach the published part', async () => {
+  const dir = freshDir();
+  const w = openWriter(dir, { bufferBytes: 0 });
+  w.write({ i: 0 });
+  const tx = w.prepareCommit(1);
+  w.write({ i: 1 });
+  // The failed attempt's writer is still there (not aborted): recovery runs beside it.
+  await jsonWriter(dir).recover([tx]);
+  assert.deepEqual(await published(dir), [0]);
+  w.write({ i: 2 });
+  w.write({ i: 3 });
+  assert.deepEqual(await published(dir), [0], 'the late writes went to the old file, not the published one');
+  assert.equal((await stat(join(dir, tx.open!.final))).size, tx.open!.bytes);
+  w.abort();
+  assert.deepEqual((await listing(dir)).hidden, []);
+});
