@@ -598,9 +598,10 @@ export class CheckpointCoordinator {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.sampler) clearInterval(this.sampler);
+    // Before the abort below: it would begin the first of them (next()) only to refuse it with another message.
+    for (const q of this.queue.splice(0)) q.reject(new Error('the job stopped before the checkpoint could start'));
     // One whose acks are all in is being committed: it finishes (drain() waits for it).
     if (this.pending) this.abort(this.pending, 'stop', 'the job stopped');
-    for (const q of this.queue.splice(0)) q.reject(new Error('the job stopped before the checkpoint could start'));
   }
 
   /** Stops listening to the workers. */

@@ -86,7 +86,24 @@ describe('checkpoint coordinator', () => {
     assert.deepEqual(c.stats.aborted, [], 'no abort recorded');
     c.close();
     await assert.rejects(second, /checkpoint 2 was aborted: the job stopped/);
-    await assert.rejects(third, 'never begun');
+    await assert.rejects(third, /the job stopped before the checkpoint could start/);
     assert.deepEqual(store.committed, [1]);
+  });
+
+  // Regression: the abort of the checkpoint in flight began the first queued trigger (refused as 'not running')
+  // before the queue was emptied with the stop's own message.
+  test('a stop refuses every queued trigger alike, and aborts the checkpoint still collecting', async () => {
+    const { c, port, triggered } = coordinator();
+    const first = c.trigger('checkpoint', undefined);
+    const queued = [c.trigger('savepoint', 'a'), c.trigger('checkpoint', undefined), c.trigger('checkpoint', undefined)];
+    for (const p of [first, ...queued]) p.catch(() => {});
+    assert.equal(triggered(), 1);
+    c.stop();
+    await assert.rejects(first, /checkpoint 1 was aborted: the job stopped/);
+    for (const q of queued) await assert.rejects(q, /the job stopped before the checkpoint could start/);
+    assert.equal(triggered(), 1, 'none of them began');
+    assert.deepEqual(port.posted, [{ type: 'abort', checkpointId: 1 }]);
+    await assert.rejects(c.trigger('checkpoint', undefined), /the job is not running/);
+    c.close();
   });
 });
