@@ -18,7 +18,7 @@ export function readJsonFile(file: string, fail: (problem: string) => never): Re
   } catch {
     return fail('not JSON');
   }
-  if (v === null || typeof v !== 'object') return fail('not an object');
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail('not an object');
   return v as Record<string, unknown>;
 }
 
