@@ -1,0 +1,136 @@
+// Splits of the Redis Streams source: the checks of the stream list and of splits that come back from a checkpoint
+// (typed errors, nothing but the position's fields kept), and enumeration against a real redis-server: one split
+// per stream at a concrete start id, or one per (stream, consumer) in a consumer group, created if missing.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../../../support/redis.js';
+import { checkRedisStreamSplit, checkStreams, enumerateRedisStreamSplits } from '../../../../core/connectors/redis/redis-stream-split.js';
+import { ConnectorOptionError, RedisConnectorError } from '../../../../core/connectors/errors.js';
+
+let server: RedisServer;
+let redis: Redis;
+let n = 0;
+before(async () => {
+  server = await startRedis();
+  redis = new Redis({ host: server.host, port: server.port, lazyConnect: true });
+  await redis.connect();
+});
+after(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+const key = (name: string): string => `${name}-${n++}`;
+
+test('checkStreams: a non-empty list of distinct non-empty keys, returned as a copy', () => {
+  const given = ['a', 'b'];
+  const checked = checkStreams(given);
+  assert.deepEqual(checked, ['a', 'b']);
+  assert.notEqual(checked, given);
+  for (const bad of [[], undefined, 'a', [''], ['a', 5], ['a', null], ['a', 'b', 'a']]) {
+    assert.throws(() => checkStreams(bad as never), (e: Error) => e instanceof ConnectorOptionError && /^redis source: /.test(e.message), JSON.stringify(bad));
+  }
+  assert.throws(() => checkStreams(['a', 'a']), /a stream is listed twice/);
+});
+
+test('checkRedisStreamSplit: plain and consumer-group positions pass, with only their own fields', () => {
+  assert.deepEqual(checkRedisStreamSplit({ id: 's', position: { stream: 's', lastId: '0-0', extra: 1 } }), { id: 's', position: { stream: 's', lastId: '0-0' } });
+  const group = checkRedisStreamSplit({ id: 's#c-0', position: { stream: 's', consumer: 'c-0', lastId: '1700000000000-3' } });
+  assert.deepEqual(group, { id: 's#c-0', position: { stream: 's', consumer: 'c-0', lastId: '1700000000000-3' } });
+  // No consumer key at all in plain mode (not `consumer: undefined`): positions are compared and packed.
+  assert.equal('consumer' in checkRedisStreamSplit({ id: 's', position: { stream: 's', lastId: '0-0', consumer: undefined } }).position, false);
+});
+
+test('checkRedisStreamSplit: anything else is a ConnectorOptionError', () => {
+  for (const position of [
+    null, undefined, 'x', 5,
+    {}, { stream: 's' }, { lastId: '0-0' }, { stream: 5, lastId: '0-0' }, { stream: 's', lastId: 0 },
+    { stream: 's', lastId: '0-0', consumer: 1 }, { stream: 's', lastId: '0-0', consumer: null },
+    // Ids that are not complete stream ids.
+    { stream: 's', lastId: '' }, { stream: 's', lastId: '5' }, { stream: 's', lastId: '$' }, { stream: 's', lastId: '-1-0' },
+    { stream: 's', lastId: '18446744073709551616-0' },
+  ]) {
+    assert.throws(() => checkRedisStreamSplit({ id: 'x', position }), ConnectorOptionError, JSON.stringify(position));
+  }
+});
+
+test('plain reading: one split per stream, in the order given, at 0-0 by default', async () => {
+  const [a, b] = [key('a'), key('b')];
+  await redis.xadd(b, '*', 'data', '1');
+  const splits = await enumerateRedisStreamSplits({ connection: server.url, streams: [b, a] }, 3);
+  assert.deepEqual(splits, [{ id: b, position: { stream: b, lastId: '0-0' } }, { id: a, position: { stream: a, lastId: '0-0' } }]);
+  // Plain reading creates nothing.
+  assert.equal(await redis.exists(a), 0);
+});
+
+test("startAt 'latest': the current last entry's id (0-0 for an empty or missing stream); explicit ids per stream, 0-0 for the others", async () => {
+  const [a, b] = [key('a'), key('b')];
+  await redis.xadd(a, '*', 'data', '1');
+  const last = (await redis.xadd(a, '*', 'data', '2'))!;
+  const latest = await enumerateRedisStreamSplits({ connection: server.url, streams: [a, b], startAt: 'latest' }, 1);
+  assert.deepEqual(latest.map((s) => s.position.lastId), [last, '0-0']);
+  const given = await enumerateRedisStreamSplits({ connection: server.url, streams: [a, b], startAt: { [b]: '5-1' } }, 1);
+  assert.deepEqual(given.map((s) => s.position.lastId), ['0-0', '5-1']);
+});
+
+test('bad arguments are ConnectorOptionErrors, not wrapped as connection failures', async () => {
+  const s = key('bad');
+  for (const p of [0, -1, 1.5, NaN]) {
+    await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s] }, p), (e: Error) => e instanceof ConnectorOptionError && /parallelism must be >= 1/.test(e.message), String(p));
+  }
+  await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], startAt: { [s]: 'nope' } }, 1), (e: Error) => e instanceof ConnectorOptionError && e.message.includes(`startAt[${JSON.stringify(s)}]`));
+  await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], group: { name: '' } }, 1), /group.name must be a non-empty string/);
+  await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s, s] }, 1), ConnectorOptionError);
+});
+
+test('regression: a startAt that is neither earliest, latest nor a map of ids is refused (a typo read every stream from its start)', async () => {
+  const s = key('typo');
+  for (const startAt of ['Latest', 'earlist', 5, ['1-0']]) {
+    await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], startAt: startAt as never }, 1),
+      (e: Error) => e instanceof ConnectorOptionError && /startAt/.test(e.message), JSON.stringify(startAt));
+  }
+});
+
+test('a server that cannot be reached is a RedisConnectorError naming it', async () => {
+  await assert.rejects(enumerateRedisStreamSplits({ connection: { host: '127.0.0.1', port: 1, retryStrategy: () => null }, streams: ['s'] }, 1),
+    (e: Error) => e instanceof RedisConnectorError && /redis source at 127\.0\.0\.1:1: enumerating splits failed/.test(e.message));
+});
+
+test('consumer group: a split per stream and consumer <prefix>-<i>, the group created at startAt (the stream too), an existing one kept', async () => {
+  const [a, b] = [key('a'), key('b')];
+  const first = (await redis.xadd(a, '*', 'data', '1'))!;
+  const splits = await enumerateRedisStreamSplits({ connection: server.url, streams: [a, b], startAt: 'latest', group: { name: 'g', consumerPrefix: 'job' } }, 2);
+  assert.deepEqual(splits, [
+    { id: `${a}#job-0`, position: { stream: a, consumer: 'job-0', lastId: '0-0' } },
+    { id: `${a}#job-1`, position: { stream: a, consumer: 'job-1', lastId: '0-0' } },
+    { id: `${b}#job-0`, position: { stream: b, consumer: 'job-0', lastId: '0-0' } },
+    { id: `${b}#job-1`, position: { stream: b, consumer: 'job-1', lastId: '0-0' } },
+  ]);
+  const groupOf = async (s: string): Promise<Map<string, unknown>> => {
+    const [info] = await redis.xinfo('GROUPS', s) as unknown[][];
+    const m = new Map<string, unknown>();
+    for (let i = 0; i + 1 < info!.length; i += 2) m.set(String(info![i]), info![i + 1]);
+    return m;
+  };
+  assert.equal((await groupOf(a)).get('last-delivered-id'), first, 'created at the latest entry');
+  assert.equal((await groupOf(b)).get('last-delivered-id'), '0-0', 'MKSTREAM: the missing stream created');
+  // Again (a restart): the group exists and keeps its position; the default prefix is 'sluice'.
+  await redis.xadd(a, '*', 'data', '2');
+  const again = await enumerateRedisStreamSplits({ connection: server.url, streams: [a], group: { name: 'g' } }, 1);
+  assert.deepEqual(again.map((s) => s.id), [`${a}#sluice-0`]);
+  assert.equal((await groupOf(a)).get('last-delivered-id'), first);
+});
+
+test('consumer group, lower parallelism: only consumers named <prefix>-<n> with n beyond it are merged away', async () => {
+  const s = key('adopt');
+  await redis.xgroup('CREATE', s, 'g', '0', 'MKSTREAM');
+  for (let i = 0; i < 6; i++) await redis.xadd(s, '*', 'data', String(i));
+  // Each consumer reads one entry and leaves it pending.
+  const names = ['p-0', 'p-3', 'p-03', 'p-x', 'other-5', 'p-'];
+  for (const c of names) await redis.xreadgroup('GROUP', 'g', c, 'COUNT', 1, 'STREAMS', s, '>');
+  await enumerateRedisStreamSplits({ connection: server.url, streams: [s], group: { name: 'g', consumerPrefix: 'p' } }, 2);
+  const consumers = (await redis.xinfo('CONSUMERS', s, 'g') as unknown[][]).map((c) => [c[1], c[3]]).sort();
+  // p-3 went to p-1 (3 mod 2); p-03, p-x, p- and other-5 are not this prefix's numbered consumers and stay.
+  assert.deepEqual(consumers, [['other-5', 1], ['p-', 1], ['p-0', 1], ['p-03', 1], ['p-1', 1], ['p-x', 1]]);
+});
