@@ -37,6 +37,10 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
   const streams = checkStreams(options.streams);
   if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new ConnectorOptionError(`redis source: parallelism must be >= 1, got ${parallelism}`);
   const startAt = options.startAt ?? 'earliest';
+  // Anything else read every stream from its start ('Latest' as much as a map of ids).
+  if (startAt !== 'earliest' && startAt !== 'latest' && (typeof startAt !== 'object' || Array.isArray(startAt))) {
+    throw new ConnectorOptionError(`redis source: startAt must be 'earliest', 'latest' or a map of stream ids by stream, got ${JSON.stringify(startAt)}`);
+  }
   const client = createRedisClient(options.connection, 'sluice-enumerate');
   try {
     await client.connect();
