@@ -12,7 +12,7 @@ import { SOURCE_END, type SourceSpec } from '../source.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import type { EntryDecoder } from './redis-entry.js';
 import { RedisStreamReader } from './redis-stream-reader.js';
-import { checkStreams, enumerateRedisStreamSplits } from './redis-stream-split.js';
+import { checkStartAt, checkStreams, enumerateRedisStreamSplits } from './redis-stream-split.js';
 
 export interface RedisStreamsSourceOptions<T> {
   /** A redis:// URL or ioredis options. */
@@ -37,7 +37,9 @@ export function redisStreamsSource<T = unknown>(options: RedisStreamsSourceOptio
   const streams = checkStreams(options.streams);
   const group = typeof options.group === 'string' ? { name: options.group } : options.group;
   if (group !== undefined && (typeof group.name !== 'string' || group.name.length === 0)) throw new ConnectorOptionError('fromRedisStreams: group must be a non-empty name');
-  const { connection, startAt, decode, count, blockMs, highWater } = options;
+  const { connection, decode, count, blockMs, highWater } = options;
+  // At build time: a typo must not read every stream from its start once the job runs.
+  const startAt = checkStartAt(options.startAt, streams);
   describeConnection(connection);
   return {
     kind: 'redis-streams',

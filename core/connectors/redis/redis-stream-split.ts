@@ -36,11 +36,7 @@ export interface RedisStreamSplitOptions {
 export async function enumerateRedisStreamSplits(options: RedisStreamSplitOptions, parallelism: number): Promise<RedisStreamSplit[]> {
   const streams = checkStreams(options.streams);
   if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new ConnectorOptionError(`redis source: parallelism must be >= 1, got ${parallelism}`);
-  const startAt = options.startAt ?? 'earliest';
-  // Anything else read every stream from its start ('Latest' as much as a map of ids).
-  if (startAt !== 'earliest' && startAt !== 'latest' && (typeof startAt !== 'object' || Array.isArray(startAt))) {
-    throw new ConnectorOptionError(`redis source: startAt must be 'earliest', 'latest' or a map of stream ids by stream, got ${JSON.stringify(startAt)}`);
-  }
+  const startAt = checkStartAt(options.startAt ?? 'earliest', streams);
   const client = createRedisClient(options.connection, 'sluice-enumerate');
   try {
     await client.connect();
@@ -111,6 +107,23 @@ export function checkStreams(streams: readonly string[]): string[] {
   for (const s of streams) if (typeof s !== 'string' || s.length === 0) throw new ConnectorOptionError(`redis source: a stream key must be a non-empty string, got ${JSON.stringify(s)}`);
   if (new Set(streams).size !== streams.length) throw new ConnectorOptionError('redis source: a stream is listed twice');
   return [...streams];
+}
+
+/**
+ * Checks `startAt` against the streams read (when the job is built, and again before it reads): anything else,
+ * such as 'Latest' or a map naming a stream not read (a typo of its key), read the streams from their start.
+ */
+export function checkStartAt<S extends RedisStreamSplitOptions['startAt']>(startAt: S, streams: readonly string[]): S {
+  if (startAt === undefined || startAt === 'earliest' || startAt === 'latest') return startAt;
+  if (startAt === null || typeof startAt !== 'object' || Array.isArray(startAt)) {
+    throw new ConnectorOptionError(`redis source: startAt must be 'earliest', 'latest' or a map of stream ids by stream, got ${JSON.stringify(startAt)}`);
+  }
+  const unknown = Object.keys(startAt).filter((k) => !streams.includes(k));
+  if (unknown.length > 0) {
+    throw new ConnectorOptionError(`redis source: startAt names ${unknown.map((k) => JSON.stringify(k)).join(', ')}, not among the streams read (${streams.map((s) => JSON.stringify(s)).join(', ')}); a stream startAt does not name starts at its first entry`);
+  }
+  for (const [s, id] of Object.entries(startAt)) checkStreamId(id, `startAt[${JSON.stringify(s)}]`);
+  return startAt;
 }
 
 /** Checks a split that came back from a checkpoint. */

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../../../support/redis.js';
 import { checkRedisStreamSplit, checkStreams, enumerateRedisStreamSplits } from '../../../../core/connectors/redis/redis-stream-split.js';
 import { ConnectorOptionError, RedisConnectorError } from '../../../../core/connectors/errors.js';
+import { redisStreamsSource, type RedisStreamsSourceOptions } from '../../../../core/connectors/redis/redis-stream-source.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -89,6 +90,21 @@ test('regression: a startAt that is neither earliest, latest nor a map of ids is
   for (const startAt of ['Latest', 'earlist', 5, ['1-0']]) {
     await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], startAt: startAt as never }, 1),
       (e: Error) => e instanceof ConnectorOptionError && /startAt/.test(e.message), JSON.stringify(startAt));
+  }
+  // A map key that names no stream read (a typo): that stream would start at its first entry.
+  await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], startAt: { [`${s}x`]: '5-1' } }, 1),
+    (e: Error) => e instanceof ConnectorOptionError && e.message.includes(`startAt names "${s}x", not among the streams read ("${s}")`));
+});
+
+test('startAt is checked when the job is built: a wrong one fails fromRedisStreams, before anything runs', () => {
+  const bad: unknown[] = ['Latest', 5, ['1-0'], null, { other: '1-0' }, { s: 'nope' }];
+  for (const startAt of bad) {
+    assert.throws(() => redisStreamsSource({ connection: 'redis://127.0.0.1:1', streams: ['s'], startAt: startAt as never }),
+      (e: Error) => e instanceof ConnectorOptionError && /startAt/.test(e.message), JSON.stringify(startAt));
+  }
+  const good: (RedisStreamsSourceOptions<unknown>['startAt'])[] = [undefined, 'earliest', 'latest', { s: '5-1' }, {}];
+  for (const startAt of good) {
+    assert.equal(redisStreamsSource({ connection: 'redis://127.0.0.1:1', streams: ['s'], ...(startAt === undefined ? {} : { startAt }) }).kind, 'redis-streams');
   }
 });
 
