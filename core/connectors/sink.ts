@@ -64,6 +64,11 @@ export interface SinkSpec<in T> {
    * checkpoint and reads an unbounded source is warned that such a sink would write nothing.
    */
   readonly writesAtEndWithoutCheckpoints?: boolean;
+  /**
+   * What a checkpointed run that is cancelled (not stopped with a savepoint) leaves unpublished, said to the user
+   * when it happens (a file sink's open parts, hidden until a resume).
+   */
+  readonly cancelNote?: string;
 }
 
 /** The sinks of a job as they are published on restore: `recover` where a sink has one, else `commit`. */

@@ -257,6 +257,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     }
     // Every record has reached its reader: the readers end (before run() returns, on a finished job's resume).
     endOutputs(undefined);
+    if (cp && cancelled && stoppedWith === undefined && stats.completedTotal > 0) {
+      for (const n of graph.nodes) if (n.sink?.cancelNote !== undefined) warn(`job cancelled: sink '${n.name}' (${n.sink.kind}): ${n.sink.cancelNote}`);
+    }
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
     return { collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom, ...(stoppedWith ? { stoppedWithSavepoint: stoppedWith } : {}) };
   }

@@ -77,6 +77,9 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
     async commit(transactions) {
       await commitFileSinkTransactions(transactions.map((t) => t.transaction));
     },
+    ...(rollIntervalMs === 0 ? {} : {
+      cancelNote: 'what it wrote since its parts last rolled stays in hidden part files (up to rollIntervalMs of output): a resume from the last checkpoint publishes it; a stop with a savepoint publishes everything',
+    }),
     // A transaction that only records how far its open part had got publishes nothing.
     publishes: (t) => !isFileSinkTransaction(t) || t.parts.length > 0,
     async recover(transactions) {

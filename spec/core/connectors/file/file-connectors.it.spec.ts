@@ -145,8 +145,9 @@ test('file sink: a cancelled run leaves no in-progress part behind', { timeout: 
   let completed = 0;
   let enough!: () => void;
   const five = new Promise<void>((r) => { enough = r; });
+  const warnings: string[] = [];
   const h = await run(job({ case: 'sink', n: 1e9, rate: 20_000, out, interval: 15, rollIntervalMs: 0 }), {
-    parallelism: 2, stateDir: path.join(dir, 'state'), onCheckpoint: () => { if (++completed === 5) enough(); },
+    parallelism: 2, stateDir: path.join(dir, 'state'), onCheckpoint: () => { if (++completed === 5) enough(); }, onWarning: (w) => warnings.push(String(w)),
   });
   try {
     await Promise.race([five, h.result]);
@@ -156,6 +157,7 @@ test('file sink: a cancelled run leaves no in-progress part behind', { timeout: 
   }
   const hidden = readdirSync(out).filter((f) => f.startsWith('.'));
   assert.deepEqual(hidden.filter((f) => f.endsWith('.inprogress')), [], hidden.join(', '));
+  assert.deepEqual(warnings.filter((w) => /job cancelled/.test(w)), [], 'rollIntervalMs 0: nothing is left hidden, nothing to say');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -264,7 +266,7 @@ test('file sink, parts open across checkpoints: a stop with a savepoint publishe
 
 // Regression: a checkpoint whose file sink transactions only recorded how far the open parts had got was marked as
 // having published output, so a fresh run in the directory warned that it would publish those records again.
-test('file sink, parts open across checkpoints: checkpoints that published nothing are not marked published (a fresh run after a cancel does not warn)', { timeout: 120_000 }, async () => {
+test('file sink, parts open across checkpoints: a cancel says what it leaves hidden; checkpoints that published nothing are not marked published (a fresh run after the cancel does not warn)', { timeout: 120_000 }, async () => {
   const dir = tmp();
   try {
     const out = path.join(dir, 'out');
@@ -273,11 +275,16 @@ test('file sink, parts open across checkpoints: checkpoints that published nothi
     let completed = 0;
     let enough!: () => void;
     const five = new Promise<void>((r) => { enough = r; });
-    const h = await run(url, { parallelism: 2, stateDir, onCheckpoint: () => { if (++completed === 5) enough(); }, onWarning: () => {} });
+    const cancelWarnings: string[] = [];
+    const h = await run(url, { parallelism: 2, stateDir, onCheckpoint: () => { if (++completed === 5) enough(); }, onWarning: (w) => cancelWarnings.push(String(w)) });
     await Promise.race([five, h.result]);
     await h.cancel();
     assert.ok((await h.result).checkpoints.completed.length >= 5);
     assert.deepEqual(visibleParts(out), [], 'nothing rolled, nothing published');
+    // Said, so that an empty output directory after a cancel is no mystery.
+    assert.deepEqual(cancelWarnings.filter((w) => /job cancelled/.test(w)), [
+      "job cancelled: sink 'parts' (file): what it wrote since its parts last rolled stays in hidden part files (up to rollIntervalMs of output): a resume from the last checkpoint publishes it; a stop with a savepoint publishes everything",
+    ]);
     const warnings: string[] = [];
     const again = await run(url, { parallelism: 2, stateDir, onWarning: (w) => warnings.push(String(w)) });
     await again.cancel();
