@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
 
 export interface RedisServer {
@@ -119,4 +120,28 @@ async function stop(wrapper: ChildProcess, pid: number, dir: string, onExit: () 
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/**
+ * A redis-server and a client connected to it for one spec file: started before its first test and stopped after
+ * its last (node:test's before/after). `key(name)` gives each use a key of its own.
+ */
+export function redisForSpecFile(): { readonly server: RedisServer; readonly redis: Redis; key(name: string): string } {
+  let server: RedisServer | undefined;
+  let redis: Redis | undefined;
+  let n = 0;
+  before(async () => {
+    server = await startRedis();
+    redis = new Redis({ host: server.host, port: server.port, lazyConnect: true });
+    await redis.connect();
+  });
+  after(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get server() { return server!; },
+    get redis() { return redis!; },
+    key: (name) => `${name}-${n++}`,
+  };
 }

@@ -2,27 +2,14 @@
 // (typed errors, nothing but the position's fields kept), and enumeration against a real redis-server: one split
 // per stream at a concrete start id, or one per (stream, consumer) in a consumer group, created if missing.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../../../support/redis.js';
+import { redisForSpecFile } from '../../../support/redis.js';
 import { checkRedisStreamSplit, checkStreams, enumerateRedisStreamSplits } from '../../../../core/connectors/redis/redis-stream-split.js';
 import { ConnectorOptionError, RedisConnectorError } from '../../../../core/connectors/errors.js';
 import { redisStreamsSource, type RedisStreamsSourceOptions } from '../../../../core/connectors/redis/redis-stream-source.js';
 
-let server: RedisServer;
-let redis: Redis;
-let n = 0;
-before(async () => {
-  server = await startRedis();
-  redis = new Redis({ host: server.host, port: server.port, lazyConnect: true });
-  await redis.connect();
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-const key = (name: string): string => `${name}-${n++}`;
+const db = redisForSpecFile();
 
 test('checkStreams: a non-empty list of distinct non-empty keys, returned as a copy', () => {
   const given = ['a', 'b'];
@@ -57,42 +44,42 @@ test('checkRedisStreamSplit: anything else is a ConnectorOptionError', () => {
 });
 
 test('plain reading: one split per stream, in the order given, at 0-0 by default', async () => {
-  const [a, b] = [key('a'), key('b')];
-  await redis.xadd(b, '*', 'data', '1');
-  const splits = await enumerateRedisStreamSplits({ connection: server.url, streams: [b, a] }, 3);
+  const [a, b] = [db.key('a'), db.key('b')];
+  await db.redis.xadd(b, '*', 'data', '1');
+  const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [b, a] }, 3);
   assert.deepEqual(splits, [{ id: b, position: { stream: b, lastId: '0-0' } }, { id: a, position: { stream: a, lastId: '0-0' } }]);
   // Plain reading creates nothing.
-  assert.equal(await redis.exists(a), 0);
+  assert.equal(await db.redis.exists(a), 0);
 });
 
 test("startAt 'latest': the current last entry's id (0-0 for an empty or missing stream); explicit ids per stream, 0-0 for the others", async () => {
-  const [a, b] = [key('a'), key('b')];
-  await redis.xadd(a, '*', 'data', '1');
-  const last = (await redis.xadd(a, '*', 'data', '2'))!;
-  const latest = await enumerateRedisStreamSplits({ connection: server.url, streams: [a, b], startAt: 'latest' }, 1);
+  const [a, b] = [db.key('a'), db.key('b')];
+  await db.redis.xadd(a, '*', 'data', '1');
+  const last = (await db.redis.xadd(a, '*', 'data', '2'))!;
+  const latest = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [a, b], startAt: 'latest' }, 1);
   assert.deepEqual(latest.map((s) => s.position.lastId), [last, '0-0']);
-  const given = await enumerateRedisStreamSplits({ connection: server.url, streams: [a, b], startAt: { [b]: '5-1' } }, 1);
+  const given = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [a, b], startAt: { [b]: '5-1' } }, 1);
   assert.deepEqual(given.map((s) => s.position.lastId), ['0-0', '5-1']);
 });
 
 test('bad arguments are ConnectorOptionErrors, not wrapped as connection failures', async () => {
-  const s = key('bad');
+  const s = db.key('bad');
   for (const p of [0, -1, 1.5, NaN]) {
-    await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s] }, p), (e: Error) => e instanceof ConnectorOptionError && /parallelism must be >= 1/.test(e.message), String(p));
+    await assert.rejects(enumerateRedisStreamSplits({ connection: db.server.url, streams: [s] }, p), (e: Error) => e instanceof ConnectorOptionError && /parallelism must be >= 1/.test(e.message), String(p));
   }
-  await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], startAt: { [s]: 'nope' } }, 1), (e: Error) => e instanceof ConnectorOptionError && e.message.includes(`startAt[${JSON.stringify(s)}]`));
-  await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], group: { name: '' } }, 1), /group.name must be a non-empty string/);
-  await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s, s] }, 1), ConnectorOptionError);
+  await assert.rejects(enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], startAt: { [s]: 'nope' } }, 1), (e: Error) => e instanceof ConnectorOptionError && e.message.includes(`startAt[${JSON.stringify(s)}]`));
+  await assert.rejects(enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group: { name: '' } }, 1), /group.name must be a non-empty string/);
+  await assert.rejects(enumerateRedisStreamSplits({ connection: db.server.url, streams: [s, s] }, 1), ConnectorOptionError);
 });
 
 test('regression: a startAt that is neither earliest, latest nor a map of ids is refused (a typo read every stream from its start)', async () => {
-  const s = key('typo');
+  const s = db.key('typo');
   for (const startAt of ['Latest', 'earlist', 5, ['1-0']]) {
-    await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], startAt: startAt as never }, 1),
+    await assert.rejects(enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], startAt: startAt as never }, 1),
       (e: Error) => e instanceof ConnectorOptionError && /startAt/.test(e.message), JSON.stringify(startAt));
   }
   // A map key that names no stream read (a typo): that stream would start at its first entry.
-  await assert.rejects(enumerateRedisStreamSplits({ connection: server.url, streams: [s], startAt: { [`${s}x`]: '5-1' } }, 1),
+  await assert.rejects(enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], startAt: { [`${s}x`]: '5-1' } }, 1),
     (e: Error) => e instanceof ConnectorOptionError && e.message.includes(`startAt names "${s}x", not among the streams read ("${s}")`));
 });
 
@@ -114,9 +101,9 @@ test('a server that cannot be reached is a RedisConnectorError naming it', async
 });
 
 test('consumer group: a split per stream and consumer <prefix>-<i>, the group created at startAt (the stream too), an existing one kept', async () => {
-  const [a, b] = [key('a'), key('b')];
-  const first = (await redis.xadd(a, '*', 'data', '1'))!;
-  const splits = await enumerateRedisStreamSplits({ connection: server.url, streams: [a, b], startAt: 'latest', group: { name: 'g', consumerPrefix: 'job' } }, 2);
+  const [a, b] = [db.key('a'), db.key('b')];
+  const first = (await db.redis.xadd(a, '*', 'data', '1'))!;
+  const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [a, b], startAt: 'latest', group: { name: 'g', consumerPrefix: 'job' } }, 2);
   assert.deepEqual(splits, [
     { id: `${a}#job-0`, position: { stream: a, consumer: 'job-0', lastId: '0-0' } },
     { id: `${a}#job-1`, position: { stream: a, consumer: 'job-1', lastId: '0-0' } },
@@ -124,7 +111,7 @@ test('consumer group: a split per stream and consumer <prefix>-<i>, the group cr
     { id: `${b}#job-1`, position: { stream: b, consumer: 'job-1', lastId: '0-0' } },
   ]);
   const groupOf = async (s: string): Promise<Map<string, unknown>> => {
-    const [info] = await redis.xinfo('GROUPS', s) as unknown[][];
+    const [info] = await db.redis.xinfo('GROUPS', s) as unknown[][];
     const m = new Map<string, unknown>();
     for (let i = 0; i + 1 < info!.length; i += 2) m.set(String(info![i]), info![i + 1]);
     return m;
@@ -132,21 +119,21 @@ test('consumer group: a split per stream and consumer <prefix>-<i>, the group cr
   assert.equal((await groupOf(a)).get('last-delivered-id'), first, 'created at the latest entry');
   assert.equal((await groupOf(b)).get('last-delivered-id'), '0-0', 'MKSTREAM: the missing stream created');
   // Again (a restart): the group exists and keeps its position; the default prefix is 'sluice'.
-  await redis.xadd(a, '*', 'data', '2');
-  const again = await enumerateRedisStreamSplits({ connection: server.url, streams: [a], group: { name: 'g' } }, 1);
+  await db.redis.xadd(a, '*', 'data', '2');
+  const again = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [a], group: { name: 'g' } }, 1);
   assert.deepEqual(again.map((s) => s.id), [`${a}#sluice-0`]);
   assert.equal((await groupOf(a)).get('last-delivered-id'), first);
 });
 
 test('consumer group, lower parallelism: only consumers named <prefix>-<n> with n beyond it are merged away', async () => {
-  const s = key('adopt');
-  await redis.xgroup('CREATE', s, 'g', '0', 'MKSTREAM');
-  for (let i = 0; i < 6; i++) await redis.xadd(s, '*', 'data', String(i));
+  const s = db.key('adopt');
+  await db.redis.xgroup('CREATE', s, 'g', '0', 'MKSTREAM');
+  for (let i = 0; i < 6; i++) await db.redis.xadd(s, '*', 'data', String(i));
   // Each consumer reads one entry and leaves it pending.
   const names = ['p-0', 'p-3', 'p-03', 'p-x', 'other-5', 'p-'];
-  for (const c of names) await redis.xreadgroup('GROUP', 'g', c, 'COUNT', 1, 'STREAMS', s, '>');
-  await enumerateRedisStreamSplits({ connection: server.url, streams: [s], group: { name: 'g', consumerPrefix: 'p' } }, 2);
-  const consumers = (await redis.xinfo('CONSUMERS', s, 'g') as unknown[][]).map((c) => [c[1], c[3]]).sort();
+  for (const c of names) await db.redis.xreadgroup('GROUP', 'g', c, 'COUNT', 1, 'STREAMS', s, '>');
+  await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group: { name: 'g', consumerPrefix: 'p' } }, 2);
+  const consumers = (await db.redis.xinfo('CONSUMERS', s, 'g') as unknown[][]).map((c) => [c[1], c[3]]).sort();
   // p-3 went to p-1 (3 mod 2); p-03, p-x, p- and other-5 are not this prefix's numbered consumers and stay.
   assert.deepEqual(consumers, [['other-5', 1], ['p-', 1], ['p-0', 1], ['p-03', 1], ['p-1', 1], ['p-x', 1]]);
 });
