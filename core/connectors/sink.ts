@@ -56,7 +56,7 @@ export interface SinkSpec<in T> {
    * Main thread: whether committing `transaction` makes output visible (default: any transaction but undefined,
    * null or an empty array). A checkpoint whose commit published output is marked so (a fresh run then warns, and
    * a restart does not fall back behind it); a file sink's transaction that only records an open part's length
-   * publishes nothing.
+   * publishes nothing. Not asked of a restore's `recover`, which may publish more (it counts as the default says).
    */
   publishes?(transaction: unknown): boolean;
   /**
@@ -80,8 +80,8 @@ export function recoveringSinks(sinks: ReadonlyMap<string, SinkSpec<unknown>>): 
       kind: spec.kind,
       fingerprint: spec.fingerprint,
       createWriter: (subtask, parallelism) => spec.createWriter(subtask, parallelism),
+      // Not `publishes`: a restore publishes more than a commit does (a file sink's open parts, cut).
       commit: (transactions) => recover.call(spec, transactions),
-      ...(spec.publishes !== undefined ? { publishes: (t: unknown) => spec.publishes!(t) } : {}),
     });
   }
   return out;

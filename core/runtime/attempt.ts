@@ -19,6 +19,7 @@ import { CheckpointCoordinator } from '../checkpoint/coordinator.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, type LoadedCheckpoint } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
+import { writePublishedMark } from '../checkpoint/published-mark.js';
 import { LiveRecordPorts } from './live-records.js';
 import { OutputCredit } from './output-credit.js';
 import type { OutputHolds } from './output-hold.js';
@@ -99,7 +100,8 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     restoredSources = r.restoredSources;
     // Transactions of the restored checkpoint may not have been published before the failure: publish
     // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
-    await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid));
+    // Output it publishes (a file sink's parts open at the checkpoint) is marked, as a completed checkpoint's is.
+    if (await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid))) writePublishedMark(store!.dir, from.manifest.id);
   } else if (s.orphans) {
     // Nothing was published from what an earlier attempt left: cleared, or a killed run's hidden parts stay after
     // a fresh run that found no checkpoint completes.

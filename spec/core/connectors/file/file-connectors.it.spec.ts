@@ -295,6 +295,39 @@ test('file sink, parts open across checkpoints: a cancel says what it leaves hid
   }
 });
 
+// Regression: a restore that published parts open at its checkpoint did not mark the output published (only a
+// completed checkpoint's commit did), so a fresh run after it started over without a word.
+test('file sink, parts open across checkpoints: a resume that publishes the open parts marks the output published (a fresh run then warns)', { timeout: 120_000 }, async () => {
+  const dir = tmp();
+  try {
+    const out = path.join(dir, 'out');
+    const stateDir = path.join(dir, 'state');
+    const url = job({ case: 'sink-open', n: 40_000, rate: 20_000, out, interval: 50 });
+    let completed = 0;
+    let enough!: () => void;
+    const three = new Promise<void>((r) => { enough = r; });
+    const first = await run(url, { parallelism: 2, stateDir, onCheckpoint: () => { if (++completed === 3) enough(); }, onWarning: () => {} });
+    await Promise.race([three, first.result]);
+    await first.cancel();
+    await first.result;
+    assert.deepEqual(visibleParts(out), [], 'nothing rolled, nothing published');
+    // The resume's restore publishes the open parts; no checkpoint of its own completes before the cancel.
+    const resumeWarnings: string[] = [];
+    const second = await run(url, { parallelism: 2, stateDir, resume: true, checkpointIntervalMs: 600_000, onWarning: (w) => resumeWarnings.push(String(w)) });
+    await second.cancel();
+    assert.equal((await second.result).checkpoints.completedTotal, 0);
+    assert.ok(visibleParts(out).length >= 1, 'the restore published the parts open at the checkpoint');
+    assert.deepEqual(resumeWarnings.filter((w) => /job cancelled/.test(w)), [], 'nothing of this run is left hidden');
+    const warnings: string[] = [];
+    const fresh = await run(url, { parallelism: 2, stateDir, onWarning: (w) => warnings.push(String(w)) });
+    await fresh.cancel();
+    await fresh.result;
+    assert.match(warnings.join('\n'), /holds sink output an earlier run published \(up to its checkpoint \d+\), and this run starts over without resuming/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const visibleParts = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
 const token = (file: string): string => file.split('-')[2]!;
 
