@@ -120,6 +120,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   /** Names of savepoints being taken. */
   const savepointNames = new Set<string>();
   const stats: CheckpointStats = emptyStats();
+  /** Checkpoints the last attempt that ran completed (a cancel's note on what stays unpublished). */
+  let lastAttemptCheckpoints = 0;
   /** The running attempt's checkpoint outcomes, until they move into `stats` when it ends. */
   let liveStats: CheckpointStats | undefined;
   let firstStarted!: () => void;
@@ -179,6 +181,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         firstStarted();
         if (cancelled) attempt.stop();
         const outcome = await attempt.done;
+        lastAttemptCheckpoints = attempt.coordinator?.stats.completedTotal ?? 0;
         // Moved once: `current` stays for the final metrics, but its checkpoints are the run's from now on.
         liveStats = undefined;
         if (attempt.coordinator) absorbStats(stats, attempt.coordinator.stats);
@@ -257,7 +260,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     }
     // Every record has reached its reader: the readers end (before run() returns, on a finished job's resume).
     endOutputs(undefined);
-    if (cp && cancelled && stoppedWith === undefined && stats.completedTotal > 0) {
+    // Only a checkpoint of the last attempt names output its abort kept (a restore published the rest).
+    if (cp && cancelled && stoppedWith === undefined && lastAttemptCheckpoints > 0) {
       for (const n of graph.nodes) if (n.sink?.cancelNote !== undefined) warn(`job cancelled: sink '${n.name}' (${n.sink.kind}): ${n.sink.cancelNote}`);
     }
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
