@@ -39,7 +39,7 @@ export function redisStreamsSource<T = unknown>(options: RedisStreamsSourceOptio
   if (group !== undefined && (typeof group.name !== 'string' || group.name.length === 0)) throw new ConnectorOptionError('fromRedisStreams: group must be a non-empty name');
   const { connection, decode, count, blockMs, highWater } = options;
   // At build time: a typo must not read every stream from its start once the job runs.
-  const startAt = checkStartAt(options.startAt, streams);
+  const startAt = checkStartAt(options.startAt ?? undefined, streams);
   describeConnection(connection);
   return {
     kind: 'redis-streams',

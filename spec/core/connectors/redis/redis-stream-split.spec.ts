@@ -84,7 +84,7 @@ test('regression: a startAt that is neither earliest, latest nor a map of ids is
 });
 
 test('startAt is checked when the job is built: a wrong one fails fromRedisStreams, before anything runs', () => {
-  const bad: unknown[] = ['Latest', 5, ['1-0'], null, { other: '1-0' }, { s: 'nope' }];
+  const bad: unknown[] = ['Latest', 5, ['1-0'], { other: '1-0' }, { s: 'nope' }];
   for (const startAt of bad) {
     assert.throws(() => redisStreamsSource({ connection: 'redis://127.0.0.1:1', streams: ['s'], startAt: startAt as never }),
       (e: Error) => e instanceof ConnectorOptionError && /startAt/.test(e.message), JSON.stringify(startAt));
@@ -93,6 +93,8 @@ test('startAt is checked when the job is built: a wrong one fails fromRedisStrea
   for (const startAt of good) {
     assert.equal(redisStreamsSource({ connection: 'redis://127.0.0.1:1', streams: ['s'], ...(startAt === undefined ? {} : { startAt }) }).kind, 'redis-streams');
   }
+  // null, as options read from JSON give it: the default, as before.
+  assert.equal(redisStreamsSource({ connection: 'redis://127.0.0.1:1', streams: ['s'], startAt: null as never }).kind, 'redis-streams');
 });
 
 test('a server that cannot be reached is a RedisConnectorError naming it', async () => {
