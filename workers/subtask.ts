@@ -58,7 +58,10 @@ export const SOURCE_WAIT_QUANTUM_MS = 0.1;
  * pending list (and the reader's own list of it) grew for good.
  */
 export const AUTO_ACK_MS = 1000;
-/** How long an ended source's last notifications may take before the job fails (Kafka's consumer close waits 30 s). */
+/**
+ * How long the ended sources of a thread may take for their last notifications before the job fails (Kafka's
+ * consumer close waits 30 s).
+ */
 export const SOURCE_NOTIFY_WAIT_MS = 30_000;
 
 type Barrier = ControlFrame & { type: 'barrier' };

@@ -37,7 +37,7 @@ import { subtaskKey, type ThreadAssignment, type ThreadResult } from './assignme
 import { InputGate } from './input-gate.js';
 import { OutputGate, type BadRecordAt } from './output-gate.js';
 import { FanOut } from './fan-out.js';
-import { Subtask, type ChainOperator, type CheckpointSink } from './subtask.js';
+import { SOURCE_NOTIFY_WAIT_MS, Subtask, type ChainOperator, type CheckpointSink } from './subtask.js';
 import { runTaskLoop } from './task-loop.js';
 import { CheckpointLink } from './checkpoint-link.js';
 import { OutputLink } from './output-link.js';
@@ -356,7 +356,9 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       turnsAt: jobLoopTurns(a.plan.threads, a.thread),
     });
     // Before the sources close (finally): an acknowledgement made as a source ended may still be on its way.
-    for (const st of subtasks) await st.sourceNotified();
+    // One bound for the thread, not one per source subtask on it.
+    const notifiedBy = performance.now() + SOURCE_NOTIFY_WAIT_MS;
+    for (const st of subtasks) await st.sourceNotified(Math.max(0, notifiedBy - performance.now()));
     for (const st of subtasks) {
       for (const s of st.sinks) {
         // A writer that finishes asynchronously (Redis) is done only when its promise settles.
