@@ -201,17 +201,8 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   async recover(restored: unknown[]): Promise<RecoveryReport> {
     const txs = restored.map(checkTransaction);
     await this.commit(txs);
-    const opened = await publishOpenParts(txs);
-    const named = new Set(txs.filter((t) => t.dir === this.dir).flatMap((t) => t.parts.map((p) => p.pending)));
-    const mine = `-${this.subtask}-${this.token}-`;
-    const discarded: string[] = [];
-    for (const f of await leftoverParts(this.dir, this.names, this.subtask)) {
-      if (named.has(f) || f.includes(mine)) continue;
-      await removeFile(join(this.dir, f));
-      discarded.push(f);
-    }
-    if (discarded.length > 0) await syncDir(this.dir);
-    return { committed: [...txs.flatMap((t) => t.parts.map((p) => p.final)), ...opened], discarded };
+    // This writer's own parts (its token) are not leftovers.
+    return publishOpenAndClear(this.dir, this.names, txs, this.subtask, `-${this.subtask}-${this.token}-`);
   }
 
   /**
@@ -311,17 +302,25 @@ export async function commitFileSinkTransactions(transactions: readonly unknown[
  */
 export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[]): Promise<RecoveryReport> {
   const txs = await commitFileSinkTransactions(restored);
+  return publishOpenAndClear(resolve(dir), names, txs);
+}
+
+/**
+ * A restore's second half, once the restored transactions' closed parts are published: publishes the parts they
+ * hold open, then deletes the in-progress and pending parts in `dir` (of `subtask`, or of every subtask) that no
+ * restored transaction names, except names containing `keep`.
+ */
+async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], subtask?: number, keep?: string): Promise<RecoveryReport> {
   // Before the leftovers are deleted: an open part's file is hidden until it is published.
   const opened = await publishOpenParts(txs);
-  const abs = resolve(dir);
-  const named = new Set(txs.filter((t) => t.dir === abs).flatMap((t) => t.parts.map((p) => p.pending)));
+  const named = new Set(txs.filter((t) => t.dir === dir).flatMap((t) => t.parts.map((p) => p.pending)));
   const discarded: string[] = [];
-  for (const f of await leftoverParts(abs, names)) {
-    if (named.has(f)) continue;
-    await removeFile(join(abs, f));
+  for (const f of await leftoverParts(dir, names, subtask)) {
+    if (named.has(f) || (keep !== undefined && f.includes(keep))) continue;
+    await removeFile(join(dir, f));
     discarded.push(f);
   }
-  if (discarded.length > 0) await syncDir(abs);
+  if (discarded.length > 0) await syncDir(dir);
   return { committed: [...txs.flatMap((t) => t.parts.map((p) => p.final)), ...opened], discarded };
 }
 

@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../../../../core/index.js';
+import { run, type JobHandle, type RunOptions } from '../../../../core/index.js';
 import { readLedger, tally } from '../../checkpoint/ledger.js';
 
 const JOB = new URL('./jobs/files.ts', import.meta.url);
@@ -22,6 +22,16 @@ function job(params: Record<string, string | number>): URL {
   const u = new URL(JOB);
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, String(v));
   return u;
+}
+
+/** Runs `url` until `n` checkpoints have completed (or it ended): the handle, for the test to stop. */
+async function runForCheckpoints(url: URL, n: number, options: RunOptions): Promise<JobHandle> {
+  let completed = 0;
+  let enough!: () => void;
+  const reached = new Promise<void>((r) => { enough = r; });
+  const h = await run(url, { ...options, onCheckpoint: () => { if (++completed === n) enough(); } });
+  await Promise.race([reached, h.result]);
+  return h;
 }
 
 function tmp(): string {
@@ -240,11 +250,7 @@ test('file sink, parts open across checkpoints: a stop with a savepoint publishe
     const out = path.join(dir, 'out');
     const stateDir = path.join(dir, 'state');
     const url = job({ case: 'sink-open', n, rate: 20_000, out, interval: 50 });
-    let completed = 0;
-    let enough!: () => void;
-    const five = new Promise<void>((r) => { enough = r; });
-    const h = await run(url, { parallelism: 2, stateDir, onCheckpoint: () => { if (++completed === 5) enough(); }, onWarning: () => {} });
-    await Promise.race([five, h.result]);
+    const h = await runForCheckpoints(url, 5, { parallelism: 2, stateDir, onWarning: () => {} });
     await h.stopWithSavepoint('sp');
     const stopped = await h.result;
     assert.equal(stopped.cancelled, true, 'stopped before the end of its input');
@@ -272,12 +278,8 @@ test('file sink, parts open across checkpoints: a cancel says what it leaves hid
     const out = path.join(dir, 'out');
     const stateDir = path.join(dir, 'state');
     const url = job({ case: 'sink-open', n: 40_000, rate: 20_000, out, interval: 50 });
-    let completed = 0;
-    let enough!: () => void;
-    const five = new Promise<void>((r) => { enough = r; });
     const cancelWarnings: string[] = [];
-    const h = await run(url, { parallelism: 2, stateDir, onCheckpoint: () => { if (++completed === 5) enough(); }, onWarning: (w) => cancelWarnings.push(String(w)) });
-    await Promise.race([five, h.result]);
+    const h = await runForCheckpoints(url, 5, { parallelism: 2, stateDir, onWarning: (w) => cancelWarnings.push(String(w)) });
     await h.cancel();
     assert.ok((await h.result).checkpoints.completed.length >= 5);
     assert.deepEqual(visibleParts(out), [], 'nothing rolled, nothing published');
@@ -303,11 +305,7 @@ test('file sink, parts open across checkpoints: a resume that publishes the open
     const out = path.join(dir, 'out');
     const stateDir = path.join(dir, 'state');
     const url = job({ case: 'sink-open', n: 40_000, rate: 20_000, out, interval: 50 });
-    let completed = 0;
-    let enough!: () => void;
-    const three = new Promise<void>((r) => { enough = r; });
-    const first = await run(url, { parallelism: 2, stateDir, onCheckpoint: () => { if (++completed === 3) enough(); }, onWarning: () => {} });
-    await Promise.race([three, first.result]);
+    const first = await runForCheckpoints(url, 3, { parallelism: 2, stateDir, onWarning: () => {} });
     await first.cancel();
     await first.result;
     assert.deepEqual(visibleParts(out), [], 'nothing rolled, nothing published');
