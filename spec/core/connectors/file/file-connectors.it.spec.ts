@@ -235,9 +235,10 @@ test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): S
       return r.p >= 0 && r.p < 4 && Number.isInteger(r.p) ? r.s * 4 + r.p : -1;
     }));
     assert.deepEqual(tally(keys, n), { lost: 0, duplicated: 0, unexpected: 0 });
+    // At least 8 checkpoints (the kill waited for them) in at most 4 parts: a roll per checkpoint would have left
+    // 2 per checkpoint. Not judged as a ratio to all checkpoints: a loaded machine takes fewer in the same run.
     const checkpoints = [...first.lines, ...second.lines].filter((x) => x.startsWith('checkpoint ')).length;
-    assert.ok(files.length <= 4, `a part per subtask and run: ${files.join(' ')}`);
-    assert.ok(checkpoints >= 5 * files.length, `${files.length} parts for ${checkpoints} checkpoints`);
+    assert.ok(files.length <= 4 && checkpoints >= 2 * files.length, `a part per subtask and run: ${files.length} parts for ${checkpoints} checkpoints: ${files.join(' ')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
