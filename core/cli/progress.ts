@@ -20,14 +20,15 @@ const PLAIN_EVERY_MS = 5000;
 
 export function progress(label: string, out: NodeJS.WriteStream = process.stderr): Progress {
   const tty = out.isTTY === true;
-  let last = 0;
+  // Never drawn yet: not 0, which a process younger than TTY_REDRAW_MS would still be within.
+  let last = -Infinity;
   let drawn = false;
   return {
     update(done, total, detail = '') {
       const now = performance.now();
       const every = tty ? TTY_REDRAW_MS : PLAIN_EVERY_MS;
       // The first update on a plain stream waits a full period: short work prints nothing but its end line.
-      if (!tty && last === 0) last = now;
+      if (!tty && last === -Infinity) last = now;
       if (now - last < every && done < total) return;
       if (!tty && done >= total) return;
       last = now;

@@ -52,6 +52,13 @@ test('terminal: drawn in place at most every 100 ms, the last state always, with
   assert.deepEqual(out.writes.slice(3), [CLEAR, 'restored\n']);
 });
 
+test('terminal: the first update is drawn in a process younger than 100 ms too (regression: skipped, as if drawn at time 0)', () => {
+  const out = stream(80);
+  setNow(40);
+  progress('l', out).update(1, 2);
+  assert.deepEqual(out.writes, [`${CLEAR}l ${bar(0.5)} 50%`]);
+});
+
 test('terminal: the line is cut to the width of the terminal (one column spare), 80 columns when it does not say', () => {
   const narrow = stream(30);
   setNow(10_000);
