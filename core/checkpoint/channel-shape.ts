@@ -2,8 +2,9 @@
 // change of the job: records an output gate had not sent are kept by gate number, records an input had not yet
 // processed by input number, and both numbers come from the order of the job's exchanges. Recorded in the manifest
 // beside the records (Manifest.channels) and compared on restore, so a job whose branches were added or reordered,
-// whose consumer was renamed or rescaled, or whose partitioning changed does not send them somewhere else: with
-// gate numbers alone, one sink's records would reach another, and keyed records a subtask not owning their key.
+// whose consumer was renamed, or whose partitioning changed does not send them somewhere else: with gate numbers
+// alone, one sink's records would reach another, and keyed records a subtask not owning their key. A rescaled
+// consumer is the same exchange (rescaleForm); its records are routed again (in-flight-rescale.ts).
 
 import { TWO_INPUT_KINDS, type LogicalGraph } from '../graph/logical-graph.js';
 import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
@@ -37,4 +38,19 @@ export function channelShape(graph: LogicalGraph, plan: PhysicalPlan, task: numb
   const inputs: string[][] = [];
   for (const x of plan.exchanges.filter((e) => e.toTask === task)) (inputs[inputOf(x)] ??= []).push(`${from(x)} ${x.partitioner}`);
   return { gates, inputs: Array.from(inputs, (i) => (i ?? []).sort()) };
+}
+
+/**
+ * An exchange as a rescale may leave it: without the consumer's parallelism, and forward as rebalance (a forward
+ * exchange between sides of different parallelism is planned as rebalance). Compared so only where a task or its
+ * neighbours changed parallelism; their records are then routed again (in-flight-rescale.ts).
+ */
+export function rescaleForm(d: string): string {
+  return d.replace(/ at parallelism \d+$/, '').replace(/ forward$/, ' rebalance');
+}
+
+/** A gate's partitioner and its consumer's parallelism, as the shape recorded them. */
+export function recordedGate(d: string): { partitioner: string; parallelism: number } | undefined {
+  const m = / (\w+) at parallelism (\d+)$/.exec(d);
+  return m === null ? undefined : { partitioner: m[1]!, parallelism: Number(m[2]) };
 }

@@ -7,13 +7,14 @@
 
 import { Packr } from 'msgpackr';
 import { keyGroupRange } from '../graph/key-groups.js';
-import type { LogicalGraph } from '../graph/logical-graph.js';
-import type { PhysicalPlan } from '../graph/physical-plan.js';
+import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
+import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
 import { assignSplits, type SourceSplit } from '../connectors/source.js';
 import { JobDefinitionError } from '../api/errors.js';
 import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
-import { channelShape, type ChannelShape } from './channel-shape.js';
+import { channelShape, inputNumbering, recordedGate, rescaleForm, type ChannelShape } from './channel-shape.js';
+import { redistributeInFlight, type RescaleRoutes, type TaskInFlight } from './in-flight-rescale.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
@@ -180,22 +181,30 @@ export interface RestoreAssignment {
 /**
  * Gives in-flight records the gate and input numbers that lead where they led when the checkpoint was taken
  * (`was`), in the job restored (`now`): the same numbers when nothing changed, others when exchanges were added or
- * reordered. An exchange the job no longer has (or with another consumer, parallelism or partitioning) is refused.
+ * reordered. An exchange the job no longer has (or with another consumer or partitioning) is refused; with
+ * `rescaled`, one whose consumer's parallelism changed (or whose forward became rebalance) is the same exchange.
+ * Returns, per gate number now, what the checkpoint recorded for it (where its records had been routed).
  */
-function renumberChannels(records: InFlightRecord[], was: ChannelShape, now: ChannelShape, refuse: (through: string) => Error): void {
+function renumberChannels(records: InFlightRecord[], was: ChannelShape, now: ChannelShape, refuse: (through: string) => Error, rescaled: boolean): string[] {
+  const form = rescaled ? rescaleForm : (d: string): string => d;
+  const gateWas: string[] = [];
   const gate = (i: number): number => {
     const d = was.gates[i];
     if (d === undefined) throw refuse(`output gate #${i}, which it did not record`);
-    if (now.gates[i] === d) return i;
-    const j = now.gates.indexOf(d);
-    if (j < 0 || now.gates.indexOf(d, j + 1) >= 0) throw refuse(`'${d}'`);
+    let j = i;
+    if (now.gates[i] !== d && (now.gates[i] === undefined || form(now.gates[i]!) !== form(d))) {
+      const js = now.gates.map((_, k) => k).filter((k) => form(now.gates[k]!) === form(d));
+      if (js.length !== 1) throw refuse(`'${d}'`);
+      j = js[0]!;
+    }
+    gateWas[j] = d;
     return j;
   };
   // An input that still reads every exchange the old one read (and maybe more: a union that gained a stream).
   const input = (i: number): number => {
     const d = was.inputs[i];
     if (d === undefined) throw refuse(`input #${i}, which it did not record`);
-    const covers = (j: number): boolean => d.every((x) => now.inputs[j]?.includes(x));
+    const covers = (j: number): boolean => d.every((x) => now.inputs[j]?.some((y) => form(y) === form(x)));
     if (covers(i)) return i;
     const js = now.inputs.map((_, j) => j).filter(covers);
     if (js.length !== 1) throw refuse(`'${d.join(', ')}'`);
@@ -205,6 +214,7 @@ function renumberChannels(records: InFlightRecord[], was: ChannelShape, now: Cha
     if (r.input === OUTPUT) r.output = gate(r.output!);
     else if (r.input !== SOURCE_HELD) r.input = input(r.input);
   }
+  return gateWas;
 }
 
 /** Deals the checkpoint's state to the subtasks of `plan`. Throws JobDefinitionError when it cannot fit the job. */
@@ -273,35 +283,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
       }
     }
   }
-  const inFlight = Object.entries(m.inFlight ?? {}).map(([key, ref]) => {
-    const cut = key.lastIndexOf('/');
-    return { uid: key.slice(0, cut), s: Number(key.slice(cut + 1)), at: taskOfNode.get(key.slice(0, cut)), records: packr().unpack(c.chunks.get(ref.key)!) as InFlightRecord[] };
-  });
-  // Records an output gate had not sent are kept by channel, that is by consumer subtask: the consumers must keep
-  // their parallelism too, or a keyed record would reach a subtask that does not own its key. Checked
-  // first: the consumer's own channel state, if any, would be refused with less to go on.
-  for (const { uid, at, records } of inFlight) {
-    if (!at || !records.some((r) => r.input === OUTPUT)) continue;
-    for (const x of plan.exchanges) {
-      if (x.fromTask !== at.task) continue;
-      const to = plan.tasks[x.toTask]!;
-      const head = graph.nodes[to.nodeIds[0]!]!;
-      const toUid = head.uid ?? head.name;
-      const was = m.taskParallelism[toUid];
-      if (was !== undefined && was !== to.parallelism) {
-        throw new JobDefinitionError(`${where} is an unaligned checkpoint holding records '${uid}' had not yet sent to '${toUid}', taken at parallelism ${was} for '${toUid}'; it can only be restored at that parallelism (rescale from a savepoint, which is always aligned)`);
-      }
-    }
-  }
-  for (const { uid, s, at, records } of inFlight) {
-    if (!at) throw new JobDefinitionError(`${where} is unaligned and holds in-flight records for operator '${uid}', which this job does not have`);
-    if (at.parallelism !== m.taskParallelism[uid]) {
-      throw new JobDefinitionError(`${where} is an unaligned checkpoint taken at parallelism ${m.taskParallelism[uid]} for '${uid}'; it can only be restored at that parallelism (rescale from a savepoint, which is always aligned)`);
-    }
-    const was = m.channels?.[uid];
-    if (was !== undefined) renumberChannels(records, was, channelShape(graph, plan, at.task), (through) => new JobDefinitionError(`${where} is an unaligned checkpoint holding records of '${uid}' (subtask ${s}) in flight through ${through}, which this job does not have: its exchanges changed since (restore a savepoint, which is always aligned)`));
-    (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).inFlight = records;
-  }
+  for (const [k, inFlight] of Object.entries(assignInFlight(c, graph, plan, taskOfNode, where))) (subtasks[k] ??= { operators: {} }).inFlight = inFlight;
   // Event time: the lowest of the task's subtasks that had not ended, on every subtask. Behind a keyed exchange they
   // are all the same (an aligned barrier comes after the same watermarks on every channel); behind a forward one a
   // subtask may read other splits now, even at the same parallelism. Only where the uid still heads a
@@ -323,6 +305,79 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     assignSplits(src.splits, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = sp; });
   }
   return { subtasks, splits, restoredSources };
+}
+
+/**
+ * Deals an unaligned checkpoint's channel state to the subtasks of `plan` (in-flight-rescale.ts), by subtask key.
+ * Throws JobDefinitionError when it cannot fit the job.
+ */
+function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, { task: number; parallelism: number }>, where: string): Record<string, InFlightRecord[]> {
+  const m = c.manifest;
+  const headUid = (task: number): string => { const n = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!; return n.uid ?? n.name; };
+  // A task whose parallelism changed (one the checkpoint does not know is new: no records lead to it).
+  const changed = (task: number): boolean => (m.taskParallelism[headUid(task)] ?? plan.tasks[task]!.parallelism) !== plan.tasks[task]!.parallelism;
+  const rescaled = (task: number): boolean => changed(task) || plan.exchanges.some((x) => (x.fromTask === task && changed(x.toTask)) || (x.toTask === task && changed(x.fromTask)));
+  const tasks: TaskInFlight[] = [];
+  const gateWas = new Map<number, string[]>();
+  const byUid = new Map<string, InFlightRecord[][]>();
+  for (const [key, ref] of Object.entries(m.inFlight ?? {})) {
+    const cut = key.lastIndexOf('/');
+    const uid = key.slice(0, cut);
+    const s = Number(key.slice(cut + 1));
+    const at = taskOfNode.get(uid);
+    if (!at) throw new JobDefinitionError(`${where} is unaligned and holds in-flight records for operator '${uid}', which this job does not have`);
+    const records = packr().unpack(c.chunks.get(ref.key)!) as InFlightRecord[];
+    const was = m.channels?.[uid];
+    const rescale = rescaled(at.task);
+    if (was === undefined && rescale) throw new JobDefinitionError(`${where} is an unaligned checkpoint that does not record where its in-flight records of '${uid}' were going (taken by an older sluice): it can only be restored at the parallelism it was taken at (rescale from a savepoint, which is always aligned)`);
+    if (was !== undefined) {
+      const g = renumberChannels(records, was, channelShape(graph, plan, at.task), (through) => new JobDefinitionError(`${where} is an unaligned checkpoint holding records of '${uid}' (subtask ${s}) in flight through ${through}, which this job does not have: its exchanges changed since (restore a savepoint, which is always aligned)`), rescale);
+      const all = gateWas.get(at.task) ?? [];
+      g.forEach((d, j) => { all[j] = d; });
+      gateWas.set(at.task, all);
+    }
+    let l = byUid.get(uid);
+    if (l === undefined) byUid.set(uid, (l = []));
+    l[s] = records;
+  }
+  for (const [uid, bySubtask] of byUid) {
+    const at = taskOfNode.get(uid)!;
+    tasks.push({ uid, task: at.task, was: m.taskParallelism[uid] ?? at.parallelism, now: at.parallelism, bySubtask });
+  }
+  const from = (xs: ExchangePlan[]): string => [...new Set(xs.map((x) => headUid(x.fromTask)))].map((u) => `'${u}'`).join(', ');
+  const edge = (x: ExchangePlan): LogicalEdge => graph.nodes[x.toNode]!.inputs[x.inputIndex]!;
+  const refuse = (reason: string): Error => new JobDefinitionError(`${where} is an unaligned checkpoint that cannot be restored at this parallelism: ${reason}. Restore it at the parallelism it was taken at, or rescale from a savepoint (always aligned)`);
+  const routes: RescaleRoutes = {
+    maxParallelism: plan.maxParallelism,
+    refuse,
+    input(task, input) {
+      const numberOf = inputNumbering(graph, plan, task);
+      const xs = plan.exchanges.filter((x) => x.toTask === task && numberOf(x) === input);
+      const kinds = new Set(xs.map((x) => x.partitioner));
+      const x = xs[0]!;
+      if (kinds.size === 1 && (x.partitioner !== 'hash' && x.partitioner !== 'custom')) return { partitioner: x.partitioner, from: from(xs) };
+      // A record does not say which exchange it came through: keyed ones must all have been routed alike.
+      const e = edge(x);
+      if (kinds.size > 1 || xs.some((y) => edge(y).key !== e.key || edge(y).partition !== e.partition)) {
+        throw refuse(`records in flight into '${headUid(task)}' came through one of several exchanges (from ${from(xs)}) that route records differently, and do not say which`);
+      }
+      return { partitioner: x.partitioner, key: e.key, partition: e.partition, from: from(xs) };
+    },
+    gate(task, gate) {
+      const x = plan.exchanges.filter((y) => y.fromTask === task)[gate]!;
+      const d = gateWas.get(task)?.[gate];
+      const now = plan.tasks[x.toTask]!.parallelism;
+      const recorded = d === undefined ? undefined : recordedGate(d);
+      const e = edge(x);
+      return {
+        toTask: x.toTask, toUid: headUid(x.toTask), input: inputNumbering(graph, plan, x.toTask)(x),
+        was: recorded?.parallelism ?? m.taskParallelism[headUid(x.toTask)] ?? now, now,
+        wasForward: recorded?.partitioner === 'forward',
+        partitioner: x.partitioner, key: e.key, partition: e.partition, from: `'${headUid(task)}'`,
+      };
+    },
+  };
+  return redistributeInFlight(tasks, routes);
 }
 
 function headsTask(graph: LogicalGraph, plan: PhysicalPlan, task: number, uid: string): boolean {

@@ -46,7 +46,10 @@ export interface CheckpointRow {
   chunks: number;
   keyedEntries: number;
   finished: boolean;
-  /** It holds in-flight records (an unaligned checkpoint): it restores only at the parallelism it was taken at. */
+  /**
+   * It holds in-flight records (an unaligned checkpoint): a restore at another parallelism routes them again, and is
+   * refused for records on a broadcast exchange or held by a source whose parallelism changed (in-flight-rescale.ts).
+   */
   unaligned: boolean;
   /** A run that started over (fresh, or from an older checkpoint) abandoned it: `run --resume` takes it only by id. */
   abandoned: boolean;
@@ -375,7 +378,7 @@ export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string 
   const what = d.kind === 'savepoint' ? `savepoint '${d.name}' (checkpoint ${d.id})` : `${d.kind} ${d.id}`;
   const lines = [
     `${what}: ${statusText(d)}`,
-    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}${d.unaligned ? '; unaligned (in-flight records: restores at the same parallelism only)' : ''}`,
+    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}${d.unaligned ? '; unaligned (in-flight records: rescaling refused across a broadcast exchange or for a source\'s held records)' : ''}`,
     `  job fingerprint ${d.jobFingerprint.slice(0, 16)}`,
     'operators:',
   ];

@@ -16,7 +16,7 @@ const row = (id: number, extra: Partial<CheckpointRow> = {}): CheckpointRow => (
   finished: false, unaligned: false, abandoned: false, status: 'verified', problem: null, ...extra,
 });
 
-// Whether a checkpoint is unaligned decides whether it restores at another parallelism, so the list says so.
+// Whether a checkpoint is unaligned decides whether a restore at another parallelism may be refused, so the list says so.
 test('the list marks unaligned checkpoints and final ones', () => {
   const text = renderList('/s', [row(3, { unaligned: true }), row(2), row(1, { finished: true })]);
   assert.match(text, /^\s*3\s+checkpoint \(unaligned\)\s/m);

@@ -1,0 +1,139 @@
+// Runs on: main thread (assignRestore). Deals an unaligned checkpoint's channel state to the subtasks of a job
+// whose parallelism changed (Flink since 1.13), or refuses where that cannot be exact.
+//
+// Per old subtask of a task, channel state is: records its inputs had received and not processed (`input` >= 0),
+// records its source had read and not pushed on (SOURCE_HELD), and what its output gates had not sent (OUTPUT, by
+// gate and writer). Where neither a task nor the consumers of a gate changed parallelism, all stays where it was.
+// Else:
+// - Input records go to the new subtask that would receive them now: behind a keyed exchange the owner of their
+//   key group (computed here with the exchange's key selector, so each record is copied to one thread only, and a
+//   key selector that throws is refused before any thread starts); behind any other, each old subtask's records
+//   whole, in order, to new subtask `old % parallelism` (as operator state is dealt).
+// - What a gate had not sent goes to its consumer's input records, routed the same way (Flink's restore of output
+//   buffers on the consumer's side), behind the consumer's own. Left in the producer's gate it would be sent first
+//   on that gate's channel only, and a consumer reads its channels in any order: a record of the same key that a
+//   rescaled producer sends after the restore on another channel could overtake it.
+// Order kept: a new subtask replays all it is given before it reads a channel (Subtask.setReplay), so per key every
+// record in flight comes before anything read after the restore; the records of one old channel stay in order (the
+// consumer's received ones, then the producer's unsent ones, each list in order, and one key's records all go
+// to one subtask).
+// Control frames a rescaled gate had not sent (watermarks, idleness) are dropped, as a consumer's look-ahead has
+// always dropped the ones it read ahead: re-routed, a watermark would reach channels ahead of records that were
+// before it. Event time starts at the lowest restored watermark (assignRestore) and moves on with the producers'
+// next watermarks; no record becomes late by it. Latency markers are never channel state.
+// Refused: records in flight on a broadcast exchange whose consumers changed parallelism (each consumer subtask was
+// at its own place in the broadcast stream, and a new one has none), and records a source had read when its
+// parallelism changed (their split may go to another subtask, whose later records of it could overtake them).
+
+import { keyGroupFor, subtaskForKeyGroup, type Key } from '../graph/key-groups.js';
+import type { Partitioner } from '../graph/logical-graph.js';
+import { subtaskKey } from './snapshot.js';
+import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
+
+/** How records reach one input of a task now. */
+export interface InputRoute {
+  readonly partitioner: Partitioner;
+  /** 'hash' and 'custom': the exchange's key selector. */
+  readonly key?: ((value: unknown) => Key) | undefined;
+  /** 'custom': the exchange's partitioner. */
+  readonly partition?: ((key: Key, parallelism: number) => number) | undefined;
+  /** Who sends them, for messages: the producers' uids. */
+  readonly from: string;
+}
+
+/** Where one output gate of a task leads now. */
+export interface GateRoute extends InputRoute {
+  readonly toTask: number;
+  readonly toUid: string;
+  /** The consumer's input the exchange feeds. */
+  readonly input: number;
+  /** The consumer's parallelism when the checkpoint was taken, and now. */
+  readonly was: number;
+  readonly now: number;
+  /** The exchange was forward then: its one writer led to the consumer subtask of the producer's own number. */
+  readonly wasForward: boolean;
+}
+
+/** One task's channel state as the checkpoint holds it (gate and input numbers already those of the job now). */
+export interface TaskInFlight {
+  readonly uid: string;
+  readonly task: number;
+  /** Its parallelism when the checkpoint was taken, and now. */
+  readonly was: number;
+  readonly now: number;
+  /** Per old subtask: its records, in the order taken. */
+  readonly bySubtask: readonly (readonly InFlightRecord[] | undefined)[];
+}
+
+export interface RescaleRoutes {
+  maxParallelism: number;
+  input(task: number, input: number): InputRoute;
+  gate(task: number, gate: number): GateRoute;
+  /** The error to throw, with the reason (naming the operator). */
+  refuse(reason: string): Error;
+}
+
+/** The channel state of each new subtask, by subtask key (task/subtask). */
+export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: RescaleRoutes): Record<string, InFlightRecord[]> {
+  // Per new subtask: its own (what stays, and input records dealt to it), then what producers had not sent to it.
+  const own = new Map<string, InFlightRecord[]>();
+  const sent = new Map<string, InFlightRecord[]>();
+  const add = (to: Map<string, InFlightRecord[]>, task: number, s: number, r: InFlightRecord): void => {
+    const k = subtaskKey(task, s);
+    let l = to.get(k);
+    if (l === undefined) to.set(k, (l = []));
+    l.push(r);
+  };
+  const route = (via: InputRoute, value: unknown, old: number, parallelism: number, what: string): number => {
+    switch (via.partitioner) {
+      case 'hash': return subtaskForKeyGroup(keyGroupFor(keyOf(via, value, what), routes.maxParallelism), routes.maxParallelism, parallelism);
+      case 'custom': {
+        let to: number;
+        try {
+          to = via.partition!(keyOf(via, value, what), parallelism);
+        } catch (e) {
+          throw routes.refuse(`${what}: the partitioner of the exchange from ${via.from} threw on one of them (${(e as Error).message})`);
+        }
+        if (!(Number.isInteger(to) && to >= 0 && to < parallelism)) throw routes.refuse(`${what}: the partitioner of the exchange from ${via.from} returned ${String(to)} for one of them, not a subtask from 0 to ${parallelism - 1}`);
+        return to;
+      }
+      case 'global': return 0;
+      case 'broadcast': throw routes.refuse(`${what} on a broadcast exchange from ${via.from}: each subtask was at its own place in the broadcast stream, and a subtask at the new parallelism has none to start from`);
+      default: return old % parallelism;
+    }
+  };
+  const keyOf = (via: InputRoute, value: unknown, what: string): Key => {
+    try {
+      return via.key!(value);
+    } catch (e) {
+      throw routes.refuse(`${what}: the key selector of the exchange from ${via.from} threw on one of them (${(e as Error).message})`);
+    }
+  };
+  for (const t of tasks) {
+    const rescaled = t.was !== t.now;
+    for (let s = 0; s < t.bySubtask.length; s++) {
+      for (const r of t.bySubtask[s] ?? []) {
+        if (r.input === SOURCE_HELD) {
+          if (rescaled) throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: the split they came from may be read by another subtask now, whose later records of it could overtake them`);
+          add(own, t.task, s, r);
+        } else if (r.input === OUTPUT) {
+          const g = routes.gate(t.task, r.output!);
+          if (!rescaled && g.was === g.now) { add(own, t.task, s, r); continue; }
+          if (r.control !== undefined) continue;
+          const what = `records '${t.uid}' had not yet sent to '${g.toUid}' (parallelism ${g.was} then, ${g.now} now)`;
+          const to = route(g, r.value, g.wasForward ? s : r.writer!, g.now, what);
+          add(sent, g.toTask, to, { input: g.input, value: r.value, timestamp: r.timestamp });
+        } else if (!rescaled) {
+          add(own, t.task, s, r);
+        } else {
+          const via = routes.input(t.task, r.input);
+          add(own, t.task, route(via, r.value, s, t.now, `records in flight into '${t.uid}' (parallelism ${t.was} then, ${t.now} now)`), r);
+        }
+      }
+    }
+  }
+  const out: Record<string, InFlightRecord[]> = {};
+  for (const [k, l] of own) out[k] = l;
+  for (const [k, l] of sent) out[k] = out[k] === undefined ? l : out[k]!.concat(l);
+  return out;
+}

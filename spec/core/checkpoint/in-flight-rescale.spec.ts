@@ -1,0 +1,146 @@
+// Dealing an unaligned checkpoint's channel state to a job at another parallelism (core/checkpoint/in-flight-rescale.ts,
+// and assignRestore around it): input records to the subtask that would receive them now, by key group behind a
+// keyed exchange, each old subtask's whole behind any other; what a gate had not sent to its consumer's input records;
+// and the refusals where that cannot be exact.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Packr } from 'msgpackr';
+import { StreamEnvironment } from '../../../core/api/environment.js';
+import { plan } from '../../../core/graph/physical-plan.js';
+import { channelShape } from '../../../core/checkpoint/channel-shape.js';
+import { assignRestore } from '../../../core/checkpoint/restore.js';
+import { redistributeInFlight, type GateRoute, type InputRoute, type RescaleRoutes, type TaskInFlight } from '../../../core/checkpoint/in-flight-rescale.js';
+import { OUTPUT, SOURCE_HELD, type InFlightRecord } from '../../../core/checkpoint/messages.js';
+import { keyGroupFor, subtaskForKeyGroup } from '../../../core/graph/key-groups.js';
+import { JobDefinitionError } from '../../../core/api/errors.js';
+import type { Manifest } from '../../../core/checkpoint/manifest.js';
+
+const MAX = 128;
+const owner = (k: number, p: number): number => subtaskForKeyGroup(keyGroupFor(k, MAX), MAX, p);
+const rec = (value: number, input = 0): InFlightRecord => ({ input, value, timestamp: value });
+const out = (value: number, writer: number, output = 0): InFlightRecord => ({ input: OUTPUT, output, writer, value, timestamp: value });
+const wm: InFlightRecord = { input: OUTPUT, output: 0, writer: 0, value: null, timestamp: NaN, control: { type: 'watermark', timestamp: 5 } };
+
+/** Task 0 (`producer`) feeds task 1 (`consumer`) through one gate; task 1's input 0 reads it. */
+function routes(o: { partitioner?: InputRoute['partitioner']; consumerWas?: number; consumerNow?: number; wasForward?: boolean; key?: (v: unknown) => number } = {}): RescaleRoutes {
+  const via = { partitioner: o.partitioner ?? 'hash', key: o.key ?? ((v: unknown) => v as number), from: "'p'" };
+  return {
+    maxParallelism: MAX,
+    input: () => via,
+    gate: (): GateRoute => ({ ...via, toTask: 1, toUid: 'c', input: 0, was: o.consumerWas ?? 2, now: o.consumerNow ?? 2, wasForward: o.wasForward ?? false }),
+    refuse: (reason) => new JobDefinitionError(reason),
+  };
+}
+
+const values = (r: InFlightRecord[] | undefined): unknown[] => (r ?? []).map((x) => x.value);
+
+test('behind a keyed exchange, input records go to the owner of their key group, in order', () => {
+  const bySubtask = [[rec(1), rec(2), rec(3), rec(4)], [rec(5), rec(6), rec(7), rec(1)]];
+  for (const now of [3, 1]) {
+    const dealt = redistributeInFlight([{ uid: 'c', task: 1, was: 2, now, bySubtask }], routes());
+    for (let s = 0; s < now; s++) {
+      // Old subtask 0's, then old subtask 1's: the same key (1) from both, each old channel's in its order.
+      assert.deepEqual(values(dealt[`1/${s}`]), [1, 2, 3, 4, 5, 6, 7, 1].filter((k) => owner(k, now) === s), `subtask ${s} of ${now}`);
+    }
+  }
+});
+
+test('behind any other exchange, each old subtask\'s input records go whole, in order, to one new subtask', () => {
+  const bySubtask = [[rec(1), rec(2)], [rec(3)], [rec(4), rec(5)]];
+  const dealt = redistributeInFlight([{ uid: 'c', task: 1, was: 3, now: 2, bySubtask }], routes({ partitioner: 'rebalance' }));
+  assert.deepEqual(values(dealt['1/0']), [1, 2, 4, 5]);
+  assert.deepEqual(values(dealt['1/1']), [3]);
+});
+
+test('what a gate had not sent to rescaled consumers goes to their input records, by key, after their own; its control frames are dropped', () => {
+  const tasks: TaskInFlight[] = [
+    { uid: 'p', task: 0, was: 1, now: 1, bySubtask: [[out(10, 0), wm, out(11, 1), out(12, 0)]] },
+    { uid: 'c', task: 1, was: 2, now: 3, bySubtask: [[rec(1)], [rec(2)]] },
+  ];
+  const dealt = redistributeInFlight(tasks, routes({ consumerWas: 2, consumerNow: 3 }));
+  assert.equal(dealt['0/0'], undefined, 'the producer keeps nothing to send');
+  for (let s = 0; s < 3; s++) {
+    assert.deepEqual(values(dealt[`1/${s}`]), [1, 2, 10, 11, 12].filter((k) => owner(k, 3) === s), `subtask ${s}`);
+    assert.ok((dealt[`1/${s}`] ?? []).every((r) => r.input === 0 && r.output === undefined && r.control === undefined));
+  }
+});
+
+test('a producer rescaled behind a consumer that was not: its unsent records reach the consumer its old channel led to', () => {
+  // rebalance: writer w led to consumer w; forward: the one writer of producer s to consumer s.
+  const rebalanced = redistributeInFlight([{ uid: 'p', task: 0, was: 2, now: 1, bySubtask: [[out(1, 1)], [out(2, 0), out(3, 1)]] }], routes({ partitioner: 'rebalance' }));
+  assert.deepEqual([values(rebalanced['1/0']), values(rebalanced['1/1'])], [[2], [1, 3]]);
+  const forward = redistributeInFlight([{ uid: 'p', task: 0, was: 2, now: 1, bySubtask: [[out(1, 0)], [out(2, 0)]] }], routes({ partitioner: 'rebalance', wasForward: true }));
+  assert.deepEqual([values(forward['1/0']), values(forward['1/1'])], [[1], [2]]);
+});
+
+test('nothing changed: everything stays where it was, control frames too', () => {
+  const bySubtask = [[rec(1), out(2, 1), wm, { input: SOURCE_HELD, value: 3, timestamp: 3 }]];
+  const dealt = redistributeInFlight([{ uid: 'p', task: 0, was: 1, now: 1, bySubtask }], routes());
+  assert.deepEqual(dealt['0/0'], bySubtask[0]);
+});
+
+test('refused, naming the operator: a broadcast exchange whose consumers changed, a rescaled source\'s held records, a key selector that throws', () => {
+  assert.throws(() => redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 3, bySubtask: [[rec(1)]] }], routes({ partitioner: 'broadcast' })),
+    /records in flight into 'c' \(parallelism 2 then, 3 now\) on a broadcast exchange from 'p'/);
+  assert.throws(() => redistributeInFlight([{ uid: 'p', task: 0, was: 1, now: 1, bySubtask: [[out(1, 0)]] }], routes({ partitioner: 'broadcast', consumerNow: 3 })),
+    /records 'p' had not yet sent to 'c' \(parallelism 2 then, 3 now\) on a broadcast exchange/);
+  assert.throws(() => redistributeInFlight([{ uid: 's', task: 0, was: 2, now: 3, bySubtask: [[], [{ input: SOURCE_HELD, value: 1, timestamp: 1 }]] }], routes()),
+    /'s' \(subtask 1\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 3/);
+  assert.throws(() => redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 3, bySubtask: [[rec(1)]] }], routes({ key: () => { throw new Error('no key'); } })),
+    /the key selector of the exchange from 'p' threw on one of them \(no key\)/);
+  // At the parallelism it was taken at, a broadcast exchange's records stay where they were.
+  assert.deepEqual(values(redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 2, bySubtask: [[rec(1)], [rec(1)]] }], routes({ partitioner: 'broadcast' }))['1/1']), [1]);
+});
+
+/** A collection keyed into map 'm' (a sink behind it), or broadcast to it, at `p`. */
+function job(p: number, o: { broadcast?: boolean } = {}) {
+  const env = new StreamEnvironment(1);
+  const src = env.fromCollection([1, 2]).name('src').uid('src');
+  (o.broadcast ? src.broadcast() : src.keyBy((x: number) => x)).map((x: number) => x).name('m').uid('m').setParallelism(p).discard().name('out').uid('out');
+  env.graph.validate();
+  const pl = plan(env.graph, { chaining: true, threads: 1 });
+  const task = (name: string) => pl.tasks.find((t) => env.graph.nodes[t.nodeIds[0]!]!.name === name)!;
+  return { graph: env.graph, p: pl, m: task('m'), src: task('src') };
+}
+
+/** A checkpoint of `before` with `m`'s subtasks' input records and the source's unsent ones. */
+function checkpoint(before: ReturnType<typeof job>, m: InFlightRecord[][], src: InFlightRecord[]) {
+  // One packer per chunk, as the coordinator packs them (each chunk carries its own record structures).
+  const pack = (x: unknown): Uint8Array => new Packr({ useRecords: true, sequential: true, moreTypes: true }).pack(x);
+  const chunks = new Map<string, Uint8Array>([['src', pack(src)]]);
+  const inFlight: Record<string, { key: string; bytes: number }> = { 'src/0': { key: 'src', bytes: 1 } };
+  m.forEach((r, s) => { chunks.set(`m${s}`, pack(r)); inFlight[`m/${s}`] = { key: `m${s}`, bytes: 1 }; });
+  const manifest = {
+    format: 2, id: 7, kind: 'checkpoint', createdAt: '', maxParallelism: before.p.maxParallelism, jobFingerprint: 'x', operators: {}, sources: {},
+    inFlight, channels: { m: channelShape(before.graph, before.p, before.m.id), src: channelShape(before.graph, before.p, before.src.id) },
+    taskParallelism: { src: 1, m: before.m.parallelism, out: before.m.parallelism }, keyedEntries: 0, finished: false,
+  } as unknown as Manifest;
+  return { manifest, chunks };
+}
+
+test('assignRestore: an unaligned checkpoint of a keyed exchange restores at 2 -> 3 and 2 -> 1, every record at the owner of its key', () => {
+  const keys = Array.from({ length: 40 }, (_, i) => i);
+  const c = checkpoint(job(2), [0, 1].map((s) => keys.filter((k) => owner(k, 2) === s).map((k) => rec(k))), [100, 101, 102, 103].map((k) => out(k, owner(k, 2))));
+  for (const p of [3, 1, 2]) {
+    const into = job(p);
+    const r = assignRestore(c, into.graph, into.p, { allowNonRestoredState: false });
+    // Rescaled, the source's gate keeps nothing to send: its records are the consumer's input records now.
+    if (p !== 2) assert.equal(r.subtasks[`${into.src.id}/0`]?.inFlight, undefined);
+    const all: unknown[] = [];
+    for (let s = 0; s < p; s++) {
+      const got = values(r.subtasks[`${into.m.id}/${s}`]?.inFlight);
+      assert.ok(got.every((k) => owner(k as number, p) === s), `at ${p}, subtask ${s}: ${got.join(' ')}`);
+      all.push(...got);
+    }
+    const sent = p === 2 ? values(r.subtasks[`${into.src.id}/0`]?.inFlight) : [];
+    assert.deepEqual([...all, ...sent].sort((a, b) => (a as number) - (b as number)), [...keys, 100, 101, 102, 103]);
+  }
+});
+
+test('assignRestore: records in flight on a broadcast exchange whose consumer was rescaled are refused, naming it', () => {
+  const c = checkpoint(job(2, { broadcast: true }), [[rec(1)], [rec(1)]], []);
+  const into = job(3, { broadcast: true });
+  assert.throws(() => assignRestore(c, into.graph, into.p, { allowNonRestoredState: false }),
+    (e: Error) => e instanceof JobDefinitionError && /checkpoint 7 is an unaligned checkpoint that cannot be restored at this parallelism: records in flight into 'm' \(parallelism 2 then, 3 now\) on a broadcast exchange from 'src'/.test(e.message));
+});

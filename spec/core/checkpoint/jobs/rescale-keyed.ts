@@ -1,0 +1,42 @@
+// A generator (one subtask) keyed into a running count per key and a sink chained to it, at parallelism `p`, with
+// unaligned checkpoints: the sink takes `slowMs` per record until `marker` exists, so the count's input ring and
+// the generator's output gate stay full and every checkpoint holds records in flight on the keyed exchange.
+//   ?n=20000&keys=97&p=2&slowMs=1&interval=100&ledger=/dir&marker=/path
+import { existsSync } from 'node:fs';
+import { defineJob } from '../../../../core/index.js';
+import { ledgerSink } from '../ledger.js';
+
+const q = new URL(import.meta.url).searchParams;
+const n = Number(q.get('n') ?? 20_000);
+const keys = Number(q.get('keys') ?? 97);
+const p = Number(q.get('p') ?? 2);
+const slowMs = Number(q.get('slowMs') ?? 1);
+const interval = Number(q.get('interval') ?? 100);
+const ledger = q.get('ledger') ?? '';
+const marker = q.get('marker') ?? '';
+
+export interface Counted { key: string; count: number; i: number }
+
+export default defineJob((env) => {
+  env.enableCheckpointing(interval, { mode: 'unaligned' });
+  const inner = ledgerSink<Counted>(ledger);
+  env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % keys}`, count: 1, i })).name('gen').uid('gen').setParallelism(1)
+    .keyBy((r) => r.key)
+    .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid('count').setParallelism(p)
+    .sink({
+      ...inner,
+      kind: 'test-slow-ledger',
+      createWriter(subtask, parallelism) {
+        const w = inner.createWriter(subtask, parallelism);
+        const pause = new Int32Array(new SharedArrayBuffer(4));
+        return {
+          ...w,
+          write(r: Counted) {
+            // Not a sleep that orders the test: only what keeps the rings full until the test says so.
+            if (!existsSync(marker)) Atomics.wait(pause, 0, 0, slowMs);
+            w.write(r);
+          },
+        };
+      },
+    }).name('sink').uid('sink').setParallelism(p);
+});
