@@ -1,7 +1,9 @@
 // A generator (one subtask) keyed into a running count per key and a sink chained to it, at parallelism `p`, with
 // unaligned checkpoints: the sink takes `slowMs` per record until `marker` exists, so the count's input ring and
 // the generator's output gate stay full and every checkpoint holds records in flight on the keyed exchange.
-//   ?n=20000&keys=97&p=2&slowMs=1&interval=100&ledger=/dir&marker=/path
+// mid=1: the generator's records reach the count through a map at parallelism `p` behind a rebalance (a producer
+// rescaled with the consumer, its input not keyed).
+//   ?n=20000&keys=97&p=2&slowMs=1&interval=100&ledger=/dir&marker=/path&mid=0|1
 import { existsSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
 import { ledgerSink } from '../ledger.js';
@@ -14,13 +16,15 @@ const slowMs = Number(q.get('slowMs') ?? 1);
 const interval = Number(q.get('interval') ?? 100);
 const ledger = q.get('ledger') ?? '';
 const marker = q.get('marker') ?? '';
+const mid = q.get('mid') === '1';
 
 export interface Counted { key: string; count: number; i: number }
 
 export default defineJob((env) => {
   env.enableCheckpointing(interval, { mode: 'unaligned' });
   const inner = ledgerSink<Counted>(ledger);
-  env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % keys}`, count: 1, i })).name('gen').uid('gen').setParallelism(1)
+  const gen = env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % keys}`, count: 1, i })).name('gen').uid('gen').setParallelism(1);
+  (mid ? gen.rebalance().map((r) => ({ ...r })).name('mid').uid('mid').setParallelism(p) : gen)
     .keyBy((r) => r.key)
     .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid('count').setParallelism(p)
     .sink({
