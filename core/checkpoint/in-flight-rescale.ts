@@ -120,8 +120,10 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
           const g = routes.gate(t.task, r.output!);
           if (!rescaled && g.was === g.now) { add(own, t.task, s, r); continue; }
           if (r.control !== undefined) continue;
-          const what = `records '${t.uid}' had not yet sent to '${g.toUid}' (parallelism ${g.was} then, ${g.now} now)`;
-          const to = route(g, r.value, g.wasForward ? s : r.writer!, g.now, what);
+          // The consumer subtask its channel led to; still the right one where the consumers kept their parallelism
+          // (a broadcast gate's copy for each of them too).
+          const old = g.wasForward ? s : r.writer!;
+          const to = g.was === g.now ? old : route(g, r.value, old, g.now, `records '${t.uid}' had not yet sent to '${g.toUid}' (parallelism ${g.was} then, ${g.now} now)`);
           add(sent, g.toTask, to, { input: g.input, value: r.value, timestamp: r.timestamp });
         } else if (!rescaled) {
           add(own, t.task, s, r);

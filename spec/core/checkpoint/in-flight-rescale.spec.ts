@@ -74,6 +74,12 @@ test('a producer rescaled behind a consumer that was not: its unsent records rea
   assert.deepEqual([values(forward['1/0']), values(forward['1/1'])], [[1], [2]]);
 });
 
+test('a broadcast gate of a rescaled producer: each consumer that kept its parallelism gets its own copy', () => {
+  const bySubtask = [[out(1, 0), out(1, 1)], [out(2, 1), out(2, 0), out(3, 0)]];
+  const dealt = redistributeInFlight([{ uid: 'p', task: 0, was: 2, now: 3, bySubtask }], routes({ partitioner: 'broadcast' }));
+  assert.deepEqual([values(dealt['1/0']), values(dealt['1/1'])], [[1, 2, 3], [1, 2]]);
+});
+
 test('nothing changed: everything stays where it was, control frames too', () => {
   const bySubtask = [[rec(1), out(2, 1), wm, { input: SOURCE_HELD, value: 3, timestamp: 3 }]];
   const dealt = redistributeInFlight([{ uid: 'p', task: 0, was: 1, now: 1, bySubtask }], routes());
