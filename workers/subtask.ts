@@ -640,6 +640,7 @@ export class Subtask implements BarrierHandler {
     for (let k = this.sourceHeldAt; k < held.length; k += 2) {
       const ts = held[k + 1] as number | undefined;
       state.push({ input: SOURCE_HELD, value: held[k], timestamp: ts === undefined ? NaN : ts });
+      if (k === this.sourceHeldAt && snap.source !== undefined) state[state.length - 1]!.splits = snap.source.map((sp) => sp.id);
     }
     if (barrier.unaligned && !barrier.savepoint) {
       for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.overtake(barrier, i, state);

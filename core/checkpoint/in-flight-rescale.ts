@@ -9,10 +9,10 @@
 //   key group (computed here with the exchange's key selector, so each record is copied to one thread only, and a
 //   key selector that throws is refused before any thread starts); behind any other, each old subtask's records
 //   whole, in order, to new subtask `old % parallelism` (as operator state is dealt).
-// - What a gate had not sent goes to its consumer's input records, routed the same way (Flink's restore of output
-//   buffers on the consumer's side), behind the consumer's own. Left in the producer's gate it would be sent first
-//   on that gate's channel only, and a consumer reads its channels in any order: a record of the same key that a
-//   rescaled producer sends after the restore on another channel could overtake it.
+// - What a gate had not sent goes to its consumer's input records, routed the same way, behind the consumer's own.
+//   Left in the producer's gate it would be sent first on that gate's channel only, and a consumer reads its
+//   channels in any order: a record of the same key that a rescaled producer sends after the restore on another
+//   channel could overtake it.
 // Order kept: a new subtask replays all it is given before it reads a channel (Subtask.setReplay), so per key every
 // record in flight comes before anything read after the restore; the records of one old channel stay in order (the
 // consumer's received ones, then the producer's unsent ones, each list in order, and one key's records all go
@@ -21,9 +21,11 @@
 // always dropped the ones it read ahead: re-routed, a watermark would reach channels ahead of records that were
 // before it. Event time starts at the lowest restored watermark (assignRestore) and moves on with the producers'
 // next watermarks; no record becomes late by it. Latency markers are never channel state.
+// Records a source had read and not pushed on go, when its parallelism changed, to the new subtask that reads their
+// splits on: it pushes them before it reads again.
 // Refused: records in flight on a broadcast exchange whose consumers changed parallelism (each consumer subtask was
 // at its own place in the broadcast stream, and a new one has none), and records a source had read when its
-// parallelism changed (their split may go to another subtask, whose later records of it could overtake them).
+// splits are dealt to several new subtasks (whose later records of them could overtake them).
 
 import { keyGroupFor, subtaskForKeyGroup, type Key } from '../graph/key-groups.js';
 import type { Partitioner } from '../graph/logical-graph.js';
@@ -69,6 +71,11 @@ export interface RescaleRoutes {
   maxParallelism: number;
   input(task: number, input: number): InputRoute;
   gate(task: number, gate: number): GateRoute;
+  /**
+   * The new subtask of source task `task` that reads all of `splits` on (an old subtask's), or undefined when they
+   * are dealt to several or not restored.
+   */
+  held(task: number, splits: readonly string[]): number | undefined;
   /** The error to throw, with the reason (naming the operator). */
   refuse(reason: string): Error;
 }
@@ -112,10 +119,19 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
   for (const t of tasks) {
     const rescaled = t.was !== t.now;
     for (let s = 0; s < t.bySubtask.length; s++) {
+      // Where its held records go: before the subtask that reads their splits on reads again.
+      let heldTo: number | undefined;
       for (const r of t.bySubtask[s] ?? []) {
         if (r.input === SOURCE_HELD) {
-          if (rescaled) throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: the split they came from may be read by another subtask now, whose later records of it could overtake them`);
-          add(own, t.task, s, r);
+          if (rescaled && r.splits !== undefined) {
+            const to = routes.held(t.task, r.splits);
+            if (to === undefined) throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: the splits they came from (${r.splits.join(', ')}) are read on by several subtasks now, whose later records of them could overtake them`);
+            heldTo = to;
+          } else if (rescaled && heldTo === undefined) {
+            // Held records of a checkpoint that does not say which splits they came from (taken by an older sluice).
+            throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: the checkpoint does not say which splits they came from`);
+          }
+          add(own, t.task, heldTo ?? s, r);
         } else if (r.input === OUTPUT) {
           const g = routes.gate(t.task, r.output!);
           if (!rescaled && g.was === g.now) { add(own, t.task, s, r); continue; }

@@ -21,6 +21,11 @@ export interface InFlightRecord {
   output?: number;
   writer?: number;
   control?: ControlFrame;
+  /**
+   * SOURCE_HELD, on a subtask's first: the ids of the splits its source read (a rescaled restore hands the held
+   * records to the subtask that reads those splits on: in-flight-rescale.ts).
+   */
+  splits?: string[];
 }
 
 export const SOURCE_HELD = -1;

@@ -283,7 +283,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
       }
     }
   }
-  for (const [k, inFlight] of Object.entries(assignInFlight(c, graph, plan, taskOfNode, where))) (subtasks[k] ??= { operators: {} }).inFlight = inFlight;
+  for (const [k, inFlight] of Object.entries(assignInFlight(c, graph, plan, taskOfNode, unsourced, where))) (subtasks[k] ??= { operators: {} }).inFlight = inFlight;
   // Event time: the lowest of the task's subtasks that had not ended, on every subtask. Behind a keyed exchange they
   // are all the same (an aligned barrier comes after the same watermarks on every channel); behind a forward one a
   // subtask may read other splits now, even at the same parallelism. Only where the uid still heads a
@@ -311,7 +311,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
  * Deals an unaligned checkpoint's channel state to the subtasks of `plan` (in-flight-rescale.ts), by subtask key.
  * Throws JobDefinitionError when it cannot fit the job.
  */
-function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, { task: number; parallelism: number }>, where: string): Record<string, InFlightRecord[]> {
+function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, { task: number; parallelism: number }>, unsourced: ReadonlySet<string>, where: string): Record<string, InFlightRecord[]> {
   const m = c.manifest;
   const headUid = (task: number): string => { const n = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!; return n.uid ?? n.name; };
   // A task whose parallelism changed (one the checkpoint does not know is new: no records lead to it).
@@ -362,6 +362,15 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
         throw refuse(`records in flight into '${headUid(task)}' came through one of several exchanges (from ${from(xs)}) that route records differently, and do not say which`);
       }
       return { partitioner: x.partitioner, key: e.key, partition: e.partition, from: from(xs) };
+    },
+    held(task, splits) {
+      // As assignRestore deals the source's splits.
+      const uid = headUid(task);
+      const src = m.sources[uid];
+      if (src === undefined || unsourced.has(uid)) return undefined;
+      const dealt = assignSplits(src.splits, plan.tasks[task]!.parallelism);
+      const to = new Set(splits.map((id) => dealt.findIndex((l) => l.some((sp) => sp.id === id))));
+      return to.size === 1 && !to.has(-1) ? [...to][0] : undefined;
     },
     gate(task, gate) {
       const x = plan.exchanges.filter((y) => y.fromTask === task)[gate]!;

@@ -28,6 +28,8 @@ function routes(o: { partitioner?: InputRoute['partitioner']; consumerWas?: numb
   return {
     maxParallelism: MAX,
     input: () => via,
+    // Splits 'a' and 'b' go to new subtask 1, 'c' to 0.
+    held: (_task, splits) => { const to = new Set(splits.map((x) => (x === 'c' ? 0 : 1))); return to.size === 1 ? [...to][0] : undefined; },
     gate: (): GateRoute => ({ ...via, toTask: 1, toUid: 'c', input: 0, was: o.consumerWas ?? 2, now: o.consumerNow ?? 2, wasForward: o.wasForward ?? false }),
     refuse: (reason) => new JobDefinitionError(reason),
   };
@@ -80,19 +82,29 @@ test('a broadcast gate of a rescaled producer: each consumer that kept its paral
   assert.deepEqual([values(dealt['1/0']), values(dealt['1/1'])], [[1, 2, 3], [1, 2]]);
 });
 
+test('a rescaled source\'s held records go, in order, to the subtask that reads their splits on', () => {
+  const held = (value: number, splits?: string[]): InFlightRecord => ({ input: SOURCE_HELD, value, timestamp: value, ...(splits ? { splits } : {}) });
+  const bySubtask = [[held(1, ['a', 'b']), held(2)], [held(3, ['c']), held(4)]];
+  const dealt = redistributeInFlight([{ uid: 's', task: 0, was: 2, now: 3, bySubtask }], routes({ partitioner: 'rebalance' }));
+  assert.deepEqual(values(dealt['0/1']), [1, 2]);
+  assert.deepEqual(values(dealt['0/0']), [3, 4]);
+});
+
 test('nothing changed: everything stays where it was, control frames too', () => {
   const bySubtask = [[rec(1), out(2, 1), wm, { input: SOURCE_HELD, value: 3, timestamp: 3 }]];
   const dealt = redistributeInFlight([{ uid: 'p', task: 0, was: 1, now: 1, bySubtask }], routes());
   assert.deepEqual(dealt['0/0'], bySubtask[0]);
 });
 
-test('refused, naming the operator: a broadcast exchange whose consumers changed, a rescaled source\'s held records, a key selector that throws', () => {
+test('refused, naming the operator: a broadcast exchange whose consumers changed, a rescaled source\'s held records of splits dealt apart, a key selector that throws', () => {
   assert.throws(() => redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 3, bySubtask: [[rec(1)]] }], routes({ partitioner: 'broadcast' })),
     /records in flight into 'c' \(parallelism 2 then, 3 now\) on a broadcast exchange from 'p'/);
   assert.throws(() => redistributeInFlight([{ uid: 'p', task: 0, was: 1, now: 1, bySubtask: [[out(1, 0)]] }], routes({ partitioner: 'broadcast', consumerNow: 3 })),
     /records 'p' had not yet sent to 'c' \(parallelism 2 then, 3 now\) on a broadcast exchange/);
+  assert.throws(() => redistributeInFlight([{ uid: 's', task: 0, was: 2, now: 3, bySubtask: [[], [{ input: SOURCE_HELD, value: 1, timestamp: 1, splits: ['a', 'c'] }]] }], routes()),
+    /'s' \(subtask 1\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 3: the splits they came from \(a, c\) are read on by several subtasks now/);
   assert.throws(() => redistributeInFlight([{ uid: 's', task: 0, was: 2, now: 3, bySubtask: [[], [{ input: SOURCE_HELD, value: 1, timestamp: 1 }]] }], routes()),
-    /'s' \(subtask 1\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 3/);
+    /'s' \(subtask 1\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 3: the checkpoint does not say which splits/);
   assert.throws(() => redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 3, bySubtask: [[rec(1)]] }], routes({ key: () => { throw new Error('no key'); } })),
     /the key selector of the exchange from 'p' threw on one of them \(no key\)/);
   // At the parallelism it was taken at, a broadcast exchange's records stay where they were.

@@ -3,7 +3,8 @@
 // the generator's output gate stay full and every checkpoint holds records in flight on the keyed exchange.
 // mid=1: the generator's records reach the count through a map at parallelism `p` behind a rebalance (a producer
 // rescaled with the consumer, its input not keyed).
-//   ?n=20000&keys=97&p=2&slowMs=1&interval=100&ledger=/dir&marker=/path&mid=0|1
+// genP=1: the generator runs at parallelism `p` too (rescaled with the rest; one split per subtask).
+//   ?n=20000&keys=97&p=2&slowMs=1&interval=100&ledger=/dir&marker=/path&mid=0|1&genP=0|1
 import { existsSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
 import { ledgerSink } from '../ledger.js';
@@ -17,13 +18,14 @@ const interval = Number(q.get('interval') ?? 100);
 const ledger = q.get('ledger') ?? '';
 const marker = q.get('marker') ?? '';
 const mid = q.get('mid') === '1';
+const genP = q.get('genP') === '1' ? p : 1;
 
 export interface Counted { key: string; count: number; i: number }
 
 export default defineJob((env) => {
   env.enableCheckpointing(interval, { mode: 'unaligned' });
   const inner = ledgerSink<Counted>(ledger);
-  const gen = env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % keys}`, count: 1, i })).name('gen').uid('gen').setParallelism(1);
+  const gen = env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % keys}`, count: 1, i })).name('gen').uid('gen').setParallelism(genP);
   (mid ? gen.rebalance().map((r) => ({ ...r })).name('mid').uid('mid').setParallelism(p) : gen)
     .keyBy((r) => r.key)
     .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid('count').setParallelism(p)
