@@ -8,6 +8,7 @@ import { plan } from '../../../core/graph/physical-plan.js';
 import { assignRestore } from '../../../core/checkpoint/restore.js';
 import type { Manifest } from '../../../core/checkpoint/manifest.js';
 import { MIN_WATERMARK } from '../../../core/time/watermark.js';
+import { Packr } from 'msgpackr';
 
 /** A collection keyed into map 'm' at `parallelism` (behind a map 'pre' chained ahead of it: 'm' heads nothing). */
 function job(parallelism: number, pre = false) {
@@ -45,4 +46,24 @@ test('a subtask that had ended does not hold it back; one still at the minimum l
 
 test('not where the uid no longer heads its task (its inputs are another operator\'s now)', () => {
   assert.deepEqual(startsAt([300, 100], job(2, true)), [undefined, undefined]);
+});
+
+// Regression: broadcast state was dealt from subtask 0 to every subtask, also at the same parallelism. After an
+// unaligned checkpoint the subtasks' differ (each snapshot at its own place in the broadcast stream, its channel
+// state holding the rest from there): subtask 0's state with subtask 1's channel state lost or repeated broadcast
+// records.
+test('broadcast state: each subtask its own at the same parallelism, subtask 0\'s to all when rescaled', () => {
+  const pack = (x: unknown): Uint8Array => new Packr({ useRecords: true, sequential: true, moreTypes: true }).pack(x);
+  const into = (p: number) => job(p);
+  const manifest = {
+    format: 2, id: 3, kind: 'checkpoint', createdAt: '', maxParallelism: into(2).p.maxParallelism, jobFingerprint: 'x', sources: {},
+    operators: { m: { kind: 'map', parallelism: 2, operatorState: { redistribute: 'broadcast', parts: [{ key: 'b0', bytes: 1 }, { key: 'b1', bytes: 1 }] } } },
+    taskParallelism: { m: 2 }, keyedEntries: 0, finished: false,
+  } as unknown as Manifest;
+  const chunks = new Map([['b0', pack([['rules', 'a', 1]])], ['b1', pack([['rules', 'a', 1], ['rules', 'b', 2]])]]);
+  for (const [p, want] of [[2, [[['rules', 'a', 1]], [['rules', 'a', 1], ['rules', 'b', 2]]]], [3, [[['rules', 'a', 1]], [['rules', 'a', 1]], [['rules', 'a', 1]]]]] as const) {
+    const j = into(p);
+    const r = assignRestore({ manifest, chunks } as never, j.graph, j.p, { allowNonRestoredState: true });
+    assert.deepEqual(Array.from({ length: p }, (_, s) => r.subtasks[`${j.task.id}/${s}`]?.operators.m?.operator), want, `at parallelism ${p}`);
+  }
 });
