@@ -6,7 +6,7 @@ import type { SinkTotals } from '../job-generator.js';
 import { maxOutOfOrdernessMs, type NexmarkConfig } from './config.js';
 import { NexmarkGenerator } from './generator.js';
 import { Q3Join, Q4AveragePrice, Q5HotItems, Q7HighestBid, Q8NewUsers } from './operators.js';
-import { DOLLAR_TO_EURO, Q2_AUCTION_MODULUS, ROW_HASH, RowFold, type QueryName, type QueryRows } from './queries.js';
+import { Q2_AUCTION_MODULUS, q1Row, ROW_HASH, RowFold, type QueryName, type QueryRows } from './queries.js';
 
 export interface EngineOptions<Q extends QueryName> {
   /** Watermark lag, ms; default maxOutOfOrdernessMs(config), the least that loses nothing. */
@@ -32,7 +32,7 @@ export function handwrittenQuery<Q extends QueryName>(q: Q, config: NexmarkConfi
     case 'q1':
       for (let i = 0; i < n; i++) {
         const e = gen.event(i);
-        if (e.kind === 'bid') emit({ auction: e.auction, bidder: e.bidder, price: e.price * DOLLAR_TO_EURO, dateTime: e.dateTime, extra: e.extra });
+        if (e.kind === 'bid') emit(q1Row(e));
       }
       break;
     case 'q2':

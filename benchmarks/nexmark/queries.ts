@@ -41,6 +41,11 @@ export interface Q1Row {
   extra: string;
 }
 
+/** q1's projection of a bid. */
+export function q1Row(b: Bid): Q1Row {
+  return { auction: b.auction, bidder: b.bidder, price: b.price * DOLLAR_TO_EURO, dateTime: b.dateTime, extra: b.extra };
+}
+
 /** q2, selection: auction and price of bids whose auction id is a multiple of 123. */
 export interface Q2Row {
   auction: number;
