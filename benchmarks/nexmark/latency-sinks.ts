@@ -1,7 +1,7 @@
 // Runs on: the worker thread of each sink subtask of a Nexmark latency job. The two ways a result's latency is
 // taken at the sink, each also folding the query's output checksum:
 // - per event (q1): arrival minus the time the row's event was due at its source (paced-source.ts), recorded
-//   into this subtask's HdrHistogram, handed back encoded;
+//   by event-latencies.ts (the warm-up apart) into this subtask's HdrHistogram, handed back encoded;
 // - per window (q7): (window end, arrival) of every row, handed back for the main thread, which alone knows when
 //   each window closed (window-closing.ts).
 // What `finish` returns reaches the caller in `result.collected.out`, one entry per sink subtask.
@@ -9,21 +9,11 @@
 import type { SinkSpec } from '../../core/index.js';
 import { epochMs } from '../job-generator.js';
 import { NexmarkConfigError, type NexmarkConfig } from './config.js';
+import { EventLatencyTally, type EventLatencyPart } from './event-latencies.js';
 import { readSourceStart, type SourceStart } from './latency-dir.js';
-import { encodeHistogram } from './latency-histogram.js';
-import { LatencyRecorder } from './latency-recorder.js';
 import { eventOfQ1Row, timesNameEvents, type LatencyParams } from './latency-params.js';
 import { dueAt } from './pacer.js';
-import { q1Hash, q7Hash, RowFold, type Q1Row, type Q7Row } from './queries.js';
-
-export interface EventLatencyPart {
-  rows: number;
-  checksum: number;
-  /** Latencies of the measured events, µs (latency-histogram.ts encoding). */
-  histogram: string;
-  /** Events due within the warm-up: not measured. */
-  warmup: number;
-}
+import { q7Hash, RowFold, type Q1Row, type Q7Row } from './queries.js';
 
 export interface WindowResultsPart {
   rows: number;
@@ -40,12 +30,9 @@ export function eventLatencySink(config: NexmarkConfig, params: LatencyParams): 
     kind: 'nexmark-event-latency',
     fingerprint: `nexmark-event-latency(p=${parallelism},warmup=${warmupMs})`,
     createWriter() {
-      const h = new LatencyRecorder();
-      const fold = new RowFold(q1Hash);
+      const tally = new EventLatencyTally(warmupMs);
       // Source subtask s's schedule, read once, when its first event arrives (it wrote it before emitting).
       const starts: (SourceStart | undefined)[] = new Array(parallelism).fill(undefined);
-      let warmup = 0;
-      let measuring = false;
       return {
         write(row: Q1Row) {
           const at = epochMs();
@@ -53,19 +40,9 @@ export function eventLatencySink(config: NexmarkConfig, params: LatencyParams): 
           const s = id % parallelism;
           const start = starts[s] ??= readSourceStart(dir, s);
           // Subtask s emits positions s, s + p, ...: this event is its ((id - s) / p)-th.
-          const due = dueAt(start.anchorMs, start.ratePerSec, (id - s) / parallelism);
-          // Warm-up latencies are recorded too, and dropped once the warm-up is over: the code path stays the
-          // same throughout (a sink that first began recording there, into a fresh histogram, was deoptimized at
-          // that point, and its chained source fell 20-40 ms behind: a transient of the measurement, not the job).
-          if (due - start.anchorMs < warmupMs) warmup++;
-          else if (!measuring) {
-            measuring = true;
-            h.reset();
-          }
-          h.recordMs(at - due);
-          fold.add(row);
+          tally.add(row, at, dueAt(start.anchorMs, start.ratePerSec, (id - s) / parallelism), start.anchorMs);
         },
-        finish: (): EventLatencyPart[] => [{ ...fold.totals(), histogram: encodeHistogram(h.histogram()), warmup }],
+        finish: (): EventLatencyPart[] => [tally.part()],
       };
     },
   };

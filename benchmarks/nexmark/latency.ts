@@ -23,12 +23,13 @@ import { run } from '../../core/index.js';
 import { addTotals, hex32 } from '../job-generator.js';
 import { emitReport, parseJsonArg, withRssPeak, type BenchResult } from '../report.js';
 import { maxOutOfOrdernessMs, nexmarkConfig, type NexmarkConfig } from './config.js';
+import { addEventLatencyParts, type EventLatencyPart } from './event-latencies.js';
 import { nexmarkEnv, WATERMARK_INTERVAL_ENV } from './env.js';
 import { readSourceEnds, readWatermarkLogs } from './latency-dir.js';
-import { mergeHistograms, latencyHistogram, recordMs, summarize, type LatencySummary } from './latency-histogram.js';
+import { latencyHistogram, recordMs, summarize, type LatencySummary } from './latency-histogram.js';
 import { LATENCY_SINK_NAME } from './latency-job.js';
 import { LATENCY_QUERIES, latencyConfig, latencyEnv, timesNameEvents, type LatencyQuery } from './latency-params.js';
-import type { EventLatencyPart, WindowResultsPart } from './latency-sinks.js';
+import type { WindowResultsPart } from './latency-sinks.js';
 import { achievedPerSec, keptUp } from './offered-rate.js';
 import { closingDueTime, windowLatencies } from './window-closing.js';
 
@@ -109,8 +110,7 @@ export async function runLatency(q: LatencyQuery, base: NexmarkConfig, o: Latenc
     let parts: (EventLatencyPart | WindowResultsPart)[];
     if (q === 'q1') {
       const ps = (value.result.collected[LATENCY_SINK_NAME] ?? []) as EventLatencyPart[];
-      summary = summarize(mergeHistograms(ps.map((p) => p.histogram)));
-      for (const p of ps) warmup += p.warmup;
+      ({ summary, warmup } = addEventLatencyParts(ps));
       parts = ps;
     } else {
       const ps = (value.result.collected[LATENCY_SINK_NAME] ?? []) as WindowResultsPart[];

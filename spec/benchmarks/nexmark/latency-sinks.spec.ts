@@ -13,7 +13,8 @@ import { NexmarkConfigError, nexmarkConfig } from '../../../benchmarks/nexmark/c
 import { handwrittenQuery } from '../../../benchmarks/nexmark/handwritten.js';
 import { writeSourceStart } from '../../../benchmarks/nexmark/latency-dir.js';
 import { latencyConfig } from '../../../benchmarks/nexmark/latency-params.js';
-import { eventLatencySink, windowResultSink, type EventLatencyPart, type WindowResultsPart } from '../../../benchmarks/nexmark/latency-sinks.js';
+import type { EventLatencyPart } from '../../../benchmarks/nexmark/event-latencies.js';
+import { eventLatencySink, windowResultSink, type WindowResultsPart } from '../../../benchmarks/nexmark/latency-sinks.js';
 import { foldRows, q7Hash, type Q1Row, type Q7Row } from '../../../benchmarks/nexmark/queries.js';
 
 test('q1 sink: events due within the warm-up are counted apart, every other one is recorded from its due time', () => {
