@@ -64,6 +64,11 @@ export function latencyParamsFromEnv(env: NodeJS.ProcessEnv = process.env): Late
   };
 }
 
+/** Events in a latency run's schedule: `seconds` of it at `offeredPerSec` (at least one). */
+export function scheduleEvents(offeredPerSec: number, seconds: number): number {
+  return Math.max(1, Math.round(offeredPerSec * seconds));
+}
+
 /** The config of a latency run: `base`'s seed and sizes, `events` events, event time 1 ms per event, in order. */
 export function latencyConfig(base: NexmarkConfig, events: number): NexmarkConfig {
   return nexmarkConfig({ ...base, events, eventsPerSec: 1000, outOfOrderGroupSize: 1 });

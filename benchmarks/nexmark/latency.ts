@@ -10,10 +10,13 @@
 // Events due, and windows closed, in the first `warmupMs` of a source's schedule are left out (thread start-up,
 // JIT); results of windows only the end of input closed are left out too (no source emitted that watermark).
 // A run is only a figure for the offered load if the sources achieved >= 95 % of it: `keptUp` says so.
+// q1 also runs without the engine (latency-handwritten.ts, engine `handwritten`): the same schedule and
+// measurement on plain worker threads, the floor the machine itself puts under these figures.
 //
 // Run directly, a small CLI printing one house JSON row:
-//   node --import tsx benchmarks/nexmark/latency.ts --query q1|q7 --rate EVENTS_PER_SEC [--seconds 10]
-//     [--parallelism 2] [--warmup-ms 1000] [--watermark-interval-ms 10] [--fine-wait-ms MS] [--seed N] [--json [PATH]]
+//   node --import tsx benchmarks/nexmark/latency.ts --query q1|q7 --rate EVENTS_PER_SEC [--engine sluice|handwritten]
+//     [--seconds 10] [--parallelism 2] [--warmup-ms 1000] [--seed N] [--json [PATH]]
+//     sluice only: [--watermark-interval-ms 10] [--fine-wait-ms MS]; handwritten: q1 only
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -27,13 +30,18 @@ import { addEventLatencyParts, type EventLatencyPart } from './event-latencies.j
 import { nexmarkEnv, WATERMARK_INTERVAL_ENV } from './env.js';
 import { readSourceEnds, readWatermarkLogs } from './latency-dir.js';
 import { latencyHistogram, recordMs, summarize, type LatencySummary } from './latency-histogram.js';
+import { runHandwrittenLatency } from './latency-handwritten.js';
 import { LATENCY_SINK_NAME } from './latency-job.js';
-import { LATENCY_QUERIES, latencyConfig, latencyEnv, timesNameEvents, type LatencyQuery } from './latency-params.js';
+import { LATENCY_QUERIES, latencyConfig, latencyEnv, scheduleEvents, timesNameEvents, type LatencyQuery } from './latency-params.js';
 import type { WindowResultsPart } from './latency-sinks.js';
 import { achievedPerSec, keptUp } from './offered-rate.js';
 import { closingDueTime, windowLatencies } from './window-closing.js';
 
 const JOB_URL = new URL('./latency-job.ts', import.meta.url);
+
+/** What runs a latency run: sluice's job, or (q1 only) the hand-written loops of latency-handwritten.ts. */
+export const LATENCY_ENGINES = ['sluice', 'handwritten'] as const;
+export type LatencyEngine = (typeof LATENCY_ENGINES)[number];
 
 /** Watermark interval of latency runs, ms (LatencyRunOptions.watermarkIntervalMs says why). */
 export const LATENCY_WATERMARK_INTERVAL_MS = 10;
@@ -59,6 +67,7 @@ export interface LatencyRunOptions {
 }
 
 export interface LatencyRun extends LatencySummary {
+  engine: LatencyEngine;
   query: LatencyQuery;
   parallelism: number;
   events: number;
@@ -82,7 +91,7 @@ export interface LatencyRun extends LatencySummary {
  * (latency-params.ts says why), offeredPerSec x seconds events long.
  */
 export async function runLatency(q: LatencyQuery, base: NexmarkConfig, o: LatencyRunOptions): Promise<LatencyRun> {
-  const events = Math.max(1, Math.round(o.offeredPerSec * o.seconds));
+  const events = scheduleEvents(o.offeredPerSec, o.seconds);
   const config = latencyConfig(base, events);
   const dir = mkdtempSync(path.join(os.tmpdir(), `sluice-latency-${q}-`));
   const vars = {
@@ -134,7 +143,7 @@ export async function runLatency(q: LatencyQuery, base: NexmarkConfig, o: Latenc
     }
     const totals = addTotals(parts);
     return {
-      query: q, parallelism: o.parallelism, events, offeredPerSec: o.offeredPerSec, achievedPerSec: achieved, keptUp: keptUp(o.offeredPerSec, achieved),
+      engine: 'sluice', query: q, parallelism: o.parallelism, events, offeredPerSec: o.offeredPerSec, achievedPerSec: achieved, keptUp: keptUp(o.offeredPerSec, achieved),
       ...summary, warmup, closedByEnd, fromDue, rows: totals.rows, checksum: totals.checksum, rssMB: peakMB, ms: value.ms,
     };
   } finally {
@@ -146,11 +155,11 @@ export async function runLatency(q: LatencyQuery, base: NexmarkConfig, o: Latenc
   }
 }
 
-/** The house JSON row of a latency run: `nexmark.<q>.latency`, engine sluice. */
+/** The house JSON row of a latency run: `nexmark.<q>.latency`, engine `sluice` or `handwritten`. */
 export function latencyRow(r: LatencyRun, repetitions = 1): BenchResult {
   return {
     benchmark: `nexmark.${r.query}.latency`,
-    engine: 'sluice',
+    engine: r.engine,
     parallelism: r.parallelism,
     repetitions,
     eventsPerSec: null,
@@ -193,12 +202,22 @@ async function main(): Promise<void> {
   };
   const q = value('--query') ?? 'q1';
   if (!(LATENCY_QUERIES as readonly string[]).includes(q)) throw new Error(`--query must be one of ${LATENCY_QUERIES.join(', ')}, got ${q}`);
-  const r = await runLatency(q as LatencyQuery, nexmarkConfig({ seed: num('--seed', 1) }), {
-    parallelism: num('--parallelism', 2), offeredPerSec: num('--rate'), seconds: num('--seconds', 10), warmupMs: num('--warmup-ms', 1000),
-    watermarkIntervalMs: num('--watermark-interval-ms', LATENCY_WATERMARK_INTERVAL_MS),
-    ...(value('--fine-wait-ms') !== undefined ? { fineWaitMs: num('--fine-wait-ms') } : {}),
-  });
-  if (!r.keptUp) process.stderr.write(`nexmark.${q}.latency: achieved ${Math.round(r.achievedPerSec)} events/s < 95% of the offered ${Math.round(r.offeredPerSec)}\n`);
+  const engine = value('--engine') ?? 'sluice';
+  if (!(LATENCY_ENGINES as readonly string[]).includes(engine)) throw new Error(`--engine must be one of ${LATENCY_ENGINES.join(', ')}, got ${engine}`);
+  const base = nexmarkConfig({ seed: num('--seed', 1) });
+  const o = { parallelism: num('--parallelism', 2), offeredPerSec: num('--rate'), seconds: num('--seconds', 10), warmupMs: num('--warmup-ms', 1000) };
+  let r: LatencyRun;
+  if (engine === 'handwritten') {
+    if (q !== 'q1') throw new Error(`--engine handwritten runs q1 only, got --query ${q}`);
+    for (const flag of ['--watermark-interval-ms', '--fine-wait-ms']) if (value(flag) !== undefined) throw new Error(`${flag} is sluice's: not with --engine handwritten`);
+    r = await runHandwrittenLatency(base, o);
+  } else {
+    r = await runLatency(q as LatencyQuery, base, {
+      ...o, watermarkIntervalMs: num('--watermark-interval-ms', LATENCY_WATERMARK_INTERVAL_MS),
+      ...(value('--fine-wait-ms') !== undefined ? { fineWaitMs: num('--fine-wait-ms') } : {}),
+    });
+  }
+  if (!r.keptUp) process.stderr.write(`nexmark.${q}.latency (${engine}): achieved ${Math.round(r.achievedPerSec)} events/s < 95% of the offered ${Math.round(r.offeredPerSec)}\n`);
   emitReport([latencyRow(r)], parseJsonArg(argv));
 }
 
