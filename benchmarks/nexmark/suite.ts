@@ -1,8 +1,10 @@
 // Runs on: the benchmark's main thread. The Nexmark suite (issue 6): every query on sluice (parallelism 1 and 2,
 // and 2 with a checkpoint every second) and on the three same-run baselines (hand-written loop, RxJS, Node
-// streams), then end-to-end latency of q1 and q7 on sluice at half of this run's parallelism-2 throughput.
+// streams), then end-to-end latency of q1 and q7 on sluice at half of this run's parallelism-2 throughput, and
+// q1's on plain worker threads with no engine at the same load (latency-handwritten.ts): the machine's floor.
 //
-//   npm run bench -- [--json [PATH]] [--queries q0,q1,...|all] [--events N] [--reps N] [--latency-seconds S] [--no-latency] [--cold-threads|--warm-threads]
+//   npm run bench -- [--json [PATH]] [--queries q0,q1,...|all] [--events N] [--reps N] [--latency-seconds S]
+//     [--latency-rate EVENTS_PER_SEC] [--no-latency] [--cold-threads|--warm-threads]
 //   npm run bench:full -- (the same options)
 //
 // Throughput: each query runs its repetitions in a row, each on every engine, the engine order rotated per
@@ -26,7 +28,10 @@
 // the rate with it taken out, the steady-state figure (the quick mode does so only for the parallelism-2 runs of
 // q1 and q7, whose steady-state rate the latency runs need).
 // Latency (latency.ts) is offered half of sluice's parallelism-2 rate of the same query in this run (the
-// steady-state one where measured): the maximum it showed it can take.
+// steady-state one where measured): the maximum it showed it can take; --latency-rate offers a fixed rate
+// instead. Right after sluice's q1 latency run, the hand-written one runs at the same rate, parallelism and length
+// (engine `handwritten`): its p99 is what this machine gives two busy threads at that load without sluice, so a
+// reader can tell the VM's stalls from the engine's. The bar stays on sluice's row; the floor is printed beside it.
 
 import { Console } from 'node:console';
 import os from 'node:os';
@@ -36,6 +41,7 @@ import { hex32 } from '../job-generator.js';
 import { emitReport, median, parseJsonArg, withRssPeak, type BenchResult } from '../report.js';
 import { BASELINE_ENGINES, runBaseline, type BaselineEngine } from './baselines.js';
 import { nexmarkConfig, type NexmarkConfig } from './config.js';
+import { runHandwrittenLatency } from './latency-handwritten.js';
 import { latencyRow, runLatency, type LatencyRun } from './latency.js';
 import { LATENCY_QUERIES } from './latency-params.js';
 import { isQueryName, QUERY_NAMES, type QueryName } from './queries.js';
@@ -116,6 +122,8 @@ interface Options {
   events: number;
   reps: number;
   latencySeconds: number;
+  /** Offered rate of every latency run, events/s; undefined: half of sluice p2's rate of the query in this run. */
+  latencyRate: number | undefined;
   latency: boolean;
   /**
    * true: every engine runs each query once unmeasured first, and sluice runs keep their threads (--warm-threads,
@@ -146,12 +154,15 @@ function parseArgs(argv: readonly string[]): Options {
   for (const name of queries) if (!isQueryName(name)) throw new Error(`--queries: unknown query '${name}' (one of ${QUERY_NAMES.join(', ')}, or all)`);
   const latencySeconds = Number(value('--latency-seconds') ?? mode.latencySeconds);
   if (!(latencySeconds > 0 && Number.isFinite(latencySeconds))) throw new Error(`--latency-seconds must be a number > 0, got ${value('--latency-seconds')}`);
+  const latencyRate = value('--latency-rate') === undefined ? undefined : Number(value('--latency-rate'));
+  if (latencyRate !== undefined && !(latencyRate > 0 && Number.isFinite(latencyRate))) throw new Error(`--latency-rate must be a number > 0, got ${value('--latency-rate')}`);
   return {
     mode,
     queries: queries as QueryName[],
     events: positiveInt('--events', mode.events),
     reps: positiveInt('--reps', mode.reps),
     latencySeconds,
+    latencyRate,
     latency: !argv.includes('--no-latency'),
     warmThreads: argv.includes('--warm-threads') || (mode.warmThreads && !argv.includes('--cold-threads')),
   };
@@ -265,24 +276,38 @@ async function main(): Promise<void> {
     }
   }
 
-  // ---- latency at half of this run's parallelism-2 rate
+  // ---- latency at half of this run's parallelism-2 rate (or --latency-rate); q1 also without the engine
   const latencies: LatencyRun[] = [];
+  /** The hand-written q1 run beside sluice's, by query. */
+  const floors = new Map<string, LatencyRun>();
   if (o.latency) {
     for (const q of LATENCY_QUERIES.filter((l) => o.queries.includes(l))) {
       const key = `${q}/sluice/2`;
       const basis = steady.get(key) ?? rate.get(key)!;
-      const offered = Math.max(1, Math.round(basis / 2));
-      err.log(`nexmark.${q}.latency: offering ${fmt(offered)} events/s for ${o.latencySeconds} s (half of sluice p2's ${fmt(basis)})`);
-      const r = await runLatency(q, config, { parallelism: 2, offeredPerSec: offered, seconds: o.latencySeconds, warmupMs: o.mode.warmupMs });
-      latencies.push(r);
-      results.push({
-        ...latencyRow(r),
-        offeredBasis: steady.get(key) != null ? 'eventsPerSecWithoutStartup' : 'eventsPerSec',
-        mode: o.mode.name,
-      });
-      err.log(`nexmark.${q}.latency: p50 ${fmt(r.p50Us)} µs, p99 ${fmt(r.p99Us)} µs, p99.9 ${fmt(r.p999Us)} µs, max ${fmt(r.maxUs)} µs over ${fmt(r.count)} `
-        + `${q === 'q1' ? 'events' : 'results'}; achieved ${fmt(r.achievedPerSec)} of ${fmt(r.offeredPerSec)} events/s`
-        + (r.fromDue ? `; from the closing events' due times: p50 ${fmt(r.fromDue.p50Us)} µs, p99 ${fmt(r.fromDue.p99Us)} µs` : ''));
+      const offered = o.latencyRate ?? Math.max(1, Math.round(basis / 2));
+      const offeredBasis = o.latencyRate !== undefined ? '--latency-rate' : steady.get(key) != null ? 'eventsPerSecWithoutStartup' : 'eventsPerSec';
+      err.log(`nexmark.${q}.latency: offering ${fmt(offered)} events/s for ${o.latencySeconds} s `
+        + `(${o.latencyRate !== undefined ? '--latency-rate' : `half of sluice p2's ${fmt(basis)}`})`);
+      const options = { parallelism: 2, offeredPerSec: offered, seconds: o.latencySeconds, warmupMs: o.mode.warmupMs };
+      const runs = [await runLatency(q, config, options)];
+      if (q === 'q1') runs.push(await runHandwrittenLatency(config, options));
+      for (const r of runs) {
+        latencies.push(r);
+        if (r.engine === 'handwritten') floors.set(q, r);
+        results.push({ ...latencyRow(r), offeredBasis, mode: o.mode.name });
+        err.log(`nexmark.${q}.latency ${r.engine}: p50 ${fmt(r.p50Us)} µs, p99 ${fmt(r.p99Us)} µs, p99.9 ${fmt(r.p999Us)} µs, max ${fmt(r.maxUs)} µs over ${fmt(r.count)} `
+          + `${q === 'q1' ? 'events' : 'results'}; achieved ${fmt(r.achievedPerSec)} of ${fmt(r.offeredPerSec)} events/s`
+          + (r.fromDue ? `; from the closing events' due times: p50 ${fmt(r.fromDue.p50Us)} µs, p99 ${fmt(r.fromDue.p99Us)} µs` : ''));
+      }
+      // The same stream on both engines: the same output.
+      const ref = runs[0]!;
+      for (const r of runs.slice(1)) {
+        if (r.rows !== ref.rows || r.checksum !== ref.checksum) {
+          const m = `nexmark.${q}.latency: ${r.engine} output ${r.rows} rows / ${hex32(r.checksum)} != ${ref.engine}'s ${ref.rows} rows / ${hex32(ref.checksum)}`;
+          mismatches.push(m);
+          err.error(`OUTPUT MISMATCH ${m}`);
+        }
+      }
     }
   }
 
@@ -295,7 +320,7 @@ async function main(): Promise<void> {
   })));
   if (latencies.length > 0) {
     err.table(latencies.map((r) => ({
-      benchmark: `nexmark.${r.query}.latency`, p: r.parallelism, 'offered/s': fmt(r.offeredPerSec), 'achieved/s': fmt(r.achievedPerSec), kept: r.keptUp,
+      benchmark: `nexmark.${r.query}.latency`, engine: r.engine, p: r.parallelism, 'offered/s': fmt(r.offeredPerSec), 'achieved/s': fmt(r.achievedPerSec), kept: r.keptUp,
       'p50 µs': r.p50Us, 'p99 µs': r.p99Us, 'p99.9 µs': r.p999Us, 'max µs': r.maxUs, 'p99 from due µs': r.fromDue?.p99Us ?? '(same)', measured: r.count, 'rss MB': r.rssMB,
     })));
   }
@@ -316,8 +341,14 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const r of latencies) {
+  for (const r of latencies.filter((l) => l.engine === 'sluice')) {
     bar(r.p99Us !== null && r.p99Us <= 5_000, `nexmark.${r.query}.latency p99 = ${fmt(r.p99Us)} µs <= 5,000 µs at ${fmt(r.offeredPerSec)} events/s`);
+    const floor = floors.get(r.query);
+    // Not a bar: the same load on plain worker threads, no engine. What the machine alone gives at this load.
+    if (floor) {
+      process.stderr.write(`info nexmark.${r.query}.latency handwritten p99 = ${fmt(floor.p99Us)} µs: the machine's floor at ${fmt(floor.offeredPerSec)} events/s `
+        + `(plain worker threads, no engine; p50 ${fmt(floor.p50Us)} µs, max ${fmt(floor.maxUs)} µs${floor.keptUp ? '' : `; achieved only ${fmt(floor.achievedPerSec)} events/s`})\n`);
+    }
     // Not the issue's bar for q7 (from the watermark's emission), shown beside it: also counts the wait for it.
     if (r.fromDue) process.stderr.write(`info nexmark.${r.query}.latency p99 from the closing events' due times = ${fmt(r.fromDue.p99Us)} µs\n`);
     bar(r.keptUp, `nexmark.${r.query}.latency achieved ${fmt(r.achievedPerSec)} >= 0.95 x offered ${fmt(r.offeredPerSec)} events/s`);

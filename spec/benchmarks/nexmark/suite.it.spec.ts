@@ -68,3 +68,29 @@ test('--warm-threads: every engine runs the query once unmeasured first, and eve
     assert.equal(r.rssWithKeptThreads, !r.engine.startsWith('sluice'));
   }
 });
+
+test('q1 latency: sluice\'s row, then the hand-written one at the same load with the same output; the bar on sluice\'s, the floor beside it', { timeout: 120_000 }, async () => {
+  let stderr = '';
+  const stdout = await new Promise<string>((resolve, reject) => {
+    // A fixed low rate, 2 s (the quick warm-up is 1 s: the second is measured).
+    execFile(process.execPath, ['--import', 'tsx', 'benchmarks/nexmark/suite.ts', '--quick', '--json', '--events', '2000', '--reps', '1', '--queries', 'q1', '--latency-seconds', '2', '--latency-rate', '100000'],
+      { cwd: repo, maxBuffer: 1 << 24 }, (e, out, err) => { stderr = err; return e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out); });
+  });
+  const report = JSON.parse(stdout) as { results: (Row & Record<string, unknown>)[] };
+  // Checks too that rows of one benchmark on several engines carry the same output.
+  assert.deepEqual(shapeProblems(report), []);
+  const rows = report.results.filter((r) => r.benchmark === 'nexmark.q1.latency');
+  assert.deepEqual(rows.map((r) => r.engine), ['sluice', 'handwritten']);
+  const [s, h] = rows as [Row & Record<string, unknown>, Row & Record<string, unknown>];
+  assert.deepEqual(Object.keys(h), Object.keys(s));
+  for (const k of ['parallelism', 'offeredPerSec', 'events', 'outputRows', 'outputChecksum', 'offeredBasis', 'mode']) assert.deepEqual(h[k], s[k], k);
+  assert.deepEqual([s.parallelism, s.offeredPerSec, s.events, s.offeredBasis], [2, 100_000, 200_000, '--latency-rate']);
+  for (const r of rows) {
+    for (const k of ['p50Us', 'p99Us', 'p999Us', 'maxUs', 'achievedPerSec']) assert.equal(typeof r[k], 'number', `${r.engine} ${k}`);
+    assert.equal((r.measured as number) + (r.unmeasuredWarmup as number), r.outputRows);
+  }
+  // The bar line is sluice's; the hand-written p99 follows it as information, not as a second bar.
+  assert.match(stderr, /^n\/a {2}nexmark\.q1\.latency p99 = [\d,]+ µs <= 5,000 µs at 100,000 events\/s\ninfo nexmark\.q1\.latency handwritten p99 = [\d,]+ µs: the machine's floor at 100,000 events\/s /m);
+  assert.equal(stderr.match(/nexmark\.q1\.latency p99 = /g)?.length, 1);
+  assert.doesNotMatch(stderr, /OUTPUT MISMATCH/);
+});
