@@ -9,6 +9,27 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import path from 'node:path';
 import type { PreparedTransaction, SinkSpec } from '../../../core/index.js';
 
+/**
+ * `inner` under another kind, with `before(r)` run ahead of each record's write; `perWriter` makes a `before` for
+ * each writer, so its counters are that subtask's own. The test jobs' slow or failing sinks.
+ */
+export function beforeEachWrite<T>(inner: SinkSpec<T>, kind: string, perWriter: () => (r: T) => void): SinkSpec<T> {
+  return {
+    ...inner,
+    kind,
+    createWriter(subtask, parallelism) {
+      const w = inner.createWriter(subtask, parallelism);
+      const before = perWriter();
+      return { ...w, write(r: T) { before(r); w.write(r); } };
+    },
+  };
+}
+
+/** Blocks this thread for `ms`: what keeps a test job's rings full, never what orders a test. */
+export function blockFor(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export function ledgerSink<T>(dir: string): SinkSpec<T> {
   return {
     kind: 'test-ledger',

@@ -7,7 +7,7 @@
 // barrier waited behind the ring). exit=1: the first record after the marker exists, the sink's thread exits, once.
 import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob, genericCodec, recordSchema, typedCodec } from '../../../../core/index.js';
-import { ledgerSink } from '../ledger.js';
+import { beforeEachWrite, blockFor, ledgerSink } from '../ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n') ?? 20_000);
@@ -25,33 +25,23 @@ export interface Numbered { i: number; pad: string }
 
 export default defineJob((env) => {
   env.enableCheckpointing(interval, { mode });
-  const inner = ledgerSink<Numbered>(ledger);
   env.fromGenerator({ count: n, seed: 1 }, (i) => ({ i, pad: 'x'.repeat(i % 7) })).name('fast').uid('fast').setParallelism(1)
     .rebalance()
     .map((r) => (schema === '2' ? { i: r.i, padding: r.pad } as unknown as Numbered : { i: r.i, pad: r.pad })).name('middle').uid('middle').setParallelism(1)
     .withCodec(schema === '1' ? typedCodec<Numbered>(recordSchema({ i: 'f64', pad: 'string' }))
       : schema === '2' ? typedCodec<Numbered>(recordSchema({ i: 'f64', padding: 'string' }) as never) : genericCodec<Numbered>())
     .rebalance()
-    .sink({
-      ...inner,
-      kind: 'test-overtaken-ledger',
-      createWriter(subtask, parallelism) {
-        const w = inner.createWriter(subtask, parallelism);
-        const pause = new Int32Array(new SharedArrayBuffer(4));
-        let slow = 0;
-        return {
-          ...w,
-          write(r: Numbered) {
-            if (!existsSync(marker)) {
-              if (++slow > limit) throw new Error(`no checkpoint completed while ${limit} records were taken slowly: the barrier did not overtake the ring`);
-              Atomics.wait(pause, 0, 0, slowMs);
-            } else if (exit && !existsSync(`${marker}.exited`)) {
-              writeFileSync(`${marker}.exited`, '');
-              process.exit(3);
-            }
-            w.write(r);
-          },
-        };
-      },
-    }).name('slow').uid('slow').setParallelism(sinkP);
+    .sink(beforeEachWrite(ledgerSink<Numbered>(ledger), 'test-overtaken-ledger', () => {
+      let slow = 0;
+      return () => {
+        if (!existsSync(marker)) {
+          if (++slow > limit) throw new Error(`no checkpoint completed while ${limit} records were taken slowly: the barrier did not overtake the ring`);
+          blockFor(slowMs);
+        } else if (exit && !existsSync(`${marker}.exited`)) {
+          writeFileSync(`${marker}.exited`, '');
+          process.exit(3);
+        }
+      };
+    }))
+    .name('slow').uid('slow').setParallelism(sinkP);
 });

@@ -7,7 +7,7 @@
 //   ?n=20000&keys=97&p=2&slowMs=1&interval=100&ledger=/dir&marker=/path&mid=0|1&genP=0|1
 import { existsSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
-import { ledgerSink } from '../ledger.js';
+import { beforeEachWrite, blockFor, ledgerSink } from '../ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n') ?? 20_000);
@@ -24,25 +24,11 @@ export interface Counted { key: string; count: number; i: number }
 
 export default defineJob((env) => {
   env.enableCheckpointing(interval, { mode: 'unaligned' });
-  const inner = ledgerSink<Counted>(ledger);
   const gen = env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % keys}`, count: 1, i })).name('gen').uid('gen').setParallelism(genP);
   (mid ? gen.rebalance().map((r) => ({ ...r })).name('mid').uid('mid').setParallelism(p) : gen)
     .keyBy((r) => r.key)
     .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid('count').setParallelism(p)
-    .sink({
-      ...inner,
-      kind: 'test-slow-ledger',
-      createWriter(subtask, parallelism) {
-        const w = inner.createWriter(subtask, parallelism);
-        const pause = new Int32Array(new SharedArrayBuffer(4));
-        return {
-          ...w,
-          write(r: Counted) {
-            // Not a sleep that orders the test: only what keeps the rings full until the test says so.
-            if (!existsSync(marker)) Atomics.wait(pause, 0, 0, slowMs);
-            w.write(r);
-          },
-        };
-      },
-    }).name('sink').uid('sink').setParallelism(p);
+    // Slow until the test says so: the rings stay full.
+    .sink(beforeEachWrite(ledgerSink<Counted>(ledger), 'test-slow-ledger', () => () => { if (!existsSync(marker)) blockFor(slowMs); }))
+    .name('sink').uid('sink').setParallelism(p);
 });

@@ -3,7 +3,7 @@
 // failAt: the sink's worker thread exits (process.exit) when record i reaches it, once (a marker file remembers).
 import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
-import { ledgerSink } from '../ledger.js';
+import { beforeEachWrite, blockFor, ledgerSink } from '../ledger.js';
 import type { Update } from './exactly-once.js';
 
 const q = new URL(import.meta.url).searchParams;
@@ -17,29 +17,19 @@ const marker = q.get('marker') ?? '';
 
 export default defineJob((env) => {
   env.enableCheckpointing(interval, { mode });
-  const inner = ledgerSink<Update>(ledger);
   env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % 500}`, count: 1, i }) as Update).name('fast').uid('fast')
     .keyBy((u) => u.key)
     .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid('count')
     .rebalance()
-    .sink({
-      ...inner,
-      kind: 'test-slow-ledger',
-      createWriter(subtask, parallelism) {
-        const w = inner.createWriter(subtask, parallelism);
-        const pause = new Int32Array(new SharedArrayBuffer(4));
-        let k = 0;
-        // 1 ms asleep every `everyN` records: a sink a few times slower than the source.
-        return {
-          ...w,
-          write(u: Update) {
-            if (u.i === failAt && marker !== '' && !existsSync(marker)) { writeFileSync(marker, 'failed once'); process.exit(3); }
-            if (++k % everyN === 0) Atomics.wait(pause, 0, 0, 1);
-            w.write(u);
-          },
-        };
-      },
-    }).name('slow-out').uid('slow-out')
+    .sink(beforeEachWrite(ledgerSink<Update>(ledger), 'test-slow-ledger', () => {
+      let k = 0;
+      // 1 ms asleep every `everyN` records: a sink a few times slower than the source.
+      return (u) => {
+        if (u.i === failAt && marker !== '' && !existsSync(marker)) { writeFileSync(marker, 'failed once'); process.exit(3); }
+        if (++k % everyN === 0) blockFor(1);
+      };
+    }))
+    .name('slow-out').uid('slow-out')
     // One sink subtask: the other thread runs source and counter freely, fills the sink's rings and then waits.
     .setParallelism(1);
 });
