@@ -464,7 +464,7 @@ export class CheckpointCoordinator {
       }
       operators[uid] = { ...this.identity(uid), parallelism: opParallelism.get(uid) ?? 0, keyGroups };
     }
-    const sources: Record<string, { kind?: string; splits: SourceSplit[] }> = {};
+    const sources: Record<string, { kind?: string; splits: SourceSplit[]; perSubtask: number[] }> = {};
     const partsByUid = new Map<string, { redistribute: Redistribution; parts: (ChunkRef | null)[] }>();
     const watermarks: Record<string, (number | null)[]> = {};
     for (const pl of this.plan.placements) {
@@ -478,7 +478,11 @@ export class CheckpointCoordinator {
       if (snap.source) {
         const uid = this.headUid(pl.task);
         const kind = this.nodeByUid.get(uid)?.source;
-        (sources[uid] ??= kind === undefined ? { splits: [] } : { kind, splits: [] }).splits.push(...snap.source);
+        // Placements come in subtask order; a subtask with no snapshot holds none.
+        const perSubtask = new Array<number>(this.plan.tasks[pl.task]!.parallelism).fill(0);
+        const src = (sources[uid] ??= kind === undefined ? { splits: [], perSubtask } : { kind, splits: [], perSubtask });
+        src.splits.push(...snap.source);
+        src.perSubtask[pl.subtask] = snap.source.length;
       }
       for (const part of parts) {
         let e = partsByUid.get(part.uid);

@@ -22,10 +22,11 @@
 // before it. Event time starts at the lowest restored watermark (assignRestore) and moves on with the producers'
 // next watermarks; no record becomes late by it. Latency markers are never channel state.
 // Records a source had read and not pushed on go, when its parallelism changed, to the new subtask that reads their
-// splits on: it pushes them before it reads again.
+// splits on and no other: it pushes them before it reads again. A subtask reading other splits too (a scale-in)
+// would push them ahead of those, and their event time could make the others' records late: refused.
 // Refused: records in flight on a broadcast exchange whose consumers changed parallelism (each consumer subtask was
-// at its own place in the broadcast stream, and a new one has none), and records a source had read when its
-// splits are dealt to several new subtasks (whose later records of them could overtake them).
+// at its own place in the broadcast stream, and a new one has none), and records a source had read when no new
+// subtask reads on exactly their splits (see above).
 
 import { keyGroupFor, subtaskForKeyGroup, type Key } from '../graph/key-groups.js';
 import type { Partitioner } from '../graph/logical-graph.js';
@@ -72,8 +73,8 @@ export interface RescaleRoutes {
   input(task: number, input: number): InputRoute;
   gate(task: number, gate: number): GateRoute;
   /**
-   * The new subtask of source task `task` that reads all of `splits` on (an old subtask's), or undefined when they
-   * are dealt to several or not restored.
+   * The new subtask of source task `task` that reads on exactly `splits` (an old subtask's) and no other split, or
+   * undefined: they are dealt to several subtasks, or with others, or had all ended, or are not restored.
    */
   held(task: number, splits: readonly string[]): number | undefined;
   /** The error to throw, with the reason (naming the operator). */
@@ -125,11 +126,16 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
         if (r.input === SOURCE_HELD) {
           if (rescaled && r.splits !== undefined) {
             const to = routes.held(t.task, r.splits);
-            if (to === undefined) throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: the splits they came from (${r.splits.join(', ')}) are read on by several subtasks now, whose later records of them could overtake them`);
+            if (to === undefined) {
+              throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: `
+                + (r.splits.length === 0
+                  ? 'the splits they came from had ended, and pushed ahead of the splits a subtask reads now they could run its event time ahead of those and make their records late'
+                  : `no subtask reads on exactly the splits they came from (${r.splits.join(', ')}) now: pushed ahead of other splits they could make those splits' records late, and split over several subtasks later records of theirs could overtake them`));
+            }
             heldTo = to;
           } else if (rescaled && heldTo === undefined) {
             // Held records of a checkpoint that does not say which splits they came from (taken by an older sluice).
-            throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: the checkpoint does not say which splits they came from`);
+            throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: the checkpoint does not say which splits they came from (taken by an older sluice)`);
           }
           add(own, t.task, heldTo ?? s, r);
         } else if (r.input === OUTPUT) {

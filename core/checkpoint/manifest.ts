@@ -82,8 +82,12 @@ export interface Manifest {
   /** Hash of the job graph's fingerprint (informational: a savepoint may be restored into a changed job). */
   readonly jobFingerprint: string;
   readonly operators: Record<string, OperatorManifest>;
-  /** Read positions by source uid, with the source's kind ('file', 'generator', ...; absent in older manifests). */
-  readonly sources: Record<string, { readonly kind?: string; readonly splits: SourceSplit[] }>;
+  /**
+   * Read positions by source uid, with the source's kind ('file', 'generator', ...; absent in older manifests) and
+   * how many of `splits` each subtask held, in subtask order (absent before): at the same parallelism each subtask
+   * reads its own on (restore.ts dealSplits), so records it had read and not sent stay with the splits they came from.
+   */
+  readonly sources: Record<string, { readonly kind?: string; readonly splits: SourceSplit[]; readonly perSubtask?: number[] }>;
   /** Unaligned checkpoints: in-flight records per `headUid/subtask` (the uid of the task's first operator). */
   readonly inFlight?: Record<string, ChunkRef>;
   /** With inFlight: where each such task's gates and inputs led (channel-shape.ts), by head uid; absent before. */

@@ -307,9 +307,21 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     const at = taskOfNode.get(uid);
     if (!at || unsourced.has(uid)) continue;
     restoredSources.add(uid);
-    assignSplits(src.splits, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = sp; });
+    dealSplits(src, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = sp; });
   }
   return { subtasks, splits, restoredSources };
+}
+
+/**
+ * A source's splits for `parallelism` subtasks: at the parallelism the checkpoint was taken at, each subtask's own
+ * (where the manifest says which those were), so what a subtask had read and not sent (held records, its gates'
+ * unsent ones) stays with the splits it came from, as in Flink; else dealt round robin.
+ */
+export function dealSplits(src: Manifest['sources'][string], parallelism: number): SourceSplit[][] {
+  const per = src.perSubtask;
+  if (per === undefined || per.length !== parallelism || per.reduce((a, b) => a + b, 0) !== src.splits.length) return assignSplits(src.splits, parallelism);
+  let at = 0;
+  return per.map((n) => src.splits.slice(at, (at += n)));
 }
 
 /**
@@ -373,9 +385,11 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
       const uid = headUid(task);
       const src = m.sources[uid];
       if (src === undefined || unsourced.has(uid)) return undefined;
-      const dealt = assignSplits(src.splits, plan.tasks[task]!.parallelism);
-      const to = new Set(splits.map((id) => dealt.findIndex((l) => l.some((sp) => sp.id === id))));
-      return to.size === 1 && !to.has(-1) ? [...to][0] : undefined;
+      // Only a subtask that reads those splits and no others: pushed ahead of another split's records, held records
+      // would run its event time ahead of theirs, and make them late (a scale-in of a source).
+      const dealt = dealSplits(src, plan.tasks[task]!.parallelism);
+      const to = dealt.findIndex((l) => l.length > 0 && l.length === splits.length && l.every((sp) => splits.includes(sp.id)));
+      return to >= 0 ? to : undefined;
     },
     gate(task, gate) {
       const x = plan.exchanges.filter((y) => y.fromTask === task)[gate]!;

@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 import { StreamEnvironment } from '../../../core/api/environment.js';
 import { plan } from '../../../core/graph/physical-plan.js';
 import { channelShape } from '../../../core/checkpoint/channel-shape.js';
-import { assignRestore } from '../../../core/checkpoint/restore.js';
+import { assignRestore, dealSplits } from '../../../core/checkpoint/restore.js';
 import { redistributeInFlight, type GateRoute, type InputRoute, type RescaleRoutes, type TaskInFlight } from '../../../core/checkpoint/in-flight-rescale.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from '../../../core/checkpoint/messages.js';
 import { keyGroupFor, subtaskForKeyGroup } from '../../../core/graph/key-groups.js';
@@ -102,7 +102,7 @@ test('refused, naming the operator: a broadcast exchange whose consumers changed
   assert.throws(() => redistributeInFlight([{ uid: 'p', task: 0, was: 1, now: 1, bySubtask: [[out(1, 0)]] }], routes({ partitioner: 'broadcast', consumerNow: 3 })),
     /records 'p' had not yet sent to 'c' \(parallelism 2 then, 3 now\) on a broadcast exchange/);
   assert.throws(() => redistributeInFlight([{ uid: 's', task: 0, was: 2, now: 3, bySubtask: [[], [{ input: SOURCE_HELD, value: 1, timestamp: 1, splits: ['a', 'c'] }]] }], routes()),
-    /'s' \(subtask 1\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 3: the splits they came from \(a, c\) are read on by several subtasks now/);
+    /'s' \(subtask 1\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 3: no subtask reads on exactly the splits they came from \(a, c\) now: pushed ahead of other splits they could make those splits' records late/);
   assert.throws(() => redistributeInFlight([{ uid: 's', task: 0, was: 2, now: 3, bySubtask: [[], [{ input: SOURCE_HELD, value: 1, timestamp: 1 }]] }], routes()),
     /'s' \(subtask 1\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 3: the checkpoint does not say which splits/);
   assert.throws(() => redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 3, bySubtask: [[rec(1)]] }], routes({ key: () => { throw new Error('no key'); } })),
@@ -161,4 +161,67 @@ test('assignRestore: records in flight on a broadcast exchange whose consumer wa
   const into = job(3, { broadcast: true });
   assert.throws(() => assignRestore(c, into.graph, into.p, { allowNonRestoredState: false }),
     (e: Error) => e instanceof JobDefinitionError && /checkpoint 7 is an unaligned checkpoint that cannot be restored at this parallelism: records in flight into 'm' \(parallelism 2 then, 3 now\) on a broadcast exchange from 'src'/.test(e.message));
+});
+
+/** A source ('src', at `p`) keyed into map 'm' at `p`. */
+function sourceJob(p: number) {
+  const env = new StreamEnvironment(p);
+  env.fromGenerator({ count: 10, seed: 1 }, (i: number) => i).name('src').uid('src').keyBy((x: number) => x).map((x: number) => x).name('m').uid('m').discard().name('out').uid('out');
+  env.graph.validate();
+  const pl = plan(env.graph, { chaining: true, threads: 1 });
+  return { graph: env.graph, p: pl, src: pl.tasks.find((t) => env.graph.nodes[t.nodeIds[0]!]!.name === 'src')! };
+}
+
+/** An unaligned checkpoint of sourceJob(2) whose source subtasks held `held` records. */
+function heldCheckpoint(splits: { id: string; position: number }[], perSubtask: number[] | undefined, held: Record<number, InFlightRecord[]>) {
+  const before = sourceJob(2);
+  const pack = (x: unknown): Uint8Array => new Packr({ useRecords: true, sequential: true, moreTypes: true }).pack(x);
+  const chunks = new Map<string, Uint8Array>();
+  const inFlight: Record<string, { key: string; bytes: number }> = {};
+  for (const [s, records] of Object.entries(held)) { chunks.set(`h${s}`, pack(records)); inFlight[`src/${s}`] = { key: `h${s}`, bytes: 1 }; }
+  const manifest = {
+    format: 2, id: 7, kind: 'checkpoint', createdAt: '', maxParallelism: before.p.maxParallelism, jobFingerprint: 'x', operators: {},
+    sources: { src: { splits, ...(perSubtask ? { perSubtask } : {}) } },
+    inFlight, channels: { src: channelShape(before.graph, before.p, before.src.id) },
+    taskParallelism: { src: 2, m: 2, out: 2 }, keyedEntries: 0, finished: false,
+  } as unknown as Manifest;
+  return { manifest, chunks };
+}
+
+const heldOf = (splits: string[] | undefined, ...vs: string[]): InFlightRecord[] =>
+  vs.map((value, k) => ({ input: SOURCE_HELD, value, timestamp: k, ...(k === 0 && splits ? { splits } : {}) }));
+
+test('regression: a source scaled in from an unaligned checkpoint with held records is refused (pushed ahead of the other split, they made its records late)', () => {
+  // Subtask 1 had run ahead in its split and held records of it; at 1 they would be pushed before split 0/2 reads on.
+  const c = heldCheckpoint([{ id: '0/2', position: 0 }, { id: '1/2', position: 9 }], [1, 1], { 1: heldOf(['1/2'], 'x', 'y') });
+  const at1 = sourceJob(1);
+  assert.throws(() => assignRestore(c, at1.graph, at1.p, { allowNonRestoredState: false }),
+    (e: Error) => e instanceof JobDefinitionError && /'src' \(subtask 1\) holds records its source had read .* from 2 to 1: no subtask reads on exactly the splits they came from \(1\/2\) now/.test(e.message));
+  // Scaled out, the subtask that reads split 1/2 on reads it alone: it takes them.
+  const at3 = sourceJob(3);
+  const r = assignRestore(c, at3.graph, at3.p, { allowNonRestoredState: false });
+  const reads = (s: number): string[] => r.splits[`${at3.src.id}/${s}`]!.map((x) => x.id);
+  const to = [0, 1, 2].find((s) => reads(s).includes('1/2'))!;
+  assert.deepEqual(reads(to), ['1/2']);
+  assert.deepEqual(values(r.subtasks[`${at3.src.id}/${to}`]?.inFlight), ['x', 'y']);
+});
+
+test('held records of splits that had all ended are refused at another parallelism, saying so', () => {
+  const c = heldCheckpoint([{ id: 'a', position: 0 }], [1, 0], { 1: heldOf([], 'z') });
+  const at1 = sourceJob(1);
+  assert.throws(() => assignRestore(c, at1.graph, at1.p, { allowNonRestoredState: false }), /the splits they came from had ended/);
+});
+
+test('at the same parallelism each source subtask reads its own splits on, so its held records stay with the split they came from (regression: dealt round robin, a split moved away from them)', () => {
+  // Old subtask 0 had C (A ended, left out of its snapshot); old 1 had B and D, and held records of D.
+  const splits = [{ id: 'C', position: 0 }, { id: 'B', position: 5 }, { id: 'D', position: 9 }];
+  const c = heldCheckpoint(splits, [1, 2], { 1: heldOf(['B', 'D'], 'd1', 'd2') });
+  const into = sourceJob(2);
+  const r = assignRestore(c, into.graph, into.p, { allowNonRestoredState: false });
+  assert.deepEqual([0, 1].map((s) => r.splits[`${into.src.id}/${s}`]!.map((x) => x.id)), [['C'], ['B', 'D']]);
+  assert.deepEqual(values(r.subtasks[`${into.src.id}/1`]?.inFlight), ['d1', 'd2']);
+  // A manifest from before perSubtask, or another parallelism: round robin, as before.
+  assert.deepEqual(dealSplits({ splits }, 2).map((l) => l.map((x) => x.id)), [['C', 'D'], ['B']]);
+  assert.deepEqual(dealSplits({ splits, perSubtask: [1, 2] }, 3).map((l) => l.map((x) => x.id)), [['C'], ['B'], ['D']]);
+  assert.deepEqual(dealSplits({ splits, perSubtask: [1, 1] }, 2).map((l) => l.map((x) => x.id)), [['C', 'D'], ['B']], 'counts that do not add up: round robin');
 });

@@ -52,8 +52,9 @@ const CASES = [
   // The map is rescaled too: what its gates had not sent comes from old subtasks that are gone, and its own input
   // records (behind a rebalance) are dealt whole.
   { mid: true, what: ' behind a rebalanced map rescaled with it' },
-  // The generator is rescaled too: records it had read and not pushed on go to the subtask that reads their split on.
-  { genP: true, what: ' from a generator rescaled with it' },
+  // The generator is rescaled too: records it had read and not pushed on go to the subtask that reads their split on
+  // (and alone: at 1 the restore is refused).
+  { genP: true, what: ' from a generator rescaled with it (scaled in: refused)' },
 ];
 
 for (const { mid = false, genP = false, what } of CASES) test(`an unaligned checkpoint with records in flight on a keyed exchange${what} restores at parallelism 2 -> 3 and 2 -> 1, exactly once`, { timeout: 180_000 }, async () => {
@@ -83,6 +84,13 @@ for (const { mid = false, genP = false, what } of CASES) test(`an unaligned chec
       const copy = path.join(dir, `state-${p}`);
       cpSync(stateDir, copy, { recursive: true });
       const ledger = path.join(dir, `ledger-${p}`);
+      if (genP && p === 1) {
+        // Scaled in, the held records of one split would be pushed ahead of the other's: their event time could make
+        // its records late, so the restore is refused (regression: it ran, and a windowed job lost records as late).
+        await assert.rejects(async () => (await run(job(p, ledger, marker, mid, genP), { stateDir: copy, resume: { checkpoint: chosen }, ringBytes: 4096, onWarning: () => {} })).result,
+          /'gen' \(subtask \d\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 1: no subtask reads on exactly the splits they came from/);
+        continue;
+      }
       const r = await (await run(job(p, ledger, marker, mid, genP), { stateDir: copy, resume: { checkpoint: chosen }, ringBytes: 4096, onWarning: () => {} })).result;
       assert.equal(r.restoredFrom, chosen);
       const all = [...upTo, ...readLedger<Counted>(ledger)];
