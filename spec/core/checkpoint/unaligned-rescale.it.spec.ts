@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Packr } from 'msgpackr';
@@ -14,6 +14,7 @@ import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from '../../../core/checkpoint/messages.js';
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Counted } from './jobs/rescale-keyed.ts';
+import type { Fired } from './jobs/rescale-windows.ts';
 
 const N = 20_000;
 const KEYS = 97;
@@ -111,6 +112,50 @@ for (const { mid = false, genP = false, what } of CASES) test(`an unaligned chec
         assert.deepEqual(misordered, [], `at parallelism ${p}: keys whose records of a split were counted out of order`);
       }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('event-time windows from an unaligned checkpoint whose source held records: scaled out to 3, no record late and every window fired once; scaled in to 1, refused (regression: 1,001 of 10,000 records went late)', { timeout: 180_000 }, async () => {
+  const n = 10_000;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-unaligned-windows-'));
+  const windowsJob = (p: number, ledger: string, marker: string): URL => {
+    const u = new URL('./jobs/rescale-windows.ts', import.meta.url);
+    for (const [k, v] of Object.entries({ n, p, ledger, marker })) u.searchParams.set(k, String(v));
+    return u;
+  };
+  try {
+    const stateDir = path.join(dir, 'state');
+    const marker = path.join(dir, 'fast');
+    const first = path.join(dir, 'ledger-first');
+    let completed = 0;
+    const h = await run(windowsJob(2, first, marker), {
+      stateDir, ringBytes: 4096, retainedCheckpoints: 1000, onWarning: () => {},
+      onCheckpoint: () => { if (++completed === 8) void h.cancel(); },
+    });
+    await h.result.catch(() => undefined);
+    const by = await inFlightByCheckpoint(stateDir, 'mid');
+    const held = [...by].filter(([, c]) => c.held > 0).map(([id]) => id);
+    assert.ok(held.length > 0, `a checkpoint holds records the generator had read and not pushed on: ${JSON.stringify([...by])}`);
+    const chosen = held[0]!;
+    writeFileSync(marker, '');
+    const before = (d: string): Fired[] => (existsSync(d) ? readdirSync(d) : []).filter((f) => /^\d+-\d+\.json$/.test(f) && Number(f.split('-')[1]!.slice(0, -5)) < chosen)
+      .flatMap((f) => JSON.parse(readFileSync(path.join(d, f), 'utf8')) as Fired[]);
+    const resume = async (p: number, ledger: string) => {
+      const copy = path.join(dir, `state-${p}`);
+      cpSync(stateDir, copy, { recursive: true });
+      return (await run(windowsJob(p, ledger, marker), { stateDir: copy, resume: { checkpoint: chosen }, ringBytes: 4096, onWarning: () => {} })).result;
+    };
+    const ledger = path.join(dir, 'ledger-3');
+    assert.equal((await resume(3, ledger)).restoredFrom, chosen);
+    const fires = [...before(first), ...readLedger<Fired>(ledger)];
+    const late = [...before(`${first}-late`), ...(existsSync(`${ledger}-late`) ? readLedger<Fired>(`${ledger}-late`) : [])];
+    assert.deepEqual(late.flatMap((f) => f.ids), [], 'no record late');
+    const windows = fires.map((f) => `${f.key}@${f.start}`);
+    assert.deepEqual(windows.filter((w, i) => windows.indexOf(w) !== i), [], 'every window fired once');
+    assert.deepEqual(tally(fires.flatMap((f) => f.ids), n), { lost: 0, duplicated: 0, unexpected: 0 });
+    await assert.rejects(resume(1, path.join(dir, 'ledger-1')), /'gen' \(subtask \d\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 1/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
