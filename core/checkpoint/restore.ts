@@ -348,7 +348,13 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
     const rescale = rescaled(at.task);
     if (was === undefined && rescale) throw new JobDefinitionError(`${where} is an unaligned checkpoint that does not record where its in-flight records of '${uid}' were going (taken by an older sluice): it can only be restored at the parallelism it was taken at (rescale from a savepoint, which is always aligned)`);
     if (was !== undefined) {
-      const g = renumberChannels(records, was, channelShape(graph, plan, at.task), (through) => new JobDefinitionError(`${where} is an unaligned checkpoint holding records of '${uid}' (subtask ${s}) in flight through ${through}, which this job does not have: its exchanges changed since (restore a savepoint, which is always aligned)`), rescale);
+      // A gate whose producer heads another task now: a rescale split the chain (operators chain only at one parallelism).
+      const unchained = (through: string): string => {
+        const producer = / -> /.test(through) ? /^'([^' #]+)/.exec(through)?.[1] : undefined;
+        const now = producer === undefined ? undefined : taskOfNode.get(producer);
+        return now !== undefined && now.task !== at.task ? `; '${producer}' is no longer chained behind '${uid}' (operators chain only at the same parallelism: give them the parallelism they had, or restore a savepoint)` : '';
+      };
+      const g = renumberChannels(records, was, channelShape(graph, plan, at.task), (through) => new JobDefinitionError(`${where} is an unaligned checkpoint holding records of '${uid}' (subtask ${s}) in flight through ${through}, which this job does not have: its exchanges changed since${unchained(through) || ' (restore a savepoint, which is always aligned)'}`), rescale);
       const all = gateWas.get(at.task) ?? [];
       g.forEach((d, j) => { all[j] = d; });
       gateWas.set(at.task, all);

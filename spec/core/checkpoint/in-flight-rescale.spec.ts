@@ -225,3 +225,27 @@ test('at the same parallelism each source subtask reads its own splits on, so it
   assert.deepEqual(dealSplits({ splits, perSubtask: [1, 2] }, 3).map((l) => l.map((x) => x.id)), [['C'], ['B'], ['D']]);
   assert.deepEqual(dealSplits({ splits, perSubtask: [1, 1] }, 2).map((l) => l.map((x) => x.id)), [['C', 'D'], ['B']], 'counts that do not add up: round robin');
 });
+
+test('a rescale that splits a chain: the refusal names the operator no longer chained, not only "its exchanges changed"', () => {
+  // gen -> ts chained at 2, rebalanced into m; then gen alone at 1: ts (at the default 2) heads a task of its own.
+  const build = (genP: number) => {
+    const env = new StreamEnvironment(2);
+    env.fromGenerator({ count: 10, seed: 1 }, (i: number) => i).name('gen').uid('gen').setParallelism(genP)
+      .map((x: number) => x).name('ts').uid('ts').rebalance().map((x: number) => x).name('m').uid('m').discard().name('out').uid('out');
+    env.graph.validate();
+    const pl = plan(env.graph, { chaining: true, threads: 1 });
+    return { graph: env.graph, p: pl, gen: pl.tasks.find((t) => env.graph.nodes[t.nodeIds[0]!]!.name === 'gen')! };
+  };
+  const before = build(2);
+  assert.equal(before.gen.nodeIds.length, 2, 'gen and ts chained at 2');
+  const pack = (x: unknown): Uint8Array => new Packr({ useRecords: true, sequential: true, moreTypes: true }).pack(x);
+  const manifest = {
+    format: 2, id: 7, kind: 'checkpoint', createdAt: '', maxParallelism: before.p.maxParallelism, jobFingerprint: 'x', operators: {}, sources: {},
+    inFlight: { 'gen/0': { key: 'g', bytes: 1 } }, channels: { gen: channelShape(before.graph, before.p, before.gen.id) },
+    taskParallelism: { gen: 2, m: 2, out: 2 }, keyedEntries: 0, finished: false,
+  } as unknown as Manifest;
+  const into = build(1);
+  assert.equal(into.gen.nodeIds.length, 1, 'the chain is split');
+  assert.throws(() => assignRestore({ manifest, chunks: new Map([['g', pack([out(1, 0)])]]) } as never, into.graph, into.p, { allowNonRestoredState: false }),
+    /in flight through 'ts -> m\[0\] rebalance at parallelism 2', which this job does not have: its exchanges changed since; 'ts' is no longer chained behind 'gen' \(operators chain only at the same parallelism/);
+});
