@@ -24,9 +24,12 @@
 // Records a source had read and not pushed on go, when its parallelism changed, to the new subtask that reads their
 // splits on and no other: it pushes them before it reads again. A subtask reading other splits too (a scale-in)
 // would push them ahead of those, and their event time could make the others' records late: refused.
-// Refused: records in flight on a broadcast exchange whose consumers changed parallelism (each consumer subtask was
-// at its own place in the broadcast stream, and a new one has none), and records a source had read when no new
-// subtask reads on exactly their splits (see above).
+// Records in flight on a broadcast exchange into consumers scaled in: new subtask j keeps old j's, with old j's
+// broadcast state (restore.ts), and goes on from where old j was in the broadcast stream; old j's beyond the new
+// parallelism are dropped with their broadcast state (their keyed records are routed as any).
+// Refused: records in flight on a broadcast exchange into consumers scaled out (each consumer subtask was at its own
+// place in the broadcast stream, and an added one has none), and records a source had read when no new subtask
+// reads on exactly their splits (see above).
 
 import { keyGroupFor, subtaskForKeyGroup, type Key } from '../graph/key-groups.js';
 import type { Partitioner } from '../graph/logical-graph.js';
@@ -92,7 +95,8 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
     if (l === undefined) to.set(k, (l = []));
     l.push(r);
   };
-  const route = (via: InputRoute, value: unknown, old: number, parallelism: number, what: string): number => {
+  /** The new subtask, or -1: dropped (a broadcast record of a subtask a scale-in removed). */
+  const route = (via: InputRoute, value: unknown, old: number, was: number, parallelism: number, what: string): number => {
     switch (via.partitioner) {
       case 'hash': return subtaskForKeyGroup(keyGroupFor(keyOf(via, value, what), routes.maxParallelism), routes.maxParallelism, parallelism);
       case 'custom': {
@@ -106,7 +110,12 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
         return to;
       }
       case 'global': return 0;
-      case 'broadcast': throw routes.refuse(`${what} on a broadcast exchange from ${via.from}: each subtask was at its own place in the broadcast stream, and a subtask at the new parallelism has none to start from`);
+      case 'broadcast':
+        // Each subtask is at its own place in the broadcast stream, its broadcast state and these records together:
+        // scaled in, subtask j < parallelism goes on from old j's (restore.ts gives it old j's broadcast state);
+        // old j's beyond are gone with their state. Scaled out, a new subtask would have no place to start from.
+        if (parallelism > was) throw routes.refuse(`${what} on a broadcast exchange from ${via.from}: each subtask was at its own place in the broadcast stream, and a subtask added by the rescale has none to start from`);
+        return old < parallelism ? old : -1;
       default: return old % parallelism;
     }
   };
@@ -145,13 +154,14 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
           // The consumer subtask its channel led to; still the right one where the consumers kept their parallelism
           // (a broadcast gate's copy for each of them too).
           const old = g.wasForward ? s : r.writer!;
-          const to = g.was === g.now ? old : route(g, r.value, old, g.now, `records '${t.uid}' had not yet sent to '${g.toUid}' (parallelism ${g.was} then, ${g.now} now)`);
-          add(sent, g.toTask, to, { input: g.input, value: r.value, timestamp: r.timestamp });
+          const to = g.was === g.now ? old : route(g, r.value, old, g.was, g.now, `records '${t.uid}' had not yet sent to '${g.toUid}' (parallelism ${g.was} then, ${g.now} now)`);
+          if (to >= 0) add(sent, g.toTask, to, { input: g.input, value: r.value, timestamp: r.timestamp });
         } else if (!rescaled) {
           add(own, t.task, s, r);
         } else {
           const via = routes.input(t.task, r.input);
-          add(own, t.task, route(via, r.value, s, t.now, `records in flight into '${t.uid}' (parallelism ${t.was} then, ${t.now} now)`), r);
+          const to = route(via, r.value, s, t.was, t.now, `records in flight into '${t.uid}' (parallelism ${t.was} then, ${t.now} now)`);
+          if (to >= 0) add(own, t.task, to, r);
         }
       }
     }

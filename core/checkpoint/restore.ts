@@ -272,11 +272,12 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     if (op.operatorState && (op.kind !== 'timestamps' || at.kind === 'timestamps')) {
       const parts = op.operatorState.parts.map((ref) => (ref ? packr().unpack(c.chunks.get(ref.key)!) as unknown[] : []));
       if (op.operatorState.redistribute === 'broadcast') {
-        // At the same parallelism each subtask its own: after an unaligned checkpoint they differ (each took its
-        // snapshot at its own place in the broadcast stream, its channel state holds the rest from there), and
-        // subtask 0's with another's channel state lost or repeated broadcast records. Rescaled, they are all alike
-        // (in-flight-rescale.ts refuses broadcast records in flight then).
-        const own = parts.length === at.parallelism;
+        // At the same parallelism or scaled in, subtask j old j's: after an unaligned checkpoint they differ (each took
+        // its snapshot at its own place in the broadcast stream, its channel state holds the rest from there:
+        // in-flight-rescale.ts keeps old j's with new j), and subtask 0's with another's channel state lost or
+        // repeated broadcast records. Scaled out, subtask 0's to all: they are all alike then (broadcast records in
+        // flight into consumers scaled out are refused).
+        const own = parts.length >= at.parallelism;
         for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts[own ? s : 0] ?? [];
       } else if (op.operatorState.redistribute === 'union') {
         for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts.flat();

@@ -249,3 +249,12 @@ test('a rescale that splits a chain: the refusal names the operator no longer ch
   assert.throws(() => assignRestore({ manifest, chunks: new Map([['g', pack([out(1, 0)])]]) } as never, into.graph, into.p, { allowNonRestoredState: false }),
     /in flight through 'ts -> m\[0\] rebalance at parallelism 2', which this job does not have: its exchanges changed since; 'ts' is no longer chained behind 'gen' \(operators chain only at the same parallelism/);
 });
+
+test('broadcast records into consumers scaled in: new subtask j keeps old j\'s (received and unsent), old ones beyond are dropped; scaled out, refused', () => {
+  const received = redistributeInFlight([{ uid: 'c', task: 1, was: 3, now: 2, bySubtask: [[rec(1)], [rec(2)], [rec(3)]] }], routes({ partitioner: 'broadcast' }));
+  assert.deepEqual([values(received['1/0']), values(received['1/1']), received['1/2']], [[1], [2], undefined]);
+  const unsent = redistributeInFlight([{ uid: 'p', task: 0, was: 1, now: 1, bySubtask: [[out(1, 0), out(1, 1), out(1, 2)]] }], routes({ partitioner: 'broadcast', consumerWas: 3, consumerNow: 2 }));
+  assert.deepEqual([values(unsent['1/0']), values(unsent['1/1']), unsent['1/2']], [[1], [1], undefined]);
+  assert.throws(() => redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 3, bySubtask: [[rec(1)], [rec(2)]] }], routes({ partitioner: 'broadcast' })),
+    /on a broadcast exchange from 'p': each subtask was at its own place in the broadcast stream, and a subtask added by the rescale has none to start from/);
+});

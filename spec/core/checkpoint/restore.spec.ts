@@ -52,7 +52,7 @@ test('not where the uid no longer heads its task (its inputs are another operato
 // unaligned checkpoint the subtasks' differ (each snapshot at its own place in the broadcast stream, its channel
 // state holding the rest from there): subtask 0's state with subtask 1's channel state lost or repeated broadcast
 // records.
-test('broadcast state: each subtask its own at the same parallelism, subtask 0\'s to all when rescaled', () => {
+test('broadcast state: each subtask its own at the same parallelism and scaled in, subtask 0\'s to all when scaled out', () => {
   const pack = (x: unknown): Uint8Array => new Packr({ useRecords: true, sequential: true, moreTypes: true }).pack(x);
   const into = (p: number) => job(p);
   const manifest = {
@@ -61,7 +61,7 @@ test('broadcast state: each subtask its own at the same parallelism, subtask 0\'
     taskParallelism: { m: 2 }, keyedEntries: 0, finished: false,
   } as unknown as Manifest;
   const chunks = new Map([['b0', pack([['rules', 'a', 1]])], ['b1', pack([['rules', 'a', 1], ['rules', 'b', 2]])]]);
-  for (const [p, want] of [[2, [[['rules', 'a', 1]], [['rules', 'a', 1], ['rules', 'b', 2]]]], [3, [[['rules', 'a', 1]], [['rules', 'a', 1]], [['rules', 'a', 1]]]]] as const) {
+  for (const [p, want] of [[2, [[['rules', 'a', 1]], [['rules', 'a', 1], ['rules', 'b', 2]]]], [3, [[['rules', 'a', 1]], [['rules', 'a', 1]], [['rules', 'a', 1]]]], [1, [[['rules', 'a', 1]]]]] as const) {
     const j = into(p);
     const r = assignRestore({ manifest, chunks } as never, j.graph, j.p, { allowNonRestoredState: true });
     assert.deepEqual(Array.from({ length: p }, (_, s) => r.subtasks[`${j.task.id}/${s}`]?.operators.m?.operator), want, `at parallelism ${p}`);

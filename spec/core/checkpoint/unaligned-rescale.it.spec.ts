@@ -15,6 +15,7 @@ import { OUTPUT, SOURCE_HELD, type InFlightRecord } from '../../../core/checkpoi
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Counted } from './jobs/rescale-keyed.ts';
 import type { Fired } from './jobs/rescale-windows.ts';
+import type { Seen } from './jobs/rescale-broadcast.ts';
 
 const N = 20_000;
 const KEYS = 97;
@@ -212,6 +213,66 @@ test('a two-input keyed operator (connect, two key selectors) and a side output 
         assert.deepEqual(brokenCounts(all), [], `${side} at parallelism ${p}: every key's counts read 1, 2, 3, ...`);
       }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('broadcast records in flight into a keyed broadcast function scaled in (3 -> 2): each subtask goes on from its own place in the broadcast stream, every rule once and its state growing 1, 2, 3, ...; scaled out (3 -> 4), refused', { timeout: 180_000 }, async () => {
+  const n = 6000;
+  const m = 400;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-unaligned-broadcast-'));
+  const broadcastJob = (p: number, ledger: string, marker: string): URL => {
+    const u = new URL('./jobs/rescale-broadcast.ts', import.meta.url);
+    for (const [k, v] of Object.entries({ n, m, p, ledger, marker })) u.searchParams.set(k, String(v));
+    return u;
+  };
+  try {
+    const stateDir = path.join(dir, 'state');
+    const marker = path.join(dir, 'fast');
+    const first = path.join(dir, 'ledger-first');
+    let completed = 0;
+    const h = await run(broadcastJob(3, first, marker), {
+      stateDir, ringBytes: 4096, retainedCheckpoints: 1000, onWarning: () => {},
+      onCheckpoint: () => { if (++completed === 8) void h.cancel(); },
+    });
+    await h.result.catch(() => undefined);
+    // A checkpoint where subtasks 0 and 1 had received different numbers of rules they had not processed: their
+    // broadcast states differ there, so one restored with the other's would break its run of sizes.
+    const received = new Map<number, number[]>();
+    const store = await CheckpointStore.open(stateDir);
+    try {
+      for await (const e of store.entries('f/')) {
+        const [, id, uid, sub] = e.key.split('/');
+        if (uid !== 'apply') continue;
+        const records = new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack((await store.rawGet(e.key))!) as InFlightRecord[];
+        const l = received.get(Number(id)) ?? [0, 0, 0];
+        l[Number(sub)] = records.filter((r) => r.input === 1).length;
+        received.set(Number(id), l);
+      }
+    } finally {
+      await store.close();
+    }
+    const chosen = [...received].find(([, l]) => l[0] !== l[1])?.[0];
+    assert.ok(chosen !== undefined, `a checkpoint where subtasks 0 and 1 hold different numbers of rules received: ${JSON.stringify([...received])}`);
+    writeFileSync(marker, '');
+    const before = (readdirSync(first)).filter((f) => /^\d+-\d+\.json$/.test(f) && Number(f.split('-')[1]!.slice(0, -5)) < chosen)
+      .flatMap((f) => JSON.parse(readFileSync(path.join(first, f), 'utf8')) as Seen[]);
+    const resume = async (p: number, ledger: string) => {
+      const copy = path.join(dir, `state-${p}`);
+      cpSync(stateDir, copy, { recursive: true });
+      return (await run(broadcastJob(p, ledger, marker), { stateDir: copy, resume: { checkpoint: chosen }, ringBytes: 4096, onWarning: () => {} })).result;
+    };
+    const ledger = path.join(dir, 'ledger-2');
+    assert.equal((await resume(2, ledger)).restoredFrom, chosen);
+    const all = [...before, ...readLedger<Seen>(ledger)];
+    assert.deepEqual(tally(all.filter((s) => s.kind === 'e').map((s) => s.id), n), { lost: 0, duplicated: 0, unexpected: 0 }, 'events');
+    for (const sub of [0, 1]) {
+      const rules = all.filter((s) => s.kind === 'l' && s.sub === sub);
+      assert.deepEqual(tally(rules.map((s) => s.id), m), { lost: 0, duplicated: 0, unexpected: 0 }, `rules seen by subtask ${sub}`);
+      assert.deepEqual(brokenCounts(rules.map((s) => ({ key: String(sub), count: s.size }))), [], `subtask ${sub}: its broadcast state grew 1, 2, 3, ... over both runs`);
+    }
+    await assert.rejects(resume(4, path.join(dir, 'ledger-4')), /on a broadcast exchange from 'rules': each subtask was at its own place in the broadcast stream, and a subtask added by the rescale has none to start from/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
