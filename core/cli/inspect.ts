@@ -48,7 +48,8 @@ export interface CheckpointRow {
   finished: boolean;
   /**
    * It holds in-flight records (an unaligned checkpoint): a restore at another parallelism routes them again, and is
-   * refused for records on a broadcast exchange, or held by a source whose splits it deals apart (in-flight-rescale.ts).
+   * refused for broadcast records into consumers scaled out, or a source's held records no subtask can take exactly
+   * (in-flight-rescale.ts).
    */
   unaligned: boolean;
   /** A run that started over (fresh, or from an older checkpoint) abandoned it: `run --resume` takes it only by id. */
@@ -378,7 +379,7 @@ export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string 
   const what = d.kind === 'savepoint' ? `savepoint '${d.name}' (checkpoint ${d.id})` : `${d.kind} ${d.id}`;
   const lines = [
     `${what}: ${statusText(d)}`,
-    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}${d.unaligned ? '; unaligned (in-flight records: rescaling refused across a broadcast exchange, or for a source\'s held records of splits dealt apart)' : ''}`,
+    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}${d.unaligned ? '; unaligned (in-flight records: rescaling refused for broadcast records into consumers scaled out, or a source\'s held records no subtask can take exactly)' : ''}`,
     `  job fingerprint ${d.jobFingerprint.slice(0, 16)}`,
     'operators:',
   ];
