@@ -14,7 +14,7 @@ import { JobDefinitionError } from '../api/errors.js';
 import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
 import { channelShape, inputNumbering, recordedGate, rescaleForm, type ChannelShape } from './channel-shape.js';
-import { redistributeInFlight, type RescaleRoutes, type TaskInFlight } from './in-flight-rescale.js';
+import { redistributeInFlight, type GateRoute, type RescaleRoutes, type TaskInFlight } from './in-flight-rescale.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
@@ -371,10 +371,19 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
   const from = (xs: ExchangePlan[]): string => [...new Set(xs.map((x) => headUid(x.fromTask)))].map((u) => `'${u}'`).join(', ');
   const edge = (x: ExchangePlan): LogicalEdge => graph.nodes[x.toNode]!.inputs[x.inputIndex]!;
   const refuse = (reason: string): Error => new JobDefinitionError(`${where} is an unaligned checkpoint that cannot be restored at this parallelism: ${reason}. Restore it at the parallelism it was taken at, or rescale from a savepoint (always aligned)`);
+  // Asked once per in-flight record: each answer worked out once per task and input (or gate).
+  const once = <R>(f: (task: number, n: number) => R): ((task: number, n: number) => R) => {
+    const known = new Map<string, R>();
+    return (task, n) => {
+      const k = `${task}/${n}`;
+      if (!known.has(k)) known.set(k, f(task, n));
+      return known.get(k)!;
+    };
+  };
   const routes: RescaleRoutes = {
     maxParallelism: plan.maxParallelism,
     refuse,
-    input(task, input) {
+    input: once((task, input) => {
       const numberOf = inputNumbering(graph, plan, task);
       const xs = plan.exchanges.filter((x) => x.toTask === task && numberOf(x) === input);
       const kinds = new Set(xs.map((x) => x.partitioner));
@@ -386,7 +395,7 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
         throw refuse(`records in flight into '${headUid(task)}' came through one of several exchanges (from ${from(xs)}) that route records differently, and do not say which`);
       }
       return { partitioner: x.partitioner, key: e.key, partition: e.partition, from: from(xs) };
-    },
+    }),
     held(task, splits) {
       // As assignRestore deals the source's splits.
       const uid = headUid(task);
@@ -398,7 +407,7 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
       const to = dealt.findIndex((l) => l.length > 0 && l.length === splits.length && l.every((sp) => splits.includes(sp.id)));
       return to >= 0 ? to : undefined;
     },
-    gate(task, gate) {
+    gate: once((task, gate): GateRoute => {
       const x = plan.exchanges.filter((y) => y.fromTask === task)[gate]!;
       const d = gateWas.get(task)?.[gate];
       const now = plan.tasks[x.toTask]!.parallelism;
@@ -410,7 +419,7 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
         wasForward: recorded?.partitioner === 'forward',
         partitioner: x.partitioner, key: e.key, partition: e.partition, from: `'${headUid(task)}'`,
       };
-    },
+    }),
   };
   return redistributeInFlight(tasks, routes);
 }
