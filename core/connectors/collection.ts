@@ -22,18 +22,28 @@ export function collectionSource<T>(items: readonly T[]): SourceSpec<T> {
     createReader(_subtask, _parallelism, splits) {
       const ps = splits.map((s) => ({ id: s.id, ...checkStrideSplit(s, 'collection') }));
       let cur = 0;
+      // What the last read emitted: from one split (`cur` then), so `unread` moves that split alone back.
+      let lastRead = 0;
+      let lastSplit = 0;
+      const at = (p: (typeof ps)[number], next: number): SourceSplit => ({ id: p.id, position: { start: p.start, stride: p.stride, next } });
       return {
         read(emit, max) {
+          lastRead = 0;
           while (cur < ps.length && ps[cur]!.next >= items.length) cur++;
           if (cur >= ps.length) return SOURCE_END;
           const p = ps[cur]!;
           let i = p.next;
           for (let k = 0; k < max && i < items.length; k++, i += p.stride) emit(items[i]!);
+          lastRead = (i - p.next) / p.stride;
+          lastSplit = cur;
           p.next = i;
           return SOURCE_MORE;
         },
         ready: () => Promise.resolve(),
-        snapshot: (_checkpointId: number): SourceSplit[] => ps.map((p) => ({ id: p.id, position: { start: p.start, stride: p.stride, next: p.next } })),
+        snapshot: (_checkpointId: number): SourceSplit[] => ps.map((p) => at(p, p.next)),
+        unread: (count: number): SourceSplit[] | undefined => (Number.isInteger(count) && count >= 0 && count <= lastRead
+          ? ps.map((p, k) => at(p, k === lastSplit ? p.next - count * p.stride : p.next))
+          : undefined),
       };
     },
   };

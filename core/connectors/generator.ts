@@ -4,7 +4,9 @@
 // output is the same at any parallelism. A fresh job at parallelism p has p splits: split s generates
 // i = s, s + p, s + 2p, ...; its position is the next i. Restored at another parallelism, the same splits are
 // dealt to the new subtasks, so every record is still generated exactly once; a subtask holding several splits
-// merges them in index order (so event time stays as ordered as at the original parallelism).
+// merges them in index order (so event time stays as ordered as at the original parallelism). Records it read and
+// the runtime held at an unaligned checkpoint go back to their splits (`unread`): a merging reader reads them again
+// in that same order.
 
 import { JobDefinitionError } from '../api/errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceReader, type SourceSpec, type SourceSplit, type SourceStatus } from './source.js';
@@ -127,6 +129,9 @@ export class GeneratorReader<T> implements SourceReader<T> {
   private readonly strides: number[];
   private readonly nexts: number[];
   private emitted = 0;
+  /** Where the last read began and how many it emitted (set per read, not per record): for `unread`. */
+  private readonly readFrom: number[];
+  private lastRead = 0;
   private waitMs = 0;
   /** After WAIT: when the next record is due (performance.now() ms). */
   private dueAt = NaN;
@@ -146,10 +151,12 @@ export class GeneratorReader<T> implements SourceReader<T> {
     this.starts = ps.map((p) => p.start);
     this.strides = ps.map((p) => p.stride);
     this.nexts = ps.map((p) => p.next);
+    this.readFrom = this.nexts.slice();
   }
 
   read(emit: (value: T) => void, max: number): SourceStatus {
     const n = this.nexts.length;
+    this.lastRead = 0;
     if (this.nexts.every((i) => i >= this.count)) return SOURCE_END;
     let budget = max;
     if (this.ratePerSec !== undefined) {
@@ -174,14 +181,17 @@ export class GeneratorReader<T> implements SourceReader<T> {
       const step = this.strides[0]!;
       let i = this.nexts[0]!;
       let k = 0;
+      this.readFrom[0] = i;
       for (; k < budget && i < count; k++, i += step) emit(fn(i, random.reset(seed, i)));
       this.nexts[0] = i;
       this.emitted += k;
+      this.lastRead = k;
       return SOURCE_MORE;
     }
     // Several splits (a restore at lower parallelism): merge them in index order. Reading one split a budget at
     // a time would run its event time ahead of the others' and make their records late for the watermark.
     const nexts = this.nexts;
+    for (let j = 0; j < n; j++) this.readFrom[j] = nexts[j]!;
     let k = 0;
     for (; k < budget; k++) {
       let s = 0;
@@ -192,6 +202,7 @@ export class GeneratorReader<T> implements SourceReader<T> {
       nexts[s] = i + this.strides[s]!;
     }
     this.emitted += k;
+    this.lastRead = k;
     return SOURCE_MORE;
   }
 
@@ -204,6 +215,22 @@ export class GeneratorReader<T> implements SourceReader<T> {
   }
 
   snapshot(_checkpointId: number): SourceSplit[] {
-    return this.ids.map((id, k) => ({ id, position: { start: this.starts[k]!, stride: this.strides[k]!, next: this.nexts[k]! } satisfies StrideSplit }));
+    return this.splitsAt(this.nexts);
+  }
+
+  /** The last read again from where it began, up to its last `count` records (in index order, as read() merges). */
+  unread(count: number): SourceSplit[] | undefined {
+    if (!(Number.isInteger(count) && count >= 0 && count <= this.lastRead)) return undefined;
+    const nexts = this.readFrom.slice();
+    for (let k = this.lastRead - count; k > 0; k--) {
+      let s = 0;
+      for (let j = 1; j < nexts.length; j++) if (nexts[j]! < nexts[s]!) s = j;
+      nexts[s] = nexts[s]! + this.strides[s]!;
+    }
+    return this.splitsAt(nexts);
+  }
+
+  private splitsAt(nexts: readonly number[]): SourceSplit[] {
+    return this.ids.map((id, k) => ({ id, position: { start: this.starts[k]!, stride: this.strides[k]!, next: nexts[k]! } satisfies StrideSplit }));
   }
 }

@@ -49,6 +49,16 @@ export interface SourceReader<T> {
    * tie what it must acknowledge upstream to the checkpoint that covers it (`notifyCheckpointComplete`).
    */
   snapshot(checkpointId: number): SourceSplit[];
+  /**
+   * Optional: the positions of this reader's splits before the last `count` records its last `read` emitted (the
+   * tail of that read, which the runtime holds back under backpressure), or undefined when it cannot say (more than
+   * that read emitted). Called only at an unaligned checkpoint, after `snapshot`. A restore then hands the held
+   * records back to their splits, to be read again from there in the reader's own order: scaled in, a reader that
+   * merges them with another split's reads them where they belong among that split's, and event time runs no
+   * faster than had they never been read. A reader can say it when re-reading gives the same records (a generator,
+   * a collection), and only when `read` reports no record through `invalid` (it does not count those).
+   */
+  unread?(count: number): SourceSplit[] | undefined;
   /** A checkpoint covering everything read up to its barrier is complete (acknowledge upstream, ...). */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;

@@ -88,3 +88,74 @@ test('a reader is paced at its splits\' share of ratePerSec, whatever the parall
   assert.equal(readerRate(1200, strideSplits(3).slice(1)), 800);
   assert.equal(readerRate(1000, []), undefined, 'no split: nothing to pace');
 });
+
+// Held records handed back to their splits (SourceReader.unread): the positions before the last `count` records of
+// the last read, so a reader from there reads exactly those again, first, in the same order; merged with another
+// split (a scale-in), where they belong by index.
+test('unread: the positions before the tail of the last read, whether the reader has one split or merges several from skewed positions', () => {
+  const fn = (i: number): number => i;
+  const readFrom = (splits: ReturnType<typeof strideSplits>, max: number): { got: number[]; reader: GeneratorReader<number> } => {
+    const reader = new GeneratorReader(fn, 0, 200, splits, undefined);
+    const got: number[] = [];
+    reader.read((v) => got.push(v), max);
+    return { got, reader };
+  };
+  const at = (s: ReturnType<typeof strideSplits>[number], next: number) => ({ ...s, position: { ...(s.position as object), next } });
+  // One split: split 1/2 from 41, a read of 6 (41 ... 51), the last 4 held.
+  const one = readFrom([at(strideSplits(2)[1]!, 41)], 6);
+  assert.deepEqual(one.got, [41, 43, 45, 47, 49, 51]);
+  const back = one.reader.unread(4)!;
+  assert.deepEqual(back.map((s) => (s.position as { next: number }).next), [45]);
+  assert.deepEqual(readFrom(back, 4).got, [45, 47, 49, 51], 'read again: the held ones, in order');
+  assert.deepEqual(one.reader.unread(0)!.map((s) => (s.position as { next: number }).next), [53], 'none held: where it is');
+  assert.equal(one.reader.unread(7), undefined, 'more than the last read emitted: it cannot say');
+  // Two splits from skewed positions (1/2 far behind 0/2): the merge reads 1/2 alone first. Undone from the positions
+  // now (the largest index back first), 0/2's 98 would be taken back, which this read never emitted.
+  const skewed = [at(strideSplits(2)[0]!, 100), at(strideSplits(2)[1]!, 41)];
+  const two = readFrom(skewed, 6);
+  assert.deepEqual(two.got, [41, 43, 45, 47, 49, 51]);
+  const back2 = two.reader.unread(4)!;
+  assert.deepEqual(back2.map((s) => (s.position as { next: number }).next), [100, 45]);
+  assert.deepEqual(readFrom(back2, 4).got, [45, 47, 49, 51]);
+  // And across where they meet: 41 ... 99, then 100, 101, 102, 103 in turn.
+  const three = readFrom(skewed, 34);
+  assert.deepEqual(three.reader.unread(5)!.map((s) => (s.position as { next: number }).next), [100, 99]);
+  // A read that emitted nothing (at its end) leaves nothing to take back.
+  const done = new GeneratorReader(fn, 0, 10, [at(strideSplits(1)[0]!, 10)], undefined);
+  assert.equal(done.read(() => {}, 5), SOURCE_END);
+  assert.equal(done.unread(1), undefined);
+});
+
+test('unread, then scaled in: a reader of both splits reads the held records of each where they belong among the other\'s, in index order', () => {
+  const fn = (i: number): number => i;
+  // At parallelism 2: subtask 0 had read 0 ... 58 (the last 5 held), subtask 1 had run ahead, 1 ... 79 (the last 8 held).
+  const old = strideSplits(2).map((s, k) => {
+    const r = new GeneratorReader(fn, 0, 120, [s], undefined);
+    r.read(() => {}, k === 0 ? 30 : 40);
+    return r.unread(k === 0 ? 5 : 8)!;
+  });
+  const merged = new GeneratorReader(fn, 0, 120, old.flat(), undefined);
+  const got: number[] = [];
+  while (merged.read((v) => got.push(v), 16) !== SOURCE_END);
+  // Held: 50 ... 58 and 65 ... 79; 0/2 from 50, 1/2 from 65: every record from there once, in index order.
+  assert.deepEqual(got, Array.from({ length: 120 }, (_, i) => i).filter((i) => i >= (i % 2 === 0 ? 50 : 65)));
+});
+
+test('a collection\'s unread moves back the one split its last read read from', async () => {
+  const { collectionSource } = await import('../../../core/connectors/collection.js');
+  const items = Array.from({ length: 20 }, (_, i) => i);
+  const spec = collectionSource(items);
+  const splits = strideSplits(2);
+  const reader = spec.createReader(0, 1, splits);
+  const got: number[] = [];
+  reader.read((v) => got.push(v), 20, () => {});
+  reader.read((v) => got.push(v), 3, () => {});
+  assert.deepEqual(got, [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 1, 3, 5]);
+  const back = reader.unread!(2)!;
+  assert.deepEqual(back.map((s) => (s.position as { next: number }).next), [20, 3]);
+  const again: number[] = [];
+  const from = spec.createReader(0, 1, back);
+  while (from.read((v) => again.push(v), 4, () => {}) !== SOURCE_END);
+  assert.deepEqual(again, [3, 5, 7, 9, 11, 13, 15, 17, 19]);
+  assert.equal(reader.unread!(4), undefined, 'more than its last read');
+});
