@@ -12,7 +12,7 @@ import type { TimestampsOperator } from '../core/time/timestamps-operator.js';
 import { holdsRecords, type Downstream, type HoldsRecords, type Operator } from '../core/operators/operator.js';
 import type { SinkOperator } from '../core/operators/sink-operator.js';
 import type { TaskContext } from '../core/operators/task-context.js';
-import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader } from '../core/connectors/source.js';
+import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader, type SourceSplit } from '../core/connectors/source.js';
 import { OperatorError } from '../core/api/errors.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
@@ -622,12 +622,18 @@ export class Subtask implements BarrierHandler {
     const t0 = performance.now();
     if (this.source !== undefined && barrier.checkpointId > this.lastBarrier) this.lastBarrier = barrier.checkpointId;
     const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
+    const held = this.sourceHeld;
+    let from: SourceSplit[] | undefined;
     try {
       for (const { uid, op } of this.chain) {
         const s = op.snapshotState(barrier.checkpointId, barrier.savepoint);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
-      if (this.source) snap.source = this.source.snapshot(barrier.checkpointId);
+      if (this.source) {
+        snap.source = this.source.snapshot(barrier.checkpointId);
+        // Where its held records began in their splits, if the reader can say: a restore hands them back there.
+        if (held.length > this.sourceHeldAt) from = this.source.unread?.((held.length - this.sourceHeldAt) / 2);
+      }
       const wm = this.merging !== undefined ? this.merging.mergedWatermark : this.input?.watermark;
       if (wm !== undefined && wm < MAX_WATERMARK) snap.watermark = wm;
     } catch (e) {
@@ -636,11 +642,13 @@ export class Subtask implements BarrierHandler {
     }
     const state: InFlightRecord[] = [];
     // Held source records (only an unaligned barrier passes them): past the reader's position, not in the chain.
-    const held = this.sourceHeld;
     for (let k = this.sourceHeldAt; k < held.length; k += 2) {
       const ts = held[k + 1] as number | undefined;
       state.push({ input: SOURCE_HELD, value: held[k], timestamp: ts === undefined ? NaN : ts });
-      if (k === this.sourceHeldAt && snap.source !== undefined) state[state.length - 1]!.splits = snap.source.map((sp) => sp.id);
+      if (k === this.sourceHeldAt && snap.source !== undefined) {
+        state[state.length - 1]!.splits = snap.source.map((sp) => sp.id);
+        if (from !== undefined) state[state.length - 1]!.from = from;
+      }
     }
     if (barrier.unaligned && !barrier.savepoint) {
       for (let i = 0; i < this.outputs.length; i++) this.outputs[i]!.overtake(barrier, i, state);

@@ -21,20 +21,25 @@
 // always dropped the ones it read ahead: re-routed, a watermark would reach channels ahead of records that were
 // before it. Event time starts at the lowest restored watermark (assignRestore) and moves on with the producers'
 // next watermarks; no record becomes late by it. Latency markers are never channel state.
-// Records a source had read and not pushed on go, when its parallelism changed, to the new subtask that reads their
-// splits on and no other: it pushes them before it reads again. A subtask reading other splits too (a scale-in)
-// would push them ahead of those, and their event time could make the others' records late: refused.
+// Records a source had read and not pushed on go back to their splits where its reader said where in them they
+// began (SourceReader.unread: `from` on the first): the splits' positions become those, the records are dropped,
+// and whichever subtask reads the splits on reads them again in its own order (a scale-in's merging reader among
+// the other splits' records, so event time runs no faster than had they never been read), at any parallelism.
+// Else they go, when the parallelism changed, to the new subtask that reads their splits on and no other: it
+// pushes them before it reads again. A subtask reading other splits too (a scale-in) would push them ahead of
+// those, and their event time could make the others' records late: refused.
 // Records in flight on a broadcast exchange into consumers scaled in: new subtask j keeps old j's, with old j's
 // broadcast state (restore.ts), and goes on from where old j was in the broadcast stream; old j's beyond the new
 // parallelism are dropped with their broadcast state (their keyed records are routed as any).
 // Refused: records in flight on a broadcast exchange into consumers scaled out (each consumer subtask was at its own
-// place in the broadcast stream, and an added one has none), and records a source had read when no new subtask
-// reads on exactly their splits (see above).
+// place in the broadcast stream, and an added one has none), and records a source had read when its reader could
+// not say where they began and no new subtask reads on exactly their splits (see above).
 
 import { keyGroupFor, subtaskForKeyGroup, type Key } from '../graph/key-groups.js';
 import type { Partitioner } from '../graph/logical-graph.js';
 import { subtaskKey } from './snapshot.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
+import type { SourceSplit } from '../connectors/source.js';
 
 /** How records reach one input of a task now. */
 export interface InputRoute {
@@ -69,6 +74,8 @@ export interface TaskInFlight {
   readonly now: number;
   /** Per old subtask: its records, in the order taken. */
   readonly bySubtask: readonly (readonly InFlightRecord[] | undefined)[];
+  /** A source task: its kind, for messages. */
+  readonly sourceKind?: string | undefined;
 }
 
 export interface RescaleRoutes {
@@ -80,6 +87,12 @@ export interface RescaleRoutes {
    * undefined: they are dealt to several subtasks, or with others, or had all ended, or are not restored.
    */
   held(task: number, splits: readonly string[]): number | undefined;
+  /**
+   * Hands an old subtask's held records back to their splits of source task `task`: the splits are read on from
+   * `from`, where the records began. false: it cannot (the source's positions are not restored, or `from` names a
+   * split the checkpoint does not have).
+   */
+  unread?(task: number, from: readonly SourceSplit[]): boolean;
   /** The error to throw, with the reason (naming the operator). */
   refuse(reason: string): Error;
 }
@@ -131,15 +144,20 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
     for (let s = 0; s < t.bySubtask.length; s++) {
       // Where its held records go: before the subtask that reads their splits on reads again.
       let heldTo: number | undefined;
+      // Or back into their splits (`from`, on the first): none of them is channel state then.
+      let handedBack = false;
       for (const r of t.bySubtask[s] ?? []) {
         if (r.input === SOURCE_HELD) {
+          if (r.from !== undefined) handedBack = routes.unread?.(t.task, r.from) ?? false;
+          if (handedBack) continue;
           if (rescaled && r.splits !== undefined) {
             const to = routes.held(t.task, r.splits);
             if (to === undefined) {
               throw routes.refuse(`'${t.uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and its parallelism changed from ${t.was} to ${t.now}: `
                 + (r.splits.length === 0
                   ? 'the splits they came from had ended, and pushed ahead of the splits a subtask reads now they could run its event time ahead of those and make their records late'
-                  : `no subtask reads on exactly the splits they came from (${r.splits.join(', ')}) now: pushed ahead of other splits they could make those splits' records late, and split over several subtasks later records of theirs could overtake them`));
+                  : `no subtask reads on exactly the splits they came from (${r.splits.join(', ')}) now: pushed ahead of other splits they could make those splits' records late, and split over several subtasks later records of theirs could overtake them`)
+                + `; and its reader${t.sourceKind === undefined ? '' : ` (a '${t.sourceKind}' source)`} did not say where in their splits they began, to read them again from there`);
             }
             heldTo = to;
           } else if (rescaled && heldTo === undefined) {

@@ -26,6 +26,12 @@ export interface InFlightRecord {
    * records to the subtask that reads those splits on: in-flight-rescale.ts).
    */
   splits?: string[];
+  /**
+   * SOURCE_HELD, on a subtask's first, when its reader could say (SourceReader.unread): its splits' positions before
+   * the held records. A restore hands them back to their splits, to be read again from there, in place of the records
+   * (in-flight-rescale.ts).
+   */
+  from?: SourceSplit[];
 }
 
 export const SOURCE_HELD = -1;

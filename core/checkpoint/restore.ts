@@ -289,7 +289,9 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
       }
     }
   }
-  for (const [k, inFlight] of Object.entries(assignInFlight(c, graph, plan, taskOfNode, unsourced, where))) (subtasks[k] ??= { operators: {} }).inFlight = inFlight;
+  // Positions of splits that held records went back into (by source uid, then split id): they are read again.
+  const unread = new Map<string, Map<string, SourceSplit>>();
+  for (const [k, inFlight] of Object.entries(assignInFlight(c, graph, plan, taskOfNode, unsourced, where, unread))) (subtasks[k] ??= { operators: {} }).inFlight = inFlight;
   // Event time: the lowest of the task's subtasks that had not ended, on every subtask. Behind a keyed exchange they
   // are all the same (an aligned barrier comes after the same watermarks on every channel); behind a forward one a
   // subtask may read other splits now, even at the same parallelism. Only where the uid still heads a
@@ -308,7 +310,8 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     const at = taskOfNode.get(uid);
     if (!at || unsourced.has(uid)) continue;
     restoredSources.add(uid);
-    dealSplits(src, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = sp; });
+    const back = unread.get(uid);
+    dealSplits(src, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = back === undefined ? sp : sp.map((x) => back.get(x.id) ?? x); });
   }
   return { subtasks, splits, restoredSources };
 }
@@ -327,9 +330,10 @@ export function dealSplits(src: Manifest['sources'][string], parallelism: number
 
 /**
  * Deals an unaligned checkpoint's channel state to the subtasks of `plan` (in-flight-rescale.ts), by subtask key.
+ * Held source records handed back to their splits leave their positions in `unread` (by uid, then split id).
  * Throws JobDefinitionError when it cannot fit the job.
  */
-function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, { task: number; parallelism: number }>, unsourced: ReadonlySet<string>, where: string): Record<string, InFlightRecord[]> {
+function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, { task: number; parallelism: number; source: string | undefined }>, unsourced: ReadonlySet<string>, where: string, unread: Map<string, Map<string, SourceSplit>>): Record<string, InFlightRecord[]> {
   const m = c.manifest;
   const headUid = (task: number): string => { const n = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!; return n.uid ?? n.name; };
   // A task whose parallelism changed (one the checkpoint does not know is new: no records lead to it).
@@ -366,7 +370,7 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
   }
   for (const [uid, bySubtask] of byUid) {
     const at = taskOfNode.get(uid)!;
-    tasks.push({ uid, task: at.task, was: m.taskParallelism[uid] ?? at.parallelism, now: at.parallelism, bySubtask });
+    tasks.push({ uid, task: at.task, was: m.taskParallelism[uid] ?? at.parallelism, now: at.parallelism, bySubtask, sourceKind: at.source });
   }
   const from = (xs: ExchangePlan[]): string => [...new Set(xs.map((x) => headUid(x.fromTask)))].map((u) => `'${u}'`).join(', ');
   const edge = (x: ExchangePlan): LogicalEdge => graph.nodes[x.toNode]!.inputs[x.inputIndex]!;
@@ -406,6 +410,17 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
       const dealt = dealSplits(src, plan.tasks[task]!.parallelism);
       const to = dealt.findIndex((l) => l.length > 0 && l.length === splits.length && l.every((sp) => splits.includes(sp.id)));
       return to >= 0 ? to : undefined;
+    },
+    unread(task, from) {
+      const uid = headUid(task);
+      const src = m.sources[uid];
+      if (src === undefined || unsourced.has(uid)) return false;
+      const ids = new Set(src.splits.map((sp) => sp.id));
+      if (!from.every((sp) => ids.has(sp.id))) return false;
+      let back = unread.get(uid);
+      if (back === undefined) unread.set(uid, (back = new Map()));
+      for (const sp of from) back.set(sp.id, sp);
+      return true;
     },
     gate: once((task, gate): GateRoute => {
       const x = plan.exchanges.filter((y) => y.fromTask === task)[gate]!;

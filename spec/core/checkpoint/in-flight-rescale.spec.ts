@@ -90,6 +90,32 @@ test('a rescaled source\'s held records go, in order, to the subtask that reads 
   assert.deepEqual(values(dealt['0/0']), [3, 4]);
 });
 
+test('held records whose reader said where they began go back to their splits, at any parallelism: none is channel state, the splits are read on from there', () => {
+  const from = (id: string, next: number) => [{ id, position: next }];
+  const held = (value: number, first?: { splits: string[]; from?: { id: string; position: number }[] }): InFlightRecord => ({ input: SOURCE_HELD, value, timestamp: value, ...first });
+  for (const now of [1, 2, 3]) {
+    const back: unknown[] = [];
+    const r = routes();
+    r.unread = (task, f) => { back.push([task, f]); return true; };
+    // Old 0 read 'c' (held 1, 2 from 7 on); old 1 read 'a' and 'b' (held 3 from a@4, b@9).
+    const bySubtask = [[held(1, { splits: ['c'], from: from('c', 7) }), held(2), rec(5)], [held(3, { splits: ['a', 'b'], from: [...from('a', 4), ...from('b', 9)] })]];
+    const dealt = redistributeInFlight([{ uid: 's', task: 0, was: 2, now, bySubtask }], r);
+    assert.deepEqual(Object.values(dealt).flat().filter((x) => x.input === SOURCE_HELD), [], `at ${now}: no held record left`);
+    assert.deepEqual(back, [[0, from('c', 7)], [0, [...from('a', 4), ...from('b', 9)]]], `at ${now}`);
+  }
+  // Where the restore cannot take them back (the source's positions are not restored), as before: with splits no
+  // subtask reads alone now (here 'a' and 'c'), refused.
+  const r = routes();
+  r.unread = () => false;
+  assert.throws(() => redistributeInFlight([{ uid: 's', task: 0, was: 2, now: 1, sourceKind: 'generator', bySubtask: [[held(1, { splits: ['a', 'c'], from: [...from('a', 4), ...from('c', 7)] })]] }], r),
+    /'s' \(subtask 0\) holds records .* no subtask reads on exactly the splits they came from \(a, c\) now/);
+});
+
+test('held records whose reader could not say where they began: scaled in, refused, naming the source\'s kind', () => {
+  assert.throws(() => redistributeInFlight([{ uid: 's', task: 0, was: 3, now: 1, sourceKind: 'file', bySubtask: [[], [{ input: SOURCE_HELD, value: 1, timestamp: 1, splits: ['a', 'c'] }]] }], routes()),
+    /'s' \(subtask 1\) holds records its source had read and not yet pushed on, and its parallelism changed from 3 to 1: no subtask reads on exactly the splits they came from \(a, c\) now: .*; and its reader \(a 'file' source\) did not say where in their splits they began/);
+});
+
 test('nothing changed: everything stays where it was, control frames too', () => {
   const bySubtask = [[rec(1), out(2, 1), wm, { input: SOURCE_HELD, value: 3, timestamp: 3 }]];
   const dealt = redistributeInFlight([{ uid: 'p', task: 0, was: 1, now: 1, bySubtask }], routes());
@@ -204,6 +230,23 @@ test('regression: a source scaled in from an unaligned checkpoint with held reco
   const to = [0, 1, 2].find((s) => reads(s).includes('1/2'))!;
   assert.deepEqual(reads(to), ['1/2']);
   assert.deepEqual(values(r.subtasks[`${at3.src.id}/${to}`]?.inFlight), ['x', 'y']);
+});
+
+test('assignRestore: a source scaled in from an unaligned checkpoint with held records its reader said the start of: the splits are read on from there, no held record is channel state', () => {
+  // Subtask 1 had run ahead in its split and held 'x', 'y' from 1/2's 7 on; subtask 0 held 'w' from 0/2's 4 on.
+  const held = { 0: heldOf(['0/2'], 'w').map((r, k) => (k === 0 ? { ...r, from: [{ id: '0/2', position: 4 }] } : r)), 1: heldOf(['1/2'], 'x', 'y').map((r, k) => (k === 0 ? { ...r, from: [{ id: '1/2', position: 7 }] } : r)) };
+  const c = heldCheckpoint([{ id: '0/2', position: 6 }, { id: '1/2', position: 11 }], [1, 1], held);
+  for (const p of [1, 2, 3]) {
+    const into = sourceJob(p);
+    const r = assignRestore(c, into.graph, into.p, { allowNonRestoredState: false });
+    const dealt = Array.from({ length: p }, (_, s) => r.splits[`${into.src.id}/${s}`] ?? []).flat();
+    assert.deepEqual(dealt.sort((a, b) => a.id.localeCompare(b.id)), [{ id: '0/2', position: 4 }, { id: '1/2', position: 7 }], `at ${p}: read on from where the held records began`);
+    assert.deepEqual(Object.values(r.subtasks).flatMap((st) => st.inFlight ?? []), [], `at ${p}: none held`);
+  }
+  // A `from` naming a split the checkpoint does not have is not taken: as before, refused at 1.
+  const odd = heldCheckpoint([{ id: '0/2', position: 6 }, { id: '1/2', position: 11 }], [1, 1], { 1: heldOf(['1/2'], 'x').map((r) => ({ ...r, from: [{ id: '9/9', position: 0 }] })) });
+  const at1 = sourceJob(1);
+  assert.throws(() => assignRestore(odd, at1.graph, at1.p, { allowNonRestoredState: false }), /no subtask reads on exactly the splits they came from \(1\/2\) now: .*; and its reader \(a 'generator' source\) did not say/);
 });
 
 test('held records of splits that had all ended are refused at another parallelism, saying so', () => {
