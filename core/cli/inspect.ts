@@ -48,8 +48,8 @@ export interface CheckpointRow {
   finished: boolean;
   /**
    * It holds in-flight records (an unaligned checkpoint): a restore at another parallelism routes them again, and is
-   * refused for broadcast records into consumers scaled out, or a source's held records no subtask can take exactly
-   * (in-flight-rescale.ts).
+   * refused for broadcast records into consumers scaled out, or a source's held records that neither go back to their
+   * splits (its reader could not say where they began) nor have a subtask to take them exactly (in-flight-rescale.ts).
    */
   unaligned: boolean;
   /** A run that started over (fresh, or from an older checkpoint) abandoned it: `run --resume` takes it only by id. */
@@ -379,7 +379,7 @@ export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string 
   const what = d.kind === 'savepoint' ? `savepoint '${d.name}' (checkpoint ${d.id})` : `${d.kind} ${d.id}`;
   const lines = [
     `${what}: ${statusText(d)}`,
-    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}${d.unaligned ? '; unaligned (in-flight records: rescaling refused for broadcast records into consumers scaled out, or a source\'s held records no subtask can take exactly)' : ''}`,
+    `  created ${d.createdAt}; ${bytes(d.bytes)} in ${grouped(d.chunks)} chunks; ${grouped(d.keyedEntries)} keyed entries; max parallelism ${d.maxParallelism}${d.finished ? '; the job had finished' : ''}${d.unaligned ? '; unaligned (in-flight records: rescaling refused for broadcast records into consumers scaled out, or a source\'s held records that cannot go back to their splits and no subtask can take exactly)' : ''}`,
     `  job fingerprint ${d.jobFingerprint.slice(0, 16)}`,
     'operators:',
   ];
