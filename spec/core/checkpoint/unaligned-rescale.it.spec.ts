@@ -4,11 +4,12 @@
 // output, and broadcast into a keyed broadcast function. Every record counted exactly once (Jepsen-style: lost,
 // duplicated and unexpected all zero), keyed counts unbroken, and the refusals where a rescale cannot be exact.
 // A generator's held records go back to their splits (SourceReader.unread), so scaled in too, a merged subtask
-// reads them in index order among the other split's: none of them made another record late.
+// reads them in index order among the other split's: none of them made another record late. A file source's reader
+// cannot say where they began: scaled in, still refused.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Packr } from 'msgpackr';
@@ -163,6 +164,24 @@ for (const { mid = false, genP = false, what } of CASES) test(`an unaligned chec
       assert.deepEqual(misordered, [], `at parallelism ${p}: keys whose records of a split were counted out of order`);
     }
   }
+}));
+
+test('a file source\'s held records (its reader cannot say where in a file they began): scaled in, still refused, naming the operator and the source', { timeout: 180_000 }, () => inDir('sluice-unaligned-files-', async (dir) => {
+  const files = path.join(dir, 'in');
+  mkdirSync(files);
+  // The generator's records, split by the parity of i over two files: one file per subtask at 2.
+  for (const part of [0, 1]) {
+    writeFileSync(path.join(files, `${part}.jsonl`), Array.from({ length: N / 2 }, (_, k) => 2 * k + part).map((i) => JSON.stringify({ key: `k${i % KEYS}`, count: 1, i })).join('\n') + '\n');
+  }
+  const sc = new Scenario(dir, 'rescale-keyed.ts', { n: N, keys: KEYS, slowMs: 1, interval: 100, genP: 1, files });
+  await sc.firstRun(2);
+  const held = [...await sc.inFlight()].filter(([, m]) => sum(m, 'gen', (r) => r.input === SOURCE_HELD) > 0);
+  assert.ok(held.length > 0, 'a checkpoint holds records the file source had read and not pushed on');
+  const [chosen, m] = held[0]!;
+  assert.ok([...m].every(([, rs]) => rs.every((r) => r.from === undefined)), 'its reader did not say where they began');
+  sc.fast();
+  await assert.rejects(sc.resume(chosen, 1, path.join(dir, 'ledger-1')),
+    /'gen' \(subtask \d\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 1: no subtask reads on exactly the splits they came from \([^)]*\.jsonl\) now: .*; and its reader \(a 'file' source\) did not say where in their splits they began/);
 }));
 
 test('event-time windows from an unaligned checkpoint whose source held records: scaled out to 3 and in to 1, no record late and every window fired once (regression: at 1, refused; before that 1,001 of 10,000 records went late)', { timeout: 180_000 }, () => inDir('sluice-unaligned-windows-', async (dir) => {

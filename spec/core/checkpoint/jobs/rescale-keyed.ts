@@ -4,9 +4,10 @@
 // mid=1: the generator's records reach the count through a map at parallelism `p` behind a rebalance (a producer
 // rescaled with the consumer, its input not keyed).
 // genP=1: the generator runs at parallelism `p` too (rescaled with the rest; one split per subtask).
-//   ?n=20000&keys=97&p=2&slowMs=1&interval=100&ledger=/dir&marker=/path&mid=0|1&genP=0|1
+// files=/dir: instead of the generator, a file source of the same records (`dir`/*.jsonl), at `p` with genP=1.
+//   ?n=20000&keys=97&p=2&slowMs=1&interval=100&ledger=/dir&marker=/path&mid=0|1&genP=0|1&files=/dir
 import { existsSync } from 'node:fs';
-import { defineJob } from '../../../../core/index.js';
+import { defineJob, jsonLines } from '../../../../core/index.js';
 import { beforeEachWrite, blockFor, ledgerSink } from '../ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
@@ -19,12 +20,14 @@ const ledger = q.get('ledger') ?? '';
 const marker = q.get('marker') ?? '';
 const mid = q.get('mid') === '1';
 const genP = q.get('genP') === '1' ? p : 1;
+const files = q.get('files');
 
 export interface Counted { key: string; count: number; i: number }
 
 export default defineJob((env) => {
   env.enableCheckpointing(interval, { mode: 'unaligned' });
-  const gen = env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % keys}`, count: 1, i })).name('gen').uid('gen').setParallelism(genP);
+  const gen = (files !== null ? env.fromFiles(`${files}/*.jsonl`, jsonLines<Counted>()) : env.fromGenerator({ count: n, seed: 1 }, (i) => ({ key: `k${i % keys}`, count: 1, i })))
+    .name('gen').uid('gen').setParallelism(genP);
   (mid ? gen.rebalance().map((r) => ({ ...r })).name('mid').uid('mid').setParallelism(p) : gen)
     .keyBy((r) => r.key)
     .reduce((a, b) => ({ key: a.key, count: a.count + b.count, i: b.i })).name('count').uid('count').setParallelism(p)
