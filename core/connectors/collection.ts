@@ -1,7 +1,8 @@
 // Runs on: main thread (spec) and the worker thread of each source subtask (reader).
 // A bounded source over an array that every thread builds identically (it is part of the job module). It reads
 // in order on one subtask unless given a parallelism (as Flink's fromCollection, which is never parallel): order
-// is what a collection is for. Its splits are residue classes of indices, like the generator's.
+// is what a collection is for. Its splits are residue classes of indices, like the generator's; a reader of several
+// (restored at a lower parallelism) merges them in index order.
 
 import { JobDefinitionError } from '../api/errors.js';
 import { checkStrideSplit, strideSplits } from './generator.js';
@@ -21,32 +22,50 @@ export function collectionSource<T>(items: readonly T[]): SourceSpec<T> {
     enumerateSplits: (parallelism) => strideSplits(parallelism),
     createReader(_subtask, _parallelism, splits) {
       const ps = splits.map((s) => ({ id: s.id, ...checkStrideSplit(s, 'collection') }));
-      let cur = 0;
-      // What the last read emitted: from one split (`cur` then), so `unread` moves that split alone back.
+      const nexts = ps.map((p) => p.next);
+      const strides = ps.map((p) => p.stride);
+      // Where the last read began and how many it emitted: `unread` replays the read's merge from there.
+      const readFrom = nexts.slice();
       let lastRead = 0;
-      let lastSplit = 0;
-      const at = (p: (typeof ps)[number], next: number): SourceSplit => ({ id: p.id, position: { start: p.start, stride: p.stride, next } });
+      const at = (next: readonly number[]): SourceSplit[] => ps.map((p, k) => ({ id: p.id, position: { start: p.start, stride: p.stride, next: next[k]! } }));
       return {
         read(emit, max) {
           lastRead = 0;
-          while (cur < ps.length && ps[cur]!.next >= items.length) cur++;
-          if (cur >= ps.length) return SOURCE_END;
-          const p = ps[cur]!;
-          let i = p.next;
-          for (let k = 0; k < max && i < items.length; k++, i += p.stride) emit(items[i]!);
-          lastRead = (i - p.next) / p.stride;
-          lastSplit = cur;
-          p.next = i;
+          for (let j = 0; j < nexts.length; j++) readFrom[j] = nexts[j]!;
+          // Several splits (restored at a lower parallelism): merged in index order, the collection's own order,
+          // as the generator does. One split after the other would run event time ahead and make records late.
+          let k = 0;
+          for (; k < max; k++) {
+            const s = lowest(nexts);
+            if (s < 0 || nexts[s]! >= items.length) break;
+            emit(items[nexts[s]!]!);
+            nexts[s] = nexts[s]! + strides[s]!;
+          }
+          if (k === 0) return SOURCE_END;
+          lastRead = k;
           return SOURCE_MORE;
         },
         ready: () => Promise.resolve(),
-        snapshot: (_checkpointId: number): SourceSplit[] => ps.map((p) => at(p, p.next)),
-        unread: (count: number): SourceSplit[] | undefined => (Number.isInteger(count) && count >= 0 && count <= lastRead
-          ? ps.map((p, k) => at(p, k === lastSplit ? p.next - count * p.stride : p.next))
-          : undefined),
+        snapshot: (_checkpointId: number): SourceSplit[] => at(nexts),
+        unread: (count: number): SourceSplit[] | undefined => {
+          if (!(Number.isInteger(count) && count >= 0 && count <= lastRead)) return undefined;
+          const back = readFrom.slice();
+          for (let k = lastRead - count; k > 0; k--) {
+            const s = lowest(back);
+            back[s] = back[s]! + strides[s]!;
+          }
+          return at(back);
+        },
       };
     },
   };
+}
+
+/** The split whose next index is lowest (-1: none). */
+function lowest(nexts: readonly number[]): number {
+  let s = nexts.length > 0 ? 0 : -1;
+  for (let j = 1; j < nexts.length; j++) if (nexts[j]! < nexts[s]!) s = j;
+  return s;
 }
 
 function digest(items: readonly unknown[]): string {

@@ -140,22 +140,3 @@ test('unread, then scaled in: a reader of both splits reads the held records of 
   // Held: 50 ... 58 and 65 ... 79; 0/2 from 50, 1/2 from 65: every record from there once, in index order.
   assert.deepEqual(got, Array.from({ length: 120 }, (_, i) => i).filter((i) => i >= (i % 2 === 0 ? 50 : 65)));
 });
-
-test('a collection\'s unread moves back the one split its last read read from', async () => {
-  const { collectionSource } = await import('../../../core/connectors/collection.js');
-  const items = Array.from({ length: 20 }, (_, i) => i);
-  const spec = collectionSource(items);
-  const splits = strideSplits(2);
-  const reader = spec.createReader(0, 1, splits);
-  const got: number[] = [];
-  reader.read((v) => got.push(v), 20, () => {});
-  reader.read((v) => got.push(v), 3, () => {});
-  assert.deepEqual(got, [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 1, 3, 5]);
-  const back = reader.unread!(2)!;
-  assert.deepEqual(back.map((s) => (s.position as { next: number }).next), [20, 3]);
-  const again: number[] = [];
-  const from = spec.createReader(0, 1, back);
-  while (from.read((v) => again.push(v), 4, () => {}) !== SOURCE_END);
-  assert.deepEqual(again, [3, 5, 7, 9, 11, 13, 15, 17, 19]);
-  assert.equal(reader.unread!(4), undefined, 'more than its last read');
-});
