@@ -82,8 +82,8 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
    * Writes `job` (importing the package, building `body`) and an app that runs it through the API at parallelism
    * 2, runs the app with plain node, and returns its threads and the sorted output.
    */
-  async function embedded(job: string, body: string): Promise<{ threads: number; out: number[] }> {
-    writeFileSync(path.join(app, job), ["import { defineJob } from 'sluice';", `export default defineJob((env) => { ${body} });`, ''].join('\n'));
+  async function embedded(job: string, body: string, imports: string[] = []): Promise<{ threads: number; out: number[] }> {
+    writeFileSync(path.join(app, job), ["import { defineJob } from 'sluice';", ...imports, `export default defineJob((env) => { ${body} });`, ''].join('\n'));
     writeFileSync(path.join(app, `run-${job}.mjs`), [
       "import { run } from 'sluice';",
       `const handle = await run(new URL('./${job}', import.meta.url), { parallelism: 2 });`,
@@ -171,5 +171,19 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
   test('a TypeScript job runs through the API of an app started by plain node, with no TypeScript loader', async () => {
     const r = await embedded('typed-job.ts', "env.fromCollection<number>([1, 2, 3]).map((x: number): number => x + 1).name('plus-one').collect().name('out');");
     assert.deepEqual(r, { threads: 2, out: [2, 3, 4] });
+  });
+
+  // Regression: loaded through tsx's tsImport, the job's imports lived in a namespace of their own, so the job got a
+  // second copy of sluice, and the engine refused its WatermarkStrategy ("expected a WatermarkStrategy"), OutputTag
+  // and DEAD_LETTERS.
+  test('a TypeScript job run by plain node passes sluice\'s own objects to the API: a watermark strategy, an event-time window, a side output tag from a module of its own', async () => {
+    writeFileSync(path.join(app, 'tags.ts'), "import { OutputTag } from 'sluice';\nexport const EVEN = new OutputTag<number>('even');\n");
+    const r = await embedded('objects-job.ts', [
+      "const split = env.fromCollection<number>([1, 2, 3, 4, 5, 6]).process((x: number, ctx, out) => { if (x % 2 === 0) ctx.output(EVEN, x); else out.collect(x); }).name('split');",
+      'const evens = split.getSideOutput(EVEN).map((x: number): number => x * 100).name(\'evens\');',
+      'split.assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((x: number) => x)).setParallelism(1)',
+      '  .keyBy((x: number) => x % 3).window(TumblingEventTimeWindows.of(10)).reduce((a: number, b: number) => a + b).union(evens).collect().name(\'out\');',
+    ].join('\n'), ["import { WatermarkStrategy, TumblingEventTimeWindows } from 'sluice';", "import { EVEN } from './tags.ts';"]);
+    assert.deepEqual(r, { threads: 2, out: [1, 3, 5, 200, 400, 600] });
   });
 });
