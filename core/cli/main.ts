@@ -81,7 +81,7 @@ export function createProgram(): Command {
       .default(undefined, '1'))
     .option('--json', 'print one JSON object with the results on stdout (and nothing else on stdout)')
     .optionsGroup('Checkpoints and state:')
-    .addOption(new Option('--state-dir <dir>', 'where checkpoints and savepoints live (turns checkpointing on)').default(undefined, '.sluice/<job name> when checkpointing'))
+    .addOption(new Option('--state-dir <dir>', 'where checkpoints and savepoints live (turns checkpointing on; periodic checkpoints need an interval too)').default(undefined, '.sluice/<job name> when checkpointing'))
     .addOption(new Option('--checkpoint-interval <ms>', 'take a checkpoint this often (0: only on request)').argParser(nonNegativeInt)
       .default(undefined, 'the job\'s env.enableCheckpointing, else 0'))
     .addOption(new Option('--checkpoint-mode <mode>', 'how barriers pass through operators').choices(['aligned', 'unaligned']).default(undefined, 'aligned'))

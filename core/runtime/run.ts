@@ -77,6 +77,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     store = await CheckpointStore.open(cp.stateDir);
     try {
       if (!options.resume) warnStartingOver(cp.stateDir, warn);
+      // A state directory alone turns checkpointing on, but with no interval a killed run has nothing to resume from.
+      if (!options.resume && cp.intervalMs === 0) warn(`checkpointing into ${cp.stateDir} with no checkpoint interval: checkpoints are taken only on request (a savepoint, stopWithSavepoint); pass checkpointIntervalMs (--checkpoint-interval) or call enableCheckpointing(ms) in the job for periodic ones`);
       if (options.resume) {
         restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
         if (restored !== undefined && typeof options.resume === 'object') acceptedUpTo = readPublishedMark(cp.stateDir);

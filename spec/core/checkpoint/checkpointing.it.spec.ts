@@ -60,6 +60,27 @@ for (const mode of ['aligned', 'unaligned'] as const) {
   });
 }
 
+// Regression (a user trial): a state directory alone turned checkpointing on with no interval, so a killed run had no
+// checkpoint to resume from, and nothing said so until the resume found none.
+test('a state directory with no checkpoint interval warns that checkpoints come only on request; an interval from the run or the job does not', async () => {
+  const dir = tmp();
+  try {
+    const warned = async (interval: number, options: { checkpointIntervalMs?: number }): Promise<string[]> => {
+      const ws: string[] = [];
+      const job = url('exactly-once.ts', { n: 200, keys: 10, rate: 0, interval });
+      await (await run(job, { parallelism: 1, stateDir: path.join(dir, `state-${interval}-${options.checkpointIntervalMs ?? 0}`), ...options, onWarning: (w) => ws.push(String(w)) })).result;
+      return ws.filter((w) => /no checkpoint interval/.test(w));
+    };
+    const none = await warned(0, {});
+    assert.equal(none.length, 1);
+    assert.match(none[0]!, /checkpointing into .*state-0-0 with no checkpoint interval: checkpoints are taken only on request .*checkpointIntervalMs \(--checkpoint-interval\) or call enableCheckpointing\(ms\)/);
+    assert.deepEqual(await warned(0, { checkpointIntervalMs: 50 }), [], 'the run gives an interval');
+    assert.deepEqual(await warned(50, {}), [], 'the job enables checkpointing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Restores replay an unaligned checkpoint's in-flight records before the channels (workers/subtask.ts): here the
 // sink's thread dies mid-run under backpressure, and the job resumes from such a checkpoint.
 test('a slow sink whose thread dies: the job resumes from an unaligned checkpoint with in-flight records, exactly once', async () => {
