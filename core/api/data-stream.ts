@@ -461,3 +461,18 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
     return new DataStream<R>(this.graph, this.graph.add({ kind: 'process', inputs: [this.edge()], fn }));
   }
 }
+
+// A JavaScript job (no types to stop it) calling a keyed stream's method on a stream that is not keyed got
+// "reduce is not a function" and no operator named: refused as the graph's own check refuses one wired by hand.
+// Defined on the prototype only, so the types still have no such method.
+for (const m of ['reduce', 'sum', 'min', 'max', 'minBy', 'maxBy', 'window', 'countWindow', 'intervalJoin'] as const) {
+  Object.defineProperty(DataStream.prototype, m, {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    value(this: { node: LogicalNode }): never {
+      const whole = m === 'window' || m === 'countWindow' ? ` (or ${m}All for one window over the whole stream)` : '';
+      throw new JobDefinitionError(`${m}${afterOperators(this.node.name)}: a keyed operation needs a keyed stream: call keyBy(...) first${whole}`);
+    },
+  });
+}

@@ -3,6 +3,7 @@
 // It chains like a map: splitting a stream into side outputs needs no keyBy (each side output, as any, crosses an
 // exchange to what reads it).
 
+import { JobDefinitionError } from '../api/errors.js';
 import type { Collector, ProcessContext, ProcessFunction, ProcessHandler } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
 import type { HasSideOutputs } from './create-operator.js';
@@ -45,6 +46,21 @@ export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutp
   currentProcessingTime(): number { return Date.now(); }
   output<X>(tag: OutputTag<X>, value: X): void {
     this.sideOutputs.emit(tag.id, value);
+  }
+
+  // ---- What a keyed context has and this one has not: a JavaScript job (or a cast) reaches for them anyway, and
+  // got "ctx.state is not a function" at its first record. Refused as the job's fault, under any error policy.
+  state(): never { return this.keyedOnly('keyed state (ctx.state)'); }
+  valueState(): never { return this.keyedOnly('keyed state (ctx.valueState)'); }
+  listState(): never { return this.keyedOnly('keyed state (ctx.listState)'); }
+  mapState(): never { return this.keyedOnly('keyed state (ctx.mapState)'); }
+  reducingState(): never { return this.keyedOnly('keyed state (ctx.reducingState)'); }
+  aggregatingState(): never { return this.keyedOnly('keyed state (ctx.aggregatingState)'); }
+  get timerService(): never { return this.keyedOnly('timers (ctx.timerService)'); }
+  get key(): never { return this.keyedOnly('a key (ctx.key)'); }
+
+  private keyedOnly(what: string): never {
+    throw new JobDefinitionError(`${what} needs a keyed stream: call keyBy(...) before process(...) (state and timers belong to a key, as in Flink)`);
   }
 
   override watermark(watermark: number): void {

@@ -17,6 +17,8 @@ describe('bad job definitions are rejected before any thread starts', () => {
     ['no-sink', /operator 'dangling' \(map\): its output goes nowhere/],
     ['source-only', /the job has no sink/],
     ['keyed-without-keyby', /operator 'sum-all' \(reduce\): a keyed operation needs a keyed input: call keyBy/],
+    ['reduce-without-keyby', /^reduce after operator 'plain': a keyed operation needs a keyed stream: call keyBy\(\.\.\.\) first$/],
+    ['window-without-keyby', /^window after operator 'numbers': .*call keyBy\(\.\.\.\) first \(or windowAll for one window over the whole stream\)$/],
     ['cycle', /operator 'loop-[ab]' \(map\): the graph has a cycle/],
     ['duplicate-name', /operator 'same' \(map\): the name 'same' is used by another operator/],
     ['shared-sink', /operator 'o2' \(sink\): its sink spec is the one operator 'o1' \(sink\) already writes to; give each sink its own/],
@@ -103,3 +105,20 @@ test('a user function that returns a promise fails a checkpointed job at once: n
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression (a user trial): keyed state or timers in a process function on a stream that is not keyed failed at the
+// first record with "ctx.state is not a function" (or undefined's registerEventTimeTimer), naming no keyBy; under
+// 'drop' they would have been dropped record by record. The job's fault: it fails, naming the operator and keyBy.
+for (const [use, what] of [['state', 'keyed state \\(ctx\\.state\\)'], ['timer', 'timers \\(ctx\\.timerService\\)'], ['key', 'a key \\(ctx\\.key\\)']] as const) {
+  test(`${use} in a process function on a stream that is not keyed fails the job, saying to keyBy first, under the 'drop' policy too`, async () => {
+    const u = new URL('./jobs/unkeyed-state.ts', import.meta.url);
+    u.searchParams.set('use', use);
+    const h = await run(u, { parallelism: 1 });
+    await assert.rejects(h.result, (e: unknown) => {
+      assert.ok(e instanceof OperatorError, String(e));
+      assert.equal(e.operator, 'stateful');
+      assert.match(e.message, new RegExp(`^operator 'stateful' \\(subtask 0\\) failed: ${what} needs a keyed stream: call keyBy\\(\\.\\.\\.\\) before process`));
+      return true;
+    });
+  });
+}

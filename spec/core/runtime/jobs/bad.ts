@@ -21,6 +21,13 @@ export default defineJob((env) => {
       env.graph.add({ kind: 'sink', name: 'out', inputs: [{ from: n.id, partitioner: 'forward' }], sink: { kind: 'discard', fingerprint: 'discard', createWriter: () => ({ write() {}, finish: () => undefined }) } });
       break;
     }
+    case 'reduce-without-keyby':
+      // What a JavaScript job can write (the types refuse it): it got "reduce is not a function".
+      (src.map((x) => x).name('plain') as unknown as { reduce(f: (a: number, b: number) => number): { discard(): void } }).reduce((a, b) => a + b).discard();
+      break;
+    case 'window-without-keyby':
+      (src as unknown as { window(a: unknown): unknown }).window(undefined);
+      break;
     case 'cycle': {
       // Node 1 reads node 2, node 2 reads node 1.
       const a = env.graph.add({ kind: 'map', name: 'loop-a', inputs: [{ from: 2, partitioner: 'forward' }], fn: (x: number) => x });
