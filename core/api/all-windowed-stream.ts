@@ -28,6 +28,12 @@ function keyless<IN, R, W extends Window>(fn: ProcessAllWindowFunction<IN, R, W>
   };
 }
 
+/** The window operator of a windowAll: one subtask, and a later setParallelism(n > 1) refused at build time. */
+function single<R>(out: DataStream<R>): DataStream<R> {
+  out.setParallelism(1).node.singleSubtask = 'windowAll';
+  return out;
+}
+
 export class AllWindowedStream<T, W extends Window> {
   /** @internal */
   constructor(private readonly windowed: WindowedStream<T, typeof ALL_KEY, W>) {}
@@ -67,7 +73,7 @@ export class AllWindowedStream<T, W extends Window> {
   reduce<R = OutputTypeHint>(fn: ReduceFunction<T>, windowFn: ProcessAllWindowFunction<T, R, W>): DataStream<R>;
   reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessAllWindowFunction<T, R, W>): DataStream<T | R> {
     const out = windowFn === undefined ? this.windowed.reduce(fn) : this.windowed.reduce(fn, keyless(windowFn, 'windowAll reduce'));
-    return (out as DataStream<T | R>).setParallelism(1);
+    return single(out as DataStream<T | R>);
   }
 
   /** Per window, the first record with a number field summed (a reduce). */
@@ -86,11 +92,11 @@ export class AllWindowedStream<T, W extends Window> {
   aggregate<ACC, V, R = OutputTypeHint>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessAllWindowFunction<V, R, W>): DataStream<R>;
   aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn?: ProcessAllWindowFunction<V, R, W>): DataStream<V | R> {
     const out = windowFn === undefined ? this.windowed.aggregate(agg) : this.windowed.aggregate(agg, keyless(windowFn, 'windowAll aggregate'));
-    return (out as DataStream<V | R>).setParallelism(1);
+    return single(out as DataStream<V | R>);
   }
 
   /** Keeps every element of the window; `fn` gets them all, with the window's bounds, when it fires. */
   process<R = OutputTypeHint>(fn: ProcessAllWindowFunction<T, R, W>): DataStream<R> {
-    return this.windowed.process(keyless(fn, 'windowAll process')).setParallelism(1);
+    return single(this.windowed.process(keyless(fn, 'windowAll process')));
   }
 }

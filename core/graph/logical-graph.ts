@@ -51,6 +51,8 @@ export interface LogicalNode {
   uid: string | undefined;
   /** Undefined: the job's default parallelism. */
   parallelism: number | undefined;
+  /** Set: the node runs as one subtask, whatever setParallelism says (what it is, for the refusal: 'windowAll'). */
+  singleSubtask?: string;
   readonly inputs: LogicalEdge[];
   readonly fn?: unknown;
   /** Operator-specific definition (watermark strategy, window spec, ...): plain data and functions. */
@@ -161,6 +163,9 @@ export class LogicalGraph {
       const p = n.parallelism;
       if (p !== undefined && (!Number.isInteger(p) || p < 1)) throw new JobDefinitionError(`${label(n)}: parallelism must be an integer >= 1, got ${p}`);
       if (p !== undefined && p > this.maxParallelism) throw new JobDefinitionError(`${label(n)}: parallelism ${p} exceeds maxParallelism ${this.maxParallelism}`);
+      if (n.singleSubtask !== undefined && this.parallelismOf(n) !== 1) {
+        throw new JobDefinitionError(`${label(n)}: a ${n.singleSubtask} runs as one subtask (every record of a window meets there, as in Flink), got parallelism ${this.parallelismOf(n)}; keyBy(...).window(...) spreads windows over subtasks, and combineLocally() folds records before it`);
+      }
       if (n.source && this.parallelismOf(n) > n.source.maxParallelism) {
         throw new JobDefinitionError(`${label(n)}: this ${n.source.kind} source supports parallelism ${n.source.maxParallelism} at most, got ${this.parallelismOf(n)}`);
       }

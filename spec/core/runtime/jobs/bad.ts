@@ -28,6 +28,9 @@ export default defineJob((env) => {
     case 'window-without-keyby':
       (src as unknown as { window(a: unknown): unknown }).window(undefined);
       break;
+    case 'window-all-parallel':
+      src.countWindowAll(2).reduce((a, b) => a + b).name('pairs').setParallelism(2).discard();
+      break;
     case 'cycle': {
       // Node 1 reads node 2, node 2 reads node 1.
       const a = env.graph.add({ kind: 'map', name: 'loop-a', inputs: [{ from: 2, partitioner: 'forward' }], fn: (x: number) => x });
