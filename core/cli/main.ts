@@ -1,7 +1,7 @@
 // Runs on: main thread. The `sluice` command line: its commands, their options and help. Each command's work
 // lives in its own file (run-command.ts, savepoint-command.ts, inspect.ts); what they print in status.ts.
 //
-// Exit codes: 0 done (and --help); 1 the work failed; 2 bad usage; 130 / 143 a run stopped by SIGINT / SIGTERM.
+// Exit codes: 0 done (and --help); 1 the work failed; 2 bad usage (an unknown command too); 130 / 143 a run stopped by SIGINT / SIGTERM.
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -137,5 +137,17 @@ export function createProgram(): Command {
 
 /** Runs `sluice` with `argv` (as process.argv: node, script, args...). Sets process.exitCode. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
-  await createProgram().parseAsync([...argv]);
+  const program = createProgram();
+  await program.parseAsync(withoutHelpOfUnknown(program, argv));
+}
+
+/**
+ * Commander answers `--help` before it looks at the command: `sluice nosuch --help` printed the top-level help and
+ * exited 0, as if the command existed. Without its --help, an unknown command gets commander's own error (exit 2).
+ */
+function withoutHelpOfUnknown(program: Command, argv: readonly string[]): string[] {
+  const first = argv[2];
+  if (first === undefined || first.startsWith('-')) return [...argv];
+  const known = program.commands.some((c) => c.name() === first || c.aliases().includes(first)) || first === 'help';
+  return known ? [...argv] : argv.filter((a, i) => i < 2 || (a !== '--help' && a !== '-h'));
 }

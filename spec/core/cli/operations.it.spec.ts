@@ -51,6 +51,19 @@ describe('sluice operations', () => {
     assert.deepEqual({ code: v.code, out: v.stdout.trim() }, { code: 0, out: (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version });
   });
 
+  // Commander answered --help before looking at the command: the top-level help, exit 0, for a command that is not there.
+  test('an unknown command with --help exits 2 and says it is unknown', { timeout: TIMEOUT }, async () => {
+    for (const help of ['--help', '-h']) {
+      const r = await sluice(['nosuch', help]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^error: unknown command 'nosuch'$/m);
+      assert.doesNotMatch(r.stdout, /Usage:/);
+    }
+    const near = await sluice(['savepoin', '--help']);
+    assert.equal(near.code, 2);
+    assert.match(near.stderr, /\(Did you mean savepoint\?\)/);
+  });
+
   test('--checkpoint-timeout and --tolerable-checkpoint-failures 0: a job hung in user code fails, restarts from its last checkpoint and ends', { timeout: TIMEOUT }, async () => {
     const marker = path.join(dir, 'hung');
     const file = path.join(dir, 'hangs-once.ts');
