@@ -72,4 +72,5 @@ export type { LatencyMetrics } from './runtime/metrics.js';
 export { serveMetrics, jobRegistry, type MetricsServer, type MetricsServerOptions } from './runtime/metrics-server.js';
 export {
   serveControl, requestControl, controlSocketPath, NoJobRunningError, type ControlServer, type ControlRequest, type ControlResponse,
+  type ControlOptions, type ControlStatus, type CancelledJob,
 } from './runtime/control-server.js';

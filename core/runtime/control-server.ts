@@ -1,5 +1,5 @@
-// Runs on: main thread. A running job's local control channel, so another process (`sluice savepoint <state-dir>`)
-// can ask it for a savepoint or a checkpoint: a Unix domain socket in the job's state directory (a named pipe on
+// Runs on: main thread. A running job's local control channel, so another process (`sluice savepoint <state-dir>`,
+// `sluice status`, `sluice cancel`) can ask it for a savepoint, a checkpoint, its status or its end: a Unix domain socket in the job's state directory (a named pipe on
 // Windows). Local only, and only as reachable as the state directory is: no network port, no authentication.
 //
 // Protocol: the client sends one JSON line, the server answers with one JSON line and closes the connection.
@@ -7,7 +7,9 @@
 //   {"op":"savepoint","name":"v2","stop":true} -> the same, and the job stops (nothing after it published)
 //   {"op":"delete-savepoint","name":"v1"} -> {"ok":true,"deleted":{"name":"v1","id":9,...}} (the name; retention the rest)
 //   {"op":"checkpoint"}                   -> {"ok":true,"checkpoint":{...}}
-//   {"op":"status"}                       -> {"ok":true,"status":{"pid":..,"stateDir":..,"checkpoints":{..},..}}
+//   {"op":"status"}                       -> {"ok":true,"status":{"pid":..,"stateDir":..,"checkpoints":{..},"metrics":{..},..}}
+//   {"op":"cancel"}                       -> {"ok":true,"cancelled":{"pid":..,"durationMs":..,"checkpoints":{..}}} once the job
+//                                            has ended (as JobHandle.cancel: no savepoint)
 //   anything that fails                   -> {"ok":false,"error":{"name":"..","message":".."}}
 //
 // The socket file goes when the server closes (the job ended, or close()), and at process exit. A process killed
@@ -26,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JobHandle } from './job-handle.js';
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import type { JobMetrics } from './metrics.js';
 
 /** Name of the socket in the state directory. */
 export const CONTROL_SOCKET = 'control.sock';
@@ -35,14 +38,39 @@ const MAX_SOCKET_PATH = 100;
 const MAX_REQUEST_BYTES = 64 * 1024;
 /** After the server closes, how long a request still being answered may keep its connection. */
 const CLOSE_GRACE_MS = 2_000;
+/** How often the server keeps a metrics sample, so a status has rates of the last second or two, not the run's average. */
+const RATE_SAMPLE_MS = 1_000;
 
 /** `stop`: then stop the job (JobHandle.stopWithSavepoint). */
-export type ControlRequest = { op: 'savepoint'; name: string; stop?: boolean } | { op: 'delete-savepoint'; name: string } | { op: 'checkpoint' } | { op: 'status' };
+export type ControlRequest =
+  | { op: 'savepoint'; name: string; stop?: boolean } | { op: 'delete-savepoint'; name: string } | { op: 'checkpoint' } | { op: 'status' } | { op: 'cancel' };
 
 export interface ControlStatus {
   pid: number;
   stateDir: string;
+  /** The job's name and module (as its server was told: `sluice run` gives both), or null. */
+  job: string | null;
+  file: string | null;
+  /** When the job started (ISO 8601; restarts within the run included in its uptime). */
+  startedAt: string;
+  uptimeMs: number;
+  parallelism: number;
+  restarts: number;
   restoredFrom: number | null;
+  checkpoints: { completed: number; aborted: number; latest: CompletedCheckpoint | null };
+  /** The tasks (chains of operators) in plan order, and the names of the sources. */
+  tasks: { name: string; parallelism: number; operators: string[] }[];
+  sources: string[];
+  /** Live metrics now, and a sample one to two seconds older (null in the first second): rates between them. */
+  metrics: JobMetrics;
+  earlier: JobMetrics | null;
+}
+
+/** What a cancel through the control socket reports, once the job has ended. */
+export interface CancelledJob {
+  pid: number;
+  durationMs: number;
+  restarts: number;
   checkpoints: { completed: number; aborted: number; latest: CompletedCheckpoint | null };
 }
 
@@ -50,7 +78,17 @@ export type ControlResponse =
   | { ok: true; checkpoint: CompletedCheckpoint }
   | { ok: true; status: ControlStatus }
   | { ok: true; deleted: DeletedSavepoint }
+  | { ok: true; cancelled: CancelledJob }
   | { ok: false; error: { name: string; message: string } };
+
+/** What the serving side tells the control channel beyond the handle. */
+export interface ControlOptions {
+  /** Shown by `sluice status`. */
+  job?: string;
+  file?: string;
+  /** Called when a cancel arrives, before the job is cancelled (`sluice run` says so, and exits as on SIGINT). */
+  onCancel?: () => void;
+}
 
 /** The job answering on a state directory's control socket writes its checkpoints into an older, removed one. */
 export class StateDirReplacedError extends Error {
@@ -91,20 +129,28 @@ export interface ControlServer {
  * Serves the control channel of a running, checkpointing job. It closes by itself when the job ends. Rejects when
  * another live process serves the same state directory.
  */
-export async function serveControl(handle: JobHandle, stateDir: string | undefined = handle.stateDir): Promise<ControlServer> {
+export async function serveControl(handle: JobHandle, stateDir: string | undefined = handle.stateDir, options: ControlOptions = {}): Promise<ControlServer> {
   if (stateDir === undefined) throw new Error('serveControl: the job has no state directory (it does not checkpoint)');
   const dir = path.resolve(stateDir);
   const socketPath = controlSocketPath(dir);
   const identity = fileIdentity(dir);
   /** Open connections, and whether each has a request being answered. */
   const connections = new Map<net.Socket, { busy: boolean }>();
+  // The two newest samples: the older is one to two seconds old.
+  const samples: JobMetrics[] = [];
+  const serving: Serving = { handle, stateDir: dir, options, earlier: () => (samples.length === 2 ? samples[0]! : null) };
   const server = net.createServer((socket) => {
     const c = { busy: false };
     connections.set(socket, c);
     socket.once('close', () => connections.delete(socket));
-    answer(handle, dir, identity, socket, c);
+    answer(serving, identity, socket, c);
   });
   const own = await listen(server, socketPath);
+  const sampler = setInterval(() => {
+    samples.push(handle.metrics());
+    if (samples.length > 2) samples.shift();
+  }, RATE_SAMPLE_MS);
+  sampler.unref();
   // A process that exits without closing (process.exit on a second signal) still removes its socket.
   const onExit = (): void => removeOwnSocket(socketPath, own);
   process.on('exit', onExit);
@@ -112,6 +158,7 @@ export async function serveControl(handle: JobHandle, stateDir: string | undefin
   // The promise waits for the connections still answering a request (at most CLOSE_GRACE_MS).
   const close = (): Promise<void> => (closed ??= new Promise<void>((resolve) => {
     process.off('exit', onExit);
+    clearInterval(sampler);
     removeOwnSocket(socketPath, own);
     server.close(() => resolve());
     for (const [socket, c] of connections) if (!c.busy) socket.destroy();
@@ -194,7 +241,15 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-function answer(handle: JobHandle, stateDir: string, identity: FileIdentity, socket: net.Socket, state: { busy: boolean }): void {
+/** What a request is answered from. */
+interface Serving {
+  handle: JobHandle;
+  stateDir: string;
+  options: ControlOptions;
+  earlier(): JobMetrics | null;
+}
+
+function answer(serving: Serving, identity: FileIdentity, socket: net.Socket, state: { busy: boolean }): void {
   let buf = '';
   let done = false;
   const reply = (r: ControlResponse): void => {
@@ -223,31 +278,51 @@ function answer(handle: JobHandle, stateDir: string, identity: FileIdentity, soc
     }
     state.busy = true;
     // The job writes its checkpoints into the directory it opened: one removed or replaced since (a new one at the
-    // same path) would take a savepoint nobody can resume from, reported as completed.
-    if (identity !== undefined && !sameFile(fileIdentity(stateDir), identity)) {
-      fail(new StateDirReplacedError(stateDir));
+    // same path) would take a savepoint nobody can resume from, reported as completed. A cancel is what the error
+    // asks for, so it goes through.
+    if (req?.op !== 'cancel' && identity !== undefined && !sameFile(fileIdentity(serving.stateDir), identity)) {
+      fail(new StateDirReplacedError(serving.stateDir));
       return;
     }
-    handle1(handle, stateDir, req).then(reply, fail);
+    handle1(serving, req).then(reply, fail);
   });
 }
 
-async function handle1(handle: JobHandle, stateDir: string, req: ControlRequest): Promise<ControlResponse> {
+async function handle1({ handle, stateDir, options, earlier }: Serving, req: ControlRequest): Promise<ControlResponse> {
   switch (req?.op) {
     case 'savepoint': return { ok: true, checkpoint: await (req.stop === true ? handle.stopWithSavepoint(req.name) : handle.savepoint(req.name)) };
     case 'delete-savepoint': return { ok: true, deleted: await handle.deleteSavepoint(req.name) };
     case 'checkpoint': return { ok: true, checkpoint: await handle.checkpoint() };
     case 'status': {
       const c = handle.checkpoints();
+      const metrics = handle.metrics();
       return {
         ok: true,
         status: {
-          pid: process.pid, stateDir, restoredFrom: handle.restoredFrom ?? null,
+          pid: process.pid, stateDir, job: options.job ?? null, file: options.file ?? null,
+          startedAt: new Date(Date.now() - metrics.durationMs).toISOString(), uptimeMs: metrics.durationMs,
+          parallelism: handle.parallelism, restarts: handle.restarts(), restoredFrom: handle.restoredFrom ?? null,
+          checkpoints: { completed: c.completedTotal, aborted: c.abortedTotal, latest: newestCompleted(c) ?? null },
+          tasks: handle.plan.tasks.map((t) => ({ name: t.name, parallelism: t.parallelism, operators: t.nodeIds.map((id) => handle.operatorNames[id]!) })),
+          sources: handle.sources.map((s) => s.name),
+          metrics, earlier: earlier(),
+        },
+      };
+    }
+    case 'cancel': {
+      options.onCancel?.();
+      // Answered once the job has ended: the state directory is free then, for a resume or inspect.
+      const r = await handle.cancel();
+      const c = r.checkpoints;
+      return {
+        ok: true,
+        cancelled: {
+          pid: process.pid, durationMs: r.metrics.durationMs, restarts: r.restarts,
           checkpoints: { completed: c.completedTotal, aborted: c.abortedTotal, latest: newestCompleted(c) ?? null },
         },
       };
     }
-    default: throw new Error(`unknown request ${JSON.stringify((req as { op?: unknown })?.op)}: expected savepoint, delete-savepoint, checkpoint or status`);
+    default: throw new Error(`unknown request ${JSON.stringify((req as { op?: unknown })?.op)}: expected savepoint, delete-savepoint, checkpoint, status or cancel`);
   }
 }
 

@@ -75,8 +75,40 @@ test('a job whose state directory was removed and made again refuses requests, n
     rmSync(state, { recursive: true, force: true });
     mkdirSync(state);
     await assert.rejects(requestControl(state, { op: 'savepoint', name: 'lost' }), (e: Error) => e.name === 'StateDirReplacedError' && /removed or replaced/.test(e.message));
-    await a.cancel();
+    await assert.rejects(requestControl(state, { op: 'status' }), (e: Error) => e.name === 'StateDirReplacedError');
+    // The error says to stop the job: a cancel is let through.
+    const c = await requestControl(state, { op: 'cancel' });
+    assert.ok('cancelled' in c && c.cancelled.pid === process.pid, JSON.stringify(c));
+    assert.equal((await a.result).cancelled, true);
     await server.close();
+  } finally {
+    await a.cancel();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// `sluice cancel`: the job is cancelled as by JobHandle.cancel, and the answer comes once it has ended (the state
+// directory is free then).
+test('a cancel request cancels the job and answers once it has ended', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
+  const state = join(dir, 'state');
+  const a = await run(job, { parallelism: 1, stateDir: state, checkpointIntervalMs: 50 });
+  try {
+    let told = 0;
+    const server = await serveControl(a, undefined, { job: 'ticking', onCancel: () => { told++; } });
+    let ended = false;
+    void a.result.then(() => { ended = true; });
+    const status = await requestControl(state, { op: 'status' });
+    assert.ok('status' in status && status.status.job === 'ticking' && status.status.tasks.length === 2, JSON.stringify(status));
+    const c = await requestControl(state, { op: 'cancel' });
+    assert.ok(ended, 'the job had ended when the answer came');
+    assert.ok('cancelled' in c, JSON.stringify(c));
+    assert.equal(told, 1);
+    const r = await a.result;
+    assert.deepEqual([r.cancelled, r.stoppedWithSavepoint], [true, undefined]);
+    assert.equal(c.cancelled.checkpoints.completed, r.checkpoints.completedTotal);
+    await server.close();
+    await assert.rejects(requestControl(state, { op: 'cancel' }), (e: Error) => e.name === 'NoJobRunningError');
   } finally {
     await a.cancel();
     rmSync(dir, { recursive: true, force: true });
