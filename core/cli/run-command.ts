@@ -4,7 +4,8 @@
 //
 // Exit codes: 0 done; 1 the job failed (or its state directory cannot be used); 2 bad usage or a job that cannot
 // run (JobDefinitionError, missing file, no such checkpoint or savepoint); 130 / 143 stopped by SIGINT / SIGTERM
-// (after a clean cancel; a second signal exits at once).
+// (after a clean cancel; a second signal exits at once); 130 too when cancelled through the control socket (`sluice
+// cancel`), the same cancel as Ctrl-C's.
 
 import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -26,7 +27,9 @@ import { progress, type Progress } from './progress.js';
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+/** A run cancelled by SIGINT or `sluice cancel`. */
+export const EXIT_CANCELLED = 130;
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT_CANCELLED, SIGTERM: 143 };
 const TTY_REFRESH_MS = 250;
 const LOG_EVERY_MS = 5000;
 const STARTED_POLL_MS = 50;
@@ -123,6 +126,9 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
 
   // Signals: the first cancels cleanly (threads released, summary printed); a second exits at once.
   let signal: NodeJS.Signals | undefined;
+  // A cancel asked for on the control socket (`sluice cancel`): exits as SIGINT's does.
+  let cancelRequested = false;
+  const cancelExit = (otherwise: number): number => (signal ? SIGNAL_EXIT[signal]! : cancelRequested ? EXIT_CANCELLED : otherwise);
   let handle: JobHandle | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signal) process.exit(SIGNAL_EXIT[signal] ?? EXIT_FAILED);
@@ -161,8 +167,16 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
     }
     if (handle.stateDir !== undefined) {
       try {
-        control = await serveControl(handle);
-        err.write(`state: ${handle.stateDir} (savepoints: sluice savepoint ${handle.stateDir} [name])\n`);
+        control = await serveControl(handle, undefined, {
+          job: jobLabel(file),
+          file,
+          onCancel: () => {
+            if (!cancelRequested) err.write(`${err.isTTY ? '\r\x1b[K' : ''}sluice: cancel requested (sluice cancel): cancelling the job\n`);
+            cancelRequested = true;
+            log.info({ event: 'cancel-requested' }, 'cancel requested on the control socket: cancelling the job');
+          },
+        });
+        err.write(`state: ${handle.stateDir} (savepoints: sluice savepoint ${handle.stateDir} [name]; also sluice status, sluice cancel)\n`);
       } catch (e) {
         warnAs(log, { event: 'warning', err: e }, `no control socket for ${handle.stateDir}: ${(e as Error).message}`);
       }
@@ -196,7 +210,7 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
       err.write(`${summary(shape, { job, metrics: handle.metrics(), outcome: 'failed', checkpoints: handle.stateDir ? handle.checkpoints() : undefined, restarts })}\n`);
       // As --json gives it: pino's own error serializer appended the cause's message to a message that has it already.
       log.error({ event: 'job-failed', job, err: failureJson(e), restarts }, `job failed: ${(e as Error)?.message ?? String(e)}`);
-      return fail(signal ? SIGNAL_EXIT[signal]! : EXIT_FAILED, formatFailure(e), e);
+      return fail(cancelExit(EXIT_FAILED), formatFailure(e), e);
     }
     stopTicker();
     checkpoints.stop(result.checkpoints);
@@ -214,7 +228,7 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
         checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom, stoppedWithSavepoint: result.stoppedWithSavepoint,
       }));
     }
-    return signal ? SIGNAL_EXIT[signal]! : 0;
+    return cancelExit(0);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
