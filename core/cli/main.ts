@@ -1,7 +1,9 @@
 // Runs on: main thread. The `sluice` command line: its commands, their options and help. Each command's work
-// lives in its own file (run-command.ts, savepoint-command.ts, inspect.ts); what they print in status.ts.
+// lives in its own file (run-command.ts, savepoint-command.ts, status-command.ts, cancel-command.ts, inspect.ts);
+// what they print in status.ts.
 //
-// Exit codes: 0 done (and --help); 1 the work failed; 2 bad usage (an unknown command too); 130 / 143 a run stopped by SIGINT / SIGTERM.
+// Exit codes: 0 done (and --help); 1 the work failed (status, cancel, savepoint: also no job running there); 2 bad
+// usage (an unknown command too); 130 / 143 a run stopped by SIGINT (or `sluice cancel`) / SIGTERM.
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runCommand, EXIT_USAGE, type RunCommandOptions } from './run-command.js';
 import { savepointCommand, type SavepointCommandOptions } from './savepoint-command.js';
+import { statusCommand, type StatusCommandOptions } from './status-command.js';
+import { cancelCommand, type CancelCommandOptions } from './cancel-command.js';
 import { inspectCommand, type InspectOptions } from './inspect.js';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from './log.js';
 
@@ -116,6 +120,28 @@ export function createProgram(): Command {
     .addOption(new Option('--timeout <ms>', 'give up waiting for the job after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
     .action(async (stateDir: string, name: string | undefined, opts: SavepointCommandOptions) => {
       process.exitCode = await savepointCommand(stateDir, name, opts);
+    });
+
+  program
+    .command('status')
+    .summary('show how a running job is doing')
+    .description('Show the status of the job running with a state directory (from another terminal): job, pid, uptime, restarts, checkpoints, per-operator records and rates, per-task backpressure and watermark lag. Exit 1 if no job runs there.')
+    .argument('<state-dir>', 'the running job\'s state directory (its --state-dir)')
+    .option('--json', 'print the status as one JSON object on stdout')
+    .addOption(new Option('--timeout <ms>', 'give up waiting for the job after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
+    .action(async (stateDir: string, opts: StatusCommandOptions) => {
+      process.exitCode = await statusCommand(stateDir, opts);
+    });
+
+  program
+    .command('cancel')
+    .summary('cancel a running job (no savepoint)')
+    .description('Cancel the job running with a state directory (from another terminal), as Ctrl-C in its terminal does: no savepoint is taken, and `sluice run` exits 130; its checkpoints stay for --resume. To stop with a savepoint (to upgrade or move the job), use `sluice savepoint <state-dir> [name] --stop` instead. Waits until the job has ended; exit 1 if no job runs there.')
+    .argument('<state-dir>', 'the running job\'s state directory (its --state-dir)')
+    .option('--json', 'print what was cancelled as one JSON object on stdout')
+    .addOption(new Option('--timeout <ms>', 'give up waiting for the job to end after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
+    .action(async (stateDir: string, opts: CancelCommandOptions) => {
+      process.exitCode = await cancelCommand(stateDir, opts);
     });
 
   program

@@ -278,7 +278,8 @@ export function statusLine(shape: JobShape, r: Rates, width = Infinity, live: Li
 
 // ---- the summary ----
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightFrom: number): string {
+/** Columns padded to their widest cell, indented two spaces; columns from `rightFrom` on right-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], rightFrom: number): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const fmt = (r: readonly string[]): string =>
     r.map((cell, c) => (c >= rightFrom ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();

@@ -34,10 +34,12 @@ describe('sluice operations', () => {
 
   test('--help of every command exits 0 and lists its options', { timeout: TIMEOUT }, async () => {
     const expect: [string[], RegExp, string[]][] = [
-      [['--help'], /Usage: sluice/, ['run', 'savepoint', 'inspect', '--version']],
+      [['--help'], /Usage: sluice/, ['run', 'savepoint', 'status', 'cancel', 'inspect', '--version']],
       [['run', '--help'], /Usage: sluice run \[options\] <job>/, ['--state-dir', '--checkpoint-interval', '--checkpoint-mode', '--checkpoint-timeout', '--tolerable-checkpoint-failures', '--resume', '--from-savepoint',
         '--from-checkpoint', '--allow-non-restored-state', '--metrics-port', '--latency-tracking', '--log-level']],
       [['savepoint', '--help'], /Usage: sluice savepoint \[options\] <state-dir> \[name\]/, ['--json', '--timeout', '--stop', '--delete']],
+      [['status', '--help'], /Usage: sluice status \[options\] <state-dir>/, ['--json', '--timeout']],
+      [['cancel', '--help'], /Usage: sluice cancel \[options\] <state-dir>/, ['--json', '--timeout', 'sluice savepoint <state-dir> [name] --stop']],
       [['inspect', '--help'], /Usage: sluice inspect \[options\] <state-dir>/, ['--checkpoint', '--savepoint', '--keys', '--no-verify', '--json']],
     ];
     for (const [args, usage, flags] of expect) {

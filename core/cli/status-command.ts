@@ -1,0 +1,118 @@
+// Runs on: main thread of the `sluice status` process. Asks the job running with a state directory (another
+// process: `sluice run --state-dir`, or an embedded job that called serveControl) how it is doing, through its
+// control socket, and prints it: for a human, or one JSON object with --json.
+//
+// Exit codes: 0 the job answered; 1 no job runs there, or it could not answer.
+
+import { requestControl, type ControlStatus } from '../runtime/control-server.js';
+import type { CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import { checkpointSummary, compact, duration, grouped, operatorTotals, rates, span, table, type JobShape, type OperatorTotals } from './status.js';
+
+export interface StatusCommandOptions {
+  json?: boolean;
+  /** Give up waiting for the job's answer after this long, ms (0: wait as long as the job takes). */
+  timeout: number;
+}
+
+/** The object `sluice status --json` prints. */
+export interface StatusReport {
+  stateDir: string;
+  pid: number;
+  job: string | null;
+  file: string | null;
+  startedAt: string;
+  uptimeMs: number;
+  parallelism: number;
+  restarts: number;
+  restoredFrom: number | null;
+  /** The window the rates are taken over, ms: the last second or two (since the start in the job's first second). */
+  ratesOverMs: number;
+  /** Records per second the sources emitted in that window. */
+  eventsPerSec: number;
+  /** Totals since the start; perSec in the window (records in; records out for a source). */
+  operators: (OperatorTotals & { task: string; source: boolean; perSec: number })[];
+  /**
+   * Per task, in the window: the share of its time backpressured and (aligned sources) held back, 0..1 (null: no
+   * time accounted yet); its lowest watermark and largest watermark lag over its subtasks, ms (null: none yet).
+   */
+  tasks: { task: string; parallelism: number; operators: string[]; backpressured: number | null; held: number | null; watermark: number | null; watermarkLagMs: number | null }[];
+  checkpoints: { completed: number; aborted: number; latest: CompletedCheckpoint | null };
+}
+
+export async function statusCommand(stateDir: string, opts: StatusCommandOptions): Promise<number> {
+  try {
+    const r = await requestControl(stateDir, { op: 'status' }, opts.timeout);
+    if (!('status' in r)) throw new Error('the job answered without its status');
+    // A job served by an older sluice answers without metrics: say so rather than print a table of undefined.
+    if (r.status.metrics === undefined) throw new Error(`the job running there (pid ${r.status.pid}) runs an older sluice, whose status has no metrics`);
+    const report = statusReport(r.status);
+    process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${statusText(report)}\n`);
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`sluice status: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ stateDir, error: { name: err.name, message: err.message } })}\n`);
+    return 1;
+  }
+}
+
+/** The job's shape from its status: operators in plan order, grouped by the task that runs them. */
+function shapeOf(s: ControlStatus): JobShape {
+  const sources = new Set(s.sources);
+  return {
+    operators: s.tasks.flatMap((t) => t.operators.map((name) => ({ name, task: t.name, source: sources.has(name) }))),
+    tasks: s.tasks,
+  };
+}
+
+export function statusReport(s: ControlStatus): StatusReport {
+  const shape = shapeOf(s);
+  const r = rates(shape, s.earlier ?? undefined, s.metrics);
+  const byName = new Map(shape.operators.map((o) => [o.name, o]));
+  const share = (v: number | undefined): number | null => (v === undefined || Number.isNaN(v) ? null : v);
+  return {
+    stateDir: s.stateDir,
+    pid: s.pid,
+    job: s.job,
+    file: s.file,
+    startedAt: s.startedAt,
+    uptimeMs: Math.round(s.uptimeMs),
+    parallelism: s.parallelism,
+    restarts: s.restarts,
+    restoredFrom: s.restoredFrom,
+    ratesOverMs: Math.round(s.metrics.durationMs - (s.earlier?.durationMs ?? 0)),
+    eventsPerSec: Math.round(r.sourcePerSec),
+    operators: operatorTotals(shape, s.metrics).map((o) => ({
+      ...o, task: byName.get(o.operator)!.task, source: byName.get(o.operator)!.source, perSec: Math.round(r.operatorPerSec.get(o.operator) ?? 0),
+    })),
+    tasks: s.tasks.map((t) => {
+      const subtasks = s.metrics.tasks.filter((m) => m.task === t.name);
+      const wms = subtasks.map((m) => m.watermark);
+      const lags = subtasks.map((m) => m.watermarkLagMs).filter((l): l is number => l !== null);
+      return {
+        task: t.name, parallelism: t.parallelism, operators: t.operators,
+        backpressured: share(r.taskBackpressure.get(t.name)), held: share(r.taskHeld.get(t.name)),
+        // The task's event time is its slowest subtask's; one without a watermark yet holds it at none.
+        watermark: wms.length === 0 || wms.includes(null) ? null : Math.min(...(wms as number[])),
+        watermarkLagMs: lags.length === 0 ? null : Math.round(Math.max(...lags)),
+      };
+    }),
+    checkpoints: s.checkpoints,
+  };
+}
+
+export function statusText(r: StatusReport): string {
+  const pct = (v: number | null): string => (v === null ? '-' : `${Math.round(v * 100)}%`);
+  const lines = [
+    `${r.job ?? 'job'}${r.file !== null ? ` (${r.file})` : ''}: running for ${duration(r.uptimeMs)}, pid ${r.pid}, parallelism ${r.parallelism}, ${r.restarts === 0 ? 'no restarts' : `${r.restarts} restart${r.restarts === 1 ? '' : 's'}`}`,
+    `state: ${r.stateDir}${r.restoredFrom !== null ? ` (resumed from checkpoint ${r.restoredFrom})` : ''}`,
+    checkpointSummary({ completed: r.checkpoints.latest ? [r.checkpoints.latest] : [], aborted: [], completedTotal: r.checkpoints.completed, abortedTotal: r.checkpoints.aborted }),
+    `${compact(r.eventsPerSec)} events/s from the sources (over the last ${duration(r.ratesOverMs)})`,
+    table(['operator', 'task', 'subtasks', 'records in', 'records out', 'per second'],
+      r.operators.map((o) => [o.operator, o.task, String(o.subtasks), grouped(o.recordsIn), grouped(o.recordsOut), `${compact(o.perSec)}/s`]), 2),
+  ];
+  const held = r.tasks.some((t) => t.held !== null && t.held > 0);
+  lines.push(table(['task', 'parallelism', 'backpressured', ...(held ? ['held'] : []), 'watermark lag'],
+    r.tasks.map((t) => [t.task, String(t.parallelism), pct(t.backpressured), ...(held ? [pct(t.held)] : []), t.watermarkLagMs === null ? '-' : span(t.watermarkLagMs)]), 1));
+  return lines.join('\n');
+}
