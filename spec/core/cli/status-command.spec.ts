@@ -1,0 +1,59 @@
+// `sluice status`'s rendering as pure functions of the control socket's status: rates over the window between the
+// server's two samples (not the run's average), per-task watermarks and shares, the human text.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statusReport, statusText } from '../../../core/cli/status-command.js';
+import type { ControlStatus } from '../../../core/runtime/control-server.js';
+import type { JobMetrics, TaskMetrics } from '../../../core/runtime/metrics.js';
+
+function task(name: string, subtask: number, over: Partial<TaskMetrics> = {}): TaskMetrics {
+  return { task: name, subtask, thread: subtask, busyMs: 0, backpressuredMs: 0, idleMs: 0, alignmentHeldMs: 0, watermark: null, watermarkLagMs: null, badRecords: 0, latency: null, ...over };
+}
+
+function metrics(durationMs: number, records: number, tasks: TaskMetrics[]): JobMetrics {
+  const op = (operator: string, recordsIn: number, recordsOut: number): JobMetrics['operators'][number] =>
+    ({ operator, subtask: 0, recordsIn, recordsOut, lateRecordsDropped: 0, dropped: 0, deadLettered: 0, sideOutputRecords: 0 });
+  return { durationMs, operators: [op('gen', 0, records), op('count', records, records), op('out', records, 0)], tasks };
+}
+
+function status(earlier: JobMetrics | null): ControlStatus {
+  return {
+    pid: 42, stateDir: '/s', job: 'counts', file: '/jobs/counts.ts', startedAt: '2026-12-06T07:00:00.000Z', uptimeMs: 10_000, parallelism: 1, restarts: 0,
+    restoredFrom: 7, checkpoints: { completed: 3, aborted: 1, latest: { id: 9, kind: 'checkpoint', durationMs: 12, bytesWritten: 2048, chunksWritten: 2, keyedEntries: 5, dirtyEntries: 5, maxSyncMs: 1 } },
+    tasks: [{ name: 'gen', parallelism: 1, operators: ['gen'] }, { name: 'count -> out', parallelism: 2, operators: ['count', 'out'] }],
+    sources: ['gen'],
+    metrics: metrics(10_000, 100_000, [task('gen', 0, { busyMs: 1000, idleMs: 9000 }), task('count -> out', 0, { busyMs: 500, backpressuredMs: 500, idleMs: 9000, watermark: 5000, watermarkLagMs: 300 }),
+      task('count -> out', 1, { busyMs: 500, idleMs: 9500, watermark: 4000, watermarkLagMs: 1300 })]),
+    earlier,
+  };
+}
+
+test('rates are over the window between the two samples; without the older one, since the start', () => {
+  const earlier = metrics(9_000, 99_000, [task('gen', 0, { busyMs: 900, idleMs: 8100 }), task('count -> out', 0, { busyMs: 500, idleMs: 8500 }), task('count -> out', 1, { busyMs: 500, idleMs: 8500 })]);
+  const r = statusReport(status(earlier));
+  assert.deepEqual([r.ratesOverMs, r.eventsPerSec], [1000, 1000]);
+  assert.deepEqual(r.operators.map((o) => [o.operator, o.task, o.source, o.recordsIn, o.recordsOut, o.perSec]),
+    [['gen', 'gen', true, 0, 100_000, 1000], ['count', 'count -> out', false, 100_000, 100_000, 1000], ['out', 'count -> out', false, 100_000, 0, 1000]]);
+  // In the window count -> out spent 500 of its 2000 ms backpressured; its event time is its slower subtask's.
+  assert.deepEqual(r.tasks.map((t) => [t.task, t.backpressured, t.watermark, t.watermarkLagMs]), [['gen', 0, null, null], ['count -> out', 0.25, 4000, 1300]]);
+  const whole = statusReport(status(null));
+  assert.deepEqual([whole.ratesOverMs, whole.eventsPerSec], [10_000, 10_000]);
+});
+
+test('the human text: job, state, checkpoints, operators and tasks', () => {
+  const text = statusText(statusReport(status(null)));
+  assert.equal(text, [
+    'counts (/jobs/counts.ts): running for 10.0s, pid 42, parallelism 1, no restarts',
+    'state: /s (resumed from checkpoint 7)',
+    'checkpoints: 3 completed (last 9: 2.0 KiB in 12 ms), 1 aborted',
+    '10.0k events/s from the sources (over the last 10.0s)',
+    '  operator  task          subtasks  records in  records out  per second',
+    '  gen       gen                  1           0      100,000     10.0k/s',
+    '  count     count -> out         1     100,000      100,000     10.0k/s',
+    '  out       count -> out         1     100,000            0     10.0k/s',
+    '  task          parallelism  backpressured  watermark lag',
+    '  gen                     1             0%              -',
+    '  count -> out            2             3%           1.3s',
+  ].join('\n'));
+});
