@@ -69,6 +69,12 @@ export interface SinkSpec<in T> {
    * when it happens (a file sink's open parts, hidden until a resume).
    */
   readonly cancelNote?: string;
+  /**
+   * What the sink writes that no other sink of the job may write too, said in words (a file sink: its directory and
+   * part names): two such sinks would take each other's files for their own (a recovery deletes what its
+   * checkpoint does not name), so a job with two is refused.
+   */
+  readonly owns?: string;
 }
 
 /** The sinks of a job as they are published on restore: `recover` where a sink has one, else `commit`. */

@@ -198,6 +198,7 @@ export class LogicalGraph {
     // One sink spec, one sink: two sink operators given the same collectSink() or file sink would share its records and
     // transactions (each of two collect sinks getting both streams). Print and discard hold nothing.
     const sinkOwners = new Map<object, LogicalNode>();
+    const owned = new Map<string, LogicalNode>();
     for (const n of this.nodes) {
       if (n.kind !== 'sink' || n.sink === undefined || n.sink.kind === 'print' || n.sink.kind === 'discard') continue;
       const other = sinkOwners.get(n.sink);
@@ -205,6 +206,11 @@ export class LogicalGraph {
         throw new JobDefinitionError(`${label(n)}: its sink spec is the one ${label(other)} already writes to; give each sink its own (call collectSink(), fileSink({...}), ... once per sink)`);
       }
       sinkOwners.set(n.sink, n);
+      const owns = n.sink.owns;
+      if (owns === undefined) continue;
+      const first = owned.get(owns);
+      if (first !== undefined) throw new JobDefinitionError(`${label(n)}: it writes ${owns}, as ${label(first)} does; each would take the other's files for its own (a recovery deletes the parts its checkpoint does not name): give each sink its own directory or prefix`);
+      owned.set(owns, n);
     }
     const consumers = this.consumers();
     if (!this.nodes.some((n) => n.kind === 'sink')) throw new JobDefinitionError('the job has no sink: end each stream with sink(), collect(), print() or discard()');

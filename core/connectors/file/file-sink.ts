@@ -9,6 +9,7 @@
 // after it. Without checkpoints, parts are published when the job ends.
 // Readers of the directory (a file source too) skip the hidden in-progress and pending files.
 
+import path from 'node:path';
 import { ConnectorOptionError } from '../errors.js';
 import type { SinkFormat } from '../formats/record-format.js';
 import type { SinkSpec, SinkWriter } from '../sink.js';
@@ -16,7 +17,7 @@ import { checkPartNames, isFileSinkTransaction } from './part-files.js';
 import { RollingFileWriter, commitFileSinkTransactions, recoverFileSink, type PartNames } from './rolling-file-writer.js';
 
 export interface FileSinkOptions<T> {
-  /** Output directory (created if missing). Give each sink a directory (or prefix) of its own: recovery clears it. */
+  /** Output directory (created if missing). Each sink needs a directory (or prefix) of its own, as recovery clears it: a job with two sharing both is refused. */
   dir: string;
   /** jsonLines() or csv({ columns, header }). */
   format: SinkFormat<T>;
@@ -80,6 +81,7 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
     ...(rollIntervalMs === 0 ? {} : {
       cancelNote: 'what it wrote since its parts last rolled stays in hidden part files (up to rollIntervalMs of output): a resume from the last checkpoint publishes it; a stop with a savepoint publishes everything',
     }),
+    owns: `the part files '${names.prefix}-*${names.suffix}' in ${path.resolve(dir)}`,
     // A transaction that only records how far its open part had got publishes nothing.
     publishes: (t) => !isFileSinkTransaction(t) || t.parts.length > 0,
     async recover(transactions) {

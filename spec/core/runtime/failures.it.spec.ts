@@ -20,6 +20,7 @@ describe('bad job definitions are rejected before any thread starts', () => {
     ['reduce-without-keyby', /^reduce after operator 'plain': a keyed operation needs a keyed stream: call keyBy\(\.\.\.\) first$/],
     ['window-without-keyby', /^window after operator 'numbers': .*call keyBy\(\.\.\.\) first \(or windowAll for one window over the whole stream\)$/],
     ['window-all-parallel', /operator 'pairs' \(window\): a windowAll runs as one subtask \(every record of a window meets there, as in Flink\), got parallelism 2/],
+    ['file-sinks-one-dir', /^operator 'second' \(sink\): it writes the part files 'part-\*\.jsonl' in .*sluice-refused-before-any-write, as operator 'first' \(sink\) does; .*give each sink its own directory or prefix$/],
     ['cycle', /operator 'loop-[ab]' \(map\): the graph has a cycle/],
     ['duplicate-name', /operator 'same' \(map\): the name 'same' is used by another operator/],
     ['shared-sink', /operator 'o2' \(sink\): its sink spec is the one operator 'o1' \(sink\) already writes to; give each sink its own/],

@@ -1,5 +1,7 @@
 // Jobs that cannot run, selected by the module URL's query: ?case=<name>. Each must fail before threads start.
-import { collectSink, defineJob } from '../../../../core/index.js';
+import os from 'node:os';
+import path from 'node:path';
+import { collectSink, defineJob, fileSink, jsonLines } from '../../../../core/index.js';
 
 const which = new URL(import.meta.url).searchParams.get('case');
 
@@ -31,6 +33,15 @@ export default defineJob((env) => {
     case 'window-all-parallel':
       src.countWindowAll(2).reduce((a, b) => a + b).name('pairs').setParallelism(2).discard();
       break;
+    case 'file-sinks-one-dir': {
+      // Regression (a user trial): the second sink's recovery deleted the first's open part; every resume then failed.
+      const dir = path.join(os.tmpdir(), 'sluice-refused-before-any-write');
+      src.sink(fileSink({ dir, format: jsonLines<number>() })).name('first');
+      src.map((x) => x * 2).name('doubled').sink(fileSink({ dir: `${dir}/.`, format: jsonLines<number>() })).name('second');
+      // Another prefix in the same directory is a sink of its own.
+      src.sink(fileSink({ dir, format: jsonLines<number>(), prefix: 'other' })).name('third');
+      break;
+    }
     case 'cycle': {
       // Node 1 reads node 2, node 2 reads node 1.
       const a = env.graph.add({ kind: 'map', name: 'loop-a', inputs: [{ from: 2, partitioner: 'forward' }], fn: (x: number) => x });
