@@ -123,6 +123,8 @@ export function emitReport(results: readonly BenchResult[], target: JsonTarget):
   err.table(results.map((r) => ({
     benchmark: r.benchmark,
     engine: r.engine,
+    // Sluice's p1 and p2 rows have one engine name: without it they look like the same row twice.
+    p: r.parallelism,
     'events/s': r.eventsPerSec === null ? null : Math.round(r.eventsPerSec).toLocaleString('en-US'),
     'p50 µs': round(r.p50Us, 3),
     'p99 µs': round(r.p99Us, 3),

@@ -87,9 +87,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (restored) {
           // The interval is the run's (or the job's), not the state directory's: a resume that leaves it out takes
           // no more periodic checkpoints, which a killed run would then miss.
-          if (cp.intervalMs === 0 && !restored.manifest.finished) warn(`resuming from checkpoint ${restored.manifest.id} with no checkpoint interval: checkpoints are taken only on request from now on (pass checkpointIntervalMs, or --checkpoint-interval, to keep taking them)`);
-          // Fails here, before any thread starts, when the checkpoint cannot fit this job.
+          // Fails here, before any thread starts, when the checkpoint cannot fit this job (and then says only that).
           assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
+          if (cp.intervalMs === 0 && !restored.manifest.finished) warn(`resuming from checkpoint ${restored.manifest.id} with no checkpoint interval: checkpoints are taken only on request from now on (pass checkpointIntervalMs, or --checkpoint-interval, to keep taking them)`);
         }
       }
     } catch (e) {
