@@ -65,6 +65,7 @@ export {
 } from './connectors/errors.js';
 export { RecordTooLargeError } from '../shm/errors.js';
 export type { Key } from './graph/key-groups.js';
+export { KeyTypeError, type KeyPart, type TupleKey, type UserKey } from './graph/tuple-key.js';
 export { recordSchema, optional, type Infer } from '../shm/codec/schema.js';
 export { typedCodec } from '../shm/codec/typed.js';
 export { genericCodec } from '../shm/codec/generic.js';

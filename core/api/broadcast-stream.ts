@@ -3,6 +3,7 @@
 // then `keyedStream.connect(broadcastStream).process(fn)`, or `stream.connect(broadcastStream).process(fn)` for a
 // plain stream (which can then stay chained to the operator before it).
 
+import type { UserKey } from '../graph/tuple-key.js';
 import type { OutputTypeHint } from './functions.js';
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
@@ -34,7 +35,7 @@ export class BroadcastConnectedStream<T, B> {
 }
 
 /** A keyed stream connected to a broadcast stream. */
-export class KeyedBroadcastConnectedStream<T, B, K extends Key> {
+export class KeyedBroadcastConnectedStream<T, B, K extends UserKey> {
   /** @internal */
   constructor(readonly graph: LogicalGraph, readonly input: LogicalEdge, readonly broadcast: BroadcastStream<B>) {}
 

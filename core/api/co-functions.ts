@@ -2,6 +2,7 @@
 // keyed co-process functions (two keyed streams sharing keyed state and timers), and broadcast process functions
 // (a keyed or plain stream reading the broadcast state a broadcast stream writes).
 
+import type { UserKey } from '../graph/tuple-key.js';
 import type { Key } from '../graph/key-groups.js';
 import type { Collector, KeyedContext, OnTimerContext, Sync } from './functions.js';
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from './broadcast-state.js';
@@ -9,7 +10,7 @@ import type { OutputTag } from './output-tag.js';
 import type { KeyedStateStore } from './state.js';
 
 /** Two keyed inputs, one key space: both sides' records of a key meet on one subtask, with its state and timers. */
-export interface KeyedCoProcessFunction<K extends Key, I1, I2, O> {
+export interface KeyedCoProcessFunction<K extends UserKey, I1, I2, O> {
   /** Once per parallel instance, before the first record or timer. */
   open?(ctx: KeyedContext<K>): Sync;
   processElement1(value: I1, ctx: KeyedContext<K>, out: Collector<O>): Sync;
@@ -30,7 +31,7 @@ export interface CoFlatMapFunction<I1, I2, O> {
 }
 
 /** A CoMapFunction over two keyed inputs: `ctx` is the key's state (shared by both inputs) and timers. */
-export interface KeyedCoMapFunction<K extends Key, I1, I2, O> {
+export interface KeyedCoMapFunction<K extends UserKey, I1, I2, O> {
   /** Once per parallel instance, before the first record. */
   open?(ctx: KeyedContext<K>): Sync;
   map1(value: I1, ctx: KeyedContext<K>): O;
@@ -38,7 +39,7 @@ export interface KeyedCoMapFunction<K extends Key, I1, I2, O> {
 }
 
 /** A CoFlatMapFunction over two keyed inputs (Flink's `connect(...).keyBy(...).flatMap(RichCoFlatMapFunction)`). */
-export interface KeyedCoFlatMapFunction<K extends Key, I1, I2, O> {
+export interface KeyedCoFlatMapFunction<K extends UserKey, I1, I2, O> {
   /** Once per parallel instance, before the first record. */
   open?(ctx: KeyedContext<K>): Sync;
   flatMap1(value: I1, out: Collector<O>, ctx: KeyedContext<K>): Iterable<O> | void;
@@ -71,7 +72,7 @@ export interface ReadOnlyBroadcastProcessContext extends BroadcastProcessContext
 }
 
 /** The broadcast input's context next to a keyed input (keyed by K): no current key; every key's keyed state too. */
-export interface BroadcastContext<K extends Key = Key> extends BroadcastProcessContext {
+export interface BroadcastContext<K extends UserKey = Key> extends BroadcastProcessContext {
   /**
    * Calls `fn` for every key of this instance that has keyed state `stateName`, with that key current: `state`
    * reads and writes that key's state (by name, as a keyed context does). The keys are the stream's, of type K;
@@ -81,7 +82,7 @@ export interface BroadcastContext<K extends Key = Key> extends BroadcastProcessC
   applyToKeyedState<KK = K>(stateName: string, fn: [Key] extends [K] ? (key: KK, state: KeyedStateStore) => void : [K] extends [KK] ? (key: K, state: KeyedStateStore) => void : never): void;
 }
 
-export interface KeyedBroadcastProcessFunction<K extends Key, IN, B, O> {
+export interface KeyedBroadcastProcessFunction<K extends UserKey, IN, B, O> {
   /** Once per parallel instance, before the first record or timer (declare keyed state handles here). */
   open?(ctx: KeyedContext<K>): Sync;
   processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: Collector<O>): Sync;

@@ -5,8 +5,8 @@
 // runs where its records are and the results are a union); keyed, the same shapes over the key's shared state,
 // as a keyed co-process function.
 
+import type { UserKey } from '../graph/tuple-key.js';
 import { afterOperators, JobDefinitionError } from './errors.js';
-import type { Key } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
 import type { KeySelector, MapFunction, OutputTypeHint } from './functions.js';
 import type { Collector } from './functions.js';
@@ -24,7 +24,7 @@ export class ConnectedStreams<A, B> {
   }
 
   /** Partitions both inputs by key: records of either input with equal keys meet on one subtask. */
-  keyBy<K extends Key>(key1: KeySelector<A, K>, key2: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
+  keyBy<K extends UserKey>(key1: KeySelector<A, K>, key2: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
     if (typeof key1 !== 'function' || typeof key2 !== 'function') throw new JobDefinitionError(`connect(...).keyBy${this.where}: expected two key selectors (one per input)`);
     return new KeyedConnectedStreams<A, B, K>(this.first.graph, this.first.keyBy(key1).inputEdge(), this.second.keyBy(key2).inputEdge());
   }
@@ -64,7 +64,7 @@ function emitAll<R>(returned: Iterable<R> | void, out: Collector<R>): void {
   if (returned !== undefined && returned !== null) for (const x of returned) out.collect(x);
 }
 
-export class KeyedConnectedStreams<A, B, K extends Key> {
+export class KeyedConnectedStreams<A, B, K extends UserKey> {
   /** @internal */
   constructor(private readonly graph: LogicalGraph, private readonly edge1: LogicalEdge, private readonly edge2: LogicalEdge) {}
 

@@ -6,6 +6,7 @@
 import { afterOperators, JobDefinitionError } from './errors.js';
 import { isVirtualUnion } from '../graph/physical-plan.js';
 import type { Key } from '../graph/key-groups.js';
+import { canonicalSelector, type UserKey } from '../graph/tuple-key.js';
 import { ERROR_POLICY_KINDS, type LogicalEdge, type LogicalGraph, type LogicalNode, type Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import { collectSink, discardSink, printSink, type SinkSpec } from '../connectors/sink.js';
@@ -204,7 +205,7 @@ export class DataStream<T> {
   }
 
   /** Partitions by key: records with equal keys go to the same parallel instance. */
-  keyBy<K extends Key>(key: KeySelector<T, K>): KeyedStream<T, K> {
+  keyBy<K extends UserKey>(key: KeySelector<T, K>): KeyedStream<T, K> {
     requireFunction(key, 'keyBy', this.node.name);
     return new KeyedStream<T, K>(this.graph, this.node, key, this.tag);
   }
@@ -229,7 +230,7 @@ export class DataStream<T> {
    * whole number from 0 to parallelism - 1, else the record is bad input of this operator (its error policy). Not
    * a keyed stream: the next operator has no keyed state.
    */
-  partitionCustom<K extends Key>(partitioner: (key: K, parallelism: number) => number, key: KeySelector<T, K>): DataStream<T> {
+  partitionCustom<K extends UserKey>(partitioner: (key: K, parallelism: number) => number, key: KeySelector<T, K>): DataStream<T> {
     requireFunction(partitioner, 'partitionCustom', this.node.name);
     requireFunction(key, 'partitionCustom', this.node.name);
     return new CustomPartitionedStream<T>(this.graph, this.node, key as (value: unknown) => Key, partitioner as (key: Key, parallelism: number) => number, this.tag);
@@ -365,23 +366,19 @@ class CustomPartitionedStream<T> extends DataStream<T> {
   }
 }
 
-export class KeyedStream<T, K extends Key> extends DataStream<T> {
-  private readonly key: KeySelector<T, K>;
+export class KeyedStream<T, K extends UserKey> extends DataStream<T> {
+  /** The selector as the engine calls it: the key in canonical form (tuple-key.ts), one function per keyBy. */
+  private readonly key: (value: unknown) => Key;
 
   /** @internal */
   constructor(graph: LogicalGraph, node: LogicalNode, key: KeySelector<T, K>, tag?: string) {
     super(graph, node, 'hash', tag);
-    this.key = key;
+    this.key = canonicalSelector(key as (value: unknown) => unknown);
   }
 
   protected override edge(): { from: number; partitioner: Partitioner; key: (value: unknown) => Key; tag?: string } {
-    const e = { from: this.node.id, partitioner: 'hash' as const, key: this.key as (value: unknown) => Key };
+    const e = { from: this.node.id, partitioner: 'hash' as const, key: this.key };
     return this.tag === undefined ? e : { ...e, tag: this.tag };
-  }
-
-  /** @internal The key selector, for operators built on keyed streams (windows, joins). */
-  get keySelector(): KeySelector<T, K> {
-    return this.key;
   }
 
   /**

@@ -1,6 +1,6 @@
 // Runs on: the worker thread that runs the operator. The shapes of user functions.
 
-import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { KeyedStateStore, StateOptions, ValueState } from './state.js';
 import type { OutputTag } from './output-tag.js';
 
@@ -8,7 +8,7 @@ export type MapFunction<T, R> = (value: T) => R;
 export type FilterFunction<T> = (value: T) => boolean;
 /** Returns the outputs for one input (any iterable, e.g. an array), or emits them through `out`. */
 export type FlatMapFunction<T, R> = (value: T, out: Collector<R>) => Iterable<R> | void;
-export type KeySelector<T, K extends Key> = (value: T) => K;
+export type KeySelector<T, K extends UserKey> = (value: T) => K;
 export type ReduceFunction<T> = (accumulator: T, value: T) => T;
 
 /**
@@ -82,13 +82,13 @@ export interface OnTimerContext<K> extends KeyedContext<K> {
 }
 
 /** A keyed process function as an object: per-record logic plus timer callbacks. */
-export interface KeyedProcessHandler<K extends Key, T, R> {
+export interface KeyedProcessHandler<K extends UserKey, T, R> {
   /** Once per parallel instance, before the first record (declare state handles here if you like). */
   open?(ctx: KeyedContext<K>): Sync;
   processElement(value: T, ctx: KeyedContext<K>, out: Collector<R>): Sync;
   onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<R>): Sync;
 }
 
-export type KeyedProcessFunction<K extends Key, T, R> =
+export type KeyedProcessFunction<K extends UserKey, T, R> =
   | ((value: T, ctx: KeyedContext<K>, out: Collector<R>) => Sync)
   | KeyedProcessHandler<K, T, R>;

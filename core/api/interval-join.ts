@@ -4,6 +4,7 @@
 // exclusive), stamped with the larger timestamp. Event time only; each side's records are kept until the
 // watermark passes the last time they can match.
 
+import type { UserKey } from '../graph/tuple-key.js';
 import type { OutputTypeHint } from './functions.js';
 import { afterOperators, JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
@@ -16,7 +17,7 @@ function after(left: KeyedStream<unknown, Key>, right: KeyedStream<unknown, Key>
   return afterOperators(left.node.name, right.node.name);
 }
 
-export class IntervalJoin<A, B, K extends Key> {
+export class IntervalJoin<A, B, K extends UserKey> {
   /** @internal */
   constructor(private readonly left: KeyedStream<A, K>, private readonly right: KeyedStream<B, K>) {}
 
@@ -32,7 +33,7 @@ export class IntervalJoin<A, B, K extends Key> {
   }
 }
 
-export class IntervalJoined<A, B, K extends Key> {
+export class IntervalJoined<A, B, K extends UserKey> {
   private lowerExclusive = false;
   private upperExclusive = false;
   private leftLate: OutputTag<A> | undefined;

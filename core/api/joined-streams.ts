@@ -4,8 +4,8 @@
 // fn(xs, ys, out) once per key and window with both sides' records (one side may be empty: outer joins). Both
 // stamp results with the window's maxTimestamp.
 
+import type { UserKey } from '../graph/tuple-key.js';
 import { afterOperators, JobDefinitionError } from './errors.js';
-import type { Key } from '../graph/key-groups.js';
 import type { KeySelector, OutputTypeHint } from './functions.js';
 import type { CoGroupFunction, FlatJoinFunction, JoinFunction } from './window-functions.js';
 import { DataStream } from './data-stream.js';
@@ -17,7 +17,7 @@ import { checkWindowSpec, windowFingerprint, type WindowComputation, type Window
 /** Which of the two: names the builders' messages and picks what `window(...)` returns. */
 export type TwoInputWindowKind = 'join' | 'coGroup';
 
-type Windowed<M extends TwoInputWindowKind, A, B, K extends Key, W extends Window> =
+type Windowed<M extends TwoInputWindowKind, A, B, K extends UserKey, W extends Window> =
   M extends 'join' ? WindowedJoin<A, B, K, W> : WindowedCoGroup<A, B, K, W>;
 
 function after(first: DataStream<unknown>, second: DataStream<unknown>): string {
@@ -28,7 +28,7 @@ export class JoinedStreams<A, B, M extends TwoInputWindowKind = 'join'> {
   /** @internal */
   constructor(private readonly first: DataStream<A>, private readonly second: DataStream<B>, private readonly mode: M = 'join' as M) {}
 
-  where<K extends Key>(key1: KeySelector<A, K>): { equalTo(key2: KeySelector<B, K>): JoinWhereEqual<A, B, K, M> } {
+  where<K extends UserKey>(key1: KeySelector<A, K>): { equalTo(key2: KeySelector<B, K>): JoinWhereEqual<A, B, K, M> } {
     if (typeof key1 !== 'function') throw new JobDefinitionError(`${this.mode}(...).where${after(this.first as DataStream<unknown>, this.second as DataStream<unknown>)}: expected a key selector`);
     return {
       equalTo: (key2) => {
@@ -42,7 +42,7 @@ export class JoinedStreams<A, B, M extends TwoInputWindowKind = 'join'> {
 /** `a.coGroup(b)`: as a join, but the function gets each key's and window's records of both sides at once. */
 export type CoGroupedStreams<A, B> = JoinedStreams<A, B, 'coGroup'>;
 
-export class JoinWhereEqual<A, B, K extends Key, M extends TwoInputWindowKind = 'join'> {
+export class JoinWhereEqual<A, B, K extends UserKey, M extends TwoInputWindowKind = 'join'> {
   /** @internal */
   constructor(
     private readonly first: DataStream<A>, private readonly second: DataStream<B>,
@@ -58,7 +58,7 @@ export class JoinWhereEqual<A, B, K extends Key, M extends TwoInputWindowKind = 
 }
 
 /** What a windowed join and a windowed coGroup share: trigger, lateness, and the two-input window operator. */
-abstract class TwoInputWindowing<A, B, K extends Key, W extends Window> {
+abstract class TwoInputWindowing<A, B, K extends UserKey, W extends Window> {
   private trig: Trigger<W>;
   private lateness = 0;
   private fast = true;
@@ -118,7 +118,7 @@ abstract class TwoInputWindowing<A, B, K extends Key, W extends Window> {
   }
 }
 
-export class WindowedJoin<A, B, K extends Key, W extends Window> extends TwoInputWindowing<A, B, K, W> {
+export class WindowedJoin<A, B, K extends UserKey, W extends Window> extends TwoInputWindowing<A, B, K, W> {
   protected readonly kind = 'join';
 
   /** `fn(left, right)` per pair, its result emitted. */
@@ -133,7 +133,7 @@ export class WindowedJoin<A, B, K extends Key, W extends Window> extends TwoInpu
   }
 }
 
-export class WindowedCoGroup<A, B, K extends Key, W extends Window> extends TwoInputWindowing<A, B, K, W> {
+export class WindowedCoGroup<A, B, K extends UserKey, W extends Window> extends TwoInputWindowing<A, B, K, W> {
   protected readonly kind = 'coGroup';
 
   /** `fn(lefts, rights, out)` once per key and window that has records (either side may be empty). */

@@ -2,7 +2,7 @@
 // results: process window functions (every element, or the one pre-aggregated result, plus the window's
 // metadata), join and coGroup functions.
 
-import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { Window } from '../windows/window.js';
 import type { Collector, Sync } from './functions.js';
 import type { KeyedStateStore } from './state.js';
@@ -29,7 +29,7 @@ export interface WindowContext<K, W extends Window> {
 }
 
 /** A process window function as an object: `process` per firing, `clear` when the window is removed. */
-export interface ProcessWindowHandler<IN, OUT, K extends Key, W extends Window> {
+export interface ProcessWindowHandler<IN, OUT, K extends UserKey, W extends Window> {
   /**
    * The window fired. `elements` holds every element of the window (`process`), or the one aggregated result
    * (`reduce` / `aggregate` with a window function). It is a view valid during the call: copy it to keep it.
@@ -39,7 +39,7 @@ export interface ProcessWindowHandler<IN, OUT, K extends Key, W extends Window> 
   clear?(ctx: WindowContext<K, W>): void;
 }
 
-export type ProcessWindowFunction<IN, OUT, K extends Key, W extends Window> =
+export type ProcessWindowFunction<IN, OUT, K extends UserKey, W extends Window> =
   | ((key: K, ctx: WindowContext<K, W>, elements: readonly IN[], out: Collector<OUT>) => Sync)
   | ProcessWindowHandler<IN, OUT, K, W>;
 

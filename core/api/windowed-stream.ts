@@ -2,6 +2,7 @@
 // into windows: `keyBy(...).window(assigner)`, configured with a trigger, allowed lateness and a late-data side
 // output, and ended by what each window computes (reduce, aggregate, process) into a DataStream.
 
+import type { UserKey } from '../graph/tuple-key.js';
 import { afterOperators, JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
 import type { OutputTypeHint, ReduceFunction } from './functions.js';
@@ -34,7 +35,7 @@ export function checkAggregate(agg: unknown, what: string): void {
   }
 }
 
-export class WindowedStream<T, K extends Key, W extends Window> {
+export class WindowedStream<T, K extends UserKey, W extends Window> {
   private trig: Trigger<W>;
   private lateness = 0;
   private lateTag: OutputTag<T> | undefined;

@@ -16,6 +16,8 @@ import { snapshotStateDir, type StateDirSnapshot } from '../checkpoint/store-sna
 import { savepointMismatch } from '../checkpoint/restore.js';
 import { chunkRefs, type ChunkRef, type Manifest } from '../checkpoint/manifest.js';
 import { decodeKeyGroup } from '../state/key-group-codec.js';
+import { decodeKey } from '../graph/tuple-key.js';
+import type { Key } from '../graph/key-groups.js';
 import { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { bytes, grouped } from './status.js';
 import { progress } from './progress.js';
@@ -284,7 +286,8 @@ function sampleGroup(kg: number, chain: Uint8Array[], limit: number): SampleEntr
   for (const [state, m] of tables) {
     for (const { key, value } of m.values()) {
       if (out.length >= limit) return out;
-      out.push({ keyGroup: kg, state, key: preview(key, 40), value: preview(value) });
+      // A tuple key shown as the tuple, not its canonical string.
+      out.push({ keyGroup: kg, state, key: preview(decodeKey(key as Key), 40), value: preview(value) });
     }
   }
   return out;

@@ -4,6 +4,7 @@
 //
 // Broadcast state: broadcast-states.ts. Keyed state and timers are the keyed process operator's.
 
+import type { UserKey } from '../graph/tuple-key.js';
 import type { Key } from '../graph/key-groups.js';
 import type { Collector, OnTimerContext } from '../api/functions.js';
 import type { BroadcastContext, KeyedBroadcastProcessFunction, ReadOnlyBroadcastContext } from '../api/co-functions.js';
@@ -23,13 +24,13 @@ export interface BroadcastProcessSpec {
   readonly states: readonly string[];
 }
 
-export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends KeyedProcessOperator<K, IN, O>
+export class KeyedBroadcastProcessOperator<K extends UserKey, IN, B, O> extends KeyedProcessOperator<K, IN, O>
   implements TwoInputOperator, ReadOnlyBroadcastContext<K> {
   readonly input2: Downstream<B>;
   private readonly states: BroadcastStates;
   private readonly broadcastCtx: BroadcastContext<K>;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key: (v: IN) => K, fn: KeyedBroadcastProcessFunction<K, IN, B, O>, spec: BroadcastProcessSpec, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key: (v: IN) => Key, fn: KeyedBroadcastProcessFunction<K, IN, B, O>, spec: BroadcastProcessSpec, tracking: boolean) {
     super(name, ctx, next, key, {
       open: fn.open === undefined ? undefined : (c) => fn.open!(c),
       processElement: (v, _c, out) => fn.processElement(v, this, out),
@@ -43,7 +44,7 @@ export class KeyedBroadcastProcessOperator<K extends Key, IN, B, O> extends Keye
     const applyToKeyedState = (stateName: string, f: (key: K, state: KeyedStateStore) => void): void => {
       for (const k of op.backend.keysOf(stateName)) {
         op.backend.currentKey = k;
-        f(k as K, op.backend);
+        f(op.keys.decode(k) as K, op.backend);
       }
     };
     this.broadcastCtx = Object.assign(broadcastContext(ctx, this.states, (tag, value) => op.output(tag, value)), {

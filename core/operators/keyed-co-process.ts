@@ -5,6 +5,7 @@
 // by the gate's valve, through `watermark()`. Everything keyed (context, state, timers, open, end of input)
 // is the keyed process operator's.
 
+import type { UserKey } from '../graph/tuple-key.js';
 import type { Key } from '../graph/key-groups.js';
 import type { KeyedCoProcessFunction } from '../api/co-functions.js';
 import { KeyedProcessOperator } from './keyed.js';
@@ -13,10 +14,10 @@ import type { Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
 import type { TwoInputOperator } from './create-operator.js';
 
-export class KeyedCoProcessOperator<K extends Key, I1, I2, O> extends KeyedProcessOperator<K, I1, O> implements TwoInputOperator {
+export class KeyedCoProcessOperator<K extends UserKey, I1, I2, O> extends KeyedProcessOperator<K, I1, O> implements TwoInputOperator {
   readonly input2: Downstream<I2>;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key1: (v: I1) => K, key2: (v: I2) => K, fn: KeyedCoProcessFunction<K, I1, I2, O>, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key1: (v: I1) => Key, key2: (v: I2) => Key, fn: KeyedCoProcessFunction<K, I1, I2, O>, tracking: boolean) {
     super(name, ctx, next, key1, {
       open: fn.open === undefined ? undefined : (c) => fn.open!(c),
       processElement: (v, c, out) => fn.processElement1(v, c, out),

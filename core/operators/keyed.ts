@@ -2,6 +2,7 @@
 // keyed state and timers. State lives in memory on this thread (core/state/), scoped to the record's key.
 
 import type { Key } from '../graph/key-groups.js';
+import { KeyDecoder, type UserKey } from '../graph/tuple-key.js';
 import type { Collector, KeyedContext, KeyedProcessFunction, KeyedProcessHandler, OnTimerContext, ReduceFunction, TimerService as UserTimerService } from '../api/functions.js';
 import type { AggregateFunction, AggregatingState, ListState, MapState, ReducingState, StateOptions, ValueState } from '../api/state.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -179,11 +180,13 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
   }
 }
 
-export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, O> implements KeyedContext<K>, OnTimerContext<K>, Collector<O>, UserTimerService {
+export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator<I, O> implements KeyedContext<K>, OnTimerContext<K>, Collector<O>, UserTimerService {
   private readonly handler: KeyedProcessHandler<K, I, O>;
+  /** Keys handed to user code (ctx.key), decoded. */
+  protected readonly keys = new KeyDecoder();
   timeDomain: 'event' | 'processing' = 'event';
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: (v: I) => K, fn: KeyedProcessFunction<K, I, O>, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: (v: I) => Key, fn: KeyedProcessFunction<K, I, O>, tracking: boolean) {
     super(name, ctx, next, tracking);
     this.handler = typeof fn === 'function' ? { processElement: fn } : fn;
   }
@@ -196,7 +199,8 @@ export class KeyedProcessOperator<K extends Key, I, O> extends KeyedOperator<I, 
   }
 
   // ---- KeyedContext
-  get key(): K { return this.backend.currentKey as K; }
+  // As the selector returned it: a tuple key decoded from its canonical form (tuple-key.ts).
+  get key(): K { return this.keys.decode(this.backend.currentKey) as K; }
   get timestamp(): number | undefined { const t = this.ctx.timestamp; return t === t ? t : undefined; }
   get timerService(): UserTimerService { return this; }
   state<V>(name: string, options?: StateOptions): ValueState<V> { return this.backend.valueState<V>(name, options); }

@@ -11,6 +11,7 @@
 
 import { notAsync } from '../operators/sync-call.js';
 import type { Key } from '../graph/key-groups.js';
+import { KeyDecoder, type UserKey } from '../graph/tuple-key.js';
 import type { Collector } from '../api/functions.js';
 import type { KeyedStateStore } from '../api/state.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -37,12 +38,12 @@ export const WINDOW_STATE = '__windows';
 const NO_STATES: readonly unknown[] = [];
 
 export class WindowOperator<I, O> extends KeyedOperator<I, O>
-  implements OnMergeContext, WindowEmitter, WindowContext<Key, Window>, Collector<unknown> {
+  implements OnMergeContext, WindowEmitter, WindowContext<UserKey, Window>, Collector<unknown> {
   private readonly table: StateTable<Slot[]>;
   private readonly assigner: WindowAssigner<Window>;
   private readonly trigger: Trigger<Window>;
   private readonly contents: WindowContents;
-  private readonly windowFn: ProcessWindowHandler<unknown, unknown, Key, Window> | undefined;
+  private readonly windowFn: ProcessWindowHandler<unknown, unknown, UserKey, Window> | undefined;
   private readonly isEventTime: boolean;
   private readonly merging: boolean;
   private readonly lateness: number;
@@ -400,14 +401,17 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   }
 
   process(elements: readonly unknown[]): void {
-    const r: unknown = this.windowFn!.process(this.backend.currentKey, this, elements, this);
+    const r: unknown = this.windowFn!.process(this.keys.decode(this.backend.currentKey), this, elements, this);
     // Its results must be out before the window's state is cleared and the watermark moves on.
     if (r !== undefined) notAsync(r, this.name, 'its window function', "the window's contents and time are its only during the call");
   }
 
   // ---- WindowContext
 
-  get key(): Key { return this.backend.currentKey; }
+  // As the selector returned it: a tuple key decoded from its canonical form (tuple-key.ts).
+  get key(): UserKey { return this.keys.decode(this.backend.currentKey); }
+  /** Keys handed to the window function, decoded. */
+  private readonly keys = new KeyDecoder();
   get window(): Window { return this.cur.w; }
   get globalState(): KeyedStateStore { return this.backend; }
   get windowState(): KeyedStateStore {

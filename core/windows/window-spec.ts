@@ -6,14 +6,14 @@ import type { OutputTag } from '../api/output-tag.js';
 import type { AggregateFunction } from '../api/state.js';
 import type { ReduceFunction } from '../api/functions.js';
 import type { CoGroupFunction, FlatJoinFunction, JoinFunction, ProcessWindowFunction } from '../api/window-functions.js';
-import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { WindowAssigner } from './window-assigner.js';
 import type { Trigger } from './trigger.js';
 import type { Window } from './window.js';
 import { AggregateContents, CoGroupContents, EvictingContents, JoinContents, ListContents, ReduceContents, type WindowContents } from './window-contents.js';
 import type { Evictor } from './evictor.js';
 
-export type AnyWindowFunction = ProcessWindowFunction<unknown, unknown, Key, Window>;
+export type AnyWindowFunction = ProcessWindowFunction<unknown, unknown, UserKey, Window>;
 
 export type WindowComputation =
   | { kind: 'reduce'; reduce: ReduceFunction<unknown>; windowFn?: AnyWindowFunction | undefined }
