@@ -338,12 +338,40 @@ function holesClosed(env: StreamEnvironment): void {
   void wide;
 }
 
+// Tuple keys: a selector returning an array of parts keys by the tuple, and the tuple's type flows on to every
+// place the key is handed back.
+function tupleKeys(env: StreamEnvironment): void {
+  const orders = env.fromCollection<Order & { region: string }>([{ id: 1, amount: 2, region: 'eu' }]);
+  const keyed = orders.keyBy((o) => [o.region, o.id]);
+  expectType<KeyedStream<Order & { region: string }, [string, number]>>()(keyed);
+  keyed.process<string>((_o, ctx, out) => { const [region, id] = ctx.key; out.collect(`${region}${id.toFixed(0)}`); });
+  keyed.process<number>({ processElement() {}, onTimer(_ts, ctx, out) { out.collect(ctx.key[1]); } });
+  keyed.window(TumblingEventTimeWindows.of(10)).process<string>((key, ctx, _els, out) => { expectType<[string, number]>()(key); expectType<[string, number]>()(ctx.key); out.collect(key[0]); });
+  const pairs = orders.map((o) => ({ r: o.region, n: o.id }));
+  orders.connect(pairs).keyBy((o) => [o.region, o.id], (p) => [p.r, p.n]).process<number>({
+    processElement1(_o, ctx, out) { expectType<[string, number]>()(ctx.key); out.collect(1); },
+    processElement2() {},
+  });
+  // A readonly tuple (as const) is a key too.
+  expectType<KeyedStream<Order & { region: string }, readonly [string, number]>>()(orders.keyBy((o) => [o.region, o.id] as const));
+  // @ts-expect-error a nested array is not a key part
+  orders.keyBy((o) => [[o.region], o.id]);
+  // @ts-expect-error nor is an object
+  orders.keyBy((o) => [{ r: o.region }]);
+  // @ts-expect-error nor null
+  orders.keyBy((o) => [o.region, null]);
+  // @ts-expect-error the empty tuple is no key
+  orders.keyBy(() => []);
+  // @ts-expect-error both sides of a connect must key by the same tuple type
+  orders.connect(pairs).keyBy((o) => [o.region, o.id], (p) => [p.n, p.r]);
+}
+
 // The jobs below are built (they must not throw); the other functions hold only type checks (`@ts-expect-error`
 // lines and what must compile): `npm test` type-checks them first, and that is their assertion.
 void [holesClosed, collectedTypes, genericPassing, unionRefused, csvSink, collectorOutputs];
 
 test('the types spec builds its accepted jobs', () => {
-  for (const build of [filterNarrows, streamProcess, windowAllTypes, fieldAggregationTypes, unionAccepted, mapStateKeys, applyToKeyedStateKeys]) {
+  for (const build of [filterNarrows, streamProcess, windowAllTypes, fieldAggregationTypes, unionAccepted, mapStateKeys, applyToKeyedStateKeys, tupleKeys]) {
     const env = new StreamEnvironment(1);
     build(env);
     assert.ok(env.graph.nodes.length > 1, `${build.name} built a job`);
