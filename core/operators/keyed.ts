@@ -2,7 +2,7 @@
 // keyed state and timers. State lives in memory on this thread (core/state/), scoped to the record's key.
 
 import type { Key } from '../graph/key-groups.js';
-import { KeyDecoder, type UserKey } from '../graph/tuple-key.js';
+import { decodeKey, KeyDecoder, type UserKey } from '../graph/tuple-key.js';
 import type { Collector, KeyedContext, KeyedProcessFunction, KeyedProcessHandler, OnTimerContext, ReduceFunction, TimerService as UserTimerService } from '../api/functions.js';
 import type { AggregateFunction, AggregatingState, ListState, MapState, ReducingState, StateOptions, ValueState } from '../api/state.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -105,7 +105,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     this.backend.currentKey = key;
     this.ctx.timestamp = domain === 'event' ? ts : NaN;
     if (domain === 'event') this.eventTimerTs = ts;
-    try { this.onTimer(domain, ts); } catch (e) { this.rejected(e, { timer: ts, domain, key }); } finally { this.eventTimerTs = NaN; }
+    try { this.onTimer(domain, ts); } catch (e) { this.rejected(e, { timer: ts, domain, key: decodeKey(key) }); } finally { this.eventTimerTs = NaN; }
   }
 
   /** The event-time timer firing now (NaN: none), the TTL event clock while it runs. */

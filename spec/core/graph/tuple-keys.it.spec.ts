@@ -136,4 +136,7 @@ test("bad tuple keys follow the emitting operator's 'drop' and 'dead-letter' pol
   const letters = dead.collected['parse-dead'] as DeadLetter[];
   assert.deepEqual(letters.map((d) => (d.raw as { id: number }).id).sort((x, y) => x - y), [4, 7, 9]);
   assert.ok(letters.every((d) => d.operator === 'parse' && /key selector .*tuple key/.test(d.error.message)), JSON.stringify(letters[0]));
+  // A timer that threw: its dead letter names the key as the tuple, not its canonical form.
+  const timerLetters = dead.collected['timers-dead'] as DeadLetter[];
+  assert.deepEqual(timerLetters.map((d) => (d.raw as { key: unknown }).key), [['u1', 1]]);
 });
