@@ -18,7 +18,6 @@
 // has. Hashing stays hashKey's (FNV-1a over the canonical string), the same tuple to the same key group in every
 // process and after every restore.
 
-import { JobDefinitionError } from '../api/errors.js';
 import type { Key } from './key-groups.js';
 
 /** One part of a tuple key: what a scalar key may be. */
@@ -31,8 +30,12 @@ export type UserKey = Key | TupleKey;
 export const MARK = 0xfdd0;
 const MARK_S = String.fromCharCode(MARK);
 
-/** A key a selector returned that is not a key (the message says which part and why). */
-export class KeyTypeError extends JobDefinitionError {
+/**
+ * A key a selector returned that is not a key (the message says which part and why). Bad input, not a bad job: a
+ * TypeError, so the error policy of the operator that emitted the record decides (a JobDefinitionError fails the
+ * job under any policy, and a combineLocally computes the key in the operator itself).
+ */
+export class KeyTypeError extends TypeError {
   constructor(message: string) {
     super(message);
     this.name = 'KeyTypeError';
