@@ -125,3 +125,20 @@ test('a join function that returns a promise fails at its first pair, naming the
   h.push({ k: 'a', id: 1 }, 10);
   assert.throws(() => h.push2({ k: 'a', id: 2 }, 10), /operator 'pairs' \(subtask 0\) failed: its join function returned a promise, but it runs synchronously .*asyncMap/);
 });
+
+test('tuple keys: records join when their tuples are equal part by part, and only then', () => {
+  interface T { a: string; b: string; n: number; id: number }
+  const env = new StreamEnvironment(1);
+  const left = env.fromCollection<T>([]).keyBy((e) => [e.a, e.b, e.n]);
+  // The right side builds the same tuple from other fields.
+  const right = env.fromCollection<{ parts: string; n: number; id: number }>([]).keyBy((e) => { const [a, b] = e.parts.split('/'); return [a!, b!, e.n]; });
+  const out: DataStream<[number, number]> = left.intervalJoin(right).between(0, 0).process((l, r, _ctx, o) => o.collect([l.id, r.id]));
+  const h = instantiate<T, [number, number]>(env, out);
+  h.push({ a: 'x|y', b: 'z', n: 1, id: 1 }, 5);
+  h.push({ a: 'x', b: 'y|z', n: 1, id: 2 }, 5); // '|'-joined, the same as id 1's
+  h.push({ a: 'x', b: 'y|z', n: 2, id: 3 }, 5);
+  h.push2({ parts: 'x/y|z', n: 1, id: 10 }, 5);
+  h.push2({ parts: 'x|y/z', n: 1, id: 11 }, 5);
+  h.push2({ parts: 'x/y|z', n: 2, id: 12 }, 5);
+  assert.deepEqual(h.out.values().sort(), [[1, 11], [2, 10], [3, 12]]);
+});

@@ -172,3 +172,25 @@ test('a join function that returns a promise fails when the window fires, naming
   assert.throws(() => h.watermark(20), /operator 'pairs' \(subtask 0\) failed: its join function returned a promise, but it runs synchronously/);
   assert.deepEqual(h.out.values(), []);
 });
+
+test('tuple keys: a window join and coGroup pair records by their tuples (equal part by part), a coGroup\'s windows per tuple', () => {
+  const env = new StreamEnvironment(1);
+  const a = env.fromCollection<L>([]);
+  const b = env.fromCollection<R>([]);
+  const parts = (s: string): [string, string, number] => { const [p, q, n] = s.split('/'); return [p!, q!, Number(n)]; };
+  const joined: DataStream<string> = a.join(b).where((x) => parts(x.k)).equalTo((y) => parts(y.key)).window(TumblingEventTimeWindows.of(10)).apply((x, y) => `${x.l}-${y.r}`);
+  const h = instantiate<L, string>(env, joined);
+  // ['a|b', 'c', 1] and ['a', 'b|c', 1] would be one key joined with '|'.
+  h.push({ k: 'a|b/c/1', l: 1 }, 1); h.push({ k: 'a/b|c/1', l: 2 }, 1); h.push({ k: 'a/b|c/2', l: 3 }, 2);
+  h.push2({ key: 'a/b|c/1', r: 11 }, 3); h.push2({ key: 'a|b/c/1', r: 12 }, 3); h.push2({ key: 'a/b|c/2', r: 13 }, 3);
+  h.finish();
+  assert.deepEqual(h.out.values().sort(), ['1-12', '2-11', '3-13']);
+  const env2 = new StreamEnvironment(1);
+  const grouped: DataStream<string> = env2.fromCollection<L>([]).coGroup(env2.fromCollection<R>([])).where((x) => [x.k, x.l % 2]).equalTo((y) => [y.key, y.r % 2])
+    .window(TumblingEventTimeWindows.of(10)).apply((ls, rs, out) => out.collect(`${ls.map((x) => x.l).join(',')}:${rs.map((y) => y.r).join(',')}`));
+  const g = instantiate<L, string>(env2, grouped);
+  g.push({ k: 'a', l: 1 }, 1); g.push({ k: 'a', l: 3 }, 2); g.push({ k: 'a', l: 2 }, 2);
+  g.push2({ key: 'a', r: 5 }, 3); g.push2({ key: 'b', r: 1 }, 3);
+  g.finish();
+  assert.deepEqual(g.out.values().sort(), ['1,3:5', '2:', ':1']);
+});
