@@ -77,3 +77,32 @@ test('the keyed side cannot write broadcast state, and undeclared states are a c
   assert.throws(() => h.push({ account: 'x', amount: 1 }), /broadcast state 'other' was not declared/);
   assert.throws(() => env.fromCollection<Rule>([]).broadcast(RULES, RULES), JobDefinitionError);
 });
+
+test('tuple keys: processElement, onTimer and applyToKeyedState are handed the tuple', () => {
+  const env = new StreamEnvironment(1);
+  const txs = env.fromCollection<Tx>([]);
+  const rules = env.fromCollection<Rule>([]).broadcast(RULES);
+  const out: DataStream<string> = txs.keyBy((t) => [t.account, t.amount > 100]).connect(rules).process<string>({
+    processElement(tx, ctx, out) {
+      const [account, big] = ctx.key;
+      out.collect(`element:${account}:${big}:${Object.isFrozen(ctx.key)}`);
+      ctx.listState<Tx>('seen').add(tx);
+      ctx.timerService.registerEventTimeTimer(10);
+    },
+    processBroadcastElement(rule, ctx, out) {
+      ctx.applyToKeyedState('seen', (key, state) => out.collect(`${rule.id}:${JSON.stringify(key)}:${state.listState<Tx>('seen').get().length}`));
+    },
+    onTimer(_ts, ctx, out) { out.collect(`timer:${JSON.stringify(ctx.key)}`); },
+  });
+  const h = instantiate<Tx, string>(env, out);
+  h.push({ account: 'x|true', amount: 50 });
+  h.push({ account: 'x', amount: 150 });
+  h.push({ account: 'x', amount: 200 });
+  h.push2({ id: 'r', over: 0 });
+  h.finish();
+  assert.deepEqual(h.out.values().sort(), [
+    'element:x:true:true', 'element:x:true:true', 'element:x|true:false:true',
+    'r:["x",true]:2', 'r:["x|true",false]:1',
+    'timer:["x",true]', 'timer:["x|true",false]',
+  ]);
+});
