@@ -12,11 +12,12 @@ test('shuffle, global and partitionCustom: every record once, where its partitio
   const h = await run<Record<string, [number, number][]>>(job(), { parallelism: 2 });
   const { collected } = await h.result;
   const all = Array.from({ length: N }, (_, i) => i);
-  for (const out of ['out-shuffle', 'out-global', 'out-custom']) {
+  for (const out of ['out-shuffle', 'out-global', 'out-custom', 'out-custom-tuple']) {
     assert.deepEqual(collected[out]!.map(([, v]) => v).sort((a, b) => a - b), all, `${out}: every record once`);
   }
   assert.ok(collected['out-global']!.every(([s]) => s === 0), 'global: all at subtask 0');
   assert.ok(collected['out-custom']!.every(([s, v]) => s === (v % 10) % 3), 'custom: at the subtask its function names');
+  assert.ok(collected['out-custom-tuple']!.every(([s, v]) => s === ((v % 10) + (v % 7)) % 3), 'custom, a tuple key: the partitioner gets the tuple');
   // At random: with 3,000 records every subtask gets some (the chance one gets none is about 3 * (2/3)^3000).
   assert.deepEqual([...new Set(collected['out-shuffle']!.map(([s]) => s))].sort(), [0, 1, 2]);
 });
