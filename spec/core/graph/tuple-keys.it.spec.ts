@@ -11,6 +11,8 @@ import { OperatorError, run, type DeadLetter } from '../../../core/index.js';
 import { readLedger } from '../checkpoint/ledger.js';
 import { allEvents, type EventParams } from '../windows/jobs/events.js';
 import { canon } from '../windows/oracle.js';
+import { inspectCommand } from '../../../core/cli/inspect.js';
+import { captured } from '../../support/captured-output.js';
 import { BUCKET, tupleOf } from './jobs/tuple-keys.js';
 
 const A: EventParams = { seed: 5, n: 12_000, keys: 4, step: 1, bound: 10, burstMs: 100 };
@@ -75,6 +77,17 @@ function checkOutputs(ledger: string): void {
   assert.deepEqual(canon(readLedger(path.join(ledger, 'connected'))), canon(connected), 'connect: both sides keyed by tuples');
 }
 
+/** `sluice inspect` shows a checkpoint's sample keys as the tuples, not their canonical strings. */
+async function sampledKeysAreTuples(stateDir: string): Promise<void> {
+  const list = await captured(() => inspectCommand(stateDir, { keys: 0, verify: true, json: true }));
+  const ids = (JSON.parse(list.out) as { checkpoints: { id: number }[] }).checkpoints.map((c) => c.id);
+  const detail = await captured(() => inspectCommand(stateDir, { checkpoint: Math.max(...ids), keys: 5, verify: true, json: true }));
+  const ops = (JSON.parse(detail.out) as { checkpoint: { operators: { uid: string; keyed: { samples: { key: string }[] } | null }[] } }).checkpoint.operators;
+  const samples = ops.find((o) => o.uid === 'reduce')!.keyed!.samples;
+  assert.ok(samples.length > 0, detail.out);
+  for (const s of samples) assert.match(s.key, /^\["k\d(\|x)?","(x\|)?y",\d,(true|false)\]$/, detail.out);
+}
+
 /** Runs until `count` more checkpoints completed, then cancels (or until it ends by itself). */
 async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number): Promise<void> {
   let done = 0;
@@ -104,6 +117,7 @@ test('tuple keys restored at parallelism 2 -> 3 -> 1: every key\'s state exact, 
     const url = jobUrl(ledger);
     const stateDir = path.join(dir, 'state');
     await runUntil(url, stateDir, 2, false, 3);
+    await sampledKeysAreTuples(stateDir);
     await runUntil(url, stateDir, 3, true, 3);
     const h = await run(url, { parallelism: 1, stateDir, resume: true, ringBytes: 64 * 1024, onWarning: () => {} });
     const r = await h.result;
