@@ -3,10 +3,10 @@
 // then `keyedStream.connect(broadcastStream).process(fn)`, or `stream.connect(broadcastStream).process(fn)` for a
 // plain stream (which can then stay chained to the operator before it).
 
-import type { UserKey } from '../graph/tuple-key.js';
 import type { OutputTypeHint } from './functions.js';
 import { JobDefinitionError } from './errors.js';
 import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
 import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from './co-functions.js';
 import type { MapStateDescriptor } from './broadcast-state.js';

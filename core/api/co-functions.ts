@@ -2,8 +2,8 @@
 // keyed co-process functions (two keyed streams sharing keyed state and timers), and broadcast process functions
 // (a keyed or plain stream reading the broadcast state a broadcast stream writes).
 
-import type { UserKey } from '../graph/tuple-key.js';
 import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { Collector, KeyedContext, OnTimerContext, Sync } from './functions.js';
 import type { BroadcastState, MapStateDescriptor, ReadOnlyBroadcastState } from './broadcast-state.js';
 import type { OutputTag } from './output-tag.js';

@@ -4,11 +4,11 @@
 // exclusive), stamped with the larger timestamp. Event time only; each side's records are kept until the
 // watermark passes the last time they can match.
 
-import type { UserKey } from '../graph/tuple-key.js';
 import type { OutputTypeHint } from './functions.js';
 import { afterOperators, JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
 import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { ProcessJoinFunction } from './window-functions.js';
 import { DataStream, type KeyedStream } from './data-stream.js';
 import { intervalJoinFingerprint, type IntervalJoinSpec } from '../joins/interval-join-operator.js';

@@ -2,7 +2,6 @@
 // into windows: `keyBy(...).window(assigner)`, configured with a trigger, allowed lateness and a late-data side
 // output, and ended by what each window computes (reduce, aggregate, process) into a DataStream.
 
-import type { UserKey } from '../graph/tuple-key.js';
 import { afterOperators, JobDefinitionError } from './errors.js';
 import { OutputTag } from './output-tag.js';
 import type { OutputTypeHint, ReduceFunction } from './functions.js';
@@ -10,6 +9,7 @@ import { fieldReducer, firstCheckOf, type NumericField } from './field-aggregati
 import type { AggregateFunction } from './state.js';
 import type { ProcessWindowFunction } from './window-functions.js';
 import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { LogicalEdge } from '../graph/logical-graph.js';
 import { DataStream } from './data-stream.js';
 import { Trigger } from '../windows/trigger.js';

@@ -4,8 +4,8 @@
 //
 // Broadcast state: broadcast-states.ts. Keyed state and timers are the keyed process operator's.
 
-import type { UserKey } from '../graph/tuple-key.js';
 import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { Collector, OnTimerContext } from '../api/functions.js';
 import type { BroadcastContext, KeyedBroadcastProcessFunction, ReadOnlyBroadcastContext } from '../api/co-functions.js';
 import type { MapStateDescriptor, ReadOnlyBroadcastState } from '../api/broadcast-state.js';

@@ -5,8 +5,8 @@
 // by the gate's valve, through `watermark()`. Everything keyed (context, state, timers, open, end of input)
 // is the keyed process operator's.
 
-import type { UserKey } from '../graph/tuple-key.js';
 import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { KeyedCoProcessFunction } from '../api/co-functions.js';
 import { KeyedProcessOperator } from './keyed.js';
 import { notAsync } from './sync-call.js';
