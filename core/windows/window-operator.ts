@@ -44,6 +44,8 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   private readonly trigger: Trigger<Window>;
   private readonly contents: WindowContents;
   private readonly windowFn: ProcessWindowHandler<unknown, unknown, UserKey, Window> | undefined;
+  /** Keys handed to the window function and its context, decoded. */
+  private readonly keys = new KeyDecoder();
   private readonly isEventTime: boolean;
   private readonly merging: boolean;
   private readonly lateness: number;
@@ -410,8 +412,6 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
 
   // As the selector returned it: a tuple key decoded from its canonical form (tuple-key.ts).
   get key(): UserKey { return this.keys.decode(this.backend.currentKey); }
-  /** Keys handed to the window function, decoded. */
-  private readonly keys = new KeyDecoder();
   get window(): Window { return this.cur.w; }
   get globalState(): KeyedStateStore { return this.backend; }
   get windowState(): KeyedStateStore {
