@@ -14,7 +14,8 @@ import { MIN_WATERMARK } from '../core/time/watermark.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { Partitioner } from '../core/graph/logical-graph.js';
-import { hashKey, subtaskForKeyGroup, type Key } from '../core/graph/key-groups.js';
+import { hashKey, subtaskForKeyGroup } from '../core/graph/key-groups.js';
+import { canonicalKey, type UserKey } from '../core/graph/tuple-key.js';
 import { RecordTooLargeError, SchemaMismatchError } from '../shm/errors.js';
 import { OUTPUT, type InFlightRecord } from '../core/checkpoint/messages.js';
 
@@ -92,13 +93,14 @@ export class OutputGate<T> implements Downstream<T> {
     private readonly ctx: TaskContext,
     writers: ChannelWriter<T>[],
     private readonly partitioner: Partitioner,
-    private readonly key: ((v: T) => Key) | undefined,
+    /** The selector as the user wrote it: its key is hashed in canonical form (a tuple as one string). */
+    private readonly key: ((v: T) => UserKey) | undefined,
     private readonly maxParallelism: number,
     subtask: number,
     /** Records per batch frame; 1 sends every record in its own frame (the writers must allow batches if > 1). */
     private readonly batchMax = 1,
     /** 'custom': the consumer subtask of a key (partitionCustom). */
-    private readonly partition?: (key: Key, parallelism: number) => number,
+    private readonly partition?: (key: UserKey, parallelism: number) => number,
   ) {
     this.writers = writers;
     this.queues = writers.map(() => []);
@@ -123,7 +125,7 @@ export class OutputGate<T> implements Downstream<T> {
       case 'hash': {
         let kg: number;
         try {
-          kg = hashKey(this.key!(value)) % this.maxParallelism;
+          kg = hashKey(canonicalKey(this.key!(value))) % this.maxParallelism;
         } catch (e) {
           this.badRecord(value, e, 'key');
           return;

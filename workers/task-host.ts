@@ -15,7 +15,6 @@ import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedError } from '../core/api/errors.js';
 import { firstDifference, TWO_INPUT_KINDS, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
 import { inputNumbering } from '../core/checkpoint/channel-shape.js';
-import type { Key } from '../core/graph/key-groups.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
 import { DEAD_LETTER_PREVIEW, DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
 import { CountedSinkOperator, SinkOperator } from '../core/operators/sink-operator.js';
@@ -142,7 +141,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
         );
       });
     const edge = consumer.inputs[x.inputIndex]!;
-    const key = edge.key as ((v: unknown) => Key) | undefined;
+    const key = edge.key;
     const gate = new OutputGate(ctx, writers, x.partitioner, key, plan.maxParallelism, index, batch, edge.partition);
     outputs.push(gate);
     gateOf.push({ gate, node: x.fromNode, tag: x.tag });

@@ -6,7 +6,7 @@
 import { afterOperators, JobDefinitionError } from './errors.js';
 import { isVirtualUnion } from '../graph/physical-plan.js';
 import type { Key } from '../graph/key-groups.js';
-import { canonicalSelector, type UserKey } from '../graph/tuple-key.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import { ERROR_POLICY_KINDS, type LogicalEdge, type LogicalGraph, type LogicalNode, type Partitioner } from '../graph/logical-graph.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import { collectSink, discardSink, printSink, type SinkSpec } from '../connectors/sink.js';
@@ -55,7 +55,7 @@ export class DataStream<T> {
     this.tag = tag;
   }
 
-  protected edge(): { from: number; partitioner: Partitioner; key?: (value: unknown) => Key; tag?: string } {
+  protected edge(): { from: number; partitioner: Partitioner; key?: (value: unknown) => UserKey; tag?: string } {
     return this.tag === undefined ? { from: this.node.id, partitioner: this.partitioner } : { from: this.node.id, partitioner: this.partitioner, tag: this.tag };
   }
 
@@ -233,7 +233,7 @@ export class DataStream<T> {
   partitionCustom<K extends UserKey>(partitioner: (key: K, parallelism: number) => number, key: KeySelector<T, K>): DataStream<T> {
     requireFunction(partitioner, 'partitionCustom', this.node.name);
     requireFunction(key, 'partitionCustom', this.node.name);
-    return new CustomPartitionedStream<T>(this.graph, this.node, key as (value: unknown) => Key, partitioner as (key: Key, parallelism: number) => number, this.tag);
+    return new CustomPartitionedStream<T>(this.graph, this.node, key as (value: unknown) => UserKey, partitioner as (key: UserKey, parallelism: number) => number, this.tag);
   }
 
   /**
@@ -356,28 +356,27 @@ export interface ReduceSpec {
 /** A stream read through partitionCustom: its edge carries the key selector and the partitioner function. */
 class CustomPartitionedStream<T> extends DataStream<T> {
   /** @internal */
-  constructor(graph: LogicalGraph, node: LogicalNode, private readonly key: (value: unknown) => Key, private readonly partition: (key: Key, parallelism: number) => number, tag?: string) {
+  constructor(graph: LogicalGraph, node: LogicalNode, private readonly key: (value: unknown) => UserKey, private readonly partition: (key: UserKey, parallelism: number) => number, tag?: string) {
     super(graph, node, 'custom', tag);
   }
 
-  protected override edge(): { from: number; partitioner: Partitioner; key: (value: unknown) => Key; partition: (key: Key, parallelism: number) => number; tag?: string } {
+  protected override edge(): { from: number; partitioner: Partitioner; key: (value: unknown) => UserKey; partition: (key: UserKey, parallelism: number) => number; tag?: string } {
     const e = { from: this.node.id, partitioner: 'custom' as const, key: this.key, partition: this.partition };
     return this.tag === undefined ? e : { ...e, tag: this.tag };
   }
 }
 
 export class KeyedStream<T, K extends UserKey> extends DataStream<T> {
-  /** The selector as the engine calls it: the key in canonical form (tuple-key.ts), one function per keyBy. */
-  private readonly key: (value: unknown) => Key;
+  private readonly key: KeySelector<T, K>;
 
   /** @internal */
   constructor(graph: LogicalGraph, node: LogicalNode, key: KeySelector<T, K>, tag?: string) {
     super(graph, node, 'hash', tag);
-    this.key = canonicalSelector(key as (value: unknown) => unknown);
+    this.key = key;
   }
 
-  protected override edge(): { from: number; partitioner: Partitioner; key: (value: unknown) => Key; tag?: string } {
-    const e = { from: this.node.id, partitioner: 'hash' as const, key: this.key };
+  protected override edge(): { from: number; partitioner: Partitioner; key: (value: unknown) => UserKey; tag?: string } {
+    const e = { from: this.node.id, partitioner: 'hash' as const, key: this.key as (value: unknown) => UserKey };
     return this.tag === undefined ? e : { ...e, tag: this.tag };
   }
 

@@ -8,8 +8,7 @@ import type { OutputTypeHint, ReduceFunction } from './functions.js';
 import { fieldReducer, firstCheckOf, type NumericField } from './field-aggregations.js';
 import type { AggregateFunction } from './state.js';
 import type { ProcessWindowFunction } from './window-functions.js';
-import type { Key } from '../graph/key-groups.js';
-import type { UserKey } from '../graph/tuple-key.js';
+import { decodeKey, type UserKey } from '../graph/tuple-key.js';
 import type { LogicalEdge } from '../graph/logical-graph.js';
 import { DataStream } from './data-stream.js';
 import { Trigger } from '../windows/trigger.js';
@@ -156,7 +155,9 @@ export class WindowedStream<T, K extends UserKey, W extends Window> {
         kind: 'combine', inputs: [{ from: input.from, partitioner: 'forward', ...(input.tag !== undefined ? { tag: input.tag } : {}) }],
         spec: c.spec, specFingerprint: `combine(${this.assigner.fingerprint};held=${this.combineHeld})`,
       });
-      input = { from: combiner.id, partitioner: 'hash', key: (p: unknown) => (p as PartialAggregate<unknown>).k };
+      // A partial carries its key in canonical form; the exchange and the window operator canonicalize what the
+      // edge returns, so it returns the key as the user's selector did (a tuple decoded, an escaped string too).
+      input = { from: combiner.id, partitioner: 'hash', key: (p: unknown) => decodeKey((p as PartialAggregate<unknown>).k) };
       computation = c.global;
     }
     const spec: WindowSpec = {
@@ -180,7 +181,7 @@ export class WindowedStream<T, K extends UserKey, W extends Window> {
  * The local half's spec and the window operator's computation for a two-phase aggregate: partials carry an
  * accumulator (aggregate) or `[value]` (reduce), which the global half merges.
  */
-function combined(computation: WindowComputation, assigner: WindowAssigner<Window>, trigger: Trigger<Window>, lateTag: OutputTag<unknown> | undefined, maxHeld: number, key: (v: unknown) => Key): { spec: CombineSpec; global: WindowComputation } {
+function combined(computation: WindowComputation, assigner: WindowAssigner<Window>, trigger: Trigger<Window>, lateTag: OutputTag<unknown> | undefined, maxHeld: number, key: (v: unknown) => UserKey): { spec: CombineSpec; global: WindowComputation } {
   const where = 'combineLocally';
   if (!(assigner instanceof TumblingEventTimeWindows)) throw new JobDefinitionError(`${where}: needs event-time tumbling windows, not ${assigner.fingerprint}`);
   if (!(trigger instanceof EventTimeTrigger)) throw new JobDefinitionError(`${where}: needs the default event-time trigger (partials are sent when the watermark closes a window)`);

@@ -35,19 +35,23 @@
 // place in the broadcast stream, and an added one has none), and records a source had read when its reader could
 // not say where they began and no new subtask reads on exactly their splits (see above).
 
-import { keyGroupFor, subtaskForKeyGroup, type Key } from '../graph/key-groups.js';
+import { keyGroupFor, subtaskForKeyGroup } from '../graph/key-groups.js';
+import { canonicalKey, type UserKey } from '../graph/tuple-key.js';
 import type { Partitioner } from '../graph/logical-graph.js';
 import { subtaskKey } from './snapshot.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
 import type { SourceSplit } from '../connectors/source.js';
 
+/** A custom partitioner's key: as the selector returned it (a hash exchange's is canonicalKey's). */
+const asReturned = (k: UserKey): UserKey => k;
+
 /** How records reach one input of a task now. */
 export interface InputRoute {
   readonly partitioner: Partitioner;
   /** 'hash' and 'custom': the exchange's key selector. */
-  readonly key?: ((value: unknown) => Key) | undefined;
+  readonly key?: ((value: unknown) => UserKey) | undefined;
   /** 'custom': the exchange's partitioner. */
-  readonly partition?: ((key: Key, parallelism: number) => number) | undefined;
+  readonly partition?: ((key: UserKey, parallelism: number) => number) | undefined;
   /** Who sends them, for messages: the producers' uids. */
   readonly from: string;
 }
@@ -111,11 +115,12 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
   /** The new subtask, or -1: dropped (a broadcast record of a subtask a scale-in removed). */
   const route = (via: InputRoute, value: unknown, old: number, was: number, parallelism: number, what: string): number => {
     switch (via.partitioner) {
-      case 'hash': return subtaskForKeyGroup(keyGroupFor(keyOf(via, value, what), routes.maxParallelism), routes.maxParallelism, parallelism);
+      // In canonical form, as the output gate hashes it.
+      case 'hash': return subtaskForKeyGroup(keyGroupFor(keyOf(via, value, what, canonicalKey), routes.maxParallelism), routes.maxParallelism, parallelism);
       case 'custom': {
         let to: number;
         try {
-          to = via.partition!(keyOf(via, value, what), parallelism);
+          to = via.partition!(keyOf(via, value, what, asReturned), parallelism);
         } catch (e) {
           throw routes.refuse(`${what}: the partitioner of the exchange from ${via.from} threw on one of them (${(e as Error).message})`);
         }
@@ -132,9 +137,9 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
       default: return old % parallelism;
     }
   };
-  const keyOf = (via: InputRoute, value: unknown, what: string): Key => {
+  const keyOf = <K>(via: InputRoute, value: unknown, what: string, as: (k: UserKey) => K): K => {
     try {
-      return via.key!(value);
+      return as(via.key!(value));
     } catch (e) {
       throw routes.refuse(`${what}: the key selector of the exchange from ${via.from} threw on one of them (${(e as Error).message})`);
     }

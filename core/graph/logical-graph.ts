@@ -7,7 +7,7 @@ import { JobDefinitionError } from '../api/errors.js';
 import type { RecordCodec } from '../../shm/codec/codec.js';
 import type { SourceSpec } from '../connectors/source.js';
 import type { SinkSpec } from '../connectors/sink.js';
-import type { Key } from './key-groups.js';
+import type { UserKey } from './tuple-key.js';
 import { DEAD_LETTERS_ID, type ErrorPolicy } from '../api/dead-letters.js';
 
 /** How records move along an edge. 'hash' routes by key group; 'forward' keeps subtask i → subtask i. */
@@ -35,10 +35,13 @@ export const SIDE_OUTPUT_KINDS: ReadonlySet<NodeKind> = new Set(['process', 'str
 export interface LogicalEdge {
   readonly from: number;
   readonly partitioner: Partitioner;
-  /** For 'hash' and 'custom' edges: the key of a record. */
-  readonly key?: (value: unknown) => Key;
-  /** For 'custom' edges: the consumer subtask of a key, given the consumer's parallelism. */
-  readonly partition?: (key: Key, parallelism: number) => number;
+  /**
+   * For 'hash' and 'custom' edges: the key of a record, as the user's selector returns it. A tuple is a key once
+   * canonicalKey (tuple-key.ts) made it one, which every place that hashes or keys state by it does.
+   */
+  readonly key?: (value: unknown) => UserKey;
+  /** For 'custom' edges: the consumer subtask of a key (as the selector returned it), given the consumer's parallelism. */
+  readonly partition?: (key: UserKey, parallelism: number) => number;
   /** The side output of `from` this edge reads (OutputTag id); undefined for its main output. */
   readonly tag?: string;
 }

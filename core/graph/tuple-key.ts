@@ -1,8 +1,13 @@
-// Runs on: any thread (the key selector's wrapper runs where a key is computed: the producing subtask's output
-// gate, the keyed operator, a rescale's re-routing; decoding runs where user code is handed its key). Tuple keys
-// (`keyBy((e) => [e.user, e.region])`), as Flink's tuple keys: canonicalized once, where the key is computed, into
-// one string, so state tables, snapshots, timers, key groups and rescale see a plain key and work unchanged; the
-// tuple comes back (frozen) wherever user code gets its key.
+// Runs on: any thread (canonicalKey runs wherever a key is computed from a record: the producing subtask's output
+// gate, the keyed operators, a combineLocally, a rescale's re-routing; decoding where user code is handed its key).
+// Tuple keys (`keyBy((e) => [e.user, e.region])`), as Flink's tuple keys: canonicalized once, where the key is
+// computed, into one string, so state tables, snapshots, timers, key groups and rescale see a plain key and work
+// unchanged; the tuple comes back (frozen) wherever user code gets its key.
+//
+// Why at each call site and not in a wrapper of the selector: a wrapper made the selector's call one shared call
+// site for every keyBy (megamorphic, never inlined) and cost the keyed operator micro-benchmarks 1-4%; inline,
+// canonicalKey is a typeof and a charCodeAt next to the call the site made anyway. LogicalEdge.key returns
+// UserKey, so a place that hashes or keys state by it without canonicalKey does not compile.
 //
 // Canonical form of a key, as state and hashing see it:
 //   a string not starting with MARK      itself (the common case: one charCodeAt more than before)
@@ -106,22 +111,6 @@ function decodeEncoded(k: string): UserKey {
     parts.push(tag === 's' ? body : tag === 'n' ? Number(body) : BigInt(body));
   }
   return Object.freeze(parts) as unknown as TupleKey;
-}
-
-const wrapped = new WeakMap<(value: never) => unknown, (value: never) => Key>();
-
-/**
- * A keyBy's key selector as the engine calls it: the selector's key in canonical form. It is the edge's `key`, so
- * every place that computes the key (exchange, operator, rescale) gets the same form. One wrapper per selector:
- * two keyBys with one selector still have one key function (a rescale tells exchanges routed alike by it).
- */
-export function canonicalSelector<T>(selector: (value: T) => unknown): (value: T) => Key {
-  let w = wrapped.get(selector) as ((value: T) => Key) | undefined;
-  if (w === undefined) {
-    w = (value) => canonicalKey(selector(value));
-    wrapped.set(selector, w);
-  }
-  return w;
 }
 
 /** Decodes the last key asked for once: ctx.key read per record of one key decodes once, and is the same tuple. */

@@ -10,6 +10,7 @@
 
 import { notAsync } from '../operators/sync-call.js';
 import type { Key } from '../graph/key-groups.js';
+import { canonicalKey, type UserKey } from '../graph/tuple-key.js';
 import type { Collector } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
 import type { ProcessJoinContext, ProcessJoinFunction } from '../api/window-functions.js';
@@ -69,7 +70,7 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
   rightTimestamp = 0;
   timestamp = 0;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: readonly ((v: unknown) => Key)[], private readonly spec: IntervalJoinSpec, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: readonly ((v: unknown) => UserKey)[], private readonly spec: IntervalJoinSpec, tracking: boolean) {
     super(name, ctx, next, tracking);
     this.left = this.backend.table<Buffer>(LEFT_STATE, 'internal', undefined);
     this.right = this.backend.table<Buffer>(RIGHT_STATE, 'internal', undefined);
@@ -105,7 +106,7 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
       return;
     }
     try {
-      const key = this.keyOf[side]!(value);
+      const key = canonicalKey(this.keyOf[side]!(value));
       this.backend.currentKey = key;
       const own = side === 0 ? this.left : this.right;
       const other = side === 0 ? this.right : this.left;

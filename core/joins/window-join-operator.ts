@@ -3,7 +3,7 @@
 // window keeping the two sides' elements apart; when it fires it emits fn(left, right) for every pair, stamped
 // with the window's maxTimestamp (Flink's join, which runs as a coGroup over tagged, windowed inputs).
 
-import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { Downstream } from '../operators/operator.js';
 import type { TaskContext } from '../operators/task-context.js';
 import type { TwoInputOperator } from '../operators/create-operator.js';
@@ -13,7 +13,7 @@ import type { WindowSpec } from '../windows/window-spec.js';
 export class WindowJoinOperator<A, B, O> extends WindowOperator<A, O> implements TwoInputOperator {
   readonly input2: Downstream<B>;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, keyOf: readonly ((v: unknown) => Key)[], spec: WindowSpec, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, keyOf: readonly ((v: unknown) => UserKey)[], spec: WindowSpec, tracking: boolean) {
     super(name, ctx, next, keyOf, spec, tracking);
     this.input2 = {
       push: (value: B) => {

@@ -6,6 +6,7 @@ import type { OperatorBuilder } from './create-operator.js';
 import type { LogicalNode } from '../graph/logical-graph.js';
 import { buildAsyncOperator } from './async-operator.js';
 import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction, KeyedCoProcessFunction } from '../api/co-functions.js';
 import { WindowOperator } from '../windows/window-operator.js';
 import { LocalCombineOperator, type CombineSpec, type PartialAggregate } from '../windows/local-combine-operator.js';
@@ -17,8 +18,8 @@ import { KeyedCoProcessOperator } from './keyed-co-process.js';
 import { KeyedBroadcastProcessOperator, type BroadcastProcessSpec } from './keyed-broadcast-process.js';
 import { BroadcastProcessOperator } from './broadcast-process.js';
 
-function keysOf(n: LogicalNode): ((v: unknown) => Key)[] {
-  return n.inputs.map((e) => e.key as (v: unknown) => Key);
+function keysOf(n: LogicalNode): ((v: unknown) => UserKey)[] {
+  return n.inputs.map((e) => e.key!);
 }
 
 export const operatorBuilders: Partial<Record<LogicalNode['kind'], OperatorBuilder>> = {

@@ -1,7 +1,7 @@
 // Runs on: a worker thread, while it builds its subtasks. The operator instance for each kind of graph node.
 
 import type { LogicalGraph, LogicalNode } from '../graph/logical-graph.js';
-import type { Key } from '../graph/key-groups.js';
+import type { UserKey } from '../graph/tuple-key.js';
 import type { WatermarkStrategy } from '../time/watermark-strategy.js';
 import { TimestampsOperator } from '../time/timestamps-operator.js';
 import { FilterOperator, FlatMapOperator, IdentityOperator, MapOperator } from './stateless.js';
@@ -33,7 +33,7 @@ export type OperatorBuilder = (n: LogicalNode, ctx: TaskContext, next: Downstrea
 
 export function createOperator(n: LogicalNode, ctx: TaskContext, next: Downstream<unknown>, env: OperatorEnv, builders: Partial<Record<LogicalNode['kind'], OperatorBuilder>>): Operator<unknown, unknown> {
   const fn = n.fn as never;
-  const keyOf = n.inputs[0]?.key as (v: unknown) => Key;
+  const keyOf = n.inputs[0]?.key as (v: unknown) => UserKey;
   switch (n.kind) {
     case 'map': return new MapOperator(n.name, ctx, next, fn);
     case 'filter': return new FilterOperator(n.name, ctx, next, fn);

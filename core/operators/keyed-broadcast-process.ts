@@ -30,7 +30,7 @@ export class KeyedBroadcastProcessOperator<K extends UserKey, IN, B, O> extends 
   private readonly states: BroadcastStates;
   private readonly broadcastCtx: BroadcastContext<K>;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key: (v: IN) => Key, fn: KeyedBroadcastProcessFunction<K, IN, B, O>, spec: BroadcastProcessSpec, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key: (v: IN) => UserKey, fn: KeyedBroadcastProcessFunction<K, IN, B, O>, spec: BroadcastProcessSpec, tracking: boolean) {
     super(name, ctx, next, key, {
       open: fn.open === undefined ? undefined : (c) => fn.open!(c),
       processElement: (v, _c, out) => fn.processElement(v, this, out),

@@ -5,8 +5,7 @@
 // by the gate's valve, through `watermark()`. Everything keyed (context, state, timers, open, end of input)
 // is the keyed process operator's.
 
-import type { Key } from '../graph/key-groups.js';
-import type { UserKey } from '../graph/tuple-key.js';
+import { canonicalKey, type UserKey } from '../graph/tuple-key.js';
 import type { KeyedCoProcessFunction } from '../api/co-functions.js';
 import { KeyedProcessOperator } from './keyed.js';
 import { notAsync } from './sync-call.js';
@@ -17,7 +16,7 @@ import type { TwoInputOperator } from './create-operator.js';
 export class KeyedCoProcessOperator<K extends UserKey, I1, I2, O> extends KeyedProcessOperator<K, I1, O> implements TwoInputOperator {
   readonly input2: Downstream<I2>;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key1: (v: I1) => Key, key2: (v: I2) => Key, fn: KeyedCoProcessFunction<K, I1, I2, O>, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key1: (v: I1) => UserKey, key2: (v: I2) => UserKey, fn: KeyedCoProcessFunction<K, I1, I2, O>, tracking: boolean) {
     super(name, ctx, next, key1, {
       open: fn.open === undefined ? undefined : (c) => fn.open!(c),
       processElement: (v, c, out) => fn.processElement1(v, c, out),
@@ -27,7 +26,7 @@ export class KeyedCoProcessOperator<K extends UserKey, I1, I2, O> extends KeyedP
       push: (value: I2) => {
         this.recordsIn++;
         try {
-          this.backend.currentKey = key2(value);
+          this.backend.currentKey = canonicalKey(key2(value));
           const r = fn.processElement2(value, this, this);
           if (r !== undefined) notAsync(r, this.name, 'processElement2');
         } catch (e) { this.fail(e); }

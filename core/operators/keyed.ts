@@ -2,7 +2,7 @@
 // keyed state and timers. State lives in memory on this thread (core/state/), scoped to the record's key.
 
 import type { Key } from '../graph/key-groups.js';
-import { decodeKey, KeyDecoder, type UserKey } from '../graph/tuple-key.js';
+import { canonicalKey, decodeKey, KeyDecoder, type UserKey } from '../graph/tuple-key.js';
 import type { Collector, KeyedContext, KeyedProcessFunction, KeyedProcessHandler, OnTimerContext, ReduceFunction, TimerService as UserTimerService } from '../api/functions.js';
 import type { AggregateFunction, AggregatingState, ListState, MapState, ReducingState, StateOptions, ValueState } from '../api/state.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -133,7 +133,7 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
   private unchecked = true;
 
   constructor(
-    name: string, ctx: TaskContext, next: Downstream<T>, private readonly key: (v: T) => Key, private readonly fn: ReduceFunction<T>, tracking: boolean,
+    name: string, ctx: TaskContext, next: Downstream<T>, private readonly key: (v: T) => UserKey, private readonly fn: ReduceFunction<T>, tracking: boolean,
     stateFields?: readonly FieldDef[],
   ) {
     super(name, ctx, next, tracking);
@@ -149,7 +149,7 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
     this.recordsIn++;
     let acc: T;
     try {
-      const k = this.key(value);
+      const k = canonicalKey(this.key(value));
       const typed = this.typed;
       if (typed !== undefined) {
         const before = typed.get(k);
@@ -186,7 +186,7 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
   protected readonly keys = new KeyDecoder();
   timeDomain: 'event' | 'processing' = 'event';
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: (v: I) => Key, fn: KeyedProcessFunction<K, I, O>, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: (v: I) => UserKey, fn: KeyedProcessFunction<K, I, O>, tracking: boolean) {
     super(name, ctx, next, tracking);
     this.handler = typeof fn === 'function' ? { processElement: fn } : fn;
   }
@@ -227,7 +227,7 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
   push(value: I): void {
     this.recordsIn++;
     try {
-      this.backend.currentKey = this.keyOf(value);
+      this.backend.currentKey = canonicalKey(this.keyOf(value));
       // The check only when something came back: a call per record cost the process benchmark 5%.
       const r = this.handler.processElement(value, this, this);
       if (r !== undefined) notAsync(r, this.name, 'processElement');

@@ -12,6 +12,7 @@
 // the accumulators still held are operator state (split on rescale: partials of one key may be merged anywhere).
 
 import type { Key } from '../graph/key-groups.js';
+import { canonicalKey, type UserKey } from '../graph/tuple-key.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import type { WindowAssigner } from './window-assigner.js';
 import type { Window } from './window.js';
@@ -26,7 +27,8 @@ export interface PartialAggregate<ACC> {
 
 export interface CombineSpec {
   readonly assigner: WindowAssigner<Window>;
-  readonly key: (value: unknown) => Key;
+  /** The keyBy's selector: its key is held and sent in canonical form (tuple-key.ts). */
+  readonly key: (value: unknown) => UserKey;
   readonly createAccumulator: () => unknown;
   readonly add: (value: unknown, acc: unknown) => unknown;
   readonly merge: (a: unknown, b: unknown) => unknown;
@@ -56,7 +58,7 @@ export class LocalCombineOperator extends Operator<unknown, PartialAggregate<unk
     let start: number;
     let end: number;
     try {
-      k = this.spec.key(value);
+      k = canonicalKey(this.spec.key(value));
       this.spec.assigner.assign(value, ts, this.bounds);
       start = this.bounds[0]!;
       end = this.bounds[1]!;

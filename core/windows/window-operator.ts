@@ -11,7 +11,7 @@
 
 import { notAsync } from '../operators/sync-call.js';
 import type { Key } from '../graph/key-groups.js';
-import { KeyDecoder, type UserKey } from '../graph/tuple-key.js';
+import { canonicalKey, KeyDecoder, type UserKey } from '../graph/tuple-key.js';
 import type { Collector } from '../api/functions.js';
 import type { KeyedStateStore } from '../api/state.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -79,7 +79,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   /** Per-window states' tables (declared, or restored): a window's entries are removed with it. */
   private windowTables: StateTable<Map<string, unknown>>[] = [];
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, protected readonly keyOf: readonly ((v: unknown) => Key)[], spec: WindowSpec, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, protected readonly keyOf: readonly ((v: unknown) => UserKey)[], spec: WindowSpec, tracking: boolean) {
     super(name, ctx, next, tracking);
     this.table = this.backend.table<Slot[]>(WINDOW_STATE, 'internal', undefined);
     this.assigner = spec.assigner;
@@ -120,7 +120,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     let slots: Slot[];
     let entry;
     try {
-      const key = this.keyOf[input]!(value);
+      const key = canonicalKey(this.keyOf[input]!(value));
       this.backend.currentKey = key;
       // The window table has no TTL: its entries map is read directly (one call less per record).
       entry = this.table.entries.get(key);
