@@ -66,6 +66,7 @@ function checkOutputs(ledger: string): void {
   for (const e of a) add(windows, [tupleOf(e), Math.floor(e.ts / SIZE) * SIZE], e.v);
   const windowRows = [...windows].map(([k, v]) => [...(JSON.parse(k) as unknown[]), v]);
   assert.deepEqual(canon(readLedger(path.join(ledger, 'tumbling'))), canon(windowRows), 'window: per tuple key');
+  assert.deepEqual(canon(readLedger(path.join(ledger, 'combined'))), canon(windowRows), 'window, combineLocally: per tuple key');
 
   // Connect: per key, the sum of each side (0 for a side without records).
   const left = new Map<string, number>();

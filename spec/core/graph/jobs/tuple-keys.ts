@@ -1,5 +1,5 @@
 // A job keyed by tuples everywhere: a rolling reduce, a process function with keyed state and event-time timers, a
-// tumbling window with a window function, and a two-input connect keyed by a tuple on each side (records of two
+// tumbling window with a window function (also in two phases, combineLocally), and a two-input connect keyed by a tuple on each side (records of two
 // shapes). Tuples whose parts joined with '|' would be equal are distinct keys here. Every output goes to a durable
 // ledger (one per sink), so a test can restore it at other parallelisms and still see every result once.
 //   ?n=20000&rate=20000&interval=15&size=50&ledger=/dir&seed=1&keys=8&step=1&bound=10&burstMs=100
@@ -76,6 +76,14 @@ export default defineJob((env) => {
     if (!Array.isArray(key) || key !== ctx.key) throw new Error(`the window function's key ${JSON.stringify(key)} is not the context's tuple`);
     out.collect([key, ctx.window.start, s!]);
   }).name('tumbling').uid('tumbling').sink(ledgerSink(`${ledger}/tumbling`)).name('tumbling.out').uid('tumbling.out');
+
+  // The same window aggregated in two phases: partials carry the key across the exchange.
+  keyed.window(TumblingEventTimeWindows.of(size)).combineLocally().aggregate({
+    createAccumulator: () => 0, add: (e: Ev, s: number) => s + e.v, getResult: (s: number) => s, merge: (x: number, y: number) => x + y,
+  }, (key, ctx, [s], out: Collector<unknown[]>) => {
+    if (!Array.isArray(key) || !Object.isFrozen(key)) throw new Error(`the combined window's key ${JSON.stringify(key)} is not a tuple`);
+    out.collect([key, ctx.window.start, s!]);
+  }).name('combined').uid('combined').sink(ledgerSink(`${ledger}/combined`)).name('combined.out').uid('combined.out');
 
   // Two inputs keyed by tuples built from different shapes: each key's sums of both sides meet in one state.
   const others = env.fromGenerator({ count: b.n, seed: b.seed, ratePerSec: rate }, (i, r) => otherOf(eventFn(b)(i, r))).name('others').uid('others');
