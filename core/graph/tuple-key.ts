@@ -4,9 +4,10 @@
 // computed, into one string, so state tables, snapshots, timers, key groups and rescale see a plain key and work
 // unchanged; the tuple comes back (frozen) wherever user code gets its key.
 //
-// Why at each call site and not in a wrapper of the selector: a wrapper made the selector's call one shared call
-// site for every keyBy (megamorphic, never inlined) and cost the keyed operator micro-benchmarks 1-4%; inline,
-// canonicalKey is a typeof and a charCodeAt next to the call the site made anyway. LogicalEdge.key returns
+// Why at each call site and not in a wrapper of the selector: a wrapper cost the keyed operator micro-benchmarks
+// 1-4% (benchmarks/RESULTS.md; likely because its call of the selector is one call site shared by every keyBy,
+// megamorphic, so no selector is inlined); inline, canonicalKey is a typeof and a charCodeAt next to the call the
+// site made anyway. LogicalEdge.key returns
 // UserKey, so a place that hashes or keys state by it without canonicalKey does not compile.
 //
 // Canonical form of a key, as state and hashing see it:
@@ -19,8 +20,8 @@
 // differ; every other one is a user string as it was: no user key, scalar or tuple, shares another's form.
 // Numbers as scalar keys behave as in a Map: -0 is 0 (String(-0) is '0') and NaN equals NaN ('NaN'); a number part
 // and a bigint or string part of the same digits differ (their tags), as 1, 1n and '1' do as scalar keys.
-// MARK is U+FDD0, a Unicode noncharacter ("for internal use"): a user string key escaped is one real text hardly
-// has. Hashing stays hashKey's (FNV-1a over the canonical string), the same tuple to the same key group in every
+// MARK is U+FDD0, a Unicode noncharacter ("for internal use"): real text hardly starts with it, so escaping is
+// rare. Hashing stays hashKey's (FNV-1a over the canonical string), the same tuple to the same key group in every
 // process and after every restore.
 
 import type { Key } from './key-groups.js';
