@@ -217,6 +217,60 @@ function renumberChannels(records: InFlightRecord[], was: ChannelShape, now: Cha
   return gateWas;
 }
 
+/**
+ * Once per resume, before any thread starts (and before assignRestore): each restored source that derives its
+ * splits from its configuration (SourceSpec.restoreSplits) gets the splits it reads now. Returns the checkpoint
+ * with those splits in its manifest (the stored one is untouched), which restarts from that same checkpoint must
+ * reuse: an added split's start ('latest') resolved again later would skip what arrived in between. Differences
+ * are warned about through `warn`; restored splits the configuration cannot read are refused (JobDefinitionError)
+ * unless allowNonRestoredState, which drops them (the source then starts fresh).
+ */
+export async function restoreSourceSplits(c: LoadedCheckpoint, graph: LogicalGraph, options: RestoreOptions, warn: (message: string) => void): Promise<LoadedCheckpoint> {
+  const m = c.manifest;
+  const where = `checkpoint ${m.id}${m.name ? ` (savepoint '${m.name}')` : ''}`;
+  const sources: Record<string, Manifest['sources'][string]> = { ...m.sources };
+  for (const n of graph.nodes) {
+    const uid = n.uid ?? n.name;
+    const src = m.sources[uid];
+    // Another kind of source under the uid is assignRestore's to refuse (or drop).
+    if (src === undefined || n.source?.restoreSplits === undefined || (src.kind !== undefined && src.kind !== n.source.kind)) continue;
+    const what = `source '${n.name}'${uid !== n.name ? ` (uid '${uid}')` : ''}`;
+    const r = await n.source.restoreSplits(src.splits);
+    if (r.incompatible !== undefined) {
+      if (!options.allowNonRestoredState) {
+        throw new JobDefinitionError(`${where} holds read positions of ${what} that it cannot resume from: ${r.incompatible}. Give the source another uid, or allow dropping those positions (allowNonRestoredState / --allow-non-restored-state: it then reads from its configured start)`);
+      }
+      warn(`${what}: ${r.incompatible}; its read positions in ${where} are dropped (allowNonRestoredState) and it reads from its configured start`);
+      delete sources[uid];
+      continue;
+    }
+    for (const note of r.notes ?? []) warn(`${what}, resumed from ${where}: ${note}`);
+    sources[uid] = { ...src, ...regroup(src, r.splits) };
+  }
+  return { ...c, manifest: { ...m, sources } };
+}
+
+/**
+ * perSubtask for `splits` after restoreSplits: kept splits stay with the subtask that had them, added ones go to
+ * the subtasks with the fewest (dealSplits keeps the groups only at the parallelism they were taken at).
+ */
+function regroup(src: Manifest['sources'][string], splits: SourceSplit[]): { splits: SourceSplit[]; perSubtask?: number[] } {
+  const per = src.perSubtask;
+  if (per === undefined || per.length === 0 || per.reduce((a, b) => a + b, 0) !== src.splits.length) return { splits, perSubtask: undefined };
+  const groupOf = new Map<string, number>();
+  let at = 0;
+  per.forEach((k, g) => { for (let i = 0; i < k; i++) groupOf.set(src.splits[at++]!.id, g); });
+  const groups: SourceSplit[][] = per.map(() => []);
+  const added: SourceSplit[] = [];
+  for (const sp of splits) {
+    const g = groupOf.get(sp.id);
+    if (g === undefined) added.push(sp);
+    else groups[g]!.push(sp);
+  }
+  for (const sp of added) groups.reduce((a, b) => (b.length < a.length ? b : a)).push(sp);
+  return { splits: groups.flat(), perSubtask: groups.map((g) => g.length) };
+}
+
 /** Deals the checkpoint's state to the subtasks of `plan`. Throws JobDefinitionError when it cannot fit the job. */
 export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, options: RestoreOptions): RestoreAssignment {
   const m = c.manifest;

@@ -89,8 +89,27 @@ export interface SourceSpec<T> {
   readonly restartNote?: string;
   /** Main thread, fresh start: the splits to read, with their start positions. */
   enumerateSplits(parallelism: number): SourceSplit[] | Promise<SourceSplit[]>;
+  /**
+   * Main thread, optional, once when a job resumes (before any thread starts): for a source whose splits come from
+   * its configuration (streams, files), the splits to read now, given those the checkpoint restored. Without it the
+   * restored splits are read as they are, whatever the configuration says now.
+   */
+  restoreSplits?(restored: readonly SourceSplit[]): SplitRestore | Promise<SplitRestore>;
   /** Worker thread: a reader of `splits` (fresh or restored) for subtask `subtask` of `parallelism`. */
   createReader(subtask: number, parallelism: number, splits: SourceSplit[]): SourceReader<T>;
+}
+
+/** What `restoreSplits` decided. */
+export interface SplitRestore {
+  /** The splits to read: restored ones still configured, with their positions; added ones at their configured start. */
+  readonly splits: SourceSplit[];
+  /** Where the configuration and the restored splits differ, each a clause for a warning naming the source. */
+  readonly notes?: readonly string[];
+  /**
+   * Set when the restored splits cannot be read under this configuration at all (why, as a clause): the restore is
+   * refused, or with allowNonRestoredState the positions are dropped and the source starts as if fresh.
+   */
+  readonly incompatible?: string;
 }
 
 /** Deals splits to subtasks: split i to subtask i mod parallelism (stable, so a restore at the same parallelism keeps them in place). */

@@ -16,7 +16,7 @@ import { CheckpointStore } from '../checkpoint/store.js';
 import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
-import { assignRestore, NoCheckpointError, restartCheckpoint, selectCheckpoint, type LoadedCheckpoint } from '../checkpoint/restore.js';
+import { assignRestore, NoCheckpointError, restartCheckpoint, restoreSourceSplits, selectCheckpoint, type LoadedCheckpoint } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
@@ -87,6 +87,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (restored) {
           // The interval is the run's (or the job's), not the state directory's: a resume that leaves it out takes
           // no more periodic checkpoints, which a killed run would then miss.
+          // Sources whose splits follow their configuration (streams added or removed since): once, here; restarts
+          // from this checkpoint reuse what it decided.
+          if (!restored.manifest.finished) restored = await restoreSourceSplits(restored, graph, { allowNonRestoredState: options.allowNonRestoredState ?? false }, warn);
           // Fails here, before any thread starts, when the checkpoint cannot fit this job (and then says only that).
           assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
           if (cp.intervalMs === 0 && !restored.manifest.finished) warn(`resuming from checkpoint ${restored.manifest.id} with no checkpoint interval: checkpoints are taken only on request from now on (pass checkpointIntervalMs, or --checkpoint-interval, to keep taking them)`);
@@ -216,6 +219,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         restarts++;
         const latest = attempt.coordinator?.latest;
         if (latest) from = await restartCheckpoint(store!, lineage, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress, acceptedUpTo);
+        // The checkpoint the run resumed from: with the splits restoreSourceSplits gave it, not the stored ones.
+        if (from !== undefined && restored !== undefined && from.manifest.id === restored.manifest.id) from = restored;
         nextId = (await store!.maxId()) + 1;
       }
     } catch (e) {
