@@ -12,7 +12,7 @@ import { SOURCE_END, type SourceSpec } from '../source.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import type { EntryDecoder } from './redis-entry.js';
 import { RedisStreamReader } from './redis-stream-reader.js';
-import { checkStartAt, checkStreams, enumerateRedisStreamSplits } from './redis-stream-split.js';
+import { checkStartAt, checkStreams, enumerateRedisStreamSplits, restoreRedisStreamSplits } from './redis-stream-split.js';
 
 export interface RedisStreamsSourceOptions<T> {
   /** A redis:// URL or ioredis options. */
@@ -49,6 +49,8 @@ export function redisStreamsSource<T = unknown>(options: RedisStreamsSourceOptio
     bounded: false,
     rewindable: true,
     enumerateSplits: (parallelism) => enumerateRedisStreamSplits({ connection, streams, ...(startAt === undefined ? {} : { startAt }), ...(group === undefined ? {} : { group }) }, parallelism),
+    // The streams read are the configured ones, also after a restore (added: from startAt; removed: no longer read).
+    restoreSplits: (restored) => restoreRedisStreamSplits({ connection, streams, ...(startAt === undefined ? {} : { startAt }), ...(group === undefined ? {} : { group }) }, restored),
     createReader(_subtask, _parallelism, splits) {
       // Restored at a higher parallelism than the splits: nothing to read here.
       if (splits.length === 0) return { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: () => [] };

@@ -8,7 +8,7 @@
 // entry again, those of consumers beyond its parallelism too (adoptPending).
 
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
-import type { SourceSplit } from '../source.js';
+import type { SourceSplit, SplitRestore } from '../source.js';
 import { checkStreamId, createRedisClient } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 
@@ -76,6 +76,44 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * On restore: the configured streams, not the restored splits, say what is read. A restored split of a stream still
+ * configured keeps its position; a stream added is read from its configured start (in group mode: by each of the
+ * restored consumers, so the consumers stay with their subtasks); a stream removed is no longer read (noted). Plain
+ * and group reading cannot take each other's positions (incompatible).
+ */
+export async function restoreRedisStreamSplits(options: RedisStreamSplitOptions, restored: readonly SourceSplit[]): Promise<SplitRestore> {
+  const streams = checkStreams(options.streams);
+  const splits = restored.map(checkRedisStreamSplit);
+  const consumers = [...new Set(splits.map((s) => s.position.consumer).filter((c): c is string => c !== undefined))];
+  if (consumers.length > 0 && splits.some((s) => s.position.consumer === undefined)) {
+    return { splits: [], incompatible: 'its splits mix consumer-group and plain reading' };
+  }
+  const group = options.group?.name;
+  if (group === undefined && consumers.length > 0) {
+    return { splits: [], incompatible: `they are consumer-group positions (consumers ${consumers.map((c) => `'${c}'`).join(', ')}), and the source now reads without a group (\`group\` is not set)` };
+  }
+  if (group !== undefined && consumers.length === 0 && splits.length > 0) {
+    return { splits: [], incompatible: `they are positions of plain reading (no consumer group), and the source now reads through group '${group}'` };
+  }
+  const kept = splits.filter((s) => streams.includes(s.position.stream));
+  const notes = [...new Set(splits.filter((s) => !streams.includes(s.position.stream)).map((s) => s.position.stream))]
+    .map((s) => `stream '${s}' is no longer in \`streams\`: it is not read any more, and its read position is dropped${group !== undefined ? ` (entries its consumers had read and not acknowledged stay pending in group '${group}')` : ''}`);
+  const had = new Set(splits.map((s) => s.position.stream));
+  const added = streams.filter((s) => !had.has(s));
+  if (added.length === 0) return { splits: kept, notes };
+  // Start positions (and, in group mode, the group on each added stream) as a fresh start has them.
+  const startAt = options.startAt;
+  const only = startAt !== undefined && typeof startAt === 'object' ? Object.fromEntries(Object.entries(startAt).filter(([s]) => added.includes(s))) : startAt;
+  const fresh = await enumerateRedisStreamSplits({ ...options, streams: added, ...(only === undefined ? {} : { startAt: only }) }, Math.max(1, consumers.length));
+  // Group mode: the restored consumers read the added streams too (each is one subtask's; nothing of them is in the
+  // checkpoint, so their pending entries there are all delivered again).
+  const more: RedisStreamSplit[] = group === undefined
+    ? fresh
+    : added.flatMap((s) => consumers.map((c) => ({ id: `${s}#${c}`, position: { stream: s, consumer: c, lastId: '0-0' } })));
+  return { splits: [...kept, ...more], notes };
 }
 
 /**

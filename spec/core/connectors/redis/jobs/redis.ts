@@ -2,7 +2,8 @@
 //   ?case=eo&url=redis://...&in=s1,s2&out=o&dead=d&group=g|&policy=dead-letter|drop&failAt=i&marker=/path&crash=throw|exit
 //        streams `in` (consumer group `group`, or plain reading) -> a map that fails once at record i (throws, or
 //        kills its worker thread) -> stream `out`;
-//        dead letters (policy 'dead-letter') -> stream `dead`. Checkpoints every 10 ms; unbounded.
+//        dead letters (policy 'dead-letter') -> stream `dead`. Checkpoints every 10 ms; unbounded. `&count=n`: entries
+//        per read command (small: a savepoint falls mid-stream).
 //   ?case=plain-sink&url=...&out=o&n=500     a collection -> stream `out`, without checkpoints (bounded)
 //   ?case=unbounded-plain-sink&url=...&out=o  an unbounded generator -> stream `out`, without checkpoints
 //   ?case=group-no-checkpoints&url=...&in=s&group=g  stream `s` read by consumer group `g` -> discard, without checkpoints
@@ -32,7 +33,7 @@ export default defineJob((env) => {
   const policy = (q.get('policy') ?? 'fail') as ErrorPolicy;
   const group = q.get('group') || undefined;
   env.enableCheckpointing(10);
-  const src = env.fromRedisStreams<{ i: number }>({ connection: url, streams: q.get('in')!.split(','), ...(group ? { group } : {}), blockMs: 100 })
+  const src = env.fromRedisStreams<{ i: number }>({ connection: url, streams: q.get('in')!.split(','), ...(group ? { group } : {}), blockMs: 100, ...(q.get('count') ? { count: Number(q.get('count')) } : {}) })
     .name('read').uid('read').onError(policy);
   src.map((r) => {
     if (r.i === failAt && !existsSync(marker)) {
