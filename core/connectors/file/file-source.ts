@@ -4,13 +4,14 @@
 // format (JSON Lines, CSV). One split per file, dealt to the subtasks; a split's position is the byte offset and
 // line of its next unread record, so a restored job reads on exactly there (neither skipping nor repeating a
 // line). Bounded by default; `follow` keeps reading files as they grow (the set of files is fixed when the job
-// starts fresh). Bad records (malformed JSON, a wrong CSV field count, invalid UTF-8, a line over `maxLineBytes`)
+// starts fresh; on a resume, files no longer matched are dropped and files new to the patterns are warned about,
+// not read: see file-split.ts restoreFileSplits). Bad records (malformed JSON, a wrong CSV field count, invalid UTF-8, a line over `maxLineBytes`)
 // go to the source's error policy.
 
 import { ConnectorOptionError } from '../errors.js';
 import type { RecordFormat } from '../formats/record-format.js';
 import { SOURCE_END, type SourceSpec } from '../source.js';
-import { enumerateFileSplits } from './file-split.js';
+import { enumerateFileSplits, restoreFileSplits } from './file-split.js';
 import { FileSourceReader, type FileSourceOptions } from './file-source-reader.js';
 
 export interface FromFilesOptions extends FileSourceOptions {
@@ -33,6 +34,8 @@ export function fileSource<T>(patterns: string | readonly string[], format: Reco
     bounded: !follow,
     rewindable: true,
     enumerateSplits: () => enumerateFileSplits(list, cwd === undefined ? {} : { cwd }),
+    // Files no longer matched are dropped; files the restored splits lack are warned about, not read (file-split.ts).
+    restoreSplits: (restored) => restoreFileSplits(list, { ...(cwd === undefined ? {} : { cwd }), follow: Boolean(follow) }, restored),
     createReader(_subtask, _parallelism, splits) {
       // More subtasks than files: the extra ones have nothing to read.
       if (splits.length === 0) return { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: () => [] };

@@ -1,11 +1,13 @@
-// Runs on: main thread (enumeration on a fresh start) and the worker thread of a file source subtask (restore).
+// Runs on: main thread (enumeration on a fresh start, the restored splits checked against the patterns on a resume)
+// and the worker thread of a file source subtask (restore).
 //
 // One split per file. Its position is where the next unread record starts, as a byte offset (to seek to) and
 // a line number (for error positions), so a restored reader neither skips nor repeats a line.
 
-import { ConnectorOptionError } from '../errors.js';
+import { realpath } from 'node:fs/promises';
+import { ConnectorOptionError, NoInputFilesError } from '../errors.js';
 import { expandInputPaths, type InputPathOptions } from './input-paths.js';
-import type { SourceSplit } from '../source.js';
+import type { SourceSplit, SplitRestore } from '../source.js';
 
 export interface FilePosition {
   /** Byte offset of the next unread record. */
@@ -35,4 +37,40 @@ export function checkFileSplit(split: SourceSplit): FileSplit {
     throw new ConnectorOptionError(`not a file split: ${JSON.stringify(split)} (expected { id: path, position: { offset >= 0, line >= 1 } })`);
   }
   return { id: split.id, position: { offset: p.offset!, line: p.line! } };
+}
+
+/**
+ * On a resume: restored files no pattern matches now are dropped (noted), and files a pattern matches that the
+ * restored splits lack are noted, not read. They cannot be added: a file read to its end leaves the snapshot, so a
+ * restore cannot tell a file new to the job from one it finished (re-enumerating would read that one again).
+ * Noted only where they cannot be finished ones: when following (a followed file never ends), or for a pattern
+ * that matches none of the restored files (which may still be one finished: the note says so).
+ */
+export async function restoreFileSplits(patterns: readonly string[], options: InputPathOptions & { follow?: boolean }, restored: readonly SourceSplit[]): Promise<SplitRestore> {
+  const splits = restored.map(checkFileSplit);
+  // By real path: a file reached by several paths is one split, under the first of them.
+  const real = (f: string): Promise<string> => realpath(f).catch(() => f);
+  const restoredReal = await Promise.all(splits.map((s) => real(s.id)));
+  const had = new Set(restoredReal);
+  const matched = new Set<string>();
+  const notes: string[] = [];
+  const list = (files: readonly string[]): string => `${files.slice(0, 5).map((f) => `'${f}'`).join(', ')}${files.length > 5 ? ` and ${files.length - 5} more` : ''}`;
+  for (const pattern of patterns) {
+    let found: string[] = [];
+    try {
+      found = await expandInputPaths([pattern], options);
+    } catch (e) {
+      if (!(e instanceof NoInputFilesError)) throw e;
+    }
+    const reals = await Promise.all(found.map(real));
+    for (const r of reals) matched.add(r);
+    const lacking = found.filter((_, i) => !had.has(reals[i]!));
+    if (lacking.length === 0 || (!options.follow && reals.some((r) => had.has(r)))) continue;
+    notes.push(`path ${JSON.stringify(pattern)} matches ${list(lacking)}, not among the files the checkpoint reads: ${lacking.length === 1 ? 'it is' : 'they are'} not read${options.follow ? '' : ' (unless read to the end before the checkpoint)'}. The set of files is fixed when the job first starts (a file read to its end leaves the checkpoint, so a restore cannot tell a new file from a finished one); to read ${lacking.length === 1 ? 'it' : 'them'}, give the source another uid (it then reads all its files from the start) or start without resuming`);
+  }
+  const dropped = splits.filter((_, i) => !matched.has(restoredReal[i]!));
+  if (dropped.length > 0) {
+    notes.push(`${dropped.length === 1 ? 'file' : 'files'} ${list(dropped.map((s) => s.id))} ${dropped.length === 1 ? 'is' : 'are'} no longer matched by the configured paths (${patterns.map((p) => JSON.stringify(p)).join(', ')}): not read any more, and ${dropped.length === 1 ? 'its read position is' : 'their read positions are'} dropped`);
+  }
+  return { splits: splits.filter((_, i) => matched.has(restoredReal[i]!)), notes };
 }

@@ -147,6 +147,50 @@ test('follow: lines appended between checkpoints (one split across two writes) a
   }
 });
 
+// A user trial: resumed with another pattern, a followed source read on the old file and never the new one, unwarned.
+test('follow: resumed from a savepoint with the pattern changed, a file no longer matched is no longer read, a file new to the pattern is not read, and warnings name both', async () => {
+  const dir = tmp();
+  try {
+    const input = path.join(dir, 'in');
+    mkdirSync(input);
+    const ids = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, j) => from + j);
+    // a: 0..99 then 1000..1099 (dropped on the resume); b: 2000..2099 (new to the pattern); c: 100..299 (kept).
+    writeFileSync(path.join(input, 'a.jsonl'), lines(ids(0, 100)));
+    writeFileSync(path.join(input, 'b.jsonl'), lines(ids(2000, 2100)));
+    writeFileSync(path.join(input, 'c.jsonl'), lines(ids(100, 200)));
+    const ledger = path.join(dir, 'ledger');
+    const stateDir = path.join(dir, 'state');
+    const count = ledgerCounter(ledger);
+    const until = async (pattern: string, n: number, options: RunOptions): Promise<{ h: JobHandle; warnings: string[] }> => {
+      let enough!: () => void;
+      const reached = new Promise<void>((r) => { enough = r; });
+      const warnings: string[] = [];
+      const h = await run(job({ case: 'eo', in: input, follow: 1, ledger, interval: 10, pattern }), {
+        parallelism: 1, stateDir, onWarning: (m) => warnings.push(m), onCheckpoint: () => { if (count() >= n) enough(); }, ...options,
+      });
+      await Promise.race([reached, h.result]);
+      return { h, warnings };
+    };
+    const first = await until('{a,c}.jsonl', 200, {});
+    await first.h.stopWithSavepoint('sp');
+    await first.h.result;
+    appendFileSync(path.join(input, 'a.jsonl'), lines(ids(1000, 1100)));
+    appendFileSync(path.join(input, 'c.jsonl'), lines(ids(200, 300)));
+    const second = await until('{b,c}.jsonl', 300, { resume: { savepoint: 'sp' } });
+    await second.h.cancel();
+    assert.deepEqual(tally(readLedger<number>(ledger), 300), { lost: 0, duplicated: 0, unexpected: 0 }, 'c exactly once, nothing more of a, nothing of b');
+    const notes = second.warnings.filter((w) => w.startsWith("source 'read', resumed from checkpoint"));
+    assert.equal(notes.length, 2, second.warnings.join(' | '));
+    const pattern = JSON.stringify(`${input}/{b,c}.jsonl`);
+    assert.match(notes[0]!, /^source 'read', resumed from checkpoint \d+ \(savepoint 'sp'\): path /);
+    assert.ok(notes[0]!.includes(`path ${pattern} matches '${input}/b.jsonl', not among the files the checkpoint reads: it is not read. The set of files is fixed when the job first starts`), notes[0]);
+    assert.match(notes[0]!, /give the source another uid \(it then reads all its files from the start\) or start without resuming$/);
+    assert.ok(notes[1]!.endsWith(`: file '${input}/a.jsonl' is no longer matched by the configured paths (${pattern}): not read any more, and its read position is dropped`), notes[1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Regression: a cancelled run left its writers' open parts behind as hidden in-progress files, for good. Parts
 // rolled at every checkpoint (rollIntervalMs 0): an open part a checkpoint named is kept for a resume (the unit spec).
 test('file sink: a cancelled run leaves no in-progress part behind', { timeout: 60_000 }, async () => {

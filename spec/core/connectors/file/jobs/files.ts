@@ -1,8 +1,8 @@
 // Jobs for the file connector tests.
 //   ?case=to-csv&in=/dir&out=/dir        JSON Lines files under `in` (glob) -> CSV part files in `out` (header row)
 //   ?case=from-csv&in=/dir               CSV files (with a header) -> collect
-//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10&crash=throw|exit
-//                                        JSON Lines files -> a map that fails once at record i (throws, or kills
+//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10&crash=throw|exit&pattern=*.jsonl
+//                                        JSON Lines files (`pattern` under `in`) -> a map that fails once at record i (throws, or kills
 //                                        its worker thread: process.exit in a worker) -> a ledger
 //   ?case=sink&n=20000&rate=20000&out=/dir&interval=15&rollIntervalMs=ms
 //                                        generator -> JSON Lines part files (exactly-once, for the kill test)
@@ -34,7 +34,7 @@ export default defineJob((env) => {
     const marker = q.get('marker') ?? '';
     env.enableCheckpointing(Number(q.get('interval') ?? 10));
     const follow = q.get('follow') === '1' ? { pollIntervalMs: 20 } : false;
-    env.fromFiles(`${q.get('in')}/*.jsonl`, jsonLines<{ i: number }>(), { follow }).name('read').uid('read')
+    env.fromFiles(`${q.get('in')}/${q.get('pattern') ?? '*.jsonl'}`, jsonLines<{ i: number }>(), { follow }).name('read').uid('read')
       .map((r) => {
         if (r.i === failAt && !existsSync(marker)) {
           writeFileSync(marker, 'failed once');
