@@ -66,7 +66,7 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
     for (const r of reals) matched.add(r);
     const lacking = found.filter((_, i) => !had.has(reals[i]!));
     if (lacking.length === 0 || (!options.follow && reals.some((r) => had.has(r)))) continue;
-    notes.push(`path ${JSON.stringify(pattern)} matches ${list(lacking)}, not among the files the checkpoint reads: ${lacking.length === 1 ? 'it is' : 'they are'} not read${options.follow ? '' : ' (unless read to the end before the checkpoint)'}. The set of files is fixed when the job first starts (a file read to its end leaves the checkpoint, so a restore cannot tell a new file from a finished one); to read ${lacking.length === 1 ? 'it' : 'them'}, give the source another uid (it then reads all its files from the start) or start without resuming`);
+    notes.push(`path ${JSON.stringify(pattern)} matches ${list(lacking)}, not among the files the checkpoint reads: ${lacking.length === 1 ? 'it is' : 'they are'} not read${options.follow ? '' : ' (unless read to the end before the checkpoint)'}. The set of files is fixed when the job first starts (a file read to its end leaves the checkpoint, so a restore cannot tell a new file from a finished one); to read ${lacking.length === 1 ? 'it' : 'them'}, resume with allowNonRestoredState / --allow-non-restored-state and the source under another uid (it then reads all its files from the start), or start without resuming`);
   }
   const dropped = splits.filter((_, i) => !matched.has(restoredReal[i]!));
   if (dropped.length > 0) {

@@ -184,7 +184,7 @@ test('follow: resumed from a savepoint with the pattern changed, a file no longe
     const pattern = JSON.stringify(`${input}/{b,c}.jsonl`);
     assert.match(notes[0]!, /^source 'read', resumed from checkpoint \d+ \(savepoint 'sp'\): path /);
     assert.ok(notes[0]!.includes(`path ${pattern} matches '${input}/b.jsonl', not among the files the checkpoint reads: it is not read. The set of files is fixed when the job first starts`), notes[0]);
-    assert.match(notes[0]!, /give the source another uid \(it then reads all its files from the start\) or start without resuming$/);
+    assert.match(notes[0]!, /resume with allowNonRestoredState \/ --allow-non-restored-state and the source under another uid \(it then reads all its files from the start\), or start without resuming$/);
     assert.ok(notes[1]!.endsWith(`: file '${input}/a.jsonl' is no longer matched by the configured paths (${pattern}): not read any more, and its read position is dropped`), notes[1]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
