@@ -94,6 +94,50 @@ for (const [mode, p1, p2] of [['plain', 2, 2], ['group', 2, 1]] as const) {
   });
 }
 
+// A restart before the resumed run's first checkpoint restores the savepoint again: with the splits the resume
+// decided on (c, not b), not those stored.
+test('plain reading resumed with b removed and c added fails before its first checkpoint: the restart from the savepoint reads c, not b, and warns once', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-restore-'));
+  const [a, b, c, out] = ['r-a', 'r-b', 'r-c', 'r-out'];
+  try {
+    const stateDir = path.join(dir, 'state');
+    await fill(a, 0, 1000);
+    await fill(b, B, B + 1000);
+    const sp = (await runUntil(job({ case: 'eo', in: `${a},${b}`, out }), { parallelism: 2, stateDir }, async () => (await redis.xlen(out)) >= 2000, 'savepoint')).result.stoppedWithSavepoint!.id;
+    const bBefore = (await ids(out)).filter((i) => i >= B).sort((x, y) => x - y);
+    await fill(a, 1000, 2000);
+    await fill(b, B + 1000, B + 2000);
+    await fill(c, 2000, 3000);
+    // No periodic checkpoints: the failure (at c's first entry) comes before any, and the restart is from the savepoint.
+    const warnings: string[] = [];
+    let failed!: () => void;
+    const restart = new Promise<void>((r) => { failed = r; });
+    const h = await run(job({ case: 'eo', in: `${a},${c}`, out, failAt: '2000', marker: path.join(dir, 'marker') }), {
+      parallelism: 2, stateDir, resume: { savepoint: 'sp' }, checkpointIntervalMs: 0, restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 0 },
+      onWarning: (m) => { warnings.push(m); if (/restart 1/.test(m)) failed(); },
+    });
+    await restart;
+    // Then checkpoints on request commit the output (refused until the restart has run).
+    for (let k = 0; (await redis.xlen(out)) < 3000 + bBefore.length; k++) {
+      try {
+        await h.savepoint(`s${k}`);
+      } catch (e) {
+        if (!/restarting/.test(String(e))) throw e;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    const result = await h.cancel();
+    assert.equal(result.restarts, 1, warnings.join(' | '));
+    assert.ok(warnings.some((w) => new RegExp(`^job failed \\(.*injected failure at record 2000\\); restart 1 in 0 ms from checkpoint ${sp}$`).test(w)), warnings.join(' | '));
+    const all = await ids(out);
+    assert.deepEqual(tally(all.filter((i) => i < B), 3000), { lost: 0, duplicated: 0, unexpected: 0 }, 'a and c exactly once');
+    assert.deepEqual(all.filter((i) => i >= B).sort((x, y) => x - y), bBefore, 'b not read after the restore, nor after the restart');
+    assert.equal(warnings.filter((w) => w.includes(`stream '${b}'`)).length, 1, warnings.join(' | '));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 for (const [from, to] of [['plain', 'group'], ['group', 'plain']] as const) {
   test(`a savepoint of ${from} reading resumed in ${to} mode: refused before any thread starts, naming the source and the ways out; allowed, it starts over`, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-mode-'));
