@@ -1,11 +1,13 @@
 // assignRestore, the event time a restore starts each task at (Manifest.watermarks): the lowest of the old
-// subtasks that had not ended, on every subtask, only where the uid still heads its task.
+// subtasks that had not ended, on every subtask, only where the uid still heads its task; restoreSourceSplits.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamEnvironment } from '../../../core/api/environment.js';
 import { plan } from '../../../core/graph/physical-plan.js';
-import { assignRestore } from '../../../core/checkpoint/restore.js';
+import { assignRestore, restoreSourceSplits } from '../../../core/checkpoint/restore.js';
+import { JobDefinitionError } from '../../../core/api/errors.js';
+import type { SourceSpec } from '../../../core/connectors/source.js';
 import type { Manifest } from '../../../core/checkpoint/manifest.js';
 import { MIN_WATERMARK } from '../../../core/time/watermark.js';
 import { Packr } from 'msgpackr';
@@ -66,4 +68,56 @@ test('broadcast state: each subtask its own at the same parallelism and scaled i
     const r = assignRestore({ manifest, chunks } as never, j.graph, j.p, { allowNonRestoredState: true });
     assert.deepEqual(Array.from({ length: p }, (_, s) => r.subtasks[`${j.task.id}/${s}`]?.operators.m?.operator), want, `at parallelism ${p}`);
   }
+});
+
+// restoreSourceSplits: a source whose splits come from its configuration (SourceSpec.restoreSplits) decides, once
+// per resume, what its restored splits become.
+test('restoreSourceSplits: kept splits stay with their subtask, added ones go to the fewest; notes are warnings naming the source; the stored manifest is untouched', async () => {
+  const configured = ['a', 'c', 'd'];
+  const spec: SourceSpec<number> = {
+    kind: 'test-config', fingerprint: 'x', maxParallelism: 8, bounded: false, rewindable: true,
+    enumerateSplits: () => [],
+    createReader: () => { throw new Error('not here'); },
+    restoreSplits: (restored) => ({
+      splits: [...restored.filter((s) => configured.includes(s.id)), ...configured.filter((id) => !restored.some((s) => s.id === id)).map((id) => ({ id, position: 0 }))],
+      notes: restored.filter((s) => !configured.includes(s.id)).map((s) => `'${s.id}' is gone`),
+    }),
+  };
+  const env = new StreamEnvironment(2);
+  env.fromSource(spec).name('src').uid('u').discard().name('out').uid('out');
+  env.graph.validate();
+  const splits = ['a', 'b', 'x', 'y'].map((id, i) => ({ id, position: i + 1 }));
+  const manifest = {
+    format: 2, id: 3, kind: 'savepoint', name: 'sp', createdAt: '', maxParallelism: 128, jobFingerprint: 'x', operators: {}, taskParallelism: {}, keyedEntries: 0, finished: false,
+    sources: { u: { kind: 'test-config', splits, perSubtask: [2, 2] } },
+  } as unknown as Manifest;
+  const warnings: string[] = [];
+  const c = await restoreSourceSplits({ manifest, chunks: new Map() }, env.graph, { allowNonRestoredState: false }, (w) => warnings.push(w));
+  // Subtask 0 had a, b (keeps a), subtask 1 had x, y (keeps none): c goes to subtask 1, d to subtask 0 (a tie: the first).
+  assert.deepEqual(c.manifest.sources['u'], { kind: 'test-config', splits: [{ id: 'a', position: 1 }, { id: 'd', position: 0 }, { id: 'c', position: 0 }], perSubtask: [2, 1] });
+  assert.deepEqual(warnings, ["source 'src' (uid 'u'), resumed from checkpoint 3 (savepoint 'sp'): 'b' is gone", "source 'src' (uid 'u'), resumed from checkpoint 3 (savepoint 'sp'): 'x' is gone", "source 'src' (uid 'u'), resumed from checkpoint 3 (savepoint 'sp'): 'y' is gone"]);
+  assert.equal(manifest.sources['u']!.splits, splits, 'the loaded manifest is not changed');
+  assert.equal(splits.length, 4);
+});
+
+test('restoreSourceSplits: restored splits the source cannot read are refused, naming it; allowed, its positions are dropped and said', async () => {
+  const spec: SourceSpec<number> = {
+    kind: 'test-config', fingerprint: 'x', maxParallelism: 8, bounded: false, rewindable: true,
+    enumerateSplits: () => [],
+    createReader: () => { throw new Error('not here'); },
+    restoreSplits: () => ({ splits: [], incompatible: 'they are of another mode' }),
+  };
+  const env = new StreamEnvironment(1);
+  env.fromSource(spec).name('src').uid('src').discard().name('out').uid('out');
+  env.graph.validate();
+  const manifest = {
+    format: 2, id: 3, kind: 'checkpoint', createdAt: '', maxParallelism: 128, jobFingerprint: 'x', operators: {}, taskParallelism: {}, keyedEntries: 0, finished: false,
+    sources: { src: { kind: 'test-config', splits: [{ id: 'a', position: 1 }] } },
+  } as unknown as Manifest;
+  await assert.rejects(restoreSourceSplits({ manifest, chunks: new Map() }, env.graph, { allowNonRestoredState: false }, () => {}), (e: Error) => e instanceof JobDefinitionError
+    && e.message === "checkpoint 3 holds read positions of source 'src' that it cannot resume from: they are of another mode. Give the source another uid, or allow dropping those positions (allowNonRestoredState / --allow-non-restored-state: it then reads from its configured start)");
+  const warnings: string[] = [];
+  const c = await restoreSourceSplits({ manifest, chunks: new Map() }, env.graph, { allowNonRestoredState: true }, (w) => warnings.push(w));
+  assert.deepEqual(c.manifest.sources, {});
+  assert.deepEqual(warnings, ["source 'src': they are of another mode; its read positions in checkpoint 3 are dropped (allowNonRestoredState) and it reads from its configured start"]);
 });

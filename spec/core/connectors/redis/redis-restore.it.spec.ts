@@ -1,7 +1,8 @@
 // The Redis Streams source resumed from a savepoint under another configuration, against a private redis-server:
 // streams added to `streams` are read from their start, streams removed are no longer read (with a warning), the
 // kept streams exactly once across the restore, in plain and in consumer-group mode (there at another
-// parallelism); a switch between plain and group reading is refused before any thread starts.
+// parallelism), and across a restart from the savepoint before the resumed run's first checkpoint; a switch
+// between plain and group reading is refused before any thread starts.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
