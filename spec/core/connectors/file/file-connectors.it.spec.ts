@@ -3,7 +3,8 @@
 // restored mid-file: no line skipped, none repeated); exactly-once part files across a SIGKILL of the process
 // and a resume (two-phase commit: the resumed job publishes the restored parts and deletes the rest), with parts
 // rolled at every checkpoint and with parts kept open across checkpoints (cut to the restored checkpoint's length),
-// and across a stop with a savepoint and a resume.
+// and across a stop with a savepoint and a resume; a followed source resumed with its pattern changed (a file no
+// longer matched dropped, a file new to it warned about, not read).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
