@@ -186,4 +186,38 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     ].join('\n'), ["import { WatermarkStrategy, TumblingEventTimeWindows } from 'sluice';", "import { EVEN } from './tags.ts';"]);
     assert.deepEqual(r, { threads: 2, out: [1, 3, 5, 200, 400, 600] });
   });
+
+  // Regression (a review): tsx's hooks were registered for one import and taken off after it, so a second job whose
+  // import began meanwhile lost them halfway through its TypeScript modules ("Unknown file extension .ts"). The
+  // review's delays; the race depends on timing and was not seen here, so this guards loading two at once.
+  test('two TypeScript jobs loaded at once by an app started by plain node, each with a chain of TypeScript modules', async () => {
+    const chain = (job: string, n: number): void => {
+      for (let i = 0; i < n; i++) {
+        const next = i + 1 < n ? `import { f${i + 1} } from './${job}-dep-${i + 1}.ts';\nexport const f${i} = (x: number): number => f${i + 1}(x) + 1;\n` : `export const f${i} = (x: number): number => x;\n`;
+        writeFileSync(path.join(app, `${job}-dep-${i}.ts`), next);
+      }
+      writeFileSync(path.join(app, `${job}.ts`), [
+        "import { defineJob } from 'sluice';",
+        `import { f0 } from './${job}-dep-0.ts';`,
+        "export default defineJob((env) => { env.fromCollection<number>([1, 2, 3]).map((x: number): number => f0(x)).name('m').collect().name('out'); });",
+        '',
+      ].join('\n'));
+    };
+    chain('chain-a', 30);
+    chain('chain-b', 30);
+    writeFileSync(path.join(app, 'run-two.mjs'), [
+      "import { run } from 'sluice';",
+      'const delayMs = Number(process.argv[2]);',
+      "const out = await Promise.all(['chain-a', 'chain-b'].map(async (job, k) => {",
+      '  if (k === 1) await new Promise((r) => setTimeout(r, delayMs));',
+      '  return (await (await run(new URL(`./${job}.ts`, import.meta.url), { parallelism: 1 })).result).collected.out;',
+      '}));',
+      'console.log(JSON.stringify(out));',
+      '',
+    ].join('\n'));
+    for (const delayMs of [5, 200, 300]) {
+      const { stdout } = await exec(process.execPath, ['run-two.mjs', String(delayMs)], { cwd: app });
+      assert.deepEqual(JSON.parse(stdout), [[30, 31, 32], [30, 31, 32]], `the second job ${delayMs} ms after the first`);
+    }
+  });
 });

@@ -23,6 +23,10 @@ export async function cancelCommand(stateDir: string, opts: CancelCommandOptions
       process.stdout.write(`${JSON.stringify({ stateDir, cancelled: c })}\n`);
     } else {
       const latest = c.checkpoints.latest;
+      if (!c.cancelled) {
+        process.stdout.write(`the job had already ended by itself (pid ${c.pid}) after ${duration(c.durationMs)}: nothing to cancel\n`);
+        return 0;
+      }
       process.stdout.write(`job cancelled (pid ${c.pid}) after ${duration(c.durationMs)}; ${c.checkpoints.completed} checkpoint${c.checkpoints.completed === 1 ? '' : 's'} completed in this run${latest ? `, the last ${latest.id}` : ''}\n`);
       process.stderr.write(`resume with: sluice run <job> --state-dir ${stateDir} --resume\n`);
     }

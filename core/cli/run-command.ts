@@ -228,7 +228,8 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
         checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom, stoppedWithSavepoint: result.stoppedWithSavepoint,
       }));
     }
-    return cancelExit(0);
+    // A cancel that came as a bounded job ended by itself cancelled nothing: it finished (the summary says so).
+    return result.cancelled ? cancelExit(0) : signal ? SIGNAL_EXIT[signal]! : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

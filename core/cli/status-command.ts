@@ -25,7 +25,7 @@ export interface StatusReport {
   parallelism: number;
   restarts: number;
   restoredFrom: number | null;
-  /** The window the rates are taken over, ms: the last second or two (since the start in the job's first second). */
+  /** The window the rates are taken over, ms: the last second or two (since the start in the job's first two seconds). */
   ratesOverMs: number;
   /** Records per second the sources emitted in that window. */
   eventsPerSec: number;

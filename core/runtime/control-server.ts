@@ -8,7 +8,7 @@
 //   {"op":"delete-savepoint","name":"v1"} -> {"ok":true,"deleted":{"name":"v1","id":9,...}} (the name; retention the rest)
 //   {"op":"checkpoint"}                   -> {"ok":true,"checkpoint":{...}}
 //   {"op":"status"}                       -> {"ok":true,"status":{"pid":..,"stateDir":..,"checkpoints":{..},"metrics":{..},..}}
-//   {"op":"cancel"}                       -> {"ok":true,"cancelled":{"pid":..,"durationMs":..,"checkpoints":{..}}} once the job
+//   {"op":"cancel"}                       -> {"ok":true,"cancelled":{"cancelled":true,"pid":..,"durationMs":..,"checkpoints":{..}}} once the job
 //                                            has ended (as JobHandle.cancel: no savepoint)
 //   anything that fails                   -> {"ok":false,"error":{"name":"..","message":".."}}
 //
@@ -61,13 +61,15 @@ export interface ControlStatus {
   /** The tasks (chains of operators) in plan order, and the names of the sources. */
   tasks: { name: string; parallelism: number; operators: string[] }[];
   sources: string[];
-  /** Live metrics now, and a sample one to two seconds older (null in the first second): rates between them. */
+  /** Live metrics now, and a sample one to two seconds older (null for about the first two seconds): rates between them. */
   metrics: JobMetrics;
   earlier: JobMetrics | null;
 }
 
 /** What a cancel through the control socket reports, once the job has ended. */
 export interface CancelledJob {
+  /** False: the job had reached the end of its input (or stopped with a savepoint) before the cancel took. */
+  cancelled: boolean;
   pid: number;
   durationMs: number;
   restarts: number;
@@ -317,7 +319,7 @@ async function handle1({ handle, stateDir, options, earlier }: Serving, req: Con
       return {
         ok: true,
         cancelled: {
-          pid: process.pid, durationMs: r.metrics.durationMs, restarts: r.restarts,
+          cancelled: r.cancelled && r.stoppedWithSavepoint === undefined, pid: process.pid, durationMs: r.metrics.durationMs, restarts: r.restarts,
           checkpoints: { completed: c.completedTotal, aborted: c.abortedTotal, latest: newestCompleted(c) ?? null },
         },
       };

@@ -2,25 +2,30 @@
 
 /**
  * The job module. A TypeScript job in a process without a TypeScript loader (an app run by plain `node` that
- * embeds the engine) is loaded with tsx's hooks registered for the import: else it fails with
- * ERR_UNKNOWN_FILE_EXTENSION, and "TypeScript jobs run as they are" holds for the CLI only. Registered globally,
- * not as tsx's `tsImport`: that loads the job's imports into a namespace of their own, so the job got a second copy
- * of sluice, and the engine refused its WatermarkStrategy, OutputTag or DEAD_LETTERS as not its own (instanceof).
+ * embeds the engine) is loaded with tsx's hooks: else it fails with ERR_UNKNOWN_FILE_EXTENSION, and "TypeScript jobs
+ * run as they are" holds for the CLI only. Registered globally, not as tsx's `tsImport`: that loads the job's
+ * imports into a namespace of their own, so the job got a second copy of sluice, and the engine refused its
+ * WatermarkStrategy, OutputTag or DEAD_LETTERS as not its own (instanceof). Registered once per process and never
+ * taken off: two jobs loading at once would otherwise have the hooks removed under the later one's imports.
  */
 export async function importJob(jobUrl: string): Promise<unknown> {
   try {
     return await import(jobUrl);
   } catch (e) {
     if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.(c|m)?tsx?$/.test(new URL(jobUrl).pathname)) throw e;
-    const { register } = await import('tsx/esm/api');
-    const unregister = register();
-    try {
-      // A query of its own: the failed load of the plain URL may stay in the module cache.
-      const url = new URL(jobUrl);
-      url.searchParams.set('sluice-ts', '1');
-      return await import(url.href);
-    } finally {
-      await unregister();
-    }
+    await typeScriptHooks();
+    // A query of its own: the failed load of the plain URL may stay in the module cache.
+    const url = new URL(jobUrl);
+    url.searchParams.set('sluice-ts', '1');
+    return await import(url.href);
   }
 }
+
+/** The process's one registration of tsx's hooks (a promise: every caller waits for the same one). */
+function typeScriptHooks(): Promise<void> {
+  const g = globalThis as { [HOOKS]?: Promise<void> };
+  return (g[HOOKS] ??= import('tsx/esm/api').then((tsx) => { tsx.register(); }));
+}
+
+/** Where that promise is kept: on the process, not in this module, which a bundle may load twice. */
+const HOOKS = Symbol.for('sluice.tsxHooks');

@@ -77,24 +77,25 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     store = await CheckpointStore.open(cp.stateDir);
     try {
       if (!options.resume) warnStartingOver(cp.stateDir, warn);
-      // A state directory alone turns checkpointing on, but with no interval a killed run has nothing to resume from.
-      if (!options.resume && cp.intervalMs === 0) warn(`checkpointing into ${cp.stateDir} with no checkpoint interval: checkpoints are taken only on request (a savepoint, stopWithSavepoint); pass checkpointIntervalMs (--checkpoint-interval) or call enableCheckpointing(ms) in the job for periodic ones`);
       if (options.resume) {
         restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
         if (restored !== undefined && typeof options.resume === 'object') acceptedUpTo = readPublishedMark(cp.stateDir);
         // Resumed, a job that had run to its end would say "finished after 0.0s: 0 events" and nothing else.
         if (restored?.manifest.finished) warn(`checkpoint ${restored.manifest.id} in ${cp.stateDir} is the final one of a run that reached the end of its input: nothing is left to read (its last output is published again, which durable sinks ignore). To run the job again, start over without resuming, or use another state directory`);
         if (restored) {
-          // The interval is the run's (or the job's), not the state directory's: a resume that leaves it out takes
-          // no more periodic checkpoints, which a killed run would then miss.
           // Sources whose splits follow their configuration (streams added or removed since): once, here; restarts
           // from this checkpoint reuse what it decided.
           if (!restored.manifest.finished) restored = await restoreSourceSplits(restored, graph, { allowNonRestoredState: options.allowNonRestoredState ?? false }, warn);
           // Fails here, before any thread starts, when the checkpoint cannot fit this job (and then says only that).
           assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
+          // The interval is the run's (or the job's), not the state directory's: a resume that leaves it out takes
+          // no more periodic checkpoints, which a killed run would then miss.
           if (cp.intervalMs === 0 && !restored.manifest.finished) warn(`resuming from checkpoint ${restored.manifest.id} with no checkpoint interval: checkpoints are taken only on request from now on (pass checkpointIntervalMs, or --checkpoint-interval, to keep taking them)`);
         }
       }
+      // A state directory alone turns checkpointing on, but with no interval a killed run has nothing to resume from
+      // (a resume that found no checkpoint starts fresh: the same).
+      if (restored === undefined && cp.intervalMs === 0) warn(`checkpointing into ${cp.stateDir} with no checkpoint interval: checkpoints are taken only on request (a savepoint, stopWithSavepoint); pass checkpointIntervalMs (--checkpoint-interval) or call enableCheckpointing(ms) in the job for periodic ones`);
     } catch (e) {
       await store.close();
       throw e;

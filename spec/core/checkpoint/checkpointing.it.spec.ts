@@ -62,18 +62,20 @@ for (const mode of ['aligned', 'unaligned'] as const) {
 
 // Regression (a user trial): a state directory alone turned checkpointing on with no interval, so a killed run had no
 // checkpoint to resume from, and nothing said so until the resume found none.
-test('a state directory with no checkpoint interval warns that checkpoints come only on request; an interval from the run or the job does not', async () => {
+test('a state directory with no checkpoint interval warns that checkpoints come only on request, a resume that found no checkpoint too; an interval from the run or the job does not', async () => {
   const dir = tmp();
   try {
-    const warned = async (interval: number, options: { checkpointIntervalMs?: number }): Promise<string[]> => {
+    const warned = async (interval: number, options: { checkpointIntervalMs?: number; resume?: boolean }): Promise<string[]> => {
       const ws: string[] = [];
       const job = url('exactly-once.ts', { n: 200, keys: 10, rate: 0, interval });
-      await (await run(job, { parallelism: 1, stateDir: path.join(dir, `state-${interval}-${options.checkpointIntervalMs ?? 0}`), ...options, onWarning: (w) => ws.push(String(w)) })).result;
+      await (await run(job, { parallelism: 1, stateDir: path.join(dir, `state-${interval}-${options.checkpointIntervalMs ?? 0}${options.resume ? '-resume' : ''}`), ...options, onWarning: (w) => ws.push(String(w)) })).result;
       return ws.filter((w) => /no checkpoint interval/.test(w));
     };
     const none = await warned(0, {});
     assert.equal(none.length, 1);
     assert.match(none[0]!, /checkpointing into .*state-0-0 with no checkpoint interval: checkpoints are taken only on request .*checkpointIntervalMs \(--checkpoint-interval\) or call enableCheckpointing\(ms\)/);
+    // A script that always passes --resume starts fresh where there is no checkpoint yet: the same warning.
+    assert.equal((await warned(0, { resume: true })).length, 1, 'a resume that found no checkpoint');
     assert.deepEqual(await warned(0, { checkpointIntervalMs: 50 }), [], 'the run gives an interval');
     assert.deepEqual(await warned(50, {}), [], 'the job enables checkpointing');
   } finally {

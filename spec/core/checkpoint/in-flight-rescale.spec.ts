@@ -12,7 +12,8 @@ import { channelShape } from '../../../core/checkpoint/channel-shape.js';
 import { assignRestore, dealSplits } from '../../../core/checkpoint/restore.js';
 import { redistributeInFlight, type GateRoute, type InputRoute, type RescaleRoutes, type TaskInFlight } from '../../../core/checkpoint/in-flight-rescale.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from '../../../core/checkpoint/messages.js';
-import { keyGroupFor, subtaskForKeyGroup } from '../../../core/graph/key-groups.js';
+import { hashKey, keyGroupFor, subtaskForKeyGroup } from '../../../core/graph/key-groups.js';
+import { canonicalKey } from '../../../core/graph/tuple-key.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import type { Manifest } from '../../../core/checkpoint/manifest.js';
 
@@ -300,4 +301,27 @@ test('broadcast records into consumers scaled in: new subtask j keeps old j\'s (
   assert.deepEqual([values(unsent['1/0']), values(unsent['1/1']), unsent['1/2']], [[1], [1], undefined]);
   assert.throws(() => redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 3, bySubtask: [[rec(1)], [rec(2)]] }], routes({ partitioner: 'broadcast' })),
     /on a broadcast exchange from 'p': each subtask was at its own place in the broadcast stream, and a subtask added by the rescale has none to start from/);
+});
+
+// From a review: nothing tested that tuple keys (and strings escaped for them) in flight are re-routed by their
+// canonical form, as the output gate routes them now.
+test('tuple keys, U+FDD0 strings and bigint parts in flight go to the subtask the gate would send them to now', () => {
+  const MAX = 128;
+  const key = (v: unknown): never => (v as { k: unknown }).k as never;
+  const via = { partitioner: 'hash' as const, key, from: "'p'" };
+  const routes: RescaleRoutes = {
+    maxParallelism: MAX, input: () => via, held: () => undefined,
+    gate: (): GateRoute => ({ ...via, toTask: 1, toUid: 'c', input: 0, was: 2, now: 3, wasForward: false }),
+    refuse: (r) => new JobDefinitionError(r),
+  };
+  const keys: unknown[] = [['a', 1], ['a|1'], ['\uFDD0x', true], '\uFDD0y', 'plain', 7, [1n, 'z']];
+  const recs = keys.map((k, i) => ({ input: 0, value: { k, i }, timestamp: i }));
+  const dealt = redistributeInFlight([{ uid: 'c', task: 1, was: 2, now: 3, bySubtask: [recs] }], routes);
+  for (const [at, rs] of Object.entries(dealt)) {
+    for (const r of rs) {
+      const want = subtaskForKeyGroup(hashKey(canonicalKey((r.value as { k: unknown }).k)) % MAX, MAX, 3);
+      assert.equal(at, `1/${want}`, `record ${(r.value as { i: number }).i}`);
+    }
+  }
+  assert.equal(Object.values(dealt).flat().length, keys.length);
 });
