@@ -12,7 +12,7 @@ import type { TimestampsOperator } from '../core/time/timestamps-operator.js';
 import { holdsRecords, type Downstream, type HoldsRecords, type Operator } from '../core/operators/operator.js';
 import type { SinkOperator } from '../core/operators/sink-operator.js';
 import type { TaskContext } from '../core/operators/task-context.js';
-import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader, type SourceSplit } from '../core/connectors/source.js';
+import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader, type SourceSplit, type SplitTracker } from '../core/connectors/source.js';
 import { OperatorError } from '../core/api/errors.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
@@ -65,6 +65,19 @@ export const AUTO_ACK_MS = 1000;
 export const SOURCE_NOTIFY_WAIT_MS = 30_000;
 
 type Barrier = ControlFrame & { type: 'barrier' };
+
+/**
+ * A split tracker call made while source records are held (sourceHeld): kept among them as (marker, split id), so
+ * it takes effect in order with them. Only a source whose reader tracks splits has them.
+ */
+const SPLIT_ADD = Symbol('split add');
+const SPLIT_SWITCH = Symbol('split switch');
+const SPLIT_END = Symbol('split end');
+type SplitMark = typeof SPLIT_ADD | typeof SPLIT_SWITCH | typeof SPLIT_END;
+
+function isSplitMark(v: unknown): v is SplitMark {
+  return v === SPLIT_SWITCH || v === SPLIT_ADD || v === SPLIT_END;
+}
 
 /** Where a subtask reports its checkpoint work (workers/checkpoint-link.ts, or nothing when the job does not checkpoint). */
 export interface CheckpointSink {
@@ -132,6 +145,8 @@ export class Subtask implements BarrierHandler {
    */
   private readonly sourceHeld: unknown[] = [];
   private sourceHeldAt = 0;
+  /** The per-split watermarks its reader tells which split it reads (trackSplits): held records may have marks among them. */
+  private splitTracker: SplitTracker | undefined;
   badRecords = 0;
   /** Latency markers: set by the task host when the job tracks latency (RunOptions.latencyTrackingIntervalMs). */
   latency: LatencyTracking | undefined;
@@ -401,6 +416,7 @@ export class Subtask implements BarrierHandler {
 
   /** Pushes held source records on while the chain takes them; returns how many. */
   private pushSourceHeld(): number {
+    if (this.splitTracker !== undefined) return this.pushSourceHeldTracked(this.splitTracker);
     const held = this.sourceHeld;
     const ctx = this.ctx;
     let i = this.sourceHeldAt;
@@ -415,6 +431,62 @@ export class Subtask implements BarrierHandler {
     }
     if (i >= held.length) { held.length = 0; this.sourceHeldAt = 0; } else this.sourceHeldAt = i;
     return n;
+  }
+
+  /** pushSourceHeld with split marks among the records: each takes effect in turn, even while blocked. */
+  private pushSourceHeldTracked(tracker: SplitTracker): number {
+    const held = this.sourceHeld;
+    const ctx = this.ctx;
+    let i = this.sourceHeldAt;
+    let n = 0;
+    while (i < held.length) {
+      const v = held[i];
+      if (isSplitMark(v)) {
+        const id = held[i + 1] as string;
+        i += 2;
+        if (v === SPLIT_SWITCH) tracker.switchTo(id);
+        else if (v === SPLIT_ADD) tracker.add(id);
+        else tracker.end(id);
+        continue;
+      }
+      if (this.stopWhenBlocked()) break;
+      const ts = held[i + 1] as number | undefined;
+      i += 2;
+      ctx.timestamp = ts === undefined ? NaN : ts;
+      this.head.push(v);
+      n++;
+    }
+    if (i >= held.length) { held.length = 0; this.sourceHeldAt = 0; } else this.sourceHeldAt = i;
+    return n;
+  }
+
+  /** Held source records (not split marks). */
+  private heldRecordCount(): number {
+    const held = this.sourceHeld;
+    if (this.splitTracker === undefined) return (held.length - this.sourceHeldAt) / 2;
+    let n = 0;
+    for (let k = this.sourceHeldAt; k < held.length; k += 2) if (!isSplitMark(held[k])) n++;
+    return n;
+  }
+
+  /**
+   * Tells the source's reader to say which split it reads, to `tracker` (the per-split watermarks chained behind
+   * it). A call made while records are held waits among them, so it applies to the records around it.
+   */
+  trackSplits(tracker: SplitTracker): void {
+    const source = this.source;
+    if (source?.trackSplits === undefined) return;
+    this.splitTracker = tracker;
+    const held = this.sourceHeld;
+    const mark = (m: SplitMark, id: string, now: (id: string) => void): void => {
+      if (held.length > 0) held.push(m, id);
+      else now(id);
+    };
+    source.trackSplits({
+      add: (id) => mark(SPLIT_ADD, id, (x) => tracker.add(x)),
+      switchTo: (id) => mark(SPLIT_SWITCH, id, (x) => tracker.switchTo(x)),
+      end: (id) => mark(SPLIT_END, id, (x) => tracker.end(x)),
+    });
   }
 
   private stepSource(budget: number): number {
@@ -632,7 +704,7 @@ export class Subtask implements BarrierHandler {
       if (this.source) {
         snap.source = this.source.snapshot(barrier.checkpointId);
         // Where its held records began in their splits, if the reader can say: a restore hands them back there.
-        if (held.length > this.sourceHeldAt) from = this.source.unread?.((held.length - this.sourceHeldAt) / 2);
+        if (held.length > this.sourceHeldAt) from = this.source.unread?.(this.heldRecordCount());
       }
       const wm = this.merging !== undefined ? this.merging.mergedWatermark : this.input?.watermark;
       if (wm !== undefined && wm < MAX_WATERMARK) snap.watermark = wm;
@@ -643,9 +715,10 @@ export class Subtask implements BarrierHandler {
     const state: InFlightRecord[] = [];
     // Held source records (only an unaligned barrier passes them): past the reader's position, not in the chain.
     for (let k = this.sourceHeldAt; k < held.length; k += 2) {
+      if (this.splitTracker !== undefined && isSplitMark(held[k])) continue;
       const ts = held[k + 1] as number | undefined;
       state.push({ input: SOURCE_HELD, value: held[k], timestamp: ts === undefined ? NaN : ts });
-      if (k === this.sourceHeldAt && snap.source !== undefined) {
+      if (state.length === 1 && snap.source !== undefined) {
         state[state.length - 1]!.splits = snap.source.map((sp) => sp.id);
         if (from !== undefined) state[state.length - 1]!.from = from;
       }

@@ -29,6 +29,8 @@ import { createOperator, type HasSideOutputs, type TwoInputOperator } from '../c
 import { operatorBuilders } from '../core/operators/builders.js';
 import { SourceAlignment } from '../core/time/watermark-alignment.js';
 import { TimestampsOperator } from '../core/time/timestamps-operator.js';
+import { SplitTimestampsOperator } from '../core/time/split-timestamps-operator.js';
+import type { WatermarkStrategy } from '../core/time/watermark-strategy.js';
 import { metricsOffsets } from '../core/runtime/metrics.js';
 import { signalStop, threadBell } from '../core/runtime/job-control.js';
 import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
@@ -155,6 +157,9 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   }
 
   const env = { graph, checkpointing: a.checkpoint.enabled };
+  // Before the chain: a per-split watermark strategy behind it runs per split only if its reader says which.
+  const key = subtaskKey(taskId, index);
+  const source = nodes[0]!.source?.createReader(index, task.parallelism, a.splits[key] ?? []);
   const sinks: SinkOperator<unknown>[] = [];
   const chain: ChainOperator[] = [];
   const opOf = new Map<number, Operator<unknown, unknown>>();
@@ -172,6 +177,8 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
           : new SinkOperator(n.name, ctx, writer, a.checkpoint.enabled);
       sinks.push(s);
       op = s as Operator<unknown, unknown>;
+    } else if (k === 1 && n.kind === 'timestamps' && (n.spec as WatermarkStrategy<unknown>).perSplit && source?.trackSplits !== undefined) {
+      op = new SplitTimestampsOperator(n.name, ctx, next, n.spec as WatermarkStrategy<unknown>, graph.autoWatermarkIntervalMs);
     } else {
       op = createOperator(n, ctx, next, env, operatorBuilders);
     }
@@ -268,8 +275,6 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const gateTrigger = a.checkpoint.enabled ? { control: new Int32Array(a.control), index: JOB_CHECKPOINT_TRIGGER } : undefined;
     input = new InputGate(readers, inputOf, ctx, barriers, a.checkpoint.alignmentTimeoutMs, twoInputAt > 0 ? 1 : 0, gateTrigger);
   }
-  const key = subtaskKey(taskId, index);
-  const source = head.source?.createReader(index, task.parallelism, a.splits[key] ?? []);
   const trigger = a.checkpoint.enabled ? { control: new Int32Array(a.control), index: JOB_CHECKPOINT_TRIGGER } : undefined;
   const headOp = head.kind === 'source' ? next : chain[0]!.op;
   let head2 = isTwoInput(head) ? (chain[0]!.op as unknown as TwoInputOperator).input2 : undefined;
@@ -290,6 +295,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const placement = a.plan.placements.findIndex((p) => p.task === taskId && p.subtask === index);
     const alignment = SourceAlignment.forPlacement(graph, a.plan, placement, a.alignment, (t) => bellOf(a, t));
     if (alignment !== undefined) subtask.align(alignment, chain[1]!.op as TimestampsOperator<unknown>);
+    if (chain[1]?.op instanceof SplitTimestampsOperator) subtask.trackSplits(chain[1].op);
   }
   if (a.options.latencyTrackingIntervalMs > 0) {
     subtask.latency = new LatencyTracking(a.options.latencyTrackingIntervalMs, source ? { operator: head.id, subtask: index } : undefined, sinks.length > 0);

@@ -164,9 +164,19 @@ export class DataStream<T> {
   /**
    * Gives every record its event time and generates watermarks (chain it right behind the source, so idleness
    * can be decided from the source's reads). Downstream event-time windows and timers run on these watermarks.
+   * `perSplit`, right on a source: the strategy runs per split of the source (Flink's `fromSource(source, strategy)`,
+   * Kafka's per-partition watermarks), so a split far ahead in event time does not make another's records late;
+   * a subtask's watermark is the lowest of its active splits', idleness is per split. For readers that say which
+   * split they read (Redis streams, files); with any other, one generator per subtask, as without it.
    */
-  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): DataStream<T> {
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>, options: { perSplit?: boolean } = {}): DataStream<T> {
     if (!(strategy instanceof WatermarkStrategy)) throw new JobDefinitionError(`assignTimestampsAndWatermarks${afterOperators(this.node.name)}: expected a WatermarkStrategy`);
+    if (options.perSplit === true) {
+      if (this.node.kind !== 'source' || this.partitioner !== 'forward' || this.tag !== undefined) {
+        throw new JobDefinitionError(`assignTimestampsAndWatermarks${afterOperators(this.node.name)}: perSplit runs the strategy inside a source, so it must be called right on the source's stream`);
+      }
+      strategy = strategy.forSplits();
+    }
     return new DataStream<T>(this.graph, this.graph.add({ kind: 'timestamps', inputs: [this.edge()], spec: strategy, specFingerprint: strategy.fingerprint }));
   }
 

@@ -29,6 +29,19 @@ export interface BadRecord {
   readonly position: string;
 }
 
+/**
+ * Where a reader's records come from, split by split (SourceReader.trackSplits). Calls take effect in order with
+ * the records emitted around them.
+ */
+export interface SplitTracker {
+  /** The reader reads split `id` from now on (assigned, opened): its event time counts until it ends or idles. */
+  add(id: string): void;
+  /** The records emitted next are split `id`'s (added if it is not yet), until the next switch. */
+  switchTo(id: string): void;
+  /** Split `id` has no more records (a file read to its end): its event time no longer holds the others back. */
+  end(id: string): void;
+}
+
 export interface SourceReader<T> {
   /**
    * Emits at most `max` records through `emit`, in order (with the record's event time, when the source knows
@@ -59,6 +72,14 @@ export interface SourceReader<T> {
    * a collection), and only when `read` reports no record through `invalid` (it does not count those).
    */
   unread?(count: number): SourceSplit[] | undefined;
+  /**
+   * Optional: says which split its records come from, so a source given its watermark strategy per split
+   * (`assignTimestampsAndWatermarks(strategy, { perSplit: true })`) keeps event time per split. Called once, before
+   * the first `read`; the reader then adds the splits it reads, switches before each run of records from one split
+   * (not per record) and ends the splits it has read to their end. A reader without it gets one watermark generator
+   * for all its splits.
+   */
+  trackSplits?(tracker: SplitTracker): void;
   /** A checkpoint covering everything read up to its barrier is complete (acknowledge upstream, ...). */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;

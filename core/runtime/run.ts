@@ -11,6 +11,7 @@ import { buildGraph } from '../api/environment.js';
 import { SavepointNameError } from '../api/errors.js';
 import { plan as makePlan } from '../graph/physical-plan.js';
 import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
+import { checkSplitWatermarks } from '../time/split-watermarks.js';
 import { addCounters, metricsOffsets, readMetrics } from './metrics.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
@@ -47,6 +48,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   const graph = buildGraph(await importJob(jobUrl), parallelism, jobUrl);
   const plan = makePlan(graph, { chaining: options.chaining ?? true, threads: options.threads ?? cores });
   checkWatermarkAlignment(graph, plan);
+  checkSplitWatermarks(graph, plan);
   const names = graph.nodes.map((n) => n.name);
   const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'SluiceWarning'));
   const { rt, ringBytes, outputBound } = runtimeSettings(options, plan);

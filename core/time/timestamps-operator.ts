@@ -14,14 +14,14 @@ import { EVENT_TIME_RANGE, MAX_WATERMARK, MIN_WATERMARK, inEventTimeRange } from
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from './watermark-strategy.js';
 
 export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOutput {
-  private readonly generator: WatermarkGenerator<T>;
+  protected readonly generator: WatermarkGenerator<T>;
   private readonly assign: ((event: T, recordTimestamp: number | undefined) => number) | undefined;
   private readonly idleTimeoutMs: number | undefined;
-  private current = MIN_WATERMARK;
+  protected current = MIN_WATERMARK;
   /** Restored: `current` came from the checkpoint and has not been sent on yet (the first interval sends it). */
-  private restoredUnsent = false;
-  private nextEmit: number;
-  private isIdle = false;
+  protected restoredUnsent = false;
+  protected nextEmit: number;
+  protected isIdle = false;
   /**
    * Idleness behind an exchange: recordsIn at the last periodic check, and when it last moved (performance.now()).
    * Checked at the watermark interval, as Flink's WatermarksWithIdleness does: nothing per record.
@@ -36,9 +36,10 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   /** Takes what the generator would emit, for progressWatermark(). */
   private readonly probe = { value: MIN_WATERMARK, emitWatermark(w: number): void { if (w > this.value) this.value = Math.min(Math.floor(w), MAX_WATERMARK); } };
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<T>, strategy: WatermarkStrategy<T>, private readonly intervalMs: number) {
+  /** `generator`: the strategy's own, or one over the source's splits (SplitTimestampsOperator). */
+  constructor(name: string, ctx: TaskContext, next: Downstream<T>, strategy: WatermarkStrategy<T>, protected readonly intervalMs: number, generator: WatermarkGenerator<T> = strategy.createGenerator()) {
     super(name, ctx, next);
-    this.generator = strategy.createGenerator();
+    this.generator = generator;
     this.assign = strategy.assigner;
     this.idleTimeoutMs = strategy.idleTimeoutMs;
     this.nextEmit = Date.now() + intervalMs;
@@ -85,7 +86,7 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     this.send();
   }
 
-  private send(): void {
+  protected send(): void {
     const ctx = this.ctx;
     ctx.emittedWatermark = this.current;
     const above = ctx.watermark;
@@ -94,7 +95,7 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     ctx.watermark = above;
   }
 
-  private idleDown(idle: boolean): void {
+  protected idleDown(idle: boolean): void {
     const ctx = this.ctx;
     const above = ctx.watermark;
     ctx.watermark = this.current;

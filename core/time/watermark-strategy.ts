@@ -7,7 +7,8 @@
 // `withIdleness` lets an input that finds nothing to read stop holding back downstream watermarks: it is
 // decided from the source actually reading nothing for the timeout, not from the absence of output alone (a
 // backpressured source is never idle). `withWatermarkAlignment` holds a source back while its watermark runs ahead
-// of the slowest source of its group (Flink's FLIP-182): see watermark-alignment.ts.
+// of the slowest source of its group (Flink's FLIP-182): see watermark-alignment.ts. Given to a source per split
+// (`assignTimestampsAndWatermarks(strategy, { perSplit: true })`), all of it holds per split: see split-watermarks.ts.
 
 import { JobDefinitionError } from '../api/errors.js';
 
@@ -40,6 +41,8 @@ export class WatermarkStrategy<T> {
     /** @internal */ readonly assigner: TimestampAssigner<T> | undefined,
     /** @internal */ readonly idleTimeoutMs: number | undefined,
     /** @internal */ readonly alignment: WatermarkAlignment | undefined = undefined,
+    /** @internal Runs per split inside its source (split-watermarks.ts). */
+    readonly perSplit = false,
   ) {}
 
   /** Records arrive at most `maxOutOfOrdernessMs` later (in event time) than the latest one seen. */
@@ -69,13 +72,13 @@ export class WatermarkStrategy<T> {
   /** Reads each record's event time (ms). Without one, records keep the timestamp they arrived with. */
   withTimestampAssigner(assigner: TimestampAssigner<T>): WatermarkStrategy<T> {
     if (typeof assigner !== 'function') throw new JobDefinitionError('withTimestampAssigner: expected a function (event, recordTimestamp) => number');
-    return new WatermarkStrategy<T>(this.describe, this.createGenerator, assigner, this.idleTimeoutMs, this.alignment);
+    return new WatermarkStrategy<T>(this.describe, this.createGenerator, assigner, this.idleTimeoutMs, this.alignment, this.perSplit);
   }
 
   /** An input whose source has read nothing for `timeoutMs` is idle until it reads data again. */
   withIdleness(timeoutMs: number): WatermarkStrategy<T> {
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new JobDefinitionError(`withIdleness: expected a timeout in ms >= 0, got ${timeoutMs}`);
-    return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, timeoutMs, this.alignment);
+    return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, timeoutMs, this.alignment, this.perSplit);
   }
 
   /**
@@ -92,13 +95,18 @@ export class WatermarkStrategy<T> {
     if (this.describe === 'none') throw new JobDefinitionError('withWatermarkAlignment: a strategy without watermarks (noWatermarks) would hold back every source of its group until its own ends');
     if (!(Number.isFinite(maxDriftMs) && maxDriftMs >= 0)) throw new JobDefinitionError(`withWatermarkAlignment: maxDriftMs must be a number of ms >= 0, got ${maxDriftMs}`);
     if (!(Number.isFinite(updateIntervalMs) && updateIntervalMs > 0)) throw new JobDefinitionError(`withWatermarkAlignment: updateIntervalMs must be a number of ms > 0, got ${updateIntervalMs}`);
-    return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, this.idleTimeoutMs, { group, maxDriftMs, updateIntervalMs });
+    return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, this.idleTimeoutMs, { group, maxDriftMs, updateIntervalMs }, this.perSplit);
+  }
+
+  /** @internal The same strategy, run per split inside its source (assignTimestampsAndWatermarks's perSplit). */
+  forSplits(): WatermarkStrategy<T> {
+    return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, this.idleTimeoutMs, this.alignment, true);
   }
 
   /** @internal Everything that must be identical on every thread. */
   get fingerprint(): string {
     const a = this.alignment;
-    return `${this.describe};assigner=${this.assigner ? 'fn' : 'record'};idle=${this.idleTimeoutMs ?? 'off'}${a === undefined ? '' : `;align=${JSON.stringify(a.group)},${a.maxDriftMs},${a.updateIntervalMs}`}`;
+    return `${this.describe};assigner=${this.assigner ? 'fn' : 'record'};idle=${this.idleTimeoutMs ?? 'off'}${a === undefined ? '' : `;align=${JSON.stringify(a.group)},${a.maxDriftMs},${a.updateIntervalMs}`}${this.perSplit ? ';per-split' : ''}`;
   }
 }
 

@@ -3,12 +3,12 @@
 // The reader of one file source subtask over the file splits assigned to it. Bounded: files are read one after
 // the other, in split order, so a subtask's output order is deterministic. Follow: every file stays open and is
 // read round-robin, since none of them ends. A finished split leaves the snapshot; the others report where the
-// next unread record starts.
+// next unread record starts. With per-split watermarks it tells which file each read's records come from.
 
 import { ConnectorOptionError } from '../errors.js';
 import type { RecordFormat } from '../formats/record-format.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
-import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
+import type { BadRecord, SourceReader, SourceSplit, SplitTracker } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import type { FileLineReaderOptions } from './file-line-reader.js';
 import { checkFileSplit, type FileSplit } from './file-split.js';
@@ -28,6 +28,8 @@ export class FileSourceReader<T> implements SourceReader<T> {
   private invalidOut: (bad: BadRecord) => void = () => {};
   private readonly emitCounted = (v: T): void => { this.count++; this.emitOut(v); };
   private readonly invalidCounted = (bad: BadRecord): void => { this.count++; this.invalidOut(bad); };
+  /** Per-split watermarks: told of each file opened, read from (one reader's read at a time) and read to its end. */
+  private tracker: SplitTracker | undefined;
 
   constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}) {
     this.pending = splits.map(checkFileSplit);
@@ -35,6 +37,12 @@ export class FileSourceReader<T> implements SourceReader<T> {
     if (ids.size !== this.pending.length) throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');
     this.maxOpen = options.follow ? Infinity : 1;
     this.openMore();
+  }
+
+  /** The files open now (one when bounded, every one when following) hold event time back; the rest as they open. */
+  trackSplits(tracker: SplitTracker): void {
+    this.tracker = tracker;
+    for (const r of this.active) tracker.add(r.id);
   }
 
   read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
@@ -47,9 +55,11 @@ export class FileSourceReader<T> implements SourceReader<T> {
       turns--;
       const i = this.next % this.active.length;
       const reader = this.active[i]!;
+      this.tracker?.switchTo(reader.id);
       const status = reader.read(this.emitCounted, max - this.count, this.invalidCounted);
       if (status === SOURCE_END) {
         this.active.splice(i, 1);
+        this.tracker?.end(reader.id);
         this.closeLater(reader);
         this.openMore();
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
@@ -82,7 +92,9 @@ export class FileSourceReader<T> implements SourceReader<T> {
 
   private openMore(): void {
     while (this.active.length < this.maxOpen && this.pending.length > 0) {
-      this.active.push(new FileSplitReader(this.pending.shift()!, this.format, { ...this.options, wakeup: this.wakeup }));
+      const reader = new FileSplitReader(this.pending.shift()!, this.format, { ...this.options, wakeup: this.wakeup });
+      this.active.push(reader);
+      this.tracker?.add(reader.id);
     }
   }
 

@@ -13,7 +13,7 @@
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import { SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
-import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
+import type { BadRecord, SourceReader, SourceSplit, SplitTracker } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import { RecordQueue } from '../record-queue.js';
 import { compareStreamIds, createRedisClient } from './redis-client.js';
@@ -76,6 +76,10 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   private failure: Error | undefined;
   private closed = false;
   private readonly loops: Promise<void>[] = [];
+  /** Per-split watermarks: told the stream of each run of entries (trackSplits). */
+  private tracker: SplitTracker | undefined;
+  /** The split the tracker was last switched to. */
+  private trackedAt: SplitState | undefined;
 
   constructor(splits: readonly SourceSplit[], private readonly options: RedisStreamReaderOptions<T>) {
     const checked = splits.map(checkRedisStreamSplit);
@@ -106,11 +110,42 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     }
   }
 
+  /** Every stream is read at once, so each holds event time back from the start (until it idles). */
+  trackSplits(tracker: SplitTracker): void {
+    this.tracker = tracker;
+    for (const st of this.states) tracker.add(st.id);
+  }
+
   read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
+    if (this.tracker !== undefined) return this.readTracked(this.tracker, emit, max, invalid);
     let k = 0;
     while (k < max && this.queue.size > 0) {
       const f = this.queue.take();
       k++;
+      if (f.fields !== null) {
+        const d = decodeEntry(f.state.stream, f.id, f.fields, this.decode);
+        if (d.ok) emit(d.value);
+        else invalid(d.bad);
+      }
+      f.state.lastDelivered = f.id;
+      if (f.state.consumer !== undefined) f.state.unacked.push(f.id);
+    }
+    if (this.queue.size < this.highWater) this.room.notify();
+    if (k > 0) return SOURCE_MORE;
+    if (this.failure !== undefined) throw this.failure;
+    return SOURCE_WAIT;
+  }
+
+  /** read() telling the tracker of each run of one stream's entries (a reply holds them stream by stream). */
+  private readTracked(tracker: SplitTracker, emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
+    let k = 0;
+    while (k < max && this.queue.size > 0) {
+      const f = this.queue.take();
+      k++;
+      if (f.state !== this.trackedAt) {
+        this.trackedAt = f.state;
+        tracker.switchTo(f.state.id);
+      }
       if (f.fields !== null) {
         const d = decodeEntry(f.state.stream, f.id, f.fields, this.decode);
         if (d.ok) emit(d.value);
