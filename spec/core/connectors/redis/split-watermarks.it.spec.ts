@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { run } from '../../../../core/index.js';
 import { startRedis, type RedisServer } from '../../../support/redis.js';
-import type { Ev, Out } from './jobs/split-watermarks.js';
+import type { Ev, Out } from '../../time/jobs/split-watermarks.js';
 
-const JOB = new URL('./jobs/split-watermarks.ts', import.meta.url);
+const JOB = new URL('../../time/jobs/split-watermarks.ts', import.meta.url);
 const SIZE = 1000;
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -77,14 +77,14 @@ async function runJob(mode: 'split' | 'subtask', streams: string[]): Promise<{ w
   return { windows, late };
 }
 
-test('per split: a backlog read beside a live stream is not late, every window counts what the oracle does', async () => {
+test('per split: a backlog read beside a live stream is not late, every window counts what the oracle does', { timeout: 60_000 }, async () => {
   const evs = [...await fill('backlog-a', BACKLOG, T0), ...await fill('live-a', LIVE, T0 + HOUR)];
   const { windows, late } = await runJob('split', ['backlog-a', 'live-a']);
   assert.equal(late.length, 0, `late: ${JSON.stringify(late.slice(0, 3))}`);
   assert.deepEqual([...windows].sort(), [...oracle(evs)].sort());
 });
 
-test('one generator for the subtask (assignTimestampsAndWatermarks after the same source): the backlog goes late', async () => {
+test('one generator for the subtask (assignTimestampsAndWatermarks after the same source): the backlog goes late', { timeout: 60_000 }, async () => {
   const evs = [...await fill('backlog-b', BACKLOG, T0), ...await fill('live-b', LIVE, T0 + HOUR)];
   const { windows, late } = await runJob('subtask', ['backlog-b', 'live-b']);
   assert.ok(late.length > BACKLOG / 2, `most of the backlog is late once the live stream moved event time: ${late.length} of ${BACKLOG}`);

@@ -1,12 +1,14 @@
-// A job for the per-split watermark tests: Redis streams read by one subtask into event-time tumbling windows
-// (a count per stream and window), late records to a side output; both into the collect sink 'out'.
+// A job for the per-split watermark tests: Redis streams, or files followed, read by one subtask into event-time
+// tumbling windows (a count per stream and window), late records to a side output; both into the collect sink 'out'.
 //   ?url=redis://...&streams=backlog,live&mode=split|subtask&size=1000
+//   ?files=/dir/backlog.jsonl,/dir/live.jsonl&mode=split|subtask&size=1000   (`s` of a record names its file)
 // mode=split: the watermark strategy runs per split of the source (perSplit); subtask: assignTimestampsAndWatermarks
 // after the same source, one generator for both streams. Each stream's entries carry increasing event times
 // (monotonous per stream); an entry with `end` (event time past every window) is filtered out after the assigner,
-// so that once every stream's end is read every window fires. One entry per stream per read command, so the
-// streams' entries are read strictly interleaved; a watermark every 1 ms.
-import { defineJob, OutputTag, TumblingEventTimeWindows, WatermarkStrategy } from '../../../../../core/index.js';
+// so that once every stream's end is read every window fires. Redis: one entry per stream per read command, so the
+// streams' entries are read strictly interleaved; files: read round-robin, a small chunk at a time. A watermark
+// every 1 ms.
+import { defineJob, jsonLines, OutputTag, TumblingEventTimeWindows, WatermarkStrategy } from '../../../../core/index.js';
 
 export interface Ev { s: string; i: number; ts: number; end?: true }
 export type Out = { kind: 'window'; s: string; start: number; count: number } | { kind: 'late'; s: string; i: number; ts: number };
@@ -17,7 +19,10 @@ const late = new OutputTag<Ev>('late');
 export default defineJob((env) => {
   env.setParallelism(1);
   env.setAutoWatermarkInterval(1);
-  const src = env.fromRedisStreams<Ev>({ connection: q.get('url')!, streams: q.get('streams')!.split(','), count: 1, blockMs: 50 }).name('read');
+  const files = q.get('files');
+  const src = files !== null
+    ? env.fromFiles<Ev>(files.split(','), jsonLines<Ev>(), { follow: true, chunkBytes: 1024 }).name('read')
+    : env.fromRedisStreams<Ev>({ connection: q.get('url')!, streams: q.get('streams')!.split(','), count: 1, blockMs: 50 }).name('read');
   const strategy = WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts);
   const stamped = q.get('mode') === 'split' ? src.assignTimestampsAndWatermarks(strategy, { perSplit: true }) : src.assignTimestampsAndWatermarks(strategy);
   const windows = stamped.name('stamps').filter((e) => e.end !== true).name('no-ends')
