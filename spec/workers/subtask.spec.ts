@@ -555,3 +555,64 @@ test('without checkpoints: a last acknowledgement that never settles fails the t
   await assert.rejects(st.sourceNotified(20), (e: unknown) => e instanceof OperatorError && e.operator === 'src'
     && /its acknowledgement upstream of what it read last had not settled 20 ms later/.test((e as Error).message));
 });
+
+// Per-split watermarks: a reader that tracks splits switches before each run of records; records it emits while
+// the chain is blocked wait at the source, and so must its switches, or the records held would be put down to the
+// split it switched to after them.
+test('split switches made while records are held wait among them: each record reaches the chain under its own split', async () => {
+  const { Ring, RingConsumer, RingProducer } = await import('../../shm/ring.js');
+  const { ChannelReader, ChannelWriter, RECORD } = await import('../../shm/channel.js');
+  const { genericCodec } = await import('../../shm/codec/generic.js');
+  const { OutputGate } = await import('../../workers/output-gate.js');
+  const { FlatMapOperator } = await import('../../core/operators/stateless.js');
+  const N = 3000;
+  const FAN = 50;
+  const RUN = 7;
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const codec = genericCodec<unknown>();
+  const ring = Ring.create(1 << 14);
+  const gate = new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(ring), codec.encoder())], 'forward', undefined, 128, 0);
+  const reader = new ChannelReader(new RingConsumer(ring), codec.decoder());
+  const tracker = { current: '', added: [] as string[], ended: [] as string[], add(id: string) { this.added.push(id); }, switchTo(id: string) { this.current = id; }, end(id: string) { this.ended.push(id); } };
+  const wrong: string[] = [];
+  const fan = new FlatMapOperator<{ split: string; i: number }, number>('fan', ctx, gate, (r, out) => {
+    if (r.split !== tracker.current) wrong.push(`${r.split}#${r.i} under ${tracker.current}`);
+    for (let j = 0; j < FAN; j++) out.collect(r.i * FAN + j);
+  });
+  /** Runs of RUN records from split a, then b, then a, ...; each split ended once the reader has read N. */
+  let pos = 0;
+  let out: { add(id: string): void; switchTo(id: string): void; end(id: string): void } | undefined;
+  const source = {
+    trackSplits(t: typeof out) { out = t; out!.add('a'); out!.add('b'); },
+    read(emit: (v: unknown) => void, max: number) {
+      let k = 0;
+      while (k < max && pos < N) {
+        const split = Math.floor(pos / RUN) % 2 === 0 ? 'a' : 'b';
+        out!.switchTo(split);
+        for (let r = 0; r < RUN && pos < N && k < max; r++, k++) emit({ split, i: pos++ });
+      }
+      if (pos < N) return SOURCE_MORE;
+      out!.end('a');
+      out!.end('b');
+      return SOURCE_END;
+    },
+    ready: () => Promise.resolve(),
+    snapshot: () => [],
+  };
+  const st = new Subtask(0, 't', ctx, fan, [{ uid: 'fan', op: fan }] as never, [gate], [], undefined, source as never, () => {}, 'src', undefined, undefined);
+  st.trackSplits(tracker);
+  const got: number[] = [];
+  let heldWithSwitches = 0;
+  for (let i = 0; i < 10_000 && st.state !== FINISHED; i++) {
+    st.step(1024);
+    if ((st as unknown as { sourceHeld: unknown[] }).sourceHeld.some((v) => typeof v === 'symbol')) heldWithSwitches++;
+    gate.flush();
+    while (reader.poll() === RECORD) got.push(reader.record as number);
+  }
+  assert.deepEqual(wrong.slice(0, 3), []);
+  assert.ok(heldWithSwitches > 0, 'switches were made while records were held');
+  assert.equal(got.length, N * FAN);
+  assert.deepEqual(tracker.added, ['a', 'b']);
+  assert.deepEqual(tracker.ended, ['a', 'b'], 'ended after their last records');
+  assert.equal(st.state, FINISHED);
+});
