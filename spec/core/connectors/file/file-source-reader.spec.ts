@@ -111,3 +111,22 @@ test('follow: several growing files are read round-robin; none ends', async () =
   assert.deepEqual(reader.snapshot(1), [{ id: a, position: { offset: 6, line: 3 } }, { id: b, position: { offset: 6, line: 3 } }]);
   await reader.close();
 });
+
+test('trackSplits: a file is added when opened, switched to before each read of it, ended at its end', async () => {
+  const [a, b] = await files([Array.from({ length: 30 }, (_, i) => `{"f":"a","i":${i}}\n`).join(''), Array.from({ length: 30 }, (_, i) => `{"f":"b","i":${i}}\n`).join('')]);
+  const reader = new FileSourceReader(await enumerateFileSplits([a!, b!]), jsonLines<{ f: string; i: number }>(), { chunkBytes: 64 });
+  const events: string[] = [];
+  let current = '';
+  reader.trackSplits({ add: (id) => events.push(`add ${id}`), switchTo: (id) => { current = id; }, end: (id) => events.push(`end ${id}`) });
+  const wrong: string[] = [];
+  const tracked = { read: (emit: (v: { f: string; i: number }) => void, max: number, invalid: Parameters<typeof reader.read>[2]) => reader.read((v) => { if (current !== (v.f === 'a' ? a : b)) wrong.push(`${v.f}${v.i} under ${current}`); emit(v); }, max, invalid), ready: () => reader.ready() };
+  try {
+    const d = await drive(tracked, { max: 7 });
+    assert.ok(d.ended);
+    assert.equal(d.values.length, 60);
+    assert.deepEqual(wrong.slice(0, 3), []);
+    assert.deepEqual(events, [`add ${a}`, `end ${a}`, `add ${b}`, `end ${b}`], 'bounded: one file open at a time');
+  } finally {
+    await reader.close();
+  }
+});

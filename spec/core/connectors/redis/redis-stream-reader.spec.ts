@@ -188,3 +188,26 @@ test('misconfiguration is a typed error; a server that goes away fails the read 
   await assert.rejects(drive(reader), (e: unknown) => e instanceof RedisConnectorError && /redis source at 127\.0\.0\.1:1/.test(e.message));
   await reader.close();
 });
+
+test('trackSplits: every stream added at once; a switch before each run of one stream\'s entries, not per entry', async () => {
+  const [a, b] = [db.key('track-a'), db.key('track-b')];
+  await add(a, ...Array.from({ length: 40 }, (_, i) => ({ s: 'a', i })));
+  await add(b, ...Array.from({ length: 40 }, (_, i) => ({ s: 'b', i })));
+  const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [a, b] }, 1);
+  const reader = new RedisStreamReader<{ s: string; i: number }>(splits, { connection: db.server.url, count: 10, blockMs: 50 });
+  const events: string[] = [];
+  let current = '';
+  reader.trackSplits({ add: (id) => events.push(`add ${id}`), switchTo: (id) => { current = id; events.push(`switch ${id}`); }, end: (id) => events.push(`end ${id}`) });
+  assert.deepEqual(events, [`add ${a}`, `add ${b}`]);
+  const wrong: string[] = [];
+  const tracked = { read: (emit: (v: { s: string; i: number }) => void, max: number, invalid: Parameters<typeof reader.read>[2]) => reader.read((v) => { if (current !== (v.s === 'a' ? a : b)) wrong.push(`${v.s}${v.i} under ${current}`); emit(v); }, max, invalid), ready: () => reader.ready() };
+  try {
+    const d = await drive(tracked, { max: 15, until: (x) => x.values.length === 80 });
+    assert.deepEqual(wrong.slice(0, 3), []);
+    const switches = events.filter((e) => e.startsWith('switch')).length;
+    assert.ok(switches >= 2 && switches <= 80 / 10, `one per run of up to 10 entries (count), not per entry: ${switches}`);
+    assert.equal(d.values.length, 80);
+  } finally {
+    await reader.close();
+  }
+});
