@@ -8,7 +8,8 @@
 // asks for entries after it. Consumer-group mode: entries delivered to this subtask's consumer are acknowledged
 // (XACK) only when a checkpoint that includes them completes; on restore, the consumer's pending entries up to
 // the restored position are acknowledged (they are in the checkpoint) and the later ones are delivered again,
-// before new entries ('>'). That is exactly-once as long as consumer names stay with their subtasks.
+// before new entries ('>'). That is exactly-once as long as consumer names stay with their subtasks. With
+// per-split watermarks (trackSplits) it says which stream each run of entries comes from.
 
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
