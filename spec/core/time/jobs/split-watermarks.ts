@@ -1,6 +1,6 @@
 // A job for the per-split watermark tests: Redis streams, or files followed, read by one subtask into event-time
 // tumbling windows (a count per stream and window), late records to a side output; both into the collect sink 'out'.
-//   ?url=redis://...&streams=backlog,live&mode=split|subtask&size=1000
+//   ?url=redis://...&streams=backlog,live&mode=split|subtask&size=1000&p=1
 //   ?files=/dir/backlog.jsonl,/dir/live.jsonl&mode=split|subtask&size=1000   (`s` of a record names its file)
 // mode=split: the watermark strategy runs per split of the source (perSplit); subtask: assignTimestampsAndWatermarks
 // after the same source, one generator for both streams. Each stream's entries carry increasing event times
@@ -17,7 +17,7 @@ const q = new URL(import.meta.url).searchParams;
 const late = new OutputTag<Ev>('late');
 
 export default defineJob((env) => {
-  env.setParallelism(1);
+  env.setParallelism(Number(q.get('p') ?? 1));
   env.setAutoWatermarkInterval(1);
   const files = q.get('files');
   const src = files !== null
