@@ -43,7 +43,7 @@ export { generatorSource, SplitRandom, type GeneratorOptions, type Random } from
 export { collectionSource } from './connectors/collection.js';
 export { asyncIterableSource } from './connectors/async-iterable.js';
 export { collectSink, printSink, discardSink, type SinkSpec, type SinkWriter, type PreparedTransaction } from './connectors/sink.js';
-export { SOURCE_MORE, SOURCE_WAIT, SOURCE_END, assignSplits, type SourceSpec, type SourceReader, type SourceSplit, type SourceStatus, type BadRecord } from './connectors/source.js';
+export { SOURCE_MORE, SOURCE_WAIT, SOURCE_END, assignSplits, type SourceSpec, type SourceReader, type SourceSplit, type SourceStatus, type BadRecord, type SplitTracker } from './connectors/source.js';
 export { DEAD_LETTERS, type DeadLetter, type ErrorPolicy } from './api/dead-letters.js';
 export type { AsyncMapFunction, AsyncMapOptions } from './api/async-map.js';
 export { AsyncIoError, AsyncIoTimeoutError, AsyncIoRequestError } from './operators/async-io.js';
