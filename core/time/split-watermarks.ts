@@ -140,7 +140,7 @@ export class SplitWatermarks<T> implements WatermarkGenerator<T> {
 
   private readonly probe = { value: MIN_WATERMARK, emitWatermark(w: number): void { if (w > this.value) this.value = Math.min(Math.floor(w), MAX_WATERMARK); } };
 
-  /** The splits it tracks, for tests and metrics: id, watermark, idle. */
+  /** The splits it tracks (tests): id, watermark, idle. */
   describe(): { id: string; watermark: number; idle: boolean }[] {
     return [...this.splits.values()].map((s) => ({ id: s.id, watermark: s.watermark, idle: s.idle }));
   }
