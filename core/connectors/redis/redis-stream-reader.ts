@@ -118,32 +118,13 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   }
 
   read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
-    if (this.tracker !== undefined) return this.readTracked(this.tracker, emit, max, invalid);
+    // Per-split watermarks: the tracker hears of each run of one stream's entries (a reply holds them stream by stream).
+    const tracker = this.tracker;
     let k = 0;
     while (k < max && this.queue.size > 0) {
       const f = this.queue.take();
       k++;
-      if (f.fields !== null) {
-        const d = decodeEntry(f.state.stream, f.id, f.fields, this.decode);
-        if (d.ok) emit(d.value);
-        else invalid(d.bad);
-      }
-      f.state.lastDelivered = f.id;
-      if (f.state.consumer !== undefined) f.state.unacked.push(f.id);
-    }
-    if (this.queue.size < this.highWater) this.room.notify();
-    if (k > 0) return SOURCE_MORE;
-    if (this.failure !== undefined) throw this.failure;
-    return SOURCE_WAIT;
-  }
-
-  /** read() telling the tracker of each run of one stream's entries (a reply holds them stream by stream). */
-  private readTracked(tracker: SplitTracker, emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
-    let k = 0;
-    while (k < max && this.queue.size > 0) {
-      const f = this.queue.take();
-      k++;
-      if (f.state !== this.trackedAt) {
+      if (tracker !== undefined && f.state !== this.trackedAt) {
         this.trackedAt = f.state;
         tracker.switchTo(f.state.id);
       }

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../../core/index.js';
 import type { Ev, Out } from '../../time/jobs/split-watermarks.js';
+import { readWindows, windowOracle, type Late } from '../../time/split-windows.js';
 
 const JOB = new URL('../../time/jobs/split-watermarks.ts', import.meta.url);
 const SIZE = 1000;
@@ -27,17 +28,8 @@ function fill(dir: string, s: string, n: number, from: number): { file: string; 
   return { file, evs };
 }
 
-function oracle(evs: readonly Ev[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const e of evs) {
-    const k = `${e.s}@${e.ts - (e.ts % SIZE)}`;
-    m.set(k, (m.get(k) ?? 0) + 1);
-  }
-  return m;
-}
-
 /** Runs the job until every record is in a fired window or late (it follows its files: unbounded), then cancels it. */
-async function runJob(mode: 'split' | 'subtask'): Promise<{ evs: Ev[]; windows: Map<string, number>; late: Extract<Out, { kind: 'late' }>[] }> {
+async function runJob(mode: 'split' | 'subtask'): Promise<{ evs: Ev[]; windows: Map<string, number>; late: Late[] }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-split-wm-'));
   try {
     const backlog = fill(dir, 'backlog', BACKLOG, T0);
@@ -47,22 +39,7 @@ async function runJob(mode: 'split' | 'subtask'): Promise<{ evs: Ev[]; windows: 
     u.searchParams.set('mode', mode);
     u.searchParams.set('size', String(SIZE));
     const h = await run<{ out: Out[] }>(u, { parallelism: 1 });
-    const windows = new Map<string, number>();
-    const late: Extract<Out, { kind: 'late' }>[] = [];
-    let seen = 0;
-    for await (const o of h.output('out')) {
-      if (o.kind === 'late') {
-        late.push(o);
-        seen++;
-      } else {
-        const k = `${o.s}@${o.start}`;
-        assert.equal(windows.has(k), false, `window ${k} fired once`);
-        windows.set(k, o.count);
-        seen += o.count;
-      }
-      if (seen === BACKLOG + LIVE) break;
-    }
-    await h.cancel();
+    const { windows, late } = await readWindows(h, BACKLOG + LIVE);
     return { evs: [...backlog.evs, ...live.evs], windows, late };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -72,7 +49,7 @@ async function runJob(mode: 'split' | 'subtask'): Promise<{ evs: Ev[]; windows: 
 test('follow, per split: a backlog file read beside a live one is not late, every window counts what the oracle does', { timeout: 60_000 }, async () => {
   const { evs, windows, late } = await runJob('split');
   assert.equal(late.length, 0, `late: ${late.length}, ${JSON.stringify(late.slice(0, 3))}`);
-  assert.deepEqual([...windows].sort(), [...oracle(evs)].sort());
+  assert.deepEqual([...windows].sort(), [...windowOracle(evs, SIZE)].sort());
 });
 
 test('follow, one generator for the subtask: the backlog file\'s records go late', { timeout: 60_000 }, async () => {

@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { run } from '../../../../core/index.js';
 import { startRedis, type RedisServer } from '../../../support/redis.js';
 import type { Ev, Out } from '../../time/jobs/split-watermarks.js';
+import { readWindows, windowOracle, type Late } from '../../time/split-windows.js';
 
 const JOB = new URL('../../time/jobs/split-watermarks.ts', import.meta.url);
 const SIZE = 1000;
@@ -44,39 +45,15 @@ async function fill(s: string, n: number, from: number): Promise<Ev[]> {
 }
 
 /** Count per stream and window, as the job's windows count them when no record is late. */
-function oracle(evs: readonly Ev[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const e of evs) {
-    const k = `${e.s}@${e.ts - (e.ts % SIZE)}`;
-    m.set(k, (m.get(k) ?? 0) + 1);
-  }
-  return m;
-}
-
 /** Runs the job until every record is in a fired window or late, then cancels it. */
-async function runJob(mode: 'split' | 'subtask', streams: string[]): Promise<{ windows: Map<string, number>; late: Extract<Out, { kind: 'late' }>[] }> {
+async function runJob(mode: 'split' | 'subtask', streams: string[]): Promise<{ windows: Map<string, number>; late: Late[] }> {
   const u = new URL(JOB);
   u.searchParams.set('url', server.url);
   u.searchParams.set('streams', streams.join(','));
   u.searchParams.set('mode', mode);
   u.searchParams.set('size', String(SIZE));
   const h = await run<{ out: Out[] }>(u, { parallelism: 1 });
-  const windows = new Map<string, number>();
-  const late: Extract<Out, { kind: 'late' }>[] = [];
-  let seen = 0;
-  for await (const o of h.output('out')) {
-    if (o.kind === 'late') {
-      late.push(o);
-      seen++;
-    } else {
-      const k = `${o.s}@${o.start}`;
-      assert.equal(windows.has(k), false, `window ${k} fired once`);
-      windows.set(k, o.count);
-      seen += o.count;
-    }
-    if (seen === BACKLOG + LIVE) break;
-  }
-  await h.cancel();
+  const { windows, late } = await readWindows(h, BACKLOG + LIVE);
   return { windows, late };
 }
 
@@ -84,7 +61,7 @@ test('per split: a backlog read beside a live stream is not late, every window c
   const evs = [...await fill('backlog-a', BACKLOG, T0), ...await fill('live-a', LIVE, T0 + HOUR)];
   const { windows, late } = await runJob('split', ['backlog-a', 'live-a']);
   assert.equal(late.length, 0, `late: ${JSON.stringify(late.slice(0, 3))}`);
-  assert.deepEqual([...windows].sort(), [...oracle(evs)].sort());
+  assert.deepEqual([...windows].sort(), [...windowOracle(evs, SIZE)].sort());
 });
 
 test('one generator for the subtask (assignTimestampsAndWatermarks after the same source): the backlog goes late', { timeout: 60_000 }, async () => {
@@ -92,7 +69,7 @@ test('one generator for the subtask (assignTimestampsAndWatermarks after the sam
   const { windows, late } = await runJob('subtask', ['backlog-b', 'live-b']);
   assert.ok(late.length > BACKLOG / 2, `most of the backlog is late once the live stream moved event time: ${late.length} of ${BACKLOG}`);
   assert.ok(late.every((r) => r.s === 'backlog-b'), 'only the backlog\'s');
-  const expected = oracle(evs);
+  const expected = windowOracle(evs, SIZE);
   for (const [k, n] of windows) assert.ok(n <= expected.get(k)!, k);
   assert.equal([...windows.values()].reduce((a, b) => a + b, 0) + late.length, BACKLOG + LIVE);
 });
@@ -159,7 +136,7 @@ test('per split, stopped with a savepoint at parallelism 2 and resumed at 1: the
     }
     await after.cancel();
     assert.equal(late.length, 0, `late: ${late.length}, ${JSON.stringify(late.slice(0, 3))}`);
-    assert.deepEqual([...windows].sort(), [...oracle([...backlog, ...live])].sort());
+    assert.deepEqual([...windows].sort(), [...windowOracle([...backlog, ...live], SIZE)].sort());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
