@@ -5,7 +5,6 @@
 // Exit codes: 0 the job answered; 1 no job runs there, or it could not answer.
 
 import { requestControl, type ControlStatus } from '../runtime/control-server.js';
-import type { CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { checkpointSummary, compact, duration, grouped, operatorTotals, rates, span, table, type JobShape, type OperatorTotals } from './status.js';
 
 export interface StatusCommandOptions {
@@ -15,16 +14,7 @@ export interface StatusCommandOptions {
 }
 
 /** The object `sluice status --json` prints. */
-export interface StatusReport {
-  stateDir: string;
-  pid: number;
-  job: string | null;
-  file: string | null;
-  startedAt: string;
-  uptimeMs: number;
-  parallelism: number;
-  restarts: number;
-  restoredFrom: number | null;
+export interface StatusReport extends Pick<ControlStatus, 'stateDir' | 'pid' | 'job' | 'file' | 'startedAt' | 'uptimeMs' | 'parallelism' | 'restarts' | 'restoredFrom' | 'checkpoints'> {
   /** The window the rates are taken over, ms: the last second or two (since the start in the job's first two seconds). */
   ratesOverMs: number;
   /** Records per second the sources emitted in that window. */
@@ -36,7 +26,6 @@ export interface StatusReport {
    * time accounted yet); its lowest watermark and largest watermark lag over its subtasks, ms (null: none yet).
    */
   tasks: { task: string; parallelism: number; operators: string[]; backpressured: number | null; held: number | null; watermark: number | null; watermarkLagMs: number | null }[];
-  checkpoints: { completed: number; aborted: number; latest: CompletedCheckpoint | null };
 }
 
 export async function statusCommand(stateDir: string, opts: StatusCommandOptions): Promise<number> {
