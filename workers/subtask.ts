@@ -523,6 +523,7 @@ export class Subtask implements BarrierHandler {
     }
     let status;
     const before = this.sourceRecords;
+    this.ctx.sourceReads++;
     try {
       status = source.read(this.emit, budget, this.invalid);
     } catch (e) {

@@ -25,6 +25,11 @@ export class TaskContext {
   emittedWatermark = NaN;
   /** Source tasks: when the source's reads began finding nothing (performance.now()), or NaN while it has data. */
   sourceIdleSince = NaN;
+  /**
+   * Source tasks: how often the source's reader has been called. A per-split idleness clock moves on only over an
+   * interval with a read: held records draining into the chain under backpressure are no read of any split.
+   */
+  sourceReads = 0;
   /** Rings this thread's doorbell: work for the task arrived from outside the loop (an async completion). Set by the task host. */
   wake: () => void = () => {};
   /** Keyed state snapshots encode values as typed columns (RunOptions.columnarState). Set by the task host. */

@@ -18,7 +18,7 @@ export class SplitTimestampsOperator<T> extends TimestampsOperator<T> implements
   /** The idleness clock (ms): it stands still over an interval in which the source was held back. */
   private clock = 0;
   private clockAt = this.wallClock();
-  private clockRecords = 0;
+  private clockReads = 0;
 
   constructor(name: string, ctx: TaskContext, next: Downstream<T>, strategy: WatermarkStrategy<T>, intervalMs: number) {
     const splits = new SplitWatermarks<T>(strategy);
@@ -68,16 +68,16 @@ export class SplitTimestampsOperator<T> extends TimestampsOperator<T> implements
   }
 
   /**
-   * The idleness clock now: it moves on over an interval in which the source read records or found none to read,
-   * and stands still over one in which it was held back throughout (a full output, alignment), where its splits
-   * could not be read.
+   * The idleness clock now: it moves on over an interval in which the source's reader was called (records read,
+   * or none to read), and stands still over one in which it was held back throughout (a full output: records
+   * held from a read drain into the chain, but no split is read; alignment), where its splits could not be read.
    */
   private tick(): number {
     const t = this.wallClock();
     const ctx = this.ctx;
-    if (this.recordsIn !== this.clockRecords || ctx.sourceIdleSince === ctx.sourceIdleSince) this.clock += t - this.clockAt;
+    if (ctx.sourceReads !== this.clockReads || ctx.sourceIdleSince === ctx.sourceIdleSince) this.clock += t - this.clockAt;
     this.clockAt = t;
-    this.clockRecords = this.recordsIn;
+    this.clockReads = ctx.sourceReads;
     return this.clock;
   }
 

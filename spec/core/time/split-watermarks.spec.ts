@@ -234,6 +234,33 @@ describe('SplitTimestampsOperator', () => {
     assert.ok(out.events.includes('idle'), 'it found nothing to read for 400 ms: idle');
   });
 
+  // Regression (a review): the clock ran over any interval in which records came in, and under backpressure the
+  // records held from one read drain into the chain with no read: a split whose records waited behind another
+  // split's long run went idle, and its records were late.
+  test('records draining from a held read move no idleness clock: only reads of the source do', () => {
+    const { ctx, out, op, tick, push } = setup(strategy().withIdleness(300));
+    op.add('a');
+    op.add('b');
+    ctx.sourceReads++;
+    op.switchTo('b');
+    push(50);
+    op.switchTo('a');
+    push(1000);
+    tick();
+    for (let i = 0; i < 10; i++) {
+      push(1001 + i); // a's held run drains, no read of either split
+      tick();
+    }
+    assert.ok(!out.events.includes('wm 999') && !out.events.some((e) => /^wm (\d+)$/.test(e) && Number(e.slice(3)) > 49), `b holds the watermark at 49: ${out.events.join()}`);
+    assert.deepEqual(op.describeSplits().map((x) => [x.id, x.idle]), [['a', false], ['b', false]]);
+    for (let i = 0; i < 3; i++) {
+      ctx.sourceReads++; // read again, a's records only: now time counts
+      push(1100 + i);
+      tick();
+    }
+    assert.deepEqual(op.describeSplits().map((x) => [x.id, x.idle]), [['a', false], ['b', true]], 'b idle after reads found none of it for 400 ms');
+  });
+
   test('snapshot and restore are the subtask\'s watermark: it starts at the old subtasks\' lowest and never goes below', () => {
     const { out, op, tick, push } = setup(strategy());
     op.restoreState({ operator: [5000, 3000], keyed: [] } as unknown as OperatorRestore);
