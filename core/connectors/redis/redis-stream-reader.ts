@@ -158,7 +158,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     }
     return this.states.map((s) => ({
       id: s.id,
-      position: { stream: s.stream, lastId: s.lastDelivered, ...(s.consumer === undefined ? {} : { consumer: s.consumer }) },
+      position: { stream: s.stream, lastId: s.lastDelivered, ...(s.consumer === undefined ? {} : { consumer: s.consumer, group: this.group! }) },
     }));
   }
 

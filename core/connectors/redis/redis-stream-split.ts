@@ -16,6 +16,8 @@ export interface RedisStreamPosition {
   readonly stream: string;
   /** Consumer-group mode: this split's consumer name. */
   readonly consumer?: string;
+  /** Consumer-group mode: the group (positions of an older sluice have none). A restore into another is refused. */
+  readonly group?: string;
   /** Id of the last entry delivered; '0-0' before the first. */
   readonly lastId: string;
 }
@@ -66,7 +68,7 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
     for (const s of streams) {
       for (let i = 0; i < parallelism; i++) {
         const consumer = `${consumerPrefix}-${i}`;
-        splits.push({ id: `${s}#${consumer}`, position: { stream: s, consumer, lastId: '0-0' } });
+        splits.push({ id: `${s}#${consumer}`, position: { stream: s, consumer, group: name, lastId: '0-0' } });
       }
     }
     return splits;
@@ -98,6 +100,12 @@ export async function restoreRedisStreamSplits(options: RedisStreamSplitOptions,
   if (group !== undefined && consumers.length === 0 && splits.length > 0) {
     return { splits: [], incompatible: `they are positions of plain reading (no consumer group), and the source now reads through group '${group}'` };
   }
+  // Another group's consumers are other consumers: their pending entries are that group's, and acknowledging them
+  // up to the restored positions would take entries from whoever reads that group.
+  const groups = [...new Set(splits.map((s) => s.position.group).filter((g): g is string => g !== undefined))];
+  if (group !== undefined && groups.some((g) => g !== group)) {
+    return { splits: [], incompatible: `they are positions of consumer group ${groups.map((g) => `'${g}'`).join(', ')}, and the source now reads through group '${group}'` };
+  }
   const kept = splits.filter((s) => streams.includes(s.position.stream));
   const notes = [...new Set(splits.filter((s) => !streams.includes(s.position.stream)).map((s) => s.position.stream))]
     .map((s) => `stream '${s}' is no longer in \`streams\`: it is not read any more, and its read position is dropped${group !== undefined ? ` (entries its consumers had read and not acknowledged stay pending in group '${group}')` : ''}`);
@@ -112,7 +120,7 @@ export async function restoreRedisStreamSplits(options: RedisStreamSplitOptions,
   // checkpoint, so their pending entries there are all delivered again).
   const more: RedisStreamSplit[] = group === undefined
     ? fresh
-    : added.flatMap((s) => consumers.map((c) => ({ id: `${s}#${c}`, position: { stream: s, consumer: c, lastId: '0-0' } })));
+    : added.flatMap((s) => consumers.map((c) => ({ id: `${s}#${c}`, position: { stream: s, consumer: c, group, lastId: '0-0' } })));
   return { splits: [...kept, ...more], notes };
 }
 
@@ -168,9 +176,9 @@ export function checkStartAt<S extends RedisStreamSplitOptions['startAt']>(start
 export function checkRedisStreamSplit(split: SourceSplit): RedisStreamSplit {
   const p = split.position as Partial<RedisStreamPosition> | null;
   if (p === null || typeof p !== 'object' || typeof p.stream !== 'string' || typeof p.lastId !== 'string'
-    || (p.consumer !== undefined && typeof p.consumer !== 'string')) {
+    || (p.consumer !== undefined && typeof p.consumer !== 'string') || (p.group !== undefined && typeof p.group !== 'string')) {
     throw new ConnectorOptionError(`not a Redis stream split: ${JSON.stringify(split)}`);
   }
   checkStreamId(p.lastId, `position of split ${split.id}`);
-  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }) } };
+  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }) } };
 }

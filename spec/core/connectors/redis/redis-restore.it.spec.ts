@@ -168,3 +168,23 @@ for (const [from, to] of [['plain', 'group'], ['group', 'plain']] as const) {
     }
   });
 }
+
+// Regression (a review): positions did not say their group, so a savepoint of group 'g' resumed through group 'g2'
+// started, and failed on every attempt (NOGROUP); had 'g2' existed, its pending entries would have been acknowledged.
+test('a savepoint of consumer-group reading resumed through another group: refused before any thread starts, naming both groups', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-group-'));
+  const [s, out] = ['rename-in', 'rename-out'];
+  try {
+    const stateDir = path.join(dir, 'state');
+    await fill(s, 0, 100);
+    await runUntil(job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, stateDir }, async () => (await redis.xlen(out)) >= 100, 'savepoint');
+    await assert.rejects(run(job({ case: 'eo', in: s, out, group: 'g2' }), { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, onWarning: () => {} }), (e: Error) => {
+      assert.ok(e instanceof JobDefinitionError, String(e));
+      assert.match(e.message, /holds read positions of source 'read' that it cannot resume from: they are positions of consumer group 'g', and the source now reads through group 'g2'/);
+      return true;
+    });
+    assert.equal(await redis.xlen(out), 100, 'nothing written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

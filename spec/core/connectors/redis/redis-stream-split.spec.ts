@@ -26,6 +26,8 @@ test('checkRedisStreamSplit: plain and consumer-group positions pass, with only 
   assert.deepEqual(checkRedisStreamSplit({ id: 's', position: { stream: 's', lastId: '0-0', extra: 1 } }), { id: 's', position: { stream: 's', lastId: '0-0' } });
   const group = checkRedisStreamSplit({ id: 's#c-0', position: { stream: 's', consumer: 'c-0', lastId: '1700000000000-3' } });
   assert.deepEqual(group, { id: 's#c-0', position: { stream: 's', consumer: 'c-0', lastId: '1700000000000-3' } });
+  // The group, where the position says it (an older sluice's do not).
+  assert.deepEqual(checkRedisStreamSplit({ id: 's#c-0', position: { stream: 's', consumer: 'c-0', group: 'g', lastId: '0-0' } }).position, { stream: 's', consumer: 'c-0', group: 'g', lastId: '0-0' });
   // No consumer key at all in plain mode (not `consumer: undefined`): positions are compared and packed.
   assert.equal('consumer' in checkRedisStreamSplit({ id: 's', position: { stream: 's', lastId: '0-0', consumer: undefined } }).position, false);
 });
@@ -107,10 +109,10 @@ test('consumer group: a split per stream and consumer <prefix>-<i>, the group cr
   const first = (await db.redis.xadd(a, '*', 'data', '1'))!;
   const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [a, b], startAt: 'latest', group: { name: 'g', consumerPrefix: 'job' } }, 2);
   assert.deepEqual(splits, [
-    { id: `${a}#job-0`, position: { stream: a, consumer: 'job-0', lastId: '0-0' } },
-    { id: `${a}#job-1`, position: { stream: a, consumer: 'job-1', lastId: '0-0' } },
-    { id: `${b}#job-0`, position: { stream: b, consumer: 'job-0', lastId: '0-0' } },
-    { id: `${b}#job-1`, position: { stream: b, consumer: 'job-1', lastId: '0-0' } },
+    { id: `${a}#job-0`, position: { stream: a, consumer: 'job-0', group: 'g', lastId: '0-0' } },
+    { id: `${a}#job-1`, position: { stream: a, consumer: 'job-1', group: 'g', lastId: '0-0' } },
+    { id: `${b}#job-0`, position: { stream: b, consumer: 'job-0', group: 'g', lastId: '0-0' } },
+    { id: `${b}#job-1`, position: { stream: b, consumer: 'job-1', group: 'g', lastId: '0-0' } },
   ]);
   const groupOf = async (s: string): Promise<Map<string, unknown>> => {
     const [info] = await db.redis.xinfo('GROUPS', s) as unknown[][];
