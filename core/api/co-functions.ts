@@ -83,7 +83,7 @@ export interface BroadcastContext<K extends UserKey = Key> extends BroadcastProc
 }
 
 export interface KeyedBroadcastProcessFunction<K extends UserKey, IN, B, O> {
-  /** Once per parallel instance, before the first record or timer (declare keyed state handles here). */
+  /** Once per parallel instance, before the first record or timer: keyed state handles kept on `this` here are the instance's own. No key is set: declare handles, do not read state. */
   open?(ctx: KeyedContext<K>): Sync;
   processElement(value: IN, ctx: ReadOnlyBroadcastContext<K>, out: Collector<O>): Sync;
   processBroadcastElement(value: B, ctx: BroadcastContext<K>, out: Collector<O>): Sync;

@@ -86,10 +86,12 @@ export class KeyedConnectedStreams<A, B, K extends UserKey> {
     if (!fn || typeof fn !== 'object' || typeof fn.map1 !== 'function' || typeof fn.map2 !== 'function') {
       throw new JobDefinitionError(`connect(...).keyBy(...).map${this.where}: expected an object with map1 and map2`);
     }
+    // Methods on `this`, not arrows over `fn`: each subtask's copy of this object (ownInstance) calls its own copy of
+    // `fn`, so what `fn.open` keeps on `this` is that subtask's.
     return this.process<R>({
-      ...(fn.open ? { open: (ctx) => fn.open!(ctx) } : {}),
-      processElement1: (v, ctx, out) => out.collect(fn.map1(v, ctx)),
-      processElement2: (v, ctx, out) => out.collect(fn.map2(v, ctx)),
+      ...(fn.open ? { open(ctx) { return ownOf(this, fn).open!(ctx); } } : {}),
+      processElement1(v, ctx, out) { out.collect(ownOf(this, fn).map1(v, ctx)); },
+      processElement2(v, ctx, out) { out.collect(ownOf(this, fn).map2(v, ctx)); },
     });
   }
 
@@ -99,9 +101,17 @@ export class KeyedConnectedStreams<A, B, K extends UserKey> {
       throw new JobDefinitionError(`connect(...).keyBy(...).flatMap${this.where}: expected an object with flatMap1 and flatMap2`);
     }
     return this.process<R>({
-      ...(fn.open ? { open: (ctx) => fn.open!(ctx) } : {}),
-      processElement1: (v, ctx, out) => emitAll(fn.flatMap1(v, out, ctx), out),
-      processElement2: (v, ctx, out) => emitAll(fn.flatMap2(v, out, ctx), out),
+      ...(fn.open ? { open(ctx) { return ownOf(this, fn).open!(ctx); } } : {}),
+      processElement1(v, ctx, out) { emitAll(ownOf(this, fn).flatMap1(v, out, ctx), out); },
+      processElement2(v, ctx, out) { emitAll(ownOf(this, fn).flatMap2(v, out, ctx), out); },
     });
   }
+}
+
+const OWN = Symbol('own copy of the user function');
+
+/** The subtask's own copy of `fn`, kept on `holder` (a subtask's own copy of the wrapper: ownInstance). */
+function ownOf<F extends object>(holder: object, fn: F): F {
+  const h = holder as { [OWN]?: F };
+  return h[OWN] ??= Object.create(fn) as F;
 }

@@ -83,7 +83,7 @@ export interface OnTimerContext<K> extends KeyedContext<K> {
 
 /** A keyed process function as an object: per-record logic plus timer callbacks. */
 export interface KeyedProcessHandler<K extends UserKey, T, R> {
-  /** Once per parallel instance, before the first record (declare state handles here if you like). */
+  /** Once per parallel instance, before the first record: state handles kept on `this` here are the instance's own (own-instance.ts). No key is set: declare handles, do not read state. */
   open?(ctx: KeyedContext<K>): Sync;
   processElement(value: T, ctx: KeyedContext<K>, out: Collector<R>): Sync;
   onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<R>): Sync;

@@ -18,6 +18,7 @@ import { SideOutputs } from './side-outputs.js';
 import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 import type { HasSideOutputs, TwoInputOperator } from './create-operator.js';
+import { ownInstance } from './own-instance.js';
 
 export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   implements TwoInputOperator, HasSideOutputs, ReadOnlyBroadcastProcessContext, Collector<O> {
@@ -29,8 +30,11 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   private valve: WatermarkValve | undefined;
   private endedInputs = 0;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly fn: BroadcastProcessFunction<IN, B, O>, spec: BroadcastProcessSpec) {
+  private readonly fn: BroadcastProcessFunction<IN, B, O>;
+
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, fn: BroadcastProcessFunction<IN, B, O>, spec: BroadcastProcessSpec) {
     super(name, ctx, next);
+    this.fn = ownInstance(fn);
     this.states = new BroadcastStates(name, spec.states);
     this.broadcastCtx = broadcastContext(ctx, this.states, (tag, value) => this.output(tag, value));
     this.input2 = {

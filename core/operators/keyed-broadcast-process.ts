@@ -17,6 +17,7 @@ import { KeyedProcessOperator } from './keyed.js';
 import type { Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
 import type { TwoInputOperator } from './create-operator.js';
+import { ownInstance } from './own-instance.js';
 
 /** The broadcast states this operator declares, by name (node spec). */
 export interface BroadcastProcessSpec {
@@ -30,7 +31,8 @@ export class KeyedBroadcastProcessOperator<K extends UserKey, IN, B, O> extends 
   private readonly states: BroadcastStates;
   private readonly broadcastCtx: BroadcastContext<K>;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key: (v: IN) => UserKey, fn: KeyedBroadcastProcessFunction<K, IN, B, O>, spec: BroadcastProcessSpec, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key: (v: IN) => UserKey, shared: KeyedBroadcastProcessFunction<K, IN, B, O>, spec: BroadcastProcessSpec, tracking: boolean) {
+    const fn = ownInstance(shared);
     super(name, ctx, next, key, {
       open: fn.open === undefined ? undefined : (c) => fn.open!(c),
       processElement: (v, _c, out) => fn.processElement(v, this, out),

@@ -12,11 +12,13 @@ import { notAsync } from './sync-call.js';
 import type { Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
 import type { TwoInputOperator } from './create-operator.js';
+import { ownInstance } from './own-instance.js';
 
 export class KeyedCoProcessOperator<K extends UserKey, I1, I2, O> extends KeyedProcessOperator<K, I1, O> implements TwoInputOperator {
   readonly input2: Downstream<I2>;
 
-  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key1: (v: I1) => UserKey, key2: (v: I2) => UserKey, fn: KeyedCoProcessFunction<K, I1, I2, O>, tracking: boolean) {
+  constructor(name: string, ctx: TaskContext, next: Downstream<O>, key1: (v: I1) => UserKey, key2: (v: I2) => UserKey, shared: KeyedCoProcessFunction<K, I1, I2, O>, tracking: boolean) {
+    const fn = ownInstance(shared);
     super(name, ctx, next, key1, {
       open: fn.open === undefined ? undefined : (c) => fn.open!(c),
       processElement: (v, c, out) => fn.processElement1(v, c, out),

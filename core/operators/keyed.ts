@@ -17,6 +17,7 @@ import { Operator, type Downstream } from './operator.js';
 import { SideOutputs } from './side-outputs.js';
 import { firstCheckOf } from '../api/field-aggregations.js';
 import { checkedOnce, KEPT_AS_STATE, notAsync } from './sync-call.js';
+import { ownInstance } from './own-instance.js';
 import type { TaskContext } from './task-context.js';
 
 /**
@@ -188,7 +189,7 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: (v: I) => UserKey, fn: KeyedProcessFunction<K, I, O>, tracking: boolean) {
     super(name, ctx, next, tracking);
-    this.handler = typeof fn === 'function' ? { processElement: fn } : fn;
+    this.handler = typeof fn === 'function' ? { processElement: fn } : ownInstance(fn);
   }
 
   /** Calls the handler's `open` once, before the first record or timer (after a restore). */

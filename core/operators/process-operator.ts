@@ -11,6 +11,7 @@ import { Operator, type Downstream } from './operator.js';
 import { SideOutputs } from './side-outputs.js';
 import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
+import { ownInstance } from './own-instance.js';
 
 export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutputs, ProcessContext, Collector<O> {
   readonly sideOutputs = new SideOutputs(this);
@@ -18,7 +19,7 @@ export class ProcessOperator<I, O> extends Operator<I, O> implements HasSideOutp
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, fn: ProcessFunction<I, O>) {
     super(name, ctx, next);
-    this.handler = typeof fn === 'function' ? { processElement: fn } : fn;
+    this.handler = typeof fn === 'function' ? { processElement: fn } : ownInstance(fn);
   }
 
   /** Calls the handler's `open` once, before the first record. */

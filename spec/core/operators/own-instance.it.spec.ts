@@ -1,0 +1,19 @@
+// Each subtask gets its own copy of a user's function object (core/operators/own-instance.ts): what open() keeps
+// on `this` is that subtask's. Whole jobs with two subtasks of the operator on one thread.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { run } from '../../../core/index.js';
+
+// Regression (a user trial): the handler object was shared by the subtasks of a thread, so the handle the last
+// subtask's open() kept was every subtask's: counts of 1778 and 1880 where each key had 300.
+for (const kind of ['process', 'co-map', 'broadcast'] as const) {
+  test(`state handles kept on this in open(), two subtasks on one thread (${kind}): each key counts its own 300`, async () => {
+    const h = await run<{ out: [number, number][] }>(new URL(`./jobs/open-handles.ts?kind=${kind}`, import.meta.url), { parallelism: 2, threads: 1 });
+    assert.equal(h.plan.threads, 1);
+    const { collected } = await h.result;
+    const last = new Map<number, number>();
+    for (const [k, n] of collected.out) last.set(k, Math.max(last.get(k) ?? 0, n));
+    assert.deepEqual([...last].sort((a, b) => a[0] - b[0]), Array.from({ length: 10 }, (_, k) => [k, 300]));
+  });
+}
