@@ -19,6 +19,7 @@ import { firstCheckOf } from '../api/field-aggregations.js';
 import { checkedOnce, KEPT_AS_STATE, notAsync } from './sync-call.js';
 import { ownInstance } from './own-instance.js';
 import type { TaskContext } from './task-context.js';
+import { JobDefinitionError } from '../api/errors.js';
 
 /**
  * At the final watermark, how many timers registered while the pending ones fire may fire too, at least, before
@@ -195,8 +196,17 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
   /** Calls the handler's `open` once, before the first record or timer (after a restore). */
   open(): void {
     if (this.handler.open) {
-      try { notAsync(this.handler.open(this), this.name, 'open'); } catch (e) { this.fail(e); }
+      this.opening = true;
+      try { notAsync(this.handler.open(this), this.name, 'open'); } catch (e) { this.fail(e); } finally { this.opening = false; }
     }
+  }
+
+  /** In open(): no key is set, so a timer would belong to no key (it fired once per subtask, on key ''). */
+  private opening = false;
+
+  private keyOfTimer(): Key {
+    if (this.opening) throw new JobDefinitionError('a timer registered or deleted in open(): no key is set there (open runs once per subtask, before any record); register timers in processElement or onTimer, as in Flink');
+    return this.backend.currentKey;
   }
 
   // ---- KeyedContext
@@ -215,10 +225,10 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
   // ---- TimerService
   currentWatermark(): number { return this.ctx.watermark; }
   currentProcessingTime(): number { return Date.now(); }
-  registerEventTimeTimer(timestamp: number): void { this.timers.register('event', this.backend.currentKey, checkTime(timestamp)); }
-  deleteEventTimeTimer(timestamp: number): void { this.timers.delete('event', this.backend.currentKey, timestamp); }
-  registerProcessingTimeTimer(timestamp: number): void { this.timers.register('processing', this.backend.currentKey, checkTime(timestamp)); }
-  deleteProcessingTimeTimer(timestamp: number): void { this.timers.delete('processing', this.backend.currentKey, timestamp); }
+  registerEventTimeTimer(timestamp: number): void { this.timers.register('event', this.keyOfTimer(), checkTime(timestamp)); }
+  deleteEventTimeTimer(timestamp: number): void { this.timers.delete('event', this.keyOfTimer(), timestamp); }
+  registerProcessingTimeTimer(timestamp: number): void { this.timers.register('processing', this.keyOfTimer(), checkTime(timestamp)); }
+  deleteProcessingTimeTimer(timestamp: number): void { this.timers.delete('processing', this.keyOfTimer(), timestamp); }
 
   collect(value: O): void {
     this.recordsOut++;

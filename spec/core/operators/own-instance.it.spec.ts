@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run } from '../../../core/index.js';
+import { OperatorError, run } from '../../../core/index.js';
 
 // Regression (a user trial): the handler object was shared by the subtasks of a thread, so the handle the last
 // subtask's open() kept was every subtask's: counts of 1778 and 1880 where each key had 300.
@@ -17,3 +17,14 @@ for (const kind of ['process', 'co-map', 'broadcast'] as const) {
     assert.deepEqual([...last].sort((a, b) => a[0] - b[0]), Array.from({ length: 10 }, (_, k) => [k, 300]));
   });
 }
+
+// Regression (a user trial): open() has no key, and a timer registered there belonged to key '' on every subtask: it
+// fired once per subtask, on subtasks that do not own that key too.
+test('a timer registered in open() fails the job, saying no key is set there, under any error policy', async () => {
+  const h = await run(new URL('./jobs/open-handles.ts?kind=timer-in-open', import.meta.url), { parallelism: 2, threads: 1 });
+  await assert.rejects(h.result, (e: unknown) => {
+    assert.ok(e instanceof OperatorError, String(e));
+    assert.match(e.message, /^operator 'counts' \(subtask \d\) failed: a timer registered or deleted in open\(\): no key is set there/);
+    return true;
+  });
+});
