@@ -77,6 +77,8 @@ export interface SerializedError {
   /** An OperatorError's cause: its type and code, which alerting matches on. */
   causeName?: string | undefined;
   causeCode?: string | undefined;
+  /** The cause's own plain fields (strings, numbers, booleans, null): what a user's error class adds, say. */
+  causeFields?: Record<string, string | number | boolean | null> | undefined;
 }
 
 export interface ThreadResult {

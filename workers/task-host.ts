@@ -50,6 +50,17 @@ function codeOf(e: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
+/** An error's own enumerable fields that are plain values (the rest cannot cross to the main thread as they are). */
+function plainFields(e: unknown): Record<string, string | number | boolean | null> | undefined {
+  if (e === null || typeof e !== 'object') return undefined;
+  let fields: Record<string, string | number | boolean | null> | undefined;
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'name' || k === 'message' || k === 'stack' || k === 'cause') continue;
+    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') (fields ??= {})[k] = v;
+  }
+  return fields;
+}
+
 function bellOf(a: ThreadAssignment, thread: number): Doorbell {
   return threadBell(a.control, thread);
 }
@@ -392,6 +403,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
         subtask: e instanceof OperatorError ? e.subtask : undefined,
         causeName: e instanceof OperatorError ? (e.cause as Error | undefined)?.name : undefined,
         causeCode: e instanceof OperatorError ? codeOf(e.cause) : undefined,
+        causeFields: e instanceof OperatorError ? plainFields(e.cause) : undefined,
       };
     }
   } finally {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GraphMismatchError, JobDefinitionError, OperatorError, run } from '../../../core/index.js';
+import { BadInputError, GraphMismatchError, JobDefinitionError, MalformedJsonError, OperatorError, run } from '../../../core/index.js';
 import { osThreads, threadsAfter } from './threads.js';
 
 const bad = (c: string): URL => new URL(`./jobs/bad.ts?case=${c}`, import.meta.url);
@@ -124,3 +124,22 @@ for (const [use, what] of [['state', 'keyed state \\(ctx\\.state\\)'], ['timer',
     });
   });
 }
+
+// Regression (a user trial): a worker's error reached the app as a plain Error named like its class: an embedding
+// app could not match sluice's exported classes with instanceof, and a user error's own fields were lost.
+test('an error from a worker comes back as its sluice class (instanceof works), and a user error keeps its code and plain fields', async () => {
+  const u = (what: string): URL => new URL(`./jobs/typed-errors.ts?what=${what}`, import.meta.url);
+  await assert.rejects((await run(u('connector'), { parallelism: 1 })).result, (e: unknown) => {
+    assert.ok(e instanceof OperatorError, String(e));
+    assert.ok(e.cause instanceof MalformedJsonError && e.cause instanceof BadInputError, `cause ${String(e.cause)}`);
+    assert.equal((e.cause as MalformedJsonError).code, 'MALFORMED_JSON');
+    assert.match((e.cause as Error).message, /^malformed JSON: Unexpected token at in\.jsonl:3/);
+    return true;
+  });
+  await assert.rejects((await run(u('mine'), { parallelism: 1 })).result, (e: unknown) => {
+    assert.ok(e instanceof OperatorError, String(e));
+    const cause = e.cause as Error & { code?: string; extra?: number; nested?: unknown };
+    assert.deepEqual([cause.name, cause.message, cause.code, cause.extra, cause.nested], ['MineError', 'mine', 'E_MINE', 42, undefined]);
+    return true;
+  });
+});
