@@ -30,6 +30,9 @@ import type { RunOptions } from './run-options.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
 
+/** msgpackr reads it when it loads: 'true' keeps it from loading msgpackr-extract (see workerEnv in startAttempt). */
+export const NATIVE_STRINGS_OFF_ENV = 'MSGPACKR_NATIVE_ACCELERATION_DISABLED';
+
 // Loaded on first use: worker threads import this module through the public API but never start a pool.
 const requireLazy = createRequire(import.meta.url);
 
@@ -133,11 +136,17 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   let checkpointFailure: Error | undefined;
 
   const { Piscina } = requireLazy('piscina') as typeof import('piscina');
-  const workerEnv = s.bundled ? { ...process.env, [JOB_URL_ENV]: s.jobUrl } : undefined;
+  // msgpackr's native string extractor off in every worker thread: msgpackr-extract keeps one token table for the
+  // whole process and clears it, then fills it again, each time a thread loads it, so a thread decoding a batch
+  // meanwhile could read one string field wrong (a uint16 read as a one-byte token, a byte inside it as a string
+  // header), silently: a job's threads start together, and one thread's start corrupted a record another was
+  // already decoding (spec/core/runtime/native-strings.it.spec.ts). No thread of ours loads it then; the main
+  // thread loaded it, if at all, when it imported the engine, before any of our threads.
+  const workerEnv: Record<string, string | undefined> = { ...process.env, [NATIVE_STRINGS_OFF_ENV]: 'true', ...(s.bundled ? { [JOB_URL_ENV]: s.jobUrl } : {}) };
   const poolOf = (execArgv: string[] | undefined): InstanceType<typeof Piscina> => new Piscina({
     filename: s.workerUrl,
     ...(execArgv !== undefined ? { execArgv } : {}),
-    ...(workerEnv !== undefined ? { env: workerEnv } : {}),
+    env: workerEnv,
     minThreads: plan.threads,
     maxThreads: plan.threads,
     // One long-lived task per thread: it must never be queued behind another, nor its thread retired.
@@ -153,7 +162,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   // Node 24's npm package): then only the two flags of our own.
   const cache = options.threadCache;
   const workerArgv = s.bundled ? [...withoutTsx(process.execArgv), '--enable-source-maps'] : undefined;
-  const identity: PoolIdentity = { filename: s.workerUrl, jobUrl: s.jobUrl, threads: plan.threads, execArgv: workerArgv ?? process.execArgv, env: workerEnv ?? process.env, heapMb: options.workerHeapMb ?? 2048 };
+  const identity: PoolIdentity = { filename: s.workerUrl, jobUrl: s.jobUrl, threads: plan.threads, execArgv: workerArgv ?? process.execArgv, env: workerEnv, heapMb: options.workerHeapMb ?? 2048 };
   const poolKey = cache !== undefined ? ThreadCache.keyOf(identity) : '';
   // Threads an earlier run of this job left in the cache, else new ones.
   const threads = (cache?.take(poolKey) as InstanceType<typeof Piscina> | undefined) ?? newPool();

@@ -12,7 +12,10 @@
 // npm installed the prebuilt optional package @msgpackr-extract/msgpackr-extract-linux-x64, which msgpackr
 // loads without a build (`isNativeAccelerationEnabled` is true). It only accepts a plain ArrayBuffer, which is
 // one reason the decoder copies records out of the (shared) ring. Nothing here depends on it; the spec runs
-// again with MSGPACKR_NATIVE_ACCELERATION_DISABLED=true to prove it.
+// again with MSGPACKR_NATIVE_ACCELERATION_DISABLED=true to prove it. Worker threads run with it off (that variable
+// set by core/runtime/attempt.ts): the addon's token table is one per process, cleared and filled again whenever a
+// thread loads it, and a thread decoding meanwhile got one string field of one record wrong, silently
+// (spec/core/runtime/native-strings.it.spec.ts, spec/shm/codec/native-extract-race.mjs).
 //
 // What round-trips: objects (as plain objects), arrays, strings, numbers, bigint (any size), booleans, null,
 // undefined, Date (also invalid ones), Map, Set, typed arrays, ArrayBuffer, DataView, RegExp, Error (name,
