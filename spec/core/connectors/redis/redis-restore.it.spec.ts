@@ -4,44 +4,33 @@
 // parallelism), and across a restart from the savepoint before the resumed run's first checkpoint; a switch
 // between plain and group reading is refused before any thread starts.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { JobDefinitionError, run, type RunOptions } from '../../../../core/index.js';
-import { startRedis, type RedisServer } from '../../../support/redis.js';
+import { redisForSpecFile } from '../../../support/redis.js';
 import { tally } from '../../checkpoint/ledger.js';
 
 const JOB = new URL('./jobs/redis.ts', import.meta.url);
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+const db = redisForSpecFile();
 
 function job(params: Record<string, string>): URL {
   const u = new URL(JOB);
-  u.searchParams.set('url', server.url);
+  u.searchParams.set('url', db.server.url);
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
   return u;
 }
 
 /** Adds ids from..to-1 to `stream` as { data: JSON }. */
 async function fill(stream: string, from: number, to: number): Promise<void> {
-  const p = redis.pipeline();
+  const p = db.redis.pipeline();
   for (let i = from; i < to; i++) p.xadd(stream, '*', 'data', JSON.stringify({ i }));
   await p.exec();
 }
 
-const ids = async (stream: string): Promise<number[]> => (await redis.xrange(stream, '-', '+')).map(([, f]) => Number(f[f.indexOf('i') + 1]));
+const ids = async (stream: string): Promise<number[]> => (await db.redis.xrange(stream, '-', '+')).map(([, f]) => Number(f[f.indexOf('i') + 1]));
 
 /** Runs the job until `done()` holds after a completed checkpoint, then `end`s it (a savepoint 'sp' or a cancel). */
 async function runUntil(url: URL, options: RunOptions, done: () => Promise<boolean>, end: 'savepoint' | 'cancel') {
@@ -71,7 +60,7 @@ for (const [mode, p1, p2] of [['plain', 2, 2], ['group', 2, 1]] as const) {
       await fill(a, 0, 10_000);
       await fill(b, B, B + 1000);
       // A savepoint while a is read (count 20 per read: not all of it by then).
-      await runUntil(job({ case: 'eo', in: `${a},${b}`, out, group, count: '20' }), { parallelism: p1, stateDir }, async () => (await redis.xlen(out)) >= 200, 'savepoint');
+      await runUntil(job({ case: 'eo', in: `${a},${b}`, out, group, count: '20' }), { parallelism: p1, stateDir }, async () => (await db.redis.xlen(out)) >= 200, 'savepoint');
       const first = await ids(out);
       const bBefore = first.filter((i) => i >= B).sort((x, y) => x - y);
       await fill(a, 10_000, 12_000);
@@ -80,7 +69,7 @@ for (const [mode, p1, p2] of [['plain', 2, 2], ['group', 2, 1]] as const) {
       const { warnings } = await runUntil(
         job({ case: 'eo', in: `${a},${c}`, out, group, count: '20' }), { parallelism: p2, stateDir, resume: { savepoint: 'sp' } },
         // As many as the fix reads; without it, b's 1000 new entries instead of c's.
-        async () => (await redis.xlen(out)) >= N + bBefore.length, 'cancel',
+        async () => (await db.redis.xlen(out)) >= N + bBefore.length, 'cancel',
       );
       const all = await ids(out);
       assert.deepEqual(tally(all.filter((i) => i < B), N), { lost: 0, duplicated: 0, unexpected: 0 }, 'a and c exactly once');
@@ -104,7 +93,7 @@ test('plain reading resumed with b removed and c added fails before its first ch
     const stateDir = path.join(dir, 'state');
     await fill(a, 0, 1000);
     await fill(b, B, B + 1000);
-    const sp = (await runUntil(job({ case: 'eo', in: `${a},${b}`, out }), { parallelism: 2, stateDir }, async () => (await redis.xlen(out)) >= 2000, 'savepoint')).result.stoppedWithSavepoint!.id;
+    const sp = (await runUntil(job({ case: 'eo', in: `${a},${b}`, out }), { parallelism: 2, stateDir }, async () => (await db.redis.xlen(out)) >= 2000, 'savepoint')).result.stoppedWithSavepoint!.id;
     const bBefore = (await ids(out)).filter((i) => i >= B).sort((x, y) => x - y);
     await fill(a, 1000, 2000);
     await fill(b, B + 1000, B + 2000);
@@ -119,7 +108,7 @@ test('plain reading resumed with b removed and c added fails before its first ch
     });
     await restart;
     // Then checkpoints on request commit the output (refused until the restart has run).
-    for (let k = 0; (await redis.xlen(out)) < 3000 + bBefore.length; k++) {
+    for (let k = 0; (await db.redis.xlen(out)) < 3000 + bBefore.length; k++) {
       try {
         await h.savepoint(`s${k}`);
       } catch (e) {
@@ -146,8 +135,8 @@ for (const [from, to] of [['plain', 'group'], ['group', 'plain']] as const) {
     try {
       const stateDir = path.join(dir, 'state');
       await fill(s, 0, 100);
-      await runUntil(job({ case: 'eo', in: s, out, group: from === 'group' ? 'g' : '' }), { parallelism: 1, stateDir }, async () => (await redis.xlen(out)) >= 100, 'savepoint');
-      const groups = async (): Promise<number> => (await redis.xinfo('GROUPS', s) as unknown[]).length;
+      await runUntil(job({ case: 'eo', in: s, out, group: from === 'group' ? 'g' : '' }), { parallelism: 1, stateDir }, async () => (await db.redis.xlen(out)) >= 100, 'savepoint');
+      const groups = async (): Promise<number> => (await db.redis.xinfo('GROUPS', s) as unknown[]).length;
       const groupsBefore = await groups();
       const url = job({ case: 'eo', in: s, out, group: to === 'group' ? 'g2' : '' });
       const warnings: string[] = [];
@@ -159,9 +148,9 @@ for (const [from, to] of [['plain', 'group'], ['group', 'plain']] as const) {
         return true;
       });
       assert.equal(await groups(), groupsBefore, 'no reader started (none created a group)');
-      assert.equal(await redis.xlen(out), 100, 'nothing written');
+      assert.equal(await db.redis.xlen(out), 100, 'nothing written');
       // Allowed: the positions are dropped, said, and the source reads from its start (in group mode: a new group).
-      const { warnings: allowed } = await runUntil(url, { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, allowNonRestoredState: true }, async () => (await redis.xlen(out)) >= 200, 'cancel');
+      const { warnings: allowed } = await runUntil(url, { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, allowNonRestoredState: true }, async () => (await db.redis.xlen(out)) >= 200, 'cancel');
       assert.ok(allowed.some((w) => /^source 'read': .*; its read positions in checkpoint \d+ \(savepoint 'sp'\) are dropped \(allowNonRestoredState\) and it reads from its configured start$/.test(w)), allowed.join(' | '));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -177,13 +166,13 @@ test('a savepoint of consumer-group reading resumed through another group: refus
   try {
     const stateDir = path.join(dir, 'state');
     await fill(s, 0, 100);
-    await runUntil(job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, stateDir }, async () => (await redis.xlen(out)) >= 100, 'savepoint');
+    await runUntil(job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, stateDir }, async () => (await db.redis.xlen(out)) >= 100, 'savepoint');
     await assert.rejects(run(job({ case: 'eo', in: s, out, group: 'g2' }), { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, onWarning: () => {} }), (e: Error) => {
       assert.ok(e instanceof JobDefinitionError, String(e));
       assert.match(e.message, /holds read positions of source 'read' that it cannot resume from: they are positions of consumer group 'g', and the source now reads through group 'g2'/);
       return true;
     });
-    assert.equal(await redis.xlen(out), 100, 'nothing written');
+    assert.equal(await db.redis.xlen(out), 100, 'nothing written');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

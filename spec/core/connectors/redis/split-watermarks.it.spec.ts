@@ -4,14 +4,13 @@
 // assignTimestampsAndWatermarks after the same source (one generator for both streams), the live stream's
 // watermark makes the backlog's records late: what the feature changes.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { run } from '../../../../core/index.js';
-import { startRedis, type RedisServer } from '../../../support/redis.js';
+import { redisForSpecFile } from '../../../support/redis.js';
 import type { Ev, Out } from '../../time/jobs/split-watermarks.js';
 import { readWindows, windowOracle, type Late } from '../../time/split-windows.js';
 
@@ -23,22 +22,12 @@ const BACKLOG = 3000;
 const LIVE = 300;
 const END_TS = T0 + 10 * HOUR;
 
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+const db = redisForSpecFile();
 
 /** Stream `s`: n entries 10 ms of event time apart from `from`, then its end. Returns the entries. */
 async function fill(s: string, n: number, from: number): Promise<Ev[]> {
   const evs: Ev[] = Array.from({ length: n }, (_, i) => ({ s, i, ts: from + 10 * i }));
-  const p = redis.pipeline();
+  const p = db.redis.pipeline();
   for (const e of [...evs, { s, i: n, ts: END_TS, end: true }]) p.xadd(s, '*', 'data', JSON.stringify(e));
   await p.exec();
   return evs;
@@ -48,7 +37,7 @@ async function fill(s: string, n: number, from: number): Promise<Ev[]> {
 /** Runs the job until every record is in a fired window or late, then cancels it. */
 async function runJob(mode: 'split' | 'subtask', streams: string[]): Promise<{ windows: Map<string, number>; late: Late[] }> {
   const u = new URL(JOB);
-  u.searchParams.set('url', server.url);
+  u.searchParams.set('url', db.server.url);
   u.searchParams.set('streams', streams.join(','));
   u.searchParams.set('mode', mode);
   u.searchParams.set('size', String(SIZE));
@@ -85,7 +74,7 @@ test('per split, stopped with a savepoint at parallelism 2 and resumed at 1: the
     const backlog = Array.from({ length: BACKLOG }, (_, i): Ev => ({ s: 'backlog-c', i, ts: T0 + 10 * i }));
     const live = Array.from({ length: LIVE }, (_, i): Ev => ({ s: 'live-c', i, ts: T0 + HOUR + 10 * i }));
     const add = async (s: string, evs: readonly Ev[]): Promise<void> => {
-      const p = redis.pipeline();
+      const p = db.redis.pipeline();
       for (const e of evs) p.xadd(s, '*', 'data', JSON.stringify(e));
       await p.exec();
     };
@@ -93,7 +82,7 @@ test('per split, stopped with a savepoint at parallelism 2 and resumed at 1: the
     await add('live-c', live);
     const job = (p: number): URL => {
       const u = new URL(JOB);
-      for (const [k, v] of Object.entries({ url: server.url, streams: 'backlog-c,live-c', mode: 'split', size: String(SIZE), p: String(p) })) u.searchParams.set(k, v);
+      for (const [k, v] of Object.entries({ url: db.server.url, streams: 'backlog-c,live-c', mode: 'split', size: String(SIZE), p: String(p) })) u.searchParams.set(k, v);
       return u;
     };
     const stateDir = path.join(dir, 'state');
