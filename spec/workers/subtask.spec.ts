@@ -154,6 +154,32 @@ for (const mode of ['unaligned', 'aligned, then the alignment timeout'] as const
 }
 
 /** A source reader of the numbers from..n-1, one split whose position is the next number. */
+/**
+ * An output gate into a ring (with room for unaligned barriers), a flatMap fanning each input out to `fan` records
+ * into it, and `read`: the ring's records into `got` until a barrier (returned as true) or nothing is left.
+ */
+async function fanIntoRing(ctx: TaskContext, fan: number) {
+  const { Ring, RingConsumer, RingProducer } = await import('../../shm/ring.js');
+  const { ChannelReader, ChannelWriter, CONTROL, RECORD } = await import('../../shm/channel.js');
+  const { genericCodec } = await import('../../shm/codec/generic.js');
+  const { OutputGate } = await import('../../workers/output-gate.js');
+  const { FlatMapOperator } = await import('../../core/operators/stateless.js');
+  const codec = genericCodec<unknown>();
+  const ring = Ring.create(1 << 14);
+  const gate = new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(ring, undefined, { barrierHeadroom: 256 }), codec.encoder())], 'forward', undefined, 128, 0);
+  const reader = new ChannelReader(new RingConsumer(ring), codec.decoder());
+  const op = new FlatMapOperator<number, number>('fan', ctx, gate, (i, out) => { for (let j = 0; j < fan; j++) out.collect(i * fan + j); });
+  const read = (got: number[]): boolean => {
+    gate.flush();
+    for (;;) {
+      const r = reader.poll();
+      if (r === RECORD) got.push(reader.record as number);
+      else if (r === CONTROL) { if (reader.controlFrame!.type === 'barrier') return true; } else return false;
+    }
+  };
+  return { gate, fan: op, read };
+}
+
 function counter(n: number, from: number, end: number) {
   const c = {
     pos: from,
@@ -236,44 +262,26 @@ test('the task watermark metric is what the chain sends on: its outputs\' last w
 // and the gate's waiting output are the checkpoint's channel state; a restore from it (a new subtask, the source
 // at the snapshot's position, setReplay) continues the output exactly where the barrier cut it.
 test('an unaligned trigger passes a blocked source: held records and waiting output are channel state, and a restore continues exactly once', async () => {
-  const { Ring, RingConsumer, RingProducer } = await import('../../shm/ring.js');
-  const { ChannelReader, ChannelWriter, CONTROL, RECORD } = await import('../../shm/channel.js');
-  const { genericCodec } = await import('../../shm/codec/generic.js');
-  const { OutputGate } = await import('../../workers/output-gate.js');
-  const { FlatMapOperator } = await import('../../core/operators/stateless.js');
   const { SOURCE_END } = await import('../../core/connectors/source.js');
   const { JOB_CHECKPOINT_UNALIGNED } = await import('../../shm/layout.js');
   const { OUTPUT, SOURCE_HELD } = await import('../../core/checkpoint/messages.js');
   const N = 2000;
   const FAN = 20;
-  const codec = genericCodec<unknown>();
-  function subtask(from: number, acks: { position: number; inFlight: InFlightRecord[] }[], control: Int32Array) {
+  async function subtask(from: number, acks: { position: number; inFlight: InFlightRecord[] }[], control: Int32Array) {
     const ctx = new TaskContext('t', 0, 1, 128);
-    const ring = Ring.create(1 << 14);
-    const gate = new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(ring, undefined, { barrierHeadroom: 256 }), codec.encoder())], 'forward', undefined, 128, 0);
-    const reader = new ChannelReader(new RingConsumer(ring), codec.decoder());
-    const fan = new FlatMapOperator<number, number>('fan', ctx, gate, (i, out) => { for (let j = 0; j < FAN; j++) out.collect(i * FAN + j); });
+    const { gate, fan, read } = await fanIntoRing(ctx, FAN);
     const source = counter(N, from, SOURCE_END);
     const checkpoints = {
       ack: (_id: number, snap: { source?: { position: number }[]; inFlight?: InFlightRecord[] }) => { acks.push({ position: snap.source![0]!.position, inFlight: snap.inFlight ?? [] }); },
       abandoned: () => {}, decline: () => {}, finished: () => {},
     };
     const st = new Subtask(0, 't', ctx, fan, [{ uid: 'fan', op: fan }] as never, [gate], [], undefined, source as never, () => {}, 'src', checkpoints as never, { control, index: 0 });
-    /** Reads the ring: records into `got` until a barrier (returned as true) or nothing is left. */
-    const read = (got: number[]): boolean => {
-      gate.flush();
-      for (;;) {
-        const r = reader.poll();
-        if (r === RECORD) got.push(reader.record as number);
-        else if (r === CONTROL) { if (reader.controlFrame!.type === 'barrier') return true; } else return false;
-      }
-    };
     return { st, read };
   }
 
   const acks: { position: number; inFlight: InFlightRecord[] }[] = [];
   const control = new Int32Array(1);
-  const first = subtask(0, acks, control);
+  const first = await subtask(0, acks, control);
   first.st.step(1024);
   first.st.step(1024);
   control[0] = (1 << 2) | JOB_CHECKPOINT_UNALIGNED;
@@ -288,7 +296,7 @@ test('an unaligned trigger passes a blocked source: held records and waiting out
   assert.equal(first.read(before), true, 'the barrier is in the ring behind what was there');
 
   // The restore: what came before the barrier, then the restored subtask's whole output.
-  const restored = subtask(position, [], new Int32Array(1));
+  const restored = await subtask(position, [], new Int32Array(1));
   restored.st.setReplay(inFlight);
   const after: number[] = [];
   for (let i = 0; i < 10_000 && restored.st.state !== FINISHED; i++) { restored.st.step(1024); restored.read(after); }
@@ -300,24 +308,15 @@ test('an unaligned trigger passes a blocked source: held records and waiting out
 // positions (`from`), and a reader from there, with no held record replayed, reads them again: every record once,
 // in order (what a restore does with them, in-flight-rescale.ts). A reader that cannot say leaves `from` out.
 test('an unaligned checkpoint of a blocked generator says where its held records began; read again from there, every record once, in order', async () => {
-  const { Ring, RingConsumer, RingProducer } = await import('../../shm/ring.js');
-  const { ChannelReader, ChannelWriter, CONTROL, RECORD } = await import('../../shm/channel.js');
-  const { genericCodec } = await import('../../shm/codec/generic.js');
-  const { OutputGate } = await import('../../workers/output-gate.js');
-  const { FlatMapOperator } = await import('../../core/operators/stateless.js');
   const { GeneratorReader, strideSplits } = await import('../../core/connectors/generator.js');
   const { JOB_CHECKPOINT_UNALIGNED } = await import('../../shm/layout.js');
   const { OUTPUT, SOURCE_HELD } = await import('../../core/checkpoint/messages.js');
   type Split = { id: string; position: unknown };
   const N = 2000;
   const FAN = 20;
-  const codec = genericCodec<unknown>();
-  function subtask(splits: Split[], acks: { source: Split[]; inFlight: InFlightRecord[] }[], control: Int32Array, unread = true) {
+  async function subtask(splits: Split[], acks: { source: Split[]; inFlight: InFlightRecord[] }[], control: Int32Array, unread = true) {
     const ctx = new TaskContext('t', 0, 1, 128);
-    const ring = Ring.create(1 << 14);
-    const gate = new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(ring, undefined, { barrierHeadroom: 256 }), codec.encoder())], 'forward', undefined, 128, 0);
-    const reader = new ChannelReader(new RingConsumer(ring), codec.decoder());
-    const fan = new FlatMapOperator<number, number>('fan', ctx, gate, (i, out) => { for (let j = 0; j < FAN; j++) out.collect(i * FAN + j); });
+    const { gate, fan, read } = await fanIntoRing(ctx, FAN);
     const gen = new GeneratorReader((i) => i, 0, N, splits, undefined);
     const source = unread ? gen : { read: gen.read.bind(gen), ready: gen.ready.bind(gen), snapshot: gen.snapshot.bind(gen) };
     const checkpoints = {
@@ -325,20 +324,12 @@ test('an unaligned checkpoint of a blocked generator says where its held records
       abandoned: () => {}, decline: () => {}, finished: () => {},
     };
     const st = new Subtask(0, 't', ctx, fan, [{ uid: 'fan', op: fan }] as never, [gate], [], undefined, source as never, () => {}, 'src', checkpoints as never, { control, index: 0 });
-    const read = (got: number[]): boolean => {
-      gate.flush();
-      for (;;) {
-        const r = reader.poll();
-        if (r === RECORD) got.push(reader.record as number);
-        else if (r === CONTROL) { if (reader.controlFrame!.type === 'barrier') return true; } else return false;
-      }
-    };
     return { st, read };
   }
-  const taken = (unread: boolean) => {
+  const taken = async (unread: boolean) => {
     const acks: { source: Split[]; inFlight: InFlightRecord[] }[] = [];
     const control = new Int32Array(1);
-    const first = subtask(strideSplits(1), acks, control, unread);
+    const first = await subtask(strideSplits(1), acks, control, unread);
     first.st.step(1024);
     first.st.step(1024);
     control[0] = (1 << 2) | JOB_CHECKPOINT_UNALIGNED;
@@ -346,7 +337,7 @@ test('an unaligned checkpoint of a blocked generator says where its held records
     assert.equal(acks.length, 1, 'the checkpoint was taken while the output was full');
     return { ...acks[0]!, first };
   };
-  const { inFlight, first } = taken(true);
+  const { inFlight, first } = await taken(true);
   const held = inFlight.filter((r) => r.input === SOURCE_HELD);
   assert.ok(held.length > 0, 'records held at the source');
   assert.deepEqual(held[0]!.from, [{ id: '0/1', position: { start: 0, stride: 1, next: held[0]!.value } }], 'from the first held record on');
@@ -354,13 +345,13 @@ test('an unaligned checkpoint of a blocked generator says where its held records
   const before: number[] = [];
   assert.equal(first.read(before), true);
   // Read again from `from`, the held records not replayed (what the gate had not sent is).
-  const restored = subtask(held[0]!.from!, [], new Int32Array(1));
+  const restored = await subtask(held[0]!.from!, [], new Int32Array(1));
   restored.st.setReplay(inFlight.filter((r) => r.input === OUTPUT));
   const after: number[] = [];
   for (let i = 0; i < 10_000 && restored.st.state !== FINISHED; i++) { restored.st.step(1024); restored.read(after); }
   restored.read(after);
   assert.deepEqual([...before, ...after], Array.from({ length: N * FAN }, (_, i) => i), 'every record once, in order');
-  assert.equal(taken(false).inFlight.find((r) => r.input === SOURCE_HELD)?.from, undefined, 'a reader without unread: not said');
+  assert.equal((await taken(false)).inFlight.find((r) => r.input === SOURCE_HELD)?.from, undefined, 'a reader without unread: not said');
 });
 
 // An asyncMap at capacity reads no input either: an unaligned barrier behind its input is still taken ahead, the

@@ -14,6 +14,7 @@ import { canon } from '../windows/oracle.js';
 import { inspectCommand } from '../../../core/cli/inspect.js';
 import { captured } from '../../support/captured-output.js';
 import { BUCKET, tupleOf } from './jobs/tuple-keys.js';
+import { runUntil } from '../../support/run-until.js';
 
 const A: EventParams = { seed: 5, n: 12_000, keys: 4, step: 1, bound: 10, burstMs: 100 };
 const B: EventParams = { ...A, seed: 9, n: 6_000 };
@@ -87,16 +88,6 @@ async function sampledKeysAreTuples(stateDir: string): Promise<void> {
   const samples = ops.find((o) => o.uid === 'reduce')!.keyed!.samples;
   assert.ok(samples.length > 0, detail.out);
   for (const s of samples) assert.match(s.key, /^\["k\d(\|x)?","(x\|)?y",\d,(true|false)\]$/, detail.out);
-}
-
-/** Runs until `count` more checkpoints completed, then cancels (or until it ends by itself). */
-async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number): Promise<void> {
-  let done = 0;
-  let release!: () => void;
-  const enough = new Promise<void>((r) => { release = r; });
-  const h = await run(url, { parallelism, stateDir, resume, ringBytes: 64 * 1024, onCheckpoint: () => { if (++done >= count) release(); }, onWarning: () => {} });
-  await Promise.race([enough, h.result]);
-  await h.cancel();
 }
 
 test('tuple keys at parallelism 2: reduce, process with state and timers, window, connect equal the oracle', async () => {

@@ -13,16 +13,7 @@ import { readLedger } from '../checkpoint/ledger.js';
 import { allEvents, type EventParams } from './jobs/events.js';
 import { RULES } from './jobs/rescale.js';
 import { canon, windowsOf } from './oracle.js';
-
-/** Runs until `count` more checkpoints completed, then cancels (or until it ends by itself). */
-async function runUntil(url: URL, stateDir: string, parallelism: number, resume: boolean, count: number): Promise<void> {
-  let done = 0;
-  let release!: () => void;
-  const enough = new Promise<void>((r) => { release = r; });
-  const h = await run(url, { parallelism, stateDir, resume, ringBytes: 64 * 1024, onCheckpoint: () => { if (++done >= count) release(); }, onWarning: () => {} });
-  await Promise.race([enough, h.result]);
-  await h.cancel();
-}
+import { runUntil } from '../../support/run-until.js';
 
 test('window and broadcast state restore at parallelism 2 -> 3 -> 1: every result exactly once', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-win-rescale-'));
