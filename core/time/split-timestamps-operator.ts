@@ -44,19 +44,11 @@ export class SplitTimestampsOperator<T> extends TimestampsOperator<T> implements
   }
 
   override onProcessingTime(now: number): void {
-    if (now < this.nextEmit) return;
-    this.nextEmit = now + this.intervalMs;
-    if (this.restoredUnsent) {
-      this.restoredUnsent = false;
-      this.send();
-    }
+    if (!this.intervalDue(now)) return;
     this.splits.checkIdleness(this.tick());
     if (!this.splits.active) {
       // No split holds event time back: idle, and no watermark (as TimestampsOperator when idle).
-      if (!this.isIdle) {
-        this.isIdle = true;
-        this.idleDown(true);
-      }
+      this.goIdle();
       return;
     }
     // A split added while idle (a next file) is active: so is the subtask, before any watermark of it goes out.

@@ -114,21 +114,31 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     return this.nextEmit;
   }
 
-  override onProcessingTime(now: number): void {
-    if (now < this.nextEmit) return;
+  /** Whether a watermark interval is due at `now` (then the next one is set, and a restored watermark sent). */
+  protected intervalDue(now: number): boolean {
+    if (now < this.nextEmit) return false;
     this.nextEmit = now + this.intervalMs;
     if (this.restoredUnsent) {
       this.restoredUnsent = false;
       this.send();
     }
+    return true;
+  }
+
+  /** Says idle downstream, once. */
+  protected goIdle(): void {
+    if (this.isIdle) return;
+    this.isIdle = true;
+    this.idleDown(true);
+  }
+
+  override onProcessingTime(now: number): void {
+    if (!this.intervalDue(now)) return;
     if (this.idleTimeoutMs !== undefined && this.idleFor() >= this.idleTimeoutMs) {
       // Idle: no periodic watermark (as Flink's WatermarksWithIdleness). A generator that moves on without
       // records would otherwise wake the stream downstream (any watermark marks an input active again) while
       // this operator still counts it idle, and never says so again: the input would hold the others back.
-      if (!this.isIdle) {
-        this.isIdle = true;
-        this.idleDown(true);
-      }
+      this.goIdle();
       return;
     }
     try { this.generator.onPeriodicEmit(this); } catch (e) { this.fail(e); }
