@@ -107,8 +107,16 @@ export async function restoreRedisStreamSplits(options: RedisStreamSplitOptions,
     return { splits: [], incompatible: `they are positions of consumer group ${groups.map((g) => `'${g}'`).join(', ')}, and the source now reads through group '${group}'` };
   }
   const kept = splits.filter((s) => streams.includes(s.position.stream));
-  const notes = [...new Set(splits.filter((s) => !streams.includes(s.position.stream)).map((s) => s.position.stream))]
-    .map((s) => `stream '${s}' is no longer in \`streams\`: it is not read any more, and its read position is dropped${group !== undefined ? ` (entries its consumers had read and not acknowledged stay pending in group '${group}')` : ''}`);
+  const notes: string[] = [];
+  // A changed consumerPrefix: the restored consumers keep their names, since the entries they read and did not
+  // acknowledge are pending under those names (renamed, they would never be delivered again); said, not silent.
+  const prefix = options.group?.consumerPrefix ?? 'sluice';
+  const foreign = consumers.filter((c) => !(c.startsWith(`${prefix}-`) && /^(0|[1-9]\d*)$/.test(c.slice(prefix.length + 1))));
+  if (group !== undefined && foreign.length > 0) {
+    notes.push(`its restored consumers (${foreign.map((c) => `'${c}'`).join(', ')}) are not named by consumerPrefix '${prefix}': they keep their names, as entries they read and did not acknowledge are pending under them in group '${group}'; the prefix names the consumers of a fresh start`);
+  }
+  notes.push(...[...new Set(splits.filter((s) => !streams.includes(s.position.stream)).map((s) => s.position.stream))]
+    .map((s) => `stream '${s}' is no longer in \`streams\`: it is not read any more, and its read position is dropped${group !== undefined ? ` (entries its consumers had read and not acknowledged stay pending in group '${group}')` : ''}`));
   const had = new Set(splits.map((s) => s.position.stream));
   const added = streams.filter((s) => !had.has(s));
   if (added.length === 0) return { splits: kept, notes };

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redisForSpecFile } from '../../../support/redis.js';
-import { checkRedisStreamSplit, checkStreams, enumerateRedisStreamSplits } from '../../../../core/connectors/redis/redis-stream-split.js';
+import { checkRedisStreamSplit, checkStreams, enumerateRedisStreamSplits, restoreRedisStreamSplits } from '../../../../core/connectors/redis/redis-stream-split.js';
 import { ConnectorOptionError, RedisConnectorError } from '../../../../core/connectors/errors.js';
 import { redisStreamsSource, type RedisStreamsSourceOptions } from '../../../../core/connectors/redis/redis-stream-source.js';
 
@@ -140,4 +140,24 @@ test('consumer group, lower parallelism: only consumers named <prefix>-<n> with 
   const consumers = (await db.redis.xinfo('CONSUMERS', s, 'g') as unknown[][]).map((c) => [c[1], c[3]]).sort();
   // p-3 went to p-1 (3 mod 2); p-03, p-x, p- and other-5 are not this prefix's numbered consumers and stay.
   assert.deepEqual(consumers, [['other-5', 1], ['p-', 1], ['p-0', 1], ['p-03', 1], ['p-1', 1], ['p-x', 1]]);
+});
+
+// Regression (a review): a consumerPrefix changed between a savepoint and its resume went unnoticed; the restored
+// consumers read on under their old names (they must: their unacknowledged entries are pending under them).
+test('restore with another consumerPrefix: the restored consumers keep their names and positions, and a note says so; the same prefix, no note', async () => {
+  const s = db.key('prefix');
+  const restored = [
+    { id: `${s}#old-0`, position: { stream: s, consumer: 'old-0', group: 'g', lastId: '1-0' } },
+    { id: `${s}#old-1`, position: { stream: s, consumer: 'old-1', group: 'g', lastId: '2-0' } },
+  ];
+  const renamed = await restoreRedisStreamSplits({ connection: db.server.url, streams: [s], group: { name: 'g', consumerPrefix: 'new' } }, restored);
+  assert.deepEqual(renamed.splits, restored);
+  assert.equal(renamed.notes?.length, 1, String(renamed.notes));
+  assert.match(renamed.notes![0]!, /^its restored consumers \('old-0', 'old-1'\) are not named by consumerPrefix 'new': they keep their names, as entries they read and did not acknowledge are pending under them in group 'g'/);
+  const same = await restoreRedisStreamSplits({ connection: db.server.url, streams: [s], group: { name: 'g', consumerPrefix: 'old' } }, restored);
+  assert.deepEqual(same.splits, restored);
+  assert.deepEqual(same.notes, []);
+  // The default prefix is 'sluice': 'sluice-0' is its own, 'sluice-x' and 'sluicey-0' are not.
+  const mixed = await restoreRedisStreamSplits({ connection: db.server.url, streams: [s], group: { name: 'g' } }, ['sluice-0', 'sluice-x', 'sluicey-0'].map((c) => ({ id: `${s}#${c}`, position: { stream: s, consumer: c, group: 'g', lastId: '0-0' } })));
+  assert.match(mixed.notes![0]!, /^its restored consumers \('sluice-x', 'sluicey-0'\) are not named by consumerPrefix 'sluice'/);
 });
