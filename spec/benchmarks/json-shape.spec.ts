@@ -54,10 +54,14 @@ test('formats --quick: shared shape; the hand-written decoders, encoders and fil
   }
 });
 
-test('checkpoint on a tiny job: shared shape; none and checkpoint-1s agree on the checked run\'s output', { timeout: 60_000 }, async () => {
-  const report = await runJson('benchmarks/checkpoint.ts', ['--quick', '--seconds', '1', '--keys', '20000', '--check-events', '20000']);
+// Timed runs of 0.3 s, shorter than the 1 s checkpoint interval. Regression (a CI run on a loaded machine): a timed run
+// that completed no checkpoint left the restore measured after it to resume from none, and the benchmark crashed.
+test('checkpoint on a tiny job: shared shape; none and checkpoint-1s agree on the checked run\'s output; a timed run shorter than the interval still leaves a checkpoint to restore', { timeout: 60_000 }, async () => {
+  const report = await runJson('benchmarks/checkpoint.ts', ['--quick', '--seconds', '0.3', '--keys', '20000', '--check-events', '20000']);
   assert.deepEqual(shapeProblems(report), []);
   const rows = pairs(report.results, 'checkpoint.throughput');
   assert.deepEqual(rows.map((r) => r.engine), ['sluice.none', 'sluice.checkpoint-1s']);
   assert.equal(rows[0]!.outputRows, 20_000);
+  const restore = report.results.find((r) => r.benchmark === 'checkpoint.restore');
+  assert.ok(restore !== undefined && typeof restore['restoreMs'] === 'number', JSON.stringify(restore));
 });
