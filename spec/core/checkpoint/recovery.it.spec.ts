@@ -18,6 +18,7 @@ import { Packr } from 'msgpackr';
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
 import { storeWithDamagedKey } from './fixtures/leveldb-damage.js';
+import { generatorReach } from './generator-reach.js';
 
 const JOB = new URL('./jobs/exactly-once.ts', import.meta.url);
 const CHILD = fileURLToPath(new URL('./fixtures/run-job.ts', import.meta.url));
@@ -170,19 +171,22 @@ async function runUntil(url: URL, stateDir: string, parallelism: number, resume:
 test('a checkpoint taken at parallelism 2 restores at 3 and then at 1 (key groups and source splits redistributed), across state formats', async () => {
   const dir = tmp();
   try {
-    // 3 s of input: the first two runs stop after 3 checkpoints each, long before the input ends even on a slow
-    // machine (a run that found the job finished would write nothing, and prove nothing about formats).
-    const n = 120_000;
+    // The first two runs read an unbounded input and stop after 3 checkpoints that wrote state: they cannot find
+    // the input ended, however slow the machine (a paced source that falls behind catches up, and a bounded input
+    // once ran out before the second run's first checkpoint: it wrote nothing, and proved nothing about formats).
+    // The last run is bounded to 40,000 records past what the checkpoint covers.
     const keys = 300;
-    const url = jobUrl({ n, keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') });
+    const params = { keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') };
+    const url = jobUrl({ ...params, unbounded: 1 });
     const stateDir = path.join(dir, 'state');
     // Rows (format 2, columnarState off), then columns on top of them, then rows again: chains that mix formats.
     await runUntil(url, stateDir, 2, false, 3, false);
     assert.deepEqual(await keyedFormats(stateDir), [2], 'columnarState: false writes rows');
     const written = await runUntil(url, stateDir, 3, true, 3, true);
-    assert.equal(written.length, 3, 'the second run completed 3 checkpoints that wrote state before the input ended');
+    assert.equal(written.length, 3, 'the second run completed 3 checkpoints that wrote state');
     assert.ok((await keyedFormats(stateDir)).includes(4), 'the default writes columns (format 4: format 3 and compact columns)');
-    const h = await run(url, { parallelism: 1, stateDir, resume: true, columnarState: false, onWarning: () => {} });
+    const n = (await generatorReach(stateDir)) + 40_000;
+    const h = await run(jobUrl({ ...params, n }), { parallelism: 1, stateDir, resume: true, columnarState: false, onWarning: () => {} });
     const r = await h.result;
     assert.ok(r.restoredFrom !== undefined, 'resumed');
     assertExactlyOnce(path.join(dir, 'ledger'), n, keys, 'p2 -> p3 -> p1');
@@ -194,15 +198,16 @@ test('a checkpoint taken at parallelism 2 restores at 3 and then at 1 (key group
 test('typed state columns (stateSchema) and state objects restore into each other: typed p2 -> objects p3 -> typed p1, the first with stateFastPaths off', async () => {
   const dir = tmp();
   try {
-    const n = 120_000;
+    // Unbounded until the last run, as in the test above.
     const keys = 300;
-    const params = { n, keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') };
+    const params = { keys, rate: 40_000, interval: 15, ledger: path.join(dir, 'ledger') };
     const stateDir = path.join(dir, 'state');
     // Keys in Maps (stateFastPaths: false), restored later into KeySlots.
-    await runUntil(jobUrl({ ...params, typed: 1 }), stateDir, 2, false, 3, true, false);
-    const written = await runUntil(jobUrl(params), stateDir, 3, true, 3);
-    assert.equal(written.length, 3, 'the second run completed 3 checkpoints that wrote state before the input ended');
-    const h = await run(jobUrl({ ...params, typed: 1 }), { parallelism: 1, stateDir, resume: true, onWarning: () => {} });
+    await runUntil(jobUrl({ ...params, typed: 1, unbounded: 1 }), stateDir, 2, false, 3, true, false);
+    const written = await runUntil(jobUrl({ ...params, unbounded: 1 }), stateDir, 3, true, 3);
+    assert.equal(written.length, 3, 'the second run completed 3 checkpoints that wrote state');
+    const n = (await generatorReach(stateDir)) + 40_000;
+    const h = await run(jobUrl({ ...params, n, typed: 1 }), { parallelism: 1, stateDir, resume: true, onWarning: () => {} });
     const r = await h.result;
     assert.ok(r.restoredFrom !== undefined, 'resumed');
     assertExactlyOnce(path.join(dir, 'ledger'), n, keys, 'typed p2 -> objects p3 -> typed p1');

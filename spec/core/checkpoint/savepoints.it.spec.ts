@@ -15,6 +15,7 @@ import { dirProblems, inspectCommand, inspectDir } from '../../../core/cli/inspe
 import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
 import { captured } from '../../support/captured-output.js';
+import { generatorReach } from './generator-reach.js';
 
 function url(file: string, params: Record<string, string | number>): URL {
   const u = new URL(`./jobs/${file}`, import.meta.url);
@@ -40,17 +41,21 @@ async function sinkSaw(h: JobHandle, n: number, operator = 'out'): Promise<void>
 test('a savepoint taken on a running job is self-contained and restores at parallelism 3, exactly once', async () => {
   const dir = tmp();
   try {
-    const n = 40_000;
     const keys = 300;
     const ledger = path.join(dir, 'ledger');
     const stateDir = path.join(dir, 'state');
-    // No periodic checkpoint: the savepoint is the last thing the first run publishes.
-    const job = url('exactly-once.ts', { n, keys, rate: 20_000, interval: 600_000, ledger });
-    const h = await run(job, { parallelism: 2, stateDir, onWarning: () => {} });
+    // No periodic checkpoint: the savepoint is the last thing the first run publishes. Its input is unbounded:
+    // regression (a loaded CI machine): a bounded one ended before the cancel, its last commit published what
+    // followed the savepoint, and the resume published that again (25,484 duplicates of a correct engine).
+    const params = { keys, rate: 20_000, interval: 600_000, ledger };
+    const h = await run(url('exactly-once.ts', { ...params, unbounded: 1 }), { parallelism: 2, stateDir, onWarning: () => {} });
     await sinkSaw(h, 5_000);
     const sp = await h.savepoint('before-rescale');
     assert.equal(sp.kind, 'savepoint');
-    await h.cancel();
+    assert.equal((await h.cancel()).cancelled, true, 'the first run was still running when cancelled');
+    // The resumed run reads 35,000 records past what the savepoint covers.
+    const n = (await generatorReach(stateDir, sp.id)) + 35_000;
+    const job = url('exactly-once.ts', { ...params, n });
     const store = await CheckpointStore.open(stateDir);
     const m = await store.readManifest(sp.id);
     assert.ok(Object.values(m.operators.count!.keyGroups!).every((g) => g.chain.length === 1 && g.chain[0]!.full), 'full key groups, sharing nothing');
