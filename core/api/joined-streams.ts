@@ -87,7 +87,7 @@ abstract class TwoInputWindowing<A, B, K extends UserKey, W extends Window> {
 
   /** Event time: late records within `ms` after a window's end still join (and fire it again). */
   allowedLateness(ms: number): this {
-    this.lateness = checkAllowedLateness(ms, this.assigner);
+    this.lateness = checkAllowedLateness(ms, this.assigner, `${this.kind} window allowedLateness${this.where}`);
     return this;
   }
 

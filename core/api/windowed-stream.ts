@@ -68,7 +68,7 @@ export class WindowedStream<T, K extends UserKey, W extends Window> {
    * time is added and fires the window again (emitting the updated result); a later one is late data.
    */
   allowedLateness(ms: number): this {
-    this.lateness = checkAllowedLateness(ms, this.assigner);
+    this.lateness = checkAllowedLateness(ms, this.assigner, `window allowedLateness${this.after}`);
     return this;
   }
 

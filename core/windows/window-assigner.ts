@@ -37,9 +37,12 @@ export function checkDuration(value: number, what: string, where: string, allowZ
   return value;
 }
 
-/** A window's allowed lateness (`allowedLateness(ms)` of windowed streams and window joins), checked. */
-export function checkAllowedLateness(ms: number, assigner: WindowAssigner<Window>): number {
-  if (!Number.isSafeInteger(ms) || ms < 0) throw new JobDefinitionError(`allowedLateness: expected an integer number of ms >= 0, got ${String(ms)}`);
-  if (ms > 0 && !assigner.isEventTime) throw new JobDefinitionError(`allowedLateness: applies to event-time windows only, not ${assigner.fingerprint}`);
+/**
+ * A window's allowed lateness (`allowedLateness(ms)` of windowed streams and window joins), checked. `where` names
+ * the operator it follows, as the other window builders' messages do (which window, in a job of many?).
+ */
+export function checkAllowedLateness(ms: number, assigner: WindowAssigner<Window>, where = 'allowedLateness'): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new JobDefinitionError(`${where}: expected an integer number of ms >= 0, got ${String(ms)}`);
+  if (ms > 0 && !assigner.isEventTime) throw new JobDefinitionError(`${where}: applies to event-time windows only, not ${assigner.fingerprint}`);
   return ms;
 }

@@ -7,6 +7,7 @@ import { StreamEnvironment } from '../../../core/api/environment.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import { OutputTag } from '../../../core/api/output-tag.js';
 import { genericCodec } from '../../../shm/codec/generic.js';
+import { TumblingEventTimeWindows, TumblingProcessingTimeWindows } from '../../../core/index.js';
 
 // Regression: `keyBy(...).name('by-user')` renamed the operator before the keyBy, and with it that
 // operator's default uid, which its state is restored by.
@@ -78,6 +79,10 @@ test('bad arguments to window, process, sink, union and their kin name the opera
     ['trigger', () => keyed.countWindow(3).trigger({} as never), "window trigger after operator 'parse': expected a Trigger"],
     ['window process', () => keyed.countWindow(3).process(5 as never), "window process after operator 'parse': expected a window function"],
     ['window aggregate', () => keyed.countWindow(3).aggregate({} as never), "window aggregate after operator 'parse': expected an AggregateFunction"],
+    ['allowedLateness < 0', () => keyed.window(TumblingEventTimeWindows.of(10)).allowedLateness(-1), "window allowedLateness after operator 'parse': expected an integer number of ms >= 0, got -1"],
+    ['allowedLateness, processing time', () => keyed.window(TumblingProcessingTimeWindows.of(10)).allowedLateness(5), "window allowedLateness after operator 'parse': applies to event-time windows only"],
+    ['windowAll allowedLateness', () => parsed.windowAll(TumblingEventTimeWindows.of(10)).allowedLateness(1.5), "window allowedLateness after operator 'parse': expected an integer number of ms >= 0, got 1.5"],
+    ['join allowedLateness', () => parsed.join(parsed).where((r) => r.k).equalTo((r) => r.k).window(TumblingEventTimeWindows.of(10)).allowedLateness(-5), "join window allowedLateness after operators 'parse' and 'parse': expected an integer number of ms >= 0"],
     ['process', () => parsed.process(5 as never), "process after operator 'parse': expected a function or an object with processElement"],
     ['keyed process', () => keyed.process({ processElement() {}, onTimer: 5 } as never), "process after operator 'parse': onTimer must be a function"],
     ['sink', () => parsed.sink(5 as never), "sink after operator 'parse': expected a sink spec"],
