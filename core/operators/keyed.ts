@@ -12,7 +12,7 @@ import type { StateTable } from '../state/state-table.js';
 import type { TypedStateTable } from '../state/typed-state-table.js';
 import type { FieldDef } from '../../shm/codec/schema.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
-import { EVENT_TIME_RANGE, MAX_WATERMARK, inEventTimeRange } from '../time/watermark.js';
+import { EVENT_TIME_RANGE, MAX_WATERMARK, describeTime, inEventTimeRange } from '../time/watermark.js';
 import { Operator, type Downstream } from './operator.js';
 import { SideOutputs } from './side-outputs.js';
 import { firstCheckOf } from '../api/field-aggregations.js';
@@ -273,7 +273,7 @@ function checkTime(ts: number): number {
   if (!inEventTimeRange(ts)) {
     // NaN mostly comes from ctx.timestamp of a record without one: the message says so.
     const hint = ts !== ts ? ' (a record without a timestamp has ctx.timestamp undefined: call assignTimestampsAndWatermarks(...) upstream)' : '';
-    throw new TypeError(`a timer timestamp must be ${EVENT_TIME_RANGE}, got ${String(ts)}${hint}`);
+    throw new TypeError(`a timer timestamp must be ${EVENT_TIME_RANGE}, got ${describeTime(ts)}${hint}`);
   }
   return ts;
 }

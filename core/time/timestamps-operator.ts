@@ -10,7 +10,7 @@
 import { Operator, type Downstream } from '../operators/operator.js';
 import type { TaskContext } from '../operators/task-context.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
-import { EVENT_TIME_RANGE, MAX_WATERMARK, MIN_WATERMARK, inEventTimeRange } from './watermark.js';
+import { EVENT_TIME_RANGE, MAX_WATERMARK, MIN_WATERMARK, describeTime, inEventTimeRange } from './watermark.js';
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from './watermark-strategy.js';
 
 export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOutput {
@@ -52,7 +52,7 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
     try {
       if (this.assign !== undefined) {
         ts = this.assign(value, ts === ts ? ts : undefined);
-        if (!inEventTimeRange(ts)) throw new TypeError(`the timestamp assigner returned ${String(ts)}, not ${EVENT_TIME_RANGE}`);
+        if (!inEventTimeRange(ts)) throw new TypeError(`the timestamp assigner returned ${describeTime(ts)}, not ${EVENT_TIME_RANGE}`);
       } else if (ts !== ts) {
         throw new TypeError('the record has no timestamp: give the watermark strategy a timestamp assigner (withTimestampAssigner)');
       } else if (!inEventTimeRange(ts)) {

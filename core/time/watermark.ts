@@ -21,6 +21,21 @@ export function inEventTimeRange(ts: unknown): ts is number {
 /** What inEventTimeRange refuses, in words. */
 export const EVENT_TIME_RANGE = 'a number of ms within ±(2^53 - 1) (in ns or µs? event time is in ms)';
 
+/**
+ * A value that is not an event time, in words, with its likely cause: String() showed the string '1010' as 1010
+ * ("returned 1010, not a number": a string from parsed input read as a number), and a time computed from the
+ * watermark before the first one arrived as a bare -9007199254741092.
+ */
+export function describeTime(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)} (convert it: Number(s), or Date.parse(s) for a date)`;
+  if (v instanceof Date) return `a Date (${Number.isNaN(v.getTime()) ? 'invalid' : v.toISOString()}; use date.getTime())`;
+  if (typeof v === 'bigint') return `the bigint ${v}n (use Number(...))`;
+  if (typeof v === 'number' && v < MIN_WATERMARK && v > -Infinity) {
+    return `${v} (below the lowest event time: computed from currentWatermark()? It is MIN_WATERMARK, -(2^53 - 1), until the first watermark arrives)`;
+  }
+  return String(v);
+}
+
 /** Whether a record carries a timestamp (NaN means it has none). */
 export function hasTimestamp(ts: number): boolean {
   return ts === ts;

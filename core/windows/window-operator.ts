@@ -22,7 +22,7 @@ import type { TimeDomain } from '../state/timer-service.js';
 import { KeyedOperator } from '../operators/keyed.js';
 import type { Downstream } from '../operators/operator.js';
 import type { TaskContext } from '../operators/task-context.js';
-import { EVENT_TIME_RANGE, MAX_WATERMARK, inEventTimeRange } from '../time/watermark.js';
+import { EVENT_TIME_RANGE, MAX_WATERMARK, describeTime, inEventTimeRange } from '../time/watermark.js';
 import type { WindowAssigner } from './window-assigner.js';
 import { TriggerResult, type OnMergeContext, type Trigger } from './trigger.js';
 import { EventTimeTrigger } from './event-time-trigger.js';
@@ -512,6 +512,6 @@ function firstTimerAtLeast(slots: readonly Slot[], ts: number, offset: number): 
 }
 
 function checkTime(ts: number): number {
-  if (!inEventTimeRange(ts)) throw new TypeError(`a timer timestamp must be ${EVENT_TIME_RANGE}, got ${String(ts)}`);
+  if (!inEventTimeRange(ts)) throw new TypeError(`a timer timestamp must be ${EVENT_TIME_RANGE}, got ${describeTime(ts)}`);
   return ts;
 }

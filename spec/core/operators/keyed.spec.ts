@@ -129,6 +129,14 @@ describe('KeyedProcessOperator', () => {
     push({ k: 'a', ts: 1 });
   });
 
+  // Before the first watermark currentWatermark() is MIN_WATERMARK: a timer at currentWatermark() - 100 failed with a
+  // bare "got -9007199254741092", which said nothing of where that number came from.
+  test('a timer computed from currentWatermark() before the first watermark says the watermark is MIN_WATERMARK', () => {
+    const { push } = operator<never>({ processElement(_e, c) { c.timerService.registerEventTimeTimer(c.timerService.currentWatermark() - 100); } });
+    assert.throws(() => push({ k: 'a', ts: 1 }), (e: unknown) => e instanceof OperatorError && e.operator === 'proc'
+      && /got -9007199254741092 \(below the lowest event time: computed from currentWatermark\(\)\? It is MIN_WATERMARK, -\(2\^53 - 1\), until the first watermark arrives\)/.test(e.message));
+  });
+
   test('an exception in onTimer fails with OperatorError naming the operator', () => {
     const { push, watermark } = operator<never>({
       processElement(e, c) { c.timerService.registerEventTimeTimer(e.ts); },

@@ -109,6 +109,19 @@ describe('TimestampsOperator', () => {
     assert.deepEqual(seen, [42, undefined]);
   });
 
+  // A string read from JSON or CSV was shown as a number: "the timestamp assigner returned 1010, not a number of ms".
+  test('a timestamp assigner returning a string, a Date or a bigint says which, and how to convert it', () => {
+    const cases: [unknown, RegExp][] = [
+      ['1010', /timestamp assigner returned the string "1010" \(convert it: Number\(s\), or Date\.parse\(s\) for a date\), not a number of ms/],
+      [new Date(1010), /timestamp assigner returned a Date \(1970-01-01T00:00:01\.010Z; use date\.getTime\(\)\), not a number of ms/],
+      [1010n, /timestamp assigner returned the bigint 1010n \(use Number\(\.\.\.\)\), not a number of ms/],
+    ];
+    for (const [bad, message] of cases) {
+      const { push } = setup(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner(() => bad as number));
+      assert.throws(() => push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'stamps' && message.test(e.message), String(bad));
+    }
+  });
+
   test('a timestamp assigner returning a non-number, or a record without a timestamp and no assigner, fails with OperatorError naming the operator', () => {
     // 2^53 and above (nanosecond clocks): no window or timer could ever close over it (regression: lost silently).
     for (const bad of [undefined, '12', NaN, Infinity, null, 2 ** 53, 1.7e18, -(2 ** 53)]) {
