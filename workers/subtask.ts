@@ -503,6 +503,7 @@ export class Subtask implements BarrierHandler {
       if (!this.sourceReady && !(performance.now() >= this.sourceDueAt)) return done;
       this.sourcePhase = SOURCE_READING;
       this.sourceReady = false;
+      this.ctx.sourceSettled = false;
       this.sourceDueAt = NaN;
     }
     // Held by a reader of the job's output that is behind (checkpointed runs): its barriers above still go out,
@@ -540,12 +541,19 @@ export class Subtask implements BarrierHandler {
       const at = this.fineSourceWaits && source.readyAt !== undefined ? source.readyAt() : NaN;
       // At least a quantum later: each wake-up pays a round's fixed costs, so it should find a batch.
       if (at === at) this.sourceDueAt = Math.max(at, performance.now() + SOURCE_WAIT_QUANTUM_MS);
-      else source.ready().then(() => { this.sourceReady = true; this.wake(); }, () => { this.sourceReady = true; this.wake(); });
+      else source.ready().then(() => { this.settled(); }, () => { this.settled(); });
     } else if (status === SOURCE_END) {
       if (this.sourceHeld.length > 0) this.sourcePhase = SOURCE_END_DUE;
       else done += this.sourceEnd();
     }
     return done;
+  }
+
+  /** The waiting source's ready() has settled: it is read at its next step (and is not idle meanwhile). */
+  private settled(): void {
+    this.sourceReady = true;
+    this.ctx.sourceSettled = true;
+    this.wake();
   }
 
   /** The source has ended and every record it read is in the chain. */

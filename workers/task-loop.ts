@@ -13,6 +13,7 @@ import {
   METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
+import { eventLoop } from '../core/operators/task-context.js';
 import { FINISHED, type Subtask } from './subtask.js';
 
 export interface LoopOptions {
@@ -36,7 +37,7 @@ export interface LoopOptions {
 
 /** One turn of the event loop: timers, I/O, messages and settled promises run before it resolves. */
 function eventLoopTurn(): Promise<void> {
-  return new Promise<void>((r) => setImmediate(r));
+  return new Promise<void>((r) => setImmediate(() => { eventLoop.turnAt = performance.now(); r(); }));
 }
 
 /** Idle time; an aligned source held back by its group counts it as held too. */
@@ -97,6 +98,8 @@ export async function runTaskLoop(
   // Every moment of the loop is counted to each live subtask as busy, idle or backpressured: `counted` is how far.
   let counted = lastFlush;
   let turns = 0;
+  // Kept threads run job after job: the last one's turn is no turn of this loop's sources.
+  eventLoop.turnAt = performance.now();
   try {
     while (live.length > 0) {
       // Seen by the coordinator: a thread whose count stands still while it is not parked is stuck in one call.
@@ -191,7 +194,7 @@ export async function runTaskLoop(
         } else {
           // No promise when the doorbell already moved or the timeout is 0 (a timer due): then nothing yielded.
           const pending = bell.parkAsync(seq, timeout);
-          if (pending) { await keptAlive(options.wait, pending); yielded = true; }
+          if (pending) { await keptAlive(options.wait, pending); eventLoop.turnAt = performance.now(); yielded = true; }
         }
       } else {
         // A round that did nothing but found work pending (a source whose promise is about to settle): give

@@ -7,6 +7,13 @@
 
 import { MIN_WATERMARK } from '../time/watermark.js';
 
+/**
+ * This thread's last event-loop turn (performance.now() as the task loop came back from one; Infinity where no task
+ * loop runs: unit tests). A source's promise settles only in a turn, so a source waiting on one is idle only up to
+ * there: heavy user code that keeps the thread from the event loop is not the source's silence.
+ */
+export const eventLoop = { turnAt: Infinity };
+
 export class TaskContext {
   /** Event time of the record being pushed (NaN: it has none). Set by whoever pushes: source, input gate, operator. */
   timestamp = NaN;
@@ -25,6 +32,8 @@ export class TaskContext {
   emittedWatermark = NaN;
   /** Source tasks: when the source's reads began finding nothing (performance.now()), or NaN while it has data. */
   sourceIdleSince = NaN;
+  /** Source tasks: the promise the source waits on (its ready()) has settled, and it has not been read since. */
+  sourceSettled = false;
   /**
    * Source tasks: how often the source's reader has been called. A per-split idleness clock moves on only over an
    * interval with a read: held records draining into the chain under backpressure are no read of any split.
