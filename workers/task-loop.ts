@@ -13,7 +13,7 @@ import {
   METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
-import { eventLoop } from '../core/operators/task-context.js';
+import type { EventLoopTurns } from '../core/operators/task-context.js';
 import { FINISHED, type Subtask } from './subtask.js';
 
 export interface LoopOptions {
@@ -36,7 +36,7 @@ export interface LoopOptions {
 }
 
 /** One turn of the event loop: timers, I/O, messages and settled promises run before it resolves. */
-function eventLoopTurn(): Promise<void> {
+function eventLoopTurn(eventLoop: EventLoopTurns): Promise<void> {
   return new Promise<void>((r) => setImmediate(() => { eventLoop.turnAt = performance.now(); r(); }));
 }
 
@@ -98,8 +98,10 @@ export async function runTaskLoop(
   // Every moment of the loop is counted to each live subtask as busy, idle or backpressured: `counted` is how far.
   let counted = lastFlush;
   let turns = 0;
-  // Kept threads run job after job: the last one's turn is no turn of this loop's sources.
-  eventLoop.turnAt = performance.now();
+  // This loop's turns, for its sources' idleness (TimestampsOperator): the loop's own, not module state (a kept
+  // thread runs job after job).
+  const eventLoop: EventLoopTurns = { turnAt: performance.now() };
+  for (const s of subtasks) s.ctx.eventLoop = eventLoop;
   try {
     while (live.length > 0) {
       // Seen by the coordinator: a thread whose count stands still while it is not parked is stuck in one call.
@@ -146,7 +148,7 @@ export async function runTaskLoop(
       }
       if (work > 0) {
         if (now - lastYield >= options.yieldEveryMs) {
-          await eventLoopTurn();
+          await eventLoopTurn(eventLoop);
           lastYield = performance.now();
         }
         continue;
@@ -199,7 +201,7 @@ export async function runTaskLoop(
       } else {
         // A round that did nothing but found work pending (a source whose promise is about to settle): give
         // the event loop a turn, or the loop could spin without ever letting that promise settle.
-        await eventLoopTurn();
+        await eventLoopTurn(eventLoop);
         yielded = true;
       }
       bell.disarm();
@@ -213,7 +215,7 @@ export async function runTaskLoop(
         // Short blocking parks, and parks that returned at once, give promises and messages (async sources and
         // operators, checkpoint messages) no turn. Counted as a turn, a park that never waited left an asyncMap's
         // settled requests unrun for good while a blocked subtask's due timer kept the park's timeout at 0.
-        await eventLoopTurn();
+        await eventLoopTurn(eventLoop);
         lastYield = performance.now();
       }
     }

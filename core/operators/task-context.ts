@@ -8,11 +8,12 @@
 import { MIN_WATERMARK } from '../time/watermark.js';
 
 /**
- * This thread's last event-loop turn (performance.now() as the task loop came back from one; Infinity where no task
- * loop runs: unit tests). A source's promise settles only in a turn, so a source waiting on one is idle only up to
- * there: heavy user code that keeps the thread from the event loop is not the source's silence.
+ * The last event-loop turn of the task loop running a subtask (performance.now() as the loop came back from one;
+ * Infinity where no task loop runs: unit tests). One object per task loop, shared by its subtasks' contexts, written
+ * by that loop only. A source's promise settles only in a turn, so a source waiting on one is idle only up to there:
+ * heavy user code that keeps the thread from the event loop is not the source's silence.
  */
-export const eventLoop = { turnAt: Infinity };
+export interface EventLoopTurns { turnAt: number }
 
 export class TaskContext {
   /** Event time of the record being pushed (NaN: it has none). Set by whoever pushes: source, input gate, operator. */
@@ -34,6 +35,8 @@ export class TaskContext {
   sourceIdleSince = NaN;
   /** Source tasks: the promise the source waits on (its ready()) has settled, and it has not been read since. */
   sourceSettled = false;
+  /** The task loop's last event-loop turn (set by runTaskLoop before its first round). */
+  eventLoop: EventLoopTurns = { turnAt: Infinity };
   /**
    * Source tasks: how often the source's reader has been called. A per-split idleness clock moves on only over an
    * interval with a read: held records draining into the chain under backpressure are no read of any split.

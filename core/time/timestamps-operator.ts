@@ -8,7 +8,7 @@
 // event time from here), except the final one at end of input.
 
 import { Operator, type Downstream } from '../operators/operator.js';
-import { eventLoop, type TaskContext } from '../operators/task-context.js';
+import type { TaskContext } from '../operators/task-context.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { EVENT_TIME_RANGE, MAX_WATERMARK, MIN_WATERMARK, describeTime, inEventTimeRange } from './watermark.js';
 import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from './watermark-strategy.js';
@@ -150,7 +150,7 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
       // A source waiting on a promise has nothing only as far as the thread's last event-loop turn (where the
       // promise could settle): heavy user code holding the thread is not its silence. Settled, its record waits.
       if (this.ctx.sourceSettled) return NaN;
-      return Math.min(performance.now(), eventLoop.turnAt) - this.ctx.sourceIdleSince;
+      return Math.min(performance.now(), this.ctx.eventLoop.turnAt) - this.ctx.sourceIdleSince;
     }
     if (this.recordsIn !== this.recordsSeen) {
       this.recordsSeen = this.recordsIn;
