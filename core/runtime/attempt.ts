@@ -26,6 +26,7 @@ import type { OutputHolds } from './output-hold.js';
 import { asCollectSink, recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { ThreadCache, type PoolIdentity } from './thread-cache.js';
+import { endPool } from './end-pool.js';
 import type { RunOptions } from './run-options.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
@@ -194,7 +195,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   let destroyed: Promise<void> | undefined;
   /** The run ended well: its threads go back to the cache (and are no longer this run's to end). */
   let released = false;
-  const destroyPool = (): Promise<void> => (released ? Promise.resolve() : (destroyed ??= threads.destroy()));
+  const destroyPool = (): Promise<void> => (released ? Promise.resolve() : (destroyed ??= endPool(threads)));
   const stopAll = (): void => {
     if (stopping || settled) return;
     stopping = true;

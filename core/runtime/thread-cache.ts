@@ -13,10 +13,10 @@
 // Idle kept threads do not keep the process alive.
 
 import { canonical, sha256 } from '../checkpoint/manifest.js';
+import { endPool, type EndablePool } from './end-pool.js';
 
 /** What the cache needs of a worker pool (a Piscina instance). */
-export interface KeptPool {
-  destroy(): Promise<void>;
+export interface KeptPool extends EndablePool {
   /** 'error': a thread with no task threw (a timer or a late rejection in the job's own module). */
   on(event: 'error', listener: (e: unknown) => void): unknown;
   off(event: 'error', listener: (e: unknown) => void): unknown;
@@ -77,7 +77,7 @@ export class ThreadCache {
    */
   async give(key: string, pool: KeptPool): Promise<void> {
     if (this.closed || this.maxIdle === 0 || this.idle.has(key)) {
-      await pool.destroy();
+      await endPool(pool);
       return;
     }
     // Without a listener, an error a thread throws while idle would be thrown in the main thread by the pool's
@@ -85,7 +85,7 @@ export class ThreadCache {
     const onError = (): void => {
       if (this.idle.get(key)?.pool !== pool) return;
       this.idle.delete(key);
-      void pool.destroy();
+      void endPool(pool);
     };
     pool.on('error', onError);
     this.idle.set(key, { pool, onError });
@@ -93,7 +93,7 @@ export class ThreadCache {
     for (const [k, kept] of this.idle) {
       if (this.idle.size <= this.maxIdle) break;
       this.idle.delete(k);
-      ended.push(kept.pool.destroy());
+      ended.push(endPool(kept.pool));
     }
     await Promise.all(ended);
   }
@@ -104,6 +104,6 @@ export class ThreadCache {
     const kept = [...this.idle.values()];
     this.idle.clear();
     // Their error listeners stay (they only end a pool still idle here): a thread failing as it ends throws nothing.
-    await Promise.all(kept.map(({ pool }) => pool.destroy()));
+    await Promise.all(kept.map(({ pool }) => endPool(pool)));
   }
 }

@@ -1,0 +1,44 @@
+// Regression: a pool whose worker died of an uncaught error started new threads after it was destroyed (piscina
+// replaces a dead worker at its 'exit' event, which can come after destroy() returned): every failed run left
+// threads that nothing ends in a long-lived process.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { endPool } from '../../../core/runtime/end-pool.js';
+
+test('an ended pool starts no threads when a worker that died of an uncaught error exits after the end', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'end-pool-'));
+  const gate = join(dir, 'gate');
+  execFileSync('mkfifo', [gate]);
+  const pool = new Piscina({ filename: new URL('./pool-workers/dies-late.mjs', import.meta.url).href, minThreads: 2, maxThreads: 2, idleTimeout: Infinity, concurrentTasksPerWorker: 1, atomics: 'disabled' });
+  const workers = pool.threads;
+  assert.equal(workers.length, 2);
+  let dead: Worker | undefined;
+  // The other worker's exit (the pool's end terminating it) lets the dead one end: its 'exit' comes after the
+  // pool's end has returned.
+  for (const w of workers) {
+    w.once('error', () => { dead = w; });
+    w.once('exit', () => { if (w !== dead) closeSync(openSync(gate, constants.O_WRONLY | constants.O_NONBLOCK)); });
+  }
+  const dies = pool.run({ mode: 'die', gate });
+  const waits = pool.run({ mode: 'wait', gate });
+  await assert.rejects(dies, /thrown outside the task/);
+  waits.catch(() => {});
+  try {
+    await endPool(pool);
+    assert.ok(dead !== undefined, 'a worker died of its error');
+    assert.notEqual(dead.threadId, -1, 'the dead worker exits only after the end (the case under test)');
+    await once(dead, 'exit');
+    assert.equal(pool.threads.length, 0, 'threads started after the pool ended');
+  } finally {
+    await pool.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
