@@ -55,7 +55,9 @@ export class OutputStream<T> implements AsyncIterableIterator<T>, OutputTarget<T
     /** When this watch first saw the job held (NaN: not held): a reader idle before the hold is not a stall. */
     let heldSince = NaN;
     this.stallWatch = setInterval(() => {
-      if (!flow.holding()) { heldSince = NaN; told = false; return; }
+      // A reader waiting in next() is not holding the job: the job has nothing for it yet (with checkpoints, records
+      // wait for a commit; a slow checkpoint is not the reader's fault).
+      if (!flow.holding() || this.waiters.length > 0) { heldSince = NaN; told = false; return; }
       const now = performance.now();
       if (heldSince !== heldSince) heldSince = now;
       const waited = now - Math.max(heldSince, this.lastReadAt);

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputStream } from '../../../core/runtime/output-stream.js';
+import { OutputStream, type Flow } from '../../../core/runtime/output-stream.js';
 
 test('a waiting next() takes the first record of a delivery; the rest queue behind it', async () => {
   const s = new OutputStream<number>(() => {});
@@ -67,4 +67,49 @@ test('return() settles a pending next() as done; calls of next() queue, answered
   t.end(new Error('boom'));
   await assert.rejects(c, /boom/);
   assert.deepEqual(await t.next(), { value: undefined, done: true });
+});
+
+/** A flow that always holds the job; `ticks` hears each look of the stream's stall watch (performance.now()). */
+function holdingFlow(ticks: (now: number) => void): Flow {
+  return { start() {}, took() {}, stop() {}, holding: () => { ticks(performance.now()); return true; } };
+}
+
+/** The stall watch's interval is unref'd: this keeps the event loop up while a test awaits what it does. */
+async function keptUp<T>(p: Promise<T>): Promise<T> {
+  const keep = setInterval(() => {}, 60_000);
+  try { return await p; } finally { clearInterval(keep); }
+}
+
+/** Resolves at the first look of the watch `ms` or more after `from`, then waits for one more (the tick that looked then has run). */
+function watchedFor(ms: number, from: number): { ticks: (now: number) => void; done: Promise<void> } {
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => { resolve = r; });
+  let due = false;
+  return { ticks: (now) => { if (due) resolve(); else if (now - from >= ms) due = true; }, done };
+}
+
+test('a reader left unread while the job is held is warned about', async () => {
+  let stream!: OutputStream<number>;
+  const warned = new Promise<number>((resolve) => {
+    stream = new OutputStream<number>(() => {}, holdingFlow(() => {}), (_waited, unread) => resolve(unread), 20);
+    stream.deliver([1, 2]);
+  });
+  assert.equal(await keptUp(warned), 2);
+  stream.end();
+});
+
+// Regression: with checkpoints, records reach a reader only when a checkpoint commits them, and a slow checkpoint
+// (1 KB records, 3-5 s each) was reported as "the job has waited 5 s for this reader, which has read nothing since
+// (0 records unread ...)" while the reader was waiting in next() for anything to read.
+test('a reader waiting in next() for records is not warned about, however long the job is held', async () => {
+  const stallMs = 20;
+  const stalls: number[] = [];
+  const watch = watchedFor(stallMs * 4, performance.now());
+  const stream = new OutputStream<number>(() => {}, holdingFlow(watch.ticks), (waited) => stalls.push(waited), stallMs);
+  const pending = stream.next();
+  await keptUp(watch.done);
+  assert.deepEqual(stalls, []);
+  stream.deliver([7]);
+  assert.deepEqual(await pending, { value: 7, done: false });
+  stream.end();
 });
