@@ -27,6 +27,7 @@ import { asCollectSink, recoveringSinks, type SinkSpec } from '../connectors/sin
 import { JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { ThreadCache, type PoolIdentity } from './thread-cache.js';
 import { endPool } from './end-pool.js';
+import { callerOnCheckpoint } from './caller-callbacks.js';
 import type { RunOptions } from './run-options.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
@@ -216,7 +217,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures, lineage: s.lineage },
       s.jobFingerprint, s.nextId, from?.manifest,
       (e) => { checkpointFailure ??= e; stopAll(); },
-      options.onCheckpoint,
+      callerOnCheckpoint(options.onCheckpoint, s.warn),
     ) : undefined;
   } catch (e) {
     // The threads are this attempt's (started, or taken from a cache): nothing else would end them.

@@ -35,6 +35,7 @@ import { startLineage, warnStartingOver } from './lineage-start.js';
 import { startAttempt, type Attempt, type AttemptOutcome } from './attempt.js';
 import { permanent } from './permanent-error.js';
 import { importJob } from './import-job.js';
+import { callerWarn } from './caller-callbacks.js';
 
 // The public types stay importable from here (core/index.ts, the CLI).
 export type { RunOptions } from './run-options.js';
@@ -50,7 +51,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   checkWatermarkAlignment(graph, plan);
   checkSplitWatermarks(graph, plan);
   const names = graph.nodes.map((n) => n.name);
-  const warn = options.onWarning ?? ((m: string) => process.emitWarning(m, 'SluiceWarning'));
+  const warn = callerWarn(options.onWarning);
   const { rt, ringBytes, outputBound } = runtimeSettings(options, plan);
 
   // ---- checkpointing
