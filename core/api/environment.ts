@@ -63,6 +63,11 @@ export class StreamEnvironment {
 
   fromSource<T>(spec: SourceSpec<T>, name?: string): DataStream<T> {
     if (!spec || typeof spec.createReader !== 'function') throw new JobDefinitionError('fromSource: expected a source spec');
+    // Checked here: a source without it (JavaScript, no types) failed at start-up with a TypeError from deep in the
+    // runtime ("Cannot read properties of undefined (reading 'push')"), naming nothing.
+    for (const [field, ok] of [['maxParallelism', Number.isInteger(spec.maxParallelism) && spec.maxParallelism >= 1], ['enumerateSplits', typeof spec.enumerateSplits === 'function']] as const) {
+      if (!ok) throw new JobDefinitionError(`fromSource: source ${name !== undefined ? `'${name}'` : `of kind ${JSON.stringify(spec.kind)}`}: ${field === 'maxParallelism' ? `maxParallelism must be an integer >= 1 (1: the source cannot be split), got ${JSON.stringify(spec.maxParallelism)}` : 'enumerateSplits must be a function'}`);
+    }
     const node = this.graph.add({ kind: 'source', inputs: [], source: spec as SourceSpec<unknown>, name: name ?? `${spec.kind}-${this.graph.nodes.length}` });
     return new DataStream<T>(this.graph, node);
   }
