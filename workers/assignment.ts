@@ -79,6 +79,8 @@ export interface SerializedError {
   causeCode?: string | undefined;
   /** The cause's own plain fields (strings, numbers, booleans, null): what a user's error class adds, say. */
   causeFields?: Record<string, string | number | boolean | null> | undefined;
+  /** Main thread only, for a thread that died: what it died of (the error it threw outside a call, as Node gives it). */
+  cause?: unknown;
 }
 
 export interface ThreadResult {

@@ -244,7 +244,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         stopAll();
         // What ran there, so a user can tell which operator to look at.
         const ran = plan.placements.filter((p) => p.thread === thread).map((p) => `${plan.tasks[p.task]!.name} (subtask ${p.subtask})`);
-        return { thread, sinks: [], stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack } } as ThreadResult;
+        return { thread, sinks: [], stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack, cause: e } } as ThreadResult;
       },
     );
   });

@@ -37,7 +37,7 @@ export function revive(e: SerializedError): Error {
     if (e.causeCode !== undefined) (cause as Error & { code?: string }).code = e.causeCode;
     err = new OperatorError(e.operator, e.subtask ?? 0, cause);
   } else if (e.name === 'WorkerDiedError') {
-    err = new WorkerDiedError(e.message);
+    err = new WorkerDiedError(e.message, e.cause !== undefined ? { cause: e.cause } : undefined);
   } else {
     err = errorOf(e.name, e.message);
   }

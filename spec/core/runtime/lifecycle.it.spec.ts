@@ -72,6 +72,19 @@ for (const how of ['exit', 'oom'] as const) {
   });
 }
 
+// Regression: the error a thread died of was only in the message: an app could not tell a RangeError from a
+// heap limit, nor log its own fields.
+test('a worker that dies of an error thrown in a job\'s timer fails the job with WorkerDiedError whose cause is that error', async () => {
+  const h = await run(new URL('./jobs/dies.ts?how=timer', import.meta.url), { parallelism: 2 });
+  await assert.rejects(h.result, (e: unknown) => {
+    assert.ok(e instanceof WorkerDiedError, `WorkerDiedError, got ${String(e)}`);
+    assert.match(e.message, /worker thread \d died: thrown in a timer of the job\. It ran: .*doomed.*\(subtask \d\)/);
+    assert.ok(e.cause instanceof RangeError, `cause: ${String(e.cause)}`);
+    assert.equal(e.cause.message, 'thrown in a timer of the job');
+    return true;
+  });
+});
+
 test('cancel ends a job whose thread is stuck in synchronous user code (terminated after the grace period)', async () => {
   const before = osThreads();
   const marker = join(mkdtempSync(join(tmpdir(), 'sluice-stuck-')), 'stuck');
