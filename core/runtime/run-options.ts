@@ -119,6 +119,12 @@ export interface RunOptions {
   onWarning?: (message: string) => void;
   /** Called on the main thread after every completed checkpoint or savepoint (its manifest is durable). */
   onCheckpoint?: (checkpoint: CompletedCheckpoint) => void;
+  /**
+   * Cancels the run when it aborts. Aborted before run() resolves (loading the job, restoring, starting threads),
+   * run() rejects with the signal's reason once everything it started has stopped; later, the job is cancelled as by
+   * handle.cancel() (its result says `cancelled: true`).
+   */
+  signal?: AbortSignal;
   /** Called as a restore loads and verifies its checkpoint's chunks (progress bars). */
   onRestoreProgress?: (progress: RestoreProgress) => void;
 

@@ -34,6 +34,7 @@ import { sinkTaken, watchUnreadCollects } from './collect-watch.js';
 import { startLineage, warnStartingOver } from './lineage-start.js';
 import { startAttempt, type Attempt, type AttemptOutcome } from './attempt.js';
 import { permanent } from './permanent-error.js';
+import { abortable, checkSignal } from './abort.js';
 import { importJob } from './import-job.js';
 import { callerWarn } from './caller-callbacks.js';
 
@@ -46,7 +47,10 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   const jobUrl = typeof job === 'string' && !/^[a-z]+:/.test(job) ? pathToFileURL(job).href : String(job);
   const cores = os.availableParallelism();
   const parallelism = checkParallelism(options, cores);
-  const graph = buildGraph(await importJob(jobUrl), parallelism, jobUrl);
+  const signal = checkSignal(options.signal);
+  signal?.throwIfAborted();
+  // An abort ends the wait for a job module that never finishes loading (a top-level await that hangs).
+  const graph = buildGraph(await abortable(importJob(jobUrl), signal), parallelism, jobUrl);
   const plan = makePlan(graph, { chaining: options.chaining ?? true, threads: options.threads ?? cores });
   checkWatermarkAlignment(graph, plan);
   checkSplitWatermarks(graph, plan);
@@ -79,6 +83,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     }
     store = await CheckpointStore.open(cp.stateDir);
     try {
+      signal?.throwIfAborted();
       if (!options.resume) warnStartingOver(cp.stateDir, warn);
       if (options.resume) {
         restored = await selectCheckpoint(store, options.resume === true ? 'latest' : options.resume, warn, options.onRestoreProgress);
@@ -88,6 +93,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (restored) {
           // Sources whose splits follow their configuration (streams added or removed since): once, here; restarts
           // from this checkpoint reuse what it decided.
+          signal?.throwIfAborted();
           if (!restored.manifest.finished) restored = await restoreSourceSplits(restored, graph, { allowNonRestoredState: options.allowNonRestoredState ?? false }, warn);
           // Fails here, before any thread starts, when the checkpoint cannot fit this job (and then says only that).
           assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
@@ -136,6 +142,12 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let firstStarted!: () => void;
   let firstFailed!: (e: unknown) => void;
   const firstAttempt = new Promise<void>((resolve, reject) => { firstStarted = resolve; firstFailed = reject; });
+  /** handle.cancel() and an abort: the running attempt stops, a restart waiting out its delay does not run. */
+  const cancelRun = (): void => {
+    cancelled = true;
+    current?.stop();
+    endDelay?.();
+  };
 
   const bundle = (options.bundleWorkers ?? !['0', 'false'].includes(process.env['SLUICE_BUNDLE_WORKERS'] ?? '')) ? await bundleWorkerEntry(jobUrl, warn) : undefined;
   const workerUrl = bundle?.url ?? new URL('../../workers/pool-entry.mjs', import.meta.url).href;
@@ -181,6 +193,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           await publishSinkTransactions(store!, from.manifest, sinksByUid);
           firstStarted();
           return finalResult(undefined, from.manifest.id);
+        }
+        // Cancelled (an abort) before the first attempt: no thread is started only to be stopped.
+        if (cancelled && current === undefined && restarts === 0) {
+          firstStarted();
+          return finalResult(undefined, restored?.manifest.id);
         }
         const attemptStarted = performance.now();
         const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
@@ -240,7 +257,17 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   })();
   // A first attempt that cannot start rejects run() itself.
   result.catch(() => {});
+  const onAbort = (): void => { cancelRun(); };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  // A signal kept for many runs must not collect their listeners.
+  void result.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => {});
   await firstAttempt;
+  // Aborted while starting: run() rejects, as APIs taking a signal do, once the start-up's threads are gone.
+  if (signal?.aborted) {
+    await result.catch(() => {});
+    throw signal.reason;
+  }
 
   function finalResult(outcome: AttemptOutcome | undefined, restoredFrom: number | undefined): JobResult {
     const collected: Record<string, unknown[]> = {};
@@ -347,9 +374,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       return { name, id: record.id, checkpointDeleted: false, chunksDeleted: 0, unreadable: [] };
     },
     async cancel() {
-      cancelled = true;
-      current?.stop();
-      endDelay?.();
+      cancelRun();
       return result;
     },
     output(sinkName: string) {
