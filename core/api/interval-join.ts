@@ -62,7 +62,7 @@ export class IntervalJoined<A, B, K extends UserKey> {
     return this;
   }
 
-  process<R = OutputTypeHint>(fn: ProcessJoinFunction<A, B, R>): DataStream<R> {
+  process<R = OutputTypeHint>(fn: ProcessJoinFunction<A, B, R, K>): DataStream<R> {
     if (typeof fn !== 'function') throw new JobDefinitionError(`intervalJoin process${this.where}: expected a function (left, right, ctx, out) => void, got ${typeof fn}`);
     const { lower, upper, lowerExclusive, upperExclusive } = this;
     if (lower === upper && (lowerExclusive || upperExclusive)) throw new JobDefinitionError(`intervalJoin${this.where}: the bounds [${lower}, ${upper}] with exclusive ends leave no interval`);
@@ -70,7 +70,7 @@ export class IntervalJoined<A, B, K extends UserKey> {
       kind: 'intervalJoin', lower, upper, ...(lowerExclusive ? { lowerExclusive } : {}), ...(upperExclusive ? { upperExclusive } : {}),
       leftLateTag: this.leftLate as OutputTag<unknown> | undefined,
       rightLateTag: this.rightLate as OutputTag<unknown> | undefined,
-      fn: fn as ProcessJoinFunction<unknown, unknown, unknown>,
+      fn: fn as ProcessJoinFunction<unknown, unknown, unknown, UserKey>,
     };
     const graph = this.left.graph;
     const node = graph.add({ kind: 'coProcess', inputs: [this.left.inputEdge(), this.right.inputEdge()], spec, specFingerprint: intervalJoinFingerprint(spec) });

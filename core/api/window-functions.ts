@@ -73,7 +73,9 @@ export interface FlatJoinFunction<A, B, R> {
 export type CoGroupFunction<A, B, R> = (lefts: readonly A[], rights: readonly B[], out: Collector<R>) => Sync;
 
 /** Interval join: what the function knows about the pair it is called for. */
-export interface ProcessJoinContext {
+export interface ProcessJoinContext<K = UserKey> {
+  /** The key both records share (a tuple key as a frozen tuple, as `ctx.key` of other keyed functions). */
+  readonly key: K;
   readonly leftTimestamp: number;
   readonly rightTimestamp: number;
   /** The result's event time: the larger of the two. */
@@ -82,4 +84,4 @@ export interface ProcessJoinContext {
 }
 
 /** Interval join: called for each pair (left, right) with right.ts in [left.ts + lower, left.ts + upper]. */
-export type ProcessJoinFunction<A, B, R> = (left: A, right: B, ctx: ProcessJoinContext, out: Collector<R>) => Sync;
+export type ProcessJoinFunction<A, B, R, K = UserKey> = (left: A, right: B, ctx: ProcessJoinContext<K>, out: Collector<R>) => Sync;

@@ -10,7 +10,7 @@
 
 import { notAsync } from '../operators/sync-call.js';
 import type { Key } from '../graph/key-groups.js';
-import { canonicalKey, type UserKey } from '../graph/tuple-key.js';
+import { canonicalKey, KeyDecoder, type UserKey } from '../graph/tuple-key.js';
 import type { Collector } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
 import type { ProcessJoinContext, ProcessJoinFunction } from '../api/window-functions.js';
@@ -69,6 +69,7 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
   leftTimestamp = 0;
   rightTimestamp = 0;
   timestamp = 0;
+  private readonly keys = new KeyDecoder();
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: readonly ((v: unknown) => UserKey)[], private readonly spec: IntervalJoinSpec, tracking: boolean) {
     super(name, ctx, next, tracking);
@@ -86,6 +87,9 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
     this.recordsIn++;
     this.element(value, 0);
   }
+
+  /** The pair's key as the selectors returned it (decoded only when the function asks). */
+  get key(): UserKey { return this.keys.decode(this.backend.currentKey); }
 
   /** Records held now, both sides (for tests and metrics). */
   get buffered(): number {

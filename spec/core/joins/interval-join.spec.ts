@@ -142,3 +142,29 @@ test('tuple keys: records join when their tuples are equal part by part, and onl
   h.push2({ parts: 'x/y|z', n: 2, id: 12 }, 5);
   assert.deepEqual(h.out.values().sort(), [[1, 11], [2, 10], [3, 12]]);
 });
+
+test('ctx.key is the pair\'s key, as other keyed contexts give it: a tuple key comes back as a frozen tuple, a string as itself', () => {
+  interface T { a: string; n: number; id: number }
+  const env = new StreamEnvironment(1);
+  const left = env.fromCollection<T>([]).keyBy((e): [string, number] => [e.a, e.n]);
+  const right = env.fromCollection<T>([]).keyBy((e): [string, number] => [e.a, e.n]);
+  const out: DataStream<[number, number, readonly [string, number]]> = left.intervalJoin(right).between(0, 0)
+    .process((l, r, ctx, o) => o.collect([l.id, r.id, ctx.key]));
+  const h = instantiate<T, [number, number, readonly [string, number]]>(env, out);
+  h.push({ a: 'x', n: 1, id: 1 }, 5);
+  h.push2({ a: 'x', n: 1, id: 10 }, 5);
+  h.push({ a: 'y', n: 2, id: 2 }, 5);
+  h.push2({ a: 'y', n: 2, id: 11 }, 5);
+  assert.deepEqual(h.out.values(), [[1, 10, ['x', 1]], [2, 11, ['y', 2]]]);
+  assert.ok(Object.isFrozen(h.out.values()[0]![2]));
+  // A string key whose first char is the tuple mark is escaped in state: ctx.key is the string as the selector gave it.
+  const marked = '\uFDD0Tk';
+  const env2 = new StreamEnvironment(1);
+  const a = env2.fromCollection<E>([]).keyBy((e) => e.k);
+  const b = env2.fromCollection<E>([]).keyBy((e) => e.k);
+  const keys: DataStream<string> = a.intervalJoin(b).between(0, 0).process((_l, _r, ctx, o) => o.collect(ctx.key));
+  const h2 = instantiate<E, string>(env2, keys);
+  h2.push({ k: marked, id: 1 }, 5);
+  h2.push2({ k: marked, id: 2 }, 5);
+  assert.deepEqual(h2.out.values(), [marked]);
+});
