@@ -18,7 +18,7 @@ import type { RestoreProgress } from '../checkpoint/restore.js';
 import { requestControl, serveControl, type ControlServer } from '../runtime/control-server.js';
 import { serveMetrics, type MetricsServer } from '../runtime/metrics-server.js';
 import {
-  bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, progressSources, rates, sourceRecords, statusLine, summary, watermarkLag,
+  bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, progressSources, rates, slowestWatermark, sourceRecords, statusLine, summary,
   type JobShape, type LiveInfo,
 } from './status.js';
 import { LiveLine } from './live-line.js';
@@ -430,7 +430,7 @@ function startTicker(handle: JobHandle, shape: JobShape, checkpoints: Checkpoint
     const live: LiveInfo = {
       progress: inputProgress(shape, now, progressSources(handle)),
       progressBar: tty,
-      watermarkLagMs: watermarkLag(now),
+      watermark: slowestWatermark(now),
       checkpoint: latest && {
         id: latest.checkpoint.id, kind: latest.checkpoint.kind, bytes: latest.checkpoint.bytesWritten,
         durationMs: latest.checkpoint.durationMs, ageMs: performance.now() - latest.seenAt,

@@ -5,7 +5,7 @@
 // Exit codes: 0 the job answered; 1 no job runs there, or it could not answer.
 
 import { requestControl, type ControlStatus } from '../runtime/control-server.js';
-import { checkpointSummary, compact, duration, grouped, operatorTotals, rates, span, table, type JobShape, type OperatorTotals } from './status.js';
+import { checkpointSummary, compact, duration, grouped, isWallClockWatermark, operatorTotals, rates, span, table, watermarkText, type JobShape, type OperatorTotals } from './status.js';
 
 export interface StatusCommandOptions {
   json?: boolean;
@@ -23,7 +23,8 @@ export interface StatusReport extends Pick<ControlStatus, 'stateDir' | 'pid' | '
   operators: (OperatorTotals & { task: string; source: boolean; perSec: number })[];
   /**
    * Per task, in the window: the share of its time backpressured and (aligned sources) held back, 0..1 (null: no
-   * time accounted yet); its lowest watermark and largest watermark lag over its subtasks, ms (null: none yet).
+   * time accounted yet); its lowest watermark and largest watermark lag over its subtasks, ms (null: none yet;
+   * the lag also when the watermark is not wall-clock time, isWallClockWatermark: synthetic event times).
    */
   tasks: { task: string; parallelism: number; operators: string[]; backpressured: number | null; held: number | null; watermark: number | null; watermarkLagMs: number | null }[];
 }
@@ -78,12 +79,15 @@ export function statusReport(s: ControlStatus): StatusReport {
       const subtasks = s.metrics.tasks.filter((m) => m.task === t.name);
       const wms = subtasks.map((m) => m.watermark);
       const lags = subtasks.map((m) => m.watermarkLagMs).filter((l): l is number => l !== null);
+      // The task's event time is its slowest subtask's; one without a watermark yet holds it at none.
+      const watermark = wms.length === 0 || wms.includes(null) ? null : Math.min(...(wms as number[]));
+      const lag = lags.length === 0 ? null : Math.round(Math.max(...lags));
       return {
         task: t.name, parallelism: t.parallelism, operators: t.operators,
         backpressured: share(r.taskBackpressure.get(t.name)), held: share(r.taskHeld.get(t.name)),
-        // The task's event time is its slowest subtask's; one without a watermark yet holds it at none.
-        watermark: wms.length === 0 || wms.includes(null) ? null : Math.min(...(wms as number[])),
-        watermarkLagMs: lags.length === 0 ? null : Math.round(Math.max(...lags)),
+        watermark,
+        // Synthetic event times (0, 1, 2...) lag the clock by decades: no lag, rather than one that alarms for nothing.
+        watermarkLagMs: watermark !== null && lag !== null && isWallClockWatermark(watermark, lag) ? lag : null,
       };
     }),
     checkpoints: s.checkpoints,
@@ -101,7 +105,8 @@ export function statusText(r: StatusReport): string {
       r.operators.map((o) => [o.operator, o.task, String(o.subtasks), grouped(o.recordsIn), grouped(o.recordsOut), `${compact(o.perSec)}/s`]), 2),
   ];
   const held = r.tasks.some((t) => t.held !== null && t.held > 0);
-  lines.push(table(['task', 'parallelism', 'backpressured', ...(held ? ['held'] : []), 'watermark lag'],
-    r.tasks.map((t) => [t.task, String(t.parallelism), pct(t.backpressured), ...(held ? [pct(t.held)] : []), t.watermarkLagMs === null ? '-' : span(t.watermarkLagMs)]), 1));
+  lines.push(table(['task', 'parallelism', 'backpressured', ...(held ? ['held'] : []), 'watermark', 'watermark lag'],
+    r.tasks.map((t) => [t.task, String(t.parallelism), pct(t.backpressured), ...(held ? [pct(t.held)] : []),
+      watermarkText(t.watermark, t.watermarkLagMs), t.watermarkLagMs === null ? '-' : span(t.watermarkLagMs)]), 1));
   return lines.join('\n');
 }

@@ -7,6 +7,7 @@ import type { JobMetrics, TaskMetrics } from '../runtime/metrics.js';
 import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { newestCompleted } from '../checkpoint/checkpoint-history.js';
 import { bar } from './progress.js';
+import { MAX_WATERMARK } from '../time/watermark.js';
 
 /** One operator of a running job, as the CLI shows it. */
 export interface OperatorShape {
@@ -202,17 +203,41 @@ export interface LiveInfo {
   progress?: number | undefined;
   /** Draw the progress as a bar (a terminal). */
   progressBar?: boolean;
-  /** The largest event-time lag over the subtasks that have a watermark, ms. */
-  watermarkLagMs?: number | undefined;
+  /** The watermark of the subtask holding event time back, and its lag, ms (slowestWatermark). */
+  watermark?: { watermark: number; lagMs: number } | undefined;
   /** The newest completed checkpoint, and how long ago it was seen to complete. */
   checkpoint?: { id: number; kind: string; bytes: number; durationMs: number; ageMs: number } | undefined;
 }
 
-/** The largest watermark lag over the subtasks (the one holding event time back), or undefined without watermarks. */
-export function watermarkLag(m: JobMetrics): number | undefined {
-  let lag: number | undefined;
-  for (const t of m.tasks) if (t.watermarkLagMs !== null && (lag === undefined || t.watermarkLagMs > lag)) lag = t.watermarkLagMs;
-  return lag;
+/** The subtask with the largest watermark lag (the one holding event time back), or undefined without watermarks. */
+export function slowestWatermark(m: JobMetrics): { watermark: number; lagMs: number } | undefined {
+  let slowest: { watermark: number; lagMs: number } | undefined;
+  for (const t of m.tasks) {
+    if (t.watermark === null || t.watermarkLagMs === null || (slowest !== undefined && t.watermarkLagMs <= slowest.lagMs)) continue;
+    slowest = { watermark: t.watermark, lagMs: t.watermarkLagMs };
+  }
+  return slowest;
+}
+
+/** Event times before this are not wall-clock ms since the epoch (synthetic 0, 1, 2..., or seconds). */
+const WALL_CLOCK_FROM = Date.UTC(2000, 0, 1);
+/** Nor are ones more than a year ahead of the clock (µs or ns since the epoch). */
+const WALL_CLOCK_AHEAD_MS = 366 * 86_400_000;
+
+/**
+ * Whether a watermark reads as wall-clock time, so that its lag (the clock minus it, taken when `lagMs` was) says
+ * how far event time is behind: for synthetic event times it is the clock's age in their units ("56y"), noise.
+ */
+export function isWallClockWatermark(watermark: number, lagMs: number): boolean {
+  return watermark >= WALL_CLOCK_FROM && watermark < MAX_WATERMARK && lagMs >= -WALL_CLOCK_AHEAD_MS;
+}
+
+/** A watermark for a human: '-' (none yet), 'end' (input ended), an ISO time when it is wall-clock time, else the number. */
+export function watermarkText(watermark: number | null, lagMs: number | null): string {
+  if (watermark === null) return '-';
+  if (watermark >= MAX_WATERMARK) return 'end';
+  if (lagMs !== null && isWallClockWatermark(watermark, lagMs)) return new Date(watermark).toISOString();
+  return watermark.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
 /**
@@ -240,7 +265,9 @@ function liveHead(r: Rates, live: LiveInfo): string {
     const pct = `${Math.floor(live.progress * 100)}%`;
     head += live.progressBar ? `  ${bar(live.progress, 12)} ${pct}` : `  ${pct}`;
   }
-  if (live.watermarkLagMs !== undefined) head += `  wm lag ${span(live.watermarkLagMs)}`;
+  // Synthetic event times: the watermark itself, as their lag behind the clock means nothing.
+  const wm = live.watermark;
+  if (wm !== undefined) head += isWallClockWatermark(wm.watermark, wm.lagMs) ? `  wm lag ${span(wm.lagMs)}` : `  wm ${watermarkText(wm.watermark, wm.lagMs)}`;
   const c = live.checkpoint;
   if (c) head += `  ${c.kind === 'savepoint' ? 'sp' : 'cp'} ${c.id} ${bytes(c.bytes)}/${Math.round(c.durationMs)}ms ${span(c.ageMs)} ago`;
   return head;

@@ -64,7 +64,8 @@ describe('sluice status and sluice cancel', () => {
       const sinkRow = /^ {2}sink +count -> sink +2 +([\d,]+) +0 +[\d.]+k?\/s$/m.exec(human.stdout);
       assert.ok(sinkRow, human.stdout);
       assert.ok(Number(sinkRow[1]!.replace(/,/g, '')) > sinkIn(s1), `the sink's records grew: ${sinkRow[1]} after ${sinkIn(s1)}`);
-      assert.match(human.stdout, /^ {2}ticks -> stamp +2 +\d+% +[\d.]+s$/m);
+      // Ingestion time is wall-clock time: the watermark as an ISO time, and its lag.
+      assert.match(human.stdout, /^ {2}ticks -> stamp +2 +\d+% +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z +[\d.]+s$/m);
 
       const cancel = await sluice(['cancel', state]);
       assert.equal(cancel.code, 0, cancel.stderr);

@@ -17,14 +17,17 @@ function metrics(durationMs: number, records: number, tasks: TaskMetrics[]): Job
   return { durationMs, operators: [op('gen', 0, records), op('count', records, records), op('out', records, 0)], tasks };
 }
 
+/** The job's clock when its metrics were read: wall-clock watermarks are a little behind it. */
+const NOW = Date.parse('2026-12-06T07:00:10.000Z');
+
 function status(earlier: JobMetrics | null): ControlStatus {
   return {
     pid: 42, stateDir: '/s', job: 'counts', file: '/jobs/counts.ts', startedAt: '2026-12-06T07:00:00.000Z', uptimeMs: 10_000, parallelism: 1, restarts: 0,
     restoredFrom: 7, checkpoints: { completed: 3, aborted: 1, latest: { id: 9, kind: 'checkpoint', durationMs: 12, bytesWritten: 2048, chunksWritten: 2, keyedEntries: 5, dirtyEntries: 5, maxSyncMs: 1 } },
     tasks: [{ name: 'gen', parallelism: 1, operators: ['gen'] }, { name: 'count -> out', parallelism: 2, operators: ['count', 'out'] }],
     sources: ['gen'],
-    metrics: metrics(10_000, 100_000, [task('gen', 0, { busyMs: 1000, idleMs: 9000 }), task('count -> out', 0, { busyMs: 500, backpressuredMs: 500, idleMs: 9000, watermark: 5000, watermarkLagMs: 300 }),
-      task('count -> out', 1, { busyMs: 500, idleMs: 9500, watermark: 4000, watermarkLagMs: 1300 })]),
+    metrics: metrics(10_000, 100_000, [task('gen', 0, { busyMs: 1000, idleMs: 9000 }), task('count -> out', 0, { busyMs: 500, backpressuredMs: 500, idleMs: 9000, watermark: NOW - 300, watermarkLagMs: 300 }),
+      task('count -> out', 1, { busyMs: 500, idleMs: 9500, watermark: NOW - 1300, watermarkLagMs: 1300 })]),
     earlier,
   };
 }
@@ -36,7 +39,7 @@ test('rates are over the window between the two samples; without the older one, 
   assert.deepEqual(r.operators.map((o) => [o.operator, o.task, o.source, o.recordsIn, o.recordsOut, o.perSec]),
     [['gen', 'gen', true, 0, 100_000, 1000], ['count', 'count -> out', false, 100_000, 100_000, 1000], ['out', 'count -> out', false, 100_000, 0, 1000]]);
   // In the window count -> out spent 500 of its 2000 ms backpressured; its event time is its slower subtask's.
-  assert.deepEqual(r.tasks.map((t) => [t.task, t.backpressured, t.watermark, t.watermarkLagMs]), [['gen', 0, null, null], ['count -> out', 0.25, 4000, 1300]]);
+  assert.deepEqual(r.tasks.map((t) => [t.task, t.backpressured, t.watermark, t.watermarkLagMs]), [['gen', 0, null, null], ['count -> out', 0.25, NOW - 1300, 1300]]);
   const whole = statusReport(status(null));
   assert.deepEqual([whole.ratesOverMs, whole.eventsPerSec], [10_000, 10_000]);
 });
@@ -52,8 +55,23 @@ test('the human text: job, state, checkpoints, operators and tasks', () => {
     '  gen       gen                  1           0      100,000     10.0k/s',
     '  count     count -> out         1     100,000      100,000     10.0k/s',
     '  out       count -> out         1     100,000            0     10.0k/s',
-    '  task          parallelism  backpressured  watermark lag',
-    '  gen                     1             0%              -',
-    '  count -> out            2             3%           1.3s',
+    '  task          parallelism  backpressured                 watermark  watermark lag',
+    '  gen                     1             0%                         -              -',
+    '  count -> out            2             3%  2026-12-06T07:00:08.700Z           1.3s',
   ].join('\n'));
+});
+
+// A trial's job with event times counted from 0 showed a watermark lag of `56y`: the clock's age in its units.
+test('synthetic event times (not wall-clock ms): the watermark itself, and no lag (human and JSON)', () => {
+  const s = status(null);
+  s.metrics = metrics(10_000, 100_000, [task('gen', 0), task('count -> out', 0, { watermark: 12_668, watermarkLagMs: NOW - 12_668 }),
+    task('count -> out', 1, { watermark: 13_000, watermarkLagMs: NOW - 13_000 })]);
+  const r = statusReport(s);
+  assert.deepEqual(r.tasks.map((t) => [t.task, t.watermark, t.watermarkLagMs]), [['gen', null, null], ['count -> out', 12_668, null]]);
+  const lines = statusText(r).split('\n');
+  assert.equal(lines.at(-1), '  count -> out            2              -     12,668              -');
+  assert.doesNotMatch(statusText(r), /\dy\b/);
+  // At the end of input a subtask's watermark is the final one: 'end'.
+  s.metrics = metrics(10_000, 100_000, [task('gen', 0), task('count -> out', 0, { watermark: Number.MAX_SAFE_INTEGER }), task('count -> out', 1, { watermark: Number.MAX_SAFE_INTEGER })]);
+  assert.match(statusText(statusReport(s)).split('\n').at(-1)!, /  end {14}-$/);
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bytes, checkpointSummary, inputProgress, jsonReport, progressSources, rates, span, statusLine, summary, watermarkLag, type JobShape,
+  bytes, checkpointSummary, inputProgress, jsonReport, progressSources, rates, slowestWatermark, span, statusLine, summary, watermarkText, type JobShape,
 } from '../../../core/cli/status.js';
 import { bar } from '../../../core/cli/progress.js';
 import type { JobMetrics, TaskMetrics } from '../../../core/runtime/metrics.js';
@@ -70,15 +70,31 @@ test('progressSources: none after a resume or a restart, whose sources start fro
   assert.deepEqual(progressSources({ ...handle, restoredFrom: 4, restarts: () => 0 }), []);
 });
 
-test('watermarkLag: the largest lag over subtasks that have a watermark', () => {
-  assert.equal(watermarkLag(metrics(1)), undefined);
+test('slowestWatermark: the watermark and lag of the subtask with the largest lag', () => {
+  assert.equal(slowestWatermark(metrics(1)), undefined);
   const m = metrics(1, [task('src', { watermark: 1000, watermarkLagMs: 250 }), task('count -> out', { watermark: 900, watermarkLagMs: 350 }), task('x')]);
-  assert.equal(watermarkLag(m), 350);
+  assert.deepEqual(slowestWatermark(m), { watermark: 900, lagMs: 350 });
+});
+
+const NOW = Date.parse('2026-12-06T10:00:00.000Z');
+
+test('watermarkText: none, the end, wall-clock time as ISO, synthetic event times as the number', () => {
+  assert.equal(watermarkText(null, null), '-');
+  assert.equal(watermarkText(Number.MAX_SAFE_INTEGER, null), 'end');
+  assert.equal(watermarkText(NOW - 1200, 1200), '2026-12-06T09:59:58.800Z');
+  // Event times counted from 0 "lag" the clock by 56 years: the watermark is shown as it is.
+  assert.equal(watermarkText(12_668, NOW - 12_668), '12,668');
+  assert.equal(watermarkText(12.5, NOW - 12.5), '12.5');
+  // Seconds since the epoch are not ms of wall-clock time; nor are µs (far ahead of the clock).
+  assert.equal(watermarkText(1_796_000_000, NOW - 1_796_000_000), '1,796,000,000');
+  assert.equal(watermarkText(NOW * 1000, NOW - NOW * 1000), (NOW * 1000).toLocaleString('en-US'));
+  // Wall-clock data of another period is still wall-clock time (its lag is real, if large).
+  assert.equal(watermarkText(Date.parse('2025-01-01T00:00:00Z'), NOW - Date.parse('2025-01-01T00:00:00Z')), '2025-01-01T00:00:00.000Z');
 });
 
 test('statusLine shows progress (a bar on a terminal), watermark lag and the last checkpoint in its head', () => {
   const r = rates(shape, undefined, metrics(500));
-  const plain = statusLine(shape, r, Infinity, { progress: 0.42, watermarkLagMs: 1200, checkpoint: { id: 7, kind: 'checkpoint', bytes: 3481, durationMs: 45, ageMs: 5000 } });
+  const plain = statusLine(shape, r, Infinity, { progress: 0.42, watermark: { watermark: NOW - 1200, lagMs: 1200 }, checkpoint: { id: 7, kind: 'checkpoint', bytes: 3481, durationMs: 45, ageMs: 5000 } });
   assert.match(plain, /^2\.0s {2}250 ev\/s {2}42% {2}wm lag 1\.2s {2}cp 7 3\.4 KiB\/45ms 5\.0s ago │ src /);
   const tty = statusLine(shape, r, Infinity, { progress: 0.5, progressBar: true });
   assert.ok(tty.includes(`${bar(0.5, 12)} 50%`), tty);
@@ -87,7 +103,14 @@ test('statusLine shows progress (a bar on a terminal), watermark lag and the las
   // Without live figures the line is what it was.
   assert.match(statusLine(shape, r), /^2\.0s {2}250 ev\/s │ src 250\/s/);
   // Narrow: cut, never longer than asked.
-  assert.ok(statusLine(shape, r, 30, { watermarkLagMs: 5 }).length <= 30);
+  assert.ok(statusLine(shape, r, 30, { watermark: { watermark: NOW - 5, lagMs: 5 } }).length <= 30);
+});
+
+test('statusLine shows synthetic event time (not wall-clock) as the watermark, not as a lag of decades', () => {
+  const r = rates(shape, undefined, metrics(500));
+  const line = statusLine(shape, r, Infinity, { watermark: { watermark: 12_668, lagMs: NOW - 12_668 } });
+  assert.match(line, /^2\.0s {2}250 ev\/s {2}wm 12,668 │ src /);
+  assert.doesNotMatch(line, /lag/);
 });
 
 test('statusLine shows the share of time an aligned source was held back, beside backpressure, only when there was some', () => {
