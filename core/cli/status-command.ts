@@ -15,6 +15,10 @@ export interface StatusCommandOptions {
 
 /** The object `sluice status --json` prints. */
 export interface StatusReport extends Pick<ControlStatus, 'stateDir' | 'pid' | 'job' | 'file' | 'startedAt' | 'uptimeMs' | 'parallelism' | 'restarts' | 'restoredFrom' | 'checkpoints'> {
+  /** 'restarting': between two attempts, after a failure (see `restarting`), not running. */
+  state: 'running' | 'restarting';
+  restarting: NonNullable<ControlStatus['restarting']> | null;
+  lastFailure: NonNullable<ControlStatus['lastFailure']> | null;
   /** The window the rates are taken over, ms: the last second or two (since the start in the job's first two seconds). */
   ratesOverMs: number;
   /** Records per second the sources emitted in that window. */
@@ -68,7 +72,10 @@ export function statusReport(s: ControlStatus): StatusReport {
     startedAt: s.startedAt,
     uptimeMs: Math.round(s.uptimeMs),
     parallelism: s.parallelism,
+    state: s.restarting ? 'restarting' : 'running',
     restarts: s.restarts,
+    restarting: s.restarting ?? null,
+    lastFailure: s.lastFailure ?? null,
     restoredFrom: s.restoredFrom,
     ratesOverMs: Math.round(s.metrics.durationMs - (s.earlier?.durationMs ?? 0)),
     eventsPerSec: Math.round(r.sourcePerSec),
@@ -96,8 +103,15 @@ export function statusReport(s: ControlStatus): StatusReport {
 
 export function statusText(r: StatusReport): string {
   const pct = (v: number | null): string => (v === null ? '-' : `${Math.round(v * 100)}%`);
+  const restarts = r.restarts === 0 ? 'no restarts' : `${r.restarts} restart${r.restarts === 1 ? '' : 's'}`;
+  const rs = r.restarting;
+  // Between attempts nothing runs: "running" would hide a job that keeps failing behind its restart delays.
+  const what = rs === null ? `running for ${duration(r.uptimeMs)}`
+    : `restarting after a failure (restart ${rs.restart} from ${rs.from === null ? 'the beginning' : `checkpoint ${rs.from}`}, ${rs.inMs > 0 ? `in ${span(rs.inMs)}` : 'starting now'}), up ${duration(r.uptimeMs)}`;
+  const f = r.lastFailure;
   const lines = [
-    `${r.job ?? 'job'}${r.file !== null ? ` (${r.file})` : ''}: running for ${duration(r.uptimeMs)}, pid ${r.pid}, parallelism ${r.parallelism}, ${r.restarts === 0 ? 'no restarts' : `${r.restarts} restart${r.restarts === 1 ? '' : 's'}`}`,
+    `${r.job ?? 'job'}${r.file !== null ? ` (${r.file})` : ''}: ${what}, pid ${r.pid}, parallelism ${r.parallelism}, ${restarts}${rs === null ? '' : ' so far'}`,
+    ...(f === null ? [] : [`last failure ${span(f.agoMs)} ago: ${f.name}: ${f.message.split('\n')[0]}`]),
     `state: ${r.stateDir}${r.restoredFrom !== null ? ` (resumed from checkpoint ${r.restoredFrom})` : ''}`,
     checkpointSummary({ completed: r.checkpoints.latest ? [r.checkpoints.latest] : [], aborted: [], completedTotal: r.checkpoints.completed, abortedTotal: r.checkpoints.aborted }),
     `${compact(r.eventsPerSec)} events/s from the sources (over the last ${duration(r.ratesOverMs)})`,

@@ -56,6 +56,14 @@ export interface ControlStatus {
   uptimeMs: number;
   parallelism: number;
   restarts: number;
+  /**
+   * Between two attempts (after a failure, before the next attempt runs): the restart being prepared, how long
+   * until its delay ends (0: over, the attempt is starting) and the checkpoint it restarts from; null while an
+   * attempt runs. (Absent from an older sluice's answer.)
+   */
+  restarting?: { restart: number; inMs: number; from: number | null } | null;
+  /** The failure behind the latest restart, and how long ago it was; null before any. */
+  lastFailure?: { name: string; message: string; at: string; agoMs: number } | null;
   restoredFrom: number | null;
   checkpoints: { completed: number; aborted: number; latest: CompletedCheckpoint | null };
   /** The tasks (chains of operators) in plan order, and the names of the sources. */
@@ -298,12 +306,17 @@ async function handle1({ handle, stateDir, options, earlier }: Serving, req: Con
     case 'status': {
       const c = handle.checkpoints();
       const metrics = handle.metrics();
+      const now = Date.now();
+      const restarting = handle.restarting();
+      const failure = handle.lastFailure();
       return {
         ok: true,
         status: {
           pid: process.pid, stateDir, job: options.job ?? null, file: options.file ?? null,
           startedAt: new Date(Date.now() - metrics.durationMs).toISOString(), uptimeMs: metrics.durationMs,
           parallelism: handle.parallelism, restarts: handle.restarts(), restoredFrom: handle.restoredFrom ?? null,
+          restarting: restarting ? { restart: restarting.restart, inMs: Math.max(0, restarting.attemptAt - now), from: restarting.from ?? null } : null,
+          lastFailure: failure ? { name: failure.name, message: failure.message, at: new Date(failure.at).toISOString(), agoMs: now - failure.at } : null,
           checkpoints: { completed: c.completedTotal, aborted: c.abortedTotal, latest: newestCompleted(c) ?? null },
           tasks: handle.plan.tasks.map((t) => ({ name: t.name, parallelism: t.parallelism, operators: t.nodeIds.map((id) => handle.operatorNames[id]!) })),
           sources: handle.sources.map((s) => s.name),

@@ -31,6 +31,24 @@ export interface JobResult<C extends Record<keyof C, unknown[]> = Collected> {
   stoppedWithSavepoint?: CompletedCheckpoint;
 }
 
+/** The failure behind the run's latest restart (JobHandle.lastFailure). */
+export interface JobFailure {
+  name: string;
+  message: string;
+  /** When the attempt failed (epoch ms). */
+  at: number;
+}
+
+/** A job between two attempts (JobHandle.restarting): from its failure until the next attempt runs. */
+export interface Restarting {
+  /** The restart being waited for or prepared (1: the first of the run). */
+  restart: number;
+  /** When the restart strategy's delay ends (epoch ms); the next attempt is prepared (restored) from then. */
+  attemptAt: number;
+  /** The checkpoint it restarts from (undefined: from the beginning). */
+  from: number | undefined;
+}
+
 export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   /** Resolves when a bounded job ends or the job is cancelled; rejects when the job fails. */
   readonly result: Promise<JobResult<C>>;
@@ -46,6 +64,10 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   readonly sources: readonly { readonly name: string; readonly bounded: boolean; readonly count: number | undefined }[];
   /** Restarts so far in this run (each from the last completed checkpoint, its sources from their positions there). */
   restarts(): number;
+  /** While the job restarts after a failure, which restart and when; undefined while an attempt runs. */
+  restarting(): Restarting | undefined;
+  /** The failure behind the latest restart (or the one being prepared), or undefined before any. */
+  lastFailure(): JobFailure | undefined;
   /** Live metrics, read from shared memory (values may lag by ~100 ms). */
   metrics(): JobMetrics;
   /** Checkpoints so far. */

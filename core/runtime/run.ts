@@ -28,7 +28,7 @@ import { asCollectSink, type SinkSpec } from '../connectors/sink.js';
 import { bundleWorkerEntry } from './worker-bundle.js';
 import { leaseBundle } from './bundle-cache.js';
 import { checkParallelism, DEFAULT_RESTART, runtimeSettings, type RunOptions } from './run-options.js';
-import type { Collected, JobHandle, JobResult } from './job-handle.js';
+import type { Collected, JobFailure, JobHandle, JobResult, Restarting } from './job-handle.js';
 import { checkpointSettings, warnWithoutCheckpoints } from './checkpoint-settings.js';
 import { sinkTaken, watchUnreadCollects } from './collect-watch.js';
 import { startLineage, warnStartingOver } from './lineage-start.js';
@@ -40,7 +40,7 @@ import { callerWarn } from './caller-callbacks.js';
 
 // The public types stay importable from here (core/index.ts, the CLI).
 export type { RunOptions } from './run-options.js';
-export type { Collected, JobHandle, JobResult } from './job-handle.js';
+export type { Collected, JobFailure, JobHandle, JobResult, Restarting } from './job-handle.js';
 
 /** Loads the job module, builds and validates its graph, starts its threads. Rejects before any thread starts for a job that cannot run. */
 export async function run<C extends Record<keyof C, unknown[]> = Collected>(job: string | URL, options: RunOptions = {}): Promise<JobHandle<C>> {
@@ -126,6 +126,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let endDelay: (() => void) | undefined;
   /** The restart being waited for or prepared (0: none); counted in `restarts` only once it runs. */
   let restarting = 0;
+  /** What `restarting` is, for status (handle.restarting), and the failure it restarts from. */
+  let restartingInfo: Restarting | undefined;
+  let lastFailure: JobFailure | undefined;
   /** The savepoint a stopWithSavepoint() took (the job then stops), and the name of the one being taken. */
   let stoppedWith: CompletedCheckpoint | undefined;
   let stopName: string | undefined;
@@ -203,6 +206,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
         current = attempt;
         restarting = 0;
+        restartingInfo = undefined;
         liveStats = attempt.coordinator?.stats;
         firstStarted();
         if (cancelled) attempt.stop();
@@ -232,11 +236,13 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           throw outcome.error;
         }
         restarting = restarts + 1;
+        lastFailure = { name: outcome.error.name, message: outcome.error.message, at: Date.now() };
+        restartingInfo = { restart: restarting, attemptAt: lastFailure.at + delay, from: attempt.coordinator?.latest?.id };
         warn(`job failed (${outcome.error.message}); restart ${restarting} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);
         if (!cancelled) await new Promise<void>((r) => { const t = setTimeout(r, delay); endDelay = () => { clearTimeout(t); r(); }; });
         endDelay = undefined;
         // Its counters are in `carried` now: not counted again. A restart cancelled before it ran is not one.
-        if (cancelled) return finalResult({ ...outcome, metrics: new Float64Array(carried.length) }, restored?.manifest.id);
+        if (cancelled) { restartingInfo = undefined; return finalResult({ ...outcome, metrics: new Float64Array(carried.length) }, restored?.manifest.id); }
         restarts++;
         const latest = attempt.coordinator?.latest;
         if (latest) from = await restartCheckpoint(store!, lineage, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress, acceptedUpTo);
@@ -323,6 +329,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     restoredFrom: restored?.manifest.id,
     sources: graph.nodes.filter((n) => n.source).map((n) => ({ name: n.name, bounded: n.source!.bounded, count: n.source!.count })),
     restarts: () => restarts,
+    restarting: () => (current === undefined ? restartingInfo : undefined),
+    lastFailure: () => lastFailure,
     metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started, carried),
     checkpoints: () => mergeStats(stats, liveStats),
     checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : notNow(),

@@ -75,3 +75,33 @@ test('synthetic event times (not wall-clock ms): the watermark itself, and no la
   s.metrics = metrics(10_000, 100_000, [task('gen', 0), task('count -> out', 0, { watermark: Number.MAX_SAFE_INTEGER }), task('count -> out', 1, { watermark: Number.MAX_SAFE_INTEGER })]);
   assert.match(statusText(statusReport(s)).split('\n').at(-1)!, /  end {14}-$/);
 });
+
+test('between two attempts: restarting, which restart, from where and when, and the failure; after it, running with the last failure', () => {
+  const s = status(null);
+  s.restarts = 1;
+  s.restarting = { restart: 2, inMs: 800, from: 9 };
+  s.lastFailure = { name: 'OperatorError', message: "operator 'count' (subtask 0) failed: boom\n  at count", at: '2026-12-06T07:00:09.800Z', agoMs: 200 };
+  const r = statusReport(s);
+  assert.deepEqual([r.state, r.restarting, r.lastFailure?.name], ['restarting', { restart: 2, inMs: 800, from: 9 }, 'OperatorError']);
+  assert.deepEqual(statusText(r).split('\n').slice(0, 2), [
+    'counts (/jobs/counts.ts): restarting after a failure (restart 2 from checkpoint 9, in 0.8s), up 10.0s, pid 42, parallelism 1, 1 restart so far',
+    "last failure 0.2s ago: OperatorError: operator 'count' (subtask 0) failed: boom",
+  ]);
+  // The delay is over, the attempt is being restored; from the beginning when no checkpoint had completed.
+  s.restarting = { restart: 2, inMs: 0, from: null };
+  assert.match(statusText(statusReport(s)), /^counts \(\/jobs\/counts\.ts\): restarting after a failure \(restart 2 from the beginning, starting now\), up 10\.0s/);
+  // Running again: the failure stays in view.
+  s.restarts = 2;
+  s.restarting = null;
+  s.lastFailure = { ...s.lastFailure, agoMs: 65_000 };
+  assert.equal(statusReport(s).state, 'running');
+  assert.deepEqual(statusText(statusReport(s)).split('\n').slice(0, 2), [
+    'counts (/jobs/counts.ts): running for 10.0s, pid 42, parallelism 1, 2 restarts',
+    "last failure 1m05s ago: OperatorError: operator 'count' (subtask 0) failed: boom",
+  ]);
+  // An older sluice's answer has neither field: running, no failure line.
+  const old = status(null);
+  delete old.restarting;
+  delete old.lastFailure;
+  assert.deepEqual([statusReport(old).state, statusReport(old).restarting, statusReport(old).lastFailure], ['running', null, null]);
+});

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../core/index.js';
 import { controlSocketPath, requestControl, serveControl } from '../../../core/runtime/control-server.js';
+import { statusReport, statusText } from '../../../core/cli/status-command.js';
 
 const job = new URL('../cli/jobs/ticking.ts', import.meta.url);
 
@@ -109,6 +110,43 @@ test('a cancel request cancels the job and answers once it has ended', { timeout
     assert.equal(c.cancelled.checkpoints.completed, r.checkpoints.completedTotal);
     await server.close();
     await assert.rejects(requestControl(state, { op: 'cancel' }), (e: Error) => e.name === 'NoJobRunningError');
+  } finally {
+    await a.cancel();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression: between two attempts (a failure, then the restart strategy's delay) `sluice status` said "running".
+test('a status request between two attempts says the job is restarting: which restart, from where, when, and the failure', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
+  const state = join(dir, 'state');
+  let failed!: () => void;
+  const failure = new Promise<void>((resolve) => { failed = resolve; });
+  // Fails at its 500,000th record; the delay keeps it between attempts until the cancel below.
+  const a = await run(new URL('./jobs/explode.ts', import.meta.url), {
+    parallelism: 1, stateDir: state, restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 600_000 },
+    onWarning: (m) => { if (m.startsWith('job failed')) failed(); },
+  });
+  try {
+    const server = await serveControl(a, undefined, { job: 'explode' });
+    await failure;
+    const r = await requestControl(state, { op: 'status' });
+    assert.ok('status' in r, JSON.stringify(r));
+    const s = r.status;
+    assert.equal(s.restarts, 0, 'the restart has not run yet');
+    assert.deepEqual([s.restarting?.restart, s.restarting?.from], [1, null]);
+    assert.ok(s.restarting!.inMs > 500_000 && s.restarting!.inMs <= 600_000, JSON.stringify(s.restarting));
+    assert.match(`${s.lastFailure?.name}: ${s.lastFailure?.message}`, /^OperatorError: operator 'explode' \(subtask 0\) failed: event 500000 is out of range$/);
+    const report = statusReport(s);
+    assert.equal(report.state, 'restarting');
+    const [first, second] = statusText(report).split('\n');
+    assert.match(first!, /^explode: restarting after a failure \(restart 1 from the beginning, in 9m\d\ds\), up [\d.]+s, pid \d+, parallelism 1, no restarts so far$/);
+    assert.match(second!, /^last failure [\d.]+s ago: OperatorError: operator 'explode' \(subtask 0\) failed: event 500000 is out of range$/);
+    assert.equal(a.restarting()?.restart, 1);
+    // A cancel ends the wait: no restart ran, and none is pending any more.
+    const end = await a.cancel();
+    assert.deepEqual([end.cancelled, end.restarts, a.restarting()], [true, 0, undefined]);
+    await server.close();
   } finally {
     await a.cancel();
     rmSync(dir, { recursive: true, force: true });
