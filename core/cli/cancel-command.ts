@@ -3,9 +3,11 @@
 // serveControl) through its control socket, as JobHandle.cancel does: no savepoint (`sluice savepoint --stop` is
 // the stop with one). Answers once the job has ended, so its state directory is free when this exits.
 //
-// Exit codes: 0 the job was cancelled; 1 no job runs there, or it failed while cancelling, or gave no answer in time.
+// Exit codes: 0 the job was cancelled; 1 no job runs in that state directory, or it failed while cancelling, or gave
+// no answer in time; 2 the path is no state directory (no-job-there.ts).
 
-import { requestControl } from '../runtime/control-server.js';
+import { NoJobRunningError, requestControl } from '../runtime/control-server.js';
+import { noJobThere } from './no-job-there.js';
 import { duration } from './status.js';
 
 export interface CancelCommandOptions {
@@ -31,10 +33,11 @@ export async function cancelCommand(stateDir: string, opts: CancelCommandOptions
       process.stderr.write(`resume with: sluice run <job> --state-dir ${stateDir} --resume\n`);
     }
     return 0;
-  } catch (e) {
+  } catch (thrown) {
+    const { error: e, code } = thrown instanceof NoJobRunningError ? noJobThere(stateDir, thrown) : { error: thrown, code: 1 };
     const err = e as Error;
     process.stderr.write(`sluice cancel: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
     if (opts.json) process.stdout.write(`${JSON.stringify({ stateDir, error: { name: err.name, message: err.message } })}\n`);
-    return 1;
+    return code;
   }
 }

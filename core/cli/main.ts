@@ -2,8 +2,9 @@
 // lives in its own file (run-command.ts, savepoint-command.ts, status-command.ts, cancel-command.ts, inspect.ts);
 // what they print in status.ts.
 //
-// Exit codes: 0 done (and --help); 1 the work failed (status, cancel, savepoint: also no job running there); 2 bad
-// usage (an unknown command too); 130 / 143 a run stopped by SIGINT (or `sluice cancel`) / SIGTERM.
+// Exit codes: 0 done (and --help); 1 the work failed (status, cancel, savepoint: also no job running in the state
+// directory); 2 bad usage (an unknown command too; status, cancel, savepoint: a path that is no state directory);
+// 130 / 143 a run stopped by SIGINT (or `sluice cancel`) / SIGTERM.
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -111,7 +112,7 @@ export function createProgram(): Command {
   program
     .command('savepoint')
     .summary('take a savepoint of a running job (or delete one)')
-    .description('Take a savepoint of the job running with a state directory (from another terminal), and print it. With --delete, delete the savepoint of that name (through the job running there, or in the directory when none is).')
+    .description('Take a savepoint of the job running with a state directory (from another terminal), and print it (exit 1 if no job runs there, 2 if the path is no state directory). With --delete, delete the savepoint of that name (through the job running there, or in the directory when none is).')
     .argument('<state-dir>', 'the running job\'s state directory (its --state-dir); with --delete, any state directory')
     .argument('[name]', 'the savepoint\'s name (letters, digits, \'.\', \'_\', \'-\')', savepointName)
     .option('--json', 'print the savepoint as one JSON object on stdout')
@@ -125,7 +126,7 @@ export function createProgram(): Command {
   program
     .command('status')
     .summary('show how a running job is doing')
-    .description('Show the status of the job running with a state directory (from another terminal): job, pid, uptime, restarts, checkpoints, per-operator records and rates, per-task backpressure and watermark lag. Exit 1 if no job runs there.')
+    .description('Show the status of the job running with a state directory (from another terminal): job, pid, uptime, restarts, checkpoints, per-operator records and rates, per-task backpressure, watermarks and watermark lag. Exit 1 if no job runs there, 2 if the path is no state directory.')
     .argument('<state-dir>', 'the running job\'s state directory (its --state-dir)')
     .option('--json', 'print the status as one JSON object on stdout')
     .addOption(new Option('--timeout <ms>', 'give up waiting for the job after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
@@ -136,7 +137,7 @@ export function createProgram(): Command {
   program
     .command('cancel')
     .summary('cancel a running job (no savepoint)')
-    .description('Cancel the job running with a state directory (from another terminal), as Ctrl-C in its terminal does: no savepoint is taken, and `sluice run` exits 130; its checkpoints stay for --resume. To stop with a savepoint (to upgrade or move the job), use `sluice savepoint <state-dir> [name] --stop` instead. Waits until the job has ended; exit 1 if no job runs there.')
+    .description('Cancel the job running with a state directory (from another terminal), as Ctrl-C in its terminal does: no savepoint is taken, and `sluice run` exits 130; its checkpoints stay for --resume. To stop with a savepoint (to upgrade or move the job), use `sluice savepoint <state-dir> [name] --stop` instead. Waits until the job has ended; exit 1 if no job runs there, 2 if the path is no state directory.')
     .argument('<state-dir>', 'the running job\'s state directory (its --state-dir)')
     .option('--json', 'print what was cancelled as one JSON object on stdout')
     .addOption(new Option('--timeout <ms>', 'give up waiting for the job to end after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))

@@ -3,13 +3,14 @@
 // control socket, and prints what was written. With --delete, deletes one: through the job running there, or in
 // the directory itself when none is.
 //
-// Exit codes: 0 the savepoint completed (or was deleted); 1 no job runs there, or it could not take the savepoint;
-// 2 bad usage, or (--delete) no such savepoint or state directory.
+// Exit codes: 0 the savepoint completed (or was deleted); 1 no job runs in that state directory, or it could not
+// take the savepoint; 2 bad usage: the path is no state directory (no-job-there.ts), or (--delete) no such savepoint.
 
 import { NoJobRunningError, requestControl } from '../runtime/control-server.js';
 import { deleteSavepoint, type DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { StateDirError } from '../checkpoint/store.js';
 import { bytes } from './status.js';
+import { noJobThere } from './no-job-there.js';
 
 export interface SavepointCommandOptions {
   json?: boolean;
@@ -41,6 +42,7 @@ export async function savepointCommand(stateDir: string, name: string | undefine
     }
     return 0;
   } catch (e) {
+    if (e instanceof NoJobRunningError) { const { error, code } = noJobThere(stateDir, e); return failed(stateDir, error, opts, code); }
     return failed(stateDir, e, opts, 1);
   }
 }

@@ -2,9 +2,11 @@
 // process: `sluice run --state-dir`, or an embedded job that called serveControl) how it is doing, through its
 // control socket, and prints it: for a human, or one JSON object with --json.
 //
-// Exit codes: 0 the job answered; 1 no job runs there, or it could not answer.
+// Exit codes: 0 the job answered; 1 no job runs in that state directory, or it could not answer; 2 the path is no
+// state directory (no-job-there.ts).
 
-import { requestControl, type ControlStatus } from '../runtime/control-server.js';
+import { NoJobRunningError, requestControl, type ControlStatus } from '../runtime/control-server.js';
+import { noJobThere } from './no-job-there.js';
 import { checkpointSummary, compact, duration, grouped, isWallClockWatermark, operatorTotals, rates, span, table, watermarkText, type JobShape, type OperatorTotals } from './status.js';
 
 export interface StatusCommandOptions {
@@ -42,11 +44,12 @@ export async function statusCommand(stateDir: string, opts: StatusCommandOptions
     const report = statusReport(r.status);
     process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${statusText(report)}\n`);
     return 0;
-  } catch (e) {
+  } catch (thrown) {
+    const { error: e, code } = thrown instanceof NoJobRunningError ? noJobThere(stateDir, thrown) : { error: thrown, code: 1 };
     const err = e as Error;
     process.stderr.write(`sluice status: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
     if (opts.json) process.stdout.write(`${JSON.stringify({ stateDir, error: { name: err.name, message: err.message } })}\n`);
-    return 1;
+    return code;
   }
 }
 

@@ -81,11 +81,17 @@ describe('sluice operations', () => {
     assert.match(r.stderr, /1 checkpoint in a row failed \(tolerable: 0\); the last: checkpoint \d+ not completed within 1000 ms; no barrier yet from [^;]*stuck[^;]*; thread 0 has been in one call for \d+ ms \(user code that does not return\?\), running [^;]*stuck[^;]*\); restart \d in \d+ ms from checkpoint \d+/);
   });
 
-  test('sluice savepoint with no job running exits 1 and says so; bad usage exits 2', { timeout: TIMEOUT }, async () => {
-    const r = await sluice(['savepoint', path.join(dir, 'nobody-here'), 'x']);
+  test('sluice savepoint with no job running exits 1 and says so; bad usage (a path that is no state directory too) exits 2', { timeout: TIMEOUT }, async () => {
+    const idle = path.join(dir, 'idle-state');
+    await (await CheckpointStore.open(idle)).close();
+    const r = await sluice(['savepoint', idle, 'x']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /no sluice job is running with state directory .*nobody-here/);
+    assert.match(r.stderr, /no sluice job is running with state directory .*idle-state/);
     assert.equal(r.stdout, '');
+    const nowhere = await sluice(['savepoint', path.join(dir, 'nobody-here'), 'x']);
+    assert.equal(nowhere.code, 2, nowhere.stderr);
+    assert.match(nowhere.stderr, /^sluice savepoint: StateDirError: no state directory .*nobody-here \(so no job runs there\)$/m);
+    assert.equal(nowhere.stdout, '');
     const bad = await sluice(['savepoint', dir, 'no spaces']);
     assert.equal(bad.code, 2, bad.stderr);
     const conflict = await sluice(['run', ticking, '--resume', '--from-savepoint', 'a']);

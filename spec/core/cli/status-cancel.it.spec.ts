@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { sluice, SluiceProcess } from './sluice-process.js';
 
 const TIMEOUT = 150_000;
@@ -92,17 +93,31 @@ describe('sluice status and sluice cancel', () => {
     assert.match(gone.stderr, /^sluice status: NoJobRunningError: no sluice job is running with state directory /);
   });
 
-  test('status and cancel with no job running: one line, exit 1 (with --json, the error as JSON on stdout)', { timeout: TIMEOUT }, async () => {
-    const nobody = path.join(dir, 'nobody-here');
+  // A state directory with no job: the work failed (1). A path that is no state directory: bad usage (2), as
+  // inspect and `savepoint --delete` say (a trial's typo read as "no job running there").
+  test('status and cancel with no job running: one line, exit 1; on a path that is no state directory, exit 2 (with --json, the error as JSON on stdout)', { timeout: TIMEOUT }, async () => {
+    const idle = path.join(dir, 'idle-state');
+    await (await CheckpointStore.open(idle)).close();
+    const missing = path.join(dir, 'nobody-here');
     for (const command of ['status', 'cancel']) {
-      const r = await sluice([command, nobody]);
+      const r = await sluice([command, idle]);
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, new RegExp(`^sluice ${command}: NoJobRunningError: no sluice job is running with state directory .*nobody-here \\(no control socket at .*\\)\\n$`));
-      const j = await sluice([command, nobody, '--json']);
+      assert.match(r.stderr, new RegExp(`^sluice ${command}: NoJobRunningError: no sluice job is running with state directory .*idle-state \\(no control socket at .*\\)\\n$`));
+      const j = await sluice([command, idle, '--json']);
       assert.equal(j.code, 1, j.stderr);
       assert.equal((JSON.parse(j.stdout) as { error: { name: string } }).error.name, 'NoJobRunningError');
+      for (const [where, said] of [[missing, /no state directory .*nobody-here \(so no job runs there\)/], [ticking, /.*ticking\.ts is a file, not a state directory/],
+        [dir, /.* is not a sluice state directory \(it holds no LevelDB database\), so no job runs there/]] as const) {
+        const u = await sluice([command, where]);
+        assert.equal(u.code, 2, `${command} ${where}: ${u.stderr}`);
+        assert.equal(u.stdout, '');
+        assert.match(u.stderr, new RegExp(`^sluice ${command}: StateDirError: ${said.source}\\n$`));
+        const uj = await sluice([command, where, '--json']);
+        assert.equal(uj.code, 2, uj.stderr);
+        assert.equal((JSON.parse(uj.stdout) as { error: { name: string } }).error.name, 'StateDirError');
+      }
     }
-    assert.equal(existsSync(nobody), false, 'nothing made there');
+    assert.equal(existsSync(missing), false, 'nothing made there');
   });
 });
