@@ -712,6 +712,8 @@ export class Subtask implements BarrierHandler {
       }
       if (this.source) {
         snap.source = this.source.snapshot(barrier.checkpointId);
+        // Held records are counted and go into the checkpoint as its in-flight state: covered too.
+        snap.sourceRecords = this.sourceRecords;
         // Where its held records began in their splits, if the reader can say: a restore hands them back there.
         if (held.length > this.sourceHeldAt) from = this.source.unread?.(this.heldRecordCount());
       }
@@ -881,7 +883,7 @@ export class Subtask implements BarrierHandler {
         const s = op.snapshotState(-1, false);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
-      if (this.source) snap.source = this.source.snapshot(-1);
+      if (this.source) { snap.source = this.source.snapshot(-1); snap.sourceRecords = this.sourceRecords; }
       this.checkpoints.finished(snap);
     }
     this.state = FINISHED;

@@ -97,6 +97,8 @@ export class CheckpointCoordinator {
   private readonly chains: Chains = new Map();
   /** Non-keyed state and source positions of subtasks that ended: they stand in for them from now on. */
   private readonly finished = new Map<string, { snapshot: SubtaskSnapshot; parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] }>();
+  /** Per savepoint of this attempt, the records its sources had emitted at its barriers (sourceRecordsAt). */
+  private readonly savepointSources = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private lastEnd = 0;
   private stopped = false;
@@ -359,6 +361,21 @@ export class CheckpointCoordinator {
     return head.uid ?? head.name;
   }
 
+  /**
+   * The records this attempt's sources had emitted when they took savepoint `id`'s barrier (those that had ended:
+   * all theirs): what it covers of their counts (a stop with savepoint reads on until it stops). Undefined for
+   * another checkpoint.
+   */
+  sourceRecordsAt(id: number): number | undefined {
+    return this.savepointSources.get(id);
+  }
+
+  private sourceRecordsOf(p: Pending): number {
+    let n = 0;
+    for (const key of this.expected) n += (p.acks.get(key) ?? this.finished.get(key)?.snapshot)?.sourceRecords ?? 0;
+    return n;
+  }
+
   private maybeComplete(p: Pending): void {
     const next = onEveryAckIn(p.phase);
     if (next === undefined) return;
@@ -392,6 +409,7 @@ export class CheckpointCoordinator {
       id: p.id, kind: p.kind, name: p.name, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
       keyedEntries: manifest.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,
     };
+    if (p.kind === 'savepoint') this.savepointSources.set(p.id, this.sourceRecordsOf(p));
     recordCompleted(this.stats, done);
     this.broadcast({ type: 'complete', checkpointId: p.id });
     try {

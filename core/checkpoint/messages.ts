@@ -45,6 +45,8 @@ export interface SubtaskSnapshot {
   operators: { uid: string; snapshot: OperatorSnapshot }[];
   /** Source subtasks: the positions of their splits at the barrier. */
   source?: SourceSplit[];
+  /** Source subtasks: the records they had emitted in this attempt at the barrier (what it covers of their counts). */
+  sourceRecords?: number;
   /** Unaligned checkpoints: records that were in flight on the inputs. */
   inFlight?: InFlightRecord[];
   /**

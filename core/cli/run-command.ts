@@ -217,15 +217,17 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
     const sp = result.stoppedWithSavepoint;
     const outcome = sp ? `stopped with savepoint '${sp.name ?? sp.id}' (checkpoint ${sp.id})` : result.cancelled ? 'cancelled' : 'finished';
     const stats = handle.stateDir ? result.checkpoints : undefined;
-    err.write(`${summary(shape, { job, metrics: result.metrics, outcome, collected: result.collected, checkpoints: stats, restarts: result.restarts })}\n`);
+    err.write(`${summary(shape, { job, metrics: result.metrics, outcome, collected: result.collected, checkpoints: stats, restarts: result.restarts, readAfterSavepoint: result.readAfterSavepoint })}\n`);
     log.info({
       event: 'job-end', job, outcome, durationMs: Math.round(result.metrics.durationMs), events: sourceRecords(shape, result.metrics),
+      ...(result.readAfterSavepoint !== undefined ? { eventsAfterSavepoint: result.readAfterSavepoint } : {}),
       restarts: result.restarts, checkpoints: stats ? new Set(stats.completed.map((c) => c.id)).size : null,
     }, `job ${outcome}: ${job}`);
     if (opts.json) {
       writeJson(jsonReport(shape, {
         job, parallelism: handle.parallelism, cancelled: result.cancelled, metrics: result.metrics, collected: result.collected,
         checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom, stoppedWithSavepoint: result.stoppedWithSavepoint,
+        readAfterSavepoint: result.readAfterSavepoint,
       }));
     }
     // A cancel that came as a bounded job ended by itself cancelled nothing: it finished (the summary says so).

@@ -56,8 +56,11 @@ export interface JsonReport {
   restarts: number;
   /** The checkpoint the run resumed from, or null. */
   restoredFrom: number | null;
-  /** The savepoint `sluice savepoint --stop` took before the job stopped, or null. */
-  stoppedWithSavepoint: { id: number; name: string | null } | null;
+  /**
+   * The savepoint `sluice savepoint --stop` took before the job stopped, or null; `readAfter`: source records read
+   * after its barrier (in the counts above, not in the savepoint, never published; null if unknown).
+   */
+  stoppedWithSavepoint: { id: number; name: string | null; readAfter: number | null } | null;
 }
 
 export function describeJob(plan: PhysicalPlan, names: readonly string[]): JobShape {
@@ -322,6 +325,8 @@ export interface SummaryInput {
   /** Checkpoints of the run (checkpointing jobs). */
   checkpoints?: CheckpointStats | undefined;
   restarts?: number;
+  /** A stop with savepoint: the source records read after its barrier (JobResult.readAfterSavepoint). */
+  readAfterSavepoint?: number | undefined;
 }
 
 /** The end-of-job summary: totals, per-operator records, per-task time split, collected counts. */
@@ -329,7 +334,10 @@ export function summary(shape: JobShape, s: SummaryInput): string {
   const m = s.metrics;
   const events = sourceRecords(shape, m);
   const perSec = events / Math.max(1e-3, m.durationMs / 1000);
-  const lines = [`sluice: ${s.job} ${s.outcome} after ${duration(m.durationMs)}: ${grouped(events)} events from the sources, ${compact(perSec)} events/s`];
+  // A stop with savepoint: the sources read on while it completed; say what it covers, and what it does not.
+  const after = s.readAfterSavepoint;
+  const covered = after === undefined ? '' : ` (the savepoint covers ${grouped(events - after)}; the ${grouped(after)} read after its barrier were not published, and a job resumed from it reads them again)`;
+  const lines = [`sluice: ${s.job} ${s.outcome} after ${duration(m.durationMs)}: ${grouped(events)} events from the sources${covered}, ${compact(perSec)} events/s`];
   // Columns for records sent to side outputs and records an error policy dropped or dead-lettered, when there are
   // any: without them, in and out would not add up and nothing would say why.
   const totals = operatorTotals(shape, m);
@@ -369,7 +377,7 @@ export function checkpointSummary(c: CheckpointStats): string {
 export function jsonReport(shape: JobShape, r: {
   job: string; parallelism: number; cancelled: boolean; metrics: JobMetrics; collected: Record<string, unknown[]>;
   checkpoints?: CheckpointStats | undefined; restarts?: number; restoredFrom?: number | undefined;
-  stoppedWithSavepoint?: CompletedCheckpoint | undefined;
+  stoppedWithSavepoint?: CompletedCheckpoint | undefined; readAfterSavepoint?: number | undefined;
 }): JsonReport {
   const m = r.metrics;
   return {
@@ -388,7 +396,7 @@ export function jsonReport(shape: JobShape, r: {
     } : null,
     restarts: r.restarts ?? 0,
     restoredFrom: r.restoredFrom ?? null,
-    stoppedWithSavepoint: r.stoppedWithSavepoint ? { id: r.stoppedWithSavepoint.id, name: r.stoppedWithSavepoint.name ?? null } : null,
+    stoppedWithSavepoint: r.stoppedWithSavepoint ? { id: r.stoppedWithSavepoint.id, name: r.stoppedWithSavepoint.name ?? null, readAfter: r.readAfterSavepoint ?? null } : null,
   };
 }
 

@@ -29,6 +29,11 @@ export interface JobResult<C extends Record<keyof C, unknown[]> = Collected> {
   restoredFrom: number | undefined;
   /** The savepoint stopWithSavepoint() took before it stopped the job (then `cancelled` is true). */
   stoppedWithSavepoint?: CompletedCheckpoint;
+  /**
+   * With stoppedWithSavepoint: of the records the sources emitted (in `metrics`), those read after its barrier,
+   * while it completed. In no checkpoint and never published: a job resumed from the savepoint reads them again.
+   */
+  readAfterSavepoint?: number;
 }
 
 /** The failure behind the run's latest restart (JobHandle.lastFailure). */

@@ -131,6 +131,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let lastFailure: JobFailure | undefined;
   /** The savepoint a stopWithSavepoint() took (the job then stops), and the name of the one being taken. */
   let stoppedWith: CompletedCheckpoint | undefined;
+  /** Records the sources had emitted in the stopping attempt at that savepoint's barrier (its coordinator's count). */
+  let stoppedWithSources: number | undefined;
   let stopName: string | undefined;
   let stopPending: Promise<boolean> | undefined;
   /** Counters of the attempts that ended in a restart (addCounters). */
@@ -309,7 +311,17 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       for (const n of graph.nodes) if (n.sink?.cancelNote !== undefined) warn(`job cancelled: sink '${n.name}' (${n.sink.kind}): ${n.sink.cancelNote}`);
     }
     const metrics = outcome ? readMetrics(plan, names, outcome.metrics, performance.now() - started, carried) : { operators: [], tasks: [], durationMs: performance.now() - started };
-    return { collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom, ...(stoppedWith ? { stoppedWithSavepoint: stoppedWith } : {}) };
+    // Sources read on while the stop's savepoint completed: counted above, in no checkpoint, never published.
+    let readAfter: number | undefined;
+    if (stoppedWith !== undefined && stoppedWithSources !== undefined && outcome) {
+      const sources = new Set(graph.nodes.filter((n) => n.source).map((n) => n.name));
+      const emitted = readMetrics(plan, names, outcome.metrics, 0).operators.reduce((n, o) => n + (sources.has(o.operator) ? o.recordsOut : 0), 0);
+      readAfter = Math.max(0, emitted - stoppedWithSources);
+    }
+    return {
+      collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom,
+      ...(stoppedWith ? { stoppedWithSavepoint: stoppedWith } : {}), ...(readAfter !== undefined ? { readAfterSavepoint: readAfter } : {}),
+    };
   }
 
   // Between two attempts (the restart delay) there is no coordinator: the request is refused as such, not with
@@ -357,7 +369,12 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       const taking = handle.savepoint(name);
       // Marked stopped as the savepoint is taken (before any awaiting continuation runs): an attempt ending then
       // returns cancelled, which must not read as a failure to restart from.
-      stopPending = taking.then((c) => { stoppedWith = c; cancelled = true; return true; }, () => false);
+      stopPending = taking.then((c) => {
+        stoppedWith = c;
+        stoppedWithSources = current?.coordinator?.sourceRecordsAt(c.id);
+        cancelled = true;
+        return true;
+      }, () => false);
       // Checkpoints start from timers, and their acknowledgements come as messages: none completes between the
       // savepoint's completion and the stop below, which runs in its continuation (one queued behind the savepoint
       // begins then, and the stop aborts it). Cancelled, the sinks publish nothing more.

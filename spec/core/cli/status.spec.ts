@@ -141,7 +141,17 @@ test('jsonReport carries checkpoints, restarts and the checkpoint resumed from',
   const plain = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: metrics(10), collected: {} });
   assert.deepEqual([plain.checkpoints, plain.restarts, plain.restoredFrom, plain.stoppedWithSavepoint], [null, 0, null, null]);
   const stopped = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: true, metrics: metrics(10), collected: {}, stoppedWithSavepoint: cp(5, 'savepoint', 'v2') });
-  assert.deepEqual(stopped.stoppedWithSavepoint, { id: 5, name: 'v2' });
+  assert.deepEqual(stopped.stoppedWithSavepoint, { id: 5, name: 'v2', readAfter: null });
+  const counted = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: true, metrics: metrics(10), collected: {}, stoppedWithSavepoint: cp(5, 'savepoint', 'v2'), readAfterSavepoint: 3 });
+  assert.deepEqual(counted.stoppedWithSavepoint, { id: 5, name: 'v2', readAfter: 3 });
+});
+
+// Regression: a trial's stop-with-savepoint summary said 13,336 events read where the savepoint covers 12,668:
+// the sources read on while it completed, and nothing said that those were in no checkpoint and never published.
+test('summary of a stop with savepoint says what the savepoint covers of the records read, and what came after its barrier', () => {
+  const text = summary(shape, { job: 'j', metrics: metrics(13_336), outcome: "stopped with savepoint 'v2' (checkpoint 5)", readAfterSavepoint: 668 });
+  assert.match(text.split('\n')[0]!, /^sluice: j stopped with savepoint 'v2' \(checkpoint 5\) after 2\.0s: 13,336 events from the sources \(the savepoint covers 12,668; the 668 read after its barrier were not published, and a job resumed from it reads them again\), 6\.67k events\/s$/);
+  assert.doesNotMatch(summary(shape, { job: 'j', metrics: metrics(13_336), outcome: 'cancelled' }), /savepoint covers/);
 });
 
 // Regression: records an error policy dropped or dead-lettered appeared nowhere in the summary or the
