@@ -527,7 +527,7 @@ export class CheckpointCoordinator {
   }
 
   private async commitSinks(m: Manifest): Promise<void> {
-    if (await publishSinkTransactions(this.store, m, this.sinksByUid)) writePublishedMark(this.store.dir, m.id);
+    await publishSinkTransactions(this.store, m, this.sinksByUid, () => writePublishedMark(this.store.dir, m.id));
   }
 
   /**

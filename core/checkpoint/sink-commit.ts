@@ -12,8 +12,14 @@ function emptyTransaction(t: unknown): boolean {
   return t === undefined || t === null || (Array.isArray(t) && t.length === 0);
 }
 
-/** Returns whether any sink published anything (so the checkpoint's output is out in the world). */
-export async function publishSinkTransactions(store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>): Promise<boolean> {
+/**
+ * Returns whether any sink published anything (so the checkpoint's output is out in the world). `beforePublish`
+ * runs once before the first commit when any will publish: the caller's PUBLISHED mark goes first, so a process
+ * killed between a sink's commit and the mark cannot leave published output behind an older mark (were the
+ * checkpoint then lost, a resume from the one before would publish it again).
+ */
+export async function publishSinkTransactions(store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>, beforePublish?: () => void): Promise<boolean> {
+  const commits: { spec: SinkSpec<unknown>; txns: PreparedTransaction[] }[] = [];
   let published = false;
   for (const [uid, spec] of sinks) {
     const parts = m.operators[uid]?.operatorState?.parts;
@@ -25,10 +31,12 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     // End-of-input transactions (-1) come after every checkpoint's.
     const order = (t: PreparedTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
     txns.sort((a, b) => order(a) - order(b) || a.subtask - b.subtask);
-    await spec.commit(txns);
+    commits.push({ spec, txns });
     // Out in the world: records a collect sink hands its caller are not (that process is gone when a later run
     // reads the mark), nor is an empty transaction (else a run that published nothing is warned about).
     published ||= asCollectSink(spec) === undefined && txns.some((t) => (spec.publishes !== undefined ? spec.publishes(t.transaction) : !emptyTransaction(t.transaction)));
   }
+  if (published) beforePublish?.();
+  for (const { spec, txns } of commits) await spec.commit!(txns);
   return published;
 }

@@ -106,7 +106,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // Transactions of the restored checkpoint may not have been published before the failure: publish
     // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
     // Output it publishes (a file sink's parts open at the checkpoint) is marked, as a completed checkpoint's is.
-    if (await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid))) writePublishedMark(store!.dir, from.manifest.id);
+    await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid), () => writePublishedMark(store!.dir, from.manifest.id));
   } else if (s.orphans) {
     // Nothing was published from what an earlier attempt left: cleared, or a killed run's hidden parts stay after
     // a fresh run that found no checkpoint completes.
