@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 import { keyGroupRange } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
 import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
-import { assignSplits, type SourceSplit } from '../connectors/source.js';
+import { assignSplits, ownerOfSource, type SourceSplit } from '../connectors/source.js';
 import { JobDefinitionError } from '../api/errors.js';
 import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
@@ -245,16 +245,17 @@ export async function restoreSourceSplits(c: LoadedCheckpoint, graph: LogicalGra
       continue;
     }
     for (const note of r.notes ?? []) warn(`${what}, resumed from ${where}: ${note}`);
-    sources[uid] = { ...src, ...regroup(src, r.splits) };
+    sources[uid] = { ...src, ...regroup(src, r.splits, ownerOfSource(n.source)) };
   }
   return { ...c, manifest: { ...m, sources } };
 }
 
 /**
  * perSubtask for `splits` after restoreSplits: kept splits stay with the subtask that had them, added ones go to
- * the subtasks with the fewest (dealSplits keeps the groups only at the parallelism they were taken at).
+ * their owner (SourceSpec.ownerOf) or else to the subtasks with the fewest (dealSplits keeps the groups only at the
+ * parallelism they were taken at).
  */
-function regroup(src: Manifest['sources'][string], splits: SourceSplit[]): { splits: SourceSplit[]; perSubtask?: number[] } {
+function regroup(src: Manifest['sources'][string], splits: SourceSplit[], ownerOf?: (split: SourceSplit, parallelism: number) => number): { splits: SourceSplit[]; perSubtask?: number[] } {
   const per = src.perSubtask;
   if (per === undefined || per.length === 0 || per.reduce((a, b) => a + b, 0) !== src.splits.length) return { splits, perSubtask: undefined };
   const groupOf = new Map<string, number>();
@@ -267,8 +268,17 @@ function regroup(src: Manifest['sources'][string], splits: SourceSplit[]): { spl
     if (g === undefined) added.push(sp);
     else groups[g]!.push(sp);
   }
-  for (const sp of added) groups.reduce((a, b) => (b.length < a.length ? b : a)).push(sp);
+  for (const sp of added) (ownerOf !== undefined ? groups[ownerOf(sp, groups.length)]! : groups.reduce((a, b) => (b.length < a.length ? b : a))).push(sp);
   return { splits: groups.flat(), perSubtask: groups.map((g) => g.length) };
+}
+
+interface TaskOfNode {
+  task: number;
+  parallelism: number;
+  kind: string;
+  /** A source's kind, and how it deals its splits (SourceSpec.ownerOf). */
+  source: string | undefined;
+  ownerOf: ((split: SourceSplit, parallelism: number) => number) | undefined;
 }
 
 /** Deals the checkpoint's state to the subtasks of `plan`. Throws JobDefinitionError when it cannot fit the job. */
@@ -278,9 +288,9 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   if (m.maxParallelism !== plan.maxParallelism) {
     throw new JobDefinitionError(`${where} was taken with maxParallelism ${m.maxParallelism}; this job has ${plan.maxParallelism}: key groups cannot be mapped (keep maxParallelism fixed for a job's life)`);
   }
-  const taskOfNode = new Map<string, { task: number; parallelism: number; kind: string; source: string | undefined }>();
+  const taskOfNode = new Map<string, TaskOfNode>();
   for (const t of plan.tasks) {
-    for (const id of t.nodeIds) { const n = graph.nodes[id]!; taskOfNode.set(n.uid ?? n.name, { task: t.id, parallelism: t.parallelism, kind: n.kind, source: n.source?.kind }); }
+    for (const id of t.nodeIds) { const n = graph.nodes[id]!; taskOfNode.set(n.uid ?? n.name, { task: t.id, parallelism: t.parallelism, kind: n.kind, source: n.source?.kind, ownerOf: ownerOfSource(n.source) }); }
   }
   const missing = [...new Set([...Object.keys(m.operators), ...Object.keys(m.sources)])].filter((uid) => !taskOfNode.has(uid) && hasState(m, uid));
   if (missing.length > 0 && !options.allowNonRestoredState) {
@@ -365,17 +375,19 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     if (!at || unsourced.has(uid)) continue;
     restoredSources.add(uid);
     const back = unread.get(uid);
-    dealSplits(src, at.parallelism).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = back === undefined ? sp : sp.map((x) => back.get(x.id) ?? x); });
+    dealSplits(src, at.parallelism, at.ownerOf).forEach((sp, i) => { splits[subtaskKey(at.task, i)] = back === undefined ? sp : sp.map((x) => back.get(x.id) ?? x); });
   }
   return { subtasks, splits, restoredSources };
 }
 
 /**
- * A source's splits for `parallelism` subtasks: at the parallelism the checkpoint was taken at, each subtask's own
- * (where the manifest says which those were), so what a subtask had read and not sent (held records, its gates'
- * unsent ones) stays with the splits it came from, as in Flink; else dealt round robin.
+ * A source's splits for `parallelism` subtasks: by the source's `ownerOf` when it has one (its readers may add
+ * splits they own, so every split must be where its owner is); else at the parallelism the checkpoint was taken
+ * at, each subtask's own (where the manifest says which those were), so what a subtask had read and not sent (held
+ * records, its gates' unsent ones) stays with the splits it came from, as in Flink; else dealt round robin.
  */
-export function dealSplits(src: Manifest['sources'][string], parallelism: number): SourceSplit[][] {
+export function dealSplits(src: Manifest['sources'][string], parallelism: number, ownerOf?: (split: SourceSplit, parallelism: number) => number): SourceSplit[][] {
+  if (ownerOf !== undefined) return assignSplits(src.splits, parallelism, ownerOf);
   const per = src.perSubtask;
   if (per === undefined || per.length !== parallelism || per.reduce((a, b) => a + b, 0) !== src.splits.length) return assignSplits(src.splits, parallelism);
   let at = 0;
@@ -387,7 +399,7 @@ export function dealSplits(src: Manifest['sources'][string], parallelism: number
  * Held source records handed back to their splits leave their positions in `unread` (by uid, then split id).
  * Throws JobDefinitionError when it cannot fit the job.
  */
-function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, { task: number; parallelism: number; source: string | undefined }>, unsourced: ReadonlySet<string>, where: string, unread: Map<string, Map<string, SourceSplit>>): Record<string, InFlightRecord[]> {
+function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, TaskOfNode>, unsourced: ReadonlySet<string>, where: string, unread: Map<string, Map<string, SourceSplit>>): Record<string, InFlightRecord[]> {
   const m = c.manifest;
   const headUid = (task: number): string => { const n = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!; return n.uid ?? n.name; };
   // A task whose parallelism changed (one the checkpoint does not know is new: no records lead to it).
@@ -406,6 +418,16 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
     const was = m.channels?.[uid];
     const rescale = rescaled(at.task);
     if (was === undefined && rescale) throw new JobDefinitionError(`${where} is an unaligned checkpoint that does not record where its in-flight records of '${uid}' were going (taken by an older sluice): it can only be restored at the parallelism it was taken at (rescale from a savepoint, which is always aligned)`);
+    // Kept in place, held records are pushed by the same subtask before it reads again: where the source's ownerOf
+    // deals that subtask other splits than it had (a checkpoint of a job without ownerOf), they would come ahead of those.
+    const src = m.sources[uid];
+    if (!rescale && at.ownerOf !== undefined && src !== undefined && !unsourced.has(uid) && records.some((r) => r.input === SOURCE_HELD)) {
+      const had = new Set(dealSplits({ splits: src.splits, perSubtask: src.perSubtask }, at.parallelism)[s]!.map((sp) => sp.id));
+      const now = dealSplits(src, at.parallelism, at.ownerOf)[s]!;
+      if (now.length !== had.size || !now.every((sp) => had.has(sp.id))) {
+        throw new JobDefinitionError(`${where} is an unaligned checkpoint in which '${uid}' (subtask ${s}) holds records its source had read and not yet pushed on, and the source now deals its splits by owner (ownerOf), giving that subtask other splits than it had: restore it with the source as it was, or restore a savepoint (always aligned)`);
+      }
+    }
     if (was !== undefined) {
       // A gate whose producer heads another task now: a rescale split the chain (operators chain only at one parallelism).
       const unchained = (through: string): string => {
@@ -461,7 +483,7 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
       if (src === undefined || unsourced.has(uid)) return undefined;
       // Only a subtask that reads those splits and no others: pushed ahead of another split's records, held records
       // would run its event time ahead of theirs, and make them late (a scale-in of a source).
-      const dealt = dealSplits(src, plan.tasks[task]!.parallelism);
+      const dealt = dealSplits(src, plan.tasks[task]!.parallelism, taskOfNode.get(uid)?.ownerOf);
       const to = dealt.findIndex((l) => l.length > 0 && l.length === splits.length && l.every((sp) => splits.includes(sp.id)));
       return to >= 0 ? to : undefined;
     },

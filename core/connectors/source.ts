@@ -116,6 +116,15 @@ export interface SourceSpec<T> {
    * restored splits are read as they are, whatever the configuration says now.
    */
   restoreSplits?(restored: readonly SourceSplit[]): SplitRestore | Promise<SplitRestore>;
+  /**
+   * Optional, any thread: the subtask (0 .. parallelism-1) that reads `split`, a function of the split alone (not
+   * of the other splits, nor of where it was before). Used wherever splits are dealt: a fresh start, every restore
+   * and restart, at any parallelism. For a reader that adds splits by itself while it runs (the file source
+   * discovering new files): each reader adds only the splits it owns, so no two read one. Without it split i of
+   * the list goes to subtask i mod parallelism, and a restore at the parallelism of its checkpoint keeps each
+   * subtask's splits where they were.
+   */
+  ownerOf?(split: SourceSplit, parallelism: number): number;
   /** Worker thread: a reader of `splits` (fresh or restored) for subtask `subtask` of `parallelism`. */
   createReader(subtask: number, parallelism: number, splits: SourceSplit[]): SourceReader<T>;
 }
@@ -133,9 +142,21 @@ export interface SplitRestore {
   readonly incompatible?: string;
 }
 
-/** Deals splits to subtasks: split i to subtask i mod parallelism (stable, so a restore at the same parallelism keeps them in place). */
-export function assignSplits(splits: readonly SourceSplit[], parallelism: number): SourceSplit[][] {
+/**
+ * Deals splits to subtasks: by `ownerOf` when given (SourceSpec.ownerOf), else split i to subtask i mod parallelism
+ * (stable, so a restore at the same parallelism keeps them in place).
+ */
+export function assignSplits(splits: readonly SourceSplit[], parallelism: number, ownerOf?: (split: SourceSplit, parallelism: number) => number): SourceSplit[][] {
   const out: SourceSplit[][] = Array.from({ length: parallelism }, () => []);
-  splits.forEach((s, i) => out[i % parallelism]!.push(s));
+  splits.forEach((s, i) => {
+    const to = ownerOf === undefined ? i % parallelism : ownerOf(s, parallelism);
+    if (!(Number.isInteger(to) && to >= 0 && to < parallelism)) throw new RangeError(`ownerOf(${JSON.stringify(s.id)}, ${parallelism}) returned ${String(to)}, not a subtask from 0 to ${parallelism - 1}`);
+    out[to]!.push(s);
+  });
   return out;
+}
+
+/** A source's `ownerOf`, as a function (undefined without one). */
+export function ownerOfSource(spec: Pick<SourceSpec<unknown>, 'ownerOf'> | undefined): ((split: SourceSplit, parallelism: number) => number) | undefined {
+  return spec?.ownerOf === undefined ? undefined : (split, parallelism) => spec.ownerOf!(split, parallelism);
 }

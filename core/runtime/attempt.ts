@@ -12,7 +12,7 @@ import type { LogicalGraph } from '../graph/logical-graph.js';
 import { metricsOffsets } from './metrics.js';
 import { signalStop, threadBell } from './job-control.js';
 import type { RuntimeOptions, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
-import { assignSplits, type SourceSplit } from '../connectors/source.js';
+import { assignSplits, ownerOfSource, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { CheckpointCoordinator } from '../checkpoint/coordinator.js';
@@ -115,7 +115,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   for (const t of plan.tasks) {
     const head = graph.nodes[t.nodeIds[0]!]!;
     if (!head.source || restoredSources.has(head.uid ?? head.name)) continue;
-    const dealt = assignSplits(await head.source.enumerateSplits(t.parallelism), t.parallelism);
+    const dealt = assignSplits(await head.source.enumerateSplits(t.parallelism), t.parallelism, ownerOfSource(head.source));
     dealt.forEach((sp, i) => { splits[subtaskKey(t.id, i)] = sp; });
   }
 

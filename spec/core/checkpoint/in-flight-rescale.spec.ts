@@ -2,6 +2,7 @@
 // and assignRestore around it): input records to the subtask that would receive them now, by key group behind a
 // keyed exchange, each old subtask's whole behind any other; what a gate had not sent to its consumer's input records;
 // and the refusals where that cannot be exact.
+// Splits of a source with an owner (SourceSpec.ownerOf) are dealt by it, fresh and restored.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,8 @@ import { hashKey, keyGroupFor, subtaskForKeyGroup } from '../../../core/graph/ke
 import { canonicalKey } from '../../../core/graph/tuple-key.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import type { Manifest } from '../../../core/checkpoint/manifest.js';
+import { assignSplits, type SourceSplit } from '../../../core/connectors/source.js';
+import { generatorSource } from '../../../core/connectors/generator.js';
 
 const MAX = 128;
 const owner = (k: number, p: number): number => subtaskForKeyGroup(keyGroupFor(k, MAX), MAX, p);
@@ -191,9 +194,10 @@ test('assignRestore: records in flight on a broadcast exchange whose consumer wa
 });
 
 /** A source ('src', at `p`) keyed into map 'm' at `p`. */
-function sourceJob(p: number) {
+function sourceJob(p: number, ownerOf?: (split: SourceSplit, parallelism: number) => number) {
   const env = new StreamEnvironment(p);
-  env.fromGenerator({ count: 10, seed: 1 }, (i: number) => i).name('src').uid('src').keyBy((x: number) => x).map((x: number) => x).name('m').uid('m').discard().name('out').uid('out');
+  const gen = generatorSource({ count: 10, seed: 1 }, (i: number) => i);
+  env.fromSource(ownerOf === undefined ? gen : { ...gen, ownerOf }).name('src').uid('src').keyBy((x: number) => x).map((x: number) => x).name('m').uid('m').discard().name('out').uid('out');
   env.graph.validate();
   const pl = plan(env.graph, { chaining: true, threads: 1 });
   return { graph: env.graph, p: pl, src: pl.tasks.find((t) => env.graph.nodes[t.nodeIds[0]!]!.name === 'src')! };
@@ -268,6 +272,32 @@ test('at the same parallelism each source subtask reads its own splits on, so it
   assert.deepEqual(dealSplits({ splits }, 2).map((l) => l.map((x) => x.id)), [['C', 'D'], ['B']]);
   assert.deepEqual(dealSplits({ splits, perSubtask: [1, 2] }, 3).map((l) => l.map((x) => x.id)), [['C'], ['B'], ['D']]);
   assert.deepEqual(dealSplits({ splits, perSubtask: [1, 1] }, 2).map((l) => l.map((x) => x.id)), [['C', 'D'], ['B']], 'counts that do not add up: round robin');
+});
+
+test('assignSplits and dealSplits with an owner: each split goes to its owner, whatever the list order or the groups the checkpoint recorded', () => {
+  const splits: SourceSplit[] = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, position: 0 }));
+  const ownerOf = (s: SourceSplit, p: number): number => (s.id.charCodeAt(0) * 7) % p;
+  const byOwner = (p: number): string[][] => Array.from({ length: p }, (_, k) => splits.filter((s) => ownerOf(s, p) === k).map((s) => s.id));
+  assert.deepEqual(assignSplits(splits, 3, ownerOf).map((l) => l.map((s) => s.id)), byOwner(3));
+  assert.deepEqual(dealSplits({ splits, perSubtask: [4, 1] }, 2, ownerOf).map((l) => l.map((s) => s.id)), byOwner(2));
+  assert.deepEqual(dealSplits({ splits, perSubtask: [4, 1] }, 2).map((l) => l.map((s) => s.id)), [['a', 'b', 'c', 'd'], ['e']], 'without an owner the recorded groups stay');
+  assert.throws(() => assignSplits(splits, 2, () => 2), /ownerOf\("a", 2\) returned 2, not a subtask from 0 to 1/);
+});
+
+test('a source that deals its splits by owner (SourceSpec.ownerOf): at the same parallelism its held records stay where the owner keeps their splits, and are refused where the owner moves them (a checkpoint of the source dealt round robin)', () => {
+  const splits = [{ id: 'C', position: 0 }, { id: 'B', position: 5 }, { id: 'D', position: 9 }];
+  const c = heldCheckpoint(splits, [1, 2], { 1: heldOf(['B', 'D'], 'd1', 'd2') });
+  const same = sourceJob(2, (sp) => (sp.id === 'C' ? 0 : 1));
+  const r = assignRestore(c, same.graph, same.p, { allowNonRestoredState: false });
+  assert.deepEqual([0, 1].map((s) => r.splits[`${same.src.id}/${s}`]!.map((x) => x.id)), [['C'], ['B', 'D']]);
+  assert.deepEqual(values(r.subtasks[`${same.src.id}/1`]?.inFlight), ['d1', 'd2']);
+  const moved = sourceJob(2, (sp) => (sp.id === 'B' ? 0 : 1));
+  assert.throws(() => assignRestore(c, moved.graph, moved.p, { allowNonRestoredState: false }),
+    (e: Error) => e instanceof JobDefinitionError && /'src' \(subtask 1\) holds records its source had read and not yet pushed on, and the source now deals its splits by owner \(ownerOf\), giving that subtask other splits than it had/.test(e.message));
+  // Without held records the owner deals them, whatever groups the checkpoint recorded.
+  const quiet = heldCheckpoint(splits, [1, 2], {});
+  const q = assignRestore(quiet, moved.graph, moved.p, { allowNonRestoredState: false });
+  assert.deepEqual([0, 1].map((s) => q.splits[`${moved.src.id}/${s}`]!.map((x) => x.id)), [['B'], ['C', 'D']]);
 });
 
 test('a rescale that splits a chain: the refusal names the operator no longer chained, not only "its exchanges changed"', () => {
