@@ -4,6 +4,8 @@
 // the other, in split order, so a subtask's output order is deterministic. Follow: every file stays open and is
 // read round-robin, since none of them ends. A finished split leaves the snapshot; the others report where the
 // next unread record starts. With per-split watermarks it tells which file each read's records come from.
+// Discovering (file-discovery.ts): files its scans find are added between reads, from their start, and `read`
+// waits rather than ends while it has none; `read` itself does no more per record than without.
 
 import { ConnectorOptionError } from '../errors.js';
 import type { RecordFormat } from '../formats/record-format.js';
@@ -11,7 +13,8 @@ import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../sour
 import type { BadRecord, SourceReader, SourceSplit, SplitTracker } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import type { FileLineReaderOptions } from './file-line-reader.js';
-import { checkFileSplit, type FileSplit } from './file-split.js';
+import { FileDiscovery, type FileDiscoveryOptions } from './file-discovery.js';
+import { checkFileSplit, FILE_START, type FileSplit } from './file-split.js';
 import { FileSplitReader } from './file-split-reader.js';
 
 export type FileSourceOptions = Omit<FileLineReaderOptions, 'wakeup' | 'framing' | 'delimiter'>;
@@ -30,13 +33,20 @@ export class FileSourceReader<T> implements SourceReader<T> {
   private readonly invalidCounted = (bad: BadRecord): void => { this.count++; this.invalidOut(bad); };
   /** Per-split watermarks: told of each file opened, read from (one reader's read at a time) and read to its end. */
   private tracker: SplitTracker | undefined;
+  /** Ids of the splits given or discovered (followed files never end, so all are still read). */
+  private readonly held: Set<string>;
+  private readonly discovery: FileDiscovery | undefined;
+  private failure: unknown;
 
-  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}) {
+  /** `discover`: scan for new files this subtask owns (only when following). */
+  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}, discover?: Omit<FileDiscoveryOptions, 'found' | 'failed'>) {
     this.pending = splits.map(checkFileSplit);
-    const ids = new Set(this.pending.map((s) => s.id));
-    if (ids.size !== this.pending.length) throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');
+    this.held = new Set(this.pending.map((s) => s.id));
+    if (this.held.size !== this.pending.length) throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');
+    if (discover !== undefined && !options.follow) throw new ConnectorOptionError('file source: discovering files needs follow');
     this.maxOpen = options.follow ? Infinity : 1;
     this.openMore();
+    this.discovery = discover === undefined ? undefined : new FileDiscovery({ ...discover, found: (ids) => this.addFound(ids), failed: (e) => this.fail(e) });
   }
 
   /** The files open now (one when bounded, every one when following) hold event time back; the rest as they open. */
@@ -46,6 +56,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
   }
 
   read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
+    if (this.failure !== undefined) throw this.failure;
     this.emitOut = emit;
     this.invalidOut = invalid;
     this.count = 0;
@@ -69,12 +80,14 @@ export class FileSourceReader<T> implements SourceReader<T> {
       if (status === SOURCE_MORE) more = true;
       this.next = i + 1;
     }
-    if (this.active.length === 0) return SOURCE_END;
+    if (this.active.length === 0) return this.discovery === undefined ? SOURCE_END : SOURCE_WAIT;
     return more || this.count > 0 ? SOURCE_MORE : SOURCE_WAIT;
   }
 
   ready(): Promise<void> {
-    if (this.active.length === 0) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.resolve();
+    // Discovering with no file yet: until a scan adds one (or fails).
+    if (this.active.length === 0) return this.discovery === undefined ? Promise.resolve() : this.wakeup.wait();
     if (this.active.length === 1) return this.active[0]!.ready();
     return Promise.race(this.active.map((r) => r.ready()));
   }
@@ -85,6 +98,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
   }
 
   async close(): Promise<void> {
+    this.discovery?.close();
     for (const r of this.active.splice(0)) this.closeLater(r);
     this.pending.length = 0;
     await Promise.all(this.closing);
@@ -96,6 +110,25 @@ export class FileSourceReader<T> implements SourceReader<T> {
       this.active.push(reader);
       this.tracker?.add(reader.id);
     }
+  }
+
+  /** Between reads: the files a scan found that this reader does not read yet, from their start. */
+  private addFound(ids: readonly string[]): void {
+    let added = false;
+    for (const id of ids) {
+      if (this.held.has(id)) continue;
+      this.held.add(id);
+      this.pending.push({ id, position: { ...FILE_START } });
+      added = true;
+    }
+    if (!added) return;
+    this.openMore();
+    this.wakeup.notify();
+  }
+
+  private fail(e: unknown): void {
+    this.failure ??= e;
+    this.wakeup.notify();
   }
 
   private closeLater(reader: FileSplitReader<T>): void {

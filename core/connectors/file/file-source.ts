@@ -3,20 +3,27 @@
 // `env.fromFiles(patterns, format, options)`: records of files (paths, directories, glob patterns) in a line
 // format (JSON Lines, CSV). One split per file, dealt to the subtasks; a split's position is the byte offset and
 // line of its next unread record, so a restored job reads on exactly there (neither skipping nor repeating a
-// line). Bounded by default; `follow` keeps reading files as they grow (the set of files is fixed when the job
-// starts fresh; on a resume, files no longer matched are dropped and files new to the patterns are warned about,
-// not read: see file-split.ts restoreFileSplits). Bad records (malformed JSON, a wrong CSV field count, invalid UTF-8, a line over `maxLineBytes`)
-// go to the source's error policy.
+// line). Bounded by default; `follow` keeps reading files as they grow. Without `discoverIntervalMs` the set of
+// files is fixed when the job starts fresh (on a resume, files no longer matched are dropped and files new to the
+// patterns are warned about, not read: see file-split.ts restoreFileSplits); with it, each subtask also reads the
+// files that appear later, those it owns (file-discovery.ts). Bad records (malformed JSON, a wrong CSV field count,
+// invalid UTF-8, a line over `maxLineBytes`) go to the source's error policy.
 
 import { ConnectorOptionError } from '../errors.js';
 import type { RecordFormat } from '../formats/record-format.js';
-import { SOURCE_END, type SourceSpec } from '../source.js';
+import { SOURCE_END, type SourceSpec, type SourceSplit } from '../source.js';
+import { fileOwner } from './file-discovery.js';
 import { enumerateFileSplits, restoreFileSplits } from './file-split.js';
 import { FileSourceReader, type FileSourceOptions } from './file-source-reader.js';
 
 export interface FromFilesOptions extends FileSourceOptions {
   /** Base for relative paths and patterns. Default: the working directory. */
   cwd?: string;
+  /**
+   * With `follow`: every this many milliseconds each subtask looks for files new to the patterns and reads those it
+   * owns from their start (a file's owner is a hash of its real path). Default: off (the set of files is fixed).
+   */
+  discoverIntervalMs?: number;
 }
 
 export function fileSource<T>(patterns: string | readonly string[], format: RecordFormat<T>, options: FromFilesOptions = {}): SourceSpec<T> {
@@ -25,18 +32,28 @@ export function fileSource<T>(patterns: string | readonly string[], format: Reco
     throw new ConnectorOptionError(`fromFiles: expected a path, directory or glob pattern (or a non-empty array of them), got ${JSON.stringify(patterns)}`);
   }
   if (!format || typeof format.createDecoder !== 'function') throw new ConnectorOptionError('fromFiles: expected a format such as jsonLines() or csv({ header: true })');
-  const { cwd, ...readerOptions } = options;
+  const { cwd, discoverIntervalMs, ...readerOptions } = options;
   const follow = readerOptions.follow;
+  if (discoverIntervalMs !== undefined) {
+    if (!follow) throw new ConnectorOptionError('fromFiles: discoverIntervalMs needs follow (files are discovered while the source follows them; a bounded source reads the files there are when it starts)');
+    if (typeof discoverIntervalMs !== 'number' || !(discoverIntervalMs > 0) || !Number.isFinite(discoverIntervalMs)) throw new ConnectorOptionError(`fromFiles: discoverIntervalMs must be a positive number of milliseconds, got ${String(discoverIntervalMs)}`);
+  }
+  const discover = discoverIntervalMs !== undefined;
+  const paths = cwd === undefined ? {} : { cwd };
   return {
     kind: 'file',
-    fingerprint: `file(${JSON.stringify(list)},cwd=${cwd ?? ''},${format.fingerprint},${JSON.stringify(readerOptions)})`,
+    fingerprint: `file(${JSON.stringify(list)},cwd=${cwd ?? ''},${format.fingerprint},${JSON.stringify(readerOptions)}${discover ? `,discover=${discoverIntervalMs}` : ''})`,
     maxParallelism: Number.MAX_SAFE_INTEGER,
     bounded: !follow,
     rewindable: true,
-    enumerateSplits: () => enumerateFileSplits(list, cwd === undefined ? {} : { cwd }),
-    // Files no longer matched are dropped; files the restored splits lack are warned about, not read (file-split.ts).
-    restoreSplits: (restored) => restoreFileSplits(list, { ...(cwd === undefined ? {} : { cwd }), follow: Boolean(follow) }, restored),
-    createReader(_subtask, _parallelism, splits) {
+    enumerateSplits: () => enumerateFileSplits(list, { ...paths, discover }),
+    // Files no longer matched are dropped; files the restored splits lack are warned about, not read, unless
+    // discovering: then they are new, read from their start (file-split.ts).
+    restoreSplits: (restored) => restoreFileSplits(list, { ...paths, follow: Boolean(follow), discover }, restored),
+    // Discovering: a file's subtask is a function of the file, so its owner alone adds it when it appears.
+    ...(discover ? { ownerOf: (split: SourceSplit, parallelism: number) => fileOwner(split.id, parallelism) } : {}),
+    createReader(subtask, parallelism, splits) {
+      if (discover) return new FileSourceReader<T>(splits, format, readerOptions, { patterns: list, cwd, intervalMs: discoverIntervalMs, owns: (id) => fileOwner(id, parallelism) === subtask });
       // More subtasks than files: the extra ones have nothing to read.
       if (splits.length === 0) return { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: () => [] };
       return new FileSourceReader<T>(splits, format, readerOptions);

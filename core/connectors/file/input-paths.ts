@@ -1,9 +1,11 @@
-// Runs on: main thread (a file source enumerates its splits there, once, on a fresh start).
+// Runs on: main thread (a file source enumerates its splits there, once, on a fresh start) and, when it discovers
+// files, the worker thread of each file source subtask (every scan).
 //
 // Turns the paths and glob patterns a user gives into a sorted list of files. Node 20 has no fs.glob, so patterns
 // go through tinyglobby. A directory means the files under it; hidden files (a name starting with '.') are
 // left out there, which also keeps a file sink's in-progress and pending parts out of a reader of its output.
-// A path or pattern that matches nothing is an error: a typo should not become an empty job. A file reached by
+// A path or pattern that matches nothing is an error: a typo should not become an empty job (except for a source
+// that discovers files: it may start before they come). A file reached by
 // several paths (a symlinked directory, a link back up the tree, an alias link) is read once, by the first of its
 // paths in sorted order (else a loop `d/sub/loop -> ..` reads every file twice).
 
@@ -22,6 +24,20 @@ export interface InputPathOptions {
 
 /** Absolute paths of the input files, sorted, one per file (however many paths reach it). */
 export async function expandInputPaths(patterns: string | readonly string[], options: InputPathOptions = {}): Promise<string[]> {
+  return (await matchInputFiles(patterns, options)).map((f) => f.path);
+}
+
+/** An input file: the path it is read by, and its real path (symbolic links resolved; the path if that fails). */
+export interface InputFile {
+  readonly path: string;
+  readonly real: string;
+}
+
+/**
+ * The input files, sorted by path, one per real path. `allowEmpty` (a source that discovers files as they come): a
+ * path or pattern that matches nothing now is no error, it matches no file.
+ */
+export async function matchInputFiles(patterns: string | readonly string[], options: InputPathOptions & { allowEmpty?: boolean } = {}): Promise<InputFile[]> {
   const list = typeof patterns === 'string' ? [patterns] : [...patterns];
   if (list.length === 0) throw new ConnectorOptionError('file source: no input paths given');
   const cwd = options.cwd ?? process.cwd();
@@ -35,8 +51,9 @@ export async function expandInputPaths(patterns: string | readonly string[], opt
     if (kind === 'file') found = [path];
     else if (kind === 'directory') found = await glob(`${escapePath(path)}/**`, { absolute: true, onlyFiles: true, dot: false });
     else if (isDynamicPattern(pattern)) found = await glob(pattern, { cwd, absolute: true, onlyFiles: true, dot: false });
+    else if (options.allowEmpty) found = [];
     else throw new NoInputFilesError(list, `${path} does not exist`);
-    if (found.length === 0) {
+    if (found.length === 0 && !options.allowEmpty) {
       throw new NoInputFilesError(list, kind === 'directory' ? `directory ${path} holds no (non-hidden) files` : `pattern ${JSON.stringify(pattern)} matches no file under ${cwd}`);
     }
     for (const f of found) files.add(resolve(f));
@@ -45,11 +62,14 @@ export async function expandInputPaths(patterns: string | readonly string[], opt
   // Resolved together, not one await per file (a source of many files enumerates them at start-up).
   const reals = await Promise.all(sorted.map((f) => realpath(f).catch(() => f)));
   const byFile = new Set<string>();
-  return sorted.filter((_, i) => {
-    if (byFile.has(reals[i]!)) return false;
-    byFile.add(reals[i]!);
-    return true;
+  const out: InputFile[] = [];
+  sorted.forEach((path, i) => {
+    const real = reals[i]!;
+    if (byFile.has(real)) return;
+    byFile.add(real);
+    out.push({ path, real });
   });
+  return out;
 }
 
 async function statKind(path: string): Promise<'file' | 'directory' | 'missing'> {

@@ -1,9 +1,10 @@
 // Jobs for the file connector tests.
 //   ?case=to-csv&in=/dir&out=/dir        JSON Lines files under `in` (glob) -> CSV part files in `out` (header row)
 //   ?case=from-csv&in=/dir               CSV files (with a header) -> collect
-//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10&crash=throw|exit&pattern=*.jsonl
-//                                        JSON Lines files (`pattern` under `in`) -> a map that fails once at record i (throws, or kills
-//                                        its worker thread: process.exit in a worker) -> a ledger
+//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10&crash=throw|exit&pattern=*.jsonl&discover=ms
+//                                        JSON Lines files (`pattern` under `in`; discovered every `discover` ms when
+//                                        following) -> a map that fails once at record i (throws, or kills its worker
+//                                        thread: process.exit in a worker) -> a ledger
 //   ?case=sink&n=20000&rate=20000&out=/dir&interval=15&rollIntervalMs=ms
 //                                        generator -> JSON Lines part files (exactly-once, for the kill test)
 //   ?case=sink-open&n=40000&rate=20000&out=/dir&interval=50&bufferBytes=b
@@ -34,7 +35,8 @@ export default defineJob((env) => {
     const marker = q.get('marker') ?? '';
     env.enableCheckpointing(Number(q.get('interval') ?? 10));
     const follow = q.get('follow') === '1' ? { pollIntervalMs: 20 } : false;
-    env.fromFiles(`${q.get('in')}/${q.get('pattern') ?? '*.jsonl'}`, jsonLines<{ i: number }>(), { follow }).name('read').uid('read')
+    const discover = q.get('discover');
+    env.fromFiles(`${q.get('in')}/${q.get('pattern') ?? '*.jsonl'}`, jsonLines<{ i: number }>(), { follow, ...(discover === null ? {} : { discoverIntervalMs: Number(discover) }) }).name('read').uid('read')
       .map((r) => {
         if (r.i === failAt && !existsSync(marker)) {
           writeFileSync(marker, 'failed once');
