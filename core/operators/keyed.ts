@@ -7,6 +7,7 @@ import type { Collector, KeyedContext, KeyedProcessFunction, KeyedProcessHandler
 import type { AggregateFunction, AggregatingState, ListState, MapState, ReducingState, StateOptions, ValueState } from '../api/state.js';
 import type { OutputTag } from '../api/output-tag.js';
 import { KeyedStateBackend } from '../state/keyed-state-backend.js';
+import { NO_KEY } from '../state/no-key.js';
 import { TimerService, type TimeDomain } from '../state/timer-service.js';
 import type { StateTable } from '../state/state-table.js';
 import type { TypedStateTable } from '../state/typed-state-table.js';
@@ -211,7 +212,11 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
 
   // ---- KeyedContext
   // As the selector returned it: a tuple key decoded from its canonical form (tuple-key.ts).
-  get key(): K { return this.keys.decode(this.backend.currentKey) as K; }
+  get key(): K {
+    const k = this.backend.currentKey;
+    if (k === NO_KEY) throw new JobDefinitionError('ctx.key read in open(): no key is set there (open runs once per subtask, before any record)');
+    return this.keys.decode(k) as K;
+  }
   get timestamp(): number | undefined { const t = this.ctx.timestamp; return t === t ? t : undefined; }
   get timerService(): UserTimerService { return this; }
   state<V>(name: string, options?: StateOptions): ValueState<V> { return this.backend.valueState<V>(name, options); }

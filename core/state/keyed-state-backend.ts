@@ -17,6 +17,7 @@ import { TypedStateTable } from './typed-state-table.js';
 import type { KeyedTable } from './keyed-table.js';
 import type { FieldDef } from '../../shm/codec/schema.js';
 import { ttlConfig } from './ttl.js';
+import { NO_KEY } from './no-key.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
 import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, StateSchemaRestoreError, type StateKind, type TableChanges } from './key-group-codec.js';
 
@@ -56,8 +57,11 @@ interface Slot {
 }
 
 export class KeyedStateBackend implements KeyedStateStore {
-  /** The key that every handle reads and writes; set by the operator before each record or timer. */
-  currentKey: Key = '';
+  /**
+   * The key that every handle reads and writes; set by the operator before each record or timer. NO_KEY until
+   * then (open()): handles refuse it.
+   */
+  currentKey: Key = NO_KEY;
   private readonly tables = new Map<string, Slot>();
   /** Per key group: delta chunks written since its last full chunk, and the entries they carried. */
   private readonly chain: Int32Array;

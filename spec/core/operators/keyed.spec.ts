@@ -8,6 +8,7 @@ import { KeyedProcessOperator, ReduceOperator } from '../../../core/operators/ke
 import { TaskContext } from '../../../core/operators/task-context.js';
 import type { Downstream } from '../../../core/operators/operator.js';
 import type { KeyedContext, KeyedProcessFunction } from '../../../core/api/functions.js';
+import type { ValueState } from '../../../core/api/state.js';
 import { OperatorError } from '../../../core/api/errors.js';
 import { OutputTag } from '../../../core/api/output-tag.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
@@ -238,6 +239,23 @@ describe('KeyedProcessOperator', () => {
       // Where the keys are: KeySlots' int table, or its Map of other keys.
       assert.equal((slots as unknown as { other: Map<unknown, number> }).other.size, on ? 0 : 2);
     }
+  });
+
+  // Regression: open() read ctx.key as '' (and state of that key) although no record had set one.
+  test('ctx.key or keyed state read in open() fails, naming the operator (and the state); open() may declare handles', () => {
+    for (const [read, message] of [
+      [(c: KeyedContext<string>) => c.key, /^operator 'proc' \(subtask 0\) failed: ctx\.key read in open\(\): no key is set/],
+      [(c: KeyedContext<string>) => c.valueState<number>('n').value(), /^operator 'proc' \(subtask 0\) failed: state 'n' read or written in open\(\), where no key is set/],
+    ] as const) {
+      assert.throws(() => operator<never>({ open(c) { read(c); }, processElement() {} }), (e: unknown) => e instanceof OperatorError && message.test(e.message));
+    }
+    const h: { n?: ValueState<number>; open(c: KeyedContext<string>): void; processElement(e: Ev, c: KeyedContext<string>, out: { collect(x: [string, number]): void }): void } = {
+      open(c) { this.n = c.valueState<number>('n'); },
+      processElement(_e, c, out) { this.n!.update((this.n!.value() ?? 0) + 1); out.collect([c.key, this.n!.value()!]); },
+    };
+    const { sink, push } = operator<[string, number]>(h);
+    push({ k: 'a', ts: 1 }); push({ k: 'a', ts: 2 });
+    assert.deepEqual(sink.out.map((o) => o.v), [['a', 1], ['a', 2]]);
   });
 
   test('open is called once with the context', () => {

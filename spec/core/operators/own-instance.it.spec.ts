@@ -28,3 +28,14 @@ test('a timer registered in open() fails the job, saying no key is set there, un
     return true;
   });
 });
+
+// Regression: open() has no key, and state written there went to key '' of every subtask (a key no record has,
+// read back by nothing), silently; now refused as the timer above is, naming the state too.
+test('keyed state written in open() fails the job, naming the operator and the state, under any error policy', async () => {
+  const h = await run(new URL('./jobs/open-handles.ts?kind=state-in-open', import.meta.url), { parallelism: 2, threads: 1 });
+  await assert.rejects(h.result, (e: unknown) => {
+    assert.ok(e instanceof OperatorError, String(e));
+    assert.match(e.message, /^operator 'counts' \(subtask \d\) failed: state 'cnt' read or written in open\(\), where no key is set/);
+    return true;
+  });
+});

@@ -122,6 +122,28 @@ describe('KeyedStateBackend handles', () => {
     assert.equal(b.valueState('v'), b.valueState('v'));
   });
 
+  // Regression: before a key was set (a process function's open()), every call went to key '' silently.
+  test('every handle call made before a key is set is a JobDefinitionError naming the operator and the state, and writes nothing', () => {
+    const b = new KeyedStateBackend('counter', 128, true, new ManualClocks());
+    const h = handles(b);
+    const calls: [string, () => unknown][] = [
+      ['value', () => h.value.value()], ['value', () => h.value.update(1)], ['value', () => h.value.clear()],
+      ['list', () => h.list.get()], ['list', () => h.list.add(1)], ['list', () => h.list.addAll([])], ['list', () => h.list.update([1])], ['list', () => h.list.clear()],
+      ['map', () => h.map.get('m')], ['map', () => h.map.put('m', 1)], ['map', () => h.map.remove('m')], ['map', () => h.map.contains('m')],
+      ['map', () => h.map.entries()], ['map', () => h.map.keys()], ['map', () => h.map.values()], ['map', () => h.map.isEmpty()], ['map', () => h.map.clear()],
+      ['reducing', () => h.reducing.get()], ['reducing', () => h.reducing.add(1)], ['reducing', () => h.reducing.clear()],
+      ['aggregating', () => h.aggregating.get()], ['aggregating', () => h.aggregating.add(1)], ['aggregating', () => h.aggregating.clear()],
+    ];
+    for (const [name, call] of calls) {
+      assert.throws(call, (e: unknown) => e instanceof JobDefinitionError && e.message.startsWith(`operator 'counter': state '${name}' read or written in open(), where no key is set`), `${name}: ${String(call)}`);
+    }
+    assert.equal(b.entryCount, 0);
+    assert.deepEqual(b.snapshot(true).chunks, []);
+    b.currentKey = '';
+    h.value.update(1);
+    assert.equal(h.value.value(), 1, "'' is a key like any other once set");
+  });
+
   test('one state name asked for as two kinds is a JobDefinitionError naming the operator and the state', () => {
     const b = new KeyedStateBackend('counter', 128, false, new ManualClocks());
     b.valueState('s');

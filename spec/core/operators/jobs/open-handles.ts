@@ -1,5 +1,5 @@
 // State handles kept on `this` in open(), as Flink's open() keeps them, with two subtasks of each operator on one
-// thread: ?kind=process|co-map|broadcast (timer-in-open: open() registers a timer, which it may not). Counts per key (keys 0..9, 300 records each); the last record of each key
+// thread: ?kind=process|co-map|broadcast (timer-in-open: open() registers a timer, state-in-open: open() writes state, which it may not). Counts per key (keys 0..9, 300 records each); the last record of each key
 // emits the key's count as its handle read it.
 import { defineJob, MapStateDescriptor, type KeyedBroadcastProcessFunction, type KeyedCoMapFunction, type KeyedProcessHandler, type ValueState } from '../../../../core/index.js';
 
@@ -15,7 +15,13 @@ export default defineJob((env) => {
     c.update((c.value() ?? 0) + 1);
     return e.i >= N - 10 ? c.value() : undefined;
   };
-  if (kind === 'timer-in-open') {
+  if (kind === 'state-in-open') {
+    const h: KeyedProcessHandler<number, E, number> & { cnt?: ValueState<number> } = {
+      open(ctx) { this.cnt = ctx.state<number>('cnt'); this.cnt.update(0); },
+      processElement(e, _ctx, out) { out.collect(e.i); },
+    };
+    src.keyBy((e) => e.k).process(h).name('counts').onError('drop').collect().name('out');
+  } else if (kind === 'timer-in-open') {
     const h: KeyedProcessHandler<number, E, number> = {
       open(ctx) { ctx.timerService.registerEventTimeTimer(5); },
       processElement(e, _ctx, out) { out.collect(e.i); },
