@@ -72,7 +72,10 @@ export interface AggregateFunction<IN, ACC, OUT> {
   merge?(a: ACC, b: ACC): ACC;
 }
 
-/** Keyed state of the current key, by name. Names are per operator; one name is one kind of state. */
+/**
+ * Keyed state of the current key, by name. Names are per operator; one name is one state, declared the same way
+ * every time (kind, TTL, reduce or aggregate function), or the job fails.
+ */
 export interface KeyedStateStore {
   valueState<V>(name: string, options?: StateOptions): ValueState<V>;
   listState<V>(name: string, options?: StateOptions): ListState<V>;

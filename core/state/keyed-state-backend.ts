@@ -17,6 +17,7 @@ import { TypedStateTable } from './typed-state-table.js';
 import type { KeyedTable } from './keyed-table.js';
 import type { FieldDef } from '../../shm/codec/schema.js';
 import { ttlConfig } from './ttl.js';
+import { redeclared, type StateFunction } from './redeclaration.js';
 import { NO_KEY } from './no-key.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
 import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, StateSchemaRestoreError, type StateKind, type TableChanges } from './key-group-codec.js';
@@ -54,6 +55,9 @@ interface Slot {
   handle: unknown;
   /** A restored table's kind as its checkpoint recorded it (undefined: an older checkpoint, not recorded). */
   restoredKind?: Kind | undefined;
+  /** As declared: the reduce or aggregate function, and the last options object found equal (a fast path). */
+  fn?: StateFunction;
+  options?: StateOptions | undefined;
 }
 
 export class KeyedStateBackend implements KeyedStateStore {
@@ -89,7 +93,7 @@ export class KeyedStateBackend implements KeyedStateStore {
 
   /** The table behind a state name, created on first use. */
   table<V>(name: string, kind: Kind, options: StateOptions | undefined): StateTable<V> {
-    return this.slot<V>(name, kind, options, () => undefined).table;
+    return this.slot<V>(name, kind, options, undefined, () => undefined).table;
   }
 
   /**
@@ -107,11 +111,12 @@ export class KeyedStateBackend implements KeyedStateStore {
     return table;
   }
 
-  private slot<V>(name: string, kind: Kind, options: StateOptions | undefined, makeHandle: (t: StateTable<V>) => unknown): { table: StateTable<V>; handle: unknown } {
+  private slot<V>(name: string, kind: Kind, options: StateOptions | undefined, fn: StateFunction, makeHandle: (t: StateTable<V>) => unknown): { table: StateTable<V>; handle: unknown } {
     const s = this.tables.get(name);
     if (s !== undefined && s.table instanceof TypedStateTable) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} has a state schema; it is not a ${kind} state`);
     if (s !== undefined && s.kind !== 'restored') {
       if (s.kind !== kind) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} is a ${s.kind} state, not a ${kind} state`);
+      if (options !== s.options || fn !== s.fn) this.checkRedeclared(name, s, options, fn);
       return s as unknown as { table: StateTable<V>; handle: unknown };
     }
     const ttl = ttlConfig(options?.ttl, `operator '${this.operatorName}', ${stateLabel(name)}`);
@@ -131,34 +136,47 @@ export class KeyedStateBackend implements KeyedStateStore {
       }
       s.table.configure(ttl, clock, cleanClock);
       s.kind = kind;
+      s.fn = fn;
+      s.options = options;
       s.handle = makeHandle(s.table as StateTable<V>);
       return s as unknown as { table: StateTable<V>; handle: unknown };
     }
     const table = new StateTable<V>(name, this.maxParallelism, this.tracking, ttl, clock, cleanClock, this.fastPaths);
-    const created = { kind, table: table as KeyedTable, handle: undefined as unknown };
+    const created: Slot = { kind, table, handle: undefined, fn, options };
     created.handle = makeHandle(table);
     this.tables.set(name, created);
     return created as unknown as { table: StateTable<V>; handle: unknown };
   }
 
+  /**
+   * A second declaration of a state must match the first, which the state keeps (a JobDefinitionError names what
+   * differs). Equal options are fine: handles are declared in open() and often again per record.
+   */
+  private checkRedeclared(name: string, s: Slot, options: StateOptions | undefined, fn: StateFunction): void {
+    const where = `operator '${this.operatorName}', ${stateLabel(name)}`;
+    const diff = redeclared({ ttl: s.table.ttl, fn: s.fn }, { ttl: ttlConfig(options?.ttl, where), fn });
+    if (diff !== undefined) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} was ${diff}: a state keeps its first declaration. Declare it the same way every time, or give the other one a new name`);
+    s.options = options;
+  }
+
   valueState<V>(name: string, options?: StateOptions): ValueState<V> {
-    return this.slot<V>(name, 'value', options, (t) => new ValueHandle(this, t)).handle as ValueState<V>;
+    return this.slot<V>(name, 'value', options, undefined, (t) => new ValueHandle(this, t)).handle as ValueState<V>;
   }
 
   listState<V>(name: string, options?: StateOptions): ListState<V> {
-    return this.slot<V[]>(name, 'list', options, (t) => new ListHandle(this, t)).handle as ListState<V>;
+    return this.slot<V[]>(name, 'list', options, undefined, (t) => new ListHandle(this, t)).handle as ListState<V>;
   }
 
   mapState<MK extends Key, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
-    return this.slot<Map<MK, MV>>(name, 'map', options, (t) => new MapHandle(this, t)).handle as MapState<MK, MV>;
+    return this.slot<Map<MK, MV>>(name, 'map', options, undefined, (t) => new MapHandle(this, t)).handle as MapState<MK, MV>;
   }
 
   reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V> {
-    return this.slot<V>(name, 'reducing', options, (t) => new ReducingHandle(this, t, reduce)).handle as ReducingState<V>;
+    return this.slot<V>(name, 'reducing', options, reduce as StateFunction, (t) => new ReducingHandle(this, t, reduce)).handle as ReducingState<V>;
   }
 
   aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT> {
-    return this.slot<ACC>(name, 'aggregating', options, (t) => new AggregatingHandle(this, t, aggregate)).handle as AggregatingState<IN, OUT>;
+    return this.slot<ACC>(name, 'aggregating', options, aggregate as StateFunction, (t) => new AggregatingHandle(this, t, aggregate)).handle as AggregatingState<IN, OUT>;
   }
 
   /**
@@ -166,7 +184,7 @@ export class KeyedStateBackend implements KeyedStateStore {
    * its value. Kinds are checked as for any state; no TTL, since a window's entries go with the window.
    */
   windowTable<V>(name: string, kind: Kind): StateTable<Map<string, V>> {
-    return this.slot<Map<string, V>>(WINDOW_STATE_PREFIX + name, kind, undefined, () => undefined).table;
+    return this.slot<Map<string, V>>(WINDOW_STATE_PREFIX + name, kind, undefined, undefined, () => undefined).table;
   }
 
   /** Every per-window state's table, declared or only restored so far. */

@@ -14,6 +14,7 @@ import type { Key } from '../graph/key-groups.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { StateKind } from '../state/key-group-codec.js';
 import type { StateTable } from '../state/state-table.js';
+import { redeclared, type StateFunction } from '../state/redeclaration.js';
 
 /** What the handles are scoped to: set by the window operator before it calls the window function. */
 export interface WindowScope {
@@ -134,7 +135,7 @@ class WindowAggregating<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
 /** The `windowState` store of one window operator: handles by name, scoped to the current key and window. */
 export class WindowStateStore implements KeyedStateStore {
   /** Handles by name, with the kind each was declared as (a repeat of that kind needs no backend lookup). */
-  private readonly handles = new Map<string, { kind: StateKind; handle: unknown }>();
+  private readonly handles = new Map<string, { kind: StateKind; handle: unknown; fn: StateFunction }>();
 
   constructor(
     private readonly backend: KeyedStateBackend,
@@ -143,37 +144,42 @@ export class WindowStateStore implements KeyedStateStore {
     private readonly declared: (t: StateTable<Map<string, unknown>>) => void,
   ) {}
 
-  private handle<V, H>(name: string, kind: StateKind, options: StateOptions | undefined, make: (c: Cell<V>) => H): H {
+  private handle<V, H>(name: string, kind: StateKind, options: StateOptions | undefined, fn: StateFunction, make: (c: Cell<V>) => H): H {
     if (options?.ttl !== undefined) {
       throw new JobDefinitionError(`operator '${this.backend.operatorName}': window state '${name}' cannot have a TTL: it is removed with its window`);
     }
     const known = this.handles.get(name);
-    if (known !== undefined && known.kind === kind) return known.handle as H;
+    if (known !== undefined && known.kind === kind) {
+      // As for any keyed state (keyed-state-backend.ts checkRedeclared): the first reduce or aggregate function stays.
+      const diff = fn === known.fn ? undefined : redeclared({ ttl: undefined, fn: known.fn }, { ttl: undefined, fn });
+      if (diff !== undefined) throw new JobDefinitionError(`operator '${this.backend.operatorName}': window state '${name}' was ${diff}: a state keeps its first declaration. Declare it the same way every time, or give the other one a new name`);
+      return known.handle as H;
+    }
     // The backend checks the kind (a second declaration, or a restored table, of another kind is refused).
     const t = this.backend.windowTable<V>(name, kind);
     const h = make(new Cell<V>(this.scope, t));
-    this.handles.set(name, { kind, handle: h });
+    this.handles.set(name, { kind, handle: h, fn });
     this.declared(t as StateTable<Map<string, unknown>>);
     return h;
   }
 
   valueState<V>(name: string, options?: StateOptions): ValueState<V> {
-    return this.handle<V, ValueState<V>>(name, 'value', options, (c) => new WindowValue(c));
+    return this.handle<V, ValueState<V>>(name, 'value', options, undefined, (c) => new WindowValue(c));
   }
 
   listState<V>(name: string, options?: StateOptions): ListState<V> {
-    return this.handle<V[], ListState<V>>(name, 'list', options, (c) => new WindowList(c));
+    return this.handle<V[], ListState<V>>(name, 'list', options, undefined, (c) => new WindowList(c));
   }
 
   mapState<MK extends Key, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
-    return this.handle<Map<MK, MV>, MapState<MK, MV>>(name, 'map', options, (c) => new WindowMap(c));
+    return this.handle<Map<MK, MV>, MapState<MK, MV>>(name, 'map', options, undefined, (c) => new WindowMap(c));
   }
 
   reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V> {
-    return this.handle<V, ReducingState<V>>(name, 'reducing', options, (c) => new WindowReducing(c, reduce));
+    return this.handle<V, ReducingState<V>>(name, 'reducing', options, reduce as StateFunction, (c) => new WindowReducing(c, reduce));
   }
 
   aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT> {
-    return this.handle<ACC, AggregatingState<IN, OUT>>(name, 'aggregating', options, (c) => new WindowAggregating(c, aggregate));
+    return this.handle<ACC, AggregatingState<IN, OUT>>(name, 'aggregating', options, aggregate as StateFunction, (c) => new WindowAggregating(c, aggregate));
   }
 }

@@ -14,7 +14,7 @@ import { JobDefinitionError } from '../../../core/api/errors.js';
 import type { KeyGroupChunk } from '../../../core/checkpoint/snapshot.js';
 import {
   applyToBackend, applyToModel, canonical, ChunkStore, cloneModel, emptyModel, handles, keyArb, ManualClocks, modelEntries,
-  opArb, readBackend, valueArb, type Acc, type Model, type Op,
+  opArb, readBackend, valueArb, average, type Acc, type Model, type Op,
 } from './fixtures.js';
 
 const backend = (maxP = 128, tracking = true, clocks = new ManualClocks(), columns = true): KeyedStateBackend =>
@@ -153,6 +153,48 @@ describe('KeyedStateBackend handles', () => {
     b.aggregatingState('t', { createAccumulator: () => 0, add: (x: number, a: number) => a + x, getResult: (a) => a });
     assert.throws(() => b.valueState('t'), /'t' is a aggregating state, not a value state|'t' is an aggregating state/);
     assert.throws(() => b.table('t', 'internal', undefined), JobDefinitionError);
+  });
+
+  // Regression: a second declaration with another TTL or function returned the first handle, silently keeping
+  // the first TTL and function.
+  test('a state declared again with another TTL, reduce or aggregate function is a JobDefinitionError naming the operator, the state and the difference', () => {
+    const b = new KeyedStateBackend('counter', 128, false, new ManualClocks());
+    const refused = (call: () => unknown, diff: RegExp): void => {
+      assert.throws(call, (e: unknown) => e instanceof JobDefinitionError && /^operator 'counter': state '\w+' was declared with /.test(e.message) && diff.test(e.message), String(call));
+    };
+    b.valueState('v', { ttl: { ttlMs: 1000 } });
+    refused(() => b.valueState('v'), /with a TTL of 1000 ms \(processing time, renewed on write\), and again with no TTL/);
+    refused(() => b.valueState('v', { ttl: { ttlMs: 2000 } }), /and again with a TTL of 2000 ms/);
+    refused(() => b.valueState('v', { ttl: { ttlMs: 1000, update: 'read-write' } }), /renewed on read and write/);
+    refused(() => b.valueState('v', { ttl: { ttlMs: 1000, time: 'event' } }), /event time/);
+    b.listState('l');
+    refused(() => b.listState('l', { ttl: { ttlMs: 5 } }), /with no TTL, and again with a TTL of 5 ms/);
+    b.reducingState<number>('r', (a, x) => a + x);
+    refused(() => b.reducingState<number>('r', (a, x) => Math.max(a, x)), /with one reduce function, and again with another/);
+    refused(() => b.reducingState<number>('r', Math.max), /reduce function/);
+    b.aggregatingState('g', average);
+    refused(() => b.aggregatingState('g', { ...average, getResult: (acc: Acc) => String(acc.sum) }), /with one aggregate function, and again with another/);
+  });
+
+  test('a state declared again the same way (equal options, a closure of the same source) is the same handle', () => {
+    const b = new KeyedStateBackend('counter', 128, false, new ManualClocks());
+    const v = b.valueState('v', { ttl: { ttlMs: 1000 } });
+    assert.equal(b.valueState('v', { ttl: { ttlMs: 1000, update: 'write', time: 'processing' } }), v);
+    const decl = () => b.reducingState<number>('r', (a, x) => a + x);
+    assert.equal(decl(), decl(), 'a closure made again per record');
+    assert.equal(b.reducingState<number>('m', Math.max), b.reducingState<number>('m', Math.max));
+    const g = b.aggregatingState('g', average);
+    assert.equal(b.aggregatingState('g', { ...average }), g);
+  });
+
+  test('a restored state keeps its first declaration too', () => {
+    const src = new KeyedStateBackend('counter', 128, true, new ManualClocks());
+    src.currentKey = 'k';
+    src.valueState<number>('v', { ttl: { ttlMs: 1000 } }).update(1);
+    const b = new KeyedStateBackend('counter', 128, true, new ManualClocks());
+    b.restore(src.snapshot(true).chunks);
+    b.valueState('v', { ttl: { ttlMs: 1000 } });
+    assert.throws(() => b.valueState('v', { ttl: { ttlMs: 9 } }), (e: unknown) => e instanceof JobDefinitionError && /state 'v' was declared with a TTL of 1000 ms .*, and again with a TTL of 9 ms/.test(e.message));
   });
 
   test('a TTL that is not a positive number of ms is a JobDefinitionError naming the operator and the state', () => {

@@ -548,6 +548,26 @@ describe('per-window state (windowState)', () => {
     sessions.push(ev('a', 1), 1);
     assert.throws(() => sessions.watermark(20), /windowState is not available with merging windows/);
   });
+
+  // Regression: a window state declared again with another reduce function kept the first one, silently.
+  test('a window state declared again with another reduce function is refused; again with the same source it is the same state', () => {
+    const twoFns = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).process<string>((k, ctx, _els, out) => {
+      ctx.windowState.reducingState<number>('r', (a, b) => a + b).add(1);
+      ctx.windowState.reducingState<number>('r', (a, b) => Math.max(a, b)).add(1);
+      out.collect(k);
+    }));
+    twoFns.push(ev('a', 1), 1);
+    assert.throws(() => twoFns.watermark(20), /operator '[^']+'.*window state 'r' was declared with one reduce function, and again with another/);
+    const perFire = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).allowedLateness(5).process<string>((k, ctx, _els, out) => {
+      const r = ctx.windowState.reducingState<number>('r', (a, b) => a + b);
+      r.add(1);
+      out.collect(`${k} ${r.get()}`);
+    }));
+    perFire.push(ev('a', 1), 1);
+    perFire.watermark(9);
+    perFire.push(ev('a', 1), 2);
+    assert.deepEqual(perFire.out.take(), ['a 1', 'a 2'], 'a closure made again per firing is the same declaration');
+  });
 });
 
 describe('checkpoints', () => {
