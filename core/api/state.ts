@@ -32,8 +32,9 @@ export interface ListState<V> {
 }
 
 /**
- * A map per key. Its keys are compared as a JS Map compares them (by identity for objects), so they are primitives,
- * like the stream's keys: two equal-looking object keys would be two entries.
+ * A map per key. Its keys are keys, like the stream's (string, number, bigint or boolean), compared by value as a JS
+ * Map compares them; put refuses any other (an object would be found only by identity, and restored as another
+ * object) with a KeyTypeError, which the operator's error policy handles.
  */
 export interface MapState<MK extends Key, MV> {
   /** The stored value itself, not a copy: write a value changed in place back with put(), or the change is not checkpointed. */

@@ -48,7 +48,8 @@ export class KeyTypeError extends TypeError {
   }
 }
 
-function describe(v: unknown): string {
+/** What a value that is not a key is, for messages: 'null', 'an array', 'an object', or its type. */
+export function describeNonKey(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : typeof v;
@@ -64,7 +65,7 @@ export function canonicalKey(k: unknown): Key {
     case 'object':
       if (Array.isArray(k)) return encodeTuple(k);
   }
-  throw new KeyTypeError(`a key must be a string, number, bigint or boolean, or an array of them (a tuple key), got ${describe(k)}`);
+  throw new KeyTypeError(`a key must be a string, number, bigint or boolean, or an array of them (a tuple key), got ${describeNonKey(k)}`);
 }
 
 /** MARK 'T' and the parts, each tagged and length-prefixed. */
@@ -79,7 +80,7 @@ export function encodeTuple(parts: readonly unknown[]): string {
       case 'bigint': { const n = p.toString(); s += `b${n.length}:${n}`; break; }
       case 'boolean': s += p ? 't' : 'f'; break;
       default:
-        throw new KeyTypeError(`a tuple key's parts must be strings, numbers, bigints or booleans, got ${describe(p)} at index ${i} (nested arrays and objects are not keys: flatten them into the tuple)`);
+        throw new KeyTypeError(`a tuple key's parts must be strings, numbers, bigints or booleans, got ${describeNonKey(p)} at index ${i} (nested arrays and objects are not keys: flatten them into the tuple)`);
     }
   }
   return s;

@@ -8,6 +8,7 @@ import type { AggregateFunction, AggregatingState, ListState, MapState, Reducing
 import type { Key } from '../graph/key-groups.js';
 import type { StateTable } from './state-table.js';
 import { NO_KEY, noKeyError } from './no-key.js';
+import { isMapKey, mapKeyError } from './map-key.js';
 
 interface Scope {
   currentKey: Key;
@@ -64,6 +65,7 @@ export class MapHandle<MK extends Key, MV> implements MapState<MK, MV> {
   get(key: MK): MV | undefined { return this.t.get(keyOf(this.scope, this.t))?.get(key); }
   put(key: MK, value: MV): void {
     const k = keyOf(this.scope, this.t);
+    if (!isMapKey(key)) throw mapKeyError(this.scope.operatorName, `map state '${this.t.name}'`, key);
     const e = this.t.entry(k);
     if (e === undefined) this.t.createAfterEntry(k, new Map([[key, value]]));
     else { e.value.set(key, value); this.t.touchedAfterEntry(e); }

@@ -15,6 +15,7 @@ import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { StateKind } from '../state/key-group-codec.js';
 import type { StateTable } from '../state/state-table.js';
 import { redeclared, type StateFunction } from '../state/redeclaration.js';
+import { isMapKey, mapKeyError } from '../state/map-key.js';
 
 /** What the handles are scoped to: set by the window operator before it calls the window function. */
 export interface WindowScope {
@@ -88,9 +89,10 @@ class WindowList<V> implements ListState<V> {
 }
 
 class WindowMap<MK extends Key, MV> implements MapState<MK, MV> {
-  constructor(private readonly c: Cell<Map<MK, MV>>) {}
+  constructor(private readonly c: Cell<Map<MK, MV>>, private readonly operator: string, private readonly name: string) {}
   get(key: MK): MV | undefined { return this.c.get()?.get(key); }
   put(key: MK, value: MV): void {
+    if (!isMapKey(key)) throw mapKeyError(this.operator, `window state '${this.name}'`, key);
     const m = this.c.get();
     if (m === undefined) { this.c.set(new Map([[key, value]])); return; }
     m.set(key, value);
@@ -172,7 +174,7 @@ export class WindowStateStore implements KeyedStateStore {
   }
 
   mapState<MK extends Key, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
-    return this.handle<Map<MK, MV>, MapState<MK, MV>>(name, 'map', options, undefined, (c) => new WindowMap(c));
+    return this.handle<Map<MK, MV>, MapState<MK, MV>>(name, 'map', options, undefined, (c) => new WindowMap(c, this.backend.operatorName, name));
   }
 
   reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V> {

@@ -12,6 +12,7 @@ import type { ValueState } from '../../../core/api/state.js';
 import { OperatorError } from '../../../core/api/errors.js';
 import { OutputTag } from '../../../core/api/output-tag.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
+import { KeyTypeError } from '../../../core/graph/tuple-key.js';
 import { stateSchemaFields } from '../../../core/state/typed-state-table.js';
 import type { KeySlots } from '../../../core/state/key-slots.js';
 import { recordSchema } from '../../../core/index.js';
@@ -256,6 +257,26 @@ describe('KeyedProcessOperator', () => {
     const { sink, push } = operator<[string, number]>(h);
     push({ k: 'a', ts: 1 }); push({ k: 'a', ts: 2 });
     assert.deepEqual(sink.out.map((o) => o.v), [['a', 1], ['a', 2]]);
+  });
+
+  // Regression: an object map key was stored (found only by identity, restored as another object), and a symbol
+  // failed the next checkpoint with msgpack's "Unknown type: symbol", naming nothing.
+  test('a map state put with a map key that is not a key goes to the error policy (a KeyTypeError naming the operator and the state)', () => {
+    const fn: KeyedProcessFunction<string, Ev & { mk?: unknown }, string> = (e, c, out) => {
+      c.mapState<string, number>('byId').put((e.mk ?? e.k) as string, e.ts);
+      out.collect(`${c.key} ${c.mapState<string, number>('byId').entries().length}`);
+    };
+    const { op, sink, push } = operator(fn);
+    op.errorPolicy = 'drop';
+    push({ k: 'a', ts: 1 });
+    push({ k: 'a', ts: 2, mk: { id: 1 } } as Ev);
+    push({ k: 'a', ts: 3, mk: 7 } as Ev);
+    assert.deepEqual(sink.out.map((o) => o.v), ['a 1', 'a 2'], 'the object key was not stored');
+    assert.equal(op.dropped, 1);
+    op.errorPolicy = 'fail';
+    assert.throws(() => push({ k: 'a', ts: 4, mk: Symbol('s') } as Ev), (e: unknown) => e instanceof OperatorError && e.cause instanceof KeyTypeError
+      && /^operator 'proc' \(subtask 0\) failed: map state 'byId': a map key must be a string, number, bigint or boolean, got symbol/.test(e.message));
+    assert.equal(op.snapshotState(1, true).keyedEntries, 1, 'the checkpoint still encodes');
   });
 
   test('open is called once with the context', () => {

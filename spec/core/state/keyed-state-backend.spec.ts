@@ -11,6 +11,7 @@ import { Packr } from 'msgpackr';
 import { crc32 } from '../../../shm/checksum.js';
 import { keyGroupFor, keyGroupRange, type Key } from '../../../core/graph/key-groups.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
+import { KeyTypeError } from '../../../core/graph/tuple-key.js';
 import type { KeyGroupChunk } from '../../../core/checkpoint/snapshot.js';
 import {
   applyToBackend, applyToModel, canonical, ChunkStore, cloneModel, emptyModel, handles, keyArb, ManualClocks, modelEntries,
@@ -195,6 +196,24 @@ describe('KeyedStateBackend handles', () => {
     b.restore(src.snapshot(true).chunks);
     b.valueState('v', { ttl: { ttlMs: 1000 } });
     assert.throws(() => b.valueState('v', { ttl: { ttlMs: 9 } }), (e: unknown) => e instanceof JobDefinitionError && /state 'v' was declared with a TTL of 1000 ms .*, and again with a TTL of 9 ms/.test(e.message));
+  });
+
+  // Regression: a map key that is not a key was stored: an object found only by identity (a restore brings back
+  // another object), a symbol failing the next snapshot.
+  test('a map put whose map key is not a key is a KeyTypeError naming the operator and the state, and writes nothing', () => {
+    const b = new KeyedStateBackend('counter', 128, true, new ManualClocks());
+    const m = b.mapState<Key, number>('byId');
+    b.currentKey = 'k';
+    for (const [bad, what] of [[{ id: 1 }, 'an object'], [[1], 'an array'], [null, 'null'], [undefined, 'undefined'], [Symbol('s'), 'symbol'], [() => 1, 'function']] as const) {
+      assert.throws(() => m.put(bad as unknown as Key, 1), (e: unknown) => e instanceof KeyTypeError
+        && e.message.startsWith(`operator 'counter': map state 'byId': a map key must be a string, number, bigint or boolean, got ${what}`), what);
+    }
+    assert.equal(b.entryCount, 0);
+    for (const k of ['s', 1, 1n, true, NaN]) m.put(k, 1);
+    const r = new KeyedStateBackend('counter', 128, true, new ManualClocks());
+    r.restore(b.snapshot(true).chunks);
+    r.currentKey = 'k';
+    assert.deepEqual(r.mapState<Key, number>('byId').keys(), ['s', 1, 1n, true, NaN], 'every kind of key is a map key, and restores as itself');
   });
 
   test('a TTL that is not a positive number of ms is a JobDefinitionError naming the operator and the state', () => {

@@ -12,6 +12,7 @@ import { WindowOperator } from '../../../core/windows/window-operator.js';
 import { WindowAssigner } from '../../../core/windows/window-assigner.js';
 import { TimeWindow as TimeWindowClass } from '../../../core/windows/window.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
+import { KeyTypeError } from '../../../core/graph/tuple-key.js';
 import { harness as baseHarness, type HarnessOptions } from './harness.js';
 
 interface Ev { k: string; v: number }
@@ -547,6 +548,17 @@ describe('per-window state (windowState)', () => {
     }));
     sessions.push(ev('a', 1), 1);
     assert.throws(() => sessions.watermark(20), /windowState is not available with merging windows/);
+  });
+
+  // Regression: a window map state stored a map key that is not a key (an object: found only by identity).
+  test('a window map state put with a map key that is not a key is a KeyTypeError naming the operator and the state', () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).process<string>((k, ctx, _els, out) => {
+      ctx.windowState.mapState<string, number>('m').put({ id: 1 } as unknown as string, 1);
+      out.collect(k);
+    }));
+    h.push(ev('a', 1), 1);
+    assert.throws(() => h.watermark(20), (e: unknown) => e instanceof Error && e.cause instanceof KeyTypeError
+      && /window state 'm': a map key must be a string, number, bigint or boolean, got an object/.test(e.message));
   });
 
   // Regression: a window state declared again with another reduce function kept the first one, silently.
