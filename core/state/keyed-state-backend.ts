@@ -17,7 +17,7 @@ import { TypedStateTable } from './typed-state-table.js';
 import type { KeyedTable } from './keyed-table.js';
 import type { FieldDef } from '../../shm/codec/schema.js';
 import { ttlConfig } from './ttl.js';
-import { redeclared, type StateFunction } from './redeclaration.js';
+import { redeclared, sameDeclaration, type StateFunction } from './redeclaration.js';
 import { NO_KEY } from './no-key.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
 import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, StateSchemaRestoreError, type StateKind, type TableChanges } from './key-group-codec.js';
@@ -153,6 +153,7 @@ export class KeyedStateBackend implements KeyedStateStore {
    * differs). Equal options are fine: handles are declared in open() and often again per record.
    */
   private checkRedeclared(name: string, s: Slot, options: StateOptions | undefined, fn: StateFunction): void {
+    if (sameDeclaration(s.table.ttl, s.fn, options?.ttl, fn)) { s.options = options; return; }
     const where = `operator '${this.operatorName}', ${stateLabel(name)}`;
     const diff = redeclared({ ttl: s.table.ttl, fn: s.fn }, { ttl: ttlConfig(options?.ttl, where), fn });
     if (diff !== undefined) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} was ${diff}: a state keeps its first declaration. Declare it the same way every time, or give the other one a new name`);
