@@ -65,7 +65,10 @@ export const DOORBELL_SLOTS = I32_PER_LINE;
 
 // ---- Job control: one Int32 buffer per running job --------------------------------------------------------------
 
-/** 0 while the job runs; set to 1 once by the main thread to stop every task (cancel or failure). */
+/**
+ * 0 while the job runs; 0 → 1, never back, to stop every task: by the main thread (cancel, a dead worker) or by a
+ * failing worker thread (core/runtime/job-control.ts signalStop), which need not wait for the main thread.
+ */
 export const JOB_STOP = 0;
 /**
  * The latest checkpoint the coordinator triggered, as (id << 2) | flags (JOB_CHECKPOINT_UNALIGNED,
@@ -150,7 +153,11 @@ export const OUTPUT_HOLD_ON = 0;
  * limit that TAKEN had reached: the sources may be parked), and set afresh when an attempt or a reader starts.
  */
 export const OUTPUT_HOLD_LIMIT = 1;
-/** Records the sink's subtasks have taken in this attempt: Atomics.add by each subtask per record. Only grows. */
+/**
+ * Records the sink's subtasks have taken in this attempt: Atomics.add by each subtask, COUNT_BATCH records at a
+ * time and the rest when its thread flushes (core/operators/sink-operator.ts). Only grows; behind the records
+ * taken by less than COUNT_BATCH per subtask.
+ */
 export const OUTPUT_HOLD_TAKEN = 2;
 /** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */
 export const OUTPUT_HOLD_SLOTS = I32_PER_LINE;
