@@ -138,6 +138,11 @@ export const OUTPUT_READER = 3;
 /** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */
 export const OUTPUT_FLOW_SLOTS = I32_PER_LINE;
 
+/** Bytes of the output flow buffer of a graph of `nodes` nodes. */
+export function outputFlowBytes(nodes: number): number {
+  return nodes * OUTPUT_FLOW_SLOTS * Int32Array.BYTES_PER_ELEMENT;
+}
+
 // ---- Output hold: one Int32 buffer per attempt of a checkpointed run whose readers have a bound -------------------
 // A cache line per graph node (node id * OUTPUT_HOLD_SLOTS; only collect sinks' lines are used): the records a
 // collect sink has taken and not yet given its reader (handle.output) bound the sources upstream of it

@@ -4,7 +4,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { Ring } from '../../shm/ring.js';
-import { ALIGNMENT_SLOT_BYTES, OUTPUT_FLOW_SLOTS, jobControlSlots, outputHoldBytes } from '../../shm/layout.js';
+import { ALIGNMENT_SLOT_BYTES, OUTPUT_FLOW_SLOTS, jobControlSlots, outputFlowBytes, outputHoldBytes } from '../../shm/layout.js';
 import { JobCancelledError } from '../api/errors.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
@@ -134,7 +134,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const live = !cp && graph.nodes.some((n) => asCollectSink(n.sink) !== undefined)
     ? new LiveRecordPorts(plan.threads, (node) => asCollectSink(graph.nodes[node]?.sink))
     : undefined;
-  const outputFlow = live !== undefined ? new SharedArrayBuffer(graph.nodes.length * OUTPUT_FLOW_SLOTS * 4) : undefined;
+  const outputFlow = live !== undefined ? new SharedArrayBuffer(outputFlowBytes(graph.nodes.length)) : undefined;
   let checkpointFailure: Error | undefined;
 
   const { Piscina } = requireLazy('piscina') as typeof import('piscina');
