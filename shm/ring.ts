@@ -522,6 +522,7 @@ export class RingConsumer {
     // A stale cachedWrite only makes `used` look smaller, so the producer is woken early, never late; and a
     // consumer that drains the ring publishes with used == 0, which always wakes.
     if (Atomics.load(this.header, RING_PRODUCER_WAITING) !== 0 && ((this.cachedWrite - this.readPos) >>> 0) <= this.wakeAtOrBelow) {
+      // A producer parked on the old READ sleeps until its park timeout unless notified (it stored WAITING first).
       Atomics.notify(this.header, RING_READ);
       this.producerBell?.ring();
     }
@@ -553,6 +554,7 @@ export class RingConsumer {
       at = this.tryPeek();
       if (at >= 0) { this.bell.disarm(); return at; }
       this.notePark();
+      // Lost wake-up: a publication since arm() moved the doorbell, so the park returns at once (doorbell.ts).
       this.bell.park(seq, strategy.parkTimeoutMs);
       this.bell.disarm();
       at = this.tryPeek();
@@ -574,6 +576,7 @@ export class RingConsumer {
       at = this.tryPeek();
       if (at >= 0) { this.bell.disarm(); return at; }
       this.notePark();
+      // Lost wake-up, as in `peek`: a publication since arm() resolves at once.
       const pending = this.bell.parkAsync(seq, strategy.parkTimeoutMs);
       if (pending) await keptAlive(strategy, pending);
       this.bell.disarm();

@@ -297,6 +297,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     merging = op as MergesInputs;
     head2 = op.input2;
   }
+  // The wake follows the state a settled promise set: a loop parked on the bell wakes and sees it (not at its timeout).
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
   subtask.fineSourceWaits = a.options.fineWaitMs > 0;
   subtask.merging = merging;
@@ -354,6 +355,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
           if (m.type === 'complete') st.checkpointComplete(m.checkpointId);
           else st.abortCheckpoint(m.checkpointId);
         }
+        // The loop may be parked on this bell (its event loop runs this handler): else it acts at its park timeout.
         bell.ringAlways();
       });
     }
