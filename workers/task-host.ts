@@ -23,7 +23,7 @@ import { heldBySinks } from '../core/runtime/output-hold.js';
 import { LiveSinkOperator } from '../core/operators/live-sink-operator.js';
 import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
 import { ProcessOperator } from '../core/operators/process-operator.js';
-import { KeyedProcessOperator } from '../core/operators/keyed.js';
+import { KeyedProcessOperator } from '../core/operators/keyed-process-operator.js';
 import { TaskContext } from '../core/operators/task-context.js';
 import { createOperator, type HasSideOutputs, type TwoInputOperator } from '../core/operators/create-operator.js';
 import { operatorBuilders } from '../core/operators/builders.js';

@@ -16,7 +16,7 @@ import type { OutputTag } from '../api/output-tag.js';
 import type { ProcessJoinContext, ProcessJoinFunction } from '../api/window-functions.js';
 import type { StateTable } from '../state/state-table.js';
 import type { TimeDomain } from '../state/timer-service.js';
-import { KeyedOperator } from '../operators/keyed.js';
+import { KeyedOperator } from '../operators/keyed-operator.js';
 import type { Downstream } from '../operators/operator.js';
 import type { TaskContext } from '../operators/task-context.js';
 import type { TwoInputOperator } from '../operators/create-operator.js';

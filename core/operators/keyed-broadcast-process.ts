@@ -13,7 +13,7 @@ import { BroadcastStates, broadcastContext } from './broadcast-states.js';
 import { notAsync } from './sync-call.js';
 import type { KeyedStateStore } from '../api/state.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
-import { KeyedProcessOperator } from './keyed.js';
+import { KeyedProcessOperator } from './keyed-process-operator.js';
 import type { Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
 import type { TwoInputOperator } from './create-operator.js';

@@ -7,7 +7,7 @@
 
 import { canonicalKey, type UserKey } from '../graph/tuple-key.js';
 import type { KeyedCoProcessFunction } from '../api/co-functions.js';
-import { KeyedProcessOperator } from './keyed.js';
+import { KeyedProcessOperator } from './keyed-process-operator.js';
 import { notAsync } from './sync-call.js';
 import type { Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';

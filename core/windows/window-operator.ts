@@ -19,7 +19,7 @@ import type { ProcessWindowHandler, WindowContext } from '../api/window-function
 import type { OperatorRestore } from '../checkpoint/snapshot.js';
 import type { StateTable } from '../state/state-table.js';
 import type { TimeDomain } from '../state/timer-service.js';
-import { KeyedOperator } from '../operators/keyed.js';
+import { KeyedOperator } from '../operators/keyed-operator.js';
 import type { Downstream } from '../operators/operator.js';
 import type { TaskContext } from '../operators/task-context.js';
 import { EVENT_TIME_RANGE, MAX_WATERMARK, describeTime, inEventTimeRange } from '../time/watermark.js';

@@ -92,7 +92,7 @@ for (const mode of ['unaligned', 'aligned, then the alignment timeout'] as const
     const { ChannelReader, ChannelWriter } = await import('../../shm/channel.js');
     const { genericCodec } = await import('../../shm/codec/generic.js');
     const { InputGate: Gate } = await import('../../workers/input-gate.js');
-    const { ReduceOperator } = await import('../../core/operators/keyed.js');
+    const { ReduceOperator } = await import('../../core/operators/reduce-operator.js');
     type Rec = { k: string; n: number };
     type Snap = import('../../core/checkpoint/messages.js').SubtaskSnapshot;
     type Chunk = import('../../core/checkpoint/snapshot.js').KeyGroupChunk;

@@ -5,7 +5,7 @@
 //   ?n=20000&ttl=500
 // One source subtask, watermarks every 10 records: each keyed subtask sees records and watermarks in one order.
 import { defineJob, WatermarkStrategy, type WatermarkGenerator } from '../../../../core/index.js';
-import type { KeyedOperator } from '../../../../core/operators/keyed.js';
+import type { KeyedOperator } from '../../../../core/operators/keyed-operator.js';
 
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n') ?? 20000);

@@ -1,10 +1,10 @@
-// Keyed operators on one thread, driven as an input gate drives them: event-time timers fire when the watermark
-// reaches them (and the watermark they see has), processing-time timers when the wall clock does; state and
-// timers survive snapshotState/restoreState; user errors name the operator.
+// The keyed process operator on one thread, driven as an input gate drives it: event-time timers fire when the
+// watermark reaches them (and the watermark they see has), processing-time timers when the wall clock does; state
+// and timers survive snapshotState/restoreState; user errors name the operator.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyedProcessOperator, ReduceOperator } from '../../../core/operators/keyed.js';
+import { KeyedProcessOperator } from '../../../core/operators/keyed-process-operator.js';
 import { TaskContext } from '../../../core/operators/task-context.js';
 import type { Downstream } from '../../../core/operators/operator.js';
 import type { KeyedContext, KeyedProcessFunction } from '../../../core/api/functions.js';
@@ -13,9 +13,6 @@ import { OperatorError } from '../../../core/api/errors.js';
 import { OutputTag } from '../../../core/api/output-tag.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 import { KeyTypeError } from '../../../core/graph/tuple-key.js';
-import { stateSchemaFields } from '../../../core/state/typed-state-table.js';
-import type { KeySlots } from '../../../core/state/key-slots.js';
-import { recordSchema } from '../../../core/index.js';
 
 class Sink<T> implements Downstream<T> {
   out: { v: T; ts: number }[] = [];
@@ -225,23 +222,6 @@ describe('KeyedProcessOperator', () => {
     }
   });
 
-  // The switch's other half: a typed state table files int32 keys in its own hash table (KeySlots) with it on,
-  // every key in a Map with it off. The two give the same results, so only the table itself shows the switch.
-  test('the task context\'s stateFastPaths reaches typed state: int32 keys in KeySlots with it on, in a Map with it off', () => {
-    for (const on of [true, false]) {
-      const ctx = new TaskContext('t', 0, 1, 128);
-      ctx.stateFastPaths = on;
-      const sink = new Sink<{ k: number; n: number }>(ctx);
-      const op = new ReduceOperator<{ k: number; n: number }>('sum', ctx, sink, (e) => e.k, (a, b) => ({ k: a.k, n: a.n + b.n }), false,
-        stateSchemaFields(recordSchema({ k: 'i32', n: 'i32' }), 'test'));
-      for (const k of [1, 2, 1]) op.push({ k, n: 1 });
-      const slots = (op.backend.typedTable<unknown>('reduce', stateSchemaFields(recordSchema({ k: 'i32', n: 'i32' }), 'test'), 'test') as unknown as { slots: KeySlots }).slots;
-      assert.equal(slots.fast, on);
-      // Where the keys are: KeySlots' int table, or its Map of other keys.
-      assert.equal((slots as unknown as { other: Map<unknown, number> }).other.size, on ? 0 : 2);
-    }
-  });
-
   // Regression: open() read ctx.key as '' (and state of that key) although no record had set one.
   test('ctx.key or keyed state read in open() fails, naming the operator (and the state); open() may declare handles', () => {
     for (const [read, message] of [
@@ -286,49 +266,11 @@ describe('KeyedProcessOperator', () => {
   });
 });
 
-describe('ReduceOperator', () => {
-  test('rolls per key, and its accumulators survive a snapshot', () => {
-    const ctx = new TaskContext('t', 0, 1, 128);
-    const sink = new Sink<Ev>(ctx);
-    const op = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (a, b) => ({ k: a.k, ts: a.ts + b.ts }), true);
-    for (const e of [{ k: 'a', ts: 1 }, { k: 'b', ts: 2 }, { k: 'a', ts: 3 }]) op.push(e);
-    assert.deepEqual(sink.out.map((o) => o.v.ts), [1, 2, 4]);
-    const snap = op.snapshotState(1, false);
-    const op2 = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (a, b) => ({ k: a.k, ts: a.ts + b.ts }), true);
-    op2.restoreState({ keyed: snap.keyed!, operator: [] });
-    op2.push({ k: 'a', ts: 10 });
-    assert.equal(sink.out.at(-1)!.v.ts, 14);
-  });
-
-  test('a reduce function that returns a promise fails at the key\'s second record, naming the operator', async () => {
-    const ctx = new TaskContext('t', 0, 1, 128);
-    const sink = new Sink<Ev>(ctx);
-    const op = new ReduceOperator<Ev>('sum', ctx, sink, (e) => e.k, (async (a: Ev, b: Ev) => ({ k: a.k, ts: a.ts + b.ts })) as unknown as (a: Ev, b: Ev) => Ev, true);
-    op.push({ k: 'a', ts: 1 });
-    assert.throws(() => op.push({ k: 'a', ts: 2 }), (e: unknown) => e instanceof OperatorError && /operator 'sum' \(subtask 0\) failed: its reduce function returned a promise, but it runs synchronously \(what it returns is kept as the state\)/.test((e as Error).message));
-    assert.equal(sink.out.length, 1, 'the promise went nowhere');
-    await Promise.resolve();
-  });
-});
-
 // A timer set from the timestamp of a record that has none said only "got NaN".
 test('a timer at NaN (ctx.timestamp of a record without one) fails saying to assign timestamps upstream', () => {
   const { op, ctx } = operator<never>({ processElement(_e, c) { c.timerService.registerEventTimeTimer(c.timestamp! + 10); } });
   ctx.timestamp = NaN;
   assert.throws(() => op.push({ k: 'a', ts: 0 }), (e: Error) => e instanceof OperatorError && /got NaN \(a record without a timestamp has ctx.timestamp undefined: call assignTimestampsAndWatermarks/.test(e.message));
-});
-
-// Regression: with a state schema, a key's first result was the raw record (fields the schema drops,
-// an f32 not rounded) while every later one came from the typed state.
-test('with a state schema, a key\'s first result is as the state holds it, like every later one', () => {
-  const ctx = new TaskContext('t', 0, 1, 128);
-  type R = { k: string; n: number; f: number; name?: string };
-  const sink = new Sink<R>(ctx);
-  const op = new ReduceOperator<R>('sum', ctx, sink, (e) => e.k, (a, b) => ({ ...a, n: a.n + b.n }), false,
-    stateSchemaFields(recordSchema({ k: 'string', n: 'i32', f: 'f32' }), 'test'));
-  op.push({ k: 'a', n: 1, f: 0.1, name: 'alice' });
-  op.push({ k: 'a', n: 2, f: 0.1, name: 'alice' });
-  assert.deepEqual(sink.out.map((o) => o.v), [{ k: 'a', n: 1, f: Math.fround(0.1) }, { k: 'a', n: 3, f: Math.fround(0.1) }]);
 });
 
 // Regression: an async processElement or onTimer compiled (a Promise fits a void callback), but after
