@@ -160,8 +160,8 @@ export const OUTPUT_HOLD_ON = 0;
 export const OUTPUT_HOLD_LIMIT = 1;
 /**
  * Records the sink's subtasks have taken in this attempt: Atomics.add by each subtask, COUNT_BATCH records at a
- * time and the rest when its thread flushes (core/operators/sink-operator.ts). Only grows; behind the records
- * taken by less than COUNT_BATCH per subtask.
+ * time and the rest when its thread flushes (core/operators/counted-sink-operator.ts). Only grows; behind the
+ * records taken by less than COUNT_BATCH per subtask.
  */
 export const OUTPUT_HOLD_TAKEN = 2;
 /** Int32 slots per node: a cache line, so two sinks' subtasks do not share one. */

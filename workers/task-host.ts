@@ -17,7 +17,8 @@ import { firstDifference, TWO_INPUT_KINDS, type LogicalGraph, type LogicalNode }
 import { inputNumbering } from '../core/checkpoint/channel-shape.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
 import { DEAD_LETTER_PREVIEW, DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
-import { CountedSinkOperator, SinkOperator } from '../core/operators/sink-operator.js';
+import { SinkOperator } from '../core/operators/sink-operator.js';
+import { CountedSinkOperator } from '../core/operators/counted-sink-operator.js';
 import { asCollectSink } from '../core/connectors/sink.js';
 import { heldBySinks } from '../core/runtime/output-hold.js';
 import { LiveSinkOperator } from '../core/operators/live-sink-operator.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COUNT_BATCH } from '../../../core/operators/sink-operator.js';
+import { COUNT_BATCH } from '../../../core/operators/counted-sink-operator.js';
 import { run, OperatorError, type JobHandle, type RunOptions } from '../../../core/index.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 
