@@ -56,7 +56,12 @@ export const BLOCK_WRAP = 0xffff_ffff;
 
 // ---- Doorbell: two Int32 slots, anywhere in a shared buffer ------------------------------------------------------
 
-/** Sequence number the consumer waits on; producers add 1 and notify after publishing. Only grows (mod 2^32). */
+/**
+ * Sequence number the consumer waits on. Any thread that rings the doorbell adds 1 and notifies: producers after
+ * publishing, consumers after freeing space, the main thread (checkpoint trigger, stop, a reader's credit), a
+ * failing worker (stop), an aligned source of its group, the parked thread itself (a settled promise). Only grows
+ * (mod 2^32).
+ */
 export const DOORBELL_SEQ = 0;
 /** 1 while the thread that parks on this doorbell has announced it is about to; written only by that thread. */
 export const DOORBELL_WAITING = 1;
