@@ -42,7 +42,10 @@ export type { JobMetrics, OperatorMetrics, TaskMetrics } from './runtime/metrics
 export { generatorSource, SplitRandom, type GeneratorOptions, type Random } from './connectors/generator.js';
 export { collectionSource } from './connectors/collection.js';
 export { asyncIterableSource } from './connectors/async-iterable.js';
-export { collectSink, printSink, discardSink, type SinkSpec, type SinkWriter, type PreparedTransaction } from './connectors/sink.js';
+export type { SinkSpec, SinkWriter, PreparedTransaction } from './connectors/sink.js';
+export { collectSink } from './connectors/collect-sink.js';
+export { printSink } from './connectors/print-sink.js';
+export { discardSink } from './connectors/discard-sink.js';
 export { SOURCE_MORE, SOURCE_WAIT, SOURCE_END, assignSplits, type SourceSpec, type SourceReader, type SourceSplit, type SourceStatus, type BadRecord, type SplitTracker } from './connectors/source.js';
 export { DEAD_LETTERS, type DeadLetter, type ErrorPolicy } from './api/dead-letters.js';
 export type { AsyncMapFunction, AsyncMapOptions } from './api/async-map.js';

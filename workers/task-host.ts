@@ -19,7 +19,7 @@ import { holdsRecords, type Downstream, type Operator } from '../core/operators/
 import { DEAD_LETTER_PREVIEW, DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
 import { SinkOperator } from '../core/operators/sink-operator.js';
 import { CountedSinkOperator } from '../core/operators/counted-sink-operator.js';
-import { asCollectSink } from '../core/connectors/sink.js';
+import { asCollectSink } from '../core/connectors/collect-sink.js';
 import { heldBySinks } from '../core/runtime/output-hold.js';
 import { LiveSinkOperator } from '../core/operators/live-sink-operator.js';
 import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';

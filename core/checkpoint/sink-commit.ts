@@ -4,7 +4,8 @@
 // before a crash is not published twice).
 
 import { Packr } from 'msgpackr';
-import { asCollectSink, type PreparedTransaction, type SinkSpec } from '../connectors/sink.js';
+import type { PreparedTransaction, SinkSpec } from '../connectors/sink.js';
+import { asCollectSink } from '../connectors/collect-sink.js';
 import type { Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 

@@ -4,7 +4,7 @@
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import type { JobMetrics } from './metrics.js';
 import { upstreamSources } from './output-hold.js';
-import { asCollectSink } from '../connectors/sink.js';
+import { asCollectSink } from '../connectors/collect-sink.js';
 
 /** Records the subtasks of sink `name` have taken over the run (live metrics). */
 export function sinkTaken(m: JobMetrics, name: string): number {

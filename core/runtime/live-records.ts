@@ -8,7 +8,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { LiveRecords } from '../../workers/output-link.js';
 import type { ThreadResult } from '../../workers/assignment.js';
-import type { CollectSinkSpec } from '../connectors/sink.js';
+import type { CollectSinkSpec } from '../connectors/collect-sink.js';
 
 /** How long the attempt waits for batches a thread posted (they are in its port's queue already). */
 const RECEIVE_BOUND_MS = 10_000;

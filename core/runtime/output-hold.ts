@@ -21,7 +21,7 @@
 // are). Sources that feed only other sinks run on.
 
 import { OUTPUT_HOLD_LIMIT, OUTPUT_HOLD_ON, OUTPUT_HOLD_SLOTS, OUTPUT_HOLD_TAKEN } from '../../shm/layout.js';
-import { asCollectSink } from '../connectors/sink.js';
+import { asCollectSink } from '../connectors/collect-sink.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import type { Flow } from './output-stream.js';
 

@@ -11,7 +11,8 @@ import { Packr } from 'msgpackr';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { publishSinkTransactions } from '../../../core/checkpoint/sink-commit.js';
 import { CorruptCheckpointError, type ChunkRef, type Manifest } from '../../../core/checkpoint/manifest.js';
-import { collectSink, type PreparedTransaction, type SinkSpec } from '../../../core/connectors/sink.js';
+import type { PreparedTransaction, SinkSpec } from '../../../core/connectors/sink.js';
+import { collectSink } from '../../../core/connectors/collect-sink.js';
 
 // As the coordinator packs operator state.
 const pack = (items: unknown[]): Uint8Array => new Packr({ useRecords: true, sequential: true, moreTypes: true }).pack(items);

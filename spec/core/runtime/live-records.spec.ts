@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collectSink, type CollectSinkSpec } from '../../../core/connectors/sink.js';
+import { collectSink, type CollectSinkSpec } from '../../../core/connectors/collect-sink.js';
 import { LiveRecordPorts } from '../../../core/runtime/live-records.js';
 import type { ThreadResult } from '../../../workers/assignment.js';
 

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { collectSink, type PreparedTransaction } from '../../../core/connectors/sink.js';
+import type { PreparedTransaction } from '../../../core/connectors/sink.js';
+import { collectSink } from '../../../core/connectors/collect-sink.js';
 
 const tx = (subtask: number, checkpointId: number, end?: string): PreparedTransaction =>
   ({ checkpointId, subtask, transaction: [`${subtask}/${checkpointId}${end ?? ''}`], ...(end !== undefined ? { end } : {}) });
