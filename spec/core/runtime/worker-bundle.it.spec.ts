@@ -30,6 +30,26 @@ for (const bundleWorkers of [true, false]) {
   });
 }
 
+// The switch's environment form (README: `SLUICE_BUNDLE_WORKERS=0` or `false`), which run() reads only where the
+// option is not given: the option's tests above never reach it.
+for (const value of ['0', 'false']) {
+  test(`SLUICE_BUNDLE_WORKERS=${value}: workers load the job file by file through tsx, unless bundleWorkers says otherwise`, async () => {
+    const before = process.env['SLUICE_BUNDLE_WORKERS'];
+    process.env['SLUICE_BUNDLE_WORKERS'] = value;
+    try {
+      for (const [bundleWorkers, from] of [[undefined, /^bundled\.ts$/], [true, /^worker-[0-9a-f]+-[0-9a-f]+\.mjs$/]] as const) {
+        const r = await (await run(new URL('./jobs/bundled.ts?tag=blue', import.meta.url), { parallelism: 2, bundleWorkers })).result;
+        const rows = r.collected['out'] as { runningFrom: string }[];
+        assert.equal(rows.length, 4);
+        for (const { runningFrom } of rows) assert.match(runningFrom, from, `bundleWorkers ${String(bundleWorkers)}`);
+      }
+    } finally {
+      if (before === undefined) delete process.env['SLUICE_BUNDLE_WORKERS'];
+      else process.env['SLUICE_BUNDLE_WORKERS'] = before;
+    }
+  });
+}
+
 for (const bundleWorkers of [true, false]) {
   test(`bundleWorkers ${bundleWorkers}: the stack trace of an error thrown on a worker thread names the job's file and line`, async () => {
     const h = await run(new URL('./jobs/bundled.ts?tag=throw', import.meta.url), { parallelism: 2, bundleWorkers });
