@@ -212,3 +212,8 @@ export const METRIC_OP_DROPPED = 3;
 export const METRIC_OP_DEAD_LETTERED = 4;
 export const METRIC_OP_SIDE_OUTPUT = 5;
 export const METRIC_OPERATOR_SLOTS = 6;
+
+/** Float64 index of the slots of operator `k` of the chain whose subtask's block starts at `subtaskBase`. */
+export function metricOperatorAt(subtaskBase: number, k: number): number {
+  return subtaskBase + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
+}

@@ -10,7 +10,7 @@ import type { Doorbell } from '../shm/doorbell.js';
 import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
   JOB_STOP, LOOP_ENDED, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_SIDE_OUTPUT,
-  METRIC_OP_LATE_DROPPED, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
+  METRIC_OP_LATE_DROPPED, METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
 import type { EventLoopTurns } from '../core/operators/task-context.js';
@@ -83,11 +83,11 @@ export async function runTaskLoop(
       st.latency?.histogram?.publish(metrics, base);
       for (let k = 0; k < st.operators.length; k++) {
         const op = st.operators[k]!;
-        const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
+        const o = metricOperatorAt(base, k);
         const fromSource = k === 0 && st.source !== undefined;
         // A source's input is every record it read: emitted, or rejected by its error policy.
-        metrics[o] = fromSource ? st.sourceRecords + op.dropped + op.deadLettered : op.recordsIn;
-        metrics[o + 1] = fromSource ? st.sourceRecords : op.recordsOut;
+        metrics[o + METRIC_OP_RECORDS_IN] = fromSource ? st.sourceRecords + op.dropped + op.deadLettered : op.recordsIn;
+        metrics[o + METRIC_OP_RECORDS_OUT] = fromSource ? st.sourceRecords : op.recordsOut;
         metrics[o + METRIC_OP_LATE_DROPPED] = op.lateRecordsDropped;
         metrics[o + METRIC_OP_DROPPED] = op.dropped;
         metrics[o + METRIC_OP_DEAD_LETTERED] = op.deadLettered;

@@ -4,7 +4,7 @@
 import {
   METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS,
   METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_LATE_DROPPED, METRIC_OP_SIDE_OUTPUT,
-  METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS,
+  METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
 } from '../../shm/layout.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../time/watermark.js';
@@ -88,7 +88,7 @@ export function addCounters(plan: PhysicalPlan, into: Float64Array, from: Float6
     const base = offsets[i]!;
     for (const k of SUBTASK_COUNTERS) into[base + k]! += from[base + k]!;
     for (let n = 0; n < plan.tasks[p.task]!.nodeIds.length; n++) {
-      const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * n;
+      const o = metricOperatorAt(base, n);
       for (const k of OPERATOR_COUNTERS) into[o + k]! += from[o + k]!;
     }
   });
@@ -126,7 +126,7 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
       } : null,
     });
     t.nodeIds.forEach((id, k) => {
-      const o = base + METRIC_SUBTASK_SLOTS + METRIC_OPERATOR_SLOTS * k;
+      const o = metricOperatorAt(base, k);
       operators.push({
         operator: names[id]!, subtask: p.subtask, recordsIn: c(o + METRIC_OP_RECORDS_IN), recordsOut: c(o + METRIC_OP_RECORDS_OUT),
         lateRecordsDropped: c(o + METRIC_OP_LATE_DROPPED), dropped: c(o + METRIC_OP_DROPPED), deadLettered: c(o + METRIC_OP_DEAD_LETTERED),
