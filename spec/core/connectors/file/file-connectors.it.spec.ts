@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, type JobHandle, type RunOptions } from '../../../../core/index.js';
 import { readLedger, tally } from '../../checkpoint/ledger.js';
+import { generatorReach } from '../../checkpoint/generator-reach.js';
 
 const JOB = new URL('./jobs/files.ts', import.meta.url);
 const CHILD = fileURLToPath(new URL('../../checkpoint/fixtures/run-job.ts', import.meta.url));
@@ -219,17 +220,20 @@ test('file sink: a cancelled run leaves no in-progress part behind', { timeout: 
 test('file sink: the process is SIGKILLed mid-run and resumed; the published part files hold every record exactly once, and no hidden part is left', async () => {
   const dir = tmp();
   try {
-    const n = 20_000;
     const out = path.join(dir, 'out');
-    const url = job({ case: 'sink', n, rate: 20_000, out, interval: 15 });
+    const params = { case: 'sink', rate: 20_000, out, interval: 15 };
     const stateDir = path.join(dir, 'state');
-    const first = child(url, stateDir, false);
+    // The killed run's input is unbounded: it cannot end before the kill, however slow the machine (a loaded CI
+    // machine's paced, bounded input ran out first, and the resumed run had nothing left to write).
+    const first = child(job({ ...params, unbounded: 1 }), stateDir, false);
     // Kill once a checkpoint has published a part file (so output of the killed run is out) and more followed.
     await first.waitFor((l) => l.filter((x) => x.startsWith('checkpoint ')).length >= 3 && visibleParts(out).length > 0);
     first.proc.kill('SIGKILL');
-    await first.exit;
+    assert.equal(await first.exit, null, 'killed, not ended');
     const tokensBefore = new Set(visibleParts(out).map(token));
-    const second = child(url, stateDir, true);
+    // The resumed run reads 10,000 records past what the checkpoint it restores covers.
+    const n = (await generatorReach(stateDir)) + 10_000;
+    const second = child(job({ ...params, n }), stateDir, true);
     await second.waitFor((l) => l.some((x) => x.startsWith('done')));
     assert.equal(await second.exit, 0);
     const files = readdirSync(out);
@@ -246,12 +250,12 @@ test('file sink: the process is SIGKILLed mid-run and resumed; the published par
 test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): SIGKILLed mid-run and resumed, every (partition, seq) is published exactly once, in far fewer parts than checkpoints', { timeout: 120_000 }, async () => {
   const dir = tmp();
   try {
-    const n = 40_000;
     const out = path.join(dir, 'out');
     // Unbuffered: records written after the restored checkpoint are in the killed run's files, for the recovery to cut.
-    const url = job({ case: 'sink-open', n, rate: 20_000, out, interval: 50, bufferBytes: 0 });
+    const params = { case: 'sink-open', rate: 20_000, out, interval: 50, bufferBytes: 0 };
     const stateDir = path.join(dir, 'state');
-    const first = child(url, stateDir, false);
+    // Unbounded until the kill: a loaded CI machine's bounded input ran out before the 8th checkpoint.
+    const first = child(job({ ...params, unbounded: 1 }), stateDir, false);
     await first.waitFor((l) => l.filter((x) => x.startsWith('checkpoint ')).length >= 8);
     first.proc.kill('SIGKILL');
     assert.equal(await first.exit, null, 'killed, not ended');
@@ -259,7 +263,9 @@ test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): S
     assert.deepEqual(visibleParts(out), []);
     const open = new Map(readdirSync(out).filter((f) => f.endsWith('.inprogress')).map((f) => [f.slice(1, -'.inprogress'.length), statSync(path.join(out, f)).size]));
     assert.ok(open.size >= 1 && open.size <= 2, `one open part per subtask: ${[...open.keys()].join(' ')}`);
-    const second = child(url, stateDir, true);
+    // The resumed run reads 8,000 records past what the checkpoint it restores covers.
+    const n = (await generatorReach(stateDir)) + 8_000;
+    const second = child(job({ ...params, n }), stateDir, true);
     await second.waitFor((l) => l.some((x) => x.startsWith('done')));
     assert.equal(await second.exit, 0);
     assert.match(second.lines.find((x) => x.startsWith('done'))!, /^done \d+$/, 'resumed from a checkpoint');
@@ -292,14 +298,17 @@ test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): S
 test('file sink, parts open across checkpoints: a stop with a savepoint publishes what it holds (the savepoint rolls); a resume from it publishes every record exactly once', { timeout: 120_000 }, async () => {
   const dir = tmp();
   try {
-    const n = 40_000;
     const out = path.join(dir, 'out');
     const stateDir = path.join(dir, 'state');
-    const url = job({ case: 'sink-open', n, rate: 20_000, out, interval: 50 });
-    const h = await runForCheckpoints(url, 5, { parallelism: 2, stateDir, onWarning: () => {} });
-    await h.stopWithSavepoint('sp');
+    const params = { case: 'sink-open', rate: 20_000, out, interval: 50 };
+    // Unbounded until the savepoint: a loaded CI machine's bounded input ran out before it (nothing left to publish).
+    const h = await runForCheckpoints(job({ ...params, unbounded: 1 }), 5, { parallelism: 2, stateDir, onWarning: () => {} });
+    const sp = await h.stopWithSavepoint('sp');
     const stopped = await h.result;
     assert.equal(stopped.cancelled, true, 'stopped before the end of its input');
+    // The resumed run reads 8,000 records past what the savepoint covers.
+    const n = (await generatorReach(stateDir, sp.id)) + 8_000;
+    const url = job({ ...params, n });
     const ids = (): number[] => visibleParts(out).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter((x) => x !== '').map((x) => {
       const r = JSON.parse(x) as { p: number; s: number };
       return r.s * 4 + r.p;
@@ -323,7 +332,8 @@ test('file sink, parts open across checkpoints: a cancel says what it leaves hid
   try {
     const out = path.join(dir, 'out');
     const stateDir = path.join(dir, 'state');
-    const url = job({ case: 'sink-open', n: 40_000, rate: 20_000, out, interval: 50 });
+    // Unbounded: every run here is cancelled, and must still be running then.
+    const url = job({ case: 'sink-open', unbounded: 1, rate: 20_000, out, interval: 50 });
     const cancelWarnings: string[] = [];
     const h = await runForCheckpoints(url, 5, { parallelism: 2, stateDir, onWarning: (w) => cancelWarnings.push(String(w)) });
     await h.cancel();
@@ -350,14 +360,16 @@ test('file sink, parts open across checkpoints: a resume that publishes the open
   try {
     const out = path.join(dir, 'out');
     const stateDir = path.join(dir, 'state');
-    const url = job({ case: 'sink-open', n: 40_000, rate: 20_000, out, interval: 50 });
+    // Unbounded: every run here is cancelled, and must still be running then.
+    const url = job({ case: 'sink-open', unbounded: 1, rate: 20_000, out, interval: 50 });
     const first = await runForCheckpoints(url, 3, { parallelism: 2, stateDir, onWarning: () => {} });
     await first.cancel();
     await first.result;
     assert.deepEqual(visibleParts(out), [], 'nothing rolled, nothing published');
-    // The resume's restore publishes the open parts; no checkpoint of its own completes before the cancel.
+    // The resume's restore publishes the open parts; no checkpoint of its own completes before the cancel (only on
+    // request: a long interval was no guarantee in a process older than it).
     const resumeWarnings: string[] = [];
-    const second = await run(url, { parallelism: 2, stateDir, resume: true, checkpointIntervalMs: 600_000, onWarning: (w) => resumeWarnings.push(String(w)) });
+    const second = await run(url, { parallelism: 2, stateDir, resume: true, checkpointIntervalMs: 0, onWarning: (w) => resumeWarnings.push(String(w)) });
     await second.cancel();
     assert.equal((await second.result).checkpoints.completedTotal, 0);
     assert.ok(visibleParts(out).length >= 1, 'the restore published the parts open at the checkpoint');
@@ -408,7 +420,9 @@ test('file sink: a restart from the beginning removes the failed attempt\'s hidd
     const u = new URL('./jobs/files.ts', import.meta.url);
     for (const [k, v] of Object.entries({ case: 'sink-fails', out, marker: path.join(dir, 'marker'), failAt: '2500' })) u.searchParams.set(k, v);
     const warnings: string[] = [];
-    const r = await (await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m) })).result;
+    // Checkpoints only on request: none completes before the failure, however long it takes to come. (The job's
+    // minute-long interval was no guarantee: on a loaded machine a checkpoint completed before record 2500.)
+    const r = await (await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 0, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m) })).result;
     assert.equal(r.restarts, 1);
     assert.ok(warnings.some((w) => /restart 1 .* from the beginning/.test(w)), warnings.join(' | '));
     const files = readdirSync(out);
@@ -423,19 +437,36 @@ test('file sink: a restart from the beginning removes the failed attempt\'s hidd
 // Parts kept open across checkpoints and rolled at 100 records, between barriers as often as not: a part that a
 // checkpoint named while open and that rolled before the failure holds that checkpoint's records, so the failing
 // attempt's abort must leave it for the restore.
-test('file sink, parts open across 10 ms checkpoints: an operator fails, the job restarts from its checkpoint; the output is exactly once', { timeout: 60_000 }, async () => {
+test('file sink, parts open across 10 ms checkpoints: an operator fails, the job restarts from its checkpoint; the output is exactly once', { timeout: 120_000 }, async () => {
   const dir = tmp();
   try {
     const out = path.join(dir, 'out');
+    const stateDir = path.join(dir, 'state');
+    const gate = path.join(dir, 'checkpointed');
+    const params = { case: 'sink-fails', out, marker: path.join(dir, 'marker'), failAt: 3000, interval: 10, rate: 10_000 };
+    // The failure waits for a completed checkpoint (the gate file), and the input is unbounded until a savepoint
+    // stops the restarted job: a loaded CI machine's paced, bounded input reached record 3000 before any checkpoint
+    // completed, and the job restarted from the beginning.
     const warnings: string[] = [];
-    const r = await (await run(job({ case: 'sink-fails', out, marker: path.join(dir, 'marker'), failAt: 3000, interval: 10, rate: 10_000 }), {
-      parallelism: 2, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m),
-    })).result;
+    let restarted = false;
+    let checkpointed!: () => void;
+    const checkpointAfterRestart = new Promise<void>((r) => { checkpointed = r; });
+    const h = await run(job({ ...params, gate, unbounded: 1 }), {
+      parallelism: 2, stateDir, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
+      onWarning: (m) => { warnings.push(m); if (/restart 1 /.test(m)) restarted = true; },
+      onCheckpoint: () => { if (!existsSync(gate)) writeFileSync(gate, ''); if (restarted) checkpointed(); },
+    });
+    await Promise.race([checkpointAfterRestart, h.result]);
+    const sp = await h.stopWithSavepoint('sp');
+    const r = await h.result;
     assert.equal(r.restarts, 1, warnings.join(' | '));
     assert.ok(warnings.some((w) => /restart 1 .* from checkpoint \d+/.test(w)), warnings.join(' | '));
+    // Resumed from the savepoint, the job reads 2,000 records past what it covers, to its end.
+    const n = (await generatorReach(stateDir, sp.id)) + 2_000;
+    await (await run(job({ ...params, n }), { parallelism: 2, stateDir, resume: { savepoint: 'sp' }, onWarning: () => {} })).result;
     const files = readdirSync(out);
     const ids = files.filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i));
-    assert.deepEqual(tally(ids, 5000), { lost: 0, duplicated: 0, unexpected: 0 });
+    assert.deepEqual(tally(ids, n), { lost: 0, duplicated: 0, unexpected: 0 });
     assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'no hidden part left');
   } finally {
     rmSync(dir, { recursive: true, force: true });

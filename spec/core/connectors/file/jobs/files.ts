@@ -5,21 +5,22 @@
 //                                        JSON Lines files (`pattern` under `in`; discovered every `discover` ms when
 //                                        following) -> a map that fails once at record i (throws, or kills its worker
 //                                        thread: process.exit in a worker) -> a ledger
-//   ?case=sink&n=20000&rate=20000&out=/dir&interval=15&rollIntervalMs=ms
+//   ?case=sink&n=20000&rate=20000&out=/dir&interval=15&rollIntervalMs=ms&unbounded=0|1
 //                                        generator -> JSON Lines part files (exactly-once, for the kill test)
-//   ?case=sink-open&n=40000&rate=20000&out=/dir&interval=50&bufferBytes=b
+//   ?case=sink-open&n=40000&rate=20000&out=/dir&interval=50&bufferBytes=b&unbounded=0|1
 //                                        generator -> records { p, s } (partition i mod 4, sequence i div 4) -> part
 //                                        files rolled only by the default rollIntervalMs: open across checkpoints
-//   ?case=sink-fails&out=/dir&failAt=i&marker=/path&interval=60000&rate=r
-//                                        generator -> a map that fails once at record i -> part files (rolled at 100
-//                                        records); checkpoints every minute by default, so the job restarts from the
-//                                        beginning
+//   ?case=sink-fails&out=/dir&failAt=i&marker=/path&interval=60000&rate=r&gate=/path&n=5000&unbounded=0|1
+//                                        generator -> a map that fails once at record i (with gate: at the first record
+//                                        from i on once that file exists) -> part files (rolled at 100 records)
 import { existsSync, writeFileSync } from 'node:fs';
 import { csv, defineJob, fileSink, jsonLines } from '../../../../../core/index.js';
 import { ledgerSink } from '../../../checkpoint/ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
 const c = q.get('case')!;
+// unbounded=1: the generator never ends (n ignored), for runs that the spec stops itself.
+const count = (fallback: number): { count?: number } => (q.get('unbounded') === '1' ? {} : { count: Number(q.get('n') ?? fallback) });
 
 export interface Row { id: number; name: string }
 
@@ -50,22 +51,27 @@ export default defineJob((env) => {
   } else if (c === 'sink-fails') {
     const failAt = Number(q.get('failAt'));
     const marker = q.get('marker')!;
+    // The spec writes the gate file once a checkpoint has completed: a failure that waits for it comes after one.
+    const gate = q.get('gate');
+    let failed = false;
     env.enableCheckpointing(Number(q.get('interval') ?? 60_000));
     const rate = q.get('rate');
-    env.fromGenerator({ count: 5000, seed: 1, ...(rate === null ? {} : { ratePerSec: Number(rate) }) }, (i) => ({ i })).name('gen').uid('gen')
+    env.fromGenerator({ ...count(5000), seed: 1, ...(rate === null ? {} : { ratePerSec: Number(rate) }) }, (i) => ({ i })).name('gen').uid('gen')
       .map((r) => {
-        if (r.i === failAt && !existsSync(marker)) { writeFileSync(marker, 'failed once'); throw new Error(`injected failure at record ${r.i}`); }
-        return r;
+        if (failed || failAt < 0 || (gate === null ? r.i !== failAt : r.i < failAt || !existsSync(gate))) return r;
+        if (existsSync(marker)) { failed = true; return r; }
+        writeFileSync(marker, 'failed once');
+        throw new Error(`injected failure at record ${r.i}`);
       }).name('inject').uid('inject')
       .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 100, bufferBytes: 0 })).name('parts').uid('parts');
   } else if (c === 'sink-open') {
     env.enableCheckpointing(Number(q.get('interval') ?? 50));
-    env.fromGenerator({ count: Number(q.get('n') ?? 40_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 5 }, (i) => ({ p: i % 4, s: Math.floor(i / 4) })).name('gen').uid('gen')
+    env.fromGenerator({ ...count(40_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 5 }, (i) => ({ p: i % 4, s: Math.floor(i / 4) })).name('gen').uid('gen')
       .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ p: number; s: number }>(), bufferBytes: Number(q.get('bufferBytes') ?? 65_536) })).name('parts').uid('parts');
   } else {
     env.enableCheckpointing(Number(q.get('interval') ?? 15));
     const roll = q.get('rollIntervalMs');
-    env.fromGenerator({ count: Number(q.get('n') ?? 20_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 3 }, (i) => ({ i })).name('gen').uid('gen')
+    env.fromGenerator({ ...count(20_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 3 }, (i) => ({ i })).name('gen').uid('gen')
       .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 300, ...(roll === null ? {} : { rollIntervalMs: Number(roll) }) })).name('parts').uid('parts');
   }
 });
