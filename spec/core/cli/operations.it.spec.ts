@@ -15,6 +15,7 @@ import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { chunkRefs } from '../../../core/checkpoint/manifest.js';
 import { logLines, repo, sluice, SluiceProcess } from './sluice-process.js';
 import { readLedger, tally } from '../checkpoint/ledger.js';
+import { generatorReach } from '../checkpoint/generator-reach.js';
 
 /** Per test: each starts one to three jobs, and a shared 2-core machine can be slow to start threads. */
 const TIMEOUT = 150_000;
@@ -245,14 +246,15 @@ describe('sluice operations', () => {
   test('sluice savepoint --stop: the job stops at the savepoint, and a job resumed from it publishes each record once', { timeout: TIMEOUT }, async () => {
     const state = path.join(dir, 'stop-state');
     const ledger = path.join(dir, 'stop-ledger');
-    const n = 60_000;
     const file = path.join(dir, 'stop-job.ts');
     writeFileSync(file, [
       `import { defineJob } from '${api}';`,
       `import { ledgerSink } from '${pathToFileURL(path.join(repo, 'spec', 'core', 'checkpoint', 'ledger.ts')).href}';`,
-      // Paced in the first run (a savepoint comes long before its end), as fast as possible once resumed.
+      // Paced and unbounded in the first run: it runs until the savepoint stops it, however slow the machine (a
+      // loaded CI machine's bounded input ended first: NoJobRunningError). Bounded and as fast as possible once resumed.
       `const rate = process.env.STOP_TEST_RATE ? Number(process.env.STOP_TEST_RATE) : undefined;`,
-      `export default defineJob((env) => { env.fromGenerator({ count: ${n}, seed: 1, ...(rate ? { ratePerSec: rate } : {}) }, (i) => i).name('gen').uid('gen').sink(ledgerSink<number>(${JSON.stringify(ledger)})).name('ledger').uid('ledger'); });`,
+      `const count = process.env.STOP_TEST_COUNT ? Number(process.env.STOP_TEST_COUNT) : undefined;`,
+      `export default defineJob((env) => { env.fromGenerator({ ...(count ? { count } : {}), seed: 1, ...(rate ? { ratePerSec: rate } : {}) }, (i) => i).name('gen').uid('gen').sink(ledgerSink<number>(${JSON.stringify(ledger)})).name('ledger').uid('ledger'); });`,
     ].join('\n'));
     process.env.STOP_TEST_RATE = '10000';
     const job = new SluiceProcess(['run', file, '-p', '2', '--state-dir', state, '--checkpoint-interval', '50', '--log-level', 'info'], PROC_TIMEOUT);
@@ -260,11 +262,17 @@ describe('sluice operations', () => {
     await job.waitForLines(isCheckpointEvent, 2, 'two checkpoint events');
     const sp = await sluice(['savepoint', state, 'v1', '--stop']);
     assert.equal(sp.code, 0, sp.stderr);
-    assert.match(sp.stdout, /^savepoint 'v1' completed: id (\d+), .*; the job is stopping$/m);
+    const spId = Number(sp.stdout.match(/^savepoint 'v1' completed: id (\d+), .*; the job is stopping$/m)?.[1]);
+    assert.ok(spId > 0, sp.stdout);
     const end = await job.exited;
     assert.equal(end.code, 0, end.stderr);
-    assert.match(end.stderr, /stop-job\.ts stopped with savepoint 'v1' \(checkpoint \d+\) after /);
-    const resumed = await sluice(['run', file, '-p', '2', '--state-dir', state, '--from-savepoint', 'v1'], PROC_TIMEOUT);
+    assert.match(end.stderr, new RegExp(`stop-job\\.ts stopped with savepoint 'v1' \\(checkpoint ${spId}\\) after `));
+    // The resumed run reads 20,000 records past what the savepoint covers.
+    const n = (await generatorReach(state, spId)) + 20_000;
+    process.env.STOP_TEST_COUNT = String(n);
+    const resuming = sluice(['run', file, '-p', '2', '--state-dir', state, '--from-savepoint', 'v1'], PROC_TIMEOUT);
+    delete process.env.STOP_TEST_COUNT;
+    const resumed = await resuming;
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.deepEqual(tally(readLedger<number>(ledger), n), { lost: 0, duplicated: 0, unexpected: 0 });
   });
