@@ -39,7 +39,9 @@ function sluice(args: string[], onStderr?: (text: string, child: ReturnType<type
   });
 }
 
-describe('sluice CLI', { timeout: TIMEOUT }, () => {
+// The timeout is each test's: on the suite it bounded all of them together (~17 CLI processes, each loading its
+// TypeScript through tsx), and a loaded CI machine cancelled the suite at 60 s, in whichever test was running then.
+describe('sluice CLI', () => {
   let dir = '';
   const job = (name: string, body: string): string => {
     const file = path.join(dir, name);
@@ -54,7 +56,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('--help and run --help exit 0 and print usage', async () => {
+  test('--help and run --help exit 0 and print usage', { timeout: TIMEOUT }, async () => {
     const top = await sluice(['--help']);
     assert.equal(top.code, 0, top.stderr);
     assert.match(top.stdout, /Usage: sluice/);
@@ -65,7 +67,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     for (const flag of ['--parallelism', '--threads', '--no-chaining', '--buffer-timeout', '--json']) assert.ok(run.stdout.includes(flag), flag);
   });
 
-  test('run examples/wordcount.ts --json: one JSON object on stdout with the right counts', async () => {
+  test('run examples/wordcount.ts --json: one JSON object on stdout with the right counts', { timeout: TIMEOUT }, async () => {
     const r = await sluice(['run', 'examples/wordcount.ts', '--json', '--parallelism', '2']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trimEnd().split('\n').length, 1, `stdout is one line: ${r.stdout}`);
@@ -96,7 +98,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
   });
 
   // Regression: the report gave --parallelism even when the job module set its own.
-  test('run --json reports the parallelism the job runs at, when the job module sets its own', async () => {
+  test('run --json reports the parallelism the job runs at, when the job module sets its own', { timeout: TIMEOUT }, async () => {
     const file = job('own-parallelism.ts', `
   env.setParallelism(1);
   env.fromCollection([1, 2, 3]).name('numbers').map((x: number) => x * 2).name('doubled').collect().name('out');`);
@@ -108,7 +110,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.match(r.stderr, /^starting: .*own-parallelism\.ts \(parallelism 1,/m);
   });
 
-  test('a job that cannot run exits 2 with a one-line error naming the operator', async () => {
+  test('a job that cannot run exits 2 with a one-line error naming the operator', { timeout: TIMEOUT }, async () => {
     const file = job('dangling.ts', `
   env.fromCollection([1, 2, 3]).name('numbers').map((x: number) => x * 2).name('doubled-nowhere');
   env.fromCollection([4]).name('other').discard().name('sink');`);
@@ -119,7 +121,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
     assert.match(r.stderr, /operator 'doubled-nowhere' \(map\): its output goes nowhere/);
   });
 
-  test('a missing job file exits 2', async () => {
+  test('a missing job file exits 2', { timeout: TIMEOUT }, async () => {
     const r = await sluice(['run', path.join(dir, 'no-such-job.ts')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no such job file/);
@@ -127,7 +129,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
 
   // Regression: on Node 20 the hint came last, after Node's loader stack, where a user missed it. Node 22.12
   // and later load such a job (require of an ES module).
-  test('a .ts job under a CommonJS package.json: on Node 20, the hint first, then Node\'s error, in two lines', async () => {
+  test('a .ts job under a CommonJS package.json: on Node 20, the hint first, then Node\'s error, in two lines', { timeout: TIMEOUT }, async () => {
     const cjs = path.join(dir, 'cjs');
     mkdirSync(cjs);
     writeFileSync(path.join(cjs, 'package.json'), '{ "name": "cjs" }\n');
@@ -146,14 +148,14 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
   });
 
   // Regression: a directory got Node's "Directory import ... is not supported" and a stack trace.
-  test('a directory given as the job file exits 2, saying so', async () => {
+  test('a directory given as the job file exits 2, saying so', { timeout: TIMEOUT }, async () => {
     const r = await sluice(['run', dir]);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
     assert.match(r.stderr, /is a directory; give the job's module file/);
   });
 
-  test('a failing job exits 1 naming the operator, the subtask and the cause with its stack', async () => {
+  test('a failing job exits 1 naming the operator, the subtask and the cause with its stack', { timeout: TIMEOUT }, async () => {
     const file = job('explodes.ts', `
   env.fromCollection([1, 2, 3]).name('numbers')
     .map((x: number) => { if (x === 2) throw new RangeError('two is not allowed'); return x; }).name('explode')
@@ -178,7 +180,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
 
   // Regression: `sluice run job | head -1` died of an unhandled EPIPE mid-job (a stack trace, exit 1, no
   // summary), leaving the job's other sinks without their output.
-  test('stdout closed by its reader (| head): the job runs to its end, its print output dropped, exit 0', async () => {
+  test('stdout closed by its reader (| head): the job runs to its end, its print output dropped, exit 0', { timeout: TIMEOUT }, async () => {
     const file = job('prints.ts', `
   env.fromGenerator({ count: 50_000, seed: 1 }, (i) => i).name('numbers').print().name('shown');`);
     const r = await new Promise<Exit>((resolve, reject) => {
@@ -197,7 +199,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
   });
 
   // Regression: with stderr on the same closed pipe (`2>&1 | head`), the notice failed with EPIPE too.
-  test('stdout and stderr both closed by their reader: the job still runs to its end, exit 0', async () => {
+  test('stdout and stderr both closed by their reader: the job still runs to its end, exit 0', { timeout: TIMEOUT }, async () => {
     const file = job('prints-both.ts', `
   env.fromGenerator({ count: 50_000, seed: 1 }, (i) => i).name('numbers').print().name('shown');`);
     const code = await new Promise<number | null>((resolve, reject) => {
@@ -210,7 +212,7 @@ describe('sluice CLI', { timeout: TIMEOUT }, () => {
   });
 
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    test(`${signal} cancels an unbounded job cleanly, prints the summary and exits ${code}`, async () => {
+    test(`${signal} cancels an unbounded job cleanly, prints the summary and exits ${code}`, { timeout: TIMEOUT }, async () => {
       // The map says when it has seen record 1000 (subtask 0's 501st: the generator strides by subtask).
       const file = job(`forever-${signal}.ts`, `
   env.fromGenerator({ seed: 1 }, (i) => i).name('ticks')
