@@ -280,6 +280,9 @@ export class CheckpointCoordinator {
         return;
       case 'running':
         this.running.add(m.thread);
+        // The interval counts from when every task runs: measured from 0 (the process's start), a job run in a
+        // process older than its interval took its first periodic checkpoint at once.
+        if (this.allRunning() && this.lastTriggerAt === 0) this.lastTriggerAt = performance.now();
         return;
       case 'decline': {
         const p = this.pending;

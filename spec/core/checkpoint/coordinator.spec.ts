@@ -39,7 +39,7 @@ class FakeStore {
 }
 
 /** One task of one subtask on one thread. */
-function coordinator() {
+function coordinator(intervalMs = Infinity) {
   const graph = { nodes: [{ id: 0, kind: 'map', name: 'm', uid: 'm', inputs: [] }] } as unknown as LogicalGraph;
   const plan: PhysicalPlan = {
     tasks: [{ id: 0, nodeIds: [0], name: 'm', parallelism: 1 }], exchanges: [], channels: [],
@@ -51,7 +51,7 @@ function coordinator() {
   const errors: Error[] = [];
   const c = new CheckpointCoordinator(
     store as unknown as CheckpointStore, graph, plan, control, [port as unknown as MessagePort],
-    { intervalMs: Infinity, timeoutMs: 60_000, retained: 2, unaligned: false, minPauseMs: 0, tolerableFailures: 0, lineage: { starts: [] } },
+    { intervalMs, timeoutMs: 60_000, retained: 2, unaligned: false, minPauseMs: 0, tolerableFailures: 0, lineage: { starts: [] } },
     'fingerprint', 1, undefined, (e) => errors.push(e),
   );
   /** The id of the checkpoint last triggered (the word the sources read). */
@@ -63,6 +63,23 @@ function coordinator() {
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('checkpoint coordinator', () => {
+  // Regression (a spec review): the interval was measured from performance.now() = 0, the process's start, so a job
+  // started in a process older than its interval took its first periodic checkpoint as soon as every task ran.
+  test('the first periodic checkpoint comes an interval after every task runs, however old the process', async () => {
+    while (performance.now() < 300) await new Promise((r) => setTimeout(r, 50));
+    const interval = Math.floor(performance.now() / 2);
+    const { c, port, triggered } = coordinator(interval);
+    c.start();
+    try {
+      port.send({ type: 'running', thread: 0 });
+      const runningAt = performance.now();
+      while (triggered() === 0) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(performance.now() - runningAt >= interval, `first checkpoint ${Math.round(performance.now() - runningAt)} ms after the tasks ran, interval ${interval} ms (process ${Math.round(runningAt)} ms old)`);
+    } finally {
+      c.stop();
+    }
+  });
+
   test('a decline of a checkpoint whose acks are all in is ignored: it completes, and the next waits for it', async () => {
     const { c, port, store, triggered, ack } = coordinator();
     const first = c.trigger('checkpoint', undefined);
