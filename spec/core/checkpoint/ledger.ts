@@ -97,3 +97,18 @@ export function brokenCounts(updates: readonly { key: string; count: number }[])
   }
   return broken;
 }
+
+/** Records committed to a ledger directory so far, read incrementally (each checkpoint adds files; each is read once). */
+export function ledgerCounter(dir: string): () => number {
+  const seen = new Set<string>();
+  let count = 0;
+  return () => {
+    if (!existsSync(dir)) return 0;
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith('.json') || seen.has(f)) continue;
+      seen.add(f);
+      count += (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as unknown[]).length;
+    }
+    return count;
+  };
+}

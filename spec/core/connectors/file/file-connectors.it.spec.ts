@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, type JobHandle, type RunOptions } from '../../../../core/index.js';
-import { readLedger, tally } from '../../checkpoint/ledger.js';
+import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
 import { generatorReach } from '../../checkpoint/generator-reach.js';
 
 const JOB = new URL('./jobs/files.ts', import.meta.url);
@@ -41,21 +41,6 @@ function tmp(): string {
 }
 
 const lines = (ids: readonly number[]): string => ids.map((i) => `${JSON.stringify({ i })}\n`).join('');
-
-/** Ids of a ledger directory, read incrementally (each checkpoint adds files; each file is read once). */
-function ledgerCounter(dir: string): () => number {
-  const seen = new Set<string>();
-  let count = 0;
-  return () => {
-    if (!existsSync(dir)) return 0;
-    for (const f of readdirSync(dir)) {
-      if (!f.endsWith('.json') || seen.has(f)) continue;
-      seen.add(f);
-      count += (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as unknown[]).length;
-    }
-    return count;
-  };
-}
 
 test('JSON Lines files matched by a glob become CSV part files (header, rolling), which read back as the same rows', async () => {
   const dir = tmp();

@@ -6,11 +6,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, type JobHandle, type RunOptions } from '../../../../core/index.js';
-import { readLedger, tally } from '../../checkpoint/ledger.js';
+import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
 
 const JOB = new URL('./jobs/files.ts', import.meta.url);
 
@@ -21,21 +21,6 @@ function job(params: Record<string, string | number>): URL {
 }
 
 const lines = (from: number, to: number): string => Array.from({ length: to - from }, (_, j) => `${JSON.stringify({ i: from + j })}\n`).join('');
-
-/** Records committed to a ledger directory so far, read incrementally (each checkpoint adds files). */
-function ledgerCounter(dir: string): () => number {
-  const seen = new Set<string>();
-  let count = 0;
-  return () => {
-    if (!existsSync(dir)) return 0;
-    for (const f of readdirSync(dir)) {
-      if (!f.endsWith('.json') || seen.has(f)) continue;
-      seen.add(f);
-      count += (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as unknown[]).length;
-    }
-    return count;
-  };
-}
 
 /** Runs `steps` in turn, each once the ledger holds its count (checked at every checkpoint); resolves after the last. */
 async function runStages(url: URL, ledger: string, steps: readonly [number, () => void][], options: RunOptions): Promise<{ h: JobHandle; warnings: string[] }> {
