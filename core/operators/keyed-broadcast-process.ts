@@ -17,6 +17,7 @@ import { KeyedProcessOperator } from './keyed-process-operator.js';
 import type { Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
 import type { TwoInputOperator } from './create-operator.js';
+import { NO_KEY_BROADCAST } from '../state/no-key.js';
 import { ownInstance } from './own-instance.js';
 
 /** The broadcast states this operator declares, by name (node spec). */
@@ -44,9 +45,13 @@ export class KeyedBroadcastProcessOperator<K extends UserKey, IN, B, O> extends 
     // Onto the base context, not spread from it: a spread would read its timestamp getter once, here.
     // The keys are the stream's (K); the context's signature only decides which callbacks type-check.
     const applyToKeyedState = (stateName: string, f: (key: K, state: KeyedStateStore) => void): void => {
-      for (const k of op.backend.keysOf(stateName)) {
-        op.backend.currentKey = k;
-        f(op.keys.decode(k) as K, op.backend);
+      try {
+        for (const k of op.backend.keysOf(stateName)) {
+          op.backend.currentKey = k;
+          f(op.keys.decode(k) as K, op.backend);
+        }
+      } finally {
+        op.backend.currentKey = NO_KEY_BROADCAST;
       }
     };
     this.broadcastCtx = Object.assign(broadcastContext(ctx, this.states, (tag, value) => op.output(tag, value)), {
@@ -55,6 +60,8 @@ export class KeyedBroadcastProcessOperator<K extends UserKey, IN, B, O> extends 
     this.input2 = {
       push: (value: B) => {
         this.recordsIn++;
+        // A handle kept from open() wrote to the last keyed record's key here: a broadcast record has none.
+        this.backend.currentKey = NO_KEY_BROADCAST;
         try {
           const r = fn.processBroadcastElement(value, this.broadcastCtx, out);
           if (r !== undefined) notAsync(r, this.name, 'processBroadcastElement');

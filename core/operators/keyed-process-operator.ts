@@ -8,7 +8,7 @@ import type { AggregateFunction, AggregatingState, ListState, MapState, Reducing
 import type { OutputTag } from '../api/output-tag.js';
 import type { TimeDomain } from '../state/timer-service.js';
 import { EVENT_TIME_RANGE, MAX_WATERMARK, describeTime, inEventTimeRange } from '../time/watermark.js';
-import { NO_KEY } from '../state/no-key.js';
+import { NO_KEY_BROADCAST, isNoKey } from '../state/no-key.js';
 import { KeyedOperator } from './keyed-operator.js';
 import type { Downstream } from './operator.js';
 import { notAsync } from './sync-call.js';
@@ -47,7 +47,9 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
   // As the selector returned it: a tuple key decoded from its canonical form (tuple-key.ts).
   get key(): K {
     const k = this.backend.currentKey;
-    if (k === NO_KEY) throw new JobDefinitionError('ctx.key read in open(): no key is set there (open runs once per subtask, before any record)');
+    if (isNoKey(k)) {
+      throw new JobDefinitionError(k === NO_KEY_BROADCAST ? 'ctx.key read in processBroadcastElement: a broadcast record has no key' : 'ctx.key read in open(): no key is set there (open runs once per subtask, before any record)');
+    }
     return this.keys.decode(k) as K;
   }
   get timestamp(): number | undefined { const t = this.ctx.timestamp; return t === t ? t : undefined; }

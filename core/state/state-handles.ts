@@ -2,12 +2,12 @@
 // a StateTable, scoped to the backend's current key at every call (so one handle serves every key). A list add or
 // a map put or remove reads its entry, then writes by createAfterEntry / touchedAfterEntry (one TTL clock read per
 // call); reduce and aggregate do not, since the user's function runs between their read and their write.
-// Every call reads the current key once through keyOf, which refuses NO_KEY (no key set: open()).
+// Every call reads the current key once through keyOf, which refuses the no-key sentinels (open(), a broadcast record).
 
 import type { AggregateFunction, AggregatingState, ListState, MapState, ReducingState, ValueState } from '../api/state.js';
 import type { Key } from '../graph/key-groups.js';
 import type { StateTable } from './state-table.js';
-import { NO_KEY, noKeyError } from './no-key.js';
+import { isNoKey, noKeyError } from './no-key.js';
 import { isMapKey, mapKeyError } from './map-key.js';
 
 interface Scope {
@@ -18,7 +18,7 @@ interface Scope {
 /** The current key, or a JobDefinitionError naming the operator and state when none is set. */
 function keyOf(scope: Scope, t: { readonly name: string }): Key {
   const k = scope.currentKey;
-  if (k === NO_KEY) throw noKeyError(scope.operatorName, t.name);
+  if (isNoKey(k)) throw noKeyError(scope.operatorName, t.name, k);
   return k;
 }
 

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobDefinitionError, MapStateDescriptor, StreamEnvironment, type DataStream } from '../../../core/index.js';
+import { JobDefinitionError, MapStateDescriptor, OperatorError, StreamEnvironment, type BroadcastContext, type Collector, type DataStream, type KeyedContext, type ValueState } from '../../../core/index.js';
 import type { KeyedBroadcastProcessOperator } from '../../../core/operators/keyed-broadcast-process.js';
 import { instantiate } from '../windows/harness.js';
 
@@ -105,4 +105,34 @@ test('tuple keys: processElement, onTimer and applyToKeyedState are handed the t
     'r:["x",true]:2', 'r:["x|true",false]:1',
     'timer:["x",true]', 'timer:["x|true",false]',
   ]);
+});
+
+// Regression (a review): a value state handle kept from open() and written in processBroadcastElement wrote to the
+// key of the last keyed record, silently (key 'a' counted the broadcast records; 'b' read 0).
+test('keyed state through a handle in processBroadcastElement fails the job, naming the state and applyToKeyedState; applyToKeyedState still reaches every key', () => {
+  const env = new StreamEnvironment(1);
+  const txs = env.fromCollection<{ k: string }>([]);
+  const rules = env.fromCollection<string>([]).broadcast(new MapStateDescriptor<string, number>('rules'));
+  const fn = {
+    n: undefined as ValueState<number> | undefined,
+    open(ctx: KeyedContext<string>) { this.n = ctx.valueState<number>('n'); },
+    processElement(_e: { k: string }, ctx: KeyedContext<string>, out: Collector<string>) {
+      this.n!.update((this.n!.value() ?? 0) + 1);
+      out.collect(`${ctx.key}=${this.n!.value()}`);
+    },
+    processBroadcastElement(r: string, ctx: BroadcastContext<string>) {
+      if (r === 'each') ctx.applyToKeyedState<string>('n', (_k, state) => state.valueState<number>('n').update(100));
+      else this.n!.update(-1);
+    },
+  };
+  const out: DataStream<string> = txs.keyBy((t) => t.k).connect(rules).process<string>(fn);
+  const h = instantiate<{ k: string }, string>(env, out, {});
+  (h.op as unknown as KeyedBroadcastProcessOperator<string, { k: string }, string, string>).open();
+  h.push({ k: 'a' });
+  h.push2('each');
+  h.push({ k: 'a' });
+  h.push({ k: 'b' });
+  assert.deepEqual(h.out.values(), ['a=1', 'a=101', 'b=1'], 'applyToKeyedState wrote every key; the keyed records set theirs again');
+  assert.throws(() => h.push2('handle'), (e: unknown) => e instanceof OperatorError
+    && /state 'n' read or written in processBroadcastElement, where no key is set \(a broadcast record has no key\): reach keyed state there through ctx\.applyToKeyedState/.test(e.message));
 });
