@@ -15,6 +15,6 @@ export function mapKeyError(operator: string, state: string, key: unknown): KeyT
 
 /** Whether `k` may be a map key (inline in put: a typeof per call). */
 export function isMapKey(k: unknown): boolean {
-  const t = typeof k;
-  return t === 'string' || t === 'number' || t === 'bigint' || t === 'boolean';
+  // Each `typeof k === '...'` on its own: V8 compiles that form to a type check, not a string compare.
+  return typeof k === 'string' || typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean';
 }
