@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 import type { PreparedTransaction, SinkSpec } from '../connectors/sink.js';
 import { asCollectSink } from '../connectors/collect-sink.js';
+import { SinkCommitError } from '../connectors/errors.js';
 import type { Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
 
@@ -20,7 +21,7 @@ function emptyTransaction(t: unknown): boolean {
  * checkpoint then lost, a resume from the one before would publish it again).
  */
 export async function publishSinkTransactions(store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>, beforePublish?: () => void): Promise<boolean> {
-  const commits: { spec: SinkSpec<unknown>; txns: PreparedTransaction[] }[] = [];
+  const commits: { uid: string; spec: SinkSpec<unknown>; txns: PreparedTransaction[] }[] = [];
   let published = false;
   for (const [uid, spec] of sinks) {
     const parts = m.operators[uid]?.operatorState?.parts;
@@ -32,12 +33,19 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     // End-of-input transactions (-1) come after every checkpoint's.
     const order = (t: PreparedTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
     txns.sort((a, b) => order(a) - order(b) || a.subtask - b.subtask);
-    commits.push({ spec, txns });
+    commits.push({ uid, spec, txns });
     // Out in the world: records a collect sink hands its caller are not (that process is gone when a later run
     // reads the mark), nor is an empty transaction (else a run that published nothing is warned about).
     published ||= asCollectSink(spec) === undefined && txns.some((t) => (spec.publishes !== undefined ? spec.publishes(t.transaction) : !emptyTransaction(t.transaction)));
   }
   if (published) beforePublish?.();
-  for (const { spec, txns } of commits) await spec.commit!(txns);
+  for (const { uid, spec, txns } of commits) {
+    try {
+      await spec.commit!(txns);
+    } catch (e) {
+      // A user's sink threw a bare Error ("broker down"): the job's failure must say which sink, and which checkpoint.
+      throw new SinkCommitError(`sink '${uid}' (${spec.kind}): publishing checkpoint ${m.id}'s transactions failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
   return published;
 }

@@ -15,6 +15,7 @@ export type ConnectorErrorCode =
   | 'NO_INPUT_FILES'        // an input path or pattern that matches no file
   | 'FILE_TRUNCATED'        // a followed file shrank below the read position
   | 'FILE_COMMIT_FAILED'    // a pending part file that cannot be published
+  | 'SINK_COMMIT_FAILED'    // a sink's commit (publishing a completed checkpoint's transactions) threw
   | 'SOCKET_FAILED'         // connecting to or reading from a socket failed (after any reconnects)
   | 'REDIS_FAILED'          // a Redis command failed
   | 'INVALID_OPTION';       // a bad option: negative size, unknown column, ...
@@ -158,6 +159,14 @@ export class FileCommitError extends ConnectorError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('FILE_COMMIT_FAILED', message, options);
     this.name = 'FileCommitError';
+  }
+}
+
+/** A sink's `commit` threw: names the sink and the checkpoint; `cause` is what it threw (a connector's own error). */
+export class SinkCommitError extends ConnectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SINK_COMMIT_FAILED', message, options);
+    this.name = 'SinkCommitError';
   }
 }
 

@@ -13,6 +13,7 @@ import { publishSinkTransactions } from '../../../core/checkpoint/sink-commit.js
 import { CorruptCheckpointError, type ChunkRef, type Manifest } from '../../../core/checkpoint/manifest.js';
 import type { PreparedTransaction, SinkSpec } from '../../../core/connectors/sink.js';
 import { collectSink } from '../../../core/connectors/collect-sink.js';
+import { SinkCommitError } from '../../../core/connectors/errors.js';
 
 // As the coordinator packs operator state.
 const pack = (items: unknown[]): Uint8Array => new Packr({ useRecords: true, sequential: true, moreTypes: true }).pack(items);
@@ -181,10 +182,15 @@ test('a damaged part fails with CorruptCheckpointError before its sink is commit
   });
 });
 
-test('a sink whose commit fails fails the publication', async () => {
+// Regression (the embedding trial): a custom sink's commit that threw failed the job with its bare Error, naming
+// neither the sink nor the checkpoint.
+test('a sink whose commit fails fails the publication with a SinkCommitError naming the sink, its kind and the checkpoint; the cause is what it threw', async () => {
   await withStore(async (store) => {
     const m = await manifest(store, 9, { sink: [[tx(0, 9)]] });
-    const sink = recording({ commit: async () => { throw new Error('broker down'); } });
-    await assert.rejects(publishSinkTransactions(store, m, new Map([['sink', sink]])), /broker down/);
+    const thrown = new Error('broker down');
+    const sink = recording({ commit: async () => { throw thrown; } });
+    await assert.rejects(publishSinkTransactions(store, m, new Map([['sink', sink]])), (e: unknown) => e instanceof SinkCommitError
+      && e.code === 'SINK_COMMIT_FAILED' && e.cause === thrown
+      && e.message === "sink 'sink' (test): publishing checkpoint 9's transactions failed: broker down");
   });
 });
