@@ -114,7 +114,7 @@ export class DataStream<T> {
   onError(policy: ErrorPolicy, deadLetterSink?: SinkSpec<DeadLetter>): this {
     this.checkOperator('onError');
     if (!ERROR_POLICIES.includes(policy)) throw new JobDefinitionError(`onError: the policy must be 'fail', 'drop' or 'dead-letter', got ${JSON.stringify(policy)} (operator '${this.node.name}')`);
-    if (!ERROR_POLICY_KINDS.has(this.node.kind)) throw new JobDefinitionError(`onError: operator '${this.node.name}' (${this.node.kind}) runs no user function that can fail; set the policy on a source, map, filter, flatMap, reduce, process, asyncMap or sink`);
+    if (!ERROR_POLICY_KINDS.has(this.node.kind)) throw new JobDefinitionError(`onError: operator '${this.node.name}' (${this.node.kind}) runs no user function that can fail; set the policy on a source, map, filter, flatMap, reduce, process (one or two inputs, broadcast), interval or window join, coGroup, asyncMap or sink`);
     if (deadLetterSink !== undefined && policy !== 'dead-letter') throw new JobDefinitionError(`onError: a dead-letter sink needs the 'dead-letter' policy (operator '${this.node.name}')`);
     this.node.errorPolicy = policy;
     if (deadLetterSink !== undefined) new DataStream<DeadLetter>(this.graph, this.node, 'forward', DEAD_LETTERS_ID).sink(deadLetterSink);

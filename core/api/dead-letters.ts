@@ -27,6 +27,12 @@ export interface DeadLetter {
   /** Where a source found it: `file:line`, `stream/id`, `tcp://host:port#connection:line`. Absent for operators. */
   readonly position?: string;
   /**
+   * Which input of a two-input operator the record came in on: 1, the first (connect's first stream, a broadcast
+   * connection's non-broadcast one, a join's left); 2, the second (the right, the broadcast stream). Absent for
+   * one-input operators, sources, timers, and a window join's pair or coGroup's window (both: `raw` has the two).
+   */
+  readonly input?: 1 | 2;
+  /**
    * `raw` is the first part of the record: of one too large for a ring (see `RecordTooLargeError`), or of a line
    * longer than a source's `maxLineBytes` (`LineTooLongError`), or what arrived of a socket line whose connection
    * failed before its end (`IncompleteLineError`).
@@ -41,13 +47,14 @@ export const DEAD_LETTERS = new OutputTag<DeadLetter>(DEAD_LETTERS_ID);
 /** Bytes (or UTF-16 units) of a too-large record kept in its dead letter. */
 export const DEAD_LETTER_PREVIEW = 4096;
 
-export function deadLetter(operator: string, subtask: number, error: unknown, raw: unknown, position?: string): DeadLetter {
+export function deadLetter(operator: string, subtask: number, error: unknown, raw: unknown, position?: string, input?: 1 | 2): DeadLetter {
   const e = error instanceof Error ? error : new Error(String(error));
   const code = (e as { code?: unknown }).code;
   const dl: { -readonly [K in keyof DeadLetter]: DeadLetter[K] } = {
     operator, subtask, error: typeof code === 'string' ? { name: e.name, message: e.message, code } : { name: e.name, message: e.message }, raw,
   };
   if (position !== undefined) dl.position = position;
+  if (input !== undefined) dl.input = input;
   if ((e as { rawTruncated?: unknown }).rawTruncated === true) dl.truncated = true;
   return dl;
 }

@@ -27,7 +27,7 @@ export const KEYED_KINDS: ReadonlySet<NodeKind> = new Set(['reduce', 'process', 
 export const TWO_INPUT_KINDS: ReadonlySet<NodeKind> = new Set(['coProcess', 'broadcastProcess']);
 
 /** Operators that take an error policy (`.onError`); each can emit DEAD_LETTERS. */
-export const ERROR_POLICY_KINDS: ReadonlySet<NodeKind> = new Set(['source', 'map', 'filter', 'flatMap', 'reduce', 'process', 'streamProcess', 'async', 'sink']);
+export const ERROR_POLICY_KINDS: ReadonlySet<NodeKind> = new Set(['source', 'map', 'filter', 'flatMap', 'reduce', 'process', 'streamProcess', 'async', 'sink', 'coProcess', 'broadcastProcess']);
 
 /** Operators that can emit to side outputs (`getSideOutput`). */
 export const SIDE_OUTPUT_KINDS: ReadonlySet<NodeKind> = new Set(['process', 'streamProcess', 'window', 'coProcess', 'broadcastProcess', 'async']);

@@ -109,6 +109,8 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
       else this.lateRecordsDropped++;
       return;
     }
+    // The join function runs before the record is buffered: one it throws on (policy 'drop' or 'dead-letter') is
+    // kept for no later pair, and the pairs it made before the throw are out.
     try {
       const key = canonicalKey(this.keyOf[side]!(value));
       this.backend.currentKey = key;
@@ -138,7 +140,7 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
         own.touched(e);
       }
       this.timers.register('event', key, side === 0 ? ts + this.upper + 1 : ts - this.lower + 1);
-    } catch (e) { this.fail(e); }
+    } catch (e) { this.rejected(e, value, side === 0 ? 1 : 2); }
   }
 
   private pair(l: unknown, lts: number, r: unknown, rts: number): void {

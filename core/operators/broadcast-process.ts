@@ -44,7 +44,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
         try {
           const r = fn.processBroadcastElement(value, this.broadcastCtx, this);
           if (r !== undefined) notAsync(r, this.name, 'processBroadcastElement');
-        } catch (e) { this.fail(e); }
+        } catch (e) { this.rejected(e, value, 2); }
         this.ctx.watermark = above;
       },
       watermark: (wm) => { this.valve?.onWatermark(1, wm); },
@@ -90,7 +90,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     try {
       const r = this.fn.processElement(value, this, this);
       if (r !== undefined) notAsync(r, this.name, 'processElement');
-    } catch (e) { this.fail(e); }
+    } catch (e) { this.rejected(e, value, 1); }
     this.ctx.watermark = above;
   }
 

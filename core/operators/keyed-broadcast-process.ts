@@ -39,6 +39,7 @@ export class KeyedBroadcastProcessOperator<K extends UserKey, IN, B, O> extends 
       processElement: (v, _c, out) => fn.processElement(v, this, out),
       onTimer: fn.onTimer === undefined ? undefined : (ts, c, out) => fn.onTimer!(ts, c as OnTimerContext<K> & ReadOnlyBroadcastContext<K>, out),
     }, tracking);
+    this.firstInput = 1;
     this.states = new BroadcastStates(name, spec.states);
     const op = this;
     const out: Collector<O> = this;
@@ -65,7 +66,7 @@ export class KeyedBroadcastProcessOperator<K extends UserKey, IN, B, O> extends 
         try {
           const r = fn.processBroadcastElement(value, this.broadcastCtx, out);
           if (r !== undefined) notAsync(r, this.name, 'processBroadcastElement');
-        } catch (e) { this.fail(e); }
+        } catch (e) { this.rejected(e, value, 2); }
       },
       watermark() {}, idle() {}, finish() {},
     };

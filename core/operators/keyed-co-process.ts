@@ -24,6 +24,7 @@ export class KeyedCoProcessOperator<K extends UserKey, I1, I2, O> extends KeyedP
       processElement: (v, c, out) => fn.processElement1(v, c, out),
       onTimer: fn.onTimer === undefined ? undefined : (ts, c, out) => fn.onTimer!(ts, c, out),
     }, tracking);
+    this.firstInput = 1;
     this.input2 = {
       push: (value: I2) => {
         this.recordsIn++;
@@ -31,7 +32,7 @@ export class KeyedCoProcessOperator<K extends UserKey, I1, I2, O> extends KeyedP
           this.backend.currentKey = canonicalKey(key2(value));
           const r = fn.processElement2(value, this, this);
           if (r !== undefined) notAsync(r, this.name, 'processElement2');
-        } catch (e) { this.fail(e); }
+        } catch (e) { this.rejected(e, value, 2); }
       },
       // The gate sends watermarks, idleness and the end through the operator itself.
       watermark() {}, idle() {}, finish() {},

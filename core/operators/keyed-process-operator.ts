@@ -21,6 +21,8 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
   /** Keys handed to user code (ctx.key), decoded. */
   protected readonly keys = new KeyDecoder();
   timeDomain: 'event' | 'processing' = 'event';
+  /** 1 in a two-input operator (its first input comes through push): a dead letter says which input. */
+  protected firstInput: 1 | undefined = undefined;
 
   constructor(name: string, ctx: TaskContext, next: Downstream<O>, private readonly keyOf: (v: I) => UserKey, fn: KeyedProcessFunction<K, I, O>, tracking: boolean) {
     super(name, ctx, next, tracking);
@@ -82,7 +84,7 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
       // The check only when something came back: a call per record cost the process benchmark 5%.
       const r = this.handler.processElement(value, this, this);
       if (r !== undefined) notAsync(r, this.name, 'processElement');
-    } catch (e) { this.rejected(e, value); }
+    } catch (e) { this.rejected(e, value, this.firstInput); }
   }
 
   protected override onTimer(domain: TimeDomain, ts: number): void {

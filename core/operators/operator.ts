@@ -129,21 +129,22 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
    * User code threw `e` on `input`: applies the error policy ('fail' throws an OperatorError). Only catch blocks
    * call it, so records that do not fail pay nothing. An OperatorError is another operator's failure (raised
    * further down the chain) and always passes through; a JobDefinitionError (state declared wrongly, found at
-   * the first record that uses it) is the job's fault, not the record's, and always fails too.
+   * the first record that uses it) is the job's fault, not the record's, and always fails too. `side`: the input
+   * of a two-input operator the record came in on.
    */
-  protected rejected(e: unknown, input: unknown): void {
+  protected rejected(e: unknown, input: unknown, side?: 1 | 2): void {
     if (this.errorPolicy === 'fail' || e instanceof OperatorError || e instanceof JobDefinitionError) this.fail(e);
-    this.reject(e, input, undefined);
+    this.reject(e, input, undefined, side);
   }
 
   /** Drops or dead-letters a record (policy 'drop' or 'dead-letter'); a source's bad input comes here too. */
-  reject(e: unknown, raw: unknown, position: string | undefined): void {
+  reject(e: unknown, raw: unknown, position: string | undefined, side?: 1 | 2): void {
     if (this.errorPolicy === 'drop') { this.dropped++; return; }
     if (this.errorPolicy !== 'dead-letter') this.fail(e);
     const out = this.deadLetters;
     // validate() makes a 'dead-letter' operator have a reader of DEAD_LETTERS; this is the runtime's own check.
     if (out === undefined) this.fail(new Error(`error policy 'dead-letter' but nothing reads the DEAD_LETTERS side output (${e instanceof Error ? e.message : String(e)})`));
     this.deadLettered++;
-    out.push(deadLetter(this.name, this.ctx.subtask, e, raw, position));
+    out.push(deadLetter(this.name, this.ctx.subtask, e, raw, position, side));
   }
 }

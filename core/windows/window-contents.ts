@@ -16,6 +16,8 @@ export interface WindowEmitter {
   collect(value: unknown): void;
   /** The window function with these elements (a view, valid during the call). */
   process(elements: readonly unknown[]): void;
+  /** A join function threw on a pair (a coGroup function: on a window's two lists): the error policy decides. */
+  joinFailed(e: unknown, left: unknown, right: unknown): void;
 }
 
 export interface WindowContents {
@@ -215,7 +217,9 @@ export class JoinContents extends TwoSidedContents {
     if (typeof fn === 'function') {
       for (let i = 0; i < left.length; i++) {
         for (let j = 0; j < right.length; j++) {
-          const r = fn(left[i], right[j]);
+          let r: unknown;
+          // Per pair, as a map per record: the window's other pairs still go out.
+          try { r = fn(left[i], right[j]); } catch (e) { out.joinFailed(e, left[i], right[j]); continue; }
           if (this.unchecked) this.unchecked = checkedOnce(r, undefined, 'its join function', PASSES_RESULT_ON);
           out.collect(r);
         }
@@ -224,7 +228,8 @@ export class JoinContents extends TwoSidedContents {
     }
     for (let i = 0; i < left.length; i++) {
       for (let j = 0; j < right.length; j++) {
-        const r: unknown = fn.join(left[i], right[j], out);
+        let r: unknown;
+        try { r = fn.join(left[i], right[j], out); } catch (e) { out.joinFailed(e, left[i], right[j]); continue; }
         if (this.unchecked) this.unchecked = checkedOnce(r, undefined, 'its join function', WITHIN_THE_CALL);
       }
     }
@@ -237,7 +242,9 @@ export class CoGroupContents extends TwoSidedContents {
 
   emit(slot: Slot, out: WindowEmitter): void {
     const [left, right] = slot.a as [unknown[], unknown[]];
-    const r: unknown = this.fn(left, right, out);
+    let r: unknown;
+    // Copies: the window's lists may take more elements (a merge) after the dead letter left.
+    try { r = this.fn(left, right, out); } catch (e) { out.joinFailed(e, left.slice(), right.slice()); return; }
     // Once per window, not per record: checked every time.
     if (r !== undefined) notAsync(r, undefined, 'its coGroup function', WITHIN_THE_CALL);
   }

@@ -408,6 +408,11 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     if (r !== undefined) notAsync(r, this.name, 'its window function', "the window's contents and time are its only during the call");
   }
 
+  /** A window join's function threw on a pair (coGroup: on the window's lists): the record is the pair, with its key and window. */
+  joinFailed(e: unknown, left: unknown, right: unknown): void {
+    this.rejected(e, { key: this.key, window: { start: this.cur.s, end: this.cur.e }, left, right });
+  }
+
   // ---- WindowContext
 
   // As the selector returned it: a tuple key decoded from its canonical form (tuple-key.ts).
