@@ -1,7 +1,8 @@
 // Runs on: the benchmark's main thread. Micro-benchmarks of the per-record paths of chained operators, each built
 // from a real job graph and pushed records by hand (no rings, no threads): the stateless ones (map, filter,
 // flatMap both ways, and process on a stream that is not keyed, with and without side outputs), and keyed rolling
-// reduces written by hand against the field aggregations that do the same (sum, maxBy).
+// reduces written by hand against the field aggregations that do the same (sum, maxBy); and the two-input operators
+// (keyed co-process, plain broadcast process, interval join, window join), records on both inputs.
 //
 //   npm run bench:operators -- [--json [PATH]] [--quick]
 //
@@ -13,7 +14,8 @@
 // every record it emitted (the timed samples keep pushing into the same state, so their outputs run on).
 
 import { Bench, type Task } from 'tinybench';
-import { OutputTag, StreamEnvironment, type DataStream, type KeyedStream } from '../core/index.js';
+import { MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, type DataStream, type KeyedStream } from '../core/index.js';
+import type { TwoInputOperator } from '../core/operators/create-operator.js';
 import { createOperator } from '../core/operators/create-operator.js';
 import { operatorBuilders } from '../core/operators/builders.js';
 import type { Downstream, Operator } from '../core/operators/operator.js';
@@ -67,6 +69,44 @@ class Folder implements Downstream<unknown> {
   finish(): void {}
 }
 
+/**
+ * The two-input rows: each a job of its own (no outputRows), its batch half on each input (the broadcast one: 1 in
+ * 16), with timestamps and, for the joins, watermarks that fire windows and evict state as they go.
+ */
+function twoInputCases(): { engine: string; variant: string; op: Operator<R, unknown>; out: Counter; batch: () => void }[] {
+  const D = new MapStateDescriptor<number, number>('d');
+  const build = (define: (a: DataStream<R>, b: DataStream<R>) => Pick<DataStream<unknown>, 'node'>) => {
+    const env = new StreamEnvironment(1);
+    const stream = define(env.fromCollection<R>([]), env.fromCollection<R>([]));
+    const ctx = new TaskContext('bench', 0, 1, env.graph.maxParallelism);
+    const out = new Counter();
+    const op = createOperator(stream.node, ctx, out, { graph: env.graph, checkpointing: false }, operatorBuilders) as Operator<R, unknown>;
+    return { op, ctx, out, in2: (op as unknown as TwoInputOperator).input2 };
+  };
+  /** Both inputs, the same record on each per ms of event time (so keys meet); a watermark `lag` ms behind every `every` ms. */
+  const timed = (c: ReturnType<typeof build>, every: number, lag: number): (() => void) => {
+    let t = 0;
+    return () => {
+      for (let i = 0; i < BATCH; i += 2) {
+        t++;
+        c.ctx.timestamp = t; c.op.push(records[i]!);
+        c.ctx.timestamp = t; c.in2.push(records[i]!);
+        if (t % every === 0) { c.ctx.watermark = t - lag; c.op.watermark(t - lag); }
+      }
+    };
+  };
+  const co = build((a, b) => a.connect(b).keyBy((r) => r.k, (r) => r.k).process<R>({ processElement1(r, _c, o) { o.collect(r); }, processElement2(r, _c, o) { o.collect(r); } }));
+  const bc = build((a, b) => a.connect(b.broadcast(D)).process<R>({ processElement(r, _c, o) { o.collect(r); }, processBroadcastElement(r, c) { c.getBroadcastState(D).put(r.k % 10, r.v); } }));
+  const ij = build((a, b) => a.keyBy((r) => r.k % 100).intervalJoin(b.keyBy((r) => r.k % 100)).between(-50, 50).process<R>((l, r, _c, o) => o.collect({ k: l.k, v: l.v + r.v, tag: l.tag })));
+  const wj = build((a, b) => a.join(b).where((r) => r.k % 20).equalTo((r) => r.k % 20).window(TumblingEventTimeWindows.of(200)).apply((l, r) => ({ k: l.k, v: l.v + r.v, tag: l.tag })));
+  return [
+    { engine: 'sluice.co-process', variant: 'keyed co-process (each record out)', ...co, batch: () => { for (let i = 0; i < BATCH; i += 2) { co.op.push(records[i]!); co.in2.push(records[i + 1]!); } } },
+    { engine: 'sluice.broadcast-process', variant: 'broadcast process (1 in 16 broadcast, into the state)', ...bc, batch: () => { for (let i = 0; i < BATCH; i++) { if ((i & 15) === 0) bc.in2.push(records[i]!); else bc.op.push(records[i]!); } } },
+    { engine: 'sluice.interval-join', variant: 'interval join [-50, 50] ms, 50 keys (~2 pairs a record)', ...ij, batch: timed(ij, 64, 60) },
+    { engine: 'sluice.window-join', variant: 'tumbling 200 ms window join, 10 keys (~10 pairs a record)', ...wj, batch: timed(wj, 200, 1) },
+  ];
+}
+
 function row(task: Task, benchmark: string, engine: string, extra: Record<string, unknown> = {}): BenchResult {
   const r = task.result;
   if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}`);
@@ -104,6 +144,8 @@ async function main(): Promise<void> {
       for (let i = 0; i < BATCH; i++) op.push(records[i]!);
     });
   }
+  const twoInput = twoInputCases();
+  for (const c of twoInput) bench.add(`operator.two-input ${c.engine}`, c.batch);
   await bench.run();
   const results = cases.map(({ benchmark, engine, variant, task, out }, i) => {
     // The stateless rows are different jobs (map keeps every record, the rest half): nothing to compare.
@@ -114,6 +156,7 @@ async function main(): Promise<void> {
     for (let j = 0; j < BATCH; j++) check.op.push(records[j]!);
     return row(bench.getTask(task)!, benchmark, engine, { variant, recordsOut: out.n, outputRows: check.out.n, outputChecksum: hex32(check.out.h) });
   });
+  for (const c of twoInput) results.push(row(bench.getTask(`operator.two-input ${c.engine}`)!, 'operator.two-input', c.engine, { variant: c.variant, recordsOut: c.out.n }));
   // Rows of one job on several engines must agree (the shared rule): say so loudly, exit 1.
   for (const r of results) {
     if (r.outputRows === null) continue;
