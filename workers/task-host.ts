@@ -195,6 +195,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       op = createOperator(n, ctx, next, env, operatorBuilders);
     }
     if (n.errorPolicy !== undefined) op.errorPolicy = n.errorPolicy;
+    if (n.coInput !== undefined) op.coInput = n.coInput;
     // Right behind its source, an assigner goes idle by the source's reads; anywhere else, by the records it gets.
     if (op instanceof TimestampsOperator && k === 1 && nodes[0]!.kind === 'source') op.behindSource = true;
     const side = sideOutputs.get(n.id);

@@ -34,7 +34,7 @@ export class ConnectedStreams<A, B> {
   map<R>(fn1: MapFunction<A, R>, fn2: MapFunction<B, R>): DataStream<R>;
   map<R>(fn: CoMapFunction<A, B, R> | MapFunction<A, R>, fn2?: MapFunction<B, R>): DataStream<R> {
     const [f1, f2] = pair(fn, fn2, `map${this.where}`, 'map1', 'map2');
-    return this.first.map(f1 as MapFunction<A, R>).union(this.second.map(f2 as MapFunction<B, R>));
+    return coUnion(this.first.map(f1 as MapFunction<A, R>), this.second.map(f2 as MapFunction<B, R>));
   }
 
   /** Each input through its own flat-map function, into one stream (Flink's CoFlatMap). */
@@ -42,8 +42,20 @@ export class ConnectedStreams<A, B> {
   flatMap<R>(fn1: (value: A, out: Collector<R>) => Iterable<R> | void, fn2: (value: B, out: Collector<R>) => Iterable<R> | void): DataStream<R>;
   flatMap<R>(fn: CoFlatMapFunction<A, B, R> | ((value: A, out: Collector<R>) => Iterable<R> | void), fn2?: (value: B, out: Collector<R>) => Iterable<R> | void): DataStream<R> {
     const [f1, f2] = pair(fn, fn2, `flatMap${this.where}`, 'flatMap1', 'flatMap2');
-    return this.first.flatMap<R>(f1 as (value: A, out: Collector<R>) => Iterable<R> | void).union(this.second.flatMap<R>(f2 as (value: B, out: Collector<R>) => Iterable<R> | void));
+    return coUnion(this.first.flatMap<R>(f1 as (value: A, out: Collector<R>) => Iterable<R> | void), this.second.flatMap<R>(f2 as (value: B, out: Collector<R>) => Iterable<R> | void));
   }
+}
+
+/**
+ * The union of the per-input operators, which passes name, parallelism and error policy on to them: set on what
+ * `map` returned, they would otherwise go to a union that runs nothing (and onError was refused naming 'union-4').
+ */
+function coUnion<R>(one: DataStream<R>, two: DataStream<R>): DataStream<R> {
+  const u = one.union(two);
+  one.node.coInput = 1;
+  two.node.coInput = 2;
+  u.node.coFunctions = [one.node, two.node];
+  return u;
 }
 
 /** The two functions of a co-function given as an object with `m1` / `m2` or as two functions, checked. */

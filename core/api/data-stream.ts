@@ -30,7 +30,7 @@ import { BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStrea
 import { MapStateDescriptor } from './broadcast-state.js';
 import { JoinedStreams, type CoGroupedStreams } from './joined-streams.js';
 import { IntervalJoin } from './interval-join.js';
-import { DEAD_LETTERS_ID, ERROR_POLICIES, type DeadLetter, type ErrorPolicy } from './dead-letters.js';
+import { DEAD_LETTERS, DEAD_LETTERS_ID, ERROR_POLICIES, type DeadLetter, type ErrorPolicy } from './dead-letters.js';
 import { stateSchemaFields, stateSchemaFingerprint } from '../state/typed-state-table.js';
 import type { FieldDef, Infer, RecordSchema } from '../../shm/codec/schema.js';
 import { asyncMapFingerprint, checkAsyncMapOptions, type AsyncMapFunction, type AsyncMapOptions } from './async-map.js';
@@ -84,6 +84,8 @@ export class DataStream<T> {
     if (typeof name !== 'string' || name.length === 0) throw new JobDefinitionError(`name: expected a non-empty string for operator '${this.node.name}'`);
     this.node.name = name;
     if (this.node.companion) this.node.companion.name = `${name}.combine`;
+    const co = this.node.coFunctions;
+    if (co !== undefined) { co[0].name = `${name}.1`; co[1].name = `${name}.2`; }
     return this;
   }
 
@@ -99,6 +101,11 @@ export class DataStream<T> {
   /** Parallel instances of the operator that produces this stream. */
   setParallelism(parallelism: number): this {
     this.checkOperator('setParallelism');
+    const co = this.node.coFunctions;
+    if (co !== undefined) {
+      for (const n of co) new DataStream(this.graph, n).setParallelism(parallelism);
+      return this;
+    }
     // Else taken and ignored: a union of plain inputs is no task of its own, its consumers read its inputs. (One
     // with an input partitioned by hand, keyBy or global, is a task, and takes it.)
     if (isVirtualUnion(this.node)) throw new JobDefinitionError(`setParallelism: union '${this.node.name}' runs nothing of its own (the operators after it read its inputs); set the parallelism of the operators before or after it`);
@@ -113,6 +120,13 @@ export class DataStream<T> {
    */
   onError(policy: ErrorPolicy, deadLetterSink?: SinkSpec<DeadLetter>): this {
     this.checkOperator('onError');
+    const co = this.node.coFunctions;
+    if (co !== undefined) {
+      // An unkeyed co-map / co-flatMap: both per-input operators, their dead letters to one sink.
+      for (const n of co) new DataStream(this.graph, n).onError(policy);
+      if (deadLetterSink !== undefined) this.getSideOutput(DEAD_LETTERS).sink(deadLetterSink);
+      return this;
+    }
     if (!ERROR_POLICIES.includes(policy)) throw new JobDefinitionError(`onError: the policy must be 'fail', 'drop' or 'dead-letter', got ${JSON.stringify(policy)} (operator '${this.node.name}')`);
     if (!ERROR_POLICY_KINDS.has(this.node.kind)) throw new JobDefinitionError(`onError: operator '${this.node.name}' (${this.node.kind}) runs no user function that can fail; set the policy on a source, map, filter, flatMap, reduce, process (one or two inputs, broadcast), interval or window join, coGroup, asyncMap or sink`);
     if (deadLetterSink !== undefined && policy !== 'dead-letter') throw new JobDefinitionError(`onError: a dead-letter sink needs the 'dead-letter' policy (operator '${this.node.name}')`);
@@ -197,6 +211,10 @@ export class DataStream<T> {
   getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
     if (!(tag instanceof OutputTag)) throw new JobDefinitionError(`getSideOutput: expected an OutputTag for operator '${this.node.name}'`);
     if (this.tag !== undefined) throw new JobDefinitionError(`getSideOutput: '${this.tag}' is already a side output of operator '${this.node.name}'`);
+    const co = this.node.coFunctions;
+    if (co !== undefined && tag.id === DEAD_LETTERS_ID) {
+      return new DataStream<X>(this.graph, co[0], 'forward', tag.id).union(new DataStream<X>(this.graph, co[1], 'forward', tag.id));
+    }
     return new DataStream<X>(this.graph, this.node, 'forward', tag.id);
   }
 

@@ -73,6 +73,13 @@ export interface LogicalNode {
    * name and uid with a suffix.
    */
   companion?: LogicalNode;
+  /**
+   * On the union an unkeyed `connect(...).map` / `flatMap` returns: its per-input operators, which take the name,
+   * parallelism and error policy set on it (the union itself runs nothing).
+   */
+  coFunctions?: readonly [LogicalNode, LogicalNode];
+  /** On those per-input operators: which input of the connect they read (dead letters say it). */
+  coInput?: 1 | 2;
 }
 
 export interface GraphOptions {

@@ -68,6 +68,8 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
   errorPolicy: ErrorPolicy = 'fail';
   /** Its DEAD_LETTERS side output, wired by the task host when something reads it. */
   deadLetters: Downstream<DeadLetter> | undefined = undefined;
+  /** Set: this is one input's function of an unkeyed co-map / co-flatMap, and its dead letters say which. */
+  coInput: 1 | 2 | undefined = undefined;
   constructor(
     readonly name: string,
     readonly ctx: TaskContext,
@@ -145,6 +147,6 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
     // validate() makes a 'dead-letter' operator have a reader of DEAD_LETTERS; this is the runtime's own check.
     if (out === undefined) this.fail(new Error(`error policy 'dead-letter' but nothing reads the DEAD_LETTERS side output (${e instanceof Error ? e.message : String(e)})`));
     this.deadLettered++;
-    out.push(deadLetter(this.name, this.ctx.subtask, e, raw, position, side));
+    out.push(deadLetter(this.name, this.ctx.subtask, e, raw, position, side ?? this.coInput));
   }
 }
