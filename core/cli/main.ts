@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Help, InvalidArgumentError, Option } from 'commander';
 import { runCommand, EXIT_USAGE, type RunCommandOptions } from './run-command.js';
 import { savepointCommand, type SavepointCommandOptions } from './savepoint-command.js';
 import { statusCommand, type StatusCommandOptions } from './status-command.js';
@@ -62,6 +62,16 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/**
+ * An option's help text, with its default's description also where the default value is left undefined (the run
+ * decides it: available cores, 60000 ms, ...): commander shows a default only when its value is set, so `sluice run
+ * --help` named none of these defaults.
+ */
+function describedDefault(this: Help, option: Option): string {
+  if (option.defaultValue !== undefined || option.defaultValueDescription === undefined) return Help.prototype.optionDescription.call(this, option);
+  return Help.prototype.optionDescription.call(this, Object.create(option, { defaultValue: { value: option.defaultValueDescription } }) as Option);
+}
+
 /** Builds the command tree; `argv` is parsed by the caller. */
 export function createProgram(): Command {
   const program = new Command();
@@ -70,6 +80,7 @@ export function createProgram(): Command {
     .description('A stateful stream processing engine for Node.js: runs job modules on worker threads.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ optionDescription: describedDefault })
     // Commander exits 1 on usage errors; 2 is the convention (and what a graph sluice refuses gives). Help: 0.
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
 
