@@ -34,6 +34,7 @@ export { Evictor, CountEvictor, TimeEvictor } from './windows/evictor.js';
 export { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput, type TimestampAssigner } from './time/watermark-strategy.js';
 export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
 export { TooManyCheckpointFailuresError } from './checkpoint/failure-counter.js';
+export { CheckpointChunkWriteError } from './checkpoint/chunk-write-error.js';
 export { JobDefinitionError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult, type Collected, type JobFailure, type Restarting } from './runtime/run.js';
 export { deleteSavepoint, type DeletedSavepoint } from './checkpoint/delete-savepoint.js';

@@ -32,6 +32,7 @@ import { publishSinkTransactions } from './sink-commit.js';
 import { CheckpointFailureCounter } from './failure-counter.js';
 import { writePublishedMark } from './published-mark.js';
 import { inLineage, type Lineage } from './lineage-mark.js';
+import { CheckpointChunkWriteError } from './chunk-write-error.js';
 import { pad, type CheckpointStore } from './store.js';
 import type { Redistribution } from './snapshot.js';
 
@@ -315,7 +316,7 @@ export class CheckpointCoordinator {
       w.then(() => this.writes.delete(w), (e: Error) => {
         this.writes.delete(w);
         if (this.writeFailure !== undefined) return;
-        this.writeFailure = new Error(`a checkpoint chunk could not be written (${e.message}): no later checkpoint of this run could be restored, so it restarts from its last completed checkpoint`, { cause: e });
+        this.writeFailure = new CheckpointChunkWriteError(this.store.dir, e);
         if (!this.stopped) this.onError(this.writeFailure);
       });
       if (p) { p.bytes += bytes.length; p.chunks++; }

@@ -403,6 +403,9 @@ export function jsonReport(shape: JobShape, r: {
 // ---- failures ----
 
 /** A failed job, for a human: name and message; for an operator failure its operator, subtask and the cause's stack. */
+/** Failures of the machine, not of code (a full disk): their message says it all, sluice's frames add nothing. */
+const FRAMES_SAY_NOTHING = new Set(['CheckpointChunkWriteError']);
+
 export function formatFailure(err: unknown): string {
   if (!(err instanceof Error)) return `sluice: job failed: ${String(err)}`;
   const lines = [`sluice: job failed: ${err.name}: ${err.message}`];
@@ -411,7 +414,7 @@ export function formatFailure(err: unknown): string {
     lines.push(`  operator: ${e.operator}`, `  subtask:  ${String(e.subtask)}`);
     const cause = err.cause instanceof Error ? err.cause : undefined;
     if (cause) lines.push(`  cause:    ${indent(cause.stack ?? `${cause.name}: ${cause.message}`, '            ')}`);
-  } else if (err.stack) {
+  } else if (err.stack && !FRAMES_SAY_NOTHING.has(err.name)) {
     // The first stack line repeats the message; the frames are what help.
     const frames = err.stack.split('\n').filter((l) => /^\s+at /.test(l));
     if (frames.length > 0) lines.push(frames.join('\n'));
