@@ -124,6 +124,20 @@ export function defineJob(build: JobBuilder): JobDefinition {
   return { sluiceJob: true, build };
 }
 
+/**
+ * What a job module exports instead of a job, and the fix when a named export is the job: "must export default"
+ * alone left a user who wrote `export const job = defineJob(...)` to guess what was wrong.
+ */
+function whatItExports(moduleExports: unknown): string {
+  const m = (moduleExports !== null && typeof moduleExports === 'object' ? moduleExports : {}) as Record<string, unknown>;
+  const def = m.default;
+  const found = def === undefined ? 'it has no default export'
+    : `its default export is ${def === null ? 'null' : Array.isArray(def) ? 'an array' : typeof def === 'object' ? 'an object that is no defineJob(...)' : `a ${typeof def}`}`;
+  const names = Object.keys(m).filter((k) => k !== 'default');
+  const job = names.find((k) => (m[k] as Partial<JobDefinition> | null)?.sluiceJob === true);
+  return `${found}${names.length > 0 ? ` (its exports: ${names.join(', ')})` : ''}${job !== undefined ? `: make '${job}' the default export (export default defineJob(...))` : ''}`;
+}
+
 /** Builds and validates the graph of a loaded job module. */
 export function buildGraph(moduleExports: unknown, parallelism: number, where: string): LogicalGraph {
   const def = (moduleExports as { default?: unknown })?.default;
@@ -131,7 +145,7 @@ export function buildGraph(moduleExports: unknown, parallelism: number, where: s
     typeof def === 'function' ? (def as JobBuilder)
       : def && typeof def === 'object' && (def as JobDefinition).sluiceJob ? (def as JobDefinition).build
         : undefined;
-  if (!build) throw new JobDefinitionError(`${where}: the job module must export default defineJob((env) => { ... })`);
+  if (!build) throw new JobDefinitionError(`${where}: the job module must export default defineJob((env) => { ... }); ${whatItExports(moduleExports)}`);
   const env = new StreamEnvironment(parallelism);
   const built: unknown = build(env);
   // Every thread builds the graph from the module and must get all of it when the builder returns: what an async
