@@ -292,9 +292,14 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   for (const t of plan.tasks) {
     for (const id of t.nodeIds) { const n = graph.nodes[id]!; taskOfNode.set(n.uid ?? n.name, { task: t.id, parallelism: t.parallelism, kind: n.kind, source: n.source?.kind, ownerOf: ownerOfSource(n.source) }); }
   }
-  const missing = [...new Set([...Object.keys(m.operators), ...Object.keys(m.sources)])].filter((uid) => !taskOfNode.has(uid) && hasState(m, uid));
+  const stateful = [...new Set([...Object.keys(m.operators), ...Object.keys(m.sources)])].filter((uid) => hasState(m, uid));
+  const missing = stateful.filter((uid) => !taskOfNode.has(uid));
   if (missing.length > 0 && !options.allowNonRestoredState) {
-    throw new JobDefinitionError(`${where} holds state of operator(s) ${missing.map((u) => `'${u}'`).join(', ')} that this job does not have (by uid). Give operators stable uids with .uid(), or allow dropping that state (allowNonRestoredState / --allow-non-restored-state)`);
+    // None of it this job's: more likely another job's state directory than a job that renamed every operator.
+    const foreign = missing.length === stateful.length
+      ? ', and no operator of this job has state in it: is it another job\'s state directory? Each job needs one of its own. If not, give'
+      : '. Give';
+    throw new JobDefinitionError(`${where} holds state of operator(s) ${missing.map((u) => `'${u}'`).join(', ')} that this job does not have (by uid)${foreign} operators stable uids with .uid(), or allow dropping that state (allowNonRestoredState / --allow-non-restored-state)`);
   }
   // A uid taken over by another kind of operator (a keyed process become a map or a reduce): its state cannot be
   // read by what is there now, and was silently ignored.
