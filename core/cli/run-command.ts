@@ -131,7 +131,13 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
   const cancelExit = (otherwise: number): number => (signal ? SIGNAL_EXIT[signal]! : cancelRequested ? EXIT_CANCELLED : otherwise);
   let handle: JobHandle | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (signal) process.exit(SIGNAL_EXIT[signal] ?? EXIT_FAILED);
+    if (signal) {
+      // Said, not silent: the job did not stop cleanly (no summary), and what is left is what a kill leaves.
+      const dir = handle?.stateDir;
+      err.write(`${err.isTTY ? '\r\x1b[K' : ''}sluice: ${sig} again: exiting now, without waiting for the job to stop${dir !== undefined ? ` (as a kill would: --resume goes on from its last completed checkpoint in ${dir})` : ''}\n`);
+      log.warn({ event: 'signal', signal: sig, again: true }, `${sig} again: exiting now`);
+      process.exit(SIGNAL_EXIT[signal] ?? EXIT_FAILED);
+    }
     signal = sig;
     err.write(`${err.isTTY ? '\r\x1b[K' : ''}sluice: ${sig}: cancelling the job (again to exit now)\n`);
     log.info({ event: 'signal', signal: sig }, `${sig}: cancelling the job`);
