@@ -74,6 +74,8 @@ export interface SerializedError {
   stack?: string | undefined;
   operator?: string | undefined;
   subtask?: number | undefined;
+  /** An OperatorError's connector hook (createWriter, ...), when one threw. */
+  hook?: string | undefined;
   /** An OperatorError's cause: its type and code, which alerting matches on. */
   causeName?: string | undefined;
   causeCode?: string | undefined;

@@ -482,11 +482,15 @@ export class Subtask implements BarrierHandler {
       if (held.length > 0) held.push(m, id);
       else now(id);
     };
-    source.trackSplits({
-      add: (id) => mark(SPLIT_ADD, id, (x) => tracker.add(x)),
-      switchTo: (id) => mark(SPLIT_SWITCH, id, (x) => tracker.switchTo(x)),
-      end: (id) => mark(SPLIT_END, id, (x) => tracker.end(x)),
-    });
+    try {
+      source.trackSplits({
+        add: (id) => mark(SPLIT_ADD, id, (x) => tracker.add(x)),
+        switchTo: (id) => mark(SPLIT_SWITCH, id, (x) => tracker.switchTo(x)),
+        end: (id) => mark(SPLIT_END, id, (x) => tracker.end(x)),
+      });
+    } catch (e) {
+      throw new OperatorError(this.sourceName, this.ctx.subtask, e, 'trackSplits');
+    }
   }
 
   private stepSource(budget: number): number {
@@ -538,7 +542,7 @@ export class Subtask implements BarrierHandler {
     if (status === SOURCE_WAIT) {
       if (read === 0 && this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
       this.sourcePhase = SOURCE_WAITING;
-      const at = this.fineSourceWaits && source.readyAt !== undefined ? source.readyAt() : NaN;
+      const at = this.fineSourceWaits && source.readyAt !== undefined ? this.readyAt(source) : NaN;
       // At least a quantum later: each wake-up pays a round's fixed costs, so it should find a batch.
       if (at === at) this.sourceDueAt = Math.max(at, performance.now() + SOURCE_WAIT_QUANTUM_MS);
       else source.ready().then(() => { this.settled(); }, () => { this.settled(); });
@@ -547,6 +551,14 @@ export class Subtask implements BarrierHandler {
       else done += this.sourceEnd();
     }
     return done;
+  }
+
+  private readyAt(source: SourceReader<unknown>): number {
+    try {
+      return source.readyAt!();
+    } catch (e) {
+      throw new OperatorError(this.sourceName, this.ctx.subtask, e, 'readyAt');
+    }
   }
 
   /** The waiting source's ready() has settled: it is read at its next step (and is not idle meanwhile). */
@@ -711,11 +723,13 @@ export class Subtask implements BarrierHandler {
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
       if (this.source) {
-        snap.source = this.source.snapshot(barrier.checkpointId);
+        // Named after the source, not the task (which chains other operators).
+        const source = this.source;
+        snap.source = this.sourceCall('snapshot', () => source.snapshot(barrier.checkpointId));
         // Held records are counted and go into the checkpoint as its in-flight state: covered too.
         snap.sourceRecords = this.sourceRecords;
         // Where its held records began in their splits, if the reader can say: a restore hands them back there.
-        if (held.length > this.sourceHeldAt) from = this.source.unread?.(this.heldRecordCount());
+        if (held.length > this.sourceHeldAt && source.unread !== undefined) from = this.sourceCall('unread', () => source.unread!(this.heldRecordCount()));
       }
       const wm = this.merging !== undefined ? this.merging.mergedWatermark : this.input?.watermark;
       if (wm !== undefined && wm < MAX_WATERMARK) snap.watermark = wm;
@@ -755,6 +769,14 @@ export class Subtask implements BarrierHandler {
     this.pendingSnapshot = { id: barrier.checkpointId, snapshot: snap, syncMs: performance.now() - t0 };
   }
 
+  private sourceCall<R>(hook: string, call: () => R): R {
+    try {
+      return call();
+    } catch (e) {
+      throw new OperatorError(this.sourceName, this.ctx.subtask, e, hook);
+    }
+  }
+
   complete(id: number, inFlight: InFlightRecord[]): void {
     const p = this.pendingSnapshot;
     if (p === undefined || p.id !== id) return;
@@ -790,8 +812,9 @@ export class Subtask implements BarrierHandler {
 
   private notifySource(source: SourceReader<unknown>, id: number): void {
     // Asynchronous (a Redis XACK): a failure fails the task at its next step, never as an unhandled rejection.
-    const done = Promise.resolve(source.notifyCheckpointComplete!(id)).catch((e: unknown) => {
-      this.asyncFailure ??= new OperatorError(this.sourceName, this.ctx.subtask, e);
+    // Called at once; one that throws rather than rejects is caught the same way (not thrown into the port's handler).
+    const done = new Promise<unknown>((resolve) => { resolve(source.notifyCheckpointComplete!(id)); }).then(() => {}, (e: unknown) => {
+      this.asyncFailure ??= new OperatorError(this.sourceName, this.ctx.subtask, e, 'notifyCheckpointComplete');
       this.wake();
     }).finally(() => this.notifying.delete(done));
     this.notifying.add(done);
@@ -828,7 +851,7 @@ export class Subtask implements BarrierHandler {
     this.unacked = false;
     this.autoAckAt = performance.now() + AUTO_ACK_MS;
     const id = ++this.autoAckId;
-    source.snapshot(id);
+    this.sourceCall('snapshot', () => source.snapshot(id));
     this.notifySource(source, id);
   }
 
@@ -883,7 +906,8 @@ export class Subtask implements BarrierHandler {
         const s = op.snapshotState(-1, false);
         if (s !== undefined) snap.operators.push({ uid, snapshot: s });
       }
-      if (this.source) { snap.source = this.source.snapshot(-1); snap.sourceRecords = this.sourceRecords; }
+      const source = this.source;
+      if (source) { snap.source = this.sourceCall('snapshot', () => source.snapshot(-1)); snap.sourceRecords = this.sourceRecords; }
       this.checkpoints.finished(snap);
     }
     this.state = FINISHED;

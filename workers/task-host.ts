@@ -62,6 +62,15 @@ function plainFields(e: unknown): Record<string, string | number | boolean | nul
   return fields;
 }
 
+/** A connector's reader or writer, opened: one that throws fails the job naming the operator, subtask and hook. */
+function opened<T>(operator: string, subtask: number, hook: string, open: () => T): T {
+  try {
+    return open();
+  } catch (e) {
+    throw new OperatorError(operator, subtask, e, hook);
+  }
+}
+
 function bellOf(a: ThreadAssignment, thread: number): Doorbell {
   return threadBell(a.control, thread);
 }
@@ -171,7 +180,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const env = { graph, checkpointing: a.checkpoint.enabled };
   // Before the chain: a per-split watermark strategy behind it runs per split only if its reader says which.
   const key = subtaskKey(taskId, index);
-  const source = nodes[0]!.source?.createReader(index, task.parallelism, a.splits[key] ?? []);
+  const source = opened(nodes[0]!.name, index, 'createReader', () => nodes[0]!.source?.createReader(index, task.parallelism, a.splits[key] ?? []));
   const sinks: SinkOperator<unknown>[] = [];
   const chain: ChainOperator[] = [];
   const opOf = new Map<number, Operator<unknown, unknown>>();
@@ -180,7 +189,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const n = nodes[k]!;
     let op: Operator<unknown, unknown>;
     if (n.kind === 'sink') {
-      const writer = n.sink!.createWriter(index, task.parallelism);
+      const writer = opened(n.name, index, 'createWriter', () => n.sink!.createWriter(index, task.parallelism));
       // A sink whose writer drains, in a run with a port for it: live, and held back while its reader is behind.
       const s = live !== undefined && writer.drain !== undefined && a.outputFlow !== undefined
         ? new LiveSinkOperator(n.name, ctx, writer, new Int32Array(a.outputFlow), n.id * OUTPUT_FLOW_SLOTS, (items) => live.post(n.id, index, items))
@@ -405,6 +414,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
         name: err.name, message: err.message, stack: err.stack,
         operator: e instanceof OperatorError ? e.operator : undefined,
         subtask: e instanceof OperatorError ? e.subtask : undefined,
+        hook: e instanceof OperatorError ? e.hook : undefined,
         causeName: e instanceof OperatorError ? (e.cause as Error | undefined)?.name : undefined,
         causeCode: e instanceof OperatorError ? codeOf(e.cause) : undefined,
         causeFields: e instanceof OperatorError ? plainFields(e.cause) : undefined,

@@ -24,18 +24,23 @@ export class SavepointNameError extends Error {
   }
 }
 
-/** User code threw: names the operator and subtask, and keeps the original error (and stack) as `cause`. */
+/**
+ * User code threw: names the operator and subtask, and keeps the original error (and stack) as `cause`. `hook`: the
+ * connector call that threw when it was not a record's (`createWriter`, `createReader`, ...), said in the message.
+ */
 export class OperatorError extends Error {
   readonly operator: string;
   readonly subtask: number;
-  constructor(operator: string, subtask: number, cause: unknown) {
+  readonly hook: string | undefined;
+  constructor(operator: string, subtask: number, cause: unknown, hook?: string) {
     const c = cause instanceof Error ? cause : new Error(String(cause));
     // Errors raised for the operator already open with its name (they can surface unwrapped too): said once.
     const own = `operator '${operator}': `;
-    super(`operator '${operator}' (subtask ${subtask}) failed: ${c.message.startsWith(own) ? c.message.slice(own.length) : c.message}`, { cause: c });
+    super(`operator '${operator}' (subtask ${subtask}) failed${hook !== undefined ? ` in ${hook}` : ''}: ${c.message.startsWith(own) ? c.message.slice(own.length) : c.message}`, { cause: c });
     this.name = 'OperatorError';
     this.operator = operator;
     this.subtask = subtask;
+    this.hook = hook;
     // The original stack is what the user needs; keep it visible in the message's stack too.
     this.stack = `${this.name}: ${this.message}\n    caused by: ${c.stack ?? c.message}`;
   }

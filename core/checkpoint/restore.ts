@@ -9,7 +9,7 @@ import { Packr } from 'msgpackr';
 import { keyGroupRange } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
 import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
-import { assignSplits, ownerOfSource, type SourceSplit } from '../connectors/source.js';
+import { assignSplits, ownerOfSource, sourceSplitsError, type SourceSplit, type SplitRestore } from '../connectors/source.js';
 import { JobDefinitionError } from '../api/errors.js';
 import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
@@ -235,7 +235,12 @@ export async function restoreSourceSplits(c: LoadedCheckpoint, graph: LogicalGra
     // Another kind of source under the uid is assignRestore's to refuse (or drop).
     if (src === undefined || n.source?.restoreSplits === undefined || (src.kind !== undefined && src.kind !== n.source.kind)) continue;
     const what = `source '${n.name}'${uid !== n.name ? ` (uid '${uid}')` : ''}`;
-    const r = await n.source.restoreSplits(src.splits);
+    let r: SplitRestore;
+    try {
+      r = await n.source.restoreSplits(src.splits);
+    } catch (e) {
+      throw sourceSplitsError(n.name, n.source.kind, 'restoreSplits', e);
+    }
     if (r.incompatible !== undefined) {
       if (!options.allowNonRestoredState) {
         throw new JobDefinitionError(`${where} holds read positions of ${what} that it cannot resume from: ${r.incompatible}. Give the source another uid, or allow dropping those positions (allowNonRestoredState / --allow-non-restored-state: it then reads from its configured start)`);
@@ -245,7 +250,7 @@ export async function restoreSourceSplits(c: LoadedCheckpoint, graph: LogicalGra
       continue;
     }
     for (const note of r.notes ?? []) warn(`${what}, resumed from ${where}: ${note}`);
-    sources[uid] = { ...src, ...regroup(src, r.splits, ownerOfSource(n.source)) };
+    sources[uid] = { ...src, ...regroup(src, r.splits, ownerOfSource(n.source, n.name)) };
   }
   return { ...c, manifest: { ...m, sources } };
 }
@@ -290,7 +295,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
   }
   const taskOfNode = new Map<string, TaskOfNode>();
   for (const t of plan.tasks) {
-    for (const id of t.nodeIds) { const n = graph.nodes[id]!; taskOfNode.set(n.uid ?? n.name, { task: t.id, parallelism: t.parallelism, kind: n.kind, source: n.source?.kind, ownerOf: ownerOfSource(n.source) }); }
+    for (const id of t.nodeIds) { const n = graph.nodes[id]!; taskOfNode.set(n.uid ?? n.name, { task: t.id, parallelism: t.parallelism, kind: n.kind, source: n.source?.kind, ownerOf: ownerOfSource(n.source, n.name) }); }
   }
   const stateful = [...new Set([...Object.keys(m.operators), ...Object.keys(m.sources)])].filter((uid) => hasState(m, uid));
   const missing = stateful.filter((uid) => !taskOfNode.has(uid));

@@ -36,7 +36,7 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     commits.push({ uid, spec, txns });
     // Out in the world: records a collect sink hands its caller are not (that process is gone when a later run
     // reads the mark), nor is an empty transaction (else a run that published nothing is warned about).
-    published ||= asCollectSink(spec) === undefined && txns.some((t) => (spec.publishes !== undefined ? spec.publishes(t.transaction) : !emptyTransaction(t.transaction)));
+    published ||= asCollectSink(spec) === undefined && txns.some((t) => (spec.publishes !== undefined ? asked(uid, spec, 'publishes', () => spec.publishes!(t.transaction)) : !emptyTransaction(t.transaction)));
   }
   if (published) beforePublish?.();
   for (const { uid, spec, txns } of commits) {
@@ -48,4 +48,25 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     }
   }
   return published;
+}
+
+/** A sink's `publishes`, asked of a transaction: one that throws names the sink, as a commit's failure does. */
+function asked<R>(uid: string, spec: SinkSpec<unknown>, hook: string, call: () => R): R {
+  try {
+    return call();
+  } catch (e) {
+    throw new SinkCommitError(`sink '${uid}' (${spec.kind}): ${hook} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+/**
+ * A sink's `recover` with no transactions (no checkpoint to restore: what an earlier attempt left is vouched for by
+ * nothing); one that throws names the sink, as a commit's failure does.
+ */
+export async function recoverOrphans(uid: string, spec: SinkSpec<unknown>): Promise<void> {
+  try {
+    await spec.recover!([]);
+  } catch (e) {
+    throw new SinkCommitError(`sink '${uid}' (${spec.kind}): recover (clearing what an earlier attempt left, with no checkpoint to restore) failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
 }

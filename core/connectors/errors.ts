@@ -16,6 +16,7 @@ export type ConnectorErrorCode =
   | 'FILE_TRUNCATED'        // a followed file shrank below the read position
   | 'FILE_COMMIT_FAILED'    // a pending part file that cannot be published
   | 'SINK_COMMIT_FAILED'    // a sink's commit (publishing a completed checkpoint's transactions) threw
+  | 'SOURCE_SPLITS_FAILED'  // a source's enumerateSplits, restoreSplits or ownerOf threw (main thread, before threads start)
   | 'SOCKET_FAILED'         // connecting to or reading from a socket failed (after any reconnects)
   | 'REDIS_FAILED'          // a Redis command failed
   | 'INVALID_OPTION';       // a bad option: negative size, unknown column, ...
@@ -167,6 +168,17 @@ export class SinkCommitError extends ConnectorError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('SINK_COMMIT_FAILED', message, options);
     this.name = 'SinkCommitError';
+  }
+}
+
+/**
+ * A source's split hook threw on the main thread (`enumerateSplits`, `restoreSplits`, `ownerOf`): names the source,
+ * its kind and the hook; `cause` is what it threw.
+ */
+export class SourceSplitsError extends ConnectorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SOURCE_SPLITS_FAILED', message, options);
+    this.name = 'SourceSplitsError';
   }
 }
 

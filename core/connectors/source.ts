@@ -9,6 +9,8 @@
 // thread: they emit what they have now.
 
 /** What `read` found: MORE (call again), WAIT (nothing now; await `ready()`), END (every split exhausted). */
+import { SourceSplitsError } from './errors.js';
+
 export const SOURCE_MORE = 0;
 export const SOURCE_WAIT = 1;
 export const SOURCE_END = 2;
@@ -156,7 +158,19 @@ export function assignSplits(splits: readonly SourceSplit[], parallelism: number
   return out;
 }
 
-/** A source's `ownerOf`, as a function (undefined without one). */
-export function ownerOfSource(spec: Pick<SourceSpec<unknown>, 'ownerOf'> | undefined): ((split: SourceSplit, parallelism: number) => number) | undefined {
-  return spec?.ownerOf === undefined ? undefined : (split, parallelism) => spec.ownerOf!(split, parallelism);
+/** A source's `ownerOf`, as a function (undefined without one); one that throws names the source (`operator`). */
+export function ownerOfSource(spec: Pick<SourceSpec<unknown>, 'ownerOf' | 'kind'> | undefined, operator: string): ((split: SourceSplit, parallelism: number) => number) | undefined {
+  if (spec?.ownerOf === undefined) return undefined;
+  return (split, parallelism) => {
+    try {
+      return spec.ownerOf!(split, parallelism);
+    } catch (e) {
+      throw sourceSplitsError(operator, spec.kind, 'ownerOf', e);
+    }
+  };
+}
+
+/** A source's split hook threw on the main thread: the error names the source, its kind and the hook. */
+export function sourceSplitsError(operator: string, kind: string, hook: string, e: unknown): SourceSplitsError {
+  return new SourceSplitsError(`source '${operator}' (${kind}): ${hook} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }

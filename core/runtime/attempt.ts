@@ -12,13 +12,13 @@ import type { LogicalGraph } from '../graph/logical-graph.js';
 import { metricsOffsets } from './metrics.js';
 import { signalStop, threadBell } from './job-control.js';
 import type { RuntimeOptions, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
-import { assignSplits, ownerOfSource, type SourceSplit } from '../connectors/source.js';
+import { assignSplits, ownerOfSource, sourceSplitsError, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { CheckpointCoordinator } from '../checkpoint/coordinator.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, type LoadedCheckpoint } from '../checkpoint/restore.js';
-import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
+import { publishSinkTransactions, recoverOrphans } from '../checkpoint/sink-commit.js';
 import { writePublishedMark } from '../checkpoint/published-mark.js';
 import { LiveRecordPorts } from './live-records.js';
 import { OutputCredit } from './output-credit.js';
@@ -111,12 +111,18 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   } else if (s.orphans) {
     // Nothing was published from what an earlier attempt left: cleared, or a killed run's hidden parts stay after
     // a fresh run that found no checkpoint completes.
-    for (const spec of sinksByUid.values()) if (spec.recover !== undefined) await spec.recover([]);
+    for (const [uid, spec] of sinksByUid) if (spec.recover !== undefined) await recoverOrphans(uid, spec);
   }
   for (const t of plan.tasks) {
     const head = graph.nodes[t.nodeIds[0]!]!;
     if (!head.source || restoredSources.has(head.uid ?? head.name)) continue;
-    const dealt = assignSplits(await head.source.enumerateSplits(t.parallelism), t.parallelism, ownerOfSource(head.source));
+    let enumerated: SourceSplit[];
+    try {
+      enumerated = await head.source.enumerateSplits(t.parallelism);
+    } catch (e) {
+      throw sourceSplitsError(head.name, head.source.kind, 'enumerateSplits', e);
+    }
+    const dealt = assignSplits(enumerated, t.parallelism, ownerOfSource(head.source, head.name));
     dealt.forEach((sp, i) => { splits[subtaskKey(t.id, i)] = sp; });
   }
 

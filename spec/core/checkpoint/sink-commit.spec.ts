@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
-import { publishSinkTransactions } from '../../../core/checkpoint/sink-commit.js';
+import { publishSinkTransactions, recoverOrphans } from '../../../core/checkpoint/sink-commit.js';
 import { CorruptCheckpointError, type ChunkRef, type Manifest } from '../../../core/checkpoint/manifest.js';
 import type { PreparedTransaction, SinkSpec } from '../../../core/connectors/sink.js';
 import { collectSink } from '../../../core/connectors/collect-sink.js';
@@ -193,4 +193,27 @@ test('a sink whose commit fails fails the publication with a SinkCommitError nam
       && e.code === 'SINK_COMMIT_FAILED' && e.cause === thrown
       && e.message === "sink 'sink' (test): publishing checkpoint 9's transactions failed: broker down");
   });
+});
+
+// Regression: a sink's publishes that threw failed the publication with its bare Error, as commit did.
+test('a sink whose publishes throws fails the publication with a SinkCommitError naming the sink, its kind and publishes; nothing is committed', async () => {
+  await withStore(async (store) => {
+    const m = await manifest(store, 4, { sink: [[tx(0, 4)]] });
+    const thrown = new Error('cannot tell');
+    const sink = recording({ publishes: () => { throw thrown; } });
+    await assert.rejects(publishSinkTransactions(store, m, new Map([['sink', sink]])), (e: unknown) => e instanceof SinkCommitError
+      && e.cause === thrown && e.message === "sink 'sink' (test): publishes failed: cannot tell");
+    assert.equal(sink.calls.length, 0);
+  });
+});
+
+// Regression: recover([]) (a restart with no checkpoint, or a fresh run over an earlier one's leftovers) that threw
+// failed the run with its bare Error.
+test('a sink whose recover throws with no checkpoint to restore fails with a SinkCommitError naming the sink and recover', async () => {
+  const thrown = new Error('disk gone');
+  const given: unknown[] = [];
+  const sink = recording({ recover: (t) => { given.push(t); throw thrown; } });
+  await assert.rejects(recoverOrphans('out', sink), (e: unknown) => e instanceof SinkCommitError && e.cause === thrown
+    && e.message === "sink 'out' (test): recover (clearing what an earlier attempt left, with no checkpoint to restore) failed: disk gone");
+  assert.deepEqual(given, [[]]);
 });
