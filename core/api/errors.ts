@@ -85,3 +85,19 @@ export class JobCancelledError extends Error {
     this.name = 'JobCancelledError';
   }
 }
+
+/** How a job that is not running ended (or is ending): JobNotRunningError.state. */
+export type NotRunningState = 'cancelling' | 'cancelled' | 'stopping' | 'stopped' | 'finished' | 'failed';
+
+/**
+ * A checkpoint, savepoint or stop with savepoint asked of a job that has ended, or is being cancelled or stopped:
+ * nothing was taken. `state` says how the job ended; the message says it in words (a failure's message too).
+ */
+export class JobNotRunningError extends Error {
+  readonly state: NotRunningState;
+  constructor(message: string, state: NotRunningState, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JobNotRunningError';
+    this.state = state;
+  }
+}

@@ -86,7 +86,8 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
    * savepoint): a job resumed from it publishes each record once to durable sinks (a collect sink in the resumed
    * run gets the savepoint's own transaction again, as on any resume), where a savepoint followed by cancel() let
    * the checkpoints in between publish records the resumed job publishes again. `result` resolves with `cancelled`
-   * and `stoppedWithSavepoint`. A savepoint that fails leaves the job running.
+   * and `stoppedWithSavepoint`. A savepoint that fails leaves the job running. A cancel() before the savepoint
+   * completes cancels the job, and this rejects with a JobNotRunningError, as it does once the job has ended.
    */
   stopWithSavepoint(name: string): Promise<CompletedCheckpoint>;
   /**
@@ -95,7 +96,10 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
    * running there).
    */
   deleteSavepoint(name: string): Promise<DeletedSavepoint>;
-  /** Stops the job; `result` then resolves with `cancelled: true`. */
+  /**
+   * Stops the job; `result` then resolves with `cancelled: true`. Returns `result`: after the job ended (stopped,
+   * finished, failed, cancelled already) it does nothing more, and returns how it ended (a failure rejects).
+   */
   cancel(): Promise<JobResult<C>>;
   /**
    * The records of the collect sink `sinkName` as they come, while the job runs: with checkpoints, as each

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { buildGraph } from '../api/environment.js';
-import { SavepointNameError } from '../api/errors.js';
+import { JobNotRunningError, SavepointNameError, type NotRunningState } from '../api/errors.js';
 import { plan as makePlan } from '../graph/physical-plan.js';
 import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
 import { checkSplitWatermarks } from '../time/split-watermarks.js';
@@ -266,6 +266,16 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   })();
   // A first attempt that cannot start rejects run() itself.
   result.catch(() => {});
+  /** How the run ended, once `result` has settled: registered here, so set before any caller's continuation runs. */
+  let over: { state: NotRunningState; detail: string } | undefined;
+  void result.then((r) => {
+    const sp = r.stoppedWithSavepoint;
+    over = sp !== undefined ? { state: 'stopped', detail: `it stopped with savepoint '${sp.name ?? ''}' (checkpoint ${sp.id})` }
+      : r.cancelled ? { state: 'cancelled', detail: 'it was cancelled' }
+      : { state: 'finished', detail: 'it had already finished (its input ended)' };
+  }, (e: unknown) => {
+    over = { state: 'failed', detail: `it failed (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})` };
+  });
   const onAbort = (): void => { cancelRun(); };
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
@@ -325,13 +335,47 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     };
   }
 
+  /**
+   * A request (`what`) of a job that has ended, or is being cancelled or stopped, is refused saying so (a cancel
+   * while a stop's savepoint is taken wins: the stop is refused so), rather than with the coordinator's bare "not
+   * running", which read like a bug after a stop or a cancel. Undefined while the job runs.
+   */
+  const notRunning = (what: string): JobNotRunningError | undefined => {
+    const s: { state: NotRunningState; detail: string } | undefined = over
+      ?? (stoppedWith !== undefined ? { state: 'stopping', detail: `it is stopping with savepoint '${stoppedWith.name ?? ''}' (checkpoint ${stoppedWith.id})` }
+        : cancelled ? { state: 'cancelling', detail: 'it is being cancelled' } : undefined);
+    return s && new JobNotRunningError(`${what}: the job is not running: ${s.detail}; nothing was taken`, s.state);
+  };
+  /** A trigger that failed because the job ended meanwhile (its coordinator stopped) says so; `cause`: how it failed. */
+  const whileRunning = <T>(what: string, p: Promise<T>): Promise<T> => p.catch((e: unknown) => {
+    const n = notRunning(what);
+    if (n === undefined) throw e;
+    throw new JobNotRunningError(n.message, n.state, { cause: e });
+  });
   // Between two attempts (the restart delay) there is no coordinator: the request is refused as such, not with
   // "the job is not running" from the stopped one, which reads as if the job were gone.
-  const notNow = (): Promise<never> => (cp && current === undefined && restarting > 0
-    ? Promise.reject(new Error(`the job is restarting (restart ${restarting}): try again once it runs`))
+  const notNow = (what: string): Promise<never> => (!cp ? noCheckpoints()
+    : notRunning(what) !== undefined ? Promise.reject(notRunning(what))
+    : current === undefined && restarting > 0 ? Promise.reject(new Error(`the job is restarting (restart ${restarting}): try again once it runs`))
     // A resume of a job that had already finished runs no attempt: "does not checkpoint" would be wrong.
-    : cp && current === undefined ? Promise.reject(new Error('the job is not running: it had already finished (its last checkpoint is final)'))
-    : noCheckpoints());
+    : Promise.reject(new JobNotRunningError(`${what}: the job is not running: it had already finished (its last checkpoint is final); nothing was taken`, 'finished')));
+  const takeSavepoint = async (name: string, what: string): Promise<CompletedCheckpoint> => {
+    if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new SavepointNameError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
+    const coordinator = current?.coordinator;
+    if (!coordinator || !store || notRunning(what) !== undefined) return notNow(what);
+    // A name taken again would move to the new savepoint, and retention would then delete the old one as an
+    // ordinary checkpoint, without a word.
+    const taken = (where: string): SavepointNameError => new SavepointNameError(`savepoint: the name '${name}' is taken (${where} in ${store.dir}); give this one another name`);
+    if (savepointNames.has(name)) throw taken('a savepoint being taken');
+    savepointNames.add(name);
+    try {
+      const id = await store.savepointId(name).catch(() => undefined /* closed: the job ended, trigger says so */);
+      if (id !== undefined) throw taken(`checkpoint ${id}`);
+      return await whileRunning(what, coordinator.trigger('savepoint', name));
+    } finally {
+      savepointNames.delete(name);
+    }
+  };
   const noCheckpoints = (): Promise<never> => Promise.reject(new Error('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
   const handle: JobHandle = {
     result,
@@ -346,28 +390,15 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     lastFailure: () => lastFailure,
     metrics: () => readMetrics(plan, names, current?.metrics ?? new Float64Array(metricsOffsets(plan).at(-1)!), performance.now() - started, carried),
     checkpoints: () => mergeStats(stats, liveStats),
-    checkpoint: () => current?.coordinator ? current.coordinator.trigger('checkpoint', undefined) : notNow(),
-    savepoint: async (name: string) => {
-      if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) throw new SavepointNameError(`savepoint: the name must be letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
-      const coordinator = current?.coordinator;
-      if (!coordinator || !store) return notNow();
-      // A name taken again would move to the new savepoint, and retention would then delete the old one as an
-      // ordinary checkpoint, without a word.
-      const taken = (what: string): SavepointNameError => new SavepointNameError(`savepoint: the name '${name}' is taken (${what} in ${store!.dir}); give this one another name`);
-      if (savepointNames.has(name)) throw taken('a savepoint being taken');
-      savepointNames.add(name);
-      try {
-        const id = await store.savepointId(name).catch(() => undefined /* closed: the job ended, trigger says so */);
-        if (id !== undefined) throw taken(`checkpoint ${id}`);
-        return await coordinator.trigger('savepoint', name);
-      } finally {
-        savepointNames.delete(name);
-      }
-    },
+    checkpoint: () => (current?.coordinator && notRunning('checkpoint') === undefined ? whileRunning('checkpoint', current.coordinator.trigger('checkpoint', undefined)) : notNow('checkpoint')),
+    savepoint: (name: string) => takeSavepoint(name, `savepoint '${name}'`),
     async stopWithSavepoint(name: string) {
+      // Ended, cancelled or stopped already: said so, before "already stopping" (a stop that is done).
+      const ended = cp ? notRunning(`stopWithSavepoint('${name}')`) : undefined;
+      if (ended !== undefined) throw ended;
       if (stopName !== undefined) throw new Error(`the job is already stopping with savepoint '${stopName}'`);
       stopName = name;
-      const taking = handle.savepoint(name);
+      const taking = takeSavepoint(name, `stopWithSavepoint('${name}')`);
       // Marked stopped as the savepoint is taken (before any awaiting continuation runs): an attempt ending then
       // returns cancelled, which must not read as a failure to restart from.
       stopPending = taking.then((c) => {
