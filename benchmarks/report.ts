@@ -74,10 +74,12 @@ export function parseJsonArg(argv: readonly string[]): JsonTarget {
 
 /**
  * tinybench's time per task: 1.5 s after 0.3 s of warm-up, or with `--quick` 100 ms after 20 ms (a smoke run
- * that checks the report's shape; its figures say little).
+ * that checks the report's shape; its figures say little). tinybench runs a task until both its time and its
+ * iterations are done (64 and 16 of warm-up by default): quick caps those at 4 and 1, as micro.ts's quick mode does,
+ * else a task of a few ms per sample (formats' 10,000-record batches) ran 80 samples whatever the time.
  */
-export function benchTiming(argv: readonly string[]): { time: number; warmupTime: number } {
-  return argv.includes('--quick') ? { time: 100, warmupTime: 20 } : { time: 1500, warmupTime: 300 };
+export function benchTiming(argv: readonly string[]): { time: number; warmupTime: number; iterations?: number; warmupIterations?: number } {
+  return argv.includes('--quick') ? { time: 100, warmupTime: 20, iterations: 4, warmupIterations: 1 } : { time: 1500, warmupTime: 300 };
 }
 
 export function median(numbers: readonly number[]): number {
