@@ -56,6 +56,8 @@ export interface ThreadAssignment {
   checkpoint: CheckpointAssignment;
   /** This thread's end of the channel to the checkpoint coordinator (checkpointing only). */
   port?: MessagePort | undefined;
+  /** The BroadcastChannel warnings from this thread go to (core/runtime/worker-warnings.ts). */
+  warnings?: string | undefined;
   /** This thread's end of the channel for live records of collect sinks (untransactional runs only). */
   outputPort?: MessagePort | undefined;
   /** Sent with `outputPort`: credit from collect sinks' readers, a line per graph node (shm/layout.ts, output flow). */

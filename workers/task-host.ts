@@ -44,6 +44,7 @@ import { runTaskLoop } from './task-loop.js';
 import { CheckpointLink } from './checkpoint-link.js';
 import { OutputLink } from './output-link.js';
 import { LatencyTracking } from './latency-markers.js';
+import { useWorkerWarnings } from '../core/runtime/worker-warnings.js';
 
 /** An error's `code` when it is a string (Node's and sluice's connectors' errors carry one). */
 function codeOf(e: unknown): string | undefined {
@@ -355,6 +356,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   const live = a.outputPort !== undefined ? new OutputLink(a.outputPort) : undefined;
   let graph: LogicalGraph | undefined;
   const nodeOf = (sinkName: string): number => graph!.nodes.findIndex((n) => n.name === sinkName);
+  useWorkerWarnings(a.warnings);
   try {
     const g = graph = buildGraph(job ?? await import(a.jobUrl), a.parallelism, a.jobUrl);
     const diff = firstDifference(a.fingerprints, g.nodeFingerprints());
@@ -428,6 +430,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     // Every source gets closed, whatever another one's close does.
     await Promise.allSettled(subtasks.map(async (st) => st.source?.close?.()));
     await stdioReceived();
+    useWorkerWarnings(undefined);
   }
   if (live !== undefined) result.liveBatches = live.batches;
   return result;

@@ -32,6 +32,7 @@ import { callerOnCheckpoint } from './caller-callbacks.js';
 import type { RunOptions } from './run-options.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
+import { listenWorkerWarnings } from './worker-warnings.js';
 
 /** msgpackr reads it when it loads: 'true' keeps it from loading msgpackr-extract (see workerEnv in startAttempt). */
 export const NATIVE_STRINGS_OFF_ENV = 'MSGPACKR_NATIVE_ACCELERATION_DISABLED';
@@ -232,6 +233,8 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     throw e;
   }
 
+  // What readers say while they run (a followed file that vanished before it was opened): the run's warn.
+  const warnings = listenWorkerWarnings(s.warn);
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
     const port = channels[thread]?.port2 as MessagePort | undefined;
     const outputPort = live?.portOf(thread);
@@ -239,7 +242,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, alignment, options: s.rt,
       checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port, outputPort,
       outputFlow: outputPort !== undefined ? outputFlow : undefined,
-      outputHold,
+      outputHold, warnings: warnings.name,
     };
     const transferList = [port, outputPort].filter((p) => p !== undefined);
     return (threads.run(a, transferList.length > 0 ? { transferList } : {}) as Promise<ThreadResult>).then(
@@ -267,6 +270,8 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const done = (async (): Promise<AttemptOutcome> => {
     try {
       const results = await Promise.all(threadRuns);
+      // A turn later: a warning posted just before a thread's result comes through another channel.
+      setImmediate(() => warnings.close());
       // Records the threads handed over while running come before those their results carry.
       await live?.allReceived(results);
       const failure = results.find((r) => r.error && r.error.name !== 'JobCancelledError');

@@ -16,6 +16,7 @@ import type { FileLineReaderOptions } from './file-line-reader.js';
 import { FileDiscovery, type FileDiscoveryOptions } from './file-discovery.js';
 import { checkFileSplit, FILE_START, type FileSplit } from './file-split.js';
 import { FileSplitReader } from './file-split-reader.js';
+import { warnFromWorker } from '../../runtime/worker-warnings.js';
 
 export type FileSourceOptions = Omit<FileLineReaderOptions, 'wakeup' | 'framing' | 'delimiter'>;
 
@@ -38,8 +39,14 @@ export class FileSourceReader<T> implements SourceReader<T> {
   private readonly discovery: FileDiscovery | undefined;
   private failure: unknown;
 
-  /** `discover`: scan for new files this subtask owns (only when following). */
-  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}, discover?: Omit<FileDiscoveryOptions, 'found' | 'failed'>) {
+  /** Followed files skipped because they vanished before they were opened (never read). */
+  skippedFiles = 0;
+
+  /**
+   * `discover`: scan for new files this subtask owns (only when following). `warn`: what a skipped file is said to
+   * (the run's warnings).
+   */
+  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}, discover?: Omit<FileDiscoveryOptions, 'found' | 'failed'>, private readonly warn: (message: string) => void = warnFromWorker) {
     this.pending = splits.map(checkFileSplit);
     this.held = new Set(this.pending.map((s) => s.id));
     if (this.held.size !== this.pending.length) throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');
@@ -67,7 +74,15 @@ export class FileSourceReader<T> implements SourceReader<T> {
       const i = this.next % this.active.length;
       const reader = this.active[i]!;
       this.tracker?.switchTo(reader.id);
-      const status = reader.read(this.emitCounted, max - this.count, this.invalidCounted);
+      let status: SourceStatus;
+      try {
+        status = reader.read(this.emitCounted, max - this.count, this.invalidCounted);
+      } catch (e) {
+        if (!this.vanished(reader, e)) throw e;
+        this.skip(i, reader);
+        turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
+        continue;
+      }
       if (status === SOURCE_END) {
         this.active.splice(i, 1);
         this.tracker?.end(reader.id);
@@ -124,6 +139,28 @@ export class FileSourceReader<T> implements SourceReader<T> {
     if (!added) return;
     this.openMore();
     this.wakeup.notify();
+  }
+
+  /**
+   * Following, a file gone when its reader opened it (ENOENT from open: a read or stat of an open file cannot), that
+   * it was to read from its start: deleted between the scan that found it and its opening, never read. One resumed
+   * at a later position was read before (by this run or the checkpoint's): its failure stands.
+   */
+  private vanished(reader: FileSplitReader<T>, e: unknown): boolean {
+    const err = e as { code?: unknown; syscall?: unknown } | undefined;
+    return this.options.follow !== undefined && this.options.follow !== false && err?.code === 'ENOENT' && err.syscall === 'open'
+      && reader.startedAt.offset === FILE_START.offset;
+  }
+
+  /** Leaves a vanished file out (and its id free: a file made again at that path is new), and says so. */
+  private skip(i: number, reader: FileSplitReader<T>): void {
+    this.active.splice(i, 1);
+    this.held.delete(reader.id);
+    this.tracker?.end(reader.id);
+    this.closeLater(reader);
+    this.openMore();
+    this.skippedFiles++;
+    this.warn(`file source: ${reader.id} was deleted before it was opened (between the scan that found it and its opening): skipped, none of it was read`);
   }
 
   private fail(e: unknown): void {

@@ -41,6 +41,11 @@ export class FileSplitReader<T> {
     }
   }
 
+  /** Where this reader started (its split's position when it was made). */
+  get startedAt(): FileSplit['position'] {
+    return this.resumeAt;
+  }
+
   /** Where to resume: just after the last record emitted or reported bad. */
   get position(): FileSplit['position'] {
     return this.body?.position ?? this.resumeAt;
