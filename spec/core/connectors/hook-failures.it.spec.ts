@@ -79,6 +79,28 @@ test('a source whose snapshot throws fails the job with an OperatorError naming 
   }
 });
 
+// Regression: one that threw (rather than rejected) threw in the thread's port handler: the thread died
+// (WorkerDiedError), where a rejection failed the task as the source's OperatorError.
+for (const how of ['throw', 'reject']) {
+  test(`a source whose notifyCheckpointComplete ${how}s fails the job with an OperatorError naming the source and notifyCheckpointComplete`, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-hook-ack-'));
+    try {
+      const u = new URL('./jobs/acks-throw.ts', import.meta.url);
+      u.searchParams.set('how', how);
+      const h = await run(u, { parallelism: 1, stateDir: dir, checkpointIntervalMs: 50, restartStrategy: { type: 'none' }, onWarning: () => {} });
+      await assert.rejects(h.result, (e: unknown) => {
+        assert.ok(e instanceof OperatorError, `OperatorError, got ${String(e)}`);
+        assert.equal(e.operator, 'acking');
+        assert.equal(e.hook, 'notifyCheckpointComplete');
+        assert.equal((e.cause as Error).message, 'ack failed');
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
 test('the same job with no hook throwing runs to its end (the specs above fail for the hook alone)', async () => {
   await (await run(job('none'), { parallelism: 2 })).result;
 });
