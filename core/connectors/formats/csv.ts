@@ -1,8 +1,8 @@
 // Runs on: the worker thread of a source subtask (decoder) or a sink subtask (encoder).
 //
 // CSV after RFC 4180: fields separated by a delimiter, a field in double quotes may hold delimiters, quotes
-// (doubled) and line breaks; records end at LF or CRLF. Strict: a quote inside an unquoted field, text after a
-// closing quote, an unterminated quote and a record with the wrong number of fields are bad input. Column names
+// (doubled) and line breaks; records end at LF or CRLF. Strict: a quote or a CR inside an unquoted field, text
+// after a closing quote, an unterminated quote and a record with the wrong number of fields are bad input. Column names
 // come from a header row or are declared; each record becomes an object keyed by them (values are strings).
 
 import { SKIP, locate, recordText, type RecordDecoder, type RecordFormat, type SinkFormat } from './record-format.js';
@@ -156,6 +156,10 @@ export class CsvDecoder implements RecordDecoder<CsvRow> {
 export function parseCsvRecord(text: string, delimiter: string, record: FramedRecord, source: string): string[] {
   const fields: string[] = [];
   const n = text.length;
+  // A CR outside quotes is a line break of a file with CR-only line ends (classic Mac, some exports): read as
+  // field text, a header row swallowed the whole file and the job read nothing, without an error. One scan per
+  // record, and the per-field check only where the record holds a CR (quoted fields may, legitimately).
+  const hasCr = text.indexOf('\r') >= 0;
   let i = 0;
   for (;;) {
     let end: number;
@@ -179,6 +183,7 @@ export function parseCsvRecord(text: string, delimiter: string, record: FramedRe
       end = d < 0 ? n : d;
       const value = text.slice(i, end);
       if (value.includes('"')) throw new CsvSyntaxError(locate(record, source), `quote inside unquoted field ${fields.length + 1} (quote the field and double the quote)`);
+      if (hasCr && value.includes('\r')) throw new CsvSyntaxError(locate(record, source), `carriage return inside unquoted field ${fields.length + 1} (records end at LF or CRLF; a CR in a value must be quoted)`);
       fields.push(value);
     }
     if (end >= n) return fields;

@@ -97,3 +97,12 @@ test('property: rows encoded by CsvEncoder decode back identically, whatever the
     },
   ), { numRuns: 300 });
 });
+
+test('CR-only line ends are bad input, not a header row that swallows the file (every record lost without an error)', () => {
+  // Classic Mac line ends: no LF, so the whole file is one record; its CRs were read as field text.
+  assert.throws(() => decodeAll(csv({ header: true }), 'a,b\r1,2\r3,4\r'), (e: unknown) => e instanceof CsvHeaderError && /carriage return inside unquoted field 2/.test(e.message));
+  const { values, bad } = decodeAll(csv({ columns: ['a'] }), 'x\r\ny\rz\n"q\rr"\n');
+  assert.deepEqual(values, [{ a: 'x' }, { a: 'q\rr' }], 'CRLF ends a record; a quoted CR is a value');
+  assert.deepEqual(bad.map((b) => [b.error.constructor.name, b.position]), [['CsvSyntaxError', 'in.txt:2']]);
+  assert.match(bad[0]!.error.message, /carriage return inside unquoted field 1/);
+});
