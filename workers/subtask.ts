@@ -14,6 +14,7 @@ import type { SinkOperator } from '../core/operators/sink-operator.js';
 import type { TaskContext } from '../core/operators/task-context.js';
 import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader, type SourceSplit, type SplitTracker } from '../core/connectors/source.js';
 import { OperatorError } from '../core/api/errors.js';
+import { unsendableState } from './unsendable-state.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
 import { OUTPUT_HOLD_LIMIT, OUTPUT_HOLD_ON, OUTPUT_HOLD_TAKEN, unalignedTriggerId } from '../shm/layout.js';
@@ -782,7 +783,7 @@ export class Subtask implements BarrierHandler {
     if (p === undefined || p.id !== id) return;
     this.pendingSnapshot = undefined;
     if (inFlight.length > 0) p.snapshot.inFlight = p.snapshot.inFlight === undefined ? inFlight : p.snapshot.inFlight.concat(inFlight);
-    this.checkpoints?.ack(id, p.snapshot, p.syncMs);
+    try { this.checkpoints?.ack(id, p.snapshot, p.syncMs); } catch (e) { throw unsendableState(e, p.snapshot, this.chain, this.ctx.subtask, id); }
   }
 
   abandon(id: number): void {
@@ -908,7 +909,7 @@ export class Subtask implements BarrierHandler {
       }
       const source = this.source;
       if (source) { snap.source = this.sourceCall('snapshot', () => source.snapshot(-1)); snap.sourceRecords = this.sourceRecords; }
-      this.checkpoints.finished(snap);
+      try { this.checkpoints.finished(snap); } catch (e) { throw unsendableState(e, snap, this.chain, this.ctx.subtask, -1); }
     }
     this.state = FINISHED;
     return FINISHED;

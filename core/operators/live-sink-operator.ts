@@ -30,7 +30,23 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
     if (Atomics.load(this.flow, this.base + OUTPUT_READER) !== 1) return;
     let items: unknown[] | undefined;
     try { items = this.writer.drain!(); } catch (e) { this.fail(e); }
-    if (items !== undefined && items.length > 0) this.live(items);
+    if (items !== undefined && items.length > 0) this.post(items);
+  }
+
+  /**
+   * A batch postMessage refuses (a record holding a function, a symbol, a WeakMap) goes again record by record:
+   * the ones it cannot clone are this sink's bad input, under its error policy, instead of a bare DataCloneError
+   * that named no operator and failed the job whatever the policy. Only that failure pays for the second pass.
+   */
+  private post(items: unknown[]): void {
+    try { this.live(items); return; } catch (e) { if (!(e instanceof Error) || e.name !== 'DataCloneError') throw e; }
+    const ok: unknown[] = [];
+    for (const v of items) {
+      try { structuredClone(v); ok.push(v); } catch (e) {
+        this.rejected(new Error(`a record cannot be sent to the main thread: ${e instanceof Error ? e.message : String(e)} (a collect sink's records must be structured-cloneable: no functions, symbols or WeakMaps)`, { cause: e }), v);
+      }
+    }
+    if (ok.length > 0) this.live(ok);
   }
 
   /**
@@ -42,7 +58,7 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
     super.finish();
     const tail = this.result as unknown[] | undefined;
     this.result = [];
-    if (tail !== undefined && tail.length > 0) this.live(tail);
+    if (tail !== undefined && tail.length > 0) this.post(tail);
   }
 
   canAcceptInput(): boolean {
