@@ -147,11 +147,16 @@ export class NoInputFilesError extends ConnectorError {
 }
 
 export class FileTruncatedError extends ConnectorError {
-  /** `rewritten`: it did not shrink below the position, but the bytes just before it changed (follow mode). */
-  constructor(path: string, size: number, position: number, rewritten = false) {
+  /**
+   * `rewritten`: it did not shrink below the position, but the bytes just before it changed (follow mode).
+   * `sizeBefore`: it shrank from that size while it was read, not below the position (not following).
+   */
+  constructor(path: string, size: number, position: number, rewritten = false, sizeBefore?: number) {
     super('FILE_TRUNCATED', rewritten
       ? `${path} was rewritten: the bytes just before the read position ${position} are not the ones read (truncated and written again past it, now ${size} bytes); reading on would start mid-line`
-      : `${path} shrank to ${size} bytes, below the read position ${position}: truncated or replaced after it was read (a restore resumes a file where its checkpoint recorded)`);
+      : sizeBefore !== undefined
+        ? `${path} shrank from ${sizeBefore} to ${size} bytes while it was read: truncated, its last ${sizeBefore - size} bytes were never read (read it once it is written, or with follow)`
+        : `${path} shrank to ${size} bytes, below the read position ${position}: truncated or replaced after it was read (a restore resumes a file where its checkpoint recorded)`);
     this.name = 'FileTruncatedError';
   }
 }

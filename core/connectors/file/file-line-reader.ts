@@ -59,6 +59,8 @@ export class FileLineReader {
   private pos: FilePosition;
   /** Follow mode: the last (up to TAIL_BYTES) bytes read, just before `readAt`; undefined before the first read. */
   private tail: Buffer | undefined;
+  /** Not following: the file's size at the first read, which its end must reach (a shrink lost the rest). */
+  private sizeAtStart: number | undefined;
 
   constructor(path: string, start: FilePosition, options: FileLineReaderOptions = {}) {
     this.path = path;
@@ -172,6 +174,9 @@ export class FileLineReader {
 
   private async readChunk(): Promise<void> {
     const h = await this.file();
+    // One stat per file: a file cut short while it was read (above the read position) otherwise just ended
+    // early, every record past the cut lost without an error (only a line cut in two was bad input).
+    if (this.growth === undefined && this.sizeAtStart === undefined) this.sizeAtStart = (await h.stat()).size;
     const buf = Buffer.allocUnsafe(this.chunkBytes);
     const { bytesRead } = await h.read(buf, 0, this.chunkBytes, this.readAt);
     if (this.closed) return;
@@ -180,6 +185,7 @@ export class FileLineReader {
       // position): ending there would silently skip whatever replaced it.
       const { size } = await h.stat();
       if (size < this.readAt) throw new FileTruncatedError(this.path, size, this.readAt);
+      if (this.sizeAtStart !== undefined && size < this.sizeAtStart) throw new FileTruncatedError(this.path, size, this.readAt, false, this.sizeAtStart);
       this.atEnd = true;
       if (this.growth === undefined) {
         this.framer.finish();

@@ -157,6 +157,21 @@ test('bounded: a file shorter than the position it resumes at is a FileTruncated
   await reader.close();
 });
 
+// Regression: cut short while it was read, above the read position, a file just ended early: every line past the
+// cut was lost without an error (cut at a line end, not even a bad record).
+test('bounded: a file that shrinks while it is read, above the read position, is a FileTruncatedError, not an early end', async () => {
+  const all = Array.from({ length: 200 }, (_, i) => `{"i":${i}}\n`).join('');
+  const path = await file(all);
+  const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 64, prefetchBytes: 64 });
+  const d = await drive(lines(reader), { max: 1, until: (x) => x.values.length === 5 });
+  const cut = all.indexOf('{"i":100}');
+  assert.ok(reader.position.offset + 256 < cut, 'the reader is well before the cut');
+  await truncate(path, cut);
+  await assert.rejects(drive(lines(reader), { into: d }), (e: unknown) => e instanceof FileTruncatedError && new RegExp(`shrank from ${all.length} to ${cut} bytes while it was read`).test(e.message));
+  assert.ok(!d.ended && d.values.length <= 100, 'the lines before the cut, and no end as if the file were whole');
+  await reader.close();
+});
+
 test('a missing file fails the read with the file system error naming the path', async () => {
   const reader = new FileLineReader(join(dir, 'missing.txt'), { offset: 0, line: 1 });
   await assert.rejects(drive(lines(reader)), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT' && /missing\.txt/.test(String(e)));
