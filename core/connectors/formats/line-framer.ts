@@ -136,7 +136,17 @@ export class LineFramer {
 
   /** End of input: an incomplete last record (no final LF) becomes a record. */
   finish(): void {
-    if (this.recordLen > 0) this.complete(0);
+    if (this.recordLen > 0 && !this.onlyBom()) this.complete(0);
+  }
+
+  /**
+   * The input so far is a byte order mark and nothing else: an empty file as some editors save it, no record (it
+   * was one empty record, which JSON Lines reads as malformed).
+   */
+  private onlyBom(): boolean {
+    if (!this.stripBom || this.recordStart !== 0 || this.recordLen !== 3) return false;
+    const b = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    return b[0] === BOM[0] && b[1] === BOM[1] && b[2] === BOM[2];
   }
 
   /** Room for a byte order mark beyond maxLineBytes: only the first record of an input may open with one. */

@@ -47,6 +47,18 @@ test('a BOM at byte 0 is dropped, one elsewhere is kept', () => {
   assert.deepEqual(frame(Buffer.concat([bom, Buffer.from('x\n')]), [], {}, 10)[0]!.bytes.length, 4);
 });
 
+// Regression: an empty file saved with a byte order mark (Notepad does) was one empty record, which JSON Lines
+// read as malformed: a job over an empty input failed, or dead-lettered a line the file does not have.
+test('a byte order mark and nothing else is no record, in line and csv framing, cut anywhere', () => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+  for (const cuts of [[], [1], [2], [1, 2]]) {
+    assert.deepEqual(frame(bom, cuts), [], `cuts ${cuts}`);
+    assert.deepEqual(frame(bom, cuts, { framing: 'csv' }), [], `csv, cuts ${cuts}`);
+  }
+  assert.deepEqual(texts(frame(Buffer.concat([bom, Buffer.from('\n')]), [])), [''], 'a BOM and a line end: a blank line');
+  assert.deepEqual(frame(bom, [], {}, 10).map((r) => r.bytes.length), [3], 'not at the start of the file: bytes of a record');
+});
+
 test('a line over maxLineBytes is flagged with its full length, cut to the limit, and framing resumes after it', () => {
   const input = Buffer.from('short\n' + 'x'.repeat(25) + '\r\nnext\n');
   const rs = frame(input, [3, 9, 17], { maxLineBytes: 10 });
