@@ -71,7 +71,22 @@ function lowest(nexts: readonly number[]): number {
 function digest(items: readonly unknown[]): string {
   let h = 0x811c9dc5;
   const sample = items.length <= 10_000 ? items : items.filter((_, i) => i % Math.ceil(items.length / 10_000) === 0);
-  const text = JSON.stringify(sample, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? '';
+  const bigints = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v);
+  let text: string;
+  try {
+    text = JSON.stringify(sample, bigints) ?? '';
+  } catch {
+    // A cyclic item (which a chained job can process) threw "Converting circular structure to JSON" out of
+    // fromCollection, naming no operator. Here only, an object met again is a mark: other digests stay as they were.
+    const seen = new WeakSet<object>();
+    text = JSON.stringify(sample, (k, v: unknown) => {
+      if (typeof v === 'object' && v !== null) {
+        if (seen.has(v)) return '[seen]';
+        seen.add(v);
+      }
+      return bigints(k, v);
+    }) ?? '';
+  }
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0).toString(16);
 }

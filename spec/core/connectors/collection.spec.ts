@@ -42,3 +42,15 @@ test('unread: the positions before the tail of the last read, replaying its merg
   one.read(() => {}, 5, () => {});
   assert.deepEqual(nextOf(one.unread!(3)!), [5]);
 });
+
+test('items holding cycles or shared objects have a fingerprint, the same for equal collections built apart', () => {
+  const build = (): unknown[] => {
+    const a: Record<string, unknown> = { id: 1 };
+    a.self = a;
+    const shared = { x: 1 };
+    return [a, { l: shared, r: shared }, 2n];
+  };
+  const f = collectionSource(build()).fingerprint;
+  assert.equal(collectionSource(build()).fingerprint, f);
+  assert.notEqual(collectionSource([{ id: 2 }]).fingerprint, f);
+});
