@@ -56,8 +56,9 @@ function isBlank(text: string): boolean {
 /**
  * One value per line. JSON escapes line breaks inside strings, so a value never spans lines. What JSON.stringify
  * would write as something else is an EncodeError naming where it is (not NaN and Infinity as null, a Map
- * or a Set as {}, undefined in an array as null, all without a word), as the CSV encoder refuses an object. A property
- * whose value is undefined is left out, as JSON does: read back, it is undefined again.
+ * or a Set as {}, undefined in an array as null, a function or a symbol left out, all without a word), as the CSV
+ * encoder refuses an object. A property whose value is undefined is left out, as JSON does: read back, it is
+ * undefined again.
  */
 export class JsonLinesEncoder<T = unknown> {
   encode(value: T): string {
@@ -109,7 +110,10 @@ function unwritable(v: unknown): string[] | undefined {
   if (v instanceof Map || v instanceof Set) return [`is a ${v instanceof Map ? 'Map' : 'Set'}, which JSON writes as {}`];
   for (const k in v) {
     if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
-    const bad = unwritable((v as Record<string, unknown>)[k]);
+    const x = (v as Record<string, unknown>)[k];
+    // A function or a symbol is left out as an undefined property is, but read back it is not what was written:
+    // a record written as {} without a word (a method's reference where its result was meant, most often).
+    const bad = typeof x === 'function' || typeof x === 'symbol' ? [`is a ${typeof x}, which JSON leaves out`] : unwritable(x);
     if (bad !== undefined) { bad.push(`.${k}`); return bad; }
   }
   return undefined;

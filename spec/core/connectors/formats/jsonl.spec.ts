@@ -67,6 +67,9 @@ test('the encoder refuses what JSON would write as another value, naming where i
     [{ xs: [() => 1] }, '$.xs[0] is a function, which JSON writes as null'],
     [{ when: new Date(Number.NaN) }, '$.when is an invalid Date, which JSON writes as null'],
     [{ bytes: new Uint8Array([1, 2]) }, '$.bytes is a Uint8Array, which JSON writes as an object of its indexes'],
+    // Regression: left out as an undefined property is, a record of them was written as {} without a word.
+    [{ id: 1, total: () => 5 }, '$.total is a function, which JSON leaves out'],
+    [{ a: { tag: Symbol('t') } }, '$.a.tag is a symbol, which JSON leaves out'],
   ] as const) {
     assert.throws(() => enc.encode(value), (e: unknown) => e instanceof EncodeError && e.message === `JSON Lines: ${message}; convert it first`, message);
   }
