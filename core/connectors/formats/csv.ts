@@ -240,7 +240,10 @@ export class CsvEncoder {
       case 'undefined': return '';
       default:
         if (v === null) return '';
-        if (v instanceof Date) return v.toISOString();
+        if (v instanceof Date) {
+          if (Number.isNaN(v.getTime())) throw new EncodeError(`CSV: column ${JSON.stringify(column)} holds an invalid Date; convert it first`);
+          return v.toISOString();
+        }
         throw new EncodeError(`CSV: column ${JSON.stringify(column)} holds ${typeof v === 'object' ? 'an object' : `a ${typeof v}`}; convert it to a string first`);
     }
   }

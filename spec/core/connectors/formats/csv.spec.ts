@@ -76,6 +76,8 @@ test('the encoder quotes only what needs it and rejects values it cannot write',
   assert.equal(new CsvEncoder({ columns: ['d'], lineEnding: '\r\n' }).encode({ d: new Date(0) }), '1970-01-01T00:00:00.000Z\r\n');
   assert.throws(() => enc.encode([1, 2]), (e: unknown) => e instanceof EncodeError && /2 values, expected 3/.test(e.message));
   assert.throws(() => enc.encode({ a: { nested: 1 } }), (e: unknown) => e instanceof EncodeError && /column "a"/.test(e.message));
+  // Regression: toISOString's RangeError came out as "file sink: encode failed: Invalid time value", no column named.
+  assert.throws(() => enc.encode({ b: new Date(Number.NaN) }), (e: unknown) => e instanceof EncodeError && /CSV: column "b" holds an invalid Date/.test(e.message));
 });
 
 // A leading U+FEFF (the byte order mark's character) in the file's first field: unquoted, a reader dropped it as a
