@@ -457,12 +457,16 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
     }
   }
 
-  /** The records read ahead and not handed out yet, in order (channel state of an unaligned checkpoint). */
-  aheadRecords(): { value: T; timestamp: number }[] {
-    const out: { value: T; timestamp: number }[] = [];
+  /**
+   * The records read ahead and not handed out yet, in order, with the watermark and idleness frames among them
+   * (channel state of an unaligned checkpoint: restored, they move event time where they did).
+   */
+  aheadRecords(): { value: T | undefined; timestamp: number; control?: ControlFrame }[] {
+    const out: { value: T | undefined; timestamp: number; control?: ControlFrame }[] = [];
     for (let i = this.aheadAt; i < this.ahead.length; i++) {
       const item = this.ahead[i]!;
       if (item.c === undefined) out.push({ value: item.v, timestamp: item.t });
+      else if (item.c.type === 'watermark' || item.c.type === 'idleness') out.push({ value: undefined, timestamp: NaN, control: item.c });
     }
     return out;
   }

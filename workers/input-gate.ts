@@ -8,6 +8,12 @@
 // latency markers to the subtask, which records them at its sinks and passes them on (workers/latency-markers.ts).
 // Unaligned checkpoints do not wait for a barrier to be read: the gate looks ahead in the rings for it and takes
 // it at once (overtake), keeping the records before it, read into memory, as channel state.
+// Channel state keeps the watermark and idleness frames among its records, by channel, and the snapshot keeps where
+// each channel's event time stood before them (channelTimes): a restore at the same channels (restoreChannels,
+// replayControl) moves event time through the replay as it moved the first time, so lateness comes out the same
+// (per channel exactly; across channels the replay's interleaving is one the gate could have read them in: records
+// taken ahead come as a block, where they may have been read between another channel's).
+// All of it is this thread's: the valve, the recording and the replay run on the subtask's worker.
 
 import { CONTROL, EMPTY, END, RECORD, type AheadDecision, type ChannelReader } from '../shm/channel.js';
 import { unalignedTriggerId } from '../shm/layout.js';
@@ -15,7 +21,7 @@ import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { InFlightRecord } from '../core/checkpoint/messages.js';
 import type { TaskContext } from '../core/operators/task-context.js';
-import { WatermarkValve } from '../core/time/watermark-valve.js';
+import { WatermarkValve, type ChannelTimes } from '../core/time/watermark-valve.js';
 import {
   initialAligner, isStale, onAbort, onAlignmentTimeout, onBarrier, onEnd, type AlignerEffects, type AlignerState,
 } from '../core/checkpoint/barrier-aligner.js';
@@ -181,8 +187,14 @@ export class InputGate implements AlignerEffects {
 
   private control(i: number, c: ControlFrame): void {
     switch (c.type) {
-      case 'watermark': this.valve.onWatermark(i, c.timestamp); return;
-      case 'idleness': this.valve.onIdle(i, c.idle); return;
+      case 'watermark':
+        if (this.recording[i]) this.recordControl(i, c);
+        this.valve.onWatermark(i, c.timestamp);
+        return;
+      case 'idleness':
+        if (this.recording[i]) this.recordControl(i, c);
+        this.valve.onIdle(i, c.idle);
+        return;
       case 'barrier':
         // A stale barrier (of a checkpoint aborted while it waited behind this channel's data) must not end this
         // channel's recording for the current checkpoint, nor become the barrier its snapshot is taken under.
@@ -327,10 +339,38 @@ export class InputGate implements AlignerEffects {
     return c.unaligned && !c.savepoint ? this.barrierless : this.ended;
   }
 
-  /** The records read ahead on channel i and not processed yet, as channel state. */
+  /** The records read ahead on channel i and not processed yet, with the watermarks among them, as channel state. */
   private aheadState(i: number): InFlightRecord[] {
     const input = this.inputOf[i]!;
-    return this.readers[i]!.aheadRecords().map((x) => ({ input, value: x.value, timestamp: x.timestamp }));
+    return this.readers[i]!.aheadRecords().map((x) => (x.control === undefined
+      ? { input, value: x.value, timestamp: x.timestamp }
+      : { input, value: undefined, timestamp: NaN, control: x.control, channel: i }));
+  }
+
+  /** A watermark or idleness frame that came on recording channel i: channel state, at its place among the records. */
+  private recordControl(i: number, c: ControlFrame): void {
+    this.inFlight.push({ input: this.inputOf[i]!, value: undefined, timestamp: NaN, control: c, channel: i });
+  }
+
+  /** Where each channel's event time stands (a checkpoint's snapshot keeps it with the channel state after it). */
+  channelTimes(): ChannelTimes {
+    return this.valve.channelTimes();
+  }
+
+  /**
+   * A restore at the channels the checkpoint was taken with: each where it stood at the snapshot, so the watermark
+   * frames of the channel state (replayControl) move event time as they did.
+   */
+  restoreChannels(t: ChannelTimes): void {
+    this.valve.restoreChannels(t);
+    if (this.eventTimeInput === 0) this.ctx.watermark = this.valve.current;
+  }
+
+  /** A watermark or idleness frame of the restored channel state, in its place among the replayed records. */
+  replayControl(heads: Downstream<unknown>[], channel: number, c: ControlFrame): void {
+    this.heads = heads;
+    if (c.type === 'watermark') this.valve.onWatermark(channel, c.timestamp);
+    else if (c.type === 'idleness') this.valve.onIdle(channel, c.idle);
   }
 
   /** The coordinator gave up checkpoint `id`. */

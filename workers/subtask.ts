@@ -265,6 +265,8 @@ export class Subtask implements BarrierHandler {
       if (this.input === undefined || r.input >= this.heads.length || (this.source !== undefined && r.input === 0)) {
         throw changed(`in-flight records of input ${r.input}, which has no input channels here`);
       }
+      // A watermark or idleness frame among them (restore.ts keeps them only where the channels are as they were).
+      if (r.control !== undefined) { replay.push(r); continue; }
       // Written before a change of the exchange's record schema, they would be replayed in their old shape,
       // never checked against the new one: they cross the exchange's codec here as they would now.
       try {
@@ -612,9 +614,10 @@ export class Subtask implements BarrierHandler {
     const replay = this.replay;
     while (k < budget && this.replayAt < replay.length && !this.blocked()) {
       const r = replay[this.replayAt++]!;
+      k++;
+      if (r.control !== undefined) { this.input!.replayControl(this.heads, r.channel!, r.control); continue; }
       this.ctx.timestamp = r.timestamp;
       this.heads[r.input]!.push(r.value);
-      k++;
     }
     if (this.replayAt === replay.length) {
       this.replay = [];
@@ -734,6 +737,8 @@ export class Subtask implements BarrierHandler {
       }
       const wm = this.merging !== undefined ? this.merging.mergedWatermark : this.input?.watermark;
       if (wm !== undefined && wm < MAX_WATERMARK) snap.watermark = wm;
+      // Where each channel stood before the channel state recorded from here on (kept with an unaligned one's).
+      if (this.input !== undefined && !barrier.savepoint) snap.channels = this.input.channelTimes();
     } catch (e) {
       this.checkpoints?.decline(barrier.checkpointId, this.taskId, this.ctx.subtask, e instanceof Error ? e.message : String(e));
       throw e instanceof OperatorError ? e : new OperatorError(this.name, this.ctx.subtask, e);

@@ -332,6 +332,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       if (r) op.restoreState(r);
     }
     if (restore.inFlight) subtask.setReplay(restore.inFlight, recoder(inputCodecs));
+    if (restore.channels !== undefined) input?.restoreChannels(restore.channels);
     if (restore.watermark !== undefined) {
       input?.startWatermarkAt(restore.watermark);
       merging?.startWatermarkAt(restore.watermark);

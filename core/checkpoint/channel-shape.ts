@@ -41,6 +41,23 @@ export function channelShape(graph: LogicalGraph, plan: PhysicalPlan, task: numb
 }
 
 /**
+ * The input channels of subtask `subtask` of task `task`, in the order its input gate reads them (workers/task-host.ts
+ * builds its readers so): the exchange and the producer subtask of each. Per-channel state of a checkpoint
+ * (Manifest.channelTimes) is restored only into the same list.
+ */
+export function gateChannels(graph: LogicalGraph, plan: PhysicalPlan, task: number, subtask: number): string[] {
+  const uid = (node: number): string => { const n = graph.nodes[node]!; return n.uid ?? n.name; };
+  const out: string[] = [];
+  for (const x of plan.exchanges.filter((e) => e.toTask === task)) {
+    const from = `${uid(x.fromNode)}${x.tag === undefined ? '' : `#${x.tag}`}`;
+    for (const c of plan.channels.filter((ch) => ch.exchange === x.id && ch.toSubtask === subtask)) {
+      out.push(`${from}/${c.fromSubtask} -> ${uid(x.toNode)}[${x.inputIndex}] ${x.partitioner}`);
+    }
+  }
+  return out;
+}
+
+/**
  * An exchange as a rescale may leave it: without the consumer's parallelism, and forward as rebalance (a forward
  * exchange between sides of different parallelism is planned as rebalance). Compared so only where a task or its
  * neighbours changed parallelism; their records are then routed again (in-flight-rescale.ts).

@@ -9,7 +9,7 @@
 // chains as they stand when it completes. One checkpoint is in flight at a time (Flink's default); its life cycle
 // (collecting acks, writing the manifest, publishing, done or aborted) is the state machine of checkpoint-phase.ts.
 
-import { channelShape, type ChannelShape } from './channel-shape.js';
+import { channelShape, gateChannels, type ChannelShape } from './channel-shape.js';
 import {
   COLLECTING, WRITING_MANIFEST, finalStateWaits, onAbort, onEveryAckIn, onManifestCommitted, onPublished, onTrigger,
   type AbortCause, type CheckpointPhase,
@@ -27,7 +27,7 @@ import type { SourceSplit } from '../connectors/source.js';
 import type { CoordinatorMessage, SubtaskSnapshot, WorkerMessage } from './messages.js';
 import { crc32 } from '../../shm/checksum.js';
 import { chunkSeal } from '../state/key-group-codec.js';
-import { MANIFEST_FORMAT, sealManifest, takesStateOf, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
+import { CHANNEL_TIMES_FORMAT, MANIFEST_FORMAT, sealManifest, type ChannelTimesRecord, takesStateOf, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
 import { publishSinkTransactions } from './sink-commit.js';
 import { CheckpointFailureCounter } from './failure-counter.js';
 import { writePublishedMark } from './published-mark.js';
@@ -489,11 +489,17 @@ export class CheckpointCoordinator {
     const sources: Record<string, { kind?: string; splits: SourceSplit[]; perSubtask: number[] }> = {};
     const partsByUid = new Map<string, { redistribute: Redistribution; parts: (ChunkRef | null)[] }>();
     const watermarks: Record<string, (number | null)[]> = {};
+    // Only with channel state: without, a restore has no watermarks to replay (and the manifest stays format 2).
+    const channelTimes: Record<string, ChannelTimesRecord> = {};
+    const keepTimes = p.inFlight.size > 0;
     for (const pl of this.plan.placements) {
       const key = `${pl.task}/${pl.subtask}`;
       const snap = p.acks.get(key) ?? this.finished.get(key)?.snapshot;
       const parts = p.parts.get(key) ?? this.finished.get(key)?.parts ?? [];
       if (!snap) continue;
+      if (keepTimes && snap.channels !== undefined) {
+        channelTimes[`${this.headUid(pl.task)}/${pl.subtask}`] = { ...snap.channels, channels: gateChannels(this.graph, this.plan, pl.task, pl.subtask) };
+      }
       if (snap.watermark !== undefined) {
         (watermarks[this.headUid(pl.task)] ??= new Array<number | null>(this.plan.tasks[pl.task]!.parallelism).fill(null))[pl.subtask] = snap.watermark;
       }
@@ -523,9 +529,10 @@ export class CheckpointCoordinator {
     const heads = new Set([...p.inFlight.keys()].map((k) => k.slice(0, k.lastIndexOf('/'))));
     for (const t of this.plan.tasks) if (heads.has(this.headUid(t.id))) channels[this.headUid(t.id)] = channelShape(this.graph, this.plan, t.id);
     return sealManifest({
-      format: MANIFEST_FORMAT, id: p.id, kind, ...(p.name !== undefined ? { name: p.name } : {}), createdAt: new Date().toISOString(),
+      format: Object.keys(channelTimes).length > 0 ? CHANNEL_TIMES_FORMAT : MANIFEST_FORMAT, id: p.id, kind, ...(p.name !== undefined ? { name: p.name } : {}), createdAt: new Date().toISOString(),
       maxParallelism: this.plan.maxParallelism, jobFingerprint: this.jobFingerprint, operators, sources,
-      ...(inFlight ? { inFlight, channels } : {}), ...(Object.keys(watermarks).length > 0 ? { watermarks } : {}), taskParallelism, keyedEntries,
+      ...(inFlight ? { inFlight, channels } : {}), ...(Object.keys(watermarks).length > 0 ? { watermarks } : {}),
+      ...(Object.keys(channelTimes).length > 0 ? { channelTimes } : {}), taskParallelism, keyedEntries,
       finished: this.expected.every((k) => this.finished.has(k)),
     });
   }

@@ -20,7 +20,11 @@
 // Control frames a rescaled gate had not sent (watermarks, idleness) are dropped, as a consumer's look-ahead has
 // always dropped the ones it read ahead: re-routed, a watermark would reach channels ahead of records that were
 // before it. Event time starts at the lowest restored watermark (assignRestore) and moves on with the producers'
-// next watermarks; no record becomes late by it. Latency markers are never channel state.
+// next watermarks; no record becomes late by it. So are the watermarks among the records a rescaled consumer had
+// received (format 3): they belonged to one old channel, at places among its records that a re-routing mixes with
+// other channels' records, so that channel's watermark would no longer say anything about what came before it;
+// restore.ts likewise drops them, and the channels' recorded event time, wherever a subtask's input channels are
+// not the ones it had. Latency markers are never channel state.
 // Records a source had read and not pushed on go back to their splits where its reader said where in them they
 // began (SourceReader.unread: `from` on the first): the splits' positions become those, the records are dropped,
 // and whichever subtask reads the splits on reads them again in its own order (a scale-in's merging reader among
@@ -182,6 +186,8 @@ export function redistributeInFlight(tasks: readonly TaskInFlight[], routes: Res
         } else if (!rescaled) {
           add(own, t.task, s, r);
         } else {
+          // A watermark among a rescaled input's records: its channel is gone (see the top of the file).
+          if (r.control !== undefined) continue;
           const via = routes.input(t.task, r.input);
           const to = route(via, r.value, s, t.was, t.now, `records in flight into '${t.uid}' (parallelism ${t.was} then, ${t.now} now)`);
           if (to >= 0) add(own, t.task, to, r);

@@ -14,15 +14,28 @@
 // second, while the seal comes with the chunk, and CRC-32 catches the corruption a store meets (every burst of up
 // to 32 bits). Refs of chunks shared with older checkpoints keep the checksum they were written with. The
 // manifest's own hash, over the refs, stays SHA-256.
+//
+// Format 3: format 2, plus `channelTimes`, and in-flight records of inputs may be watermark or idleness frames
+// (InFlightRecord.control, by channel). Written only by a checkpoint that has them (unaligned, with channel state),
+// so that only those are refused by an older sluice (whose replay would push the frames on as records); every other
+// checkpoint is still format 2.
 
 import type { ChannelShape } from './channel-shape.js';
+import type { ChannelTimes } from '../time/watermark-valve.js';
 import { createHash } from 'node:crypto';
 import type { Redistribution } from './snapshot.js';
 import type { SourceSplit } from '../connectors/source.js';
 
 export const MANIFEST_FORMAT = 2;
+/** The format of a manifest with channelTimes. */
+export const CHANNEL_TIMES_FORMAT = 3;
 /** Formats a restore reads. */
-const READ_FORMATS: readonly number[] = [1, 2];
+const READ_FORMATS: readonly number[] = [1, 2, 3];
+
+/** Where each input channel of a subtask stood at an unaligned snapshot, and which channels those were (gateChannels). */
+export interface ChannelTimesRecord extends ChannelTimes {
+  readonly channels: readonly string[];
+}
 
 export interface ChunkRef {
   /** The store key of the chunk's bytes. */
@@ -100,6 +113,13 @@ export interface Manifest {
    * service's watermark.
    */
   readonly watermarks?: Record<string, readonly (number | null)[]>;
+  /**
+   * Format 3, with inFlight: per `headUid/subtask` with an input gate, where each of its channels' event time stood
+   * at the snapshot (before the watermarks among its in-flight records). Restored where the subtask's channels are
+   * the same (no rescale of it or its producers, no exchange added or moved): the replay then moves its event time
+   * through the in-flight records as it moved the first time.
+   */
+  readonly channelTimes?: Record<string, ChannelTimesRecord>;
   /** Parallelism of each task at the time, by the uid of its first operator. */
   readonly taskParallelism: Record<string, number>;
   /** Live keyed entries over every operator and key group. */

@@ -6,6 +6,7 @@
 import type { OperatorSnapshot } from './snapshot.js';
 import type { SourceSplit } from '../connectors/source.js';
 import type { ControlFrame } from '../../shm/codec/control.js';
+import type { ChannelTimes } from '../time/watermark-valve.js';
 
 /**
  * A record that was in flight at an unaligned checkpoint. `input` >= 0: read after the snapshot, before its
@@ -13,6 +14,9 @@ import type { ControlFrame } from '../../shm/codec/control.js';
  * the chain's head). SOURCE_HELD: read by the source, not yet in the chain. OUTPUT: emitted by the chain before
  * the snapshot, still waiting in output gate `output` for writer `writer` when the barrier went ahead of it
  * (sent first on restore); such an item may be a watermark or idleness frame (`control`) instead of a record.
+ * So may an item of an input (format 3 manifests): a frame that came among the records of input channel `channel`,
+ * replayed into that channel's watermark valve at its place (SubtaskSnapshot.channels says where each channel
+ * stood before the first of them).
  */
 export interface InFlightRecord {
   input: number;
@@ -21,6 +25,8 @@ export interface InFlightRecord {
   output?: number;
   writer?: number;
   control?: ControlFrame;
+  /** An input's `control` item: the input gate channel it came through (its index in the gate). */
+  channel?: number;
   /**
    * SOURCE_HELD, on a subtask's first: the ids of the splits its source read (a rescaled restore hands the held
    * records to the subtask that reads those splits on: in-flight-rescale.ts).
@@ -55,6 +61,11 @@ export interface SubtaskSnapshot {
    * (Manifest.watermarks).
    */
   watermark?: number;
+  /**
+   * Subtasks with an input gate, checkpoints (not savepoints): where each input channel's event time stood at the
+   * snapshot, before the channel state recorded after it (the watermark valve's state).
+   */
+  channels?: ChannelTimes;
 }
 
 export type WorkerMessage =

@@ -13,7 +13,7 @@ import { assignSplits, ownerOfSource, sourceSplitsError, type SourceSplit, type 
 import { JobDefinitionError } from '../api/errors.js';
 import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
-import { channelShape, inputNumbering, recordedGate, rescaleForm, type ChannelShape } from './channel-shape.js';
+import { channelShape, gateChannels, inputNumbering, recordedGate, rescaleForm, type ChannelShape } from './channel-shape.js';
 import { redistributeInFlight, type GateRoute, type RescaleRoutes, type TaskInFlight } from './in-flight-rescale.js';
 import { CorruptCheckpointError, chunkRefs, takesStateOf, type Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
@@ -378,6 +378,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     if (known.length === 0 || lowest <= MIN_WATERMARK) continue;
     for (let s = 0; s < at.parallelism; s++) (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).watermark = lowest;
   }
+  assignChannelTimes(m, graph, plan, taskOfNode, subtasks);
   const splits: Record<string, SourceSplit[]> = {};
   const restoredSources = new Set<string>();
   for (const [uid, src] of Object.entries(m.sources)) {
@@ -412,9 +413,7 @@ export function dealSplits(src: Manifest['sources'][string], parallelism: number
 function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, TaskOfNode>, unsourced: ReadonlySet<string>, where: string, unread: Map<string, Map<string, SourceSplit>>): Record<string, InFlightRecord[]> {
   const m = c.manifest;
   const headUid = (task: number): string => { const n = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!; return n.uid ?? n.name; };
-  // A task whose parallelism changed (one the checkpoint does not know is new: no records lead to it).
-  const changed = (task: number): boolean => (m.taskParallelism[headUid(task)] ?? plan.tasks[task]!.parallelism) !== plan.tasks[task]!.parallelism;
-  const rescaled = (task: number): boolean => changed(task) || plan.exchanges.some((x) => (x.fromTask === task && changed(x.toTask)) || (x.toTask === task && changed(x.fromTask)));
+  const rescaled = rescaledIn(m, graph, plan);
   const tasks: TaskInFlight[] = [];
   const gateWas = new Map<number, string[]>();
   const byUid = new Map<string, InFlightRecord[][]>();
@@ -523,6 +522,36 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
     }),
   };
   return redistributeInFlight(tasks, routes);
+}
+
+/** Whether a task or one of its neighbours has another parallelism than in `m` (its channel state is routed again). */
+function rescaledIn(m: Manifest, graph: LogicalGraph, plan: PhysicalPlan): (task: number) => boolean {
+  const headUid = (task: number): string => { const n = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!; return n.uid ?? n.name; };
+  // A task whose parallelism changed (one the checkpoint does not know is new: no records lead to it).
+  const changed = (task: number): boolean => (m.taskParallelism[headUid(task)] ?? plan.tasks[task]!.parallelism) !== plan.tasks[task]!.parallelism;
+  return (task) => changed(task) || plan.exchanges.some((x) => (x.fromTask === task && changed(x.toTask)) || (x.toTask === task && changed(x.fromTask)));
+}
+
+/**
+ * Format 3: each subtask whose input channels are the ones it had (same exchanges, same producers, none rescaled)
+ * starts them where they stood at the snapshot, and keeps the watermarks among its in-flight records, to replay them
+ * in place; elsewhere both are dropped, and event time starts at the lowest restored watermark, as before format 3.
+ */
+function assignChannelTimes(m: Manifest, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, TaskOfNode>, subtasks: Record<string, SubtaskRestore>): void {
+  const rescaled = rescaledIn(m, graph, plan);
+  for (const [key, { channels, ...times }] of Object.entries(m.channelTimes ?? {})) {
+    const cut = key.lastIndexOf('/');
+    const uid = key.slice(0, cut);
+    const s = Number(key.slice(cut + 1));
+    const at = taskOfNode.get(uid);
+    if (!at || !headsTask(graph, plan, at.task, uid) || s >= at.parallelism || rescaled(at.task)) continue;
+    const now = gateChannels(graph, plan, at.task, s);
+    if (now.length !== channels.length || now.some((d, i) => d !== channels[i])) continue;
+    (subtasks[subtaskKey(at.task, s)] ??= { operators: {} }).channels = times;
+  }
+  for (const r of Object.values(subtasks)) {
+    if (r.inFlight !== undefined && r.channels === undefined) r.inFlight = r.inFlight.filter((x) => x.control === undefined || x.input < 0);
+  }
 }
 
 function headsTask(graph: LogicalGraph, plan: PhysicalPlan, task: number, uid: string): boolean {

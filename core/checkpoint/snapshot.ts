@@ -2,6 +2,7 @@
 // operator instance contributes to a checkpoint, and what it gets back on restore.
 
 import type { InFlightRecord } from './messages.js';
+import type { ChannelTimes } from '../time/watermark-valve.js';
 
 /**
  * One key group's share of an operator's keyed state, encoded (core/state/key-group-codec.ts). A full chunk holds
@@ -51,6 +52,11 @@ export interface SubtaskRestore {
   inFlight?: InFlightRecord[];
   /** The event time the task's inputs start at (Manifest.watermarks). */
   watermark?: number;
+  /**
+   * Where each input channel stood at the snapshot (Manifest.channelTimes), when the task and its inputs' channels
+   * are as they were: `inFlight` then holds the watermarks among its records too.
+   */
+  channels?: ChannelTimes;
 }
 
 /** Key of a (task, subtask) pair in per-subtask maps. */

@@ -8,6 +8,19 @@
 
 import { MAX_WATERMARK, MIN_WATERMARK } from './watermark.js';
 
+/**
+ * Where every input channel of a valve stood (an unaligned checkpoint keeps it: restored at the same channels, the
+ * watermarks among its in-flight records move the valve as they did). Per channel (0/1 flags): its watermark, idle,
+ * counted (aligned), ended; and the watermark the valve had emitted.
+ */
+export interface ChannelTimes {
+  readonly wm: readonly number[];
+  readonly idle: readonly number[];
+  readonly aligned: readonly number[];
+  readonly ended: readonly number[];
+  readonly last: number;
+}
+
 export interface ValveOutput {
   watermark(watermark: number): void;
   idle(idle: boolean): void;
@@ -39,6 +52,30 @@ export class WatermarkValve {
    */
   startAt(watermark: number): void {
     if (watermark > this.last) this.last = watermark;
+  }
+
+  /** Where each channel stands now (ChannelTimes). */
+  channelTimes(): ChannelTimes {
+    return { wm: Array.from(this.wm), idle: Array.from(this.idle), aligned: Array.from(this.aligned), ended: Array.from(this.ended), last: this.last };
+  }
+
+  /**
+   * A restore at the same channels: every channel back where it stood, nothing emitted (the watermark `last` and the
+   * idleness went downstream before the checkpoint, and downstream restores its own).
+   */
+  restoreChannels(t: ChannelTimes): void {
+    if (t.wm.length !== this.inputs) throw new Error(`watermark valve: ${t.wm.length} channels restored into ${this.inputs}`);
+    for (let i = 0; i < this.inputs; i++) {
+      this.wm[i] = t.wm[i]!;
+      this.idle[i] = t.idle[i]!;
+      this.aligned[i] = t.aligned[i]!;
+      this.ended[i] = t.ended[i]!;
+    }
+    if (t.last > this.last) this.last = t.last;
+    let all = true;
+    let anyOpen = false;
+    for (let i = 0; i < this.inputs; i++) if (this.ended[i] === 0) { anyOpen = true; if (this.idle[i] === 0) all = false; }
+    this.allIdle = all && anyOpen;
   }
 
   onWatermark(i: number, watermark: number): void {

@@ -131,6 +131,66 @@ describe('InputGate', () => {
     assert.ok(log.events.indexOf('0:a1@1') < log.events.indexOf('0:a2@2') && log.events.indexOf('0:a2@2') < log.events.indexOf('0:a-after@3'));
   });
 
+  /** A gate of `channels` restored from `times` that replays `items` as Subtask does; its watermark after. */
+  const replayed = (channels: number, times: ReturnType<InputGate['channelTimes']>, items: InFlightRecord[]): number | undefined => {
+    const { g, log } = gate(channels, [0, 1]);
+    const heads = [log.head(0), log.head(1)];
+    g.restoreChannels(times);
+    for (const r of items) if (r.control !== undefined) g.replayControl(heads, r.channel!, r.control); else heads[r.input]!.push(r.value);
+    return g.watermark;
+  };
+
+  test('unaligned barrier: the watermarks among the recorded channel state are kept in place, by channel; restored from the snapshot\'s channel times, a replay ends at the same event time', () => {
+    const { writers: [a, b], log, pump, g } = gate(2, [0, 1]);
+    a!.control({ type: 'watermark', timestamp: 10 });
+    a!.control(barrier(1, true));
+    pump();
+    const times = g.channelTimes();
+    b!.write('b1', 1);
+    b!.control({ type: 'watermark', timestamp: 3 });
+    b!.write('b2', 2);
+    b!.control({ type: 'idleness', idle: true });
+    b!.control({ type: 'watermark', timestamp: 7 });
+    b!.control(barrier(1, true));
+    pump();
+    assert.deepEqual(log.inFlight, [[
+      { input: 1, value: 'b1', timestamp: 1 },
+      { input: 1, value: undefined, timestamp: NaN, control: { type: 'watermark', timestamp: 3 }, channel: 1 },
+      { input: 1, value: 'b2', timestamp: 2 },
+      { input: 1, value: undefined, timestamp: NaN, control: { type: 'idleness', idle: true }, channel: 1 },
+      { input: 1, value: undefined, timestamp: NaN, control: { type: 'watermark', timestamp: 7 }, channel: 1 },
+    ]]);
+    // Channel 1 idle let event time go to channel 0's 10; back at 7, it does not count until it catches up.
+    assert.equal(g.watermark, 10);
+    assert.equal(replayed(2, times, log.inFlight[0]!), 10);
+  });
+
+  test('unaligned, triggered: the watermarks among records taken ahead are channel state in place; restored, a replay ends at the same event time', () => {
+    const trigger = new Int32Array(1);
+    const { writers: [a, b], log, g } = gate(2, [0, 1], Infinity, trigger);
+    b!.control({ type: 'watermark', timestamp: 20 });
+    b!.flush();
+    g.pump([log.head(0), log.head(1)], 100, () => false);
+    a!.write('a1', 1);
+    a!.control({ type: 'watermark', timestamp: 4 });
+    a!.write('a2', 2);
+    a!.control(barrier(1, true));
+    a!.flush();
+    Atomics.store(trigger, 0, (1 << 2) | JOB_CHECKPOINT_UNALIGNED);
+    assert.equal(g.overtake(), 1);
+    const times = g.channelTimes();
+    b!.control(barrier(1, true));
+    b!.flush();
+    g.pump([log.head(0), log.head(1)], 100, () => false);
+    assert.deepEqual(log.inFlight, [[
+      { input: 0, value: 'a1', timestamp: 1 },
+      { input: 0, value: undefined, timestamp: NaN, control: { type: 'watermark', timestamp: 4 }, channel: 0 },
+      { input: 0, value: 'a2', timestamp: 2 },
+    ]]);
+    assert.equal(g.watermark, 4);
+    assert.equal(replayed(2, times, log.inFlight[0]!), 4);
+  });
+
   test('unaligned, triggered: a barrier is taken ahead only once its checkpoint has been under way for the delay', () => {
     const trigger = new Int32Array(1);
     const { writers: [a], log, g } = gate(1, [0], Infinity, trigger, 60_000);

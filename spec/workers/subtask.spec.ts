@@ -31,6 +31,7 @@ function gate(records: number): InputGate {
     },
     hasData: () => sent < records,
     abort() {},
+    channelTimes: () => undefined,
   } as unknown as InputGate;
 }
 

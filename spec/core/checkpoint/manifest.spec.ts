@@ -13,13 +13,14 @@ function manifest(format: number, ref: Record<string, unknown>): Manifest {
   });
 }
 
-test('manifest: format 2 (CRC-32 refs) is written and read; format 1 (SHA-256 refs) is still read; others are refused by name', () => {
+test('manifest: format 2 (CRC-32 refs) and 3 (with channel times) are written and read; format 1 (SHA-256 refs) is still read; others are refused by name', () => {
   assert.equal(MANIFEST_FORMAT, 2);
   const m2 = parseManifest(7, encodeManifest(manifest(2, { crc32: 123 })));
   assert.equal(m2.operators.sum!.keyGroups!['3']!.chain[0]!.crc32, 123);
   const m1 = parseManifest(7, encodeManifest(manifest(1, { sha256: sha256('x') })));
   assert.equal(m1.operators.sum!.keyGroups!['3']!.chain[0]!.sha256, sha256('x'));
-  assert.throws(() => parseManifest(7, encodeManifest(manifest(3, { crc32: 1 }))), /manifest format 3 is not one of 1, 2/);
+  assert.equal(parseManifest(7, encodeManifest(manifest(3, { crc32: 1 }))).format, 3);
+  assert.throws(() => parseManifest(7, encodeManifest(manifest(4, { crc32: 1 }))), /manifest format 4 is not one of 1, 2, 3 \(written by another version of sluice\?\)/);
 });
 
 // Regression: a keyed process given a second input (connect(...).keyBy(...).process)
