@@ -194,30 +194,44 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       // Starting over (fresh, or from an older checkpoint): the newer ones are abandoned, before this run has any.
       const lineage: Lineage = store ? await startLineage(store, restored?.manifest.id ?? 0, nextId, warn) : { starts: [] };
       for (;;) {
-        if (from?.manifest.finished) {
-          // The job already ran to its end; publish its final transactions again (idempotent) and stop.
-          await publishSinkTransactions(store!, from.manifest, sinksByUid);
-          firstStarted();
-          return finalResult(undefined, from.manifest.id);
-        }
-        // Cancelled (an abort) before the first attempt: no thread is started only to be stopped.
-        if (cancelled && current === undefined && restarts === 0) {
-          firstStarted();
-          return finalResult(undefined, restored?.manifest.id);
-        }
         const attemptStarted = performance.now();
-        const attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
-        current = attempt;
-        restarting = 0;
-        restartingInfo = undefined;
-        liveStats = attempt.coordinator?.stats;
-        firstStarted();
-        if (cancelled) attempt.stop();
-        const outcome = await attempt.done;
-        lastAttemptCheckpoints = attempt.coordinator?.stats.completedTotal ?? 0;
-        // Moved once: `current` stays for the final metrics, but its checkpoints are the run's from now on.
-        liveStats = undefined;
-        if (attempt.coordinator) absorbStats(stats, attempt.coordinator.stats);
+        let attempt: Attempt | undefined;
+        let outcome: AttemptOutcome;
+        try {
+          if (from?.manifest.finished) {
+            // The job already ran to its end; publish its final transactions again (idempotent) and stop.
+            await publishSinkTransactions(store!, from.manifest, sinksByUid);
+            firstStarted();
+            return finalResult(undefined, from.manifest.id);
+          }
+          // Cancelled (an abort) before the first attempt: no thread is started only to be stopped.
+          if (cancelled && current === undefined && restarts === 0) {
+            firstStarted();
+            return finalResult(undefined, restored?.manifest.id);
+          }
+          attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
+        } catch (e) {
+          // A first attempt that cannot start fails the run. A restart that cannot (its restore publishes to a
+          // sink, or a source lists its splits, on a service still down; or the final transactions of a job that
+          // had ended) is a failed attempt: the restart strategy decides, else a Redis down for two restart
+          // delays ended the job after one restart, whatever the strategy.
+          if (restarts === 0) throw e;
+          outcome = { error: e instanceof Error ? e : new Error(String(e)), sinks: [], metrics: new Float64Array(carried.length) };
+        }
+        if (attempt !== undefined) {
+          current = attempt;
+          restarting = 0;
+          restartingInfo = undefined;
+          liveStats = attempt.coordinator?.stats;
+          firstStarted();
+          if (cancelled) attempt.stop();
+          outcome = await attempt.done;
+          lastAttemptCheckpoints = attempt.coordinator?.stats.completedTotal ?? 0;
+          // Moved once: `current` stays for the final metrics, but its checkpoints are the run's from now on.
+          liveStats = undefined;
+          if (attempt.coordinator) absorbStats(stats, attempt.coordinator.stats);
+        }
+        outcome = outcome!;
         // A failure that came with a cancel (a stop-with-savepoint whose savepoint's publishing failed) is said,
         // not dropped: the savepoint's output is published again when a job resumes from it.
         if (cancelled && outcome.error !== undefined && outcome.error.name !== 'JobCancelledError') {
@@ -240,14 +254,16 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         }
         restarting = restarts + 1;
         lastFailure = { name: outcome.error.name, message: outcome.error.message, at: Date.now() };
-        restartingInfo = { restart: restarting, attemptAt: lastFailure.at + delay, from: attempt.coordinator?.latest?.id };
-        warn(`job failed (${outcome.error.message}); restart ${restarting} in ${delay} ms from ${attempt.coordinator?.latest ? `checkpoint ${attempt.coordinator.latest.id}` : 'the beginning'}`);
+        // An attempt that did not start restarts from where it was to start.
+        const restartFrom = attempt !== undefined ? attempt.coordinator?.latest?.id : from?.manifest.id;
+        restartingInfo = { restart: restarting, attemptAt: lastFailure.at + delay, from: restartFrom };
+        warn(`job failed (${outcome.error.message}); restart ${restarting} in ${delay} ms from ${restartFrom !== undefined ? `checkpoint ${restartFrom}` : 'the beginning'}`);
         if (!cancelled) await new Promise<void>((r) => { const t = setTimeout(r, delay); endDelay = () => { clearTimeout(t); r(); }; });
         endDelay = undefined;
         // Its counters are in `carried` now: not counted again. A restart cancelled before it ran is not one.
         if (cancelled) { restartingInfo = undefined; return finalResult({ ...outcome, metrics: new Float64Array(carried.length) }, restored?.manifest.id); }
         restarts++;
-        const latest = attempt.coordinator?.latest;
+        const latest = attempt?.coordinator?.latest;
         if (latest) from = await restartCheckpoint(store!, lineage, latest.id, restored?.manifest.id ?? firstId, restored === undefined, warn, options.onRestoreProgress, acceptedUpTo);
         // The checkpoint the run resumed from: with the splits restoreSourceSplits gave it, not the stored ones.
         if (from !== undefined && restored !== undefined && from.manifest.id === restored.manifest.id) from = restored;
