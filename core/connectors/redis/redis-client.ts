@@ -12,17 +12,58 @@ import type { RedisConnection } from './redis-connection.js';
 // Loaded on first use: every worker thread imports the public API, and few jobs need this package.
 const requireLazy = createRequire(import.meta.url);
 
-export function createRedisClient(connection: RedisConnection, name: string): Redis {
+/**
+ * How long a command may go unanswered (ioredis `commandTimeout`) unless the connection options set one. ioredis
+ * has none by default: a Redis that stops answering with its connection up (a stopped process, a network that
+ * drops packets) held a source's reads, and a sink's commit with every checkpoint after it, forever and silently.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 30_000;
+
+const lastErrors = new WeakMap<Redis, Error>();
+
+/** `waitMs`: how long the client's commands may wait on the server by design (a blocking read's BLOCK). */
+export function createRedisClient(connection: RedisConnection, name: string, waitMs = 0): Redis {
   const base: RedisOptions = { protocol: 2, lazyConnect: true, connectionName: name };
   if (typeof connection !== 'string' && (connection === null || typeof connection !== 'object')) {
     throw new ConnectorOptionError(`redis: connection must be a redis:// URL or ioredis options, got ${typeof connection}`);
   }
+  const timeout: RedisOptions = { commandTimeout: REDIS_COMMAND_TIMEOUT_MS + waitMs };
   const { Redis: Client } = requireLazy('ioredis') as typeof import('ioredis');
-  const client = typeof connection === 'string' ? new Client(connection, base) : new Client({ ...(connection as RedisOptions), ...base });
+  const client = typeof connection === 'string' ? new Client(connection, { ...timeout, ...base }) : new Client({ ...timeout, ...(connection as RedisOptions), ...base });
   // Connection errors reach the connectors as rejected commands (after ioredis's retries); without a listener
-  // ioredis would also print each one.
-  client.on('error', () => {});
+  // ioredis would also print each one. The last is kept: the rejection itself says only "Connection is closed.".
+  client.on('error', (e: Error) => { lastErrors.set(client, e); });
   return client;
+}
+
+/**
+ * `client.connect()` within the command timeout: ioredis times out the handshake's commands one by one and then
+ * reconnects, so a stopped Redis took several timeouts to refuse a connection. Disconnects on failure.
+ */
+export async function connectRedis(client: Redis): Promise<void> {
+  const connecting = client.connect();
+  connecting.catch(() => {}); // may reject after the timer did
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([connecting, new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Command timed out')), client.options.commandTimeout ?? REDIS_COMMAND_TIMEOUT_MS);
+    })]);
+  } catch (e) {
+    client.disconnect();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What a connector's message says of a failed command: why the connection closed, what a timeout means. */
+export function describeRedisError(client: Redis | undefined, e: unknown): string {
+  const message = (e as Error)?.message ?? String(e);
+  if (message === 'Command timed out') {
+    return `no reply from Redis within ${client?.options.commandTimeout ?? REDIS_COMMAND_TIMEOUT_MS} ms (is it stopped, or cut off? the connection option commandTimeout sets the wait)`;
+  }
+  const last = client !== undefined ? lastErrors.get(client) : undefined;
+  return last !== undefined && last.message !== message ? `${message} (${last.message})` : message;
 }
 
 const ID = /^(\d+)-(\d+)$/;

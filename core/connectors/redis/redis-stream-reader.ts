@@ -17,7 +17,7 @@ import { SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
 import type { BadRecord, SourceReader, SourceSplit, SplitTracker } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import { RecordQueue } from '../record-queue.js';
-import { compareStreamIds, createRedisClient } from './redis-client.js';
+import { compareStreamIds, connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
 import { checkRedisStreamSplit, type RedisStreamSplit } from './redis-stream-split.js';
@@ -105,9 +105,10 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       byConsumer.set(st.consumer, list);
     }
     for (const [consumer, states] of byConsumer) {
-      const client = createRedisClient(options.connection, `sluice-source${consumer ? `-${consumer}` : ''}`);
+      // Its reads wait up to blockMs on the server by design: beyond that, the command timeout.
+      const client = createRedisClient(options.connection, `sluice-source${consumer ? `-${consumer}` : ''}`, this.blockMs);
       this.clients.push(client);
-      this.loops.push(this.run(client, consumer, states).catch((e: unknown) => this.fail(e)));
+      this.loops.push(this.run(client, consumer, states).catch((e: unknown) => this.fail(e, client)));
     }
   }
 
@@ -172,7 +173,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       await this.acknowledge(checkpointId);
     } catch (e) {
       if (this.closed) return;
-      throw new RedisConnectorError(`redis source at ${this.where}: acknowledging checkpoint ${checkpointId} failed: ${(e as Error).message}`, { cause: e });
+      throw new RedisConnectorError(`redis source at ${this.where}: acknowledging checkpoint ${checkpointId} failed: ${describeRedisError(this.ackClient, e)}`, { cause: e });
     }
   }
 
@@ -208,13 +209,13 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   private async ack(stream: string, ids: string[]): Promise<void> {
     if (this.ackClient === undefined) {
       this.ackClient = createRedisClient(this.options.connection, 'sluice-source-ack');
-      await this.ackClient.connect();
+      await connectRedis(this.ackClient);
     }
     for (let i = 0; i < ids.length; i += 1000) await this.ackClient.xack(stream, this.group!, ...ids.slice(i, i + 1000));
   }
 
   private async run(client: Redis, consumer: string | undefined, states: SplitState[]): Promise<void> {
-    await client.connect();
+    await connectRedis(client);
     const byStream = new Map(states.map((s) => [s.stream, s]));
     const keys = states.map((s) => s.stream);
     if (consumer !== undefined) {
@@ -261,9 +262,13 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     while (!this.closed && this.queue.size >= this.highWater) await this.room.wait();
   }
 
-  private fail(e: unknown): void {
+  private fail(e: unknown, client: Redis): void {
     if (this.closed) return;
-    this.failure ??= new RedisConnectorError(`redis source at ${this.where}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    let message = describeRedisError(client, e);
+    // The stream's key is gone (deleted, or a Redis that lost its data) and its group with it: NOGROUP, or
+    // UNBLOCKED when it went while a read waited on it.
+    if (this.group !== undefined && /^(NOGROUP|UNBLOCKED the stream key no longer exists)/.test(message)) message += `: create the group again where reading is to go on (XGROUP CREATE <stream> ${this.group} <id> MKSTREAM; this source's checkpoint holds the last id it read), or resume the source under another uid`;
+    this.failure ??= new RedisConnectorError(`redis source at ${this.where}: ${message}`, { cause: e });
     this.wakeup.notify();
   }
 }

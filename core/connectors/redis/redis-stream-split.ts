@@ -9,7 +9,7 @@
 
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
-import { checkStreamId, createRedisClient } from './redis-client.js';
+import { checkStreamId, connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 
 export interface RedisStreamPosition {
@@ -41,7 +41,7 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
   const startAt = checkStartAt(options.startAt ?? 'earliest', streams);
   const client = createRedisClient(options.connection, 'sluice-enumerate');
   try {
-    await client.connect();
+    await connectRedis(client);
     const start: Record<string, string> = {};
     for (const s of streams) {
       if (startAt === 'earliest') start[s] = '0-0';
@@ -74,7 +74,7 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
     return splits;
   } catch (e) {
     if (e instanceof ConnectorOptionError) throw e;
-    throw new RedisConnectorError(`redis source at ${describeConnection(options.connection)}: enumerating splits failed: ${(e as Error).message}`, { cause: e });
+    throw new RedisConnectorError(`redis source at ${describeConnection(options.connection)}: enumerating splits failed: ${describeRedisError(client, e)}`, { cause: e });
   } finally {
     client.disconnect();
   }

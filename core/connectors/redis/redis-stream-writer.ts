@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, EncodeError, RedisConnectorError } from '../errors.js';
 import type { SinkWriter } from '../sink.js';
-import { createRedisClient } from './redis-client.js';
+import { connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { JsonLinesEncoder } from '../formats/jsonl.js';
 
@@ -173,7 +173,7 @@ export class RedisStreamWriter<T> implements SinkWriter<T> {
         try {
           await client.sluiceStreamAppend(tx.stream, marker, ...args);
         } catch (e) {
-          throw new RedisConnectorError(`redis sink at ${this.where}: committing checkpoint ${tx.checkpointId} to ${tx.stream} failed: ${(e as Error).message}`, { cause: e });
+          throw new RedisConnectorError(`redis sink at ${this.where}: committing checkpoint ${tx.checkpointId} to ${tx.stream} failed: ${describeRedisError(client, e)}`, { cause: e });
         }
       }
       this.lastCheckpoint = Math.max(this.lastCheckpoint, tx.checkpointId);
@@ -208,10 +208,9 @@ export class RedisStreamWriter<T> implements SinkWriter<T> {
     const c = createRedisClient(this.options.connection, `sluice-sink-${this.subtask}`);
     c.defineCommand('sluiceStreamAppend', { numberOfKeys: 2, lua: APPEND });
     try {
-      await c.connect();
+      await connectRedis(c);
     } catch (e) {
-      c.disconnect();
-      throw new RedisConnectorError(`redis sink at ${this.where}: cannot connect: ${(e as Error).message}`, { cause: e });
+      throw new RedisConnectorError(`redis sink at ${this.where}: cannot connect: ${describeRedisError(c, e)}`, { cause: e });
     }
     this.client = c as AppendClient;
     return this.client;
