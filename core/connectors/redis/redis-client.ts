@@ -27,9 +27,12 @@ export function createRedisClient(connection: RedisConnection, name: string, wai
   if (typeof connection !== 'string' && (connection === null || typeof connection !== 'object')) {
     throw new ConnectorOptionError(`redis: connection must be a redis:// URL or ioredis options, got ${typeof connection}`);
   }
-  const timeout: RedisOptions = { commandTimeout: REDIS_COMMAND_TIMEOUT_MS + waitMs };
+  // A blocking read waits on the server by design: its wait comes on top of the user's timeout too, else a
+  // commandTimeout below blockMs failed every read of an idle stream.
+  const own = typeof connection === 'string' ? undefined : (connection as RedisOptions).commandTimeout;
+  const timeout: RedisOptions = { commandTimeout: (typeof own === 'number' ? own : REDIS_COMMAND_TIMEOUT_MS) + waitMs };
   const { Redis: Client } = requireLazy('ioredis') as typeof import('ioredis');
-  const client = typeof connection === 'string' ? new Client(connection, { ...timeout, ...base }) : new Client({ ...timeout, ...(connection as RedisOptions), ...base });
+  const client = typeof connection === 'string' ? new Client(connection, { ...timeout, ...base }) : new Client({ ...(connection as RedisOptions), ...timeout, ...base });
   // Connection errors reach the connectors as rejected commands (after ioredis's retries); without a listener
   // ioredis would also print each one. The last is kept: the rejection itself says only "Connection is closed.".
   client.on('error', (e: Error) => { lastErrors.set(client, e); });
