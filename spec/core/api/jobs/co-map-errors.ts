@@ -2,14 +2,10 @@
 // flatMap, throwing on the multiples of 10 of input 1 (map) or input 2 (flatMap). Name, parallelism and policy
 // are set on what connect(...).map returned; the policy comes from the URL (?policy=...).
 import { DEAD_LETTERS, collectSink, defineJob, type ErrorPolicy } from '../../../../core/index.js';
+import { N, check } from './two-input-errors.js';
 
-export const N = 200;
+export { N };
 const policy = (new URL(import.meta.url).searchParams.get('policy') ?? 'fail') as ErrorPolicy;
-
-function check(n: number, side: string): number {
-  if (n % 10 === 0) throw new Error(`${side} ${n}`);
-  return n;
-}
 
 export default defineJob((env) => {
   const a = env.fromCollection(Array.from({ length: N }, (_, i) => i)).name('a');

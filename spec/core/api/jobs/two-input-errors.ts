@@ -6,7 +6,7 @@ import { DEAD_LETTERS, MapStateDescriptor, TumblingEventTimeWindows, WatermarkSt
 export const N = 200;
 const policy = (new URL(import.meta.url).searchParams.get('policy') ?? 'fail') as ErrorPolicy;
 
-function check(n: number, side: string): number {
+export function check(n: number, side: string): number {
   if (n % 10 === 0) throw new Error(`${side} ${n}`);
   return n;
 }
