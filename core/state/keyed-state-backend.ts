@@ -4,7 +4,9 @@
 // Snapshots are incremental per key group: a group's chunk holds what changed since the last checkpoint, until
 // the deltas written since the group's last full chunk add up to as many entries as the group holds (or the
 // chain grows long); then the group is written in full again. So a restore reads at most a few chunks per
-// group, and an unchanged group costs nothing at all.
+// group, and an unchanged group costs nothing at all. A long chain ends at the group's turn (one group in
+// MAX_DELTA_CHAIN per snapshot; a chain never outgrows MAX_DELTA_CHAIN): groups that all change at every
+// checkpoint would otherwise be written in full at the same one, all the state at once, stalling the task.
 
 import { JobDefinitionError } from '../api/errors.js';
 import type {
@@ -70,6 +72,8 @@ export class KeyedStateBackend implements KeyedStateStore {
   /** Per key group: delta chunks written since its last full chunk, and the entries they carried. */
   private readonly chain: Int32Array;
   private readonly sinceFull: Float64Array;
+  /** Snapshots taken: with the key group, whose turn it is to end its delta chain. */
+  private snapshots = 0;
   private readonly encoder: ChunkEncoder;
 
   constructor(
@@ -236,9 +240,11 @@ export class KeyedStateBackend implements KeyedStateStore {
     for (const t of tables) for (let kg = 0; kg < maxP; kg++) live[kg]! += t.counts[kg]!;
     const isFull = new Uint8Array(maxP);
     let anyFull = false;
+    const turn = this.snapshots++ % MAX_DELTA_CHAIN;
     for (let kg = 0; kg < maxP; kg++) {
+      const chain = this.chain[kg]!;
       const wantFull = full ? live[kg]! > 0 || changes[kg]! > 0 : changes[kg]! > 0
-        && (this.chain[kg]! >= MAX_DELTA_CHAIN || this.sinceFull[kg]! + changes[kg]! >= live[kg]!);
+        && (chain >= MAX_DELTA_CHAIN || (chain > 0 && (kg + turn) % MAX_DELTA_CHAIN === 0) || this.sinceFull[kg]! + changes[kg]! >= live[kg]!);
       if (wantFull) { isFull[kg] = 1; anyFull = true; }
     }
     const byGroup = new Map<number, TableChanges[]>();

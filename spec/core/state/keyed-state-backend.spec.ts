@@ -313,15 +313,35 @@ describe('KeyedStateBackend snapshots', () => {
     assert.ok(kinds.indexOf(true) < MAX_DELTA_CHAIN, `full within ${MAX_DELTA_CHAIN} deltas: ${kinds}`);
   });
 
-  test('a long run of small changes to a big group is written in full after MAX_DELTA_CHAIN deltas', () => {
+  test('a long run of small changes to a big group is written in full at its turn, every MAX_DELTA_CHAIN snapshots', () => {
     const b = backend(1);
     const v = b.valueState<number>('v');
     for (let i = 0; i < 1000; i++) { b.currentKey = i; v.update(i); }
     assert.equal(b.snapshot(false).chunks[0]!.full, true);
     const fulls: boolean[] = [];
     for (let s = 0; s < 2 * (MAX_DELTA_CHAIN + 1); s++) { b.currentKey = s; v.update(-s); fulls.push(b.snapshot(false).chunks[0]!.full); }
-    const expected = Array.from({ length: fulls.length }, (_, i) => (i + 1) % (MAX_DELTA_CHAIN + 1) === 0);
+    const expected = Array.from({ length: fulls.length }, (_, i) => (i + 1) % MAX_DELTA_CHAIN === 0);
     assert.deepEqual(fulls, expected);
+  });
+
+  test('groups that all change at every checkpoint are not all written in full at the same one (a periodic stall of a whole snapshot)', () => {
+    const b = backend(128);
+    const v = b.valueState<number>('v');
+    const byGroup: number[][] = Array.from({ length: 128 }, () => []);
+    for (let k = 0; byGroup.some((g) => g.length < 40); k++) { const g = byGroup[keyGroupFor(k, 128)]!; if (g.length < 40) { g.push(k); b.currentKey = k; v.update(0); } }
+    assert.equal(b.snapshot(false).chunks.filter((c) => c.full).length, 128, 'the first snapshot is full');
+    // One change per group per checkpoint: far from a group's size, so only the chain's length ends the deltas.
+    const fullsPer: number[] = [];
+    const fullsOf = new Int32Array(128);
+    for (let s = 1; s <= 3 * MAX_DELTA_CHAIN; s++) {
+      for (const g of byGroup) { b.currentKey = g[s % g.length]!; v.update(s); }
+      const chunks = b.snapshot(false).chunks;
+      assert.equal(chunks.length, 128, 'every group changed');
+      fullsPer.push(chunks.filter((c) => c.full).length);
+      for (const c of chunks) if (c.full) fullsOf[c.keyGroup]!++;
+    }
+    assert.ok(Math.max(...fullsPer) <= 128 / MAX_DELTA_CHAIN, `full chunks per snapshot: ${fullsPer}`);
+    for (let kg = 0; kg < 128; kg++) assert.ok(fullsOf[kg]! >= 2, `group ${kg} written in full ${fullsOf[kg]} times in ${fullsPer.length} snapshots`);
   });
 
   test('a key group whose last entry is removed writes an empty full chunk, which replaces its older chunks', () => {
