@@ -95,6 +95,7 @@ export function createProgram(): Command {
     .option('--no-chaining', 'run every operator as its own task (no chaining)')
     .addOption(new Option('--buffer-timeout <ms>', 'longest time a record waits in an unflushed output batch').argParser(nonNegative)
       .default(undefined, '1'))
+    .addOption(new Option('--worker-heap-mb <mb>', 'heap limit of each worker thread, where keyed state lives').argParser(positiveInt).default(undefined, '2048'))
     .option('--json', 'print one JSON object with the results on stdout (and nothing else on stdout)')
     .optionsGroup('Checkpoints and state:')
     .addOption(new Option('--state-dir <dir>', 'where checkpoints and savepoints live (turns checkpointing on; periodic checkpoints need an interval too)').default(undefined, '.sluice/<job name> when checkpointing'))

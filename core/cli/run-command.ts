@@ -43,6 +43,7 @@ export interface RunCommandOptions {
   threads?: number;
   chaining: boolean;
   bufferTimeout?: number;
+  workerHeapMb?: number;
   json?: boolean;
   stateDir?: string;
   checkpointInterval?: number;
@@ -113,6 +114,7 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
   };
   if (opts.threads !== undefined) options.threads = opts.threads;
   if (opts.bufferTimeout !== undefined) options.bufferTimeoutMs = opts.bufferTimeout;
+  if (opts.workerHeapMb !== undefined) options.workerHeapMb = opts.workerHeapMb;
   if (opts.stateDir !== undefined) options.stateDir = opts.stateDir;
   if (opts.checkpointInterval !== undefined) options.checkpointIntervalMs = opts.checkpointInterval;
   if (opts.checkpointMode !== undefined) options.checkpointMode = opts.checkpointMode;

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -65,6 +65,19 @@ describe('sluice CLI', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Usage: sluice run \[options\] <job>/);
     for (const flag of ['--parallelism', '--threads', '--no-chaining', '--buffer-timeout', '--json']) assert.ok(run.stdout.includes(flag), flag);
+  });
+
+  // Regression: the CLI had no way to raise the workers' 2 GiB heap, so a job with a few million keys in state died
+  // of it ("JS heap out of memory") and restarted into the same death; run() took workerHeapMb, sluice run did not.
+  test('run --worker-heap-mb sets the heap limit of the worker threads', { timeout: TIMEOUT }, async () => {
+    const file = job('heap.ts', `  env.fromCollection([0]).map(() => {
+    const limit = v8.getHeapStatistics().heap_size_limit;
+    if (!(limit > 96 * 2 ** 20 && limit < 256 * 2 ** 20)) throw new Error(\`worker heap limit \${limit} bytes\`);
+    return limit;
+  }).name('limit').discard().name('out');`);
+    writeFileSync(file, `import v8 from 'node:v8';\n${readFileSync(file, 'utf8')}`);
+    const r = await sluice(['run', file, '--parallelism', '1', '--worker-heap-mb', '96']);
+    assert.equal(r.code, 0, r.stderr);
   });
 
   test('run examples/wordcount.ts --json: one JSON object on stdout with the right counts', { timeout: TIMEOUT }, async () => {
