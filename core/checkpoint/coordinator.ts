@@ -18,7 +18,7 @@ import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type 
 import type { MessagePort } from 'node:worker_threads';
 import { Packr } from 'msgpackr';
 import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED } from '../../shm/layout.js';
-import { LoopWatch } from '../runtime/loop-watch.js';
+import { LoopWatch, tasksOnThread } from '../runtime/loop-watch.js';
 import { threadBell } from '../runtime/job-control.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
@@ -179,7 +179,7 @@ export class CheckpointCoordinator {
 
   /** What runs on thread `t`: its tasks' subtasks. */
   private tasksOn(t: number): string {
-    return this.plan.placements.filter((p) => p.thread === t).map((p) => `${this.plan.tasks[p.task]?.name ?? p.task} (subtask ${p.subtask})`).join(', ');
+    return tasksOnThread(this.plan, t);
   }
 
   /** Threads still building, restoring or opening their tasks, with what runs there (none once all run). */

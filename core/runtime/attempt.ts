@@ -16,6 +16,7 @@ import { assignSplits, ownerOfSource, sourceSplitsError, type SourceSplit } from
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import { CheckpointCoordinator } from '../checkpoint/coordinator.js';
+import { STUCK_WARNING_MS, watchStuckThreads } from './stuck-watch.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, type LoadedCheckpoint } from '../checkpoint/restore.js';
 import { publishSinkTransactions, recoverOrphans } from '../checkpoint/sink-commit.js';
@@ -259,6 +260,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     );
   });
   coordinator?.start();
+  const stuck = watchStuckThreads(new Int32Array(control), plan, options.stuckWarningMs ?? STUCK_WARNING_MS, s.warn, () => stopping);
   // Checkpoints wait for every task to run, so a task hung in open() or in a restore fails none: say so once.
   const slowStart = coordinator !== undefined ? setTimeout(() => {
     const starting = coordinator!.startingThreads();
@@ -303,6 +305,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       s.holds?.detach();
       clearTimeout(grace);
       clearTimeout(slowStart);
+      stuck.close();
       coordinator?.close();
       await coordinator?.drain();
       for (const c of channels) c.port1.close();

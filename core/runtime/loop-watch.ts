@@ -4,6 +4,12 @@
 // parked nor ended has been in one call since its count last moved.
 
 import { DOORBELL_WAITING, jobDoorbell, jobLoopTurns, LOOP_ENDED } from '../../shm/layout.js';
+import type { PhysicalPlan } from '../graph/physical-plan.js';
+
+/** What runs on thread `t`, for messages naming a stuck or slow thread: `task (subtask i), ...`. */
+export function tasksOnThread(plan: PhysicalPlan, t: number): string {
+  return plan.placements.filter((p) => p.thread === t).map((p) => `${plan.tasks[p.task]?.name ?? p.task} (subtask ${p.subtask})`).join(', ');
+}
 
 export class LoopWatch {
   /** Per thread: its count when last seen moving (or parked, or ended), and when (performance.now()). */

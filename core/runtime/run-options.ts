@@ -60,6 +60,11 @@ export interface RunOptions {
    */
   stopGraceMs?: number;
   /**
+   * How long a worker thread may be in one call (user code that does not return, a long restore) before the run
+   * warns, naming the thread and what runs there, ms (default 30,000; 0: never).
+   */
+  stuckWarningMs?: number;
+  /**
    * How many records a reader of a collect sink (handle.output) may leave unread before the job waits for it,
    * slowing to the reader's pace (default 65,536; at most 2^30; Infinity: never, unread records wait in memory).
    * Without checkpoints the sink's subtasks stop taking input (credit comes back each half of it read); with them
@@ -185,7 +190,7 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
   for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState', 'allowNonRestoredState'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new JobDefinitionError(`${k} must be true or false, got ${JSON.stringify(options[k])}`);
   }
-  for (const k of ['bufferTimeoutMs', 'stopGraceMs', 'fineWaitMs', 'latencyTrackingIntervalMs'] as const) {
+  for (const k of ['bufferTimeoutMs', 'stopGraceMs', 'stuckWarningMs', 'fineWaitMs', 'latencyTrackingIntervalMs'] as const) {
     const v = options[k];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new JobDefinitionError(`${k} must be a number >= 0, got ${JSON.stringify(v)}`);
   }
