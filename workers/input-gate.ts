@@ -77,6 +77,8 @@ export class InputGate implements AlignerEffects {
   recordsIn = 0;
   /** The head the current pump pushes into (the valve's output writes through it). */
   private heads: Downstream<unknown>[] = [];
+  /** Restored channel times not yet said downstream (wire). */
+  private reannounce = false;
 
   constructor(
     readonly readers: ChannelReader<unknown>[],
@@ -133,7 +135,7 @@ export class InputGate implements AlignerEffects {
    * Returns the number of records and control frames consumed.
    */
   pump(heads: Downstream<unknown>[], max: number, stop: () => boolean): number {
-    this.heads = heads;
+    this.wire(heads);
     if (this.aligner.kind === 'aligning' && this.alignmentTimeoutMs !== Infinity) {
       this.aligner = onAlignmentTimeout(this.aligner, performance.now(), this.alignmentTimeoutMs, this);
     }
@@ -364,11 +366,24 @@ export class InputGate implements AlignerEffects {
   restoreChannels(t: ChannelTimes): void {
     this.valve.restoreChannels(t);
     if (this.eventTimeInput === 0) this.ctx.watermark = this.valve.current;
+    this.reannounce = true;
+  }
+
+  /**
+   * The operators the gate feeds; the first time after restoreChannels, they hear where event time stood (before
+   * any replayed record or new input: WatermarkValve.reannounce).
+   */
+  wire(heads: Downstream<unknown>[]): void {
+    this.heads = heads;
+    if (this.reannounce) {
+      this.reannounce = false;
+      this.valve.reannounce();
+    }
   }
 
   /** A watermark or idleness frame of the restored channel state, in its place among the replayed records. */
   replayControl(heads: Downstream<unknown>[], channel: number, c: ControlFrame): void {
-    this.heads = heads;
+    this.wire(heads);
     if (c.type === 'watermark') this.valve.onWatermark(channel, c.timestamp);
     else if (c.type === 'idleness') this.valve.onIdle(channel, c.idle);
   }

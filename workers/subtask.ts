@@ -612,6 +612,7 @@ export class Subtask implements BarrierHandler {
   private replayInFlight(budget: number): number {
     let k = 0;
     const replay = this.replay;
+    this.input?.wire(this.heads);
     while (k < budget && this.replayAt < replay.length && !this.blocked()) {
       const r = replay[this.replayAt++]!;
       k++;

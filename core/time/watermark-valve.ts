@@ -60,8 +60,8 @@ export class WatermarkValve {
   }
 
   /**
-   * A restore at the same channels: every channel back where it stood, nothing emitted (the watermark `last` and the
-   * idleness went downstream before the checkpoint, and downstream restores its own).
+   * A restore at the same channels: every channel back where it stood, nothing emitted yet (no downstream is
+   * wired at restore time: `reannounce` says it once it is).
    */
   restoreChannels(t: ChannelTimes): void {
     if (t.wm.length !== this.inputs) throw new Error(`watermark valve: ${t.wm.length} channels restored into ${this.inputs}`);
@@ -76,6 +76,17 @@ export class WatermarkValve {
     let anyOpen = false;
     for (let i = 0; i < this.inputs; i++) if (this.ended[i] === 0) { anyOpen = true; if (this.idle[i] === 0) all = false; }
     this.allIdle = all && anyOpen;
+  }
+
+  /**
+   * After restoreChannels, once downstream is wired: the watermark and idleness it stood at. A consumer restored
+   * with its own channel times ignores them; one that was not (rescaled, or a stream added to its union), or an
+   * operator's merging valve (never restored), starts from the minimum and would otherwise wait forever for an
+   * idle input (restored idle, so a source's idle(true) again changes nothing and is not passed on).
+   */
+  reannounce(): void {
+    if (this.last > MIN_WATERMARK) this.out.watermark(this.last);
+    if (this.allIdle) this.out.idle(true);
   }
 
   onWatermark(i: number, watermark: number): void {

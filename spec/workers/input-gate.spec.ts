@@ -140,6 +140,16 @@ describe('InputGate', () => {
     return g.watermark;
   };
 
+  test('restored channel times are said to the operators once, before anything else: a consumer that was not restored (or a merging valve) heard neither the watermark nor the idleness again (a restored idle channel ignores idle(true))', () => {
+    const { writers: [a], log, pump, g } = gate(1);
+    g.restoreChannels({ wm: [5], idle: [1], aligned: [0], ended: [0], last: 5 });
+    a!.control({ type: 'idleness', idle: true });
+    a!.write('r', 6);
+    pump();
+    pump();
+    assert.deepEqual(log.events, ['wm 5 (task 5)', 'idle', '0:r@6']);
+  });
+
   test('unaligned barrier: the watermarks among the recorded channel state are kept in place, by channel; restored from the snapshot\'s channel times, a replay ends at the same event time', () => {
     const { writers: [a, b], log, pump, g } = gate(2, [0, 1]);
     a!.control({ type: 'watermark', timestamp: 10 });

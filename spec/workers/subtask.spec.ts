@@ -32,6 +32,7 @@ function gate(records: number): InputGate {
     hasData: () => sent < records,
     abort() {},
     channelTimes: () => undefined,
+    wire() {},
   } as unknown as InputGate;
 }
 
