@@ -30,7 +30,7 @@ export interface RedisStreamReaderOptions<T> {
   group?: string;
   /** Entries per stream per read command. Default 500. */
   count?: number;
-  /** How long one read command waits on the server for new entries, ms. Default 1000. */
+  /** How long one read command waits on the server for new entries, ms (> 0). Default 1000. */
   blockMs?: number;
   /** Entries buffered before the loop stops reading. Default 4 × count. */
   highWater?: number;
@@ -90,7 +90,9 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     this.blockMs = options.blockMs ?? 1000;
     this.highWater = options.highWater ?? 4 * this.count;
     this.where = describeConnection(options.connection);
-    if (!(this.count >= 1) || !(this.blockMs >= 0) || !(this.highWater >= 1)) throw new ConnectorOptionError('redis source: count and highWater must be >= 1, blockMs >= 0');
+    // BLOCK 0 waits forever on a quiet stream: a command timeout would fail it, and without one a dead server
+    // holds the source silently; a long blockMs is what it was for.
+    if (!(this.count >= 1) || !(this.blockMs > 0) || !(this.highWater >= 1)) throw new ConnectorOptionError(`redis source: count and highWater must be >= 1, blockMs > 0 (got count ${options.count}, blockMs ${options.blockMs}, highWater ${options.highWater}; Redis's BLOCK 0 waits forever, which a command timeout cannot tell from a stopped server: give a long blockMs instead)`);
     const grouped = checked.filter((s) => s.position.consumer !== undefined).length;
     if (grouped !== 0 && grouped !== checked.length) throw new ConnectorOptionError('redis source: splits mix consumer-group and plain reading');
     if (grouped > 0 && (typeof this.group !== 'string' || this.group.length === 0)) throw new ConnectorOptionError('redis source: the splits name consumers, so `group` is required');

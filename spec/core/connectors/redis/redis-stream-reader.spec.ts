@@ -184,6 +184,8 @@ test('misconfiguration is a typed error; a server that goes away fails the read 
   assert.throws(() => new RedisStreamReader(plain, { connection: db.server.url, group: 'g' }), ConnectorOptionError);
   await assert.rejects(enumerateRedisStreamSplits({ connection: db.server.url, streams: [] }, 1), ConnectorOptionError);
   assert.throws(() => new RedisStreamReader([{ id: s, position: { stream: s, lastId: 'x' } }], { connection: db.server.url }), ConnectorOptionError);
+  // BLOCK 0 waits forever: with the command timeout, every read of a quiet stream failed after 30 s (the review).
+  assert.throws(() => new RedisStreamReader(plain, { connection: db.server.url, blockMs: 0 }), (e: unknown) => e instanceof ConnectorOptionError && /blockMs > 0 .*BLOCK 0 waits forever/.test(e.message));
   const reader = new RedisStreamReader(plain, { connection: { host: '127.0.0.1', port: 1, retryStrategy: () => null }, blockMs: 50 });
   await assert.rejects(drive(reader), (e: unknown) => e instanceof RedisConnectorError && /redis source at 127\.0\.0\.1:1/.test(e.message));
   await reader.close();
