@@ -85,7 +85,12 @@ export class DataStream<T> {
     this.node.name = name;
     if (this.node.companion) this.node.companion.name = `${name}.combine`;
     const co = this.node.coFunctions;
-    if (co !== undefined) { co[0].name = `${name}.1`; co[1].name = `${name}.2`; }
+    if (co !== undefined) {
+      // Their uids stay what they were (the union took the name before, and they kept their own as uid).
+      for (const n of co) n.uid ??= n.name;
+      co[0].name = `${name}.1`;
+      co[1].name = `${name}.2`;
+    }
     return this;
   }
 
@@ -95,6 +100,8 @@ export class DataStream<T> {
     if (typeof uid !== 'string' || uid.length === 0) throw new JobDefinitionError(`uid: expected a non-empty string for operator '${this.node.name}'`);
     this.node.uid = uid;
     if (this.node.companion) this.node.companion.uid = `${uid}.combine`;
+    const co = this.node.coFunctions;
+    if (co !== undefined) { co[0].uid = `${uid}.1`; co[1].uid = `${uid}.2`; }
     return this;
   }
 

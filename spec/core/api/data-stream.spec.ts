@@ -105,3 +105,20 @@ test('fromSource refuses a source spec without a usable maxParallelism or enumer
   assert.throws(() => env.fromSource({ ...spec, maxParallelism: 1, enumerateSplits: undefined } as never), /^JobDefinitionError: fromSource: source of kind "mine": enumerateSplits must be a function$/);
   assert.doesNotThrow(() => env.fromSource({ ...spec, maxParallelism: Number.MAX_SAFE_INTEGER } as never, 'ok'));
 });
+
+// An unkeyed co-map's name reaches its per-input operators (x.1, x.2), but not their uids: those stay what they
+// were when the name went to the union alone (an unaligned checkpoint's in-flight records name them); uid() sets
+// theirs (found by the session's review of the co-map error policy).
+test('an unkeyed co-map: name() names both functions\' operators and keeps their uids; uid() sets both', () => {
+  const env = new StreamEnvironment(2);
+  const a = env.fromCollection([1]).name('a');
+  const b = env.fromCollection([2]).name('b');
+  const named = a.connect(b).map((x) => x, (x) => x);
+  const [one, two] = named.node.coFunctions!;
+  const before = [one.name, two.name];
+  named.name('x');
+  assert.deepEqual([one.name, two.name], ['x.1', 'x.2']);
+  assert.deepEqual([one.uid, two.uid], before);
+  const pinned = a.connect(b).flatMap<number>((x, out) => out.collect(x), (x, out) => out.collect(x)).uid('u').name('y');
+  assert.deepEqual(pinned.node.coFunctions!.map((n) => [n.name, n.uid]), [['y.1', 'u.1'], ['y.2', 'u.2']]);
+});
