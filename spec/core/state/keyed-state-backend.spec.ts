@@ -208,6 +208,9 @@ describe('KeyedStateBackend handles', () => {
       assert.throws(() => m.put(bad as unknown as Key, 1), (e: unknown) => e instanceof KeyTypeError
         && e.message.startsWith(`operator 'counter': map state 'byId': a map key must be a string, number, bigint or boolean, got ${what}`), what);
     }
+    // A lone surrogate: a checkpoint keeps it as U+FFFD, so the entry came back under another key (the bad-input trial).
+    assert.throws(() => m.put('a\ud800', 1), (e: unknown) => e instanceof KeyTypeError
+      && e.message.startsWith(`operator 'counter': map state 'byId': a string map key must be well-formed Unicode, got one with a lone surrogate`));
     assert.equal(b.entryCount, 0);
     for (const k of ['s', 1, 1n, true, NaN]) m.put(k, 1);
     const r = new KeyedStateBackend('counter', 128, true, new ManualClocks());
