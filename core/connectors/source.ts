@@ -8,9 +8,9 @@
 // rewindable source then delivers every record exactly once into the job's state. Readers never block the
 // thread: they emit what they have now.
 
-/** What `read` found: MORE (call again), WAIT (nothing now; await `ready()`), END (every split exhausted). */
 import { SourceSplitsError } from './errors.js';
 
+/** What `read` found: MORE (call again), WAIT (nothing now; await `ready()`), END (every split exhausted). */
 export const SOURCE_MORE = 0;
 export const SOURCE_WAIT = 1;
 export const SOURCE_END = 2;
