@@ -3,6 +3,7 @@
 
 import { JobDefinitionError } from '../api/errors.js';
 import { KeyTypeError } from './tuple-key.js';
+import { isWellFormed } from './well-formed.js';
 
 export const DEFAULT_MAX_PARALLELISM = 128;
 
@@ -18,7 +19,7 @@ export function hashKey(key: Key): number {
       // in a ring and in a checkpoint, so such a key lost its state at a restore (kept under U+FFFD, asked for
       // under itself) and two such keys became one across threads. isWellFormed() answers a one-byte string at
       // once (~1.5 ns a key; a test per code unit in the loop below cost ~6).
-      if (!key.isWellFormed()) throw new KeyTypeError(`a string key must be well-formed Unicode, got one with a lone surrogate (a half of a UTF-16 pair): neither a checkpoint nor a thread boundary keeps it as it is`);
+      if (!isWellFormed(key)) throw new KeyTypeError(`a string key must be well-formed Unicode, got one with a lone surrogate (a half of a UTF-16 pair): neither a checkpoint nor a thread boundary keeps it as it is`);
       let h = 0x811c9dc5;
       for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
       return fmix32(h);

@@ -4,6 +4,7 @@
 // symbol fails the checkpoint itself (msgpack cannot encode it); a string with a lone surrogate comes back as another.
 
 import { describeNonKey, KeyTypeError } from '../graph/tuple-key.js';
+import { isWellFormed } from '../graph/well-formed.js';
 
 /**
  * A map key that is not a key: bad input (the record that brought it), not a bad job, so a KeyTypeError that the
@@ -18,5 +19,5 @@ export function mapKeyError(operator: string, state: string, key: unknown): KeyT
 export function isMapKey(k: unknown): boolean {
   // Each `typeof k === '...'` on its own: V8 compiles that form to a type check, not a string compare. A string
   // with a lone surrogate is no key either (isWellFormed() answers a one-byte string at once).
-  return typeof k === 'string' ? k.isWellFormed() : typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean';
+  return typeof k === 'string' ? isWellFormed(k) : typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean';
 }
