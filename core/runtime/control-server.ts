@@ -313,7 +313,7 @@ async function handle1({ handle, stateDir, options, earlier }: Serving, req: Con
         ok: true,
         status: {
           pid: process.pid, stateDir, job: options.job ?? null, file: options.file ?? null,
-          startedAt: new Date(Date.now() - metrics.durationMs).toISOString(), uptimeMs: metrics.durationMs,
+          startedAt: new Date(Date.now() - metrics.durationMs).toISOString(), uptimeMs: Math.round(metrics.durationMs),
           parallelism: handle.parallelism, restarts: handle.restarts(), restoredFrom: handle.restoredFrom ?? null,
           restarting: restarting ? { restart: restarting.restart, inMs: Math.max(0, restarting.attemptAt - now), from: restarting.from ?? null } : null,
           lastFailure: failure ? { name: failure.name, message: failure.message, at: new Date(failure.at).toISOString(), agoMs: now - failure.at } : null,
@@ -332,7 +332,7 @@ async function handle1({ handle, stateDir, options, earlier }: Serving, req: Con
       return {
         ok: true,
         cancelled: {
-          cancelled: r.cancelled && r.stoppedWithSavepoint === undefined, pid: process.pid, durationMs: r.metrics.durationMs, restarts: r.restarts,
+          cancelled: r.cancelled && r.stoppedWithSavepoint === undefined, pid: process.pid, durationMs: Math.round(r.metrics.durationMs), restarts: r.restarts,
           checkpoints: { completed: c.completedTotal, aborted: c.abortedTotal, latest: newestCompleted(c) ?? null },
         },
       };

@@ -44,6 +44,7 @@ describe('sluice status and sluice cancel', () => {
       assert.equal(first.stdout.trimEnd().split('\n').length, 1, `one JSON line: ${first.stdout}`);
       const s1 = JSON.parse(first.stdout) as Status;
       assert.deepEqual([s1.pid, s1.job, s1.file, s1.parallelism], [job.child.pid, 'ticking', path.resolve(ticking), 2]);
+      assert.ok(Number.isInteger(s1.uptimeMs), `whole ms, not ${s1.uptimeMs}`);
       assert.deepEqual(s1.operators.map((o) => [o.operator, o.task, o.source, o.subtasks]),
         [['ticks', 'ticks -> stamp', true, 2], ['stamp', 'ticks -> stamp', false, 2], ['count', 'count -> sink', false, 2], ['sink', 'count -> sink', false, 2]]);
       assert.deepEqual(s1.tasks.map((t) => [t.task, t.operators]), [['ticks -> stamp', ['ticks', 'stamp']], ['count -> sink', ['count', 'sink']]]);
