@@ -47,7 +47,7 @@ export type { SinkSpec, SinkWriter, PreparedTransaction } from './connectors/sin
 export { collectSink } from './connectors/collect-sink.js';
 export { printSink } from './connectors/print-sink.js';
 export { discardSink } from './connectors/discard-sink.js';
-export { SOURCE_MORE, SOURCE_WAIT, SOURCE_END, assignSplits, type SourceSpec, type SourceReader, type SourceSplit, type SourceStatus, type BadRecord, type SplitTracker } from './connectors/source.js';
+export { SOURCE_MORE, SOURCE_WAIT, SOURCE_END, assignSplits, type SourceSpec, type SourceReader, type SourceSplit, type SourceStatus, type BadRecord, type SplitTracker, type ReaderContext } from './connectors/source.js';
 export { DEAD_LETTERS, type DeadLetter, type ErrorPolicy } from './api/dead-letters.js';
 export type { AsyncMapFunction, AsyncMapOptions } from './api/async-map.js';
 export { AsyncIoError, AsyncIoTimeoutError, AsyncIoRequestError } from './operators/async-io.js';

@@ -44,7 +44,8 @@ import { runTaskLoop } from './task-loop.js';
 import { CheckpointLink } from './checkpoint-link.js';
 import { OutputLink } from './output-link.js';
 import { LatencyTracking } from './latency-markers.js';
-import { useWorkerWarnings } from '../core/runtime/worker-warnings.js';
+import { workerWarnings } from '../core/runtime/worker-warnings.js';
+import type { ReaderContext } from '../core/connectors/source.js';
 
 /** An error's `code` when it is a string (Node's and sluice's connectors' errors carry one). */
 function codeOf(e: unknown): string | undefined {
@@ -130,7 +131,7 @@ function isTwoInput(n: LogicalNode): boolean {
   return TWO_INPUT_KINDS.has(n.kind);
 }
 
-function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, index: number, bell: Doorbell, checkpoints: CheckpointSink | undefined, live: OutputLink | undefined): Subtask {
+function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, index: number, bell: Doorbell, checkpoints: CheckpointSink | undefined, live: OutputLink | undefined, readers: ReaderContext): Subtask {
   const { plan } = a;
   const task = plan.tasks[taskId]!;
   const nodes = task.nodeIds.map((id) => graph.nodes[id]!);
@@ -181,7 +182,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const env = { graph, checkpointing: a.checkpoint.enabled };
   // Before the chain: a per-split watermark strategy behind it runs per split only if its reader says which.
   const key = subtaskKey(taskId, index);
-  const source = opened(nodes[0]!.name, index, 'createReader', () => nodes[0]!.source?.createReader(index, task.parallelism, a.splits[key] ?? []));
+  const source = opened(nodes[0]!.name, index, 'createReader', () => nodes[0]!.source?.createReader(index, task.parallelism, a.splits[key] ?? [], readers));
   const sinks: SinkOperator<unknown>[] = [];
   const chain: ChainOperator[] = [];
   const opOf = new Map<number, Operator<unknown, unknown>>();
@@ -357,7 +358,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   const live = a.outputPort !== undefined ? new OutputLink(a.outputPort) : undefined;
   let graph: LogicalGraph | undefined;
   const nodeOf = (sinkName: string): number => graph!.nodes.findIndex((n) => n.name === sinkName);
-  useWorkerWarnings(a.warnings);
+  const warnings = workerWarnings(a.warnings);
   try {
     const g = graph = buildGraph(job ?? await import(a.jobUrl), a.parallelism, a.jobUrl);
     const diff = firstDifference(a.fingerprints, g.nodeFingerprints());
@@ -374,7 +375,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       });
     }
     const mine = a.plan.placements.map((p, i) => ({ p, i })).filter(({ p }) => p.thread === a.thread);
-    subtasks = mine.map(({ p }) => buildSubtask(a, g, p.task, p.subtask, bell, link, live));
+    subtasks = mine.map(({ p }) => buildSubtask(a, g, p.task, p.subtask, bell, link, live, warnings));
     // Restored and open (a restore or an open() can take long): checkpoints start counting against their timeout.
     link?.running(a.thread);
     const offsets = metricsOffsets(a.plan);
@@ -431,7 +432,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     // Every source gets closed, whatever another one's close does.
     await Promise.allSettled(subtasks.map(async (st) => st.source?.close?.()));
     await stdioReceived();
-    useWorkerWarnings(undefined);
+    warnings.close();
   }
   if (live !== undefined) result.liveBatches = live.batches;
   return result;

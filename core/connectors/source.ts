@@ -127,8 +127,17 @@ export interface SourceSpec<T> {
    * subtask's splits where they were.
    */
   ownerOf?(split: SourceSplit, parallelism: number): number;
-  /** Worker thread: a reader of `splits` (fresh or restored) for subtask `subtask` of `parallelism`. */
-  createReader(subtask: number, parallelism: number, splits: SourceSplit[]): SourceReader<T>;
+  /**
+   * Worker thread: a reader of `splits` (fresh or restored) for subtask `subtask` of `parallelism`; `context`: what
+   * the run gives its readers (given by the runtime; optional for readers built by hand, in tests).
+   */
+  createReader(subtask: number, parallelism: number, splits: SourceSplit[], context?: ReaderContext): SourceReader<T>;
+}
+
+/** What a running job gives a source's reader. */
+export interface ReaderContext {
+  /** Says `message` as the run's warning (`onWarning`, the CLI's log), from the reader's thread. */
+  warn(message: string): void;
 }
 
 /** What `restoreSplits` decided. */

@@ -16,7 +16,6 @@ import type { FileLineReaderOptions } from './file-line-reader.js';
 import { FileDiscovery, type FileDiscoveryOptions } from './file-discovery.js';
 import { checkFileSplit, FILE_START, type FileSplit } from './file-split.js';
 import { FileSplitReader } from './file-split-reader.js';
-import { warnFromWorker } from '../../runtime/worker-warnings.js';
 
 export type FileSourceOptions = Omit<FileLineReaderOptions, 'wakeup' | 'framing' | 'delimiter'>;
 
@@ -46,7 +45,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
    * `discover`: scan for new files this subtask owns (only when following). `warn`: what a skipped file is said to
    * (the run's warnings).
    */
-  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}, discover?: Omit<FileDiscoveryOptions, 'found' | 'failed'>, private readonly warn: (message: string) => void = warnFromWorker) {
+  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}, discover?: Omit<FileDiscoveryOptions, 'found' | 'failed'>, private readonly warn: (message: string) => void = (m) => { process.emitWarning(m, 'SluiceWarning'); }) {
     this.pending = splits.map(checkFileSplit);
     this.held = new Set(this.pending.map((s) => s.id));
     if (this.held.size !== this.pending.length) throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');

@@ -52,11 +52,11 @@ export function fileSource<T>(patterns: string | readonly string[], format: Reco
     restoreSplits: (restored) => restoreFileSplits(list, { ...paths, follow: Boolean(follow), discover }, restored),
     // Discovering: a file's subtask is a function of the file, so its owner alone adds it when it appears.
     ...(discover ? { ownerOf: (split: SourceSplit, parallelism: number) => fileOwner(split.id, parallelism) } : {}),
-    createReader(subtask, parallelism, splits) {
-      if (discover) return new FileSourceReader<T>(splits, format, readerOptions, { patterns: list, cwd, intervalMs: discoverIntervalMs, owns: (id) => fileOwner(id, parallelism) === subtask });
+    createReader(subtask, parallelism, splits, context) {
+      if (discover) return new FileSourceReader<T>(splits, format, readerOptions, { patterns: list, cwd, intervalMs: discoverIntervalMs, owns: (id) => fileOwner(id, parallelism) === subtask }, context?.warn);
       // More subtasks than files: the extra ones have nothing to read.
       if (splits.length === 0) return { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: () => [] };
-      return new FileSourceReader<T>(splits, format, readerOptions);
+      return new FileSourceReader<T>(splits, format, readerOptions, undefined, context?.warn);
     },
   };
 }
