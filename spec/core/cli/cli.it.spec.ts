@@ -72,10 +72,12 @@ describe('sluice CLI', () => {
   test('run --worker-heap-mb sets the heap limit of the worker threads', { timeout: TIMEOUT }, async () => {
     const file = job('heap.ts', `  env.fromCollection([0]).map(() => {
     const limit = v8.getHeapStatistics().heap_size_limit;
-    if (!(limit > 96 * 2 ** 20 && limit < 256 * 2 ** 20)) throw new Error(\`worker heap limit \${limit} bytes\`);
+    if (!(limit > 96 * 2 ** 20 && limit < 1024 * 2 ** 20)) throw new Error(\`worker heap limit \${limit} bytes\`);
     return limit;
   }).name('limit').discard().name('out');`);
     writeFileSync(file, `import v8 from 'node:v8';\n${readFileSync(file, 'utf8')}`);
+    // The limit V8 reports adds the young generation to the old one (~100 MB on Node 20, ~290 MB on Node 24): far
+    // below the 2048 MB default either way.
     const r = await sluice(['run', file, '--parallelism', '1', '--worker-heap-mb', '96']);
     assert.equal(r.code, 0, r.stderr);
   });
