@@ -412,7 +412,7 @@ export function dealSplits(src: Manifest['sources'][string], parallelism: number
  */
 function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, TaskOfNode>, unsourced: ReadonlySet<string>, where: string, unread: Map<string, Map<string, SourceSplit>>): Record<string, InFlightRecord[]> {
   const m = c.manifest;
-  const headUid = (task: number): string => { const n = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!; return n.uid ?? n.name; };
+  const headUid = (task: number): string => headUidOf(graph, plan, task);
   const rescaled = rescaledIn(m, graph, plan);
   const tasks: TaskInFlight[] = [];
   const gateWas = new Map<number, string[]>();
@@ -526,9 +526,8 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
 
 /** Whether a task or one of its neighbours has another parallelism than in `m` (its channel state is routed again). */
 function rescaledIn(m: Manifest, graph: LogicalGraph, plan: PhysicalPlan): (task: number) => boolean {
-  const headUid = (task: number): string => { const n = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!; return n.uid ?? n.name; };
   // A task whose parallelism changed (one the checkpoint does not know is new: no records lead to it).
-  const changed = (task: number): boolean => (m.taskParallelism[headUid(task)] ?? plan.tasks[task]!.parallelism) !== plan.tasks[task]!.parallelism;
+  const changed = (task: number): boolean => (m.taskParallelism[headUidOf(graph, plan, task)] ?? plan.tasks[task]!.parallelism) !== plan.tasks[task]!.parallelism;
   return (task) => changed(task) || plan.exchanges.some((x) => (x.fromTask === task && changed(x.toTask)) || (x.toTask === task && changed(x.fromTask)));
 }
 
@@ -554,9 +553,14 @@ function assignChannelTimes(m: Manifest, graph: LogicalGraph, plan: PhysicalPlan
   }
 }
 
-function headsTask(graph: LogicalGraph, plan: PhysicalPlan, task: number, uid: string): boolean {
+/** The uid of a task's head operator: what a checkpoint names the task by. */
+function headUidOf(graph: LogicalGraph, plan: PhysicalPlan, task: number): string {
   const head = graph.nodes[plan.tasks[task]!.nodeIds[0]!]!;
-  return (head.uid ?? head.name) === uid;
+  return head.uid ?? head.name;
+}
+
+function headsTask(graph: LogicalGraph, plan: PhysicalPlan, task: number, uid: string): boolean {
+  return headUidOf(graph, plan, task) === uid;
 }
 
 function hasState(m: Manifest, uid: string): boolean {

@@ -370,8 +370,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   });
   // Between two attempts (the restart delay) there is no coordinator: the request is refused as such, not with
   // "the job is not running" from the stopped one, which reads as if the job were gone.
-  const notNow = (what: string): Promise<never> => (!cp ? noCheckpoints()
-    : notRunning(what) !== undefined ? Promise.reject(notRunning(what))
+  const notNow = (what: string, ended = notRunning(what)): Promise<never> => (!cp ? noCheckpoints()
+    : ended !== undefined ? Promise.reject(ended)
     : current === undefined && restarting > 0 ? Promise.reject(new Error(`the job is restarting (restart ${restarting}): try again once it runs`))
     // A resume of a job that had already finished runs no attempt: "does not checkpoint" would be wrong.
     : Promise.reject(new JobNotRunningError(`${what}: the job is not running: it had already finished (its last checkpoint is final); nothing was taken`, 'finished')));

@@ -72,10 +72,7 @@ export class WatermarkValve {
       this.ended[i] = t.ended[i]!;
     }
     if (t.last > this.last) this.last = t.last;
-    let all = true;
-    let anyOpen = false;
-    for (let i = 0; i < this.inputs; i++) if (this.ended[i] === 0) { anyOpen = true; if (this.idle[i] === 0) all = false; }
-    this.allIdle = all && anyOpen;
+    this.allIdle = this.openInputsAllIdle();
   }
 
   /**
@@ -158,15 +155,13 @@ export class WatermarkValve {
     }
   }
 
+  /** Every input that has not ended is idle, and one has not (the task is then idle). */
+  private openInputsAllIdle(): boolean {
+    return this.openInputsIdle() && this.ended.includes(0);
+  }
+
   private updateAllIdle(): void {
-    let all = true;
-    let anyOpen = false;
-    for (let i = 0; i < this.inputs; i++) {
-      if (this.ended[i] === 1) continue;
-      anyOpen = true;
-      if (this.idle[i] === 0) { all = false; break; }
-    }
-    const now = all && anyOpen;
+    const now = this.openInputsAllIdle();
     if (now !== this.allIdle) {
       this.allIdle = now;
       this.out.idle(now);
