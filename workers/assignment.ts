@@ -93,6 +93,8 @@ export interface ThreadResult {
   sinks: { node: number; subtask: number; result: unknown }[];
   /** Batches of live records posted on `outputPort` before this result (workers/output-link.ts). */
   liveBatches?: number;
+  /** Warnings posted on the assignment's `warnings` channel before this result (core/runtime/worker-warnings.ts). */
+  warnings?: number;
   /** Set when the thread stopped because the job was stopped, not by itself. */
   stopped: boolean;
   error?: SerializedError;

@@ -358,7 +358,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   const live = a.outputPort !== undefined ? new OutputLink(a.outputPort) : undefined;
   let graph: LogicalGraph | undefined;
   const nodeOf = (sinkName: string): number => graph!.nodes.findIndex((n) => n.name === sinkName);
-  const warnings = workerWarnings(a.warnings);
+  const warnings = workerWarnings(a.warnings, a.thread);
   try {
     const g = graph = buildGraph(job ?? await import(a.jobUrl), a.parallelism, a.jobUrl);
     const diff = firstDifference(a.fingerprints, g.nodeFingerprints());
@@ -435,6 +435,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     warnings.close();
   }
   if (live !== undefined) result.liveBatches = live.batches;
+  if (warnings.posted > 0) result.warnings = warnings.posted;
   return result;
 }
 

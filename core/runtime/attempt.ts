@@ -33,7 +33,7 @@ import { callerOnCheckpoint } from './caller-callbacks.js';
 import type { RunOptions } from './run-options.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
-import { listenWorkerWarnings } from './worker-warnings.js';
+import { WorkerWarningsListener } from './worker-warnings.js';
 
 /** msgpackr reads it when it loads: 'true' keeps it from loading msgpackr-extract (see workerEnv in startAttempt). */
 export const NATIVE_STRINGS_OFF_ENV = 'MSGPACKR_NATIVE_ACCELERATION_DISABLED';
@@ -235,7 +235,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   }
 
   // What readers say while they run (a followed file that vanished before it was opened): the run's warn.
-  const warnings = listenWorkerWarnings(s.warn);
+  const warnings = new WorkerWarningsListener(s.warn);
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
     const port = channels[thread]?.port2 as MessagePort | undefined;
     const outputPort = live?.portOf(thread);
@@ -272,8 +272,8 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const done = (async (): Promise<AttemptOutcome> => {
     try {
       const results = await Promise.all(threadRuns);
-      // A turn later: a warning posted just before a thread's result comes through another channel.
-      setImmediate(() => warnings.close());
+      // A warning posted just before a thread's result comes through another channel, and may come after it.
+      await warnings.allReceived(results, s.warn);
       // Records the threads handed over while running come before those their results carry.
       await live?.allReceived(results);
       const failure = results.find((r) => r.error && r.error.name !== 'JobCancelledError');
@@ -306,6 +306,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       clearTimeout(grace);
       clearTimeout(slowStart);
       stuck.close();
+      warnings.close();
       coordinator?.close();
       await coordinator?.drain();
       for (const c of channels) c.port1.close();
