@@ -66,6 +66,8 @@ interface Pending {
   /** Refs of the operator-state parts and in-flight records written for this checkpoint, by subtask key. */
   parts: Map<string, { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[]>;
   inFlight: Map<string, ChunkRef>;
+  /** Some input's in-flight records hold a watermark or idleness frame: the manifest must be format 3. */
+  inputFrames: boolean;
   timer: NodeJS.Timeout | undefined;
   /** `pending` holds it while it is in flight (COLLECTING, WRITING_MANIFEST, PUBLISHING). */
   phase: CheckpointPhase;
@@ -239,7 +241,7 @@ export class CheckpointCoordinator {
     this.lastTriggerAt = performance.now();
     const p: Pending = {
       id, kind, name, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
-      parts: new Map(), inFlight: new Map(), timer: undefined, phase: COLLECTING, countable: this.allRunning(), resolve, reject,
+      parts: new Map(), inFlight: new Map(), inputFrames: false, timer: undefined, phase: COLLECTING, countable: this.allRunning(), resolve, reject,
     };
     this.pending = p;
     this.loops.sample();
@@ -343,6 +345,7 @@ export class CheckpointCoordinator {
       if (s.inFlight && s.inFlight.length > 0) {
         const head = this.headUid(s.task);
         p.inFlight.set(`${head}/${s.subtask}`, write(`f/${pad(checkpointId)}/${head}/${s.subtask}`, packr().pack(s.inFlight)));
+        if (s.inFlight.some((x) => x.control !== undefined && x.input >= 0)) p.inputFrames = true;
       }
     }
     return parts;
@@ -489,7 +492,8 @@ export class CheckpointCoordinator {
     const sources: Record<string, { kind?: string; splits: SourceSplit[]; perSubtask: number[] }> = {};
     const partsByUid = new Map<string, { redistribute: Redistribution; parts: (ChunkRef | null)[] }>();
     const watermarks: Record<string, (number | null)[]> = {};
-    // Only with channel state: without, a restore has no watermarks to replay (and the manifest stays format 2).
+    // Only with channel state: without, a restore has no watermarks to replay. Format 3 only with frames among
+    // inputs' records: an older sluice would replay those as records, and ignores channelTimes in a format 2.
     const channelTimes: Record<string, ChannelTimesRecord> = {};
     const keepTimes = p.inFlight.size > 0;
     for (const pl of this.plan.placements) {
@@ -529,7 +533,7 @@ export class CheckpointCoordinator {
     const heads = new Set([...p.inFlight.keys()].map((k) => k.slice(0, k.lastIndexOf('/'))));
     for (const t of this.plan.tasks) if (heads.has(this.headUid(t.id))) channels[this.headUid(t.id)] = channelShape(this.graph, this.plan, t.id);
     return sealManifest({
-      format: Object.keys(channelTimes).length > 0 ? CHANNEL_TIMES_FORMAT : MANIFEST_FORMAT, id: p.id, kind, ...(p.name !== undefined ? { name: p.name } : {}), createdAt: new Date().toISOString(),
+      format: p.inputFrames ? CHANNEL_TIMES_FORMAT : MANIFEST_FORMAT, id: p.id, kind, ...(p.name !== undefined ? { name: p.name } : {}), createdAt: new Date().toISOString(),
       maxParallelism: this.plan.maxParallelism, jobFingerprint: this.jobFingerprint, operators, sources,
       ...(inFlight ? { inFlight, channels } : {}), ...(Object.keys(watermarks).length > 0 ? { watermarks } : {}),
       ...(Object.keys(channelTimes).length > 0 ? { channelTimes } : {}), taskParallelism, keyedEntries,
@@ -606,7 +610,7 @@ export class CheckpointCoordinator {
     const id = this.nextId++;
     const p: Pending = {
       id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
-      parts: new Map(), inFlight: new Map(), timer: undefined, phase: WRITING_MANIFEST, countable: false, resolve: () => {}, reject: () => {},
+      parts: new Map(), inFlight: new Map(), inputFrames: false, timer: undefined, phase: WRITING_MANIFEST, countable: false, resolve: () => {}, reject: () => {},
     };
     // The final states were recorded under ids that may belong to an aborted checkpoint: rewrite their parts here.
     for (const [key, f] of this.finished) p.parts.set(key, f.parts);

@@ -15,10 +15,10 @@
 // to 32 bits). Refs of chunks shared with older checkpoints keep the checksum they were written with. The
 // manifest's own hash, over the refs, stays SHA-256.
 //
-// Format 3: format 2, plus `channelTimes`, and in-flight records of inputs may be watermark or idleness frames
-// (InFlightRecord.control, by channel). Written only by a checkpoint that has them (unaligned, with channel state),
-// so that only those are refused by an older sluice (whose replay would push the frames on as records); every other
-// checkpoint is still format 2.
+// Format 3: format 2, and in-flight records of inputs may be watermark or idleness frames (InFlightRecord.control,
+// by channel). Written only by a checkpoint that has such frames, so that only those are refused by an older sluice
+// (whose replay would push the frames on as records); every other checkpoint is still format 2. `channelTimes`
+// comes with any channel state, in either format: an older sluice ignores it.
 
 import type { ChannelShape } from './channel-shape.js';
 import type { ChannelTimes } from '../time/watermark-valve.js';
@@ -27,7 +27,7 @@ import type { Redistribution } from './snapshot.js';
 import type { SourceSplit } from '../connectors/source.js';
 
 export const MANIFEST_FORMAT = 2;
-/** The format of a manifest with channelTimes. */
+/** The format of a manifest whose inputs' in-flight records hold watermark or idleness frames. */
 export const CHANNEL_TIMES_FORMAT = 3;
 /** Formats a restore reads. */
 const READ_FORMATS: readonly number[] = [1, 2, 3];
@@ -114,7 +114,7 @@ export interface Manifest {
    */
   readonly watermarks?: Record<string, readonly (number | null)[]>;
   /**
-   * Format 3, with inFlight: per `headUid/subtask` with an input gate, where each of its channels' event time stood
+   * With inFlight (format 2 or 3): per `headUid/subtask` with an input gate, where each of its channels' event time stood
    * at the snapshot (before the watermarks among its in-flight records). Restored where the subtask's channels are
    * the same (no rescale of it or its producers, no exchange added or moved): the replay then moves its event time
    * through the in-flight records as it moved the first time.

@@ -532,9 +532,9 @@ function rescaledIn(m: Manifest, graph: LogicalGraph, plan: PhysicalPlan): (task
 }
 
 /**
- * Format 3: each subtask whose input channels are the ones it had (same exchanges, same producers, none rescaled)
+ * With channelTimes: each subtask whose input channels are the ones it had (same exchanges, same producers, none rescaled)
  * starts them where they stood at the snapshot, and keeps the watermarks among its in-flight records, to replay them
- * in place; elsewhere both are dropped, and event time starts at the lowest restored watermark, as before format 3.
+ * in place; elsewhere both are dropped, and event time starts at the lowest restored watermark, as before channel times were kept.
  */
 function assignChannelTimes(m: Manifest, graph: LogicalGraph, plan: PhysicalPlan, taskOfNode: Map<string, TaskOfNode>, subtasks: Record<string, SubtaskRestore>): void {
   const rescaled = rescaledIn(m, graph, plan);
