@@ -283,9 +283,12 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (full !== c.full) throw new KeyGroupFormatError(`key group ${c.keyGroup}: chunk says full=${full}, the manifest full=${c.full}`);
       if (!full && seenFull[c.keyGroup] === 0) throw new KeyGroupFormatError(`key group ${c.keyGroup}: a delta chunk without the full chunk it applies to`);
       seenFull[c.keyGroup] = 1;
+      /** Entries the chunk carries: what its snapshot added to the group's count since its full chunk. */
+      let carried = 0;
       for (const t of tables) {
         const table = this.restoredTable(t.name, t.ttl, t.kind);
         const stride = t.ttl ? 3 : 2;
+        carried += t.puts.length / stride + t.dels.length;
         for (let i = 0; i < t.puts.length; i += stride) table.restorePut(this.checkKey(t.puts[i], c.keyGroup), c.keyGroup, t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
         for (const k of t.dels) table.restoreDelete(this.checkKey(k, c.keyGroup));
       }
@@ -294,7 +297,8 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (live !== c.entries) {
         throw new KeyGroupFormatError(`key group ${c.keyGroup}: restored ${live} entries, the checkpoint recorded ${c.entries}`);
       }
-      if (full) { this.chain[c.keyGroup] = 0; this.sinceFull[c.keyGroup] = 0; } else { this.chain[c.keyGroup]!++; }
+      // The restored chain counts as the snapshots that wrote it did: deltas after it end once they add up.
+      if (full) { this.chain[c.keyGroup] = 0; this.sinceFull[c.keyGroup] = 0; } else { this.chain[c.keyGroup]!++; this.sinceFull[c.keyGroup]! += carried; }
     }
     for (const s of this.tables.values()) s.table.restoreDone();
   }

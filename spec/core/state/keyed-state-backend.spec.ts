@@ -316,6 +316,35 @@ describe('KeyedStateBackend snapshots', () => {
     assert.ok(kinds.indexOf(true) < MAX_DELTA_CHAIN, `full within ${MAX_DELTA_CHAIN} deltas: ${kinds}`);
   });
 
+  // Regression: a restore set each group's delta count back to 0, so the chain it restored did not count, and
+  // deltas after it ran on to the chain's cap (or the group's turn) instead of ending once they added up.
+  test('a restored key group ends its delta chain where the original would: the restored deltas count', () => {
+    const a = backend(128);
+    const va = a.valueState<number>('v');
+    // Ten keys of key group 3: no turn of its own comes in the snapshots below (turns 0-4 of the original, 0-1 of
+    // the restored one).
+    const keys: string[] = [];
+    for (let i = 0; keys.length < 10; i++) if (keyGroupFor(`k${i}`, 128) === 3) keys.push(`k${i}`);
+    for (const k of keys) { a.currentKey = k; va.update(0); }
+    const chain = [...a.snapshot(false).chunks];
+    // Two deltas of 3 changes each: 6 of the group's 10 entries since its full chunk.
+    for (let d = 1; d <= 2; d++) {
+      for (let i = 0; i < 3; i++) { a.currentKey = keys[3 * (d - 1) + i]!; va.update(d); }
+      chain.push(...a.snapshot(false).chunks);
+    }
+    assert.deepEqual(chain.map((c) => [c.keyGroup, c.full]), [[3, true], [3, false], [3, false]]);
+    const b = backend(128);
+    b.restore(chain);
+    const vb = b.valueState<number>('v');
+    // The same changes to both: 9 entries, a delta; 12, past the group's size, full.
+    const kinds = (x: KeyedStateBackend, v: typeof va): boolean[] => [0, 1].map((s) => {
+      for (let i = 0; i < 3; i++) { x.currentKey = keys[(6 + 3 * s + i) % 10]!; v.update(10 + s); }
+      return x.snapshot(false).chunks[0]!.full;
+    });
+    assert.deepEqual(kinds(a, va), [false, true]);
+    assert.deepEqual(kinds(b, vb), [false, true]);
+  });
+
   test('a long run of small changes to a big group is written in full at its turn, every MAX_DELTA_CHAIN snapshots', () => {
     const b = backend(1);
     const v = b.valueState<number>('v');
