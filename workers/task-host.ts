@@ -35,7 +35,8 @@ import type { WatermarkStrategy } from '../core/time/watermark-strategy.js';
 import { metricsOffsets } from '../core/runtime/metrics.js';
 import { signalStop, threadBell } from '../core/runtime/job-control.js';
 import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
-import { subtaskKey, type ThreadAssignment, type ThreadResult } from './assignment.js';
+import { subtaskKey, type SerializedError, type ThreadAssignment, type ThreadResult } from './assignment.js';
+import { unsendableResult } from './unsendable-state.js';
 import { InputGate } from './input-gate.js';
 import { OutputGate, type BadRecordAt } from './output-gate.js';
 import { FanOut } from './fan-out.js';
@@ -397,6 +398,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
         // A writer that finishes asynchronously (Redis) is done only when its promise settles.
         let r: unknown;
         try { r = await s.result; } catch (e) { throw new OperatorError(s.name, st.index, e); }
+        const unsendable = unsendableResult(r, s.name, st.index, 'finish');
+        if (unsendable !== undefined) throw unsendable;
         result.sinks.push({ node: nodeOf(s.name), subtask: st.index, result: r });
       }
     }
@@ -407,22 +410,16 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       for (const st of subtasks) {
         for (const s of st.sinks) {
           const r = s.stoppedResult();
-          if (r !== undefined) result.sinks.push({ node: nodeOf(s.name), subtask: st.index, result: r });
+          const unsendable = unsendableResult(r, s.name, st.index, 'stopped');
+          // A warning, not a failure: the job was cancelled (a failure could restart it), and ends without it.
+          if (unsendable !== undefined) warnings.warn(`${unsendable.message}: left out of the cancelled run's result`);
+          else if (r !== undefined) result.sinks.push({ node: nodeOf(s.name), subtask: st.index, result: r });
         }
       }
     } else {
       // Stop every thread at once: the first failure must not wait for the main thread's round trip.
       signalStop(a.control, a.plan.threads);
-      const err = e instanceof Error ? e : new Error(String(e));
-      result.error = {
-        name: err.name, message: err.message, stack: err.stack,
-        operator: e instanceof OperatorError ? e.operator : undefined,
-        subtask: e instanceof OperatorError ? e.subtask : undefined,
-        hook: e instanceof OperatorError ? e.hook : undefined,
-        causeName: e instanceof OperatorError ? (e.cause as Error | undefined)?.name : undefined,
-        causeCode: e instanceof OperatorError ? codeOf(e.cause) : undefined,
-        causeFields: e instanceof OperatorError ? plainFields(e.cause) : undefined,
-      };
+      result.error = serializeError(e);
     }
   } finally {
     link?.close();
@@ -437,6 +434,20 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   if (live !== undefined) result.liveBatches = live.batches;
   if (warnings.posted > 0) result.warnings = warnings.posted;
   return result;
+}
+
+/** A thread's failure as its result carries it to the main thread (revived there: core/runtime/revive-error.ts). */
+function serializeError(e: unknown): SerializedError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return {
+    name: err.name, message: err.message, stack: err.stack,
+    operator: e instanceof OperatorError ? e.operator : undefined,
+    subtask: e instanceof OperatorError ? e.subtask : undefined,
+    hook: e instanceof OperatorError ? e.hook : undefined,
+    causeName: e instanceof OperatorError ? (e.cause as Error | undefined)?.name : undefined,
+    causeCode: e instanceof OperatorError ? codeOf(e.cause) : undefined,
+    causeFields: e instanceof OperatorError ? plainFields(e.cause) : undefined,
+  };
 }
 
 /**
