@@ -17,6 +17,7 @@ import type { RecordFormat } from '../connectors/formats/record-format.js';
 import { fileSource, type FromFilesOptions } from '../connectors/file/file-source.js';
 import { socketTextSource, type SocketTextStreamOptions } from '../connectors/socket/socket-source.js';
 import { redisStreamsSource, type RedisStreamsSourceOptions } from '../connectors/redis/redis-stream-source.js';
+import { shownValue } from './shown-value.js';
 
 export class StreamEnvironment {
   /** @internal */
@@ -48,7 +49,7 @@ export class StreamEnvironment {
    * so a failed or killed job resumes where the last checkpoint left it, with exactly-once state.
    */
   enableCheckpointing(intervalMs: number, options: Omit<CheckpointConfig, 'intervalMs'> = {}): this {
-    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`enableCheckpointing: the interval must be a number of ms > 0, got ${intervalMs}`);
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`enableCheckpointing: the interval must be a number of ms > 0, got ${shownValue(intervalMs)}`);
     if (options.tolerableFailures !== undefined) checkTolerableFailures(options.tolerableFailures, 'enableCheckpointing: tolerableFailures');
     this.graph.checkpointing = { intervalMs, ...options };
     return this;
@@ -56,7 +57,7 @@ export class StreamEnvironment {
 
   /** How often watermark generators emit, in ms of wall time (default 200). */
   setAutoWatermarkInterval(intervalMs: number): this {
-    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`setAutoWatermarkInterval: expected a number of ms > 0, got ${intervalMs}`);
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`setAutoWatermarkInterval: expected a number of ms > 0, got ${shownValue(intervalMs)}`);
     this.graph.autoWatermarkIntervalMs = intervalMs;
     return this;
   }
@@ -66,7 +67,7 @@ export class StreamEnvironment {
     // Checked here: a source without it (JavaScript, no types) failed at start-up with a TypeError from deep in the
     // runtime ("Cannot read properties of undefined (reading 'push')"), naming nothing.
     for (const [field, ok] of [['maxParallelism', Number.isInteger(spec.maxParallelism) && spec.maxParallelism >= 1], ['enumerateSplits', typeof spec.enumerateSplits === 'function']] as const) {
-      if (!ok) throw new JobDefinitionError(`fromSource: source ${name !== undefined ? `'${name}'` : `of kind ${JSON.stringify(spec.kind)}`}: ${field === 'maxParallelism' ? `maxParallelism must be an integer >= 1 (1: the source cannot be split), got ${JSON.stringify(spec.maxParallelism)}` : 'enumerateSplits must be a function'}`);
+      if (!ok) throw new JobDefinitionError(`fromSource: source ${name !== undefined ? `'${name}'` : `of kind ${JSON.stringify(spec.kind)}`}: ${field === 'maxParallelism' ? `maxParallelism must be an integer >= 1 (1: the source cannot be split), got ${shownValue(spec.maxParallelism)}` : 'enumerateSplits must be a function'}`);
     }
     const node = this.graph.add({ kind: 'source', inputs: [], source: spec as SourceSpec<unknown>, name: name ?? `${spec.kind}-${this.graph.nodes.length}` });
     return new DataStream<T>(this.graph, node);

@@ -12,6 +12,7 @@ import type { UserKey } from '../graph/tuple-key.js';
 import type { ProcessJoinFunction } from './window-functions.js';
 import { DataStream, type KeyedStream } from './data-stream.js';
 import { intervalJoinFingerprint, type IntervalJoinSpec } from '../joins/interval-join-operator.js';
+import { shownValue } from './shown-value.js';
 
 function after(left: KeyedStream<unknown, Key>, right: KeyedStream<unknown, Key>): string {
   return afterOperators(left.node.name, right.node.name);
@@ -27,7 +28,7 @@ export class IntervalJoin<A, B, K extends UserKey> {
 
   /** right.ts - left.ts must lie in [lowerMs, upperMs]. */
   between(lowerMs: number, upperMs: number): IntervalJoined<A, B, K> {
-    if (!Number.isSafeInteger(lowerMs) || !Number.isSafeInteger(upperMs)) throw new JobDefinitionError(`intervalJoin.between${this.where}: bounds must be integer ms, got ${String(lowerMs)}, ${String(upperMs)}`);
+    if (!Number.isSafeInteger(lowerMs) || !Number.isSafeInteger(upperMs)) throw new JobDefinitionError(`intervalJoin.between${this.where}: bounds must be integer ms, got ${shownValue(lowerMs)}, ${shownValue(upperMs)}`);
     if (lowerMs > upperMs) throw new JobDefinitionError(`intervalJoin.between${this.where}: lower bound ${lowerMs} is above upper bound ${upperMs}`);
     return new IntervalJoined<A, B, K>(this.left, this.right, lowerMs, upperMs);
   }

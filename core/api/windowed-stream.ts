@@ -20,6 +20,7 @@ import { TumblingEventTimeWindows } from '../windows/tumbling-windows.js';
 import { EventTimeTrigger } from '../windows/event-time-trigger.js';
 import { Evictor } from '../windows/evictor.js';
 import type { CombineSpec, PartialAggregate } from '../windows/local-combine-operator.js';
+import { shownValue } from './shown-value.js';
 
 export function checkWindowFunction(fn: unknown, what: string): void {
   if (typeof fn !== 'function' && !(fn && typeof fn === 'object' && typeof (fn as { process?: unknown }).process === 'function')) {
@@ -99,7 +100,7 @@ export class WindowedStream<T, K extends UserKey, W extends Window> {
    * accumulators a subtask holds before it sends them all early (memory bound; default 100,000).
    */
   combineLocally(maxHeld = 100_000): this {
-    if (!Number.isSafeInteger(maxHeld) || maxHeld < 1) throw new JobDefinitionError(`combineLocally: maxHeld must be an integer >= 1, got ${String(maxHeld)}`);
+    if (!Number.isSafeInteger(maxHeld) || maxHeld < 1) throw new JobDefinitionError(`combineLocally: maxHeld must be an integer >= 1, got ${shownValue(maxHeld)}`);
     this.combineHeld = maxHeld;
     return this;
   }

@@ -9,6 +9,7 @@ import type { SourceSpec } from '../connectors/source.js';
 import type { SinkSpec } from '../connectors/sink.js';
 import type { UserKey } from './tuple-key.js';
 import { DEAD_LETTERS_ID, type ErrorPolicy } from '../api/dead-letters.js';
+import { shownValue } from '../api/shown-value.js';
 
 /** How records move along an edge. 'hash' routes by key group; 'forward' keeps subtask i → subtask i. */
 /**
@@ -142,10 +143,10 @@ export class LogicalGraph {
   validate(): void {
     const label = (n: LogicalNode): string => `operator '${n.name}' (${n.kind})`;
     if (!Number.isInteger(this.defaultParallelism) || this.defaultParallelism < 1) {
-      throw new JobDefinitionError(`job parallelism must be an integer >= 1, got ${this.defaultParallelism}`);
+      throw new JobDefinitionError(`job parallelism must be an integer >= 1, got ${shownValue(this.defaultParallelism)}`);
     }
     if (!Number.isInteger(this.maxParallelism) || this.maxParallelism < 1 || this.maxParallelism > 32768) {
-      throw new JobDefinitionError(`job maxParallelism must be an integer in 1..32768, got ${this.maxParallelism}`);
+      throw new JobDefinitionError(`job maxParallelism must be an integer in 1..32768, got ${shownValue(this.maxParallelism)}`);
     }
     if (this.nodes.length === 0) throw new JobDefinitionError('the job defines no operators: add a source and a sink');
     // Only where an operator takes it: not refused when every operator sets its own.
@@ -171,7 +172,7 @@ export class LogicalGraph {
     }
     for (const n of this.nodes) {
       const p = n.parallelism;
-      if (p !== undefined && (!Number.isInteger(p) || p < 1)) throw new JobDefinitionError(`${label(n)}: parallelism must be an integer >= 1, got ${p}`);
+      if (p !== undefined && (!Number.isInteger(p) || p < 1)) throw new JobDefinitionError(`${label(n)}: parallelism must be an integer >= 1, got ${shownValue(p)}`);
       if (p !== undefined && p > this.maxParallelism) throw new JobDefinitionError(`${label(n)}: parallelism ${p} exceeds maxParallelism ${this.maxParallelism}`);
       if (n.singleSubtask !== undefined && this.parallelismOf(n) !== 1) {
         throw new JobDefinitionError(`${label(n)}: a ${n.singleSubtask} runs as one subtask (every record of a window meets there, as in Flink), got parallelism ${this.parallelismOf(n)}; keyBy(...).window(...) spreads windows over subtasks, and combineLocally() folds records before it`);

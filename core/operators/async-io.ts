@@ -9,6 +9,7 @@
 // again, so no result is lost and none is emitted twice (the requests themselves may be repeated).
 
 import { Wakeup } from '../connectors/wakeup.js';
+import { shownValue } from '../api/shown-value.js';
 
 /** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -123,12 +124,12 @@ export class AsyncIo<I, R> {
     this.onError = options.onError ?? 'fail';
     this.onSettle = options.onSettle;
     this.shared = options.sharedSignal === true ? new AbortController() : undefined;
-    if (!Number.isSafeInteger(this.capacity) || this.capacity < 1) throw new AsyncIoError('INVALID_OPTION', `${name}: capacity must be a positive integer, got ${options.capacity}`);
-    if (!(this.timeoutMs > 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be > 0, got ${options.timeoutMs}`);
+    if (!Number.isSafeInteger(this.capacity) || this.capacity < 1) throw new AsyncIoError('INVALID_OPTION', `${name}: capacity must be a positive integer, got ${shownValue(options.capacity)}`);
+    if (!(this.timeoutMs > 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be > 0, got ${shownValue(options.timeoutMs)}`);
     if (!Number.isSafeInteger(this.retries) || this.retries < 0 || !(this.retryDelayMs >= 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: retries must be a non-negative integer and retryDelayMs >= 0`);
     // Node runs a timer longer than this after 1 ms (with a warning): a 35-day timeout would time out at once.
-    if (this.timeoutMs !== Infinity && this.timeoutMs > MAX_TIMER_MS) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be at most ${MAX_TIMER_MS} (a timer's limit; leave it out for no timeout), got ${options.timeoutMs}`);
-    if (this.retryDelayMs > MAX_TIMER_MS) throw new AsyncIoError('INVALID_OPTION', `${name}: retryDelayMs must be at most ${MAX_TIMER_MS} (a timer's limit), got ${options.retryDelayMs}`);
+    if (this.timeoutMs !== Infinity && this.timeoutMs > MAX_TIMER_MS) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be at most ${MAX_TIMER_MS} (a timer's limit; leave it out for no timeout), got ${shownValue(options.timeoutMs)}`);
+    if (this.retryDelayMs > MAX_TIMER_MS) throw new AsyncIoError('INVALID_OPTION', `${name}: retryDelayMs must be at most ${MAX_TIMER_MS} (a timer's limit), got ${shownValue(options.retryDelayMs)}`);
     for (const [k, p] of [['onTimeout', this.onTimeout], ['onError', this.onError]] as const) {
       if (p !== 'fail' && p !== 'drop' && typeof (p as { fallback?: unknown })?.fallback !== 'function') {
         throw new AsyncIoError('INVALID_OPTION', `${name}: ${k} must be 'fail', 'drop' or { fallback: (input, error) => result }`);

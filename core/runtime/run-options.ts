@@ -8,6 +8,7 @@ import type { CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import type { ResumeFrom, RestoreProgress } from '../checkpoint/restore.js';
 import type { RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { ThreadCache } from './thread-cache.js';
+import { shownValue } from '../api/shown-value.js';
 
 export interface RunOptions {
   /** Default parallelism of the job's operators (default: the machine's available parallelism). */
@@ -150,8 +151,8 @@ function floorPow2(n: number): number {
 /** The job's parallelism: checked, with `threads`, before the job module is loaded. */
 export function checkParallelism(options: RunOptions, cores: number): number {
   const parallelism = options.parallelism ?? cores;
-  if (!Number.isInteger(parallelism) || parallelism < 1) throw new JobDefinitionError(`parallelism must be an integer >= 1, got ${parallelism}`);
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) throw new JobDefinitionError(`threads must be an integer >= 1, got ${options.threads}`);
+  if (!Number.isInteger(parallelism) || parallelism < 1) throw new JobDefinitionError(`parallelism must be an integer >= 1, got ${shownValue(parallelism)}`);
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) throw new JobDefinitionError(`threads must be an integer >= 1, got ${shownValue(options.threads)}`);
   return parallelism;
 }
 
@@ -192,14 +193,14 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
   }
   for (const k of ['bufferTimeoutMs', 'stopGraceMs', 'stuckWarningMs', 'fineWaitMs', 'latencyTrackingIntervalMs'] as const) {
     const v = options[k];
-    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new JobDefinitionError(`${k} must be a number >= 0, got ${JSON.stringify(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new JobDefinitionError(`${k} must be a number >= 0, got ${shownValue(v)}`);
   }
   const outputBound = options.outputBufferRecords ?? DEFAULT_OUTPUT_BUFFER_RECORDS;
   // At most 2^30: the shared counts wrap at 2^32 and are compared by their difference (shm/layout.ts, output flow).
-  if (!(outputBound === Infinity || (Number.isInteger(outputBound) && outputBound >= 1 && outputBound <= 2 ** 30))) throw new JobDefinitionError(`outputBufferRecords must be an integer from 1 to 2^30, or Infinity, got ${JSON.stringify(options.outputBufferRecords)}`);
+  if (!(outputBound === Infinity || (Number.isInteger(outputBound) && outputBound >= 1 && outputBound <= 2 ** 30))) throw new JobDefinitionError(`outputBufferRecords must be an integer from 1 to 2^30, or Infinity, got ${shownValue(options.outputBufferRecords)}`);
   if (options.threadCache !== undefined && !(options.threadCache instanceof ThreadCache)) throw new JobDefinitionError('threadCache must be a ThreadCache (new ThreadCache())');
-  if (!(rt.fineWaitMs >= 0 && rt.fineWaitMs < rt.parkTimeoutMs)) throw new JobDefinitionError(`fineWaitMs must be >= 0 and < ${rt.parkTimeoutMs}, got ${rt.fineWaitMs}`);
-  if (!Number.isInteger(rt.settleHops) || rt.settleHops < 0) throw new JobDefinitionError(`settleHops must be an integer >= 0, got ${JSON.stringify(options.settleHops)}`);
-  if (!Number.isInteger(rt.recordBatch) || rt.recordBatch < 1) throw new JobDefinitionError(`recordBatch must be an integer >= 1, got ${rt.recordBatch}`);
+  if (!(rt.fineWaitMs >= 0 && rt.fineWaitMs < rt.parkTimeoutMs)) throw new JobDefinitionError(`fineWaitMs must be >= 0 and < ${rt.parkTimeoutMs}, got ${shownValue(rt.fineWaitMs)}`);
+  if (!Number.isInteger(rt.settleHops) || rt.settleHops < 0) throw new JobDefinitionError(`settleHops must be an integer >= 0, got ${shownValue(options.settleHops)}`);
+  if (!Number.isInteger(rt.recordBatch) || rt.recordBatch < 1) throw new JobDefinitionError(`recordBatch must be an integer >= 1, got ${shownValue(rt.recordBatch)}`);
   return { rt, ringBytes, outputBound };
 }

@@ -14,6 +14,7 @@
 
 import { canonical, sha256 } from '../checkpoint/manifest.js';
 import { endPool, type EndablePool } from './end-pool.js';
+import { shownValue } from '../api/shown-value.js';
 
 /** What the cache needs of a worker pool (a Piscina instance). */
 export interface KeptPool extends EndablePool {
@@ -48,7 +49,7 @@ export class ThreadCache {
 
   constructor(options: ThreadCacheOptions = {}) {
     const max = options.maxIdlePools ?? 4;
-    if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`ThreadCache: maxIdlePools must be an integer >= 0, got ${String(max)}`);
+    if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`ThreadCache: maxIdlePools must be an integer >= 0, got ${shownValue(max)}`);
     this.maxIdle = max;
   }
 

@@ -9,6 +9,7 @@
 import { JobDefinitionError } from '../api/errors.js';
 import { Trigger, TriggerResult, type OnMergeContext, type TriggerContext } from './trigger.js';
 import { nextMultiple, type Window } from './window.js';
+import { shownValue } from '../api/shown-value.js';
 
 export class ContinuousEventTimeTrigger extends Trigger<Window> {
   readonly fingerprint: string;
@@ -19,7 +20,7 @@ export class ContinuousEventTimeTrigger extends Trigger<Window> {
   }
 
   static of(interval: number): ContinuousEventTimeTrigger {
-    if (!Number.isSafeInteger(interval) || interval < 1) throw new JobDefinitionError(`ContinuousEventTimeTrigger.of: the interval must be an integer number of ms >= 1, got ${String(interval)}`);
+    if (!Number.isSafeInteger(interval) || interval < 1) throw new JobDefinitionError(`ContinuousEventTimeTrigger.of: the interval must be an integer number of ms >= 1, got ${shownValue(interval)}`);
     return new ContinuousEventTimeTrigger(interval);
   }
 

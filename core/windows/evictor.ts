@@ -3,6 +3,7 @@
 // an evictor keeps every element, as in Flink, and reduces or aggregates them when it fires.
 
 import { JobDefinitionError } from '../api/errors.js';
+import { shownValue } from '../api/shown-value.js';
 
 /** Removes elements from a window's list (values and their timestamps, in arrival order) when it fires. */
 export abstract class Evictor {
@@ -22,7 +23,7 @@ export class CountEvictor extends Evictor {
   }
 
   static of(maxCount: number, doEvictAfter = false): CountEvictor {
-    if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new JobDefinitionError(`CountEvictor.of: maxCount must be an integer >= 1, got ${String(maxCount)}`);
+    if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new JobDefinitionError(`CountEvictor.of: maxCount must be an integer >= 1, got ${shownValue(maxCount)}`);
     return new CountEvictor(maxCount, doEvictAfter);
   }
 
@@ -46,7 +47,7 @@ export class TimeEvictor extends Evictor {
   }
 
   static of(windowSizeMs: number, doEvictAfter = false): TimeEvictor {
-    if (!Number.isFinite(windowSizeMs) || windowSizeMs < 0) throw new JobDefinitionError(`TimeEvictor.of: windowSizeMs must be a finite number >= 0, got ${String(windowSizeMs)}`);
+    if (!Number.isFinite(windowSizeMs) || windowSizeMs < 0) throw new JobDefinitionError(`TimeEvictor.of: windowSizeMs must be a finite number >= 0, got ${shownValue(windowSizeMs)}`);
     return new TimeEvictor(windowSizeMs, doEvictAfter);
   }
 

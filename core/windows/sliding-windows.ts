@@ -8,6 +8,7 @@ import { ProcessingTimeTrigger } from './processing-time-trigger.js';
 import { TimeWindow } from './window.js';
 import type { Trigger } from './trigger.js';
 import { JobDefinitionError } from '../api/errors.js';
+import { shownValue } from '../api/shown-value.js';
 
 abstract class SlidingWindows extends WindowAssigner<TimeWindow> {
   readonly fingerprint: string;
@@ -16,7 +17,7 @@ abstract class SlidingWindows extends WindowAssigner<TimeWindow> {
     super();
     checkDuration(size, 'size', kind);
     checkDuration(slide, 'slide', kind);
-    if (!Number.isSafeInteger(offset) || Math.abs(offset) >= slide) throw new JobDefinitionError(`${kind}: offset must be an integer with |offset| < slide, got ${String(offset)}`);
+    if (!Number.isSafeInteger(offset) || Math.abs(offset) >= slide) throw new JobDefinitionError(`${kind}: offset must be an integer with |offset| < slide, got ${shownValue(offset)}`);
     this.fingerprint = `${kind}(${size},${slide},${offset})`;
   }
 

@@ -8,6 +8,7 @@
 import { JobDefinitionError } from '../api/errors.js';
 import type { Trigger } from './trigger.js';
 import type { Window } from './window.js';
+import { shownValue } from '../api/shown-value.js';
 
 export abstract class WindowAssigner<W extends Window> {
   /** Windows are decided by event time (the record's timestamp) rather than by the wall clock at arrival. */
@@ -32,7 +33,7 @@ export abstract class WindowAssigner<W extends Window> {
 
 export function checkDuration(value: number, what: string, where: string, allowZero = false): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new JobDefinitionError(`${where}: ${what} must be a${allowZero ? ' non-negative' : ' positive'} integer number of ms, got ${String(value)}`);
+    throw new JobDefinitionError(`${where}: ${what} must be a${allowZero ? ' non-negative' : ' positive'} integer number of ms, got ${shownValue(value)}`);
   }
   return value;
 }

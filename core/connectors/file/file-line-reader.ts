@@ -15,6 +15,7 @@ import { ConnectorOptionError, FileTruncatedError } from '../errors.js';
 import { Wakeup } from '../wakeup.js';
 import { FileGrowth, type FollowOptions } from './file-growth.js';
 import type { FilePosition } from './file-split.js';
+import { shownValue } from '../../api/shown-value.js';
 
 export interface FileLineReaderOptions extends LineFramerOptions {
   /** Bytes per read. Default 64 KiB. */
@@ -66,8 +67,8 @@ export class FileLineReader {
     this.path = path;
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     this.prefetchBytes = options.prefetchBytes ?? 4 * this.chunkBytes;
-    if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new ConnectorOptionError(`chunkBytes must be a positive integer, got ${options.chunkBytes}`);
-    if (!(this.prefetchBytes >= 1)) throw new ConnectorOptionError(`prefetchBytes must be >= 1, got ${options.prefetchBytes}`);
+    if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new ConnectorOptionError(`chunkBytes must be a positive integer, got ${shownValue(options.chunkBytes)}`);
+    if (!(this.prefetchBytes >= 1)) throw new ConnectorOptionError(`prefetchBytes must be >= 1, got ${shownValue(options.prefetchBytes)}`);
     this.framer = new LineFramer(start.offset, start.line, options);
     this.readAt = start.offset;
     this.pos = { offset: start.offset, line: start.line };

@@ -15,6 +15,7 @@ import { SOURCE_END, type SourceSpec, type SourceSplit } from '../source.js';
 import { fileOwner } from './file-discovery.js';
 import { enumerateFileSplits, restoreFileSplits } from './file-split.js';
 import { FileSourceReader, type FileSourceOptions } from './file-source-reader.js';
+import { shownValue } from '../../api/shown-value.js';
 
 export interface FromFilesOptions extends FileSourceOptions {
   /** Base for relative paths and patterns. Default: the working directory. */
@@ -36,7 +37,7 @@ export function fileSource<T>(patterns: string | readonly string[], format: Reco
   const follow = readerOptions.follow;
   if (discoverIntervalMs !== undefined) {
     if (!follow) throw new ConnectorOptionError('fromFiles: discoverIntervalMs needs follow (files are discovered while the source follows them; a bounded source reads the files there are when it starts)');
-    if (typeof discoverIntervalMs !== 'number' || !(discoverIntervalMs > 0) || !Number.isFinite(discoverIntervalMs)) throw new ConnectorOptionError(`fromFiles: discoverIntervalMs must be a positive number of milliseconds, got ${String(discoverIntervalMs)}`);
+    if (typeof discoverIntervalMs !== 'number' || !(discoverIntervalMs > 0) || !Number.isFinite(discoverIntervalMs)) throw new ConnectorOptionError(`fromFiles: discoverIntervalMs must be a positive number of milliseconds, got ${shownValue(discoverIntervalMs)}`);
   }
   const discover = discoverIntervalMs !== undefined;
   const paths = cwd === undefined ? {} : { cwd };

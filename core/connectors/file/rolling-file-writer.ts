@@ -22,6 +22,7 @@ import {
   FILE_SINK_OPEN_KIND, checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishOpenPart, publishPart, publishPartSync,
   removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type PartFile, type PartNames,
 } from './part-files.js';
+import { shownValue } from '../../api/shown-value.js';
 
 export type { PartNames } from './part-files.js';
 
@@ -107,7 +108,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.subtask = options.subtask;
     this.names = { prefix: options.prefix ?? 'part', suffix: options.suffix ?? '' };
     checkPartNames(this.names);
-    if (!Number.isSafeInteger(this.subtask) || this.subtask < 0) throw new ConnectorOptionError(`file sink: subtask must be a non-negative integer, got ${options.subtask}`);
+    if (!Number.isSafeInteger(this.subtask) || this.subtask < 0) throw new ConnectorOptionError(`file sink: subtask must be a non-negative integer, got ${shownValue(options.subtask)}`);
     if (typeof options.encode !== 'function') throw new ConnectorOptionError('file sink: encode must be a function (value) => string | Uint8Array');
     this.encode = options.encode;
     this.header = options.header === undefined ? undefined : Buffer.from(options.header);
@@ -117,10 +118,10 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.rollIntervalMs = options.rollIntervalMs ?? 60_000;
     this.now = options.now ?? (() => performance.now());
     if (!(this.rollBytes >= 1) || !(this.rollRecords >= 1) || !(this.bufferBytes >= 0)) {
-      throw new ConnectorOptionError(`file sink: rollBytes and rollRecords must be >= 1 and bufferBytes >= 0, got ${this.rollBytes}, ${this.rollRecords}, ${this.bufferBytes}`);
+      throw new ConnectorOptionError(`file sink: rollBytes and rollRecords must be >= 1 and bufferBytes >= 0, got ${shownValue(this.rollBytes)}, ${shownValue(this.rollRecords)}, ${shownValue(this.bufferBytes)}`);
     }
     if (typeof this.rollIntervalMs !== 'number' || !Number.isFinite(this.rollIntervalMs) || this.rollIntervalMs < 0) {
-      throw new ConnectorOptionError(`file sink: rollIntervalMs must be a finite number >= 0 (0: roll at every checkpoint), got ${String(options.rollIntervalMs)}`);
+      throw new ConnectorOptionError(`file sink: rollIntervalMs must be a finite number >= 0 (0: roll at every checkpoint), got ${shownValue(options.rollIntervalMs)}`);
     }
     if (typeof this.now !== 'function') throw new ConnectorOptionError('file sink: now must be a function () => number');
     makeDir(this.dir);

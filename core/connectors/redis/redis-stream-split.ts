@@ -11,6 +11,7 @@ import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
 import { checkStreamId, connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
+import { shownValue } from '../../api/shown-value.js';
 
 export interface RedisStreamPosition {
   readonly stream: string;
@@ -37,7 +38,7 @@ export interface RedisStreamSplitOptions {
 
 export async function enumerateRedisStreamSplits(options: RedisStreamSplitOptions, parallelism: number): Promise<RedisStreamSplit[]> {
   const streams = checkStreams(options.streams);
-  if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new ConnectorOptionError(`redis source: parallelism must be >= 1, got ${parallelism}`);
+  if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new ConnectorOptionError(`redis source: parallelism must be >= 1, got ${shownValue(parallelism)}`);
   const startAt = checkStartAt(options.startAt ?? 'earliest', streams);
   const client = createRedisClient(options.connection, 'sluice-enumerate');
   try {

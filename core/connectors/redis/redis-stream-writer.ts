@@ -21,6 +21,7 @@ import type { SinkWriter } from '../sink.js';
 import { connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { JsonLinesEncoder } from '../formats/jsonl.js';
+import { shownValue } from '../../api/shown-value.js';
 
 export interface RedisStreamWriterOptions<T> {
   connection: RedisConnection;
@@ -101,7 +102,7 @@ export class RedisStreamWriter<T> implements SinkWriter<T> {
 
   constructor(private readonly options: RedisStreamWriterOptions<T>) {
     if (typeof options.stream !== 'string' || options.stream.length === 0) throw new ConnectorOptionError('redis sink: stream must be a non-empty key');
-    if (!Number.isSafeInteger(options.subtask) || options.subtask < 0) throw new ConnectorOptionError(`redis sink: subtask must be a non-negative integer, got ${options.subtask}`);
+    if (!Number.isSafeInteger(options.subtask) || options.subtask < 0) throw new ConnectorOptionError(`redis sink: subtask must be a non-negative integer, got ${shownValue(options.subtask)}`);
     this.stream = options.stream;
     this.subtask = options.subtask;
     // The default: JSON text, refusing (EncodeError) what JSON would write as another value, as jsonLines() does

@@ -17,6 +17,7 @@ import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../sour
 import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import { RecordQueue } from '../record-queue.js';
+import { shownValue } from '../../api/shown-value.js';
 
 export interface ReconnectOptions {
   /** Wait before each reconnect, ms. Default 500. */
@@ -76,7 +77,7 @@ export class SocketTextReader implements SourceReader<string> {
 
   constructor(options: SocketTextOptions) {
     if (typeof options.host !== 'string' || options.host.length === 0) throw new ConnectorOptionError(`socket source: host must be a non-empty string, got ${JSON.stringify(options.host)}`);
-    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new ConnectorOptionError(`socket source: port must be 1..65535, got ${options.port}`);
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new ConnectorOptionError(`socket source: port must be 1..65535, got ${shownValue(options.port)}`);
     this.host = options.host;
     this.port = options.port;
     this.address = `${this.host}:${this.port}`;
@@ -86,7 +87,7 @@ export class SocketTextReader implements SourceReader<string> {
     if (this.reconnect && !(this.reconnect.delayMs >= 0 && this.reconnect.maxAttempts >= 1)) throw new ConnectorOptionError('socket source: reconnect needs delayMs >= 0 and maxAttempts >= 1');
     this.highWater = options.highWaterBytes ?? 1 << 20;
     // 0 would pause at the first data for good: a resume needs the queue under half of it.
-    if (!Number.isSafeInteger(this.highWater) || this.highWater < 1) throw new ConnectorOptionError(`socket source: highWaterBytes must be a positive integer, got ${options.highWaterBytes}`);
+    if (!Number.isSafeInteger(this.highWater) || this.highWater < 1) throw new ConnectorOptionError(`socket source: highWaterBytes must be a positive integer, got ${shownValue(options.highWaterBytes)}`);
     this.open();
   }
 

@@ -99,8 +99,8 @@ test('bad arguments to window, process, sink, union and their kin name the opera
 test('fromSource refuses a source spec without a usable maxParallelism or enumerateSplits, naming the source', () => {
   const env = new StreamEnvironment(2);
   const spec = { kind: 'mine', fingerprint: 'mine', bounded: true, rewindable: false, enumerateSplits: () => [], createReader: () => { throw new Error('not read'); } };
-  for (const maxParallelism of [undefined, 0, 1.5, Number.NaN, '2']) {
-    assert.throws(() => env.fromSource({ ...spec, maxParallelism } as never, 'feed'), (e: unknown) => e instanceof JobDefinitionError && e.message === `fromSource: source 'feed': maxParallelism must be an integer >= 1 (1: the source cannot be split), got ${JSON.stringify(maxParallelism)}`, String(maxParallelism));
+  for (const [maxParallelism, got] of [[undefined, 'undefined'], [0, '0'], [1.5, '1.5'], [Number.NaN, 'NaN'], ['2', 'the string "2"']]) {
+    assert.throws(() => env.fromSource({ ...spec, maxParallelism } as never, 'feed'), (e: unknown) => e instanceof JobDefinitionError && e.message === `fromSource: source 'feed': maxParallelism must be an integer >= 1 (1: the source cannot be split), got ${got}`, String(maxParallelism));
   }
   assert.throws(() => env.fromSource({ ...spec, maxParallelism: 1, enumerateSplits: undefined } as never), /^JobDefinitionError: fromSource: source of kind "mine": enumerateSplits must be a function$/);
   assert.doesNotThrow(() => env.fromSource({ ...spec, maxParallelism: Number.MAX_SAFE_INTEGER } as never, 'ok'));
