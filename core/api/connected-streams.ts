@@ -14,6 +14,7 @@ import type {
   CoFlatMapFunction, CoMapFunction, KeyedCoFlatMapFunction, KeyedCoMapFunction, KeyedCoProcessFunction,
 } from './co-functions.js';
 import { DataStream } from './data-stream.js';
+import { stringReturned } from '../operators/string-returned.js';
 
 export class ConnectedStreams<A, B> {
   /** @internal */
@@ -72,7 +73,8 @@ function pair(fn: unknown, fn2: unknown, what: string, m1: string, m2: string): 
 }
 
 /** Calls a flat-map style function and collects what it returns (an iterable), as flatMap does. */
-function emitAll<R>(returned: Iterable<R> | void, out: Collector<R>): void {
+function emitAll<R>(returned: Iterable<R> | void, out: Collector<R>, what: string): void {
+  if (typeof returned === 'string') throw stringReturned(what, returned);
   if (returned !== undefined && returned !== null) for (const x of returned) out.collect(x);
 }
 
@@ -114,8 +116,8 @@ export class KeyedConnectedStreams<A, B, K extends UserKey> {
     }
     return this.process<R>({
       ...(fn.open ? { open(ctx) { return ownOf(this, fn).open!(ctx); } } : {}),
-      processElement1(v, ctx, out) { emitAll(ownOf(this, fn).flatMap1(v, out, ctx), out); },
-      processElement2(v, ctx, out) { emitAll(ownOf(this, fn).flatMap2(v, out, ctx), out); },
+      processElement1(v, ctx, out) { emitAll(ownOf(this, fn).flatMap1(v, out, ctx), out, 'flatMap1'); },
+      processElement2(v, ctx, out) { emitAll(ownOf(this, fn).flatMap2(v, out, ctx), out, 'flatMap2'); },
     });
   }
 }

@@ -6,6 +6,7 @@ import { Operator, type Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
 import { checkedOnce, notAsync, PASSES_RESULT_ON } from './sync-call.js';
 import { JobDefinitionError } from '../api/errors.js';
+import { stringReturned } from './string-returned.js';
 
 export class MapOperator<I, O> extends Operator<I, O> {
   private unchecked = true;
@@ -64,6 +65,7 @@ export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O
       if (Array.isArray(out)) {
         for (let i = 0; i < out.length; i++) { this.recordsOut++; this.next.push(out[i] as O); }
       } else {
+        if (typeof out === 'string') { this.rejected(stringReturned('its flatMap function', out), value); return; }
         if (typeof (out as Partial<Iterable<O>>)[Symbol.iterator] !== 'function') this.notIterable(out);
         for (const o of out) { this.recordsOut++; this.next.push(o); }
       }

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamEnvironment, type DataStream, type ValueState } from '../../../core/index.js';
+import { OperatorError, StreamEnvironment, type DataStream, type ValueState } from '../../../core/index.js';
 import { instantiate } from '../windows/harness.js';
 
 interface Order { id: string; amount: number }
@@ -44,4 +44,20 @@ test('orders and payments meet by key; a timer reports orders unpaid by their de
   assert.deepEqual(h.out.values(), ['o2 paid 7 of 7', 'o1 paid 5 of 5', 'o3 unpaid at 13']);
   assert.equal(opened, 1);
   assert.equal(h.op.recordsIn, 5, 'both inputs count as records in');
+});
+
+// Regression: as a flatMap's, a keyed co-flatMap's returned string was emitted one character at a time.
+test("a keyed co-flatMap whose flatMap2 returns a string fails naming the operator and flatMap2", () => {
+  const env = new StreamEnvironment(1);
+  const orders = env.fromCollection<Order>([]);
+  const payments = env.fromCollection<Payment>([]);
+  const out = orders.connect(payments).keyBy((o) => o.id, (p) => p.order).flatMap<string>({
+    flatMap1: (o) => [o.id],
+    flatMap2: (p) => p.order,
+  }).name('meet');
+  const h = instantiate<Order, string>(env, out);
+  h.push({ id: 'o1', amount: 5 }, 0);
+  assert.throws(() => h.push2({ order: 'o1', paid: 5 }, 1), (e: unknown) => e instanceof OperatorError && e.operator === 'meet'
+    && /failed: flatMap2 returned the string "o1", which would be emitted one character at a time/.test(e.message));
+  assert.deepEqual(h.out.values(), ['o1']);
 });

@@ -58,3 +58,19 @@ test('a flatMap that returns an async iterable or a non-iterable fails naming th
   const obj = instantiate<number, number>(env, src.flatMap<number>(((x: number) => ({ x })) as unknown as (x: number) => number[]).name('f'));
   assert.throws(() => obj.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f' \(subtask 0\) failed: its flatMap function returned an object that is not iterable; collect records with out\.collect/.test(e.message));
 });
+
+// Regression: a string is iterable, so a flatMap that returned one (`(s) => s.trim()` for `(s) => [s.trim()]`)
+// emitted its characters one record each, without a word.
+test("a flatMap that returns a string fails naming the operator; 'drop' drops the record and the next ones pass", () => {
+  const env = new StreamEnvironment(1);
+  const src = env.fromCollection<string>([]);
+  const trim = (s: string): Iterable<string> => (s.startsWith('[') ? [s.slice(1)] : s.trim());
+  const failing = instantiate<string, string>(env, src.flatMap<string>(trim).name('f'));
+  assert.throws(() => failing.push(' ab '), (e: unknown) => e instanceof OperatorError && e.operator === 'f'
+    && e.message === "operator 'f' (subtask 0) failed: its flatMap function returned the string \"ab\", which would be emitted one character at a time: return [s] to emit it as one record, or [...s] for its characters");
+  assert.deepEqual(failing.out.values(), []);
+  const dropping = instantiate<string, string>(env, src.flatMap<string>(trim).name('g').onError('drop'));
+  for (const s of ['[one', ' ab ', '[two']) dropping.push(s);
+  assert.deepEqual(dropping.out.values(), ['one', 'two']);
+  assert.equal(dropping.op.dropped, 1);
+});
