@@ -11,7 +11,7 @@
 // synchronous batch. Chunks no retained manifest refers to are deleted (garbage collection), except those of
 // checkpoints still in progress.
 
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { ClassicLevel } from 'classic-level';
@@ -70,6 +70,16 @@ function savepointRecord(v: Uint8Array): number | undefined {
   return /^[1-9]\d{0,14}$/.test(text) ? Number(text) : undefined;
 }
 
+/** The path or ancestor of `dir` that is there and no directory (what made a mkdir fail with ENOTDIR). */
+function fileOnPath(dir: string): string | undefined {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    let isDir: boolean | undefined;
+    try { isDir = statSync(at, { throwIfNoEntry: false })?.isDirectory(); } catch { isDir = undefined; }
+    if (isDir === false) return at;
+    if (path.dirname(at) === at) return undefined;
+  }
+}
+
 export class StateDirError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -106,8 +116,11 @@ export class CheckpointStore {
     try {
       makeDir(dir);
     } catch (e) {
-      // A plain message, as for a directory in use, not a raw stack.
-      throw new StateDirError(`state directory ${dir} cannot be created: ${(e as Error).message}`, { cause: e });
+      // A plain message, as for a directory in use, not a raw stack. ENOTDIR (the cause's code): the path, or one
+      // of its parents, is a file; the CLI says that is bad usage.
+      const at = (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? fileOnPath(dir) : undefined;
+      const why = at === undefined ? `cannot be created: ${(e as Error).message}` : at === path.resolve(dir) ? 'is a file, not a directory' : `cannot be created: ${at} is a file, not a directory`;
+      throw new StateDirError(`state directory ${dir} ${why}`, { cause: e });
     }
     refuseWithoutCurrent(dir);
     const { ClassicLevel: Level } = requireLazy('classic-level') as typeof import('classic-level');

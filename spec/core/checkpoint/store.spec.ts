@@ -164,7 +164,7 @@ test('a state directory that cannot be created is a StateDirError saying so', as
   try {
     const file = join(dir, 'afile');
     writeFileSync(file, 'x');
-    await assert.rejects(CheckpointStore.open(join(file, 'state')), (e: Error) => e.name === 'StateDirError' && /state directory .*afile\/state cannot be created: ENOTDIR/.test(e.message));
+    await assert.rejects(CheckpointStore.open(join(file, 'state')), (e: Error) => e.name === 'StateDirError' && /state directory .*afile\/state cannot be created: .*afile is a file, not a directory$/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -170,6 +170,19 @@ describe('sluice CLI', () => {
     assert.match(r.stderr, /is a directory; give the job's module file/);
   });
 
+  // Regression: exit 1 (a failed run) with mkdir's ENOTDIR message; status and cancel say the same path is bad usage.
+  test('run --state-dir naming a file, or a path through one, exits 2 saying which is a file', { timeout: TIMEOUT }, async () => {
+    const file = path.join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const numbers = job('numbers.ts', `  env.fromCollection([1, 2, 3]).collect().name('out');`);
+    for (const [stateDir, said] of [[file, `state directory ${file} is a file, not a directory`], [path.join(file, 'sub'), `state directory ${path.join(file, 'sub')} cannot be created: ${file} is a file, not a directory`]] as const) {
+      const r = await sluice(['run', numbers, '--state-dir', stateDir]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+      assert.ok(r.stderr.trimEnd().endsWith(said), r.stderr);
+    }
+  });
+
   test('a failing job exits 1 naming the operator, the subtask and the cause with its stack', { timeout: TIMEOUT }, async () => {
     const file = job('explodes.ts', `
   env.fromCollection([1, 2, 3]).name('numbers')
