@@ -83,3 +83,17 @@ test('the output the tutorial shows is what the job computes with the default se
   assert.deepEqual([inP, outP, restP], [txs.length, alerts.filter((a) => a.rule === 'spending').length, [0, 0]]);
   assert.ok(lateS! > 0 && lateS === lateP, `late transactions to the late outputs: ${lateS}, ${lateP}`);
 });
+
+// Regression: the tutorial killed the job with `pkill -9 -f 'sluice.mjs run examples/fraud-alerts.ts'`, which on
+// a shared machine kills every run of the example, anyone's. It kills the pid `sluice status` reports for the state
+// directory its own run uses.
+test('the tutorial stops only the job it started: no kill by name, the pid of its own state directory', () => {
+  const shell = codeBlocks(tutorial(), 'sh').join('\n');
+  const lines = shell.split('\n').filter((l) => !l.trimStart().startsWith('#'));
+  assert.deepEqual(lines.filter((l) => /\b(pkill|killall)\b/.test(l)), [], 'no kill by command line or name');
+  const kills = lines.filter((l) => /^kill\b/.test(l.trim()));
+  assert.equal(kills.length, 1, `one kill: ${kills.join('\n')}`);
+  const dir = /--state-dir (\S+)/.exec(lines.find((l) => l.includes('--checkpoint-interval') && !l.includes('--resume')) ?? '')?.[1];
+  assert.ok(dir !== undefined, 'the killed run has a state directory');
+  assert.match(kills[0]!, new RegExp(`sluice -- status ${dir.replace(/[./]/g, '\\$&')} --json \\| node -p 'JSON\\.parse\\(require\\("fs"\\)\\.readFileSync\\(0, "utf8"\\)\\)\\.pid'`));
+});
