@@ -181,9 +181,12 @@ export class SinkCommitError extends ConnectorError {
  * its kind and the hook; `cause` is what it threw.
  */
 export class SourceSplitsError extends ConnectorError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The hook that threw: `ownerOf` (a function of the split: a restart cannot fix it) or a listing (it may). */
+  readonly hook: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; hook?: string }) {
     super('SOURCE_SPLITS_FAILED', message, options);
     this.name = 'SourceSplitsError';
+    this.hook = options?.hook;
   }
 }
 

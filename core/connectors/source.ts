@@ -181,5 +181,5 @@ export function ownerOfSource(spec: Pick<SourceSpec<unknown>, 'ownerOf' | 'kind'
 
 /** A source's split hook threw on the main thread: the error names the source, its kind and the hook. */
 export function sourceSplitsError(operator: string, kind: string, hook: string, e: unknown): SourceSplitsError {
-  return new SourceSplitsError(`source '${operator}' (${kind}): ${hook} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  return new SourceSplitsError(`source '${operator}' (${kind}): ${hook} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, hook });
 }

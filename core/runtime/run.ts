@@ -35,6 +35,7 @@ import { sinkTaken, watchUnreadCollects } from './collect-watch.js';
 import { startLineage, warnStartingOver } from './lineage-start.js';
 import { startAttempt, type Attempt, type AttemptOutcome } from './attempt.js';
 import { permanent } from './permanent-error.js';
+import { transientStartFailure } from './start-failure.js';
 import { abortable, checkSignal } from './abort.js';
 import { importJob } from './import-job.js';
 import { callerWarn } from './caller-callbacks.js';
@@ -122,6 +123,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let cancelled = false;
   let current: Attempt | undefined;
   let restarts = 0;
+  /** An attempt's threads have run: what sinks find from then on is an earlier attempt's (orphans). */
+  let threadsRan = false;
   const restartCounter = new RestartCounter(restart);
   /** Ends the wait before a restart early: a cancel need not wait out the delay. */
   let endDelay: (() => void) | undefined;
@@ -209,16 +212,18 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
             firstStarted();
             return finalResult(undefined, restored?.manifest.id);
           }
-          attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: restarts > 0 || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
+          attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: threadsRan || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
         } catch (e) {
-          // A first attempt that cannot start fails the run. A restart that cannot (its restore publishes to a
-          // sink, or a source lists its splits, on a service still down; or the final transactions of a job that
-          // had ended) is a failed attempt: the restart strategy decides, else a Redis down for two restart
-          // delays ended the job after one restart, whatever the strategy.
-          if (restarts === 0) throw e;
+          // An attempt that cannot start because a service is down (a source lists its splits, a sink publishes
+          // or clears, on a Redis not up yet) is a failed attempt, the first one too: the restart strategy decides,
+          // as Flink's does for sources that fail on start; else a Redis down at launch failed the job at once, and
+          // one down for two restart delays ended it after one restart. A first attempt that fails on the job's
+          // definition or its state directory (a corrupt checkpoint) fails the run at once.
+          if (restarts === 0 && !transientStartFailure(e)) throw e;
           outcome = { error: e instanceof Error ? e : new Error(String(e)), sinks: [], metrics: new Float64Array(carried.length) };
         }
         if (attempt !== undefined) {
+          threadsRan = true;
           current = attempt;
           restarting = 0;
           restartingInfo = undefined;
@@ -257,6 +262,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         // An attempt that did not start restarts from where it was to start.
         const restartFrom = attempt !== undefined ? attempt.coordinator?.latest?.id : from?.manifest.id;
         restartingInfo = { restart: restarting, attemptAt: lastFailure.at + delay, from: restartFrom };
+        // A first attempt that could not start: run() returns the handle now, restarting (status, cancel).
+        firstStarted();
         warn(`job failed (${outcome.error.message}); restart ${restarting} in ${delay} ms from ${restartFrom !== undefined ? `checkpoint ${restartFrom}` : 'the beginning'}`);
         if (!cancelled) await new Promise<void>((r) => { const t = setTimeout(r, delay); endDelay = () => { clearTimeout(t); r(); }; });
         endDelay = undefined;
