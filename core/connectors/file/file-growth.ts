@@ -1,9 +1,10 @@
 // Runs on: the worker thread of a file source subtask in follow mode.
 //
-// Notices that a followed file changed size after the reader reached its end. fs.watch (inotify on Linux) wakes
-// the reader as soon as a write lands; where watching is off or fails (no inotify instances left, a file system
-// without events), a timer polls instead. Either way the size is checked on the open file handle, so what counts
-// is the file being read, not whatever the path names now.
+// Notices that a followed file changed size after the reader reached its end, or was deleted (its last name removed:
+// nothing can write to it by name any more). fs.watch (inotify on Linux, which reports the link count's change too)
+// wakes the reader as soon as a write lands; where watching is off or fails (no inotify instances left, a file
+// system without events), a timer polls instead. Either way the file is checked through the open file handle, so
+// what counts is the file being read, not whatever the path names now.
 
 import { watch, type FSWatcher } from 'node:fs';
 import { ConnectorOptionError } from '../errors.js';
@@ -18,9 +19,16 @@ export interface FollowOptions {
   safetyPollMs?: number;
 }
 
+/** What a check finds of the file being read (through its handle). */
+export interface FileState {
+  readonly size: number;
+  /** False once the file has no name left (deleted; a handle still reads it). */
+  readonly linked: boolean;
+}
+
 interface Waiter {
   readonly known: number;
-  readonly resolve: (size: number) => void;
+  readonly resolve: (state: FileState) => void;
   readonly reject: (e: unknown) => void;
 }
 
@@ -36,7 +44,7 @@ export class FileGrowth {
   private recheck = false;
   private closed = false;
 
-  constructor(private readonly path: string, private readonly size: () => Promise<number>, options: FollowOptions = {}) {
+  constructor(private readonly path: string, private readonly state: () => Promise<FileState>, options: FollowOptions = {}) {
     this.useWatch = options.watch ?? true;
     this.pollMs = options.pollIntervalMs ?? 250;
     this.safetyMs = options.safetyPollMs ?? 2000;
@@ -48,11 +56,14 @@ export class FileGrowth {
     return this.watcher !== undefined;
   }
 
-  /** Resolves with the file's size once it differs from `known` (grew, or shrank: the caller decides what that means). */
-  changedFrom(known: number): Promise<number> {
+  /**
+   * Resolves with the file's state once its size differs from `known` (grew, or shrank: the caller decides what that
+   * means) or it is no longer linked (deleted).
+   */
+  changedFrom(known: number): Promise<FileState> {
     if (this.closed) return Promise.reject(new Error(`follow of ${this.path} is closed`));
     if (this.waiter !== undefined) throw new Error('FileGrowth: one wait at a time');
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<FileState>((resolve, reject) => {
       this.waiter = { known, resolve, reject };
       this.startWatch();
       this.startTimer();
@@ -103,14 +114,14 @@ export class FileGrowth {
     if (this.checking) { this.recheck = true; return; }
     this.checking = true;
     this.recheck = false;
-    this.size().then((size) => {
+    this.state().then((state) => {
       this.checking = false;
       const w = this.waiter;
       if (w === undefined) return;
-      if (size !== w.known) {
+      if (state.size !== w.known || !state.linked) {
         this.waiter = undefined;
         this.stopTimer();
-        w.resolve(size);
+        w.resolve(state);
       } else if (this.recheck) {
         this.recheck = false;
         this.check();

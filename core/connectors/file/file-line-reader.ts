@@ -6,7 +6,10 @@
 // the last record handed out, so a reader restarted there neither skips nor repeats a record.
 //
 // Bounded mode: at the end of the file an unterminated last line is a record, then END. Follow mode: the end of
-// the file is a wait for growth (FileGrowth); a partial last line is held until its LF arrives.
+// the file is a wait for growth (FileGrowth); a partial last line is held until its LF arrives. A followed file
+// deleted (no name left) is read to its end through the open handle, then ENDs (`deleted`): nothing can append to
+// it any more, and a checkpoint holding it would only fail its restore. A partial last line then stays unread
+// (`partialBytes`): its writer never finished it.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { LineFramer, type FramedRecord, type LineFramerOptions } from '../formats/line-framer.js';
@@ -53,8 +56,9 @@ export class FileLineReader {
   private readAt: number;
   /** The last read found no more bytes (follow: until the file grows). */
   private atEnd = false;
-  /** Bounded: the end was reached and the framer flushed. */
+  /** Bounded: the end was reached and the framer flushed. Follow: the file was deleted and read to its end. */
   private done = false;
+  private gone = false;
   private closed = false;
   private failure: unknown;
   private pos: FilePosition;
@@ -74,7 +78,10 @@ export class FileLineReader {
     this.pos = { offset: start.offset, line: start.line };
     this.wakeup = options.wakeup ?? new Wakeup();
     const follow = options.follow === true ? {} : options.follow || undefined;
-    this.growth = follow === undefined ? undefined : new FileGrowth(path, () => this.file().then(async (h) => (await h.stat()).size), follow);
+    this.growth = follow === undefined ? undefined : new FileGrowth(path, () => this.file().then(async (h) => {
+      const s = await h.stat();
+      return { size: s.size, linked: s.nlink > 0 };
+    }), follow);
     this.fill();
   }
 
@@ -101,6 +108,11 @@ export class FileLineReader {
   /** Follow mode: how growth is noticed now ('watch' or 'poll'); undefined when not following. */
   get following(): 'watch' | 'poll' | undefined {
     return this.growth === undefined ? undefined : this.growth.watching ? 'watch' : 'poll';
+  }
+
+  /** Follow mode: the file was deleted, and is read to its end (END once its records are handed out). */
+  get deleted(): boolean {
+    return this.gone;
   }
 
   /** Bytes of an unterminated last line held back (follow mode). */
@@ -153,10 +165,17 @@ export class FileLineReader {
     if (this.atEnd) {
       if (this.growth === undefined) return;
       this.busy = true;
-      this.growth.changedFrom(this.readAt).then(async (size) => {
+      this.growth.changedFrom(this.readAt).then(async ({ size, linked }) => {
         if (size < this.readAt) throw new FileTruncatedError(this.path, size, this.readAt);
-        if (this.tail !== undefined && !(await this.tailUnchanged(this.tail))) throw new FileTruncatedError(this.path, size, this.readAt, true);
+        if (size > this.readAt && this.tail !== undefined && !(await this.tailUnchanged(this.tail))) throw new FileTruncatedError(this.path, size, this.readAt, true);
         this.busy = false;
+        if (!linked && size === this.readAt) {
+          this.gone = true;
+          this.done = true;
+          this.growth?.close();
+          this.wakeup.notify();
+          return;
+        }
         this.atEnd = false;
         this.fill();
       }).catch((e: unknown) => this.fail(e));

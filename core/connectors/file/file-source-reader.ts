@@ -40,6 +40,8 @@ export class FileSourceReader<T> implements SourceReader<T> {
 
   /** Followed files skipped because they vanished before they were opened (never read). */
   skippedFiles = 0;
+  /** Followed files whose split ended because they were deleted after reading began (while read, or before a restore). */
+  deletedFiles = 0;
 
   /**
    * `discover`: scan for new files this subtask owns (only when following). `warn`: what a skipped file is said to
@@ -77,7 +79,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
       try {
         status = reader.read(this.emitCounted, max - this.count, this.invalidCounted);
       } catch (e) {
-        if (!this.vanished(reader, e)) throw e;
+        if (!this.vanished(e)) throw e;
         this.skip(i, reader);
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
         continue;
@@ -86,6 +88,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
         this.active.splice(i, 1);
         this.tracker?.end(reader.id);
         this.closeLater(reader);
+        if (reader.deleted) this.endDeleted(reader);
         this.openMore();
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
         more = true;
@@ -141,14 +144,14 @@ export class FileSourceReader<T> implements SourceReader<T> {
   }
 
   /**
-   * Following, a file gone when its reader opened it (ENOENT from open: a read or stat of an open file cannot), that
-   * it was to read from its start: deleted between the scan that found it and its opening, never read. One resumed
-   * at a later position was read before (by this run or the checkpoint's): its failure stands.
+   * Following, a file gone when its reader opened it (ENOENT from open: a read or stat of an open file cannot). At
+   * its start: deleted between the scan that found it and its opening, never read. Restored at a later position:
+   * deleted after the checkpoint, and what it held past that position is gone with it; failing would fail every
+   * restart the same way. Not following, a file is input the job must read whole: its failure stands.
    */
-  private vanished(reader: FileSplitReader<T>, e: unknown): boolean {
+  private vanished(e: unknown): boolean {
     const err = e as { code?: unknown; syscall?: unknown } | undefined;
-    return this.options.follow !== undefined && this.options.follow !== false && err?.code === 'ENOENT' && err.syscall === 'open'
-      && reader.startedAt.offset === FILE_START.offset;
+    return this.options.follow !== undefined && this.options.follow !== false && err?.code === 'ENOENT' && err.syscall === 'open';
   }
 
   /** Leaves a vanished file out (and its id free: a file made again at that path is new), and says so. */
@@ -158,8 +161,23 @@ export class FileSourceReader<T> implements SourceReader<T> {
     this.tracker?.end(reader.id);
     this.closeLater(reader);
     this.openMore();
-    this.skippedFiles++;
-    this.warn(`file source: ${reader.id} was deleted before it was opened (between the scan that found it and its opening): skipped, none of it was read`);
+    const at = reader.startedAt;
+    if (at.offset === FILE_START.offset) {
+      this.skippedFiles++;
+      this.warn(`file source: ${reader.id} was deleted before it was opened (between the scan that found it and its opening): skipped, none of it was read`);
+      return;
+    }
+    this.deletedFiles++;
+    this.warn(`file source: ${reader.id} was deleted after the checkpoint this job restored, which reads it on from line ${at.line} (byte ${at.offset}): its lines before that were read; whatever it held after that is lost with it. Its split ends`);
+  }
+
+  /** A followed file deleted while read, read to its end: its split ends (its id free: a file made again at that path is new). */
+  private endDeleted(reader: FileSplitReader<T>): void {
+    this.held.delete(reader.id);
+    this.deletedFiles++;
+    const at = reader.position;
+    const partial = reader.partialBytes;
+    this.warn(`file source: ${reader.id} was deleted while it was followed: read to its end (${at.line - 1} lines, ${at.offset} bytes)${partial > 0 ? `, but for its last ${partial} bytes, a line without its line end, which are not read` : ''}; its split ends`);
   }
 
   private fail(e: unknown): void {

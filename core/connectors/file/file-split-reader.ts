@@ -51,6 +51,16 @@ export class FileSplitReader<T> {
     return this.body?.position ?? this.resumeAt;
   }
 
+  /** Following: the file was deleted and has been read to its end (its read ENDs). */
+  get deleted(): boolean {
+    return this.body?.deleted ?? false;
+  }
+
+  /** Bytes of an unterminated last line not handed out (following). */
+  get partialBytes(): number {
+    return this.body?.partialBytes ?? 0;
+  }
+
   snapshot(): FileSplit {
     return { id: this.id, position: this.position };
   }

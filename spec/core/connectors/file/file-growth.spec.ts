@@ -1,8 +1,9 @@
-// Noticing a followed file's growth: through fs.watch, and by polling when fs.watch cannot watch the path.
+// Noticing a followed file's growth, or its deletion: through fs.watch, and by polling when fs.watch cannot watch the
+// path.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileGrowth } from '../../../../core/connectors/file/file-growth.js';
@@ -15,11 +16,11 @@ after(() => rm(dir, { recursive: true, force: true }));
 test('fs.watch: an append resolves the wait with the new size', async () => {
   const path = join(dir, 'w.txt');
   await writeFile(path, 'ab');
-  const growth = new FileGrowth(path, async () => (await stat(path)).size, { pollIntervalMs: 10, safetyPollMs: 60_000 });
+  const growth = new FileGrowth(path, async () => ({ size: (await stat(path)).size, linked: true }), { pollIntervalMs: 10, safetyPollMs: 60_000 });
   const waiting = growth.changedFrom(2);
   assert.equal(growth.watching, true);
   await appendFile(path, 'cd');
-  assert.equal(await waiting, 4);
+  assert.equal((await waiting).size, 4);
   growth.close();
 });
 
@@ -27,11 +28,30 @@ test('when fs.watch cannot watch (here: the watched path is gone), polling takes
   const path = join(dir, 'data.txt');
   await writeFile(path, 'x');
   // Sizes come from the file being read; the watched path no longer exists, so fs.watch throws.
-  const growth = new FileGrowth(join(dir, 'renamed-away.txt'), async () => (await stat(path)).size, { pollIntervalMs: 10 });
+  const growth = new FileGrowth(join(dir, 'renamed-away.txt'), async () => ({ size: (await stat(path)).size, linked: true }), { pollIntervalMs: 10 });
   const waiting = growth.changedFrom(1);
   assert.equal(growth.watching, false);
   await appendFile(path, 'yz');
-  assert.equal(await waiting, 3);
+  assert.equal((await waiting).size, 3);
   growth.close();
-  assert.throws(() => new FileGrowth(path, async () => 0, { pollIntervalMs: 0 }), ConnectorOptionError);
+  assert.throws(() => new FileGrowth(path, async () => ({ size: 0, linked: true }), { pollIntervalMs: 0 }), ConnectorOptionError);
 });
+
+// Regression: a deleted file neither grows nor shrinks, so the wait never ended (its split stayed in every checkpoint).
+for (const watch of [true, false]) {
+  test(`${watch ? 'fs.watch' : 'polling'}: deleting the file resolves the wait, unlinked, at its size`, async () => {
+    const path = join(dir, `deleted-${watch}.txt`);
+    await writeFile(path, 'abc');
+    const h = await open(path, 'r');
+    const growth = new FileGrowth(path, async () => { const s = await h.stat(); return { size: s.size, linked: s.nlink > 0 }; }, { watch, pollIntervalMs: 10, safetyPollMs: 60_000 });
+    try {
+      const waiting = growth.changedFrom(3);
+      assert.equal(growth.watching, watch);
+      await unlink(path);
+      assert.deepEqual(await waiting, { size: 3, linked: false });
+    } finally {
+      growth.close();
+      await h.close();
+    }
+  });
+}

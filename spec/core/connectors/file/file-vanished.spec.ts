@@ -1,7 +1,7 @@
 // A followed file that is deleted between the scan that found it and its opening was never read: it is skipped,
 // with a warning, and the source reads on (it failed the job, every attempt until a scan no longer listed it). A
-// file deleted after reading started keeps its behaviour: its open handle reads on and waits for growth, its split
-// stays in the snapshot, and a reader restored past its start fails opening it (ENOENT).
+// file deleted after reading started is read to its end through its open handle, then its split ends with a warning;
+// one gone when a restore reads it on from a later position ends with a warning too.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileSourceReader } from '../../../../core/connectors/file/file-source-reader.js';
 import { jsonLines } from '../../../../core/connectors/formats/jsonl.js';
-import { SOURCE_WAIT } from '../../../../core/connectors/source.js';
 import { drive } from '../drive.js';
 
 function tmp(): string {
@@ -72,29 +71,68 @@ test('following: a restored file at its start that is gone is skipped too (nothi
   }
 });
 
-test('following: a file deleted after reading started is read on through its open handle and stays in the snapshot; restored past its start, opening it fails (ENOENT)', async () => {
+// Regression: its open handle waited for growth for good, its split stayed in every checkpoint, and every restart
+// from one failed opening it (ENOENT) until a resume with other patterns dropped it.
+test('following: a file deleted after reading started is read to its end, said, and its split ends (it leaves the snapshot)', async () => {
   const dir = tmp();
   const file = path.join(dir, 'read.jsonl');
+  const kept = path.join(dir, 'kept.jsonl');
   writeFileSync(file, line(1) + line(2));
+  writeFileSync(kept, line(10));
   const warnings: string[] = [];
-  const reader = new FileSourceReader<{ i: number }>([{ id: file, position: { offset: 0, line: 1 } }], format, { follow: { pollIntervalMs: 10 } }, undefined, (m) => warnings.push(m));
-  let restored: FileSourceReader<{ i: number }> | undefined;
+  const reader = new FileSourceReader<{ i: number }>([{ id: file, position: { offset: 0, line: 1 } }, { id: kept, position: { offset: 0, line: 1 } }], format, { follow: { pollIntervalMs: 10 } }, undefined, (m) => warnings.push(m));
   try {
-    const d = await drive(reader, { until: (x) => x.values.length >= 2 });
-    assert.deepEqual(d.values.map((v) => v.i), [1, 2]);
+    const d = await drive(reader, { until: (x) => x.values.length >= 3 });
+    assert.deepEqual(d.values.map((v) => v.i).sort((a, b) => a - b), [1, 2, 10]);
+    // Written before the deletion and not read yet: read through the handle. The unfinished last line is not.
+    appendFileSync(file, line(3) + '{"i":4');
     unlinkSync(file);
     assert.equal(existsSync(file), false);
-    assert.equal(reader.read(() => assert.fail('no more records'), 10, () => {}), SOURCE_WAIT, 'no failure: it waits for growth');
-    const snap = reader.snapshot(1);
-    assert.deepEqual(snap, [{ id: file, position: { offset: Buffer.byteLength(line(1) + line(2)), line: 3 } }]);
-    assert.equal(warnings.length, 0, warnings.join(' | '));
-    restored = new FileSourceReader<{ i: number }>(snap, format, { follow: true }, undefined, (m) => warnings.push(m));
-    await assert.rejects(drive(restored), (e: unknown) => (e as { code?: string }).code === 'ENOENT');
-    assert.equal(restored.skippedFiles, 0);
-    assert.equal(warnings.length, 0, warnings.join(' | '));
+    const rest = await drive(reader, { until: () => warnings.length > 0 });
+    assert.deepEqual(rest.values.map((v) => v.i), [3]);
+    const size = Buffer.byteLength(line(1) + line(2) + line(3));
+    assert.deepEqual(warnings, [`file source: ${file} was deleted while it was followed: read to its end (3 lines, ${size} bytes), but for its last 6 bytes, a line without its line end, which are not read; its split ends`]);
+    assert.equal(reader.deletedFiles, 1);
+    assert.deepEqual(reader.snapshot(1).map((s) => s.id), [kept], 'the deleted file is not in the checkpoint');
+    // The other file is followed on.
+    appendFileSync(kept, line(11));
+    const more = await drive(reader, { until: (x) => x.values.length >= 1 });
+    assert.deepEqual(more.values.map((v) => v.i), [11]);
   } finally {
     await reader.close();
-    await restored?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression: every restart failed with ENOENT (open), for good.
+test('following: a file restored past its start and gone is said to be lost from there, and its split ends', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'read.jsonl');
+  const warnings: string[] = [];
+  const at = { offset: Buffer.byteLength(line(1) + line(2)), line: 3 };
+  const restored = new FileSourceReader<{ i: number }>([{ id: file, position: at }], format, { follow: true }, undefined, (m) => warnings.push(m));
+  try {
+    const d = await drive(restored);
+    assert.equal(d.ended, true, 'without discovery and with no file left, the source ends');
+    assert.deepEqual(warnings, [`file source: ${file} was deleted after the checkpoint this job restored, which reads it on from line 3 (byte ${at.offset}): its lines before that were read; whatever it held after that is lost with it. Its split ends`]);
+    assert.equal(restored.deletedFiles, 1);
+    assert.equal(restored.skippedFiles, 0);
+  } finally {
+    await restored.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('not following: a file restored past its start and gone still fails the reader (ENOENT): bounded input is read whole or not at all', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'read.jsonl');
+  const warnings: string[] = [];
+  const restored = new FileSourceReader<{ i: number }>([{ id: file, position: { offset: 12, line: 2 } }], format, {}, undefined, (m) => warnings.push(m));
+  try {
+    await assert.rejects(drive(restored), (e: unknown) => (e as { code?: string }).code === 'ENOENT');
+    assert.deepEqual(warnings, []);
+  } finally {
+    await restored.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
