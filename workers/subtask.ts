@@ -234,6 +234,19 @@ export class Subtask implements BarrierHandler {
     return this.ctx.subtask;
   }
 
+  /**
+   * Closes the source's reader as the thread's run ends. What its close throws is said through `warn`, naming the
+   * source: a close may acknowledge, commit or release upstream what was read, and its failure then goes unseen
+   * otherwise. Not thrown: the job's outcome (its own failure first of all) stands.
+   */
+  async closeSource(warn: (message: string) => void): Promise<void> {
+    try {
+      await this.source?.close?.();
+    } catch (e) {
+      warn(`source '${this.sourceName}' (subtask ${this.ctx.subtask}) failed in close: ${e instanceof Error ? e.message : String(e)}. What it does on close (acknowledging, committing or releasing upstream what it read) may not be done`);
+    }
+  }
+
   get operators(): Operator<unknown, unknown>[] {
     return this.chain.map((c) => c.op);
   }

@@ -425,9 +425,19 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     link?.close();
     for (const st of subtasks) for (const op of st.operators) if (holdsRecords(op)) op.close?.();
     // After stoppedResult (a collect writer hands its records over there): a sink that never ended lets go.
-    for (const st of subtasks) for (const s of st.sinks) s.abort();
+    // What an abort or a close throws is said, naming the sink or source (it may have left output or not acknowledged
+    // input), and never replaces the job's outcome.
+    for (const st of subtasks) {
+      for (const s of st.sinks) {
+        try {
+          s.abort();
+        } catch (e) {
+          warnings.warn(`sink '${s.name}' (subtask ${st.index}) failed in abort: ${e instanceof Error ? e.message : String(e)}. What it holds of this run (unpublished output, connections) may be left behind`);
+        }
+      }
+    }
     // Every source gets closed, whatever another one's close does.
-    await Promise.allSettled(subtasks.map(async (st) => st.source?.close?.()));
+    await Promise.all(subtasks.map((st) => st.closeSource(warnings.warn)));
     await stdioReceived();
     warnings.close();
   }

@@ -61,11 +61,14 @@ export class SinkOperator<T> extends Operator<T, never> {
   /** At the thread's flushes: nothing here; a live collect sink hands its records over (LiveSinkOperator). */
   flushLive(): void {}
 
-  /** The job was cancelled or failed: the writer lets go of what it holds (SinkWriter.abort), unless it had ended. */
+  /**
+   * The job was cancelled or failed: the writer lets go of what it holds (SinkWriter.abort), unless it had ended.
+   * Throws what abort threw: the task host says it, and the job's own outcome stands.
+   */
   abort(): void {
     if (this.ended) return;
     this.ended = true;
-    try { this.writer.abort?.(); } catch { /* the job is stopping already: its own error is the one to report */ }
+    this.writer.abort?.();
   }
 
   /** The job was cancelled: what an untransactional writer hands back anyway (`SinkWriter.stopped`), if anything. */

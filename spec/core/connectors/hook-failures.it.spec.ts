@@ -101,6 +101,28 @@ for (const how of ['throw', 'reject']) {
   });
 }
 
+// Regression: what a source's close threw was ignored, unseen: a close that acknowledges or releases upstream what
+// was read failed silently.
+test('a source whose close throws: the job ends as it would, and a warning names the source, the subtask and close', async () => {
+  const warnings: string[] = [];
+  const r = await (await run(job('close'), { parallelism: 2, onWarning: (m) => warnings.push(m) })).result;
+  assert.equal(r.cancelled, false);
+  const said = (s: number): string => `source 'numbers' (subtask ${s}) failed in close: hook close failed. What it does on close (acknowledging, committing or releasing upstream what it read) may not be done`;
+  assert.deepEqual(warnings.filter((w) => w.includes('failed in close')).sort(), [said(0), said(1)]);
+});
+
+// Regression: the same for a sink's abort (a failed or cancelled run's writers), which may leave output behind. The
+// job's own failure stays its error.
+test('a job that fails with a throwing close and abort: its error is the failure, and the close and abort are warnings', async () => {
+  const warnings: string[] = [];
+  const e = await failure('read,close,abort', { onWarning: (m) => warnings.push(m) });
+  assert.ok(e instanceof OperatorError, `OperatorError, got ${e.name}: ${e.message}`);
+  assert.equal(e.operator, 'numbers');
+  assert.match(e.message, /^operator 'numbers' \(subtask [01]\) failed: hook read failed$/);
+  assert.equal(warnings.filter((w) => /^source 'numbers' \(subtask [01]\) failed in close: hook close failed\. /.test(w)).length, 2, warnings.join(' | '));
+  assert.equal(warnings.filter((w) => /^sink 'hooked-out' \(subtask [01]\) failed in abort: hook abort failed\. What it holds of this run \(unpublished output, connections\) may be left behind$/.test(w)).length, 2, warnings.join(' | '));
+});
+
 test('the same job with no hook throwing runs to its end (the specs above fail for the hook alone)', async () => {
   await (await run(job('none'), { parallelism: 2 })).result;
 });

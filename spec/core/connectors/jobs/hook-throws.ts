@@ -1,8 +1,8 @@
-// A custom source and sink whose hook named by ?hook=<name> throws `hook <name> failed` (class HookFailure, with a
-// plain field), for the specs of how a connector's user hooks fail a job.
+// A custom source and sink whose hooks named by ?hook=<name>[,<name>...] throw `hook <name> failed` (class
+// HookFailure, with a plain field), for the specs of how a connector's user hooks fail a job.
 import { defineJob, SOURCE_END, SOURCE_MORE, type SinkSpec, type SourceSpec } from '../../../../core/index.js';
 
-const hook = new URL(import.meta.url).searchParams.get('hook') ?? '';
+const hooks = (new URL(import.meta.url).searchParams.get('hook') ?? '').split(',');
 
 class HookFailure extends Error {
   readonly extra = 'kept';
@@ -13,7 +13,7 @@ class HookFailure extends Error {
 }
 
 function maybeThrow(name: string): void {
-  if (hook === name) throw new HookFailure(`hook ${name} failed`);
+  if (hooks.includes(name)) throw new HookFailure(`hook ${name} failed`);
 }
 
 const numbers: SourceSpec<number> = {
