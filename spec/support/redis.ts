@@ -52,7 +52,8 @@ export async function startRedis(): Promise<RedisServer> {
   throw lastError;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port free now (for a server started later on it: startRedisOn). */
+export async function freePort(): Promise<number> {
   const s = createServer();
   s.listen(0, '127.0.0.1');
   await once(s, 'listening');
@@ -60,6 +61,12 @@ async function freePort(): Promise<number> {
   s.close();
   await once(s, 'close');
   return port;
+}
+
+/** A redis-server on `port` (one a spec chose beforehand, to point a job at it before the server is up). */
+export function startRedisOn(port: number): Promise<RedisServer> {
+  if (spawnSync('redis-server', ['--version']).error !== undefined) throw new RedisServerMissingError();
+  return launch(port);
 }
 
 async function launch(port: number): Promise<RedisServer> {
