@@ -68,6 +68,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   /** Until the run's end closes it (a savepoint deleted after that must use deleteSavepoint). */
   let storeOpen = true;
   let restored: LoadedCheckpoint | undefined;
+  /** The resumed checkpoint's restoreSplits failed on a service: the first attempt asks again. */
+  let splitsPending = false;
   /** Published output a resume from a given checkpoint behind it publishes again (said): restarts may too. */
   let acceptedUpTo = 0;
   if (cp) {
@@ -96,9 +98,16 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           // Sources whose splits follow their configuration (streams added or removed since): once, here; restarts
           // from this checkpoint reuse what it decided.
           signal?.throwIfAborted();
-          if (!restored.manifest.finished) restored = await restoreSourceSplits(restored, graph, { allowNonRestoredState: options.allowNonRestoredState ?? false }, warn);
+          try {
+            if (!restored.manifest.finished) restored = await restoreSourceSplits(restored, graph, { allowNonRestoredState: options.allowNonRestoredState ?? false }, warn);
+          } catch (e) {
+            // A service down (a directory not readable yet): asked again as the first attempt starts, which the
+            // restart strategy then decides on like any start that fails so.
+            if (!transientStartFailure(e)) throw e;
+            splitsPending = true;
+          }
           // Fails here, before any thread starts, when the checkpoint cannot fit this job (and then says only that).
-          assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
+          if (!splitsPending) assignRestore(restored, graph, plan, { allowNonRestoredState: options.allowNonRestoredState ?? false });
           // The interval is the run's (or the job's), not the state directory's: a resume that leaves it out takes
           // no more periodic checkpoints, which a killed run would then miss.
           if (cp.intervalMs === 0 && !restored.manifest.finished) warn(`resuming from checkpoint ${restored.manifest.id} with no checkpoint interval: checkpoints are taken only on request from now on (pass checkpointIntervalMs, or --checkpoint-interval, to keep taking them)`);
@@ -211,6 +220,10 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           if (cancelled && current === undefined && restarts === 0) {
             firstStarted();
             return finalResult(undefined, restored?.manifest.id);
+          }
+          if (splitsPending) {
+            restored = from = await restoreSourceSplits(restored!, graph, { allowNonRestoredState: options.allowNonRestoredState ?? false }, warn);
+            splitsPending = false;
           }
           attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: threadsRan || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
         } catch (e) {

@@ -87,3 +87,29 @@ test('a source whose listing finds its configuration wrong fails run() at once, 
     assert.deepEqual(warnings.filter((w) => /restart/.test(w)), []);
   });
 });
+
+test('a resume whose source cannot list its restored splits at first (a directory not readable yet): the restart strategy restarts from the checkpoint', { timeout: 60_000 }, async () => {
+  await inDir(async (dir) => {
+    const calls = path.join(dir, 'calls');
+    const restores = path.join(dir, 'restores');
+    const stateDir = path.join(dir, 'state');
+    const u = job(calls, { count: '50', hold: '1', restores, restoreFails: '2' });
+    const first = await run<{ out: number[] }>(u, { parallelism: 2, stateDir, checkpointIntervalMs: 50, onWarning: () => {} });
+    // Committed by a checkpoint that has read every record: the resume restores it.
+    let read = 0;
+    for await (const _ of first.output('out')) if (++read === 50) break;
+    await first.cancel();
+    const warnings: string[] = [];
+    let running!: () => void;
+    const checkpointed = new Promise<void>((r) => { running = r; });
+    // The restore in run() and the first attempt's fail; restart 1's succeeds.
+    const h = await run(u, { parallelism: 2, stateDir, checkpointIntervalMs: 50, resume: true, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m), onCheckpoint: () => running() });
+    await checkpointed;
+    const r = await h.cancel();
+    assert.equal(r.restarts, 1, warnings.join(' | '));
+    assert.equal(listings(restores), 3);
+    assert.equal(listings(calls), 1, 'the resume lists no fresh splits');
+    const down = new RegExp(`^job failed \\(source 'numbers' \\(test-down-at-launch\\): restoreSplits failed: scandir EACCES \\(listing 2 of 2 that fail\\)\\); restart 1 in 0 ms from checkpoint ${h.restoredFrom}$`);
+    assert.ok(warnings.some((w) => down.test(w)), warnings.join(' | '));
+  });
+});
