@@ -229,9 +229,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         } catch (e) {
           // An attempt that cannot start because a service is down (a source lists its splits, a sink publishes
           // or clears, on a Redis not up yet) is a failed attempt, the first one too: the restart strategy decides,
-          // as Flink's does for sources that fail on start; else a Redis down at launch failed the job at once, and
-          // one down for two restart delays ended it after one restart. A first attempt that fails on the job's
-          // definition or its state directory (a corrupt checkpoint) fails the run at once.
+          // as Flink's does for sources that fail on start, so an outage at launch is ridden out as one later is.
+          // A first attempt that fails on the job's definition or its state directory fails the run at once.
           if (restarts === 0 && !transientStartFailure(e)) throw e;
           outcome = { error: e instanceof Error ? e : new Error(String(e)), sinks: [], metrics: new Float64Array(carried.length) };
         }
