@@ -15,6 +15,7 @@ import type { TaskContext } from '../core/operators/task-context.js';
 import { SOURCE_END, SOURCE_WAIT, type BadRecord, type SourceReader, type SourceSplit, type SplitTracker } from '../core/connectors/source.js';
 import { OperatorError } from '../core/api/errors.js';
 import { unsendableState } from './unsendable-state.js';
+import { SourceSlice } from './source-slice.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
 import { OUTPUT_HOLD_LIMIT, OUTPUT_HOLD_ON, OUTPUT_HOLD_TAKEN, unalignedTriggerId } from '../shm/layout.js';
@@ -137,6 +138,7 @@ export class Subtask implements BarrierHandler {
   backpressuredMs = 0;
   idleMs = 0;
   sourceRecords = 0;
+  private readonly sourceSlice = new SourceSlice();
   /**
    * Source records read while the chain could take no more (value, timestamp, value, timestamp, ...), pushed on
    * in order before anything else moves: a reader emits a whole batch per read, and a fanning-out operator
@@ -545,13 +547,16 @@ export class Subtask implements BarrierHandler {
     let status;
     const before = this.sourceRecords;
     this.ctx.sourceReads++;
+    const asked = this.sourceSlice.next(budget);
+    const startedAt = performance.now();
     try {
-      status = source.read(this.emit, budget, this.invalid);
+      status = source.read(this.emit, asked, this.invalid);
     } catch (e) {
       if (e instanceof OperatorError) throw e;
       throw new OperatorError(this.sourceName, this.ctx.subtask, e);
     }
     const read = this.sourceRecords - before;
+    this.sourceSlice.took(asked, read, performance.now() - startedAt);
     done += read;
     if (read > 0 && this.autoAcks) this.unacked = true;
     if (read > 0) this.ctx.sourceIdleSince = NaN;
