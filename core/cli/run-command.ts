@@ -171,7 +171,9 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
     const shape = describeJob(handle.plan, handle.operatorNames);
     err.write(`starting: ${job} (parallelism ${handle.parallelism}, ${handle.plan.threads} threads; ${shape.tasks.map((t) => `${t.name} ×${t.parallelism}`).join(' | ')})\n`);
     if (handle.restoredFrom !== undefined) {
-      err.write(`resuming: from checkpoint ${handle.restoredFrom}${opts.fromSavepoint !== undefined ? ` (savepoint '${opts.fromSavepoint}')` : ''}\n`);
+      // Named whenever it is one: --resume after a stop with a savepoint takes that savepoint.
+      const savepoint = opts.fromSavepoint ?? handle.restoredSavepoint;
+      err.write(`resuming: from checkpoint ${handle.restoredFrom}${savepoint !== undefined ? ` (savepoint '${savepoint}')` : ''}\n`);
     } else if (opts.resume) {
       err.write(`resuming: no checkpoint in ${handle.stateDir}; starting from the beginning\n`);
     }

@@ -65,6 +65,8 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
   readonly stateDir: string | undefined;
   /** The checkpoint (or savepoint) this run resumed from, or undefined for a fresh start. */
   readonly restoredFrom: number | undefined;
+  /** The savepoint's name when `restoredFrom` is one (`resume: true` takes the newest, a savepoint too). */
+  readonly restoredSavepoint: string | undefined;
   /** The job's sources, with the records each delivers in total when known (progress). */
   readonly sources: readonly { readonly name: string; readonly bounded: boolean; readonly count: number | undefined }[];
   /** Restarts so far in this run (each from the last completed checkpoint, its sources from their positions there). */

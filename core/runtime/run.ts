@@ -419,6 +419,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     parallelism: graph.defaultParallelism,
     stateDir: cp?.stateDir,
     restoredFrom: restored?.manifest.id,
+    restoredSavepoint: restored?.manifest.kind === 'savepoint' ? restored.manifest.name : undefined,
     sources: graph.nodes.filter((n) => n.source).map((n) => ({ name: n.name, bounded: n.source!.bounded, count: n.source!.count })),
     restarts: () => restarts,
     restarting: () => (current === undefined ? restartingInfo : undefined),
