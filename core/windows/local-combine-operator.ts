@@ -15,7 +15,7 @@ import type { Key } from '../graph/key-groups.js';
 import { canonicalKey, type UserKey } from '../graph/tuple-key.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import type { WindowAssigner } from './window-assigner.js';
-import type { Window } from './window.js';
+import { maxTimestampOf, type Window } from './window.js';
 import { Operator, type Downstream } from '../operators/operator.js';
 import type { TaskContext } from '../operators/task-context.js';
 
@@ -63,11 +63,11 @@ export class LocalCombineOperator extends Operator<unknown, PartialAggregate<unk
       start = this.bounds[0]!;
       end = this.bounds[1]!;
     } catch (e) { this.rejected(e, value); return; }
-    if (end - 1 <= ctx.watermark) {
+    if (maxTimestampOf(end) <= ctx.watermark) {
       // This subtask already sent the window: the record goes alone (the window operator decides if it is late).
       let acc: unknown;
       try { acc = this.spec.add(value, this.spec.createAccumulator()); } catch (e) { this.rejected(e, value); return; }
-      ctx.timestamp = end - 1;
+      ctx.timestamp = maxTimestampOf(end);
       this.recordsOut++;
       this.next.push({ k, a: acc });
       return;
@@ -102,13 +102,13 @@ export class LocalCombineOperator extends Operator<unknown, PartialAggregate<unk
   private flush(upTo: number): void {
     if (this.held === 0) return;
     this.lastWindow = undefined;
-    const due = [...this.windows.entries()].filter(([, w]) => w.end - 1 <= upTo).sort((a, b) => a[0] - b[0]);
+    const due = [...this.windows.entries()].filter(([, w]) => maxTimestampOf(w.end) <= upTo).sort((a, b) => a[0] - b[0]);
     const ctx = this.ctx;
     for (const [start, w] of due) {
       this.windows.delete(start);
       this.held -= w.accs.size;
       for (const [k, a] of w.accs) {
-        ctx.timestamp = w.end - 1;
+        ctx.timestamp = maxTimestampOf(w.end);
         this.recordsOut++;
         this.next.push({ k, a });
       }

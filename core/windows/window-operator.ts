@@ -26,7 +26,7 @@ import { EVENT_TIME_RANGE, MAX_WATERMARK, describeTime, inEventTimeRange } from 
 import type { WindowAssigner } from './window-assigner.js';
 import { TriggerResult, type OnMergeContext, type Trigger } from './trigger.js';
 import { EventTimeTrigger } from './event-time-trigger.js';
-import type { Window } from './window.js';
+import { maxTimestampOf, type Window } from './window.js';
 import { makeSlot, restoreSlot, type Slot } from './window-slot.js';
 import { contentsOf, windowFnOf, type WindowSpec } from './window-spec.js';
 import type { WindowContents, WindowEmitter } from './window-contents.js';
@@ -136,7 +136,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
           continue;
         }
         // A window whose state is already gone (end + lateness passed): the record is late for it.
-        if (this.isEventTime && e - 1 + lateness <= wm) continue;
+        if (this.isEventTime && maxTimestampOf(e) + lateness <= wm) continue;
         added = true;
         // Newest first: a record mostly lands in the latest windows, and a key may hold thousands of older ones
         // waiting for the watermark.
@@ -182,7 +182,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     }
     let slot: Slot;
     if (hits === undefined) {
-      if (this.isEventTime && e - 1 + this.lateness <= wm) return false;
+      if (this.isEventTime && maxTimestampOf(e) + this.lateness <= wm) return false;
       slot = this.newSlot(s, e);
       slots.push(slot);
     } else if (hits.length === 1 && hits[0]!.s === ms && hits[0]!.e === me) {
@@ -231,9 +231,14 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     return slot;
   }
 
-  /** When the window's state goes: event time, end + lateness; processing time, its end; never for a global window. */
+  /**
+   * When the window's state goes: event time, end + lateness, at most the final watermark (as Flink caps it: a
+   * window at the top of event time goes at the end, and a record after that is late); processing time, its end;
+   * never for a global window.
+   */
   private cleanupTime(slot: Slot): number {
-    const t = this.isEventTime ? slot.e - 1 + this.lateness : slot.e - 1;
+    if (this.isEventTime) return timerAt(slot.e, this.lateness);
+    const t = maxTimestampOf(slot.e);
     return t >= MAX_WATERMARK ? Infinity : t;
   }
 
@@ -246,7 +251,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     this.contents.add(slot, value, input);
     // Fast path (spec.fastPaths): the default event-time trigger, asked about a window whose end timer it already
     // registered and whose end the watermark has not reached, would re-register that timer and continue.
-    if (this.fastTrigger && slot.et !== undefined && slot.e - 1 > this.ctx.watermark) return;
+    if (this.fastTrigger && slot.et !== undefined && maxTimestampOf(slot.e) > this.ctx.watermark) return;
     this.cur = slot;
     this.curSlots = slots;
     const r = this.trigger.onElement(value, this.elementTs, slot.w, this);
@@ -339,7 +344,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       // the same sums the timers were registered with (ts + 1 is not always end in floating point: 0.3 - 1 + 1).
       const offsets = this.lateness === 0 || !cleanups ? [0] : [this.lateness, 0];
       for (const off of offsets) {
-        for (let i = firstTimerAtLeast(slots, ts, off); i < slots.length && slots[i]!.e - 1 + off === ts; i++) if (has(slots[i]!)) todo.push(slots[i]!);
+        for (let i = firstTimerAtLeast(slots, ts, off); i < slots.length && timerAt(slots[i]!.e, off) === ts; i++) if (has(slots[i]!)) todo.push(slots[i]!);
       }
     } else {
       for (let i = 0; i < slots.length; i++) if (has(slots[i]!)) todo.push(slots[i]!);
@@ -398,7 +403,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
 
   collect(value: unknown): void {
     this.recordsOut++;
-    this.ctx.timestamp = this.cur.e - 1;
+    this.ctx.timestamp = maxTimestampOf(this.cur.e);
     this.next.push(value as O);
   }
 
@@ -430,7 +435,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   output<X>(tag: OutputTag<X>, value: X): void {
     // The window's maxTimestamp, as collect() (and Flink's WindowContext.output): not whatever time is
     // current, a late record's or a timer's.
-    this.ctx.timestamp = this.cur.e - 1;
+    this.ctx.timestamp = maxTimestampOf(this.cur.e);
     this.emitSide(tag as OutputTag<unknown>, value);
   }
 
@@ -504,13 +509,19 @@ function firstEndingAt(slots: readonly Slot[], end: number): number {
   return lo;
 }
 
+/** A window's maxTimestamp + `offset` (its trigger's timer, or its cleanup), at most the final watermark. */
+function timerAt(end: number, offset: number): number {
+  const t = maxTimestampOf(end) + offset;
+  return t > MAX_WATERMARK ? MAX_WATERMARK : t;
+}
+
 /** The index of the first slot whose end - 1 + `offset` is `ts` or more, in slots sorted by end (monotone in end). */
 function firstTimerAtLeast(slots: readonly Slot[], ts: number, offset: number): number {
   let lo = 0;
   let hi = slots.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (slots[mid]!.e - 1 + offset < ts) lo = mid + 1;
+    if (timerAt(slots[mid]!.e, offset) < ts) lo = mid + 1;
     else hi = mid;
   }
   return lo;

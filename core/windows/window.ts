@@ -17,7 +17,7 @@ export class TimeWindow implements Window {
   constructor(readonly start: number, readonly end: number) {}
 
   maxTimestamp(): number {
-    return this.end - 1;
+    return maxTimestampOf(this.end);
   }
 
   /** Whether the two windows overlap or touch (Flink's rule: session windows that touch merge). */
@@ -39,6 +39,16 @@ export class TimeWindow implements Window {
     const r = (timestamp - offset) % size;
     return timestamp - (r < 0 ? r + size : r);
   }
+}
+
+/**
+ * The largest timestamp of a window ending at `end`: end - 1, but at most MAX_WATERMARK. A window holding the top
+ * of event time ends past it, where end - 1 is no safe integer (it rounds up to end itself, or beyond): a timer
+ * there was refused, and the final watermark would never reach it.
+ */
+export function maxTimestampOf(end: number): number {
+  const t = end - 1;
+  return t > MAX_WATERMARK ? MAX_WATERMARK : t;
 }
 
 /** The first multiple of `interval` after `t`, also for negative t (continuous triggers fire there). */
