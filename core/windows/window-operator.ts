@@ -136,7 +136,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
           continue;
         }
         // A window whose state is already gone (end + lateness passed): the record is late for it.
-        if (this.isEventTime && maxTimestampOf(e) + lateness <= wm) continue;
+        if (this.isEventTime && timerAt(e, lateness) <= wm) continue;
         added = true;
         // Newest first: a record mostly lands in the latest windows, and a key may hold thousands of older ones
         // waiting for the watermark.
@@ -157,7 +157,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     else if (this.table.tracking) this.table.touched(entry);
     // Floored as window bounds are whole ms: a record at 9.7, whose window [0, 10) ended (maxTimestamp 9) at
     // watermark 9, would be neither added nor late (9.7 > 9), and vanish uncounted.
-    if (!added && this.isEventTime && Math.floor(ts) + lateness <= wm) {
+    if (!added && this.isEventTime && Math.min(Math.floor(ts) + lateness, MAX_WATERMARK) <= wm) {
       ctx.timestamp = ts;
       if (this.lateTag !== undefined) this.emitSide(this.lateTag, value);
       else this.lateRecordsDropped++;
@@ -182,7 +182,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     }
     let slot: Slot;
     if (hits === undefined) {
-      if (this.isEventTime && maxTimestampOf(e) + this.lateness <= wm) return false;
+      if (this.isEventTime && timerAt(e, this.lateness) <= wm) return false;
       slot = this.newSlot(s, e);
       slots.push(slot);
     } else if (hits.length === 1 && hits[0]!.s === ms && hits[0]!.e === me) {

@@ -1,7 +1,8 @@
 // Records at the top of the event-time range (Number.MAX_SAFE_INTEGER, which README says sluice holds): their
 // windows end past it, where end - 1 is no safe integer. Their trigger timer at end - 1 was refused ("a timer
 // timestamp must be ... within ±(2^53 - 1), got 9007199254741000") and the job failed, naming the window; a
-// window's maxTimestamp is now the top of the range at most, so the final watermark fires it, once.
+// window's maxTimestamp is now the top of the range at most, so the final watermark fires it, once; with allowed
+// lateness its cleanup is there too (a record after the final watermark was added and fired it again, or vanished).
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,10 +18,8 @@ interface Ev { k: string; id: number }
 const TOP = Number.MAX_SAFE_INTEGER;
 
 for (const fastPaths of [true, false]) describe(`fast paths ${fastPaths ? 'on' : 'off'}`, () => {
-  const fired = (assigner: Parameters<typeof windowOf>[0]) => windowOf(assigner, fastPaths);
-
   test('a tumbling window past the top of event time fires at the end of input, stamped with the top', () => {
-    const h = fired(TumblingEventTimeWindows.of(10));
+    const h = windowOf(TumblingEventTimeWindows.of(10), fastPaths, 0);
     h.push({ k: 'a', id: 1 }, TOP); h.push({ k: 'a', id: 2 }, TOP - 1); h.push({ k: 'a', id: 3 }, TOP - 20);
     h.watermark(TOP - 2);
     assert.deepEqual(h.out.records.map((r) => [r.value, r.ts]), [[[TOP - 21, TOP - 11, [3]], TOP - 12]], 'the window below the top fires at its time');
@@ -30,8 +29,8 @@ for (const fastPaths of [true, false]) describe(`fast paths ${fastPaths ? 'on' :
   });
 
   test('sliding and session windows past the top fire once at the end; a record after the final watermark is late', () => {
-    for (const assigner of [SlidingEventTimeWindows.of(10, 5), EventTimeSessionWindows.withGap(4)]) {
-      const h = fired(assigner);
+    for (const [assigner, lateness] of [[SlidingEventTimeWindows.of(10, 5), 0], [EventTimeSessionWindows.withGap(4), 0], [SlidingEventTimeWindows.of(10, 5), 5], [EventTimeSessionWindows.withGap(4), 5]] as const) {
+      const h = windowOf(assigner, fastPaths, lateness);
       h.push({ k: 'a', id: 1 }, TOP - 2); h.push({ k: 'a', id: 2 }, TOP);
       h.watermark(MAX_WATERMARK);
       const got = h.out.records.map((r) => [r.value, r.ts]);
@@ -54,9 +53,9 @@ test('TimeWindow.maxTimestamp is end - 1, at most the top of event time', () => 
   assert.equal(new TimeWindowClass(TOP - 9, TOP + 1).maxTimestamp(), TOP);
 });
 
-function windowOf(assigner: TumblingEventTimeWindows | SlidingEventTimeWindows | EventTimeSessionWindows, fastPaths: boolean) {
+function windowOf(assigner: TumblingEventTimeWindows | SlidingEventTimeWindows | EventTimeSessionWindows, fastPaths: boolean, lateness: number) {
   const late = new OutputTag<Ev>('late');
-  return harness((e: Ev) => e.k, (s) => s.window(assigner).sideOutputLateData(late).process<[number, number, number[]]>((_k, ctx, els, out) => {
+  return harness((e: Ev) => e.k, (s) => s.window(assigner).allowedLateness(lateness).sideOutputLateData(late).process<[number, number, number[]]>((_k, ctx, els, out) => {
     const w = ctx.window as TimeWindow;
     out.collect([w.start, w.end, els.map((e) => e.id).sort((x, y) => x - y)]);
   }), { fastPaths, sideTags: ['late'] });
