@@ -25,6 +25,9 @@ export function compareTrial(c: TrialCase, got: readonly Out[]): string | undefi
   const maybe = new Set(want.filter((o) => o[0].startsWith('maybe-late')).map((o) => `${o[0].slice(6)}/${o[2]}`));
   const wrongLate = lateGot.filter((o) => !maybe.has(`${o[0]}/${o[2]}`));
   if (wrongLate.length > 0) problems.push(`join: late though on time at the source's watermark: ${JSON.stringify(wrongLate)}`);
+  const tsOf = new Map(c.events.map((e) => [e.id, e.ts]));
+  const wrongStamp = lateGot.filter((o) => o[3] !== tsOf.get(o[2] as number));
+  if (wrongStamp.length > 0) problems.push(`join: late records not stamped with their own time: ${JSON.stringify(wrongStamp)}`);
   const lateIds = new Set(lateGot.map((o) => o[2] as number));
   if (lateIds.size !== lateGot.length) problems.push('join: a record late twice');
   const joins = diff('join', got.filter((o) => o[0] === 'join'), joinOracle(c.events, c.params, lateIds));

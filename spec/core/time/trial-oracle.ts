@@ -30,7 +30,7 @@ class Windows {
     private readonly out: Out[],
   ) {}
 
-  private fire(key: string, w: W): void { this.out.push([this.name, key, w.s, w.e, [...w.ids].sort((a, b) => a - b)]); }
+  private fire(key: string, w: W): void { this.out.push([this.name, key, w.s, w.e, [...w.ids].sort((a, b) => a - b), maxTs(w.e)]); }
 
   element(key: string, id: number, ts: number, wm: number): boolean {
     let list = this.byKey.get(key);
@@ -119,7 +119,7 @@ export function trialOracle(events: readonly TrialEv[], p: TrialParams): Out[] {
         const followed = t.follow.get(next) ?? [];
         t.at.delete(next);
         t.follow.delete(next);
-        out.push(['timer', key, next, wm, [...mine].sort((a, b) => a - b), [...followed].sort((a, b) => a - b)]);
+        out.push(['timer', key, next, wm, [...mine].sort((a, b) => a - b), [...followed].sort((a, b) => a - b), next]);
         const asks = mine.filter((id) => id % 4 === 0);
         const then = Math.min(next + p.follow, MAX_WATERMARK);
         if (asks.length > 0 && then > next) {
@@ -132,11 +132,11 @@ export function trialOracle(events: readonly TrialEv[], p: TrialParams): Out[] {
 
   for (const e of events) {
     if (e.side === 0) {
-      if (!sessions.element(e.key, e.id, e.ts, wm)) out.push(['late-session', e.key, e.id]);
-      if (!tumbling.element(e.key, e.id, e.ts, wm)) out.push(['late-tumbling', e.key, e.id]);
-      if (!sliding.element('', e.id, e.ts, wm)) out.push(['late-all', e.key, e.id]);
-      if (!sessionAll.element('', e.id, e.ts, wm)) out.push(['late-session-all', e.key, e.id]);
-      if (e.ts <= wm) out.push(['late-process', e.key, e.id]);
+      if (!sessions.element(e.key, e.id, e.ts, wm)) out.push(['late-session', e.key, e.id, e.ts]);
+      if (!tumbling.element(e.key, e.id, e.ts, wm)) out.push(['late-tumbling', e.key, e.id, e.ts]);
+      if (!sliding.element('', e.id, e.ts, wm)) out.push(['late-all', e.key, e.id, e.ts]);
+      if (!sessionAll.element('', e.id, e.ts, wm)) out.push(['late-session-all', e.key, e.id, e.ts]);
+      if (e.ts <= wm) out.push(['late-process', e.key, e.id, e.ts]);
       else {
         const t = timersOf(e.key);
         const at = Math.min(e.ts + p.delay, MAX_WATERMARK);
@@ -167,7 +167,7 @@ export function joinOracle(events: readonly TrialEv[], p: TrialParams, late: Rea
       if (o.key !== e.key) continue;
       const [l, r] = e.side === 0 ? [e, o] : [o, e];
       const d = r.ts - l.ts;
-      if (d >= p.lo && d <= p.hi) out.push(['join', e.key, l.id, r.id, Math.max(l.ts, r.ts)]);
+      if (d >= p.lo && d <= p.hi) out.push(['join', e.key, l.id, r.id, Math.max(l.ts, r.ts), Math.max(l.ts, r.ts)]);
     }
     buffered[e.side]!.push(e);
   }

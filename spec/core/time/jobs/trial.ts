@@ -164,6 +164,9 @@ export default defineJob((env) => {
     lateOf(joined, lateL, 'late-left'),
     lateOf(joined, lateR, 'late-right'),
   ).name('all-out').uid('all-out');
-  if (ledger !== '') merged.sink(ledgerSink<Out>(ledger)).name('ledger').uid('ledger');
-  else merged.collect().name('out').uid('out');
+  // Each output with the event time it carries: a window's maxTimestamp, a timer's time, a pair's later time, a
+  // late record's own.
+  const stamped = merged.process<Out>((o, ctx, out) => out.collect([...o, ctx.timestamp ?? null])).name('stamp').uid('stamp');
+  if (ledger !== '') stamped.sink(ledgerSink<Out>(ledger)).name('ledger').uid('ledger');
+  else stamped.collect().name('out').uid('out');
 });
