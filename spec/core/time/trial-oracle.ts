@@ -7,8 +7,9 @@
 // whose windows takes it, and with floor(ts) + lateness <= watermark, is late. Sessions merge on insertion (windows that
 // overlap or touch), and only a new window that merges with nothing can be late. Timers fire when the watermark
 // reaches them, in order, with currentWatermark() the watermark that fired them; one registered while firing and
-// already due fires in the same advance. Interval join: a record with ts < watermark is late; every pair of
-// records that were not is joined once (README: sluice keeps records 1 ms longer than Flink).
+// already due fires in the same advance; a deleted one does not fire. Interval join: a record with ts < watermark
+// is late; every pair of records that were not is joined once (README: sluice keeps records 1 ms longer than
+// Flink).
 
 import type { Out, TrialEv } from './jobs/trial.js';
 
@@ -140,6 +141,13 @@ export function trialOracle(events: readonly TrialEv[], p: TrialParams): Out[] {
       else {
         const t = timersOf(e.key);
         const at = Math.min(e.ts + p.delay, MAX_WATERMARK);
+        const c = Math.min(...[...t.at.keys()].filter((x) => x !== at));
+        if (e.id % 3 === 1 && c !== Infinity) {
+          out.push(['cancelled', e.key, c, [...(t.at.get(c) ?? [])].sort((x, y) => x - y), [...(t.follow.get(c) ?? [])].sort((x, y) => x - y), e.ts]);
+          t.pending.delete(c);
+          t.at.delete(c);
+          t.follow.delete(c);
+        }
         t.at.set(at, [...(t.at.get(at) ?? []), e.id]);
         t.pending.add(at);
       }

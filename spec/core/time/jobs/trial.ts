@@ -118,13 +118,26 @@ export default defineJob((env) => {
     }).name('session-all').uid('session-all');
 
   // Event-time timers: each on-time record asks for one at ts + delay (records of a key at one time share it);
-  // every 4th record's timer asks for a follow-up one at its time + follow, registered from onTimer.
+  // every 4th record's timer asks for a follow-up one at its time + follow, registered from onTimer; every 3rd
+// record deletes one.
   const lateP = new OutputTag<TrialEv>('late-process');
   const timers = keyed.process<Out>({
-    processElement(e, ctx) {
+    processElement(e, ctx, out) {
       if (e.ts <= ctx.timerService.currentWatermark()) { ctx.output(lateP, e); return; }
       const t = Math.min(e.ts + delay, Number.MAX_SAFE_INTEGER);
       const m = ctx.mapState<number, number[]>('at');
+      // Every 3rd record cancels the key's earliest pending timer a record asked for (but one at its own time),
+      // perhaps registered before a checkpoint the job was restored from.
+      const c = Math.min(...m.keys().filter((x) => x !== t));
+      if (e.id % 3 === 1 && c !== Infinity) {
+        const f = ctx.mapState<number, number[]>('follow');
+        const mine = m.get(c) ?? [];
+        const followed = f.get(c) ?? [];
+        m.remove(c);
+        f.remove(c);
+        ctx.timerService.deleteEventTimeTimer(c);
+        out.collect(['cancelled', ctx.key, c, [...mine].sort((x, y) => x - y), [...followed].sort((x, y) => x - y)]);
+      }
       m.put(t, [...(m.get(t) ?? []), e.id]);
       ctx.timerService.registerEventTimeTimer(t);
     },
