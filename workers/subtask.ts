@@ -54,6 +54,9 @@ type SourcePhase = typeof SOURCE_READING | typeof SOURCE_WAITING | typeof SOURCE
  */
 export const SOURCE_WAIT_QUANTUM_MS = 0.1;
 
+/** Longest a step fires the final watermark's timers before the thread's other work gets a turn, ms. */
+const DUE_SLICE_MS = 10;
+
 /**
  * Without checkpoints, how often a source that acknowledges upstream (a Redis consumer group) is told that what it
  * has read is done, ms: as Kafka's auto-commit does. Else nothing would ever acknowledge it, and the consumer's
@@ -113,12 +116,14 @@ export class Subtask implements BarrierHandler {
   fineSourceWaits = false;
   /** Operators of the chain that hold records across steps (async I/O): polled every step, gate the input. */
   private readonly holders: HoldsRecords[];
+  /** Operators whose final watermark's timers fire in slices, a step at a time (fireDue). */
+  private readonly dueOps: Operator<unknown, unknown>[];
   private readonly stopWhenBlocked: () => boolean;
   private readonly emit: (v: unknown, ts?: number) => void;
   private readonly invalid: (bad: BadRecord) => void;
   /** The heads the input gate pushes into, by input index (a two-input operator has two). */
   private readonly heads: Downstream<unknown>[];
-  /** Source only: the last checkpoint whose barrier this subtask sent. */
+  /** The last checkpoint whose barrier this subtask sent (or that was given up): a trigger at or below it is old. */
   private lastBarrier = 0;
   /** The input gate delivered every channel's end and the replay is done. */
   private inputFinished = false;
@@ -194,6 +199,8 @@ export class Subtask implements BarrierHandler {
     if (letters.length > 0) for (const o of outputs) if (!o.carriesDeadLetters) o.letters = letters;
     this.letterGates = letters;
     this.holders = chain.map((c) => c.op).filter((op) => holdsRecords(op));
+    // Asked as holdsRecords asks: a stand-in operator (tests) may lack it.
+    this.dueOps = chain.map((c) => c.op).filter((op) => (op as Partial<Operator<unknown, unknown>>).sliceDueTimers?.() === true);
     // Chains without a holder keep the one check per record they always had.
     this.stopWhenBlocked = this.holders.length === 0 ? () => this.blocked() : () => this.blocked() || !this.holdersAccept();
     const held = this.sourceHeld;
@@ -384,6 +391,18 @@ export class Subtask implements BarrierHandler {
       }
     }
     if (this.blocked()) return done || 1;
+    if (this.dueOps.length > 0 && this.timersDue()) {
+      // The final watermark's timers, a slice per step, as Flink's interruptible timers fire in the mailbox: the
+      // gate goes on bringing barriers between slices, and once every input has ended (no barrier will come), the
+      // coordinator's trigger starts checkpoints here, as at a source. The chain ends once they have all fired.
+      done += this.fireDue(budget);
+      if (this.inputFinished && this.trigger !== undefined && !this.blocked()) done += this.maybeTrigger();
+      if (this.inputFinished && !this.timersDue() && this.source === undefined) {
+        this.end();
+        return done + 1;
+      }
+      if (this.blocked()) return done || 1;
+    }
     // Held source records first: before the gate (its barrier would snapshot the reader past them) and the reader.
     if (this.sourceHeld.length > 0) {
       done += this.pushSourceHeld();
@@ -617,8 +636,8 @@ export class Subtask implements BarrierHandler {
     done += input.pump(this.heads, budget, this.stopWhenBlocked);
     if (input.allEnded && !this.replaying() && !this.inputFinished) {
       this.inputFinished = true;
-      if (this.source === undefined) this.end();
-      else {
+      // With the final watermark's timers still firing, the end waits for them (step).
+      if (this.source === undefined) { if (!this.timersDue()) this.end(); } else {
         this.heads[1]!.finish();
         if (this.sourcePhase === SOURCE_ENDED) this.end(false);
       }
@@ -643,6 +662,30 @@ export class Subtask implements BarrierHandler {
       this.replayAt = 0;
     }
     return k;
+  }
+
+  /** Some operator has timers of the final watermark left to fire (dueOps). */
+  private timersDue(): boolean {
+    for (let i = 0; i < this.dueOps.length; i++) if (this.dueOps[i]!.hasDueTimers()) return true;
+    return false;
+  }
+
+  /**
+   * Fires a slice of the final watermark's timers, upstream operators first: up to `budget`, while the outputs
+   * take them, for DUE_SLICE_MS at most (a slow onTimer must not hold the thread's other subtasks). Returns how many.
+   */
+  private fireDue(budget: number): number {
+    const until = performance.now() + DUE_SLICE_MS;
+    let k = 0;
+    const stop = (): boolean => this.stopWhenBlocked() || ((++k & 15) === 0 && performance.now() > until);
+    let done = 0;
+    for (let i = 0; i < this.dueOps.length && done < budget; i++) {
+      const op = this.dueOps[i]!;
+      if (!op.hasDueTimers()) continue;
+      done += op.fireDueTimers(budget - done, stop);
+      if (op.hasDueTimers()) break;
+    }
+    return done;
   }
 
   /** Fires processing-time callbacks that are due; returns 1 if any ran. */
@@ -703,7 +746,10 @@ export class Subtask implements BarrierHandler {
 
   // ---- checkpoints
 
-  /** Source subtasks: a trigger the coordinator wrote since our last barrier starts a checkpoint here. */
+  /**
+   * Source subtasks, and subtasks whose inputs ended while the final watermark's timers fire: a trigger the
+   * coordinator wrote since our last barrier starts a checkpoint here.
+   */
   private maybeTrigger(): number {
     // The reader's position counts held records: an aligned barrier goes out after them; an unaligned one keeps
     // them as channel state (they are pushed on after a restore, before the source reads).
@@ -736,7 +782,8 @@ export class Subtask implements BarrierHandler {
    */
   snapshot(barrier: Barrier): void {
     const t0 = performance.now();
-    if (this.source !== undefined && barrier.checkpointId > this.lastBarrier) this.lastBarrier = barrier.checkpointId;
+    // Also where the gate brought it: a subtask whose inputs ended takes the coordinator's trigger (step), never twice.
+    if (barrier.checkpointId > this.lastBarrier) this.lastBarrier = barrier.checkpointId;
     const snap: SubtaskSnapshot = { task: this.taskId, subtask: this.ctx.subtask, operators: [] };
     const held = this.sourceHeld;
     let from: SourceSplit[] | undefined;
@@ -826,7 +873,7 @@ export class Subtask implements BarrierHandler {
   /** The coordinator gave up checkpoint `id`. */
   abortCheckpoint(id: number): void {
     this.input?.abort(id);
-    if (this.source && id > this.lastBarrier) this.lastBarrier = id;
+    if (id > this.lastBarrier) this.lastBarrier = id;
   }
 
   /** Checkpoint `id` is complete everywhere. */
@@ -951,6 +998,7 @@ export class Subtask implements BarrierHandler {
       return this.drain() || this.drainedCount() !== before || this.overtakeReady();
     }
     if (this.holders.length > 0 && this.holdersPending()) return true;
+    if (this.state === RUNNING && this.dueOps.length > 0 && this.timersDue()) return true;
     if (this.sourceHeld.length > 0) return !this.stopWhenBlocked();
     if (this.state !== RUNNING) return this.holdersDrained();
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;

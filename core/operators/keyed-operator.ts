@@ -22,6 +22,12 @@ import type { TaskContext } from './task-context.js';
 export const END_TIMER_CASCADE_MIN = 10_000_000;
 const END_TIMER_CASCADE = 100;
 
+function endCascadeError(cascade: number, pending: number): Error {
+  return new Error(`at the end of input, onTimer kept registering event-time timers (${cascade.toLocaleString('en-US')} fired after the ${pending.toLocaleString('en-US')} pending when the final watermark came): once the watermark is MAX_WATERMARK every timer is due at once, so a timer re-armed in onTimer fires again until its time reaches MAX_WATERMARK; stop re-arming once ctx.timerService.currentWatermark() is MAX_WATERMARK`);
+}
+
+const never = (): boolean => false;
+
 /** What every keyed operator shares: its state backend and timers, their snapshots and restores. */
 export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   /** END_TIMER_CASCADE_MIN (tests lower it: an endless re-arm takes seconds to reach it). */
@@ -44,9 +50,67 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   }
 
   override watermark(watermark: number): void {
+    if (watermark >= MAX_WATERMARK && this.sliced) {
+      // The final watermark: its timers (every one held) fire in slices from the subtask's steps, which take
+      // checkpoints between them; it goes on once they have (fireDueTimers).
+      if (!this.endDue) this.startEnd();
+      return;
+    }
     this.fireEventTimers(watermark);
     this.sideOutputs.watermark(watermark);
     this.next.watermark(watermark);
+  }
+
+  /**
+   * Set by the subtask that runs it (Subtask.sliceDueTimers): the final watermark's timers are left to
+   * fireDueTimers. Unset (an operator driven alone), they fire at once, as every other watermark's do.
+   */
+  private sliced = false;
+  /** The final watermark came and some of its timers have not fired yet (sliced only). */
+  private endDue = false;
+  /** Of the end's cascade budget (see fireEventTimers), how many timers may still fire; its size and the pending count. */
+  private endLeft = 0;
+  private endCascade = 0;
+  private endPending = 0;
+
+  override sliceDueTimers(): boolean {
+    this.sliced = true;
+    return true;
+  }
+
+  override hasDueTimers(): boolean {
+    return this.endDue;
+  }
+
+  private startEnd(): void {
+    this.endDue = true;
+    this.endPending = this.timers.eventCount;
+    this.endCascade = Math.max(this.endTimerCascadeMin, END_TIMER_CASCADE * this.endPending);
+    this.endLeft = this.endPending + this.endCascade;
+  }
+
+  private readonly fireEnd = (key: Key, ts: number): void => {
+    if (--this.endLeft < 0) this.fail(endCascadeError(this.endCascade, this.endPending));
+    this.fireTimer('event', key, ts);
+  };
+
+  /**
+   * Fires up to `max` of the final watermark's timers (stopping early when `stop()` says so); once none is left,
+   * passes the watermark on. Returns how many fired.
+   */
+  override fireDueTimers(max: number, stop: () => boolean): number {
+    if (!this.endDue) return 0;
+    const n = this.timers.fireSome('event', MAX_WATERMARK, max, stop, this.fireEnd);
+    if (n >= 0) return n;
+    this.endDue = false;
+    this.sideOutputs.watermark(MAX_WATERMARK);
+    this.next.watermark(MAX_WATERMARK);
+    return 0;
+  }
+
+  /** End of input reached the operator: what is left of the final watermark's timers fires now. */
+  protected fireEndNow(): void {
+    while (this.endDue) this.fireDueTimers(Infinity, never);
   }
 
   override idle(idle: boolean): void {
@@ -55,6 +119,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
   }
 
   override finish(): void {
+    this.fireEndNow();
     this.finishSideOutputs();
     this.next.finish();
   }
@@ -87,7 +152,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
     const cascade = Math.max(this.endTimerCascadeMin, END_TIMER_CASCADE * pending);
     let left = pending + cascade;
     this.timers.fire('event', upTo, (key, ts) => {
-      if (--left < 0) this.fail(new Error(`at the end of input, onTimer kept registering event-time timers (${cascade.toLocaleString('en-US')} fired after the ${pending.toLocaleString('en-US')} pending when the final watermark came): once the watermark is MAX_WATERMARK every timer is due at once, so a timer re-armed in onTimer fires again until its time reaches MAX_WATERMARK; stop re-arming once ctx.timerService.currentWatermark() is MAX_WATERMARK`));
+      if (--left < 0) this.fail(endCascadeError(cascade, pending));
       this.fireTimer('event', key, ts);
     });
   }

@@ -101,6 +101,9 @@ export class KeyedProcessOperator<K extends UserKey, I, O> extends KeyedOperator
       // The task's watermark first, as an input gate sets it: onTimer's currentWatermark() must have passed the timer.
       this.ctx.watermark = MAX_WATERMARK;
       this.watermark(MAX_WATERMARK);
+      this.fireEndNow();
+    } else if (this.hasDueTimers()) {
+      this.fireEndNow();
     } else {
       // Timers registered after the final watermark (by records that arrived late, e.g. from an input that was
       // idle): no watermark will come for them, so they fire now or never.

@@ -103,6 +103,24 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
   onProcessingTime(_now: number): void {}
 
   /**
+   * Asked once by the subtask that runs the operator: may the timers the final watermark makes due be left to
+   * `fireDueTimers`, called from its steps (so checkpoints and backpressure come between them)? False: no such timers.
+   */
+  sliceDueTimers(): boolean {
+    return false;
+  }
+
+  /** Timers the final watermark made due have not all fired yet (sliceDueTimers). */
+  hasDueTimers(): boolean {
+    return false;
+  }
+
+  /** Fires up to `max` of them, stopping early when `stop()` says so; returns how many fired. */
+  fireDueTimers(_max: number, _stop: () => boolean): number {
+    return 0;
+  }
+
+  /**
    * At a checkpoint barrier (synchronously, between records): the operator's state, or undefined for none.
    * `savepoint`: keyed state in full (a savepoint shares nothing with other checkpoints). checkpointId -1: the
    * final state at end of input.

@@ -146,6 +146,23 @@ export class TimerService {
   }
 
   /**
+   * `fire`, in a slice: stops once `max` have fired or `stop()` says so (asked after each). Returns how many fired,
+   * or -1 when none due is left.
+   */
+  fireSome(domain: TimeDomain, upTo: number, max: number, stop: () => boolean, onTimer: (key: Key, ts: number) => void): number {
+    const q = domain === 'event' ? this.event : this.processing;
+    const d = this.due;
+    let n = 0;
+    while (n < max) {
+      if (!q.takeDue(upTo, d)) return n === 0 ? -1 : n;
+      onTimer(d.key, d.ts);
+      n++;
+      if (stop()) break;
+    }
+    return n;
+  }
+
+  /**
    * Fires, once, every timer of `domain` held now, earliest first (end of input); a timer registered while they
    * fire does not fire, so a trigger that re-arms itself cannot keep this going.
    */

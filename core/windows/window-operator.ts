@@ -374,6 +374,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       this.ctx.watermark = MAX_WATERMARK;
       this.watermark(MAX_WATERMARK);
     }
+    this.fireEndNow();
     // Each pending one once: a trigger that re-arms itself when it fires (a continuous trigger on a global
     // window) would otherwise fire again at once, forever.
     this.timers.fireHeld('processing', (key, ts) => this.fireTimer('processing', key, ts));

@@ -71,6 +71,40 @@ describe('KeyedProcessOperator', () => {
     assert.equal(sink.finished, true);
   });
 
+  test('run by a subtask, the final watermark\'s timers fire in slices (fireDueTimers), and the watermark goes on after the last', () => {
+    const { sink, push, watermark, op } = operator(timers);
+    assert.equal(op.sliceDueTimers(), true);
+    for (let i = 0; i < 5; i++) push({ k: `k${i}`, ts: i });
+    watermark(MAX_WATERMARK);
+    assert.equal(sink.out.length, 0, 'nothing fires in watermark() itself');
+    assert.equal(op.hasDueTimers(), true);
+    assert.equal(op.fireDueTimers(2, () => false), 2);
+    assert.deepEqual(sink.watermarks, [], 'not passed on while timers are due');
+    let asked = 0;
+    assert.equal(op.fireDueTimers(10, () => ++asked === 1), 1, 'stop() ends a slice');
+    assert.equal(op.fireDueTimers(10, () => false), 2);
+    assert.deepEqual(sink.watermarks, [], 'not known to be the last yet');
+    assert.equal(op.fireDueTimers(10, () => false), 0);
+    assert.equal(op.hasDueTimers(), false);
+    assert.deepEqual(sink.out.map((o) => o.v.key), ['k0', 'k1', 'k2', 'k3', 'k4'], 'each once, in time order');
+    assert.deepEqual(sink.watermarks, [MAX_WATERMARK]);
+    op.finish();
+    assert.equal(sink.out.length, 5);
+    assert.deepEqual(sink.watermarks, [MAX_WATERMARK], 'passed on once');
+  });
+
+  test('end of input fires what slices left of the final watermark\'s timers', () => {
+    const { sink, push, watermark, op } = operator(timers);
+    op.sliceDueTimers();
+    for (let i = 0; i < 5; i++) push({ k: `k${i}`, ts: i });
+    watermark(MAX_WATERMARK);
+    op.fireDueTimers(2, () => false);
+    op.finish();
+    assert.deepEqual(sink.out.map((o) => o.v.key), ['k0', 'k1', 'k2', 'k3', 'k4']);
+    assert.deepEqual(sink.watermarks, [MAX_WATERMARK]);
+    assert.equal(sink.finished, true);
+  });
+
   // Regression: the TTL event clock was the watermark in onTimer, so a timer saw entries expire by a
   // watermark far past the timer (MAX_WATERMARK at end of input): the same job read them or not by how watermarks
   // happened to be timed.
