@@ -28,11 +28,22 @@ export interface StateEntry<V> {
   value: V;
   /** Snapshot epoch in which this entry was last listed as changed; DELETED once removed from its table. */
   mark: number;
-  /** With a TTL: when the entry expires (on the TTL's clock). */
+  /**
+   * With a TTL: when the entry expires (on the TTL's clock). Entries of a table without a TTL have neither field
+   * (plainEntry): two double fields are two heap numbers an entry, 48 bytes with their slots.
+   */
   expiresAt: number;
   /** With a TTL: the expiry it had when last moved to the end of its table (its place in cleanup order); <= expiresAt. */
   posAt: number;
 }
+
+/** An entry of a table without a TTL: no expiry fields (read only where a TTL is set). */
+function plainEntry<V>(key: Key, kg: number, value: V): StateEntry<V> {
+  return { key, kg, value, mark: 0 } as StateEntry<V>;
+}
+
+/** Removed members of a key group, at least, before its member list is compacted (when they are half of it). */
+const COMPACT_MEMBERS_FROM = 8;
 
 /** The mark of an entry removed from its table: a snapshot skips it without looking its key up. */
 const DELETED = -1;
@@ -58,11 +69,13 @@ export class StateTable<V> implements KeyedTable {
    * miss; encoding them is the one visit left).
    */
   private changed: (StateEntry<V>[] | undefined)[];
-  private removed: (StateEntry<V>[] | undefined)[];
+  /** Keys only: an entry held here would keep its value alive until the snapshot. */
+  private removed: (Key[] | undefined)[];
   /**
    * Per key group (with tracking): every entry created since the group's last full snapshot, live or DELETED, and
    * how many of them are DELETED. A full chunk takes the live ones from here instead of walking the whole table;
-   * compacted then (so it holds at most the live entries plus the removals a full chunk is due after).
+   * compacted then, and once the DELETED are half of the list (else the entries of keys that expired, with their
+   * values, stayed on the heap until the group's next full chunk, up to MAX_DELTA_CHAIN checkpoints).
    */
   private readonly members: StateEntry<V>[][];
   private readonly deadMembers: Int32Array;
@@ -172,7 +185,7 @@ export class StateTable<V> implements KeyedTable {
   /** Creates the entry of a key that has none (the caller has just looked): one Map lookup fewer than `put`. */
   create(key: Key, value: V): StateEntry<V> {
     if (this.ttl !== undefined) return this.createExpiring(key, value, this.now());
-    const e: StateEntry<V> = { key, kg: keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt: Infinity, posAt: Infinity };
+    const e = plainEntry(key, keyGroupFor(key, this.maxParallelism), value);
     this.entries.set(key, e);
     this.counts[e.kg]!++;
     if (this.tracking) this.members[e.kg]!.push(e);
@@ -248,9 +261,23 @@ export class StateTable<V> implements KeyedTable {
     this.counts[e.kg]!--;
     e.mark = DELETED;
     if (this.tracking) {
-      this.deadMembers[e.kg]!++;
-      (this.removed[e.kg] ??= []).push(e);
+      (this.removed[e.kg] ??= []).push(e.key);
+      this.memberDied(e.kg);
     }
+  }
+
+  /** A member of group kg was removed: compacts its list once they are half of it (amortised O(1) a removal). */
+  private memberDied(kg: number): void {
+    const dead = ++this.deadMembers[kg]!;
+    const members = this.members[kg]!;
+    if (dead < COMPACT_MEMBERS_FROM || dead * 2 < members.length) return;
+    let j = 0;
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      if (m.mark !== DELETED) members[j++] = m;
+    }
+    members.length = j;
+    this.deadMembers[kg] = 0;
   }
 
   private renew(e: StateEntry<V>, now: number): void {
@@ -307,6 +334,9 @@ export class StateTable<V> implements KeyedTable {
         break;
       }
     }
+    // `iter` was not stepped past what this loop removed: it would keep every table the Map shrank out of alive
+    // (all of a mass expiry's entries, values and all, until the next write). The next write starts another.
+    if (n > 0) { this.iter = undefined; this.head = undefined; }
     return n;
   }
 
@@ -365,7 +395,7 @@ export class StateTable<V> implements KeyedTable {
       const dels: Key[] = [];
       if (removed !== undefined) {
         // Removed, then written again: the live entry (listed in `changed`) wins.
-        for (const e of removed) if (this.entries.get(e.key) === undefined) dels.push(e.key);
+        for (const k of removed) if (this.entries.get(k) === undefined) dels.push(k);
         // A changed entry still in the table is the key's live entry: removal marks it DELETED, and a key written
         // again after a removal gets a new entry object. (Without removals in the group, none is DELETED.)
         if (puts !== undefined) puts = puts.filter((e) => e.mark !== DELETED);
@@ -384,10 +414,10 @@ export class StateTable<V> implements KeyedTable {
     if (old !== undefined) {
       // A later chunk of the chain updates the entry in place (restoreDone puts TTL tables back in expiry order).
       old.value = value;
-      old.expiresAt = old.posAt = expiresAt;
+      if (this.ttl !== undefined) old.expiresAt = old.posAt = expiresAt;
       return;
     }
-    const e: StateEntry<V> = { key, kg, value, mark: 0, expiresAt, posAt: expiresAt };
+    const e: StateEntry<V> = this.ttl === undefined ? plainEntry(key, kg, value) : { key, kg, value, mark: 0, expiresAt, posAt: expiresAt };
     this.entries.set(key, e);
     this.counts[kg]!++;
     if (this.tracking) this.members[kg]!.push(e);
@@ -400,7 +430,7 @@ export class StateTable<V> implements KeyedTable {
     this.entries.delete(key);
     this.counts[old.kg]!--;
     old.mark = DELETED;
-    if (this.tracking) this.deadMembers[old.kg]!++;
+    if (this.tracking) this.memberDied(old.kg);
   }
 
   /** A restored table, once the job declares it: its TTL from the declaration (entries keep their expiry). */
