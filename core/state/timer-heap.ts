@@ -3,9 +3,17 @@
 
 import type { Key } from '../graph/key-groups.js';
 
+/** Least high-water mark (timers) at which a heap that has shrunk to a quarter of it gets smaller arrays. */
+const SHRINK_FROM = 4096;
+
 export class TimerHeap {
   private ts: number[] = [];
   private keys: Key[] = [];
+  /**
+   * The most timers held since the arrays were last made. V8 does not give back an array's capacity as it pops:
+   * once the final watermark had fired a million timers, the two arrays still held ~20 MB, empty.
+   */
+  private peak = 0;
 
   get size(): number {
     return this.ts.length;
@@ -26,6 +34,7 @@ export class TimerHeap {
     let i = ts.length;
     ts.push(t);
     keys.push(key);
+    if (i >= this.peak) this.peak = i + 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (ts[p]! <= t) break;
@@ -44,7 +53,20 @@ export class TimerHeap {
     const lastT = ts.pop()!;
     const lastK = keys.pop()!;
     const n = ts.length;
+    if (n < this.peak >> 2 && this.peak >= SHRINK_FROM) {
+      // Copies of what is left (amortised: at least three quarters of the peak were popped since the last copy).
+      this.ts = ts.slice();
+      this.keys = keys.slice();
+      this.peak = n;
+    }
+    this.sift(n, lastT, lastK);
+  }
+
+  /** Moves (lastT, lastK) down from the root into a heap of `n` (the last element taken out). */
+  private sift(n: number, lastT: number, lastK: Key): void {
     if (n === 0) return;
+    const ts = this.ts;
+    const keys = this.keys;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -63,5 +85,6 @@ export class TimerHeap {
   clear(): void {
     this.ts = [];
     this.keys = [];
+    this.peak = 0;
   }
 }

@@ -40,3 +40,28 @@ test('property: pops come out in timestamp order and hold exactly what was pushe
     assert.equal(h.peekTime(), Infinity);
   }));
 });
+
+// Regression: V8 keeps an array's capacity as it pops, so a heap the final watermark had emptied of a million timers
+// still held ~20 MB. Emptied past a quarter of its peak, it moves to arrays of its size (order kept).
+test('a heap that empties gives its arrays\' memory back, and pops in order across the copies', async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heap = (): number => { gc(); gc(); return process.memoryUsage().heapUsed; };
+  const h = new TimerHeap();
+  const n = 300_000;
+  const before = heap();
+  for (let i = 0; i < n; i++) h.push((i * 7919) % n + 0.5, 'k');
+  const full = heap() - before;
+  let last = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const t = h.peekTime();
+    assert.ok(t >= last, `pop ${i}: ${t} after ${last}`);
+    last = t;
+    h.pop();
+  }
+  assert.equal(h.size, 0);
+  const left = heap() - before;
+  assert.ok(left < full / 10, `held ${(left / 1e6).toFixed(1)} MB of the ${(full / 1e6).toFixed(1)} MB`);
+});
