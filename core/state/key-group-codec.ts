@@ -15,6 +15,12 @@
 //     column may be 0: the same items as the key column (an Int8Array, Int16Array or Int32Array).
 //   format 2 (rows: `columns: false`, and what older checkpoints hold):
 //     table   = [stateName, hasTtl(0|1), puts, dels]       puts = [key, value, (expiresAt if hasTtl), key, ...]
+//   format 5 (a delta that patches list or map states, collection-deltas.ts; written only when one does, so a
+//     chunk without patches is format 2 or 4 as before, and an older reader refuses one with patches by its format):
+//     chunk   = msgpack [5, full, base(2|4), [table, ...], kinds, [patches | nil per table]], crc32
+//     table   = as in the base format        patches = [key, op, payload, (expiresAt if hasTtl), key, ...]
+//     op 1 (list append): payload = the elements appended: a column (format 4 base) or [item, ...] (format 2 base)
+//     op 2 (map changes): payload = [[mapKey, value, mapKey, value, ...], [removedMapKey, ...]]
 //
 // Why columns: a snapshot encodes every entry changed in the last interval, on the task's thread, and the usual
 // keyed state (a count, a sum, a small record of numbers) then costs a typed-array store per field instead of a
@@ -37,10 +43,12 @@ import { Packr } from 'msgpackr';
 import { crc32 } from '../../shm/checksum.js';
 import type { Key } from '../graph/key-groups.js';
 import type { StateEntry } from './state-table.js';
+import { PATCH_LIST_APPEND, type Patch } from './collection-deltas.js';
 
 const FORMAT_ROWS = 2;
 const FORMAT_COLUMNS = 3;
 const FORMAT_COMPACT = 4;
+const FORMAT_PATCHES = 5;
 /** Format 4: a value column that holds the same items as the key column. */
 const SAME_AS_KEYS = 0;
 const CRC_BYTES = 4;
@@ -66,6 +74,8 @@ export interface TableChanges {
   dels: Key[];
   /** Instead of `puts`: the written entries as columns (a TypedStateTable's; never with a TTL). */
   columns?: TypedColumns;
+  /** Entries of a list or map state patched rather than written whole (delta chunks only). */
+  patches?: Patch[] | undefined;
 }
 
 /** Entries as columns: entry i is keys[i] with fields[f] = cols[f][i]. */
@@ -87,6 +97,8 @@ export interface DecodedTable {
   /** key, value[, expiresAt] repeated. */
   puts: unknown[];
   dels: Key[];
+  /** key, op, payload[, expiresAt] repeated (format 5): applied to the value the key has when it comes. */
+  patches?: unknown[];
 }
 
 /**
@@ -102,8 +114,14 @@ export class ChunkEncoder {
   encode(full: boolean, tables: TableChanges[]): Uint8Array {
     const body = this.columns ? tables.map((t) => this.columnTable(t)) : tables.map(rowTable);
     const kinds = tables.map((t) => t.kind ?? '');
-    const chunk: unknown[] = [this.columns ? FORMAT_COMPACT : FORMAT_ROWS, full ? 1 : 0, body];
-    if (kinds.some((k) => k !== '')) chunk.push(kinds);
+    const base = this.columns ? FORMAT_COMPACT : FORMAT_ROWS;
+    let chunk: unknown[];
+    if (tables.some((t) => t.patches !== undefined && t.patches.length > 0)) {
+      chunk = [FORMAT_PATCHES, full ? 1 : 0, base, body, kinds, tables.map((t) => (t.patches !== undefined && t.patches.length > 0 ? patchRows(t.ttl, t.patches, this.columns) : null))];
+    } else {
+      chunk = [base, full ? 1 : 0, body];
+      if (kinds.some((k) => k !== '')) chunk.push(kinds);
+    }
     const packed = packr().pack(chunk);
     const out = new Uint8Array(packed.length + CRC_BYTES);
     out.set(packed);
@@ -180,6 +198,25 @@ function columnsTable(t: TableChanges, c: TypedColumns): unknown[] {
   }
   const values = n === 0 ? [VALUES_ANY, anyColumn([])] : [VALUES_OBJECTS, [...c.fields], c.cols.map((col) => compact(col instanceof Float64Array ? narrow(col) : col, keys))];
   return [t.name, 0, n, fewerBytes(keys), values, null, t.dels];
+}
+
+/** A table's patches, flat: key, op, payload[, expiresAt]. A list append's ints go as a column (with `columns`). */
+function patchRows(ttl: boolean, patches: Patch[], columns: boolean): unknown[] {
+  const out: unknown[] = [];
+  for (const p of patches) {
+    let payload = p.payload;
+    if (columns && p.op === PATCH_LIST_APPEND) {
+      const xs = payload as unknown[];
+      const b = new ColumnBuilder(xs.length);
+      for (let i = 0; i < xs.length; i++) b.add(i, xs[i]);
+      // Ints as the fewest bytes that hold them; other numbers as msgpack does (a float32 where it is exact).
+      const col = b.done();
+      if (col instanceof Int32Array) payload = fewerBytes(col);
+    }
+    out.push(p.entry.key === 0 ? 0 : p.entry.key, p.op, payload);
+    if (ttl) out.push(p.entry.expiresAt);
+  }
+  return out;
 }
 
 function rowTable(t: TableChanges): unknown[] {
@@ -352,19 +389,42 @@ export function decodeKeyGroup(bytes: Uint8Array): { full: boolean; tables: Deco
   } catch (cause) {
     throw new KeyGroupFormatError(`key group chunk does not decode: ${(cause as Error).message}`, { cause });
   }
+  if (Array.isArray(v) && v[0] === FORMAT_PATCHES) return patchedOf(v);
   if (!Array.isArray(v) || (v[0] !== FORMAT_ROWS && v[0] !== FORMAT_COLUMNS && v[0] !== FORMAT_COMPACT) || (v[1] !== 0 && v[1] !== 1) || !Array.isArray(v[2])) {
-    throw new KeyGroupFormatError(`key group chunk has an unknown format (expected format ${FORMAT_ROWS}, ${FORMAT_COLUMNS} or ${FORMAT_COMPACT})`);
+    throw new KeyGroupFormatError(`key group chunk has an unknown format (expected format ${FORMAT_ROWS}, ${FORMAT_COLUMNS}, ${FORMAT_COMPACT} or ${FORMAT_PATCHES})`);
   }
-  const compactOk = v[0] === FORMAT_COMPACT;
-  const tables = (v[2] as unknown[]).map((t) => (v[0] === FORMAT_ROWS ? rowsOf(t) : columnsOf(t, compactOk)));
-  if (v.length > 3) {
-    const kinds: unknown = v[3];
-    if (v.length !== 4 || !Array.isArray(kinds) || kinds.length !== tables.length
+  return { full: v[1] === 1, tables: tablesOf(v[0], v[2], v.length > 3, v.length > 3 ? v[3] : undefined, v.length > 4) };
+}
+
+/** The tables of a chunk in `format` (2, 3 or 4), with their kinds when given (`extra`: more fields than belong). */
+function tablesOf(format: unknown, body: unknown[], hasKinds: boolean, kinds: unknown, extra: boolean): DecodedTable[] {
+  const compactOk = format === FORMAT_COMPACT;
+  const tables = body.map((t) => (format === FORMAT_ROWS ? rowsOf(t) : columnsOf(t, compactOk)));
+  if (hasKinds) {
+    if (extra || !Array.isArray(kinds) || kinds.length !== tables.length
       || !kinds.every((k) => k === '' || (STATE_KINDS as readonly unknown[]).includes(k))) {
       throw new KeyGroupFormatError('key group chunk has a malformed list of state kinds');
     }
     kinds.forEach((k, i) => { if (k !== '') tables[i]!.kind = k as StateKind; });
   }
+  return tables;
+}
+
+/** A format 5 chunk: tables in their base format, each with its patches (see the format at the top). */
+function patchedOf(v: unknown[]): { full: boolean; tables: DecodedTable[] } {
+  if (v.length !== 6 || (v[1] !== 0 && v[1] !== 1) || (v[2] !== FORMAT_ROWS && v[2] !== FORMAT_COMPACT) || !Array.isArray(v[3]) || !Array.isArray(v[5]) || v[5].length !== v[3].length) {
+    throw new KeyGroupFormatError('key group chunk of format 5 is malformed');
+  }
+  const tables = tablesOf(v[2], v[3], true, v[4], false);
+  const patches = v[5] as unknown[];
+  tables.forEach((t, i) => {
+    const p = patches[i];
+    if (p === null) return;
+    const stride = t.ttl ? 4 : 3;
+    if (!Array.isArray(p) || p.length % stride !== 0) throw new KeyGroupFormatError(`state '${t.name}': a malformed list of patches`);
+    if (t.ttl) for (let j = 3; j < p.length; j += 4) if (typeof p[j] !== 'number') throw new KeyGroupFormatError(`state '${t.name}': a patch's expiry is not a number`);
+    t.patches = p;
+  });
   return { full: v[1] === 1, tables };
 }
 

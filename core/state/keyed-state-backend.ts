@@ -69,7 +69,10 @@ export class KeyedStateBackend implements KeyedStateStore {
    */
   currentKey: Key = NO_KEY;
   private readonly tables = new Map<string, Slot>();
-  /** Per key group: delta chunks written since its last full chunk, and the entries they carried. */
+  /**
+   * Per key group: delta chunks written since its last full chunk, and what they carried (entries and tombstones;
+   * a list's or map's elements, see StateTable.changeUnits).
+   */
   private readonly chain: Int32Array;
   private readonly sinceFull: Float64Array;
   /** Snapshots taken: with the key group, whose turn it is to end its delta chain. */
@@ -169,11 +172,11 @@ export class KeyedStateBackend implements KeyedStateStore {
   }
 
   listState<V>(name: string, options?: StateOptions): ListState<V> {
-    return this.slot<V[]>(name, 'list', options, undefined, (t) => new ListHandle(this, t)).handle as ListState<V>;
+    return this.slot<V[]>(name, 'list', options, undefined, (t) => { t.setCollection('list'); return new ListHandle(this, t); }).handle as ListState<V>;
   }
 
   mapState<MK extends Key, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
-    return this.slot<Map<MK, MV>>(name, 'map', options, undefined, (t) => new MapHandle(this, t)).handle as MapState<MK, MV>;
+    return this.slot<Map<MK, MV>>(name, 'map', options, undefined, (t) => { t.setCollection('map'); return new MapHandle(this, t); }).handle as MapState<MK, MV>;
   }
 
   reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V> {
@@ -236,6 +239,10 @@ export class KeyedStateBackend implements KeyedStateStore {
     for (const t of tables) if (t.ttl !== undefined) t.cleanup();
     const changes = new Int32Array(maxP);
     for (const t of tables) t.changeCounts(changes);
+    // The chain's measure: what a delta would write, against the group's size, in one unit (changeUnits).
+    const wrote = new Float64Array(maxP);
+    const size = new Float64Array(maxP);
+    for (const t of tables) t.changeUnits(wrote, size);
     const live = new Int32Array(maxP);
     for (const t of tables) for (let kg = 0; kg < maxP; kg++) live[kg]! += t.counts[kg]!;
     const isFull = new Uint8Array(maxP);
@@ -244,7 +251,7 @@ export class KeyedStateBackend implements KeyedStateStore {
     for (let kg = 0; kg < maxP; kg++) {
       const chain = this.chain[kg]!;
       const wantFull = full ? live[kg]! > 0 || changes[kg]! > 0 : changes[kg]! > 0
-        && (chain >= MAX_DELTA_CHAIN || (chain > 0 && (kg + turn) % MAX_DELTA_CHAIN === 0) || this.sinceFull[kg]! + changes[kg]! >= live[kg]!);
+        && (chain >= MAX_DELTA_CHAIN || (chain > 0 && (kg + turn) % MAX_DELTA_CHAIN === 0) || this.sinceFull[kg]! + wrote[kg]! >= size[kg]!);
       if (wantFull) { isFull[kg] = 1; anyFull = true; }
     }
     const byGroup = new Map<number, TableChanges[]>();
@@ -255,7 +262,7 @@ export class KeyedStateBackend implements KeyedStateStore {
       for (const [kg, c] of tc) {
         let list = byGroup.get(kg);
         if (list === undefined) { list = []; byGroup.set(kg, list); }
-        list.push({ name: t.name, ttl: t.ttl !== undefined, kind, puts: c.puts, dels: c.dels, ...(c.columns !== undefined ? { columns: c.columns } : {}) });
+        list.push({ name: t.name, ttl: t.ttl !== undefined, kind, puts: c.puts, dels: c.dels, ...(c.columns !== undefined ? { columns: c.columns } : {}), ...(c.patches !== undefined ? { patches: c.patches } : {}) });
       }
     }
     // A full group with no live entry left still needs a chunk: it replaces the group's older chunks.
@@ -264,7 +271,7 @@ export class KeyedStateBackend implements KeyedStateStore {
     for (const kg of [...byGroup.keys()].sort((a, b) => a - b)) {
       const f = isFull[kg] === 1;
       chunks.push({ keyGroup: kg, full: f, entries: live[kg]!, changed: f ? live[kg]! : changes[kg]!, bytes: this.encoder.encode(f, byGroup.get(kg)!) });
-      if (f) { this.chain[kg] = 0; this.sinceFull[kg] = 0; } else { this.chain[kg]!++; this.sinceFull[kg]! += changes[kg]!; }
+      if (f) { this.chain[kg] = 0; this.sinceFull[kg] = 0; } else { this.chain[kg]!++; this.sinceFull[kg]! += wrote[kg]!; }
     }
     let entries = 0;
     for (let kg = 0; kg < maxP; kg++) entries += live[kg]!;
@@ -290,6 +297,7 @@ export class KeyedStateBackend implements KeyedStateStore {
         const stride = t.ttl ? 3 : 2;
         carried += t.puts.length / stride + t.dels.length;
         for (let i = 0; i < t.puts.length; i += stride) table.restorePut(this.checkKey(t.puts[i], c.keyGroup), c.keyGroup, t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
+        if (t.patches !== undefined) this.restorePatches(table, t.name, t.patches, t.ttl, c.keyGroup);
         for (const k of t.dels) table.restoreDelete(this.checkKey(k, c.keyGroup));
       }
       let live = 0;
@@ -301,6 +309,17 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (full) { this.chain[c.keyGroup] = 0; this.sinceFull[c.keyGroup] = 0; } else { this.chain[c.keyGroup]!++; this.sinceFull[c.keyGroup]! += carried; }
     }
     for (const s of this.tables.values()) s.table.restoreDone();
+  }
+
+  /** Applies a table's patches (format 5) to the values its earlier chunks left; one that does not apply is refused. */
+  private restorePatches(table: KeyedTable, name: string, patches: unknown[], ttl: boolean, kg: number): void {
+    if (!(table instanceof StateTable)) throw new KeyGroupFormatError(`state '${name}': patches for a state with a state schema`);
+    const stride = ttl ? 4 : 3;
+    for (let i = 0; i < patches.length; i += stride) {
+      const key = this.checkKey(patches[i], kg);
+      const why = (table as StateTable<unknown>).restorePatch(key, patches[i + 1], patches[i + 2], ttl ? patches[i + 3] as number : Infinity);
+      if (why !== undefined) throw new KeyGroupFormatError(`key group ${kg}: state '${name}', key ${String(key)}: ${why}`);
+    }
   }
 
   /** A restored key must belong to its chunk's group (a mislabelled chunk could otherwise change another group). */

@@ -21,6 +21,11 @@ export interface KeyedTable {
   /** Adds, per key group, the entries changed (written or removed) since the last snapshot. */
   changeCounts(into: Int32Array): void;
   /**
+   * Adds, per key group, what a delta would write and the group's size, in one unit (an entry or tombstone; a
+   * list's or map's element): the delta chain's measure.
+   */
+  changeUnits(wrote: Float64Array, size: Float64Array): void;
+  /**
    * The changes since the last snapshot by key group (every live entry where `full[kg] === 1`); a new epoch.
    * Typed columns may be views into buffers the table reuses at its next takeChanges: encode them before.
    */

@@ -68,14 +68,14 @@ export class MapHandle<MK extends Key, MV> implements MapState<MK, MV> {
     if (!isMapKey(key)) throw mapKeyError(this.scope.operatorName, `map state '${this.t.name}'`, key);
     const e = this.t.entry(k);
     if (e === undefined) this.t.createAfterEntry(k, new Map([[key, value]]));
-    else { e.value.set(key, value); this.t.touchedAfterEntry(e); }
+    else { e.value.set(key, value); this.t.mapKeyChanged(e, key); this.t.touchedAfterEntry(e); }
   }
   remove(key: MK): void {
     const k = keyOf(this.scope, this.t);
     const e = this.t.entry(k);
     if (e === undefined || !e.value.delete(key)) return;
     if (e.value.size === 0) this.t.remove(k);
-    else this.t.touchedAfterEntry(e);
+    else { this.t.mapKeyChanged(e, key); this.t.touchedAfterEntry(e); }
   }
   contains(key: MK): boolean { return this.t.get(keyOf(this.scope, this.t))?.has(key) ?? false; }
   entries(): [MK, MV][] { return [...(this.t.get(keyOf(this.scope, this.t)) ?? [])]; }

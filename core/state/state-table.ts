@@ -21,6 +21,7 @@
 import { keyGroupFor, type Key } from '../graph/key-groups.js';
 import type { TtlConfig } from './ttl.js';
 import type { KeyedTable } from './keyed-table.js';
+import { applyPatch, mapChanges, PATCH_LIST_APPEND, PATCH_MAP_CHANGES, weightOf, type Patch } from './collection-deltas.js';
 
 export interface StateEntry<V> {
   readonly key: Key;
@@ -35,11 +36,17 @@ export interface StateEntry<V> {
   expiresAt: number;
   /** With a TTL: the expiry it had when last moved to the end of its table (its place in cleanup order); <= expiresAt. */
   posAt: number;
+  /**
+   * A list or map state's entry (see `collection`): the weight (elements, entries) of the value its last snapshot
+   * or restore left, which a delta may patch (collection-deltas.ts); -1: the value is new or replaced since, and
+   * is written whole.
+   */
+  base: number;
 }
 
 /** An entry of a table without a TTL: no expiry fields (read only where a TTL is set). */
 function plainEntry<V>(key: Key, kg: number, value: V): StateEntry<V> {
-  return { key, kg, value, mark: 0 } as StateEntry<V>;
+  return { key, kg, value, mark: 0, base: -1 } as StateEntry<V>;
 }
 
 /** Removed members of a key group, at least, before its member list is compacted (when they are half of it). */
@@ -106,6 +113,16 @@ export class StateTable<V> implements KeyedTable {
   private iterWrites = 0;
   /** Live entries per key group, kept up to date on every insert and delete (for the manifest's counts). */
   readonly counts: Int32Array;
+  /**
+   * A list or map state, written by its handles (set by the backend; undefined for every other table, and for a
+   * window's): then a delta chunk patches an entry changed in place instead of writing it whole, and the group's
+   * size is weighed in elements (see `units`).
+   */
+  collection: 'list' | 'map' | undefined;
+  /** Per key group (collections): the sum of the live entries' `base` (weights as last snapshotted, or restored). */
+  private units: Float64Array | undefined;
+  /** A map state's entries patchable this epoch, and the map keys each had put or removed since its snapshot. */
+  private readonly keyChanges = new Map<StateEntry<V>, Set<Key>>();
 
   constructor(
     readonly name: string,
@@ -177,9 +194,30 @@ export class StateTable<V> implements KeyedTable {
     // No entry at all, hidden or not: no need to look again.
     if (e === undefined) return this.ttl !== undefined ? this.createExpiring(key, value, this.now(), true) : this.create(key, value);
     e.value = value;
+    // Replaced: the next snapshot writes it whole.
+    if (e.base >= 0) this.rebase(e);
     if (this.ttl !== undefined) this.renew(e, this.now());
     this.mark(e);
     return e;
+  }
+
+  /** The entry is written whole at the next snapshot (its patch base is gone): its weight leaves the group's units. */
+  private rebase(e: StateEntry<V>): void {
+    if (this.units !== undefined) this.units[e.kg]! -= e.base;
+    e.base = -1;
+    this.keyChanges.delete(e);
+  }
+
+  /**
+   * A map state's map key `mk` was put or removed in the entry in place (the caller then calls touchedAfterEntry):
+   * noted for the entry's patch. Once more of its map keys changed than half of it, it is written whole instead.
+   */
+  mapKeyChanged(e: StateEntry<V>, mk: Key): void {
+    if (!this.tracking || e.base < 0) return;
+    let ks = this.keyChanges.get(e);
+    if (ks === undefined) { ks = new Set(); this.keyChanges.set(e, ks); }
+    ks.add(mk);
+    if (ks.size * 2 > (e.value as Map<Key, unknown>).size + 1) this.rebase(e);
   }
 
   /** Creates the entry of a key that has none (the caller has just looked): one Map lookup fewer than `put`. */
@@ -201,7 +239,7 @@ export class StateTable<V> implements KeyedTable {
       if (old !== undefined) this.delete(old);
     }
     const at = now + this.ttl!.ttlMs;
-    const e: StateEntry<V> = { key, kg: keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt: at, posAt: at };
+    const e: StateEntry<V> = { key, kg: keyGroupFor(key, this.maxParallelism), value, mark: 0, expiresAt: at, posAt: at, base: -1 };
     this.entries.set(key, e);
     this.counts[e.kg]!++;
     if (this.tracking) this.members[e.kg]!.push(e);
@@ -260,6 +298,7 @@ export class StateTable<V> implements KeyedTable {
     this.entries.delete(e.key);
     this.counts[e.kg]!--;
     e.mark = DELETED;
+    if (e.base >= 0) this.rebase(e);
     if (this.tracking) {
       (this.removed[e.kg] ??= []).push(e.key);
       this.memberDied(e.kg);
@@ -357,6 +396,56 @@ export class StateTable<V> implements KeyedTable {
     return (this.head = r.value);
   }
 
+  /**
+   * Makes this a list or map state's table (with tracking: without, every snapshot is full and nothing is patched).
+   * Entries it holds already (restored) become patchable from their values.
+   */
+  setCollection(kind: 'list' | 'map'): void {
+    if (!this.tracking) return;
+    this.collection = kind;
+    this.units = new Float64Array(this.maxParallelism);
+    this.rebaseAll();
+  }
+
+  /** Every entry's base is its value as it is now (restored, or just written in full). */
+  private rebaseAll(): void {
+    const units = this.units;
+    if (units === undefined) return;
+    units.fill(0);
+    this.keyChanges.clear();
+    for (const e of this.entries.values()) units[e.kg]! += (e.base = weightOf(e.value));
+  }
+
+  /**
+   * Adds, per key group, what a delta chunk of this table would write, and the group's size, in the same units:
+   * an entry or tombstone each, except that a list or map state counts elements and entries (a value written
+   * whole counts its weight, a patch what it appends or changes), so a chain of patches to a long list ends once
+   * they add up to the list, not at once.
+   */
+  changeUnits(wrote: Float64Array, size: Float64Array): void {
+    const units = this.units;
+    for (let kg = 0; kg < this.maxParallelism; kg++) {
+      const changed = this.changed[kg];
+      wrote[kg]! += this.removed[kg]?.length ?? 0;
+      if (units === undefined) {
+        wrote[kg]! += changed?.length ?? 0;
+        size[kg]! += this.counts[kg]!;
+        continue;
+      }
+      let s = units[kg]!;
+      if (changed !== undefined) {
+        for (const e of changed) {
+          if (e.mark === DELETED) continue;
+          const w = weightOf(e.value);
+          if (e.base < 0) { wrote[kg]! += w; s += w; continue; }
+          s += w - e.base;
+          wrote[kg]! += Math.max(1, this.collection === 'list' ? w - e.base : this.keyChanges.get(e)?.size ?? 0);
+        }
+      }
+      size[kg]! += s;
+    }
+  }
+
   /** How many entries of each key group changed (written or removed) since the last snapshot. */
   changeCounts(into: Int32Array): void {
     for (let kg = 0; kg < this.maxParallelism; kg++) into[kg]! += (this.changed[kg]?.length ?? 0) + (this.removed[kg]?.length ?? 0);
@@ -368,8 +457,8 @@ export class StateTable<V> implements KeyedTable {
    * No cleanup here: the caller cleans before it counts entries, and a clock that moved since would make the
    * chunks disagree with those counts.
    */
-  takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<unknown>[]; dels: Key[] }> {
-    const out = new Map<number, { puts: StateEntry<unknown>[]; dels: Key[] }>();
+  takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<unknown>[]; dels: Key[]; patches?: Patch[] }> {
+    const out = new Map<number, { puts: StateEntry<unknown>[]; dels: Key[]; patches?: Patch[] }>();
     if (anyFull && !this.tracking) {
       // No member lists without tracking (a savepoint of a job that does not checkpoint): walk the table once.
       const all: (StateEntry<V>[] | undefined)[] = new Array(this.maxParallelism);
@@ -386,6 +475,11 @@ export class StateTable<V> implements KeyedTable {
           this.deadMembers[kg] = 0;
         }
         if (live.length > 0) out.set(kg, { puts: live.slice(), dels: [] });
+        if (this.units !== undefined) {
+          let u = 0;
+          for (const e of live) u += (e.base = weightOf(e.value));
+          this.units[kg] = u;
+        }
       }
     }
     for (let kg = 0; kg < this.maxParallelism; kg++) {
@@ -400,12 +494,35 @@ export class StateTable<V> implements KeyedTable {
         // again after a removal gets a new entry object. (Without removals in the group, none is DELETED.)
         if (puts !== undefined) puts = puts.filter((e) => e.mark !== DELETED);
       }
-      if ((puts !== undefined && puts.length > 0) || dels.length > 0) out.set(kg, { puts: puts ?? [], dels });
+      if (puts !== undefined && this.units !== undefined) {
+        const { whole, patches } = this.patch(kg, puts);
+        if (whole.length > 0 || patches.length > 0 || dels.length > 0) out.set(kg, { puts: whole, dels, patches });
+      } else if ((puts !== undefined && puts.length > 0) || dels.length > 0) out.set(kg, { puts: puts ?? [], dels });
     }
     this.changed = new Array(this.maxParallelism);
     this.removed = new Array(this.maxParallelism);
+    this.keyChanges.clear();
     this.epoch++;
     return out;
+  }
+
+  /**
+   * A list or map state's changed entries of group kg: those snapshotted before (base >= 0) as patches, the others
+   * whole; each then has the value it has now as its base.
+   */
+  private patch(kg: number, changed: StateEntry<V>[]): { whole: StateEntry<unknown>[]; patches: Patch[] } {
+    const whole: StateEntry<unknown>[] = [];
+    const patches: Patch[] = [];
+    const units = this.units!;
+    for (const e of changed) {
+      const w = weightOf(e.value);
+      if (e.base < 0) whole.push(e);
+      else if (this.collection === 'list') patches.push({ entry: e, op: PATCH_LIST_APPEND, payload: (e.value as unknown[]).slice(e.base) });
+      else patches.push({ entry: e, op: PATCH_MAP_CHANGES, payload: mapChanges(e.value as Map<Key, unknown>, this.keyChanges.get(e) ?? []) });
+      units[kg]! += w - (e.base < 0 ? 0 : e.base);
+      e.base = w;
+    }
+    return { whole, patches };
   }
 
   /** Restore: sets an entry as it was snapshotted (not listed as a change). */
@@ -417,10 +534,19 @@ export class StateTable<V> implements KeyedTable {
       if (this.ttl !== undefined) old.expiresAt = old.posAt = expiresAt;
       return;
     }
-    const e: StateEntry<V> = this.ttl === undefined ? plainEntry(key, kg, value) : { key, kg, value, mark: 0, expiresAt, posAt: expiresAt };
+    const e: StateEntry<V> = this.ttl === undefined ? plainEntry(key, kg, value) : { key, kg, value, mark: 0, expiresAt, posAt: expiresAt, base: -1 };
     this.entries.set(key, e);
     this.counts[kg]!++;
     if (this.tracking) this.members[kg]!.push(e);
+  }
+
+  /** Restore: applies a patch to the entry of `key` (not listed as a change); a reason when it does not apply. */
+  restorePatch(key: Key, op: unknown, payload: unknown, expiresAt: number): string | undefined {
+    const e = this.entries.get(key);
+    const r = applyPatch(e?.value, op, payload);
+    if (typeof r === 'string') return r;
+    e!.expiresAt = e!.posAt = expiresAt;
+    return undefined;
   }
 
   restoreDelete(key: Key): void {
@@ -447,6 +573,7 @@ export class StateTable<V> implements KeyedTable {
     // Restored entries went in out of order, and some came out: the first entry is looked for again.
     this.head = undefined;
     this.iter = undefined;
+    this.rebaseAll();
     if (this.ttl === undefined) return;
     const sorted = [...this.entries.values()].sort((a, b) => a.expiresAt - b.expiresAt);
     this.entries.clear();

@@ -265,6 +265,14 @@ export class TypedStateTable<V> implements KeyedTable {
     for (let kg = 0; kg < this.maxParallelism; kg++) into[kg]! += (this.tracking ? this.listedIn(kg) : 0) + (this.removed[kg]?.length ?? 0);
   }
 
+  /** Entries as changeCounts counts them, and the live entries: every row is one unit. */
+  changeUnits(wrote: Float64Array, size: Float64Array): void {
+    for (let kg = 0; kg < this.maxParallelism; kg++) {
+      wrote[kg]! += (this.tracking ? this.listedIn(kg) : 0) + (this.removed[kg]?.length ?? 0);
+      size[kg]! += this.counts[kg]!;
+    }
+  }
+
   takeChanges(full: Uint8Array, _anyFull: boolean): Map<number, GroupChanges> {
     const maxP = this.maxParallelism;
     // Per key group: the rows it contributes (at most: a slot listed and then removed is skipped by gather).

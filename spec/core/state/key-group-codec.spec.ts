@@ -13,7 +13,7 @@ import { KeyedStateBackend } from '../../../core/state/keyed-state-backend.js';
 import { keyGroupFor, type Key } from '../../../core/graph/key-groups.js';
 import { keyArb, ManualClocks, valueArb } from './fixtures.js';
 
-const entry = (key: Key, value: unknown, expiresAt = Infinity): StateEntry<unknown> => ({ key, kg: 0, value, mark: 0, expiresAt, posAt: expiresAt });
+const entry = (key: Key, value: unknown, expiresAt = Infinity): StateEntry<unknown> => ({ key, kg: 0, value, mark: 0, expiresAt, posAt: expiresAt, base: -1 });
 
 const tablesArb: fc.Arbitrary<TableChanges[]> = fc.uniqueArray(fc.record({
   name: fc.string({ maxLength: 8 }),
@@ -194,8 +194,9 @@ describe('key-group codec', () => {
   test('a chunk of another format, or with a malformed table, is KeyGroupFormatError naming what is wrong', () => {
     assert.throws(() => decodeKeyGroup(new Uint8Array(0)), /truncated/);
     assert.throws(() => decodeKeyGroup(sealed({ not: 'a chunk' })), /unknown format/);
-    assert.throws(() => decodeKeyGroup(sealed([1, 1, []])), /unknown format \(expected format 2, 3 or 4\)/);
-    assert.throws(() => decodeKeyGroup(sealed([5, 1, []])), /unknown format/);
+    assert.throws(() => decodeKeyGroup(sealed([1, 1, []])), /unknown format \(expected format 2, 3, 4 or 5\)/);
+    assert.throws(() => decodeKeyGroup(sealed([6, 1, []])), /unknown format/);
+    assert.throws(() => decodeKeyGroup(sealed([5, 1, []])), /format 5 is malformed/);
     assert.throws(() => decodeKeyGroup(sealed([2, 3, []])), /unknown format/);
     assert.throws(() => decodeKeyGroup(sealed([2, 1, [['s', 0, 'x', []]]])), /malformed state table/);
     assert.throws(() => decodeKeyGroup(sealed([2, 1, [[7, 0, [], []]]])), /malformed state table/);
