@@ -16,6 +16,7 @@ import { snapshotStateDir, type StateDirSnapshot } from '../checkpoint/store-sna
 import { savepointMismatch } from '../checkpoint/restore.js';
 import { chunkRefs, type ChunkRef, type Manifest } from '../checkpoint/manifest.js';
 import { decodeKeyGroup } from '../state/key-group-codec.js';
+import { applyPatch } from '../state/collection-deltas.js';
 import { decodeKey } from '../graph/tuple-key.js';
 import type { Key } from '../graph/key-groups.js';
 import { KeyedStateBackend } from '../state/keyed-state-backend.js';
@@ -269,7 +270,7 @@ export function preview(v: unknown, max = 60): string {
 }
 
 /** The live entries of a key group after applying its chain, per state table, up to `limit`. */
-function sampleGroup(kg: number, chain: Uint8Array[], limit: number): SampleEntry[] {
+export function sampleGroup(kg: number, chain: Uint8Array[], limit: number): SampleEntry[] {
   const tables = new Map<string, Map<string, { key: unknown; value: unknown }>>();
   for (const bytesOfChunk of chain) {
     const chunk = decodeKeyGroup(bytesOfChunk);
@@ -279,6 +280,13 @@ function sampleGroup(kg: number, chain: Uint8Array[], limit: number): SampleEntr
       if (!m) { m = new Map(); tables.set(t.name, m); }
       const stride = t.ttl ? 3 : 2;
       for (let i = 0; i < t.puts.length; i += stride) m.set(preview(t.puts[i], 1000), { key: t.puts[i], value: t.puts[i + 1] });
+      // List appends and map changes (format 5), onto the value the chain holds so far (a restore checks them).
+      const patches = t.patches ?? [];
+      for (let i = 0; i < patches.length; i += stride + 1) {
+        const e = m.get(preview(patches[i], 1000));
+        const r = applyPatch(e?.value, patches[i + 1], patches[i + 2]);
+        if (e !== undefined && typeof r !== 'string') e.value = r.value;
+      }
       for (const k of t.dels) m.delete(preview(k, 1000));
     }
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dirProblems, inspectCommand, renderList, type CheckpointRow } from '../../../core/cli/inspect.js';
+import { dirProblems, inspectCommand, renderList, sampleGroup, type CheckpointRow } from '../../../core/cli/inspect.js';
 import { captured } from '../../support/captured-output.js';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { writePublishedMark } from '../../../core/checkpoint/published-mark.js';
@@ -66,4 +66,23 @@ test('inspect of a directory whose keys cannot be listed: one plain line naming 
   assert.equal(detail.code, 1, detail.out);
   assert.match(detail.out, /^sluice inspect: state directory .* is damaged: its keys cannot be listed/m);
   assert.doesNotMatch(detail.out, /\.inspect-|    at /);
+});
+
+// Regression: a key group's sample took only whole values, so a list or map written as patches (chunk format 5)
+// showed as it was at its last whole write.
+test("the key samples show a list's appends and a map's changes written as patches", async () => {
+  const { KeyedStateBackend } = await import('../../../core/state/keyed-state-backend.js');
+  const { ManualClocks } = await import('../state/fixtures.js');
+  const b = new KeyedStateBackend('op', 1, true, new ManualClocks());
+  b.currentKey = 'k';
+  b.listState<number>('l').addAll([1, 2]);
+  b.mapState<string, number>('m').put('a', 1);
+  b.mapState<string, number>('m').put('b', 2);
+  b.mapState<string, number>('m').put('c', 3);
+  const chain = [b.snapshot(false).chunks[0]!.bytes];
+  b.listState<number>('l').add(3);
+  b.mapState<string, number>('m').remove('a');
+  chain.push(b.snapshot(false).chunks[0]!.bytes);
+  const samples = sampleGroup(0, chain, 10);
+  assert.deepEqual(samples.map((s) => [s.state, s.value]).sort(), [['l', '[1,2,3]'], ['m', '{"b":2,"c":3}']]);
 });
