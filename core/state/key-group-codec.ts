@@ -200,12 +200,16 @@ function columnsTable(t: TableChanges, c: TypedColumns): unknown[] {
   return [t.name, 0, n, fewerBytes(keys), values, null, t.dels];
 }
 
+/** Elements a list append needs before its numbers are written as a column. */
+const MIN_PATCH_COLUMN = 16;
+
 /** A table's patches, flat: key, op, payload[, expiresAt]. A list append's ints go as a column (with `columns`). */
 function patchRows(ttl: boolean, patches: Patch[], columns: boolean): unknown[] {
   const out: unknown[] = [];
   for (const p of patches) {
     let payload = p.payload;
-    if (columns && p.op === PATCH_LIST_APPEND) {
+    // A few elements go as they are: a column costs more to build than it saves there.
+    if (columns && p.op === PATCH_LIST_APPEND && (p.payload as unknown[]).length >= MIN_PATCH_COLUMN) {
       const xs = payload as unknown[];
       const b = new ColumnBuilder(xs.length);
       for (let i = 0; i < xs.length; i++) b.add(i, xs[i]);
