@@ -55,6 +55,12 @@ const COMPACT_MEMBERS_FROM = 8;
 /** The mark of an entry removed from its table: a snapshot skips it without looking its key up. */
 const DELETED = -1;
 
+/**
+ * The weight (elements, entries) a list's or map's last snapshot must have left for a delta to patch it: a smaller
+ * one is written whole, which costs a few bytes more and less time than tracking and encoding its changes.
+ */
+const MIN_PATCH_BASE = 8;
+
 /** Entries removed at every write, at most, when a TTL is set: enough to outpace any write rate. */
 const CLEANUP_PER_WRITE = 2;
 
@@ -213,7 +219,7 @@ export class StateTable<V> implements KeyedTable {
    * noted for the entry's patch. Once more of its map keys changed than half of it, it is written whole instead.
    */
   mapKeyChanged(e: StateEntry<V>, mk: Key): void {
-    if (!this.tracking || e.base < 0) return;
+    if (!this.tracking || e.base < MIN_PATCH_BASE) return;
     let ks = this.keyChanges.get(e);
     if (ks === undefined) { ks = new Set(); this.keyChanges.set(e, ks); }
     ks.add(mk);
@@ -437,9 +443,8 @@ export class StateTable<V> implements KeyedTable {
         for (const e of changed) {
           if (e.mark === DELETED) continue;
           const w = weightOf(e.value);
-          if (e.base < 0) { wrote[kg]! += w; s += w; continue; }
-          s += w - e.base;
-          wrote[kg]! += Math.max(1, this.collection === 'list' ? w - e.base : this.keyChanges.get(e)?.size ?? 0);
+          s += w - (e.base < 0 ? 0 : e.base);
+          wrote[kg]! += e.base < MIN_PATCH_BASE ? w : Math.max(1, this.collection === 'list' ? w - e.base : this.keyChanges.get(e)?.size ?? 0);
         }
       }
       size[kg]! += s;
@@ -475,10 +480,16 @@ export class StateTable<V> implements KeyedTable {
           this.deadMembers[kg] = 0;
         }
         if (live.length > 0) out.set(kg, { puts: live.slice(), dels: [] });
-        if (this.units !== undefined) {
-          let u = 0;
-          for (const e of live) u += (e.base = weightOf(e.value));
-          this.units[kg] = u;
+        // Written whole now: the bases of the entries changed since the last snapshot move to their values (the
+        // others' still hold, their values unchanged), without a visit to every entry of the group.
+        const changed = this.changed[kg];
+        if (this.units !== undefined && changed !== undefined) {
+          for (const e of changed) {
+            if (e.mark === DELETED) continue;
+            const w = weightOf(e.value);
+            this.units[kg]! += w - (e.base < 0 ? 0 : e.base);
+            e.base = w;
+          }
         }
       }
     }
@@ -507,8 +518,8 @@ export class StateTable<V> implements KeyedTable {
   }
 
   /**
-   * A list or map state's changed entries of group kg: those snapshotted before (base >= 0) as patches, the others
-   * whole; each then has the value it has now as its base.
+   * A list or map state's changed entries of group kg: those snapshotted before with MIN_PATCH_BASE elements or
+   * more as patches, the others whole; each then has the value it has now as its base.
    */
   private patch(kg: number, changed: StateEntry<V>[]): { whole: StateEntry<unknown>[]; patches: Patch[] } {
     const whole: StateEntry<unknown>[] = [];
@@ -516,7 +527,7 @@ export class StateTable<V> implements KeyedTable {
     const units = this.units!;
     for (const e of changed) {
       const w = weightOf(e.value);
-      if (e.base < 0) whole.push(e);
+      if (e.base < MIN_PATCH_BASE) whole.push(e);
       else if (this.collection === 'list') patches.push({ entry: e, op: PATCH_LIST_APPEND, payload: (e.value as unknown[]).slice(e.base) });
       else patches.push({ entry: e, op: PATCH_MAP_CHANGES, payload: mapChanges(e.value as Map<Key, unknown>, this.keyChanges.get(e) ?? []) });
       units[kg]! += w - (e.base < 0 ? 0 : e.base);

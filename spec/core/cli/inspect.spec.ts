@@ -73,16 +73,17 @@ test('inspect of a directory whose keys cannot be listed: one plain line naming 
 test("the key samples show a list's appends and a map's changes written as patches", async () => {
   const { KeyedStateBackend } = await import('../../../core/state/keyed-state-backend.js');
   const { ManualClocks } = await import('../state/fixtures.js');
+  const { decodeKeyGroup } = await import('../../../core/state/key-group-codec.js');
   const b = new KeyedStateBackend('op', 1, true, new ManualClocks());
   b.currentKey = 'k';
-  b.listState<number>('l').addAll([1, 2]);
-  b.mapState<string, number>('m').put('a', 1);
-  b.mapState<string, number>('m').put('b', 2);
-  b.mapState<string, number>('m').put('c', 3);
+  // 8 elements and entries: smaller lists and maps are written whole.
+  b.listState<number>('l').addAll([1, 2, 3, 4, 5, 6, 7, 8]);
+  for (const [i, k] of [...'abcdefgh'].entries()) b.mapState<string, number>('m').put(k, i);
   const chain = [b.snapshot(false).chunks[0]!.bytes];
-  b.listState<number>('l').add(3);
+  b.listState<number>('l').add(9);
   b.mapState<string, number>('m').remove('a');
   chain.push(b.snapshot(false).chunks[0]!.bytes);
+  assert.ok(decodeKeyGroup(chain[1]!).tables.every((t) => t.puts.length === 0 && (t.patches?.length ?? 0) > 0), 'the delta holds patches');
   const samples = sampleGroup(0, chain, 10);
-  assert.deepEqual(samples.map((s) => [s.state, s.value]).sort(), [['l', '[1,2,3]'], ['m', '{"b":2,"c":3}']]);
+  assert.deepEqual(samples.map((s) => [s.state, s.value]).sort(), [['l', '[1,2,3,4,5,6,7,8,9]'], ['m', '{"b":1,"c":2,"d":3,"e":4,"f":5,"g":6,"h":7}']]);
 });

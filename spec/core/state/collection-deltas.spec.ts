@@ -62,6 +62,20 @@ describe('list and map state deltas: bytes follow what changed', () => {
     }
   });
 
+  test('a list or map of fewer than 8 elements at its last snapshot is written whole; from 8 on, patched', () => {
+    const b = backend(1);
+    const list = b.listState<number>('l');
+    const map = b.mapState<number, number>('m');
+    const kinds = (): string[] => decodeKeyGroup(b.snapshot(false).chunks[0]!.bytes).tables.map((t) => `${t.name}:${t.puts.length > 0 ? 'whole' : ''}${(t.patches?.length ?? 0) > 0 ? 'patch' : ''}`);
+    b.currentKey = 'small'; list.addAll([1, 2, 3]); for (let i = 0; i < 7; i++) map.put(i, i);
+    b.currentKey = 'big'; list.addAll([1, 2, 3, 4, 5, 6, 7, 8]); for (let i = 0; i < 8; i++) map.put(i, i);
+    b.snapshot(false);
+    b.currentKey = 'small'; list.add(4); map.put(0, -1);
+    assert.deepEqual(kinds(), ['l:whole', 'm:whole']);
+    b.currentKey = 'big'; list.add(9); map.put(0, -1);
+    assert.deepEqual(kinds(), ['l:patch', 'm:patch']);
+  });
+
   test("a delta chain ends once what it wrote adds up to the group's size, counted in elements", () => {
     // One key group (its turn comes at the 1st and 9th snapshot): a list of 100 and one of 1.
     const b = backend(1);
@@ -91,7 +105,7 @@ type Op =
   | { t: 'add'; key: Key; vs: unknown[] }
   | { t: 'update'; key: Key; vs: unknown[] }
   | { t: 'clear'; key: Key }
-  | { t: 'put'; key: Key; mk: number | string; v: unknown }
+  | { t: 'put'; key: Key; mks: (number | string)[]; v: unknown }
   | { t: 'remove'; key: Key; mk: number | string }
   | { t: 'mapClear'; key: Key }
   | { t: 'value'; key: Key; v: unknown }
@@ -99,15 +113,16 @@ type Op =
   | { t: 'snapshot'; full: boolean }
   | { t: 'restore'; n: number };
 
-const keyArb: fc.Arbitrary<Key> = fc.oneof(fc.integer({ min: 0, max: 24 }), fc.constantFrom('a', 'b', 'c', 'd'), fc.constantFrom(5n, true));
+// Few keys, so that lists and maps grow past the 8 elements a patch needs.
+const keyArb: fc.Arbitrary<Key> = fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constantFrom('a', 'b'), fc.constantFrom(5n, true));
 const num = fc.oneof(fc.integer({ min: -200, max: 200 }), fc.integer(), fc.double({ noNaN: false }).filter((x) => !Object.is(x, -0)));
 const elem: fc.Arbitrary<unknown> = fc.oneof(num, num, fc.string({ maxLength: 3 }), fc.record({ x: fc.integer() }), fc.constant(null));
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ t: fc.constant('add' as const), key: keyArb, vs: fc.array(elem, { maxLength: 4 }) }), weight: 8 },
+  { arbitrary: fc.record({ t: fc.constant('add' as const), key: keyArb, vs: fc.array(elem, { maxLength: 6 }) }), weight: 8 },
   { arbitrary: fc.record({ t: fc.constant('update' as const), key: keyArb, vs: fc.array(elem, { maxLength: 3 }) }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constant('clear' as const), key: keyArb }), weight: 1 },
-  { arbitrary: fc.record({ t: fc.constant('put' as const), key: keyArb, mk: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constantFrom('x', 'y')), v: elem }), weight: 8 },
-  { arbitrary: fc.record({ t: fc.constant('remove' as const), key: keyArb, mk: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constantFrom('x', 'y')) }), weight: 3 },
+  { arbitrary: fc.record({ t: fc.constant('put' as const), key: keyArb, mks: fc.array(fc.oneof(fc.integer({ min: 0, max: 29 }), fc.constantFrom('x', 'y')), { minLength: 1, maxLength: 6 }), v: elem }), weight: 8 },
+  { arbitrary: fc.record({ t: fc.constant('remove' as const), key: keyArb, mk: fc.oneof(fc.integer({ min: 0, max: 29 }), fc.constantFrom('x', 'y')) }), weight: 3 },
   { arbitrary: fc.record({ t: fc.constant('mapClear' as const), key: keyArb }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constant('value' as const), key: keyArb, v: elem }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 60 }) }), weight: 2 },
@@ -145,8 +160,8 @@ class Model {
       case 'clear': this.list.delete(op.key); return;
       case 'put': {
         const c = this.live(this.map, op.key, now);
-        if (c === undefined) this.map.set(op.key, { v: new Map([[op.mk, op.v]]), exp });
-        else { c.v.set(op.mk, op.v); c.exp = exp; }
+        if (c === undefined) this.map.set(op.key, { v: new Map(op.mks.map((mk) => [mk, op.v])), exp });
+        else { for (const mk of op.mks) c.v.set(mk, op.v); c.exp = exp; }
         return;
       }
       case 'remove': {
@@ -197,7 +212,7 @@ class Subtasks {
       case 'add': b.listState('list', o).addAll(op.vs); return;
       case 'update': b.listState('list', o).update(op.vs); return;
       case 'clear': b.listState('list', o).clear(); return;
-      case 'put': b.mapState<number | string, unknown>('map', o).put(op.mk, op.v); return;
+      case 'put': for (const mk of op.mks) b.mapState<number | string, unknown>('map', o).put(mk, op.v); return;
       case 'remove': b.mapState<number | string, unknown>('map', o).remove(op.mk); return;
       case 'mapClear': b.mapState('map', o).clear(); return;
       case 'value': b.valueState('value', o).update(op.v); return;
@@ -226,6 +241,7 @@ class Subtasks {
 
 describe('list and map state deltas: restores equal a plain model', () => {
   test('property: random appends, updates, clears, puts, removes, TTL expiry, snapshots and restores (rescaled too)', () => {
+    const patched = [0, 0];
     fc.assert(fc.property(
       fc.array(opArb, { minLength: 20, maxLength: 160 }), fc.constantFrom(1, 4, 16, 128), fc.boolean(), fc.constantFrom(0, 100),
       (ops, maxP, columns, ttlMs) => {
@@ -255,9 +271,13 @@ describe('list and map state deltas: restores equal a plain model', () => {
           subtasks.apply(op);
           model.apply(op, clocks.processingMs);
         }
-        for (const chain of store.groups.values()) assert.ok(chain.length <= MAX_DELTA_CHAIN + 1, `a chain of ${chain.length} chunks`);
+        for (const chain of store.groups.values()) {
+          assert.ok(chain.length <= MAX_DELTA_CHAIN + 1, `a chain of ${chain.length} chunks`);
+          for (const c of chain) for (const t of decodeKeyGroup(c.bytes).tables) if (t.patches !== undefined) patched[t.name === 'list' ? 0 : 1]++;
+        }
       },
     ), { numRuns: 150 });
+    assert.ok(patched[0]! > 0 && patched[1]! > 0, `runs wrote list and map patches: ${patched.join(', ')}`);
   });
 });
 
@@ -268,13 +288,13 @@ describe('list and map state deltas: damaged or misplaced patches are refused', 
     const o = ttl ? { ttl: { ttlMs: 1e6 } } : undefined;
     const chunks = [];
     b.currentKey = 'k';
-    b.listState<unknown>('l', o).addAll([1, 2, 'x']);
-    b.mapState<string, unknown>('m', o).put('a', 1);
-    b.mapState<string, unknown>('m', o).put('b', 2);
-    b.mapState<string, unknown>('m', o).put('c', 3);
+    // At least 8 elements and entries: smaller lists and maps are written whole.
+    b.listState<unknown>('l', o).addAll([1, 2, 'x', 4, 5, 6, 7, 8]);
+    for (const [k, v] of [...'abcdefgh'].entries()) b.mapState<string, unknown>('m', o).put(v, k);
     chunks.push(...b.snapshot(false).chunks);
     b.listState<unknown>('l', o).addAll([3, 4.5, { y: 1 }]);
     b.mapState<string, unknown>('m', o).put('d', [4]);
+    b.mapState<string, unknown>('m', o).remove('e');
     chunks.push(...b.snapshot(false).chunks);
     return { chunks, b };
   }
@@ -289,7 +309,7 @@ describe('list and map state deltas: damaged or misplaced patches are refused', 
       const good = backend(1);
       good.restore(chunks);
       const expected = read(good);
-      assert.deepEqual(expected, [[1, 2, 'x', 3, 4.5, { y: 1 }], [['a', 1], ['b', 2], ['c', 3], ['d', [4]]]]);
+      assert.deepEqual(expected, [[1, 2, 'x', 4, 5, 6, 7, 8, 3, 4.5, { y: 1 }], [...'abcdfgh'].map((v) => [v, v === 'd' ? [4] : 'abcdefgh'.indexOf(v)])]);
       const flipped = Uint8Array.from(chunks[1]!.bytes);
       for (const [pos, x] of flips) flipped[pos % flipped.length]! ^= x;
       for (const bytes of [flipped, chunks[1]!.bytes.slice(0, cut % chunks[1]!.bytes.length)]) {

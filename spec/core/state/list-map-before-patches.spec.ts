@@ -73,12 +73,12 @@ for (const format of ['columns', 'rows'] as const) {
     const next = b.snapshot(false).chunks;
     const deltas = next.filter((c) => !c.full);
     assert.ok(deltas.length > 0, 'some groups go on in deltas');
-    // A list restored is patched; one written whole is one the checkpoint did not hold (added now).
+    // A list restored is patched; one written whole held fewer than 8 elements (or none).
     let patched = 0;
     for (const c of deltas) {
       const list = decodeKeyGroup(c.bytes).tables.find((t) => t.name === 'list')!;
       patched += (list.patches?.length ?? 0) / 3;
-      for (let i = 0; i < list.puts.length; i += 2) assert.deepEqual(expected[`${typeof list.puts[i]}:${String(list.puts[i])}`]!.list, [], `key ${String(list.puts[i])} written whole`);
+      for (let i = 0; i < list.puts.length; i += 2) assert.ok(expected[`${typeof list.puts[i]}:${String(list.puts[i])}`]!.list.length < 8, `key ${String(list.puts[i])} written whole`);
     }
     assert.ok(patched > 0, 'lists restored from the old chunks are patched');
     store.add(next);
