@@ -211,7 +211,7 @@ export class StateTable<V> implements KeyedTable {
   private rebase(e: StateEntry<V>): void {
     if (this.units !== undefined) this.units[e.kg]! -= e.base;
     e.base = -1;
-    this.keyChanges.delete(e);
+    if (this.keyChanges.size > 0) this.keyChanges.delete(e);
   }
 
   /**
