@@ -58,7 +58,7 @@ describe('StateTable memory', () => {
     const plain = new StateTable<number>('s', MAXP, true, undefined, () => 0);
     plain.put('a', 1);
     plain.restorePut('b', 3, 2, Infinity);
-    for (const k of ['a', 'b']) assert.deepEqual(Object.keys(plain.entries.get(k)!).sort(), ['key', 'kg', 'mark', 'value']);
+    for (const k of ['a', 'b']) assert.deepEqual(Object.keys(plain.entries.get(k)!).sort(), ['base', 'key', 'kg', 'mark', 'value']);
     const ttl = new StateTable<number>('s', MAXP, true, ttlConfig({ ttlMs: 10, time: 'event' }, 's'), () => 5);
     ttl.put('a', 1);
     assert.equal(ttl.entries.get('a')!.expiresAt, 15);
