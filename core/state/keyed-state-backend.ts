@@ -23,6 +23,7 @@ import { redeclared, sameDeclaration, type StateFunction } from './redeclaration
 import { NO_KEY } from './no-key.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
 import { ChunkEncoder, decodeKeyGroup, KeyGroupFormatError, StateSchemaRestoreError, type StateKind, type TableChanges } from './key-group-codec.js';
+import { PATCH_MAP_CHANGES, weightOf } from './collection-deltas.js';
 
 /** Names of per-window states' tables start with this (a window function's `windowState`). */
 export const WINDOW_STATE_PREFIX = '__window/';
@@ -290,12 +291,12 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (full !== c.full) throw new KeyGroupFormatError(`key group ${c.keyGroup}: chunk says full=${full}, the manifest full=${c.full}`);
       if (!full && seenFull[c.keyGroup] === 0) throw new KeyGroupFormatError(`key group ${c.keyGroup}: a delta chunk without the full chunk it applies to`);
       seenFull[c.keyGroup] = 1;
-      /** Entries the chunk carries: what its snapshot added to the group's count since its full chunk. */
+      /** What the chunk carries, in changeUnits' measure: what its snapshot added to the group's count since its full chunk. */
       let carried = 0;
       for (const t of tables) {
         const table = this.restoredTable(t.name, t.ttl, t.kind);
         const stride = t.ttl ? 3 : 2;
-        carried += t.puts.length / stride + t.dels.length;
+        carried += t.dels.length + (t.kind === 'list' || t.kind === 'map' ? restoredUnits(t.puts, stride, t.patches, t.ttl) : t.puts.length / stride);
         for (let i = 0; i < t.puts.length; i += stride) table.restorePut(this.checkKey(t.puts[i], c.keyGroup), c.keyGroup, t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
         if (t.patches !== undefined) this.restorePatches(table, t.name, t.patches, t.ttl, c.keyGroup);
         for (const k of t.dels) table.restoreDelete(this.checkKey(k, c.keyGroup));
@@ -351,4 +352,24 @@ export class KeyedStateBackend implements KeyedStateStore {
     this.tables.set(name, { kind: 'restored', table, handle: undefined, restoredKind: kind });
     return table;
   }
+}
+
+/**
+ * A list or map state's restored chunk in StateTable.changeUnits' measure: a value written whole weighs its
+ * elements or entries, a patch what it appends or changes (at least 1 each), as the snapshot that wrote it counted.
+ */
+function restoredUnits(puts: readonly unknown[], stride: number, patches: readonly unknown[] | undefined, ttl: boolean): number {
+  let u = 0;
+  for (let i = 1; i < puts.length; i += stride) u += weightOf(puts[i]);
+  if (patches !== undefined) {
+    const pStride = ttl ? 4 : 3;
+    for (let i = 0; i < patches.length; i += pStride) {
+      const payload = patches[i + 2];
+      const n = patches[i + 1] === PATCH_MAP_CHANGES && Array.isArray(payload) && Array.isArray(payload[0]) && Array.isArray(payload[1])
+        ? payload[0].length / 2 + payload[1].length
+        : (payload as ArrayLike<unknown> | undefined)?.length ?? 1;
+      u += Math.max(1, n);
+    }
+  }
+  return u;
 }

@@ -345,6 +345,32 @@ describe('KeyedStateBackend snapshots', () => {
     assert.deepEqual(kinds(b, vb), [false, true]);
   });
 
+  // Regression: the restore counted a patched map (or list) as one entry, where the snapshots that wrote it counted
+  // the map entries the patch changed: after a restore the chain ran on past where the original ended it.
+  test('a restored chain of map patches counts what the patches changed, as the snapshots did', () => {
+    const a = backend(128);
+    let key = '';
+    for (let i = 0; key === ''; i++) if (keyGroupFor(`k${i}`, 128) === 3) key = `k${i}`;
+    const ma = a.mapState<string, number>('m');
+    a.currentKey = key;
+    for (let i = 0; i < 20; i++) ma.put(`e${i}`, 0);
+    const chain = [...a.snapshot(false).chunks];
+    // Two deltas patching 4 of the map's 20 entries each: 8 of 20 since the full chunk.
+    let e = 0;
+    const change = (x: KeyedStateBackend, m: typeof ma, v: number): void => { x.currentKey = key; for (let i = 0; i < 4; i++) m.put(`e${e++ % 20}`, v); };
+    for (let d = 1; d <= 2; d++) { change(a, ma, d); chain.push(...a.snapshot(false).chunks); }
+    assert.deepEqual(chain.map((c) => [c.keyGroup, c.full]), [[3, true], [3, false], [3, false]]);
+    const b = backend(128);
+    b.restore(chain);
+    const mb = b.mapState<string, number>('m');
+    // 12 and 16 of 20: deltas; 20: full.
+    const kinds = (x: KeyedStateBackend, m: typeof ma): boolean[] => [0, 1, 2].map((s) => { change(x, m, 10 + s); return x.snapshot(false).chunks[0]!.full; });
+    const from = e;
+    assert.deepEqual(kinds(b, mb), [false, false, true]);
+    e = from;
+    assert.deepEqual(kinds(a, ma), [false, false, true]);
+  });
+
   test('a long run of small changes to a big group is written in full at its turn, every MAX_DELTA_CHAIN snapshots', () => {
     const b = backend(1);
     const v = b.valueState<number>('v');
