@@ -386,7 +386,7 @@ export class Subtask implements BarrierHandler {
       if (!this.holdersAccept()) {
         // Full: the input waits (backpressure) until a completion rings the doorbell. A source still starts
         // checkpoints: the snapshot holds what is in flight; an unaligned barrier is still taken ahead.
-        if (this.source && this.trigger !== undefined && !this.blocked()) done += this.maybeTrigger();
+        if ((this.source || this.firingEnd()) && this.trigger !== undefined && !this.blocked()) done += this.maybeTrigger();
         return done + this.overtake();
       }
     }
@@ -395,8 +395,11 @@ export class Subtask implements BarrierHandler {
       // The final watermark's timers, a slice per step, as Flink's interruptible timers fire in the mailbox: the
       // gate goes on bringing barriers between slices, and once every input has ended (no barrier will come), the
       // coordinator's trigger starts checkpoints here, as at a source. The chain ends once they have all fired.
+      // The trigger before the slice, blocked or not (its barrier queues behind the output's backlog, in order):
+      // under backpressure a slice ends blocked nearly every step, and a trigger taken after it only when not
+      // blocked waited for the last timer.
+      if (this.inputFinished && this.trigger !== undefined) done += this.maybeTrigger();
       done += this.fireDue(budget);
-      if (this.inputFinished && this.trigger !== undefined && !this.blocked()) done += this.maybeTrigger();
       if (this.inputFinished && !this.timersDue() && this.source === undefined) {
         this.end();
         return done + 1;
@@ -424,7 +427,15 @@ export class Subtask implements BarrierHandler {
     if (this.state !== RUNNING || this.trigger === undefined) return 0;
     let n = this.input !== undefined && !this.replaying() ? this.input.overtake() : 0;
     if (this.source !== undefined && this.sourcePhase !== SOURCE_ENDED && this.unalignedTriggered()) n += this.maybeTrigger();
+    // Inputs ended, the final watermark's timers firing: no gate barrier will come, and a slow consumer keeps the
+    // output full until the last timer; the coordinator's trigger is taken here, aligned or not.
+    else if (this.firingEnd()) n += this.maybeTrigger();
     return n;
+  }
+
+  /** Every input has ended and the final watermark's timers are still firing (the coordinator triggers it). */
+  private firingEnd(): boolean {
+    return this.source === undefined && this.inputFinished && this.dueOps.length > 0 && this.timersDue();
   }
 
   /**
@@ -676,8 +687,8 @@ export class Subtask implements BarrierHandler {
    */
   private fireDue(budget: number): number {
     const until = performance.now() + DUE_SLICE_MS;
-    let k = 0;
-    const stop = (): boolean => this.stopWhenBlocked() || ((++k & 15) === 0 && performance.now() > until);
+    // The clock after every timer: one onTimer (a big window's function) can take ms, and 16 of them a slice's many.
+    const stop = (): boolean => this.stopWhenBlocked() || performance.now() > until;
     let done = 0;
     for (let i = 0; i < this.dueOps.length && done < budget; i++) {
       const op = this.dueOps[i]!;
@@ -998,7 +1009,8 @@ export class Subtask implements BarrierHandler {
       return this.drain() || this.drainedCount() !== before || this.overtakeReady();
     }
     if (this.holders.length > 0 && this.holdersPending()) return true;
-    if (this.state === RUNNING && this.dueOps.length > 0 && this.timersDue()) return true;
+    // Not behind a full record holder: step fires nothing until a completion rings the doorbell (the thread spun).
+    if (this.state === RUNNING && this.dueOps.length > 0 && this.timersDue() && (this.holders.length === 0 || this.holdersAccept())) return true;
     if (this.sourceHeld.length > 0) return !this.stopWhenBlocked();
     if (this.state !== RUNNING) return this.holdersDrained();
     if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
@@ -1016,7 +1028,8 @@ export class Subtask implements BarrierHandler {
   private overtakeReady(): boolean {
     if (this.state !== RUNNING || this.trigger === undefined) return false;
     if (this.input !== undefined && !this.replaying() && this.input.overtakeReady()) return true;
-    return this.source !== undefined && this.unalignedTriggered() && this.triggerPending();
+    if (this.source !== undefined) return this.unalignedTriggered() && this.triggerPending();
+    return this.firingEnd() && (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
   }
 
   private drainedCount(): number {

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
@@ -43,3 +43,29 @@ test('a checkpoint taken while the end-of-input timers fire, a failure after it:
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression: under backpressure (a slow consumer), a slice ends with the output full nearly every step, and the
+// subtask took the coordinator's trigger only after a slice that left it unblocked: no checkpoint completed until
+// the last timer had fired. The trigger is now taken blocked too (its barrier queues behind the backlog).
+for (const checkpointMode of ['aligned', 'unaligned'] as const) {
+  test(`end-of-input timers behind a slow consumer: ${checkpointMode} checkpoints complete while they fire`, { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-end-timers-bp-'));
+    try {
+      const n = 3000;
+      const firedSoFar = (): number => readdirSync(dir).filter((f) => f.startsWith('fired-')).reduce((s, f) => s + Number(readFileSync(path.join(dir, f), 'utf8')), 0);
+      const midFiring: number[] = [];
+      const h = await run(new URL(`./jobs/end-timers-backpressure.ts?${new URLSearchParams({ n: String(n), dir, pad: '2000', waitMs: '0.5' })}`, import.meta.url), {
+        parallelism: 2, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 20, checkpointMode, ringBytes: 4096,
+        // How far the firing was when each checkpoint completed (a file being rewritten may read as 0: fewer, never more).
+        onCheckpoint: () => { midFiring.push(firedSoFar()); },
+      });
+      const r = await h.result;
+      assert.equal((r.collected.fired ?? []).length, n, 'every timer fired once and reached the sink');
+      // Before the fix: one checkpoint as the firing began, the next only at its end (~1.3 s later), none between.
+      const between = midFiring.filter((f) => f >= n / 4 && f <= (3 * n) / 4);
+      assert.ok(between.length >= 2, `checkpoints completed while the middle half of the timers fired (fired counts at completion: ${midFiring.join(', ')})`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
