@@ -22,7 +22,11 @@ export interface ValueState<V> {
 }
 
 export interface ListState<V> {
-  /** The list of the current key (empty when none); a copy, safe to keep. */
+  /**
+   * The list of the current key (empty when none): a copy of the list, safe to keep; its elements are the state's
+   * own. An element changed in place is not checkpointed by later adds (they write only what they append): write
+   * the list back with `update`.
+   */
   get(): V[];
   add(value: V): void;
   addAll(values: Iterable<V>): void;

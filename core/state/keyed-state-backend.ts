@@ -291,12 +291,15 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (full !== c.full) throw new KeyGroupFormatError(`key group ${c.keyGroup}: chunk says full=${full}, the manifest full=${c.full}`);
       if (!full && seenFull[c.keyGroup] === 0) throw new KeyGroupFormatError(`key group ${c.keyGroup}: a delta chunk without the full chunk it applies to`);
       seenFull[c.keyGroup] = 1;
-      /** What the chunk carries, in changeUnits' measure: what its snapshot added to the group's count since its full chunk. */
+      /**
+       * What the chunk carries, in changeUnits' measure: what its snapshot added to the group's count since its full
+       * chunk (a window's lists and maps are never patched: an entry each, as their snapshots counted).
+       */
       let carried = 0;
       for (const t of tables) {
         const table = this.restoredTable(t.name, t.ttl, t.kind);
         const stride = t.ttl ? 3 : 2;
-        carried += t.dels.length + (t.kind === 'list' || t.kind === 'map' ? restoredUnits(t.puts, stride, t.patches, t.ttl) : t.puts.length / stride);
+        carried += t.dels.length + ((t.kind === 'list' || t.kind === 'map') && !t.name.startsWith(WINDOW_STATE_PREFIX) ? restoredUnits(t.puts, stride, t.patches, t.ttl) : t.puts.length / stride);
         for (let i = 0; i < t.puts.length; i += stride) table.restorePut(this.checkKey(t.puts[i], c.keyGroup), c.keyGroup, t.puts[i + 1], t.ttl ? t.puts[i + 2] as number : Infinity);
         if (t.patches !== undefined) this.restorePatches(table, t.name, t.patches, t.ttl, c.keyGroup);
         for (const k of t.dels) table.restoreDelete(this.checkKey(k, c.keyGroup));

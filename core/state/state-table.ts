@@ -556,7 +556,8 @@ export class StateTable<V> implements KeyedTable {
     const e = this.entries.get(key);
     const r = applyPatch(e?.value, op, payload);
     if (typeof r === 'string') return r;
-    e!.expiresAt = e!.posAt = expiresAt;
+    // Without a TTL an entry has no expiry fields (plainEntry): set here, they gave it a third shape.
+    if (this.ttl !== undefined) e!.expiresAt = e!.posAt = expiresAt;
     return undefined;
   }
 

@@ -9,6 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { StateTable } from '../../../core/state/state-table.js';
 import { ttlConfig } from '../../../core/state/ttl.js';
+import { PATCH_LIST_APPEND } from '../../../core/state/collection-deltas.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -58,6 +59,12 @@ describe('StateTable memory', () => {
     const plain = new StateTable<number>('s', MAXP, true, undefined, () => 0);
     plain.put('a', 1);
     plain.restorePut('b', 3, 2, Infinity);
+    // Restored through a patch (a list of 10, then 1 appended) too.
+    const list = new StateTable<number[]>('l', MAXP, true, undefined, () => 0);
+    list.restorePut('c', 3, Array.from({ length: 10 }, (_, i) => i), Infinity);
+    assert.equal(list.restorePatch('c', PATCH_LIST_APPEND, [10], Infinity), undefined);
+    assert.equal(list.entries.get('c')!.value.length, 11);
+    assert.deepEqual(Object.keys(list.entries.get('c')!).sort(), ['base', 'key', 'kg', 'mark', 'value']);
     for (const k of ['a', 'b']) assert.deepEqual(Object.keys(plain.entries.get(k)!).sort(), ['base', 'key', 'kg', 'mark', 'value']);
     const ttl = new StateTable<number>('s', MAXP, true, ttlConfig({ ttlMs: 10, time: 'event' }, 's'), () => 5);
     ttl.put('a', 1);
