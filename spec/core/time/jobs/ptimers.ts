@@ -3,8 +3,9 @@
 // end back until `release` exists, so the job does not end (and drop pending processing-time timers) first.
 //   ?n=200&keys=5&delay=50&p=2&interval=10&ledger=/dir&failAt=i&marker=/path&checkpointed=/path&release=/path&holdAt=i&held=/path
 import { existsSync, writeFileSync } from 'node:fs';
-import { defineJob, generatorSource, SOURCE_WAIT, type SourceSpec } from '../../../../core/index.js';
+import { defineJob, generatorSource } from '../../../../core/index.js';
 import { ledgerSink } from '../../checkpoint/ledger.js';
+import { heldFrom } from '../../../support/held-source.js';
 
 const q = new URL(import.meta.url).searchParams;
 const num = (k: string, d: number): number => Number(q.get(k) ?? d);
@@ -16,38 +17,12 @@ const marker = q.get('marker') ?? '';
 const checkpointed = q.get('checkpointed') ?? '';
 const rate = num('rate', 2000);
 
-/** Holds records from `at` on until `file` exists. */
-function heldFrom<T>(spec: SourceSpec<T>, holds: [number, string][]): SourceSpec<T> {
-  return {
-    ...spec,
-    createReader(subtask, parallelism, splits) {
-      const reader = spec.createReader(subtask, parallelism, splits);
-      const read = reader.read.bind(reader);
-      const ready = reader.ready.bind(reader);
-      let holding = false;
-      reader.read = (emit, max, invalid) => {
-        holding = false;
-        for (const [at, file] of holds) {
-          if (file === '' || existsSync(file)) continue;
-          const below = reader.snapshot(-1).map((s) => s.position as { next: number; stride: number })
-            .reduce((k, pos) => k + Math.max(0, Math.ceil((at - pos.next) / pos.stride)), 0);
-          if (below === 0) { holding = true; return SOURCE_WAIT; }
-          max = Math.min(max, below);
-        }
-        return read(emit, max, invalid);
-      };
-      reader.ready = () => (holding ? new Promise<void>((r) => setTimeout(r, 2)) : ready());
-      reader.readyAt = () => Number.NaN;
-      return reader;
-    },
-  };
-}
 
 export default defineJob((env) => {
   env.setParallelism(num('p', 2));
   env.enableCheckpointing(num('interval', 10));
   const holds: [number, string][] = [[n, q.get('release') ?? ''], [failAt, checkpointed], [num('holdAt', -1), q.get('held') ?? '']];
-  env.fromSource(heldFrom(generatorSource({ count: n, seed: 1, ratePerSec: rate }, (i) => ({ id: i, key: `k${i % keys}` })), holds.filter(([at]) => at >= 0)), 'events')
+  env.fromSource(heldFrom(generatorSource({ count: n, seed: 1, ratePerSec: rate }, (i) => ({ id: i, key: `k${i % keys}` })), holds), 'events')
     .uid('events').setParallelism(1)
     .map((e) => {
       if (e.id === failAt && !existsSync(marker) && existsSync(checkpointed)) {

@@ -6,10 +6,11 @@
 //   &holdAt=i&held=/path (the source reads no record from index i on until the file exists)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
-  defineJob, EventTimeSessionWindows, generatorSource, OutputTag, SOURCE_WAIT, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
-  type DataStream, type SourceSpec, type TimeWindow,
+  defineJob, EventTimeSessionWindows, generatorSource, OutputTag, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy,
+  type DataStream, type TimeWindow,
 } from '../../../../core/index.js';
 import { ledgerSink } from '../../checkpoint/ledger.js';
+import { heldFrom } from '../../../support/held-source.js';
 
 export interface TrialEv { id: number; key: string; ts: number; side: 0 | 1; wm?: number }
 export type Out = [string, ...unknown[]];
@@ -36,34 +37,6 @@ const checkpointed = q.get('checkpointed') ?? '';
 const holdAt = num('holdAt', -1);
 const held = q.get('held') ?? '';
 
-/** `spec` with its records from index `at` on held back until `file` exists (one split: the source at parallelism 1). */
-function heldFrom<T>(spec: SourceSpec<T>, at: number, file: string): SourceSpec<T> {
-  if (file === '' || at < 0) return spec;
-  return {
-    ...spec,
-    createReader(subtask, parallelism, splits) {
-      const reader = spec.createReader(subtask, parallelism, splits);
-      const read = reader.read.bind(reader);
-      const ready = reader.ready.bind(reader);
-      const readyAt = reader.readyAt?.bind(reader);
-      let open = existsSync(file);
-      let holding = false;
-      reader.read = (emit, max, invalid) => {
-        holding = false;
-        if (!open && !(open = existsSync(file))) {
-          const below = reader.snapshot(-1).map((s) => s.position as { next: number; stride: number })
-            .reduce((n, pos) => n + Math.max(0, Math.ceil((at - pos.next) / pos.stride)), 0);
-          if (below === 0) { holding = true; return SOURCE_WAIT; }
-          max = Math.min(max, below);
-        }
-        return read(emit, max, invalid);
-      };
-      reader.ready = () => (holding ? new Promise<void>((r) => setTimeout(r, 2)) : ready());
-      reader.readyAt = () => (holding ? Number.NaN : readyAt?.() ?? Number.NaN);
-      return reader;
-    },
-  };
-}
 
 const ids = (els: Iterable<TrialEv>): number[] => [...els].map((e) => e.id).sort((a, b) => a - b);
 
@@ -71,7 +44,7 @@ export default defineJob((env) => {
   env.setParallelism(p);
   if (interval > 0) env.enableCheckpointing(interval);
   const gen = generatorSource({ count: events.length, seed: 1, ...(rate > 0 ? { ratePerSec: rate } : {}) }, (i) => events[i]!);
-  const src = env.fromSource(heldFrom(gen, holdAt, held), 'events').uid('events').setParallelism(1)
+  const src = env.fromSource(heldFrom(gen, [[holdAt, held]]), 'events').uid('events').setParallelism(1)
     .assignTimestampsAndWatermarks(WatermarkStrategy.forGenerator<TrialEv>('carried', () => ({
       onEvent(e, _ts, out) { if (e.wm !== undefined) out.emitWatermark(e.wm); },
       onPeriodicEmit() {},
