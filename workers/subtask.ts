@@ -784,7 +784,12 @@ export class Subtask implements BarrierHandler {
     if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourcePhase === SOURCE_ENDED) return false;
     if (this.sourceHeld.length > 0 && !this.unalignedTriggered()) return false;
     if (this.input !== undefined && !this.inputFinished) return false;
-    return (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
+    return this.newTrigger();
+  }
+
+  /** The coordinator has written a trigger since this subtask's last barrier (a subtask with a trigger word). */
+  private newTrigger(): boolean {
+    return (Atomics.load(this.trigger!.control, this.trigger!.index) >>> 2) > this.lastBarrier;
   }
 
   /**
@@ -1029,7 +1034,7 @@ export class Subtask implements BarrierHandler {
     if (this.state !== RUNNING || this.trigger === undefined) return false;
     if (this.input !== undefined && !this.replaying() && this.input.overtakeReady()) return true;
     if (this.source !== undefined) return this.unalignedTriggered() && this.triggerPending();
-    return this.firingEnd() && (Atomics.load(this.trigger.control, this.trigger.index) >>> 2) > this.lastBarrier;
+    return this.firingEnd() && this.newTrigger();
   }
 
   private drainedCount(): number {

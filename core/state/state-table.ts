@@ -483,14 +483,7 @@ export class StateTable<V> implements KeyedTable {
         // Written whole now: the bases of the entries changed since the last snapshot move to their values (the
         // others' still hold, their values unchanged), without a visit to every entry of the group.
         const changed = this.changed[kg];
-        if (this.units !== undefined && changed !== undefined) {
-          for (const e of changed) {
-            if (e.mark === DELETED) continue;
-            const w = weightOf(e.value);
-            this.units[kg]! += w - (e.base < 0 ? 0 : e.base);
-            e.base = w;
-          }
-        }
+        if (this.units !== undefined && changed !== undefined) for (const e of changed) if (e.mark !== DELETED) this.settle(e);
       }
     }
     for (let kg = 0; kg < this.maxParallelism; kg++) {
@@ -506,7 +499,7 @@ export class StateTable<V> implements KeyedTable {
         if (puts !== undefined) puts = puts.filter((e) => e.mark !== DELETED);
       }
       if (puts !== undefined && this.units !== undefined) {
-        const { whole, patches } = this.patch(kg, puts);
+        const { whole, patches } = this.patch(puts);
         if (whole.length > 0 || patches.length > 0 || dels.length > 0) out.set(kg, { puts: whole, dels, patches });
       } else if ((puts !== undefined && puts.length > 0) || dels.length > 0) out.set(kg, { puts: puts ?? [], dels });
     }
@@ -518,22 +511,26 @@ export class StateTable<V> implements KeyedTable {
   }
 
   /**
-   * A list or map state's changed entries of group kg: those snapshotted before with MIN_PATCH_BASE elements or
+   * A list or map state's changed entries of one key group: those snapshotted before with MIN_PATCH_BASE elements or
    * more as patches, the others whole; each then has the value it has now as its base.
    */
-  private patch(kg: number, changed: StateEntry<V>[]): { whole: StateEntry<unknown>[]; patches: Patch[] } {
+  private patch(changed: StateEntry<V>[]): { whole: StateEntry<unknown>[]; patches: Patch[] } {
     const whole: StateEntry<unknown>[] = [];
     const patches: Patch[] = [];
-    const units = this.units!;
     for (const e of changed) {
-      const w = weightOf(e.value);
       if (e.base < MIN_PATCH_BASE) whole.push(e);
       else if (this.collection === 'list') patches.push({ entry: e, op: PATCH_LIST_APPEND, payload: (e.value as unknown[]).slice(e.base) });
       else patches.push({ entry: e, op: PATCH_MAP_CHANGES, payload: mapChanges(e.value as Map<Key, unknown>, this.keyChanges.get(e) ?? []) });
-      units[kg]! += w - (e.base < 0 ? 0 : e.base);
-      e.base = w;
+      this.settle(e);
     }
     return { whole, patches };
+  }
+
+  /** A collection's entry written in this snapshot, whole or patched: its value now is the base of the next patch. */
+  private settle(e: StateEntry<V>): void {
+    const w = weightOf(e.value);
+    this.units![e.kg]! += w - (e.base < 0 ? 0 : e.base);
+    e.base = w;
   }
 
   /** Restore: sets an entry as it was snapshotted (not listed as a change). */
