@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
@@ -63,20 +63,29 @@ test('chained behind its source, through worker threads that exit at random poin
   }
 });
 
-test('the broadcast input ends first: the source goes on starting checkpoints, and a restore from one is exactly once', async () => {
+test('the broadcast input ends first: the source goes on starting checkpoints, and a restore from one is exactly once', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cbp-'));
   try {
     const n = 20_000;
     const m = 10;
-    // Limits end within milliseconds; readings run ~2 s, failing once near the end.
-    const h = await run(jobUrl({ n, m, rate: 10_000, limitRate: 100_000, interval: 30, failAt: 17_000, marker: path.join(dir, 'marker') }), {
+    // Limits end within milliseconds; readings hold at 10,000 until three checkpoints have completed after both
+    // limits readers ended (so they were started after), then fail once at 17,000: the restore is from one of them.
+    // Were no checkpoint started after the broadcast input ended, the readings would never be let go.
+    const ended = path.join(dir, 'ended');
+    const held = path.join(dir, 'held');
+    let after = 0;
+    const h = await run(jobUrl({ n, m, rate: 10_000, limitRate: 100_000, interval: 30, failAt: 17_000, marker: path.join(dir, 'marker'), holdAt: 10_000, held, ended }), {
       parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024,
       restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
+      onCheckpoint: () => {
+        if (!existsSync(`${ended}.1`) || existsSync(held)) return;
+        if (++after === 3) writeFileSync(held, 'three checkpoints after the limits ended');
+      },
     });
     const result = await h.result;
     check(result.collected, n, m, 2, 'limits ended first');
     assert.equal(result.restarts, 1);
-    assert.ok(result.checkpoints.completed.length >= 10, `checkpoints went on after the limits ended: ${result.checkpoints.completed.length} completed, aborted: ${result.checkpoints.aborted.map((a) => a.reason).join('; ')}`);
+    assert.equal(after, 3, 'checkpoints completed after the limits ended');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,10 +2,14 @@
 // (limits) from a second, slower source. Every reading and every limit goes out of the operator (a limit once per
 // instance), to a collect sink for a Jepsen-style count and to event-time windows that count them per kind: a
 // limit is late for its window unless the operator holds event time back to the slower of its two inputs.
-//   ?n=20000&m=100&rate=20000&limitRate=100&window=1000&interval=0&failAt=i,j&marker=/path
+//   ?n=20000&m=100&rate=20000&limitRate=100&window=1000&interval=0&failAt=i,j&marker=/path&holdAt=i&held=/path&ended=/path
 // failAt: reading indices at which the worker thread exits (process.exit), each once (marker files remember).
-import { existsSync, writeFileSync } from 'node:fs';
-import { defineJob, MapStateDescriptor, TumblingEventTimeWindows, WatermarkStrategy } from '../../../../core/index.js';
+// holdAt/held: readings from holdAt on wait until the file `held` exists. ended: each limits reader writes
+// `${ended}.${n}` (n: 0, 1, ... in the order they end) when its input has ended.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { defineJob, generatorSource, MapStateDescriptor, SOURCE_END, TumblingEventTimeWindows, WatermarkStrategy, type SourceSpec } from '../../../../core/index.js';
+import { heldFrom } from '../../../support/held-source.js';
 
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n') ?? 20_000);
@@ -16,6 +20,31 @@ const windowMs = Number(q.get('window') ?? 1000);
 const interval = Number(q.get('interval') ?? 0);
 const failAt = (q.get('failAt') ?? '').split(',').filter((x) => x !== '').map(Number);
 const marker = q.get('marker') ?? '';
+const holdAt = Number(q.get('holdAt') ?? Infinity);
+const held = q.get('held') ?? '';
+const ended = q.get('ended') ?? '';
+
+/** The spec's limits source, marking each reader's end in a file of its own when `ended` is given. */
+function endMarked<T>(spec: SourceSpec<T>): SourceSpec<T> {
+  if (ended === '') return spec;
+  return {
+    ...spec,
+    createReader(...args) {
+      const reader = spec.createReader(...args);
+      const read = reader.read.bind(reader);
+      reader.read = (emit, max, invalid) => {
+        const status = read(emit, max, invalid);
+        if (status === SOURCE_END) {
+          const dir = path.dirname(ended);
+          const mine = readdirSync(dir).filter((f) => f.startsWith(`${path.basename(ended)}.`)).length;
+          writeFileSync(`${ended}.${mine}`, 'ended');
+        }
+        return status;
+      };
+      return reader;
+    },
+  };
+}
 
 export interface Reading { i: number; sensor: number; ts: number }
 export interface Limit { j: number; sensor: number; ts: number }
@@ -28,11 +57,11 @@ const LIMITS = new MapStateDescriptor<number, number>('limits');
 
 export default defineJob((env) => {
   if (interval > 0) env.enableCheckpointing(interval);
-  const limits = env.fromGenerator({ count: m, seed: 5, ratePerSec: limitRate }, (j): Limit => ({ j, sensor: j % 7, ts: Math.floor((j * n) / m) }))
+  const limits = env.fromSource(endMarked(generatorSource({ count: m, seed: 5, ratePerSec: limitRate }, (j): Limit => ({ j, sensor: j % 7, ts: Math.floor((j * n) / m) }))), 'limits')
     .name('limits').uid('limits')
     .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Limit>().withTimestampAssigner((l) => l.ts)).name('limit-times').uid('limit-times')
     .broadcast(LIMITS);
-  const readings = env.fromGenerator({ count: n, seed: 3, ...(rate > 0 ? { ratePerSec: rate } : {}) }, (i): Reading => ({ i, sensor: i % 7, ts: i }))
+  const readings = env.fromSource(heldFrom(generatorSource({ count: n, seed: 3, ...(rate > 0 ? { ratePerSec: rate } : {}) }, (i): Reading => ({ i, sensor: i % 7, ts: i })), [[holdAt, held]]), 'readings')
     .name('readings').uid('readings')
     .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Reading>().withTimestampAssigner((r) => r.ts)).name('times').uid('times')
     .map((r) => {
