@@ -14,7 +14,7 @@ import type {
   CoFlatMapFunction, CoMapFunction, KeyedCoFlatMapFunction, KeyedCoMapFunction, KeyedCoProcessFunction,
 } from './co-functions.js';
 import { DataStream } from './data-stream.js';
-import { stringReturned } from '../operators/string-returned.js';
+import { flatMapped } from '../operators/flat-map-result.js';
 
 export class ConnectedStreams<A, B> {
   /** @internal */
@@ -74,8 +74,8 @@ function pair(fn: unknown, fn2: unknown, what: string, m1: string, m2: string): 
 
 /** Calls a flat-map style function and collects what it returns (an iterable), as flatMap does. */
 function emitAll<R>(returned: Iterable<R> | void, out: Collector<R>, what: string): void {
-  if (typeof returned === 'string') throw stringReturned(what, returned);
-  if (returned !== undefined && returned !== null) for (const x of returned) out.collect(x);
+  const records = flatMapped<R>(returned, undefined, what);
+  if (records !== undefined) for (const x of records) out.collect(x);
 }
 
 export class KeyedConnectedStreams<A, B, K extends UserKey> {

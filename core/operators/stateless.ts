@@ -4,9 +4,8 @@
 import type { Collector, FilterFunction, FlatMapFunction, MapFunction } from '../api/functions.js';
 import { Operator, type Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
-import { checkedOnce, notAsync, PASSES_RESULT_ON } from './sync-call.js';
-import { JobDefinitionError } from '../api/errors.js';
-import { stringReturned } from './string-returned.js';
+import { checkedOnce, PASSES_RESULT_ON } from './sync-call.js';
+import { flatMapped } from './flat-map-result.js';
 
 export class MapOperator<I, O> extends Operator<I, O> {
   private unchecked = true;
@@ -61,21 +60,13 @@ export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O
     let out: Iterable<O> | void;
     // Outputs collected before a throw have gone on: a flatMap is not 1:1, its counts need not add up per record.
     try { out = this.fn(value, this); } catch (e) { this.rejected(e, value); return; }
-    if (out) {
-      if (Array.isArray(out)) {
-        for (let i = 0; i < out.length; i++) { this.recordsOut++; this.next.push(out[i] as O); }
-      } else {
-        if (typeof out === 'string') { this.rejected(stringReturned('its flatMap function', out), value); return; }
-        if (typeof (out as Partial<Iterable<O>>)[Symbol.iterator] !== 'function') this.notIterable(out);
-        for (const o of out) { this.recordsOut++; this.next.push(o); }
-      }
+    if (Array.isArray(out)) {
+      for (let i = 0; i < out.length; i++) { this.recordsOut++; this.next.push(out[i] as O); }
+    } else if (out !== undefined) {
+      let records: Iterable<O> | undefined;
+      try { records = flatMapped<O>(out, this.name, 'its flatMap function'); } catch (e) { this.rejected(e, value); return; }
+      if (records !== undefined) for (const o of records) { this.recordsOut++; this.next.push(o); }
     }
-  }
-
-  private notIterable(out: unknown): never {
-    try { notAsync(out, this.name, 'its flatMap function', 'it emits what it collects or returns before it returns'); } catch (e) { this.fail(e); }
-    const async = typeof (out as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
-    this.fail(new JobDefinitionError(`operator '${this.name}': its flatMap function returned ${async ? 'an async iterable (an async generator?), which it cannot wait for; do asynchronous work in asyncMap before it' : `${typeof out === 'object' ? 'an object' : `a ${typeof out}`} that is not iterable; collect records with out.collect(...), or return an array or another iterable`}`));
   }
 }
 

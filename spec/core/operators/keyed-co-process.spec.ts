@@ -61,3 +61,26 @@ test("a keyed co-flatMap whose flatMap2 returns a string fails naming the operat
     && /failed: flatMap2 returned the string "o1", which would be emitted one character at a time/.test(e.message));
   assert.deepEqual(h.out.values(), ['o1']);
 });
+
+// Regression: a keyed co-flatMap's null was dropped without a word and its 0 or false failed on `for...of`; each
+// is the record's error now, as a string is, which 'drop' drops.
+test('a keyed co-flatMap whose function returns null, 0 or false fails the record, naming the function', () => {
+  for (const returned of [null, 0, false]) {
+    const env = new StreamEnvironment(1);
+    const orders = env.fromCollection<Order>([]);
+    const payments = env.fromCollection<Payment>([]);
+    const meet = (policy: 'fail' | 'drop') => orders.connect(payments).keyBy((o) => o.id, (p) => p.order).flatMap<string>({
+      flatMap1: (o) => [o.id],
+      flatMap2: (p) => (p.paid > 0 ? returned : [`refund ${p.order}`]) as string[],
+    }).name('meet').onError(policy);
+    const failing = instantiate<Order, string>(env, meet('fail'));
+    assert.throws(() => failing.push2({ order: 'o1', paid: 5 }, 1), (e: unknown) => e instanceof OperatorError && e.operator === 'meet'
+      && e.message.includes(`failed: flatMap2 returned ${String(returned)}, which is not iterable`), String(returned));
+    const dropping = instantiate<Order, string>(env, meet('drop'));
+    dropping.push({ id: 'o1', amount: 5 }, 0);
+    dropping.push2({ order: 'o1', paid: 5 }, 1);
+    dropping.push2({ order: 'o1', paid: 0 }, 2);
+    assert.deepEqual(dropping.out.values(), ['o1', 'refund o1'], String(returned));
+    assert.equal(dropping.op.dropped, 1, String(returned));
+  }
+});

@@ -50,14 +50,40 @@ test('a map passes on objects that are records (no then method), and null', () =
   assert.deepEqual(h.out.values(), [null, { then: 1 }]);
 });
 
-test('a flatMap that returns an async iterable or a non-iterable fails naming the operator and what to do', () => {
+test('a flatMap that returns an async iterable fails naming the operator and what to do, under every error policy', () => {
   const env = new StreamEnvironment(1);
   const src = env.fromCollection<number>([]);
-  const asyncGen = instantiate<number, number>(env, src.flatMap<number>((async function* (x: number) { yield x; }) as unknown as (x: number) => number[]).name('f'));
+  const asyncGen = instantiate<number, number>(env, src.flatMap<number>((async function* (x: number) { yield x; }) as unknown as (x: number) => number[]).name('f').onError('drop'));
   assert.throws(() => asyncGen.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f' \(subtask 0\) failed: its flatMap function returned an async iterable \(an async generator\?\), which it cannot wait for; do asynchronous work in asyncMap before it/.test(e.message));
-  const obj = instantiate<number, number>(env, src.flatMap<number>(((x: number) => ({ x })) as unknown as (x: number) => number[]).name('f'));
-  assert.throws(() => obj.push(1), (e: unknown) => e instanceof OperatorError && /operator 'f' \(subtask 0\) failed: its flatMap function returned an object that is not iterable; collect records with out\.collect/.test(e.message));
 });
+
+// Regression: a falsy non-iterable ('', 0, false, null) was dropped without a word, a truthy one ({}, 1) failed the
+// job under every error policy; a string was the record's error. Now each is the record's error, as the string is.
+const notIterable: [unknown, string][] = [
+  ['', 'the string "", which would be emitted one character at a time'],
+  [0, '0, which is not iterable'],
+  [false, 'false, which is not iterable'],
+  [null, 'null, which is not iterable'],
+  [1, '1, which is not iterable'],
+  [{ x: 1 }, 'an object, which is not iterable'],
+];
+for (const [returned, said] of notIterable) {
+  test(`a flatMap that returns ${JSON.stringify(returned)} fails the record: 'fail' fails naming the operator, 'drop' drops it and the next ones pass`, () => {
+    const env = new StreamEnvironment(1);
+    const src = env.fromCollection<number>([]);
+    // Records below 10 return what the case returns; the others an array, or nothing (collected through out).
+    const fn = ((x: number, out: { collect(v: number): void }) => (x < 10 ? returned : x < 20 ? [x] : out.collect(x))) as unknown as (x: number) => number[];
+    const failing = instantiate<number, number>(env, src.flatMap<number>(fn).name('f'));
+    failing.push(10);
+    assert.throws(() => failing.push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'f'
+      && e.message.startsWith(`operator 'f' (subtask 0) failed: its flatMap function returned ${said}`));
+    assert.deepEqual(failing.out.values(), [10]);
+    const dropping = instantiate<number, number>(env, src.flatMap<number>(fn).name('g').onError('drop'));
+    for (const x of [10, 1, 20, 2, 11]) dropping.push(x);
+    assert.deepEqual(dropping.out.values(), [10, 20, 11]);
+    assert.equal(dropping.op.dropped, 2);
+  });
+}
 
 // Regression: a string is iterable, so a flatMap that returned one (`(s) => s.trim()` for `(s) => [s.trim()]`)
 // emitted its characters one record each, without a word.
