@@ -5,6 +5,7 @@
 
 import { JobDefinitionError } from '../api/errors.js';
 import type { CheckpointKind } from './manifest.js';
+import { shownValue } from '../api/shown-value.js';
 
 export class TooManyCheckpointFailuresError extends Error {
   constructor(readonly failures: number, readonly tolerable: number, lastReason: string) {
@@ -16,7 +17,7 @@ export class TooManyCheckpointFailuresError extends Error {
 /** `tolerable`: an integer >= 0, or Infinity (never fail the job for failed checkpoints). */
 export function checkTolerableFailures(tolerable: number, where: string): number {
   if (!(tolerable === Infinity || (Number.isInteger(tolerable) && tolerable >= 0))) {
-    throw new JobDefinitionError(`${where}: expected an integer >= 0 (or Infinity), got ${tolerable}`);
+    throw new JobDefinitionError(`${where}: expected an integer >= 0 (or Infinity), got ${shownValue(tolerable)}`);
   }
   return tolerable;
 }

@@ -2,6 +2,8 @@
 // checkpoint (Flink's restart strategies).
 
 import { JobDefinitionError } from '../api/errors.js';
+import { shownValue } from '../api/shown-value.js';
+import { isNumber } from '../api/number-option.js';
 
 export type RestartStrategy =
   | { readonly type: 'none' }
@@ -22,14 +24,14 @@ export function checkRestartStrategy(s: RestartStrategy): RestartStrategy {
   switch (s?.type) {
     case 'none': return s;
     case 'fixed-delay':
-      if (!(s.attempts >= 0)) bad(`attempts must be >= 0, got ${s.attempts}`);
-      if (!(s.delayMs >= 0)) bad(`delayMs must be >= 0, got ${s.delayMs}`);
+      if (!(isNumber(s.attempts) && s.attempts >= 0)) bad(`attempts must be >= 0, got ${shownValue(s.attempts)}`);
+      if (!(isNumber(s.delayMs) && s.delayMs >= 0)) bad(`delayMs must be >= 0, got ${shownValue(s.delayMs)}`);
       return s;
     case 'exponential-backoff':
-      if (!(s.initialDelayMs >= 0) || !(s.maxDelayMs >= s.initialDelayMs)) bad('need 0 <= initialDelayMs <= maxDelayMs');
-      if (s.multiplier !== undefined && !(s.multiplier >= 1)) bad(`multiplier must be >= 1, got ${s.multiplier}`);
-      if (s.attempts !== undefined && !(s.attempts >= 0)) bad(`attempts must be >= 0, got ${s.attempts}`);
-      if (s.resetAfterMs !== undefined && !(s.resetAfterMs >= 0)) bad(`resetAfterMs must be >= 0, got ${s.resetAfterMs}`);
+      if (!(isNumber(s.initialDelayMs) && isNumber(s.maxDelayMs) && s.initialDelayMs >= 0 && s.maxDelayMs >= s.initialDelayMs)) bad(`need numbers 0 <= initialDelayMs <= maxDelayMs, got ${shownValue(s.initialDelayMs)} and ${shownValue(s.maxDelayMs)}`);
+      if (s.multiplier !== undefined && !(isNumber(s.multiplier) && s.multiplier >= 1)) bad(`multiplier must be >= 1, got ${shownValue(s.multiplier)}`);
+      if (s.attempts !== undefined && !(isNumber(s.attempts) && s.attempts >= 0)) bad(`attempts must be >= 0, got ${shownValue(s.attempts)}`);
+      if (s.resetAfterMs !== undefined && !(isNumber(s.resetAfterMs) && s.resetAfterMs >= 0)) bad(`resetAfterMs must be >= 0, got ${shownValue(s.resetAfterMs)}`);
       return s;
     default:
       return bad(`unknown type ${JSON.stringify((s as { type?: unknown })?.type)} (none, fixed-delay, exponential-backoff)`);

@@ -11,6 +11,7 @@
 import { JobDefinitionError } from '../api/errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceReader, type SourceSpec, type SourceSplit, type SourceStatus } from './source.js';
 import { shownValue } from '../api/shown-value.js';
+import { isNumber } from '../api/number-option.js';
 
 /** A small deterministic random source for one record. */
 export interface Random {
@@ -73,7 +74,7 @@ export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunct
   const rate = options.ratePerSec;
   if (!Number.isSafeInteger(seed)) throw new JobDefinitionError(`generator: seed must be an integer, got ${shownValue(seed)}`);
   if (count !== Infinity && (!Number.isSafeInteger(count) || count < 0)) throw new JobDefinitionError(`generator: count must be a non-negative integer, got ${shownValue(count)}`);
-  if (rate !== undefined && !(rate > 0)) throw new JobDefinitionError(`generator: ratePerSec must be > 0, got ${shownValue(rate)}`);
+  if (rate !== undefined && !(isNumber(rate) && rate > 0)) throw new JobDefinitionError(`generator: ratePerSec must be > 0, got ${shownValue(rate)}`);
   if (typeof fn !== 'function') throw new JobDefinitionError('generator: expected a function (index, random) => record');
   return {
     kind: 'generator',

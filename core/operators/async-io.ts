@@ -10,6 +10,7 @@
 
 import { Wakeup } from '../connectors/wakeup.js';
 import { shownValue } from '../api/shown-value.js';
+import { isNumber } from '../api/number-option.js';
 
 /** The longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -125,8 +126,9 @@ export class AsyncIo<I, R> {
     this.onSettle = options.onSettle;
     this.shared = options.sharedSignal === true ? new AbortController() : undefined;
     if (!Number.isSafeInteger(this.capacity) || this.capacity < 1) throw new AsyncIoError('INVALID_OPTION', `${name}: capacity must be a positive integer, got ${shownValue(options.capacity)}`);
-    if (!(this.timeoutMs > 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be > 0, got ${shownValue(options.timeoutMs)}`);
-    if (!Number.isSafeInteger(this.retries) || this.retries < 0 || !(this.retryDelayMs >= 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: retries must be a non-negative integer and retryDelayMs >= 0`);
+    if (!(isNumber(this.timeoutMs) && this.timeoutMs > 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be > 0, got ${shownValue(options.timeoutMs)}`);
+    if (!Number.isSafeInteger(this.retries) || this.retries < 0) throw new AsyncIoError('INVALID_OPTION', `${name}: retries must be a non-negative integer, got ${shownValue(options.retries)}`);
+    if (!(isNumber(this.retryDelayMs) && this.retryDelayMs >= 0)) throw new AsyncIoError('INVALID_OPTION', `${name}: retryDelayMs must be a number of ms >= 0, got ${shownValue(options.retryDelayMs)}`);
     // Node runs a timer longer than this after 1 ms (with a warning): a 35-day timeout would time out at once.
     if (this.timeoutMs !== Infinity && this.timeoutMs > MAX_TIMER_MS) throw new AsyncIoError('INVALID_OPTION', `${name}: timeoutMs must be at most ${MAX_TIMER_MS} (a timer's limit; leave it out for no timeout), got ${shownValue(options.timeoutMs)}`);
     if (this.retryDelayMs > MAX_TIMER_MS) throw new AsyncIoError('INVALID_OPTION', `${name}: retryDelayMs must be at most ${MAX_TIMER_MS} (a timer's limit), got ${shownValue(options.retryDelayMs)}`);

@@ -8,6 +8,7 @@ import type { LogicalGraph } from '../graph/logical-graph.js';
 import { checkTolerableFailures } from '../checkpoint/failure-counter.js';
 import type { RunOptions } from './run-options.js';
 import { shownValue } from '../api/shown-value.js';
+import { isNumber } from '../api/number-option.js';
 
 export interface CheckpointSettings {
   stateDir: string;
@@ -26,21 +27,23 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function checkpointSettings(graph: LogicalGraph, o: RunOptions, jobUrl: string): CheckpointSettings | undefined {
   const fromJob = graph.checkpointing;
   const intervalMs = o.checkpointIntervalMs ?? fromJob?.intervalMs ?? 0;
-  if (!(intervalMs >= 0)) throw new JobDefinitionError(`checkpointIntervalMs must be >= 0, got ${shownValue(intervalMs)}`);
+  if (!(isNumber(intervalMs) && intervalMs >= 0)) throw new JobDefinitionError(`checkpointIntervalMs must be >= 0, got ${shownValue(intervalMs)}`);
   if (intervalMs === 0 && o.stateDir === undefined && !o.resume && !fromJob) return undefined;
   const mode = o.checkpointMode ?? fromJob?.mode ?? 'aligned';
   if (mode !== 'aligned' && mode !== 'unaligned') throw new JobDefinitionError(`checkpointMode must be 'aligned' or 'unaligned', got ${String(mode)}`);
   const retained = o.retainedCheckpoints ?? 3;
   const timeoutMs = o.checkpointTimeoutMs ?? 60_000;
   // Node's timers take at most 2^31 - 1 ms, and turn a longer one into 1 ms (every checkpoint would time out).
-  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) throw new JobDefinitionError(`checkpointTimeoutMs must be a number of ms > 0 and <= ${MAX_TIMER_MS} (~24.8 days), got ${shownValue(timeoutMs)}`);
+  if (!(isNumber(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) throw new JobDefinitionError(`checkpointTimeoutMs must be a number of ms > 0 and <= ${MAX_TIMER_MS} (~24.8 days), got ${shownValue(timeoutMs)}`);
   if (!Number.isInteger(retained) || retained < 1) throw new JobDefinitionError(`retainedCheckpoints must be an integer >= 1, got ${shownValue(retained)}`);
+  const alignmentTimeoutMs = o.alignmentTimeoutMs ?? fromJob?.alignmentTimeoutMs ?? Infinity;
+  if (!(isNumber(alignmentTimeoutMs) && alignmentTimeoutMs >= 0)) throw new JobDefinitionError(`alignmentTimeoutMs must be a number of ms >= 0 (Infinity: never), got ${shownValue(alignmentTimeoutMs)}`);
   const name = jobUrl.startsWith('file:') ? path.basename(fileURLToPath(jobUrl)).replace(/\.[cm]?[jt]s$/, '') : 'job';
   return {
     stateDir: path.resolve(o.stateDir ?? path.join('.sluice', name)),
     intervalMs,
     unaligned: mode === 'unaligned',
-    alignmentTimeoutMs: o.alignmentTimeoutMs ?? fromJob?.alignmentTimeoutMs ?? Infinity,
+    alignmentTimeoutMs,
     timeoutMs,
     retained,
     tolerableFailures: checkTolerableFailures(o.tolerableCheckpointFailures ?? fromJob?.tolerableFailures ?? Infinity, 'tolerableCheckpointFailures'),

@@ -15,6 +15,7 @@ import type * as PromClient from 'prom-client';
 import type { JobHandle } from './job-handle.js';
 import type { JobMetrics } from './metrics.js';
 import { MAX_WATERMARK } from '../time/watermark.js';
+import { shownValue } from '../api/shown-value.js';
 
 const SAMPLE_EVERY_MS = 1000;
 
@@ -230,6 +231,8 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
  * Serves the job's metrics at http://host:port/metrics until the job ends (or close()). Resolves once listening.
  */
 export async function serveMetrics(handle: JobHandle, options: MetricsServerOptions): Promise<MetricsServer> {
+  // Node's listen takes '9090' as a port and 'x' as a pipe's path: a number only, as the CLI's flag gives.
+  if (!(Number.isInteger(options?.port) && options.port >= 0 && options.port <= 65535)) throw new RangeError(`serveMetrics: port must be an integer from 0 to 65535 (0: any free port), got ${shownValue(options?.port)}`);
   const host = options.host ?? '127.0.0.1';
   const { registry, stop } = jobRegistry(handle, options.job ?? 'job');
   const server = http.createServer((req, res) => {

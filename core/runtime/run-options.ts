@@ -9,6 +9,7 @@ import type { ResumeFrom, RestoreProgress } from '../checkpoint/restore.js';
 import type { RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { ThreadCache } from './thread-cache.js';
 import { shownValue } from '../api/shown-value.js';
+import { isNumber } from '../api/number-option.js';
 
 export interface RunOptions {
   /** Default parallelism of the job's operators (default: the machine's available parallelism). */
@@ -167,6 +168,11 @@ export interface RuntimeSettings {
 
 /** Throws a JobDefinitionError for an option that is out of range or of the wrong type: before any thread starts. */
 export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): RuntimeSettings {
+  // Before any arithmetic on them: Math.min and the like would turn the string '65536' into a number unnoticed.
+  for (const [k, min] of [['ringBytes', 1], ['ringMemoryBytes', 1], ['workerHeapMb', 1], ['spin', 0]] as const) {
+    const v = options[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new JobDefinitionError(`${k} must be an integer >= ${min}, got ${shownValue(v)}`);
+  }
   const budget = options.ringMemoryBytes ?? 256 * 1024 * 1024;
   let ringBytes = options.ringBytes ?? DEFAULT_RING_BYTES;
   if (plan.channels.length > 0) ringBytes = Math.min(ringBytes, floorPow2(budget / plan.channels.length));
@@ -193,7 +199,7 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
   }
   for (const k of ['bufferTimeoutMs', 'stopGraceMs', 'stuckWarningMs', 'fineWaitMs', 'latencyTrackingIntervalMs'] as const) {
     const v = options[k];
-    if (v !== undefined && !(typeof v === 'number' && v >= 0 && !Number.isNaN(v))) throw new JobDefinitionError(`${k} must be a number >= 0, got ${shownValue(v)}`);
+    if (v !== undefined && !(isNumber(v) && v >= 0)) throw new JobDefinitionError(`${k} must be a number >= 0, got ${shownValue(v)}`);
   }
   const outputBound = options.outputBufferRecords ?? DEFAULT_OUTPUT_BUFFER_RECORDS;
   // At most 2^30: the shared counts wrap at 2^32 and are compared by their difference (shm/layout.ts, output flow).

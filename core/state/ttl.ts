@@ -7,6 +7,7 @@
 // O(1) per write), and all of them before a snapshot, so state stops growing once keys stop being used.
 
 import { JobDefinitionError } from '../api/errors.js';
+import { shownValue } from '../api/shown-value.js';
 
 export interface StateTtl {
   ttlMs: number;
@@ -30,7 +31,7 @@ export interface TtlConfig {
 
 export function ttlConfig(ttl: StateTtl | undefined, where: string): TtlConfig | undefined {
   if (ttl === undefined) return undefined;
-  if (!(Number.isFinite(ttl.ttlMs) && ttl.ttlMs > 0)) throw new JobDefinitionError(`${where}: ttl.ttlMs must be a positive number of ms, got ${ttl.ttlMs}`);
+  if (!(Number.isFinite(ttl.ttlMs) && ttl.ttlMs > 0)) throw new JobDefinitionError(`${where}: ttl.ttlMs must be a positive number of ms, got ${shownValue(ttl.ttlMs)}`);
   if (ttl.update !== undefined && ttl.update !== 'write' && ttl.update !== 'read-write') throw new JobDefinitionError(`${where}: ttl.update must be 'write' or 'read-write'`);
   if (ttl.time !== undefined && ttl.time !== 'processing' && ttl.time !== 'event') throw new JobDefinitionError(`${where}: ttl.time must be 'processing' or 'event'`);
   return { ttlMs: ttl.ttlMs, readRenews: ttl.update === 'read-write', eventTime: ttl.time === 'event' };

@@ -11,6 +11,7 @@
 // (`assignTimestampsAndWatermarks(strategy, { perSplit: true })`), all of it holds per split: see split-watermarks.ts.
 
 import { JobDefinitionError } from '../api/errors.js';
+import { shownValue } from '../api/shown-value.js';
 
 export interface WatermarkOutput {
   /** Event time has reached `watermark` (ms); a lower or equal value than the last is ignored. */
@@ -48,7 +49,7 @@ export class WatermarkStrategy<T> {
   /** Records arrive at most `maxOutOfOrdernessMs` later (in event time) than the latest one seen. */
   static forBoundedOutOfOrderness<T>(maxOutOfOrdernessMs: number): WatermarkStrategy<T> {
     if (!(Number.isFinite(maxOutOfOrdernessMs) && maxOutOfOrdernessMs >= 0)) {
-      throw new JobDefinitionError(`forBoundedOutOfOrderness: the bound must be a number of ms >= 0, got ${maxOutOfOrdernessMs}`);
+      throw new JobDefinitionError(`forBoundedOutOfOrderness: the bound must be a number of ms >= 0, got ${shownValue(maxOutOfOrdernessMs)}`);
     }
     return new WatermarkStrategy<T>(`bounded(${maxOutOfOrdernessMs})`, () => new BoundedOutOfOrderness<T>(maxOutOfOrdernessMs), undefined, undefined);
   }
@@ -77,7 +78,7 @@ export class WatermarkStrategy<T> {
 
   /** An input whose source has read nothing for `timeoutMs` is idle until it reads data again. */
   withIdleness(timeoutMs: number): WatermarkStrategy<T> {
-    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new JobDefinitionError(`withIdleness: expected a timeout in ms >= 0, got ${timeoutMs}`);
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) throw new JobDefinitionError(`withIdleness: expected a timeout in ms >= 0, got ${shownValue(timeoutMs)}`);
     return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, timeoutMs, this.alignment, this.perSplit);
   }
 
@@ -93,8 +94,8 @@ export class WatermarkStrategy<T> {
     if (typeof group !== 'string' || group.length === 0) throw new JobDefinitionError('withWatermarkAlignment: expected a non-empty group name');
     // Its watermark would stay at the minimum until its source ends, holding every other source of the group.
     if (this.describe === 'none') throw new JobDefinitionError('withWatermarkAlignment: a strategy without watermarks (noWatermarks) would hold back every source of its group until its own ends');
-    if (!(Number.isFinite(maxDriftMs) && maxDriftMs >= 0)) throw new JobDefinitionError(`withWatermarkAlignment: maxDriftMs must be a number of ms >= 0, got ${maxDriftMs}`);
-    if (!(Number.isFinite(updateIntervalMs) && updateIntervalMs > 0)) throw new JobDefinitionError(`withWatermarkAlignment: updateIntervalMs must be a number of ms > 0, got ${updateIntervalMs}`);
+    if (!(Number.isFinite(maxDriftMs) && maxDriftMs >= 0)) throw new JobDefinitionError(`withWatermarkAlignment: maxDriftMs must be a number of ms >= 0, got ${shownValue(maxDriftMs)}`);
+    if (!(Number.isFinite(updateIntervalMs) && updateIntervalMs > 0)) throw new JobDefinitionError(`withWatermarkAlignment: updateIntervalMs must be a number of ms > 0, got ${shownValue(updateIntervalMs)}`);
     return new WatermarkStrategy<T>(this.describe, this.createGenerator, this.assigner, this.idleTimeoutMs, { group, maxDriftMs, updateIntervalMs }, this.perSplit);
   }
 

@@ -7,6 +7,7 @@
 import { JobDefinitionError } from '../api/errors.js';
 import { Trigger, TriggerResult, type OnMergeContext, type TriggerContext } from './trigger.js';
 import { nextMultiple, type Window } from './window.js';
+import { shownValue } from '../api/shown-value.js';
 
 export class ContinuousProcessingTimeTrigger extends Trigger<Window> {
   readonly fingerprint: string;
@@ -17,7 +18,7 @@ export class ContinuousProcessingTimeTrigger extends Trigger<Window> {
   }
 
   static of(interval: number): ContinuousProcessingTimeTrigger {
-    if (!Number.isSafeInteger(interval) || interval < 1) throw new JobDefinitionError(`ContinuousProcessingTimeTrigger.of: the interval must be an integer number of ms >= 1, got ${String(interval)}`);
+    if (!Number.isSafeInteger(interval) || interval < 1) throw new JobDefinitionError(`ContinuousProcessingTimeTrigger.of: the interval must be an integer number of ms >= 1, got ${shownValue(interval)}`);
     return new ContinuousProcessingTimeTrigger(interval);
   }
 

@@ -4,6 +4,7 @@
 import { JobDefinitionError } from '../api/errors.js';
 import { Trigger, TriggerResult, type OnMergeContext, type TriggerContext } from './trigger.js';
 import type { Window } from './window.js';
+import { shownValue } from '../api/shown-value.js';
 
 export class CountTrigger extends Trigger<Window> {
   readonly fingerprint: string;
@@ -14,7 +15,7 @@ export class CountTrigger extends Trigger<Window> {
   }
 
   static of(count: number): CountTrigger {
-    if (!Number.isSafeInteger(count) || count < 1) throw new JobDefinitionError(`CountTrigger.of: count must be an integer >= 1, got ${String(count)}`);
+    if (!Number.isSafeInteger(count) || count < 1) throw new JobDefinitionError(`CountTrigger.of: count must be an integer >= 1, got ${shownValue(count)}`);
     return new CountTrigger(count);
   }
 

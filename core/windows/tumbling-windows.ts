@@ -8,6 +8,7 @@ import { ProcessingTimeTrigger } from './processing-time-trigger.js';
 import { TimeWindow } from './window.js';
 import type { Trigger } from './trigger.js';
 import { JobDefinitionError } from '../api/errors.js';
+import { shownValue } from '../api/shown-value.js';
 
 abstract class TumblingWindows extends WindowAssigner<TimeWindow> {
   readonly fingerprint: string;
@@ -15,7 +16,7 @@ abstract class TumblingWindows extends WindowAssigner<TimeWindow> {
   protected constructor(readonly size: number, readonly offset: number, kind: string) {
     super();
     checkDuration(size, 'size', kind);
-    if (!Number.isSafeInteger(offset) || Math.abs(offset) >= size) throw new JobDefinitionError(`${kind}: offset must be an integer with |offset| < size, got ${String(offset)}`);
+    if (!Number.isSafeInteger(offset) || Math.abs(offset) >= size) throw new JobDefinitionError(`${kind}: offset must be an integer with |offset| < size, got ${shownValue(offset)}`);
     this.fingerprint = `${kind}(${size},${offset})`;
   }
 

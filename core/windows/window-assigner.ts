@@ -43,7 +43,7 @@ export function checkDuration(value: number, what: string, where: string, allowZ
  * the operator it follows, as the other window builders' messages do (which window, in a job of many?).
  */
 export function checkAllowedLateness(ms: number, assigner: WindowAssigner<Window>, where = 'allowedLateness'): number {
-  if (!Number.isSafeInteger(ms) || ms < 0) throw new JobDefinitionError(`${where}: expected an integer number of ms >= 0, got ${String(ms)}`);
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new JobDefinitionError(`${where}: expected an integer number of ms >= 0, got ${shownValue(ms)}`);
   if (ms > 0 && !assigner.isEventTime) throw new JobDefinitionError(`${where}: applies to event-time windows only, not ${assigner.fingerprint}`);
   return ms;
 }

@@ -9,6 +9,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { ConnectorOptionError } from '../errors.js';
 import { shownValue } from '../../api/shown-value.js';
+import { isNumber } from '../../api/number-option.js';
 
 export interface FollowOptions {
   /** Use fs.watch to notice appends; false polls only. Default true. */
@@ -48,7 +49,7 @@ export class FileGrowth {
     this.useWatch = options.watch ?? true;
     this.pollMs = options.pollIntervalMs ?? 250;
     this.safetyMs = options.safetyPollMs ?? 2000;
-    if (!(this.pollMs > 0) || !(this.safetyMs > 0)) throw new ConnectorOptionError(`follow: pollIntervalMs and safetyPollMs must be > 0, got ${shownValue(this.pollMs)} and ${shownValue(this.safetyMs)}`);
+    if (!(isNumber(this.pollMs) && this.pollMs > 0) || !(isNumber(this.safetyMs) && this.safetyMs > 0)) throw new ConnectorOptionError(`follow: pollIntervalMs and safetyPollMs must be > 0, got ${shownValue(this.pollMs)} and ${shownValue(this.safetyMs)}`);
   }
 
   /** Whether changes are noticed through fs.watch right now (false: polling). */

@@ -19,6 +19,7 @@ import { Wakeup } from '../wakeup.js';
 import { FileGrowth, type FollowOptions } from './file-growth.js';
 import type { FilePosition } from './file-split.js';
 import { shownValue } from '../../api/shown-value.js';
+import { isNumber } from '../../api/number-option.js';
 
 export interface FileLineReaderOptions extends LineFramerOptions {
   /** Bytes per read. Default 64 KiB. */
@@ -72,7 +73,7 @@ export class FileLineReader {
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     this.prefetchBytes = options.prefetchBytes ?? 4 * this.chunkBytes;
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new ConnectorOptionError(`chunkBytes must be a positive integer, got ${shownValue(options.chunkBytes)}`);
-    if (!(this.prefetchBytes >= 1)) throw new ConnectorOptionError(`prefetchBytes must be >= 1, got ${shownValue(options.prefetchBytes)}`);
+    if (!(isNumber(this.prefetchBytes) && this.prefetchBytes >= 1)) throw new ConnectorOptionError(`prefetchBytes must be >= 1, got ${shownValue(options.prefetchBytes)}`);
     this.framer = new LineFramer(start.offset, start.line, options);
     this.readAt = start.offset;
     this.pos = { offset: start.offset, line: start.line };

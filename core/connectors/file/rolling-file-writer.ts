@@ -23,6 +23,7 @@ import {
   removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type PartFile, type PartNames,
 } from './part-files.js';
 import { shownValue } from '../../api/shown-value.js';
+import { isNumber } from '../../api/number-option.js';
 
 export type { PartNames } from './part-files.js';
 
@@ -117,7 +118,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.bufferBytes = options.bufferBytes ?? 64 * 1024;
     this.rollIntervalMs = options.rollIntervalMs ?? 60_000;
     this.now = options.now ?? (() => performance.now());
-    if (!(this.rollBytes >= 1) || !(this.rollRecords >= 1) || !(this.bufferBytes >= 0)) {
+    if (!(isNumber(this.rollBytes) && this.rollBytes >= 1) || !(isNumber(this.rollRecords) && this.rollRecords >= 1) || !(isNumber(this.bufferBytes) && this.bufferBytes >= 0)) {
       throw new ConnectorOptionError(`file sink: rollBytes and rollRecords must be >= 1 and bufferBytes >= 0, got ${shownValue(this.rollBytes)}, ${shownValue(this.rollRecords)}, ${shownValue(this.bufferBytes)}`);
     }
     if (typeof this.rollIntervalMs !== 'number' || !Number.isFinite(this.rollIntervalMs) || this.rollIntervalMs < 0) {

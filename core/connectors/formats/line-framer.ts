@@ -13,6 +13,7 @@
 // the rest of the input that one flagged record, which RFC 4180 reads it as; only `maxLineBytes` of it is held.
 
 import { ConnectorOptionError } from '../errors.js';
+import { shownValue } from '../../api/shown-value.js';
 
 /** The UTF-8 byte order mark. */
 const BOM = [0xef, 0xbb, 0xbf] as const;
@@ -81,9 +82,9 @@ export class LineFramer {
 
   constructor(startOffset = 0, startLine = 1, options: LineFramerOptions = {}) {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    if (!Number.isSafeInteger(this.maxLineBytes) || this.maxLineBytes < 1) throw new ConnectorOptionError(`maxLineBytes must be a positive integer, got ${options.maxLineBytes}`);
-    if (!Number.isSafeInteger(startOffset) || startOffset < 0) throw new ConnectorOptionError(`start offset must be a non-negative integer, got ${startOffset}`);
-    if (!Number.isSafeInteger(startLine) || startLine < 1) throw new ConnectorOptionError(`start line must be a positive integer, got ${startLine}`);
+    if (!Number.isSafeInteger(this.maxLineBytes) || this.maxLineBytes < 1) throw new ConnectorOptionError(`maxLineBytes must be a positive integer, got ${shownValue(options.maxLineBytes)}`);
+    if (!Number.isSafeInteger(startOffset) || startOffset < 0) throw new ConnectorOptionError(`start offset must be a non-negative integer, got ${shownValue(startOffset)}`);
+    if (!Number.isSafeInteger(startLine) || startLine < 1) throw new ConnectorOptionError(`start line must be a positive integer, got ${shownValue(startLine)}`);
     this.csv = (options.framing ?? 'line') === 'csv';
     this.stripBom = options.stripBom ?? true;
     const d = options.delimiter ?? ',';

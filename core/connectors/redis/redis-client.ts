@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ConnectorOptionError } from '../errors.js';
 import type { RedisConnection } from './redis-connection.js';
+import { isNumber } from '../../api/number-option.js';
+import { shownValue } from '../../api/shown-value.js';
 
 // Loaded on first use: every worker thread imports the public API, and few jobs need this package.
 const requireLazy = createRequire(import.meta.url);
@@ -26,6 +28,13 @@ export function createRedisClient(connection: RedisConnection, name: string, wai
   const base: RedisOptions = { protocol: 2, lazyConnect: true, connectionName: name };
   if (typeof connection !== 'string' && (connection === null || typeof connection !== 'object')) {
     throw new ConnectorOptionError(`redis: connection must be a redis:// URL or ioredis options, got ${typeof connection}`);
+  }
+  // ioredis takes '6379' as a port, and a commandTimeout of '5000' was read here as none given (the default).
+  if (typeof connection !== 'string') {
+    for (const k of ['port', 'db', 'connectTimeout', 'family', 'commandTimeout'] as const) {
+      const v = connection[k];
+      if (v !== undefined && !isNumber(v)) throw new ConnectorOptionError(`redis: connection option ${k} must be a number, got ${shownValue(v)}`);
+    }
   }
   // A blocking read waits on the server by design: its wait comes on top of the user's timeout too, else a
   // commandTimeout below blockMs failed every read of an idle stream.

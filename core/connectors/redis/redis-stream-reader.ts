@@ -21,6 +21,8 @@ import { compareStreamIds, connectRedis, createRedisClient, describeRedisError }
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
 import { checkRedisStreamSplit, type RedisStreamSplit } from './redis-stream-split.js';
+import { isNumber } from '../../api/number-option.js';
+import { shownValue } from '../../api/shown-value.js';
 
 export interface RedisStreamReaderOptions<T> {
   connection: RedisConnection;
@@ -92,7 +94,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     this.where = describeConnection(options.connection);
     // BLOCK 0 waits forever on a quiet stream: a command timeout would fail it, and without one a dead server
     // holds the source silently; a long blockMs is what it was for.
-    if (!(this.count >= 1) || !(this.blockMs > 0) || !(this.highWater >= 1)) throw new ConnectorOptionError(`redis source: count and highWater must be >= 1, blockMs > 0 (got count ${options.count}, blockMs ${options.blockMs}, highWater ${options.highWater}; Redis's BLOCK 0 waits forever, which a command timeout cannot tell from a stopped server: give a long blockMs instead)`);
+    if (!(isNumber(this.count) && this.count >= 1) || !(isNumber(this.blockMs) && this.blockMs > 0) || !(isNumber(this.highWater) && this.highWater >= 1)) throw new ConnectorOptionError(`redis source: count and highWater must be >= 1, blockMs > 0 (got count ${shownValue(options.count)}, blockMs ${shownValue(options.blockMs)}, highWater ${shownValue(options.highWater)}; Redis's BLOCK 0 waits forever, which a command timeout cannot tell from a stopped server: give a long blockMs instead)`);
     const grouped = checked.filter((s) => s.position.consumer !== undefined).length;
     if (grouped !== 0 && grouped !== checked.length) throw new ConnectorOptionError('redis source: splits mix consumer-group and plain reading');
     if (grouped > 0 && (typeof this.group !== 'string' || this.group.length === 0)) throw new ConnectorOptionError('redis source: the splits name consumers, so `group` is required');

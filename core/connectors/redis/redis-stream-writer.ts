@@ -113,7 +113,7 @@ export class RedisStreamWriter<T> implements SinkWriter<T> {
     this.markerPrefix = options.markerPrefix ?? 'sluice:stream-sink';
     this.markerTtlMs = options.markerTtlMs ?? 7 * 24 * 3600 * 1000;
     if (!Number.isSafeInteger(this.chunkEntries) || this.chunkEntries < 1 || !Number.isSafeInteger(this.markerTtlMs) || this.markerTtlMs < 1) {
-      throw new ConnectorOptionError('redis sink: chunkEntries and markerTtlMs must be positive integers');
+      throw new ConnectorOptionError(`redis sink: chunkEntries and markerTtlMs must be positive integers, got ${shownValue(this.chunkEntries)} and ${shownValue(this.markerTtlMs)}`);
     }
     this.where = describeConnection(options.connection);
   }

@@ -18,6 +18,7 @@ import type { BadRecord, SourceReader, SourceSplit } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import { RecordQueue } from '../record-queue.js';
 import { shownValue } from '../../api/shown-value.js';
+import { isNumber } from '../../api/number-option.js';
 
 export interface ReconnectOptions {
   /** Wait before each reconnect, ms. Default 500. */
@@ -84,7 +85,7 @@ export class SocketTextReader implements SourceReader<string> {
     this.maxLineBytes = options.maxLineBytes;
     const r = options.reconnect === true ? {} : options.reconnect || undefined;
     this.reconnect = r === undefined ? undefined : { delayMs: r.delayMs ?? 500, maxAttempts: r.maxAttempts ?? Infinity };
-    if (this.reconnect && !(this.reconnect.delayMs >= 0 && this.reconnect.maxAttempts >= 1)) throw new ConnectorOptionError('socket source: reconnect needs delayMs >= 0 and maxAttempts >= 1');
+    if (this.reconnect && !(isNumber(this.reconnect.delayMs) && this.reconnect.delayMs >= 0 && isNumber(this.reconnect.maxAttempts) && this.reconnect.maxAttempts >= 1)) throw new ConnectorOptionError(`socket source: reconnect needs delayMs >= 0 and maxAttempts >= 1, got ${shownValue(this.reconnect.delayMs)} and ${shownValue(this.reconnect.maxAttempts)}`);
     this.highWater = options.highWaterBytes ?? 1 << 20;
     // 0 would pause at the first data for good: a resume needs the queue under half of it.
     if (!Number.isSafeInteger(this.highWater) || this.highWater < 1) throw new ConnectorOptionError(`socket source: highWaterBytes must be a positive integer, got ${shownValue(options.highWaterBytes)}`);

@@ -150,6 +150,27 @@ test('switches that are not booleans, times that are not numbers >= 0, and a thr
   assert.equal(existsSync(dir), false);
 });
 
+// Regression: numeric options were checked as `x >= 0` or not at all, so a string that coerces (read from a file or
+// an environment variable) passed and went on as a string; the checks now refuse it, saying what they got.
+test('run options that must be numbers refuse a numeric string, naming the option', async () => {
+  const job = new URL('../../../examples/wordcount.ts', import.meta.url);
+  const dir = join(tmpdir(), `sluice-never-made-${process.pid}`);
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ checkpointIntervalMs: '5000' }, /^checkpointIntervalMs must be >= 0, got the string "5000"$/],
+    [{ stateDir: dir, checkpointTimeoutMs: '5000' }, /^checkpointTimeoutMs must be a number of ms > 0 .*, got the string "5000"$/],
+    [{ stateDir: dir, alignmentTimeoutMs: '100' }, /^alignmentTimeoutMs must be a number of ms >= 0 \(Infinity: never\), got the string "100"$/],
+    [{ stateDir: dir, restartStrategy: { type: 'fixed-delay', attempts: '3', delayMs: 10 } }, /^restartStrategy: attempts must be >= 0, got the string "3"$/],
+    [{ ringBytes: '65536' }, /^ringBytes must be an integer >= 1, got the string "65536"$/],
+    [{ ringMemoryBytes: '1048576' }, /^ringMemoryBytes must be an integer >= 1, got the string "1048576"$/],
+    [{ workerHeapMb: '512' }, /^workerHeapMb must be an integer >= 1, got the string "512"$/],
+    [{ spin: '0' }, /^spin must be an integer >= 0, got the string "0"$/],
+  ];
+  for (const [options, message] of cases) {
+    await assert.rejects(run(job, { parallelism: 1, ...options } as never), (e: unknown) => e instanceof Error && e.name === 'JobDefinitionError' && message.test(e.message), JSON.stringify(options));
+  }
+  assert.equal(existsSync(dir), false);
+});
+
 // Regression: a handle keeps its last attempt for its metrics, and the attempt's stop kept every
 // ring of the job: an app that kept the handles of finished jobs held all their rings (240 MB more per 5 kept).
 test('a finished job\'s handle, kept, does not keep its rings', async () => {
