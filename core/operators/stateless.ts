@@ -63,9 +63,17 @@ export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O
     if (Array.isArray(out)) {
       for (let i = 0; i < out.length; i++) { this.recordsOut++; this.next.push(out[i] as O); }
     } else if (out !== undefined) {
-      let records: Iterable<O> | undefined;
-      try { records = flatMapped<O>(out, this.name, 'its flatMap function'); } catch (e) { this.rejected(e, value); return; }
-      if (records !== undefined) for (const o of records) { this.recordsOut++; this.next.push(o); }
+      let records: Iterator<O> | undefined;
+      try { records = flatMapped<O>(out, this.name, 'its flatMap function')?.[Symbol.iterator](); } catch (e) { this.rejected(e, value); return; }
+      if (records === undefined) return;
+      // A generator's body runs as it is iterated: its throw is the record's error too, but not what downstream throws.
+      for (;;) {
+        let r: IteratorResult<O>;
+        try { r = records.next(); } catch (e) { this.rejected(e, value); return; }
+        if (r.done === true) return;
+        this.recordsOut++;
+        this.next.push(r.value);
+      }
     }
   }
 }

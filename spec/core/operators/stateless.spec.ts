@@ -100,3 +100,22 @@ test("a flatMap that returns a string fails naming the operator; 'drop' drops th
   assert.deepEqual(dropping.out.values(), ['one', 'two']);
   assert.equal(dropping.op.dropped, 1);
 });
+
+// Regression: a generator's body runs as it is iterated, after the call returned: its throw escaped the error
+// policy (a 'drop' flatMap failed the job on it).
+test('a flatMap whose returned generator throws while it is iterated fails the record under the policy; what it yielded before has gone on', () => {
+  const env = new StreamEnvironment(1);
+  const src = env.fromCollection<number>([]);
+  const fn = function* (x: number): Generator<number> {
+    yield x * 10;
+    if (x === 1) throw new Error(`bad record ${x}`);
+    yield x * 10 + 1;
+  };
+  const dropping = instantiate<number, number>(env, src.flatMap<number>(fn).name('f').onError('drop'));
+  for (const x of [0, 1, 2]) dropping.push(x);
+  assert.deepEqual(dropping.out.values(), [0, 1, 10, 20, 21]);
+  assert.equal(dropping.op.dropped, 1);
+  const failing = instantiate<number, number>(env, src.flatMap<number>(fn).name('g'));
+  failing.push(0);
+  assert.throws(() => failing.push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'g' && /bad record 1/.test(e.message));
+});
