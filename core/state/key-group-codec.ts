@@ -76,6 +76,11 @@ export interface TableChanges {
   columns?: TypedColumns;
   /** Entries of a list or map state patched rather than written whole (delta chunks only). */
   patches?: Patch[] | undefined;
+  /**
+   * Full chunks only: the table's part as a full chunk encoded it before (encodeFull's `sections`), its entries
+   * unchanged since; used as it is, instead of `puts`.
+   */
+  section?: Uint8Array | undefined;
 }
 
 /** Entries as columns: entry i is keys[i] with fields[f] = cols[f][i]. */
@@ -107,11 +112,14 @@ export interface DecodedTable {
  */
 export class ChunkEncoder {
   private readonly readers = new Map<string, NumberFields | null>();
+  /** Entries encoded so far (a kept `section` encodes none): what snapshots cost this encoder. */
+  entriesEncoded = 0;
 
   constructor(readonly columns = true) {}
 
   /** One chunk's bytes, in an ArrayBuffer of their own (a snapshot moves it to the main thread without a copy). */
   encode(full: boolean, tables: TableChanges[]): Uint8Array {
+    for (const t of tables) this.entriesEncoded += entriesOf(t);
     const body = this.columns ? tables.map((t) => this.columnTable(t)) : tables.map(rowTable);
     const kinds = tables.map((t) => t.kind ?? '');
     const base = this.columns ? FORMAT_COMPACT : FORMAT_ROWS;
@@ -127,6 +135,33 @@ export class ChunkEncoder {
     out.set(packed);
     new DataView(out.buffer).setUint32(packed.length, crc32(packed, 0, packed.length), true);
     return out;
+  }
+
+  /**
+   * A full chunk (no patches), built from one msgpack value per table, so that a table's part can be kept and used
+   * again (`section`) by the group's next full chunk while the table's entries there are unchanged. The bytes are
+   * those `encode` writes, except that each part is packed alone: a record shape used by two tables is defined in
+   * each (msgpack's sequential records: a definition holds until the next one of its id, so the parts decode as one
+   * stream). Returns the chunk and every table's part (the kept ones as given).
+   */
+  encodeFull(tables: TableChanges[]): { bytes: Uint8Array; sections: Uint8Array[] } {
+    // A part is copied out of the packer's buffer, which its next pack reuses.
+    for (const t of tables) if (t.section === undefined) this.entriesEncoded += entriesOf(t);
+    const sections = tables.map((t) => t.section ?? packr().pack(this.columns ? this.columnTable(t) : rowTable(t)).slice());
+    const kinds = tables.map((t) => t.kind ?? '');
+    const withKinds = kinds.some((k) => k !== '');
+    // [format, full, [table, ...], kinds?]: the array heads by hand, the parts between them as they are.
+    const head = [0x90 | (withKinds ? 4 : 3), this.columns ? FORMAT_COMPACT : FORMAT_ROWS, 1, ...arrayHead(tables.length)];
+    const tail = withKinds ? packr().pack(kinds) : new Uint8Array(0);
+    let n = head.length + tail.length;
+    for (const x of sections) n += x.length;
+    const out = new Uint8Array(n + CRC_BYTES);
+    out.set(head);
+    let at = head.length;
+    for (const x of sections) { out.set(x, at); at += x.length; }
+    out.set(tail, at);
+    new DataView(out.buffer).setUint32(n, crc32(out, 0, n), true);
+    return { bytes: out, sections };
   }
 
   private columnTable(t: TableChanges): unknown[] {
@@ -175,6 +210,18 @@ export class ChunkEncoder {
     }
     return r;
   }
+}
+
+/** The entries a table's changes write (puts or typed rows; not tombstones or patches). */
+function entriesOf(t: TableChanges): number {
+  return t.columns !== undefined ? t.columns.keys.length : t.puts.length;
+}
+
+/** A msgpack array's head for `n` items. */
+function arrayHead(n: number): number[] {
+  if (n < 16) return [0x90 | n];
+  if (n < 0x10000) return [0xdc, n >>> 8, n & 0xff];
+  return [0xdd, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 }
 
 /** Encodes one chunk (a fresh encoder: tests and tools). */

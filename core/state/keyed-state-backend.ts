@@ -78,7 +78,7 @@ export class KeyedStateBackend implements KeyedStateStore {
   private readonly sinceFull: Float64Array;
   /** Snapshots taken: with the key group, whose turn it is to end its delta chain. */
   private snapshots = 0;
-  private readonly encoder: ChunkEncoder;
+  readonly encoder: ChunkEncoder;
 
   constructor(
     readonly operatorName: string,
@@ -256,6 +256,8 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (wantFull) { isFull[kg] = 1; anyFull = true; }
     }
     const byGroup = new Map<number, TableChanges[]>();
+    /** Per full group, the table of each of its TableChanges (which keeps its part of the chunk). */
+    const owners = new Map<number, KeyedTable[]>();
     for (const s of slots) {
       const t = s.table;
       const kind = s.kind === 'restored' ? s.restoredKind : s.kind;
@@ -263,7 +265,12 @@ export class KeyedStateBackend implements KeyedStateStore {
       for (const [kg, c] of tc) {
         let list = byGroup.get(kg);
         if (list === undefined) { list = []; byGroup.set(kg, list); }
-        list.push({ name: t.name, ttl: t.ttl !== undefined, kind, puts: c.puts, dels: c.dels, ...(c.columns !== undefined ? { columns: c.columns } : {}), ...(c.patches !== undefined ? { patches: c.patches } : {}) });
+        list.push({ name: t.name, ttl: t.ttl !== undefined, kind, puts: c.puts, dels: c.dels, ...(c.columns !== undefined ? { columns: c.columns } : {}), ...(c.patches !== undefined ? { patches: c.patches } : {}), ...(c.section !== undefined ? { section: c.section } : {}) });
+        if (isFull[kg] === 1) {
+          let ts = owners.get(kg);
+          if (ts === undefined) { ts = []; owners.set(kg, ts); }
+          ts.push(t);
+        }
       }
     }
     // A full group with no live entry left still needs a chunk: it replaces the group's older chunks.
@@ -271,7 +278,18 @@ export class KeyedStateBackend implements KeyedStateStore {
     const chunks: KeyGroupChunk[] = [];
     for (const kg of [...byGroup.keys()].sort((a, b) => a - b)) {
       const f = isFull[kg] === 1;
-      chunks.push({ keyGroup: kg, full: f, entries: live[kg]!, changed: f ? live[kg]! : changes[kg]!, bytes: this.encoder.encode(f, byGroup.get(kg)!) });
+      let bytes: Uint8Array;
+      if (f && this.tracking) {
+        // Tables unchanged since the group's last full chunk come as that chunk's parts; each part is kept again.
+        const tables = byGroup.get(kg)!;
+        const enc = this.encoder.encodeFull(tables);
+        const ts = owners.get(kg) ?? [];
+        for (let i = 0; i < ts.length; i++) if (tables[i]!.section === undefined) ts[i]!.keepSection?.(kg, enc.sections[i]!);
+        bytes = enc.bytes;
+      } else {
+        bytes = this.encoder.encode(f, byGroup.get(kg)!);
+      }
+      chunks.push({ keyGroup: kg, full: f, entries: live[kg]!, changed: f ? live[kg]! : changes[kg]!, bytes });
       if (f) { this.chain[kg] = 0; this.sinceFull[kg] = 0; } else { this.chain[kg]!++; this.sinceFull[kg]! += wrote[kg]!; }
     }
     let entries = 0;

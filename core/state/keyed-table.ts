@@ -30,6 +30,11 @@ export interface KeyedTable {
    * Typed columns may be views into buffers the table reuses at its next takeChanges: encode them before.
    */
   takeChanges(full: Uint8Array, anyFull: boolean): Map<number, GroupChanges>;
+  /**
+   * Keeps the table's part of group kg's full chunk, just encoded from what takeChanges gave, for the group's next
+   * full chunk while its entries there are unchanged (takeChanges then gives it back as `section`). Optional.
+   */
+  keepSection?(kg: number, section: Uint8Array): void;
   restorePut(key: Key, kg: number, value: unknown, expiresAt: number): void;
   restoreDelete(key: Key): void;
   restoreDone(): void;

@@ -129,6 +129,13 @@ export class StateTable<V> implements KeyedTable {
   private units: Float64Array | undefined;
   /** A map state's entries patchable this epoch, and the map keys each had put or removed since its snapshot. */
   private readonly keyChanges = new Map<StateEntry<V>, Set<Key>>();
+  /**
+   * Per key group (with tracking): this table's encoded part of the group's last full chunk, while no entry of the
+   * group has changed since (any write or removal drops it). The group's next full chunk takes it as it is: a
+   * group written in full at its turn re-encodes only its tables that changed (end-of-input timers firing beside
+   * state they leave alone re-encoded all of it, an eighth of the state per checkpoint).
+   */
+  private sections: (Uint8Array | undefined)[] = [];
 
   constructor(
     readonly name: string,
@@ -290,6 +297,8 @@ export class StateTable<V> implements KeyedTable {
     if (this.tracking && e.mark !== this.epoch && e.mark !== DELETED) {
       e.mark = this.epoch;
       (this.changed[e.kg] ??= []).push(e);
+      // Kept sections are made at a snapshot, which starts a new epoch: any change after one comes through here.
+      this.sections[e.kg] = undefined;
     }
   }
 
@@ -308,6 +317,7 @@ export class StateTable<V> implements KeyedTable {
     if (this.tracking) {
       (this.removed[e.kg] ??= []).push(e.key);
       this.memberDied(e.kg);
+      this.sections[e.kg] = undefined;
     }
   }
 
@@ -462,8 +472,8 @@ export class StateTable<V> implements KeyedTable {
    * No cleanup here: the caller cleans before it counts entries, and a clock that moved since would make the
    * chunks disagree with those counts.
    */
-  takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<unknown>[]; dels: Key[]; patches?: Patch[] }> {
-    const out = new Map<number, { puts: StateEntry<unknown>[]; dels: Key[]; patches?: Patch[] }>();
+  takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<unknown>[]; dels: Key[]; patches?: Patch[]; section?: Uint8Array }> {
+    const out = new Map<number, { puts: StateEntry<unknown>[]; dels: Key[]; patches?: Patch[]; section?: Uint8Array }>();
     if (anyFull && !this.tracking) {
       // No member lists without tracking (a savepoint of a job that does not checkpoint): walk the table once.
       const all: (StateEntry<V>[] | undefined)[] = new Array(this.maxParallelism);
@@ -472,6 +482,9 @@ export class StateTable<V> implements KeyedTable {
     } else if (anyFull) {
       for (let kg = 0; kg < this.maxParallelism; kg++) {
         if (full[kg] !== 1) continue;
+        // Unchanged since its last full chunk (nothing listed either, so no base to settle): that chunk's part.
+        const section = this.sections[kg];
+        if (section !== undefined) { out.set(kg, { puts: [], dels: [], section }); continue; }
         // Full group: its live members (a copy: the member list goes on growing after this snapshot).
         let live = this.members[kg]!;
         if (this.deadMembers[kg]! > 0) {
@@ -511,6 +524,14 @@ export class StateTable<V> implements KeyedTable {
   }
 
   /**
+   * Keeps `section`, this table's part of group kg's full chunk just encoded from it, for the group's next full chunk
+   * (until an entry of the group changes). Only with tracking: without, no change would drop it.
+   */
+  keepSection(kg: number, section: Uint8Array): void {
+    if (this.tracking) this.sections[kg] = section;
+  }
+
+  /**
    * A list or map state's changed entries of one key group: those snapshotted before with MIN_PATCH_BASE elements or
    * more as patches, the others whole; each then has the value it has now as its base.
    */
@@ -535,6 +556,7 @@ export class StateTable<V> implements KeyedTable {
 
   /** Restore: sets an entry as it was snapshotted (not listed as a change). */
   restorePut(key: Key, kg: number, value: V, expiresAt: number): void {
+    this.sections[kg] = undefined;
     const old = this.entries.get(key);
     if (old !== undefined) {
       // A later chunk of the chain updates the entry in place (restoreDone puts TTL tables back in expiry order).
@@ -553,6 +575,7 @@ export class StateTable<V> implements KeyedTable {
     const e = this.entries.get(key);
     const r = applyPatch(e?.value, op, payload);
     if (typeof r === 'string') return r;
+    this.sections[e!.kg] = undefined;
     // Without a TTL an entry has no expiry fields (plainEntry): set here, they gave it a third shape.
     if (this.ttl !== undefined) e!.expiresAt = e!.posAt = expiresAt;
     return undefined;
@@ -562,6 +585,7 @@ export class StateTable<V> implements KeyedTable {
     const old = this.entries.get(key);
     if (old === undefined) return;
     if (old === this.head) this.head = undefined;
+    this.sections[old.kg] = undefined;
     this.entries.delete(key);
     this.counts[old.kg]!--;
     old.mark = DELETED;
@@ -570,6 +594,7 @@ export class StateTable<V> implements KeyedTable {
 
   /** A restored table, once the job declares it: its TTL from the declaration (entries keep their expiry). */
   configure(ttl: TtlConfig | undefined, now: () => number, cleanNow: () => number = now): void {
+    this.sections = [];
     this.ttl = ttl;
     this.slackMs = slackFor(ttl, this.fastPaths);
     this.now = now;

@@ -1,7 +1,8 @@
 // A job for the end-of-input firing test: n keys, each with one event-time timer far ahead, so the final watermark
-// fires all of them. In the first attempt each onTimer takes ~1 ms (the firing outlasts several checkpoints), and
-// the first one after the test has seen a checkpoint complete during the firing throws; the restored attempt
-// appends every key it fires to `refired`.
+// fires all of them, and state the timers leave alone (a value and a list per key), which each timer emits with its
+// key as `k<i>=<value>,<list>`. In the first attempt each onTimer takes ~1 ms (the firing outlasts several
+// checkpoints), and the first one after the test has seen a checkpoint complete during the firing throws; the
+// restored attempt appends every key it fires to `refired`.
 //   ?n=4000&dir=/path
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +24,11 @@ class EndTimers implements KeyedProcessHandler<string, Ev, string> {
   /** Opened after the failure: the restored attempt (the failed one's other subtask may still be firing). */
   restored = false;
   open(): void { this.restored = existsSync(crashed); }
-  processElement(e: Ev, ctx: KeyedContext<string>): void { ctx.timerService.registerEventTimeTimer(e.ts + 1e9); }
+  processElement(e: Ev, ctx: KeyedContext<string>): void {
+    ctx.state<number>('v').update(2 * e.ts);
+    ctx.listState<number>('l').add(3 * e.ts);
+    ctx.timerService.registerEventTimeTimer(e.ts + 1e9);
+  }
   onTimer(_ts: number, ctx: OnTimerContext<string>, out: Collector<string>): void {
     if (this.restored) {
       appendFileSync(refired, `${ctx.key}\n`);
@@ -35,7 +40,7 @@ class EndTimers implements KeyedProcessHandler<string, Ev, string> {
       }
       Atomics.wait(pause, 0, 0, 1);
     }
-    out.collect(ctx.key);
+    out.collect(`${ctx.key}=${ctx.state<number>('v').value()},${ctx.listState<number>('l').get().join(' ')}`);
   }
 }
 
