@@ -135,7 +135,7 @@ export class StateTable<V> implements KeyedTable {
    * group written in full at its turn re-encodes only its tables that changed (end-of-input timers firing beside
    * state they leave alone re-encoded all of it, an eighth of the state per checkpoint).
    */
-  private sections: (Uint8Array | undefined)[] = [];
+  private sections: (Uint8Array | undefined)[];
 
   constructor(
     readonly name: string,
@@ -159,6 +159,8 @@ export class StateTable<V> implements KeyedTable {
     this.counts = new Int32Array(maxParallelism);
     this.changed = new Array(maxParallelism);
     this.removed = new Array(maxParallelism);
+    // Sized up front: a store far past the end of an empty array can make it a dictionary (a slow store per change).
+    this.sections = new Array(maxParallelism);
     this.members = tracking ? Array.from({ length: maxParallelism }, () => []) : [];
     this.deadMembers = new Int32Array(maxParallelism);
   }
@@ -594,7 +596,7 @@ export class StateTable<V> implements KeyedTable {
 
   /** A restored table, once the job declares it: its TTL from the declaration (entries keep their expiry). */
   configure(ttl: TtlConfig | undefined, now: () => number, cleanNow: () => number = now): void {
-    this.sections = [];
+    this.sections = new Array(this.maxParallelism);
     this.ttl = ttl;
     this.slackMs = slackFor(ttl, this.fastPaths);
     this.now = now;
