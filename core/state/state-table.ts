@@ -136,6 +136,11 @@ export class StateTable<V> implements KeyedTable {
    * state they leave alone re-encoded all of it, an eighth of the state per checkpoint).
    */
   private sections: (Uint8Array | undefined)[];
+  /**
+   * Per key group, from this snapshot's `weigh` to its takeChanges: the changed entries a delta patches, as their
+   * index in the group's changed list and the base the patch applies to (undefined: none in the group).
+   */
+  private patchable: (number[] | undefined)[] | undefined;
 
   constructor(
     readonly name: string,
@@ -438,28 +443,50 @@ export class StateTable<V> implements KeyedTable {
    * Adds, per key group, what a delta chunk of this table would write, and the group's size, in the same units:
    * an entry or tombstone each, except that a list or map state counts elements and entries (a value written
    * whole counts its weight, a patch what it appends or changes), so a chain of patches to a long list ends once
-   * they add up to the list, not at once.
+   * they add up to the list, not at once. A list or map state's changed entries are settled here (see `weigh`):
+   * once per snapshot, and its takeChanges follows.
    */
   changeUnits(wrote: Float64Array, size: Float64Array): void {
-    const units = this.units;
+    if (this.units !== undefined) { this.weigh(wrote, size); return; }
+    for (let kg = 0; kg < this.maxParallelism; kg++) {
+      wrote[kg]! += (this.removed[kg]?.length ?? 0) + (this.changed[kg]?.length ?? 0);
+      size[kg]! += this.counts[kg]!;
+    }
+  }
+
+  /**
+   * A list or map state's one pass over its changed entries in a snapshot: each is weighed once and settled (its
+   * value now is the base of its next patch) whether its group is then written full or as a delta, and the entries
+   * this delta may patch are noted with the base they had (`patchable`). takeChanges then visits changed entries
+   * again only in the groups that have one to patch. Adds the chain's measure when given (changeUnits).
+   */
+  private weigh(wrote: Float64Array | undefined, size: Float64Array | undefined): void {
+    const units = this.units!;
+    const patchable: (number[] | undefined)[] = this.patchable = new Array(this.maxParallelism);
+    const list = this.collection === 'list';
     for (let kg = 0; kg < this.maxParallelism; kg++) {
       const changed = this.changed[kg];
-      wrote[kg]! += this.removed[kg]?.length ?? 0;
-      if (units === undefined) {
-        wrote[kg]! += changed?.length ?? 0;
-        size[kg]! += this.counts[kg]!;
-        continue;
-      }
-      let s = units[kg]!;
+      let w8 = this.removed[kg]?.length ?? 0;
       if (changed !== undefined) {
-        for (const e of changed) {
+        let delta = 0;
+        for (let i = 0; i < changed.length; i++) {
+          const e = changed[i]!;
           if (e.mark === DELETED) continue;
           const w = weightOf(e.value);
-          s += w - (e.base < 0 ? 0 : e.base);
-          wrote[kg]! += e.base < MIN_PATCH_BASE ? w : Math.max(1, this.collection === 'list' ? w - e.base : this.keyChanges.get(e)?.size ?? 0);
+          const base = e.base;
+          delta += w - (base < 0 ? 0 : base);
+          if (base < MIN_PATCH_BASE) w8 += w;
+          else {
+            w8 += Math.max(1, list ? w - base : this.keyChanges.get(e)?.size ?? 0);
+            // Its index in `changed` and the base its patch applies to.
+            (patchable[kg] ??= []).push(i, base);
+          }
+          e.base = w;
         }
+        units[kg]! += delta;
       }
-      size[kg]! += s;
+      if (wrote !== undefined) wrote[kg]! += w8;
+      if (size !== undefined) size[kg]! += units[kg]!;
     }
   }
 
@@ -476,6 +503,8 @@ export class StateTable<V> implements KeyedTable {
    */
   takeChanges(full: Uint8Array, anyFull: boolean): Map<number, { puts: StateEntry<unknown>[]; dels: Key[]; patches?: Patch[]; section?: Uint8Array }> {
     const out = new Map<number, { puts: StateEntry<unknown>[]; dels: Key[]; patches?: Patch[]; section?: Uint8Array }>();
+    // Not weighed by changeUnits this snapshot (a caller that needs no chain measure): weighed now.
+    if (this.units !== undefined && this.patchable === undefined) this.weigh(undefined, undefined);
     if (anyFull && !this.tracking) {
       // No member lists without tracking (a savepoint of a job that does not checkpoint): walk the table once.
       const all: (StateEntry<V>[] | undefined)[] = new Array(this.maxParallelism);
@@ -494,11 +523,8 @@ export class StateTable<V> implements KeyedTable {
           this.members[kg] = live;
           this.deadMembers[kg] = 0;
         }
+        // Its changed entries' bases moved to their values in `weigh` (the others' still hold).
         if (live.length > 0) out.set(kg, { puts: live.slice(), dels: [] });
-        // Written whole now: the bases of the entries changed since the last snapshot move to their values (the
-        // others' still hold, their values unchanged), without a visit to every entry of the group.
-        const changed = this.changed[kg];
-        if (this.units !== undefined && changed !== undefined) for (const e of changed) if (e.mark !== DELETED) this.settle(e);
       }
     }
     for (let kg = 0; kg < this.maxParallelism; kg++) {
@@ -506,20 +532,22 @@ export class StateTable<V> implements KeyedTable {
       const removed = this.removed[kg];
       let puts = this.changed[kg];
       const dels: Key[] = [];
-      if (removed !== undefined) {
-        // Removed, then written again: the live entry (listed in `changed`) wins.
-        for (const k of removed) if (this.entries.get(k) === undefined) dels.push(k);
-        // A changed entry still in the table is the key's live entry: removal marks it DELETED, and a key written
-        // again after a removal gets a new entry object. (Without removals in the group, none is DELETED.)
-        if (puts !== undefined) puts = puts.filter((e) => e.mark !== DELETED);
+      // Removed, then written again: the live entry (listed in `changed`) wins.
+      if (removed !== undefined) for (const k of removed) if (this.entries.get(k) === undefined) dels.push(k);
+      const patchable = this.patchable?.[kg];
+      if (patchable !== undefined) {
+        const { whole, patches } = this.patch(puts!, patchable);
+        out.set(kg, { puts: whole, dels, patches });
+        continue;
       }
-      if (puts !== undefined && this.units !== undefined) {
-        const { whole, patches } = this.patch(puts);
-        if (whole.length > 0 || patches.length > 0 || dels.length > 0) out.set(kg, { puts: whole, dels, patches });
-      } else if ((puts !== undefined && puts.length > 0) || dels.length > 0) out.set(kg, { puts: puts ?? [], dels });
+      // A changed entry still in the table is the key's live entry: removal marks it DELETED, and a key written
+      // again after a removal gets a new entry object. (Without removals in the group, none is DELETED.)
+      if (removed !== undefined && puts !== undefined) puts = puts.filter((e) => e.mark !== DELETED);
+      if ((puts !== undefined && puts.length > 0) || dels.length > 0) out.set(kg, { puts: puts ?? [], dels });
     }
     this.changed = new Array(this.maxParallelism);
     this.removed = new Array(this.maxParallelism);
+    this.patchable = undefined;
     this.keyChanges.clear();
     this.epoch++;
     return out;
@@ -534,26 +562,23 @@ export class StateTable<V> implements KeyedTable {
   }
 
   /**
-   * A list or map state's changed entries of one key group: those snapshotted before with MIN_PATCH_BASE elements or
-   * more as patches, the others whole; each then has the value it has now as its base.
+   * A list or map state's changed entries of a delta group that has entries to patch (`patchable`, from `weigh`:
+   * index in `changed` and base, in order): those as patches, the others (not removed) whole.
    */
-  private patch(changed: StateEntry<V>[]): { whole: StateEntry<unknown>[]; patches: Patch[] } {
+  private patch(changed: StateEntry<V>[], patchable: number[]): { whole: StateEntry<unknown>[]; patches: Patch[] } {
     const whole: StateEntry<unknown>[] = [];
     const patches: Patch[] = [];
-    for (const e of changed) {
-      if (e.base < MIN_PATCH_BASE) whole.push(e);
-      else if (this.collection === 'list') patches.push({ entry: e, op: PATCH_LIST_APPEND, payload: (e.value as unknown[]).slice(e.base) });
-      else patches.push({ entry: e, op: PATCH_MAP_CHANGES, payload: mapChanges(e.value as Map<Key, unknown>, this.keyChanges.get(e) ?? []) });
-      this.settle(e);
+    let next = 0;
+    for (let i = 0; i < changed.length; i++) {
+      const e = changed[i]!;
+      if (i === patchable[next]) {
+        const base = patchable[next + 1]!;
+        next += 2;
+        if (this.collection === 'list') patches.push({ entry: e, op: PATCH_LIST_APPEND, payload: (e.value as unknown[]).slice(base) });
+        else patches.push({ entry: e, op: PATCH_MAP_CHANGES, payload: mapChanges(e.value as Map<Key, unknown>, this.keyChanges.get(e) ?? []) });
+      } else if (e.mark !== DELETED) whole.push(e);
     }
     return { whole, patches };
-  }
-
-  /** A collection's entry written in this snapshot, whole or patched: its value now is the base of the next patch. */
-  private settle(e: StateEntry<V>): void {
-    const w = weightOf(e.value);
-    this.units![e.kg]! += w - (e.base < 0 ? 0 : e.base);
-    e.base = w;
   }
 
   /** Restore: sets an entry as it was snapshotted (not listed as a change). */
