@@ -58,6 +58,8 @@ export interface ThreadAssignment {
   port?: MessagePort | undefined;
   /** The BroadcastChannel warnings from this thread go to (core/runtime/worker-warnings.ts). */
   warnings?: string | undefined;
+  /** This thread's end of the channel its sinks' results go to (workers/sink-results.ts). */
+  resultPort: MessagePort;
   /** This thread's end of the channel for live records of collect sinks (untransactional runs only). */
   outputPort?: MessagePort | undefined;
   /** Sent with `outputPort`: credit from collect sinks' readers, a line per graph node (shm/layout.ts, output flow). */
@@ -87,10 +89,13 @@ export interface SerializedError {
   cause?: unknown;
 }
 
+/** What a sink subtask's finish (or stopped) returned (collect sinks: the records), by node id and subtask. */
+export interface SinkResult { node: number; subtask: number; result: unknown }
+
 export interface ThreadResult {
   thread: number;
-  /** Sink results (collect sinks: the records), by node id and subtask. */
-  sinks: { node: number; subtask: number; result: unknown }[];
+  /** Sink results posted on `resultPort` before this result (core/runtime/sink-result-ports.ts). */
+  sinkResults?: number;
   /** Batches of live records posted on `outputPort` before this result (workers/output-link.ts). */
   liveBatches?: number;
   /** Warnings posted on the assignment's `warnings` channel before this result (core/runtime/worker-warnings.ts). */

@@ -36,7 +36,7 @@ import { metricsOffsets } from '../core/runtime/metrics.js';
 import { signalStop, threadBell } from '../core/runtime/job-control.js';
 import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
 import { subtaskKey, type SerializedError, type ThreadAssignment, type ThreadResult } from './assignment.js';
-import { unsendableResult } from './unsendable-state.js';
+import { SinkResultLink } from './sink-results.js';
 import { InputGate } from './input-gate.js';
 import { OutputGate, type BadRecordAt } from './output-gate.js';
 import { FanOut } from './fan-out.js';
@@ -353,7 +353,8 @@ interface MergesInputs {
 
 /** `job`: the job module, when a bundle (core/runtime/worker-bundle.ts) brought it along; else imported from a.jobUrl. */
 export default async function runThread(a: ThreadAssignment, job?: unknown): Promise<ThreadResult> {
-  const result: ThreadResult = { thread: a.thread, sinks: [], stopped: false };
+  const result: ThreadResult = { thread: a.thread, stopped: false };
+  const sinkResults = new SinkResultLink(a.resultPort);
   let subtasks: Subtask[] = [];
   let link: CheckpointLink | undefined;
   const live = a.outputPort !== undefined ? new OutputLink(a.outputPort) : undefined;
@@ -398,9 +399,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
         // A writer that finishes asynchronously (Redis) is done only when its promise settles.
         let r: unknown;
         try { r = await s.result; } catch (e) { throw new OperatorError(s.name, st.index, e); }
-        const unsendable = unsendableResult(r, s.name, st.index, 'finish');
+        const unsendable = sinkResults.post({ node: nodeOf(s.name), subtask: st.index, result: r }, s.name, 'finish');
         if (unsendable !== undefined) throw unsendable;
-        result.sinks.push({ node: nodeOf(s.name), subtask: st.index, result: r });
       }
     }
   } catch (e) {
@@ -410,10 +410,10 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       for (const st of subtasks) {
         for (const s of st.sinks) {
           const r = s.stoppedResult();
-          const unsendable = unsendableResult(r, s.name, st.index, 'stopped');
+          if (r === undefined) continue;
+          const unsendable = sinkResults.post({ node: nodeOf(s.name), subtask: st.index, result: r }, s.name, 'stopped');
           // A warning, not a failure: the job was cancelled (a failure could restart it), and ends without it.
           if (unsendable !== undefined) warnings.warn(`${unsendable.message}: left out of the cancelled run's result`);
-          else if (r !== undefined) result.sinks.push({ node: nodeOf(s.name), subtask: st.index, result: r });
         }
       }
     } else {
@@ -442,6 +442,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     warnings.close();
   }
   if (live !== undefined) result.liveBatches = live.batches;
+  if (sinkResults.posted > 0) result.sinkResults = sinkResults.posted;
   if (warnings.posted > 0) result.warnings = warnings.posted;
   return result;
 }

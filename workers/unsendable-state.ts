@@ -25,22 +25,3 @@ export function unsendableState(e: unknown, snap: SubtaskSnapshot, chain: readon
   }
   return e;
 }
-
-/**
- * What a sink's `finish` or `stopped` returned, checked before it goes back in the thread's result: an unclonable
- * value there failed the whole result, seen as the thread dying with no word of the sink. The error to fail the
- * subtask with, or undefined when it can be sent.
- */
-export function unsendableResult(result: unknown, sink: string, subtask: number, hook: 'finish' | 'stopped'): OperatorError | undefined {
-  // Primitives but symbols clone: no copy made for them.
-  if (result === null || (typeof result !== 'object' && typeof result !== 'function' && typeof result !== 'symbol')) return undefined;
-  try {
-    structuredClone(result);
-    return undefined;
-  } catch (c) {
-    return new OperatorError(sink, subtask, new Error(
-      `what it returned cannot be sent to the main thread: ${c instanceof Error ? c.message : String(c)} (what a sink's finish and stopped return, a collect sink's records included, must be structured-cloneable: no functions, symbols or WeakMaps)`,
-      { cause: c },
-    ), hook);
-  }
-}

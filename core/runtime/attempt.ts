@@ -11,7 +11,7 @@ import { MIN_WATERMARK } from '../time/watermark.js';
 import type { LogicalGraph } from '../graph/logical-graph.js';
 import { metricsOffsets } from './metrics.js';
 import { signalStop, threadBell } from './job-control.js';
-import type { RuntimeOptions, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
+import type { RuntimeOptions, SinkResult, ThreadAssignment, ThreadResult } from '../../workers/assignment.js';
 import { assignSplits, ownerOfSource, sourceSplitsError, type SourceSplit } from '../connectors/source.js';
 import { subtaskKey, type SubtaskRestore } from '../checkpoint/snapshot.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
@@ -22,6 +22,7 @@ import { assignRestore, type LoadedCheckpoint } from '../checkpoint/restore.js';
 import { publishSinkTransactions, recoverOrphans } from '../checkpoint/sink-commit.js';
 import { writePublishedMark } from '../checkpoint/published-mark.js';
 import { LiveRecordPorts } from './live-records.js';
+import { SinkResultPorts } from './sink-result-ports.js';
 import { OutputCredit } from './output-credit.js';
 import type { OutputHolds } from './output-hold.js';
 import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
@@ -46,7 +47,7 @@ const DESTROY_WAIT_MS = 10_000;
 
 export interface AttemptOutcome {
   error: Error | undefined;
-  sinks: ThreadResult['sinks'];
+  sinks: SinkResult[];
   metrics: Float64Array;
 }
 
@@ -143,6 +144,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const live = !cp && graph.nodes.some((n) => asCollectSink(n.sink) !== undefined)
     ? new LiveRecordPorts(plan.threads, (node) => asCollectSink(graph.nodes[node]?.sink))
     : undefined;
+  const sinkResults = new SinkResultPorts(plan.threads);
   const outputFlow = live !== undefined ? new SharedArrayBuffer(outputFlowBytes(graph.nodes.length)) : undefined;
   let checkpointFailure: Error | undefined;
 
@@ -239,23 +241,24 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
     const port = channels[thread]?.port2 as MessagePort | undefined;
     const outputPort = live?.portOf(thread);
+    const resultPort = sinkResults.portOf(thread);
     const a: ThreadAssignment = {
       jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, alignment, options: s.rt,
-      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port, outputPort,
+      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port, resultPort, outputPort,
       outputFlow: outputPort !== undefined ? outputFlow : undefined,
       outputHold, warnings: warnings.name,
     };
-    const transferList = [port, outputPort].filter((p) => p !== undefined);
-    return (threads.run(a, transferList.length > 0 ? { transferList } : {}) as Promise<ThreadResult>).then(
+    const transferList = [port, resultPort, outputPort].filter((p) => p !== undefined);
+    return (threads.run(a, { transferList }) as Promise<ThreadResult>).then(
       (r) => { if (r.error) stopAll(); return r; },
       (e: unknown) => {
         // Terminated after the stop grace period: stopped, not failed (the stop's cause is reported elsewhere).
-        if (terminated) return { thread, sinks: [], stopped: true } as ThreadResult;
+        if (terminated) return { thread, stopped: true } as ThreadResult;
         // The thread itself died (heap limit, process.exit in a worker, a crash): a task failure, not a hang.
         stopAll();
         // What ran there, so a user can tell which operator to look at.
         const ran = plan.placements.filter((p) => p.thread === thread).map((p) => `${plan.tasks[p.task]!.name} (subtask ${p.subtask})`);
-        return { thread, sinks: [], stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack, cause: e } } as ThreadResult;
+        return { thread, stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack, cause: e } } as ThreadResult;
       },
     );
   });
@@ -276,12 +279,13 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       await warnings.allReceived(results, s.warn);
       // Records the threads handed over while running come before those their results carry.
       await live?.allReceived(results);
+      await sinkResults.allReceived(results);
       const failure = results.find((r) => r.error && r.error.name !== 'JobCancelledError');
       if (failure?.error) return { error: revive(failure.error), sinks: [], metrics };
       if (checkpointFailure) return { error: checkpointFailure, sinks: [], metrics };
       if (threadFailure) return { error: threadFailure, sinks: [], metrics };
       // Cancelled: collect sinks of an untransactional run still hand back what they received.
-      const stopped = (why: string): AttemptOutcome => ({ error: new JobCancelledError(why), sinks: results.flatMap((r) => r.sinks), metrics });
+      const stopped = (why: string): AttemptOutcome => ({ error: new JobCancelledError(why), sinks: results.flatMap((r) => sinkResults.of(r)), metrics });
       // A stop that came once every thread had ended (a bounded job's last moments) is a stop too: no final
       // checkpoint then.
       if (results.some((r) => r.stopped) || stopping) return stopped('job stopped before it finished');
@@ -297,7 +301,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       // Every thread returned from its task: unless a stop came (checked when the pool is let go), they are as
       // good as new for the next run.
       endedWell = true;
-      return { error: undefined, sinks: results.flatMap((r) => r.sinks), metrics };
+      return { error: undefined, sinks: results.flatMap((r) => sinkResults.of(r)), metrics };
     } catch (e) {
       return { error: e as Error, sinks: [], metrics };
     } finally {
@@ -311,6 +315,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       await coordinator?.drain();
       for (const c of channels) c.port1.close();
       live?.close();
+      sinkResults.close();
       if (cache !== undefined && endedWell && !stopping && threadFailure === undefined) {
         released = true;
         // Off only once the cache listens (or has ended the pool): its give may end it, and an error then is heard.

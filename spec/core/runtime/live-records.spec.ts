@@ -17,14 +17,14 @@ test('allReceived waits for every batch the threads\' results count, and they re
     ports.portOf(1).postMessage({ node: 7, subtask: 1, items: [10] });
     ports.portOf(0).postMessage({ node: 7, subtask: 0, items: [3] });
     const results: ThreadResult[] = [
-      { thread: 0, sinks: [], stopped: false, liveBatches: 2 },
-      { thread: 1, sinks: [], stopped: false, liveBatches: 1 },
+      { thread: 0, stopped: false, liveBatches: 2 },
+      { thread: 1, stopped: false, liveBatches: 1 },
     ];
     await ports.allReceived(results);
     sink.settle();
     assert.deepEqual(sink.committed(), [1, 2, 3, 10]);
     // Nothing counted (a thread that died or was terminated): no wait.
-    await ports.allReceived([{ thread: 0, sinks: [], stopped: true }]);
+    await ports.allReceived([{ thread: 0, stopped: true }]);
   } finally {
     ports.close();
   }

@@ -16,7 +16,7 @@ test('a warning that arrives after its thread\'s result still reaches the run\'s
   try {
     // The result has come, counting one warning that has not: it is posted only after the attempt started to wait
     // and a turn has passed (where the channel used to close).
-    const results: ThreadResult[] = [{ thread: 0, sinks: [], stopped: false }, { thread: 1, sinks: [], stopped: false, warnings: 1 }];
+    const results: ThreadResult[] = [{ thread: 0, stopped: false }, { thread: 1, stopped: false, warnings: 1 }];
     let waited = false;
     const all = listener.allReceived(results, (m) => heard.push(`bound: ${m}`)).then(() => { waited = true; });
     await turn();
@@ -27,7 +27,7 @@ test('a warning that arrives after its thread\'s result still reaches the run\'s
     await all;
     assert.deepEqual(heard, ['a followed file vanished: /tmp/x.jsonl']);
     // Nothing counted (a thread that died or was terminated): no wait.
-    await listener.allReceived([{ thread: 2, sinks: [], stopped: true }], (m) => heard.push(`bound: ${m}`));
+    await listener.allReceived([{ thread: 2, stopped: true }], (m) => heard.push(`bound: ${m}`));
   } finally {
     thread.close();
     listener.close();

@@ -1,0 +1,73 @@
+// Runs on: main thread. What each thread's sinks returned from `finish` (or `stopped`, on a cancel): one port per
+// thread (workers/sink-results.ts is the other end). A thread posts each result as it has it; the post is the check
+// that it can be sent at all (one refused names its sink and hook), so a result is serialized once, where a
+// structured clone first, to check, copied it all once more (a collect sink's records, at the end of a run).
+//
+// A thread's result (piscina's) comes on another channel and may arrive first: it counts the results it posted,
+// and the attempt waits for that many before it takes them.
+
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { SinkResult, ThreadResult } from '../../workers/assignment.js';
+
+/**
+ * How long the attempt waits for the next result a thread posted (they are in its port's queue already; each one
+ * received restarts it, as one of millions of records takes seconds to deserialize).
+ */
+const RECEIVE_BOUND_MS = 10_000;
+
+export class SinkResultPorts {
+  private readonly channels: MessageChannel[];
+  private readonly received: SinkResult[][];
+  /** Called when a result arrives, while the attempt waits for the last ones. */
+  private onResult: (() => void) | undefined;
+
+  constructor(threads: number) {
+    this.channels = Array.from({ length: threads }, () => new MessageChannel());
+    this.received = Array.from({ length: threads }, () => []);
+    this.channels.forEach((c, thread) => {
+      c.port1.on('message', (m: SinkResult) => {
+        this.received[thread]!.push(m);
+        this.onResult?.();
+      });
+    });
+  }
+
+  /** The thread's end, moved to it with its assignment. */
+  portOf(thread: number): MessagePort {
+    return this.channels[thread]!.port2 as MessagePort;
+  }
+
+  /**
+   * Resolves once every result the threads' results count has arrived. A thread that died or was terminated counts
+   * none. Bounded (RECEIVE_BOUND_MS without one), and says what is missing if the bound is hit.
+   */
+  async allReceived(results: readonly ThreadResult[]): Promise<void> {
+    const missing = (): string[] => results
+      .filter((r) => (r.sinkResults ?? 0) > this.received[r.thread]!.length)
+      .map((r) => `thread ${r.thread}: ${this.received[r.thread]!.length} of ${r.sinkResults}`);
+    if (missing().length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const arm = (): void => {
+          clearTimeout(timer);
+          timer = setTimeout(() => reject(new Error(`sink results did not all arrive: none came for ${RECEIVE_BOUND_MS} ms (${missing().join(', ')})`)), RECEIVE_BOUND_MS);
+        };
+        this.onResult = () => { if (missing().length === 0) resolve(); else arm(); };
+        arm();
+      });
+    } finally {
+      this.onResult = undefined;
+      clearTimeout(timer);
+    }
+  }
+
+  /** The results a thread's result counts, in the order it posted them (none from a thread that counts none). */
+  of(r: ThreadResult): SinkResult[] {
+    return this.received[r.thread]!.slice(0, r.sinkResults ?? 0);
+  }
+
+  close(): void {
+    for (const c of this.channels) c.port1.close();
+  }
+}
