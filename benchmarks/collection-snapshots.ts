@@ -108,8 +108,6 @@ async function main(): Promise<void> {
   const target = parseJsonArg(argv);
   const times = benchTimes(argv);
   const quick = argv.includes('--quick');
-  const rounds = argv.indexOf('--rounds');
-  if (rounds >= 0) times.rounds = Number(argv[rounds + 1]);
   const against = argv.indexOf('--against');
   const results: BenchResult[] = [];
 

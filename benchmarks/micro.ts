@@ -13,9 +13,13 @@ import { median, rssMB, type BenchResult } from './report.js';
 export interface Times { rounds: number; time: number; warmupTime: number; iterations: number; warmupIterations: number }
 
 export function benchTimes(argv: readonly string[]): Times {
-  return argv.includes('--quick')
+  const t = argv.includes('--quick')
     ? { rounds: 3, time: 40, warmupTime: 10, iterations: 4, warmupIterations: 1 }
     : { rounds: 5, time: 300, warmupTime: 60, iterations: 16, warmupIterations: 4 };
+  // --rounds N: more rounds where the machine is noisy (shared).
+  const r = argv.indexOf('--rounds');
+  if (r >= 0) t.rounds = Math.max(1, Number(argv[r + 1]) || t.rounds);
+  return t;
 }
 
 /** What `measure` found for one task: the median over rounds of each round's median and p99 sample, in ms. */
