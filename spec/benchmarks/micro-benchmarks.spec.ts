@@ -70,3 +70,9 @@ test('window-steady.ts: windows per record, fast paths on and off', async () => 
   const sig = (b: string): string => { const x = r.results.find((y) => y.benchmark === b)!; return `${x.outputRows}/${x.outputChecksum}`; };
   assert.equal(sig('window.tumbling.combine'), sig('window.tumbling.reduce'));
 });
+
+test('sink-results.ts: a sink result posted, with and without a clone to check it first', async () => {
+  const r = await report('sink-results.ts');
+  checkShape(r, ['sink-result.records']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.clone-check']));
+});
