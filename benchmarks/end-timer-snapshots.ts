@@ -5,13 +5,19 @@
 // taken during the firing and of the firing itself: the firing's checkpoints should cost what the timers changed,
 // not the groups' full chunks of state they left alone.
 //
-//   node --import tsx benchmarks/end-timer-snapshots.ts [keys=500000] [batch=6000] [slice=7500]
+//   node --import tsx benchmarks/end-timer-snapshots.ts [keys=500000] [batch=6000] [slice=7500] [--json [PATH]] [--quick]
 //   (500 k keys and 7,500 a slice: 1 M keys at p2 firing over ~67 checkpoints; 150000 5000 25000: 300 k over ~6)
+// --quick: 20 k keys (the report's shape, for the spec). One run, one row: eventsPerSec is timers fired per second of the firing's CPU, snapshots included.
 
 import { KeyedStateBackend } from '../core/state/keyed-state-backend.js';
 import { TimerService } from '../core/state/timer-service.js';
+import { emitReport, parseJsonArg, rssMB } from './report.js';
 
-const [keys = 500_000, batch = 6000, slice = 7500] = process.argv.slice(2).map(Number);
+const argv = process.argv.slice(2);
+const target = parseJsonArg(argv);
+const jsonPath = target.to === 'file' ? target.path : undefined;
+const quick = argv.includes('--quick');
+const [keys = quick ? 20_000 : 500_000, batch = quick ? 2000 : 6000, slice = quick ? 3000 : 7500] = argv.filter((a) => !a.startsWith('--') && a !== jsonPath).map(Number);
 const b = new KeyedStateBackend('op', 128, true, { processing: () => 0, event: () => 0, watermark: () => 0 });
 const timers = new TimerService(b);
 const v = b.valueState<number>('v');
@@ -52,7 +58,9 @@ for (;;) {
   if (n < 0) break;
   snapshot();
 }
-console.log(JSON.stringify({
-  keys, batch, slice, input,
-  firing: { snapshots: snaps, snapshotCpuMs: Math.round(snapMs), timersCpuMs: Math.round(fireMs), fullChunkEntries: fullEntries, entriesEncoded: b.encoder.entriesEncoded - encodedBefore, writtenMB: +(bytes / 1e6).toFixed(1) },
-}));
+const firing = { snapshots: snaps, snapshotCpuMs: Math.round(snapMs), timersCpuMs: Math.round(fireMs), fullChunkEntries: fullEntries, entriesEncoded: b.encoder.entriesEncoded - encodedBefore, writtenMB: +(bytes / 1e6).toFixed(1) };
+emitReport([{
+  benchmark: 'state.end-timer-snapshots', engine: 'sluice', parallelism: 1, repetitions: 1,
+  eventsPerSec: Math.round(keys / ((snapMs + fireMs) / 1000)), p50Us: null, p99Us: null, rssMB: rssMB(),
+  outputRows: null, outputChecksum: null, bytesPerRecord: null, keys, batch, slice, input, firing,
+}], target);

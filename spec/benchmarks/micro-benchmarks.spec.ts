@@ -76,3 +76,16 @@ test('sink-results.ts: a sink result posted, with and without a clone to check i
   checkShape(r, ['sink-result.records']);
   assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.clone-check']));
 });
+
+test('end-timer-snapshots.ts: the firing\'s snapshots against its timers, one row', async () => {
+  const r = await report('end-timer-snapshots.ts');
+  // Not checkShape: one engine, one measure (no latency, no output to agree on).
+  assert.deepEqual(Object.keys(r).sort(), ['machine', 'results']);
+  assert.equal(typeof r.machine.cpus, 'number');
+  assert.equal(r.results.length, 1);
+  const row = r.results[0]! as Row & { firing: { snapshots: number; entriesEncoded: number } };
+  for (const f of FIELDS) assert.ok(f in row, `no ${f}`);
+  assert.equal(row.benchmark, 'state.end-timer-snapshots');
+  assert.ok(Number.isFinite(row.eventsPerSec) && (row.eventsPerSec as number) > 0);
+  assert.ok(row.firing.snapshots > 0 && row.firing.entriesEncoded > 0, JSON.stringify(row.firing));
+});
