@@ -111,24 +111,24 @@ export async function runTaskLoop(
       const roundStart = performance.now();
       // Since the last round: flushes and event-loop turns.
       countWaited(live, roundStart - counted, true);
-      let t = roundStart;
       for (let i = 0; i < live.length; i++) {
         const st = live[i]!;
         const w = st.step(options.budget);
-        const t1 = performance.now();
-        if (w > 0) st.busyMs += t1 - t;
         st.lastWork = w;
-        t = t1;
         work += w;
       }
-      // A subtask that could do nothing this round spent it waiting: on a full output (backpressured) or for
-      // input. Per subtask, so a task waiting on output counts as backpressured while its thread runs others.
+      // A subtask that worked this round was busy for all of it, its neighbours' steps too: it had work while they
+      // ran (Flink's busy: neither idle nor backpressured). Counted for its own step alone, the rest of the round
+      // was counted nowhere. One that could do nothing spent the round waiting: on a full output
+      // (backpressured) or for input; per subtask, so a task waiting on output counts as backpressured while its
+      // thread runs others.
       if (work > 0) {
+        const t = performance.now();
         const round = t - roundStart;
         for (let i = 0; i < live.length; i++) {
           const st = live[i]!;
-          if (st.lastWork > 0) continue;
-          if (st.blocked()) st.backpressuredMs += round;
+          if (st.lastWork > 0) st.busyMs += round;
+          else if (st.blocked()) st.backpressuredMs += round;
           else idle(st, round);
         }
         counted = t;
