@@ -113,7 +113,7 @@ test('SIGKILL of a process while it checkpoints, three times, then --resume: eve
  * Runs the ledger job at parallelism 2 until `count` checkpoints have completed, then opens its store: the store,
  * its manifest ids (newest first) and the newest manifest.
  */
-async function checkpointed(dir: string, params: { n: number; keys: number; rate: number }, count: number) {
+async function checkpointed(dir: string, params: { n: number; keys: number; rate: number; unbounded?: 1 }, count: number) {
   const url = jobUrl({ ...params, interval: 15, ledger: path.join(dir, 'ledger') });
   const stateDir = path.join(dir, 'state');
   await runUntil(url, stateDir, 2, false, count);
@@ -366,28 +366,37 @@ test('every checkpoint corrupt, output published: resuming fails, saying no inta
 test('restartCheckpoint: a damaged latest checkpoint falls back to an older one of the run, never behind published output or before the run began', async () => {
   const dir = tmp();
   try {
-    const { stateDir, store, ids } = await checkpointed(dir, { n: 30_000, keys: 300, rate: 40_000 }, 4);
-    const [newest, previous] = [ids[0]!, ids[1]!];
-    const older = new Set(chunkRefs(await store.readManifest(previous)).map((r) => r.key));
-    const own = chunkRefs(await store.readManifest(newest)).find((r) => r.key.startsWith('k/') && !older.has(r.key))!;
-    const bytes = (await store.rawGet(own.key))!.slice();
+    // Unbounded: a paced bounded input could run out on a loaded machine before 4 checkpoints wrote keyed state.
+    const { stateDir, store, ids } = await checkpointed(dir, { n: 0, keys: 300, rate: 40_000, unbounded: 1 }, 4);
+    const newest = ids[0]!;
+    // The newest keyed chunk the latest checkpoint refers to: the latest need not have written one of its own (one
+    // that completed before the cancel took effect may have seen no record), so the checkpoint to fall back to is
+    // the newest one that does not refer to it, read from the manifests.
+    const refs = new Map<number, Set<string>>();
+    for (const id of ids) refs.set(id, new Set(chunkRefs(await store.readManifest(id)).map((r) => r.key)));
+    const keyed = [...refs.get(newest)!].filter((k) => k.startsWith('k/'));
+    const users = (key: string): number => ids.filter((id) => refs.get(id)!.has(key)).length;
+    const damaged = keyed.reduce((a, b) => (users(b) < users(a) ? b : a));
+    const fallback = ids.find((id) => !refs.get(id)!.has(damaged));
+    assert.ok(fallback !== undefined, `an older checkpoint of ${ids.join(', ')} without ${damaged}`);
+    const bytes = (await store.rawGet(damaged))!.slice();
     bytes[bytes.length >> 1]! ^= 0x40;
-    await store.rawPut(own.key, bytes);
+    await store.rawPut(damaged, bytes);
     const floor = ids.at(-1)!;
     const reports: string[] = [];
-    writeFileSync(path.join(stateDir, 'PUBLISHED'), JSON.stringify({ checkpointId: previous }));
+    writeFileSync(path.join(stateDir, 'PUBLISHED'), JSON.stringify({ checkpointId: fallback }));
     const c = await restartCheckpoint(store, { starts: [] }, newest, floor, true, (m) => reports.push(m));
-    assert.equal(c?.manifest.id, previous, 'the newest intact one');
+    assert.equal(c?.manifest.id, fallback, 'the newest intact one');
     assert.ok(reports.some((m) => m.startsWith(`checkpoint ${newest} is corrupt`) && m.endsWith('restarting from an older checkpoint')), reports.join(' | '));
     // Not before what the run started from (an older lineage, e.g. before the savepoint it resumed from).
     await assert.rejects(restartCheckpoint(store, { starts: [] }, newest, newest, false, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.startsWith('no intact checkpoint to restart from'));
     // Not behind output already published.
     writeFileSync(path.join(stateDir, 'PUBLISHED'), JSON.stringify({ checkpointId: newest }));
-    await assert.rejects(restartCheckpoint(store, { starts: [] }, newest, floor, true, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.includes(`output up to checkpoint ${newest} was already published, but the newest intact checkpoint to restart from is ${previous}`));
+    await assert.rejects(restartCheckpoint(store, { starts: [] }, newest, floor, true, () => {}), (e: Error) => e.name === 'NoCheckpointError' && e.message.includes(`output up to checkpoint ${newest} was already published, but the newest intact checkpoint to restart from is ${fallback}`));
     // Resuming from one explicitly is the user's choice, and allowed; but it says so (regression: silent).
     const said: string[] = [];
-    assert.equal((await selectCheckpoint(store, { checkpoint: previous }, (m) => said.push(m)))?.manifest.id, previous);
-    assert.deepEqual(said, [`resuming from checkpoint ${previous}, behind sink output already published up to checkpoint ${newest}: the records between are published again (duplicates)`]);
+    assert.equal((await selectCheckpoint(store, { checkpoint: fallback }, (m) => said.push(m)))?.manifest.id, fallback);
+    assert.deepEqual(said, [`resuming from checkpoint ${fallback}, behind sink output already published up to checkpoint ${newest}: the records between are published again (duplicates)`]);
     await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
