@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobDefinitionError, run, type JobResult } from '../../../core/index.js';
-import { SLOW_STEP_MS, type Rec } from './jobs/aligned-sources.js';
+import { GO_AT, SLOW_STEP_MS, type Rec } from './jobs/aligned-sources.js';
 import { N as HELD_N, type Rec as HeldRec } from './jobs/held-idle.js';
 
 const FAST = 20_000;
@@ -50,13 +50,23 @@ function heldMs(r: JobResult): { fast: number; slow: number } {
   return { fast: of('fast'), slow: of('slow') };
 }
 
-test('without alignment the fast source runs far ahead of the slow one (the case alignment exists for)', async () => {
-  const r = await (await run(job('align=0'), { parallelism: 1 })).result;
-  const out = r.collected.out as Rec[];
-  assertEveryRecordOnce(out, SLOW);
-  const lead = maxLead(out);
-  assert.ok(lead >= FAST / 2, `unaligned lead ${lead} ms`);
-  assert.deepEqual(heldMs(r), { fast: 0, slow: 0 }, 'nothing held');
+test('without alignment the fast source runs far ahead of the slow one (the case alignment exists for)', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-unaligned-'));
+  try {
+    // The slow source starts only once a fast record at GO_AT has reached the sink. Left to race (two threads), on
+    // a loaded machine the fast one took 1-2 s for its records, or started after the slow one: it led by little.
+    // Anything holding the fast source back would keep it from GO_AT, and the job from ending: the signal then
+    // cancels it (a hung job's threads would keep the test's process alive past the test's timeout).
+    const r = await (await run(job(`align=0&dir=${encodeURIComponent(dir)}`), { parallelism: 1, signal: AbortSignal.timeout(45_000) })).result;
+    assert.equal(r.cancelled, false, `the fast source never reached ${GO_AT}: held back (${JSON.stringify(heldMs(r))} ms)`);
+    const out = r.collected.out as Rec[];
+    assertEveryRecordOnce(out, SLOW);
+    const lead = maxLead(out);
+    assert.ok(lead >= FAST / 2, `unaligned lead ${lead} ms`);
+    assert.deepEqual(heldMs(r), { fast: 0, slow: 0 }, 'nothing held');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 for (const parallelism of [1, 2]) {

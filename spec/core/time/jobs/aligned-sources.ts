@@ -6,10 +6,13 @@
 //   ?idle=1&dir=/tmp/x                                  the slow source emits 5 records, then finds nothing until
 //     the marker dir/go exists, then 5 more. The sink's map writes dir/go when a fast record at ts >= GO_AT comes:
 //     only possible if the idle slow source stopped holding the fast one back (else the job never ends).
+//   ?dir=/tmp/x (not idle)                              the slow source makes its first record only once dir/go
+//     exists: the fast one reads GO_AT records before it, unless something holds it back (then the job never ends).
 //   ?misplaced=1                                        the aligned strategy after a map, not its source
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineJob, WatermarkStrategy, type DataStream } from '../../../../core/index.js';
+import { defineJob, generatorSource, WatermarkStrategy, type DataStream } from '../../../../core/index.js';
+import { heldFrom } from '../../../support/held-source.js';
 import { scripted, type Script } from './idle-source.js';
 
 const q = new URL(import.meta.url).searchParams;
@@ -49,10 +52,10 @@ export default defineJob((env) => {
   const fast = (misplaced ? fastSource.map((r) => r).name('copy') : fastSource).assignTimestampsAndWatermarks(strategy).name('fast-ts');
   const slowSource: DataStream<Rec> = idle
     ? env.fromSource(scripted('slow', pausing), 'slow').setParallelism(1)
-    : env.fromGenerator({ count: slowN, seed: 2, ratePerSec: rate }, (i): Rec => ({ src: 'slow', ts: i * SLOW_STEP_MS, at: now() })).name('slow').setParallelism(1);
+    : env.fromSource(heldFrom(generatorSource({ count: slowN, seed: 2, ratePerSec: rate }, (i): Rec => ({ src: 'slow', ts: i * SLOW_STEP_MS, at: now() })), [[0, dir === '' ? '' : join(dir, 'go')]]), 'slow').setParallelism(1);
   const slow = slowSource.assignTimestampsAndWatermarks(strategy).name('slow-ts').setParallelism(1);
   fast.union(slow).rebalance().map((r) => {
-    if (idle && r.src === 'fast' && r.ts >= GO_AT && !existsSync(join(dir, 'go'))) writeFileSync(join(dir, 'go'), '');
+    if (dir !== '' && r.src === 'fast' && r.ts >= GO_AT && !existsSync(join(dir, 'go'))) writeFileSync(join(dir, 'go'), '');
     return r;
   }).name('watch').setParallelism(1).collect().name('out').setParallelism(1);
 });
