@@ -67,12 +67,18 @@ export class FlatMapOperator<I, O> extends Operator<I, O> implements Collector<O
       try { records = flatMapped<O>(out, this.name, 'its flatMap function')?.[Symbol.iterator](); } catch (e) { this.rejected(e, value); return; }
       if (records === undefined) return;
       // A generator's body runs as it is iterated: its throw is the record's error too, but not what downstream throws.
-      for (;;) {
-        let r: IteratorResult<O>;
-        try { r = records.next(); } catch (e) { this.rejected(e, value); return; }
-        if (r.done === true) return;
-        this.recordsOut++;
-        this.next.push(r.value);
+      // Then, as for...of does, the iterator is closed (a generator's finally blocks run).
+      let ended = false;
+      try {
+        for (;;) {
+          let r: IteratorResult<O>;
+          try { r = records.next(); } catch (e) { ended = true; this.rejected(e, value); return; }
+          if (r.done === true) { ended = true; return; }
+          this.recordsOut++;
+          this.next.push(r.value);
+        }
+      } finally {
+        if (!ended) records.return?.();
       }
     }
   }

@@ -119,3 +119,21 @@ test('a flatMap whose returned generator throws while it is iterated fails the r
   failing.push(0);
   assert.throws(() => failing.push(1), (e: unknown) => e instanceof OperatorError && e.operator === 'g' && /bad record 1/.test(e.message));
 });
+
+// Review: the hand-written iteration above did not close the generator when downstream threw (for...of does).
+test('a flatMap\'s returned generator is closed when downstream throws: its finally runs', () => {
+  const env = new StreamEnvironment(1);
+  const src = env.fromCollection<number>([]);
+  let closed = 0;
+  const fn = function* (x: number): Generator<number> {
+    try { yield x; yield x + 1; } finally { closed++; }
+  };
+  const h = instantiate<number, number>(env, src.flatMap<number>(fn).name('f'));
+  // Downstream (a chained operator) fails on the first record: it is no record error of the flatMap's.
+  const recorder = (h.op as unknown as { next: { push(v: number): void } }).next;
+  (h.op as unknown as { next: { push(v: number): void } }).next = { push(v) { if (v === 1) throw new OperatorError('down', 0, new Error('downstream failed')); recorder.push(v); } };
+  assert.throws(() => h.push(1), /downstream failed/);
+  assert.equal(closed, 1);
+  h.push(4);
+  assert.equal(closed, 2);
+});
