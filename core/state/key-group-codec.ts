@@ -145,9 +145,10 @@ export class ChunkEncoder {
    * stream). Returns the chunk and every table's part (the kept ones as given).
    */
   encodeFull(tables: TableChanges[]): { bytes: Uint8Array; sections: Uint8Array[] } {
-    // A part is copied out of the packer's buffer, which its next pack reuses.
     for (const t of tables) if (t.section === undefined) this.entriesEncoded += entriesOf(t);
-    const sections = tables.map((t) => t.section ?? packr().pack(this.columns ? this.columnTable(t) : rowTable(t)).slice());
+    // A part is copied out of the packer's result: that is a view of a slab all packers of the thread share, and a
+    // kept view would hold the whole slab (a Buffer's slice() copies nothing).
+    const sections = tables.map((t) => t.section ?? new Uint8Array(packr().pack(this.columns ? this.columnTable(t) : rowTable(t))));
     const kinds = tables.map((t) => t.kind ?? '');
     const withKinds = kinds.some((k) => k !== '');
     // [format, full, [table, ...], kinds?]: the array heads by hand, the parts between them as they are.

@@ -279,15 +279,18 @@ export class KeyedStateBackend implements KeyedStateStore {
     for (const kg of [...byGroup.keys()].sort((a, b) => a - b)) {
       const f = isFull[kg] === 1;
       let bytes: Uint8Array;
-      if (f && this.tracking) {
+      const tables = byGroup.get(kg)!;
+      // Only where a state can be unchanged while another changed: a group of one state is written in full only when
+      // that state changed, so its part would be memory that no checkpoint uses again. A fast path: off, none kept.
+      // (A part kept while the group had two states must be used, whatever the group has now.)
+      if (f && this.tracking && ((this.fastPaths && tables.length >= 2) || tables.some((t) => t.section !== undefined))) {
         // Tables unchanged since the group's last full chunk come as that chunk's parts; each part is kept again.
-        const tables = byGroup.get(kg)!;
         const enc = this.encoder.encodeFull(tables);
         const ts = owners.get(kg) ?? [];
         for (let i = 0; i < ts.length; i++) if (tables[i]!.section === undefined) ts[i]!.keepSection?.(kg, enc.sections[i]!);
         bytes = enc.bytes;
       } else {
-        bytes = this.encoder.encode(f, byGroup.get(kg)!);
+        bytes = this.encoder.encode(f, tables);
       }
       chunks.push({ keyGroup: kg, full: f, entries: live[kg]!, changed: f ? live[kg]! : changes[kg]!, bytes });
       if (f) { this.chain[kg] = 0; this.sinceFull[kg] = 0; } else { this.chain[kg]!++; this.sinceFull[kg]! += wrote[kg]!; }

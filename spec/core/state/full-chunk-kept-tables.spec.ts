@@ -147,6 +147,58 @@ describe('full chunks of tables unchanged since their group was last written in 
     });
   }
 
+  // Review: a group of one state is written in full only when that state changed, so its part was memory no
+  // checkpoint used again (100 k values of 1 KB held ~100 MB outside the heap).
+  test('a state alone in its key groups keeps no part', () => {
+    const b = new KeyedStateBackend('op', MAX_P, true, new ManualClocks());
+    const v = b.valueState<string>('v');
+    for (let i = 0; i < 100; i++) { b.currentKey = i; v.update('x'.repeat(100)); }
+    b.snapshot(true);
+    const kept = (b.table('v', 'value', undefined) as unknown as { sections: (Uint8Array | undefined)[] }).sections;
+    assert.equal(kept.filter((x) => x !== undefined).length, 0);
+  });
+
+  // Regression (found while gating the parts): a part kept while its group had two states was dropped when the
+  // group came to hold one (its other state's entries there removed), and the state was written as empty.
+  test('a kept part is written when its group has come to hold that state alone', () => {
+    const b = new KeyedStateBackend('op', MAX_P, true, new ManualClocks());
+    const v = b.valueState<number>('v');
+    const m = b.mapState<string, number>('m');
+    for (let i = 0; i < 50; i++) { b.currentKey = i; v.update(i); m.put('a', i); }
+    const store = new ChunkStore();
+    store.add(b.snapshot(true).chunks);
+    for (let i = 0; i < 50; i++) { b.currentKey = i; m.clear(); }
+    store.add(b.snapshot(true).chunks);
+    const r = new KeyedStateBackend('op', MAX_P, true, new ManualClocks());
+    r.restore(store.chunks());
+    const rv = r.valueState<number>('v');
+    const rm = r.mapState<string, number>('m');
+    for (let i = 0; i < 50; i++) { r.currentKey = i; assert.equal(rv.value(), i); assert.equal(rm.get('a'), undefined); }
+  });
+
+  test('with fast paths off no part is kept: every full chunk re-encodes its states, and restores the same', () => {
+    const b = new KeyedStateBackend('op', MAX_P, true, new ManualClocks(), true, false);
+    const timers = new TimerService(b);
+    const v = b.valueState<number>('v');
+    for (let i = 0; i < KEYS; i++) { b.currentKey = `k${i}`; v.update(i); timers.register('event', `k${i}`, 1000 + i); }
+    const store = new ChunkStore();
+    store.add(b.snapshot(false).chunks);
+    const before = b.encoder.entriesEncoded;
+    let fired = 0;
+    for (let s = 0; s < 2 * MAX_DELTA_CHAIN; s++) {
+      timers.fireSome('event', Number.MAX_SAFE_INTEGER, 10, () => false, (key) => { b.currentKey = key; fired++; });
+      store.add(b.snapshot(false).chunks);
+    }
+    assert.ok(fired > 0);
+    const kept = (b.table('v', 'value', undefined) as unknown as { sections: (Uint8Array | undefined)[] }).sections;
+    assert.equal(kept.filter((x) => x !== undefined).length, 0);
+    assert.ok(b.encoder.entriesEncoded - before >= KEYS, `values re-encoded in full chunks: ${b.encoder.entriesEncoded - before}`);
+    const r = new KeyedStateBackend('op', MAX_P, true, new ManualClocks());
+    r.restore(store.chunks());
+    const rv = r.valueState<number>('v');
+    for (let i = 0; i < KEYS; i++) { r.currentKey = `k${i}`; assert.equal(rv.value(), i); }
+  });
+
   test('entries expired by their TTL after a full chunk are not in the next one', () => {
     const clocks = new ManualClocks();
     const b = new KeyedStateBackend('op', MAX_P, true, clocks);
