@@ -63,7 +63,7 @@ test('chained behind its source, through worker threads that exit at random poin
   }
 });
 
-test('the broadcast input ends first: the source goes on starting checkpoints, and a restore from one is exactly once', { timeout: 180_000 }, async () => {
+test('the broadcast input ends first: the source goes on starting checkpoints, and a restore from one is exactly once', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cbp-'));
   try {
     const n = 20_000;
@@ -77,12 +77,15 @@ test('the broadcast input ends first: the source goes on starting checkpoints, a
     const h = await run(jobUrl({ n, m, rate: 10_000, limitRate: 100_000, interval: 30, failAt: 17_000, marker: path.join(dir, 'marker'), holdAt: 10_000, held, ended }), {
       parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024,
       restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
+      // Held for good, the job would keep the test's process alive: cancelled, it fails below.
+      signal: AbortSignal.timeout(120_000),
       onCheckpoint: () => {
         if (!existsSync(`${ended}.1`) || existsSync(held)) return;
         if (++after === 3) writeFileSync(held, 'three checkpoints after the limits ended');
       },
     });
     const result = await h.result;
+    assert.equal(result.cancelled, false, `the readings were never let go: ${after} checkpoints completed after the limits ended`);
     check(result.collected, n, m, 2, 'limits ended first');
     assert.equal(result.restarts, 1);
     assert.equal(after, 3, 'checkpoints completed after the limits ended');

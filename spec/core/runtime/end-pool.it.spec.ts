@@ -37,6 +37,11 @@ test('an ended pool starts no threads when a worker that died of an uncaught err
     try { await once(dead, 'exit'); } finally { closeSync(writer); }
     assert.equal(pool.threads.length, 0, 'threads started after the pool ended');
   } finally {
+    // A failed assertion above must not leave the dead worker's child blocked in open() (the process would hang).
+    if (dead !== undefined && dead.threadId !== -1) {
+      const writer = openSync(gate, constants.O_RDWR);
+      try { await once(dead, 'exit'); } finally { closeSync(writer); }
+    }
     await pool.destroy();
     rmSync(dir, { recursive: true, force: true });
   }

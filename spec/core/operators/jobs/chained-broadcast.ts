@@ -6,8 +6,7 @@
 // failAt: reading indices at which the worker thread exits (process.exit), each once (marker files remember).
 // holdAt/held: readings from holdAt on wait until the file `held` exists. ended: each limits reader writes
 // `${ended}.${n}` (n: 0, 1, ... in the order they end) when its input has ended.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob, generatorSource, MapStateDescriptor, SOURCE_END, TumblingEventTimeWindows, WatermarkStrategy, type SourceSpec } from '../../../../core/index.js';
 import { heldFrom } from '../../../support/held-source.js';
 
@@ -34,10 +33,11 @@ function endMarked<T>(spec: SourceSpec<T>): SourceSpec<T> {
       const read = reader.read.bind(reader);
       reader.read = (emit, max, invalid) => {
         const status = read(emit, max, invalid);
+        // The first free number: readers on other threads end at the same time, and 'wx' fails on a taken one.
         if (status === SOURCE_END) {
-          const dir = path.dirname(ended);
-          const mine = readdirSync(dir).filter((f) => f.startsWith(`${path.basename(ended)}.`)).length;
-          writeFileSync(`${ended}.${mine}`, 'ended');
+          for (let i = 0; ; i++) {
+            try { writeFileSync(`${ended}.${i}`, 'ended', { flag: 'wx' }); break; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+          }
         }
         return status;
       };
