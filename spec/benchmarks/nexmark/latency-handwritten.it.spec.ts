@@ -1,7 +1,7 @@
 // The hand-written q1 latency run on real worker threads, over short low-rate schedules: it delivers exactly the
 // stream (the oracle's rows and checksum, and sluice's latency run's at the same config), every event is measured
-// or in the warm-up, exactly as many in the warm-up as in sluice's run, and it keeps up with the offered rate. No
-// latency figure is asserted: those depend on the machine.
+// or in the warm-up, exactly as many in the warm-up as in sluice's run, and its achieved rate is the pacer's. No
+// latency or throughput figure is asserted: those depend on the machine (a loaded CI machine achieved 97k of 200k/s).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,15 +16,17 @@ import { foldRows, q1Hash } from '../../../benchmarks/nexmark/queries.js';
 
 const base = nexmarkConfig({ seed: 5 });
 
-test('hand-written q1 latency, 2 s at 200k events/s on 2 threads: the oracle\'s rows, every event accounted for, kept up', { timeout: 60_000 }, async () => {
+test('hand-written q1 latency, 2 s at 200k events/s on 2 threads: the oracle\'s rows, every event accounted for, the achieved rate never above the offer', { timeout: 60_000 }, async () => {
   const r = await runHandwrittenLatency(base, { parallelism: 2, offeredPerSec: 200_000, seconds: 2, warmupMs: 500 });
   assert.equal(r.engine, 'handwritten');
   assert.equal(r.events, 400_000);
   assert.deepEqual({ rows: r.rows, checksum: r.checksum }, foldRows(oracleQ1(inOrderEvents(latencyConfig(base, 400_000))), q1Hash));
   assert.equal(r.count + r.warmup, r.rows);
   assert.ok(r.warmup > 0 && r.count > 0, `${r.warmup} in the warm-up, ${r.count} measured`);
-  assert.ok(r.achievedPerSec >= ACHIEVED_SHARE * r.offeredPerSec, `achieved ${r.achievedPerSec} of ${r.offeredPerSec}`);
-  assert.equal(r.keptUp, true);
+  // The pacer sends no event before it is due: on schedule or behind it, never ahead. Whether it kept up is the
+  // machine's load, so only its rule is checked.
+  assert.ok(r.achievedPerSec > 0 && r.achievedPerSec <= r.offeredPerSec * (1 + 1e-9), `achieved ${r.achievedPerSec} of ${r.offeredPerSec}`);
+  assert.equal(r.keptUp, r.achievedPerSec >= ACHIEVED_SHARE * r.offeredPerSec);
   assert.ok(r.p50Us! <= r.p99Us! && r.p99Us! <= r.p999Us! && r.p999Us! <= r.maxUs!);
 });
 
