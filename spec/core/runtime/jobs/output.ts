@@ -3,10 +3,12 @@
 // ?interval=ms checkpoints; ?rate=records per second (0: as fast as it goes); ?failWhen=path throws at the first
 // record after a file exists there (the test creates it when it has read enough); ?rebalance=1 puts an exchange
 // before the sink 'out' (its records then come through its input gate, not straight from the chain); ?also=n adds a
-// bounded generator of n records into the collect sink 'also' (?alsoRate=records per second); ?timerFail=path throws from a processing-time timer
+// bounded generator of n records into the collect sink 'also' (?alsoRate=records per second; ?alsoHold=path holds it
+// at its record n / 2 until a file exists there); ?timerFail=path throws from a processing-time timer
 // (every 5 ms, records flowing or not) once a file exists there (path + '.done' remembers it failed).
 import { existsSync, writeFileSync } from 'node:fs';
-import { defineJob, WatermarkStrategy } from '../../../../core/index.js';
+import { defineJob, generatorSource, WatermarkStrategy } from '../../../../core/index.js';
+import { heldFrom } from '../../../support/held-source.js';
 
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n') ?? 0);
@@ -19,6 +21,7 @@ const rebalance = q.get('rebalance') === '1';
 const also = Number(q.get('also') ?? 0);
 const alsoRate = Number(q.get('alsoRate') ?? 0);
 const timerFail = q.get('timerFail') ?? '';
+const alsoHold = q.get('alsoHold') ?? '';
 
 export default defineJob((env) => {
   if (interval > 0) env.enableCheckpointing(interval);
@@ -52,7 +55,8 @@ export default defineJob((env) => {
   }
   // With event time: its task's watermark reaches the end's (MAX_WATERMARK) once its input has ended.
   if (also > 0) {
-    env.fromGenerator({ seed: 2, count: also, ...(alsoRate > 0 ? { ratePerSec: alsoRate } : {}) }, (i) => i).name('gen-also').uid('gen-also')
+    const alsoGen = generatorSource({ seed: 2, count: also, ...(alsoRate > 0 ? { ratePerSec: alsoRate } : {}) }, (i: number) => i);
+    env.fromSource(heldFrom(alsoGen, [[alsoHold === '' ? Infinity : Math.floor(also / 2), alsoHold]])).name('gen-also').uid('gen-also')
       .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((i) => i))
       .collect().name('also').uid('also');
   }
