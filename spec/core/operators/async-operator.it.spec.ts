@@ -39,7 +39,6 @@ class Backend {
       this.maxInFlight.set(kind, Math.max(this.maxInFlight.get(kind) ?? 0, now));
       res.on('close', () => { this.inFlight.set(kind, this.inFlight.get(kind)! - 1); });
       if (kind === '/never') return; // answered never; the client's timeout aborts it
-      if (kind === '/now') { res.end(`r${id}`); return; }
       if (kind === '/slow') { setTimeout(() => res.end(`r${id}`), 1 + (Number(id) % 4)); return; }
       const held = this.held.get(kind) ?? [];
       this.held.set(kind, held);
