@@ -10,14 +10,7 @@ import { TaskContext } from '../../core/operators/task-context.js';
 import type { InFlightRecord } from '../../core/checkpoint/messages.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT } from '../../core/connectors/source.js';
 import { OperatorError } from '../../core/api/errors.js';
-
-class Recorder implements Downstream<unknown> {
-  readonly values: unknown[] = [];
-  push(v: unknown): void { this.values.push(v); }
-  watermark(): void {}
-  idle(): void {}
-  finish(): void {}
-}
+import { Recorder } from '../support/recorder.js';
 
 /** A gate whose every pump delivers one new record, then ends after `records` of them. */
 function gate(records: number): InputGate {

@@ -15,18 +15,10 @@ import { StreamEnvironment, type Collector, type KeyedContext, type OnTimerConte
 import { createOperator } from '../../core/operators/create-operator.js';
 import { operatorBuilders } from '../../core/operators/builders.js';
 import { TaskContext } from '../../core/operators/task-context.js';
-import type { Downstream, Operator } from '../../core/operators/operator.js';
+import type { Operator } from '../../core/operators/operator.js';
+import { Recorder } from '../support/recorder.js';
 
 interface Ev { k: string; ts: number }
-
-/** Where the chain's last operator sends its records. */
-class Recorder implements Downstream<unknown> {
-  readonly values: unknown[] = [];
-  push(v: unknown): void { this.values.push(v); }
-  watermark(): void {}
-  idle(): void {}
-  finish(): void {}
-}
 
 // Regression (the fix is in Subtask.canProgress): the final watermark's timers, due, behind an asyncMap at capacity.
 // A step fires nothing until a request completes (the completion rings the doorbell), but canProgress said yes to

@@ -2,28 +2,15 @@
 // appends a line to the file ?reads= each time it is read: each structured clone of the result reads it once. With
 // ?hook=stopped the source never ends, and the sink's first write makes the file ?marker= so the test can cancel.
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { defineJob, SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SinkSpec, type SourceSpec } from '../../../../core/index.js';
+import { defineJob, type SinkSpec } from '../../../../core/index.js';
+import { threeNumbers } from './three-numbers.js';
 
 const q = new URL(import.meta.url).searchParams;
 const hook = q.get('hook') ?? 'finish';
 const reads = q.get('reads')!;
 const marker = q.get('marker');
 
-const numbers: SourceSpec<number> = {
-  kind: 'numbers', fingerprint: 'numbers', bounded: hook === 'finish', rewindable: false, maxParallelism: 1,
-  enumerateSplits: () => [{ id: 's', position: 0 }],
-  createReader() {
-    let next = 0;
-    return {
-      read(emit) {
-        if (next < 3) { emit(next++); return SOURCE_MORE; }
-        return hook === 'finish' ? SOURCE_END : SOURCE_WAIT;
-      },
-      ready: () => new Promise((r) => setTimeout(r, 5)),
-      snapshot: () => [],
-    };
-  },
-};
+const numbers = threeNumbers(hook === 'finish');
 
 const counted = (written: number): unknown[] => [{ written, get read(): string { appendFileSync(reads, 'read\n'); return 'yes'; } }];
 

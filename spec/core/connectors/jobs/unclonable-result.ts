@@ -2,27 +2,14 @@
 // (an object holding a function). With ?hook=stopped the source never ends, and the sink's first write makes the
 // file ?marker= so the test knows records flow before it cancels.
 import { writeFileSync } from 'node:fs';
-import { defineJob, SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SinkSpec, type SourceSpec } from '../../../../core/index.js';
+import { defineJob, type SinkSpec } from '../../../../core/index.js';
+import { threeNumbers } from './three-numbers.js';
 
 const q = new URL(import.meta.url).searchParams;
 const hook = q.get('hook') ?? 'finish';
 const marker = q.get('marker');
 
-const numbers: SourceSpec<number> = {
-  kind: 'numbers', fingerprint: 'numbers', bounded: hook === 'finish', rewindable: false, maxParallelism: 1,
-  enumerateSplits: () => [{ id: 's', position: 0 }],
-  createReader() {
-    let next = 0;
-    return {
-      read(emit) {
-        if (next < 3) { emit(next++); return SOURCE_MORE; }
-        return hook === 'finish' ? SOURCE_END : SOURCE_WAIT;
-      },
-      ready: () => new Promise((r) => setTimeout(r, 5)),
-      snapshot: () => [],
-    };
-  },
-};
+const numbers = threeNumbers(hook === 'finish');
 
 const sink: SinkSpec<number> = {
   kind: 'odd-results', fingerprint: 'odd-results',
