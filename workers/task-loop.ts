@@ -13,7 +13,7 @@ import {
   METRIC_OP_LATE_DROPPED, METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
-import type { EventLoopTurns } from '../core/operators/task-context.js';
+import { loopCameBack, type EventLoopTurns } from '../core/operators/task-context.js';
 import { FINISHED, type Subtask } from './subtask.js';
 
 export interface LoopOptions {
@@ -36,8 +36,8 @@ export interface LoopOptions {
 }
 
 /** One turn of the event loop: timers, I/O, messages and settled promises run before it resolves. */
-function eventLoopTurn(eventLoop: EventLoopTurns): Promise<void> {
-  return new Promise<void>((r) => setImmediate(() => { eventLoop.turnAt = performance.now(); r(); }));
+export function eventLoopTurn(eventLoop: EventLoopTurns): Promise<void> {
+  return new Promise<void>((r) => setImmediate(() => { loopCameBack(eventLoop, performance.now()); r(); }));
 }
 
 /** Idle time; an aligned source held back by its group counts it as held too. */
@@ -100,7 +100,8 @@ export async function runTaskLoop(
   let turns = 0;
   // This loop's turns, for its sources' idleness (TimestampsOperator): the loop's own, not module state (a kept
   // thread runs job after job).
-  const eventLoop: EventLoopTurns = { turnAt: performance.now() };
+  const started = performance.now();
+  const eventLoop: EventLoopTurns = { turnAt: started, backAt: started };
   for (const s of subtasks) s.ctx.eventLoop = eventLoop;
   try {
     while (live.length > 0) {
@@ -196,7 +197,7 @@ export async function runTaskLoop(
         } else {
           // No promise when the doorbell already moved or the timeout is 0 (a timer due): then nothing yielded.
           const pending = bell.parkAsync(seq, timeout);
-          if (pending) { await keptAlive(options.wait, pending); eventLoop.turnAt = performance.now(); yielded = true; }
+          if (pending) { await keptAlive(options.wait, pending); loopCameBack(eventLoop, performance.now()); yielded = true; }
         }
       } else {
         // A round that did nothing but found work pending (a source whose promise is about to settle): give

@@ -8,12 +8,27 @@
 import { MIN_WATERMARK } from '../time/watermark.js';
 
 /**
- * The last event-loop turn of the task loop running a subtask (performance.now() as the loop came back from one;
- * Infinity where no task loop runs: unit tests). One object per task loop, shared by its subtasks' contexts, written
- * by that loop only. A source's promise settles only in a turn, so a source waiting on one is idle only up to there:
- * heavy user code that keeps the thread from the event loop is not the source's silence.
+ * The event-loop turns of the task loop running a subtask (Infinity where no task loop runs: unit tests). One object
+ * per task loop, shared by its subtasks' contexts, written by that loop only (`loopCameBack`). A source's promise
+ * settles only in a turn, so a source waiting on one is idle only up to `turnAt`: heavy user code that keeps the
+ * thread from the event loop is not the source's silence.
  */
-export interface EventLoopTurns { turnAt: number }
+export interface EventLoopTurns {
+  /**
+   * Up to when every promise due has had its turn: the loop's previous return from the event loop, not its latest.
+   * The latest may end a wait the OS starved in the poll or check phase: timers that fell due meanwhile (a
+   * source's ready()) run only in the next timers phase, after it.
+   */
+  turnAt: number;
+  /** When the loop last came back from the event loop (performance.now()). */
+  backAt: number;
+}
+
+/** The task loop came back from the event loop at `now`. */
+export function loopCameBack(turns: EventLoopTurns, now: number): void {
+  turns.turnAt = turns.backAt;
+  turns.backAt = now;
+}
 
 export class TaskContext {
   /** Event time of the record being pushed (NaN: it has none). Set by whoever pushes: source, input gate, operator. */
@@ -36,7 +51,7 @@ export class TaskContext {
   /** Source tasks: the promise the source waits on (its ready()) has settled, and it has not been read since. */
   sourceSettled = false;
   /** The task loop's last event-loop turn (set by runTaskLoop before its first round). */
-  eventLoop: EventLoopTurns = { turnAt: Infinity };
+  eventLoop: EventLoopTurns = { turnAt: Infinity, backAt: Infinity };
   /**
    * Source tasks: how often the source's reader has been called. A per-split idleness clock moves on only over an
    * interval with a read: held records draining into the chain under backpressure are no read of any split.

@@ -147,8 +147,9 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   /** How long the stream has had nothing (NaN: it has): by the source's reads right behind it, else by its records. */
   private idleFor(): number {
     if (this.behindSource) {
-      // A source waiting on a promise has nothing only as far as the thread's last event-loop turn (where the
-      // promise could settle): heavy user code holding the thread is not its silence. Settled, its record waits.
+      // A source waiting on a promise has nothing only as far as the thread's last event-loop turn in which the
+      // promise could settle (EventLoopTurns.turnAt): heavy user code or a starved thread is not its silence.
+      // Settled, its record waits.
       if (this.ctx.sourceSettled) return NaN;
       return Math.min(performance.now(), this.ctx.eventLoop.turnAt) - this.ctx.sourceIdleSince;
     }
