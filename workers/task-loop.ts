@@ -13,7 +13,7 @@ import {
   METRIC_OP_LATE_DROPPED, METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
-import { loopCameBack, type EventLoopTurns } from '../core/operators/task-context.js';
+import { eventLoopTurns, loopCameBack, type EventLoopTurns } from '../core/operators/task-context.js';
 import { FINISHED, type Subtask } from './subtask.js';
 
 export interface LoopOptions {
@@ -101,7 +101,7 @@ export async function runTaskLoop(
   // This loop's turns, for its sources' idleness (TimestampsOperator): the loop's own, not module state (a kept
   // thread runs job after job).
   const started = performance.now();
-  const eventLoop: EventLoopTurns = { turnAt: started, backAt: started };
+  const eventLoop = eventLoopTurns(started);
   for (const s of subtasks) s.ctx.eventLoop = eventLoop;
   try {
     while (live.length > 0) {

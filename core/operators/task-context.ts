@@ -9,25 +9,34 @@ import { MIN_WATERMARK } from '../time/watermark.js';
 
 /**
  * The event-loop turns of the task loop running a subtask (Infinity where no task loop runs: unit tests). One object
- * per task loop, shared by its subtasks' contexts, written by that loop only (`loopCameBack`). A source's promise
- * settles only in a turn, so a source waiting on one is idle only up to `turnAt`: heavy user code that keeps the
- * thread from the event loop is not the source's silence.
+ * per task loop, shared by its subtasks' contexts, written by that loop and its marker (`loopCameBack`). A source's
+ * promise settles only in a turn, so a source waiting on one is idle only up to `turnAt`: heavy user code that keeps
+ * the thread from the event loop, or the OS starving the thread, is not the source's silence.
  */
 export interface EventLoopTurns {
   /**
-   * Up to when every promise due has had its turn: the loop's previous return from the event loop, not its latest.
-   * The latest may end a wait the OS starved in the poll or check phase: timers that fell due meanwhile (a
-   * source's ready()) run only in the next timers phase, after it.
+   * Up to when every timer and I/O callback due has had its turn: a return of the loop from the event loop after
+   * which a timers phase and a poll phase have run. The return itself is not enough: one that ends a wait the OS
+   * starved may come in the poll or check phase, and timers that fell due meanwhile (a source's ready()) run only in
+   * the next timers phase; a second return in the same pass (a neighbour's yield) comes before it too.
    */
   turnAt: number;
-  /** When the loop last came back from the event loop (performance.now()). */
-  backAt: number;
+  /** The return whose marker is scheduled (NaN: none): one at a time. */
+  markAt: number;
 }
 
-/** The task loop came back from the event loop at `now`. */
+export function eventLoopTurns(now: number): EventLoopTurns {
+  return { turnAt: now, markAt: Number.NaN };
+}
+
+/**
+ * The task loop came back from the event loop at `now`: a marker moves `turnAt` there once a timers phase (a 1 ms
+ * timer, after every timer due by `now`) and then a poll phase (its setImmediate, in the check phase after it) ran.
+ */
 export function loopCameBack(turns: EventLoopTurns, now: number): void {
-  turns.turnAt = turns.backAt;
-  turns.backAt = now;
+  if (turns.markAt === turns.markAt) return;
+  turns.markAt = now;
+  setTimeout(() => setImmediate(() => { turns.turnAt = turns.markAt; turns.markAt = Number.NaN; }), 0).unref();
 }
 
 export class TaskContext {
@@ -51,7 +60,7 @@ export class TaskContext {
   /** Source tasks: the promise the source waits on (its ready()) has settled, and it has not been read since. */
   sourceSettled = false;
   /** The task loop's last event-loop turn (set by runTaskLoop before its first round). */
-  eventLoop: EventLoopTurns = { turnAt: Infinity, backAt: Infinity };
+  eventLoop: EventLoopTurns = { turnAt: Infinity, markAt: Number.NaN };
   /**
    * Source tasks: how often the source's reader has been called. A per-split idleness clock moves on only over an
    * interval with a read: held records draining into the chain under backpressure are no read of any split.

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TimestampsOperator } from '../../core/time/timestamps-operator.js';
 import { WatermarkStrategy } from '../../core/time/watermark-strategy.js';
-import { TaskContext, type EventLoopTurns } from '../../core/operators/task-context.js';
+import { TaskContext, eventLoopTurns, loopCameBack, type EventLoopTurns } from '../../core/operators/task-context.js';
 import type { Downstream } from '../../core/operators/operator.js';
 import { eventLoopTurn } from '../../workers/task-loop.js';
 
@@ -19,7 +19,7 @@ const STARVED_MS = 300;
 function source() {
   const ctx = new TaskContext('F', 0, 1, 128);
   const now = performance.now();
-  const turns: EventLoopTurns = { turnAt: now, backAt: now }; // as runTaskLoop starts it
+  const turns = eventLoopTurns(now); // as runTaskLoop starts it
   ctx.eventLoop = turns;
   const events: string[] = [];
   const out: Downstream<number> = { push() {}, watermark() {}, idle: (b) => { events.push(b ? 'idle' : 'active'); }, finish() {} };
@@ -70,4 +70,27 @@ test('a source still waiting after a whole turn past the timeout is idle', async
   await eventLoopTurn(turns);
   check();
   assert.deepEqual(events, ['idle']);
+});
+
+// Review: turnAt taken as the loop's previous return still failed when the starved wait ended in the poll phase (a
+// park's wake) and the loop then took a turn in the check phase of the same pass (a neighbour's yield): both
+// returns came before the timers phase that runs the ready() timer.
+test('a starved wait that ends in the poll phase, then a turn in the same pass: the source is not idle', async () => {
+  const { ctx, turns, events, check } = source();
+  await eventLoopTurn(turns);
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  await new Promise<void>((done) => setTimeout(() => {
+    ctx.sourceIdleSince = performance.now();
+    new Promise((r) => setTimeout(r, 2)).then(() => { ctx.sourceSettled = true; });
+    // The park's wake, as runTaskLoop comes back from a doorbell ring.
+    const parked = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { value: Promise<string> } }).waitAsync(word, 0, 0, 10_000);
+    void parked.value.then(() => { loopCameBack(turns, performance.now()); done(); });
+    Atomics.notify(word, 0);
+    busy(STARVED_MS);
+  }, 0));
+  const settledAtWake = ctx.sourceSettled;
+  await eventLoopTurn(turns);
+  assert.equal(settledAtWake || ctx.sourceSettled, false, 'both returns came before the timers phase that runs the ready() timer');
+  check();
+  assert.deepEqual(events, [], 'its silence was the starved thread, not an empty source');
 });
