@@ -25,12 +25,15 @@ test('start-up is no failed checkpoint: an open() over twice the checkpoint time
     u.searchParams.set('release', release);
     const h = await run<{ out: number[] }>(u, {
       parallelism: 2, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 50, checkpointTimeoutMs: timeoutMs, tolerableCheckpointFailures: 0,
+      // Were the warning never to come, open() would wait for good on its threads: cancelled, the run fails below.
+      signal: AbortSignal.timeout(45_000),
       restartStrategy: { type: 'none' }, onWarning: (w) => {
         warnings.push(String(w));
         if (/start-up has taken longer than the checkpoint timeout/.test(String(w))) timer = setTimeout(() => writeFileSync(release, ''), timeoutMs);
       },
     });
     const r = await h.result.finally(() => clearTimeout(timer));
+    assert.equal(r.cancelled, false, `cancelled after 45 s: ${warnings.join(' | ')}`);
     assert.ok(warnings.some((w) => /start-up has taken longer/.test(w)), `start-up outlasted the timeout: ${warnings.join(' | ')}`);
     assert.equal(r.restarts, 0, warnings.join(' | '));
     assert.equal(r.checkpoints.abortedTotal, 0, 'no checkpoint timed out');
