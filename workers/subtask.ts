@@ -140,6 +140,11 @@ export class Subtask implements BarrierHandler {
   busyMs = 0;
   /** Work done by the last step (the task loop's accounting). */
   lastWork = 0;
+  /** The task loop's accounting of its last round: its step's span (performance.now() ms), and how it stood (task-loop.ts READY, ...) at the round's start and after its step. */
+  stepFrom = 0;
+  stepTo = 0;
+  standingBefore = 0;
+  standingAfter = 0;
   backpressuredMs = 0;
   idleMs = 0;
   sourceRecords = 0;
@@ -1027,6 +1032,27 @@ export class Subtask implements BarrierHandler {
     if (this.triggerPending()) return true;
     if (this.input === undefined) return false;
     return this.replaying() || this.input.hasData() || (this.input.allEnded && !this.inputFinished);
+  }
+
+  /**
+   * Has it work it could do now: input, held records, finished async results or due timers, and room for output (a
+   * full output is backpressure). Asked twice per subtask and round for busy time (task-loop.ts), so it only loads:
+   * unlike canProgress it never drains or reads a clock (`now`: performance.now(), `wall`: Date.now() ms). A full
+   * output whose consumer has freed room since counts as full until the next step drains it; checkpoint triggers,
+   * acknowledgements and latency markers are moments, not work waiting.
+   */
+  hasWork(now: number, wall: number): boolean {
+    if (this.state === FINISHED || this.blocked()) return false;
+    if (this.holders.length > 0) {
+      if (this.holdersPending()) return true;
+      if (!this.holdersAccept()) return false;
+    }
+    if (this.state !== RUNNING) return this.holdersDrained();
+    if (this.sourceHeld.length > 0 || this.nextTimer <= wall || (this.dueOps.length > 0 && this.timersDue())) return true;
+    if (this.source !== undefined && this.sourcePhase !== SOURCE_ENDED && (this.sourcePhase !== SOURCE_WAITING || this.sourceReady || now >= this.sourceDueAt)
+      && !(this.held && this.alignment!.holds(this.heldAt)) && !this.outputHeld()) return true;
+    const input = this.input;
+    return input !== undefined && (this.replaying() || input.hasData() || (input.allEnded && !this.inputFinished));
   }
 
   /** Blocked, it could still take an unaligned checkpoint's barrier (overtake). */

@@ -47,15 +47,27 @@ function idle(s: Subtask, ms: number): void {
 }
 
 /**
- * Time in which `live` did nothing: backpressured for those blocked on a full output, idle for the rest. With
- * `workedBusy`, busy for those that worked in the last round (the time after it is their flushes).
+ * How a subtask stood while its thread ran something else (busy-time accounting): READY, it had work it could do
+ * (Subtask.hasWork), so it was busy, as in Flink, where its own thread would have run it; else backpressured when
+ * blocked on a full output, idle otherwise.
  */
-function countWaited(live: readonly Subtask[], ms: number, workedBusy = false): void {
-  for (const s of live) {
-    if (workedBusy && s.lastWork > 0) s.busyMs += ms;
-    else if (s.blocked()) s.backpressuredMs += ms;
-    else idle(s, ms);
-  }
+const IDLE = 0;
+const BACKPRESSURED = 1;
+const READY = 2;
+
+function standing(s: Subtask, now: number, wall: number): number {
+  return s.hasWork(now, wall) ? READY : s.blocked() ? BACKPRESSURED : IDLE;
+}
+
+function count(s: Subtask, as: number, ms: number): void {
+  if (as === READY) s.busyMs += ms;
+  else if (as === BACKPRESSURED) s.backpressuredMs += ms;
+  else idle(s, ms);
+}
+
+/** Time in which `live` did nothing: backpressured for those blocked on a full output, idle for the rest. */
+function countWaited(live: readonly Subtask[], ms: number): void {
+  for (const s of live) count(s, s.blocked() ? BACKPRESSURED : IDLE, ms);
 }
 
 export async function runTaskLoop(
@@ -110,27 +122,37 @@ export async function runTaskLoop(
       if (Atomics.load(control, JOB_STOP) !== 0) throw new JobCancelledError('job stopped');
       let work = 0;
       const roundStart = performance.now();
-      // Since the last round: flushes and event-loop turns.
-      countWaited(live, roundStart - counted, true);
+      // Since the last round (flushes, event-loop turns): each as it stood after its step, if it worked in it.
+      for (let i = 0; i < live.length; i++) {
+        const st = live[i]!;
+        count(st, st.lastWork > 0 ? st.standingAfter : st.blocked() ? BACKPRESSURED : IDLE, roundStart - counted);
+      }
+      const wall = Date.now();
+      for (let i = 0; i < live.length; i++) live[i]!.standingBefore = standing(live[i]!, roundStart, wall);
+      let t = roundStart;
       for (let i = 0; i < live.length; i++) {
         const st = live[i]!;
         const w = st.step(options.budget);
+        const end = performance.now();
         st.lastWork = w;
+        st.stepFrom = t;
+        st.stepTo = end;
+        st.standingAfter = standing(st, end, wall);
+        t = end;
         work += w;
       }
-      // A subtask that worked this round was busy for all of it, its neighbours' steps too: it had work while they
-      // ran (Flink's busy: neither idle nor backpressured). Counted for its own step alone, the rest of the round
-      // was counted nowhere. One that could do nothing spent the round waiting: on a full output
-      // (backpressured) or for input; per subtask, so a task waiting on output counts as backpressured while its
-      // thread runs others.
+      // Each subtask's own step is busy if it worked. Its neighbours' steps are busy only while it had work it could
+      // do (Flink's busy: neither idle nor backpressured): before its step as it stood at the round's start (only
+      // it reads its inputs and fills its outputs, so work it had then was still there), after as it stood after
+      // its step. Counting the whole round busy for any subtask that worked gave a light one beside a heavy one
+      // nearly the heavy one's busy time. One that could do nothing waited: on a full output (backpressured) or
+      // for input; per subtask, so a task waiting on output counts as backpressured while its thread runs others.
       if (work > 0) {
-        const t = performance.now();
-        const round = t - roundStart;
         for (let i = 0; i < live.length; i++) {
           const st = live[i]!;
-          if (st.lastWork > 0) st.busyMs += round;
-          else if (st.blocked()) st.backpressuredMs += round;
-          else idle(st, round);
+          count(st, st.standingBefore, st.stepFrom - roundStart);
+          count(st, st.lastWork > 0 ? READY : st.standingAfter === BACKPRESSURED ? BACKPRESSURED : IDLE, st.stepTo - st.stepFrom);
+          count(st, st.standingAfter, t - st.stepTo);
         }
         counted = t;
       }
