@@ -117,9 +117,9 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   counter('sluice_operator_records_dropped_total', "Records skipped by the operator's 'drop' error policy.", op, (m, i) => m.operators[i]!.dropped, 'operators');
   counter('sluice_operator_records_dead_lettered_total', "Records sent to DEAD_LETTERS by the operator's 'dead-letter' error policy.", op, (m, i) => m.operators[i]!.deadLettered, 'operators');
   counter('sluice_operator_side_output_records_total', 'Records the operator sent to side outputs (ctx.output, late data).', op, (m, i) => m.operators[i]!.sideOutputRecords, 'operators');
-  counter('sluice_task_busy_seconds_total', 'Time of its thread\'s rounds in which the subtask did work (its own step and its neighbours\' on the thread).', task, (m, i) => m.tasks[i]!.busyMs / 1000, 'tasks');
-  counter('sluice_task_backpressured_seconds_total', 'Time the subtask spent parked on a full output ring.', task, (m, i) => m.tasks[i]!.backpressuredMs / 1000, 'tasks');
-  counter('sluice_task_idle_seconds_total', 'Time the subtask spent parked waiting for input.', task, (m, i) => m.tasks[i]!.idleMs / 1000, 'tasks');
+  counter('sluice_task_busy_seconds_total', 'Time the subtask was neither idle nor backpressured: its own steps that did work, and its thread\'s other subtasks\' steps while it had work waiting (input, and room for output).', task, (m, i) => m.tasks[i]!.busyMs / 1000, 'tasks');
+  counter('sluice_task_backpressured_seconds_total', 'Time the subtask was blocked on a full output ring, parked or while its thread ran other subtasks.', task, (m, i) => m.tasks[i]!.backpressuredMs / 1000, 'tasks');
+  counter('sluice_task_idle_seconds_total', 'Time the subtask had nothing to do (no input, timer or source record due), parked or while its thread ran other subtasks.', task, (m, i) => m.tasks[i]!.idleMs / 1000, 'tasks');
   counter('sluice_task_alignment_held_seconds_total', 'Of the idle time, the time an aligned source was held back by its watermark alignment group.', task, (m, i) => m.tasks[i]!.alignmentHeldMs / 1000, 'tasks');
   counter('sluice_task_bad_records_total', 'Records the subtask\'s source could not decode.', task, (m, i) => m.tasks[i]!.badRecords, 'tasks');
 
