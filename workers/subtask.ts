@@ -140,7 +140,10 @@ export class Subtask implements BarrierHandler {
   busyMs = 0;
   /** Work done by the last step (the task loop's accounting). */
   lastWork = 0;
-  /** The task loop's accounting of its last round: its step's span (performance.now() ms), and how it stood (task-loop.ts READY, ...) at the round's start and after its step. */
+  /**
+   * The task loop's accounting of its last round: its step's span (performance.now() ms), and how it stood
+   * (task-loop.ts READY, BACKPRESSURED, IDLE) at the round's start and after its step.
+   */
   stepFrom = 0;
   stepTo = 0;
   standingBefore = 0;
