@@ -103,6 +103,12 @@ export function jobLoopTurns(threads: number, thread: number): number {
 }
 /** Offset from jobLoopTurns: 0 → 1 once, by the thread, when its task loop has returned or thrown (all its tasks ended). */
 export const LOOP_ENDED = 1;
+/**
+ * Offset from jobLoopTurns: 1 while the thread posts what its sinks hand back after a stop (a cancelled collect
+ * sink's records), else 0; written only by the thread. The stop's grace period does not terminate a thread then:
+ * it has answered the stop, and terminated it would lose what the cancelled run's result holds.
+ */
+export const HANDING_OVER = 2;
 export function jobControlSlots(threads: number): number {
   return JOB_DOORBELLS + threads * DOORBELL_SLOTS + threads * I32_PER_LINE;
 }

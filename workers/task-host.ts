@@ -33,7 +33,7 @@ import { TimestampsOperator } from '../core/time/timestamps-operator.js';
 import { SplitTimestampsOperator } from '../core/time/split-timestamps-operator.js';
 import type { WatermarkStrategy } from '../core/time/watermark-strategy.js';
 import { metricsOffsets } from '../core/runtime/metrics.js';
-import { signalStop, threadBell } from '../core/runtime/job-control.js';
+import { handingOver, signalStop, threadBell } from '../core/runtime/job-control.js';
 import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
 import { subtaskKey, type SerializedError, type ThreadAssignment, type ThreadResult } from './assignment.js';
 import { SinkResultLink } from './sink-results.js';
@@ -411,7 +411,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
         for (const s of st.sinks) {
           const r = s.stoppedResult();
           if (r === undefined) continue;
-          const unsendable = sinkResults.post({ node: nodeOf(s.name), subtask: st.index, result: r }, s.name, 'stopped');
+          // Flagged: the stop's grace period waits for this post (it may copy millions of records), not for user code.
+          const unsendable = handingOver(a.control, a.plan.threads, a.thread, () => sinkResults.post({ node: nodeOf(s.name), subtask: st.index, result: r }, s.name, 'stopped'));
           // A warning, not a failure: the job was cancelled (a failure could restart it), and ends without it.
           if (unsendable !== undefined) warnings.warn(`${unsendable.message}: left out of the cancelled run's result`);
         }

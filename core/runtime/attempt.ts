@@ -35,6 +35,7 @@ import type { RunOptions } from './run-options.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
 import { WorkerWarningsListener } from './worker-warnings.js';
+import { startStopGrace, type StopGrace } from './stop-grace.js';
 
 /** msgpackr reads it when it loads: 'true' keeps it from loading msgpackr-extract (see workerEnv in startAttempt). */
 export const NATIVE_STRINGS_OFF_ENV = 'MSGPACKR_NATIVE_ACCELERATION_DISABLED';
@@ -201,7 +202,9 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   let stopping = false;
   let terminated = false;
   /** The stop's grace period, running until the threads have all settled. */
-  let grace: ReturnType<typeof setTimeout> | undefined;
+  let grace: StopGrace | undefined;
+  /** Threads whose task has settled (the grace period ends only the others). */
+  const settledThreads = new Set<number>();
   /** Every thread has settled: nothing is left to stop (a cancel after the end must not start a grace timer). */
   let settled = false;
   let destroyed: Promise<void> | undefined;
@@ -214,11 +217,13 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     coordinator?.stop();
     signalStop(control, plan.threads);
     for (const r of rings) Ring.attach(r).abort();
-    // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period. Not
-    // unref'd: with both workers dead of OOM at once, a thread's task was seen never to settle, and with nothing
-    // else pending the event loop ended under the awaited result ("Promise resolution is still pending"); the
-    // pool's destroy settles it. Cleared once every thread has settled.
-    grace = setTimeout(() => { terminated = true; void destroyPool(); }, options.stopGraceMs ?? 5000);
+    // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period (not
+    // while a thread hands its sinks' results over). Cleared once every thread has settled.
+    grace = startStopGrace({
+      ms: options.stopGraceMs ?? 5000, control, threads: plan.threads, warn: s.warn,
+      unsettled: () => Array.from({ length: plan.threads }, (_, t) => t).filter((t) => !settledThreads.has(t)),
+      terminate: () => { terminated = true; void destroyPool(); },
+    });
   };
 
   let coordinator: CheckpointCoordinator | undefined;
@@ -249,7 +254,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       outputHold, warnings: warnings.name,
     };
     const transferList = [port, resultPort, outputPort].filter((p) => p !== undefined);
-    return (threads.run(a, { transferList }) as Promise<ThreadResult>).then(
+    return (threads.run(a, { transferList }) as Promise<ThreadResult>).finally(() => { settledThreads.add(thread); }).then(
       (r) => { if (r.error) stopAll(); return r; },
       (e: unknown) => {
         // Terminated after the stop grace period: stopped, not failed (the stop's cause is reported elsewhere).
@@ -307,7 +312,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     } finally {
       settled = true;
       s.holds?.detach();
-      clearTimeout(grace);
+      grace?.clear();
       clearTimeout(slowStart);
       stuck.close();
       warnings.close();

@@ -88,10 +88,13 @@ test('a worker that dies of an error thrown in a job\'s timer fails the job with
 test('cancel ends a job whose thread is stuck in synchronous user code (terminated after the grace period)', async () => {
   const before = osThreads();
   const marker = join(mkdtempSync(join(tmpdir(), 'sluice-stuck-')), 'stuck');
-  const h = await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url), { parallelism: 1, stopGraceMs: 300 });
+  const warnings: string[] = [];
+  const h = await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url), { parallelism: 1, stopGraceMs: 300, onWarning: (w) => warnings.push(w) });
   await markerWritten(marker);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
+  // Said: what its sinks held is lost.
+  assert.ok(warnings.some((w) => /^worker thread 0 did not stop within stopGraceMs \(300 ms\) and was terminated/.test(w)), warnings.join(' | '));
   const after = await threadsAfter(before);
   assert.ok(after <= before, `threads before ${before}, after ${after}`);
 });

@@ -1,0 +1,44 @@
+// Runs on: main thread. The grace period of a stop (cancel, failure): threads that have not stopped when it ends are
+// terminated. Not while one is handing over what its sinks give back after the stop (a cancelled collect sink's
+// records, HANDING_OVER): it has answered the stop, and terminated it would lose the records the cancelled run's
+// result holds; the period is then checked again, and the others terminated once no handover is under way.
+
+import { isHandingOver } from './job-control.js';
+
+export interface StopGrace {
+  clear(): void;
+}
+
+export interface StopGraceOptions {
+  ms: number;
+  control: SharedArrayBuffer;
+  threads: number;
+  /** The threads whose task has not settled yet. */
+  unsettled: () => number[];
+  warn: (m: string) => void;
+  terminate: () => void;
+}
+
+export function startStopGrace(o: StopGraceOptions): StopGrace {
+  let waited = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const names = (ts: number[]): string => `worker thread${ts.length === 1 ? '' : 's'} ${ts.join(', ')}`;
+  const check = (): void => {
+    const left = o.unsettled();
+    if (left.length === 0) return;
+    const busy = left.filter((t) => isHandingOver(o.control, o.threads, t));
+    if (busy.length > 0) {
+      if (!waited) o.warn(`${names(busy)} still ${busy.length === 1 ? 'hands' : 'hand'} over what ${busy.length === 1 ? 'its' : 'their'} sinks return after the stop (a cancelled collect sink's records) when stopGraceMs (${o.ms} ms) has passed: waited for, not terminated`);
+      waited = true;
+      timer = setTimeout(check, Math.max(o.ms, 10));
+      return;
+    }
+    o.warn(`${names(left)} did not stop within stopGraceMs (${o.ms} ms) and ${left.length === 1 ? 'was' : 'were'} terminated (user code that does not return?): what ${left.length === 1 ? 'its' : 'their'} sinks held is not in the result`);
+    o.terminate();
+  };
+  // Not unref'd: with both workers dead of OOM at once, a thread's task was seen never to settle, and with nothing
+  // else pending the event loop ended under the awaited result ("Promise resolution is still pending"); the
+  // pool's destroy settles it.
+  timer = setTimeout(check, o.ms);
+  return { clear: () => clearTimeout(timer) };
+}

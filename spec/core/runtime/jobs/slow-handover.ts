@@ -1,0 +1,28 @@
+// Runs until cancelled: numbers into a collect sink, chained (records stay the objects emitted). Record AT has a
+// getter that a structured clone reads, so the cancelled run's handover of the sink's records blocks in it until
+// the file `release` exists (bounded: 60 s, then it throws). ?release=<path>
+import { existsSync } from 'node:fs';
+import { defineJob } from '../../../../core/index.js';
+
+export const AT = 1000;
+const release = new URL(import.meta.url).searchParams.get('release') ?? '';
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function held(i: number): { i: number } {
+  return Object.defineProperty({} as { i: number }, 'i', {
+    enumerable: true,
+    get() {
+      const until = Date.now() + 60_000;
+      while (!existsSync(release)) {
+        if (Date.now() > until) throw new Error(`${release} not written within 60 s`);
+        Atomics.wait(pause, 0, 0, 5);
+      }
+      return i;
+    },
+  });
+}
+
+export default defineJob((env) => {
+  env.fromGenerator({ seed: 1 }, (i) => (i === AT ? held(i) : { i })).name('numbers')
+    .collect().name('out');
+});
