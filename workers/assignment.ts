@@ -90,7 +90,15 @@ export interface SerializedError {
 }
 
 /** What a sink subtask's finish (or stopped) returned (collect sinks: the records), by node id and subtask. */
-export interface SinkResult { node: number; subtask: number; result: unknown }
+export interface SinkResult {
+  node: number;
+  subtask: number;
+  result: unknown;
+  /** A part of an array result: the next message of this sink subtask goes on with it (workers/sink-results.ts). */
+  more?: true;
+  /** Ends the parts of a result that could not all be sent: they are let go. */
+  dropped?: true;
+}
 
 export interface ThreadResult {
   thread: number;

@@ -62,9 +62,22 @@ export class SinkResultPorts {
     }
   }
 
-  /** The results a thread's result counts, in the order it posted them (none from a thread that counts none). */
+  /**
+   * The results a thread's result counts, in the order it posted them (none from a thread that counts none), an
+   * array posted in parts joined again.
+   */
   of(r: ThreadResult): SinkResult[] {
-    return this.received[r.thread]!.slice(0, r.sinkResults ?? 0);
+    const out: SinkResult[] = [];
+    let parts: unknown[][] = [];
+    for (const m of this.received[r.thread]!.slice(0, r.sinkResults ?? 0)) {
+      if (m.more === true) { parts.push(m.result as unknown[]); continue; }
+      if (m.dropped !== true) {
+        const result = parts.length === 0 ? m.result : parts[0]!.concat(...parts.slice(1), m.result as unknown[]);
+        out.push({ node: m.node, subtask: m.subtask, result });
+      }
+      parts = [];
+    }
+    return out;
   }
 
   close(): void {

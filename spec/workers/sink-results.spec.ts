@@ -1,0 +1,47 @@
+// A sink's array result (a cancelled collect sink's records) goes to the main thread in parts, so the main thread
+// takes one in while the worker copies the next: one post of ~3 M records had each side wait for the other's whole
+// copy (a cancel's handover took both). The parts are joined again, and a result one part of which cannot be sent
+// is left out whole, as one post was.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MessagePort } from 'node:worker_threads';
+import { RESULT_PART, SinkResultLink } from '../../workers/sink-results.js';
+import { SinkResultPorts } from '../../core/runtime/sink-result-ports.js';
+import { OperatorError } from '../../core/api/errors.js';
+
+test('an array result longer than a part is posted in parts and received as one result, in order', async () => {
+  const ports = new SinkResultPorts(1);
+  try {
+    const link = new SinkResultLink(ports.portOf(0) as MessagePort);
+    const records = Array.from({ length: 2 * RESULT_PART + 3 }, (_, i) => ({ i }));
+    assert.equal(link.post({ node: 4, subtask: 1, result: records }, 'out', 'stopped'), undefined);
+    assert.equal(link.post({ node: 5, subtask: 0, result: 'small' }, 'other', 'stopped'), undefined);
+    assert.equal(link.posted, 4, 'three parts, then the other sink\'s result');
+    const thread = { thread: 0, stopped: true, sinkResults: link.posted };
+    await ports.allReceived([thread]);
+    const got = ports.of(thread);
+    assert.deepEqual(got.map((r) => [r.node, r.subtask]), [[4, 1], [5, 0]]);
+    assert.deepEqual(got[0]!.result, records);
+    assert.equal(got[1]!.result, 'small');
+  } finally {
+    ports.close();
+  }
+});
+
+test('a result one of whose parts cannot be sent is left out whole, and the failure names its sink', async () => {
+  const ports = new SinkResultPorts(1);
+  try {
+    const link = new SinkResultLink(ports.portOf(0) as MessagePort);
+    const records: unknown[] = Array.from({ length: 2 * RESULT_PART }, (_, i) => ({ i }));
+    records[RESULT_PART + 5] = { f: () => 1 };
+    const e = link.post({ node: 4, subtask: 1, result: records }, 'out', 'stopped');
+    assert.ok(e instanceof OperatorError && e.operator === 'out' && e.hook === 'stopped', String(e));
+    assert.equal(link.post({ node: 5, subtask: 0, result: [1, 2] }, 'other', 'stopped'), undefined);
+    const thread = { thread: 0, stopped: true, sinkResults: link.posted };
+    await ports.allReceived([thread]);
+    assert.deepEqual(ports.of(thread).map((r) => [r.node, r.result]), [[5, [1, 2]]]);
+  } finally {
+    ports.close();
+  }
+});
