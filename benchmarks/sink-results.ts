@@ -22,11 +22,17 @@ const records = Array.from({ length: RECORDS }, (_, i) => ({ i, v: i & 255 }));
 /** Posts the result the engine's way, then takes it off the other end (as the main thread's port would). */
 function send(engine: string, link: SinkResultLink, port: MessagePort): { i: number; v: number }[] {
   if (engine === 'sluice.clone-check') structuredClone(records);
+  const before = link.posted;
   const e = link.post({ node: 0, subtask: 0, result: records }, 'out', 'finish');
   if (e !== undefined) throw e;
-  const m = receiveMessageOnPort(port)?.message as SinkResult | undefined;
-  if (m === undefined) throw new Error('no result received');
-  return m.result as { i: number; v: number }[];
+  // An array longer than RESULT_PART comes in parts, joined as the main thread's SinkResultPorts does.
+  const parts: { i: number; v: number }[][] = [];
+  for (let k = before; k < link.posted; k++) {
+    const m = receiveMessageOnPort(port)?.message as SinkResult | undefined;
+    if (m === undefined) throw new Error('no result received');
+    parts.push(m.result as { i: number; v: number }[]);
+  }
+  return parts.length === 1 ? parts[0]! : parts[0]!.concat(...parts.slice(1));
 }
 
 async function main(): Promise<void> {

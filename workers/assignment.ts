@@ -54,15 +54,18 @@ export interface ThreadAssignment {
   alignment: SharedArrayBuffer;
   options: RuntimeOptions;
   checkpoint: CheckpointAssignment;
-  /** This thread's end of the channel to the checkpoint coordinator (checkpointing only). */
-  port?: MessagePort | undefined;
+  /**
+   * This thread's end of its one channel to the main thread, for three kinds of message (by `type`): the checkpoint
+   * coordinator's both ways (checkpointing only), live records of collect sinks up (`records`, untransactional runs
+   * only) and its sinks' results up (`sink-result`). One port: each kind's listener takes only its own.
+   */
+  port: MessagePort;
   /** The BroadcastChannel warnings from this thread go to (core/runtime/worker-warnings.ts). */
   warnings?: string | undefined;
-  /** This thread's end of the channel its sinks' results go to (workers/sink-results.ts). */
-  resultPort: MessagePort;
-  /** This thread's end of the channel for live records of collect sinks (untransactional runs only). */
-  outputPort?: MessagePort | undefined;
-  /** Sent with `outputPort`: credit from collect sinks' readers, a line per graph node (shm/layout.ts, output flow). */
+  /**
+   * Untransactional runs with a collect sink, whose records then go up `port` as they are drained: credit from
+   * collect sinks' readers, a line per graph node (shm/layout.ts, output flow).
+   */
   outputFlow?: SharedArrayBuffer | undefined;
   /** Checkpointed runs with an output bound: a line per collect sink, records taken against its reader's limit (shm/layout.ts, output hold). */
   outputHold?: SharedArrayBuffer | undefined;
@@ -100,11 +103,16 @@ export interface SinkResult {
   dropped?: true;
 }
 
+/** A SinkResult as posted on the thread's port (ThreadAssignment.port). */
+export interface SinkResultMessage extends SinkResult {
+  type: 'sink-result';
+}
+
 export interface ThreadResult {
   thread: number;
-  /** Sink results posted on `resultPort` before this result (core/runtime/sink-result-ports.ts). */
+  /** Sink results posted on `port` before this result (core/runtime/sink-result-ports.ts). */
   sinkResults?: number;
-  /** Batches of live records posted on `outputPort` before this result (workers/output-link.ts). */
+  /** Batches of live records posted on `port` before this result (workers/output-link.ts). */
   liveBatches?: number;
   /** Warnings posted on the assignment's `warnings` channel before this result (core/runtime/worker-warnings.ts). */
   warnings?: number;

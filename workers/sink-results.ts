@@ -1,4 +1,4 @@
-// Runs on: a worker thread. The thread's end of its port for sink results (core/runtime/sink-result-ports.ts):
+// Runs on: a worker thread. Sink results, on the thread's port to the main thread (core/runtime/sink-result-ports.ts):
 // what a sink's `finish` or `stopped` returned goes to the main thread as the thread has it. The post is the
 // check: one that postMessage refuses (a function, a symbol, a WeakMap in it) is reported as the failure of that
 // sink's hook, not as the thread dying with no word of the sink when piscina posts the thread's result, and one it
@@ -9,7 +9,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import { OperatorError } from '../core/api/errors.js';
-import type { SinkResult } from './assignment.js';
+import type { SinkResult, SinkResultMessage } from './assignment.js';
 
 /** Elements of an array result per message. */
 export const RESULT_PART = 65_536;
@@ -37,7 +37,8 @@ export class SinkResultLink {
 
   private send(m: SinkResult, sink: string, hook: 'finish' | 'stopped'): OperatorError | undefined {
     try {
-      this.port.postMessage(m);
+      const wire: SinkResultMessage = { type: 'sink-result', ...m };
+      this.port.postMessage(wire);
     } catch (c) {
       if (!(c instanceof Error) || c.name !== 'DataCloneError') throw c;
       return new OperatorError(sink, m.subtask, new Error(

@@ -193,7 +193,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     let op: Operator<unknown, unknown>;
     if (n.kind === 'sink') {
       const writer = opened(n.name, index, 'createWriter', () => n.sink!.createWriter(index, task.parallelism));
-      // A sink whose writer drains, in a run with a port for it: live, and held back while its reader is behind.
+      // A sink whose writer drains, in a run that hands collect records over live: live, and held back while its reader is behind.
       const s = live !== undefined && writer.drain !== undefined && a.outputFlow !== undefined
         ? new LiveSinkOperator(n.name, ctx, writer, new Int32Array(a.outputFlow), n.id * OUTPUT_FLOW_SLOTS, (items) => live.post(n.id, index, items))
         : a.outputHold !== undefined && asCollectSink(n.sink) !== undefined
@@ -354,10 +354,10 @@ interface MergesInputs {
 /** `job`: the job module, when a bundle (core/runtime/worker-bundle.ts) brought it along; else imported from a.jobUrl. */
 export default async function runThread(a: ThreadAssignment, job?: unknown): Promise<ThreadResult> {
   const result: ThreadResult = { thread: a.thread, stopped: false };
-  const sinkResults = new SinkResultLink(a.resultPort);
+  const sinkResults = new SinkResultLink(a.port);
   let subtasks: Subtask[] = [];
   let link: CheckpointLink | undefined;
-  const live = a.outputPort !== undefined ? new OutputLink(a.outputPort) : undefined;
+  const live = a.outputFlow !== undefined ? new OutputLink(a.port) : undefined;
   let graph: LogicalGraph | undefined;
   const nodeOf = (sinkName: string): number => graph!.nodes.findIndex((n) => n.name === sinkName);
   const warnings = workerWarnings(a.warnings, a.thread);
@@ -366,7 +366,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     const diff = firstDifference(a.fingerprints, g.nodeFingerprints());
     if (diff) throw new GraphMismatchError(`worker thread ${a.thread} built a different graph from the job module: ${diff}. A job module must build the same graph every time it is loaded (no random or time-dependent input).`);
     const bell = bellOf(a, a.thread);
-    if (a.port) {
+    if (a.checkpoint.enabled) {
       link = new CheckpointLink(a.port, (m: CoordinatorMessage) => {
         for (const st of subtasks) {
           if (m.type === 'complete') st.checkpointComplete(m.checkpointId);

@@ -153,7 +153,8 @@ export class CheckpointCoordinator {
         this.chains.set(uid, m);
       }
     }
-    ports.forEach((port) => port.on('message', (m: WorkerMessage) => { void this.onMessage(m); }));
+    // The threads' ports carry other kinds too (live records, sink results): onMessage passes them by.
+    ports.forEach((port) => port.on('message', this.listener));
   }
 
   /** Starts periodic checkpoints. */
@@ -256,6 +257,9 @@ export class CheckpointCoordinator {
     // Subtasks that already ended count as acknowledged.
     this.maybeComplete(p);
   }
+
+  /** Its listener on the threads' ports (close takes only it off: the ports are the attempt's). */
+  private readonly listener = (m: WorkerMessage): void => { void this.onMessage(m); };
 
   private async onMessage(m: WorkerMessage): Promise<void> {
     switch (m.type) {
@@ -644,7 +648,7 @@ export class CheckpointCoordinator {
   /** Stops listening to the workers. */
   close(): void {
     this.stop();
-    for (const port of this.ports) port.removeAllListeners('message');
+    for (const port of this.ports) port.off('message', this.listener);
   }
 
   /** Waits for chunk writes still in flight (before the store closes). */

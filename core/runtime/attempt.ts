@@ -140,12 +140,15 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const metrics = new Float64Array(metricsBuf);
   const alignment = new SharedArrayBuffer(plan.placements.length * ALIGNMENT_SLOT_BYTES);
   new BigInt64Array(alignment).fill(BigInt(MIN_WATERMARK));
-  const channels = cp ? Array.from({ length: plan.threads }, () => new MessageChannel()) : [];
+  // One channel per thread for all its messages to and from the main thread (ThreadAssignment.port): the
+  // coordinator's, live records and sink results, each kind's listener taking only its own.
+  const channels = Array.from({ length: plan.threads }, () => new MessageChannel());
+  const mainPorts = channels.map((c) => c.port1 as MessagePort);
   // Without checkpoints, collect sinks hand their records over while the job runs (with them, at commits).
   const live = !cp && graph.nodes.some((n) => asCollectSink(n.sink) !== undefined)
-    ? new LiveRecordPorts(plan.threads, (node) => asCollectSink(graph.nodes[node]?.sink))
+    ? new LiveRecordPorts(mainPorts, (node) => asCollectSink(graph.nodes[node]?.sink))
     : undefined;
-  const sinkResults = new SinkResultPorts(plan.threads);
+  const sinkResults = new SinkResultPorts(mainPorts);
   const outputFlow = live !== undefined ? new SharedArrayBuffer(outputFlowBytes(graph.nodes.length)) : undefined;
   let checkpointFailure: Error | undefined;
 
@@ -229,7 +232,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   let coordinator: CheckpointCoordinator | undefined;
   try {
     coordinator = cp ? new CheckpointCoordinator(
-      store!, graph, plan, control, channels.map((c) => c.port1 as MessagePort),
+      store!, graph, plan, control, mainPorts,
       { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures, lineage: s.lineage },
       s.jobFingerprint, s.nextId, from?.manifest,
       (e) => { checkpointFailure ??= e; stopAll(); },
@@ -244,17 +247,14 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   // What readers say while they run (a followed file that vanished before it was opened): the run's warn.
   const warnings = new WorkerWarningsListener(s.warn);
   const threadRuns = Array.from({ length: plan.threads }, (_, thread) => {
-    const port = channels[thread]?.port2 as MessagePort | undefined;
-    const outputPort = live?.portOf(thread);
-    const resultPort = sinkResults.portOf(thread);
+    const port = channels[thread]!.port2 as MessagePort;
     const a: ThreadAssignment = {
       jobUrl: s.jobUrl, parallelism: s.parallelism, fingerprints: s.fingerprints, plan, thread, rings, control, metrics: metricsBuf, alignment, options: s.rt,
-      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port, resultPort, outputPort,
-      outputFlow: outputPort !== undefined ? outputFlow : undefined,
+      checkpoint: { enabled: cp !== undefined, alignmentTimeoutMs: cp?.alignmentTimeoutMs ?? Infinity, columnarState: options.columnarState ?? true }, splits, restore, port,
+      outputFlow,
       outputHold, warnings: warnings.name,
     };
-    const transferList = [port, resultPort, outputPort].filter((p) => p !== undefined);
-    return (threads.run(a, { transferList }) as Promise<ThreadResult>).finally(() => { settledThreads.add(thread); }).then(
+    return (threads.run(a, { transferList: [port] }) as Promise<ThreadResult>).finally(() => { settledThreads.add(thread); }).then(
       (r) => { if (r.error) stopAll(); return r; },
       (e: unknown) => {
         // Terminated after the stop grace period: stopped, not failed (the stop's cause is reported elsewhere).

@@ -1,11 +1,11 @@
-// Runs on: main thread. Live records of collect sinks in an untransactional run (no checkpoints): one port per
-// thread (workers/output-link.ts is the other end). Each batch goes to its sink as it comes, so a reader
-// (handle.output) gets it while the job runs; without a reader the sink keeps it for the result.
+// Runs on: main thread. Live records of collect sinks in an untransactional run (no checkpoints), the `records`
+// messages on each thread's port (workers/output-link.ts is the other end). Each batch goes to its sink as it
+// comes, so a reader (handle.output) gets it while the job runs; without a reader the sink keeps it for the result.
 //
-// A thread's result (its records since the last batch) comes back through piscina, not through this port, and may
-// arrive first: the attempt waits for every batch the thread says it posted before it takes the result's records.
+// A thread's result comes back through piscina, not through this port, and may arrive first: the attempt waits
+// for every batch the thread says it posted before it takes the results its sinks posted after them.
 
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { LiveRecords } from '../../workers/output-link.js';
 import type { ThreadResult } from '../../workers/assignment.js';
 import type { CollectSinkSpec } from '../connectors/collect-sink.js';
@@ -14,26 +14,25 @@ import type { CollectSinkSpec } from '../connectors/collect-sink.js';
 const RECEIVE_BOUND_MS = 10_000;
 
 export class LiveRecordPorts {
-  private readonly channels: MessageChannel[];
   private readonly received: number[];
+  private readonly listeners: ((m: { type?: unknown }) => void)[];
   /** Called when a batch arrives, while the attempt waits for the last ones. */
   private onBatch: (() => void) | undefined;
 
-  constructor(threads: number, sinkOf: (node: number) => CollectSinkSpec<unknown> | undefined) {
-    this.channels = Array.from({ length: threads }, () => new MessageChannel());
-    this.received = new Array<number>(threads).fill(0);
-    this.channels.forEach((c, thread) => {
-      c.port1.on('message', (m: LiveRecords) => {
+  /** `ports`: the main thread's end of each thread's port, by thread (the attempt's; other kinds pass by). */
+  constructor(private readonly ports: readonly MessagePort[], sinkOf: (node: number) => CollectSinkSpec<unknown> | undefined) {
+    this.received = new Array<number>(ports.length).fill(0);
+    this.listeners = ports.map((port, thread) => {
+      const listener = (m: { type?: unknown }): void => {
+        if (m.type !== 'records') return;
+        const r = m as LiveRecords;
         this.received[thread]!++;
-        sinkOf(m.node)?.received(m.subtask, m.items);
+        sinkOf(r.node)?.received(r.subtask, r.items);
         this.onBatch?.();
-      });
+      };
+      port.on('message', listener);
+      return listener;
     });
-  }
-
-  /** The thread's end, moved to it with its assignment. */
-  portOf(thread: number): MessagePort {
-    return this.channels[thread]!.port2 as MessagePort;
   }
 
   /**
@@ -57,7 +56,8 @@ export class LiveRecordPorts {
     }
   }
 
+  /** Stops listening (the attempt closes the ports). */
   close(): void {
-    for (const c of this.channels) c.port1.close();
+    this.ports.forEach((port, thread) => port.off('message', this.listeners[thread]!));
   }
 }

@@ -1,13 +1,13 @@
-// Runs on: main thread. What each thread's sinks returned from `finish` (or `stopped`, on a cancel): one port per
-// thread (workers/sink-results.ts is the other end). A thread posts each result as it has it; the post is the check
+// Runs on: main thread. What each thread's sinks returned from `finish` (or `stopped`, on a cancel): the
+// `sink-result` messages on each thread's port (workers/sink-results.ts is the other end). A thread posts each result as it has it; the post is the check
 // that it can be sent at all (one refused names its sink and hook), so a result is serialized once, where a
 // structured clone first, to check, copied it all once more (a collect sink's records, at the end of a run).
 //
 // A thread's result (piscina's) comes on another channel and may arrive first: it counts the results it posted,
 // and the attempt waits for that many before it takes them.
 
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { SinkResult, ThreadResult } from '../../workers/assignment.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { SinkResult, SinkResultMessage, ThreadResult } from '../../workers/assignment.js';
 
 /**
  * How long the attempt waits for the next result a thread posted (they are in its port's queue already; each one
@@ -16,25 +16,23 @@ import type { SinkResult, ThreadResult } from '../../workers/assignment.js';
 const RECEIVE_BOUND_MS = 10_000;
 
 export class SinkResultPorts {
-  private readonly channels: MessageChannel[];
   private readonly received: SinkResult[][];
+  private readonly listeners: ((m: { type?: unknown }) => void)[];
   /** Called when a result arrives, while the attempt waits for the last ones. */
   private onResult: (() => void) | undefined;
 
-  constructor(threads: number) {
-    this.channels = Array.from({ length: threads }, () => new MessageChannel());
-    this.received = Array.from({ length: threads }, () => []);
-    this.channels.forEach((c, thread) => {
-      c.port1.on('message', (m: SinkResult) => {
-        this.received[thread]!.push(m);
+  /** `ports`: the main thread's end of each thread's port, by thread (the attempt's; other kinds pass by). */
+  constructor(private readonly ports: readonly MessagePort[]) {
+    this.received = ports.map(() => []);
+    this.listeners = ports.map((port, thread) => {
+      const listener = (m: { type?: unknown }): void => {
+        if (m.type !== 'sink-result') return;
+        this.received[thread]!.push(m as SinkResultMessage);
         this.onResult?.();
-      });
+      };
+      port.on('message', listener);
+      return listener;
     });
-  }
-
-  /** The thread's end, moved to it with its assignment. */
-  portOf(thread: number): MessagePort {
-    return this.channels[thread]!.port2 as MessagePort;
   }
 
   /**
@@ -80,7 +78,8 @@ export class SinkResultPorts {
     return out;
   }
 
+  /** Stops listening (the attempt closes the ports). */
   close(): void {
-    for (const c of this.channels) c.port1.close();
+    this.ports.forEach((port, thread) => port.off('message', this.listeners[thread]!));
   }
 }

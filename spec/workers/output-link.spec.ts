@@ -21,9 +21,9 @@ test('each post arrives as one message with its node, subtask and items, in orde
     assert.equal(link.batches, 3);
     while (got.length < 3) await once(port1, 'message');
     assert.deepEqual(got, [
-      { node: 3, subtask: 0, items: [1, 2] },
-      { node: 3, subtask: 1, items: [{ a: 'x' }] },
-      { node: 5, subtask: 0, items: [] },
+      { type: 'records', node: 3, subtask: 0, items: [1, 2] },
+      { type: 'records', node: 3, subtask: 1, items: [{ a: 'x' }] },
+      { type: 'records', node: 5, subtask: 0, items: [] },
     ]);
   } finally {
     port1.close();

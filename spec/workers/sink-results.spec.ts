@@ -5,15 +5,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { RESULT_PART, SinkResultLink } from '../../workers/sink-results.js';
 import { SinkResultPorts } from '../../core/runtime/sink-result-ports.js';
 import { OperatorError } from '../../core/api/errors.js';
 
 test('an array result longer than a part is posted in parts and received as one result, in order', async () => {
-  const ports = new SinkResultPorts(1);
+  const { port1, port2 } = new MessageChannel();
+  const ports = new SinkResultPorts([port1 as MessagePort]);
   try {
-    const link = new SinkResultLink(ports.portOf(0) as MessagePort);
+    const link = new SinkResultLink(port2 as MessagePort);
     const records = Array.from({ length: 2 * RESULT_PART + 3 }, (_, i) => ({ i }));
     assert.equal(link.post({ node: 4, subtask: 1, result: records }, 'out', 'stopped'), undefined);
     assert.equal(link.post({ node: 5, subtask: 0, result: 'small' }, 'other', 'stopped'), undefined);
@@ -26,13 +27,15 @@ test('an array result longer than a part is posted in parts and received as one 
     assert.equal(got[1]!.result, 'small');
   } finally {
     ports.close();
+    port1.close();
   }
 });
 
 test('a result one of whose parts cannot be sent is left out whole, and the failure names its sink', async () => {
-  const ports = new SinkResultPorts(1);
+  const { port1, port2 } = new MessageChannel();
+  const ports = new SinkResultPorts([port1 as MessagePort]);
   try {
-    const link = new SinkResultLink(ports.portOf(0) as MessagePort);
+    const link = new SinkResultLink(port2 as MessagePort);
     const records: unknown[] = Array.from({ length: 2 * RESULT_PART }, (_, i) => ({ i }));
     records[RESULT_PART + 5] = { f: () => 1 };
     const e = link.post({ node: 4, subtask: 1, result: records }, 'out', 'stopped');
@@ -43,5 +46,6 @@ test('a result one of whose parts cannot be sent is left out whole, and the fail
     assert.deepEqual(ports.of(thread).map((r) => [r.node, r.result]), [[5, [1, 2]]]);
   } finally {
     ports.close();
+    port1.close();
   }
 });

@@ -5,17 +5,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectSink, type CollectSinkSpec } from '../../../core/connectors/collect-sink.js';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { LiveRecordPorts } from '../../../core/runtime/live-records.js';
 import type { ThreadResult } from '../../../workers/assignment.js';
 
 test('allReceived waits for every batch the threads\' results count, and they reach their sink in order', async () => {
   const sink = collectSink<number>();
-  const ports = new LiveRecordPorts(2, (node) => (node === 7 ? sink as unknown as CollectSinkSpec<unknown> : undefined));
+  const channels = [new MessageChannel(), new MessageChannel()];
+  const ports = new LiveRecordPorts(channels.map((c) => c.port1 as MessagePort), (node) => (node === 7 ? sink as unknown as CollectSinkSpec<unknown> : undefined));
   try {
     // Posted, but not delivered before the main thread's event loop turns.
-    ports.portOf(0).postMessage({ node: 7, subtask: 0, items: [1, 2] });
-    ports.portOf(1).postMessage({ node: 7, subtask: 1, items: [10] });
-    ports.portOf(0).postMessage({ node: 7, subtask: 0, items: [3] });
+    channels[0]!.port2.postMessage({ type: 'records', node: 7, subtask: 0, items: [1, 2] });
+    channels[1]!.port2.postMessage({ type: 'records', node: 7, subtask: 1, items: [10] });
+    channels[0]!.port2.postMessage({ type: 'records', node: 7, subtask: 0, items: [3] });
     const results: ThreadResult[] = [
       { thread: 0, stopped: false, liveBatches: 2 },
       { thread: 1, stopped: false, liveBatches: 1 },
@@ -27,5 +29,6 @@ test('allReceived waits for every batch the threads\' results count, and they re
     await ports.allReceived([{ thread: 0, stopped: true }]);
   } finally {
     ports.close();
+    for (const c of channels) c.port1.close();
   }
 });
