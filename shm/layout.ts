@@ -104,9 +104,11 @@ export function jobLoopTurns(threads: number, thread: number): number {
 /** Offset from jobLoopTurns: 0 → 1 once, by the thread, when its task loop has returned or thrown (all its tasks ended). */
 export const LOOP_ENDED = 1;
 /**
- * Offset from jobLoopTurns: 1 while the thread posts what its sinks hand back after a stop (a cancelled collect
- * sink's records), else 0; written only by the thread. The stop's grace period does not terminate a thread then:
- * it has answered the stop, and terminated it would lose what the cancelled run's result holds.
+ * Offset from jobLoopTurns: while the thread posts what its sinks hand back after a stop (a cancelled collect sink's
+ * records), a non-zero count that grows by one per part posted; else 0. Written only by the thread. The stop's grace
+ * period does not terminate a thread whose count moved since its last look: it has answered the stop, and terminated
+ * it would lose what the cancelled run's result holds; one whose count stood still for a whole period is stuck (a
+ * getter in a record that does not return) and is terminated.
  */
 export const HANDING_OVER = 2;
 export function jobControlSlots(threads: number): number {

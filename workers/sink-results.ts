@@ -20,13 +20,16 @@ export class SinkResultLink {
 
   constructor(private readonly port: MessagePort) {}
 
-  /** Posts a sink subtask's result; the error to fail the subtask with when it cannot be sent (else undefined). */
-  post(m: SinkResult, sink: string, hook: 'finish' | 'stopped'): OperatorError | undefined {
+  /**
+   * Posts a sink subtask's result; the error to fail the subtask with when it cannot be sent (else undefined).
+   * `sent` is called after each message posted (a cancel's handover shows its grace period it moves).
+   */
+  post(m: SinkResult, sink: string, hook: 'finish' | 'stopped', sent?: () => void): OperatorError | undefined {
     const r = m.result;
-    if (!Array.isArray(r) || r.length <= RESULT_PART) return this.send(m, sink, hook);
+    if (!Array.isArray(r) || r.length <= RESULT_PART) return this.send(m, sink, hook, sent);
     for (let i = 0; i < r.length; i += RESULT_PART) {
       const more = i + RESULT_PART < r.length;
-      const e = this.send({ node: m.node, subtask: m.subtask, result: r.slice(i, i + RESULT_PART), ...(more ? { more } : {}) }, sink, hook);
+      const e = this.send({ node: m.node, subtask: m.subtask, result: r.slice(i, i + RESULT_PART), ...(more ? { more } : {}) }, sink, hook, sent);
       if (e === undefined) continue;
       // The parts posted so far are let go: the result is all or nothing, as one post was.
       if (i > 0) this.send({ node: m.node, subtask: m.subtask, result: undefined, dropped: true }, sink, hook);
@@ -35,7 +38,7 @@ export class SinkResultLink {
     return undefined;
   }
 
-  private send(m: SinkResult, sink: string, hook: 'finish' | 'stopped'): OperatorError | undefined {
+  private send(m: SinkResult, sink: string, hook: 'finish' | 'stopped', sent?: () => void): OperatorError | undefined {
     try {
       const wire: SinkResultMessage = { type: 'sink-result', ...m };
       this.port.postMessage(wire);
@@ -47,6 +50,7 @@ export class SinkResultLink {
       ), hook);
     }
     this.posted++;
+    sent?.();
     return undefined;
   }
 }

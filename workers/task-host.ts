@@ -406,17 +406,20 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   } catch (e) {
     if (e instanceof JobCancelledError) {
       result.stopped = true;
-      // Cancelled: collect sinks hand back what they received so far (nothing is published).
-      for (const st of subtasks) {
-        for (const s of st.sinks) {
-          const r = s.stoppedResult();
-          if (r === undefined) continue;
-          // Flagged: the stop's grace period waits for this post (it may copy millions of records), not for user code.
-          const unsendable = handingOver(a.control, a.plan.threads, a.thread, () => sinkResults.post({ node: nodeOf(s.name), subtask: st.index, result: r }, s.name, 'stopped'));
-          // A warning, not a failure: the job was cancelled (a failure could restart it), and ends without it.
-          if (unsendable !== undefined) warnings.warn(`${unsendable.message}: left out of the cancelled run's result`);
+      // Cancelled: collect sinks hand back what they received so far (nothing is published). Marked as one
+      // handover: the stop's grace period waits for it while its posts go (millions of records may be copied), not
+      // for a sink's stopped() or a record's getter that does not return.
+      handingOver(a.control, a.plan.threads, a.thread, (sent) => {
+        for (const st of subtasks) {
+          for (const s of st.sinks) {
+            const r = s.stoppedResult();
+            if (r === undefined) continue;
+            const unsendable = sinkResults.post({ node: nodeOf(s.name), subtask: st.index, result: r }, s.name, 'stopped', sent);
+            // A warning, not a failure: the job was cancelled (a failure could restart it), and ends without it.
+            if (unsendable !== undefined) warnings.warn(`${unsendable.message}: left out of the cancelled run's result`);
+          }
         }
-      }
+      });
     } else {
       // Stop every thread at once: the first failure must not wait for the main thread's round trip.
       signalStop(a.control, a.plan.threads);

@@ -20,17 +20,18 @@ export function signalStop(control: SharedArrayBuffer, threads: number): void {
 }
 
 /**
- * Runs `post` with thread `thread`'s handing-over flag set (HANDING_OVER): a post of what its sinks hand back after
- * a stop, which the stop's grace period waits for instead of terminating the thread.
+ * Runs `post` with thread `thread`'s handover mark up (HANDING_OVER): a post of what its sinks hand back after a
+ * stop, which the stop's grace period waits for while it moves. `post` calls `progress` after each part it sent.
  */
-export function handingOver<T>(control: SharedArrayBuffer, threads: number, thread: number, post: () => T): T {
+export function handingOver<T>(control: SharedArrayBuffer, threads: number, thread: number, post: (progress: () => void) => T): T {
   const at = jobLoopTurns(threads, thread) + HANDING_OVER;
   const c = new Int32Array(control);
   Atomics.store(c, at, 1);
-  try { return post(); } finally { Atomics.store(c, at, 0); }
+  // Wraps past 2^31 to negative numbers, never to 0 before 2^32 parts: 0 stays "not handing over".
+  try { return post(() => { if (Atomics.add(c, at, 1) === -1) Atomics.store(c, at, 1); }); } finally { Atomics.store(c, at, 0); }
 }
 
-/** Whether thread `thread` is posting what its sinks hand back after a stop (handingOver). */
-export function isHandingOver(control: SharedArrayBuffer, threads: number, thread: number): boolean {
-  return Atomics.load(new Int32Array(control), jobLoopTurns(threads, thread) + HANDING_OVER) === 1;
+/** Thread `thread`'s handover mark: 0 when it is not handing over its sinks' results, else a count that moves with each part sent (handingOver). */
+export function handOverMark(control: SharedArrayBuffer, threads: number, thread: number): number {
+  return Atomics.load(new Int32Array(control), jobLoopTurns(threads, thread) + HANDING_OVER);
 }

@@ -59,8 +59,8 @@ export interface RunOptions {
   /**
    * After a stop (cancel or failure), how long threads get to notice it before they are terminated, ms
    * (default 5000). A thread stuck in synchronous user code never reads the stop flag. One still handing over
-   * what its sinks return after the stop (a cancelled collect sink's records) is waited for; a warning names a
-   * thread waited for and one terminated.
+   * what its sinks return after the stop (a cancelled collect sink's records) is waited for while its parts go (one
+   * that sent nothing for a whole period is terminated); a warning names a thread waited for and one terminated.
    */
   stopGraceMs?: number;
   /**

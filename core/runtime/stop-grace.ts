@@ -1,9 +1,10 @@
 // Runs on: main thread. The grace period of a stop (cancel, failure): threads that have not stopped when it ends are
 // terminated. Not while one is handing over what its sinks give back after the stop (a cancelled collect sink's
-// records, HANDING_OVER): it has answered the stop, and terminated it would lose the records the cancelled run's
-// result holds; the period is then checked again, and the others terminated once no handover is under way.
+// records, HANDING_OVER) and its handover moved during the period: it has answered the stop, and terminated it would
+// lose the records the cancelled run's result holds; the period then starts again. A handover that did not move for
+// a whole period (a record's getter that never returns) is terminated with the rest: a cancel always ends.
 
-import { isHandingOver } from './job-control.js';
+import { handOverMark } from './job-control.js';
 
 export interface StopGrace {
   clear(): void;
@@ -21,14 +22,22 @@ export interface StopGraceOptions {
 
 export function startStopGrace(o: StopGraceOptions): StopGrace {
   let waited = false;
+  // Each thread's handover mark at the last look; none at the first, so a handover under way then has one more
+  // period (at most two in all without a part sent) whatever it had done before the grace period began.
+  const seen = new Map<number, number>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const names = (ts: number[]): string => `worker thread${ts.length === 1 ? '' : 's'} ${ts.join(', ')}`;
   const check = (): void => {
     const left = o.unsettled();
     if (left.length === 0) return;
-    const busy = left.filter((t) => isHandingOver(o.control, o.threads, t));
+    const busy = left.filter((t) => {
+      const m = handOverMark(o.control, o.threads, t);
+      const moved = m !== 0 && m !== seen.get(t);
+      seen.set(t, m);
+      return moved;
+    });
     if (busy.length > 0) {
-      if (!waited) o.warn(`${names(busy)} still ${busy.length === 1 ? 'hands' : 'hand'} over what ${busy.length === 1 ? 'its' : 'their'} sinks return after the stop (a cancelled collect sink's records) when stopGraceMs (${o.ms} ms) has passed: waited for, not terminated`);
+      if (!waited) o.warn(`${names(busy)} still ${busy.length === 1 ? 'hands' : 'hand'} over what ${busy.length === 1 ? 'its' : 'their'} sinks return after the stop (a cancelled collect sink's records) when stopGraceMs (${o.ms} ms) has passed: waited for while it moves, not terminated`);
       waited = true;
       timer = setTimeout(check, Math.max(o.ms, 10));
       return;

@@ -15,8 +15,9 @@ test('a cancelled collect run whose handover outlasts stopGraceMs returns every 
   const release = join(mkdtempSync(join(tmpdir(), 'sluice-handover-')), 'release');
   const warnings: string[] = [];
   const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}`, import.meta.url), {
-    parallelism: 1, stopGraceMs: 100,
-    // The handover, blocked in the held record, goes on once the grace period has passed over it (its warning).
+    parallelism: 1, stopGraceMs: 2000,
+    // The handover, blocked in the held record, goes on once the grace period has passed over it (its warning); its
+    // parts then move within the next period (2 s: a thread the machine starves for that long would be terminated).
     onWarning: (w) => { warnings.push(w); if (/still hands over/.test(w)) writeFileSync(release, ''); },
   });
   const taken = (): number => h.metrics().operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
@@ -31,6 +32,27 @@ test('a cancelled collect run whose handover outlasts stopGraceMs returns every 
   assert.ok(received > AT);
   assert.equal(r.collected.out.length, received, 'every record the sink received');
   assert.equal(r.collected.out[AT]?.i, AT);
-  assert.ok(warnings.some((w) => /^worker thread 0 still hands over what its sinks return after the stop .* stopGraceMs \(100 ms\) has passed: waited for, not terminated$/.test(w)), warnings.join(' | '));
+  assert.ok(warnings.some((w) => /^worker thread 0 still hands over what its sinks return after the stop .* stopGraceMs \(2000 ms\) has passed: waited for while it moves, not terminated$/.test(w)), warnings.join(' | '));
   assert.ok(!warnings.some((w) => /terminated \(/.test(w)), warnings.join(' | '));
+});
+
+// Regression: a handover blocked for good (a record's getter that does not return) kept the cancel waiting, where
+// before the handover was waited for a thread was terminated after stopGraceMs: a cancel must always end.
+test('a cancelled collect run whose handover stands still for a whole stopGraceMs is terminated: the cancel ends, without those records', { timeout: 120_000 }, async () => {
+  const never = join(mkdtempSync(join(tmpdir(), 'sluice-handover-')), 'never-written');
+  const warnings: string[] = [];
+  const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(never)}`, import.meta.url), {
+    parallelism: 1, stopGraceMs: 300, onWarning: (w) => { warnings.push(w); },
+  });
+  const taken = (): number => h.metrics().operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
+  const deadline = Date.now() + 60_000;
+  while (taken() <= AT) {
+    assert.ok(Date.now() < deadline, `the sink did not take record ${AT} within 60 s`);
+    await delay(10);
+  }
+  const r = await h.cancel();
+  assert.equal(r.cancelled, true);
+  assert.ok(warnings.some((w) => /^worker thread 0 did not stop within stopGraceMs \(300 ms\) and was terminated/.test(w)), warnings.join(' | '));
+  assert.ok(!warnings.some((w) => /not written within 60 s/.test(w)), 'terminated, not ended by the getter giving up after 60 s');
+  assert.equal(r.collected.out?.length ?? 0, 0, 'the terminated thread\'s records are not in the result');
 });
