@@ -47,6 +47,11 @@ export interface StateEntry<V> {
   base: number;
 }
 
+/** Whether the entry was removed from its table (an entry held past its removal, as a timer heap holds one). */
+export function isRemoved(e: StateEntry<unknown>): boolean {
+  return e.mark === DELETED;
+}
+
 /** An entry of a table without a TTL: no expiry fields (read only where a TTL is set). */
 function plainEntry<V>(key: Key, kg: number, value: V): StateEntry<V> {
   return { key, kg, value, mark: 0, base: -1 } as StateEntry<V>;

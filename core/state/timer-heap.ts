@@ -1,14 +1,15 @@
 // Runs on: the worker thread of a keyed operator instance. A binary min-heap of (timestamp, key) timers, in
-// parallel arrays (no object per timer). Deleted timers stay until they reach the top and are skipped there.
+// parallel arrays (no object per timer). Deleted timers stay until they reach the top and are skipped there. The
+// "key" is whatever the owner finds its timer by (TimerQueue: the key's state entry, so firing needs no lookup).
 
 import type { Key } from '../graph/key-groups.js';
 
 /** Least high-water mark (timers) at which a heap that has shrunk to a quarter of it gets smaller arrays. */
 const SHRINK_FROM = 4096;
 
-export class TimerHeap {
+export class TimerHeap<K = Key> {
   private ts: number[] = [];
-  private keys: Key[] = [];
+  private keys: K[] = [];
   /**
    * The most timers held since the arrays were last made. V8 does not give back an array's capacity as it pops:
    * once the final watermark had fired a million timers, the two arrays still held ~20 MB, empty.
@@ -24,11 +25,11 @@ export class TimerHeap {
     return this.ts.length === 0 ? Infinity : this.ts[0]!;
   }
 
-  peekKey(): Key {
+  peekKey(): K {
     return this.keys[0]!;
   }
 
-  push(t: number, key: Key): void {
+  push(t: number, key: K): void {
     const ts = this.ts;
     const keys = this.keys;
     let i = ts.length;
@@ -63,7 +64,7 @@ export class TimerHeap {
   }
 
   /** Moves (lastT, lastK) down from the root into a heap of `n` (the last element taken out). */
-  private sift(n: number, lastT: number, lastK: Key): void {
+  private sift(n: number, lastT: number, lastK: K): void {
     if (n === 0) return;
     const ts = this.ts;
     const keys = this.keys;

@@ -12,7 +12,7 @@
 
 import type { Key } from '../graph/key-groups.js';
 import type { KeyedStateBackend } from './keyed-state-backend.js';
-import type { StateEntry, StateTable } from './state-table.js';
+import { isRemoved, type StateEntry, type StateTable } from './state-table.js';
 import { TimerHeap } from './timer-heap.js';
 
 export type TimeDomain = 'event' | 'processing';
@@ -31,14 +31,20 @@ export interface TimerServiceOptions {
 }
 
 class TimerQueue {
-  readonly heap = new TimerHeap();
+  /**
+   * Timers by the key's entry in `table` (a timer table has no TTL: an entry stays the key's until it is removed,
+   * and a key written again after that gets a new one): firing finds the key's timestamps without a Map lookup
+   * (~38% of the final watermark's firing CPU at 1 M keys). A deleted timer's entry stays here until it pops.
+   */
+  readonly heap = new TimerHeap<StateEntry<Times>>();
   constructor(readonly table: StateTable<Times>, private readonly inlineSingle: boolean) {}
 
   register(key: Key, ts: number): void {
     const table = this.table;
     const e = table.entry(key);
+    let held = e;
     if (e === undefined) {
-      table.create(key, this.inlineSingle ? ts : [ts]);
+      held = table.create(key, this.inlineSingle ? ts : [ts]);
     } else {
       const v = e.value;
       if (typeof v === 'number') {
@@ -53,7 +59,7 @@ class TimerQueue {
       }
       table.touched(e);
     }
-    this.heap.push(ts, key);
+    this.heap.push(ts, held!);
   }
 
   /** Removes the timer (key, ts); true when it was held. */
@@ -67,12 +73,11 @@ class TimerQueue {
     const heap = this.heap;
     while (heap.peekTime() <= upTo) {
       const ts = heap.peekTime();
-      const key = heap.peekKey();
+      const e = heap.peekKey();
       heap.pop();
-      const e = this.table.entry(key);
       // Deleted (or already fired: a timer registered again after a delete is in the heap twice).
-      if (e === undefined || !this.drop(e, ts)) continue;
-      out.key = key;
+      if (isRemoved(e) || !this.drop(e, ts)) continue;
+      out.key = e.key;
       out.ts = ts;
       return true;
     }
@@ -115,7 +120,7 @@ class TimerQueue {
 
   rebuild(): void {
     this.heap.clear();
-    for (const e of this.table.entries.values()) for (const ts of listOf(e.value)) this.heap.push(ts, e.key);
+    for (const e of this.table.entries.values()) for (const ts of listOf(e.value)) this.heap.push(ts, e);
   }
 }
 
