@@ -130,11 +130,7 @@ export class ChunkEncoder {
       chunk = [base, full ? 1 : 0, body];
       if (kinds.some((k) => k !== '')) chunk.push(kinds);
     }
-    const packed = packr().pack(chunk);
-    const out = new Uint8Array(packed.length + CRC_BYTES);
-    out.set(packed);
-    new DataView(out.buffer).setUint32(packed.length, crc32(packed, 0, packed.length), true);
-    return out;
+    return sealed([packr().pack(chunk)]);
   }
 
   /**
@@ -154,15 +150,7 @@ export class ChunkEncoder {
     // [format, full, [table, ...], kinds?]: the array heads by hand, the parts between them as they are.
     const head = [0x90 | (withKinds ? 4 : 3), this.columns ? FORMAT_COMPACT : FORMAT_ROWS, 1, ...arrayHead(tables.length)];
     const tail = withKinds ? packr().pack(kinds) : new Uint8Array(0);
-    let n = head.length + tail.length;
-    for (const x of sections) n += x.length;
-    const out = new Uint8Array(n + CRC_BYTES);
-    out.set(head);
-    let at = head.length;
-    for (const x of sections) { out.set(x, at); at += x.length; }
-    out.set(tail, at);
-    new DataView(out.buffer).setUint32(n, crc32(out, 0, n), true);
-    return { bytes: out, sections };
+    return { bytes: sealed([head, ...sections, tail]), sections };
   }
 
   private columnTable(t: TableChanges): unknown[] {
@@ -211,6 +199,20 @@ export class ChunkEncoder {
     }
     return r;
   }
+}
+
+/**
+ * A chunk's framing, one place for both encoders: `parts` one after the other, then the CRC-32 of them (u32 LE), in
+ * an ArrayBuffer of the chunk's own.
+ */
+function sealed(parts: readonly ArrayLike<number>[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n + CRC_BYTES);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  new DataView(out.buffer).setUint32(n, crc32(out, 0, n), true);
+  return out;
 }
 
 /** The entries a table's changes write (puts or typed rows; not tombstones or patches). */

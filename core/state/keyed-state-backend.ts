@@ -256,8 +256,6 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (wantFull) { isFull[kg] = 1; anyFull = true; }
     }
     const byGroup = new Map<number, TableChanges[]>();
-    /** Per full group, the table of each of its TableChanges (which keeps its part of the chunk). */
-    const owners = new Map<number, KeyedTable[]>();
     for (const s of slots) {
       const t = s.table;
       const kind = s.kind === 'restored' ? s.restoredKind : s.kind;
@@ -266,11 +264,6 @@ export class KeyedStateBackend implements KeyedStateStore {
         let list = byGroup.get(kg);
         if (list === undefined) { list = []; byGroup.set(kg, list); }
         list.push({ name: t.name, ttl: t.ttl !== undefined, kind, puts: c.puts, dels: c.dels, ...(c.columns !== undefined ? { columns: c.columns } : {}), ...(c.patches !== undefined ? { patches: c.patches } : {}), ...(c.section !== undefined ? { section: c.section } : {}) });
-        if (isFull[kg] === 1) {
-          let ts = owners.get(kg);
-          if (ts === undefined) { ts = []; owners.set(kg, ts); }
-          ts.push(t);
-        }
       }
     }
     // A full group with no live entry left still needs a chunk: it replaces the group's older chunks.
@@ -286,8 +279,8 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (f && this.tracking && ((this.fastPaths && tables.length >= 2) || tables.some((t) => t.section !== undefined))) {
         // Tables unchanged since the group's last full chunk come as that chunk's parts; each part is kept again.
         const enc = this.encoder.encodeFull(tables);
-        const ts = owners.get(kg) ?? [];
-        for (let i = 0; i < ts.length; i++) if (tables[i]!.section === undefined) ts[i]!.keepSection?.(kg, enc.sections[i]!);
+        // Each part's table by its name (names are unique per backend): looked up only here, where parts are kept.
+        for (let i = 0; i < tables.length; i++) if (tables[i]!.section === undefined) this.tables.get(tables[i]!.name)!.table.keepSection?.(kg, enc.sections[i]!);
         bytes = enc.bytes;
       } else {
         bytes = this.encoder.encode(f, tables);
