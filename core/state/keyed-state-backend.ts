@@ -286,7 +286,9 @@ export class KeyedStateBackend implements KeyedStateStore {
         bytes = this.encoder.encode(f, tables);
       }
       chunks.push({ keyGroup: kg, full: f, entries: live[kg]!, changed: f ? live[kg]! : changes[kg]!, bytes });
-      if (f) { this.chain[kg] = 0; this.sinceFull[kg] = 0; } else { this.chain[kg]!++; this.sinceFull[kg]! += wrote[kg]!; }
+      // A delta adds what its chunk carries, as a restore counts it from the chunk (`wrote` lists more: an entry written
+      // and removed since the last snapshot, a key removed and written again), so a restored chain ends where this one does.
+      if (f) { this.chain[kg] = 0; this.sinceFull[kg] = 0; } else { this.chain[kg]!++; for (const t of tables) this.sinceFull[kg]! += carriedUnits(t); }
     }
     let entries = 0;
     for (let kg = 0; kg < maxP; kg++) entries += live[kg]!;
@@ -369,6 +371,21 @@ export class KeyedStateBackend implements KeyedStateStore {
     this.tables.set(name, { kind: 'restored', table, handle: undefined, restoredKind: kind });
     return table;
   }
+}
+
+/** What a delta chunk's table carries in StateTable.changeUnits' measure, counted as restore counts it from the chunk. */
+function carriedUnits(t: TableChanges): number {
+  let u = t.dels.length;
+  if (t.columns !== undefined) return u + t.columns.keys.length;
+  if ((t.kind !== 'list' && t.kind !== 'map') || t.name.startsWith(WINDOW_STATE_PREFIX)) return u + t.puts.length;
+  for (const e of t.puts) u += weightOf(e.value);
+  if (t.patches !== undefined) {
+    for (const p of t.patches) {
+      const n = p.op === PATCH_MAP_CHANGES ? (p.payload as unknown[][])[0]!.length / 2 + (p.payload as unknown[][])[1]!.length : (p.payload as ArrayLike<unknown>).length;
+      u += Math.max(1, n);
+    }
+  }
+  return u;
 }
 
 /**
