@@ -33,8 +33,9 @@ export interface TimerServiceOptions {
 class TimerQueue {
   /**
    * Timers by the key's entry in `table` (a timer table has no TTL: an entry stays the key's until it is removed,
-   * and a key written again after that gets a new one): firing finds the key's timestamps without a Map lookup
-   * (~38% of the final watermark's firing CPU at 1 M keys). A deleted timer's entry stays here until it pops.
+   * and a key written again after that gets a new one): firing finds the key's timestamps without a Map lookup.
+   * (It saved 0-5% of the firing's CPU at 50 k-1 M keys: the cache misses of the key's hash slot move to the Map
+   * delete of a fired key's entry, 54% of the firing in a profile at 1 M.) A deleted timer's entry stays here until it pops.
    */
   readonly heap = new TimerHeap<StateEntry<Times>>();
   constructor(readonly table: StateTable<Times>, private readonly inlineSingle: boolean) {}
