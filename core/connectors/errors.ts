@@ -11,6 +11,7 @@ export type ConnectorErrorCode =
   | 'LINE_TOO_LONG'         // a line (record) longer than the configured maximum
   | 'LINE_INCOMPLETE'       // a line cut short by a connection that failed before its end
   | 'ENTRY_UNDECODABLE'     // a Redis stream entry whose fields do not decode
+  | 'ENTRIES_LOST'          // Redis stream entries deleted (trimmed) before the source read them
   | 'ENCODE_FAILED'         // a value a sink encoder cannot write
   | 'NO_INPUT_FILES'        // an input path or pattern that matches no file
   | 'FILE_TRUNCATED'        // a followed file shrank below the read position
@@ -127,6 +128,33 @@ export class EntryUndecodableError extends BadInputError {
   constructor(location: InputLocation, detail: string, options?: { cause?: unknown }) {
     super('ENTRY_UNDECODABLE', location, `stream entry does not decode: ${detail}`, options);
     this.name = 'EntryUndecodableError';
+  }
+}
+
+/**
+ * Entries of a Redis stream that were deleted (XTRIM, MAXLEN, XDEL) before the source read them: those after the
+ * last id read, up to an id or before one, or one pending entry of a consumer group. Bad input, so the source's
+ * error policy decides (fail, or drop / dead-letter it, counted) instead of losing them silently.
+ */
+export class StreamEntriesLostError extends BadInputError {
+  readonly stream: string;
+  /** The entries after this id are gone; undefined: the one pending entry `upTo`. */
+  readonly after: string | undefined;
+  /** ... up to this id (inclusive), or */
+  readonly upTo: string | undefined;
+  /** ... before this one (the first entry a trim kept). */
+  readonly before: string | undefined;
+  /** How many, when known. */
+  readonly count: number | undefined;
+  constructor(stream: string, range: { after?: string; upTo?: string; before?: string; count?: number }, detail: string) {
+    const { after, upTo, before, count } = range;
+    super('ENTRIES_LOST', { source: after === undefined ? `${stream}/${upTo}` : `${stream}/${after}..${upTo ?? before}`, line: 0, offset: -1 }, `entries lost: ${detail}`);
+    this.name = 'StreamEntriesLostError';
+    this.stream = stream;
+    this.after = after;
+    this.upTo = upTo;
+    this.before = before;
+    this.count = count;
   }
 }
 

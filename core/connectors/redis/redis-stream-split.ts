@@ -21,6 +21,12 @@ export interface RedisStreamPosition {
   readonly group?: string;
   /** Id of the last entry delivered; '0-0' before the first. */
   readonly lastId: string;
+  /**
+   * Plain reading: the stream's entries-added count (Redis 7) that `lastId` accounts for: entries delivered up to
+   * it, or gone before the start. Entries added and not delivered when the reader catches up were deleted before
+   * it read them. Absent: not known yet (an explicit startAt, an older sluice's position, Redis 6).
+   */
+  readonly added?: number;
 }
 
 export interface RedisStreamSplit extends SourceSplit {
@@ -44,17 +50,23 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
   try {
     await connectRedis(client);
     const start: Record<string, string> = {};
+    const added: Record<string, number | undefined> = {};
     for (const s of streams) {
-      if (startAt === 'earliest') start[s] = '0-0';
-      else if (startAt === 'latest') {
-        // The concrete id of the current last entry: '$' would mean "whatever is last when read", which a restore cannot repeat.
-        const last = await client.xrevrange(s, '+', '-', 'COUNT', 1);
-        start[s] = last.length > 0 ? last[0]![0] : '0-0';
+      if (startAt === 'earliest' || startAt === 'latest') {
+        // The concrete id of the current last entry: '$' would mean "whatever is last when read", which a restore
+        // cannot repeat. With it (one reply), the entries-added count accounted for: every entry before the
+        // start, also those deleted before it (earliest: all but the `length` there; latest: all).
+        const info = await streamInfo(client, s);
+        const last = info.get('last-entry');
+        start[s] = startAt === 'earliest' || !Array.isArray(last) ? '0-0' : String(last[0]);
+        const [total, length] = [info.get('entries-added'), info.get('length')];
+        if (typeof total === 'number' && typeof length === 'number') added[s] = startAt === 'earliest' ? total - length : total;
+        else if (info.size === 0) added[s] = 0; // no stream yet: nothing was added
       } else {
         start[s] = checkStreamId(startAt[s] ?? '0-0', `startAt[${JSON.stringify(s)}]`);
       }
     }
-    if (options.group === undefined) return streams.map((s) => ({ id: s, position: { stream: s, lastId: start[s]! } }));
+    if (options.group === undefined) return streams.map((s) => ({ id: s, position: { stream: s, lastId: start[s]!, ...(added[s] === undefined ? {} : { added: added[s] }) } }));
     const { name, consumerPrefix = 'sluice' } = options.group;
     if (typeof name !== 'string' || name.length === 0) throw new ConnectorOptionError('redis source: group.name must be a non-empty string');
     for (const s of streams) {
@@ -133,6 +145,20 @@ export async function restoreRedisStreamSplits(options: RedisStreamSplitOptions,
   return { splits: [...kept, ...more], notes };
 }
 
+/** XINFO STREAM's fields (numbers as numbers); empty for no such key. */
+async function streamInfo(client: ReturnType<typeof createRedisClient>, stream: string): Promise<Map<string, unknown>> {
+  let flat: unknown[];
+  try {
+    flat = await client.call('XINFO', 'STREAM', stream) as unknown[];
+  } catch (e) {
+    if (/no such key/i.test(String(e))) return new Map();
+    throw e;
+  }
+  const fields = new Map<string, unknown>();
+  for (let k = 0; k + 1 < flat.length; k += 2) fields.set(String(flat[k]), flat[k + 1]);
+  return fields;
+}
+
 /**
  * A fresh start at a lower parallelism than the group's last run: consumers `<prefix>-<i>` with i >= parallelism
  * have no subtask now, and their pending entries (delivered, never covered by a checkpoint) would stay pending for
@@ -185,9 +211,10 @@ export function checkStartAt<S extends RedisStreamSplitOptions['startAt']>(start
 export function checkRedisStreamSplit(split: SourceSplit): RedisStreamSplit {
   const p = split.position as Partial<RedisStreamPosition> | null;
   if (p === null || typeof p !== 'object' || typeof p.stream !== 'string' || typeof p.lastId !== 'string'
-    || (p.consumer !== undefined && typeof p.consumer !== 'string') || (p.group !== undefined && typeof p.group !== 'string')) {
+    || (p.consumer !== undefined && typeof p.consumer !== 'string') || (p.group !== undefined && typeof p.group !== 'string')
+    || (p.added !== undefined && !(Number.isSafeInteger(p.added) && p.added >= 0))) {
     throw new ConnectorOptionError(`not a Redis stream split: ${JSON.stringify(split)}`);
   }
   checkStreamId(p.lastId, `position of split ${split.id}`);
-  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }) } };
+  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }), ...(p.added === undefined ? {} : { added: p.added }) } };
 }

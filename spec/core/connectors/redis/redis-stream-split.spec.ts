@@ -30,6 +30,8 @@ test('checkRedisStreamSplit: plain and consumer-group positions pass, with only 
   assert.deepEqual(checkRedisStreamSplit({ id: 's#c-0', position: { stream: 's', consumer: 'c-0', group: 'g', lastId: '0-0' } }).position, { stream: 's', consumer: 'c-0', group: 'g', lastId: '0-0' });
   // No consumer key at all in plain mode (not `consumer: undefined`): positions are compared and packed.
   assert.equal('consumer' in checkRedisStreamSplit({ id: 's', position: { stream: 's', lastId: '0-0', consumer: undefined } }).position, false);
+  // The entries-added count a plain position accounts for, where it says it (an older sluice's do not).
+  assert.deepEqual(checkRedisStreamSplit({ id: 's', position: { stream: 's', lastId: '1-0', added: 7 } }).position, { stream: 's', lastId: '1-0', added: 7 });
 });
 
 test('checkRedisStreamSplit: anything else is a ConnectorOptionError', () => {
@@ -37,6 +39,7 @@ test('checkRedisStreamSplit: anything else is a ConnectorOptionError', () => {
     null, undefined, 'x', 5,
     {}, { stream: 's' }, { lastId: '0-0' }, { stream: 5, lastId: '0-0' }, { stream: 's', lastId: 0 },
     { stream: 's', lastId: '0-0', consumer: 1 }, { stream: 's', lastId: '0-0', consumer: null },
+    { stream: 's', lastId: '0-0', added: -1 }, { stream: 's', lastId: '0-0', added: 1.5 }, { stream: 's', lastId: '0-0', added: '3' },
     // Ids that are not complete stream ids.
     { stream: 's', lastId: '' }, { stream: 's', lastId: '5' }, { stream: 's', lastId: '$' }, { stream: 's', lastId: '-1-0' },
     { stream: 's', lastId: '18446744073709551616-0' },
@@ -49,7 +52,8 @@ test('plain reading: one split per stream, in the order given, at 0-0 by default
   const [a, b] = [db.key('a'), db.key('b')];
   await db.redis.xadd(b, '*', 'data', '1');
   const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [b, a] }, 3);
-  assert.deepEqual(splits, [{ id: b, position: { stream: b, lastId: '0-0' } }, { id: a, position: { stream: a, lastId: '0-0' } }]);
+  // added: the entries-added count accounted for before the start (none: every entry there is still to read).
+  assert.deepEqual(splits, [{ id: b, position: { stream: b, lastId: '0-0', added: 0 } }, { id: a, position: { stream: a, lastId: '0-0', added: 0 } }]);
   // Plain reading creates nothing.
   assert.equal(await db.redis.exists(a), 0);
 });

@@ -1,0 +1,67 @@
+// Entries trimmed from a stream before a running job's Redis source read them, against a private redis-server 7:
+// under the default error policy the job fails naming the source, the subtask, the stream and the ids lost; under
+// 'drop' it reads on and counts the lost range as one dropped record.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OperatorError, StreamEntriesLostError, run } from '../../../../core/index.js';
+import { redisForSpecFile } from '../../../support/redis.js';
+
+const db = redisForSpecFile();
+
+function job(params: Record<string, string>): URL {
+  const u = new URL('./jobs/redis.ts', import.meta.url);
+  u.searchParams.set('url', db.server.url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  return u;
+}
+
+/** Starts the job, waits (checkpoint by checkpoint) until `out` holds `n` entries, then trims three entries added at once to one. */
+async function startAndTrim(policy: string, n: number) {
+  const [s, out] = [db.key(`lost-${policy}`), db.key(`out-${policy}`)];
+  const p = db.redis.pipeline();
+  for (let i = 0; i < n; i++) p.xadd(s, '*', 'data', JSON.stringify({ i }));
+  await p.exec();
+  let wake: () => void = () => {};
+  const h = await run(job({ case: 'eo', in: s, out, policy }), { restartStrategy: { type: 'none' }, onCheckpoint: () => wake() });
+  let ended = false;
+  void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
+  const until = async (cond: () => Promise<boolean>): Promise<void> => {
+    while (!ended && !(await cond())) await new Promise<void>((r) => { wake = r; });
+  };
+  await until(async () => (await db.redis.xlen(out)) === n);
+  assert.equal(ended, false, 'the job is still running');
+  const last = (await db.redis.xrevrange(s, '+', '-', 'COUNT', 1))[0]![0];
+  await db.redis.multi().xadd(s, '*', 'data', JSON.stringify({ i: n })).xadd(s, '*', 'data', JSON.stringify({ i: n + 1 })).xadd(s, '*', 'data', JSON.stringify({ i: n + 2 })).xtrim(s, 'MAXLEN', 1).exec();
+  return { h, s, out, last, until, ended: () => ended };
+}
+
+// Regression: the source read on from the entry the trim left, and the two before it were never processed, silently.
+test('entries trimmed before the source read them: the job fails with an OperatorError naming the source, the stream and the ids lost', async () => {
+  const { h, s, out, last, until, ended } = await startAndTrim('fail', 5);
+  // Until it fails, or (the bug) writes the entry the trim left.
+  await until(async () => (await db.redis.xlen(out)) === 6);
+  if (!ended()) {
+    await h.cancel();
+    assert.fail('the job read on past the lost entries');
+  }
+  const e = await h.result.then(() => assert.fail('the job ended'), (x: unknown) => x as Error);
+  assert.ok(e instanceof OperatorError, `OperatorError, got ${e.name}: ${e.message}`);
+  assert.equal(e.operator, 'read');
+  assert.match(e.message, new RegExp(`^operator 'read' \\(subtask 0\\) failed: entries lost: stream '${s}' at 127\\.0\\.0\\.1:${db.server.port} lost 2 entries after ${last} (before|up to) \\d+-\\d+: deleted \\(XTRIM, MAXLEN, XDEL\\) before this source read them at ${s}/${last}\\.\\.\\d+-\\d+$`));
+  const cause = e.cause as StreamEntriesLostError;
+  assert.equal(cause.name, 'StreamEntriesLostError');
+  assert.equal(cause.code, 'ENTRIES_LOST');
+  assert.deepEqual([cause.stream, cause.after], [s, last]);
+});
+
+test("under 'drop' the source reads on, and the lost range is one dropped record of the source", async () => {
+  const { h, out, until, ended } = await startAndTrim('drop', 5);
+  await until(async () => (await db.redis.xlen(out)) === 6);
+  assert.equal(ended(), false, 'the job is still running');
+  const result = await h.cancel();
+  const read = result.metrics.operators.filter((o) => o.operator === 'read');
+  assert.equal(read.reduce((n, o) => n + o.dropped, 0), 1);
+  assert.equal(read.reduce((n, o) => n + o.recordsOut, 0), 6);
+  assert.deepEqual((await db.redis.xrange(out, '-', '+')).map(([, f]) => Number(f[1])).sort((a, b) => a - b), [0, 1, 2, 3, 4, 7]);
+});
