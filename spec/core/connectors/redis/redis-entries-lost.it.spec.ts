@@ -1,6 +1,6 @@
 // Entries trimmed from a stream before a running job's Redis source read them, against a private redis-server 7:
 // under the default error policy the job fails naming the source, the subtask, the stream and the ids lost; under
-// 'drop' it reads on and counts the lost range as one dropped record.
+// 'drop' it reads on and counts the lost range as one dropped record; under 'dead-letter' it is one dead letter.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,12 +18,12 @@ function job(params: Record<string, string>): URL {
 
 /** Starts the job, waits (checkpoint by checkpoint) until `out` holds `n` entries, then trims three entries added at once to one. */
 async function startAndTrim(policy: string, n: number) {
-  const [s, out] = [db.key(`lost-${policy}`), db.key(`out-${policy}`)];
+  const [s, out, dead] = [db.key(`lost-${policy}`), db.key(`out-${policy}`), db.key(`dead-${policy}`)];
   const p = db.redis.pipeline();
   for (let i = 0; i < n; i++) p.xadd(s, '*', 'data', JSON.stringify({ i }));
   await p.exec();
   let wake: () => void = () => {};
-  const h = await run(job({ case: 'eo', in: s, out, policy }), { restartStrategy: { type: 'none' }, onCheckpoint: () => wake() });
+  const h = await run(job({ case: 'eo', in: s, out, dead, policy }), { restartStrategy: { type: 'none' }, onCheckpoint: () => wake() });
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
   const until = async (cond: () => Promise<boolean>): Promise<void> => {
@@ -33,7 +33,7 @@ async function startAndTrim(policy: string, n: number) {
   assert.equal(ended, false, 'the job is still running');
   const last = (await db.redis.xrevrange(s, '+', '-', 'COUNT', 1))[0]![0];
   await db.redis.multi().xadd(s, '*', 'data', JSON.stringify({ i: n })).xadd(s, '*', 'data', JSON.stringify({ i: n + 1 })).xadd(s, '*', 'data', JSON.stringify({ i: n + 2 })).xtrim(s, 'MAXLEN', 1).exec();
-  return { h, s, out, last, until, ended: () => ended };
+  return { h, s, out, dead, last, until, ended: () => ended };
 }
 
 // Regression: the source read on from the entry the trim left, and the two before it were never processed, silently.
@@ -63,5 +63,18 @@ test("under 'drop' the source reads on, and the lost range is one dropped record
   const read = result.metrics.operators.filter((o) => o.operator === 'read');
   assert.equal(read.reduce((n, o) => n + o.dropped, 0), 1);
   assert.equal(read.reduce((n, o) => n + o.recordsOut, 0), 6);
+  assert.equal(read.reduce((n, o) => n + o.recordsIn, 0), 7, 'in = out + dropped: the range is one record in');
   assert.deepEqual((await db.redis.xrange(out, '-', '+')).map(([, f]) => Number(f[1])).sort((a, b) => a - b), [0, 1, 2, 3, 4, 7]);
+});
+
+test("under 'dead-letter' the lost range is one dead letter: the typed error and the range as its position, no raw input", async () => {
+  const { h, s, out, dead, last, until } = await startAndTrim('dead-letter', 5);
+  await until(async () => (await db.redis.xlen(out)) === 6 && (await db.redis.xlen(dead)) === 1);
+  await h.cancel();
+  const [[, fields]] = await db.redis.xrange(dead, '-', '+');
+  const letter = JSON.parse(fields![fields!.indexOf('data') + 1]!) as { operator: string; error: { name: string; code: string; message: string }; raw: string; position: string };
+  assert.equal(letter.operator, 'read');
+  assert.deepEqual([letter.error.name, letter.error.code, letter.raw], ['StreamEntriesLostError', 'ENTRIES_LOST', '']);
+  assert.match(letter.position, new RegExp(`^${s}/${last}\\.\\.\\d+-\\d+$`));
+  assert.match(letter.error.message, / lost 2 entries after /);
 });
