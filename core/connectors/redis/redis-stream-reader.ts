@@ -13,9 +13,8 @@
 //
 // Entries deleted before they were read (XTRIM, MAXLEN, XDEL) are not skipped silently (StreamEntriesLostError,
 // bad input). Plain: each read goes with XINFO STREAM, and the entries-added count (Redis 7) the reader accounts
-// for, read or known gone, is compared with the stream's. Group: the stream's max-deleted-entry-id and counts with
-// the group's last-delivered-id and entries-read (in one script with the read, READ_GROUP_SCRIPT), and a pending
-// entry redelivered without fields was deleted.
+// for, read or known gone, is compared with the stream's. Group: the stream's max-deleted-entry-id with the group's
+// last-delivered-id (in one script with the read), and a pending entry redelivered without fields was deleted.
 
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, RedisConnectorError, StreamEntriesLostError } from '../errors.js';
@@ -300,7 +299,6 @@ export class RedisStreamReader<T> implements SourceReader<T> {
           // Group: a deleted id after what the group had delivered just before this read, and before the first
           // entry it read (or with none read), was never delivered to the group.
           const { maxDeleted, groupAt } = at;
-          if (at.trimmed !== undefined && groupAt !== undefined) this.queue.push({ state: st, id: groupAt, fields: null, lost: this.lost(st.stream, { after: groupAt, before: at.first!, count: at.trimmed }, `group '${this.group}'`) });
           if (maxDeleted !== undefined && groupAt !== undefined && compareStreamIds(maxDeleted, groupAt) > 0 && compareStreamIds(maxDeleted, reported[i]!) > 0
             && (first === undefined || compareStreamIds(maxDeleted, first) < 0)) {
             reported[i] = maxDeleted;
@@ -342,10 +340,10 @@ export class RedisStreamReader<T> implements SourceReader<T> {
    */
   private async readGroup(client: Redis, consumer: string, keys: readonly string[]): Promise<{ reply: StreamReply; info: StreamState[] }> {
     for (let attempt = 0; ; attempt++) {
-      const [marks, reply] = await client.callBuffer('EVAL', READ_GROUP_SCRIPT, keys.length, ...keys, this.group!, consumer, this.count) as [[Buffer | null, Buffer | null, Buffer | null, number | null, Buffer | null][], StreamReply];
+      const [marks, reply] = await client.callBuffer('EVAL', READ_GROUP_SCRIPT, keys.length, ...keys, this.group!, consumer, this.count) as [[Buffer | null, Buffer | null, Buffer | null][], StreamReply];
       const text = (b: Buffer | null): string | undefined => (b === null ? undefined : b.toString());
-      const info = marks.map(([maxDeleted, groupAt, lastGenerated, trimmed, first]) => ({
-        lastGenerated: text(lastGenerated), added: undefined, length: undefined, first: text(first), trimmed: trimmed ?? undefined,
+      const info = marks.map(([maxDeleted, groupAt, lastGenerated]) => ({
+        lastGenerated: text(lastGenerated), added: undefined, length: undefined, first: undefined,
         maxDeleted: maxDeleted === null || maxDeleted.toString() === '0-0' ? undefined : maxDeleted.toString(), groupAt: text(groupAt),
       }));
       if (reply !== null || attempt > 0 || this.closed) return { reply, info };
@@ -391,54 +389,26 @@ export class RedisStreamReader<T> implements SourceReader<T> {
 
 /**
  * Group read (KEYS: the streams; ARGV: group, consumer, count): per stream { max-deleted-entry-id, the group's
- * last-delivered-id, last-generated-id, entries trimmed before the group delivered them, the first entry kept }
- * (false where there is none), then XREADGROUP's reply, in one step. The trimmed ones: with the group before the
- * stream's first entry and nothing deleted after it, the entries added before that entry (entries-added - length)
- * less the group's entries-read (Redis's count up to its last-delivered-id, when it has one). Redis counts on by one
- * per entry delivered, not knowing of them, so the group's count is set to include them (XGROUP SETID ENTRIESREAD):
- * reported once, by the consumer whose read skips them.
+ * last-delivered-id, last-generated-id } (false where there is none), then XREADGROUP's reply, in one step.
  */
 const READ_GROUP_SCRIPT = `
-local function cmp(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  local function c(x, y)
-    if #x ~= #y then return #x < #y and -1 or 1 end
-    if x == y then return 0 end
-    return x < y and -1 or 1
-  end
-  local r = c(am, bm)
-  if r ~= 0 then return r end
-  return c(as, bs)
-end
 local marks, ids = {}, {}
 for i, k in ipairs(KEYS) do
-  local md, at, last, trimmed, first = false, false, false, false, false
+  local md, at, last = false, false, false
   if redis.call('EXISTS', k) == 1 then
     local s = redis.call('XINFO', 'STREAM', k)
-    local added, length
     for j = 1, #s, 2 do
-      local f = s[j]
-      if f == 'max-deleted-entry-id' then md = s[j + 1] elseif f == 'last-generated-id' then last = s[j + 1]
-      elseif f == 'entries-added' then added = s[j + 1] elseif f == 'length' then length = s[j + 1]
-      elseif f == 'first-entry' and s[j + 1] then first = s[j + 1][1] end
+      if s[j] == 'max-deleted-entry-id' then md = s[j + 1] elseif s[j] == 'last-generated-id' then last = s[j + 1] end
     end
-    local read
     for _, g in ipairs(redis.call('XINFO', 'GROUPS', k)) do
-      local name, delivered, n
+      local name, delivered
       for j = 1, #g, 2 do
-        if g[j] == 'name' then name = g[j + 1] elseif g[j] == 'last-delivered-id' then delivered = g[j + 1]
-        elseif g[j] == 'entries-read' then n = g[j + 1] end
+        if g[j] == 'name' then name = g[j + 1] elseif g[j] == 'last-delivered-id' then delivered = g[j + 1] end
       end
-      if name == ARGV[1] then at, read = delivered, n end
-    end
-    if at and first and type(read) == 'number' and type(added) == 'number' and cmp(at, first) < 0
-      and (not md or cmp(md, first) < 0) and added - length > read then
-      trimmed = added - length - read
-      redis.call('XGROUP', 'SETID', k, ARGV[1], at, 'ENTRIESREAD', added - length)
+      if name == ARGV[1] then at = delivered end
     end
   end
-  marks[i] = { md, at, last, trimmed, first }
+  marks[i] = { md, at, last }
   ids[i] = '>'
 end
 local args = { 'XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS' }
@@ -459,8 +429,6 @@ interface StreamState {
   readonly maxDeleted: string | undefined;
   /** Group mode: the group's last-delivered-id. */
   readonly groupAt?: string | undefined;
-  /** Group mode: entries trimmed before the group delivered them (after groupAt, before first). */
-  readonly trimmed?: number | undefined;
 }
 
 function streamState(result: [Error | null, unknown] | undefined): StreamState {

@@ -164,7 +164,8 @@ test('group, resumed: pending entries after the checkpoint that were trimmed are
   }
 });
 
-// Regression: entries deleted before the group delivered them to any consumer were skipped silently.
+// Regression: entries deleted before the group delivered them to any consumer were skipped silently. (A trim is
+// not seen this way: Redis 7.0 records no max-deleted-entry-id for it. README says so.)
 test('group, while reading: an entry deleted before the group delivered it is reported once, by one consumer', async () => {
   const s = db.key('group-live');
   const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group: { name: 'g' } }, 2);
@@ -193,44 +194,6 @@ test('group, while reading: an entry deleted before the group delivered it is re
     const e = lost(bad()[0]);
     assert.deepEqual([e.after, e.upTo], [a, gone]);
     assert.match(e.message, /before group 'g' read them/);
-  } finally {
-    await Promise.all(readers.map((r) => r.close()));
-  }
-});
-
-// Regression: entries trimmed before the group delivered them to any consumer were skipped silently.
-test('group, while reading: entries trimmed before the group delivered them are reported once, by one consumer, and counted so', async () => {
-  const s = db.key('group-trim');
-  const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group: { name: 'g' } }, 2);
-  const readers = splits.map((sp) => new RedisStreamReader<number>([sp], { connection: db.server.url, group: 'g', blockMs: 50 }));
-  const got = readers.map(() => ({ values: [] as number[], bad: [] as BadRecord[] }));
-  const pump = async (until: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 10_000;
-    while (!until()) {
-      assert.ok(Date.now() < deadline, `not there: ${JSON.stringify(got.map((g) => g.values))}, ${got.flatMap((g) => g.bad).length} bad`);
-      await Promise.race([...readers.map((r) => r.ready()), new Promise((r) => setTimeout(r, 20))]);
-      readers.forEach((r, i) => r.read((v) => got[i]!.values.push(v), 1000, (b) => got[i]!.bad.push(b)));
-    }
-  };
-  const all = (): number[] => got.flatMap((g) => g.values).sort((x, y) => x - y);
-  const bad = (): BadRecord[] => got.flatMap((g) => g.bad);
-  try {
-    await add(s, 0, 1);
-    await pump(() => all().length === 2);
-    const [, last] = (await db.redis.xrange(s, '-', '+')).map(([id]) => id);
-    const tx = await db.redis.multi().xadd(s, '*', 'data', '2').xadd(s, '*', 'data', '3').xadd(s, '*', 'data', '4').xtrim(s, 'MAXLEN', 1).exec();
-    const kept = tx![2]![1] as string;
-    await pump(() => all().length === 3 && bad().length === 1);
-    await add(s, 5, 6);
-    await pump(() => all().length === 5);
-    await db.redis.multi().xadd(s, '*', 'data', '7').xadd(s, '*', 'data', '8').xtrim(s, 'MAXLEN', 1).exec(); // a second trim: its own count only
-    await pump(() => all().length === 6 && bad().length === 2);
-    assert.deepEqual(all(), [0, 1, 4, 5, 6, 8]);
-    assert.equal(bad().length, 2, bad().map((b) => b.error.message).join(' | '));
-    const e = lost(bad()[0]);
-    assert.deepEqual([e.after, e.before, e.count], [last, kept, 2]);
-    assert.match(e.message, / lost 2 entries after .* before .*: deleted \(XTRIM, MAXLEN, XDEL\) before group 'g' read them/);
-    assert.equal(lost(bad()[1]).count, 1);
   } finally {
     await Promise.all(readers.map((r) => r.close()));
   }
