@@ -13,8 +13,9 @@
 //
 // Entries deleted before they were read (XTRIM, MAXLEN, XDEL) are not skipped silently (StreamEntriesLostError,
 // bad input). Plain: each read goes with XINFO STREAM, and the entries-added count (Redis 7) the reader accounts
-// for, read or known gone, is compared with the stream's. Group: the stream's max-deleted-entry-id with the group's
-// last-delivered-id (in one script with the read), and a pending entry redelivered without fields was deleted.
+// for, read or known gone, is compared with the stream's. Group: a pending entry redelivered without fields was
+// deleted; entries deleted before the group delivered them are not seen (Redis moves the group past them, and
+// telling them apart needs the stream's and the group's counts read atomically with XREADGROUP: a script).
 
 import type { Redis } from 'ioredis';
 import { ConnectorOptionError, RedisConnectorError, StreamEntriesLostError } from '../errors.js';
@@ -250,20 +251,20 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     // was last exact (where a loss found later may have begun).
     const accounted = states.map((s) => s.added);
     const checkedAt = states.map((s) => s.lastDelivered);
-    /** Group: per stream, the last deleted id reported lost by this consumer. */
-    const reported = states.map(() => '0-0');
     while (!this.closed) {
       await this.waitForRoom();
       if (this.closed) return;
-      const { reply, info } = consumer === undefined ? await this.readPlain(client, keys, cursors) : await this.readGroup(client, consumer, keys);
+      const { reply, info } = consumer === undefined
+        ? await this.readPlain(client, keys, cursors)
+        : { reply: await client.callBuffer('XREADGROUP', 'GROUP', this.group!, consumer, 'COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...keys.map(() => '>')) as StreamReply, info: [] };
       if (this.closed) return;
       for (let i = 0; i < states.length; i++) {
         const st = states[i]!;
         const entries = reply?.find(([key]) => key.toString() === keys[i])?.[1] ?? [];
         const first = entries[0]?.[0].toString();
         const last = entries[entries.length - 1]?.[0].toString();
-        const at = info[i]!;
         if (consumer === undefined) {
+          const at = info[i]!;
           let known = accounted[i];
           if (at.added !== undefined && first !== undefined && first === at.first && at.length !== undefined && (at.maxDeleted === undefined || compareStreamIds(at.maxDeleted, first) < 0)) {
             // The first entry read is the stream's first, with nothing deleted after it: every entry added
@@ -296,14 +297,6 @@ export class RedisStreamReader<T> implements SourceReader<T> {
           accounted[i] = known;
           if (last !== undefined) cursors[i] = last;
         } else {
-          // Group: a deleted id after what the group had delivered just before this read, and before the first
-          // entry it read (or with none read), was never delivered to the group.
-          const { maxDeleted, groupAt } = at;
-          if (maxDeleted !== undefined && groupAt !== undefined && compareStreamIds(maxDeleted, groupAt) > 0 && compareStreamIds(maxDeleted, reported[i]!) > 0
-            && (first === undefined || compareStreamIds(maxDeleted, first) < 0)) {
-            reported[i] = maxDeleted;
-            this.queue.push({ state: st, id: maxDeleted, fields: null, lost: this.lost(st.stream, { after: groupAt, upTo: maxDeleted }, `group '${this.group}'`) });
-          }
           for (const [id, fields] of entries) this.queue.push({ state: st, id: id.toString(), fields });
         }
       }
@@ -332,25 +325,6 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     return { reply, info: keys.map((_, i) => streamState(replies[i])) };
   }
 
-  /**
-   * XREADGROUP in one script with each stream's max-deleted-entry-id and the group's last-delivered-id just
-   * before it: other consumers of the group read between any two commands outside one (a MULTI through ioredis
-   * cost half the throughput). A script cannot block, so an empty read is followed by a blocking XREAD of one
-   * entry after the streams' last ids, a wakeup; the script then reads what came.
-   */
-  private async readGroup(client: Redis, consumer: string, keys: readonly string[]): Promise<{ reply: StreamReply; info: StreamState[] }> {
-    for (let attempt = 0; ; attempt++) {
-      const [marks, reply] = await client.callBuffer('EVAL', READ_GROUP_SCRIPT, keys.length, ...keys, this.group!, consumer, this.count) as [[Buffer | null, Buffer | null, Buffer | null][], StreamReply];
-      const text = (b: Buffer | null): string | undefined => (b === null ? undefined : b.toString());
-      const info = marks.map(([maxDeleted, groupAt, lastGenerated]) => ({
-        lastGenerated: text(lastGenerated), added: undefined, length: undefined, first: undefined,
-        maxDeleted: maxDeleted === null || maxDeleted.toString() === '0-0' ? undefined : maxDeleted.toString(), groupAt: text(groupAt),
-      }));
-      if (reply !== null || attempt > 0 || this.closed) return { reply, info };
-      await client.callBuffer('XREAD', 'COUNT', 1, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...info.map((s) => s.lastGenerated ?? '0-0'));
-      if (this.closed) return { reply: null, info: [] };
-    }
-  }
 
   /** Restore in group mode: pending entries up to the restored position are done; later ones go out again. */
   private async redeliverPending(client: Redis, consumer: string, st: SplitState): Promise<void> {
@@ -387,36 +361,6 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   }
 }
 
-/**
- * Group read (KEYS: the streams; ARGV: group, consumer, count): per stream { max-deleted-entry-id, the group's
- * last-delivered-id, last-generated-id } (false where there is none), then XREADGROUP's reply, in one step.
- */
-const READ_GROUP_SCRIPT = `
-local marks, ids = {}, {}
-for i, k in ipairs(KEYS) do
-  local md, at, last = false, false, false
-  if redis.call('EXISTS', k) == 1 then
-    local s = redis.call('XINFO', 'STREAM', k)
-    for j = 1, #s, 2 do
-      if s[j] == 'max-deleted-entry-id' then md = s[j + 1] elseif s[j] == 'last-generated-id' then last = s[j + 1] end
-    end
-    for _, g in ipairs(redis.call('XINFO', 'GROUPS', k)) do
-      local name, delivered
-      for j = 1, #g, 2 do
-        if g[j] == 'name' then name = g[j + 1] elseif g[j] == 'last-delivered-id' then delivered = g[j + 1] end
-      end
-      if name == ARGV[1] then at = delivered end
-    end
-  end
-  marks[i] = { md, at, last }
-  ids[i] = '>'
-end
-local args = { 'XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS' }
-for _, k in ipairs(KEYS) do args[#args + 1] = k end
-for _, id in ipairs(ids) do args[#args + 1] = id end
-return { marks, redis.call(unpack(args)) }
-`;
-
 /** What XINFO STREAM said at the read (undefined: no such key, or a Redis before 7 for the counts). */
 interface StreamState {
   readonly lastGenerated: string | undefined;
@@ -427,8 +371,6 @@ interface StreamState {
   readonly first: string | undefined;
   /** max-deleted-entry-id (XDEL; a trim leaves it), undefined when none. */
   readonly maxDeleted: string | undefined;
-  /** Group mode: the group's last-delivered-id. */
-  readonly groupAt?: string | undefined;
 }
 
 function streamState(result: [Error | null, unknown] | undefined): StreamState {
