@@ -20,18 +20,21 @@ export function signalStop(control: SharedArrayBuffer, threads: number): void {
 }
 
 /**
- * Runs `post` with thread `thread`'s handover mark up (HANDING_OVER): a post of what its sinks hand back after a
- * stop, which the stop's grace period waits for while it moves. `post` calls `progress` after each part it sent.
+ * Runs `post` with thread `thread`'s handover mark moving (HANDING_OVER): a post of what its sinks hand back after a
+ * stop, which the stop's grace period waits for while it moves. `post` calls `progress` after each part it sent;
+ * the end moves it once more and leaves it standing, not 0: the thread's result may still wait behind the parts in
+ * the main thread's queue (a grace period's timer runs before it), so a handover just ended gets one more period.
  */
 export function handingOver<T>(control: SharedArrayBuffer, threads: number, thread: number, post: (progress: () => void) => T): T {
   const at = jobLoopTurns(threads, thread) + HANDING_OVER;
   const c = new Int32Array(control);
-  Atomics.store(c, at, 1);
-  // Wraps past 2^31 to negative numbers, never to 0 before 2^32 parts: 0 stays "not handing over".
-  try { return post(() => { if (Atomics.add(c, at, 1) === -1) Atomics.store(c, at, 1); }); } finally { Atomics.store(c, at, 0); }
+  // Wraps past 2^31 to negative numbers, never to 0 before 2^32 parts: 0 stays "never handed over".
+  const progress = (): void => { if (Atomics.add(c, at, 1) === -1) Atomics.store(c, at, 1); };
+  progress();
+  try { return post(progress); } finally { progress(); }
 }
 
-/** Thread `thread`'s handover mark: 0 when it is not handing over its sinks' results, else a count that moves with each part sent (handingOver). */
+/** Thread `thread`'s handover mark: 0 when it has not handed over its sinks' results, else a count that moves with each part sent and at the end (handingOver). */
 export function handOverMark(control: SharedArrayBuffer, threads: number, thread: number): number {
   return Atomics.load(new Int32Array(control), jobLoopTurns(threads, thread) + HANDING_OVER);
 }

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -55,4 +55,39 @@ test('a cancelled collect run whose handover stands still for a whole stopGraceM
   assert.ok(warnings.some((w) => /^worker thread 0 did not stop within stopGraceMs \(300 ms\) and was terminated/.test(w)), warnings.join(' | '));
   assert.ok(!warnings.some((w) => /not written within 60 s/.test(w)), 'terminated, not ended by the getter giving up after 60 s');
   assert.equal(r.collected.out?.length ?? 0, 0, 'the terminated thread\'s records are not in the result');
+});
+
+// Regression: the grace period's timer ran before the main thread took in a thread's result that was already queued
+// (the main thread busy, e.g. taking in another thread's parts): it saw the handover over (its mark back at 0) and
+// the thread not settled, terminated it, and the result lost every record the thread had handed over.
+test('a handover that ended while the main thread was busy past stopGraceMs keeps its records', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-handover-'));
+  const [release, read] = [join(dir, 'release'), join(dir, 'read')];
+  writeFileSync(release, '');
+  const warnings: string[] = [];
+  const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}&read=${encodeURIComponent(read)}`, import.meta.url), {
+    parallelism: 1, stopGraceMs: 300, onWarning: (w) => { warnings.push(w); },
+  });
+  const taken = (): number => h.metrics().operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
+  const deadline = Date.now() + 60_000;
+  while (taken() <= AT) {
+    assert.ok(Date.now() < deadline, `the sink did not take record ${AT} within 60 s`);
+    await delay(10);
+  }
+  const cancelled = h.cancel();
+  // The main thread stays busy until the handover has read the held record, then three grace periods more: the
+  // thread's result is then queued behind its parts when the grace period's timer runs. Busy in a check-phase
+  // callback (setImmediate), so that the next turn of the event loop begins with the timers, then the messages.
+  let late: Error | undefined;
+  setImmediate(() => {
+    const busyUntil = Date.now() + 60_000;
+    while (!existsSync(read)) if (Date.now() > busyUntil) { late = new Error('the handover did not read the held record within 60 s'); return; }
+    const spin = Date.now() + 900;
+    while (Date.now() < spin);
+  });
+  const r = await cancelled;
+  if (late) throw late;
+  const received = r.metrics.operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
+  assert.ok(!warnings.some((w) => /terminated \(/.test(w)), warnings.join(' | '));
+  assert.equal(r.collected.out?.length ?? 0, received, 'every record the sink received');
 });
