@@ -104,9 +104,9 @@ export function jobLoopTurns(threads: number, thread: number): number {
 /** Offset from jobLoopTurns: 0 → 1 once, by the thread, when its task loop has returned or thrown (all its tasks ended). */
 export const LOOP_ENDED = 1;
 /**
- * Offset from jobLoopTurns: 0 until the thread hands over what its sinks give back after a stop (a cancelled collect
- * sink's records); then a count that grows by one as the handover begins, per part posted and as it ends, and
- * keeps its last value. Written only by the thread. The stop's grace period does not terminate a thread whose count
+ * Offset from jobLoopTurns: 0 until the thread hands records over to the main thread (a cancelled collect sink's
+ * records, a finished collect sink's tail, a live batch); then a count that grows by one as a handover begins, per
+ * part posted and as it ends, and keeps its last value. Written only by the thread. The stop's grace period does not terminate a thread whose count
  * moved since its last look: it has answered the stop, and terminated it would lose what the cancelled run's result
  * holds (its result may still be queued behind the parts); one whose count stood still for a whole period is stuck
  * (a getter that does not return, a close hook after the handover) and is terminated.

@@ -195,7 +195,9 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       const writer = opened(n.name, index, 'createWriter', () => n.sink!.createWriter(index, task.parallelism));
       // A sink whose writer drains, in a run that hands collect records over live: live, and held back while its reader is behind.
       const s = live !== undefined && writer.drain !== undefined && a.outputFlow !== undefined
-        ? new LiveSinkOperator(n.name, ctx, writer, new Int32Array(a.outputFlow), n.id * OUTPUT_FLOW_SLOTS, (items) => live.post(n.id, index, items))
+        // Each post moves the thread's handover mark: a cancel's grace period waits for one under way (a finished
+        // sink's tail may be millions of records) rather than terminate the thread and lose them.
+        ? new LiveSinkOperator(n.name, ctx, writer, new Int32Array(a.outputFlow), n.id * OUTPUT_FLOW_SLOTS, (items) => handingOver(a.control, a.plan.threads, a.thread, () => live.post(n.id, index, items)))
         : a.outputHold !== undefined && asCollectSink(n.sink) !== undefined
           ? new CountedSinkOperator(n.name, ctx, writer, new Int32Array(a.outputHold), n.id * OUTPUT_HOLD_SLOTS + OUTPUT_HOLD_TAKEN)
           : new SinkOperator(n.name, ctx, writer, a.checkpoint.enabled);

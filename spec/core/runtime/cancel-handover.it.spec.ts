@@ -91,3 +91,28 @@ test('a handover that ended while the main thread was busy past stopGraceMs keep
   assert.ok(!warnings.some((w) => /terminated \(/.test(w)), warnings.join(' | '));
   assert.equal(r.collected.out?.length ?? 0, received, 'every record the sink received');
 });
+
+// Regression: a bounded run's collect sink posts what it holds at its end (a finished sink's tail, one message of
+// every record, without a reader); a cancel during that post had the thread terminated after stopGraceMs, and the
+// result held none of the records the sink received.
+test('a cancel while a finished collect sink posts its records waits for the post, and the result holds them', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-handover-'));
+  const [release, read] = [join(dir, 'release'), join(dir, 'read')];
+  const count = 3000;
+  const warnings: string[] = [];
+  const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}&read=${encodeURIComponent(read)}&count=${count}`, import.meta.url), {
+    parallelism: 1, stopGraceMs: 2000,
+    onWarning: (w) => { warnings.push(w); if (/still hands over/.test(w)) writeFileSync(release, ''); },
+  });
+  // The sink's end is posting its records, blocked in the held record's getter.
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(read)) {
+    assert.ok(Date.now() < deadline, 'the sink did not post its records within 60 s');
+    await delay(10);
+  }
+  const r = await h.cancel();
+  assert.ok(warnings.some((w) => /^worker thread 0 still hands over .* waited for while it moves, not terminated$/.test(w)), warnings.join(' | '));
+  assert.ok(!warnings.some((w) => /terminated \(/.test(w)), warnings.join(' | '));
+  assert.equal(r.collected.out?.length ?? 0, count, 'every record the sink received');
+  assert.equal(r.collected.out?.[AT]?.i, AT);
+});

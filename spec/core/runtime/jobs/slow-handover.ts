@@ -1,7 +1,8 @@
 // Runs until cancelled: numbers into a collect sink, chained (records stay the objects emitted). Record AT has a
 // getter that a structured clone reads, so the cancelled run's handover of the sink's records blocks in it until
 // the file `release` exists (bounded: 60 s, then it throws); with ?read=<path>, the getter first writes that file.
-// ?release=<path>[&read=<path>]
+// With ?count=<n>, the source is bounded (n records): the sink's end posts them (a finished sink's tail).
+// ?release=<path>[&read=<path>][&count=<n>]
 import { existsSync, writeFileSync } from 'node:fs';
 import { defineJob } from '../../../../core/index.js';
 
@@ -9,6 +10,7 @@ export const AT = 1000;
 const params = new URL(import.meta.url).searchParams;
 const release = params.get('release') ?? '';
 const read = params.get('read');
+const count = params.get('count');
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function held(i: number): { i: number } {
@@ -27,6 +29,6 @@ function held(i: number): { i: number } {
 }
 
 export default defineJob((env) => {
-  env.fromGenerator({ seed: 1 }, (i) => (i === AT ? held(i) : { i })).name('numbers')
+  env.fromGenerator({ seed: 1, ...(count === null ? {} : { count: Number(count) }) }, (i) => (i === AT ? held(i) : { i })).name('numbers')
     .collect().name('out');
 });
