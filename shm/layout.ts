@@ -71,10 +71,14 @@ export const DOORBELL_SLOTS = I32_PER_LINE;
 // ---- Job control: one Int32 buffer per running job --------------------------------------------------------------
 
 /**
- * 0 while the job runs; 0 → 1, never back, to stop every task: by the main thread (cancel, a dead worker) or by a
- * failing worker thread (core/runtime/job-control.ts signalStop), which need not wait for the main thread.
+ * 0 while the job runs; once, never back, to stop every task: by the main thread (cancel, a dead worker) or by a
+ * failing worker thread (core/runtime/job-control.ts signalStop), which need not wait for the main thread. The
+ * first writer's value stays: STOP_CANCELLED (threads hand their collect sinks' records over for the result) or
+ * STOP_FAILED (the attempt failed: its results are dropped, so nothing is handed over to delay a restart).
  */
 export const JOB_STOP = 0;
+export const STOP_CANCELLED = 1;
+export const STOP_FAILED = 2;
 /**
  * The latest checkpoint the coordinator triggered, as (id << 2) | flags (JOB_CHECKPOINT_UNALIGNED,
  * JOB_CHECKPOINT_SAVEPOINT): one word, so a source never pairs an id with another checkpoint's flags. Written only

@@ -33,7 +33,7 @@ import { TimestampsOperator } from '../core/time/timestamps-operator.js';
 import { SplitTimestampsOperator } from '../core/time/split-timestamps-operator.js';
 import type { WatermarkStrategy } from '../core/time/watermark-strategy.js';
 import { metricsOffsets } from '../core/runtime/metrics.js';
-import { handingOver, signalStop, threadBell } from '../core/runtime/job-control.js';
+import { handingOver, signalStop, stoppedForFailure, threadBell } from '../core/runtime/job-control.js';
 import type { CoordinatorMessage } from '../core/checkpoint/messages.js';
 import { subtaskKey, type SerializedError, type ThreadAssignment, type ThreadResult } from './assignment.js';
 import { SinkResultLink } from './sink-results.js';
@@ -411,7 +411,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       // Cancelled: collect sinks hand back what they received so far (nothing is published). Marked as one
       // handover: the stop's grace period waits for it while its posts go (millions of records may be copied), not
       // for a sink's stopped() or a record's getter that does not return.
-      handingOver(a.control, a.plan.threads, a.thread, (sent) => {
+      // Not when the attempt failed: its results are dropped, and copying them would only delay its restart.
+      if (!stoppedForFailure(a.control)) handingOver(a.control, a.plan.threads, a.thread, (sent) => {
         for (const st of subtasks) {
           for (const s of st.sinks) {
             const r = s.stoppedResult();
@@ -424,7 +425,7 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
       });
     } else {
       // Stop every thread at once: the first failure must not wait for the main thread's round trip.
-      signalStop(a.control, a.plan.threads);
+      signalStop(a.control, a.plan.threads, true);
       result.error = serializeError(e);
     }
   } finally {

@@ -189,7 +189,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   let threadFailure: Error | undefined;
   const onThreadError = (e: unknown): void => {
     threadFailure ??= Object.assign(new Error(`a worker thread failed outside its task: ${(e as Error)?.message ?? String(e)}`), { name: 'WorkerDiedError', cause: e });
-    stopAll();
+    stopAll(true);
   };
   threads.on('error', onThreadError);
   function newPool(): InstanceType<typeof Piscina> {
@@ -214,11 +214,12 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   /** The run ended well: its threads go back to the cache (and are no longer this run's to end). */
   let released = false;
   const destroyPool = (): Promise<void> => (released ? Promise.resolve() : (destroyed ??= endPool(threads)));
-  const stopAll = (): void => {
+  /** `failed`: the attempt failed (its sinks' results are dropped); else a cancel. */
+  const stopAll = (failed: boolean): void => {
     if (stopping || settled) return;
     stopping = true;
     coordinator?.stop();
-    signalStop(control, plan.threads);
+    signalStop(control, plan.threads, failed);
     for (const r of rings) Ring.attach(r).abort();
     // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period (not
     // while a thread hands its sinks' results over). Cleared once every thread has settled.
@@ -235,7 +236,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       store!, graph, plan, control, mainPorts,
       { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures, lineage: s.lineage },
       s.jobFingerprint, s.nextId, from?.manifest,
-      (e) => { checkpointFailure ??= e; stopAll(); },
+      (e) => { checkpointFailure ??= e; stopAll(true); },
       callerOnCheckpoint(options.onCheckpoint, s.warn),
     ) : undefined;
   } catch (e) {
@@ -255,12 +256,12 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       outputHold, warnings: warnings.name,
     };
     return (threads.run(a, { transferList: [port] }) as Promise<ThreadResult>).finally(() => { settledThreads.add(thread); }).then(
-      (r) => { if (r.error) stopAll(); return r; },
+      (r) => { if (r.error) stopAll(true); return r; },
       (e: unknown) => {
         // Terminated after the stop grace period: stopped, not failed (the stop's cause is reported elsewhere).
         if (terminated) return { thread, stopped: true } as ThreadResult;
         // The thread itself died (heap limit, process.exit in a worker, a crash): a task failure, not a hang.
-        stopAll();
+        stopAll(true);
         // What ran there, so a user can tell which operator to look at.
         const ran = plan.placements.filter((p) => p.thread === thread).map((p) => `${plan.tasks[p.task]!.name} (subtask ${p.subtask})`);
         return { thread, stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack, cause: e } } as ThreadResult;
@@ -352,5 +353,5 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     }
     return c;
   };
-  return { done, metrics, coordinator, stop: stopAll, outputCredit };
+  return { done, metrics, coordinator, stop: () => stopAll(false), outputCredit };
 }

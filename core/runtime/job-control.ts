@@ -3,7 +3,7 @@
 // failing worker (at once, without waiting for the main thread) both run.
 
 import { Doorbell } from '../../shm/doorbell.js';
-import { HANDING_OVER, jobDoorbell, jobLoopTurns, JOB_STOP } from '../../shm/layout.js';
+import { HANDING_OVER, jobDoorbell, jobLoopTurns, JOB_STOP, STOP_CANCELLED, STOP_FAILED } from '../../shm/layout.js';
 
 /** The doorbell thread `thread` parks on. */
 export function threadBell(control: SharedArrayBuffer, thread: number): Doorbell {
@@ -11,12 +11,17 @@ export function threadBell(control: SharedArrayBuffer, thread: number): Doorbell
 }
 
 /**
- * Sets the stop flag, then rings every thread's doorbell. Flag first: a thread woken by the ring re-checks the
- * flag, so it cannot park again having missed it.
+ * Sets the stop flag (the first stop's cause stays: `failed`, or a cancel), then rings every thread's doorbell.
+ * Flag first: a thread woken by the ring re-checks the flag, so it cannot park again having missed it.
  */
-export function signalStop(control: SharedArrayBuffer, threads: number): void {
-  Atomics.store(new Int32Array(control), JOB_STOP, 1);
+export function signalStop(control: SharedArrayBuffer, threads: number, failed: boolean): void {
+  Atomics.compareExchange(new Int32Array(control), JOB_STOP, 0, failed ? STOP_FAILED : STOP_CANCELLED);
   for (let t = 0; t < threads; t++) threadBell(control, t).ringAlways();
+}
+
+/** Whether the job was stopped because its attempt failed (its results are dropped), not cancelled. */
+export function stoppedForFailure(control: SharedArrayBuffer): boolean {
+  return Atomics.load(new Int32Array(control), JOB_STOP) === STOP_FAILED;
 }
 
 /**

@@ -116,3 +116,16 @@ test('a cancel while a finished collect sink posts its records waits for the pos
   assert.equal(r.collected.out?.length ?? 0, count, 'every record the sink received');
   assert.equal(r.collected.out?.[AT]?.i, AT);
 });
+
+// Regression: when an attempt failed, the other threads stopped as if cancelled and handed their collect sinks'
+// records over, which the failed attempt then dropped, and the grace period waited for the copy while it moved:
+// a restart waited for millions of records copied for nothing.
+test('a failing attempt\'s other threads do not hand their collect sinks\' records over', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-handover-'));
+  const [read, release, passed] = ['read', 'release', 'passed'].map((f) => join(dir, f));
+  const q = [['read', read], ['release', release], ['passed', passed]].map(([k, v]) => `${k}=${encodeURIComponent(v!)}`).join('&');
+  const h = await run<{ out: unknown[] }>(new URL(`./jobs/fails-beside-held.ts?${q}`, import.meta.url), { parallelism: 2, threads: 2, stopGraceMs: 300 });
+  await assert.rejects(h.result, /fails beside the held record/);
+  assert.ok(existsSync(passed), 'a subtask took the held record');
+  assert.ok(!existsSync(read), 'the held record was copied for the failed attempt\'s result');
+});
