@@ -718,10 +718,16 @@ export class Subtask implements BarrierHandler {
     if (next === Infinity) return 0;
     const now = Date.now();
     if (now < next) return 0;
+    next = Infinity;
     for (let i = 0; i < this.chain.length; i++) {
       const op = this.chain[i]!.op;
       if (op.nextProcessingTime() <= now) op.onProcessingTime(now);
+      const t = op.nextProcessingTime();
+      if (t < next) next = t;
     }
+    // What is left due after these ran: a stale time would read as work waiting to hasWork (busy time) and
+    // canProgress until the next step.
+    this.nextTimer = next;
     return 1;
   }
 

@@ -66,3 +66,17 @@ test('hasWork: a full output is none, and it drains nothing once the consumer ha
   assert.equal(st.canProgress(), true);
   assert.ok(out.drained > drained);
 });
+
+// Regression (review): a step that fired the due processing-time timers left the next time as it was before them,
+// so hasWork found them still due: busy through the neighbours' steps and the round's gap, for a step that then
+// did nothing.
+test('hasWork: after a step fired the due processing-time timers, none are due', () => {
+  let next = Date.now() - 1;
+  let fired = 0;
+  const op = { nextProcessingTime: () => next, onProcessingTime: (now: number) => { fired++; next = now + 60_000; } };
+  const st = new Subtask(0, 't', new TaskContext('t', 0, 1, 128), new Recorder(), [{ uid: 'p', op: op as never }], [], [], gate(), undefined, () => {}, 't', undefined, undefined);
+  assert.equal(st.step(1024), 1, 'the step fires the due timer');
+  assert.equal(fired, 1);
+  assert.equal(st.hasWork(performance.now(), Date.now()), false, 'nothing is due after the firing');
+  assert.equal(st.step(1024), 0, 'and the next step does nothing');
+});
