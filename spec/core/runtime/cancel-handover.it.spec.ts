@@ -8,8 +8,18 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { run } from '../../../core/index.js';
+import { run, type JobHandle } from '../../../core/index.js';
 import { AT } from './jobs/slow-handover.js';
+
+/** Until the sink has taken the held record (its records-in metric past AT). */
+async function untilTaken(h: JobHandle<{ out: { i: number }[] }>): Promise<void> {
+  const taken = (): number => h.metrics().operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
+  const deadline = Date.now() + 60_000;
+  while (taken() <= AT) {
+    assert.ok(Date.now() < deadline, `the sink did not take record ${AT} within 60 s`);
+    await delay(10);
+  }
+}
 
 test('a cancelled collect run whose handover outlasts stopGraceMs returns every record the sink received, its thread not terminated', { timeout: 120_000 }, async () => {
   const release = join(mkdtempSync(join(tmpdir(), 'sluice-handover-')), 'release');
@@ -20,12 +30,7 @@ test('a cancelled collect run whose handover outlasts stopGraceMs returns every 
     // parts then move within the next period (2 s: a thread the machine starves for that long would be terminated).
     onWarning: (w) => { warnings.push(w); if (/still hands over/.test(w)) writeFileSync(release, ''); },
   });
-  const taken = (): number => h.metrics().operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
-  const deadline = Date.now() + 60_000;
-  while (taken() <= AT) {
-    assert.ok(Date.now() < deadline, `the sink did not take record ${AT} within 60 s`);
-    await delay(10);
-  }
+  await untilTaken(h);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
   const received = r.metrics.operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
@@ -44,12 +49,7 @@ test('a cancelled collect run whose handover stands still for a whole stopGraceM
   const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(never)}`, import.meta.url), {
     parallelism: 1, stopGraceMs: 300, onWarning: (w) => { warnings.push(w); },
   });
-  const taken = (): number => h.metrics().operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
-  const deadline = Date.now() + 60_000;
-  while (taken() <= AT) {
-    assert.ok(Date.now() < deadline, `the sink did not take record ${AT} within 60 s`);
-    await delay(10);
-  }
+  await untilTaken(h);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
   assert.ok(warnings.some((w) => /^worker thread 0 did not stop within stopGraceMs \(300 ms\) and was terminated/.test(w)), warnings.join(' | '));
@@ -68,12 +68,7 @@ test('a handover that ended while the main thread was busy past stopGraceMs keep
   const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}&read=${encodeURIComponent(read)}`, import.meta.url), {
     parallelism: 1, stopGraceMs: 300, onWarning: (w) => { warnings.push(w); },
   });
-  const taken = (): number => h.metrics().operators.filter((o) => o.operator === 'out').reduce((n, o) => n + o.recordsIn, 0);
-  const deadline = Date.now() + 60_000;
-  while (taken() <= AT) {
-    assert.ok(Date.now() < deadline, `the sink did not take record ${AT} within 60 s`);
-    await delay(10);
-  }
+  await untilTaken(h);
   const cancelled = h.cancel();
   // The main thread stays busy until the handover has read the held record, then three grace periods more: the
   // thread's result is then queued behind its parts when the grace period's timer runs. Busy in a check-phase
