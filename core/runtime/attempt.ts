@@ -27,7 +27,7 @@ import { OutputCredit } from './output-credit.js';
 import type { OutputHolds } from './output-hold.js';
 import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { asCollectSink } from '../connectors/collect-sink.js';
-import { JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
+import { bundleImportHint, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { ThreadCache, type PoolIdentity } from './thread-cache.js';
 import { endPool } from './end-pool.js';
 import { callerOnCheckpoint } from './caller-callbacks.js';
@@ -264,7 +264,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         stopAll(true);
         // What ran there, so a user can tell which operator to look at.
         const ran = plan.placements.filter((p) => p.thread === thread).map((p) => `${plan.tasks[p.task]!.name} (subtask ${p.subtask})`);
-        return { thread, stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack, cause: e } } as ThreadResult;
+        return { thread, stopped: false, error: { name: 'WorkerDiedError', message: `worker thread ${thread} died: ${(e as Error)?.message ?? String(e)}${bundleImportHint((e as Error)?.message ?? '')}. It ran: ${ran.join(', ')}`, stack: (e as Error)?.stack, cause: e } } as ThreadResult;
       },
     );
   });

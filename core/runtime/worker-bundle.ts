@@ -83,6 +83,18 @@ export const JOB_URL_ENV = 'SLUICE_WORKER_JOB_URL';
  * Bundles the task host with the job module at `jobUrl` when the job is a TypeScript file; undefined when it is
  * not (JavaScript jobs load fast as they are) or when bundling fails (`onFallback` says why).
  */
+/**
+ * What to add to the message of a worker that died loading its bundle because an import was not found: an import
+ * whose path is computed at run time stays as written, resolved from the bundle's place without tsx (a `.ts` file
+ * imported as `.js` is not found there). Empty for any other failure.
+ */
+export function bundleImportHint(message: string): string {
+  if (!/Cannot find (module|package) .* imported from .*[\\/]node_modules[\\/]\.cache[\\/]sluice[\\/]worker-[^\s]*\.mjs/.test(message)) return '';
+  return ' (the job\'s worker bundle could not import it: an import whose path is computed at run time is not bundled and'
+    + ' is resolved from the bundle without TypeScript; import it with a literal path, or run without bundles:'
+    + ' bundleWorkers: false or SLUICE_BUNDLE_WORKERS=0)';
+}
+
 export async function bundleWorkerEntry(jobUrl: string, onFallback: (why: string) => void): Promise<WorkerBundle | undefined> {
   if (!jobUrl.startsWith('file:') || !/\.(c|m)?tsx?$/.test(new URL(jobUrl).pathname)) return undefined;
   const engineRoot = fileURLToPath(new URL('../../', import.meta.url));
