@@ -60,7 +60,7 @@ interface Fetched {
   readonly id: string;
   /** null: the entry was deleted while pending (trimmed, XDEL); it is reported lost. */
   readonly fields: Buffer[] | null;
-  /** A range of entries deleted before they were read: reported lost, nothing delivered. */
+  /** Plain: a range of entries deleted before they were read: reported lost, nothing delivered. */
   readonly lost?: StreamEntriesLostError;
   /** Plain: the entries-added count accounted for once this is delivered, when known. */
   readonly added?: number | undefined;
@@ -146,9 +146,8 @@ export class RedisStreamReader<T> implements SourceReader<T> {
         tracker.switchTo(f.state.id);
       }
       if (f.lost !== undefined) {
-        // Plain: the position moves past the range, so a restore does not report it again. Group: the group's
-        // position is Redis's, and this consumer's stays that of what it delivered.
-        if (f.state.consumer === undefined) [f.state.lastDelivered, f.state.added] = [f.id, f.added];
+        // Plain reading only: the position moves past the range, so a restore does not report it again.
+        [f.state.lastDelivered, f.state.added] = [f.id, f.added];
         invalid({ raw: '', error: f.lost, position: f.lost.location.source });
         continue;
       }
@@ -304,11 +303,11 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     }
   }
 
-  private lost(stream: string, range: { after: string; upTo?: string; before?: string; count?: number }, reader = 'this source'): StreamEntriesLostError {
+  private lost(stream: string, range: { after: string; upTo?: string; before?: string; count?: number }): StreamEntriesLostError {
     const { after, upTo, before, count } = range;
     const what = count === undefined ? 'entries' : count === 1 ? '1 entry' : `${count} entries`;
     const to = upTo !== undefined ? `up to ${upTo}` : `before ${before}`;
-    return new StreamEntriesLostError(stream, range, `stream '${stream}' at ${this.where} lost ${what} after ${after} ${to}: deleted (XTRIM, MAXLEN, XDEL) before ${reader} read them`);
+    return new StreamEntriesLostError(stream, range, `stream '${stream}' at ${this.where} lost ${what} after ${after} ${to}: deleted (XTRIM, MAXLEN, XDEL) before this source read them`);
   }
 
   /**
