@@ -25,7 +25,7 @@ function send(engine: string, link: SinkResultLink, port: MessagePort): { i: num
   const before = link.posted;
   const e = link.post({ node: 0, subtask: 0, result: records }, 'out', 'finish');
   if (e !== undefined) throw e;
-  // An array longer than RESULT_PART comes in parts, joined as the main thread's SinkResultPorts does.
+  // A long array comes in parts, joined as the main thread's SinkResultPorts does.
   const parts: { i: number; v: number }[][] = [];
   for (let k = before; k < link.posted; k++) {
     const m = receiveMessageOnPort(port)?.message as SinkResult | undefined;

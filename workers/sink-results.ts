@@ -3,16 +3,14 @@
 // check: one that postMessage refuses (a function, a symbol, a WeakMap in it) is reported as the failure of that
 // sink's hook, not as the thread dying with no word of the sink when piscina posts the thread's result, and one it
 // takes is serialized once (a structured clone to check first copied a collect sink's records once more).
-// An array (a collect sink's records) goes in parts of RESULT_PART: the main thread deserializes one while this
-// thread serializes the next, where one post of 3 M records had the main thread wait for all of it, then take
-// it in while this thread waited (a cancel's handover took the sum of both).
+// An array (a collect sink's records) goes in parts (core/operators/timed-parts.ts): the main thread deserializes
+// one while this thread serializes the next, where one post of 3 M records had the main thread wait for all of it,
+// then take it in while this thread waited (a cancel's handover took the sum of both).
 
 import type { MessagePort } from 'node:worker_threads';
 import { OperatorError } from '../core/api/errors.js';
+import { FIRST_PART, timedParts } from '../core/operators/timed-parts.js';
 import type { SinkResult, SinkResultMessage } from './assignment.js';
-
-/** Elements of an array result per message. */
-export const RESULT_PART = 65_536;
 
 export class SinkResultLink {
   /** Messages posted so far; the thread's result carries the count, and the main thread waits for that many. */
@@ -26,14 +24,17 @@ export class SinkResultLink {
    */
   post(m: SinkResult, sink: string, hook: 'finish' | 'stopped', sent?: () => void): OperatorError | undefined {
     const r = m.result;
-    if (!Array.isArray(r) || r.length <= RESULT_PART) return this.send(m, sink, hook, sent);
-    for (let i = 0; i < r.length; i += RESULT_PART) {
-      const more = i + RESULT_PART < r.length;
-      const e = this.send({ node: m.node, subtask: m.subtask, result: r.slice(i, i + RESULT_PART), ...(more ? { more } : {}) }, sink, hook, sent);
-      if (e === undefined) continue;
-      // The parts posted so far are let go: the result is all or nothing, as one post was.
-      if (i > 0) this.send({ node: m.node, subtask: m.subtask, result: undefined, dropped: true }, sink, hook);
-      return e;
+    if (!Array.isArray(r) || r.length <= FIRST_PART) return this.send(m, sink, hook, sent);
+    let done = 0;
+    for (const part of timedParts(r as unknown[])) {
+      const more = done + part.length < r.length;
+      const e = this.send({ node: m.node, subtask: m.subtask, result: part, ...(more ? { more } : {}) }, sink, hook, sent);
+      if (e !== undefined) {
+        // The parts posted so far are let go: the result is all or nothing, as one post was.
+        if (done > 0) this.send({ node: m.node, subtask: m.subtask, result: undefined, dropped: true }, sink, hook);
+        return e;
+      }
+      done += part.length;
     }
     return undefined;
   }

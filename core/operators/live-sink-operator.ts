@@ -9,9 +9,7 @@ import type { SinkWriter } from '../connectors/sink.js';
 import type { HoldsRecords } from './operator.js';
 import { SinkOperator } from './sink-operator.js';
 import type { TaskContext } from './task-context.js';
-
-/** Records per message of a finished sink's tail (RESULT_PART of workers/sink-results.ts). */
-const TAIL_PART = 65_536;
+import { timedParts } from './timed-parts.js';
 
 export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords {
   readonly drained = true;
@@ -64,7 +62,7 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
     if (tail === undefined) return;
     // In parts, as sink results go (workers/sink-results.ts): the main thread takes one in while this thread copies
     // the next, and a cancel meanwhile sees the handover move (its grace period waits).
-    for (let i = 0; i < tail.length; i += TAIL_PART) this.post(i === 0 && tail.length <= TAIL_PART ? tail : tail.slice(i, i + TAIL_PART));
+    for (const part of timedParts(tail)) this.post(part);
   }
 
   canAcceptInput(): boolean {

@@ -22,6 +22,7 @@ export interface StopGraceOptions {
 
 export function startStopGrace(o: StopGraceOptions): StopGrace {
   let waited = false;
+  const began = Date.now();
   // Each thread's handover mark at the last look; none at the first, so a handover under way then has one more
   // period (at most two in all without a part sent) whatever it had done before the grace period began.
   const seen = new Map<number, number>();
@@ -37,12 +38,16 @@ export function startStopGrace(o: StopGraceOptions): StopGrace {
       return moved;
     });
     if (busy.length > 0) {
-      if (!waited) o.warn(`${names(busy)} still ${busy.length === 1 ? 'hands' : 'hand'} over what ${busy.length === 1 ? 'its' : 'their'} sinks return after the stop (a cancelled collect sink's records) when stopGraceMs (${o.ms} ms) has passed: waited for while it moves, not terminated`);
+      if (!waited) o.warn(`${names(busy)} still ${busy.length === 1 ? 'hands' : 'hand'} over what ${busy.length === 1 ? 'its' : 'their'} sinks return after the stop (a cancelled collect sink's records) when stopGraceMs (${o.ms} ms) has passed: the grace period goes on while the handover moves`);
       waited = true;
       timer = setTimeout(check, Math.max(o.ms, 10));
       return;
     }
-    o.warn(`${names(left)} did not stop within stopGraceMs (${o.ms} ms) and ${left.length === 1 ? 'was' : 'were'} terminated (user code that does not return?): what ${left.length === 1 ? 'its' : 'their'} sinks held is not in the result`);
+    // After a handover was waited for, the wait was longer than stopGraceMs: say how long, and why it ended.
+    const within = waited
+      ? `within ${Date.now() - began} ms of the stop (stopGraceMs ${o.ms} ms: the wait goes on only while a handover moves, and none moved for ${o.ms} ms)`
+      : `within stopGraceMs (${o.ms} ms)`;
+    o.warn(`${names(left)} did not stop ${within} and ${left.length === 1 ? 'was' : 'were'} terminated (user code that does not return?): what ${left.length === 1 ? 'its' : 'their'} sinks held is not in the result`);
     o.terminate();
   };
   // Not unref'd: with both workers dead of OOM at once, a thread's task was seen never to settle, and with nothing
