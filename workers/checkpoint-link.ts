@@ -29,7 +29,7 @@ function transferables(snapshot: SubtaskSnapshot): ArrayBuffer[] {
 }
 
 export class CheckpointLink implements CheckpointSink {
-  constructor(private readonly port: MessagePort, onMessage: (m: CoordinatorMessage) => void) {
+  constructor(private readonly port: MessagePort, private readonly onMessage: (m: CoordinatorMessage) => void) {
     port.on('message', onMessage);
     // The port must not keep the worker alive by itself, nor stop it from exiting when its work is done.
     port.unref();
@@ -60,8 +60,9 @@ export class CheckpointLink implements CheckpointSink {
     this.send({ type: 'finished', snapshot }, transferables(snapshot));
   }
 
+  /** Stops taking the coordinator's messages. Not the port's close: sink results and live records share it, and
+   * the main thread closes it once the attempt is over (a close here would cut off whatever is posted after). */
   close(): void {
-    this.port.removeAllListeners('message');
-    this.port.close();
+    this.port.off('message', this.onMessage);
   }
 }
