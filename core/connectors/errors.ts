@@ -15,6 +15,7 @@ export type ConnectorErrorCode =
   | 'ENCODE_FAILED'         // a value a sink encoder cannot write
   | 'NO_INPUT_FILES'        // an input path or pattern that matches no file
   | 'FILE_TRUNCATED'        // a followed file shrank below the read position
+  | 'FILE_REPLACED'         // a restored split's path holds another file, and no file the patterns match is its own
   | 'FILE_COMMIT_FAILED'    // a pending part file that cannot be published
   | 'SINK_COMMIT_FAILED'    // a sink's commit (publishing a completed checkpoint's transactions) threw
   | 'SOURCE_SPLITS_FAILED'  // a source's enumerateSplits, restoreSplits or ownerOf threw (main thread, before threads start)
@@ -186,6 +187,18 @@ export class FileTruncatedError extends ConnectorError {
         ? `${path} shrank from ${sizeBefore} to ${size} bytes while it was read: truncated, its last ${sizeBefore - size} bytes were never read (read it once it is written, or with follow)`
         : `${path} shrank to ${size} bytes, below the read position ${position}: truncated or replaced after it was read (a restore resumes a file where its checkpoint recorded)`);
     this.name = 'FileTruncatedError';
+  }
+}
+
+/**
+ * A split restored at a position (or found by a scan) whose path now holds another file (another device and inode),
+ * and no file the patterns match is its file: reading the other one at that position would read another file's
+ * bytes. Following, its split ends with a warning (as a deleted file's); not following, the input is not whole.
+ */
+export class FileReplacedError extends ConnectorError {
+  constructor(readonly path: string, position: { offset: number; line: number }) {
+    super('FILE_REPLACED', `${path} holds another file than the one read up to line ${position.line} (byte ${position.offset}) (another device and inode: rotated or replaced), and no file the patterns match is that one (renamed away or deleted)`);
+    this.name = 'FileReplacedError';
   }
 }
 

@@ -43,9 +43,11 @@ export class FileGrowth {
   private waiter: Waiter | undefined;
   private checking = false;
   private recheck = false;
+  /** The pending wait resolves at its next check whatever it finds (settle). */
+  private settling = false;
   private closed = false;
 
-  constructor(private readonly path: string, private readonly state: () => Promise<FileState>, options: FollowOptions = {}) {
+  constructor(private path: string, private readonly state: () => Promise<FileState>, options: FollowOptions = {}) {
     this.useWatch = options.watch ?? true;
     this.pollMs = options.pollIntervalMs ?? 250;
     this.safetyMs = options.safetyPollMs ?? 2000;
@@ -71,6 +73,18 @@ export class FileGrowth {
       // An append that landed after the reader saw the end but before the watcher existed raises no event.
       this.check();
     });
+  }
+
+  /** The file was renamed: a watch made from now on names it by `path` (one made before follows the file itself). */
+  rename(path: string): void {
+    this.path = path;
+  }
+
+  /** Resolves the pending wait (if any) with the file's state now, changed or not. */
+  settle(): void {
+    if (this.waiter === undefined) return;
+    this.settling = true;
+    this.check();
   }
 
   close(): void {
@@ -119,7 +133,8 @@ export class FileGrowth {
       this.checking = false;
       const w = this.waiter;
       if (w === undefined) return;
-      if (state.size !== w.known || !state.linked) {
+      if (state.size !== w.known || !state.linked || this.settling) {
+        this.settling = false;
         this.waiter = undefined;
         this.stopTimer();
         w.resolve(state);

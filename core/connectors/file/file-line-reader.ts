@@ -9,7 +9,8 @@
 // the file is a wait for growth (FileGrowth); a partial last line is held until its LF arrives. A followed file
 // deleted (no name left) is read to its end through the open handle, then ENDs (`deleted`): nothing can append to
 // it any more, and a checkpoint holding it would only fail its restore. A partial last line then stays unread
-// (`partialBytes`): its writer never finished it.
+// (`partialBytes`): its writer never finished it. One told to `leave` (renamed out of the patterns) ends the same
+// way at its end.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { LineFramer, type FramedRecord, type LineFramerOptions } from '../formats/line-framer.js';
@@ -30,6 +31,8 @@ export interface FileLineReaderOptions extends LineFramerOptions {
   follow?: boolean | FollowOptions;
   /** Woken whenever this reader has something new; share one among readers to wait on any of them. */
   wakeup?: Wakeup;
+  /** Opens the file (default: `open(path, 'r')`): the file split reader's checks which file the path holds. */
+  opener?: (path: string) => Promise<FileHandle>;
 }
 
 /** A chunk this much smaller than the buffer is copied out, so small reads (follow mode) do not pin large buffers. */
@@ -43,7 +46,7 @@ const COPY_BELOW = 4;
 const TAIL_BYTES = 32;
 
 export class FileLineReader {
-  readonly path: string;
+  private name: string;
   private readonly framer: LineFramer;
   private readonly chunkBytes: number;
   private readonly prefetchBytes: number;
@@ -60,6 +63,9 @@ export class FileLineReader {
   /** Bounded: the end was reached and the framer flushed. Follow: the file was deleted and read to its end. */
   private done = false;
   private gone = false;
+  /** Told to leave: it ends at the end of the file (following). */
+  private leaving = false;
+  private left = false;
   private closed = false;
   private failure: unknown;
   private pos: FilePosition;
@@ -67,9 +73,11 @@ export class FileLineReader {
   private tail: Buffer | undefined;
   /** Not following: the file's size at the first read, which its end must reach (a shrink lost the rest). */
   private sizeAtStart: number | undefined;
+  private readonly opener: (path: string) => Promise<FileHandle>;
 
   constructor(path: string, start: FilePosition, options: FileLineReaderOptions = {}) {
-    this.path = path;
+    this.name = path;
+    this.opener = options.opener ?? ((p) => open(p, 'r'));
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     this.prefetchBytes = options.prefetchBytes ?? 4 * this.chunkBytes;
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new ConnectorOptionError(`chunkBytes must be a positive integer, got ${shownValue(options.chunkBytes)}`);
@@ -84,6 +92,32 @@ export class FileLineReader {
       return { size: s.size, linked: s.nlink > 0 };
     }), follow);
     this.fill();
+  }
+
+  /** The file's name (as given, or as renamed). */
+  get path(): string {
+    return this.name;
+  }
+
+  /** The file was renamed to `path` (read on through the open handle): named by it from now on. */
+  rename(path: string): void {
+    this.name = path;
+    this.growth?.rename(path);
+  }
+
+  /**
+   * Following: no more growth is waited for. The file is read to its end as it is now (as a deleted one), a last
+   * line without its line end left unread; then `read` ENDs and `leftFollowing` is true.
+   */
+  leave(): void {
+    if (this.growth === undefined || this.leaving) return;
+    this.leaving = true;
+    this.growth.settle();
+  }
+
+  /** Read to its end after `leave`. */
+  get leftFollowing(): boolean {
+    return this.left;
   }
 
   /** Just after the last record handed out: where a restarted reader resumes. */
@@ -152,7 +186,7 @@ export class FileLineReader {
 
   private file(): Promise<FileHandle> {
     if (this.handle !== undefined) return Promise.resolve(this.handle);
-    this.opening ??= open(this.path, 'r').then((h) => {
+    this.opening ??= this.opener(this.path).then((h) => {
       if (this.closed) { void h.close(); throw new Error(`reader of ${this.path} is closed`); }
       this.handle = h;
       return h;
@@ -170,8 +204,9 @@ export class FileLineReader {
         if (size < this.readAt) throw new FileTruncatedError(this.path, size, this.readAt);
         if (size > this.readAt && this.tail !== undefined && !(await this.tailUnchanged(this.tail))) throw new FileTruncatedError(this.path, size, this.readAt, true);
         this.busy = false;
-        if (!linked && size === this.readAt) {
-          this.gone = true;
+        if ((!linked || this.leaving) && size === this.readAt) {
+          if (!linked) this.gone = true;
+          else this.left = true;
           this.done = true;
           this.growth?.close();
           this.wakeup.notify();
@@ -180,6 +215,8 @@ export class FileLineReader {
         this.atEnd = false;
         this.fill();
       }).catch((e: unknown) => this.fail(e));
+      // Leaving: the end just read is the end, grown or not.
+      if (this.leaving) this.growth.settle();
       return;
     }
     // Enough read ahead, unless nothing is framed yet: a line longer than the prefetch limit needs more bytes

@@ -5,17 +5,27 @@
 // read round-robin, since none of them ends. A finished split leaves the snapshot; the others report where the
 // next unread record starts. With per-split watermarks it tells which file each read's records come from.
 // Discovering (file-discovery.ts): files its scans find are added between reads, from their start, and `read`
-// waits rather than ends while it has none; `read` itself does no more per record than without.
+// waits rather than ends while it has none; `read` itself does no more per record than without. A file is held by
+// its identity (file-identity.ts), not its name: one a scan finds under another name was renamed (log rotation),
+// and its split goes on under that name; a new file at its old name is new. One no scan finds any more (twice: a
+// listing may predate a rename the stat after it saw) was renamed out of the patterns: read to its end, it ends.
 
-import { ConnectorOptionError } from '../errors.js';
+import { ConnectorOptionError, FileReplacedError } from '../errors.js';
 import type { RecordFormat } from '../formats/record-format.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
 import type { BadRecord, SourceReader, SourceSplit, SplitTracker } from '../source.js';
 import { Wakeup } from '../wakeup.js';
 import type { FileLineReaderOptions } from './file-line-reader.js';
 import { FileDiscovery, type FileDiscoveryOptions } from './file-discovery.js';
-import { checkFileSplit, FILE_START, type FileSplit } from './file-split.js';
-import { FileSplitReader } from './file-split-reader.js';
+import { checkFileSplit, FILE_START, splitKey, type FileSplit } from './file-split.js';
+import { FileSplitReader, type FileLocator } from './file-split-reader.js';
+import { fileKey, matchIdentifiedFiles, sameFile, type IdentifiedFile } from './file-identity.js';
+
+/** The patterns a source reads: where a split's file is looked for when its path holds another. */
+export interface FileInputs {
+  readonly patterns: readonly string[];
+  readonly cwd?: string | undefined;
+}
 
 export type FileSourceOptions = Omit<FileLineReaderOptions, 'wakeup' | 'framing' | 'delimiter'>;
 
@@ -33,34 +43,48 @@ export class FileSourceReader<T> implements SourceReader<T> {
   private readonly invalidCounted = (bad: BadRecord): void => { this.count++; this.invalidOut(bad); };
   /** Per-split watermarks: told of each file opened, read from (one reader's read at a time) and read to its end. */
   private tracker: SplitTracker | undefined;
-  /** Ids of the splits given or discovered (followed files never end, so all are still read). */
+  /** Keys (file-split.ts splitKey) of the splits given or discovered (followed files never end, so all are still read). */
   private readonly held: Set<string>;
+  /** Files read that the last scan(s) did not find, by key: how many scans in a row. */
+  private readonly unseen = new Map<string, number>();
+  private readonly locate: FileLocator | undefined;
   private readonly discovery: FileDiscovery | undefined;
   private failure: unknown;
 
   /** Followed files skipped because they vanished before they were opened (never read). */
   skippedFiles = 0;
-  /** Followed files whose split ended because they were deleted after reading began (while read, or before a restore). */
+  /**
+   * Followed files whose split ended because they were deleted after reading began (while read, or before a
+   * restore), or, restored, are nowhere the patterns match (their path holding another file).
+   */
   deletedFiles = 0;
+  /** Followed files whose split ended because they were renamed to a name the patterns do not match. */
+  leftFiles = 0;
 
   /**
    * `discover`: scan for new files this subtask owns (only when following). `warn`: what a skipped file is said to
-   * (the run's warnings).
+   * (the run's warnings). `inputs` (default: the discovery's): where a split whose path holds another file than its
+   * own is looked for by its identity (none: it is not).
    */
-  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}, discover?: Omit<FileDiscoveryOptions, 'found' | 'failed'>, private readonly warn: (message: string) => void = (m) => { process.emitWarning(m, 'SluiceWarning'); }) {
+  constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}, discover?: Omit<FileDiscoveryOptions, 'found' | 'failed'>, private readonly warn: (message: string) => void = (m) => { process.emitWarning(m, 'SluiceWarning'); }, inputs: FileInputs | undefined = discover) {
     this.pending = splits.map(checkFileSplit);
-    this.held = new Set(this.pending.map((s) => s.id));
+    this.held = new Set(this.pending.map(splitKey));
     if (this.held.size !== this.pending.length) throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');
+    this.locate = inputs === undefined ? undefined : async (file) => {
+      const found = (await matchIdentifiedFiles(inputs.patterns, inputs.cwd === undefined ? {} : { cwd: inputs.cwd })).find((f) => sameFile(f, file));
+      // Named as a fresh start names it: by real path when discovering.
+      return found === undefined ? undefined : discover !== undefined ? found.real : found.path;
+    };
     if (discover !== undefined && !options.follow) throw new ConnectorOptionError('file source: discovering files needs follow');
     this.maxOpen = options.follow ? Infinity : 1;
     this.openMore();
-    this.discovery = discover === undefined ? undefined : new FileDiscovery({ ...discover, found: (ids) => this.addFound(ids), failed: (e) => this.fail(e) });
+    this.discovery = discover === undefined ? undefined : new FileDiscovery({ ...discover, found: (files) => this.addFound(files), failed: (e) => this.fail(e) });
   }
 
   /** The files open now (one when bounded, every one when following) hold event time back; the rest as they open. */
   trackSplits(tracker: SplitTracker): void {
     this.tracker = tracker;
-    for (const r of this.active) tracker.add(r.id);
+    for (const r of this.active) tracker.add(r.key);
   }
 
   read(emit: (v: T) => void, max: number, invalid: (bad: BadRecord) => void): SourceStatus {
@@ -74,21 +98,22 @@ export class FileSourceReader<T> implements SourceReader<T> {
       turns--;
       const i = this.next % this.active.length;
       const reader = this.active[i]!;
-      this.tracker?.switchTo(reader.id);
+      this.tracker?.switchTo(reader.key);
       let status: SourceStatus;
       try {
         status = reader.read(this.emitCounted, max - this.count, this.invalidCounted);
       } catch (e) {
         if (!this.vanished(e)) throw e;
-        this.skip(i, reader);
+        this.skip(i, reader, e);
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
         continue;
       }
       if (status === SOURCE_END) {
         this.active.splice(i, 1);
-        this.tracker?.end(reader.id);
+        this.tracker?.end(reader.key);
         this.closeLater(reader);
         if (reader.deleted) this.endDeleted(reader);
+        else if (reader.left) this.endLeft(reader);
         this.openMore();
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
         more = true;
@@ -123,19 +148,38 @@ export class FileSourceReader<T> implements SourceReader<T> {
 
   private openMore(): void {
     while (this.active.length < this.maxOpen && this.pending.length > 0) {
-      const reader = new FileSplitReader(this.pending.shift()!, this.format, { ...this.options, wakeup: this.wakeup });
+      const reader = new FileSplitReader(this.pending.shift()!, this.format, { ...this.options, wakeup: this.wakeup }, this.locate);
       this.active.push(reader);
-      this.tracker?.add(reader.id);
+      this.tracker?.add(reader.key);
     }
   }
 
-  /** Between reads: the files a scan found that this reader does not read yet, from their start. */
-  private addFound(ids: readonly string[]): void {
+  /**
+   * Between reads: the files a scan found (those this subtask owns). One it reads under another name was renamed:
+   * read on, under the new one. One it does not read is new: read from its start.
+   */
+  private addFound(files: readonly IdentifiedFile[]): void {
+    const found = new Map(files.map((f) => [fileKey(f), f]));
+    for (const r of this.active) {
+      const id = r.identity;
+      if (id === undefined) continue;
+      const k = fileKey(id);
+      const f = found.get(k);
+      if (f !== undefined) {
+        this.unseen.delete(k);
+        if (f.real !== r.id) r.rename(f.real);
+        continue;
+      }
+      const n = (this.unseen.get(k) ?? 0) + 1;
+      this.unseen.set(k, n);
+      if (n >= 2) r.leave();
+    }
     let added = false;
-    for (const id of ids) {
-      if (this.held.has(id)) continue;
-      this.held.add(id);
-      this.pending.push({ id, position: { ...FILE_START } });
+    for (const f of files) {
+      const k = fileKey(f);
+      if (this.held.has(k)) continue;
+      this.held.add(k);
+      this.pending.push({ id: f.real, position: { ...FILE_START, dev: f.dev, ino: f.ino } });
       added = true;
     }
     if (!added) return;
@@ -151,29 +195,49 @@ export class FileSourceReader<T> implements SourceReader<T> {
    */
   private vanished(e: unknown): boolean {
     const err = e as { code?: unknown; syscall?: unknown } | undefined;
-    return this.options.follow !== undefined && this.options.follow !== false && err?.code === 'ENOENT' && err.syscall === 'open';
+    return this.options.follow !== undefined && this.options.follow !== false && ((err?.code === 'ENOENT' && err.syscall === 'open') || e instanceof FileReplacedError);
   }
 
   /** Leaves a vanished file out (and its id free: a file made again at that path is new), and says so. */
-  private skip(i: number, reader: FileSplitReader<T>): void {
+  private skip(i: number, reader: FileSplitReader<T>, e: unknown): void {
     this.active.splice(i, 1);
-    this.held.delete(reader.id);
-    this.tracker?.end(reader.id);
+    this.forget(reader);
+    this.tracker?.end(reader.key);
     this.closeLater(reader);
     this.openMore();
     const at = reader.startedAt;
+    const replaced = e instanceof FileReplacedError;
     if (at.offset === FILE_START.offset) {
       this.skippedFiles++;
-      this.warn(`file source: ${reader.id} was deleted before it was opened (between the scan that found it and its opening): skipped, none of it was read`);
+      this.warn(replaced
+        ? `file source: ${reader.id} holds another file than the one the scan found there (rotated or replaced between the scan and its opening), and no file the patterns match is that one: skipped, none of it was read`
+        : `file source: ${reader.id} was deleted before it was opened (between the scan that found it and its opening): skipped, none of it was read`);
       return;
     }
     this.deletedFiles++;
-    this.warn(`file source: ${reader.id} was deleted after the checkpoint this job restored, which reads it on from line ${at.line} (byte ${at.offset}): its lines before that were read; whatever it held after that is lost with it. Its split ends`);
+    this.warn(replaced
+      ? `file source: ${reader.id} holds another file than the checkpoint this job restored, which reads it on from line ${at.line} (byte ${at.offset}), and no file the patterns match is that one (renamed away or deleted): its lines before that were read; whatever it held after that is lost. Its split ends`
+      : `file source: ${reader.id} was deleted after the checkpoint this job restored, which reads it on from line ${at.line} (byte ${at.offset}): its lines before that were read; whatever it held after that is lost with it. Its split ends`);
+  }
+
+  /** A split that ended: its file is no longer held (found again, it would be new). */
+  private forget(reader: FileSplitReader<T>): void {
+    this.held.delete(reader.key);
+    this.unseen.delete(reader.key);
+  }
+
+  /** A followed file renamed out of the patterns, read to its end: its split ends. */
+  private endLeft(reader: FileSplitReader<T>): void {
+    this.forget(reader);
+    this.leftFiles++;
+    const at = reader.position;
+    const partial = reader.partialBytes;
+    this.warn(`file source: ${reader.id} was renamed to a name the patterns do not match: read to its end (${at.line - 1} lines, ${at.offset} bytes)${partial > 0 ? `, but for its last ${partial} bytes, a line without its line end, which are not read` : ''}; its split ends`);
   }
 
   /** A followed file deleted while read, read to its end: its split ends (its id free: a file made again at that path is new). */
   private endDeleted(reader: FileSplitReader<T>): void {
-    this.held.delete(reader.id);
+    this.forget(reader);
     this.deletedFiles++;
     const at = reader.position;
     const partial = reader.partialBytes;

@@ -12,7 +12,8 @@
 import { ConnectorOptionError } from '../errors.js';
 import type { RecordFormat } from '../formats/record-format.js';
 import { SOURCE_END, type SourceSpec, type SourceSplit } from '../source.js';
-import { fileOwner } from './file-discovery.js';
+import { fileOwner, splitOwner } from './file-discovery.js';
+import { fileKey } from './file-identity.js';
 import { enumerateFileSplits, restoreFileSplits } from './file-split.js';
 import { FileSourceReader, type FileSourceOptions } from './file-source-reader.js';
 import { shownValue } from '../../api/shown-value.js';
@@ -22,7 +23,7 @@ export interface FromFilesOptions extends FileSourceOptions {
   cwd?: string;
   /**
    * With `follow`: every this many milliseconds each subtask looks for files new to the patterns and reads those it
-   * owns from their start (a file's owner is a hash of its real path). Default: off (the set of files is fixed).
+   * owns from their start (a file's owner is a hash of its device and inode). Default: off (the set of files is fixed).
    */
   discoverIntervalMs?: number;
 }
@@ -52,12 +53,12 @@ export function fileSource<T>(patterns: string | readonly string[], format: Reco
     // discovering: then they are new, read from their start (file-split.ts).
     restoreSplits: (restored) => restoreFileSplits(list, { ...paths, follow: Boolean(follow), discover }, restored),
     // Discovering: a file's subtask is a function of the file, so its owner alone adds it when it appears.
-    ...(discover ? { ownerOf: (split: SourceSplit, parallelism: number) => fileOwner(split.id, parallelism) } : {}),
+    ...(discover ? { ownerOf: (split: SourceSplit, parallelism: number) => splitOwner(split, parallelism) } : {}),
     createReader(subtask, parallelism, splits, context) {
-      if (discover) return new FileSourceReader<T>(splits, format, readerOptions, { patterns: list, cwd, intervalMs: discoverIntervalMs, owns: (id) => fileOwner(id, parallelism) === subtask }, context?.warn);
+      if (discover) return new FileSourceReader<T>(splits, format, readerOptions, { patterns: list, cwd, intervalMs: discoverIntervalMs, owns: (f) => fileOwner(fileKey(f), parallelism) === subtask }, context?.warn);
       // More subtasks than files: the extra ones have nothing to read.
       if (splits.length === 0) return { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: () => [] };
-      return new FileSourceReader<T>(splits, format, readerOptions, undefined, context?.warn);
+      return new FileSourceReader<T>(splits, format, readerOptions, undefined, context?.warn, { patterns: list, cwd });
     },
   };
 }

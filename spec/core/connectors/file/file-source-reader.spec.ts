@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSourceReader } from '../../../../core/connectors/file/file-source-reader.js';
@@ -29,6 +29,12 @@ async function files(contents: (string | Buffer)[]): Promise<string[]> {
   return paths;
 }
 
+/** The file at `path` as a split records it once its reader opened it (device and inode). */
+async function identity(path: string): Promise<{ dev: string; ino: string }> {
+  const s = await stat(path, { bigint: true });
+  return { dev: s.dev.toString(), ino: s.ino.toString() };
+}
+
 test('bounded: files in split order, bad lines reported with file:line, finished splits leave the snapshot', async () => {
   const [a, b] = await files(['{"i":1}\n{"i":2}\n', '{"i":3}\n{oops\n{"i":4}']);
   const splits = await enumerateFileSplits([a!, b!]);
@@ -36,7 +42,7 @@ test('bounded: files in split order, bad lines reported with file:line, finished
   const d = await drive(reader, { until: (x) => x.values.length === 2 });
   assert.deepEqual(reader.snapshot(1).map((s) => s.id), [a, b], 'a is done but not yet known to be');
   await drive(reader, { into: d, until: (x) => x.values.length === 3 });
-  assert.deepEqual(reader.snapshot(1), [{ id: b, position: { offset: 8, line: 2 } }]);
+  assert.deepEqual(reader.snapshot(1), [{ id: b, position: { offset: 8, line: 2, ...await identity(b!) } }]);
   const rest = await drive(reader, { into: d });
   assert.ok(rest.ended);
   assert.deepEqual(rest.values.map((v) => v.i), [1, 2, 3, 4]);
@@ -55,7 +61,7 @@ test('CSV with a header: a split restored past the header still names its column
   const part = await drive(first, { max: 1, until: (x) => x.values.length === 2 });
   assert.deepEqual(part.values, [{ id: '1', name: 'a\nb' }, { id: '2', name: 'c' }]);
   const snap = first.snapshot(1);
-  assert.deepEqual(snap, [{ id: f, position: { offset: 20, line: 5 } }]);
+  assert.deepEqual(snap, [{ id: f, position: { offset: 20, line: 5, ...await identity(f!) } }]);
   await first.close();
   const resumed = new FileSourceReader(structuredClone(snap) as SourceSplit[], format);
   const rest = await drive(resumed);
@@ -108,7 +114,7 @@ test('follow: several growing files are read round-robin; none ends', async () =
   await drive(reader, { into: d, until: (x) => x.values.length === 4 });
   assert.deepEqual(d.values.map((r) => r.v), ['a1', 'b1', 'b2', 'a2']);
   assert.equal(d.ended, false);
-  assert.deepEqual(reader.snapshot(1), [{ id: a, position: { offset: 6, line: 3 } }, { id: b, position: { offset: 6, line: 3 } }]);
+  assert.deepEqual(reader.snapshot(1), [{ id: a, position: { offset: 6, line: 3, ...await identity(a!) } }, { id: b, position: { offset: 6, line: 3, ...await identity(b!) } }]);
   await reader.close();
 });
 

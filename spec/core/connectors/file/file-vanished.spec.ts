@@ -32,8 +32,8 @@ test('discovering: a file the scan found and that is deleted before its opening 
   // deleting there is the race, every time.
   const reader = new FileSourceReader<{ i: number }>([], format, { follow: { pollIntervalMs: 10 } }, {
     patterns: ['*.jsonl'], cwd: dir, intervalMs: 10,
-    owns: (id) => {
-      if (id === gone && !deleted) { deleted = true; unlinkSync(gone); }
+    owns: (f) => {
+      if (f.real === gone && !deleted) { deleted = true; unlinkSync(gone); }
       return true;
     },
   }, (m) => warnings.push(m));
