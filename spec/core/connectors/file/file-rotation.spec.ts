@@ -109,6 +109,27 @@ test('following without discovery: a split restored where its path holds another
   });
 });
 
+// Two subtasks' snapshots taken mid-rotation: the new file's owner holds it under the path while the old file's
+// owner has not yet renamed its split. Restored into one reader, they are two files, not one assigned twice.
+test('restored splits with one path and two files (a snapshot taken mid-rotation): each reads on in its own file', async () => {
+  await inDir(async (dir) => {
+    const log = path.join(dir, 'app.log');
+    writeFileSync(log, line(0) + line(1));
+    const old = { id: log, position: { offset: line(0).length, line: 2, ...identity(log) } };
+    renameSync(log, `${log}.1`);
+    writeFileSync(log, line(100) + line(101));
+    const fresh = { id: log, position: { offset: line(100).length, line: 2, ...identity(log) } };
+    const reader = new FileSourceReader<{ i: number }>([old, fresh], format, { follow: { pollIntervalMs: 10 } }, undefined, undefined, { patterns: ['app.log*'], cwd: dir });
+    try {
+      const d = await drive(reader, { until: (x) => x.values.length >= 2 });
+      assert.deepEqual(d.values.map((v) => v.i).sort((a, b) => a - b), [1, 101]);
+      assert.deepEqual(reader.snapshot(1).map((s) => s.id).sort(), [log, `${log}.1`]);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
 test('a split restored where its path holds another file, matched nowhere: following, it ends with a warning and the other file is not read; bounded, FileReplacedError', async () => {
   await inDir(async (dir) => {
     const log = path.join(dir, 'app.log');
