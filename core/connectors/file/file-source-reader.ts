@@ -164,6 +164,8 @@ export class FileSourceReader<T> implements SourceReader<T> {
       const id = r.identity;
       if (id === undefined) continue;
       const k = fileKey(id);
+      // A split that did not know its file (a checkpoint from before) learnt it on opening: held by it too.
+      this.held.add(k);
       const f = found.get(k);
       if (f !== undefined) {
         this.unseen.delete(k);
@@ -222,8 +224,10 @@ export class FileSourceReader<T> implements SourceReader<T> {
 
   /** A split that ended: its file is no longer held (found again, it would be new). */
   private forget(reader: FileSplitReader<T>): void {
-    this.held.delete(reader.key);
-    this.unseen.delete(reader.key);
+    for (const k of [reader.key, ...(reader.identity === undefined ? [] : [fileKey(reader.identity)])]) {
+      this.held.delete(k);
+      this.unseen.delete(k);
+    }
   }
 
   /** A followed file renamed out of the patterns, read to its end: its split ends. */

@@ -88,6 +88,34 @@ test('discovering: a followed file renamed to a name the patterns do not match i
   });
 });
 
+test('discovering, a split restored without its file (a checkpoint from before) is held by the file it opens: a scan does not find that file new', async () => {
+  await inDir(async (dir) => {
+    const log = path.join(dir, 'app.log');
+    writeFileSync(log, line(0) + line(1));
+    // Each scan asks `owns` about the one file: `scans(k)` resolves once k more scans have.
+    let asked = 0;
+    let wanted = Infinity;
+    let reached: () => void = () => {};
+    const scans = (k: number): Promise<void> => new Promise((r) => { wanted = asked + k; reached = r; });
+    const reader = new FileSourceReader<{ i: number }>([{ id: log, position: { offset: line(0).length, line: 2 } }], format, { follow: { pollIntervalMs: 10 } }, {
+      patterns: ['*.log'], cwd: dir, intervalMs: 10, owns: () => { if (++asked >= wanted) reached(); return true; },
+    });
+    try {
+      const d = await drive(reader, { until: (x) => x.values.length >= 1 });
+      // Scans after the opening, then a line more: read once, after the one before it, and no more after scans.
+      await scans(2);
+      appendFileSync(log, line(2));
+      await drive(reader, { into: d, until: (x) => x.values.length >= 2 });
+      await scans(2);
+      assert.deepEqual(d.values.map((v) => v.i), [1, 2]);
+      // A scan adds a file it finds new at once: one split, not the file again from its start.
+      assert.deepEqual(reader.snapshot(1), [{ id: log, position: { offset: 3 * line(0).length, line: 4, ...identity(log) } }]);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
 test('following without discovery: a split restored where its path holds another file reads on in its own, under the name the patterns match now', async () => {
   await inDir(async (dir) => {
     const log = path.join(dir, 'app.log');
