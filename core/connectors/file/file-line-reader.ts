@@ -31,7 +31,7 @@ export interface FileLineReaderOptions extends LineFramerOptions {
   follow?: boolean | FollowOptions;
   /** Woken whenever this reader has something new; share one among readers to wait on any of them. */
   wakeup?: Wakeup;
-  /** Opens the file (default: `open(path, 'r')`): the file split reader's checks which file the path holds. */
+  /** Opens the file (default: `open(path, 'r')`); the file split reader's checks which file the path holds. */
   opener?: (path: string) => Promise<FileHandle>;
 }
 

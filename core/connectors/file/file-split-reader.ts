@@ -25,7 +25,7 @@ export type FileLocator = (file: FileIdentity) => Promise<string | undefined>;
 export class FileSplitReader<T> {
   /** The file's name: its path, or the one it was found renamed to. */
   id: string;
-  /** What tells this split's file apart for its life (split.ts splitKey), whatever it is named. */
+  /** What tells this split's file apart for its life (file-split.ts splitKey), whatever it is named. */
   readonly key: string;
   /** The file read: known from the split, or once it is opened. */
   private file: FileIdentity | undefined;
