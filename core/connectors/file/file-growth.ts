@@ -33,6 +33,13 @@ interface Waiter {
   readonly reject: (e: unknown) => void;
 }
 
+/** `what`: a prefix for the message ('fromFiles: ' while the job is built). */
+export function checkFollowOptions(o: FollowOptions, what = ''): void {
+  const pollMs = o.pollIntervalMs ?? 250;
+  const safetyMs = o.safetyPollMs ?? 2000;
+  if (!(isNumber(pollMs) && pollMs > 0) || !(isNumber(safetyMs) && safetyMs > 0)) throw new ConnectorOptionError(`${what}follow: pollIntervalMs and safetyPollMs must be > 0, got ${shownValue(pollMs)} and ${shownValue(safetyMs)}`);
+}
+
 export class FileGrowth {
   private readonly useWatch: boolean;
   private readonly pollMs: number;
@@ -51,7 +58,7 @@ export class FileGrowth {
     this.useWatch = options.watch ?? true;
     this.pollMs = options.pollIntervalMs ?? 250;
     this.safetyMs = options.safetyPollMs ?? 2000;
-    if (!(isNumber(this.pollMs) && this.pollMs > 0) || !(isNumber(this.safetyMs) && this.safetyMs > 0)) throw new ConnectorOptionError(`follow: pollIntervalMs and safetyPollMs must be > 0, got ${shownValue(this.pollMs)} and ${shownValue(this.safetyMs)}`);
+    checkFollowOptions(options);
   }
 
   /** Whether changes are noticed through fs.watch right now (false: polling). */

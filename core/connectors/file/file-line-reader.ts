@@ -13,11 +13,11 @@
 // way at its end.
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { LineFramer, type FramedRecord, type LineFramerOptions } from '../formats/line-framer.js';
+import { LineFramer, checkMaxLineBytes, type FramedRecord, type LineFramerOptions } from '../formats/line-framer.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
 import { ConnectorOptionError, FileTruncatedError } from '../errors.js';
 import { Wakeup } from '../wakeup.js';
-import { FileGrowth, type FollowOptions } from './file-growth.js';
+import { FileGrowth, checkFollowOptions, type FollowOptions } from './file-growth.js';
 import type { FilePosition } from './file-split.js';
 import { shownValue } from '../../api/shown-value.js';
 import { isNumber } from '../../api/number-option.js';
@@ -33,6 +33,23 @@ export interface FileLineReaderOptions extends LineFramerOptions {
   wakeup?: Wakeup;
   /** Opens the file (default: `open(path, 'r')`); the file split reader's checks which file the path holds. */
   opener?: (path: string) => Promise<FileHandle>;
+}
+
+function checkReadSizes(o: FileLineReaderOptions, what = ''): void {
+  const chunkBytes = o.chunkBytes ?? 64 * 1024;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new ConnectorOptionError(`${what}chunkBytes must be a positive integer, got ${shownValue(o.chunkBytes)}`);
+  if (o.prefetchBytes !== undefined && o.prefetchBytes !== null && !(isNumber(o.prefetchBytes) && o.prefetchBytes >= 1)) throw new ConnectorOptionError(`${what}prefetchBytes must be >= 1, got ${shownValue(o.prefetchBytes)}`);
+}
+
+/**
+ * The options a reader takes, checked as its constructor (and its framer's and follower's) would: `fromFiles`
+ * calls this while the job is built, so a bad value fails there, not in each subtask's reader, where a job that
+ * checkpoints restarted on it. `what`: a prefix for the message.
+ */
+export function checkFileReadOptions(o: FileLineReaderOptions, what = ''): void {
+  checkReadSizes(o, what);
+  checkMaxLineBytes(o.maxLineBytes, what);
+  if (typeof o.follow === 'object' && o.follow !== null) checkFollowOptions(o.follow, what);
 }
 
 /** A chunk this much smaller than the buffer is copied out, so small reads (follow mode) do not pin large buffers. */
@@ -80,8 +97,7 @@ export class FileLineReader {
     this.opener = options.opener ?? ((p) => open(p, 'r'));
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     this.prefetchBytes = options.prefetchBytes ?? 4 * this.chunkBytes;
-    if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new ConnectorOptionError(`chunkBytes must be a positive integer, got ${shownValue(options.chunkBytes)}`);
-    if (!(isNumber(this.prefetchBytes) && this.prefetchBytes >= 1)) throw new ConnectorOptionError(`prefetchBytes must be >= 1, got ${shownValue(options.prefetchBytes)}`);
+    checkReadSizes(options);
     this.framer = new LineFramer(start.offset, start.line, options);
     this.readAt = start.offset;
     this.pos = { offset: start.offset, line: start.line };

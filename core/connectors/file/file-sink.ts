@@ -14,8 +14,7 @@ import { ConnectorOptionError } from '../errors.js';
 import type { SinkFormat } from '../formats/record-format.js';
 import type { SinkSpec, SinkWriter } from '../sink.js';
 import { checkPartNames, isFileSinkTransaction } from './part-files.js';
-import { RollingFileWriter, commitFileSinkTransactions, recoverFileSink, type PartNames } from './rolling-file-writer.js';
-import { shownValue } from '../../api/shown-value.js';
+import { RollingFileWriter, checkRollOptions, commitFileSinkTransactions, recoverFileSink, type PartNames } from './rolling-file-writer.js';
 
 export interface FileSinkOptions<T> {
   /** Output directory (created if missing). Each sink needs a directory (or prefix) of its own, as recovery clears it: a job with two sharing both is refused. */
@@ -48,9 +47,7 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
   if (!format || typeof format.createEncoder !== 'function') throw new ConnectorOptionError('fileSink: expected a format such as jsonLines() or csv({ columns })');
   const names: PartNames = { prefix: options.prefix ?? 'part', suffix: options.suffix ?? format.extension };
   checkPartNames(names);
-  if (rollIntervalMs !== undefined && (typeof rollIntervalMs !== 'number' || !Number.isFinite(rollIntervalMs) || rollIntervalMs < 0)) {
-    throw new ConnectorOptionError(`fileSink: rollIntervalMs must be a finite number >= 0 (0: roll at every checkpoint), got ${shownValue(rollIntervalMs)}`);
-  }
+  checkRollOptions(options, 'fileSink');
   // Fails here, while the job is built, when the format cannot write (CSV without columns).
   format.createEncoder();
   return {

@@ -16,6 +16,7 @@ import { fileOwner, splitOwner } from './file-discovery.js';
 import { fileKey } from './file-identity.js';
 import { enumerateFileSplits, restoreFileSplits } from './file-split.js';
 import { FileSourceReader, type FileSourceOptions } from './file-source-reader.js';
+import { checkFileReadOptions } from './file-line-reader.js';
 import { shownValue } from '../../api/shown-value.js';
 
 export interface FromFilesOptions extends FileSourceOptions {
@@ -40,6 +41,7 @@ export function fileSource<T>(patterns: string | readonly string[], format: Reco
     if (!follow) throw new ConnectorOptionError('fromFiles: discoverIntervalMs needs follow (files are discovered while the source follows them; a bounded source reads the files there are when it starts)');
     if (typeof discoverIntervalMs !== 'number' || !(discoverIntervalMs > 0) || !Number.isFinite(discoverIntervalMs)) throw new ConnectorOptionError(`fromFiles: discoverIntervalMs must be a positive number of milliseconds, got ${shownValue(discoverIntervalMs)}`);
   }
+  checkFileReadOptions(readerOptions, 'fromFiles: ');
   const discover = discoverIntervalMs !== undefined;
   const paths = cwd === undefined ? {} : { cwd };
   return {

@@ -27,6 +27,21 @@ import { isNumber } from '../../api/number-option.js';
 
 export type { PartNames } from './part-files.js';
 
+/**
+ * The sizes and age a part rolls at, checked as the writer takes them: `fileSink()` calls this while the job is
+ * built, so a bad value fails there rather than in each subtask's writer (where a job that checkpoints restarted
+ * on it, attempt after attempt). `what`: the message's prefix.
+ */
+export function checkRollOptions(o: { rollBytes?: unknown; rollRecords?: unknown; bufferBytes?: unknown; rollIntervalMs?: unknown }, what: string): void {
+  for (const [k, v, min] of [['rollBytes', o.rollBytes, 1], ['rollRecords', o.rollRecords, 1], ['bufferBytes', o.bufferBytes, 0]] as const) {
+    if (v !== undefined && v !== null && !(isNumber(v) && v >= min)) throw new ConnectorOptionError(`${what}: ${k} must be a number >= ${min}, got ${shownValue(v)}`);
+  }
+  const ms = o.rollIntervalMs;
+  if (ms !== undefined && ms !== null && !(isNumber(ms) && Number.isFinite(ms) && ms >= 0)) {
+    throw new ConnectorOptionError(`${what}: rollIntervalMs must be a finite number >= 0 (0: roll at every checkpoint), got ${shownValue(ms)}`);
+  }
+}
+
 export interface RollingFileWriterOptions<T> {
   /** Output directory (created if missing). */
   dir: string;
@@ -118,12 +133,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.bufferBytes = options.bufferBytes ?? 64 * 1024;
     this.rollIntervalMs = options.rollIntervalMs ?? 60_000;
     this.now = options.now ?? (() => performance.now());
-    if (!(isNumber(this.rollBytes) && this.rollBytes >= 1) || !(isNumber(this.rollRecords) && this.rollRecords >= 1) || !(isNumber(this.bufferBytes) && this.bufferBytes >= 0)) {
-      throw new ConnectorOptionError(`file sink: rollBytes and rollRecords must be >= 1 and bufferBytes >= 0, got ${shownValue(this.rollBytes)}, ${shownValue(this.rollRecords)}, ${shownValue(this.bufferBytes)}`);
-    }
-    if (typeof this.rollIntervalMs !== 'number' || !Number.isFinite(this.rollIntervalMs) || this.rollIntervalMs < 0) {
-      throw new ConnectorOptionError(`file sink: rollIntervalMs must be a finite number >= 0 (0: roll at every checkpoint), got ${shownValue(options.rollIntervalMs)}`);
-    }
+    checkRollOptions(options, 'file sink');
     if (typeof this.now !== 'function') throw new ConnectorOptionError('file sink: now must be a function () => number');
     makeDir(this.dir);
   }

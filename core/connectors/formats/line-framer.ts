@@ -61,6 +61,11 @@ export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
  */
 export const RECORD_OVERHEAD_BYTES = 128;
 
+/** `what`: a prefix for the message ('fromFiles: ' while the job is built). */
+export function checkMaxLineBytes(v: unknown, what = ''): void {
+  if (v !== undefined && v !== null && !(Number.isSafeInteger(v) && (v as number) >= 1)) throw new ConnectorOptionError(`${what}maxLineBytes must be a positive integer, got ${shownValue(v)}`);
+}
+
 export class LineFramer {
   readonly maxLineBytes: number;
   private readonly csv: boolean;
@@ -82,7 +87,7 @@ export class LineFramer {
 
   constructor(startOffset = 0, startLine = 1, options: LineFramerOptions = {}) {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    if (!Number.isSafeInteger(this.maxLineBytes) || this.maxLineBytes < 1) throw new ConnectorOptionError(`maxLineBytes must be a positive integer, got ${shownValue(options.maxLineBytes)}`);
+    checkMaxLineBytes(options.maxLineBytes);
     if (!Number.isSafeInteger(startOffset) || startOffset < 0) throw new ConnectorOptionError(`start offset must be a non-negative integer, got ${shownValue(startOffset)}`);
     if (!Number.isSafeInteger(startLine) || startLine < 1) throw new ConnectorOptionError(`start line must be a positive integer, got ${shownValue(startLine)}`);
     this.csv = (options.framing ?? 'line') === 'csv';

@@ -23,19 +23,26 @@ export const REDIS_COMMAND_TIMEOUT_MS = 30_000;
 
 const lastErrors = new WeakMap<Redis, Error>();
 
-/** `waitMs`: how long the client's commands may wait on the server by design (a blocking read's BLOCK). */
-export function createRedisClient(connection: RedisConnection, name: string, waitMs = 0): Redis {
-  const base: RedisOptions = { protocol: 2, lazyConnect: true, connectionName: name };
+/**
+ * ioredis takes '6379' as a port, and a commandTimeout of '5000' was read here as none given (the default). The
+ * connectors' builders call this too, so a bad value fails while the job is built.
+ */
+export function checkConnectionOptions(connection: RedisConnection): void {
   if (typeof connection !== 'string' && (connection === null || typeof connection !== 'object')) {
     throw new ConnectorOptionError(`redis: connection must be a redis:// URL or ioredis options, got ${typeof connection}`);
   }
-  // ioredis takes '6379' as a port, and a commandTimeout of '5000' was read here as none given (the default).
   if (typeof connection !== 'string') {
     for (const k of ['port', 'db', 'connectTimeout', 'family', 'commandTimeout'] as const) {
       const v = connection[k];
       if (v !== undefined && !isNumber(v)) throw new ConnectorOptionError(`redis: connection option ${k} must be a number, got ${shownValue(v)}`);
     }
   }
+}
+
+/** `waitMs`: how long the client's commands may wait on the server by design (a blocking read's BLOCK). */
+export function createRedisClient(connection: RedisConnection, name: string, waitMs = 0): Redis {
+  const base: RedisOptions = { protocol: 2, lazyConnect: true, connectionName: name };
+  checkConnectionOptions(connection);
   // A blocking read waits on the server by design: its wait comes on top of the user's timeout too, else a
   // commandTimeout below blockMs failed every read of an idle stream.
   const own = typeof connection === 'string' ? undefined : (connection as RedisOptions).commandTimeout;

@@ -73,6 +73,19 @@ interface Mark {
 
 type StreamReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
 
+/**
+ * Read sizes and the block time, as the reader takes them: `fromRedisStreams` calls this while the job is built, so a
+ * bad value fails there rather than in each subtask's reader (where a job that checkpoints restarted on it).
+ */
+export function checkRedisReadOptions(o: { count?: unknown; blockMs?: unknown; highWater?: unknown }, what: string): void {
+  const count = o.count ?? 500;
+  const blockMs = o.blockMs ?? 1000;
+  const highWater = o.highWater ?? (isNumber(count) ? 4 * count : 1);
+  // BLOCK 0 waits forever on a quiet stream: a command timeout would fail it, and without one a dead server
+  // holds the source silently; a long blockMs is what it was for.
+  if (!(isNumber(count) && count >= 1) || !(isNumber(blockMs) && blockMs > 0) || !(isNumber(highWater) && highWater >= 1)) throw new ConnectorOptionError(`${what}: count and highWater must be >= 1, blockMs > 0 (got count ${shownValue(o.count)}, blockMs ${shownValue(o.blockMs)}, highWater ${shownValue(o.highWater)}; Redis's BLOCK 0 waits forever, which a command timeout cannot tell from a stopped server: give a long blockMs instead)`);
+}
+
 export class RedisStreamReader<T> implements SourceReader<T> {
   readonly rewindable = true;
   private readonly states: SplitState[];
@@ -104,9 +117,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     this.blockMs = options.blockMs ?? 1000;
     this.highWater = options.highWater ?? 4 * this.count;
     this.where = describeConnection(options.connection);
-    // BLOCK 0 waits forever on a quiet stream: a command timeout would fail it, and without one a dead server
-    // holds the source silently; a long blockMs is what it was for.
-    if (!(isNumber(this.count) && this.count >= 1) || !(isNumber(this.blockMs) && this.blockMs > 0) || !(isNumber(this.highWater) && this.highWater >= 1)) throw new ConnectorOptionError(`redis source: count and highWater must be >= 1, blockMs > 0 (got count ${shownValue(options.count)}, blockMs ${shownValue(options.blockMs)}, highWater ${shownValue(options.highWater)}; Redis's BLOCK 0 waits forever, which a command timeout cannot tell from a stopped server: give a long blockMs instead)`);
+    checkRedisReadOptions(options, 'redis source');
     const grouped = checked.filter((s) => s.position.consumer !== undefined).length;
     if (grouped !== 0 && grouped !== checked.length) throw new ConnectorOptionError('redis source: splits mix consumer-group and plain reading');
     if (grouped > 0 && (typeof this.group !== 'string' || this.group.length === 0)) throw new ConnectorOptionError('redis source: the splits name consumers, so `group` is required');

@@ -10,6 +10,7 @@ import { ConnectorOptionError } from '../errors.js';
 import type { SinkSpec, SinkWriter } from '../sink.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { RedisStreamWriter, type RedisStreamTransaction } from './redis-stream-writer.js';
+import { checkConnectionOptions } from './redis-client.js';
 
 export interface RedisStreamSinkOptions<T> {
   /** A redis:// URL or ioredis options. */
@@ -30,6 +31,7 @@ export function redisStreamSink<T>(options: RedisStreamSinkOptions<T>): SinkSpec
   const { connection, stream, encode, chunkEntries, markerPrefix, markerTtlMs } = options;
   const settings = { connection, stream, chunkEntries, markerPrefix, markerTtlMs };
   // Checks the options here, while the job is built.
+  checkConnectionOptions(connection);
   new RedisStreamWriter<T>({ ...settings, subtask: 0 });
   return {
     kind: 'redis-stream',

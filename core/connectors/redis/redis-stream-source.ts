@@ -11,7 +11,8 @@ import { ConnectorOptionError } from '../errors.js';
 import { SOURCE_END, type SourceSpec } from '../source.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import type { EntryDecoder } from './redis-entry.js';
-import { RedisStreamReader } from './redis-stream-reader.js';
+import { RedisStreamReader, checkRedisReadOptions } from './redis-stream-reader.js';
+import { checkConnectionOptions } from './redis-client.js';
 import { checkStartAt, checkStreams, enumerateRedisStreamSplits, restoreRedisStreamSplits } from './redis-stream-split.js';
 
 export interface RedisStreamsSourceOptions<T> {
@@ -40,7 +41,8 @@ export function redisStreamsSource<T = unknown>(options: RedisStreamsSourceOptio
   const { connection, decode, count, blockMs, highWater } = options;
   // At build time: a typo must not read every stream from its start once the job runs.
   const startAt = checkStartAt(options.startAt ?? undefined, streams);
-  describeConnection(connection);
+  checkConnectionOptions(connection);
+  checkRedisReadOptions(options, 'fromRedisStreams');
   return {
     kind: 'redis-streams',
     fingerprint: `redis-streams(${describeConnection(connection)},${JSON.stringify({ streams, group, startAt, count, blockMs, highWater })},decode=${decode === undefined ? 'json' : 'custom'})`,

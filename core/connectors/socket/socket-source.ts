@@ -7,7 +7,7 @@
 
 import { ConnectorOptionError } from '../errors.js';
 import { SOURCE_END, type SourceSpec } from '../source.js';
-import { SocketTextReader, type SocketTextOptions } from './socket-text-reader.js';
+import { SocketTextReader, checkSocketOptions, type SocketTextOptions } from './socket-text-reader.js';
 import { shownValue } from '../../api/shown-value.js';
 
 export type SocketTextStreamOptions = Omit<SocketTextOptions, 'host' | 'port'>;
@@ -15,6 +15,7 @@ export type SocketTextStreamOptions = Omit<SocketTextOptions, 'host' | 'port'>;
 export function socketTextSource(host: string, port: number, options: SocketTextStreamOptions = {}): SourceSpec<string> {
   if (typeof host !== 'string' || host.length === 0) throw new ConnectorOptionError(`socketTextStream: host must be a non-empty string, got ${JSON.stringify(host)}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConnectorOptionError(`socketTextStream: port must be 1..65535, got ${shownValue(port)}`);
+  checkSocketOptions(options, 'socketTextStream');
   const id = `tcp://${host}:${port}`;
   return {
     kind: 'socket',

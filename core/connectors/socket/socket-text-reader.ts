@@ -10,7 +10,7 @@
 // line counts).
 
 import { connect, type Socket } from 'node:net';
-import { LineFramer, RECORD_OVERHEAD_BYTES, type FramedRecord } from '../formats/line-framer.js';
+import { LineFramer, RECORD_OVERHEAD_BYTES, checkMaxLineBytes, type FramedRecord } from '../formats/line-framer.js';
 import { badRecord, locate, recordText } from '../formats/record-format.js';
 import { BadInputError, ConnectorOptionError, IncompleteLineError, SocketSourceError } from '../errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
@@ -55,6 +55,23 @@ interface Queued {
   readonly cutShort?: string;
 }
 
+/**
+ * Reconnection, buffer and line limits as the reader takes them: `socketTextStream` calls this while the job is
+ * built, so a bad value fails there rather than in the subtask's reader (where a job that checkpoints restarted on it).
+ */
+export function checkSocketOptions(o: Omit<SocketTextOptions, 'host' | 'port'>, what: string): void {
+  const r = o.reconnect === true ? {} : o.reconnect || undefined;
+  if (r !== undefined) {
+    const delayMs = r.delayMs ?? 500;
+    const maxAttempts = r.maxAttempts ?? Infinity;
+    if (!(isNumber(delayMs) && delayMs >= 0 && isNumber(maxAttempts) && maxAttempts >= 1)) throw new ConnectorOptionError(`${what}: reconnect needs delayMs >= 0 and maxAttempts >= 1, got ${shownValue(delayMs)} and ${shownValue(maxAttempts)}`);
+  }
+  // 0 would pause at the first data for good: a resume needs the queue under half of it.
+  const highWater = o.highWaterBytes ?? 1 << 20;
+  if (!Number.isSafeInteger(highWater) || highWater < 1) throw new ConnectorOptionError(`${what}: highWaterBytes must be a positive integer, got ${shownValue(o.highWaterBytes)}`);
+  checkMaxLineBytes(o.maxLineBytes, `${what}: `);
+}
+
 export class SocketTextReader implements SourceReader<string> {
   readonly rewindable = false;
   readonly address: string;
@@ -85,10 +102,8 @@ export class SocketTextReader implements SourceReader<string> {
     this.maxLineBytes = options.maxLineBytes;
     const r = options.reconnect === true ? {} : options.reconnect || undefined;
     this.reconnect = r === undefined ? undefined : { delayMs: r.delayMs ?? 500, maxAttempts: r.maxAttempts ?? Infinity };
-    if (this.reconnect && !(isNumber(this.reconnect.delayMs) && this.reconnect.delayMs >= 0 && isNumber(this.reconnect.maxAttempts) && this.reconnect.maxAttempts >= 1)) throw new ConnectorOptionError(`socket source: reconnect needs delayMs >= 0 and maxAttempts >= 1, got ${shownValue(this.reconnect.delayMs)} and ${shownValue(this.reconnect.maxAttempts)}`);
     this.highWater = options.highWaterBytes ?? 1 << 20;
-    // 0 would pause at the first data for good: a resume needs the queue under half of it.
-    if (!Number.isSafeInteger(this.highWater) || this.highWater < 1) throw new ConnectorOptionError(`socket source: highWaterBytes must be a positive integer, got ${shownValue(options.highWaterBytes)}`);
+    checkSocketOptions(options, 'socket source');
     this.open();
   }
 

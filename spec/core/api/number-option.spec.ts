@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ContinuousProcessingTimeTrigger, CountTrigger, JobDefinitionError, serveMetrics, StreamEnvironment, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
-  WatermarkStrategy, type JobHandle,
+  WatermarkStrategy, fileSink, jsonLines, redisStreamSink, type JobHandle,
 } from '../../../core/index.js';
 import { ConnectorOptionError } from '../../../core/connectors/errors.js';
 import { FileGrowth } from '../../../core/connectors/file/file-growth.js';
@@ -64,8 +64,8 @@ test('connector options refuse numeric strings when their reader or writer is ma
   refused(() => new LineFramer(0, 1, { maxLineBytes: S('100') }), ConnectorOptionError, 'maxLineBytes must be a positive integer, got the string "100"');
   const dir = mkdtempSync(join(tmpdir(), 'sluice-number-option-'));
   try {
-    for (const [k, said] of [['rollBytes', 'got the string "1000", Infinity, 65536'], ['rollRecords', 'got 134217728, the string "1000", 65536'], ['bufferBytes', 'got 134217728, Infinity, the string "1000"']] as const) {
-      refused(() => new RollingFileWriter({ dir, subtask: 0, encode: String, [k]: '1000' } as never), ConnectorOptionError, said);
+    for (const [k, min] of [['rollBytes', 1], ['rollRecords', 1], ['bufferBytes', 0]] as const) {
+      refused(() => new RollingFileWriter({ dir, subtask: 0, encode: String, [k]: '1000' } as never), ConnectorOptionError, `file sink: ${k} must be a number >= ${min}, got the string "1000"`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -81,6 +81,36 @@ test('connector options refuse numeric strings when their reader or writer is ma
   refused(() => new SocketTextReader({ host: '127.0.0.1', port: 1, reconnect: { maxAttempts: S('3') } }), ConnectorOptionError, 'got 500 and the string "3"');
   // Node's listen would take '9090' as a port; the handle is not reached.
   await assert.rejects(serveMetrics(undefined as unknown as JobHandle, { port: S('9090') }), (e: unknown) => e instanceof RangeError && e.message.includes('port must be an integer from 0 to 65535 (0: any free port), got the string "9090"'));
+});
+
+// Regression: these were checked only when a subtask made its reader or writer, so the job started, and one that
+// checkpoints restarted on the bad value until its restart strategy gave up (fileSink's rollBytes: '5', 3 restarts
+// a second apart, then an OperatorError); `sluice run` exited 1, a failed run. Now the builder refuses it.
+test('connector builders refuse numeric strings while the job is built, as their readers and writers would', () => {
+  const env = new StreamEnvironment(1);
+  const format = jsonLines();
+  for (const k of ['rollBytes', 'rollRecords', 'bufferBytes'] as const) {
+    refused(() => fileSink({ dir: '/nowhere', format, [k]: S('1000') }), ConnectorOptionError, `fileSink: ${k} must be a number >= ${k === 'bufferBytes' ? 0 : 1}, got the string "1000"`);
+  }
+  refused(() => fileSink({ dir: '/nowhere', format, rollIntervalMs: S('1000') }), ConnectorOptionError, 'fileSink: rollIntervalMs must be a finite number >= 0 (0: roll at every checkpoint), got the string "1000"');
+  refused(() => env.fromFiles('/nowhere/*.jsonl', format, { chunkBytes: S('4096') }), ConnectorOptionError, 'fromFiles: chunkBytes must be a positive integer, got the string "4096"');
+  refused(() => env.fromFiles('/nowhere/*.jsonl', format, { prefetchBytes: S('4096') }), ConnectorOptionError, 'fromFiles: prefetchBytes must be >= 1, got the string "4096"');
+  refused(() => env.fromFiles('/nowhere/*.jsonl', format, { maxLineBytes: S('100') }), ConnectorOptionError, 'fromFiles: maxLineBytes must be a positive integer, got the string "100"');
+  refused(() => env.fromFiles('/nowhere/*.jsonl', format, { follow: { pollIntervalMs: S('100') } }), ConnectorOptionError, 'fromFiles: follow: pollIntervalMs and safetyPollMs must be > 0, got the string "100" and 2000');
+  for (const k of ['count', 'blockMs', 'highWater'] as const) {
+    refused(() => env.fromRedisStreams({ connection: 'redis://127.0.0.1:1', streams: ['s'], [k]: S('10') }), ConnectorOptionError, `${k} the string "10"`);
+  }
+  refused(() => env.fromRedisStreams({ connection: 'redis://127.0.0.1:1', streams: ['s'], count: S('10') }), ConnectorOptionError, 'fromRedisStreams: count and highWater must be >= 1, blockMs > 0 (got count the string "10"');
+  refused(() => env.fromRedisStreams({ connection: { host: '127.0.0.1', port: S('6379') }, streams: ['s'] }), ConnectorOptionError, 'redis: connection option port must be a number, got the string "6379"');
+  refused(() => redisStreamSink({ connection: { host: '127.0.0.1', port: S('6379') }, stream: 's' }), ConnectorOptionError, 'redis: connection option port must be a number, got the string "6379"');
+  refused(() => env.socketTextStream('127.0.0.1', 1, { reconnect: { delayMs: S('10') } }), ConnectorOptionError, 'socketTextStream: reconnect needs delayMs >= 0 and maxAttempts >= 1, got the string "10" and Infinity');
+  refused(() => env.socketTextStream('127.0.0.1', 1, { highWaterBytes: S('1024') }), ConnectorOptionError, 'socketTextStream: highWaterBytes must be a positive integer, got the string "1024"');
+  refused(() => env.socketTextStream('127.0.0.1', 1, { maxLineBytes: S('100') }), ConnectorOptionError, 'socketTextStream: maxLineBytes must be a positive integer, got the string "100"');
+  // The defaults and valid values still build.
+  fileSink({ dir: '/nowhere', format, rollBytes: 1, rollRecords: Infinity, bufferBytes: 0, rollIntervalMs: 0 });
+  env.fromFiles('/nowhere/*.jsonl', format, { chunkBytes: 1, prefetchBytes: 1, maxLineBytes: 1, follow: { pollIntervalMs: 1 } });
+  env.fromRedisStreams({ connection: { host: '127.0.0.1', port: 1 }, streams: ['s'], count: 1, blockMs: 1, highWater: 1 });
+  env.socketTextStream('127.0.0.1', 1, { reconnect: { delayMs: 0, maxAttempts: 1 }, highWaterBytes: 1, maxLineBytes: 1 });
 });
 
 // These refused a string already (Number.isSafeInteger coerces nothing), but said "got 5": now what they got.
