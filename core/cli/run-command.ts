@@ -64,6 +64,9 @@ export interface RunCommandOptions {
 function loadFailure(e: unknown): { code: number; plain: boolean } {
   const name = (e as Error)?.name;
   if (e instanceof JobDefinitionError || name === 'NoCheckpointError') return { code: EXIT_USAGE, plain: true };
+  // A connector's option refused while the job was built (fileSink({ rollBytes: '5' })): bad usage too; the stack
+  // says where in the job, since the connector has no operator name yet.
+  if (name === 'ConnectorOptionError') return { code: EXIT_USAGE, plain: false };
   // --state-dir names a file (or a path through one): a state directory that is not there, as for status and cancel.
   if (name === 'StateDirError' && ((e as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOTDIR') return { code: EXIT_USAGE, plain: true };
   // A state directory in use, a corrupt checkpoint asked for by id: the message says it all, no stack needed.

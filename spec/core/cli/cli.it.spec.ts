@@ -183,6 +183,19 @@ describe('sluice CLI', () => {
     }
   });
 
+  // Regression: fileSink's rollBytes was checked only in each subtask's writer: the job started, restarted on it
+  // until the restart strategy gave up, and exited 1 as a failed run. Refused while the job is built, it is bad usage.
+  test('a connector option refused while the job is built exits 2 before anything runs, the stack saying where', { timeout: TIMEOUT }, async () => {
+    const out = path.join(dir, 'roll-out');
+    const file = job('bad-roll.ts', `  env.fromCollection([1, 2, 3]).sink(fileSink({ dir: ${JSON.stringify(out)}, format: jsonLines(), rollBytes: '1000' as unknown as number })).name('files');`)
+    writeFileSync(file, readFileSync(file, 'utf8').replace('import { defineJob }', 'import { defineJob, fileSink, jsonLines }'));
+    const r = await sluice(['run', file, '--state-dir', path.join(dir, 'roll-state'), '--checkpoint-interval', '100']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /could not start:\nConnectorOptionError: fileSink: rollBytes must be a number >= 1, got the string "1000"\n/);
+    assert.match(r.stderr, /bad-roll\.ts:\d+/, 'the stack names the job file');
+    assert.doesNotMatch(r.stderr, /restart|starting:/);
+  });
+
   test('a failing job exits 1 naming the operator, the subtask and the cause with its stack', { timeout: TIMEOUT }, async () => {
     const file = job('explodes.ts', `
   env.fromCollection([1, 2, 3]).name('numbers')
