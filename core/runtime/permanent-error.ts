@@ -7,8 +7,11 @@ import { JobDefinitionError, GraphMismatchError } from '../api/errors.js';
  * it restores (a restart would restore the same checkpoint again).
  */
 export function permanent(e: Error): boolean {
-  const name = e.name === 'OperatorError' ? (e.cause as Error | undefined)?.name : e.name;
+  const inner = e.name === 'OperatorError' ? (e.cause as Error | undefined) : e;
+  const name = inner?.name;
   // An operator's JobDefinitionError too (state declared wrongly, a function that returns a promise): found at a
-  // record, it is found again at the same record after a restart.
-  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || name === 'JobDefinitionError' || name === 'GraphMismatchError' || name === 'StateSchemaRestoreError';
+  // record, it is found again at the same record after a restart. So is an option a connector's createReader or
+  // createWriter refused (ConnectorOptionError, code INVALID_OPTION, as on the main thread: start-failure.ts).
+  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || name === 'JobDefinitionError' || name === 'GraphMismatchError' || name === 'StateSchemaRestoreError'
+    || (e.name === 'OperatorError' && name === 'ConnectorOptionError' && (inner as { code?: unknown }).code === 'INVALID_OPTION');
 }

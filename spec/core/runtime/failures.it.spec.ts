@@ -108,6 +108,23 @@ test('a user function that returns a promise fails a checkpointed job at once: n
   }
 });
 
+// Regression: an option a connector's createWriter (or createReader) refused restarted a checkpointed job until
+// the restart strategy gave up, as a record's failure would; refused on the main thread, it failed at once.
+test('a ConnectorOptionError from a createWriter fails a checkpointed job at once: no restart', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-writer-option-'));
+  try {
+    const warnings: string[] = [];
+    const h = await run(new URL('./jobs/writer-option.ts', import.meta.url), {
+      parallelism: 1, stateDir: join(dir, 'state'), checkpointIntervalMs: 1000, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (w) => warnings.push(w),
+    });
+    await assert.rejects(h.result, (e: unknown) => e instanceof OperatorError && e.operator === 'refusing' && (e.cause as Error).name === 'ConnectorOptionError' && /batchSize must be a number, got the string "5"/.test(e.message));
+    assert.deepEqual(warnings.filter((w) => /restart/.test(w)), []);
+    assert.equal(h.restarts(), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Regression (a user trial): keyed state or timers in a process function on a stream that is not keyed failed at the
 // first record with "ctx.state is not a function" (or undefined's registerEventTimeTimer), naming no keyBy; under
 // 'drop' they would have been dropped record by record. The job's fault: it fails, naming the operator and keyBy.
