@@ -20,6 +20,12 @@ export interface CompletedCheckpoint {
   dirtyEntries: number;
   /** Longest synchronous part of a snapshot on any subtask, ms. */
   maxSyncMs: number;
+  /**
+   * From the manifest's commit (the end of `durationMs`: the checkpoint is durable) until its sinks' transactions
+   * were published and older checkpoints deleted, ms: output waits for it, and so does the next checkpoint. Set once
+   * that is done: absent from a listing taken meanwhile.
+   */
+  commitMs?: number;
 }
 
 export interface AbortedCheckpoint {

@@ -423,12 +423,14 @@ export class CheckpointCoordinator {
     if (p.kind === 'savepoint') this.savepointSources.set(p.id, this.sourceRecordsOf(p));
     recordCompleted(this.stats, done);
     this.broadcast({ type: 'complete', checkpointId: p.id });
+    const committedAt = performance.now();
     try {
       await this.commitSinks(manifest);
       await this.retain(p.id);
     } catch (e) {
       this.onError(e as Error);
     }
+    done.commitMs = performance.now() - committedAt;
     // Only now may the next checkpoint start: retention never races a later checkpoint's chunks.
     p.phase = onPublished(p.phase)!;
     this.pending = undefined;
@@ -621,12 +623,13 @@ export class CheckpointCoordinator {
     const m = this.buildManifest(p, 'final');
     await this.store.commitManifest(m);
     this.latest = m;
+    const committedAt = performance.now();
     await this.commitSinks(m);
     await this.retain(id);
     // Reported like any other: it is what a resume loads, so the summary must not end one before it.
     const done: CompletedCheckpoint = {
-      id, kind: 'final', name: undefined, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
-      keyedEntries: m.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,
+      id, kind: 'final', name: undefined, durationMs: committedAt - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
+      keyedEntries: m.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs, commitMs: performance.now() - committedAt,
     };
     recordCompleted(this.stats, done);
     this.onCompleted?.(done);

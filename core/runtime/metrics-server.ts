@@ -186,6 +186,7 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
     id: new Gauge({ name: 'sluice_last_checkpoint_id', help: 'Id of the newest completed checkpoint or savepoint.', labelNames: ['job'], registers, collect }),
     duration: new Gauge({ name: 'sluice_last_checkpoint_duration_seconds', help: 'Duration of the newest completed checkpoint.', labelNames: ['job'], registers, collect }),
     size: new Gauge({ name: 'sluice_last_checkpoint_size_bytes', help: 'Bytes written by the newest completed checkpoint (incremental: new chunks only).', labelNames: ['job'], registers, collect }),
+    commit: new Gauge({ name: 'sluice_last_checkpoint_commit_seconds', help: 'Time from the newest published checkpoint\'s committed manifest until its sinks published and older checkpoints were deleted.', labelNames: ['job'], registers, collect }),
     entries: new Gauge({ name: 'sluice_last_checkpoint_keyed_entries', help: 'Keyed state entries in the newest completed checkpoint.', labelNames: ['job'], registers, collect }),
   };
   function updateCheckpoints(): void {
@@ -217,6 +218,8 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
       last.size.set(jobLabel, newest.bytesWritten);
       last.entries.set(jobLabel, newest.keyedEntries);
     }
+    const published = c.completed.findLast((cp) => cp.commitMs !== undefined);
+    if (published) last.commit.set(jobLabel, published.commitMs! / 1000);
   }
   new Gauge({
     name: 'sluice_job_uptime_seconds', help: 'Time since the job started.', labelNames: ['job'], registers,

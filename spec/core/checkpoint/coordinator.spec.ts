@@ -35,7 +35,10 @@ class FakeStore {
   async manifestIds(): Promise<number[]> { return []; }
   async savepoints(): Promise<never[]> { return []; }
   async deleteManifests(): Promise<void> {}
-  async collectGarbage(): Promise<number> { return 0; }
+  /** Set: each clean-up after a checkpoint (its last step) waits until the test calls it. */
+  holdCleanUp: Promise<void> | undefined;
+  cleanUps = 0;
+  async collectGarbage(): Promise<number> { this.cleanUps++; await this.holdCleanUp; return 0; }
 }
 
 /** One task of one subtask on one thread. */
@@ -105,6 +108,36 @@ describe('checkpoint coordinator', () => {
     await assert.rejects(second, /checkpoint 2 was aborted: the job stopped/);
     await assert.rejects(third, /the job stopped before the checkpoint could start/);
     assert.deepEqual(store.committed, [1]);
+  });
+
+  // Regression: durationMs ended at the manifest's commit, and nothing reported what came after it (sink commits,
+  // deleting older checkpoints: ~300 ms at 1 M keys), which held the next checkpoint back unseen.
+  test('commitMs: the time from the manifest\'s commit until the sinks published and older checkpoints were deleted, not in durationMs', async () => {
+    const { c, store, triggered, ack } = coordinator();
+    let releaseCleanUp: () => void = () => {};
+    store.holdCleanUp = new Promise((r) => { releaseCleanUp = r; });
+    const first = c.trigger('checkpoint', undefined);
+    const second = c.trigger('checkpoint', undefined);
+    second.catch(() => {});
+    ack(1);
+    await turn();
+    store.release();
+    while (store.cleanUps === 0) await turn();
+    const committedBy = performance.now();
+    const listed = c.stats.completed[0]!;
+    assert.equal(listed.commitMs, undefined, 'absent while its clean-up runs');
+    const durationMs = listed.durationMs;
+    // The clean-up takes a while: at least 30 ms of the clock past the commit.
+    while (performance.now() - committedBy < 30) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(triggered(), 1, 'the next waits for the clean-up');
+    const releasedAt = performance.now();
+    releaseCleanUp();
+    const done = await first;
+    assert.ok(done.commitMs !== undefined && done.commitMs >= releasedAt - committedBy, `commitMs ${done.commitMs} covers the ${releasedAt - committedBy} ms held`);
+    assert.equal(done.durationMs, durationMs, 'durationMs ends at the manifest commit');
+    assert.equal(c.stats.completed[0]!.commitMs, done.commitMs, 'the listing has it too');
+    c.close();
+    await assert.rejects(second, /aborted: the job stopped|the job stopped before/);
   });
 
   // Regression: the abort of the checkpoint in flight began the first queued trigger (refused as 'not running')
