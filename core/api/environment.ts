@@ -18,6 +18,7 @@ import { fileSource, type FromFilesOptions } from '../connectors/file/file-sourc
 import { socketTextSource, type SocketTextStreamOptions } from '../connectors/socket/socket-source.js';
 import { redisStreamsSource, type RedisStreamsSourceOptions } from '../connectors/redis/redis-stream-source.js';
 import { shownValue } from './shown-value.js';
+import { isNumber } from './number-option.js';
 
 export class StreamEnvironment {
   /** @internal */
@@ -51,6 +52,10 @@ export class StreamEnvironment {
   enableCheckpointing(intervalMs: number, options: Omit<CheckpointConfig, 'intervalMs'> = {}): this {
     if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`enableCheckpointing: the interval must be a number of ms > 0, got ${shownValue(intervalMs)}`);
     if (options.tolerableFailures !== undefined) checkTolerableFailures(options.tolerableFailures, 'enableCheckpointing: tolerableFailures');
+    // Here, where the job names them: run() checked them later, in a message that did not say they came from the job.
+    const { mode, alignmentTimeoutMs } = options;
+    if (mode !== undefined && mode !== 'aligned' && mode !== 'unaligned') throw new JobDefinitionError(`enableCheckpointing: mode must be 'aligned' or 'unaligned', got ${shownValue(mode)}`);
+    if (alignmentTimeoutMs !== undefined && !(isNumber(alignmentTimeoutMs) && alignmentTimeoutMs >= 0)) throw new JobDefinitionError(`enableCheckpointing: alignmentTimeoutMs must be a number of ms >= 0 (Infinity: never), got ${shownValue(alignmentTimeoutMs)}`);
     this.graph.checkpointing = { intervalMs, ...options };
     return this;
   }

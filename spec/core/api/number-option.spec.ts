@@ -113,6 +113,16 @@ test('connector builders refuse numeric strings while the job is built, as their
   env.socketTextStream('127.0.0.1', 1, { reconnect: { delayMs: 0, maxAttempts: 1 }, highWaterBytes: 1, maxLineBytes: 1 });
 });
 
+// Regression: enableCheckpointing took them as given, and run() refused them later as if they were its own options
+// ('alignmentTimeoutMs must be ...'), not saying the job had set them.
+test('enableCheckpointing refuses a bad alignmentTimeoutMs or mode while the job is built, saying so', () => {
+  const env = new StreamEnvironment(1);
+  refused(() => env.enableCheckpointing(1000, { alignmentTimeoutMs: S('5') }), JobDefinitionError, 'enableCheckpointing: alignmentTimeoutMs must be a number of ms >= 0 (Infinity: never), got the string "5"');
+  refused(() => env.enableCheckpointing(1000, { mode: S('exactly-once') }), JobDefinitionError, `enableCheckpointing: mode must be 'aligned' or 'unaligned', got the string "exactly-once"`);
+  env.enableCheckpointing(1000, { alignmentTimeoutMs: Infinity, mode: 'unaligned' });
+  assert.equal(env.graph.checkpointing?.alignmentTimeoutMs, Infinity);
+});
+
 // These refused a string already (Number.isSafeInteger coerces nothing), but said "got 5": now what they got.
 test('time and count options that refused a string say it was one', () => {
   const said = 'got the string "5"';
