@@ -14,7 +14,8 @@
 // Entries deleted before they were read (XTRIM, MAXLEN, XDEL) are not skipped silently (StreamEntriesLostError,
 // bad input). Plain: each read goes with XINFO STREAM, and the entries-added count (Redis 7) the reader accounts
 // for, read or known gone, is compared with the stream's. Group: a pending entry redelivered without fields was
-// deleted; entries deleted before the group delivered them are not seen (Redis moves the group past them, and
+// deleted, and so are the deleted entries a fresh start found pending under consumers merged into this one
+// (position.lost); entries deleted before the group delivered them are not seen (Redis moves the group past them, and
 // telling them apart needs the stream's and the group's counts read atomically with XREADGROUP: a script).
 
 import type { Redis } from 'ioredis';
@@ -53,6 +54,8 @@ interface SplitState {
   added: number | undefined;
   /** Group mode: delivered and not yet acknowledged, in id order. */
   unacked: string[];
+  /** Group mode: deleted entries pending under a consumer merged away, not acknowledged yet (RedisStreamPosition.lost). */
+  lost: string[];
 }
 
 interface Fetched {
@@ -122,7 +125,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     if (grouped !== 0 && grouped !== checked.length) throw new ConnectorOptionError('redis source: splits mix consumer-group and plain reading');
     if (grouped > 0 && (typeof this.group !== 'string' || this.group.length === 0)) throw new ConnectorOptionError('redis source: the splits name consumers, so `group` is required');
     if (grouped === 0 && this.group !== undefined) throw new ConnectorOptionError('redis source: `group` is set but the splits name no consumers (enumerate them with a group)');
-    this.states = checked.map((s: RedisStreamSplit) => ({ id: s.id, stream: s.position.stream, consumer: s.position.consumer, lastDelivered: s.position.lastId, added: s.position.added, unacked: [] }));
+    this.states = checked.map((s: RedisStreamSplit) => ({ id: s.id, stream: s.position.stream, consumer: s.position.consumer, lastDelivered: s.position.lastId, added: s.position.added, unacked: [], lost: [...s.position.lost ?? []] }));
     // One connection per consumer (plain reading: one for all): each holds its blocking read.
     const byConsumer = new Map<string | undefined, SplitState[]>();
     for (const st of this.states) {
@@ -195,7 +198,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     }
     return this.states.map((s) => ({
       id: s.id,
-      position: { stream: s.stream, lastId: s.lastDelivered, ...(s.consumer === undefined ? (s.added === undefined ? {} : { added: s.added }) : { consumer: s.consumer, group: this.group! }) },
+      position: { stream: s.stream, lastId: s.lastDelivered, ...(s.consumer === undefined ? (s.added === undefined ? {} : { added: s.added }) : { consumer: s.consumer, group: this.group!, ...(s.lost.length === 0 ? {} : { lost: [...s.lost] }) }) },
     }));
   }
 
@@ -226,6 +229,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       if (n === 0) continue;
       const ids = st.unacked.splice(0, n);
       await this.ack(st.stream, ids);
+      if (st.lost.length > 0) st.lost = st.lost.filter((id) => compareStreamIds(id, upTo) > 0);
     }
   }
 
@@ -336,24 +340,42 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   }
 
 
-  /** Restore in group mode: pending entries up to the restored position are done; later ones go out again. */
+  /**
+   * Restore in group mode: pending entries up to the restored position are done; later ones go out again. So do
+   * the deleted entries of consumers merged into this one (st.lost), in id order among them: reported up to the
+   * position (acknowledged here, removing them from the other consumer's pending list), to report after it.
+   */
   private async redeliverPending(client: Redis, consumer: string, st: SplitState): Promise<void> {
+    const reported = st.lost.filter((id) => compareStreamIds(id, st.lastDelivered) <= 0);
+    if (reported.length > 0) {
+      await client.xack(st.stream, this.group!, ...reported);
+      st.lost = st.lost.slice(reported.length);
+    }
+    const lost = [...st.lost];
+    const pushLost = (before: string | undefined): void => {
+      while (lost.length > 0 && (before === undefined || compareStreamIds(lost[0]!, before) < 0)) this.queue.push({ state: st, id: lost.shift()!, fields: null });
+    };
     let from = '0-0';
     while (!this.closed) {
       await this.waitForRoom();
       const reply = await client.callBuffer('XREADGROUP', 'GROUP', this.group!, consumer, 'COUNT', this.count, 'STREAMS', st.stream, from) as StreamReply;
       const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0) return;
+      if (entries.length === 0) break;
       const done: string[] = [];
       for (const [idBuf, fields] of entries) {
         const id = idBuf.toString();
         if (compareStreamIds(id, st.lastDelivered) <= 0) done.push(id);
-        else this.queue.push({ state: st, id, fields });
+        else {
+          pushLost(id);
+          this.queue.push({ state: st, id, fields });
+        }
         from = id;
       }
       if (done.length > 0) await client.xack(st.stream, this.group!, ...done);
       this.wakeup.notify();
     }
+    pushLost(undefined);
+    this.wakeup.notify();
   }
 
   private async waitForRoom(): Promise<void> {

@@ -5,11 +5,12 @@
 // groups: one split per (stream, consumer), consumers named `<prefix>-<i>` for i < parallelism, so each subtask
 // is one stable consumer; its position is the last id it delivered, which sorts its pending entries on restore
 // into "already in the checkpoint" (acknowledged) and "to deliver again". A fresh start delivers every pending
-// entry again, those of consumers beyond its parallelism too (adoptPending).
+// entry again, those of consumers beyond its parallelism too (adoptPending); deleted ones among the latter are
+// reported by the consumer that takes the others over (position.lost).
 
 import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
-import { checkStreamId, connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
+import { checkStreamId, compareStreamIds, connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { shownValue } from '../../api/shown-value.js';
 
@@ -27,6 +28,13 @@ export interface RedisStreamPosition {
    * it read them. Absent: not known yet (an explicit startAt, an older sluice's position, Redis 6).
    */
   readonly added?: number;
+  /**
+   * Consumer-group mode: ids of deleted entries that were pending under a consumer merged into this one on a fresh
+   * start at a lower parallelism (XCLAIM would drop them without a word). They stay pending under that consumer
+   * until this one reports them (StreamEntriesLostError) and a checkpoint that includes the report completes
+   * (XACK): those up to `lastId` are reported, the later ones are to be. Absent: none.
+   */
+  readonly lost?: readonly string[];
 }
 
 export interface RedisStreamSplit extends SourceSplit {
@@ -76,12 +84,13 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
         if (!/BUSYGROUP/.test(String(e))) throw e;
       }
     }
-    for (const s of streams) await adoptPending(client, s, name, consumerPrefix, parallelism);
     const splits: RedisStreamSplit[] = [];
     for (const s of streams) {
+      const lost = await adoptPending(client, s, name, consumerPrefix, parallelism);
       for (let i = 0; i < parallelism; i++) {
         const consumer = `${consumerPrefix}-${i}`;
-        splits.push({ id: `${s}#${consumer}`, position: { stream: s, consumer, group: name, lastId: '0-0' } });
+        const ids = lost.get(consumer);
+        splits.push({ id: `${s}#${consumer}`, position: { stream: s, consumer, group: name, lastId: '0-0', ...(ids === undefined ? {} : { lost: ids.sort(compareStreamIds) }) } });
       }
     }
     return splits;
@@ -138,10 +147,14 @@ export async function restoreRedisStreamSplits(options: RedisStreamSplitOptions,
   const only = startAt !== undefined && typeof startAt === 'object' ? Object.fromEntries(Object.entries(startAt).filter(([s]) => added.includes(s))) : startAt;
   const fresh = await enumerateRedisStreamSplits({ ...options, streams: added, ...(only === undefined ? {} : { startAt: only }) }, Math.max(1, consumers.length));
   // Group mode: the restored consumers read the added streams too (each is one subtask's; nothing of them is in the
-  // checkpoint, so their pending entries there are all delivered again).
+  // checkpoint, so their pending entries there are all delivered again), and report what adoptPending found deleted.
+  const lostBy = new Map(fresh.map((f) => [f.id, f.position.lost]));
   const more: RedisStreamSplit[] = group === undefined
     ? fresh
-    : added.flatMap((s) => consumers.map((c) => ({ id: `${s}#${c}`, position: { stream: s, consumer: c, group, lastId: '0-0' } })));
+    : added.flatMap((s) => consumers.map((c) => {
+      const lost = lostBy.get(`${s}#${c}`);
+      return { id: `${s}#${c}`, position: { stream: s, consumer: c, group, lastId: '0-0', ...(lost === undefined ? {} : { lost }) } };
+    }));
   return { splits: [...kept, ...more], notes };
 }
 
@@ -163,9 +176,13 @@ async function streamInfo(client: ReturnType<typeof createRedisClient>, stream: 
  * A fresh start at a lower parallelism than the group's last run: consumers `<prefix>-<i>` with i >= parallelism
  * have no subtask now, and their pending entries (delivered, never covered by a checkpoint) would stay pending for
  * good. They are moved to consumer `<prefix>-<i mod parallelism>`, which delivers its pending entries again when
- * it starts, and the old consumer is removed from the group.
+ * it starts, and the old consumer is removed from the group. Entries deleted since (XTRIM, XDEL) are not moved:
+ * Redis 7's XCLAIM drops them from the pending list and its reply without a word. They stay pending under the old
+ * consumer (kept in the group while it holds any) and are returned by heir, which reports them and acknowledges
+ * them with its checkpoint; a start that fails before that finds them again.
  */
-async function adoptPending(client: ReturnType<typeof createRedisClient>, stream: string, group: string, prefix: string, parallelism: number): Promise<void> {
+async function adoptPending(client: ReturnType<typeof createRedisClient>, stream: string, group: string, prefix: string, parallelism: number): Promise<Map<string, string[]>> {
+  const lost = new Map<string, string[]>();
   const consumers = await client.xinfo('CONSUMERS', stream, group) as unknown[][];
   for (const info of consumers) {
     const fields = new Map<string, unknown>();
@@ -174,13 +191,48 @@ async function adoptPending(client: ReturnType<typeof createRedisClient>, stream
     const m = consumer.startsWith(`${prefix}-`) ? /^(0|[1-9]\d*)$/.exec(consumer.slice(prefix.length + 1)) : null;
     if (m === null || Number(m[1]) < parallelism) continue;
     const heir = `${prefix}-${Number(m[1]) % parallelism}`;
-    for (;;) {
-      const pending = await client.xpending(stream, group, '-', '+', 1000, consumer) as [string, ...unknown[]][];
+    const gone: string[] = [];
+    // Paged by id: the deleted ones stay pending under `consumer`.
+    for (let from = '-'; ;) {
+      const pending = await client.xpending(stream, group, from, '+', 1000, consumer) as [string, ...unknown[]][];
       if (pending.length === 0) break;
-      await client.xclaim(stream, group, heir, 0, ...pending.map((p) => p[0]), 'JUSTID');
+      const ids = pending.map((p) => String(p[0]));
+      from = nextStreamId(ids[ids.length - 1]!);
+      const exists = await entriesExist(client, stream, ids);
+      const live = ids.filter((_, j) => exists[j]);
+      gone.push(...ids.filter((_, j) => !exists[j]));
+      if (live.length === 0) continue;
+      const claimed = new Set((await client.xclaim(stream, group, heir, 0, ...live, 'JUSTID') as string[]).map(String));
+      // Not claimed: deleted since the check (XCLAIM dropped it, so it is reported once only) or acknowledged.
+      const missed = live.filter((id) => !claimed.has(id));
+      if (missed.length > 0) {
+        const still = await entriesExist(client, stream, missed);
+        gone.push(...missed.filter((_, j) => !still[j]));
+      }
     }
-    await client.xgroup('DELCONSUMER', stream, group, consumer);
+    if (gone.length > 0) lost.set(heir, [...(lost.get(heir) ?? []), ...gone]);
+    else await client.xgroup('DELCONSUMER', stream, group, consumer);
   }
+  return lost;
+}
+
+/** Whether each entry is still in the stream (one round trip). */
+async function entriesExist(client: ReturnType<typeof createRedisClient>, stream: string, ids: readonly string[]): Promise<boolean[]> {
+  const p = client.pipeline();
+  for (const id of ids) p.xrange(stream, id, id);
+  const replies = (await p.exec()) ?? [];
+  return ids.map((_, j) => {
+    const [error, entries] = replies[j] ?? [new Error('no reply'), undefined];
+    if (error) throw error;
+    return Array.isArray(entries) && entries.length > 0;
+  });
+}
+
+/** The id right after `id` (an exclusive range start that Redis before 6.2 understands too). */
+function nextStreamId(id: string): string {
+  const [ms, seq] = id.split('-');
+  const s = BigInt(seq ?? 0);
+  return s < (1n << 64n) - 1n ? `${ms}-${s + 1n}` : `${BigInt(ms!) + 1n}-0`;
 }
 
 export function checkStreams(streams: readonly string[]): string[] {
@@ -212,9 +264,11 @@ export function checkRedisStreamSplit(split: SourceSplit): RedisStreamSplit {
   const p = split.position as Partial<RedisStreamPosition> | null;
   if (p === null || typeof p !== 'object' || typeof p.stream !== 'string' || typeof p.lastId !== 'string'
     || (p.consumer !== undefined && typeof p.consumer !== 'string') || (p.group !== undefined && typeof p.group !== 'string')
-    || (p.added !== undefined && !(Number.isSafeInteger(p.added) && p.added >= 0))) {
+    || (p.added !== undefined && !(Number.isSafeInteger(p.added) && p.added >= 0))
+    || (p.lost !== undefined && (p.consumer === undefined || !Array.isArray(p.lost) || p.lost.some((id) => typeof id !== 'string')))) {
     throw new ConnectorOptionError(`not a Redis stream split: ${JSON.stringify(split)}`);
   }
   checkStreamId(p.lastId, `position of split ${split.id}`);
-  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }), ...(p.added === undefined ? {} : { added: p.added }) } };
+  for (const id of p.lost ?? []) checkStreamId(id, `lost entry of split ${split.id}`);
+  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }), ...(p.added === undefined ? {} : { added: p.added }), ...(p.lost === undefined || p.lost.length === 0 ? {} : { lost: [...p.lost].sort(compareStreamIds) }) } };
 }
