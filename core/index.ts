@@ -64,7 +64,7 @@ export { jsonField, entryAsIs, type StreamEntry, type EntryDecoder } from './con
 export type { RedisConnection, RedisConnectionOptions } from './connectors/redis/redis-connection.js';
 export {
   ConnectorError, BadInputError, MalformedJsonError, CsvColumnCountError, CsvSyntaxError, CsvHeaderError, InvalidUtf8Error, LineTooLongError, IncompleteLineError,
-  EntryUndecodableError, StreamEntriesLostError, EncodeError, NoInputFilesError, FileTruncatedError, FileReplacedError, FileCommitError, SinkCommitError, SourceSplitsError, SocketSourceError, RedisConnectorError,
+  EntryUndecodableError, StreamEntriesLostError, EncodeError, NoInputFilesError, FileTruncatedError, FileReplacedError, FileCommitError, SinkCommitError, SourceSplitsError, SocketSourceError, RedisConnectorError, RedisGroupMissingError,
   ConnectorOptionError, type ConnectorErrorCode,
 } from './connectors/errors.js';
 export { RecordTooLargeError } from '../shm/errors.js';

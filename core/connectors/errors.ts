@@ -21,6 +21,7 @@ export type ConnectorErrorCode =
   | 'SOURCE_SPLITS_FAILED'  // a source's enumerateSplits, restoreSplits or ownerOf threw (main thread, before threads start)
   | 'SOCKET_FAILED'         // connecting to or reading from a socket failed (after any reconnects)
   | 'REDIS_FAILED'          // a Redis command failed
+  | 'REDIS_GROUP_MISSING'   // a Redis source's consumer group is gone from a stream it reads (deleted, or Redis lost its data)
   | 'INVALID_OPTION';       // a bad option: negative size, unknown column, ...
 
 export class ConnectorError extends Error {
@@ -242,6 +243,23 @@ export class RedisConnectorError extends ConnectorError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('REDIS_FAILED', message, options);
     this.name = 'RedisConnectorError';
+  }
+}
+
+/**
+ * A consumer group the source reads through is no longer on a stream (the stream was deleted, or Redis lost its
+ * data): the read positions of its consumers cannot be read on from, so a restart from a checkpoint fails the same
+ * way (the runtime does not restart for it).
+ */
+export class RedisGroupMissingError extends ConnectorError {
+  /** The stream without the group (the first, when the message names several: fields cross threads as plain values). */
+  readonly stream: string;
+  readonly group: string;
+  constructor(stream: string, group: string, message: string, options?: { cause?: unknown }) {
+    super('REDIS_GROUP_MISSING', message, options);
+    this.name = 'RedisGroupMissingError';
+    this.stream = stream;
+    this.group = group;
   }
 }
 

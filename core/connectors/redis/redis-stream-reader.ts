@@ -19,7 +19,7 @@
 // telling them apart needs the stream's and the group's counts read atomically with XREADGROUP: a script).
 
 import type { Redis } from 'ioredis';
-import { ConnectorOptionError, RedisConnectorError, StreamEntriesLostError } from '../errors.js';
+import { ConnectorOptionError, RedisConnectorError, RedisGroupMissingError, StreamEntriesLostError } from '../errors.js';
 import { SOURCE_MORE, SOURCE_WAIT, type SourceStatus } from '../source.js';
 import type { BadRecord, SourceReader, SourceSplit, SplitTracker } from '../source.js';
 import { Wakeup } from '../wakeup.js';
@@ -27,6 +27,7 @@ import { RecordQueue } from '../record-queue.js';
 import { compareStreamIds, connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
+import { groupMissingMessage, streamsWithoutGroup } from './redis-group-missing.js';
 import { checkRedisStreamSplit, type RedisStreamSplit } from './redis-stream-split.js';
 import { isNumber } from '../../api/number-option.js';
 import { shownValue } from '../../api/shown-value.js';
@@ -138,7 +139,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       // Its reads wait up to blockMs on the server by design: beyond that, the command timeout.
       const client = createRedisClient(options.connection, `sluice-source${consumer ? `-${consumer}` : ''}`, this.blockMs);
       this.clients.push(client);
-      this.loops.push(this.run(client, consumer, states).catch((e: unknown) => this.fail(e, client)));
+      this.loops.push(this.run(client, consumer, states).catch(async (e: unknown) => this.fail(await this.groupGone(e, client, states), client)));
     }
   }
 
@@ -382,13 +383,21 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     while (!this.closed && this.queue.size >= this.highWater) await this.room.wait();
   }
 
+  /**
+   * Group mode: a read that failed because the group is gone from a stream (NOGROUP, or UNBLOCKED when the key
+   * went while a read waited on it) is a RedisGroupMissingError naming the streams; other errors are as they came.
+   */
+  private async groupGone(e: unknown, client: Redis, states: readonly SplitState[]): Promise<unknown> {
+    if (this.group === undefined || this.closed || !/^(NOGROUP|UNBLOCKED the stream key no longer exists)/.test((e as Error)?.message ?? '')) return e;
+    const streams = await streamsWithoutGroup(client, states.map((s) => s.stream), this.group).catch(() => states.map((s) => s.stream));
+    if (streams.length === 0) return e;
+    const positions = states.filter((s) => streams.includes(s.stream)).map((s) => ({ stream: s.stream, consumer: s.consumer!, lastId: s.lastDelivered }));
+    return new RedisGroupMissingError(streams[0]!, this.group, `redis source at ${this.where}: ${groupMissingMessage(undefined, streams, this.group, positions, true)} (${(e as Error).message.split(' ')[0]})`, { cause: e });
+  }
+
   private fail(e: unknown, client: Redis): void {
     if (this.closed) return;
-    let message = describeRedisError(client, e);
-    // The stream's key is gone (deleted, or a Redis that lost its data) and its group with it: NOGROUP, or
-    // UNBLOCKED when it went while a read waited on it.
-    if (this.group !== undefined && /^(NOGROUP|UNBLOCKED the stream key no longer exists)/.test(message)) message += `: create the group again where reading is to go on (XGROUP CREATE <stream> ${this.group} <id> MKSTREAM; this source's checkpoint holds the last id it read), or resume the source under another uid`;
-    this.failure ??= new RedisConnectorError(`redis source at ${this.where}: ${message}`, { cause: e });
+    this.failure ??= e instanceof RedisGroupMissingError ? e : new RedisConnectorError(`redis source at ${this.where}: ${describeRedisError(client, e)}`, { cause: e });
     this.wakeup.notify();
   }
 }

@@ -12,6 +12,7 @@ import { ConnectorOptionError, RedisConnectorError } from '../errors.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
 import { checkStreamId, compareStreamIds, connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
+import { groupMissingMessage, streamsWithoutGroup } from './redis-group-missing.js';
 import { shownValue } from '../../api/shown-value.js';
 
 export interface RedisStreamPosition {
@@ -129,6 +130,15 @@ export async function restoreRedisStreamSplits(options: RedisStreamSplitOptions,
     return { splits: [], incompatible: `they are positions of consumer group ${groups.map((g) => `'${g}'`).join(', ')}, and the source now reads through group '${group}'` };
   }
   const kept = splits.filter((s) => streams.includes(s.position.stream));
+  // Group gone with its stream (deleted, or a Redis that lost its data): every reader would fail on NOGROUP, and
+  // every restart from this checkpoint again. Refused before any thread starts, saying what to do.
+  if (group !== undefined && kept.length > 0) {
+    const missing = await keptWithoutGroup(options.connection, [...new Set(kept.map((s) => s.position.stream))], group);
+    if (missing.length > 0) {
+      const positions = kept.filter((s) => missing.includes(s.position.stream)).map((s) => ({ stream: s.position.stream, consumer: s.position.consumer!, lastId: s.position.lastId }));
+      return { splits: [], incompatible: groupMissingMessage(describeConnection(options.connection), missing, group, positions, false) };
+    }
+  }
   const notes: string[] = [];
   // A changed consumerPrefix: the restored consumers keep their names, since the entries they read and did not
   // acknowledge are pending under those names (renamed, they would never be delivered again); said, not silent.
@@ -156,6 +166,19 @@ export async function restoreRedisStreamSplits(options: RedisStreamSplitOptions,
       return { id: `${s}#${c}`, position: { stream: s, consumer: c, group, lastId: '0-0', ...(lost === undefined ? {} : { lost }) } };
     }));
   return { splits: [...kept, ...more], notes };
+}
+
+/** The streams without consumer group `group` (a failure to ask is a RedisConnectorError: a restart may get through). */
+async function keptWithoutGroup(connection: RedisConnection, streams: readonly string[], group: string): Promise<string[]> {
+  const client = createRedisClient(connection, 'sluice-restore');
+  try {
+    await connectRedis(client);
+    return await streamsWithoutGroup(client, streams, group);
+  } catch (e) {
+    throw new RedisConnectorError(`redis source at ${describeConnection(connection)}: checking consumer group '${group}' failed: ${describeRedisError(client, e)}`, { cause: e });
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** XINFO STREAM's fields (numbers as numbers); empty for no such key. */

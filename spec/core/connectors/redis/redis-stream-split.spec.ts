@@ -150,6 +150,7 @@ test('consumer group, lower parallelism: only consumers named <prefix>-<n> with 
 // consumers read on under their old names (they must: their unacknowledged entries are pending under them).
 test('restore with another consumerPrefix: the restored consumers keep their names and positions, and a note says so; the same prefix, no note', async () => {
   const s = db.key('prefix');
+  await db.redis.xgroup('CREATE', s, 'g', '0', 'MKSTREAM'); // a restore refuses positions of a group not there
   const restored = [
     { id: `${s}#old-0`, position: { stream: s, consumer: 'old-0', group: 'g', lastId: '1-0' } },
     { id: `${s}#old-1`, position: { stream: s, consumer: 'old-1', group: 'g', lastId: '2-0' } },

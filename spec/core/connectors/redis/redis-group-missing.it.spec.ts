@@ -1,0 +1,94 @@
+// A Redis source's consumer group gone from its stream (the stream deleted; a Redis restarted without persistence
+// loses both), against a private redis-server: a resume is refused before any thread starts, and a running job
+// fails once, without restarts that would each meet NOGROUP again; both name the stream, the group, the positions
+// and what to do.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { JobDefinitionError, OperatorError, RedisGroupMissingError, run, type RunOptions } from '../../../../core/index.js';
+import { redisForSpecFile } from '../../../support/redis.js';
+
+const db = redisForSpecFile();
+
+function job(params: Record<string, string>): URL {
+  const u = new URL('./jobs/redis.ts', import.meta.url);
+  u.searchParams.set('url', db.server.url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  return u;
+}
+
+async function fill(stream: string, from: number, to: number): Promise<void> {
+  const p = db.redis.pipeline();
+  for (let i = from; i < to; i++) p.xadd(stream, '*', 'data', JSON.stringify({ i }));
+  await p.exec();
+}
+
+/** Starts the job; `until(cond)` waits checkpoint by checkpoint (or for the job's end) until `cond` holds. */
+async function start(url: URL, options: RunOptions) {
+  let wake: () => void = () => {};
+  const warnings: string[] = [];
+  const h = await run(url, { onWarning: (m) => warnings.push(m), onCheckpoint: () => wake(), ...options });
+  let ended = false;
+  void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
+  const until = async (cond: () => Promise<boolean>): Promise<void> => {
+    while (!ended && !(await cond())) await new Promise<void>((r) => { wake = r; });
+  };
+  return { h, warnings, until, ended: () => ended };
+}
+
+const groups = async (s: string): Promise<number> => (await db.redis.exists(s)) === 0 ? 0 : (await db.redis.xinfo('GROUPS', s) as unknown[]).length;
+
+// Regression: the resume started, and every reader (and every restart from the savepoint) failed on NOGROUP.
+test('resumed after the stream was deleted and made anew by its producer: refused before any thread starts, naming the stream, the group, the positions and the ways out', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-nogroup-'));
+  const [s, out] = ['gone-in', 'gone-out'];
+  try {
+    const stateDir = path.join(dir, 'state');
+    await fill(s, 0, 100);
+    const first = await start(job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, stateDir, restartStrategy: { type: 'none' } });
+    await first.until(async () => (await db.redis.xlen(out)) >= 100);
+    assert.equal(first.ended(), false, first.warnings.join(' | '));
+    await first.h.stopWithSavepoint('sp');
+    await first.h.result;
+    const last = (await db.redis.xrevrange(s, '+', '-', 'COUNT', 1))[0]![0];
+    await db.redis.del(s);
+    await fill(s, 100, 110);
+    const url = job({ case: 'eo', in: s, out, group: 'g' });
+    await assert.rejects(run(url, { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, onWarning: () => {} }), (e: Error) => {
+      assert.ok(e instanceof JobDefinitionError, `${e.name}: ${e.message}`);
+      assert.equal(e.message, `checkpoint ${/checkpoint (\d+)/.exec(e.message)![1]} (savepoint 'sp') holds read positions of source 'read' that it cannot resume from: consumer group 'g' is not on stream '${s}' at 127.0.0.1:${db.server.port} (the stream was deleted, or Redis lost its data), so its consumers cannot read on from their positions ('sluice-0' on '${s}' after ${last}), nor can a restart from a checkpoint. To read on, create the group at the id to read after (XGROUP CREATE <stream> g <id> MKSTREAM) and resume from the checkpoint. Give the source another uid, or allow dropping those positions (allowNonRestoredState / --allow-non-restored-state: it then reads from its configured start)`);
+      return true;
+    });
+    assert.equal(await groups(s), 0, 'no reader started (none made the group)');
+    assert.equal(await db.redis.xlen(out), 100, 'nothing written');
+    // The way out it names: the group made again, the resume reads on after the id given.
+    await db.redis.xgroup('CREATE', s, 'g', '0');
+    const again = await start(url, { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, restartStrategy: { type: 'none' } });
+    await again.until(async () => (await db.redis.xlen(out)) >= 110);
+    assert.equal(again.ended(), false, again.warnings.join(' | '));
+    await again.h.cancel();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression: the job restarted from its checkpoint, and each restart failed on NOGROUP again until the restart
+// strategy gave up, with a message about a Redis command failing.
+test('the stream deleted while the job runs: the job fails once (no restart), with a RedisGroupMissingError naming the stream, the group and the ways out', async () => {
+  const [s, out] = ['deleted-in', 'deleted-out'];
+  await fill(s, 0, 100);
+  const { h, warnings, until } = await start(job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 } });
+  await until(async () => (await db.redis.xlen(out)) >= 100);
+  await db.redis.del(s);
+  const e = await h.result.then(() => assert.fail('the job ended'), (x: unknown) => x as Error);
+  assert.ok(e instanceof OperatorError, `${e.name}: ${e.message}`);
+  const cause = e.cause as RedisGroupMissingError;
+  assert.equal(cause.name, 'RedisGroupMissingError');
+  assert.equal(cause.code, 'REDIS_GROUP_MISSING');
+  assert.deepEqual([cause.stream, cause.group], [s, 'g']);
+  assert.match(cause.message, new RegExp(`^redis source at 127\\.0\\.0\\.1:${db.server.port}: consumer group 'g' is not on stream '${s}' \\(the stream was deleted, or Redis lost its data\\), so its consumers cannot read on from their positions \\('sluice-0' on '${s}' after \\d+-\\d+\\), nor can a restart from a checkpoint\\. To read on, create the group at the id to read after \\(XGROUP CREATE <stream> g <id> MKSTREAM\\) and resume from the checkpoint; to read from the configured start instead, resume with --allow-non-restored-state \\(allowNonRestoredState\\) or give the source another uid \\((NOGROUP|UNBLOCKED)\\)$`));
+  assert.deepEqual(warnings.filter((w) => /restart \d/.test(w)), [], 'no restart');
+});
