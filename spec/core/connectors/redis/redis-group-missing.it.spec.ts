@@ -3,13 +3,14 @@
 // fails once, without restarts that would each meet NOGROUP again; both name the stream, the group, the positions
 // and what to do.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { JobDefinitionError, OperatorError, RedisGroupMissingError, run, type RunOptions } from '../../../../core/index.js';
-import { redisForSpecFile } from '../../../support/redis.js';
+import { Redis } from 'ioredis';
+import { redisForSpecFile, startRedis, startRedisOn } from '../../../support/redis.js';
 
 const db = redisForSpecFile();
 
@@ -26,11 +27,19 @@ async function fill(stream: string, from: number, to: number): Promise<void> {
   await p.exec();
 }
 
-/** Starts the job; `until(cond)` waits checkpoint by checkpoint (or for the job's end) until `cond` holds. */
+const stateDirs: string[] = [];
+after(() => { for (const d of stateDirs) rmSync(d, { recursive: true, force: true }); });
+
+/**
+ * Starts the job (in a state directory of its own unless given); `until(cond)` waits checkpoint by checkpoint (or
+ * for the job's end) until `cond` holds.
+ */
 async function start(url: URL, options: RunOptions) {
   let wake: () => void = () => {};
   const warnings: string[] = [];
-  const h = await run(url, { onWarning: (m) => warnings.push(m), onCheckpoint: () => wake(), ...options });
+  const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-nogroup-'));
+  stateDirs.push(stateDir);
+  const h = await run(url, { onWarning: (m) => warnings.push(m), onCheckpoint: () => wake(), ...options, stateDir });
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
   const until = async (cond: () => Promise<boolean>): Promise<void> => {
@@ -91,4 +100,30 @@ test('the stream deleted while the job runs: the job fails once (no restart), wi
   assert.deepEqual([cause.stream, cause.group], [s, 'g']);
   assert.match(cause.message, new RegExp(`^redis source at 127\\.0\\.0\\.1:${db.server.port}: consumer group 'g' is not on stream '${s}' \\(the stream was deleted, or Redis lost its data\\), so its consumers cannot read on from their positions \\('sluice-0' on '${s}' after \\d+-\\d+\\), nor can a restart from a checkpoint\\. To read on, create the group at the id to read after \\(XGROUP CREATE <stream> g <id> MKSTREAM\\) and resume from the checkpoint; to read from the configured start instead, resume with --allow-non-restored-state \\(allowNonRestoredState\\) or give the source another uid \\((NOGROUP|UNBLOCKED)\\)$`));
   assert.deepEqual(warnings.filter((w) => /restart \d/.test(w)), [], 'no restart');
+});
+
+// Regression: after a Redis restarted without persistence, every restart failed on NOGROUP until the strategy gave up.
+test('Redis restarted without persistence while the job runs: the job fails with RedisGroupMissingError, not after its restarts run out', async () => {
+  let server = await startRedis();
+  const redis = new Redis(server.url);
+  try {
+    const [s, out] = ['wiped-in', 'wiped-out'];
+    const p = redis.pipeline();
+    for (let i = 0; i < 100; i++) p.xadd(s, '*', 'data', JSON.stringify({ i }));
+    await p.exec();
+    const u = new URL('./jobs/redis.ts', import.meta.url);
+    for (const [k, v] of Object.entries({ url: server.url, case: 'eo', in: s, out, group: 'g' })) u.searchParams.set(k, v);
+    const { h, warnings, until } = await start(u, { parallelism: 1, restartStrategy: { type: 'fixed-delay', attempts: 5, delayMs: 0 } });
+    await until(async () => (await redis.xlen(out)) >= 100);
+    await server.stop();
+    server = await startRedisOn(server.port);
+    const e = await h.result.then(() => assert.fail('the job ended'), (x: unknown) => x as Error);
+    assert.equal((e.cause as Error | undefined)?.name, 'RedisGroupMissingError', `${e.name}: ${e.message} | ${warnings.join(' | ')}`);
+    assert.match(e.message, new RegExp(`consumer group 'g' is not on stream '${s}' \\(the stream was deleted, or Redis lost its data\\)`));
+    // One restart at most: a commit that met the server down is a restart the runtime tries; NOGROUP is none.
+    assert.ok(warnings.filter((w) => /; restart \d+ in /.test(w)).length <= 1, warnings.join(' | '));
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
 });
