@@ -266,12 +266,14 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     // was last exact (where a loss found later may have begun).
     const accounted = states.map((s) => s.added);
     const checkedAt = states.map((s) => s.lastDelivered);
+    // Plain: streams whose last read was not full (caught up), whose next read may wait for entries.
+    const waiting = states.map(() => true);
     while (!this.closed) {
       await this.waitForRoom();
       if (this.closed) return;
-      const { reply, info } = consumer === undefined
-        ? await this.readPlain(client, keys, cursors)
-        : { reply: await client.callBuffer('XREADGROUP', 'GROUP', this.group!, consumer, 'COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...keys.map(() => '>')) as StreamReply, info: [] };
+      const { reply, info, after } = consumer === undefined
+        ? await this.readPlain(client, keys, cursors, waiting)
+        : { reply: await client.callBuffer('XREADGROUP', 'GROUP', this.group!, consumer, 'COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...keys.map(() => '>')) as StreamReply, info: [], after: [] };
       if (this.closed) return;
       for (let i = 0; i < states.length; i++) {
         const st = states[i]!;
@@ -292,9 +294,10 @@ export class RedisStreamReader<T> implements SourceReader<T> {
           let upTo = at.lastGenerated;
           let added = at.added;
           if (last !== undefined && (upTo === undefined || compareStreamIds(last, upTo) > 0)) {
-            // Entries that came while the read waited: the counts of before it do not cover them; those of now
-            // do if nothing came since (a trim in the same breath as the adds is then said before what follows).
-            const now = streamState(await client.call('XINFO', 'STREAM', keys[i]!).then((r) => [null, r] as [null, unknown], (e: Error) => [e, undefined] as [Error, unknown]));
+            // Entries that came while the read waited: the counts of before it do not cover them; those of right
+            // after it do if nothing came since (a trim in the same breath as the adds is then said before what
+            // follows). Sent with the read when the stream was caught up, else asked now.
+            const now = after[i] ?? streamState(await client.call('XINFO', 'STREAM', keys[i]!).then((r) => [null, r] as [null, unknown], (e: Error) => [e, undefined] as [Error, unknown]));
             if (this.closed) return;
             [upTo, added] = now.lastGenerated === last ? [last, now.added] : [undefined, undefined];
           }
@@ -311,6 +314,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
           for (const [id, fields] of entries) this.queue.push({ state: st, id: id.toString(), fields, added: known === undefined ? undefined : ++known });
           accounted[i] = known;
           if (last !== undefined) cursors[i] = last;
+          waiting[i] = entries.length < this.count;
         } else {
           for (const [id, fields] of entries) this.queue.push({ state: st, id: id.toString(), fields });
         }
@@ -329,17 +333,22 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   /**
    * XINFO STREAM of each stream, then the blocking XREAD after the cursors, in one round trip. The counts are
    * those of before the read: what was added later is read beyond them, what was deleted meanwhile counts as
-   * lost, rightly (it was never read).
+   * lost, rightly (it was never read). For the streams in `waiting` (caught up: the read may wait for entries),
+   * XINFO STREAM again after the read, still in the same round trip: the server runs it once the read is served,
+   * so the counts that cover entries that came while it waited need no round trip of their own.
    */
-  private async readPlain(client: Redis, keys: readonly string[], cursors: readonly string[]): Promise<{ reply: StreamReply; info: StreamState[] }> {
+  private async readPlain(client: Redis, keys: readonly string[], cursors: readonly string[], waiting: readonly boolean[]): Promise<{ reply: StreamReply; info: StreamState[]; after: (StreamState | undefined)[] }> {
     // Sent in order on the one connection without awaiting each: ioredis's pipeline object cost a third of the
     // throughput on a reader's busiest path (200,000 small entries: 1.2 s, 2.0 s with it).
-    const infos = keys.map((k) => client.call('XINFO', 'STREAM', k).then((r) => [null, r] as [null, unknown], (e: Error) => [e, undefined] as [Error, unknown]));
-    const reply = await client.callBuffer('XREAD', 'COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...cursors) as StreamReply;
+    const xinfo = (k: string): Promise<[Error | null, unknown]> => client.call('XINFO', 'STREAM', k).then((r) => [null, r] as [null, unknown], (e: Error) => [e, undefined] as [Error, unknown]);
+    const infos = keys.map(xinfo);
+    const read = client.callBuffer('XREAD', 'COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', ...keys, ...cursors) as Promise<StreamReply>;
+    const afters = keys.map((k, i) => (waiting[i] ? xinfo(k) : undefined));
+    const reply = await read;
     const replies = await Promise.all(infos);
-    return { reply, info: keys.map((_, i) => streamState(replies[i])) };
+    const after = await Promise.all(afters);
+    return { reply, info: keys.map((_, i) => streamState(replies[i])), after: after.map((r) => (r === undefined ? undefined : streamState(r))) };
   }
-
 
   /**
    * Restore in group mode: pending entries up to the restored position are done; later ones go out again. So do

@@ -4,6 +4,7 @@
 // already read are no loss. Deletions that must land before a blocked read is served run in one MULTI.
 
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { redisForSpecFile } from '../../../support/redis.js';
 import { RedisStreamReader } from '../../../../core/connectors/redis/redis-stream-reader.js';
@@ -133,6 +134,35 @@ test('plain: trimming and deleting entries already read is no loss', async () =>
     await db.redis.multi().xadd(s, after(last), 'data', '13').xadd(s, after(after(last)), 'data', '14').xdel(s, after(last)).exec();
     await drive(reader, { into: d, until: (x) => x.values.length === 14 && x.bad.length === 1 });
     assert.deepEqual(d.values.slice(13), [14]);
+  } finally {
+    await reader.close();
+  }
+});
+
+// Regression: a caught-up plain reader whose waiting read was served with new entries then asked XINFO STREAM for
+// their counts in a round trip of its own. Now that XINFO goes with the read: the server runs it once the read is
+// served, while this thread (blocked in spawnSync) could send nothing.
+test('plain, caught up: the counts after a read that waited come in its round trip (XINFO sent with it), not one of their own', async () => {
+  const s = db.key('round-trips');
+  await add(s, 0);
+  const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s] }, 1);
+  const reader = new RedisStreamReader<number>(structuredClone(splits), { connection: db.server.url, blockMs: 60_000 });
+  const xinfos = (stats: string): number => Number(/cmdstat_xinfo\|stream:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+  try {
+    const d = await drive(reader, { until: (x) => x.values.length === 1 });
+    // Until the reader waits in its read with a command queued behind it on the server (its pipelined XINFO).
+    let queued = false;
+    for (let k = 0; k < 10_000 && !queued; k++) {
+      queued = (await db.redis.client('LIST') as string).split('\n').some((l) => / name=sluice-source /.test(l) && / flags=b /.test(l) && / qbuf=[1-9]/.test(l));
+    }
+    assert.ok(queued, 'an XINFO queued behind the waiting read');
+    const before = xinfos(await db.redis.info('commandstats'));
+    const cli = spawnSync('sh', ['-c', `redis-cli -p ${db.server.port} XADD ${s} '*' data 1 >/dev/null && redis-cli -p ${db.server.port} INFO commandstats`], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(xinfos(cli.stdout) - before, 1, 'the XINFO after the read ran without this thread');
+    await drive(reader, { into: d, until: (x) => x.values.length === 2 });
+    assert.deepEqual([d.values, d.bad], [[0, 1], []]);
+    assert.deepEqual(reader.snapshot(1)[0]!.position, { stream: s, lastId: (await db.redis.xrevrange(s, '+', '-', 'COUNT', 1))[0]![0], added: 2 });
   } finally {
     await reader.close();
   }
