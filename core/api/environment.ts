@@ -53,9 +53,10 @@ export class StreamEnvironment {
     if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`enableCheckpointing: the interval must be a number of ms > 0, got ${shownValue(intervalMs)}`);
     if (options.tolerableFailures !== undefined) checkTolerableFailures(options.tolerableFailures, 'enableCheckpointing: tolerableFailures');
     // Here, where the job names them: run() checked them later, in a message that did not say they came from the job.
+    // null is unset, as run() takes it (checkpoint-settings.ts) and as the connectors' checks do.
     const { mode, alignmentTimeoutMs } = options;
-    if (mode !== undefined && mode !== 'aligned' && mode !== 'unaligned') throw new JobDefinitionError(`enableCheckpointing: mode must be 'aligned' or 'unaligned', got ${shownValue(mode)}`);
-    if (alignmentTimeoutMs !== undefined && !(isNumber(alignmentTimeoutMs) && alignmentTimeoutMs >= 0)) throw new JobDefinitionError(`enableCheckpointing: alignmentTimeoutMs must be a number of ms >= 0 (Infinity: never), got ${shownValue(alignmentTimeoutMs)}`);
+    if (mode != null && mode !== 'aligned' && mode !== 'unaligned') throw new JobDefinitionError(`enableCheckpointing: mode must be 'aligned' or 'unaligned', got ${shownValue(mode)}`);
+    if (alignmentTimeoutMs != null && !(isNumber(alignmentTimeoutMs) && alignmentTimeoutMs >= 0)) throw new JobDefinitionError(`enableCheckpointing: alignmentTimeoutMs must be a number of ms >= 0 (Infinity: never), got ${shownValue(alignmentTimeoutMs)}`);
     this.graph.checkpointing = { intervalMs, ...options };
     return this;
   }

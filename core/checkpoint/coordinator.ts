@@ -427,10 +427,11 @@ export class CheckpointCoordinator {
     try {
       await this.commitSinks(manifest);
       await this.retain(p.id);
+      // Only when they did: a commit that failed published nothing, and its time would read as a publish's.
+      done.commitMs = performance.now() - committedAt;
     } catch (e) {
       this.onError(e as Error);
     }
-    done.commitMs = performance.now() - committedAt;
     // Only now may the next checkpoint start: retention never races a later checkpoint's chunks.
     p.phase = onPublished(p.phase)!;
     this.pending = undefined;

@@ -59,7 +59,7 @@ export class LiveSinkOperator<T> extends SinkOperator<T> implements HoldsRecords
     super.finish();
     const tail = this.result as unknown[] | undefined;
     this.result = [];
-    if (tail === undefined) return;
+    if (tail === undefined || tail.length === 0) return;
     // In parts, as sink results go (workers/sink-results.ts): the main thread takes one in while this thread copies
     // the next, and a cancel meanwhile sees the handover move (its grace period waits).
     for (const part of timedParts(tail)) this.post(part);

@@ -6,8 +6,11 @@
 
 /** The post time a part is sized for. Well inside any useful grace period, and long next to a post's fixed cost. */
 export const PART_TARGET_MS = 50;
-/** The first part, before any post was timed. */
-export const FIRST_PART = 4_096;
+/**
+ * The first part, before any post was timed: small, since one record may take long to copy (4,096 records of 5,000
+ * objects each took 15 s, past two grace periods). Growing GROWTH times a part, parts reach MAX_PART in five posts.
+ */
+export const FIRST_PART = 64;
 /** The largest part: the main thread takes one part in while this thread copies the next. */
 export const MAX_PART = 65_536;
 /** A part grows at most this much from one post to the next (one fast post of small records says little). */

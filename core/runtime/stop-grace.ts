@@ -6,6 +6,9 @@
 
 import { handOverMark } from './job-control.js';
 
+/** setTimeout's largest delay (2^31 - 1 ms); a larger one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface StopGrace {
   clear(): void;
 }
@@ -22,7 +25,10 @@ export interface StopGraceOptions {
 
 export function startStopGrace(o: StopGraceOptions): StopGrace {
   let waited = false;
-  const began = Date.now();
+  const began = performance.now();
+  // A period past setTimeout's range (Infinity included) would fire at once: no timer, the stop waits for them.
+  if (!(o.ms <= MAX_TIMER_MS)) return { clear: () => {} };
+  const period = Math.max(o.ms, 10);
   // Each thread's handover mark at the last look; none at the first, so a handover under way then has one more
   // period (at most two in all without a part sent) whatever it had done before the grace period began.
   const seen = new Map<number, number>();
@@ -40,14 +46,14 @@ export function startStopGrace(o: StopGraceOptions): StopGrace {
     if (busy.length > 0) {
       if (!waited) o.warn(`${names(busy)} still ${busy.length === 1 ? 'hands' : 'hand'} over what ${busy.length === 1 ? 'its' : 'their'} sinks return after the stop (a cancelled collect sink's records) when stopGraceMs (${o.ms} ms) has passed: the grace period goes on while the handover moves`);
       waited = true;
-      timer = setTimeout(check, Math.max(o.ms, 10));
+      timer = setTimeout(check, period);
       return;
     }
     // After a handover was waited for, the wait was longer than stopGraceMs: say how long, and why it ended.
     const within = waited
-      ? `within ${Date.now() - began} ms of the stop (stopGraceMs ${o.ms} ms: the wait goes on only while a handover moves, and none moved for ${o.ms} ms)`
+      ? `within ${Math.round(performance.now() - began)} ms of the stop (stopGraceMs ${o.ms} ms: the wait goes on only while a handover moves, and none moved for ${period} ms: a part too large to copy in that time, or user code that does not return?)`
       : `within stopGraceMs (${o.ms} ms)`;
-    o.warn(`${names(left)} did not stop ${within} and ${left.length === 1 ? 'was' : 'were'} terminated (user code that does not return?): what ${left.length === 1 ? 'its' : 'their'} sinks held is not in the result`);
+    o.warn(`${names(left)} did not stop ${within} and ${left.length === 1 ? 'was' : 'were'} terminated${waited ? '' : ' (user code that does not return?)'}: what ${left.length === 1 ? 'its' : 'their'} sinks held is not in the result`);
     o.terminate();
   };
   // Not unref'd: with both workers dead of OOM at once, a thread's task was seen never to settle, and with nothing
