@@ -120,9 +120,9 @@ test('enableCheckpointing refuses a bad alignmentTimeoutMs or mode while the job
   refused(() => env.enableCheckpointing(1000, { alignmentTimeoutMs: S('5') }), JobDefinitionError, 'enableCheckpointing: alignmentTimeoutMs must be a number of ms >= 0 (Infinity: never), got the string "5"');
   refused(() => env.enableCheckpointing(1000, { mode: S('exactly-once') }), JobDefinitionError, `enableCheckpointing: mode must be 'aligned' or 'unaligned', got the string "exactly-once"`);
   env.enableCheckpointing(1000, { alignmentTimeoutMs: Infinity, mode: 'unaligned' });
+  assert.equal(env.graph.checkpointing?.alignmentTimeoutMs, Infinity);
   // null is unset here as in run() (a review: the build-time check refused what run() took as the default).
   env.enableCheckpointing(1000, { alignmentTimeoutMs: null as unknown as number, mode: null as unknown as 'aligned' });
-  assert.equal(env.graph.checkpointing?.alignmentTimeoutMs, Infinity);
 });
 
 // These refused a string already (Number.isSafeInteger coerces nothing), but said "got 5": now what they got.
