@@ -20,7 +20,9 @@ export function flatMapped<O>(returned: unknown, operator: string | undefined, w
   if (returned === undefined) return undefined;
   if (typeof returned === 'string') {
     const shown = JSON.stringify(returned.length > 40 ? `${returned.slice(0, 40)}...` : returned);
-    throw new TypeError(`${what} returned the string ${shown}, which would be emitted one character at a time: return [s] to emit it as one record, or [...s] for its characters`);
+    // The empty string emits no character either: say what it would do, not what a longer one would.
+    const would = returned.length === 0 ? 'which would emit nothing (the characters of a string are emitted one at a time)' : 'which would be emitted one character at a time';
+    throw new TypeError(`${what} returned the string ${shown}, ${would}: return [s] to emit it as one record, or [...s] for its characters`);
   }
   if (typeof (returned as Partial<Iterable<O>> | null)?.[Symbol.iterator] === 'function') return returned as Iterable<O>;
   notAsync(returned, operator, what, 'it emits what it collects or returns before it returns');

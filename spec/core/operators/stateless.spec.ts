@@ -60,7 +60,7 @@ test('a flatMap that returns an async iterable fails naming the operator and wha
 // Regression: a falsy non-iterable ('', 0, false, null) was dropped without a word, a truthy one ({}, 1) failed the
 // job under every error policy; a string was the record's error. Now each is the record's error, as the string is.
 const notIterable: [unknown, string][] = [
-  ['', 'the string "", which would be emitted one character at a time'],
+  ['', 'the string "", which would emit nothing (the characters of a string are emitted one at a time)'],
   [0, '0, which is not iterable'],
   [false, 'false, which is not iterable'],
   [null, 'null, which is not iterable'],
