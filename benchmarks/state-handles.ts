@@ -8,10 +8,13 @@
 // - state.value: value() then update(value + x), a running sum per key.
 // - state.list: add(x); every 8th add to a key reads the list (get(), a copy) and clears it, so lists stay short.
 // - state.map: put(x & 15, x) and get((x >> 4) & 15), up to 16 entries per key.
+// - state.declared: state.value with both handles of two value states asked for by name per record
+//   (ctx.state(name) in processElement, as most process functions do): the backend's lookup of a declared handle.
 // Each without a TTL (engine `sluice`) and with a processing-time TTL of an hour (`sluice.ttl`: every write
 // stamps the entry and queues it for cleanup, every read checks its expiry; nothing expires during a run), and the
-// same with the state fast paths off (`sluice.ttl-no-fast-paths`, RunOptions.stateFastPaths false: every write
-// that renews moves its entry in cleanup order, and a list add or map put reads the clock twice). Change tracking
+// same with the state fast paths off (`sluice.no-fast-paths`, `sluice.ttl-no-fast-paths`, RunOptions.stateFastPaths
+// false: a handle asked for by name goes through every declaration check, every write that renews moves its entry
+// in cleanup order, and a list add or map put reads the clock twice). Change tracking
 // off (no checkpoints).
 // Each sample runs BATCH operations on KEYS keys (a fixed pseudo-random key sequence); events/s = BATCH x median
 // samples/s. outputRows / outputChecksum: a verification run of 8 x BATCH operations per engine on fresh state
@@ -53,6 +56,27 @@ function valueOp(options: StateOptions | undefined): Op {
       s.update(v);
       total += v;
       check?.add(keys[i]!, v);
+    }
+    return total;
+  };
+}
+
+function declaredOp(options: StateOptions | undefined): Op {
+  const b = backend();
+  b.valueState<number>('sum', options);
+  b.valueState<number>('count', options);
+  return (check) => {
+    let total = 0;
+    for (let i = 0; i < BATCH; i++) {
+      b.currentKey = keys[i]!;
+      const s = b.valueState<number>('sum', options);
+      const v = (s.value() ?? 0) + (i & 7);
+      s.update(v);
+      const c = b.valueState<number>('count', options);
+      const n = (c.value() ?? 0) + 1;
+      c.update(n);
+      total += v + n;
+      check?.add(keys[i]!, v, n);
     }
     return total;
   };
@@ -104,8 +128,8 @@ async function main(): Promise<void> {
   const times = benchTimes(argv);
   const results: BenchResult[] = [];
   let sink = 0;
-  const engines = [['sluice', undefined, true], ['sluice.ttl', TTL, true], ['sluice.ttl-no-fast-paths', TTL, false]] as const;
-  for (const [benchmark, make] of [['state.value', valueOp], ['state.list', listOp], ['state.map', mapOp]] as const) {
+  const engines = [['sluice', undefined, true], ['sluice.no-fast-paths', undefined, false], ['sluice.ttl', TTL, true], ['sluice.ttl-no-fast-paths', TTL, false]] as const;
+  for (const [benchmark, make] of [['state.value', valueOp], ['state.declared', declaredOp], ['state.list', listOp], ['state.map', mapOp]] as const) {
     const checks = engines.map(([, options, fast]) => { fastPaths = fast; const c = new Checksum(); const op = make(options); for (let p = 0; p < VERIFY_PASSES; p++) op(c); return c; });
     const m = await measure(benchmark, engines.map(([name, options, fast]) => {
       fastPaths = fast;

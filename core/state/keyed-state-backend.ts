@@ -168,23 +168,39 @@ export class KeyedStateBackend implements KeyedStateStore {
     s.options = options;
   }
 
+  /**
+   * The handle of a state declared before exactly so (same kind, same options object and function), or undefined
+   * (fast paths only): a handle asked for per record then costs one Map lookup, not slot's closure (garbage per
+   * call) and its instanceof. Anything else (first use, a restored table, other options) goes through slot.
+   */
+  private declared(name: string, kind: Kind, options: StateOptions | undefined, fn: StateFunction): unknown {
+    const s = this.tables.get(name);
+    // A typed table's kind is 'internal' and a restored one's 'restored': neither matches a handle's kind.
+    return s !== undefined && s.kind === kind && s.options === options && s.fn === fn ? s.handle : undefined;
+  }
+
   valueState<V>(name: string, options?: StateOptions): ValueState<V> {
+    if (this.fastPaths) { const h = this.declared(name, 'value', options, undefined); if (h !== undefined) return h as ValueState<V>; }
     return this.slot<V>(name, 'value', options, undefined, (t) => new ValueHandle(this, t)).handle as ValueState<V>;
   }
 
   listState<V>(name: string, options?: StateOptions): ListState<V> {
+    if (this.fastPaths) { const h = this.declared(name, 'list', options, undefined); if (h !== undefined) return h as ListState<V>; }
     return this.slot<V[]>(name, 'list', options, undefined, (t) => { t.setCollection('list'); return new ListHandle(this, t); }).handle as ListState<V>;
   }
 
   mapState<MK extends Key, MV>(name: string, options?: StateOptions): MapState<MK, MV> {
+    if (this.fastPaths) { const h = this.declared(name, 'map', options, undefined); if (h !== undefined) return h as MapState<MK, MV>; }
     return this.slot<Map<MK, MV>>(name, 'map', options, undefined, (t) => { t.setCollection('map'); return new MapHandle(this, t); }).handle as MapState<MK, MV>;
   }
 
   reducingState<V>(name: string, reduce: (a: V, b: V) => V, options?: StateOptions): ReducingState<V> {
+    if (this.fastPaths) { const h = this.declared(name, 'reducing', options, reduce as StateFunction); if (h !== undefined) return h as ReducingState<V>; }
     return this.slot<V>(name, 'reducing', options, reduce as StateFunction, (t) => new ReducingHandle(this, t, reduce)).handle as ReducingState<V>;
   }
 
   aggregatingState<IN, ACC, OUT>(name: string, aggregate: AggregateFunction<IN, ACC, OUT>, options?: StateOptions): AggregatingState<IN, OUT> {
+    if (this.fastPaths) { const h = this.declared(name, 'aggregating', options, aggregate as StateFunction); if (h !== undefined) return h as AggregatingState<IN, OUT>; }
     return this.slot<ACC>(name, 'aggregating', options, aggregate as StateFunction, (t) => new AggregatingHandle(this, t, aggregate)).handle as AggregatingState<IN, OUT>;
   }
 

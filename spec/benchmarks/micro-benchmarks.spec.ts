@@ -56,10 +56,16 @@ test('gates.ts: output gate, rings, input gate', async () => {
   checkShape(await report('gates.ts'), ['gates.forward', 'gates.hash2']);
 });
 
-test('state-handles.ts: value, list and map handles, with and without a TTL (fast paths on and off)', async () => {
+test('state-handles.ts: value, list and map handles, and handles asked for by name, with and without a TTL (fast paths on and off)', async () => {
   const r = await report('state-handles.ts');
-  checkShape(r, ['state.value', 'state.list', 'state.map']);
-  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.ttl', 'sluice.ttl-no-fast-paths']));
+  checkShape(r, ['state.value', 'state.declared', 'state.list', 'state.map']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.no-fast-paths', 'sluice.ttl', 'sluice.ttl-no-fast-paths']));
+  // The fast paths change no result.
+  const sig = (b: string, e: string): string => { const x = r.results.find((y) => y.benchmark === b && y.engine === e)!; return `${x.outputRows}/${x.outputChecksum}`; };
+  for (const b of ['state.value', 'state.declared', 'state.list', 'state.map']) {
+    assert.equal(sig(b, 'sluice.no-fast-paths'), sig(b, 'sluice'), b);
+    assert.equal(sig(b, 'sluice.ttl-no-fast-paths'), sig(b, 'sluice.ttl'), b);
+  }
 });
 
 test('window-steady.ts: windows per record, fast paths on and off', async () => {
