@@ -52,7 +52,8 @@ export class ReduceOperator<T> extends KeyedOperator<T, T> {
           typed.put(k, acc);
         }
       } else {
-        const e = this.table!.entries.get(k);
+        // By `entry`: the put below then finds the entry without a second lookup (StateTable.lastEntry).
+        const e = this.table!.entry(k);
         if (e === undefined) this.checkFirst?.(value);
         if (e === undefined) acc = value;
         else {

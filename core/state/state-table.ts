@@ -126,6 +126,13 @@ export class StateTable<V> implements KeyedTable {
    */
   private readAt = NaN;
   /**
+   * Without a TTL, fast paths only: the entry `entry` or `put` last found or made, and its key. A handle's value()
+   * then update() of a key, or a reduce's read then write, then look the key up once: `put` takes this entry while
+   * it is the key's (a removal clears it, and a removed entry is never its key's again: see `mark`).
+   */
+  private lastKey: Key | undefined = undefined;
+  private lastEntry: StateEntry<V> | undefined = undefined;
+  /**
    * The table's first entry, when known, and an iterator of the entries positioned just after it (fast paths): a
    * write's cleanup looks at `head` instead of starting an iterator, which skips every hole that deletes and moves
    * left at the front of the Map until it rehashes (thousands, on a busy table: it made each write O(holes)).
@@ -212,7 +219,10 @@ export class StateTable<V> implements KeyedTable {
    */
   entry(key: Key): StateEntry<V> | undefined {
     const e = this.entries.get(key);
-    if (this.ttl === undefined) return e;
+    if (this.ttl === undefined) {
+      if (e !== undefined && this.fastPaths) { this.lastKey = key; this.lastEntry = e; }
+      return e;
+    }
     if (e === undefined) {
       this.readAt = NaN;
       return e;
@@ -237,9 +247,15 @@ export class StateTable<V> implements KeyedTable {
 
   /** Sets the value of `key`, creating its entry. */
   put(key: Key, value: V): StateEntry<V> {
-    const e = this.entries.get(key);
+    const last = this.lastEntry;
+    const e = last !== undefined && key === this.lastKey && last.mark !== DELETED ? last : this.entries.get(key);
     // No entry at all, hidden or not: no need to look again.
-    if (e === undefined) return this.ttl !== undefined ? this.createExpiring(key, value, this.now(), true) : this.create(key, value);
+    if (e === undefined) {
+      if (this.ttl !== undefined) return this.createExpiring(key, value, this.now(), true);
+      const made = this.create(key, value);
+      if (this.fastPaths) { this.lastKey = key; this.lastEntry = made; }
+      return made;
+    }
     e.value = value;
     // Replaced: the next snapshot writes it whole.
     if (e.base >= 0) this.rebase(e);
@@ -365,6 +381,7 @@ export class StateTable<V> implements KeyedTable {
   /** Removes a live entry the caller holds (from `entry`): `remove` without looking the key up again. */
   delete(e: StateEntry<V>): void {
     if (e === this.head) this.head = undefined;
+    if (e === this.lastEntry) this.lastEntry = undefined;
     this.entries.delete(e.key);
     this.counts[e.kg]!--;
     e.mark = DELETED;
@@ -669,6 +686,7 @@ export class StateTable<V> implements KeyedTable {
     const old = this.entries.get(key);
     if (old === undefined) return;
     if (old === this.head) this.head = undefined;
+    if (old === this.lastEntry) this.lastEntry = undefined;
     this.sections[old.kg] = undefined;
     this.entries.delete(key);
     this.counts[old.kg]!--;
@@ -690,6 +708,7 @@ export class StateTable<V> implements KeyedTable {
   restoreDone(): void {
     // Restored entries went in out of order, and some came out: the first entry is looked for again.
     this.head = undefined;
+    this.lastEntry = undefined;
     this.iter = undefined;
     this.rebaseAll();
     if (this.ttl === undefined) return;
