@@ -39,7 +39,9 @@ export interface RunOptions {
    * Keyed state's fast paths (default true): typed state (a stateSchema) keeps number keys in a hash table of its
    * own instead of a Map, a key holding one timer keeps it as a number instead of an array, and state with a
    * processing-time TTL moves an entry in cleanup order only once its expiry ran past a slack (and reads the clock
-   * once per list or map write). false turns them off; checkpoints restore either way.
+   * once per list or map write), a state handle asked for again as declared comes back from one lookup, and a table
+   * without a TTL remembers the entry its last read or write found (value() then update() looks the key up once).
+   * false turns them off; checkpoints restore either way.
    */
   stateFastPaths?: boolean;
   /** Checks a waiting thread spins before it parks (0: always park). */

@@ -119,7 +119,9 @@ export class KeyedStateBackend implements KeyedStateStore {
     return table;
   }
 
-  private slot<V>(name: string, kind: Kind, options: StateOptions | undefined, fn: StateFunction, makeHandle: (t: StateTable<V>) => unknown): { table: StateTable<V>; handle: unknown } {
+  private slot<V>(name: string, kind: Kind, options: StateOptions | undefined, fn: StateFunction, makeHandle: (t: StateTable<V>) => unknown, windowed = false): { table: StateTable<V>; handle: unknown } {
+    // A state of the job's own under the window states' prefix would share a table with a window state of that name.
+    if (!windowed && name.startsWith(WINDOW_STATE_PREFIX)) throw new JobDefinitionError(`operator '${this.operatorName}': state '${name}': names starting with '${WINDOW_STATE_PREFIX}' are the engine's (a window function's windowState); give the state another name`);
     const s = this.tables.get(name);
     if (s !== undefined && s.table instanceof TypedStateTable) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} has a state schema; it is not a ${kind} state`);
     if (s !== undefined && s.kind !== 'restored') {
@@ -209,7 +211,7 @@ export class KeyedStateBackend implements KeyedStateStore {
    * its value. Kinds are checked as for any state; no TTL, since a window's entries go with the window.
    */
   windowTable<V>(name: string, kind: Kind): StateTable<Map<string, V>> {
-    return this.slot<Map<string, V>>(WINDOW_STATE_PREFIX + name, kind, undefined, undefined, () => undefined).table;
+    return this.slot<Map<string, V>>(WINDOW_STATE_PREFIX + name, kind, undefined, undefined, () => undefined, true).table;
   }
 
   /** Every per-window state's table, declared or only restored so far. */

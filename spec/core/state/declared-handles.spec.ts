@@ -5,7 +5,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyedStateBackend } from '../../../core/state/keyed-state-backend.js';
+import { KeyedStateBackend, WINDOW_STATE_PREFIX } from '../../../core/state/keyed-state-backend.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import type { StateOptions } from '../../../core/api/state.js';
 import { ManualClocks } from './fixtures.js';
@@ -72,3 +72,11 @@ for (const fastPaths of [true, false]) {
     });
   });
 }
+
+// Regression (a review): a state of the job's own named '__window/x' shared its table with a window function's
+// windowState 'x' (its reads came back undefined). The prefix is the engine's: refused, naming the operator.
+test('a state name under the window states\' prefix is refused, a window state of that name still made', () => {
+  const b = backend(true);
+  assert.throws(() => b.valueState(`${WINDOW_STATE_PREFIX}x`), (e: unknown) => e instanceof JobDefinitionError && /operator 'op': state '__window\/x': names starting with '__window\/' are the engine's/.test(e.message));
+  assert.ok(b.windowTable('x', 'value') !== undefined);
+});
