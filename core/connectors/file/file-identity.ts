@@ -60,6 +60,17 @@ export function onePerFile(files: readonly IdentifiedFile[]): IdentifiedFile[] {
   });
 }
 
+/**
+ * The files, in the order given, one per file (hard links: the first name). A file that cannot be stat'ed now is
+ * kept as it is: its opening says what became of it, as it did before files were identified.
+ */
+export async function distinctFiles(files: readonly InputFile[]): Promise<InputFile[]> {
+  const identified = await identifyFiles(files);
+  const kept = new Set(onePerFile(identified).map((f) => f.path));
+  const known = new Set(identified.map((f) => f.path));
+  return files.filter((f) => kept.has(f.path) || !known.has(f.path));
+}
+
 /** The files the patterns match now, one per file, with their identities (a pattern matching nothing is no error). */
 export async function matchIdentifiedFiles(patterns: readonly string[], options: InputPathOptions = {}): Promise<IdentifiedFile[]> {
   return onePerFile(await identifyFiles(await matchInputFiles(patterns, { ...(options.cwd === undefined ? {} : { cwd: options.cwd }), allowEmpty: true })));

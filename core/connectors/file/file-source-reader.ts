@@ -17,7 +17,7 @@ import type { BadRecord, SourceReader, SourceSplit, SplitTracker } from '../sour
 import { Wakeup } from '../wakeup.js';
 import type { FileLineReaderOptions } from './file-line-reader.js';
 import { FileDiscovery, type FileDiscoveryOptions } from './file-discovery.js';
-import { checkFileSplit, FILE_START, splitKey, type FileSplit } from './file-split.js';
+import { checkFileSplit, FILE_START, splitIdentity, splitKey, type FileSplit } from './file-split.js';
 import { FileSplitReader, type FileLocator } from './file-split-reader.js';
 import { fileKey, matchIdentifiedFiles, sameFile, type IdentifiedFile } from './file-identity.js';
 
@@ -67,9 +67,24 @@ export class FileSourceReader<T> implements SourceReader<T> {
    * own is looked for by its identity (none: it is not).
    */
   constructor(splits: readonly SourceSplit[], private readonly format: RecordFormat<T>, private readonly options: FileSourceOptions = {}, discover?: Omit<FileDiscoveryOptions, 'found' | 'failed'>, private readonly warn: (message: string) => void = (m) => { process.emitWarning(m, 'SluiceWarning'); }, inputs: FileInputs | undefined = discover) {
-    this.pending = splits.map(checkFileSplit);
-    this.held = new Set(this.pending.map(splitKey));
-    if (this.held.size !== this.pending.length) throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');
+    this.pending = [];
+    this.held = new Set();
+    const names = new Map<string, string>();
+    for (const s of splits.map(checkFileSplit)) {
+      const k = splitKey(s);
+      const first = names.get(k);
+      if (first === undefined) {
+        names.set(k, s.id);
+        this.held.add(k);
+        this.pending.push(s);
+      } else if (splitIdentity(s) !== undefined) {
+        // One file under two names (hard links) in a checkpoint (a link made after the start, before the opening):
+        // read once, under the first, as a fresh start and a resume do. Failing would fail every restart.
+        this.warn(`file source: ${s.id} is ${first} (one device and inode: hard links): read once, under ${first}; the position restored for ${s.id} is dropped`);
+      } else {
+        throw new ConnectorOptionError('file source: the same file is assigned twice to one reader');
+      }
+    }
     this.locate = inputs === undefined ? undefined : async (file) => {
       const found = (await matchIdentifiedFiles(inputs.patterns, inputs.cwd === undefined ? {} : { cwd: inputs.cwd })).find((f) => sameFile(f, file));
       // Named as a fresh start names it: by real path when discovering.

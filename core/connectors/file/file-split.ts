@@ -8,7 +8,7 @@ import { realpath } from 'node:fs/promises';
 import { ConnectorOptionError } from '../errors.js';
 import { matchInputFiles, type InputPathOptions } from './input-paths.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
-import { fileKey, identifyFiles, onePerFile, type FileIdentity, type IdentifiedFile } from './file-identity.js';
+import { distinctFiles, fileKey, identifyFiles, onePerFile, type FileIdentity, type IdentifiedFile } from './file-identity.js';
 
 export interface FilePosition {
   /** Byte offset of the next unread record. */
@@ -33,13 +33,14 @@ export interface FileSplit extends SourceSplit {
 export const FILE_START: FilePosition = Object.freeze({ offset: 0, line: 1 });
 
 /**
- * A split for every input file, each at its start, in path order. `discover` (file-discovery.ts): each split's id
- * is the file's real path, and it records its file's identity, its owner's key; and no file yet is no error (they
- * come later).
+ * A split for every input file (one per file: hard links under the first name), each at its start, in path order.
+ * `discover` (file-discovery.ts): each split's id is the file's real path, and it records its file's identity, its
+ * owner's key; and no file yet is no error (they come later).
  */
 export async function enumerateFileSplits(patterns: string | readonly string[], options: InputPathOptions & { discover?: boolean } = {}): Promise<FileSplit[]> {
   const { discover, ...paths } = options;
-  if (!discover) return (await matchInputFiles(patterns, paths)).map((f) => ({ id: f.path, position: { ...FILE_START } }));
+  // Hard links are one file in every mode: two splits of one file would read it twice and, once opened, share a key.
+  if (!discover) return (await distinctFiles(await matchInputFiles(patterns, paths))).map((f) => ({ id: f.path, position: { ...FILE_START } }));
   const files = onePerFile(await identifyFiles(await matchInputFiles(patterns, { ...paths, allowEmpty: true })));
   return files.map((f) => ({ id: f.real, position: { ...FILE_START, dev: f.dev, ino: f.ino } }));
 }
@@ -99,6 +100,7 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
   const list = (files: readonly string[]): string => `${files.slice(0, 5).map((f) => `'${f}'`).join(', ')}${files.length > 5 ? ` and ${files.length - 5} more` : ''}`;
   const kept: FileSplit[] = [];
   const keptKeys = new Set<string>();
+  const keptBy = new Map<string, string>();
   const dropped: FileSplit[] = [];
   const unidentified: FileSplit[] = [];
   splits.forEach((s, i) => {
@@ -117,14 +119,19 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
       }
       return;
     }
-    // One split per file, should two restored paths now lead to one.
-    if (keptKeys.has(fileKey(f))) return;
+    // One split per file, should two restored paths now lead to one (hard links, or a link): read under the first.
+    const first = keptBy.get(fileKey(f));
+    if (first !== undefined) {
+      notes.push(`file '${s.id}' is '${first}' (one device and inode: hard links, or a link): read once, under '${first}'; the position restored for '${s.id}' is dropped`);
+      return;
+    }
     keptKeys.add(fileKey(f));
     // Read from its start, any file at its path is the one to read.
     if (was === undefined && s.position.offset > 0 && options.follow) unidentified.push(s);
     const id = f.real === real ? (options.discover ? real : s.id) : named(f);
     if (was !== undefined && f.real !== real) notes.push(`file '${s.id}' is now named '${id}' (renamed since the checkpoint, as log rotation does: the same device and inode): read on there from line ${s.position.line}`);
     // Following, a split records its file (discovering, its owner's key); bounded, its reader learns it on opening.
+    keptBy.set(fileKey(f), id);
     kept.push({ id, position: was === undefined && !options.follow ? s.position : { offset: s.position.offset, line: s.position.line, dev: f.dev, ino: f.ino } });
   });
   const added: FileSplit[] = [];
