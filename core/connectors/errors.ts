@@ -194,11 +194,12 @@ export class FileTruncatedError extends ConnectorError {
 /**
  * A split restored at a position (or found by a scan) whose path now holds another file (another device and inode),
  * and no file the patterns match is its file: reading the other one at that position would read another file's
- * bytes. Following, its split ends with a warning (as a deleted file's); not following, the input is not whole.
+ * bytes. Following, its split ends with a warning (as a deleted file's); not following, the input is not whole, and
+ * the job fails without restarts (permanent-error.ts: each would restore the same position).
  */
 export class FileReplacedError extends ConnectorError {
   constructor(readonly path: string, position: { offset: number; line: number }) {
-    super('FILE_REPLACED', `${path} holds another file than the one read up to line ${position.line} (byte ${position.offset}) (another device and inode: rotated or replaced), and no file the patterns match is that one (renamed away or deleted)`);
+    super('FILE_REPLACED', `${path} holds another file than the one read up to line ${position.line} (byte ${position.offset}) (another device and inode: rotated, or replaced, as by a restore from a backup, rsync or sed -i, even with the same bytes), and no file the patterns match is that one (renamed away or deleted): reading on at that byte of another file could skip or garble lines, and a restart from the checkpoint meets it again. To read the input again from its start (records before that position are output again), resume with --allow-non-restored-state (allowNonRestoredState) and the source under another uid, or start without resuming`);
     this.name = 'FileReplacedError';
   }
 }

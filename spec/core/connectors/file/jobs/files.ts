@@ -1,10 +1,11 @@
 // Jobs for the file connector tests.
 //   ?case=to-csv&in=/dir&out=/dir        JSON Lines files under `in` (glob) -> CSV part files in `out` (header row)
 //   ?case=from-csv&in=/dir               CSV files (with a header) -> collect
-//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10&crash=throw|exit&pattern=*.jsonl&discover=ms
+//   ?case=eo&in=/dir&follow=0|1&failAt=i&marker=/path&ledger=/dir&interval=10&crash=throw|exit&pattern=*.jsonl&discover=ms&gate=/path
 //                                        JSON Lines files (`pattern` under `in`; discovered every `discover` ms when
 //                                        following) -> a map that fails once at record i (throws, or kills its worker
-//                                        thread: process.exit in a worker) -> a ledger
+//                                        thread: process.exit in a worker; with gate: at the first record from i on
+//                                        once that file exists) -> a ledger
 //   ?case=sink&n=20000&rate=20000&out=/dir&interval=15&rollIntervalMs=ms&unbounded=0|1
 //                                        generator -> JSON Lines part files (exactly-once, for the kill test)
 //   ?case=sink-open&n=40000&rate=20000&out=/dir&interval=50&bufferBytes=b&unbounded=0|1
@@ -34,12 +35,14 @@ export default defineJob((env) => {
   } else if (c === 'eo') {
     const failAt = Number(q.get('failAt') ?? -1);
     const marker = q.get('marker') ?? '';
+    // With gate: at the first record from failAt on once that file exists (the spec writes it after a checkpoint).
+    const gate = q.get('gate');
     env.enableCheckpointing(Number(q.get('interval') ?? 10));
     const follow = q.get('follow') === '1' ? { pollIntervalMs: 20 } : false;
     const discover = q.get('discover');
     env.fromFiles(`${q.get('in')}/${q.get('pattern') ?? '*.jsonl'}`, jsonLines<{ i: number }>(), { follow, ...(discover === null ? {} : { discoverIntervalMs: Number(discover) }) }).name('read').uid('read')
       .map((r) => {
-        if (r.i === failAt && !existsSync(marker)) {
+        if ((gate === null ? r.i === failAt : r.i >= failAt && existsSync(gate)) && !existsSync(marker)) {
           writeFileSync(marker, 'failed once');
           if (q.get('crash') === 'exit') process.exit(3);
           throw new Error(`injected failure at record ${r.i}`);
