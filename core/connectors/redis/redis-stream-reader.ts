@@ -28,7 +28,7 @@ import { compareStreamIds, connectRedis, createRedisClient, describeRedisError }
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
 import { groupMissingMessage, streamsWithoutGroup } from './redis-group-missing.js';
-import { checkRedisStreamSplit, type RedisStreamSplit } from './redis-stream-split.js';
+import { checkRedisStreamSplit, type RedisLostEntry, type RedisStreamSplit } from './redis-stream-split.js';
 import { isNumber } from '../../api/number-option.js';
 import { shownValue } from '../../api/shown-value.js';
 
@@ -56,7 +56,7 @@ interface SplitState {
   /** Group mode: delivered and not yet acknowledged, in id order. */
   unacked: string[];
   /** Group mode: deleted entries pending under a consumer merged away, not acknowledged yet (RedisStreamPosition.lost). */
-  lost: string[];
+  lost: RedisLostEntry[];
 }
 
 interface Fetched {
@@ -64,6 +64,8 @@ interface Fetched {
   readonly id: string;
   /** null: the entry was deleted while pending (trimmed, XDEL); it is reported lost. */
   readonly fields: Buffer[] | null;
+  /** A deleted entry that was pending under a consumer merged into this one (position.lost): that consumer. */
+  readonly from?: string;
   /** Plain: a range of entries deleted before they were read: reported lost, nothing delivered. */
   readonly lost?: StreamEntriesLostError;
   /** Plain: the entries-added count accounted for once this is delivered, when known. */
@@ -171,7 +173,9 @@ export class RedisStreamReader<T> implements SourceReader<T> {
         if (d.ok) emit(d.value);
         else invalid(d.bad);
       } else {
-        invalid({ raw: '', error: new StreamEntriesLostError(f.state.stream, { upTo: f.id, count: 1 }, `pending entry ${f.id} of stream '${f.state.stream}' was deleted (XTRIM, MAXLEN or XDEL) before consumer '${f.state.consumer}' of group '${this.group}' delivered it again`), position: `${f.state.stream}/${f.id}` });
+        // Pending under a consumer merged away: that one read it, not this one.
+        const merged = f.from === undefined ? '' : ` (its pending entries went to consumer '${f.state.consumer}' on a fresh start at a lower parallelism)`;
+        invalid({ raw: '', error: new StreamEntriesLostError(f.state.stream, { upTo: f.id, count: 1 }, `pending entry ${f.id} of stream '${f.state.stream}' was deleted (XTRIM, MAXLEN or XDEL) before consumer '${f.from ?? f.state.consumer}' of group '${this.group}' delivered it again${merged}`), position: `${f.state.stream}/${f.id}` });
       }
       f.state.lastDelivered = f.id;
       if (f.added !== undefined) f.state.added = f.added;
@@ -199,7 +203,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     }
     return this.states.map((s) => ({
       id: s.id,
-      position: { stream: s.stream, lastId: s.lastDelivered, ...(s.consumer === undefined ? (s.added === undefined ? {} : { added: s.added }) : { consumer: s.consumer, group: this.group!, ...(s.lost.length === 0 ? {} : { lost: [...s.lost] }) }) },
+      position: { stream: s.stream, lastId: s.lastDelivered, ...(s.consumer === undefined ? (s.added === undefined ? {} : { added: s.added }) : { consumer: s.consumer, group: this.group!, ...(s.lost.length === 0 ? {} : { lost: s.lost.map((l) => ({ ...l })) }) }) },
     }));
   }
 
@@ -230,7 +234,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       if (n === 0) continue;
       const ids = st.unacked.splice(0, n);
       await this.ack(st.stream, ids);
-      if (st.lost.length > 0) st.lost = st.lost.filter((id) => compareStreamIds(id, upTo) > 0);
+      if (st.lost.length > 0) st.lost = st.lost.filter((l) => compareStreamIds(l.id, upTo) > 0);
     }
   }
 
@@ -356,14 +360,17 @@ export class RedisStreamReader<T> implements SourceReader<T> {
    * position (acknowledged here, removing them from the other consumer's pending list), to report after it.
    */
   private async redeliverPending(client: Redis, consumer: string, st: SplitState): Promise<void> {
-    const reported = st.lost.filter((id) => compareStreamIds(id, st.lastDelivered) <= 0);
+    const reported = st.lost.filter((l) => compareStreamIds(l.id, st.lastDelivered) <= 0);
     if (reported.length > 0) {
-      await client.xack(st.stream, this.group!, ...reported);
+      await client.xack(st.stream, this.group!, ...reported.map((l) => l.id));
       st.lost = st.lost.slice(reported.length);
     }
     const lost = [...st.lost];
     const pushLost = (before: string | undefined): void => {
-      while (lost.length > 0 && (before === undefined || compareStreamIds(lost[0]!, before) < 0)) this.queue.push({ state: st, id: lost.shift()!, fields: null });
+      while (lost.length > 0 && (before === undefined || compareStreamIds(lost[0]!.id, before) < 0)) {
+        const l = lost.shift()!;
+        this.queue.push({ state: st, id: l.id, fields: null, from: l.consumer });
+      }
     };
     let from = '0-0';
     while (!this.closed) {

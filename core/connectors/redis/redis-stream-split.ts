@@ -30,12 +30,18 @@ export interface RedisStreamPosition {
    */
   readonly added?: number;
   /**
-   * Consumer-group mode: ids of deleted entries that were pending under a consumer merged into this one on a fresh
-   * start at a lower parallelism (XCLAIM would drop them without a word). They stay pending under that consumer
-   * until this one reports them (StreamEntriesLostError) and a checkpoint that includes the report completes
-   * (XACK): those up to `lastId` are reported, the later ones are to be. Absent: none.
+   * Consumer-group mode: deleted entries that were pending under a consumer merged into this one on a fresh start
+   * at a lower parallelism (XCLAIM would drop them without a word), in id order. They stay pending under that
+   * consumer until this one reports them (StreamEntriesLostError) and a checkpoint that includes the report
+   * completes (XACK): those up to `lastId` are reported, the later ones are to be. Absent: none.
    */
-  readonly lost?: readonly string[];
+  readonly lost?: readonly RedisLostEntry[];
+}
+
+/** A deleted entry pending under a consumer merged away: its id and that consumer (the report names it). */
+export interface RedisLostEntry {
+  readonly id: string;
+  readonly consumer: string;
 }
 
 export interface RedisStreamSplit extends SourceSplit {
@@ -90,8 +96,8 @@ export async function enumerateRedisStreamSplits(options: RedisStreamSplitOption
       const lost = await adoptPending(client, s, name, consumerPrefix, parallelism);
       for (let i = 0; i < parallelism; i++) {
         const consumer = `${consumerPrefix}-${i}`;
-        const ids = lost.get(consumer);
-        splits.push({ id: `${s}#${consumer}`, position: { stream: s, consumer, group: name, lastId: '0-0', ...(ids === undefined ? {} : { lost: ids.sort(compareStreamIds) }) } });
+        const entries = lost.get(consumer);
+        splits.push({ id: `${s}#${consumer}`, position: { stream: s, consumer, group: name, lastId: '0-0', ...(entries === undefined ? {} : { lost: entries.sort((a, b) => compareStreamIds(a.id, b.id)) }) } });
       }
     }
     return splits;
@@ -204,8 +210,8 @@ async function streamInfo(client: ReturnType<typeof createRedisClient>, stream: 
  * consumer (kept in the group while it holds any) and are returned by heir, which reports them and acknowledges
  * them with its checkpoint; a start that fails before that finds them again.
  */
-async function adoptPending(client: ReturnType<typeof createRedisClient>, stream: string, group: string, prefix: string, parallelism: number): Promise<Map<string, string[]>> {
-  const lost = new Map<string, string[]>();
+async function adoptPending(client: ReturnType<typeof createRedisClient>, stream: string, group: string, prefix: string, parallelism: number): Promise<Map<string, RedisLostEntry[]>> {
+  const lost = new Map<string, RedisLostEntry[]>();
   const consumers = await client.xinfo('CONSUMERS', stream, group) as unknown[][];
   for (const info of consumers) {
     const fields = new Map<string, unknown>();
@@ -233,7 +239,7 @@ async function adoptPending(client: ReturnType<typeof createRedisClient>, stream
         gone.push(...missed.filter((_, j) => !still[j]));
       }
     }
-    if (gone.length > 0) lost.set(heir, [...(lost.get(heir) ?? []), ...gone]);
+    if (gone.length > 0) lost.set(heir, [...(lost.get(heir) ?? []), ...gone.map((id) => ({ id, consumer }))]);
     else await client.xgroup('DELCONSUMER', stream, group, consumer);
   }
   return lost;
@@ -288,10 +294,10 @@ export function checkRedisStreamSplit(split: SourceSplit): RedisStreamSplit {
   if (p === null || typeof p !== 'object' || typeof p.stream !== 'string' || typeof p.lastId !== 'string'
     || (p.consumer !== undefined && typeof p.consumer !== 'string') || (p.group !== undefined && typeof p.group !== 'string')
     || (p.added !== undefined && !(Number.isSafeInteger(p.added) && p.added >= 0))
-    || (p.lost !== undefined && (p.consumer === undefined || !Array.isArray(p.lost) || p.lost.some((id) => typeof id !== 'string')))) {
+    || (p.lost !== undefined && (p.consumer === undefined || !Array.isArray(p.lost) || p.lost.some((l) => l === null || typeof l !== 'object' || typeof l.id !== 'string' || typeof l.consumer !== 'string')))) {
     throw new ConnectorOptionError(`not a Redis stream split: ${JSON.stringify(split)}`);
   }
   checkStreamId(p.lastId, `position of split ${split.id}`);
-  for (const id of p.lost ?? []) checkStreamId(id, `lost entry of split ${split.id}`);
-  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }), ...(p.added === undefined ? {} : { added: p.added }), ...(p.lost === undefined || p.lost.length === 0 ? {} : { lost: [...p.lost].sort(compareStreamIds) }) } };
+  for (const l of p.lost ?? []) checkStreamId(l.id, `lost entry of split ${split.id}`);
+  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }), ...(p.added === undefined ? {} : { added: p.added }), ...(p.lost === undefined || p.lost.length === 0 ? {} : { lost: p.lost.map((l) => ({ id: l.id, consumer: l.consumer })).sort((a, b) => compareStreamIds(a.id, b.id)) }) } };
 }

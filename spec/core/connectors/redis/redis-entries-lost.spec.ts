@@ -195,8 +195,9 @@ test('group, resumed: pending entries after the checkpoint that were trimmed are
 });
 
 // Regression: on a fresh start at a lower parallelism, XCLAIM (Redis 7) dropped the deleted entries pending under
-// the consumers merged away from the pending list without a word: they were never reported.
-test('group, fresh start at a lower parallelism: deleted entries pending under a consumer merged away are reported lost by its heir, again until a checkpoint acknowledges them', async () => {
+// the consumers merged away from the pending list without a word: they were never reported. Their report named the
+// heir as the consumer that had them pending.
+test('group, fresh start at a lower parallelism: deleted entries pending under a consumer merged away are reported lost by its heir, naming that consumer, again until a checkpoint acknowledges them', async () => {
   const s = db.key('group-merged');
   const group = { name: 'g' };
   await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 2);
@@ -206,7 +207,7 @@ test('group, fresh start at a lower parallelism: deleted entries pending under a
   await db.redis.xdel(s, ids[2]!, ids[5]!);
   const heir = async () => {
     const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 1);
-    assert.deepEqual(splits.map((sp) => sp.position.lost), [[ids[2], ids[5]]]);
+    assert.deepEqual(splits.map((sp) => sp.position.lost), [[{ id: ids[2], consumer: 'sluice-1' }, { id: ids[5], consumer: 'sluice-1' }]]);
     return new RedisStreamReader<number>(structuredClone(splits), { connection: db.server.url, group: 'g', blockMs: 50 });
   };
   const pendingOf = async (consumer: string): Promise<string[]> => ((await db.redis.xpending(s, 'g', '-', '+', 100, consumer)) as [string][]).map(([id]) => id);
@@ -214,7 +215,7 @@ test('group, fresh start at a lower parallelism: deleted entries pending under a
     assert.deepEqual(d.values, [0, 1, 3, 4, 6, 7]);
     assert.deepEqual(d.bad.map((b) => lost(b).upTo), [ids[2], ids[5]]);
     assert.deepEqual(d.bad.map((b) => b.position), [`${s}/${ids[2]}`, `${s}/${ids[5]}`]);
-    assert.match(d.bad[0]!.error.message, new RegExp(`^entries lost: pending entry ${ids[2]} of stream '${s}' was deleted \\(XTRIM, MAXLEN or XDEL\\) before consumer 'sluice-0' of group 'g' delivered it again at ${s}/${ids[2]}$`));
+    assert.match(d.bad[0]!.error.message, new RegExp(`^entries lost: pending entry ${ids[2]} of stream '${s}' was deleted \\(XTRIM, MAXLEN or XDEL\\) before consumer 'sluice-1' of group 'g' delivered it again \\(its pending entries went to consumer 'sluice-0' on a fresh start at a lower parallelism\\) at ${s}/${ids[2]}$`));
   };
   // A start that fails before a checkpoint: the next fresh start finds them again (they stay pending under sluice-1).
   const first = await heir();
@@ -228,7 +229,7 @@ test('group, fresh start at a lower parallelism: deleted entries pending under a
     const d = await drive(second, { max: 1, until: (x) => x.values.length === 3 });
     assert.deepEqual([d.values, d.bad.map((b) => lost(b).upTo)], [[0, 1, 3], [ids[2]]]);
     snap = structuredClone(second.snapshot(1)) as SourceSplit[];
-    assert.deepEqual(snap[0]!.position, { stream: s, consumer: 'sluice-0', group: 'g', lastId: ids[3], lost: [ids[2], ids[5]] });
+    assert.deepEqual(snap[0]!.position, { stream: s, consumer: 'sluice-0', group: 'g', lastId: ids[3], lost: [{ id: ids[2], consumer: 'sluice-1' }, { id: ids[5], consumer: 'sluice-1' }] });
   } finally {
     await second.close();
   }
@@ -238,7 +239,7 @@ test('group, fresh start at a lower parallelism: deleted entries pending under a
     const d = await drive(third, { until: (x) => x.values.length === 3 && x.bad.length === 1 });
     assert.deepEqual([d.values, d.bad.map((b) => lost(b).upTo)], [[4, 6, 7], [ids[5]]]);
     assert.deepEqual(await pendingOf('sluice-1'), [ids[5]]);
-    assert.deepEqual(third.snapshot(2)[0]!.position.lost, [ids[5]]);
+    assert.deepEqual(third.snapshot(2)[0]!.position.lost, [{ id: ids[5], consumer: 'sluice-1' }]);
     await third.notifyCheckpointComplete(2);
     assert.deepEqual(await pendingOf('sluice-1'), []);
     assert.equal(third.snapshot(3)[0]!.position.lost, undefined, 'a later checkpoint holds none');
@@ -248,5 +249,7 @@ test('group, fresh start at a lower parallelism: deleted entries pending under a
   // Nothing left under sluice-1: the next fresh start removes it, and reports nothing.
   const last = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 1);
   assert.equal(last[0]!.position.lost, undefined);
-  assert.deepEqual(((await db.redis.xinfo('CONSUMERS', s, 'g')) as unknown[][]).map((c) => c[1]), ['sluice-0']);
+  assert.deepEqual(await consumersOf(s), ['sluice-0']);
 });
+
+const consumersOf = async (s: string): Promise<string[]> => ((await db.redis.xinfo('CONSUMERS', s, 'g')) as unknown[][]).map((c) => String(c[1]));
