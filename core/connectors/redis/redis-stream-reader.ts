@@ -231,11 +231,27 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       if (upTo === undefined) continue;
       let n = 0;
       while (n < st.unacked.length && compareStreamIds(st.unacked[n]!, upTo) <= 0) n++;
-      if (n === 0) continue;
-      const ids = st.unacked.splice(0, n);
-      await this.ack(st.stream, ids);
-      if (st.lost.length > 0) st.lost = st.lost.filter((l) => compareStreamIds(l.id, upTo) > 0);
+      if (n > 0) await this.ack(st.stream, st.unacked.splice(0, n));
+      // The reported lost entries are among those acknowledged (now or before): a consumer merged away that holds
+      // none now goes. Outside `n > 0`, so a removal that failed is tried again at the next checkpoint.
+      if (st.lost.length > 0 && compareStreamIds(st.lost[0]!.id, upTo) <= 0) await this.dropReported(await this.ackConnection(), st, upTo);
     }
+  }
+
+  /**
+   * The lost entries up to `upTo` are acknowledged: each consumer merged away that holds none of the rest is
+   * removed from the group, if nothing is pending under it (XGROUP DELCONSUMER would drop what is). Taken from
+   * st.lost only then, so a removal that failed is tried again at the next checkpoint or restore.
+   */
+  private async dropReported(client: Redis, st: SplitState, upTo: string): Promise<void> {
+    const rest = st.lost.filter((l) => compareStreamIds(l.id, upTo) > 0);
+    const done = new Set(st.lost.filter((l) => compareStreamIds(l.id, upTo) <= 0).map((l) => l.consumer));
+    for (const consumer of done) {
+      if (rest.some((l) => l.consumer === consumer)) continue;
+      const pending = await client.xpending(st.stream, this.group!, '-', '+', 1, consumer) as unknown[];
+      if (pending.length === 0) await client.xgroup('DELCONSUMER', st.stream, this.group!, consumer);
+    }
+    st.lost = rest;
   }
 
   /** Entries buffered and not yet handed out. */
@@ -252,11 +268,16 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   }
 
   private async ack(stream: string, ids: string[]): Promise<void> {
+    const client = await this.ackConnection();
+    for (let i = 0; i < ids.length; i += 1000) await client.xack(stream, this.group!, ...ids.slice(i, i + 1000));
+  }
+
+  private async ackConnection(): Promise<Redis> {
     if (this.ackClient === undefined) {
       this.ackClient = createRedisClient(this.options.connection, 'sluice-source-ack');
       await connectRedis(this.ackClient);
     }
-    for (let i = 0; i < ids.length; i += 1000) await this.ackClient.xack(stream, this.group!, ...ids.slice(i, i + 1000));
+    return this.ackClient;
   }
 
   private async run(client: Redis, consumer: string | undefined, states: SplitState[]): Promise<void> {
@@ -357,13 +378,14 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   /**
    * Restore in group mode: pending entries up to the restored position are done; later ones go out again. So do
    * the deleted entries of consumers merged into this one (st.lost), in id order among them: reported up to the
-   * position (acknowledged here, removing them from the other consumer's pending list), to report after it.
+   * position (acknowledged here, removing them from the other consumer's pending list, and that consumer once it
+   * holds none), to report after it.
    */
   private async redeliverPending(client: Redis, consumer: string, st: SplitState): Promise<void> {
     const reported = st.lost.filter((l) => compareStreamIds(l.id, st.lastDelivered) <= 0);
     if (reported.length > 0) {
       await client.xack(st.stream, this.group!, ...reported.map((l) => l.id));
-      st.lost = st.lost.slice(reported.length);
+      await this.dropReported(client, st, st.lastDelivered);
     }
     const lost = [...st.lost];
     const pushLost = (before: string | undefined): void => {

@@ -33,12 +33,13 @@ export interface RedisStreamPosition {
    * Consumer-group mode: deleted entries that were pending under a consumer merged into this one on a fresh start
    * at a lower parallelism (XCLAIM would drop them without a word), in id order. They stay pending under that
    * consumer until this one reports them (StreamEntriesLostError) and a checkpoint that includes the report
-   * completes (XACK): those up to `lastId` are reported, the later ones are to be. Absent: none.
+   * completes (XACK; then the consumer, holding nothing, is removed from the group): those up to `lastId` are
+   * reported, the later ones are to be. Absent: none.
    */
   readonly lost?: readonly RedisLostEntry[];
 }
 
-/** A deleted entry pending under a consumer merged away: its id and that consumer (the report names it). */
+/** A deleted entry pending under a consumer merged away: its id and that consumer (the report names it; removed once it holds nothing). */
 export interface RedisLostEntry {
   readonly id: string;
   readonly consumer: string;
@@ -208,7 +209,7 @@ async function streamInfo(client: ReturnType<typeof createRedisClient>, stream: 
  * it starts, and the old consumer is removed from the group. Entries deleted since (XTRIM, XDEL) are not moved:
  * Redis 7's XCLAIM drops them from the pending list and its reply without a word. They stay pending under the old
  * consumer (kept in the group while it holds any) and are returned by heir, which reports them and acknowledges
- * them with its checkpoint; a start that fails before that finds them again.
+ * them with its checkpoint, then removes the consumer; a start that fails before that finds them again.
  */
 async function adoptPending(client: ReturnType<typeof createRedisClient>, stream: string, group: string, prefix: string, parallelism: number): Promise<Map<string, RedisLostEntry[]>> {
   const lost = new Map<string, RedisLostEntry[]>();

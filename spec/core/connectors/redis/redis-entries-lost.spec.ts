@@ -196,8 +196,8 @@ test('group, resumed: pending entries after the checkpoint that were trimmed are
 
 // Regression: on a fresh start at a lower parallelism, XCLAIM (Redis 7) dropped the deleted entries pending under
 // the consumers merged away from the pending list without a word: they were never reported. Their report named the
-// heir as the consumer that had them pending.
-test('group, fresh start at a lower parallelism: deleted entries pending under a consumer merged away are reported lost by its heir, naming that consumer, again until a checkpoint acknowledges them', async () => {
+// heir as the consumer that had them pending, and the consumer merged away stayed in the group until a fresh start.
+test('group, fresh start at a lower parallelism: deleted entries pending under a consumer merged away are reported lost by its heir, naming that consumer, again until a checkpoint acknowledges them; then the consumer is removed', async () => {
   const s = db.key('group-merged');
   const group = { name: 'g' };
   await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 2);
@@ -240,16 +240,76 @@ test('group, fresh start at a lower parallelism: deleted entries pending under a
     assert.deepEqual([d.values, d.bad.map((b) => lost(b).upTo)], [[4, 6, 7], [ids[5]]]);
     assert.deepEqual(await pendingOf('sluice-1'), [ids[5]]);
     assert.deepEqual(third.snapshot(2)[0]!.position.lost, [{ id: ids[5], consumer: 'sluice-1' }]);
+    assert.deepEqual(await consumersOf(s), ['sluice-0', 'sluice-1'], 'kept while it holds a lost entry not acknowledged');
     await third.notifyCheckpointComplete(2);
     assert.deepEqual(await pendingOf('sluice-1'), []);
+    // A job that only resumes from here on would otherwise keep the idle consumer for good.
+    assert.deepEqual(await consumersOf(s), ['sluice-0'], 'holding nothing, the consumer merged away is removed with the checkpoint');
     assert.equal(third.snapshot(3)[0]!.position.lost, undefined, 'a later checkpoint holds none');
   } finally {
     await third.close();
   }
-  // Nothing left under sluice-1: the next fresh start removes it, and reports nothing.
+  // The next fresh start finds nothing to report.
   const last = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 1);
   assert.equal(last[0]!.position.lost, undefined);
   assert.deepEqual(await consumersOf(s), ['sluice-0']);
 });
 
 const consumersOf = async (s: string): Promise<string[]> => ((await db.redis.xinfo('CONSUMERS', s, 'g')) as unknown[][]).map((c) => String(c[1]));
+
+// Regression: a consumer merged away stayed in the group after its lost entries were reported and checkpointed
+// (only a fresh start removed it); a restore from a checkpoint that includes every report removes it.
+test('group, restored from a checkpoint that includes the reports of a merged consumer\'s lost entries: that consumer is removed from the group', async () => {
+  const s = db.key('group-merged-restore');
+  const group = { name: 'g' };
+  await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 2);
+  const ids = await add(s, ...range(4));
+  await db.redis.xreadgroup('GROUP', 'g', 'sluice-1', 'STREAMS', s, '>');
+  await db.redis.xdel(s, ids[1]!);
+  const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 1);
+  const first = new RedisStreamReader<number>(structuredClone(splits), { connection: db.server.url, group: 'g', blockMs: 50 });
+  let snap: SourceSplit[];
+  try {
+    const d = await drive(first, { until: (x) => x.values.length === 3 && x.bad.length === 1 });
+    assert.deepEqual(d.bad.map((b) => lost(b).upTo), [ids[1]]);
+    snap = structuredClone(first.snapshot(1)) as SourceSplit[];
+  } finally {
+    await first.close();
+  }
+  assert.deepEqual(await consumersOf(s), ['sluice-0', 'sluice-1'], 'the checkpoint did not complete: the entry stays pending under sluice-1');
+  const second = new RedisStreamReader<number>(snap, { connection: db.server.url, group: 'g', blockMs: 50 });
+  try {
+    await add(s, 9);
+    const d = await drive(second, { until: (x) => x.values.length === 1 });
+    assert.deepEqual([d.values, d.bad.length], [[9], 0], 'the report is in the checkpoint: not made again');
+    assert.deepEqual(await consumersOf(s), ['sluice-0']);
+    assert.equal(second.snapshot(2)[0]!.position.lost, undefined);
+  } finally {
+    await second.close();
+  }
+});
+
+// XGROUP DELCONSUMER drops what is pending under the consumer: one that holds entries besides the lost ones (read
+// under its name since) is kept, and its entries stay pending.
+test('group, a consumer merged away that holds other pending entries is not removed when its lost entries are acknowledged', async () => {
+  const s = db.key('group-merged-busy');
+  const group = { name: 'g' };
+  await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 2);
+  const ids = await add(s, 0, 1);
+  await db.redis.xreadgroup('GROUP', 'g', 'sluice-1', 'STREAMS', s, '>');
+  await db.redis.xdel(s, ids[0]!);
+  const splits = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 1);
+  const [extra] = await add(s, 2);
+  await db.redis.xreadgroup('GROUP', 'g', 'sluice-1', 'STREAMS', s, '>');
+  const r = new RedisStreamReader<number>(structuredClone(splits), { connection: db.server.url, group: 'g', blockMs: 50 });
+  try {
+    const d = await drive(r, { until: (x) => x.values.length === 1 && x.bad.length === 1 });
+    assert.deepEqual([d.values, d.bad.map((b) => lost(b).upTo)], [[1], [ids[0]]]);
+    r.snapshot(1);
+    await r.notifyCheckpointComplete(1);
+    assert.deepEqual(await consumersOf(s), ['sluice-0', 'sluice-1']);
+    assert.deepEqual(((await db.redis.xpending(s, 'g', '-', '+', 100, 'sluice-1')) as [string][]).map(([id]) => id), [extra]);
+  } finally {
+    await r.close();
+  }
+});
