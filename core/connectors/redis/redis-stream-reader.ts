@@ -423,11 +423,13 @@ export class RedisStreamReader<T> implements SourceReader<T> {
 
   /**
    * Group mode: a read that failed because the group is gone from a stream (NOGROUP, or UNBLOCKED when the key
-   * went while a read waited on it) is a RedisGroupMissingError naming the streams; other errors are as they came.
+   * went while a read waited on it) is a RedisGroupMissingError naming the streams, once XINFO GROUPS says so;
+   * other errors, and one whose check fails, are as they came.
    */
   private async groupGone(e: unknown, client: Redis, states: readonly SplitState[]): Promise<unknown> {
     if (this.group === undefined || this.closed || !/^(NOGROUP|UNBLOCKED the stream key no longer exists)/.test((e as Error)?.message ?? '')) return e;
-    const streams = await streamsWithoutGroup(client, states.map((s) => s.stream), this.group).catch(() => states.map((s) => s.stream));
+    // A check that fails says nothing of the group: the read's error stands (a restart may get through).
+    const streams = await streamsWithoutGroup(client, states.map((s) => s.stream), this.group).catch((): string[] => []);
     if (streams.length === 0) return e;
     const positions = states.filter((s) => streams.includes(s.stream)).map((s) => ({ stream: s.stream, consumer: s.consumer!, lastId: s.lastDelivered }));
     return new RedisGroupMissingError(streams[0]!, this.group, `redis source at ${this.where}: ${groupMissingMessage(undefined, streams, this.group, positions, true)} (${(e as Error).message.split(' ')[0]})`, { cause: e });
