@@ -218,8 +218,11 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
       last.size.set(jobLabel, newest.bytesWritten);
       last.entries.set(jobLabel, newest.keyedEntries);
     }
-    const published = c.completed.findLast((cp) => cp.commitMs !== undefined);
-    if (published) last.commit.set(jobLabel, published.commitMs! / 1000);
+    // A loop, not findLast: a job importing the API type-checks against the ES2022 lib (output-type-hint.spec).
+    for (let i = c.completed.length - 1; i >= 0; i--) {
+      const ms = c.completed[i]!.commitMs;
+      if (ms !== undefined) { last.commit.set(jobLabel, ms / 1000); break; }
+    }
   }
   new Gauge({
     name: 'sluice_job_uptime_seconds', help: 'Time since the job started.', labelNames: ['job'], registers,

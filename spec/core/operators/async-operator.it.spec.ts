@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, type DeadLetter, type JobMetrics } from '../../../core/index.js';
@@ -140,14 +140,22 @@ test('ordered asyncMap keeps each subtask\'s order across a failure and a restor
   try {
     const url = new URL('./jobs/async-order.ts', import.meta.url);
     url.searchParams.set('marker', path.join(dir, 'marker'));
+    // The failure waits for a completed checkpoint (under load the first came after failAt: restored from none),
+    // and 8,000 numbers at 4,000/s give it two seconds to come.
+    const go = path.join(dir, 'go');
+    url.searchParams.set('go', go);
+    url.searchParams.set('n', '8000');
     const warnings: string[] = [];
     // Every checkpoint kept: the one the restart restored is read below.
-    const h = await run(url, { parallelism: 2, stateDir: path.join(dir, 'state'), retainedCheckpoints: 10_000, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)) });
+    const h = await run(url, {
+      parallelism: 2, stateDir: path.join(dir, 'state'), retainedCheckpoints: 10_000, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
+      onWarning: (w) => warnings.push(String(w)), onCheckpoint: () => { if (!existsSync(go)) writeFileSync(go, ''); },
+    });
     const r = await h.result;
-    assert.equal(r.restarts, 1);
+    assert.equal(r.restarts, 1, warnings.join(' | '));
     const out = r.collected['out'] as (number | string)[];
     assert.deepEqual(out.filter((x) => typeof x === 'string'), [], 'no number after a larger one of its source subtask');
-    assert.deepEqual(tally(out.filter((x) => typeof x === 'number'), 4000), { lost: 0, duplicated: 0, unexpected: 0 });
+    assert.deepEqual(tally(out.filter((x) => typeof x === 'number'), 8000), { lost: 0, duplicated: 0, unexpected: 0 });
     // The checkpoint the restart restored held in-flight inputs of lookup (without any, an empty restore would pass
     // the checks above); not lost, so the restore issued them again. (This counted them from the metrics, lookup's
     // records in against gen's out, which records gen read but held back when the job failed threw off: a flake.)
