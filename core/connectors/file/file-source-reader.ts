@@ -19,12 +19,15 @@ import type { FileLineReaderOptions } from './file-line-reader.js';
 import { FileDiscovery, type FileDiscoveryOptions } from './file-discovery.js';
 import { checkFileSplit, FILE_START, splitIdentity, splitKey, type FileSplit } from './file-split.js';
 import { FileSplitReader, type FileLocator } from './file-split-reader.js';
-import { fileKey, matchIdentifiedFiles, sameFile, type IdentifiedFile } from './file-identity.js';
+import { fileKey, sameFile, type IdentifiedFile } from './file-identity.js';
+import { patternLister, type FileLister } from './file-search.js';
 
 /** The patterns a source reads: where a split's file is looked for when its path holds another. */
 export interface FileInputs {
   readonly patterns: readonly string[];
   readonly cwd?: string | undefined;
+  /** How they are listed (default: as a scan lists them). */
+  readonly list?: FileLister | undefined;
 }
 
 export type FileSourceOptions = Omit<FileLineReaderOptions, 'wakeup' | 'framing' | 'delimiter'>;
@@ -86,7 +89,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
       }
     }
     this.locate = inputs === undefined ? undefined : async (file) => {
-      const found = (await matchIdentifiedFiles(inputs.patterns, inputs.cwd === undefined ? {} : { cwd: inputs.cwd })).find((f) => sameFile(f, file));
+      const found = (await (inputs.list ?? patternLister(inputs))(inputs.patterns)).find((f) => sameFile(f, file));
       // Named as a fresh start names it: by real path when discovering.
       return found === undefined ? undefined : discover !== undefined ? found.real : found.path;
     };

@@ -9,6 +9,7 @@ import { ConnectorOptionError } from '../errors.js';
 import { matchInputFiles, type InputPathOptions } from './input-paths.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
 import { distinctFiles, fileKey, identifyFiles, onePerFile, type FileIdentity, type IdentifiedFile } from './file-identity.js';
+import type { FileLister } from './file-search.js';
 
 export interface FilePosition {
   /** Byte offset of the next unread record. */
@@ -82,13 +83,14 @@ export function splitKey(split: FileSplit): string {
  * position is lost), and the file at its path is another. A split from a checkpoint that did not record its file
  * is taken to be the file its path holds now, as before (noted), and records it.
  */
-export async function restoreFileSplits(patterns: readonly string[], options: InputPathOptions & { follow?: boolean; discover?: boolean }, restored: readonly SourceSplit[]): Promise<SplitRestore> {
+export async function restoreFileSplits(patterns: readonly string[], options: InputPathOptions & { follow?: boolean; discover?: boolean; list?: FileLister }, restored: readonly SourceSplit[]): Promise<SplitRestore> {
   const splits = restored.map(checkFileSplit);
   const restoredReal = await Promise.all(splits.map((s) => realpath(s.id).catch(() => s.id)));
   const cwd = options.cwd === undefined ? {} : { cwd: options.cwd };
+  const lister = options.list ?? (async (p: readonly string[]) => identifyFiles(await matchInputFiles(p, { ...cwd, allowEmpty: true })));
   // Per pattern, the files it matches now, one per file (the file system is touched here anyway).
   const perPattern: IdentifiedFile[][] = [];
-  for (const pattern of patterns) perPattern.push(await identifyFiles(await matchInputFiles([pattern], { ...cwd, allowEmpty: true })));
+  for (const pattern of patterns) perPattern.push(await lister([pattern]));
   const byKey = new Map<string, IdentifiedFile>();
   const byReal = new Map<string, IdentifiedFile>();
   for (const f of perPattern.flat()) {
