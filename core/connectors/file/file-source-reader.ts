@@ -19,8 +19,8 @@ import type { FileLineReaderOptions } from './file-line-reader.js';
 import { FileDiscovery, type FileDiscoveryOptions } from './file-discovery.js';
 import { checkFileSplit, FILE_START, splitIdentity, splitKey, type FileSplit } from './file-split.js';
 import { FileSplitReader, type FileLocator } from './file-split-reader.js';
-import { fileKey, sameFile, type IdentifiedFile } from './file-identity.js';
-import { patternLister, type FileLister } from './file-search.js';
+import { fileKey, type IdentifiedFile } from './file-identity.js';
+import { patternLister, searchFiles, type FileLister } from './file-search.js';
 
 /** The patterns a source reads: where a split's file is looked for when its path holds another. */
 export interface FileInputs {
@@ -89,7 +89,8 @@ export class FileSourceReader<T> implements SourceReader<T> {
       }
     }
     this.locate = inputs === undefined ? undefined : async (file) => {
-      const found = (await (inputs.list ?? patternLister(inputs))(inputs.patterns)).find((f) => sameFile(f, file));
+      // Listed again while it is not found: one listing may miss a file renamed while it ran (file-search.ts).
+      const found = (await searchFiles(inputs.list ?? patternLister(inputs), inputs.patterns, [file])).get(fileKey(file));
       // Named as a fresh start names it: by real path when discovering.
       return found === undefined ? undefined : discover !== undefined ? found.real : found.path;
     };

@@ -9,7 +9,7 @@ import { ConnectorOptionError } from '../errors.js';
 import { matchInputFiles, type InputPathOptions } from './input-paths.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
 import { distinctFiles, fileKey, identifyFiles, onePerFile, type FileIdentity, type IdentifiedFile } from './file-identity.js';
-import type { FileLister } from './file-search.js';
+import { searchFiles, type FileLister } from './file-search.js';
 
 export interface FilePosition {
   /** Byte offset of the next unread record. */
@@ -97,6 +97,9 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
     if (!byKey.has(fileKey(f))) byKey.set(fileKey(f), f);
     if (!byReal.has(f.real)) byReal.set(f.real, f);
   }
+  // A restored file that listing lacked may have been renamed while it ran (rotation): looked for again.
+  const missing = splits.map(splitIdentity).filter((id): id is FileIdentity => id !== undefined && !byKey.has(fileKey(id)));
+  if (missing.length > 0) for (const [k, f] of await searchFiles(lister, patterns, missing, perPattern.flat())) byKey.set(k, f);
   const named = (f: IdentifiedFile): string => (options.discover ? f.real : f.path);
   const notes: string[] = [];
   const list = (files: readonly string[]): string => `${files.slice(0, 5).map((f) => `'${f}'`).join(', ')}${files.length > 5 ? ` and ${files.length - 5} more` : ''}`;

@@ -1,0 +1,73 @@
+// A followed file looked for by its identity while numbered rotation (app.log.1 -> app.log.2 ...) renames it: one
+// listing (a readdir, then a stat per name) can miss a file renamed between the two. Taken for gone, its split
+// ended ("whatever it held after that is lost") and the next scan read it again from its start: every line before
+// its position twice. The listing that races is a real one: the names the readdir saw before the rename, each
+// stat'ed after it (what the spec lists under the narrower patterns).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FileSourceReader } from '../../../../core/connectors/file/file-source-reader.js';
+import { restoreFileSplits } from '../../../../core/connectors/file/file-split.js';
+import { matchIdentifiedFiles } from '../../../../core/connectors/file/file-identity.js';
+import type { FileLister } from '../../../../core/connectors/file/file-search.js';
+import { jsonLines } from '../../../../core/connectors/formats/jsonl.js';
+import { drive } from '../drive.js';
+
+const line = (i: number): string => `${JSON.stringify({ i })}\n`;
+
+function identity(f: string): { dev: string; ino: string } {
+  const s = statSync(f, { bigint: true });
+  return { dev: s.dev.toString(), ino: s.ino.toString() };
+}
+
+/**
+ * dir/app.log.1 read up to its second line at the checkpoint, then rotated: now app.log.2, with another file at
+ * app.log.1 and a new app.log. The first listing is one that raced that rotation (it saw app.log and app.log.1 only).
+ */
+async function rotated(f: (dir: string, split: { id: string; position: object }, list: FileLister, listings: () => number) => Promise<void>): Promise<void> {
+  const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'sluice-search-')));
+  try {
+    const log = path.join(dir, 'app.log');
+    writeFileSync(`${log}.1`, line(0) + line(1) + line(2));
+    const split = { id: `${log}.1`, position: { offset: line(0).length, line: 2, ...identity(`${log}.1`) } };
+    renameSync(`${log}.1`, `${log}.2`);
+    writeFileSync(`${log}.1`, line(50));
+    writeFileSync(log, line(100));
+    let n = 0;
+    const list: FileLister = async (patterns) => (n++ === 0 ? matchIdentifiedFiles(['app.log', 'app.log.1'], { cwd: dir }) : matchIdentifiedFiles(patterns, { cwd: dir }));
+    await f(dir, split, list, () => n);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a resume whose listing raced a rotation reads a restored file on under its new name, at its position: not ended as lost, then read again as new', async () => {
+  await rotated(async (dir, split, list) => {
+    const r = await restoreFileSplits(['app.log*'], { cwd: dir, follow: true, discover: true, list }, [split]);
+    const log = path.join(dir, 'app.log');
+    const byId = new Map(r.splits.map((s) => [s.id, s.position]));
+    assert.deepEqual(byId.get(`${log}.2`), split.position, 'read on where the checkpoint was, under its new name');
+    assert.deepEqual([...byId.keys()].sort(), [log, `${log}.1`, `${log}.2`]);
+    const notes = r.notes ?? [];
+    assert.equal(notes.filter((m) => /lost/.test(m)).length, 0, notes.join('\n'));
+  });
+});
+
+test('a restored split whose path holds another file, and whose file one listing missed, reads on in its own file', async () => {
+  await rotated(async (dir, split, list, listings) => {
+    const warnings: string[] = [];
+    const reader = new FileSourceReader<{ i: number }>([split], jsonLines<{ i: number }>(), { follow: { pollIntervalMs: 10 } }, undefined, (m) => warnings.push(m), { patterns: ['app.log*'], cwd: dir, list });
+    try {
+      const d = await drive(reader, { until: (x) => x.values.length >= 2 });
+      assert.deepEqual(d.values.map((v) => v.i), [1, 2]);
+      assert.deepEqual(warnings, []);
+      assert.ok(listings() >= 2, 'listed again after the listing that missed it');
+      assert.equal(reader.snapshot(1)[0]!.id, path.join(dir, 'app.log.2'));
+    } finally {
+      await reader.close();
+    }
+  });
+});
