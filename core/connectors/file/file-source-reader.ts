@@ -50,6 +50,11 @@ export class FileSourceReader<T> implements SourceReader<T> {
   private readonly held: Set<string>;
   /** Files read that the last scan(s) did not find, by key: how many scans in a row. */
   private readonly unseen = new Map<string, number>();
+  /**
+   * Discovering: splits whose file was not where they opened it nor found by a listing, by key, waiting for a scan
+   * to find it (a listing races renames: file-search.ts). Still held and in snapshots; ended after two scans miss it.
+   */
+  private readonly sought = new Map<string, { split: FileSplit; reader: FileSplitReader<T>; error: unknown; scans: number }>();
   private readonly locate: FileLocator | undefined;
   private readonly discovery: FileDiscovery | undefined;
   private failure: unknown;
@@ -123,7 +128,12 @@ export class FileSourceReader<T> implements SourceReader<T> {
         status = reader.read(this.emitCounted, max - this.count, this.invalidCounted);
       } catch (e) {
         if (!this.vanished(e)) throw e;
-        this.skip(i, reader, e);
+        this.active.splice(i, 1);
+        this.tracker?.end(reader.key);
+        this.closeLater(reader);
+        this.openMore();
+        if (this.discovery !== undefined && reader.identity !== undefined) this.sought.set(reader.key, { split: reader.snapshot(), reader, error: e, scans: 0 });
+        else this.skip(reader, e);
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
         continue;
       }
@@ -155,7 +165,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
 
   /** Unfinished splits with the position of their next unread record; finished ones are left out. */
   snapshot(_checkpointId: number): FileSplit[] {
-    return [...this.active.map((r) => r.snapshot()), ...this.pending.map((s) => ({ id: s.id, position: { ...s.position } }))];
+    return [...this.active.map((r) => r.snapshot()), ...[...this.pending, ...[...this.sought.values()].map((m) => m.split)].map((s) => ({ id: s.id, position: { ...s.position } }))];
   }
 
   async close(): Promise<void> {
@@ -196,6 +206,20 @@ export class FileSourceReader<T> implements SourceReader<T> {
       if (n >= 2) r.leave();
     }
     let added = false;
+    for (const [k, m] of this.sought) {
+      const f = found.get(k);
+      if (f !== undefined) {
+        // Renamed while it was looked for: read on there, at its position.
+        this.sought.delete(k);
+        this.pending.push({ id: f.real, position: { ...m.split.position } });
+        added = true;
+      } else if (++m.scans >= 2) {
+        this.sought.delete(k);
+        this.skip(m.reader, m.error);
+        // A read waiting for its files wakes to see it gone.
+        this.wakeup.notify();
+      }
+    }
     for (const f of files) {
       const k = fileKey(f);
       if (this.held.has(k)) continue;
@@ -220,12 +244,8 @@ export class FileSourceReader<T> implements SourceReader<T> {
   }
 
   /** Leaves a vanished file out (and its id free: a file made again at that path is new), and says so. */
-  private skip(i: number, reader: FileSplitReader<T>, e: unknown): void {
-    this.active.splice(i, 1);
+  private skip(reader: FileSplitReader<T>, e: unknown): void {
     this.forget(reader);
-    this.tracker?.end(reader.key);
-    this.closeLater(reader);
-    this.openMore();
     const at = reader.startedAt;
     const replaced = e instanceof FileReplacedError;
     if (at.offset === FILE_START.offset) {

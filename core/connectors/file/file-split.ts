@@ -4,7 +4,7 @@
 // One split per file. Its position is where the next unread record starts, as a byte offset (to seek to) and
 // a line number (for error positions), so a restored reader neither skips nor repeats a line.
 
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { ConnectorOptionError } from '../errors.js';
 import { matchInputFiles, type InputPathOptions } from './input-paths.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
@@ -100,6 +100,14 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
   // A restored file that listing lacked may have been renamed while it ran (rotation): looked for again.
   const missing = splits.map(splitIdentity).filter((id): id is FileIdentity => id !== undefined && !byKey.has(fileKey(id)));
   if (missing.length > 0) for (const [k, f] of await searchFiles(lister, patterns, missing, perPattern.flat())) byKey.set(k, f);
+  // Discovering, one still missing is looked for by its reader's scans (file-source-reader.ts), unless its path
+  // holds it still, unmatched: the patterns changed.
+  const ownAtPath = await Promise.all(splits.map(async (s, i) => {
+    const was = splitIdentity(s);
+    if (!options.discover || was === undefined || byKey.has(fileKey(was))) return false;
+    const st = await stat(restoredReal[i]!, { bigint: true }).catch(() => undefined);
+    return st !== undefined && st.dev.toString() === was.dev && st.ino.toString() === was.ino;
+  }));
   const named = (f: IdentifiedFile): string => (options.discover ? f.real : f.path);
   const notes: string[] = [];
   const list = (files: readonly string[]): string => `${files.slice(0, 5).map((f) => `'${f}'`).join(', ')}${files.length > 5 ? ` and ${files.length - 5} more` : ''}`;
@@ -113,6 +121,11 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
     const was = splitIdentity(s);
     const f = was === undefined ? byReal.get(real) : byKey.get(fileKey(was));
     if (f === undefined) {
+      if (was !== undefined && options.discover && !ownAtPath[i]) {
+        if (!keptKeys.has(fileKey(was))) kept.push(s);
+        keptKeys.add(fileKey(was));
+        return;
+      }
       // Following, its path holding another file: the file read is gone from the patterns, and with it what followed.
       if (was !== undefined && byReal.has(real) && options.follow) {
         notes.push(`file '${s.id}' holds another file than the checkpoint reads (another device and inode: rotated or replaced since), and no file the patterns match is that one (renamed away or deleted): its lines before line ${s.position.line} (byte ${s.position.offset}) were read; whatever it held after that is lost. Its split ends`);

@@ -71,3 +71,23 @@ test('a restored split whose path holds another file, and whose file one listing
     }
   });
 });
+
+test('discovering: a restored split whose file every listing of its opening missed is read on where a later scan finds it, at its position, not again from its start', async () => {
+  await rotated(async (dir, split) => {
+    const warnings: string[] = [];
+    // The opening's listings all race the rotation; the scans (file-discovery.ts) list as they do.
+    const missing: FileLister = () => matchIdentifiedFiles(['app.log', 'app.log.1'], { cwd: dir });
+    const reader = new FileSourceReader<{ i: number }>([split], jsonLines<{ i: number }>(), { follow: { pollIntervalMs: 10 } }, {
+      patterns: ['app.log*'], cwd: dir, intervalMs: 10, owns: () => true,
+    }, (m) => warnings.push(m), { patterns: ['app.log*'], cwd: dir, list: missing });
+    try {
+      const d = await drive(reader, { until: (x) => x.values.length >= 4 });
+      assert.deepEqual(d.values.map((v) => v.i).sort((a, b) => a - b), [1, 2, 50, 100], 'the rotated file from its position, the others from their start');
+      assert.deepEqual(warnings, []);
+      const snap = reader.snapshot(1).find((s) => s.id === path.join(dir, 'app.log.2'));
+      assert.deepEqual(snap?.position, { ...split.position, offset: 3 * line(0).length, line: 4 });
+    } finally {
+      await reader.close();
+    }
+  });
+});
