@@ -152,10 +152,13 @@ test('rotated to a name the patterns do not match, between a checkpoint and a re
     const marker = path.join(dir, 'marker');
     let restarted!: () => void;
     const restart = new Promise<void>((r) => { restarted = r; });
+    // Discovering, the split ends (with this warning) only once two scans after its opening missed its file too.
+    let lost!: () => void;
+    const lostWarned = new Promise<void>((r) => { lost = r; });
     const warnings: string[] = [];
     const h = await run(job({ case: 'eo', in: input, pattern: '*.log', follow: 1, discover: 20, ledger, interval: 1e9, failAt: 150, marker }), {
       parallelism: 1, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
-      onWarning: (m) => { warnings.push(m); if (m.includes('restart 1')) restarted(); },
+      onWarning: (m) => { warnings.push(m); if (m.includes('restart 1')) restarted(); if (m.includes('holds another file than the checkpoint')) lost(); },
     });
     try {
       while (count() < 100) await h.checkpoint();
@@ -164,6 +167,7 @@ test('rotated to a name the patterns do not match, between a checkpoint and a re
       writeFileSync(path.join(input, 'app.log'), lines(100, 200));
       await restart;
       await checkpointUntil(h, () => readLedger<number>(ledger).filter((i) => i < 1000).length >= 200);
+      await Promise.race([lostWarned, h.result]);
     } finally {
       const result = await h.cancel();
       assert.equal(result.restarts, 1, warnings.join(' | '));
