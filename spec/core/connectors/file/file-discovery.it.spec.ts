@@ -11,16 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, type JobHandle, type RunOptions } from '../../../../core/index.js';
 import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
+import { filesJob, numberedLines } from './files-job.js';
 
-const JOB = new URL('./jobs/files.ts', import.meta.url);
 
-function job(params: Record<string, string | number>): URL {
-  const u = new URL(JOB);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, String(v));
-  return u;
-}
+const job = filesJob;
 
-const lines = (from: number, to: number): string => Array.from({ length: to - from }, (_, j) => `${JSON.stringify({ i: from + j })}\n`).join('');
+const lines = numberedLines;
 
 /** Runs `steps` in turn, each once the ledger holds its count (checked at every checkpoint); resolves after the last. */
 async function runStages(url: URL, ledger: string, steps: readonly [number, () => void][], options: RunOptions): Promise<{ h: JobHandle; warnings: string[] }> {

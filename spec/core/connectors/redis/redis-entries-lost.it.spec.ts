@@ -6,15 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OperatorError, StreamEntriesLostError, run } from '../../../../core/index.js';
 import { redisForSpecFile } from '../../../support/redis.js';
+import { redisJob } from './redis-job.js';
 
 const db = redisForSpecFile();
 
-function job(params: Record<string, string>): URL {
-  const u = new URL('./jobs/redis.ts', import.meta.url);
-  u.searchParams.set('url', db.server.url);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-  return u;
-}
+const job = (params: Record<string, string>): URL => redisJob(db.server.url, params);
 
 /** Starts the job, waits (checkpoint by checkpoint) until `out` holds `n` entries, then trims three entries added at once to one. */
 async function startAndTrim(policy: string, n: number) {

@@ -11,21 +11,13 @@ import path from 'node:path';
 import { JobDefinitionError, OperatorError, RedisGroupMissingError, run, type RunOptions } from '../../../../core/index.js';
 import { Redis } from 'ioredis';
 import { redisForSpecFile, startRedis, startRedisOn } from '../../../support/redis.js';
+import { redisJob, fillStream } from './redis-job.js';
 
 const db = redisForSpecFile();
 
-function job(params: Record<string, string>): URL {
-  const u = new URL('./jobs/redis.ts', import.meta.url);
-  u.searchParams.set('url', db.server.url);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-  return u;
-}
+const job = (params: Record<string, string>): URL => redisJob(db.server.url, params);
 
-async function fill(stream: string, from: number, to: number): Promise<void> {
-  const p = db.redis.pipeline();
-  for (let i = from; i < to; i++) p.xadd(stream, '*', 'data', JSON.stringify({ i }));
-  await p.exec();
-}
+const fill = (stream: string, from: number, to: number): Promise<void> => fillStream(db.redis, stream, from, to);
 
 const stateDirs: string[] = [];
 after(() => { for (const d of stateDirs) rmSync(d, { recursive: true, force: true }); });

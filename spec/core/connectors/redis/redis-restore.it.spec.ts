@@ -12,23 +12,13 @@ import path from 'node:path';
 import { JobDefinitionError, run, type RunOptions } from '../../../../core/index.js';
 import { redisForSpecFile } from '../../../support/redis.js';
 import { tally } from '../../checkpoint/ledger.js';
+import { redisJob, fillStream } from './redis-job.js';
 
-const JOB = new URL('./jobs/redis.ts', import.meta.url);
 const db = redisForSpecFile();
 
-function job(params: Record<string, string>): URL {
-  const u = new URL(JOB);
-  u.searchParams.set('url', db.server.url);
-  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-  return u;
-}
+const job = (params: Record<string, string>): URL => redisJob(db.server.url, params);
 
-/** Adds ids from..to-1 to `stream` as { data: JSON }. */
-async function fill(stream: string, from: number, to: number): Promise<void> {
-  const p = db.redis.pipeline();
-  for (let i = from; i < to; i++) p.xadd(stream, '*', 'data', JSON.stringify({ i }));
-  await p.exec();
-}
+const fill = (stream: string, from: number, to: number): Promise<void> => fillStream(db.redis, stream, from, to);
 
 const ids = async (stream: string): Promise<number[]> => (await db.redis.xrange(stream, '-', '+')).map(([, f]) => Number(f[f.indexOf('i') + 1]));
 
