@@ -132,8 +132,14 @@ export class FileSourceReader<T> implements SourceReader<T> {
         this.tracker?.end(reader.key);
         this.closeLater(reader);
         this.openMore();
-        if (this.discovery !== undefined && reader.identity !== undefined) this.sought.set(reader.key, { split: reader.snapshot(), reader, error: e, scans: 0 });
-        else this.skip(reader, e);
+        if (this.discovery !== undefined && reader.identity !== undefined) {
+          // Looked for from now on: the scans' misses count again from none (a miss before it opened is not one of
+          // the two that let a file go).
+          this.unseen.delete(reader.key);
+          this.sought.set(reader.key, { split: reader.snapshot(), reader, error: e, scans: 0 });
+        } else {
+          this.skip(reader, e);
+        }
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
         continue;
       }
@@ -258,7 +264,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
     this.deletedFiles++;
     this.warn(replaced
       ? `file source: ${reader.id} holds another file than the checkpoint this job restored, which reads it on from line ${at.line} (byte ${at.offset}), and no file the patterns match is that one (renamed away or deleted): its lines before that were read; whatever it held after that is lost. Its split ends`
-      : `file source: ${reader.id} was deleted after the checkpoint this job restored, which reads it on from line ${at.line} (byte ${at.offset}): its lines before that were read; whatever it held after that is lost with it. Its split ends`);
+      : `file source: ${reader.id} was deleted (or renamed out of the patterns) after the checkpoint this job restored, which reads it on from line ${at.line} (byte ${at.offset}): its lines before that were read; whatever it held after that is lost with it. Its split ends`);
   }
 
   /** A split that ended: its file is no longer held (found again, it would be new). */

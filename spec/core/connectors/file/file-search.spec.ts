@@ -91,3 +91,39 @@ test('discovering: a restored split whose file every listing of its opening miss
     }
   });
 });
+
+// Regression (a review): a scan that missed a split's file while the split was opening left its count of misses
+// standing; looked for, then found, the split met one more raced listing, was taken for renamed out of the
+// patterns (two misses), read to its end and let go, and the next scan read the file again from its start.
+test('discovering: a looked-for split found again starts its count of missed scans from none', async () => {
+  const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'sluice-search-')));
+  const log = path.join(dir, 'app.log');
+  writeFileSync(`${log}.1`, line(0) + line(1) + line(2));
+  const split = { id: `${log}.1`, position: { offset: line(0).length, line: 2, ...identity(`${log}.1`) } };
+  renameSync(`${log}.1`, path.join(dir, 'moved')); // out of the patterns while its split opens
+  writeFileSync(`${log}.1`, line(50));
+  let scanned!: () => void;
+  const firstScan = new Promise<void>((r) => { scanned = r; });
+  const warnings: string[] = [];
+  // The scan's own listing (owns) counts the split's file missed once while it opens.
+  const reader = new FileSourceReader<{ i: number }>([split], jsonLines<{ i: number }>(), { follow: { pollIntervalMs: 10 } }, {
+    patterns: ['app.log*'], cwd: dir, intervalMs: 1e9, owns: () => { scanned(); return false; },
+  }, (m) => warnings.push(m), { patterns: ['app.log*'], cwd: dir, list: async (p) => { await firstScan; return matchIdentifiedFiles(p, { cwd: dir }); } });
+  const inner = reader as unknown as { sought: Map<string, unknown>; addFound(files: unknown[]): void; active: { id: string; leaving: boolean }[] };
+  try {
+    const into = { values: [] as { i: number }[], bad: [], ended: false };
+    await drive(reader, { into, until: () => inner.sought.size === 1, deadlineMs: 10_000 });
+    renameSync(path.join(dir, 'moved'), `${log}.2`);
+    const all = (): Promise<unknown[]> => matchIdentifiedFiles(['app.log*'], { cwd: dir });
+    inner.addFound(await all()); // found: read on at its position
+    await drive(reader, { into, until: (d) => d.values.length >= 3, deadlineMs: 10_000 });
+    inner.addFound((await all()).filter((f) => (f as { real: string }).real !== `${log}.2`)); // one listing that raced a rename
+    const kept = inner.active.find((r) => r.id === `${log}.2`);
+    assert.ok(kept !== undefined && !kept.leaving, 'one missed scan since it was found does not let it go');
+    assert.deepEqual(into.values.map((v) => v.i).sort((a, b) => a - b), [1, 2, 50]);
+    assert.deepEqual(warnings, []);
+  } finally {
+    await reader.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -114,7 +114,7 @@ test('following: a file restored past its start and gone is said to be lost from
   try {
     const d = await drive(restored);
     assert.equal(d.ended, true, 'without discovery and with no file left, the source ends');
-    assert.deepEqual(warnings, [`file source: ${file} was deleted after the checkpoint this job restored, which reads it on from line 3 (byte ${at.offset}): its lines before that were read; whatever it held after that is lost with it. Its split ends`]);
+    assert.deepEqual(warnings, [`file source: ${file} was deleted (or renamed out of the patterns) after the checkpoint this job restored, which reads it on from line 3 (byte ${at.offset}): its lines before that were read; whatever it held after that is lost with it. Its split ends`]);
     assert.equal(restored.deletedFiles, 1);
     assert.equal(restored.skippedFiles, 0);
   } finally {
