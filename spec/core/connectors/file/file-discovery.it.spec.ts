@@ -9,34 +9,15 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, type JobHandle, type RunOptions } from '../../../../core/index.js';
+import { run } from '../../../../core/index.js';
 import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
-import { filesJob, numberedLines } from './files-job.js';
+import { filesJob, numberedLines, runStages } from './files-job.js';
 
 
 const job = filesJob;
 
 const lines = numberedLines;
 
-/** Runs `steps` in turn, each once the ledger holds its count (checked at every checkpoint); resolves after the last. */
-async function runStages(url: URL, ledger: string, steps: readonly [number, () => void][], options: RunOptions): Promise<{ h: JobHandle; warnings: string[] }> {
-  const count = ledgerCounter(ledger);
-  const warnings: string[] = [];
-  let next = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => { done = r; });
-  const h = await run(url, {
-    ...options,
-    onWarning: (m) => warnings.push(m),
-    onCheckpoint: () => {
-      const seen = count();
-      while (next < steps.length && seen >= steps[next]![0]) steps[next++]![1]();
-      if (next === steps.length) done();
-    },
-  });
-  await Promise.race([finished, h.result]);
-  return { h, warnings };
-}
 
 for (const parallelism of [1, 2]) test(`discovering (parallelism ${parallelism}): files created while the job runs, and lines appended to them, are read exactly once${parallelism === 1 ? ', from an empty directory' : ''}`, { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-discover-'));

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, type JobHandle, type RunOptions } from '../../../../core/index.js';
+import { run, type JobHandle } from '../../../../core/index.js';
 import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
-import { filesJob, numberedLines } from './files-job.js';
+import { filesJob, numberedLines, runStages } from './files-job.js';
 
 
 const job = filesJob;
@@ -30,25 +30,6 @@ async function inDir(f: (input: string, dir: string) => Promise<void>): Promise<
   }
 }
 
-/** Runs `steps` in turn, each once the ledger holds its count (checked at every checkpoint); resolves after the last. */
-async function runStages(url: URL, ledger: string, steps: readonly [number, () => void][], options: RunOptions): Promise<{ h: JobHandle; warnings: string[] }> {
-  const count = ledgerCounter(ledger);
-  const warnings: string[] = [];
-  let next = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => { done = r; });
-  const h = await run(url, {
-    ...options,
-    onWarning: (m) => { warnings.push(m); options.onWarning?.(m); },
-    onCheckpoint: () => {
-      const seen = count();
-      while (next < steps.length && seen >= steps[next]![0]) steps[next++]![1]();
-      if (next === steps.length) done();
-    },
-  });
-  await Promise.race([finished, h.result]);
-  return { h, warnings };
-}
 
 /** `mv app.log app.log.1`, lines the writer still appends to the rotated file, then a new app.log. */
 function rotate(input: string, late: string, fresh: string): void {
