@@ -126,7 +126,8 @@ export class KeyedStateBackend implements KeyedStateStore {
     if (s !== undefined && s.table instanceof TypedStateTable) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} has a state schema; it is not a ${kind} state`);
     if (s !== undefined && s.kind !== 'restored') {
       if (s.kind !== kind) throw new JobDefinitionError(`operator '${this.operatorName}': ${stateLabel(name)} is a ${s.kind} state, not a ${kind} state`);
-      if (options !== s.options || fn !== s.fn) this.checkRedeclared(name, s, options, fn);
+      // The same options object may have been changed since (its TTL read again: a few comparisons, no garbage).
+      if (options !== s.options || fn !== s.fn || !sameTtlAsked(s, options)) this.checkRedeclared(name, s, options, fn);
       return s as unknown as { table: StateTable<V>; handle: unknown };
     }
     const ttl = ttlConfig(options?.ttl, `operator '${this.operatorName}', ${stateLabel(name)}`);
@@ -178,7 +179,7 @@ export class KeyedStateBackend implements KeyedStateStore {
   private declared(name: string, kind: Kind, options: StateOptions | undefined, fn: StateFunction): unknown {
     const s = this.tables.get(name);
     // A typed table's kind is 'internal' and a restored one's 'restored': neither matches a handle's kind.
-    return s !== undefined && s.kind === kind && s.options === options && s.fn === fn ? s.handle : undefined;
+    return s !== undefined && s.kind === kind && s.options === options && s.fn === fn && sameTtlAsked(s, options) ? s.handle : undefined;
   }
 
   valueState<V>(name: string, options?: StateOptions): ValueState<V> {
@@ -424,4 +425,10 @@ function restoredUnits(puts: readonly unknown[], stride: number, patches: readon
     }
   }
   return u;
+}
+
+/** Whether options (the slot's own object, perhaps changed since) still ask for the TTL the state has. */
+function sameTtlAsked(s: Slot, options: StateOptions | undefined): boolean {
+  const ttl = options?.ttl;
+  return ttl === undefined ? s.table.ttl === undefined : sameDeclaration(s.table.ttl, undefined, ttl, undefined);
 }

@@ -54,6 +54,25 @@ for (const fastPaths of [true, false]) {
       assert.throws(() => b.valueState('typed'), /has a state schema/);
     });
 
+    // Regression: the options object a state was declared with, changed and passed again, was taken as the same
+    // declaration by identity, so the new TTL was ignored without a word.
+    test('the same options object changed after the declaration is refused', () => {
+      const b = backend(fastPaths);
+      b.currentKey = 'a';
+      const opts: StateOptions = { ttl: { ttlMs: 1000 } };
+      b.valueState('v', opts);
+      b.valueState('v', opts);
+      opts.ttl!.ttlMs = 2000;
+      assert.throws(() => b.valueState('v', opts), /declared with a TTL of 1000 ms .* and again with a TTL of 2000 ms/);
+      const none: StateOptions = {};
+      b.listState('l', none);
+      b.listState('l', none);
+      none.ttl = { ttlMs: 500 };
+      assert.throws(() => b.listState('l', none), /declared with no TTL, and again with a TTL of 500 ms/);
+      delete none.ttl;
+      assert.equal(b.listState('l', none), b.listState('l'), 'changed back: the same declaration');
+    });
+
     test('restored state: the first handle is checked against what the checkpoint recorded, then reads what it restored', () => {
       const a = backend(fastPaths);
       a.currentKey = 'k';
