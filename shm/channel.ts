@@ -324,6 +324,11 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
   private aheadEnd = 0;
   /** Where the last look-ahead stopped (a ring position): the next one goes on from there, not from the start. */
   private scanPos = 0;
+  /**
+   * `scanPos` is at or ahead of the undecoded data. Cleared as reading passes it: compared mod 2^32, a position
+   * passed 4 GiB ago looks ahead again, and a scan from there starts inside a frame (FrameCorruptError).
+   */
+  private scanLive = false;
   private readonly scanFrame: FrameInfo = { kind: 0, bodyOffset: 0, bodyLength: 0 };
   /** The record found by the last poll that returned RECORD. */
   record: T | undefined = undefined;
@@ -383,9 +388,10 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
     const consumer = this.consumer;
     const ring = consumer.ring;
     const from = this.undecoded;
-    let pos = this.scanPos;
-    // Behind the undecoded data (it was read since) or past what is published: from the start.
+    let pos = this.scanLive ? this.scanPos : from;
+    // Past what is published: from the start.
     if (((pos - from) >>> 0) > ((consumer.published() - from) >>> 0)) pos = from;
+    this.scanLive = true;
     for (;;) {
       const at = consumer.blockAt(pos);
       if (at < 0) break;
@@ -411,6 +417,8 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
    */
   readAhead(until: ControlFrame): void {
     const checkpointId = until.type === 'barrier' ? until.checkpointId : -1;
+    // It decodes past where the scan that found `until` stopped.
+    this.scanLive = false;
     const consumer = this.consumer;
     let pos = this.undecoded;
     const ahead = this.ahead;
@@ -523,6 +531,8 @@ export class ChannelReader<T> implements AsyncIterable<ChannelItem<T>> {
       return this.decodeFrame(at, this.consumer.length);
     } finally {
       this.consumer.release();
+      // Read past where the last look-ahead stopped (by less than a ring, so the int32 difference is exact).
+      if (this.scanLive && ((this.consumer.position - this.scanPos) | 0) > 0) this.scanLive = false;
       // Nothing follows end of stream: hand all space back now rather than at the next batch.
       if (this.ended) this.consumer.publishRead();
     }

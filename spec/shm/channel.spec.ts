@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { typedCodec } from '../../shm/codec/typed.js';
 import { optional, recordSchema, type Infer } from '../../shm/codec/schema.js';
 import { frameLength } from '../../shm/frame.js';
+import type { RecordCodec } from '../../shm/codec/codec.js';
 
 function pair(capacity = 4096, batches = false) {
   const ring = Ring.create(capacity);
@@ -261,6 +262,41 @@ describe('read-ahead (an unaligned barrier taken before the records ahead of it 
     // Passed, it stops at end of stream, unless that is taken.
     assert.equal(r.scanFor(() => 'skip'), undefined);
     assert.deepEqual(r.scanFor(() => 'take'), { type: 'end-of-stream' });
+  });
+
+  test('a look-ahead 4 GiB after the last one starts at the unread data, not inside a frame at the old position (mod 2^32)', () => {
+    // Records are just their length: 4 GiB goes through in a second.
+    const blank: RecordCodec<number> = {
+      kind: 'typed', fingerprint: 'test/blank',
+      encoder: () => ({ size: (n: number) => n, write() {} }),
+      decoder: () => ({ read: (_b: Uint8Array, _v: DataView, _o: number, length: number) => length }),
+    };
+    const ring = Ring.create(1 << 16);
+    const w = new ChannelWriter(new RingProducer(ring), blank.encoder(), {});
+    const r = new ChannelReader(new RingConsumer(ring), blank.decoder(), {});
+    // Frames of a multiple of 8 bytes (4 prefix + 4 header + n), so none needs wrap padding below.
+    w.write(104);
+    w.flush();
+    assert.equal(r.scanFor(takeBarrier(2)), undefined);
+    const stoppedAt = r.consumer.published();
+    assert.equal(r.poll(), RECORD);
+    // Read on until READ is 8 bytes short of where the scan stopped, 2^32 bytes later.
+    for (let left = (stoppedAt - 8 - r.consumer.position) >>> 0; left > 0;) {
+      const total = Math.min(16384, left, ring.capacity - (r.consumer.position & ring.mask));
+      w.write(total - 8);
+      w.flush();
+      assert.equal(r.poll(), RECORD);
+      left -= total;
+    }
+    assert.equal(r.consumer.position, (stoppedAt - 8) >>> 0);
+    // The old position is now 8 bytes into this record's frame.
+    w.write(40);
+    w.control(barrierFrame(2));
+    assert.deepEqual(r.scanFor(takeBarrier(2)), barrierFrame(2));
+    r.readAhead(barrierFrame(2));
+    assert.equal(r.poll(), RECORD);
+    assert.equal(r.record, 40);
+    assert.equal(r.poll(), EMPTY);
   });
 
   test('property: whatever was read before, batched or not, with more record shapes than the decoder keeps, every item comes out once in order', () => {
