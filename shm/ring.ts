@@ -119,7 +119,9 @@ export class Ring {
   abort(consumerBell?: Doorbell): void {
     Atomics.store(this.header, RING_ABORTED, 1);
     // Wakes a producer parked on READ and a consumer parked on its doorbell; without these a waiter would
-    // sleep until its park timeout before noticing.
+    // sleep until its park timeout before noticing. Not airtight for the producer: one that checked ABORTED just
+    // before the store still waits on READ, which this cannot move (the consumer's word), and sleeps its park
+    // timeout. The engine's task loops never block in these waits; a doorbell of the producer's own would close it.
     Atomics.notify(this.header, RING_READ);
     this.ownDoorbell().ringAlways();
     consumerBell?.ringAlways();

@@ -428,8 +428,9 @@ export class OutputGate<T> implements Downstream<T> {
       const open = this.open[i]!;
       const openTs = this.openTs[i]!;
       for (let k = 0; k < open.length; k++) state.push({ input: OUTPUT, output: gate, writer: i, value: open[k], timestamp: openTs[k]! });
-      // The lane holds a few barriers: full only while earlier ones wait unread. Then the barrier waits at the
-      // queue's front, still ahead of the held record (drain writes it first).
+      // The lane holds a few barriers: full while earlier ones wait unread, or while one large record took the
+      // whole ring (an empty ring takes any block). Then the barrier waits at the queue's front, still ahead of
+      // the held record (drain writes it first).
       if ((q.length > 0 && q[0]!.p === true) || !w.tryPriorityControl(barrier)) {
         let at = 0;
         while (at < q.length && q[at]!.p === true) at++;
