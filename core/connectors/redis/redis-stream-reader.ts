@@ -64,8 +64,8 @@ interface Fetched {
   readonly id: string;
   /** null: the entry was deleted while pending (trimmed, XDEL); it is reported lost. */
   readonly fields: Buffer[] | null;
-  /** A deleted entry that was pending under a consumer merged into this one (position.lost): that consumer. */
-  readonly from?: string;
+  /** A deleted entry that was pending under a consumer merged into this one (position.lost): that entry. */
+  readonly from?: RedisLostEntry;
   /** Plain: a range of entries deleted before they were read: reported lost, nothing delivered. */
   readonly lost?: StreamEntriesLostError;
   /** Plain: the entries-added count accounted for once this is delivered, when known. */
@@ -173,9 +173,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
         if (d.ok) emit(d.value);
         else invalid(d.bad);
       } else {
-        // Pending under a consumer merged away: that one read it, not this one.
-        const merged = f.from === undefined ? '' : ` (its pending entries went to consumer '${f.state.consumer}' on a fresh start at a lower parallelism)`;
-        invalid({ raw: '', error: new StreamEntriesLostError(f.state.stream, { upTo: f.id, count: 1 }, `pending entry ${f.id} of stream '${f.state.stream}' was deleted (XTRIM, MAXLEN or XDEL) before consumer '${f.from ?? f.state.consumer}' of group '${this.group}' delivered it again${merged}`), position: `${f.state.stream}/${f.id}` });
+        invalid({ raw: '', error: new StreamEntriesLostError(f.state.stream, { upTo: f.id, count: 1 }, `pending entry ${f.id} of stream '${f.state.stream}' was deleted (XTRIM, MAXLEN or XDEL) before ${this.pendingUnder(f)}`), position: `${f.state.stream}/${f.id}` });
       }
       f.state.lastDelivered = f.id;
       if (f.added !== undefined) f.state.added = f.added;
@@ -190,6 +188,15 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   ready(): Promise<void> {
     if (this.queue.size > 0 || this.failure !== undefined) return Promise.resolve();
     return this.wakeup.wait();
+  }
+
+  /** Who had a deleted pending entry: this consumer, or one merged into it (that one read it, not this one). */
+  private pendingUnder(f: Fetched): string {
+    const group = `group '${this.group}'`;
+    if (f.from === undefined) return `consumer '${f.state.consumer}' of ${group} delivered it again`;
+    const merged = `its pending entries went to consumer '${f.state.consumer}' on a fresh start at a lower parallelism`;
+    if (f.from.consumer !== undefined) return `consumer '${f.from.consumer}' of ${group} delivered it again (${merged})`;
+    return `a consumer of ${group} delivered it again (${merged}; which consumer is unknown: the checkpoint, of an older sluice, did not say)`;
   }
 
   /**
@@ -247,7 +254,8 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     const rest = st.lost.filter((l) => compareStreamIds(l.id, upTo) > 0);
     const done = new Set(st.lost.filter((l) => compareStreamIds(l.id, upTo) <= 0).map((l) => l.consumer));
     for (const consumer of done) {
-      if (rest.some((l) => l.consumer === consumer)) continue;
+      // Unknown (an older sluice's checkpoint): kept, as that sluice did, until a fresh start finds it holding nothing.
+      if (consumer === undefined || rest.some((l) => l.consumer === consumer)) continue;
       const pending = await client.xpending(st.stream, this.group!, '-', '+', 1, consumer) as unknown[];
       if (pending.length === 0) await client.xgroup('DELCONSUMER', st.stream, this.group!, consumer);
     }
@@ -391,7 +399,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     const pushLost = (before: string | undefined): void => {
       while (lost.length > 0 && (before === undefined || compareStreamIds(lost[0]!.id, before) < 0)) {
         const l = lost.shift()!;
-        this.queue.push({ state: st, id: l.id, fields: null, from: l.consumer });
+        this.queue.push({ state: st, id: l.id, fields: null, from: l });
       }
     };
     let from = '0-0';

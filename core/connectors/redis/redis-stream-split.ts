@@ -39,10 +39,13 @@ export interface RedisStreamPosition {
   readonly lost?: readonly RedisLostEntry[];
 }
 
-/** A deleted entry pending under a consumer merged away: its id and that consumer (the report names it; removed once it holds nothing). */
+/**
+ * A deleted entry pending under a consumer merged away: its id and that consumer (the report names it; removed once
+ * it holds nothing). No consumer: a checkpoint of 19a6488..ede7ba6 (2026-12-07) stored bare ids, not saying whose.
+ */
 export interface RedisLostEntry {
   readonly id: string;
-  readonly consumer: string;
+  readonly consumer?: string;
 }
 
 export interface RedisStreamSplit extends SourceSplit {
@@ -295,10 +298,20 @@ export function checkRedisStreamSplit(split: SourceSplit): RedisStreamSplit {
   if (p === null || typeof p !== 'object' || typeof p.stream !== 'string' || typeof p.lastId !== 'string'
     || (p.consumer !== undefined && typeof p.consumer !== 'string') || (p.group !== undefined && typeof p.group !== 'string')
     || (p.added !== undefined && !(Number.isSafeInteger(p.added) && p.added >= 0))
-    || (p.lost !== undefined && (p.consumer === undefined || !Array.isArray(p.lost) || p.lost.some((l) => l === null || typeof l !== 'object' || typeof l.id !== 'string' || typeof l.consumer !== 'string')))) {
+    || (p.lost !== undefined && (p.consumer === undefined || !Array.isArray(p.lost) || !p.lost.every(isLostEntry)))) {
     throw new ConnectorOptionError(`not a Redis stream split: ${JSON.stringify(split)}`);
   }
   checkStreamId(p.lastId, `position of split ${split.id}`);
-  for (const l of p.lost ?? []) checkStreamId(l.id, `lost entry of split ${split.id}`);
-  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }), ...(p.added === undefined ? {} : { added: p.added }), ...(p.lost === undefined || p.lost.length === 0 ? {} : { lost: p.lost.map((l) => ({ id: l.id, consumer: l.consumer })).sort((a, b) => compareStreamIds(a.id, b.id)) }) } };
+  // A bare id: written by 19a6488..ede7ba6, which did not store the consumer.
+  const lost = ((p.lost ?? []) as readonly (RedisLostEntry | string)[]).map((l): RedisLostEntry => (typeof l === 'string' ? { id: l } : { id: l.id, ...(l.consumer === undefined ? {} : { consumer: l.consumer }) }));
+  for (const l of lost) checkStreamId(l.id, `lost entry of split ${split.id}`);
+  return { id: split.id, position: { stream: p.stream, lastId: p.lastId, ...(p.consumer === undefined ? {} : { consumer: p.consumer }), ...(p.group === undefined ? {} : { group: p.group }), ...(p.added === undefined ? {} : { added: p.added }), ...(lost.length === 0 ? {} : { lost: lost.sort((a, b) => compareStreamIds(a.id, b.id)) }) } };
+}
+
+/** A position.lost item: { id, consumer }, or a bare id (a checkpoint of 19a6488..ede7ba6). */
+function isLostEntry(l: unknown): boolean {
+  if (typeof l === 'string') return true;
+  if (l === null || typeof l !== 'object') return false;
+  const { id, consumer } = l as { id?: unknown; consumer?: unknown };
+  return typeof id === 'string' && (consumer === undefined || typeof consumer === 'string');
 }

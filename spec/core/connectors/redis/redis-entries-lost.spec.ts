@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { redisForSpecFile } from '../../../support/redis.js';
 import { RedisStreamReader } from '../../../../core/connectors/redis/redis-stream-reader.js';
-import { enumerateRedisStreamSplits } from '../../../../core/connectors/redis/redis-stream-split.js';
+import { enumerateRedisStreamSplits, restoreRedisStreamSplits } from '../../../../core/connectors/redis/redis-stream-split.js';
 import { StreamEntriesLostError } from '../../../../core/connectors/errors.js';
 import type { BadRecord, SourceSplit } from '../../../../core/connectors/source.js';
 import { drive } from '../drive.js';
@@ -312,4 +312,39 @@ test('group, a consumer merged away that holds other pending entries is not remo
   } finally {
     await r.close();
   }
+});
+
+// Regression: sluice from 19a6488 to ede7ba6 (2026-12-07) wrote position.lost as bare ids; since, each item names its
+// consumer, and a resume from such a checkpoint was refused ('not a Redis stream split'). Read, the consumer unknown.
+test('group, restored from a checkpoint whose position.lost holds bare ids (19a6488..ede7ba6): reported, saying the consumer is unknown, and acknowledged', async () => {
+  const s = db.key('group-merged-bare');
+  const group = { name: 'g' };
+  await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 2);
+  const ids = await add(s, ...range(8));
+  await db.redis.xreadgroup('GROUP', 'g', 'sluice-1', 'STREAMS', s, '>');
+  await db.redis.xdel(s, ids[2]!, ids[5]!);
+  await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 1); // claims the others for sluice-0
+  await db.redis.xreadgroup('GROUP', 'g', 'sluice-0', 'STREAMS', s, '>'); // none new: 0..7 are pending under sluice-0
+  // As that sluice wrote it after delivering 0, 1, (2 reported) and 3.
+  const old: SourceSplit[] = [{ id: `${s}#sluice-0`, position: { stream: s, consumer: 'sluice-0', group: 'g', lastId: ids[3], lost: [ids[5], ids[2]] } }];
+  const restored = await restoreRedisStreamSplits({ connection: db.server.url, streams: [s], group }, structuredClone(old));
+  assert.equal(restored.incompatible, undefined);
+  assert.deepEqual(restored.splits.map((sp) => sp.position), [{ stream: s, consumer: 'sluice-0', group: 'g', lastId: ids[3], lost: [{ id: ids[2] }, { id: ids[5] }] }]);
+  const pendingOf = async (consumer: string): Promise<string[]> => ((await db.redis.xpending(s, 'g', '-', '+', 100, consumer)) as [string][]).map(([id]) => id);
+  const r = new RedisStreamReader<number>(structuredClone(restored.splits), { connection: db.server.url, group: 'g', blockMs: 50 });
+  try {
+    const d = await drive(r, { until: (x) => x.values.length === 3 && x.bad.length === 1 });
+    assert.deepEqual([d.values, d.bad.map((b) => lost(b).upTo)], [[4, 6, 7], [ids[5]]]);
+    assert.match(d.bad[0]!.error.message, new RegExp(`^entries lost: pending entry ${ids[5]} of stream '${s}' was deleted \\(XTRIM, MAXLEN or XDEL\\) before a consumer of group 'g' delivered it again \\(its pending entries went to consumer 'sluice-0' on a fresh start at a lower parallelism; which consumer is unknown: the checkpoint, of an older sluice, did not say\\) at ${s}/${ids[5]}$`));
+    assert.deepEqual(await pendingOf('sluice-1'), [ids[5]], 'the one reported before the checkpoint is acknowledged at the restore');
+    assert.deepEqual(r.snapshot(2)[0]!.position.lost, [{ id: ids[5] }]);
+    await r.notifyCheckpointComplete(2);
+    assert.deepEqual([await pendingOf('sluice-1'), await pendingOf('sluice-0')], [[], []]);
+    assert.deepEqual(await consumersOf(s), ['sluice-0', 'sluice-1'], 'whose it was is unknown: kept, as the sluice that wrote the checkpoint did');
+  } finally {
+    await r.close();
+  }
+  const fresh = await enumerateRedisStreamSplits({ connection: db.server.url, streams: [s], group }, 1);
+  assert.equal(fresh[0]!.position.lost, undefined);
+  assert.deepEqual(await consumersOf(s), ['sluice-0'], 'a fresh start removes it, holding nothing');
 });
