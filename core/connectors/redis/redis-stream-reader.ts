@@ -224,6 +224,9 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       await this.acknowledge(checkpointId);
     } catch (e) {
       if (this.closed) return;
+      if (e instanceof RedisGroupMissingError) throw e;
+      const gone = this.ackClient === undefined ? e : await this.groupGone(e, this.ackClient, this.states);
+      if (gone instanceof RedisGroupMissingError) throw gone;
       throw new RedisConnectorError(`redis source at ${this.where}: acknowledging checkpoint ${checkpointId} failed: ${describeRedisError(this.ackClient, e)}`, { cause: e });
     }
   }
@@ -238,7 +241,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
       if (upTo === undefined) continue;
       let n = 0;
       while (n < st.unacked.length && compareStreamIds(st.unacked[n]!, upTo) <= 0) n++;
-      if (n > 0) await this.ack(st.stream, st.unacked.splice(0, n));
+      if (n > 0) await this.ack(st.stream, st.unacked.splice(0, n), checkpointId);
       // The reported lost entries are among those acknowledged (now or before): a consumer merged away that holds
       // none now goes. Outside `n > 0`, so a removal that failed is tried again at the next checkpoint.
       if (st.lost.length > 0 && compareStreamIds(st.lost[0]!.id, upTo) <= 0) await this.dropReported(await this.ackConnection(), st, upTo);
@@ -275,9 +278,20 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     await Promise.all(this.loops);
   }
 
-  private async ack(stream: string, ids: string[]): Promise<void> {
+  /**
+   * XACK answers 0 for a group that is gone as for ids already acknowledged (claimed by another consumer and
+   * acknowledged there): fewer than sent, the group is checked, so a gone one fails the job instead of every
+   * later acknowledgement doing nothing.
+   */
+  private async ack(stream: string, ids: string[], checkpointId: number): Promise<void> {
     const client = await this.ackConnection();
-    for (let i = 0; i < ids.length; i += 1000) await client.xack(stream, this.group!, ...ids.slice(i, i + 1000));
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      const acked = await client.xack(stream, this.group!, ...chunk) as number;
+      if (acked >= chunk.length) continue;
+      const missing = await this.groupMissing(client, this.states.filter((s) => s.stream === stream), `XACK of checkpoint ${checkpointId} acknowledged ${acked} of ${chunk.length} entries`);
+      if (missing !== undefined) throw missing;
+    }
   }
 
   private async ackConnection(): Promise<Redis> {
@@ -437,10 +451,15 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   private async groupGone(e: unknown, client: Redis, states: readonly SplitState[]): Promise<unknown> {
     if (this.group === undefined || this.closed || !/^(NOGROUP|UNBLOCKED the stream key no longer exists)/.test((e as Error)?.message ?? '')) return e;
     // A check that fails says nothing of the group: the read's error stands (a restart may get through).
-    const streams = await streamsWithoutGroup(client, states.map((s) => s.stream), this.group).catch((): string[] => []);
-    if (streams.length === 0) return e;
+    return await this.groupMissing(client, states, (e as Error).message.split(' ')[0]!, e).catch(() => undefined) ?? e;
+  }
+
+  /** The streams of `states` without the group, as a RedisGroupMissingError saying `why`; undefined: none. A failed check throws. */
+  private async groupMissing(client: Redis, states: readonly SplitState[], why: string, cause?: unknown): Promise<RedisGroupMissingError | undefined> {
+    const streams = await streamsWithoutGroup(client, [...new Set(states.map((s) => s.stream))], this.group!);
+    if (streams.length === 0) return undefined;
     const positions = states.filter((s) => streams.includes(s.stream)).map((s) => ({ stream: s.stream, consumer: s.consumer!, lastId: s.lastDelivered }));
-    return new RedisGroupMissingError(streams[0]!, this.group, `redis source at ${this.where}: ${groupMissingMessage(undefined, streams, this.group, positions, true)} (${(e as Error).message.split(' ')[0]})`, { cause: e });
+    return new RedisGroupMissingError(streams[0]!, this.group!, `redis source at ${this.where}: ${groupMissingMessage(undefined, streams, this.group!, positions, true)} (${why})`, cause === undefined ? undefined : { cause });
   }
 
   private fail(e: unknown, client: Redis): void {
