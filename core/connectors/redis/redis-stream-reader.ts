@@ -28,6 +28,7 @@ import { compareStreamIds, connectRedis, createRedisClient, describeRedisError }
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { decodeEntry, jsonField, type EntryDecoder } from './redis-entry.js';
 import { groupMissingMessage, streamsWithoutGroup } from './redis-group-missing.js';
+import { removeIdleConsumer } from './redis-consumer-removal.js';
 import { checkRedisStreamSplit, type RedisLostEntry, type RedisStreamSplit } from './redis-stream-split.js';
 import { isNumber } from '../../api/number-option.js';
 import { shownValue } from '../../api/shown-value.js';
@@ -250,8 +251,9 @@ export class RedisStreamReader<T> implements SourceReader<T> {
 
   /**
    * The lost entries up to `upTo` are acknowledged: each consumer merged away that holds none of the rest is
-   * removed from the group, if nothing is pending under it (XGROUP DELCONSUMER would drop what is). Taken from
-   * st.lost only then, so a removal that failed is tried again at the next checkpoint or restore.
+   * removed from the group, if nothing is pending under it (XGROUP DELCONSUMER would drop what is; checked and
+   * removed in one step). Taken from st.lost only then, so a removal that failed is tried again at the next
+   * checkpoint or restore.
    */
   private async dropReported(client: Redis, st: SplitState, upTo: string): Promise<void> {
     const rest = st.lost.filter((l) => compareStreamIds(l.id, upTo) > 0);
@@ -259,8 +261,7 @@ export class RedisStreamReader<T> implements SourceReader<T> {
     for (const consumer of done) {
       // Unknown (an older sluice's checkpoint): kept, as that sluice did, until a fresh start finds it holding nothing.
       if (consumer === undefined || rest.some((l) => l.consumer === consumer)) continue;
-      const pending = await client.xpending(st.stream, this.group!, '-', '+', 1, consumer) as unknown[];
-      if (pending.length === 0) await client.xgroup('DELCONSUMER', st.stream, this.group!, consumer);
+      await removeIdleConsumer(client, st.stream, this.group!, consumer);
     }
     st.lost = rest;
   }

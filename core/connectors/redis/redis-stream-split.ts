@@ -13,6 +13,7 @@ import type { SourceSplit, SplitRestore } from '../source.js';
 import { checkStreamId, compareStreamIds, connectRedis, createRedisClient, describeRedisError } from './redis-client.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { groupMissingMessage, streamsWithoutGroup } from './redis-group-missing.js';
+import { removeIdleConsumer } from './redis-consumer-removal.js';
 import { shownValue } from '../../api/shown-value.js';
 
 export interface RedisStreamPosition {
@@ -244,7 +245,8 @@ async function adoptPending(client: ReturnType<typeof createRedisClient>, stream
       }
     }
     if (gone.length > 0) lost.set(heir, [...(lost.get(heir) ?? []), ...gone.map((id) => ({ id, consumer }))]);
-    else await client.xgroup('DELCONSUMER', stream, group, consumer);
+    // Checked again with the removal, in one step: a reader outside sluice may have read under its name since.
+    else await removeIdleConsumer(client, stream, group, consumer);
   }
   return lost;
 }

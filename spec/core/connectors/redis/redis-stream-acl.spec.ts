@@ -32,8 +32,9 @@ for (const group of [undefined, 'g']) {
   });
 }
 
-// README lists the commands each mode sends: a user allowed those alone (not all of @stream) runs a group through
-// a fresh start that merges a consumer away, reading, a checkpoint's acknowledgement and a resume.
+// README lists the commands each mode sends: a user allowed those alone (not all of @stream, nor EVAL: the merged
+// consumer's removal falls back to two commands) runs a group through a fresh start that merges a consumer away,
+// reading, a checkpoint's acknowledgement and a resume.
 test('group source, by a user allowed only the commands README lists', async () => {
   const s = db.key('acl-listed');
   await db.redis.call('ACL', 'SETUSER', 'listed', 'on', '>pw', '~*', '&*', '+xinfo|stream', '+xgroup|create', '+xinfo|consumers', '+xreadgroup', '+xack', '+xinfo|groups', '+xpending', '+xrange', '+xclaim', '+xgroup|delconsumer', '+client|setname', '+info');
