@@ -447,12 +447,14 @@ export class RedisStreamReader<T> implements SourceReader<T> {
   /**
    * Group mode: a read that failed because the group is gone from a stream (NOGROUP, or UNBLOCKED when the key
    * went while a read waited on it) is a RedisGroupMissingError naming the streams, once XINFO GROUPS says so;
-   * other errors, and one whose check fails, are as they came.
+   * other errors, and one whose check fails, are as they came. Redis 6 wraps an error raised in a script (the
+   * consumer removal's) as "ERR Error running script ...: @user_script:1: NOGROUP ...".
    */
   private async groupGone(e: unknown, client: Redis, states: readonly SplitState[]): Promise<unknown> {
-    if (this.group === undefined || this.closed || !/^(NOGROUP|UNBLOCKED the stream key no longer exists)/.test((e as Error)?.message ?? '')) return e;
+    const m = this.group === undefined || this.closed ? null : /(?:^|: )(NOGROUP) |^(UNBLOCKED) the stream key no longer exists/.exec((e as Error)?.message ?? '');
+    if (m === null) return e;
     // A check that fails says nothing of the group: the read's error stands (a restart may get through).
-    return await this.groupMissing(client, states, (e as Error).message.split(' ')[0]!, e).catch(() => undefined) ?? e;
+    return await this.groupMissing(client, states, m[1] ?? m[2]!, e).catch(() => undefined) ?? e;
   }
 
   /** The streams of `states` without the group, as a RedisGroupMissingError saying `why`; undefined: none. A failed check throws. */
