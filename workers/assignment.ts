@@ -10,7 +10,10 @@ export { subtaskKey, type SubtaskRestore } from '../core/checkpoint/snapshot.js'
 export interface RuntimeOptions {
   bufferTimeoutMs: number;
   budget: number;
+  /** Ring writes are published (and a parked reader woken) per this many bytes (0: every write; RunOptions.ringBatching). */
   batchBytes: number;
+  /** Rings' wake hysteresis (RunOptions.wakeHysteresis). */
+  hysteresis: boolean;
   spin: number;
   /** Microtask turns before a park while an async operator waits (RunOptions.settleHops). */
   settleHops: number;

@@ -161,7 +161,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
         // With checkpoints, the ring's last bytes are kept for barriers that overtake queued data (unaligned).
         const barrierHeadroom = a.checkpoint.enabled ? Math.min(BARRIER_LANE_BYTES, ring.capacity / 8) : 0;
         return new ChannelWriter(
-          new RingProducer(ring, bellOf(a, threadOf(a, x.toTask, c.toSubtask)), { batchBytes: a.options.batchBytes, barrierHeadroom }),
+          new RingProducer(ring, bellOf(a, threadOf(a, x.toTask, c.toSubtask)), { batchBytes: a.options.batchBytes, hysteresis: a.options.hysteresis, barrierHeadroom }),
           codec.encoder(),
           { batches: batch > 1 },
         );
@@ -292,7 +292,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       const batches = batchFor(a, codec) > 1;
       for (const c of plan.channels.filter((ch) => ch.exchange === x.id && ch.toSubtask === index)) {
         readers.push(new ChannelReader(
-          new RingConsumer(Ring.attach(a.rings[c.id]!, a.options.ringOption), bell, { batchBytes: a.options.batchBytes, producerBell: bellOf(a, threadOf(a, x.fromTask, c.fromSubtask)) }),
+          new RingConsumer(Ring.attach(a.rings[c.id]!, a.options.ringOption), bell, { batchBytes: a.options.batchBytes, hysteresis: a.options.hysteresis, producerBell: bellOf(a, threadOf(a, x.fromTask, c.fromSubtask)) }),
           codec.decoder(),
           { batches },
         ));

@@ -47,6 +47,17 @@ export interface RunOptions {
   /** Checks a waiting thread spins before it parks (0: always park). */
   spin?: number;
   /**
+   * Ring writes are published to the reader, and a parked reader woken, once per batch of bytes (a quarter of the
+   * ring, at most 16 KiB) or at a flush, not per record (default true; false: every write is published at once).
+   */
+  ringBatching?: boolean;
+  /**
+   * A batch publication wakes a parked reader only once half its ring is unread, and a reader wakes a writer
+   * parked on a full ring only once half of it is free, so a thread woken for a sliver of work does not park again
+   * at once (default true; false: every publication and release wakes a parked peer). See shm/ring.ts.
+   */
+  wakeHysteresis?: boolean;
+  /**
    * Microtask turns a thread with nothing to do gives its async operators' settled promises before it parks
    * (default 4; 0: none, every wait for a result parks). A request that resolves at once (a cache hit) then
    * costs a turn, not a park and wake-up.
@@ -186,7 +197,8 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
   const rt: RuntimeOptions = {
     bufferTimeoutMs: options.bufferTimeoutMs ?? 1,
     budget: 1024,
-    batchBytes: Math.min(ringBytes / 4, 16 * 1024),
+    batchBytes: options.ringBatching === false ? 0 : Math.min(ringBytes / 4, 16 * 1024),
+    hysteresis: options.wakeHysteresis ?? true,
     spin: options.spin ?? 256,
     settleHops: options.settleHops ?? 4,
     parkTimeoutMs: 200,
@@ -198,7 +210,7 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
     ringOption: ringBytes < (options.ringBytes ?? DEFAULT_RING_BYTES) ? 'ringMemoryBytes' : 'ringBytes',
   };
   // Switches read from strings ("false" is truthy) or numbers that are not numbers: silently wrong, so refused.
-  for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState', 'allowNonRestoredState'] as const) {
+  for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState', 'allowNonRestoredState', 'ringBatching', 'wakeHysteresis'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new JobDefinitionError(`${k} must be true or false, got ${JSON.stringify(options[k])}`);
   }
   for (const k of ['bufferTimeoutMs', 'stopGraceMs', 'stuckWarningMs', 'fineWaitMs', 'latencyTrackingIntervalMs'] as const) {

@@ -47,11 +47,13 @@ describe('keyed jobs equal a single-threaded oracle', () => {
 
     for (const parallelism of keys === 'uniform' ? [1, 2, 4] : [2]) {
       for (const chaining of [true, false]) {
-        // Spin-before-park and batch frames are on with chaining and off without, so both ways run.
+        // Spin-before-park, batch frames and ring wake hysteresis are on with chaining and off without, so both
+        // ways run; ring batching is off for the skewed keys without chaining (which also ends hysteresis).
         const spin = chaining ? 256 : 0;
         const recordBatch = chaining ? 32 : 1;
-        test(`word count, ${keys} keys, parallelism ${parallelism}, chaining ${chaining ? 'on' : 'off'}, spin ${spin}, batch ${recordBatch}`, async () => {
-          const h = await run(job('wordcount', keys), { parallelism, chaining, spin, recordBatch });
+        const rings = { wakeHysteresis: chaining, ringBatching: chaining || keys === 'uniform' };
+        test(`word count, ${keys} keys, parallelism ${parallelism}, chaining ${chaining ? 'on' : 'off'}, spin ${spin}, batch ${recordBatch}, rings ${JSON.stringify(rings)}`, async () => {
+          const h = await run(job('wordcount', keys), { parallelism, chaining, spin, recordBatch, ...rings });
           const { collected } = await h.result;
           const out = summarize(collected.out);
           // A rolling count emits 1, 2, ..., n for each word: any lost or duplicated event breaks the sequence.
@@ -60,8 +62,8 @@ describe('keyed jobs equal a single-threaded oracle', () => {
           assert.deepEqual(out.last, new Map([...wordTotals].sort()));
         });
 
-        test(`keyed sum, ${keys} keys, parallelism ${parallelism}, chaining ${chaining ? 'on' : 'off'}, spin ${spin}, batch ${recordBatch}`, async () => {
-          const h = await run(job('sum', keys), { parallelism, chaining, spin, recordBatch });
+        test(`keyed sum, ${keys} keys, parallelism ${parallelism}, chaining ${chaining ? 'on' : 'off'}, spin ${spin}, batch ${recordBatch}, rings ${JSON.stringify(rings)}`, async () => {
+          const h = await run(job('sum', keys), { parallelism, chaining, spin, recordBatch, ...rings });
           const { collected, metrics } = await h.result;
           const out = summarize(collected.out);
           assert.equal(out.updates, nonzero, 'one update per non-zero event');
