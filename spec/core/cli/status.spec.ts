@@ -179,3 +179,25 @@ test('summary and jsonReport show records sent to side outputs, only when there 
   const report = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: m, collected: {} });
   assert.equal(report.operators.find((o) => o.operator === 'count')!.sideOutputRecords, 4);
 });
+
+// Regression: a perf trial's 2 M-event job said "finished after 2.5s: ... 796.5k events/s" where its tasks ran
+// 1.7 s (1.19 M events/s): the duration counts threads starting, and nothing said how much of it that was.
+test('summary and jsonReport give the rate over the time the tasks ran when start-up is a visible part of the duration', () => {
+  const tasks = [task('src', { busyMs: 600, backpressuredMs: 300, idleMs: 100 }), task('count -> out', { busyMs: 900, idleMs: 50 })];
+  const m = { ...metrics(1_000_000, tasks), durationMs: 2500 };
+  const lines = summary(shape, { job: 'j', metrics: m, outcome: 'finished' }).split('\n');
+  assert.match(lines[0]!, /: 1,000,000 events from the sources, 400\.0k events\/s$/);
+  assert.equal(lines[1], '  1.00M events/s over the 1.0s its tasks ran (the other 1.5s: threads starting, restoring, ending)');
+  const r = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: false, metrics: m, collected: {} });
+  assert.deepEqual([r.eventsPerSec, r.tasksRanMs, r.eventsPerSecWhileTasksRan], [400_000, 1000, 1_000_000]);
+  // A long run, start-up a sliver of it: one rate is enough.
+  const long = { ...metrics(1_000_000, [task('src', { busyMs: 1990, idleMs: 0 })]), durationMs: 2000 };
+  assert.doesNotMatch(summary(shape, { job: 'j', metrics: long, outcome: 'finished' }), /its tasks ran/);
+  const none = jsonReport(shape, { job: 'j', parallelism: 1, cancelled: true, metrics: { ...metrics(0, [task('src', { busyMs: 0, idleMs: 0 })]) }, collected: {} });
+  assert.deepEqual([none.tasksRanMs, none.eventsPerSecWhileTasksRan], [0, null]);
+});
+
+test('summary says "1 event", not "1 events"', () => {
+  assert.match(summary(shape, { job: 'j', metrics: metrics(1), outcome: 'finished' }), /: 1 event from the sources,/);
+  assert.match(summary(shape, { job: 'j', metrics: metrics(0), outcome: 'finished' }), /: 0 events from the sources,/);
+});
