@@ -18,7 +18,7 @@ import type { RestoreProgress } from '../checkpoint/restore.js';
 import { requestControl, serveControl, type ControlServer } from '../runtime/control-server.js';
 import { serveMetrics, type MetricsServer } from '../runtime/metrics-server.js';
 import {
-  bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, progressSources, rates, slowestWatermark, sourceRecords, statusLine, summary,
+  bytes, describeJob, failureJson, formatFailure, inputProgress, jsonReport, progressSources, rates, slowestWatermark, sourceRecords, startingLine, statusLine, summary,
   type JobShape, type LiveInfo,
 } from './status.js';
 import { LiveLine } from './live-line.js';
@@ -172,7 +172,7 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
     // A signal that came while the job was loading: cancel now that there is something to cancel.
     if (signal) void handle.cancel().catch(() => undefined);
     const shape = describeJob(handle.plan, handle.operatorNames);
-    err.write(`starting: ${job} (parallelism ${handle.parallelism}, ${handle.plan.threads} threads; ${shape.tasks.map((t) => `${t.name} ×${t.parallelism}`).join(' | ')})\n`);
+    err.write(`${startingLine(job, handle.parallelism, handle.plan.threads, shape)}\n`);
     if (handle.restoredFrom !== undefined) {
       // Named whenever it is one: --resume after a stop with a savepoint takes that savepoint.
       const savepoint = opts.fromSavepoint ?? handle.restoredSavepoint;

@@ -333,6 +333,11 @@ export interface SummaryInput {
   readAfterSavepoint?: number | undefined;
 }
 
+/** "starting: job.ts (parallelism 2, 1 thread; src ×2 | count -> out ×2)": what runs where, as the run starts. */
+export function startingLine(job: string, parallelism: number, threads: number, shape: JobShape): string {
+  return `starting: ${job} (parallelism ${parallelism}, ${threads} ${threads === 1 ? 'thread' : 'threads'}; ${shape.tasks.map((t) => `${t.name} ×${t.parallelism}`).join(' | ')})`;
+}
+
 /** Below this share of the job's duration, the time its tasks ran is said apart, with the rate over it. */
 const STARTUP_WORTH_SAYING = 0.9;
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bytes, checkpointSummary, inputProgress, jsonReport, progressSources, rates, slowestWatermark, span, statusLine, summary, watermarkText, type JobShape,
+  bytes, checkpointSummary, inputProgress, jsonReport, progressSources, rates, slowestWatermark, span, startingLine, statusLine, summary, watermarkText, type JobShape,
 } from '../../../core/cli/status.js';
 import { bar } from '../../../core/cli/progress.js';
 import type { JobMetrics, TaskMetrics } from '../../../core/runtime/metrics.js';
@@ -200,4 +200,9 @@ test('summary and jsonReport give the rate over the time the tasks ran when star
 test('summary says "1 event", not "1 events"', () => {
   assert.match(summary(shape, { job: 'j', metrics: metrics(1), outcome: 'finished' }), /: 1 event from the sources,/);
   assert.match(summary(shape, { job: 'j', metrics: metrics(0), outcome: 'finished' }), /: 0 events from the sources,/);
+});
+
+test('the starting line says "1 thread", not "1 threads"', () => {
+  assert.equal(startingLine('j.ts', 2, 1, shape), 'starting: j.ts (parallelism 2, 1 thread; src ×1 | count -> out ×1)');
+  assert.match(startingLine('j.ts', 2, 2, shape), /, 2 threads;/);
 });
