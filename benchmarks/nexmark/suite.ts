@@ -208,7 +208,7 @@ async function main(): Promise<void> {
         samples.get(key)!.push(s);
         err.log(`rep ${rep + 1}/${o.reps} nexmark.${q} ${e.engine} p${e.parallelism}: ${fmt(o.events / (s.ms / 1000))} events/s, ${Math.round(s.ms)} ms`
           + `${s.fixedMs === null ? '' : ` (one-event run ${Math.round(s.fixedMs)} ms)`}, ${s.rows} rows, checksum ${hex32(s.checksum)}`
-          + `${e.sluice?.checkpointIntervalMs !== undefined ? `, ${s.checkpoints} checkpoints` : ''}`);
+          + `${e.sluice?.checkpointIntervalMs !== undefined ? `, ${s.checkpoints} periodic checkpoints` : ''}`);
         // Every run of a query, on every engine, must produce the same output as its first run.
         if (!refs.has(q)) refs.set(q, { sample: s, by: `${e.engine} p${e.parallelism}` });
         const ref = refs.get(q)!;
@@ -312,7 +312,7 @@ async function main(): Promise<void> {
   }
 
   emitReport(results, parseJsonArg(argv));
-  err.log(`${o.reps} repetitions (${o.mode.name}), medians; vs* = sluice events/s over the baseline's; ${o.warmThreads ? 'every engine ran each query once unmeasured first; sluice runs took threads kept from it (no thread start-up)' : 'no warm-up runs; every sluice run started its own threads (start-up included)'}`
+  err.log(`${o.reps} repetitions (${o.mode.name}), medians; vs* = sluice events/s over the baseline's; ckpts = periodic checkpoints (not the final one at the end of input); ${o.warmThreads ? 'every engine ran each query once unmeasured first; sluice runs took threads kept from it (no thread start-up)' : 'no warm-up runs; every sluice run started its own threads (start-up included)'}`
     + ' (w/o start-up: minus a one-event run of the same job, where run)');
   err.table(results.filter((r) => r.eventsPerSec !== null).map((r) => ({
     benchmark: r.benchmark, engine: r.engine, p: r.parallelism, 'events/s': fmt(r.eventsPerSec), 'w/o start-up': fmt(r.eventsPerSecWithoutStartup as number | null),

@@ -54,3 +54,11 @@ test('q4 on sluice outputs the oracle\'s rows while checkpointing (keyed state a
   assert.deepEqual({ rows: r.rows, checksum: r.checksum }, oracle('q4', inOrderEvents(big)));
   assert.ok(r.checkpoints >= 1, `${r.checkpoints} checkpoints completed during the run`);
 });
+
+// Regression: the quick suite's sluice.checkpoint-1s rows said "1 checkpoints" for runs under a second: the final
+// checkpoint at the end of input was counted, and the rows looked checkpointed when no periodic one had run.
+test('a run shorter than its checkpoint interval counts no checkpoints: the final one at the end of input is not one', async () => {
+  const r = await runSluiceQuery('q0', config, { parallelism: 1, checkpointIntervalMs: 600_000 });
+  assert.equal(r.checkpoints, 0);
+  assert.deepEqual({ rows: r.rows, checksum: r.checksum }, oracle('q0'));
+});
