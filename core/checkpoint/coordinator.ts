@@ -99,6 +99,8 @@ export class CheckpointCoordinator {
   private pending: Pending | undefined;
   private readonly chains: Chains = new Map();
   /** Non-keyed state and source positions of subtasks that ended: they stand in for them from now on. */
+  /** What the subtasks' final states wrote as they ended: the final checkpoint's figures (it writes only its manifest). */
+  private readonly finalStates = { bytes: 0, chunks: 0, dirty: 0 };
   private readonly finished = new Map<string, { snapshot: SubtaskSnapshot; parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] }>();
   /** Per savepoint of this attempt, the records its sources had emitted at its barriers (sourceRecordsAt). */
   private readonly savepointSources = new Map<number, number>();
@@ -326,6 +328,7 @@ export class CheckpointCoordinator {
         if (!this.stopped) this.onError(this.writeFailure);
       });
       if (p) { p.bytes += bytes.length; p.chunks++; }
+      if (final) { this.finalStates.bytes += bytes.length; this.finalStates.chunks++; }
       return ref;
     };
     for (const { uid, snapshot } of s.operators) {
@@ -337,6 +340,7 @@ export class CheckpointCoordinator {
           const g = groups.get(c.keyGroup);
           groups.set(c.keyGroup, { chain: c.full || !g ? [ref] : [...g.chain, ref], entries: c.entries });
           if (p) p.dirty += c.changed;
+          if (final) this.finalStates.dirty += c.changed;
         }
       }
       if (snapshot.operator) {
@@ -616,7 +620,7 @@ export class CheckpointCoordinator {
     if (this.writeFailure) throw this.writeFailure;
     const id = this.nextId++;
     const p: Pending = {
-      id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
+      id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), ...this.finalStates, maxSyncMs: 0,
       parts: new Map(), inFlight: new Map(), inputFrames: false, timer: undefined, phase: WRITING_MANIFEST, countable: false, resolve: () => {}, reject: () => {},
     };
     // The final states were recorded under ids that may belong to an aborted checkpoint: rewrite their parts here.
