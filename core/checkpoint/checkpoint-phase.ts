@@ -10,8 +10,8 @@
 //
 // Every ack in: every subtask acknowledged the checkpoint or reported its final state. Acks of another id (one
 // aborted before) never reach these functions: their chunks only extend the chains. Once every ack is in, the
-// checkpoint's timer is cleared and a stop lets it finish (finish() and drain() wait for it). A decline then is
-// ignored too: no worker sends one (one that declines never acks; one that ended declines nothing), and aborting
+// checkpoint's timer is cleared and a stop lets it finish (finish() waits for it; drain() until its manifest is
+// committed, then stopGraceMs more). A decline then is ignored too: no worker sends one (one that declines never acks; one that ended declines nothing), and aborting
 // a checkpoint whose manifest may be committed would make it both aborted and completed.
 //
 // The coordinator itself: RUNNING ──stop() (close(), finish())──▶ STOPPED, never back. One checkpoint is in flight

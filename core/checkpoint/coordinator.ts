@@ -400,10 +400,15 @@ export class CheckpointCoordinator {
   }
 
   private complete(p: Pending): void {
-    this.completion = this.completeInner(p).finally(() => { this.completion = undefined; });
+    let written!: () => void;
+    this.manifestWritten = new Promise<void>((r) => { written = r; });
+    this.completion = this.completeInner(p, written).finally(() => { written(); this.completion = undefined; });
   }
 
-  private async completeInner(p: Pending): Promise<void> {
+  /** Settles once the completion in progress has committed its manifest or given it up (drain() waits that long). */
+  private manifestWritten: Promise<void> | undefined;
+
+  private async completeInner(p: Pending, written: () => void): Promise<void> {
     if (p.timer) clearTimeout(p.timer);
     let manifest: Manifest;
     try {
@@ -416,6 +421,7 @@ export class CheckpointCoordinator {
       this.abort(p, 'write-failed', `writing it failed: ${(e as Error).message}`);
       return;
     }
+    written();
     // Only its own failed writes (above) abort a checkpoint whose acks are all in.
     p.phase = onManifestCommitted(p.phase)!;
     this.latest = manifest;
@@ -428,8 +434,11 @@ export class CheckpointCoordinator {
     recordCompleted(this.stats, done);
     this.broadcast({ type: 'complete', checkpointId: p.id });
     const committedAt = performance.now();
+    this.publishing = p.id;
     try {
       await this.commitSinks(manifest);
+      // Given up by drain(): the attempt is over, and its retention could delete chunks a restart's chains hold.
+      if (this.detached) return;
       await this.retain(p.id);
       // Only when they did: a commit that failed published nothing, and its time would read as a publish's.
       done.commitMs = performance.now() - committedAt;
@@ -649,7 +658,7 @@ export class CheckpointCoordinator {
     if (this.sampler) clearInterval(this.sampler);
     // Before the abort below: it would begin the first of them (next()) only to refuse it with another message.
     for (const q of this.queue.splice(0)) q.reject(new Error('the job stopped before the checkpoint could start'));
-    // One whose acks are all in is being committed: it finishes (drain() waits for it).
+    // One whose acks are all in is being committed: it finishes (drain() waits for its manifest, and a grace for its sinks).
     if (this.pending) this.abort(this.pending, 'stop', 'the job stopped');
   }
 
@@ -659,9 +668,31 @@ export class CheckpointCoordinator {
     for (const port of this.ports) port.off('message', this.listener);
   }
 
-  /** Waits for chunk writes still in flight (before the store closes). */
-  async drain(): Promise<void> {
-    await this.completion;
+  /** The checkpoint whose sinks publish (or last published): named when drain() gives up on them. */
+  private publishing = 0;
+  /** drain() gave up on the completion in progress: what is left of it (retention) must not run. */
+  private detached = false;
+
+  /**
+   * Waits for the completion in progress and chunk writes still in flight (before the store closes). Once its
+   * manifest is committed, a completion still running after `graceMs` more (a sink's commit that does not return)
+   * is given up: the checkpoint is complete and its PUBLISHED mark written, so a resume or restart publishes its
+   * transactions again; waiting for it, a cancel never returned. Returns why it gave up, else undefined.
+   */
+  async drain(graceMs = Infinity): Promise<string | undefined> {
+    // Never before its manifest is committed: a write landing after a restart began could take an id it reuses.
+    if (this.completion !== undefined) await this.manifestWritten;
+    const completion = this.completion;
+    if (completion !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = Number.isFinite(graceMs) ? new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), graceMs); }) : undefined;
+      const outcome = await (late === undefined ? completion : Promise.race([completion, late])).finally(() => clearTimeout(timer));
+      if (outcome === 'late') {
+        this.detached = true;
+        return `the sinks' commit of checkpoint ${this.publishing} had not returned ${graceMs} ms after the job stopped (stopGraceMs): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again`;
+      }
+    }
     await Promise.allSettled([...this.writes]);
+    return undefined;
   }
 }

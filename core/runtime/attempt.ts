@@ -318,7 +318,9 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       stuck.close();
       warnings.close();
       coordinator?.close();
-      await coordinator?.drain();
+      // Bounded: a sink commit that never returns would keep a cancel from ever returning.
+      const gaveUp = await coordinator?.drain(options.stopGraceMs ?? 5000);
+      if (gaveUp !== undefined) s.warn(gaveUp);
       for (const c of channels) c.port1.close();
       live?.close();
       sinkResults.close();

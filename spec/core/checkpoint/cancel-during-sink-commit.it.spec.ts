@@ -1,0 +1,46 @@
+// A cancel while a sink's commit of a completed checkpoint does not return: the attempt waited for that commit
+// without bound (CheckpointCoordinator.drain), so cancel() never returned. It now gives the commit up after
+// stopGraceMs, says so, and a resume publishes the checkpoint's transactions again: every record once.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, watch } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '../../../core/index.js';
+import { readLedger, tally } from './ledger.js';
+
+/** Resolves once `file` exists (a watch on its directory, and a check after arming it). */
+function fileAppears(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const w = watch(path.dirname(file), () => { if (existsSync(file)) { w.close(); resolve(); } });
+    if (existsSync(file)) { w.close(); resolve(); }
+  });
+}
+
+test('cancel while a sink commit hangs returns after stopGraceMs; the resume publishes every record once', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cancel-commit-'));
+  try {
+    const stateDir = path.join(dir, 'state');
+    const ledger = path.join(dir, 'ledger');
+    const marker = path.join(dir, 'committed');
+    const count = 20_000;
+    const url = new URL('./jobs/hang-in-commit.ts', import.meta.url);
+    for (const [k, v] of Object.entries({ ledger, marker, hangAt: 3, count })) url.searchParams.set(k, String(v));
+    const warnings: string[] = [];
+    const h = await run(url, { parallelism: 1, stateDir, stopGraceMs: 200, onWarning: (w) => warnings.push(String(w)) });
+    await Promise.race([fileAppears(marker), h.result.then(() => { throw new Error('the job ended before its commit hung'); })]);
+    // Without the bound this never settles: the test's own timeout fails it.
+    await h.cancel();
+    const r = await h.result;
+    assert.equal(r.cancelled, true);
+    assert.ok(warnings.some((w) => /sinks' commit of checkpoint \d+ had not returned 200 ms after the job stopped/.test(w)), warnings.join(' | '));
+
+    const resumed = await run(url, { parallelism: 1, stateDir, resume: true, onWarning: () => {} });
+    const done = await resumed.result;
+    assert.equal(done.cancelled, false);
+    assert.deepEqual(tally(readLedger<number>(ledger), count), { lost: 0, duplicated: 0, unexpected: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
