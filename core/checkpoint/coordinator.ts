@@ -49,6 +49,8 @@ export interface CoordinatorOptions {
   tolerableFailures: number;
   /** The lineage the run goes on in (recordStart): fixed for the run, so retention need not read it again. */
   lineage: Lineage;
+  /** Says what the user should know and nothing fails for (a sinks' commit that does not return). */
+  warn?: ((message: string) => void) | undefined;
 }
 
 export type { AbortedCheckpoint, CheckpointStats, CompletedCheckpoint } from './checkpoint-history.js';
@@ -435,8 +437,11 @@ export class CheckpointCoordinator {
     this.broadcast({ type: 'complete', checkpointId: p.id });
     const committedAt = performance.now();
     this.publishing = p.id;
+    // checkpointTimeoutMs ends with the manifest: a commit that never returns would stop every later checkpoint
+    // without a word (failing the job instead would run its restart's commit beside this one).
+    const slow = setTimeout(() => this.options.warn?.(`the sinks' commit of checkpoint ${p.id} has not returned after ${this.options.timeoutMs} ms (checkpointTimeoutMs); no checkpoint starts until it does`), this.options.timeoutMs);
     try {
-      await this.commitSinks(manifest);
+      await this.commitSinks(manifest).finally(() => clearTimeout(slow));
       // Given up by drain(): the attempt is over, and its retention could delete chunks a restart's chains hold.
       if (this.detached) return;
       await this.retain(p.id);

@@ -234,7 +234,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   try {
     coordinator = cp ? new CheckpointCoordinator(
       store!, graph, plan, control, mainPorts,
-      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures, lineage: s.lineage },
+      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures, lineage: s.lineage, warn: s.warn },
       s.jobFingerprint, s.nextId, from?.manifest,
       (e) => { checkpointFailure ??= e; stopAll(true); },
       callerOnCheckpoint(options.onCheckpoint, s.warn),
