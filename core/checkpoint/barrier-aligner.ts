@@ -4,7 +4,7 @@
 //
 //   idle ──barrier n (aligned)──▶ aligning(n) ──last barrier n──▶ idle        [snapshot, forward n, unblock]
 //     │                              │
-//     │                              └──timeout / unaligned──▶ collecting(n)  [snapshot, forward n, unblock]
+//     │                              └──alignment timeout──▶ collecting(n)    [snapshot, forward n, unblock]
 //     └──barrier n (unaligned)──▶ collecting(n) ──last barrier n──▶ idle      [channel state complete]
 //
 // Aligned: a channel that delivered barrier n is blocked until every channel has, so no record after barrier n
