@@ -52,7 +52,8 @@ export class FileSourceReader<T> implements SourceReader<T> {
   private readonly unseen = new Map<string, number>();
   /**
    * Discovering: splits whose file was not where they opened it nor found by a listing, by key, waiting for a scan
-   * to find it (a listing races renames: file-search.ts). Still held and in snapshots; ended after two scans miss it.
+   * to find it (a listing races renames: file-search.ts). Still held, in snapshots and tracked (its event time holds the
+   * others back); ended after two scans miss it.
    */
   private readonly sought = new Map<string, { split: FileSplit; reader: FileSplitReader<T>; error: unknown; scans: number }>();
   private readonly locate: FileLocator | undefined;
@@ -129,15 +130,15 @@ export class FileSourceReader<T> implements SourceReader<T> {
       } catch (e) {
         if (!this.vanished(e)) throw e;
         this.active.splice(i, 1);
-        this.tracker?.end(reader.key);
         this.closeLater(reader);
         this.openMore();
         if (this.discovery !== undefined && reader.identity !== undefined) {
           // Looked for from now on: the scans' misses count again from none (a miss before it opened is not one of
-          // the two that let a file go).
+          // the two that let a file go). Its event time still holds the others back: found, its records follow.
           this.unseen.delete(reader.key);
           this.sought.set(reader.key, { split: reader.snapshot(), reader, error: e, scans: 0 });
         } else {
+          this.tracker?.end(reader.key);
           this.skip(reader, e);
         }
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
@@ -221,6 +222,7 @@ export class FileSourceReader<T> implements SourceReader<T> {
         added = true;
       } else if (++m.scans >= 2) {
         this.sought.delete(k);
+        this.tracker?.end(k);
         this.skip(m.reader, m.error);
         // A read waiting for its files wakes to see it gone.
         this.wakeup.notify();
