@@ -17,7 +17,7 @@ import type { BadRecord, SourceReader, SourceSplit, SplitTracker } from '../sour
 import { Wakeup } from '../wakeup.js';
 import type { FileLineReaderOptions } from './file-line-reader.js';
 import { FileDiscovery, type FileDiscoveryOptions } from './file-discovery.js';
-import { checkFileSplit, FILE_START, splitIdentity, splitKey, type FileSplit } from './file-split.js';
+import { checkFileSplit, FILE_START, fileSplitRow, splitIdentity, splitKey, type FileSplit, type FileSplitRow } from './file-split.js';
 import { FileSplitReader, type FileLocator } from './file-split-reader.js';
 import { fileKey, type IdentifiedFile } from './file-identity.js';
 import { patternLister, searchFiles, type FileLister } from './file-search.js';
@@ -170,9 +170,9 @@ export class FileSourceReader<T> implements SourceReader<T> {
     return Promise.race(this.active.map((r) => r.ready()));
   }
 
-  /** Unfinished splits with the position of their next unread record; finished ones are left out. */
-  snapshot(_checkpointId: number): FileSplit[] {
-    return [...this.active.map((r) => r.snapshot()), ...[...this.pending, ...[...this.sought.values()].map((m) => m.split)].map((s) => ({ id: s.id, position: { ...s.position } }))];
+  /** Unfinished splits with the position of their next unread record, as rows (fileSplitRow); finished ones are left out. */
+  snapshot(_checkpointId: number): FileSplitRow[] {
+    return [...this.active.map((r) => r.snapshot()), ...[...this.pending, ...[...this.sought.values()].map((m) => m.split)].map((s) => ({ id: s.id, position: { ...s.position } }))].map(fileSplitRow);
   }
 
   async close(): Promise<void> {

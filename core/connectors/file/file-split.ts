@@ -31,6 +31,21 @@ export interface FileSplit extends SourceSplit {
   position: FileSplitPosition;
 }
 
+/**
+ * A split as checkpoints and the runtime hold it (fileSplitRow): its id is its path, and `@dev:ino` after it once its
+ * file is known. A path alone is not unique: a split looked for by its file (its path holds another) and the new file
+ * there are two splits, as are, for up to a scan, a file rotated on one subtask and the new one another discovered.
+ */
+export interface FileSplitRow extends SourceSplit {
+  readonly position: FileSplitPosition;
+}
+
+/** The split's row: unique within a source (one split per file), its path readable at its start. */
+export function fileSplitRow(split: FileSplit): FileSplitRow {
+  const id = splitIdentity(split);
+  return { id: id === undefined ? split.id : `${split.id}@${fileKey(id)}`, position: split.position };
+}
+
 export const FILE_START: FilePosition = Object.freeze({ offset: 0, line: 1 });
 
 /**
@@ -38,12 +53,12 @@ export const FILE_START: FilePosition = Object.freeze({ offset: 0, line: 1 });
  * `discover` (file-discovery.ts): each split's id is the file's real path, and it records its file's identity, its
  * owner's key; and no file yet is no error (they come later).
  */
-export async function enumerateFileSplits(patterns: string | readonly string[], options: InputPathOptions & { discover?: boolean } = {}): Promise<FileSplit[]> {
+export async function enumerateFileSplits(patterns: string | readonly string[], options: InputPathOptions & { discover?: boolean } = {}): Promise<FileSplitRow[]> {
   const { discover, ...paths } = options;
   // Hard links are one file in every mode: two splits of one file would read it twice and, once opened, share a key.
   if (!discover) return (await distinctFiles(await matchInputFiles(patterns, paths))).map((f) => ({ id: f.path, position: { ...FILE_START } }));
   const files = onePerFile(await identifyFiles(await matchInputFiles(patterns, { ...paths, allowEmpty: true })));
-  return files.map((f) => ({ id: f.real, position: { ...FILE_START, dev: f.dev, ino: f.ino } }));
+  return files.map((f) => fileSplitRow({ id: f.real, position: { ...FILE_START, dev: f.dev, ino: f.ino } }));
 }
 
 /** Checks a split that came back from a checkpoint: a position that is not plain data of the right shape is an error. */
@@ -55,7 +70,10 @@ export function checkFileSplit(split: SourceSplit): FileSplit {
     || ((p.dev !== undefined || p.ino !== undefined) && !(digits(p.dev) && digits(p.ino)))) {
     throw new ConnectorOptionError(`not a file split: ${JSON.stringify(split)} (expected { id: path, position: { offset >= 0, line >= 1, dev?, ino? (decimal strings, both or neither) } })`);
   }
-  return { id: split.id, position: { offset: p.offset!, line: p.line!, ...(p.dev === undefined ? {} : { dev: p.dev, ino: p.ino! }) } };
+  // Its path: the id, less the identity a row appends (fileSplitRow; checkpoints from before have the path alone).
+  const suffix = p.dev === undefined ? undefined : `@${p.dev}:${p.ino!}`;
+  const path = suffix !== undefined && split.id.endsWith(suffix) && split.id.length > suffix.length ? split.id.slice(0, -suffix.length) : split.id;
+  return { id: path, position: { offset: p.offset!, line: p.line!, ...(p.dev === undefined ? {} : { dev: p.dev, ino: p.ino! }) } };
 }
 
 /** The file a split reads, when known. */
@@ -112,6 +130,9 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
   const notes: string[] = [];
   const list = (files: readonly string[]): string => `${files.slice(0, 5).map((f) => `'${f}'`).join(', ')}${files.length > 5 ? ` and ${files.length - 5} more` : ''}`;
   const kept: FileSplit[] = [];
+  // A kept split at its restored path keeps its restored id (a checkpoint from before: the path alone), so the
+  // runtime matches it to the subtask that had it (restore.ts regroup).
+  const restoredId = new Map<FileSplit, string>();
   const keptKeys = new Set<string>();
   const keptBy = new Map<string, string>();
   const dropped: FileSplit[] = [];
@@ -122,7 +143,10 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
     const f = was === undefined ? byReal.get(real) : byKey.get(fileKey(was));
     if (f === undefined) {
       if (was !== undefined && options.discover && !ownAtPath[i]) {
-        if (!keptKeys.has(fileKey(was))) kept.push(s);
+        if (!keptKeys.has(fileKey(was))) {
+          kept.push(s);
+          restoredId.set(s, restored[i]!.id);
+        }
         keptKeys.add(fileKey(was));
         return;
       }
@@ -132,6 +156,7 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
       } else if (was !== undefined && byReal.has(real)) {
         // Not following, the input must be read whole: its reader refuses the other file (FileReplacedError).
         kept.push(s);
+        restoredId.set(s, restored[i]!.id);
       } else {
         dropped.push(s);
       }
@@ -150,7 +175,9 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
     if (was !== undefined && f.real !== real) notes.push(`file '${s.id}' is now named '${id}' (renamed since the checkpoint, as log rotation does: the same device and inode): read on there from line ${s.position.line}`);
     // Following, a split records its file (discovering, its owner's key); bounded, its reader learns it on opening.
     keptBy.set(fileKey(f), id);
-    kept.push({ id, position: was === undefined && !options.follow ? s.position : { offset: s.position.offset, line: s.position.line, dev: f.dev, ino: f.ino } });
+    const k = { id, position: was === undefined && !options.follow ? s.position : { offset: s.position.offset, line: s.position.line, dev: f.dev, ino: f.ino } };
+    kept.push(k);
+    if (id === s.id) restoredId.set(k, restored[i]!.id);
   });
   const added: FileSplit[] = [];
   patterns.forEach((pattern, p) => {
@@ -172,5 +199,5 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
   if (unidentified.length > 0) {
     notes.push(`${unidentified.length === 1 ? 'file' : 'files'} ${list(unidentified.map((s) => s.id))}: the checkpoint does not record which file ${unidentified.length === 1 ? 'its split reads' : 'their splits read'} (taken before files were told apart by device and inode), so ${unidentified.length === 1 ? 'it is' : 'they are'} read on from ${unidentified.length === 1 ? 'its path' : 'their paths'} as before: a file rotated (renamed) since that checkpoint is not recognised`);
   }
-  return { splits: [...kept, ...added], notes };
+  return { splits: [...kept.map((k) => { const id = restoredId.get(k); return id === undefined ? fileSplitRow(k) : { id, position: k.position }; }), ...added.map(fileSplitRow)], notes };
 }

@@ -181,7 +181,7 @@ test('a file source\'s held records (its reader cannot say where in a file they 
   assert.ok([...m].every(([, rs]) => rs.every((r) => r.from === undefined)), 'its reader did not say where they began');
   sc.fast();
   await assert.rejects(sc.resume(chosen, 1, path.join(dir, 'ledger-1')),
-    /'gen' \(subtask \d\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 1: no subtask reads on exactly the splits they came from \([^)]*\.jsonl\) now: .*; and its reader \(a 'file' source\) did not say where in their splits they began/);
+    /'gen' \(subtask \d\) holds records its source had read and not yet pushed on, and its parallelism changed from 2 to 1: no subtask reads on exactly the splits they came from \([^)]*\.jsonl(@\d+:\d+)?\) now: .*; and its reader \(a 'file' source\) did not say where in their splits they began/);
 }));
 
 test('event-time windows from an unaligned checkpoint whose source held records: scaled out to 3 and in to 1, no record late and every window fired once (regression: at 1, refused; before that 1,001 of 10,000 records went late)', { timeout: 180_000 }, () => inDir('sluice-unaligned-windows-', async (dir) => {

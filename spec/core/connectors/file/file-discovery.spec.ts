@@ -11,7 +11,7 @@ import { fileSource } from '../../../../core/connectors/file/file-source.js';
 import { fileOwner, splitOwner } from '../../../../core/connectors/file/file-discovery.js';
 import { fileKey } from '../../../../core/connectors/file/file-identity.js';
 import { FileSourceReader } from '../../../../core/connectors/file/file-source-reader.js';
-import { enumerateFileSplits, restoreFileSplits } from '../../../../core/connectors/file/file-split.js';
+import { checkFileSplit, enumerateFileSplits, restoreFileSplits } from '../../../../core/connectors/file/file-split.js';
 import { jsonLines } from '../../../../core/connectors/formats/jsonl.js';
 import { ConnectorOptionError, NoInputFilesError } from '../../../../core/connectors/errors.js';
 import { SOURCE_WAIT } from '../../../../core/connectors/source.js';
@@ -51,7 +51,7 @@ test('discovering, an empty directory or a pattern that matches nothing yet is a
     assert.deepEqual(await enumerateFileSplits(['link', '*.jsonl', 'missing.log'], { cwd: dir, discover: true }), []);
     await assert.rejects(enumerateFileSplits(['link'], { cwd: dir }), NoInputFilesError, 'without discovery an empty directory is still an error');
     writeFileSync(path.join(dir, 'real', 'a.jsonl'), line(1));
-    assert.deepEqual((await enumerateFileSplits(['link'], { cwd: dir, discover: true })).map((s) => s.id), [path.join(dir, 'real', 'a.jsonl')]);
+    assert.deepEqual((await enumerateFileSplits(['link'], { cwd: dir, discover: true })).map((s) => checkFileSplit(s).id), [path.join(dir, 'real', 'a.jsonl')]);
     assert.deepEqual((await enumerateFileSplits(['link'], { cwd: dir })).map((s) => s.id), [path.join(dir, 'link', 'a.jsonl')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -87,7 +87,7 @@ test('discovering readers of two subtasks: files created while they run are read
     assert.deepEqual(all, [...Array.from({ length: 16 }, (_, i) => i), ...Array.from({ length: 8 }, (_, k) => 100 + k), 200]);
     readers.forEach((r, s) => {
       const mine = [...names, path.join(dir, 'late.jsonl')].filter((f) => ownerOf(f) === s).sort();
-      assert.deepEqual(r.snapshot(1).map((x) => x.id).sort(), mine, `subtask ${s} holds exactly its files`);
+      assert.deepEqual(r.snapshot(1).map((x) => checkFileSplit(x).id).sort(), mine, `subtask ${s} holds exactly its files`);
       assert.deepEqual([...added[s]!].sort(), mine.map((f) => fileKey(identity(f))).sort(), 'each discovered file is added to the split tracker');
     });
   } finally {
@@ -106,13 +106,13 @@ test('restoreFileSplits while discovering: files the checkpoint lacks are new an
     const [xs, ys] = ['x.jsonl', 'y.jsonl'].map((f) => identity(path.join(dir, 'real', f)));
     const known = { ...x, position: { ...x.position, ...xs } };
     const r = await restoreFileSplits(['link/*.jsonl'], { cwd: dir, follow: true, discover: true }, [known]);
-    assert.deepEqual(r, { splits: [{ id: path.join(dir, 'real', 'x.jsonl'), position: { offset: 8, line: 2, ...xs } }, { id: path.join(dir, 'real', 'y.jsonl'), position: { offset: 0, line: 1, ...ys } }], notes: [] });
+    assert.deepEqual({ ...r, splits: r.splits.map(checkFileSplit) }, { splits: [{ id: path.join(dir, 'real', 'x.jsonl'), position: { offset: 8, line: 2, ...xs } }, { id: path.join(dir, 'real', 'y.jsonl'), position: { offset: 0, line: 1, ...ys } }], notes: [] });
     const without = await restoreFileSplits(['link/*.jsonl'], { cwd: dir, follow: true }, [known]);
-    assert.deepEqual(without.splits, [known]);
+    assert.deepEqual(without.splits.map(checkFileSplit), [known]);
     assert.equal(without.notes!.length, 1, 'without discovery the new file is warned about, not read');
     // A checkpoint that did not record files: the path is taken to hold its file, which the split now records.
     const old = await restoreFileSplits(['link/*.jsonl'], { cwd: dir, follow: true, discover: true }, [x]);
-    assert.deepEqual(old.splits[0], { id: path.join(dir, 'real', 'x.jsonl'), position: { offset: 8, line: 2, ...xs } });
+    assert.deepEqual(checkFileSplit(old.splits[0]!), { id: path.join(dir, 'real', 'x.jsonl'), position: { offset: 8, line: 2, ...xs } });
     assert.match(old.notes!.join(' | '), /does not record which file its split reads .* read on from its path as before/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

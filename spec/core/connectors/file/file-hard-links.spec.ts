@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileSource } from '../../../../core/connectors/file/file-source.js';
 import { FileSourceReader } from '../../../../core/connectors/file/file-source-reader.js';
-import { restoreFileSplits, type FileSplit } from '../../../../core/connectors/file/file-split.js';
+import { checkFileSplit, restoreFileSplits } from '../../../../core/connectors/file/file-split.js';
 import { jsonLines } from '../../../../core/connectors/formats/jsonl.js';
-import type { ReaderContext } from '../../../../core/connectors/source.js';
+import type { ReaderContext, SourceSplit } from '../../../../core/connectors/source.js';
 import { drive, type Drained } from '../drive.js';
 
 const line = (i: number): string => `${JSON.stringify({ i })}\n`;
@@ -44,15 +44,15 @@ test('following without discovery: hard links are one split, read once; a restar
     const warnings: string[] = [];
     const context: ReaderContext = { warn: (m) => { warnings.push(m); } };
     const first = source.createReader(0, 1, splits, context);
-    let snapshot: FileSplit[];
+    let snapshot: SourceSplit[];
     try {
       const got: Drained<{ i: number }> = { values: [], bad: [], ended: false };
       await drive(first, { into: got, until: (d) => d.values.length >= 2 });
       appendFileSync(a, line(3));
       await drive(first, { into: got, until: (x) => x.values.some((v) => v.i === 3) });
       assert.deepEqual(got.values.map((v) => v.i), [1, 2, 3]);
-      snapshot = first.snapshot(1) as FileSplit[];
-      assert.deepEqual(snapshot, [{ id: a, position: { offset: 3 * line(1).length, line: 4, ...identity(a) } }]);
+      snapshot = first.snapshot(1);
+      assert.deepEqual(snapshot.map(checkFileSplit), [{ id: a, position: { offset: 3 * line(1).length, line: 4, ...identity(a) } }]);
     } finally {
       await first.close!();
     }
@@ -90,7 +90,7 @@ test('a checkpoint holding one file under two names (linked after the start): a 
     const at = { offset: line(1).length, line: 2, ...identity(a) };
     const checkpoint = [{ id: a, position: at }, { id: b, position: at }];
     const resumed = await restoreFileSplits(['*.log'], { cwd: dir, follow: true }, checkpoint);
-    assert.deepEqual(resumed.splits, [{ id: a, position: at }]);
+    assert.deepEqual(resumed.splits.map(checkFileSplit), [{ id: a, position: at }]);
     assert.deepEqual(resumed.notes, [`file '${b}' is '${a}' (one device and inode: hard links, or a link): read once, under '${a}'; the position restored for '${b}' is dropped`]);
     const warnings: string[] = [];
     const reader = new FileSourceReader<{ i: number }>(checkpoint, format, { follow: { pollIntervalMs: 10 } }, undefined, (m) => warnings.push(m), { patterns: ['*.log'], cwd: dir });
@@ -99,7 +99,7 @@ test('a checkpoint holding one file under two names (linked after the start): a 
       const d = await drive(reader, { until: (x) => x.values.some((v) => v.i === 3) });
       assert.deepEqual(d.values.map((v) => v.i), [2, 3]);
       assert.deepEqual(warnings, [`file source: ${b} is ${a} (one device and inode: hard links): read once, under ${a}; the position restored for ${b} is dropped`]);
-      assert.deepEqual(reader.snapshot(2).map((s) => s.id), [a]);
+      assert.deepEqual(reader.snapshot(2).map((s) => checkFileSplit(s).id), [a]);
     } finally {
       await reader.close();
     }

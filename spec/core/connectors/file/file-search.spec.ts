@@ -10,7 +10,7 @@ import { mkdtempSync, realpathSync, renameSync, rmSync, statSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { FileSourceReader } from '../../../../core/connectors/file/file-source-reader.js';
-import { restoreFileSplits } from '../../../../core/connectors/file/file-split.js';
+import { checkFileSplit, restoreFileSplits } from '../../../../core/connectors/file/file-split.js';
 import { matchIdentifiedFiles } from '../../../../core/connectors/file/file-identity.js';
 import type { FileLister } from '../../../../core/connectors/file/file-search.js';
 import { jsonLines } from '../../../../core/connectors/formats/jsonl.js';
@@ -48,7 +48,7 @@ test('a resume whose listing raced a rotation reads a restored file on under its
   await rotated(async (dir, split, list) => {
     const r = await restoreFileSplits(['app.log*'], { cwd: dir, follow: true, discover: true, list }, [split]);
     const log = path.join(dir, 'app.log');
-    const byId = new Map(r.splits.map((s) => [s.id, s.position]));
+    const byId = new Map(r.splits.map(checkFileSplit).map((s) => [s.id, s.position]));
     assert.deepEqual(byId.get(`${log}.2`), split.position, 'read on where the checkpoint was, under its new name');
     assert.deepEqual([...byId.keys()].sort(), [log, `${log}.1`, `${log}.2`]);
     const notes = r.notes ?? [];
@@ -65,7 +65,7 @@ test('a restored split whose path holds another file, and whose file one listing
       assert.deepEqual(d.values.map((v) => v.i), [1, 2]);
       assert.deepEqual(warnings, []);
       assert.ok(listings() >= 2, 'listed again after the listing that missed it');
-      assert.equal(reader.snapshot(1)[0]!.id, path.join(dir, 'app.log.2'));
+      assert.equal(checkFileSplit(reader.snapshot(1)[0]!).id, path.join(dir, 'app.log.2'));
     } finally {
       await reader.close();
     }
@@ -84,7 +84,7 @@ test('discovering: a restored split whose file every listing of its opening miss
       const d = await drive(reader, { until: (x) => x.values.length >= 4 });
       assert.deepEqual(d.values.map((v) => v.i).sort((a, b) => a - b), [1, 2, 50, 100], 'the rotated file from its position, the others from their start');
       assert.deepEqual(warnings, []);
-      const snap = reader.snapshot(1).find((s) => s.id === path.join(dir, 'app.log.2'));
+      const snap = reader.snapshot(1).map(checkFileSplit).find((s) => s.id === path.join(dir, 'app.log.2'));
       assert.deepEqual(snap?.position, { ...split.position, offset: 3 * line(0).length, line: 4 });
     } finally {
       await reader.close();

@@ -8,7 +8,7 @@ import { appendFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSourceReader } from '../../../../core/connectors/file/file-source-reader.js';
-import { enumerateFileSplits } from '../../../../core/connectors/file/file-split.js';
+import { checkFileSplit, enumerateFileSplits } from '../../../../core/connectors/file/file-split.js';
 import { jsonLines } from '../../../../core/connectors/formats/jsonl.js';
 import { csv } from '../../../../core/connectors/formats/csv.js';
 import { CsvHeaderError, MalformedJsonError } from '../../../../core/connectors/errors.js';
@@ -35,14 +35,20 @@ async function identity(path: string): Promise<{ dev: string; ino: string }> {
   return { dev: s.dev.toString(), ino: s.ino.toString() };
 }
 
+/** The snapshot row of the split of the file at `path` once opened: its id is its path, then its file. */
+async function row(path: string, offset: number, line: number): Promise<SourceSplit> {
+  const id = await identity(path);
+  return { id: `${path}@${id.dev}:${id.ino}`, position: { offset, line, ...id } };
+}
+
 test('bounded: files in split order, bad lines reported with file:line, finished splits leave the snapshot', async () => {
   const [a, b] = await files(['{"i":1}\n{"i":2}\n', '{"i":3}\n{oops\n{"i":4}']);
   const splits = await enumerateFileSplits([a!, b!]);
   const reader = new FileSourceReader(splits, jsonLines<{ i: number }>(), { chunkBytes: 5 });
   const d = await drive(reader, { until: (x) => x.values.length === 2 });
-  assert.deepEqual(reader.snapshot(1).map((s) => s.id), [a, b], 'a is done but not yet known to be');
+  assert.deepEqual(reader.snapshot(1).map((s) => checkFileSplit(s).id), [a, b], 'a is done but not yet known to be');
   await drive(reader, { into: d, until: (x) => x.values.length === 3 });
-  assert.deepEqual(reader.snapshot(1), [{ id: b, position: { offset: 8, line: 2, ...await identity(b!) } }]);
+  assert.deepEqual(reader.snapshot(1), [await row(b!, 8, 2)]);
   const rest = await drive(reader, { into: d });
   assert.ok(rest.ended);
   assert.deepEqual(rest.values.map((v) => v.i), [1, 2, 3, 4]);
@@ -61,7 +67,7 @@ test('CSV with a header: a split restored past the header still names its column
   const part = await drive(first, { max: 1, until: (x) => x.values.length === 2 });
   assert.deepEqual(part.values, [{ id: '1', name: 'a\nb' }, { id: '2', name: 'c' }]);
   const snap = first.snapshot(1);
-  assert.deepEqual(snap, [{ id: f, position: { offset: 20, line: 5, ...await identity(f!) } }]);
+  assert.deepEqual(snap, [await row(f!, 20, 5)]);
   await first.close();
   const resumed = new FileSourceReader(structuredClone(snap) as SourceSplit[], format);
   const rest = await drive(resumed);
@@ -114,7 +120,7 @@ test('follow: several growing files are read round-robin; none ends', async () =
   await drive(reader, { into: d, until: (x) => x.values.length === 4 });
   assert.deepEqual(d.values.map((r) => r.v), ['a1', 'b1', 'b2', 'a2']);
   assert.equal(d.ended, false);
-  assert.deepEqual(reader.snapshot(1), [{ id: a, position: { offset: 6, line: 3, ...await identity(a!) } }, { id: b, position: { offset: 6, line: 3, ...await identity(b!) } }]);
+  assert.deepEqual(reader.snapshot(1), [await row(a!, 6, 3), await row(b!, 6, 3)]);
   await reader.close();
 });
 

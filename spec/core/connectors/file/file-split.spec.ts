@@ -24,7 +24,7 @@ test('restoreFileSplits: bounded, a pattern that still matches a restored file s
     assert.match(other.notes![1]!, /^file '.*\/x\.jsonl' is no longer matched by the configured paths \("y\.jsonl"\): not read any more/);
     // Following, no file ends: every file the restored splits lack is new to the job.
     const follow = await restoreFileSplits(['*.jsonl'], { cwd: dir, follow: true }, [x]);
-    assert.deepEqual(follow.splits, [{ ...x, position: { ...x.position, ...identity(x.id) } }], 'following, the split records the file its path holds');
+    assert.deepEqual(follow.splits, [{ ...x, position: { ...x.position, ...identity(x.id) } }], 'following, the split records the file its path holds (its id as restored)');
     assert.match(follow.notes![0]!, /^path "\*\.jsonl" matches '.*\/y\.jsonl', '.*\/z\.jsonl', not among the files the checkpoint reads: they are not read\. /);
     // A path that matches nothing now is no error on a resume (its file may have been read and removed).
     const gone = await restoreFileSplits(['w.jsonl', 'x.jsonl'], { cwd: dir }, [x]);
@@ -37,6 +37,11 @@ test('restoreFileSplits: bounded, a pattern that still matches a restored file s
 function identity(f: string): { dev: string; ino: string } {
   const s = statSync(f, { bigint: true });
   return { dev: s.dev.toString(), ino: s.ino.toString() };
+}
+
+/** A split's row as checkpoints hold it: its path, then its file's device and inode. */
+function row(file: string, position: { offset: number; line: number; dev: string; ino: string }): { id: string; position: object } {
+  return { id: `${file}@${position.dev}:${position.ino}`, position };
 }
 
 // Regression: a split was its path. Rotated (renamed, a new file at the path) between a checkpoint and a resume,
@@ -52,14 +57,11 @@ test('restoreFileSplits, rotated since the checkpoint: the split reads on in its
     writeFileSync(log, '{}\n');
     const fresh = identity(log);
     const r = await restoreFileSplits(['app.log*'], { cwd: dir, follow: true, discover: true }, [split]);
-    assert.deepEqual(r.splits, [
-      { id: `${log}.1`, position: split.position },
-      { id: log, position: { offset: 0, line: 1, ...fresh } },
-    ]);
+    assert.deepEqual(r.splits, [row(`${log}.1`, split.position), row(log, { offset: 0, line: 1, ...fresh })]);
     assert.deepEqual(r.notes, [`file '${log}' is now named '${log}.1' (renamed since the checkpoint, as log rotation does: the same device and inode): read on there from line 2`]);
     // Not discovering: read on under the new name too; the new file is noted, not read.
     const fixed = await restoreFileSplits(['app.log*'], { cwd: dir, follow: true }, [split]);
-    assert.deepEqual(fixed.splits, [{ id: `${log}.1`, position: split.position }]);
+    assert.deepEqual(fixed.splits, [row(`${log}.1`, split.position)]);
     assert.match(fixed.notes!.join(' | '), /matches '.*\/app\.log', not among the files the checkpoint reads/);
     // The rotated name not matched: following, its split ends, with what is lost.
     const out = await restoreFileSplits(['*.log'], { cwd: dir, follow: true }, [split]);
@@ -68,7 +70,9 @@ test('restoreFileSplits, rotated since the checkpoint: the split reads on in its
     // Discovering, its reader looks for it in its scans (a listing races renames) and ends it, said, if they never
     // find it; the file at the path is new.
     const sought = await restoreFileSplits(['*.log'], { cwd: dir, follow: true, discover: true }, [split]);
-    assert.deepEqual(sought.splits, [split, { id: log, position: { offset: 0, line: 1, ...fresh } }]);
+    // Two splits at one path, two ids: the new file's names it (`split` keeps its id, from a checkpoint from before).
+    assert.deepEqual(sought.splits, [split, row(log, { offset: 0, line: 1, ...fresh })]);
+    assert.deepEqual((await restoreFileSplits(['*.log'], { cwd: dir, follow: true, discover: true }, sought.splits)).splits, sought.splits, 'restored from those rows, the same rows');
     assert.deepEqual(sought.notes, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
