@@ -171,6 +171,12 @@ export class FileLineReader {
     return this.framer.partialBytes;
   }
 
+  /** Whether its open file still has a name (false once deleted, or never opened). */
+  async linked(): Promise<boolean> {
+    const h = this.handle;
+    return h !== undefined && (await h.stat()).nlink > 0;
+  }
+
   /** Hands out up to `max` framed records. The position advances after each `emit` returns (not if it throws). */
   read(emit: (record: FramedRecord) => void, max: number): SourceStatus {
     if (this.failure !== undefined) throw this.failure;

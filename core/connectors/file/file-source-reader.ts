@@ -8,7 +8,8 @@
 // waits rather than ends while it has none; `read` itself does no more per record than without. A file is held by
 // its identity (file-identity.ts), not its name: one a scan finds under another name was renamed (log rotation),
 // and its split goes on under that name; a new file at its old name is new. One no scan finds any more (twice: a
-// listing may predate a rename the stat after it saw) was renamed out of the patterns: read to its end, it ends.
+// listing may predate a rename the stat after it saw) was renamed out of the patterns: read to its end, it ends
+// (found again while it has a name, it is read on where it ended).
 
 import { ConnectorOptionError, FileReplacedError } from '../errors.js';
 import type { RecordFormat } from '../formats/record-format.js';
@@ -31,6 +32,9 @@ export interface FileInputs {
 }
 
 export type FileSourceOptions = Omit<FileLineReaderOptions, 'wakeup' | 'framing' | 'delimiter'>;
+
+/** Files renamed out of the patterns kept open per subtask, to be read on if found again (an open file each). */
+export const LEFT_KEPT = 64;
 
 export class FileSourceReader<T> implements SourceReader<T> {
   private readonly pending: FileSplit[];
@@ -56,6 +60,12 @@ export class FileSourceReader<T> implements SourceReader<T> {
    * others back); ended after two scans miss it.
    */
   private readonly sought = new Map<string, { split: FileSplit; reader: FileSplitReader<T>; error: unknown; scans: number }>();
+  /**
+   * Discovering: readers of files renamed out of the patterns and read to their end, by key, kept open while their
+   * file has a name (its inode cannot be another file's meanwhile): one a scan finds again is read on where it ended,
+   * not again from its start. Closed (forgotten) once deleted, and beyond LEFT_KEPT, the oldest first.
+   */
+  private readonly leftOpen = new Map<string, FileSplitReader<T>>();
   private readonly locate: FileLocator | undefined;
   private readonly discovery: FileDiscovery | undefined;
   private failure: unknown;
@@ -147,9 +157,13 @@ export class FileSourceReader<T> implements SourceReader<T> {
       if (status === SOURCE_END) {
         this.active.splice(i, 1);
         this.tracker?.end(reader.key);
-        this.closeLater(reader);
-        if (reader.deleted) this.endDeleted(reader);
-        else if (reader.left) this.endLeft(reader);
+        if (reader.left && !reader.deleted) {
+          this.endLeft(reader);
+          this.keepLeft(reader);
+        } else {
+          this.closeLater(reader);
+          if (reader.deleted) this.endDeleted(reader);
+        }
         this.openMore();
         turns = Math.max(turns, this.active.length > 0 ? 1 : 0);
         more = true;
@@ -178,6 +192,8 @@ export class FileSourceReader<T> implements SourceReader<T> {
   async close(): Promise<void> {
     this.discovery?.close();
     for (const r of this.active.splice(0)) this.closeLater(r);
+    for (const r of this.leftOpen.values()) this.closeLater(r);
+    this.leftOpen.clear();
     this.pending.length = 0;
     await Promise.all(this.closing);
   }
@@ -227,6 +243,19 @@ export class FileSourceReader<T> implements SourceReader<T> {
         // A read waiting for its files wakes to see it gone.
         this.wakeup.notify();
       }
+    }
+    for (const [k, r] of this.leftOpen) {
+      const f = found.get(k);
+      if (f === undefined) {
+        // Deleted: its inode may be another file's next.
+        r.linked().then((linked) => { if (!linked) this.dropLeft(k, r); }, () => this.dropLeft(k, r));
+        continue;
+      }
+      // Renamed back into the patterns: read on where it ended (what was appended meanwhile included).
+      this.dropLeft(k, r);
+      this.held.add(k);
+      this.pending.push({ id: f.real, position: { offset: r.position.offset, line: r.position.line, dev: f.dev, ino: f.ino } });
+      added = true;
     }
     for (const f of files) {
       const k = fileKey(f);
@@ -284,6 +313,21 @@ export class FileSourceReader<T> implements SourceReader<T> {
     const at = reader.position;
     const partial = reader.partialBytes;
     this.warn(`file source: ${reader.id} was renamed to a name the patterns do not match: read to its end (${at.line - 1} lines, ${at.offset} bytes)${partial > 0 ? `, but for its last ${partial} bytes, a line without its line end, which are not read` : ''}; its split ends`);
+  }
+
+  /** Keeps the reader of a file that left the patterns open, while its file has a name (leftOpen). */
+  private keepLeft(reader: FileSplitReader<T>): void {
+    const k = fileKey(reader.identity!);
+    this.leftOpen.set(k, reader);
+    if (this.leftOpen.size <= LEFT_KEPT) return;
+    const [oldest, r] = this.leftOpen.entries().next().value!;
+    this.dropLeft(oldest, r);
+  }
+
+  private dropLeft(key: string, reader: FileSplitReader<T>): void {
+    if (this.leftOpen.get(key) !== reader) return;
+    this.leftOpen.delete(key);
+    this.closeLater(reader);
   }
 
   /** A followed file deleted while read, read to its end: its split ends (its id free: a file made again at that path is new). */

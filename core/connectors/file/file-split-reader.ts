@@ -96,6 +96,11 @@ export class FileSplitReader<T> {
     return this.body?.deleted ?? false;
   }
 
+  /** Whether its open file still has a name (false once deleted). */
+  linked(): Promise<boolean> {
+    return this.body?.linked() ?? Promise.resolve(false);
+  }
+
   /** Bytes of an unterminated last line not handed out (following). */
   get partialBytes(): number {
     return this.body?.partialBytes ?? 0;
