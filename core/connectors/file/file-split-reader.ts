@@ -141,7 +141,7 @@ export class FileSplitReader<T> {
   /**
    * Opens the file at `path` if it is this split's file (any, the first time when not known), else the one `locate`
    * finds under another name (renamed, and named by it from then on). Neither: ENOENT from open where the path holds
-   * nothing, FileReplacedError where it holds another file.
+   * nothing, FileReplacedError where it holds another file (bounded at its start: that file is read, from its start).
    */
   private async openFile(path: string): Promise<FileHandle> {
     let missing: unknown;
@@ -159,6 +159,18 @@ export class FileSplitReader<T> {
         this.rename(moved);
         return h;
       }
+    }
+    // Bounded, at its start: none of its file was emitted, so the file at its path now is the input (as at a
+    // fresh start), and nothing is lost or read twice. Past its start, reading another file on would garble it.
+    if (missing === undefined && !this.readerOptions.follow && this.resumeAt.offset === FILE_START.offset) {
+      const h = await open(path, 'r');
+      try {
+        this.file = await handleIdentity(h);
+      } catch (e) {
+        await h.close();
+        throw e;
+      }
+      return h;
     }
     throw missing ?? new FileReplacedError(path, this.resumeAt);
   }

@@ -185,3 +185,26 @@ test('a split restored where its path holds another file, matched nowhere: follo
     }
   });
 });
+
+// Regression: a bounded split opened but not read (a checkpoint at its start) failed with FileReplacedError where
+// its path held another file, though none of its own was emitted: reading the file there from its start loses and
+// repeats nothing, as a fresh start would.
+test('bounded, a split restored at its start where its path holds another file, matched nowhere: that file is read from its start', async () => {
+  await inDir(async (dir) => {
+    const log = path.join(dir, 'app.log');
+    writeFileSync(log, line(0) + line(1));
+    const split = { id: log, position: { offset: 0, line: 1, ...identity(log) } };
+    renameSync(log, path.join(dir, 'elsewhere'));
+    writeFileSync(log, line(100) + line(101));
+    const reader = new FileSourceReader<{ i: number }>([split], format, {}, undefined, undefined, { patterns: ['*.log'], cwd: dir });
+    try {
+      const d = await drive(reader, { max: 1, until: (x) => x.values.length >= 1 });
+      assert.deepEqual(reader.snapshot(1).map(checkFileSplit), [{ id: log, position: { offset: line(100).length, line: 2, ...identity(log) } }], 'its split reads the file at its path now');
+      const rest = await drive(reader, { into: d });
+      assert.ok(rest.ended);
+      assert.deepEqual(rest.values.map((v) => v.i), [100, 101]);
+    } finally {
+      await reader.close();
+    }
+  });
+});
