@@ -50,7 +50,7 @@ export async function identifyFiles(files: readonly InputFile[]): Promise<Identi
 }
 
 /** One per file: a file reached by several names (hard links) is kept once, under the first. */
-export function onePerFile(files: readonly IdentifiedFile[]): IdentifiedFile[] {
+function onePerFile(files: readonly IdentifiedFile[]): IdentifiedFile[] {
   const seen = new Set<string>();
   return files.filter((f) => {
     const k = fileKey(f);
@@ -61,17 +61,26 @@ export function onePerFile(files: readonly IdentifiedFile[]): IdentifiedFile[] {
 }
 
 /**
- * The files, in the order given, one per file (hard links: the first name). A file that cannot be stat'ed now is
- * kept as it is: its opening says what became of it, as it did before files were identified.
+ * The files, in the order given, one per file (hard links: the first name), with their identities; a file that
+ * cannot be stat'ed now is left out. `keepUnknown`: kept instead, as it is (its opening says what became of it, as
+ * it did before files were identified).
  */
-export async function distinctFiles(files: readonly InputFile[]): Promise<InputFile[]> {
+export async function distinctFiles(files: readonly InputFile[]): Promise<IdentifiedFile[]>;
+export async function distinctFiles(files: readonly InputFile[], keepUnknown: true): Promise<InputFile[]>;
+export async function distinctFiles(files: readonly InputFile[], keepUnknown = false): Promise<InputFile[]> {
   const identified = await identifyFiles(files);
-  const kept = new Set(onePerFile(identified).map((f) => f.path));
+  const distinct = onePerFile(identified);
+  if (!keepUnknown) return distinct;
+  const kept = new Set(distinct.map((f) => f.path));
   const known = new Set(identified.map((f) => f.path));
   return files.filter((f) => kept.has(f.path) || !known.has(f.path));
 }
 
-/** The files the patterns match now, one per file, with their identities (a pattern matching nothing is no error). */
-export async function matchIdentifiedFiles(patterns: readonly string[], options: InputPathOptions = {}): Promise<IdentifiedFile[]> {
-  return onePerFile(await identifyFiles(await matchInputFiles(patterns, { ...(options.cwd === undefined ? {} : { cwd: options.cwd }), allowEmpty: true })));
+/**
+ * The files the patterns match now, with their identities (a pattern matching nothing is no error), one per file;
+ * `everyName`: under each name that reaches it (hard links), as a restore that finds splits by name needs.
+ */
+export async function matchIdentifiedFiles(patterns: readonly string[], options: InputPathOptions & { everyName?: boolean } = {}): Promise<IdentifiedFile[]> {
+  const files = await matchInputFiles(patterns, { ...(options.cwd === undefined ? {} : { cwd: options.cwd }), allowEmpty: true });
+  return options.everyName ? identifyFiles(files) : distinctFiles(files);
 }

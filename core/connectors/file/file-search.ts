@@ -16,9 +16,9 @@ export type FileLister = (patterns: readonly string[]) => Promise<IdentifiedFile
 
 export const LISTINGS = 3;
 
-/** Lists as a scan does (matchIdentifiedFiles). */
-export function patternLister(options: InputPathOptions = {}): FileLister {
-  return (patterns) => matchIdentifiedFiles(patterns, options.cwd === undefined ? {} : { cwd: options.cwd });
+/** Lists as a scan does (matchIdentifiedFiles; `everyName`: each name of a file, as a restore needs). */
+export function patternLister(options: InputPathOptions & { everyName?: boolean } = {}): FileLister {
+  return (patterns) => matchIdentifiedFiles(patterns, { ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.everyName ? { everyName: true } : {}) });
 }
 
 /**

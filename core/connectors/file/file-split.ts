@@ -8,8 +8,8 @@ import { realpath, stat } from 'node:fs/promises';
 import { ConnectorOptionError } from '../errors.js';
 import { matchInputFiles, type InputPathOptions } from './input-paths.js';
 import type { SourceSplit, SplitRestore } from '../source.js';
-import { distinctFiles, fileKey, identifyFiles, onePerFile, type FileIdentity, type IdentifiedFile } from './file-identity.js';
-import { searchFiles, type FileLister } from './file-search.js';
+import { distinctFiles, fileKey, matchIdentifiedFiles, type FileIdentity, type IdentifiedFile } from './file-identity.js';
+import { patternLister, searchFiles, type FileLister } from './file-search.js';
 
 export interface FilePosition {
   /** Byte offset of the next unread record. */
@@ -56,8 +56,8 @@ export const FILE_START: FilePosition = Object.freeze({ offset: 0, line: 1 });
 export async function enumerateFileSplits(patterns: string | readonly string[], options: InputPathOptions & { discover?: boolean } = {}): Promise<FileSplitRow[]> {
   const { discover, ...paths } = options;
   // Hard links are one file in every mode: two splits of one file would read it twice and, once opened, share a key.
-  if (!discover) return (await distinctFiles(await matchInputFiles(patterns, paths))).map((f) => ({ id: f.path, position: { ...FILE_START } }));
-  const files = onePerFile(await identifyFiles(await matchInputFiles(patterns, { ...paths, allowEmpty: true })));
+  if (!discover) return (await distinctFiles(await matchInputFiles(patterns, paths), true)).map((f) => ({ id: f.path, position: { ...FILE_START } }));
+  const files = await matchIdentifiedFiles(typeof patterns === 'string' ? [patterns] : patterns, paths);
   return files.map((f) => fileSplitRow({ id: f.real, position: { ...FILE_START, dev: f.dev, ino: f.ino } }));
 }
 
@@ -105,7 +105,8 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
   const splits = restored.map(checkFileSplit);
   const restoredReal = await Promise.all(splits.map((s) => realpath(s.id).catch(() => s.id)));
   const cwd = options.cwd === undefined ? {} : { cwd: options.cwd };
-  const lister = options.list ?? (async (p: readonly string[]) => identifyFiles(await matchInputFiles(p, { ...cwd, allowEmpty: true })));
+  // Every name of a file: a split from a checkpoint from before (no identity) is found by its name.
+  const lister = options.list ?? patternLister({ ...cwd, everyName: true });
   // Per pattern, the files it matches now, one per file (the file system is touched here anyway).
   const perPattern: IdentifiedFile[][] = [];
   for (const pattern of patterns) perPattern.push(await lister([pattern]));

@@ -105,3 +105,14 @@ test('a checkpoint holding one file under two names (linked after the start): a 
     }
   });
 });
+
+// A restore lists every name of a file (file-split.ts): a split from before files were identified is found by its
+// name, and listed one per file, a second name was taken for a file no longer matched and dropped.
+test('a checkpoint from before files were identified, holding a file under its second name: a resume reads it on under that name', async () => {
+  await linked(async (dir, _a, b) => {
+    const at = { offset: line(1).length, line: 2 };
+    const resumed = await restoreFileSplits(['*.log'], { cwd: dir, follow: true }, [{ id: b, position: at }]);
+    assert.deepEqual(resumed.splits.map(checkFileSplit), [{ id: b, position: { ...at, ...identity(b) } }]);
+    assert.doesNotMatch((resumed.notes ?? []).join(' | '), /no longer matched/);
+  });
+});
