@@ -22,7 +22,8 @@
 import type { DeletedSavepoint } from '../checkpoint/delete-savepoint.js';
 import { newestCompleted } from '../checkpoint/checkpoint-history.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { pathIdentity, sameFile as sameIdentity, type FileIdentity as Identity } from '../connectors/file/file-identity.js';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -179,21 +180,15 @@ export async function serveControl(handle: JobHandle, stateDir: string | undefin
   return { path: socketPath, close };
 }
 
-/** A file's device and inode: whether a path still names the same file. */
-type FileIdentity = { dev: number; ino: number } | undefined;
+/** A file's device and inode (file-identity.ts): whether a path still names the same file. */
+type FileIdentity = Identity | undefined;
 
 function fileIdentity(file: string): FileIdentity {
-  if (process.platform === 'win32') return undefined;
-  try {
-    const st = statSync(file);
-    return { dev: st.dev, ino: st.ino };
-  } catch {
-    return undefined;
-  }
+  return process.platform === 'win32' ? undefined : pathIdentity(file);
 }
 
 function sameFile(a: FileIdentity, b: FileIdentity): boolean {
-  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+  return a !== undefined && b !== undefined && sameIdentity(a, b);
 }
 
 function removeSocket(socketPath: string): void {

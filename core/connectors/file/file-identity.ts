@@ -6,6 +6,7 @@
 // only where the file system is touched anyway (a scan, an opening, a restore), never per record. Kept as decimal
 // strings: inode numbers of some file systems do not fit a double.
 
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
@@ -27,6 +28,15 @@ export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
 
 function identityOf(s: BigIntStats): FileIdentity {
   return { dev: s.dev.toString(), ino: s.ino.toString() };
+}
+
+/** The identity of the file at `path` now, if there is one (synchronous: for checks between requests). */
+export function pathIdentity(path: string): FileIdentity | undefined {
+  try {
+    return identityOf(statSync(path, { bigint: true }));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The identity of an open file. */
