@@ -151,6 +151,8 @@ export class Subtask implements BarrierHandler {
   backpressuredMs = 0;
   idleMs = 0;
   sourceRecords = 0;
+  /** The reader got none of its source's splits, another subtask some, and it has emitted no record (set by the task host). */
+  givenNoSplits = false;
   private readonly sourceSlice = new SourceSlice();
   /**
    * Source records read while the chain could take no more (value, timestamp, value, timestamp, ...), pushed on
@@ -597,9 +599,16 @@ export class Subtask implements BarrierHandler {
     this.sourceSlice.took(asked, read, performance.now() - startedAt);
     done += read;
     if (read > 0 && this.autoAcks) this.unacked = true;
-    if (read > 0) this.ctx.sourceIdleSince = NaN;
+    if (read > 0) {
+      this.ctx.sourceIdleSince = NaN;
+      this.ctx.sourceHoldsNoSplit = false;
+      this.givenNoSplits = false;
+    }
     if (status === SOURCE_WAIT) {
-      if (read === 0 && this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
+      if (read === 0) {
+        if (this.ctx.sourceIdleSince !== this.ctx.sourceIdleSince) this.ctx.sourceIdleSince = performance.now();
+        this.ctx.sourceHoldsNoSplit = !this.readerHasSplits(source);
+      }
       this.sourcePhase = SOURCE_WAITING;
       const at = this.fineSourceWaits && source.readyAt !== undefined ? this.readyAt(source) : NaN;
       // At least a quantum later: each wake-up pays a round's fixed costs, so it should find a batch.
@@ -610,6 +619,16 @@ export class Subtask implements BarrierHandler {
       else done += this.sourceEnd();
     }
     return done;
+  }
+
+  /** Whether the reader holds a split: as it says, else whether it was given one or has emitted a record. */
+  private readerHasSplits(source: SourceReader<unknown>): boolean {
+    if (source.hasSplits === undefined) return !this.givenNoSplits;
+    try {
+      return source.hasSplits();
+    } catch (e) {
+      throw new OperatorError(this.sourceName, this.ctx.subtask, e, 'hasSplits');
+    }
   }
 
   private readyAt(source: SourceReader<unknown>): number {

@@ -82,6 +82,15 @@ export interface SourceReader<T> {
    * for all its splits.
    */
   trackSplits?(tracker: SplitTracker): void;
+  /**
+   * Optional: whether the reader holds a split now (one it reads, or will open). A reader that may be given splits
+   * while it runs (the file source discovering) says false while it has none: the runtime then marks its stream
+   * idle, whatever the watermark strategy's idleness, so that it holds no one's event time back; its next record
+   * marks it active again (downstream, those behind the job's watermark are late). Without it, a reader created
+   * with no split while another subtask of its source got one is taken to hold none until it emits a record. A
+   * reader that can never be given one had better end (SOURCE_END), as the built-in ones do.
+   */
+  hasSplits?(): boolean;
   /** A checkpoint covering everything read up to its barrier is complete (acknowledge upstream, ...). */
   notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
   close?(): void | Promise<void>;

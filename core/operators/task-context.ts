@@ -57,6 +57,11 @@ export class TaskContext {
   emittedWatermark = NaN;
   /** Source tasks: when the source's reads began finding nothing (performance.now()), or NaN while it has data. */
   sourceIdleSince = NaN;
+  /**
+   * Source tasks: the source's last read found nothing and its reader holds no split (SourceReader.hasSplits): an
+   * assigner right behind it is idle whatever its strategy's idleness, until a record comes.
+   */
+  sourceHoldsNoSplit = false;
   /** Source tasks: the promise the source waits on (its ready()) has settled, and it has not been read since. */
   sourceSettled = false;
   /** The task loop's last event-loop turn (set by runTaskLoop before its first round). */

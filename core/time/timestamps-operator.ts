@@ -1,8 +1,9 @@
 // Runs on: the worker thread of the subtask. Assigns each record's event time and generates watermarks.
 //
 // Usually chained right behind its source, where it also sees the source's reads: when the source has found
-// nothing for the strategy's idle timeout (TaskContext.sourceIdleSince), the stream is marked idle so it stops
-// holding back downstream watermarks; the next record marks it active again. Anywhere else (behind an exchange,
+// nothing for the strategy's idle timeout (TaskContext.sourceIdleSince), or holds no split at all
+// (TaskContext.sourceHoldsNoSplit, whatever the strategy), the stream is marked idle so it stops holding back
+// downstream watermarks; the next record marks it active again. Anywhere else (behind an exchange,
 // or behind a filter in the source's chain) the stream is idle when no record has reached this operator for the
 // timeout, as Flink's WatermarksWithIdleness decides. Watermarks from upstream are not passed on (this operator's generator decides
 // event time from here), except the final one at end of input.
@@ -22,6 +23,8 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
   protected restoredUnsent = false;
   protected nextEmit: number;
   protected isIdle = false;
+  /** Idle because its source held no split (TaskContext.sourceHoldsNoSplit), not by the strategy's idleness. */
+  private idleNoSplit = false;
   /**
    * Idleness behind an exchange: recordsIn at the last periodic check, and when it last moved (performance.now()).
    * Checked at the watermark interval, as Flink's WatermarksWithIdleness does: nothing per record.
@@ -134,6 +137,22 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
 
   override onProcessingTime(now: number): void {
     if (!this.intervalDue(now)) return;
+    if (this.behindSource) {
+      // A source with no split has nothing to hold event time back for (a discovering file source with no file of
+      // its own): idle whatever the strategy, until a record or a split (then active before any watermark of it).
+      if (this.ctx.sourceHoldsNoSplit) {
+        this.idleNoSplit = true;
+        this.goIdle();
+        return;
+      }
+      if (this.idleNoSplit) {
+        this.idleNoSplit = false;
+        if (this.isIdle) {
+          this.isIdle = false;
+          this.idleDown(false);
+        }
+      }
+    }
     if (this.idleTimeoutMs !== undefined && this.idleFor() >= this.idleTimeoutMs) {
       // Idle: no periodic watermark (as Flink's WatermarksWithIdleness). A generator that moves on without
       // records would otherwise wake the stream downstream (any watermark marks an input active again) while
@@ -178,8 +197,9 @@ export class TimestampsOperator<T> extends Operator<T, T> implements WatermarkOu
    * failure-free run fires would wait for new input). Every old subtask's, since a source's splits may move.
    */
   override snapshotState(): OperatorSnapshot | undefined {
-    // The minimum too (a subtask with no watermark yet holds the rest back); none once ended (it holds nothing).
-    if (this.current >= MAX_WATERMARK) return undefined;
+    // The minimum too (a subtask with no watermark yet holds the rest back); none once ended, nor while its source
+    // holds no split (it holds nothing back: its minimum would restore every subtask at none).
+    if (this.current >= MAX_WATERMARK || (this.behindSource && this.ctx.sourceHoldsNoSplit)) return undefined;
     return { operator: [this.current], redistribute: 'union' };
   }
 

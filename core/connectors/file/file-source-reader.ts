@@ -176,6 +176,11 @@ export class FileSourceReader<T> implements SourceReader<T> {
     return more || this.count > 0 ? SOURCE_MORE : SOURCE_WAIT;
   }
 
+  /** Discovering, it may have none: a file looked for after it vanished is still held (it may be read on). */
+  hasSplits(): boolean {
+    return this.active.length > 0 || this.pending.length > 0 || this.sought.size > 0;
+  }
+
   ready(): Promise<void> {
     if (this.failure !== undefined) return Promise.resolve();
     // Discovering with no file yet: until a scan adds one (or fails).

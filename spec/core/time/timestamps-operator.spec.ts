@@ -267,3 +267,41 @@ test('an idle stream gets no periodic watermark: downstream it stays idle and fo
   valve.onWatermark(1, 9000);
   assert.equal(downstream.at(-1), 9000, `downstream watermarks: ${downstream.join(', ')}`);
 });
+
+describe('TimestampsOperator behind a source that holds no split', () => {
+  test('idle without withIdleness while its source holds no split, active again once it holds one', () => {
+    const { out, push, tick, ctx } = setup(byTs(WatermarkStrategy.forMonotonousTimestamps()));
+    push(100);
+    tick();
+    ctx.sourceHoldsNoSplit = true;
+    tick();
+    assert.deepEqual(out.events, ['100@100', 'wm 99', 'idle'], 'no idle timeout in the strategy, idle all the same');
+    tick();
+    assert.equal(out.events.length, 3, 'said once');
+    ctx.sourceHoldsNoSplit = false;
+    tick();
+    assert.deepEqual(out.events.slice(3), ['active'], 'given a split: active before any watermark of it goes out');
+    push(300);
+    tick();
+    assert.deepEqual(out.events.slice(4), ['300@300', 'wm 299']);
+  });
+
+  test('its watermark is left out of the checkpoint while it holds no split (its minimum would restore every subtask at none)', () => {
+    const { op, push, tick, ctx } = setup(byTs(WatermarkStrategy.forMonotonousTimestamps()));
+    assert.deepEqual(op.snapshotState()?.operator, [MIN_WATERMARK], 'with a split and no record yet, the minimum holds the rest back');
+    ctx.sourceHoldsNoSplit = true;
+    assert.equal(op.snapshotState(), undefined);
+    ctx.sourceHoldsNoSplit = false;
+    push(100);
+    tick();
+    assert.deepEqual(op.snapshotState()?.operator, [99]);
+  });
+
+  test('behind an exchange it goes by its records, not by a source of its task', () => {
+    const { out, tick, ctx } = setup(byTs(WatermarkStrategy.forMonotonousTimestamps()), false);
+    ctx.sourceHoldsNoSplit = true;
+    tick();
+    tick();
+    assert.deepEqual(out.events, []);
+  });
+});

@@ -1,7 +1,8 @@
-// A job for the per-split watermark tests: Redis streams, or files followed, read by one subtask into event-time
+// A job for the per-split watermark tests (and splitless-subtasks.it): Redis streams, or files followed, read by one subtask into event-time
 // tumbling windows (a count per stream and window), late records to a side output; both into the collect sink 'out'.
 //   ?url=redis://...&streams=backlog,live&mode=split|subtask&size=1000&p=1
-//   ?files=/dir/backlog.jsonl,/dir/live.jsonl&mode=split|subtask&size=1000   (`s` of a record names its file)
+//   ?files=/dir/backlog.jsonl,/dir/live.jsonl&mode=split|subtask&size=1000&p=1&discover=20   (`s` of a record names
+//   its file; `discover`: discoverIntervalMs, files may then be patterns)
 // mode=split: the watermark strategy runs per split of the source (perSplit); subtask: assignTimestampsAndWatermarks
 // after the same source, one generator for both streams. Each stream's entries carry increasing event times
 // (monotonous per stream); an entry with `end` (event time past every window) is filtered out after the assigner,
@@ -21,7 +22,7 @@ export default defineJob((env) => {
   env.setAutoWatermarkInterval(1);
   const files = q.get('files');
   const src = files !== null
-    ? env.fromFiles<Ev>(files.split(','), jsonLines<Ev>(), { follow: true, chunkBytes: 1024 }).name('read')
+    ? env.fromFiles<Ev>(files.split(','), jsonLines<Ev>(), { follow: true, chunkBytes: 1024, ...(q.get('discover') ? { discoverIntervalMs: Number(q.get('discover')) } : {}) }).name('read')
     : env.fromRedisStreams<Ev>({ connection: q.get('url')!, streams: q.get('streams')!.split(','), count: 1, blockMs: 50 }).name('read');
   const strategy = WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts);
   const stamped = q.get('mode') === 'split' ? src.assignTimestampsAndWatermarks(strategy, { perSplit: true }) : src.assignTimestampsAndWatermarks(strategy);
