@@ -602,3 +602,51 @@ test('split switches made while records are held wait among them: each record re
   assert.deepEqual(tracker.ended, ['a', 'b'], 'ended after their last records');
   assert.equal(st.state, FINISHED);
 });
+
+/** A reader that emits `records` once then waits; `splits` says what hasSplits answers (undefined: no hasSplits). */
+function waitingReader(records: number, splits: { holds?: boolean; throws?: boolean } = {}) {
+  let left = records;
+  const settled = Promise.resolve();
+  return {
+    read(emit: (v: unknown) => void) {
+      for (; left > 0; left--) emit(left);
+      return SOURCE_WAIT;
+    },
+    /** One settled promise: awaited after a step, the subtask has seen it settle (its reaction came first). */
+    settled,
+    ready: () => settled,
+    snapshot: () => [],
+    ...(splits.holds === undefined && splits.throws !== true ? {} : { hasSplits: () => { if (splits.throws === true) throw new Error('no idea'); return splits.holds!; } }),
+  };
+}
+
+test('a source whose reader holds no split (hasSplits false) and reads nothing is said to hold none, until it holds one', async () => {
+  const reader = waitingReader(0, { holds: false });
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const st = new Subtask(0, 't', ctx, new Recorder(), [], [], [], undefined, reader as never, () => {}, 't', undefined, undefined);
+  st.step(8);
+  assert.equal(ctx.sourceHoldsNoSplit, true);
+  (reader as { hasSplits: () => boolean }).hasSplits = () => true;
+  await reader.settled;
+  st.step(8);
+  assert.equal(ctx.sourceHoldsNoSplit, false, 'given a split (a file found): no longer');
+});
+
+test('a reader without hasSplits given none of its source\'s splits holds none until its first record; one given some never does', async () => {
+  for (const [given, records, want] of [[true, 0, true], [true, 3, false], [false, 0, false]] as const) {
+    const ctx = new TaskContext('t', 0, 1, 128);
+    const reader = waitingReader(records);
+    const st = new Subtask(0, 't', ctx, new Recorder(), [], [], [], undefined, reader as never, () => {}, 't', undefined, undefined);
+    st.givenNoSplits = given;
+    st.step(8);
+    // Read again, finding nothing now.
+    await reader.settled;
+    st.step(8);
+    assert.equal(ctx.sourceHoldsNoSplit, want, `given none: ${given}, records: ${records}`);
+  }
+});
+
+test('a hasSplits that throws fails the task naming the hook', () => {
+  const st = new Subtask(0, 't', new TaskContext('t', 0, 1, 128), new Recorder(), [], [], [], undefined, waitingReader(0, { throws: true }) as never, () => {}, 'src', undefined, undefined);
+  assert.throws(() => st.step(8), (e: unknown) => e instanceof OperatorError && e.hook === 'hasSplits' && e.operator === 'src');
+});
