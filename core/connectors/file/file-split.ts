@@ -134,6 +134,12 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
   // A kept split at its restored path keeps its restored id (a checkpoint from before: the path alone), so the
   // runtime matches it to the subtask that had it (restore.ts regroup).
   const restoredId = new Map<FileSplit, string>();
+  // The file each split reads: its own where found (by identity; without one, the file at its path).
+  const reads = splits.map((s, i) => {
+    const was = splitIdentity(s);
+    const f = was === undefined ? byReal.get(restoredReal[i]!) : byKey.get(fileKey(was));
+    return f === undefined ? undefined : fileKey(f);
+  });
   const keptKeys = new Set<string>();
   const keptBy = new Map<string, string>();
   const dropped: FileSplit[] = [];
@@ -155,7 +161,14 @@ export async function restoreFileSplits(patterns: readonly string[], options: In
       if (was !== undefined && byReal.has(real) && options.follow) {
         notes.push(`file '${s.id}' holds another file than the checkpoint reads (another device and inode: rotated or replaced since), and no file the patterns match is that one (renamed away or deleted): its lines before line ${s.position.line} (byte ${s.position.offset}) were read; whatever it held after that is lost. Its split ends`);
       } else if (was !== undefined && byReal.has(real)) {
-        // Not following, the input must be read whole: its reader refuses the other file (FileReplacedError).
+        // Not following, the input must be read whole: its reader refuses the other file (FileReplacedError), or,
+        // at its start, reads it (file-split-reader.ts): not where another split reads that file (rotated into this
+        // path, or a link), which would read it twice; none of its own file was read, as at a fresh start.
+        const there = fileKey(byReal.get(real)!);
+        if (s.position.offset === FILE_START.offset && reads.some((k, j) => j !== i && k === there)) {
+          notes.push(`file '${s.id}' holds another file than the checkpoint reads (another device and inode), one another split reads, and no file the patterns match is its own: none of its own was read; its split ends`);
+          return;
+        }
         kept.push(s);
         restoredId.set(s, restored[i]!.id);
       } else {

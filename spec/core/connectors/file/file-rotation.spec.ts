@@ -10,7 +10,7 @@ import { appendFileSync, mkdtempSync, realpathSync, renameSync, rmSync, statSync
 import os from 'node:os';
 import path from 'node:path';
 import { FileSourceReader } from '../../../../core/connectors/file/file-source-reader.js';
-import { checkFileSplit } from '../../../../core/connectors/file/file-split.js';
+import { checkFileSplit, fileSplitRow, restoreFileSplits } from '../../../../core/connectors/file/file-split.js';
 import { jsonLines } from '../../../../core/connectors/formats/jsonl.js';
 import { FileReplacedError } from '../../../../core/connectors/errors.js';
 import { drive } from '../drive.js';
@@ -206,5 +206,32 @@ test('bounded, a split restored at its start where its path holds another file, 
     } finally {
       await reader.close();
     }
+  });
+});
+
+test('bounded, a split restored at its start whose path now holds another split\'s file (rotated into it while down): that file is read once, by its own split', async () => {
+  await inDir(async (dir) => {
+    const a = path.join(dir, 'a.log');
+    const b = path.join(dir, 'b.log');
+    writeFileSync(a, line(0));
+    writeFileSync(b, line(10) + line(11) + line(12));
+    // At parallelism 2: a.log opened, none read; b.log read past its first line.
+    const splits = [
+      fileSplitRow({ id: a, position: { offset: 0, line: 1, ...identity(a) } }),
+      fileSplitRow({ id: b, position: { offset: line(10).length, line: 2, ...identity(b) } }),
+    ];
+    renameSync(b, a);
+    const r = await restoreFileSplits(['*.log'], { cwd: dir }, splits);
+    const values: number[] = [];
+    for (const split of r.splits) {
+      const reader = new FileSourceReader<{ i: number }>([split], format, {}, undefined, () => {}, { patterns: ['*.log'], cwd: dir });
+      try {
+        values.push(...(await drive(reader, {})).values.map((v) => v.i));
+      } finally {
+        await reader.close();
+      }
+    }
+    assert.deepEqual(values.sort((x, y) => x - y), [11, 12], 'line 10 was read before the checkpoint; 11 and 12 once');
+    assert.ok((r.notes ?? []).some((n) => n.includes(`'${a}' holds another file`) && n.includes('another split reads')), (r.notes ?? []).join('\n'));
   });
 });
