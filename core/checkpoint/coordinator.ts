@@ -440,6 +440,7 @@ export class CheckpointCoordinator {
     // checkpointTimeoutMs ends with the manifest: a commit that never returns would stop every later checkpoint
     // without a word (failing the job instead would run its restart's commit beside this one).
     const slow = setTimeout(() => this.options.warn?.(`the sinks' commit of checkpoint ${p.id} has not returned after ${this.options.timeoutMs} ms (checkpointTimeoutMs); no checkpoint starts until it does`), this.options.timeoutMs);
+    this.slowCommit = slow;
     try {
       await this.commitSinks(manifest).finally(() => clearTimeout(slow));
       // Given up by drain(): the attempt is over, and its retention could delete chunks a restart's chains hold.
@@ -677,6 +678,8 @@ export class CheckpointCoordinator {
   private publishing = 0;
   /** drain() gave up on the completion in progress: what is left of it (retention) must not run. */
   private detached = false;
+  /** The warning timer of the sinks' commit in progress (checkpointTimeoutMs): cleared when drain() gives it up. */
+  private slowCommit: NodeJS.Timeout | undefined;
 
   /**
    * Waits for the completion in progress and chunk writes still in flight (before the store closes). Once its
@@ -694,6 +697,8 @@ export class CheckpointCoordinator {
       const outcome = await (late === undefined ? completion : Promise.race([completion, late])).finally(() => clearTimeout(timer));
       if (outcome === 'late') {
         this.detached = true;
+        // The run is over: no checkpoint waits for this commit, and the timer would keep the process up.
+        clearTimeout(this.slowCommit);
         return `the sinks' commit of checkpoint ${this.publishing} had not returned ${graceMs} ms after the job stopped (stopGraceMs): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again`;
       }
     }
