@@ -11,7 +11,7 @@
 
 import { channelShape, gateChannels, type ChannelShape } from './channel-shape.js';
 import {
-  COLLECTING, WRITING_MANIFEST, finalStateWaits, onAbort, onEveryAckIn, onManifestCommitted, onPublished, onTrigger,
+  COLLECTING, PUBLISHING, WRITING_MANIFEST, finalStateWaits, onAbort, onEveryAckIn, onManifestCommitted, onPublished, onTrigger,
   type AbortCause, type CheckpointPhase,
 } from './checkpoint-phase.js';
 import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type CompletedCheckpoint } from './checkpoint-history.js';
@@ -609,7 +609,13 @@ export class CheckpointCoordinator {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.onFinished = undefined;
-        reject(new Error(`the job ended but ${this.expected.length - this.finished.size} subtask(s) did not report their final state within ${timeoutMs} ms`));
+        // Their reports wait for the checkpoint in flight (finalStateWaits): one whose sinks' commit has not returned
+        // is the cause, not the subtasks.
+        const p = this.pending;
+        const waiting = p?.phase === PUBLISHING && this.deferred.some((d) => d.type === 'finished')
+          ? `: their reports wait for checkpoint ${p.id}, whose sinks' commit has not returned`
+          : '';
+        reject(new Error(`the job ended but ${this.expected.length - this.finished.size} subtask(s) did not report their final state within ${timeoutMs} ms${waiting}`));
       }, timeoutMs);
       this.onFinished = () => {
         if (this.finished.size < this.expected.length) return;

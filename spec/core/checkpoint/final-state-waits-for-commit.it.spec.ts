@@ -1,0 +1,28 @@
+// A bounded job whose input ends while a periodic checkpoint's sinks' commit does not return: its subtasks' final
+// states wait for that checkpoint (finalStateWaits), so the job fails after the final-state timeout. The failure
+// blamed the subtasks ("did not report their final state"); it now names the commit they wait for.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '../../../core/index.js';
+
+test("the end of input while a sinks' commit hangs: the failure names the checkpoint whose commit the final states wait for", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-final-waits-'));
+  try {
+    const url = new URL('./jobs/hang-in-commit.ts', import.meta.url);
+    // Two seconds of input (4000 a second): it ends while checkpoint 2's commit hangs (once: the restart's returns).
+    for (const [k, v] of Object.entries({ ledger: path.join(dir, 'ledger'), marker: path.join(dir, 'committed'), hangAt: 2, count: 8000 })) url.searchParams.set(k, String(v));
+    const warnings: string[] = [];
+    const h = await run(url, { parallelism: 1, stateDir: path.join(dir, 'state'), stopGraceMs: 100, onWarning: (w) => warnings.push(String(w)) });
+    const r = await h.result;
+    assert.equal(r.cancelled, false);
+    const failed = warnings.filter((w) => w.startsWith('job failed ('));
+    assert.equal(failed.length, 1, warnings.join(' | '));
+    assert.match(failed[0]!, /did not report their final state within 10000 ms: their reports wait for checkpoint 2, whose sinks' commit has not returned\); restart 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
