@@ -439,7 +439,7 @@ export class CheckpointCoordinator {
     this.publishing = p.id;
     // checkpointTimeoutMs ends with the manifest: a commit that never returns would stop every later checkpoint
     // without a word (failing the job instead would run its restart's commit beside this one).
-    const slow = setTimeout(() => this.options.warn?.(`the sinks' commit of checkpoint ${p.id} has not returned after ${this.options.timeoutMs} ms (checkpointTimeoutMs); no checkpoint starts until it does`), this.options.timeoutMs);
+    const slow = setTimeout(() => this.options.warn?.(`the sinks' commit of checkpoint ${p.id} has not returned after ${this.options.timeoutMs} ms (checkpointTimeoutMs); no checkpoint starts (nor a restart) until it does`), this.options.timeoutMs);
     this.slowCommit = slow;
     try {
       await this.commitSinks(manifest).finally(() => clearTimeout(slow));
@@ -690,22 +690,29 @@ export class CheckpointCoordinator {
   /**
    * Waits for the completion in progress and chunk writes still in flight (before the store closes). Once its
    * manifest is committed, a completion still running after `graceMs` more (a sink's commit that does not return)
-   * is given up: the checkpoint is complete and its PUBLISHED mark written, so a resume or restart publishes its
-   * transactions again; waiting for it, a cancel never returned. Returns why it gave up, else undefined.
+   * is given up: the checkpoint is complete and its PUBLISHED mark written, so a resume publishes its transactions
+   * again; waiting for it, a cancel never returned. A cancel (`cancelled` settles) waits `cancelGraceMs` from then;
+   * otherwise (a failed attempt, whose restart would publish the same transactions beside the running commit) it
+   * waits `failureGraceMs`. Returns why it gave up, else undefined.
    */
-  async drain(graceMs = Infinity): Promise<string | undefined> {
+  async drain(cancelGraceMs = Infinity, cancelled: Promise<void> = Promise.resolve(), failureGraceMs = Infinity): Promise<string | undefined> {
     // Never before its manifest is committed: a write landing after a restart began could take an id it reuses.
     if (this.completion !== undefined) await this.manifestWritten;
     const completion = this.completion;
     if (completion !== undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      const late = Number.isFinite(graceMs) ? new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), graceMs); }) : undefined;
-      const outcome = await (late === undefined ? completion : Promise.race([completion, late])).finally(() => clearTimeout(timer));
-      if (outcome === 'late') {
+      const timers: NodeJS.Timeout[] = [];
+      let over = false;
+      const after = (ms: number, why: string): Promise<string> => new Promise((r) => { if (!over && Number.isFinite(ms)) timers.push(setTimeout(() => r(why), ms)); });
+      const late = await Promise.race([
+        completion.then(() => undefined),
+        cancelled.then(() => after(cancelGraceMs, `${cancelGraceMs} ms after the job was cancelled (stopGraceMs)`)),
+        after(failureGraceMs, `${failureGraceMs} ms after the job failed (checkpointTimeoutMs)`),
+      ]).finally(() => { over = true; for (const t of timers) clearTimeout(t); });
+      if (late !== undefined) {
         this.detached = true;
-        // The run is over: no checkpoint waits for this commit, and the timer would keep the process up.
+        // The attempt is over: no checkpoint waits for this commit, and the timer would keep the process up.
         clearTimeout(this.slowCommit);
-        return `the sinks' commit of checkpoint ${this.publishing} had not returned ${graceMs} ms after the job stopped (stopGraceMs): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again`;
+        return `the sinks' commit of checkpoint ${this.publishing} had not returned ${late}: no longer waited for; its checkpoint is complete, so a resume publishes its transactions again`;
       }
     }
     await Promise.allSettled([...this.writes]);

@@ -35,6 +35,7 @@ import type { RunOptions } from './run-options.js';
 import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
 import { WorkerWarningsListener } from './worker-warnings.js';
+import { SinkCommitHungError } from '../checkpoint/sink-commit-hung.js';
 import { startStopGrace, type StopGrace } from './stop-grace.js';
 
 /** msgpackr reads it when it loads: 'true' keeps it from loading msgpackr-extract (see workerEnv in startAttempt). */
@@ -203,6 +204,12 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   }
 
   let stopping = false;
+  /** Settles at the user's stop (cancel, stop with savepoint), not at a failure. */
+  let cancel!: () => void;
+  const cancelled = new Promise<void>((r) => { cancel = r; });
+  let userStopped = false;
+  /** Why drain() gave up on a failed attempt's sinks' commit: the run then fails instead of restarting beside it. */
+  let commitHung: string | undefined;
   let terminated = false;
   /** The stop's grace period, running until the threads have all settled. */
   let grace: StopGrace | undefined;
@@ -278,7 +285,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   slowStart?.unref();
 
   let endedWell = false;
-  const done = (async (): Promise<AttemptOutcome> => {
+  const ended = (async (): Promise<AttemptOutcome> => {
     try {
       const results = await Promise.all(threadRuns);
       // A warning posted just before a thread's result comes through another channel, and may come after it.
@@ -318,9 +325,14 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       stuck.close();
       warnings.close();
       coordinator?.close();
-      // Bounded: a sink commit that never returns would keep a cancel from ever returning.
-      const gaveUp = await coordinator?.drain(options.stopGraceMs ?? 5000);
-      if (gaveUp !== undefined) s.warn(gaveUp);
+      // Bounded: a sink commit that never returns would keep a cancel from ever returning. A failed attempt waits
+      // longer (checkpointTimeoutMs), and then fails the run for good: its restart would publish the same
+      // transactions beside the commit still running.
+      const gaveUp = await coordinator?.drain(options.stopGraceMs ?? 5000, cancelled, cp?.timeoutMs ?? Infinity);
+      if (gaveUp !== undefined) {
+        if (userStopped) s.warn(gaveUp);
+        else commitHung = gaveUp;
+      }
       for (const c of channels) c.port1.close();
       live?.close();
       sinkResults.close();
@@ -343,6 +355,9 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       rings.length = 0;
     }
   })();
+  const done = ended.then((o) => (commitHung !== undefined && o.error !== undefined && !userStopped
+    ? { ...o, error: new SinkCommitHungError(`${commitHung}; not restarted beside it (${o.error.message})`, { cause: o.error }) }
+    : o));
 
   const credits = new Map<number, OutputCredit>();
   /** Credit for collect sink `node`'s subtasks, one per sink for the attempt (readers come and go). */
@@ -355,5 +370,5 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     }
     return c;
   };
-  return { done, metrics, coordinator, stop: () => stopAll(false), outputCredit };
+  return { done, metrics, coordinator, stop: () => { userStopped = true; cancel(); stopAll(false); }, outputCredit };
 }

@@ -6,7 +6,7 @@ import { JobDefinitionError, GraphMismatchError } from '../api/errors.js';
  * Errors that a restart cannot fix: the job definition itself is wrong, its state schema does not fit the state
  * it restores, or a source's read positions are gone from the service (a Redis consumer group deleted with its
  * stream) or point into a file that is no longer there (a bounded file source's FileReplacedError): a restart would
- * restore the same checkpoint again.
+ * restore the same checkpoint again. Nor may a restart run beside a sinks' commit that did not return (SinkCommitHungError).
  */
 export function permanent(e: Error): boolean {
   const inner = e.name === 'OperatorError' ? (e.cause as Error | undefined) : e;
@@ -14,6 +14,6 @@ export function permanent(e: Error): boolean {
   // An operator's JobDefinitionError too (state declared wrongly, a function that returns a promise): found at a
   // record, it is found again at the same record after a restart. So is an option a connector's createReader or
   // createWriter refused (ConnectorOptionError, code INVALID_OPTION, as on the main thread: start-failure.ts).
-  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || name === 'JobDefinitionError' || name === 'GraphMismatchError' || name === 'StateSchemaRestoreError' || name === 'RedisGroupMissingError' || name === 'FileReplacedError'
+  return e instanceof JobDefinitionError || e instanceof GraphMismatchError || name === 'JobDefinitionError' || name === 'GraphMismatchError' || name === 'StateSchemaRestoreError' || name === 'RedisGroupMissingError' || name === 'FileReplacedError' || name === 'SinkCommitHungError'
     || (e.name === 'OperatorError' && name === 'ConnectorOptionError' && (inner as { code?: unknown }).code === 'INVALID_OPTION');
 }

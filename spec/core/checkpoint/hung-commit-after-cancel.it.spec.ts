@@ -29,7 +29,7 @@ test("a sinks' commit given up by a cancel leaves no warning timer: nothing is s
     const lines = out.trim().split('\n');
     const end = lines.indexOf('ended cancelled=true');
     assert.ok(end >= 0, out);
-    assert.ok(lines.slice(0, end).some((l) => /had not returned 100 ms after the job stopped \(stopGraceMs\)/.test(l)), out);
+    assert.ok(lines.slice(0, end).some((l) => /had not returned 100 ms after the job was cancelled \(stopGraceMs\)/.test(l)), out);
     assert.deepEqual(lines.slice(end + 1), [], 'nothing said after the result');
     assert.ok(!/checkpointTimeoutMs/.test(out), out);
   } finally {
