@@ -68,6 +68,7 @@ export {
   ConnectorOptionError, type ConnectorErrorCode,
 } from './connectors/errors.js';
 export { RecordTooLargeError } from '../shm/errors.js';
+export { SinkCommitHungError } from './checkpoint/sink-commit-hung.js';
 export type { Key } from './graph/key-groups.js';
 export { KeyTypeError, type KeyPart, type TupleKey, type UserKey } from './graph/tuple-key.js';
 export { recordSchema, optional, type Infer } from '../shm/codec/schema.js';
