@@ -36,6 +36,7 @@ import { JobDefinitionError } from '../api/errors.js';
 /** The state table of the windows (internal: a user state cannot take the name). */
 export const WINDOW_STATE = '__windows';
 const NO_STATES: readonly unknown[] = [];
+const NO_SLOTS: readonly Slot[] = [];
 
 export class WindowOperator<I, O> extends KeyedOperator<I, O>
   implements OnMergeContext, WindowEmitter, WindowContext<UserKey, Window>, Collector<unknown> {
@@ -70,6 +71,21 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
    * sliding windows ~20x dearer per record than tumbling ones.
    */
   private readonly byEnd: boolean;
+  /**
+   * Fast paths (spec.fastPaths) for keys that see about one record per window (many keys, short windows), where
+   * nearly every record opens a window and its timer fires once: a new window shares the window object of the last
+   * one opened with the same bounds (tumbling windows: every key's window of a period is one immutable object), and
+   * with the default trigger its end timer is set directly (without lateness it is the cleanup timer, registered
+   * already), not through onElement.
+   */
+  private readonly sparse: boolean;
+  private lastWindow: Window | undefined;
+  private lastS = NaN;
+  private lastE = NaN;
+  /** onTimer's windows to act on (reused: one array per timer was garbage at every window's end). */
+  private readonly todo: Slot[] = [];
+  /** dropSlot's one window being released (reused, as `todo`). */
+  private readonly one: Slot[] = [];
   /** Windows held now, every key together (for tests and metrics). */
   windowCount = 0;
   /** The time processing-time timers are firing for (-Infinity: none firing). */
@@ -94,6 +110,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     this.domain = this.isEventTime ? 'event' : 'processing';
     this.fastTrigger = spec.fastPaths && this.trigger.constructor === EventTimeTrigger;
     this.byEnd = this.fastTrigger && !this.merging;
+    this.sparse = spec.fastPaths;
   }
 
   push(value: I): void {
@@ -124,7 +141,8 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       this.backend.currentKey = key;
       // The window table has no TTL: its entries map is read directly (one call less per record).
       entry = this.table.entries.get(key);
-      if (entry === undefined) entry = this.table.put(key, []);
+      // No entry (looked up just now): create it without put's second lookup.
+      if (entry === undefined) entry = this.sparse ? this.table.create(key, []) : this.table.put(key, []);
       slots = entry.value;
       const n = this.assigner.assign(value, ts, this.bounds);
       const b = this.bounds;
@@ -149,6 +167,7 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
           slot = this.newSlot(s, e);
           if (this.byEnd) insertByEnd(slots, slot);
           else slots.push(slot);
+          if (this.sparse && this.fastTrigger) { this.addToNew(slot, slots, value, input); continue; }
         }
         this.addTo(slot, slots, value, input);
       }
@@ -225,10 +244,21 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   }
 
   private newSlot(s: number, e: number): Slot {
-    const slot = makeSlot(s, e, this.assigner.window(s, e));
+    const slot = makeSlot(s, e, this.windowOf(s, e));
     this.windowCount++;
     this.registerCleanup(slot);
     return slot;
+  }
+
+  /** The window object of [s, e): on the fast path, the last one made when its bounds are the same (windows are immutable). */
+  private windowOf(s: number, e: number): Window {
+    if (!this.sparse) return this.assigner.window(s, e);
+    if (s === this.lastS && e === this.lastE) return this.lastWindow!;
+    const w = this.assigner.window(s, e);
+    this.lastWindow = w;
+    this.lastS = s;
+    this.lastE = e;
+    return w;
   }
 
   /**
@@ -258,6 +288,24 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     if (r !== TriggerResult.CONTINUE) this.act(r, slot);
   }
 
+  /**
+   * addTo for a window just opened, with the default event-time trigger (fast path): what its onElement does (fire a
+   * window the watermark has passed; else register the end timer), with the end timer's registration left out where
+   * it is the cleanup timer newSlot registered (no lateness).
+   */
+  private addToNew(slot: Slot, slots: Slot[], value: unknown, input: number): void {
+    this.contents.add(slot, value, input);
+    const max = maxTimestampOf(slot.e);
+    if (max <= this.ctx.watermark) {
+      this.cur = slot;
+      this.curSlots = slots;
+      this.act(TriggerResult.FIRE, slot);
+      return;
+    }
+    slot.et = [max];
+    if (!this.isEventTime || this.cleanupTime(slot) !== max) this.timers.register('event', this.backend.currentKey, max);
+  }
+
   private act(r: TriggerResult, slot: Slot): void {
     if ((r & TriggerResult.FIRE) !== 0 && slot.n > 0) {
       this.cur = slot;
@@ -282,7 +330,9 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   private dropSlot(slot: Slot, slots: Slot[], firedAt: number): void {
     this.cur = slot;
     this.curSlots = slots;
-    this.releasing = [slot];
+    const one = this.one;
+    one[0] = slot;
+    this.releasing = one;
     try {
       this.trigger.clear(slot.w, this);
       if (this.windowFn?.clear !== undefined) this.windowFn.clear(this);
@@ -292,7 +342,8 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       }
       this.releaseTimers(slot, firedAt);
     } finally {
-      this.releasing = [];
+      this.releasing = NO_SLOTS;
+      one.length = 0;
     }
     const k = this.indexOfSlot(slots, slot);
     if (k >= 0) { slots.splice(k, 1); this.windowCount--; }
@@ -333,38 +384,68 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     // Only the windows with this timer (a trigger's, or their cleanup): a key can hold thousands of windows (a
     // short slide under a slow watermark), and visiting each of them at each of their timers was quadratic. No
     // window gains this timer while they fire: a trigger registers timers for its own window only.
-    const todo: Slot[] = [];
     const cleanups = domain === this.domain;
-    const has = (slot: Slot): boolean => {
-      const list = domain === 'event' ? slot.et : slot.pt;
-      return (list !== undefined && list.includes(ts)) || (cleanups && ts === this.cleanupTime(slot));
-    };
-    if (this.byEnd) {
-      // Only windows whose end - 1 (the trigger's timer; the cleanup without lateness) or end - 1 + lateness is ts:
-      // the same sums the timers were registered with (ts + 1 is not always end in floating point: 0.3 - 1 + 1).
-      const offsets = this.lateness === 0 || !cleanups ? [0] : [this.lateness, 0];
-      for (const off of offsets) {
-        for (let i = firstTimerAtLeast(slots, ts, off); i < slots.length && timerAt(slots[i]!.e, off) === ts; i++) if (has(slots[i]!)) todo.push(slots[i]!);
+    if (this.sparse) {
+      const todo = this.todo;
+      const start = todo.length;
+      if (this.byEnd) {
+        // Only windows whose end - 1 (the trigger's timer; the cleanup without lateness) or end - 1 + lateness is
+        // ts: the same sums the timers were registered with (ts + 1 is not always end in floating point: 0.3 - 1 + 1).
+        if (cleanups && this.lateness !== 0) this.timedAt(slots, ts, this.lateness, domain, cleanups, todo);
+        this.timedAt(slots, ts, 0, domain, cleanups, todo);
+      } else {
+        for (let i = 0; i < slots.length; i++) if (this.hasTimer(slots[i]!, domain, ts, cleanups)) todo.push(slots[i]!);
+      }
+      // This call's windows are todo[start..] (should a window function ever get here again, re-entrantly).
+      try {
+        for (let i = start; i < todo.length; i++) this.timerOf(todo[i]!, slots, domain, ts, todo.length - start > 1);
+      } finally {
+        todo.length = start;
       }
     } else {
-      for (let i = 0; i < slots.length; i++) if (has(slots[i]!)) todo.push(slots[i]!);
-    }
-    for (const slot of todo) {
-      // An earlier one's action may have dropped or merged it.
-      if (todo.length > 1 && this.indexOfSlot(slots, slot) < 0) continue;
-      const list = domain === 'event' ? slot.et : slot.pt;
-      const k = list === undefined ? -1 : list.indexOf(ts);
-      if (k >= 0) {
-        if (list!.length === 1) { if (domain === 'event') slot.et = undefined; else slot.pt = undefined; } else list!.splice(k, 1);
-        this.cur = slot;
-        this.curSlots = slots;
-        const r = domain === 'event' ? this.trigger.onEventTime(ts, slot.w, this) : this.trigger.onProcessingTime(ts, slot.w, this);
-        if (r !== TriggerResult.CONTINUE) this.act(r, slot);
+      const todo: Slot[] = [];
+      const has = (slot: Slot): boolean => this.hasTimer(slot, domain, ts, cleanups);
+      if (this.byEnd) {
+        const offsets = this.lateness === 0 || !cleanups ? [0] : [this.lateness, 0];
+        for (const off of offsets) {
+          for (let i = firstTimerAtLeast(slots, ts, off); i < slots.length && timerAt(slots[i]!.e, off) === ts; i++) if (has(slots[i]!)) todo.push(slots[i]!);
+        }
+      } else {
+        for (let i = 0; i < slots.length; i++) if (has(slots[i]!)) todo.push(slots[i]!);
       }
-      if (domain === this.domain && ts === this.cleanupTime(slot) && this.indexOfSlot(slots, slot) >= 0) this.dropSlot(slot, slots, ts);
+      for (const slot of todo) this.timerOf(slot, slots, domain, ts, todo.length > 1);
     }
     if (slots.length === 0) this.table.remove(entry.key);
     else this.table.touched(entry);
+  }
+
+  /** Whether the slot holds the timer ts: its trigger's, or (`cleanups`: the timer is of the cleanup domain) its cleanup. */
+  private hasTimer(slot: Slot, domain: TimeDomain, ts: number, cleanups: boolean): boolean {
+    const list = domain === 'event' ? slot.et : slot.pt;
+    return (list !== undefined && list.includes(ts)) || (cleanups && ts === this.cleanupTime(slot));
+  }
+
+  /** Pushes to `out` the slots (sorted by end) whose end - 1 + `offset` is ts and that hold the timer. */
+  private timedAt(slots: readonly Slot[], ts: number, offset: number, domain: TimeDomain, cleanups: boolean, out: Slot[]): void {
+    for (let i = firstTimerAtLeast(slots, ts, offset); i < slots.length && timerAt(slots[i]!.e, offset) === ts; i++) {
+      if (this.hasTimer(slots[i]!, domain, ts, cleanups)) out.push(slots[i]!);
+    }
+  }
+
+  /** The timer ts of one of the key's windows fired: its trigger's, then its cleanup. */
+  private timerOf(slot: Slot, slots: Slot[], domain: TimeDomain, ts: number, several: boolean): void {
+    // An earlier one's action may have dropped or merged it.
+    if (several && this.indexOfSlot(slots, slot) < 0) return;
+    const list = domain === 'event' ? slot.et : slot.pt;
+    const k = list === undefined ? -1 : list.indexOf(ts);
+    if (k >= 0) {
+      if (list!.length === 1) { if (domain === 'event') slot.et = undefined; else slot.pt = undefined; } else list!.splice(k, 1);
+      this.cur = slot;
+      this.curSlots = slots;
+      const r = domain === 'event' ? this.trigger.onEventTime(ts, slot.w, this) : this.trigger.onProcessingTime(ts, slot.w, this);
+      if (r !== TriggerResult.CONTINUE) this.act(r, slot);
+    }
+    if (domain === this.domain && ts === this.cleanupTime(slot) && this.indexOfSlot(slots, slot) >= 0) this.dropSlot(slot, slots, ts);
   }
 
   override finish(): void {

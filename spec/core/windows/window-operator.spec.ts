@@ -108,6 +108,86 @@ describe('allowed lateness and late data', () => {
   });
 });
 
+// Many keys, about one record per key and window: nearly every record opens a window whose one timer fires once.
+// The fast path shares a window object among keys' windows of the same bounds and sets the default trigger's end
+// timer directly (once: without lateness it is the cleanup timer).
+describe('one record per key and window', () => {
+  const define = (lateness: number) => (s: KeyedStream<Ev, string>): DataStream<[string, number, number, number]> =>
+    s.window(TumblingEventTimeWindows.of(10)).allowedLateness(lateness).aggregate<number, number, [string, number, number, number]>(
+      { createAccumulator: () => 0, add: (e, a) => a + e.v, getResult: (a) => a },
+      (k, ctx, [total], out) => { const w = ctx.window as TimeWindow; out.collect([k, w.start, w.end, total!]); });
+  /** Record i at time i, key i * 7 mod 200: a key sees a record every 200 ms, so each window of 10 holds one. */
+  const feed = (h: { push(e: Ev, ts: number): void; watermark(wm: number): void }, n: number, onWatermark?: () => void): void => {
+    for (let i = 0; i < n; i++) {
+      h.push(ev(`k${(i * 7) % 200}`, i), i);
+      if ((i + 1) % 50 === 0) { onWatermark?.(); h.watermark(i - 5); }
+    }
+  };
+
+  test('each window fires alone at its end with its record, and its state and its one timer go', () => {
+    const h = harness((e: Ev) => e.k, define(0));
+    const op = win<Ev>(h);
+    let checked = 0;
+    feed(h, 1000, () => {
+      // One timer per window (its end is its cleanup), none left behind by fired ones.
+      assert.equal(op.timers.size, op.windowCount);
+      checked++;
+    });
+    h.watermark(MAX_WATERMARK);
+    const want = Array.from({ length: 1000 }, (_, i) => [`k${(i * 7) % 200}`, i - (i % 10), i - (i % 10) + 10, i]);
+    assert.deepEqual(h.out.values().sort(), want.sort());
+    assert.ok(h.out.records.every((r) => r.ts === (r.value as [string, number, number, number])[2] - 1), 'stamped with end - 1');
+    assert.equal(checked, 20);
+    assert.equal(op.windowCount, 0);
+    assert.equal(op.backend.entryCount, 0, 'no state entry left, timers included');
+    assert.equal(op.timers.size, 0);
+  });
+
+  test(`keys' windows of the same bounds ${fast ? 'share one window object' : 'each get their own window object'}`, () => {
+    const seen: Window[] = [];
+    const h = harness((e: Ev) => e.k, (s) => s.window(TumblingEventTimeWindows.of(10)).process<number>((_k, ctx, _els, out) => { seen.push(ctx.window); out.collect(1); }));
+    h.push(ev('a', 1), 1); h.push(ev('b', 1), 2); h.push(ev('c', 1), 12);
+    h.watermark(MAX_WATERMARK);
+    assert.equal(seen.length, 3);
+    assert.deepEqual(seen.map((w) => [(w as TimeWindow).start, (w as TimeWindow).end]), [[0, 10], [0, 10], [10, 20]]);
+    assert.equal(seen[0] === seen[1], fast);
+    assert.notEqual(seen[1], seen[2]);
+  });
+
+  test('a record opening a window the watermark has passed, within the lateness, fires it at once; it goes at end + lateness', () => {
+    const h = harness((e: Ev) => e.k, define(5));
+    const op = win<Ev>(h);
+    h.watermark(12);
+    h.push(ev('a', 1), 5);
+    assert.deepEqual(h.out.take(), [['a', 0, 10, 1]], 'fired at once');
+    assert.equal(op.timers.size, 1, 'its cleanup timer only (no end timer: its end has passed)');
+    h.push(ev('b', 2), 15);
+    assert.equal(op.timers.size, 3, "b's window: its end timer (19) and its cleanup timer (24)");
+    h.watermark(14);
+    assert.equal(op.windowCount, 1, "a's window went at 9 + 5");
+    h.watermark(19);
+    assert.deepEqual(h.out.take(), [['b', 10, 20, 2]]);
+    assert.equal(op.timers.size, 1);
+    h.push(ev('b', 3), 16);
+    assert.deepEqual(h.out.take(), [['b', 10, 20, 5]], 'a late record fires it again');
+    h.watermark(24);
+    assert.equal(op.windowCount, 0);
+    assert.equal(op.timers.size, 0);
+    assert.equal(op.backend.entryCount, 0);
+  });
+
+  for (const lateness of [0, 5]) {
+    test(`a checkpoint has the same bytes with the fast paths on and off (lateness ${lateness})`, () => {
+      const on = baseHarness((e: Ev) => e.k, define(lateness), { checkpointing: true, fastPaths: fast });
+      const off = baseHarness((e: Ev) => e.k, define(lateness), { checkpointing: true, fastPaths: !fast });
+      feed(on, 537);
+      feed(off, 537);
+      assert.ok(win<Ev>(on).windowCount > 0);
+      assert.deepEqual(win<Ev>(on).snapshotState(1, false), win<Ev>(off).snapshotState(1, false));
+    });
+  }
+});
+
 describe('session windows', () => {
   test('windows of one key merge when they overlap or touch, and a bridging record joins two sessions', () => {
     const h = harness((e: Ev) => e.k, (s) => s.window(EventTimeSessionWindows.withGap(10)).process<[string, number, number, number[]]>((k, ctx, els, out) => {
