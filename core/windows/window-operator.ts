@@ -17,7 +17,7 @@ import type { KeyedStateStore } from '../api/state.js';
 import type { OutputTag } from '../api/output-tag.js';
 import type { ProcessWindowHandler, WindowContext } from '../api/window-functions.js';
 import type { OperatorRestore } from '../checkpoint/snapshot.js';
-import type { StateTable } from '../state/state-table.js';
+import { isRemoved, type StateEntry, type StateTable } from '../state/state-table.js';
 import type { TimeDomain } from '../state/timer-service.js';
 import { KeyedOperator } from '../operators/keyed-operator.js';
 import type { Downstream } from '../operators/operator.js';
@@ -82,8 +82,13 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
   private lastWindow: Window | undefined;
   private lastS = NaN;
   private lastE = NaN;
+  /** The end timer list of the windows opened last, and its time (addToNew). */
+  private lastEt: number[] = [];
+  private lastMax = NaN;
   /** onTimer's windows to act on (reused: one array per timer was garbage at every window's end). */
   private readonly todo: Slot[] = [];
+  /** The windows of a key that had none, while a record opens them (fast path): its entry is made after. */
+  private readonly fresh: Slot[] = [];
   /** dropSlot's one window being released (reused, as `todo`). */
   private readonly one: Slot[] = [];
   /** Windows held now, every key together (for tests and metrics). */
@@ -136,14 +141,17 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     let added = false;
     let slots: Slot[];
     let entry;
+    let key: Key;
     try {
-      const key = canonicalKey(this.keyOf[input]!(value));
+      key = canonicalKey(this.keyOf[input]!(value));
       this.backend.currentKey = key;
       // The window table has no TTL: its entries map is read directly (one call less per record).
       entry = this.table.entries.get(key);
-      // No entry (looked up just now): create it without put's second lookup.
-      if (entry === undefined) entry = this.sparse ? this.table.create(key, []) : this.table.put(key, []);
-      slots = entry.value;
+      if (entry !== undefined) slots = entry.value;
+      // Fast path: a key without windows gets its entry only once a window opens (below), and then an array of
+      // their number: an empty array's first push made room for 16, most of it never used where keys hold one.
+      else if (this.sparse) slots = this.fresh;
+      else slots = (entry = this.table.put(key, [])).value;
       const n = this.assigner.assign(value, ts, this.bounds);
       const b = this.bounds;
       for (let i = 0; i < n; i++) {
@@ -171,8 +179,14 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
         }
         this.addTo(slot, slots, value, input);
       }
-    } catch (e) { this.fail(e); }
-    if (slots.length === 0) this.table.remove(entry.key);
+    } catch (e) {
+      this.fresh.length = 0;
+      this.fail(e);
+    }
+    if (entry === undefined) {
+      if (slots.length > 0) this.table.create(key, slots.slice());
+      slots.length = 0;
+    } else if (slots.length === 0) this.dropEntry(entry);
     else if (this.table.tracking) this.table.touched(entry);
     // Floored as window bounds are whole ms: a record at 9.7, whose window [0, 10) ended (maxTimestamp 9) at
     // watermark 9, would be neither added nor late (9.7 > 9), and vanish uncounted.
@@ -302,7 +316,10 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       this.act(TriggerResult.FIRE, slot);
       return;
     }
-    slot.et = [max];
+    // Shared by the windows ending together, as their window object: with the default trigger a window's list is
+    // only ever replaced or dropped, never changed in place (it holds its one end timer).
+    if (max !== this.lastMax) { this.lastMax = max; this.lastEt = [max]; }
+    slot.et = this.lastEt;
     if (!this.isEventTime || this.cleanupTime(slot) !== max) this.timers.register('event', this.backend.currentKey, max);
   }
 
@@ -415,8 +432,14 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       }
       for (const slot of todo) this.timerOf(slot, slots, domain, ts, todo.length > 1);
     }
-    if (slots.length === 0) this.table.remove(entry.key);
+    if (slots.length === 0) this.dropEntry(entry);
     else this.table.touched(entry);
+  }
+
+  /** Removes a key's entry that has no window left: on the fast path the entry held, without looking its key up again. */
+  private dropEntry(entry: StateEntry<Slot[]>): void {
+    if (!this.sparse) this.table.remove(entry.key);
+    else if (!isRemoved(entry)) this.table.delete(entry);
   }
 
   /** Whether the slot holds the timer ts: its trigger's, or (`cleanups`: the timer is of the cleanup domain) its cleanup. */

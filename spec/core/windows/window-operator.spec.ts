@@ -176,6 +176,21 @@ describe('one record per key and window', () => {
     assert.equal(op.backend.entryCount, 0);
   });
 
+  test("a late record of a key without windows leaves no state entry; a record opening a key's windows makes one", () => {
+    const h = harness((e: Ev) => e.k, (s) => s.window(SlidingEventTimeWindows.of(10, 5)).reduce(sum), { checkpointing: true });
+    const op = win<Ev>(h);
+    h.watermark(30);
+    h.push(ev('a', 1), 3);
+    assert.equal(h.op.lateRecordsDropped, 1);
+    assert.equal(op.backend.sizeOf('__windows'), 0);
+    h.push(ev('b', 2), 33); h.push(ev('b', 3), 34);
+    assert.equal(op.backend.sizeOf('__windows'), 1);
+    assert.equal(op.windowCount, 2, "b's two windows, [25, 35) and [30, 40), in one entry");
+    h.watermark(MAX_WATERMARK);
+    assert.deepEqual(h.out.values(), [ev('b', 5), ev('b', 5)]);
+    assert.equal(op.backend.entryCount, 0);
+  });
+
   for (const lateness of [0, 5]) {
     test(`a checkpoint has the same bytes with the fast paths on and off (lateness ${lateness})`, () => {
       const on = baseHarness((e: Ev) => e.k, define(lateness), { checkpointing: true, fastPaths: fast });
