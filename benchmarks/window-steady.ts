@@ -5,7 +5,7 @@
 // (spec/core/windows/harness.ts), with its fast paths on (engine `sluice`) and off (`sluice.no-fast-paths`:
 // windowed.withoutFastPaths()).
 //
-//   npm run bench:window-steady -- [--json [PATH]] [--quick]
+//   npm run bench:window-steady -- [--json [PATH]] [--quick] [--only=NAME]  (NAME: part of a benchmark's name)
 //
 // The stream: record i has time floor(i / 10) ms; keys come in bursts: during each 200 ms a group of 100 keys is
 // active (of 10 groups), each key seen every 10 ms. Windows, all a reduce (a sum per key and window):
@@ -17,6 +17,10 @@
 // - window.tumbling.combine: tumbling 1 s with combineLocally(): the local-combine operator chained into the
 //   window operator that merges its partials, through a pass-through standing for the exchange between them (the
 //   window operator keeps its own task context). The combiner has no switch: the flag reaches the window half.
+// - window.tumbling.sparse: tumbling 1 s over another stream, one record per key and window: 10,000 keys, record i
+//   at i ms (one per ms) with a pseudo-random key, the watermark 200 ms behind every 10,000 records (a periodic
+//   watermark of a fast source: ~10 s of event time a step). Nearly every record opens a (key, window), registers its
+//   timer and is fired and dropped alone: a window's state made and thrown away per record.
 // Each sample pushes BATCH records into a long-lived operator; events/s = BATCH x median samples/s.
 // The engines of a benchmark run interleaved, in rounds with their order rotated (micro.ts measure): each figure is
 // the median over rounds of a round's median (or p99) sample.
@@ -42,14 +46,23 @@ const WATERMARK_EVERY = 1000;
 
 interface Ev { key: number; v: number }
 
+/** A stream: record i's key and time, and how often a watermark (200 ms behind: `lag`) follows. */
+interface Stream { key(i: number): number; ts(i: number): number; watermarkEvery: number; lag: number }
+
+/** The default stream (see the header): 1,000 keys in bursts, 10 records per ms, the watermark 1 ms behind. */
+const BURSTS: Stream = { key: (i) => (Math.floor(i / 2000) % 10) * 100 + ((i * 19) % 100), ts: (i) => Math.floor(i / 10), watermarkEvery: WATERMARK_EVERY, lag: 1 };
+/** One record per key and window: 10,000 keys, one record per ms (a multiplicative hash of i spreads the keys). */
+const SPARSE: Stream = { key: (i) => (Math.imul(i, 0x9e3779b1) >>> 0) % 10_000, ts: (i) => i, watermarkEvery: 10_000, lag: 200 };
+
 type Shape = (keyed: ReturnType<ReturnType<StreamEnvironment['fromCollection']>['keyBy']>) => WindowedStream<Ev, number, Window>;
 
-const CASES: readonly (readonly [string, (w: WindowedStream<Ev, number, Window>) => WindowedStream<Ev, number, Window>, Shape])[] = [
+const CASES: readonly (readonly [string, (w: WindowedStream<Ev, number, Window>) => WindowedStream<Ev, number, Window>, Shape, Stream?])[] = [
   ['window.tumbling.reduce', (w) => w, (k) => k.window(TumblingEventTimeWindows.of(1000)) as never],
   ['window.sliding.reduce', (w) => w, (k) => k.window(SlidingEventTimeWindows.of(1000, 200)) as never],
   ['window.session.reduce', (w) => w, (k) => k.window(EventTimeSessionWindows.withGap(100)) as never],
   ['window.tumbling.evictor', (w) => w.evictor(CountEvictor.of(8)), (k) => k.window(TumblingEventTimeWindows.of(1000)) as never],
   ['window.tumbling.combine', (w) => w.combineLocally(), (k) => k.window(TumblingEventTimeWindows.of(1000)) as never],
+  ['window.tumbling.sparse', (w) => w, (k) => k.window(TumblingEventTimeWindows.of(1000)) as never, SPARSE],
 ];
 
 class Sink implements Downstream<unknown> {
@@ -67,7 +80,7 @@ class Sink implements Downstream<unknown> {
 }
 
 /** A window operator (with its local combiner chained in front when the job has one) fed by a stream of records. */
-function steady(shape: Shape, configure: (w: WindowedStream<Ev, number, Window>) => WindowedStream<Ev, number, Window>, fastPaths: boolean): { push(n: number): void; end(): void; sink: Sink } {
+function steady(shape: Shape, configure: (w: WindowedStream<Ev, number, Window>) => WindowedStream<Ev, number, Window>, fastPaths: boolean, src: Stream = BURSTS): { push(n: number): void; end(): void; sink: Sink } {
   const env = new StreamEnvironment(1);
   const keyed = env.fromCollection<Ev>([]).keyBy((e) => e.key);
   const windowed = configure(shape(keyed as never));
@@ -100,12 +113,12 @@ function steady(shape: Shape, configure: (w: WindowedStream<Ev, number, Window>)
     sink,
     push(n) {
       for (const end = i + n; i < end; i++) {
-        const ts = Math.floor(i / 10);
+        const ts = src.ts(i);
         ctx.timestamp = ts;
-        op.push({ key: (Math.floor(i / 2000) % 10) * 100 + ((i * 19) % 100), v: i & 1023 });
-        if ((i + 1) % WATERMARK_EVERY === 0) {
-          ctx.watermark = ts - 1;
-          op.watermark(ts - 1);
+        op.push({ key: src.key(i), v: i & 1023 });
+        if ((i + 1) % src.watermarkEvery === 0) {
+          ctx.watermark = ts - src.lag;
+          op.watermark(ts - src.lag);
         }
       }
     },
@@ -123,16 +136,18 @@ async function main(): Promise<void> {
   const times = benchTimes(argv);
   const results: BenchResult[] = [];
   const engines = [['sluice', true], ['sluice.no-fast-paths', false]] as const;
-  for (const [benchmark, configure, shape] of CASES) {
+  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  for (const [benchmark, configure, shape, src] of CASES) {
+    if (only !== undefined && !benchmark.includes(only)) continue;
     const checks = engines.map(([, fast]) => {
-      const s = steady(shape, configure, fast);
+      const s = steady(shape, configure, fast, src);
       s.sink.check = new Checksum();
       s.push(VERIFY);
       s.end();
       return s.sink.check;
     });
     const runs = engines.map(([, fast]) => {
-      const s = steady(shape, configure, fast);
+      const s = steady(shape, configure, fast, src);
       return s;
     });
     const m = await measure(benchmark, engines.map(([name], i) => [name, () => { runs[i]!.push(BATCH); }] as const), times);

@@ -70,11 +70,13 @@ test('state-handles.ts: value, list and map handles, and handles asked for by na
 
 test('window-steady.ts: windows per record, fast paths on and off', async () => {
   const r = await report('window-steady.ts');
-  checkShape(r, ['window.tumbling.reduce', 'window.sliding.reduce', 'window.session.reduce', 'window.tumbling.evictor', 'window.tumbling.combine']);
+  checkShape(r, ['window.tumbling.reduce', 'window.sliding.reduce', 'window.session.reduce', 'window.tumbling.evictor', 'window.tumbling.combine', 'window.tumbling.sparse']);
   assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.no-fast-paths']));
   // combineLocally must give what the plain tumbling reduce gives.
-  const sig = (b: string): string => { const x = r.results.find((y) => y.benchmark === b)!; return `${x.outputRows}/${x.outputChecksum}`; };
+  const sig = (b: string, e = 'sluice'): string => { const x = r.results.find((y) => y.benchmark === b && y.engine === e)!; return `${x.outputRows}/${x.outputChecksum}`; };
   assert.equal(sig('window.tumbling.combine'), sig('window.tumbling.reduce'));
+  // One record per key and window: the fast paths change no result.
+  assert.equal(sig('window.tumbling.sparse', 'sluice.no-fast-paths'), sig('window.tumbling.sparse'));
 });
 
 test('sink-results.ts: a sink result posted, with and without a clone to check it first', async () => {
