@@ -123,9 +123,15 @@ export class LineFramer {
     return r;
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * Frames `chunk` from byte `from`, stopping after `maxRecords` complete records (a reader framing lazily takes
+   * only what it hands out, so records are not queued ahead). Returns where it stopped: `chunk.length` when all of
+   * it was taken.
+   */
+  push(chunk: Buffer, from = 0, maxRecords = Infinity): number {
     const n = chunk.length;
-    let p = 0;
+    let p = from;
+    let made = 0;
     while (p < n) {
       // Quote scanning stops where the record would pass the limit, so discarding starts there, not at chunk end.
       const limit = this.csv && !this.discarding ? Math.min(n, p + this.maxLineBytes + 2 + this.bomSlack() - this.recordLen) : n;
@@ -137,7 +143,9 @@ export class LineFramer {
       if (nl < 0) { p = stop; continue; }
       this.complete(1);
       p = nl + 1;
+      if (++made >= maxRecords) break;
     }
+    return p;
   }
 
   /** End of input: an incomplete last record (no final LF) becomes a record. */

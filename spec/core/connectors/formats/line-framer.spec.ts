@@ -199,3 +199,35 @@ test('property: csv framing with any limit gives the same records for any chunki
     assert.equal(offset, input.length);
   }), { numRuns: 1000 });
 });
+
+// The file reader's readAhead frames only the records it hands out: a push stopped after some records, then resumed
+// where it stopped, frames exactly what one whole push does (CSV quotes and records across chunks included).
+test('property: push with a record limit, resumed where it stopped, frames what whole pushes frame', () => {
+  fc.assert(fc.property(
+    fc.array(fc.constantFrom('a', ',', '"', '\n', '\r', 'é'), { maxLength: 60 }),
+    fc.array(fc.nat({ max: 60 }), { maxLength: 4 }),
+    fc.integer({ min: 1, max: 4 }),
+    fc.constantFrom<LineFramerOptions['framing']>('line', 'csv'),
+    (chars, cuts, limit, framing) => {
+      const input = Buffer.from(chars.join(''));
+      const whole = frame(input, cuts, { framing });
+      const f = new LineFramer(0, 1, { framing });
+      const out: FramedRecord[] = [];
+      let p = 0;
+      for (const c of [...cuts.filter((x) => x > 0 && x < input.length)].sort((a, b) => a - b).concat(input.length)) {
+        const chunk = input.subarray(p, c);
+        p = c;
+        for (let at = 0; at < chunk.length;) {
+          const stop = f.push(chunk, at, limit);
+          assert.ok(stop > at && stop <= chunk.length, `stopped at ${stop}, from ${at}`);
+          assert.ok(f.queued <= limit, `${f.queued} records framed, limit ${limit}`);
+          at = stop;
+          for (let r = f.shift(); r; r = f.shift()) out.push(r);
+        }
+      }
+      f.finish();
+      for (let r = f.shift(); r; r = f.shift()) out.push(r);
+      assert.deepEqual(out.map((r) => [r.bytes.toString('latin1'), r.offset, r.end, r.line, r.lines, r.tooLong]), whole.map((r) => [r.bytes.toString('latin1'), r.offset, r.end, r.line, r.lines, r.tooLong]));
+    },
+  ), { numRuns: 300 });
+});
