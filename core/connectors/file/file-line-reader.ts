@@ -3,7 +3,9 @@
 // Reads one file as framed records without ever blocking the thread: chunks are read ahead asynchronously
 // (FileHandle.read at an explicit offset) into a LineFramer, `read()` hands out what is framed now, and `ready()`
 // resolves when more is. It starts at a recorded byte offset and line, and its `position` is always just after
-// the last record handed out, so a reader restarted there neither skips nor repeats a record.
+// the last record handed out, so a reader restarted there neither skips nor repeats a record. With `readAhead`
+// (the default) several reads run at once, at consecutive offsets, and are taken in file order (after a short one,
+// those after it are dropped and read again: a growing file); their bytes are framed only as records are read out.
 //
 // Bounded mode: at the end of the file an unterminated last line is a record, then END. Follow mode: the end of
 // the file is a wait for growth (FileGrowth); a partial last line is held until its LF arrives. A followed file
@@ -25,8 +27,14 @@ import { isNumber } from '../../api/number-option.js';
 export interface FileLineReaderOptions extends LineFramerOptions {
   /** Bytes per read. Default 64 KiB. */
   chunkBytes?: number;
-  /** Read ahead while fewer bytes than this are buffered. Default 4 chunks. */
+  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (16 with readAhead). */
   prefetchBytes?: number;
+  /**
+   * Default true: up to 16 reads in flight at once (while under prefetchBytes) and records framed as they are
+   * handed out, so the disk is busy while records are parsed, a wait of the thread finds several chunks ready, and
+   * no chunk's records sit framed on the heap. False: one read at a time, each chunk framed whole as it arrives.
+   */
+  readAhead?: boolean;
   /** Follow a growing file instead of ending at its end. */
   follow?: boolean | FollowOptions;
   /** Woken whenever this reader has something new; share one among readers to wait on any of them. */
@@ -39,6 +47,7 @@ function checkReadSizes(o: FileLineReaderOptions, what = ''): void {
   const chunkBytes = o.chunkBytes ?? 64 * 1024;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new ConnectorOptionError(`${what}chunkBytes must be a positive integer, got ${shownValue(o.chunkBytes)}`);
   if (o.prefetchBytes !== undefined && o.prefetchBytes !== null && !(isNumber(o.prefetchBytes) && o.prefetchBytes >= 1)) throw new ConnectorOptionError(`${what}prefetchBytes must be >= 1, got ${shownValue(o.prefetchBytes)}`);
+  if (o.readAhead !== undefined && typeof o.readAhead !== 'boolean') throw new ConnectorOptionError(`${what}readAhead must be true or false, got ${shownValue(o.readAhead)}`);
 }
 
 /**
@@ -62,22 +71,63 @@ const COPY_BELOW = 4;
  */
 const TAIL_BYTES = 32;
 
+/** Default prefetch with readAhead, in chunks: unframed bytes cost no heap per record, so more can wait. */
+const READ_AHEAD_PREFETCH_CHUNKS = 16;
+
+/**
+ * Reads in flight at once with `readAhead` (each of `chunkBytes`; the prefetch limit bounds them too): a wait of
+ * the thread then finds up to this many chunks, where one read at a time made each chunk a park and a wake-up.
+ */
+const MAX_READS_IN_FLIGHT = 16;
+
+/** One read at an explicit offset; its result is taken only in file order. */
+interface Flight {
+  readonly at: number;
+  readonly buf: Buffer;
+  settled: boolean;
+  /** Dropped: a read before it came back short (the end, or a file still growing), so its bytes may not follow on. */
+  dropped: boolean;
+  bytesRead: number;
+  /** The file's size when the read found nothing (the end, or a file that shrank). */
+  size: number;
+  error: unknown;
+}
+
 export class FileLineReader {
   private name: string;
   private readonly framer: LineFramer;
   private readonly chunkBytes: number;
   private readonly prefetchBytes: number;
+  /** Frame records as they are read out, not whole chunks as they arrive (readAhead). */
+  private readonly lazy: boolean;
+  private readonly maxFlights: number;
   private readonly growth: FileGrowth | undefined;
   private readonly wakeup: Wakeup;
   private handle: FileHandle | undefined;
   private opening: Promise<FileHandle> | undefined;
-  /** A read or a wait for growth is in progress. */
+  /** The file opened and, not following, its size at the start taken (once, before the first read). */
+  private prepared: Promise<FileHandle> | undefined;
+  /** A wait for growth is in progress. */
   private busy = false;
-  /** File offset of the next chunk to read. */
+  /** Reads issued and not yet taken, in file order. */
+  private readonly flights: Flight[] = [];
+  /** File offset of the next read to issue. */
+  private issueAt: number;
+  /** File offset just after the bytes taken from reads (in order): where the next bytes must come from. */
   private readAt: number;
+  /** Bytes read and not yet framed (readAhead): chunks, the first from `rawAt`. */
+  private readonly raw: Buffer[] = [];
+  private rawAt = 0;
+  private rawBytes = 0;
+  /** The last read taken was a whole chunk (or none was yet): more of the file is likely there. */
+  private lastFull = true;
+  /** A wake-up is due after this turn's reads are taken (readAhead). */
+  private notifying = false;
+  /** Bounded: the end's unterminated last line was framed (framer.finish). */
+  private flushed = false;
   /** The last read found no more bytes (follow: until the file grows). */
   private atEnd = false;
-  /** Bounded: the end was reached and the framer flushed. Follow: the file was deleted and read to its end. */
+  /** Bounded: the end was reached. Follow: the file was deleted and read to its end. */
   private done = false;
   private gone = false;
   /** Told to leave: it ends at the end of the file (following). */
@@ -96,10 +146,13 @@ export class FileLineReader {
     this.name = path;
     this.opener = options.opener ?? ((p) => open(p, 'r'));
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
-    this.prefetchBytes = options.prefetchBytes ?? 4 * this.chunkBytes;
+    this.lazy = options.readAhead ?? true;
+    this.maxFlights = this.lazy ? MAX_READS_IN_FLIGHT : 1;
+    this.prefetchBytes = options.prefetchBytes ?? (this.lazy ? READ_AHEAD_PREFETCH_CHUNKS : 4) * this.chunkBytes;
     checkReadSizes(options);
     this.framer = new LineFramer(start.offset, start.line, options);
     this.readAt = start.offset;
+    this.issueAt = start.offset;
     this.pos = { offset: start.offset, line: start.line };
     this.wakeup = options.wakeup ?? new Wakeup();
     const follow = options.follow === true ? {} : options.follow || undefined;
@@ -141,19 +194,24 @@ export class FileLineReader {
     return this.pos;
   }
 
-  /** Bytes read ahead and not yet handed out (each record counted with RECORD_OVERHEAD_BYTES). */
+  /** Bytes read ahead and not yet handed out (each framed record counted with RECORD_OVERHEAD_BYTES). */
   get bufferedBytes(): number {
-    return this.framer.bufferedBytes;
+    return this.framer.bufferedBytes + this.rawBytes;
   }
 
-  /** Records read ahead and not yet handed out. */
+  /** Records framed ahead and not yet handed out (readAhead frames none ahead: its bytes wait unframed). */
   get bufferedRecords(): number {
     return this.framer.queued;
   }
 
   /** Reading ahead stopped at the prefetch limit: no read runs, and none starts until records are taken. */
   get heldAtLimit(): boolean {
-    return !this.busy && !this.atEnd && !this.done && !this.closed && this.failure === undefined;
+    return !this.busy && this.flights.length === 0 && !this.atEnd && !this.done && !this.closed && this.failure === undefined;
+  }
+
+  /** Reads in flight now (at most one without readAhead). */
+  get readsInFlight(): number {
+    return this.flights.length;
   }
 
   /** Follow mode: how growth is noticed now ('watch' or 'poll'); undefined when not following. */
@@ -183,27 +241,55 @@ export class FileLineReader {
     let k = 0;
     while (k < max) {
       const r = this.framer.shift();
-      if (r === undefined) break;
+      if (r === undefined) {
+        if (this.frameMore(max - k)) continue;
+        break;
+      }
       emit(r);
       this.pos = { offset: r.end, line: r.line + r.lines };
       k++;
     }
     this.fill();
-    if (k > 0 || this.framer.queued > 0) return SOURCE_MORE;
-    return this.done ? SOURCE_END : SOURCE_WAIT;
+    if (k > 0 || this.framer.queued > 0 || this.rawBytes > 0) return SOURCE_MORE;
+    return this.done && (this.flushed || this.growth !== undefined) ? SOURCE_END : SOURCE_WAIT;
   }
 
   ready(): Promise<void> {
-    if (this.failure !== undefined || this.framer.queued > 0 || this.done) return Promise.resolve();
+    if (this.failure !== undefined || this.framer.queued > 0 || this.rawBytes > 0 || this.done) return Promise.resolve();
     return this.wakeup.wait();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.growth?.close();
+    for (const f of this.flights) f.dropped = true;
+    this.flights.length = 0;
     const h = this.handle ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
     this.handle = undefined;
     await h?.close();
+  }
+
+  /**
+   * Frames up to `n` more records from the bytes read (readAhead); at the end of a bounded file, its unterminated
+   * last line. False when there is nothing more to frame now.
+   */
+  private frameMore(n: number): boolean {
+    if (this.rawBytes === 0) {
+      if (!this.done || this.growth !== undefined || this.flushed) return false;
+      this.framer.finish();
+      this.flushed = true;
+      return this.framer.queued > 0;
+    }
+    const chunk = this.raw[0]!;
+    const stop = this.framer.push(chunk, this.rawAt, n);
+    this.rawBytes -= stop - this.rawAt;
+    if (stop === chunk.length) {
+      this.raw.shift();
+      this.rawAt = 0;
+    } else {
+      this.rawAt = stop;
+    }
+    return true;
   }
 
   private file(): Promise<FileHandle> {
@@ -216,11 +302,11 @@ export class FileLineReader {
     return this.opening;
   }
 
-  /** Starts the next read (or wait for growth) unless one is running or enough is buffered. */
+  /** Starts the next reads (or wait for growth) unless enough is buffered or in flight. */
   private fill(): void {
     if (this.busy || this.done || this.closed || this.failure !== undefined) return;
     if (this.atEnd) {
-      if (this.growth === undefined) return;
+      if (this.growth === undefined || this.flights.length > 0) return;
       this.busy = true;
       this.growth.changedFrom(this.readAt).then(async ({ size, linked }) => {
         if (size < this.readAt) throw new FileTruncatedError(this.path, size, this.readAt);
@@ -241,44 +327,96 @@ export class FileLineReader {
       if (this.leaving) this.growth.settle();
       return;
     }
-    // Enough read ahead, unless nothing is framed yet: a line longer than the prefetch limit needs more bytes
-    // to complete (maxLineBytes bounds what that holds).
-    if (this.framer.queued > 0 && this.framer.bufferedBytes >= this.prefetchBytes) return;
-    this.busy = true;
-    this.readChunk().then(() => {
-      this.busy = false;
-      this.wakeup.notify();
-      this.fill();
-    }, (e: unknown) => this.fail(e));
+    // Enough read ahead (counting reads in flight), unless nothing is there to hand out: a line longer than the
+    // prefetch limit needs more bytes to complete (maxLineBytes bounds what that holds).
+    // One read at a time after a short one (a followed file's end): every read past the end would come back empty.
+    const most = this.lastFull ? this.maxFlights : 1;
+    while (this.flights.length < most) {
+      const held = this.framer.queued > 0 || this.rawBytes > 0 || this.flights.length > 0;
+      if (held && this.bufferedBytes + this.flights.length * this.chunkBytes >= this.prefetchBytes) return;
+      this.issue();
+    }
   }
 
-  private async readChunk(): Promise<void> {
-    const h = await this.file();
-    // One stat per file: a file cut short while it was read (above the read position) otherwise just ended
-    // early, every record past the cut lost without an error (only a line cut in two was bad input).
-    if (this.growth === undefined && this.sizeAtStart === undefined) this.sizeAtStart = (await h.stat()).size;
-    const buf = Buffer.allocUnsafe(this.chunkBytes);
-    const { bytesRead } = await h.read(buf, 0, this.chunkBytes, this.readAt);
-    if (this.closed) return;
-    if (bytesRead === 0) {
-      // The end, or a file that shrank below where it was read to (a restore resumes at its checkpoint's
-      // position): ending there would silently skip whatever replaced it.
-      const { size } = await h.stat();
-      if (size < this.readAt) throw new FileTruncatedError(this.path, size, this.readAt);
-      if (this.sizeAtStart !== undefined && size < this.sizeAtStart) throw new FileTruncatedError(this.path, size, this.readAt, false, this.sizeAtStart);
-      this.atEnd = true;
-      if (this.growth === undefined) {
-        this.framer.finish();
-        this.done = true;
+  /** Starts a read of the next chunk; its bytes are taken once the reads before it are (`take`). */
+  private issue(): void {
+    const f: Flight = { at: this.issueAt, buf: Buffer.allocUnsafe(this.chunkBytes), settled: false, dropped: false, bytesRead: 0, size: 0, error: undefined };
+    this.issueAt += this.chunkBytes;
+    this.flights.push(f);
+    this.prepared ??= this.file().then(async (h) => {
+      // One stat per file: a file cut short while it was read (above the read position) otherwise just ended
+      // early, every record past the cut lost without an error (only a line cut in two was bad input).
+      if (this.growth === undefined) this.sizeAtStart = (await h.stat()).size;
+      return h;
+    });
+    this.prepared.then(async (h) => {
+      f.bytesRead = (await h.read(f.buf, 0, this.chunkBytes, f.at)).bytesRead;
+      // The end, or a file that shrank below where it was read to: its size tells which.
+      if (f.bytesRead === 0) f.size = (await h.stat()).size;
+    }).catch((e: unknown) => { f.error = e ?? new Error(`reading ${this.path} failed`); }).then(() => {
+      f.settled = true;
+      if (!f.dropped) this.take();
+    });
+  }
+
+  /** Takes the settled reads at the head, in file order; then reads on. */
+  private take(): void {
+    if (this.closed || this.failure !== undefined) return;
+    let got = false;
+    while (this.flights.length > 0 && this.flights[0]!.settled) {
+      const f = this.flights.shift()!;
+      if (f.error !== undefined) { this.fail(f.error); return; }
+      if (f.bytesRead === 0) {
+        // A restore resumes at its checkpoint's position: ending at a shrunk file's end would silently skip
+        // whatever replaced it.
+        if (f.size < this.readAt) { this.fail(new FileTruncatedError(this.path, f.size, this.readAt)); return; }
+        if (this.sizeAtStart !== undefined && f.size < this.sizeAtStart) { this.fail(new FileTruncatedError(this.path, f.size, this.readAt, false, this.sizeAtStart)); return; }
+        this.dropFlights();
+        this.lastFull = false;
+        this.atEnd = true;
+        if (this.growth === undefined) this.done = true;
+        got = true;
+        break;
       }
-      return;
+      this.accept(f.buf, f.bytesRead);
+      got = true;
+      this.lastFull = f.bytesRead === this.chunkBytes;
+      if (!this.lastFull) this.dropFlights();
     }
+    this.fill();
+    if (!got) return;
+    // Waking the waiter at once (a microtask) runs it before the other reads that came back in this turn of the
+    // event loop are taken: each wait would find one chunk. After them (setImmediate), it finds all of them.
+    if (!this.lazy) { this.wakeup.notify(); return; }
+    if (this.notifying) return;
+    this.notifying = true;
+    setImmediate(() => {
+      this.notifying = false;
+      this.wakeup.notify();
+    });
+  }
+
+  /** Bytes of the read at `readAt`. */
+  private accept(buf: Buffer, bytesRead: number): void {
     this.readAt += bytesRead;
     if (this.growth !== undefined) {
       const last = buf.subarray(Math.max(0, bytesRead - TAIL_BYTES), bytesRead);
       this.tail = last.length >= TAIL_BYTES || this.tail === undefined ? Buffer.from(last) : Buffer.concat([this.tail, last]).subarray(-TAIL_BYTES);
     }
-    this.framer.push(bytesRead < this.chunkBytes / COPY_BELOW ? Buffer.from(buf.subarray(0, bytesRead)) : buf.subarray(0, bytesRead));
+    const bytes = bytesRead < this.chunkBytes / COPY_BELOW ? Buffer.from(buf.subarray(0, bytesRead)) : buf.subarray(0, bytesRead);
+    if (!this.lazy) {
+      this.framer.push(bytes);
+      return;
+    }
+    this.raw.push(bytes);
+    this.rawBytes += bytesRead;
+  }
+
+  /** A read came back short or empty: the reads after it go (reissued from `readAt` when more is read). */
+  private dropFlights(): void {
+    for (const f of this.flights) f.dropped = true;
+    this.flights.length = 0;
+    this.issueAt = this.readAt;
   }
 
   /** Whether the file still holds `tail` just before the read position. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileLineReader, type FileLineReaderOptions } from '../../../../core/connectors/file/file-line-reader.js';
 import { SOURCE_WAIT } from '../../../../core/connectors/source.js';
-import { FileTruncatedError } from '../../../../core/connectors/errors.js';
+import { ConnectorOptionError, FileTruncatedError } from '../../../../core/connectors/errors.js';
 import { RECORD_OVERHEAD_BYTES, type FramedRecord } from '../../../../core/connectors/formats/line-framer.js';
 import { drive } from '../drive.js';
 
@@ -56,23 +56,52 @@ test('prefetch stops at prefetchBytes: a reader nobody reads does not load the w
 });
 
 // Regression: a blank line counted 0 bytes, so a file of them was framed without limit (3.8 M records
-// ahead, ~1 GB of heap, for 16 MiB of line feeds at the default prefetch).
-test('prefetch holds for blank lines too: each record counts its overhead', async () => {
-  const path = await file(Buffer.alloc(4 << 20, 0x0a));
-  const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 4096, prefetchBytes: 64 * 1024 });
-  let got = 0;
-  await drive(lines(reader), { max: 1, until: () => got++ > 3 });
-  const bound = (64 * 1024) / RECORD_OVERHEAD_BYTES + 4096;
-  // Never over the bound: once reading ahead has stopped (an unbounded reader reads on to the end instead, and is
-  // never held), nothing more is read until records are taken.
-  for (const deadline = performance.now() + 30_000; !reader.heldAtLimit;) {
-    assert.ok(reader.bufferedRecords <= bound, `${reader.bufferedRecords} records read ahead`);
-    assert.ok(performance.now() < deadline, `reading ahead never stopped (${reader.bufferedRecords} records read ahead)`);
-    await new Promise((r) => setImmediate(r));
-  }
-  assert.ok(reader.bufferedRecords > 0 && reader.bufferedRecords <= bound, `${reader.bufferedRecords} records read ahead`);
-  await reader.close();
-});
+// ahead, ~1 GB of heap, for 16 MiB of line feeds at the default prefetch). With readAhead nothing is framed ahead:
+// its unframed bytes count.
+for (const readAhead of [false, true]) {
+  test(`prefetch holds for blank lines too: each record counts its overhead (readAhead ${readAhead})`, async () => {
+    const path = await file(Buffer.alloc(4 << 20, 0x0a));
+    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 4096, prefetchBytes: 64 * 1024, readAhead });
+    let got = 0;
+    await drive(lines(reader), { max: 1, until: () => got++ > 3 });
+    const bound = (64 * 1024) / RECORD_OVERHEAD_BYTES + 4096;
+    // Never over the bound: once reading ahead has stopped (an unbounded reader reads on to the end instead, and is
+    // never held), nothing more is read until records are taken.
+    for (const deadline = performance.now() + 30_000; !reader.heldAtLimit;) {
+      assert.ok(reader.bufferedRecords <= bound, `${reader.bufferedRecords} records read ahead`);
+      assert.ok(reader.bufferedBytes <= 64 * 1024 + 4096 * (1 + RECORD_OVERHEAD_BYTES), `${reader.bufferedBytes} bytes read ahead`);
+      assert.ok(performance.now() < deadline, `reading ahead never stopped (${reader.bufferedRecords} records read ahead)`);
+      await new Promise((r) => setImmediate(r));
+    }
+    if (readAhead) assert.ok(reader.bufferedRecords === 0 && reader.bufferedBytes >= 64 * 1024 - 4096 && reader.bufferedBytes <= 64 * 1024 + 4096, `${reader.bufferedRecords} records framed ahead, ${reader.bufferedBytes} bytes read ahead`);
+    else assert.ok(reader.bufferedRecords > 0 && reader.bufferedRecords <= bound, `${reader.bufferedRecords} records read ahead`);
+    await reader.close();
+  });
+}
+
+// Regression: one read at a time, each chunk framed whole as it came back, made every chunk a park and a wake-up of
+// the source's thread (it sat idle 40-50% of a file-only job). readAhead keeps reads in flight while it parses.
+for (const readAhead of [false, true]) {
+  test(`readAhead ${readAhead}: ${readAhead ? 'several reads in flight, up to the prefetch limit' : 'one read at a time'}; every line, in order, at its offset`, async () => {
+    const text = Array.from({ length: 5000 }, (_, i) => `{"i":${i}}\n`).join('');
+    const path = await file(text);
+    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 1024, prefetchBytes: 8 * 1024, readAhead });
+    assert.equal(reader.readsInFlight, readAhead ? 8 : 1);
+    const offsets: number[] = [];
+    const got: string[] = [];
+    const d = await drive({
+      read: (emit: (v: string) => void, max: number) => reader.read((r) => { offsets.push(r.offset); emit(r.bytes.toString()); }, max),
+      ready: () => reader.ready(),
+    });
+    got.push(...d.values);
+    assert.ok(d.ended);
+    assert.deepEqual(got, text.split('\n').slice(0, -1));
+    let at = 0;
+    for (let i = 0; i < got.length; i++) { assert.equal(offsets[i], at); at += got[i]!.length + 1; }
+    assert.deepEqual(reader.position, { offset: text.length, line: 5001 });
+    await reader.close();
+  });
+}
 
 test('property: stopping anywhere and resuming at the recorded position neither skips nor repeats a line', async () => {
   await fc.assert(fc.asyncProperty(
@@ -81,10 +110,12 @@ test('property: stopping anywhere and resuming at the recorded position neither 
     fc.integer({ min: 1, max: 40 }),
     fc.nat({ max: 40 }),
     fc.integer({ min: 1, max: 5 }),
-    async (ls, trailing, chunkBytes, stopAfter, max) => {
+    fc.boolean(),
+    fc.integer({ min: 1, max: 8 }),
+    async (ls, trailing, chunkBytes, stopAfter, max, readAhead, prefetchChunks) => {
       const text = ls.join('\n') + (trailing ? '\n' : '');
       const path = await file(text);
-      const opts: FileLineReaderOptions = { chunkBytes, prefetchBytes: chunkBytes * 2 };
+      const opts: FileLineReaderOptions = { chunkBytes, prefetchBytes: chunkBytes * prefetchChunks, readAhead };
       const whole = await drive(lines(new FileLineReader(path, { offset: 0, line: 1 }, opts)));
       const first = new FileLineReader(path, { offset: 0, line: 1 }, opts);
       const part = await drive(lines(first), { max, until: (d) => d.values.length >= stopAfter });
@@ -95,13 +126,13 @@ test('property: stopping anywhere and resuming at the recorded position neither 
       assert.deepEqual([...part.values, ...rest.values], whole.values);
       assert.deepEqual(resumed.position, { offset: Buffer.byteLength(text), line: whole.values.length + 1 });
     },
-  ), { numRuns: 60 });
+  ), { numRuns: 100 });
 });
 
-for (const watch of [true, false]) {
-  test(`follow (${watch ? 'fs.watch' : 'polling'}): appended lines arrive; a partial last line waits for its LF and is not in the position`, async () => {
+for (const [watch, readAhead] of [[true, true], [false, true], [false, false]] as const) {
+  test(`follow (${watch ? 'fs.watch' : 'polling'}, readAhead ${readAhead}): appended lines arrive; a partial last line waits for its LF and is not in the position`, async () => {
     const path = await file('one\n');
-    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch, pollIntervalMs: 20 }, chunkBytes: 16 });
+    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch, pollIntervalMs: 20 }, chunkBytes: 16, readAhead });
     const got = lines(reader);
     const d = await drive(got, { until: (x) => x.values.length === 1 });
     assert.deepEqual(d.values, ['one']);
@@ -176,4 +207,8 @@ test('a missing file fails the read with the file system error naming the path',
   const reader = new FileLineReader(join(dir, 'missing.txt'), { offset: 0, line: 1 });
   await assert.rejects(drive(lines(reader)), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT' && /missing\.txt/.test(String(e)));
   await reader.close();
+});
+
+test('readAhead must be a boolean: anything else is a ConnectorOptionError, not a truthy switch', () => {
+  assert.throws(() => new FileLineReader(join(dir, 'never-opened.txt'), { offset: 0, line: 1 }, { readAhead: 'false' as unknown as boolean }), (e: unknown) => e instanceof ConnectorOptionError && /readAhead must be true or false, got the string "false"/.test(e.message));
 });
