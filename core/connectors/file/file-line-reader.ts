@@ -27,7 +27,7 @@ import { isNumber } from '../../api/number-option.js';
 export interface FileLineReaderOptions extends LineFramerOptions {
   /** Bytes per read. Default 64 KiB. */
   chunkBytes?: number;
-  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (16 with readAhead). */
+  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (16 with readAhead, not following). */
   prefetchBytes?: number;
   /**
    * Default true: up to 16 reads in flight at once (while under prefetchBytes) and records framed as they are
@@ -71,7 +71,10 @@ const COPY_BELOW = 4;
  */
 const TAIL_BYTES = 32;
 
-/** Default prefetch with readAhead, in chunks: unframed bytes cost no heap per record, so more can wait. */
+/**
+ * Default prefetch with readAhead, not following (one file open at a time), in chunks: the reads in flight fit
+ * in it, and unframed bytes cost no heap per record.
+ */
 const READ_AHEAD_PREFETCH_CHUNKS = 16;
 
 /**
@@ -148,7 +151,8 @@ export class FileLineReader {
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     this.lazy = options.readAhead ?? true;
     this.maxFlights = this.lazy ? MAX_READS_IN_FLIGHT : 1;
-    this.prefetchBytes = options.prefetchBytes ?? (this.lazy ? READ_AHEAD_PREFETCH_CHUNKS : 4) * this.chunkBytes;
+    // Following, every file stays open with its own read-ahead: 4 chunks each, as without readAhead.
+    this.prefetchBytes = options.prefetchBytes ?? (this.lazy && !options.follow ? READ_AHEAD_PREFETCH_CHUNKS : 4) * this.chunkBytes;
     checkReadSizes(options);
     this.framer = new LineFramer(start.offset, start.line, options);
     this.readAt = start.offset;
