@@ -2,7 +2,8 @@
 // subtask) through the CLI, with the file source's readAhead on and off, run after run interleaved so both see the
 // same machine. Each row: medians of the job's wall time (start to finish, as the CLI says), its rate over that
 // time, the source task's busy and idle ms from the CLI's summary, and CPU: the job process's (Linux: the children's
-// times in /proc/self/stat) and its busiest thread but the main one, the source's (sampled from /proc every 20 ms).
+// times in /proc/self/stat) and its busiest thread but the main one, the source's (sampled from /proc every 20 ms),
+// with that thread's context switches: voluntary (it parked) and not (preempted: a core taken from it).
 // On a loaded machine wall and busy time also count the time the thread waited for a core; CPU does not. The file
 // stays in the page cache after the first run: this measures the reader's and the thread's costs, not the disk.
 //
@@ -46,7 +47,16 @@ export default defineJob((env) => {
 });
 `);
 
-interface Run { wallS: number; busyMs: number; idleMs: number; cpuMs: number; sourceThreadCpuMs: number }
+interface Run { wallS: number; busyMs: number; idleMs: number; cpuMs: number; sourceThreadCpuMs: number; sourceThreadWaits: number; sourceThreadPreempted: number }
+
+/** A thread's CPU ticks and its context switches: voluntary (it waited) and not (a core was taken from it). */
+interface ThreadSample { ticks: number; voluntary: number; preempted: number }
+
+function threadSample(dir: string): ThreadSample {
+  const status = readFileSync(`${dir}/status`, 'utf8');
+  const count = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { ticks: statTicks(`${dir}/stat`), voluntary: count('voluntary_ctxt_switches'), preempted: count('nonvoluntary_ctxt_switches') };
+}
 
 const TICK_MS = 10; // USER_HZ 100
 
@@ -62,10 +72,10 @@ async function runJob(readAhead: boolean): Promise<Run> {
   let out = '';
   child.stdout.on('data', (b: Buffer) => { out += b; });
   child.stderr.on('data', (b: Buffer) => { out += b; });
-  const threads = new Map<string, number>();
+  const threads = new Map<string, ThreadSample>();
   const sample = setInterval(() => {
     try {
-      for (const tid of readdirSync(`/proc/${child.pid}/task`)) if (tid !== String(child.pid)) threads.set(tid, statTicks(`/proc/${child.pid}/task/${tid}/stat`));
+      for (const tid of readdirSync(`/proc/${child.pid}/task`)) if (tid !== String(child.pid)) threads.set(tid, threadSample(`/proc/${child.pid}/task/${tid}`));
     } catch { /* ended between the listing and the read */ }
   }, 20);
   const status = await new Promise<number | null>((r) => child.on('close', r));
@@ -74,9 +84,11 @@ async function runJob(readAhead: boolean): Promise<Run> {
   const task = /^\s+file -> sink\s+0\s+\d+\s+([0-9,]+)\s+[0-9,]+\s+([0-9,]+)/m.exec(out);
   if (status !== 0 || wall === null || task === null) throw new Error(`the job failed or its summary changed:\n${out}`);
   if (Number(wall[2]!.replaceAll(',', '')) !== rows) throw new Error(`read ${wall[2]} records, expected ${rows}`);
+  const source = [...threads.values()].reduce((a, b) => (b.ticks > a.ticks ? b : a), { ticks: 0, voluntary: 0, preempted: 0 });
   return {
     wallS: Number(wall[1]), busyMs: Number(task[1]!.replaceAll(',', '')), idleMs: Number(task[2]!.replaceAll(',', '')),
-    cpuMs: (statTicks('/proc/self/stat', true) - childrenBefore) * TICK_MS, sourceThreadCpuMs: Math.max(0, ...threads.values()) * TICK_MS,
+    cpuMs: (statTicks('/proc/self/stat', true) - childrenBefore) * TICK_MS, sourceThreadCpuMs: source.ticks * TICK_MS,
+    sourceThreadWaits: source.voluntary, sourceThreadPreempted: source.preempted,
   };
 }
 
@@ -92,7 +104,7 @@ try {
     for (const readAhead of [false, true]) {
       const s = await runJob(readAhead);
       samples.get(readAhead)!.push(s);
-      console.error(`run ${i + 1} readAhead=${readAhead}: ${s.wallS}s, busy ${s.busyMs} ms, idle ${s.idleMs} ms, cpu ${s.cpuMs} ms, source thread cpu ${s.sourceThreadCpuMs} ms`);
+      console.error(`run ${i + 1} readAhead=${readAhead}: ${s.wallS}s, busy ${s.busyMs} ms, idle ${s.idleMs} ms, cpu ${s.cpuMs} ms, source thread cpu ${s.sourceThreadCpuMs} ms, waits ${s.sourceThreadWaits}, preempted ${s.sourceThreadPreempted}`);
     }
   }
 } finally {

@@ -27,10 +27,10 @@ import { isNumber } from '../../api/number-option.js';
 export interface FileLineReaderOptions extends LineFramerOptions {
   /** Bytes per read. Default 64 KiB. */
   chunkBytes?: number;
-  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (16 with readAhead, not following). */
+  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (8 with readAhead, not following). */
   prefetchBytes?: number;
   /**
-   * Default true: up to 16 reads in flight at once (while under prefetchBytes) and records framed as they are
+   * Default true: up to 8 reads in flight at once (while under prefetchBytes) and records framed as they are
    * handed out, so the disk is busy while records are parsed, a wait of the thread finds several chunks ready, and
    * no chunk's records sit framed on the heap. False: one read at a time, each chunk framed whole as it arrives.
    */
@@ -75,13 +75,13 @@ const TAIL_BYTES = 32;
  * Default prefetch with readAhead, not following (one file open at a time), in chunks: the reads in flight fit
  * in it, and unframed bytes cost no heap per record.
  */
-const READ_AHEAD_PREFETCH_CHUNKS = 16;
+const READ_AHEAD_PREFETCH_CHUNKS = 8;
 
 /**
  * Reads in flight at once with `readAhead` (each of `chunkBytes`; the prefetch limit bounds them too): a wait of
  * the thread then finds up to this many chunks, where one read at a time made each chunk a park and a wake-up.
  */
-const MAX_READS_IN_FLIGHT = 16;
+const MAX_READS_IN_FLIGHT = 8;
 
 /** One read at an explicit offset; its result is taken only in file order. */
 interface Flight {

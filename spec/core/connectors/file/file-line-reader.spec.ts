@@ -213,10 +213,10 @@ test('readAhead must be a boolean: anything else is a ConnectorOptionError, not 
   assert.throws(() => new FileLineReader(join(dir, 'never-opened.txt'), { offset: 0, line: 1 }, { readAhead: 'false' as unknown as boolean }), (e: unknown) => e instanceof ConnectorOptionError && /readAhead must be true or false, got the string "false"/.test(e.message));
 });
 
-// Following, every file of a pattern stays open with its own read-ahead: readAhead's larger default prefetch (one
-// bounded file open at a time) would have held 4x the memory for a thousand followed files.
+// Following, every file of a pattern stays open with its own read-ahead: readAhead's larger default prefetch (8 chunks: one
+// bounded file open at a time) would have held twice the memory for a thousand followed files.
 for (const follow of [false, true]) {
-  test(`default prefetch with readAhead: ${follow ? '4 chunks following' : '16 chunks bounded'}`, async () => {
+  test(`default prefetch with readAhead: ${follow ? '4 chunks following' : '8 chunks bounded'}`, async () => {
     const path = await file(Buffer.from(Array.from({ length: 4000 }, (_, i) => `${String(i).padStart(15, '0')}\n`).join('')));
     const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 1024, ...(follow ? { follow: { watch: false, pollIntervalMs: 10 } } : {}) });
     await drive(lines(reader), { max: 1, until: (d) => d.values.length === 1 });
@@ -224,7 +224,7 @@ for (const follow of [false, true]) {
       assert.ok(performance.now() < deadline, `reading ahead never stopped (${reader.bufferedBytes} bytes read ahead)`);
       await new Promise((r) => setImmediate(r));
     }
-    const chunks = follow ? 4 : 16;
+    const chunks = follow ? 4 : 8;
     assert.ok(reader.bufferedBytes >= (chunks - 1) * 1024 && reader.bufferedBytes <= (chunks + 1) * 1024, `${reader.bufferedBytes} bytes read ahead, expected about ${chunks} chunks`);
     await reader.close();
   });
