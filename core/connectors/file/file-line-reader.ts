@@ -4,7 +4,7 @@
 // (FileHandle.read at an explicit offset) into a LineFramer, `read()` hands out what is framed now, and `ready()`
 // resolves when more is. It starts at a recorded byte offset and line, and its `position` is always just after
 // the last record handed out, so a reader restarted there neither skips nor repeats a record. With `readAhead`
-// (the default) several reads run at once, at consecutive offsets, and are taken in file order (after a short one,
+// (the default; bounded reading only) several reads run at once, at consecutive offsets, and are taken in file order (after a short one,
 // those after it are dropped and read again: a growing file); their bytes are framed only as records are read out.
 //
 // Bounded mode: at the end of the file an unterminated last line is a record, then END. Follow mode: the end of
@@ -27,12 +27,13 @@ import { isNumber } from '../../api/number-option.js';
 export interface FileLineReaderOptions extends LineFramerOptions {
   /** Bytes per read. Default 64 KiB. */
   chunkBytes?: number;
-  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (8 with readAhead, not following). */
+  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (8 with readAhead). */
   prefetchBytes?: number;
   /**
    * Default true: up to 8 reads in flight at once (while under prefetchBytes) and records framed as they are
    * handed out, so the disk is busy while records are parsed, a wait of the thread finds several chunks ready, and
    * no chunk's records sit framed on the heap. False: one read at a time, each chunk framed whole as it arrives.
+   * Bounded reading only: a followed file is read one read at a time.
    */
   readAhead?: boolean;
   /** Follow a growing file instead of ending at its end. */
@@ -149,10 +150,11 @@ export class FileLineReader {
     this.name = path;
     this.opener = options.opener ?? ((p) => open(p, 'r'));
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
-    this.lazy = options.readAhead ?? true;
+    // Following keeps one read at a time: a rotation spec (file-rotation.spec.ts, discovering, renamed within the
+    // patterns) missed an appended line ~1 run in 5 with reads in flight, cause not found; tailing reads are small.
+    this.lazy = (options.readAhead ?? true) && !options.follow;
     this.maxFlights = this.lazy ? MAX_READS_IN_FLIGHT : 1;
-    // Following, every file stays open with its own read-ahead: 4 chunks each, as without readAhead.
-    this.prefetchBytes = options.prefetchBytes ?? (this.lazy && !options.follow ? READ_AHEAD_PREFETCH_CHUNKS : 4) * this.chunkBytes;
+    this.prefetchBytes = options.prefetchBytes ?? (this.lazy ? READ_AHEAD_PREFETCH_CHUNKS : 4) * this.chunkBytes;
     checkReadSizes(options);
     this.framer = new LineFramer(start.offset, start.line, options);
     this.readAt = start.offset;
