@@ -4,19 +4,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, watch } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
+import { fileAppears } from '../../support/file-appears.js';
 import { readLedger, tally } from './ledger.js';
-
-/** Resolves once `file` exists (a watch on its directory, and a check after arming it). */
-function fileAppears(file: string): Promise<void> {
-  return new Promise((resolve) => {
-    const w = watch(path.dirname(file), () => { if (existsSync(file)) { w.close(); resolve(); } });
-    if (existsSync(file)) { w.close(); resolve(); }
-  });
-}
 
 test('cancel while a sink commit hangs returns after stopGraceMs; the resume publishes every record once', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cancel-commit-'));

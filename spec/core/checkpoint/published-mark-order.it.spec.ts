@@ -5,22 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { readLedger, tally } from './ledger.js';
+import { fileAppears } from '../../support/file-appears.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/run-job.ts', import.meta.url));
-
-/** Resolves once `file` exists (a watch on its directory, and a check after arming it). */
-function fileAppears(file: string): Promise<void> {
-  return new Promise((resolve) => {
-    const w = watch(path.dirname(file), () => { if (existsSync(file)) { w.close(); resolve(); } });
-    if (existsSync(file)) { w.close(); resolve(); }
-  });
-}
 
 function runJob(url: URL, stateDir: string, resume: boolean): { kill(): void; exit: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
   const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, url.href, stateDir, '1', resume ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,20 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, SinkCommitHungError, type RunOptions } from '../../../core/index.js';
 import { readLedger, tally } from './ledger.js';
+import { fileAppears } from '../../support/file-appears.js';
 
 const COUNT = 12_000;
-
-function appears(file: string): Promise<void> {
-  return new Promise((resolve) => {
-    const w = watch(path.dirname(file), () => { if (existsSync(file)) { w.close(); resolve(); } });
-    if (existsSync(file)) { w.close(); resolve(); }
-  });
-}
 
 function setUp(): { dir: string; marks: string; ledger: string; url: URL; options: RunOptions; mark: (name: string) => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-restart-commit-'));
@@ -39,7 +33,7 @@ test("a failed attempt's restart waits for a sinks' commit still running; every 
   const { dir, marks, ledger, url, options, mark } = setUp();
   try {
     const h = await run(url, { ...options, checkpointTimeoutMs: 30_000 });
-    await Promise.race([appears(path.join(marks, 'failed')), h.result.then(() => { throw new Error('the job ended before it failed'); })]);
+    await Promise.race([fileAppears(path.join(marks, 'failed')), h.result.then(() => { throw new Error('the job ended before it failed'); })]);
     mark('release');
     const r = await h.result;
     assert.equal(r.restarts, 1);
@@ -62,7 +56,7 @@ test("a sinks' commit that does not return within checkpointTimeoutMs of a failu
     assert.equal(existsSync(path.join(marks, 'overlap')), false, 'a restart ran while the commit was still running');
     // The commit given up returns now (it held a watcher open), then the job resumes.
     mark('release');
-    await appears(path.join(marks, 'returned'));
+    await fileAppears(path.join(marks, 'returned'));
     const resumed = await run(url, { ...options, resume: true });
     assert.equal((await resumed.result).cancelled, false);
     assert.deepEqual(tally(readLedger<number>(ledger), COUNT), { lost: 0, duplicated: 0, unexpected: 0 });

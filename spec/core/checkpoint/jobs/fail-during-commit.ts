@@ -3,10 +3,11 @@
 // `failed` first). The restarted attempt's map writes `overlap` if it sees a record before the hung commit
 // returned (the file `returned`): a restart that publishes the same checkpoint beside a commit still running.
 // Parameters in the query string: ledger, dir (of the marker files), hangAt, count.
-import { existsSync, renameSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineJob, type SinkSpec } from '../../../../core/index.js';
 import { ledgerSink } from '../ledger.js';
+import { fileAppears } from '../../../support/file-appears.js';
 
 const q = new URL(import.meta.url).searchParams;
 const dir = q.get('dir')!;
@@ -17,13 +18,6 @@ function mark(name: string): void {
   renameSync(`${file(name)}.tmp`, file(name));
 }
 
-function appears(name: string): Promise<void> {
-  return new Promise((resolve) => {
-    const w = watch(dir, () => { if (existsSync(file(name))) { w.close(); resolve(); } });
-    if (existsSync(file(name))) { w.close(); resolve(); }
-  });
-}
-
 function hangUntilReleased(inner: SinkSpec<number>, hangAt: number): SinkSpec<number> {
   return {
     ...inner,
@@ -32,7 +26,7 @@ function hangUntilReleased(inner: SinkSpec<number>, hangAt: number): SinkSpec<nu
       await inner.commit!(transactions);
       if (Math.max(...transactions.map((t) => t.checkpointId)) < hangAt || existsSync(file('hung'))) return;
       mark('hung');
-      await appears('release');
+      await fileAppears(file('release'));
       mark('returned');
     },
   };
