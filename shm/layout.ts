@@ -213,10 +213,16 @@ export const METRIC_LATENCY_P999_MS = 8;
 export const METRIC_LATENCY_MAX_MS = 9;
 /** Of the idle ms, those an aligned source spent held back by its group (watermark alignment). */
 export const METRIC_ALIGNMENT_HELD_MS = 10;
-export const METRIC_SUBTASK_SLOTS = 11;
+/**
+ * Ms with nothing to do but wait for an async operator's requests (asyncMap): neither busy, backpressured nor
+ * idle. Apart from idle, so a saturated asyncMap does not read as an idle task.
+ */
+export const METRIC_ASYNC_WAIT_MS = 11;
+export const METRIC_SUBTASK_SLOTS = 12;
 /**
  * Then, per operator of the chain: records in, records out, late records dropped (windows, joins), records
- * dropped and dead-lettered by its error policy, records sent to side outputs (ctx.output, late data).
+ * dropped and dead-lettered by its error policy, records sent to side outputs (ctx.output, late data), and for an
+ * async operator its requests in flight and capacity.
  */
 export const METRIC_OP_RECORDS_IN = 0;
 export const METRIC_OP_RECORDS_OUT = 1;
@@ -224,7 +230,13 @@ export const METRIC_OP_LATE_DROPPED = 2;
 export const METRIC_OP_DROPPED = 3;
 export const METRIC_OP_DEAD_LETTERED = 4;
 export const METRIC_OP_SIDE_OUTPUT = 5;
-export const METRIC_OPERATOR_SLOTS = 6;
+/**
+ * Async operators (asyncMap): requests started whose result is not out yet (a gauge), and their capacity (0 for
+ * every other operator: what marks an async one). In flight equal to capacity: saturated, taking no input.
+ */
+export const METRIC_OP_IN_FLIGHT = 6;
+export const METRIC_OP_CAPACITY = 7;
+export const METRIC_OPERATOR_SLOTS = 8;
 
 /** Float64 index of the slots of operator `k` of the chain whose subtask's block starts at `subtaskBase`. */
 export function metricOperatorAt(subtaskBase: number, k: number): number {

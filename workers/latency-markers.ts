@@ -3,7 +3,9 @@
 // A source subtask sends a latency marker (a control frame holding its emission time) every
 // `latencyTrackingIntervalMs`. Markers travel in order with the records, so one that waits behind records in a
 // ring measures the queueing those records see, but they skip the operators themselves (Flink does the same: a
-// marker measures transport and waiting, not user code). Every subtask forwards a marker it receives to each of
+// marker measures transport and waiting, not user code), except async operators (asyncMap): there a marker waits
+// until every record taken before it is out (Subtask.passMarker), since that wait is the records' own, however
+// long their requests take. Flink's AsyncWaitOperator forwards markers at once: a saturated one read as ~1 ms. Every subtask forwards a marker it receives to each of
 // its output gates, on one channel of each, round-robin (Flink's randomEmit: a marker per channel would multiply
 // at every exchange). Sinks record (now - emittedAt) in an HdrHistogram; its percentiles are published into the
 // job's metrics buffer (shm/layout.ts, METRIC_LATENCY_*).
@@ -104,12 +106,17 @@ export class LatencyTracking {
     this.histogram = hasSinks ? new LatencyHistogram() : undefined;
   }
 
-  /** Source subtasks: sends a marker if one is due. Returns 1 if it did (work done), else 0. */
-  emitDue(outputs: readonly OutputGate<unknown>[]): number {
+  /**
+   * Source subtasks: sends a marker if one is due, down the chain through `pass` when given (its async operators,
+   * then onMarker), else straight to `outputs`. Returns 1 if it did (work done), else 0.
+   */
+  emitDue(outputs: readonly OutputGate<unknown>[], pass?: (marker: LatencyMarker) => void): number {
     const now = Date.now();
     if (this.source === undefined || now < this.nextMarkerAt) return 0;
     this.nextMarkerAt = now + this.intervalMs;
-    this.onMarker({ type: 'latency-marker', emittedAtNs: wallClockMs() * 1e6, sourceOperator: this.source.operator, sourceSubtask: this.source.subtask }, outputs);
+    const marker: LatencyMarker = { type: 'latency-marker', emittedAtNs: wallClockMs() * 1e6, sourceOperator: this.source.operator, sourceSubtask: this.source.subtask };
+    if (pass !== undefined) pass(marker);
+    else this.onMarker(marker, outputs);
     return 1;
   }
 

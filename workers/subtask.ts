@@ -175,6 +175,8 @@ export class Subtask implements BarrierHandler {
   private heldAt = Number.NaN;
   /** Of idleMs, the time it was held (the task loop counts it). */
   alignmentHeldMs = 0;
+  /** Waiting for async operators' requests with nothing else to do (awaitsResults): not in idleMs. */
+  asyncWaitMs = 0;
   /**
    * A two-input operator chained behind the source that merges its inputs' event time itself (the gate brings
    * only its second input): its merged watermark is the task's.
@@ -556,7 +558,7 @@ export class Subtask implements BarrierHandler {
     let done = 0;
     // With an input gate too, its barriers start checkpoints, unless no input is left to bring one.
     if (this.trigger !== undefined) done += this.maybeTrigger();
-    if (this.latency !== undefined) done += this.latency.emitDue(this.outputs);
+    if (this.latency !== undefined) done += this.latency.emitDue(this.outputs, this.holders.length > 0 ? this.enterMarker : undefined);
     const alignment = this.alignment;
     // Before any wait returns: a waiting source's watermark still moves (periodic emits, idleness, its end).
     const progress = alignment !== undefined ? this.aligned!.progressWatermark() : NaN;
@@ -785,6 +787,25 @@ export class Subtask implements BarrierHandler {
 
   /** The input gate passes a latency marker on (in order with the records). */
   latencyMarker(marker: LatencyMarker): void {
+    if (this.holders.length > 0) this.passMarker(marker, 0);
+    else this.latency?.onMarker(marker, this.outputs);
+  }
+
+  private readonly enterMarker = (marker: LatencyMarker): void => this.passMarker(marker, 0);
+
+  /**
+   * A latency marker goes down the chain through each async operator from `from` on, in order with the records
+   * (each holds it until the inputs taken before it are out), then to the sinks and outputs. Other operators it
+   * skips, as Flink's markers do (a window's held records are not what a marker measures).
+   */
+  private passMarker(marker: LatencyMarker, from: number): void {
+    for (let i = from; i < this.holders.length; i++) {
+      const h = this.holders[i]!;
+      if (h.holdMarker !== undefined) {
+        h.holdMarker(marker, (m) => this.passMarker(m, i + 1));
+        return;
+      }
+    }
     this.latency?.onMarker(marker, this.outputs);
   }
 
@@ -1081,6 +1102,15 @@ export class Subtask implements BarrierHandler {
       && !(this.held && this.alignment!.holds(this.heldAt)) && !this.outputHeld()) return true;
     const input = this.input;
     return input !== undefined && (this.replaying() || input.hasData() || (input.allEnded && !this.inputFinished));
+  }
+
+  /**
+   * Nothing to do but wait for an async operator's requests (asked when hasWork and blocked() said no): the task
+   * loop counts that time as async wait, not idle.
+   */
+  awaitsResults(): boolean {
+    for (let i = 0; i < this.holders.length; i++) if ((this.holders[i]!.inFlight ?? 0) > 0) return true;
+    return false;
   }
 
   /** Blocked, it could still take an unaligned checkpoint's barrier (overtake). */

@@ -11,6 +11,7 @@ import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
   JOB_STOP, LOOP_ENDED, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_SIDE_OUTPUT,
   METRIC_OP_LATE_DROPPED, METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
+  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
 import { eventLoopTurns, loopCameBack, type EventLoopTurns } from '../core/operators/task-context.js';
@@ -49,25 +50,33 @@ function idle(s: Subtask, ms: number): void {
 /**
  * How a subtask stood while its thread ran something else (busy-time accounting): READY, it had work it could do
  * (Subtask.hasWork), so it was busy, as in Flink, where its own thread would have run it; else backpressured when
- * blocked on a full output, idle otherwise.
+ * blocked on a full output, waiting for async results when an async operator has requests in flight (a saturated
+ * asyncMap read as an idle task), idle otherwise.
  */
 const IDLE = 0;
 const BACKPRESSURED = 1;
 const READY = 2;
+const ASYNC_WAIT = 3;
+
+/** Not READY: backpressured, waiting for async results, or idle. */
+function waiting(s: Subtask): number {
+  return s.blocked() ? BACKPRESSURED : s.awaitsResults() ? ASYNC_WAIT : IDLE;
+}
 
 function standing(s: Subtask, now: number, wall: number): number {
-  return s.hasWork(now, wall) ? READY : s.blocked() ? BACKPRESSURED : IDLE;
+  return s.hasWork(now, wall) ? READY : waiting(s);
 }
 
 function count(s: Subtask, as: number, ms: number): void {
   if (as === READY) s.busyMs += ms;
   else if (as === BACKPRESSURED) s.backpressuredMs += ms;
+  else if (as === ASYNC_WAIT) s.asyncWaitMs += ms;
   else idle(s, ms);
 }
 
-/** Time in which `live` did nothing: backpressured for those blocked on a full output, idle for the rest. */
+/** Time in which `live` did nothing: backpressured, waiting for async results or idle, as each stands. */
 function countWaited(live: readonly Subtask[], ms: number): void {
-  for (const s of live) count(s, s.blocked() ? BACKPRESSURED : IDLE, ms);
+  for (const s of live) count(s, waiting(s), ms);
 }
 
 export async function runTaskLoop(
@@ -92,6 +101,7 @@ export async function runTaskLoop(
       metrics[base + METRIC_WATERMARK] = st.emittedWatermark();
       metrics[base + METRIC_BAD_RECORDS] = st.badRecords;
       metrics[base + METRIC_ALIGNMENT_HELD_MS] = st.alignmentHeldMs;
+      metrics[base + METRIC_ASYNC_WAIT_MS] = st.asyncWaitMs;
       st.latency?.histogram?.publish(metrics, base);
       for (let k = 0; k < st.operators.length; k++) {
         const op = st.operators[k]!;
@@ -104,6 +114,11 @@ export async function runTaskLoop(
         metrics[o + METRIC_OP_DROPPED] = op.dropped;
         metrics[o + METRIC_OP_DEAD_LETTERED] = op.deadLettered;
         metrics[o + METRIC_OP_SIDE_OUTPUT] = op.sideOutputRecords;
+        const held = op as { inFlight?: number; capacity?: number };
+        if (held.capacity !== undefined) {
+          metrics[o + METRIC_OP_IN_FLIGHT] = held.inFlight!;
+          metrics[o + METRIC_OP_CAPACITY] = held.capacity;
+        }
       }
     }
   };
@@ -125,7 +140,7 @@ export async function runTaskLoop(
       // Since the last round (flushes, event-loop turns): each as it stood after its step, if it worked in it.
       for (let i = 0; i < live.length; i++) {
         const st = live[i]!;
-        count(st, st.lastWork > 0 ? st.standingAfter : st.blocked() ? BACKPRESSURED : IDLE, roundStart - counted);
+        count(st, st.lastWork > 0 ? st.standingAfter : waiting(st), roundStart - counted);
       }
       const wall = Date.now();
       for (let i = 0; i < live.length; i++) live[i]!.standingBefore = standing(live[i]!, roundStart, wall);
@@ -151,7 +166,7 @@ export async function runTaskLoop(
         for (let i = 0; i < live.length; i++) {
           const st = live[i]!;
           count(st, st.standingBefore, st.stepFrom - roundStart);
-          count(st, st.lastWork > 0 ? READY : st.standingAfter === BACKPRESSURED ? BACKPRESSURED : IDLE, st.stepTo - st.stepFrom);
+          count(st, st.lastWork > 0 ? READY : st.standingAfter === READY ? IDLE : st.standingAfter, st.stepTo - st.stepFrom);
           count(st, st.standingAfter, t - st.stepTo);
         }
         counted = t;

@@ -426,7 +426,7 @@ async function startedOrSettled(handle: JobHandle): Promise<boolean> {
   handle.result.then(() => { settled = true; }, () => { settled = true; });
   for (;;) {
     const m = handle.metrics();
-    if (m.tasks.every((t) => t.busyMs + t.backpressuredMs + t.idleMs > 0)) return true;
+    if (m.tasks.every((t) => t.busyMs + t.backpressuredMs + t.idleMs + t.asyncWaitMs > 0)) return true;
     if (settled) return false;
     await new Promise((r) => setTimeout(r, STARTED_POLL_MS));
   }

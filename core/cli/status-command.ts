@@ -32,7 +32,7 @@ export interface StatusReport extends Pick<ControlStatus, 'stateDir' | 'pid' | '
    * time accounted yet); its lowest watermark and largest watermark lag over its subtasks, ms (null: none yet;
    * the lag also when the watermark is not wall-clock time, isWallClockWatermark: synthetic event times).
    */
-  tasks: { task: string; parallelism: number; operators: string[]; backpressured: number | null; held: number | null; watermark: number | null; watermarkLagMs: number | null }[];
+  tasks: { task: string; parallelism: number; operators: string[]; backpressured: number | null; held: number | null; asyncWait: number | null; watermark: number | null; watermarkLagMs: number | null }[];
 }
 
 export async function statusCommand(stateDir: string, opts: StatusCommandOptions): Promise<number> {
@@ -94,7 +94,7 @@ export function statusReport(s: ControlStatus): StatusReport {
       const lag = lags.length === 0 ? null : Math.round(Math.max(...lags));
       return {
         task: t.name, parallelism: t.parallelism, operators: t.operators,
-        backpressured: share(r.taskBackpressure.get(t.name)), held: share(r.taskHeld.get(t.name)),
+        backpressured: share(r.taskBackpressure.get(t.name)), held: share(r.taskHeld.get(t.name)), asyncWait: share(r.taskAsyncWait.get(t.name)),
         watermark,
         // Synthetic event times (0, 1, 2...) lag the clock by decades: no lag, rather than one that alarms for nothing.
         watermarkLagMs: watermark !== null && lag !== null && isWallClockWatermark(watermark, lag) ? lag : null,
@@ -118,12 +118,16 @@ export function statusText(r: StatusReport): string {
     `state: ${r.stateDir}${r.restoredFrom !== null ? ` (resumed from checkpoint ${r.restoredFrom})` : ''}`,
     checkpointSummary({ completed: r.checkpoints.latest ? [r.checkpoints.latest] : [], aborted: [], completedTotal: r.checkpoints.completed, abortedTotal: r.checkpoints.aborted }),
     `${compact(r.eventsPerSec)} events/s from the sources (over the last ${duration(r.ratesOverMs)})`,
-    table(['operator', 'task', 'subtasks', 'records in', 'records out', 'per second'],
-      r.operators.map((o) => [o.operator, o.task, String(o.subtasks), grouped(o.recordsIn), grouped(o.recordsOut), `${compact(o.perSec)}/s`]), 2),
   ];
+  // An asyncMap's requests in flight of its capacity, and its task's time waiting on them, when the job has one.
+  const async = r.operators.some((o) => o.capacity !== undefined);
+  lines.push(table(['operator', 'task', 'subtasks', 'records in', 'records out', 'per second', ...(async ? ['in flight'] : [])],
+    r.operators.map((o) => [o.operator, o.task, String(o.subtasks), grouped(o.recordsIn), grouped(o.recordsOut), `${compact(o.perSec)}/s`,
+      ...(async ? [o.capacity === undefined ? '-' : `${grouped(o.inFlight!)}/${grouped(o.capacity)}`] : [])]), 2));
   const held = r.tasks.some((t) => t.held !== null && t.held > 0);
-  lines.push(table(['task', 'parallelism', 'backpressured', ...(held ? ['held'] : []), 'watermark', 'watermark lag'],
-    r.tasks.map((t) => [t.task, String(t.parallelism), pct(t.backpressured), ...(held ? [pct(t.held)] : []),
+  const wait = r.tasks.some((t) => t.asyncWait !== null && t.asyncWait > 0);
+  lines.push(table(['task', 'parallelism', 'backpressured', ...(held ? ['held'] : []), ...(wait ? ['async wait'] : []), 'watermark', 'watermark lag'],
+    r.tasks.map((t) => [t.task, String(t.parallelism), pct(t.backpressured), ...(held ? [pct(t.held)] : []), ...(wait ? [pct(t.asyncWait)] : []),
       watermarkText(t.watermark, t.watermarkLagMs), t.watermarkLagMs === null ? '-' : span(t.watermarkLagMs)]), 1));
   return lines.join('\n');
 }

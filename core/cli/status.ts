@@ -37,6 +37,9 @@ export interface OperatorTotals {
   lateRecordsDropped: number;
   /** Records sent to side outputs (ctx.output, late data): not in recordsOut. */
   sideOutputRecords: number;
+  /** Async operators (asyncMap) only: requests in flight now, and the capacity, over its subtasks. */
+  inFlight?: number;
+  capacity?: number;
 }
 
 /** The object `sluice run --json` prints. */
@@ -92,6 +95,10 @@ export function operatorTotals(shape: JobShape, m: JobMetrics): OperatorTotals[]
     t.deadLettered += o.deadLettered;
     t.lateRecordsDropped += o.lateRecordsDropped;
     t.sideOutputRecords += o.sideOutputRecords;
+    if (o.capacity !== undefined) {
+      t.inFlight = (t.inFlight ?? 0) + o.inFlight!;
+      t.capacity = (t.capacity ?? 0) + o.capacity;
+    }
   }
   return [...by.values()];
 }
@@ -167,6 +174,10 @@ export interface Rates {
   taskBackpressure: Map<string, number>;
   /** Per task: share of its subtasks' time an aligned source was held back by its group, 0..1 (NaN likewise). */
   taskHeld: Map<string, number>;
+  /** Per task: share of its subtasks' time spent waiting for async results (asyncWaitMs), 0..1 (NaN likewise). */
+  taskAsyncWait: Map<string, number>;
+  /** Per async operator (asyncMap): requests in flight in the newer sample, and capacity, over its subtasks. */
+  inFlight: Map<string, { inFlight: number; capacity: number }>;
 }
 
 export function rates(shape: JobShape, from: JobMetrics | undefined, to: JobMetrics): Rates {
@@ -182,26 +193,37 @@ export function rates(shape: JobShape, from: JobMetrics | undefined, to: JobMetr
   });
   const taskBackpressure = new Map<string, number>();
   const taskHeld = new Map<string, number>();
-  const sumTasks = (m: JobMetrics | undefined): Map<string, { bp: number; held: number; all: number }> => {
-    const s = new Map<string, { bp: number; held: number; all: number }>();
+  const taskAsyncWait = new Map<string, number>();
+  type Sums = { bp: number; held: number; wait: number; all: number };
+  const sumTasks = (m: JobMetrics | undefined): Map<string, Sums> => {
+    const s = new Map<string, Sums>();
     for (const t of m?.tasks ?? []) {
-      const e = s.get(t.task) ?? { bp: 0, held: 0, all: 0 };
+      const e = s.get(t.task) ?? { bp: 0, held: 0, wait: 0, all: 0 };
       e.bp += t.backpressuredMs;
       e.held += t.alignmentHeldMs;
-      e.all += t.busyMs + t.backpressuredMs + t.idleMs;
+      e.wait += t.asyncWaitMs;
+      e.all += accountedMs(t);
       s.set(t.task, e);
     }
     return s;
   };
   const tb = sumTasks(from);
   for (const [task, a] of sumTasks(to)) {
-    const b = tb.get(task) ?? { bp: 0, held: 0, all: 0 };
+    const b = tb.get(task) ?? { bp: 0, held: 0, wait: 0, all: 0 };
     const all = a.all - b.all;
     taskBackpressure.set(task, all > 0 ? (a.bp - b.bp) / all : Number.NaN);
     taskHeld.set(task, all > 0 ? (a.held - b.held) / all : Number.NaN);
+    taskAsyncWait.set(task, all > 0 ? (a.wait - b.wait) / all : Number.NaN);
   }
+  const inFlight = new Map<string, { inFlight: number; capacity: number }>();
+  for (const o of after) if (o.capacity !== undefined) inFlight.set(o.operator, { inFlight: o.inFlight!, capacity: o.capacity });
   const sourcePerSec = (sourceRecords(shape, to) - (from ? sourceRecords(shape, from) : 0)) / dtSec;
-  return { elapsedMs: to.durationMs, sourcePerSec, operatorPerSec, taskBackpressure, taskHeld };
+  return { elapsedMs: to.durationMs, sourcePerSec, operatorPerSec, taskBackpressure, taskHeld, taskAsyncWait, inFlight };
+}
+
+/** Every moment of a subtask's task loop: busy, backpressured, idle or waiting for async results. */
+export function accountedMs(t: TaskMetrics): number {
+  return t.busyMs + t.backpressuredMs + t.idleMs + t.asyncWaitMs;
 }
 
 /** What the live line shows beside the rates. */
@@ -293,9 +315,15 @@ export function statusLine(shape: JobShape, r: Rates, width = Infinity, live: Li
     const v = r.taskBackpressure.get(task);
     const h = r.taskHeld.get(task);
     const held = h === undefined || !(h > 0) ? '' : ` held ${Math.round(h * 100)}%`;
-    return (v === undefined || Number.isNaN(v) ? '' : ` bp ${Math.round(v * 100)}%`) + held;
+    const a = r.taskAsyncWait.get(task);
+    const wait = a === undefined || !(a > 0) ? '' : ` async wait ${Math.round(a * 100)}%`;
+    return (v === undefined || Number.isNaN(v) ? '' : ` bp ${Math.round(v * 100)}%`) + held + wait;
   };
-  const rate = (op: string): string => `${compact(r.operatorPerSec.get(op) ?? 0)}/s`;
+  // An async operator's requests in flight of its capacity: full, it takes no input (its task waits on them).
+  const rate = (op: string): string => {
+    const f = r.inFlight.get(op);
+    return `${compact(r.operatorPerSec.get(op) ?? 0)}/s${f === undefined ? '' : ` in flight ${compact(f.inFlight)}/${compact(f.capacity)}`}`;
+  };
   const full = shape.tasks.map((t) => t.operators.map((op) => `${op} ${rate(op)}`).join('  ') + bp(t.name));
   const byTask = shape.tasks.map((t) => {
     const ops = t.operators.length > 2 ? `${t.operators[0]}…${t.operators.at(-1)}` : t.operators.join('→');
@@ -348,7 +376,7 @@ const STARTUP_WORTH_SAYING = 0.9;
  */
 export function tasksRanMs(m: JobMetrics): number {
   let ran = 0;
-  for (const t of m.tasks) ran = Math.max(ran, t.busyMs + t.backpressuredMs + t.idleMs);
+  for (const t of m.tasks) ran = Math.max(ran, accountedMs(t));
   return ran;
 }
 
@@ -380,11 +408,13 @@ export function summary(shape: JobShape, s: SummaryInput): string {
   ));
   // Latency columns only when some sink measured latency (latency tracking on).
   const latency = m.tasks.some((t) => t.latency !== null);
+  // Time waiting for an asyncMap's requests, when there was some: apart from idle, which it is not.
+  const asyncWait = m.tasks.some((t) => t.asyncWaitMs > 0);
   const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '' : v < 10 ? v.toFixed(2) : grouped(v));
   lines.push(table(
-    ['task', 'subtask', 'thread', 'busy ms', 'backpressured ms', 'idle ms', 'backpressured', ...(latency ? ['latency p50 ms', 'p99 ms', 'max ms'] : [])],
+    ['task', 'subtask', 'thread', 'busy ms', 'backpressured ms', 'idle ms', ...(asyncWait ? ['async wait ms'] : []), 'backpressured', ...(latency ? ['latency p50 ms', 'p99 ms', 'max ms'] : [])],
     m.tasks.map((t) => [t.task, String(t.subtask), String(t.thread), grouped(t.busyMs), grouped(t.backpressuredMs), grouped(t.idleMs),
-      percent(t.backpressuredMs, t.busyMs + t.backpressuredMs + t.idleMs),
+      ...(asyncWait ? [grouped(t.asyncWaitMs)] : []), percent(t.backpressuredMs, accountedMs(t)),
       ...(latency ? [ms(t.latency?.p50Ms), ms(t.latency?.p99Ms), ms(t.latency?.maxMs)] : [])]),
     1,
   ));

@@ -90,7 +90,8 @@ interface Slot<I, R> {
 
 export class AsyncIo<I, R> {
   private readonly ordered: boolean;
-  private readonly capacity: number;
+  /** Inputs in flight or finished but not yet polled, at most. */
+  readonly capacity: number;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly retryDelayMs: number;

@@ -43,6 +43,8 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   private seq = 0;
   /** Watermarks held until every input before them (index < upTo) is out. */
   private watermarks: { wm: number; upTo: number }[] = [];
+  /** Latency markers held likewise (holdMarker): passed on once every input before them is out. */
+  private markers: { pass: () => void; upTo: number }[] = [];
   /**
    * Upstream went idle while results were still due: held like a watermark. Passed on at once, downstream would
    * stop waiting for this input, let its other inputs move event time on, and find those results late.
@@ -84,6 +86,30 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
     else this.waiting.push(e);
   }
 
+  get inFlight(): number {
+    return this.io.size;
+  }
+
+  get capacity(): number {
+    return this.io.capacity;
+  }
+
+  holdMarker<M>(marker: M, pass: (marker: M) => void): void {
+    if (this.firstPending >= this.seq) pass(marker);
+    else this.markers.push({ pass: () => pass(marker), upTo: this.seq });
+  }
+
+  /** Passes on the held markers whose inputs are all out. */
+  private releaseMarkers(): number {
+    const first = this.firstPending;
+    let k = 0;
+    while (k < this.markers.length && this.markers[k]!.upTo <= first) k++;
+    if (k === 0) return 0;
+    const due = this.markers.splice(0, k);
+    for (const m of due) m.pass();
+    return k;
+  }
+
   canAcceptInput(): boolean {
     return this.waiting.length === 0 && this.io.canAccept;
   }
@@ -111,6 +137,7 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
     let done = this.io.poll(this.emitResult, budget, this.failResult);
     if (this.io.dropped !== this.ioDropped) { this.dropped += this.io.dropped - this.ioDropped; this.ioDropped = this.io.dropped; }
     while (this.waiting.length > 0 && this.io.canAccept) { this.io.push(this.waiting.shift()!); done++; }
+    if (this.markers.length > 0) done += this.releaseMarkers();
     if (this.watermarks.length > 0) done += this.releaseWatermarks();
     if (this.idleHeld && this.nothingDue) {
       this.idleHeld = false;
@@ -167,6 +194,7 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   override finish(): void {
     this.ending = true;
     if (this.drained) {
+      if (this.markers.length > 0) this.releaseMarkers();
       if (this.watermarks.length > 0) this.releaseWatermarks();
       this.ended = true;
       this.next.finish();

@@ -51,6 +51,14 @@ export interface HoldsRecords {
   readonly drained: boolean;
   /** The job stops: abandon what is held (abort requests). */
   close?(): void;
+  /** Async operators: requests started whose result is not out yet, and at most how many may be (metrics). */
+  readonly inFlight?: number;
+  readonly capacity?: number;
+  /**
+   * Async operators: holds a latency marker until every input taken before it is out, then calls `pass` with it
+   * (at once if none is due), so that markers measure the time records wait here.
+   */
+  holdMarker?<M>(marker: M, pass: (marker: M) => void): void;
 }
 
 export function holdsRecords<T extends object>(op: T): op is T & HoldsRecords {

@@ -120,6 +120,7 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   counter('sluice_task_busy_seconds_total', 'Time the subtask was neither idle nor backpressured: its own steps that did work, and its thread\'s other subtasks\' steps while it had work waiting (input, and room for output).', task, (m, i) => m.tasks[i]!.busyMs / 1000, 'tasks');
   counter('sluice_task_backpressured_seconds_total', 'Time the subtask was blocked on a full output ring, parked or while its thread ran other subtasks.', task, (m, i) => m.tasks[i]!.backpressuredMs / 1000, 'tasks');
   counter('sluice_task_idle_seconds_total', 'Time the subtask had nothing to do (no input, timer or source record due), parked or while its thread ran other subtasks.', task, (m, i) => m.tasks[i]!.idleMs / 1000, 'tasks');
+  counter('sluice_task_async_wait_seconds_total', 'Time the subtask had nothing to do but wait for its async operators\' requests (asyncMap with requests in flight): not in busy, backpressured or idle.', task, (m, i) => m.tasks[i]!.asyncWaitMs / 1000, 'tasks');
   counter('sluice_task_alignment_held_seconds_total', 'Of the idle time, the time an aligned source was held back by its watermark alignment group.', task, (m, i) => m.tasks[i]!.alignmentHeldMs / 1000, 'tasks');
   counter('sluice_task_bad_records_total', 'Records the subtask\'s source could not decode.', task, (m, i) => m.tasks[i]!.badRecords, 'tasks');
 
@@ -138,6 +139,18 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
   perSecond('sluice_operator_records_in_per_second', 'Records in per second over the last second.', 'recordsIn');
   perSecond('sluice_operator_records_out_per_second', 'Records out per second over the last second.', 'recordsOut');
 
+  // Async operators only (asyncMap): requests in flight against their capacity; equal, the operator takes no input.
+  const asyncGauge = (name: string, help: string, pick: 'inFlight' | 'capacity'): void => {
+    new Gauge({
+      name, help, labelNames: op, registers,
+      collect() {
+        this.reset();
+        now().operators.forEach((o, i) => { const v = o[pick]; if (v !== undefined) this.set(labels.operators[i]!, v); });
+      },
+    });
+  };
+  asyncGauge('sluice_operator_async_in_flight', 'Requests of the async operator (asyncMap) started whose result is not out yet.', 'inFlight');
+  asyncGauge('sluice_operator_async_capacity', 'Requests the async operator (asyncMap) may have in flight at most (its capacity).', 'capacity');
   new Gauge({
     name: 'sluice_task_watermark_seconds', help: 'The subtask\'s event-time watermark (absent before its first watermark and after its input ended).', labelNames: task, registers,
     collect() {

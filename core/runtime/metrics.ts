@@ -5,6 +5,7 @@ import {
   METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS,
   METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_LATE_DROPPED, METRIC_OP_SIDE_OUTPUT,
   METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
+  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT,
 } from '../../shm/layout.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../time/watermark.js';
@@ -34,6 +35,12 @@ export interface OperatorMetrics {
   deadLettered: number;
   /** Records sent to side outputs (ctx.output, late data), which recordsOut does not count. */
   sideOutputRecords: number;
+  /**
+   * Async operators (asyncMap) only: requests started whose result is not out yet, now (a gauge), and at most how
+   * many may be (its `capacity`). Equal: saturated, it takes no input.
+   */
+  inFlight?: number;
+  capacity?: number;
 }
 
 /** End-to-end latency seen by a subtask's sinks, from latency markers (RunOptions.latencyTrackingIntervalMs). */
@@ -56,6 +63,11 @@ export interface TaskMetrics {
   idleMs: number;
   /** Of idleMs, the time an aligned source spent held back by its group (0 for every other subtask). */
   alignmentHeldMs: number;
+  /**
+   * Time with nothing to do but wait for its async operators' requests (asyncMap with requests in flight): not in
+   * busyMs, backpressuredMs or idleMs. The four together are every moment of its thread's task loop.
+   */
+  asyncWaitMs: number;
   /** The subtask's event-time watermark, ms (null before its first watermark). MAX_WATERMARK: its input ended. */
   watermark: number | null;
   /** Wall-clock time minus the watermark when the metrics were read, ms (null without a watermark, or after the end). */
@@ -74,7 +86,7 @@ export interface JobMetrics {
 
 /** Reads the live metrics buffer into per-operator and per-task rows. */
 /** The counter slots of a subtask's block (relative to its base) and of each operator's (relative to its own). */
-const SUBTASK_COUNTERS = [METRIC_BUSY_MS, METRIC_BACKPRESSURED_MS, METRIC_IDLE_MS, METRIC_BAD_RECORDS, METRIC_LATENCY_COUNT, METRIC_ALIGNMENT_HELD_MS];
+const SUBTASK_COUNTERS = [METRIC_BUSY_MS, METRIC_BACKPRESSURED_MS, METRIC_IDLE_MS, METRIC_BAD_RECORDS, METRIC_LATENCY_COUNT, METRIC_ALIGNMENT_HELD_MS, METRIC_ASYNC_WAIT_MS];
 const OPERATOR_COUNTERS = [METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OP_LATE_DROPPED, METRIC_OP_DROPPED, METRIC_OP_DEAD_LETTERED, METRIC_OP_SIDE_OUTPUT];
 
 /**
@@ -107,13 +119,15 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
     const busyMs = c(base + METRIC_BUSY_MS);
     const backpressuredMs = c(base + METRIC_BACKPRESSURED_MS);
     const idleMs = c(base + METRIC_IDLE_MS);
+    const asyncWaitMs = c(base + METRIC_ASYNC_WAIT_MS);
     // A block the subtask has not written yet is all zeros: a 0 there is not a watermark at epoch 0 (this attempt's).
-    const started = buf[base + METRIC_BUSY_MS]! + buf[base + METRIC_BACKPRESSURED_MS]! + buf[base + METRIC_IDLE_MS]! > 0;
+    const started = buf[base + METRIC_BUSY_MS]! + buf[base + METRIC_BACKPRESSURED_MS]! + buf[base + METRIC_IDLE_MS]! + buf[base + METRIC_ASYNC_WAIT_MS]! > 0;
     const wm = buf[base + METRIC_WATERMARK]!;
     const watermark = started && Number.isFinite(wm) && wm > MIN_WATERMARK ? wm : null;
     const markers = c(base + METRIC_LATENCY_COUNT);
     tasks.push({
       task: t.name, subtask: p.subtask, thread: p.thread, busyMs, backpressuredMs, idleMs, alignmentHeldMs: c(base + METRIC_ALIGNMENT_HELD_MS),
+      asyncWaitMs,
       watermark,
       watermarkLagMs: watermark === null || watermark >= MAX_WATERMARK ? null : now - watermark,
       badRecords: c(base + METRIC_BAD_RECORDS),
@@ -127,10 +141,13 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
     });
     t.nodeIds.forEach((id, k) => {
       const o = metricOperatorAt(base, k);
+      const capacity = buf[o + METRIC_OP_CAPACITY]!;
       operators.push({
         operator: names[id]!, subtask: p.subtask, recordsIn: c(o + METRIC_OP_RECORDS_IN), recordsOut: c(o + METRIC_OP_RECORDS_OUT),
         lateRecordsDropped: c(o + METRIC_OP_LATE_DROPPED), dropped: c(o + METRIC_OP_DROPPED), deadLettered: c(o + METRIC_OP_DEAD_LETTERED),
         sideOutputRecords: c(o + METRIC_OP_SIDE_OUTPUT),
+        // Gauges, this attempt's own (not carried over a restart).
+        ...(capacity > 0 ? { inFlight: buf[o + METRIC_OP_IN_FLIGHT]!, capacity } : {}),
       });
     });
   });

@@ -16,7 +16,7 @@ const shape: JobShape = {
 };
 
 function task(name: string, over: Partial<TaskMetrics> = {}): TaskMetrics {
-  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, alignmentHeldMs: 0, watermark: null, watermarkLagMs: null, badRecords: 0, latency: null, ...over };
+  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, badRecords: 0, latency: null, ...over };
 }
 
 function metrics(srcOut: number, tasks: TaskMetrics[] = [task('src'), task('count -> out')], late = 3): JobMetrics {
@@ -205,4 +205,22 @@ test('summary says "1 event", not "1 events"', () => {
 test('the starting line says "1 thread", not "1 threads"', () => {
   assert.equal(startingLine('j.ts', 2, 1, shape), 'starting: j.ts (parallelism 2, 1 thread; src ×1 | count -> out ×1)');
   assert.match(startingLine('j.ts', 2, 2, shape), /, 2 threads;/);
+});
+
+// Regression: a saturated asyncMap read as an idle task, with nothing saying its requests were all in flight.
+test('an asyncMap: the live line shows its requests in flight of its capacity and its task waiting on them; the summary an async wait column; jsonReport both', () => {
+  const m = metrics(100, [task('src'), task('count -> out', { busyMs: 10, idleMs: 0, asyncWaitMs: 90 })]);
+  m.operators[1] = { ...m.operators[1]!, inFlight: 200, capacity: 200 };
+  const line = statusLine(shape, rates(shape, undefined, m));
+  assert.match(line, /count 50\/s in flight 200\/200/);
+  assert.match(line, /bp 0% async wait 90%/);
+  assert.doesNotMatch(line, /src [^│]*in flight/, 'only async operators show it');
+  const text = summary(shape, { job: 'j.ts', metrics: m, outcome: 'finished' });
+  assert.match(text, /idle ms {2}async wait ms/);
+  assert.match(text, /count -> out +0 +0 +10 +0 +0 +90 +0%/);
+  assert.doesNotMatch(summary(shape, { job: 'j.ts', metrics: metrics(100), outcome: 'finished' }), /async wait/, 'no column without an asyncMap');
+  const report = jsonReport(shape, { job: 'j.ts', parallelism: 1, cancelled: false, metrics: m, collected: {} });
+  assert.deepEqual(report.operators.map((o) => [o.operator, o.inFlight, o.capacity]), [['src', undefined, undefined], ['count', 200, 200], ['out', undefined, undefined]]);
+  assert.equal(report.tasks[1]!.asyncWaitMs, 90);
+  assert.equal(report.tasksRanMs, 100, 'the async wait is time its task ran');
 });

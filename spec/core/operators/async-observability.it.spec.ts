@@ -1,0 +1,71 @@
+// A saturated asyncMap (every request of its capacity in flight) must be visible: its in-flight gauge and
+// capacity in the metrics (handle.metrics(), Prometheus), its task's time waiting on the requests counted as
+// async wait rather than idle, and latency markers that wait in it behind the records taken before them.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, jobRegistry } from '../../../core/index.js';
+import type { JobHandle } from '../../../core/runtime/job-handle.js';
+import type { JobMetrics } from '../../../core/runtime/metrics.js';
+
+/** Polls the job's shared metrics buffer (published every 100 ms by its threads) until `ok` holds. */
+async function until(handle: JobHandle, what: string, ok: (m: JobMetrics) => boolean, timeoutMs = 30_000): Promise<JobMetrics> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const m = handle.metrics();
+    if (ok(m)) return m;
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(m.operators.filter((o) => o.operator === 'enrich'))} ${JSON.stringify(m.tasks)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// Regression: no metric counted an asyncMap's requests in flight, and its task's wait for them read as idle time.
+test('a saturated asyncMap shows its requests in flight against its capacity, and its task waiting on them, not idle', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-async-saturated-'));
+  const CAPACITY = 50;
+  let h: JobHandle | undefined;
+  try {
+    h = await run(new URL(`./jobs/async-saturated.ts?dir=${encodeURIComponent(dir)}&n=1000&capacity=${CAPACITY}`, import.meta.url), { parallelism: 1 });
+    const job = h;
+    const enrich = (m: JobMetrics) => m.operators.find((o) => o.operator === 'enrich')!;
+    const full = await until(job, 'the asyncMap to fill', (m) => enrich(m).inFlight === CAPACITY);
+    assert.equal(enrich(full).capacity, CAPACITY);
+    assert.equal(full.operators.find((o) => o.operator === 'gen')!.capacity, undefined, 'only async operators have a capacity');
+    // Every request waits for the marker file: the task can do nothing but wait on them.
+    const waited = await until(job, 'async wait time', (m) => m.tasks[0]!.asyncWaitMs >= 300);
+    const prom = await jobRegistry(job, 'async-saturated').registry.metrics();
+    assert.match(prom, new RegExp(`sluice_operator_async_in_flight\\{[^}]*operator="enrich"[^}]*\\} ${CAPACITY}\\n`));
+    assert.match(prom, new RegExp(`sluice_operator_async_capacity\\{[^}]*operator="enrich"[^}]*\\} ${CAPACITY}\\n`));
+    assert.match(prom, /sluice_task_async_wait_seconds_total\{[^}]*task="gen -> enrich -> out"[^}]*\} 0\.[3-9]|sluice_task_async_wait_seconds_total\{[^}]*task="gen -> enrich -> out"[^}]*\} [1-9]/);
+    writeFileSync(join(dir, 'release'), '');
+    const { metrics } = await h.result;
+    h = undefined;
+    const t = metrics.tasks[0]!;
+    assert.ok(t.asyncWaitMs >= waited.tasks[0]!.asyncWaitMs, `async wait ${t.asyncWaitMs} ms`);
+    assert.ok(t.idleMs < t.asyncWaitMs, `idle ${t.idleMs} ms, async wait ${t.asyncWaitMs} ms: the wait is not idle time`);
+    assert.equal(enrich(metrics).inFlight, 0, 'nothing in flight once the job has ended');
+    assert.equal(enrich(metrics).recordsOut, 1000);
+  } finally {
+    // A failed assertion leaves the requests waiting: release them and stop the job, or it never ends.
+    writeFileSync(join(dir, 'release'), '');
+    await h?.cancel().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Regression: latency markers skipped the asyncMap: with every request taking 40 ms the job's p50 read ~1 ms.
+for (const exchange of [false, true]) {
+  test(`latency markers wait in an asyncMap behind the records taken before them (${exchange ? 'behind an exchange' : 'chained to the source'})`, async () => {
+    const DELAY = 40;
+    const h = await run(new URL(`./jobs/async-latency.ts?n=600&delay=${DELAY}&capacity=20&exchange=${exchange ? 1 : 0}`, import.meta.url), { parallelism: 1, latencyTrackingIntervalMs: 10 });
+    const { metrics } = await h.result;
+    const sink = metrics.tasks.find((t) => t.latency !== null);
+    assert.ok(sink !== undefined, `some sink saw markers: ${JSON.stringify(metrics.tasks)}`);
+    // A marker taken while requests are in flight leaves after the newest of them, which takes DELAY ms.
+    assert.ok(sink.latency!.p50Ms >= DELAY / 2, `p50 ${sink.latency!.p50Ms} ms with every request taking ${DELAY} ms`);
+    assert.equal(metrics.operators.find((o) => o.operator === 'out')!.recordsIn, 600);
+  });
+}
