@@ -3,7 +3,11 @@
 // plain map in the same run (the ratio is what asyncMap costs over a synchronous call). At parallelism 1: one
 // chained task, so what is measured is the operator and the task loop's handling of settled promises.
 //
-//   npm run bench:async -- [--json [PATH]] [--reps N] [--count N]
+//   npm run bench:async -- [--json [PATH]] [--reps N] [--count N] [--quick]
+//
+// Before the measured repetitions every variant runs once unmeasured (`warmupRuns: 1`): with a small --count the
+// first run of the process paid the cold start (module loading, the main thread's JIT) in its figure alone.
+// --quick: one repetition of 20,000 records (a smoke run: the report's shape, figures that say little).
 
 import { run } from '../core/index.js';
 import { emitReport, median, parseJsonArg, withRssPeak, type BenchResult } from './report.js';
@@ -13,8 +17,11 @@ import { CAPACITY_ENV, MODE_ENV, ORDERED_ENV } from './jobs/async-map.js';
 const JOB = new URL('./jobs/async-map.ts', import.meta.url);
 const argv = process.argv.slice(2);
 const num = (flag: string, dflt: number): number => { const i = argv.indexOf(flag); return i >= 0 ? Number(argv[i + 1]) : dflt; };
-const reps = num('--reps', 5);
-const count = num('--count', 200_000);
+const quick = argv.includes('--quick');
+const reps = num('--reps', quick ? 1 : 5);
+const count = num('--count', quick ? 20_000 : 200_000);
+/** Unmeasured runs of every variant before the measured ones. */
+const WARMUP_RUNS = 1;
 
 interface Variant { name: string; mode: 'map' | 'async'; capacity: number; ordered: boolean; settleHops?: number }
 const VARIANTS: Variant[] = [
@@ -38,6 +45,7 @@ async function once(v: Variant): Promise<{ perSec: number; rows: number; checksu
 async function main(): Promise<void> {
   const target = parseJsonArg(argv);
   const runs = new Map<string, { perSec: number[]; rows: number; checksum: number; rssMB: number }>();
+  for (let w = 0; w < WARMUP_RUNS; w++) for (const v of VARIANTS) await once(v);
   for (let r = 0; r < reps; r++) {
     // Interleaved, the order rotated per repetition.
     for (let k = 0; k < VARIANTS.length; k++) {
@@ -58,9 +66,11 @@ async function main(): Promise<void> {
       engine: v.mode === 'map' ? 'sluice.map' : v.settleHops === 0 ? 'sluice.settle-hops-0' : 'sluice', parallelism: 1, repetitions: reps,
       eventsPerSec: perSec, p50Us: null, p99Us: null, rssMB: x.rssMB, outputRows: x.rows, outputChecksum: x.checksum, bytesPerRecord: null,
       capacity: v.mode === 'map' ? null : v.capacity, ordered: v.mode === 'map' ? null : v.ordered, vsMap: perSec / base,
+      count, warmupRuns: WARMUP_RUNS,
     };
   });
-  emitReport(results, target);
+  emitReport(results, target, { 'vs map': (r) => Math.round((r.vsMap as number) * 1000) / 1000 });
+  if (quick) process.stderr.write('(--quick: one short repetition; the figures are not meaningful)\n');
 }
 
 await main();

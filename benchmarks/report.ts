@@ -116,8 +116,14 @@ function round(x: number | null, digits: number): number | null {
   return Math.round(x * f) / f;
 }
 
-/** Prints the results as a table on stderr, then writes the JSON report where `target` says. */
-export function emitReport(results: readonly BenchResult[], target: JsonTarget): Report {
+/** Columns a benchmark adds to the table after the common ones: header -> the cell of a row (its JSON extras). */
+export type ExtraColumns = Readonly<Record<string, (r: BenchResult) => unknown>>;
+
+/**
+ * Prints the results as a table on stderr (the common columns, then `columns`: what the benchmark's JSON has beyond
+ * them, so the table does not hide it), then writes the JSON report where `target` says.
+ */
+export function emitReport(results: readonly BenchResult[], target: JsonTarget, columns: ExtraColumns = {}): Report {
   const report: Report = { machine: machineInfo(), results: [...results] };
   // stdout is reserved for the JSON report.
   const err = new Console({ stdout: process.stderr, stderr: process.stderr });
@@ -133,6 +139,7 @@ export function emitReport(results: readonly BenchResult[], target: JsonTarget):
     'bytes/rec': round(r.bytesPerRecord, 1),
     'rss MB': r.rssMB,
     samples: r.repetitions,
+    ...Object.fromEntries(Object.entries(columns).map(([h, cell]) => [h, cell(r)])),
   })));
   const json = JSON.stringify(report, null, 2);
   if (target.to === 'stdout') process.stdout.write(`${json}\n`);

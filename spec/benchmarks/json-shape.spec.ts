@@ -65,3 +65,27 @@ test('checkpoint on a tiny job: shared shape; none and checkpoint-1s agree on th
   const restore = report.results.find((r) => r.benchmark === 'checkpoint.restore');
   assert.ok(restore !== undefined && typeof restore['restoreMs'] === 'number', JSON.stringify(restore));
 });
+
+// Regression: bench:async ignored --quick (five repetitions of 200,000 records), its table lacked the vs-map ratio
+// its JSON had, and the first variant's first run paid the process's cold start in its figure alone.
+test('async-map --quick: one short repetition, every variant warmed up first, the vs-map ratio in the table too', { timeout: 120_000 }, async () => {
+  let stderr = '';
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'benchmarks/async-map.ts', '--quick', '--json'], { cwd: repo, maxBuffer: 1 << 24 }, (e, out, err) => {
+      stderr = err;
+      return e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out);
+    });
+  });
+  const report = JSON.parse(stdout) as { machine: unknown; results: Row[] };
+  assert.deepEqual(shapeProblems(report), []);
+  assert.equal(report.results.length, 8);
+  for (const r of report.results) {
+    assert.deepEqual([r.repetitions, r.count, r.warmupRuns], [1, 20_000, 1], `${r.benchmark} ${r.engine}`);
+    assert.equal(r.outputRows, 20_000);
+  }
+  assert.match(stderr, /vs map/);
+  // The table's ratio is the JSON's, rounded.
+  const c16 = report.results.find((r) => r.benchmark === 'async-map.capacity-16')!;
+  assert.match(stderr, new RegExp(`async-map\\.capacity-16'[^\\n]*│ +${String(Math.round((c16.vsMap as number) * 1000) / 1000).replace('.', '\\.')} +│`));
+  assert.match(stderr, /--quick: one short repetition/);
+});
