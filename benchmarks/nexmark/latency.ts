@@ -24,7 +24,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { run } from '../../core/index.js';
 import { addTotals, hex32 } from '../job-generator.js';
-import { emitReport, parseJsonArg, withRssPeak, type BenchResult } from '../report.js';
+import { emitReport, parseJsonArg, withRssPeak, type BenchResult, type ExtraColumns } from '../report.js';
 import { maxOutOfOrdernessMs, nexmarkConfig, type NexmarkConfig } from './config.js';
 import { addEventLatencyParts, type EventLatencyPart } from './event-latencies.js';
 import { nexmarkEnv, WATERMARK_INTERVAL_ENV } from './env.js';
@@ -155,6 +155,15 @@ export async function runLatency(q: LatencyQuery, base: NexmarkConfig, o: Latenc
   }
 }
 
+/** What a latency row has beyond the common table columns: the rest of its percentiles and the load it was under. */
+export const LATENCY_COLUMNS: ExtraColumns = {
+  'p99.9 µs': (r) => r.p999Us,
+  'max µs': (r) => r.maxUs,
+  'offered/s': (r) => r.offeredPerSec,
+  'achieved/s': (r) => r.achievedPerSec,
+  kept: (r) => r.achievedOk,
+};
+
 /** The house JSON row of a latency run: `nexmark.<q>.latency`, engine `sluice` or `handwritten`. */
 export function latencyRow(r: LatencyRun, repetitions = 1): BenchResult {
   return {
@@ -218,7 +227,7 @@ async function main(): Promise<void> {
     });
   }
   if (!r.keptUp) process.stderr.write(`nexmark.${q}.latency (${engine}): achieved ${Math.round(r.achievedPerSec)} events/s < 95% of the offered ${Math.round(r.offeredPerSec)}\n`);
-  emitReport([latencyRow(r)], parseJsonArg(argv));
+  emitReport([latencyRow(r)], parseJsonArg(argv), LATENCY_COLUMNS);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
