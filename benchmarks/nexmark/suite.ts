@@ -20,8 +20,11 @@
 // plain `sluice` p2 run had just started, ThreadCache keys being equal, and look 2x faster than it.)
 // Every run of a query must report the same outputRows and outputChecksum on every engine, or the suite says so
 // loudly and exits 1.
-// rssMB is the process's peak during a run: for a baseline that includes the idle sluice threads the query keeps
-// (its rows say so in `rssWithKeptThreads`); --cold-threads keeps none, so baselines show their own.
+// rssMB is the whole process's peak during a run (`rssScope: 'process'`), not the engine's own footprint: every
+// engine runs in this process (the baselines on its main thread, sluice on worker threads beside it), so it holds
+// what earlier runs left on the heap too, and a baseline's grows as the suite goes on (157 -> 213 MB seen). With
+// --warm-threads it also holds the idle sluice threads the query keeps (`rssWithKeptThreads`). Compare it between
+// rows of one run with care; the tables say so.
 // A sluice run's time is runSluiceQuery's: from the run() call to the result, thread start-up included when it
 // starts threads. The full mode also runs each sluice job over a single event just before the measured run: that
 // time is the fixed cost of a job (threads, module loading, graph, teardown), and `eventsPerSecWithoutStartup` is
@@ -46,6 +49,9 @@ import { latencyRow, runLatency, type LatencyRun } from './latency.js';
 import { LATENCY_QUERIES } from './latency-params.js';
 import { isQueryName, QUERY_NAMES, type QueryName } from './queries.js';
 import { runSluiceQuery, type SluiceRunOptions } from './sluice.js';
+
+/** What the tables' rss column is, said under them. */
+const RSS_NOTE = 'process rss MB: the whole process\'s peak RSS during the run (every engine runs in this process: what earlier runs left on the heap is in it, so a baseline\'s grows run to run), not the engine\'s own footprint';
 
 interface Mode {
   name: 'quick' | 'full';
@@ -256,6 +262,7 @@ async function main(): Promise<void> {
         eventsPerSecPerCore: Math.round(perSec / Math.min(Math.max(...ss.map((s) => s.threads)), os.availableParallelism())),
         threads: Math.max(...ss.map((s) => s.threads)),
         rssWithKeptThreads: e.sluice === undefined && o.warmThreads,
+        rssScope: 'process',
         // The conditions every row of the run was measured under (see the header): the same for every engine.
         threadStart: e.sluice === undefined ? null : o.warmThreads ? 'kept' : 'fresh',
         warmupRuns: o.warmThreads ? 1 : 0,
@@ -294,7 +301,7 @@ async function main(): Promise<void> {
       for (const r of runs) {
         latencies.push(r);
         if (r.engine === 'handwritten') floors.set(q, r);
-        results.push({ ...latencyRow(r), offeredBasis, mode: o.mode.name });
+        results.push({ ...latencyRow(r), offeredBasis, mode: o.mode.name, rssScope: 'process' });
         err.log(`nexmark.${q}.latency ${r.engine}: p50 ${fmt(r.p50Us)} µs, p99 ${fmt(r.p99Us)} µs, p99.9 ${fmt(r.p999Us)} µs, max ${fmt(r.maxUs)} µs over ${fmt(r.count)} `
           + `${q === 'q1' ? 'events' : 'results'}; achieved ${fmt(r.achievedPerSec)} of ${fmt(r.offeredPerSec)} events/s`
           + (r.fromDue ? `; from the closing events' due times: p50 ${fmt(r.fromDue.p50Us)} µs, p99 ${fmt(r.fromDue.p99Us)} µs` : ''));
@@ -316,12 +323,13 @@ async function main(): Promise<void> {
     + ' (w/o start-up: minus a one-event run of the same job, where run)');
   err.table(results.filter((r) => r.eventsPerSec !== null).map((r) => ({
     benchmark: r.benchmark, engine: r.engine, p: r.parallelism, 'events/s': fmt(r.eventsPerSec), 'w/o start-up': fmt(r.eventsPerSecWithoutStartup as number | null),
-    'vs hand': r.vsHandwritten, 'vs rxjs': r.vsRxjs, 'vs node': r.vsNodeStreams, ckpts: r.checkpointsCompleted, 'rss MB': r.rssMB, rows: r.outputRows, checksum: r.outputChecksum,
+    'vs hand': r.vsHandwritten, 'vs rxjs': r.vsRxjs, 'vs node': r.vsNodeStreams, ckpts: r.checkpointsCompleted, 'process rss MB': r.rssMB, rows: r.outputRows, checksum: r.outputChecksum,
   })));
+  err.log(RSS_NOTE);
   if (latencies.length > 0) {
     err.table(latencies.map((r) => ({
       benchmark: `nexmark.${r.query}.latency`, engine: r.engine, p: r.parallelism, 'offered/s': fmt(r.offeredPerSec), 'achieved/s': fmt(r.achievedPerSec), kept: r.keptUp,
-      'p50 µs': r.p50Us, 'p99 µs': r.p99Us, 'p99.9 µs': r.p999Us, 'max µs': r.maxUs, 'p99 from due µs': r.fromDue?.p99Us ?? '(same)', measured: r.count, 'rss MB': r.rssMB,
+      'p50 µs': r.p50Us, 'p99 µs': r.p99Us, 'p99.9 µs': r.p999Us, 'max µs': r.maxUs, 'p99 from due µs': r.fromDue?.p99Us ?? '(same)', measured: r.count, 'process rss MB': r.rssMB,
     })));
   }
 

@@ -25,6 +25,8 @@ test('npm run bench -- --json on q0 and q4: the shared JSON shape, every engine,
   // A quick run printed its bars' verdicts, all FAIL on start-up-dominated runs, which read as broken.
   assert.match(stderr, /^n\/a {2}nexmark\.q0 sluice p2 \/ rxjs = /m);
   assert.doesNotMatch(stderr, /^(PASS|FAIL) /m);
+  assert.match(stderr, /process rss MB/);
+  assert.match(stderr, /^process rss MB: the whole process's peak RSS during the run/m);
   const report = JSON.parse(stdout) as { machine: { cpus: number; node: string; model: string }; results: Row[] };
   assert.deepEqual(shapeProblems(report), []);
   assert.equal(report.machine.cpus, os.availableParallelism());
@@ -44,6 +46,8 @@ test('npm run bench -- --json on q0 and q4: the shared JSON shape, every engine,
       // plain sluice p2 had just started, and looked 2x faster): no warm-up, fresh threads for every sluice run.
       assert.equal(r.rssWithKeptThreads, false);
       assert.equal(r.warmupRuns, 0);
+      // Regression: the rss column read as each engine's own; it is the process's, which grows run to run.
+      assert.equal((r as Row & { rssScope?: string }).rssScope, 'process');
       assert.equal(r.threadStart, r.engine.startsWith('sluice') ? 'fresh' : null);
     }
     const p1 = rows.find((r) => r.engine === 'sluice' && r.parallelism === 1)!;
