@@ -105,3 +105,23 @@ test('between two attempts: restarting, which restart, from where and when, and 
   delete old.lastFailure;
   assert.deepEqual([statusReport(old).state, statusReport(old).restarting, statusReport(old).lastFailure], ['running', null, null]);
 });
+
+// Regression: a saturated asyncMap showed nothing: its requests in flight, and its task waiting on them, were nowhere.
+test('an asyncMap: its requests in flight of its capacity, and its task\'s share of time waiting on them (human and JSON)', () => {
+  const s = status(null);
+  s.metrics = metrics(10_000, 100_000, [task('gen', 0, { busyMs: 1000, idleMs: 9000 }), task('count -> out', 0, { busyMs: 1000, asyncWaitMs: 9000 }),
+    task('count -> out', 1, { busyMs: 1000, asyncWaitMs: 8000, idleMs: 1000 })]);
+  s.metrics.operators[1] = { ...s.metrics.operators[1]!, inFlight: 200, capacity: 200 };
+  s.metrics.operators.splice(2, 0, { ...s.metrics.operators[1]!, subtask: 1, recordsIn: 0, recordsOut: 0, inFlight: 150 });
+  const r = statusReport(s);
+  assert.deepEqual(r.operators.map((o) => [o.operator, o.inFlight, o.capacity]), [['gen', undefined, undefined], ['count', 350, 400], ['out', undefined, undefined]]);
+  assert.deepEqual(r.tasks.map((t) => [t.task, t.asyncWait]), [['gen', 0], ['count -> out', 0.85]]);
+  const text = statusText(r);
+  assert.match(text, /records out {2}per second {2}in flight\n/);
+  assert.match(text, /\n {2}count +count -> out +2 +100,000 +100,000 +10\.0k\/s +350\/400\n/);
+  assert.match(text, /\n {2}gen +gen +1 +0 +100,000 +10\.0k\/s +-\n/);
+  assert.match(text, /backpressured {2}async wait {2}watermark/);
+  assert.match(text, /\n {2}count -> out +2 +0% +85% /);
+  // Without an asyncMap, neither column.
+  assert.doesNotMatch(statusText(statusReport(status(null))), /in flight|async wait/);
+});
