@@ -399,6 +399,9 @@ export class Subtask implements BarrierHandler {
         // Full: the input waits (backpressure) until a completion rings the doorbell. A source still starts
         // checkpoints: the snapshot holds what is in flight; an unaligned barrier is still taken ahead.
         if ((this.source || this.firingEnd()) && this.trigger !== undefined && !this.blocked()) done += this.maybeTrigger();
+        // A source's due latency marker goes out on time, to wait in the async operator behind what it holds. Left
+        // due, canProgress said so at every park and the loop spun without an event-loop turn: no request settled.
+        if (this.source !== undefined && this.latency !== undefined && this.sourceHeld.length === 0) done += this.latency.emitDue(this.outputs, this.enterMarker);
         return done + this.overtake();
       }
     }

@@ -70,3 +70,19 @@ for (const exchange of [false, true]) {
     assert.equal(metrics.operators.find((o) => o.operator === 'out')!.recordsIn, n);
   });
 }
+
+// Regression: a paced source chained to a full asyncMap, with latency tracking on, stalled for good: its marker was
+// due, so each park's re-check said it could progress, but its step emitted markers only once the asyncMap had room;
+// the loop spun without an event-loop turn and no request ever settled (3 runs in 3).
+test('a paced source chained to a full asyncMap sends its due latency markers into it, and the job ends', async () => {
+  const h = await run(new URL('./jobs/async-latency.ts?n=300&rate=250&delay=40&capacity=20&exchange=0', import.meta.url), { parallelism: 1, latencyTrackingIntervalMs: 10 });
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<'stalled'>((resolve) => { timer = setTimeout(() => resolve('stalled'), 60_000); });
+  const outcome = await Promise.race([h.result.then(() => 'done' as const), stalled]);
+  clearTimeout(timer);
+  const through = h.metrics().operators.find((o) => o.operator === 'enrich')!.recordsOut;
+  if (outcome === 'stalled') await h.cancel();
+  assert.equal(outcome, 'done', `the job stopped with ${through} of 300 records through the asyncMap`);
+  const { metrics } = await h.result;
+  assert.ok(metrics.tasks[0]!.latency!.p50Ms >= 20, `p50 ${metrics.tasks[0]!.latency!.p50Ms} ms`);
+});
