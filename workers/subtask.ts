@@ -771,6 +771,17 @@ export class Subtask implements BarrierHandler {
     return this.holders.length > 0 || (this.sourcePhase === SOURCE_WAITING && !this.sourceReady && this.sourceDueAt !== this.sourceDueAt);
   }
 
+  /**
+   * When this source's next latency marker is due (Date.now() time), or Infinity while it cannot go out: the source
+   * ended (no marker follows), or its held records wait behind a full async operator (the marker goes after them,
+   * once a completion rings the doorbell). Counted as due then, every park returned at once: the thread spun.
+   */
+  markerDueAt(): number {
+    const at = this.latency?.nextMarkerAt ?? Infinity;
+    if (at === Infinity || this.sourcePhase === SOURCE_ENDED) return Infinity;
+    return this.sourceHeld.length > 0 && this.holders.length > 0 && !this.holdersAccept() ? Infinity : at;
+  }
+
   /** In how many ms the loop must wake this subtask even if nothing arrives (<= 0: now), or Infinity. */
   wakeInMs(): number {
     // Blocked on a full output, it can fire nothing (step returns at once); the consumer's ring wakes it. A due
@@ -778,7 +789,7 @@ export class Subtask implements BarrierHandler {
     // But an unaligned checkpoint under way may need it to take a barrier ahead once OVERTAKE_AFTER_MS have passed.
     if (this.state !== RUNNING) return Infinity;
     if (this.blocked()) return this.input !== undefined && this.trigger !== undefined && !this.replaying() ? this.input.overtakeWakeInMs() : Infinity;
-    const at = Math.min(this.nextTimer, this.latency?.nextMarkerAt ?? Infinity);
+    const at = Math.min(this.nextTimer, this.markerDueAt());
     let w = at === Infinity ? Infinity : at - Date.now();
     if (this.unacked) w = Math.min(w, this.autoAckAt - performance.now());
     // A full record holder reads no input either, so it must not wake only on a completion.
@@ -1075,7 +1086,7 @@ export class Subtask implements BarrierHandler {
     if (this.state === RUNNING && this.dueOps.length > 0 && this.timersDue() && (this.holders.length === 0 || this.holdersAccept())) return true;
     if (this.sourceHeld.length > 0) return !this.stopWhenBlocked();
     if (this.state !== RUNNING) return this.holdersDrained();
-    if (this.nextTimer <= Date.now() || (this.latency?.nextMarkerAt ?? Infinity) <= Date.now()) return true;
+    if (this.nextTimer <= Date.now() || this.markerDueAt() <= Date.now()) return true;
     if (this.unacked && performance.now() >= this.autoAckAt && this.sourcePhase !== SOURCE_ENDED) return true;
     // A full record holder waits for a completion (which rings the doorbell), not for input.
     if (this.holders.length > 0 && !this.holdersAccept()) return this.triggerPending() || this.overtakeReady();

@@ -650,3 +650,19 @@ test('a hasSplits that throws fails the task naming the hook', () => {
   const st = new Subtask(0, 't', new TaskContext('t', 0, 1, 128), new Recorder(), [], [], [], undefined, waitingReader(0, { throws: true }) as never, () => {}, 'src', undefined, undefined);
   assert.throws(() => st.step(8), (e: unknown) => e instanceof OperatorError && e.hook === 'hasSplits' && e.operator === 'src');
 });
+
+// Regression (review): with latency tracking on, a source task whose source had ended while its task still read
+// its input gate counted its next marker as due for ever: canProgress said so and every park returned at once (the
+// thread spun at 100% CPU until the gate ended). A marker that cannot go out no longer wakes it.
+test('latency tracking: an ended source beside a gate still running is not woken for a marker it will never send', () => {
+  const head = new Recorder();
+  const quiet = { ...gate(1), get allEnded() { return false; }, pump: () => 0, hasData: () => false } as unknown as InputGate;
+  const ended = { read: () => SOURCE_END, ready: () => Promise.resolve(), snapshot: () => [] };
+  const st = new Subtask(0, 't', new TaskContext('t', 0, 1, 128), head, [], [], [], quiet, ended as never, () => {}, 't', undefined, undefined);
+  for (let i = 0; i < 5; i++) st.step(16);
+  assert.notEqual(st.state, FINISHED, 'the gate still runs');
+  st.latency = { nextMarkerAt: 0, emitDue: () => 0, onMarker: () => {} } as never;
+  assert.equal(st.markerDueAt(), Infinity);
+  assert.equal(st.canProgress(), false, 'nothing to do: the loop parks');
+  assert.ok(st.wakeInMs() > 0);
+});
