@@ -10,16 +10,13 @@ import path from 'node:path';
 import { run } from '../../../core/index.js';
 import { fileAppears } from '../../support/file-appears.js';
 import { readLedger, tally } from './ledger.js';
+import { hangInCommitJob } from './hang-in-commit-job.js';
 
 test('cancel while a sink commit hangs returns after stopGraceMs; the resume publishes every record once', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cancel-commit-'));
   try {
-    const stateDir = path.join(dir, 'state');
-    const ledger = path.join(dir, 'ledger');
-    const marker = path.join(dir, 'committed');
     const count = 20_000;
-    const url = new URL('./jobs/hang-in-commit.ts', import.meta.url);
-    for (const [k, v] of Object.entries({ ledger, marker, hangAt: 3, count })) url.searchParams.set(k, String(v));
+    const { url, stateDir, ledger, marker } = hangInCommitJob(dir, 3, count);
     const warnings: string[] = [];
     const h = await run(url, { parallelism: 1, stateDir, stopGraceMs: 200, onWarning: (w) => warnings.push(String(w)) });
     await Promise.race([fileAppears(marker), h.result.then(() => { throw new Error('the job ended before its commit hung'); })]);

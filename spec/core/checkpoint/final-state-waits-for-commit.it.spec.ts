@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
+import { hangInCommitJob } from './hang-in-commit-job.js';
 
 test("the end of input while a sinks' commit hangs: the failure names the checkpoint whose commit the final states wait for", { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-final-waits-'));
   try {
-    const url = new URL('./jobs/hang-in-commit.ts', import.meta.url);
-    // Two seconds of input (4000 a second): it ends while checkpoint 2's commit hangs (once: the restart's returns).
-    for (const [k, v] of Object.entries({ ledger: path.join(dir, 'ledger'), marker: path.join(dir, 'committed'), hangAt: 2, count: 8000 })) url.searchParams.set(k, String(v));
-    const h = await run(url, { parallelism: 1, stateDir: path.join(dir, 'state'), stopGraceMs: 100, checkpointTimeoutMs: 2000, onWarning: () => {} });
+    // Two seconds of input (4000 a second): it ends while checkpoint 2's commit hangs.
+    const { url, stateDir } = hangInCommitJob(dir, 2, 8000);
+    const h = await run(url, { parallelism: 1, stateDir, stopGraceMs: 100, checkpointTimeoutMs: 2000, onWarning: () => {} });
     // The commit never returns: the run fails (no restart beside it: restart-waits-for-commit.it), naming why.
     await assert.rejects(h.result, (e: Error) => {
       assert.equal(e.name, 'SinkCommitHungError');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { readLedger, tally } from './ledger.js';
+import { hangInCommitJob } from './hang-in-commit-job.js';
 import { fileAppears } from '../../support/file-appears.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/run-job.ts', import.meta.url));
@@ -30,12 +31,8 @@ function runJob(url: URL, stateDir: string, resume: boolean): { kill(): void; ex
 test('SIGKILL while sinks publish checkpoint n, then manifest n lost: the resume refuses, nothing is published twice', { timeout: 90_000 }, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-pubmark-'));
   try {
-    const stateDir = path.join(dir, 'state');
-    const ledger = path.join(dir, 'ledger');
-    const marker = path.join(dir, 'committed');
     const count = 20_000;
-    const url = new URL('./jobs/hang-in-commit.ts', import.meta.url);
-    for (const [k, v] of Object.entries({ ledger, marker, hangAt: 3, count })) url.searchParams.set(k, String(v));
+    const { url, stateDir, ledger, marker } = hangInCommitJob(dir, 3, count);
 
     const first = runJob(url, stateDir, false);
     await Promise.race([fileAppears(marker), first.exit.then((e) => { throw new Error(`the job ended (${e.code}) before its commit hung: ${e.stdout} ${e.stderr}`); })]);
