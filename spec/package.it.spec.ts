@@ -65,7 +65,7 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as PackageJson;
     const named = [pkg.main, pkg.types, ...Object.values(pkg.bin), ...Object.values(pkg.exports).flatMap((e) => [e.types, e.default])];
     for (const f of named) assert.ok(files.includes(path.normalize(f)), `${f} (named in package.json) is not in the tarball`);
-    for (const f of ['dist/workers/pool-entry.mjs', 'dist/workers/task-host.js', 'dist/core/cli/main.js', 'README.md']) {
+    for (const f of ['dist/workers/pool-entry.cjs', 'dist/workers/pool-entry.mjs', 'dist/workers/task-host.js', 'dist/core/cli/main.js', 'README.md']) {
       assert.ok(files.includes(f), `${f} is not in the tarball`);
     }
     const stray = files.filter((f) => /^(spec|benchmarks|examples|core|workers|shm)\//.test(f));

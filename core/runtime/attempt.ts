@@ -3,6 +3,7 @@
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Ring } from '../../shm/ring.js';
 import { ALIGNMENT_SLOT_BYTES, OUTPUT_FLOW_SLOTS, jobControlSlots, outputFlowBytes, outputHoldBytes } from '../../shm/layout.js';
 import { JobCancelledError } from '../api/errors.js';
@@ -40,6 +41,11 @@ import { startStopGrace, type StopGrace } from './stop-grace.js';
 
 /** msgpackr reads it when it loads: 'true' keeps it from loading msgpackr-extract (see workerEnv in startAttempt). */
 export const NATIVE_STRINGS_OFF_ENV = 'MSGPACKR_NATIVE_ACCELERATION_DISABLED';
+
+/** The module a job's threads run (StartAttempt.workerUrl), for workers/pool-entry.cjs, the pool's filename. */
+export const WORKER_MODULE_ENV = 'SLUICE_WORKER_MODULE';
+/** CommonJS, so that piscina's require() of it never instantiates an ES module (see the file). */
+export const POOL_ENTRY = fileURLToPath(new URL('../../workers/pool-entry.cjs', import.meta.url));
 
 // Loaded on first use: worker threads import this module through the public API but never start a pool.
 const requireLazy = createRequire(import.meta.url);
@@ -160,9 +166,9 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   // header), silently: a job's threads start together, and one thread's start corrupted a record another was
   // already decoding (spec/core/runtime/native-strings.it.spec.ts). No thread of ours loads it then; the main
   // thread loaded it, if at all, when it imported the engine, before any of our threads.
-  const workerEnv: Record<string, string | undefined> = { ...process.env, [NATIVE_STRINGS_OFF_ENV]: 'true', ...(s.bundled ? { [JOB_URL_ENV]: s.jobUrl } : {}) };
+  const workerEnv: Record<string, string | undefined> = { ...process.env, [NATIVE_STRINGS_OFF_ENV]: 'true', [WORKER_MODULE_ENV]: s.workerUrl, ...(s.bundled ? { [JOB_URL_ENV]: s.jobUrl } : {}) };
   const poolOf = (execArgv: string[] | undefined): InstanceType<typeof Piscina> => new Piscina({
-    filename: s.workerUrl,
+    filename: POOL_ENTRY,
     ...(execArgv !== undefined ? { execArgv } : {}),
     env: workerEnv,
     minThreads: plan.threads,
