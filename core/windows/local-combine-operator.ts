@@ -93,6 +93,11 @@ export class LocalCombineOperator extends Operator<unknown, PartialAggregate<unk
     this.next.watermark(watermark);
   }
 
+  override idle(idle: boolean): void {
+    if (idle) this.flush(Infinity);
+    this.next.idle(idle);
+  }
+
   override finish(): void {
     this.flush(Infinity);
     this.next.finish();
