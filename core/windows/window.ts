@@ -36,8 +36,10 @@ export class TimeWindow implements Window {
 
   /** The start of the window of `size` (shifted by `offset`) that holds `timestamp`; also for negative times. */
   static startOf(timestamp: number, offset: number, size: number): number {
-    const r = (timestamp - offset) % size;
-    return timestamp - (r < 0 ? r + size : r);
+    // Bounds are whole ms: from the whole ms that holds the timestamp (a fraction made the remainder inexact).
+    const t = Math.floor(timestamp);
+    const r = (t - offset) % size;
+    return t - (r < 0 ? r + size : r);
   }
 }
 
