@@ -333,6 +333,12 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
       // merge into it (sessions), and the window function's and trigger's `clear` run once, when it expires.
       slot.a = undefined;
       slot.n = 0;
+      // A window that never expires (global), left with nothing (no contents, trigger state, timers or window
+      // state): Flink keeps nothing for it either. Otherwise every key ever seen would hold a slot for good.
+      if (!this.merging && this.cleanupTime(slot) === Infinity && slot.t === undefined && slot.et === undefined && slot.pt === undefined && this.windowTables.length === 0) {
+        const k = this.indexOfSlot(this.curSlots, slot);
+        if (k >= 0) { this.curSlots.splice(k, 1); this.windowCount--; }
+      }
     }
   }
 

@@ -832,3 +832,20 @@ test('a window reduce or aggregate function that returns a promise fails naming 
   evicting.push(ev('a', 2), 2);
   assert.throws(() => evicting.watermark(20), /operator 'e' \(subtask 0\) failed: its reduce function returned a promise/);
 });
+
+// Regression: a count window's slot stayed after it fired and purged (a global window never expires), so every key
+// ever seen kept a slot and a state entry for good, and every full checkpoint wrote them.
+for (const fastPaths of [true, false]) test(`countWindow(n): a key whose window fired and purged leaves no state behind (fast paths ${fastPaths ? 'on' : 'off'})`, () => {
+  const h = baseHarness((e: Ev) => e.k, (s) => s.countWindow(2).reduce(sum), { checkpointing: true, fastPaths });
+  for (let i = 0; i < 1000; i++) { h.push({ k: `k${i}`, v: 1 }); h.push({ k: `k${i}`, v: 2 }); }
+  const op = h.op as WindowOperator<Ev, Ev>;
+  assert.equal(h.out.records.length, 1000);
+  assert.ok(h.out.records.every((r) => r.value.v === 3));
+  assert.equal(op.windowCount, 0);
+  assert.equal(op.backend.entryCount, 0);
+  assert.equal(op.snapshotState(1, true).keyedEntries, 0);
+  // A key half way through its next window keeps it.
+  h.push({ k: 'k1', v: 5 });
+  assert.equal(op.windowCount, 1);
+  assert.equal(op.backend.entryCount, 1);
+});
