@@ -218,7 +218,12 @@ export const METRIC_ALIGNMENT_HELD_MS = 10;
  * idle. Apart from idle, so a saturated asyncMap does not read as an idle task.
  */
 export const METRIC_ASYNC_WAIT_MS = 11;
-export const METRIC_SUBTASK_SLOTS = 12;
+/**
+ * 1 while the stream the subtask sends on is marked idle (no split to read, `withIdleness`, every input idle): its
+ * watermark then holds no event time back downstream, so a task's event time is its other subtasks'. 0 otherwise.
+ */
+export const METRIC_WATERMARK_IDLE = 12;
+export const METRIC_SUBTASK_SLOTS = 13;
 /**
  * Then, per operator of the chain: records in, records out, late records dropped (windows, joins), records
  * dropped and dead-lettered by its error policy, records sent to side outputs (ctx.output, late data), and for an

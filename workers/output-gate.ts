@@ -11,6 +11,7 @@
 import type { ChannelWriter } from '../shm/channel.js';
 import type { TaskContext } from '../core/operators/task-context.js';
 import { MIN_WATERMARK } from '../core/time/watermark.js';
+import { STREAM_ACTIVE, STREAM_IDLE, STREAM_UNTOLD } from '../core/time/stream-status.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { Partitioner } from '../core/graph/logical-graph.js';
@@ -44,6 +45,8 @@ export class OutputGate<T> implements Downstream<T> {
   private readonly openTs: number[][];
   /** The last watermark sent on (what the chain emits: the task's watermark metric). */
   lastWatermark = MIN_WATERMARK;
+  /** Whether the last status sent on was idleness (core/time/stream-status.ts: the task's idle metric). */
+  streamStatus = STREAM_UNTOLD;
   private backlog = 0;
   private next: number;
   /** The channel controlOne sends to next. */
@@ -311,10 +314,12 @@ export class OutputGate<T> implements Downstream<T> {
   watermark(watermark: number): void {
     if (watermark <= this.lastWatermark) return;
     this.lastWatermark = watermark;
+    this.streamStatus = STREAM_ACTIVE;
     this.control({ type: 'watermark', timestamp: watermark });
   }
 
   idle(idle: boolean): void {
+    this.streamStatus = idle ? STREAM_IDLE : STREAM_ACTIVE;
     this.control({ type: 'idleness', idle });
   }
 

@@ -9,6 +9,7 @@
 
 import type { SourceAlignment } from '../core/time/watermark-alignment.js';
 import type { TimestampsOperator } from '../core/time/timestamps-operator.js';
+import { streamIdle } from '../core/time/stream-status.js';
 import { holdsRecords, type Downstream, type HoldsRecords, type Operator } from '../core/operators/operator.js';
 import type { SinkOperator } from '../core/operators/sink-operator.js';
 import type { TaskContext } from '../core/operators/task-context.js';
@@ -327,6 +328,11 @@ export class Subtask implements BarrierHandler {
     if (wm === wm) return wm;
     const e = this.ctx.emittedWatermark;
     return e === e ? e : this.ctx.watermark;
+  }
+
+  /** The stream it sends on is marked idle (the metric): every end of its chain that was told a status, told idleness. */
+  watermarkIdle(): boolean {
+    return streamIdle(this.outputs, this.sinks);
   }
 
   blocked(): boolean {

@@ -11,7 +11,7 @@ import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
   JOB_STOP, LOOP_ENDED, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_SIDE_OUTPUT,
   METRIC_OP_LATE_DROPPED, METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
-  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT,
+  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT, METRIC_WATERMARK_IDLE,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
 import { eventLoopTurns, loopCameBack, type EventLoopTurns } from '../core/operators/task-context.js';
@@ -99,6 +99,7 @@ export async function runTaskLoop(
       metrics[base + METRIC_BACKPRESSURED_MS] = st.backpressuredMs;
       metrics[base + METRIC_IDLE_MS] = st.idleMs;
       metrics[base + METRIC_WATERMARK] = st.emittedWatermark();
+      metrics[base + METRIC_WATERMARK_IDLE] = st.watermarkIdle() ? 1 : 0;
       metrics[base + METRIC_BAD_RECORDS] = st.badRecords;
       metrics[base + METRIC_ALIGNMENT_HELD_MS] = st.alignmentHeldMs;
       metrics[base + METRIC_ASYNC_WAIT_MS] = st.asyncWaitMs;

@@ -29,10 +29,11 @@ export interface StatusReport extends Pick<ControlStatus, 'stateDir' | 'pid' | '
   operators: (OperatorTotals & { task: string; source: boolean; perSec: number })[];
   /**
    * Per task, in the window: the share of its time backpressured and (aligned sources) held back, 0..1 (null: no
-   * time accounted yet); its lowest watermark and largest watermark lag over its subtasks, ms (null: none yet;
-   * the lag also when the watermark is not wall-clock time, isWallClockWatermark: synthetic event times).
+   * time accounted yet); its lowest watermark and largest watermark lag over its subtasks that are not idle, ms
+   * (null: none yet; the lag also when the watermark is not wall-clock time, isWallClockWatermark: synthetic event
+   * times); how many of its subtasks are idle (TaskMetrics.watermarkIdle).
    */
-  tasks: { task: string; parallelism: number; operators: string[]; backpressured: number | null; held: number | null; asyncWait: number | null; watermark: number | null; watermarkLagMs: number | null }[];
+  tasks: { task: string; parallelism: number; operators: string[]; backpressured: number | null; held: number | null; asyncWait: number | null; watermark: number | null; watermarkLagMs: number | null; idleSubtasks: number }[];
 }
 
 export async function statusCommand(stateDir: string, opts: StatusCommandOptions): Promise<number> {
@@ -87,17 +88,25 @@ export function statusReport(s: ControlStatus): StatusReport {
     })),
     tasks: s.tasks.map((t) => {
       const subtasks = s.metrics.tasks.filter((m) => m.task === t.name);
-      const wms = subtasks.map((m) => m.watermark);
-      const lags = subtasks.map((m) => m.watermarkLagMs).filter((l): l is number => l !== null);
-      // The task's event time is its slowest subtask's; one without a watermark yet holds it at none.
-      const watermark = wms.length === 0 || wms.includes(null) ? null : Math.min(...(wms as number[]));
-      const lag = lags.length === 0 ? null : Math.round(Math.max(...lags));
+      // An idle subtask (no split to read, withIdleness) holds no event time back downstream, watermark or none.
+      // (`=== true`: a job served by an older sluice has no flag.)
+      const idle = subtasks.filter((m) => m.watermarkIdle === true);
+      const active = subtasks.filter((m) => m.watermarkIdle !== true);
+      // The task's event time is its slowest active subtask's; one without a watermark yet holds it at none. All
+      // idle: the highest any reached, where downstream goes when every input is idle (watermark-valve.ts).
+      const counted = active.length > 0 ? active : idle;
+      const wms = counted.map((m) => m.watermark);
+      const known = wms.filter((w): w is number => w !== null);
+      const lags = counted.map((m) => m.watermarkLagMs).filter((l): l is number => l !== null);
+      const watermark = active.length > 0 ? (wms.includes(null) ? null : Math.min(...known)) : known.length === 0 ? null : Math.max(...known);
+      const lag = lags.length === 0 ? null : Math.round(active.length > 0 ? Math.max(...lags) : Math.min(...lags));
       return {
         task: t.name, parallelism: t.parallelism, operators: t.operators,
         backpressured: share(r.taskBackpressure.get(t.name)), held: share(r.taskHeld.get(t.name)), asyncWait: share(r.taskAsyncWait.get(t.name)),
         watermark,
         // Synthetic event times (0, 1, 2...) lag the clock by decades: no lag, rather than one that alarms for nothing.
         watermarkLagMs: watermark !== null && lag !== null && isWallClockWatermark(watermark, lag) ? lag : null,
+        idleSubtasks: idle.length,
       };
     }),
     checkpoints: s.checkpoints,
@@ -126,8 +135,11 @@ export function statusText(r: StatusReport): string {
       ...(async ? [o.capacity === undefined ? '-' : `${grouped(o.inFlight!)}/${grouped(o.capacity)}`] : [])]), 2));
   const held = r.tasks.some((t) => t.held !== null && t.held > 0);
   const wait = r.tasks.some((t) => t.asyncWait !== null && t.asyncWait > 0);
-  lines.push(table(['task', 'parallelism', 'backpressured', ...(held ? ['held'] : []), ...(wait ? ['async wait'] : []), 'watermark', 'watermark lag'],
+  // Idle subtasks, when there are: what the watermark beside is taken without ("idle 2/3").
+  const idle = r.tasks.some((t) => t.idleSubtasks > 0);
+  lines.push(table(['task', 'parallelism', 'backpressured', ...(held ? ['held'] : []), ...(wait ? ['async wait'] : []), ...(idle ? ['idle'] : []), 'watermark', 'watermark lag'],
     r.tasks.map((t) => [t.task, String(t.parallelism), pct(t.backpressured), ...(held ? [pct(t.held)] : []), ...(wait ? [pct(t.asyncWait)] : []),
+      ...(idle ? [t.idleSubtasks === 0 ? '-' : `${t.idleSubtasks}/${t.parallelism}`] : []),
       watermarkText(t.watermark, t.watermarkLagMs), t.watermarkLagMs === null ? '-' : span(t.watermarkLagMs)]), 1));
   return lines.join('\n');
 }

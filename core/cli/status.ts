@@ -238,11 +238,14 @@ export interface LiveInfo {
   checkpoint?: { id: number; kind: string; bytes: number; durationMs: number; ageMs: number } | undefined;
 }
 
-/** The subtask with the largest watermark lag (the one holding event time back), or undefined without watermarks. */
+/**
+ * The subtask with the largest watermark lag (the one holding event time back), or undefined without watermarks.
+ * An idle subtask's holds nothing back: its stale watermark would read as a lag that grows for as long as it idles.
+ */
 export function slowestWatermark(m: JobMetrics): { watermark: number; lagMs: number } | undefined {
   let slowest: { watermark: number; lagMs: number } | undefined;
   for (const t of m.tasks) {
-    if (t.watermark === null || t.watermarkLagMs === null || (slowest !== undefined && t.watermarkLagMs <= slowest.lagMs)) continue;
+    if (t.watermark === null || t.watermarkLagMs === null || t.watermarkIdle || (slowest !== undefined && t.watermarkLagMs <= slowest.lagMs)) continue;
     slowest = { watermark: t.watermark, lagMs: t.watermarkLagMs };
   }
   return slowest;

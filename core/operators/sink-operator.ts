@@ -9,6 +9,7 @@ import type { PreparedTransaction, SinkWriter } from '../connectors/sink.js';
 import type { OperatorRestore, OperatorSnapshot } from '../checkpoint/snapshot.js';
 import { Operator, type Downstream } from './operator.js';
 import type { TaskContext } from './task-context.js';
+import { STREAM_ACTIVE, STREAM_IDLE, STREAM_UNTOLD } from '../time/stream-status.js';
 
 const NOWHERE: Downstream<never> = { push() {}, watermark() {}, idle() {}, finish() {} };
 
@@ -56,6 +57,17 @@ export class SinkOperator<T> extends Operator<T, never> {
     this.pending.push(checkpointId < 0
       ? { checkpointId, subtask: this.ctx.subtask, transaction, end: randomUUID() }
       : { checkpointId, subtask: this.ctx.subtask, transaction });
+  }
+
+  /** Whether the last status to reach it was idleness (core/time/stream-status.ts: the task's idle metric). */
+  streamStatus = STREAM_UNTOLD;
+
+  override watermark(_watermark: number): void {
+    this.streamStatus = STREAM_ACTIVE;
+  }
+
+  override idle(idle: boolean): void {
+    this.streamStatus = idle ? STREAM_IDLE : STREAM_ACTIVE;
   }
 
   /** At the thread's flushes: nothing here; a live collect sink hands its records over (LiveSinkOperator). */

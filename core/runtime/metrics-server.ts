@@ -166,6 +166,13 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
     },
   });
   new Gauge({
+    name: 'sluice_task_watermark_idle', help: 'The subtask\'s stream is marked idle (1: no split to read, withIdleness, or every input idle), so its watermark holds no event time back; 0 otherwise.', labelNames: task, registers,
+    collect() {
+      this.reset();
+      now().tasks.forEach((t, i) => this.set(labels.tasks[i]!, t.watermarkIdle ? 1 : 0));
+    },
+  });
+  new Gauge({
     name: 'sluice_end_to_end_latency_seconds',
     help: 'Latency from source to this subtask\'s sinks, from latency markers, over the last 1-2 minutes (quantile 1 is the max).',
     labelNames: [...task, 'quantile'], registers,

@@ -5,7 +5,7 @@ import {
   METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS,
   METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_LATE_DROPPED, METRIC_OP_SIDE_OUTPUT,
   METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
-  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT,
+  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT, METRIC_WATERMARK_IDLE,
 } from '../../shm/layout.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../time/watermark.js';
@@ -72,6 +72,11 @@ export interface TaskMetrics {
   watermark: number | null;
   /** Wall-clock time minus the watermark when the metrics were read, ms (null without a watermark, or after the end). */
   watermarkLagMs: number | null;
+  /**
+   * The stream it sends on is marked idle (its source holds no split, `withIdleness`, or every input is idle): its
+   * watermark (perhaps none) holds no event time back downstream.
+   */
+  watermarkIdle: boolean;
   /** Records its source could not decode. */
   badRecords: number;
   /** Latency at this subtask's sinks (null: no sink here, latency tracking off, or no marker yet). */
@@ -130,6 +135,7 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
       asyncWaitMs,
       watermark,
       watermarkLagMs: watermark === null || watermark >= MAX_WATERMARK ? null : now - watermark,
+      watermarkIdle: buf[base + METRIC_WATERMARK_IDLE] === 1,
       badRecords: c(base + METRIC_BAD_RECORDS),
       latency: markers > 0 ? {
         markers,

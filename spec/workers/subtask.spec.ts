@@ -666,3 +666,62 @@ test('latency tracking: an ended source beside a gate still running is not woken
   assert.equal(st.canProgress(), false, 'nothing to do: the loop parks');
   assert.ok(st.wakeInMs() > 0);
 });
+
+/** An output gate into a ring of its own, for a subtask's end. */
+async function ringGate(ctx: TaskContext) {
+  const { Ring, RingProducer } = await import('../../shm/ring.js');
+  const { ChannelWriter } = await import('../../shm/channel.js');
+  const { genericCodec } = await import('../../shm/codec/generic.js');
+  const { OutputGate } = await import('../../workers/output-gate.js');
+  return new OutputGate<unknown>(ctx, [new ChannelWriter(new RingProducer(Ring.create(1 << 12)), genericCodec<unknown>().encoder())], 'forward', undefined, 128, 0);
+}
+
+// Regression: status showed a source task's watermark as none while a subtask of it held no split: the idle flag
+// (the metric) is what the ends of its chain were last told, so status can leave idle subtasks out.
+test('the idle flag is what the chain\'s ends were last told: idleness, until a watermark or idleness ended; an end told nothing does not count', async () => {
+  const { SinkOperator } = await import('../../core/operators/sink-operator.js');
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const [out, letters] = [await ringGate(ctx), await ringGate(ctx)];
+  const st = new Subtask(0, 't', ctx, out, [], [out, letters], [], gate(0), undefined, () => {}, 't', undefined, undefined);
+  assert.equal(st.watermarkIdle(), false, 'nothing told yet');
+  out.idle(true);
+  assert.equal(st.watermarkIdle(), true, 'the gate told nothing (dead letters get no watermarks) does not count');
+  out.watermark(5);
+  assert.equal(st.watermarkIdle(), false, 'a watermark: active');
+  out.idle(true);
+  out.idle(false);
+  assert.equal(st.watermarkIdle(), false, 'idleness ended');
+  // A chain that ends in a sink (a source chained to it): the sink's.
+  const sctx = new TaskContext('t', 0, 1, 128);
+  const sink = new SinkOperator<unknown>('out', sctx, { write() {}, finish: () => undefined }, false);
+  const sinkOnly = new Subtask(0, 't', sctx, sink, [{ uid: 'out', op: sink }] as never, [], [sink], gate(0), undefined, () => {}, 't', undefined, undefined);
+  sink.idle(true);
+  assert.equal(sinkOnly.watermarkIdle(), true);
+  sink.watermark(7);
+  assert.equal(sinkOnly.watermarkIdle(), false);
+});
+
+test('a source idle by withIdleness is flagged idle until its next record', async () => {
+  const { TimestampsOperator } = await import('../../core/time/timestamps-operator.js');
+  const { WatermarkStrategy } = await import('../../core/time/watermark-strategy.js');
+  const ctx = new TaskContext('t', 0, 1, 128);
+  const out = await ringGate(ctx);
+  const stamps = new TimestampsOperator<number>('stamps', ctx, out, WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((n) => n).withIdleness(0), 1);
+  stamps.behindSource = true;
+  const queue: number[] = [1000];
+  const reader = { read(emit: (v: unknown) => void) { if (queue.length === 0) return SOURCE_WAIT; emit(queue.shift()); return SOURCE_MORE; }, ready: () => Promise.resolve(), snapshot: () => [] };
+  const st = new Subtask(0, 't', ctx, stamps, [{ uid: 'stamps', op: stamps }] as never, [out], [], undefined, reader as never, () => {}, 'src', undefined, undefined);
+  st.step(8);
+  stamps.onProcessingTime(Date.now() + 10);
+  assert.equal(st.watermarkIdle(), false, 'a record, then its watermark');
+  // Its reads find nothing: with a timeout of 0, idle at the next interval.
+  st.step(8);
+  assert.ok(ctx.sourceIdleSince === ctx.sourceIdleSince, 'its reads found nothing');
+  stamps.onProcessingTime(Date.now() + 20);
+  assert.equal(st.watermarkIdle(), true);
+  queue.push(2000);
+  await Promise.resolve();
+  st.step(8);
+  assert.equal(stamps.recordsIn, 2);
+  assert.equal(st.watermarkIdle(), false, 'a record marks it active again');
+});

@@ -8,7 +8,7 @@ import type { ControlStatus } from '../../../core/runtime/control-server.js';
 import type { JobMetrics, TaskMetrics } from '../../../core/runtime/metrics.js';
 
 function task(name: string, subtask: number, over: Partial<TaskMetrics> = {}): TaskMetrics {
-  return { task: name, subtask, thread: subtask, busyMs: 0, backpressuredMs: 0, idleMs: 0, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, badRecords: 0, latency: null, ...over };
+  return { task: name, subtask, thread: subtask, busyMs: 0, backpressuredMs: 0, idleMs: 0, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, watermarkIdle: false, badRecords: 0, latency: null, ...over };
 }
 
 function metrics(durationMs: number, records: number, tasks: TaskMetrics[]): JobMetrics {
@@ -124,4 +124,32 @@ test('an asyncMap: its requests in flight of its capacity, and its task\'s share
   assert.match(text, /\n {2}count -> out +2 +0% +85% /);
   // Without an asyncMap, neither column.
   assert.doesNotMatch(statusText(statusReport(status(null))), /in flight|async wait/);
+});
+
+// Regression: a source subtask with no split (a discovering file source with more subtasks than files) is idle and
+// holds no event time back, but status showed its task's watermark as none ('-'): it took every subtask's.
+test('a task\'s watermark and lag are over its subtasks that are not idle, and how many are idle is said (human and JSON)', () => {
+  const s = status(null);
+  s.tasks = [{ name: 'gen', parallelism: 3, operators: ['gen'] }, { name: 'count -> out', parallelism: 2, operators: ['count', 'out'] }];
+  s.metrics = metrics(10_000, 100_000, [
+    task('gen', 0, { watermark: NOW - 500, watermarkLagMs: 500 }), task('gen', 1, { watermarkIdle: true }),
+    task('gen', 2, { watermark: NOW - 9000, watermarkLagMs: 9000, watermarkIdle: true }),
+    task('count -> out', 0, { watermark: NOW - 300, watermarkLagMs: 300 }), task('count -> out', 1, { watermark: NOW - 1300, watermarkLagMs: 1300 })]);
+  const r = statusReport(s);
+  assert.deepEqual(r.tasks.map((t) => [t.task, t.watermark, t.watermarkLagMs, t.idleSubtasks]), [['gen', NOW - 500, 500, 2], ['count -> out', NOW - 1300, 1300, 0]]);
+  const lines = statusText(r).split('\n');
+  assert.equal(lines.at(-3), '  task          parallelism  backpressured  idle                 watermark  watermark lag');
+  assert.equal(lines.at(-2), '  gen                     3              -   2/3  2026-12-06T07:00:09.500Z           0.5s');
+  assert.equal(lines.at(-1), '  count -> out            2              -     -  2026-12-06T07:00:08.700Z           1.3s');
+  // An active subtask with no watermark yet still holds its task at none.
+  s.metrics.tasks[2] = { ...s.metrics.tasks[2]!, watermarkIdle: false, watermark: null, watermarkLagMs: null };
+  assert.deepEqual(statusReport(s).tasks.map((t) => [t.watermark, t.idleSubtasks]), [[null, 1], [NOW - 1300, 0]]);
+  // Every subtask idle: the highest watermark any reached (where downstream goes), none if none had one.
+  s.metrics.tasks[0] = { ...s.metrics.tasks[0]!, watermarkIdle: true };
+  s.metrics.tasks[2] = { ...s.metrics.tasks[2]!, watermarkIdle: true };
+  assert.deepEqual([statusReport(s).tasks[0]!.watermark, statusReport(s).tasks[0]!.watermarkLagMs, statusReport(s).tasks[0]!.idleSubtasks], [NOW - 500, 500, 3]);
+  s.metrics.tasks[0] = { ...s.metrics.tasks[0]!, watermark: null, watermarkLagMs: null };
+  assert.deepEqual([statusReport(s).tasks[0]!.watermark, statusReport(s).tasks[0]!.idleSubtasks], [null, 3]);
+  // No idle subtask anywhere: no idle column.
+  assert.doesNotMatch(statusText(statusReport(status(null))), / idle /);
 });

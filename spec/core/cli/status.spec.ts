@@ -16,7 +16,7 @@ const shape: JobShape = {
 };
 
 function task(name: string, over: Partial<TaskMetrics> = {}): TaskMetrics {
-  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, badRecords: 0, latency: null, ...over };
+  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, watermarkIdle: false, badRecords: 0, latency: null, ...over };
 }
 
 function metrics(srcOut: number, tasks: TaskMetrics[] = [task('src'), task('count -> out')], late = 3): JobMetrics {
@@ -74,6 +74,9 @@ test('slowestWatermark: the watermark and lag of the subtask with the largest la
   assert.equal(slowestWatermark(metrics(1)), undefined);
   const m = metrics(1, [task('src', { watermark: 1000, watermarkLagMs: 250 }), task('count -> out', { watermark: 900, watermarkLagMs: 350 }), task('x')]);
   assert.deepEqual(slowestWatermark(m), { watermark: 900, lagMs: 350 });
+  // An idle subtask's watermark stands still while it idles and holds nothing back: not the slowest.
+  const idle = metrics(1, [task('src', { watermark: 1000, watermarkLagMs: 250 }), task('count -> out', { watermark: 900, watermarkLagMs: 350, watermarkIdle: true })]);
+  assert.deepEqual(slowestWatermark(idle), { watermark: 1000, lagMs: 250 });
 });
 
 const NOW = Date.parse('2026-12-06T10:00:00.000Z');
