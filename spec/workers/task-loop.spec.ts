@@ -70,3 +70,53 @@ test('the final watermark\'s timers behind a full asyncMap: the loop parks until
   const turns = Atomics.load(control, TURNS);
   assert.ok(turns <= 10 * N, `${turns} loop turns for ${N} requests`);
 });
+
+// Regression (the fix is in Subtask.markerDueAt; the gate's case is in subtask.spec.ts): with latency tracking on, a
+// source chained to a full asyncMap holds the records it read meanwhile, and its due marker goes only after them.
+// Counted as due, every park's re-check returned at once: the loop turned a settle hop at a time until a request
+// settled. Each read here emits a batch, then the source waits a turn of the event loop (paced by the loop, not a
+// clock); each request settles after HOPS microtask turns.
+test('a paced source chained to a full asyncMap, latency tracking on: the loop parks until a request completes, it does not spin', async () => {
+  const { LatencyTracking } = await import('../../workers/latency-markers.js');
+  const { SOURCE_END, SOURCE_MORE, SOURCE_WAIT } = await import('../../core/connectors/source.js');
+  const N = 40;
+  const BATCH = 8;
+  const HOPS = 400;
+  const env = new StreamEnvironment(1);
+  const looked = env.fromCollection<string>([]).name('src')
+    .asyncMap(async (k: string) => {
+      for (let i = 0; i < HOPS; i++) await undefined;
+      return k;
+    }, { capacity: 1 }).name('lookup');
+  const ctx = new TaskContext('t', 0, 1, env.graph.maxParallelism);
+  const bell = Doorbell.create();
+  ctx.wake = () => bell.ring();
+  const out = new Recorder();
+  const lookup = createOperator(looked.node, ctx, out, { graph: env.graph, checkpointing: false }, operatorBuilders) as Operator<unknown, unknown>;
+  let next = 0;
+  let waited = false;
+  const reader = {
+    read(emit: (v: unknown) => void) {
+      if (next >= N) return SOURCE_END;
+      if (waited) { waited = false; for (let k = 0; k < BATCH && next < N; k++) emit(`k${next++}`); return SOURCE_MORE; }
+      waited = true;
+      return SOURCE_WAIT;
+    },
+    ready: () => new Promise<void>((r) => setImmediate(r)),
+    snapshot: () => [],
+  };
+  const st = new Subtask(0, 't', ctx, lookup, [{ uid: 'lookup', op: lookup }] as never, [], [], undefined, reader as never, () => bell.ring(), 'src', undefined, undefined);
+  // A marker due every millisecond: due at nearly every park.
+  st.latency = new LatencyTracking(1, { operator: 0, subtask: 0 }, false);
+
+  const control = new Int32Array(new SharedArrayBuffer(128));
+  const TURNS = 16;
+  await runTaskLoop([st], bell, control, new Float64Array(256), [0], {
+    budget: 1024, bufferTimeoutMs: 1, yieldEveryMs: 20, fineWaitMs: 0, settleHops: 4, turnsAt: TURNS,
+    wait: waitStrategy({ mode: 'async', spin: 0, parkTimeoutMs: 200 }),
+  });
+  assert.deepEqual(out.values, Array.from({ length: N }, (_, i) => `k${i}`), 'every record once, in order, through the asyncMap');
+  // Parked, a request costs a few turns (the source's waits add some); spinning, a turn for every few of its HOPS.
+  const turns = Atomics.load(control, TURNS);
+  assert.ok(turns <= 10 * N, `${turns} loop turns for ${N} requests`);
+});
