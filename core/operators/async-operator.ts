@@ -20,6 +20,14 @@ import { Operator, type Downstream, type HoldsRecords } from './operator.js';
 import type { TaskContext } from './task-context.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
 
+/**
+ * Most latency markers held at once. A marker is a sample, not data: with a request that never settles (timeoutMs
+ * left at Infinity) one more would be held every latency interval, for ever. Past this, every other one held is
+ * dropped and from then on every other one that comes (the stride doubles each time), so those held stay spread
+ * evenly over the wait, the oldest kept: the newest alone would show a stall of minutes as a few intervals.
+ */
+export const MAX_HELD_MARKERS = 64;
+
 /** An input and its event time, as held and as checkpointed (plain data). */
 interface Entry<I> {
   readonly value: I;
@@ -45,6 +53,9 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   private watermarks: { wm: number; upTo: number }[] = [];
   /** Latency markers held likewise (holdMarker): passed on once every input before them is out. */
   private markers: { pass: () => void; upTo: number }[] = [];
+  /** Of the markers that come while some are held, one in `markerStride` is kept; `markerSkip` more are dropped first. */
+  private markerStride = 1;
+  private markerSkip = 0;
   /**
    * Upstream went idle while results were still due: held like a watermark. Passed on at once, downstream would
    * stop waiting for this input, let its other inputs move event time on, and find those results late.
@@ -95,8 +106,16 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   }
 
   holdMarker<M>(marker: M, pass: (marker: M) => void): void {
-    if (this.firstPending >= this.seq) pass(marker);
-    else this.markers.push({ pass: () => pass(marker), upTo: this.seq });
+    if (this.firstPending >= this.seq) { pass(marker); return; }
+    if (this.markers.length === 0) { this.markerStride = 1; this.markerSkip = 0; }
+    if (this.markerSkip > 0) { this.markerSkip--; return; }
+    if (this.markers.length >= MAX_HELD_MARKERS) {
+      // Every other one, the oldest first; dropped ones' inputs are out no later than the next kept one's.
+      this.markers = this.markers.filter((_, i) => i % 2 === 0);
+      this.markerStride *= 2;
+    }
+    this.markers.push({ pass: () => pass(marker), upTo: this.seq });
+    this.markerSkip = this.markerStride - 1;
   }
 
   /** Passes on the held markers whose inputs are all out. */

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AsyncOperator } from '../../../core/operators/async-operator.js';
+import { AsyncOperator, MAX_HELD_MARKERS } from '../../../core/operators/async-operator.js';
 import type { Downstream } from '../../../core/operators/operator.js';
 import { TaskContext } from '../../../core/operators/task-context.js';
 import type { DeadLetter } from '../../../core/index.js';
@@ -177,4 +177,33 @@ test('a function that takes its signal gets one per request; one that does not s
   assert.equal(new Set(per).size, 3, 'one signal per request');
   assert.equal(new Set(shared).size, 1, 'one signal for every request');
   assert.ok([...per, ...shared].every((s) => s.aborted), 'all aborted at close');
+});
+
+// Regression: with timeoutMs left at Infinity, a request that never settled held one more latency marker every
+// latency interval, for ever (1000 here, all passed on once it settled).
+test('latency markers held behind a request that does not settle are bounded, spread evenly over the wait, the oldest kept', async () => {
+  const g = gated();
+  const events: Event[] = [];
+  const op = new AsyncOperator<number, string>('enrich', g.ctx, downstream(g.ctx, events), g.fn, { capacity: 2 });
+  op.push(1);
+  const passed: number[] = [];
+  const M = 1000;
+  for (let m = 0; m < M; m++) op.holdMarker(m, (x) => passed.push(x));
+  assert.equal(passed.length, 0, 'held behind the request');
+  await g.answer(1);
+  op.pollPending(100);
+  assert.ok(passed.length <= MAX_HELD_MARKERS && passed.length >= MAX_HELD_MARKERS / 2, `${passed.length} markers passed on of ${M}`);
+  assert.equal(passed[0], 0, 'the oldest, which shows how long the wait was');
+  assert.ok(passed.at(-1)! >= M - MAX_HELD_MARKERS, `the newest passed on: ${passed.at(-1)}`);
+  const gaps = new Set(passed.slice(1).map((m, i) => m - passed[i]!));
+  assert.equal(gaps.size, 1, `evenly spread: ${[...gaps].join(', ')}`);
+  // Nothing held now: the next marker passes at once, and the next wait keeps every marker again.
+  op.holdMarker(-1, (x) => passed.push(x));
+  assert.equal(passed.at(-1), -1);
+  op.push(2);
+  const again: number[] = [];
+  for (let m = 0; m < 10; m++) op.holdMarker(m, (x) => again.push(x));
+  await g.answer(2);
+  op.pollPending(100);
+  assert.deepEqual(again, Array.from({ length: 10 }, (_, m) => m));
 });
