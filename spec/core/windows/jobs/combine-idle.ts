@@ -20,7 +20,7 @@ const source: SourceSpec<Ev> = {
     const split = splits[0]?.id;
     let i = 0;
     return {
-      read(emit, max) {
+      read(emit: (value: Ev) => void, max: number) {
         if (split === undefined) return SOURCE_END;
         if (split === 'x') {
           if (i === 0) { emit({ key: 'x', ts: 5 }); i++; return SOURCE_MORE; }
