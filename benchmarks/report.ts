@@ -29,8 +29,8 @@ export interface BenchResult {
   /** Median / 99th percentile latency per event in microseconds, when measured. */
   p50Us: number | null;
   p99Us: number | null;
-  /** Resident set size of the process when the row was taken, in MiB. */
-  rssMB: number;
+  /** Resident set size of the process when the row was taken, in MiB; null where the work ran in other processes. */
+  rssMB: number | null;
   /** For pipelines: rows produced and a checksum over them, to check engines agree. */
   outputRows: number | null;
   outputChecksum: string | number | null;

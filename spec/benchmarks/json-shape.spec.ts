@@ -89,3 +89,17 @@ test('async-map --quick: one short repetition, every variant warmed up first, th
   assert.match(stderr, new RegExp(`async-map\\.capacity-16'[^\\n]*│ +${String(Math.round((c16.vsMap as number) * 1000) / 1000).replace('.', '\\.')} +│`));
   assert.match(stderr, /--quick: one short repetition/);
 });
+
+test('cli-startup --reps 1 against this checkout: shared shape; both sides print the same for every command; the baselines on every row', { timeout: 120_000 }, async () => {
+  const report = await runJson('benchmarks/cli-startup.ts', ['--reps', '1', '--against', repo]);
+  assert.deepEqual(shapeProblems(report), []);
+  assert.deepEqual([...new Set(report.results.map((r) => r.benchmark))], ['cli.version', 'cli.help', 'cli.run-help', 'cli.status-nodir']);
+  for (const b of ['cli.version', 'cli.help', 'cli.run-help', 'cli.status-nodir']) {
+    const rows = pairs(report.results, b);
+    assert.deepEqual(rows.map((r) => r.engine), ['sluice', 'sluice.against'], b);
+    assert.match(String(rows[0]!.outputChecksum), /^[0-9a-f]{8}$/, b);
+    assert.equal(rows[0]!.outputChecksum, rows[1]!.outputChecksum, b);
+    assert.ok(rows.every((r) => typeof r.nodeP50Us === 'number' && typeof r.overTsx === 'number'), b);
+    assert.equal(typeof rows[0]!.againstOverSluice, 'number', b);
+  }
+});
