@@ -5,10 +5,7 @@
 // lines instead (warnAs below). Any other level turns the JSON log on from that level up.
 
 import pino, { type Logger } from 'pino';
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export const DEFAULT_LOG_LEVEL: LogLevel = 'silent';
+import type { LogLevel } from './log-levels.js';
 
 export type { Logger };
 

@@ -10,12 +10,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Help, InvalidArgumentError, Option } from 'commander';
-import { runCommand, EXIT_USAGE, type RunCommandOptions } from './run-command.js';
+import { runCommand, type RunCommandOptions } from './run-command.js';
 import { savepointCommand, type SavepointCommandOptions } from './savepoint-command.js';
 import { statusCommand, type StatusCommandOptions } from './status-command.js';
 import { cancelCommand, type CancelCommandOptions } from './cancel-command.js';
 import { inspectCommand, type InspectOptions } from './inspect.js';
-import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from './log.js';
+import { EXIT_USAGE } from './exit-codes.js';
+import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from './log-levels.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);

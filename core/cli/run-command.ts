@@ -22,13 +22,11 @@ import {
   type JobShape, type LiveInfo,
 } from './status.js';
 import { LiveLine } from './live-line.js';
-import { createLogger, warnAs, type Logger, type LogLevel } from './log.js';
+import { createLogger, warnAs, type Logger } from './log.js';
+import type { LogLevel } from './log-levels.js';
 import { progress, type Progress } from './progress.js';
+import { EXIT_CANCELLED, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-/** A run cancelled by SIGINT or `sluice cancel`. */
-export const EXIT_CANCELLED = 130;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT_CANCELLED, SIGTERM: 143 };
 const TTY_REFRESH_MS = 250;
 const LOG_EVERY_MS = 5000;

@@ -1,12 +1,14 @@
 // Runs on: main thread. Loads the job module run() was given, TypeScript too without a loader (tsx's API).
 
+import { typeScriptHooks } from './typescript-hooks.js';
+
 /**
  * The job module. A TypeScript job in a process without a TypeScript loader (an app run by plain `node` that
  * embeds the engine) is loaded with tsx's hooks: else it fails with ERR_UNKNOWN_FILE_EXTENSION, and "TypeScript jobs
  * run as they are" holds for the CLI only. Registered globally, not as tsx's `tsImport`: that loads the job's
  * imports into a namespace of their own, so the job got a second copy of sluice, and the engine refused its
- * WatermarkStrategy, OutputTag or DEAD_LETTERS as not its own (instanceof). Registered once per process and never
- * taken off: two jobs loading at once would otherwise have the hooks removed under the later one's imports.
+ * WatermarkStrategy, OutputTag or DEAD_LETTERS as not its own (instanceof). Registered once per process
+ * (typescript-hooks.ts).
  */
 export async function importJob(jobUrl: string): Promise<unknown> {
   try {
@@ -20,12 +22,3 @@ export async function importJob(jobUrl: string): Promise<unknown> {
     return await import(url.href);
   }
 }
-
-/** The process's one registration of tsx's hooks (a promise: every caller waits for the same one). */
-function typeScriptHooks(): Promise<void> {
-  const g = globalThis as { [HOOKS]?: Promise<void> };
-  return (g[HOOKS] ??= import('tsx/esm/api').then((tsx) => { tsx.register(); }));
-}
-
-/** Where that promise is kept: on the process, not in this module, which a bundle may load twice. */
-const HOOKS = Symbol.for('sluice.tsxHooks');

@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCommand, EXIT_USAGE } from '../../../core/cli/run-command.js';
+import { runCommand } from '../../../core/cli/run-command.js';
+import { EXIT_USAGE } from '../../../core/cli/exit-codes.js';
 import { captured } from '../../support/captured-output.js';
 
 // Regression: every run added an 'error' listener to stdout and stderr (MaxListenersExceededWarning
