@@ -1,6 +1,7 @@
 // Runs on: main thread. The `sluice` command line: its commands, their options and help. Each command's work
-// lives in its own file (run-command.ts, savepoint-command.ts, status-command.ts, cancel-command.ts, inspect.ts);
-// what they print in status.ts.
+// lives in its own file (run-command.ts, savepoint-command.ts, status-command.ts, cancel-command.ts, inspect.ts),
+// imported by its action when it runs: --version and --help load none of them (nor the engine behind them); what
+// they print in status.ts.
 //
 // Exit codes: 0 done (and --help); 1 the work failed (status, cancel, savepoint: also no job running in the state
 // directory); 2 bad usage (an unknown command too; status, cancel, savepoint: a path that is no state directory);
@@ -10,13 +11,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Help, InvalidArgumentError, Option } from 'commander';
-import { runCommand, type RunCommandOptions } from './run-command.js';
-import { savepointCommand, type SavepointCommandOptions } from './savepoint-command.js';
-import { statusCommand, type StatusCommandOptions } from './status-command.js';
-import { cancelCommand, type CancelCommandOptions } from './cancel-command.js';
-import { inspectCommand, type InspectOptions } from './inspect.js';
+import type { RunCommandOptions } from './run-command.js';
+import type { SavepointCommandOptions } from './savepoint-command.js';
+import type { StatusCommandOptions } from './status-command.js';
+import type { CancelCommandOptions } from './cancel-command.js';
+import type { InspectOptions } from './inspect.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { DEFAULT_LOG_LEVEL, LOG_LEVELS } from './log-levels.js';
+import { typeScriptHooks } from '../runtime/typescript-hooks.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -119,6 +121,10 @@ export function createProgram(): Command {
     .addOption(new Option('--log-level <level>', 'JSON log lines (pino) on stderr from this level up; silent: none, warnings as plain lines')
       .choices([...LOG_LEVELS]).default(DEFAULT_LOG_LEVEL))
     .action(async (job: string, opts: RunCommandOptions) => {
+      // Before anything of the job's loads: a job module is TypeScript. Where this file is TypeScript itself (a
+      // checkout), a loader is there already: bin/sluice.mjs registered tsx for sluice's own sources.
+      if (!import.meta.url.endsWith('.ts')) await typeScriptHooks();
+      const { runCommand } = await import('./run-command.js');
       process.exitCode = await runCommand(job, opts);
     });
 
@@ -133,6 +139,7 @@ export function createProgram(): Command {
     .option('--delete', 'delete the savepoint of this name instead (its checkpoint too, unless --resume would take it; with a job running, its retention decides)')
     .addOption(new Option('--timeout <ms>', 'give up waiting for the job after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
     .action(async (stateDir: string, name: string | undefined, opts: SavepointCommandOptions) => {
+      const { savepointCommand } = await import('./savepoint-command.js');
       process.exitCode = await savepointCommand(stateDir, name, opts);
     });
 
@@ -144,6 +151,7 @@ export function createProgram(): Command {
     .option('--json', 'print the status as one JSON object on stdout')
     .addOption(new Option('--timeout <ms>', 'give up waiting for the job after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
     .action(async (stateDir: string, opts: StatusCommandOptions) => {
+      const { statusCommand } = await import('./status-command.js');
       process.exitCode = await statusCommand(stateDir, opts);
     });
 
@@ -155,6 +163,7 @@ export function createProgram(): Command {
     .option('--json', 'print what was cancelled as one JSON object on stdout')
     .addOption(new Option('--timeout <ms>', 'give up waiting for the job to end after this long (0: wait as long as it takes)').argParser(nonNegativeInt).default(0))
     .action(async (stateDir: string, opts: CancelCommandOptions) => {
+      const { cancelCommand } = await import('./cancel-command.js');
       process.exitCode = await cancelCommand(stateDir, opts);
     });
 
@@ -170,6 +179,7 @@ export function createProgram(): Command {
     .option('--no-verify', 'do not read and hash every chunk')
     .option('--json', 'print the facts as one JSON object on stdout')
     .action(async (stateDir: string, opts: InspectOptions) => {
+      const { inspectCommand } = await import('./inspect.js');
       process.exitCode = await inspectCommand(stateDir, opts);
     });
   return program;
