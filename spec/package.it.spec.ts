@@ -123,6 +123,32 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     for (const b of bundles) assert.doesNotMatch(readFileSync(path.join(cache, b), 'utf8'), /from\s*["']sluice["']/, `${b} imports the package again`);
   });
 
+  // The installed executable registers tsx only for `sluice run` (a checkout registers it first: its sources are
+  // TypeScript). Regression: every command loaded tsx and the whole engine before commander parsed anything.
+  test('the installed sluice answers --version and --help without tsx or the engine; sluice run registers tsx before the job loads', async () => {
+    const probe = path.join(repo, 'spec', 'support', 'module-loads.mjs');
+    for (const args of [['--version'], ['--help'], ['run', '--help']]) {
+      const loads = path.join(tmp, `loads-${args.join('')}.txt`);
+      const { stdout } = await exec(process.execPath, ['--import', probe, path.join(installed, 'bin', 'sluice.mjs'), ...args], { cwd: app, env: { ...process.env, SLUICE_MODULE_LOADS: loads } });
+      assert.match(stdout, args[0] === '--version' ? /^\d+\.\d+\.\d+/ : /Usage: sluice/);
+      const files = readFileSync(loads, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => path.relative(installed, fileURLToPath(u)).split(path.sep).join('/'));
+      assert.deepEqual(files.filter((f) => f.startsWith('dist/')).sort(),
+        ['dist/core/cli/exit-codes.js', 'dist/core/cli/log-levels.js', 'dist/core/cli/main.js', 'dist/core/runtime/typescript-hooks.js'], `sluice ${args.join(' ')}`);
+      assert.deepEqual(files.filter((f) => /(^|\/)node_modules\/(tsx|esbuild)\//.test(f)), [], `sluice ${args.join(' ')} loaded tsx`);
+      assert.doesNotMatch(readFileSync(loads, 'utf8'), /^hooks /m, `sluice ${args.join(' ')} registered module hooks`);
+    }
+    // Node 24's own type stripping (were tsx not registered first) refuses both an enum and a .js import of a .ts file.
+    writeFileSync(path.join(app, 'colours.ts'), 'export enum Colour { Red = 1, Green = 2 }\n');
+    writeFileSync(path.join(app, 'enum-job.ts'), [
+      "import { defineJob } from 'sluice';",
+      "import { Colour } from './colours.js';",
+      "export default defineJob((env) => { env.fromCollection([Colour.Red, Colour.Green]).map((c: Colour) => c * 10).name('times-ten').collect().name('out'); });",
+      '',
+    ].join('\n'));
+    const { stdout } = await exec(process.execPath, [path.join(installed, 'bin', 'sluice.mjs'), 'run', 'enum-job.ts', '--json', '--parallelism', '1'], { cwd: app });
+    assert.equal((JSON.parse(stdout) as { collected: Record<string, number> }).collected['out'], 2);
+  });
+
   // Regression: a user's strict type check, which reads libraries' declarations too (no skipLibCheck),
   // failed in those of ioredis 6.1, whose types import a package ioredis does not depend on; sluice's reached them
   // through the Redis connectors' options. Now no declaration the package's entry points reach imports ioredis
