@@ -149,6 +149,28 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     assert.equal((JSON.parse(stdout) as { collected: Record<string, number> }).collected['out'], 2);
   });
 
+  // Regression: an app run by plain `node` that embeds the installed engine, on Node 24, loaded a TypeScript job with
+  // Node's own type stripping, which refused the job's enum and its `.js` import of a `.ts` file (Node 20 failed the
+  // job's extension and fell back to tsx; Node 24 did not fail that way, so it never did).
+  test('an app run by plain node runs a TypeScript job with an enum and a .js import of a .ts file', async () => {
+    writeFileSync(path.join(app, 'shades.ts'), 'export enum Shade { Light = 1, Dark = 2 }\n');
+    writeFileSync(path.join(app, 'shade-job.ts'), [
+      "import { defineJob } from 'sluice';",
+      "import { Shade } from './shades.js';",
+      "export default defineJob((env) => { env.fromCollection([Shade.Light, Shade.Dark]).map((c: Shade) => c * 10).name('times-ten').collect().name('out'); });",
+      '',
+    ].join('\n'));
+    writeFileSync(path.join(app, 'embed.mjs'), [
+      "import { run } from 'sluice';",
+      "const h = await run(new URL('./shade-job.ts', import.meta.url), { parallelism: 1 });",
+      'const r = await h.result;',
+      'console.log(JSON.stringify(r.collected.out));',
+      '',
+    ].join('\n'));
+    const { stdout } = await exec(process.execPath, [path.join(app, 'embed.mjs')], { cwd: app });
+    assert.deepEqual(JSON.parse(stdout), [10, 20]);
+  });
+
   // Regression: a user's strict type check, which reads libraries' declarations too (no skipLibCheck),
   // failed in those of ioredis 6.1, whose types import a package ioredis does not depend on; sluice's reached them
   // through the Redis connectors' options. Now no declaration the package's entry points reach imports ioredis
