@@ -29,6 +29,7 @@ import { crc32 } from '../../shm/checksum.js';
 import { chunkSeal } from '../state/key-group-codec.js';
 import { CHANNEL_TIMES_FORMAT, MANIFEST_FORMAT, sealManifest, type ChannelTimesRecord, takesStateOf, type CheckpointKind, type ChunkRef, type KeyedChunkRef, type KeyGroupChain, type Manifest, type OperatorManifest } from './manifest.js';
 import { publishSinkTransactions } from './sink-commit.js';
+import { SinkCommitWait, type CommitStop } from './sink-commit-wait.js';
 import { CheckpointFailureCounter } from './failure-counter.js';
 import { writePublishedMark } from './published-mark.js';
 import { inLineage, type Lineage } from './lineage-mark.js';
@@ -402,9 +403,24 @@ export class CheckpointCoordinator {
   }
 
   private complete(p: Pending): void {
+    void this.asCompletion((written) => this.completeInner(p, written));
+  }
+
+  /**
+   * Runs `body` as the completion in progress (a checkpoint's, or the final one's): drain() waits until it calls
+   * `written` (its manifest is committed), then bounds the rest.
+   */
+  private asCompletion<T>(body: (written: () => void) => Promise<T>): Promise<T> {
     let written!: () => void;
     this.manifestWritten = new Promise<void>((r) => { written = r; });
-    this.completion = this.completeInner(p, written).finally(() => { written(); this.completion = undefined; });
+    this.commitWait = undefined;
+    const run = body(written);
+    const completion: Promise<void> = run.then(() => {}, () => {}).finally(() => {
+      written();
+      if (this.completion === completion) this.completion = undefined;
+    });
+    this.completion = completion;
+    return run;
   }
 
   /** Settles once the completion in progress has committed its manifest or given it up (drain() waits that long). */
@@ -436,13 +452,10 @@ export class CheckpointCoordinator {
     recordCompleted(this.stats, done);
     this.broadcast({ type: 'complete', checkpointId: p.id });
     const committedAt = performance.now();
-    this.publishing = p.id;
-    // checkpointTimeoutMs ends with the manifest: a commit that never returns would stop every later checkpoint
-    // without a word (failing the job instead would run its restart's commit beside this one).
-    const slow = setTimeout(() => this.options.warn?.(`the sinks' commit of checkpoint ${p.id} has not returned after ${this.options.timeoutMs} ms (checkpointTimeoutMs); no checkpoint starts (nor a restart) until it does`), this.options.timeoutMs);
-    this.slowCommit = slow;
     try {
-      await this.commitSinks(manifest).finally(() => clearTimeout(slow));
+      // checkpointTimeoutMs ends with the manifest: a commit that never returns would stop every later checkpoint
+      // without a word (failing the job instead would run its restart's commit beside this one).
+      await this.commitSinks(manifest, `checkpoint ${p.id}`, 'no checkpoint starts (nor a restart) until it does');
       // Given up by drain(): the attempt is over, and its retention could delete chunks a restart's chains hold.
       if (this.detached) return;
       await this.retain(p.id);
@@ -567,8 +580,11 @@ export class CheckpointCoordinator {
     });
   }
 
-  private async commitSinks(m: Manifest): Promise<void> {
-    await publishSinkTransactions(this.store, m, this.sinksByUid, () => writePublishedMark(this.store.dir, m.id));
+  /** Publishes `m`'s transactions, warned about after checkpointTimeoutMs and bounded by drain() (SinkCommitWait). */
+  private commitSinks(m: Manifest, label: string, waits: string): Promise<unknown> {
+    const commit = publishSinkTransactions(this.store, m, this.sinksByUid, () => writePublishedMark(this.store.dir, m.id));
+    this.commitWait = new SinkCommitWait(label, commit, this.options.timeoutMs, this.options.warn, waits);
+    return commit;
   }
 
   /**
@@ -635,7 +651,12 @@ export class CheckpointCoordinator {
   async finish(): Promise<Manifest | undefined> {
     this.stop();
     await this.completion;
-    if (this.finished.size < this.expected.length) return undefined;
+    // Closed meanwhile (a cancel, and drain() then waited for that completion or gave it up): the attempt is over.
+    if (this.closed || this.finished.size < this.expected.length) return undefined;
+    return this.asCompletion((written) => this.finishInner(written));
+  }
+
+  private async finishInner(written: () => void): Promise<Manifest> {
     // Settled, not all: the failure said as above, not LevelDB's bare error.
     await Promise.allSettled([...this.writes]);
     if (this.writeFailure) throw this.writeFailure;
@@ -648,9 +669,12 @@ export class CheckpointCoordinator {
     for (const [key, f] of this.finished) p.parts.set(key, f.parts);
     const m = this.buildManifest(p, 'final');
     await this.store.commitManifest(m);
+    written();
     this.latest = m;
     const committedAt = performance.now();
-    await this.commitSinks(m);
+    await this.commitSinks(m, `the final checkpoint ${id}`, 'the job does not end until it does (a cancel gives it up after stopGraceMs)');
+    // Given up by drain() (a cancel): as a checkpoint's completion, no retention.
+    if (this.detached) return m;
     await this.retain(id);
     // Reported like any other: it is what a resume loads, so the summary must not end one before it.
     const done: CompletedCheckpoint = {
@@ -677,42 +701,36 @@ export class CheckpointCoordinator {
   /** Stops listening to the workers. */
   close(): void {
     this.stop();
+    this.closed = true;
     for (const port of this.ports) port.off('message', this.listener);
   }
 
-  /** The checkpoint whose sinks publish (or last published): named when drain() gives up on them. */
-  private publishing = 0;
+  /** The attempt is over: finish() starts no final checkpoint after a completion it waited for. */
+  private closed = false;
+  /** The sinks' commit of the completion in progress (or the last one): drain() bounds it. */
+  private commitWait: SinkCommitWait | undefined;
   /** drain() gave up on the completion in progress: what is left of it (retention) must not run. */
   private detached = false;
-  /** The warning timer of the sinks' commit in progress (checkpointTimeoutMs): cleared when drain() gives it up. */
-  private slowCommit: NodeJS.Timeout | undefined;
 
   /**
    * Waits for the completion in progress and chunk writes still in flight (before the store closes). Once its
    * manifest is committed, a completion still running after `graceMs` more (a sink's commit that does not return)
    * is given up: the checkpoint is complete and its PUBLISHED mark written, so a resume publishes its transactions
-   * again; waiting for it, a cancel never returned. A cancel (`cancelled` settles) waits `cancelGraceMs` from then;
-   * otherwise (a failed attempt, whose restart would publish the same transactions beside the running commit) it
-   * waits `failureGraceMs`. Returns why it gave up, else undefined.
+   * again; waiting for it, a cancel never returned. A cancel waits `stop.cancelGraceMs` from then; otherwise (a
+   * failed attempt, whose restart would publish the same transactions beside the running commit) it waits
+   * `stop.failureGraceMs` (SinkCommitWait). Returns why it gave up, else undefined.
    */
-  async drain(cancelGraceMs = Infinity, cancelled: Promise<void> = Promise.resolve(), failureGraceMs = Infinity): Promise<string | undefined> {
+  async drain(stop: CommitStop = { cancelled: Promise.resolve(), cancelGraceMs: Infinity, failureGraceMs: Infinity }): Promise<string | undefined> {
     // Never before its manifest is committed: a write landing after a restart began could take an id it reuses.
     if (this.completion !== undefined) await this.manifestWritten;
     const completion = this.completion;
     if (completion !== undefined) {
-      const timers: NodeJS.Timeout[] = [];
-      let over = false;
-      const after = (ms: number, why: string): Promise<string> => new Promise((r) => { if (!over && Number.isFinite(ms)) timers.push(setTimeout(() => r(why), ms)); });
-      const late = await Promise.race([
-        completion.then(() => undefined),
-        cancelled.then(() => after(cancelGraceMs, `${cancelGraceMs} ms after the job was cancelled (stopGraceMs)`)),
-        after(failureGraceMs, `${failureGraceMs} ms after the job failed (checkpointTimeoutMs)`),
-      ]).finally(() => { over = true; for (const t of timers) clearTimeout(t); });
-      if (late !== undefined) {
+      let gaveUp: string | undefined;
+      if (this.commitWait !== undefined) gaveUp = await this.commitWait.bounded(completion, stop);
+      else await completion; // no commit: its manifest failed, and it is ending
+      if (gaveUp !== undefined) {
         this.detached = true;
-        // The attempt is over: no checkpoint waits for this commit, and the timer would keep the process up.
-        clearTimeout(this.slowCommit);
-        return `the sinks' commit of checkpoint ${this.publishing} had not returned ${late}: no longer waited for; its checkpoint is complete, so a resume publishes its transactions again`;
+        return gaveUp;
       }
     }
     await Promise.allSettled([...this.writes]);

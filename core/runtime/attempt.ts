@@ -37,7 +37,7 @@ import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
 import { WorkerWarningsListener } from './worker-warnings.js';
 import { SinkCommitHungError } from '../checkpoint/sink-commit-hung.js';
-import { startStopGrace, type StopGrace } from './stop-grace.js';
+import { startStopGrace, stopGraceOf, type StopGrace } from './stop-grace.js';
 
 /** msgpackr reads it when it loads: 'true' keeps it from loading msgpackr-extract (see workerEnv in startAttempt). */
 export const NATIVE_STRINGS_OFF_ENV = 'MSGPACKR_NATIVE_ACCELERATION_DISABLED';
@@ -237,7 +237,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period (not
     // while a thread hands its sinks' results over). Cleared once every thread has settled.
     grace = startStopGrace({
-      ms: options.stopGraceMs ?? 5000, control, threads: plan.threads, warn: s.warn,
+      ms: stopGraceOf(options), control, threads: plan.threads, warn: s.warn,
       unsettled: () => Array.from({ length: plan.threads }, (_, t) => t).filter((t) => !settledThreads.has(t)),
       terminate: () => { terminated = true; void destroyPool(); },
     });
@@ -314,8 +314,13 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         // the final checkpoint that would publish what followed it is not taken; refused, the job ends as it would.
         const stop = s.stopPending();
         if (stop !== undefined && await stop) return stopped('job stopped at a savepoint before it finished');
-        await coordinator.awaitFinished(10_000);
-        await coordinator.finish();
+        const final = (async () => { await coordinator.awaitFinished(10_000); await coordinator.finish(); return false; })();
+        // A cancel ends the wait (a final checkpoint's sinks' commit that does not return): drain(), below, waits
+        // for its manifest, and then stopGraceMs for its commit.
+        if (await Promise.race([final, cancelled.then(() => true)])) {
+          final.catch(() => { /* the attempt is over: a final checkpoint given up */ });
+          return stopped('job cancelled while its final checkpoint was taken');
+        }
       }
       // Every thread returned from its task: unless a stop came (checked when the pool is let go), they are as
       // good as new for the next run.
@@ -334,7 +339,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       // Bounded: a sink commit that never returns would keep a cancel from ever returning. A failed attempt waits
       // longer (checkpointTimeoutMs), and then fails the run for good: its restart would publish the same
       // transactions beside the commit still running.
-      const gaveUp = await coordinator?.drain(options.stopGraceMs ?? 5000, cancelled, cp?.timeoutMs ?? Infinity);
+      const gaveUp = await coordinator?.drain({ cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: cp?.timeoutMs ?? Infinity });
       if (gaveUp !== undefined) {
         if (userStopped) s.warn(gaveUp);
         else commitHung = gaveUp;

@@ -5,9 +5,15 @@
 // a whole period (a record's getter that never returns) is terminated with the rest: a cancel always ends.
 
 import { handOverMark } from './job-control.js';
+import type { RunOptions } from './run-options.js';
 
 /** setTimeout's largest delay (2^31 - 1 ms); a larger one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How long a stop waits for threads, and a cancel for a sinks' commit (RunOptions.stopGraceMs). */
+export function stopGraceOf(options: RunOptions): number {
+  return options.stopGraceMs ?? 5000;
+}
 
 export interface StopGrace {
   clear(): void;

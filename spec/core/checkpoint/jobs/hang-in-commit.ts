@@ -1,22 +1,31 @@
 // A generator into a ledger sink whose commit of checkpoint `hangAt` publishes its transactions, then writes the
-// marker file and never returns (once): a test SIGKILLs the process there, while the sinks publish a checkpoint.
+// marker file and never returns (once): a test SIGKILLs the process there, or cancels the job, while the sinks
+// publish a checkpoint. `hangAt=end`: the final checkpoint's commit (it holds the end-of-input transactions).
 // Parameters in the query string: ledger, marker, hangAt, count.
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { defineJob, type SinkSpec } from '../../../../core/index.js';
+import { defineJob, type PreparedTransaction, type SinkSpec } from '../../../../core/index.js';
 import { ledgerSink } from '../ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
 
-function hangInCommit(inner: SinkSpec<number>, marker: string, hangAt: number): SinkSpec<number> {
+function mark(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file); // whole, for a watcher
+}
+
+function hangs(transactions: PreparedTransaction[]): boolean {
+  if (q.get('hangAt') === 'end') return transactions.some((t) => t.checkpointId < 0);
+  return Math.max(...transactions.map((t) => t.checkpointId)) >= Number(q.get('hangAt'));
+}
+
+function hangInCommit(inner: SinkSpec<number>, marker: string): SinkSpec<number> {
   return {
     ...inner,
     kind: 'test-hang-in-commit',
     async commit(transactions) {
       await inner.commit!(transactions);
-      const id = Math.max(...transactions.map((t) => t.checkpointId));
-      if (id < hangAt || existsSync(marker)) return; // once: a resumed run commits on
-      writeFileSync(`${marker}.tmp`, String(id)); // the checkpoint whose output is now published; renamed whole
-      renameSync(`${marker}.tmp`, marker);
+      if (!hangs(transactions) || existsSync(marker)) return; // once: a resumed run commits on
+      mark(marker, String(Math.max(...transactions.map((t) => t.checkpointId)))); // the checkpoint now published
       await new Promise<never>(() => {}); // killed here
     },
   };
@@ -25,5 +34,5 @@ function hangInCommit(inner: SinkSpec<number>, marker: string, hangAt: number): 
 export default defineJob((env) => {
   env.enableCheckpointing(50);
   env.fromGenerator({ count: Number(q.get('count')), seed: 1, ratePerSec: 4000 }, (i) => i).name('gen').uid('gen')
-    .sink(hangInCommit(ledgerSink(q.get('ledger')!), q.get('marker')!, Number(q.get('hangAt')))).name('out').uid('out');
+    .sink(hangInCommit(ledgerSink(q.get('ledger')!), q.get('marker')!)).name('out').uid('out');
 });

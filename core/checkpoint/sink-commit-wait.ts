@@ -1,0 +1,51 @@
+// Runs on: main thread. How anything waits for a sinks' commit of a completed checkpoint (a periodic one's, the
+// final one's): user code that may never return. Warned about once it has taken
+// checkpointTimeoutMs; given up stopGraceMs after a cancel (else a cancel never returned), or checkpointTimeoutMs
+// after a failure (the caller then fails the run: a restart would publish beside it). The checkpoint is complete
+// and its PUBLISHED mark written, so a resume publishes its transactions again.
+
+/** What ends the wait early. */
+export interface CommitStop {
+  /** Settles at the user's stop (a cancel, an abort signal, a stop with savepoint); never at a failure. */
+  cancelled: Promise<void>;
+  /** stopGraceMs: how long the wait goes on once `cancelled` settles. */
+  cancelGraceMs: number;
+  /** checkpointTimeoutMs when the attempt failed; Infinity when it did not. */
+  failureGraceMs: number;
+}
+
+export class SinkCommitWait {
+  private readonly slow: NodeJS.Timeout | undefined;
+
+  /**
+   * `label` names the checkpoint ("checkpoint 4"); `waits` says what waits for the commit meanwhile, in the
+   * warning given after `timeoutMs`.
+   */
+  constructor(private readonly label: string, commit: Promise<unknown>, timeoutMs: number, warn: ((m: string) => void) | undefined, waits: string) {
+    if (warn === undefined || !Number.isFinite(timeoutMs)) return;
+    const slow = setTimeout(() => warn(`the sinks' commit of ${label} has not returned after ${timeoutMs} ms (checkpointTimeoutMs); ${waits}`), timeoutMs);
+    this.slow = slow;
+    // Its outcome is the caller's to see; this only ends the warning.
+    commit.then(() => clearTimeout(slow), () => clearTimeout(slow));
+  }
+
+  /**
+   * Waits for `work` (the commit, or what ends with it) until `stop` gives it up. Undefined once it settled (a
+   * rejection is the caller's to see); else the warning that it was given up. Its slow-commit warning is then off:
+   * nothing waits for it any more, and its timer would keep the process up.
+   */
+  async bounded(work: Promise<unknown>, stop: CommitStop): Promise<string | undefined> {
+    const timers: NodeJS.Timeout[] = [];
+    let over = false;
+    const after = (ms: number, why: string): Promise<string> => new Promise((r) => { if (!over && Number.isFinite(ms)) timers.push(setTimeout(() => r(why), ms)); });
+    const late = await Promise.race([
+      work.then(() => undefined, () => undefined),
+      stop.cancelled.then(() => after(stop.cancelGraceMs, `${stop.cancelGraceMs} ms after the job was cancelled (stopGraceMs)`)),
+      after(stop.failureGraceMs, `${stop.failureGraceMs} ms after the job failed (checkpointTimeoutMs)`),
+    ]).finally(() => { over = true; for (const t of timers) clearTimeout(t); });
+    if (late === undefined) return undefined;
+    clearTimeout(this.slow);
+    return `the sinks' commit of ${this.label} had not returned ${late}: no longer waited for; its checkpoint is complete, so a resume publishes its transactions again`;
+  }
+}
+

@@ -1,0 +1,42 @@
+// A bounded job at its end while the sinks' commit of its final checkpoint does not return: the attempt awaited
+// finish() without bound, so cancel() never returned, and nothing was said (only a periodic checkpoint's commit
+// was warned about). It is now warned about after checkpointTimeoutMs, and a cancel gives it up after stopGraceMs
+// (drain, as a periodic one's); a resume publishes the final checkpoint again: every record once.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '../../../core/index.js';
+import { fileAppears } from '../../support/file-appears.js';
+import { readLedger, tally } from './ledger.js';
+import { hangInCommitJob } from './hang-in-commit-job.js';
+
+test("the final checkpoint's sinks' commit that hangs is warned about, and a cancel returns after stopGraceMs; the resume publishes every record once", { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-final-commit-'));
+  try {
+    const count = 400;
+    const { url, stateDir, ledger, marker } = hangInCommitJob(dir, 'end', count);
+    const warnings: string[] = [];
+    let slowSaid!: (w: string) => void;
+    const slow = new Promise<string>((r) => { slowSaid = r; });
+    const h = await run(url, {
+      parallelism: 1, stateDir, checkpointTimeoutMs: 300, stopGraceMs: 100,
+      onWarning: (w) => { warnings.push(w); if (/has not returned/.test(w)) slowSaid(w); },
+    });
+    const ended = h.result.then(() => { throw new Error('the job ended although its final commit hung'); });
+    await Promise.race([fileAppears(marker), ended]);
+    assert.match(await Promise.race([slow, ended]), /^the sinks' commit of the final checkpoint \d+ has not returned after 300 ms \(checkpointTimeoutMs\); the job does not end until it does \(a cancel gives it up after stopGraceMs\)$/);
+    // Without the bound this never settles: the test's own timeout fails it.
+    await h.cancel();
+    assert.equal((await h.result).cancelled, true);
+    assert.ok(warnings.some((w) => /^the sinks' commit of the final checkpoint \d+ had not returned 100 ms after the job was cancelled \(stopGraceMs\): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again$/.test(w)), warnings.join(' | '));
+
+    const resumed = await run(url, { parallelism: 1, stateDir, resume: true, onWarning: () => {} });
+    assert.equal((await resumed.result).cancelled, false);
+    assert.deepEqual(tally(readLedger<number>(ledger), count), { lost: 0, duplicated: 0, unexpected: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

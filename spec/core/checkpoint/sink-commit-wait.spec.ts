@@ -1,0 +1,72 @@
+// How anything waits for a sinks' commit (SinkCommitWait): warned about after checkpointTimeoutMs, given up
+// stopGraceMs after a cancel or checkpointTimeoutMs after a failure. Timers are mocked: nothing here sleeps.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SinkCommitWait, type CommitStop } from '../../../core/checkpoint/sink-commit-wait.js';
+
+/** A commit that settles only when told (`end`), or never. */
+function commit(): { p: Promise<void>; end: (e?: Error) => void } {
+  let end!: (e?: Error) => void;
+  const p = new Promise<void>((resolve, reject) => { end = (e) => (e ? reject(e) : resolve()); });
+  return { p, end };
+}
+
+/** Lets promise continuations run (mocked timers fire synchronously inside tick). */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function stopOf(): { stop: CommitStop; cancel: () => void } {
+  let cancel!: () => void;
+  const cancelled = new Promise<void>((r) => { cancel = r; });
+  return { stop: { cancelled, cancelGraceMs: 100, failureGraceMs: Infinity }, cancel };
+}
+
+test('a commit that settles (or fails) ends the wait with nothing given up, and no slow warning after', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  for (const failed of [false, true]) {
+    const warnings: string[] = [];
+    const c = commit();
+    const wait = new SinkCommitWait('checkpoint 4', c.p, 300, (w) => warnings.push(w), 'nothing starts');
+    const waited = wait.bounded(c.p, stopOf().stop);
+    c.end(failed ? new Error('broker down') : undefined);
+    assert.equal(await waited, undefined);
+    t.mock.timers.tick(1000);
+    assert.deepEqual(warnings, []);
+  }
+});
+
+test('a commit that does not return is warned about after timeoutMs, and given up cancelGraceMs after the cancel (its warning off)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const warnings: string[] = [];
+  const c = commit();
+  const wait = new SinkCommitWait('checkpoint 4', c.p, 300, (w) => warnings.push(w), 'nothing starts until it does');
+  const { stop, cancel } = stopOf();
+  let gaveUp: string | undefined | null = null;
+  void wait.bounded(c.p, stop).then((g) => { gaveUp = g; });
+  t.mock.timers.tick(300);
+  assert.deepEqual(warnings, ["the sinks' commit of checkpoint 4 has not returned after 300 ms (checkpointTimeoutMs); nothing starts until it does"]);
+  // No cancel: it waits on.
+  t.mock.timers.tick(10_000);
+  await settle();
+  assert.equal(gaveUp, null);
+  cancel();
+  await settle();
+  t.mock.timers.tick(99);
+  await settle();
+  assert.equal(gaveUp, null, 'before stopGraceMs');
+  t.mock.timers.tick(1);
+  await settle();
+  assert.equal(gaveUp, "the sinks' commit of checkpoint 4 had not returned 100 ms after the job was cancelled (stopGraceMs): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again");
+});
+
+test('a failed attempt gives the commit up after failureGraceMs, and its slow warning never comes', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const warnings: string[] = [];
+  const c = commit();
+  const wait = new SinkCommitWait('checkpoint 7', c.p, 300, (w) => warnings.push(w), 'x');
+  const waited = wait.bounded(c.p, { ...stopOf().stop, failureGraceMs: 200 });
+  t.mock.timers.tick(200);
+  assert.match((await waited)!, /^the sinks' commit of checkpoint 7 had not returned 200 ms after the job failed \(checkpointTimeoutMs\): no longer waited for/);
+  t.mock.timers.tick(1000);
+  assert.deepEqual(warnings, []);
+});
