@@ -1,5 +1,5 @@
 // Runs on: main thread. How anything waits for a sinks' commit of a completed checkpoint (a periodic one's, the
-// final one's): user code that may never return. Warned about once it has taken
+// final one's, a restore's publish again): user code that may never return. Warned about once it has taken
 // checkpointTimeoutMs; given up stopGraceMs after a cancel (else a cancel never returned), or checkpointTimeoutMs
 // after a failure (the caller then fails the run: a restart would publish beside it). The checkpoint is complete
 // and its PUBLISHED mark written, so a resume publishes its transactions again.
@@ -49,3 +49,15 @@ export class SinkCommitWait {
   }
 }
 
+/**
+ * Publishes a restored checkpoint's transactions again (`publish`, idempotent) before the job starts from it,
+ * waited for as any sinks' commit. Resolves true once published, false when a cancel gave it up (said through
+ * `warn`); rejects as `publish` does.
+ */
+export async function publishAgain(publish: Promise<unknown>, checkpointId: number, timeoutMs: number, stop: CommitStop, warn: (m: string) => void): Promise<boolean> {
+  const wait = new SinkCommitWait(`checkpoint ${checkpointId} (published again as the job restores it)`, publish, timeoutMs, warn, 'the job does not start until it does');
+  const gaveUp = await wait.bounded(publish, stop);
+  if (gaveUp !== undefined) { warn(gaveUp); return false; }
+  await publish;
+  return true;
+}

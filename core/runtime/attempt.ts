@@ -21,6 +21,7 @@ import { STUCK_WARNING_MS, watchStuckThreads } from './stuck-watch.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, type LoadedCheckpoint } from '../checkpoint/restore.js';
 import { publishSinkTransactions, recoverOrphans } from '../checkpoint/sink-commit.js';
+import { publishAgain, type CommitStop } from '../checkpoint/sink-commit-wait.js';
 import { writePublishedMark } from '../checkpoint/published-mark.js';
 import { LiveRecordPorts } from './live-records.js';
 import { SinkResultPorts } from './sink-result-ports.js';
@@ -99,6 +100,8 @@ export interface AttemptSetup {
   holds: OutputHolds | undefined;
   /** A stop with savepoint under way: resolves true when its savepoint was taken (the job stops there). */
   stopPending: () => Promise<boolean> | undefined;
+  /** Settles at the run's cancel (handle.cancel(), an abort): it ends the wait for a restore's publish (no attempt yet). */
+  cancelled: Promise<void>;
 }
 
 /** One run of the job's threads: fresh rings, a fresh pool (or a kept one), restored from `from` when given. */
@@ -118,7 +121,10 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // Transactions of the restored checkpoint may not have been published before the failure: publish
     // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
     // Output it publishes (a file sink's parts open at the checkpoint) is marked, as a completed checkpoint's is.
-    await publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid), () => writePublishedMark(store!.dir, from.manifest.id));
+    // Bounded as any sinks' commit: nothing else stops here, before the attempt exists.
+    const publish = publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid), () => writePublishedMark(store!.dir, from.manifest.id));
+    const stop: CommitStop = { cancelled: s.cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: Infinity };
+    if (!await publishAgain(publish, from.manifest.id, cp!.timeoutMs, stop, s.warn)) throw new JobCancelledError('job cancelled while it published the checkpoint it restores');
   } else if (s.orphans) {
     // Nothing was published from what an earlier attempt left: cleared, or a killed run's hidden parts stay after
     // a fresh run that found no checkpoint completes.

@@ -74,8 +74,8 @@ export interface RunOptions {
    * (default 5000). A thread stuck in synchronous user code never reads the stop flag. One still handing over
    * what its sinks return after the stop (a cancelled collect sink's records) is waited for while its parts go (one
    * that sent nothing for a whole period is terminated); a warning names a thread waited for and one terminated.
-   * A sinks' commit that does not return (a checkpoint's, the final one's) is given up this long after a cancel,
-   * with a warning: a resume publishes that checkpoint again.
+   * A sinks' commit that does not return (a checkpoint's, the final one's, or a restore's publish again) is given
+   * up this long after a cancel, with a warning: a resume publishes that checkpoint again.
    */
   stopGraceMs?: number;
   /**

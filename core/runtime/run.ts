@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { buildGraph } from '../api/environment.js';
-import { JobNotRunningError, SavepointNameError, type NotRunningState } from '../api/errors.js';
+import { JobCancelledError, JobNotRunningError, SavepointNameError, type NotRunningState } from '../api/errors.js';
 import { plan as makePlan } from '../graph/physical-plan.js';
 import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
 import { checkSplitWatermarks } from '../time/split-watermarks.js';
@@ -19,6 +19,7 @@ import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-hi
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, restoreSourceSplits, selectCheckpoint, type LoadedCheckpoint } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
+import { publishAgain } from '../checkpoint/sink-commit-wait.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
 import { checkRestartStrategy, RestartCounter } from '../checkpoint/restart-strategy.js';
@@ -39,6 +40,7 @@ import { transientStartFailure } from './start-failure.js';
 import { abortable, checkSignal } from './abort.js';
 import { importJob } from './import-job.js';
 import { callerWarn } from './caller-callbacks.js';
+import { stopGraceOf } from './stop-grace.js';
 
 // The public types stay importable from here (core/index.ts, the CLI).
 export type { RunOptions } from './run-options.js';
@@ -160,9 +162,13 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   let firstStarted!: () => void;
   let firstFailed!: (e: unknown) => void;
   const firstAttempt = new Promise<void>((resolve, reject) => { firstStarted = resolve; firstFailed = reject; });
+  let cancelNow!: () => void;
+  /** Settles at cancelRun: it ends the wait for a restore's publish, which comes before any attempt to stop. */
+  const runCancelled = new Promise<void>((r) => { cancelNow = r; });
   /** handle.cancel() and an abort: the running attempt stops, a restart waiting out its delay does not run. */
   const cancelRun = (): void => {
     cancelled = true;
+    cancelNow();
     current?.stop();
     endDelay?.();
   };
@@ -211,8 +217,9 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         let outcome: AttemptOutcome;
         try {
           if (from?.manifest.finished) {
-            // The job already ran to its end; publish its final transactions again (idempotent) and stop.
-            await publishSinkTransactions(store!, from.manifest, sinksByUid);
+            // The job already ran to its end; publish its final transactions again (idempotent) and stop. A cancel
+            // (an abort) gives a commit that does not return up, as a restore's.
+            await publishAgain(publishSinkTransactions(store!, from.manifest, sinksByUid), from.manifest.id, cp!.timeoutMs, { cancelled: runCancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: Infinity }, warn);
             firstStarted();
             return finalResult(undefined, from.manifest.id);
           }
@@ -225,8 +232,13 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
             restored = from = await restoreSourceSplits(restored!, graph, { allowNonRestoredState: options.allowNonRestoredState ?? false }, warn);
             splitsPending = false;
           }
-          attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: threadsRan || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending });
+          attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: threadsRan || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending, cancelled: runCancelled });
         } catch (e) {
+          // A cancel gave the publish of the checkpoint it restores up (a sinks' commit that does not return, said).
+          if (cancelled && e instanceof JobCancelledError) {
+            firstStarted();
+            return finalResult({ error: e, sinks: [], metrics: new Float64Array(carried.length) }, restored?.manifest.id);
+          }
           // An attempt that cannot start because a service is down (a source lists its splits, a sink publishes
           // or clears, on a Redis not up yet) is a failed attempt, the first one too: the restart strategy decides,
           // as Flink's does for sources that fail on start, so an outage at launch is ridden out as one later is.

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SinkCommitWait, type CommitStop } from '../../../core/checkpoint/sink-commit-wait.js';
+import { publishAgain, SinkCommitWait, type CommitStop } from '../../../core/checkpoint/sink-commit-wait.js';
 
 /** A commit that settles only when told (`end`), or never. */
 function commit(): { p: Promise<void>; end: (e?: Error) => void } {
@@ -69,4 +69,21 @@ test('a failed attempt gives the commit up after failureGraceMs, and its slow wa
   assert.match((await waited)!, /^the sinks' commit of checkpoint 7 had not returned 200 ms after the job failed \(checkpointTimeoutMs\): no longer waited for/);
   t.mock.timers.tick(1000);
   assert.deepEqual(warnings, []);
+});
+
+test('publishAgain: true once published; false when a cancel gave it up (said); a failed publish rejects', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const warnings: string[] = [];
+  const warn = (w: string): void => { warnings.push(w); };
+  assert.equal(await publishAgain(Promise.resolve(), 3, 300, stopOf().stop, warn), true);
+  await assert.rejects(publishAgain(Promise.reject(new Error('broker down')), 3, 300, stopOf().stop, warn), /broker down/);
+  assert.deepEqual(warnings, []);
+
+  const { stop, cancel } = stopOf();
+  const given = publishAgain(commit().p, 3, 300, stop, warn);
+  cancel();
+  await settle();
+  t.mock.timers.tick(100);
+  assert.equal(await given, false);
+  assert.deepEqual(warnings, ["the sinks' commit of checkpoint 3 (published again as the job restores it) had not returned 100 ms after the job was cancelled (stopGraceMs): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again"]);
 });

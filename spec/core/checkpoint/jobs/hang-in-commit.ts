@@ -1,12 +1,17 @@
 // A generator into a ledger sink whose commit of checkpoint `hangAt` publishes its transactions, then writes the
 // marker file and never returns (once): a test SIGKILLs the process there, or cancels the job, while the sinks
 // publish a checkpoint. `hangAt=end`: the final checkpoint's commit (it holds the end-of-input transactions).
-// Parameters in the query string: ledger, marker, hangAt, count.
+// With `armed` (a path), the first commit once that file exists hangs instead, whichever checkpoint it publishes
+// (a restore's publish again); with `fail` (a path), a map fails the attempt once that file exists (once: it
+// writes `<fail>.done` first).
+// Parameters in the query string: ledger, marker, hangAt, count, and optionally armed and fail.
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { defineJob, type PreparedTransaction, type SinkSpec } from '../../../../core/index.js';
 import { ledgerSink } from '../ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
+const armed = q.get('armed');
+const fail = q.get('fail');
 
 function mark(file: string, text: string): void {
   writeFileSync(`${file}.tmp`, text);
@@ -14,6 +19,7 @@ function mark(file: string, text: string): void {
 }
 
 function hangs(transactions: PreparedTransaction[]): boolean {
+  if (armed !== null) return existsSync(armed);
   if (q.get('hangAt') === 'end') return transactions.some((t) => t.checkpointId < 0);
   return Math.max(...transactions.map((t) => t.checkpointId)) >= Number(q.get('hangAt'));
 }
@@ -33,6 +39,15 @@ function hangInCommit(inner: SinkSpec<number>, marker: string): SinkSpec<number>
 
 export default defineJob((env) => {
   env.enableCheckpointing(50);
-  env.fromGenerator({ count: Number(q.get('count')), seed: 1, ratePerSec: 4000 }, (i) => i).name('gen').uid('gen')
-    .sink(hangInCommit(ledgerSink(q.get('ledger')!), q.get('marker')!)).name('out').uid('out');
+  let records = env.fromGenerator({ count: Number(q.get('count')), seed: 1, ratePerSec: 4000 }, (i) => i).name('gen').uid('gen');
+  if (fail !== null) {
+    records = records.map((x) => {
+      if (existsSync(fail) && !existsSync(`${fail}.done`)) {
+        mark(`${fail}.done`, '');
+        throw new Error('fails once told to');
+      }
+      return x;
+    }).name('fail').uid('fail');
+  }
+  records.sink(hangInCommit(ledgerSink(q.get('ledger')!), q.get('marker')!)).name('out').uid('out');
 });
