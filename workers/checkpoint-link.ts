@@ -39,8 +39,8 @@ export class CheckpointLink implements CheckpointSink {
     this.port.postMessage(m, transfer);
   }
 
-  ack(checkpointId: number, snapshot: SubtaskSnapshot, syncMs: number): void {
-    this.send({ type: 'ack', checkpointId, snapshot, syncMs }, transferables(snapshot));
+  ack(checkpointId: number, snapshot: SubtaskSnapshot, syncMs: number, unaligned = false): void {
+    this.send({ type: 'ack', checkpointId, snapshot, syncMs, unaligned }, transferables(snapshot));
   }
 
   abandoned(checkpointId: number, snapshot: SubtaskSnapshot): void {

@@ -7,7 +7,10 @@
 // channel that delivered barrier n is not read until every channel has, unless the checkpoint is unaligned),
 // latency markers to the subtask, which records them at its sinks and passes them on (workers/latency-markers.ts).
 // Unaligned checkpoints do not wait for a barrier to be read: the gate looks ahead in the rings for it and takes
-// it at once (overtake), keeping the records before it, read into memory, as channel state.
+// it at once (overtake), keeping the records before it, read into memory, as channel state. With an alignment
+// timeout, an aligned checkpoint's barrier is taken ahead the same way once it is older than the timeout (Flink's
+// timeout counts from the checkpoint's start: a barrier stuck that long behind a full ring switches to unaligned),
+// and so is a barrier an upstream whose alignment timed out sent on unaligned.
 // Channel state keeps the watermark and idleness frames among its records, by channel, and the snapshot keeps where
 // each channel's event time stood before them (channelTimes): a restore at the same channels (restoreChannels,
 // replayControl) moves event time through the replay as it moved the first time, so lateness comes out the same
@@ -16,14 +19,14 @@
 // All of it is this thread's: the valve, the recording and the replay run on the subtask's worker.
 
 import { CONTROL, EMPTY, END, RECORD, type AheadDecision, type ChannelReader } from '../shm/channel.js';
-import { unalignedTriggerId } from '../shm/layout.js';
+import { JOB_CHECKPOINT_SAVEPOINT, unalignedTriggerId } from '../shm/layout.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import type { Downstream } from '../core/operators/operator.js';
 import type { InFlightRecord } from '../core/checkpoint/messages.js';
 import type { TaskContext } from '../core/operators/task-context.js';
 import { WatermarkValve, type ChannelTimes } from '../core/time/watermark-valve.js';
 import {
-  initialAligner, isStale, onAbort, onAlignmentTimeout, onBarrier, onEnd, type AlignerEffects, type AlignerState,
+  alignmentDeadline, initialAligner, isStale, onAbort, onAlignmentTimeout, onBarrier, onEnd, type AlignerEffects, type AlignerState,
 } from '../core/checkpoint/barrier-aligner.js';
 
 const FAIR_SHARE = 256;
@@ -68,6 +71,10 @@ export class InputGate implements AlignerEffects {
   private inFlight: InFlightRecord[] = [];
   /** Channel state a barrier taken ahead brings to the snapshot it starts (snapshot() begins with it). */
   private carried: InFlightRecord[] | undefined;
+  /** Whether a look-ahead now may take an end of stream (dueIn sets it for decide). */
+  private endsAhead = true;
+  /** When the earliest aligned barrier the last look-ahead found times out (Date.now() ms; Infinity: none). */
+  private agesAt = Infinity;
   /** Records pumped since the last look at the clock and the trigger. */
   private sinceLook = 0;
   /** The checkpoint last found under way here, and since when (performance.now()): see OVERTAKE_AFTER_MS. */
@@ -136,9 +143,7 @@ export class InputGate implements AlignerEffects {
    */
   pump(heads: Downstream<unknown>[], max: number, stop: () => boolean): number {
     this.wire(heads);
-    if (this.aligner.kind === 'aligning' && this.alignmentTimeoutMs !== Infinity) {
-      this.aligner = onAlignmentTimeout(this.aligner, performance.now(), this.alignmentTimeoutMs, this);
-    }
+    this.checkAlignmentTimeout();
     const n = this.readers.length;
     let done = 0;
     const overtaking = this.trigger !== undefined;
@@ -187,6 +192,23 @@ export class InputGate implements AlignerEffects {
     return done;
   }
 
+  /** Switches an alignment that has taken alignmentTimeoutMs to unaligned (barrier-aligner.ts). */
+  private checkAlignmentTimeout(): void {
+    if (this.aligner.kind === 'aligning' && this.alignmentTimeoutMs !== Infinity) {
+      this.aligner = onAlignmentTimeout(this.aligner, performance.now(), this.alignmentTimeoutMs, this);
+    }
+  }
+
+  /**
+   * In how many ms the alignment under way times out (<= 0: now), Infinity when none can: a subtask blocked on its
+   * outputs, or with nothing to read on the channels not blocked, must still wake for it.
+   */
+  alignmentTimeoutInMs(): number {
+    if (this.alignmentTimeoutMs === Infinity) return Infinity;
+    const at = alignmentDeadline(this.aligner, this.alignmentTimeoutMs);
+    return at === 0 ? Infinity : at - performance.now();
+  }
+
   private control(i: number, c: ControlFrame): void {
     switch (c.type) {
       case 'watermark':
@@ -212,26 +234,53 @@ export class InputGate implements AlignerEffects {
 
   /**
    * An unaligned checkpoint is under way: triggered by the coordinator and not finished here, or collecting
-   * channel state (also after an aligned one timed out).
+   * channel state (also after an aligned one timed out); or, with an alignment timeout, an aligned one (its barriers
+   * may have switched upstream, or have waited past the timeout: timedOut).
    */
   private overtakeDue(): boolean {
     return this.dueIn() <= 0;
   }
 
-  /** In how many ms a barrier may be taken ahead (<= 0: now), Infinity when no unaligned checkpoint is under way. */
+  /** In how many ms a barrier may be taken ahead (<= 0: now), Infinity when no checkpoint that may overtake is under way. */
   private dueIn(): number {
     const s = this.aligner;
     let id: number;
+    let after = this.overtakeAfterMs;
+    // Whether the records before an end of stream found ahead may become channel state (decide).
+    this.endsAhead = true;
     if (s.kind === 'collecting') {
       id = s.id;
     } else {
-      if (s.kind !== 'idle' || this.trigger === undefined) return Infinity;
-      id = unalignedTriggerId(Atomics.load(this.trigger.control, this.trigger.index));
-      if (id <= s.lastId) return Infinity;
+      if (this.trigger === undefined || (s.kind === 'aligning' && s.savepoint)) return Infinity;
+      const word = Atomics.load(this.trigger.control, this.trigger.index);
+      id = unalignedTriggerId(word);
+      if (s.kind === 'aligning' || id === 0) {
+        // An aligned checkpoint: only barriers that switched to unaligned are taken ahead, and none switches before it
+        // has been under way for the timeout: looking earlier would only cost the pump its scans.
+        if (this.alignmentTimeoutMs === Infinity) return Infinity;
+        id = s.kind === 'aligning' ? s.id : word >>> 2;
+        if (s.kind === 'idle' && (word & JOB_CHECKPOINT_SAVEPOINT) !== 0) return Infinity;
+        after = Math.max(after, this.alignmentTimeoutMs);
+        this.endsAhead = false;
+      }
+      if (s.kind === 'idle' && id <= s.lastId) return Infinity;
     }
     const now = performance.now();
     if (id !== this.dueId) { this.dueId = id; this.dueSince = now; }
-    return this.dueSince + this.overtakeAfterMs - now;
+    return this.dueSince + after - now;
+  }
+
+  /**
+   * A barrier of an aligned checkpoint that has been under way longer than the alignment timeout (since its source
+   * sent it): taken ahead, it switches the checkpoint to unaligned here.
+   */
+  private timedOut(c: ControlFrame & { type: 'barrier' }): boolean {
+    if (c.savepoint || this.alignmentTimeoutMs === Infinity) return false;
+    const at = c.timestampMs + this.alignmentTimeoutMs;
+    if (Date.now() >= at) return true;
+    // A subtask blocked on its outputs parks: it wakes when this one times out (overtakeWakeInMs).
+    if (at < this.agesAt) this.agesAt = at;
+    return false;
   }
 
   /**
@@ -240,16 +289,18 @@ export class InputGate implements AlignerEffects {
    */
   overtakeWakeInMs(): number {
     const d = this.dueIn();
-    return d > 0 ? d : Infinity;
+    return Math.min(d > 0 ? d : this.agesAt - Date.now(), this.alignmentTimeoutInMs());
   }
 
   /** Which barrier a look-ahead may take: one of the checkpoint under way that may overtake data. */
   private readonly decide = (c: ControlFrame): AheadDecision => {
-    // An upstream that finished sends no more barriers: the records before its end are channel state from now on.
-    if (c.type === 'end-of-stream') return 'take';
+    // An upstream that finished sends no more barriers: the records before its end are channel state from now on
+    // (not while an aligned checkpoint is under way: it carries none; taken then, an alignment ended by it would
+    // snapshot without them).
+    if (c.type === 'end-of-stream') return this.endsAhead ? 'take' : 'stop';
     if (c.type !== 'barrier' || isStale(this.aligner, c.checkpointId)) return 'skip';
     const s = this.aligner;
-    if ((c.unaligned && !c.savepoint) || (s.kind === 'collecting' && s.id === c.checkpointId)) return 'take';
+    if ((c.unaligned && !c.savepoint) || (s.kind === 'collecting' && s.id === c.checkpointId) || this.timedOut(c)) return 'take';
     return 'stop';
   };
 
@@ -261,7 +312,9 @@ export class InputGate implements AlignerEffects {
 
   /** A barrier the gate could take ahead now (the re-check before parking, for a subtask blocked on its outputs). */
   overtakeReady(): boolean {
+    if (this.alignmentTimeoutInMs() <= 0) return true;
     if (!this.overtakeDue()) return false;
+    this.agesAt = Infinity;
     if (this.barrierlessDue() !== 0) return true;
     for (let i = 0; i < this.readers.length; i++) {
       if (this.mayLookAhead(i) && this.readers[i]!.scanFor(this.decide) !== undefined) return true;
@@ -277,8 +330,12 @@ export class InputGate implements AlignerEffects {
    * timeouts. Returns the barriers taken.
    */
   overtake(): number {
-    if (!this.overtakeDue()) return 0;
-    let taken = 0;
+    // Blocked on its outputs, a subtask does not pump: its alignment times out here.
+    const before = this.aligner;
+    this.checkAlignmentTimeout();
+    let taken = this.aligner !== before ? 1 : 0;
+    if (!this.overtakeDue()) return taken;
+    this.agesAt = Infinity;
     for (let i = 0; i < this.readers.length; i++) {
       if (!this.mayLookAhead(i)) continue;
       const r = this.readers[i]!;
@@ -302,8 +359,10 @@ export class InputGate implements AlignerEffects {
       } else {
         this.carried = records;
       }
-      this.barrier = c;
-      this.aligner = onBarrier(s, i, c.checkpointId, c.unaligned, this.barrierlessFor(c), performance.now(), this, c.savepoint);
+      // An aligned barrier is taken ahead only once timed out: it overtook records, so the checkpoint is unaligned.
+      const b = c.unaligned || (s.kind === 'collecting' && s.id === c.checkpointId) ? c : { ...c, unaligned: true };
+      this.barrier = b;
+      this.aligner = onBarrier(s, i, b.checkpointId, b.unaligned, this.barrierlessFor(b), performance.now(), this, b.savepoint);
       this.carried = undefined;
       // Its records ahead are channel state already: processed later, they are not recorded again.
       this.recording[i] = false;
@@ -415,19 +474,21 @@ export class InputGate implements AlignerEffects {
     this.blockedCount = 0;
   }
 
-  snapshot(_id: number, recording: readonly number[]): void {
+  snapshot(_id: number, recording: readonly number[], unaligned: boolean): void {
     for (const i of recording) this.recording[i] = true;
     this.inFlight = this.carried ?? [];
     this.carried = undefined;
     // Channels whose end was found ahead: their records before it are not processed yet (an unaligned checkpoint
-    // counted them as delivered; an aligned one waits for their end: barrierlessFor).
-    const b = this.barrier;
-    if (b !== undefined && b.unaligned && !b.savepoint) {
+    // counted them as delivered; an aligned one waits for their end: barrierlessFor). One that switched at the
+    // timeout records them as they are read (its alignment counted such a channel as missing: `recording`).
+    if (unaligned) {
       for (let i = 0; i < this.readers.length; i++) {
-        if (this.barrierless[i] && !this.ended[i]) for (const r of this.aheadState(i)) this.inFlight.push(r);
+        if (this.barrierless[i] && !this.ended[i] && !this.recording[i]) for (const r of this.aheadState(i)) this.inFlight.push(r);
       }
     }
-    this.barriers.snapshot(this.barrier!);
+    // Sent on unaligned where the checkpoint switched here (barrier-aligner.ts): it overtakes the full outputs.
+    const b = this.barrier!;
+    this.barriers.snapshot(unaligned && !b.unaligned ? { ...b, unaligned: true } : b);
   }
 
   complete(id: number): void {

@@ -19,7 +19,7 @@ import { unsendableState } from './unsendable-state.js';
 import { SourceSlice } from './source-slice.js';
 import type { ControlFrame } from '../shm/codec/control.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord, type SubtaskSnapshot } from '../core/checkpoint/messages.js';
-import { OUTPUT_HOLD_LIMIT, OUTPUT_HOLD_ON, OUTPUT_HOLD_TAKEN, unalignedTriggerId } from '../shm/layout.js';
+import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_UNALIGNED, OUTPUT_HOLD_LIMIT, OUTPUT_HOLD_ON, OUTPUT_HOLD_TAKEN, unalignedTriggerId } from '../shm/layout.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
 import type { BarrierHandler, InputGate } from './input-gate.js';
 import type { OutputGate } from './output-gate.js';
@@ -87,7 +87,8 @@ function isSplitMark(v: unknown): v is SplitMark {
 
 /** Where a subtask reports its checkpoint work (workers/checkpoint-link.ts, or nothing when the job does not checkpoint). */
 export interface CheckpointSink {
-  ack(checkpointId: number, snapshot: SubtaskSnapshot, syncMs: number): void;
+  /** `unaligned`: the snapshot was taken at an unaligned barrier (checkpointMode 'unaligned', or switched at the alignment timeout). */
+  ack(checkpointId: number, snapshot: SubtaskSnapshot, syncMs: number, unaligned?: boolean): void;
   /** A snapshot taken for a checkpoint given up since: only its keyed chunks (see WorkerMessage 'abandoned'). */
   abandoned(checkpointId: number, snapshot: SubtaskSnapshot): void;
   decline(checkpointId: number, task: number, subtask: number, reason: string): void;
@@ -115,6 +116,14 @@ export class Subtask implements BarrierHandler {
    * RuntimeOptions.fineWaitMs; false: always the promise).
    */
   fineSourceWaits = false;
+  /**
+   * RunOptions.alignmentTimeoutMs (set by the task host): an aligned checkpoint triggered this long ago and not
+   * taken here yet is taken unaligned (triggerSwitchInMs).
+   */
+  alignmentTimeoutMs = Infinity;
+  /** The aligned trigger last seen pending, and since when (performance.now()): see triggerSwitchInMs. */
+  private triggerSeenId = 0;
+  private triggerSeenAt = 0;
   /** Operators of the chain that hold records across steps (async I/O): polled every step, gate the input. */
   private readonly holders: HoldsRecords[];
   /** Operators whose final watermark's timers fire in slices, a step at a time (fireDue). */
@@ -129,7 +138,7 @@ export class Subtask implements BarrierHandler {
   /** The input gate delivered every channel's end and the replay is done. */
   private inputFinished = false;
   /** Snapshot taken at a barrier whose channels are still delivering it (unaligned). */
-  private pendingSnapshot: { id: number; snapshot: SubtaskSnapshot; syncMs: number } | undefined;
+  private pendingSnapshot: { id: number; snapshot: SubtaskSnapshot; syncMs: number; unaligned: boolean } | undefined;
   /** Earliest processing time an operator of the chain waits for (Date.now() ms), refreshed every step. */
   private nextTimer = Infinity;
   /**
@@ -447,7 +456,7 @@ export class Subtask implements BarrierHandler {
   private overtake(): number {
     if (this.state !== RUNNING || this.trigger === undefined) return 0;
     let n = this.input !== undefined && !this.replaying() ? this.input.overtake() : 0;
-    if (this.source !== undefined && this.sourcePhase !== SOURCE_ENDED && this.unalignedTriggered()) n += this.maybeTrigger();
+    if (this.source !== undefined && this.sourcePhase !== SOURCE_ENDED && this.mayPassHeld()) n += this.maybeTrigger();
     // Inputs ended, the final watermark's timers firing: no gate barrier will come, and a slow consumer keeps the
     // output full until the last timer; the coordinator's trigger is taken here, aligned or not.
     else if (this.firingEnd()) n += this.maybeTrigger();
@@ -481,6 +490,30 @@ export class Subtask implements BarrierHandler {
   /** The coordinator's latest trigger is of an unaligned checkpoint. */
   private unalignedTriggered(): boolean {
     return unalignedTriggerId(Atomics.load(this.trigger!.control, this.trigger!.index)) !== 0;
+  }
+
+  /**
+   * The barrier of the pending trigger may go out ahead of held records and queued output (their place taken as
+   * channel state): an unaligned checkpoint, or an aligned one switched at the alignment timeout.
+   */
+  private mayPassHeld(): boolean {
+    return this.unalignedTriggered() || this.triggerSwitchInMs() <= 0;
+  }
+
+  /**
+   * In how many ms the pending aligned checkpoint switches to unaligned here (<= 0: it has), Infinity for none (no
+   * alignmentTimeoutMs, a savepoint, or nothing pending). Under backpressure a source's aligned barrier waits for its
+   * held records to drain at the consumers' pace: as Flink's aligned checkpoint timeout, counted from the checkpoint's
+   * start, turns a barrier still in a task's output into an unaligned one, it goes ahead of them after the timeout.
+   */
+  private triggerSwitchInMs(): number {
+    if (this.alignmentTimeoutMs === Infinity || this.trigger === undefined) return Infinity;
+    const word = Atomics.load(this.trigger.control, this.trigger.index);
+    const id = word >>> 2;
+    if (id <= this.lastBarrier || (word & (JOB_CHECKPOINT_UNALIGNED | JOB_CHECKPOINT_SAVEPOINT)) !== 0) return Infinity;
+    const now = performance.now();
+    if (id !== this.triggerSeenId) { this.triggerSeenId = id; this.triggerSeenAt = now; }
+    return this.triggerSeenAt + this.alignmentTimeoutMs - now;
   }
 
   /** Pushes held source records on while the chain takes them; returns how many. */
@@ -794,10 +827,16 @@ export class Subtask implements BarrierHandler {
     // timer here made every park return at once: the thread spun until the output drained.
     // But an unaligned checkpoint under way may need it to take a barrier ahead once OVERTAKE_AFTER_MS have passed.
     if (this.state !== RUNNING) return Infinity;
-    if (this.blocked()) return this.input !== undefined && this.trigger !== undefined && !this.replaying() ? this.input.overtakeWakeInMs() : Infinity;
+    if (this.blocked()) {
+      // A source's aligned checkpoint switches at the alignment timeout, its barrier then going ahead.
+      const w = this.source !== undefined && this.sourcePhase !== SOURCE_ENDED ? this.triggerSwitchInMs() : Infinity;
+      return Math.min(w, this.input !== undefined && this.trigger !== undefined && !this.replaying() ? this.input.overtakeWakeInMs() : Infinity);
+    }
     const at = Math.min(this.nextTimer, this.markerDueAt());
     let w = at === Infinity ? Infinity : at - Date.now();
     if (this.unacked) w = Math.min(w, this.autoAckAt - performance.now());
+    // An alignment times out even when the channels not blocked bring nothing.
+    if (this.input !== undefined && this.trigger !== undefined && !this.replaying()) w = Math.min(w, this.input.alignmentTimeoutInMs());
     // A full record holder reads no input either, so it must not wake only on a completion.
     if (this.holders.length > 0 && this.input !== undefined && this.trigger !== undefined && !this.replaying() && !this.holdersAccept()) w = Math.min(w, this.input.overtakeWakeInMs());
     // A held source is rung when its group moves on; it also looks again every updateIntervalMs, as a backstop.
@@ -838,15 +877,16 @@ export class Subtask implements BarrierHandler {
   private maybeTrigger(): number {
     // The reader's position counts held records: an aligned barrier goes out after them; an unaligned one keeps
     // them as channel state (they are pushed on after a restore, before the source reads).
-    if (this.sourceHeld.length > 0 && !this.unalignedTriggered()) return 0;
+    if (this.sourceHeld.length > 0 && !this.mayPassHeld()) return 0;
     // Beside an input gate, the gate's barriers start checkpoints, unless no input is left to bring one (and
     // every in-flight record of a restore is in: a snapshot before that would lose the rest).
     if (this.input !== undefined && !this.inputFinished) return 0;
     const word = Atomics.load(this.trigger!.control, this.trigger!.index);
     const id = word >>> 2;
     if (id <= this.lastBarrier || this.state !== RUNNING) return 0;
+    const switched = this.triggerSwitchInMs() <= 0;
     this.lastBarrier = id;
-    const barrier: Barrier = { type: 'barrier', checkpointId: id, timestampMs: Date.now(), unaligned: (word & 1) !== 0, savepoint: (word & 2) !== 0 };
+    const barrier: Barrier = { type: 'barrier', checkpointId: id, timestampMs: Date.now(), unaligned: (word & 1) !== 0 || switched, savepoint: (word & 2) !== 0 };
     this.snapshot(barrier);
     this.complete(id, []);
     return 1;
@@ -856,7 +896,7 @@ export class Subtask implements BarrierHandler {
   private triggerPending(): boolean {
     // With records held, an aligned trigger waits for them (maybeTrigger): not pending yet, or a loop would spin on it.
     if (this.trigger === undefined || !this.source || this.state !== RUNNING || this.sourcePhase === SOURCE_ENDED) return false;
-    if (this.sourceHeld.length > 0 && !this.unalignedTriggered()) return false;
+    if (this.sourceHeld.length > 0 && !this.mayPassHeld()) return false;
     if (this.input !== undefined && !this.inputFinished) return false;
     return this.newTrigger();
   }
@@ -928,7 +968,7 @@ export class Subtask implements BarrierHandler {
       }
     }
     if (state.length > 0) snap.inFlight = state;
-    this.pendingSnapshot = { id: barrier.checkpointId, snapshot: snap, syncMs: performance.now() - t0 };
+    this.pendingSnapshot = { id: barrier.checkpointId, snapshot: snap, syncMs: performance.now() - t0, unaligned: barrier.unaligned && !barrier.savepoint };
   }
 
   private sourceCall<R>(hook: string, call: () => R): R {
@@ -944,7 +984,7 @@ export class Subtask implements BarrierHandler {
     if (p === undefined || p.id !== id) return;
     this.pendingSnapshot = undefined;
     if (inFlight.length > 0) p.snapshot.inFlight = p.snapshot.inFlight === undefined ? inFlight : p.snapshot.inFlight.concat(inFlight);
-    try { this.checkpoints?.ack(id, p.snapshot, p.syncMs); } catch (e) { throw unsendableState(e, p.snapshot, this.chain, this.ctx.subtask, id); }
+    try { this.checkpoints?.ack(id, p.snapshot, p.syncMs, p.unaligned); } catch (e) { throw unsendableState(e, p.snapshot, this.chain, this.ctx.subtask, id); }
   }
 
   abandon(id: number): void {
@@ -1100,7 +1140,8 @@ export class Subtask implements BarrierHandler {
       && !(this.held && this.alignment!.holds(this.heldAt)) && !this.outputHeld()) return true;
     if (this.triggerPending()) return true;
     if (this.input === undefined) return false;
-    return this.replaying() || this.input.hasData() || (this.input.allEnded && !this.inputFinished);
+    return this.replaying() || this.input.hasData() || (this.input.allEnded && !this.inputFinished)
+      || (this.trigger !== undefined && this.input.alignmentTimeoutInMs() <= 0);
   }
 
   /**
@@ -1137,7 +1178,7 @@ export class Subtask implements BarrierHandler {
   private overtakeReady(): boolean {
     if (this.state !== RUNNING || this.trigger === undefined) return false;
     if (this.input !== undefined && !this.replaying() && this.input.overtakeReady()) return true;
-    if (this.source !== undefined) return this.unalignedTriggered() && this.triggerPending();
+    if (this.source !== undefined) return this.mayPassHeld() && this.triggerPending();
     return this.firingEnd() && this.newTrigger();
   }
 

@@ -316,6 +316,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   // The wake follows the state a settled promise set: a loop parked on the bell wakes and sees it (not at its timeout).
   subtask = new Subtask(taskId, task.name, ctx, headOp, chain, outputs, sinks, input, source, () => bell.ringAlways(), head.name, checkpoints, trigger, head2);
   subtask.fineSourceWaits = a.options.fineWaitMs > 0;
+  subtask.alignmentTimeoutMs = a.checkpoint.alignmentTimeoutMs;
   // No split while another subtask of the source has one (more subtasks than splits). A source with none at all
   // reads by other means (its splits are not what it reads): left as it was.
   subtask.givenNoSplits = source !== undefined && (a.splits[key] ?? []).length === 0

@@ -21,6 +21,12 @@ export interface CompletedCheckpoint {
   /** Longest synchronous part of a snapshot on any subtask, ms. */
   maxSyncMs: number;
   /**
+   * Some subtask took it unaligned: checkpointMode 'unaligned', or an aligned checkpoint switched by alignmentTimeoutMs
+   * (an alignment that took that long, or a barrier that waited that long behind a full ring). Its manifest may then
+   * hold channel state. False for savepoints and the final checkpoint.
+   */
+  unaligned: boolean;
+  /**
    * From the manifest's commit (the end of `durationMs`: the checkpoint is durable) until its sinks' transactions
    * were published and older checkpoints deleted, ms: output waits for it, and so does the next checkpoint. Set once
    * that is done: absent from a listing taken meanwhile.

@@ -66,6 +66,8 @@ interface Pending {
   chunks: number;
   dirty: number;
   maxSyncMs: number;
+  /** Some ack was taken at an unaligned barrier (CompletedCheckpoint.unaligned). */
+  unaligned: boolean;
   /** Refs of the operator-state parts and in-flight records written for this checkpoint, by subtask key. */
   parts: Map<string, { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[]>;
   inFlight: Map<string, ChunkRef>;
@@ -246,7 +248,7 @@ export class CheckpointCoordinator {
     const id = this.nextId++;
     this.lastTriggerAt = performance.now();
     const p: Pending = {
-      id, kind, name, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0,
+      id, kind, name, startedAt: performance.now(), acks: new Map(), bytes: 0, chunks: 0, dirty: 0, maxSyncMs: 0, unaligned: false,
       parts: new Map(), inFlight: new Map(), inputFrames: false, timer: undefined, phase: COLLECTING, countable: this.allRunning(), resolve, reject,
     };
     this.pending = p;
@@ -274,6 +276,7 @@ export class CheckpointCoordinator {
         if (!p || p.id !== m.checkpointId) return; // late ack of an aborted checkpoint: its chunks still extend chains
         p.acks.set(`${m.snapshot.task}/${m.snapshot.subtask}`, m.snapshot);
         p.maxSyncMs = Math.max(p.maxSyncMs, m.syncMs);
+        if (m.unaligned === true) p.unaligned = true;
         this.maybeComplete(p);
         return;
       }
@@ -446,7 +449,7 @@ export class CheckpointCoordinator {
     this.failures.completed(p.kind);
     const done: CompletedCheckpoint = {
       id: p.id, kind: p.kind, name: p.name, durationMs: performance.now() - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
-      keyedEntries: manifest.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs,
+      keyedEntries: manifest.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs, unaligned: p.unaligned,
     };
     if (p.kind === 'savepoint') this.savepointSources.set(p.id, this.sourceRecordsOf(p));
     recordCompleted(this.stats, done);
@@ -662,7 +665,7 @@ export class CheckpointCoordinator {
     if (this.writeFailure) throw this.writeFailure;
     const id = this.nextId++;
     const p: Pending = {
-      id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), ...this.finalStates, maxSyncMs: 0,
+      id, kind: 'final', name: undefined, startedAt: performance.now(), acks: new Map(), ...this.finalStates, maxSyncMs: 0, unaligned: false,
       parts: new Map(), inFlight: new Map(), inputFrames: false, timer: undefined, phase: WRITING_MANIFEST, countable: false, resolve: () => {}, reject: () => {},
     };
     // The final states were recorded under ids that may belong to an aborted checkpoint: rewrite their parts here.
@@ -679,7 +682,7 @@ export class CheckpointCoordinator {
     // Reported like any other: it is what a resume loads, so the summary must not end one before it.
     const done: CompletedCheckpoint = {
       id, kind: 'final', name: undefined, durationMs: committedAt - p.startedAt, bytesWritten: p.bytes, chunksWritten: p.chunks,
-      keyedEntries: m.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs, commitMs: performance.now() - committedAt,
+      keyedEntries: m.keyedEntries, dirtyEntries: p.dirty, maxSyncMs: p.maxSyncMs, unaligned: false, commitMs: performance.now() - committedAt,
     };
     recordCompleted(this.stats, done);
     this.onCompleted?.(done);

@@ -69,7 +69,8 @@ export interface SubtaskSnapshot {
 }
 
 export type WorkerMessage =
-  | { type: 'ack'; checkpointId: number; snapshot: SubtaskSnapshot; syncMs: number }
+  /** `unaligned`: taken at an unaligned barrier (checkpointMode 'unaligned', or switched at the alignment timeout). */
+  | { type: 'ack'; checkpointId: number; snapshot: SubtaskSnapshot; syncMs: number; unaligned?: boolean }
   | { type: 'decline'; checkpointId: number; task: number; subtask: number; reason: string }
   /**
    * The subtask gave up a checkpoint after taking its snapshot (aborted, or overtaken by a newer barrier): the

@@ -23,17 +23,20 @@ const barrier = (id: number, unaligned = false): Barrier => ({ type: 'barrier', 
 class Log implements Downstream<unknown>, BarrierHandler {
   events: string[] = [];
   inFlight: InFlightRecord[][] = [];
+  /** The barriers the snapshots were taken under: what the subtask sends on. */
+  sent: Barrier[] = [];
   constructor(private readonly ctx: TaskContext, private readonly input = 0) {}
   head(input: number): Downstream<unknown> {
     const l = new Log(this.ctx, input);
     l.events = this.events;
+    l.sent = this.sent;
     return l;
   }
   push(v: unknown): void { this.events.push(`${this.input}:${String(v)}@${this.ctx.timestamp}`); }
   watermark(w: number): void { this.events.push(`wm ${w === MAX_WATERMARK ? 'MAX' : w} (task ${this.ctx.watermark === MAX_WATERMARK ? 'MAX' : this.ctx.watermark})`); }
   idle(b: boolean): void { this.events.push(b ? 'idle' : 'active'); }
   finish(): void {}
-  snapshot(b: Barrier): void { this.events.push(`snapshot ${b.checkpointId}`); }
+  snapshot(b: Barrier): void { this.events.push(`snapshot ${b.checkpointId}`); this.sent.push(b); }
   complete(id: number, inFlight: InFlightRecord[]): void { this.events.push(`complete ${id}`); this.inFlight.push(inFlight); }
   abandon(id: number): void { this.events.push(`abandon ${id}`); }
 }
@@ -321,6 +324,94 @@ describe('InputGate', () => {
     pump(); // the timeout (0 ms) has passed: snapshot, then b-before is channel state
     assert.equal(log.events[0], 'snapshot 1');
     assert.deepEqual(log.inFlight, [[{ input: 0, value: 'b-before', timestamp: NaN }]]);
+  });
+
+  // Regression (checkpoint review): a timed-out alignment sent its barrier on aligned, to wait behind the full
+  // output rings that made the alignment slow: the checkpoint then timed out downstream.
+  test('alignment timeout: the barrier goes on unaligned, to overtake the outputs', () => {
+    const { writers: [a, b], log, pump } = gate(2, [0, 0], 0);
+    a!.control(barrier(1));
+    pump();
+    b!.write('b-before');
+    pump();
+    assert.deepEqual(log.sent.map((x) => [x.checkpointId, x.unaligned]), [[1, true]]);
+  });
+
+  test('alignment timeout, the subtask blocked on its outputs (no pump): overtake() switches it, and a parked subtask is woken for it', () => {
+    // The trigger is written once the barrier is read in order (a look-ahead would take it, timed out at 0 ms).
+    const trigger = new Int32Array(1);
+    const { writers: [a], log, pump, g } = gate(2, [0, 0], 0, trigger);
+    a!.control(barrier(1));
+    pump();
+    Atomics.store(trigger, 0, 1 << 2);
+    assert.ok(g.alignmentTimeoutInMs() <= 0);
+    assert.equal(g.overtakeReady(), true, 'the park re-check sees it due');
+    assert.equal(g.overtake(), 1);
+    assert.deepEqual([log.events, log.sent.map((x) => x.unaligned)], [['snapshot 1'], [true]]);
+    const later = gate(2, [0, 0], 60_000, new Int32Array([1 << 2]));
+    later.writers[0]!.control({ ...barrier(1), timestampMs: Date.now() });
+    later.pump();
+    assert.deepEqual(later.log.events, [], 'aligning');
+    const w = later.g.overtakeWakeInMs();
+    assert.ok(w > 59_000 && w <= 60_000, `woken at the timeout, in ${w} ms`);
+  });
+
+  test('alignment timeout: an aligned barrier older than it is taken ahead of its ring\'s records, which are channel state, and goes on unaligned', () => {
+    const fill = (writers: ChannelWriter<unknown>[], ts: number): void => {
+      writers[0]!.write('r1', 1);
+      writers[0]!.write('r2', 2);
+      writers[0]!.control({ ...barrier(1), timestampMs: ts });
+      writers[0]!.write('after', 3);
+      writers[0]!.flush();
+    };
+    // (A timeout of 0: a gate looks ahead in an aligned checkpoint only once it has been under way that long.)
+    const old = gate(1, [0], 0, new Int32Array([1 << 2]));
+    fill(old.writers, Date.now() - 1000);
+    assert.equal(old.g.overtake(), 1);
+    assert.deepEqual(old.log.events, ['snapshot 1', 'complete 1'], 'before any record is processed');
+    assert.deepEqual(old.log.inFlight, [[{ input: 0, value: 'r1', timestamp: 1 }, { input: 0, value: 'r2', timestamp: 2 }]]);
+    assert.equal(old.log.sent[0]!.unaligned, true);
+    old.pump();
+    assert.deepEqual(old.log.events.slice(2), ['0:r1@1', '0:r2@2', '0:after@3'], 'the records still come, once, in order');
+    // Younger than the timeout: left in its place, and a parked subtask is woken when it can be old enough.
+    const young = gate(1, [0], 60_000, new Int32Array([1 << 2]));
+    fill(young.writers, Date.now());
+    assert.equal(young.g.overtake(), 0);
+    const w = young.g.overtakeWakeInMs();
+    assert.ok(w > 59_000 && w <= 60_000, `woken when it times out, in ${w} ms`);
+    // Without a timeout (the switch off), an aligned barrier is never taken ahead.
+    const off = gate(1, [0], Infinity, new Int32Array([1 << 2]));
+    fill(off.writers, Date.now() - 1000);
+    assert.equal(off.g.overtake(), 0);
+    off.pump();
+    assert.deepEqual(off.log.events, ['0:r1@1', '0:r2@2', 'snapshot 1', 'complete 1', '0:after@3']);
+    assert.equal(off.log.sent[0]!.unaligned, false);
+  });
+
+  test('an unaligned barrier during an alignment (its upstream switched) switches it: the snapshot at once, sent on unaligned', () => {
+    const { writers: [a, b], log, pump } = gate(2, [0, 1], 60_000);
+    const events = (): string[] => log.events;
+    a!.control({ ...barrier(1), timestampMs: Date.now() });
+    a!.write('a-after', 1);
+    pump();
+    assert.deepEqual(events(), [], 'aligning: channel 0 blocked');
+    b!.write('b1', 2);
+    b!.control({ ...barrier(1, true), timestampMs: Date.now() });
+    pump();
+    assert.deepEqual(events(), ['1:b1@2', 'snapshot 1', 'complete 1', '0:a-after@1']);
+    assert.deepEqual(log.sent.map((x) => x.unaligned), [true], 'sent on unaligned too');
+  });
+
+  test('an end of stream is not taken ahead during an aligned checkpoint: the records before it are processed before the snapshot', () => {
+    const { writers: [a, b], log, pump, g } = gate(2, [0, 0], 60_000, new Int32Array([1 << 2]));
+    a!.control({ ...barrier(1), timestampMs: Date.now() });
+    pump();
+    b!.write('b1');
+    b!.close();
+    assert.equal(g.overtake(), 0);
+    pump();
+    assert.deepEqual(log.events, ['0:b1@NaN', 'snapshot 1', 'complete 1']);
+    assert.deepEqual(log.inFlight, [[]]);
   });
 
   test('end of every channel: allEnded, and the watermark goes to MAX_WATERMARK', () => {

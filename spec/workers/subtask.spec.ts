@@ -299,6 +299,68 @@ test('an unaligned trigger passes a blocked source: held records and waiting out
   assert.deepEqual([...before, ...after], Array.from({ length: N * FAN }, (_, i) => i), 'every record once, in order');
 });
 
+// alignmentTimeoutMs at a source: an aligned trigger waits for the held records (at the consumer's pace under
+// backpressure) until the timeout; then it is taken unaligned, as above, and the ack says so. Without a timeout (the
+// switch off) it keeps waiting.
+test('an aligned trigger passes a blocked source once alignmentTimeoutMs has passed: taken unaligned, and a restore continues exactly once', async () => {
+  const { SOURCE_END } = await import('../../core/connectors/source.js');
+  const { OUTPUT, SOURCE_HELD } = await import('../../core/checkpoint/messages.js');
+  const N = 2000;
+  const FAN = 20;
+  type Ack = { position: number; inFlight: InFlightRecord[]; unaligned: boolean | undefined };
+  async function subtask(from: number, acks: Ack[], control: Int32Array, timeoutMs: number) {
+    const ctx = new TaskContext('t', 0, 1, 128);
+    const { gate, fan, read } = await fanIntoRing(ctx, FAN);
+    const checkpoints = {
+      ack: (_id: number, snap: { source?: { position: number }[]; inFlight?: InFlightRecord[] }, _syncMs: number, unaligned?: boolean) => {
+        acks.push({ position: snap.source![0]!.position, inFlight: snap.inFlight ?? [], unaligned });
+      },
+      abandoned: () => {}, decline: () => {}, finished: () => {},
+    };
+    const st = new Subtask(0, 't', ctx, fan, [{ uid: 'fan', op: fan }] as never, [gate], [], undefined, counter(N, from, SOURCE_END) as never, () => {}, 'src', checkpoints as never, { control, index: 0 });
+    st.alignmentTimeoutMs = timeoutMs;
+    return { st, read };
+  }
+  /** A blocked source subtask with the aligned trigger of checkpoint 1 written. */
+  async function blocked(timeoutMs: number, acks: Ack[]) {
+    const control = new Int32Array(1);
+    const s = await subtask(0, acks, control, timeoutMs);
+    s.st.step(1024);
+    s.st.step(1024);
+    control[0] = 1 << 2;
+    return s;
+  }
+
+  for (const timeoutMs of [Infinity, 60_000]) {
+    const acks: Ack[] = [];
+    const { st } = await blocked(timeoutMs, acks);
+    assert.equal(st.canProgress(), false, `timeout ${timeoutMs}: blocked with held records, the aligned trigger waits`);
+    st.step(1024);
+    assert.equal(acks.length, 0);
+    const w = st.wakeInMs();
+    assert.ok(timeoutMs === Infinity ? w === Infinity : w > 59_000 && w <= 60_000, `timeout ${timeoutMs}: woken in ${w} ms`);
+  }
+
+  const acks: Ack[] = [];
+  const first = await blocked(0, acks);
+  assert.ok(first.st.canProgress(), 'timed out: blocked, it can take the trigger');
+  first.st.step(1024);
+  assert.equal(acks.length, 1, 'the checkpoint was taken while the output was full');
+  const { position, inFlight, unaligned } = acks[0]!;
+  assert.equal(unaligned, true, 'the ack says it was taken unaligned');
+  const held = inFlight.filter((r) => r.input === SOURCE_HELD);
+  const waiting = inFlight.filter((r) => r.input === OUTPUT);
+  assert.ok(held.length > 0 && waiting.length > 0, `held ${held.length}, waiting ${waiting.length}`);
+  const before: number[] = [];
+  assert.equal(first.read(before), true, 'the barrier is in the ring behind what was there');
+  const restored = await subtask(position, [], new Int32Array(1), 0);
+  restored.st.setReplay(inFlight);
+  const after: number[] = [];
+  for (let i = 0; i < 10_000 && restored.st.state !== FINISHED; i++) { restored.st.step(1024); restored.read(after); }
+  restored.read(after);
+  assert.deepEqual([...before, ...after], Array.from({ length: N * FAN }, (_, i) => i), 'every record once, in order');
+});
+
 // A reader that says where the tail of its last read began (a generator): the held records' first carries those
 // positions (`from`), and a reader from there, with no held record replayed, reads them again: every record once,
 // in order (what a restore does with them, in-flight-rescale.ts). A reader that cannot say leaves `from` out.

@@ -7,7 +7,7 @@ import {
   CHECKPOINT_HISTORY, absorbStats, emptyStats, mergeStats, newestCompleted, recordAborted, recordCompleted, type CompletedCheckpoint,
 } from '../../../core/checkpoint/checkpoint-history.js';
 
-const cp = (id: number): CompletedCheckpoint => ({ id, kind: 'checkpoint', durationMs: 1, bytesWritten: 1, chunksWritten: 1, keyedEntries: 0, dirtyEntries: 0, maxSyncMs: 0 });
+const cp = (id: number): CompletedCheckpoint => ({ id, kind: 'checkpoint', durationMs: 1, bytesWritten: 1, chunksWritten: 1, keyedEntries: 0, dirtyEntries: 0, maxSyncMs: 0, unaligned: false });
 
 // Regression: every outcome was kept, 86,400 a day at one checkpoint a second, and copied on
 // every handle.checkpoints() call (the CLI's status line makes one a second).

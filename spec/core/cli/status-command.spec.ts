@@ -23,7 +23,7 @@ const NOW = Date.parse('2026-12-06T07:00:10.000Z');
 function status(earlier: JobMetrics | null): ControlStatus {
   return {
     pid: 42, stateDir: '/s', job: 'counts', file: '/jobs/counts.ts', startedAt: '2026-12-06T07:00:00.000Z', uptimeMs: 10_000, parallelism: 1, restarts: 0,
-    restoredFrom: 7, checkpoints: { completed: 3, aborted: 1, latest: { id: 9, kind: 'checkpoint', durationMs: 12, bytesWritten: 2048, chunksWritten: 2, keyedEntries: 5, dirtyEntries: 5, maxSyncMs: 1 } },
+    restoredFrom: 7, checkpoints: { completed: 3, aborted: 1, latest: { id: 9, kind: 'checkpoint', durationMs: 12, bytesWritten: 2048, chunksWritten: 2, keyedEntries: 5, dirtyEntries: 5, maxSyncMs: 1, unaligned: false } },
     tasks: [{ name: 'gen', parallelism: 1, operators: ['gen'] }, { name: 'count -> out', parallelism: 2, operators: ['count', 'out'] }],
     sources: ['gen'],
     metrics: metrics(10_000, 100_000, [task('gen', 0, { busyMs: 1000, idleMs: 9000 }), task('count -> out', 0, { busyMs: 500, backpressuredMs: 500, idleMs: 9000, watermark: NOW - 300, watermarkLagMs: 300 }),

@@ -32,7 +32,7 @@ function metrics(srcOut: number, tasks: TaskMetrics[] = [task('src'), task('coun
 }
 
 const cp = (id: number, kind: CompletedCheckpoint['kind'] = 'checkpoint', name?: string): CompletedCheckpoint => ({
-  id, kind, name, durationMs: 45.2, bytesWritten: 3481, chunksWritten: 4, keyedEntries: 100, dirtyEntries: 10, maxSyncMs: 1,
+  id, kind, name, durationMs: 45.2, bytesWritten: 3481, chunksWritten: 4, keyedEntries: 100, dirtyEntries: 10, maxSyncMs: 1, unaligned: false,
 });
 
 test('bytes, span and bar', () => {
