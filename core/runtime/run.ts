@@ -13,7 +13,7 @@ import { plan as makePlan } from '../graph/physical-plan.js';
 import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
 import { checkSplitWatermarks } from '../time/split-watermarks.js';
 import { addCounters, metricsOffsets, readMetrics } from './metrics.js';
-import { CheckpointStore } from '../checkpoint/store.js';
+import { CheckpointStore, StateDirError } from '../checkpoint/store.js';
 import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
@@ -416,7 +416,13 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     if (savepointNames.has(name)) throw taken('a savepoint being taken');
     savepointNames.add(name);
     try {
-      const id = await store.savepointId(name).catch(() => undefined /* closed: the job ended, trigger says so */);
+      // Closed: the job ended, and the trigger says so. A damaged name record is no free name: taken over, it would
+      // silently become the new savepoint's.
+      const id = await store.savepointId(name).catch((e: unknown) => {
+        if ((e as { code?: unknown } | undefined)?.code === 'LEVEL_DATABASE_NOT_OPEN') return undefined;
+        if (e instanceof StateDirError) throw new StateDirError(`${what} was not taken: ${e.message}; delete that name (handle.deleteSavepoint('${name}')) or take it under another`, { cause: e });
+        throw e;
+      });
       if (id !== undefined) throw taken(`checkpoint ${id}`);
       return await whileRunning(what, coordinator.trigger('savepoint', name));
     } finally {

@@ -289,6 +289,41 @@ test('a damaged savepoint name record is refused on restore and reported by insp
   }
 });
 
+// Regression (checkpoint review): taking a savepoint read a damaged name record as "no such name" and took the name
+// over, writing the new savepoint's id over the damage without a word. It now fails, naming the record and the
+// directory, and writes nothing; once the name is deleted, it is taken.
+test('a savepoint under a name whose record is damaged fails, naming it, and writes nothing', async () => {
+  const dir = tmp();
+  try {
+    const stateDir = path.join(dir, 'state');
+    const job = url('exactly-once.ts', { n: 1_000_000, keys: 50, rate: 20_000, interval: 600_000, ledger: path.join(dir, 'ledger') });
+    const first = await run(job, { parallelism: 1, stateDir, onWarning: () => {} });
+    await first.savepoint('v1');
+    await first.cancel();
+    const db = new ClassicLevel<string, string>(stateDir);
+    await db.put('s/v1', 'x1');
+    await db.close();
+    const h = await run(job, { parallelism: 1, stateDir, onWarning: () => {} });
+    try {
+      await assert.rejects(h.savepoint('v1'), (e: Error) => e.name === 'StateDirError'
+        && e.message.startsWith(`savepoint 'v1' was not taken: savepoint 'v1' is damaged in ${stateDir}: its name record holds "x1", not a checkpoint id`));
+      await h.deleteSavepoint('v1');
+      const taken = await h.savepoint('v1');
+      assert.equal(taken.name, 'v1');
+    } finally {
+      await h.cancel();
+    }
+    const check = new ClassicLevel<string, string>(stateDir);
+    try {
+      assert.notEqual(await check.get('s/v1'), 'x1');
+    } finally {
+      await check.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Regression: a stop with savepoint asked for as a bounded job ended let its threads end before the
 // savepoint completed; the final checkpoint then published everything after the savepoint, and a job resumed from
 // it published that again (980 records twice).
