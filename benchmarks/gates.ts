@@ -10,6 +10,11 @@
 // - Engines: `sluice.typed` (typed codec, a frame per record: typed channels never batch), `sluice.generic-batch32`
 //   (generic codec, batch frames of 32 records: the engine's default recordBatch) and `sluice.generic-batch-off`
 //   (generic codec, recordBatch 1: the batching switch off).
+// - gates.hash2.checkpointing: hash2, generic batch32, with a checkpoint under way whose barriers never come (as
+//   behind a long backpressured alignment): aligned, `sluice.no-alignment-timeout` (the default) against
+//   `sluice.alignment-timeout-50ms`, whose gate, past the timeout, looks ahead in the rings every few records for
+//   barriers that switched to unaligned (input-gate.ts timedOut); and unaligned, `sluice.unaligned`, whose gate
+//   looks ahead the same way (the cost unaligned checkpoints already had).
 // Each round pushes ROUND bids with their timestamps and a watermark, flushes the output gate and pumps the input
 // gate until every record is through. Each sample runs N / ROUND rounds; events/s = N x median samples/s.
 // The engines of a benchmark run interleaved, in rounds with their order rotated (micro.ts measure): each figure is
@@ -24,6 +29,7 @@ import { genericCodec } from '../shm/codec/generic.js';
 import type { RecordCodec } from '../shm/codec/codec.js';
 import { OutputGate } from '../workers/output-gate.js';
 import { InputGate, type BarrierHandler } from '../workers/input-gate.js';
+import { JOB_CHECKPOINT_UNALIGNED } from '../shm/layout.js';
 import { TaskContext } from '../core/operators/task-context.js';
 import type { Downstream } from '../core/operators/operator.js';
 import { bidSchema, makeBids, type Bid } from './bid.js';
@@ -59,7 +65,7 @@ class Head implements Downstream<Bid> {
 }
 
 /** An exchange of `channels` rings; returns a function running one sample of `records` records. */
-function exchange(codec: RecordCodec<Bid>, batch: number, channels: number, bids: readonly Bid[]): { run(records: number): void; head: Head } {
+function exchange(codec: RecordCodec<Bid>, batch: number, channels: number, bids: readonly Bid[], checkpoint?: { alignmentTimeoutMs: number; unaligned: boolean }): { run(records: number): void; head: Head } {
   const outCtx = new TaskContext('bench-out', 0, 1, MAX_PARALLELISM);
   const inCtx = new TaskContext('bench-in', 0, 1, MAX_PARALLELISM);
   const writers: ChannelWriter<Bid>[] = [];
@@ -70,7 +76,9 @@ function exchange(codec: RecordCodec<Bid>, batch: number, channels: number, bids
     readers.push(new ChannelReader(new RingConsumer(ring), codec.decoder(), { batches: batch > 1 }) as ChannelReader<unknown>);
   }
   const out = new OutputGate<Bid>(outCtx, writers, channels === 1 ? 'forward' : 'hash', (b) => b.auction, MAX_PARALLELISM, 0, batch);
-  const gate = new InputGate(readers, readers.map(() => 0), inCtx, NO_BARRIERS, Infinity);
+  // Checkpoint 1 triggered (JOB_CHECKPOINT_TRIGGER's word), with no barrier in the rings.
+  const trigger = checkpoint === undefined ? undefined : { control: new Int32Array([(1 << 2) | (checkpoint.unaligned ? JOB_CHECKPOINT_UNALIGNED : 0)]), index: 0 };
+  const gate = new InputGate(readers, readers.map(() => 0), inCtx, NO_BARRIERS, checkpoint?.alignmentTimeoutMs ?? Infinity, 0, trigger);
   const head = new Head(inCtx);
   const heads: Downstream<unknown>[] = [head as Downstream<unknown>];
   const never = (): boolean => false;
@@ -126,9 +134,27 @@ async function main(): Promise<void> {
     for (const x of runs) sink += x.head.sum;
     engines.forEach(([name, , batch], i) => results.push(taskRow(m.get(name)!, benchmark, name, N, checks[i]!, { channels, recordBatch: batch })));
   }
+  const checkpointing = [
+    ['sluice.no-alignment-timeout', { alignmentTimeoutMs: Infinity, unaligned: false }],
+    ['sluice.alignment-timeout-50ms', { alignmentTimeoutMs: 50, unaligned: false }],
+    ['sluice.unaligned', { alignmentTimeoutMs: Infinity, unaligned: true }],
+  ] as const;
+  const checks = checkpointing.map(([, checkpoint]) => {
+    const x = exchange(genericCodec<Bid>(), 32, 2, bids, checkpoint);
+    x.head.check = new Checksum();
+    x.run(N);
+    if (x.head.check.rows !== N) throw new Error(`gates.hash2.checkpointing: ${x.head.check.rows} of ${N} records arrived`);
+    return x.head.check;
+  });
+  const runs = checkpointing.map(([, checkpoint]) => exchange(genericCodec<Bid>(), 32, 2, bids, checkpoint));
+  const m = await measure('gates.hash2.checkpointing', checkpointing.map(([name], i) => [name, () => { runs[i]!.run(N); }] as const), times);
+  for (const x of runs) sink += x.head.sum;
+  checkpointing.forEach(([name, checkpoint], i) => results.push(taskRow(m.get(name)!, 'gates.hash2.checkpointing', name, N, checks[i]!, {
+    channels: 2, recordBatch: 32, alignmentTimeoutMs: String(checkpoint.alignmentTimeoutMs), unaligned: checkpoint.unaligned,
+  })));
   if (Number.isNaN(sink)) process.stderr.write('unreachable\n');
   emitReport(results, target);
-  printRatios(results, (e) => e === 'sluice.generic-batch-off');
+  printRatios(results, (e) => e === 'sluice.generic-batch-off' || e === 'sluice.no-alignment-timeout');
 }
 
 await main();

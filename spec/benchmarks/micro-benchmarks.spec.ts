@@ -53,7 +53,7 @@ test('ring.ts: ring blocks and channels of bids', async () => {
 });
 
 test('gates.ts: output gate, rings, input gate', async () => {
-  checkShape(await report('gates.ts'), ['gates.forward', 'gates.hash2']);
+  checkShape(await report('gates.ts'), ['gates.forward', 'gates.hash2', 'gates.hash2.checkpointing']);
 });
 
 test('state-handles.ts: value, list and map handles, and handles asked for by name, with and without a TTL (fast paths on and off)', async () => {
