@@ -295,9 +295,12 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   }
 }
 
+/** A transaction's place in checkpoint order: the end of input (-1) comes after every checkpoint (as in sink-commit.ts). */
+const checkpointOrder = (t: FileSinkTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
+
 /** Publishes transactions' parts by atomic rename, in checkpoint order (any thread; idempotent). */
 export async function commitFileSinkTransactions(transactions: readonly unknown[]): Promise<FileSinkTransaction[]> {
-  const txs = transactions.map(checkTransaction).sort((a, b) => a.checkpointId - b.checkpointId);
+  const txs = transactions.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
   const dirs = new Set<string>();
   for (const tx of txs) {
     for (const part of tx.parts) await publishPart(tx.dir, part);
@@ -343,9 +346,8 @@ async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly 
  * state (a closed part is `commit`'s). The end of input (-1) is the newest. Returns the final names.
  */
 async function publishOpenParts(txs: readonly FileSinkTransaction[]): Promise<string[]> {
-  const order = (t: FileSinkTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
   const newest = new Map<string, { dir: string; open: OpenPartFile | undefined }>();
-  for (const tx of [...txs].sort((a, b) => order(a) - order(b))) {
+  for (const tx of [...txs].sort((a, b) => checkpointOrder(a) - checkpointOrder(b))) {
     for (const p of tx.parts) newest.set(join(tx.dir, p.final), { dir: tx.dir, open: undefined });
     if (tx.open !== undefined) newest.set(join(tx.dir, tx.open.final), { dir: tx.dir, open: tx.open });
   }

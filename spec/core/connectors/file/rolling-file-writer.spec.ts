@@ -94,6 +94,21 @@ test('commit is idempotent: again, after a crash between two renames, and out of
   assert.deepEqual((await listing(dir)).hidden, []);
 });
 
+// Regression: commitFileSinkTransactions sorted by checkpointId alone, so an end of input (-1) went first, against
+// sink-commit.ts and its own comment (checkpoint order, the end last).
+test('commit applies the end of input after every checkpoint, whatever order it is handed them in', async () => {
+  const dir = freshDir();
+  const w = jsonWriter(dir);
+  w.write({ i: 0 });
+  const tx3 = w.prepareCommit(3);
+  w.write({ i: 1 });
+  const end = w.prepareCommit(-1);
+  // The end's part gone: the commit stops there, so what it published before shows the order.
+  await rm(join(dir, end.parts[0]!.pending));
+  await assert.rejects(w.commit([end, tx3]), FileCommitError);
+  assert.deepEqual(await published(dir), [0], 'checkpoint 3 was published before the end of input');
+});
+
 test('a part that is gone or changed is a FileCommitError, never a silent loss', async () => {
   const dir = freshDir();
   const w = jsonWriter(dir);
