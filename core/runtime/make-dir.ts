@@ -6,8 +6,12 @@
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-/** Makes `dir` and any missing parents; throws the first failure (ENOENT, ENOTDIR, EACCES, ...) with its path. */
-export function makeDir(dir: string): void {
+/**
+ * Makes `dir` and any missing parents; throws the first failure (ENOENT, ENOTDIR, EACCES, ...) with its path.
+ * `syncParent`: called with the parent of each directory it made, right after (a directory's name lives in its
+ * parent: one that must survive a crash has that parent fsynced).
+ */
+export function makeDir(dir: string, syncParent?: (parent: string) => void): void {
   const missing: string[] = [];
   let at = path.resolve(dir);
   for (;;) {
@@ -29,5 +33,6 @@ export function makeDir(dir: string): void {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(missing[i]!).isDirectory()) continue;
       throw e;
     }
+    syncParent?.(path.dirname(missing[i]!));
   }
 }

@@ -135,7 +135,8 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.now = options.now ?? (() => performance.now());
     checkRollOptions(options, 'file sink');
     if (typeof this.now !== 'function') throw new ConnectorOptionError('file sink: now must be a function () => number');
-    makeDir(this.dir);
+    // Its name, and any parent's it made, must survive a crash: the checkpoints name parts in it.
+    makeDir(this.dir, syncDirSync);
   }
 
   write(value: T): void {

@@ -26,6 +26,21 @@ test('makeDir makes every missing level, accepts an existing directory, and name
   }
 });
 
+test('makeDir calls syncParent with the parent of each level it made, top down, and not for levels that were there', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-make-dir-'));
+  try {
+    const synced: string[] = [];
+    makeDir(join(dir, 'a', 'b'), (p) => synced.push(p));
+    assert.deepEqual(synced, [dir, join(dir, 'a')]);
+    synced.length = 0;
+    makeDir(join(dir, 'a', 'b', 'c'), (p) => synced.push(p));
+    makeDir(join(dir, 'a', 'b', 'c'), (p) => synced.push(p));
+    assert.deepEqual(synced, [join(dir, 'a', 'b')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // In a child process: the bug is a synchronous loop, which no test timeout in this process could end.
 test('a state directory under /proc is a StateDirError naming it, not a hang', { skip: !existsSync('/proc/self') }, () => {
   const script = `
