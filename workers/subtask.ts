@@ -828,8 +828,11 @@ export class Subtask implements BarrierHandler {
     // But an unaligned checkpoint under way may need it to take a barrier ahead once OVERTAKE_AFTER_MS have passed.
     if (this.state !== RUNNING) return Infinity;
     if (this.blocked()) {
-      // A source's aligned checkpoint switches at the alignment timeout, its barrier then going ahead.
-      const w = this.source !== undefined && this.sourcePhase !== SOURCE_ENDED ? this.triggerSwitchInMs() : Infinity;
+      // A source's aligned checkpoint switches at the alignment timeout, its barrier then going ahead. Not beside an
+      // input gate still open: the gate's barrier starts that checkpoint (maybeTrigger), so a switch due here could
+      // not be taken and every park would return at once (the thread spun until the barrier came).
+      const triggers = this.source !== undefined && this.sourcePhase !== SOURCE_ENDED && (this.input === undefined || this.inputFinished);
+      const w = triggers ? this.triggerSwitchInMs() : Infinity;
       return Math.min(w, this.input !== undefined && this.trigger !== undefined && !this.replaying() ? this.input.overtakeWakeInMs() : Infinity);
     }
     const at = Math.min(this.nextTimer, this.markerDueAt());

@@ -361,6 +361,32 @@ test('an aligned trigger passes a blocked source once alignmentTimeoutMs has pas
   assert.deepEqual([...before, ...after], Array.from({ length: N * FAN }, (_, i) => i), 'every record once, in order');
 });
 
+// Regression: beside an input gate still open, the gate's barrier starts a source's checkpoint (maybeTrigger), so a
+// switch of its pending aligned trigger, due at alignmentTimeoutMs, could not be taken there: the blocked subtask
+// still asked to be woken at once, every park returned at once, and the thread spun until the barrier came.
+test('a blocked source beside an open input gate is not woken for its aligned trigger past alignmentTimeoutMs', async () => {
+  const { SOURCE_END } = await import('../../core/connectors/source.js');
+  const open = {
+    allEnded: false, pump: () => 0, hasData: () => false, abort() {}, channelTimes: () => undefined, wire() {},
+    overtakeWakeInMs: () => Infinity, alignmentTimeoutInMs: () => Infinity,
+  } as unknown as InputGate;
+  for (const input of [undefined, open]) {
+    const ctx = new TaskContext('t', 0, 1, 128);
+    const { gate: out, fan } = await fanIntoRing(ctx, 20);
+    const control = new Int32Array(1);
+    const checkpoints = { ack: () => {}, abandoned: () => {}, decline: () => {}, finished: () => {} };
+    const st = new Subtask(0, 't', ctx, fan, [{ uid: 'fan', op: fan }] as never, [out], [], input, counter(2000, 0, SOURCE_END) as never, () => {}, 'src', checkpoints as never, { control, index: 0 });
+    st.alignmentTimeoutMs = 0;
+    st.step(1024);
+    st.step(1024);
+    assert.ok(st.blocked(), 'its output is full');
+    control[0] = 1 << 2;
+    const w = st.wakeInMs();
+    if (input === undefined) assert.ok(w <= 0, `alone, the switched trigger is its to take: woken in ${w} ms`);
+    else assert.equal(w, Infinity, 'beside an open gate, the barrier comes through the gate');
+  }
+});
+
 // A reader that says where the tail of its last read began (a generator): the held records' first carries those
 // positions (`from`), and a reader from there, with no held record replayed, reads them again: every record once,
 // in order (what a restore does with them, in-flight-rescale.ts). A reader that cannot say leaves `from` out.
