@@ -351,7 +351,8 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       // Bounded: a sink commit that never returns would keep a cancel from ever returning. A failed attempt waits
       // longer (checkpointTimeoutMs), and then fails the run for good: its restart would publish the same
       // transactions beside the commit still running.
-      const gaveUp = await coordinator?.drain({ cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: cp?.timeoutMs ?? Infinity });
+      // A user's stop is bounded by stopGraceMs alone (Infinity: a cancel waits for the commit).
+      const gaveUp = await coordinator?.drain({ cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: userStopped ? Infinity : cp?.timeoutMs ?? Infinity });
       if (gaveUp !== undefined) {
         if (userStopped) s.warn(gaveUp);
         else commitHung = gaveUp;
