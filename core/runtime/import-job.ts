@@ -12,10 +12,12 @@ import { typeScriptHooks, typeScriptHooksRegistered } from './typescript-hooks.j
  * (typescript-hooks.ts).
  */
 export async function importJob(jobUrl: string): Promise<unknown> {
+  // Taken before the import: another job's load may register tsx while this one's native load fails.
+  const hooked = typeScriptHooksRegistered();
   try {
     return await import(jobUrl);
   } catch (e) {
-    if (!typeScriptRefused((e as { code?: string }).code, jobUrl)) throw e;
+    if (!typeScriptRefused((e as { code?: string }).code, jobUrl, hooked)) throw e;
     await typeScriptHooks();
     // A query of its own: the failed load of the plain URL may stay in the module cache.
     const url = new URL(jobUrl);
@@ -26,12 +28,13 @@ export async function importJob(jobUrl: string): Promise<unknown> {
 
 /**
  * Whether a TypeScript job failed for want of tsx. Node 20 has no TypeScript of its own (an unknown extension); Node
- * 22.18+/24 strips types and refuses what tsx takes (an enum, a `.js` import of a `.ts` file: not found). Not when
- * sluice itself runs as TypeScript (a loader is there) or tsx is registered already: then the error is the job's.
+ * 22.18+/24 strips types and refuses what tsx takes (an enum, a `.js` import of a `.ts` file: not found). Not those
+ * two when sluice itself runs as TypeScript (a loader is there) or tsx was registered before the load: then the
+ * error is the job's.
  */
-function typeScriptRefused(code: string | undefined, jobUrl: string): boolean {
-  if (!/\.(c|m)?tsx?$/.test(new URL(jobUrl).pathname) || typeScriptHooksRegistered()) return false;
+function typeScriptRefused(code: string | undefined, jobUrl: string, hooked: boolean): boolean {
+  if (!/\.(c|m)?tsx?$/.test(new URL(jobUrl).pathname)) return false;
   if (code === 'ERR_UNKNOWN_FILE_EXTENSION') return true;
   const stripping = Boolean((process.features as { typescript?: unknown }).typescript) && !import.meta.url.endsWith('.ts');
-  return stripping && (code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' || code === 'ERR_MODULE_NOT_FOUND');
+  return stripping && !hooked && (code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' || code === 'ERR_MODULE_NOT_FOUND');
 }
