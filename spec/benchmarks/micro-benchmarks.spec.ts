@@ -79,6 +79,12 @@ test('window-steady.ts: windows per record, fast paths on and off', async () => 
   assert.equal(sig('window.tumbling.sparse', 'sluice.no-fast-paths'), sig('window.tumbling.sparse'));
 });
 
+test('join-keys.ts: window and interval joins over many keys, fast paths on and off, the same pairs', async () => {
+  const r = await report('join-keys.ts');
+  checkShape(r, ['join.window.sparse', 'join.interval.sparse']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.no-fast-paths']));
+});
+
 test('sink-results.ts: a sink result posted, with and without a clone to check it first', async () => {
   const r = await report('sink-results.ts');
   checkShape(r, ['sink-result.records']);

@@ -1,0 +1,127 @@
+// Runs on: the benchmark's main thread. Micro-benchmarks of the join operators with many keys and about one record
+// per key and side in each window or interval, the shape a user trial found at ~100 k records/s where keyed maps
+// run at over 1 M/s. As window-steady.ts: the operator is built from a real job graph and pushed records by hand on
+// this thread, with its fast paths on (engine `sluice`) and off (`sluice.no-fast-paths`).
+//
+//   npm run bench:join-keys -- [--json [PATH]] [--quick] [--only=NAME]  (NAME: part of a benchmark's name)
+//
+// The stream: 10,000 keys; records come in pairs, left then right, of one pseudo-random key with one timestamp
+// (pair p at p ms), so every record has a partner; the watermark follows 200 ms behind every 10,000 records.
+// - join.window.sparse: `a.join(b)...window(TumblingEventTimeWindows.of(1000)).apply(fn)`, ~0.1 pairs per key and
+//   window: nearly every pair opens a (key, window) that fires one result and is dropped. Switch: withoutFastPaths().
+// - join.interval.sparse: `a.keyBy(k).intervalJoin(b.keyBy(k)).between(-50, 50).process(fn)`: each right record
+//   meets its left partner; each record is buffered and cleaned up by its key's timer. Switch: the run option
+//   stateFastPaths (the keyed operators' switch; here set on the task context, as the task host does).
+// Each sample pushes BATCH records into a long-lived operator; events/s = BATCH x median samples/s. The engines
+// run interleaved, in rounds with their order rotated (micro.ts measure).
+// outputRows / outputChecksum: one verification pass per engine on a fresh operator, VERIFY records then the
+// final watermark, folding each output's left, right and timestamp (order-independent).
+
+import { StreamEnvironment } from '../core/api/environment.js';
+import { TumblingEventTimeWindows } from '../core/index.js';
+import type { DataStream } from '../core/api/data-stream.js';
+import { createOperator, type TwoInputOperator } from '../core/operators/create-operator.js';
+import { operatorBuilders } from '../core/operators/builders.js';
+import type { Downstream, Operator } from '../core/operators/operator.js';
+import { TaskContext } from '../core/operators/task-context.js';
+import { MAX_WATERMARK } from '../core/time/watermark.js';
+import { emitReport, parseJsonArg, type BenchResult } from './report.js';
+import { benchTimes, Checksum, measure, printRatios, taskRow } from './micro.js';
+
+const BATCH = 10_000;
+const VERIFY = 40_000;
+const KEYS = 10_000;
+const WATERMARK_EVERY = 10_000;
+const LAG = 200;
+
+interface Ev { key: number; v: number }
+type Pair = readonly [number, number];
+
+/** A job over two keyed inputs ending in a join; `fast`: the join's own switch where it has one. */
+type Shape = (env: StreamEnvironment, fast: boolean) => DataStream<Pair>;
+
+const CASES: readonly (readonly [string, Shape])[] = [
+  ['join.window.sparse', (env, fast) => {
+    const w = env.fromCollection<Ev>([]).join(env.fromCollection<Ev>([])).where((e) => e.key).equalTo((e) => e.key).window(TumblingEventTimeWindows.of(1000));
+    return (fast ? w : w.withoutFastPaths()).apply((l, r): Pair => [l.v, r.v]);
+  }],
+  ['join.interval.sparse', (env) => {
+    const a = env.fromCollection<Ev>([]).keyBy((e) => e.key);
+    const b = env.fromCollection<Ev>([]).keyBy((e) => e.key);
+    return a.intervalJoin(b).between(-50, 50).process<Pair>((l, r, _ctx, out) => out.collect([l.v, r.v]));
+  }],
+];
+
+class Sink implements Downstream<Pair> {
+  n = 0;
+  check: Checksum | undefined;
+  constructor(private readonly ctx: TaskContext) {}
+  push(value: Pair): void {
+    this.n++;
+    this.check?.add(value[0], value[1], this.ctx.timestamp);
+  }
+  watermark(): void {}
+  idle(): void {}
+  finish(): void {}
+}
+
+/** A join operator fed pairs of records (see the header). */
+function steady(shape: Shape, fast: boolean): { push(n: number): void; end(): void; sink: Sink } {
+  const env = new StreamEnvironment(1);
+  const stream = shape(env, fast);
+  const ctx = new TaskContext('bench', 0, 1, env.graph.maxParallelism);
+  ctx.stateFastPaths = fast;
+  const sink = new Sink(ctx);
+  const op = createOperator(stream.node, ctx, sink as Downstream<unknown>, { graph: env.graph, checkpointing: false }, operatorBuilders) as Operator<unknown, unknown>;
+  const right = (op as unknown as TwoInputOperator).input2;
+  let i = 0;
+  return {
+    sink,
+    push(n) {
+      for (const end = i + n; i < end; i++) {
+        const p = i >>> 1;
+        const ts = p;
+        ctx.timestamp = ts;
+        const ev: Ev = { key: (Math.imul(p, 0x9e3779b1) >>> 0) % KEYS, v: i };
+        if ((i & 1) === 0) op.push(ev); else right.push(ev);
+        if ((i + 1) % WATERMARK_EVERY === 0) {
+          ctx.watermark = ts - LAG;
+          op.watermark(ts - LAG);
+        }
+      }
+    },
+    end() {
+      ctx.watermark = MAX_WATERMARK;
+      op.watermark(MAX_WATERMARK);
+      op.finish();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const target = parseJsonArg(argv);
+  const times = benchTimes(argv);
+  const results: BenchResult[] = [];
+  const engines = [['sluice', true], ['sluice.no-fast-paths', false]] as const;
+  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  for (const [benchmark, shape] of CASES) {
+    if (only !== undefined && !benchmark.includes(only)) continue;
+    const checks = engines.map(([, fast]) => {
+      const s = steady(shape, fast);
+      s.sink.check = new Checksum();
+      s.push(VERIFY);
+      s.end();
+      return s.sink.check;
+    });
+    if (checks[0]!.hex !== checks[1]!.hex || checks[0]!.rows !== checks[1]!.rows) throw new Error(`${benchmark}: the fast path's outputs differ from the slow path's`);
+    const runs = engines.map(([, fast]) => steady(shape, fast));
+    const m = await measure(benchmark, engines.map(([name], i) => [name, () => { runs[i]!.push(BATCH); }] as const), times);
+    if (runs.some((s) => s.sink.n === 0)) throw new Error(`${benchmark}: no pair joined`);
+    engines.forEach(([name], i) => results.push(taskRow(m.get(name)!, benchmark, name, BATCH, checks[i]!, { pairs: runs[i]!.sink.n })));
+  }
+  emitReport(results, target);
+  printRatios(results, (e) => e === 'sluice.no-fast-paths');
+}
+
+await main();
