@@ -186,9 +186,24 @@ export class EvictingContents implements WindowContents {
 abstract class TwoSidedContents implements WindowContents {
   readonly canMerge = true;
 
+  /**
+   * `exact` (a join's fast path): a side's first element makes its list, holding it alone, where a push onto an
+   * empty array made room for 17 (a window's first element is put in its list literal); with many keys a window mostly holds one element a side, and the spare room was
+   * most of what a window's state kept alive until it fired. (Not for a coGroup: its function is handed the lists
+   * themselves, which a later firing must show grown.)
+   */
+  constructor(private readonly exact: boolean) {}
+
   add(slot: Slot, value: unknown, input: number): void {
-    if (slot.n === 0) slot.a = [[], []];
-    (slot.a as [unknown[], unknown[]])[input]!.push(value);
+    if (slot.n === 0) {
+      if (this.exact) slot.a = input === 0 ? [[value], []] : [[], [value]];
+      else (slot.a = [[], []] as [unknown[], unknown[]])[input]!.push(value);
+    } else {
+      const a = slot.a as [unknown[], unknown[]];
+      const side = a[input]!;
+      if (this.exact && side.length === 0) a[input] = [value];
+      else side.push(value);
+    }
     slot.n++;
   }
 
@@ -209,10 +224,12 @@ abstract class TwoSidedContents implements WindowContents {
 export class JoinContents extends TwoSidedContents {
   private unchecked = true;
 
-  constructor(private readonly fn: JoinFunction<unknown, unknown, unknown> | FlatJoinFunction<unknown, unknown, unknown>) { super(); }
+  constructor(private readonly fn: JoinFunction<unknown, unknown, unknown> | FlatJoinFunction<unknown, unknown, unknown>, exact: boolean) { super(exact); }
 
   emit(slot: Slot, out: WindowEmitter): void {
-    const [left, right] = slot.a as [unknown[], unknown[]];
+    const a = slot.a as [unknown[], unknown[]];
+    const left = a[0];
+    const right = a[1];
     const fn = this.fn;
     if (typeof fn === 'function') {
       for (let i = 0; i < left.length; i++) {
@@ -238,7 +255,7 @@ export class JoinContents extends TwoSidedContents {
 
 /** A coGroup's window: handed to the function whole when it fires, unmatched elements included. */
 export class CoGroupContents extends TwoSidedContents {
-  constructor(private readonly fn: CoGroupFunction<unknown, unknown, unknown>) { super(); }
+  constructor(private readonly fn: CoGroupFunction<unknown, unknown, unknown>) { super(false); }
 
   emit(slot: Slot, out: WindowEmitter): void {
     const [left, right] = slot.a as [unknown[], unknown[]];

@@ -63,7 +63,7 @@ export function contentsOf(spec: WindowSpec, elementTs: () => number = () => Num
     case 'reduce': return new ReduceContents(c.reduce, c.windowFn !== undefined);
     case 'aggregate': return new AggregateContents(c.aggregate, c.windowFn !== undefined);
     case 'process': return new ListContents();
-    case 'join': return new JoinContents(c.join);
+    case 'join': return new JoinContents(c.join, spec.fastPaths);
     case 'coGroup': return new CoGroupContents(c.coGroup);
   }
 }
