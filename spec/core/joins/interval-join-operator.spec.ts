@@ -10,7 +10,8 @@ import { instantiate } from '../windows/harness.js';
 
 interface E { k: string; id: number }
 
-function intervalHarness(lo: number, hi: number, opts: { lowerExclusive?: boolean; upperExclusive?: boolean; late?: boolean } = {}) {
+/** `fast`: keyed state's fast paths (the run option stateFastPaths), which the join's own follow. */
+function intervalHarness(lo: number, hi: number, opts: { lowerExclusive?: boolean; upperExclusive?: boolean; late?: boolean; fast?: boolean; checkpointing?: boolean } = {}) {
   const env = new StreamEnvironment(1);
   const a = env.fromCollection<E>([]).keyBy((e) => e.k);
   const b = env.fromCollection<E>([]).keyBy((e) => e.k);
@@ -19,12 +20,14 @@ function intervalHarness(lo: number, hi: number, opts: { lowerExclusive?: boolea
   if (opts.upperExclusive) j = j.upperBoundExclusive();
   if (opts.late) j = j.sideOutputLeftLateData(new OutputTag<E>('left-late')).sideOutputRightLateData(new OutputTag<E>('right-late'));
   const out: DataStream<[number, number, number, number, number]> = j.process((l, r, ctx, o) => o.collect([l.id, r.id, ctx.leftTimestamp, ctx.rightTimestamp, ctx.timestamp]));
-  const h = instantiate<E, [number, number, number, number, number]>(env, out, { sideTags: opts.late ? ['left-late', 'right-late'] : [] });
+  const h = instantiate<E, [number, number, number, number, number]>(env, out, { sideTags: opts.late ? ['left-late', 'right-late'] : [], stateFastPaths: opts.fast ?? true, checkpointing: opts.checkpointing ?? false });
   return { ...h, join: h.op as unknown as IntervalJoinOperator<E, E, unknown> };
 }
 
-test('pairs with right.ts - left.ts in [lower, upper], emitted once, stamped with the later time', () => {
-  const h = intervalHarness(-2, 3);
+const off = (fast: boolean): string => (fast ? '' : ' (stateFastPaths off)');
+
+for (const fast of [true, false]) test(`pairs with right.ts - left.ts in [lower, upper], emitted once, stamped with the later time${off(fast)}`, () => {
+  const h = intervalHarness(-2, 3, { fast });
   h.push({ k: 'a', id: 1 }, 10);
   h.push2({ k: 'a', id: 100 }, 7);  // 7 - 10 = -3: out
   h.push2({ k: 'a', id: 101 }, 8);  // -2: in
@@ -51,15 +54,15 @@ test('exclusive bounds and rejected bounds', () => {
   assert.throws(() => a.intervalJoin(a).between(0, 1).process(5 as never), /^JobDefinitionError: intervalJoin process after operators 'collection-0' and 'collection-0': expected a function/);
 });
 
-test('late records go to the late outputs, or are dropped and counted', () => {
-  const h = intervalHarness(0, 5, { late: true });
+for (const fast of [true, false]) test(`late records go to the late outputs, or are dropped and counted${off(fast)}`, () => {
+  const h = intervalHarness(0, 5, { late: true, fast });
   h.watermark(100);
   h.push({ k: 'a', id: 1 }, 99);
   h.push2({ k: 'a', id: 2 }, 50);
   h.push({ k: 'a', id: 3 }, 100);
   assert.deepEqual(h.side.get('left-late')!.values(), [{ k: 'a', id: 1 }]);
   assert.deepEqual(h.side.get('right-late')!.values(), [{ k: 'a', id: 2 }]);
-  const d = intervalHarness(0, 5);
+  const d = intervalHarness(0, 5, { fast });
   d.watermark(100);
   d.push({ k: 'a', id: 1 }, 99);
   d.push2({ k: 'a', id: 2 }, 99);
@@ -67,14 +70,14 @@ test('late records go to the late outputs, or are dropped and counted', () => {
 });
 
 // Times in halves of a ms too: exclusive bounds were moved by 1 ms, which loses pairs between.
-test('property: any arrival order with watermarks that never make a record late gives every pair once, and state empties; bounds inclusive or exclusive, times fractional', () => {
+for (const fast of [true, false]) test(`property: any arrival order with watermarks that never make a record late gives every pair once, and state empties; bounds inclusive or exclusive, times fractional${off(fast)}`, () => {
   fc.assert(fc.property(
     fc.array(fc.record({ side: fc.integer({ min: 0, max: 1 }), k: fc.constantFrom('a', 'b'), ts: fc.integer({ min: 0, max: 120 }).map((t) => t / 2) }), { maxLength: 60 }),
     fc.integer({ min: -10, max: 10 }), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 8 }), fc.boolean(), fc.boolean(),
     (recs, lo, width, lag, lowerExclusive, upperExclusive) => {
       const hi = lo + width;
       fc.pre(width > 0 || (!lowerExclusive && !upperExclusive));
-      const h = intervalHarness(lo, hi, { lowerExclusive, upperExclusive });
+      const h = intervalHarness(lo, hi, { lowerExclusive, upperExclusive, fast });
       let maxTs = -Infinity;
       const sorted = recs.map((r, id) => ({ ...r, id }));
       for (const r of sorted) {
@@ -97,8 +100,8 @@ test('property: any arrival order with watermarks that never make a record late 
   ), { numRuns: 500 });
 });
 
-test('a record is kept exactly until the watermark passes the last time it can match', () => {
-  const h = intervalHarness(-5, 10);
+for (const fast of [true, false]) test(`a record is kept exactly until the watermark passes the last time it can match${off(fast)}`, () => {
+  const h = intervalHarness(-5, 10, { fast });
   h.push({ k: 'a', id: 1 }, 100);   // can match right records up to 110
   h.push2({ k: 'a', id: 2 }, 100);  // can match left records up to 105
   h.watermark(105);
@@ -167,4 +170,43 @@ test('ctx.key is the pair\'s key, as other keyed contexts give it: a tuple key c
   h2.push({ k: marked, id: 1 }, 5);
   h2.push2({ k: marked, id: 2 }, 5);
   assert.deepEqual(h2.out.values(), [marked]);
+});
+
+// Many keys, about one record a side each: buffers created and emptied by the entry held (stateFastPaths).
+
+/** Records of 10 keys, two sides, some out of order (never late: the watermark trails by 30 ms). */
+function feedInterval(h: ReturnType<typeof intervalHarness>, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const ts = i + ((i * 13) % 7) - 3;
+    if (i % 3 === 0) h.push2({ k: `k${(i * 11) % 10}`, id: i }, ts); else h.push({ k: `k${(i * 7) % 10}`, id: i }, ts);
+    if (i % 20 === 19) h.watermark(i - 30);
+  }
+}
+
+test('the interval join follows the run option stateFastPaths', () => {
+  for (const fast of [true, false]) assert.equal((intervalHarness(0, 1, { fast }).join as unknown as { fast: boolean }).fast, fast);
+});
+
+test('a checkpoint taken with stateFastPaths on or off restores with it either way, and the pairs are those of a run without one', () => {
+  const whole = intervalHarness(-20, 10, { checkpointing: true });
+  feedInterval(whole, 0, 600);
+  whole.watermark(Number.MAX_SAFE_INTEGER);
+  const want = whole.out.values().map((v) => `${v[0]}-${v[1]}@${v[4]}`).sort();
+  assert.ok(want.length > 200, `pairs made: ${want.length}`);
+  for (const [before, after] of [[true, false], [false, true]] as const) {
+    const first = intervalHarness(-20, 10, { checkpointing: true, fast: before });
+    feedInterval(first, 0, 300);
+    assert.ok(first.join.buffered > 20, 'records buffered at the checkpoint');
+    const snap = first.op.snapshotState(1, false)!;
+    const second = intervalHarness(-20, 10, { checkpointing: true, fast: after });
+    second.ctx.watermark = first.ctx.watermark;
+    second.op.restoreState({ keyed: snap.keyed!, operator: [] });
+    assert.equal(second.join.buffered, first.join.buffered);
+    feedInterval(second, 300, 600);
+    second.watermark(Number.MAX_SAFE_INTEGER);
+    const got = [...first.out.values(), ...second.out.values()].map((v) => `${v[0]}-${v[1]}@${v[4]}`).sort();
+    assert.deepEqual(got, want, `on ${before} then ${after}`);
+    assert.equal(second.join.buffered, 0);
+    assert.equal(second.join.backend.entryCount, 0);
+  }
 });

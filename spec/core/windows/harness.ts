@@ -54,6 +54,8 @@ export interface HarnessOptions {
   parallelism?: number;
   /** Window operators: false turns their fast paths off (the spec's switch). */
   fastPaths?: boolean;
+  /** Keyed operators: false turns keyed state's fast paths off (the run option stateFastPaths, on the task context). */
+  stateFastPaths?: boolean;
 }
 
 export function instantiate<I, O>(env: StreamEnvironment, stream: DataStream<O>, options: HarnessOptions = {}): Harness<I, O> {
@@ -61,6 +63,7 @@ export function instantiate<I, O>(env: StreamEnvironment, stream: DataStream<O>,
     (stream.node.spec as { fastPaths: boolean }).fastPaths = false;
   }
   const ctx = new TaskContext('test', options.subtask ?? 0, options.parallelism ?? 1, env.graph.maxParallelism);
+  if (options.stateFastPaths !== undefined) ctx.stateFastPaths = options.stateFastPaths;
   const rec = new Recorder<O>(ctx);
   const op = createOperator(stream.node, ctx, rec as Downstream<unknown>, { graph: env.graph, checkpointing: options.checkpointing ?? false }, operatorBuilders) as Operator<I, O>;
   // As the task host does.
