@@ -46,6 +46,12 @@ interface Buffer {
   v: unknown[];
 }
 
+/**
+ * Records a cleanup drops from the front of a buffer one shift at a time (fast path): shift moves the array's start
+ * without the array of removed elements splice makes, ~4x cheaper for one; a large drop splices once.
+ */
+const SHIFT_AT_MOST = 8;
+
 export const LEFT_STATE = '__join/left';
 export const RIGHT_STATE = '__join/right';
 
@@ -72,7 +78,8 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
   private readonly keys = new KeyDecoder();
   /**
    * Fast paths (the run option stateFastPaths): a key's buffer is created without put's second lookup after the
-   * miss that found none, and one emptied by a cleanup timer is removed by the entry held, not looked up again.
+   * miss that found none, one emptied by a cleanup timer is removed by the entry held, not looked up again, and a
+   * few records a cleanup drops from a buffer's front are shifted off (SHIFT_AT_MOST).
    * With many keys and about one record a side each, most records create a buffer and most timers empty two.
    */
   private readonly fast: boolean;
@@ -188,8 +195,12 @@ export class IntervalJoinOperator<A, B, O> extends KeyedOperator<A, O> implement
       if (this.fast) table.delete(e); else table.remove(key);
       return;
     }
-    buf.ts.splice(0, n);
-    buf.v.splice(0, n);
+    if (this.fast && n <= SHIFT_AT_MOST) {
+      for (let k = 0; k < n; k++) { buf.ts.shift(); buf.v.shift(); }
+    } else {
+      buf.ts.splice(0, n);
+      buf.v.splice(0, n);
+    }
     table.touched(e);
   }
 }

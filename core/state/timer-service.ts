@@ -7,8 +7,9 @@
 //
 // Fast path (`inlineSingle`, on by default): a key's timestamps are a plain number while it holds one timer,
 // which is what most keys hold (an auction's end, a window's end), and a sorted array only from two on. A key
-// then costs no array, and no garbage when its timer fires. Off: always an array (the layout of earlier
-// checkpoints, which restore either way).
+// then costs no array, and no garbage when its timer fires; a key holding several adds its latest by push and
+// drops its earliest by shift, not splice. Off: always an array (the layout of earlier checkpoints, which restore
+// either way), changed by splice.
 
 import type { Key } from '../graph/key-groups.js';
 import type { KeyedStateBackend } from './keyed-state-backend.js';
@@ -56,7 +57,8 @@ class TimerQueue {
         let i = v.length;
         while (i > 0 && v[i - 1]! > ts) i--;
         if (i > 0 && v[i - 1] === ts) return;
-        v.splice(i, 0, ts);
+        // Fast path: the latest goes on by push (splice makes an array of the none it removed).
+        if (this.inlineSingle && i === v.length) v.push(ts); else v.splice(i, 0, ts);
       }
       table.touched(e);
     }
@@ -106,6 +108,8 @@ class TimerQueue {
     if (v.length === 1) table.delete(e);
     else {
       if (v.length === 2 && this.inlineSingle) e.value = v[1 - i]!;
+      // Fast path: timers fire earliest first, and shift drops the first without an array of what it removed.
+      else if (this.inlineSingle && i === 0) v.shift();
       else v.splice(i, 1);
       table.touched(e);
     }

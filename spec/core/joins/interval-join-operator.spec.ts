@@ -119,6 +119,28 @@ for (const fast of [true, false]) test(`a record is kept exactly until the water
   assert.equal(h.join.timers.size, 0);
 });
 
+// A cleanup drops a few records off a buffer's front one at a time (fast path), many at once by one splice.
+for (const fast of [true, false]) test(`a cleanup drops from a key's buffer the records it can no longer match, a few or many at once${off(fast)}`, () => {
+  const h = intervalHarness(0, 0, { fast });
+  for (let id = 0; id < 10; id++) h.push({ k: 'a', id }, 5);  // ten records sharing one time (one timer)
+  for (let id = 10; id < 13; id++) h.push({ k: 'a', id }, 7);
+  h.push({ k: 'a', id: 13 }, 9);
+  h.push({ k: 'a', id: 14 }, 6);    // out of order: goes between
+  h.push2({ k: 'a', id: 100 }, 9);
+  assert.deepEqual(h.out.values().map((v) => `${v[0]}-${v[1]}`), ['13-100']);
+  assert.equal(h.join.buffered, 16);
+  h.watermark(6);                   // drops the ten at 5 at once
+  assert.equal(h.join.buffered, 6);
+  h.watermark(8);                   // drops 14 (at 6) and the three at 7
+  assert.equal(h.join.buffered, 2);
+  h.push2({ k: 'a', id: 101 }, 9);
+  h.push2({ k: 'a', id: 102 }, 8);  // its partners are gone: no pair
+  assert.deepEqual(h.out.values().map((v) => `${v[0]}-${v[1]}`), ['13-100', '13-101']);
+  h.watermark(Number.MAX_SAFE_INTEGER);
+  assert.equal(h.join.buffered, 0);
+  assert.equal(h.join.timers.size, 0);
+});
+
 test('a join function that returns a promise fails at its first pair, naming the operator', () => {
   const env = new StreamEnvironment(1);
   const a = env.fromCollection<E>([]).keyBy((e) => e.k);

@@ -140,6 +140,24 @@ for (const inline of [true, false]) describe(`TimerService, inlineSingle ${inlin
     assert.deepEqual(fire(ts, 100), []);
   });
 
+  test('a key holding many timers: the latest added at the end, the earliest fired off the front, one in the middle deleted', () => {
+    const { b, ts } = setup(inline);
+    const held = (k: Key): unknown => b.table<unknown>('__timers/event', 'internal', undefined).entries.get(k)?.value;
+    for (const t of [10, 20, 30, 40, 50]) ts.register('event', 'a', t);
+    ts.register('event', 'a', 25);
+    ts.register('event', 'a', 50);
+    assert.deepEqual(held('a'), [10, 20, 25, 30, 40, 50]);
+    assert.deepEqual(fire(ts, 20), [['a', 10], ['a', 20]]);
+    assert.deepEqual(held('a'), [25, 30, 40, 50]);
+    ts.delete('event', 'a', 40);
+    assert.deepEqual(held('a'), [25, 30, 50]);
+    ts.register('event', 'a', 60);
+    assert.deepEqual(fire(ts, 55), [['a', 25], ['a', 30], ['a', 50]]);
+    assert.deepEqual(held('a'), inline ? 60 : [60]);
+    assert.deepEqual(fire(ts, 100), [['a', 60]]);
+    assert.equal(held('a'), undefined);
+  });
+
   test('property: fired timers equal a model set, in timestamp order, across snapshots and restores', () => {
     type Op =
       | { t: 'reg' | 'del'; key: number; ts: number }
