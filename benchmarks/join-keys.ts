@@ -9,6 +9,8 @@
 // (pair p at p ms), so every record has a partner; the watermark follows 200 ms behind every 10,000 records.
 // - join.window.sparse: `a.join(b)...window(TumblingEventTimeWindows.of(1000)).apply(fn)`, ~0.1 pairs per key and
 //   window: nearly every pair opens a (key, window) that fires one result and is dropped. Switch: withoutFastPaths().
+// - join.window.few: the same join with the watermark 60 s behind (as join.interval.few below): a key holds ~6 open
+//   windows, a new pair's window its newest, the earliest fired first.
 // - join.interval.sparse: `a.keyBy(k).intervalJoin(b.keyBy(k)).between(-50, 50).process(fn)`: each right record
 //   meets its left partner; each record is buffered and cleaned up by its key's timer. Switch: the run option
 //   stateFastPaths (the keyed operators' switch; here set on the task context, as the task host does).
@@ -50,12 +52,15 @@ const intervalJoin: Shape = (env) => {
   return a.intervalJoin(b).between(-50, 50).process<Pair>((l, r, _ctx, out) => out.collect([l.v, r.v]));
 };
 
+const windowJoin: Shape = (env, fast) => {
+  const w = env.fromCollection<Ev>([]).join(env.fromCollection<Ev>([])).where((e) => e.key).equalTo((e) => e.key).window(TumblingEventTimeWindows.of(1000));
+  return (fast ? w : w.withoutFastPaths()).apply((l, r): Pair => [l.v, r.v]);
+};
+
 /** Name, job, and how far (ms) the watermark is behind. */
 const CASES: readonly (readonly [string, Shape, number])[] = [
-  ['join.window.sparse', (env, fast) => {
-    const w = env.fromCollection<Ev>([]).join(env.fromCollection<Ev>([])).where((e) => e.key).equalTo((e) => e.key).window(TumblingEventTimeWindows.of(1000));
-    return (fast ? w : w.withoutFastPaths()).apply((l, r): Pair => [l.v, r.v]);
-  }, LAG],
+  ['join.window.sparse', windowJoin, LAG],
+  ['join.window.few', windowJoin, 60_000],
   ['join.interval.sparse', intervalJoin, LAG],
   ['join.interval.few', intervalJoin, 60_000],
 ];

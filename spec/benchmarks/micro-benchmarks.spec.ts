@@ -81,7 +81,7 @@ test('window-steady.ts: windows per record, fast paths on and off', async () => 
 
 test('join-keys.ts: window and interval joins over many keys, fast paths on and off, the same pairs', async () => {
   const r = await report('join-keys.ts');
-  checkShape(r, ['join.window.sparse', 'join.interval.sparse', 'join.interval.few']);
+  checkShape(r, ['join.window.sparse', 'join.window.few', 'join.interval.sparse', 'join.interval.few']);
   assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.no-fast-paths']));
 });
 
