@@ -169,6 +169,9 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
         let slot: Slot | undefined;
         for (let k = slots.length - 1; k >= 0; k--) {
           const x = slots[k]!;
+          // Sorted by end (fast path): the rest end earlier. A record opening a key's newest window looked at every
+          // older one first, each a cold object where the watermark is far behind.
+          if (this.byEnd && x.e < e) break;
           if (x.s === s && x.e === e) { slot = x; break; }
         }
         if (slot === undefined) {
@@ -371,7 +374,9 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
     }
     const k = this.indexOfSlot(slots, slot);
     if (k >= 0) {
-      if (this.sparse && k === slots.length - 1) slots.pop(); else slots.splice(k, 1);
+      if (this.sparse && k === slots.length - 1) slots.pop();
+      else if (this.sparse && k === 0) slots.shift();
+      else slots.splice(k, 1);
       this.windowCount--;
     }
   }
@@ -460,7 +465,9 @@ export class WindowOperator<I, O> extends KeyedOperator<I, O>
 
   /** Pushes to `out` the slots (sorted by end) whose end - 1 + `offset` is ts and that hold the timer. */
   private timedAt(slots: readonly Slot[], ts: number, offset: number, domain: TimeDomain, cleanups: boolean, out: Slot[]): void {
-    for (let i = firstTimerAtLeast(slots, ts, offset); i < slots.length && timerAt(slots[i]!.e, offset) === ts; i++) {
+    // Timers fire earliest first: the key's first window is mostly the one, found without a search's cold reads.
+    const from = slots.length > 0 && timerAt(slots[0]!.e, offset) >= ts ? 0 : firstTimerAtLeast(slots, ts, offset);
+    for (let i = from; i < slots.length && timerAt(slots[i]!.e, offset) === ts; i++) {
       if (this.hasTimer(slots[i]!, domain, ts, cleanups)) out.push(slots[i]!);
     }
   }
