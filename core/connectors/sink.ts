@@ -47,8 +47,7 @@ export interface SinkSpec<in T> {
    * Main thread, when a job restores a checkpoint (before its threads start), instead of `commit`: publishes the
    * restored checkpoint's transactions (idempotently), then removes what the crashed attempt left that no
    * restored transaction vouches for (a file sink's in-progress and pending parts). Without it, `commit` runs.
-   * Also called with no transactions when a job restarts from the beginning (no checkpoint had completed). Either
-   * way it keeps what `context.retained` names.
+   * Also called with no transactions when a job restarts from the beginning (no checkpoint had completed).
    */
   recover?(transactions: PreparedTransaction[], context?: CommitContext): void | Promise<void>;
   /**
@@ -76,11 +75,8 @@ export interface SinkSpec<in T> {
   readonly owns?: string;
 }
 
-/**
- * The sinks of a job as they are published on restore: `recover` where a sink has one, else `commit`. `retained`:
- * by sink uid, its transactions in the checkpoints the state directory keeps (CommitContext.retained).
- */
-export function recoveringSinks(sinks: ReadonlyMap<string, SinkSpec<unknown>>, retained?: ReadonlyMap<string, readonly PreparedTransaction[]>): Map<string, SinkSpec<unknown>> {
+/** The sinks of a job as they are published on restore: `recover` where a sink has one, else `commit`. */
+export function recoveringSinks(sinks: ReadonlyMap<string, SinkSpec<unknown>>): Map<string, SinkSpec<unknown>> {
   const out = new Map<string, SinkSpec<unknown>>();
   for (const [uid, spec] of sinks) {
     const recover = spec.recover;
@@ -89,7 +85,7 @@ export function recoveringSinks(sinks: ReadonlyMap<string, SinkSpec<unknown>>, r
       fingerprint: spec.fingerprint,
       createWriter: (subtask, parallelism) => spec.createWriter(subtask, parallelism),
       // Not `publishes`: a restore publishes more than a commit does (a file sink's open parts, cut).
-      commit: (transactions, context) => recover.call(spec, transactions, context && { ...context, retained: retained?.get(uid) ?? [] }),
+      commit: (transactions, context) => recover.call(spec, transactions, context),
     });
   }
   return out;
@@ -107,11 +103,6 @@ export interface CommitContext {
   readonly publishedBefore: number;
   /** Says `message` once per run for each `key`: what the user should know, and nothing fails for. */
   warnOnce(key: string, message: string): void;
-  /**
-   * `recover` only: the sink's transactions in every checkpoint the state directory keeps. A resume may take any of
-   * them, so what they name stays when what an attempt left is cleared (a file sink's hidden parts); not published.
-   */
-  readonly retained?: readonly PreparedTransaction[];
 }
 
 /** A transaction a sink subtask prepared at a checkpoint (checkpointId -1: at its end of input). */

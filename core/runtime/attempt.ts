@@ -20,14 +20,14 @@ import { CheckpointCoordinator } from '../checkpoint/coordinator.js';
 import { STUCK_WARNING_MS, watchStuckThreads } from './stuck-watch.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, type LoadedCheckpoint } from '../checkpoint/restore.js';
-import { publishSinkTransactions, recoverOrphans, retainedTransactions } from '../checkpoint/sink-commit.js';
+import { publishSinkTransactions, recoverOrphans } from '../checkpoint/sink-commit.js';
 import { publishAgain, type CommitStop } from '../checkpoint/sink-commit-wait.js';
 import { writePublishedMark } from '../checkpoint/published-mark.js';
 import { LiveRecordPorts } from './live-records.js';
 import { SinkResultPorts } from './sink-result-ports.js';
 import { OutputCredit } from './output-credit.js';
 import type { OutputHolds } from './output-hold.js';
-import { recoveringSinks, type PreparedTransaction, type SinkSpec } from '../connectors/sink.js';
+import { recoveringSinks, type SinkSpec } from '../connectors/sink.js';
 import { asCollectSink } from '../connectors/collect-sink.js';
 import { bundleImportHint, JOB_URL_ENV, withoutTsx } from './worker-bundle.js';
 import { ThreadCache, type PoolIdentity } from './thread-cache.js';
@@ -89,8 +89,7 @@ export interface AttemptSetup {
    * Without a checkpoint to restore, whatever sinks find of an earlier attempt (a file sink's in-progress and
    * pending parts) is vouched for by nothing: a restart after a failure, a resume that found no checkpoint (nothing
    * was ever published), a run without checkpoints (a killed one's parts). Not a fresh start over a state
-   * directory that holds checkpoints: a later resume from one of them still needs its pending parts (and a restart
-   * of such a run keeps what they name: CommitContext.retained).
+   * directory that holds checkpoints: a later resume from one of them still needs its pending parts.
    */
   orphans: boolean;
   nextId: number;
@@ -124,17 +123,14 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // Transactions of the restored checkpoint may not have been published before the failure: publish
     // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
     // Output it publishes (a file sink's parts open at the checkpoint) is marked, as a completed checkpoint's is.
-    // What the other checkpoints kept name stays: a later resume may take one of them.
-    const retained = new Map<string, PreparedTransaction[]>();
-    for (const [uid, spec] of sinksByUid) if (spec.recover !== undefined) retained.set(uid, await retainedTransactions(store!, uid));
     // Bounded as any sinks' commit: nothing else stops here, before the attempt exists.
-    const publish = publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid, retained), () => writePublishedMark(store!.dir, from.manifest.id), s.warnOnce);
+    const publish = publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid), () => writePublishedMark(store!.dir, from.manifest.id), s.warnOnce);
     const stop: CommitStop = { cancelled: s.cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: Infinity };
     if (!await publishAgain(publish, from.manifest.id, cp!.timeoutMs, stop, s.warn)) throw new JobCancelledError('job cancelled while it published the checkpoint it restores');
   } else if (s.orphans) {
     // Nothing was published from what an earlier attempt left: cleared, or a killed run's hidden parts stay after
     // a fresh run that found no checkpoint completes.
-    for (const [uid, spec] of sinksByUid) if (spec.recover !== undefined) await recoverOrphans(uid, spec, store, s.warnOnce);
+    for (const [uid, spec] of sinksByUid) if (spec.recover !== undefined) await recoverOrphans(uid, spec);
   }
   for (const t of plan.tasks) {
     const head = graph.nodes[t.nodeIds[0]!]!;

@@ -83,9 +83,7 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
     // A transaction that only records how far its open part had got publishes nothing.
     publishes: (t) => !isFileSinkTransaction(t) || t.parts.length > 0,
     async recover(transactions, context) {
-      // What the checkpoints kept name is not a leftover: a resume from one of them publishes it.
-      const kept = (context?.retained ?? []).map((t) => t.transaction).filter(isFileSinkTransaction);
-      await recoverFileSink(dir, names, transactions.map((t) => t.transaction), earlierCommits(context, names), kept);
+      await recoverFileSink(dir, names, transactions.map((t) => t.transaction), earlierCommits(context, names));
     },
   };
 }

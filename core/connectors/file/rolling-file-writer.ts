@@ -328,31 +328,21 @@ export async function commitFileSinkTransactions(transactions: readonly unknown[
  * Restore of a whole sink (main thread, before any writer starts): publishes the restored transactions, then
  * deletes the in-progress and pending parts of every subtask in `dir` that they do not name: what writers of the
  * crashed attempt wrote after the restored checkpoint. The directory (and prefix) must belong to this sink alone.
- * `kept`: transactions of other checkpoints (the state directory keeps them, and a resume may take one): the
- * parts they name stay, unpublished.
  */
-export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[], earlier?: EarlierCommits, kept: readonly FileSinkTransaction[] = []): Promise<RecoveryReport> {
+export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[], earlier?: EarlierCommits): Promise<RecoveryReport> {
   const txs = await commitFileSinkTransactions(restored, earlier);
-  return publishOpenAndClear(resolve(dir), names, txs, earlier, undefined, undefined, kept);
+  return publishOpenAndClear(resolve(dir), names, txs, earlier);
 }
 
 /**
  * A restore's second half, once the restored transactions' closed parts are published: publishes the parts they
  * hold open, then deletes the in-progress and pending parts in `dir` (of `subtask`, or of every subtask) that no
- * restored or `kept` transaction names, except names containing `keep`.
+ * restored transaction names, except names containing `keep`.
  */
-async function publishOpenAndClear(
-  dir: string, names: PartNames, txs: readonly FileSinkTransaction[], earlier: EarlierCommits | undefined, subtask?: number, keep?: string, kept: readonly FileSinkTransaction[] = [],
-): Promise<RecoveryReport> {
+async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], earlier: EarlierCommits | undefined, subtask?: number, keep?: string): Promise<RecoveryReport> {
   // Before the leftovers are deleted: an open part's file is hidden until it is published.
   const opened = await publishOpenParts(txs, earlier);
   const named = new Set(txs.filter((t) => t.dir === dir).flatMap((t) => t.parts.map((p) => p.pending)));
-  // A kept checkpoint's open part may be in progress still, or closed (pending) after it.
-  for (const t of kept) {
-    if (t.dir !== dir) continue;
-    for (const p of t.parts) named.add(p.pending);
-    if (t.open !== undefined) { named.add(t.open.inProgress); named.add(pendingName(t.open.final)); }
-  }
   const discarded: string[] = [];
   for (const f of await leftoverParts(dir, names, subtask)) {
     if (named.has(f) || (keep !== undefined && f.includes(keep))) continue;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { publishSinkTransactions, recoverOrphans } from '../../../core/checkpoint/sink-commit.js';
-import { CorruptCheckpointError, MANIFEST_FORMAT, sealManifest, type ChunkRef, type Manifest } from '../../../core/checkpoint/manifest.js';
-import type { CommitContext, PreparedTransaction, SinkSpec } from '../../../core/connectors/sink.js';
+import { CorruptCheckpointError, type ChunkRef, type Manifest } from '../../../core/checkpoint/manifest.js';
+import type { PreparedTransaction, SinkSpec } from '../../../core/connectors/sink.js';
 import { collectSink } from '../../../core/connectors/collect-sink.js';
 import { SinkCommitError } from '../../../core/connectors/errors.js';
 import { readPublishedMark, writePublishedMark } from '../../../core/checkpoint/published-mark.js';
@@ -235,20 +235,4 @@ test('a sink whose recover throws with no checkpoint to restore fails with a Sin
   await assert.rejects(recoverOrphans('out', sink), (e: unknown) => e instanceof SinkCommitError && e.cause === thrown
     && e.message === "sink 'out' (test): recover (clearing what an earlier attempt left, with no checkpoint to restore) failed: disk gone");
   assert.deepEqual(given, [[]]);
-});
-
-test('recoverOrphans tells the sink the transactions of every checkpoint the store keeps, and the PUBLISHED mark', async () => {
-  await withStore(async (store) => {
-    const m3 = await manifest(store, 3, { sink: [[tx(0, 3)], [tx(1, 2), tx(1, 3)]], other: [[tx(0, 3, 'not this sink')]] });
-    const m5 = await manifest(store, 5, { sink: [[tx(0, 5)], null] });
-    for (const m of [m3, m5]) await store.commitManifest(sealManifest({ ...m, format: MANIFEST_FORMAT, kind: 'checkpoint', createdAt: new Date().toISOString(), maxParallelism: 128, jobFingerprint: 'j', sources: {}, taskParallelism: {}, keyedEntries: 0, finished: false }));
-    writePublishedMark(store.dir, 5);
-    const seen: { given: PreparedTransaction[]; context: CommitContext | undefined }[] = [];
-    const sink = recording({ recover: (given, context) => { seen.push({ given, context }); } });
-    await recoverOrphans('sink', sink, store);
-    assert.equal(seen.length, 1);
-    assert.deepEqual(seen[0]!.given, []);
-    assert.equal(seen[0]!.context!.publishedBefore, 5);
-    assert.deepEqual(ids([...seen[0]!.context!.retained!]).sort(), ['0@3', '0@5', '1@2', '1@3']);
-  });
 });

@@ -83,33 +83,3 @@ test('recover: a part open at the restored checkpoint, published by an earlier r
     assert.equal(said.length, 1);
   });
 });
-
-// Regression: a fresh run's restart (or a restore of its own checkpoint) deleted every hidden part of the sink,
-// also the open part an older run's checkpoint names, which a later resume from that checkpoint must publish.
-test('recover keeps the hidden parts that the kept checkpoints name (unpublished) and clears the others', async () => {
-  await withDir(async (dir) => {
-    const out = join(dir, 'out');
-    const spec = fileSink<{ i: number }>({ dir: out, format: jsonLines() });
-    const older = spec.createWriter(0, 1);
-    older.write({ i: 0 });
-    const t4: PreparedTransaction = { checkpointId: 4, subtask: 0, transaction: older.prepareCommit!(4) };
-    older.write({ i: 1 });
-    older.abort!();
-    const hidden = (): string[] => readdirSync(out).filter((f) => f.startsWith('.')).sort();
-    const olderPart = (t4.transaction as { open: { inProgress: string } }).open.inProgress;
-    assert.deepEqual(hidden(), [olderPart]);
-    // Another run's part, named by no checkpoint kept.
-    const stray = spec.createWriter(0, 1);
-    stray.write({ i: 2 });
-    stray.prepareCommit!(9);
-    stray.abort!();
-    const strayPart = hidden().find((f) => f !== olderPart);
-    assert.ok(strayPart !== undefined);
-    const context = (retained: PreparedTransaction[]): CommitContext => ({ checkpointId: 0, publishedBefore: 0, warnOnce: () => {}, retained });
-    await spec.recover!([], context([t4]));
-    assert.deepEqual(hidden(), [olderPart], `${strayPart} is cleared`);
-    assert.deepEqual(readdirSync(out).filter((f) => !f.startsWith('.')), [], 'nothing published');
-    await spec.recover!([], context([]));
-    assert.deepEqual(hidden(), []);
-  });
-});
