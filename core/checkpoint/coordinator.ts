@@ -52,8 +52,6 @@ export interface CoordinatorOptions {
   lineage: Lineage;
   /** Says what the user should know and nothing fails for (a sinks' commit that does not return). */
   warn?: ((message: string) => void) | undefined;
-  /** The run's once-per-run warnings (warn-once.ts), for the sinks' commits. */
-  warnOnce?: ((key: string, message: string) => void) | undefined;
 }
 
 export type { AbortedCheckpoint, CheckpointStats, CompletedCheckpoint } from './checkpoint-history.js';
@@ -84,9 +82,6 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** An ended subtask's final state and the refs of its non-keyed parts (they stand in for it from then on). */
-type FinalState = { snapshot: SubtaskSnapshot; parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] };
-
 /** Operator uid → chains by key group, as of the acks received so far. */
 type Chains = Map<string, Map<number, { chain: KeyedChunkRef[]; entries: number }>>;
 
@@ -111,7 +106,7 @@ export class CheckpointCoordinator {
   /** Non-keyed state and source positions of subtasks that ended: they stand in for them from now on. */
   /** What the subtasks' final states wrote as they ended: the final checkpoint's figures (it writes only its manifest). */
   private readonly finalStates = { bytes: 0, chunks: 0, dirty: 0 };
-  private readonly finished = new Map<string, FinalState>();
+  private readonly finished = new Map<string, { snapshot: SubtaskSnapshot; parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] }>();
   /** Per savepoint of this attempt, the records its sources had emitted at its barriers (sourceRecordsAt). */
   private readonly savepointSources = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -460,13 +455,10 @@ export class CheckpointCoordinator {
     recordCompleted(this.stats, done);
     this.broadcast({ type: 'complete', checkpointId: p.id });
     const committedAt = performance.now();
-    // The ended subtasks whose final states this manifest holds: their sinks' transactions are published now.
-    const ended = [...this.finished].filter(([key]) => !p.parts.has(key));
     try {
       // checkpointTimeoutMs ends with the manifest: a commit that never returns would stop every later checkpoint
       // without a word (failing the job instead would run its restart's commit beside this one).
       await this.commitSinks(manifest, `checkpoint ${p.id}`, 'no checkpoint starts (nor a restart) until it does');
-      this.committedFinalTransactions(ended);
       // Given up by drain(): the attempt is over, and its retention could delete chunks a restart's chains hold.
       if (this.detached) return;
       await this.retain(p.id);
@@ -591,22 +583,9 @@ export class CheckpointCoordinator {
     });
   }
 
-  /**
-   * A checkpoint holding these final states was published: their sinks' transactions (the end of input, and any
-   * not yet confirmed) are left out of later manifests. Carried on, every later checkpoint published them again,
-   * and a restore carried them into the next final state, where they piled up.
-   */
-  private committedFinalTransactions(ended: [string, FinalState][]): void {
-    for (const [key, f] of ended) {
-      if (this.finished.get(key) !== f) continue;
-      const parts = f.parts.map((part) => (this.sinksByUid.get(part.uid)?.commit !== undefined ? { ...part, ref: null } : part));
-      this.finished.set(key, { snapshot: f.snapshot, parts });
-    }
-  }
-
   /** Publishes `m`'s transactions, warned about after checkpointTimeoutMs and bounded by drain() (SinkCommitWait). */
   private commitSinks(m: Manifest, label: string, waits: string): Promise<unknown> {
-    const commit = publishSinkTransactions(this.store, m, this.sinksByUid, () => writePublishedMark(this.store.dir, m.id), this.options.warnOnce);
+    const commit = publishSinkTransactions(this.store, m, this.sinksByUid, () => writePublishedMark(this.store.dir, m.id));
     this.commitWait = new SinkCommitWait(label, commit, this.options.timeoutMs, this.options.warn, waits);
     return commit;
   }

@@ -4,12 +4,11 @@
 // before a crash is not published twice).
 
 import { Packr } from 'msgpackr';
-import type { CommitContext, PreparedTransaction, SinkSpec } from '../connectors/sink.js';
+import type { PreparedTransaction, SinkSpec } from '../connectors/sink.js';
 import { asCollectSink } from '../connectors/collect-sink.js';
 import { SinkCommitError } from '../connectors/errors.js';
 import type { Manifest } from './manifest.js';
 import type { CheckpointStore } from './store.js';
-import { readPublishedMark } from './published-mark.js';
 
 function emptyTransaction(t: unknown): boolean {
   return t === undefined || t === null || (Array.isArray(t) && t.length === 0);
@@ -19,15 +18,9 @@ function emptyTransaction(t: unknown): boolean {
  * Returns whether any sink published anything (so the checkpoint's output is out in the world). `beforePublish`
  * runs once before the first commit when any will publish: the caller's PUBLISHED mark goes first, so a process
  * killed between a sink's commit and the mark cannot leave published output behind an older mark (were the
- * checkpoint then lost, a resume from the one before would publish it again). `warnOnce`: the run's
- * (warn-once.ts), for the sinks' CommitContext.
+ * checkpoint then lost, a resume from the one before would publish it again).
  */
-export async function publishSinkTransactions(
-  store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>, beforePublish?: () => void,
-  warnOnce: CommitContext['warnOnce'] = (_key, message) => { process.emitWarning(message, 'SluiceWarning'); },
-): Promise<boolean> {
-  // Read before `beforePublish` moves it: what was begun before this commit.
-  const context: CommitContext = { checkpointId: m.id, publishedBefore: readPublishedMark(store.dir), warnOnce };
+export async function publishSinkTransactions(store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>, beforePublish?: () => void): Promise<boolean> {
   const commits: { uid: string; spec: SinkSpec<unknown>; txns: PreparedTransaction[] }[] = [];
   let published = false;
   for (const [uid, spec] of sinks) {
@@ -48,7 +41,7 @@ export async function publishSinkTransactions(
   if (published) beforePublish?.();
   for (const { uid, spec, txns } of commits) {
     try {
-      await spec.commit!(txns, context);
+      await spec.commit!(txns);
     } catch (e) {
       // A user's sink threw a bare Error ("broker down"): the job's failure must say which sink, and which checkpoint.
       throw new SinkCommitError(`sink '${uid}' (${spec.kind}): publishing checkpoint ${m.id}'s transactions failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

@@ -42,10 +42,8 @@ export class SinkOperator<T> extends Operator<T, never> {
   }
 
   override restoreState(state: OperatorRestore): void {
-    // Committed again by the coordinator on restore (idempotently); kept until a checkpoint confirms it. Not an
-    // end of input: the restore published it before this thread started, and no later checkpoint confirms it
-    // (notifyCheckpointComplete keeps ends), so it went into every checkpoint and the next final state.
-    this.pending = (state.operator as PreparedTransaction[]).filter((t) => t.checkpointId >= 0);
+    // Committed again by the coordinator on restore (idempotently); kept until a checkpoint confirms it.
+    this.pending = (state.operator as PreparedTransaction[]).slice();
   }
 
   override notifyCheckpointComplete(checkpointId: number): void {

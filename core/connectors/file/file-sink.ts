@@ -12,9 +12,9 @@
 import path from 'node:path';
 import { ConnectorOptionError } from '../errors.js';
 import type { SinkFormat } from '../formats/record-format.js';
-import type { CommitContext, SinkSpec, SinkWriter } from '../sink.js';
+import type { SinkSpec, SinkWriter } from '../sink.js';
 import { checkPartNames, isFileSinkTransaction } from './part-files.js';
-import { RollingFileWriter, checkRollOptions, commitFileSinkTransactions, recoverFileSink, type EarlierCommits, type PartNames } from './rolling-file-writer.js';
+import { RollingFileWriter, checkRollOptions, commitFileSinkTransactions, recoverFileSink, type PartNames } from './rolling-file-writer.js';
 
 export interface FileSinkOptions<T> {
   /** Output directory (created if missing). Each sink needs a directory (or prefix) of its own, as recovery clears it: a job with two sharing both is refused. */
@@ -73,8 +73,8 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
         abort: () => writer.abort(),
       };
     },
-    async commit(transactions, context) {
-      await commitFileSinkTransactions(transactions.map((t) => t.transaction), earlierCommits(context, names));
+    async commit(transactions) {
+      await commitFileSinkTransactions(transactions.map((t) => t.transaction));
     },
     ...(rollIntervalMs === 0 ? {} : {
       cancelNote: 'what it wrote since its parts last rolled stays in hidden part files (up to rollIntervalMs of output): a resume from the last checkpoint publishes it; a stop with a savepoint publishes everything',
@@ -82,24 +82,8 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
     owns: `the part files '${names.prefix}-*${names.suffix}' in ${path.resolve(dir)}`,
     // A transaction that only records how far its open part had got publishes nothing.
     publishes: (t) => !isFileSinkTransaction(t) || t.parts.length > 0,
-    async recover(transactions, context) {
-      await recoverFileSink(dir, names, transactions.map((t) => t.transaction), earlierCommits(context, names));
+    async recover(transactions) {
+      await recoverFileSink(dir, names, transactions.map((t) => t.transaction));
     },
-  };
-}
-
-/**
- * What the runtime knows of earlier commits, for the parts: a transaction's commit had begun when the PUBLISHED
- * mark is at or past its checkpoint (an end of input's: the checkpoint being published, the first and only one
- * that holds it in a run). Its parts may then be gone because a consumer took them: said once per run.
- */
-function earlierCommits(context: CommitContext | undefined, names: PartNames): EarlierCommits | undefined {
-  if (context === undefined) return undefined;
-  return {
-    begun: (tx) => (tx.checkpointId < 0 ? context.checkpointId : tx.checkpointId) <= context.publishedBefore,
-    taken: (final) => context.warnOnce(
-      `file sink taken ${path.dirname(final)} ${names.prefix}`,
-      `file sink: ${final} was published and is gone (moved or deleted, as a consumer takes a sink's output): a commit that names it again takes it as published. Parts of its directory found gone later are not said again in this run`,
-    ),
   };
 }

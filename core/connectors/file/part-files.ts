@@ -86,21 +86,16 @@ export function isFileSinkTransaction(t: unknown): t is FileSinkTransaction {
     && typeof x.open.final === 'string' && Number.isSafeInteger(x.open.bytes) && x.open.bytes >= 0;
 }
 
-/** 'taken': published by an earlier commit and gone since (a consumer moved or deleted it). */
-export type PublishResult = 'published' | 'already-published' | 'taken';
+export type PublishResult = 'published' | 'already-published';
 
 /**
  * Publishes one pending part: rename to the final name. Idempotent: when the pending file is gone and a final
- * file of the recorded size is there, an earlier commit (perhaps one cut short by a crash) already did it. With
- * neither there, `begun` says whether a commit of its transaction had begun before: then it was published and
- * taken away since (the usual way to consume a rolling sink, which Flink's committer allows too); else its
- * output is lost, and that is an error.
+ * file of the recorded size is there, an earlier commit (perhaps one cut short by a crash) already did it.
  */
-export async function publishPart(dir: string, part: PartFile, begun = false): Promise<PublishResult> {
+export async function publishPart(dir: string, part: PartFile): Promise<PublishResult> {
   const pending = join(dir, part.pending);
   const final = join(dir, part.final);
-  const done = decide(part, pending, final, await sizeOf(pending), await sizeOf(final), begun);
-  if (done !== 'rename') return done;
+  if (decide(part, pending, final, await sizeOf(pending), await sizeOf(final)) === 'already-published') return 'already-published';
   await rename(pending, final);
   return 'published';
 }
@@ -109,18 +104,16 @@ export async function publishPart(dir: string, part: PartFile, begun = false): P
 export function publishPartSync(dir: string, part: PartFile): PublishResult {
   const pending = join(dir, part.pending);
   const final = join(dir, part.final);
-  const done = decide(part, pending, final, sizeOfSync(pending), sizeOfSync(final), false);
-  if (done !== 'rename') return done;
+  if (decide(part, pending, final, sizeOfSync(pending), sizeOfSync(final)) === 'already-published') return 'already-published';
   renameSync(pending, final);
   return 'published';
 }
 
-function decide(part: PartFile, pending: string, final: string, pendingSize: number | undefined, finalSize: number | undefined, begun: boolean): 'rename' | 'already-published' | 'taken' {
+function decide(part: PartFile, pending: string, final: string, pendingSize: number | undefined, finalSize: number | undefined): 'rename' | 'already-published' {
   if (pendingSize === undefined) {
     if (finalSize === part.bytes) return 'already-published';
-    if (finalSize === undefined && begun) return 'taken';
     throw new FileCommitError(finalSize === undefined
-      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists, and no commit of its checkpoint had begun (the PUBLISHED mark is behind it), so it was never published: deleted outside the sink? A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`
+      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists (deleted outside the sink?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`
       : `cannot commit ${final}: the pending file is gone and the final file has ${finalSize} bytes, not the ${part.bytes} written`);
   }
   if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${pending}: ${final} already exists and would be overwritten`);
@@ -135,10 +128,9 @@ export type OpenPublishResult = PublishResult | 'published-longer';
  * pending if it was closed after the checkpoint) is cut to the checkpoint's length, made durable and renamed to
  * its final name; the caller syncs the directory. Idempotent: a final file of that length is done. A longer final
  * file was published by a later checkpoint (an older checkpoint or savepoint is being restored): it stays, as the
- * parts later checkpoints published do ('published-longer'). No file of it at all: 'taken' when `begun` (as
- * publishPart), else an error.
+ * parts later checkpoints published do ('published-longer').
  */
-export async function publishOpenPart(dir: string, part: OpenPartFile, begun = false): Promise<OpenPublishResult> {
+export async function publishOpenPart(dir: string, part: OpenPartFile): Promise<OpenPublishResult> {
   const final = join(dir, part.final);
   const finalSize = await sizeOf(final);
   if (finalSize === part.bytes) return 'already-published';
@@ -151,8 +143,7 @@ export async function publishOpenPart(dir: string, part: OpenPartFile, begun = f
     size = await sizeOf(from);
   }
   if (size === undefined) {
-    if (begun) return 'taken';
-    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists, and no commit of its checkpoint had begun (the PUBLISHED mark is behind it): deleted outside the sink? A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`);
+    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists (deleted outside the sink?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`);
   }
   if (size < part.bytes) throw new FileCommitError(`cannot commit ${from}: it has ${size} bytes, fewer than the ${part.bytes} written before the checkpoint`);
   // Still in progress: the failed attempt's writer had it open. A write of its that was still under way (a stalled

@@ -69,14 +69,6 @@ export interface RollingFileWriterOptions<T> {
   now?: () => number;
 }
 
-/** What a commit knows of the commits before it (from the runtime's CommitContext, file-sink.ts). */
-export interface EarlierCommits {
-  /** Whether a commit of `tx` had begun before this one: then its parts may be published, and taken since. */
-  begun(tx: FileSinkTransaction): boolean;
-  /** A part of such a transaction is gone, published and final file alike (`final`: its path). */
-  taken(final: string): void;
-}
-
 export interface RecoveryReport {
   /** Final names published by the restored transactions (including ones a crashed commit already published). */
   readonly committed: string[];
@@ -208,8 +200,8 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   }
 
   /** A checkpoint completed (or a restore): publish its parts. Idempotent; transactions are applied in checkpoint order. */
-  async commit(transactions: unknown[], earlier?: EarlierCommits): Promise<void> {
-    const txs = await commitFileSinkTransactions(transactions, earlier);
+  async commit(transactions: unknown[]): Promise<void> {
+    const txs = await commitFileSinkTransactions(transactions);
     const done = new Set(txs.map((t) => `${t.subtask}/${t.checkpointId}`));
     this.uncommitted = this.uncommitted.filter((t) => !done.has(`${t.subtask}/${t.checkpointId}`));
   }
@@ -219,11 +211,11 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
    * length it recorded), then delete this subtask's in-progress and pending files that no restored transaction
    * names (written after the restored checkpoint by a crashed attempt).
    */
-  async recover(restored: unknown[], earlier?: EarlierCommits): Promise<RecoveryReport> {
+  async recover(restored: unknown[]): Promise<RecoveryReport> {
     const txs = restored.map(checkTransaction);
-    await this.commit(txs, earlier);
+    await this.commit(txs);
     // This writer's own parts (its token) are not leftovers.
-    return publishOpenAndClear(this.dir, this.names, txs, earlier, this.subtask, `-${this.subtask}-${this.token}-`);
+    return publishOpenAndClear(this.dir, this.names, txs, this.subtask, `-${this.subtask}-${this.token}-`);
   }
 
   /**
@@ -308,17 +300,12 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
 const checkpointOrder = (t: FileSinkTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
 
 /** Publishes transactions' parts by atomic rename, in checkpoint order (any thread; idempotent). */
-export async function commitFileSinkTransactions(transactions: readonly unknown[], earlier?: EarlierCommits): Promise<FileSinkTransaction[]> {
+export async function commitFileSinkTransactions(transactions: readonly unknown[]): Promise<FileSinkTransaction[]> {
   const txs = transactions.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
   const dirs = new Set<string>();
   for (const tx of txs) {
-    const begun = earlier?.begun(tx) ?? false;
-    for (const part of tx.parts) {
-      const done = await publishPart(tx.dir, part, begun);
-      if (done === 'taken') earlier!.taken(join(tx.dir, part.final));
-      // Synced after 'already-published' too: the rename may be a crashed commit's, not yet durable.
-      else dirs.add(tx.dir);
-    }
+    for (const part of tx.parts) await publishPart(tx.dir, part);
+    if (tx.parts.length > 0) dirs.add(tx.dir);
   }
   for (const d of dirs) await syncDir(d);
   return txs;
@@ -329,9 +316,9 @@ export async function commitFileSinkTransactions(transactions: readonly unknown[
  * deletes the in-progress and pending parts of every subtask in `dir` that they do not name: what writers of the
  * crashed attempt wrote after the restored checkpoint. The directory (and prefix) must belong to this sink alone.
  */
-export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[], earlier?: EarlierCommits): Promise<RecoveryReport> {
-  const txs = await commitFileSinkTransactions(restored, earlier);
-  return publishOpenAndClear(resolve(dir), names, txs, earlier);
+export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[]): Promise<RecoveryReport> {
+  const txs = await commitFileSinkTransactions(restored);
+  return publishOpenAndClear(resolve(dir), names, txs);
 }
 
 /**
@@ -339,9 +326,9 @@ export async function recoverFileSink(dir: string, names: PartNames, restored: r
  * hold open, then deletes the in-progress and pending parts in `dir` (of `subtask`, or of every subtask) that no
  * restored transaction names, except names containing `keep`.
  */
-async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], earlier: EarlierCommits | undefined, subtask?: number, keep?: string): Promise<RecoveryReport> {
+async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], subtask?: number, keep?: string): Promise<RecoveryReport> {
   // Before the leftovers are deleted: an open part's file is hidden until it is published.
-  const opened = await publishOpenParts(txs, earlier);
+  const opened = await publishOpenParts(txs);
   const named = new Set(txs.filter((t) => t.dir === dir).flatMap((t) => t.parts.map((p) => p.pending)));
   const discarded: string[] = [];
   for (const f of await leftoverParts(dir, names, subtask)) {
@@ -359,19 +346,17 @@ async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly 
  * part may be open in one and open at a greater length, or closed, in a newer one: the newest is the restored
  * state (a closed part is `commit`'s). The end of input (-1) is the newest. Returns the final names.
  */
-async function publishOpenParts(txs: readonly FileSinkTransaction[], earlier: EarlierCommits | undefined): Promise<string[]> {
-  const newest = new Map<string, { tx: FileSinkTransaction; open: OpenPartFile | undefined }>();
+async function publishOpenParts(txs: readonly FileSinkTransaction[]): Promise<string[]> {
+  const newest = new Map<string, { dir: string; open: OpenPartFile | undefined }>();
   for (const tx of [...txs].sort((a, b) => checkpointOrder(a) - checkpointOrder(b))) {
-    for (const p of tx.parts) newest.set(join(tx.dir, p.final), { tx, open: undefined });
-    if (tx.open !== undefined) newest.set(join(tx.dir, tx.open.final), { tx, open: tx.open });
+    for (const p of tx.parts) newest.set(join(tx.dir, p.final), { dir: tx.dir, open: undefined });
+    if (tx.open !== undefined) newest.set(join(tx.dir, tx.open.final), { dir: tx.dir, open: tx.open });
   }
   const published: string[] = [];
   const dirs = new Set<string>();
-  for (const { tx, open } of newest.values()) {
+  for (const { dir, open } of newest.values()) {
     if (open === undefined) continue;
-    const done = await publishOpenPart(tx.dir, open, earlier?.begun(tx) ?? false);
-    if (done === 'published') dirs.add(tx.dir);
-    if (done === 'taken') earlier!.taken(join(tx.dir, open.final));
+    if (await publishOpenPart(dir, open) === 'published') dirs.add(dir);
     published.push(open.final);
   }
   for (const d of dirs) await syncDir(d);

@@ -14,7 +14,6 @@ import { CorruptCheckpointError, type ChunkRef, type Manifest } from '../../../c
 import type { PreparedTransaction, SinkSpec } from '../../../core/connectors/sink.js';
 import { collectSink } from '../../../core/connectors/collect-sink.js';
 import { SinkCommitError } from '../../../core/connectors/errors.js';
-import { readPublishedMark, writePublishedMark } from '../../../core/checkpoint/published-mark.js';
 
 // As the coordinator packs operator state.
 const pack = (items: unknown[]): Uint8Array => new Packr({ useRecords: true, sequential: true, moreTypes: true }).pack(items);
@@ -77,24 +76,6 @@ test('transactions are committed in checkpoint order, subtask by subtask, end-of
     assert.deepEqual(ids(sink.calls[0]!), ['0@2', '1@2', '0@3', '1@3', '2@3', '0@-1', '1@-1']);
     // The transactions themselves come back as they were packed.
     assert.deepEqual(sink.calls[0]![0], tx(0, 2));
-  });
-});
-
-test('a sink\'s commit is told the checkpoint and the PUBLISHED mark as it was before this commit moved it', async () => {
-  await withStore(async (store) => {
-    writePublishedMark(store.dir, 4);
-    const m = await manifest(store, 6, { sink: [[tx(0, 5), tx(0, 6)]] });
-    const seen: { checkpointId: number; publishedBefore: number; said: string[] }[] = [];
-    const said: string[] = [];
-    const sink = recording({
-      commit: (_t, context) => {
-        context!.warnOnce('k', 'taken');
-        seen.push({ checkpointId: context!.checkpointId, publishedBefore: context!.publishedBefore, said: [...said] });
-      },
-    });
-    await publishSinkTransactions(store, m, new Map([['sink', sink]]), () => writePublishedMark(store.dir, 6), (key, message) => said.push(`${key}: ${message}`));
-    assert.equal(readPublishedMark(store.dir), 6, 'the mark was moved before the commit');
-    assert.deepEqual(seen, [{ checkpointId: 6, publishedBefore: 4, said: ['k: taken'] }]);
   });
 });
 

@@ -11,15 +11,12 @@
 //   ?case=sink-open&n=40000&rate=20000&out=/dir&interval=50&bufferBytes=b&unbounded=0|1
 //                                        generator -> records { p, s } (partition i mod 4, sequence i div 4) -> part
 //                                        files rolled only by the default rollIntervalMs: open across checkpoints
-//   ?case=sink-ended&out=/dir&n=4000&gate=/path&interval=50
-//                                        generator -> a map that holds odd records (subtask 1's) 2 ms each until the
-//                                        gate file exists -> part files: subtask 0 ends long before subtask 1
 //   ?case=sink-fails&out=/dir&failAt=i&marker=/path&interval=60000&rate=r&gate=/path&n=5000&unbounded=0|1
 //                                        generator -> a map that fails once at record i (with gate: at the first record
 //                                        from i on once that file exists) -> part files (rolled at 100 records)
 import { existsSync, writeFileSync } from 'node:fs';
 import { csv, defineJob, fileSink, jsonLines } from '../../../../../core/index.js';
-import { blockFor, ledgerSink } from '../../../checkpoint/ledger.js';
+import { ledgerSink } from '../../../checkpoint/ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
 const c = q.get('case')!;
@@ -70,12 +67,6 @@ export default defineJob((env) => {
         throw new Error(`injected failure at record ${r.i}`);
       }).name('inject').uid('inject')
       .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 100, bufferBytes: 0 })).name('parts').uid('parts');
-  } else if (c === 'sink-ended') {
-    const gate = q.get('gate')!;
-    env.enableCheckpointing(Number(q.get('interval') ?? 50));
-    env.fromGenerator({ count: Number(q.get('n') ?? 4000), seed: 1 }, (i) => ({ i })).name('gen').uid('gen')
-      .map((r) => { if (r.i % 2 === 1 && !existsSync(gate)) blockFor(2); return r; }).name('slow-odd').uid('slow-odd')
-      .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>() })).name('parts').uid('parts');
   } else if (c === 'sink-open') {
     env.enableCheckpointing(Number(q.get('interval') ?? 50));
     env.fromGenerator({ ...count(40_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 5 }, (i) => ({ p: i % 4, s: Math.floor(i / 4) })).name('gen').uid('gen')
