@@ -320,8 +320,9 @@ function watchCheckpoints(log: Logger): CheckpointWatcher {
     log.info({
       event: 'checkpoint', id: cp.id, kind: cp.kind, ...(cp.name !== undefined ? { name: cp.name } : {}), durationMs: Math.round(cp.durationMs * 10) / 10,
       bytes: cp.bytesWritten, chunks: cp.chunksWritten, keyedEntries: cp.keyedEntries, maxSyncMs: Math.round(cp.maxSyncMs * 10) / 10,
+      unaligned: cp.unaligned,
       ...(cp.commitMs !== undefined ? { commitMs: Math.round(cp.commitMs * 10) / 10 } : {}),
-    }, `${cp.kind} ${cp.id}${cp.name !== undefined ? ` '${cp.name}'` : ''} completed: ${bytes(cp.bytesWritten)} in ${Math.round(cp.durationMs)} ms`);
+    }, `${cp.kind} ${cp.id}${cp.name !== undefined ? ` '${cp.name}'` : ''} completed${cp.unaligned ? ' unaligned' : ''}: ${bytes(cp.bytesWritten)} in ${Math.round(cp.durationMs)} ms`);
   };
   const poll = (c: CheckpointStats): void => {
     // One still publishing (no commitMs yet) is logged by onCheckpoint, or by a later poll, once it has it.

@@ -429,10 +429,10 @@ export function summary(shape: JobShape, s: SummaryInput): string {
   return lines.join('\n');
 }
 
-/** "checkpoints: 12 completed (last 14: 3.4 KiB in 45 ms), 1 aborted". */
+/** "checkpoints: 12 completed (last 14: 3.4 KiB in 45 ms), 1 aborted"; "(last 14 unaligned: ...)" when it was. */
 export function checkpointSummary(c: CheckpointStats): string {
   const last = newestCompleted(c);
-  const lastText = last ? ` (last ${last.id}${last.kind === 'checkpoint' ? '' : ` ${last.kind}${last.name ? ` '${last.name}'` : ''}`}: ${bytes(last.bytesWritten)} in ${Math.round(last.durationMs)} ms)` : '';
+  const lastText = last ? ` (last ${last.id}${last.kind === 'checkpoint' ? '' : ` ${last.kind}${last.name ? ` '${last.name}'` : ''}`}${last.unaligned ? ' unaligned' : ''}: ${bytes(last.bytesWritten)} in ${Math.round(last.durationMs)} ms)` : '';
   return `checkpoints: ${grouped(c.completedTotal)} completed${lastText}, ${grouped(c.abortedTotal)} aborted`;
 }
 

@@ -223,6 +223,7 @@ describe('sluice operations', () => {
     assert.equal(killed.signal, 'SIGKILL');
     assert.ok(existsSync(path.join(state, 'control.sock')), 'SIGKILL leaves the socket behind');
     const logged = Math.max(...events.map((l) => (JSON.parse(l) as { id: number }).id));
+    assert.ok(events.every((l) => (JSON.parse(l) as { unaligned?: unknown }).unaligned === false), `aligned checkpoints say so: ${events.join(' | ')}`);
 
     const second = new SluiceProcess(['run', ticking, '-p', '1', '--state-dir', state, '--resume', '--log-level', 'info', '--json'], PROC_TIMEOUT);
     const from = Number((await second.waitFor(/^resuming: from checkpoint (\d+)$/m))[1]);

@@ -136,6 +136,8 @@ test('summary: checkpoint line, restarts, late records and latency columns when 
   const none = summary(shape, { job: 'j', metrics: metrics(10, undefined, 0), outcome: 'finished' });
   assert.doesNotMatch(none, /latency|checkpoints:|late records/);
   assert.equal(checkpointSummary({ completed: [], aborted: [], completedTotal: 0, abortedTotal: 0 }), 'checkpoints: 0 completed, 0 aborted');
+  // Taken unaligned (checkpointMode 'unaligned', or switched by alignmentTimeoutMs): said, as the log line does.
+  assert.equal(checkpointSummary({ completed: [{ ...cp(9), unaligned: true }], aborted: [], completedTotal: 9, abortedTotal: 0 }), 'checkpoints: 9 completed (last 9 unaligned: 3.4 KiB in 45 ms), 0 aborted');
 });
 
 test('jsonReport carries checkpoints, restarts and the checkpoint resumed from', () => {
