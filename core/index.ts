@@ -35,7 +35,7 @@ export { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput, type 
 export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
 export { TooManyCheckpointFailuresError } from './checkpoint/failure-counter.js';
 export { CheckpointChunkWriteError } from './checkpoint/chunk-write-error.js';
-export { JobDefinitionError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError, JobNotRunningError, type NotRunningState } from './api/errors.js';
+export { JobDefinitionError, JobLoadError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError, JobNotRunningError, type NotRunningState } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult, type Collected, type JobFailure, type Restarting } from './runtime/run.js';
 export { deleteSavepoint, type DeletedSavepoint } from './checkpoint/delete-savepoint.js';
 export { ThreadCache, type ThreadCacheOptions } from './runtime/thread-cache.js';

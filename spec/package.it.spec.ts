@@ -214,6 +214,43 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
     assert.deepEqual(r, { code: 0, out: '' });
   });
 
+  // Regression (review): Node 24's type stripping refused a type imported without `type` and a decorator with a plain
+  // SyntaxError (no code), which run() did not take for "needs tsx": the CLI and Node 20 ran these jobs, an app on
+  // Node 24 did not. tsx is now registered before a TypeScript job loads, as the CLI does.
+  test('an app run by plain node runs a TypeScript job that imports a type without `type` and uses a decorator', async () => {
+    const r = await embedded('decorated-job.ts', [
+      'class Scaler { @logged scale(x: number): number { return x * 2; } }',
+      'const scaler = new Scaler();',
+      "const build: JobBuilder = (env) => { env.fromCollection<number>([1, 2, 3]).map((x: number) => scaler.scale(x)).name('twice').collect().name('out'); };",
+      'build(env);',
+    ].join('\n'), ["import { JobBuilder } from 'sluice';", 'function logged(value: (x: number) => number, _ctx: ClassMethodDecoratorContext): (x: number) => number { return value; }']);
+    assert.deepEqual(r, { threads: 2, out: [2, 4, 6] });
+  });
+
+  // Regression (review): a TypeScript job in a CommonJS package failed embedded with Node's internal assertion (Node
+  // 20) or a file name with a query of sluice's own (Node 24); the hint was the CLI's alone.
+  test('an app run by plain node gets JobLoadError with the CommonJS hint for a TypeScript job in a CommonJS package (Node 20), or runs it (Node 22.12+)', async () => {
+    const cjs = path.join(app, 'cjs-package');
+    mkdirSync(cjs, { recursive: true });
+    writeFileSync(path.join(cjs, 'package.json'), '{ "type": "commonjs" }\n');
+    writeFileSync(path.join(cjs, 'job.ts'), "import { defineJob } from 'sluice';\nexport default defineJob((env) => { env.fromCollection<number>([1, 2]).collect().name('out'); });\n");
+    writeFileSync(path.join(cjs, 'embed.mjs'), [
+      "import { run } from 'sluice';",
+      "try { const r = await (await run(new URL('./job.ts', import.meta.url), { parallelism: 1 })).result; console.log(JSON.stringify(r.collected.out)); }",
+      "catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }",
+      '',
+    ].join('\n'));
+    const { stdout } = await exec(process.execPath, ['embed.mjs'], { cwd: cjs });
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    if (major > 22 || (major === 22 && minor >= 12)) {
+      assert.deepEqual(JSON.parse(stdout), [1, 2]);
+      return;
+    }
+    const e = JSON.parse(stdout) as { name: string; message: string };
+    assert.equal(e.name, 'JobLoadError', stdout);
+    assert.match(e.message, /^outside a package\.json with "type": "module", a \.ts file loads as CommonJS: .*\nNode's error: /, stdout);
+  });
+
   // Regression: embedded by an app that plain `node` runs, a TypeScript job failed to load
   // (ERR_UNKNOWN_FILE_EXTENSION): only the CLI brought a TypeScript loader.
   test('a TypeScript job runs through the API of an app started by plain node, with no TypeScript loader', async () => {

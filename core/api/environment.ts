@@ -147,7 +147,12 @@ function whatItExports(moduleExports: unknown): string {
 
 /** Builds and validates the graph of a loaded job module. */
 export function buildGraph(moduleExports: unknown, parallelism: number, where: string): LogicalGraph {
-  const def = (moduleExports as { default?: unknown })?.default;
+  let def = (moduleExports as { default?: unknown })?.default;
+  // A job compiled to CommonJS (a .ts file in a CommonJS package, through tsx): import() gives module.exports as the
+  // default, and the job is its `default`, marked __esModule as compilers do.
+  if (def !== null && typeof def === 'object' && (def as { __esModule?: unknown }).__esModule === true && !(def as Partial<JobDefinition>).sluiceJob) {
+    def = (def as { default?: unknown }).default;
+  }
   const build: JobBuilder | undefined =
     typeof def === 'function' ? (def as JobBuilder)
       : def && typeof def === 'object' && (def as JobDefinition).sluiceJob ? (def as JobDefinition).build

@@ -16,6 +16,19 @@ export function afterOperators(...names: readonly string[]): string {
   return names.length === 1 ? ` after operator '${names[0]}'` : ` after operators ${names.map((n) => `'${n}'`).join(' and ')}`;
 }
 
+/**
+ * The job module did not load, for a reason said in words: a syntax error (where it is), a TypeScript file that
+ * loads as CommonJS. `file` is the job's module; `cause` is Node's (or tsx's) own error.
+ */
+export class JobLoadError extends Error {
+  readonly file: string;
+  constructor(message: string, file: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JobLoadError';
+    this.file = file;
+  }
+}
+
 /** A savepoint name that cannot be used: not letters, digits, '.', '_' or '-', or taken in the state directory. */
 export class SavepointNameError extends Error {
   constructor(message: string) {

@@ -160,11 +160,9 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
       restore.abandon();
       const { code, plain } = loadFailure(e);
       log.error({ event: 'job-failed', job, err: failureJson(e) }, 'the job could not start');
+      // The module did not load: the message says why and where; the stack would be Node's loader's or esbuild's frames.
+      if ((e as Error)?.name === 'JobLoadError') return fail(code, `sluice: ${job} could not start: ${(e as Error).message.split('\n').join('\nsluice: ')}`, e);
       if (plain) return fail(code, `sluice: ${job}: ${(e as Error).message}${await holderOf(e, options.stateDir)}`, e);
-      // With a hint, the stack (Node's module loader's own frames) only hides it: the message's first line says enough,
-      // after the hint (Node's "Cannot require() ES Module ... in a cycle" misleads when it comes first).
-      const hint = loadHint(file, e);
-      if (hint !== '') return fail(code, `sluice: ${job} could not start: ${hint}\nsluice: Node's error: ${e instanceof Error ? e.name : 'Error'}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`, e);
       return fail(code, `sluice: ${job} could not start:\n${formatFailure(e).replace(/^sluice: job failed: /, '')}`, e);
     }
     // A signal that came while the job was loading: cancel now that there is something to cancel.
@@ -364,13 +362,6 @@ async function holderOf(e: unknown, stateDir: string | undefined): Promise<strin
   } catch {
     return '';
   }
-}
-
-/** The usual cause of a TypeScript job failing to load as ESM, said plainly. */
-function loadHint(file: string, e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  if (!/\.tsx?$/.test(file) || !/require\(\)|ES Module|Cannot use import statement|exports is not defined/.test(message)) return '';
-  return 'outside a package.json with "type": "module", a .ts file loads as CommonJS: name the job .mts, or add {"type": "module"} to its package.json (npm pkg set type=module)';
 }
 
 /** Where a stream keeps the EPIPE handler of the latest run: one per stream, however many runs a process makes. */

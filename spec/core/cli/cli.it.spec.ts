@@ -142,6 +142,17 @@ describe('sluice CLI', () => {
     assert.match(r.stderr, /no such job file/);
   });
 
+  // Regression (review): "SyntaxError: Unexpected token ';'" then Node's loader frames, naming no file (README said
+  // the stack says where); a TypeScript one gave esbuild's frames after its location.
+  test('a job importing a module with a syntax error exits 1 naming that module, its line and column, in one line', { timeout: TIMEOUT }, async () => {
+    writeFileSync(path.join(dir, 'bad-helper.mjs'), 'export const f = (x) => x * ;\n');
+    writeFileSync(path.join(dir, 'uses-bad-helper.ts'), `import { defineJob } from ${JSON.stringify(api)};\nimport { f } from './bad-helper.mjs';\nexport default defineJob((env) => { env.fromCollection([1]).map(f).collect().name('out'); });\n`);
+    const r = await sluice(['run', path.join(dir, 'uses-bad-helper.ts')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.match(r.stderr, /could not start: \/.*\/bad-helper\.mjs:1:\d+: SyntaxError: Unexpected token ';'/);
+  });
+
   // Regression: on Node 20 the hint came last, after Node's loader stack, where a user missed it. Node 22.12
   // and later load such a job (require of an ES module).
   test('a .ts job under a CommonJS package.json: on Node 20, the hint first, then Node\'s error, in two lines', { timeout: TIMEOUT }, async () => {
