@@ -10,10 +10,5 @@ export function typeScriptHooks(): Promise<void> {
   return (g[TSX_HOOKS] ??= import('tsx/esm/api').then((tsx) => { tsx.register(); }));
 }
 
-/** Whether typeScriptHooks() was called in this process. */
-export function typeScriptHooksRegistered(): boolean {
-  return (globalThis as { [TSX_HOOKS]?: Promise<void> })[TSX_HOOKS] !== undefined;
-}
-
 /** Where that promise is kept: on the process, not in this module, which a bundle may load twice. */
 const TSX_HOOKS = Symbol.for('sluice.tsxHooks');
