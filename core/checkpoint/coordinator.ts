@@ -89,6 +89,8 @@ type Chains = Map<string, Map<number, { chain: KeyedChunkRef[]; entries: number 
 const STUCK_MS = 500;
 /** How often the loops' turn counts are sampled. */
 const LOOP_SAMPLE_MS = 50;
+/** What waits for a sinks' commit that finish() waits for, in its slow warning. */
+const END_WAITS = 'the job does not end until it does (a cancel gives it up after stopGraceMs)';
 
 export class CheckpointAbortedError extends Error {
   constructor(readonly checkpointId: number, reason: string) {
@@ -586,7 +588,8 @@ export class CheckpointCoordinator {
   /** Publishes `m`'s transactions, warned about after checkpointTimeoutMs and bounded by drain() (SinkCommitWait). */
   private commitSinks(m: Manifest, label: string, waits: string): Promise<unknown> {
     const commit = publishSinkTransactions(this.store, m, this.sinksByUid, () => writePublishedMark(this.store.dir, m.id));
-    this.commitWait = new SinkCommitWait(label, commit, this.options.timeoutMs, this.options.warn, waits);
+    // Begun once finish() waits (a periodic checkpoint's manifest was still being written then): the job's end waits too.
+    this.commitWait = new SinkCommitWait(label, commit, this.options.timeoutMs, this.options.warn, this.ending ? END_WAITS : waits);
     return commit;
   }
 
@@ -653,6 +656,9 @@ export class CheckpointCoordinator {
    */
   async finish(): Promise<Manifest | undefined> {
     this.stop();
+    this.ending = true;
+    // A periodic checkpoint's commit still running: the job's end waits for it too, which its warning must say.
+    if (this.completion !== undefined) this.commitWait?.nowWaits(END_WAITS);
     await this.completion;
     // Closed meanwhile (a cancel, and drain() then waited for that completion or gave it up): the attempt is over.
     if (this.closed || this.finished.size < this.expected.length) return undefined;
@@ -675,7 +681,7 @@ export class CheckpointCoordinator {
     written();
     this.latest = m;
     const committedAt = performance.now();
-    await this.commitSinks(m, `the final checkpoint ${id}`, 'the job does not end until it does (a cancel gives it up after stopGraceMs)');
+    await this.commitSinks(m, `the final checkpoint ${id}`, END_WAITS);
     // Given up by drain() (a cancel): as a checkpoint's completion, no retention.
     if (this.detached) return m;
     await this.retain(id);
@@ -710,6 +716,8 @@ export class CheckpointCoordinator {
 
   /** The attempt is over: finish() starts no final checkpoint after a completion it waited for. */
   private closed = false;
+  /** finish() runs: the job's end waits for any sinks' commit. */
+  private ending = false;
   /** The sinks' commit of the completion in progress (or the last one): drain() bounds it. */
   private commitWait: SinkCommitWait | undefined;
   /** drain() gave up on the completion in progress: what is left of it (retention) must not run. */

@@ -16,17 +16,35 @@ export interface CommitStop {
 
 export class SinkCommitWait {
   private readonly slow: NodeJS.Timeout | undefined;
+  /** The commit settled, or bounded() gave it up: nothing more is said of it. */
+  private over = false;
+  private said = false;
 
   /**
    * `label` names the checkpoint ("checkpoint 4"); `waits` says what waits for the commit meanwhile, in the
    * warning given after `timeoutMs`.
    */
-  constructor(private readonly label: string, commit: Promise<unknown>, timeoutMs: number, warn: ((m: string) => void) | undefined, waits: string) {
+  constructor(private readonly label: string, commit: Promise<unknown>, private readonly timeoutMs: number, private readonly warn: ((m: string) => void) | undefined, private waits: string) {
     if (warn === undefined || !Number.isFinite(timeoutMs)) return;
-    const slow = setTimeout(() => warn(`the sinks' commit of ${label} has not returned after ${timeoutMs} ms (checkpointTimeoutMs); ${waits}`), timeoutMs);
+    const slow = setTimeout(() => { this.said = true; warn(this.slowText()); }, timeoutMs);
     this.slow = slow;
     // Its outcome is the caller's to see; this only ends the warning.
-    commit.then(() => clearTimeout(slow), () => clearTimeout(slow));
+    const end = (): void => { this.over = true; clearTimeout(slow); };
+    commit.then(end, end);
+  }
+
+  private slowText(): string {
+    return `the sinks' commit of ${this.label} has not returned after ${this.timeoutMs} ms (checkpointTimeoutMs); ${this.waits}`;
+  }
+
+  /**
+   * From now on `waits` waits for the commit (a periodic checkpoint's, when the job's end comes to wait for it):
+   * its warning says so when it comes, or again now if it came already.
+   */
+  nowWaits(waits: string): void {
+    if (this.over || this.waits === waits) return;
+    this.waits = waits;
+    if (this.said) this.warn?.(this.slowText());
   }
 
   /**
@@ -44,6 +62,7 @@ export class SinkCommitWait {
       after(stop.failureGraceMs, `${stop.failureGraceMs} ms after the job failed (checkpointTimeoutMs)`),
     ]).finally(() => { over = true; for (const t of timers) clearTimeout(t); });
     if (late === undefined) return undefined;
+    this.over = true;
     clearTimeout(this.slow);
     return `the sinks' commit of ${this.label} had not returned ${late}: no longer waited for; its checkpoint is complete, so a resume publishes its transactions again`;
   }

@@ -7,9 +7,9 @@ export interface HangInCommitJob { url: URL; stateDir: string; ledger: string; m
 
 /**
  * The job of `count` records whose sinks' commit of checkpoint `hangAt` ('end': the final one) hangs once, all under
- * `dir`. `also`: the job's optional parameters (`armed`, `fail`: paths of files the test writes).
+ * `dir`. `also`: the job's optional parameters (`armed`, `fail`, `hold`: paths of files the test writes).
  */
-export function hangInCommitJob(dir: string, hangAt: number | 'end', count: number, also: { armed?: string; fail?: string } = {}): HangInCommitJob {
+export function hangInCommitJob(dir: string, hangAt: number | 'end', count: number, also: { armed?: string; fail?: string; hold?: string } = {}): HangInCommitJob {
   const job = { url: new URL('./jobs/hang-in-commit.ts', import.meta.url), stateDir: path.join(dir, 'state'), ledger: path.join(dir, 'ledger'), marker: path.join(dir, 'committed') };
   for (const [k, v] of Object.entries({ ledger: job.ledger, marker: job.marker, hangAt, count, ...also })) job.url.searchParams.set(k, String(v));
   return job;

@@ -87,3 +87,46 @@ test('publishAgain: true once published; false when a cancel gave it up (said); 
   assert.equal(await given, false);
   assert.deepEqual(warnings, ["the sinks' commit of checkpoint 3 (published again as the job restores it) had not returned 100 ms after the job was cancelled (stopGraceMs): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again"]);
 });
+
+test("nowWaits: the warning still to come says what waits now; one already given is said again with it", (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const warnings: string[] = [];
+  const before = new SinkCommitWait('checkpoint 5', commit().p, 300, (w) => warnings.push(w), 'no checkpoint starts');
+  before.nowWaits('the job does not end');
+  assert.equal(warnings.length, 0);
+  t.mock.timers.tick(300);
+  assert.deepEqual(warnings, ["the sinks' commit of checkpoint 5 has not returned after 300 ms (checkpointTimeoutMs); the job does not end"]);
+
+  const later: string[] = [];
+  const after = new SinkCommitWait('checkpoint 6', commit().p, 300, (w) => later.push(w), 'no checkpoint starts');
+  t.mock.timers.tick(300);
+  after.nowWaits('the job does not end');
+  after.nowWaits('the job does not end');
+  assert.deepEqual(later, [
+    "the sinks' commit of checkpoint 6 has not returned after 300 ms (checkpointTimeoutMs); no checkpoint starts",
+    "the sinks' commit of checkpoint 6 has not returned after 300 ms (checkpointTimeoutMs); the job does not end",
+  ]);
+});
+
+test('nowWaits says nothing of a commit that returned or was given up', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const warnings: string[] = [];
+  const c = commit();
+  const returned = new SinkCommitWait('checkpoint 5', c.p, 300, (w) => warnings.push(w), 'no checkpoint starts');
+  t.mock.timers.tick(300);
+  c.end();
+  await settle();
+  returned.nowWaits('the job does not end');
+
+  const hung = commit().p;
+  const givenUp = new SinkCommitWait('checkpoint 6', hung, 300, (w) => warnings.push(w), 'no checkpoint starts');
+  t.mock.timers.tick(300);
+  const waited = givenUp.bounded(hung, { ...stopOf().stop, failureGraceMs: 50 });
+  t.mock.timers.tick(50);
+  assert.match((await waited)!, /had not returned 50 ms after the job failed/);
+  givenUp.nowWaits('the job does not end');
+  assert.deepEqual(warnings, [
+    "the sinks' commit of checkpoint 5 has not returned after 300 ms (checkpointTimeoutMs); no checkpoint starts",
+    "the sinks' commit of checkpoint 6 has not returned after 300 ms (checkpointTimeoutMs); no checkpoint starts",
+  ]);
+});

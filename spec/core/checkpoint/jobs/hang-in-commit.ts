@@ -3,15 +3,18 @@
 // publish a checkpoint. `hangAt=end`: the final checkpoint's commit (it holds the end-of-input transactions).
 // With `armed` (a path), the first commit once that file exists hangs instead, whichever checkpoint it publishes
 // (a restore's publish again); with `fail` (a path), a map fails the attempt once that file exists (once: it
-// writes `<fail>.done` first).
-// Parameters in the query string: ledger, marker, hangAt, count, and optionally armed and fail.
+// writes `<fail>.done` first); with `hold` (a path), the sink's writers finish once that file exists: the threads
+// have reported their final states, and the job's end waits (periodic checkpoints hold those states meanwhile).
+// Parameters in the query string: ledger, marker, hangAt, count, and optionally armed, fail and hold.
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { defineJob, type PreparedTransaction, type SinkSpec } from '../../../../core/index.js';
 import { ledgerSink } from '../ledger.js';
+import { fileAppears } from '../../../support/file-appears.js';
 
 const q = new URL(import.meta.url).searchParams;
 const armed = q.get('armed');
 const fail = q.get('fail');
+const hold = q.get('hold');
 
 function mark(file: string, text: string): void {
   writeFileSync(`${file}.tmp`, text);
@@ -28,6 +31,10 @@ function hangInCommit(inner: SinkSpec<number>, marker: string): SinkSpec<number>
   return {
     ...inner,
     kind: 'test-hang-in-commit',
+    createWriter(subtask, parallelism) {
+      const w = inner.createWriter(subtask, parallelism);
+      return hold === null ? w : { ...w, finish: () => fileAppears(hold).then(() => w.finish()) };
+    },
     async commit(transactions) {
       await inner.commit!(transactions);
       if (!hangs(transactions) || existsSync(marker)) return; // once: a resumed run commits on
