@@ -223,7 +223,12 @@ export const METRIC_ASYNC_WAIT_MS = 11;
  * watermark then holds no event time back downstream, so a task's event time is its other subtasks'. 0 otherwise.
  */
 export const METRIC_WATERMARK_IDLE = 12;
-export const METRIC_SUBTASK_SLOTS = 13;
+/**
+ * Latency markers its async operators dropped (asyncMap holds at most MAX_HELD_MARKERS behind a request, evenly
+ * thinned): a latency read from fewer markers than were sent says so. Only grows.
+ */
+export const METRIC_LATENCY_MARKERS_DROPPED = 13;
+export const METRIC_SUBTASK_SLOTS = 14;
 /**
  * Then, per operator of the chain: records in, records out, late records dropped (windows, joins), records
  * dropped and dead-lettered by its error policy, records sent to side outputs (ctx.output, late data), and for an

@@ -11,7 +11,7 @@ import { keptAlive, type WaitStrategy } from '../shm/wait-strategy.js';
 import {
   JOB_STOP, LOOP_ENDED, METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_SIDE_OUTPUT,
   METRIC_OP_LATE_DROPPED, METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
-  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT, METRIC_WATERMARK_IDLE,
+  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT, METRIC_WATERMARK_IDLE, METRIC_LATENCY_MARKERS_DROPPED,
 } from '../shm/layout.js';
 import { JobCancelledError } from '../core/api/errors.js';
 import { eventLoopTurns, loopCameBack, type EventLoopTurns } from '../core/operators/task-context.js';
@@ -104,6 +104,7 @@ export async function runTaskLoop(
       metrics[base + METRIC_ALIGNMENT_HELD_MS] = st.alignmentHeldMs;
       metrics[base + METRIC_ASYNC_WAIT_MS] = st.asyncWaitMs;
       st.latency?.histogram?.publish(metrics, base);
+      let markersDropped = 0;
       for (let k = 0; k < st.operators.length; k++) {
         const op = st.operators[k]!;
         const o = metricOperatorAt(base, k);
@@ -115,12 +116,14 @@ export async function runTaskLoop(
         metrics[o + METRIC_OP_DROPPED] = op.dropped;
         metrics[o + METRIC_OP_DEAD_LETTERED] = op.deadLettered;
         metrics[o + METRIC_OP_SIDE_OUTPUT] = op.sideOutputRecords;
-        const held = op as { inFlight?: number; capacity?: number };
+        const held = op as { inFlight?: number; capacity?: number; latencyMarkersDropped?: number };
         if (held.capacity !== undefined) {
           metrics[o + METRIC_OP_IN_FLIGHT] = held.inFlight!;
           metrics[o + METRIC_OP_CAPACITY] = held.capacity;
         }
+        markersDropped += held.latencyMarkersDropped ?? 0;
       }
+      metrics[base + METRIC_LATENCY_MARKERS_DROPPED] = markersDropped;
     }
   };
   // Every moment of the loop is counted to each live subtask as busy, idle or backpressured: `counted` is how far.

@@ -413,12 +413,16 @@ export function summary(shape: JobShape, s: SummaryInput): string {
   const latency = m.tasks.some((t) => t.latency !== null);
   // Time waiting for an asyncMap's requests, when there was some: apart from idle, which it is not.
   const asyncWait = m.tasks.some((t) => t.asyncWaitMs > 0);
+  // Markers an asyncMap dropped, when it did: the latency beside is read from fewer markers than were sent.
+  const thinned = m.tasks.some((t) => t.latencyMarkersDropped > 0);
   const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '' : v < 10 ? v.toFixed(2) : grouped(v));
   lines.push(table(
-    ['task', 'subtask', 'thread', 'busy ms', 'backpressured ms', 'idle ms', ...(asyncWait ? ['async wait ms'] : []), 'backpressured', ...(latency ? ['latency p50 ms', 'p99 ms', 'max ms'] : [])],
+    ['task', 'subtask', 'thread', 'busy ms', 'backpressured ms', 'idle ms', ...(asyncWait ? ['async wait ms'] : []), 'backpressured', ...(latency ? ['latency p50 ms', 'p99 ms', 'max ms'] : []),
+      ...(thinned ? ['markers dropped'] : [])],
     m.tasks.map((t) => [t.task, String(t.subtask), String(t.thread), grouped(t.busyMs), grouped(t.backpressuredMs), grouped(t.idleMs),
       ...(asyncWait ? [grouped(t.asyncWaitMs)] : []), percent(t.backpressuredMs, accountedMs(t)),
-      ...(latency ? [ms(t.latency?.p50Ms), ms(t.latency?.p99Ms), ms(t.latency?.maxMs)] : [])]),
+      ...(latency ? [ms(t.latency?.p50Ms), ms(t.latency?.p99Ms), ms(t.latency?.maxMs)] : []),
+      ...(thinned ? [grouped(t.latencyMarkersDropped)] : [])]),
     1,
   ));
   const late = m.operators.reduce((n, o) => n + o.lateRecordsDropped, 0);

@@ -56,6 +56,8 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   /** Of the markers that come while some are held, one in `markerStride` is kept; `markerSkip` more are dropped first. */
   private markerStride = 1;
   private markerSkip = 0;
+  /** Markers dropped by the thinning (skipped, or let go of when full): the task's metrics count them. */
+  latencyMarkersDropped = 0;
   /**
    * Upstream went idle while results were still due: held like a watermark. Passed on at once, downstream would
    * stop waiting for this input, let its other inputs move event time on, and find those results late.
@@ -108,10 +110,12 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   holdMarker<M>(marker: M, pass: (marker: M) => void): void {
     if (this.firstPending >= this.seq) { pass(marker); return; }
     if (this.markers.length === 0) { this.markerStride = 1; this.markerSkip = 0; }
-    if (this.markerSkip > 0) { this.markerSkip--; return; }
+    if (this.markerSkip > 0) { this.markerSkip--; this.latencyMarkersDropped++; return; }
     if (this.markers.length >= MAX_HELD_MARKERS) {
       // Every other one, the oldest first; dropped ones' inputs are out no later than the next kept one's.
+      const held = this.markers.length;
       this.markers = this.markers.filter((_, i) => i % 2 === 0);
+      this.latencyMarkersDropped += held - this.markers.length;
       this.markerStride *= 2;
     }
     this.markers.push({ pass: () => pass(marker), upTo: this.seq });

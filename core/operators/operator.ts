@@ -59,6 +59,8 @@ export interface HoldsRecords {
    * (at once if none is due), so that markers measure the time records wait here.
    */
   holdMarker?<M>(marker: M, pass: (marker: M) => void): void;
+  /** Async operators: latency markers dropped so far, past the most it holds (metrics). */
+  readonly latencyMarkersDropped?: number;
 }
 
 export function holdsRecords<T extends object>(op: T): op is T & HoldsRecords {

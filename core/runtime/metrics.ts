@@ -5,7 +5,7 @@ import {
   METRIC_BACKPRESSURED_MS, METRIC_BAD_RECORDS, METRIC_BUSY_MS, METRIC_IDLE_MS, METRIC_LATENCY_COUNT, METRIC_LATENCY_MAX_MS,
   METRIC_LATENCY_P50_MS, METRIC_LATENCY_P999_MS, METRIC_LATENCY_P99_MS, METRIC_OP_DEAD_LETTERED, METRIC_OP_DROPPED, METRIC_OP_LATE_DROPPED, METRIC_OP_SIDE_OUTPUT,
   METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OPERATOR_SLOTS, METRIC_SUBTASK_SLOTS, METRIC_WATERMARK, METRIC_ALIGNMENT_HELD_MS, metricOperatorAt,
-  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT, METRIC_WATERMARK_IDLE,
+  METRIC_ASYNC_WAIT_MS, METRIC_OP_CAPACITY, METRIC_OP_IN_FLIGHT, METRIC_WATERMARK_IDLE, METRIC_LATENCY_MARKERS_DROPPED,
 } from '../../shm/layout.js';
 import type { PhysicalPlan } from '../graph/physical-plan.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../time/watermark.js';
@@ -81,6 +81,11 @@ export interface TaskMetrics {
   badRecords: number;
   /** Latency at this subtask's sinks (null: no sink here, latency tracking off, or no marker yet). */
   latency: LatencyMetrics | null;
+  /**
+   * Latency markers its async operators dropped: an asyncMap holds at most 64 behind a request that has not
+   * settled, evenly thinned, so latency downstream is read from fewer markers than its sources sent.
+   */
+  latencyMarkersDropped: number;
 }
 
 export interface JobMetrics {
@@ -91,7 +96,7 @@ export interface JobMetrics {
 
 /** Reads the live metrics buffer into per-operator and per-task rows. */
 /** The counter slots of a subtask's block (relative to its base) and of each operator's (relative to its own). */
-const SUBTASK_COUNTERS = [METRIC_BUSY_MS, METRIC_BACKPRESSURED_MS, METRIC_IDLE_MS, METRIC_BAD_RECORDS, METRIC_LATENCY_COUNT, METRIC_ALIGNMENT_HELD_MS, METRIC_ASYNC_WAIT_MS];
+const SUBTASK_COUNTERS = [METRIC_BUSY_MS, METRIC_BACKPRESSURED_MS, METRIC_IDLE_MS, METRIC_BAD_RECORDS, METRIC_LATENCY_COUNT, METRIC_ALIGNMENT_HELD_MS, METRIC_ASYNC_WAIT_MS, METRIC_LATENCY_MARKERS_DROPPED];
 const OPERATOR_COUNTERS = [METRIC_OP_RECORDS_IN, METRIC_OP_RECORDS_OUT, METRIC_OP_LATE_DROPPED, METRIC_OP_DROPPED, METRIC_OP_DEAD_LETTERED, METRIC_OP_SIDE_OUTPUT];
 
 /**
@@ -144,6 +149,7 @@ export function readMetrics(plan: PhysicalPlan, names: readonly string[], buf: F
         p999Ms: buf[base + METRIC_LATENCY_P999_MS]!,
         maxMs: buf[base + METRIC_LATENCY_MAX_MS]!,
       } : null,
+      latencyMarkersDropped: c(base + METRIC_LATENCY_MARKERS_DROPPED),
     });
     t.nodeIds.forEach((id, k) => {
       const o = metricOperatorAt(base, k);

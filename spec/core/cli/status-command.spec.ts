@@ -8,7 +8,7 @@ import type { ControlStatus } from '../../../core/runtime/control-server.js';
 import type { JobMetrics, TaskMetrics } from '../../../core/runtime/metrics.js';
 
 function task(name: string, subtask: number, over: Partial<TaskMetrics> = {}): TaskMetrics {
-  return { task: name, subtask, thread: subtask, busyMs: 0, backpressuredMs: 0, idleMs: 0, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, watermarkIdle: false, badRecords: 0, latency: null, ...over };
+  return { task: name, subtask, thread: subtask, busyMs: 0, backpressuredMs: 0, idleMs: 0, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, watermarkIdle: false, badRecords: 0, latency: null, latencyMarkersDropped: 0, ...over };
 }
 
 function metrics(durationMs: number, records: number, tasks: TaskMetrics[]): JobMetrics {

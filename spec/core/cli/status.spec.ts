@@ -16,7 +16,7 @@ const shape: JobShape = {
 };
 
 function task(name: string, over: Partial<TaskMetrics> = {}): TaskMetrics {
-  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, watermarkIdle: false, badRecords: 0, latency: null, ...over };
+  return { task: name, subtask: 0, thread: 0, busyMs: 10, backpressuredMs: 0, idleMs: 10, alignmentHeldMs: 0, asyncWaitMs: 0, watermark: null, watermarkLagMs: null, watermarkIdle: false, badRecords: 0, latency: null, latencyMarkersDropped: 0, ...over };
 }
 
 function metrics(srcOut: number, tasks: TaskMetrics[] = [task('src'), task('count -> out')], late = 3): JobMetrics {
@@ -228,4 +228,17 @@ test('an asyncMap: the live line shows its requests in flight of its capacity an
   assert.deepEqual(report.operators.map((o) => [o.operator, o.inFlight, o.capacity]), [['src', undefined, undefined], ['count', 200, 200], ['out', undefined, undefined]]);
   assert.equal(report.tasks[1]!.asyncWaitMs, 90);
   assert.equal(report.tasksRanMs, 100, 'the async wait is time its task ran');
+});
+
+// An asyncMap's thinned latency markers were counted nowhere: the latency columns read as if every marker came.
+test('the summary: a markers dropped column when an asyncMap thinned latency markers; jsonReport carries the count', () => {
+  const latency = { markers: 40, p50Ms: 1.5, p99Ms: 12, p999Ms: 12, maxMs: 13 };
+  const m = metrics(100, [task('src'), task('count -> out', { latency, latencyMarkersDropped: 1234 })]);
+  const text = summary(shape, { job: 'j.ts', metrics: m, outcome: 'finished' });
+  assert.match(text, /max ms {2}markers dropped$/m);
+  assert.match(text, /count -> out .* 13 {2}\s*1,234$/m);
+  assert.match(text, /^\s*src .* 0$/m);
+  const kept = summary(shape, { job: 'j.ts', metrics: metrics(100, [task('src'), task('count -> out', { latency })]), outcome: 'finished' });
+  assert.doesNotMatch(kept, /markers dropped/, 'no column when none was dropped');
+  assert.equal(jsonReport(shape, { job: 'j.ts', parallelism: 1, cancelled: false, metrics: m, collected: {} }).tasks[1]!.latencyMarkersDropped, 1234);
 });

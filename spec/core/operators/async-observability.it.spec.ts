@@ -1,6 +1,7 @@
 // A saturated asyncMap (every request of its capacity in flight) must be visible: its in-flight gauge and
 // capacity in the metrics (handle.metrics(), Prometheus), its task's time waiting on the requests counted as
-// async wait rather than idle, and latency markers that wait in it behind the records taken before them.
+// async wait rather than idle, and latency markers that wait in it behind the records taken before them (and those
+// it drops past its bound, counted).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,4 +86,34 @@ test('a paced source chained to a full asyncMap sends its due latency markers in
   assert.equal(outcome, 'done', `the job stopped with ${through} of 300 records through the asyncMap`);
   const { metrics } = await h.result;
   assert.ok(metrics.tasks[0]!.latency!.p50Ms >= 20, `p50 ${metrics.tasks[0]!.latency!.p50Ms} ms`);
+});
+
+// Regression: an asyncMap holds at most MAX_HELD_MARKERS latency markers behind a request, and the ones it dropped
+// were counted nowhere: the sinks' latency read as if every marker had come.
+test('latency markers an asyncMap drops behind a request that has not settled are counted in its task\'s metrics and in Prometheus', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-async-thinned-'));
+  let h: JobHandle | undefined;
+  try {
+    // Every request waits for the marker file; the chained source, paced below the capacity, sends a marker each
+    // millisecond of its two seconds into the asyncMap, where they wait behind the first.
+    h = await run(new URL(`./jobs/async-saturated.ts?dir=${encodeURIComponent(dir)}&n=200&rate=100&capacity=1000`, import.meta.url), { parallelism: 1, latencyTrackingIntervalMs: 1 });
+    const job = h;
+    const live = await until(job, 'markers dropped', (m) => m.tasks[0]!.latencyMarkersDropped > 0);
+    const dropped = live.tasks[0]!.latencyMarkersDropped;
+    const prom = await jobRegistry(job, 'async-thinned').registry.metrics();
+    assert.match(prom, /# TYPE sluice_latency_markers_dropped_total counter/);
+    const scraped = /sluice_latency_markers_dropped_total\{[^}]*task="gen -> enrich -> out"[^}]*\} (\d+)\n/.exec(prom);
+    assert.ok(scraped !== null && Number(scraped[1]) >= dropped, prom);
+    writeFileSync(join(dir, 'release'), '');
+    const { metrics } = await h.result;
+    h = undefined;
+    const t = metrics.tasks[0]!;
+    assert.ok(t.latencyMarkersDropped >= dropped, `${t.latencyMarkersDropped} dropped at the end, ${dropped} while it waited`);
+    // Those kept reach the sink: a thinned wait still shows in the latency.
+    assert.ok(t.latency !== null && t.latency.markers > 0, JSON.stringify(t));
+  } finally {
+    writeFileSync(join(dir, 'release'), '');
+    await h?.cancel().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
