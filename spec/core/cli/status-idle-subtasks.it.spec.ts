@@ -29,7 +29,15 @@ const ownerOf = (file: string): number => {
   return fileOwner(fileKey({ dev: st.dev.toString(), ino: st.ino.toString() }), P);
 };
 
-/** The job's status, asked through its control socket until `ok` holds (the metrics it shows lag up to 100 ms). */
+/**
+ * The job's status, asked through its control socket until `ok` holds (the metrics it shows lag up to 100 ms).
+ * Polled, as no signal of the job can stand in: a status reply reads the metrics buffer, which each thread writes
+ * with plain stores on its own loop's clock (every 100 ms it turns, and at its end), and tells nobody. The output,
+ * or a marker file a sink writes, comes from another thread than the source's and is ordered before that thread's
+ * next publish by time alone, so a single reply after it may still show the watermark before; and a file that
+ * makes a subtask active again yields no output at all (its record's window does not fire). The 20 ms between
+ * requests orders nothing: it only spaces them; what is asserted is what a reply shows.
+ */
 async function statusUntil(stateDir: string, what: string, ok: (r: StatusReport) => boolean): Promise<StatusReport> {
   const end = performance.now() + 30_000;
   for (;;) {
