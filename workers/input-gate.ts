@@ -71,7 +71,11 @@ export class InputGate implements AlignerEffects {
   private inFlight: InFlightRecord[] = [];
   /** Channel state a barrier taken ahead brings to the snapshot it starts (snapshot() begins with it). */
   private carried: InFlightRecord[] | undefined;
-  /** Whether a look-ahead now may take an end of stream (dueIn sets it for decide). */
+  /**
+   * Whether a look-ahead now may take an end of stream (dueIn sets it for decide). Not derived in decide: a pass of
+   * overtake() decides every channel under the state it was found due in, while a barrier it takes moves the aligner
+   * (a timed-out aligned one starts collecting) and the coordinator may write the trigger meanwhile.
+   */
   private endsAhead = true;
   /** When the earliest aligned barrier the last look-ahead found times out (Date.now() ms; Infinity: none). */
   private agesAt = Infinity;
