@@ -1,6 +1,7 @@
 // A generator into a ledger sink whose commit of checkpoint `hangAt` publishes its transactions, then writes the
 // marker file and never returns (once): a test SIGKILLs the process there, or cancels the job, while the sinks
-// publish a checkpoint. `hangAt=end`: the final checkpoint's commit (it holds the end-of-input transactions).
+// publish a checkpoint. `hangAt=end`: the first commit holding end-of-input transactions: the final checkpoint's,
+// unless a periodic checkpoint took the final states before it.
 // With `armed` (a path), the first commit once that file exists hangs instead, whichever checkpoint it publishes
 // (a restore's publish again); with `fail` (a path), a map fails the attempt once that file exists (once: it
 // writes `<fail>.done` first); with `hold` (a path), the sink's writers finish once that file exists: the threads
