@@ -89,6 +89,8 @@ type Chains = Map<string, Map<number, { chain: KeyedChunkRef[]; entries: number 
 const STUCK_MS = 500;
 /** How often the loops' turn counts are sampled. */
 const LOOP_SAMPLE_MS = 50;
+/** Why a checkpoint was refused when its attempt failed: the job itself goes on (a restart) or fails. */
+const ATTEMPT_FAILED = 'the job failed (it restarts from its last completed checkpoint if its restart strategy allows; else it ends failed)';
 /** What waits for a sinks' commit that finish() waits for, in its slow warning. */
 const END_WAITS = 'the job does not end until it does (a cancel gives it up after stopGraceMs)';
 
@@ -695,16 +697,21 @@ export class CheckpointCoordinator {
     return m;
   }
 
-  /** No more checkpoints: the one in flight is aborted. Final-state reports are still received (see finish). */
-  stop(): void {
+  /**
+   * No more checkpoints: the one in flight is aborted. Final-state reports are still received (see finish).
+   * `failed`: the attempt failed (its threads stop, and the job restarts or fails), which the refusals say: "the
+   * job stopped" read as if a savepoint's job had ended, while it ran on after its restart.
+   */
+  stop(failed = false): void {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.sampler) clearInterval(this.sampler);
+    const why = failed ? ATTEMPT_FAILED : 'the job stopped';
     // Before the abort below: it would begin the first of them (next()) only to refuse it with another message.
-    for (const q of this.queue.splice(0)) q.reject(new Error('the job stopped before the checkpoint could start'));
+    for (const q of this.queue.splice(0)) q.reject(new Error(`${why} before the checkpoint could start`));
     // One whose acks are all in is being committed: it finishes (drain() waits for its manifest, and a grace for its sinks).
-    if (this.pending) this.abort(this.pending, 'stop', 'the job stopped');
+    if (this.pending) this.abort(this.pending, 'stop', why);
   }
 
   /** Stops listening to the workers. */

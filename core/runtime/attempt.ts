@@ -237,7 +237,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   const stopAll = (failed: boolean): void => {
     if (stopping || settled) return;
     stopping = true;
-    coordinator?.stop();
+    coordinator?.stop(failed);
     signalStop(control, plan.threads, failed);
     for (const r of rings) Ring.attach(r).abort();
     // A thread busy in synchronous user code never sees the flag: terminate the pool after a grace period (not
