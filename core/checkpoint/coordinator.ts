@@ -52,6 +52,8 @@ export interface CoordinatorOptions {
   lineage: Lineage;
   /** Says what the user should know and nothing fails for (a sinks' commit that does not return). */
   warn?: ((message: string) => void) | undefined;
+  /** The run's once-per-run warnings (warn-once.ts), for the sinks' commits. */
+  warnOnce?: ((key: string, message: string) => void) | undefined;
 }
 
 export type { AbortedCheckpoint, CheckpointStats, CompletedCheckpoint } from './checkpoint-history.js';
@@ -589,7 +591,7 @@ export class CheckpointCoordinator {
 
   /** Publishes `m`'s transactions, warned about after checkpointTimeoutMs and bounded by drain() (SinkCommitWait). */
   private commitSinks(m: Manifest, label: string, waits: string): Promise<unknown> {
-    const commit = publishSinkTransactions(this.store, m, this.sinksByUid, () => writePublishedMark(this.store.dir, m.id));
+    const commit = publishSinkTransactions(this.store, m, this.sinksByUid, () => writePublishedMark(this.store.dir, m.id), this.options.warnOnce);
     // Begun once finish() waits (a periodic checkpoint's manifest was still being written then): the job's end waits too.
     this.commitWait = new SinkCommitWait(label, commit, this.options.timeoutMs, this.options.warn, this.ending ? END_WAITS : waits);
     return commit;

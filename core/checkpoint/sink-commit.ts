@@ -4,7 +4,7 @@
 // before a crash is not published twice).
 
 import { Packr } from 'msgpackr';
-import type { PreparedTransaction, SinkSpec } from '../connectors/sink.js';
+import type { CommitContext, PreparedTransaction, SinkSpec } from '../connectors/sink.js';
 import { asCollectSink } from '../connectors/collect-sink.js';
 import { SinkCommitError } from '../connectors/errors.js';
 import type { Manifest } from './manifest.js';
@@ -18,9 +18,13 @@ function emptyTransaction(t: unknown): boolean {
  * Returns whether any sink published anything (so the checkpoint's output is out in the world). `beforePublish`
  * runs once before the first commit when any will publish: the caller's PUBLISHED mark goes first, so a process
  * killed between a sink's commit and the mark cannot leave published output behind an older mark (were the
- * checkpoint then lost, a resume from the one before would publish it again).
+ * checkpoint then lost, a resume from the one before would publish it again). `warnOnce`: the run's
+ * (warn-once.ts), for the sinks' CommitContext.
  */
-export async function publishSinkTransactions(store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>, beforePublish?: () => void): Promise<boolean> {
+export async function publishSinkTransactions(
+  store: CheckpointStore, m: Manifest, sinks: ReadonlyMap<string, SinkSpec<unknown>>, beforePublish?: () => void,
+  warnOnce: CommitContext['warnOnce'] = (_key, message) => { process.emitWarning(message, 'SluiceWarning'); },
+): Promise<boolean> {
   const commits: { uid: string; spec: SinkSpec<unknown>; txns: PreparedTransaction[] }[] = [];
   let published = false;
   for (const [uid, spec] of sinks) {
@@ -39,9 +43,11 @@ export async function publishSinkTransactions(store: CheckpointStore, m: Manifes
     published ||= asCollectSink(spec) === undefined && txns.some((t) => (spec.publishes !== undefined ? asked(uid, spec, 'publishes', () => spec.publishes!(t.transaction)) : !emptyTransaction(t.transaction)));
   }
   if (published) beforePublish?.();
+  const stored = commits.length > 0 ? await store.manifestIds() : [];
+  const context: CommitContext = { checkpointId: m.id, stored: stored.includes(m.id) ? stored : [...stored, m.id], warnOnce };
   for (const { uid, spec, txns } of commits) {
     try {
-      await spec.commit!(txns);
+      await spec.commit!(txns, context);
     } catch (e) {
       // A user's sink threw a bare Error ("broker down"): the job's failure must say which sink, and which checkpoint.
       throw new SinkCommitError(`sink '${uid}' (${spec.kind}): publishing checkpoint ${m.id}'s transactions failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

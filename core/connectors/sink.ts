@@ -42,14 +42,14 @@ export interface SinkSpec<in T> {
    * Main thread: publishes transactions prepared by the writers, in checkpoint order, once their checkpoint is
    * complete. Must be idempotent: after a failure and restore, transactions already published are passed again.
    */
-  commit?(transactions: PreparedTransaction[]): void | Promise<void>;
+  commit?(transactions: PreparedTransaction[], context?: CommitContext): void | Promise<void>;
   /**
    * Main thread, when a job restores a checkpoint (before its threads start), instead of `commit`: publishes the
    * restored checkpoint's transactions (idempotently), then removes what the crashed attempt left that no
    * restored transaction vouches for (a file sink's in-progress and pending parts). Without it, `commit` runs.
    * Also called with no transactions when a job restarts from the beginning (no checkpoint had completed).
    */
-  recover?(transactions: PreparedTransaction[]): void | Promise<void>;
+  recover?(transactions: PreparedTransaction[], context?: CommitContext): void | Promise<void>;
   /**
    * Main thread: whether committing `transaction` makes output visible (default: any transaction but undefined,
    * null or an empty array). A checkpoint whose commit published output is marked so (a fresh run then warns, and
@@ -85,10 +85,23 @@ export function recoveringSinks(sinks: ReadonlyMap<string, SinkSpec<unknown>>): 
       fingerprint: spec.fingerprint,
       createWriter: (subtask, parallelism) => spec.createWriter(subtask, parallelism),
       // Not `publishes`: a restore publishes more than a commit does (a file sink's open parts, cut).
-      commit: (transactions) => recover.call(spec, transactions),
+      commit: (transactions, context) => recover.call(spec, transactions, context),
     });
   }
   return out;
+}
+
+/** What the runtime tells a sink's `commit` and `recover` (absent where a caller has none: tests, a writer's own commit). */
+export interface CommitContext {
+  /** The checkpoint whose transactions these are (on restore: the restored one). */
+  readonly checkpointId: number;
+  /**
+   * The ids of the checkpoints (savepoints too) still in the state directory, this one among them: only these can
+   * pass a transaction again (a restore), so what a sink keeps to publish idempotently it may drop for the others.
+   */
+  readonly stored: readonly number[];
+  /** Says `message` once per run for each `key`: what the user should know, and nothing fails for. */
+  warnOnce(key: string, message: string): void;
 }
 
 /** A transaction a sink subtask prepared at a checkpoint (checkpointId -1: at its end of input). */

@@ -96,6 +96,8 @@ export interface AttemptSetup {
   /** The lineage the run goes on in (startLineage). */
   lineage: Lineage;
   warn: (m: string) => void;
+  /** The run's once-per-run warnings (warn-once.ts), for the sinks' commits. */
+  warnOnce: (key: string, m: string) => void;
   /** Checkpointed runs: readers of collect sinks that hold the sources (outlive attempts). */
   holds: OutputHolds | undefined;
   /** A stop with savepoint under way: resolves true when its savepoint was taken (the job stops there). */
@@ -122,7 +124,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // (idempotent), and let sinks that can clear what the failed attempt left (`recover`).
     // Output it publishes (a file sink's parts open at the checkpoint) is marked, as a completed checkpoint's is.
     // Bounded as any sinks' commit: nothing else stops here, before the attempt exists.
-    const publish = publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid), () => writePublishedMark(store!.dir, from.manifest.id));
+    const publish = publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid), () => writePublishedMark(store!.dir, from.manifest.id), s.warnOnce);
     const stop: CommitStop = { cancelled: s.cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: Infinity };
     if (!await publishAgain(publish, from.manifest.id, cp!.timeoutMs, stop, s.warn)) throw new JobCancelledError('job cancelled while it published the checkpoint it restores');
   } else if (s.orphans) {
@@ -253,7 +255,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   try {
     coordinator = cp ? new CheckpointCoordinator(
       store!, graph, plan, control, mainPorts,
-      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures, lineage: s.lineage, warn: s.warn },
+      { intervalMs: cp.intervalMs, timeoutMs: cp.timeoutMs, retained: cp.retained, unaligned: cp.unaligned, minPauseMs: 0, tolerableFailures: cp.tolerableFailures, lineage: s.lineage, warn: s.warn, warnOnce: s.warnOnce },
       s.jobFingerprint, s.nextId, from?.manifest,
       (e) => { checkpointFailure ??= e; stopAll(true); },
       callerOnCheckpoint(options.onCheckpoint, s.warn),

@@ -20,6 +20,7 @@ import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, restoreSourceSplits, selectCheckpoint, type LoadedCheckpoint } from '../checkpoint/restore.js';
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { publishAgain } from '../checkpoint/sink-commit-wait.js';
+import { warnOnce } from './warn-once.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
 import { checkRestartStrategy, RestartCounter } from '../checkpoint/restart-strategy.js';
@@ -60,6 +61,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   checkSplitWatermarks(graph, plan);
   const names = graph.nodes.map((n) => n.name);
   const warn = callerWarn(options.onWarning);
+  // Across the run's attempts: a file sink's part a consumer took is met again by each restore that names it.
+  const sinkWarnOnce = warnOnce(warn);
   const { rt, ringBytes, outputBound } = runtimeSettings(options, plan);
 
   // ---- checkpointing
@@ -219,7 +222,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           if (from?.manifest.finished) {
             // The job already ran to its end; publish its final transactions again (idempotent) and stop. A cancel
             // (an abort) gives a commit that does not return up, as a restore's.
-            await publishAgain(publishSinkTransactions(store!, from.manifest, sinksByUid), from.manifest.id, cp!.timeoutMs, { cancelled: runCancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: Infinity }, warn);
+            await publishAgain(publishSinkTransactions(store!, from.manifest, sinksByUid, undefined, sinkWarnOnce), from.manifest.id, cp!.timeoutMs, { cancelled: runCancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: Infinity }, warn);
             firstStarted();
             return finalResult(undefined, from.manifest.id);
           }
@@ -232,7 +235,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
             restored = from = await restoreSourceSplits(restored!, graph, { allowNonRestoredState: options.allowNonRestoredState ?? false }, warn);
             splitsPending = false;
           }
-          attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: threadsRan || startedOrphans, nextId, lineage, warn, holds, stopPending: () => stopPending, cancelled: runCancelled });
+          attempt = await startAttempt({ jobUrl, workerUrl, bundled: bundle !== undefined, graph, plan, parallelism, fingerprints, jobFingerprint, rt, ringBytes, options, cp, store, from, orphans: threadsRan || startedOrphans, nextId, lineage, warn, warnOnce: sinkWarnOnce, holds, stopPending: () => stopPending, cancelled: runCancelled });
         } catch (e) {
           // A cancel gave the publish of the checkpoint it restores up (a sinks' commit that does not return, said).
           if (cancelled && e instanceof JobCancelledError) {

@@ -6,7 +6,9 @@
 // savepoint), and hands the parts closed since the last barrier over, durable under hidden pending names; the
 // main thread renames them to their final names once the checkpoint is complete. On restore it publishes the
 // restored checkpoint's parts (an open one cut to its recorded length) and deletes what the failed attempt wrote
-// after it. Without checkpoints, parts are published when the job ends.
+// after it. Without checkpoints, parts are published when the job ends. After each commit and restore the sink
+// records the parts it fully published (committed-parts.ts): a part a consumer took away since is skipped by a
+// later commit that names it again; one whose files went before its publish still fails it (FileCommitError).
 // Readers of the directory (a file source too) skip the hidden in-progress and pending files.
 
 import path from 'node:path';
@@ -73,8 +75,8 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
         abort: () => writer.abort(),
       };
     },
-    async commit(transactions) {
-      await commitFileSinkTransactions(transactions.map((t) => t.transaction));
+    async commit(transactions, context) {
+      await commitFileSinkTransactions(transactions.map((t) => t.transaction), context === undefined ? undefined : { names, context });
     },
     ...(rollIntervalMs === 0 ? {} : {
       cancelNote: 'what it wrote since its parts last rolled stays in hidden part files (up to rollIntervalMs of output): a resume from the last checkpoint publishes it; a stop with a savepoint publishes everything',
@@ -82,8 +84,8 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
     owns: `the part files '${names.prefix}-*${names.suffix}' in ${path.resolve(dir)}`,
     // A transaction that only records how far its open part had got publishes nothing.
     publishes: (t) => !isFileSinkTransaction(t) || t.parts.length > 0,
-    async recover(transactions) {
-      await recoverFileSink(dir, names, transactions.map((t) => t.transaction));
+    async recover(transactions, context) {
+      await recoverFileSink(dir, names, transactions.map((t) => t.transaction), context);
     },
   };
 }

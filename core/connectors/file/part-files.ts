@@ -86,16 +86,26 @@ export function isFileSinkTransaction(t: unknown): t is FileSinkTransaction {
     && typeof x.open.final === 'string' && Number.isSafeInteger(x.open.bytes) && x.open.bytes >= 0;
 }
 
-export type PublishResult = 'published' | 'already-published';
+export type PublishResult = 'published' | 'already-published' | 'taken';
+
+/**
+ * Whether a part with both its hidden and its final file gone was published and then taken away (by a consumer
+ * of the directory): the sink's own record says so (committed-parts.ts). Absent: nothing counts as taken.
+ */
+export interface PublishedEvidence {
+  vouches(final: string, bytes: number, orLonger?: boolean): boolean;
+}
 
 /**
  * Publishes one pending part: rename to the final name. Idempotent: when the pending file is gone and a final
- * file of the recorded size is there, an earlier commit (perhaps one cut short by a crash) already did it.
+ * file of the recorded size is there, an earlier commit (perhaps one cut short by a crash) already did it; when
+ * both are gone and `evidence` vouches for its publish, a consumer took it ('taken').
  */
-export async function publishPart(dir: string, part: PartFile): Promise<PublishResult> {
+export async function publishPart(dir: string, part: PartFile, evidence?: PublishedEvidence): Promise<PublishResult> {
   const pending = join(dir, part.pending);
   const final = join(dir, part.final);
-  if (decide(part, pending, final, await sizeOf(pending), await sizeOf(final)) === 'already-published') return 'already-published';
+  const d = decide(part, pending, final, await sizeOf(pending), await sizeOf(final), evidence);
+  if (d !== 'rename') return d;
   await rename(pending, final);
   return 'published';
 }
@@ -104,16 +114,18 @@ export async function publishPart(dir: string, part: PartFile): Promise<PublishR
 export function publishPartSync(dir: string, part: PartFile): PublishResult {
   const pending = join(dir, part.pending);
   const final = join(dir, part.final);
-  if (decide(part, pending, final, sizeOfSync(pending), sizeOfSync(final)) === 'already-published') return 'already-published';
+  const d = decide(part, pending, final, sizeOfSync(pending), sizeOfSync(final));
+  if (d !== 'rename') return d;
   renameSync(pending, final);
   return 'published';
 }
 
-function decide(part: PartFile, pending: string, final: string, pendingSize: number | undefined, finalSize: number | undefined): 'rename' | 'already-published' {
+function decide(part: PartFile, pending: string, final: string, pendingSize: number | undefined, finalSize: number | undefined, evidence?: PublishedEvidence): 'rename' | 'already-published' | 'taken' {
   if (pendingSize === undefined) {
     if (finalSize === part.bytes) return 'already-published';
+    if (finalSize === undefined && evidence?.vouches(part.final, part.bytes) === true) return 'taken';
     throw new FileCommitError(finalSize === undefined
-      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists (deleted outside the sink?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`
+      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists, and the sink's record of published parts does not list it (deleted outside the sink before it was published?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`
       : `cannot commit ${final}: the pending file is gone and the final file has ${finalSize} bytes, not the ${part.bytes} written`);
   }
   if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${pending}: ${final} already exists and would be overwritten`);
@@ -128,13 +140,16 @@ export type OpenPublishResult = PublishResult | 'published-longer';
  * pending if it was closed after the checkpoint) is cut to the checkpoint's length, made durable and renamed to
  * its final name; the caller syncs the directory. Idempotent: a final file of that length is done. A longer final
  * file was published by a later checkpoint (an older checkpoint or savepoint is being restored): it stays, as the
- * parts later checkpoints published do ('published-longer').
+ * parts later checkpoints published do ('published-longer'). No final file, and `evidence` vouches for its publish
+ * at this length or longer (an earlier restore's, or a later checkpoint's): a consumer took it ('taken').
  */
-export async function publishOpenPart(dir: string, part: OpenPartFile): Promise<OpenPublishResult> {
+export async function publishOpenPart(dir: string, part: OpenPartFile, evidence?: PublishedEvidence): Promise<OpenPublishResult> {
   const final = join(dir, part.final);
   const finalSize = await sizeOf(final);
   if (finalSize === part.bytes) return 'already-published';
   if (finalSize !== undefined && finalSize > part.bytes) return 'published-longer';
+  // Before its hidden files are looked for: once published, none is left (one put back would publish it twice).
+  if (finalSize === undefined && evidence?.vouches(part.final, part.bytes, true) === true) return 'taken';
   if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${final}: it has ${finalSize} bytes, fewer than the ${part.bytes} written before the checkpoint`);
   let from = join(dir, part.inProgress);
   let size = await sizeOf(from);
@@ -143,7 +158,7 @@ export async function publishOpenPart(dir: string, part: OpenPartFile): Promise<
     size = await sizeOf(from);
   }
   if (size === undefined) {
-    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists (deleted outside the sink?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`);
+    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists, and the sink's record of published parts does not list it (deleted outside the sink before it was published?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`);
   }
   if (size < part.bytes) throw new FileCommitError(`cannot commit ${from}: it has ${size} bytes, fewer than the ${part.bytes} written before the checkpoint`);
   // Still in progress: the failed attempt's writer had it open. A write of its that was still under way (a stalled

@@ -16,12 +16,13 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js';
-import type { SinkWriter } from '../sink.js';
+import type { CommitContext, SinkWriter } from '../sink.js';
 import { makeDir } from '../../runtime/make-dir.js';
 import {
   FILE_SINK_OPEN_KIND, checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishOpenPart, publishPart, publishPartSync,
-  removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type PartFile, type PartNames,
+  removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type OpenPublishResult, type PartFile, type PartNames,
 } from './part-files.js';
+import { CommittedParts } from './committed-parts.js';
 import { shownValue } from '../../api/shown-value.js';
 import { isNumber } from '../../api/number-option.js';
 
@@ -299,16 +300,71 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
 /** A transaction's place in checkpoint order: the end of input (-1) comes after every checkpoint (as in sink-commit.ts). */
 const checkpointOrder = (t: FileSinkTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
 
+/**
+ * What a commit or restore on the main thread is told, so that it keeps the sink's record of the parts it fully
+ * published (committed-parts.ts) and takes a part that record lists, and that is gone, as taken by a consumer.
+ * Without it (a writer's own commit, tests) nothing is recorded and nothing counts as taken.
+ */
+export interface CommitRecord {
+  readonly names: PartNames;
+  readonly context: CommitContext;
+}
+
+/** The records of the directories a commit touches, read once each. */
+class Records {
+  private readonly byDir = new Map<string, CommittedParts>();
+  constructor(private readonly of: CommitRecord) {}
+
+  get(dir: string): CommittedParts {
+    let r = this.byDir.get(dir);
+    if (r === undefined) { r = CommittedParts.read(dir, this.of.names); this.byDir.set(dir, r); }
+    return r;
+  }
+
+  taken(dir: string, final: string): void {
+    const file = this.get(dir).file;
+    this.of.context.warnOnce(`file-sink-taken:${file}`, `file sink: ${join(dir, final)} was published and is gone (taken by a consumer of the directory?): ${file} records its publish, so it is not published again. Said once per run, for the first such part`);
+  }
+
+  /** After the renames and their directory fsync: `txs` are published, restamped, the old entries pruned. */
+  write(txs: readonly FileSinkTransaction[], opened: readonly { dir: string; open: OpenPartFile; result: OpenPublishResult }[] = []): void {
+    const by = this.of.context.checkpointId;
+    for (const tx of txs) {
+      const r = this.get(tx.dir);
+      for (const part of tx.parts) r.published(part.final, part.bytes, by);
+      // Still open at this checkpoint: counts only once a restore's publish of it is on record (below, or earlier).
+      if (tx.open !== undefined && r.vouches(tx.open.final, tx.open.bytes, true)) r.restamp(tx.open.final, by);
+    }
+    for (const { dir, open, result } of opened) {
+      const r = this.get(dir);
+      if (result === 'published' || result === 'already-published') r.published(open.final, open.bytes, by);
+      else r.restamp(open.final, by);
+    }
+    for (const r of this.byDir.values()) {
+      r.prune(this.of.context.stored);
+      r.write();
+    }
+  }
+}
+
 /** Publishes transactions' parts by atomic rename, in checkpoint order (any thread; idempotent). */
-export async function commitFileSinkTransactions(transactions: readonly unknown[]): Promise<FileSinkTransaction[]> {
+export async function commitFileSinkTransactions(transactions: readonly unknown[], record?: CommitRecord): Promise<FileSinkTransaction[]> {
   const txs = transactions.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
+  const records = record === undefined ? undefined : new Records(record);
+  await publishClosed(txs, records);
+  records?.write(txs);
+  return txs;
+}
+
+/** The closed parts of `txs`, published and made durable (the directories synced). */
+async function publishClosed(txs: readonly FileSinkTransaction[], records: Records | undefined): Promise<void> {
   const dirs = new Set<string>();
   for (const tx of txs) {
-    for (const part of tx.parts) await publishPart(tx.dir, part);
+    const evidence = records?.get(tx.dir);
+    for (const part of tx.parts) if (await publishPart(tx.dir, part, evidence) === 'taken') records!.taken(tx.dir, part.final);
     if (tx.parts.length > 0) dirs.add(tx.dir);
   }
   for (const d of dirs) await syncDir(d);
-  return txs;
 }
 
 /**
@@ -316,9 +372,11 @@ export async function commitFileSinkTransactions(transactions: readonly unknown[
  * deletes the in-progress and pending parts of every subtask in `dir` that they do not name: what writers of the
  * crashed attempt wrote after the restored checkpoint. The directory (and prefix) must belong to this sink alone.
  */
-export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[]): Promise<RecoveryReport> {
-  const txs = await commitFileSinkTransactions(restored);
-  return publishOpenAndClear(resolve(dir), names, txs);
+export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[], context?: CommitContext): Promise<RecoveryReport> {
+  const txs = restored.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
+  const records = context === undefined ? undefined : new Records({ names, context });
+  await publishClosed(txs, records);
+  return publishOpenAndClear(resolve(dir), names, txs, undefined, undefined, records);
 }
 
 /**
@@ -326,9 +384,10 @@ export async function recoverFileSink(dir: string, names: PartNames, restored: r
  * hold open, then deletes the in-progress and pending parts in `dir` (of `subtask`, or of every subtask) that no
  * restored transaction names, except names containing `keep`.
  */
-async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], subtask?: number, keep?: string): Promise<RecoveryReport> {
+async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], subtask?: number, keep?: string, records?: Records): Promise<RecoveryReport> {
   // Before the leftovers are deleted: an open part's file is hidden until it is published.
-  const opened = await publishOpenParts(txs);
+  const opened = await publishOpenParts(txs, records);
+  records?.write(txs, opened);
   const named = new Set(txs.filter((t) => t.dir === dir).flatMap((t) => t.parts.map((p) => p.pending)));
   const discarded: string[] = [];
   for (const f of await leftoverParts(dir, names, subtask)) {
@@ -337,30 +396,33 @@ async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly 
     discarded.push(f);
   }
   if (discarded.length > 0) await syncDir(dir);
-  return { committed: [...txs.flatMap((t) => t.parts.map((p) => p.final)), ...opened], discarded };
+  return { committed: [...txs.flatMap((t) => t.parts.map((p) => p.final)), ...opened.map((o) => o.open.final)], discarded };
 }
 
 /**
  * Restore: publishes the parts restored transactions hold open, each at the length of the newest transaction that
  * names it. A restored checkpoint carries every transaction not yet known to be committed (SinkOperator), so a
  * part may be open in one and open at a greater length, or closed, in a newer one: the newest is the restored
- * state (a closed part is `commit`'s). The end of input (-1) is the newest. Returns the final names.
+ * state (a closed part is `commit`'s). The end of input (-1) is the newest. Returns what became of each, made durable.
  */
-async function publishOpenParts(txs: readonly FileSinkTransaction[]): Promise<string[]> {
+async function publishOpenParts(txs: readonly FileSinkTransaction[], records?: Records): Promise<{ dir: string; open: OpenPartFile; result: OpenPublishResult }[]> {
   const newest = new Map<string, { dir: string; open: OpenPartFile | undefined }>();
   for (const tx of [...txs].sort((a, b) => checkpointOrder(a) - checkpointOrder(b))) {
     for (const p of tx.parts) newest.set(join(tx.dir, p.final), { dir: tx.dir, open: undefined });
     if (tx.open !== undefined) newest.set(join(tx.dir, tx.open.final), { dir: tx.dir, open: tx.open });
   }
-  const published: string[] = [];
+  const out: { dir: string; open: OpenPartFile; result: OpenPublishResult }[] = [];
   const dirs = new Set<string>();
   for (const { dir, open } of newest.values()) {
     if (open === undefined) continue;
-    if (await publishOpenPart(dir, open) === 'published') dirs.add(dir);
-    published.push(open.final);
+    const result = await publishOpenPart(dir, open, records?.get(dir));
+    if (result === 'taken') records!.taken(dir, open.final);
+    // Found published (a crash after the rename): synced too, before the record vouches for it.
+    if (result === 'published' || result === 'already-published') dirs.add(dir);
+    out.push({ dir, open, result });
   }
   for (const d of dirs) await syncDir(d);
-  return published;
+  return out;
 }
 
 function checkTransaction(t: unknown): FileSinkTransaction {

@@ -217,3 +217,14 @@ test('a sink whose recover throws with no checkpoint to restore fails with a Sin
     && e.message === "sink 'out' (test): recover (clearing what an earlier attempt left, with no checkpoint to restore) failed: disk gone");
   assert.deepEqual(given, [[]]);
 });
+
+test('commit is told the checkpoint, the ids still in the state directory (this one among them) and the run\'s warnOnce', async () => {
+  await withStore(async (store) => {
+    const m = await manifest(store, 7, { sink: [[tx(0, 7)]] });
+    const contexts: unknown[] = [];
+    const sink = recording({ commit: (_t, context) => { contexts.push(context); } });
+    const warnOnce = (): void => {};
+    await publishSinkTransactions(store, m, new Map([['sink', sink]]), undefined, warnOnce);
+    assert.deepEqual(contexts, [{ checkpointId: 7, stored: [7], warnOnce }]);
+  });
+});

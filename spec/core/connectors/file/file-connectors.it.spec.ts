@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { run, type JobHandle, type RunOptions } from '../../../../core/index.js';
 import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
 import { generatorReach } from '../../checkpoint/generator-reach.js';
+import { committedRecordName } from '../../../../core/connectors/file/committed-parts.js';
 
 const JOB = new URL('./jobs/files.ts', import.meta.url);
 const CHILD = fileURLToPath(new URL('../../checkpoint/fixtures/run-job.ts', import.meta.url));
@@ -221,8 +222,9 @@ test('file sink: the process is SIGKILLed mid-run and resumed; the published par
     const second = child(job({ ...params, n }), stateDir, true);
     await second.waitFor((l) => l.some((x) => x.startsWith('done')));
     assert.equal(await second.exit, 0);
-    const files = readdirSync(out);
+    const files = outFiles(out);
     assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'recovery deleted the killed run\'s leftovers; the resumed run published all it wrote');
+    assert.ok(readdirSync(out).includes(RECORD), 'the sink\'s record of published parts is there, hidden');
     const ids = files.flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter((x) => x !== '').map((x) => (JSON.parse(x) as { i: number }).i));
     assert.deepEqual(tally(ids, n), { lost: 0, duplicated: 0, unexpected: 0 });
     assert.ok([...tokensBefore].every((t) => files.some((f) => token(f) === t)), 'parts published before the kill are kept');
@@ -254,7 +256,7 @@ test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): S
     await second.waitFor((l) => l.some((x) => x.startsWith('done')));
     assert.equal(await second.exit, 0);
     assert.match(second.lines.find((x) => x.startsWith('done'))!, /^done \d+$/, 'resumed from a checkpoint');
-    const files = readdirSync(out);
+    const files = outFiles(out);
     assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'no hidden part left');
     let cut = 0;
     for (const [final, size] of open) {
@@ -304,7 +306,7 @@ test('file sink, parts open across checkpoints: a stop with a savepoint publishe
     const resumed = await (await run(url, { parallelism: 2, stateDir, resume: { savepoint: 'sp' }, onWarning: () => {} })).result;
     assert.equal(resumed.cancelled, false);
     assert.deepEqual(tally(ids(), n), { lost: 0, duplicated: 0, unexpected: 0 });
-    assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('.')), [], 'no hidden part left');
+    assert.deepEqual(outFiles(out).filter((f) => f.startsWith('.')), [], 'no hidden part left');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -369,6 +371,10 @@ test('file sink, parts open across checkpoints: a resume that publishes the open
   }
 });
 
+/** The sink's record of the parts it published (committed-parts.ts): hidden, and no part. */
+const RECORD = committedRecordName({ prefix: 'part', suffix: '' });
+/** The files of a sink's directory but its record. */
+const outFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f !== RECORD);
 const visibleParts = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
 const token = (file: string): string => file.split('-')[2]!;
 
@@ -410,7 +416,7 @@ test('file sink: a restart from the beginning removes the failed attempt\'s hidd
     const r = await (await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 0, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m) })).result;
     assert.equal(r.restarts, 1);
     assert.ok(warnings.some((w) => /restart 1 .* from the beginning/.test(w)), warnings.join(' | '));
-    const files = readdirSync(out);
+    const files = outFiles(out);
     const ids = files.filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i));
     assert.deepEqual(tally(ids, 5000), { lost: 0, duplicated: 0, unexpected: 0 });
     assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'no hidden part left');
@@ -449,7 +455,7 @@ test('file sink, parts open across 10 ms checkpoints: an operator fails, the job
     // Resumed from the savepoint, the job reads 2,000 records past what it covers, to its end.
     const n = (await generatorReach(stateDir, sp.id)) + 2_000;
     await (await run(job({ ...params, n }), { parallelism: 2, stateDir, resume: { savepoint: 'sp' }, onWarning: () => {} })).result;
-    const files = readdirSync(out);
+    const files = outFiles(out);
     const ids = files.filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i));
     assert.deepEqual(tally(ids, n), { lost: 0, duplicated: 0, unexpected: 0 });
     assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'no hidden part left');
@@ -483,7 +489,7 @@ for (const how of ['a resume that finds no checkpoint', 'a run without checkpoin
         const ids = readdirSync(out).filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i));
         assert.deepEqual(tally(ids, 5000), { lost: 0, duplicated: 0, unexpected: 0 });
       }
-      assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('.')), [`.other-0-1a2b3c-0${ext}.pending`], 'only the other prefix\'s part is left');
+      assert.deepEqual(outFiles(out).filter((f) => f.startsWith('.')), [`.other-0-1a2b3c-0${ext}.pending`], 'only the other prefix\'s part is left');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

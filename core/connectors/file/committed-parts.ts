@@ -1,0 +1,113 @@
+// Runs on: main thread (a file sink's commits and restores).
+//
+// The file sink's own evidence of which parts it fully published: a hidden record per output directory and prefix
+// (`.<prefix>.committed`), rewritten atomically after a commit's renames and the directory fsync. A consumer of
+// the directory moves or deletes published parts, and a later commit that names one again (a restore, a
+// restore's first checkpoint) finds neither its pending nor its final file. That alone cannot tell a part taken
+// after its publish from one whose hidden file was lost before it (the PUBLISHED mark is written before the
+// renames): only a record written after them can, so a part with both files gone counts as taken only where this
+// record lists it at its length.
+//
+// Kept small: each entry carries the range of checkpoint ids whose commit or restore vouched for it (every
+// completed checkpoint that names a closed part publishes it, so stamps it), and an entry whose range holds no
+// checkpoint still in the state directory goes: no restore can name it again. A range, not the oldest id kept: a
+// savepoint is kept for good, and everything after it would be too. A damaged record
+// is an error naming it, not "no evidence": rewriting it would drop what it vouched for without a word, and the
+// failures that followed would point at parts, not at the record.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from '../../../shm/checksum.js';
+import { writeFileDurably } from '../../checkpoint/durable-file.js';
+import { FileCommitError } from '../errors.js';
+import type { PartNames } from './part-files.js';
+
+const FORMAT = 1;
+
+/** [final name, bytes published, lowest and highest id of the checkpoints whose commit or restore vouched for it]. */
+type Entry = [string, number, number, number];
+
+export const committedRecordName = (names: PartNames): string => `.${names.prefix}.committed`;
+
+function entriesCrc(entries: readonly Entry[]): number {
+  const bytes = Buffer.from(JSON.stringify(entries), 'utf8');
+  return crc32(bytes, 0, bytes.length);
+}
+
+export class CommittedParts {
+  private readonly parts = new Map<string, { bytes: number; lo: number; hi: number }>();
+  private changed = false;
+
+  private constructor(readonly file: string, private readonly dir: string) {}
+
+  /** The record of `dir`'s parts named `names`, or an empty one. Throws FileCommitError for a damaged record. */
+  static read(dir: string, names: PartNames): CommittedParts {
+    const file = join(dir, committedRecordName(names));
+    const record = new CommittedParts(file, dir);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return record;
+      throw damaged(file, `cannot be read: ${(e as Error).message}`);
+    }
+    let v: { format?: unknown; crc?: unknown; parts?: unknown };
+    try { v = JSON.parse(text) as typeof v; } catch { throw damaged(file, 'not JSON'); }
+    if (v === null || typeof v !== 'object' || v.format !== FORMAT || !Array.isArray(v.parts)) throw damaged(file, `not a record of format ${FORMAT}`);
+    const entries = v.parts as unknown[];
+    if (!entries.every((e) => Array.isArray(e) && e.length === 4 && typeof e[0] === 'string' && [e[1], e[2], e[3]].every(Number.isSafeInteger))) throw damaged(file, 'an entry is not [name, bytes, from checkpoint, to checkpoint]');
+    if (v.crc !== entriesCrc(entries as Entry[])) throw damaged(file, 'its checksum does not match');
+    for (const [final, bytes, lo, hi] of entries as Entry[]) record.parts.set(final, { bytes, lo, hi });
+    return record;
+  }
+
+  /** Whether a part `final` was fully published at `bytes` (`orLonger`: at `bytes` or more, as an open part's later length). */
+  vouches(final: string, bytes: number, orLonger = false): boolean {
+    const e = this.parts.get(final);
+    return e !== undefined && (orLonger ? e.bytes >= bytes : e.bytes === bytes);
+  }
+
+  /** Part `final` is published at `bytes` (its renames made durable), as checkpoint `by`'s commit or restore found it. */
+  published(final: string, bytes: number, by: number): void {
+    const e = this.parts.get(final);
+    if (e === undefined) {
+      this.parts.set(final, { bytes, lo: by, hi: by });
+      this.changed = true;
+    } else {
+      if (bytes > e.bytes) { e.bytes = bytes; this.changed = true; }
+      this.restamp(final, by);
+    }
+  }
+
+  /** Checkpoint `by` names `final` too (an open part a restore published): kept as long as that checkpoint is. */
+  restamp(final: string, by: number): void {
+    const e = this.parts.get(final);
+    if (e === undefined || (e.lo <= by && by <= e.hi)) return;
+    e.lo = Math.min(e.lo, by);
+    e.hi = Math.max(e.hi, by);
+    this.changed = true;
+  }
+
+  /** Drops entries whose checkpoints are all gone from the state directory (`stored`: the ids still there). */
+  prune(stored: readonly number[]): void {
+    for (const [final, e] of this.parts) {
+      if (!stored.some((id) => e.lo <= id && id <= e.hi)) { this.parts.delete(final); this.changed = true; }
+    }
+  }
+
+  get size(): number {
+    return this.parts.size;
+  }
+
+  /** Rewrites the record if anything changed: temp file, fsync, rename, directory fsync. */
+  write(): void {
+    if (!this.changed) return;
+    const entries: Entry[] = [...this.parts].map(([final, e]) => [final, e.bytes, e.lo, e.hi]);
+    writeFileDurably(this.file, this.dir, JSON.stringify({ format: FORMAT, crc: entriesCrc(entries), parts: entries }));
+    this.changed = false;
+  }
+}
+
+function damaged(file: string, problem: string): FileCommitError {
+  return new FileCommitError(`file sink: ${file} is damaged (${problem}). It records which parts the sink fully published, so that a part a consumer took away can be told from one lost before it was published. Restore it from a backup, or delete it: a commit that then finds a taken part fails instead of skipping it`);
+}
