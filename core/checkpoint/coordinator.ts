@@ -84,6 +84,9 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** An ended subtask's final state, and the refs of its non-keyed parts (they stand in for it from then on). */
+type FinalState = { snapshot: SubtaskSnapshot; parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] };
+
 /** Operator uid → chains by key group, as of the acks received so far. */
 type Chains = Map<string, Map<number, { chain: KeyedChunkRef[]; entries: number }>>;
 
@@ -112,7 +115,7 @@ export class CheckpointCoordinator {
   /** Non-keyed state and source positions of subtasks that ended: they stand in for them from now on. */
   /** What the subtasks' final states wrote as they ended: the final checkpoint's figures (it writes only its manifest). */
   private readonly finalStates = { bytes: 0, chunks: 0, dirty: 0 };
-  private readonly finished = new Map<string, { snapshot: SubtaskSnapshot; parts: { uid: string; ref: ChunkRef | null; redistribute: Redistribution }[] }>();
+  private readonly finished = new Map<string, FinalState>();
   /** Per savepoint of this attempt, the records its sources had emitted at its barriers (sourceRecordsAt). */
   private readonly savepointSources = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -461,10 +464,13 @@ export class CheckpointCoordinator {
     recordCompleted(this.stats, done);
     this.broadcast({ type: 'complete', checkpointId: p.id });
     const committedAt = performance.now();
+    // The final states this manifest holds: their sinks' transactions are published by this commit.
+    const ended = [...this.finished].filter(([key]) => !p.parts.has(key));
     try {
       // checkpointTimeoutMs ends with the manifest: a commit that never returns would stop every later checkpoint
       // without a word (failing the job instead would run its restart's commit beside this one).
       await this.commitSinks(manifest, `checkpoint ${p.id}`, 'no checkpoint starts (nor a restart) until it does');
+      this.publishedFinalTransactions(ended);
       // Given up by drain(): the attempt is over, and its retention could delete chunks a restart's chains hold.
       if (this.detached) return;
       await this.retain(p.id);
@@ -587,6 +593,19 @@ export class CheckpointCoordinator {
       ...(Object.keys(channelTimes).length > 0 ? { channelTimes } : {}), taskParallelism, keyedEntries,
       finished: this.expected.every((k) => this.finished.has(k)),
     });
+  }
+
+  /**
+   * A checkpoint that holds these final states is published, its commit durably done: their sinks' transactions
+   * (the end of input, and any not yet confirmed) are left out of later manifests. Carried on, every later
+   * checkpoint published them again (a part a consumer took was then gone at each), and so did every restore.
+   */
+  private publishedFinalTransactions(ended: readonly [string, FinalState][]): void {
+    for (const [key, f] of ended) {
+      // Replaced meanwhile (a deferred report): that one is not published yet.
+      if (this.finished.get(key) !== f) continue;
+      this.finished.set(key, { snapshot: f.snapshot, parts: f.parts.map((part) => (part.ref !== null && this.sinksByUid.get(part.uid)?.commit !== undefined ? { ...part, ref: null } : part)) });
+    }
   }
 
   /** Publishes `m`'s transactions, warned about after checkpointTimeoutMs and bounded by drain() (SinkCommitWait). */

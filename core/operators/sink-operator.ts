@@ -42,8 +42,10 @@ export class SinkOperator<T> extends Operator<T, never> {
   }
 
   override restoreState(state: OperatorRestore): void {
-    // Committed again by the coordinator on restore (idempotently); kept until a checkpoint confirms it.
-    this.pending = (state.operator as PreparedTransaction[]).slice();
+    // Committed again by the coordinator on restore (idempotently); kept until a checkpoint confirms it. Not an end
+    // of input: the restore published it before this thread started, and no checkpoint confirms an end
+    // (notifyCheckpointComplete keeps them), so every later checkpoint, and restore, published it again.
+    this.pending = (state.operator as PreparedTransaction[]).filter((t) => t.checkpointId >= 0);
   }
 
   override notifyCheckpointComplete(checkpointId: number): void {
