@@ -11,12 +11,25 @@
 //   ?case=sink-open&n=40000&rate=20000&out=/dir&interval=50&bufferBytes=b&unbounded=0|1
 //                                        generator -> records { p, s } (partition i mod 4, sequence i div 4) -> part
 //                                        files rolled only by the default rollIntervalMs: open across checkpoints
+//   ?case=sink-taken&out=/dir&rate=20000&interval=50&n=N|unbounded=1&crashGate=/path&marker=/path&hold=before|after&holdGate=/path&held=/path
+//                                        generator -> records { p, s } (partition i mod 4, sequence i div 4) -> a map
+//                                        whose worker thread exits once (process.exit) at the first record after the
+//                                        crashGate file exists -> part files (rolled at 300 records, else open across
+//                                        checkpoints). Once the holdGate file exists, the first commit with closed and
+//                                        open parts hangs for good, 'before' publishing anything (the PUBLISHED mark is
+//                                        written) or 'after' it is done, and writes `held` first: JSON { checkpointId,
+//                                        pending, finals, open } of that commit's parts (for the spec to kill the process)
+//   ?case=sink-ended&out=/dir&n=2000&interval=50&log=/path
+//                                        generator -> a map that holds odd records (subtask 1's) 2 ms each -> part files;
+//                                        each commit appends `commit <checkpoint>` to `log`, and `end <subtask> <id>
+//                                        <checkpoint>` for each end-of-input transaction it is given
 //   ?case=sink-fails&out=/dir&failAt=i&marker=/path&interval=60000&rate=r&gate=/path&n=5000&unbounded=0|1
 //                                        generator -> a map that fails once at record i (with gate: at the first record
 //                                        from i on once that file exists) -> part files (rolled at 100 records)
-import { existsSync, writeFileSync } from 'node:fs';
-import { csv, defineJob, fileSink, jsonLines } from '../../../../../core/index.js';
-import { ledgerSink } from '../../../checkpoint/ledger.js';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { csv, defineJob, fileSink, jsonLines, type PreparedTransaction, type SinkSpec } from '../../../../../core/index.js';
+import type { FileSinkTransaction } from '../../../../../core/connectors/file/part-files.js';
+import { blockFor, ledgerSink } from '../../../checkpoint/ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
 const c = q.get('case')!;
@@ -67,6 +80,25 @@ export default defineJob((env) => {
         throw new Error(`injected failure at record ${r.i}`);
       }).name('inject').uid('inject')
       .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 100, bufferBytes: 0 })).name('parts').uid('parts');
+  } else if (c === 'sink-taken') {
+    const crashGate = q.get('crashGate');
+    const marker = q.get('marker') ?? '';
+    env.enableCheckpointing(Number(q.get('interval') ?? 50));
+    env.fromGenerator({ ...count(40_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 5 }, (i) => ({ p: i % 4, s: Math.floor(i / 4) })).name('gen').uid('gen')
+      .map((r) => {
+        if (crashGate !== null && existsSync(crashGate) && !existsSync(marker)) {
+          writeFileSync(marker, 'crashed once');
+          process.exit(3);
+        }
+        return r;
+      }).name('crash').uid('crash')
+      .sink(held(fileSink({ dir: q.get('out')!, format: jsonLines<{ p: number; s: number }>(), rollRecords: 300, bufferBytes: 0 }))).name('parts').uid('parts');
+  } else if (c === 'sink-ended') {
+    const log = q.get('log')!;
+    env.enableCheckpointing(Number(q.get('interval') ?? 50));
+    env.fromGenerator({ count: Number(q.get('n') ?? 2000), seed: 1 }, (i) => ({ i })).name('gen').uid('gen')
+      .map((r) => { if (r.i % 2 === 1) blockFor(2); return r; }).name('slow-odd').uid('slow-odd')
+      .sink(counted(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 200 }), log)).name('parts').uid('parts');
   } else if (c === 'sink-open') {
     env.enableCheckpointing(Number(q.get('interval') ?? 50));
     env.fromGenerator({ ...count(40_000), ratePerSec: Number(q.get('rate') ?? 20_000), seed: 5 }, (i) => ({ p: i % 4, s: Math.floor(i / 4) })).name('gen').uid('gen')
@@ -78,3 +110,39 @@ export default defineJob((env) => {
       .sink(fileSink({ dir: q.get('out')!, format: jsonLines<{ i: number }>(), rollRecords: 300, ...(roll === null ? {} : { rollIntervalMs: Number(roll) }) })).name('parts').uid('parts');
   }
 });
+
+/** `inner`, whose commit logs each call and each end-of-input transaction it is given to `log`. */
+function counted<T>(inner: SinkSpec<T>, log: string): SinkSpec<T> {
+  return {
+    ...inner,
+    async commit(transactions, context) {
+      const id = context?.checkpointId ?? -1;
+      appendFileSync(log, `commit ${id}\n${transactions.filter((t) => t.end !== undefined).map((t) => `end ${t.subtask} ${t.end} ${id}\n`).join('')}`);
+      await inner.commit!(transactions, context);
+    },
+  };
+}
+
+/** `inner`, whose commit hangs once the holdGate file exists (sink-taken), before or after publishing. */
+function held<T>(inner: SinkSpec<T>): SinkSpec<T> {
+  const gate = q.get('holdGate');
+  const after = q.get('hold') === 'after';
+  return {
+    ...inner,
+    async commit(transactions: PreparedTransaction[], context) {
+      const txs = transactions.map((t) => t.transaction as FileSinkTransaction);
+      const hold = gate !== null && existsSync(gate) && txs.some((t) => t.parts.length > 0) && txs.some((t) => t.open !== undefined);
+      if (hold && after) await inner.commit!(transactions, context);
+      if (hold) {
+        writeFileSync(q.get('held')!, JSON.stringify({
+          checkpointId: context?.checkpointId,
+          pending: txs.flatMap((t) => t.parts.map((p) => p.pending)),
+          finals: txs.flatMap((t) => t.parts.map((p) => p.final)),
+          open: txs.flatMap((t) => (t.open === undefined ? [] : [t.open.final])),
+        }));
+        return new Promise<void>(() => {});
+      }
+      await inner.commit!(transactions, context);
+    },
+  };
+}
