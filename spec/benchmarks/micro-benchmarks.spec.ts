@@ -91,6 +91,13 @@ test('sink-results.ts: a sink result posted, with and without a clone to check i
   assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.clone-check']));
 });
 
+test('file-commit.ts: a file sink checkpoint\'s part committed with and without the record of published parts', async () => {
+  const r = await report('file-commit.ts');
+  checkShape(r, ['file-commit.part']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.no-record']));
+  assert.equal(r.results[0]!.outputRows, 300);
+});
+
 test('end-timer-snapshots.ts: the firing\'s snapshots against its timers, one row', async () => {
   const r = await report('end-timer-snapshots.ts');
   // Not checkShape: one engine, one measure (no latency, no output to agree on).

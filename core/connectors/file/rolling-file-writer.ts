@@ -327,7 +327,7 @@ class Records {
   }
 
   /** After the renames and their directory fsync: `txs` are published, restamped, the old entries pruned. */
-  write(txs: readonly FileSinkTransaction[], opened: readonly { dir: string; open: OpenPartFile; result: OpenPublishResult }[] = []): void {
+  async write(txs: readonly FileSinkTransaction[], opened: readonly { dir: string; open: OpenPartFile; result: OpenPublishResult }[] = []): Promise<void> {
     const by = this.of.context.checkpointId;
     for (const tx of txs) {
       const r = this.get(tx.dir);
@@ -342,7 +342,7 @@ class Records {
     }
     for (const r of this.byDir.values()) {
       r.prune(this.of.context.stored);
-      r.write();
+      await r.write();
     }
   }
 }
@@ -352,7 +352,7 @@ export async function commitFileSinkTransactions(transactions: readonly unknown[
   const txs = transactions.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
   const records = record === undefined ? undefined : new Records(record);
   await publishClosed(txs, records);
-  records?.write(txs);
+  await records?.write(txs);
   return txs;
 }
 
@@ -387,7 +387,7 @@ export async function recoverFileSink(dir: string, names: PartNames, restored: r
 async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], subtask?: number, keep?: string, records?: Records): Promise<RecoveryReport> {
   // Before the leftovers are deleted: an open part's file is hidden until it is published.
   const opened = await publishOpenParts(txs, records);
-  records?.write(txs, opened);
+  await records?.write(txs, opened);
   const named = new Set(txs.filter((t) => t.dir === dir).flatMap((t) => t.parts.map((p) => p.pending)));
   const discarded: string[] = [];
   for (const f of await leftoverParts(dir, names, subtask)) {
