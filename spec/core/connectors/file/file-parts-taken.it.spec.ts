@@ -149,7 +149,7 @@ test('a consumer moves every published part while the job runs, its worker threa
   }
 });
 
-for (const lose of ['pending', 'in-progress'] as const) test(`the process is SIGKILLed after the PUBLISHED mark and before the renames, then a ${lose} part file is lost: the resume fails loudly naming it, never exits 0 (review r5)`, { timeout: 120_000 }, async () => {
+for (const lose of ['pending', 'in-progress'] as const) test(`the process is SIGKILLed after the PUBLISHED mark and before the renames, then ${lose === 'pending' ? 'a pending' : 'an in-progress'} part file is lost: the resume fails loudly naming it, never exits 0 (review r5)`, { timeout: 120_000 }, async () => {
   const d = dirs();
   try {
     const gates = { holdGate: path.join(d.gates, 'hold'), held: path.join(d.gates, 'held') };
@@ -196,8 +196,10 @@ test('a subtask ends long before the other, a consumer takes its parts: its end 
     const h = await run(job({ case: 'sink-ended', out: d.out, n, interval: 50, log }), {
       parallelism: 2, stateDir: d.state, restartStrategy: { type: 'none' }, onWarning: (m) => warnings.push(m),
     });
+    // No failure: commits that name a taken part again (a checkpoint's transaction carried into the next one when its
+    // completion reached the subtask after the next barrier) skip it, with a warning.
     const r = await h.result;
-    assert.equal(r.restarts, 0);
+    assert.equal(r.restarts, 0, warnings.join(' | '));
     taker.stop();
     const lines = readFileSync(log, 'utf8').split('\n').filter((l) => l !== '');
     const ends = lines.filter((l) => l.startsWith('end '));
@@ -207,7 +209,6 @@ test('a subtask ends long before the other, a consumer takes its parts: its end 
     // Subtask 0 ended while subtask 1 still ran: checkpoints were committed after its end's, without it.
     const firstEnd = lines.indexOf(ends[0]!);
     assert.ok(lines.slice(firstEnd + 1).filter((l) => l.startsWith('commit ')).length >= 2, lines.join(' / '));
-    assert.deepEqual(warnings.filter((w) => TAKEN.test(w)), [], 'nothing named a taken part again');
     const ids = [d.out, d.taken].flatMap((dir) => visible(dir).flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { i: number }).i)));
     assert.deepEqual(tally(ids, n), { lost: 0, duplicated: 0, unexpected: 0 });
   } finally {

@@ -26,7 +26,7 @@
 //   ?case=sink-fails&out=/dir&failAt=i&marker=/path&interval=60000&rate=r&gate=/path&n=5000&unbounded=0|1
 //                                        generator -> a map that fails once at record i (with gate: at the first record
 //                                        from i on once that file exists) -> part files (rolled at 100 records)
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { csv, defineJob, fileSink, jsonLines, type PreparedTransaction, type SinkSpec } from '../../../../../core/index.js';
 import type { FileSinkTransaction } from '../../../../../core/connectors/file/part-files.js';
 import { blockFor, ledgerSink } from '../../../checkpoint/ledger.js';
@@ -134,12 +134,15 @@ function held<T>(inner: SinkSpec<T>): SinkSpec<T> {
       const hold = gate !== null && existsSync(gate) && txs.some((t) => t.parts.length > 0) && txs.some((t) => t.open !== undefined);
       if (hold && after) await inner.commit!(transactions, context);
       if (hold) {
-        writeFileSync(q.get('held')!, JSON.stringify({
+        // Whole when it appears (a rename): the spec reads it as soon as it sees it.
+        const heldFile = q.get('held')!;
+        writeFileSync(`${heldFile}.tmp`, JSON.stringify({
           checkpointId: context?.checkpointId,
           pending: txs.flatMap((t) => t.parts.map((p) => p.pending)),
           finals: txs.flatMap((t) => t.parts.map((p) => p.final)),
           open: txs.flatMap((t) => (t.open === undefined ? [] : [t.open.final])),
         }));
+        renameSync(`${heldFile}.tmp`, heldFile);
         return new Promise<void>(() => {});
       }
       await inner.commit!(transactions, context);
