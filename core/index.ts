@@ -43,7 +43,7 @@ export type { JobMetrics, OperatorMetrics, TaskMetrics } from './runtime/metrics
 export { generatorSource, SplitRandom, type GeneratorOptions, type Random } from './connectors/generator.js';
 export { collectionSource } from './connectors/collection.js';
 export { asyncIterableSource } from './connectors/async-iterable.js';
-export type { SinkSpec, SinkWriter, PreparedTransaction } from './connectors/sink.js';
+export type { SinkSpec, SinkWriter, PreparedTransaction, CommitContext } from './connectors/sink.js';
 export { collectSink } from './connectors/collect-sink.js';
 export { printSink } from './connectors/print-sink.js';
 export { discardSink } from './connectors/discard-sink.js';
