@@ -6,11 +6,13 @@
 // with that thread's context switches: voluntary (it parked) and not (preempted: a core taken from it).
 // On a loaded machine wall and busy time also count the time the thread waited for a core; CPU does not. The file
 // stays in the page cache after the first run: this measures the reader's and the thread's costs, not the disk.
+// `--follow`: the file is followed (polled), as a job that follows a log from its start or is restored far behind its
+// end reads it; the benchmark deletes it once the job has it open, so the job finishes at its end.
 //
-//   npm run bench:file-source -- [--json [PATH]] [--runs N] [--mb MB]
+//   npm run bench:file-source -- [--json [PATH]] [--runs N] [--mb MB] [--follow]
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync, rmSync, readFileSync, readdirSync, readlinkSync, copyFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { emitReport, parseJsonArg, type BenchResult } from './report.js';
@@ -22,13 +24,16 @@ const arg = (name: string, dflt: number): number => {
 };
 const runs = arg('--runs', 3);
 const mb = arg('--mb', 150);
+const follow = argv.includes('--follow');
 const root = resolve(import.meta.dirname, '..');
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-file-source-'));
 const input = join(dir, 'events.jsonl');
+// Following, each run reads a copy, deleted once the job has it open (a hard link would keep it linked: not deleted).
+const written = follow ? join(dir, 'events.master') : input;
 let rows = 0;
 {
-  const fd = openSync(input, 'w');
+  const fd = openSync(written, 'w');
   let text = '';
   let bytes = 0;
   while (bytes < mb * 1024 * 1024) {
@@ -43,7 +48,7 @@ writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
 const job = join(dir, 'job.ts');
 writeFileSync(job, `import { defineJob, jsonLines } from ${JSON.stringify(join(root, 'core/index.js'))};
 export default defineJob((env) => {
-  env.fromFiles(${JSON.stringify(input)}, jsonLines(), { readAhead: process.env.READ_AHEAD === '1' }).name('file').discard().name('sink');
+  env.fromFiles(${JSON.stringify(input)}, jsonLines(), { readAhead: process.env.READ_AHEAD === '1'${follow ? ", follow: { watch: false, pollIntervalMs: 50 }" : ''} }).name('file').discard().name('sink');
 });
 `);
 
@@ -67,14 +72,20 @@ function statTicks(path: string, children = false): number {
 }
 
 async function runJob(readAhead: boolean): Promise<Run> {
+  if (follow) copyFileSync(written, input);
   const childrenBefore = statTicks('/proc/self/stat', true);
   const child = spawn(process.execPath, [join(root, 'bin/sluice.mjs'), 'run', job, '-p', '1'], { env: { ...process.env, READ_AHEAD: readAhead ? '1' : '0' } });
   let out = '';
   child.stdout.on('data', (b: Buffer) => { out += b; });
   child.stderr.on('data', (b: Buffer) => { out += b; });
   const threads = new Map<string, ThreadSample>();
+  let deleted = !follow;
   const sample = setInterval(() => {
     try {
+      if (!deleted && readdirSync(`/proc/${child.pid}/fd`).some((fd) => { try { return readlinkSync(`/proc/${child.pid}/fd/${fd}`) === input; } catch { return false; } })) {
+        unlinkSync(input);
+        deleted = true;
+      }
       for (const tid of readdirSync(`/proc/${child.pid}/task`)) if (tid !== String(child.pid)) threads.set(tid, threadSample(`/proc/${child.pid}/task/${tid}`));
     } catch { /* ended between the listing and the read */ }
   }, 20);
@@ -82,6 +93,7 @@ async function runJob(readAhead: boolean): Promise<Run> {
   clearInterval(sample);
   const wall = /finished after ([0-9.]+)s: ([0-9,]+) events/.exec(out);
   const task = /^\s+file -> sink\s+0\s+\d+\s+([0-9,]+)\s+[0-9,]+\s+([0-9,]+)/m.exec(out);
+  if (!deleted) throw new Error(`the job ended before it had ${input} open (it was not deleted)`);
   if (status !== 0 || wall === null || task === null) throw new Error(`the job failed or its summary changed:\n${out}`);
   if (Number(wall[2]!.replaceAll(',', '')) !== rows) throw new Error(`read ${wall[2]} records, expected ${rows}`);
   const source = [...threads.values()].reduce((a, b) => (b.ticks > a.ticks ? b : a), { ticks: 0, voluntary: 0, preempted: 0 });
@@ -120,7 +132,7 @@ for (const [readAhead, s] of samples) {
   const sourceThreadCpuMs = median(s.map((x) => x.sourceThreadCpuMs));
   console.error(`readAhead=${readAhead}: median ${wallS}s (${Math.round(rows / wallS)} events/s), busy ${busyMs} ms, idle ${idleMs} ms (${Math.round((100 * idleMs) / (busyMs + idleMs))}%), cpu ${cpuMs} ms, source thread cpu ${sourceThreadCpuMs} ms`);
   results.push({
-    benchmark: 'job.file-source.jsonl', engine: readAhead ? 'sluice.readAhead' : 'sluice.oneReadAtATime', parallelism: 1, repetitions: s.length,
+    benchmark: follow ? 'job.file-source.jsonl.follow' : 'job.file-source.jsonl', engine: readAhead ? 'sluice.readAhead' : 'sluice.oneReadAtATime', parallelism: 1, repetitions: s.length,
     eventsPerSec: Math.round(rows / wallS), p50Us: null, p99Us: null, rssMB: 0, outputRows: rows, outputChecksum: null, bytesPerRecord: null,
     fileMB: mb, wallS, busyMs, idleMs, cpuMs, sourceThreadCpuMs, runs: s,
   });
