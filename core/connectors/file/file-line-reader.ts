@@ -4,8 +4,9 @@
 // (FileHandle.read at an explicit offset) into a LineFramer, `read()` hands out what is framed now, and `ready()`
 // resolves when more is. It starts at a recorded byte offset and line, and its `position` is always just after
 // the last record handed out, so a reader restarted there neither skips nor repeats a record. With `readAhead`
-// (the default; bounded reading only) several reads run at once, at consecutive offsets, and are taken in file order (after a short one,
+// (the default) several reads run at once, at consecutive offsets, and are taken in file order (after a short one,
 // those after it are dropped and read again: a growing file); their bytes are framed only as records are read out.
+// Following, a file at its end is read one read at a time (each read past the end would come back empty).
 //
 // Bounded mode: at the end of the file an unterminated last line is a record, then END. Follow mode: the end of
 // the file is a wait for growth (FileGrowth); a partial last line is held until its LF arrives. A followed file
@@ -27,13 +28,12 @@ import { isNumber } from '../../api/number-option.js';
 export interface FileLineReaderOptions extends LineFramerOptions {
   /** Bytes per read. Default 64 KiB. */
   chunkBytes?: number;
-  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (8 with readAhead). */
+  /** Read ahead while fewer bytes than this are buffered or being read. Default 4 chunks (8 with readAhead, not following). */
   prefetchBytes?: number;
   /**
    * Default true: up to 8 reads in flight at once (while under prefetchBytes) and records framed as they are
    * handed out, so the disk is busy while records are parsed, a wait of the thread finds several chunks ready, and
    * no chunk's records sit framed on the heap. False: one read at a time, each chunk framed whole as it arrives.
-   * Bounded reading only: a followed file is read one read at a time.
    */
   readAhead?: boolean;
   /** Follow a growing file instead of ending at its end. */
@@ -150,11 +150,10 @@ export class FileLineReader {
     this.name = path;
     this.opener = options.opener ?? ((p) => open(p, 'r'));
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
-    // Following keeps one read at a time: a rotation spec (file-rotation.spec.ts, discovering, renamed within the
-    // patterns) missed an appended line ~1 run in 5 with reads in flight, cause not found; tailing reads are small.
-    this.lazy = (options.readAhead ?? true) && !options.follow;
+    this.lazy = options.readAhead ?? true;
     this.maxFlights = this.lazy ? MAX_READS_IN_FLIGHT : 1;
-    this.prefetchBytes = options.prefetchBytes ?? (this.lazy ? READ_AHEAD_PREFETCH_CHUNKS : 4) * this.chunkBytes;
+    // Following, every file stays open with its own read-ahead: 4 chunks each (so up to 4 reads in flight), as without.
+    this.prefetchBytes = options.prefetchBytes ?? (this.lazy && !options.follow ? READ_AHEAD_PREFETCH_CHUNKS : 4) * this.chunkBytes;
     checkReadSizes(options);
     this.framer = new LineFramer(start.offset, start.line, options);
     this.readAt = start.offset;

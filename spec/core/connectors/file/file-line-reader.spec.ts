@@ -129,8 +129,8 @@ test('property: stopping anywhere and resuming at the recorded position neither 
   ), { numRuns: 100 });
 });
 
-for (const [watch, readAhead] of [[true, true], [false, false]] as const) {
-  test(`follow (${watch ? 'fs.watch' : 'polling'}, readAhead ${readAhead}, which following ignores): appended lines arrive; a partial last line waits for its LF and is not in the position`, async () => {
+for (const [watch, readAhead] of [[true, true], [true, false], [false, true], [false, false]] as const) {
+  test(`follow (${watch ? 'fs.watch' : 'polling'}, readAhead ${readAhead}): appended lines arrive; a partial last line waits for its LF and is not in the position`, async () => {
     const path = await file('one\n');
     const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch, pollIntervalMs: 20 }, chunkBytes: 16, readAhead });
     const got = lines(reader);
@@ -151,33 +151,35 @@ for (const [watch, readAhead] of [[true, true], [false, false]] as const) {
   });
 }
 
-test('follow: a file truncated below the read position is a FileTruncatedError', async () => {
-  const path = await file('a\nb\n');
-  const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch: false, pollIntervalMs: 10 } });
-  await drive(lines(reader), { until: (x) => x.values.length === 2 });
-  await truncate(path, 1);
-  await assert.rejects(drive(lines(reader)), (e: unknown) => e instanceof FileTruncatedError && /shrank to 1 bytes, below the read position 4/.test(e.message));
-  await reader.close();
-});
+for (const readAhead of [true, false]) {
+  test(`follow (readAhead ${readAhead}): a file truncated below the read position is a FileTruncatedError`, async () => {
+    const path = await file('a\nb\n');
+    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch: false, pollIntervalMs: 10 }, readAhead });
+    await drive(lines(reader), { until: (x) => x.values.length === 2 });
+    await truncate(path, 1);
+    await assert.rejects(drive(lines(reader)), (e: unknown) => e instanceof FileTruncatedError && /shrank to 1 bytes, below the read position 4/.test(e.message));
+    await reader.close();
+  });
 
-// Regression: truncated and written again past the read position in one go, the file never shrank, and
-// the reader went on mid-line (malformed JSON; with 'drop', a silent gap).
-test('follow: a file rewritten past the read position (truncated, then longer) is a FileTruncatedError; appends still pass', async () => {
-  const first = Array.from({ length: 20 }, (_, i) => `{"i":${i}}\n`).join('');
-  const path = await file(first);
-  const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch: false, pollIntervalMs: 10 }, chunkBytes: 64 });
-  const d = await drive(lines(reader), { until: (x) => x.values.length === 20 });
-  await appendFile(path, '{"i":20}\n');
-  await drive(lines(reader), { into: d, until: (x) => x.values.length === 21 });
-  // Written over from byte 0 and past the end, never shorter (a truncate then a write can be seen in between).
-  const over = Buffer.from(Array.from({ length: 40 }, (_, i) => `{"j":${i}}\n`).join(''));
-  const h = await open(path, 'r+');
-  await h.write(over, 0, over.length, 0);
-  await h.close();
-  await assert.rejects(drive(lines(reader), { into: d }), (e: unknown) => e instanceof FileTruncatedError && /was rewritten: the bytes just before the read position 179 are not the ones read/.test(e.message));
-  assert.equal(d.values.length, 21, 'nothing of the new content read');
-  await reader.close();
-});
+  // Regression: truncated and written again past the read position in one go, the file never shrank, and
+  // the reader went on mid-line (malformed JSON; with 'drop', a silent gap).
+  test(`follow (readAhead ${readAhead}): a file rewritten past the read position (truncated, then longer) is a FileTruncatedError; appends still pass`, async () => {
+    const first = Array.from({ length: 20 }, (_, i) => `{"i":${i}}\n`).join('');
+    const path = await file(first);
+    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { follow: { watch: false, pollIntervalMs: 10 }, chunkBytes: 64, readAhead });
+    const d = await drive(lines(reader), { until: (x) => x.values.length === 20 });
+    await appendFile(path, '{"i":20}\n');
+    await drive(lines(reader), { into: d, until: (x) => x.values.length === 21 });
+    // Written over from byte 0 and past the end, never shorter (a truncate then a write can be seen in between).
+    const over = Buffer.from(Array.from({ length: 40 }, (_, i) => `{"j":${i}}\n`).join(''));
+    const h = await open(path, 'r+');
+    await h.write(over, 0, over.length, 0);
+    await h.close();
+    await assert.rejects(drive(lines(reader), { into: d }), (e: unknown) => e instanceof FileTruncatedError && /was rewritten: the bytes just before the read position 179 are not the ones read/.test(e.message));
+    assert.equal(d.values.length, 21, 'nothing of the new content read');
+    await reader.close();
+  });
+}
 
 // Regression: a bounded file restored at a position beyond its current size (it shrank, or was replaced
 // by a shorter one, after the checkpoint) ended at once, silently skipping what is there now.
@@ -213,20 +215,21 @@ test('readAhead must be a boolean: anything else is a ConnectorOptionError, not 
   assert.throws(() => new FileLineReader(join(dir, 'never-opened.txt'), { offset: 0, line: 1 }, { readAhead: 'false' as unknown as boolean }), (e: unknown) => e instanceof ConnectorOptionError && /readAhead must be true or false, got the string "false"/.test(e.message));
 });
 
-// Following, every file of a pattern stays open with its own read-ahead, and reads one chunk at a time (readAhead is
-// for bounded reading): 4 chunks ahead, as before, not readAhead's 8.
-for (const follow of [false, true]) {
-  test(`readAhead ${follow ? 'following: one read at a time, 4 chunks ahead' : 'bounded: 8 reads in flight, 8 chunks ahead'}`, async () => {
+// Following, every file of a pattern stays open with its own read-ahead: 4 chunks ahead (so 4 reads in flight), as
+// without readAhead, not its 8 (a thousand followed files would hold twice the memory). Each way: on, and off (one read).
+for (const [follow, readAhead] of [[false, true], [true, true], [false, false], [true, false]] as const) {
+  const inFlight = readAhead ? (follow ? 4 : 8) : 1;
+  test(`readAhead ${readAhead}, ${follow ? 'following' : 'bounded'}: ${inFlight} read${inFlight > 1 ? 's' : ''} in flight, ${follow || !readAhead ? 4 : 8} chunks ahead`, async () => {
     const path = await file(Buffer.from(Array.from({ length: 4000 }, (_, i) => `${String(i).padStart(15, '0')}\n`).join('')));
-    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 1024, readAhead: true, ...(follow ? { follow: { watch: false, pollIntervalMs: 10 } } : {}) });
-    assert.equal(reader.readsInFlight, follow ? 1 : 8);
+    const reader = new FileLineReader(path, { offset: 0, line: 1 }, { chunkBytes: 1024, readAhead, ...(follow ? { follow: { watch: false, pollIntervalMs: 10 } } : {}) });
+    assert.equal(reader.readsInFlight, inFlight);
     await drive(lines(reader), { max: 1, until: (d) => d.values.length === 1 });
     for (const deadline = performance.now() + 30_000; !reader.heldAtLimit;) {
-      assert.ok(reader.readsInFlight <= (follow ? 1 : 8), `${reader.readsInFlight} reads in flight`);
+      assert.ok(reader.readsInFlight <= inFlight, `${reader.readsInFlight} reads in flight`);
       assert.ok(performance.now() < deadline, `reading ahead never stopped (${reader.bufferedBytes} bytes read ahead)`);
       await new Promise((r) => setImmediate(r));
     }
-    const chunks = follow ? 4 : 8;
+    const chunks = follow || !readAhead ? 4 : 8;
     assert.ok(reader.bufferedBytes >= (chunks - 1) * 1024 && reader.bufferedBytes <= (chunks + 1) * 1024 * (1 + RECORD_OVERHEAD_BYTES / 16), `${reader.bufferedBytes} bytes read ahead, expected about ${chunks} chunks`);
     await reader.close();
   });
