@@ -129,6 +129,44 @@ test('property: stopping anywhere and resuming at the recorded position neither 
   ), { numRuns: 100 });
 });
 
+// Following, the same while the file grows (its second half appended once the first reader has read up to the first
+// half or its stop), readAhead switched either way across the stop: bytes read ahead, framed or not, and a partial
+// last line are never in the position.
+test('property (following): stopping anywhere in a growing file and resuming at the recorded position neither skips nor repeats a line', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.string({ unit: fc.constantFrom('a', 'é', '😀', ' ', '\r'), maxLength: 12 }), { minLength: 2, maxLength: 30 }),
+    fc.integer({ min: 1, max: 40 }),
+    fc.nat({ max: 40 }),
+    fc.integer({ min: 1, max: 5 }),
+    fc.boolean(),
+    fc.boolean(),
+    fc.integer({ min: 1, max: 8 }),
+    async (ls, chunkBytes, stopAfter, max, readAhead, readAheadAfter, prefetchChunks) => {
+      const half = Math.ceil(ls.length / 2);
+      const path = await file(ls.slice(0, half).map((l) => `${l}\n`).join(''));
+      const opts = (on: boolean): FileLineReaderOptions => ({ chunkBytes, prefetchBytes: chunkBytes * prefetchChunks, readAhead: on, follow: { watch: false, pollIntervalMs: 5 } });
+      const stop = Math.min(stopAfter, ls.length);
+      const first = new FileLineReader(path, { offset: 0, line: 1 }, opts(readAhead));
+      const part = await drive(lines(first), { max, until: (d) => d.values.length >= Math.min(stop, half) });
+      await appendFile(path, ls.slice(half).map((l) => `${l}\n`).join(''));
+      await drive(lines(first), { into: part, max, until: (d) => d.values.length >= stop });
+      const resumed = new FileLineReader(path, first.position, opts(readAheadAfter));
+      await first.close();
+      // Up to the end's position, not a count of lines: a resume past a line would wait for it for ever.
+      const bytes = Buffer.byteLength(ls.map((l) => `${l}\n`).join(''));
+      const rest = await drive(lines(resumed), { until: () => resumed.position.offset >= bytes });
+      const bounded = new FileLineReader(path, { offset: 0, line: 1 });
+      const whole = await drive(lines(bounded));
+      await bounded.close();
+      assert.equal(whole.values.length, ls.length);
+      assert.deepEqual([...part.values, ...rest.values], whole.values);
+      assert.equal(rest.ended, false);
+      assert.deepEqual(resumed.position, { offset: bytes, line: ls.length + 1 });
+      await resumed.close();
+    },
+  ), { numRuns: 40 });
+});
+
 for (const [watch, readAhead] of [[true, true], [true, false], [false, true], [false, false]] as const) {
   test(`follow (${watch ? 'fs.watch' : 'polling'}, readAhead ${readAhead}): appended lines arrive; a partial last line waits for its LF and is not in the position`, async () => {
     const path = await file('one\n');
