@@ -7,6 +7,7 @@
 // what counts is the file being read, not whatever the path names now.
 
 import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { ConnectorOptionError } from '../errors.js';
 import { shownValue } from '../../api/shown-value.js';
 import { isNumber } from '../../api/number-option.js';
@@ -25,6 +26,8 @@ export interface FileState {
   readonly size: number;
   /** False once the file has no name left (deleted; a handle still reads it). */
   readonly linked: boolean;
+  /** The file's identity (device, inode), when the caller knows it: a watch made by path is checked against it. */
+  readonly id?: { readonly dev: number; readonly ino: number };
 }
 
 interface Waiter {
@@ -46,6 +49,8 @@ export class FileGrowth {
   private readonly safetyMs: number;
   private watcher: FSWatcher | undefined;
   private watchFailed = false;
+  /** The watch just made has not been checked to be on the file read (a path names whatever is there now). */
+  private watchUnchecked = false;
   private timer: NodeJS.Timeout | undefined;
   private waiter: Waiter | undefined;
   private checking = false;
@@ -107,9 +112,24 @@ export class FileGrowth {
     try {
       this.watcher = watch(this.path, { persistent: true }, () => this.check());
       this.watcher.on('error', () => this.fallBackToPolling());
+      this.watchUnchecked = true;
     } catch {
       this.fallBackToPolling();
     }
+  }
+
+  /**
+   * A watch is made by path, which may name another file than the one read by then (rotated away before the reader's
+   * first wait: app.log renamed, a new app.log made): inotify watches the new one, and appends to the file read were
+   * noticed only by the safety poll, seconds late. Then this reader polls. A stat after the watch was made that finds
+   * the file read at the path shows the watch is on it (inotify follows the inode, wherever it is renamed after).
+   */
+  private checkWatchedFile(id: { dev: number; ino: number }): void {
+    this.watchUnchecked = false;
+    const watcher = this.watcher;
+    stat(this.path).then((s) => s.dev === id.dev && s.ino === id.ino, () => false).then((same) => {
+      if (!same && this.watcher === watcher && watcher !== undefined) this.fallBackToPolling();
+    }, () => undefined);
   }
 
   private fallBackToPolling(): void {
@@ -138,6 +158,7 @@ export class FileGrowth {
     this.recheck = false;
     this.state().then((state) => {
       this.checking = false;
+      if (this.watchUnchecked && state.id !== undefined) this.checkWatchedFile(state.id);
       const w = this.waiter;
       if (w === undefined) return;
       if (state.size !== w.known || !state.linked || this.settling) {

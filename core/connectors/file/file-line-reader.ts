@@ -163,7 +163,7 @@ export class FileLineReader {
     const follow = options.follow === true ? {} : options.follow || undefined;
     this.growth = follow === undefined ? undefined : new FileGrowth(path, () => this.file().then(async (h) => {
       const s = await h.stat();
-      return { size: s.size, linked: s.nlink > 0 };
+      return { size: s.size, linked: s.nlink > 0, id: { dev: s.dev, ino: s.ino } };
     }), follow);
     this.fill();
   }

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, open, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileGrowth } from '../../../../core/connectors/file/file-growth.js';
@@ -55,3 +55,45 @@ for (const watch of [true, false]) {
     }
   });
 }
+
+// Regression (review): the watch is made by path at the reader's first wait; a file rotated away before that (renamed,
+// a new file made at its path) had the new file watched, and appends to the one read were noticed by the safety
+// poll alone (2 s by default; an hour here, so the wait would hang). Now the watch is checked against the file read.
+test('fs.watch made after the file read was rotated away: the reader polls, and an append to the rotated file resolves the wait', { timeout: 20_000 }, async () => {
+  const path = join(dir, 'rotated.log');
+  await writeFile(path, 'ab');
+  const h = await open(path, 'r');
+  await rename(path, `${path}.1`);
+  await writeFile(path, 'new file');
+  const state = async () => { const s = await h.stat(); return { size: s.size, linked: s.nlink > 0, id: { dev: s.dev, ino: s.ino } }; };
+  const growth = new FileGrowth(path, state, { pollIntervalMs: 10, safetyPollMs: 3_600_000 });
+  try {
+    const waiting = growth.changedFrom(2);
+    await appendFile(`${path}.1`, 'cd');
+    assert.equal((await waiting).size, 4);
+    assert.equal(growth.watching, false, 'polls: the watch was on the new file');
+  } finally {
+    growth.close();
+    await h.close();
+  }
+});
+
+test('fs.watch on the file read (checked by its identity) stays on: appends wake the wait', async () => {
+  const path = join(dir, 'same.log');
+  await writeFile(path, 'ab');
+  const h = await open(path, 'r');
+  const state = async () => { const s = await h.stat(); return { size: s.size, linked: s.nlink > 0, id: { dev: s.dev, ino: s.ino } }; };
+  const growth = new FileGrowth(path, state, { pollIntervalMs: 3_600_000, safetyPollMs: 3_600_000 });
+  try {
+    let waiting = growth.changedFrom(2);
+    await appendFile(path, 'cd');
+    assert.equal((await waiting).size, 4);
+    waiting = growth.changedFrom(4);
+    await appendFile(path, 'ef');
+    assert.equal((await waiting).size, 6);
+    assert.equal(growth.watching, true);
+  } finally {
+    growth.close();
+    await h.close();
+  }
+});
