@@ -240,15 +240,24 @@ describe('the npm package', { timeout: TIMEOUT }, () => {
       "catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }",
       '',
     ].join('\n'));
+    // A .cts job (CommonJS whatever the package says): Node 20 failed it with an internal error ("Cannot read
+    // properties of undefined (reading 'exports')").
+    writeFileSync(path.join(cjs, 'job2.cts'), "import { defineJob } from 'sluice';\nexport default defineJob((env) => { env.fromCollection<number>([1, 2]).collect().name('out'); });\n");
+    writeFileSync(path.join(cjs, 'embed2.mjs'), readFileSync(path.join(cjs, 'embed.mjs'), 'utf8').replace('./job.ts', './job2.cts'));
     const { stdout } = await exec(process.execPath, ['embed.mjs'], { cwd: cjs });
+    const { stdout: cts } = await exec(process.execPath, ['embed2.mjs'], { cwd: cjs });
     const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
     if (major > 22 || (major === 22 && minor >= 12)) {
       assert.deepEqual(JSON.parse(stdout), [1, 2]);
+      assert.deepEqual(JSON.parse(cts), [1, 2]);
       return;
     }
     const e = JSON.parse(stdout) as { name: string; message: string };
     assert.equal(e.name, 'JobLoadError', stdout);
     assert.match(e.message, /^outside a package\.json with "type": "module", a \.ts file loads as CommonJS: .*\nNode's error: /, stdout);
+    const c = JSON.parse(cts) as { name: string; message: string };
+    assert.equal(c.name, 'JobLoadError', cts);
+    assert.match(c.message, /^a \.cts file loads as CommonJS, which cannot load sluice \(an ES module\) before Node 22\.12: name the job \.mts\nNode's error: /, cts);
   });
 
   // Regression: embedded by an app that plain `node` runs, a TypeScript job failed to load

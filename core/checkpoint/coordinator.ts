@@ -95,7 +95,7 @@ const STUCK_MS = 500;
 /** How often the loops' turn counts are sampled. */
 const LOOP_SAMPLE_MS = 50;
 /** Why a checkpoint was refused when its attempt failed: the job itself goes on (a restart) or fails. */
-const ATTEMPT_FAILED = 'the job failed (it restarts from its last completed checkpoint if its restart strategy allows; else it ends failed)';
+export const ATTEMPT_FAILED = 'the job failed (it restarts from its last completed checkpoint if the failure and its restart strategy allow; else it ends failed)';
 /** What waits for a sinks' commit that finish() waits for, in its slow warning. */
 const END_WAITS = 'the job does not end until it does (a cancel gives it up after stopGraceMs)';
 

@@ -322,6 +322,8 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
         // the final checkpoint that would publish what followed it is not taken; refused, the job ends as it would.
         const stop = s.stopPending();
         if (stop !== undefined && await stop) return stopped('job stopped at a savepoint before it finished');
+        // Refused by a cancel meanwhile: no final checkpoint then (finish() would warn that the end waits for a commit).
+        if (stopping) return stopped('job stopped before it finished');
         const final = (async () => { await coordinator.awaitFinished(10_000); await coordinator.finish(); return false; })();
         // A cancel ends the wait (a final checkpoint's sinks' commit that does not return): drain(), below, waits
         // for its manifest, and then stopGraceMs for its commit.

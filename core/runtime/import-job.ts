@@ -1,6 +1,7 @@
 // Runs on: main thread. Loads the job module run() was given, TypeScript too without a loader (tsx's API), and says
 // what went wrong when it does not load.
 
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobLoadError } from '../api/errors.js';
@@ -34,17 +35,41 @@ async function explained(jobUrl: string, e: unknown): Promise<JobLoadError | und
   if (!(e instanceof Error) || !jobUrl.startsWith('file:')) return undefined;
   const file = fileURLToPath(jobUrl);
   const first = e.message.split('\n')[0];
-  if (/\.tsx?$/.test(file) && /require\(\)|ES Module|Cannot use import statement|exports is not defined/.test(e.message)) {
-    return new JobLoadError(`outside a package.json with "type": "module", a .ts file loads as CommonJS: name the job .mts, or add {"type": "module"} to its package.json (npm pkg set type=module)\nNode's error: ${e.name}: ${first}`, file, { cause: e });
-  }
   // tsx's compile error: its message names the file, line and column; its stack is esbuild's own frames.
   if (e.name === 'TransformError') return new JobLoadError(e.message.replace(/^Transform failed with \d+ errors?:\n/, ''), file, { cause: e });
+  // Before Node 22.12 a CommonJS module cannot require() sluice (an ES module): whatever Node says then (an internal
+  // assertion, "not in cache", a cycle), this is why. From 22.12 such a job loads.
+  if (loadsAsCommonJs(file) && !requiresEsm()) {
+    const hint = file.endsWith('.cts') ? 'a .cts file loads as CommonJS, which cannot load sluice (an ES module) before Node 22.12: name the job .mts'
+      : 'outside a package.json with "type": "module", a .ts file loads as CommonJS: name the job .mts, or add {"type": "module"} to its package.json (npm pkg set type=module)';
+    return new JobLoadError(`${hint}\nNode's error: ${e.name}: ${first}`, file, { cause: e });
+  }
   // Node's SyntaxError from import() keeps where it is out of its message and stack: esbuild finds it.
   if (e.name === 'SyntaxError' && !/file:\/\/|\.[cm]?[jt]sx?:\d+/.test(`${e.message}\n${e.stack ?? ''}`)) {
     const where = await syntaxErrorAt(file);
     if (where !== undefined) return new JobLoadError(`${where}: ${e.name}: ${first}`, file, { cause: e });
   }
   return undefined;
+}
+
+/** A TypeScript job that tsx loads as CommonJS: `.cts`, or `.ts`/`.tsx` where the nearest package.json is not "type": "module". */
+function loadsAsCommonJs(file: string): boolean {
+  if (file.endsWith('.cts')) return true;
+  if (!/\.tsx?$/.test(file)) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    let text: string | undefined;
+    try { text = readFileSync(path.join(dir, 'package.json'), 'utf8'); } catch { /* none here: look further up */ }
+    if (text !== undefined) {
+      try { return (JSON.parse(text) as { type?: unknown }).type !== 'module'; } catch { return true; }
+    }
+    if (path.dirname(dir) === dir) return true;
+  }
+}
+
+/** Whether this Node lets CommonJS require() an ES module (22.12 and later). */
+function requiresEsm(): boolean {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  return major > 22 || (major === 22 && minor >= 12);
 }
 
 /** `file:line:column` of the first syntax error in `file` or the modules it imports (not packages'), if esbuild sees one. */

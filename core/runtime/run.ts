@@ -14,7 +14,7 @@ import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
 import { checkSplitWatermarks } from '../time/split-watermarks.js';
 import { addCounters, metricsOffsets, readMetrics } from './metrics.js';
 import { CheckpointStore, StateDirError } from '../checkpoint/store.js';
-import { CheckpointAbortedError, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import { ATTEMPT_FAILED, CheckpointAbortedError, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, restoreSourceSplits, selectCheckpoint, type LoadedCheckpoint } from '../checkpoint/restore.js';
@@ -475,8 +475,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         stopName = undefined;
         stopPending = undefined;
         // Its attempt failed under it (a restart follows): a reader of "aborted" must not take the job for stopped.
-        if (e instanceof CheckpointAbortedError) throw new CheckpointAbortedError(e.checkpointId, `${e.message.replace(/^checkpoint \d+ was aborted: /, '')}; the job was not stopped`);
-        if (e instanceof Error && /before the checkpoint could start$/.test(e.message)) throw new Error(`${e.message}; the job was not stopped`, { cause: e });
+        if (e instanceof CheckpointAbortedError && e.message.endsWith(ATTEMPT_FAILED)) throw new CheckpointAbortedError(e.checkpointId, `${ATTEMPT_FAILED}; the job was not stopped`);
+        if (e instanceof Error && e.message === `${ATTEMPT_FAILED} before the checkpoint could start`) throw new Error(`${e.message}; the job was not stopped`, { cause: e });
         throw e;
       }
       void handle.cancel();

@@ -27,7 +27,7 @@ test('a savepoint whose attempt fails is refused saying the job failed and resta
     const h = await started(dir);
     await assert.rejects(h.savepoint('first'), (e: Error) => {
       assert.equal(e.name, 'CheckpointAbortedError', e.message);
-      assert.match(e.message, /^checkpoint \d+ was aborted: the job failed \(it restarts from its last completed checkpoint if its restart strategy allows; else it ends failed\)$/);
+      assert.match(e.message, /^checkpoint \d+ was aborted: the job failed \(it restarts from its last completed checkpoint if the failure and its restart strategy allow; else it ends failed\)$/);
       return true;
     });
     await until(path.join(dir, 'restarted'));

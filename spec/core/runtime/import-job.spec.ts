@@ -49,3 +49,17 @@ test('a job that throws while it loads (no syntax error) keeps its own error', a
     return true;
   });
 });
+
+// Regression (review): any load error of a .ts job whose message held "exports is not defined" (a CommonJS-style
+// helper in an ES module package) or "require()" became the hint to make the job's package "type": "module", which
+// it was, and the helper's file and line were left in the cause's stack, which the CLI does not print.
+test('a .ts job in a "type": "module" package that fails loading a CommonJS-style helper keeps Node\'s error, naming the helper', async () => {
+  writeFileSync(path.join(dir, 'cjs-style-helper.js'), 'exports.factor = 10;\n');
+  writeFileSync(path.join(dir, 'uses-cjs-style.ts'), `import { defineJob } from '${api}';\nimport './cjs-style-helper.js';\nexport default defineJob((env) => { env.fromCollection([1]).discard(); });\n`);
+  await assert.rejects(run(pathToFileURL(path.join(dir, 'uses-cjs-style.ts'))), (e: Error) => {
+    assert.equal(e.name, 'ReferenceError', e.message);
+    assert.match(e.message, /exports is not defined/);
+    assert.match(e.stack ?? '', /cjs-style-helper\.js:1/);
+    return true;
+  });
+});
