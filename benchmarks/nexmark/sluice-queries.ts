@@ -89,12 +89,12 @@ function q3(events: DataStream<NexmarkEvent>): DataStream<Q3Row> {
 
 /** An auction (category, expires; its dateTime is the record's event time) or a bid (price), keyed by auction id. */
 const q4InputSchema = recordSchema({ auction: 'i64', price: optional('i64'), category: optional('i64'), expires: optional('timestamp') });
-type Q4Input = { auction: number; price?: number | undefined; category?: number | undefined; expires?: number | undefined };
+export type Q4Input = { auction: number; price?: number | undefined; category?: number | undefined; expires?: number | undefined };
 interface Auction4 { category: number; dateTime: number; expires: number; final: number; closed: boolean }
 /** Bids that came before their auction: [dateTime, price, dateTime, price, ...] and the latest dateTime. */
 interface EarlyBids { maxTs: number; bids: number[] }
 const q4ClosedSchema = recordSchema({ category: 'i64', price: 'i64' });
-interface ClosedAuction { category: number; price: number }
+export interface ClosedAuction { category: number; price: number }
 interface CategorySum { auctions: number; total: number }
 
 function bidOn(a: Auction4, ts: number, price: number): boolean {
@@ -111,7 +111,7 @@ function bidOn(a: Auction4, ts: number, price: number): boolean {
  * after the watermark), swept by one timer per key, rounded up to `sweepMs`, that moves on to the key's latest
  * early bid while there is one (not a timer per `sweepMs` of the key's bids: most early bids then register none).
  */
-function q4Winners(sweepMs: number, retainMs: number): KeyedProcessHandler<number, Q4Input, ClosedAuction> {
+export function q4Winners(sweepMs: number, retainMs: number): KeyedProcessHandler<number, Q4Input, ClosedAuction> {
   return {
     processElement(x, ctx) {
       const ts = ctx.timestamp!;

@@ -85,6 +85,16 @@ test('join-keys.ts: window and interval joins over many keys, fast paths on and 
   assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.no-fast-paths']));
 });
 
+test('keyed-process.ts: q4\'s winners and keys holding several timers through the keyed process operator, fast paths on and off, the same output', async () => {
+  const r = await report('keyed-process.ts');
+  checkShape(r, ['keyed.q4', 'keyed.timers']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.no-fast-paths']));
+  for (const b of ['keyed.q4', 'keyed.timers']) {
+    const [on, off] = ['sluice', 'sluice.no-fast-paths'].map((e) => r.results.find((x) => x.benchmark === b && x.engine === e)!);
+    assert.equal(`${on!.outputRows}/${on!.outputChecksum}`, `${off!.outputRows}/${off!.outputChecksum}`, b);
+  }
+});
+
 test('sink-results.ts: a sink result posted, with and without a clone to check it first', async () => {
   const r = await report('sink-results.ts');
   checkShape(r, ['sink-result.records']);
