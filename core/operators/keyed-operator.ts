@@ -46,7 +46,7 @@ export abstract class KeyedOperator<I, O> extends Operator<I, O> {
       event: () => (this.eventTimerTs === this.eventTimerTs ? this.eventTimerTs : ctx.timestamp > ctx.watermark ? ctx.timestamp : ctx.watermark),
       watermark: () => ctx.watermark,
     }, ctx.columnarState, ctx.stateFastPaths);
-    this.timers = new TimerService(this.backend, { inlineSingle: ctx.stateFastPaths });
+    this.timers = new TimerService(this.backend, { inlineSingle: ctx.stateFastPaths, groupTimes: ctx.stateFastPaths });
   }
 
   override watermark(watermark: number): void {

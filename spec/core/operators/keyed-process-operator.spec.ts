@@ -244,7 +244,7 @@ describe('KeyedProcessOperator', () => {
     });
   }
 
-  test('the task context\'s stateFastPaths reaches the timers: one timer per key a number with it on, an array with it off', () => {
+  test('the task context\'s stateFastPaths reaches the timers: one timer per key a number with it on, an array with it off; timers of one time batched with it on', () => {
     for (const on of [true, false]) {
       const ctx = new TaskContext('t', 0, 1, 128);
       ctx.stateFastPaths = on;
@@ -253,6 +253,9 @@ describe('KeyedProcessOperator', () => {
       ctx.timestamp = 1;
       op.push({ k: 'a', ts: 1 });
       assert.deepEqual(op.backend.table<unknown>('__timers/event', 'internal', undefined).entries.get('a')?.value, on ? 11 : [11]);
+      for (const k of ['b', 'c', 'd']) op.push({ k, ts: 1 });
+      // Four timers at 11: the first in a node of its own, the others in one batch (groupTimes).
+      assert.equal((op.timers as unknown as { event: { heap: { size: number } } }).event.heap.size, on ? 2 : 4);
     }
   });
 

@@ -1,8 +1,8 @@
 // TimerService: timers fire once, in timestamp order, deduplicated per (key, timestamp); deleted timers do not
 // fire, registering again after a delete does; timers registered while firing fire in the same pass when due;
 // processing-time timers give the next wake-up; timers are keyed state, so they survive a snapshot and restore.
-// Every test runs with the one-timer fast path (inlineSingle) on and off; a snapshot of either layout restores
-// into either.
+// Every test runs with the one-timer fast path (inlineSingle) on and off (and with it timers of one time batched,
+// groupTimes: timer-batches.spec.ts); a snapshot of either layout restores into either.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
