@@ -126,9 +126,10 @@ export class StateTable<V> implements KeyedTable {
    */
   private readAt = NaN;
   /**
-   * Without a TTL, fast paths only: the entry `entry` or `put` last found or made, and its key. A handle's value()
-   * then update() of a key, or a reduce's read then write, then look the key up once: `put` takes this entry while
-   * it is the key's (a removal clears it, and a removed entry is never its key's again: see `mark`).
+   * Without a TTL, fast paths only: the entry `entry`, `put` or `create` last found or made, and its key. A handle's
+   * value() then update() or clear() of a key, a reduce's read then write, or a key's timers registered one after
+   * another, then look the key up once: `entry`, `put` and `remove` take this entry while it is the key's (a removal
+   * clears it, and a removed entry is never its key's again: see `mark`).
    */
   private lastKey: Key | undefined = undefined;
   private lastEntry: StateEntry<V> | undefined = undefined;
@@ -218,11 +219,16 @@ export class StateTable<V> implements KeyedTable {
    * not from one at an earlier time that comes after it (not late: it still sees what was written before it).
    */
   entry(key: Key): StateEntry<V> | undefined {
-    const e = this.entries.get(key);
     if (this.ttl === undefined) {
+      // Fast paths: the key last found or made (a process function reads a state, a key registers timers, a few
+      // times a record): no Map lookup.
+      const last = this.lastEntry;
+      if (last !== undefined && key === this.lastKey && last.mark !== DELETED) return last;
+      const e = this.entries.get(key);
       if (e !== undefined && this.fastPaths) { this.lastKey = key; this.lastEntry = e; }
       return e;
     }
+    const e = this.entries.get(key);
     if (e === undefined) {
       this.readAt = NaN;
       return e;
@@ -252,9 +258,7 @@ export class StateTable<V> implements KeyedTable {
     // No entry at all, hidden or not: no need to look again.
     if (e === undefined) {
       if (this.ttl !== undefined) return this.createExpiring(key, value, this.now(), true);
-      const made = this.create(key, value);
-      if (this.fastPaths) { this.lastKey = key; this.lastEntry = made; }
-      return made;
+      return this.create(key, value);
     }
     e.value = value;
     // Replaced: the next snapshot writes it whole.
@@ -309,6 +313,7 @@ export class StateTable<V> implements KeyedTable {
     if (this.ttl !== undefined) return this.createExpiring(key, value, this.now());
     const e = plainEntry(key, keyGroupFor(key, this.maxParallelism), value);
     this.entries.set(key, e);
+    if (this.fastPaths) { this.lastKey = key; this.lastEntry = e; }
     this.counts[e.kg]!++;
     if (this.tracking) this.members[e.kg]!.push(e);
     this.mark(e);
@@ -374,7 +379,9 @@ export class StateTable<V> implements KeyedTable {
   }
 
   remove(key: Key): void {
-    const e = this.entries.get(key);
+    // A value() then clear() looks the key up once (fast paths; lastEntry is set only without a TTL).
+    const last = this.lastEntry;
+    const e = last !== undefined && key === this.lastKey && last.mark !== DELETED ? last : this.entries.get(key);
     if (e !== undefined) this.delete(e);
   }
 

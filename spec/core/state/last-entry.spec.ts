@@ -1,7 +1,8 @@
-// A table without a TTL remembers the entry its last read or write found (a fast path, RunOptions.stateFastPaths):
-// value() then update() of a key, or a reduce's read then write, look the key up once. With it on and off, a write
-// lands on the key's live entry whatever came between: another key, a removal, the key written again, a restore;
-// and the snapshots are the same bytes.
+// A table without a TTL remembers the entry its last read or write found or made (a fast path,
+// RunOptions.stateFastPaths): value() then update() or clear() of a key, a reduce's read then write, or a key's
+// timers registered one after another, look the key up once. With it on and off, a read or write lands on the key's
+// live entry whatever came between: another key, a removal, the key written again, a restore; and the snapshots
+// are the same bytes.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +57,28 @@ for (const fastPaths of [true, false]) {
       t.put('b', 5);
       assert.equal(t.get('b'), 5);
       assert.equal(t.counts.reduce((x, y) => x + y, 0), 2);
+    });
+
+    test('a read (or a removal) after the key was removed, made again, or restored away finds what the table holds', () => {
+      const t = new StateTable<number>('t', 16, true, undefined, () => 0, () => 0, fastPaths);
+      const a = t.create('a', 1);
+      assert.equal(t.entry('a'), a, 'the entry create made');
+      t.delete(a);
+      assert.equal(t.entry('a'), undefined, 'removed by the entry held');
+      const again = t.put('a', 2);
+      assert.equal(t.entry('a'), again);
+      t.remove('a');
+      assert.equal(t.entry('a'), undefined, 'removed by key');
+      t.remove('a');
+      assert.equal(t.size, 0);
+      t.put('b', 3);
+      t.restoreDelete('b');
+      assert.equal(t.entry('b'), undefined, 'a restore\'s delete');
+      t.restorePut('b', 0, 4, Infinity);
+      t.restoreDone();
+      assert.equal(t.entry('b')?.value, 4);
+      assert.equal(t.entry('c'), undefined);
+      assert.equal(t.entry('b')?.value, 4, 'another key read between');
     });
 
     test('after a restore, a write lands on the restored entry', () => {
