@@ -39,6 +39,13 @@ export interface TimerServiceOptions {
   groupTimes?: boolean;
 }
 
+/**
+ * The timestamps of a key whose one timer is firing (fast path): its entry stays in the table until its onTimer
+ * returns, so a timer the key registers there (an auction's retain timer, a sweep moved on) takes the entry back
+ * without a Map delete and set and a new entry. Never written to; no timestamps, so it counts as none.
+ */
+const FIRING: number[] = Object.freeze([]) as unknown as number[];
+
 /** How many of the latest registered timestamps a timer's is looked for among (to join their batch). */
 const RECENT = 8;
 
@@ -106,6 +113,8 @@ class TimerQueue {
       if (typeof v === 'number') {
         if (v === ts) return;
         e.value = v < ts ? [v, ts] : [ts, v];
+      } else if (v === FIRING) {
+        e.value = ts;
       } else {
         // Sorted, usually tiny: find the slot from the end (timers mostly arrive in time order).
         let i = v.length;
@@ -141,7 +150,7 @@ class TimerQueue {
         heap.pop();
       }
       // Deleted (or already fired: a timer registered again after a delete is in the heap twice).
-      if (isRemoved(e) || !this.drop(e, ts)) continue;
+      if (isRemoved(e) || !this.drop(e, ts, true)) continue;
       out.key = e.key;
       out.ts = ts;
       return true;
@@ -156,13 +165,32 @@ class TimerQueue {
     return out.sort((a, b) => a.ts - b.ts);
   }
 
-  /** Removes `ts` from the key's entry; false when the key holds no such timer. */
-  private drop(e: StateEntry<Times>, ts: number): boolean {
+  /**
+   * The entry of the key whose last timer is firing (FIRING), removed once its onTimer has returned (settle) unless
+   * it registered another timer meanwhile.
+   */
+  private firing: StateEntry<Times> | undefined = undefined;
+
+  /** After the onTimer of the timer takeDue took: its key's entry goes if the key holds no timer now. */
+  settle(): void {
+    const e = this.firing;
+    if (e === undefined) return;
+    this.firing = undefined;
+    if (e.value === FIRING) this.table.delete(e);
+  }
+
+  /** Removes `ts` from the key's entry; false when the key holds no such timer. `firing`: takeDue's (see FIRING). */
+  private drop(e: StateEntry<Times>, ts: number, firing = false): boolean {
     const table = this.table;
     const v = e.value;
     if (typeof v === 'number') {
       if (v !== ts) return false;
-      table.delete(e);
+      if (firing && this.inlineSingle) {
+        e.value = FIRING;
+        this.firing = e;
+      } else {
+        table.delete(e);
+      }
       return true;
     }
     const i = v.indexOf(ts);
@@ -216,7 +244,9 @@ export class TimerService {
   fire(domain: TimeDomain, upTo: number, onTimer: (key: Key, ts: number) => void): void {
     const q = domain === 'event' ? this.event : this.processing;
     const d = this.due;
-    while (q.takeDue(upTo, d)) onTimer(d.key, d.ts);
+    while (q.takeDue(upTo, d)) {
+      try { onTimer(d.key, d.ts); } finally { q.settle(); }
+    }
   }
 
   /**
@@ -229,7 +259,7 @@ export class TimerService {
     let n = 0;
     while (n < max) {
       if (!q.takeDue(upTo, d)) return n === 0 ? -1 : n;
-      onTimer(d.key, d.ts);
+      try { onTimer(d.key, d.ts); } finally { q.settle(); }
       n++;
       if (stop()) break;
     }

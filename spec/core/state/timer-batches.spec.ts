@@ -1,4 +1,5 @@
-// Timers of one timestamp share a heap node (TimerServiceOptions.groupTimes, a fast path on with stateFastPaths):
+// Timers of one timestamp share a heap node (TimerServiceOptions.groupTimes, a fast path on with stateFastPaths;
+// here with inlineSingle, on and off together, as stateFastPaths sets them):
 // the heap holds about one node per timestamp, and the timers fire exactly as without it: each once, in timestamp
 // order, those registered or deleted while others of their time fire included, across snapshots and restores.
 
@@ -11,7 +12,7 @@ import type { Key } from '../../../core/graph/key-groups.js';
 import { ChunkStore, ManualClocks } from './fixtures.js';
 
 function service(groupTimes: boolean, b = new KeyedStateBackend('op', 16, true, new ManualClocks())): { b: KeyedStateBackend; ts: TimerService } {
-  return { b, ts: new TimerService(b, { inlineSingle: true, groupTimes }) };
+  return { b, ts: new TimerService(b, { inlineSingle: groupTimes, groupTimes }) };
 }
 
 /** Heap nodes of the event-time queue (a batch is one). */
