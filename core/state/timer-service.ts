@@ -15,7 +15,8 @@
 // window's end, registered by every key that has the window) share one heap node, a batch that fires in the order
 // they came, so the heap holds about one node per timestamp instead of one per timer, and firing them does not
 // sift the heap each time. A timestamp is found among the last few registered (RECENT): no Map per timestamp, and
-// timers at distinct times (an auction's end) cost a scan of a few numbers.
+// timers at distinct times (an auction's end) cost a scan of a few numbers. And with inlineSingle, a key's one timer
+// firing keeps its entry until its onTimer returns (FIRING), for the timer it may register there.
 
 import type { Key } from '../graph/key-groups.js';
 import type { KeyedStateBackend } from './keyed-state-backend.js';
