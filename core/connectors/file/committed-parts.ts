@@ -1,7 +1,9 @@
 // Runs on: main thread (a file sink's commits and restores).
 //
 // The file sink's own evidence of which parts it fully published: a hidden record per output directory and prefix
-// (`.<prefix>.committed`), rewritten atomically after a commit's renames and the directory fsync. A consumer of
+// (`.<prefix><suffix>.committed`), staged before a commit's renames (temp file, fsync) and renamed into place right
+// after them, before the directory fsync that makes both durable: a crash between the renames and the record left
+// parts a consumer could take before the resume, unlisted (a review killed 1 in 10 commits there). A consumer of
 // the directory moves or deletes published parts, and a later commit that names one again (a restore, a
 // restore's first checkpoint) finds neither its pending nor its final file. That alone cannot tell a part taken
 // after its publish from one whose hidden file was lost before it (the PUBLISHED mark is written before the
@@ -27,7 +29,8 @@ const FORMAT = 1;
 /** [final name, bytes published, lowest and highest id of the checkpoints whose commit or restore vouched for it]. */
 type Entry = [string, number, number, number];
 
-export const committedRecordName = (names: PartNames): string => `.${names.prefix}.committed`;
+// Prefix and suffix: a directory may hold two sinks' parts that differ in suffix alone (part-*.jsonl, part-*.csv).
+export const committedRecordName = (names: PartNames): string => `.${names.prefix}${names.suffix}.committed`;
 
 function entriesCrc(entries: readonly Entry[]): number {
   const bytes = Buffer.from(JSON.stringify(entries), 'utf8');
@@ -90,9 +93,21 @@ export class CommittedParts {
 
   /** Drops entries whose checkpoints are all gone from the state directory (`stored`: the ids still there). */
   prune(stored: readonly number[]): void {
+    // Sorted, each entry's range looked up by bisection: savepoints keep entries for good, thousands of them.
+    const ids = Float64Array.from(stored).sort();
     for (const [final, e] of this.parts) {
-      if (!stored.some((id) => e.lo <= id && id <= e.hi)) { this.parts.delete(final); this.changed = true; }
+      let lo = 0;
+      let hi = ids.length;
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (ids[mid]! < e.lo) lo = mid + 1; else hi = mid; }
+      if (lo === ids.length || ids[lo]! > e.hi) { this.parts.delete(final); this.changed = true; }
     }
+  }
+
+  /** A copy to change for a commit's next record, while this one stays the evidence its renames are checked against. */
+  copy(): CommittedParts {
+    const c = new CommittedParts(this.file, this.dir);
+    for (const [final, e] of this.parts) c.parts.set(final, { ...e });
+    return c;
   }
 
   get size(): number {
@@ -100,22 +115,40 @@ export class CommittedParts {
   }
 
   /**
-   * Rewrites the record if anything changed: temp file, fsync, rename, directory fsync. Asynchronous: its two
-   * fsyncs (~7 ms a commit, benchmarks/file-commit.ts) must not stall the main thread's event loop.
+   * Rewrites the record if anything changed: temp file, fsync, rename, directory fsync. Asynchronous: its fsyncs
+   * (a few ms a commit, benchmarks/file-commit.ts) must not stall the main thread's event loop.
    */
   async write(): Promise<void> {
-    if (!this.changed) return;
+    if (!(await this.stage())) return;
+    await this.install();
+    const d = await open(this.dir, 'r');
+    try { await d.sync(); } finally { await d.close(); }
+  }
+
+  /** Writes the record as it is now to its temp file, durably, if anything changed (true): install() puts it in place. */
+  async stage(): Promise<boolean> {
+    if (!this.changed) return false;
     const entries: Entry[] = [...this.parts].map(([final, e]) => [final, e.bytes, e.lo, e.hi]);
-    const tmp = `${this.file}.tmp`;
-    const h = await open(tmp, 'w');
+    const h = await open(this.tmp, 'w');
     try {
       await h.writeFile(JSON.stringify({ format: FORMAT, crc: entriesCrc(entries), parts: entries }));
       await h.sync();
     } finally { await h.close(); }
-    await rename(tmp, this.file);
-    const d = await open(this.dir, 'r');
-    try { await d.sync(); } finally { await d.close(); }
+    return true;
+  }
+
+  /** The staged record in place of the old (the caller fsyncs the directory). */
+  async install(): Promise<void> {
+    await rename(this.tmp, this.file);
     this.changed = false;
+  }
+
+  get directory(): string {
+    return this.dir;
+  }
+
+  private get tmp(): string {
+    return `${this.file}.tmp`;
   }
 }
 

@@ -125,7 +125,7 @@ function decide(part: PartFile, pending: string, final: string, pendingSize: num
     if (finalSize === part.bytes) return 'already-published';
     if (finalSize === undefined && evidence?.vouches(part.final, part.bytes) === true) return 'taken';
     throw new FileCommitError(finalSize === undefined
-      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists, and the sink's record of published parts does not list it (deleted outside the sink before it was published?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`
+      ? `cannot commit ${final}: neither it nor the pending file ${pending} exists, and the sink's record of published parts does not list it: taken by a consumer in the moment between its publish and the record's (a crash there), or deleted outside the sink before it was published. A restore cannot write it again: if a consumer has it, put it back where it was (the consumer will see it again), else run the job afresh (a new or emptied state directory, without resuming)`
       : `cannot commit ${final}: the pending file is gone and the final file has ${finalSize} bytes, not the ${part.bytes} written`);
   }
   if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${pending}: ${final} already exists and would be overwritten`);
@@ -158,7 +158,7 @@ export async function publishOpenPart(dir: string, part: OpenPartFile, evidence?
     size = await sizeOf(from);
   }
   if (size === undefined) {
-    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists, and the sink's record of published parts does not list it (deleted outside the sink before it was published?). A restore cannot write it again: put the output back, or run the job afresh (a new or emptied state directory, without resuming)`);
+    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists, and the sink's record of published parts does not list it: taken by a consumer in the moment between its publish and the record's (a crash there), or deleted outside the sink before it was published. A restore cannot write it again: if a consumer has it, put it back where it was (the consumer will see it again), else run the job afresh (a new or emptied state directory, without resuming)`);
   }
   if (size < part.bytes) throw new FileCommitError(`cannot commit ${from}: it has ${size} bytes, fewer than the ${part.bytes} written before the checkpoint`);
   // Still in progress: the failed attempt's writer had it open. A write of its that was still under way (a stalled

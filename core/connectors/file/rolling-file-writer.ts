@@ -326,7 +326,32 @@ class Records {
     this.of.context.warnOnce(`file-sink-taken:${file}`, `file sink: ${join(dir, final)} was published and is gone (taken by a consumer of the directory?): ${file} records its publish, so it is not published again. Said once per run, for the first such part`);
   }
 
-  /** After the renames and their directory fsync: `txs` are published, restamped, the old entries pruned. */
+  /**
+   * A commit's next records (`txs` published, restamped, old entries pruned), staged durably before its renames: the
+   * records as read stay the evidence the renames are checked against. Those that changed, for install after them.
+   */
+  async stage(txs: readonly FileSinkTransaction[]): Promise<CommittedParts[]> {
+    const by = this.of.context.checkpointId;
+    const next = new Map<string, CommittedParts>();
+    const nextOf = (dir: string): CommittedParts => {
+      let r = next.get(dir);
+      if (r === undefined) { r = this.get(dir).copy(); next.set(dir, r); }
+      return r;
+    };
+    for (const tx of txs) {
+      const r = nextOf(tx.dir);
+      for (const part of tx.parts) r.published(part.final, part.bytes, by);
+      if (tx.open !== undefined && r.vouches(tx.open.final, tx.open.bytes, true)) r.restamp(tx.open.final, by);
+    }
+    const staged: CommittedParts[] = [];
+    for (const r of next.values()) {
+      r.prune(this.of.context.stored);
+      if (await r.stage()) staged.push(r);
+    }
+    return staged;
+  }
+
+  /** After a restore's publish and its directory fsync: `txs` and `opened` are published, restamped, the old entries pruned. */
   async write(txs: readonly FileSinkTransaction[], opened: readonly { dir: string; open: OpenPartFile; result: OpenPublishResult }[] = []): Promise<void> {
     const by = this.of.context.checkpointId;
     for (const tx of txs) {
@@ -351,18 +376,25 @@ class Records {
 export async function commitFileSinkTransactions(transactions: readonly unknown[], record?: CommitRecord): Promise<FileSinkTransaction[]> {
   const txs = transactions.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
   const records = record === undefined ? undefined : new Records(record);
-  await publishClosed(txs, records);
-  await records?.write(txs);
+  await publishClosed(txs, records, await records?.stage(txs));
   return txs;
 }
 
-/** The closed parts of `txs`, published and made durable (the directories synced). */
-async function publishClosed(txs: readonly FileSinkTransaction[], records: Records | undefined): Promise<void> {
+/**
+ * The closed parts of `txs`, published and made durable (the directories synced). `staged`: a commit's next records,
+ * put in place right after the renames, so that the fsync that makes the renames durable covers them too (a record
+ * ahead of a rename lost to a power cut lists a part whose pending file is still there: it is published as usual).
+ */
+async function publishClosed(txs: readonly FileSinkTransaction[], records: Records | undefined, staged: readonly CommittedParts[] = []): Promise<void> {
   const dirs = new Set<string>();
   for (const tx of txs) {
     const evidence = records?.get(tx.dir);
     for (const part of tx.parts) if (await publishPart(tx.dir, part, evidence) === 'taken') records!.taken(tx.dir, part.final);
     if (tx.parts.length > 0) dirs.add(tx.dir);
+  }
+  for (const r of staged) {
+    await r.install();
+    dirs.add(r.directory);
   }
   for (const d of dirs) await syncDir(d);
 }

@@ -164,3 +164,46 @@ test('the record is hidden, per prefix, and no leftover: recovery keeps it, a se
   await rename(join(w.dir, tx.parts[0]!.final), join(w.dir, 'consumed.jsonl'));
   await commitFileSinkTransactions([tx], record(2));
 });
+
+// Regression (review r3): two sinks in one directory whose parts differ in suffix alone shared `.part.committed`,
+// and each pruned the other's entries by its own state directory's checkpoints.
+test('the record is per prefix and suffix', () => {
+  assert.notEqual(committedRecordName({ prefix: 'part', suffix: '.jsonl' }), committedRecordName({ prefix: 'part', suffix: '.csv' }));
+});
+
+// Review r3: the next record is staged before the renames and put in place right after them; a commit that fails on
+// a part (its files gone, no evidence) puts nothing in place: the record stays what it was.
+test('a commit that fails on a part leaves the record as it was (the staged one is not put in place)', async () => {
+  const dir = freshDir();
+  const w = writer(dir);
+  w.write({ i: 1 });
+  const tx1 = w.prepareCommit(1);
+  await commitFileSinkTransactions([tx1], record(1));
+  w.write({ i: 2 });
+  const tx2 = w.prepareCommit(2);
+  const before = await readFile(join(w.dir, committedRecordName(names)), 'utf8');
+  await unlink(join(w.dir, tx2.parts[0]!.pending));
+  await assert.rejects(commitFileSinkTransactions([tx2], record(2, [], [1, 2])), FileCommitError);
+  assert.equal(await readFile(join(w.dir, committedRecordName(names)), 'utf8'), before);
+  assert.ok(!CommittedParts.read(w.dir, names).vouches(tx2.parts[0]!.final, tx2.parts[0]!.bytes));
+});
+
+test('prune keeps exactly the entries some stored checkpoint falls within (bisection against a plain scan)', async () => {
+  const dir = freshDir();
+  let seed = 7;
+  const rnd = (k: number): number => { seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648; return seed % k; };
+  for (let round = 0; round < 50; round++) {
+    const r = CommittedParts.read(dir, names);
+    const ranges = new Map<string, [number, number]>();
+    for (let i = 0; i < 40; i++) {
+      const lo = rnd(100);
+      const hi = lo + rnd(5);
+      r.published(`p${i}`, 1, lo);
+      r.restamp(`p${i}`, hi);
+      ranges.set(`p${i}`, [lo, hi]);
+    }
+    const stored = Array.from({ length: rnd(10) }, () => rnd(110));
+    r.prune(stored);
+    for (const [name, [lo, hi]] of ranges) assert.equal(r.vouches(name, 1), stored.some((id) => lo <= id && id <= hi), `${name} [${lo}, ${hi}] stored ${stored}`);
+  }
+});

@@ -224,7 +224,7 @@ test('file sink: the process is SIGKILLed mid-run and resumed; the published par
     assert.equal(await second.exit, 0);
     const files = outFiles(out);
     assert.deepEqual(files.filter((f) => f.startsWith('.')), [], 'recovery deleted the killed run\'s leftovers; the resumed run published all it wrote');
-    assert.ok(readdirSync(out).includes(RECORD), 'the sink\'s record of published parts is there, hidden');
+    assert.ok(readdirSync(out).some(isRecord), 'the sink\'s record of published parts is there, hidden');
     const ids = files.flatMap((f) => readFileSync(path.join(out, f), 'utf8').split('\n').filter((x) => x !== '').map((x) => (JSON.parse(x) as { i: number }).i));
     assert.deepEqual(tally(ids, n), { lost: 0, duplicated: 0, unexpected: 0 });
     assert.ok([...tokensBefore].every((t) => files.some((f) => token(f) === t)), 'parts published before the kill are kept');
@@ -371,10 +371,10 @@ test('file sink, parts open across checkpoints: a resume that publishes the open
   }
 });
 
-/** The sink's record of the parts it published (committed-parts.ts): hidden, and no part. */
-const RECORD = committedRecordName({ prefix: 'part', suffix: '' });
+/** The sink's record of the parts it published (committed-parts.ts, its name by prefix and suffix): hidden, and no part. */
+const isRecord = (f: string): boolean => f === committedRecordName({ prefix: 'part', suffix: '.jsonl' }) || f === committedRecordName({ prefix: 'part', suffix: '.csv' });
 /** The files of a sink's directory but its record. */
-const outFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f !== RECORD);
+const outFiles = (dir: string): string[] => readdirSync(dir).filter((f) => !isRecord(f));
 const visibleParts = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
 const token = (file: string): string => file.split('-')[2]!;
 
