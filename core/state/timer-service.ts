@@ -12,8 +12,9 @@
 // either way), changed by splice.
 //
 // Fast path (`groupTimes`, on with inlineSingle by default): timers of one timestamp registered close together (a
-// window's end, registered by every key that has the window) share one heap node, a batch that fires in the order
-// they came, so the heap holds about one node per timestamp instead of one per timer, and firing them does not
+// window's end, registered by every key that has the window) share one heap node, a batch (the first of a time has a
+// node of its own, which the heap may take before or after it: no order among timers of one time is kept, as in
+// Flink), so the heap holds about one node per timestamp instead of one per timer, and firing them does not
 // sift the heap each time. A timestamp is found among the last few registered (RECENT): no Map per timestamp, and
 // timers at distinct times (an auction's end) cost a scan of a few numbers. And with inlineSingle, a key's one timer
 // firing keeps its entry until its onTimer returns (FIRING), for the timer it may register there.

@@ -21,7 +21,7 @@ function nodes(ts: TimerService): number {
 }
 
 describe('timers of one timestamp', () => {
-  test('share a heap node with groupTimes on, and fire in the order they came; one node each with it off', () => {
+  test('share a heap node with groupTimes on (all fire, in no set order among themselves); one node each with it off', () => {
     for (const group of [true, false]) {
       const { ts } = service(group);
       for (let k = 0; k < 1000; k++) { ts.register('event', k, 100); ts.register('event', k, 200); }
@@ -32,8 +32,9 @@ describe('timers of one timestamp', () => {
       ts.fire('event', 150, (k, t) => fired.push([k, t]));
       assert.equal(fired.length, 1000);
       assert.ok(fired.every(([, t]) => t === 100));
-      if (group) assert.deepEqual(fired.map(([k]) => k), Array.from({ length: 1000 }, (_, k) => k), 'in the order registered');
-      else assert.deepEqual(fired.map(([k]) => k as number).sort((a, b) => a - b), Array.from({ length: 1000 }, (_, k) => k));
+      // No order among timers of one time is promised (nor in Flink): the first of a time has a node of its own,
+      // which the heap may take before or after the batch (review r5).
+      assert.deepEqual(fired.map(([k]) => k as number).sort((a, b) => a - b), Array.from({ length: 1000 }, (_, k) => k));
       assert.equal(nodes(ts), group ? 2 : 1000);
     }
   });
@@ -51,10 +52,11 @@ describe('timers of one timestamp', () => {
         if (k === 3) ts.delete('event', 4, 10);
       });
       const keys = fired.map(([k]) => k as number);
-      // Grouped, they fire in the order they came, so key 4 is deleted before its turn; ungrouped, in the heap's
-      // order, and key 4 fires only if it came before key 3.
-      if (group) assert.deepEqual(keys, [0, 1, 2, 3, 7, 8]);
-      else assert.deepEqual(keys.filter((k) => k !== 4 || keys.indexOf(4) > keys.indexOf(3)).sort((a, b) => a - b), [0, 1, 2, 3, 7, 8]);
+      // Timers of one time fire in no set order: key 4 fires only if it came before key 3 deleted it, and key 8
+      // (registered by key 7) after key 7.
+      assert.ok(!keys.includes(4) || keys.indexOf(4) < keys.indexOf(3), `key 4 after its delete: ${keys}`);
+      assert.deepEqual(keys.filter((k) => k !== 4).sort((a, b) => a - b), [0, 1, 2, 3, 7, 8]);
+      assert.ok(keys.indexOf(8) > keys.indexOf(7));
       assert.equal(ts.size, 0);
       ts.register('event', 9, 10);
       const later: Key[] = [];
