@@ -8,8 +8,8 @@ import { JobLoadError } from '../api/errors.js';
 import { typeScriptHooks } from './typescript-hooks.js';
 
 /**
- * The job module. A TypeScript job in a process without a TypeScript loader (an app run by plain `node` that
- * embeds the engine) is loaded with tsx's hooks, registered before the import as `sluice run` does: Node 20 has no
+ * The job module. A TypeScript job is loaded with tsx's hooks, registered before the import as `sluice run` does
+ * (also beside a loader of the app's own; not where sluice itself runs as TypeScript, through one): Node 20 has no
  * TypeScript of its own, and Node 24's type stripping refuses an enum, a decorator, a `.js` import of a `.ts` file
  * or a type imported without `type` (some with no error code to tell them by), so "TypeScript jobs run as they are"
  * would hold for the CLI only. Registered globally, not as tsx's `tsImport`: that loads the job's imports into a
