@@ -22,7 +22,7 @@ import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from '../../../shm/checksum.js';
 import { FileCommitError } from '../errors.js';
-import type { PartNames } from './part-files.js';
+import { syncDir, type PartNames } from './part-files.js';
 
 const FORMAT = 1;
 
@@ -121,8 +121,7 @@ export class CommittedParts {
   async write(): Promise<void> {
     if (!(await this.stage())) return;
     await this.install();
-    const d = await open(this.dir, 'r');
-    try { await d.sync(); } finally { await d.close(); }
+    await syncDir(this.dir);
   }
 
   /** Writes the record as it is now to its temp file, durably, if anything changed (true): install() puts it in place. */

@@ -310,6 +310,13 @@ export interface CommitRecord {
   readonly context: CommitContext;
 }
 
+/** `tx`'s closed parts published as checkpoint `by` found them; its open part restamped where a publish of it is on record. */
+function stamp(r: CommittedParts, tx: FileSinkTransaction, by: number): void {
+  for (const part of tx.parts) r.published(part.final, part.bytes, by);
+  // Still open at this checkpoint: counts only once a restore's publish of it is on record (then, or earlier).
+  if (tx.open !== undefined && r.vouches(tx.open.final, tx.open.bytes, true)) r.restamp(tx.open.final, by);
+}
+
 /** The records of the directories a commit touches, read once each. */
 class Records {
   private readonly byDir = new Map<string, CommittedParts>();
@@ -338,11 +345,7 @@ class Records {
       if (r === undefined) { r = this.get(dir).copy(); next.set(dir, r); }
       return r;
     };
-    for (const tx of txs) {
-      const r = nextOf(tx.dir);
-      for (const part of tx.parts) r.published(part.final, part.bytes, by);
-      if (tx.open !== undefined && r.vouches(tx.open.final, tx.open.bytes, true)) r.restamp(tx.open.final, by);
-    }
+    for (const tx of txs) stamp(nextOf(tx.dir), tx, by);
     const staged: CommittedParts[] = [];
     for (const r of next.values()) {
       r.prune(this.of.context.stored);
@@ -354,12 +357,7 @@ class Records {
   /** After a restore's publish and its directory fsync: `txs` and `opened` are published, restamped, the old entries pruned. */
   async write(txs: readonly FileSinkTransaction[], opened: readonly { dir: string; open: OpenPartFile; result: OpenPublishResult }[] = []): Promise<void> {
     const by = this.of.context.checkpointId;
-    for (const tx of txs) {
-      const r = this.get(tx.dir);
-      for (const part of tx.parts) r.published(part.final, part.bytes, by);
-      // Still open at this checkpoint: counts only once a restore's publish of it is on record (below, or earlier).
-      if (tx.open !== undefined && r.vouches(tx.open.final, tx.open.bytes, true)) r.restamp(tx.open.final, by);
-    }
+    for (const tx of txs) stamp(this.get(tx.dir), tx, by);
     for (const { dir, open, result } of opened) {
       const r = this.get(dir);
       if (result === 'published' || result === 'already-published') r.published(open.final, open.bytes, by);
