@@ -397,16 +397,22 @@ async function publishClosed(txs: readonly FileSinkTransaction[], records: Recor
   for (const d of dirs) await syncDir(d);
 }
 
+/** A restore's test seam (specs only, never set by the sink): where a spec's job stops the process. */
+export interface RecoverHooks {
+  /** Awaited once the restore's publish is durable (its renames fsynced), before its leftovers are deleted. */
+  readonly published?: () => Promise<void>;
+}
+
 /**
  * Restore of a whole sink (main thread, before any writer starts): publishes the restored transactions, then
  * deletes the in-progress and pending parts of every subtask in `dir` that they do not name: what writers of the
  * crashed attempt wrote after the restored checkpoint. The directory (and prefix) must belong to this sink alone.
  */
-export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[], context?: CommitContext): Promise<RecoveryReport> {
+export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[], context?: CommitContext, hooks?: RecoverHooks): Promise<RecoveryReport> {
   const txs = restored.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
   const records = context === undefined ? undefined : new Records({ names, context });
   await publishClosed(txs, records);
-  return publishOpenAndClear(resolve(dir), names, txs, undefined, undefined, records);
+  return publishOpenAndClear(resolve(dir), names, txs, undefined, undefined, records, hooks);
 }
 
 /**
@@ -414,9 +420,10 @@ export async function recoverFileSink(dir: string, names: PartNames, restored: r
  * hold open, then deletes the in-progress and pending parts in `dir` (of `subtask`, or of every subtask) that no
  * restored transaction names, except names containing `keep`.
  */
-async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], subtask?: number, keep?: string, records?: Records): Promise<RecoveryReport> {
+async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], subtask?: number, keep?: string, records?: Records, hooks?: RecoverHooks): Promise<RecoveryReport> {
   // Before the leftovers are deleted: an open part's file is hidden until it is published.
   const opened = await publishOpenParts(txs, records);
+  await hooks?.published?.();
   await records?.write(txs, opened);
   const named = new Set(txs.filter((t) => t.dir === dir).flatMap((t) => t.parts.map((p) => p.pending)));
   const discarded: string[] = [];
