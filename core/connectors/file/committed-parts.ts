@@ -1,9 +1,9 @@
 // Runs on: main thread (a file sink's commits and restores).
 //
 // The file sink's own evidence of which parts it fully published: a hidden record per output directory and prefix
-// (`.<prefix><suffix>.committed`), staged before a commit's renames (temp file, fsync) and renamed into place right
-// after them, before the directory fsync that makes both durable: a crash between the renames and the record left
-// parts a consumer could take before the resume, unlisted (a review killed 1 in 10 commits there). A consumer of
+// (`.<prefix><suffix>.committed`), staged before a commit's or a restore's renames (temp file, fsync) and renamed
+// into place right after them, before the directory fsync that makes both durable: a crash between the renames and
+// the record left parts a consumer could take before the resume, unlisted (a review killed 1 in 10 commits there). A consumer of
 // the directory moves or deletes published parts, and a later commit that names one again (a restore, a
 // restore's first checkpoint) finds neither its pending nor its final file. That alone cannot tell a part taken
 // after its publish from one whose hidden file was lost before it (the PUBLISHED mark is written before the
@@ -22,7 +22,7 @@ import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from '../../../shm/checksum.js';
 import { FileCommitError } from '../errors.js';
-import { syncDir, type PartNames } from './part-files.js';
+import type { PartNames } from './part-files.js';
 
 const FORMAT = 1;
 
@@ -115,16 +115,9 @@ export class CommittedParts {
   }
 
   /**
-   * Rewrites the record if anything changed: temp file, fsync, rename, directory fsync. Asynchronous: its fsyncs
-   * (a few ms a commit, benchmarks/file-commit.ts) must not stall the main thread's event loop.
+   * Writes the record as it is now to its temp file, durably, if anything changed (true): install() puts it in place.
+   * Asynchronous: its fsync (a few ms a commit, benchmarks/file-commit.ts) must not stall the main thread's event loop.
    */
-  async write(): Promise<void> {
-    if (!(await this.stage())) return;
-    await this.install();
-    await syncDir(this.dir);
-  }
-
-  /** Writes the record as it is now to its temp file, durably, if anything changed (true): install() puts it in place. */
   async stage(): Promise<boolean> {
     if (!this.changed) return false;
     const entries: Entry[] = [...this.parts].map(([final, e]) => [final, e.bytes, e.lo, e.hi]);

@@ -135,21 +135,27 @@ function decide(part: PartFile, pending: string, final: string, pendingSize: num
 
 export type OpenPublishResult = PublishResult | 'published-longer';
 
+/** What became of an open part readied for its publish: done already, or published by renaming `pending` to `final`. */
+export type ReadiedOpenPart =
+  | { readonly result: Exclude<OpenPublishResult, 'published'> }
+  | { readonly result: 'published'; readonly pending: string; readonly final: string };
+
 /**
- * Publishes a part that was open at the restored checkpoint: its file (in-progress if the crash found it open,
- * pending if it was closed after the checkpoint) is cut to the checkpoint's length, made durable and renamed to
- * its final name; the caller syncs the directory. Idempotent: a final file of that length is done. A longer final
- * file was published by a later checkpoint (an older checkpoint or savepoint is being restored): it stays, as the
- * parts later checkpoints published do ('published-longer'). No final file, and `evidence` vouches for its publish
- * at this length or longer (an earlier restore's, or a later checkpoint's): a consumer took it ('taken').
+ * Readies a part that was open at the restored checkpoint for its publish: its file (in-progress if the crash found
+ * it open, pending if it was closed after the checkpoint) is cut to the checkpoint's length and made durable under
+ * its pending name; the caller renames it to its final name (a restore's renames come together, after its record is
+ * staged) and syncs the directory. Idempotent: a final file of that length is done. A longer final file was
+ * published by a later checkpoint (an older checkpoint or savepoint is being restored): it stays, as the parts later
+ * checkpoints published do ('published-longer'). No final file, and `evidence` vouches for its publish at this length
+ * or longer (an earlier restore's, or a later checkpoint's): a consumer took it ('taken').
  */
-export async function publishOpenPart(dir: string, part: OpenPartFile, evidence?: PublishedEvidence): Promise<OpenPublishResult> {
+export async function readyOpenPart(dir: string, part: OpenPartFile, evidence?: PublishedEvidence): Promise<ReadiedOpenPart> {
   const final = join(dir, part.final);
   const finalSize = await sizeOf(final);
-  if (finalSize === part.bytes) return 'already-published';
-  if (finalSize !== undefined && finalSize > part.bytes) return 'published-longer';
+  if (finalSize === part.bytes) return { result: 'already-published' };
+  if (finalSize !== undefined && finalSize > part.bytes) return { result: 'published-longer' };
   // Before its hidden files are looked for: once published, none is left (one put back would publish it twice).
-  if (finalSize === undefined && evidence?.vouches(part.final, part.bytes, true) === true) return 'taken';
+  if (finalSize === undefined && evidence?.vouches(part.final, part.bytes, true) === true) return { result: 'taken' };
   if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${final}: it has ${finalSize} bytes, fewer than the ${part.bytes} written before the checkpoint`);
   let from = join(dir, part.inProgress);
   let size = await sizeOf(from);
@@ -173,9 +179,10 @@ export async function publishOpenPart(dir: string, part: OpenPartFile, evidence?
     if (size > part.bytes) await h.truncate(part.bytes);
     await h.sync();
   } finally { await h.close(); }
-  await rename(target, final);
+  // Gone before the publish, not after: an in-progress file left beside a published part (a crash between the two)
+  // would be published again by a resume once a consumer had taken the part. A crash here leaves the pending file, cut.
   if (inProgress) await removeFile(from);
-  return 'published';
+  return { result: 'published', pending: target, final };
 }
 
 /** Makes renames in `dir` durable: a rename lives in the directory, so the directory is synced. */

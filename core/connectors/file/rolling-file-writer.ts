@@ -13,14 +13,15 @@
 // contract, and the barrier must find the bytes on disk.
 
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js';
 import type { CommitContext, SinkWriter } from '../sink.js';
 import { makeDir } from '../../runtime/make-dir.js';
 import {
-  FILE_SINK_OPEN_KIND, checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishOpenPart, publishPart, publishPartSync,
-  removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type OpenPublishResult, type PartFile, type PartNames,
+  FILE_SINK_OPEN_KIND, checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync, readyOpenPart,
+  removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type PartFile, type PartNames, type ReadiedOpenPart,
 } from './part-files.js';
 import { CommittedParts } from './committed-parts.js';
 import { shownValue } from '../../api/shown-value.js';
@@ -202,9 +203,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
 
   /** A checkpoint completed (or a restore): publish its parts. Idempotent; transactions are applied in checkpoint order. */
   async commit(transactions: unknown[]): Promise<void> {
-    const txs = await commitFileSinkTransactions(transactions);
-    const done = new Set(txs.map((t) => `${t.subtask}/${t.checkpointId}`));
-    this.uncommitted = this.uncommitted.filter((t) => !done.has(`${t.subtask}/${t.checkpointId}`));
+    this.committed(await commitFileSinkTransactions(transactions));
   }
 
   /**
@@ -213,10 +212,11 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
    * names (written after the restored checkpoint by a crashed attempt).
    */
   async recover(restored: unknown[]): Promise<RecoveryReport> {
-    const txs = restored.map(checkTransaction);
-    await this.commit(txs);
+    const txs = inCheckpointOrder(restored);
     // This writer's own parts (its token) are not leftovers.
-    return publishOpenAndClear(this.dir, this.names, txs, this.subtask, `-${this.subtask}-${this.token}-`);
+    const report = await restoreTransactions(this.dir, this.names, txs, { subtask: this.subtask, keep: `-${this.subtask}-${this.token}-` });
+    this.committed(txs);
+    return report;
   }
 
   /**
@@ -261,6 +261,11 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.closedNamed.clear();
   }
 
+  private committed(txs: readonly FileSinkTransaction[]): void {
+    const done = new Set(txs.map((t) => `${t.subtask}/${t.checkpointId}`));
+    this.uncommitted = this.uncommitted.filter((t) => !done.has(`${t.subtask}/${t.checkpointId}`));
+  }
+
   private openPart(): OpenPart {
     const final = finalName(this.names, this.subtask, this.token, this.partCount++);
     const fd = openSync(join(this.dir, inProgressName(final)), 'wx');
@@ -300,6 +305,11 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
 /** A transaction's place in checkpoint order: the end of input (-1) comes after every checkpoint (as in sink-commit.ts). */
 const checkpointOrder = (t: FileSinkTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
 
+/** File sink transactions (checked), in checkpoint order. */
+function inCheckpointOrder(transactions: readonly unknown[]): FileSinkTransaction[] {
+  return transactions.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
+}
+
 /**
  * What a commit or restore on the main thread is told, so that it keeps the sink's record of the parts it fully
  * published (committed-parts.ts) and takes a part that record lists, and that is gone, as taken by a consumer.
@@ -334,10 +344,11 @@ class Records {
   }
 
   /**
-   * A commit's next records (`txs` published, restamped, old entries pruned), staged durably before its renames: the
-   * records as read stay the evidence the renames are checked against. Those that changed, for install after them.
+   * The next records of a commit or restore (`txs` published, `opened` as a restore found or readied its open parts,
+   * restamped, old entries pruned), staged durably before its renames: the records as read stay the evidence the
+   * renames are checked against. Those that changed, for install after them.
    */
-  async stage(txs: readonly FileSinkTransaction[]): Promise<CommittedParts[]> {
+  async stage(txs: readonly FileSinkTransaction[], opened: readonly Opened[]): Promise<CommittedParts[]> {
     const by = this.of.context.checkpointId;
     const next = new Map<string, CommittedParts>();
     const nextOf = (dir: string): CommittedParts => {
@@ -346,6 +357,12 @@ class Records {
       return r;
     };
     for (const tx of txs) stamp(nextOf(tx.dir), tx, by);
+    for (const { dir, open, ready } of opened) {
+      const r = nextOf(dir);
+      // Listed once its rename is in place (install comes after the renames), at the length it was cut to.
+      if (ready.result === 'published' || ready.result === 'already-published') r.published(open.final, open.bytes, by);
+      else r.restamp(open.final, by);
+    }
     const staged: CommittedParts[] = [];
     for (const r of next.values()) {
       r.prune(this.of.context.stored);
@@ -353,53 +370,57 @@ class Records {
     }
     return staged;
   }
+}
 
-  /** After a restore's publish and its directory fsync: `txs` and `opened` are published, restamped, the old entries pruned. */
-  async write(txs: readonly FileSinkTransaction[], opened: readonly { dir: string; open: OpenPartFile; result: OpenPublishResult }[] = []): Promise<void> {
-    const by = this.of.context.checkpointId;
-    for (const tx of txs) stamp(this.get(tx.dir), tx, by);
-    for (const { dir, open, result } of opened) {
-      const r = this.get(dir);
-      if (result === 'published' || result === 'already-published') r.published(open.final, open.bytes, by);
-      else r.restamp(open.final, by);
-    }
-    for (const r of this.byDir.values()) {
-      r.prune(this.of.context.stored);
-      await r.write();
-    }
-  }
+/** A part open at a restored checkpoint, and what its restore found it to be or readied it for. */
+interface Opened {
+  readonly dir: string;
+  readonly open: OpenPartFile;
+  readonly ready: ReadiedOpenPart;
 }
 
 /** Publishes transactions' parts by atomic rename, in checkpoint order (any thread; idempotent). */
 export async function commitFileSinkTransactions(transactions: readonly unknown[], record?: CommitRecord): Promise<FileSinkTransaction[]> {
-  const txs = transactions.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
-  const records = record === undefined ? undefined : new Records(record);
-  await publishClosed(txs, records, await records?.stage(txs));
+  const txs = inCheckpointOrder(transactions);
+  await publish(txs, record === undefined ? undefined : new Records(record), []);
   return txs;
 }
 
 /**
- * The closed parts of `txs`, published and made durable (the directories synced). `staged`: a commit's next records,
- * put in place right after the renames, so that the fsync that makes the renames durable covers them too (a record
- * ahead of a rename lost to a power cut lists a part whose pending file is still there: it is published as usual).
+ * The closed parts of `txs` and a restore's `openParts`, published and made durable (the directories synced): a
+ * commit's and a restore's publish alike. With `records`, the next records are staged before the renames and put
+ * in place right after them, so that the fsync that makes the renames durable covers them too, and a crash leaves
+ * parts published but unlisted only among the renames (a closed part listed ahead of a rename lost to a power cut
+ * still has its pending file: it is published as usual). Open parts are cut and made durable under their pending
+ * names first: renames alone come between the record's staging and its install.
  */
-async function publishClosed(txs: readonly FileSinkTransaction[], records: Records | undefined, staged: readonly CommittedParts[] = []): Promise<void> {
+async function publish(txs: readonly FileSinkTransaction[], records: Records | undefined, openParts: readonly { dir: string; open: OpenPartFile }[]): Promise<Opened[]> {
+  const opened: Opened[] = [];
+  for (const o of openParts) opened.push({ ...o, ready: await readyOpenPart(o.dir, o.open, records?.get(o.dir)) });
+  const staged = records === undefined ? [] : await records.stage(txs, opened);
   const dirs = new Set<string>();
   for (const tx of txs) {
     const evidence = records?.get(tx.dir);
     for (const part of tx.parts) if (await publishPart(tx.dir, part, evidence) === 'taken') records!.taken(tx.dir, part.final);
     if (tx.parts.length > 0) dirs.add(tx.dir);
   }
+  for (const { dir, open: part, ready } of opened) {
+    if (ready.result === 'taken') records!.taken(dir, part.final);
+    if (ready.result === 'published') await rename(ready.pending, ready.final);
+    // Found published (a crash after the rename): synced too, before the record vouches for it.
+    if (ready.result === 'published' || ready.result === 'already-published') dirs.add(dir);
+  }
   for (const r of staged) {
     await r.install();
     dirs.add(r.directory);
   }
   for (const d of dirs) await syncDir(d);
+  return opened;
 }
 
 /** A restore's test seam (specs only, never set by the sink): where a spec's job stops the process. */
 export interface RecoverHooks {
-  /** Awaited once the restore's publish is durable (its renames fsynced), before its leftovers are deleted. */
+  /** Awaited once the restore's publish is durable (its renames and its record fsynced), before its leftovers are deleted. */
   readonly published?: () => Promise<void>;
 }
 
@@ -409,57 +430,46 @@ export interface RecoverHooks {
  * crashed attempt wrote after the restored checkpoint. The directory (and prefix) must belong to this sink alone.
  */
 export async function recoverFileSink(dir: string, names: PartNames, restored: readonly unknown[], context?: CommitContext, hooks?: RecoverHooks): Promise<RecoveryReport> {
-  const txs = restored.map(checkTransaction).sort((a, b) => checkpointOrder(a) - checkpointOrder(b));
   const records = context === undefined ? undefined : new Records({ names, context });
-  await publishClosed(txs, records);
-  return publishOpenAndClear(resolve(dir), names, txs, undefined, undefined, records, hooks);
+  return restoreTransactions(resolve(dir), names, inCheckpointOrder(restored), { records, hooks });
 }
 
 /**
- * A restore's second half, once the restored transactions' closed parts are published: publishes the parts they
- * hold open, then deletes the in-progress and pending parts in `dir` (of `subtask`, or of every subtask) that no
- * restored transaction names, except names containing `keep`.
+ * A restore (`txs` in checkpoint order): publishes their closed parts and the parts they hold open, then deletes
+ * the in-progress and pending parts in `dir` (of `subtask`, or of every subtask) that no restored transaction
+ * names, except names containing `keep`.
  */
-async function publishOpenAndClear(dir: string, names: PartNames, txs: readonly FileSinkTransaction[], subtask?: number, keep?: string, records?: Records, hooks?: RecoverHooks): Promise<RecoveryReport> {
+async function restoreTransactions(
+  dir: string, names: PartNames, txs: readonly FileSinkTransaction[],
+  o: { subtask?: number; keep?: string; records?: Records; hooks?: RecoverHooks },
+): Promise<RecoveryReport> {
   // Before the leftovers are deleted: an open part's file is hidden until it is published.
-  const opened = await publishOpenParts(txs, records);
-  await hooks?.published?.();
-  await records?.write(txs, opened);
+  const opened = await publish(txs, o.records, newestOpenParts(txs));
+  await o.hooks?.published?.();
   const named = new Set(txs.filter((t) => t.dir === dir).flatMap((t) => t.parts.map((p) => p.pending)));
   const discarded: string[] = [];
-  for (const f of await leftoverParts(dir, names, subtask)) {
-    if (named.has(f) || (keep !== undefined && f.includes(keep))) continue;
+  for (const f of await leftoverParts(dir, names, o.subtask)) {
+    if (named.has(f) || (o.keep !== undefined && f.includes(o.keep))) continue;
     await removeFile(join(dir, f));
     discarded.push(f);
   }
   if (discarded.length > 0) await syncDir(dir);
-  return { committed: [...txs.flatMap((t) => t.parts.map((p) => p.final)), ...opened.map((o) => o.open.final)], discarded };
+  return { committed: [...txs.flatMap((t) => t.parts.map((p) => p.final)), ...opened.map((x) => x.open.final)], discarded };
 }
 
 /**
- * Restore: publishes the parts restored transactions hold open, each at the length of the newest transaction that
+ * The parts restored transactions (in checkpoint order) hold open, each at the length of the newest transaction that
  * names it. A restored checkpoint carries every transaction not yet known to be committed (SinkOperator), so a
  * part may be open in one and open at a greater length, or closed, in a newer one: the newest is the restored
- * state (a closed part is `commit`'s). The end of input (-1) is the newest. Returns what became of each, made durable.
+ * state (a closed part is published with the closed ones). The end of input (-1) is the newest.
  */
-async function publishOpenParts(txs: readonly FileSinkTransaction[], records?: Records): Promise<{ dir: string; open: OpenPartFile; result: OpenPublishResult }[]> {
+function newestOpenParts(txs: readonly FileSinkTransaction[]): { dir: string; open: OpenPartFile }[] {
   const newest = new Map<string, { dir: string; open: OpenPartFile | undefined }>();
-  for (const tx of [...txs].sort((a, b) => checkpointOrder(a) - checkpointOrder(b))) {
+  for (const tx of txs) {
     for (const p of tx.parts) newest.set(join(tx.dir, p.final), { dir: tx.dir, open: undefined });
     if (tx.open !== undefined) newest.set(join(tx.dir, tx.open.final), { dir: tx.dir, open: tx.open });
   }
-  const out: { dir: string; open: OpenPartFile; result: OpenPublishResult }[] = [];
-  const dirs = new Set<string>();
-  for (const { dir, open } of newest.values()) {
-    if (open === undefined) continue;
-    const result = await publishOpenPart(dir, open, records?.get(dir));
-    if (result === 'taken') records!.taken(dir, open.final);
-    // Found published (a crash after the rename): synced too, before the record vouches for it.
-    if (result === 'published' || result === 'already-published') dirs.add(dir);
-    out.push({ dir, open, result });
-  }
-  for (const d of dirs) await syncDir(d);
-  return out;
+  return [...newest.values()].flatMap(({ dir, open }) => (open === undefined ? [] : [{ dir, open }]));
 }
 
 function checkTransaction(t: unknown): FileSinkTransaction {

@@ -188,6 +188,40 @@ test('a commit that fails on a part leaves the record as it was (the staged one 
   assert.ok(!CommittedParts.read(w.dir, names).vouches(tx2.parts[0]!.final, tx2.parts[0]!.bytes));
 });
 
+// A restore stages its record before its renames, as a commit does: it is read, and a damaged one refused, before
+// anything is published; one that fails on a part puts nothing in place; one that succeeds lists closed and open parts.
+test('a restore: a damaged record fails it naming the record before any part is published; one failing on a part leaves the record as it was', async () => {
+  const dir = freshDir();
+  const w = writer(dir);
+  w.write({ i: 0 });
+  const tx1 = w.prepareCommit(1);
+  await commitFileSinkTransactions([tx1], record(1));
+  const w2 = new RollingFileWriter<{ i: number }>({ dir, subtask: 0, encode: (v) => enc.encode(v), suffix: '.jsonl', rollIntervalMs: 60_000, rollRecords: 2 });
+  for (let i = 1; i < 4; i++) w2.write({ i });
+  const tx2 = w2.prepareCommit(2);
+  assert.ok(tx2.parts.length === 1 && tx2.open !== undefined);
+  w.abort();
+  w2.abort();
+  const file = join(w.dir, committedRecordName(names));
+  const good = await readFile(file, 'utf8');
+  await writeFile(file, good.slice(0, -5));
+  await assert.rejects(recoverFileSink(dir, names, [tx1, tx2], record(2, [], [1, 2]).context), (e: unknown) => e instanceof FileCommitError && e.message.includes(file) && /damaged/.test(e.message));
+  assert.deepEqual(await visible(dir), [tx1.parts[0]!.final], 'nothing more published');
+  await writeFile(file, good);
+  // The open part's in-progress file lost, nothing vouching for it: the restore fails, the record stays.
+  const inProgress = join(w.dir, tx2.open!.inProgress);
+  const kept = await readFile(inProgress);
+  await unlink(inProgress);
+  await assert.rejects(recoverFileSink(dir, names, [tx1, tx2], record(2, [], [1, 2]).context), (e: unknown) => e instanceof FileCommitError && /does not list it/.test(e.message));
+  assert.equal(await readFile(file, 'utf8'), good);
+  await writeFile(inProgress, kept);
+  await recoverFileSink(dir, names, [tx1, tx2], record(2, [], [1, 2]).context);
+  const r = CommittedParts.read(w.dir, names);
+  assert.ok(r.vouches(tx2.parts[0]!.final, tx2.parts[0]!.bytes) && r.vouches(tx2.open!.final, tx2.open!.bytes), 'closed and open parts listed');
+  assert.deepEqual(await visible(dir), [tx1.parts[0]!.final, tx2.parts[0]!.final, tx2.open!.final].sort());
+  assert.deepEqual((await readdir(w.dir)).filter((f) => f.startsWith('.')), [committedRecordName(names)], 'no temp file or leftover');
+});
+
 test('prune keeps exactly the entries some stored checkpoint falls within (bisection against a plain scan)', async () => {
   const dir = freshDir();
   let seed = 7;

@@ -186,6 +186,52 @@ for (const lose of ['pending', 'in-progress'] as const) test(`the process is SIG
   }
 });
 
+// Regression: a restore wrote the record of the parts it published after its renames and their directory fsync (a
+// commit stages it before them): a process killed in between left the restored checkpoint's parts published and
+// unlisted, and a consumer that took them before the next resume made it fail for good ("does not list it").
+test('the process is SIGKILLed once a restore\'s publish is durable, a consumer moves every published part: the next resume skips them, every (partition, seq) once', { timeout: 120_000 }, async () => {
+  const d = dirs();
+  try {
+    const gates = { holdGate: path.join(d.gates, 'hold'), held: path.join(d.gates, 'held'), restoreHeld: path.join(d.gates, 'restored') };
+    const params = { case: 'sink-taken', out: d.out, rate: 20_000, interval: 50 };
+    // A commit with closed and open parts hangs before publishing any: the process is killed with them unpublished.
+    const first = d.child(job({ ...params, unbounded: 1, holdGate: gates.holdGate, held: gates.held, hold: 'before' }), false);
+    await first.waitFor(() => first.checkpoints() >= 3);
+    writeFileSync(gates.holdGate, 'now');
+    await appears(gates.held);
+    first.proc.kill('SIGKILL');
+    assert.equal(await first.exit, null, 'killed, not ended');
+    const held = JSON.parse(readFileSync(gates.held, 'utf8')) as { checkpointId: number; finals: string[]; open: string[] };
+    // The resume's restore publishes them (the open part cut) and is killed once that is durable.
+    const second = d.child(job({ ...params, unbounded: 1, restoreHeld: gates.restoreHeld }), true);
+    await appears(gates.restoreHeld);
+    second.proc.kill('SIGKILL');
+    assert.equal(await second.exit, null, 'killed, not ended');
+    const restored = JSON.parse(readFileSync(gates.restoreHeld, 'utf8')) as { checkpointId: number; finals: string[]; open: string[] };
+    assert.ok(restored.checkpointId >= held.checkpointId, `restored ${restored.checkpointId}, held ${held.checkpointId}`);
+    const published = [...restored.finals, ...restored.open];
+    assert.ok(held.finals.every((f) => restored.finals.includes(f)) && held.open.length > 0, JSON.stringify({ held, restored }));
+    assert.deepEqual(published.filter((f) => !visible(d.out).includes(f)), [], 'the restore published its parts before it was killed');
+    // A consumer moves every published part away before the next resume.
+    const taker = consumer(d.out, d.taken);
+    taker.stop();
+    assert.deepEqual(visible(d.out), []);
+    assert.ok(published.every((f) => taker.moved.has(f)));
+    const n = (await generatorReach(d.state)) + 8_000;
+    const third = d.child(job({ ...params, n }), true);
+    await third.waitFor(() => third.out.lines.some((l) => l.startsWith('done')));
+    assert.equal(await third.exit, 0, third.out.stderr);
+    assert.equal(third.out.lines.find((l) => l.startsWith('done')), `done ${restored.checkpointId}`);
+    assert.doesNotMatch(third.out.stderr, /cannot commit/);
+    const said = third.out.stderr.split('\n').filter((l) => TAKEN.test(l));
+    assert.equal(said.length, 1, third.out.stderr);
+    assert.ok(published.some((f) => said[0]!.includes(f)), said[0]);
+    assert.deepEqual(tally(keys(d.out, d.taken), n), { lost: 0, duplicated: 0, unexpected: 0 });
+  } finally {
+    await d.clear();
+  }
+});
+
 test('a subtask ends long before the other, a consumer takes its parts: its end of input is published by one checkpoint, not again by the later ones', { timeout: 120_000 }, async () => {
   const d = dirs();
   const taker = consumer(d.out, d.taken);

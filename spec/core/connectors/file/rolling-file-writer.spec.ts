@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { RollingFileWriter } from '../../../../core/connectors/file/rolling-file-writer.js';
-import type { FileSinkTransaction } from '../../../../core/connectors/file/part-files.js';
+import { readyOpenPart, type FileSinkTransaction } from '../../../../core/connectors/file/part-files.js';
 import { CsvEncoder } from '../../../../core/connectors/formats/csv.js';
 import { JsonLinesEncoder } from '../../../../core/connectors/formats/jsonl.js';
 import { ConnectorOptionError, EncodeError, FileCommitError } from '../../../../core/connectors/errors.js';
@@ -377,6 +377,25 @@ test('a recovery cut short after the truncation publishes on the next run; a gon
   u.abort();
   await truncate(join(short, cut.open!.inProgress), cut.open!.bytes - 1);
   await assert.rejects(jsonWriter(short).recover([cut]), (e: unknown) => e instanceof FileCommitError && /fewer than/.test(e.message));
+});
+
+// A restore readies an open part (cut, durable under its pending name) and drops its in-progress file before the
+// rename that publishes it: a crash never leaves an in-progress file beside the published part (which a resume,
+// the part taken by a consumer, would publish again).
+test('a restore cut short between readying an open part and its rename: no in-progress file is left, the next restore publishes it once', async () => {
+  const dir = freshDir();
+  const w = openWriter(dir, { bufferBytes: 0 });
+  w.write({ i: 0 });
+  const tx = w.prepareCommit(1);
+  w.write({ i: 1 });
+  w.abort();
+  const ready = await readyOpenPart(dir, tx.open!);
+  assert.equal(ready.result, 'published');
+  assert.deepEqual(await listing(dir), { visible: [], hidden: [`.${tx.open!.final}.pending`] });
+  assert.equal((await stat(join(dir, `.${tx.open!.final}.pending`))).size, tx.open!.bytes, 'cut');
+  await jsonWriter(dir).recover([tx]);
+  assert.deepEqual(await published(dir), [0]);
+  assert.deepEqual((await listing(dir)).hidden, []);
 });
 
 test('the newest restored transaction that names a part wins: open at two lengths, or closed after it was open', async () => {

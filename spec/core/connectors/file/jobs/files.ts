@@ -18,7 +18,10 @@
 //                                        checkpoints). Once the holdGate file exists, the first commit with closed and
 //                                        open parts hangs for good, 'before' publishing anything (the PUBLISHED mark is
 //                                        written) or 'after' it is done, and writes `held` first: JSON { checkpointId,
-//                                        pending, finals, open } of that commit's parts (for the spec to kill the process)
+//                                        pending, finals, open } of that commit's parts (for the spec to kill the process).
+//                                        restoreHeld=/path: a restore hangs for good once its publish is durable (before
+//                                        its leftovers are deleted), having written that file: JSON { checkpointId,
+//                                        finals, open } of the parts it published
 //   ?case=sink-ended&out=/dir&n=2000&interval=50&log=/path
 //                                        generator -> a map that holds odd records (subtask 1's) 2 ms each -> part files;
 //                                        each commit appends `commit <checkpoint>` to `log`, and `end <subtask> <id>
@@ -29,6 +32,7 @@
 import { appendFileSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { csv, defineJob, fileSink, jsonLines, type PreparedTransaction, type SinkSpec } from '../../../../../core/index.js';
 import type { FileSinkTransaction } from '../../../../../core/connectors/file/part-files.js';
+import { recoverFileSink } from '../../../../../core/connectors/file/rolling-file-writer.js';
 import { blockFor, ledgerSink } from '../../../checkpoint/ledger.js';
 
 const q = new URL(import.meta.url).searchParams;
@@ -92,7 +96,7 @@ export default defineJob((env) => {
         }
         return r;
       }).name('crash').uid('crash')
-      .sink(held(fileSink({ dir: q.get('out')!, format: jsonLines<{ p: number; s: number }>(), rollRecords: 300, bufferBytes: 0 }))).name('parts').uid('parts');
+      .sink(restoreHeld(held(fileSink({ dir: q.get('out')!, format: jsonLines<{ p: number; s: number }>(), rollRecords: 300, bufferBytes: 0 })), q.get('out')!)).name('parts').uid('parts');
   } else if (c === 'sink-ended') {
     const log = q.get('log')!;
     env.enableCheckpointing(Number(q.get('interval') ?? 50));
@@ -146,6 +150,30 @@ function held<T>(inner: SinkSpec<T>): SinkSpec<T> {
         return new Promise<void>(() => {});
       }
       await inner.commit!(transactions, context);
+    },
+  };
+}
+
+/** `inner`, a file sink of JSON Lines parts in `dir`, whose restore hangs once its publish is durable (sink-taken's restoreHeld). */
+function restoreHeld<T>(inner: SinkSpec<T>, dir: string): SinkSpec<T> {
+  const heldFile = q.get('restoreHeld');
+  if (heldFile === null) return inner;
+  return {
+    ...inner,
+    async recover(transactions: PreparedTransaction[], context) {
+      const txs = transactions.map((t) => t.transaction as FileSinkTransaction);
+      await recoverFileSink(dir, { prefix: 'part', suffix: '.jsonl' }, txs, context, {
+        published: () => {
+          // Whole when it appears (a rename): the spec kills the process as soon as it sees it.
+          writeFileSync(`${heldFile}.tmp`, JSON.stringify({
+            checkpointId: context?.checkpointId,
+            finals: txs.flatMap((t) => t.parts.map((p) => p.final)),
+            open: txs.flatMap((t) => (t.open === undefined ? [] : [t.open.final])),
+          }));
+          renameSync(`${heldFile}.tmp`, heldFile);
+          return new Promise<void>(() => {});
+        },
+      });
     },
   };
 }
