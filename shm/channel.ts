@@ -37,6 +37,11 @@ export class ChannelWriter<T> {
   private readonly checksums: boolean;
   private readonly batches: boolean;
   private closed = false;
+  /**
+   * An async write or control frame is waiting for room. Another write now would race it for the same reservation
+   * (two reservations of one write position, the second commit moving it back): refused until it settles.
+   */
+  private waiting = false;
   /** Records written, for metrics. */
   records = 0;
 
@@ -46,6 +51,11 @@ export class ChannelWriter<T> {
     this.strategy = waitStrategy(options.wait);
     this.checksums = options.checksums ?? false;
     this.batches = options.batches ?? false;
+    // A channel that cannot carry its own end of stream would leave its reader waiting for good.
+    const end = frameLength(encodeControl({ type: 'end-of-stream' }).length, this.checksums);
+    if (end > producer.ring.maxPayload) {
+      throw new InvalidArgumentError(`channel: a ring of ${producer.ring.capacity} bytes cannot carry a control frame of ${end} bytes (its frame limit is half the ring): use a larger ring`);
+    }
   }
 
   /**
@@ -68,7 +78,13 @@ export class ChannelWriter<T> {
     const at = this.producer.tryReserve(length);
     if (at >= 0) return this.fill(value, at, size, kind, count, ts, tss, bounded);
     if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count, ts, tss, bounded);
-    return this.producer.reserveAsync(length, this.strategy).then((off) => this.fill(value, off, size, kind, count, ts, tss, bounded));
+    return this.settled(this.producer.reserveAsync(length, this.strategy)).then((off) => this.fill(value, off, size, kind, count, ts, tss, bounded));
+  }
+
+  /** Marks the channel waiting until `reservation` settles (see `waiting`). */
+  private settled(reservation: Promise<number>): Promise<number> {
+    this.waiting = true;
+    return reservation.finally(() => { this.waiting = false; });
   }
 
   /**
@@ -215,6 +231,7 @@ export class ChannelWriter<T> {
    */
   tryPriorityControl(frame: ControlFrame): boolean {
     if (this.closed) throw new ChannelClosedError();
+    if (this.waiting) throw waitingError();
     const body = encodeControl(frame);
     const at = this.producer.tryReserve(frameLength(body.length, this.checksums), true);
     if (at < 0) return false;
@@ -226,6 +243,7 @@ export class ChannelWriter<T> {
   private checkOpen(): void {
     if (this.closed) throw new ChannelClosedError();
     if (this.hasPending) throw new InvalidArgumentError('channel: a record from a failed tryWrite is still held; call retryPending() first');
+    if (this.waiting) throw waitingError();
   }
 
   private putControl(at: number, body: Uint8Array): void {
@@ -240,14 +258,17 @@ export class ChannelWriter<T> {
   /** Writes a control frame in order with the records, and publishes at once (control frames are never late). */
   control(frame: ControlFrame): void | Promise<void> {
     this.checkOpen();
-    if (frame.type === 'end-of-stream') this.closed = true;
     const body = encodeControl(frame);
     const length = frameLength(body.length, this.checksums);
-    const put = (at: number): void => this.putControl(at, body);
+    // Closed once its end of stream has room: one that cannot be written (too large) leaves the channel open.
+    const put = (at: number): void => {
+      if (frame.type === 'end-of-stream') this.closed = true;
+      this.putControl(at, body);
+    };
     const at = this.producer.tryReserve(length);
     if (at >= 0) return put(at);
     if (this.strategy.mode === 'block') return put(this.producer.reserve(length, this.strategy));
-    return this.producer.reserveAsync(length, this.strategy).then(put);
+    return this.settled(this.producer.reserveAsync(length, this.strategy)).then(put);
   }
 
   /** Makes every written record visible to the reader now (the buffer-timeout path). */
@@ -263,6 +284,10 @@ export class ChannelWriter<T> {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+function waitingError(): InvalidArgumentError {
+  return new InvalidArgumentError('channel: an earlier write is still waiting for room in the ring; await it before writing again');
 }
 
 /** Bytes of the timestamp section a frame needs: none when no record in it has a timestamp. */

@@ -259,6 +259,8 @@ export class RingProducer {
    */
   commit(length = -1): void {
     let total = this.pending;
+    // Without a reservation it would move the write position back by one.
+    if (total < 0) throw new InvalidArgumentError('ring: commit without a reservation');
     if (length >= 0) {
       const shrunk = align(BLOCK_PREFIX_BYTES + length);
       if (shrunk > total) throw new InvalidArgumentError(`ring: cannot commit ${length} bytes of a smaller reservation`);

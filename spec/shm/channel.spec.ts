@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ring, RingConsumer, RingProducer } from '../../shm/ring.js';
 import { ChannelReader, ChannelWriter, CONTROL, EMPTY, END, RECORD } from '../../shm/channel.js';
-import { ChannelClosedError, RecordTooLargeError } from '../../shm/errors.js';
+import { ChannelClosedError, InvalidArgumentError, RecordTooLargeError } from '../../shm/errors.js';
 import { genericCodec } from '../../shm/codec/generic.js';
 import fc from 'fast-check';
 import { typedCodec } from '../../shm/codec/typed.js';
@@ -57,6 +57,62 @@ test('a record larger than the ring can hold is a RecordTooLargeError naming the
     assert.ok(e instanceof RecordTooLargeError);
     assert.match(e.message, /exceeds the ring's frame limit of 124 bytes.*'ringBytes'/);
     return true;
+  });
+});
+
+describe('an async writer waiting for room (regression: a second write raced it for the same reservation, reordering records or corrupting the ring)', () => {
+  function asyncPair() {
+    const ring = Ring.create(256);
+    const codec = genericCodec<string>();
+    return {
+      w: new ChannelWriter(new RingProducer(ring), codec.encoder(), { wait: { mode: 'async', parkTimeoutMs: 10_000 } }),
+      r: new ChannelReader(new RingConsumer(ring), codec.decoder()),
+    };
+  }
+
+  /** Fills the ring with records until a write must wait; returns the records written and the waiting write. */
+  function fillUntilWaiting(w: ChannelWriter<string>): { sent: string[]; waiting: Promise<void> } {
+    const sent: string[] = [];
+    for (let i = 0; ; i++) {
+      const v = `r${i}`.padEnd(40, '.');
+      sent.push(v);
+      const p = w.write(v);
+      if (p !== undefined) return { sent, waiting: p };
+    }
+  }
+
+  for (const second of ['write', 'control', 'close', 'priority control'] as const) {
+    test(`${second} while it waits is refused; the waiting record then arrives in order`, async () => {
+      const { w, r } = asyncPair();
+      const { sent, waiting } = fillUntilWaiting(w);
+      const call = (): unknown => second === 'write' ? w.write('late')
+        : second === 'control' ? w.control({ type: 'watermark', timestamp: 7 })
+        : second === 'close' ? w.close()
+        : w.tryPriorityControl({ type: 'watermark', timestamp: 7 });
+      assert.throws(call, (e: unknown) => e instanceof InvalidArgumentError && /still waiting for room/.test(e.message));
+      const got: string[] = [];
+      const read = (): void => { while (r.poll() === RECORD) got.push(r.record as string); };
+      read();
+      await waiting;
+      assert.equal(w.isClosed, false, 'the refused call changed nothing');
+      const more = w.write('after');
+      if (more !== undefined) { read(); await more; }
+      w.flush();
+      read();
+      assert.deepEqual(got, [...sent, 'after']);
+    });
+  }
+
+  test('a commit without a reservation is refused (it moved the write position back by one)', () => {
+    const producer = new RingProducer(Ring.create(256));
+    assert.throws(() => producer.commit(), (e: unknown) => e instanceof InvalidArgumentError && /commit without a reservation/.test(e.message));
+  });
+
+  test('a ring too small for the channel\'s end of stream is refused when the writer is made (its reader would wait for good)', () => {
+    const codec = genericCodec<string>();
+    assert.throws(() => new ChannelWriter(new RingProducer(Ring.create(64)), codec.encoder()),
+      (e: unknown) => e instanceof InvalidArgumentError && /ring of 64 bytes cannot carry a control frame/.test(e.message));
+    assert.doesNotThrow(() => new ChannelWriter(new RingProducer(Ring.create(128)), codec.encoder()));
   });
 });
 

@@ -55,7 +55,7 @@ describe('abort ends every wait', () => {
   }
 
   test('a producer parked on a full ring gets ChannelAbortedError', async () => {
-    const ring = Ring.create(64);
+    const ring = Ring.create(128);
     const w = new ChannelWriter(new RingProducer(ring), seqCodec().encoder(), { wait: { mode: 'async', spin: 0 } });
     let blocked: void | Promise<void> = undefined;
     for (let seq = 0; !blocked; seq++) blocked = w.write({ seq, len: 8 });
