@@ -34,6 +34,7 @@ import { CheckpointFailureCounter } from './failure-counter.js';
 import { writePublishedMark } from './published-mark.js';
 import { inLineage, type Lineage } from './lineage-mark.js';
 import { CheckpointChunkWriteError } from './chunk-write-error.js';
+import { CheckpointAbortedError, CheckpointNotStartedError, endedText, type CheckpointAbortReason } from './checkpoint-refusal.js';
 import { pad, type CheckpointStore } from './store.js';
 import type { Redistribution } from './snapshot.js';
 
@@ -94,16 +95,12 @@ type Chains = Map<string, Map<number, { chain: KeyedChunkRef[]; entries: number 
 const STUCK_MS = 500;
 /** How often the loops' turn counts are sampled. */
 const LOOP_SAMPLE_MS = 50;
-/** Why a checkpoint was refused when its attempt failed: the job itself goes on (a restart) or fails. */
-export const ATTEMPT_FAILED = 'the job failed (it restarts from its last completed checkpoint if the failure and its restart strategy allow; else it ends failed)';
 /** What waits for a sinks' commit that finish() waits for, in its slow warning. */
 const END_WAITS = 'the job does not end until it does (a cancel gives it up after stopGraceMs)';
 
-export class CheckpointAbortedError extends Error {
-  constructor(readonly checkpointId: number, reason: string) {
-    super(`checkpoint ${checkpointId} was aborted: ${reason}`);
-    this.name = 'CheckpointAbortedError';
-  }
+/** The phase machine's cause of an abort: an attempt's end, by a stop or a failure, is a stop to it. */
+function phaseCause(reason: CheckpointAbortReason): AbortCause {
+  return reason === 'declined' ? 'decline' : reason === 'stopped' || reason === 'attempt-failed' ? 'stop' : reason;
 }
 
 const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
@@ -310,7 +307,7 @@ export class CheckpointCoordinator {
         return;
       case 'decline': {
         const p = this.pending;
-        if (p && p.id === m.checkpointId) this.abort(p, 'decline', `subtask ${m.subtask} of task ${this.plan.tasks[m.task]?.name ?? m.task} declined: ${m.reason}`);
+        if (p && p.id === m.checkpointId) this.abort(p, 'declined', `subtask ${m.subtask} of task ${this.plan.tasks[m.task]?.name ?? m.task} declined: ${m.reason}`);
         return;
       }
     }
@@ -489,19 +486,19 @@ export class CheckpointCoordinator {
     this.next();
   }
 
-  private abort(p: Pending, cause: AbortCause, reason: string): void {
-    const next = onAbort(p.phase, cause);
+  private abort(p: Pending, reason: CheckpointAbortReason, detail: string): void {
+    const next = onAbort(p.phase, phaseCause(reason));
     if (next === undefined) return;
     p.phase = next;
     if (p.timer) clearTimeout(p.timer);
     this.pending = undefined;
     this.lastEnd = performance.now();
-    recordAborted(this.stats, { id: p.id, reason });
+    recordAborted(this.stats, { id: p.id, reason: detail });
     this.broadcast({ type: 'abort', checkpointId: p.id });
     this.replayDeferred();
-    p.reject(new CheckpointAbortedError(p.id, reason));
+    p.reject(new CheckpointAbortedError(p.id, reason, detail));
     // Not the abort of a stopping job's checkpoint: that one did not fail.
-    const tooMany = this.stopped || !p.countable ? undefined : this.failures.failed(p.kind, `checkpoint ${p.id} ${reason}`);
+    const tooMany = this.stopped || !p.countable ? undefined : this.failures.failed(p.kind, `checkpoint ${p.id} ${detail}`);
     if (tooMany !== undefined) { this.onError(tooMany); return; }
     this.next();
   }
@@ -728,11 +725,11 @@ export class CheckpointCoordinator {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.sampler) clearInterval(this.sampler);
-    const why = failed ? ATTEMPT_FAILED : 'the job stopped';
+    const why = failed ? 'attempt-failed' : 'stopped';
     // Before the abort below: it would begin the first of them (next()) only to refuse it with another message.
-    for (const q of this.queue.splice(0)) q.reject(new Error(`${why} before the checkpoint could start`));
+    for (const q of this.queue.splice(0)) q.reject(new CheckpointNotStartedError(why));
     // One whose acks are all in is being committed: it finishes (drain() waits for its manifest, and a grace for its sinks).
-    if (this.pending) this.abort(this.pending, 'stop', why);
+    if (this.pending) this.abort(this.pending, why, endedText(why));
   }
 
   /** Stops listening to the workers. */

@@ -14,7 +14,8 @@ import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
 import { checkSplitWatermarks } from '../time/split-watermarks.js';
 import { addCounters, metricsOffsets, readMetrics } from './metrics.js';
 import { CheckpointStore, StateDirError } from '../checkpoint/store.js';
-import { ATTEMPT_FAILED, CheckpointAbortedError, type CheckpointStats, type CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
+import { CheckpointAbortedError, CheckpointNotStartedError, endedText } from '../checkpoint/checkpoint-refusal.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, restoreSourceSplits, selectCheckpoint, type LoadedCheckpoint } from '../checkpoint/restore.js';
@@ -46,6 +47,9 @@ import { stopGraceOf } from './stop-grace.js';
 // The public types stay importable from here (core/index.ts, the CLI).
 export type { RunOptions } from './run-options.js';
 export type { Collected, JobFailure, JobHandle, JobResult, Restarting } from './job-handle.js';
+
+/** What a stop with savepoint refused by its attempt's failure adds: the job runs on after its restart. */
+const NOT_STOPPED = 'the job was not stopped';
 
 /** Loads the job module, builds and validates its graph, starts its threads. Rejects before any thread starts for a job that cannot run. */
 export async function run<C extends Record<keyof C, unknown[]> = Collected>(job: string | URL, options: RunOptions = {}): Promise<JobHandle<C>> {
@@ -475,8 +479,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         stopName = undefined;
         stopPending = undefined;
         // Its attempt failed under it (a restart follows): a reader of "aborted" must not take the job for stopped.
-        if (e instanceof CheckpointAbortedError && e.message.endsWith(ATTEMPT_FAILED)) throw new CheckpointAbortedError(e.checkpointId, `${ATTEMPT_FAILED}; the job was not stopped`);
-        if (e instanceof Error && e.message === `${ATTEMPT_FAILED} before the checkpoint could start`) throw new Error(`${e.message}; the job was not stopped`, { cause: e });
+        if (e instanceof CheckpointAbortedError && e.reason === 'attempt-failed') throw new CheckpointAbortedError(e.checkpointId, e.reason, `${endedText(e.reason)}; ${NOT_STOPPED}`);
+        if (e instanceof CheckpointNotStartedError && e.reason === 'attempt-failed') throw new CheckpointNotStartedError(e.reason, NOT_STOPPED, { cause: e });
         throw e;
       }
       void handle.cancel();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import { CheckpointCoordinator, type CompletedCheckpoint } from '../../../core/checkpoint/coordinator.js';
+import { ATTEMPT_FAILED, CheckpointAbortedError, CheckpointNotStartedError, type CheckpointAbortReason, type CheckpointNotStartedReason } from '../../../core/checkpoint/checkpoint-refusal.js';
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/checkpoint/messages.js';
 import type { Manifest } from '../../../core/checkpoint/manifest.js';
 import type { CheckpointStore } from '../../../core/checkpoint/store.js';
@@ -154,6 +155,43 @@ describe('checkpoint coordinator', () => {
     assert.equal(triggered(), 1, 'none of them began');
     assert.deepEqual(port.posted, [{ type: 'abort', checkpointId: 1 }]);
     await assert.rejects(c.trigger('checkpoint', undefined), /the job is not running/);
+    c.close();
+  });
+
+  // The refusals carry why in a typed reason (stopWithSavepoint matched the message text to tell a failed attempt
+  // from a stop); their messages are as they were.
+  const aborted = (reason: CheckpointAbortReason, message: string) => (e: unknown): boolean => {
+    assert.ok(e instanceof CheckpointAbortedError, String(e));
+    assert.equal(e.reason, reason);
+    assert.equal(String(e), message);
+    return true;
+  };
+  const notStarted = (reason: CheckpointNotStartedReason, message: string) => (e: unknown): boolean => {
+    assert.ok(e instanceof CheckpointNotStartedError, String(e));
+    assert.equal(e.reason, reason);
+    assert.equal(String(e), message);
+    return true;
+  };
+
+  for (const failed of [false, true]) {
+    test(`a stop ${failed ? 'of a failed attempt' : 'by the user'} refuses the checkpoint in flight and those queued with the reason '${failed ? 'attempt-failed' : 'stopped'}'`, async () => {
+      const { c } = coordinator();
+      const first = c.trigger('checkpoint', undefined);
+      const queued = c.trigger('savepoint', 'a');
+      for (const p of [first, queued]) p.catch(() => {});
+      c.stop(failed);
+      const words = failed ? ATTEMPT_FAILED : 'the job stopped';
+      await assert.rejects(first, aborted(failed ? 'attempt-failed' : 'stopped', `CheckpointAbortedError: checkpoint 1 was aborted: ${words}`));
+      await assert.rejects(queued, notStarted(failed ? 'attempt-failed' : 'stopped', `Error: ${words} before the checkpoint could start`));
+      c.close();
+    });
+  }
+
+  test('a checkpoint a subtask declines is refused with the reason \'declined\'', async () => {
+    const { c, port } = coordinator();
+    const first = c.trigger('checkpoint', undefined);
+    port.send({ type: 'decline', checkpointId: 1, task: 0, subtask: 0, reason: 'no room' });
+    await assert.rejects(first, aborted('declined', 'CheckpointAbortedError: checkpoint 1 was aborted: subtask 0 of task m declined: no room'));
     c.close();
   });
 });

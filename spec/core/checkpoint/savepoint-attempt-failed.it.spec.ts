@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
+import { CheckpointAbortedError } from '../../../core/checkpoint/checkpoint-refusal.js';
 
 const until = async (file: string): Promise<void> => { while (!existsSync(file)) await new Promise((r) => setTimeout(r, 5)); };
 
@@ -27,6 +28,7 @@ test('a savepoint whose attempt fails is refused saying the job failed and resta
     const h = await started(dir);
     await assert.rejects(h.savepoint('first'), (e: Error) => {
       assert.equal(e.name, 'CheckpointAbortedError', e.message);
+      assert.equal((e as CheckpointAbortedError).reason, 'attempt-failed');
       assert.match(e.message, /^checkpoint \d+ was aborted: the job failed \(it restarts from its last completed checkpoint if the failure and its restart strategy allow; else it ends failed\)$/);
       return true;
     });
@@ -45,7 +47,12 @@ test('a stop with savepoint whose attempt fails says the job was not stopped; it
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-sp-failed-'));
   try {
     const h = await started(dir);
-    await assert.rejects(h.stopWithSavepoint('first'), /^CheckpointAbortedError: checkpoint \d+ was aborted: the job failed \(.*\); the job was not stopped$/);
+    await assert.rejects(h.stopWithSavepoint('first'), (e: Error) => {
+      assert.match(String(e), /^CheckpointAbortedError: checkpoint \d+ was aborted: the job failed \(.*\); the job was not stopped$/);
+      // Typed as what refused it: the attempt's failure, not the stop.
+      assert.equal((e as CheckpointAbortedError).reason, 'attempt-failed');
+      return true;
+    });
     await until(path.join(dir, 'restarted'));
     const sp = await h.stopWithSavepoint('second');
     const r = await h.result;
