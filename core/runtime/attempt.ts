@@ -21,7 +21,7 @@ import { STUCK_WARNING_MS, watchStuckThreads } from './stuck-watch.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, type LoadedCheckpoint } from '../checkpoint/restore.js';
 import { publishSinkTransactions, recoverOrphans } from '../checkpoint/sink-commit.js';
-import { publishAgain, type CommitStop } from '../checkpoint/sink-commit-wait.js';
+import { publishAgain } from '../checkpoint/sink-commit-wait.js';
 import { writePublishedMark } from '../checkpoint/published-mark.js';
 import { LiveRecordPorts } from './live-records.js';
 import { SinkResultPorts } from './sink-result-ports.js';
@@ -38,7 +38,7 @@ import type { CheckpointSettings } from './checkpoint-settings.js';
 import { revive } from './revive-error.js';
 import { WorkerWarningsListener } from './worker-warnings.js';
 import { SinkCommitHungError } from '../checkpoint/sink-commit-hung.js';
-import { startStopGrace, stopGraceOf, type StopGrace } from './stop-grace.js';
+import { commitStop, startStopGrace, stopGraceOf, type StopGrace } from './stop-grace.js';
 
 /** msgpackr reads it when it loads: 'true' keeps it from loading msgpackr-extract (see workerEnv in startAttempt). */
 export const NATIVE_STRINGS_OFF_ENV = 'MSGPACKR_NATIVE_ACCELERATION_DISABLED';
@@ -125,8 +125,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
     // Output it publishes (a file sink's parts open at the checkpoint) is marked, as a completed checkpoint's is.
     // Bounded as any sinks' commit: nothing else stops here, before the attempt exists.
     const publish = publishSinkTransactions(store!, from.manifest, recoveringSinks(sinksByUid), () => writePublishedMark(store!.dir, from.manifest.id), s.warnOnce);
-    const stop: CommitStop = { cancelled: s.cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: Infinity };
-    if (!await publishAgain(publish, from.manifest.id, cp!.timeoutMs, stop, s.warn)) throw new JobCancelledError('job cancelled while it published the checkpoint it restores');
+    if (!await publishAgain(publish, from.manifest.id, cp!.timeoutMs, commitStop(s.cancelled, options), s.warn)) throw new JobCancelledError('job cancelled while it published the checkpoint it restores');
   } else if (s.orphans) {
     // Nothing was published from what an earlier attempt left: cleared, or a killed run's hidden parts stay after
     // a fresh run that found no checkpoint completes.
@@ -350,7 +349,7 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
       // longer (checkpointTimeoutMs), and then fails the run for good: its restart would publish the same
       // transactions beside the commit still running.
       // A user's stop is bounded by stopGraceMs alone (Infinity: a cancel waits for the commit).
-      const gaveUp = await coordinator?.drain({ cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: userStopped ? Infinity : cp?.timeoutMs ?? Infinity });
+      const gaveUp = await coordinator?.drain(commitStop(cancelled, options, userStopped ? Infinity : cp?.timeoutMs ?? Infinity));
       if (gaveUp !== undefined) {
         if (userStopped) s.warn(gaveUp);
         else commitHung = gaveUp;

@@ -42,7 +42,7 @@ import { transientStartFailure } from './start-failure.js';
 import { abortable, checkSignal } from './abort.js';
 import { importJob } from './import-job.js';
 import { callerWarn } from './caller-callbacks.js';
-import { stopGraceOf } from './stop-grace.js';
+import { commitStop } from './stop-grace.js';
 
 // The public types stay importable from here (core/index.ts, the CLI).
 export type { RunOptions } from './run-options.js';
@@ -226,7 +226,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
           if (from?.manifest.finished) {
             // The job already ran to its end; publish its final transactions again (idempotent) and stop. A cancel
             // (an abort) gives a commit that does not return up, as a restore's.
-            await publishAgain(publishSinkTransactions(store!, from.manifest, sinksByUid, undefined, sinkWarnOnce), from.manifest.id, cp!.timeoutMs, { cancelled: runCancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs: Infinity }, warn);
+            await publishAgain(publishSinkTransactions(store!, from.manifest, sinksByUid, undefined, sinkWarnOnce), from.manifest.id, cp!.timeoutMs, commitStop(runCancelled, options), warn);
             firstStarted();
             return finalResult(undefined, from.manifest.id);
           }

@@ -6,6 +6,7 @@
 
 import { handOverMark } from './job-control.js';
 import type { RunOptions } from './run-options.js';
+import type { CommitStop } from '../checkpoint/sink-commit-wait.js';
 
 /** setTimeout's largest delay (2^31 - 1 ms); a larger one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -13,6 +14,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a stop waits for threads, and a cancel for a sinks' commit (RunOptions.stopGraceMs). */
 export function stopGraceOf(options: RunOptions): number {
   return options.stopGraceMs ?? 5000;
+}
+
+/**
+ * What ends the run's wait for a sinks' commit: the run's cancel, stopGraceMs after it; a failed attempt's,
+ * `failureGraceMs` after the failure. Before an attempt runs (a restore's publish) no failure can end it.
+ */
+export function commitStop(cancelled: Promise<void>, options: RunOptions, failureGraceMs = Infinity): CommitStop {
+  return { cancelled, cancelGraceMs: stopGraceOf(options), failureGraceMs };
 }
 
 export interface StopGrace {
