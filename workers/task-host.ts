@@ -41,7 +41,7 @@ import { InputGate } from './input-gate.js';
 import { OutputGate, type BadRecordAt } from './output-gate.js';
 import { FanOut } from './fan-out.js';
 import { SOURCE_NOTIFY_WAIT_MS, Subtask, type ChainOperator, type CheckpointSink } from './subtask.js';
-import { runTaskLoop } from './task-loop.js';
+import { publishMetrics, runTaskLoop } from './task-loop.js';
 import { CheckpointLink } from './checkpoint-link.js';
 import { OutputLink } from './output-link.js';
 import { LatencyTracking } from './latency-markers.js';
@@ -364,6 +364,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   const sinkResults = new SinkResultLink(a.port);
   let subtasks: Subtask[] = [];
   let link: CheckpointLink | undefined;
+  /** Set once the loop runs: writes the subtasks' metrics (once more after their operators close). */
+  let publish: (() => void) | undefined;
   const live = a.outputFlow !== undefined ? new OutputLink(a.port) : undefined;
   let graph: LogicalGraph | undefined;
   const nodeOf = (sinkName: string): number => graph!.nodes.findIndex((n) => n.name === sinkName);
@@ -388,7 +390,10 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
     // Restored and open (a restore or an open() can take long): checkpoints start counting against their timeout.
     link?.running(a.thread);
     const offsets = metricsOffsets(a.plan);
-    await runTaskLoop(subtasks, bell, new Int32Array(a.control), new Float64Array(a.metrics), mine.map(({ i }) => offsets[i]!), {
+    const metrics = new Float64Array(a.metrics);
+    const mineAt = mine.map(({ i }) => offsets[i]!);
+    publish = () => publishMetrics(subtasks, metrics, mineAt);
+    await runTaskLoop(subtasks, bell, new Int32Array(a.control), metrics, mineAt, {
       budget: a.options.budget,
       bufferTimeoutMs: a.options.bufferTimeoutMs,
       yieldEveryMs: 20,
@@ -436,6 +441,8 @@ export default async function runThread(a: ThreadAssignment, job?: unknown): Pro
   } finally {
     link?.close();
     for (const st of subtasks) for (const op of st.operators) if (holdsRecords(op)) op.close?.();
+    // The main thread reads them once this task returns: what a close dropped (an asyncMap's held markers) is in.
+    publish?.();
     // After stoppedResult (a collect writer hands its records over there): a sink that never ended lets go.
     // What an abort or a close throws is said, naming the sink or source (it may have left output or not acknowledged
     // input), and never replaces the job's outcome.

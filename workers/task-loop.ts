@@ -79,6 +79,46 @@ function countWaited(live: readonly Subtask[], ms: number): void {
   for (const s of live) count(s, waiting(s), ms);
 }
 
+/**
+ * Writes each subtask's figures into its block of the job's metrics buffer: every 100 ms while the loop runs, as it
+ * ends, and once more after the thread closed its operators (an async operator's held markers are dropped there).
+ */
+export function publishMetrics(subtasks: readonly Subtask[], metrics: Float64Array, metricOffsets: readonly number[]): void {
+  for (let i = 0; i < subtasks.length; i++) {
+    const st = subtasks[i]!;
+    const base = metricOffsets[i]!;
+    metrics[base + METRIC_BUSY_MS] = st.busyMs;
+    metrics[base + METRIC_BACKPRESSURED_MS] = st.backpressuredMs;
+    metrics[base + METRIC_IDLE_MS] = st.idleMs;
+    metrics[base + METRIC_WATERMARK] = st.emittedWatermark();
+    metrics[base + METRIC_WATERMARK_IDLE] = st.watermarkIdle() ? 1 : 0;
+    metrics[base + METRIC_BAD_RECORDS] = st.badRecords;
+    metrics[base + METRIC_ALIGNMENT_HELD_MS] = st.alignmentHeldMs;
+    metrics[base + METRIC_ASYNC_WAIT_MS] = st.asyncWaitMs;
+    st.latency?.histogram?.publish(metrics, base);
+    let markersDropped = 0;
+    for (let k = 0; k < st.operators.length; k++) {
+      const op = st.operators[k]!;
+      const o = metricOperatorAt(base, k);
+      const fromSource = k === 0 && st.source !== undefined;
+      // A source's input is every record it read: emitted, or rejected by its error policy.
+      metrics[o + METRIC_OP_RECORDS_IN] = fromSource ? st.sourceRecords + op.dropped + op.deadLettered : op.recordsIn;
+      metrics[o + METRIC_OP_RECORDS_OUT] = fromSource ? st.sourceRecords : op.recordsOut;
+      metrics[o + METRIC_OP_LATE_DROPPED] = op.lateRecordsDropped;
+      metrics[o + METRIC_OP_DROPPED] = op.dropped;
+      metrics[o + METRIC_OP_DEAD_LETTERED] = op.deadLettered;
+      metrics[o + METRIC_OP_SIDE_OUTPUT] = op.sideOutputRecords;
+      const held = op as { inFlight?: number; capacity?: number; latencyMarkersDropped?: number };
+      if (held.capacity !== undefined) {
+        metrics[o + METRIC_OP_IN_FLIGHT] = held.inFlight!;
+        metrics[o + METRIC_OP_CAPACITY] = held.capacity;
+      }
+      markersDropped += held.latencyMarkersDropped ?? 0;
+    }
+    metrics[base + METRIC_LATENCY_MARKERS_DROPPED] = markersDropped;
+  }
+}
+
 export async function runTaskLoop(
   subtasks: Subtask[],
   bell: Doorbell,
@@ -91,41 +131,7 @@ export async function runTaskLoop(
   let lastFlush = performance.now();
   let lastYield = lastFlush;
   let lastMetrics = lastFlush;
-  const publishMetrics = (): void => {
-    for (let i = 0; i < subtasks.length; i++) {
-      const st = subtasks[i]!;
-      const base = metricOffsets[i]!;
-      metrics[base + METRIC_BUSY_MS] = st.busyMs;
-      metrics[base + METRIC_BACKPRESSURED_MS] = st.backpressuredMs;
-      metrics[base + METRIC_IDLE_MS] = st.idleMs;
-      metrics[base + METRIC_WATERMARK] = st.emittedWatermark();
-      metrics[base + METRIC_WATERMARK_IDLE] = st.watermarkIdle() ? 1 : 0;
-      metrics[base + METRIC_BAD_RECORDS] = st.badRecords;
-      metrics[base + METRIC_ALIGNMENT_HELD_MS] = st.alignmentHeldMs;
-      metrics[base + METRIC_ASYNC_WAIT_MS] = st.asyncWaitMs;
-      st.latency?.histogram?.publish(metrics, base);
-      let markersDropped = 0;
-      for (let k = 0; k < st.operators.length; k++) {
-        const op = st.operators[k]!;
-        const o = metricOperatorAt(base, k);
-        const fromSource = k === 0 && st.source !== undefined;
-        // A source's input is every record it read: emitted, or rejected by its error policy.
-        metrics[o + METRIC_OP_RECORDS_IN] = fromSource ? st.sourceRecords + op.dropped + op.deadLettered : op.recordsIn;
-        metrics[o + METRIC_OP_RECORDS_OUT] = fromSource ? st.sourceRecords : op.recordsOut;
-        metrics[o + METRIC_OP_LATE_DROPPED] = op.lateRecordsDropped;
-        metrics[o + METRIC_OP_DROPPED] = op.dropped;
-        metrics[o + METRIC_OP_DEAD_LETTERED] = op.deadLettered;
-        metrics[o + METRIC_OP_SIDE_OUTPUT] = op.sideOutputRecords;
-        const held = op as { inFlight?: number; capacity?: number; latencyMarkersDropped?: number };
-        if (held.capacity !== undefined) {
-          metrics[o + METRIC_OP_IN_FLIGHT] = held.inFlight!;
-          metrics[o + METRIC_OP_CAPACITY] = held.capacity;
-        }
-        markersDropped += held.latencyMarkersDropped ?? 0;
-      }
-      metrics[base + METRIC_LATENCY_MARKERS_DROPPED] = markersDropped;
-    }
-  };
+  const publish = (): void => publishMetrics(subtasks, metrics, metricOffsets);
   // Every moment of the loop is counted to each live subtask as busy, idle or backpressured: `counted` is how far.
   let counted = lastFlush;
   let turns = 0;
@@ -185,7 +191,7 @@ export async function runTaskLoop(
         lastFlush = now;
       }
       if (now - lastMetrics >= 100) {
-        publishMetrics();
+        publish();
         lastMetrics = now;
       }
       if (work > 0) {
@@ -264,6 +270,6 @@ export async function runTaskLoop(
   } finally {
     // Its count stands still from now on, and that is no hang: the coordinator skips the thread.
     Atomics.store(control, options.turnsAt + LOOP_ENDED, 1);
-    publishMetrics();
+    publish();
   }
 }

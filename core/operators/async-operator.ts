@@ -56,7 +56,7 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   /** Of the markers that come while some are held, one in `markerStride` is kept; `markerSkip` more are dropped first. */
   private markerStride = 1;
   private markerSkip = 0;
-  /** Markers dropped by the thinning (skipped, or let go of when full): the task's metrics count them. */
+  /** Markers dropped by the thinning (skipped, or let go of when full) or held at close: the task's metrics count them. */
   latencyMarkersDropped = 0;
   /**
    * Upstream went idle while results were still due: held like a watermark. Passed on at once, downstream would
@@ -236,6 +236,9 @@ export class AsyncOperator<I, R> extends Operator<I, R> implements HoldsRecords 
   }
 
   close(): void {
+    // The markers held go no further (a cancel, a failure): dropped, as the thinning's are.
+    this.latencyMarkersDropped += this.markers.length;
+    this.markers = [];
     this.io.close();
   }
 }

@@ -187,7 +187,7 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
     },
   });
   counter('sluice_latency_markers_total', 'Latency markers received by the subtask\'s sinks.', task, (m, i) => m.tasks[i]!.latency?.markers ?? 0, 'tasks');
-  counter('sluice_latency_markers_dropped_total', 'Latency markers the subtask\'s async operators dropped: an asyncMap holds at most 64 behind a request that has not settled, evenly thinned.', task, (m, i) => m.tasks[i]!.latencyMarkersDropped, 'tasks');
+  counter('sluice_latency_markers_dropped_total', 'Latency markers the subtask\'s async operators dropped: an asyncMap holds at most 64 behind a request that has not settled, evenly thinned; those held when the job is cancelled or fails are dropped too.', task, (m, i) => m.tasks[i]!.latencyMarkersDropped, 'tasks');
 
   // ---- checkpoints: counted once each, by id (ids only grow, restarts included). Every family refreshes them all
   // before it renders (idempotent), so none depends on the order families are read in.

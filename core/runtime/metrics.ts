@@ -83,7 +83,8 @@ export interface TaskMetrics {
   latency: LatencyMetrics | null;
   /**
    * Latency markers its async operators dropped: an asyncMap holds at most 64 behind a request that has not
-   * settled, evenly thinned, so latency downstream is read from fewer markers than its sources sent.
+   * settled, evenly thinned, so latency downstream is read from fewer markers than its sources sent; those it
+   * still holds when the attempt is cancelled or fails are dropped too.
    */
   latencyMarkersDropped: number;
 }

@@ -117,3 +117,29 @@ test('latency markers an asyncMap drops behind a request that has not settled ar
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Regression: the markers an asyncMap still held when the job was cancelled were counted nowhere (its operators
+// close after the thread's last metrics were written): the result read as if the sink had seen every marker sent.
+test('latency markers an asyncMap holds when the job is cancelled are counted as dropped in its result', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-async-held-'));
+  let h: JobHandle | undefined;
+  try {
+    // Every request waits for the marker file, written only at the end: the paced source's markers (one each 50 ms)
+    // wait behind the first request, far fewer than the 64 past which the thinning drops any.
+    h = await run(new URL(`./jobs/async-saturated.ts?dir=${encodeURIComponent(dir)}&n=1000&rate=100&capacity=1000`, import.meta.url), { parallelism: 1, latencyTrackingIntervalMs: 50 });
+    const job = h;
+    const enrich = (m: JobMetrics) => m.operators.find((o) => o.operator === 'enrich')!;
+    // 20 records in flight: the source has run 200 ms at least, so markers have gone in behind the first.
+    const live = await until(job, 'records in flight', (m) => (enrich(m).inFlight ?? 0) >= 20);
+    const before = live.tasks[0]!.latencyMarkersDropped;
+    const r = await job.cancel();
+    h = undefined;
+    assert.equal(r.cancelled, true);
+    const t = r.metrics.tasks[0]!;
+    assert.ok(t.latencyMarkersDropped > before, `${t.latencyMarkersDropped} dropped in the result, ${before} while it ran: the held ones are not counted`);
+  } finally {
+    writeFileSync(join(dir, 'release'), '');
+    await h?.cancel().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -225,3 +225,23 @@ test('latency markers dropped past the bound are counted, skipped and let go of 
   assert.equal(passed.length - 1 + op.latencyMarkersDropped, M, `${passed.length - 1} passed on, ${op.latencyMarkersDropped} dropped, of ${M}`);
   assert.ok(op.latencyMarkersDropped > M / 2);
 });
+
+// Regression: the markers an asyncMap held when it was closed (a cancel, a failure) went nowhere and were counted
+// nowhere: a cancelled job's metrics read as if every marker had come.
+test('latency markers still held when the operator closes are counted as dropped, and none passes on after', async () => {
+  const g = gated();
+  const op = new AsyncOperator<number, string>('enrich', g.ctx, downstream(g.ctx, []), g.fn, { capacity: 2 });
+  op.push(1);
+  const passed: number[] = [];
+  const HELD = 5;
+  for (let m = 0; m < HELD; m++) op.holdMarker(m, (x) => passed.push(x));
+  assert.equal(op.latencyMarkersDropped, 0, 'held, not dropped, while the request runs');
+  op.close();
+  assert.equal(op.latencyMarkersDropped, HELD);
+  // The request settling after the close passes nothing on and counts nothing twice.
+  await g.answer(1);
+  op.pollPending(100);
+  assert.deepEqual(passed, []);
+  op.close();
+  assert.equal(op.latencyMarkersDropped, HELD);
+});
