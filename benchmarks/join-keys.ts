@@ -21,7 +21,7 @@
 // run interleaved, in rounds with their order rotated (micro.ts measure).
 // outputRows / outputChecksum: one verification pass per engine on a fresh operator, VERIFY records (past the
 // first cleanups of join.interval.few) then the final watermark, folding each output's left, right and timestamp
-// (order-independent).
+// (order-independent); on and off must agree (the runner, on-off-cases.ts, shared with window-steady.ts).
 
 import { StreamEnvironment } from '../core/api/environment.js';
 import { TumblingEventTimeWindows } from '../core/index.js';
@@ -31,8 +31,8 @@ import { operatorBuilders } from '../core/operators/builders.js';
 import type { Downstream, Operator } from '../core/operators/operator.js';
 import { TaskContext } from '../core/operators/task-context.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
-import { emitReport, parseJsonArg, type BenchResult } from './report.js';
-import { benchTimes, Checksum, measure, printRatios, taskRow } from './micro.js';
+import { Checksum } from './micro.js';
+import { runOnOffCases } from './on-off-cases.js';
 
 const BATCH = 10_000;
 const VERIFY = 200_000;
@@ -111,30 +111,4 @@ function steady(shape: Shape, fast: boolean, lag: number): { push(n: number): vo
   };
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const target = parseJsonArg(argv);
-  const times = benchTimes(argv);
-  const results: BenchResult[] = [];
-  const engines = [['sluice', true], ['sluice.no-fast-paths', false]] as const;
-  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-  for (const [benchmark, shape, lag] of CASES) {
-    if (only !== undefined && !benchmark.includes(only)) continue;
-    const checks = engines.map(([, fast]) => {
-      const s = steady(shape, fast, lag);
-      s.sink.check = new Checksum();
-      s.push(VERIFY);
-      s.end();
-      return s.sink.check;
-    });
-    if (checks[0]!.hex !== checks[1]!.hex || checks[0]!.rows !== checks[1]!.rows) throw new Error(`${benchmark}: the fast path's outputs differ from the slow path's`);
-    const runs = engines.map(([, fast]) => steady(shape, fast, lag));
-    const m = await measure(benchmark, engines.map(([name], i) => [name, () => { runs[i]!.push(BATCH); }] as const), times);
-    if (runs.some((s) => s.sink.n === 0)) throw new Error(`${benchmark}: no pair joined`);
-    engines.forEach(([name], i) => results.push(taskRow(m.get(name)!, benchmark, name, BATCH, checks[i]!, { pairs: runs[i]!.sink.n })));
-  }
-  emitReport(results, target);
-  printRatios(results, (e) => e === 'sluice.no-fast-paths');
-}
-
-await main();
+await runOnOffCases(CASES.map(([name, shape, lag]) => ({ name, build: (fast) => steady(shape, fast, lag) })), { batch: BATCH, verify: VERIFY, outputs: 'pairs', none: 'no pair joined' });

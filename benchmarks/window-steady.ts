@@ -25,7 +25,8 @@
 // The engines of a benchmark run interleaved, in rounds with their order rotated (micro.ts measure): each figure is
 // the median over rounds of a round's median (or p99) sample.
 // outputRows / outputChecksum: one verification pass per engine on a fresh operator, VERIFY records then the
-// final watermark, folding each output's key, sum and timestamp (order-independent).
+// final watermark, folding each output's key, sum and timestamp (order-independent); on and off must agree (the
+// runner, on-off-cases.ts, shared with join-keys.ts, fails otherwise).
 
 import { StreamEnvironment } from '../core/api/environment.js';
 import { CountEvictor, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows } from '../core/index.js';
@@ -37,8 +38,8 @@ import { operatorBuilders } from '../core/operators/builders.js';
 import type { Downstream, Operator } from '../core/operators/operator.js';
 import { TaskContext } from '../core/operators/task-context.js';
 import { MAX_WATERMARK } from '../core/time/watermark.js';
-import { emitReport, parseJsonArg, type BenchResult } from './report.js';
-import { benchTimes, Checksum, measure, printRatios, taskRow } from './micro.js';
+import { Checksum } from './micro.js';
+import { runOnOffCases } from './on-off-cases.js';
 
 const BATCH = 10_000;
 const VERIFY = 30_000;
@@ -130,32 +131,4 @@ function steady(shape: Shape, configure: (w: WindowedStream<Ev, number, Window>)
   };
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const target = parseJsonArg(argv);
-  const times = benchTimes(argv);
-  const results: BenchResult[] = [];
-  const engines = [['sluice', true], ['sluice.no-fast-paths', false]] as const;
-  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-  for (const [benchmark, configure, shape, src] of CASES) {
-    if (only !== undefined && !benchmark.includes(only)) continue;
-    const checks = engines.map(([, fast]) => {
-      const s = steady(shape, configure, fast, src);
-      s.sink.check = new Checksum();
-      s.push(VERIFY);
-      s.end();
-      return s.sink.check;
-    });
-    const runs = engines.map(([, fast]) => {
-      const s = steady(shape, configure, fast, src);
-      return s;
-    });
-    const m = await measure(benchmark, engines.map(([name], i) => [name, () => { runs[i]!.push(BATCH); }] as const), times);
-    if (runs.some((s) => s.sink.n === 0)) throw new Error(`${benchmark}: no window fired`);
-    engines.forEach(([name], i) => results.push(taskRow(m.get(name)!, benchmark, name, BATCH, checks[i]!, { windowsFired: runs[i]!.sink.n })));
-  }
-  emitReport(results, target);
-  printRatios(results, (e) => e === 'sluice.no-fast-paths');
-}
-
-await main();
+await runOnOffCases(CASES.map(([name, configure, shape, src]) => ({ name, build: (fast) => steady(shape, configure, fast, src) })), { batch: BATCH, verify: VERIFY, outputs: 'windowsFired', none: 'no window fired' });
