@@ -35,6 +35,14 @@ export { WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput, type 
 export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
 export { TooManyCheckpointFailuresError } from './checkpoint/failure-counter.js';
 export { CheckpointChunkWriteError } from './checkpoint/chunk-write-error.js';
+export {
+  CheckpointAbortedError, CheckpointNotStartedError, type CheckpointAbortReason, type CheckpointNotStartedReason,
+} from './checkpoint/checkpoint-refusal.js';
+export { NoCheckpointError, type RestoreProgress } from './checkpoint/restore.js';
+export { StateDirError } from './checkpoint/store.js';
+export type { CompletedCheckpoint, CheckpointStats } from './checkpoint/checkpoint-history.js';
+export type { RestartStrategy } from './checkpoint/restart-strategy.js';
+export type { CheckpointConfig } from './graph/logical-graph.js';
 export { JobDefinitionError, JobLoadError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError, JobNotRunningError, type NotRunningState } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult, type Collected, type JobFailure, type Restarting } from './runtime/run.js';
 export { deleteSavepoint, type DeletedSavepoint } from './checkpoint/delete-savepoint.js';
