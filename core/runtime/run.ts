@@ -524,6 +524,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         stream.end();
         throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`);
       }
+      // Its records come at commits, and nothing commits by itself: read with no word, it would wait for good.
+      if (cp !== undefined && cp.intervalMs === 0) warn(`output('${sinkName}'): this run checkpoints into ${cp.stateDir} only on request, and its records come as checkpoints commit them: none comes until a checkpoint, savepoint or the job's end. Pass checkpointIntervalMs (or call enableCheckpointing(ms) in the job) for periodic ones`);
       flow?.start();
       readers.add(stream);
       readNodes.set(node, undefined);

@@ -601,3 +601,26 @@ test('a reader that stops: its sink is warned about once it holds a million reco
     await h.cancel();
   }
 });
+
+// Regression (a new user, from README's example): a state directory without a checkpoint interval checkpoints only
+// on request, and a reader then got nothing, without a word, until the job's end.
+test('with a state directory but no checkpoint interval: output() says nothing comes until a checkpoint; one taken on request delivers', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
+  const warnings: string[] = [];
+  const h = await run<{ out: number[]; other: number[] }>(job({ rate: 2000 }), { parallelism: 1, stateDir: join(dir, 'state'), onWarning: (w) => warnings.push(String(w)) });
+  try {
+    const reader = h.output('out');
+    assert.ok(warnings.some((w) => /output\('out'\): this run checkpoints into .* only on request/.test(w)), warnings.join(' | '));
+    let read: IteratorResult<number> | undefined;
+    const first = reader.next().then((r) => { read = r; });
+    // A checkpoint taken before the source emitted commits nothing: take them until one commits a record.
+    for (let i = 0; read === undefined && i < 500; i++) {
+      await h.checkpoint();
+      await Promise.race([first, new Promise((r) => setImmediate(r))]);
+    }
+    assert.equal(read?.done, false, 'a checkpoint taken on request committed records to the reader');
+  } finally {
+    await h.cancel();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
