@@ -12,10 +12,11 @@ import { run } from '../../../core/index.js';
 import { fileAppears } from '../../support/file-appears.js';
 import { readLedger, tally } from './ledger.js';
 import { hangInCommitJob } from './hang-in-commit-job.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 // stopGraceMs above checkpointTimeoutMs too. Regression: a cancel gave the commit up after checkpointTimeoutMs (the
 // bound of a failed attempt, whose restart must not run beside it), saying the job had failed.
-for (const grace of [100, 1500]) test(`the final checkpoint's sinks' commit that hangs is warned about, and a cancel returns after stopGraceMs (${grace} ms); the resume publishes every record once`, { timeout: 60_000 }, async () => {
+for (const grace of [100, 1500]) test(`the final checkpoint's sinks' commit that hangs is warned about, and a cancel returns after stopGraceMs (${grace} ms); the resume publishes every record once`, { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-final-commit-'));
   try {
     const count = 400;
@@ -25,10 +26,10 @@ for (const grace of [100, 1500]) test(`the final checkpoint's sinks' commit that
     const slow = new Promise<string>((r) => { slowSaid = r; });
     // No periodic checkpoint: one taken between the subtask's final report and finish() would hold the end-of-input
     // transactions first, and its commit would hang instead (a run under load did; periodic-commit-at-end.it).
-    const h = await run(url, {
+    const h = endsWithTest(t, await run(url, {
       parallelism: 1, stateDir, checkpointIntervalMs: 3_600_000, checkpointTimeoutMs: 300, stopGraceMs: grace,
       onWarning: (w) => { warnings.push(w); if (/has not returned/.test(w)) slowSaid(w); },
-    });
+    }));
     const ended = h.result.then(() => { throw new Error('the job ended although its final commit hung'); });
     await Promise.race([fileAppears(marker), ended]);
     assert.match(await Promise.race([slow, ended]), /^the sinks' commit of the final checkpoint \d+ has not returned after 300 ms \(checkpointTimeoutMs\); the job does not end until it does \(a cancel gives it up after stopGraceMs\)$/);

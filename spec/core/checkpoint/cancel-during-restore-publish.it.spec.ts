@@ -12,6 +12,7 @@ import { run, type RunOptions } from '../../../core/index.js';
 import { fileAppears } from '../../support/file-appears.js';
 import { readLedger, tally } from './ledger.js';
 import { hangInCommitJob } from './hang-in-commit-job.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const SLOW = /^the sinks' commit of checkpoint \d+ \(published again as the job restores it\) has not returned after 300 ms \(checkpointTimeoutMs\); the job does not start until it does$/;
 const GIVEN_UP = /^the sinks' commit of checkpoint \d+ \(published again as the job restores it\) had not returned 100 ms after the job was cancelled \(stopGraceMs\): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again$/;
@@ -25,19 +26,19 @@ function watched(o: RunOptions): { options: RunOptions; warnings: string[]; slow
   return { options: { ...o, checkpointTimeoutMs: 300, stopGraceMs: 100, onWarning }, warnings, slow };
 }
 
-test("a resume's publish of its checkpoint that hangs is warned about, and options.signal's abort settles run() after stopGraceMs", { timeout: 60_000 }, async () => {
+test("a resume's publish of its checkpoint that hangs is warned about, and options.signal's abort settles run() after stopGraceMs", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-restore-publish-'));
   try {
     const count = 1_000_000;
     const armed = path.join(dir, 'armed');
     const { url, stateDir, ledger, marker } = hangInCommitJob(dir, 1, count, { armed });
     let checkpointed!: () => void;
-    const first = await run(url, { parallelism: 1, stateDir, onWarning: () => {}, onCheckpoint: () => checkpointed() });
+    const first = endsWithTest(t, await run(url, { parallelism: 1, stateDir, onWarning: () => {}, onCheckpoint: () => checkpointed() }));
     await new Promise<void>((r) => { checkpointed = r; });
     await first.cancel();
     writeFileSync(armed, '');
 
-    const ac = new AbortController();
+    const ac = endsWithTest(t, new AbortController());
     const { options, warnings, slow } = watched({ parallelism: 1, stateDir, resume: true, signal: ac.signal });
     const resumed = run(url, options);
     const settled = resumed.then(() => { throw new Error('run() returned although the restore hung'); });
@@ -57,7 +58,7 @@ test("a resume's publish of its checkpoint that hangs is warned about, and optio
   }
 });
 
-test("an in-process restart's publish of its checkpoint that hangs is warned about, and cancel() returns after stopGraceMs", { timeout: 60_000 }, async () => {
+test("an in-process restart's publish of its checkpoint that hangs is warned about, and cancel() returns after stopGraceMs", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-restart-publish-'));
   try {
     const armed = path.join(dir, 'armed');
@@ -70,7 +71,7 @@ test("an in-process restart's publish of its checkpoint that hangs is warned abo
       // The failed attempt has ended when its restart is announced: only the restart's restore sees the file.
       onWarning: (w) => { if (/restart 1 in 0 ms from checkpoint/.test(w)) writeFileSync(armed, ''); },
     });
-    const h = await run(url, options);
+    const h = endsWithTest(t, await run(url, options));
     const ended = h.result.then(() => { throw new Error('the job ended although its restore hung'); });
     await Promise.race([checkpoint, ended]);
     writeFileSync(fail, '');

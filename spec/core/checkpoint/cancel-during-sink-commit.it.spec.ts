@@ -11,14 +11,15 @@ import { run } from '../../../core/index.js';
 import { fileAppears } from '../../support/file-appears.js';
 import { readLedger, tally } from './ledger.js';
 import { hangInCommitJob } from './hang-in-commit-job.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
-test('cancel while a sink commit hangs returns after stopGraceMs; the resume publishes every record once', { timeout: 60_000 }, async () => {
+test('cancel while a sink commit hangs returns after stopGraceMs; the resume publishes every record once', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-cancel-commit-'));
   try {
     const count = 20_000;
     const { url, stateDir, ledger, marker } = hangInCommitJob(dir, 3, count);
     const warnings: string[] = [];
-    const h = await run(url, { parallelism: 1, stateDir, stopGraceMs: 200, onWarning: (w) => warnings.push(String(w)) });
+    const h = endsWithTest(t, await run(url, { parallelism: 1, stateDir, stopGraceMs: 200, onWarning: (w) => warnings.push(String(w)) }));
     await Promise.race([fileAppears(marker), h.result.then(() => { throw new Error('the job ended before its commit hung'); })]);
     // Without the bound this never settles: the test's own timeout fails it.
     await h.cancel();

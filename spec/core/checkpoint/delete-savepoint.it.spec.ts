@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { deleteSavepoint, run, serveControl, type JobHandle, type RunOptions } from '../../../core/index.js';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { inspectDir } from '../../../core/cli/inspect.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const exec = promisify(execFile);
 const job = new URL('./jobs/keyed-counts.ts', import.meta.url);
@@ -28,11 +29,11 @@ async function listing(stateDir: string): Promise<{ ids: number[]; savepoints: s
   }
 }
 
-test('with no job on the directory, a savepoint and the chunks only it held go; the others and the newest still restore', { timeout: 120_000 }, async () => {
+test('with no job on the directory, a savepoint and the chunks only it held go; the others and the newest still restore', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-delete-sp-'));
   try {
     const stateDir = path.join(dir, 'state');
-    const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
     // Every key in state first: each savepoint then holds its own full chunks.
     while ((await h.checkpoint()).keyedEntries < 1000);
     const a = await h.savepoint('a');
@@ -103,11 +104,11 @@ test('with no job on the directory, a savepoint and the chunks only it held go; 
   }
 });
 
-test('through a running job: its handle and `sluice savepoint --delete` drop the name, and its retention then takes the checkpoint', { timeout: 120_000 }, async () => {
+test('through a running job: its handle and `sluice savepoint --delete` drop the name, and its retention then takes the checkpoint', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-delete-sp-'));
   try {
     const stateDir = path.join(dir, 'state');
-    const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, retainedCheckpoints: 1, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, retainedCheckpoints: 1, onWarning: () => {} }));
     const control = await serveControl(h);
     try {
       const x = await h.savepoint('x');
@@ -146,11 +147,11 @@ test('through a running job: its handle and `sluice savepoint --delete` drop the
 // Regression: a name reused after its savepoint was deleted through the job (the older manifest stays
 // until retention takes it) made a later deletion take both, the older one unsaid; inspect listed both as the
 // savepoint.
-test('a reused name: deleting the savepoint takes the one its name records, and inspect lists the older as a checkpoint', { timeout: 120_000 }, async () => {
+test('a reused name: deleting the savepoint takes the one its name records, and inspect lists the older as a checkpoint', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-delete-sp-'));
   try {
     const stateDir = path.join(dir, 'state');
-    const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, retainedCheckpoints: 5, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, retainedCheckpoints: 5, onWarning: () => {} }));
     while ((await h.checkpoint()).keyedEntries < 1000);
     const older = await h.savepoint('r');
     await h.deleteSavepoint('r');
@@ -174,7 +175,7 @@ test('a reused name: deleting the savepoint takes the one its name records, and 
     assert.ok(!left.has(newer.id));
     assert.equal(left.get(older.id), 'checkpoint  verified', 'the older manifest of the name stays');
     assert.ok([...left.values()].every((r) => r.endsWith('verified')), JSON.stringify([...left]));
-    const r = await run(job, { parallelism: 2, stateDir, resume: { checkpoint: older.id }, checkpointIntervalMs: 0, onWarning: () => {} });
+    const r = endsWithTest(t, await run(job, { parallelism: 2, stateDir, resume: { checkpoint: older.id }, checkpointIntervalMs: 0, onWarning: () => {} }));
     assert.equal(r.restoredFrom, older.id);
     await r.cancel();
     assert.ok(left.has(after.id));

@@ -9,17 +9,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/cancel-at-marker.ts', import.meta.url));
 
-test("a sinks' commit given up by a cancel leaves no warning timer: nothing is said after the result, and the process ends", { timeout: 60_000 }, async () => {
+test("a sinks' commit given up by a cancel leaves no warning timer: nothing is said after the result, and the process ends", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-hung-commit-cancel-'));
   try {
     const marker = path.join(dir, 'committed');
     const url = new URL('./jobs/hang-in-commit.ts', import.meta.url);
     for (const [k, v] of Object.entries({ ledger: path.join(dir, 'ledger'), marker, hangAt: 2, count: 1_000_000 })) url.searchParams.set(k, String(v));
     // Long enough that the cancel comes first; short enough that, left running, the timer fires within the test.
-    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, url.href, marker, '8000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = endsWithTest(t, spawn(process.execPath, ['--import', 'tsx', CHILD, url.href, marker, '8000'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
     proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });

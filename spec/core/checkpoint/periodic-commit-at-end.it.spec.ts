@@ -13,12 +13,13 @@ import { run, type JobHandle } from '../../../core/index.js';
 import { fileAppears } from '../../support/file-appears.js';
 import { readLedger, tally } from './ledger.js';
 import { hangInCommitJob } from './hang-in-commit-job.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const SLOW = /^the sinks' commit of checkpoint (\d+) has not returned after 300 ms \(checkpointTimeoutMs\); no checkpoint starts \(nor a restart\) until it does$/;
 const END_WAITS = /^the sinks' commit of checkpoint (\d+) has not returned after 300 ms \(checkpointTimeoutMs\); the job does not end until it does \(a cancel gives it up after stopGraceMs\)$/;
 const GIVEN_UP = /^the sinks' commit of checkpoint (\d+) had not returned 100 ms after the job was cancelled \(stopGraceMs\): no longer waited for; its checkpoint is complete, so a resume publishes its transactions again$/;
 
-for (const how of ['cancel', 'abort'] as const) test(`finish() waiting for a periodic checkpoint's sinks' commit that hangs: ${how === 'cancel' ? 'cancel()' : "options.signal's abort"} gives it up after stopGraceMs; the resume publishes every record once`, { timeout: 60_000 }, async () => {
+for (const how of ['cancel', 'abort'] as const) test(`finish() waiting for a periodic checkpoint's sinks' commit that hangs: ${how === 'cancel' ? 'cancel()' : "options.signal's abort"} gives it up after stopGraceMs; the resume publishes every record once`, { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-periodic-commit-end-'));
   try {
     const count = 400;
@@ -28,10 +29,10 @@ for (const how of ['cancel', 'abort'] as const) test(`finish() waiting for a per
     let slowSaid!: () => void;
     const slow = new Promise<void>((r) => { slowSaid = r; });
     const ac = new AbortController();
-    const h: JobHandle = await run(url, {
+    const h: JobHandle = endsWithTest(t, await run(url, {
       parallelism: 1, stateDir, checkpointTimeoutMs: 300, stopGraceMs: 100, signal: ac.signal,
       onWarning: (w) => { warnings.push(w); if (SLOW.test(w)) slowSaid(); },
-    });
+    }));
     const ended = h.result.then(() => { throw new Error('the job ended although a commit hung'); });
     // The writers hold the threads until `hold` exists: the commit that hangs (the first holding end-of-input
     // transactions) is a periodic checkpoint's, taken after every final state was reported.
@@ -52,7 +53,7 @@ for (const how of ['cancel', 'abort'] as const) test(`finish() waiting for a per
     const gaveUp = warnings.map((w) => GIVEN_UP.exec(w)).find((m) => m !== null);
     assert.equal(gaveUp?.[1], String(hung.id), warnings.join(' | '));
 
-    const resumed = await run(url, { parallelism: 1, stateDir, resume: true, onWarning: () => {} });
+    const resumed = endsWithTest(t, await run(url, { parallelism: 1, stateDir, resume: true, onWarning: () => {} }));
     assert.equal(resumed.restoredFrom, hung.id);
     assert.equal((await resumed.result).cancelled, false);
     assert.deepEqual(tally(readLedger<number>(ledger), count), { lost: 0, duplicated: 0, unexpected: 0 });

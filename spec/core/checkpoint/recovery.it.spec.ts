@@ -2,7 +2,7 @@
 // another parallelism; a store whose files are corrupted, truncated or pruned. Output goes to a durable ledger
 // sink (committed transactions as files), so exactly-once is checked across processes, like Jepsen.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
 import { storeWithDamagedKey } from './fixtures/leveldb-damage.js';
 import { generatorReach } from './generator-reach.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const JOB = new URL('./jobs/exactly-once.ts', import.meta.url);
 const CHILD = fileURLToPath(new URL('./fixtures/run-job.ts', import.meta.url));
@@ -54,8 +55,8 @@ function tmp(): string {
 }
 
 /** Starts the child; resolves lines as they come. */
-function child(url: URL, stateDir: string, parallelism: number, resume: boolean): { proc: ChildProcess; lines: string[]; waitFor(pred: (lines: string[]) => boolean): Promise<void>; exit: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, url.href, stateDir, String(parallelism), resume ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function child(t: TestContext, url: URL, stateDir: string, parallelism: number, resume: boolean): { proc: ChildProcess; lines: string[]; waitFor(pred: (lines: string[]) => boolean): Promise<void>; exit: Promise<number | null> } {
+  const proc = endsWithTest(t, spawn(process.execPath, ['--import', 'tsx', CHILD, url.href, stateDir, String(parallelism), resume ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const lines: string[] = [];
   const waiters: { pred: (l: string[]) => boolean; resolve: () => void }[] = [];
   let buf = '';
@@ -80,7 +81,7 @@ function child(url: URL, stateDir: string, parallelism: number, resume: boolean)
 
 const checkpoints = (lines: string[]): number => lines.filter((l) => l.startsWith('checkpoint ')).length;
 
-test('SIGKILL of a process while it checkpoints, three times, then --resume: every record exactly once', async () => {
+test('SIGKILL of a process while it checkpoints, three times, then --resume: every record exactly once', async (t) => {
   const dir = tmp();
   try {
     const n = 60_000;
@@ -89,7 +90,7 @@ test('SIGKILL of a process while it checkpoints, three times, then --resume: eve
     const stateDir = path.join(dir, 'state');
     let kills = 0;
     for (let k = 0; k < 3; k++) {
-      const c = child(url, stateDir, 2, k > 0);
+      const c = child(t, url, stateDir, 2, k > 0);
       // Let a couple of checkpoints complete, then kill while the next is (most likely) being written; at
       // 15 ms intervals one nearly always is. On a slow machine the job may end first: then there is nothing to kill.
       await c.waitFor((l) => checkpoints(l) >= 2 || l.some((x) => x.startsWith('done')));
@@ -99,7 +100,7 @@ test('SIGKILL of a process while it checkpoints, three times, then --resume: eve
       kills++;
     }
     assert.ok(kills >= 1, 'the job was killed at least once');
-    const last = child(url, stateDir, 2, true);
+    const last = child(t, url, stateDir, 2, true);
     await last.waitFor((l) => l.some((x) => x.startsWith('done')));
     assert.equal(await last.exit, 0);
     assert.match(last.lines.find((x) => x.startsWith('done'))!, /^done \d+$/, 'the last run resumed from a checkpoint');
@@ -454,7 +455,7 @@ test('a state directory whose keys cannot be listed fails run() with a message n
 // Regression: one chunk write that failed (a full disk) aborted every later checkpoint of the run,
 // even once the disk had room again: the job ran on, committing and publishing nothing. The attempt now fails and a
 // restart goes on from the last completed checkpoint.
-test('a checkpoint chunk that cannot be written restarts the job from its last checkpoint; later checkpoints complete', { timeout: 60_000 }, async () => {
+test('a checkpoint chunk that cannot be written restarts the job from its last checkpoint; later checkpoints complete', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-chunk-write-'));
   const put = CheckpointStore.prototype.putChunk;
   let failed = 0;
@@ -467,10 +468,10 @@ test('a checkpoint chunk that cannot be written restarts the job from its last c
     const warnings: string[] = [];
     let beyond: () => void = () => {};
     const reached = new Promise<void>((resolve) => { beyond = resolve; });
-    const h = await run(new URL('./jobs/keyed-counts.ts', import.meta.url), {
+    const h = endsWithTest(t, await run(new URL('./jobs/keyed-counts.ts', import.meta.url), {
       parallelism: 2, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 50, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 10 },
       onWarning: (w) => warnings.push(w), onCheckpoint: (c) => { if (c.id >= 6) beyond(); },
-    });
+    }));
     await reached;
     await h.cancel();
     assert.equal(failed, 1);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { run, SinkCommitHungError, type RunOptions } from '../../../core/index.js';
 import { readLedger, tally } from './ledger.js';
 import { fileAppears } from '../../support/file-appears.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const COUNT = 12_000;
 
@@ -29,10 +30,10 @@ function setUp(): { dir: string; marks: string; ledger: string; url: URL; option
   return { dir, marks, ledger, url, options, mark };
 }
 
-test("a failed attempt's restart waits for a sinks' commit still running; every record once", { timeout: 90_000 }, async () => {
+test("a failed attempt's restart waits for a sinks' commit still running; every record once", { timeout: 90_000 }, async (t) => {
   const { dir, marks, ledger, url, options, mark } = setUp();
   try {
-    const h = await run(url, { ...options, checkpointTimeoutMs: 30_000 });
+    const h = endsWithTest(t, await run(url, { ...options, checkpointTimeoutMs: 30_000 }));
     await Promise.race([fileAppears(path.join(marks, 'failed')), h.result.then(() => { throw new Error('the job ended before it failed'); })]);
     mark('release');
     const r = await h.result;

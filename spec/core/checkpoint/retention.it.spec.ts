@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { run } from '../../../core/index.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { loadCheckpoint } from '../../../core/checkpoint/restore.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
-test('regression: a checkpoint that completes while an older one\'s garbage collection runs keeps its chunks', { timeout: 120_000 }, async () => {
+test('regression: a checkpoint that completes while an older one\'s garbage collection runs keeps its chunks', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-retention-'));
   try {
     // Checkpoints as fast as the coordinator triggers them (every 10 ms tick): retention of checkpoint n, which
     // reads every manifest and chunk key, is still running when n + 1 completes.
-    const h = await run(new URL('../cli/jobs/ticking.ts', import.meta.url), { parallelism: 2, stateDir: dir, checkpointIntervalMs: 1, retainedCheckpoints: 2 });
+    const h = endsWithTest(t, await run(new URL('../cli/jobs/ticking.ts', import.meta.url), { parallelism: 2, stateDir: dir, checkpointIntervalMs: 1, retainedCheckpoints: 2 }));
     while (h.checkpoints().completed.length < 60) await delay(20);
     await h.cancel();
     const store = await CheckpointStore.open(dir);

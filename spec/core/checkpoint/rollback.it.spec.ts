@@ -2,7 +2,7 @@
 // rolled-back run ended before its first checkpoint, `--resume` ('latest') took the abandoned run's newest, and
 // the rollback was undone without a word. Flink recovers such a job from the savepoint it started from.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import type { CompletedCheckpoint } from '../../../core/checkpoint/checkpoint-hi
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { writePublishedMark } from '../../../core/checkpoint/published-mark.js';
 import { dirProblems, inspectDir } from '../../../core/cli/inspect.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const job = new URL('./jobs/keyed-counts.ts', import.meta.url);
 
@@ -34,8 +35,8 @@ async function startAndCancel(stateDir: string, resume: RunOptions['resume'], th
 }
 
 /** A first run: checkpoints, savepoints 'a' and 'b' between them, and a stop with savepoint 'last'. */
-async function firstRun(stateDir: string): Promise<{ a: CompletedCheckpoint; b: CompletedCheckpoint; last: CompletedCheckpoint }> {
-  const h = await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+async function firstRun(t: TestContext, stateDir: string): Promise<{ a: CompletedCheckpoint; b: CompletedCheckpoint; last: CompletedCheckpoint }> {
+  const h = endsWithTest(t, await run(job, { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
   while ((await h.checkpoint()).keyedEntries < 1000);
   const a = await h.savepoint('a');
   await h.checkpoint();
@@ -45,11 +46,11 @@ async function firstRun(stateDir: string): Promise<{ a: CompletedCheckpoint; b: 
   return { a, b, last };
 }
 
-test('a rolled-back run that ended before its first checkpoint is resumed from where it rolled back to, not from the run it abandoned', { timeout: 180_000 }, async () => {
+test('a rolled-back run that ended before its first checkpoint is resumed from where it rolled back to, not from the run it abandoned', { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-rollback-'));
   try {
     const stateDir = path.join(dir, 'state');
-    const { a, b, last } = await firstRun(stateDir);
+    const { a, b, last } = await firstRun(t, stateDir);
     assert.equal(await startAndCancel(stateDir, { savepoint: 'a' }), a.id);
     assert.equal(await startAndCancel(stateDir, 'latest'), a.id);
     assert.deepEqual((await listed(stateDir)).abandoned, [last.id, b.id, b.id - 1]);
@@ -84,11 +85,11 @@ test('a rolled-back run that ended before its first checkpoint is resumed from w
   }
 });
 
-test('a rollback behind published output that ended before its first checkpoint: a resume refuses, naming where to resume from', { timeout: 120_000 }, async () => {
+test('a rollback behind published output that ended before its first checkpoint: a resume refuses, naming where to resume from', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-rollback-'));
   try {
     const stateDir = path.join(dir, 'state');
-    const { a, last } = await firstRun(stateDir);
+    const { a, last } = await firstRun(t, stateDir);
     // As a transactional sink's commit records it: output up to the newest checkpoint was published.
     writePublishedMark(stateDir, last.id);
     const said: string[] = [];

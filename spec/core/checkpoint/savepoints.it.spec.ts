@@ -16,6 +16,7 @@ import { brokenCounts, readLedger, tally } from './ledger.js';
 import type { Update } from './jobs/exactly-once.ts';
 import { captured } from '../../support/captured-output.js';
 import { generatorReach } from './generator-reach.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 function url(file: string, params: Record<string, string | number>): URL {
   const u = new URL(`./jobs/${file}`, import.meta.url);
@@ -38,7 +39,7 @@ async function sinkSaw(h: JobHandle, n: number, operator = 'out'): Promise<void>
   }
 }
 
-test('a savepoint taken on a running job is self-contained and restores at parallelism 3, exactly once', async () => {
+test('a savepoint taken on a running job is self-contained and restores at parallelism 3, exactly once', async (t) => {
   const dir = tmp();
   try {
     const keys = 300;
@@ -48,7 +49,7 @@ test('a savepoint taken on a running job is self-contained and restores at paral
     // regression (a loaded CI machine): a bounded one ended before the cancel, its last commit published what
     // followed the savepoint, and the resume published that again (25,484 duplicates of a correct engine).
     const params = { keys, rate: 20_000, interval: 600_000, ledger };
-    const h = await run(url('exactly-once.ts', { ...params, unbounded: 1 }), { parallelism: 2, stateDir, onWarning: () => {} });
+    const h = endsWithTest(t, await run(url('exactly-once.ts', { ...params, unbounded: 1 }), { parallelism: 2, stateDir, onWarning: () => {} }));
     await sinkSaw(h, 5_000);
     const sp = await h.savepoint('before-rescale');
     assert.equal(sp.kind, 'savepoint');
@@ -73,12 +74,12 @@ test('a savepoint taken on a running job is self-contained and restores at paral
 
 // Regression: a name taken again moved to the new savepoint, and retention then deleted the old one as
 // an ordinary checkpoint, without a word.
-test('a savepoint name already taken is refused, in the same run and in a later one; the first savepoint stays', async () => {
+test('a savepoint name already taken is refused, in the same run and in a later one; the first savepoint stays', async (t) => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
     const job = url('exactly-once.ts', { n: 1_000_000, keys: 50, rate: 20_000, interval: 600_000, ledger: path.join(dir, 'ledger') });
-    const h = await run(job, { parallelism: 2, stateDir, retainedCheckpoints: 1, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job, { parallelism: 2, stateDir, retainedCheckpoints: 1, onWarning: () => {} }));
     await sinkSaw(h, 1_000);
     const first = await h.savepoint('v1');
     await assert.rejects(h.savepoint('v1'), (e: Error) => e.name === 'SavepointNameError' && e.message.includes(`the name 'v1' is taken (checkpoint ${first.id}`));
@@ -87,7 +88,7 @@ test('a savepoint name already taken is refused, in the same run and in a later 
     assert.match(String((both.find((b) => b.status === 'rejected') as PromiseRejectedResult).reason), /the name 'v2' is taken \(a savepoint being taken/);
     for (let i = 0; i < 3; i++) await h.checkpoint();
     await h.cancel();
-    const h2 = await run(job, { parallelism: 2, stateDir, resume: 'latest', retainedCheckpoints: 1, onWarning: () => {} });
+    const h2 = endsWithTest(t, await run(job, { parallelism: 2, stateDir, resume: 'latest', retainedCheckpoints: 1, onWarning: () => {} }));
     await assert.rejects(h2.savepoint('v1'), /the name 'v1' is taken/);
     await h2.cancel();
     const store = await CheckpointStore.open(stateDir);
@@ -102,11 +103,11 @@ test('a savepoint name already taken is refused, in the same run and in a later 
   }
 });
 
-test('starting from a savepoint of a job that lost an operator (by uid) is refused, naming it, unless allowed', async () => {
+test('starting from a savepoint of a job that lost an operator (by uid) is refused, naming it, unless allowed', async (t) => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
-    const h = await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, retainedCheckpoints: 1, onWarning: () => {} });
+    const h = endsWithTest(t, await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, retainedCheckpoints: 1, onWarning: () => {} }));
     await sinkSaw(h, 2_000);
     const sp = await h.savepoint('v1');
     await h.checkpoint();
@@ -132,11 +133,11 @@ test('starting from a savepoint of a job that lost an operator (by uid) is refus
 
 // Regression: a uid whose keyed reduce became a stateless map restored "successfully", and its keyed
 // state was dropped without a word (and carried on into every later checkpoint).
-test('starting from a savepoint whose operator uid is now another kind of operator is refused, naming both kinds, unless allowed', async () => {
+test('starting from a savepoint whose operator uid is now another kind of operator is refused, naming both kinds, unless allowed', async (t) => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
-    const h = await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, onWarning: () => {} });
+    const h = endsWithTest(t, await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, onWarning: () => {} }));
     await sinkSaw(h, 2_000);
     const sp = await h.savepoint('v1');
     await h.cancel();
@@ -169,11 +170,11 @@ test('starting from a savepoint whose operator uid is now another kind of operat
 
 // Regression: a source uid taken over by another kind of source (the tutorial's generator become a file
 // source) started, and its reader failed on the old positions at every restart ("not a file split").
-test('starting from a savepoint whose source uid is now another kind of source is refused before any thread starts, unless allowed', async () => {
+test('starting from a savepoint whose source uid is now another kind of source is refused before any thread starts, unless allowed', async (t) => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
-    const h = await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, onWarning: () => {} });
+    const h = endsWithTest(t, await run(url('exactly-once.ts', { n: 1_000_000, keys: 100, rate: 20_000, interval: 600_000 }), { parallelism: 2, stateDir, onWarning: () => {} }));
     await sinkSaw(h, 2_000);
     const sp = await h.savepoint('v1');
     await h.cancel();
@@ -210,14 +211,14 @@ test('checkpointing a job with a source that cannot rewind warns, naming the sou
   }
 });
 
-test('a checkpoint that cannot complete in time is aborted, and never visible', async () => {
+test('a checkpoint that cannot complete in time is aborted, and never visible', async (t) => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
     // A sink whose every write waits: barriers queue behind slow records and never arrive within 1 ms.
-    const h = await run(url('slow-sink.ts', { n: 20_000, interval: 5, mode: 'aligned', ledger: path.join(dir, 'ledger'), everyN: 2 }), {
+    const h = endsWithTest(t, await run(url('slow-sink.ts', { n: 20_000, interval: 5, mode: 'aligned', ledger: path.join(dir, 'ledger'), everyN: 2 }), {
       parallelism: 2, stateDir, checkpointTimeoutMs: 1, ringBytes: 4096, onWarning: () => {},
-    });
+    }));
     // Let several checkpoints be triggered (every 5 ms) and time out (after 1 ms) behind the slow records.
     await sinkSaw(h, 300, 'slow-out');
     const deadline = Date.now() + 60_000;
@@ -242,12 +243,12 @@ test('a checkpoint that cannot complete in time is aborted, and never visible', 
 // Regression: a savepoint's name record (no checksum of its own) with one bit flipped named
 // another checkpoint, which was restored in silence, and inspect reported nothing; a record that was not an id
 // read as checkpoint NaN.
-test('a damaged savepoint name record is refused on restore and reported by inspect, never followed', async () => {
+test('a damaged savepoint name record is refused on restore and reported by inspect, never followed', async (t) => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
     const job = url('exactly-once.ts', { n: 1_000_000, keys: 50, rate: 20_000, interval: 600_000, ledger: path.join(dir, 'ledger') });
-    const h = await run(job, { parallelism: 2, stateDir, retainedCheckpoints: 3, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job, { parallelism: 2, stateDir, retainedCheckpoints: 3, onWarning: () => {} }));
     await sinkSaw(h, 1_000);
     const sp = await h.savepoint('v1');
     const later = await h.checkpoint();
@@ -292,12 +293,12 @@ test('a damaged savepoint name record is refused on restore and reported by insp
 // Regression (checkpoint review): taking a savepoint read a damaged name record as "no such name" and took the name
 // over, writing the new savepoint's id over the damage without a word. It now fails, naming the record and the
 // directory, and writes nothing; once the name is deleted, it is taken.
-test('a savepoint under a name whose record is damaged fails, naming it, and writes nothing', async () => {
+test('a savepoint under a name whose record is damaged fails, naming it, and writes nothing', async (t) => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
     const job = url('exactly-once.ts', { n: 1_000_000, keys: 50, rate: 20_000, interval: 600_000, ledger: path.join(dir, 'ledger') });
-    const first = await run(job, { parallelism: 1, stateDir, onWarning: () => {} });
+    const first = endsWithTest(t, await run(job, { parallelism: 1, stateDir, onWarning: () => {} }));
     await first.savepoint('v1');
     await first.cancel();
     const db = new ClassicLevel<string, string>(stateDir);
@@ -327,7 +328,7 @@ test('a savepoint under a name whose record is damaged fails, naming it, and wri
 // Regression: a stop with savepoint asked for as a bounded job ended let its threads end before the
 // savepoint completed; the final checkpoint then published everything after the savepoint, and a job resumed from
 // it published that again (980 records twice).
-test('stopWithSavepoint as a bounded job ends: no final checkpoint after the savepoint; a job resumed from it publishes each record once', { timeout: 60_000 }, async () => {
+test('stopWithSavepoint as a bounded job ends: no final checkpoint after the savepoint; a job resumed from it publishes each record once', { timeout: 60_000 }, async (t) => {
   const dir = tmp();
   try {
     const n = 4000;
@@ -336,7 +337,7 @@ test('stopWithSavepoint as a bounded job ends: no final checkpoint after the sav
     const marker = (m: string): string => path.join(dir, m);
     const until = async (m: string): Promise<void> => { while (!existsSync(marker(m))) await new Promise((r) => setTimeout(r, 5)); };
     const job = url('stop-at-end.ts', { dir, ledger, n });
-    const h = await run(job, { parallelism: 1, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job, { parallelism: 1, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
     await until('half');
     const stopping = h.stopWithSavepoint('at-end');
     // A second stop is told the first is under way (it got "checkpoint N was aborted").
@@ -360,11 +361,11 @@ test('stopWithSavepoint as a bounded job ends: no final checkpoint after the sav
 
 // Regression: a stop-with-savepoint's summary counted the records its sources read while the savepoint
 // completed (a trial: 13,336 read, 12,668 in the savepoint), as if the savepoint held them.
-test('stopWithSavepoint: the result says how many source records came after its barrier, exactly those its source positions do not cover', { timeout: 60_000 }, async () => {
+test('stopWithSavepoint: the result says how many source records came after its barrier, exactly those its source positions do not cover', { timeout: 60_000 }, async (t) => {
   const dir = tmp();
   try {
     const stateDir = path.join(dir, 'state');
-    const h = await run(url('keyed-counts.ts', {}), { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+    const h = endsWithTest(t, await run(url('keyed-counts.ts', {}), { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
     await sinkSaw(h, 5_000);
     const sp = await h.stopWithSavepoint('stop');
     const r = await h.result;

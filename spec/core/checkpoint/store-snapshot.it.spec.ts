@@ -13,6 +13,7 @@ import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { inspectCommand } from '../../../core/cli/inspect.js';
 import { run } from '../../../core/index.js';
 import { captured } from '../../support/captured-output.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 /** Every file of `dir` with the SHA-256 of its bytes. */
 function files(dir: string): Record<string, string> {
@@ -68,7 +69,7 @@ test('an inspect interrupted while it copies exits 130 and leaves no snapshot be
     writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(bigBytes, 7));
     let caught = 0;
     for (let attempt = 0; attempt < 5 && caught === 0; attempt++) {
-      const child = spawn(process.execPath, [bin, 'inspect', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = endsWithTest(t, spawn(process.execPath, [bin, 'inspect', dir], { stdio: ['ignore', 'ignore', 'pipe'] }));
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));

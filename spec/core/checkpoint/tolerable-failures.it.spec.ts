@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 // Start-up lasts until the test ends it: past the run's own warning that it took longer than the checkpoint timeout,
 // and one timeout more, so a checkpoint begun at launch would have timed out in it. After start-up each checkpoint
@@ -48,12 +49,12 @@ test('start-up is no failed checkpoint: an open() over twice the checkpoint time
 // parked on full rings) are not named when a checkpoint times out behind the backlog. A timeout of 1 s, so a thread
 // is named after 500 ms without a turn (STUCK_MS): at 200 ms it was 100 ms, which a loaded machine's scheduler
 // kept the running sink's thread from turning in 2 timeouts of 6.
-test('a checkpoint timing out behind a slow sink names the subtasks waiting, and no thread as stuck', { timeout: 60_000 }, async () => {
+test('a checkpoint timing out behind a slow sink names the subtasks waiting, and no thread as stuck', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-slow-sink-'));
   try {
     const u = new URL('./jobs/slow-sink.ts', import.meta.url);
     for (const [k, v] of Object.entries({ n: 30_000, interval: 50, mode: 'aligned', ledger: path.join(dir, 'ledger'), everyN: 2 })) u.searchParams.set(k, String(v));
-    const h = await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), checkpointTimeoutMs: 1000, ringBytes: 4096, onWarning: () => {} });
+    const h = endsWithTest(t, await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), checkpointTimeoutMs: 1000, ringBytes: 4096, onWarning: () => {} }));
     const timedOut = (): string[] => h.checkpoints().aborted.map((a) => a.reason).filter((r) => /not completed within/.test(r));
     for (const deadline = Date.now() + 50_000; timedOut().length < 2 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     const reasons = timedOut();
@@ -78,12 +79,12 @@ async function until(f: () => boolean, what: string, ms = 30_000): Promise<void>
 
 // Regression: a thread whose tasks had all ended stopped counting its loop's turns and was named "in
 // one call" in every later timeout.
-test('a thread whose tasks all ended is not named stuck when a later checkpoint times out', { timeout: 60_000 }, async () => {
+test('a thread whose tasks all ended is not named stuck when a later checkpoint times out', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-ended-thread-'));
   try {
-    const h = await run(new URL('./jobs/stuck-naming.ts?ms=1', import.meta.url), {
+    const h = endsWithTest(t, await run(new URL('./jobs/stuck-naming.ts?ms=1', import.meta.url), {
       parallelism: 1, threads: 3, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 100, checkpointTimeoutMs: 1500, onWarning: () => {},
-    });
+    }));
     const timedOut = (): string[] => h.checkpoints().aborted.map((a) => a.reason).filter((r) => /not completed within/.test(r));
     await until(() => timedOut().length >= 2, 'two checkpoint timeouts');
     const reasons = timedOut();
@@ -96,13 +97,13 @@ test('a thread whose tasks all ended is not named stuck when a later checkpoint 
 
 // Regression: with checkpoints on request only, the loops were sampled when the checkpoint began and when
 // it timed out, so a thread that turned after the start and then hung looked as if it had just moved.
-test('checkpoints on request only: a thread that hangs after the checkpoint began is named', { timeout: 60_000 }, async () => {
+test('checkpoints on request only: a thread that hangs after the checkpoint began is named', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-manual-hang-'));
   try {
     const marker = path.join(dir, 'hang');
-    const h = await run(new URL(`./jobs/stuck-naming.ts?ms=0.5&marker=${encodeURIComponent(marker)}`, import.meta.url), {
+    const h = endsWithTest(t, await run(new URL(`./jobs/stuck-naming.ts?ms=0.5&marker=${encodeURIComponent(marker)}`, import.meta.url), {
       parallelism: 1, threads: 2, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 0, checkpointTimeoutMs: 1500, stopGraceMs: 200, ringBytes: 16 * 1024, onWarning: () => {},
-    });
+    }));
     const mapIn = (): number => h.metrics().operators.filter((o) => o.operator === 'slow-map').reduce((t, o) => t + o.recordsIn, 0);
     await until(() => mapIn() > 1000, 'slow-map at work');
     const checkpoint = h.checkpoint();
@@ -121,15 +122,15 @@ test('checkpoints on request only: a thread that hangs after the checkpoint bega
 });
 
 // Checkpoints wait for every task to run, so a task hung in open() fails no checkpoint; the run says so.
-test('start-up longer than the checkpoint timeout is warned of, naming the thread still starting', { timeout: 60_000 }, async () => {
+test('start-up longer than the checkpoint timeout is warned of, naming the thread still starting', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-hung-open-'));
   try {
     let warned!: (w: string) => void;
     const warning = new Promise<string>((resolve) => { warned = resolve; });
-    const h = await run(new URL('./jobs/slow-open.ts?openMs=120000&n=100', import.meta.url), {
+    const h = endsWithTest(t, await run(new URL('./jobs/slow-open.ts?openMs=120000&n=100', import.meta.url), {
       parallelism: 1, stateDir: path.join(dir, 'state'), checkpointIntervalMs: 50, checkpointTimeoutMs: 300, tolerableCheckpointFailures: 0, stopGraceMs: 200,
       onWarning: (w) => { if (/start-up/.test(String(w))) warned(String(w)); },
-    });
+    }));
     const w = await warning;
     const r = await h.cancel();
     assert.match(w, /^no checkpoint is taken until every task runs, and start-up has taken longer than the checkpoint timeout \(300 ms\): (thread \d \(gen \(subtask 0\)\), )?thread \d \(slow-open -> out \(subtask 0\)\) ha(s|ve) not finished building, restoring and opening (its|their) tasks/);
