@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
 import { osThreads, threadsAfter } from './threads.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const UNBOUNDED = new URL('./jobs/unbounded.ts', import.meta.url);
 
@@ -47,10 +48,10 @@ test('an abort once the state directory is open (from a start-up warning): run()
   }
 });
 
-test('an abort of a running job cancels it: result says cancelled, the records it read are counted, threads are gone, the listener removed', async () => {
+test('an abort of a running job cancels it: result says cancelled, the records it read are counted, threads are gone, the listener removed', async (t) => {
   const before = osThreads();
   const ac = new AbortController();
-  const h = await run(UNBOUNDED, { parallelism: 2, signal: ac.signal });
+  const h = endsWithTest(t, await run(UNBOUNDED, { parallelism: 2, signal: ac.signal }));
   // Running for real: records through the reduce (live metrics), then the abort.
   while (h.metrics().operators.filter((o) => o.operator === 'sum').reduce((n, o) => n + o.recordsIn, 0) < 10_000) await new Promise((r) => setTimeout(r, 10));
   ac.abort();

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobNotRunningError, OperatorError, run, type NotRunningState, type RunOptions } from '../../../core/index.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const unbounded = new URL('./jobs/unbounded.ts', import.meta.url);
 const endsOrFails = (fail: boolean): URL => new URL(`./jobs/ends-or-fails.ts${fail ? '?fail=1' : ''}`, import.meta.url);
@@ -32,9 +33,9 @@ async function refused(p: Promise<unknown>, what: string, states: NotRunningStat
   });
 }
 
-test('stopWithSavepoint() then cancel(): the cancel returns the stopped run\'s result; later requests say it stopped with that savepoint', async () => {
+test('stopWithSavepoint() then cancel(): the cancel returns the stopped run\'s result; later requests say it stopped with that savepoint', async (t) => {
   await withStateDir(async (options) => {
-    const h = await run(unbounded, options);
+    const h = endsWithTest(t, await run(unbounded, options));
     const sp = await h.stopWithSavepoint('sp1');
     const r = await h.cancel();
     assert.equal(r.cancelled, true);
@@ -50,9 +51,9 @@ test('stopWithSavepoint() then cancel(): the cancel returns the stopped run\'s r
 });
 
 // Regression: the stop rejected with a bare Error('the job is not running').
-test('stopWithSavepoint() with a cancel() right behind it: the cancel wins, and the stop says the job was cancelled', async () => {
+test('stopWithSavepoint() with a cancel() right behind it: the cancel wins, and the stop says the job was cancelled', async (t) => {
   await withStateDir(async (options) => {
-    const h = await run(unbounded, options);
+    const h = endsWithTest(t, await run(unbounded, options));
     // Checked as it settles (it may before the cancel's result does).
     const stopping = refused(h.stopWithSavepoint('never'), "stopWithSavepoint('never')", ['cancelling', 'cancelled'], /it (is being|was) cancelled; nothing was taken$/);
     const r = await h.cancel();

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../core/index.js';
 import { callerWarn } from '../../../core/runtime/caller-callbacks.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 /** Rejects with the first unhandled rejection of the process while `body` runs. */
 async function withoutUnhandled<T>(body: () => Promise<T>): Promise<T> {
@@ -23,15 +24,15 @@ async function withoutUnhandled<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-test('an onCheckpoint that throws is warned about; the checkpoint and the ones after it complete', { timeout: 60_000 }, async () => {
+test('an onCheckpoint that throws is warned about; the checkpoint and the ones after it complete', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-callbacks-'));
   const warnings: string[] = [];
   try {
     await withoutUnhandled(async () => {
       // A state directory and no interval: checkpoints only on request.
-      const h = await run(new URL('./jobs/unbounded.ts', import.meta.url), {
+      const h = endsWithTest(t, await run(new URL('./jobs/unbounded.ts', import.meta.url), {
         parallelism: 1, stateDir: dir, onWarning: (w) => warnings.push(w), onCheckpoint: (c) => { throw new Error(`callback broke on ${c.id}`); },
-      });
+      }));
       const first = await h.checkpoint();
       const second = await h.checkpoint();
       assert.equal(second.id, first.id + 1);

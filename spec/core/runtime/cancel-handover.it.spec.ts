@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { run, type JobHandle } from '../../../core/index.js';
 import { AT } from './jobs/slow-handover.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 /** Until the sink has taken the held record (its records-in metric past AT). */
 async function untilTaken(h: JobHandle<{ out: { i: number }[] }>): Promise<void> {
@@ -21,15 +22,15 @@ async function untilTaken(h: JobHandle<{ out: { i: number }[] }>): Promise<void>
   }
 }
 
-test('a cancelled collect run whose handover outlasts stopGraceMs returns every record the sink received, its thread not terminated', { timeout: 120_000 }, async () => {
+test('a cancelled collect run whose handover outlasts stopGraceMs returns every record the sink received, its thread not terminated', { timeout: 120_000 }, async (t) => {
   const release = join(mkdtempSync(join(tmpdir(), 'sluice-handover-')), 'release');
   const warnings: string[] = [];
-  const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}`, import.meta.url), {
+  const h = endsWithTest(t, await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}`, import.meta.url), {
     parallelism: 1, stopGraceMs: 2000,
     // The handover, blocked in the held record, goes on once the grace period has passed over it (its warning); its
     // parts then move within the next period (2 s: a thread the machine starves for that long would be terminated).
     onWarning: (w) => { warnings.push(w); if (/still hands over/.test(w)) writeFileSync(release, ''); },
-  });
+  }));
   await untilTaken(h);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
@@ -43,12 +44,12 @@ test('a cancelled collect run whose handover outlasts stopGraceMs returns every 
 
 // Regression: a handover blocked for good (a record's getter that does not return) kept the cancel waiting, where
 // before the handover was waited for a thread was terminated after stopGraceMs: a cancel must always end.
-test('a cancelled collect run whose handover stands still for a whole stopGraceMs is terminated: the cancel ends, without those records', { timeout: 120_000 }, async () => {
+test('a cancelled collect run whose handover stands still for a whole stopGraceMs is terminated: the cancel ends, without those records', { timeout: 120_000 }, async (t) => {
   const never = join(mkdtempSync(join(tmpdir(), 'sluice-handover-')), 'never-written');
   const warnings: string[] = [];
-  const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(never)}`, import.meta.url), {
+  const h = endsWithTest(t, await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(never)}`, import.meta.url), {
     parallelism: 1, stopGraceMs: 300, onWarning: (w) => { warnings.push(w); },
-  });
+  }));
   await untilTaken(h);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
@@ -60,14 +61,14 @@ test('a cancelled collect run whose handover stands still for a whole stopGraceM
 // Regression: the grace period's timer ran before the main thread took in a thread's result that was already queued
 // (the main thread busy, e.g. taking in another thread's parts): it saw the handover over (its mark back at 0) and
 // the thread not settled, terminated it, and the result lost every record the thread had handed over.
-test('a handover that ended while the main thread was busy past stopGraceMs keeps its records', { timeout: 120_000 }, async () => {
+test('a handover that ended while the main thread was busy past stopGraceMs keeps its records', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-handover-'));
   const [release, read] = [join(dir, 'release'), join(dir, 'read')];
   writeFileSync(release, '');
   const warnings: string[] = [];
-  const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}&read=${encodeURIComponent(read)}`, import.meta.url), {
+  const h = endsWithTest(t, await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}&read=${encodeURIComponent(read)}`, import.meta.url), {
     parallelism: 1, stopGraceMs: 300, onWarning: (w) => { warnings.push(w); },
-  });
+  }));
   await untilTaken(h);
   const cancelled = h.cancel();
   // The main thread stays busy until the handover has read the held record, then three grace periods more: the
@@ -90,15 +91,15 @@ test('a handover that ended while the main thread was busy past stopGraceMs keep
 // Regression: a bounded run's collect sink posts what it holds at its end (a finished sink's tail, one message of
 // every record, without a reader); a cancel during that post had the thread terminated after stopGraceMs, and the
 // result held none of the records the sink received.
-test('a cancel while a finished collect sink posts its records waits for the post, and the result holds them', { timeout: 120_000 }, async () => {
+test('a cancel while a finished collect sink posts its records waits for the post, and the result holds them', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-handover-'));
   const [release, read] = [join(dir, 'release'), join(dir, 'read')];
   const count = 3000;
   const warnings: string[] = [];
-  const h = await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}&read=${encodeURIComponent(read)}&count=${count}`, import.meta.url), {
+  const h = endsWithTest(t, await run<{ out: { i: number }[] }>(new URL(`./jobs/slow-handover.ts?release=${encodeURIComponent(release)}&read=${encodeURIComponent(read)}&count=${count}`, import.meta.url), {
     parallelism: 1, stopGraceMs: 2000,
     onWarning: (w) => { warnings.push(w); if (/still hands over/.test(w)) writeFileSync(release, ''); },
-  });
+  }));
   // The sink's end is posting its records, blocked in the held record's getter.
   const deadline = Date.now() + 60_000;
   while (!existsSync(read)) {

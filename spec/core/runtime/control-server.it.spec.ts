@@ -11,15 +11,16 @@ import { join } from 'node:path';
 import { run } from '../../../core/index.js';
 import { controlSocketPath, requestControl, serveControl } from '../../../core/runtime/control-server.js';
 import { statusReport, statusText } from '../../../core/cli/status-command.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const job = new URL('../cli/jobs/ticking.ts', import.meta.url);
 
 // Regression: one client connected without a request (a health check, `nc -U`) kept `sluice run` from
 // exiting after its job ended: closing waited for every connection.
-test('closing drops a connection that sent no request', { timeout: 60_000 }, async () => {
+test('closing drops a connection that sent no request', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
   try {
-    const h = await run(job, { parallelism: 1, stateDir: join(dir, 'state') });
+    const h = endsWithTest(t, await run(job, { parallelism: 1, stateDir: join(dir, 'state') }));
     const server = await serveControl(h);
     const idle = net.connect(server.path);
     await new Promise<void>((resolve, reject) => { idle.once('connect', resolve); idle.once('error', reject); });
@@ -36,10 +37,10 @@ test('closing drops a connection that sent no request', { timeout: 60_000 }, asy
 // Regression: a stopping job removed the control socket by path, also when a later job on a state
 // directory made again at the same path had put its own there: the later job could no longer be reached. (Two
 // jobs on one path need two processes, for LevelDB's lock: a plain server stands for the later job's here.)
-test('a server never removes a socket file that another has put in its place', { timeout: 60_000 }, async () => {
+test('a server never removes a socket file that another has put in its place', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
   const state = join(dir, 'state');
-  const a = await run(job, { parallelism: 1, stateDir: state });
+  const a = endsWithTest(t, await run(job, { parallelism: 1, stateDir: state }));
   const other = net.createServer((s) => s.end('other\n'));
   try {
     const server = await serveControl(a);
@@ -65,10 +66,10 @@ test('a server never removes a socket file that another has put in its place', {
 // Regression: with a long path (the socket then lives in the temp directory, outside the state
 // directory), a job whose directory had been removed and made again still answered for it: its savepoint was
 // reported completed and went into the removed directory, where no resume can find it.
-test('a job whose state directory was removed and made again refuses requests, naming the reason', { timeout: 60_000 }, async () => {
+test('a job whose state directory was removed and made again refuses requests, naming the reason', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
   const state = join(dir, 'a-state-directory-with-a-long-name'.repeat(3));
-  const a = await run(job, { parallelism: 1, stateDir: state });
+  const a = endsWithTest(t, await run(job, { parallelism: 1, stateDir: state }));
   try {
     const server = await serveControl(a);
     assert.ok(!server.path.startsWith(state), `a long path's socket is outside the directory: ${server.path}`);
@@ -90,10 +91,10 @@ test('a job whose state directory was removed and made again refuses requests, n
 
 // `sluice cancel`: the job is cancelled as by JobHandle.cancel, and the answer comes once it has ended (the state
 // directory is free then).
-test('a cancel request cancels the job and answers once it has ended', { timeout: 60_000 }, async () => {
+test('a cancel request cancels the job and answers once it has ended', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
   const state = join(dir, 'state');
-  const a = await run(job, { parallelism: 1, stateDir: state, checkpointIntervalMs: 50 });
+  const a = endsWithTest(t, await run(job, { parallelism: 1, stateDir: state, checkpointIntervalMs: 50 }));
   try {
     let told = 0;
     const server = await serveControl(a, undefined, { job: 'ticking', onCancel: () => { told++; } });
@@ -117,16 +118,16 @@ test('a cancel request cancels the job and answers once it has ended', { timeout
 });
 
 // Regression: between two attempts (a failure, then the restart strategy's delay) `sluice status` said "running".
-test('a status request between two attempts says the job is restarting: which restart, from where, when, and the failure', { timeout: 60_000 }, async () => {
+test('a status request between two attempts says the job is restarting: which restart, from where, when, and the failure', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
   const state = join(dir, 'state');
   let failed!: () => void;
   const failure = new Promise<void>((resolve) => { failed = resolve; });
   // Fails at its 500,000th record; the delay keeps it between attempts until the cancel below.
-  const a = await run(new URL('./jobs/explode.ts', import.meta.url), {
+  const a = endsWithTest(t, await run(new URL('./jobs/explode.ts', import.meta.url), {
     parallelism: 1, stateDir: state, restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 600_000 },
     onWarning: (m) => { if (m.startsWith('job failed')) failed(); },
-  });
+  }));
   try {
     const server = await serveControl(a, undefined, { job: 'explode' });
     await failure;

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConnectorOptionError, SourceSplitsError, run, type RunOptions } from '../../../core/index.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 function job(calls: string, params: Record<string, string>): URL {
   const u = new URL('./jobs/down-at-launch.ts', import.meta.url);
@@ -43,10 +44,10 @@ test('a source whose service is down for the first two listings: the restart str
   });
 });
 
-test('run() returns while the first attempt waits for its restart: the handle says it is restarting, and a cancel ends the wait', { timeout: 60_000 }, async () => {
+test('run() returns while the first attempt waits for its restart: the handle says it is restarting, and a cancel ends the wait', { timeout: 60_000 }, async (t) => {
   await inDir(async (dir) => {
     const calls = path.join(dir, 'calls');
-    const h = await run(job(calls, { fails: '1' }), { parallelism: 2, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 600_000 }, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job(calls, { fails: '1' }), { parallelism: 2, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 600_000 }, onWarning: () => {} }));
     const restarting = h.restarting();
     assert.equal(restarting?.restart, 1);
     assert.equal(restarting?.from, undefined);
@@ -88,13 +89,13 @@ test('a source whose listing finds its configuration wrong fails run() at once, 
   });
 });
 
-test('a resume whose source cannot list its restored splits at first (a directory not readable yet): the restart strategy restarts from the checkpoint', { timeout: 60_000 }, async () => {
+test('a resume whose source cannot list its restored splits at first (a directory not readable yet): the restart strategy restarts from the checkpoint', { timeout: 60_000 }, async (t) => {
   await inDir(async (dir) => {
     const calls = path.join(dir, 'calls');
     const restores = path.join(dir, 'restores');
     const stateDir = path.join(dir, 'state');
     const u = job(calls, { count: '50', hold: '1', restores, restoreFails: '2' });
-    const first = await run<{ out: number[] }>(u, { parallelism: 2, stateDir, checkpointIntervalMs: 50, onWarning: () => {} });
+    const first = endsWithTest(t, await run<{ out: number[] }>(u, { parallelism: 2, stateDir, checkpointIntervalMs: 50, onWarning: () => {} }));
     // Committed by a checkpoint that has read every record: the resume restores it.
     let read = 0;
     for await (const _ of first.output('out')) if (++read === 50) break;
@@ -103,7 +104,7 @@ test('a resume whose source cannot list its restored splits at first (a director
     let running!: () => void;
     const checkpointed = new Promise<void>((r) => { running = r; });
     // The restore in run() and the first attempt's fail; restart 1's succeeds.
-    const h = await run(u, { parallelism: 2, stateDir, checkpointIntervalMs: 50, resume: true, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m), onCheckpoint: () => running() });
+    const h = endsWithTest(t, await run(u, { parallelism: 2, stateDir, checkpointIntervalMs: 50, resume: true, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m), onCheckpoint: () => running() }));
     await checkpointed;
     const r = await h.cancel();
     assert.equal(r.restarts, 1, warnings.join(' | '));

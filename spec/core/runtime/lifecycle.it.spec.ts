@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, WorkerDiedError, type JobHandle } from '../../../core/index.js';
 import { osThreads, threadsAfter } from './threads.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 /** Resolves once the job's live metrics show `n` records out of its first operator; fails after 60 s, not hangs. */
 async function progress(h: JobHandle, n: number): Promise<void> {
@@ -28,9 +29,9 @@ async function markerWritten(file: string): Promise<void> {
   }
 }
 
-test('an unbounded job runs until cancelled, then releases its threads', async () => {
+test('an unbounded job runs until cancelled, then releases its threads', async (t) => {
   const before = osThreads();
-  const h = await run(new URL('./jobs/unbounded.ts', import.meta.url), { parallelism: 2 });
+  const h = endsWithTest(t, await run(new URL('./jobs/unbounded.ts', import.meta.url), { parallelism: 2 }));
   await progress(h, 100_000);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
@@ -42,8 +43,8 @@ test('an unbounded job runs until cancelled, then releases its threads', async (
 
 // Regression: collected was {} after cancel(), though typed with the sink and though records had reached
 // it; the README offers cancel() as the way to end an unbounded job and get its result.
-test('a cancelled job (no checkpoints) returns what its collect sinks received', async () => {
-  const h = await run<{ out: { key: string; i: number }[] }>(new URL('./jobs/unbounded.ts?collect=1', import.meta.url), { parallelism: 2 });
+test('a cancelled job (no checkpoints) returns what its collect sinks received', async (t) => {
+  const h = endsWithTest(t, await run<{ out: { key: string; i: number }[] }>(new URL('./jobs/unbounded.ts?collect=1', import.meta.url), { parallelism: 2 }));
   await progress(h, 20_000);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
@@ -85,11 +86,11 @@ test('a worker that dies of an error thrown in a job\'s timer fails the job with
   });
 });
 
-test('cancel ends a job whose thread is stuck in synchronous user code (terminated after the grace period)', async () => {
+test('cancel ends a job whose thread is stuck in synchronous user code (terminated after the grace period)', async (t) => {
   const before = osThreads();
   const marker = join(mkdtempSync(join(tmpdir(), 'sluice-stuck-')), 'stuck');
   const warnings: string[] = [];
-  const h = await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url), { parallelism: 1, stopGraceMs: 300, onWarning: (w) => warnings.push(w) });
+  const h = endsWithTest(t, await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url), { parallelism: 1, stopGraceMs: 300, onWarning: (w) => warnings.push(w) }));
   await markerWritten(marker);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);
@@ -101,11 +102,11 @@ test('cancel ends a job whose thread is stuck in synchronous user code (terminat
 
 // Regression: a checkpoint that timed out named no subtask, so a task stuck in user code could not be
 // told from a slow disk.
-test('a checkpoint that times out names the subtasks it still waits for', async () => {
+test('a checkpoint that times out names the subtasks it still waits for', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-stuck-'));
   const marker = join(dir, 'stuck');
-  const h = await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url),
-    { parallelism: 1, stopGraceMs: 300, stateDir: join(dir, 'state'), checkpointIntervalMs: 3_600_000, checkpointTimeoutMs: 300 });
+  const h = endsWithTest(t, await run(new URL(`./jobs/dies.ts?how=stuck&marker=${encodeURIComponent(marker)}`, import.meta.url),
+    { parallelism: 1, stopGraceMs: 300, stateDir: join(dir, 'state'), checkpointIntervalMs: 3_600_000, checkpointTimeoutMs: 300 }));
   await markerWritten(marker);
   await assert.rejects(h.checkpoint(), /not completed within 300 ms; no barrier yet from .*doomed.* \(subtask 0\); thread 0 has been in one call for \d+ ms \(user code that does not return\?\), running .*doomed.*\(subtask 0\)/);
   await h.cancel();
@@ -116,8 +117,8 @@ test('a checkpoint that times out names the subtasks it still waits for', async 
 // Regression: closing an async-iterable source awaited the generator's return(), which an async generator
 // waiting inside an `await` runs only once that await settles: cancel took the whole stop grace period (here a
 // minute, beyond the test's timeout), and a SIGTERM of `sluice run` five seconds.
-test('cancel ends a job whose async generator source waits on a promise that never settles, without the grace period', { timeout: 30_000 }, async () => {
-  const h = await run(new URL('./jobs/waiting-iterable.ts', import.meta.url), { parallelism: 1, stopGraceMs: 60_000 });
+test('cancel ends a job whose async generator source waits on a promise that never settles, without the grace period', { timeout: 30_000 }, async (t) => {
+  const h = endsWithTest(t, await run(new URL('./jobs/waiting-iterable.ts', import.meta.url), { parallelism: 1, stopGraceMs: 60_000 }));
   await progress(h, 2);
   const r = await h.cancel();
   assert.equal(r.cancelled, true);

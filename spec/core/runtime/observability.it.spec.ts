@@ -136,6 +136,7 @@ test('serveMetrics keeps no job alive after it ended: the handle of a served job
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const served = async (): Promise<WeakRef<JobHandle>> => {
+    // Not tied to the test (endsWithTest): its after hook would hold the handle this test sees collected.
     const h = await run(job, { parallelism: 1 });
     const server = await serveMetrics(h, { port: 0 });
     assert.match(await (await fetch(server.url)).text(), /process_cpu_user_seconds_total/);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { COUNT_BATCH } from '../../../core/operators/counted-sink-operator.js';
 import { run, OperatorError, type JobHandle, type RunOptions } from '../../../core/index.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const job = (q: Record<string, string | number>): URL => {
   const u = new URL('./jobs/output.ts', import.meta.url);
@@ -31,14 +32,14 @@ function checkPrefixes(ids: readonly number[], p: number): void {
   }
 }
 
-test('with checkpoints: records come as checkpoints commit them, while the job runs, exactly once through a restart', { timeout: 60_000 }, async () => {
+test('with checkpoints: records come as checkpoints commit them, while the job runs, exactly once through a restart', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
   try {
     const marker = join(dir, 'failed');
     const warnings: string[] = [];
-    const h = await run<{ out: number[]; other: number[] }>(job({ interval: 30, fail: 3000, marker }), {
+    const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ interval: 30, fail: 3000, marker }), {
       parallelism: 2, stateDir: join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)),
-    });
+    }));
     const read: number[] = [];
     for await (const i of h.output('out')) {
       read.push(i);
@@ -60,8 +61,8 @@ test('with checkpoints: records come as checkpoints commit them, while the job r
   }
 });
 
-test('without checkpoints: records come while the job runs, each once, then the end of a cancelled job', { timeout: 60_000 }, async () => {
-  const h = await run<{ out: number[]; other: number[] }>(job({}), { parallelism: 2 });
+test('without checkpoints: records come while the job runs, each once, then the end of a cancelled job', { timeout: 60_000 }, async (t) => {
+  const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({}), { parallelism: 2 }));
   const read: number[] = [];
   for await (const i of h.output('out')) {
     read.push(i);
@@ -76,11 +77,11 @@ test('without checkpoints: records come while the job runs, each once, then the 
   checkPrefixes(r.collected.other.map((i) => i / 100), 1);
 });
 
-test('without checkpoints: a job that fails after records were read ends the reader with its error, nothing read twice', { timeout: 60_000 }, async () => {
+test('without checkpoints: a job that fails after records were read ends the reader with its error, nothing read twice', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
   try {
     const failWhen = join(dir, 'fail-now');
-    const h = await run<{ out: number[]; other: number[] }>(job({ failWhen }), { parallelism: 2 });
+    const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ failWhen }), { parallelism: 2 }));
     const read: number[] = [];
     await assert.rejects(async () => {
       for await (const i of h.output('out')) {
@@ -105,8 +106,8 @@ function sinkIn(h: { metrics(): { operators: { operator: string; recordsIn: numb
 // records: without the credit the sink takes records far ahead of the reader. Chained to the generator, and behind
 // an exchange (records then come through the sink's input gate).
 for (const [bound, rebalance] of [[1000, false], [1000, true], [Infinity, false]] as const) {
-  test(`without checkpoints: a reader that falls behind ${bound === Infinity ? 'does not slow the job with outputBufferRecords: Infinity' : `slows the job to its pace (outputBufferRecords${rebalance ? ', behind an exchange' : ''})`}`, { timeout: 60_000 }, async () => {
-    const h = await run<{ out: number[]; other: number[] }>(job({ rate: 0, rebalance: rebalance ? 1 : 0 }), { parallelism: 2, outputBufferRecords: bound });
+  test(`without checkpoints: a reader that falls behind ${bound === Infinity ? 'does not slow the job with outputBufferRecords: Infinity' : `slows the job to its pace (outputBufferRecords${rebalance ? ', behind an exchange' : ''})`}`, { timeout: 60_000 }, async (t) => {
+    const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ rate: 0, rebalance: rebalance ? 1 : 0 }), { parallelism: 2, outputBufferRecords: bound }));
     const read: number[] = [];
     let ahead = 0;
     for await (const i of h.output('out')) {
@@ -137,9 +138,9 @@ for (const [bound, rebalance] of [[1000, false], [1000, true], [Infinity, false]
   });
 }
 
-test('without checkpoints: a reader that stops while the sink is paused lets the job run to its end', { timeout: 60_000 }, async () => {
+test('without checkpoints: a reader that stops while the sink is paused lets the job run to its end', { timeout: 60_000 }, async (t) => {
   const n = 200_000;
-  const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0 }), { parallelism: 2, outputBufferRecords: 100 });
+  const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ n, rate: 0 }), { parallelism: 2, outputBufferRecords: 100 }));
   const read: number[] = [];
   const reader = h.output('out');
   for await (const i of reader) {
@@ -367,8 +368,8 @@ test('outputBufferRecords must be an integer from 1 to 2^30, or Infinity', async
 
 // Regression: a cancel lost the records a collect sink had finished with when another subtask of its
 // thread was still running (the writer handed them to its end, and the stop asked it again).
-test('without checkpoints: a cancel keeps what a sink that had already ended collected, beside a subtask still running on its thread', { timeout: 60_000 }, async () => {
-  const h = await run<{ out: number[]; other: number[]; also: number[] }>(job({ also: 5000 }), { parallelism: 1, threads: 1 });
+test('without checkpoints: a cancel keeps what a sink that had already ended collected, beside a subtask still running on its thread', { timeout: 60_000 }, async (t) => {
+  const h = endsWithTest(t, await run<{ out: number[]; other: number[]; also: number[] }>(job({ also: 5000 }), { parallelism: 1, threads: 1 }));
   // The bounded generator's task has ended (its watermark is the end's, in the live metrics), on the thread the
   // unbounded one keeps busy.
   const ended = (): boolean => h.metrics().tasks.some((t) => t.task.includes('gen-also') && t.watermark === MAX_WATERMARK);
@@ -381,9 +382,9 @@ test('without checkpoints: a cancel keeps what a sink that had already ended col
   assert.deepEqual(r.collected.also, Array.from({ length: 5000 }, (_, i) => i));
 });
 
-test('without checkpoints: a reader that comes after the sink took records gets those first, then the rest as they come', { timeout: 60_000 }, async () => {
+test('without checkpoints: a reader that comes after the sink took records gets those first, then the rest as they come', { timeout: 60_000 }, async (t) => {
   const n = 20_000;
-  const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 40_000 }), { parallelism: 2 });
+  const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ n, rate: 40_000 }), { parallelism: 2 }));
   // Records the sink kept on its threads (no reader yet: they are not handed over while the job runs).
   for (let k = 0; sinkIn(h) < 5000; k++) {
     if (k === 4000) { await h.cancel(); assert.fail('the sink never took 5000 records'); }
@@ -399,8 +400,8 @@ test('without checkpoints: a reader that comes after the sink took records gets 
 
 // Regression: a sink subtask that ended kept what it had left for the thread's result; counted as
 // taken but out of a reader's reach, it used up the credit of the sink's other subtask for good.
-test('without checkpoints: a sink subtask that ended before the reader came does not hold the others back', { timeout: 60_000 }, async () => {
-  const h = await run<{ out: number[] }>(new URL('./jobs/skewed.ts?small=5000&rate=20000', import.meta.url), { parallelism: 2, outputBufferRecords: 1000 });
+test('without checkpoints: a sink subtask that ended before the reader came does not hold the others back', { timeout: 60_000 }, async (t) => {
+  const h = endsWithTest(t, await run<{ out: number[] }>(new URL('./jobs/skewed.ts?small=5000&rate=20000', import.meta.url), { parallelism: 2, outputBufferRecords: 1000 }));
   const ended = (): boolean => h.metrics().tasks.some((t) => t.subtask === 0 && t.watermark === MAX_WATERMARK);
   for (let k = 0; !ended(); k++) {
     if (k === 4000) { await h.cancel(); assert.fail('subtask 0 never ended'); }
@@ -433,9 +434,9 @@ test('without checkpoints, no reader: result.collected lists subtask 0\'s record
 
 // With a bound of 100 the sink is held back and let go again many times before the end of input.
 for (const bound of [undefined, 100]) {
-  test(`without checkpoints: a bounded job's records all reach the reader, and only the reader${bound === undefined ? '' : ` (outputBufferRecords ${bound})`}`, { timeout: 60_000 }, async () => {
+  test(`without checkpoints: a bounded job's records all reach the reader, and only the reader${bound === undefined ? '' : ` (outputBufferRecords ${bound})`}`, { timeout: 60_000 }, async (t) => {
     const n = bound === undefined ? 5000 : 50_000;
-    const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0 }), { parallelism: 2, ...(bound !== undefined ? { outputBufferRecords: bound } : {}) });
+    const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ n, rate: 0 }), { parallelism: 2, ...(bound !== undefined ? { outputBufferRecords: bound } : {}) }));
     const read: number[] = [];
     for await (const i of h.output('out')) read.push(i);
     const r = await h.result;
@@ -450,11 +451,11 @@ for (const bound of [undefined, 100]) {
 // Regressions: a break after the job had ended put the unread records into an array the result no
 // longer held (lost: in neither the reader nor result.collected), with and without checkpoints.
 for (const checkpoints of [false, true]) {
-  test(`a reader that breaks after the job ended leaves the rest to result.collected (${checkpoints ? 'with' : 'without'} checkpoints)`, { timeout: 60_000 }, async () => {
+  test(`a reader that breaks after the job ended leaves the rest to result.collected (${checkpoints ? 'with' : 'without'} checkpoints)`, { timeout: 60_000 }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
     try {
       const n = 5000;
-      const h = await run<{ out: number[]; other: number[] }>(job({ n, rate: 0, ...(checkpoints ? { interval: 20 } : {}) }), { parallelism: 2, ...(checkpoints ? { stateDir: join(dir, 'state') } : {}) });
+      const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ n, rate: 0, ...(checkpoints ? { interval: 20 } : {}) }), { parallelism: 2, ...(checkpoints ? { stateDir: join(dir, 'state') } : {}) }));
       const reader = h.output('out');
       const r = await h.result;
       const read: number[] = [];
@@ -472,7 +473,7 @@ for (const checkpoints of [false, true]) {
 
 // Regression: resuming a job whose last checkpoint is its end builds the result before run() returns;
 // output() was still accepted then, and the reader got the very records result.collected held (both places).
-test('a resumed job that had already ended: output() is refused, its records are in result.collected once', { timeout: 60_000 }, async () => {
+test('a resumed job that had already ended: output() is refused, its records are in result.collected once', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
   try {
     // No periodic checkpoint: the final one holds every record, and a resume publishes that one's output again. (With
@@ -482,7 +483,7 @@ test('a resumed job that had already ended: output() is refused, its records are
     assert.equal(first.collected.out.length, 2000);
     assert.deepEqual(first.checkpoints.completed.map((c) => c.kind), ['final'], 'only the final checkpoint');
     const warnings: string[] = [];
-    const h = await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0 }), { ...opts, resume: true, onWarning: (w) => warnings.push(w) });
+    const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0 }), { ...opts, resume: true, onWarning: (w) => warnings.push(w) }));
     // It said "finished after 0.0s: 0 events" and nothing else.
     assert.ok(warnings.some((w) => /^checkpoint \d+ in .* is the final one of a run that reached the end of its input: nothing is left to read/.test(w)), warnings.join(' | '));
     assert.throws(() => h.output('out'), /has ended/);
@@ -496,16 +497,16 @@ test('a resumed job that had already ended: output() is refused, its records are
   }
 });
 
-test('a reader that comes after a checkpoint committed records gets those first; one that stops early leaves the rest to result.collected; nothing lost or twice', { timeout: 60_000 }, async () => {
+test('a reader that comes after a checkpoint committed records gets those first; one that stops early leaves the rest to result.collected; nothing lost or twice', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
   try {
     // The fifth checkpoint (records reach the sink a little after the first ones are taken).
     let completed = 0;
     let fifth!: () => void;
     const committed = new Promise<void>((resolve) => { fifth = resolve; });
-    const h = await run<{ out: number[]; other: number[] }>(job({ n: 60_000, rate: 40_000, interval: 20 }), {
+    const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ n: 60_000, rate: 40_000, interval: 20 }), {
       parallelism: 2, stateDir: join(dir, 'state'), onCheckpoint: () => { if (++completed === 5) fifth(); },
-    });
+    }));
     // A loaded machine once took longer for five checkpoints than the job ran: said, not a wait on nothing.
     await Promise.race([committed, h.result.then(() => assert.fail(`the job ended after ${completed} checkpoints, before its fifth`))]);
     const read: number[] = [];
@@ -524,8 +525,8 @@ test('a reader that comes after a checkpoint committed records gets those first;
   }
 });
 
-test('the iteration throws the error of a job that fails; bad names and a second reader are refused, naming the sinks', async () => {
-  const h = await run<{ out: number[]; other: number[] }>(job({ n: 5000, rate: 0, fail: 10 }), { parallelism: 1 });
+test('the iteration throws the error of a job that fails; bad names and a second reader are refused, naming the sinks', async (t) => {
+  const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ n: 5000, rate: 0, fail: 10 }), { parallelism: 1 }));
   assert.throws(() => h.output('nope' as 'out'), /output: the job has no collect sink named 'nope' \(its collect sinks: 'out', 'other'\)/);
   assert.throws(() => h.output('check' as 'out'), /no collect sink named 'check'/);
   const reader = h.output('out');
@@ -538,7 +539,7 @@ test('the iteration throws the error of a job that fails; bad names and a second
 
 // Regression: a cancel during the wait before a restart waited out the whole delay, and the result
 // counted the restart that never ran.
-test('a cancel during the wait before a restart ends the job at once; the restart that never ran is not counted', { timeout: 30_000 }, async () => {
+test('a cancel during the wait before a restart ends the job at once; the restart that never ran is not counted', { timeout: 30_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-output-'));
   try {
     const timerFail = join(dir, 'fail-now');
@@ -546,10 +547,10 @@ test('a cancel during the wait before a restart ends the job at once; the restar
     const warnings: string[] = [];
     let waiting!: () => void;
     const restartDue = new Promise<void>((resolve) => { waiting = resolve; });
-    const h = await run(job({ rate: 1000, interval: 20, timerFail }), {
+    const h = endsWithTest(t, await run(job({ rate: 1000, interval: 20, timerFail }), {
       parallelism: 1, stateDir: join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 1, delayMs: 600_000 },
       onWarning: (w) => { warnings.push(String(w)); if (/restart 1 in 600000 ms/.test(String(w))) waiting(); },
-    });
+    }));
     await restartDue;
     await assert.rejects(h.savepoint('sp'), /the job is restarting \(restart 1\)/);
     const r = await h.cancel();

@@ -13,6 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { run, ThreadCache, WorkerDiedError, type RunOptions } from '../../../core/index.js';
 import { failMarker } from './jobs/thread-ids.js';
 import { osThreads, threadsAfter } from './threads.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const JOB = new URL('./jobs/thread-ids.ts', import.meta.url);
 interface Row { x: number; thread: number; builds: number }
@@ -67,10 +68,10 @@ test('a failed run does not give its threads back: the next run starts new ones'
   }
 });
 
-test('a cancelled run does not give its threads back', async () => {
+test('a cancelled run does not give its threads back', async (t) => {
   const cache = new ThreadCache();
   try {
-    const h = await run(new URL('./jobs/unbounded.ts', import.meta.url), { parallelism: 2, threadCache: cache });
+    const h = endsWithTest(t, await run(new URL('./jobs/unbounded.ts', import.meta.url), { parallelism: 2, threadCache: cache }));
     const deadline = Date.now() + 30_000;
     while (h.metrics().operators.reduce((s, o) => s + o.recordsOut, 0) < 1000) {
       assert.ok(Date.now() < deadline, 'the unbounded job made no progress in 30 s');

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { run } from '../../../core/index.js';
 import { bundleWorkerEntry, withoutTsx } from '../../../core/runtime/worker-bundle.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const api = pathToFileURL(fileURLToPath(new URL('../../../core/index.ts', import.meta.url))).href;
 const msgpackrPath = createRequire(import.meta.url).resolve('msgpackr');
@@ -190,7 +191,7 @@ test('a bundle is rebuilt when the link to the job\'s release moves, or its pack
 
 // Regression: old bundles of jobs in temporary directories were never removed (the cache grew by ~1.5 MB
 // per such run); the sweep that removes them must not take the bundle of a job still running (its restarts reload it).
-test('a running job leases its bundle (the cache sweep keeps it) until its run ends', async () => {
+test('a running job leases its bundle (the cache sweep keeps it) until its run ends', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-bundle-'));
   try {
     const job = path.join(dir, 'job.ts');
@@ -199,7 +200,7 @@ test('a running job leases its bundle (the cache sweep keeps it) until its run e
     const bundle = fileURLToPath((await bundleWorkerEntry(url, assert.fail))!.url);
     const leases = (): string[] => readdirSync(path.dirname(bundle)).filter((f) => f.startsWith(`${path.basename(bundle)}.${process.pid}-`) && f.endsWith('.lease'));
     assert.deepEqual(leases(), []);
-    const h = await run(url, { parallelism: 1 });
+    const h = endsWithTest(t, await run(url, { parallelism: 1 }));
     assert.equal(leases().length, 1, 'leased while running');
     await h.cancel();
     assert.deepEqual(leases(), [], 'released at the end');
