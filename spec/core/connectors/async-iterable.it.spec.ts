@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../../core/index.js';
 import { asyncIterableSource } from '../../../core/connectors/async-iterable.js';
 import { drive } from './drive.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const job = (dir: string, fail?: string): URL => {
   const u = new URL('./jobs/async-restart.ts', import.meta.url);
@@ -21,14 +22,14 @@ const job = (dir: string, fail?: string): URL => {
 
 // Regression: a restored reader called the factory again and emitted everything from the start, so
 // the 1,000 records read by the checkpoint reached the output twice (while the warning promised at-most-once).
-test('a restart from a checkpoint skips what the source had emitted by it: every record once', { timeout: 60_000 }, async () => {
+test('a restart from a checkpoint skips what the source had emitted by it: every record once', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-async-iterable-'));
   try {
     const warnings: string[] = [];
-    const h = await run<{ out: number[] }>(job(dir), {
+    const h = endsWithTest(t, await run<{ out: number[] }>(job(dir), {
       parallelism: 1, stateDir: join(dir, 'state'), checkpointIntervalMs: 20,
       restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)),
-    });
+    }));
     // Record 999 is through, the source waits at 1000: the next checkpoint holds position 1000.
     while (!existsSync(join(dir, 'seen-999'))) await sleep(5);
     const before = h.checkpoints().completedTotal;

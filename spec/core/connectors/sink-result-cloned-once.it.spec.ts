@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../../core/index.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const job = (hook: string, reads: string, marker?: string): URL => {
   const u = new URL('./jobs/counted-result.ts', import.meta.url);
@@ -32,12 +33,12 @@ test("a sink's finish result is cloned once on its way to the main thread", asyn
   }
 });
 
-test("a cancelled sink's stopped result is cloned once on its way to the main thread", async () => {
+test("a cancelled sink's stopped result is cloned once on its way to the main thread", async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-result-once-'));
   try {
     const reads = path.join(dir, 'reads');
     const marker = path.join(dir, 'written');
-    const h = await run(job('stopped', reads, marker), { parallelism: 1 });
+    const h = endsWithTest(t, await run(job('stopped', reads, marker), { parallelism: 1 }));
     // The marker file: the sink has its first record (polled; the job never ends by itself).
     while (!existsSync(marker)) await sleep(10);
     await h.cancel();

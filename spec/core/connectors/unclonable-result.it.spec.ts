@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OperatorError, run } from '../../../core/index.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const job = (hook: string, marker?: string): URL => {
   const u = new URL('./jobs/unclonable-result.ts', import.meta.url);
@@ -28,12 +29,12 @@ test("a sink whose finish returns what cannot be cloned fails the job with an Op
   });
 });
 
-test("a cancelled job whose sink's stopped returns what cannot be cloned is cancelled, with a warning naming the sink and stopped", async () => {
+test("a cancelled job whose sink's stopped returns what cannot be cloned is cancelled, with a warning naming the sink and stopped", async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-unclonable-result-'));
   try {
     const marker = path.join(dir, 'written');
     const warnings: string[] = [];
-    const h = await run(job('stopped', marker), { parallelism: 1, onWarning: (m) => warnings.push(m) });
+    const h = endsWithTest(t, await run(job('stopped', marker), { parallelism: 1, onWarning: (m) => warnings.push(m) }));
     // The marker file: the sink has its first record (polled; the job never ends by itself).
     while (!existsSync(marker)) await sleep(10);
     await h.cancel();

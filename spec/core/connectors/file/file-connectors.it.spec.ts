@@ -6,7 +6,7 @@
 // and across a stop with a savepoint and a resume; a followed source resumed with its pattern changed (a file no
 // longer matched dropped, a file new to it warned about, not read).
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { run, type JobHandle, type RunOptions } from '../../../../core/index.js'
 import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
 import { generatorReach } from '../../checkpoint/generator-reach.js';
 import { committedRecordName } from '../../../../core/connectors/file/committed-parts.js';
+import { endsWithTest } from '../../../support/ends-with-test.js';
 
 const JOB = new URL('./jobs/files.ts', import.meta.url);
 const CHILD = fileURLToPath(new URL('../../checkpoint/fixtures/run-job.ts', import.meta.url));
@@ -85,7 +86,7 @@ for (const crash of ['throw', 'exit'] as const) test(`bounded files, a failure m
   }
 });
 
-test('follow: lines appended between checkpoints (one split across two writes) are read as they come; a failure restores mid-file positions; exactly once', async () => {
+test('follow: lines appended between checkpoints (one split across two writes) are read as they come; a failure restores mid-file positions; exactly once', async (t) => {
   const dir = tmp();
   try {
     const input = path.join(dir, 'in');
@@ -122,9 +123,9 @@ test('follow: lines appended between checkpoints (one split across two writes) a
       }
     };
     const warnings: string[] = [];
-    const h = await run(job({ case: 'eo', in: input, follow: 1, failAt: chunk + chunk / 2, marker: path.join(dir, 'marker'), ledger, interval: 10 }), {
+    const h = endsWithTest(t, await run(job({ case: 'eo', in: input, follow: 1, failAt: chunk + chunk / 2, marker: path.join(dir, 'marker'), ledger, interval: 10 }), {
       parallelism: 2, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m), onCheckpoint,
-    });
+    }));
     await Promise.race([complete, h.result]);
     const result = await h.cancel();
     assert.equal(result.restarts, 1, warnings.join(' | '));
@@ -136,7 +137,7 @@ test('follow: lines appended between checkpoints (one split across two writes) a
 });
 
 // A user trial: resumed with another pattern, a followed source read on the old file and never the new one, unwarned.
-test('follow: resumed from a savepoint with the pattern changed, a file no longer matched is no longer read, a file new to the pattern is not read, and warnings name both', async () => {
+test('follow: resumed from a savepoint with the pattern changed, a file no longer matched is no longer read, a file new to the pattern is not read, and warnings name both', async (t) => {
   const dir = tmp();
   try {
     const input = path.join(dir, 'in');
@@ -153,9 +154,9 @@ test('follow: resumed from a savepoint with the pattern changed, a file no longe
       let enough!: () => void;
       const reached = new Promise<void>((r) => { enough = r; });
       const warnings: string[] = [];
-      const h = await run(job({ case: 'eo', in: input, follow: 1, ledger, interval: 10, pattern }), {
+      const h = endsWithTest(t, await run(job({ case: 'eo', in: input, follow: 1, ledger, interval: 10, pattern }), {
         parallelism: 1, stateDir, onWarning: (m) => warnings.push(m), onCheckpoint: () => { if (count() >= n) enough(); }, ...options,
-      });
+      }));
       await Promise.race([reached, h.result]);
       return { h, warnings };
     };
@@ -203,7 +204,7 @@ test('file sink: a cancelled run leaves no in-progress part behind', { timeout: 
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('file sink: the process is SIGKILLed mid-run and resumed; the published part files hold every record exactly once, and no hidden part is left', async () => {
+test('file sink: the process is SIGKILLed mid-run and resumed; the published part files hold every record exactly once, and no hidden part is left', async (t) => {
   const dir = tmp();
   try {
     const out = path.join(dir, 'out');
@@ -211,7 +212,7 @@ test('file sink: the process is SIGKILLed mid-run and resumed; the published par
     const stateDir = path.join(dir, 'state');
     // The killed run's input is unbounded: it cannot end before the kill, however slow the machine (a loaded CI
     // machine's paced, bounded input ran out first, and the resumed run had nothing left to write).
-    const first = child(job({ ...params, unbounded: 1 }), stateDir, false);
+    const first = child(t, job({ ...params, unbounded: 1 }), stateDir, false);
     // Kill once a checkpoint has published a part file (so output of the killed run is out) and more followed.
     await first.waitFor((l) => l.filter((x) => x.startsWith('checkpoint ')).length >= 3 && visibleParts(out).length > 0);
     first.proc.kill('SIGKILL');
@@ -219,7 +220,7 @@ test('file sink: the process is SIGKILLed mid-run and resumed; the published par
     const tokensBefore = new Set(visibleParts(out).map(token));
     // The resumed run reads 10,000 records past what the checkpoint it restores covers.
     const n = (await generatorReach(stateDir)) + 10_000;
-    const second = child(job({ ...params, n }), stateDir, true);
+    const second = child(t, job({ ...params, n }), stateDir, true);
     await second.waitFor((l) => l.some((x) => x.startsWith('done')));
     assert.equal(await second.exit, 0);
     const files = outFiles(out);
@@ -234,7 +235,7 @@ test('file sink: the process is SIGKILLed mid-run and resumed; the published par
   }
 });
 
-test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): SIGKILLed mid-run and resumed, every (partition, seq) is published exactly once, in far fewer parts than checkpoints', { timeout: 120_000 }, async () => {
+test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): SIGKILLed mid-run and resumed, every (partition, seq) is published exactly once, in far fewer parts than checkpoints', { timeout: 120_000 }, async (t) => {
   const dir = tmp();
   try {
     const out = path.join(dir, 'out');
@@ -242,7 +243,7 @@ test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): S
     const params = { case: 'sink-open', rate: 20_000, out, interval: 50, bufferBytes: 0 };
     const stateDir = path.join(dir, 'state');
     // Unbounded until the kill: a loaded CI machine's bounded input ran out before the 8th checkpoint.
-    const first = child(job({ ...params, unbounded: 1 }), stateDir, false);
+    const first = child(t, job({ ...params, unbounded: 1 }), stateDir, false);
     await first.waitFor((l) => l.filter((x) => x.startsWith('checkpoint ')).length >= 8);
     first.proc.kill('SIGKILL');
     assert.equal(await first.exit, null, 'killed, not ended');
@@ -252,7 +253,7 @@ test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): S
     assert.ok(open.size >= 1 && open.size <= 2, `one open part per subtask: ${[...open.keys()].join(' ')}`);
     // The resumed run reads 8,000 records past what the checkpoint it restores covers.
     const n = (await generatorReach(stateDir)) + 8_000;
-    const second = child(job({ ...params, n }), stateDir, true);
+    const second = child(t, job({ ...params, n }), stateDir, true);
     await second.waitFor((l) => l.some((x) => x.startsWith('done')));
     assert.equal(await second.exit, 0);
     assert.match(second.lines.find((x) => x.startsWith('done'))!, /^done \d+$/, 'resumed from a checkpoint');
@@ -282,14 +283,14 @@ test('file sink, parts open across 50 ms checkpoints (default rollIntervalMs): S
   }
 });
 
-test('file sink, parts open across checkpoints: a stop with a savepoint publishes what it holds (the savepoint rolls); a resume from it publishes every record exactly once', { timeout: 120_000 }, async () => {
+test('file sink, parts open across checkpoints: a stop with a savepoint publishes what it holds (the savepoint rolls); a resume from it publishes every record exactly once', { timeout: 120_000 }, async (t) => {
   const dir = tmp();
   try {
     const out = path.join(dir, 'out');
     const stateDir = path.join(dir, 'state');
     const params = { case: 'sink-open', rate: 20_000, out, interval: 50 };
     // Unbounded until the savepoint: a loaded CI machine's bounded input ran out before it (nothing left to publish).
-    const h = await runForCheckpoints(job({ ...params, unbounded: 1 }), 5, { parallelism: 2, stateDir, onWarning: () => {} });
+    const h = endsWithTest(t, await runForCheckpoints(job({ ...params, unbounded: 1 }), 5, { parallelism: 2, stateDir, onWarning: () => {} }));
     const sp = await h.stopWithSavepoint('sp');
     const stopped = await h.result;
     assert.equal(stopped.cancelled, true, 'stopped before the end of its input');
@@ -378,8 +379,8 @@ const outFiles = (dir: string): string[] => readdirSync(dir).filter((f) => !isRe
 const visibleParts = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
 const token = (file: string): string => file.split('-')[2]!;
 
-function child(url: URL, stateDir: string, resume: boolean) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, url.href, stateDir, '2', resume ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+function child(t: TestContext, url: URL, stateDir: string, resume: boolean) {
+  const proc = endsWithTest(t, spawn(process.execPath, ['--import', 'tsx', CHILD, url.href, stateDir, '2', resume ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const lines: string[] = [];
   let stderr = '';
   let buf = '';
@@ -428,7 +429,7 @@ test('file sink: a restart from the beginning removes the failed attempt\'s hidd
 // Parts kept open across checkpoints and rolled at 100 records, between barriers as often as not: a part that a
 // checkpoint named while open and that rolled before the failure holds that checkpoint's records, so the failing
 // attempt's abort must leave it for the restore.
-test('file sink, parts open across 10 ms checkpoints: an operator fails, the job restarts from its checkpoint; the output is exactly once', { timeout: 120_000 }, async () => {
+test('file sink, parts open across 10 ms checkpoints: an operator fails, the job restarts from its checkpoint; the output is exactly once', { timeout: 120_000 }, async (t) => {
   const dir = tmp();
   try {
     const out = path.join(dir, 'out');
@@ -442,11 +443,11 @@ test('file sink, parts open across 10 ms checkpoints: an operator fails, the job
     let restarted = false;
     let checkpointed!: () => void;
     const checkpointAfterRestart = new Promise<void>((r) => { checkpointed = r; });
-    const h = await run(job({ ...params, gate, unbounded: 1 }), {
+    const h = endsWithTest(t, await run(job({ ...params, gate, unbounded: 1 }), {
       parallelism: 2, stateDir, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 },
       onWarning: (m) => { warnings.push(m); if (/restart 1 /.test(m)) restarted = true; },
       onCheckpoint: () => { if (!existsSync(gate)) writeFileSync(gate, ''); if (restarted) checkpointed(); },
-    });
+    }));
     await Promise.race([checkpointAfterRestart, h.result]);
     const sp = await h.stopWithSavepoint('sp');
     const r = await h.result;

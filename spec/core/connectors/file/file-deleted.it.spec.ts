@@ -8,6 +8,7 @@ import { appendFileSync, mkdtempSync, realpathSync, rmSync, unlinkSync, writeFil
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../../core/index.js';
+import { endsWithTest } from '../../../support/ends-with-test.js';
 
 const line = (i: number): string => `${JSON.stringify({ i })}\n`;
 const lines = (from: number, to: number): string => Array.from({ length: to - from }, (_, k) => line(from + k)).join('');
@@ -37,12 +38,12 @@ async function readRecords(h: Awaited<ReturnType<typeof run>>, n: number): Promi
   return got;
 }
 
-test('a followed file deleted while the job reads it: its records are kept, the run warns, and its split ends (the job, with no other file, finishes)', { timeout: 60_000 }, async () => {
+test('a followed file deleted while the job reads it: its records are kept, the run warns, and its split ends (the job, with no other file, finishes)', { timeout: 60_000 }, async (t) => {
   await inDir(async (dir) => {
     const file = path.join(dir, 'events.jsonl');
     writeFileSync(file, lines(0, 5));
     const warnings: string[] = [];
-    const h = await run(job(file), { parallelism: 1, stateDir: path.join(dir, 'state'), onWarning: (m) => warnings.push(m) });
+    const h = endsWithTest(t, await run(job(file), { parallelism: 1, stateDir: path.join(dir, 'state'), onWarning: (m) => warnings.push(m) }));
     assert.deepEqual(await readRecords(h, 5), [0, 1, 2, 3, 4]);
     appendFileSync(file, lines(5, 8));
     unlinkSync(file);
@@ -54,7 +55,7 @@ test('a followed file deleted while the job reads it: its records are kept, the 
   });
 });
 
-test('a followed file deleted after the checkpoint a restart restores: the restart runs, says what is lost, and the split ends', { timeout: 60_000 }, async () => {
+test('a followed file deleted after the checkpoint a restart restores: the restart runs, says what is lost, and the split ends', { timeout: 60_000 }, async (t) => {
   await inDir(async (dir) => {
     const file = path.join(dir, 'events.jsonl');
     writeFileSync(file, lines(0, 5));
@@ -62,7 +63,7 @@ test('a followed file deleted after the checkpoint a restart restores: the resta
     u.searchParams.set('deleteAt', '5');
     u.searchParams.set('marker', path.join(dir, 'deleted'));
     const warnings: string[] = [];
-    const h = await run(u, { parallelism: 1, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 0 }, onWarning: (m) => warnings.push(m) });
+    const h = endsWithTest(t, await run(u, { parallelism: 1, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 0 }, onWarning: (m) => warnings.push(m) }));
     // Committed by a checkpoint, which holds the file's split at its end (line 6).
     assert.deepEqual(await readRecords(h, 5), [0, 1, 2, 3, 4]);
     // Record 5 deletes the file and fails the job: the restart reads the file on from line 6.

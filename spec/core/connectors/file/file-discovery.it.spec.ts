@@ -19,7 +19,7 @@ const job = filesJob;
 const lines = numberedLines;
 
 
-for (const parallelism of [1, 2]) test(`discovering (parallelism ${parallelism}): files created while the job runs, and lines appended to them, are read exactly once${parallelism === 1 ? ', from an empty directory' : ''}`, { timeout: 60_000 }, async () => {
+for (const parallelism of [1, 2]) test(`discovering (parallelism ${parallelism}): files created while the job runs, and lines appended to them, are read exactly once${parallelism === 1 ? ', from an empty directory' : ''}`, { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-discover-'));
   try {
     const input = path.join(dir, 'in');
@@ -30,7 +30,7 @@ for (const parallelism of [1, 2]) test(`discovering (parallelism ${parallelism})
     if (parallelism === 2) for (let f = 0; f < 4; f++) writeFileSync(at(`a${f}.jsonl`), lines(25 * f, 25 * f + 25));
     const from = parallelism === 2 ? 0 : 100;
     const ledger = path.join(dir, 'ledger');
-    const { h, warnings } = await runStages(job({ case: 'eo', in: input, follow: 1, discover: 20, ledger, interval: 10 }), ledger, [
+    const { h, warnings } = await runStages(t, job({ case: 'eo', in: input, follow: 1, discover: 20, ledger, interval: 10 }), ledger, [
       [100 - from, () => { for (let f = 0; f < 4; f++) writeFileSync(at(`b${f}.jsonl`), lines(100 + 100 * f, 200 + 100 * f)); }],
       [500 - from, () => {
         for (let f = 0; f < 4; f++) writeFileSync(at(`c${f}.jsonl`), lines(500 + 100 * f, 600 + 100 * f));
@@ -95,7 +95,7 @@ test('discovering: a failure after a file was discovered and before a checkpoint
   }
 });
 
-test('discovering: a savepoint at parallelism 2 resumed at 3, with files added and lines appended meanwhile, reads every line exactly once', { timeout: 90_000 }, async () => {
+test('discovering: a savepoint at parallelism 2 resumed at 3, with files added and lines appended meanwhile, reads every line exactly once', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-discover-'));
   try {
     const input = path.join(dir, 'in');
@@ -106,13 +106,13 @@ test('discovering: a savepoint at parallelism 2 resumed at 3, with files added a
     const ledger = path.join(dir, 'ledger');
     const stateDir = path.join(dir, 'state');
     const url = job({ case: 'eo', in: input, follow: 1, discover: 20, ledger, interval: 10 });
-    const first = await runStages(url, ledger, [[200, () => writeFileSync(at('c.jsonl'), lines(200, 300))], [300, () => {}]], { parallelism: 2, stateDir });
+    const first = await runStages(t, url, ledger, [[200, () => writeFileSync(at('c.jsonl'), lines(200, 300))], [300, () => {}]], { parallelism: 2, stateDir });
     await first.h.stopWithSavepoint('sp');
     await first.h.result;
     for (let f = 0; f < 5; f++) writeFileSync(at(`d${f}.jsonl`), lines(300 + 40 * f, 340 + 40 * f));
     appendFileSync(at('a.jsonl'), lines(500, 550));
     appendFileSync(at('c.jsonl'), lines(550, 600));
-    const second = await runStages(url, ledger, [
+    const second = await runStages(t, url, ledger, [
       [600, () => writeFileSync(at('e.jsonl'), lines(600, 700))],
       [700, () => {}],
     ], { parallelism: 3, stateDir, resume: { savepoint: 'sp' } });

@@ -40,11 +40,11 @@ function rotate(input: string, late: string, fresh: string): void {
   writeFileSync(at('app.log'), fresh);
 }
 
-test('rotation by rename while the job runs (parallelism 2, twice): the rotated file is read on, the new one from its start; every line once', { timeout: 60_000 }, async () => {
+test('rotation by rename while the job runs (parallelism 2, twice): the rotated file is read on, the new one from its start; every line once', { timeout: 60_000 }, async (t) => {
   await inDir(async (input, dir) => {
     writeFileSync(path.join(input, 'app.log'), lines(0, 100));
     const ledger = path.join(dir, 'ledger');
-    const { h, warnings } = await runStages(job({ case: 'eo', in: input, pattern: 'app.log*', follow: 1, discover: 20, ledger, interval: 10 }), ledger, [
+    const { h, warnings } = await runStages(t, job({ case: 'eo', in: input, pattern: 'app.log*', follow: 1, discover: 20, ledger, interval: 10 }), ledger, [
       [100, () => rotate(input, lines(100, 150), lines(150, 250))],
       [250, () => rotate(input, lines(250, 260), lines(260, 300))],
       [300, () => {}],
@@ -84,23 +84,23 @@ test('rotation by rename between a checkpoint and a restart: the restart reads t
   });
 });
 
-test('rotation by rename between a savepoint and a resume at another parallelism: the checkpointed file is read on under its new name, the new one from its start', { timeout: 90_000 }, async () => {
+test('rotation by rename between a savepoint and a resume at another parallelism: the checkpointed file is read on under its new name, the new one from its start', { timeout: 90_000 }, async (t) => {
   await inDir(async (input, dir) => {
     writeFileSync(path.join(input, 'app.log'), lines(0, 100));
     const ledger = path.join(dir, 'ledger');
     const stateDir = path.join(dir, 'state');
     const url = job({ case: 'eo', in: input, pattern: 'app.log*', follow: 1, discover: 20, ledger, interval: 10 });
-    const first = await runStages(url, ledger, [[100, () => {}]], { parallelism: 2, stateDir });
+    const first = await runStages(t, url, ledger, [[100, () => {}]], { parallelism: 2, stateDir });
     await first.h.stopWithSavepoint('sp');
     await first.h.result;
     rotate(input, lines(100, 150), lines(150, 250));
-    const second = await runStages(url, ledger, [[250, () => {}]], { parallelism: 3, stateDir, resume: { savepoint: 'sp' } });
+    const second = await runStages(t, url, ledger, [[250, () => {}]], { parallelism: 3, stateDir, resume: { savepoint: 'sp' } });
     await second.h.cancel();
     assert.deepEqual(tally(readLedger<number>(ledger), 250), { lost: 0, duplicated: 0, unexpected: 0 }, [...first.warnings, ...second.warnings].join(' | '));
   });
 });
 
-test('rotated to a name the patterns do not match, while the job runs: read to its end and left, with a warning; the new file at the path is read from its start', { timeout: 60_000 }, async () => {
+test('rotated to a name the patterns do not match, while the job runs: read to its end and left, with a warning; the new file at the path is read from its start', { timeout: 60_000 }, async (t) => {
   await inDir(async (input, dir) => {
     writeFileSync(path.join(input, 'app.log'), lines(0, 100));
     const ledger = path.join(dir, 'ledger');
@@ -110,7 +110,7 @@ test('rotated to a name the patterns do not match, while the job runs: read to i
     // The file is let go two scans after the rename, which may be after the ledger holds all 200: wait for the warning.
     let left!: () => void;
     const leftWarned = new Promise<void>((r) => { left = r; });
-    const { h, warnings } = await runStages(job({ case: 'eo', in: input, pattern: '*.log', follow: 1, discover: 20, ledger, interval: 10 }), ledger, [
+    const { h, warnings } = await runStages(t, job({ case: 'eo', in: input, pattern: '*.log', follow: 1, discover: 20, ledger, interval: 10 }), ledger, [
       [100, () => { renameSync(path.join(input, 'app.log'), rotated); writeFileSync(path.join(input, 'app.log'), lines(100, 200)); }],
       [200, () => {}],
     ], { parallelism: 2, stateDir: path.join(dir, 'state'), onWarning: (m) => { if (m.includes(expected)) left(); } });

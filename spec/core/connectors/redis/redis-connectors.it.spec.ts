@@ -3,7 +3,7 @@
 // completion, and plain reading from restored ids), entries that do not decode dropped or dead-lettered (the dead
 // letters exactly once too), and a sink without checkpoints whose asynchronous finish the worker awaits.
 
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { run, type DeadLetter, type JobMetrics } from '../../../../core/index.js';
 import { startRedis, type RedisServer } from '../../../support/redis.js';
 import { tally } from '../../checkpoint/ledger.js';
+import { endsWithTest } from '../../../support/ends-with-test.js';
 
 const JOB = new URL('./jobs/redis.ts', import.meta.url);
 let server: RedisServer;
@@ -58,13 +59,13 @@ function addsUp(m: JobMetrics, operator: string, failed = 0): void {
  * Runs the job until `done()` holds after a checkpoint (checked on the main thread after each completed one),
  * then cancels it. Returns the result.
  */
-async function runUntil(url: URL, stateDir: string, done: () => Promise<boolean>) {
+async function runUntil(t: TestContext, url: URL, stateDir: string, done: () => Promise<boolean>) {
   let wake: () => void = () => {};
   const warnings: string[] = [];
-  const h = await run(url, {
+  const h = endsWithTest(t, await run(url, {
     parallelism: 2, stateDir, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 }, onWarning: (m) => warnings.push(m),
     onCheckpoint: () => wake(),
-  });
+  }));
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
   while (!ended && !(await done())) await new Promise<void>((r) => { wake = r; });
@@ -76,7 +77,7 @@ const ids = async (stream: string, field: string): Promise<number[]> => (await r
 
 for (const [mode, crash] of [['group', 'throw'], ['plain', 'throw'], ['group', 'exit']] as const) {
   const policy = mode === 'group' ? 'dead-letter' : 'drop';
-  test(`${mode === 'group' ? 'consumer group' : 'plain reading'}, ${crash === 'exit' ? 'a worker thread dying' : 'a failure'} mid-stream, undecodable entries (${policy}): every record reaches the output stream exactly once`, async () => {
+  test(`${mode === 'group' ? 'consumer group' : 'plain reading'}, ${crash === 'exit' ? 'a worker thread dying' : 'a failure'} mid-stream, undecodable entries (${policy}): every record reaches the output stream exactly once`, async (t) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-'));
     try {
       const n = 4000;
@@ -86,6 +87,7 @@ for (const [mode, crash] of [['group', 'throw'], ['plain', 'throw'], ['group', '
       const dead = `${mode}-${crash}-dead`;
       const marker = path.join(dir, 'marker');
       const { result, warnings } = await runUntil(
+        t,
         job({ case: 'eo', in: streams.join(','), out, dead, group: mode === 'group' ? 'g' : '', policy, failAt: n / 2, marker, crash }),
         path.join(dir, 'state'),
         async () => (await redis.xlen(out)) >= n && (policy !== 'dead-letter' || (await redis.xlen(dead)) >= bad),

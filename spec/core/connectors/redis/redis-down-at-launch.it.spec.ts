@@ -10,8 +10,9 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { run } from '../../../../core/index.js';
 import { freePort, startRedisOn, type RedisServer } from '../../../support/redis.js';
+import { endsWithTest } from '../../../support/ends-with-test.js';
 
-test('a Redis down at launch: the restarts ride it out, and once it is up every entry reaches the output stream once', { timeout: 120_000 }, async () => {
+test('a Redis down at launch: the restarts ride it out, and once it is up every entry reaches the output stream once', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-down-'));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
@@ -22,10 +23,10 @@ test('a Redis down at launch: the restarts ride it out, and once it is up every 
     for (const [k, v] of Object.entries({ case: 'eo', url, in: 's', out: 'o', group: '' })) u.searchParams.set(k, v);
     const warnings: string[] = [];
     let wake: () => void = () => {};
-    const h = await run(u, {
+    const h = endsWithTest(t, await run(u, {
       parallelism: 1, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 1000, delayMs: 20 },
       onWarning: (m) => warnings.push(m), onCheckpoint: () => wake(),
-    });
+    }));
     let ended = false;
     void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
     // Nothing listens on the port yet: run() returned with the first attempt failed.

@@ -2,24 +2,25 @@
 // under the default error policy the job fails naming the source, the subtask, the stream and the ids lost; under
 // 'drop' it reads on and counts the lost range as one dropped record; under 'dead-letter' it is one dead letter.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { OperatorError, StreamEntriesLostError, run } from '../../../../core/index.js';
 import { redisForSpecFile } from '../../../support/redis.js';
 import { redisJob } from './redis-job.js';
+import { endsWithTest } from '../../../support/ends-with-test.js';
 
 const db = redisForSpecFile();
 
 const job = (params: Record<string, string>): URL => redisJob(db.server.url, params);
 
 /** Starts the job, waits (checkpoint by checkpoint) until `out` holds `n` entries, then trims three entries added at once to one. */
-async function startAndTrim(policy: string, n: number) {
+async function startAndTrim(t: TestContext, policy: string, n: number) {
   const [s, out, dead] = [db.key(`lost-${policy}`), db.key(`out-${policy}`), db.key(`dead-${policy}`)];
   const p = db.redis.pipeline();
   for (let i = 0; i < n; i++) p.xadd(s, '*', 'data', JSON.stringify({ i }));
   await p.exec();
   let wake: () => void = () => {};
-  const h = await run(job({ case: 'eo', in: s, out, dead, policy }), { restartStrategy: { type: 'none' }, onCheckpoint: () => wake() });
+  const h = endsWithTest(t, await run(job({ case: 'eo', in: s, out, dead, policy }), { restartStrategy: { type: 'none' }, onCheckpoint: () => wake() }));
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
   const until = async (cond: () => Promise<boolean>): Promise<void> => {
@@ -33,8 +34,8 @@ async function startAndTrim(policy: string, n: number) {
 }
 
 // Regression: the source read on from the entry the trim left, and the two before it were never processed, silently.
-test('entries trimmed before the source read them: the job fails with an OperatorError naming the source, the stream and the ids lost', async () => {
-  const { h, s, out, last, until, ended } = await startAndTrim('fail', 5);
+test('entries trimmed before the source read them: the job fails with an OperatorError naming the source, the stream and the ids lost', async (t) => {
+  const { h, s, out, last, until, ended } = await startAndTrim(t, 'fail', 5);
   // Until it fails, or (the bug) writes the entry the trim left.
   await until(async () => (await db.redis.xlen(out)) === 6);
   if (!ended()) {
@@ -51,8 +52,8 @@ test('entries trimmed before the source read them: the job fails with an Operato
   assert.deepEqual([cause.stream, cause.after], [s, last]);
 });
 
-test("under 'drop' the source reads on, and the lost range is one dropped record of the source", async () => {
-  const { h, out, until, ended } = await startAndTrim('drop', 5);
+test("under 'drop' the source reads on, and the lost range is one dropped record of the source", async (t) => {
+  const { h, out, until, ended } = await startAndTrim(t, 'drop', 5);
   await until(async () => (await db.redis.xlen(out)) === 6);
   assert.equal(ended(), false, 'the job is still running');
   const result = await h.cancel();
@@ -63,8 +64,8 @@ test("under 'drop' the source reads on, and the lost range is one dropped record
   assert.deepEqual((await db.redis.xrange(out, '-', '+')).map(([, f]) => Number(f[1])).sort((a, b) => a - b), [0, 1, 2, 3, 4, 7]);
 });
 
-test("under 'dead-letter' the lost range is one dead letter: the typed error and the range as its position, no raw input", async () => {
-  const { h, s, out, dead, last, until } = await startAndTrim('dead-letter', 5);
+test("under 'dead-letter' the lost range is one dead letter: the typed error and the range as its position, no raw input", async (t) => {
+  const { h, s, out, dead, last, until } = await startAndTrim(t, 'dead-letter', 5);
   await until(async () => (await db.redis.xlen(out)) === 6 && (await db.redis.xlen(dead)) === 1);
   await h.cancel();
   const [[, fields]] = await db.redis.xrange(dead, '-', '+');

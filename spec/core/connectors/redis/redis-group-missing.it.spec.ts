@@ -3,7 +3,7 @@
 // fails once, without restarts that would each meet NOGROUP again; both name the stream, the group, the positions
 // and what to do.
 
-import { after, test } from 'node:test';
+import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { JobDefinitionError, OperatorError, RedisGroupMissingError, run, type Ru
 import { Redis } from 'ioredis';
 import { redisForSpecFile, startRedis, startRedisOn } from '../../../support/redis.js';
 import { redisJob, fillStream } from './redis-job.js';
+import { endsWithTest } from '../../../support/ends-with-test.js';
 
 const db = redisForSpecFile();
 
@@ -26,12 +27,12 @@ after(() => { for (const d of stateDirs) rmSync(d, { recursive: true, force: tru
  * Starts the job (in a state directory of its own unless given); `until(cond)` waits checkpoint by checkpoint (or
  * for the job's end) until `cond` holds.
  */
-async function start(url: URL, options: RunOptions) {
+async function start(t: TestContext, url: URL, options: RunOptions) {
   let wake: () => void = () => {};
   const warnings: string[] = [];
   const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-nogroup-'));
   stateDirs.push(stateDir);
-  const h = await run(url, { onWarning: (m) => warnings.push(m), onCheckpoint: () => wake(), ...options, stateDir });
+  const h = endsWithTest(t, await run(url, { onWarning: (m) => warnings.push(m), onCheckpoint: () => wake(), ...options, stateDir }));
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
   const until = async (cond: () => Promise<boolean>): Promise<void> => {
@@ -43,13 +44,13 @@ async function start(url: URL, options: RunOptions) {
 const groups = async (s: string): Promise<number> => (await db.redis.exists(s)) === 0 ? 0 : (await db.redis.xinfo('GROUPS', s) as unknown[]).length;
 
 // Regression: the resume started, and every reader (and every restart from the savepoint) failed on NOGROUP.
-test('resumed after the stream was deleted and made anew by its producer: refused before any thread starts, naming the stream, the group, the positions and the ways out', async () => {
+test('resumed after the stream was deleted and made anew by its producer: refused before any thread starts, naming the stream, the group, the positions and the ways out', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-redis-nogroup-'));
   const [s, out] = ['gone-in', 'gone-out'];
   try {
     const stateDir = path.join(dir, 'state');
     await fill(s, 0, 100);
-    const first = await start(job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, stateDir, restartStrategy: { type: 'none' } });
+    const first = await start(t, job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, stateDir, restartStrategy: { type: 'none' } });
     await first.until(async () => (await db.redis.xlen(out)) >= 100);
     assert.equal(first.ended(), false, first.warnings.join(' | '));
     await first.h.stopWithSavepoint('sp');
@@ -67,7 +68,7 @@ test('resumed after the stream was deleted and made anew by its producer: refuse
     assert.equal(await db.redis.xlen(out), 100, 'nothing written');
     // The way out it names: the group made again, the resume reads on after the id given.
     await db.redis.xgroup('CREATE', s, 'g', '0');
-    const again = await start(url, { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, restartStrategy: { type: 'none' } });
+    const again = await start(t, url, { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, restartStrategy: { type: 'none' } });
     await again.until(async () => (await db.redis.xlen(out)) >= 110);
     assert.equal(again.ended(), false, again.warnings.join(' | '));
     await again.h.cancel();
@@ -78,10 +79,10 @@ test('resumed after the stream was deleted and made anew by its producer: refuse
 
 // Regression: the job restarted from its checkpoint, and each restart failed on NOGROUP again until the restart
 // strategy gave up, with a message about a Redis command failing.
-test('the stream deleted while the job runs: the job fails once (no restart), with a RedisGroupMissingError naming the stream, the group and the ways out', async () => {
+test('the stream deleted while the job runs: the job fails once (no restart), with a RedisGroupMissingError naming the stream, the group and the ways out', async (t) => {
   const [s, out] = ['deleted-in', 'deleted-out'];
   await fill(s, 0, 100);
-  const { h, warnings, until } = await start(job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 } });
+  const { h, warnings, until } = await start(t, job({ case: 'eo', in: s, out, group: 'g' }), { parallelism: 1, restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 0 } });
   await until(async () => (await db.redis.xlen(out)) >= 100);
   await db.redis.del(s);
   const e = await h.result.then(() => assert.fail('the job ended'), (x: unknown) => x as Error);
@@ -95,7 +96,7 @@ test('the stream deleted while the job runs: the job fails once (no restart), wi
 });
 
 // Regression: after a Redis restarted without persistence, every restart failed on NOGROUP until the strategy gave up.
-test('Redis restarted without persistence while the job runs: the job fails with RedisGroupMissingError, not after its restarts run out', async () => {
+test('Redis restarted without persistence while the job runs: the job fails with RedisGroupMissingError, not after its restarts run out', async (t) => {
   let server = await startRedis();
   const redis = new Redis(server.url);
   try {
@@ -105,7 +106,7 @@ test('Redis restarted without persistence while the job runs: the job fails with
     await p.exec();
     const u = new URL('./jobs/redis.ts', import.meta.url);
     for (const [k, v] of Object.entries({ url: server.url, case: 'eo', in: s, out, group: 'g' })) u.searchParams.set(k, v);
-    const { h, warnings, until } = await start(u, { parallelism: 1, restartStrategy: { type: 'fixed-delay', attempts: 5, delayMs: 0 } });
+    const { h, warnings, until } = await start(t, u, { parallelism: 1, restartStrategy: { type: 'fixed-delay', attempts: 5, delayMs: 0 } });
     await until(async () => (await redis.xlen(out)) >= 100);
     await server.stop();
     server = await startRedisOn(server.port);

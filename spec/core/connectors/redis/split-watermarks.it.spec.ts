@@ -4,7 +4,7 @@
 // assignTimestampsAndWatermarks after the same source (one generator for both streams), the live stream's
 // watermark makes the backlog's records late: what the feature changes.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { run } from '../../../../core/index.js';
 import { redisForSpecFile } from '../../../support/redis.js';
 import type { Ev, Out } from '../../time/jobs/split-watermarks.js';
 import { readWindows, windowOracle, type Late } from '../../time/split-windows.js';
+import { endsWithTest } from '../../../support/ends-with-test.js';
 
 const JOB = new URL('../../time/jobs/split-watermarks.ts', import.meta.url);
 const SIZE = 1000;
@@ -35,27 +36,27 @@ async function fill(s: string, n: number, from: number): Promise<Ev[]> {
 
 /** Count per stream and window, as the job's windows count them when no record is late. */
 /** Runs the job until every record is in a fired window or late, then cancels it. */
-async function runJob(mode: 'split' | 'subtask', streams: string[]): Promise<{ windows: Map<string, number>; late: Late[] }> {
+async function runJob(t: TestContext, mode: 'split' | 'subtask', streams: string[]): Promise<{ windows: Map<string, number>; late: Late[] }> {
   const u = new URL(JOB);
   u.searchParams.set('url', db.server.url);
   u.searchParams.set('streams', streams.join(','));
   u.searchParams.set('mode', mode);
   u.searchParams.set('size', String(SIZE));
-  const h = await run<{ out: Out[] }>(u, { parallelism: 1 });
+  const h = endsWithTest(t, await run<{ out: Out[] }>(u, { parallelism: 1 }));
   const { windows, late } = await readWindows(h, BACKLOG + LIVE);
   return { windows, late };
 }
 
-test('per split: a backlog read beside a live stream is not late, every window counts what the oracle does', { timeout: 60_000 }, async () => {
+test('per split: a backlog read beside a live stream is not late, every window counts what the oracle does', { timeout: 60_000 }, async (t) => {
   const evs = [...await fill('backlog-a', BACKLOG, T0), ...await fill('live-a', LIVE, T0 + HOUR)];
-  const { windows, late } = await runJob('split', ['backlog-a', 'live-a']);
+  const { windows, late } = await runJob(t, 'split', ['backlog-a', 'live-a']);
   assert.equal(late.length, 0, `late: ${JSON.stringify(late.slice(0, 3))}`);
   assert.deepEqual([...windows].sort(), [...windowOracle(evs, SIZE)].sort());
 });
 
-test('one generator for the subtask (assignTimestampsAndWatermarks after the same source): the backlog goes late', { timeout: 60_000 }, async () => {
+test('one generator for the subtask (assignTimestampsAndWatermarks after the same source): the backlog goes late', { timeout: 60_000 }, async (t) => {
   const evs = [...await fill('backlog-b', BACKLOG, T0), ...await fill('live-b', LIVE, T0 + HOUR)];
-  const { windows, late } = await runJob('subtask', ['backlog-b', 'live-b']);
+  const { windows, late } = await runJob(t, 'subtask', ['backlog-b', 'live-b']);
   assert.ok(late.length > BACKLOG / 2, `most of the backlog is late once the live stream moved event time: ${late.length} of ${BACKLOG}`);
   assert.ok(late.every((r) => r.s === 'backlog-b'), 'only the backlog\'s');
   const expected = windowOracle(evs, SIZE);
@@ -67,7 +68,7 @@ test('one generator for the subtask (assignTimestampsAndWatermarks after the sam
 // 1 (both streams on one subtask). The restored subtask starts at the lowest of the old subtasks' watermarks (the
 // backlog's) and its splits start afresh under it: the rest of the backlog is not late. With one generator per
 // subtask (mode 'subtask') the live stream's end would make it late: the test fails so.
-test('per split, stopped with a savepoint at parallelism 2 and resumed at 1: the rest of the backlog is not late, every window once', { timeout: 120_000 }, async () => {
+test('per split, stopped with a savepoint at parallelism 2 and resumed at 1: the rest of the backlog is not late, every window once', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-split-wm-'));
   const half = BACKLOG / 2;
   try {
@@ -104,7 +105,7 @@ test('per split, stopped with a savepoint at parallelism 2 and resumed at 1: the
       seen += o.count;
     };
     // Before: the backlog's windows fire up to near its first half's end (the live stream's wait for it).
-    const before = await run<{ out: Out[] }>(job(2), { parallelism: 2, stateDir, checkpointIntervalMs: 20, onWarning: () => {} });
+    const before = endsWithTest(t, await run<{ out: Out[] }>(job(2), { parallelism: 2, stateDir, checkpointIntervalMs: 20, onWarning: () => {} }));
     for await (const o of before.output('out')) {
       take(o);
       if (seen >= half - 2 * SIZE / 10) break;
@@ -116,7 +117,7 @@ test('per split, stopped with a savepoint at parallelism 2 and resumed at 1: the
     await add('backlog-c', backlog.slice(half));
     await add('backlog-c', [{ s: 'backlog-c', i: BACKLOG, ts: END_TS, end: true }]);
     await add('live-c', [{ s: 'live-c', i: LIVE, ts: END_TS, end: true }]);
-    const after = await run<{ out: Out[] }>(job(1), { parallelism: 1, stateDir, checkpointIntervalMs: 20, resume: { savepoint: 'sp' }, onWarning: () => {} });
+    const after = endsWithTest(t, await run<{ out: Out[] }>(job(1), { parallelism: 1, stateDir, checkpointIntervalMs: 20, resume: { savepoint: 'sp' }, onWarning: () => {} }));
     if (seen < BACKLOG + LIVE) {
       for await (const o of after.output('out')) {
         take(o);
