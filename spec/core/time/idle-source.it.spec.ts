@@ -11,6 +11,7 @@ import { run } from '../../../core/index.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 import { B_RETURN_TS, GO_AT, type Out } from './jobs/idle-source.js';
 import { B_TS } from './jobs/idle-union.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const NA = 1000;
 const NB = 20;
@@ -18,9 +19,9 @@ const NB = 20;
 // behind: the silent source's assigner behind an exchange, or behind a filter in its chain that drops what the
 // source reads while silent (regressions: there it never went idle, and the job never ended).
 for (const behind of ['', 'exchange', 'filter'] as const) {
-test(`a silent source marked idle does not hold back event time, and loses nothing when it comes back${behind ? ` (its assigner behind ${behind === 'exchange' ? 'an exchange' : 'a filter'})` : ''}`, async () => {
+test(`a silent source marked idle does not hold back event time, and loses nothing when it comes back${behind ? ` (its assigner behind ${behind === 'exchange' ? 'an exchange' : 'a filter'})` : ''}`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-'));
-  const h = await run(new URL(`./jobs/idle-source.ts?dir=${encodeURIComponent(dir)}&idle=50&na=${NA}&nb=${NB}${behind ? `&behind=${behind}` : ''}`, import.meta.url), { parallelism: 2 });
+  const h = endsWithTest(t, await run(new URL(`./jobs/idle-source.ts?dir=${encodeURIComponent(dir)}&idle=50&na=${NA}&nb=${NB}${behind ? `&behind=${behind}` : ''}`, import.meta.url), { parallelism: 2 }));
   if (behind === 'exchange') assert.equal(h.plan.tasks.find((t) => t.name.includes('silent-ts'))?.name, 'silent-ts', 'not chained to its source');
   if (behind === 'filter') assert.ok(h.plan.tasks.some((t) => t.name.startsWith('silent') && t.name.includes('no-noise') && t.name.includes('silent-ts')), 'chained behind the filter');
   // Without idleness the job never ends (each source waits for the other's marker): stop it rather than hang.
@@ -60,11 +61,11 @@ test(`a silent source marked idle does not hold back event time, and loses nothi
 // so a window subtask could get that source's final watermark through one before its records through the other:
 // records late in 2 of 5 runs. The union is planned away now (its consumers read its inputs), so each channel holds
 // a source's records before its watermarks. Three runs: the race was intermittent.
-test('a source back from idleness through a union: none of its records is late, in three runs', { timeout: 120_000 }, async () => {
+test('a source back from idleness through a union: none of its records is late, in three runs', { timeout: 120_000 }, async (t) => {
   for (let k = 0; k < 3; k++) {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-union-'));
     try {
-      const h = await run(new URL(`./jobs/idle-union.ts?dir=${encodeURIComponent(dir)}`, import.meta.url), { parallelism: 2 });
+      const h = endsWithTest(t, await run(new URL(`./jobs/idle-union.ts?dir=${encodeURIComponent(dir)}`, import.meta.url), { parallelism: 2 }));
       assert.ok(!h.plan.tasks.some((t) => t.name.includes('both')), `the union is no task: ${h.plan.tasks.map((t) => t.name).join(' | ')}`);
       const guard = setTimeout(() => void h.cancel(), 45_000);
       const r = await h.result.finally(() => clearTimeout(guard));
@@ -81,16 +82,16 @@ test('a source back from idleness through a union: none of its records is late, 
 // nothing left never moved event time again: unioned with another, both idle, the windows a failure-free run fires
 // (once both go idle, event time goes to the highest either reached) never fired. The assigner now restores the
 // watermark it had sent on (the lowest of its old subtasks') and sends it again.
-test('idle sources resumed with nothing left to read still close the windows their watermarks had reached', { timeout: 60_000 }, async () => {
+test('idle sources resumed with nothing left to read still close the windows their watermarks had reached', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-idle-restore-'));
   try {
     const stateDir = join(dir, 'state');
     const job = (phase: string): URL => new URL(`./jobs/idle-union-restore.ts?${new URLSearchParams({ dir, phase })}`, import.meta.url);
-    const h = await run(job('before'), { parallelism: 1, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job('before'), { parallelism: 1, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
     while (!existsSync(join(dir, 'a-done')) || !existsSync(join(dir, 'b-done'))) await new Promise((r) => setTimeout(r, 5));
     await h.stopWithSavepoint('sp');
     await h.result;
-    const resumed = await run<{ windows: [number, number][] }>(job('after'), { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, checkpointIntervalMs: 50, onWarning: () => {} });
+    const resumed = endsWithTest(t, await run<{ windows: [number, number][] }>(job('after'), { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, checkpointIntervalMs: 50, onWarning: () => {} }));
     const got: [number, number][] = [];
     // Waits for the windows (never a fixed sleep); without the fix they never come, and the test times out.
     for await (const w of resumed.output('windows')) {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../core/index.js';
 import { readLedger, tally } from '../checkpoint/ledger.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 const N = 300;
 
@@ -51,11 +52,11 @@ test('processing-time timers fire once each through a failure and a restart from
 });
 
 for (const [p1, p2] of [[1, 2], [2, 1]] as const) {
-  test(`processing-time timers pending at a savepoint fire once each when it is resumed (parallelism ${p1} -> ${p2})`, { timeout: 60_000 }, async () => {
+  test(`processing-time timers pending at a savepoint fire once each when it is resumed (parallelism ${p1} -> ${p2})`, { timeout: 60_000 }, async (t) => {
     // 4 s: the stop with a savepoint must come before the first timers are due, also on a loaded machine.
     const s = setup(4000);
     try {
-      const h = await run(s.url({ p: p1, holdAt: 200, held: path.join(s.dir, 'never') }), { stateDir: s.stateDir, onWarning: () => {} });
+      const h = endsWithTest(t, await run(s.url({ p: p1, holdAt: 200, held: path.join(s.dir, 'never') }), { stateDir: s.stateDir, onWarning: () => {} }));
       while (h.metrics().operators.filter((o) => o.operator === 'ptimers').reduce((k, o) => k + o.recordsIn, 0) < 200) await new Promise((r) => setTimeout(r, 2));
       await h.stopWithSavepoint('sp');
       await h.result;

@@ -65,14 +65,19 @@ export async function runTrialRescaled(c: TrialCase, p1: number, p2: number, at:
       return new URL(`./jobs/trial.ts?${q}`, import.meta.url);
     };
     const h = await run(url(p1, true), { ringBytes: 64 * 1024, onWarning: () => {}, stateDir });
-    // The source has read its records before the hold, and they went through the chain behind it.
-    for (;;) {
-      const m = h.metrics().operators.filter((o) => o.operator === 'inject').reduce((n, o) => n + o.recordsIn, 0);
-      if (m >= at) break;
-      await new Promise((r) => setTimeout(r, 5));
+    try {
+      // The source has read its records before the hold, and they went through the chain behind it.
+      for (;;) {
+        const m = h.metrics().operators.filter((o) => o.operator === 'inject').reduce((n, o) => n + o.recordsIn, 0);
+        if (m >= at) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await h.stopWithSavepoint('sp');
+      await h.result;
+    } finally {
+      // Held, the job never ends by itself: one a failed wait left running would keep the test process alive.
+      await h.cancel().catch(() => {});
     }
-    await h.stopWithSavepoint('sp');
-    await h.result;
     const h2 = await run(url(p2, false), { ringBytes: 64 * 1024, onWarning: () => {}, stateDir, resume: { savepoint: 'sp' } });
     await h2.result;
     return readLedger<Out>(ledger);

@@ -12,6 +12,7 @@ import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { decodeKeyGroup } from '../../../core/state/key-group-codec.js';
 import { allEvents, type EventParams } from './jobs/events.js';
 import { canon, intervalJoin, windowCoGroup, windowsOf } from './oracle.js';
+import { endsWithTest } from '../../support/ends-with-test.js';
 
 /** The values of the event-time timer entries of operator `uid` in the store's checkpoints: a key's times, as held. */
 async function timerValues(stateDir: string, uid: string): Promise<unknown[]> {
@@ -91,12 +92,12 @@ for (const stateFastPaths of [true, false]) test(`windows and joins restore from
 // Regression: event time started over from the minimum after a restore, so a record that
 // was late before it (its window had fired and its state was gone) opened a new window of its own, and left the
 // late output: a result no failure-free run has. A restore now starts each task's event time at the checkpoint's.
-for (const parallelism of [2, 3]) test(`a record late before a stop with savepoint is late after the resume too (resumed at parallelism ${parallelism})`, { timeout: 60_000 }, async () => {
+for (const parallelism of [2, 3]) test(`a record late before a stop with savepoint is late after the resume too (resumed at parallelism ${parallelism})`, { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-win-late-'));
   try {
     const stateDir = path.join(dir, 'state');
     const job = (phase: string): URL => new URL(`./jobs/late-after-restore.ts?${new URLSearchParams({ dir, phase })}`, import.meta.url);
-    const h = await run(job('before'), { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} });
+    const h = endsWithTest(t, await run(job('before'), { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
     while (!existsSync(path.join(dir, 'emitted'))) await new Promise((r) => setTimeout(r, 5));
     await h.stopWithSavepoint('sp');
     const before = (await h.result).collected;
