@@ -68,7 +68,12 @@ async function runUntil(t: TestContext, url: URL, stateDir: string, done: () => 
   }));
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
-  while (!ended && !(await done())) await new Promise<void>((r) => { wake = r; });
+  for (;;) {
+    // Armed before done() runs: a checkpoint or the job's end while it awaits Redis still wakes this wait.
+    const woken = new Promise<void>((r) => { wake = r; });
+    if (ended || await done()) break;
+    await woken;
+  }
   const result = await h.cancel();
   return { result, warnings };
 }

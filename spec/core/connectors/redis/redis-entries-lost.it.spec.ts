@@ -24,7 +24,12 @@ async function startAndTrim(t: TestContext, policy: string, n: number) {
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
   const until = async (cond: () => Promise<boolean>): Promise<void> => {
-    while (!ended && !(await cond())) await new Promise<void>((r) => { wake = r; });
+    for (;;) {
+      // Armed before cond() runs: a checkpoint or the job's end while it awaits Redis still wakes this wait.
+      const woken = new Promise<void>((r) => { wake = r; });
+      if (ended || await cond()) return;
+      await woken;
+    }
   };
   await until(async () => (await db.redis.xlen(out)) === n);
   assert.equal(ended, false, 'the job is still running');

@@ -36,7 +36,12 @@ async function start(t: TestContext, url: URL, options: RunOptions) {
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
   const until = async (cond: () => Promise<boolean>): Promise<void> => {
-    while (!ended && !(await cond())) await new Promise<void>((r) => { wake = r; });
+    for (;;) {
+      // Armed before cond() runs: a checkpoint or the job's end while it awaits Redis still wakes this wait.
+      const woken = new Promise<void>((r) => { wake = r; });
+      if (ended || await cond()) return;
+      await woken;
+    }
   };
   return { h, warnings, until, ended: () => ended };
 }

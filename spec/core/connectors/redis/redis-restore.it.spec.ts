@@ -30,7 +30,12 @@ async function runUntil(t: TestContext, url: URL, options: RunOptions, done: () 
   const h = endsWithTest(t, await run(url, { restartStrategy: { type: 'none' }, onWarning: (m) => warnings.push(m), onCheckpoint: () => wake(), ...options }));
   let ended = false;
   void h.result.finally(() => { ended = true; wake(); }).catch(() => {});
-  while (!ended && !(await done())) await new Promise<void>((r) => { wake = r; });
+  for (;;) {
+    // Armed before done() runs: a checkpoint or the job's end while it awaits Redis still wakes this wait.
+    const woken = new Promise<void>((r) => { wake = r; });
+    if (ended || await done()) break;
+    await woken;
+  }
   assert.equal(ended, false, `the job ended by itself: ${warnings.join(' | ')}`);
   const result = end === 'savepoint' ? (await h.stopWithSavepoint('sp'), await h.result) : await h.cancel();
   return { result, warnings };
