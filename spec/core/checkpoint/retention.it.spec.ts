@@ -3,7 +3,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { run } from '../../../core/index.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { loadCheckpoint } from '../../../core/checkpoint/restore.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 test('regression: a checkpoint that completes while an older one\'s garbage collection runs keeps its chunks', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-retention-'));
@@ -18,7 +18,7 @@ test('regression: a checkpoint that completes while an older one\'s garbage coll
     // Checkpoints as fast as the coordinator triggers them (every 10 ms tick): retention of checkpoint n, which
     // reads every manifest and chunk key, is still running when n + 1 completes.
     const h = endsWithTest(t, await run(new URL('../cli/jobs/ticking.ts', import.meta.url), { parallelism: 2, stateDir: dir, checkpointIntervalMs: 1, retainedCheckpoints: 2 }));
-    while (h.checkpoints().completed.length < 60) await delay(20);
+    await polledUntil(() => h.checkpoints().completed.length >= 60, '60 checkpoints', h, 20);
     await h.cancel();
     const store = await CheckpointStore.open(dir);
     try {

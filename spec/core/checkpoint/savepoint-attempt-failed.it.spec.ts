@@ -7,17 +7,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../../../core/index.js';
+import { run, type JobHandle } from '../../../core/index.js';
 import { CheckpointAbortedError } from '../../../core/checkpoint/checkpoint-refusal.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
-const until = async (file: string): Promise<void> => { while (!existsSync(file)) await new Promise((r) => setTimeout(r, 5)); };
+const until = (file: string, h: JobHandle): Promise<void> => polledUntil(() => existsSync(file), file, h, 5);
 
 async function started(t: TestContext, dir: string) {
   const u = new URL('./jobs/fail-at-savepoint.ts', import.meta.url);
   u.searchParams.set('dir', dir);
   const h = endsWithTest(t, await run(u, { parallelism: 1, stateDir: path.join(dir, 'state'), restartStrategy: { type: 'fixed-delay', attempts: 3, delayMs: 50 }, onWarning: () => {} }));
-  await until(path.join(dir, 'started'));
+  await until(path.join(dir, 'started'), h);
   return h;
 }
 
@@ -33,7 +34,7 @@ test('a savepoint whose attempt fails is refused saying the job failed and resta
       assert.match(e.message, /^checkpoint \d+ was aborted: the job failed \(it restarts from its last completed checkpoint if the failure and its restart strategy allow; else it ends failed\)$/);
       return true;
     });
-    await until(path.join(dir, 'restarted'));
+    await until(path.join(dir, 'restarted'), h);
     const sp = await h.savepoint('second');
     assert.equal(sp.kind, 'savepoint');
     assert.equal(h.restarts(), 1);
@@ -54,7 +55,7 @@ test('a stop with savepoint whose attempt fails says the job was not stopped; it
       assert.equal((e as CheckpointAbortedError).reason, 'attempt-failed');
       return true;
     });
-    await until(path.join(dir, 'restarted'));
+    await until(path.join(dir, 'restarted'), h);
     const sp = await h.stopWithSavepoint('second');
     const r = await h.result;
     assert.equal(r.cancelled, true);

@@ -17,6 +17,7 @@ import type { Update } from './jobs/exactly-once.ts';
 import { captured } from '../../support/captured-output.js';
 import { generatorReach } from './generator-reach.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 function url(file: string, params: Record<string, string | number>): URL {
   const u = new URL(`./jobs/${file}`, import.meta.url);
@@ -335,7 +336,7 @@ test('stopWithSavepoint as a bounded job ends: no final checkpoint after the sav
     const ledger = path.join(dir, 'ledger');
     const stateDir = path.join(dir, 'state');
     const marker = (m: string): string => path.join(dir, m);
-    const until = async (m: string): Promise<void> => { while (!existsSync(marker(m))) await new Promise((r) => setTimeout(r, 5)); };
+    const until = (m: string): Promise<void> => polledUntil(() => existsSync(marker(m)), `the marker '${m}'`, h, 5);
     const job = url('stop-at-end.ts', { dir, ledger, n });
     const h = endsWithTest(t, await run(job, { parallelism: 1, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
     await until('half');

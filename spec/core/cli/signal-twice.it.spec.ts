@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setTimeout as delay } from 'node:timers/promises';
 import { repo, SluiceProcess } from './sluice-process.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 const api = pathToFileURL(path.join(repo, 'core', 'index.ts')).href;
 let dir = '';
@@ -33,7 +33,7 @@ test('a second SIGINT exits at once with 130, saying the job was not waited for 
   const p = new SluiceProcess(['run', file, '-p', '1', '--state-dir', stateDir], 110_000);
   await p.waitFor(/^running: /m);
   // The job's thread writes the marker as it hangs.
-  while (!existsSync(marker)) await delay(20);
+  await polledUntil(() => existsSync(marker), 'the marker of the hung map', { result: p.exited }, 20);
   p.kill('SIGINT');
   await p.waitFor(/^sluice: SIGINT: cancelling the job \(again to exit now\)$/m);
   p.kill('SIGINT');

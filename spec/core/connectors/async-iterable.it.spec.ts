@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../../core/index.js';
 import { asyncIterableSource } from '../../../core/connectors/async-iterable.js';
 import { drive } from './drive.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 const job = (dir: string, fail?: string): URL => {
   const u = new URL('./jobs/async-restart.ts', import.meta.url);
@@ -31,9 +31,9 @@ test('a restart from a checkpoint skips what the source had emitted by it: every
       restartStrategy: { type: 'fixed-delay', attempts: 2, delayMs: 0 }, onWarning: (w) => warnings.push(String(w)),
     }));
     // Record 999 is through, the source waits at 1000: the next checkpoint holds position 1000.
-    while (!existsSync(join(dir, 'seen-999'))) await sleep(5);
+    await polledUntil(() => existsSync(join(dir, 'seen-999')), 'record 999 through', h, 5);
     const before = h.checkpoints().completedTotal;
-    while (h.checkpoints().completedTotal < before + 2) await sleep(5);
+    await polledUntil(() => h.checkpoints().completedTotal >= before + 2, 'two more checkpoints', h, 5);
     writeFileSync(join(dir, 'go'), '');
     const r = await h.result;
     assert.equal(r.restarts, 1, warnings.join(' | '));

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../../core/index.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 const job = (hook: string, reads: string, marker?: string): URL => {
   const u = new URL('./jobs/counted-result.ts', import.meta.url);
@@ -40,7 +40,7 @@ test("a cancelled sink's stopped result is cloned once on its way to the main th
     const marker = path.join(dir, 'written');
     const h = endsWithTest(t, await run(job('stopped', reads, marker), { parallelism: 1 }));
     // The marker file: the sink has its first record (polled; the job never ends by itself).
-    while (!existsSync(marker)) await sleep(10);
+    await polledUntil(() => existsSync(marker), 'the sink had its first record', h, 10);
     await h.cancel();
     const r = await h.result;
     assert.equal(r.cancelled, true);

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OperatorError, run } from '../../../core/index.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 const job = (hook: string, marker?: string): URL => {
   const u = new URL('./jobs/unclonable-result.ts', import.meta.url);
@@ -36,7 +36,7 @@ test("a cancelled job whose sink's stopped returns what cannot be cloned is canc
     const warnings: string[] = [];
     const h = endsWithTest(t, await run(job('stopped', marker), { parallelism: 1, onWarning: (m) => warnings.push(m) }));
     // The marker file: the sink has its first record (polled; the job never ends by itself).
-    while (!existsSync(marker)) await sleep(10);
+    await polledUntil(() => existsSync(marker), 'the sink had its first record', h, 10);
     await h.cancel();
     assert.equal((await h.result).cancelled, true);
     const said = warnings.filter((w) => w.includes("operator 'odd-out' (subtask 0) failed in stopped"));

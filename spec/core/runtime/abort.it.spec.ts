@@ -11,6 +11,7 @@ import path from 'node:path';
 import { run } from '../../../core/index.js';
 import { osThreads, threadsAfter } from './threads.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 const UNBOUNDED = new URL('./jobs/unbounded.ts', import.meta.url);
 
@@ -53,7 +54,7 @@ test('an abort of a running job cancels it: result says cancelled, the records i
   const ac = new AbortController();
   const h = endsWithTest(t, await run(UNBOUNDED, { parallelism: 2, signal: ac.signal }));
   // Running for real: records through the reduce (live metrics), then the abort.
-  while (h.metrics().operators.filter((o) => o.operator === 'sum').reduce((n, o) => n + o.recordsIn, 0) < 10_000) await new Promise((r) => setTimeout(r, 10));
+  await polledUntil(() => h.metrics().operators.filter((o) => o.operator === 'sum').reduce((n, o) => n + o.recordsIn, 0) >= 10_000, '10,000 records through the reduce', h, 10);
   ac.abort();
   const r = await h.result;
   assert.equal(r.cancelled, true);

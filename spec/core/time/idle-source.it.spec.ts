@@ -12,6 +12,7 @@ import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 import { B_RETURN_TS, GO_AT, type Out } from './jobs/idle-source.js';
 import { B_TS } from './jobs/idle-union.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 const NA = 1000;
 const NB = 20;
@@ -88,7 +89,7 @@ test('idle sources resumed with nothing left to read still close the windows the
     const stateDir = join(dir, 'state');
     const job = (phase: string): URL => new URL(`./jobs/idle-union-restore.ts?${new URLSearchParams({ dir, phase })}`, import.meta.url);
     const h = endsWithTest(t, await run(job('before'), { parallelism: 1, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
-    while (!existsSync(join(dir, 'a-done')) || !existsSync(join(dir, 'b-done'))) await new Promise((r) => setTimeout(r, 5));
+    await polledUntil(() => existsSync(join(dir, 'a-done')) && existsSync(join(dir, 'b-done')), 'both sources done', h, 5);
     await h.stopWithSavepoint('sp');
     await h.result;
     const resumed = endsWithTest(t, await run<{ windows: [number, number][] }>(job('after'), { parallelism: 1, stateDir, resume: { savepoint: 'sp' }, checkpointIntervalMs: 50, onWarning: () => {} }));

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { run } from '../../../core/index.js';
 import { readLedger, tally } from '../checkpoint/ledger.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 const N = 300;
 
@@ -57,7 +58,7 @@ for (const [p1, p2] of [[1, 2], [2, 1]] as const) {
     const s = setup(4000);
     try {
       const h = endsWithTest(t, await run(s.url({ p: p1, holdAt: 200, held: path.join(s.dir, 'never') }), { stateDir: s.stateDir, onWarning: () => {} }));
-      while (h.metrics().operators.filter((o) => o.operator === 'ptimers').reduce((k, o) => k + o.recordsIn, 0) < 200) await new Promise((r) => setTimeout(r, 2));
+      await polledUntil(() => h.metrics().operators.filter((o) => o.operator === 'ptimers').reduce((k, o) => k + o.recordsIn, 0) >= 200, '200 records at the timers', h, 2);
       await h.stopWithSavepoint('sp');
       await h.result;
       const before = s.ids().length;

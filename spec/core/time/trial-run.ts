@@ -6,6 +6,7 @@ import { run, type RunOptions } from '../../../core/index.js';
 import type { Out } from './jobs/trial.js';
 import type { TrialCase } from './trial-events.js';
 import { readLedger } from '../checkpoint/ledger.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 export async function runTrial(c: TrialCase, extra: Record<string, string | number>, options: RunOptions = {}): Promise<Out[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-trial-'));
@@ -67,11 +68,7 @@ export async function runTrialRescaled(c: TrialCase, p1: number, p2: number, at:
     const h = await run(url(p1, true), { ringBytes: 64 * 1024, onWarning: () => {}, stateDir });
     try {
       // The source has read its records before the hold, and they went through the chain behind it.
-      for (;;) {
-        const m = h.metrics().operators.filter((o) => o.operator === 'inject').reduce((n, o) => n + o.recordsIn, 0);
-        if (m >= at) break;
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await polledUntil(() => h.metrics().operators.filter((o) => o.operator === 'inject').reduce((n, o) => n + o.recordsIn, 0) >= at, `${at} records read`, h, 5);
       await h.stopWithSavepoint('sp');
       await h.result;
     } finally {

@@ -13,6 +13,7 @@ import { decodeKeyGroup } from '../../../core/state/key-group-codec.js';
 import { allEvents, type EventParams } from './jobs/events.js';
 import { canon, intervalJoin, windowCoGroup, windowsOf } from './oracle.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
+import { polledUntil } from '../../support/polled-until.js';
 
 /** The values of the event-time timer entries of operator `uid` in the store's checkpoints: a key's times, as held. */
 async function timerValues(stateDir: string, uid: string): Promise<unknown[]> {
@@ -98,7 +99,7 @@ for (const parallelism of [2, 3]) test(`a record late before a stop with savepoi
     const stateDir = path.join(dir, 'state');
     const job = (phase: string): URL => new URL(`./jobs/late-after-restore.ts?${new URLSearchParams({ dir, phase })}`, import.meta.url);
     const h = endsWithTest(t, await run(job('before'), { parallelism: 2, stateDir, checkpointIntervalMs: 0, onWarning: () => {} }));
-    while (!existsSync(path.join(dir, 'emitted'))) await new Promise((r) => setTimeout(r, 5));
+    await polledUntil(() => existsSync(path.join(dir, 'emitted')), 'the marker that the late record was emitted', h, 5);
     await h.stopWithSavepoint('sp');
     const before = (await h.result).collected;
     const windowsOf = (fires: unknown[] | undefined): string[] => ((fires ?? []) as [string, number, number[]][]).map(([k, s, ids]) => `${k} ${s}: ${ids.length}`);
