@@ -31,7 +31,7 @@ for (const grace of [100, 1500]) test(`the final checkpoint's sinks' commit that
       onWarning: (w) => { warnings.push(w); if (/has not returned/.test(w)) slowSaid(w); },
     }));
     const ended = h.result.then(() => { throw new Error('the job ended although its final commit hung'); });
-    await Promise.race([fileAppears(marker), ended]);
+    await fileAppears(marker, ended);
     assert.match(await Promise.race([slow, ended]), /^the sinks' commit of the final checkpoint \d+ has not returned after 300 ms \(checkpointTimeoutMs\); the job does not end until it does \(a cancel gives it up after stopGraceMs\)$/);
     // Without the bound this never settles: the test's own timeout fails it.
     await h.cancel();

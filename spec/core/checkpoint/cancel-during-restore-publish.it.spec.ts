@@ -42,7 +42,7 @@ test("a resume's publish of its checkpoint that hangs is warned about, and optio
     const { options, warnings, slow } = watched({ parallelism: 1, stateDir, resume: true, signal: ac.signal });
     const resumed = run(url, options);
     const settled = resumed.then(() => { throw new Error('run() returned although the restore hung'); });
-    await Promise.race([fileAppears(marker), settled]);
+    await fileAppears(marker, settled);
     assert.match(await Promise.race([slow, settled]), SLOW);
     const reason = new Error('aborted by the test');
     ac.abort(reason);
@@ -75,7 +75,7 @@ test("an in-process restart's publish of its checkpoint that hangs is warned abo
     const ended = h.result.then(() => { throw new Error('the job ended although its restore hung'); });
     await Promise.race([checkpoint, ended]);
     writeFileSync(fail, '');
-    await Promise.race([fileAppears(marker), ended]);
+    await fileAppears(marker, ended);
     assert.match(await Promise.race([slow, ended]), SLOW);
     assert.equal(h.restarting()?.restart, 1, 'restart 1 is still starting: its restore hangs');
     const r = await h.cancel();

@@ -20,7 +20,7 @@ test('cancel while a sink commit hangs returns after stopGraceMs; the resume pub
     const { url, stateDir, ledger, marker } = hangInCommitJob(dir, 3, count);
     const warnings: string[] = [];
     const h = endsWithTest(t, await run(url, { parallelism: 1, stateDir, stopGraceMs: 200, onWarning: (w) => warnings.push(String(w)) }));
-    await Promise.race([fileAppears(marker), h.result.then(() => { throw new Error('the job ended before its commit hung'); })]);
+    await fileAppears(marker, h.result.then(() => { throw new Error('the job ended before its commit hung'); }));
     // Without the bound this never settles: the test's own timeout fails it.
     await h.cancel();
     const r = await h.result;

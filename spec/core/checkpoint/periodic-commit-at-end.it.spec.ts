@@ -36,7 +36,7 @@ for (const how of ['cancel', 'abort'] as const) test(`finish() waiting for a per
     const ended = h.result.then(() => { throw new Error('the job ended although a commit hung'); });
     // The writers hold the threads until `hold` exists: the commit that hangs (the first holding end-of-input
     // transactions) is a periodic checkpoint's, taken after every final state was reported.
-    await Promise.race([fileAppears(marker), ended]);
+    await fileAppears(marker, ended);
     const hung = h.checkpoints().completed.at(-1)!;
     assert.equal(hung.kind, 'checkpoint');
     await Promise.race([slow, ended]);

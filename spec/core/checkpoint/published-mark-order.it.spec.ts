@@ -36,7 +36,7 @@ test('SIGKILL while sinks publish checkpoint n, then manifest n lost: the resume
     const { url, stateDir, ledger, marker } = hangInCommitJob(dir, 3, count);
 
     const first = runJob(t, url, stateDir, false);
-    await Promise.race([fileAppears(marker), first.exit.then((e) => { throw new Error(`the job ended (${e.code}) before its commit hung: ${e.stdout} ${e.stderr}`); })]);
+    await fileAppears(marker, first.exit.then((e) => { throw new Error(`the job ended (${e.code}) before its commit hung: ${e.stdout} ${e.stderr}`); }));
     first.kill();
     assert.equal((await first.exit).signal, 'SIGKILL');
     const published = readLedger<number>(ledger);

@@ -34,7 +34,7 @@ test("a failed attempt's restart waits for a sinks' commit still running; every 
   const { dir, marks, ledger, url, options, mark } = setUp();
   try {
     const h = endsWithTest(t, await run(url, { ...options, checkpointTimeoutMs: 30_000 }));
-    await Promise.race([fileAppears(path.join(marks, 'failed')), h.result.then(() => { throw new Error('the job ended before it failed'); })]);
+    await fileAppears(path.join(marks, 'failed'), h.result.then(() => { throw new Error('the job ended before it failed'); }));
     mark('release');
     const r = await h.result;
     assert.equal(r.restarts, 1);
