@@ -621,28 +621,52 @@ export class CheckpointCoordinator {
    */
   private async retain(completedId: number): Promise<void> {
     const ids = await this.store.manifestIds();
-    const savepoints = new Set((await this.store.savepoints()).map((s) => s.id));
+    const savepoints = new Map<number, string[]>();
+    for (const s of await this.store.savepoints()) if (s.id !== undefined) savepoints.set(s.id, [...(savepoints.get(s.id) ?? []), s.name]);
     const lineage = this.options.lineage;
     const keep: Manifest[] = [];
     const drop: number[] = [];
+    let savepointUnreadable = false;
     let kept = 0;
     let newest = 0;
     for (const id of ids) {
-      if (savepoints.has(id)) { keep.push(await this.store.readManifest(id)); continue; }
+      if (savepoints.has(id)) {
+        // Thrown, every checkpoint of every run in the directory failed here after completing: the user must delete it.
+        try { keep.push(await this.store.readManifest(id)); } catch (e) { savepointUnreadable = true; this.warnDamagedSavepoint(id, e as Error, savepoints.get(id)!); }
+        continue;
+      }
       const ours = inLineage(lineage, id);
       if ((ours && kept < this.options.retained) || newest < this.options.retained) {
-        try { keep.push(await this.store.readManifest(id)); if (ours) kept++; } catch { drop.push(id); }
+        try { keep.push(await this.store.readManifest(id)); if (ours) kept++; } catch (e) { drop.push(id); this.warnUnreadableDropped(id, e as Error); }
       } else {
         drop.push(id);
       }
       newest++;
     }
     await this.store.deleteManifests(drop);
+    // Chunks a damaged savepoint may refer to are unknown: none go until it is deleted (as delete-savepoint.ts).
+    if (savepointUnreadable) return;
     // Refs held in memory (chains extended by late acks, final states) belong to manifests still to come.
     const live: string[] = [];
     for (const groups of this.chains.values()) for (const g of groups.values()) for (const r of g.chain) live.push(r.key);
     for (const f of this.finished.values()) for (const part of f.parts) if (part.ref) live.push(part.ref.key);
     await this.store.collectGarbage(keep, completedId + 1, live);
+  }
+
+  private warnDamagedSavepoint(id: number, e: Error, names: readonly string[]): void {
+    const named = names.map((n) => `'${n}'`).join(', ');
+    const del = names.map((n) => `sluice savepoint ${this.store.dir} ${n} --delete`).join(', ');
+    this.warnOnce(`damaged-savepoint:${id}`, `savepoint ${named} (checkpoint ${id}) in ${this.store.dir} cannot be read: ${e.message}. `
+      + `Retention deletes no chunks while it is there (it may hold any of them): delete it with ${del}, or mend it from a copy`);
+  }
+
+  private warnUnreadableDropped(id: number, e: Error): void {
+    this.warnOnce(`unreadable-checkpoint:${id}`, `checkpoint ${id} in ${this.store.dir} cannot be read (${e.message}): retention deleted it`);
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.options.warnOnce !== undefined) this.options.warnOnce(key, message);
+    else this.options.warn?.(message);
   }
 
   /** Resolves once every subtask has reported its final state (its message may trail the thread's own result). */
