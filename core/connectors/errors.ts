@@ -204,10 +204,17 @@ export class FileReplacedError extends ConnectorError {
   }
 }
 
+/**
+ * A file sink's parts cannot be published. `permanent`: what is on disk says so (a damaged record of published parts,
+ * a part cut short or gone): a restart restores the same checkpoint and meets it again, so the job fails without
+ * restarts (permanent-error.ts). Else (an I/O error reading the record) a restart may find it gone.
+ */
 export class FileCommitError extends ConnectorError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly permanent: boolean;
+  constructor(message: string, options?: { cause?: unknown; permanent?: boolean }) {
     super('FILE_COMMIT_FAILED', message, options);
     this.name = 'FileCommitError';
+    this.permanent = options?.permanent === true;
   }
 }
 

@@ -7,6 +7,8 @@ import { JobDefinitionError, GraphMismatchError } from '../api/errors.js';
  * it restores, or a source's read positions are gone from the service (a Redis consumer group deleted with its
  * stream) or point into a file that is no longer there (a bounded file source's FileReplacedError): a restart would
  * restore the same checkpoint again. Nor may a restart run beside a sinks' commit that did not return (SinkCommitHungError).
+ * Nor can it mend a file sink's damaged record or a part cut short or gone (FileCommitError.permanent), also as a
+ * sink commit's cause.
  */
 export function permanent(e: Error): boolean {
   const inner = e.name === 'OperatorError' ? (e.cause as Error | undefined) : e;
@@ -15,5 +17,11 @@ export function permanent(e: Error): boolean {
   // record, it is found again at the same record after a restart. So is an option a connector's createReader or
   // createWriter refused (ConnectorOptionError, code INVALID_OPTION, as on the main thread: start-failure.ts).
   return e instanceof JobDefinitionError || e instanceof GraphMismatchError || name === 'JobDefinitionError' || name === 'GraphMismatchError' || name === 'StateSchemaRestoreError' || name === 'RedisGroupMissingError' || name === 'FileReplacedError' || name === 'SinkCommitHungError'
-    || (e.name === 'OperatorError' && name === 'ConnectorOptionError' && (inner as { code?: unknown }).code === 'INVALID_OPTION');
+    || (e.name === 'OperatorError' && name === 'ConnectorOptionError' && (inner as { code?: unknown }).code === 'INVALID_OPTION')
+    || lastingFileDamage(inner) || (e.name === 'SinkCommitError' && lastingFileDamage(e.cause));
+}
+
+/** A file sink's parts or record damaged on disk (FileCommitError.permanent): a restart restores into it again. */
+function lastingFileDamage(e: unknown): boolean {
+  return e instanceof Error && e.name === 'FileCommitError' && (e as { permanent?: unknown }).permanent === true;
 }

@@ -52,7 +52,8 @@ export class CommittedParts {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return record;
-      throw damaged(file, `cannot be read: ${(e as Error).message}`);
+      // An I/O error, not damage: a restart may read it.
+      throw damaged(file, `cannot be read: ${(e as Error).message}`, false);
     }
     let v: { format?: unknown; crc?: unknown; parts?: unknown };
     try { v = JSON.parse(text) as typeof v; } catch { throw damaged(file, 'not JSON'); }
@@ -144,6 +145,6 @@ export class CommittedParts {
   }
 }
 
-function damaged(file: string, problem: string): FileCommitError {
-  return new FileCommitError(`file sink: ${file} is damaged (${problem}). It records which parts the sink fully published, so that a part a consumer took away can be told from one lost before it was published. Restore it from a backup, or delete it: a commit that then finds a taken part fails instead of skipping it`);
+function damaged(file: string, problem: string, permanent = true): FileCommitError {
+  return new FileCommitError(`file sink: ${file} is damaged (${problem}). It records which parts the sink fully published, so that a part a consumer took away can be told from one lost before it was published. Restore it from a backup, or delete it: a commit that then finds a taken part fails instead of skipping it`, { permanent });
 }

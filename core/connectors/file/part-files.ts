@@ -12,6 +12,9 @@ import { constants, copyFile, open, readdir, rename, stat, unlink } from 'node:f
 import { join } from 'node:path';
 import { ConnectorOptionError, FileCommitError } from '../errors.js';
 
+/** What these find on disk a restart meets again (FileCommitError.permanent). */
+const LASTING = { permanent: true } as const;
+
 export interface PartFile {
   /** Hidden pending name, relative to the directory. */
   readonly pending: string;
@@ -126,10 +129,10 @@ function decide(part: PartFile, pending: string, final: string, pendingSize: num
     if (finalSize === undefined && evidence?.vouches(part.final, part.bytes) === true) return 'taken';
     throw new FileCommitError(finalSize === undefined
       ? `cannot commit ${final}: neither it nor the pending file ${pending} exists, and the sink's record of published parts does not list it: taken by a consumer in the moment between its publish and the record's (a crash there), or deleted outside the sink before it was published. A restore cannot write it again: if a consumer has it, put it back where it was (the consumer will see it again), else run the job afresh (a new or emptied state directory, without resuming)`
-      : `cannot commit ${final}: the pending file is gone and the final file has ${finalSize} bytes, not the ${part.bytes} written`);
+      : `cannot commit ${final}: the pending file is gone and the final file has ${finalSize} bytes, not the ${part.bytes} written`, LASTING);
   }
-  if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${pending}: ${final} already exists and would be overwritten`);
-  if (pendingSize !== part.bytes) throw new FileCommitError(`cannot commit ${pending}: it has ${pendingSize} bytes, not the ${part.bytes} written before the checkpoint`);
+  if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${pending}: ${final} already exists and would be overwritten`, LASTING);
+  if (pendingSize !== part.bytes) throw new FileCommitError(`cannot commit ${pending}: it has ${pendingSize} bytes, not the ${part.bytes} written before the checkpoint`, LASTING);
   return 'rename';
 }
 
@@ -156,7 +159,7 @@ export async function readyOpenPart(dir: string, part: OpenPartFile, evidence?: 
   if (finalSize !== undefined && finalSize > part.bytes) return { result: 'published-longer' };
   // Before its hidden files are looked for: once published, none is left (one put back would publish it twice).
   if (finalSize === undefined && evidence?.vouches(part.final, part.bytes, true) === true) return { result: 'taken' };
-  if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${final}: it has ${finalSize} bytes, fewer than the ${part.bytes} written before the checkpoint`);
+  if (finalSize !== undefined) throw new FileCommitError(`cannot commit ${final}: it has ${finalSize} bytes, fewer than the ${part.bytes} written before the checkpoint`, LASTING);
   let from = join(dir, part.inProgress);
   let size = await sizeOf(from);
   if (size === undefined) {
@@ -164,9 +167,9 @@ export async function readyOpenPart(dir: string, part: OpenPartFile, evidence?: 
     size = await sizeOf(from);
   }
   if (size === undefined) {
-    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists, and the sink's record of published parts does not list it: taken by a consumer in the moment between its publish and the record's (a crash there), or deleted outside the sink before it was published. A restore cannot write it again: if a consumer has it, put it back where it was (the consumer will see it again), else run the job afresh (a new or emptied state directory, without resuming)`);
+    throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists, and the sink's record of published parts does not list it: taken by a consumer in the moment between its publish and the record's (a crash there), or deleted outside the sink before it was published. A restore cannot write it again: if a consumer has it, put it back where it was (the consumer will see it again), else run the job afresh (a new or emptied state directory, without resuming)`, LASTING);
   }
-  if (size < part.bytes) throw new FileCommitError(`cannot commit ${from}: it has ${size} bytes, fewer than the ${part.bytes} written before the checkpoint`);
+  if (size < part.bytes) throw new FileCommitError(`cannot commit ${from}: it has ${size} bytes, fewer than the ${part.bytes} written before the checkpoint`, LASTING);
   // Still in progress: the failed attempt's writer had it open. A write of its that was still under way (a stalled
   // disk) would land in the file after the cut, so the published file is a copy (a reflink where the file system
   // has them), cut, and the old file goes. A pending part was closed by its writer: cut in place.

@@ -473,6 +473,6 @@ function newestOpenParts(txs: readonly FileSinkTransaction[]): { dir: string; op
 }
 
 function checkTransaction(t: unknown): FileSinkTransaction {
-  if (!isFileSinkTransaction(t)) throw new FileCommitError(`not a file sink transaction: ${JSON.stringify(t)?.slice(0, 200)}`);
+  if (!isFileSinkTransaction(t)) throw new FileCommitError(`not a file sink transaction: ${JSON.stringify(t)?.slice(0, 200)}`, { permanent: true });
   return t;
 }
