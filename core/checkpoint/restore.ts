@@ -104,17 +104,33 @@ export function checkSavepoint(name: string, m: Manifest): void {
  */
 export async function selectCheckpoint(store: CheckpointStore, from: ResumeFrom, report: (message: string) => void, onProgress?: (p: RestoreProgress) => void): Promise<LoadedCheckpoint | undefined> {
   if (from !== 'latest') {
-    const id = 'checkpoint' in from ? from.checkpoint : await store.savepointId(from.savepoint);
-    if (id === undefined) throw new NoCheckpointError(`no savepoint named '${(from as { savepoint: string }).savepoint}' in ${store.dir}`);
+    const name = 'savepoint' in from ? from.savepoint : undefined;
+    const id = name === undefined ? (from as { checkpoint: number }).checkpoint : await store.savepointId(name);
+    if (id === undefined) {
+      const names = (await store.savepoints()).map((s) => `'${s.name}'`);
+      throw new NoCheckpointError(`no savepoint named '${name}' in ${store.dir} (${names.length === 0 ? 'it holds none' : `it holds ${names.join(', ')}`})`);
+    }
     const ids = await store.manifestIds();
     // Not there at all is not the same as corrupt (which loadCheckpoint reports for a manifest it cannot read).
-    if (!ids.includes(id)) throw new NoCheckpointError(`no checkpoint ${id} in ${store.dir} (${ids.length === 0 ? 'it holds none' : `it holds ${[...ids].sort((a, b) => a - b).join(', ')}`})`);
+    if (!ids.includes(id)) {
+      const held = ids.length === 0 ? 'it holds none' : `it holds ${[...ids].sort((a, b) => a - b).join(', ')}`;
+      throw new NoCheckpointError(name === undefined
+        ? `no checkpoint ${id} in ${store.dir} (${held})`
+        // The record has no checksum: a flipped digit names a checkpoint that never was.
+        : `savepoint '${name}' is recorded as checkpoint ${id}, but there is no checkpoint ${id} in ${store.dir} (${held}): its name record is damaged, or its checkpoint was deleted`);
+    }
+    let c: LoadedCheckpoint;
+    try {
+      c = await loadCheckpoint(store, id, onProgress);
+    } catch (e) {
+      if (name !== undefined && e instanceof CorruptCheckpointError) e.message = `savepoint '${name}' cannot be restored: ${e.message}`;
+      throw e;
+    }
+    if (name !== undefined) checkSavepoint(name, c.manifest);
     // Chosen by the user, so allowed; but said, or a savepoint taken before later output was published re-emits
-    // records with no word.
+    // records with no word. Only once it loaded: a resume that then fails publishes nothing.
     const published = readPublishedMark(store.dir);
-    if (id < published) report(`resuming from checkpoint ${id}, behind sink output already published up to checkpoint ${published}: the records between are published again (duplicates)`);
-    const c = await loadCheckpoint(store, id, onProgress);
-    if ('savepoint' in from) checkSavepoint(from.savepoint, c.manifest);
+    if (id < published) report(`resuming from checkpoint ${id}${name !== undefined ? ` (savepoint '${name}')` : ''}, behind sink output already published up to checkpoint ${published}: the records between are published again (duplicates)`);
     return c;
   }
   const lineage = readLineageMark(store.dir);
