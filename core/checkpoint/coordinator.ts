@@ -36,6 +36,7 @@ import { inLineage, type Lineage } from './lineage-mark.js';
 import { CheckpointChunkWriteError } from './chunk-write-error.js';
 import { CheckpointAbortedError, CheckpointNotStartedError, endedText, type CheckpointAbortReason } from './checkpoint-refusal.js';
 import { pad, type CheckpointStore } from './store.js';
+import { operatorShapes } from '../graph/operator-shapes.js';
 import type { Redistribution } from './snapshot.js';
 
 export interface CoordinatorOptions {
@@ -133,6 +134,9 @@ export class CheckpointCoordinator {
   private readonly expected: string[];
   private readonly control: Int32Array;
 
+  /** Written into every manifest (operator-shapes.ts). */
+  private readonly shapes: Record<string, string>;
+
   constructor(
     private readonly store: CheckpointStore,
     private readonly graph: LogicalGraph,
@@ -148,6 +152,7 @@ export class CheckpointCoordinator {
     private readonly onCompleted?: (c: CompletedCheckpoint) => void,
   ) {
     this.control = new Int32Array(controlBuffer);
+    this.shapes = operatorShapes(graph);
     this.failures = new CheckpointFailureCounter(options.tolerableFailures);
     this.loops = new LoopWatch(this.control, plan.threads);
     this.nextId = firstId;
@@ -585,7 +590,7 @@ export class CheckpointCoordinator {
     for (const t of this.plan.tasks) if (heads.has(this.headUid(t.id))) channels[this.headUid(t.id)] = channelShape(this.graph, this.plan, t.id);
     return sealManifest({
       format: p.inputFrames ? CHANNEL_TIMES_FORMAT : MANIFEST_FORMAT, id: p.id, kind, ...(p.name !== undefined ? { name: p.name } : {}), createdAt: new Date().toISOString(),
-      maxParallelism: this.plan.maxParallelism, jobFingerprint: this.jobFingerprint, operators, sources,
+      maxParallelism: this.plan.maxParallelism, jobFingerprint: this.jobFingerprint, operatorShapes: this.shapes, operators, sources,
       ...(inFlight ? { inFlight, channels } : {}), ...(Object.keys(watermarks).length > 0 ? { watermarks } : {}),
       ...(Object.keys(channelTimes).length > 0 ? { channelTimes } : {}), taskParallelism, keyedEntries,
       finished: this.expected.every((k) => this.finished.has(k)),

@@ -94,6 +94,8 @@ export interface Manifest {
   readonly maxParallelism: number;
   /** Hash of the job graph's fingerprint (informational: a savepoint may be restored into a changed job). */
   readonly jobFingerprint: string;
+  /** Each operator's shape by uid (operator-shapes.ts), compared on a resume; absent in older manifests. */
+  readonly operatorShapes?: Record<string, string>;
   readonly operators: Record<string, OperatorManifest>;
   /**
    * Read positions by source uid, with the source's kind ('file', 'generator', ...; absent in older manifests) and

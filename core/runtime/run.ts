@@ -22,6 +22,7 @@ import { assignRestore, NoCheckpointError, restartCheckpoint, restoreSourceSplit
 import { publishSinkTransactions } from '../checkpoint/sink-commit.js';
 import { publishAgain } from '../checkpoint/sink-commit-wait.js';
 import { warnOnce } from './warn-once.js';
+import { warnAnotherJob } from './another-job-warning.js';
 import { sha256 } from '../checkpoint/manifest.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
 import { checkRestartStrategy, RestartCounter } from '../checkpoint/restart-strategy.js';
@@ -103,6 +104,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         if (restored !== undefined && typeof options.resume === 'object') acceptedUpTo = readPublishedMark(cp.stateDir);
         // Resumed, a job that had run to its end would say "finished after 0.0s: 0 events" and nothing else.
         if (restored?.manifest.finished) warn(`checkpoint ${restored.manifest.id} in ${cp.stateDir} is the final one of a run that reached the end of its input: nothing is left to read (its last output is published again, which durable sinks ignore). To run the job again, start over without resuming, or use another state directory`);
+        // A resume expects the job that wrote the directory: said where it differs (warnAnotherJob).
+        if (restored && options.resume === true) warnAnotherJob(restored.manifest, graph, cp.stateDir, warn);
         if (restored) {
           // Sources whose splits follow their configuration (streams added or removed since): once, here; restarts
           // from this checkpoint reuse what it decided.
