@@ -10,6 +10,7 @@ import { permanent } from '../../../core/runtime/permanent-error.js';
 import { FileCommitError, SinkCommitError } from '../../../core/connectors/errors.js';
 import { publishPart, readyOpenPart } from '../../../core/connectors/file/part-files.js';
 import { CommittedParts, committedRecordName } from '../../../core/connectors/file/committed-parts.js';
+import { revive } from '../../../core/runtime/revive-error.js';
 
 async function thrown(f: () => unknown): Promise<Error> {
   try { await f(); } catch (e) { return e as Error; }
@@ -53,4 +54,13 @@ test('a record that cannot be read (an I/O error) and a FileCommitError not mark
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a file sink subtask\'s FileCommitError (an end of input published on its worker thread) keeps permanent across the thread', () => {
+  const fromWorker = (lasting: boolean): Error => revive({
+    name: 'OperatorError', operator: 'parts', subtask: 0, message: "operator 'parts' (subtask 0) failed: cannot commit /out/.part-0.pending: it has 3 bytes, not the 10 written before the checkpoint",
+    causeName: 'FileCommitError', causeCode: 'FILE_COMMIT_FAILED', causeFields: { code: 'FILE_COMMIT_FAILED', permanent: lasting },
+  });
+  assert.equal(permanent(fromWorker(true)), true);
+  assert.equal(permanent(fromWorker(false)), false);
 });
