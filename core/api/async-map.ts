@@ -5,6 +5,7 @@
 
 import { afterOperators, JobDefinitionError } from './errors.js';
 import { AsyncIo } from '../operators/async-io.js';
+import { checkKnownOptions } from './known-options.js';
 
 /** The async function of `asyncMap`: the input and an AbortSignal (aborted on timeout, retry or job stop). */
 export type AsyncMapFunction<I, R> = (value: I, signal: AbortSignal) => Promise<R>;
@@ -34,15 +35,13 @@ export function asyncMapFingerprint(o: AsyncMapOptions<unknown, unknown>): strin
   return `async(ordered=${o.ordered ?? true},capacity=${o.capacity ?? 100},timeoutMs=${o.timeoutMs ?? 'none'},retries=${o.retries ?? 0},retryDelayMs=${o.retryDelayMs ?? 0},onTimeout=${typeof t === 'object' ? 'fallback' : t ?? 'error'})`;
 }
 
-const OPTION_NAMES = ['ordered', 'capacity', 'timeoutMs', 'retries', 'retryDelayMs', 'onTimeout'];
+const OPTION_NAMES = Object.keys({ ordered: true, capacity: true, timeoutMs: true, retries: true, retryDelayMs: true, onTimeout: true } satisfies Record<keyof AsyncMapOptions<unknown, unknown>, true>);
 
 /** Refuses bad options when the job is built; messages name the operator the asyncMap follows. */
 export function checkAsyncMapOptions(o: AsyncMapOptions<unknown, unknown>, after: string): void {
   const what = `asyncMap${afterOperators(after)}`;
   if (o === null || typeof o !== 'object') throw new JobDefinitionError(`${what}: options must be an object`);
-  // Else a misspelt option ({ capacityy: 3 }) is ignored, silently leaving its default.
-  const unknown = Object.keys(o).filter((k) => !OPTION_NAMES.includes(k));
-  if (unknown.length > 0) throw new JobDefinitionError(`${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${OPTION_NAMES.join(', ')})`);
+  checkKnownOptions(o, OPTION_NAMES, what);
   if (o.ordered !== undefined && typeof o.ordered !== 'boolean') throw new JobDefinitionError(`${what}: ordered must be true or false, got ${JSON.stringify(o.ordered)}`);
   const t = o.onTimeout;
   if (t !== undefined && t !== 'error' && t !== 'drop' && typeof (t as { fallback?: unknown })?.fallback !== 'function') {

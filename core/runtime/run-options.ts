@@ -10,6 +10,8 @@ import type { RestartStrategy } from '../checkpoint/restart-strategy.js';
 import { ThreadCache } from './thread-cache.js';
 import { shownValue } from '../api/shown-value.js';
 import { isNumber } from '../api/number-option.js';
+import { checkKnownOptions } from '../api/known-options.js';
+import { MAX_RING_CAPACITY } from '../../shm/ring.js';
 
 export interface RunOptions {
   /** Default parallelism of the job's operators (default: the machine's available parallelism). */
@@ -166,8 +168,21 @@ function floorPow2(n: number): number {
   return 2 ** Math.floor(Math.log2(n));
 }
 
-/** The job's parallelism: checked, with `threads`, before the job module is loaded. */
+// Every option by name: the compiler refuses this list when RunOptions gains or loses one and it does not follow.
+const RUN_OPTION_KEYS = Object.keys({
+  parallelism: true, threads: true, chaining: true, bufferTimeoutMs: true, ringBytes: true, ringMemoryBytes: true,
+  workerHeapMb: true, recordBatch: true, stateFastPaths: true, spin: true, ringBatching: true, wakeHysteresis: true,
+  settleHops: true, fineWaitMs: true, stopGraceMs: true, stuckWarningMs: true, outputBufferRecords: true,
+  checkpointIntervalMs: true, checkpointMode: true, alignmentTimeoutMs: true, checkpointTimeoutMs: true,
+  tolerableCheckpointFailures: true, retainedCheckpoints: true, stateDir: true, resume: true, columnarState: true,
+  bundleWorkers: true, threadCache: true, allowNonRestoredState: true, restartStrategy: true, onWarning: true,
+  onCheckpoint: true, signal: true, onRestoreProgress: true, latencyTrackingIntervalMs: true,
+} satisfies Record<keyof RunOptions, true>);
+
+/** The job's parallelism: checked, with `threads` and the options' names, before the job module is loaded. */
 export function checkParallelism(options: RunOptions, cores: number): number {
+  if (options === null || typeof options !== 'object') throw new JobDefinitionError(`run(): options must be an object, got ${shownValue(options)}`);
+  checkKnownOptions(options, RUN_OPTION_KEYS, 'run()');
   const parallelism = options.parallelism ?? cores;
   if (!Number.isInteger(parallelism) || parallelism < 1) throw new JobDefinitionError(`parallelism must be an integer >= 1, got ${shownValue(parallelism)}`);
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) throw new JobDefinitionError(`threads must be an integer >= 1, got ${shownValue(options.threads)}`);
@@ -190,8 +205,13 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
     const v = options[k];
     if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new JobDefinitionError(`${k} must be an integer >= ${min}, got ${shownValue(v)}`);
   }
+  // The option's own faults name it: the budget is blamed below only when it is what lowered the ring.
+  const asked = options.ringBytes;
+  if (asked !== undefined && !(asked >= MIN_RING_BYTES && asked <= MAX_RING_CAPACITY && Number.isInteger(Math.log2(asked)))) {
+    throw new JobDefinitionError(`ringBytes must be a power of two from ${MIN_RING_BYTES} to ${MAX_RING_CAPACITY} (2^30), got ${asked}`);
+  }
   const budget = options.ringMemoryBytes ?? 256 * 1024 * 1024;
-  let ringBytes = options.ringBytes ?? DEFAULT_RING_BYTES;
+  let ringBytes = asked ?? DEFAULT_RING_BYTES;
   if (plan.channels.length > 0) ringBytes = Math.min(ringBytes, floorPow2(budget / plan.channels.length));
   if (ringBytes < MIN_RING_BYTES) {
     throw new JobDefinitionError(`the job needs ${plan.channels.length} ring channels: ringMemoryBytes ${budget} leaves ${ringBytes} bytes each, below ${MIN_RING_BYTES}; raise ringMemoryBytes or lower parallelism`);

@@ -255,6 +255,6 @@ test('asyncMap options: ordered must be a boolean (a string ran in ordered mode)
   const { checkAsyncMapOptions } = await import('../../../core/api/async-map.js');
   assert.throws(() => checkAsyncMapOptions({ ordered: 'false' as never }, 'lookup'), /asyncMap after operator 'lookup': ordered must be true or false, got "false"/);
   checkAsyncMapOptions({ ordered: false }, 'lookup');
-  assert.throws(() => checkAsyncMapOptions({ capacityy: 3 } as never, 'lookup'), /asyncMap after operator 'lookup': unknown option "capacityy" \(known: ordered, capacity, timeoutMs, retries, retryDelayMs, onTimeout\)/);
+  assert.throws(() => checkAsyncMapOptions({ capacityy: 3 } as never, 'lookup'), /asyncMap after operator 'lookup': unknown option 'capacityy' \(did you mean 'capacity'\?\); known: ordered, capacity, timeoutMs, retries, retryDelayMs, onTimeout$/);
   assert.throws(() => checkAsyncMapOptions({ capacity: 0 }, 'lookup'), /asyncMap after operator 'lookup'.*capacity/);
 });

@@ -175,6 +175,22 @@ test('run options that must be numbers refuse a numeric string, naming the optio
   assert.equal(existsSync(dir), false);
 });
 
+// Regression: a misspelt option was ignored ({ paralellism: 1, checkpointInterval: 100 } ran at the default parallelism
+// with no checkpoints), and a ringBytes that is no power of two failed in the ring, naming no option.
+test('run refuses a misspelt option and a ringBytes that is no power of two, before the job starts', async () => {
+  const job = new URL('../../../examples/wordcount.ts', import.meta.url);
+  const dir = join(tmpdir(), `sluice-never-made-${process.pid}`);
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ paralellism: 1, checkpointInterval: 100, statedir: dir }, /^run\(\): unknown options 'paralellism' \(did you mean 'parallelism'\?\), 'checkpointInterval' \(did you mean 'checkpointIntervalMs'\?\), 'statedir' \(did you mean 'stateDir'\?\); known: /],
+    [{ parallelism: 1, ringBytes: 2048 }, /^ringBytes must be a power of two from 4096 to 1073741824 \(2\^30\), got 2048$/],
+    [{ parallelism: 1, ringBytes: 100_000 }, /^ringBytes must be a power of two from 4096 .* got 100000$/],
+  ];
+  for (const [options, message] of cases) {
+    await assert.rejects(run(job, options as never), (e: unknown) => e instanceof Error && e.name === 'JobDefinitionError' && message.test(e.message), JSON.stringify(options));
+  }
+  assert.equal(existsSync(dir), false);
+});
+
 // Regression: a handle keeps its last attempt for its metrics, and the attempt's stop kept every
 // ring of the job: an app that kept the handles of finished jobs held all their rings (240 MB more per 5 kept).
 test('a finished job\'s handle, kept, does not keep its rings', async () => {
