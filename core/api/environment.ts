@@ -19,6 +19,9 @@ import { socketTextSource, type SocketTextStreamOptions } from '../connectors/so
 import { redisStreamsSource, type RedisStreamsSourceOptions } from '../connectors/redis/redis-stream-source.js';
 import { shownValue } from './shown-value.js';
 import { isNumber } from './number-option.js';
+import { checkKnownOptions } from './known-options.js';
+
+const CHECKPOINTING_KEYS = Object.keys({ mode: true, alignmentTimeoutMs: true, tolerableFailures: true } satisfies Record<keyof Omit<CheckpointConfig, 'intervalMs'>, true>);
 
 export class StreamEnvironment {
   /** @internal */
@@ -51,6 +54,8 @@ export class StreamEnvironment {
    */
   enableCheckpointing(intervalMs: number, options: Omit<CheckpointConfig, 'intervalMs'> = {}): this {
     if (!(Number.isFinite(intervalMs) && intervalMs > 0)) throw new JobDefinitionError(`enableCheckpointing: the interval must be a number of ms > 0, got ${shownValue(intervalMs)}`);
+    if (options === null || typeof options !== 'object') throw new JobDefinitionError(`enableCheckpointing: options must be an object, got ${shownValue(options)}`);
+    checkKnownOptions(options, CHECKPOINTING_KEYS, 'enableCheckpointing');
     if (options.tolerableFailures !== undefined) checkTolerableFailures(options.tolerableFailures, 'enableCheckpointing: tolerableFailures');
     // Here, where the job names them: run() checked them later, in a message that did not say they came from the job.
     // null is unset, as run() takes it (checkpoint-settings.ts) and as the connectors' checks do.

@@ -12,6 +12,7 @@ import { JobDefinitionError } from '../api/errors.js';
 import { SOURCE_END, SOURCE_MORE, SOURCE_WAIT, type SourceReader, type SourceSpec, type SourceSplit, type SourceStatus } from './source.js';
 import { shownValue } from '../api/shown-value.js';
 import { isNumber } from '../api/number-option.js';
+import { checkKnownOptions } from '../api/known-options.js';
 
 /** A small deterministic random source for one record. */
 export interface Random {
@@ -68,7 +69,11 @@ export interface StrideSplit {
   readonly next: number;
 }
 
+const GENERATOR_KEYS = Object.keys({ count: true, seed: true, ratePerSec: true } satisfies Record<keyof GeneratorOptions, true>);
+
 export function generatorSource<T>(options: GeneratorOptions, fn: GeneratorFunction<T>): SourceSpec<T> {
+  if (options === null || typeof options !== 'object') throw new JobDefinitionError(`generator: options must be an object, got ${shownValue(options)}`);
+  checkKnownOptions(options, GENERATOR_KEYS, 'generator');
   const count = options.count ?? Infinity;
   const seed = options.seed ?? 0;
   const rate = options.ratePerSec;

@@ -16,6 +16,7 @@ import { ConnectorOptionError } from '../errors.js';
 import type { SinkFormat } from '../formats/record-format.js';
 import type { SinkSpec, SinkWriter } from '../sink.js';
 import { checkPartNames, isFileSinkTransaction } from './part-files.js';
+import { checkKnownOptions } from '../../api/known-options.js';
 import { RollingFileWriter, checkRollOptions, commitFileSinkTransactions, recoverFileSink, type PartNames } from './rolling-file-writer.js';
 
 export interface FileSinkOptions<T> {
@@ -42,8 +43,13 @@ export interface FileSinkOptions<T> {
   rollIntervalMs?: number;
 }
 
+const FILE_SINK_KEYS = Object.keys({
+  dir: true, format: true, rollBytes: true, rollRecords: true, prefix: true, suffix: true, bufferBytes: true, rollIntervalMs: true,
+} satisfies Record<keyof FileSinkOptions<unknown>, true>);
+
 export function fileSink<T>(options: FileSinkOptions<T>): SinkSpec<T> {
   if (options === null || typeof options !== 'object') throw new ConnectorOptionError('fileSink: expected options { dir, format }');
+  checkKnownOptions(options, FILE_SINK_KEYS, 'fileSink', (m) => new ConnectorOptionError(m));
   const { dir, format, rollBytes, rollRecords, bufferBytes, rollIntervalMs } = options;
   if (typeof dir !== 'string' || dir.length === 0) throw new ConnectorOptionError(`fileSink: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
   if (!format || typeof format.createEncoder !== 'function') throw new ConnectorOptionError('fileSink: expected a format such as jsonLines() or csv({ columns })');

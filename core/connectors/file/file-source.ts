@@ -17,7 +17,9 @@ import { fileKey } from './file-identity.js';
 import { enumerateFileSplits, restoreFileSplits } from './file-split.js';
 import { FileSourceReader, type FileSourceOptions } from './file-source-reader.js';
 import { checkFileReadOptions } from './file-line-reader.js';
+import type { FollowOptions } from './file-growth.js';
 import { shownValue } from '../../api/shown-value.js';
+import { checkKnownOptions } from '../../api/known-options.js';
 
 export interface FromFilesOptions extends FileSourceOptions {
   /** Base for relative paths and patterns. Default: the working directory. */
@@ -29,12 +31,20 @@ export interface FromFilesOptions extends FileSourceOptions {
   discoverIntervalMs?: number;
 }
 
+const FROM_FILES_KEYS = Object.keys({
+  cwd: true, discoverIntervalMs: true, chunkBytes: true, prefetchBytes: true, readAhead: true, follow: true, opener: true, maxLineBytes: true, stripBom: true,
+} satisfies Record<keyof FromFilesOptions, true>);
+const FOLLOW_KEYS = Object.keys({ watch: true, pollIntervalMs: true, safetyPollMs: true } satisfies Record<keyof FollowOptions, true>);
+
 export function fileSource<T>(patterns: string | readonly string[], format: RecordFormat<T>, options: FromFilesOptions = {}): SourceSpec<T> {
   const list = typeof patterns === 'string' ? [patterns] : [...(patterns ?? [])];
   if (list.length === 0 || list.some((p) => typeof p !== 'string' || p.length === 0)) {
     throw new ConnectorOptionError(`fromFiles: expected a path, directory or glob pattern (or a non-empty array of them), got ${JSON.stringify(patterns)}`);
   }
   if (!format || typeof format.createDecoder !== 'function') throw new ConnectorOptionError('fromFiles: expected a format such as jsonLines() or csv({ header: true })');
+  if (options === null || typeof options !== 'object') throw new ConnectorOptionError(`fromFiles: options must be an object, got ${shownValue(options)}`);
+  checkKnownOptions(options, FROM_FILES_KEYS, 'fromFiles', (m) => new ConnectorOptionError(m));
+  if (typeof options.follow === 'object' && options.follow !== null) checkKnownOptions(options.follow, FOLLOW_KEYS, 'fromFiles: follow', (m) => new ConnectorOptionError(m));
   const { cwd, discoverIntervalMs, ...readerOptions } = options;
   const follow = readerOptions.follow;
   if (discoverIntervalMs !== undefined) {

@@ -10,6 +10,8 @@ import type { FramedRecord } from './line-framer.js';
 import {
   BadInputError, ConnectorOptionError, CsvColumnCountError, CsvHeaderError, CsvSyntaxError, EncodeError, type InputLocation,
 } from '../errors.js';
+import { checkKnownOptions } from '../../api/known-options.js';
+import { shownValue } from '../../api/shown-value.js';
 
 /**
  * The column names a CSV sink of records of type T may name: T's string keys, or any name for arrays (written in
@@ -46,7 +48,11 @@ export type CsvWritable = object;
 /** CSV reads rows as objects of strings and writes records of type T, objects or arrays (given `columns`). */
 export interface CsvFormat<T extends CsvWritable = CsvWritable> extends RecordFormat<CsvRow>, SinkFormat<T> {}
 
+const CSV_KEYS = Object.keys({ header: true, columns: true, delimiter: true, skipBlankLines: true } satisfies Record<keyof CsvOptions, true>);
+
 export function csv<T extends CsvWritable = CsvWritable>(options: CsvOptions<T> = {}): CsvFormat<T> {
+  if (options === null || typeof options !== 'object') throw new ConnectorOptionError(`csv: options must be an object, got ${shownValue(options)}`);
+  checkKnownOptions(options, CSV_KEYS, 'csv', (m) => new ConnectorOptionError(m));
   const header = options.header ?? false;
   const columns: string[] | undefined = options.columns === undefined ? undefined : [...options.columns];
   const delimiter = checkDelimiter(options.delimiter ?? ',');

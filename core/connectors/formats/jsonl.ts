@@ -5,8 +5,10 @@
 
 import { SKIP, locate, recordText, type RecordDecoder, type RecordFormat, type SinkFormat } from './record-format.js';
 import type { FramedRecord } from './line-framer.js';
-import { EncodeError, MalformedJsonError } from '../errors.js';
+import { ConnectorOptionError, EncodeError, MalformedJsonError } from '../errors.js';
 import { isDeadLetter } from '../../api/dead-letters.js';
+import { checkKnownOptions } from '../../api/known-options.js';
+import { shownValue } from '../../api/shown-value.js';
 
 export interface JsonLinesOptions {
   /** Skip lines that are empty or only spaces and tabs. Default true; false makes them malformed JSON. */
@@ -16,7 +18,11 @@ export interface JsonLinesOptions {
 /** JSON Lines reads and writes values of type T (unchecked: a JSON value is trusted to be a T). */
 export interface JsonLinesFormat<T> extends RecordFormat<T>, SinkFormat<T> {}
 
+const JSON_LINES_KEYS = Object.keys({ skipBlankLines: true } satisfies Record<keyof JsonLinesOptions, true>);
+
 export function jsonLines<T = unknown>(options: JsonLinesOptions = {}): JsonLinesFormat<T> {
+  if (options === null || typeof options !== 'object') throw new ConnectorOptionError(`jsonLines: options must be an object, got ${shownValue(options)}`);
+  checkKnownOptions(options, JSON_LINES_KEYS, 'jsonLines', (m) => new ConnectorOptionError(m));
   const skipBlank = options.skipBlankLines ?? true;
   return {
     fingerprint: `jsonl(skipBlank=${skipBlank})`,

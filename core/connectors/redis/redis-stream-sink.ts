@@ -11,6 +11,7 @@ import type { SinkSpec, SinkWriter } from '../sink.js';
 import { describeConnection, type RedisConnection } from './redis-connection.js';
 import { RedisStreamWriter, type RedisStreamTransaction } from './redis-stream-writer.js';
 import { checkConnectionOptions } from './redis-client.js';
+import { checkKnownOptions } from '../../api/known-options.js';
 
 export interface RedisStreamSinkOptions<T> {
   /** A redis:// URL or ioredis options. */
@@ -26,8 +27,13 @@ export interface RedisStreamSinkOptions<T> {
   markerTtlMs?: number;
 }
 
+const SINK_KEYS = Object.keys({
+  connection: true, stream: true, encode: true, chunkEntries: true, markerPrefix: true, markerTtlMs: true,
+} satisfies Record<keyof RedisStreamSinkOptions<unknown>, true>);
+
 export function redisStreamSink<T>(options: RedisStreamSinkOptions<T>): SinkSpec<T> {
   if (options === null || typeof options !== 'object') throw new ConnectorOptionError('redisStreamSink: expected options { connection, stream }');
+  checkKnownOptions(options, SINK_KEYS, 'redisStreamSink', (m) => new ConnectorOptionError(m));
   const { connection, stream, encode, chunkEntries, markerPrefix, markerTtlMs } = options;
   const settings = { connection, stream, chunkEntries, markerPrefix, markerTtlMs };
   // Checks the options here, while the job is built.

@@ -13,6 +13,7 @@ import { describeConnection, type RedisConnection } from './redis-connection.js'
 import type { EntryDecoder } from './redis-entry.js';
 import { RedisStreamReader, checkRedisReadOptions } from './redis-stream-reader.js';
 import { checkConnectionOptions } from './redis-client.js';
+import { checkKnownOptions } from '../../api/known-options.js';
 import { checkStartAt, checkStreams, enumerateRedisStreamSplits, restoreRedisStreamSplits } from './redis-stream-split.js';
 
 export interface RedisStreamsSourceOptions<T> {
@@ -33,8 +34,15 @@ export interface RedisStreamsSourceOptions<T> {
   highWater?: number;
 }
 
+const SOURCE_KEYS = Object.keys({
+  connection: true, streams: true, group: true, startAt: true, decode: true, count: true, blockMs: true, highWater: true,
+} satisfies Record<keyof RedisStreamsSourceOptions<unknown>, true>);
+const GROUP_KEYS = Object.keys({ name: true, consumerPrefix: true } satisfies Record<keyof Exclude<RedisStreamsSourceOptions<unknown>['group'], string | undefined>, true>);
+
 export function redisStreamsSource<T = unknown>(options: RedisStreamsSourceOptions<T>): SourceSpec<T> {
   if (options === null || typeof options !== 'object') throw new ConnectorOptionError('fromRedisStreams: expected options { connection, streams }');
+  checkKnownOptions(options, SOURCE_KEYS, 'fromRedisStreams', (m) => new ConnectorOptionError(m));
+  if (typeof options.group === 'object' && options.group !== null) checkKnownOptions(options.group, GROUP_KEYS, 'fromRedisStreams: group', (m) => new ConnectorOptionError(m));
   const streams = checkStreams(options.streams);
   const group = typeof options.group === 'string' ? { name: options.group } : options.group;
   if (group !== undefined && (typeof group.name !== 'string' || group.name.length === 0)) throw new ConnectorOptionError('fromRedisStreams: group must be a non-empty name');

@@ -140,3 +140,11 @@ test('unread, then scaled in: a reader of both splits reads the held records of 
   // Held: 50 ... 58 and 65 ... 79; 0/2 from 50, 1/2 from 65: every record from there once, in index order.
   assert.deepEqual(got, Array.from({ length: 120 }, (_, i) => i).filter((i) => i >= (i % 2 === 0 ? 50 : 65)));
 });
+
+// Regression: fromGenerator({ count: 10, ratePerSecond: 1 }) ignored the rate and ran as fast as it could.
+test('generator refuses a misspelt option, naming the nearest one', () => {
+  assert.throws(() => generatorSource({ count: 10, ratePerSecond: 1 } as never, (i) => i), (e: unknown) =>
+    e instanceof JobDefinitionError && e.message === "generator: unknown option 'ratePerSecond' (did you mean 'ratePerSec'?); known: count, seed, ratePerSec");
+  assert.throws(() => generatorSource(null as never, (i) => i), /^JobDefinitionError: generator: options must be an object, got null$/);
+  assert.equal(generatorSource({ count: 10, ratePerSec: undefined }, (i) => i).bounded, true);
+});

@@ -15,3 +15,10 @@ test('rollIntervalMs: a finite number >= 0, refused with a ConnectorOptionError 
   const c = fileSink({ dir, format: jsonLines() });
   assert.equal(new Set([a.fingerprint, b.fingerprint, c.fingerprint]).size, 3);
 });
+
+// Regression: a misspelt option was ignored ({ rollRecord: 2 } rolled at the default, never by records).
+test('fileSink refuses a misspelt option, naming the nearest one', () => {
+  assert.throws(() => fileSink({ dir: '/tmp/never-written', format: jsonLines(), rollRecord: 2 } as never), (e: unknown) =>
+    e instanceof ConnectorOptionError && /^fileSink: unknown option 'rollRecord' \(did you mean 'rollRecords'\?\); known: dir, format, /.test(e.message));
+  assert.equal(fileSink({ dir: '/tmp/never-written', format: jsonLines(), rollRecords: 2, prefix: undefined }).kind, 'file');
+});

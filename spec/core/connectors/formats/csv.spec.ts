@@ -108,3 +108,10 @@ test('CR-only line ends are bad input, not a header row that swallows the file (
   assert.deepEqual(bad.map((b) => [b.error.constructor.name, b.position]), [['CsvSyntaxError', 'in.txt:2']]);
   assert.match(bad[0]!.error.message, /carriage return inside unquoted field 1/);
 });
+
+test('csv refuses a misspelt option, naming the nearest one', () => {
+  assert.throws(() => csv({ header: true, delimeter: ';' } as never), (e: unknown) =>
+    e instanceof ConnectorOptionError && e.message === "csv: unknown option 'delimeter' (did you mean 'delimiter'?); known: header, columns, delimiter, skipBlankLines");
+  assert.throws(() => csv(null as never), (e: unknown) => e instanceof ConnectorOptionError && e.message === 'csv: options must be an object, got null');
+  assert.equal(csv({ header: true, delimiter: undefined }).header, true);
+});

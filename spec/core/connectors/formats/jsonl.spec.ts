@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { JsonLinesEncoder, jsonLines } from '../../../../core/connectors/formats/jsonl.js';
 import { deadLetter } from '../../../../core/api/dead-letters.js';
-import { EncodeError, InvalidUtf8Error, LineTooLongError, MalformedJsonError } from '../../../../core/connectors/errors.js';
+import { ConnectorOptionError, EncodeError, InvalidUtf8Error, LineTooLongError, MalformedJsonError } from '../../../../core/connectors/errors.js';
 import { decodeAll } from './decode.js';
 
 test('one value per line; blank and whitespace-only lines are skipped', () => {
@@ -122,4 +122,12 @@ test('property: encode then decode gives the values back', () => {
     // JSON has no -0: it reads back as 0.
     assert.deepEqual(decodeAll(jsonLines(), text).values, JSON.parse(JSON.stringify(values)));
   }), { numRuns: 300 });
+});
+
+// Regression: jsonLines({ skipBlankLine: false }) was ignored, blank lines still skipped.
+test('jsonLines refuses a misspelt option, naming the nearest one', () => {
+  assert.throws(() => jsonLines({ skipBlankLine: false } as never), (e: unknown) =>
+    e instanceof ConnectorOptionError && e.message === "jsonLines: unknown option 'skipBlankLine' (did you mean 'skipBlankLines'?); known: skipBlankLines");
+  assert.throws(() => jsonLines(null as never), (e: unknown) => e instanceof ConnectorOptionError && e.message === 'jsonLines: options must be an object, got null');
+  assert.equal(jsonLines({ skipBlankLines: undefined }).fingerprint, 'jsonl(skipBlank=true)');
 });
