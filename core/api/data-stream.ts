@@ -34,6 +34,8 @@ import { DEAD_LETTERS, DEAD_LETTERS_ID, ERROR_POLICIES, type DeadLetter, type Er
 import { stateSchemaFields, stateSchemaFingerprint } from '../state/typed-state-table.js';
 import type { FieldDef, Infer, RecordSchema } from '../../shm/codec/schema.js';
 import { asyncMapFingerprint, checkAsyncMapOptions, type AsyncMapFunction, type AsyncMapOptions } from './async-map.js';
+import { checkKnownOptions } from './known-options.js';
+import { shownValue } from './shown-value.js';
 
 /** `after`: the operator the call follows, so the error says where in the job it is. */
 function requireFunction(fn: unknown, what: string, after: string): void {
@@ -195,6 +197,7 @@ export class DataStream<T> {
    */
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>, options: { perSplit?: boolean } = {}): DataStream<T> {
     if (!(strategy instanceof WatermarkStrategy)) throw new JobDefinitionError(`assignTimestampsAndWatermarks${afterOperators(this.node.name)}: expected a WatermarkStrategy`);
+    checkOptionsObject(options, ['perSplit'], `assignTimestampsAndWatermarks${afterOperators(this.node.name)}`);
     if (options.perSplit === true) {
       if (this.node.kind !== 'source' || this.partitioner !== 'forward' || this.tag !== undefined) {
         throw new JobDefinitionError(`assignTimestampsAndWatermarks${afterOperators(this.node.name)}: perSplit runs the strategy inside a source, so it must be called right on the source's stream`);
@@ -368,6 +371,12 @@ function checkProcessFunction(fn: unknown, after: string): void {
   }
 }
 
+/** An options object a builder takes: an object, of known keys (`what` names the call). */
+function checkOptionsObject(options: object, known: readonly string[], what: string): void {
+  if (options === null || typeof options !== 'object') throw new JobDefinitionError(`${what}: options must be an object, got ${shownValue(options)}`);
+  checkKnownOptions(options, known, what);
+}
+
 export interface ReduceOptions<T, S extends RecordSchema<T> = RecordSchema<T>> {
   /**
    * The accumulator's record schema (recordSchema({ ... }), required fields only). The keyed state then keeps
@@ -468,6 +477,7 @@ export class KeyedStream<T, K extends UserKey> extends DataStream<T> {
    */
   reduce<S extends RecordSchema<T> = RecordSchema<T>>(fn: ReduceFunction<T>, options: ReduceOptions<T, S> = {}): DataStream<T> {
     requireFunction(fn, 'reduce', this.node.name);
+    checkOptionsObject(options, ['stateSchema'], `reduce${afterOperators(this.node.name)}`);
     if (options.stateSchema === undefined) return new DataStream<T>(this.graph, this.graph.add({ kind: 'reduce', inputs: [this.edge()], fn }));
     const fields = stateSchemaFields(options.stateSchema, 'reduce');
     const spec: ReduceSpec = { stateFields: fields };

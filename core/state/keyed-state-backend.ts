@@ -19,6 +19,7 @@ import { TypedStateTable } from './typed-state-table.js';
 import type { KeyedTable } from './keyed-table.js';
 import type { FieldDef } from '../../shm/codec/schema.js';
 import { ttlConfig } from './ttl.js';
+import { checkKnownOptions } from '../api/known-options.js';
 import { redeclared, sameDeclaration, type StateFunction } from './redeclaration.js';
 import { NO_KEY } from './no-key.js';
 import { AggregatingHandle, ListHandle, MapHandle, ReducingHandle, ValueHandle } from './state-handles.js';
@@ -32,6 +33,8 @@ export const WINDOW_STATE_PREFIX = '__window/';
 function stateLabel(name: string): string {
   return name.startsWith(WINDOW_STATE_PREFIX) ? `window state '${name.slice(WINDOW_STATE_PREFIX.length)}'` : `state '${name}'`;
 }
+
+const STATE_OPTION_KEYS = Object.keys({ ttl: true } satisfies Record<keyof StateOptions, true>);
 
 /** Longest run of delta chunks for one key group before it is written in full again. */
 export const MAX_DELTA_CHAIN = 8;
@@ -130,6 +133,8 @@ export class KeyedStateBackend implements KeyedStateStore {
       if (options !== s.options || fn !== s.fn || !sameTtlAsked(s, options)) this.checkRedeclared(name, s, options, fn);
       return s as unknown as { table: StateTable<V>; handle: unknown };
     }
+    // First declarations only: a handle asked for again per record does not pay for it.
+    if (options !== undefined && options !== null) checkKnownOptions(options, STATE_OPTION_KEYS, `operator '${this.operatorName}', ${stateLabel(name)}`);
     const ttl = ttlConfig(options?.ttl, `operator '${this.operatorName}', ${stateLabel(name)}`);
     const clock = ttl?.eventTime ? this.clocks.event : this.clocks.processing;
     const cleanClock = ttl?.eventTime ? this.clocks.watermark ?? this.clocks.event : clock;

@@ -8,6 +8,7 @@
 
 import { JobDefinitionError } from '../api/errors.js';
 import { shownValue } from '../api/shown-value.js';
+import { checkKnownOptions } from '../api/known-options.js';
 
 export interface StateTtl {
   ttlMs: number;
@@ -29,8 +30,12 @@ export interface TtlConfig {
   readonly eventTime: boolean;
 }
 
+const TTL_KEYS = Object.keys({ ttlMs: true, update: true, time: true } satisfies Record<keyof StateTtl, true>);
+
 export function ttlConfig(ttl: StateTtl | undefined, where: string): TtlConfig | undefined {
   if (ttl === undefined) return undefined;
+  if (ttl === null || typeof ttl !== 'object') throw new JobDefinitionError(`${where}: ttl must be an object { ttlMs, update?, time? }, got ${shownValue(ttl)}`);
+  checkKnownOptions(ttl, TTL_KEYS, `${where}: ttl`);
   if (!(Number.isFinite(ttl.ttlMs) && ttl.ttlMs > 0)) throw new JobDefinitionError(`${where}: ttl.ttlMs must be a positive number of ms, got ${shownValue(ttl.ttlMs)}`);
   if (ttl.update !== undefined && ttl.update !== 'write' && ttl.update !== 'read-write') throw new JobDefinitionError(`${where}: ttl.update must be 'write' or 'read-write'`);
   if (ttl.time !== undefined && ttl.time !== 'processing' && ttl.time !== 'event') throw new JobDefinitionError(`${where}: ttl.time must be 'processing' or 'event'`);

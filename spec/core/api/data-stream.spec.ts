@@ -7,7 +7,7 @@ import { StreamEnvironment } from '../../../core/api/environment.js';
 import { JobDefinitionError } from '../../../core/api/errors.js';
 import { OutputTag } from '../../../core/api/output-tag.js';
 import { genericCodec } from '../../../shm/codec/generic.js';
-import { TumblingEventTimeWindows, TumblingProcessingTimeWindows } from '../../../core/index.js';
+import { TumblingEventTimeWindows, TumblingProcessingTimeWindows, WatermarkStrategy } from '../../../core/index.js';
 
 // Regression: `keyBy(...).name('by-user')` renamed the operator before the keyBy, and with it that
 // operator's default uid, which its state is restored by.
@@ -121,4 +121,15 @@ test('an unkeyed co-map: name() names both functions\' operators and keeps their
   assert.deepEqual([one.uid, two.uid], before);
   const pinned = a.connect(b).flatMap<number>((x, out) => out.collect(x), (x, out) => out.collect(x)).uid('u').name('y');
   assert.deepEqual(pinned.node.coFunctions!.map((n) => [n.name, n.uid]), [['y.1', 'u.1'], ['y.2', 'u.2']]);
+});
+
+// Regression: a misspelt option was ignored (reduce(fn, { stateSchems }) kept an object per key).
+test('reduce and assignTimestampsAndWatermarks refuse a misspelt option, naming the operator before them', () => {
+  const env = new StreamEnvironment(1);
+  const src = env.fromCollection([{ u: 'a', n: 1 }]).name('src');
+  assert.throws(() => src.keyBy((r) => r.u).reduce((a, b) => ({ u: a.u, n: a.n + b.n }), { stateSchems: {} } as never), (e: unknown) =>
+    e instanceof JobDefinitionError && e.message === "reduce after operator 'src': unknown option 'stateSchems' (did you mean 'stateSchema'?); known: stateSchema");
+  assert.throws(() => src.assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<{ u: string; n: number }>().withTimestampAssigner((r) => r.n), { perSplitt: true } as never), (e: unknown) =>
+    e instanceof JobDefinitionError && e.message === "assignTimestampsAndWatermarks after operator 'src': unknown option 'perSplitt' (did you mean 'perSplit'?); known: perSplit");
+  assert.equal(src.keyBy((r) => r.u).reduce((a) => a, { stateSchema: undefined }) !== undefined, true);
 });

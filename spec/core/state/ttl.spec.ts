@@ -35,6 +35,20 @@ describe('ttlConfig', () => {
   });
 });
 
+// Regression: a misspelt option was ignored: { ttl: { ttlMs: 100, updte: 'read-write' } } renewed on writes only,
+// and { tll: { ttlMs: 100 } } kept entries for good.
+describe('misspelt state options', () => {
+  test('a state option or TTL key not known is refused when the state is first declared, naming the state and the nearest key', () => {
+    const b = backend(true, true, new ManualClocks());
+    assert.throws(() => b.valueState('v', { ttl: { ttlMs: 100, updte: 'read-write' } } as never), (e: unknown) =>
+      e instanceof JobDefinitionError && e.message === "operator 'op', state 'v': ttl: unknown option 'updte' (did you mean 'update'?); known: ttlMs, update, time");
+    assert.throws(() => b.listState('l', { tll: { ttlMs: 100 } } as never), (e: unknown) =>
+      e instanceof JobDefinitionError && e.message === "operator 'op', state 'l': unknown option 'tll' (did you mean 'ttl'?); known: ttl");
+    assert.throws(() => ttlConfig(5 as never, "operator 'o'"), /^JobDefinitionError: operator 'o': ttl must be an object \{ ttlMs, update\?, time\? \}, got 5$/);
+    assert.equal(b.mapState('m', { ttl: { ttlMs: 100, update: undefined } }) !== undefined, true);
+  });
+});
+
 for (const fastPaths of [true, false]) describe(`state fast paths ${fastPaths ? 'on' : 'off'}`, () => {
   describe('processing-time TTL', () => {
     test('an entry expires ttlMs after its last write, and is never returned after', () => {
