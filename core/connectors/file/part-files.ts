@@ -5,11 +5,13 @@
 // rename to its final name when the checkpoint that holds it completes. A part still open at a restored
 // checkpoint is cut to the length that checkpoint recorded and published. Names carry the subtask and a random
 // token per writer, so no two attempts of a job ever produce the same name and a final name never needs
-// overwriting. Readers of the output directory skip hidden files (input-paths.ts does).
+// overwriting. Readers of the output directory skip hidden files (input-paths.ts does). A transaction records each
+// part's CRC-32, and a restore reads a part back and checks it before publishing it.
 
 import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { constants, copyFile, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { ConnectorOptionError, FileCommitError } from '../errors.js';
 
 /** What these find on disk a restart meets again (FileCommitError.permanent). */
@@ -23,6 +25,8 @@ export interface PartFile {
   /** Size in bytes: a final file of another size is not this part. */
   readonly bytes: number;
   readonly records: number;
+  /** CRC-32 of its bytes, checked before a restore publishes it (absent in transactions of versions before it). */
+  readonly crc?: number;
 }
 
 /**
@@ -36,6 +40,8 @@ export interface OpenPartFile {
   /** Durable length at the barrier. */
   readonly bytes: number;
   readonly records: number;
+  /** CRC-32 of its first `bytes` bytes, checked before a restore publishes it (absent in transactions of versions before it). */
+  readonly crc?: number;
 }
 
 /**
@@ -83,10 +89,51 @@ export function checkPartNames(names: PartNames): void {
 export function isFileSinkTransaction(t: unknown): t is FileSinkTransaction {
   const x = t as FileSinkTransaction | null;
   if (x === null || typeof x !== 'object' || typeof x.dir !== 'string' || !Array.isArray(x.parts)) return false;
-  if (!x.parts.every((p) => typeof p?.pending === 'string' && typeof p.final === 'string' && Number.isSafeInteger(p.bytes))) return false;
+  if (!x.parts.every((p) => typeof p?.pending === 'string' && typeof p.final === 'string' && Number.isSafeInteger(p.bytes) && isCrc(p.crc))) return false;
   if (x.kind === 'file-sink') return x.open === undefined;
   return x.kind === FILE_SINK_OPEN_KIND && x.open !== null && typeof x.open === 'object' && typeof x.open.inProgress === 'string'
-    && typeof x.open.final === 'string' && Number.isSafeInteger(x.open.bytes) && x.open.bytes >= 0;
+    && typeof x.open.final === 'string' && Number.isSafeInteger(x.open.bytes) && x.open.bytes >= 0 && isCrc(x.open.crc);
+}
+
+const isCrc = (c: unknown): boolean => c === undefined || (Number.isInteger(c) && (c as number) >= 0 && (c as number) <= 0xffffffff);
+
+/**
+ * Given by a restore alone (a commit at each checkpoint does not read its parts back): a part's bytes are read and
+ * checked against its transaction's CRC before they are published. `checkpointId`: the transaction's, for the message.
+ */
+export interface PartCheck {
+  readonly checkpointId: number;
+}
+
+/**
+ * Fails (FileCommitError) unless the first `bytes` bytes of `path` have CRC-32 `crc`: the open part's bytes are
+ * checkpointed state, and a damaged checkpoint is never restored silently. No `crc` (a transaction written before
+ * parts carried one): taken as it is.
+ */
+export async function checkPartBytes(path: string, bytes: number, crc: number | undefined, checkpointId: number): Promise<void> {
+  if (crc === undefined) return;
+  const found = await crcOf(path, bytes);
+  if (found === crc) return;
+  const at = checkpointId < 0 ? 'the end of input' : `checkpoint ${checkpointId}`;
+  throw new FileCommitError(`cannot commit ${path}: its first ${bytes} bytes are not the ones written before ${at} (CRC-32 ${hex(found)}, recorded ${hex(crc)}): the file was changed after it was written (a disk fault, or a write outside the sink), and it is not published. A restore cannot write it again: if a copy of the file as written exists, put it in its place and resume, else run the job afresh (a new or emptied state directory, without resuming)`, LASTING);
+}
+
+const hex = (c: number): string => c.toString(16).padStart(8, '0');
+
+/** CRC-32 of the first `bytes` bytes of `path` (fewer if it is shorter). */
+async function crcOf(path: string, bytes: number): Promise<number> {
+  const h = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(bytes, 1 << 20));
+    let crc = 0;
+    for (let pos = 0; pos < bytes;) {
+      const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, bytes - pos), pos);
+      if (bytesRead === 0) break;
+      crc = crc32(buf.subarray(0, bytesRead), crc);
+      pos += bytesRead;
+    }
+    return crc;
+  } finally { await h.close(); }
 }
 
 export type PublishResult = 'published' | 'already-published' | 'taken';
@@ -104,11 +151,12 @@ export interface PublishedEvidence {
  * file of the recorded size is there, an earlier commit (perhaps one cut short by a crash) already did it; when
  * both are gone and `evidence` vouches for its publish, a consumer took it ('taken').
  */
-export async function publishPart(dir: string, part: PartFile, evidence?: PublishedEvidence): Promise<PublishResult> {
+export async function publishPart(dir: string, part: PartFile, evidence?: PublishedEvidence, check?: PartCheck): Promise<PublishResult> {
   const pending = join(dir, part.pending);
   const final = join(dir, part.final);
   const d = decide(part, pending, final, await sizeOf(pending), await sizeOf(final), evidence);
   if (d !== 'rename') return d;
+  if (check !== undefined) await checkPartBytes(pending, part.bytes, part.crc, check.checkpointId);
   await rename(pending, final);
   return 'published';
 }
@@ -152,7 +200,7 @@ export type ReadiedOpenPart =
  * checkpoints published do ('published-longer'). No final file, and `evidence` vouches for its publish at this length
  * or longer (an earlier restore's, or a later checkpoint's): a consumer took it ('taken').
  */
-export async function readyOpenPart(dir: string, part: OpenPartFile, evidence?: PublishedEvidence): Promise<ReadiedOpenPart> {
+export async function readyOpenPart(dir: string, part: OpenPartFile, evidence?: PublishedEvidence, check?: PartCheck): Promise<ReadiedOpenPart> {
   const final = join(dir, part.final);
   const finalSize = await sizeOf(final);
   if (finalSize === part.bytes) return { result: 'already-published' };
@@ -170,6 +218,8 @@ export async function readyOpenPart(dir: string, part: OpenPartFile, evidence?: 
     throw new FileCommitError(`cannot commit ${final}: neither it nor its in-progress file ${join(dir, part.inProgress)} nor its pending file exists, and the sink's record of published parts does not list it: taken by a consumer in the moment between its publish and the record's (a crash there), or deleted outside the sink before it was published. A restore cannot write it again: if a consumer has it, put it back where it was (the consumer will see it again), else run the job afresh (a new or emptied state directory, without resuming)`, LASTING);
   }
   if (size < part.bytes) throw new FileCommitError(`cannot commit ${from}: it has ${size} bytes, fewer than the ${part.bytes} written before the checkpoint`, LASTING);
+  // Before it is copied or cut: a damaged file stays as the crash left it.
+  if (check !== undefined) await checkPartBytes(from, part.bytes, part.crc, check.checkpointId);
   // Still in progress: the failed attempt's writer had it open. A write of its that was still under way (a stalled
   // disk) would land in the file after the cut, so the published file is a copy (a reflink where the file system
   // has them), cut, and the old file goes. A pending part was closed by its writer: cut in place.

@@ -7,7 +7,9 @@
 // closed since the last barrier durable under a pending name; `commit` publishes a completed checkpoint's closed
 // parts by atomic rename, idempotently. After a crash, `recover` publishes the restored transactions' closed
 // parts, cuts a part that was open at the checkpoint to its recorded length and publishes it, and deletes this
-// subtask's other in-progress and pending leftovers: output that no completed checkpoint vouches for.
+// subtask's other in-progress and pending leftovers: output that no completed checkpoint vouches for. Each
+// transaction records the CRC-32 of its parts' bytes (of an open part's first `bytes`), kept as they are flushed;
+// `recover` reads a part back and checks it before publishing it (a commit does not).
 //
 // Writes are synchronous (writeSync from a buffer): `write` and `prepareCommit` are synchronous in the sink
 // contract, and the barrier must find the bytes on disk.
@@ -16,11 +18,12 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js';
 import type { CommitContext, SinkWriter } from '../sink.js';
 import { makeDir } from '../../runtime/make-dir.js';
 import {
-  FILE_SINK_OPEN_KIND, checkPartNames, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync, readyOpenPart,
+  FILE_SINK_OPEN_KIND, checkPartNames, type PartCheck, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync, readyOpenPart,
   removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type PartFile, type PartNames, type ReadiedOpenPart,
 } from './part-files.js';
 import { CommittedParts } from './committed-parts.js';
@@ -89,6 +92,8 @@ interface OpenPart {
   named: boolean;
   /** Its length at its last fsync: a barrier with nothing new since syncs nothing (a quiet sink's parts stay open). */
   synced: number;
+  /** CRC-32 of the bytes written to its file so far (flushed: at a barrier and a close, all `bytes`). */
+  crc: number;
 }
 
 export class RollingFileWriter<T> implements SinkWriter<T> {
@@ -186,7 +191,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
         fsyncSync(part.fd);
         part.synced = part.bytes;
       }
-      open = { inProgress: inProgressName(part.final), final: part.final, bytes: part.bytes, records: part.records };
+      open = { inProgress: inProgressName(part.final), final: part.final, bytes: part.bytes, records: part.records, crc: part.crc };
       // Its name too must survive a crash once a transaction names it (once per part).
       if (!part.named) { part.named = true; syncNames = true; }
     }
@@ -269,7 +274,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
   private openPart(): OpenPart {
     const final = finalName(this.names, this.subtask, this.token, this.partCount++);
     const fd = openSync(join(this.dir, inProgressName(final)), 'wx');
-    const part: OpenPart = { final, fd, bytes: 0, records: 0, rollAt: this.rollIntervalMs > 0 ? this.now() + this.rollIntervalMs : 0, named: false, synced: 0 };
+    const part: OpenPart = { final, fd, bytes: 0, records: 0, rollAt: this.rollIntervalMs > 0 ? this.now() + this.rollIntervalMs : 0, named: false, synced: 0, crc: 0 };
     this.part = part;
     if (this.header !== undefined) {
       this.chunks.push(this.header);
@@ -285,6 +290,8 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.buffered = 0;
+    // Native (zlib), once a flush: a restore checks the part's bytes against it.
+    part.crc = crc32(data, part.crc);
     let off = 0;
     while (off < data.length) off += writeSync(part.fd, data, off, data.length - off);
   }
@@ -297,7 +304,7 @@ export class RollingFileWriter<T> implements SinkWriter<T> {
     this.part = undefined;
     const pending = pendingName(part.final);
     renameSync(join(this.dir, inProgressName(part.final)), join(this.dir, pending));
-    this.closed.push({ pending, final: part.final, bytes: part.bytes, records: part.records });
+    this.closed.push({ pending, final: part.final, bytes: part.bytes, records: part.records, crc: part.crc });
     if (part.named) this.closedNamed.add(pending);
   }
 }
@@ -382,7 +389,7 @@ interface Opened {
 /** Publishes transactions' parts by atomic rename, in checkpoint order (any thread; idempotent). */
 export async function commitFileSinkTransactions(transactions: readonly unknown[], record?: CommitRecord): Promise<FileSinkTransaction[]> {
   const txs = inCheckpointOrder(transactions);
-  await publish(txs, record === undefined ? undefined : new Records(record), []);
+  await publish(txs, record === undefined ? undefined : new Records(record), [], false);
   return txs;
 }
 
@@ -394,14 +401,15 @@ export async function commitFileSinkTransactions(transactions: readonly unknown[
  * still has its pending file: it is published as usual). Open parts are cut and made durable under their pending
  * names first: renames alone come between the record's staging and its install.
  */
-async function publish(txs: readonly FileSinkTransaction[], records: Records | undefined, openParts: readonly { dir: string; open: OpenPartFile }[]): Promise<Opened[]> {
+async function publish(txs: readonly FileSinkTransaction[], records: Records | undefined, openParts: readonly OpenAt[], restore: boolean): Promise<Opened[]> {
   const opened: Opened[] = [];
-  for (const o of openParts) opened.push({ ...o, ready: await readyOpenPart(o.dir, o.open, records?.get(o.dir)) });
+  for (const o of openParts) opened.push({ dir: o.dir, open: o.open, ready: await readyOpenPart(o.dir, o.open, records?.get(o.dir), checkOf(restore, o.checkpointId)) });
   const staged = records === undefined ? [] : await records.stage(txs, opened);
   const dirs = new Set<string>();
   for (const tx of txs) {
     const evidence = records?.get(tx.dir);
-    for (const part of tx.parts) if (await publishPart(tx.dir, part, evidence) === 'taken') records!.taken(tx.dir, part.final);
+    const check = checkOf(restore, tx.checkpointId);
+    for (const part of tx.parts) if (await publishPart(tx.dir, part, evidence, check) === 'taken') records!.taken(tx.dir, part.final);
     if (tx.parts.length > 0) dirs.add(tx.dir);
   }
   for (const { dir, open: part, ready } of opened) {
@@ -417,6 +425,9 @@ async function publish(txs: readonly FileSinkTransaction[], records: Records | u
   for (const d of dirs) await syncDir(d);
   return opened;
 }
+
+/** A restore reads its parts back before publishing them; a commit does not. */
+const checkOf = (restore: boolean, checkpointId: number): PartCheck | undefined => (restore ? { checkpointId } : undefined);
 
 /** A restore's test seam (specs only, never set by the sink): where a spec's job stops the process. */
 export interface RecoverHooks {
@@ -444,7 +455,7 @@ async function restoreTransactions(
   o: { subtask?: number; keep?: string; records?: Records; hooks?: RecoverHooks },
 ): Promise<RecoveryReport> {
   // Before the leftovers are deleted: an open part's file is hidden until it is published.
-  const opened = await publish(txs, o.records, newestOpenParts(txs));
+  const opened = await publish(txs, o.records, newestOpenParts(txs), true);
   await o.hooks?.published?.();
   const named = new Set(txs.filter((t) => t.dir === dir).flatMap((t) => t.parts.map((p) => p.pending)));
   const discarded: string[] = [];
@@ -463,13 +474,20 @@ async function restoreTransactions(
  * part may be open in one and open at a greater length, or closed, in a newer one: the newest is the restored
  * state (a closed part is published with the closed ones). The end of input (-1) is the newest.
  */
-function newestOpenParts(txs: readonly FileSinkTransaction[]): { dir: string; open: OpenPartFile }[] {
-  const newest = new Map<string, { dir: string; open: OpenPartFile | undefined }>();
+function newestOpenParts(txs: readonly FileSinkTransaction[]): OpenAt[] {
+  const newest = new Map<string, OpenAt | undefined>();
   for (const tx of txs) {
-    for (const p of tx.parts) newest.set(join(tx.dir, p.final), { dir: tx.dir, open: undefined });
-    if (tx.open !== undefined) newest.set(join(tx.dir, tx.open.final), { dir: tx.dir, open: tx.open });
+    for (const p of tx.parts) newest.set(join(tx.dir, p.final), undefined);
+    if (tx.open !== undefined) newest.set(join(tx.dir, tx.open.final), { dir: tx.dir, open: tx.open, checkpointId: tx.checkpointId });
   }
-  return [...newest.values()].flatMap(({ dir, open }) => (open === undefined ? [] : [{ dir, open }]));
+  return [...newest.values()].filter((o) => o !== undefined);
+}
+
+/** A part open at a restored transaction's checkpoint. */
+interface OpenAt {
+  readonly dir: string;
+  readonly open: OpenPartFile;
+  readonly checkpointId: number;
 }
 
 function checkTransaction(t: unknown): FileSinkTransaction {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
 import { RollingFileWriter } from '../../../../core/connectors/file/rolling-file-writer.js';
 import { readyOpenPart, type FileSinkTransaction } from '../../../../core/connectors/file/part-files.js';
 import { CsvEncoder } from '../../../../core/connectors/formats/csv.js';
@@ -490,4 +491,106 @@ test('a write of the failed attempt that lands after the recovery does not reach
   assert.equal((await stat(join(dir, tx.open!.final))).size, tx.open!.bytes);
   w.abort();
   assert.deepEqual((await listing(dir)).hidden, []);
+});
+
+/** Flips the bits of the byte at `at` of `file`. */
+async function flip(file: string, at: number): Promise<void> {
+  const b = await readFile(file);
+  b[at] = b[at]! ^ 0xff;
+  await writeFile(file, b);
+}
+
+const crcOf = async (file: string, bytes?: number): Promise<number> => crc32((await readFile(file)).subarray(0, bytes));
+
+test('each transaction records the CRC-32 of its parts\' bytes: closed parts whole (header included), the open part\'s first bytes, across rolls and buffered writes', async () => {
+  const dir = freshDir();
+  const w = new RollingFileWriter<{ i: number }>({ dir, subtask: 0, encode: (v) => enc.encode(v), header: 'h\n', suffix: '.jsonl', rollRecords: 4, bufferBytes: 10 });
+  for (let i = 0; i < 10; i++) w.write({ i });
+  const tx1 = w.prepareCommit(1);
+  assert.equal(tx1.parts.length, 2);
+  for (const p of tx1.parts) assert.equal(p.crc, await crcOf(join(dir, p.pending)), p.pending);
+  const open1 = tx1.open!;
+  assert.equal(open1.crc, await crcOf(join(dir, open1.inProgress)));
+  w.write({ i: 10 });
+  const tx2 = w.prepareCommit(2);
+  assert.equal(tx2.open!.final, open1.final);
+  assert.equal(tx2.open!.crc, await crcOf(join(dir, open1.inProgress)), 'the running CRC goes on across barriers');
+  assert.equal(open1.crc, await crcOf(join(dir, open1.inProgress), open1.bytes), 'the older checkpoint\'s CRC still matches its length');
+  w.write({ i: 11 });
+  const tx3 = w.prepareCommit(3);
+  assert.equal(tx3.parts.length, 1, 'rolled at 4 records');
+  assert.equal(tx3.parts[0]!.crc, await crcOf(join(dir, tx3.parts[0]!.pending)));
+  assert.equal(tx3.open, undefined);
+  w.abort();
+});
+
+test('a restore checks a part\'s bytes before publishing it: a flipped byte in an open or a closed part is a FileCommitError naming the file and the checkpoint, nothing is published', { timeout: 20_000 }, async () => {
+  for (const which of ['open', 'closed'] as const) {
+    const dir = freshDir();
+    const w = openWriter(dir, { rollRecords: 5, bufferBytes: 0 });
+    for (let i = 0; i < 8; i++) w.write({ i });
+    const tx = w.prepareCommit(4);
+    w.write({ i: 8 });
+    w.abort();
+    const file = which === 'open' ? join(dir, tx.open!.inProgress) : join(dir, tx.parts[0]!.pending);
+    const bytes = which === 'open' ? tx.open!.bytes : tx.parts[0]!.bytes;
+    const sizeBefore = (await stat(file)).size;
+    await flip(file, Math.floor(bytes / 2));
+    await assert.rejects(jsonWriter(dir).recover([tx]), (e: unknown) => e instanceof FileCommitError
+      && e.message.includes(`cannot commit ${file}`) && /written before checkpoint 4/.test(e.message) && /run the job afresh/.test(e.message), which);
+    assert.deepEqual((await listing(dir)).visible, [], `${which}: a restore readies its open parts before it publishes any`);
+    assert.equal((await stat(file)).size, sizeBefore, `${which}: the damaged file is left as it was, not cut`);
+  }
+});
+
+test('a part cut to an earlier checkpoint\'s length checks that length\'s CRC: a flipped byte after it does not matter, one before it fails', { timeout: 20_000 }, async () => {
+  for (const at of ['after', 'before'] as const) {
+    const dir = freshDir();
+    const w = openWriter(dir, { bufferBytes: 0 });
+    for (let i = 0; i < 4; i++) w.write({ i });
+    const tx1 = w.prepareCommit(1);
+    for (let i = 4; i < 8; i++) w.write({ i });
+    const tx2 = w.prepareCommit(2);
+    w.abort();
+    assert.ok(tx2.open!.bytes > tx1.open!.bytes && tx2.open!.crc !== tx1.open!.crc);
+    const file = join(dir, tx1.open!.inProgress);
+    await flip(file, at === 'after' ? tx1.open!.bytes + 3 : tx1.open!.bytes - 3);
+    // Restoring checkpoint 1 (an older one): the part is cut to its length.
+    const recover = jsonWriter(dir).recover([tx1]);
+    if (at === 'after') {
+      await recover;
+      assert.deepEqual(await published(dir), [0, 1, 2, 3]);
+    } else {
+      await assert.rejects(recover, (e: unknown) => e instanceof FileCommitError && /written before checkpoint 1/.test(e.message));
+      assert.deepEqual(await published(dir), []);
+    }
+  }
+});
+
+test('transactions written before parts carried a CRC are restored unchecked', async () => {
+  const dir = freshDir();
+  const w = openWriter(dir, { rollRecords: 3, bufferBytes: 0 });
+  for (let i = 0; i < 5; i++) w.write({ i });
+  const tx = w.prepareCommit(1);
+  w.abort();
+  const { crc: _c, ...open } = tx.open!;
+  const old: FileSinkTransaction = { ...tx, parts: tx.parts.map(({ crc: _p, ...p }) => p), open };
+  assert.ok(old.parts.every((p) => p.crc === undefined) && old.open!.crc === undefined);
+  await jsonWriter(dir).recover([old]);
+  assert.deepEqual(await published(dir), [0, 1, 2, 3, 4]);
+  // A CRC that is no 32-bit number: not a file sink transaction.
+  await assert.rejects(jsonWriter(freshDir()).recover([{ ...tx, open: { ...tx.open!, crc: -1 } }]), (e: unknown) => e instanceof FileCommitError && /not a file sink transaction/.test(e.message));
+});
+
+test('a commit does not read its parts back: a part damaged before its checkpoint\'s commit is published as it is (the restore is where bytes are checked)', async () => {
+  const dir = freshDir();
+  const w = jsonWriter(dir, { bufferBytes: 0 });
+  for (let i = 0; i < 3; i++) w.write({ i });
+  const tx = w.prepareCommit(1);
+  const file = join(dir, tx.parts[0]!.pending);
+  const damaged = await readFile(file);
+  damaged[0] = 0x20;
+  await writeFile(file, damaged);
+  await w.commit([tx]);
+  assert.deepEqual((await listing(dir)).visible, [tx.parts[0]!.final]);
 });
