@@ -145,6 +145,7 @@ function held<T>(inner: SinkSpec<T>): SinkSpec<T> {
           pending: txs.flatMap((t) => t.parts.map((p) => p.pending)),
           finals: txs.flatMap((t) => t.parts.map((p) => p.final)),
           open: txs.flatMap((t) => (t.open === undefined ? [] : [t.open.final])),
+          openBytes: txs.flatMap((t) => (t.open === undefined ? [] : [t.open.bytes])),
         }));
         renameSync(`${heldFile}.tmp`, heldFile);
         return new Promise<void>(() => {});
