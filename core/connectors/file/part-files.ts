@@ -151,14 +151,24 @@ export interface PublishedEvidence {
  * file of the recorded size is there, an earlier commit (perhaps one cut short by a crash) already did it; when
  * both are gone and `evidence` vouches for its publish, a consumer took it ('taken').
  */
-export async function publishPart(dir: string, part: PartFile, evidence?: PublishedEvidence, check?: PartCheck): Promise<PublishResult> {
+export async function publishPart(dir: string, part: PartFile, evidence?: PublishedEvidence): Promise<PublishResult> {
   const pending = join(dir, part.pending);
   const final = join(dir, part.final);
   const d = decide(part, pending, final, await sizeOf(pending), await sizeOf(final), evidence);
   if (d !== 'rename') return d;
-  if (check !== undefined) await checkPartBytes(pending, part.bytes, part.crc, check.checkpointId);
   await rename(pending, final);
   return 'published';
+}
+
+/**
+ * A restore's check of a closed part it is about to publish (a pending file of the recorded size, no final file),
+ * made before any of its renames: a damaged part fails the restore with nothing published. A part in any other
+ * state is left to `publishPart` to decide.
+ */
+export async function checkPendingPart(dir: string, part: PartFile, check: PartCheck): Promise<void> {
+  const pending = join(dir, part.pending);
+  if (part.crc === undefined || await sizeOf(join(dir, part.final)) !== undefined || await sizeOf(pending) !== part.bytes) return;
+  await checkPartBytes(pending, part.bytes, part.crc, check.checkpointId);
 }
 
 /** The same, synchronously: for the end of a bounded input, where the sink's `finish` is synchronous. */

@@ -23,7 +23,7 @@ import { ConnectorOptionError, EncodeError, FileCommitError } from '../errors.js
 import type { CommitContext, SinkWriter } from '../sink.js';
 import { makeDir } from '../../runtime/make-dir.js';
 import {
-  FILE_SINK_OPEN_KIND, checkPartNames, type PartCheck, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync, readyOpenPart,
+  FILE_SINK_OPEN_KIND, checkPartNames, checkPendingPart, type PartCheck, finalName, inProgressName, isFileSinkTransaction, leftoverParts, pendingName, publishPart, publishPartSync, readyOpenPart,
   removeFile, removeFileSync, syncDir, syncDirSync, type FileSinkTransaction, type OpenPartFile, type PartFile, type PartNames, type ReadiedOpenPart,
 } from './part-files.js';
 import { CommittedParts } from './committed-parts.js';
@@ -402,14 +402,15 @@ export async function commitFileSinkTransactions(transactions: readonly unknown[
  * names first: renames alone come between the record's staging and its install.
  */
 async function publish(txs: readonly FileSinkTransaction[], records: Records | undefined, openParts: readonly OpenAt[], restore: boolean): Promise<Opened[]> {
+  // Before any file is cut or renamed: a damaged part fails the restore with nothing of it done.
+  if (restore) for (const tx of txs) for (const part of tx.parts) await checkPendingPart(tx.dir, part, { checkpointId: tx.checkpointId });
   const opened: Opened[] = [];
   for (const o of openParts) opened.push({ dir: o.dir, open: o.open, ready: await readyOpenPart(o.dir, o.open, records?.get(o.dir), checkOf(restore, o.checkpointId)) });
   const staged = records === undefined ? [] : await records.stage(txs, opened);
   const dirs = new Set<string>();
   for (const tx of txs) {
     const evidence = records?.get(tx.dir);
-    const check = checkOf(restore, tx.checkpointId);
-    for (const part of tx.parts) if (await publishPart(tx.dir, part, evidence, check) === 'taken') records!.taken(tx.dir, part.final);
+    for (const part of tx.parts) if (await publishPart(tx.dir, part, evidence) === 'taken') records!.taken(tx.dir, part.final);
     if (tx.parts.length > 0) dirs.add(tx.dir);
   }
   for (const { dir, open: part, ready } of opened) {

@@ -543,6 +543,20 @@ test('a restore checks a part\'s bytes before publishing it: a flipped byte in a
   }
 });
 
+test('a restore checks every closed part before it renames any: a damaged part of the newest transaction leaves the older ones unpublished too', async () => {
+  const dir = freshDir();
+  const w = jsonWriter(dir, { bufferBytes: 0 });
+  for (let i = 0; i < 3; i++) w.write({ i });
+  const tx1 = w.prepareCommit(1);
+  for (let i = 3; i < 6; i++) w.write({ i });
+  const tx2 = w.prepareCommit(2);
+  w.abort();
+  await flip(join(dir, tx2.parts[0]!.pending), 4);
+  await assert.rejects(jsonWriter(dir).recover([tx1, tx2]), (e: unknown) => e instanceof FileCommitError && e.message.includes(tx2.parts[0]!.pending) && /checkpoint 2/.test(e.message));
+  assert.deepEqual((await listing(dir)).visible, [], 'checkpoint 1\'s part is not published either');
+  assert.deepEqual((await listing(dir)).hidden, [tx1.parts[0]!.pending, tx2.parts[0]!.pending].sort());
+});
+
 test('a part cut to an earlier checkpoint\'s length checks that length\'s CRC: a flipped byte after it does not matter, one before it fails', async () => {
   for (const at of ['after', 'before'] as const) {
     const dir = freshDir();
