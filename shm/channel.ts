@@ -78,13 +78,16 @@ export class ChannelWriter<T> {
     const at = this.producer.tryReserve(length);
     if (at >= 0) return this.fill(value, at, size, kind, count, ts, tss, bounded);
     if (this.strategy.mode === 'block') return this.fill(value, this.producer.reserve(length, this.strategy), size, kind, count, ts, tss, bounded);
-    return this.settled(this.producer.reserveAsync(length, this.strategy)).then((off) => this.fill(value, off, size, kind, count, ts, tss, bounded));
+    return this.once(this.producer.reserveAsync(length, this.strategy), (off) => this.fill(value, off, size, kind, count, ts, tss, bounded));
   }
 
-  /** Marks the channel waiting until `reservation` settles (see `waiting`). */
-  private settled(reservation: Promise<number>): Promise<number> {
+  /**
+   * Marks the channel waiting until `reservation` settles (see `waiting`), and fills it in the same turn: a write
+   * let in between (a finally() hop) would take the reservation's position again.
+   */
+  private once(reservation: Promise<number>, fill: (at: number) => void): Promise<void> {
     this.waiting = true;
-    return reservation.finally(() => { this.waiting = false; });
+    return reservation.then((at) => { this.waiting = false; fill(at); }, (e: unknown) => { this.waiting = false; throw e; });
   }
 
   /**
@@ -268,7 +271,7 @@ export class ChannelWriter<T> {
     const at = this.producer.tryReserve(length);
     if (at >= 0) return put(at);
     if (this.strategy.mode === 'block') return put(this.producer.reserve(length, this.strategy));
-    return this.settled(this.producer.reserveAsync(length, this.strategy)).then(put);
+    return this.once(this.producer.reserveAsync(length, this.strategy), put);
   }
 
   /** Makes every written record visible to the reader now (the buffer-timeout path). */
