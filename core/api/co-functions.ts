@@ -92,12 +92,30 @@ export interface KeyedBroadcastProcessFunction<K extends UserKey, IN, B, O> {
 
 /**
  * A plain stream read beside a broadcast stream (`stream.connect(rules.broadcast(descriptor)).process(fn)`): no
- * keys, state or timers of its own. Chained to the operator before it (a source, say), its records reach it as
- * calls and only the broadcast records cross threads.
+ * keys or timers; its own state goes through snapshotState/restoreState, its event time through onWatermark.
+ * Chained to the operator before it (a source, say), its records reach it as calls and only the broadcast records
+ * cross threads.
  */
 export interface BroadcastProcessFunction<IN, B, O> {
   /** Once per parallel instance, before the first record (after a restore): set up caches here. */
   open?(ctx: { readonly subtask: number }): Sync;
   processElement(value: IN, ctx: ReadOnlyBroadcastProcessContext, out: Collector<O>): Sync;
   processBroadcastElement(value: B, ctx: BroadcastProcessContext, out: Collector<O>): Sync;
+  /**
+   * The operator's event time moved on to `watermark` (the lower of its two inputs'), and the watermark goes
+   * downstream after this returns: what is emitted here carries `watermark` as its time and is not late there.
+   * Called with MAX_WATERMARK once both inputs end. The plain function's clock: it has no timers.
+   */
+  onWatermark?(watermark: number, ctx: ReadOnlyBroadcastProcessContext, out: Collector<O>): Sync;
+  /**
+   * This instance's own state (msgpack-able), taken into each checkpoint and savepoint at the barrier, after every
+   * record before it. Broadcast state is kept without it; this is for what differs between instances.
+   */
+  snapshotState?(): unknown;
+  /**
+   * On a restore, before open(): what each instance's snapshotState returned, indexed by its subtask then
+   * (`states.length` is the old parallelism; an entry is undefined where that instance had not started). Every new
+   * instance gets all of them, so one restored at another parallelism can take its share (Flink's union list state).
+   */
+  restoreState?(states: readonly unknown[], ctx: { readonly subtask: number; readonly parallelism: number }): Sync;
 }

@@ -19,6 +19,8 @@ import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 import type { HasSideOutputs, TwoInputOperator } from './create-operator.js';
 import { ownInstance } from './own-instance.js';
+import { OWN_STATE, broadcastItemsFor, ownStateItems, statesBySubtask, type OwnStateItem } from './own-state.js';
+import { MIN_WATERMARK } from '../time/watermark.js';
 
 export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   implements TwoInputOperator, HasSideOutputs, ReadOnlyBroadcastProcessContext, Collector<O> {
@@ -29,6 +31,8 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   /** Merges the inputs' event time when they arrive separately (chained); undefined: the input gate merged them. */
   private valve: WatermarkValve | undefined;
   private endedInputs = 0;
+  /** The last watermark onWatermark was called with (event time only rises). */
+  private lastAdvanced = MIN_WATERMARK;
 
   private readonly fn: BroadcastProcessFunction<IN, B, O>;
 
@@ -60,7 +64,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   mergeInputs(): void {
     this.valve = new WatermarkValve(2, {
       // The task's watermark from here on down the chain: the minimum of both inputs.
-      watermark: (wm) => { this.ctx.watermark = wm; this.ctx.emittedWatermark = wm; this.forwardWatermark(wm); },
+      watermark: (wm) => { this.ctx.watermark = wm; this.ctx.emittedWatermark = wm; this.advance(wm); this.forwardWatermark(wm); },
       idle: (idle) => { this.forwardIdle(idle); },
     });
   }
@@ -126,7 +130,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   // ---- input 0 (and both, when the input gate merged them)
   override watermark(watermark: number): void {
     const valve = this.valve;
-    if (valve === undefined) { this.forwardWatermark(watermark); return; }
+    if (valve === undefined) { this.advance(watermark); this.forwardWatermark(watermark); return; }
     valve.onWatermark(0, watermark);
     // The chain's timestamps operator set its own watermark before calling down: from here on it is the merged
     // one (a broadcast input behind the source holds it back).
@@ -152,6 +156,20 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     if (++this.endedInputs === 2) this.finishOutputs();
   }
 
+  /** The function's onWatermark, once per rise of event time, before the watermark goes on (its output is not late). */
+  private advance(watermark: number): void {
+    const onWatermark = this.fn.onWatermark;
+    if (onWatermark === undefined || watermark <= this.lastAdvanced) return;
+    this.lastAdvanced = watermark;
+    const ts = this.ctx.timestamp;
+    this.ctx.timestamp = watermark;
+    try {
+      const r = onWatermark.call(this.fn, watermark, this, this);
+      if (r !== undefined) notAsync(r, this.name, 'onWatermark');
+    } catch (e) { this.fail(e); }
+    this.ctx.timestamp = ts;
+  }
+
   private forwardWatermark(watermark: number): void {
     this.sideOutputs.watermark(watermark);
     this.next.watermark(watermark);
@@ -168,10 +186,24 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   }
 
   override snapshotState(): OperatorSnapshot {
-    return { operator: this.states.snapshotItems(), redistribute: 'broadcast' };
+    if (this.fn.snapshotState === undefined) return { operator: this.states.snapshotItems(), redistribute: 'broadcast' };
+    // Every instance's own state goes to every new one (union); the broadcast items travel with it, and each new
+    // instance takes those of its namesake, as 'broadcast' deals them (own-state.ts).
+    let own: unknown;
+    try { own = this.fn.snapshotState(); } catch (e) { this.fail(e); }
+    const item: OwnStateItem = { [OWN_STATE]: 1, subtask: this.ctx.subtask, parallelism: this.ctx.parallelism, broadcast: this.states.snapshotItems(), own };
+    return { operator: [item], redistribute: 'union' };
   }
 
   override restoreState(state: OperatorRestore): void {
-    this.states.restore(state.operator);
+    const own = ownStateItems(state.operator);
+    if (own === undefined) { this.states.restore(state.operator); return; }
+    this.states.restore(broadcastItemsFor(own, this.ctx.subtask, this.ctx.parallelism));
+    if (this.fn.restoreState === undefined) return;
+    const states = statesBySubtask(own);
+    try {
+      const r = this.fn.restoreState(states, { subtask: this.ctx.subtask, parallelism: this.ctx.parallelism });
+      if (r !== undefined) notAsync(r, this.name, 'restoreState');
+    } catch (e) { this.fail(e); }
   }
 }

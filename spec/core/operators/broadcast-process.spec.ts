@@ -161,3 +161,110 @@ test('a broadcast state snapshot is a copy taken at the barrier: later in-place 
   assert.deepEqual(snap.operator, [['rules', 'all', ['r1']]]);
   assert.deepEqual(op.broadcastEntries('rules'), [['all', ['r1', 'r2']]]);
 });
+
+// ---- onWatermark and the function's own state (snapshotState / restoreState)
+
+/** Counts readings per instance (its own state) and emits the count at each watermark. */
+function counting(log: string[] = []): BroadcastProcessFunction<Reading, [string, number], string> {
+  let count = 0;
+  return {
+    processElement() { count++; },
+    processBroadcastElement([sensor, limit], ctx) { ctx.getBroadcastState(LIMITS).put(sensor, limit); },
+    onWatermark(wm, ctx, out) {
+      log.push(`wm:${wm}:${ctx.currentWatermark()}`);
+      out.collect(`count:${count}`);
+    },
+    snapshotState() { return { count }; },
+    restoreState(states, ctx) {
+      log.push(`restore:${ctx.subtask}/${ctx.parallelism}:${JSON.stringify(states)}`);
+      count = states.reduce((n: number, s) => n + ((s as { count: number } | undefined)?.count ?? 0), 0);
+    },
+  };
+}
+
+test('onWatermark runs once per rise of event time, before the watermark goes on, and what it emits carries the watermark', () => {
+  const log: string[] = [];
+  const { h } = build(counting(log));
+  h.push({ sensor: 'a', value: 1 }, 3);
+  h.watermark(5);
+  h.watermark(5);
+  h.watermark(4);
+  h.push({ sensor: 'a', value: 1 }, 7);
+  h.watermark(9);
+  assert.deepEqual(h.out.records, [{ value: 'count:1', ts: 5 }, { value: 'count:2', ts: 9 }]);
+  assert.deepEqual(h.out.watermarks, [5, 5, 4, 9], 'every watermark still passes on');
+  assert.deepEqual(log.filter((l) => l.startsWith('wm:')).map((l) => l.split(':')[1]), ['5', '9']);
+});
+
+test('chained: onWatermark sees the merged event time, the final one included when both inputs end', () => {
+  const log: string[] = [];
+  const { h, op } = build(counting(log));
+  op.mergeInputs();
+  h.ctx.watermark = 10;
+  op.watermark(10);
+  assert.deepEqual(log, [], 'no merged watermark yet: the broadcast input has sent none');
+  op.input2.watermark(4);
+  assert.deepEqual(log, ['wm:4:4']);
+  op.input2.watermark(MAX_WATERMARK);
+  op.input2.finish();
+  h.ctx.watermark = MAX_WATERMARK;
+  op.watermark(MAX_WATERMARK);
+  op.finish();
+  assert.deepEqual(log, ['wm:4:4', 'wm:10:10', `wm:${MAX_WATERMARK}:${MAX_WATERMARK}`]);
+  assert.equal(h.out.finished, true);
+  assert.deepEqual(h.out.values(), ['count:0', 'count:0', 'count:0']);
+});
+
+test('a function with its own state: snapshotted beside the broadcast state as union operator state, restored to each instance whole', () => {
+  const { h, op } = build(counting());
+  h.push2(['a', 3]);
+  h.push({ sensor: 'a', value: 1 }, 1);
+  h.push({ sensor: 'a', value: 1 }, 2);
+  const snap = op.snapshotState();
+  assert.equal(snap.redistribute, 'union');
+  assert.equal(snap.operator!.length, 1);
+  const log: string[] = [];
+  const again = build(counting(log));
+  // As restore.ts deals 'union' parts: every old instance's items to each new one (here one instance of one).
+  again.op.restoreState({ keyed: [], operator: snap.operator! });
+  assert.deepEqual(log, ['restore:0/1:[{"count":2}]']);
+  assert.deepEqual(again.op.broadcastEntries('limits'), [['a', 3]], 'the broadcast state comes back too');
+  again.h.watermark(1);
+  assert.deepEqual(again.h.out.values(), ['count:2']);
+});
+
+test('restored at another parallelism: every instance gets every old instance\'s state; broadcast state from its namesake, or 0\'s when scaled out', () => {
+  const items = [0, 1].map((s) => ({ __sluiceOwnState: 1, subtask: s, parallelism: 2, broadcast: [['limits', 'a', 10 + s]], own: { count: s + 1 } }));
+  const log: string[] = [];
+  const one = build(counting(log));
+  one.op.restoreState({ keyed: [], operator: items });
+  assert.deepEqual(log, ['restore:0/1:[{"count":1},{"count":2}]']);
+  assert.deepEqual(one.op.broadcastEntries('limits'), [['a', 10]]);
+  one.h.watermark(1);
+  assert.deepEqual(one.h.out.values(), ['count:3']);
+});
+
+test('a checkpoint written before the function kept state of its own restores its broadcast state, and restoreState is not called', () => {
+  const { h, op } = build();
+  h.push2(['a', 3]);
+  const log: string[] = [];
+  const again = build(counting(log));
+  again.op.restoreState({ keyed: [], operator: op.snapshotState().operator! });
+  assert.deepEqual(again.op.broadcastEntries('limits'), [['a', 3]]);
+  assert.deepEqual(log, []);
+});
+
+test('a throwing onWatermark, snapshotState or restoreState fails naming the operator', () => {
+  const fns = (which: string): BroadcastProcessFunction<Reading, [string, number], string> => ({
+    processElement() {},
+    processBroadcastElement() {},
+    onWatermark() { if (which === 'wm') throw new Error('wm boom'); },
+    snapshotState() { if (which === 'snap') throw new Error('snap boom'); return 1; },
+    restoreState() { if (which === 'restore') throw new Error('restore boom'); },
+  });
+  const isOpError = (re: RegExp) => (e: Error) => e.name === 'OperatorError' && re.test(e.message);
+  assert.throws(() => build(fns('wm')).h.watermark(1), isOpError(/wm boom/));
+  assert.throws(() => build(fns('snap')).op.snapshotState(), isOpError(/snap boom/));
+  const snap = build(fns('none')).op.snapshotState();
+  assert.throws(() => build(fns('restore')).op.restoreState({ keyed: [], operator: snap.operator! }), isOpError(/restore boom/));
+});

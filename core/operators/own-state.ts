@@ -1,0 +1,45 @@
+// Runs on: the worker thread of a broadcast process subtask (snapshot and restore). A plain broadcast process
+// function's own per-instance state (BroadcastProcessFunction.snapshotState) in a checkpoint: one item per old
+// instance, dealt to every new one ('union'), with that instance's broadcast state beside it.
+
+/** Marks an item as this format (items written without own state are broadcast state's own). */
+export const OWN_STATE = '__sluiceOwnState';
+
+export interface OwnStateItem {
+  readonly [OWN_STATE]: 1;
+  /** The instance that wrote it, of how many. */
+  readonly subtask: number;
+  readonly parallelism: number;
+  /** Its broadcast state's items (BroadcastStates.snapshotItems). */
+  readonly broadcast: unknown[];
+  /** What its function's snapshotState returned. */
+  readonly own: unknown;
+}
+
+function isOwnStateItem(x: unknown): x is OwnStateItem {
+  return typeof x === 'object' && x !== null && (x as Record<string, unknown>)[OWN_STATE] === 1;
+}
+
+/** The restored items as own-state items, or undefined when they were written without own state. */
+export function ownStateItems(items: readonly unknown[]): OwnStateItem[] | undefined {
+  if (items.length === 0 || !items.every(isOwnStateItem)) return undefined;
+  return items as OwnStateItem[];
+}
+
+/**
+ * The broadcast items subtask `subtask` of `parallelism` restores, as 'broadcast' redistribution deals them: its
+ * namesake's at the same parallelism or scaled in (after an unaligned checkpoint they differ, and its channel
+ * state continues its namesake's), subtask 0's scaled out (all alike then).
+ */
+export function broadcastItemsFor(items: readonly OwnStateItem[], subtask: number, parallelism: number): unknown[] {
+  const oldParallelism = items[0]!.parallelism;
+  const from = oldParallelism >= parallelism ? subtask : 0;
+  return items.find((i) => i.subtask === from)?.broadcast ?? [];
+}
+
+/** Each old instance's own state, by its subtask index (undefined where none was written). */
+export function statesBySubtask(items: readonly OwnStateItem[]): unknown[] {
+  const states = new Array<unknown>(items[0]!.parallelism).fill(undefined);
+  for (const i of items) states[i.subtask] = i.own;
+  return states;
+}
