@@ -46,7 +46,7 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
         this.recordsIn++;
         const above = this.enter();
         try {
-          const r = fn.processBroadcastElement(value, this.broadcastCtx, this);
+          const r = this.fn.processBroadcastElement(value, this.broadcastCtx, this);
           if (r !== undefined) notAsync(r, this.name, 'processBroadcastElement');
         } catch (e) { this.rejected(e, value, 2); }
         this.ctx.watermark = above;

@@ -268,3 +268,19 @@ test('a throwing onWatermark, snapshotState or restoreState fails naming the ope
   const snap = build(fns('none')).op.snapshotState();
   assert.throws(() => build(fns('restore')).op.restoreState({ keyed: [], operator: snap.operator! }), isOpError(/restore boom/));
 });
+
+// Regression: the broadcast side called the user's shared object, not the subtask's own instance, so what open()
+// kept on `this` was missing there (a TypeError), and two subtasks on one thread would have shared it.
+test('the broadcast side calls the subtask\'s own instance: what open() keeps on this is there', () => {
+  interface Own { seen?: string[] }
+  const shared: BroadcastProcessFunction<Reading, [string, number], string> & Own = {
+    open(this: Own) { this.seen = []; },
+    processElement(this: Own, r, _ctx, out) { out.collect(`${r.sensor}:${this.seen!.join(',')}`); },
+    processBroadcastElement(this: Own, [sensor]) { this.seen!.push(sensor); },
+  };
+  const { h } = build(shared);
+  h.push2(['a', 1]);
+  h.push({ sensor: 'x', value: 0 }, 1);
+  assert.deepEqual(h.out.values(), ['x:a']);
+  assert.equal(shared.seen, undefined, 'the shared object is untouched');
+});
