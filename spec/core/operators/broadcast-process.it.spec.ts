@@ -12,6 +12,7 @@ import { run } from '../../../core/index.js';
 import { tally } from '../checkpoint/ledger.js';
 import type { Out, PerKind } from './jobs/chained-broadcast.ts';
 import type { Seen } from './jobs/chained-broadcast-watermark.ts';
+import type { Out as OwnOut } from './jobs/own-state-broadcast.ts';
 
 const JOB = new URL('./jobs/chained-broadcast.ts', import.meta.url);
 
@@ -124,6 +125,31 @@ test('chained behind its source: after a restore, event time starts where the sa
     assert.equal(low.length, 0, `${low.length} of ${after.length} records after the restore saw event time below ${wmBefore} (first: ${JSON.stringify(low[0])})`);
   } finally {
     await h?.cancel().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- a function with state of its own (snapshotState / restoreState) and an event-time clock (onWatermark)
+
+const OWN_JOB = new URL('./jobs/own-state-broadcast.ts', import.meta.url);
+
+test('own state held until the watermark, through worker threads that exit at random points: every reading once, and held ones came back from checkpoints', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-obp-'));
+  try {
+    const n = 30_000;
+    const failAt = [5_000, 14_000, 23_000].map((base) => base + Math.floor(Math.random() * 3000));
+    const u = new URL(OWN_JOB);
+    for (const [k, v] of Object.entries({ n, rate: 20_000, interval: 30, bound: 300, failAt: failAt.join(','), marker: path.join(dir, 'marker') })) u.searchParams.set(k, String(v));
+    const h = await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024, restartStrategy: { type: 'fixed-delay', attempts: 10, delayMs: 0 } });
+    const result = await h.result;
+    const out = result.collected.out as OwnOut[];
+    const what = `failures at ${failAt.join(', ')}`;
+    assert.deepEqual(tally(out.filter((o) => o.kind === 'r').map((o) => o.id), n), { lost: 0, duplicated: 0, unexpected: 0 }, what);
+    assert.ok(result.restarts >= 1, `restarted (${result.restarts})`);
+    // The committed output says what each restored instance held: readings that were only in its own state.
+    const restored = out.filter((o) => o.kind === 'restored');
+    assert.ok(restored.some((o) => o.id > 0), `${what}: some instance restored held readings (${JSON.stringify(restored)})`);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
