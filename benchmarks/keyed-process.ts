@@ -1,7 +1,7 @@
 // Runs on: the benchmark's main thread. Micro-benchmarks of a keyed process function's per-key work, through the
 // real KeyedProcessOperator (its keyed state backend, state tables, timer service and timer heap), one thread:
 //
-// - keyed.q4: Nexmark q4's winners function (sluice-queries.ts q4Winners, as the suite runs it) over the suite's own
+// - keyed.q4: Nexmark q4's winners function (sluice-queries.ts q4Winners: the keyed plan, run with prefilter false) over the suite's own
 //   generated events, projected as q4 projects them. Per auction: a first record that sets its state and registers
 //   its end timer, ~15 bids reading (and now and then updating) it, the end timer firing and registering the retain
 //   timer, which fires and clears it; bids ahead of their auction wait in a second state with a sweep timer. A

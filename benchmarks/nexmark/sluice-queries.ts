@@ -8,12 +8,13 @@
 // before they cross the exchange.
 //
 // Every query must output exactly the oracle's rows (oracle.ts) for any input within the watermark bound, so its
-// checksum matches the baselines'. Two-input queries (q3, q4, q8) key one projected stream of both kinds, since
-// splitting the event stream in two would make it cross a ring twice.
+// checksum matches the baselines'. Two-input queries (q3, q8, and q4 without pruning) key one projected stream of
+// both kinds, since splitting the event stream in two would make it cross a ring twice. q4 with pruning reads the
+// stream as two topics (topics.ts) so that its bids are judged where they are read (q4Topics).
 
 import {
-  TumblingEventTimeWindows, MAX_WATERMARK, optional, recordSchema, typedCodec,
-  type AggregateFunction, type DataStream, type KeyedProcessHandler,
+  TumblingEventTimeWindows, MAX_WATERMARK, MapStateDescriptor, optional, recordSchema, typedCodec,
+  type AggregateFunction, type BroadcastProcessFunction, type Collector, type DataStream, type KeyedProcessHandler,
 } from '../../core/index.js';
 import type { NexmarkConfig } from './config.js';
 import type { NexmarkEvent } from './model.js';
@@ -200,6 +201,150 @@ function q4(events: DataStream<NexmarkEvent>, config: NexmarkConfig): DataStream
     .process(q4Average).name('q4.average');
 }
 
+// ---------------------------------------------------------------- q4 over topics: bids judged where they are read
+
+/** An auction's interval and category, as broadcast to every instance that reads bids. */
+const q4WindowSchema = recordSchema({ id: 'i64', category: 'i64', dateTime: 'timestamp', expires: 'timestamp' });
+export interface AuctionWindow { id: number; category: number; dateTime: number; expires: number }
+/** One instance's highest bid inside an auction's interval (-1: none), sent once its watermark passes the auction's end. */
+const q4PartialSchema = recordSchema({ auction: 'i64', category: 'i64', price: 'i64' });
+export interface PartialWinner { auction: number; category: number; price: number }
+const Q4_NO_BROADCAST_STATE = new MapStateDescriptor<number, number>('q4.none');
+
+/** The auctions and the rest of the stream as two sources (topics.ts), timestamped and aligned in event time. */
+export interface NexmarkTopics {
+  auctions: DataStream<NexmarkEvent>;
+  peopleAndBids: DataStream<NexmarkEvent>;
+}
+
+/** Whether query `q` reads the stream as topics: q4 with pruning on (SluiceQueryOptions.prefilter). */
+export function readsTopics(q: QueryName, options: SluiceQueryOptions = {}): boolean {
+  return q === 'q4' && options.prefilter !== false;
+}
+
+/**
+ * Per instance, beside the broadcast auctions: the highest bid it read inside each auction's interval, kept in
+ * Maps (its own state: snapshotState) and swept when event time moves (onWatermark). Every instance sends one
+ * partial per auction, so the winners operator after it completes an auction on the parallelism-th partial,
+ * with no timers. A bid whose auction has not come yet waits ('early') until the watermark passes it: an auction
+ * that comes later starts after that. A closed auction stays `retainMs` more, so the bids that keep coming for it
+ * are dropped at once. Fields are set in open() or restoreState(): each instance's own (own-instance.ts).
+ */
+export class Q4LocalWinners implements BroadcastProcessFunction<NexmarkEvent, AuctionWindow, PartialWinner> {
+  private auctions!: Map<number, Auction4>;
+  private early!: Map<number, EarlyBids>;
+
+  constructor(private readonly retainMs: number) {}
+
+  open(): void {
+    if (!Object.hasOwn(this, 'auctions')) this.reset();
+  }
+
+  private reset(): void {
+    this.auctions = new Map();
+    this.early = new Map();
+  }
+
+  processElement(e: NexmarkEvent): void {
+    if (e.kind !== 'bid') return;
+    const a = this.auctions.get(e.auction);
+    if (a !== undefined) {
+      if (!a.closed) bidOn(a, e.dateTime, e.price);
+      return;
+    }
+    const early = this.early.get(e.auction);
+    if (early === undefined) this.early.set(e.auction, { maxTs: e.dateTime, bids: [e.dateTime, e.price] });
+    else {
+      early.bids.push(e.dateTime, e.price);
+      if (e.dateTime > early.maxTs) early.maxTs = e.dateTime;
+    }
+  }
+
+  processBroadcastElement(w: AuctionWindow): void {
+    const a: Auction4 = { category: w.category, dateTime: w.dateTime, expires: w.expires, final: -1, closed: false };
+    const early = this.early.get(w.id);
+    if (early !== undefined) {
+      for (let i = 0; i < early.bids.length; i += 2) bidOn(a, early.bids[i]!, early.bids[i + 1]!);
+      this.early.delete(w.id);
+    }
+    this.auctions.set(w.id, a);
+  }
+
+  onWatermark(wm: number, _ctx: unknown, out: Collector<PartialWinner>): void {
+    for (const [id, a] of this.auctions) {
+      if (!a.closed && a.expires <= wm) {
+        out.collect({ auction: id, category: a.category, price: a.final });
+        a.closed = true;
+      }
+      if (a.closed && a.expires + this.retainMs <= wm) this.auctions.delete(id);
+    }
+    for (const [id, early] of this.early) if (early.maxTs <= wm) this.early.delete(id);
+  }
+
+  snapshotState(): unknown {
+    const auctions: number[] = [];
+    for (const [id, a] of this.auctions) auctions.push(id, a.category, a.dateTime, a.expires, a.final, a.closed ? 1 : 0);
+    return { auctions, early: [...this.early].map(([id, e]) => [id, e.maxTs, e.bids]) };
+  }
+
+  restoreState(states: readonly unknown[], ctx: { subtask: number; parallelism: number }): void {
+    // Each instance's partials count towards the winners' total: at another parallelism an auction would get
+    // partials from instances of two sizes.
+    if (states.length !== ctx.parallelism) {
+      throw new Error(`q4.local keeps each instance's highest bids: restore it at parallelism ${states.length}, not ${ctx.parallelism}`);
+    }
+    this.reset();
+    const own = states[ctx.subtask] as { auctions: number[]; early: [number, number, number[]][] } | undefined;
+    if (own === undefined) return;
+    const r = own.auctions;
+    for (let i = 0; i < r.length; i += 6) {
+      this.auctions.set(r[i]!, { category: r[i + 1]!, dateTime: r[i + 2]!, expires: r[i + 3]!, final: r[i + 4]!, closed: r[i + 5] === 1 });
+    }
+    for (const [id, maxTs, bids] of own.early) this.early.set(id, { maxTs, bids });
+  }
+}
+
+/** Per auction: the highest of its `of` partials, out once all have come (then its state goes). */
+function q4Winners2(of: number): KeyedProcessHandler<number, PartialWinner, ClosedAuction> {
+  return {
+    processElement(p, ctx, out) {
+      const state = ctx.state<{ n: number; price: number }>('partials');
+      const s = state.value();
+      const n = (s?.n ?? 0) + 1;
+      const price = Math.max(s?.price ?? -1, p.price);
+      if (n < of) state.update({ n, price });
+      else {
+        if (price >= 0) out.collect({ category: p.category, price });
+        state.clear();
+      }
+    },
+  };
+}
+
+/**
+ * q4 over topics: the auctions (a quarter of a source's work per event of time) are broadcast to every instance
+ * that reads bids, and each bid is judged there, chained to its source: no bid crosses a thread. Only one partial
+ * per auction and instance goes through the keyed exchange. The two sources are held within `maxDriftMs` of event
+ * time of each other (watermark alignment), or the auctions would run ahead for the whole run and fill the Maps.
+ */
+export function q4Topics(topics: NexmarkTopics, config: NexmarkConfig, parallelism: number): DataStream<Q4Row> {
+  const retainMs = 10 * Math.max(1, Math.round(1_000_000 / config.eventsPerSec));
+  const windows = topics.auctions.flatMap<AuctionWindow>((e, out) => {
+    if (e.kind === 'auction') out.collect({ id: e.id, category: e.category, dateTime: e.dateTime, expires: e.expires });
+  }).name('q4.auctions').setParallelism(1).withCodec(typedCodec(q4WindowSchema))
+    .broadcast(Q4_NO_BROADCAST_STATE);
+  return topics.peopleAndBids.connect(windows).process<PartialWinner>(new Q4LocalWinners(retainMs)).name('q4.local').withCodec(typedCodec(q4PartialSchema))
+    .keyBy((p) => p.auction)
+    .process(q4Winners2(parallelism)).name('q4.winners').withCodec(typedCodec(q4ClosedSchema))
+    .keyBy((c) => c.category)
+    .process(q4Average).name('q4.average');
+}
+
+/** The event time the topics' sources may drift apart: about 50,000 events' worth, 1 s at least. */
+export function q4MaxDriftMs(config: NexmarkConfig): number {
+  return Math.max(1000, Math.round((50_000 * 1000) / config.eventsPerSec));
+}
+
 // ---------------------------------------------------------------- q5: hot items over hop windows
 
 const q5BidSchema = recordSchema({ auction: 'i64' });
@@ -382,7 +527,8 @@ export interface SluiceQueryOptions {
   /**
    * Less before the exchanges (default true): q7 drops bids that cannot be their window's highest; q5 counts
    * each subtask's bids per auction and pane, and q8 collects each window's persons and sellers, before the
-   * exchange (combineLocally). false sends every record.
+   * exchange (combineLocally); q4 reads auctions and bids as two topics and judges each bid where it is read
+   * (q4Topics; the job builds it, see readsTopics). false sends every record.
    * Flink's planner pre-aggregates before a shuffle the same way.
    */
   prefilter?: boolean;
