@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   stateFastPaths: boolean;
   /** Sources send a latency marker this often, ms (0: no latency tracking). */
   latencyTrackingIntervalMs: number;
+  /** Collect sinks count their records and hand back only counts (RunOptions.collect 'count'; collect-count-writer.ts). */
+  collectCount: boolean;
   /** The option a RecordTooLargeError tells the user to raise: 'ringMemoryBytes' when it lowered ringBytes. */
   ringOption: string;
 }

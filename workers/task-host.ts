@@ -20,6 +20,7 @@ import { DEAD_LETTER_PREVIEW, DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLet
 import { SinkOperator } from '../core/operators/sink-operator.js';
 import { CountedSinkOperator } from '../core/operators/counted-sink-operator.js';
 import { asCollectSink } from '../core/connectors/collect-sink.js';
+import { countingWriter } from '../core/connectors/collect-count-writer.js';
 import { heldBySinks } from '../core/runtime/output-hold.js';
 import { LiveSinkOperator } from '../core/operators/live-sink-operator.js';
 import { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
@@ -192,13 +193,15 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const n = nodes[k]!;
     let op: Operator<unknown, unknown>;
     if (n.kind === 'sink') {
-      const writer = opened(n.name, index, 'createWriter', () => n.sink!.createWriter(index, task.parallelism));
+      // A run that counts collect sinks' records: the sink's own writer, which keeps them, is not made.
+      const counted = a.options.collectCount && asCollectSink(n.sink) !== undefined;
+      const writer = counted ? countingWriter() : opened(n.name, index, 'createWriter', () => n.sink!.createWriter(index, task.parallelism));
       // A sink whose writer drains, in a run that hands collect records over live: live, and held back while its reader is behind.
       const s = live !== undefined && writer.drain !== undefined && a.outputFlow !== undefined
         // Each post moves the thread's handover mark: a cancel's grace period waits for one under way (a finished
         // sink's tail may be millions of records) rather than terminate the thread and lose them.
         ? new LiveSinkOperator(n.name, ctx, writer, new Int32Array(a.outputFlow), n.id * OUTPUT_FLOW_SLOTS, (items) => handingOver(a.control, a.plan.threads, a.thread, () => live.post(n.id, index, items)))
-        : a.outputHold !== undefined && asCollectSink(n.sink) !== undefined
+        : a.outputHold !== undefined && asCollectSink(n.sink) !== undefined && !counted
           ? new CountedSinkOperator(n.name, ctx, writer, new Int32Array(a.outputHold), n.id * OUTPUT_HOLD_SLOTS + OUTPUT_HOLD_TAKEN)
           : new SinkOperator(n.name, ctx, writer, a.checkpoint.enabled);
       sinks.push(s);

@@ -23,6 +23,8 @@ export function collectSink<T>(): CollectSinkSpec<T> {
   const ends = new Set<string>();
   /** Records published (committed) over the run: what a reader's hold counts taken records against. */
   let published = 0;
+  /** The run counts only (`collect: 'count'`): transactions are counts, and records that come anyway are not kept. */
+  let counting = false;
   /** A reader (handle.output): committed records go there instead of into `committed`. */
   let reader: OutputTarget<T> | undefined;
   /**
@@ -62,7 +64,7 @@ export function collectSink<T>(): CollectSinkSpec<T> {
         return t;
       }
     },
-    commit(transactions) {
+    commit(transactions, context) {
       for (const t of transactions) {
         // Idempotent: a transaction published before a failure is passed again after the restore.
         if (t.end !== undefined || t.checkpointId < 0) {
@@ -73,14 +75,26 @@ export function collectSink<T>(): CollectSinkSpec<T> {
           if (t.checkpointId <= (publishedUpTo.get(t.subtask) ?? -1)) continue;
           publishedUpTo.set(t.subtask, t.checkpointId);
         }
+        // A counting run's transaction is a count (countingWriter); a checkpoint written by a run that kept records
+        // counts its records.
+        const count = typeof t.transaction === 'number' ? t.transaction : (t.transaction as T[]).length;
         // Counted before the reader gets them: it may read some at once, and its hold then reads this count.
-        published += (t.transaction as T[]).length;
+        published += count;
+        if (counting) continue;
+        if (typeof t.transaction === 'number') {
+          // Resumed from a checkpoint a counting run (sluice run) wrote: its records were never kept. Said, not lost silently.
+          if (count > 0) context?.warnOnce(`collect-count:${context.checkpointId}`, `checkpoint ${context.checkpointId} was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to a collect sink are not there to publish (counted only, not in result.collected nor read by handle.output)`);
+          continue;
+        }
         if (reader !== undefined) reader.deliver(t.transaction as T[]);
         else for (const v of t.transaction as T[]) committed.push(v);
       }
     },
     committed: () => committed,
     published: () => published,
+    countOnly() {
+      counting = true;
+    },
     attach(target) {
       if (reader !== undefined) throw new Error('already being read');
       reader = target;
@@ -121,6 +135,11 @@ export interface CollectSinkSpec<T> extends SinkSpec<T> {
   committed(): T[];
   /** Records published by `commit` so far (checkpointed runs), deduplicated: each once. */
   published(): number;
+  /**
+   * The run counts this sink's records (`collect: 'count'`): its transactions are counts (countingWriter), `published`
+   * is the result, and records a restored transaction holds are counted, not kept.
+   */
+  countOnly(): void;
   /** Committed records go to `target` from now on (those so far first); throws if another reader has it. */
   attach(target: OutputTarget<T>): void;
   /** The reader stopped: `unread` and later records are kept for the result again. */

@@ -158,8 +158,9 @@ export async function startAttempt(s: AttemptSetup): Promise<Attempt> {
   // coordinator's, live records and sink results, each kind's listener taking only its own.
   const channels = Array.from({ length: plan.threads }, () => new MessageChannel());
   const mainPorts = channels.map((c) => c.port1 as MessagePort);
-  // Without checkpoints, collect sinks hand their records over while the job runs (with them, at commits).
-  const live = !cp && graph.nodes.some((n) => asCollectSink(n.sink) !== undefined)
+  // Without checkpoints, collect sinks hand their records over while the job runs (with them, at commits); counted
+  // (RunOptions.collect), they hand over nothing but their counts, at the end.
+  const live = !cp && !s.rt.collectCount && graph.nodes.some((n) => asCollectSink(n.sink) !== undefined)
     ? new LiveRecordPorts(mainPorts, (node) => asCollectSink(graph.nodes[node]?.sink))
     : undefined;
   const sinkResults = new SinkResultPorts(mainPorts);

@@ -19,6 +19,11 @@ export interface JobResult<C extends Record<keyof C, unknown[]> = Collected> {
    * what the sinks received until then (with checkpoints: what completed checkpoints committed).
    */
   collected: C;
+  /**
+   * With RunOptions.collect 'count' only: how many records each collect sink got, by sink name (counted as
+   * `collected` would have held them: with checkpoints, committed ones), while its array in `collected` is empty.
+   */
+  collectedCounts?: Record<string, number>;
   metrics: JobMetrics;
   /** True when the job was stopped by cancel() rather than ending by itself. */
   cancelled: boolean;

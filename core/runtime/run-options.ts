@@ -94,6 +94,14 @@ export interface RunOptions {
    * most about this many (plus what is in flight) reach the reader per checkpoint interval.
    */
   outputBufferRecords?: number;
+  /**
+   * What collect sinks hand back (default 'records'). 'count': each subtask counts its records on its own thread and
+   * hands back only the count, so no record crosses to the main thread or is kept there: `result.collected` has an
+   * empty array per collect sink, `result.collectedCounts` the counts (exactly once with checkpoints, as records are),
+   * and `handle.output` is refused. For a caller that only counts, as `sluice run` does (an unbounded job's records
+   * would otherwise pile up on the main thread until it ends).
+   */
+  collect?: 'records' | 'count';
 
   // ---- checkpoints (see README, "Checkpoints")
   /** Checkpoint every this many ms (overrides the job's `env.enableCheckpointing`; 0 turns periodic checkpoints off). */
@@ -172,7 +180,7 @@ function floorPow2(n: number): number {
 const RUN_OPTION_KEYS = Object.keys({
   parallelism: true, threads: true, chaining: true, bufferTimeoutMs: true, ringBytes: true, ringMemoryBytes: true,
   workerHeapMb: true, recordBatch: true, stateFastPaths: true, spin: true, ringBatching: true, wakeHysteresis: true,
-  settleHops: true, fineWaitMs: true, stopGraceMs: true, stuckWarningMs: true, outputBufferRecords: true,
+  settleHops: true, fineWaitMs: true, stopGraceMs: true, stuckWarningMs: true, outputBufferRecords: true, collect: true,
   checkpointIntervalMs: true, checkpointMode: true, alignmentTimeoutMs: true, checkpointTimeoutMs: true,
   tolerableCheckpointFailures: true, retainedCheckpoints: true, stateDir: true, resume: true, columnarState: true,
   bundleWorkers: true, threadCache: true, allowNonRestoredState: true, restartStrategy: true, onWarning: true,
@@ -228,6 +236,7 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
     recordBatch: options.recordBatch ?? 32,
     stateFastPaths: options.stateFastPaths ?? true,
     latencyTrackingIntervalMs: options.latencyTrackingIntervalMs ?? 0,
+    collectCount: options.collect === 'count',
     // What a record too large for a ring should raise: ringBytes does nothing when the budget lowered it.
     ringOption: ringBytes < (options.ringBytes ?? DEFAULT_RING_BYTES) ? 'ringMemoryBytes' : 'ringBytes',
   };
@@ -239,6 +248,7 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
     const v = options[k];
     if (v !== undefined && !(isNumber(v) && v >= 0)) throw new JobDefinitionError(`${k} must be a number >= 0, got ${shownValue(v)}`);
   }
+  if (options.collect !== undefined && options.collect !== 'records' && options.collect !== 'count') throw new JobDefinitionError(`collect must be 'records' or 'count', got ${shownValue(options.collect)}`);
   const outputBound = options.outputBufferRecords ?? DEFAULT_OUTPUT_BUFFER_RECORDS;
   // At most 2^30: the shared counts wrap at 2^32 and are compared by their difference (shm/layout.ts, output flow).
   if (!(outputBound === Infinity || (Number.isInteger(outputBound) && outputBound >= 1 && outputBound <= 2 ** 30))) throw new JobDefinitionError(`outputBufferRecords must be an integer from 1 to 2^30, or Infinity, got ${shownValue(options.outputBufferRecords)}`);

@@ -69,6 +69,8 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   // Across the run's attempts: a file sink's part a consumer took is met again by each restore that names it.
   const sinkWarnOnce = warnOnce(warn);
   const { rt, ringBytes, outputBound } = runtimeSettings(options, plan);
+  // Before any commit, a restore's too: its transactions are counted, not kept.
+  if (rt.collectCount) for (const n of graph.nodes) asCollectSink(n.sink)?.countOnly();
 
   // ---- checkpointing
   const cp = checkpointSettings(graph, options, jobUrl);
@@ -194,13 +196,14 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
    * taken when it stopped (what comes after is kept for `result` again).
    */
   const readNodes = new Map<number, number | undefined>();
-  const collectWatch = watchUnreadCollects(graph, readNodes, () => handle.metrics(), warn);
+  // Counted, they keep nothing to warn about.
+  const collectWatch = rt.collectCount ? undefined : watchUnreadCollects(graph, readNodes, () => handle.metrics(), warn);
   /**
    * With checkpoints, readers a bound behind hold the sources (without, the sink: OutputCredit, per attempt). None
    * with no bound, nor without a collect sink: then no thread counts or looks.
    */
   const collectSinks = graph.nodes.filter((n) => asCollectSink(n.sink) !== undefined).map((n) => n.id);
-  const holds = cp && outputBound !== Infinity && collectSinks.length > 0
+  const holds = cp && outputBound !== Infinity && collectSinks.length > 0 && !rt.collectCount
     ? new OutputHolds(collectSinks, (sink) => asCollectSink(graph.nodes[sink]!.sink)!.published())
     : undefined;
   /** The job ended (`{ error }`: it failed): no more readers. */
@@ -372,6 +375,19 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         collected[n.name] = collect.committed();
       }
     }
+    // RunOptions.collect 'count': collect sinks' arrays stay empty (their writers kept nothing), and these are their counts.
+    let collectedCounts: Record<string, number> | undefined;
+    if (rt.collectCount) {
+      collectedCounts = {};
+      for (const n of graph.nodes) {
+        const collect = asCollectSink(n.sink);
+        // With checkpoints, what commits published (each transaction once); without, what the subtasks handed back.
+        if (collect !== undefined) collectedCounts[n.name] = cp ? collect.published() : 0;
+      }
+      for (const s of (!cp && outcome?.sinks) || []) {
+        if (typeof s.result === 'number' && asCollectSink(graph.nodes[s.node]!.sink) !== undefined) collectedCounts[names[s.node]!]! += s.result;
+      }
+    }
     // Every record has reached its reader: the readers end (before run() returns, on a finished job's resume).
     endOutputs(undefined);
     // Only a checkpoint of the last attempt names output its abort kept (a restore published the rest).
@@ -387,7 +403,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       readAfter = Math.max(0, emitted - stoppedWithSources);
     }
     return {
-      collected, metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom,
+      collected, ...(collectedCounts ? { collectedCounts } : {}), metrics, cancelled, restarts, checkpoints: mergeStats(stats, undefined), restoredFrom,
       ...(stoppedWith ? { stoppedWithSavepoint: stoppedWith } : {}), ...(readAfter !== undefined ? { readAfterSavepoint: readAfter } : {}),
     };
   }
@@ -507,6 +523,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
         const collects = graph.nodes.filter((n) => asCollectSink(n.sink) !== undefined).map((n) => `'${n.name}'`);
         throw new Error(`output: the job has no collect sink named '${sinkName}' (${collects.length > 0 ? `its collect sinks: ${collects.join(', ')}` : 'it has no collect sink'})`);
       }
+      if (rt.collectCount) throw new Error(`output('${sinkName}'): this run counts its collect sinks' records (collect: 'count'): none is handed back to read; run with collect: 'records' (the default) to read them`);
       if (ended?.error !== undefined) throw ended.error;
       if (ended !== undefined) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
       // A reader that falls behind (RunOptions.outputBufferRecords) holds the job back: with checkpoints its

@@ -82,3 +82,32 @@ test('untransactional: a reader that comes gets what was kept (subtask 0 first),
   sink.settle();
   assert.deepEqual(sink.committed(), ['0c']);
 });
+
+// RunOptions.collect 'count' (sluice run): transactions are counts (countingWriter), and nothing is kept.
+const counted = (subtask: number, checkpointId: number, n: number, end?: string): PreparedTransaction =>
+  ({ checkpointId, subtask, transaction: n, ...(end !== undefined ? { end } : {}) });
+
+test('counting: count transactions add up once each through replays; records restored from a counting-less checkpoint are counted, not kept', async () => {
+  const sink = collectSink<string>();
+  sink.countOnly();
+  // A resume of a checkpoint a run that kept records wrote: its records are counted.
+  await sink.commit!([tx(0, 1), tx(1, 1)]);
+  await sink.commit!([counted(0, 2, 5), counted(1, 2, 7)]);
+  // Replayed (a restore of checkpoint 2), then the ends, one passed twice.
+  await sink.commit!([counted(0, 2, 5), counted(1, 2, 7), counted(0, 3, 1)]);
+  await sink.commit!([counted(0, -1, 2, 'a'), counted(1, -1, 3, 'b'), counted(0, -1, 2, 'a')]);
+  assert.equal(sink.published(), 2 + 12 + 1 + 5);
+  assert.deepEqual(sink.committed(), [], 'nothing kept');
+});
+
+test("a run that keeps records, resumed from a counting run's checkpoint, says its records are not there", async () => {
+  const sink = collectSink<string>();
+  const warned: string[] = [];
+  const context = { checkpointId: 4, stored: [4], warnOnce: (_key: string, m: string) => { warned.push(m); } };
+  await sink.commit!([counted(0, 4, 3), counted(1, 4, 0)], context);
+  await sink.commit!([tx(0, 5)], { ...context, checkpointId: 5 });
+  assert.deepEqual(sink.committed(), ['0/5']);
+  assert.equal(sink.published(), 4);
+  assert.equal(warned.length, 1, warned.join(' | '));
+  assert.match(warned[0]!, /^checkpoint 4 was written by a run that counted its collect sinks' records \(collect: 'count', as sluice run does\).*not in result\.collected/);
+});

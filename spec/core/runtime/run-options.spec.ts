@@ -37,3 +37,11 @@ test('ringMemoryBytes is blamed only when the budget lowered the ring', () => {
   assert.equal(s.ringBytes, 16384);
   assert.equal(s.rt.ringOption, 'ringMemoryBytes');
 });
+
+test("collect is 'records' or 'count', named when it is neither; only 'count' makes the threads count", () => {
+  refused(() => runtimeSettings({ collect: 'counts' } as unknown as RunOptions, plan(0)), /^collect must be 'records' or 'count', got the string "counts"$/);
+  refused(() => runtimeSettings({ collect: true } as unknown as RunOptions, plan(0)), /^collect must be 'records' or 'count', got true$/);
+  assert.equal(runtimeSettings({ collect: 'count' }, plan(0)).rt.collectCount, true);
+  assert.equal(runtimeSettings({ collect: 'records' }, plan(0)).rt.collectCount, false);
+  assert.equal(runtimeSettings({}, plan(0)).rt.collectCount, false);
+});
