@@ -114,6 +114,9 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
     },
     onRestoreProgress: restore.update,
     onCheckpoint: checkpoints.completed,
+    // The summary prints how many records each collect sink got, nothing more: counted on the sinks' threads, the
+    // records are neither sent here nor kept (an unbounded job's would pile up until it ended).
+    collect: 'count',
   };
   if (opts.threads !== undefined) options.threads = opts.threads;
   if (opts.bufferTimeout !== undefined) options.bufferTimeoutMs = opts.bufferTimeout;
@@ -228,7 +231,9 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
     const sp = result.stoppedWithSavepoint;
     const outcome = sp ? `stopped with savepoint '${sp.name ?? sp.id}' (checkpoint ${sp.id})` : result.cancelled ? 'cancelled' : 'finished';
     const stats = handle.stateDir ? result.checkpoints : undefined;
-    err.write(`${summary(shape, { job, metrics: result.metrics, outcome, collected: result.collected, checkpoints: stats, restarts: result.restarts, readAfterSavepoint: result.readAfterSavepoint })}\n`);
+    // Collect sinks' counts; a sink of another kind whose end returned an array (a custom one) is counted by it.
+    const collected = { ...Object.fromEntries(Object.entries(result.collected).map(([k, v]) => [k, v.length])), ...result.collectedCounts };
+    err.write(`${summary(shape, { job, metrics: result.metrics, outcome, collected, checkpoints: stats, restarts: result.restarts, readAfterSavepoint: result.readAfterSavepoint })}\n`);
     log.info({
       event: 'job-end', job, outcome, durationMs: Math.round(result.metrics.durationMs), events: sourceRecords(shape, result.metrics),
       ...(result.readAfterSavepoint !== undefined ? { eventsAfterSavepoint: result.readAfterSavepoint } : {}),
@@ -236,7 +241,7 @@ async function runJob(job: string, opts: RunCommandOptions, writeJson: (value: u
     }, `job ${outcome}: ${job}`);
     if (opts.json) {
       writeJson(jsonReport(shape, {
-        job, parallelism: handle.parallelism, cancelled: result.cancelled, metrics: result.metrics, collected: result.collected,
+        job, parallelism: handle.parallelism, cancelled: result.cancelled, metrics: result.metrics, collected,
         checkpoints: stats, restarts: result.restarts, restoredFrom: result.restoredFrom, stoppedWithSavepoint: result.stoppedWithSavepoint,
         readAfterSavepoint: result.readAfterSavepoint,
       }));

@@ -356,7 +356,8 @@ export interface SummaryInput {
   metrics: JobMetrics;
   /** 'finished', 'cancelled' or 'failed'. */
   outcome: string;
-  collected?: Record<string, unknown[]>;
+  /** Records each collect sink got, by name (JobResult.collectedCounts: the CLI keeps no records). */
+  collected?: Record<string, number>;
   /** Checkpoints of the run (checkpointing jobs). */
   checkpoints?: CheckpointStats | undefined;
   restarts?: number;
@@ -429,7 +430,7 @@ export function summary(shape: JobShape, s: SummaryInput): string {
   if (late > 0) lines.push(`  late records dropped: ${grouped(late)}`);
   if (s.checkpoints) lines.push(`  ${checkpointSummary(s.checkpoints)}${s.restarts ? `; ${s.restarts} restart${s.restarts === 1 ? '' : 's'}` : ''}`);
   const collected = Object.entries(s.collected ?? {});
-  if (collected.length > 0) lines.push(`  collected: ${collected.map(([k, v]) => `${k} ${grouped(v.length)}`).join(', ')}`);
+  if (collected.length > 0) lines.push(`  collected: ${collected.map(([k, v]) => `${k} ${grouped(v)}`).join(', ')}`);
   return lines.join('\n');
 }
 
@@ -441,7 +442,7 @@ export function checkpointSummary(c: CheckpointStats): string {
 }
 
 export function jsonReport(shape: JobShape, r: {
-  job: string; parallelism: number; cancelled: boolean; metrics: JobMetrics; collected: Record<string, unknown[]>;
+  job: string; parallelism: number; cancelled: boolean; metrics: JobMetrics; collected: Record<string, number>;
   checkpoints?: CheckpointStats | undefined; restarts?: number; restoredFrom?: number | undefined;
   stoppedWithSavepoint?: CompletedCheckpoint | undefined; readAfterSavepoint?: number | undefined;
 }): JsonReport {
@@ -456,7 +457,7 @@ export function jsonReport(shape: JobShape, r: {
     eventsPerSecWhileTasksRan: tasksRanMs(m) > 0 ? Math.round(sourceRecords(shape, m) / (tasksRanMs(m) / 1000)) : null,
     operators: operatorTotals(shape, m),
     tasks: m.tasks,
-    collected: Object.fromEntries(Object.entries(r.collected).map(([k, v]) => [k, v.length])),
+    collected: r.collected,
     checkpoints: r.checkpoints ? {
       completed: r.checkpoints.completedTotal,
       aborted: r.checkpoints.abortedTotal,
