@@ -32,7 +32,7 @@ export default defineJob((env) => {
           .withTimestampAssigner((e) => e.dateTime).withWatermarkAlignment('nexmark-topics', drift))
         .name(`${name}.timestamps`).setParallelism(parallelism);
     };
-    q4Topics({ auctions: topic('auctions', 'auction-events', 1), peopleAndBids: topic('people-and-bids', 'events', env.parallelism) }, config, env.parallelism)
+    q4Topics({ auctions: topic('auctions', 'auction-events', env.parallelism), peopleAndBids: topic('people-and-bids', 'events', env.parallelism) }, config, env.parallelism)
       .sink(sink).name(SINK_NAME);
     return;
   }

@@ -322,16 +322,18 @@ function q4Winners2(of: number): KeyedProcessHandler<number, PartialWinner, Clos
 }
 
 /**
- * q4 over topics: the auctions (a quarter of a source's work per event of time) are broadcast to every instance
- * that reads bids, and each bid is judged there, chained to its source: no bid crosses a thread. Only one partial
- * per auction and instance goes through the keyed exchange. The two sources are held within `maxDriftMs` of event
- * time of each other (watermark alignment), or the auctions would run ahead for the whole run and fill the Maps.
+ * q4 over topics: the auctions are broadcast to every instance that reads bids, and each bid is judged there,
+ * chained to its source: no bid crosses a thread. Only one partial per auction and instance goes through the keyed
+ * exchange. The job (sluice-job.ts) reads both topics at its parallelism, so each thread generates its share of the
+ * auctions too (read by one subtask, they left the other thread idle ~15% of the time), and holds the sources
+ * within q4MaxDriftMs of event time of each other (watermark alignment): the auction topic, with far less work per
+ * event of time, would otherwise run ahead for the whole run and fill every instance's Map.
  */
 export function q4Topics(topics: NexmarkTopics, config: NexmarkConfig, parallelism: number): DataStream<Q4Row> {
   const retainMs = 10 * Math.max(1, Math.round(1_000_000 / config.eventsPerSec));
   const windows = topics.auctions.flatMap<AuctionWindow>((e, out) => {
     if (e.kind === 'auction') out.collect({ id: e.id, category: e.category, dateTime: e.dateTime, expires: e.expires });
-  }).name('q4.auctions').setParallelism(1).withCodec(typedCodec(q4WindowSchema))
+  }).name('q4.auctions').withCodec(typedCodec(q4WindowSchema))
     .broadcast(Q4_NO_BROADCAST_STATE);
   return topics.peopleAndBids.connect(windows).process<PartialWinner>(new Q4LocalWinners(retainMs)).name('q4.local').withCodec(typedCodec(q4PartialSchema))
     .keyBy((p) => p.auction)
