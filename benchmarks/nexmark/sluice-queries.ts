@@ -225,7 +225,7 @@ export function readsTopics(q: QueryName, options: SluiceQueryOptions = {}): boo
 /**
  * Per instance, beside the broadcast auctions: the highest bid it read inside each auction's interval, kept in
  * Maps (its own state: snapshotState) and swept when event time moves (onWatermark). Every instance sends one
- * partial per auction, so the winners operator after it completes an auction on the parallelism-th partial,
+ * partial per auction, so the category operator after it completes an auction on the parallelism-th partial,
  * with no timers. A bid whose auction has not come yet waits ('early') until the watermark passes it: an auction
  * that comes later starts after that. A closed auction stays `retainMs` more, so the bids that keep coming for it
  * are dropped at once. Fields are set in open() or restoreState(): each instance's own (own-instance.ts).
@@ -304,30 +304,53 @@ export class Q4LocalWinners implements BroadcastProcessFunction<NexmarkEvent, Au
   }
 }
 
-/** Per auction: the highest of its `of` partials, out once all have come (then its state goes). */
-function q4Winners2(of: number): KeyedProcessHandler<number, PartialWinner, ClosedAuction> {
+/** A category's settled auctions, and its auctions still waiting for partials: auction -> [partials, highest]. */
+interface CategoryWinners { auctions: number; total: number; open: Map<number, number[]> }
+
+/**
+ * Per category: each auction's partials until all `of` have come (its highest then settles into the category's
+ * total), with no timers; the average goes out at the end of input.
+ */
+function q4CategoryWinners(of: number): KeyedProcessHandler<number, PartialWinner, Q4Row> {
   return {
-    processElement(p, ctx, out) {
-      const state = ctx.state<{ n: number; price: number }>('partials');
-      const s = state.value();
-      const n = (s?.n ?? 0) + 1;
-      const price = Math.max(s?.price ?? -1, p.price);
-      if (n < of) state.update({ n, price });
-      else {
-        if (price >= 0) out.collect({ category: p.category, price });
-        state.clear();
+    processElement(p, ctx) {
+      const state = ctx.state<CategoryWinners>('winners');
+      let c = state.value();
+      if (c === undefined) {
+        c = { auctions: 0, total: 0, open: new Map() };
+        ctx.timerService.registerEventTimeTimer(MAX_WATERMARK);
       }
+      const had = c.open.get(p.auction);
+      const n = (had?.[0] ?? 0) + 1;
+      const price = had === undefined || p.price > had[1]! ? p.price : had[1]!;
+      if (n < of) {
+        if (had === undefined) c.open.set(p.auction, [n, price]);
+        else { had[0] = n; had[1] = price; }
+      } else {
+        if (had !== undefined) c.open.delete(p.auction);
+        if (price >= 0) {
+          c.auctions++;
+          c.total += price;
+        }
+      }
+      state.update(c);
+    },
+    onTimer(_t, ctx, out) {
+      const c = ctx.state<CategoryWinners>('winners').value();
+      if (c !== undefined && c.auctions > 0) out.collect({ category: ctx.key, auctions: c.auctions, total: c.total, avg: c.total / c.auctions });
     },
   };
 }
 
 /**
  * q4 over topics: the auctions are broadcast to every instance that reads bids, and each bid is judged there,
- * chained to its source: no bid crosses a thread. Only one partial per auction and instance goes through the keyed
- * exchange. The job (sluice-job.ts) reads both topics at its parallelism, so each thread generates its share of the
- * auctions too (read by one subtask, they left the other thread idle ~15% of the time), and holds the sources
- * within q4MaxDriftMs of event time of each other (watermark alignment): the auction topic, with far less work per
- * event of time, would otherwise run ahead for the whole run and fill every instance's Map.
+ * chained to its source: no bid crosses a thread. Only one partial per auction and instance crosses, keyed by
+ * category: the category's operator completes an auction on its parallelism-th partial (no per-auction keyed
+ * state, no timers, no second exchange). The job (sluice-job.ts) reads both topics at its parallelism, so each
+ * thread generates its share of the auctions too (read by one subtask, they left the other thread idle ~15% of
+ * the time), and holds the sources within q4MaxDriftMs of event time of each other (watermark alignment): the
+ * auction topic, with far less work per event of time, would otherwise run ahead for the whole run and fill every
+ * instance's Map.
  */
 export function q4Topics(topics: NexmarkTopics, config: NexmarkConfig, parallelism: number): DataStream<Q4Row> {
   const retainMs = 10 * Math.max(1, Math.round(1_000_000 / config.eventsPerSec));
@@ -336,10 +359,8 @@ export function q4Topics(topics: NexmarkTopics, config: NexmarkConfig, paralleli
   }).name('q4.auctions').withCodec(typedCodec(q4WindowSchema))
     .broadcast(Q4_NO_BROADCAST_STATE);
   return topics.peopleAndBids.connect(windows).process<PartialWinner>(new Q4LocalWinners(retainMs)).name('q4.local').withCodec(typedCodec(q4PartialSchema))
-    .keyBy((p) => p.auction)
-    .process(q4Winners2(parallelism)).name('q4.winners').withCodec(typedCodec(q4ClosedSchema))
-    .keyBy((c) => c.category)
-    .process(q4Average).name('q4.average');
+    .keyBy((p) => p.category)
+    .process(q4CategoryWinners(parallelism)).name('q4.categories');
 }
 
 /** The event time the topics' sources may drift apart: about 50,000 events' worth, 1 s at least. */

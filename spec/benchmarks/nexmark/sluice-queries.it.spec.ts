@@ -49,7 +49,7 @@ test('q5 (combined locally before its exchange) outputs the oracle\'s rows while
 });
 
 for (const prefilter of [true, false]) {
-  const plan = prefilter ? 'over topics: each instance\'s highest bids in its own state' : 'keyed: keyed state and timers';
+  const plan = prefilter ? 'over topics: each instance\'s highest bids in its own state, partials per category' : 'keyed: keyed state and timers';
   test(`q4 on sluice outputs the oracle's rows while checkpointing (${plan}, snapshotted mid-stream)`, async () => {
     const big = nexmarkConfig({ ...config, events: 50_000 });
     const r = await runSluiceQuery('q4', big, { parallelism: 2, checkpointIntervalMs: 10, watermarkIntervalMs: 1, prefilter });
