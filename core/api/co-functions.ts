@@ -108,14 +108,16 @@ export interface BroadcastProcessFunction<IN, B, O> {
    */
   onWatermark?(watermark: number, ctx: ReadOnlyBroadcastProcessContext, out: Collector<O>): Sync;
   /**
-   * This instance's own state (msgpack-able), taken into each checkpoint and savepoint at the barrier, after every
-   * record before it. Broadcast state is kept without it; this is for what differs between instances.
+   * This instance's own state (structured-clonable and msgpack-able), copied into each checkpoint and savepoint at
+   * the barrier, after every record before it. Broadcast state is kept without it; this is for what differs between
+   * instances. The onWatermark clock is kept too: a restore does not call it again for event time it had seen.
    */
   snapshotState?(): unknown;
   /**
    * On a restore, before open(): what each instance's snapshotState returned, indexed by its subtask then
    * (`states.length` is the old parallelism; an entry is undefined where that instance had not started). Every new
-   * instance gets all of them, so one restored at another parallelism can take its share (Flink's union list state).
+   * instance gets all of them, so one restored at another parallelism can take its share (Flink's union list state),
+   * or throw: the run then fails at once (RestoreRefusedError), since a restart would hand it the same states.
    */
   restoreState?(states: readonly unknown[], ctx: { readonly subtask: number; readonly parallelism: number }): Sync;
 }

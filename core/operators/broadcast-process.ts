@@ -19,7 +19,7 @@ import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 import type { HasSideOutputs, TwoInputOperator } from './create-operator.js';
 import { ownInstance } from './own-instance.js';
-import { OWN_STATE, broadcastItemsFor, ownStateItems, statesBySubtask, type OwnStateItem } from './own-state.js';
+import { OWN_STATE, RestoreRefusedError, broadcastItemsFor, ownStateItems, statesBySubtask, watermarkFor, type OwnStateItem } from './own-state.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
 
 export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
@@ -186,12 +186,16 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
   }
 
   override snapshotState(): OperatorSnapshot {
-    if (this.fn.snapshotState === undefined) return { operator: this.states.snapshotItems(), redistribute: 'broadcast' };
+    const fn = this.fn;
+    if (fn.snapshotState === undefined && fn.onWatermark === undefined) return { operator: this.states.snapshotItems(), redistribute: 'broadcast' };
     // Every instance's own state goes to every new one (union); the broadcast items travel with it, and each new
-    // instance takes those of its namesake, as 'broadcast' deals them (own-state.ts).
+    // instance takes those of its namesake, as 'broadcast' deals them (own-state.ts). A copy: the snapshot is sent
+    // once the checkpoint completes here, and an unaligned one lets records in before then.
     let own: unknown;
-    try { own = this.fn.snapshotState(); } catch (e) { this.fail(e); }
-    const item: OwnStateItem = { [OWN_STATE]: 1, subtask: this.ctx.subtask, parallelism: this.ctx.parallelism, broadcast: this.states.snapshotItems(), own };
+    try { own = fn.snapshotState === undefined ? undefined : structuredClone(fn.snapshotState()); } catch (e) { this.fail(e); }
+    const item: OwnStateItem = {
+      [OWN_STATE]: 1, subtask: this.ctx.subtask, parallelism: this.ctx.parallelism, broadcast: this.states.snapshotItems(), own, watermark: this.lastAdvanced,
+    };
     return { operator: [item], redistribute: 'union' };
   }
 
@@ -199,11 +203,12 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     const own = ownStateItems(state.operator);
     if (own === undefined) { this.states.restore(state.operator); return; }
     this.states.restore(broadcastItemsFor(own, this.ctx.subtask, this.ctx.parallelism));
+    this.lastAdvanced = watermarkFor(own, this.ctx.subtask, this.ctx.parallelism, MIN_WATERMARK);
     if (this.fn.restoreState === undefined) return;
     const states = statesBySubtask(own);
     try {
       const r = this.fn.restoreState(states, { subtask: this.ctx.subtask, parallelism: this.ctx.parallelism });
       if (r !== undefined) notAsync(r, this.name, 'restoreState');
-    } catch (e) { this.fail(e); }
+    } catch (e) { this.fail(e instanceof Error && e.name === 'JobDefinitionError' ? e : new RestoreRefusedError(this.name, e)); }
   }
 }

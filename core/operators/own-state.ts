@@ -12,8 +12,10 @@ export interface OwnStateItem {
   readonly parallelism: number;
   /** Its broadcast state's items (BroadcastStates.snapshotItems). */
   readonly broadcast: unknown[];
-  /** What its function's snapshotState returned. */
+  /** What its function's snapshotState returned (a copy taken at the barrier), or undefined without one. */
   readonly own: unknown;
+  /** The last watermark its onWatermark was called with: a restore does not call it again for event time it saw. */
+  readonly watermark?: number;
 }
 
 function isOwnStateItem(x: unknown): x is OwnStateItem {
@@ -35,6 +37,27 @@ export function broadcastItemsFor(items: readonly OwnStateItem[], subtask: numbe
   const oldParallelism = items[0]!.parallelism;
   const from = oldParallelism >= parallelism ? subtask : 0;
   return items.find((i) => i.subtask === from)?.broadcast ?? [];
+}
+
+/**
+ * Where the restored instance's onWatermark clock starts: its namesake's at the same parallelism (an instance that
+ * had ended is at MAX_WATERMARK and is not called again), the lowest of all after a rescale.
+ */
+export function watermarkFor(items: readonly OwnStateItem[], subtask: number, parallelism: number, none: number): number {
+  const same = items[0]!.parallelism === parallelism;
+  const marks = items.filter((i) => !same || i.subtask === subtask).map((i) => i.watermark ?? none);
+  return marks.length > 0 ? Math.min(...marks) : none;
+}
+
+/**
+ * A function's restoreState refused the state it was given (a rescale it cannot share out, say): permanent, since a
+ * restart would hand it the same state again (permanent-error.ts).
+ */
+export class RestoreRefusedError extends Error {
+  override readonly name = 'RestoreRefusedError';
+  constructor(operator: string, cause: unknown) {
+    super(`restoreState of '${operator}' refused its state: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }
 
 /** Each old instance's own state, by its subtask index (undefined where none was written). */

@@ -8,6 +8,7 @@ import { MapStateDescriptor, StreamEnvironment, type BroadcastProcessFunction } 
 import type { BroadcastProcessOperator } from '../../../core/operators/broadcast-process.js';
 import { MAX_WATERMARK, MIN_WATERMARK } from '../../../core/time/watermark.js';
 import { instantiate } from '../windows/harness.js';
+import { permanent } from '../../../core/runtime/permanent-error.js';
 
 interface Reading { sensor: string; value: number }
 const LIMITS = new MapStateDescriptor<string, number>('limits');
@@ -283,4 +284,79 @@ test('the broadcast side calls the subtask\'s own instance: what open() keeps on
   h.push({ sensor: 'x', value: 0 }, 1);
   assert.deepEqual(h.out.values(), ['x:a']);
   assert.equal(shared.seen, undefined, 'the shared object is untouched');
+});
+
+// Regression (review): snapshotState's value was kept by reference until the checkpoint was sent, so with unaligned
+// checkpoints records after the barrier reached it (duplicated after a restore).
+test('the own state is a copy taken at the barrier: changes after it do not reach the snapshot', () => {
+  let held = [1, 2];
+  const { op } = build({
+    processElement() {},
+    processBroadcastElement() {},
+    snapshotState() { return held; },
+  });
+  const snap = op.snapshotState();
+  held.push(3);
+  held = [9];
+  assert.deepEqual((snap.operator![0] as { own: unknown }).own, [1, 2]);
+});
+
+// Regression (review): the onWatermark clock started over after a restore, so an instance that had ended was called
+// with MAX_WATERMARK again (its end-of-input output twice), and a re-sent watermark was handled twice.
+test('a restore keeps onWatermark\'s clock: no call again for event time it had seen, an ended instance none at all', () => {
+  const log: string[] = [];
+  const { h, op } = build(counting(log));
+  h.watermark(50);
+  const at50 = op.snapshotState();
+  h.watermark(MAX_WATERMARK);
+  const ended = op.snapshotState();
+
+  const again = build(counting(log));
+  again.op.restoreState({ keyed: [], operator: at50.operator! });
+  log.length = 0;
+  again.h.watermark(40);
+  again.h.watermark(50);
+  again.h.watermark(60);
+  assert.deepEqual(log, ['wm:60:60']);
+
+  const third = build(counting(log));
+  third.op.restoreState({ keyed: [], operator: ended.operator! });
+  log.length = 0;
+  third.h.watermark(MAX_WATERMARK);
+  assert.deepEqual(log, [], 'an instance restored after its end does not run its end again');
+});
+
+test('a function with onWatermark but no snapshotState still keeps its clock in checkpoints', () => {
+  const log: string[] = [];
+  const fn = (): BroadcastProcessFunction<Reading, [string, number], string> => ({
+    processElement() {},
+    processBroadcastElement() {},
+    onWatermark(wm) { log.push(String(wm)); },
+  });
+  const { h, op } = build(fn());
+  h.watermark(7);
+  const snap = op.snapshotState();
+  assert.equal(snap.redistribute, 'union');
+  const again = build(fn());
+  again.op.restoreState({ keyed: [], operator: snap.operator! });
+  again.h.watermark(7);
+  again.h.watermark(8);
+  assert.deepEqual(log, ['7', '8']);
+});
+
+// Regression (review): a restoreState refusing a rescale (as the docs advise) threw a plain error, and the job
+// restarted into the same refusal until its strategy gave up.
+test('a restoreState that throws is a RestoreRefusedError, which no restart retries', () => {
+  const snap = build(counting()).op.snapshotState();
+  const refusing = build({
+    processElement() {},
+    processBroadcastElement() {},
+    restoreState() { throw new Error('restore it at parallelism 2'); },
+  });
+  let caught: Error | undefined;
+  try { refusing.op.restoreState({ keyed: [], operator: snap.operator! }); } catch (e) { caught = e as Error; }
+  assert.equal(caught?.name, 'OperatorError');
+  assert.equal((caught!.cause as Error).name, 'RestoreRefusedError');
+  assert.match(caught!.message, /restoreState of '.*' refused its state: restore it at parallelism 2/);
+  assert.equal(permanent(caught!), true);
 });
