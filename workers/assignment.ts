@@ -88,6 +88,10 @@ export interface SerializedError {
   subtask?: number | undefined;
   /** An OperatorError's connector hook (createWriter, ...), when one threw. */
   hook?: string | undefined;
+  /** An OperatorError's policyOperator: the operator its message's last sentence names. */
+  policyOperator?: string | undefined;
+  /** An OperatorError's cause's message, as it was (the OperatorError's own message is built from it). */
+  causeMessage?: string | undefined;
   /** An OperatorError's cause: its type and code, which alerting matches on. */
   causeName?: string | undefined;
   causeCode?: string | undefined;

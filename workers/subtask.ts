@@ -254,7 +254,7 @@ export class Subtask implements BarrierHandler {
       if (sourceOp === undefined || sourceOp.errorPolicy === 'fail') {
         // Connector errors already say where (file:line, stream/id); others get the position here.
         const error = bad.error.message.includes(bad.position) ? bad.error : Object.assign(new Error(`bad input at ${bad.position}: ${bad.error.message}`), { cause: bad.error });
-        throw new OperatorError(this.sourceName, ctx.subtask, error);
+        throw new OperatorError(this.sourceName, ctx.subtask, error, undefined, sourceOp?.onErrorTarget);
       }
       ctx.timestamp = NaN;
       sourceOp.reject(bad.error, bad.raw, bad.position);

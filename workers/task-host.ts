@@ -14,6 +14,7 @@ import { JOB_CHECKPOINT_TRIGGER, OUTPUT_FLOW_SLOTS, OUTPUT_HOLD_SLOTS, OUTPUT_HO
 import { buildGraph } from '../core/api/environment.js';
 import { GraphMismatchError, JobCancelledError, OperatorError, RecordRejectedError } from '../core/api/errors.js';
 import { firstDifference, TWO_INPUT_KINDS, type LogicalGraph, type LogicalNode } from '../core/graph/logical-graph.js';
+import { onErrorTarget } from '../core/graph/on-error-target.js';
 import { inputNumbering } from '../core/checkpoint/channel-shape.js';
 import { holdsRecords, type Downstream, type Operator } from '../core/operators/operator.js';
 import { DEAD_LETTER_PREVIEW, DEAD_LETTERS_ID, truncatedDeadLetter, type DeadLetter } from '../core/api/dead-letters.js';
@@ -212,6 +213,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       op = createOperator(n, ctx, next, env, operatorBuilders);
     }
     if (n.errorPolicy !== undefined) op.errorPolicy = n.errorPolicy;
+    op.onErrorTarget = onErrorTarget(graph, n);
     if (n.coInput !== undefined) op.coInput = n.coInput;
     // Right behind its source, an assigner goes idle by the source's reads; anywhere else, by the records it gets.
     if (op instanceof TimestampsOperator && k === 1 && nodes[0]!.kind === 'source') op.behindSource = true;
@@ -267,7 +269,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => rejectEmitted(v, new RecordRejectedError(at, e));
     // Under 'fail' the RecordTooLargeError (it names the limit and the option to raise) fails the task as the
     // emitting operator's error: bare, a job of many operators would not say which.
-    gate.onTooLarge = op.errorPolicy !== 'fail' ? rejectEmitted : (_v: unknown, e: unknown): void => { throw new OperatorError(op.name, ctx.subtask, e); };
+    gate.onTooLarge = op.errorPolicy !== 'fail' ? rejectEmitted : (_v: unknown, e: unknown): void => { throw new OperatorError(op.name, ctx.subtask, e, undefined, op.onErrorTarget); };
   }
 
   const head = nodes[0]!;
@@ -477,6 +479,8 @@ function serializeError(e: unknown): SerializedError {
     operator: e instanceof OperatorError ? e.operator : undefined,
     subtask: e instanceof OperatorError ? e.subtask : undefined,
     hook: e instanceof OperatorError ? e.hook : undefined,
+    policyOperator: e instanceof OperatorError ? e.policyOperator : undefined,
+    causeMessage: e instanceof OperatorError ? (e.cause as Error | undefined)?.message : undefined,
     causeName: e instanceof OperatorError ? (e.cause as Error | undefined)?.name : undefined,
     causeCode: e instanceof OperatorError ? codeOf(e.cause) : undefined,
     causeFields: e instanceof OperatorError ? plainFields(e.cause) : undefined,

@@ -40,23 +40,33 @@ export class SavepointNameError extends Error {
 /**
  * User code threw: names the operator and subtask, and keeps the original error (and stack) as `cause`. `hook`: the
  * connector call that threw when it was not a record's (`createWriter`, `createReader`, ...), said in the message.
+ * `policyOperator`: the operator's 'fail' error policy failed the job for a record, and this is the operator whose
+ * `.onError` would have dropped or dead-lettered it instead: the message ends saying so.
  */
 export class OperatorError extends Error {
   readonly operator: string;
   readonly subtask: number;
   readonly hook: string | undefined;
-  constructor(operator: string, subtask: number, cause: unknown, hook?: string) {
+  readonly policyOperator: string | undefined;
+  constructor(operator: string, subtask: number, cause: unknown, hook?: string, policyOperator?: string) {
     const c = cause instanceof Error ? cause : new Error(String(cause));
     // Errors raised for the operator already open with its name (they can surface unwrapped too): said once.
     const own = `operator '${operator}': `;
-    super(`operator '${operator}' (subtask ${subtask}) failed${hook !== undefined ? ` in ${hook}` : ''}: ${c.message.startsWith(own) ? c.message.slice(own.length) : c.message}`, { cause: c });
+    const said = `operator '${operator}' (subtask ${subtask}) failed${hook !== undefined ? ` in ${hook}` : ''}: ${c.message.startsWith(own) ? c.message.slice(own.length) : c.message}`;
+    super(policyOperator === undefined ? said : `${said}${said.endsWith('.') ? '' : '.'} ${onErrorHint(policyOperator)}`, { cause: c });
     this.name = 'OperatorError';
     this.operator = operator;
     this.subtask = subtask;
     this.hook = hook;
+    this.policyOperator = policyOperator;
     // The original stack is what the user needs; keep it visible in the message's stack too.
     this.stack = `${this.name}: ${this.message}\n    caused by: ${c.stack ?? c.message}`;
   }
+}
+
+/** The last sentence of a record's failure under the 'fail' error policy: what would have let the job go on. */
+function onErrorHint(operator: string): string {
+  return `To drop or dead-letter such records instead: .onError('drop' | 'dead-letter') on '${operator}'`;
 }
 
 /**

@@ -76,6 +76,11 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
   sideOutputRecords = 0;
   /** What happens when this operator's user function throws (set by the task host from the job definition). */
   errorPolicy: ErrorPolicy = 'fail';
+  /**
+   * The operator whose `.onError` sets this one's policy (core/graph/on-error-target.ts), named when 'fail' fails
+   * the job for a record; undefined where no policy can be set.
+   */
+  onErrorTarget: string | undefined = undefined;
   /** Its DEAD_LETTERS side output, wired by the task host when something reads it. */
   deadLetters: Downstream<DeadLetter> | undefined = undefined;
   /** Set: this is one input's function of an unkeyed co-map / co-flatMap, and its dead letters say which. */
@@ -155,6 +160,12 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
     throw new OperatorError(this.name, this.ctx.subtask, e);
   }
 
+  /** The 'fail' policy on a record: as `fail`, the message ending with the `.onError` that would have kept the job going. */
+  protected failRecord(e: unknown): never {
+    if (e instanceof OperatorError) throw e;
+    throw new OperatorError(this.name, this.ctx.subtask, e, undefined, this.onErrorTarget);
+  }
+
   /**
    * User code threw `e` on `input`: applies the error policy ('fail' throws an OperatorError). Only catch blocks
    * call it, so records that do not fail pay nothing. An OperatorError is another operator's failure (raised
@@ -163,14 +174,14 @@ export abstract class Operator<I, O> implements Downstream<I>, OperatorCounters 
    * of a two-input operator the record came in on.
    */
   protected rejected(e: unknown, input: unknown, side?: 1 | 2): void {
-    if (this.errorPolicy === 'fail' || e instanceof OperatorError || e instanceof JobDefinitionError) this.fail(e);
+    if (e instanceof OperatorError || e instanceof JobDefinitionError) this.fail(e);
     this.reject(e, input, undefined, side);
   }
 
   /** Drops or dead-letters a record (policy 'drop' or 'dead-letter'); a source's bad input comes here too. */
   reject(e: unknown, raw: unknown, position: string | undefined, side?: 1 | 2): void {
     if (this.errorPolicy === 'drop') { this.dropped++; return; }
-    if (this.errorPolicy !== 'dead-letter') this.fail(e);
+    if (this.errorPolicy !== 'dead-letter') this.failRecord(e);
     const out = this.deadLetters;
     // validate() makes a 'dead-letter' operator have a reader of DEAD_LETTERS; this is the runtime's own check.
     if (out === undefined) this.fail(new Error(`error policy 'dead-letter' but nothing reads the DEAD_LETTERS side output (${e instanceof Error ? e.message : String(e)})`));

@@ -31,11 +31,11 @@ function errorOf(name: string, message: string): Error {
 export function revive(e: SerializedError): Error {
   let err: Error;
   if (e.name === 'OperatorError' && e.operator !== undefined) {
-    const cause = errorOf(e.causeName ?? 'Error', e.message.replace(/^operator '.*?' \(subtask \d+\) failed(?: in \w+)?: /, ''));
+    const cause = errorOf(e.causeName ?? 'Error', e.causeMessage ?? e.message.replace(/^operator '.*?' \(subtask \d+\) failed(?: in \w+)?: /, ''));
     cause.stack = e.stack?.split('\n    caused by: ')[1] ?? e.stack;
     if (e.causeFields !== undefined) Object.assign(cause, e.causeFields);
     if (e.causeCode !== undefined) (cause as Error & { code?: string }).code = e.causeCode;
-    err = new OperatorError(e.operator, e.subtask ?? 0, cause, e.hook);
+    err = new OperatorError(e.operator, e.subtask ?? 0, cause, e.hook, e.policyOperator);
   } else if (e.name === 'WorkerDiedError') {
     err = new WorkerDiedError(e.message, e.cause !== undefined ? { cause: e.cause } : undefined);
   } else {

@@ -26,7 +26,9 @@ const byRaw = (x: DeadLetter, y: DeadLetter): number => (x.raw as number) - (y.r
 
 test("'fail' (the default): the co-map's throw fails the job, naming its input's operator", async () => {
   const h = await run(job('fail'), { parallelism: 1 });
-  await assert.rejects(h.result, (e: unknown) => e instanceof OperatorError && (e.operator === 'cm.1' || e.operator === 'cf.2'));
+  await assert.rejects(h.result, (e: unknown) => e instanceof OperatorError && (e.operator === 'cm.1' || e.operator === 'cf.2')
+    // What the job calls it, where onError goes (its per-input operators' names are not the job's).
+    && e.message.endsWith(`.onError('drop' | 'dead-letter') on '${e.operator.slice(0, 2)}'`));
 });
 
 for (const policy of ['drop', 'dead-letter'] as const) {

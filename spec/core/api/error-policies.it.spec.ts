@@ -51,6 +51,9 @@ test("'fail' (the default): bad input fails the job, naming the source, the file
     assert.ok(e instanceof OperatorError);
     if (e.operator === 'json') assert.match(e.message, /malformed JSON: .* at .*a\.jsonl:4 \(byte \d+\)/);
     else assert.match(e.message, /operator 'csv'.*CSV record has 3 fields, expected 2 at .*b\.csv:3/);
+    // Regression: it did not say how to keep going past such records.
+    assert.ok(e.message.endsWith(`. To drop or dead-letter such records instead: .onError('drop' | 'dead-letter') on '${e.operator}'`), e.message);
+    assert.equal(e.message.split('.onError(').length, 2, `said once, across the thread too: ${e.message}`);
     return true;
   });
 });
@@ -101,6 +104,7 @@ test("a record too large for the ring with 'fail': the emitting operator's error
     assert.match((e as Error).message, /record of \d+ bytes exceeds the ring's frame limit of 32764 bytes \(half the ring\); raise it with the 'ringBytes' option/);
     // Regression: it came bare, naming no operator.
     assert.equal((e as OperatorError).operator, 'inflate');
+    assert.match((e as Error).message, /\.onError\('drop' \| 'dead-letter'\) on 'inflate'$/);
     // Regression: the cause's type came back from the worker as a plain Error.
     assert.equal(((e as Error).cause as Error).name, 'RecordTooLargeError');
     assert.equal(((e as Error).cause as { code?: string }).code, 'RECORD_TOO_LARGE');

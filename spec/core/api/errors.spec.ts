@@ -19,3 +19,15 @@ test('afterOperators names one or several operators', () => {
   assert.equal(afterOperators('a'), " after operator 'a'");
   assert.equal(afterOperators('a', 'b'), " after operators 'a' and 'b'");
 });
+
+test("OperatorError for a record under the 'fail' policy ends naming the .onError that drops or dead-letters it instead", () => {
+  const e = new OperatorError('parse', 1, new SyntaxError('Unexpected token n'), undefined, 'parse');
+  assert.equal(e.message, "operator 'parse' (subtask 1) failed: Unexpected token n. To drop or dead-letter such records instead: .onError('drop' | 'dead-letter') on 'parse'");
+  assert.equal(e.policyOperator, 'parse');
+  assert.equal((e.cause as Error).message, 'Unexpected token n', 'the cause is left as it was');
+  // A cause that ends its sentence gets no second full stop.
+  assert.match(new OperatorError('a', 0, new Error('bad input.'), undefined, 'a').message, /failed: bad input\. To drop or dead-letter such records/);
+  // Failures that are not a record's under its policy (open, a hook, a job mistake) say nothing of one.
+  assert.equal(new OperatorError('a', 0, new Error('broken'), 'createWriter').message, "operator 'a' (subtask 0) failed in createWriter: broken");
+  assert.equal(new OperatorError('a', 0, new Error('broken')).policyOperator, undefined);
+});

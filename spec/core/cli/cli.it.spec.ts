@@ -220,7 +220,7 @@ describe('sluice CLI', () => {
     assert.match(r.stderr, /cause: {4}RangeError: two is not allowed/);
     const withLog = await sluice(['run', file, '--parallelism', '1', '--log-level', 'error']);
     const failed = withLog.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; err?: { message: string; cause?: { name: string } } }).find((l) => l.event === 'job-failed');
-    assert.equal(failed?.err?.message, "operator 'explode' (subtask 0) failed: two is not allowed", 'the cause not repeated');
+    assert.equal(failed?.err?.message, "operator 'explode' (subtask 0) failed: two is not allowed. To drop or dead-letter such records instead: .onError('drop' | 'dead-letter') on 'explode'", 'the cause not repeated');
     assert.equal(failed?.err?.cause?.name, 'RangeError');
     assert.match(r.stderr, /operator: explode/);
     assert.match(r.stderr, /subtask: {2}0/);

@@ -94,6 +94,6 @@ test('after the job failed: cancel() rejects with its failure; stopWithSavepoint
     assert.ok(failure instanceof OperatorError, String(failure));
     await assert.rejects(h.cancel(), (e: unknown) => e === failure);
     // Regression: "it had already finished (its last checkpoint is final)", of a job that had failed.
-    await refused(h.stopWithSavepoint('late'), "stopWithSavepoint('late')", ['failed'], /it failed \(OperatorError: operator 'maybe-fail' \(subtask 0\) failed: record 1 refused\); nothing was taken$/);
+    await refused(h.stopWithSavepoint('late'), "stopWithSavepoint('late')", ['failed'], /it failed \(OperatorError: operator 'maybe-fail' \(subtask 0\) failed: record 1 refused\. To drop or dead-letter such records instead: \.onError\('drop' \| 'dead-letter'\) on 'maybe-fail'\); nothing was taken$/);
   });
 });

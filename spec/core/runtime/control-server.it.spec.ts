@@ -137,12 +137,12 @@ test('a status request between two attempts says the job is restarting: which re
     assert.equal(s.restarts, 0, 'the restart has not run yet');
     assert.deepEqual([s.restarting?.restart, s.restarting?.from], [1, null]);
     assert.ok(s.restarting!.inMs > 500_000 && s.restarting!.inMs <= 600_000, JSON.stringify(s.restarting));
-    assert.match(`${s.lastFailure?.name}: ${s.lastFailure?.message}`, /^OperatorError: operator 'explode' \(subtask 0\) failed: event 500000 is out of range$/);
+    assert.match(`${s.lastFailure?.name}: ${s.lastFailure?.message}`, /^OperatorError: operator 'explode' \(subtask 0\) failed: event 500000 is out of range\. To drop or dead-letter such records instead: \.onError\('drop' \| 'dead-letter'\) on 'explode'$/);
     const report = statusReport(s);
     assert.equal(report.state, 'restarting');
     const [first, second] = statusText(report).split('\n');
     assert.match(first!, /^explode: restarting after a failure \(restart 1 from the beginning, in (?:9m\d\ds|10m00s)\), up [\d.]+s, pid \d+, parallelism 1, no restarts so far$/);
-    assert.match(second!, /^last failure [\d.]+s ago: OperatorError: operator 'explode' \(subtask 0\) failed: event 500000 is out of range$/);
+    assert.match(second!, /^last failure [\d.]+s ago: OperatorError: operator 'explode' \(subtask 0\) failed: event 500000 is out of range\. To drop or dead-letter such records instead: \.onError\('drop' \| 'dead-letter'\) on 'explode'$/);
     assert.equal(a.restarting()?.restart, 1);
     // A cancel ends the wait: no restart ran, and none is pending any more.
     const end = await a.cancel();

@@ -90,7 +90,7 @@ test('a job that fails every attempt: a warning says no restart is left after th
     });
     await assert.rejects(h.result, /event 500000 is out of range/);
     assert.equal(warnings.filter((w) => / restart \d in \d+ ms /.test(w)).length, 2, warnings.join(' | '));
-    assert.match(warnings.at(-1)!, /^job failed \(.*event 500000 is out of range\); no restart left after 2 restarts \(restart strategy fixed-delay\)$/);
+    assert.match(warnings.at(-1)!, /^job failed \(.*event 500000 is out of range\. To drop or dead-letter such records instead: \.onError\('drop' \| 'dead-letter'\) on 'explode'\); no restart left after 2 restarts \(restart strategy fixed-delay\)$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { createOperator, type TwoInputOperator } from '../../../core/operators/c
 import { operatorBuilders } from '../../../core/operators/builders.js';
 import type { Downstream, Operator } from '../../../core/operators/operator.js';
 import { TaskContext } from '../../../core/operators/task-context.js';
+import { onErrorTarget } from '../../../core/graph/on-error-target.js';
 
 export interface Emitted<T> { value: T; ts: number }
 
@@ -68,6 +69,7 @@ export function instantiate<I, O>(env: StreamEnvironment, stream: DataStream<O>,
   const op = createOperator(stream.node, ctx, rec as Downstream<unknown>, { graph: env.graph, checkpointing: options.checkpointing ?? false }, operatorBuilders) as Operator<I, O>;
   // As the task host does.
   if (stream.node.errorPolicy !== undefined) op.errorPolicy = stream.node.errorPolicy;
+  op.onErrorTarget = onErrorTarget(env.graph, stream.node);
   const side = new Map<string, Recorder<unknown>>();
   for (const tag of options.sideTags ?? []) {
     const r = new Recorder<unknown>(ctx);
