@@ -149,7 +149,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   const mainOutputs: OutputGate<unknown>[] = [];
   const sideOutputs = new Map<number, Map<string, OutputGate<unknown>[]>>();
   const outputs: OutputGate<unknown>[] = [];
-  const gateOf: { gate: OutputGate<unknown>; node: number; tag: string | undefined }[] = [];
+  const gateOf: { gate: OutputGate<unknown>; node: number; tag: string | undefined; into: { operator: string; input?: 1 | 2 } }[] = [];
   for (const x of plan.exchanges.filter((e) => e.fromTask === taskId)) {
     const from = graph.nodes[x.fromNode]!;
     const consumer = graph.nodes[x.toNode]!;
@@ -172,7 +172,8 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
     const key = edge.key;
     const gate = new OutputGate(ctx, writers, x.partitioner, key, plan.maxParallelism, index, batch, edge.partition);
     outputs.push(gate);
-    gateOf.push({ gate, node: x.fromNode, tag: x.tag });
+    // A rejected record is said as the keyBy's into the consumer (the operator the user keyed), not the emitter's.
+    gateOf.push({ gate, node: x.fromNode, tag: x.tag, into: isTwoInput(consumer) ? { operator: consumer.name, input: x.inputIndex === 0 ? 1 : 2 } : { operator: consumer.name } });
     if (x.tag === undefined) {
       mainOutputs.push(gate);
     } else {
@@ -238,7 +239,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
   // a preview of it: the record itself cannot cross a ring). A dead letter too large is cut to a preview.
   // A record the exchange rejects (its key selector threw, its codec does not fit it): the same, named after the
   // operator that emitted it (it used to fail the task under the name of the chain's source, whatever the policy).
-  for (const { gate, node, tag } of gateOf) {
+  for (const { gate, node, tag, into } of gateOf) {
     const op = opOf.get(node)!;
     if (tag === DEAD_LETTERS_ID) {
       // So is one whose record its codec cannot encode either (often why it is a dead letter).
@@ -266,7 +267,7 @@ function buildSubtask(a: ThreadAssignment, graph: LogicalGraph, taskId: number, 
       }
       op.reject(e, v, undefined);
     };
-    gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => rejectEmitted(v, new RecordRejectedError(at, e));
+    gate.onBadRecord = (v: unknown, e: unknown, at: BadRecordAt) => rejectEmitted(v, new RecordRejectedError(at, e, into));
     // Under 'fail' the RecordTooLargeError (it names the limit and the option to raise) fails the task as the
     // emitting operator's error: bare, a job of many operators would not say which.
     gate.onTooLarge = op.errorPolicy !== 'fail' ? rejectEmitted : (_v: unknown, e: unknown): void => { throw new OperatorError(op.name, ctx.subtask, e, undefined, op.onErrorTarget); };

@@ -52,7 +52,11 @@ export class OperatorError extends Error {
     const c = cause instanceof Error ? cause : new Error(String(cause));
     // Errors raised for the operator already open with its name (they can surface unwrapped too): said once.
     const own = `operator '${operator}': `;
-    const said = `operator '${operator}' (subtask ${subtask}) failed${hook !== undefined ? ` in ${hook}` : ''}: ${c.message.startsWith(own) ? c.message.slice(own.length) : c.message}`;
+    // A record its keyBy (partitionCustom) refused: said as the keyBy's, the operator it feeds being what the user
+    // thinks of; the operator before it, which ran the selector and whose policy applies, comes after.
+    const said = c instanceof RecordRejectedError && c.into !== undefined
+      ? `${c.rejecter} (after '${operator}', subtask ${subtask}) rejected a record: ${c.reason}`
+      : `operator '${operator}' (subtask ${subtask}) failed${hook !== undefined ? ` in ${hook}` : ''}: ${c.message.startsWith(own) ? c.message.slice(own.length) : c.message}`;
     super(policyOperator === undefined ? said : `${said}${said.endsWith('.') ? '' : '.'} ${onErrorHint(policyOperator)}`, { cause: c });
     this.name = 'OperatorError';
     this.operator = operator;
@@ -70,19 +74,38 @@ function onErrorHint(operator: string): string {
 }
 
 /**
- * A record its operator emitted but the exchange after it could not take: the keyBy's key selector threw on it
- * (`at: 'key'`), or the output's typed codec does not fit it (`at: 'codec'`). Handled by that operator's error
- * policy, like an error of its own function; `cause` is the original error.
+ * A record its operator emitted but the exchange after it could not take: the keyBy's key selector threw on it or
+ * returned no key (`at: 'key'`), the partitionCustom's selector or partitioner failed (`at: 'partition'`), or the
+ * output's typed codec does not fit it (`at: 'codec'`). Handled by that operator's error policy, like an error of its
+ * own function; `cause` is the original error. `into`: the operator the keyBy feeds (and `input`, which of its two).
  */
 export class RecordRejectedError extends Error {
   readonly at: 'key' | 'partition' | 'codec';
-  constructor(at: 'key' | 'partition' | 'codec', cause: unknown) {
+  readonly into: string | undefined;
+  readonly input: 1 | 2 | undefined;
+  /** The original error's message. */
+  readonly reason: string;
+  constructor(at: 'key' | 'partition' | 'codec', cause: unknown, into?: { operator: string; input?: 1 | 2 }) {
     const c = cause instanceof Error ? cause : new Error(String(cause));
-    const by = at === 'key' ? 'the key selector of the keyBy after it' : at === 'partition' ? 'the partitionCustom after it' : 'the codec of its output';
-    super(`${by} rejected a record: ${c.message}`, { cause: c });
+    super(`${rejecter(at, into?.operator, into?.input)} rejected a record: ${c.message}`, { cause: c });
     this.name = 'RecordRejectedError';
     this.at = at;
+    this.into = at === 'codec' ? undefined : into?.operator;
+    this.input = this.into === undefined ? undefined : into?.input;
+    this.reason = c.message;
   }
+
+  /** What rejected it, in words: "the key selector of the keyBy into 'keyed'" ("into the second input of 'joined'"). */
+  get rejecter(): string {
+    return rejecter(this.at, this.into, this.input);
+  }
+}
+
+function rejecter(at: 'key' | 'partition' | 'codec', into: string | undefined, input: 1 | 2 | undefined): string {
+  if (at === 'codec') return 'the codec of its output';
+  const exchange = at === 'key' ? 'the key selector of the keyBy' : 'the partitionCustom';
+  if (into === undefined) return `${exchange} after it`;
+  return `${exchange} into ${input === undefined ? '' : `the ${input === 1 ? 'first' : 'second'} input of `}'${into}'`;
 }
 
 /** The graph a worker built from the job module differs from the main thread's. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobDefinitionError, OperatorError, afterOperators } from '../../../core/api/errors.js';
+import { JobDefinitionError, OperatorError, RecordRejectedError, afterOperators } from '../../../core/api/errors.js';
 
 test('OperatorError names its operator once when the cause already opens with it', () => {
   const e = new OperatorError('sum', 1, new JobDefinitionError("operator 'sum': its reduce function returned a promise"));
@@ -30,4 +30,18 @@ test("OperatorError for a record under the 'fail' policy ends naming the .onErro
   // Failures that are not a record's under its policy (open, a hook, a job mistake) say nothing of one.
   assert.equal(new OperatorError('a', 0, new Error('broken'), 'createWriter').message, "operator 'a' (subtask 0) failed in createWriter: broken");
   assert.equal(new OperatorError('a', 0, new Error('broken')).policyOperator, undefined);
+});
+
+test('a record the exchange rejects is said as the keyBy (partitionCustom) into the operator it feeds; a codec as the output of its own', () => {
+  const cause = new TypeError("Cannot read properties of null (reading 'b')");
+  assert.equal(new RecordRejectedError('key', cause, { operator: 'keyed' }).message, "the key selector of the keyBy into 'keyed' rejected a record: Cannot read properties of null (reading 'b')");
+  assert.equal(new RecordRejectedError('partition', cause, { operator: 'j', input: 2 }).message, "the partitionCustom into the second input of 'j' rejected a record: Cannot read properties of null (reading 'b')");
+  const codec = new RecordRejectedError('codec', new Error('n is not a u32'), { operator: 'keyed' });
+  assert.equal(codec.message, 'the codec of its output rejected a record: n is not a u32');
+  assert.equal(codec.into, undefined);
+  // Under 'fail': the keyBy first, then the operator before it (which ran the selector), then the policy's hint.
+  const failed = new OperatorError('parse', 1, new RecordRejectedError('key', cause, { operator: 'keyed' }), undefined, 'parse');
+  assert.equal(failed.message, "the key selector of the keyBy into 'keyed' (after 'parse', subtask 1) rejected a record: Cannot read properties of null (reading 'b'). To drop or dead-letter such records instead: .onError('drop' | 'dead-letter') on 'parse'");
+  assert.equal(failed.operator, 'parse');
+  assert.match(new OperatorError('to-stats', 0, codec).message, /^operator 'to-stats' \(subtask 0\) failed: the codec of its output rejected a record/);
 });

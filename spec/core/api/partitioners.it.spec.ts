@@ -22,7 +22,7 @@ test('shuffle, global and partitionCustom: every record once, where its partitio
   assert.deepEqual([...new Set(collected['out-shuffle']!.map(([s]) => s))].sort(), [0, 1, 2]);
 });
 
-test('a custom partitioner that names no subtask fails the job, naming the operator before it and the value', async () => {
+test('a custom partitioner that names no subtask fails the job, naming the operator it feeds, the operator before it and the value', async () => {
   const h = await run(job(true), { parallelism: 2 });
-  await assert.rejects(h.result, (e: Error) => /src-custom/.test(e.message) && /the partitionCustom after it rejected a record: the partitioner returned 3, not a subtask from 0 to 2/.test(e.message));
+  await assert.rejects(h.result, (e: Error) => /^the partitionCustom into 'custom' \(after 'src-custom', subtask \d\) rejected a record: the partitioner returned 3, not a subtask from 0 to 2/.test(e.message));
 });

@@ -123,12 +123,12 @@ test('tuple keys restored at parallelism 2 -> 3 -> 1: every key\'s state exact, 
 const BAD = new URL('./jobs/bad-tuple-keys.ts', import.meta.url);
 const badJob = (policy: string): URL => { const u = new URL(BAD); u.searchParams.set('policy', policy); return u; };
 
-test("a tuple key with a null part, a nested array or no parts fails the job under 'fail', naming the operator that emitted the record", async () => {
+test("a tuple key with a null part, a nested array or no parts fails the job under 'fail', naming the keyBy by the operator it feeds, then the one that emitted the record", async () => {
   const h = await run(badJob('fail'), { parallelism: 2 });
   await assert.rejects(h.result, (e: unknown) => {
     assert.ok(e instanceof OperatorError, String(e));
     assert.equal(e.operator, 'parse');
-    assert.match(e.message, /the key selector of the keyBy after it rejected a record: a tuple key('s parts must be strings, numbers, bigints or booleans, got (null at index 1|an array at index 1)| must have at least one part)/);
+    assert.match(e.message, /the key selector of the keyBy into 'keyed' \(after 'parse', subtask \d\) rejected a record: a tuple key('s parts must be strings, numbers, bigints or booleans, got (null at index 1|an array at index 1)| must have at least one part)/);
     return true;
   });
 });
@@ -141,7 +141,7 @@ test("bad tuple keys follow the emitting operator's 'drop' and 'dead-letter' pol
   assert.deepEqual(canon(dead.collected['keyed-out']), canon(good));
   const letters = dead.collected['parse-dead'] as DeadLetter[];
   assert.deepEqual(letters.map((d) => (d.raw as { id: number }).id).sort((x, y) => x - y), [4, 7, 9]);
-  assert.ok(letters.every((d) => d.operator === 'parse' && /key selector .*tuple key/.test(d.error.message)), JSON.stringify(letters[0]));
+  assert.ok(letters.every((d) => d.operator === 'parse' && /^the key selector of the keyBy into 'keyed' rejected a record: a tuple key/.test(d.error.message)), JSON.stringify(letters[0]));
   // A timer that threw: its dead letter names the key as the tuple, not its canonical form.
   const timerLetters = dead.collected['timers-dead'] as DeadLetter[];
   assert.deepEqual(timerLetters.map((d) => (d.raw as { key: unknown }).key), [['u1', 1]]);
