@@ -7,7 +7,7 @@
 // A record may carry a timestamp (its event time, a finite number); NaN means none, and a frame of records that
 // have none carries no timestamp section (frame.ts).
 
-import { ChannelClosedError, FrameCorruptError, InvalidArgumentError } from './errors.js';
+import { ChannelClosedError, FrameCorruptError, InvalidArgumentError, RecordTooLargeError } from './errors.js';
 import type { RecordDecoder, RecordEncoder } from './codec/codec.js';
 import { decodeControl, encodeControl, type ControlFrame } from './codec/control.js';
 import {
@@ -220,7 +220,7 @@ export class ChannelWriter<T> {
   tryControl(frame: ControlFrame): boolean {
     this.checkOpen();
     const body = encodeControl(frame);
-    const at = this.producer.tryReserve(frameLength(body.length, this.checksums));
+    const at = this.producer.tryReserve(this.controlLength(frame, body));
     if (at < 0) return false;
     if (frame.type === 'end-of-stream') this.closed = true;
     this.putControl(at, body);
@@ -236,7 +236,7 @@ export class ChannelWriter<T> {
     if (this.closed) throw new ChannelClosedError();
     if (this.waiting) throw waitingError();
     const body = encodeControl(frame);
-    const at = this.producer.tryReserve(frameLength(body.length, this.checksums), true);
+    const at = this.producer.tryReserve(this.controlLength(frame, body), true);
     if (at < 0) return false;
     this.putControl(at, body);
     return true;
@@ -247,6 +247,14 @@ export class ChannelWriter<T> {
     if (this.closed) throw new ChannelClosedError();
     if (this.hasPending) throw new InvalidArgumentError('channel: a record from a failed tryWrite is still held; call retryPending() first');
     if (this.waiting) throw waitingError();
+  }
+
+  /** A control frame's block length; one the ring can never hold is refused as a control frame, not a record. */
+  private controlLength(frame: ControlFrame, body: Uint8Array): number {
+    const length = frameLength(body.length, this.checksums);
+    const ring = this.producer.ring;
+    if (length > ring.maxPayload) throw new RecordTooLargeError(length, ring.maxPayload, ring.capacityOption, frame.type);
+    return length;
   }
 
   private putControl(at: number, body: Uint8Array): void {
@@ -262,7 +270,7 @@ export class ChannelWriter<T> {
   control(frame: ControlFrame): void | Promise<void> {
     this.checkOpen();
     const body = encodeControl(frame);
-    const length = frameLength(body.length, this.checksums);
+    const length = this.controlLength(frame, body);
     // Closed once its end of stream has room: one that cannot be written (too large) leaves the channel open.
     const put = (at: number): void => {
       if (frame.type === 'end-of-stream') this.closed = true;

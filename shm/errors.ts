@@ -35,16 +35,22 @@ export class FrameCorruptError extends ShmError {
   }
 }
 
-/** A record larger than the ring can ever hold; names the limit and the option that raises it. */
+/**
+ * A record larger than the ring can ever hold; names the limit and the option that raises it. `controlFrame`: it was
+ * no record but a control frame of this type (a barrier, a watermark: only a ring far below the run options' least
+ * is that small), said so.
+ */
 export class RecordTooLargeError extends ShmError {
   readonly size: number;
   readonly limit: number;
-  constructor(size: number, limit: number, option: string) {
+  readonly controlFrame: string | undefined;
+  constructor(size: number, limit: number, option: string, controlFrame?: string) {
     super('RECORD_TOO_LARGE',
-      `record of ${size} bytes exceeds the ring's frame limit of ${limit} bytes (half the ring); raise it with the '${option}' option`);
+      `${controlFrame === undefined ? 'record' : `control frame (${controlFrame})`} of ${size} bytes exceeds the ring's frame limit of ${limit} bytes (half the ring); raise it with the '${option}' option`);
     this.name = 'RecordTooLargeError';
     this.size = size;
     this.limit = limit;
+    this.controlFrame = controlFrame;
   }
 }
 

@@ -51,6 +51,25 @@ test('poll never waits: EMPTY until a flush publishes the batch', () => {
   assert.equal(r.poll(), CONTROL, 'control frames publish at once');
 });
 
+// Regression: a control frame the ring could never hold was refused as a "record of N bytes".
+test('a control frame larger than the ring can hold is said as one, of its type, however it is written; nothing is written', () => {
+  const barrier = { type: 'barrier' as const, checkpointId: 1, timestampMs: 5, unaligned: false, savepoint: false };
+  // 128 bytes: its end of stream (44) fits in the frame limit of 60, a barrier (72) does not.
+  const { w, r } = pair(128);
+  for (const write of [() => w.control(barrier), () => w.tryControl(barrier), () => w.tryPriorityControl(barrier)]) {
+    assert.throws(write, (e: unknown) => {
+      assert.ok(e instanceof RecordTooLargeError);
+      assert.match(e.message, /^control frame \(barrier\) of \d+ bytes exceeds the ring's frame limit of 60 bytes \(half the ring\); raise it with the 'ringBytes' option$/);
+      assert.equal(e.controlFrame, 'barrier');
+      return true;
+    });
+  }
+  assert.equal(r.poll(), EMPTY);
+  assert.equal(w.isClosed, false);
+  // A record is still a record.
+  assert.throws(() => w.write('y'.repeat(200)), (e: unknown) => e instanceof RecordTooLargeError && /^record of \d+ bytes/.test(e.message) && e.controlFrame === undefined);
+});
+
 test('a record larger than the ring can hold is a RecordTooLargeError naming the limit and the option', () => {
   const { w } = pair(256);
   assert.throws(() => w.write('y'.repeat(500)), (e: unknown) => {
