@@ -36,7 +36,8 @@ export { MIN_WATERMARK, MAX_WATERMARK } from './time/watermark.js';
 export { TooManyCheckpointFailuresError } from './checkpoint/failure-counter.js';
 export { CheckpointChunkWriteError } from './checkpoint/chunk-write-error.js';
 export {
-  CheckpointAbortedError, CheckpointNotStartedError, type CheckpointAbortReason, type CheckpointNotStartedReason,
+  CheckpointAbortedError, CheckpointNotStartedError, CheckpointRefusedError, type CheckpointAbortReason, type CheckpointNotStartedReason,
+  type CheckpointRefusedReason,
 } from './checkpoint/checkpoint-refusal.js';
 export { NoCheckpointError, type RestoreProgress } from './checkpoint/restore.js';
 export { StateDirError } from './checkpoint/store.js';

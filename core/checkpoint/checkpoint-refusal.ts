@@ -1,6 +1,7 @@
 // Runs on: main thread. Why a checkpoint, savepoint or stop with savepoint asked of a running attempt did not
-// complete: aborted once begun, or refused while it waited for another to end. Callers branch on `reason`, never
-// on the message, which says it in words for a user (specs and users read it as it is).
+// complete: aborted once begun, refused while it waited for another to end, or refused at once, its attempt over.
+// Callers branch on `reason`, never on the message, which says it in words for a user (specs and users read it as
+// it is).
 
 /** Why a checkpoint was refused when its attempt failed: the job itself goes on (a restart) or fails. */
 export const ATTEMPT_FAILED = 'the job failed (it restarts from its last completed checkpoint if the failure and its restart strategy allow; else it ends failed)';
@@ -35,5 +36,21 @@ export class CheckpointNotStartedError extends Error {
   /** `more` follows the message after a semicolon (what the caller adds: "the job was not stopped"). */
   constructor(readonly reason: CheckpointNotStartedReason, more?: string, options?: { cause?: unknown }) {
     super(`${endedText(reason)} before the checkpoint could start${more !== undefined ? `; ${more}` : ''}`, options);
+  }
+}
+
+/** Why a checkpoint was refused at once: its attempt had ended (stopped, failed), or the next has not begun. */
+export type CheckpointRefusedReason = CheckpointNotStartedReason | 'restarting';
+
+/**
+ * A checkpoint, savepoint or stop with savepoint refused at once, nothing begun: its attempt's coordinator had
+ * stopped ('stopped': a stop, a cancel, the end of input; 'attempt-failed': a restart may follow), or the job is
+ * between two attempts ('restarting': try again once the next one runs). Its name stays `Error` and its messages
+ * are as they were before it had a type ("the job is not running", "the job is restarting (restart 1): try again
+ * once it runs").
+ */
+export class CheckpointRefusedError extends Error {
+  constructor(readonly reason: CheckpointRefusedReason, message = 'the job is not running') {
+    super(message);
   }
 }

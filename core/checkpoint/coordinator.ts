@@ -34,7 +34,7 @@ import { CheckpointFailureCounter } from './failure-counter.js';
 import { writePublishedMark } from './published-mark.js';
 import { inLineage, type Lineage } from './lineage-mark.js';
 import { CheckpointChunkWriteError } from './chunk-write-error.js';
-import { CheckpointAbortedError, CheckpointNotStartedError, endedText, type CheckpointAbortReason } from './checkpoint-refusal.js';
+import { CheckpointAbortedError, CheckpointNotStartedError, CheckpointRefusedError, endedText, type CheckpointAbortReason, type CheckpointNotStartedReason } from './checkpoint-refusal.js';
 import { pad, type CheckpointStore } from './store.js';
 import { operatorShapes } from '../graph/operator-shapes.js';
 import type { Redistribution } from './snapshot.js';
@@ -119,6 +119,8 @@ export class CheckpointCoordinator {
   private timer: NodeJS.Timeout | undefined;
   private lastEnd = 0;
   private stopped = false;
+  /** How the attempt ended, once stopped: what a trigger refused then says (CheckpointRefusedError.reason). */
+  private endedAs: CheckpointNotStartedReason = 'stopped';
   /** Savepoints and manual triggers wait here while another checkpoint is in flight. */
   private queue: { kind: CheckpointKind; name: string | undefined; resolve: (c: CompletedCheckpoint) => void; reject: (e: Error) => void }[] = [];
   readonly stats: CheckpointStats = emptyStats();
@@ -234,7 +236,7 @@ export class CheckpointCoordinator {
   /** Triggers a checkpoint (or savepoint) now, or as soon as the one in flight ends. */
   trigger(kind: CheckpointKind, name: string | undefined): Promise<CompletedCheckpoint> {
     const action = onTrigger(this.stopped, this.pending?.phase);
-    if (action === 'refuse') return Promise.reject(new Error('the job is not running'));
+    if (action === 'refuse') return Promise.reject(new CheckpointRefusedError(this.endedAs));
     return new Promise((resolve, reject) => {
       if (action === 'queue') { this.queue.push({ kind, name, resolve, reject }); return; }
       this.begin(kind, name, resolve, reject);
@@ -515,7 +517,7 @@ export class CheckpointCoordinator {
   private next(): void {
     const q = this.queue.shift();
     if (q && !this.stopped) this.begin(q.kind, q.name, q.resolve, q.reject);
-    else if (q) q.reject(new Error('the job is not running'));
+    else if (q) q.reject(new CheckpointRefusedError(this.endedAs));
   }
 
   private broadcast(m: CoordinatorMessage): void {
@@ -755,6 +757,7 @@ export class CheckpointCoordinator {
     if (this.timer) clearInterval(this.timer);
     if (this.sampler) clearInterval(this.sampler);
     const why = failed ? 'attempt-failed' : 'stopped';
+    this.endedAs = why;
     // Before the abort below: it would begin the first of them (next()) only to refuse it with another message.
     for (const q of this.queue.splice(0)) q.reject(new CheckpointNotStartedError(why));
     // One whose acks are all in is being committed: it finishes (drain() waits for its manifest, and a grace for its sinks).

@@ -15,7 +15,7 @@ import { checkSplitWatermarks } from '../time/split-watermarks.js';
 import { addCounters, metricsOffsets, readMetrics } from './metrics.js';
 import { CheckpointStore, StateDirError } from '../checkpoint/store.js';
 import type { CheckpointStats, CompletedCheckpoint } from '../checkpoint/coordinator.js';
-import { CheckpointAbortedError, CheckpointNotStartedError, endedText } from '../checkpoint/checkpoint-refusal.js';
+import { CheckpointAbortedError, CheckpointNotStartedError, CheckpointRefusedError, endedText } from '../checkpoint/checkpoint-refusal.js';
 import { absorbStats, emptyStats, mergeStats } from '../checkpoint/checkpoint-history.js';
 import type { Lineage } from '../checkpoint/lineage-mark.js';
 import { assignRestore, NoCheckpointError, restartCheckpoint, restoreSourceSplits, selectCheckpoint, type LoadedCheckpoint } from '../checkpoint/restore.js';
@@ -429,7 +429,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
   // "the job is not running" from the stopped one, which reads as if the job were gone.
   const notNow = (what: string, ended = notRunning(what)): Promise<never> => (!cp ? noCheckpoints()
     : ended !== undefined ? Promise.reject(ended)
-    : current === undefined && restarting > 0 ? Promise.reject(new Error(`the job is restarting (restart ${restarting}): try again once it runs`))
+    : current === undefined && restarting > 0 ? Promise.reject(new CheckpointRefusedError('restarting', `the job is restarting (restart ${restarting}): try again once it runs`))
     // A resume of a job that had already finished runs no attempt: "does not checkpoint" would be wrong.
     : Promise.reject(new JobNotRunningError(`${what}: the job is not running: it had already finished (its last checkpoint is final); nothing was taken`, 'finished')));
   const takeSavepoint = async (name: string, what: string): Promise<CompletedCheckpoint> => {

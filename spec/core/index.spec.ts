@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as sluice from '../../core/index.js';
 import type {
-  CheckpointAbortReason, CheckpointConfig, CheckpointNotStartedReason, CheckpointStats, CompletedCheckpoint, RestartStrategy, RestoreProgress, RunOptions,
+  CheckpointAbortReason, CheckpointConfig, CheckpointNotStartedReason, CheckpointRefusedReason, CheckpointStats, CompletedCheckpoint, RestartStrategy, RestoreProgress, RunOptions,
 } from '../../core/index.js';
 
 test('the errors a checkpoint method or a restore rejects with are exported classes, their reasons typed', () => {
-  for (const name of ['CheckpointAbortedError', 'CheckpointNotStartedError', 'NoCheckpointError', 'StateDirError'] as const) {
+  for (const name of ['CheckpointAbortedError', 'CheckpointNotStartedError', 'CheckpointRefusedError', 'NoCheckpointError', 'StateDirError'] as const) {
     assert.equal(typeof sluice[name], 'function', `${name} is exported`);
   }
   const aborted = new sluice.CheckpointAbortedError(7, 'attempt-failed', 'the job failed');
@@ -18,6 +18,9 @@ test('the errors a checkpoint method or a restore rejects with are exported clas
   assert.equal(aborted.reason satisfies CheckpointAbortReason, 'attempt-failed');
   const notStarted = new sluice.CheckpointNotStartedError('stopped');
   assert.equal(notStarted.reason satisfies CheckpointNotStartedReason, 'stopped');
+  const refused = new sluice.CheckpointRefusedError('restarting', 'the job is restarting (restart 1): try again once it runs');
+  assert.equal(refused.reason satisfies CheckpointRefusedReason, 'restarting');
+  assert.equal(new sluice.CheckpointRefusedError('attempt-failed').message, 'the job is not running');
 });
 
 test('the option and callback types run() and enableCheckpointing take can be named', () => {

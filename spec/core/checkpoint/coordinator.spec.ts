@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import { CheckpointCoordinator, type CompletedCheckpoint } from '../../../core/checkpoint/coordinator.js';
-import { ATTEMPT_FAILED, CheckpointAbortedError, CheckpointNotStartedError, type CheckpointAbortReason, type CheckpointNotStartedReason } from '../../../core/checkpoint/checkpoint-refusal.js';
+import { ATTEMPT_FAILED, CheckpointAbortedError, CheckpointNotStartedError, CheckpointRefusedError, type CheckpointAbortReason, type CheckpointNotStartedReason } from '../../../core/checkpoint/checkpoint-refusal.js';
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/checkpoint/messages.js';
 import type { Manifest } from '../../../core/checkpoint/manifest.js';
 import type { CheckpointStore } from '../../../core/checkpoint/store.js';
@@ -183,6 +183,23 @@ describe('checkpoint coordinator', () => {
       const words = failed ? ATTEMPT_FAILED : 'the job stopped';
       await assert.rejects(first, aborted(failed ? 'attempt-failed' : 'stopped', `CheckpointAbortedError: checkpoint 1 was aborted: ${words}`));
       await assert.rejects(queued, notStarted(failed ? 'attempt-failed' : 'stopped', `Error: ${words} before the checkpoint could start`));
+      c.close();
+    });
+
+    // Regression: a plain Error('the job is not running'), so a caller could not tell a failed attempt (a restart
+    // may follow: ask again) from a stopped one but by the message.
+    test(`a trigger after a stop ${failed ? 'of a failed attempt' : 'by the user'} is refused at once with the reason '${failed ? 'attempt-failed' : 'stopped'}', its message as it was`, async () => {
+      const { c, triggered } = coordinator();
+      c.stop(failed);
+      for (const kind of ['checkpoint', 'savepoint'] as const) {
+        await assert.rejects(c.trigger(kind, kind === 'savepoint' ? 'sp' : undefined), (e: unknown) => {
+          assert.ok(e instanceof CheckpointRefusedError, String(e));
+          assert.equal(e.reason, failed ? 'attempt-failed' : 'stopped');
+          assert.equal(String(e), 'Error: the job is not running');
+          return true;
+        });
+      }
+      assert.equal(triggered(), 0, 'nothing began');
       c.close();
     });
   }

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COUNT_BATCH } from '../../../core/operators/counted-sink-operator.js';
-import { run, OperatorError, type JobHandle, type RunOptions } from '../../../core/index.js';
+import { run, CheckpointRefusedError, OperatorError, type JobHandle, type RunOptions } from '../../../core/index.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
 
@@ -552,7 +552,8 @@ test('a cancel during the wait before a restart ends the job at once; the restar
       onWarning: (w) => { warnings.push(String(w)); if (/restart 1 in 600000 ms/.test(String(w))) waiting(); },
     }));
     await restartDue;
-    await assert.rejects(h.savepoint('sp'), /the job is restarting \(restart 1\)/);
+    // Typed, so a caller asks again without reading the message (it was a plain Error).
+    await assert.rejects(h.savepoint('sp'), (e: unknown) => e instanceof CheckpointRefusedError && e.reason === 'restarting' && /^the job is restarting \(restart 1\): try again once it runs$/.test(e.message));
     const r = await h.cancel();
     assert.equal(r.cancelled, true);
     assert.equal(r.restarts, 0, warnings.join(' | '));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../../../../core/index.js';
+import { CheckpointRefusedError, run } from '../../../../core/index.js';
 import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
 import { filesJob, numberedLines, runStages } from './files-job.js';
 
@@ -79,7 +79,7 @@ test('discovering: a failure after a file was discovered and before a checkpoint
             await h.checkpoint();
             return;
           } catch (e) {
-            if (!/the job is restarting/.test((e as Error).message)) throw e;
+            if (!(e instanceof CheckpointRefusedError && e.reason === 'restarting')) throw e;
             await new Promise((r) => setImmediate(r));
           }
         }

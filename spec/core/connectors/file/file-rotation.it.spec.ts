@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, type JobHandle } from '../../../../core/index.js';
+import { CheckpointRefusedError, run, type JobHandle } from '../../../../core/index.js';
 import { ledgerCounter, readLedger, tally } from '../../checkpoint/ledger.js';
 import { filesJob, numberedLines, runStages } from './files-job.js';
 
@@ -163,7 +163,7 @@ async function checkpointUntil(h: JobHandle, done: () => boolean): Promise<void>
     try {
       await h.checkpoint();
     } catch (e) {
-      if (!/the job is restarting/.test((e as Error).message)) throw e;
+      if (!(e instanceof CheckpointRefusedError && e.reason === 'restarting')) throw e;
       await new Promise((r) => setImmediate(r));
     }
   }
