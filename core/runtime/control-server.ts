@@ -30,6 +30,8 @@ import path from 'node:path';
 import type { JobHandle } from './job-handle.js';
 import type { CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import type { JobMetrics } from './metrics.js';
+import { checkKnownOptions } from '../api/known-options.js';
+import { shownValue } from '../api/shown-value.js';
 
 /** Name of the socket in the state directory. */
 export const CONTROL_SOCKET = 'control.sock';
@@ -101,6 +103,9 @@ export interface ControlOptions {
   onCancel?: () => void;
 }
 
+// Every option by name: the compiler refuses this list when ControlOptions changes and it does not follow.
+const CONTROL_OPTION_KEYS = Object.keys({ job: true, file: true, onCancel: true } satisfies Record<keyof ControlOptions, true>);
+
 /** The job answering on a state directory's control socket writes its checkpoints into an older, removed one. */
 export class StateDirReplacedError extends Error {
   constructor(readonly stateDir: string) {
@@ -141,6 +146,8 @@ export interface ControlServer {
  * another live process serves the same state directory.
  */
 export async function serveControl(handle: JobHandle, stateDir: string | undefined = handle.stateDir, options: ControlOptions = {}): Promise<ControlServer> {
+  if (options === null || typeof options !== 'object') throw new TypeError(`serveControl: options must be an object, got ${shownValue(options)}`);
+  checkKnownOptions(options, CONTROL_OPTION_KEYS, 'serveControl', (m) => new TypeError(m));
   if (stateDir === undefined) throw new Error('serveControl: the job has no state directory (it does not checkpoint)');
   const dir = path.resolve(stateDir);
   const socketPath = controlSocketPath(dir);

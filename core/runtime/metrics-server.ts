@@ -16,6 +16,7 @@ import type { JobHandle } from './job-handle.js';
 import type { JobMetrics } from './metrics.js';
 import { MAX_WATERMARK } from '../time/watermark.js';
 import { shownValue } from '../api/shown-value.js';
+import { checkKnownOptions } from '../api/known-options.js';
 
 const SAMPLE_EVERY_MS = 1000;
 
@@ -31,6 +32,9 @@ export interface MetricsServerOptions {
   /** The `job` label (default 'job'). */
   job?: string;
 }
+
+// Every option by name: the compiler refuses this list when MetricsServerOptions changes and it does not follow.
+const METRICS_SERVER_KEYS = Object.keys({ port: true, host: true, job: true } satisfies Record<keyof MetricsServerOptions, true>);
 
 export interface MetricsServer {
   readonly port: number;
@@ -258,6 +262,8 @@ export function jobRegistry(handle: JobHandle, job = 'job'): { registry: PromCli
  * Serves the job's metrics at http://host:port/metrics until the job ends (or close()). Resolves once listening.
  */
 export async function serveMetrics(handle: JobHandle, options: MetricsServerOptions): Promise<MetricsServer> {
+  // Before the port's check: { prot: 9090 } is said as the misspelt key, not as a missing port.
+  if (options !== null && typeof options === 'object') checkKnownOptions(options, METRICS_SERVER_KEYS, 'serveMetrics', (m) => new TypeError(m));
   // Node's listen takes '9090' as a port and 'x' as a pipe's path: a number only, as the CLI's flag gives.
   if (!(Number.isInteger(options?.port) && options.port >= 0 && options.port <= 65535)) throw new RangeError(`serveMetrics: port must be an integer from 0 to 65535 (0: any free port), got ${shownValue(options?.port)}`);
   const host = options.host ?? '127.0.0.1';

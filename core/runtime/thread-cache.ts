@@ -15,6 +15,7 @@
 import { canonical, sha256 } from '../checkpoint/manifest.js';
 import { endPool, type EndablePool } from './end-pool.js';
 import { shownValue } from '../api/shown-value.js';
+import { checkKnownOptions } from '../api/known-options.js';
 
 /** What the cache needs of a worker pool (a Piscina instance). */
 export interface KeptPool extends EndablePool {
@@ -41,6 +42,9 @@ export interface ThreadCacheOptions {
   maxIdlePools?: number;
 }
 
+// Every option by name: the compiler refuses this list when ThreadCacheOptions changes and it does not follow.
+const THREAD_CACHE_KEYS = Object.keys({ maxIdlePools: true } satisfies Record<keyof ThreadCacheOptions, true>);
+
 export class ThreadCache {
   /** Idle pools by identity, longest idle first (a Map keeps insertion order), with their error listeners. */
   private readonly idle = new Map<string, { pool: KeptPool; onError: (e: unknown) => void }>();
@@ -48,6 +52,9 @@ export class ThreadCache {
   private closed = false;
 
   constructor(options: ThreadCacheOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`ThreadCache: options must be an object, got ${shownValue(options)}`);
+    // { maxIdlePool: 0 } kept 4 idle pools, without a word.
+    checkKnownOptions(options, THREAD_CACHE_KEYS, 'ThreadCache', (m) => new TypeError(m));
     const max = options.maxIdlePools ?? 4;
     if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`ThreadCache: maxIdlePools must be an integer >= 0, got ${shownValue(max)}`);
     this.maxIdle = max;
