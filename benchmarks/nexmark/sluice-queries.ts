@@ -206,9 +206,15 @@ function q4(events: DataStream<NexmarkEvent>, config: NexmarkConfig): DataStream
 /** An auction's interval and category, as broadcast to every instance that reads bids. */
 const q4WindowSchema = recordSchema({ id: 'i64', category: 'i64', dateTime: 'timestamp', expires: 'timestamp' });
 export interface AuctionWindow { id: number; category: number; dateTime: number; expires: number }
-/** One instance's highest bid inside an auction's interval (-1: none), sent once its watermark passes the auction's end. */
-const q4PartialSchema = recordSchema({ auction: 'i64', category: 'i64', price: 'i64' });
-export interface PartialWinner { auction: number; category: number; price: number }
+/**
+ * One instance's highest bid inside each of some auctions' intervals (-1: none), sent once its watermark passes
+ * their end: [auction, price, auction, price, ...] of one category. A watermark closes thousands of auctions at
+ * once; sent a record each, every one would pay an exchange's per-record cost (msgpack codec: typed schemas have no
+ * arrays).
+ */
+export interface PartialWinners { category: number; pairs: number[] }
+/** Auctions per PartialWinners record at most: records stay far below a ring's size. */
+const Q4_BATCH = 512;
 const Q4_NO_BROADCAST_STATE = new MapStateDescriptor<number, number>('q4.none');
 
 /** The auctions and the rest of the stream as two sources (topics.ts), timestamped and aligned in event time. */
@@ -230,7 +236,7 @@ export function readsTopics(q: QueryName, options: SluiceQueryOptions = {}): boo
  * that comes later starts after that. A closed auction stays `retainMs` more, so the bids that keep coming for it
  * are dropped at once. Fields are set in open() or restoreState(): each instance's own (own-instance.ts).
  */
-export class Q4LocalWinners implements BroadcastProcessFunction<NexmarkEvent, AuctionWindow, PartialWinner> {
+export class Q4LocalWinners implements BroadcastProcessFunction<NexmarkEvent, AuctionWindow, PartialWinners> {
   private auctions!: Map<number, Auction4>;
   private early!: Map<number, EarlyBids>;
 
@@ -270,14 +276,23 @@ export class Q4LocalWinners implements BroadcastProcessFunction<NexmarkEvent, Au
     this.auctions.set(w.id, a);
   }
 
-  onWatermark(wm: number, _ctx: unknown, out: Collector<PartialWinner>): void {
+  onWatermark(wm: number, _ctx: unknown, out: Collector<PartialWinners>): void {
+    let batches: Map<number, number[]> | undefined;
     for (const [id, a] of this.auctions) {
       if (!a.closed && a.expires <= wm) {
-        out.collect({ auction: id, category: a.category, price: a.final });
+        batches ??= new Map();
+        let pairs = batches.get(a.category);
+        if (pairs === undefined) batches.set(a.category, pairs = []);
+        pairs.push(id, a.final);
+        if (pairs.length >= 2 * Q4_BATCH) {
+          out.collect({ category: a.category, pairs });
+          batches.set(a.category, []);
+        }
         a.closed = true;
       }
       if (a.closed && a.expires + this.retainMs <= wm) this.auctions.delete(id);
     }
+    if (batches !== undefined) for (const [category, pairs] of batches) if (pairs.length > 0) out.collect({ category, pairs });
     for (const [id, early] of this.early) if (early.maxTs <= wm) this.early.delete(id);
   }
 
@@ -311,26 +326,30 @@ interface CategoryWinners { auctions: number; total: number; open: Map<number, n
  * Per category: each auction's partials until all `of` have come (its highest then settles into the category's
  * total), with no timers; the average goes out at the end of input.
  */
-function q4CategoryWinners(of: number): KeyedProcessHandler<number, PartialWinner, Q4Row> {
+function q4CategoryWinners(of: number): KeyedProcessHandler<number, PartialWinners, Q4Row> {
   return {
-    processElement(p, ctx) {
+    processElement(batch, ctx) {
       const state = ctx.state<CategoryWinners>('winners');
       let c = state.value();
       if (c === undefined) {
         c = { auctions: 0, total: 0, open: new Map() };
         ctx.timerService.registerEventTimeTimer(MAX_WATERMARK);
       }
-      const had = c.open.get(p.auction);
-      const n = (had?.[0] ?? 0) + 1;
-      const price = had === undefined || p.price > had[1]! ? p.price : had[1]!;
-      if (n < of) {
-        if (had === undefined) c.open.set(p.auction, [n, price]);
-        else { had[0] = n; had[1] = price; }
-      } else {
-        if (had !== undefined) c.open.delete(p.auction);
-        if (price >= 0) {
-          c.auctions++;
-          c.total += price;
+      const pairs = batch.pairs;
+      for (let i = 0; i < pairs.length; i += 2) {
+        const auction = pairs[i]!;
+        const had = c.open.get(auction);
+        const n = (had?.[0] ?? 0) + 1;
+        const price = had === undefined || pairs[i + 1]! > had[1]! ? pairs[i + 1]! : had[1]!;
+        if (n < of) {
+          if (had === undefined) c.open.set(auction, [n, price]);
+          else { had[0] = n; had[1] = price; }
+        } else {
+          if (had !== undefined) c.open.delete(auction);
+          if (price >= 0) {
+            c.auctions++;
+            c.total += price;
+          }
         }
       }
       state.update(c);
@@ -358,7 +377,7 @@ export function q4Topics(topics: NexmarkTopics, config: NexmarkConfig, paralleli
     if (e.kind === 'auction') out.collect({ id: e.id, category: e.category, dateTime: e.dateTime, expires: e.expires });
   }).name('q4.auctions').withCodec(typedCodec(q4WindowSchema))
     .broadcast(Q4_NO_BROADCAST_STATE);
-  return topics.peopleAndBids.connect(windows).process<PartialWinner>(new Q4LocalWinners(retainMs)).name('q4.local').withCodec(typedCodec(q4PartialSchema))
+  return topics.peopleAndBids.connect(windows).process<PartialWinners>(new Q4LocalWinners(retainMs)).name('q4.local')
     .keyBy((p) => p.category)
     .process(q4CategoryWinners(parallelism)).name('q4.categories');
 }
