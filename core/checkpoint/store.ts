@@ -21,6 +21,10 @@ import { CorruptCheckpointError, chunkRefs, encodeManifest, parseManifest, sha25
 import { readPublishedMark } from './published-mark.js';
 import { lineageMaxId, readLineageMark } from './lineage-mark.js';
 import { makeDir } from '../runtime/make-dir.js';
+import { StateDirError } from './state-dir-error.js';
+import { checkStateTables, stateTableCheckDefault } from './leveldb-table-check.js';
+
+export { StateDirError };
 
 // Loaded on first use: worker threads import this module through the public API but never open a store.
 const requireLazy = createRequire(import.meta.url);
@@ -80,13 +84,6 @@ function fileOnPath(dir: string): string | undefined {
   }
 }
 
-export class StateDirError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StateDirError';
-  }
-}
-
 const CHUNK_PREFIXES = ['k/', 'o/', 'f/'] as const;
 
 /**
@@ -112,7 +109,12 @@ export class CheckpointStore {
 
   private constructor(readonly dir: string, private readonly db: ClassicLevel<string, Uint8Array>) {}
 
-  static async open(dir: string): Promise<CheckpointStore> {
+  /**
+   * Opens (or creates) the store in `dir`. `checkTables` (default: on unless SLUICE_CHECK_STATE_TABLES is 0 or false)
+   * checks LevelDB's tables first, so a damaged one is a StateDirError rather than LevelDB's assertion stopping the
+   * process (leveldb-table-check.ts).
+   */
+  static async open(dir: string, { checkTables = stateTableCheckDefault() }: { checkTables?: boolean } = {}): Promise<CheckpointStore> {
     try {
       makeDir(dir);
     } catch (e) {
@@ -123,6 +125,7 @@ export class CheckpointStore {
       throw new StateDirError(`state directory ${dir} ${why}`, { cause: e });
     }
     refuseWithoutCurrent(dir);
+    if (checkTables) await checkStateTables(dir);
     const { ClassicLevel: Level } = requireLazy('classic-level') as typeof import('classic-level');
     // No Snappy: chunks are packed typed columns already, and compressing them (again at every compaction) took
     // a core's time from the job's threads on this 2-core machine (+4% throughput with checkpoints every second,
