@@ -127,6 +127,13 @@ export interface RunOptions {
   /** Resume from the latest intact checkpoint in the state directory, a given checkpoint id, or a savepoint. */
   resume?: boolean | ResumeFrom;
   /**
+   * Before the state directory's LevelDB opens, check every block of its live tables against its CRC-32C (default
+   * true unless the environment variable SLUICE_CHECK_STATE_TABLES is 0 or false): a damaged table fails the run
+   * with a StateDirError naming it. false: LevelDB meets the damage itself, and some (a zeroed index block) stop
+   * the process in its assertion (exit 134). See core/checkpoint/leveldb-table-check.ts.
+   */
+  checkStateTables?: boolean;
+  /**
    * Snapshots encode keyed state values as typed columns where their shape allows (numbers, plain objects of one
    * shape; default true). false: msgpack per value, as checkpoints before format 3 (what builds before format 4 can read). Both restore either way.
    */
@@ -182,7 +189,7 @@ const RUN_OPTION_KEYS = Object.keys({
   workerHeapMb: true, recordBatch: true, stateFastPaths: true, spin: true, ringBatching: true, wakeHysteresis: true,
   settleHops: true, fineWaitMs: true, stopGraceMs: true, stuckWarningMs: true, outputBufferRecords: true, collect: true,
   checkpointIntervalMs: true, checkpointMode: true, alignmentTimeoutMs: true, checkpointTimeoutMs: true,
-  tolerableCheckpointFailures: true, retainedCheckpoints: true, stateDir: true, resume: true, columnarState: true,
+  tolerableCheckpointFailures: true, retainedCheckpoints: true, stateDir: true, resume: true, checkStateTables: true, columnarState: true,
   bundleWorkers: true, threadCache: true, allowNonRestoredState: true, restartStrategy: true, onWarning: true,
   onCheckpoint: true, signal: true, onRestoreProgress: true, latencyTrackingIntervalMs: true,
 } satisfies Record<keyof RunOptions, true>);
@@ -241,7 +248,7 @@ export function runtimeSettings(options: RunOptions, plan: PhysicalPlan): Runtim
     ringOption: ringBytes < (options.ringBytes ?? DEFAULT_RING_BYTES) ? 'ringMemoryBytes' : 'ringBytes',
   };
   // Switches read from strings ("false" is truthy) or numbers that are not numbers: silently wrong, so refused.
-  for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState', 'allowNonRestoredState', 'ringBatching', 'wakeHysteresis'] as const) {
+  for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState', 'allowNonRestoredState', 'ringBatching', 'wakeHysteresis', 'checkStateTables'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new JobDefinitionError(`${k} must be true or false, got ${JSON.stringify(options[k])}`);
   }
   for (const k of ['bufferTimeoutMs', 'stopGraceMs', 'stuckWarningMs', 'fineWaitMs', 'latencyTrackingIntervalMs'] as const) {

@@ -97,7 +97,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       const what = 'checkpoint' in from ? `checkpoint ${from.checkpoint}` : `savepoint named '${from.savepoint}'`;
       throw new NoCheckpointError(`no ${what} in ${cp.stateDir}: the state directory does not exist`);
     }
-    store = await CheckpointStore.open(cp.stateDir);
+    store = await CheckpointStore.open(cp.stateDir, options.checkStateTables === undefined ? {} : { checkTables: options.checkStateTables });
     try {
       signal?.throwIfAborted();
       if (!options.resume) warnStartingOver(cp.stateDir, warn);

@@ -22,8 +22,9 @@ export class SluiceProcess {
   readonly exited: Promise<Exit>;
   private readonly waiters = new Set<() => void>();
 
-  constructor(readonly args: string[], timeoutMs: number) {
-    this.child = spawn(process.execPath, [bin, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `env`: variables set for the child on top of this process's own. */
+  constructor(readonly args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv) {
+    this.child = spawn(process.execPath, [bin, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.stdout += d; this.poke(); });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr += d; this.poke(); });
     this.exited = new Promise((resolve, reject) => {

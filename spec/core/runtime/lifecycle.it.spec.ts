@@ -140,7 +140,7 @@ test('switches that are not booleans, times that are not numbers >= 0, and a thr
   const refused = async (options: Record<string, unknown>, message: RegExp): Promise<void> => {
     await assert.rejects(run(job, { parallelism: 1, ...options } as never), (e: unknown) => e instanceof Error && e.name === 'JobDefinitionError' && message.test(e.message), JSON.stringify(options));
   };
-  for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState']) await refused({ [k]: 'false' }, new RegExp(`^${k} must be true or false, got "false"$`));
+  for (const k of ['chaining', 'stateFastPaths', 'bundleWorkers', 'columnarState', 'checkStateTables']) await refused({ [k]: 'false' }, new RegExp(`^${k} must be true or false, got "false"$`));
   for (const [k, v] of [['bufferTimeoutMs', -5], ['bufferTimeoutMs', NaN], ['stopGraceMs', -1], ['fineWaitMs', '1']] as const) {
     await refused({ [k]: v }, new RegExp(`^${k} must be a number >= 0`));
   }
