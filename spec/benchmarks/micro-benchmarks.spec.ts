@@ -120,3 +120,9 @@ test('end-timer-snapshots.ts: the firing\'s snapshots against its timers, one ro
   assert.ok(Number.isFinite(row.eventsPerSec) && (row.eventsPerSec as number) > 0);
   assert.ok(row.firing.snapshots > 0 && row.firing.entriesEncoded > 0, JSON.stringify(row.firing));
 });
+
+test('table-check.ts: the LevelDB table check over a state directory against reading its tables, CRC-32C sliced and byte at a time', async () => {
+  const r = await report('table-check.ts');
+  checkShape(r, ['state-dir.table-check', 'state-dir.table-check.small-chunks', 'crc32c.1mib']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'handwritten', 'sluice.byte-loop']));
+});
