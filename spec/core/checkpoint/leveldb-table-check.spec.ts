@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -90,7 +90,7 @@ test('a Snappy-compressed index block damaged is refused too', async () => {
   });
 });
 
-test('a table cut short, one whose footer magic is broken, one that is gone: each said', async () => {
+test('a table cut short, one whose footer magic is broken or footer does not decode, one under its older name (.sst), one that is gone: each said', async () => {
   await withDir(async (dir) => {
     const [file] = await writeTables(dir);
     const intact = readFileSync(file!);
@@ -109,7 +109,12 @@ test('a table cut short, one whose footer magic is broken, one that is gone: eac
     await refused(dir, file!, new RegExp(escaped(`lists an index block at offset ${2 ** 28} of 10 bytes, past its blocks' end (${intact.length - 48})`)));
     writeFileSync(file!, intact);
 
-    unlinkSync(file!);
+    // LevelDB's older name for a table: found and checked under it.
+    renameSync(file!, file!.replace(/\.ldb$/, '.sst'));
+    assert.deepEqual(await checkStateTables(dir), { tables: 1, bytes: intact.length });
+    flip(file!.replace(/\.ldb$/, '.sst'), intact.length - 1);
+    await refused(dir, file!.replace(/\.ldb$/, '.sst'), /has a bad magic number/);
+    unlinkSync(file!.replace(/\.ldb$/, '.sst'));
     await assert.rejects(checkStateTables(dir), (e: Error) => e.name === 'StateDirError' && /is damaged: LevelDB table \d{6}\.ldb is missing \(its MANIFEST-\d+ lists it, \d+ bytes\)/.test(e.message));
   });
 });

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dirProblems, inspectCommand, renderList, sampleGroup, type CheckpointRow } from '../../../core/cli/inspect.js';
@@ -10,6 +10,7 @@ import { captured } from '../../support/captured-output.js';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { writePublishedMark } from '../../../core/checkpoint/published-mark.js';
 import { storeWithDamagedKey } from '../checkpoint/fixtures/leveldb-damage.js';
+import { indexBlock, writeTables } from '../checkpoint/fixtures/leveldb-tables.js';
 
 const row = (id: number, extra: Partial<CheckpointRow> = {}): CheckpointRow => ({
   id, kind: 'checkpoint', name: null, createdAt: '2026-12-04T05:00:00.000Z', bytes: 2048, chunks: 3, keyedEntries: 10,
@@ -66,6 +67,25 @@ test('inspect of a directory whose keys cannot be listed: one plain line naming 
   assert.equal(detail.code, 1, detail.out);
   assert.match(detail.out, /^sluice inspect: state directory .* is damaged: its keys cannot be listed/m);
   assert.doesNotMatch(detail.out, /\.inspect-|    at /);
+});
+
+// A damaged LevelDB table (its index block zeroed) stopped inspect in LevelDB's assertion, as it did a run; the
+// table check refuses it, naming the directory's own table (not the snapshot's), and no snapshot is left behind.
+test('inspect of a directory with a damaged LevelDB table: one plain line naming the table and the block, exit 1', async () => {
+  const damaged = mkdtempSync(path.join(tmpdir(), 'sluice-inspect-'));
+  try {
+    const [table] = await writeTables(damaged);
+    const index = indexBlock(table!);
+    const b = readFileSync(table!);
+    writeFileSync(table!, b.fill(0, index.offset, index.offset + index.size));
+    const r = await captured(() => inspectCommand(damaged, { keys: 0, verify: true }));
+    assert.equal(r.code, 1, r.out);
+    assert.ok(r.out.includes(`sluice inspect: state directory ${damaged} is damaged: LevelDB table ${table!} has a bad block CRC at offset ${index.offset} (index block of ${index.size} bytes)`), r.out);
+    assert.doesNotMatch(r.out, /\.inspect-|    at /, 'no temporary copy, no stack');
+    assert.deepEqual(readdirSync(path.dirname(damaged)).filter((f) => f.startsWith(`.${path.basename(damaged)}.inspect-`)), []);
+  } finally {
+    rmSync(damaged, { recursive: true, force: true });
+  }
 });
 
 // Regression: a key group's sample took only whole values, so a list or map written as patches (chunk format 5)
