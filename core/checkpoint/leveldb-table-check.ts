@@ -11,6 +11,7 @@
 // bytes and that type byte. Read a chunk at a time (a block larger than a chunk is checked in pieces), so a large
 // table is never held in memory whole.
 
+import { statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c, maskCrc32c } from './crc32c.js';
@@ -42,6 +43,8 @@ interface BlockHandle {
 export interface TableCheckResult {
   readonly tables: number;
   readonly bytes: number;
+  /** false: the directory never held still (a running job's), and is left to LevelDB's lock. */
+  readonly checked: boolean;
 }
 
 /** The table's bytes through a window of `chunkBytes`, read forward as blocks are checked in file order. */
@@ -188,18 +191,46 @@ async function tableFile(dir: string, n: number): Promise<string | undefined> {
 
 const AFTER = 'Resume from a copy made before the damage, or start over in a new state directory';
 
+/** What changes when LevelDB writes its MANIFEST: CURRENT's name, and the MANIFEST's size (edits are appended). */
+function manifestMark(dir: string): string {
+  const manifest = currentManifest(dir);
+  if (manifest === undefined) return '';
+  const size = statSync(path.join(dir, manifest), { throwIfNoEntry: false })?.size;
+  return `${manifest}:${size}`;
+}
+
+/** Tries of a directory whose MANIFEST moves while it is checked, before it is left to LevelDB's lock. */
+const TRIES = 4;
+
 /**
  * Checks the tables of the LevelDB database in state directory `dir`; a damaged one is a StateDirError naming it.
  * A directory without a usable CURRENT or MANIFEST is left to LevelDB, which refuses it with an error of its own.
+ *
+ * A directory a running job holds moves while it is read (a compaction deletes tables the MANIFEST listed when the
+ * check began): a failure is damage only if the MANIFEST did not move meanwhile, else the check is tried again; one
+ * that never holds still is being written by a LevelDB that holds its lock, and LevelDB's open then refuses it as in
+ * use (what a run against it must say), so it is left unchecked (`checked: false`).
  */
 export async function checkStateTables(dir: string, chunkBytes = CHUNK_BYTES): Promise<TableCheckResult> {
+  for (let attempt = 1; ; attempt++) {
+    const before = manifestMark(dir);
+    try {
+      return await checkOnce(dir, chunkBytes);
+    } catch (e) {
+      if (!(e instanceof StateDirError) || manifestMark(dir) === before) throw e;
+      if (attempt === TRIES) return { tables: 0, bytes: 0, checked: false };
+    }
+  }
+}
+
+async function checkOnce(dir: string, chunkBytes: number): Promise<TableCheckResult> {
   const manifest = currentManifest(dir);
-  if (manifest === undefined) return { tables: 0, bytes: 0 };
+  if (manifest === undefined) return { tables: 0, bytes: 0, checked: true };
   let tables;
   try {
     tables = await liveTables(dir, manifest);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { tables: 0, bytes: 0 };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { tables: 0, bytes: 0, checked: true };
     if (e instanceof LevelDbFormatError) throw new StateDirError(`state directory ${dir} is damaged: LevelDB's ${manifest} ${e.message}. ${AFTER}`, { cause: e });
     throw new StateDirError(`state directory ${dir}: LevelDB's ${manifest} cannot be read: ${(e as Error).message}`, { cause: e });
   }
@@ -207,14 +238,16 @@ export async function checkStateTables(dir: string, chunkBytes = CHUNK_BYTES): P
   for (const t of tables) {
     const file = await tableFile(dir, t.number);
     const name = String(t.number).padStart(6, '0');
-    if (file === undefined) throw new StateDirError(`state directory ${dir} is damaged: LevelDB table ${name}.ldb is missing (its ${manifest} lists it, ${t.size} bytes). ${AFTER}`);
+    const missing = (): StateDirError => new StateDirError(`state directory ${dir} is damaged: LevelDB table ${name}.ldb is missing (its ${manifest} lists it, ${t.size} bytes). ${AFTER}`);
+    if (file === undefined) throw missing();
     try {
       await checkTable(file, t.size, chunkBytes);
     } catch (e) {
       if (e instanceof LevelDbFormatError) throw new StateDirError(`state directory ${dir} is damaged: LevelDB table ${file} ${e.message}. ${AFTER}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
       throw new StateDirError(`state directory ${dir}: LevelDB table ${file} cannot be read: ${(e as Error).message}`, { cause: e });
     }
     bytes += t.size;
   }
-  return { tables: tables.length, bytes };
+  return { tables: tables.length, bytes, checked: true };
 }
