@@ -1,9 +1,10 @@
 // Runs on: main thread, before CheckpointStore.open hands a state directory to LevelDB.
 // Checks every table LevelDB will read (its MANIFEST's live tables) block by block against the CRC-32C each block
 // carries. Why: classic-level builds LevelDB with its assertions on and gives no way to have reads verify checksums,
-// so a damaged block (a zeroed index block, say) stopped the whole process in an assertion (exit 134) at the first
-// scan, with nothing said about the state directory. Checked first, it is a StateDirError naming the file and the
-// damage, before LevelDB opens anything. SLUICE_CHECK_STATE_TABLES=0 (or run's checkStateTables: false) skips it.
+// so a damaged block reached LevelDB: an index block with zeroed entries stopped the whole process in an assertion
+// (exit 134) at the first scan, naming nothing; one zeroed whole read as an empty table (a resume started over
+// without a word). Checked first, it is a StateDirError naming the file and the damage, before LevelDB opens
+// anything. SLUICE_CHECK_STATE_TABLES=0 (or run's checkStateTables: false) skips it.
 //
 // A table: data blocks, meta blocks (the Bloom filter), a metaindex block, an index block (one entry per data block:
 // its offset and size) and a 48-byte footer (the metaindex and index blocks' handles as varints, then a magic
