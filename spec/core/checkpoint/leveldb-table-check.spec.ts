@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { ClassicLevel } from 'classic-level';
 import { checkStateTables, stateTableCheckDefault, CHECK_STATE_TABLES_ENV } from '../../../core/checkpoint/leveldb-table-check.js';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { crc32c, maskCrc32c } from '../../../core/checkpoint/crc32c.js';
 import { indexBlock, readAll, writeTables, type TableOptions } from './fixtures/leveldb-tables.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -79,6 +80,29 @@ test('a zeroed data block, a flipped byte in one, a zeroed index block: refused 
     await refused(dir, file!, new RegExp(escaped(`has a bad block CRC at offset ${index.offset} (index block of ${index.size} bytes)`)));
     writeFileSync(file!, intact);
     assert.equal((await checkStateTables(dir)).tables, 1);
+  });
+});
+
+// A block type LevelDB does not know, with a CRC that matches (written so, not flipped): LevelDB refuses such a
+// block as corrupt too, so does the check, naming it.
+test('a block of an unknown type is refused, its CRC matching or not', async () => {
+  await withDir(async (dir) => {
+    const [file] = await writeTables(dir);
+    const intact = readFileSync(file!);
+    const index = indexBlock(file!);
+    const b = Buffer.from(intact);
+    b[index.offset + index.size] = 2;
+    b.writeUInt32LE(maskCrc32c(crc32c(b, index.offset, index.offset + index.size + 1)), index.offset + index.size + 1);
+    writeFileSync(file!, b);
+    await refused(dir, file!, new RegExp(escaped(`has an index block of unknown type 2 at offset ${index.offset}`)));
+    // The first data block (at 0), found by its trailer: the first length whose CRC fits.
+    const c = Buffer.from(intact);
+    let end = 1;
+    while (maskCrc32c(crc32c(c, 0, end + 1)) !== c.readUInt32LE(end + 1)) end++;
+    c[end] = 3;
+    c.writeUInt32LE(maskCrc32c(crc32c(c, 0, end + 1)), end + 1);
+    writeFileSync(file!, c);
+    await refused(dir, file!, new RegExp(escaped(`has a data block of unknown type 3 at offset 0`)));
   });
 });
 
