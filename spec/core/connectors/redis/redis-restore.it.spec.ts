@@ -114,7 +114,7 @@ test('plain reading resumed with b removed and c added fails before its first ch
     }
     const result = await h.cancel();
     assert.equal(result.restarts, 1, warnings.join(' | '));
-    assert.ok(warnings.some((w) => new RegExp(`^job failed \\(.*injected failure at record 2000\\); restart 1 in 0 ms from checkpoint ${sp}$`).test(w)), warnings.join(' | '));
+    assert.ok(warnings.some((w) => new RegExp(`^job failed \\(.*injected failure at record 2000\\. To drop or dead-letter such records instead: .*\\); restart 1 in 0 ms from checkpoint ${sp}$`).test(w)), warnings.join(' | '));
     const all = await ids(out);
     assert.deepEqual(tally(all.filter((i) => i < B), 3000), { lost: 0, duplicated: 0, unexpected: 0 }, 'a and c exactly once');
     assert.deepEqual(all.filter((i) => i >= B).sort((x, y) => x - y), bBefore, 'b not read after the restore, nor after the restart');
