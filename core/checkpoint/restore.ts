@@ -11,7 +11,7 @@ import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
 import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
 import { assignSplits, ownerOfSource, sourceSplitsError, type SourceSplit, type SplitRestore } from '../connectors/source.js';
 import { JobDefinitionError } from '../api/errors.js';
-import { subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
+import { broadcastStateSource, subtaskKey, type KeyGroupChunk, type OperatorRestore, type SubtaskRestore } from './snapshot.js';
 import { OUTPUT, SOURCE_HELD, type InFlightRecord } from './messages.js';
 import { channelShape, gateChannels, inputNumbering, recordedGate, rescaleForm, type ChannelShape } from './channel-shape.js';
 import { redistributeInFlight, type GateRoute, type RescaleRoutes, type TaskInFlight } from './in-flight-rescale.js';
@@ -362,13 +362,8 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
     if (op.operatorState && (op.kind !== 'timestamps' || at.kind === 'timestamps')) {
       const parts = op.operatorState.parts.map((ref) => (ref ? packr().unpack(c.chunks.get(ref.key)!) as unknown[] : []));
       if (op.operatorState.redistribute === 'broadcast') {
-        // At the same parallelism or scaled in, subtask j old j's: after an unaligned checkpoint they differ (each took
-        // its snapshot at its own place in the broadcast stream, its channel state holds the rest from there:
-        // in-flight-rescale.ts keeps old j's with new j), and subtask 0's with another's channel state lost or
-        // repeated broadcast records. Scaled out, subtask 0's to all: they are all alike then (broadcast records in
-        // flight into consumers scaled out are refused).
-        const own = parts.length >= at.parallelism;
-        for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts[own ? s : 0] ?? [];
+        // Old j's with new j (in-flight-rescale.ts keeps old j's channel state with new j too): broadcastStateSource.
+        for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts[broadcastStateSource(parts.length, s, at.parallelism)] ?? [];
       } else if (op.operatorState.redistribute === 'union') {
         for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts.flat();
       } else {

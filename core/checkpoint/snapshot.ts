@@ -27,6 +27,16 @@ export type Redistribution =
   /** Every new subtask gets the items of every old subtask (Flink's union list state). */
   | 'union';
 
+/**
+ * Which old subtask's broadcast state new subtask `subtask` of `parallelism` restores: its namesake's at the same
+ * parallelism or scaled in (after an unaligned checkpoint they differ, each taken at its own place in the broadcast
+ * stream, and the channel state restored with new subtask j continues old j's), old 0's scaled out (all alike then:
+ * broadcast records in flight into consumers scaled out are refused).
+ */
+export function broadcastStateSource(oldParallelism: number, subtask: number, parallelism: number): number {
+  return oldParallelism >= parallelism ? subtask : 0;
+}
+
 export interface OperatorSnapshot {
   /** Keyed state: the groups that changed since the last checkpoint (all groups when `full`). */
   keyed?: KeyGroupChunk[];

@@ -2,6 +2,8 @@
 // function's own per-instance state (BroadcastProcessFunction.snapshotState) in a checkpoint: one item per old
 // instance, dealt to every new one ('union'), with that instance's broadcast state beside it.
 
+import { broadcastStateSource } from '../checkpoint/snapshot.js';
+
 /** Marks an item as this format (items written without own state are broadcast state's own). */
 export const OWN_STATE = '__sluiceOwnState';
 
@@ -28,14 +30,9 @@ export function ownStateItems(items: readonly unknown[]): OwnStateItem[] | undef
   return items as OwnStateItem[];
 }
 
-/**
- * The broadcast items subtask `subtask` of `parallelism` restores, as 'broadcast' redistribution deals them: its
- * namesake's at the same parallelism or scaled in (after an unaligned checkpoint they differ, and its channel
- * state continues its namesake's), subtask 0's scaled out (all alike then).
- */
+/** The broadcast items subtask `subtask` of `parallelism` restores, as 'broadcast' redistribution deals them. */
 export function broadcastItemsFor(items: readonly OwnStateItem[], subtask: number, parallelism: number): unknown[] {
-  const oldParallelism = items[0]!.parallelism;
-  const from = oldParallelism >= parallelism ? subtask : 0;
+  const from = broadcastStateSource(items[0]!.parallelism, subtask, parallelism);
   return items.find((i) => i.subtask === from)?.broadcast ?? [];
 }
 
