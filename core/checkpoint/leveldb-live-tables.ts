@@ -60,13 +60,23 @@ async function* manifestRecords(file: string): AsyncGenerator<Uint8Array> {
         const type = block[at + 6]!;
         const where = `record at offset ${blockAt + at}`;
         if (at + LOG_HEADER + length > bytesRead) {
-          // Cut short at the end of the file: a crash while it was written, which LevelDB passes over.
-          if (eof) return;
+          // Cut short at the end of the file: a crash while it was written, which LevelDB passes over. Unless the
+          // bytes there are a whole record under a shorter length (the length field is damaged, not the write).
+          if (eof) {
+            const want = fixed32(block, at);
+            let crc = crc32c(block, at + 6, at + 7);
+            for (let l = 0; at + LOG_HEADER + l <= bytesRead; l++) {
+              if (l > 0) crc = crc32c(block, at + 6 + l, at + 7 + l, crc);
+              if (maskCrc32c(crc) === want) throw new LevelDbFormatError(`has a damaged record length at offset ${blockAt + at} (${length} bytes, where ${l} match its CRC)`);
+            }
+            return;
+          }
           throw new LevelDbFormatError(`has a bad record length at offset ${blockAt + at} (${length} bytes)`);
         }
         if (type === 0 && length === 0) {
           // Preallocated zeros: the rest of the block is skipped, an error only inside a record.
           if (parts !== undefined) throw new LevelDbFormatError(`has a record broken off at offset ${blockAt + at}`);
+          if (block.subarray(at, bytesRead).some((x) => x !== 0)) throw new LevelDbFormatError(`has a zeroed record header at offset ${blockAt + at}, records after it`);
           break;
         }
         if (maskCrc32c(crc32c(block, at + 6, at + LOG_HEADER + length)) !== fixed32(block, at)) {

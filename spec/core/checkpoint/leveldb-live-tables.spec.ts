@@ -109,3 +109,33 @@ test('a damaged MANIFEST is a StateDirError naming it, where LevelDB refuses to 
     assert.equal(await readAll(dir), 3001);
   });
 });
+
+// Regression (review, 2026-12-07): both damages read as LevelDB's own leniency (a record torn at the end by a crash;
+// preallocated zeros), so the check passed them; LevelDB then dropped every record after them and deleted the
+// tables those records had added, without a word. LevelDB never appends to a MANIFEST it reopened, so a torn record
+// is the file's last bytes under their true length, and zeros run to the block's end.
+test('a damaged record length that runs past the end, and a zeroed record header with records after it, are refused', async () => {
+  await withDir(async (dir) => {
+    await writeTables(dir);
+    const manifest = currentManifest(dir)!;
+    const file = join(dir, manifest);
+    const intact = readFileSync(file);
+    const starts: number[] = [];
+    for (let at = 0; at + 7 <= intact.length; at += 7 + intact.readUInt16LE(at + 4)) starts.push(at);
+    assert.ok(starts.length >= 2, `${starts.length} records`);
+    const last = starts[starts.length - 1]!;
+    const longer = Buffer.from(intact);
+    longer[last + 5] = longer[last + 5]! | 0x80;
+    const zeroed = Buffer.from(intact).fill(0, starts[starts.length - 2]!, starts[starts.length - 2]! + 7);
+    const cases: [Buffer, RegExp][] = [
+      [longer, new RegExp(`has a damaged record length at offset ${last} \\(\\d+ bytes, where ${intact.length - last - 7} match its CRC\\)`)],
+      [zeroed, /has a zeroed record header at offset \d+, records after it/],
+    ];
+    for (const [bytes, what] of cases) {
+      writeFileSync(file, bytes);
+      await assert.rejects(checkStateTables(dir), (e: Error) => e.name === 'StateDirError' && what.test(e.message), String(what));
+    }
+    writeFileSync(file, intact);
+    assert.equal(await readAll(dir), 3001);
+  });
+});
