@@ -164,6 +164,8 @@ export class Subtask implements BarrierHandler {
   /** The reader got none of its source's splits, another subtask some, and it has emitted no record (set by the task host). */
   givenNoSplits = false;
   private readonly sourceSlice = new SourceSlice();
+  /** The chain's sinks whose writers do work per batch (SinkWriter.batchEnd), told after each step. */
+  private readonly batchSinks: SinkOperator<unknown>[];
   /**
    * Source records read while the chain could take no more (value, timestamp, value, timestamp, ...), pushed on
    * in order before anything else moves: a reader emits a whole batch per read, and a fanning-out operator
@@ -217,6 +219,7 @@ export class Subtask implements BarrierHandler {
     head2?: Downstream<unknown>,
   ) {
     this.heads = head2 === undefined ? [head] : [head, head2];
+    this.batchSinks = sinks.filter((s) => s.endsBatches);
     const letters = outputs.filter((o) => o.carriesDeadLetters);
     if (letters.length > 0) for (const o of outputs) if (!o.carriesDeadLetters) o.letters = letters;
     this.letterGates = letters;
@@ -395,6 +398,14 @@ export class Subtask implements BarrierHandler {
 
   /** Does up to `budget` records of work; returns how much it did (0: nothing could be done now). */
   step(budget: number): number {
+    const done = this.stepOnce(budget);
+    // Whatever the step wrote to a sink that asked arrived in it: the writer's per-batch work (SinkWriter.batchEnd).
+    const batchSinks = this.batchSinks;
+    for (let i = 0; i < batchSinks.length; i++) batchSinks[i]!.batchEnd();
+    return done;
+  }
+
+  private stepOnce(budget: number): number {
     if (this.state === FINISHED) return 0;
     if (this.asyncFailure !== undefined) throw this.asyncFailure;
     // Before anything that returns early (a full output or async operator): canProgress says true once it is due, and

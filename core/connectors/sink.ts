@@ -7,6 +7,13 @@
 export interface SinkWriter<in T> {
   write(value: T): void;
   /**
+   * After a batch of `write`s that arrived together (one read of a chained source, one drain of the thread's
+   * inputs, one slice of due timers), before the thread goes on to other work or parks, and before
+   * `prepareCommit` and `finish`; not called when nothing was written since the last call. Not a commit: a writer that defers per-record work to the batch's end does it
+   * here (a latency sink reads its clock once for the batch: every record of it had arrived by then).
+   */
+  batchEnd?(): void;
+  /**
    * At a checkpoint barrier (synchronously, between records), or at end of input (checkpointId -1): makes what
    * was written since the last call durable but not yet visible, and returns it as a transaction (plain data,
    * msgpack-able) that `SinkSpec.commit` will publish. `savepoint`: the barrier is a savepoint's (a file sink

@@ -24,9 +24,22 @@ export class SinkOperator<T> extends Operator<T, never> {
   /** Transactions are prepared only when the job checkpoints (`checkpointing`) and the writer supports them. */
   readonly transactional: boolean;
 
+  /** Whether the writer wants to hear of each batch's end (SinkWriter.batchEnd). */
+  readonly endsBatches: boolean;
+  /** recordsIn at the last batch end: a batch that wrote nothing is not told. */
+  private batchMark = 0;
+
   constructor(name: string, ctx: TaskContext, protected readonly writer: SinkWriter<T>, checkpointing: boolean) {
     super(name, ctx, NOWHERE);
     this.transactional = checkpointing && typeof writer.prepareCommit === 'function';
+    this.endsBatches = typeof writer.batchEnd === 'function';
+  }
+
+  /** The thread's step that may have written here is over (SinkWriter.batchEnd). */
+  batchEnd(): void {
+    if (this.recordsIn === this.batchMark || this.ended || !this.endsBatches) return;
+    this.batchMark = this.recordsIn;
+    try { this.writer.batchEnd!(); } catch (e) { this.fail(e); }
   }
 
   push(value: T): void {
@@ -53,6 +66,7 @@ export class SinkOperator<T> extends Operator<T, never> {
   }
 
   private prepare(checkpointId: number, savepoint = false): void {
+    this.batchEnd();
     let transaction: unknown;
     try { transaction = this.writer.prepareCommit!(checkpointId, savepoint); } catch (e) { this.fail(e); }
     // An end of input gets an id of its own: this subtask may end again after a restore (PreparedTransaction.end).
@@ -95,6 +109,7 @@ export class SinkOperator<T> extends Operator<T, never> {
   }
 
   override finish(): void {
+    this.batchEnd();
     this.ended = true;
     if (this.transactional) this.prepare(-1);
     try { this.result = this.writer.finish(); } catch (e) { this.fail(e); }

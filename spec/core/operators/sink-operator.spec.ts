@@ -42,3 +42,25 @@ test('an end of input prepared by this subtask stays in its final state until th
   op.notifyCheckpointComplete(9);
   assert.deepEqual(carried(op, -1), ['end:[1]']);
 });
+
+test('batchEnd: told once per batch that wrote, before a prepareCommit and before finish, never after finish', () => {
+  const calls: string[] = [];
+  const writer: SinkWriter<number> = {
+    write: (v) => { calls.push(`w${v}`); },
+    batchEnd: () => { calls.push('end'); },
+    prepareCommit: (id) => { calls.push(`prepare${id}`); return []; },
+    finish: () => { calls.push('finish'); },
+  };
+  const op = new SinkOperator<number>('out', new TaskContext('t', 0, 1, 128), writer, true);
+  op.batchEnd();
+  op.push(1);
+  op.push(2);
+  op.batchEnd();
+  op.batchEnd();
+  op.push(3);
+  op.snapshotState(1, false);
+  op.push(4);
+  op.finish();
+  op.batchEnd();
+  assert.deepEqual(calls, ['w1', 'w2', 'end', 'w3', 'end', 'prepare1', 'w4', 'end', 'prepare-1', 'finish']);
+});
