@@ -24,6 +24,8 @@ export interface HandwrittenLatencyJob {
   /** Events per second of this thread (the offered rate / parallelism). */
   ratePerSec: number;
   warmupMs: number;
+  /** Arrival read per event, as sluice's sink with `clockPerEvent`; else once per batch (each `due` run). */
+  clockPerEvent: boolean;
   /**
    * Int32 count of the run's threads ready to start, shared by all of them: each thread's schedule starts once
    * every thread has loaded (a thread still starting up would take a core from the others' schedules).
@@ -36,6 +38,9 @@ export interface HandwrittenLatencyDone {
   /** The thread's schedule and what it emitted, as a sluice source subtask reports it (offered-rate.ts reads it). */
   end: SourceEnd;
 }
+
+/** Events per batch at most: sluice's source reads per step (the task loop's budget, run-options.ts). */
+const BATCH = 1024;
 
 /** Waits until all `parallelism` threads sharing `arrived` have called this. */
 function startTogether(arrived: SharedArrayBuffer, parallelism: number): void {
@@ -67,10 +72,23 @@ export function paceQ1(job: HandwrittenLatencyJob): HandwrittenLatencyDone {
       continue;
     }
     let k = 0;
-    for (; k < due && position < count; k++, position += parallelism) {
-      const e = gen.event(position);
-      // The thread's (emitted + k)-th event: due at dueAt(anchorMs, ratePerSec, emitted + k).
-      if (e.kind === 'bid') tally.add(q1Row(e), epochMs(), dueAt(anchorMs, ratePerSec, emitted + k), anchorMs);
+    if (job.clockPerEvent) {
+      for (; k < due && position < count; k++, position += parallelism) {
+        const e = gen.event(position);
+        // The thread's (emitted + k)-th event: due at dueAt(anchorMs, ratePerSec, emitted + k).
+        if (e.kind === 'bid') tally.add(q1Row(e), epochMs(), dueAt(anchorMs, ratePerSec, emitted + k), anchorMs);
+      }
+    } else {
+      // Batches as sluice's sink takes them (a source read's records: at most BATCH), each one's arrival read once
+      // at its end.
+      while (k < due && position < count) {
+        const end = Math.min(due, k + BATCH);
+        for (; k < end && position < count; k++, position += parallelism) {
+          const e = gen.event(position);
+          if (e.kind === 'bid') tally.hold(q1Row(e), dueAt(anchorMs, ratePerSec, emitted + k), anchorMs);
+        }
+        tally.end(epochMs());
+      }
     }
     pacer.took(k);
     emitted += k;

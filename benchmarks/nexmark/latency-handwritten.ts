@@ -16,7 +16,7 @@ import { achievedPerSec, keptUp } from './offered-rate.js';
 const ENTRY = new URL('../../workers/ts-entry.mjs', import.meta.url);
 const WORKER_URL = new URL('./latency-handwritten-worker.ts', import.meta.url).href;
 
-export type HandwrittenLatencyOptions = Pick<LatencyRunOptions, 'parallelism' | 'offeredPerSec' | 'seconds' | 'warmupMs'>;
+export type HandwrittenLatencyOptions = Pick<LatencyRunOptions, 'parallelism' | 'offeredPerSec' | 'seconds' | 'warmupMs' | 'clockPerEvent'>;
 
 /** One thread of the run: what it hands back, or why it failed. */
 function start(job: HandwrittenLatencyJob): { worker: Worker; done: Promise<HandwrittenLatencyDone> } {
@@ -46,6 +46,7 @@ export async function runHandwrittenLatency(base: NexmarkConfig, o: HandwrittenL
     const t0 = performance.now();
     const threads = Array.from({ length: o.parallelism }, (_, subtask) => start({
       config, subtask, parallelism: o.parallelism, ratePerSec: o.offeredPerSec / o.parallelism, warmupMs: o.warmupMs, arrived,
+      clockPerEvent: o.clockPerEvent === true,
     }));
     try {
       const done = await Promise.all(threads.map((t) => t.done));

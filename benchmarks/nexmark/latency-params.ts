@@ -18,6 +18,8 @@ export const LATENCY_DIR_ENV = 'SLUICE_NEXMARK_LATENCY_DIR';
 export const LATENCY_RATE_ENV = 'SLUICE_NEXMARK_LATENCY_RATE';
 export const LATENCY_PARALLELISM_ENV = 'SLUICE_NEXMARK_LATENCY_PARALLELISM';
 export const LATENCY_WARMUP_ENV = 'SLUICE_NEXMARK_LATENCY_WARMUP_MS';
+/** '1': q1's sink reads the clock per event, not per batch (event-latencies.ts). */
+export const LATENCY_CLOCK_PER_EVENT_ENV = 'SLUICE_NEXMARK_LATENCY_CLOCK_PER_EVENT';
 
 export interface LatencyParams {
   readonly query: LatencyQuery;
@@ -29,6 +31,8 @@ export interface LatencyParams {
   readonly parallelism: number;
   /** Events due, and windows closed, within this long of a source subtask's start are not measured. */
   readonly warmupMs: number;
+  /** q1: arrival read per event instead of once per batch (the per-batch clock's switch). */
+  readonly clockPerEvent?: boolean;
 }
 
 export function latencyEnv(p: LatencyParams): Record<string, string> {
@@ -38,6 +42,7 @@ export function latencyEnv(p: LatencyParams): Record<string, string> {
     [LATENCY_RATE_ENV]: String(p.offeredPerSec),
     [LATENCY_PARALLELISM_ENV]: String(p.parallelism),
     [LATENCY_WARMUP_ENV]: String(p.warmupMs),
+    [LATENCY_CLOCK_PER_EVENT_ENV]: p.clockPerEvent === true ? '1' : '0',
   };
 }
 
@@ -61,7 +66,14 @@ export function latencyParamsFromEnv(env: NodeJS.ProcessEnv = process.env): Late
     offeredPerSec: num(LATENCY_RATE_ENV, (n) => n > 0 && Number.isFinite(n), 'a finite number > 0'),
     parallelism: num(LATENCY_PARALLELISM_ENV, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1'),
     warmupMs: num(LATENCY_WARMUP_ENV, (n) => n >= 0 && Number.isFinite(n), 'a finite number >= 0'),
+    clockPerEvent: clockPerEvent(env[LATENCY_CLOCK_PER_EVENT_ENV]),
   };
+}
+
+function clockPerEvent(v: string | undefined): boolean {
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new NexmarkConfigError(`nexmark latency: ${LATENCY_CLOCK_PER_EVENT_ENV} must be 0 or 1, got ${v}`);
 }
 
 /** Events in a latency run's schedule: `seconds` of it at `offeredPerSec` (at least one). */

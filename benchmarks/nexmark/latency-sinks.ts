@@ -1,7 +1,8 @@
 // Runs on: the worker thread of each sink subtask of a Nexmark latency job. The two ways a result's latency is
 // taken at the sink, each also folding the query's output checksum:
 // - per event (q1): arrival minus the time the row's event was due at its source (paced-source.ts), recorded
-//   by event-latencies.ts (the warm-up apart) into this subtask's HdrHistogram, handed back encoded;
+//   by event-latencies.ts (the warm-up apart) into this subtask's HdrHistogram, handed back encoded; arrival is
+//   read at the end of the batch the row came in (SinkWriter.batchEnd), or per row with `clockPerEvent`;
 // - per window (q7): (window end, arrival) of every row, handed back for the main thread, which alone knows when
 //   each window closed (window-closing.ts).
 // What `finish` returns reaches the caller in `result.collected.out`, one entry per sink subtask.
@@ -33,16 +34,34 @@ export function eventLatencySink(config: NexmarkConfig, params: LatencyParams): 
       const tally = new EventLatencyTally(warmupMs);
       // Source subtask s's schedule, read once, when its first event arrives (it wrote it before emitting).
       const starts: (SourceStart | undefined)[] = new Array(parallelism).fill(undefined);
+      if (params.clockPerEvent === true) {
+        return {
+          write(row: Q1Row) {
+            const at = epochMs();
+            const id = eventOfQ1Row(config, row);
+            const s = id % parallelism;
+            const start = starts[s] ??= readSourceStart(dir, s);
+            // Subtask s emits positions s, s + p, ...: this event is its ((id - s) / p)-th.
+            tally.add(row, at, dueAt(start.anchorMs, start.ratePerSec, (id - s) / parallelism), start.anchorMs);
+          },
+          finish: (): EventLatencyPart[] => [tally.part()],
+        };
+      }
+      // The clock once per batch (SinkWriter.batchEnd), after all of it arrived.
       return {
         write(row: Q1Row) {
-          const at = epochMs();
           const id = eventOfQ1Row(config, row);
           const s = id % parallelism;
           const start = starts[s] ??= readSourceStart(dir, s);
-          // Subtask s emits positions s, s + p, ...: this event is its ((id - s) / p)-th.
-          tally.add(row, at, dueAt(start.anchorMs, start.ratePerSec, (id - s) / parallelism), start.anchorMs);
+          tally.hold(row, dueAt(start.anchorMs, start.ratePerSec, (id - s) / parallelism), start.anchorMs);
         },
-        finish: (): EventLatencyPart[] => [tally.part()],
+        batchEnd() {
+          tally.end(epochMs());
+        },
+        finish: (): EventLatencyPart[] => {
+          tally.end(epochMs());
+          return [tally.part()];
+        },
       };
     },
   };

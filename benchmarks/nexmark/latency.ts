@@ -2,7 +2,9 @@
 // (issue 6): runs latency-job.ts, then reads what its threads handed back and left in the run directory.
 //
 // - q1 (per event): each event's time from when it was due at the paced source to the sink, user code included,
-//   measured against its due time, not its actual emission (a stalled source still counts every event it owed).
+//   measured against its due time, not its actual emission (a stalled source still counts every event it owed),
+//   to the end of the batch it reached the sink in (SinkWriter.batchEnd: never before its arrival; one clock read
+//   per batch), or to its own arrival with --clock-per-event.
 // - q7 (per window): each result's time at the sink minus the wall time at which the sources had emitted the
 //   watermark that closed its window (window-closing.ts), as issue 6 defines it; and beside it (`fromDue`), minus
 //   when the events that let those watermarks close it were due, which also counts the wait for the periodic
@@ -16,7 +18,7 @@
 // Run directly, a small CLI printing one house JSON row:
 //   node --import tsx benchmarks/nexmark/latency.ts --query q1|q7 --rate EVENTS_PER_SEC [--engine sluice|handwritten]
 //     [--seconds 10] [--parallelism 2] [--warmup-ms 1000] [--seed N] [--json [PATH]]
-//     sluice only: [--watermark-interval-ms 10] [--fine-wait-ms MS]; handwritten: q1 only
+//     [--clock-per-event] sluice only: [--watermark-interval-ms 10] [--fine-wait-ms MS]; handwritten: q1 only
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -64,6 +66,8 @@ export interface LatencyRunOptions {
   watermarkIntervalMs?: number;
   /** RunOptions.fineWaitMs (default: the engine's); 0 wakes paced sources by a timer, as before it existed. */
   fineWaitMs?: number;
+  /** q1: the sink reads the clock per event, not once per batch (event-latencies.ts); the same for `handwritten`. */
+  clockPerEvent?: boolean;
 }
 
 export interface LatencyRun extends LatencySummary {
@@ -96,7 +100,7 @@ export async function runLatency(q: LatencyQuery, base: NexmarkConfig, o: Latenc
   const dir = mkdtempSync(path.join(os.tmpdir(), `sluice-latency-${q}-`));
   const vars = {
     ...nexmarkEnv(config),
-    ...latencyEnv({ query: q, dir, offeredPerSec: o.offeredPerSec, parallelism: o.parallelism, warmupMs: o.warmupMs }),
+    ...latencyEnv({ query: q, dir, offeredPerSec: o.offeredPerSec, parallelism: o.parallelism, warmupMs: o.warmupMs, clockPerEvent: o.clockPerEvent === true }),
     [WATERMARK_INTERVAL_ENV]: String(o.watermarkIntervalMs ?? LATENCY_WATERMARK_INTERVAL_MS),
   };
   const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
@@ -214,7 +218,10 @@ async function main(): Promise<void> {
   const engine = value('--engine') ?? 'sluice';
   if (!(LATENCY_ENGINES as readonly string[]).includes(engine)) throw new Error(`--engine must be one of ${LATENCY_ENGINES.join(', ')}, got ${engine}`);
   const base = nexmarkConfig({ seed: num('--seed', 1) });
-  const o = { parallelism: num('--parallelism', 2), offeredPerSec: num('--rate'), seconds: num('--seconds', 10), warmupMs: num('--warmup-ms', 1000) };
+  const o = {
+    parallelism: num('--parallelism', 2), offeredPerSec: num('--rate'), seconds: num('--seconds', 10), warmupMs: num('--warmup-ms', 1000),
+    clockPerEvent: argv.includes('--clock-per-event'),
+  };
   let r: LatencyRun;
   if (engine === 'handwritten') {
     if (q !== 'q1') throw new Error(`--engine handwritten runs q1 only, got --query ${q}`);

@@ -126,3 +126,13 @@ test('table-check.ts: the LevelDB table check over a state directory against rea
   checkShape(r, ['state-dir.table-check', 'state-dir.table-check.small-chunks', 'crc32c.1mib']);
   assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'handwritten', 'sluice.byte-loop']));
 });
+
+test('latency-recording.ts: the latency recorder on and off its fast path, and a tally with the clock per batch and per event, with matching checksums', async () => {
+  const r = await report('latency-recording.ts');
+  checkShape(r, ['latency.record', 'latency.tally']);
+  assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.hdr-record', 'sluice.clock-per-event']));
+  for (const b of ['latency.record', 'latency.tally']) {
+    const rows = r.results.filter((x) => x.benchmark === b);
+    assert.equal(new Set(rows.map((x) => x.outputChecksum)).size, 1, `${b}: one checksum`);
+  }
+});

@@ -56,3 +56,30 @@ test('parts added up: percentiles over every part\'s events, warm-ups and checks
   assert.equal(sum.summary.maxUs, 1_500);
   assert.deepEqual(addEventLatencyParts([]), { summary: { count: 0, p50Us: null, p99Us: null, p999Us: null, maxUs: null }, warmup: 0, totals: { rows: 0, checksum: 0 } });
 });
+
+test('rows held for a batch are recorded at its end, each from its own due time; the warm-up\'s rows are dropped when measuring starts', () => {
+  const anchor = 1_000_000;
+  const t = new EventLatencyTally(100);
+  const rows = Array.from({ length: 5 }, (_, i) => row(i));
+  // A batch across the warm-up's end: due at +60 and +99 (warm-up), +100 and +100.5 (measured); ends at +101.
+  t.hold(rows[0]!, anchor + 60, anchor);
+  t.hold(rows[1]!, anchor + 99, anchor);
+  t.hold(rows[2]!, anchor + 100, anchor);
+  t.hold(rows[3]!, anchor + 100.5, anchor);
+  // The first measured row dropped the two warm-up rows held before it.
+  assert.equal(t.holding, 2);
+  assert.throws(() => t.part(), /2 rows held/);
+  t.end(anchor + 101);
+  // A second batch of one, ended at +103.
+  t.hold(rows[4]!, anchor + 102.8, anchor);
+  t.end(anchor + 103);
+  const part = t.part();
+  assert.equal(part.warmup, 2);
+  assert.deepEqual({ rows: part.rows, checksum: part.checksum }, foldRows(rows, q1Hash));
+  const h = hdr.decodeFromCompressedBase64(part.histogram);
+  // Measured: 1 ms, 0.5 ms and 0.2 ms (the warm-up's 41 and 2 ms are gone).
+  assert.equal(h.totalCount, 3);
+  assert.equal(h.minNonZeroValue, 200);
+  assert.equal(h.maxValue, 1_000);
+  assert.equal(h.getValueAtPercentile(50), 500);
+});

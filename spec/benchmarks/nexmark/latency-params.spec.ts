@@ -5,13 +5,15 @@ import assert from 'node:assert/strict';
 import { NexmarkConfigError, nexmarkConfig } from '../../../benchmarks/nexmark/config.js';
 import { handwrittenQuery } from '../../../benchmarks/nexmark/handwritten.js';
 import {
-  eventOfQ1Row, LATENCY_RATE_ENV, latencyConfig, latencyEnv, latencyParamsFromEnv, LATENCY_QUERY_ENV, timesNameEvents, type LatencyParams,
+  eventOfQ1Row, LATENCY_RATE_ENV, latencyConfig, latencyEnv, latencyParamsFromEnv, LATENCY_CLOCK_PER_EVENT_ENV, LATENCY_QUERY_ENV, timesNameEvents, type LatencyParams,
 } from '../../../benchmarks/nexmark/latency-params.js';
 import { NexmarkGenerator } from '../../../benchmarks/nexmark/generator.js';
 
 test('latencyParamsFromEnv(latencyEnv(p)) is p', () => {
-  const p: LatencyParams = { query: 'q7', dir: '/tmp/x', offeredPerSec: 123_456.5, parallelism: 2, warmupMs: 1_500 };
-  assert.deepEqual(latencyParamsFromEnv(latencyEnv(p)), p);
+  for (const clockPerEvent of [false, true]) {
+    const p: LatencyParams = { query: 'q7', dir: '/tmp/x', offeredPerSec: 123_456.5, parallelism: 2, warmupMs: 1_500, clockPerEvent };
+    assert.deepEqual(latencyParamsFromEnv(latencyEnv(p)), p);
+  }
 });
 
 test('a missing or bad variable is a NexmarkConfigError naming it', () => {
@@ -19,6 +21,8 @@ test('a missing or bad variable is a NexmarkConfigError naming it', () => {
   assert.throws(() => latencyParamsFromEnv({}), NexmarkConfigError);
   assert.throws(() => latencyParamsFromEnv({ ...good, [LATENCY_QUERY_ENV]: 'q5' }), (e: unknown) => e instanceof NexmarkConfigError && e.message.includes(LATENCY_QUERY_ENV));
   assert.throws(() => latencyParamsFromEnv({ ...good, [LATENCY_RATE_ENV]: '0' }), (e: unknown) => e instanceof NexmarkConfigError && e.message.includes(LATENCY_RATE_ENV));
+  assert.throws(() => latencyParamsFromEnv({ ...good, [LATENCY_CLOCK_PER_EVENT_ENV]: 'yes' }), (e: unknown) => e instanceof NexmarkConfigError && e.message.includes(LATENCY_CLOCK_PER_EVENT_ENV));
+  assert.equal(latencyParamsFromEnv({ ...good, [LATENCY_CLOCK_PER_EVENT_ENV]: undefined }).clockPerEvent, false);
 });
 
 test('in a latency config, a q1 row names the event it came from', () => {

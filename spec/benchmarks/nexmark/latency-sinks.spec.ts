@@ -17,17 +17,19 @@ import type { EventLatencyPart } from '../../../benchmarks/nexmark/event-latenci
 import { eventLatencySink, windowResultSink, type WindowResultsPart } from '../../../benchmarks/nexmark/latency-sinks.js';
 import { foldRows, q7Hash, type Q1Row, type Q7Row } from '../../../benchmarks/nexmark/queries.js';
 
-test('q1 sink: events due within the warm-up are counted apart, every other one is recorded from its due time', () => {
+for (const clockPerEvent of [false, true]) test(`q1 sink (clock per ${clockPerEvent ? 'event' : 'batch'}): events due within the warm-up are counted apart, every other one is recorded from its due time`, () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'latency-sinks-'));
   try {
     const config = latencyConfig(nexmarkConfig(), 6_000);
     // Two source subtasks at 1000 events/s each, started 60 s ago: event k of a subtask was due at anchor + k + 1 ms.
     const anchorMs = epochMs() - 60_000;
     for (const s of [0, 1]) writeSourceStart(dir, { subtask: s, parallelism: 2, anchorMs, ratePerSec: 1_000 });
-    const sink = eventLatencySink(config, { query: 'q1', dir, offeredPerSec: 2_000, parallelism: 2, warmupMs: 1_000 });
+    const sink = eventLatencySink(config, { query: 'q1', dir, offeredPerSec: 2_000, parallelism: 2, warmupMs: 1_000, clockPerEvent });
     const writer = sink.createWriter(0, 1);
     const rows: Q1Row[] = [];
-    const totals = handwrittenQuery('q1', config, { onRow: (r) => { rows.push(r); writer.write(r); } });
+    // Batches of 100 rows (per event: batchEnd is the per-batch writer's only).
+    const totals = handwrittenQuery('q1', config, { onRow: (r) => { rows.push(r); writer.write(r); if (rows.length % 100 === 0) writer.batchEnd?.(); } });
+    assert.equal(writer.batchEnd === undefined, clockPerEvent);
     const [part] = writer.finish() as EventLatencyPart[];
     // Event id i is event (i - s) / 2 of subtask s = i % 2: in the warm-up when its due time, (k + 1) ms after the
     // anchor, is under 1000 ms, i.e. when i < 1998.
