@@ -44,7 +44,7 @@ export { StateDirError } from './checkpoint/store.js';
 export type { CompletedCheckpoint, CheckpointStats } from './checkpoint/checkpoint-history.js';
 export type { RestartStrategy } from './checkpoint/restart-strategy.js';
 export type { CheckpointConfig } from './graph/logical-graph.js';
-export { JobDefinitionError, JobLoadError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError, JobNotRunningError, type NotRunningState } from './api/errors.js';
+export { JobDefinitionError, JobLoadError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError, JobNotRunningError, NotCheckpointingError, type NotRunningState } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult, type Collected, type JobFailure, type Restarting } from './runtime/run.js';
 export { deleteSavepoint, type DeletedSavepoint } from './checkpoint/delete-savepoint.js';
 export { ThreadCache, type ThreadCacheOptions } from './runtime/thread-cache.js';

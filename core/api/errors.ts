@@ -137,7 +137,9 @@ export type NotRunningState = 'cancelling' | 'cancelled' | 'stopping' | 'stopped
 
 /**
  * A checkpoint, savepoint or stop with savepoint asked of a job that has ended, or is being cancelled or stopped:
- * nothing was taken. `state` says how the job ended; the message says it in words (a failure's message too).
+ * nothing was taken. `state` says how the job ended; the message says it in words (a failure's message too). A
+ * handle's deleteSavepoint once the job has ended (its state directory closed) too: the message says how to delete
+ * it without the job.
  */
 export class JobNotRunningError extends Error {
   readonly state: NotRunningState;
@@ -145,5 +147,17 @@ export class JobNotRunningError extends Error {
     super(message, options);
     this.name = 'JobNotRunningError';
     this.state = state;
+  }
+}
+
+/**
+ * A checkpoint, savepoint, stop with savepoint, savepoint delete or control socket asked of a job that does not
+ * checkpoint (no state directory): asking again never helps, unlike a CheckpointRefusedError. The message says how
+ * to turn checkpointing on.
+ */
+export class NotCheckpointingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotCheckpointingError';
   }
 }

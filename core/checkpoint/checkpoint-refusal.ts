@@ -39,15 +39,19 @@ export class CheckpointNotStartedError extends Error {
   }
 }
 
-/** Why a checkpoint was refused at once: its attempt had ended (stopped, failed), or the next has not begun. */
-export type CheckpointRefusedReason = CheckpointNotStartedReason | 'restarting';
+/**
+ * Why a checkpoint was refused at once: its attempt had ended (stopped, failed), the next has not begun, or (a stop
+ * with savepoint) another stop's savepoint is being taken.
+ */
+export type CheckpointRefusedReason = CheckpointNotStartedReason | 'restarting' | 'already-stopping';
 
 /**
  * A checkpoint, savepoint or stop with savepoint refused at once, nothing begun: its attempt's coordinator had
- * stopped ('stopped': a stop, a cancel, the end of input; 'attempt-failed': a restart may follow), or the job is
- * between two attempts ('restarting': try again once the next one runs). Its name stays `Error` and its messages
- * are as they were before it had a type ("the job is not running", "the job is restarting (restart 1): try again
- * once it runs").
+ * stopped ('stopped': a stop, a cancel, the end of input; 'attempt-failed': a restart may follow), the job is
+ * between two attempts ('restarting': try again once the next one runs), or a stop with savepoint came while another
+ * one's savepoint is taken ('already-stopping': the job stops once it completes, and runs on if it fails). Its name
+ * stays `Error` and its messages are as they were before it had a type ("the job is not running", "the job is
+ * restarting (restart 1): try again once it runs", "the job is already stopping with savepoint 'v1'").
  */
 export class CheckpointRefusedError extends Error {
   constructor(readonly reason: CheckpointRefusedReason, message = 'the job is not running') {

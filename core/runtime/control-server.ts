@@ -32,6 +32,7 @@ import type { CompletedCheckpoint } from '../checkpoint/coordinator.js';
 import type { JobMetrics } from './metrics.js';
 import { checkKnownOptions } from '../api/known-options.js';
 import { shownValue } from '../api/shown-value.js';
+import { NotCheckpointingError } from '../api/errors.js';
 
 /** Name of the socket in the state directory. */
 export const CONTROL_SOCKET = 'control.sock';
@@ -148,7 +149,7 @@ export interface ControlServer {
 export async function serveControl(handle: JobHandle, stateDir: string | undefined = handle.stateDir, options: ControlOptions = {}): Promise<ControlServer> {
   if (options === null || typeof options !== 'object') throw new TypeError(`serveControl: options must be an object, got ${shownValue(options)}`);
   checkKnownOptions(options, CONTROL_OPTION_KEYS, 'serveControl', (m) => new TypeError(m));
-  if (stateDir === undefined) throw new Error('serveControl: the job has no state directory (it does not checkpoint)');
+  if (stateDir === undefined) throw new NotCheckpointingError('serveControl: the job has no state directory (it does not checkpoint): give it one (stateDir, or env.enableCheckpointing in the job)');
   const dir = path.resolve(stateDir);
   const socketPath = controlSocketPath(dir);
   const identity = fileIdentity(dir);

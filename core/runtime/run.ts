@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { buildGraph } from '../api/environment.js';
-import { JobCancelledError, JobNotRunningError, SavepointNameError, type NotRunningState } from '../api/errors.js';
+import { JobCancelledError, JobNotRunningError, NotCheckpointingError, SavepointNameError, type NotRunningState } from '../api/errors.js';
 import { plan as makePlan } from '../graph/physical-plan.js';
 import { checkWatermarkAlignment } from '../time/watermark-alignment.js';
 import { checkSplitWatermarks } from '../time/split-watermarks.js';
@@ -455,7 +455,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       savepointNames.delete(name);
     }
   };
-  const noCheckpoints = (): Promise<never> => Promise.reject(new Error('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
+  const noCheckpoints = (): Promise<never> => Promise.reject(new NotCheckpointingError('this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints'));
   const handle: JobHandle = {
     result,
     plan,
@@ -476,7 +476,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       // Ended, cancelled or stopped already: said so, before "already stopping" (a stop that is done).
       const ended = cp ? notRunning(`stopWithSavepoint('${name}')`) : undefined;
       if (ended !== undefined) throw ended;
-      if (stopName !== undefined) throw new Error(`the job is already stopping with savepoint '${stopName}'`);
+      if (stopName !== undefined) throw new CheckpointRefusedError('already-stopping', `the job is already stopping with savepoint '${stopName}': it stops once that savepoint completes (if it fails, the job runs on and may be stopped again)`);
       stopName = name;
       const taking = takeSavepoint(name, `stopWithSavepoint('${name}')`);
       // Marked stopped as the savepoint is taken (before any awaiting continuation runs): an attempt ending then
@@ -507,7 +507,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
     },
     async deleteSavepoint(name: string) {
       if (!store) return noCheckpoints();
-      if (!storeOpen) throw new Error(`the job has ended: delete the savepoint with deleteSavepoint('${store.dir}', '${name}') (or sluice savepoint ${store.dir} ${name} --delete)`);
+      if (!storeOpen) {
+        // The store closes as the run ends: how it ended is known once `result` settles, just after.
+        await result.then(() => {}, () => {});
+        throw new JobNotRunningError(`deleteSavepoint('${name}'): the job has ended: delete the savepoint with deleteSavepoint('${store.dir}', '${name}') (or sluice savepoint ${store.dir} ${name} --delete)`, over?.state ?? 'finished');
+      }
       const record = (await store.savepoints()).find((s) => s.name === name);
       if (record === undefined) throw new NoCheckpointError(`no savepoint named '${name}' in ${store.dir}`);
       await store.deleteSavepointName(name);

@@ -10,7 +10,7 @@ import type {
 } from '../../core/index.js';
 
 test('the errors a checkpoint method or a restore rejects with are exported classes, their reasons typed', () => {
-  for (const name of ['CheckpointAbortedError', 'CheckpointNotStartedError', 'CheckpointRefusedError', 'NoCheckpointError', 'StateDirError'] as const) {
+  for (const name of ['CheckpointAbortedError', 'CheckpointNotStartedError', 'CheckpointRefusedError', 'NotCheckpointingError', 'JobNotRunningError', 'NoCheckpointError', 'StateDirError'] as const) {
     assert.equal(typeof sluice[name], 'function', `${name} is exported`);
   }
   const aborted = new sluice.CheckpointAbortedError(7, 'attempt-failed', 'the job failed');
@@ -21,6 +21,8 @@ test('the errors a checkpoint method or a restore rejects with are exported clas
   const refused = new sluice.CheckpointRefusedError('restarting', 'the job is restarting (restart 1): try again once it runs');
   assert.equal(refused.reason satisfies CheckpointRefusedReason, 'restarting');
   assert.equal(new sluice.CheckpointRefusedError('attempt-failed').message, 'the job is not running');
+  assert.equal(new sluice.CheckpointRefusedError('already-stopping').reason satisfies CheckpointRefusedReason, 'already-stopping');
+  assert.ok(new sluice.NotCheckpointingError('this job does not checkpoint') instanceof Error, 'an Error');
 });
 
 test('the option and callback types run() and enableCheckpointing take can be named', () => {

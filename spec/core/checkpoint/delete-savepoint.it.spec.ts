@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { deleteSavepoint, run, serveControl, type JobHandle, type RunOptions } from '../../../core/index.js';
+import { deleteSavepoint, JobNotRunningError, run, serveControl, type JobHandle, type RunOptions } from '../../../core/index.js';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { inspectDir } from '../../../core/cli/inspect.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
@@ -127,7 +127,9 @@ test('through a running job: its handle and `sluice savepoint --delete` drop the
     } finally {
       await control.close();
     }
-    await assert.rejects(h.deleteSavepoint('x'), /the job has ended: delete the savepoint with deleteSavepoint/);
+    // Typed (it was a plain Error), with how the job ended.
+    await assert.rejects(h.deleteSavepoint('x'), (e: unknown) => e instanceof JobNotRunningError && e.state === 'cancelled'
+      && e.message === `deleteSavepoint('x'): the job has ended: delete the savepoint with deleteSavepoint('${stateDir}', 'x') (or sluice savepoint ${stateDir} x --delete)`);
     // No job now: the CLI deletes in the directory itself; a name it does not hold is exit 2, as for run (README).
     const missing = await exec(process.execPath, [sluice, 'savepoint', stateDir, 'nope', '--delete']).catch((e: { code: number; stderr: string }) => e);
     assert.equal((missing as { code: number }).code, 2);

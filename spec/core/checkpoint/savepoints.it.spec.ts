@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, type JobHandle } from '../../../core/index.js';
+import { CheckpointRefusedError, run, type JobHandle } from '../../../core/index.js';
 import { ClassicLevel } from 'classic-level';
 import { CheckpointStore } from '../../../core/checkpoint/store.js';
 import { dirProblems, inspectCommand, inspectDir } from '../../../core/cli/inspect.js';
@@ -342,7 +342,9 @@ test('stopWithSavepoint as a bounded job ends: no final checkpoint after the sav
     await until('half');
     const stopping = h.stopWithSavepoint('at-end');
     // A second stop is told the first is under way (it got "checkpoint N was aborted").
-    await assert.rejects(h.stopWithSavepoint('again'), /the job is already stopping with savepoint 'at-end'/);
+    // Typed (it was a plain Error): a caller tells it from a stop refused for good without reading the message.
+    await assert.rejects(h.stopWithSavepoint('again'), (e: unknown) => e instanceof CheckpointRefusedError && e.reason === 'already-stopping'
+      && e.message === "the job is already stopping with savepoint 'at-end': it stops once that savepoint completes (if it fails, the job runs on and may be stopped again)");
     writeFileSync(marker('go'), '');
     // Every record has passed the sink: its threads end while the savepoint's commit waits.
     await until('ended');

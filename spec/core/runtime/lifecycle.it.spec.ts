@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, WorkerDiedError, type JobHandle } from '../../../core/index.js';
+import { NotCheckpointingError, run, serveControl, WorkerDiedError, type JobHandle } from '../../../core/index.js';
 import { osThreads, threadsAfter } from './threads.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
 
@@ -131,6 +131,26 @@ test('checkpoint options given to a job that does not checkpoint are named in a 
   await h.result;
   // restartStrategy too: a job restarts from its last checkpoint, so without checkpoints it never does.
   assert.ok(warnings.some((w) => /^checkpointMode, tolerableCheckpointFailures, allowNonRestoredState, restartStrategy have no effect: the job does not checkpoint/.test(w)), warnings.join(' | '));
+});
+
+// Regression: a plain Error, told from a refusal worth retrying (CheckpointRefusedError) only by its message.
+test('a job that does not checkpoint refuses checkpoint, savepoint, stopWithSavepoint, deleteSavepoint and serveControl with a NotCheckpointingError saying how to checkpoint', async (t) => {
+  const h = endsWithTest(t, await run(new URL('./jobs/unbounded.ts', import.meta.url), { parallelism: 1 }));
+  const said = 'this job does not checkpoint: enable checkpointing (env.enableCheckpointing, checkpointIntervalMs or stateDir) to take checkpoints or savepoints';
+  const notCheckpointing = (message: string) => (e: unknown): boolean => {
+    assert.ok(e instanceof NotCheckpointingError, `NotCheckpointingError, got ${String(e)}`);
+    assert.equal(e.name, 'NotCheckpointingError');
+    assert.equal(e.message, message);
+    return true;
+  };
+  await assert.rejects(h.checkpoint(), notCheckpointing(said));
+  await assert.rejects(h.savepoint('v1'), notCheckpointing(said));
+  await assert.rejects(h.stopWithSavepoint('v1'), notCheckpointing(said));
+  // The refused stop left no stop behind it: asked again, the same answer, not "already stopping".
+  await assert.rejects(h.stopWithSavepoint('v2'), notCheckpointing(said));
+  await assert.rejects(h.deleteSavepoint('v1'), notCheckpointing(said));
+  await assert.rejects(serveControl(h), notCheckpointing('serveControl: the job has no state directory (it does not checkpoint): give it one (stateDir, or env.enableCheckpointing in the job)'));
+  assert.equal((await h.cancel()).cancelled, true, 'the job ran on until cancelled');
 });
 
 // Regression: a switch given as a string ("false" is truthy) left its fast path on, and negative or
