@@ -46,6 +46,7 @@ export type { RestartStrategy } from './checkpoint/restart-strategy.js';
 export type { CheckpointConfig } from './graph/logical-graph.js';
 export { JobDefinitionError, JobLoadError, SavepointNameError, OperatorError, GraphMismatchError, RecordRejectedError, WorkerDiedError, JobCancelledError, JobNotRunningError, NotCheckpointingError, type NotRunningState } from './api/errors.js';
 export { run, type RunOptions, type JobHandle, type JobResult, type Collected, type JobFailure, type Restarting } from './runtime/run.js';
+export { OutputRefusedError, type OutputRefusedReason } from './runtime/output-refusal.js';
 export { deleteSavepoint, type DeletedSavepoint } from './checkpoint/delete-savepoint.js';
 export { ThreadCache, type ThreadCacheOptions } from './runtime/thread-cache.js';
 export type { JobMetrics, OperatorMetrics, TaskMetrics } from './runtime/metrics.js';

@@ -116,7 +116,8 @@ export interface JobHandle<C extends Record<keyof C, unknown[]> = Collected> {
    * it fails. Records read here are not also in `result.collected` (those before the reader came are read first);
    * after a `break`, the unread ones and later ones are collected again. One reader per sink. A reader
    * `outputBufferRecords` behind holds the job back until it reads on: without checkpoints the sink, with them
-   * the sources.
+   * the sources. Throws an OutputRefusedError for a name that is no collect sink, a second reader, a counting run
+   * (collect: 'count') or a job that has ended (one that failed: its error).
    */
   output<K extends keyof C & string>(sinkName: K): AsyncIterableIterator<C[K][number]>;
 }

@@ -27,6 +27,7 @@ import { sha256 } from '../checkpoint/manifest.js';
 import { readPublishedMark } from '../checkpoint/published-mark.js';
 import { checkRestartStrategy, RestartCounter } from '../checkpoint/restart-strategy.js';
 import { OutputStream } from './output-stream.js';
+import { OutputRefusedError } from './output-refusal.js';
 import { OutputHold, OutputHolds } from './output-hold.js';
 import type { SinkSpec } from '../connectors/sink.js';
 import { asCollectSink } from '../connectors/collect-sink.js';
@@ -525,11 +526,11 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       const sink = asCollectSink(graph.nodes.find((n) => n.name === sinkName)?.sink);
       if (sink === undefined) {
         const collects = graph.nodes.filter((n) => asCollectSink(n.sink) !== undefined).map((n) => `'${n.name}'`);
-        throw new Error(`output: the job has no collect sink named '${sinkName}' (${collects.length > 0 ? `its collect sinks: ${collects.join(', ')}` : 'it has no collect sink'})`);
+        throw new OutputRefusedError('no-such-sink', sinkName, `output: the job has no collect sink named '${sinkName}' (${collects.length > 0 ? `its collect sinks: ${collects.join(', ')}` : 'it has no collect sink'})`);
       }
-      if (rt.collectCount) throw new Error(`output('${sinkName}'): this run counts its collect sinks' records (collect: 'count'): none is handed back to read; run with collect: 'records' (the default) to read them`);
+      if (rt.collectCount) throw new OutputRefusedError('counting', sinkName, `output('${sinkName}'): this run counts its collect sinks' records (collect: 'count'): none is handed back to read; run with collect: 'records' (the default) to read them`);
       if (ended?.error !== undefined) throw ended.error;
-      if (ended !== undefined) throw new Error(`output('${sinkName}'): the job has ended; its records are in result.collected`);
+      if (ended !== undefined) throw new OutputRefusedError('ended', sinkName, `output('${sinkName}'): the job has ended; its records are in result.collected`);
       // A reader that falls behind (RunOptions.outputBufferRecords) holds the job back: with checkpoints its
       // sources; without, the sink, which hands records over while it has a reader.
       const node = graph.nodes.findIndex((n) => n.name === sinkName);
@@ -546,7 +547,7 @@ export async function run<C extends Record<keyof C, unknown[]> = Collected>(job:
       } catch {
         // Its stall watch stops too: left running, it would warn about this reader that never was.
         stream.end();
-        throw new Error(`output('${sinkName}'): the sink already has a reader (one per sink)`);
+        throw new OutputRefusedError('has-reader', sinkName, `output('${sinkName}'): the sink already has a reader (one per sink)`);
       }
       // Its records come at commits, and nothing commits by itself: read with no word, it would wait for good.
       if (cp !== undefined && cp.intervalMs === 0) warn(`output('${sinkName}'): this run checkpoints into ${cp.stateDir} only on request, and its records come as checkpoints commit them: none comes until a checkpoint, savepoint or the job's end. Pass checkpointIntervalMs (or call enableCheckpointing(ms) in the job) for periodic ones`);

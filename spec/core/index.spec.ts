@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as sluice from '../../core/index.js';
 import type {
-  CheckpointAbortReason, CheckpointConfig, CheckpointNotStartedReason, CheckpointRefusedReason, CheckpointStats, CompletedCheckpoint, RestartStrategy, RestoreProgress, RunOptions,
+  CheckpointAbortReason, CheckpointConfig, CheckpointNotStartedReason, CheckpointRefusedReason, CheckpointStats, CompletedCheckpoint, OutputRefusedReason, RestartStrategy, RestoreProgress, RunOptions,
 } from '../../core/index.js';
 
 test('the errors a checkpoint method or a restore rejects with are exported classes, their reasons typed', () => {
-  for (const name of ['CheckpointAbortedError', 'CheckpointNotStartedError', 'CheckpointRefusedError', 'NotCheckpointingError', 'JobNotRunningError', 'NoCheckpointError', 'StateDirError'] as const) {
+  for (const name of ['CheckpointAbortedError', 'CheckpointNotStartedError', 'CheckpointRefusedError', 'NotCheckpointingError', 'JobNotRunningError', 'OutputRefusedError', 'NoCheckpointError', 'StateDirError'] as const) {
     assert.equal(typeof sluice[name], 'function', `${name} is exported`);
   }
   const aborted = new sluice.CheckpointAbortedError(7, 'attempt-failed', 'the job failed');
@@ -23,6 +23,9 @@ test('the errors a checkpoint method or a restore rejects with are exported clas
   assert.equal(new sluice.CheckpointRefusedError('attempt-failed').message, 'the job is not running');
   assert.equal(new sluice.CheckpointRefusedError('already-stopping').reason satisfies CheckpointRefusedReason, 'already-stopping');
   assert.ok(new sluice.NotCheckpointingError('this job does not checkpoint') instanceof Error, 'an Error');
+  const output = new sluice.OutputRefusedError('has-reader', 'out', "output('out'): the sink already has a reader (one per sink)");
+  assert.equal(output.reason satisfies OutputRefusedReason, 'has-reader');
+  assert.equal(output.sink, 'out');
 });
 
 test('the option and callback types run() and enableCheckpointing take can be named', () => {

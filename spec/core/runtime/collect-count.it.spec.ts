@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, OperatorError, type RunOptions } from '../../../core/index.js';
+import { run, OperatorError, OutputRefusedError, type RunOptions } from '../../../core/index.js';
 import { sinkTaken } from '../../../core/runtime/collect-watch.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
 import { polledUntil } from '../../support/polled-until.js';
@@ -89,6 +89,7 @@ test("without checkpoints: a cancelled counting job's count is every record its 
 
 test("a counting run refuses handle.output, saying why", { timeout: 60_000 }, async (t) => {
   const h = endsWithTest(t, await run(job({ rate: 0 }), { parallelism: 1, collect: 'count' }));
-  assert.throws(() => h.output('out'), /^Error: output\('out'\): this run counts its collect sinks' records \(collect: 'count'\): none is handed back to read/);
+  assert.throws(() => h.output('out'), (e: unknown) => e instanceof OutputRefusedError && e.reason === 'counting' && e.sink === 'out'
+    && /^OutputRefusedError: output\('out'\): this run counts its collect sinks' records \(collect: 'count'\): none is handed back to read/.test(String(e)));
   await h.cancel();
 });

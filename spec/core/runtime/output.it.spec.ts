@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COUNT_BATCH } from '../../../core/operators/counted-sink-operator.js';
-import { run, CheckpointRefusedError, OperatorError, type JobHandle, type RunOptions } from '../../../core/index.js';
+import { run, CheckpointRefusedError, OperatorError, OutputRefusedError, type JobHandle, type RunOptions } from '../../../core/index.js';
 import { MAX_WATERMARK } from '../../../core/time/watermark.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
 
@@ -444,7 +444,8 @@ for (const bound of [undefined, 100]) {
     assert.equal(read.length, n);
     assert.deepEqual(r.collected.out, []);
     assert.equal(r.collected.other.length, n / 100);
-    assert.throws(() => h.output('out'), /output\('out'\): the job has ended; its records are in result.collected/);
+    assert.throws(() => h.output('out'), (e: unknown) => e instanceof OutputRefusedError && e.reason === 'ended' && e.sink === 'out'
+      && e.message === "output('out'): the job has ended; its records are in result.collected");
   });
 }
 
@@ -527,10 +528,13 @@ test('a reader that comes after a checkpoint committed records gets those first;
 
 test('the iteration throws the error of a job that fails; bad names and a second reader are refused, naming the sinks', async (t) => {
   const h = endsWithTest(t, await run<{ out: number[]; other: number[] }>(job({ n: 5000, rate: 0, fail: 10 }), { parallelism: 1 }));
-  assert.throws(() => h.output('nope' as 'out'), /output: the job has no collect sink named 'nope' \(its collect sinks: 'out', 'other'\)/);
+  // Typed (they were plain Errors): a caller tells a bad name from a reader too many without reading the message.
+  assert.throws(() => h.output('nope' as 'out'), (e: unknown) => e instanceof OutputRefusedError && e.reason === 'no-such-sink' && e.sink === 'nope'
+    && e.message === "output: the job has no collect sink named 'nope' (its collect sinks: 'out', 'other')");
   assert.throws(() => h.output('check' as 'out'), /no collect sink named 'check'/);
   const reader = h.output('out');
-  assert.throws(() => h.output('out'), /output\('out'\): the sink already has a reader \(one per sink\)/);
+  assert.throws(() => h.output('out'), (e: unknown) => e instanceof OutputRefusedError && e.reason === 'has-reader' && e.sink === 'out'
+    && e.message === "output('out'): the sink already has a reader (one per sink)");
   await assert.rejects(async () => { for await (const _ of reader) { /* the first records may come before the failure */ } }, (e: unknown) => e instanceof OperatorError && /injected failure at record 10/.test(e.message));
   await assert.rejects(h.result, OperatorError);
   // After a failure, output() throws the job's error (regression: it said the records were in result.collected).
