@@ -30,7 +30,7 @@ function checkpointer(dir: string, record: boolean): () => Promise<void> {
     id++;
     for (let i = 0; i < RECORDS; i++) w.write({ i });
     const tx = w.prepareCommit(id);
-    const context = { checkpointId: id, stored: [id - 2, id - 1, id], warnOnce: () => {} };
+    const context = { checkpointId: id, sink: 'files', stored: [id - 2, id - 1, id], warnOnce: () => {} };
     await commitFileSinkTransactions([tx], record ? { names: { prefix: 'part', suffix: '.jsonl' }, context } : undefined);
   };
 }

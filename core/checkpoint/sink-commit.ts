@@ -44,10 +44,10 @@ export async function publishSinkTransactions(
   }
   if (published) beforePublish?.();
   const stored = commits.length > 0 ? await store.manifestIds() : [];
-  const context: CommitContext = { checkpointId: m.id, stored: stored.includes(m.id) ? stored : [...stored, m.id], warnOnce };
+  const context: Omit<CommitContext, 'sink'> = { checkpointId: m.id, stored: stored.includes(m.id) ? stored : [...stored, m.id], warnOnce };
   for (const { uid, spec, txns } of commits) {
     try {
-      await spec.commit!(txns, context);
+      await spec.commit!(txns, { ...context, sink: uid });
     } catch (e) {
       // A user's sink threw a bare Error ("broker down"): the job's failure must say which sink, and which checkpoint.
       throw new SinkCommitError(`sink '${uid}' (${spec.kind}): publishing checkpoint ${m.id}'s transactions failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

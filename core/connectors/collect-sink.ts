@@ -82,8 +82,12 @@ export function collectSink<T>(): CollectSinkSpec<T> {
         published += count;
         if (counting) continue;
         if (typeof t.transaction === 'number') {
-          // Resumed from a checkpoint a counting run (sluice run) wrote: its records were never kept. Said, not lost silently.
-          if (count > 0) context?.warnOnce(`collect-count:${context.checkpointId}`, `checkpoint ${context.checkpointId} was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to a collect sink are not there to publish (counted only, not in result.collected nor read by handle.output)`);
+          // Resumed from a checkpoint a counting run (sluice run) wrote: its records were never kept. Said, naming
+          // each sink that had some, not lost silently.
+          if (count > 0 && context !== undefined) {
+            const { sink, checkpointId } = context;
+            context.warnOnce(`collect-count:${checkpointId}:${sink}`, `checkpoint ${checkpointId} was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output('${sink}'))`);
+          }
           continue;
         }
         if (reader !== undefined) reader.deliver(t.transaction as T[]);

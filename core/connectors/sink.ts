@@ -102,6 +102,8 @@ export function recoveringSinks(sinks: ReadonlyMap<string, SinkSpec<unknown>>): 
 export interface CommitContext {
   /** The checkpoint whose transactions these are (on restore: the restored one). */
   readonly checkpointId: number;
+  /** The sink's uid (its name unless the job gave it another), as sluice's messages name it: a warning says which sink. */
+  readonly sink: string;
   /**
    * The ids of the checkpoints (savepoints too) still in the state directory, this one among them: only these can
    * pass a transaction again (a restore), so what a sink keeps to publish idempotently it may drop for the others.

@@ -218,13 +218,14 @@ test('a sink whose recover throws with no checkpoint to restore fails with a Sin
   assert.deepEqual(given, [[]]);
 });
 
-test('commit is told the checkpoint, the ids still in the state directory (this one among them) and the run\'s warnOnce', async () => {
+test('commit is told the checkpoint, its sink, the ids still in the state directory (this one among them) and the run\'s warnOnce', async () => {
   await withStore(async (store) => {
-    const m = await manifest(store, 7, { sink: [[tx(0, 7)]] });
+    const m = await manifest(store, 7, { first: [[tx(0, 7)]], second: [[tx(0, 7)]] });
     const contexts: unknown[] = [];
-    const sink = recording({ commit: (_t, context) => { contexts.push(context); } });
+    const sink = (): ReturnType<typeof recording> => recording({ commit: (_t, context) => { contexts.push(context); } });
     const warnOnce = (): void => {};
-    await publishSinkTransactions(store, m, new Map([['sink', sink]]), undefined, warnOnce);
-    assert.deepEqual(contexts, [{ checkpointId: 7, stored: [7], warnOnce }]);
+    await publishSinkTransactions(store, m, new Map([['first', sink()], ['second', sink()]]), undefined, warnOnce);
+    // Each its own (a warning names the sink it is about).
+    assert.deepEqual(contexts, [{ checkpointId: 7, sink: 'first', stored: [7], warnOnce }, { checkpointId: 7, sink: 'second', stored: [7], warnOnce }]);
   });
 });

@@ -100,14 +100,28 @@ test('counting: count transactions add up once each through replays; records res
   assert.deepEqual(sink.committed(), [], 'nothing kept');
 });
 
-test("a run that keeps records, resumed from a counting run's checkpoint, says its records are not there", async () => {
-  const sink = collectSink<string>();
+// Regression: the warning named no sink ("... to a collect sink are not there"), so a job with several left the
+// user to guess which results were short.
+test("a run that keeps records, resumed from a counting run's checkpoint, says its records are not there, naming each sink that had some", async () => {
   const warned: string[] = [];
-  const context = { checkpointId: 4, stored: [4], warnOnce: (_key: string, m: string) => { warned.push(m); } };
-  await sink.commit!([counted(0, 4, 3), counted(1, 4, 0)], context);
-  await sink.commit!([tx(0, 5)], { ...context, checkpointId: 5 });
-  assert.deepEqual(sink.committed(), ['0/5']);
-  assert.equal(sink.published(), 4);
-  assert.equal(warned.length, 1, warned.join(' | '));
-  assert.match(warned[0]!, /^checkpoint 4 was written by a run that counted its collect sinks' records \(collect: 'count', as sluice run does\).*not in result\.collected/);
+  const warnOnce = (): ((key: string, m: string) => void) => {
+    const said = new Set<string>();
+    return (key, m) => { if (!said.has(key)) { said.add(key); warned.push(m); } };
+  };
+  const once = warnOnce();
+  const context = (sink: string, checkpointId = 4) => ({ checkpointId, sink, stored: [checkpointId], warnOnce: once });
+  const out = collectSink<string>();
+  const other = collectSink<string>();
+  const empty = collectSink<string>();
+  await out.commit!([counted(0, 4, 3), counted(1, 4, 0)], context('out'));
+  // Replayed (a second restore of the same checkpoint in this run): said once.
+  await out.commit!([counted(0, 4, 3), counted(1, 4, 0)], context('out'));
+  await other.commit!([counted(0, 4, 0), counted(1, 4, 2)], context('other'));
+  // None counted there: nothing of it is missing, nothing said.
+  await empty.commit!([counted(0, 4, 0)], context('empty'));
+  await out.commit!([tx(0, 5)], context('out', 5));
+  assert.deepEqual(out.committed(), ['0/5']);
+  assert.equal(out.published(), 4);
+  assert.equal(other.published(), 2);
+  assert.deepEqual(warned, ['out', 'other'].map((sink) => `checkpoint 4 was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output('${sink}'))`));
 });

@@ -76,6 +76,28 @@ test("with checkpoints: collect 'count' counts each record once through a failur
   });
 });
 
+// Regression: the warning named no sink, though the job has two and a user reads either.
+test("a run that keeps records, resumed from a counting run's checkpoint, warns naming each collect sink whose records are not there; the reverse counts them", { timeout: 60_000 }, async () => {
+  await withStateDir(async (stateDir) => {
+    // No periodic checkpoint: the final one holds every count, and a resume publishes it again.
+    const counted = await (await run(job({ n: 2000, rate: 0 }), { parallelism: 1, stateDir, collect: 'count', onWarning: () => {} })).result;
+    assert.deepEqual(counted.collectedCounts, { out: 2000, other: 20 });
+    const final = counted.checkpoints.completed.at(-1)!.id;
+    const warnings: string[] = [];
+    const kept = await (await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0 }), { parallelism: 1, stateDir, resume: true, onWarning: (w) => warnings.push(String(w)) })).result;
+    assert.deepEqual(kept.collected, { out: [], other: [] }, 'nothing to hand back: the checkpoint holds counts');
+    const said = (sink: string): string => `checkpoint ${final} was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output('${sink}'))`;
+    assert.deepEqual(warnings.filter((w) => w.includes('counted its collect sinks')), [said('out'), said('other')], warnings.join(' | '));
+    // The reverse: a counting run resumed from a checkpoint of records counts them, and has nothing to warn about.
+    rmSync(stateDir, { recursive: true, force: true });
+    await (await run(job({ n: 2000, rate: 0 }), { parallelism: 1, stateDir, onWarning: () => {} })).result;
+    const recount: string[] = [];
+    const again = await (await run(job({ n: 2000, rate: 0 }), { parallelism: 1, stateDir, resume: true, collect: 'count', onWarning: (w) => recount.push(String(w)) })).result;
+    assert.deepEqual(again.collectedCounts, { out: 2000, other: 20 });
+    assert.deepEqual(recount.filter((w) => /collect sink/.test(w)), [], recount.join(' | '));
+  });
+});
+
 test("without checkpoints: a cancelled counting job's count is every record its sink took", { timeout: 60_000 }, async (t) => {
   // Unbounded (no n): it ends only by the cancel.
   const h = endsWithTest(t, await run(job({ rate: 0 }), { parallelism: 2, collect: 'count' }));

@@ -27,7 +27,7 @@ const writer = (dir: string, rollIntervalMs = 0) => new RollingFileWriter<{ i: n
 
 /** A commit record for checkpoint `id`, with `stored` checkpoints in the state directory; warnings (each said once) go to `said`. */
 function record(id: number, said: string[] = [], stored: number[] = [id]): CommitRecord & { context: CommitContext } {
-  return { names, context: { checkpointId: id, stored, warnOnce: onceInto(said) } };
+  return { names, context: { checkpointId: id, sink: 'files', stored, warnOnce: onceInto(said) } };
 }
 
 /** One run's warnOnce per array: the test's runs are its arrays. */
