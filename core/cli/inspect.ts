@@ -427,7 +427,10 @@ export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string 
 
 // ---- the command
 
-/** Snapshots taken before giving up on one that opens, or that held still while it was copied. */
+/**
+ * Snapshots taken before giving up on one that opens, or that held still while it was copied. A refusal found
+ * alike in two snapshots in a row ends it sooner: that is the directory's damage, which copying again finds again.
+ */
 const SNAPSHOT_ATTEMPTS = 5;
 
 /** Messages name the state directory, not the snapshot opened in its place. */
@@ -461,20 +464,29 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
+    /** The previous snapshot's refusal, as said of the directory (it names the file and what is wrong with it). */
+    let refused: string | undefined;
     for (let attempt = 1; store === undefined; attempt++) {
       try {
         snapshot = snapshotStateDir(abs);
         // A running job moved on while the files were copied: take another, and say so if it never holds still.
         if (!snapshot.consistent) {
+          refused = undefined;
           if (attempt < SNAPSHOT_ATTEMPTS) { snapshot.dispose(); continue; }
           process.stderr.write(`sluice inspect: ${dir} changed while it was read (a running job): what is shown may miss its newest checkpoints\n`);
         }
         store = await CheckpointStore.open(snapshot.dir);
       } catch (e) {
         snapshot?.dispose();
-        // Tables gone between the listing and the copy (a compaction) fail the open: take another.
-        if (attempt < SNAPSHOT_ATTEMPTS && (e as Error).name === 'StateDirError') continue;
-        return say(1, shownAs(snapshot, abs, (e as Error).message));
+        const said = shownAs(snapshot, abs, (e as Error).message);
+        if ((e as Error).name === 'StateDirError') {
+          // Alike in two snapshots in a row: the directory's own damage, not a job's write caught half done.
+          if (said === refused) return say(1, `${said}${said.endsWith('.') ? '' : '.'} The damage persisted across copies: 2 copies of the directory taken one after the other found it alike (${attempt} taken in all), so it is no running job's write in progress`);
+          refused = said;
+          // Tables gone between the listing and the copy (a compaction) fail the open: take another.
+          if (attempt < SNAPSHOT_ATTEMPTS) continue;
+        }
+        return say(1, said);
       }
     }
     return await inspectOpen(store, snapshot!, dir, abs, o, say);

@@ -71,7 +71,9 @@ test('inspect of a directory whose keys cannot be listed: one plain line naming 
 
 // A damaged LevelDB table (its index block zeroed) stopped inspect in LevelDB's assertion, as it did a run; the
 // table check refuses it, naming the directory's own table (not the snapshot's), and no snapshot is left behind.
-test('inspect of a directory with a damaged LevelDB table: one plain line naming the table and the block, exit 1', async () => {
+// Regression: the refusal was retried on 5 copies (a running job's compaction can fail one), so damage that no job
+// is writing was copied 5 times over; now the second copy finding it alike ends it, and the line says so.
+test('inspect of a directory with a damaged LevelDB table: one plain line naming the table and the block, after 2 copies found it alike, exit 1', async () => {
   const damaged = mkdtempSync(path.join(tmpdir(), 'sluice-inspect-'));
   try {
     const [table] = await writeTables(damaged);
@@ -81,6 +83,8 @@ test('inspect of a directory with a damaged LevelDB table: one plain line naming
     const r = await captured(() => inspectCommand(damaged, { keys: 0, verify: true }));
     assert.equal(r.code, 1, r.out);
     assert.ok(r.out.includes(`sluice inspect: state directory ${damaged} is damaged: LevelDB table ${table!} has a bad block CRC at offset ${index.offset} (index block of ${index.size} bytes)`), r.out);
+    assert.ok(r.out.trimEnd().endsWith("Resume from a copy made before the damage, or start over in a new state directory. The damage persisted across copies: 2 copies of the directory taken one after the other found it alike (2 taken in all), so it is no running job's write in progress"), r.out);
+    assert.equal(r.out.trimEnd().split('\n').length, 1, 'one line');
     assert.doesNotMatch(r.out, /\.inspect-|    at /, 'no temporary copy, no stack');
     assert.deepEqual(readdirSync(path.dirname(damaged)).filter((f) => f.startsWith(`.${path.basename(damaged)}.inspect-`)), []);
   } finally {
