@@ -408,8 +408,10 @@ export function renderDetail(d: CheckpointDetail, allKeyGroups = false): string 
       }
       if (k.sampleError) lines.push(`    sample keys: cannot decode (${k.sampleError})`);
     }
-    if (op.operatorState) lines.push(`    operator state: ${op.operatorState.parts} part(s), ${bytes(op.operatorState.bytes)}, redistributed by ${op.operatorState.redistribute}`);
-    if (!op.keyed && !op.operatorState) lines.push('    no state');
+    // No part written (a broadcast operator with no broadcast state, a sink with nothing pending): no state to show.
+    const written = op.operatorState !== null && op.operatorState.parts > 0;
+    if (written) lines.push(`    operator state: ${op.operatorState!.parts} part(s), ${bytes(op.operatorState!.bytes)}, redistributed by ${op.operatorState!.redistribute}`);
+    if (!op.keyed && !written) lines.push('    no state');
   }
   if (d.sources.length > 0) {
     lines.push('sources:');

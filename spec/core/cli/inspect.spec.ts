@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dirProblems, inspectCommand, renderList, sampleGroup, type CheckpointRow } from '../../../core/cli/inspect.js';
+import { dirProblems, inspectCommand, renderDetail, renderList, sampleGroup, type CheckpointRow } from '../../../core/cli/inspect.js';
 import { captured } from '../../support/captured-output.js';
 import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { writePublishedMark } from '../../../core/checkpoint/published-mark.js';
@@ -23,6 +23,16 @@ test('the list marks unaligned checkpoints and final ones', () => {
   assert.match(text, /^\s*3\s+checkpoint \(unaligned\)\s/m);
   assert.match(text, /^\s*2\s+checkpoint\s+2026/m);
   assert.match(text, /^\s*1\s+checkpoint \(end\)\s/m);
+});
+
+// A broadcast process operator over broadcast() with no state of its own writes no part: "operator state: 0 part(s),
+// 0 B" said there was something to look at.
+test('the detail says "no state" for an operator whose operator state has no part written', () => {
+  const op = (uid: string, parts: number) => ({ uid, name: uid, kind: 'broadcastProcess', parallelism: 2, keyed: null, operatorState: { redistribute: 'broadcast', parts, bytes: parts * 10 } });
+  const text = renderDetail({ ...row(4), maxParallelism: 128, jobFingerprint: 'f', operators: [op('empty', 0), op('rules', 2)], sources: [], inFlight: [] });
+  assert.match(text, /^  empty, broadcastProcess, parallelism 2\n    no state$/m);
+  assert.match(text, /^  rules, broadcastProcess, parallelism 2\n    operator state: 2 part\(s\), 20 B, redistributed by broadcast$/m);
+  assert.doesNotMatch(text, /0 part\(s\)/);
 });
 
 // Regressions: inspect listed intact checkpoints and exited 0 for directories a resume refuses.
