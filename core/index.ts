@@ -1,7 +1,7 @@
 // Runs on: main thread (and any thread a job module is loaded on). The public API of sluice.
 
 export { defineJob, StreamEnvironment, type JobDefinition, type JobBuilder } from './api/environment.js';
-export { DataStream, KeyedStream } from './api/data-stream.js';
+export { BroadcastDataStream, DataStream, KeyedStream } from './api/data-stream.js';
 export type { ReduceOptions } from './api/data-stream.js';
 export type { NumericField } from './api/field-aggregations.js';
 export type * from './api/functions.js';
@@ -12,7 +12,7 @@ export { AllWindowedStream } from './api/all-windowed-stream.js';
 export { ConnectedStreams, KeyedConnectedStreams } from './api/connected-streams.js';
 export { JoinedStreams, JoinWhereEqual, WindowedCoGroup, WindowedJoin, type CoGroupedStreams } from './api/joined-streams.js';
 export { IntervalJoin, IntervalJoined } from './api/interval-join.js';
-export { BroadcastStream, BroadcastConnectedStream, KeyedBroadcastConnectedStream } from './api/broadcast-stream.js';
+export { BroadcastStream, BroadcastConnectedStream, ConnectedBroadcastStreams, KeyedBroadcastConnectedStream, KeyedConnectedBroadcastStreams } from './api/broadcast-stream.js';
 export { MapStateDescriptor, type BroadcastState, type ReadOnlyBroadcastState } from './api/broadcast-state.js';
 export type * from './api/co-functions.js';
 export type * from './api/window-functions.js';

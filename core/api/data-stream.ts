@@ -26,7 +26,7 @@ import { CountTrigger } from '../windows/count-trigger.js';
 import { PurgingTrigger } from '../windows/purging-trigger.js';
 import { CountEvictor } from '../windows/evictor.js';
 import { ConnectedStreams, KeyedConnectedStreams } from './connected-streams.js';
-import { BroadcastConnectedStream, BroadcastStream, KeyedBroadcastConnectedStream } from './broadcast-stream.js';
+import { BroadcastConnectedStream, BroadcastStream, ConnectedBroadcastStreams, KeyedBroadcastConnectedStream, KeyedConnectedBroadcastStreams } from './broadcast-stream.js';
 import { MapStateDescriptor } from './broadcast-state.js';
 import { JoinedStreams, type CoGroupedStreams } from './joined-streams.js';
 import { IntervalJoin } from './interval-join.js';
@@ -279,12 +279,14 @@ export class DataStream<T> {
 
   /**
    * Every record to every instance of the next operator. With state descriptors: a broadcast stream for
-   * `keyedStream.connect(...)`, whose function writes these broadcast states on every instance.
+   * `stream.connect(...)`, whose function writes these broadcast states on every instance. Without, still a
+   * stream, which `connect` also takes as a broadcast stream with no broadcast state (its function keeps state of
+   * its own, or none).
    */
-  broadcast(): DataStream<T>;
+  broadcast(): BroadcastDataStream<T>;
   broadcast(...descriptors: [MapStateDescriptor<Key, unknown>, ...MapStateDescriptor<Key, unknown>[]]): BroadcastStream<T>;
-  broadcast(...descriptors: MapStateDescriptor<Key, unknown>[]): DataStream<T> | BroadcastStream<T> {
-    const stream = new DataStream<T>(this.graph, this.node, 'broadcast', this.tag);
+  broadcast(...descriptors: MapStateDescriptor<Key, unknown>[]): BroadcastDataStream<T> | BroadcastStream<T> {
+    const stream = new BroadcastDataStream<T>(this.graph, this.node, this.tag);
     if (descriptors.length === 0) return stream;
     const names = new Set<string>();
     for (const d of descriptors) {
@@ -296,10 +298,12 @@ export class DataStream<T> {
   }
 
   /**
-   * With a broadcast stream (`rules.broadcast(descriptor)`): a broadcast process function over both. With any
-   * other stream: two streams for one two-input operator, `connect(b).keyBy(k1, k2).process(keyedCoProcessFunction)`.
+   * With a broadcast stream (`rules.broadcast(descriptor)`): a broadcast process function over both. With
+   * `rules.broadcast()`: that too, with no broadcast state, or a co-map as with any other stream. With any other
+   * stream: two streams for one two-input operator, `connect(b).keyBy(k1, k2).process(keyedCoProcessFunction)`.
    */
   connect<B>(other: BroadcastStream<B>): BroadcastConnectedStream<T, B>;
+  connect<B>(other: BroadcastDataStream<B>): ConnectedBroadcastStreams<T, B>;
   connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
   connect<B>(other: BroadcastStream<B> | DataStream<B>): BroadcastConnectedStream<T, B> | ConnectedStreams<T, B> {
     if (other instanceof BroadcastStream) {
@@ -307,6 +311,7 @@ export class DataStream<T> {
       return new BroadcastConnectedStream<T, B>(this.graph, this.edge(), other);
     }
     this.checkSameJob(other, 'connect');
+    if (other instanceof BroadcastDataStream) return new ConnectedBroadcastStreams<T, B>(this, other);
     return new ConnectedStreams<T, B>(this, other);
   }
 
@@ -400,6 +405,20 @@ export interface ReduceSpec {
   readonly stateFields: readonly FieldDef[];
 }
 
+/**
+ * `broadcast()` with no descriptors: every record to every instance of the next operator. A stream as any other,
+ * and for `connect` a broadcast stream with no broadcast state.
+ */
+export class BroadcastDataStream<T> extends DataStream<T> {
+  /** Nominal: connect's overloads tell it from any other stream by its type. */
+  protected readonly noBroadcastState = true;
+
+  /** @internal */
+  constructor(graph: LogicalGraph, node: LogicalNode, tag?: string) {
+    super(graph, node, 'broadcast', tag);
+  }
+}
+
 /** A stream read through partitionCustom: its edge carries the key selector and the partitioner function. */
 class CustomPartitionedStream<T> extends DataStream<T> {
   /** @internal */
@@ -455,10 +474,12 @@ export class KeyedStream<T, K extends UserKey> extends DataStream<T> {
   }
 
   /**
-   * With a broadcast stream (`rules.broadcast(descriptor)`): a keyed broadcast process function. With a keyed
-   * stream: a keyed co-process function over both. With any other stream: connected streams to key.
+   * With a broadcast stream (`rules.broadcast(descriptor)`): a keyed broadcast process function. With
+   * `rules.broadcast()`: that too, with no broadcast state, or connected streams as below. With a keyed stream: a
+   * keyed co-process function over both. With any other stream: connected streams to key.
    */
   override connect<B>(other: BroadcastStream<B>): KeyedBroadcastConnectedStream<T, B, K>;
+  override connect<B>(other: BroadcastDataStream<B>): KeyedConnectedBroadcastStreams<T, B, K>;
   override connect<B>(other: KeyedStream<B, K>): KeyedConnectedStreams<T, B, K>;
   override connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
   override connect<B>(other: BroadcastStream<B> | DataStream<B>): KeyedBroadcastConnectedStream<T, B, K> | KeyedConnectedStreams<T, B, K> | ConnectedStreams<T, B> {
@@ -467,6 +488,7 @@ export class KeyedStream<T, K extends UserKey> extends DataStream<T> {
       return new KeyedBroadcastConnectedStream<T, B, K>(this.graph, this.edge(), other);
     }
     this.checkSameJob(other, 'connect');
+    if (other instanceof BroadcastDataStream) return new KeyedConnectedBroadcastStreams<T, B, K>(this, other);
     if (other instanceof KeyedStream) return new KeyedConnectedStreams<T, B, K>(this.graph, this.edge(), (other as KeyedStream<B, K>).edge());
     return new ConnectedStreams<T, B>(this, other);
   }

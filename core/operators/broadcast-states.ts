@@ -48,6 +48,9 @@ export class BroadcastStates {
 
   writable<MK extends Key, MV>(d: MapStateDescriptor<MK, MV>): BroadcastState<MK, MV> {
     const s = this.states.get(d?.name);
+    if (s === undefined && this.states.size === 0) {
+      throw new JobDefinitionError(`operator '${this.operator}' has no broadcast state (its broadcast input is broadcast() with no descriptors): getBroadcastState('${d?.name}') needs its descriptor passed to broadcast(...)`);
+    }
     if (s === undefined) throw new JobDefinitionError(`operator '${this.operator}': broadcast state '${d?.name}' was not declared: pass its descriptor to broadcast(...)`);
     return s as unknown as BroadcastState<MK, MV>;
   }

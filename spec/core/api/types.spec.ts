@@ -8,7 +8,7 @@ import {
   CountEvictor, MapStateDescriptor, OutputTag, StreamEnvironment, TumblingEventTimeWindows, csv, fileSink, run, printSink, typedCodec, recordSchema,
   type AggregateFunction, type OutputTypeHint, type BroadcastContext, type Collector, type CsvFormat, type CsvRow, type DataStream, type KeyedProcessHandler,
   type KeyedStream, type WindowedStream, type AllWindowedStream, type TimeWindow, type KeyedProcessFunction, type ProcessFunction, type FlatMapFunction,
-  type ProcessWindowFunction, type ProcessAllWindowFunction,
+  type ProcessWindowFunction, type ProcessAllWindowFunction, type BroadcastDataStream,
 } from '../../../core/index.js';
 
 type Equal<X, Y> = (<V>() => V extends X ? 1 : 2) extends <V>() => V extends Y ? 1 : 2 ? true : false;
@@ -212,6 +212,40 @@ function collectorOutputs(env: StreamEnvironment): void {
   orders.connect(env.fromCollection<number>([]).broadcast(rules)).process({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} });
 }
 
+// broadcast() with no descriptor: a stream as any, which connect() takes as a broadcast input with no broadcast
+// state; the record types flow into the function as with broadcast(descriptor).
+function broadcastWithoutState(env: StreamEnvironment): void {
+  const orders = env.fromCollection<Order>([]);
+  const limits = env.fromCollection<number>([]).broadcast();
+  expectType<BroadcastDataStream<number>>()(limits);
+  const asStream: DataStream<number> = limits;
+  expectType<DataStream<number>>()(asStream.map((n) => n + 1));
+  expectType<DataStream<string>>()(orders.connect(limits).process<string>({
+    processElement(o, _c, out) { expectType<Order>()(o); out.collect(`${o.id}`); },
+    processBroadcastElement(limit, _c, out) { expectType<number>()(limit); out.collect(`${limit}`); },
+    snapshotState() { return []; },
+  }));
+  expectType<DataStream<string>>()(orders.keyBy((o) => o.id).connect(limits).process<string>({
+    processElement(o, ctx, out) { expectType<number>()(ctx.key); out.collect(`${o.id}`); },
+    processBroadcastElement(limit, ctx) { ctx.applyToKeyedState('seen', (key) => { expectType<number>()(key); expectType<number>()(limit); }); },
+  }));
+  // Still connected streams: a co-map over both.
+  expectType<DataStream<string>>()(orders.connect(limits).map((o) => `${o.id}`, (n) => `${n}`));
+}
+
+function broadcastWithoutStateRefused(env: StreamEnvironment): void {
+  const orders = env.fromCollection<Order>([]);
+  const limits = env.fromCollection<number>([]).broadcast();
+  // @ts-expect-error the output type is not named
+  orders.connect(limits).process({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} });
+  // @ts-expect-error a broadcast record is a number
+  orders.connect(limits).process<string>({ processElement() {}, processBroadcastElement(_limit: string) {} });
+  // @ts-expect-error keyed: the output type is not named
+  orders.keyBy((o) => o.id).connect(limits).process({ processElement(o, _c, out) { out.collect(o.id); }, processBroadcastElement() {} });
+  // @ts-expect-error a stream that is not broadcast() has no broadcast process
+  orders.connect(env.fromCollection<number>([])).process<string>({ processElement() {}, processBroadcastElement() {} });
+}
+
 // filter with a type guard narrows, as Array.prototype.filter does; a plain predicate keeps the type.
 interface Good { kind: 'good'; user: string }
 interface Bad { kind: 'bad'; reason: string }
@@ -368,10 +402,10 @@ function tupleKeys(env: StreamEnvironment): void {
 
 // The jobs below are built (they must not throw); the other functions hold only type checks (`@ts-expect-error`
 // lines and what must compile): `npm test` type-checks them first, and that is their assertion.
-void [holesClosed, collectedTypes, genericPassing, unionRefused, csvSink, collectorOutputs];
+void [holesClosed, collectedTypes, genericPassing, unionRefused, csvSink, collectorOutputs, broadcastWithoutStateRefused];
 
 test('the types spec builds its accepted jobs', () => {
-  for (const build of [filterNarrows, streamProcess, windowAllTypes, fieldAggregationTypes, unionAccepted, mapStateKeys, applyToKeyedStateKeys, tupleKeys]) {
+  for (const build of [filterNarrows, streamProcess, windowAllTypes, fieldAggregationTypes, unionAccepted, mapStateKeys, applyToKeyedStateKeys, tupleKeys, broadcastWithoutState]) {
     const env = new StreamEnvironment(1);
     build(env);
     assert.ok(env.graph.nodes.length > 1, `${build.name} built a job`);

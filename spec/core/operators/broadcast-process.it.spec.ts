@@ -1,7 +1,8 @@
 // Whole jobs on real threads with a plain stream's broadcast process operator, chained behind its source (the
 // broadcast input through the task's input gate) and, with chaining off, in a task of its own: every record
 // exactly once, every broadcast record once per instance, event time held back to the slower input (no limit
-// is late for its window), and the same through worker threads that exit at random points with checkpoints on.
+// is late for its window), and the same through worker threads that exit at random points with checkpoints on;
+// and a broadcast input with no broadcast state (`broadcast()`), its rules in the function's own state.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,9 @@ import { tally } from '../checkpoint/ledger.js';
 import type { Out, PerKind } from './jobs/chained-broadcast.ts';
 import type { Seen } from './jobs/chained-broadcast-watermark.ts';
 import type { Out as OwnOut } from './jobs/own-state-broadcast.ts';
+import { reading, rule, verdict, type Out as StatelessOut } from './jobs/stateless-broadcast.js';
+import { CheckpointStore } from '../../../core/checkpoint/store.js';
+import { inspectCheckpoint, inspectDir, renderDetail } from '../../../core/cli/inspect.js';
 
 const JOB = new URL('./jobs/chained-broadcast.ts', import.meta.url);
 
@@ -149,6 +153,48 @@ test('own state held until the watermark, through worker threads that exit at ra
     // The committed output says what each restored instance held: readings that were only in its own state.
     const restored = out.filter((o) => o.kind === 'restored');
     assert.ok(restored.some((o) => o.id > 0), `${what}: some instance restored held readings (${JSON.stringify(restored)})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- a broadcast input with no broadcast state: `rules.broadcast()`, the rules kept in the function's own state
+
+const STATELESS_JOB = new URL('./jobs/stateless-broadcast.ts', import.meta.url);
+
+test('rules.broadcast() with no descriptor, rules in the function\'s own state, through worker threads that exit at random points: every reading once and judged by the right rule', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-sbp-'));
+  try {
+    const n = 30_000;
+    const m = 100;
+    const failAt = [5_000, 14_000, 23_000].map((base) => base + Math.floor(Math.random() * 3000));
+    const u = new URL(STATELESS_JOB);
+    for (const [k, v] of Object.entries({ n, m, rate: 20_000, interval: 30, bound: 300, failAt: failAt.join(','), marker: path.join(dir, 'marker') })) u.searchParams.set(k, String(v));
+    const h = await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024, restartStrategy: { type: 'fixed-delay', attempts: 10, delayMs: 0 } });
+    assert.ok(h.plan.tasks.some((t) => t.name === 'readings -> times -> inject -> judge -> out'), h.plan.tasks.map((t) => t.name).join(' | '));
+    const result = await h.result;
+    const out = result.collected.out as StatelessOut[];
+    const what = `failures at ${failAt.join(', ')}`;
+    const judged = out.filter((o) => o.kind === 'r');
+    assert.deepEqual(tally(judged.map((o) => o.id), n), { lost: 0, duplicated: 0, unexpected: 0 }, what);
+    const rules = Array.from({ length: m }, (_, j) => rule(j, n, m));
+    const wrong = judged.filter((o) => o.over !== verdict(reading(o.id), rules));
+    assert.equal(wrong.length, 0, `${what}: ${wrong.length} readings judged by the wrong rule (first: ${JSON.stringify(wrong[0])})`);
+    assert.ok(result.restarts >= 1, `restarted (${result.restarts})`);
+    const restored = out.filter((o) => o.kind === 'restored');
+    assert.ok(restored.some((o) => o.id > 0), `${what}: some instance restored rules from a checkpoint (${JSON.stringify(restored)})`);
+    // What inspect says of the operator: its own state, every instance's part, dealt whole to each (union).
+    const store = await CheckpointStore.open(path.join(dir, 'state'));
+    try {
+      const newest = (await inspectDir(store, true)).filter((r) => r.status === 'verified')[0]!;
+      const detail = await inspectCheckpoint(store, newest.id, { keys: 0, verify: true });
+      const judge = detail.operators.find((o) => o.uid === 'judge');
+      assert.equal(judge?.kind, 'broadcastProcess');
+      assert.deepEqual({ ...judge!.operatorState, bytes: judge!.operatorState!.bytes > 0 }, { redistribute: 'union', parts: 2, bytes: true });
+      assert.match(renderDetail(detail), /judge[\s\S]*operator state: 2 part\(s\), .*, redistributed by union/);
+    } finally {
+      await store.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

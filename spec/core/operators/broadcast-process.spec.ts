@@ -360,3 +360,83 @@ test('a restoreState that throws is a RestoreRefusedError, which no restart retr
   assert.match(caught!.message, /restoreState of '.*' refused its state: restore it at parallelism 2/);
   assert.equal(permanent(caught!), true);
 });
+
+// ---- a broadcast input with no broadcast state: `rules.broadcast()`, no descriptor
+
+/** Over `rules.broadcast()`: each instance keeps the limits it is sent in its own state, or asks for broadcast state. */
+function buildStateless(fn: BroadcastProcessFunction<Reading, [string, number], string>) {
+  const env = new StreamEnvironment(1);
+  const limits = env.fromCollection<[string, number]>([]).broadcast();
+  const out = env.fromCollection<Reading>([]).connect(limits).process<string>(fn).name('judge');
+  const h = instantiate<Reading, string>(env, out, { checkpointing: true });
+  const op = h.op as unknown as BroadcastProcessOperator<Reading, [string, number], string>;
+  op.open();
+  return { h, op, node: out.node };
+}
+
+function ownLimits(log: string[] = []): BroadcastProcessFunction<Reading, [string, number], string> {
+  let limits = new Map<string, number>();
+  return {
+    processElement(r, _ctx, out) {
+      const limit = limits.get(r.sensor);
+      out.collect(limit === undefined ? `unknown:${r.sensor}` : r.value > limit ? `over:${r.sensor}` : `ok:${r.sensor}`);
+    },
+    processBroadcastElement([sensor, limit]) { limits.set(sensor, limit); },
+    snapshotState() { return limits; },
+    restoreState(states, ctx) {
+      log.push(`restore:${ctx.subtask}/${ctx.parallelism}:${states.length}`);
+      limits = new Map(states[ctx.subtask] as Map<string, number>);
+    },
+  };
+}
+
+test('broadcast() with no descriptor: the operator has no broadcast state, and the function keeps what the broadcast records say itself', () => {
+  const { h, op, node } = buildStateless(ownLimits());
+  assert.deepEqual(node.spec, { kind: 'broadcastProcess', states: [] });
+  assert.equal(node.specFingerprint, 'broadcast()');
+  h.push({ sensor: 'a', value: 5 }, 1);
+  h.push2(['a', 3]);
+  h.push({ sensor: 'a', value: 5 }, 2);
+  h.push({ sensor: 'a', value: 2 }, 3);
+  assert.deepEqual(h.out.values(), ['unknown:a', 'over:a', 'ok:a']);
+  const snap = op.snapshotState();
+  assert.equal(snap.redistribute, 'union');
+  assert.deepEqual((snap.operator![0] as { broadcast: unknown[] }).broadcast, [], 'no broadcast items beside the own state');
+  const log: string[] = [];
+  const again = buildStateless(ownLimits(log));
+  again.op.restoreState({ keyed: [], operator: snap.operator! });
+  assert.deepEqual(log, ['restore:0/1:1']);
+  again.h.push({ sensor: 'a', value: 4 }, 4);
+  assert.deepEqual(again.h.out.values(), ['over:a']);
+});
+
+test('broadcast() with no descriptor and no state of its own: an empty broadcast snapshot, which restores to nothing', () => {
+  const fn: BroadcastProcessFunction<Reading, [string, number], string> = {
+    processElement(r, _ctx, out) { out.collect(r.sensor); },
+    processBroadcastElement([sensor], _ctx, out) { out.collect(`rule:${sensor}`); },
+  };
+  const { h, op } = buildStateless(fn);
+  h.push2(['a', 3]);
+  const snap = op.snapshotState();
+  assert.deepEqual(snap, { operator: [], redistribute: 'broadcast' });
+  const again = buildStateless(fn);
+  again.op.restoreState({ keyed: [], operator: snap.operator! });
+  again.h.push({ sensor: 'b', value: 1 }, 1);
+  assert.deepEqual(again.h.out.values(), ['b']);
+});
+
+test('broadcast() with no descriptor: getBroadcastState from either input fails the job naming the operator, whatever its error policy', () => {
+  const D = new MapStateDescriptor<string, number>('limits');
+  for (const side of [1, 2] as const) {
+    const env = new StreamEnvironment(1);
+    const limits = env.fromCollection<[string, number]>([]).broadcast();
+    const out = env.fromCollection<Reading>([]).connect(limits).process<string>({
+      processElement(_r, ctx) { ctx.getBroadcastState(D).get('a'); },
+      processBroadcastElement(_l, ctx) { ctx.getBroadcastState(D).put('a', 1); },
+    }).name('judge').onError('drop');
+    const h = instantiate<Reading, string>(env, out, { checkpointing: true });
+    const push = () => (side === 1 ? h.push({ sensor: 'a', value: 1 }) : h.push2(['a', 1]));
+    assert.throws(push, (e: Error) => e.name === 'OperatorError'
+      && /operator 'judge' has no broadcast state \(its broadcast input is broadcast\(\) with no descriptors\): getBroadcastState\('limits'\) needs its descriptor passed to broadcast\(\.\.\.\)/.test(e.message), `input ${side}`);
+  }
+});

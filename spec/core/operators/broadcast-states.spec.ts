@@ -63,8 +63,13 @@ test('an undeclared state is a JobDefinitionError naming the operator and the st
   // Not a descriptor at all: the same typed error, not a TypeError.
   assert.throws(() => s.writable(undefined as never), JobDefinitionError);
   assert.throws(() => s.readOnly(undefined as never), JobDefinitionError);
-  // No states declared at all.
-  assert.throws(() => new BroadcastStates('enrich', []).writable(rules), JobDefinitionError);
+  // No states declared at all (the broadcast input is broadcast() with no descriptors): said so, from either side.
+  const none = new BroadcastStates('enrich', []);
+  for (const get of [() => none.writable(rules), () => none.readOnly(rules)]) {
+    assert.throws(get, (e: Error) => e instanceof JobDefinitionError
+      && e.message === "operator 'enrich' has no broadcast state (its broadcast input is broadcast() with no descriptors): getBroadcastState('rules') needs its descriptor passed to broadcast(...)");
+  }
+  assert.deepEqual(none.snapshotItems(), []);
 });
 
 test('snapshotItems lists [state, key, value] of every state, as copies taken now', () => {

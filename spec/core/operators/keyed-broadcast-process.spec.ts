@@ -136,3 +136,37 @@ test('keyed state through a handle in processBroadcastElement fails the job, nam
   assert.throws(() => h.push2('handle'), (e: unknown) => e instanceof OperatorError
     && /state 'n' read or written in processBroadcastElement, where no key is set \(a broadcast record has no key\): reach keyed state there through ctx\.applyToKeyedState/.test(e.message));
 });
+
+// A keyed stream connected to `rules.broadcast()` (no descriptor): keyed state and applyToKeyedState as ever, no
+// broadcast state to snapshot, and getBroadcastState refused naming the operator.
+test('keyed, over broadcast() with no descriptor: rules reach every key through applyToKeyedState; getBroadcastState fails the job naming the operator', () => {
+  const env = new StreamEnvironment(1);
+  const rules = env.fromCollection<Rule>([]).broadcast();
+  const out: DataStream<string> = env.fromCollection<Tx>([]).keyBy((t) => t.account).connect(rules).process<string>({
+    processElement(tx, ctx, out) {
+      if (tx.amount < 0) ctx.getBroadcastState(RULES);
+      ctx.valueState<number>('top').update(Math.max(tx.amount, ctx.valueState<number>('top').value() ?? 0));
+      out.collect(`${ctx.key}:${tx.amount}`);
+    },
+    processBroadcastElement(rule, ctx, out) {
+      ctx.applyToKeyedState<string>('top', (account, state) => {
+        const top = state.valueState<number>('top').value()!;
+        if (top > rule.over) out.collect(`${rule.id}:${account}:${top}`);
+      });
+    },
+  }).name('rules-by-account');
+  assert.deepEqual(out.node.spec, { kind: 'broadcastProcess', states: [] });
+  const h = instantiate<Tx, string>(env, out, { checkpointing: true });
+  const op = h.op as unknown as KeyedBroadcastProcessOperator<string, Tx, Rule, string>;
+  op.open();
+  h.push({ account: 'x', amount: 50 });
+  h.push({ account: 'y', amount: 500 });
+  h.push2({ id: 'big', over: 100 });
+  assert.deepEqual(h.out.values(), ['x:50', 'y:500', 'big:y:500']);
+  const snap = op.snapshotState(1);
+  assert.equal(snap.redistribute, 'broadcast');
+  assert.deepEqual(snap.operator, [], 'no broadcast state');
+  assert.ok(snap.keyed!.length > 0, 'the keyed state is in it');
+  assert.throws(() => h.push({ account: 'x', amount: -1 }), (e: Error) => e instanceof OperatorError && e.cause instanceof JobDefinitionError
+    && /operator 'rules-by-account' has no broadcast state .*getBroadcastState\('rules'\)/.test(e.message));
+});
