@@ -16,7 +16,7 @@ import {
 } from './checkpoint-phase.js';
 import { emptyStats, recordAborted, recordCompleted, type CheckpointStats, type CompletedCheckpoint } from './checkpoint-history.js';
 import type { MessagePort } from 'node:worker_threads';
-import { Packr } from 'msgpackr';
+import { chunkPackr } from './chunk-packr.js';
 import { JOB_CHECKPOINT_SAVEPOINT, JOB_CHECKPOINT_TRIGGER, JOB_CHECKPOINT_UNALIGNED } from '../../shm/layout.js';
 import { LoopWatch, tasksOnThread } from '../runtime/loop-watch.js';
 import { threadBell } from '../runtime/job-control.js';
@@ -103,8 +103,6 @@ const END_WAITS = 'the job does not end until it does (a cancel gives it up afte
 function phaseCause(reason: CheckpointAbortReason): AbortCause {
   return reason === 'declined' ? 'decline' : reason === 'stopped' || reason === 'attempt-failed' ? 'stop' : reason;
 }
-
-const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
 
 export class CheckpointCoordinator {
   private nextId: number;
@@ -363,7 +361,7 @@ export class CheckpointCoordinator {
         }
       }
       if (snapshot.operator) {
-        const ref = snapshot.operator.length === 0 ? null : write(`o/${pad(checkpointId)}/${uid}/${s.subtask}${suffix}`, packr().pack(snapshot.operator));
+        const ref = snapshot.operator.length === 0 ? null : write(`o/${pad(checkpointId)}/${uid}/${s.subtask}${suffix}`, chunkPackr().pack(snapshot.operator));
         parts.push({ uid, ref, redistribute: snapshot.redistribute ?? 'split' });
       }
     }
@@ -371,7 +369,7 @@ export class CheckpointCoordinator {
       p.parts.set(`${s.task}/${s.subtask}`, parts);
       if (s.inFlight && s.inFlight.length > 0) {
         const head = this.headUid(s.task);
-        p.inFlight.set(`${head}/${s.subtask}`, write(`f/${pad(checkpointId)}/${head}/${s.subtask}`, packr().pack(s.inFlight)));
+        p.inFlight.set(`${head}/${s.subtask}`, write(`f/${pad(checkpointId)}/${head}/${s.subtask}`, chunkPackr().pack(s.inFlight)));
         if (s.inFlight.some((x) => x.control !== undefined && x.input >= 0)) p.inputFrames = true;
       }
     }

@@ -5,7 +5,7 @@
 // present with its recorded length and checksum: CRC-32, or SHA-256 in format-1 manifests (LevelDB alone can
 // silently drop records of a damaged log). A checkpoint that fails is reported, and the next older one is tried.
 
-import { Packr } from 'msgpackr';
+import { chunkPackr } from './chunk-packr.js';
 import { keyGroupRange } from '../graph/key-groups.js';
 import type { LogicalEdge, LogicalGraph } from '../graph/logical-graph.js';
 import type { ExchangePlan, PhysicalPlan } from '../graph/physical-plan.js';
@@ -20,8 +20,6 @@ import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
 import { inLineage, readLineageMark, resumableIds, type Lineage } from './lineage-mark.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
-
-const packr = (): Packr => new Packr({ useRecords: true, sequential: true, moreTypes: true });
 
 /** Which checkpoint to resume from. */
 export type ResumeFrom = 'latest' | { checkpoint: number } | { savepoint: string };
@@ -360,7 +358,7 @@ export function assignRestore(c: LoadedCheckpoint, graph: LogicalGraph, plan: Ph
       }
     }
     if (op.operatorState && (op.kind !== 'timestamps' || at.kind === 'timestamps')) {
-      const parts = op.operatorState.parts.map((ref) => (ref ? packr().unpack(c.chunks.get(ref.key)!) as unknown[] : []));
+      const parts = op.operatorState.parts.map((ref) => (ref ? chunkPackr().unpack(c.chunks.get(ref.key)!) as unknown[] : []));
       if (op.operatorState.redistribute === 'broadcast') {
         // Old j's with new j (in-flight-rescale.ts keeps old j's channel state with new j too): broadcastStateSource.
         for (let s = 0; s < at.parallelism; s++) slot(at.task, s, uid).operator = parts[broadcastStateSource(parts.length, s, at.parallelism)] ?? [];
@@ -434,7 +432,7 @@ function assignInFlight(c: LoadedCheckpoint, graph: LogicalGraph, plan: Physical
     const s = Number(key.slice(cut + 1));
     const at = taskOfNode.get(uid);
     if (!at) throw new JobDefinitionError(`${where} is unaligned and holds in-flight records for operator '${uid}', which this job does not have`);
-    const records = packr().unpack(c.chunks.get(ref.key)!) as InFlightRecord[];
+    const records = chunkPackr().unpack(c.chunks.get(ref.key)!) as InFlightRecord[];
     const was = m.channels?.[uid];
     const rescale = rescaled(at.task);
     if (was === undefined && rescale) throw new JobDefinitionError(`${where} is an unaligned checkpoint that does not record where its in-flight records of '${uid}' were going (taken by an older sluice): it can only be restored at the parallelism it was taken at (rescale from a savepoint, which is always aligned)`);

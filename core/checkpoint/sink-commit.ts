@@ -3,7 +3,7 @@
 // completes and again when a job restores it (sinks' commits are idempotent, so a transaction published just
 // before a crash is not published twice).
 
-import { Packr } from 'msgpackr';
+import { chunkPackr } from './chunk-packr.js';
 import type { CommitContext, PreparedTransaction, SinkSpec } from '../connectors/sink.js';
 import { asCollectSink } from '../connectors/collect-sink.js';
 import { SinkCommitError } from '../connectors/errors.js';
@@ -32,7 +32,7 @@ export async function publishSinkTransactions(
     if (!spec.commit || !parts) continue;
     const txns: PreparedTransaction[] = [];
     for (const ref of parts) {
-      if (ref) txns.push(...(new Packr({ useRecords: true, sequential: true, moreTypes: true }).unpack(await store.getChunk(m.id, ref)) as PreparedTransaction[]));
+      if (ref) txns.push(...(chunkPackr().unpack(await store.getChunk(m.id, ref)) as PreparedTransaction[]));
     }
     // End-of-input transactions (-1) come after every checkpoint's.
     const order = (t: PreparedTransaction): number => (t.checkpointId < 0 ? Infinity : t.checkpointId);
