@@ -22,7 +22,7 @@ export interface RuntimeOptions {
   fineWaitMs: number;
   /** Records per batch frame on exchanges that use the generic codec (1: no batch frames). */
   recordBatch: number;
-  /** Keyed state's fast paths (RunOptions.stateFastPaths). */
+  /** State's fast paths (RunOptions.stateFastPaths). */
   stateFastPaths: boolean;
   /** Sources send a latency marker this often, ms (0: no latency tracking). */
   latencyTrackingIntervalMs: number;

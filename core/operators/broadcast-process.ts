@@ -19,7 +19,9 @@ import { notAsync } from './sync-call.js';
 import type { TaskContext } from './task-context.js';
 import type { HasSideOutputs, TwoInputOperator } from './create-operator.js';
 import { ownInstance } from './own-instance.js';
-import { OWN_STATE, RestoreRefusedError, broadcastItemsFor, ownStateItems, statesBySubtask, watermarkFor, type OwnStateItem } from './own-state.js';
+import {
+  OWN_STATE, OWN_STATE_CLONED, OWN_STATE_PACKED, RestoreRefusedError, broadcastItemsFor, ownStateItems, packOwnState, statesBySubtask, watermarkFor, type OwnStateItem,
+} from './own-state.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
 
 export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
@@ -190,11 +192,17 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
     if (fn.snapshotState === undefined && fn.onWatermark === undefined) return { operator: this.states.snapshotItems(), redistribute: 'broadcast' };
     // Every instance's own state goes to every new one (union); the broadcast items travel with it, and each new
     // instance takes those of its namesake, as 'broadcast' deals them (own-state.ts). A copy: the snapshot is sent
-    // once the checkpoint completes here, and an unaligned one lets records in before then.
+    // once the checkpoint completes here, and an unaligned one lets records in before then. Packed now, it is
+    // encoded once (stateFastPaths; off: a structured clone, encoded again when the chunk is written).
+    const packed = this.ctx.stateFastPaths;
     let own: unknown;
-    try { own = fn.snapshotState === undefined ? undefined : structuredClone(fn.snapshotState()); } catch (e) { this.fail(e); }
+    try {
+      const value = fn.snapshotState === undefined ? undefined : fn.snapshotState();
+      own = packed ? packOwnState(value) : structuredClone(value);
+    } catch (e) { this.fail(e); }
     const item: OwnStateItem = {
-      [OWN_STATE]: 1, subtask: this.ctx.subtask, parallelism: this.ctx.parallelism, broadcast: this.states.snapshotItems(), own, watermark: this.lastAdvanced,
+      [OWN_STATE]: packed ? OWN_STATE_PACKED : OWN_STATE_CLONED,
+      subtask: this.ctx.subtask, parallelism: this.ctx.parallelism, broadcast: this.states.snapshotItems(), own, watermark: this.lastAdvanced,
     };
     return { operator: [item], redistribute: 'union' };
   }

@@ -1,27 +1,75 @@
 // Runs on: the worker thread of a broadcast process subtask (snapshot and restore). A plain broadcast process
 // function's own per-instance state (BroadcastProcessFunction.snapshotState) in a checkpoint: one item per old
 // instance, dealt to every new one ('union'), with that instance's broadcast state beside it.
+//
+// The own state is packed at the barrier (format 2): the bytes are a copy later records cannot reach (an unaligned
+// checkpoint lets them in before the snapshot leaves the thread), and the chunk write copies them as they are, where
+// format 1 took a structured clone at the barrier and msgpack encoded that again on the main thread. Both restore.
 
+import { Packr } from 'msgpackr';
 import { broadcastStateSource } from '../checkpoint/snapshot.js';
+import { chunkPackOptions, chunkPackr } from '../checkpoint/chunk-packr.js';
+import { JobDefinitionError } from '../api/errors.js';
 
 /** Marks an item as this format (items written without own state are broadcast state's own). */
 export const OWN_STATE = '__sluiceOwnState';
+/** `own` holds the value itself (a structured clone taken at the barrier). */
+export const OWN_STATE_CLONED = 1;
+/** `own` holds its msgpack bytes, packed at the barrier (undefined: no state). */
+export const OWN_STATE_PACKED = 2;
 
 export interface OwnStateItem {
-  readonly [OWN_STATE]: 1;
+  readonly [OWN_STATE]: typeof OWN_STATE_CLONED | typeof OWN_STATE_PACKED;
   /** The instance that wrote it, of how many. */
   readonly subtask: number;
   readonly parallelism: number;
   /** Its broadcast state's items (BroadcastStates.snapshotItems). */
   readonly broadcast: unknown[];
-  /** What its function's snapshotState returned (a copy taken at the barrier), or undefined without one. */
+  /** What its function's snapshotState returned, taken at the barrier (as [OWN_STATE] says), or undefined without one. */
   readonly own: unknown;
   /** The last watermark its onWatermark was called with: a restore does not call it again for event time it saw. */
   readonly watermark?: number;
 }
 
 function isOwnStateItem(x: unknown): x is OwnStateItem {
-  return typeof x === 'object' && x !== null && (x as Record<string, unknown>)[OWN_STATE] === 1;
+  if (typeof x !== 'object' || x === null) return false;
+  const format = (x as Record<string, unknown>)[OWN_STATE];
+  return format === OWN_STATE_CLONED || format === OWN_STATE_PACKED;
+}
+
+/** What structured clone refused at the barrier and msgpack writes as something else: nothing may be lost without a word. */
+class Unwritable extends Error {}
+
+function unwritable(what: string): never {
+  throw new Unwritable(what);
+}
+
+/** Called for each plain object or class instance before it is written as a record (what useRecords: true does). */
+function writable(o: object): boolean {
+  if (o instanceof WeakMap || o instanceof WeakSet || o instanceof WeakRef || o instanceof Promise) unwritable(`a ${o.constructor.name}`);
+  return true;
+}
+
+/**
+ * The own state's bytes, taken now: an exact-size copy (a pack is a view of msgpackr's shared buffer). What it cannot
+ * write (a function msgpack writes as nothing, a WeakMap or a Promise as an empty object, a symbol, a cycle) is a
+ * JobDefinitionError: every checkpoint would meet it again.
+ */
+export function packOwnState(value: unknown): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  const packr = new Packr({ ...chunkPackOptions(), useRecords: writable, writeFunction: () => unwritable('a function') });
+  try {
+    return new Uint8Array(packr.pack(value));
+  } catch (e) {
+    const what = e instanceof Unwritable ? `holds ${e.message}, which a checkpoint cannot keep` : `cannot be written to a checkpoint (${(e as Error).message})`;
+    throw new JobDefinitionError(`the state snapshotState returned ${what}: return data (objects, arrays, Maps, Sets, Dates, bigints, typed arrays)`);
+  }
+}
+
+/** The own state an item holds, whichever format wrote it: a new value each call. */
+export function ownStateOf(item: OwnStateItem): unknown {
+  if (item[OWN_STATE] === OWN_STATE_CLONED || item.own === undefined) return item.own;
+  return chunkPackr().unpack(item.own as Uint8Array);
 }
 
 /** The restored items as own-state items, or undefined when they were written without own state. */
@@ -60,6 +108,6 @@ export class RestoreRefusedError extends Error {
 /** Each old instance's own state, by its subtask index (undefined where none was written). */
 export function statesBySubtask(items: readonly OwnStateItem[]): unknown[] {
   const states = new Array<unknown>(items[0]!.parallelism).fill(undefined);
-  for (const i of items) states[i.subtask] = i.own;
+  for (const i of items) states[i.subtask] = ownStateOf(i);
   return states;
 }

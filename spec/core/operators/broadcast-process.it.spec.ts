@@ -162,40 +162,43 @@ test('own state held until the watermark, through worker threads that exit at ra
 
 const STATELESS_JOB = new URL('./jobs/stateless-broadcast.ts', import.meta.url);
 
-test('rules.broadcast() with no descriptor, rules in the function\'s own state, through worker threads that exit at random points: every reading once and judged by the right rule', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-sbp-'));
-  try {
-    const n = 30_000;
-    const m = 100;
-    const failAt = [5_000, 14_000, 23_000].map((base) => base + Math.floor(Math.random() * 3000));
-    const u = new URL(STATELESS_JOB);
-    for (const [k, v] of Object.entries({ n, m, rate: 20_000, interval: 30, bound: 300, failAt: failAt.join(','), marker: path.join(dir, 'marker') })) u.searchParams.set(k, String(v));
-    const h = await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024, restartStrategy: { type: 'fixed-delay', attempts: 10, delayMs: 0 } });
-    assert.ok(h.plan.tasks.some((t) => t.name === 'readings -> times -> inject -> judge -> out'), h.plan.tasks.map((t) => t.name).join(' | '));
-    const result = await h.result;
-    const out = result.collected.out as StatelessOut[];
-    const what = `failures at ${failAt.join(', ')}`;
-    const judged = out.filter((o) => o.kind === 'r');
-    assert.deepEqual(tally(judged.map((o) => o.id), n), { lost: 0, duplicated: 0, unexpected: 0 }, what);
-    const rules = Array.from({ length: m }, (_, j) => rule(j, n, m));
-    const wrong = judged.filter((o) => o.over !== verdict(reading(o.id), rules));
-    assert.equal(wrong.length, 0, `${what}: ${wrong.length} readings judged by the wrong rule (first: ${JSON.stringify(wrong[0])})`);
-    assert.ok(result.restarts >= 1, `restarted (${result.restarts})`);
-    const restored = out.filter((o) => o.kind === 'restored');
-    assert.ok(restored.some((o) => o.id > 0), `${what}: some instance restored rules from a checkpoint (${JSON.stringify(restored)})`);
-    // What inspect says of the operator: its own state, every instance's part, dealt whole to each (union).
-    const store = await CheckpointStore.open(path.join(dir, 'state'));
+// Own state packed at the barrier, and cloned there with stateFastPaths off.
+for (const stateFastPaths of [true, false]) {
+  test(`rules.broadcast() with no descriptor, rules in the function's own state, through worker threads that exit at random points: every reading once and judged by the right rule (own state ${stateFastPaths ? 'packed' : 'cloned'})`, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-sbp-'));
     try {
-      const newest = (await inspectDir(store, true)).filter((r) => r.status === 'verified')[0]!;
-      const detail = await inspectCheckpoint(store, newest.id, { keys: 0, verify: true });
-      const judge = detail.operators.find((o) => o.uid === 'judge');
-      assert.equal(judge?.kind, 'broadcastProcess');
-      assert.deepEqual({ ...judge!.operatorState, bytes: judge!.operatorState!.bytes > 0 }, { redistribute: 'union', parts: 2, bytes: true });
-      assert.match(renderDetail(detail), /judge[\s\S]*operator state: 2 part\(s\), .*, redistributed by union/);
+      const n = 30_000;
+      const m = 100;
+      const failAt = [5_000, 14_000, 23_000].map((base) => base + Math.floor(Math.random() * 3000));
+      const u = new URL(STATELESS_JOB);
+      for (const [k, v] of Object.entries({ n, m, rate: 20_000, interval: 30, bound: 300, failAt: failAt.join(','), marker: path.join(dir, 'marker') })) u.searchParams.set(k, String(v));
+      const h = await run(u, { parallelism: 2, stateDir: path.join(dir, 'state'), ringBytes: 64 * 1024, restartStrategy: { type: 'fixed-delay', attempts: 10, delayMs: 0 }, stateFastPaths });
+      assert.ok(h.plan.tasks.some((t) => t.name === 'readings -> times -> inject -> judge -> out'), h.plan.tasks.map((t) => t.name).join(' | '));
+      const result = await h.result;
+      const out = result.collected.out as StatelessOut[];
+      const what = `failures at ${failAt.join(', ')}`;
+      const judged = out.filter((o) => o.kind === 'r');
+      assert.deepEqual(tally(judged.map((o) => o.id), n), { lost: 0, duplicated: 0, unexpected: 0 }, what);
+      const rules = Array.from({ length: m }, (_, j) => rule(j, n, m));
+      const wrong = judged.filter((o) => o.over !== verdict(reading(o.id), rules));
+      assert.equal(wrong.length, 0, `${what}: ${wrong.length} readings judged by the wrong rule (first: ${JSON.stringify(wrong[0])})`);
+      assert.ok(result.restarts >= 1, `restarted (${result.restarts})`);
+      const restored = out.filter((o) => o.kind === 'restored');
+      assert.ok(restored.some((o) => o.id > 0), `${what}: some instance restored rules from a checkpoint (${JSON.stringify(restored)})`);
+      // What inspect says of the operator: its own state, every instance's part, dealt whole to each (union).
+      const store = await CheckpointStore.open(path.join(dir, 'state'));
+      try {
+        const newest = (await inspectDir(store, true)).filter((r) => r.status === 'verified')[0]!;
+        const detail = await inspectCheckpoint(store, newest.id, { keys: 0, verify: true });
+        const judge = detail.operators.find((o) => o.uid === 'judge');
+        assert.equal(judge?.kind, 'broadcastProcess');
+        assert.deepEqual({ ...judge!.operatorState, bytes: judge!.operatorState!.bytes > 0 }, { redistribute: 'union', parts: 2, bytes: true });
+        assert.match(renderDetail(detail), /judge[\s\S]*operator state: 2 part\(s\), .*, redistributed by union/);
+      } finally {
+        await store.close();
+      }
     } finally {
-      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  });
+}

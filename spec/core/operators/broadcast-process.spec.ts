@@ -9,11 +9,12 @@ import type { BroadcastProcessOperator } from '../../../core/operators/broadcast
 import { MAX_WATERMARK, MIN_WATERMARK } from '../../../core/time/watermark.js';
 import { instantiate } from '../windows/harness.js';
 import { permanent } from '../../../core/runtime/permanent-error.js';
+import { ownStateOf, type OwnStateItem } from '../../../core/operators/own-state.js';
 
 interface Reading { sensor: string; value: number }
 const LIMITS = new MapStateDescriptor<string, number>('limits');
 
-function build(fn?: BroadcastProcessFunction<Reading, [string, number], string>) {
+function build(fn?: BroadcastProcessFunction<Reading, [string, number], string>, stateFastPaths = true) {
   const env = new StreamEnvironment(1);
   const limits = env.fromCollection<[string, number]>([]).broadcast(LIMITS);
   let opened = 0;
@@ -28,7 +29,7 @@ function build(fn?: BroadcastProcessFunction<Reading, [string, number], string>)
       ctx.getBroadcastState(LIMITS).put(sensor, limit);
     },
   });
-  const h = instantiate<Reading, string>(env, out, { checkpointing: true });
+  const h = instantiate<Reading, string>(env, out, { checkpointing: true, stateFastPaths });
   const op = h.op as unknown as BroadcastProcessOperator<Reading, [string, number], string>;
   op.open();
   if (fn === undefined) assert.equal(opened, 1);
@@ -288,18 +289,23 @@ test('the broadcast side calls the subtask\'s own instance: what open() keeps on
 
 // Regression (review): snapshotState's value was kept by reference until the checkpoint was sent, so with unaligned
 // checkpoints records after the barrier reached it (duplicated after a restore).
-test('the own state is a copy taken at the barrier: changes after it do not reach the snapshot', () => {
-  let held = [1, 2];
-  const { op } = build({
-    processElement() {},
-    processBroadcastElement() {},
-    snapshotState() { return held; },
+// Packed at the barrier (stateFastPaths), or a structured clone taken there (off): a copy either way.
+for (const stateFastPaths of [true, false]) {
+  test(`the own state is a copy taken at the barrier: changes after it do not reach the snapshot (${stateFastPaths ? 'packed' : 'cloned'})`, () => {
+    let held = [1, 2];
+    const { op } = build({
+      processElement() {},
+      processBroadcastElement() {},
+      snapshotState() { return held; },
+    }, stateFastPaths);
+    const snap = op.snapshotState();
+    held.push(3);
+    held = [9];
+    const item = snap.operator![0] as OwnStateItem;
+    assert.equal(item.own instanceof Uint8Array, stateFastPaths);
+    assert.deepEqual(ownStateOf(item), [1, 2]);
   });
-  const snap = op.snapshotState();
-  held.push(3);
-  held = [9];
-  assert.deepEqual((snap.operator![0] as { own: unknown }).own, [1, 2]);
-});
+}
 
 // Regression (review): the onWatermark clock started over after a restore, so an instance that had ended was called
 // with MAX_WATERMARK again (its end-of-input output twice), and a re-sent watermark was handled twice.
