@@ -13,7 +13,7 @@
 // stream as two topics (topics.ts) so that its bids are judged where they are read (q4Topics).
 
 import {
-  TumblingEventTimeWindows, MAX_WATERMARK, MapStateDescriptor, optional, recordSchema, typedCodec,
+  TumblingEventTimeWindows, MAX_WATERMARK, optional, recordSchema, typedCodec,
   type AggregateFunction, type BroadcastProcessFunction, type Collector, type DataStream, type KeyedProcessHandler,
 } from '../../core/index.js';
 import type { NexmarkConfig } from './config.js';
@@ -215,7 +215,6 @@ export interface AuctionWindow { id: number; category: number; dateTime: number;
 export interface PartialWinners { category: number; pairs: number[] }
 /** Auctions per PartialWinners record at most: records stay far below a ring's size. */
 const Q4_BATCH = 512;
-const Q4_NO_BROADCAST_STATE = new MapStateDescriptor<number, number>('q4.none');
 
 /** The auctions and the rest of the stream as two sources (topics.ts), timestamped and aligned in event time. */
 export interface NexmarkTopics {
@@ -379,7 +378,7 @@ export function q4Topics(topics: NexmarkTopics, config: NexmarkConfig, paralleli
   const windows = topics.auctions.flatMap<AuctionWindow>((e, out) => {
     if (e.kind === 'auction') out.collect({ id: e.id, category: e.category, dateTime: e.dateTime, expires: e.expires });
   }).name('q4.auctions').withCodec(typedCodec(q4WindowSchema))
-    .broadcast(Q4_NO_BROADCAST_STATE);
+    .broadcast();
   return topics.peopleAndBids.connect(windows).process<PartialWinners>(new Q4LocalWinners(retainMs)).name('q4.local')
     .keyBy((p) => p.category)
     .process(q4CategoryWinners(parallelism)).name('q4.categories');
