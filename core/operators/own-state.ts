@@ -44,9 +44,16 @@ function unwritable(what: string): never {
   throw new Unwritable(what);
 }
 
-/** Called for each plain object or class instance before it is written as a record (what useRecords: true does). */
+/**
+ * Called for each object msgpack would write as a record (what useRecords: true does): plain objects and class
+ * instances only. A built-in it has no extension for (a WeakMap, a Promise, an iterator such as a Map's values(), a
+ * generator, a FinalizationRegistry) says so in its tag, and would be written as an empty record: refused.
+ */
 function writable(o: object): boolean {
-  if (o instanceof WeakMap || o instanceof WeakSet || o instanceof WeakRef || o instanceof Promise) unwritable(`a ${o.constructor.name}`);
+  const tag = Object.prototype.toString.call(o);
+  if (tag !== '[object Object]' || o instanceof WeakMap || o instanceof WeakSet || o instanceof WeakRef || o instanceof Promise) {
+    unwritable(`a ${tag.slice(8, -1) === 'Object' ? o.constructor?.name ?? 'value' : tag.slice(8, -1)}`);
+  }
   return true;
 }
 
@@ -57,7 +64,9 @@ function writable(o: object): boolean {
  */
 export function packOwnState(value: unknown): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  const packr = new Packr({ ...chunkPackOptions(), useRecords: writable, writeFunction: () => unwritable('a function') });
+  // useToJSON off: an object is written as its fields, as structured clone kept it (format 1), not as what its
+  // toJSON returns (a money class's '150 EUR').
+  const packr = new Packr({ ...chunkPackOptions(), useRecords: writable, useToJSON: false, writeFunction: () => unwritable('a function') });
   try {
     return new Uint8Array(packr.pack(value));
   } catch (e) {

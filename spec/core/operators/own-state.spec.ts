@@ -99,6 +99,11 @@ test('own state msgpack cannot keep is a JobDefinitionError naming the operator,
     [new Map([[1, { cache: new WeakMap() }]]), /holds a WeakMap, which a checkpoint cannot keep/],
     [[Promise.resolve(1)], /holds a Promise, which a checkpoint cannot keep/],
     [{ tag: Symbol('x') }, /cannot be written to a checkpoint \(Unknown type: symbol\)/],
+    // Regression (review r2): these went through as empty records, and a restore got {} back.
+    [new Map([[1, 'r']]).values(), /holds a Map Iterator, which a checkpoint cannot keep/],
+    [{ rules: new Set([1]).entries() }, /holds a Set Iterator, which a checkpoint cannot keep/],
+    [(function* g() { yield 1; })(), /holds a Generator, which a checkpoint cannot keep/],
+    [{ r: new FinalizationRegistry(() => {}) }, /holds a FinalizationRegistry, which a checkpoint cannot keep/],
   ];
   for (const [value, message] of cases) {
     const { op } = build(keeping(() => value));
@@ -111,4 +116,13 @@ test('own state msgpack cannot keep is a JobDefinitionError naming the operator,
     // Cloned at the barrier (stateFastPaths off), structured clone refuses them.
     assert.throws(() => build(keeping(() => value), { stateFastPaths: false }).op.snapshotState(), (e: Error) => e.name === 'OperatorError');
   }
+});
+
+// Regression (review r2): msgpackr writes an object with toJSON as what toJSON returns; the clone of format 1 kept
+// its fields, so one function's state came back in two shapes depending on the format.
+test('own state: a class instance with toJSON is kept as its fields, as the clone kept it', () => {
+  class Money { constructor(readonly cents: number, readonly cur: string) {} toJSON(): string { return `${this.cents} ${this.cur}`; } }
+  const value = { p: new Money(150, 'EUR'), when: new Date(5), ids: new Set([1, 2]), n: 7n };
+  const restored = chunkPackr().unpack(packOwnState(value)!) as Record<string, unknown>;
+  assert.deepEqual(restored, { p: { cents: 150, cur: 'EUR' }, when: new Date(5), ids: new Set([1, 2]), n: 7n });
 });
