@@ -41,7 +41,7 @@ async function writeStateDir(dir: string, mib: number, chunk: number): Promise<v
 
 /** Reads every live table of `dir` in 1 MiB reads; returns tables and bytes read. */
 async function readTables(dir: string, buf: Uint8Array): Promise<{ tables: number; bytes: number }> {
-  const tables = await liveTables(dir, currentManifest(dir)!);
+  const tables = liveTables(dir, currentManifest(dir)!);
   let bytes = 0;
   for (const t of tables) {
     const fh = await open(join(dir, `${String(t.number).padStart(6, '0')}.ldb`), 'r');

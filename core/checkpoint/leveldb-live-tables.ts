@@ -6,10 +6,10 @@
 // added to and deleted from each level). It is read as LevelDB's own recovery reads it: what LevelDB refuses to open
 // (a bad record CRC, a bad record length before the end, a broken fragment sequence, an edit that does not decode)
 // is refused here; what it passes over (a record or header cut short at the end by a crash, zero padding) is passed
-// over here too. A block at a time, as LevelDB reads it.
+// over here too. A block at a time, as LevelDB reads it. Synchronously: a MANIFEST is small, and inspect's snapshot
+// (store-snapshot.ts) reads the one it copied in the middle of its copy, which is synchronous.
 
-import { open } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { crc32c, maskCrc32c } from './crc32c.js';
 import { fixed32, LevelDbCursor, LevelDbFormatError } from './leveldb-coding.js';
@@ -44,15 +44,23 @@ export function currentManifest(dir: string): string | undefined {
   return text.slice(0, -1);
 }
 
+/** What changes when LevelDB writes its MANIFEST: CURRENT's name, and the MANIFEST's size (edits are appended). */
+export function manifestMark(dir: string): string {
+  const manifest = currentManifest(dir);
+  if (manifest === undefined) return '';
+  const size = statSync(path.join(dir, manifest), { throwIfNoEntry: false })?.size;
+  return `${manifest}:${size}`;
+}
+
 /** The MANIFEST's records, each whole (fragments joined), in order. Throws LevelDbFormatError where LevelDB would. */
-async function* manifestRecords(file: string): AsyncGenerator<Uint8Array> {
-  const fh = await open(file, 'r');
+function* manifestRecords(file: string): Generator<Uint8Array> {
+  const fd = openSync(file, 'r');
   try {
     const block = new Uint8Array(LOG_BLOCK);
     /** Fragments of a record begun (FIRST) and not yet ended (LAST). */
     let parts: Uint8Array[] | undefined;
     for (let blockAt = 0; ; blockAt += LOG_BLOCK) {
-      const { bytesRead } = await fh.read(block, 0, LOG_BLOCK, blockAt);
+      const bytesRead = readSync(fd, block, 0, LOG_BLOCK, blockAt);
       const eof = bytesRead < LOG_BLOCK;
       let at = 0;
       while (bytesRead - at >= LOG_HEADER) {
@@ -108,7 +116,7 @@ async function* manifestRecords(file: string): AsyncGenerator<Uint8Array> {
       if (eof) return;
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -158,9 +166,9 @@ function applyEdit(record: Uint8Array, levels: Map<number, number>[]): void {
 }
 
 /** The live tables of the database in `dir` as its MANIFEST `manifest` lists them. Throws LevelDbFormatError. */
-export async function liveTables(dir: string, manifest: string): Promise<LiveTable[]> {
+export function liveTables(dir: string, manifest: string): LiveTable[] {
   const levels = Array.from({ length: LEVELS }, () => new Map<number, number>());
-  for await (const record of manifestRecords(path.join(dir, manifest))) {
+  for (const record of manifestRecords(path.join(dir, manifest))) {
     try {
       applyEdit(record, levels);
     } catch (e) {

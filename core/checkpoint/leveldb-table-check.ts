@@ -12,12 +12,11 @@
 // bytes and that type byte. Read a chunk at a time (a block larger than a chunk is checked in pieces), so a large
 // table is never held in memory whole.
 
-import { statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c, maskCrc32c } from './crc32c.js';
 import { fixed32, LevelDbCursor, LevelDbFormatError } from './leveldb-coding.js';
-import { currentManifest, liveTables } from './leveldb-live-tables.js';
+import { currentManifest, liveTables, manifestMark } from './leveldb-live-tables.js';
 import { snappyDecode } from './snappy-decode.js';
 import { StateDirError } from './state-dir-error.js';
 
@@ -192,13 +191,6 @@ async function tableFile(dir: string, n: number): Promise<string | undefined> {
 
 const AFTER = 'Resume from a copy made before the damage, or start over in a new state directory';
 
-/** What changes when LevelDB writes its MANIFEST: CURRENT's name, and the MANIFEST's size (edits are appended). */
-function manifestMark(dir: string): string {
-  const manifest = currentManifest(dir);
-  if (manifest === undefined) return '';
-  const size = statSync(path.join(dir, manifest), { throwIfNoEntry: false })?.size;
-  return `${manifest}:${size}`;
-}
 
 /** Tries of a directory whose MANIFEST moves while it is checked, before it is left to LevelDB's lock. */
 const TRIES = 4;
@@ -229,7 +221,7 @@ async function checkOnce(dir: string, chunkBytes: number): Promise<TableCheckRes
   if (manifest === undefined) return { tables: 0, bytes: 0, checked: true };
   let tables;
   try {
-    tables = await liveTables(dir, manifest);
+    tables = liveTables(dir, manifest);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { tables: 0, bytes: 0, checked: true };
     if (e instanceof LevelDbFormatError) throw new StateDirError(`state directory ${dir} is damaged: LevelDB's ${manifest} ${e.message}. ${AFTER}`, { cause: e });

@@ -7,7 +7,8 @@
 // (renderList, renderDetail) are separate, so `--json` prints the same facts.
 //
 // Exit codes: 0 shown; 1 the directory cannot be opened, the checkpoint asked for is corrupt, or the directory has a
-// problem a resume would refuse (listed after the checkpoints); 2 no such directory or checkpoint.
+// problem a resume would refuse (listed after the checkpoints), or no copy of a running job's directory could be
+// opened (its compactions deleted tables each copy needed); 2 no such directory or checkpoint.
 
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -440,7 +441,8 @@ function shownAs(snapshot: StateDirSnapshot | undefined, dir: string, text: stri
   return snapshot === undefined ? text : text.split(snapshot.dir).join(dir);
 }
 
-export async function inspectCommand(dir: string, o: InspectOptions): Promise<number> {
+/** `takeSnapshot`: how each copy is taken (specs make a job write between its steps). */
+export async function inspectCommand(dir: string, o: InspectOptions, takeSnapshot: (dir: string) => StateDirSnapshot = snapshotStateDir): Promise<number> {
   const abs = path.resolve(dir);
   const say = (code: number, text: string): number => {
     process.stderr.write(`sluice inspect: ${text}\n`);
@@ -470,11 +472,16 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
     let refused: string | undefined;
     for (let attempt = 1; store === undefined; attempt++) {
       try {
-        snapshot = snapshotStateDir(abs);
+        snapshot = takeSnapshot(abs);
         // A running job moved on while the files were copied: take another, and say so if it never holds still.
-        if (!snapshot.consistent) {
+        if (!snapshot.consistent || !snapshot.complete) {
           refused = undefined;
           if (attempt < SNAPSHOT_ATTEMPTS) { snapshot.dispose(); continue; }
+          // A table the copy needs was deleted by the job's compaction: no damage of the directory's.
+          if (!snapshot.complete) {
+            snapshot.dispose();
+            return say(1, `could not take a consistent copy of ${dir}, a directory a running job is writing (its compactions deleted tables while ${SNAPSHOT_ATTEMPTS} copies were taken): stop the job or retry`);
+          }
           process.stderr.write(`sluice inspect: ${dir} changed while it was read (a running job): what is shown may miss its newest checkpoints\n`);
         }
         store = await CheckpointStore.open(snapshot.dir);
@@ -485,7 +492,7 @@ export async function inspectCommand(dir: string, o: InspectOptions): Promise<nu
           // Alike in two snapshots in a row: the directory's own damage, not a job's write caught half done.
           if (said === refused) return say(1, `${said}${said.endsWith('.') ? '' : '.'} The damage persisted across copies: 2 copies of the directory taken one after the other found it alike (${attempt} taken in all), so it is no running job's write in progress`);
           refused = said;
-          // Tables gone between the listing and the copy (a compaction) fail the open: take another.
+          // A refusal that a job's write in progress could explain (a copy the job moved on under): take another.
           if (attempt < SNAPSHOT_ATTEMPTS) continue;
         }
         return say(1, said);

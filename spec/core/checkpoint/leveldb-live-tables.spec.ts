@@ -49,7 +49,7 @@ function payloads(log: Buffer): Buffer[] {
 test('the live tables are the table files a clean close leaves, with their sizes, compactions applied', async () => {
   await withDir(async (dir) => {
     const files = await writeTables(dir, { writeBufferSize: 64 * 1024, keys: 12_000 });
-    const live = await liveTables(dir, currentManifest(dir)!);
+    const live = liveTables(dir, currentManifest(dir)!);
     assert.ok(live.length > 10, `${live.length} tables`);
     assert.deepEqual(live.map((t) => [t.number, t.size]).sort((a, b) => a[0]! - b[0]!), files.map((f) => [number(f), statSync(f).size]));
     assert.ok(live.some((t) => t.level > 0), 'compactions moved tables down');
@@ -61,14 +61,14 @@ test('fragmented MANIFEST records (FIRST, MIDDLE, LAST) are joined: the same tab
     await writeTables(dir);
     const manifest = currentManifest(dir)!;
     const file = join(dir, manifest);
-    const before = await liveTables(dir, manifest);
+    const before = liveTables(dir, manifest);
     const split = payloads(readFileSync(file)).flatMap((p) => {
       const a = p.length >> 2;
       const b = p.length >> 1;
       return [record(2, p.subarray(0, a)), record(3, p.subarray(a, b)), record(3, new Uint8Array(0)), record(4, p.subarray(b))];
     });
     writeFileSync(file, Buffer.concat(split));
-    assert.deepEqual(await liveTables(dir, manifest), before);
+    assert.deepEqual(liveTables(dir, manifest), before);
     assert.equal(await readAll(dir), 3001);
   });
 });
@@ -77,9 +77,9 @@ test('a record cut short at the MANIFEST\'s end (a crash while it was written) i
   await withDir(async (dir) => {
     await writeTables(dir);
     const manifest = currentManifest(dir)!;
-    const before = await liveTables(dir, manifest);
+    const before = liveTables(dir, manifest);
     appendFileSync(join(dir, manifest), record(1, new Uint8Array(100)).subarray(0, 40));
-    assert.deepEqual(await liveTables(dir, manifest), before);
+    assert.deepEqual(liveTables(dir, manifest), before);
     assert.equal((await checkStateTables(dir)).tables, 1);
     assert.equal(await readAll(dir), 3001);
   });

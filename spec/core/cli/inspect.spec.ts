@@ -11,6 +11,8 @@ import { CheckpointStore, pad } from '../../../core/checkpoint/store.js';
 import { writePublishedMark } from '../../../core/checkpoint/published-mark.js';
 import { storeWithDamagedKey } from '../checkpoint/fixtures/leveldb-damage.js';
 import { indexBlock, writeTables } from '../checkpoint/fixtures/leveldb-tables.js';
+import { BUSY, COMMANDED, startLevelDbWriter } from '../checkpoint/fixtures/leveldb-writer-thread.js';
+import { snapshotStateDir } from '../../../core/checkpoint/store-snapshot.js';
 
 const row = (id: number, extra: Partial<CheckpointRow> = {}): CheckpointRow => ({
   id, kind: 'checkpoint', name: null, createdAt: '2026-12-04T05:00:00.000Z', bytes: 2048, chunks: 3, keyedEntries: 10,
@@ -100,6 +102,78 @@ test('inspect of a directory with a damaged LevelDB table: one plain line naming
   } finally {
     rmSync(damaged, { recursive: true, force: true });
   }
+});
+
+/** Runs `f` on a fresh directory path; asserts that inspect left no snapshot beside it. */
+async function withStateDir(f: (dir: string) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(path.join(tmpdir(), 'sluice-inspect-'));
+  try {
+    await f(path.join(root, 'state'));
+    assert.deepEqual(readdirSync(root), ['state'], 'no snapshot left');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+// Regression (review r1): inspect of a running job's directory that writes and compacts a lot said it was damaged
+// ("LevelDB table N.ldb is missing ... start over in a new state directory"): the copy of a table written after the
+// tables were copied was missing. Here the job writes a table at exactly that step of every copy: inspect lists the
+// directory (after 5 copies it says it changed while read).
+test('inspect of a directory whose job writes a table while each copy is taken lists it, never calling it damaged', { timeout: 60_000 }, async () => {
+  await withStateDir(async (dir) => {
+    const writer = await startLevelDbWriter(dir, COMMANDED);
+    try {
+      let copies = 0;
+      const r = await captured(() => inspectCommand(dir, { keys: 0, verify: true }, (d) => snapshotStateDir(d, { afterFiles: () => { copies++; writer.flushNew(); } })));
+      assert.equal(r.code, 0, r.out);
+      assert.equal(copies, 5);
+      assert.match(r.out, /changed while it was read \(a running job\)/);
+      assert.match(r.out, /state directory .*: 0 checkpoint\(s\), 0 savepoint\(s\)/);
+      assert.doesNotMatch(r.out, /damaged/);
+    } finally {
+      await writer.stop();
+    }
+  });
+});
+
+// A job whose compactions delete a table each copy needs before it is copied: no copy can be opened, and inspect
+// says so, where it called the directory damaged (and advised throwing it away).
+test('inspect of a directory whose job deletes a table each copy needs: could not take a consistent copy, not damaged', { timeout: 60_000 }, async () => {
+  await withStateDir(async (dir) => {
+    const writer = await startLevelDbWriter(dir, COMMANDED);
+    try {
+      let copies = 0;
+      const take = (d: string): ReturnType<typeof snapshotStateDir> => snapshotStateDir(d, { afterFiles: () => { copies++; writer.flushNew(); }, afterManifest: () => writer.compactAll() });
+      const r = await captured(() => inspectCommand(dir, { keys: 0, verify: true }, take));
+      assert.equal(r.code, 1, r.out);
+      assert.equal(copies, 5);
+      assert.equal(r.out, `sluice inspect: could not take a consistent copy of ${dir}, a directory a running job is writing (its compactions deleted tables while 5 copies were taken): stop the job or retry\n`);
+    } finally {
+      await writer.stop();
+    }
+  });
+});
+
+// The case review r1 ran: a LevelDB that writes and compacts without pause (a tiny write buffer) while inspect runs
+// against it again and again. Each one lists it, or says it could not take a consistent copy; none says damaged.
+test('inspect runs against a LevelDB that writes and compacts without pause: listed or no consistent copy, never damaged', { timeout: 120_000 }, async () => {
+  await withStateDir(async (dir) => {
+    const writer = await startLevelDbWriter(dir, BUSY);
+    try {
+      // Enough batches that tables are flushed and compacted (5000 keys of 2000 bytes over a 32 KiB write buffer).
+      await writer.writtenAtLeast(300);
+      const before = writer.written();
+      for (let i = 0; i < 8; i++) {
+        const r = await captured(() => inspectCommand(dir, { keys: 0, verify: true }));
+        assert.doesNotMatch(r.out, /damaged/, r.out);
+        if (r.code !== 0) assert.match(r.out, /^sluice inspect: could not take a consistent copy of .*: stop the job or retry\n$/, r.out);
+        else assert.match(r.out, /state directory .*: 0 checkpoint\(s\), 0 savepoint\(s\)/);
+      }
+      assert.ok(writer.written() > before, 'the writer wrote while inspect ran');
+    } finally {
+      await writer.stop();
+    }
+  });
 });
 
 // Regression: a key group's sample took only whole values, so a list or map written as patches (chunk format 5)
