@@ -20,16 +20,12 @@ import type { CheckpointStore } from './store.js';
 import { readPublishedMark } from './published-mark.js';
 import { inLineage, readLineageMark, resumableIds, type Lineage } from './lineage-mark.js';
 import { MIN_WATERMARK } from '../time/watermark.js';
+import { NoCheckpointError } from './no-checkpoint-error.js';
 
 /** Which checkpoint to resume from. */
 export type ResumeFrom = 'latest' | { checkpoint: number } | { savepoint: string };
 
-export class NoCheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NoCheckpointError';
-  }
-}
+export { NoCheckpointError };
 
 /** A verified checkpoint with every chunk it needs, read. */
 export interface LoadedCheckpoint {

@@ -10,7 +10,8 @@
 //   {"op":"status"}                       -> {"ok":true,"status":{"pid":..,"stateDir":..,"checkpoints":{..},"metrics":{..},..}}
 //   {"op":"cancel"}                       -> {"ok":true,"cancelled":{"cancelled":true,"pid":..,"durationMs":..,"checkpoints":{..}}} once the job
 //                                            has ended (as JobHandle.cancel: no savepoint)
-//   anything that fails                   -> {"ok":false,"error":{"name":"..","message":".."}}
+//   anything that fails                   -> {"ok":false,"error":{"name":"..","message":".."}}, and for a public error
+//                                            class "type" and its fields (control-errors.ts: the client rebuilds it)
 //
 // The socket file goes when the server closes (the job ended, or close()), and at process exit. A process killed
 // with SIGKILL leaves it behind: a new server finds nobody answering on it and replaces it. The server binds a name
@@ -33,6 +34,7 @@ import type { JobMetrics } from './metrics.js';
 import { checkKnownOptions } from '../api/known-options.js';
 import { shownValue } from '../api/shown-value.js';
 import { NotCheckpointingError } from '../api/errors.js';
+import { controlError, controlErrorBody, type ControlErrorBody } from './control-errors.js';
 
 /** Name of the socket in the state directory. */
 export const CONTROL_SOCKET = 'control.sock';
@@ -93,7 +95,7 @@ export type ControlResponse =
   | { ok: true; status: ControlStatus }
   | { ok: true; deleted: DeletedSavepoint }
   | { ok: true; cancelled: CancelledJob }
-  | { ok: false; error: { name: string; message: string } };
+  | { ok: false; error: ControlErrorBody };
 
 /** What the serving side tells the control channel beyond the handle. */
 export interface ControlOptions {
@@ -270,10 +272,7 @@ function answer(serving: Serving, identity: FileIdentity, socket: net.Socket, st
     done = true;
     socket.end(`${JSON.stringify(r)}\n`);
   };
-  const fail = (e: unknown): void => {
-    const err = e instanceof Error ? e : new Error(String(e));
-    reply({ ok: false, error: { name: err.name, message: err.message } });
-  };
+  const fail = (e: unknown): void => reply({ ok: false, error: controlErrorBody(e) });
   socket.setEncoding('utf8');
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk: string) => {
@@ -346,7 +345,9 @@ async function handle1({ handle, stateDir, options, earlier }: Serving, req: Con
 
 /**
  * Sends one request to the job running with `stateDir` and returns its answer. Rejects with NoJobRunningError
- * when nothing answers there, and with an Error when the job answers that the request failed.
+ * when nothing answers there, and with the job's error when it answers that the request failed: the public class it
+ * was (NotCheckpointingError, CheckpointRefusedError, JobNotRunningError, ... with their fields), else an Error
+ * with its name.
  */
 export function requestControl(stateDir: string, req: ControlRequest, timeoutMs = 0): Promise<ControlResponse & { ok: true }> {
   const dir = path.resolve(stateDir);
@@ -381,9 +382,7 @@ export function requestControl(stateDir: string, req: ControlRequest, timeoutMs 
       let r: ControlResponse;
       try { r = JSON.parse(line) as ControlResponse; } catch { reject(new Error(`the control socket answered something that is not JSON: ${line.slice(0, 200)}`)); return; }
       if (r.ok) { resolve(r); return; }
-      const err = new Error(r.error.message);
-      err.name = r.error.name;
-      reject(err);
+      reject(controlError(r.error));
     });
   });
 }

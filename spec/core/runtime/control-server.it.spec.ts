@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../../core/index.js';
+import { CheckpointRefusedError, NoCheckpointError, run, SavepointNameError } from '../../../core/index.js';
 import { controlSocketPath, requestControl, serveControl } from '../../../core/runtime/control-server.js';
 import { statusReport, statusText } from '../../../core/cli/status-command.js';
 import { endsWithTest } from '../../support/ends-with-test.js';
@@ -117,6 +117,24 @@ test('a cancel request cancels the job and answers once it has ended', { timeout
   }
 });
 
+// Regression: requestControl turned the job's error into a plain Error with its name copied: `instanceof` failed on
+// the asking side (control-errors.ts).
+test("a request's failure is the job's error class on the asking side", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
+  const state = join(dir, 'state');
+  const a = endsWithTest(t, await run(job, { parallelism: 1, stateDir: state, checkpointIntervalMs: 50 }));
+  try {
+    await serveControl(a);
+    await assert.rejects(requestControl(state, { op: 'savepoint', name: 'not a name' }), (e: unknown) => e instanceof SavepointNameError
+      && e.message === 'savepoint: the name must be letters, digits, \'.\', \'_\' or \'-\', got "not a name"');
+    await assert.rejects(requestControl(state, { op: 'delete-savepoint', name: 'nope' }), (e: unknown) => e instanceof NoCheckpointError
+      && e.message === `no savepoint named 'nope' in ${state}`);
+  } finally {
+    await a.cancel();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // Regression: between two attempts (a failure, then the restart strategy's delay) `sluice status` said "running".
 test('a status request between two attempts says the job is restarting: which restart, from where, when, and the failure', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-control-'));
@@ -144,6 +162,9 @@ test('a status request between two attempts says the job is restarting: which re
     assert.match(first!, /^explode: restarting after a failure \(restart 1 from the beginning, in (?:9m\d\ds|10m00s)\), up [\d.]+s, pid \d+, parallelism 1, no restarts so far$/);
     assert.match(second!, /^last failure [\d.]+s ago: OperatorError: operator 'explode' \(subtask 0\) failed: event 500000 is out of range\. To drop or dead-letter such records instead: \.onError\('drop' \| 'dead-letter'\) on 'explode'$/);
     assert.equal(a.restarting()?.restart, 1);
+    // Regression: the refusal came back a plain Error (name 'Error'): its class and reason were lost on this side.
+    await assert.rejects(requestControl(state, { op: 'checkpoint' }), (e: unknown) => e instanceof CheckpointRefusedError && e.reason === 'restarting'
+      && e.message === 'the job is restarting (restart 1): try again once it runs');
     // A cancel ends the wait: no restart ran, and none is pending any more.
     const end = await a.cancel();
     assert.deepEqual([end.cancelled, end.restarts, a.restarting()], [true, 0, undefined]);
