@@ -52,6 +52,23 @@ export function manifestMark(dir: string): string {
   return `${manifest}:${size}`;
 }
 
+/**
+ * Where a whole record (a known type, its length within the block, its CRC right) begins in block[from, end), or -1.
+ * After a zeroed header that is damage: LevelDB would skip it and drop what follows. Other bytes there are not: a
+ * crash can leave an append's tail on disk without its head (a new page written, the old one not yet), and LevelDB
+ * passes over that, as it never applied that edit.
+ */
+function wholeRecordAfter(block: Uint8Array, from: number, end: number): number {
+  for (let p = from; p + LOG_HEADER <= end; p++) {
+    const type = block[p + 6]!;
+    if (type < FULL || type > LAST) continue;
+    const length = block[p + 4]! | (block[p + 5]! << 8);
+    if (p + LOG_HEADER + length > end) continue;
+    if (maskCrc32c(crc32c(block, p + 6, p + LOG_HEADER + length)) === fixed32(block, p)) return p;
+  }
+  return -1;
+}
+
 /** The MANIFEST's records, each whole (fragments joined), in order. Throws LevelDbFormatError where LevelDB would. */
 function* manifestRecords(file: string): Generator<Uint8Array> {
   const fd = openSync(file, 'r');
@@ -84,7 +101,8 @@ function* manifestRecords(file: string): Generator<Uint8Array> {
         if (type === 0 && length === 0) {
           // Preallocated zeros: the rest of the block is skipped, an error only inside a record.
           if (parts !== undefined) throw new LevelDbFormatError(`has a record broken off at offset ${blockAt + at}`);
-          if (block.subarray(at, bytesRead).some((x) => x !== 0)) throw new LevelDbFormatError(`has a zeroed record header at offset ${blockAt + at}, records after it`);
+          const next = wholeRecordAfter(block, at + LOG_HEADER, bytesRead);
+          if (next >= 0) throw new LevelDbFormatError(`has a zeroed record header at offset ${blockAt + at}, a whole record after it at offset ${blockAt + next}`);
           break;
         }
         if (maskCrc32c(crc32c(block, at + 6, at + LOG_HEADER + length)) !== fixed32(block, at)) {

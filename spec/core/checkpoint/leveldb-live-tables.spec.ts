@@ -129,13 +129,32 @@ test('a damaged record length that runs past the end, and a zeroed record header
     const zeroed = Buffer.from(intact).fill(0, starts[starts.length - 2]!, starts[starts.length - 2]! + 7);
     const cases: [Buffer, RegExp][] = [
       [longer, new RegExp(`has a damaged record length at offset ${last} \\(\\d+ bytes, where ${intact.length - last - 7} match its CRC\\)`)],
-      [zeroed, /has a zeroed record header at offset \d+, records after it/],
+      [zeroed, /has a zeroed record header at offset \d+, a whole record after it at offset \d+/],
     ];
     for (const [bytes, what] of cases) {
       writeFileSync(file, bytes);
       await assert.rejects(checkStateTables(dir), (e: Error) => e.name === 'StateDirError' && what.test(e.message), String(what));
     }
     writeFileSync(file, intact);
+    assert.equal(await readAll(dir), 3001);
+  });
+});
+
+// Regression (review r2): the zeroed-header check refused any byte after the zeros. A crash before an append's fsync
+// can leave its tail on disk without its head (the new page written, the old one not), which LevelDB passes over:
+// that edit was never applied, and nothing is lost.
+test('zeros followed by a torn append\'s tail (no whole record) are passed over, as LevelDB does', async () => {
+  await withDir(async (dir) => {
+    await writeTables(dir);
+    const manifest = currentManifest(dir)!;
+    const file = join(dir, manifest);
+    const intact = readFileSync(file);
+    const before = liveTables(dir, manifest);
+    // Zeros to the 4 KiB page, then 200 bytes of a record's tail (its payload only).
+    const tail = record(1, Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + 1) & 0xff)).subarray(100, 300);
+    writeFileSync(file, Buffer.concat([intact, Buffer.alloc(4096 - intact.length), tail]));
+    assert.deepEqual(liveTables(dir, manifest), before);
+    assert.equal((await checkStateTables(dir)).tables, 1);
     assert.equal(await readAll(dir), 3001);
   });
 });
