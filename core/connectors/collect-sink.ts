@@ -86,7 +86,7 @@ export function collectSink<T>(): CollectSinkSpec<T> {
           // each sink that had some, not lost silently.
           if (count > 0 && context !== undefined) {
             const { sink, checkpointId } = context;
-            context.warnOnce(`collect-count:${checkpointId}:${sink}`, `checkpoint ${checkpointId} was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output('${sink}'))`);
+            context.warnOnce(`collect-count:${checkpointId}:${sink}`, `checkpoint ${checkpointId} was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output)`);
           }
           continue;
         }

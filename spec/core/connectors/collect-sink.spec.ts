@@ -123,5 +123,5 @@ test("a run that keeps records, resumed from a counting run's checkpoint, says i
   assert.deepEqual(out.committed(), ['0/5']);
   assert.equal(out.published(), 4);
   assert.equal(other.published(), 2);
-  assert.deepEqual(warned, ['out', 'other'].map((sink) => `checkpoint 4 was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output('${sink}'))`));
+  assert.deepEqual(warned, ['out', 'other'].map((sink) => `checkpoint 4 was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output)`));
 });

@@ -86,7 +86,7 @@ test("a run that keeps records, resumed from a counting run's checkpoint, warns 
     const warnings: string[] = [];
     const kept = await (await run<{ out: number[]; other: number[] }>(job({ n: 2000, rate: 0 }), { parallelism: 1, stateDir, resume: true, onWarning: (w) => warnings.push(String(w)) })).result;
     assert.deepEqual(kept.collected, { out: [], other: [] }, 'nothing to hand back: the checkpoint holds counts');
-    const said = (sink: string): string => `checkpoint ${final} was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output('${sink}'))`;
+    const said = (sink: string): string => `checkpoint ${final} was written by a run that counted its collect sinks' records (collect: 'count', as sluice run does): the records it publishes again to collect sink '${sink}' are not there to publish (counted only, not in result.collected nor read by handle.output)`;
     assert.deepEqual(warnings.filter((w) => w.includes('counted its collect sinks')), [said('out'), said('other')], warnings.join(' | '));
     // The reverse: a counting run resumed from a checkpoint of records counts them, and has nothing to warn about.
     rmSync(stateDir, { recursive: true, force: true });
