@@ -6,10 +6,9 @@
 // checkpoint lets them in before the snapshot leaves the thread), and the chunk write copies them as they are, where
 // format 1 took a structured clone at the barrier and msgpack encoded that again on the main thread. Both restore.
 
-import { Packr } from 'msgpackr';
 import { broadcastStateSource } from '../checkpoint/snapshot.js';
-import { chunkPackOptions, chunkPackr } from '../checkpoint/chunk-packr.js';
-import { JobDefinitionError } from '../api/errors.js';
+import { chunkPackr } from '../checkpoint/chunk-packr.js';
+import { packAtBarrier } from './barrier-pack.js';
 
 /** Marks an item as this format (items written without own state are broadcast state's own). */
 export const OWN_STATE = '__sluiceOwnState';
@@ -37,42 +36,13 @@ function isOwnStateItem(x: unknown): x is OwnStateItem {
   return format === OWN_STATE_CLONED || format === OWN_STATE_PACKED;
 }
 
-/** What structured clone refused at the barrier and msgpack writes as something else: nothing may be lost without a word. */
-class Unwritable extends Error {}
-
-function unwritable(what: string): never {
-  throw new Unwritable(what);
-}
-
 /**
- * Called for each object msgpack would write as a record (what useRecords: true does): plain objects and class
- * instances only. A built-in it has no extension for (a WeakMap, a Promise, an iterator such as a Map's values(), a
- * generator, a FinalizationRegistry) says so in its tag, and would be written as an empty record: refused.
- */
-function writable(o: object): boolean {
-  const tag = Object.prototype.toString.call(o);
-  if (tag !== '[object Object]' || o instanceof WeakMap || o instanceof WeakSet || o instanceof WeakRef || o instanceof Promise) {
-    unwritable(`a ${tag.slice(8, -1) === 'Object' ? o.constructor?.name ?? 'value' : tag.slice(8, -1)}`);
-  }
-  return true;
-}
-
-/**
- * The own state's bytes, taken now: an exact-size copy (a pack is a view of msgpackr's shared buffer). What it cannot
- * write (a function msgpack writes as nothing, a WeakMap or a Promise as an empty object, a symbol, a cycle) is a
- * JobDefinitionError: every checkpoint would meet it again.
+ * The own state's bytes, taken now (barrier-pack.ts: an exact-size copy; what msgpack cannot keep is a
+ * JobDefinitionError), or undefined for no state.
  */
 export function packOwnState(value: unknown): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  // useToJSON off: an object is written as its fields, as structured clone kept it (format 1), not as what its
-  // toJSON returns (a money class's '150 EUR').
-  const packr = new Packr({ ...chunkPackOptions(), useRecords: writable, useToJSON: false, writeFunction: () => unwritable('a function') });
-  try {
-    return new Uint8Array(packr.pack(value));
-  } catch (e) {
-    const what = e instanceof Unwritable ? `holds ${e.message}, which a checkpoint cannot keep` : `cannot be written to a checkpoint (${(e as Error).message})`;
-    throw new JobDefinitionError(`the state snapshotState returned ${what}: return data (objects, arrays, Maps, Sets, Dates, bigints, typed arrays)`);
-  }
+  return packAtBarrier(value, 'the state snapshotState returned', 'return data (objects, arrays, Maps, Sets, Dates, bigints, typed arrays)');
 }
 
 /** The own state an item holds, whichever format wrote it: a new value each call. */
