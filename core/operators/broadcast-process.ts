@@ -189,20 +189,23 @@ export class BroadcastProcessOperator<IN, B, O> extends Operator<IN, O>
 
   override snapshotState(): OperatorSnapshot {
     const fn = this.fn;
-    if (fn.snapshotState === undefined && fn.onWatermark === undefined) return { operator: this.states.snapshotItems(), redistribute: 'broadcast' };
-    // Every instance's own state goes to every new one (union); the broadcast items travel with it, and each new
-    // instance takes those of its namesake, as 'broadcast' deals them (own-state.ts). A copy: the snapshot is sent
-    // once the checkpoint completes here, and an unaligned one lets records in before then. Packed now, it is
-    // encoded once (stateFastPaths; off: a structured clone, encoded again when the chunk is written).
+    // Copies: the snapshot is sent once the checkpoint completes here, and an unaligned one lets records in before
+    // then. Packed now, they are encoded once (stateFastPaths; off: structured clones, encoded again when the chunk
+    // is written). What a checkpoint cannot keep fails the job.
     const packed = this.ctx.stateFastPaths;
+    let broadcast: unknown[] = [];
     let own: unknown;
     try {
+      broadcast = this.states.snapshotItems(packed);
+      if (fn.snapshotState === undefined && fn.onWatermark === undefined) return { operator: broadcast, redistribute: 'broadcast' };
+      // Every instance's own state goes to every new one (union); the broadcast items travel with it, and each new
+      // instance takes those of its namesake, as 'broadcast' deals them (own-state.ts).
       const value = fn.snapshotState === undefined ? undefined : fn.snapshotState();
       own = packed ? packOwnState(value) : structuredClone(value);
     } catch (e) { this.fail(e); }
     const item: OwnStateItem = {
       [OWN_STATE]: packed ? OWN_STATE_PACKED : OWN_STATE_CLONED,
-      subtask: this.ctx.subtask, parallelism: this.ctx.parallelism, broadcast: this.states.snapshotItems(), own, watermark: this.lastAdvanced,
+      subtask: this.ctx.subtask, parallelism: this.ctx.parallelism, broadcast, own, watermark: this.lastAdvanced,
     };
     return { operator: [item], redistribute: 'union' };
   }

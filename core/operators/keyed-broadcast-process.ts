@@ -82,7 +82,10 @@ export class KeyedBroadcastProcessOperator<K extends UserKey, IN, B, O> extends 
   }
 
   override snapshotState(checkpointId: number, full = false): OperatorSnapshot {
-    return { ...super.snapshotState(checkpointId, full), operator: this.states.snapshotItems(), redistribute: 'broadcast' };
+    let operator: unknown[] = [];
+    // Packed at the barrier (stateFastPaths; off: cloned): what a checkpoint cannot keep fails the job.
+    try { operator = this.states.snapshotItems(this.ctx.stateFastPaths); } catch (e) { this.fail(e); }
+    return { ...super.snapshotState(checkpointId, full), operator, redistribute: 'broadcast' };
   }
 
   override restoreState(state: OperatorRestore): void {

@@ -75,7 +75,7 @@ export class TaskContext {
   wake: () => void = () => {};
   /** Keyed state snapshots encode values as typed columns (RunOptions.columnarState). Set by the task host. */
   columnarState = true;
-  /** State's fast paths: KeySlots for typed state, one timer per key inline, TTL slack, own state packed at the barrier (RunOptions.stateFastPaths). Set by the task host. */
+  /** State's fast paths: KeySlots for typed state, one timer per key inline, TTL slack, own and broadcast state packed at the barrier (RunOptions.stateFastPaths). Set by the task host. */
   stateFastPaths = true;
 
   constructor(

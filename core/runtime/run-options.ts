@@ -43,8 +43,9 @@ export interface RunOptions {
    * processing-time TTL moves an entry in cleanup order only once its expiry ran past a slack (and reads the clock
    * once per list or map write), a state handle asked for again as declared comes back from one lookup, and a table
    * without a TTL remembers the entry its last read or write found (value() then update() looks the key up once),
-   * and a plain broadcast process function's own state (snapshotState) is packed once at the barrier, not cloned
-   * there and packed again when the chunk is written. false turns them off; checkpoints restore either way.
+   * and a plain broadcast process function's own state (snapshotState) and broadcast state are packed once at the
+   * barrier, not cloned there and packed again when the chunk is written. false turns them off; checkpoints restore
+   * either way.
    */
   stateFastPaths?: boolean;
   /** Checks a waiting thread spins before it parks (0: always park). */

@@ -10,6 +10,11 @@ import { MAX_WATERMARK, MIN_WATERMARK } from '../../../core/time/watermark.js';
 import { instantiate } from '../windows/harness.js';
 import { permanent } from '../../../core/runtime/permanent-error.js';
 import { ownStateOf, type OwnStateItem } from '../../../core/operators/own-state.js';
+import { broadcastItemEntries } from '../../../core/operators/broadcast-states.js';
+import { chunkPackr } from '../../../core/checkpoint/chunk-packr.js';
+
+/** As the coordinator writes a subtask's non-keyed items to a chunk and restore.ts reads them back. */
+const throughChunk = (items: unknown[]): unknown[] => chunkPackr().unpack(chunkPackr().pack(items)) as unknown[];
 
 interface Reading { sensor: string; value: number }
 const LIMITS = new MapStateDescriptor<string, number>('limits');
@@ -46,19 +51,25 @@ test('broadcast records write the state plain records read', () => {
   assert.deepEqual(op.broadcastEntries('limits'), [['a', 3]]);
 });
 
-test('broadcast state is snapshotted as broadcast operator state and restored', () => {
-  const { h, op } = build();
-  h.push2(['a', 3]);
-  const snap = op.snapshotState();
-  assert.equal(snap.redistribute, 'broadcast');
-  assert.deepEqual(snap.operator, [['limits', 'a', 3]]);
-  assert.equal(snap.keyed, undefined, 'no keyed state');
-  const again = build();
-  again.op.restoreState({ keyed: [], operator: snap.operator! });
-  again.h.push({ sensor: 'a', value: 4 }, 1);
-  assert.deepEqual(again.h.out.values(), ['over:a:4@1']);
-  assert.equal(h.out.values().length, 0);
-});
+// Packed at the barrier (stateFastPaths), or cloned there (off): restored whichever way the restoring job runs.
+for (const stateFastPaths of [true, false]) {
+  test(`broadcast state is snapshotted as broadcast operator state and restored (${stateFastPaths ? 'packed' : 'cloned'})`, () => {
+    const { h, op } = build(undefined, stateFastPaths);
+    h.push2(['a', 3]);
+    const snap = op.snapshotState();
+    assert.equal(snap.redistribute, 'broadcast');
+    assert.deepEqual(broadcastItemEntries(snap.operator!), [['limits', 'a', 3]]);
+    assert.equal(Array.isArray(snap.operator![0]), !stateFastPaths, 'format 1: [state, key, value] items');
+    assert.equal(snap.keyed, undefined, 'no keyed state');
+    for (const restoring of [true, false]) {
+      const again = build(undefined, restoring);
+      again.op.restoreState({ keyed: [], operator: throughChunk(snap.operator!) });
+      again.h.push({ sensor: 'a', value: 4 }, 1);
+      assert.deepEqual(again.h.out.values(), ['over:a:4@1']);
+    }
+    assert.equal(h.out.values().length, 0);
+  });
+}
 
 test('the plain side cannot write broadcast state; a throwing function names the operator', () => {
   const { h } = build({
@@ -141,27 +152,62 @@ test('chained: when the source ends first, event time stays at the broadcast inp
 // Regression: the snapshot held the live values; a snapshot leaves the thread only when the checkpoint
 // completes here, and with unaligned checkpoints records go on being processed until then, so a value changed in
 // place afterwards reached the checkpoint (and its record, replayed from the channel state, applied twice).
-test('a broadcast state snapshot is a copy taken at the barrier: later in-place changes do not reach it', () => {
-  const RULES = new MapStateDescriptor<string, string[]>('rules');
-  const env = new StreamEnvironment(1);
-  const rules = env.fromCollection<string>([]).broadcast(RULES);
-  const out = env.fromCollection<string>([]).connect(rules).process<string>({
-    processElement() {},
-    processBroadcastElement(r, ctx) {
-      const s = ctx.getBroadcastState(RULES);
-      const list = s.get('all') ?? [];
-      list.push(r);
-      s.put('all', list);
-    },
-  });
-  const h = instantiate<string, string>(env, out, { checkpointing: true });
-  const op = h.op as unknown as BroadcastProcessOperator<string, string, string>;
-  op.open();
-  h.push2('r1');
-  const snap = op.snapshotState();
-  h.push2('r2');
-  assert.deepEqual(snap.operator, [['rules', 'all', ['r1']]]);
-  assert.deepEqual(op.broadcastEntries('rules'), [['all', ['r1', 'r2']]]);
+// Packed at the barrier (stateFastPaths), or structured clones taken there (off): a copy either way, beside the
+// function's own state too.
+for (const stateFastPaths of [true, false]) {
+  for (const own of [false, true]) {
+    test(`a broadcast state snapshot is a copy taken at the barrier: later in-place changes do not reach it (${stateFastPaths ? 'packed' : 'cloned'}${own ? ', beside own state' : ''})`, () => {
+      const RULES = new MapStateDescriptor<string, string[]>('rules');
+      const env = new StreamEnvironment(1);
+      const rules = env.fromCollection<string>([]).broadcast(RULES);
+      const out = env.fromCollection<string>([]).connect(rules).process<string>({
+        processElement() {},
+        processBroadcastElement(r, ctx) {
+          const s = ctx.getBroadcastState(RULES);
+          const list = s.get('all') ?? [];
+          list.push(r);
+          s.put('all', list);
+        },
+        ...(own ? { snapshotState: () => 'mine' } : {}),
+      });
+      const h = instantiate<string, string>(env, out, { checkpointing: true, stateFastPaths });
+      const op = h.op as unknown as BroadcastProcessOperator<string, string, string>;
+      op.open();
+      h.push2('r1');
+      const snap = op.snapshotState();
+      h.push2('r2');
+      const items = own ? (snap.operator![0] as OwnStateItem).broadcast : snap.operator!;
+      assert.deepEqual(broadcastItemEntries(items), [['rules', 'all', ['r1']]]);
+      assert.deepEqual(op.broadcastEntries('rules'), [['all', ['r1', 'r2']]]);
+    });
+  }
+}
+
+test('broadcast state msgpack cannot keep fails the job naming the operator and the state, which no restart retries (either way)', () => {
+  const RULES = new MapStateDescriptor<string, unknown>('rules');
+  for (const stateFastPaths of [true, false]) {
+    for (const own of [false, true]) {
+      const env = new StreamEnvironment(1);
+      const rules = env.fromCollection<string>([]).broadcast(RULES);
+      const out = env.fromCollection<string>([]).connect(rules).process<string>({
+        processElement() {},
+        processBroadcastElement(r, ctx) { ctx.getBroadcastState(RULES).put(r, { check: () => true }); },
+        ...(own ? { snapshotState: () => 'mine' } : {}),
+      }).name('judge');
+      const h = instantiate<string, string>(env, out, { checkpointing: true, stateFastPaths });
+      h.push2('r1');
+      let caught: Error | undefined;
+      try { h.op.snapshotState(1, false); } catch (e) { caught = e as Error; }
+      const what = `${stateFastPaths ? 'packed' : 'cloned'}${own ? ', beside own state' : ''}`;
+      assert.equal(caught?.name, 'OperatorError', what);
+      assert.match(caught!.message, /operator 'judge' \(subtask 0\) failed/, what);
+      // Structured clone refused it too, saying less.
+      if (stateFastPaths) {
+        assert.match(caught!.message, /broadcast state 'rules' holds a function, which a checkpoint cannot keep/, what);
+        assert.equal(permanent(caught!), true, what);
+      }
+    }
+  }
 });
 
 // ---- onWatermark and the function's own state (snapshotState / restoreState)
@@ -245,6 +291,28 @@ test('restored at another parallelism: every instance gets every old instance\'s
   one.h.watermark(1);
   assert.deepEqual(one.h.out.values(), ['count:3']);
 });
+
+for (const stateFastPaths of [true, false]) {
+  test(`restored at another parallelism from real snapshots (${stateFastPaths ? 'packed' : 'cloned'}): broadcast state from its namesake, or 0's when scaled out`, () => {
+    const items = [0, 1].flatMap((subtask) => {
+      const env = new StreamEnvironment(1);
+      const limits = env.fromCollection<[string, number]>([]).broadcast(LIMITS);
+      const h = instantiate<Reading, string>(env, env.fromCollection<Reading>([]).connect(limits).process<string>(counting()), { checkpointing: true, stateFastPaths, subtask, parallelism: 2 });
+      h.push2(['a', 10 + subtask]);
+      return throughChunk((h.op as unknown as BroadcastProcessOperator<Reading, [string, number], string>).snapshotState().operator!);
+    });
+    for (const [subtask, parallelism, from] of [[1, 2, 1], [0, 1, 0], [2, 3, 0]] as const) {
+      const env = new StreamEnvironment(1);
+      const limits = env.fromCollection<[string, number]>([]).broadcast(LIMITS);
+      const log: string[] = [];
+      const h = instantiate<Reading, string>(env, env.fromCollection<Reading>([]).connect(limits).process<string>(counting(log)), { checkpointing: true, subtask, parallelism });
+      const op = h.op as unknown as BroadcastProcessOperator<Reading, [string, number], string>;
+      op.restoreState({ keyed: [], operator: items });
+      assert.deepEqual(op.broadcastEntries('limits'), [['a', 10 + from]], `subtask ${subtask} of ${parallelism}`);
+      assert.deepEqual(log, [`restore:${subtask}/${parallelism}:[{"count":0},{"count":0}]`]);
+    }
+  });
+}
 
 test('a checkpoint written before the function kept state of its own restores its broadcast state, and restoreState is not called', () => {
   const { h, op } = build();

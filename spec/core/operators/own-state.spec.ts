@@ -84,6 +84,36 @@ test('a checkpoint chunk written before the own state was packed (format 1) rest
   }
 });
 
+// Written at d55f5c81 (own state packed, broadcast state not yet): each of two subtasks' chunk, as the coordinator
+// wrote them. Broadcast states limits (string => number) and rules (number => a rule with a Date, a Set, a Map, a
+// bigint, a Float64Array and a null); each subtask was sent ['a', 3 + subtask] (limit a => 3 + subtask, rule
+// 3 + subtask), its own state { note: 'own-state format 2', lastLimit: 3 + subtask }, its onWatermark clock at
+// 40 + subtask.
+test('a checkpoint chunk with packed own state and [state, key, value] broadcast items restores: states by subtask, broadcast state and clock, rescaled too', () => {
+  const items = [0, 1].flatMap((s) => chunkPackr().unpack(readFileSync(new URL(`./fixtures/own-state-format-2.${s}.msgpack`, import.meta.url))) as unknown[]);
+  assert.deepEqual(items.map((i) => (i as OwnStateItem)[OWN_STATE]), [2, 2]);
+  const rule = (v: number) => ({ name: `r${v}`, since: new Date(1000 + v), sensors: new Set(['a', 'b']), weights: new Map([['a', 0.5], ['b', 2]]), big: 12345678901234567890n, samples: new Float64Array([1.5, -0.25]), off: null });
+  const own = (lastLimit: number) => ({ note: 'own-state format 2', lastLimit });
+  const RULES = new MapStateDescriptor<number, unknown>('rules');
+  // At parallelism 2 each subtask takes its namesake's broadcast state; at 1 old 0's; scaled out to 3, old 0's.
+  for (const [subtask, parallelism, from] of [[0, 2, 0], [1, 2, 1], [0, 1, 0], [2, 3, 0]] as const) {
+    const restored: unknown[][] = [];
+    const seen: number[] = [];
+    const env = new StreamEnvironment(1);
+    const b = env.fromCollection<[string, number]>([]).broadcast(LIMITS, RULES);
+    const fn: BroadcastProcessFunction<string, [string, number], string> = { ...keeping(() => undefined, restored), onWatermark(wm) { seen.push(wm); } };
+    const h = instantiate<string, string>(env, env.fromCollection<string>([]).connect(b).process<string>(fn).name('judge'), { checkpointing: true, subtask, parallelism });
+    const op = h.op as unknown as BroadcastProcessOperator<string, [string, number], string>;
+    op.restoreState({ keyed: [], operator: items });
+    const at = `subtask ${subtask} of ${parallelism}`;
+    assert.deepEqual(restored, [[own(3), own(4)]], `${at}: every old instance's state, by its subtask`);
+    assert.deepEqual([op.broadcastEntries('limits'), op.broadcastEntries('rules')], [[['a', 3 + from]], [[3 + from, rule(3 + from)]]], `${at}: old ${from}'s broadcast state`);
+    for (const wm of [40, 41, 50]) h.watermark(wm);
+    const clock = parallelism === 2 ? 40 + subtask : 40;
+    assert.deepEqual(seen, [41, 50].filter((wm) => wm > clock), `${at}: its namesake's onWatermark clock (${clock}), or the lowest after a rescale`);
+  }
+});
+
 test('packOwnState: an exact-size copy of its own (a view of msgpackr\'s shared buffer would carry the whole buffer across threads)', () => {
   const bytes = packOwnState({ a: [1, 2, 3] })!;
   assert.equal(bytes.byteOffset, 0);
