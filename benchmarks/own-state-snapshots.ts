@@ -1,20 +1,23 @@
-// Runs on: the benchmark's main thread. What a plain broadcast process function's own state (snapshotState) costs
-// at a checkpoint: a Map of --entries (default 40,000) of q4's open auctions, as Q4LocalWinners keeps them. Packed
-// once at the barrier (engine sluice, the default) against a structured clone there, packed again when the
-// chunk is written (sluice.cloned: stateFastPaths off, the path before).
+// Runs on: the benchmark's main thread. What a plain broadcast process operator's state costs at a checkpoint: the
+// function's own state (snapshotState), and broadcast state (a MapStateDescriptor's map), each --entries (default
+// 40,000) of q4's open auctions, as Q4LocalWinners keeps them. Packed once at the barrier (engine sluice, the
+// default) against a structured clone there, packed again when the chunk is written (sluice.cloned: stateFastPaths
+// off, the path before).
 //
 //   npm run bench:own-state-snapshots -- [--json [PATH]] [--quick] [--rounds N] [--entries N]
 //
 // Rows (interleaved in rounds, the order rotated: micro.ts measure; figures are medians over rounds of a round's
-// median sample; eventsPerSec is snapshots/s, p50Us/p99Us us a snapshot):
+// median sample; eventsPerSec is snapshots/s, p50Us/p99Us us a snapshot), for the own state and again for the
+// broadcast state (snapshot.broadcast-state.barrier, ...; an operator with broadcast state only, whose items
+// redistribute by 'broadcast'):
 // - snapshot.own-state.barrier: the operator's snapshotState on the task's thread, where the records wait.
 // - snapshot.own-state.chunk: that, then the chunk the coordinator writes on the main thread (its msgpack of the
 //   items): every encoding the checkpoint does, on either thread.
 // - restore.own-state: the chunk read back as restore.ts reads it, then the operator's restoreState (the function
-//   given every old instance's state).
+//   given every old instance's state; the broadcast state's maps filled).
 // outputRows/outputChecksum: the entries of the state a chunk restores, folded over every field.
 
-import { StreamEnvironment, type BroadcastProcessFunction } from '../core/index.js';
+import { MapStateDescriptor, StreamEnvironment, type BroadcastProcessFunction } from '../core/index.js';
 import type { BroadcastProcessOperator } from '../core/operators/broadcast-process.js';
 import { createOperator } from '../core/operators/create-operator.js';
 import { operatorBuilders } from '../core/operators/builders.js';
@@ -49,6 +52,24 @@ function operator(stateFastPaths: boolean, auctions: Map<number, Auction>, resto
   return createOperator(node, ctx, sink, { graph: env.graph, checkpointing: true }, operatorBuilders) as unknown as BroadcastProcessOperator<number, number, number>;
 }
 
+const AUCTIONS = new MapStateDescriptor<number, Auction>('auctions');
+
+/** A broadcast process operator whose broadcast state holds `auctions` (put by its broadcast input), and no own state. */
+function broadcastOperator(stateFastPaths: boolean, auctions: Map<number, Auction>): BroadcastProcessOperator<number, [number, Auction], number> {
+  const env = new StreamEnvironment(1);
+  const rules = env.fromCollection<[number, Auction]>([]).broadcast(AUCTIONS);
+  const fn: BroadcastProcessFunction<number, [number, Auction], number> = {
+    processElement() {},
+    processBroadcastElement([id, a], ctx) { ctx.getBroadcastState(AUCTIONS).put(id, a); },
+  };
+  const node = env.fromCollection<number>([]).connect(rules).process<number>(fn).name('q4.auctions').node;
+  const ctx = new TaskContext('bench', 0, 1, env.graph.maxParallelism);
+  ctx.stateFastPaths = stateFastPaths;
+  const op = createOperator(node, ctx, sink, { graph: env.graph, checkpointing: true }, operatorBuilders) as unknown as BroadcastProcessOperator<number, [number, Auction], number>;
+  for (const entry of auctions) op.input2.push(entry);
+  return op;
+}
+
 function auctionsOf(n: number): Map<number, Auction> {
   const m = new Map<number, Auction>();
   for (let i = 0; i < n; i++) {
@@ -58,10 +79,10 @@ function auctionsOf(n: number): Map<number, Auction> {
   return m;
 }
 
-/** Every field of every entry of the state restoreState was given. */
-function checksumOf(states: readonly unknown[]): Checksum {
+/** Every field of every entry. */
+function checksumOf(entries: Iterable<[unknown, unknown]>): Checksum {
   const c = new Checksum();
-  for (const [id, a] of states[0] as Map<number, Auction>) c.add(id, a.category, a.dateTime, a.expires, a.final, a.closed ? 1 : 0);
+  for (const [id, a] of entries as Iterable<[number, Auction]>) c.add(id, a.category, a.dateTime, a.expires, a.final, a.closed ? 1 : 0);
   return c;
 }
 
@@ -70,27 +91,38 @@ async function main(): Promise<void> {
   const times = benchTimes(argv);
   const auctions = auctionsOf(ENTRIES);
   const engines = [['sluice', true], ['sluice.cloned', false]] as const;
-  const ops = engines.map(([name, packed]) => {
-    const restored = { states: [] as readonly unknown[] };
-    const op = operator(packed, auctions, restored);
-    // The chunk a restore reads, and a fresh operator to restore it into.
-    const chunk = chunkPackr().pack(op.snapshotState().operator!);
-    const into = operator(packed, new Map(), restored);
-    return { name, op, chunk, into, restored };
-  });
   const note = `a Map of ${ENTRIES} open auctions (q4's Auction4); eventsPerSec: snapshots (restores)/s, p50Us: us each`;
   const results = [];
-  const rows: [string, (o: (typeof ops)[number]) => () => void][] = [
-    ['snapshot.own-state.barrier', (o) => () => { o.op.snapshotState(); }],
-    ['snapshot.own-state.chunk', (o) => () => { chunkPackr().pack(o.op.snapshotState().operator!); }],
-    ['restore.own-state', (o) => () => { o.into.restoreState({ keyed: [], operator: chunkPackr().unpack(o.chunk) as unknown[] }); }],
-  ];
-  for (const [benchmark, task] of rows) {
-    const m = await measure(benchmark, ops.map((o) => [o.name, task(o)] as const), times);
-    for (const o of ops) {
-      // Each engine's own chunk restored once more: what its state came back as.
-      o.into.restoreState({ keyed: [], operator: chunkPackr().unpack(o.chunk) as unknown[] });
-      results.push(taskRow(m.get(o.name)!, benchmark, o.name, 1, checksumOf(o.restored.states), { entries: ENTRIES, chunkBytes: o.chunk.length, note }));
+  // Each kind of state: an operator holding it, the chunk a restore reads, a fresh operator to restore it into, and
+  // what that one holds once restored.
+  const kinds = [
+    ['own-state', (packed: boolean) => {
+      const restored = { states: [] as readonly unknown[] };
+      const op = operator(packed, auctions, restored);
+      return { op, into: operator(packed, new Map(), restored), held: () => restored.states[0] as Map<number, Auction> };
+    }],
+    ['broadcast-state', (packed: boolean) => {
+      const into = broadcastOperator(packed, new Map());
+      return { op: broadcastOperator(packed, auctions), into, held: () => into.broadcastEntries(AUCTIONS.name) };
+    }],
+  ] as const;
+  for (const [kind, make] of kinds) {
+    const ops = engines.map(([name, packed]) => {
+      const o = make(packed);
+      return { name, ...o, chunk: chunkPackr().pack(o.op.snapshotState().operator!) };
+    });
+    const rows: [string, (o: (typeof ops)[number]) => () => void][] = [
+      [`snapshot.${kind}.barrier`, (o) => () => { o.op.snapshotState(); }],
+      [`snapshot.${kind}.chunk`, (o) => () => { chunkPackr().pack(o.op.snapshotState().operator!); }],
+      [`restore.${kind}`, (o) => () => { o.into.restoreState({ keyed: [], operator: chunkPackr().unpack(o.chunk) as unknown[] }); }],
+    ];
+    for (const [benchmark, task] of rows) {
+      const m = await measure(benchmark, ops.map((o) => [o.name, task(o)] as const), times);
+      for (const o of ops) {
+        // Each engine's own chunk restored once more: what its state came back as.
+        o.into.restoreState({ keyed: [], operator: chunkPackr().unpack(o.chunk) as unknown[] });
+        results.push(taskRow(m.get(o.name)!, benchmark, o.name, 1, checksumOf(o.held()), { entries: ENTRIES, chunkBytes: o.chunk.length, note }));
+      }
     }
   }
   emitReport(results, target);

@@ -137,9 +137,9 @@ test('latency-recording.ts: the latency recorder on and off its fast path, and a
   }
 });
 
-test('own-state-snapshots.ts: a broadcast function\'s own state packed at the barrier and cloned there, the same state restored', async () => {
+test('own-state-snapshots.ts: a broadcast function\'s own state, and broadcast state, packed at the barrier and cloned there, the same state restored', async () => {
   const r = await report('own-state-snapshots.ts');
-  checkShape(r, ['snapshot.own-state.barrier', 'snapshot.own-state.chunk', 'restore.own-state']);
+  checkShape(r, ['own-state', 'broadcast-state'].flatMap((k) => [`snapshot.${k}.barrier`, `snapshot.${k}.chunk`, `restore.${k}`]));
   assert.deepEqual(new Set(r.results.map((x) => x.engine)), new Set(['sluice', 'sluice.cloned']));
   assert.ok(r.results.every((x) => x.outputRows === x.entries), 'every entry restored');
 });
